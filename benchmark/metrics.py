@@ -665,7 +665,16 @@ def weights_digest(name: str) -> str:
     file is not there (it is skipped). Neither torch.hub nor pyiqa checks a file already cached (a hash is checked on
     download only; DISTS' α/β and CONTRIQUE's publish none), so another file put at its place is told by this alone:
     each evaluation pass records it (``metric_sha256``), and scores made with another file are scored again
-    (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale."""
+    (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale, but for a
+    metric whose code changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad), whose digest holds
+    its code's marker (:func:`benchmark.metric_code.with_code`)."""
+    from benchmark.metric_code import with_code
+
+    return with_code(name, _files_digest(name))
+
+
+def _files_digest(name: str) -> str:
+    """:func:`weights_digest` of the file(s) alone."""
     import hashlib
 
     from benchmark.weights import digest_of, file_sha256, get_file, metric_files, metric_weight_keys
@@ -738,7 +747,7 @@ class OpenMetric:
     higher_is_better: bool
     full_reference: bool
     weights: str  # "none" or the cached file(s) it loaded
-    sha256: str = ""  # the content of the file(s) it read (:func:`weights_digest`), else ""
+    sha256: str = ""  # the content of the file(s) it read and its code's marker (:func:`weights_digest`), else ""
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
@@ -764,7 +773,7 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
         with _PATCHING, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             mod = FAST[name]().to(device)  # pyiqa's constructors print
         return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
-                          "none"), ""
+                          "none", weights_digest(name)), ""
     read: dict[str, str] = {}
     try:
         with _PATCHING, no_downloads(), files_read(read), contextlib.redirect_stdout(out), \
@@ -778,6 +787,7 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, f"weights not cached ({msg})"
         return None, f"{type(exc).__name__}: {msg}"
     fr = getattr(m, "metric_mode", "FR") == "FR"
+    from benchmark.metric_code import with_code
     from benchmark.weights import digest_of, get_file, metric_files, metric_weight_keys, remember_metric_files
 
     keys = metric_weight_keys(name)
@@ -785,7 +795,7 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
     digest = weights_digest(name)
     if not keys:  # a metric the table does not know: the files it read, hashed as read, kept for planning's digest
         files = sorted({os.path.basename(p) for p in read})
-        digest = digest_of(read.values())
+        digest = with_code(name, digest_of(read.values()))
         if read or metric_files(name):
             remember_metric_files(name, read)
     weights = "none" if name in OFFLINE_OK else f"pyiqa-cache:{','.join(files)}" if files else "pyiqa-cache"

@@ -229,3 +229,57 @@ def test_the_readme_says_what_a_run_id_hashes_of_a_checkpoint_named_in_a_loss_sp
     assert ("a run's id holds a checkpoint named in a loss spec by its content and by its path (the file replaced in "
             "place or moved elsewhere is another run; `--backbone-weights`' file, by its content alone, keeps its runs "
             "where it moves: `tests/test_probe_weights1312.py`)") in readme
+
+
+def _mad_store(root, marked: dict[str, bool]):
+    """A store of synthetic runs scored with psnr and mad, each run's mad pass recorded with today's code marker
+    (``marked[loss]``) or without one, as every pass before 5cba3ce (pyiqa's mad) was."""
+    from benchmark.metric_code import code_digest
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    old = []
+    for rid, meta, rows in synthetic_runs(offsets={loss: 0.0 for loss in marked}, seeds=(0,), n_images=2,
+                                          metrics=("psnr", "mad"), budget_check=False):
+        new = marked.get((meta.get("config") or {}).get("loss"), True)  # the degraded input's: today's
+        store.write_eval(rid, rows, ["psnr", "mad"], {}, metric_sha256={"mad": code_digest("mad")} if new else None)
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+        old += [] if new else [rid]
+    return store, old
+
+
+def test_mad_scores_of_the_code_before_its_fix_are_stale_re_scored_and_left_out(tmp_path, monkeypatch, caplog):
+    """5cba3ce changed mad's numbers on every image but its stored scores (pyiqa's port) recorded nothing to tell
+    them by, so a rerun kept them and a table held both codes' numbers in one column → mad's digest holds a marker of
+    its code (benchmark.metric_code, no torch), a pass without it is stale: planning re-scores the run, and the table
+    leaves the old scores out where runs have today's, in one line, without hashing a file or opening a metric."""
+    import benchmark.metrics
+    from benchmark.metric_code import UNMARKED, code_digest
+
+    now = {"mad": benchmark.metrics.weights_digest("mad")}  # planning's (runner.weights_digests), the pass's record
+    assert now["mad"] == code_digest("mad") != ""
+    store, old = _mad_store(tmp_path / "r", {"l1": False, "good": True})
+    assert old and all(store.stale_metrics(r, now) == {"mad": UNMARKED} for r in old)  # incomplete: re-scored
+    assert all(store.stale_metrics(r, now) == {} for r in set(store.run_ids()) - set(old))
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda name: (_ for _ in ()).throw(AssertionError(name)))
+    with caplog.at_level("WARNING", logger="benchmark.results"):
+        t = store.table()
+    mad = set(t.loc[t.metric == "mad", "run_id"].astype(str))
+    assert mad and mad.isdisjoint(old) and set(old) <= set(t.loc[t.metric == "psnr", "run_id"].astype(str))
+    (line,) = [r.getMessage() for r in caplog.records if "`mad`" in r.getMessage()]
+    assert "code before today's fix" in line and f"in {len(old)} of" in line and "\n" not in line, line
+    store.write_eval(old[0], [], ["mad"], {}, metric_sha256={"mad": code_digest("mad")})  # re-scored
+    assert store.stale_metrics(old[0], {"mad": code_digest("mad")}) == {}
+
+
+def test_the_metric_code_markers_are_read_without_torch():
+    """The results readers (report, findings, api.load_results) tell mad's old scores by benchmark.metric_code alone:
+    it imports no torch, nor benchmark.metrics."""
+    import subprocess
+    import sys
+
+    code = ("import sys, benchmark.metric_code as c; c.code_digest('mad'); "
+            "assert not {'torch', 'benchmark.metrics', 'benchmark.weights'} & set(sys.modules), sys.modules.keys()")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
