@@ -23,6 +23,7 @@ against the architecture's keys (:func:`load_strict`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -542,26 +543,54 @@ def metric_weight_keys(metric: str) -> tuple[str, ...]:
 METRIC_FILES_JSON = "metric_files.json"
 
 
+#: the folders whose :data:`METRIC_FILES_JSON` could not be written, said once a process each
+_UNKEPT: set[str] = set()
+
+
 def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
     """Keep the files ``metric`` read as it was opened (:data:`METRIC_FILES_JSON`), so a later process hashes them
-    without building the metric (:func:`metric_files`); a cache it cannot write keeps nothing (no digest: as
-    before)."""
+    without building the metric (:func:`metric_files`). Read, changed and written under a lock (two scoring
+    processes each adding a metric keep both), written whole or not at all; an unreadable file (corrupt, hand-edited)
+    is written anew. A cache it cannot write (read-only, full, the name taken by a folder) keeps nothing and fails no
+    scoring pass: one line, once a process (planning then finds such a metric's file replaced when the metric is
+    next opened, not before)."""
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_json
+
     hub = hub_dir().resolve()
     rel = []
     for p in sorted(paths):
         q = Path(p).resolve()
         rel.append(str(q.relative_to(hub)) if q.is_relative_to(hub) else str(q))
-    known = _metric_files_read()
-    if known.get(metric) == rel:
+    if _metric_files_read().get(metric) == rel:
         return
-    known[metric] = rel
+    folder = cache_dir()
     try:
-        from benchmark.results import atomic_write_json
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder / f".{METRIC_FILES_JSON}.lock"):
+            known = _metric_files_read()  # again, under the lock: another process's metric kept
+            known[metric] = rel
+            atomic_write_json(folder / METRIC_FILES_JSON, known)
+    except (OSError, UserError) as exc:
+        if str(folder) not in _UNKEPT:
+            _UNKEPT.add(str(folder))
+            log.warning("cannot keep the weights files metrics read in %s (%s): a file replaced there is found when "
+                        "its metric is next opened", folder / METRIC_FILES_JSON,
+                        getattr(exc, "strerror", None) or {"InTheWay": "something in the way", "DiskFull": "disk full"}
+                        .get(type(exc).__name__, "not writable"))
 
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        atomic_write_json(cache_dir() / METRIC_FILES_JSON, known)
-    except OSError as exc:
-        log.debug("cannot record %s's files in %s (%s)", metric, cache_dir(), exc)
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive ``flock`` on ``path`` (made if missing) while the block runs."""
+    import fcntl
+
+    with open(path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def _metric_files_read() -> dict[str, list[str]]:

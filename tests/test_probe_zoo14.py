@@ -283,3 +283,74 @@ def test_the_metric_code_markers_are_read_without_torch():
     code = ("import sys, benchmark.metric_code as c; c.code_digest('mad'); "
             "assert not {'torch', 'benchmark.metrics', 'benchmark.weights'} & set(sys.modules), sys.modules.keys()")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def _probe_pyiqa(tmp_path, monkeypatch):
+    """A stand-in for pyiqa whose metric ``probe_iqa`` reads one weights file as it is built, in a fresh torch hub
+    dir; returns that file."""
+    import sys
+    import types
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = tmp_path / "torch" / "hub" / "pyiqa" / "probe_iqa.pth"
+    path.parent.mkdir(parents=True)
+    torch.save({"w": torch.ones(3)}, path)
+
+    def create_metric(name, device=None, as_loss=False):
+        return types.SimpleNamespace(lower_better=False, metric_mode="NR", state=torch.load(str(path)))
+
+    monkeypatch.setitem(sys.modules, "pyiqa", types.SimpleNamespace(create_metric=create_metric))
+    return path
+
+
+def test_a_metric_files_list_that_cannot_be_written_or_read_fails_no_scoring_pass(tmp_path, monkeypatch, caplog):
+    """a1f8ee3 kept the files a pyiqa metric read in <hub>/plbench/metric_files.json, catching OSError alone: the
+    store's writer raises its one-line errors (a read-only or full cache, a folder at the name) as UserError, so
+    opening brisque, topiq, … on a read-only shared cache crashed the scoring pass → nothing kept, the metric opens
+    with its digest, one warning line a process; a corrupt list is written anew."""
+    import benchmark.results
+    from benchmark.metrics import open_metric, weights_digest
+    from benchmark.results import NotWritable
+    from benchmark.weights import METRIC_FILES_JSON, cache_dir, file_sha256
+
+    path = _probe_pyiqa(tmp_path, monkeypatch)
+    (cache_dir() / METRIC_FILES_JSON).mkdir(parents=True)  # the name taken by a folder
+    with caplog.at_level("WARNING", logger="benchmark.weights"):
+        for _ in range(2):
+            m, why = open_metric("probe_iqa")
+            assert m is not None and m.sha256 == file_sha256(path), why
+    said = [r.getMessage() for r in caplog.records if METRIC_FILES_JSON in r.getMessage()]
+    assert len(said) == 1 and "\n" not in said[0], said
+    (cache_dir() / METRIC_FILES_JSON).rmdir()
+    (cache_dir() / METRIC_FILES_JSON).write_text('{"brisque": ["pyiqa/brisq', encoding="utf-8")  # cut short
+    m, why = open_metric("probe_iqa")
+    assert m is not None and weights_digest("probe_iqa") == m.sha256 == file_sha256(path), why
+
+    def read_only(*a, **k):
+        raise NotWritable("cannot write (Read-only file system)")
+
+    monkeypatch.setattr(benchmark.results, "atomic_write_json", read_only)
+    (cache_dir() / METRIC_FILES_JSON).unlink()
+    m, why = open_metric("probe_iqa")
+    assert m is not None and m.sha256 == file_sha256(path) and weights_digest("probe_iqa") == "", why
+
+
+def test_two_processes_keeping_metric_files_lose_neither_metric(tmp_path, monkeypatch):
+    """metric_files.json was read, changed and written back with no lock: a process that read it before another
+    wrote its metric wrote its own list over it (brisque's kept, topiq's lost: no digest for topiq at planning) →
+    read again under a lock before writing."""
+    import benchmark.weights as w
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    w.remember_metric_files("topiq_nr", [str(tmp_path / "torch" / "hub" / "pyiqa" / "topiq.pth")])
+    real, calls = w._metric_files_read, []
+
+    def before_the_other_wrote():  # this process's first read: the file as it was before topiq's was kept
+        calls.append(1)
+        return {} if len(calls) == 1 else real()
+
+    monkeypatch.setattr(w, "_metric_files_read", before_the_other_wrote)
+    w.remember_metric_files("brisque", [str(tmp_path / "torch" / "hub" / "pyiqa" / "brisque.pth")])
+    monkeypatch.setattr(w, "_metric_files_read", real)
+    assert [p.name for p in w.metric_files("topiq_nr")] == ["topiq.pth"]
+    assert [p.name for p in w.metric_files("brisque")] == ["brisque.pth"]
