@@ -1,6 +1,6 @@
 """pyiqa's ``fsim``, ``vsi``, ``nlpd``, ``vif`` and ``cw_ssim`` with the reference side computed once per test image
 (cw_ssim and vif also defined where pyiqa's are not: :class:`CachedCWSSIM`, :class:`DefinedVIF`), and ``mad`` with
-three faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`).
+four faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`).
 
 A grid scores every run's output against the same clean test images, and each of these metrics spends
 half its time on the reference alone (FSIM's phase congruency of the clean luma, VSI's SDSP saliency of
@@ -560,8 +560,46 @@ def mad_csf_filter(x: torch.Tensor) -> torch.Tensor:
     return torch.fft.ifft2(torch.fft.ifftshift(spectrum, dim=dims)).real
 
 
+def mad_gaborconvolve(im: torch.Tensor) -> list[list[torch.Tensor]]:
+    """MAD's log-Gabor decomposition (Kovesi's ``gaborconvolve`` as Larson altered it, 2008: 5 scales from a 3-px
+    wavelength ×3, 4 orientations, σ/f 0.55, dθ/σ 1.5) of (B, C, H, W) float64 → [orientation][scale] of
+    (B, C, H, W, 2) (real, imaginary), pyiqa's layout. pyiqa's port is the authors' but for the two MATLAB indices
+    ``round(n/2 + 1)``: it moved the zero radius to 1 one pixel past the centre on an even side (the diagonal
+    neighbour of DC, frequency (1, 1), passed at 0.79 × its spread by the finest scale instead of ~0.003) and, by
+    numpy's round-half-to-even, zeroed another pixel than the centre on a side of 4k + 1; here both are MATLAB's
+    (round half away from zero, then 0-based)."""
+    import numpy as np
+
+    rows, cols = im.shape[-2:]
+    x = np.ones((rows, 1)) * np.arange(-cols / 2.0, cols / 2.0) / (cols / 2.0)
+    y = np.arange(-rows / 2.0, rows / 2.0)[:, None] * np.ones((1, cols)) / (rows / 2.0)
+    radius = np.sqrt(x**2 + y**2)
+    centre = (math.floor(rows / 2 + 1.5) - 1, math.floor(cols / 2 + 1.5) - 1)  # MATLAB's round(n/2 + 1), 0-based
+    radius[centre] = 1  # no log of 0; the filter is zeroed there below
+    theta = np.arctan2(-y, x)
+    sintheta, costheta = np.sin(theta), np.cos(theta)
+    theta_sigma = math.pi / 4 / 1.5
+    imagefft = torch.fft.fft2(im)
+    out = []
+    for o in range(4):
+        angle = o * math.pi / 4
+        ds = sintheta * math.cos(angle) - costheta * math.sin(angle)
+        dc = costheta * math.cos(angle) + sintheta * math.sin(angle)
+        spread = np.exp(-np.abs(np.arctan2(ds, dc)) ** 2 / (2 * theta_sigma**2))
+        maps = []
+        for s in range(5):
+            rfo = (1.0 / (3 * 3**s)) / 0.5
+            log_gabor = np.exp(-np.log(radius / rfo) ** 2 / (2 * math.log(0.55) ** 2))
+            log_gabor[centre] = 0
+            filt = torch.from_numpy(np.fft.fftshift(log_gabor * spread)).to(im.device)
+            e0 = torch.fft.ifft2(imagefft * filt)
+            maps.append(torch.stack((e0.real, e0.imag), -1))
+        out.append(maps)
+    return out
+
+
 class DefinedMAD(torch.nn.Module):
-    """pyiqa's ``mad`` (Larson & Chandler, J. Electron. Imaging 2010: Most Apparent Distortion) with three faults of
+    """pyiqa's ``mad`` (Larson & Chandler, J. Electron. Imaging 2010: Most Apparent Distortion) with four faults of
     its port fixed against the authors' MATLAB (``MAD_index_april_2010.m``); its conventions kept (each RGB channel
     ×255 scored alone, the scores averaged; local statistics of 16-px blocks at a stride of 4, as pyiqa states:
     "different with original version"):
@@ -573,7 +611,9 @@ class DefinedMAD(torch.nn.Module):
     * each log-Gabor map of the low-quality index is weighted by its scale (0.5, 0.75, 1, 5, 6 over 13.25, the
       authors' ``s``); pyiqa indexed those weights by orientation (the coarsest scale's never used);
     * the local statistics are computed per channel; pyiqa reshaped (batch, block, channel) as (batch, channel,
-      block), mixing the three channels' blocks.
+      block), mixing the three channels' blocks;
+    * the log-Gabor filters are zero at the spectrum's centre alone (:func:`mad_gaborconvolve`); pyiqa's passed
+      frequency (1, 1) through the finest scale on an even side (0.3–2.8 % of MAD on 64–96 px crops).
 
     Forward: pred, target (N, 3, H, W) float in [0, 1], ≥ 16 px per side → (N,) float64; lower is better (0 when
     pred == target)."""
@@ -610,11 +650,12 @@ class DefinedMAD(torch.nn.Module):
 
     @classmethod
     def lo_index(cls, ref: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
-        """pyiqa's ``lo_index`` on (B, 1, H, W) float64 levels → (B, 1), each map weighted by its scale."""
-        from pyiqa.archs.mad_arch import gaborconvolve, ical_stat
+        """pyiqa's ``lo_index`` on (B, 1, H, W) float64 levels → (B, 1), each map weighted by its scale, the maps
+        the authors' (:func:`mad_gaborconvolve`)."""
+        from pyiqa.archs.mad_arch import ical_stat
         from pyiqa.matlab_utils import math_util
 
-        gab_ref, gab_dst = gaborconvolve(ref), gaborconvolve(dst)  # [orientation][scale]
+        gab_ref, gab_dst = mad_gaborconvolve(ref), mad_gaborconvolve(dst)  # [orientation][scale]
         mp = 0
         for orient in range(len(gab_ref)):
             for scale, weight in enumerate(cls.SCALE_WEIGHTS):

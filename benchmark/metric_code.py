@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 
 #: {metric: the tag of its code since its numbers last changed}; a new tag re-scores every stored score of the metric.
-#: ``mad``: :class:`benchmark.fastiqa.DefinedMAD`, three faults of pyiqa's port fixed (README, Metrics). Only metrics
+#: ``mad``: :class:`benchmark.fastiqa.DefinedMAD`, four faults of pyiqa's port fixed (README, Metrics). Only metrics
 #: that read no weights file, so a reader hashes no file for them (:func:`benchmark.results.current_digests`)
 CODE_VERSIONS: dict[str, str] = {
-    "mad": "plbench DefinedMAD 1: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels alone",
+    "mad": "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels alone, "
+           "Gabor filters zeroed at MATLAB's centre",
 }
 
 #: the digest read from a pass that scored a metric of :data:`CODE_VERSIONS` but recorded none: scored by the code

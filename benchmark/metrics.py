@@ -396,7 +396,7 @@ def _cached(name: str):
 #: computed once per test image, ssimc to 1e-6 in a tenth of pyiqa's memory, entropy
 #: to the bit in 8 bytes a pixel instead of 2 KiB, cw_ssim to 1e-9 from the one pyramid level it reads (≤ 1, where
 #: pyiqa's 1e-12 in each magnitude scored a flat image 10⁶), vif to the bit, its reference side kept, but NaN where the
-#: reference is flat (0/0, which pyiqa scored 0), mad with three faults of pyiqa's port fixed (0.0, its best, for any
+#: reference is flat (0/0, which pyiqa scored 0), mad with four faults of pyiqa's port fixed (0.0, its best, for any
 #: pair of odd side) (:mod:`benchmark.fastiqa`)
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
         "ssimc": lambda: SeparableSSIM(False, y_channel=False),

@@ -181,14 +181,14 @@ def test_mad_weights_each_gabor_map_by_its_scale_as_the_authors_code(mad):
     pyiqa's loop ran gb_i over the 4 orientations of its [orientation][scale] maps and weighted by s[gb_i]: each
     orientation's maps by one scale's weight, the coarsest scale's 6/13.25 never used (weights summing to 0.55) →
     each map by its scale's weight, equal to a transcription of the authors' loop."""
-    from pyiqa.archs.mad_arch import gaborconvolve, ical_stat, lo_index
+    from pyiqa.archs.mad_arch import ical_stat, lo_index
     from pyiqa.matlab_utils import math_util
 
-    from benchmark.fastiqa import DefinedMAD
+    from benchmark.fastiqa import DefinedMAD, mad_gaborconvolve
 
     pred, clean = _mad_pair(48, 40)
     ref, dst = clean[:, :1].double() * 255, pred[:, :1].double() * 255
-    gab_ref, gab_dst = gaborconvolve(ref), gaborconvolve(dst)  # pyiqa's maps: [orientation][scale]
+    gab_ref, gab_dst = mad_gaborconvolve(ref), mad_gaborconvolve(dst)  # the maps: [orientation][scale]
     s = [0.5 / 13.25, 0.75 / 13.25, 1 / 13.25, 5 / 13.25, 6 / 13.25]
     mp = 0
     for gb_i in range(5):  # scales
@@ -200,6 +200,28 @@ def test_mad_weights_each_gabor_map_by_its_scale_as_the_authors_code(mad):
     ours = float(DefinedMAD.lo_index(ref, dst))
     assert abs(ours - authors) <= 1e-12 * authors
     assert abs(float(lo_index(ref, dst)) - authors) > 1e-3 * authors  # pyiqa's weighting is another number
+
+
+def test_mad_gabor_filters_zero_the_centre_of_the_spectrum_as_the_authors_code(mad):
+    """The authors' gaborconvolve sets the radius at MATLAB's (round(rows/2+1), round(cols/2+1)) — the spectrum's
+    centre — to 1 before its log, then zeroes the filter there. pyiqa's port indexed that pixel 0-based as it stood:
+    on an even side the diagonal neighbour of DC got radius 1, so the finest scale passed frequency (1, 1) — an
+    image's broadest gradient — at 0.79 × its spread where the filter is ~0.003 (a 32×32 cosine: 0.129 instead of
+    0.0005), and numpy's round-half-to-even moved both pixels on a side of 4k + 1; MAD 0.3–2.8 % off on 64–96 px
+    crops → the authors' indices; on a side of 4k + 3, where pyiqa's indices are the authors', its maps unchanged."""
+    from pyiqa.archs.mad_arch import gaborconvolve
+
+    from benchmark.fastiqa import mad_gaborconvolve
+
+    for n in (32, 33):
+        yy, xx = torch.meshgrid(*(torch.arange(n, dtype=torch.float64),) * 2, indexing="ij")
+        broadest = torch.cos(2 * torch.pi * (yy + xx) / n)[None, None]  # frequency (1, 1)
+        finest = mad_gaborconvolve(broadest)[0][0]  # orientation 0, scale 0 (3-px wavelength)
+        assert float(finest.norm(dim=-1).max()) < 0.01, n
+        assert float(gaborconvolve(broadest)[0][0].norm(dim=-1).max()) > 0.1, n  # pyiqa's
+    im = torch.rand(1, 1, 35, 35, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ours, pyiqa = mad_gaborconvolve(im), gaborconvolve(im)
+    assert all(torch.allclose(ours[o][s], pyiqa[o][s], rtol=0, atol=1e-9) for o in range(4) for s in range(5))
 
 
 def test_the_readme_says_what_a_run_id_hashes_of_a_checkpoint_named_in_a_loss_spec(tmp_path):
