@@ -208,8 +208,8 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
                 rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
         for metric in store.stale_metrics(rid, digests) if digests else ():
             rows.append({"metric": metric, "status": "stale", "run_id": rid, "reason": (
-                "its code changed its numbers since: the same `plbench run` re-scores them (a run whose net.pt is "
-                "gone keeps the earlier scores)" if metric in CODE_VERSIONS else
+                "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
+                "scores)" if metric in CODE_VERSIONS else
                 f"its file is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
                 "them with it (a run whose net.pt is gone keeps the earlier file's scores)")})
     if not rows:

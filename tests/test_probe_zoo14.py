@@ -282,12 +282,15 @@ def test_mad_scores_of_the_code_before_its_fix_are_stale_re_scored_and_left_out(
     leaves the old scores out where runs have today's, in one line, without hashing a file or opening a metric."""
     import benchmark.metrics
     from benchmark.metric_code import UNMARKED, code_digest
+    from benchmark.report import coverage_lines, coverage_table
 
     now = {"mad": benchmark.metrics.weights_digest("mad")}  # planning's (runner.weights_digests), the pass's record
     assert now["mad"] == code_digest("mad") != ""
     store, old = _mad_store(tmp_path / "r", {"l1": False, "good": True})
     assert old and all(store.stale_metrics(r, now) == {"mad": UNMARKED} for r in old)  # incomplete: re-scored
     assert all(store.stale_metrics(r, now) == {} for r in set(store.run_ids()) - set(old))
+    (line,) = coverage_lines(coverage_table(store, old), len(old))  # a board of old runs alone keeps them: says so
+    assert line.startswith(f"`mad` scored by its code before today's fix in {len(old)} of {len(old)} runs"), line
     monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda name: (_ for _ in ()).throw(AssertionError(name)))
     with caplog.at_level("WARNING", logger="benchmark.results"):
         t = store.table()
