@@ -194,12 +194,15 @@ _READERS = (("torch", "load"), ("torch.jit", "load"), ("safetensors.torch", "loa
 
 
 @contextlib.contextmanager
-def files_read(into: dict[str, str]):
+def files_read(into: dict[str, str], import_readers: bool = True):
     """Record ``{path: SHA-256}`` of every file read meanwhile through :data:`_READERS` (what a pyiqa metric's
     constructor loads its weights with: the files a metric outside :data:`benchmark.weights.METRIC_WEIGHTS` reads,
     found whatever the metric), each hashed as it is read, so a file replaced after is not recorded as the one read
-    (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). Patches process-wide state: one thread at
-    a time (:data:`_PATCHING`)."""
+    (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). ``import_readers``: a reader's module not
+    imported yet is imported first (pyiqa imports an arch, and with it scipy.io or timm's safetensors, as the metric
+    is built: a module imported then would be read through unpatched; scipy.io costs a second, once a process),
+    else left out. Patches process-wide state: one thread at a time (:data:`_PATCHING`)."""
+    import importlib
     import sys
 
     from benchmark.weights import file_sha256
@@ -216,7 +219,12 @@ def files_read(into: dict[str, str]):
     with _PATCHING:
         saved = []
         for mod_name, attr in _READERS:
-            mod = sys.modules.get(mod_name)  # one not imported yet is bound by none (``import pyiqa`` imports all)
+            mod = sys.modules.get(mod_name)
+            if mod is None and import_readers:
+                try:
+                    mod = importlib.import_module(mod_name)
+                except ImportError:  # not installed: nothing reads through it
+                    continue
             if mod is None:
                 continue
             saved.append((mod, attr, getattr(mod, attr)))
@@ -775,8 +783,11 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
         return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
                           "none", weights_digest(name)), ""
     read: dict[str, str] = {}
+    from benchmark.weights import metric_weight_keys
+
+    may_read = name not in OFFLINE_OK and not metric_weight_keys(name)  # the files read are the digest's
     try:
-        with _PATCHING, no_downloads(), files_read(read), contextlib.redirect_stdout(out), \
+        with _PATCHING, no_downloads(), files_read(read, import_readers=may_read), contextlib.redirect_stdout(out), \
                 contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
     except WeightsNotCached as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import scipy.io  # noqa: F401 - files_read imports it once a process (a second): at collection, not in a test's time
 import torch
 
 import benchmark.results  # pandas at collection, as the suite's other modules import it: a test's time is its own
@@ -381,3 +382,35 @@ def test_two_processes_keeping_metric_files_lose_neither_metric(tmp_path, monkey
     monkeypatch.setattr(w, "_metric_files_read", real)
     assert [p.name for p in w.metric_files("topiq_nr")] == ["topiq.pth"]
     assert [p.name for p in w.metric_files("brisque")] == ["brisque.pth"]
+
+
+def test_a_reader_pyiqa_imports_as_it_builds_a_metric_is_recorded(tmp_path, monkeypatch):
+    """f499c9f patched the weights readers already imported, taking ``import pyiqa`` to import them all; pyiqa
+    imports an arch (and with it scipy.io: nrqm, pi; timm's safetensors: its backbones) as the metric is built, so a
+    file read through a reader first imported then went unhashed → a pyiqa metric that may read a file has the
+    readers imported, and patched, before it is built."""
+    import sys
+    import types
+
+    import safetensors
+    import safetensors.torch as st
+
+    from benchmark.metrics import open_metric
+    from benchmark.weights import file_sha256
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = tmp_path / "torch" / "hub" / "checkpoints" / "backbone.safetensors"
+    path.parent.mkdir(parents=True)
+    st.save_file({"w": torch.ones(3)}, str(path))
+    monkeypatch.delitem(sys.modules, "safetensors.torch")  # not imported yet, as after `import pyiqa`
+    monkeypatch.setattr(safetensors, "torch", st, raising=False)
+
+    def create_metric(name, device=None, as_loss=False):
+        import importlib
+
+        arch = importlib.import_module("safetensors.torch")  # the arch's import, as pyiqa builds the metric
+        return types.SimpleNamespace(lower_better=False, metric_mode="NR", state=arch.load_file(str(path)))
+
+    monkeypatch.setitem(sys.modules, "pyiqa", types.SimpleNamespace(create_metric=create_metric))
+    m, why = open_metric("probe_backbone_iqa")
+    assert m is not None and m.sha256 == file_sha256(path) and m.weights == "pyiqa-cache:backbone.safetensors", why
