@@ -187,6 +187,55 @@ def _no_downloads():
         _unwrap_timm_hub()
 
 
+#: the functions pyiqa's constructors (and torchvision's, timm's under them) read a weights file with: torch's pickles,
+#: TorchScript (arniqa's regressor, CLIP's jit files), safetensors (timm's hub files), MATLAB files (brisque's,
+#: nrqm's, ilniqe's parameters)
+_READERS = (("torch", "load"), ("torch.jit", "load"), ("safetensors.torch", "load_file"), ("scipy.io", "loadmat"))
+
+
+@contextlib.contextmanager
+def files_read(into: dict[str, str], import_readers: bool = True):
+    """Record ``{path: SHA-256}`` of every file read meanwhile through :data:`_READERS` (what a pyiqa metric's
+    constructor loads its weights with: the files a metric outside :data:`benchmark.weights.METRIC_WEIGHTS` reads,
+    found whatever the metric), each hashed as it is read, so a file replaced after is not recorded as the one read
+    (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). ``import_readers``: a reader's module not
+    imported yet is imported first (pyiqa imports an arch, and with it scipy.io or timm's safetensors, as the metric
+    is built: a module imported then would be read through unpatched; scipy.io costs a second, once a process),
+    else left out. Patches process-wide state: one thread at a time (:data:`_PATCHING`)."""
+    import importlib
+    import sys
+
+    from benchmark.weights import file_sha256
+
+    def reading(real):
+        def read(f, *args, **kwargs):
+            name = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", None)  # CLIP's: an open file
+            if isinstance(name, (str, os.PathLike)) and os.path.isfile(name):
+                path = os.path.abspath(os.fspath(name))
+                into.setdefault(path, file_sha256(path))
+            return real(f, *args, **kwargs)
+        return read
+
+    with _PATCHING:
+        saved = []
+        for mod_name, attr in _READERS:
+            mod = sys.modules.get(mod_name)
+            if mod is None and import_readers:
+                try:
+                    mod = importlib.import_module(mod_name)
+                except ImportError:  # not installed: nothing reads through it
+                    continue
+            if mod is None:
+                continue
+            saved.append((mod, attr, getattr(mod, attr)))
+            setattr(mod, attr, reading(getattr(mod, attr)))
+        try:
+            yield into
+        finally:
+            for mod, attr, real in saved:
+                setattr(mod, attr, real)
+
+
 def _unwrap_timm_hub() -> None:
     """timm binds ``hf_hub_download`` once, on its first import (``partial(hf_hub_download, library_name="timm",
     …)``): first imported while :func:`no_downloads` stood (pyiqa imports its archs, and so timm, as a metric is
@@ -345,7 +394,8 @@ def _cached(name: str):
         from benchmark import fastiqa
 
         return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD,
-                "cw_ssim": fastiqa.CachedCWSSIM, "entropy": fastiqa.Entropy, "vif": fastiqa.DefinedVIF}[name]()
+                "cw_ssim": fastiqa.CachedCWSSIM, "entropy": fastiqa.Entropy, "vif": fastiqa.DefinedVIF,
+                "mad": fastiqa.DefinedMAD}[name]()
     return build
 
 
@@ -354,10 +404,11 @@ def _cached(name: str):
 #: computed once per test image, ssimc to 1e-6 in a tenth of pyiqa's memory, entropy
 #: to the bit in 8 bytes a pixel instead of 2 KiB, cw_ssim to 1e-9 from the one pyramid level it reads (≤ 1, where
 #: pyiqa's 1e-12 in each magnitude scored a flat image 10⁶), vif to the bit, its reference side kept, but NaN where the
-#: reference is flat (0/0, which pyiqa scored 0) (:mod:`benchmark.fastiqa`)
+#: reference is flat (0/0, which pyiqa scored 0), mad with four faults of pyiqa's port fixed (0.0, its best, for any
+#: pair of odd side) (:mod:`benchmark.fastiqa`)
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
         "ssimc": lambda: SeparableSSIM(False, y_channel=False),
-        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif")}}
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif", "mad")}}
 
 
 class ContriqueFR(torch.nn.Module):
@@ -616,15 +667,25 @@ def _native_weights(name: str) -> str | None:
 def weights_digest(name: str) -> str:
     """The SHA-256 of the file(s) a metric's weights are read from: ``contrique_fr@<checkpoint>``'s checkpoint,
     ``contrique_fr``'s CONTRIQUE file, a pyiqa metric's cached files (:data:`benchmark.weights.METRIC_WEIGHTS`: lpips,
-    dists, niqe, musiq; of several, the SHA-256 of their digests in order), each hashed by
+    dists, niqe, musiq; of several, the SHA-256 of their digests in order; any other pyiqa metric: the files it read
+    when it was last opened, :func:`files_read`, :func:`benchmark.weights.metric_files`), each hashed by
     :func:`benchmark.weights.file_sha256` (memoised by size and mtime); "" for a metric that reads no file, or whose
     file is not there (it is skipped). Neither torch.hub nor pyiqa checks a file already cached (a hash is checked on
     download only; DISTS' α/β and CONTRIQUE's publish none), so another file put at its place is told by this alone:
     each evaluation pass records it (``metric_sha256``), and scores made with another file are scored again
-    (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale."""
+    (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale, but for a
+    metric whose code changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad), whose digest holds
+    its code's marker (:func:`benchmark.metric_code.with_code`)."""
+    from benchmark.metric_code import with_code
+
+    return with_code(name, _files_digest(name))
+
+
+def _files_digest(name: str) -> str:
+    """:func:`weights_digest` of the file(s) alone."""
     import hashlib
 
-    from benchmark.weights import file_sha256, get_file, metric_weight_keys
+    from benchmark.weights import digest_of, file_sha256, get_file, metric_files, metric_weight_keys
 
     base, _, arg = name.partition("@")
     if base in METRICS:
@@ -636,6 +697,11 @@ def weights_digest(name: str) -> str:
         keys = tuple(getattr(cls, "weight_keys", ()))
     else:
         keys = metric_weight_keys(name)
+        if not keys:  # any other pyiqa metric: the files it read when it was last opened (files_read)
+            files = metric_files(name)
+            if not files or not all(p.is_file() for p in files):
+                return ""
+            return digest_of(file_sha256(p) for p in files)
     paths = [get_file(k).path for k in keys]
     if not paths or not all(p.is_file() for p in paths):
         return ""
@@ -689,7 +755,7 @@ class OpenMetric:
     higher_is_better: bool
     full_reference: bool
     weights: str  # "none" or the cached file(s) it loaded
-    sha256: str = ""  # the content of the file(s) it read (:func:`weights_digest`), else ""
+    sha256: str = ""  # the content of the file(s) it read and its code's marker (:func:`weights_digest`), else ""
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
@@ -715,9 +781,14 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
         with _PATCHING, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             mod = FAST[name]().to(device)  # pyiqa's constructors print
         return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
-                          "none"), ""
+                          "none", weights_digest(name)), ""
+    read: dict[str, str] = {}
+    from benchmark.weights import metric_weight_keys
+
+    may_read = name not in OFFLINE_OK and not metric_weight_keys(name)  # the files read are the digest's
     try:
-        with _PATCHING, no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with _PATCHING, no_downloads(), files_read(read, import_readers=may_read), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
     except WeightsNotCached as exc:
         return None, str(exc)
@@ -727,11 +798,19 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, f"weights not cached ({msg})"
         return None, f"{type(exc).__name__}: {msg}"
     fr = getattr(m, "metric_mode", "FR") == "FR"
-    from benchmark.weights import get_file, metric_weight_keys
+    from benchmark.metric_code import with_code
+    from benchmark.weights import digest_of, get_file, metric_files, metric_weight_keys, remember_metric_files
 
-    files = [get_file(k).filename for k in metric_weight_keys(name)]  # recorded with each pass it scores
+    keys = metric_weight_keys(name)
+    files = [get_file(k).filename for k in keys]  # recorded with each pass it scores
+    digest = weights_digest(name)
+    if not keys:  # a metric the table does not know: the files it read, hashed as read, kept for planning's digest
+        files = sorted({os.path.basename(p) for p in read})
+        digest = with_code(name, digest_of(read.values()))
+        if read or metric_files(name):
+            remember_metric_files(name, read)
     weights = "none" if name in OFFLINE_OK else f"pyiqa-cache:{','.join(files)}" if files else "pyiqa-cache"
-    return OpenMetric(name, m, not m.lower_better, fr, weights, weights_digest(name)), ""
+    return OpenMetric(name, m, not m.lower_better, fr, weights, digest), ""
 
 
 class MetricSet:
@@ -762,7 +841,8 @@ class MetricSet:
     @property
     def digests(self) -> dict[str, str]:
         """{metric: the SHA-256 of its file(s)} for the opened metrics that read weights files
-        (:attr:`OpenMetric.sha256`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); empty for the rest."""
+        (:attr:`OpenMetric.sha256`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq, any pyiqa metric that
+        read a file as it was opened); empty for the rest."""
         return {m.name: m.sha256 for m in self.metrics if m.sha256}
 
     @torch.no_grad()

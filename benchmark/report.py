@@ -197,6 +197,8 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
     (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial | stale — scored
     with another file than the metric's file now, ``contrique_fr@<checkpoint>`` retrained in place and not re-scored
     yet: :meth:`ResultsStore.stale_metrics`)."""
+    from benchmark.metric_code import CODE_VERSIONS
+
     rows = []
     covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
     digests = _current_digests({m for cov in covs.values() for m in cov["scored"]})
@@ -206,6 +208,8 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
                 rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
         for metric in store.stale_metrics(rid, digests) if digests else ():
             rows.append({"metric": metric, "status": "stale", "run_id": rid, "reason": (
+                "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
+                "scores)" if metric in CODE_VERSIONS else
                 f"its file is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
                 "them with it (a run whose net.pt is gone keeps the earlier file's scores)")})
     if not rows:
@@ -247,8 +251,10 @@ def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
     """Plain-text lines for :func:`coverage_table` (Markdown, HTML and ``compare`` show them)."""
     what = {"skipped": "not scored", "unscorable": "not scored (no test image fits it)",
             "partial": "scored on some images only", "stale": "scored with another file than today's"}
-    return [f"`{r.metric}` {what[r.status]} in {r.runs} of {n_runs} runs (degraded-input scoring included): "
-            f"{r.reason}" for r in cov.itertuples()]
+    from benchmark.metric_code import scored_with
+
+    return [f"`{r.metric}` {'scored ' + scored_with(r.metric) if r.status == 'stale' else what[r.status]} in {r.runs} "
+            f"of {n_runs} runs (degraded-input scoring included): {r.reason}" for r in cov.itertuples()]
 
 
 def resolve_baseline(store: ResultsStore, name: str, new=(), flag: str = "--baseline",

@@ -413,11 +413,18 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
 def current_digests(metrics) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
-    file no longer there, or a metric this code cannot open, is left out (nothing to compare)."""
+    file no longer there, or a metric this code cannot open, is left out (nothing to compare). A metric whose code
+    changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad, no file) is its code's marker, read
+    without importing torch."""
+    from benchmark.metric_code import code_digest
+
+    out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
+    rest = sorted(m for m in metrics if m not in out)
+    if not rest:
+        return out
     from benchmark.metrics import weights_digest
 
-    out = {}
-    for m in sorted(metrics):
+    for m in rest:
         try:
             if digest := weights_digest(m):
                 out[m] = digest
@@ -430,11 +437,16 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
     """{metric: the line saying in how many runs its scores of another file than today's were left out of its column}
     of the last :meth:`ResultsStore.table` (:attr:`~ResultsStore.stale_left`: where other runs have scores of today's
     file), counted over ``run_ids`` (a board's, a comparison's setting's) when given, else over the store."""
+    from benchmark.metric_code import CODE_VERSIONS, scored_with
+
     lines = {}
     for m, left in store.stale_left.items():
         rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
         n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
-        if rids:
+        if m in CODE_VERSIONS and rids:
+            lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
+                        f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
+        elif rids:
             lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
                         f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
                         f"of its column; {_rescorable(store, rids)}")
@@ -504,11 +516,14 @@ def _is_pass_record(p: Path) -> bool:
 def _recorded_digest(rec: dict, metric: str) -> str:
     """The SHA-256 (or, for a pass written before ``metric_sha256`` was recorded, the 8-digit prefix its provenance
     names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
-    when it names none."""
+    when it names none, :data:`~benchmark.metric_code.UNMARKED` when the metric's code changed its numbers since
+    (:data:`~benchmark.metric_code.CODE_VERSIONS`: mad scored before its fix; never today's)."""
+    from benchmark.metric_code import CODE_VERSIONS, UNMARKED
+
     if digest := (rec.get("metric_sha256") or {}).get(metric):
         return str(digest)
     found = re.search(r"sha256=([0-9a-f]{8,64})", str((rec.get("metric_weights") or {}).get(metric, "")))
-    return found.group(1) if found else ""
+    return found.group(1) if found else UNMARKED if metric in CODE_VERSIONS else ""
 
 
 def _latest_digests(records, metrics=None) -> dict[str, str]:

@@ -878,7 +878,8 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
 
 def weights_digests(metric_names) -> dict[str, str]:
     """{metric: SHA-256 of its file(s) now} for the metrics that read weights files (:func:`benchmark.metrics.
-    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); no model is built."""
+    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq, any pyiqa metric whose files were
+    read when it was last opened); no model is built."""
     from benchmark.metrics import weights_digest
 
     return {n: d for n in dict.fromkeys(metric_names) if (d := weights_digest(n))}
@@ -891,7 +892,13 @@ def _up_to_date(store: ResultsStore, rid: str, metrics: MetricSet, say: bool = T
     scored = store.metrics_scored(rid)
     digests = metrics.digests
     stale = store.stale_metrics(rid, digests) if digests else {}
+    from benchmark.metric_code import CODE_VERSIONS
+
     for m, was in stale.items() if say else ():
+        if m in CODE_VERSIONS:
+            log.warning("run %s: %s was scored by its code before today's fix: scored again; the earlier scores stay "
+                        "in its eval-*.parquet, out of every table", rid, m)
+            continue
         log.warning("run %s: %s was scored with another file (sha256 %s…, now %s…): scored again with the file there "
                     "now; the earlier scores stay in its eval-*.parquet, out of every table", rid, m, was[:8],
                     digests[m][:8])

@@ -51,8 +51,9 @@ class Task:
     host_only = False
     #: the task's ``modcrop`` field is the harness's parameter: true cuts test images to :attr:`size_multiple`
     #: alone (:attr:`test_multiple`), and false is left out of :attr:`params` (runs stored before it keep their
-    #: ids). Only a task that sets this gets either: a plugin task with a ``modcrop`` field of its own, written
-    #: before the parameter, keeps its cut, its recorded parameters and so its run ids.
+    #: ids). Only a task that sets this gets either (:class:`ModcropTask` declares the field and sets it): a plugin
+    #: task with a ``modcrop`` field of its own, written before the parameter, keeps its cut, its recorded parameters
+    #: and so its run ids.
     cuts_by_modcrop = False
     #: the training crop a run records is the one it samples (:meth:`train_crop`): ``--crop`` cut down to a multiple
     #: of :attr:`size_multiple`, in the run's id, and the image filter. False (a plugin task written before it): the
@@ -120,6 +121,18 @@ class Task:
     @property
     def name(self) -> str:
         return getattr(type(self), "registered_name", type(self).__name__)
+
+
+@dataclass(frozen=True)
+class ModcropTask(Task):
+    """A task with the harness's ``modcrop`` parameter (:attr:`Task.cuts_by_modcrop`), declared here once for every
+    task that takes it (the built-in five; a plugin task subclasses this for the papers' cut): ``modcrop=True`` cuts
+    test images to :attr:`Task.size_multiple` alone (:attr:`Task.test_multiple`: the whole image, or the scale's
+    multiple, as the papers score), not to multiples of 8 px; recorded only when true (:attr:`Task.params`), so runs
+    stored before the parameter keep their ids. Keyword-only: a task's own fields keep their positions."""
+
+    modcrop: bool = dataclasses.field(default=False, kw_only=True)
+    cuts_by_modcrop = True
 
 
 def build_task(name: str, **params) -> Task:

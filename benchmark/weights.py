@@ -23,6 +23,7 @@ against the architecture's keys (:func:`load_strict`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -534,6 +535,90 @@ def metric_weight_keys(metric: str) -> tuple[str, ...]:
     """Weight keys a pyiqa metric loads (:data:`METRIC_WEIGHTS`); () for one that needs none or
     that this table does not know."""
     return METRIC_WEIGHTS.get(metric, ())
+
+
+#: the files each pyiqa metric outside :data:`METRIC_WEIGHTS` read when it was last opened (brisque's SVM, topiq's,
+#: cnniqa's, lpips-vgg's: :func:`benchmark.metrics.open_metric` records them as they are read), {metric: [path]},
+#: a path under the torch hub dir relative to it (the folder may be copied elsewhere, as prefetch's message says)
+METRIC_FILES_JSON = "metric_files.json"
+
+
+#: the folders whose :data:`METRIC_FILES_JSON` could not be written, said once a process each
+_UNKEPT: set[str] = set()
+
+
+def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
+    """Keep the files ``metric`` read as it was opened (:data:`METRIC_FILES_JSON`), so a later process hashes them
+    without building the metric (:func:`metric_files`). Read, changed and written under a lock (two scoring
+    processes each adding a metric keep both), written whole or not at all; an unreadable file (corrupt, hand-edited)
+    is written anew. A cache it cannot write (read-only, full, the name taken by a folder) keeps nothing and fails no
+    scoring pass: one line, once a process (planning then finds such a metric's file replaced when the metric is
+    next opened, not before)."""
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_json
+
+    hub = hub_dir().resolve()
+    rel = []
+    for p in sorted(paths):
+        q = Path(p).resolve()
+        rel.append(str(q.relative_to(hub)) if q.is_relative_to(hub) else str(q))
+    if _metric_files_read().get(metric) == rel:
+        return
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder / f".{METRIC_FILES_JSON}.lock"):
+            known = _metric_files_read()  # again, under the lock: another process's metric kept
+            known[metric] = rel
+            atomic_write_json(folder / METRIC_FILES_JSON, known)
+    except (OSError, UserError) as exc:
+        if str(folder) not in _UNKEPT:
+            _UNKEPT.add(str(folder))
+            log.warning("cannot keep the weights files metrics read in %s (%s): a file replaced there is found when "
+                        "its metric is next opened", folder / METRIC_FILES_JSON,
+                        getattr(exc, "strerror", None) or {"InTheWay": "something in the way", "DiskFull": "disk full"}
+                        .get(type(exc).__name__, "not writable"))
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive ``flock`` on ``path`` (made if missing) while the block runs."""
+    import fcntl
+
+    with open(path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _metric_files_read() -> dict[str, list[str]]:
+    import json
+
+    try:
+        data = json.loads((cache_dir() / METRIC_FILES_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def metric_files(metric: str) -> list[Path]:
+    """The files ``metric`` (a pyiqa metric outside :data:`METRIC_WEIGHTS`) read when it was last opened here, as
+    :func:`remember_metric_files` kept them; [] where it was never opened or read none."""
+    paths = _metric_files_read().get(metric)
+    if not isinstance(paths, list):
+        return []
+    return [hub_dir() / p if not Path(p).is_absolute() else Path(p) for p in paths if isinstance(p, str)]
+
+
+def digest_of(digests: Iterable[str]) -> str:
+    """One SHA-256 for the files a metric read (their SHA-256s, :func:`metric_files`): the file's own where there is
+    one, else the SHA-256 of their digests in sorted order (whichever path the folder is at); "" for none."""
+    digests = sorted(set(digests))
+    if len(digests) <= 1:
+        return digests[0] if digests else ""
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
 def metric_weights_report(metrics) -> list[dict]:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task, randn, stream, uniform
+from benchmark.task import ModcropTask, randn, stream, uniform
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
@@ -91,14 +91,15 @@ def reflect_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
 
 @register_task("deblur", version="2", citation="Gaussian + motion blur with noise (e.g. Ding et al., IJCV 2021)")
 @dataclass(frozen=True)
-class Deblur(Task):
+class Deblur(ModcropTask):
     """Blur each image with its own random kernel, then add Gaussian noise of σ ``noise_sigma``.
 
     With probability ``p_motion`` the kernel is a linear motion blur of length U(``motion_length``)
     at a uniform angle, otherwise an isotropic Gaussian of σ U(``gaussian_sigma``). Borders are
     reflect-padded; output is clipped to [0, 1]. ``kernel_size`` must hold every kernel drawn (a motion
     length ≤ kernel_size − 1, a Gaussian reaching 2σ from the centre): what the parameters record is
-    what was drawn, never a kernel cut to fit.
+    what was drawn, never a kernel cut to fit. ``modcrop`` (:class:`benchmark.task.ModcropTask`): score the whole test
+    image, not cut to multiples of 8 px.
     """
 
     kernel_size: int = 21
@@ -106,10 +107,6 @@ class Deblur(Task):
     motion_length: tuple[float, float] = (5.0, 15.0)
     p_motion: float = 0.5
     noise_sigma: float = 0.01
-    #: score the whole test image, not cut to multiples of 8 px; recorded only when true
-    #: (:attr:`benchmark.task.Task.test_multiple`)
-    modcrop: bool = False
-    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
 
     def __post_init__(self):
         if self.kernel_size % 2 == 0 or self.kernel_size < 3:

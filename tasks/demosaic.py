@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task, device_constant, randn, stream
+from benchmark.task import ModcropTask, device_constant, randn, stream
 
 _K_G = torch.tensor([[0, 1, 0], [1, 4, 1], [0, 1, 0]], dtype=torch.float32) / 4
 _K_RB = torch.tensor([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=torch.float32) / 4
@@ -36,19 +36,16 @@ def bilinear_demosaic(mosaic: torch.Tensor) -> torch.Tensor:
 @register_task("demosaic", version="1",
                citation="RGGB Bayer; bilinear initialisation as in Gharbi et al., SIGGRAPH Asia 2016")
 @dataclass(frozen=True)
-class Demosaic(Task):
+class Demosaic(ModcropTask):
     """Sample the RGGB Bayer pattern (plus optional noise), then bilinearly interpolate.
 
     The net sees the bilinear demosaic (the standard starting point), so it learns a residual
-    like in every other task. Image sides must be even.
+    like in every other task. Image sides must be even. ``modcrop`` (:class:`benchmark.task.ModcropTask`): cut test
+    images to even sides only (the Bayer pattern's need), not to multiples of 8 px.
     """
 
     pattern: str = "RGGB"
     noise_sigma: float = 0.0
-    #: cut test images to even sides only (the Bayer pattern's need), not to multiples of 8 px; recorded only when
-    #: true (:attr:`benchmark.task.Task.test_multiple`)
-    modcrop: bool = False
-    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
     size_multiple = 2
     records_train_crop = True  # an odd --crop 43 is recorded as the 42-px crops it trains (Task.train_crop)
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import torch
 
 from benchmark.registry import register_task
-from benchmark.task import Task, randn, stream
+from benchmark.task import ModcropTask, randn, stream
 
 
 @register_task("denoise", version="1", citation="AWGN, σ = 25/255 as in DnCNN (Zhang et al., TIP 2017)")
 @dataclass(frozen=True)
-class Denoise(Task):
+class Denoise(ModcropTask):
     """x + n, n ~ N(0, σ²) per pixel and channel; clipped to [0, 1] when ``clip`` (a sensor would).
 
     ``modcrop``: score the whole test image, as the denoising papers (Kodak24's 500², BSD68's 481×321), not cut to
@@ -21,8 +21,6 @@ class Denoise(Task):
 
     sigma: float = 25 / 255
     clip: bool = True
-    modcrop: bool = False
-    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
 
     def __post_init__(self):
         if not 0 < self.sigma < 1:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import torch
 
 from benchmark.registry import register_task
-from benchmark.task import Task
+from benchmark.task import ModcropTask
 
 
 @register_task("jpeg", version="1", citation="JPEG q=10 as in ARCNN (Dong et al., ICCV 2015)")
 @dataclass(frozen=True)
-class JPEGArtifacts(Task):
+class JPEGArtifacts(ModcropTask):
     """Quantise to 8 bit, encode with libjpeg at ``quality`` (4:2:0 chroma), decode.
 
     Colour JPEG: the RGB image through libjpeg's YCbCr, IJG quality scaling of the standard tables (as MATLAB's
@@ -25,14 +25,12 @@ class JPEGArtifacts(Task):
 
     Runs on the CPU whatever the device of the batch (libjpeg is a CPU codec): ``host_only``, so
     the GPU step degrades the next batch in a thread while the device trains on this one
-    (:class:`benchmark.runner.HostPrefetch`) instead of waiting for a host round trip every step.
+    (:class:`benchmark.runner.HostPrefetch`) instead of waiting for a host round trip every step. ``modcrop``
+    (:class:`benchmark.task.ModcropTask`): score (and compress) the whole test image, as the JPEG papers, not cut to
+    multiples of 8 px.
     """
 
     quality: int = 10
-    #: score (and compress) the whole test image, as the JPEG papers, not cut to multiples of 8 px; recorded only
-    #: when true (:attr:`benchmark.task.Task.test_multiple`)
-    modcrop: bool = False
-    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
     host_only = True
     max_side = 65500  # libjpeg's JPEG_MAX_DIMENSION: torchvision's encoder crashes the process beyond it
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task, device_constant
+from benchmark.task import ModcropTask, device_constant
 
 RESIZE = ("torch", "matlab")
 
@@ -78,7 +78,7 @@ def imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool = False) -> t
 
 @register_task("sr4", version="1", citation="bicubic ×4 (Dong et al., SRCNN, ECCV 2014; VDSR, CVPR 2016)")
 @dataclass(frozen=True)
-class SuperResolution(Task):
+class SuperResolution(ModcropTask):
     """Bicubic downsampling by ``scale`` (antialiased), then bicubic upsampling back to full size.
 
     The net sees the upsampled image (VDSR-style), so one architecture serves every task.
@@ -92,8 +92,6 @@ class SuperResolution(Task):
 
     scale: int = 4
     resize: str = "torch"
-    modcrop: bool = False
-    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
     records_train_crop = True  # --crop 42 is recorded as the 40-px crops it trains (Task.train_crop)
 
     def __post_init__(self):
