@@ -320,22 +320,32 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     n_img = p.n_images
     residual = min(p.residual, n_img * per_run) if n_img >= 2 and math.isfinite(p.residual) else math.nan
 
-    def test_df(runs: float, level_images: float) -> float:
+    def test_df(runs: float, level_images: float, m: int | None = None) -> float:
         """The degrees of freedom the part's test (:func:`benchmark.runstats.two_level_df`) has at the mean squares
-        expected of ``runs`` paired runs: MS_run = images × the runs' share, MS_image = residual + runs × images ×
-        the images' level², MS_res = the residual. min(runs, images) − 1, the rule's floor, was 2 on 3 test images
-        where the test has 3.3–4.3 when the runs' level dominates: 2–4 × the seeds needed, and "more seeds alone
-        cannot" said of parts they settle (tests/test_probe_verdicts13.py)."""
+        expected of ``runs`` paired runs on ``m`` test images (default: the part's): MS_run = m × the runs' level²
+        + the residual, MS_image = residual + runs × the images' per-image level², MS_res = the residual.
+        min(runs, images) − 1, the rule's floor, was 2 on 3 test images where the test has 3.3–4.3 when the runs'
+        level dominates: 2–4 × the seeds needed, and "more seeds alone cannot" said of parts they settle
+        (tests/test_probe_verdicts13.py)."""
+        m = n_img if m is None else m
         if n_img < 2:
             return runs - 1
         if not math.isfinite(residual):
             return min(runs, n_img) - 1
-        return two_level_df(n_img * per_run, residual + runs * n_img * level_images ** 2, residual, runs, n_img)
+        run_var = max(per_run - residual / n_img, 0.0)             # the runs' own level², the residual's share out
+        return two_level_df(m * run_var + residual, residual + runs * n_img * level_images ** 2, residual, runs, m)
 
-    def power(runs: float, images: float | None = None) -> float:  # images: the images' level (default: its bound)
+    def power(runs: float, images: float | None = None, m: int | None = None) -> float:
+        """Power at ``runs`` paired runs on ``m`` test images (default: the part's); ``images``: the images' level
+        as an SE on the part's images (default: its bound) — on m images it is that × √(images / m), and the
+        residual's share of the runs' term × images / m."""
         level_images = fixed if images is None else images
-        df = test_df(runs, level_images)
-        sd = math.sqrt(level_images ** 2 + per_run / runs) if math.isfinite(runs) else level_images
+        m = n_img if m is None else m
+        df = test_df(runs, level_images, m)
+        res_share = residual / n_img if m != n_img and math.isfinite(residual) else 0.0
+        run_term = per_run - res_share + res_share * n_img / m        # σ²_run + σ²_res / m
+        img_term = level_images ** 2 * n_img / m
+        sd = math.sqrt(img_term + run_term / runs) if math.isfinite(runs) else math.sqrt(img_term)
         if not sd > 0:
             return 1.0
         return float(1 - nctdtr(df, d / sd, stdtrit(df, 1 - level / 2)))
@@ -350,9 +360,32 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     # the most any count gives: with the test's degrees of freedom a count's power need not grow with it (they fall
     # towards images − 1 as the images' mean square, growing with the runs, takes over the SE)
     if max(power(k, measured) for k in (*counts, endless)) < SETTLE_POWER:
+        # the images' level rests on images − 1 degrees of freedom (2 on 3 images): it cannot be told from none,
+        # and 5-seed pilots on 3 images where 13 seeds reach 80 % were told "more seeds alone cannot" in 14 % of
+        # them (tests/test_probe_verdicts14.py) — so both plans are said: the test images it would take, scoring the
+        # runs there are, if the level is as large as measured (at its bound, as the seeds are planned); the seeds it
+        # would take if the images agree (no loss × image level: only the runs' level and the residual)
+        agree = next((k for k in counts if power(k, 0.0) >= SETTLE_POWER), None) if measured > 0 else None
+        more = range(n_img + 1, 50 * max(n_img, 2) + 1)
+
+        def images_for(k: int) -> int | None:
+            if n_img < 2 or not math.isfinite(residual):
+                return None
+            return next((m for m in more if power(k, m=m) >= SETTLE_POWER), None)
+
+        # the images first with the runs there are (scoring them again trains nothing), else with the seeds planned
+        # for images that agree
+        plans = [max(p.n_runs, MIN_RUNS)] + ([agree] if agree else [])
+        k, m = next(((k, m) for k in plans if (m := images_for(k)) is not None), (None, None))
+        images = ("more test images may" if m is None else
+                  f"≈ {m} test images scoring the {k} runs there are would" if k == p.n_runs else
+                  f"≈ {m} test images with {k} paired seeds per arm would")
+        seeds = (f"; if they agree (their level, on {n_img - 1} degree{'s' if n_img != 2 else ''} of freedom, may be "
+                 f"chance), ≈ {agree} paired seeds per arm would" if agree is not None else "")
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
                 f"freedom alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone "
-                f"cannot {what} it, more test images may")
+                f"cannot {what} it {'if their level is as measured' if measured > 0 else 'on these images'}, "
+                f"{images}{seeds}")
     runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     if runs is None and power(endless) < SETTLE_POWER:
