@@ -1622,7 +1622,13 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
                 f"of {kind} — a family of their own)")
     else:
         kind = ""
-    return f"{where}, {n} tested part{'s' if n != 1 else ''}{kind}"
+    # a claim about every part is reproduced only where every part is: as an intersection–union test each part at α
+    # alone would hold its error at α, so Holm's family is conservative for it — said where the verdict is read,
+    # as the reason an open part's p_holm exceeds its p (tests/test_probe_verdicts14.py)
+    every = n > 1 and any(r.every for r in done)
+    cons = (" (conservative for 'reproduced', which needs every part: each part at α alone would do; Holm holds each "
+            "part's own verdict and a contradiction at α)" if every else "")
+    return f"{where}, {n} tested part{'s' if n != 1 else ''}{kind}{cons}"
 
 
 # --------------------------------------------------------------------------------------------
