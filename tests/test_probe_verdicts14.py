@@ -109,3 +109,36 @@ def test_the_holm_family_of_a_claim_about_every_part_says_it_is_conservative_for
     assert r.every and sum(p.status == "ok" for p in r.parts) >= 2, r.parts
     assert "conservative for 'reproduced'" in r.family and "each part at α alone" in r.family, r.family
     assert r.family in to_text([r]) and r.family.split(" (")[0] in to_markdown([r])
+
+
+_PRETRAINED = {"dists": "vgg16:IMAGENET1K_V1+dists:v0", "lpips": "alexnet:IMAGENET1K_V1+lpips:alex:v0.1"}
+
+
+def test_ding_tests_a_lone_candidate_on_every_test_image_not_half():
+    """Was: ding2021 chose 'the better' of the pretrained DISTS/LPIPS arms on one half of the test images and tested
+    it on the other — also where there was nothing to choose: on the lpips metric LPIPS is circular and DISTS the one
+    candidate, on dists the reverse, so with both losses every part of a usual store was tested on half its images
+    (Set5: 3 of 5, 'approximate: add test images'; Kodak24: 12) for a choice never made. Now a lone candidate is
+    tested on every image; with two, the halves stay (the choice never sees the data it is judged on)."""
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"dists": 0.5, "lpips": 0.5, "l2": 0.0}, metrics=("lpips", "dists"),
+                        seeds=tuple(range(5)), n_images=8, seed=4, seed_sd=0.1,
+                        weights=_PRETRAINED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["ding2021_dists_lpips"], n_boot=20)
+    lone = [p for p in r.parts if p.counted]
+    assert lone and {(p.a.split()[0], p.metric) for p in lone} == {("dists", "lpips"), ("lpips", "dists")}, r.parts
+    assert all(p.n_images == 8 and "chosen on" not in p.note for p in lone), [(p.n_images, p.note) for p in lone]
+    # two candidates on a third metric: chosen on one half, tested on the other
+    t = synthetic_table(tasks=("sr4",), offsets={"dists": 0.5, "lpips": 0.5, "l2": 0.0}, metrics=("vsi",),
+                        seeds=tuple(range(5)), n_images=8, seed=4, seed_sd=0.1,
+                        weights=_PRETRAINED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["ding2021_dists_lpips"], n_boot=20)
+    assert r.parts and all(p.n_images == 4 and "chosen on 4 other" in p.note for p in r.parts), r.parts
