@@ -229,8 +229,9 @@ class Part:
     p_worse_adj: float = float("nan")
     #: the part of ``se`` more runs would not reduce (the test images' level, :attr:`RunComparison.se_images`)
     se_images: float = float("nan")
-    #: α over the number of tested parts in the finding's Holm family: the level Holm's first step tests at
-    #: (:func:`judge`; what :func:`seeds_to_settle` plans for)
+    #: α over the number of tested parts in the finding's Holm family not significant: the level Holm tests the
+    #: closest of them at once the significant ones are set aside (:func:`judge`; what :func:`seeds_to_settle` plans
+    #: for)
     settle_level: float = float("nan")
     #: unsettled only because its arms' runs have no budget checks (never shown converged, nor not converged)
     unchecked: bool = False
@@ -283,18 +284,18 @@ SETTLE_BOUND = 0.7
 
 
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
-    """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to
-    reproduce (or contradict) it *if its effect is as measured*, at its Holm family's strictest level
-    (:attr:`Part.settle_level`; Student's t at the degrees of freedom of :func:`benchmark.runstats.two_level_se` at
-    the mean squares expected of the seeds tried — the normal quantiles named 8 seeds for 80 % power on 3 images
-    where they gave 11 %, tests/test_review_verdicts11.py; the rule's floor ``min(seeds, images) − 1`` about twice
-    the seeds needed where the runs' level dominates, tests/test_probe_verdicts13.py); ``add test images`` where the
-    images — their level (:attr:`Part.se_images`, which more runs do not reduce) or their few degrees of freedom —
-    keep the test from that; or that the effect lies
-    within the practical margin of no difference, where no number of seeds would give a verdict on an effect this
-    size. The variances it plans with are the part's at their :data:`SETTLE_BOUND` upper confidence bounds — the
-    runs' on ``seeds − 1`` degrees of freedom, the images' on ``images − 1`` — not as measured: 5 runs' variance is
-    below the true one half the time, and the seeds planned from it reached ≈ 70 % power on average, not 80 %
+    """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to reproduce
+    (or contradict) it *if its effect is as measured*, at the level its Holm family tests it at
+    (:attr:`Part.settle_level`: α over the family's parts not significant; Student's t at the degrees of freedom of
+    :func:`benchmark.runstats.two_level_se` at the mean squares expected of the seeds tried — the normal quantiles
+    named 8 seeds for 80 % power on 3 images where they gave 11 %, tests/test_review_verdicts11.py; the rule's floor
+    ``min(seeds, images) − 1`` about twice the seeds needed where the runs' level dominates,
+    tests/test_probe_verdicts13.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
+    which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect
+    lies within the practical margin of no difference, where no number of seeds would give a verdict on an effect
+    this size. The variances it plans with are the part's at their :data:`SETTLE_BOUND` upper confidence bounds —
+    the runs' on ``seeds − 1`` degrees of freedom, the images' on ``images − 1`` — not as measured: 5 runs' variance
+    is below the true one half the time, and the seeds planned from it reached ≈ 70 % power on average, not 80 %
     (tests/test_probe_verdicts12.py)."""
     from scipy.special import chdtri, nctdtr, stdtrit
 
@@ -1163,9 +1164,14 @@ def judge(parts: list[Part], alpha: float) -> None:
     # "worse by more than the margin" is a claim of its own, held to the same family: with the unadjusted CI
     # alone, parts at exactly −margin were called contradicted far more often than α (tests/test_probe_stats2.py)
     adj_worse = holm(np.array([p.p_worse for p in counted], float)) if counted else []
+    # the level Holm tests an open part at: α over the parts not significant — once the significant ones are set
+    # aside, the smallest of the k left is tested at α/k (α/m, Holm's first step, only when none is). At α/m a part
+    # left open beside 3 reproduced ones was planned ≈ 20 seeds where the re-run reached 0.99 power
+    # (tests/test_probe_verdicts14.py)
+    left = sum(float(pa) >= alpha for pa in adj)
     for p, pa, pw in zip(counted, adj, adj_worse):
         p.p_adj, p.p_worse_adj = float(pa), float(pw)
-        p.settle_level = alpha / len(counted)
+        p.settle_level = alpha / max(left, 1)
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"
