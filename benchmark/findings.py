@@ -827,9 +827,18 @@ class Results:
         return self._identities[spec]
 
     def lost_seeds(self, task: str, arm: Arm) -> dict[int, str]:
-        """{seed: "diverged" | "failed"} of ``arm``'s runs on ``task`` that left no results."""
+        """{seed: "diverged" | "failed"} of ``arm``'s runs on ``task`` that left no results — of its version: a lost
+        run that records another version of the loss than every one of the arm's runs (an edited loss file's earlier
+        text) is not the arm's."""
         lost = self.lost[(self.lost["task"] == task) & (self.lost["loss"] == arm.loss)
                          & (self.lost["arm_weights"] == arm.weights)]
+        if not lost.empty and "loss_version" in lost.columns and "loss_version" in self.table.columns:
+            t = self.table
+            mine = t[(t["task"].astype(str) == task) & (t["loss"].astype(str) == arm.loss)
+                     & (t["arm_weights"] == arm.weights) & (t["arm_version"].astype(str) == arm.version)]
+            have = set(mine["loss_version"].astype("string").fillna("").astype(str)) - {""}
+            v = lost["loss_version"].astype("string").fillna("").astype(str)
+            lost = lost[(v == "") | v.isin(have) | (not have)]
         return {int(sd): st for sd, st in zip(lost["seed"], lost["status"]) if pd.notna(sd)}
 
     def arm(self, task: str, loss: str, prefer: tuple[str, ...] = ("pretrained", "selftrained", "random", "none")
@@ -1084,7 +1093,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     # diverged, failed or retried run) would leave the other's runs judged on a selection; a third loss run on
     # more seeds is not a run this pair lost
     expected = res.ok_seeds(c.task, c.a) | res.ok_seeds(c.task, c.b)
-    lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
+    # and every run an arm itself lost, whatever seeds its partner ran: a diverged run is its loss's result, so its
+    # good runs alone would flatter it — judged on them when the partner never ran that seed, the part read
+    # 'reproduced' while the leaderboard said it gets no verdict (tests/test_probe_verdicts14.py)
+    lacking = {arm.label: sorted((expected | set(res.lost_seeds(c.task, arm))) - res.ok_seeds(c.task, arm))
+               for arm in (c.a, c.b)}
     lacking = {k: v for k, v in lacking.items() if v}
     # a run with rows but no finite score of this metric (it failed on that run's output) is a missing run of the
     # part, as the leaderboard makes it one of its column: left out unseen, the rest were compared on a selection
@@ -1422,7 +1435,7 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     return replace(base, parts=parts, setting=describe_setting(res, parts))
 
 
-LOST_COLUMNS = ["task", "loss", "arm_weights", "seed", "status", "setting"]
+LOST_COLUMNS = ["task", "loss", "arm_weights", "seed", "status", "setting", "loss_version"]
 
 
 def lost_runs(metas: Iterable[dict]) -> pd.DataFrame:
@@ -1436,9 +1449,12 @@ def lost_runs(metas: Iterable[dict]) -> pd.DataFrame:
         cfg = m.get("config") or {}
         if m.get("status") not in ("diverged", "failed") or not cfg.get("task") or not cfg.get("loss"):
             continue
+        versions = m.get("loss_versions") or {}  # as a result row's loss_version (lossfn.loss_version_string)
         rows.append({"task": str(cfg["task"]), "loss": str(cfg["loss"]), "arm_weights": arm_weights(m.get("weights")),
                      "seed": cfg.get("seed"), "status": m["status"],
-                     "setting": setting_json(m["setting"]) if m.get("setting") else ""})
+                     "setting": setting_json(m["setting"]) if m.get("setting") else "",
+                     "loss_version": ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
+                     if isinstance(versions, dict) else ""})
     return pd.DataFrame(rows, columns=LOST_COLUMNS)
 
 

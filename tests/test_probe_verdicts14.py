@@ -203,3 +203,31 @@ def test_the_seeds_named_for_the_last_open_part_reproduce_the_whole_claim_in_a_r
             ok += all(p.verdict == "reproduced" for p in parts)
         power[n] = ok / 100
     assert np.mean([power[n] for n in named]) >= 0.8 and np.median(named) <= 16, (np.median(named), power)
+
+
+def test_a_run_lost_on_a_seed_its_partner_never_ran_still_makes_the_part_missing_runs(tmp_path):
+    """Was: a part's arms were 'missing runs' only where one lacked a seed the other had results for. ℓ1 trained on
+    seeds 0–5 whose seed-5 run diverged, ℓ2 on 0–4: the lost run was on a seed ℓ2 never ran, so the part was judged
+    on ℓ1's five good runs — 'reproduced' — while the leaderboard's note on the same store said of ℓ1 'findings give
+    its parts no verdict (missing runs)', and the README's rule (a diverged run is its loss's result; its good runs
+    alone would flatter it) held only when the partner happened to share the seed. Now an arm's own lost runs make its
+    parts missing runs whatever seeds the partner ran, named in the part's note."""
+    import warnings
+
+    from benchmark.findings import check_all, check_store
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("psnr",),
+                        seeds=tuple(range(5)), n_images=4, seed=3, seed_sd=0.1, diverged=("l1",),
+                        budget_check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_store(store, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (p,) = r.counted
+    assert p.verdict == "missing runs" and r.verdict == "inconclusive", (p.verdict, p.note)
+    assert "l1 99" in p.note and "l2" not in p.note.split("missing or diverged seeds:")[1], p.note
+    # the same runs without the lost one: tested (and reproduced)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert r.counted[0].verdict == "reproduced", r.counted[0]
