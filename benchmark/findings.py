@@ -233,6 +233,8 @@ class Part:
     #: closest of them at once the significant ones are set aside (:func:`judge`; what :func:`seeds_to_settle` plans
     #: for)
     settle_level: float = float("nan")
+    #: the same in the family of "worse by the practical margin" (:attr:`p_worse`): what a contradiction is planned for
+    settle_level_worse: float = float("nan")
     #: unsettled only because its arms' runs have no budget checks (never shown converged, nor not converged)
     unchecked: bool = False
     #: the image × run residual mean square of the paired differences (:attr:`RunComparison.residual`): the degrees of
@@ -307,7 +309,8 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
         return (f"its effect {p.effect:+.3g} lies within the practical margin {p.practical:g} of no difference: "
                 "more seeds would not give a verdict on an effect this size")
     d, what = (d_rep, "reproduce") if d_rep > 0 else (d_con, "contradict")
-    level = p.settle_level if math.isfinite(p.settle_level) else alpha
+    level = p.settle_level_worse if what == "contradict" and math.isfinite(p.settle_level_worse) else p.settle_level
+    level = level if math.isfinite(level) else alpha
     fixed = p.se_images if math.isfinite(p.se_images) else 0.0
     per_run = p.n_runs * max(p.se ** 2 - fixed ** 2, 0.0)      # the runs' share of the variance, × runs
 
@@ -1181,10 +1184,13 @@ def judge(parts: list[Part], alpha: float) -> None:
     # aside, the smallest of the k left is tested at α/k (α/m, Holm's first step, only when none is). At α/m a part
     # left open beside 3 reproduced ones was planned ≈ 20 seeds where the re-run reached 0.99 power
     # (tests/test_probe_verdicts14.py)
+    # — each family its own: a contradiction is tested in the family of "worse by the margin" (p_worse)
     left = sum(float(pa) >= alpha for pa in adj)
+    left_worse = sum(not float(pw) < alpha for pw in adj_worse)
     for p, pa, pw in zip(counted, adj, adj_worse):
         p.p_adj, p.p_worse_adj = float(pa), float(pw)
         p.settle_level = alpha / max(left, 1)
+        p.settle_level_worse = alpha / max(left_worse, 1)
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -231,3 +232,26 @@ def test_a_run_lost_on_a_seed_its_partner_never_ran_still_makes_the_part_missing
         warnings.simplefilter("ignore")
         (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], n_boot=20)
     assert r.counted[0].verdict == "reproduced", r.counted[0]
+
+
+def test_a_contradiction_is_planned_at_the_level_of_its_own_holm_family():
+    """e4bbd1a planned an open part at α over the reproduction family's parts not significant — but a contradiction
+    is tested in the family of 'worse by the margin', where the three reproduced parts are not significant: a part
+    pointing against the claim beside them was planned at α, under-asking seeds for a test Holm makes at α/4. Now
+    each direction is planned at its own family's level (Part.settle_level_worse)."""
+    from benchmark.findings import judge
+
+    rng = np.random.default_rng(4)
+    for _ in range(60):
+        parts = _finding_parts(rng, (1.0, 1.0, 1.0, -0.3), 5)
+        judge(parts, 0.05)
+        if [p.verdict for p in parts] == ["reproduced"] * 3 + ["inconclusive"] and parts[-1].effect < -0.05:
+            break
+    else:
+        pytest.fail("no pilot reproduced on 3 of 4 parts with the fourth open against the claim")
+    open_ = parts[-1]
+    assert open_.settle_level == pytest.approx(0.05) and open_.settle_level_worse == pytest.approx(0.05 / 4)
+    text = seeds_to_settle(open_)
+    assert "contradict" in text, text
+    at_quarter = seeds_to_settle(Part(**{**open_.__dict__, "settle_level": 0.05 / 4, "settle_level_worse": math.nan}))
+    assert text == at_quarter, (text, at_quarter)
