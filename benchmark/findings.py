@@ -366,8 +366,8 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     if max(power(k, measured) for k in (*counts, endless)) < SETTLE_POWER:
         # the images' level rests on images − 1 degrees of freedom (2 on 3 images): it cannot be told from none,
         # and 5-seed pilots on 3 images where 13 seeds reach 80 % were told "more seeds alone cannot" in 14 % of
-        # them (tests/test_probe_verdicts14.py) — so both plans are said: the test images it would take, scoring the
-        # runs there are, if the level is as large as measured (at its bound, as the seeds are planned); the seeds it
+        # them (tests/test_probe_verdicts14.py) — so both plans are said: the test images it would take, with the
+        # seeds there are, if the level is as large as measured (at its bound, as the seeds are planned); the seeds it
         # would take if the images agree (no loss × image level: only the runs' level and the residual)
         agree = next((k for k in counts if power(k, 0.0) >= SETTLE_POWER), None) if measured > 0 else None
         more = range(n_img + 1, 50 * max(n_img, 2) + 1)
@@ -377,13 +377,12 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
                 return None
             return next((m for m in more if power(k, m=m) >= SETTLE_POWER), None)
 
-        # the images first with the runs there are (scoring them again trains nothing), else with the seeds planned
-        # for images that agree
+        # the images first with as many seeds as there are, else with the seeds planned for images that agree. A
+        # larger test set is another run id (its pixels' fingerprint is in it): its runs train again, said so
         plans = [max(p.n_runs, MIN_RUNS)] + ([agree] if agree else [])
         k, m = next(((k, m) for k in plans if (m := images_for(k)) is not None), (None, None))
         images = ("more test images may" if m is None else
-                  f"≈ {m} test images scoring the {k} runs there are would" if k == p.n_runs else
-                  f"≈ {m} test images with {k} paired seeds per arm would")
+                  f"≈ {m} test images with {k} paired seeds per arm would (a new --test-data: its runs train again)")
         seeds = (f"; if they agree (their level, on {n_img - 1} degree{'s' if n_img != 2 else ''} of freedom, may be "
                  f"chance), ≈ {agree} paired seeds per arm would" if agree is not None else "")
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
