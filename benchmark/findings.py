@@ -89,7 +89,8 @@ VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regim
 OUT_OF_REGIME = "out of regime"
 #: a part one of whose arms has runs but no finite score of the part's metric (:func:`compare`): not tested
 NOT_SCORED = "not scored"
-#: bootstrap resamples per CI: one number, so `plbench findings` and the report's Findings tab agree
+#: kept for the callers' ``n_boot`` (API and ``plbench findings --bootstrap``, which says it has no effect): every
+#: part's CI is Student's t from the two-level SE (:func:`benchmark.runstats.compare_runs`), no resampling
 N_BOOT = 2000
 #: columns that, when present, define one experimental setting (besides the task and its parameters)
 SETTING_COLUMNS = ("net", "train_data", "iterations", "batch_size", "crop", "lr", "profile")

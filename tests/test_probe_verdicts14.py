@@ -278,3 +278,26 @@ def test_calibrates_loss_x_image_level_is_not_made_from_estimates_floored_one_pa
             warnings.simplefilter("ignore")
             sds.append(float(components(t).iloc[0]["loss_x_image_sd"]))
     assert sum(sd == 0 for sd in sds) >= 2 and np.mean(sds) < 0.08, sds  # before: 0 of 12, mean 0.094
+
+
+def test_findings_bootstrap_flag_says_it_changes_no_interval(tmp_path, capsys, caplog):
+    """Was: `plbench findings --bootstrap N` was documented as 'bootstrap resamples per CI (default: 2000, as the
+    report's Findings tab)' — but every part's CI is Student's t from the run-to-run and image levels (compare() keeps
+    n_boot for its signature only): a user raising it to tighten the intervals, or reading the help, was told the CIs
+    were a bootstrap. Now the help says the flag changes nothing and why, and giving it says so in a warning (the
+    flag is still accepted and checked, so command lines that pass it keep working)."""
+    import logging
+
+    from benchmark.cli import build_parser, main
+    from benchmark.synthetic import write_store
+
+    sub = next(a for a in build_parser()._actions if getattr(a, "choices", None) and "findings" in a.choices)
+    helptext = sub.choices["findings"].format_help()
+    assert "Student's t" in helptext and "no effect" in helptext, helptext
+    write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",),
+                seeds=(0,), n_images=2, budget_check=False)
+    with caplog.at_level(logging.WARNING):
+        assert main(["findings", "--out", str(tmp_path / "r"), "--bootstrap", "500", "-q",
+                     "--only", "zhao2017_l1_vs_l2"]) == 0
+    said = caplog.text + capsys.readouterr().err
+    assert "--bootstrap has no effect" in said and "Student's t" in said, said
