@@ -1135,7 +1135,9 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         note = (note + "; " if note else "") + f"runs without a finite {c.metric} score on every one of the " \
             f"part's {len(items)} test images (leaving those images out would leave fewer than 2), missing runs " \
             f"(seeds): " + "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in short.items())
-    dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
+    # Cohen's d_z of the paired runs: effect / (SE × √runs) had the SE's image level in it, not the runs' sd, and
+    # shrank as seeds were added (tests/test_probe_verdicts14.py)
+    dz = r.effect / r.sd_runs if math.isfinite(r.sd_runs) and r.sd_runs > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),

@@ -67,6 +67,9 @@ class RunComparison:
     #: when not tested): with ``se`` and ``se_images`` it gives the mean squares a re-run would have, whose degrees of
     #: freedom (:func:`two_level_df`) the seeds :func:`benchmark.findings.seeds_to_settle` names are planned with
     residual: float = math.nan
+    #: the standard deviation of the paired runs' mean differences (over the test images compared): the runs' own
+    #: spread, whose ratio to ``effect`` is Cohen's d_z (NaN with fewer than 2 runs)
+    sd_runs: float = math.nan
 
     @property
     def tested(self) -> bool:
@@ -262,13 +265,14 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     if S < max(2, min_runs):
         return RunComparison(effect, math.nan, math.nan, math.nan, math.nan, S, I, missing, TOO_FEW)
     se, df = two_level_se(d)
+    sd_runs = float(d.mean(axis=1).std(ddof=1))
     q = float(stdtrit(df, 0.975))
     scale = float(np.abs(d).max()) + abs(margin)
     if not se > 1e-12 * scale:  # every paired difference identical (up to rounding): no spread to test against
         if abs(effect + margin) <= 1e-12 * max(scale, 1e-300):  # an exact copy: no difference to find
-            return RunComparison(effect, 0.0, effect, effect, 1.0, S, I, missing)
+            return RunComparison(effect, 0.0, effect, effect, 1.0, S, I, missing, sd_runs=sd_runs)
         # a t statistic of ±inf is no evidence: duplicated runs or a saturated metric, not a p of 0
-        return RunComparison(effect, 0.0, math.nan, math.nan, math.nan, S, I, missing, NO_SPREAD)
+        return RunComparison(effect, 0.0, math.nan, math.nan, math.nan, S, I, missing, NO_SPREAD, sd_runs=sd_runs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(2 * stdtr(df, -abs((effect + margin) / se)))
@@ -277,7 +281,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
         _, ms_col, ms_res = mean_squares(d)
         se_images = math.sqrt(max(0.0, (ms_col - ms_res) / S) / I)
     return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing, se_images=min(se_images, se),
-                         residual=ms_res)
+                         residual=ms_res, sd_runs=sd_runs)
 
 
 def run_means(values: np.ndarray) -> np.ndarray:
