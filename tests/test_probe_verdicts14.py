@@ -7,7 +7,9 @@ import re
 
 import numpy as np
 import pytest
+import scipy.stats  # noqa: F401
 
+import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 from benchmark.findings import Part, seeds_to_settle
 from benchmark.runstats import compare_runs
 
@@ -328,3 +330,22 @@ def test_dz_is_the_effect_over_the_sd_of_the_paired_runs_differences():
         assert p.dz == pytest.approx(diff.mean() / diff.std(ddof=1), rel=1e-9), (p.dz, diff)
         dzs[runs] = p.dz
     assert dzs[5] > 1.5, dzs  # the old formula: 0.62
+
+
+def test_the_converged_note_names_the_metrics_it_could_not_check():
+    """Was: the budget check judges a metric against its practical margin and leaves out a metric with none (vif, in
+    the full profile's default metrics; mad), yet the leaderboard's note read 'Converged: … within ± every metric's
+    practical margin' — with vif still gaining a whole unit of its scale from ½ budget to the end. Now the note names
+    the metrics it could not check, and why."""
+    from benchmark.export import convergence_notes
+    from benchmark.results import to_frame
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "vif"),
+                               seeds=tuple(range(5)), n_images=4, seed=1, half_offsets={"l1": {"vif": -1.0}}))
+    table, checks = drop_budget_checks(to_frame([r for _, _, rows in runs for r in rows]))
+    metas = [m for _, m, _ in runs if m.get("config", {}).get("iterations") == 150]
+    notes = " ".join(convergence_notes(compute(table, metas, checks=checks, n_boot=100)))
+    assert "Converged" in notes and "vif" in notes and "no practical margin" in notes, notes
