@@ -127,7 +127,10 @@ def components(table: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for b in blocks(table[table["loss"].astype(str) != INPUT]):
-        comps = [c for c in (variance_components(b.values[i]) for i in range(len(b.labels))) if c]
+        # each arm's estimates as they are, their mean floored (as the loss × image level's below): floored arm by arm,
+        # 4 losses whose runs do not differ at all measured a run-to-run level in every store
+        # (tests/test_review_verdicts14.py)
+        comps = [c for c in (variance_components(b.values[i], floor=False) for i in range(len(b.labels))) if c]
         if not comps:
             continue
         # each pair's estimate as it is, the mean floored: floored pair by pair, 20 of 20 stores of losses that
@@ -155,8 +158,8 @@ def components(table: pd.DataFrame) -> pd.DataFrame:
             df_col = (min(len(pairs), len(ms) - 1) or 1) * (I_d - 1)  # the pairs of L losses: L − 1 contrasts
             plan_inter = max(0.0, (_high(ms_col_d, df_col) - ms_res_d) / np.mean([S for _, (S, _I) in pairs])) / 2
         rows.append({"task": b.task, "metric": b.metric, "higher": b.higher,
-                     "run_sd": math.sqrt(np.mean([c["run"] for c in comps])),
-                     "image_sd": math.sqrt(np.mean([c["image"] for c in comps])),
+                     "run_sd": math.sqrt(max(0.0, float(np.mean([c["run"] for c in comps])))),
+                     "image_sd": math.sqrt(max(0.0, float(np.mean([c["image"] for c in comps])))),
                      "image_x_run_sd": math.sqrt(np.mean([c["image_x_run"] for c in comps])),
                      # per arm: the difference of two arms has twice each arm's share
                      "loss_x_image_sd": math.sqrt(max(0.0, float(np.mean(inter))) / 2) if inter else 0.0,

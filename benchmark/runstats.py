@@ -291,10 +291,10 @@ def run_means(values: np.ndarray) -> np.ndarray:
         return np.nanmean(values, axis=-1)
 
 
-def variance_components(values: np.ndarray) -> dict[str, float] | None:
+def variance_components(values: np.ndarray, floor: bool = True) -> dict[str, float] | None:
     """Run, image and image×run variance of one arm's (S, I) values (two-way random-effects ANOVA
-    without replication, method of moments, negative estimates set to 0); None with < 2 runs or
-    images. Complete images only."""
+    without replication, method of moments, negative estimates set to 0 — ``floor=False``: as estimated, unbiased,
+    what an average over arms takes before flooring); None with < 2 runs or images. Complete images only."""
     v = np.asarray(values, float)
     v = v[~np.isnan(v).all(axis=1)]
     if v.shape[0] < 2:
@@ -304,8 +304,10 @@ def variance_components(values: np.ndarray) -> dict[str, float] | None:
     if I < 2:
         return None
     ms_row, ms_col, ms_res = mean_squares(v)
-    return {"run": max(0.0, (ms_row - ms_res) / I), "image": max(0.0, (ms_col - ms_res) / S),
-            "image_x_run": max(0.0, ms_res), "runs": S, "images": I}
+    run, image = (ms_row - ms_res) / I, (ms_col - ms_res) / S
+    if floor:
+        run, image = max(0.0, run), max(0.0, image)
+    return {"run": run, "image": image, "image_x_run": max(0.0, ms_res), "runs": S, "images": I}
 
 
 #: The smallest effect of interest per metric, fixed in advance (never estimated from the data being
