@@ -1278,7 +1278,8 @@ def cmd_findings(args) -> int:
     n_boot = N_BOOT if args.bootstrap is None else args.bootstrap
     report_options(alpha=args.alpha, n_boot=n_boot, names={"alpha": "--alpha", "n_boot": "--bootstrap"})
     if args.bootstrap is not None:  # documented as resamples per CI, while every part's CI is analytic
-        log.warning("findings: --bootstrap has no effect: each part's 95 %% CI is Student's t from the run-to-run and "
+        # no arguments: logging leaves the message as it is ("%%" printed as two)
+        log.warning("findings: --bootstrap has no effect: each part's 95 % CI is Student's t from the run-to-run and "
                     "image levels of its paired runs (no resampling)")
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
