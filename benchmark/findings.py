@@ -1188,7 +1188,9 @@ def judge(parts: list[Part], alpha: float) -> None:
     # (tests/test_probe_verdicts14.py)
     # — each family its own: a contradiction is tested in the family of "worse by the margin" (p_worse)
     left = sum(float(pa) >= alpha for pa in adj)
-    left_worse = sum(not float(pw) < alpha for pw in adj_worse)
+    # (a part without a practical margin has no p_worse: not in that family — counted, a contradiction beside three
+    # such parts was planned at α/4 where Holm tests it at α, tests/test_review_verdicts14.py)
+    left_worse = sum(math.isfinite(pw) and pw >= alpha for pw in map(float, adj_worse))
     for p, pa, pw in zip(counted, adj, adj_worse):
         p.p_adj, p.p_worse_adj = float(pa), float(pw)
         p.settle_level = alpha / max(left, 1)

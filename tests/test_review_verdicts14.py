@@ -40,3 +40,41 @@ def test_findings_bootstrap_warning_prints_one_percent_sign(tmp_path, capsys, ca
                      "--only", "zhao2017_l1_vs_l2"]) == 0
     said = [r.getMessage() for r in caplog.records if "--bootstrap" in r.getMessage()]
     assert said and all("95 % CI" in m and "%%" not in m and "\n" not in m for m in said), said
+
+
+def _open_part(d: np.ndarray, metric: str, practical: float):
+    from benchmark.findings import Part
+    from benchmark.runstats import compare_runs
+
+    runs, images = d.shape
+    r = compare_runs(d, np.zeros_like(d))
+    worse = compare_runs(d, np.zeros_like(d), margin=practical) if np.isfinite(practical) else None
+    return Part("sr4", metric, "A", "B", "better", r.effect, r.ci_low, r.ci_high, 0.0, r.p, r.p, 0.0, images, runs,
+                runs, False, True, n_runs=runs, se=r.se, practical=practical, se_images=r.se_images,
+                residual=r.residual, p_worse=worse.p if worse else float("nan"))
+
+
+def test_a_part_without_a_margin_is_not_in_the_contradictions_holm_family():
+    """54fe120 planned a contradiction at α over the parts of the "worse by the margin" family not significant — and
+    counted among them the parts with no p_worse at all (a metric without a practical margin, as vif: it can never
+    contradict, and Holm leaves its NaN out of the family). Beside three such parts reproduced, a psnr part open
+    against the claim — the family's one member, tested at α — was planned at α/4, over-asking seeds."""
+    from benchmark.findings import Part, judge, seeds_to_settle
+
+    rng = np.random.default_rng(5)
+
+    def pilot(effect, runs=5, images=12):
+        return effect + rng.normal(0, 0.2, (runs, 1)) + rng.normal(0, 0.2, (runs, images))
+
+    for _ in range(60):
+        parts = [_open_part(pilot(1.0), "vif", float("inf")) for _ in range(3)] + [
+            _open_part(pilot(-0.3), "psnr", 0.05)]
+        judge(parts, 0.05)
+        if [p.verdict for p in parts] == ["reproduced"] * 3 + ["inconclusive"] and parts[-1].effect < -0.05:
+            break
+    open_ = parts[-1]
+    assert [p.verdict for p in parts] == ["reproduced"] * 3 + ["inconclusive"], [p.verdict for p in parts]
+    assert open_.settle_level_worse == 0.05, open_.settle_level_worse  # was 0.05 / 4
+    text = seeds_to_settle(open_)
+    at_quarter = seeds_to_settle(Part(**{**open_.__dict__, "settle_level_worse": 0.05 / 4}))
+    assert "contradict" in text and text != at_quarter, (text, at_quarter)
