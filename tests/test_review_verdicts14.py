@@ -78,3 +78,23 @@ def test_a_part_without_a_margin_is_not_in_the_contradictions_holm_family():
     text = seeds_to_settle(open_)
     at_quarter = seeds_to_settle(Part(**{**open_.__dict__, "settle_level_worse": 0.05 / 4}))
     assert "contradict" in text and text != at_quarter, (text, at_quarter)
+
+
+def test_calibrate_not_with_runs_alone_also_names_the_runs_if_the_test_images_agree():
+    """766f5e4's defect in calibrate: a loss × image level measured on (losses − 1)(images − 1) degrees of freedom (2
+    for two losses on 3 test images) cannot be told from none, yet calibration.md said "not with runs alone … more
+    test images" from it alone: 7 of 12 stores of l1 and l2 × 5 seeds × 3 images *without* any such level (run sd 0.4
+    dB) were told so, and not the runs that reach the power. Now the cell says both, as findings' seeds_to_settle
+    does: the runs (simulated without that level) if the images agree."""
+    from benchmark.calibrate import calibrate, to_text
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=tuple(range(5)),
+                        n_images=3, seed=2, seed_sd=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cal = calibrate(t, n_nulls=20, splits=10, seed=2, max_runs=6)
+    (row,) = [line for line in to_text(cal).splitlines() if line.startswith("| sr4")]
+    assert "not with runs alone" in row and "more test images" in row, row
+    assert "if they agree (their loss×image level, on 2 degrees of freedom, may be chance): > 6 runs (80% by" in row, \
+        row
