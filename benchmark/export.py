@@ -1068,6 +1068,15 @@ def convergence_notes(stats: Stats) -> list[str]:
         n_un = int(tc["unconverged"].sum())
         rule = ("converged: the one-sided 95 % bounds of the mean change over seeds and test images lie within "
                 "± every metric's practical margin, 0.05 dB PSNR")
+        # a metric without a margin is left out of every arm's check (convergence.arm_budget): "every metric" read
+        # true of vif (a full-profile default) still gaining a unit of its scale (tests/test_probe_verdicts14.py)
+        from benchmark.runstats import practical_margin
+
+        scored = sorted(set(stats.cells["metric"].astype(str))) if not stats.cells.empty else []
+        unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
+        if unchecked:
+            rule += (f"; {', '.join(unchecked)} not checked: no practical margin registered "
+                     "(benchmark.runstats.PRACTICAL_MARGINS)")
         if n_un:
             per = []
             from benchmark.convergence import arm_rows

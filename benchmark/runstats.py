@@ -67,6 +67,9 @@ class RunComparison:
     #: when not tested): with ``se`` and ``se_images`` it gives the mean squares a re-run would have, whose degrees of
     #: freedom (:func:`two_level_df`) the seeds :func:`benchmark.findings.seeds_to_settle` names are planned with
     residual: float = math.nan
+    #: the standard deviation of the paired runs' mean differences (over the test images compared): the runs' own
+    #: spread, whose ratio to ``effect`` is Cohen's d_z (NaN with fewer than 2 runs)
+    sd_runs: float = math.nan
 
     @property
     def tested(self) -> bool:
@@ -262,13 +265,14 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     if S < max(2, min_runs):
         return RunComparison(effect, math.nan, math.nan, math.nan, math.nan, S, I, missing, TOO_FEW)
     se, df = two_level_se(d)
+    sd_runs = float(d.mean(axis=1).std(ddof=1))
     q = float(stdtrit(df, 0.975))
     scale = float(np.abs(d).max()) + abs(margin)
     if not se > 1e-12 * scale:  # every paired difference identical (up to rounding): no spread to test against
         if abs(effect + margin) <= 1e-12 * max(scale, 1e-300):  # an exact copy: no difference to find
-            return RunComparison(effect, 0.0, effect, effect, 1.0, S, I, missing)
+            return RunComparison(effect, 0.0, effect, effect, 1.0, S, I, missing, sd_runs=sd_runs)
         # a t statistic of ±inf is no evidence: duplicated runs or a saturated metric, not a p of 0
-        return RunComparison(effect, 0.0, math.nan, math.nan, math.nan, S, I, missing, NO_SPREAD)
+        return RunComparison(effect, 0.0, math.nan, math.nan, math.nan, S, I, missing, NO_SPREAD, sd_runs=sd_runs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(2 * stdtr(df, -abs((effect + margin) / se)))
@@ -277,7 +281,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
         _, ms_col, ms_res = mean_squares(d)
         se_images = math.sqrt(max(0.0, (ms_col - ms_res) / S) / I)
     return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing, se_images=min(se_images, se),
-                         residual=ms_res)
+                         residual=ms_res, sd_runs=sd_runs)
 
 
 def run_means(values: np.ndarray) -> np.ndarray:
@@ -287,10 +291,10 @@ def run_means(values: np.ndarray) -> np.ndarray:
         return np.nanmean(values, axis=-1)
 
 
-def variance_components(values: np.ndarray) -> dict[str, float] | None:
+def variance_components(values: np.ndarray, floor: bool = True) -> dict[str, float] | None:
     """Run, image and image×run variance of one arm's (S, I) values (two-way random-effects ANOVA
-    without replication, method of moments, negative estimates set to 0); None with < 2 runs or
-    images. Complete images only."""
+    without replication, method of moments, negative estimates set to 0 — ``floor=False``: as estimated, unbiased,
+    what an average over arms takes before flooring); None with < 2 runs or images. Complete images only."""
     v = np.asarray(values, float)
     v = v[~np.isnan(v).all(axis=1)]
     if v.shape[0] < 2:
@@ -300,8 +304,10 @@ def variance_components(values: np.ndarray) -> dict[str, float] | None:
     if I < 2:
         return None
     ms_row, ms_col, ms_res = mean_squares(v)
-    return {"run": max(0.0, (ms_row - ms_res) / I), "image": max(0.0, (ms_col - ms_res) / S),
-            "image_x_run": max(0.0, ms_res), "runs": S, "images": I}
+    run, image = (ms_row - ms_res) / I, (ms_col - ms_res) / S
+    if floor:
+        run, image = max(0.0, run), max(0.0, image)
+    return {"run": run, "image": image, "image_x_run": max(0.0, ms_res), "runs": S, "images": I}
 
 
 #: The smallest effect of interest per metric, fixed in advance (never estimated from the data being

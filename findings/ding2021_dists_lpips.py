@@ -11,7 +11,7 @@ TASKS = ("sr4", "deblur")
 WINNERS = ("dists", "lpips", "lpips_vgg", "lpips_squeeze")
 
 
-@register_finding("ding2021_dists_lpips", version="3",
+@register_finding("ding2021_dists_lpips", version="4",
                   citation="Ding, Ma, Wang, Simoncelli, Comparison of Full-Reference Image Quality Models for "
                            "Optimization of Image Processing Systems, IJCV 129, 2021",
                   source="the human-rating comparison of eleven IQA models as objectives for super-resolution "
@@ -19,9 +19,11 @@ WINNERS = ("dists", "lpips", "lpips_vgg", "lpips_squeeze")
 class DeepFeatureObjectivesBest(Finding):
     """Needs *pretrained* DISTS/LPIPS (the paper's claim is about the trained models; random
     trunks test something else). Per (task, perceptual metric): the better of the pretrained
-    DISTS/LPIPS arms not circular on that metric ≥ every other loss; "the better" is chosen on one
-    half of the test images (:meth:`~benchmark.findings.Results.split_items`) and the comparison is
-    made on the other half, so the choice never sees the data it is judged on. Human ratings are
+    DISTS/LPIPS arms not circular on that metric ≥ every other loss; where there are two, "the better" is chosen
+    on one half of the test images (:meth:`~benchmark.findings.Results.split_items`) and the comparison is
+    made on the other half, so the choice never sees the data it is judged on; a lone candidate (DISTS on lpips,
+    where LPIPS is circular, and the reverse) is tested on every image (v4: v3 halved them for a choice never made,
+    tests/test_probe_verdicts14.py). Human ratings are
     replaced by the perceptual metrics present.
 
     "The best" is a claim about every part (as Zhao's Mix): reproduced only when every counted part is (v3; v2 was
@@ -44,6 +46,10 @@ class DeepFeatureObjectivesBest(Finding):
             for m in res.perceptual_metrics(task):
                 cands = [w for w in winners if not is_circular(w.loss, m)]
                 if not cands:
+                    continue
+                if len(cands) == 1:  # nothing to choose: tested on every test image (v4; v3 used half of them)
+                    for o in others:
+                        yield Comparison(task, m, cands[0], o, "at_least")
                     continue
                 sign = 1 if res.higher.get(m, True) else -1
                 pick, test = res.split_items(task)
