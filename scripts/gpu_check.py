@@ -49,13 +49,25 @@ def environment(device) -> dict:
     from benchmark.weights import weights_report
 
     env = {"plbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
-           "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
-           "device": str(device), "threads": torch.get_num_threads(), "host": platform.node(),
-           "cpu": platform.processor() or platform.machine()}
-    if device.type == "cuda":
+           "cuda": torch.version.cuda, "cudnn": None, "device": str(device), "threads": torch.get_num_threads(),
+           "host": platform.node(), "cpu": platform.processor() or platform.machine()}
+    def gpu():
         props = torch.cuda.get_device_properties(device)
         env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
                    capability=f"{props.major}.{props.minor}")
+
+    def cudnn():
+        env["cudnn"] = torch.backends.cudnn.version()
+
+    errors = []  # a CUDA that is_available() accepts can still fail its first context: recorded, the sections run
+    for query, wanted in ((gpu, device.type == "cuda"), (cudnn, torch.cuda.is_available())):
+        try:
+            if wanted:
+                query()
+        except Exception as exc:  # noqa: BLE001 - the tables must still be written, saying what failed
+            errors.append(_one_line(exc))
+    if errors:
+        env["error"] = "; ".join(errors)
     try:  # each pretrained file the losses load: present here or not (a loss that needs none has no file)
         env["weights"] = {r["file"]: bool(r["present"]) for r in weights_report() if r.get("file")}
     except Exception as exc:  # noqa: BLE001 - the report is informative; never stop the check for it
@@ -359,10 +371,13 @@ def _weights_md(weights) -> str:
 
 def to_markdown(res: dict) -> str:
     env = res["environment"]
+    head = f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}"
+    if "error" in res:  # the check did not start (the device asked for cannot be used)
+        return "\n".join([head, "", f"not run: {res['error']}", ""])
     total = f"total {res['wall_s']:.0f} s" if "wall_s" in res else "unfinished"
-    lines = [f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}", "",
-             f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
-             f"{env['threads']} threads; {total}.", "", _weights_md(env.get("weights")), ""]
+    lines = [head, "", f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
+             f"{env['threads']} threads; {total}.", "",
+             *([f"Environment: {env['error']}", ""] if env.get("error") else []), _weights_md(env.get("weights")), ""]
     for key, title in SECTIONS.items():
         if key in res:
             lines += [f"## {title}", "", *_section_md(key, res[key], env), ""]
@@ -385,12 +400,20 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
                         datefmt="%H:%M:%S")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from benchmark.devices import resolve_device
+    from benchmark.errors import UserError
 
-    device = resolve_device(args.device)
-    gpu = device.type == "cuda"
     t0 = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        device = resolve_device(args.device)
+    except UserError as exc:  # one line, and the tables say why nothing was measured (only $OUT comes back)
+        res = {"date": time.strftime("%Y-%m-%d"), "error": str(exc), "environment": {"device": args.device}}
+        (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
+        (out / "gpu_check.md").write_text(to_markdown(res))
+        print(f"gpu_check: {exc}", file=sys.stderr)
+        return 2
+    gpu = device.type == "cuda"
     res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
 
     lock = threading.RLock()  # the watchdog (below) writes from its own thread
@@ -450,7 +473,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2,
                                                    crop=32, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
-    failed = 0
+    failed = 1 if res["environment"].get("error") else 0
     for key, fn in sections.items():
         spent = time.perf_counter() - t0
         if spent > args.budget_s:
