@@ -6,7 +6,11 @@
 # Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
 # what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
 # --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
+# The check's --budget-s counts from this script's start (PLBENCH_CHECK_STARTED, exported), the setup included;
+# nvidia-smi is given PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20: a wedged driver hangs it) and Python's
+# output is unbuffered, so the log under $OUT holds every line printed before a kill.
 set -uo pipefail
+export PLBENCH_CHECK_STARTED=${PLBENCH_CHECK_STARTED:-$(date +%s.%N)} PYTHONUNBUFFERED=1
 out=${OUT:-}
 [[ -z $out || $out == /* ]] || out="$PWD/$out"  # a relative $OUT: from where it was called, not the repository
 cd "$(dirname "$0")/.."
@@ -35,7 +39,15 @@ main() {
     export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
   fi
   export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} rc
+  if command -v nvidia-smi > /dev/null; then
+    timeout -k 5 "$smi_s" nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
+    rc=$?
+    (( rc == 124 || rc == 137 )) && echo "gpu_device: nvidia-smi did not answer within $smi_s s (a wedged driver?);" \
+      "going on: the check's utilisation section may have no samples"
+  else
+    echo "no nvidia-smi"
+  fi
   # every module the check needs, in one line; the versions of datasets' own needs, for a mismatch
   NEED_GPU=$need_gpu python3 - <<'EOF' || return 2
 import importlib, os, sys

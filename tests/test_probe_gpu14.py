@@ -74,3 +74,53 @@ def test_a_failing_environment_query_keeps_the_check_and_is_reported(tmp_path, m
     assert "busy or unavailable" in res["environment"]["error"] and res["identity"]["bit_identical"], res
     md = (tmp_path / "gpu_check.md").read_text()
     assert "Environment: RuntimeError: CUDA error: CUDA-capable device(s) is/are busy or unavailable" in md, md
+
+
+def test_the_budget_counts_from_the_wrappers_start(tmp_path, monkeypatch):
+    """--budget-s was counted from gpu_check's main(), after gpu_device.sh had installed the wheels, imported every
+    module to check them and started a second interpreter: on a lent machine those tens of seconds came on top of the
+    480 s, eating the margin to the 10-minute limit. The wrapper now exports its start (PLBENCH_CHECK_STARTED, epoch
+    seconds) and the check's deadline counts from it."""
+    import time
+
+    mod = _gpu_check()
+    _no_sections(mod, monkeypatch)
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setenv("PLBENCH_CHECK_STARTED", str(time.time() - 100))  # the wrapper began 100 s ago
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "50"]) == 0
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    for key in mod.SECTIONS:
+        assert res[key]["skipped"].startswith("10") and "of the 50 s budget" in res[key]["skipped"], res[key]
+    assert res["wall_s"] >= 100, res["wall_s"]
+
+
+def test_a_hung_nvidia_smi_does_not_hold_the_wrapper(tmp_path):
+    """gpu_device.sh ran ``nvidia-smi`` unbounded before the check: on a machine whose driver is wedged (nvidia-smi
+    hangs in the kernel) the command sat there until the lent machine's 10-minute limit, nothing under $OUT but the
+    log's first lines. It is now bounded (PLBENCH_NVIDIA_SMI_TIMEOUT, default 20 s), said in the log, and the wrapper
+    goes on; it also exports its start time for the check's budget."""
+    import os
+    import stat
+    import time
+
+    from tests.test_probe_overnight4 import _device_repo, _run_device, _stub_modules
+
+    repo, env = _device_repo(tmp_path, gpu_check=(
+        "import os, sys, pathlib\n"
+        "out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1]); out.mkdir(parents=True, exist_ok=True)\n"
+        "print('gpu_check ran, started', os.environ.get('PLBENCH_CHECK_STARTED'))\n"))
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")
+    smi = tmp_path / "bin" / "nvidia-smi"
+    smi.write_text("#!/bin/sh\nexec sleep 30\n")  # exec: the timeout's signal reaches the sleeping process itself
+    smi.chmod(smi.stat().st_mode | stat.S_IEXEC)
+    env["PLBENCH_NVIDIA_SMI_TIMEOUT"] = "0.2"
+    env.pop("PLBENCH_CHECK_STARTED", None)
+    t0 = time.time()
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode == 0 and time.time() - t0 < 20, r.stdout + r.stderr
+    assert "nvidia-smi did not answer within 0.2 s" in r.stdout, r.stdout
+    started = float(r.stdout.split("gpu_check ran, started ")[1].split()[0])
+    assert t0 - 1 <= started <= time.time(), (t0, started)
+    assert "nvidia-smi did not answer" in (tmp_path / "out" / "gpu_device.log").read_text()
+    assert os.environ.get("PLBENCH_CHECK_STARTED") is None
