@@ -10,8 +10,8 @@ What it measures (each section is timed and bounded; the whole check is sized fo
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
 4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
    start to the last one's end (the workers' start-up apart, which an overnight grid pays once), and with it;
-5. **same-seed identity**: a tiny grid trained twice into two stores, each in a fresh process; the largest
-   difference of any (run, image, metric) value, and whether they are bit-identical.
+5. **same-seed identity**: a tiny grid trained twice into two stores, each in a fresh process (both at once); the
+   largest difference of any (run, image, metric) value, and whether they are bit-identical.
 
 It writes ``gpu_check.md`` (the tables) and ``gpu_check.json`` (every number) under ``--out``.
 ``--device cpu`` runs a reduced version (tiny net, small crops, fewer losses and workers) in about a
@@ -263,47 +263,57 @@ run_grid(configs, ResultsStore(sys.argv[2]), tuple(sys.argv[5:]), torch.device(s
 """
 
 
-def _train_copy(configs, root: Path, metrics, device) -> None:
-    """Train ``configs`` into ``root`` in a fresh process (this process's torch thread count): what a resumed run or
-    another worker is, with cuDNN's algorithm choices (``cudnn.benchmark`` times them) and the allocator its own."""
+def _train_copies(configs, roots: list[Path], metrics, device) -> None:
+    """Train ``configs`` into each of ``roots``, each copy in a fresh process started at once (this process's torch
+    thread count): what a resumed run or another worker is, with cuDNN's algorithm choices (``cudnn.benchmark`` times
+    them) and the allocator its own; together, so the interpreters' start-up is paid once in the section's time."""
     import pickle
 
     import torch
 
-    root.parent.mkdir(parents=True, exist_ok=True)
-    pkl = root.parent / f"{root.name}.configs.pkl"
-    pkl.write_bytes(pickle.dumps(list(configs)))
     repo = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    if _STOP.is_set():
-        raise RuntimeError("not started: past the --budget-s deadline")
-    proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
-                             str(torch.get_num_threads()), *metrics], env=env)
-    _SUBPROCESSES.append(proc)
+    procs = []
     try:
-        while proc.poll() is None:
+        for root in roots:
+            root.parent.mkdir(parents=True, exist_ok=True)
+            pkl = root.parent / f"{root.name}.configs.pkl"
+            pkl.write_bytes(pickle.dumps(list(configs)))
+            if _STOP.is_set():
+                raise RuntimeError("not started: past the --budget-s deadline")
+            proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
+                                     str(torch.get_num_threads()), *metrics], env=env)
+            _SUBPROCESSES.append(proc)
+            procs.append(proc)
+        while any(p.poll() is None for p in procs):
             if _STOP.wait(0.1):  # the deadline (in a test process: the watchdog does not end it)
-                proc.kill()
-                proc.wait()
-        if proc.returncode:
-            raise RuntimeError(f"training a copy of the grid in a fresh process failed (exit {proc.returncode}): "
-                               "see the log above")
+                break
+        failed = [p.returncode for p in procs if p.returncode]
+        if failed or _STOP.is_set():
+            raise RuntimeError("training a copy of the grid in a fresh process failed (exit "
+                               f"{', '.join(map(str, failed)) or 'killed at the --budget-s deadline'}): see the log "
+                               "above")
     finally:
-        _SUBPROCESSES.remove(proc)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            _SUBPROCESSES.remove(proc)
 
 
 def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
-    """A tiny grid trained twice, each copy in a fresh process (in one process the second copy would reuse the
-    first one's cuDNN algorithm choices, which on a GPU hides what a resumed run or another worker sees)."""
+    """A tiny grid trained twice, each copy in a fresh process, both at once (in one process the second copy would
+    reuse the first one's cuDNN algorithm choices, which on a GPU hides what a resumed run or another worker sees)."""
     from benchmark.results import ROW_KEY, ResultsStore
 
     configs = _configs(device, losses=("l1", "ms_ssim"), seeds=(0,), iterations=iterations, net=net, batch=batch,
                        crop=crop)
     tables = []
     with tempfile.TemporaryDirectory() as d:
-        for i in range(2):
-            _train_copy(configs, Path(d) / f"r{i}", ("psnr", "ssim"), device)
-            t = ResultsStore(Path(d) / f"r{i}").table()
+        roots = [Path(d) / f"r{i}" for i in range(2)]
+        _train_copies(configs, roots, ("psnr", "ssim"), device)
+        for root in roots:
+            t = ResultsStore(root).table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables
     same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()

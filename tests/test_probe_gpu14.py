@@ -124,3 +124,32 @@ def test_a_hung_nvidia_smi_does_not_hold_the_wrapper(tmp_path):
     assert t0 - 1 <= started <= time.time(), (t0, started)
     assert "nvidia-smi did not answer" in (tmp_path / "out" / "gpu_device.log").read_text()
     assert os.environ.get("PLBENCH_CHECK_STARTED") is None
+
+
+def test_the_two_same_seed_copies_train_at_once(tmp_path, monkeypatch):
+    """The same-seed section trained its two copies one after the other, each a fresh interpreter (imports, data,
+    the test set's input row): on 2 CPU cores that start-up, paid twice in a row, was the largest part of the reduced
+    check's time (tests/test_gpu_check.py's ~27 s idle, 120 s loaded), and on a GPU twice the section's device
+    minutes. Both copies now start together, each still in its own fresh process; here each copy waits to see the
+    other one started, which a copy trained after the first has ended never does."""
+    import pandas as pd
+    import torch
+
+    from benchmark import results
+
+    mod = _gpu_check()
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: ["c0", "c1"])
+    monkeypatch.setattr(mod, "_TRAIN_COPY", (
+        "import pathlib, sys, time\n"
+        "root = pathlib.Path(sys.argv[2]); root.mkdir(parents=True, exist_ok=True); (root / 'started').touch()\n"
+        "other = root.parent / ('r1' if root.name == 'r0' else 'r0') / 'started'\n"
+        "t = time.time()\n"
+        "while not other.exists():\n"
+        "    if time.time() - t > 4: sys.exit(3)\n"
+        "    time.sleep(0.01)\n"))
+    row = {"run_id": "a", "dataset": "d", "image": "i", "metric": "psnr", "loss": "l1", "value": 30.0}
+    monkeypatch.setattr(results.ResultsStore, "table", lambda self, *a, **k: pd.DataFrame([row]))
+    res = mod.same_seed_identity(torch.device("cpu"), iterations=1, net="tiny", batch=1, crop=16)
+    assert res == {"runs": 2, "rows": 1, "same_rows": True, "max_abs_diff": 0.0, "bit_identical": True}, res
+    assert mod._SUBPROCESSES == []
+
