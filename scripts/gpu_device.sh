@@ -16,6 +16,7 @@ out=${OUT:-}
 cd "$(dirname "$0")/.."
 out=${out:-gpu_check}  # unset (not a lent machine): the repository's gpu_check/, git-ignored
 mkdir -p "$out"
+rm -f "$out/gpu_check.md" "$out/gpu_check.json"  # an earlier run's tables are not this run's result
 
 main() {
   local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1
@@ -75,5 +76,19 @@ EOF
   python3 scripts/gpu_check.py --out "$out" "$@"
 }
 
+not_run() {  # stopped before the check wrote its tables: they say why (its one line), as the log does
+  local rc=$1 why
+  why=$(grep '^gpu_device: ' "$out/gpu_device.log" | tail -n 1)
+  why=${why#gpu_device: }
+  why=${why:-"stopped before the check (exit $rc): see gpu_device.log"}
+  printf '# plbench GPU check — not run, %s\n\nnot run: %s\n\nThe whole output: gpu_device.log.\n' "$(date +%F)" \
+    "$why" > "$out/gpu_check.md"
+  why=${why//\\/\\\\}
+  printf '{\n  "date": "%s",\n  "error": "%s",\n  "exit": %d\n}\n' "$(date +%F)" "${why//\"/\\\"}" "$rc" \
+    > "$out/gpu_check.json"
+}
+
 main "$@" 2>&1 | tee "$out/gpu_device.log"
-exit "${PIPESTATUS[0]}"
+rc=${PIPESTATUS[0]}
+[[ -e $out/gpu_check.json ]] || not_run "$rc"
+exit "$rc"

@@ -153,3 +153,23 @@ def test_the_two_same_seed_copies_train_at_once(tmp_path, monkeypatch):
     assert res == {"runs": 2, "rows": 1, "same_rows": True, "max_abs_diff": 0.0, "bit_identical": True}, res
     assert mod._SUBPROCESSES == []
 
+
+def test_a_wrapper_that_stops_before_the_check_still_writes_the_tables(tmp_path):
+    """gpu_device.sh's early stops (modules not carried, a wheel for another Python, a torch that sees no GPU) left
+    under $OUT only gpu_device.log: no gpu_check.md/.json, the files a reader of the lent machine's output opens, and
+    in the repository's own gpu_check/ a previous run's tables stayed beside the failed run's log as if they were its
+    result. Now the wrapper's one-line reason is written into both, 'not run', and an earlier run's are removed."""
+    from tests.test_probe_overnight4 import _device_repo, _run_device, _stub_modules
+
+    repo, env = _device_repo(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "gpu_check.md").write_text("# plbench GPU check — an earlier run's tables\n")
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs", missing="pyiqa")
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode == 2 and "gpu_check ran" not in r.stdout, r.stdout + r.stderr
+    md = (out / "gpu_check.md").read_text()
+    assert "earlier run" not in md and "not run: missing module(s) pyiqa: run scripts/gpu_wheels.sh" in md, md
+    res = json.loads((out / "gpu_check.json").read_text())
+    assert res["error"].startswith("missing module(s) pyiqa") and res["exit"] == 2, res
+    assert "missing module(s) pyiqa" in (out / "gpu_device.log").read_text()
