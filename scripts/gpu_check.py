@@ -338,10 +338,12 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MB | TFLOP/s |",
                  "|---|---|---|---|---|---|---|---|"]
         for r in val:
+            if "skipped" in r:  # a net not started: no loss
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | |")
+                continue
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
-            if "error" in r or "skipped" in r:
-                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | |"
-                             if "skipped" in r else f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
+            if "error" in r:
+                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
                 continue
             lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
                          f"{f(r['peak_mem_mb'], '.0f')} | {f(r['tflops'], '.3g')} |")

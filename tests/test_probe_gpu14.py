@@ -173,3 +173,19 @@ def test_a_wrapper_that_stops_before_the_check_still_writes_the_tables(tmp_path)
     res = json.loads((out / "gpu_check.json").read_text())
     assert res["error"].startswith("missing module(s) pyiqa") and res["exit"] == 2, res
     assert "missing module(s) pyiqa" in (out / "gpu_device.log").read_text()
+
+
+
+def test_a_net_skipped_at_the_deadline_is_written_in_the_markdown():
+    """A step-time row for a net not started by the deadline (``{"net", "batch", "crop", "skipped"}``, no loss) made
+    to_markdown raise KeyError('loss') — its table line was built before the skipped case was looked at — so the save
+    after it failed: the section was reported failed with KeyError, and main's own save raised it again, a traceback
+    with no gpu_check.md. The row is now its 'skipped:' line."""
+    mod = _gpu_check()
+    steps = [{"net": "small", "batch": 16, "crop": 128, "loss": "l1", "ms_per_step": 2.0, "x_l1": 1.0, "x_naive": None,
+              "peak_mem_mb": 10.0, "tflops": 1.0, "weights": "-"},
+             {"net": "base", "batch": 16, "crop": 128, "skipped": "past the --budget-s deadline"}]
+    md = mod.to_markdown({"date": "d", "environment": {"device": "cuda", "torch": "t", "cuda": "c", "cudnn": 1,
+                                                       "plbench": "p", "threads": 1}, "steps": steps})
+    assert "| small | 16 × 128² | l1 | 2.00 |" in md, md
+    assert "| base | 16 × 128² | – | skipped: past the --budget-s deadline | | | | |" in md, md
