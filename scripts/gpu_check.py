@@ -77,13 +77,14 @@ def environment(device) -> dict:
 
 
 def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: list | None = None,
-               saved=lambda: None, deadline: float = float("inf")) -> list[dict]:
+               saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline"
+               ) -> list[dict]:
     """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
     device), each loss again on its own, so one failure costs only its own row (``error``).
 
     ``rows`` (appended to, and returned) and ``saved`` (called after each net) let the caller write what was
     measured before a machine's time limit kills the process; a net not started by ``deadline``
-    (``time.perf_counter()``) is a ``skipped`` row."""
+    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
     from benchmark.perf import measure
 
     def rows_of(names, net):
@@ -97,7 +98,7 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
     for net in nets:
         t0 = time.perf_counter()
         if t0 > deadline:
-            rows.append({"net": net, "batch": batch, "crop": crop, "skipped": "past the --budget-s deadline"})
+            rows.append({"net": net, "batch": batch, "crop": crop, "skipped": why()})
             saved()
             continue
         try:
@@ -197,16 +198,17 @@ def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
 
 
 def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop, rows: list | None = None,
-                  saved=lambda: None, deadline: float = float("inf")) -> list[dict]:
+                  saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline"
+                  ) -> list[dict]:
     """One row per worker count (``rows``, appended to and returned; ``saved`` called after each); a count
-    not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row."""
+    not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
     from benchmark.executors import execute_local
 
     out = [] if rows is None else rows
     key = "workers_per_gpu" if device.type == "cuda" else "workers"
     for k in workers_list:
         if time.perf_counter() > deadline:
-            out.append({key: k, "skipped": "past the --budget-s deadline"})
+            out.append({key: k, "skipped": why()})
             saved()
             continue
         configs = _configs(device, losses=("l1", "l2"), seeds=tuple(range(max(1, n_runs // 2))),
@@ -321,6 +323,10 @@ def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
     return {"runs": len(configs), "rows": len(a), "same_rows": bool(same_rows), "max_abs_diff": diff,
             "bit_identical": bool(same_rows and (a["value"].values == b["value"].values).all())}
 
+
+#: each section's share of the --budget-s time left when it starts (a section's unused time passes to the later ones):
+#: within it a section starts its nets or worker counts, so one slower than planned leaves the others theirs
+SHARES = {"steps": 0.4, "utilisation": 0.1, "runs_per_hour": 0.35, "identity": 0.15}
 
 SECTIONS = {"steps": "Training step (the runner's step: sampling, degradation, forward, backward, Adam)",
             "utilisation": "GPU utilisation during a pixel-loss run", "runs_per_hour": "Runs per hour",
@@ -471,9 +477,18 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             _abandon(1)
         _STOP.set()  # the check's own training processes (a hung one) are ended: the section ends
 
-    def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
+    def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row, within its share
         res[key] = []
-        return {"rows": res[key], "saved": save, "deadline": deadline}
+        now = time.perf_counter()
+        left = list(sections)[list(sections).index(key):]
+        share = max(0.0, deadline - now) * SHARES[key] / sum(SHARES[k] for k in left)
+
+        def why() -> str:
+            if time.perf_counter() > deadline:
+                return "past the --budget-s deadline"
+            return f"past this section's share of --budget-s ({share:.0f} s of the {args.budget_s:.0f} s)"
+
+        return {"rows": res[key], "saved": save, "deadline": now + share, "why": why}
 
     if gpu:
         sections = {
