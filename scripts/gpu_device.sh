@@ -7,8 +7,10 @@
 # what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
 # --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
 # The check's --budget-s counts from this script's start (PLBENCH_CHECK_STARTED, exported), the setup included;
-# nvidia-smi is given PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20: a wedged driver hangs it) and Python's
-# output is unbuffered, so the log under $OUT holds every line printed before a kill.
+# a wedged driver hangs nvidia-smi and the first CUDA call, so each step is bounded: nvidia-smi by
+# PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20), the module check by PLBENCH_SETUP_TIMEOUT (default 240), the
+# check by what is left of PLBENCH_CHECK_LIMIT_S (default 570, under a lent machine's 600 s). Python's output is
+# unbuffered, so the log under $OUT holds every line printed before a kill.
 set -uo pipefail
 export PLBENCH_CHECK_STARTED=${PLBENCH_CHECK_STARTED:-$(date +%s.%N)} PYTHONUNBUFFERED=1
 out=${OUT:-}
@@ -50,7 +52,8 @@ main() {
     echo "no nvidia-smi"
   fi
   # every module the check needs, in one line; the versions of datasets' own needs, for a mismatch
-  NEED_GPU=$need_gpu python3 - <<'EOF' || return 2
+  local setup_s=${PLBENCH_SETUP_TIMEOUT:-240} limit_s=${PLBENCH_CHECK_LIMIT_S:-570} left
+  NEED_GPU=$need_gpu timeout -k 5 "$setup_s" python3 - <<'EOF'
 import importlib, os, sys
 need = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "fsspec", "huggingface_hub", "datasets", "pyiqa",
         "lpips", "scipy", "skimage", "matplotlib", "yaml")
@@ -73,7 +76,20 @@ if os.environ["NEED_GPU"] == "1" and not torch.cuda.is_available():  # --device 
           "the check would time the CPU: stopped; pass --device cpu for the reduced check")
     sys.exit(2)
 EOF
-  python3 scripts/gpu_check.py --out "$out" "$@"
+  rc=$?
+  if (( rc == 124 || rc == 137 )); then
+    echo "gpu_device: checking the modules and CUDA (torch.cuda.is_available()) did not end within $setup_s s" \
+         "(a wedged driver?): stopped before the check"
+  fi
+  (( rc == 0 )) || return 2
+  left=$(python3 -c "import sys, time; print(max(0.5, $limit_s - (time.time() - $PLBENCH_CHECK_STARTED)))")
+  timeout -k 10 "$left" python3 scripts/gpu_check.py --out "$out" "$@"
+  rc=$?
+  if (( rc == 124 || rc == 137 )); then
+    echo "gpu_device: the check did not end within $limit_s s of this script's start (hung before its --budget-s" \
+         "watchdog, or in writing its tables): ended; its tables as last saved"
+  fi
+  return "$rc"
 }
 
 not_run() {  # stopped before the check wrote its tables: they say why (its one line), as the log does
