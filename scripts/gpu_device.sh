@@ -12,7 +12,7 @@
 # check by what is left of PLBENCH_CHECK_LIMIT_S (default 570, under a lent machine's 600 s). Python's output is
 # unbuffered, so the log under $OUT holds every line printed before a kill.
 set -uo pipefail
-export PLBENCH_CHECK_STARTED=${PLBENCH_CHECK_STARTED:-$(date +%s.%N)} PYTHONUNBUFFERED=1
+export PLBENCH_CHECK_STARTED=$(date +%s.%N) PYTHONUNBUFFERED=1  # this run's start, never an inherited one
 out=${OUT:-}
 [[ -z $out || $out == /* ]] || out="$PWD/$out"  # a relative $OUT: from where it was called, not the repository
 cd "$(dirname "$0")/.."

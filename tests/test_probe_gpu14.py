@@ -115,7 +115,7 @@ def test_a_hung_nvidia_smi_does_not_hold_the_wrapper(tmp_path):
     smi.write_text("#!/bin/sh\nexec sleep 30\n")  # exec: the timeout's signal reaches the sleeping process itself
     smi.chmod(smi.stat().st_mode | stat.S_IEXEC)
     env["PLBENCH_NVIDIA_SMI_TIMEOUT"] = "0.2"
-    env.pop("PLBENCH_CHECK_STARTED", None)
+    env["PLBENCH_CHECK_STARTED"] = "1"  # an earlier run's, exported in the caller's shell: not this run's start
     t0 = time.time()
     r = _run_device(repo, env, "--device", "cpu")
     assert r.returncode == 0 and time.time() - t0 < 20, r.stdout + r.stderr
