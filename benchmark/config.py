@@ -31,6 +31,7 @@ from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
+from benchmark.devices import DEVICE_TYPES
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
@@ -49,7 +50,6 @@ PIXEL_LOSSES = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 # tiny net, batch 8 of 48², 2 CPU threads: l1 10, lpips 24, lpips_squeeze 27, vgg 45; pdl 177, gpl 161).
 QUICK_FEATURE_LOSSES = ("lpips", "lpips_squeeze", "vgg")
 DEFAULT_TASKS = ("denoise", "sr4", "deblur", "jpeg", "demosaic")
-DEVICE_TYPES = ("cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 #: config fields that are not part of a run's setting (they tell runs of one setting apart)
 PER_RUN = ("loss", "seed", "backbone_weights", "weights_fingerprint")

@@ -259,3 +259,30 @@ def test_a_hung_module_check_or_check_is_ended_before_the_command_limit(tmp_path
     assert line == ["gpu_device: checking the modules and CUDA (torch.cuda.is_available()) did not end within 0.3 s "
                     "(a wedged driver?): stopped before the check"], r.stdout
     assert "not run: checking the modules" in (tmp_path / "out" / "gpu_check.md").read_text()
+
+
+def test_a_device_plbench_does_not_train_on_is_refused_before_the_data_is_decoded(tmp_path, monkeypatch, caplog):
+    """``--device mps`` (a Mac user), ``xpu`` or ``meta`` passed resolve_device — torch knows the names — so planning
+    decoded every training and test image (minutes for DIV2K) before RunConfig refused the device type; and
+    ``gpu_check.py --device mps`` ran every section to four failures. resolve_device now refuses a device type
+    plbench does not train on, in one line naming the ones it does, before any image is read."""
+    import logging
+
+    import pytest
+
+    from benchmark.cli import main
+    from benchmark.devices import resolve_device
+    from benchmark.errors import UserError
+
+    for name in ("mps", "xpu", "meta"):
+        with pytest.raises(UserError, match=rf"device '{name}' is not one plbench trains on: use auto, cpu, cuda"):
+            resolve_device(name)
+    caplog.set_level(logging.INFO)
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "2", "--no-budget-check",
+            "--device", "mps", "--out", str(tmp_path / "r")]
+    assert main(argv) == 2
+    assert not [r for r in caplog.records if "loaded" in r.getMessage()], "the data was decoded before the refusal"
+    mod = _gpu_check()
+    _no_sections(mod, monkeypatch)
+    assert mod.main(["--device", "mps", "--out", str(tmp_path / "check")]) == 2
+    assert "not run: device 'mps' is not one plbench trains on" in (tmp_path / "check" / "gpu_check.md").read_text()
