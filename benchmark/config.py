@@ -1299,7 +1299,7 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     refused there: the head node's device is not the workers'), or cuda when SLURM jobs get GPUs."""
     import torch
 
-    from benchmark.devices import resolve_device
+    from benchmark.devices import parse_device, resolve_device
 
     device = spec.device or "auto"
     if (spec.executor or "local") == "local":
@@ -1309,6 +1309,9 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
         device_type_for(spec, local=False)
         with spec.blamed("device"):
             return resolve_device(device).type
+    if device != "auto":  # the name here (mps, a typo), the device itself where each run executes
+        with spec.blamed("device"):
+            parse_device(device)
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(spec, device, spec.slurm_gpus)
     if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)

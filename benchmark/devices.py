@@ -16,17 +16,26 @@ if TYPE_CHECKING:
 DEVICE_TYPES = ("cpu", "cuda")
 
 
-def resolve_device(device: str) -> torch.device:
+def parse_device(device: str) -> torch.device:
+    """``device`` (not ``auto``) as a ``torch.device`` of a type plbench trains on, without asking whether this
+    machine has it: a remote executor's driver checks the name so, the device being its workers'."""
     import torch  # here: config takes DEVICE_TYPES from this module without importing torch
 
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(device)
     except RuntimeError:
         raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
     if dev.type not in DEVICE_TYPES:  # torch knows mps, xpu, meta, …: refused here, before planning reads any image
         raise UserError(f"device {device!r} is not one plbench trains on: use auto, cpu, cuda or cuda:N")
+    return dev
+
+
+def resolve_device(device: str) -> torch.device:
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = parse_device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {device!r} requested but CUDA is not available here")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():

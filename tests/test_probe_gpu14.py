@@ -286,3 +286,19 @@ def test_a_device_plbench_does_not_train_on_is_refused_before_the_data_is_decode
     _no_sections(mod, monkeypatch)
     assert mod.main(["--device", "mps", "--out", str(tmp_path / "check")]) == 2
     assert "not run: device 'mps' is not one plbench trains on" in (tmp_path / "check" / "gpu_check.md").read_text()
+
+
+def test_a_remote_grid_refuses_a_device_plbench_does_not_train_on_when_planned():
+    """With Ray or SLURM the device is resolved where a run executes, and the driver planned any device not 'cuda…' as
+    cpu: ``--executor ray --device mps`` submitted every run planned for the CPU, each to fail on its worker (the
+    device refused there). The driver now refuses the name at planning, in the same line as a local run."""
+    import pytest
+
+    from benchmark.config import GridSpec, device_type_for
+    from benchmark.errors import UserError
+
+    for executor in ("ray", "slurm"):
+        spec = GridSpec(executor=executor, device="mps")
+        with pytest.raises(UserError, match="device 'mps' is not one plbench trains on"):
+            device_type_for(spec, local=False)
+    assert device_type_for(GridSpec(executor="ray", device="cuda:1"), local=False) == "cuda"
