@@ -7,6 +7,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -268,8 +270,6 @@ def test_a_device_plbench_does_not_train_on_is_refused_before_the_data_is_decode
     plbench does not train on, in one line naming the ones it does, before any image is read."""
     import logging
 
-    import pytest
-
     from benchmark.cli import main
     from benchmark.devices import resolve_device
     from benchmark.errors import UserError
@@ -292,8 +292,6 @@ def test_a_remote_grid_refuses_a_device_plbench_does_not_train_on_when_planned()
     """With Ray or SLURM the device is resolved where a run executes, and the driver planned any device not 'cuda…' as
     cpu: ``--executor ray --device mps`` submitted every run planned for the CPU, each to fail on its worker (the
     device refused there). The driver now refuses the name at planning, in the same line as a local run."""
-    import pytest
-
     from benchmark.config import GridSpec, device_type_for
     from benchmark.errors import UserError
 
@@ -302,3 +300,29 @@ def test_a_remote_grid_refuses_a_device_plbench_does_not_train_on_when_planned()
         with pytest.raises(UserError, match="device 'mps' is not one plbench trains on"):
             device_type_for(spec, local=False)
     assert device_type_for(GridSpec(executor="ray", device="cuda:1"), local=False) == "cuda"
+
+
+@pytest.mark.slow
+def test_the_device_path_training_loop_reads_nothing_back_per_iteration(one_thread):
+    """The CPU stand-in for the CUDA-only no-sync test (tests/test_probe_gpu13.py's _HostReads) covered one
+    TrainStep; the loop around it (curve points, the stall watch's beat, logging, checkpoint and divergence checks)
+    could add a read of a tensor's value per iteration unseen. A guard: on the device path, train() reads back the same
+    number of values whether it trains 12 or 24 iterations with no check due in between (only at the end)."""
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import train
+    from benchmark.task import build_task
+    from tests.test_probe_gpu13 import _HostReads
+
+    images = [ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i)))
+              for i in range(2)]
+    reads = {}
+    for iterations in (12, 24):
+        cfg = RunConfig(task="denoise", loss="l1", net="tiny", iterations=iterations, batch_size=1, crop=16)
+        with _HostReads() as mode:
+            r = train(cfg, build_task("denoise"), images, torch.device("cpu"), device_path=True, check_every=1000)
+        assert r.status == "ok" and len(r.curve) == iterations, r.status
+        reads[iterations] = sorted(mode.hits)
+    assert reads[12] == reads[24] and len(reads[12]) < 12, reads
