@@ -8,9 +8,10 @@
 # --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
 # The check's --budget-s counts from this script's start (PLBENCH_CHECK_STARTED, exported), the setup included;
 # a wedged driver hangs nvidia-smi and the first CUDA call, so each step is bounded: nvidia-smi by
-# PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20), the module check by PLBENCH_SETUP_TIMEOUT (default 240), the
-# check by what is left of PLBENCH_CHECK_LIMIT_S (default 570, under a lent machine's 600 s). Python's output is
-# unbuffered, so the log under $OUT holds every line printed before a kill.
+# PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20), the setup (the wheels' install and the module check) by what is
+# left of PLBENCH_SETUP_TIMEOUT (default 240 from this script's start), the check by what is left of
+# PLBENCH_CHECK_LIMIT_S (default 570 from the start, under a lent machine's 600 s). Python's output is unbuffered,
+# so the log under $OUT holds every line printed before a kill.
 set -uo pipefail
 export PLBENCH_CHECK_STARTED=$(date +%s.%N) PYTHONUNBUFFERED=1  # this run's start, never an inherited one
 out=${OUT:-}
@@ -20,8 +21,15 @@ out=${out:-gpu_check}  # unset (not a lent machine): the repository's gpu_check/
 mkdir -p "$out"
 rm -f "$out/gpu_check.md" "$out/gpu_check.json"  # an earlier run's tables are not this run's result
 
+left_of() {  # seconds left of $1 counted from this script's start (at least 0.5: timeout's argument)
+  awk -v lim="$1" -v t0="$PLBENCH_CHECK_STARTED" -v now="$(date +%s.%N)" \
+    'BEGIN { x = lim - (now - t0); printf "%.2f\n", (x > 0.5 ? x : 0.5) }'
+}
+
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc
+  local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} setup_s=${PLBENCH_SETUP_TIMEOUT:-240}
+  local limit_s=${PLBENCH_CHECK_LIMIT_S:-570}
   for a in "$@"; do [[ $a == --device || $a == --device=* ]] && need_gpu=0; done  # else a GPU, or stop
   py=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")') || {
     echo "gpu_device: no working python3 on PATH"; return 2; }
@@ -37,12 +45,18 @@ main() {
         return 2
       fi
     done
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" \
-      .whl/*.whl || { echo "gpu_device: installing the carried wheels (.whl/) into $site failed (above)"; return 2; }
+    timeout -k 5 "$(left_of "$setup_s")" python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+      --upgrade --target "$site" .whl/*.whl
+    rc=$?
+    if (( rc == 124 || rc == 137 )); then
+      echo "gpu_device: installing the carried wheels (.whl/) into $site did not end within $setup_s s of this" \
+           "script's start (a slow or full disk?): stopped before the check"
+      return 2
+    fi
+    (( rc == 0 )) || { echo "gpu_device: installing the carried wheels (.whl/) into $site failed (above)"; return 2; }
     export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
   fi
   export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
-  local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} rc
   if command -v nvidia-smi > /dev/null; then
     timeout -k 5 "$smi_s" nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
     rc=$?
@@ -52,8 +66,7 @@ main() {
     echo "no nvidia-smi"
   fi
   # every module the check needs, in one line; the versions of datasets' own needs, for a mismatch
-  local setup_s=${PLBENCH_SETUP_TIMEOUT:-240} limit_s=${PLBENCH_CHECK_LIMIT_S:-570} left
-  NEED_GPU=$need_gpu timeout -k 5 "$setup_s" python3 - <<'EOF'
+  NEED_GPU=$need_gpu timeout -k 5 "$(left_of "$setup_s")" python3 - <<'EOF'
 import importlib, os, sys
 need = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "fsspec", "huggingface_hub", "datasets", "pyiqa",
         "lpips", "scipy", "skimage", "matplotlib", "yaml")
@@ -79,11 +92,10 @@ EOF
   rc=$?
   if (( rc == 124 || rc == 137 )); then
     echo "gpu_device: checking the modules and CUDA (torch.cuda.is_available()) did not end within $setup_s s" \
-         "(a wedged driver?): stopped before the check"
+         "of this script's start (a wedged driver?): stopped before the check"
   fi
   (( rc == 0 )) || return 2
-  left=$(python3 -c "import sys, time; print(max(0.5, $limit_s - (time.time() - $PLBENCH_CHECK_STARTED)))")
-  timeout -k 10 "$left" python3 scripts/gpu_check.py --out "$out" "$@"
+  timeout -k 10 "$(left_of "$limit_s")" python3 scripts/gpu_check.py --out "$out" "$@"
   rc=$?
   if (( rc == 124 || rc == 137 )); then
     echo "gpu_device: the check did not end within $limit_s s of this script's start (hung before its --budget-s" \
