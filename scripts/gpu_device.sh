@@ -11,7 +11,9 @@
 # PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20), the setup (the wheels' install and the module check) by what is
 # left of PLBENCH_SETUP_TIMEOUT (default 240 from this script's start), the check by what is left of
 # PLBENCH_CHECK_LIMIT_S (default 570 from the start, under a lent machine's 600 s). Python's output is unbuffered,
-# so the log under $OUT holds every line printed before a kill.
+# so the log under $OUT holds every line printed before a kill. After the check, the tests only a GPU runs
+# (pytest -m gpu: they skip without CUDA) run where at least 60 s are left before that limit, bounded by it, their
+# one-line result appended to the tables ('GPU-only tests'); a failure makes the exit status 1.
 set -uo pipefail
 export PLBENCH_CHECK_STARTED=$(date +%s.%N) PYTHONUNBUFFERED=1  # this run's start, never an inherited one
 out=${OUT:-}
@@ -24,6 +26,36 @@ rm -f "$out/gpu_check.md" "$out/gpu_check.json"  # an earlier run's tables are n
 left_of() {  # seconds left of $1 counted from this script's start (at least 0.5: timeout's argument)
   awk -v lim="$1" -v t0="$PLBENCH_CHECK_STARTED" -v now="$(date +%s.%N)" \
     'BEGIN { x = lim - (now - t0); printf "%.2f\n", (x > 0.5 ? x : 0.5) }'
+}
+
+gpu_tests() {  # the tests only a GPU runs, after the check, in what is left of $1 s; appended to the tables
+  local files left rc summary log
+  files=$(grep -l '^@pytest.mark.gpu' tests/*.py 2> /dev/null) || return 0  # (none in this copy: nothing to add)
+  left=$(left_of "$1")
+  if awk -v l="$left" 'BEGIN { exit !(l < 60) }'; then
+    summary="not run: ${left%.*} s left before the $1 s limit (60 needed)" rc=0
+    echo "GPU-only tests $summary"
+  else
+    log=$(mktemp)
+    # shellcheck disable=SC2086  # one file per word
+    timeout -k 5 "$(awk -v l="$left" 'BEGIN { print l - 10 }')" python3 -m pytest -q -n0 -p no:cacheprovider -rs \
+      -m gpu $files 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    summary=$(grep -v '^\s*$' "$log" | tail -n 1)
+    rm -f "$log"
+    (( rc == 124 || rc == 137 )) && summary="ended at the $1 s limit: $summary"
+  fi
+  printf '\n## GPU-only tests (pytest -m gpu)\n\n%s (exit %d).\n' "$summary" "$rc" >> "$out/gpu_check.md"
+  timeout 10 python3 - "$out/gpu_check.json" "$summary" "$rc" <<'EOF'
+import json, sys
+path, summary, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path) as f:
+    res = json.load(f)
+res["gpu_tests"] = {"summary": summary, "exit": rc}
+with open(path, "w") as f:
+    f.write(json.dumps(res, indent=2, default=str))
+EOF
+  (( rc == 0 || rc == 5 ))  # 5: none collected
 }
 
 main() {
@@ -100,6 +132,9 @@ EOF
   if (( rc == 124 || rc == 137 )); then
     echo "gpu_device: the check did not end within $limit_s s of this script's start (hung before its --budget-s" \
          "watchdog, or in writing its tables): ended; its tables as last saved"
+  fi
+  if (( rc == 0 || rc == 1 )) && [[ -e $out/gpu_check.json ]]; then  # the check ran and wrote its tables
+    gpu_tests "$limit_s" || rc=1
   fi
   return "$rc"
 }
