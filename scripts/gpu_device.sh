@@ -28,6 +28,22 @@ left_of() {  # seconds left of $1 counted from this script's start (at least 0.5
     'BEGIN { x = lim - (now - t0); printf "%.2f\n", (x > 0.5 ? x : 0.5) }'
 }
 
+append_tables() {  # $1 a title, $2 a key, $3 one line, $4 an exit status: a section added to both tables
+  printf '\n## %s\n\n%s (exit %d).\n' "$1" "$3" "$4" >> "$out/gpu_check.md"
+  timeout 10 python3 - "$out/gpu_check.json" "$2" "$3" "$4" <<'EOF'
+import json, sys
+path, key, line, rc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+try:
+    with open(path) as f:
+        res = json.load(f)
+except ValueError:  # the check was killed while saving it
+    res = {"error": "gpu_check.json cut short: the check was killed while saving it"}
+res[key] = {"summary": line, "exit": rc}
+with open(path, "w") as f:
+    f.write(json.dumps(res, indent=2, default=str))
+EOF
+}
+
 gpu_tests() {  # the tests only a GPU runs, after the check, in what is left of $1 s; appended to the tables
   local files left rc summary log
   files=$(grep -l '^@pytest.mark.gpu' tests/*.py 2> /dev/null) || return 0  # (none in this copy: nothing to add)
@@ -45,16 +61,7 @@ gpu_tests() {  # the tests only a GPU runs, after the check, in what is left of 
     rm -f "$log"
     (( rc == 124 || rc == 137 )) && summary="ended at the $1 s limit: $summary"
   fi
-  printf '\n## GPU-only tests (pytest -m gpu)\n\n%s (exit %d).\n' "$summary" "$rc" >> "$out/gpu_check.md"
-  timeout 10 python3 - "$out/gpu_check.json" "$summary" "$rc" <<'EOF'
-import json, sys
-path, summary, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with open(path) as f:
-    res = json.load(f)
-res["gpu_tests"] = {"summary": summary, "exit": rc}
-with open(path, "w") as f:
-    f.write(json.dumps(res, indent=2, default=str))
-EOF
+  append_tables "GPU-only tests (pytest -m gpu)" gpu_tests "$summary" "$rc"
   (( rc == 0 || rc == 5 ))  # 5: none collected
 }
 
@@ -130,8 +137,10 @@ EOF
   timeout -k 10 "$(left_of "$limit_s")" python3 scripts/gpu_check.py --out "$out" "$@"
   rc=$?
   if (( rc == 124 || rc == 137 )); then
-    echo "gpu_device: the check did not end within $limit_s s of this script's start (hung before its --budget-s" \
-         "watchdog, or in writing its tables): ended; its tables as last saved"
+    a="the check did not end within $limit_s s of this script's start (hung before its --budget-s watchdog, or in"
+    a+=" writing its tables): ended; its tables as last saved"
+    echo "gpu_device: $a"
+    [[ -e $out/gpu_check.json ]] && append_tables "Ended by gpu_device.sh" ended "$a" "$rc"
   fi
   if (( rc == 0 || rc == 1 )) && [[ -e $out/gpu_check.json ]]; then  # the check ran and wrote its tables
     gpu_tests "$limit_s" || rc=1

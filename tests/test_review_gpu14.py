@@ -77,3 +77,26 @@ def test_the_gpu_only_tests_wait_for_no_time_the_check_did_not_leave(tmp_path):
     md = (tmp_path / "out" / "gpu_check.md").read_text()
     assert "\n\nnot run: 4" in md and "s left before the 50 s limit (60 needed) (exit 0).\n" in md, md
     assert json.loads((tmp_path / "out" / "gpu_check.json").read_text())["gpu_tests"]["exit"] == 0
+
+
+def test_a_check_killed_at_the_limit_says_so_in_the_tables_it_saved(tmp_path):
+    """A check killed at PLBENCH_CHECK_LIMIT_S after its first save left its tables as last saved, with nothing in
+    them saying the check was ended there (only gpu_device.log did): a reader of gpu_check.md saw a partial table as
+    the result. The wrapper's one line is now appended to both tables."""
+    from tests.test_probe_overnight4 import _device_repo, _run_device, _stub_modules
+
+    repo, env = _device_repo(tmp_path, gpu_check=(
+        "import json, sys, pathlib, time\n"
+        "out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1]); out.mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'gpu_check.md').write_text('# plbench GPU check\\n')\n"
+        "(out / 'gpu_check.json').write_text(json.dumps({'date': 'd'}))\n"
+        "time.sleep(30)\n"))
+    env.update(PYTHONPATH=_stub_modules(tmp_path / "stubs"), PLBENCH_CHECK_LIMIT_S="0.6")
+    t0 = time.time()
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode == 124 and time.time() - t0 < 20, r.stdout + r.stderr
+    md = (tmp_path / "out" / "gpu_check.md").read_text()
+    assert md.startswith("# plbench GPU check\n\n## Ended by gpu_device.sh\n\nthe check did not end within 0.6 s"), md
+    res = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    assert res["date"] == "d" and res["ended"]["exit"] == 124, res
+    assert res["ended"]["summary"].startswith("the check did not end within 0.6 s of this script's start"), res
