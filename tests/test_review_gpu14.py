@@ -100,3 +100,17 @@ def test_a_check_killed_at_the_limit_says_so_in_the_tables_it_saved(tmp_path):
     res = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
     assert res["date"] == "d" and res["ended"]["exit"] == 124, res
     assert res["ended"]["summary"].startswith("the check did not end within 0.6 s of this script's start"), res
+
+
+def test_a_test_file_marked_gpu_as_a_whole_is_run_with_the_others(tmp_path):
+    """The wrapper found the GPU-only tests by a line starting ``@pytest.mark.gpu``: a file marked as a whole
+    (``pytestmark = pytest.mark.gpu``, the usual way for a file of CUDA tests) was never passed to pytest."""
+    from tests.test_probe_overnight4 import _run_device
+
+    repo, env = _check_writing_tables(tmp_path)
+    (repo / "tests" / "test_gpu_only.py").write_text(
+        "import pytest\n\npytestmark = pytest.mark.gpu\n\n\ndef test_passes():\n    pass\n")
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads((tmp_path / "out" / "gpu_check.json").read_text())["gpu_tests"]["summary"].startswith(
+        "1 passed"), r.stdout
