@@ -31,6 +31,7 @@ from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
+from benchmark.devices import DEVICE_TYPES
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
@@ -49,7 +50,6 @@ PIXEL_LOSSES = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 # tiny net, batch 8 of 48², 2 CPU threads: l1 10, lpips 24, lpips_squeeze 27, vgg 45; pdl 177, gpl 161).
 QUICK_FEATURE_LOSSES = ("lpips", "lpips_squeeze", "vgg")
 DEFAULT_TASKS = ("denoise", "sr4", "deblur", "jpeg", "demosaic")
-DEVICE_TYPES = ("cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 #: config fields that are not part of a run's setting (they tell runs of one setting apart)
 PER_RUN = ("loss", "seed", "backbone_weights", "weights_fingerprint")
@@ -1332,7 +1332,7 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     refused there: the head node's device is not the workers'), or cuda when SLURM jobs get GPUs."""
     import torch
 
-    from benchmark.devices import resolve_device
+    from benchmark.devices import parse_device, resolve_device
 
     device = spec.device or "auto"
     if (spec.executor or "local") == "local":
@@ -1342,6 +1342,9 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
         device_type_for(spec, local=False)
         with spec.blamed("device"):
             return resolve_device(device).type
+    if device != "auto":  # the name here (mps, a typo), the device itself where each run executes
+        with spec.blamed("device"):
+            parse_device(device)
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(spec, device, spec.slurm_gpus)
     if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)

@@ -5,18 +5,37 @@ to learn which device it is on."""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from benchmark.errors import UserError
 
+if TYPE_CHECKING:
+    import torch
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+#: the device types plbench trains on (a run's ``device_type``, part of its id)
+DEVICE_TYPES = ("cpu", "cuda")
+
+
+def parse_device(device: str) -> torch.device:
+    """``device`` (not ``auto``) as a ``torch.device`` of a type plbench trains on, without asking whether this
+    machine has it: a remote executor's driver checks the name so, the device being its workers'."""
+    import torch  # here: config takes DEVICE_TYPES from this module without importing torch
+
     try:
         dev = torch.device(device)
     except RuntimeError:
         raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
+    if dev.type not in DEVICE_TYPES:  # torch knows mps, xpu, meta, …: refused here, before planning reads any image
+        raise UserError(f"device {device!r} is not one plbench trains on: use auto, cpu, cuda or cuda:N")
+    return dev
+
+
+def resolve_device(device: str) -> torch.device:
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = parse_device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {device!r} requested but CUDA is not available here")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():

@@ -10,8 +10,8 @@ What it measures (each section is timed and bounded; the whole check is sized fo
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
 4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
    start to the last one's end (the workers' start-up apart, which an overnight grid pays once), and with it;
-5. **same-seed identity**: a tiny grid trained twice into two stores, each in a fresh process; the largest
-   difference of any (run, image, metric) value, and whether they are bit-identical.
+5. **same-seed identity**: a tiny grid trained twice into two stores, each in a fresh process (both at once); the
+   largest difference of any (run, image, metric) value, and whether they are bit-identical.
 
 It writes ``gpu_check.md`` (the tables) and ``gpu_check.json`` (every number) under ``--out``.
 ``--device cpu`` runs a reduced version (tiny net, small crops, fewer losses and workers) in about a
@@ -21,6 +21,7 @@ minute: the test suite runs it (``tests/test_gpu_check.py``), so the script work
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -49,13 +50,25 @@ def environment(device) -> dict:
     from benchmark.weights import weights_report
 
     env = {"plbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
-           "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
-           "device": str(device), "threads": torch.get_num_threads(), "host": platform.node(),
-           "cpu": platform.processor() or platform.machine()}
-    if device.type == "cuda":
+           "cuda": torch.version.cuda, "cudnn": None, "device": str(device), "threads": torch.get_num_threads(),
+           "host": platform.node(), "cpu": platform.processor() or platform.machine()}
+    def gpu():
         props = torch.cuda.get_device_properties(device)
         env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
                    capability=f"{props.major}.{props.minor}")
+
+    def cudnn():
+        env["cudnn"] = torch.backends.cudnn.version()
+
+    errors = []  # a CUDA that is_available() accepts can still fail its first context: recorded, the sections run
+    for query, wanted in ((gpu, device.type == "cuda"), (cudnn, torch.cuda.is_available())):
+        try:
+            if wanted:
+                query()
+        except Exception as exc:  # noqa: BLE001 - the tables must still be written, saying what failed
+            errors.append(_one_line(exc))
+    if errors:
+        env["error"] = "; ".join(errors)
     try:  # each pretrained file the losses load: present here or not (a loss that needs none has no file)
         env["weights"] = {r["file"]: bool(r["present"]) for r in weights_report() if r.get("file")}
     except Exception as exc:  # noqa: BLE001 - the report is informative; never stop the check for it
@@ -64,13 +77,14 @@ def environment(device) -> dict:
 
 
 def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: list | None = None,
-               saved=lambda: None, deadline: float = float("inf")) -> list[dict]:
+               saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline"
+               ) -> list[dict]:
     """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
     device), each loss again on its own, so one failure costs only its own row (``error``).
 
     ``rows`` (appended to, and returned) and ``saved`` (called after each net) let the caller write what was
     measured before a machine's time limit kills the process; a net not started by ``deadline``
-    (``time.perf_counter()``) is a ``skipped`` row."""
+    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
     from benchmark.perf import measure
 
     def rows_of(names, net):
@@ -84,7 +98,7 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
     for net in nets:
         t0 = time.perf_counter()
         if t0 > deadline:
-            rows.append({"net": net, "batch": batch, "crop": crop, "skipped": "past the --budget-s deadline"})
+            rows.append({"net": net, "batch": batch, "crop": crop, "skipped": why()})
             saved()
             continue
         try:
@@ -184,16 +198,17 @@ def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
 
 
 def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop, rows: list | None = None,
-                  saved=lambda: None, deadline: float = float("inf")) -> list[dict]:
+                  saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline"
+                  ) -> list[dict]:
     """One row per worker count (``rows``, appended to and returned; ``saved`` called after each); a count
-    not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row."""
+    not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
     from benchmark.executors import execute_local
 
     out = [] if rows is None else rows
     key = "workers_per_gpu" if device.type == "cuda" else "workers"
     for k in workers_list:
         if time.perf_counter() > deadline:
-            out.append({key: k, "skipped": "past the --budget-s deadline"})
+            out.append({key: k, "skipped": why()})
             saved()
             continue
         configs = _configs(device, losses=("l1", "l2"), seeds=tuple(range(max(1, n_runs // 2))),
@@ -250,47 +265,57 @@ run_grid(configs, ResultsStore(sys.argv[2]), tuple(sys.argv[5:]), torch.device(s
 """
 
 
-def _train_copy(configs, root: Path, metrics, device) -> None:
-    """Train ``configs`` into ``root`` in a fresh process (this process's torch thread count): what a resumed run or
-    another worker is, with cuDNN's algorithm choices (``cudnn.benchmark`` times them) and the allocator its own."""
+def _train_copies(configs, roots: list[Path], metrics, device) -> None:
+    """Train ``configs`` into each of ``roots``, each copy in a fresh process started at once (this process's torch
+    thread count): what a resumed run or another worker is, with cuDNN's algorithm choices (``cudnn.benchmark`` times
+    them) and the allocator its own; together, so the interpreters' start-up is paid once in the section's time."""
     import pickle
 
     import torch
 
-    root.parent.mkdir(parents=True, exist_ok=True)
-    pkl = root.parent / f"{root.name}.configs.pkl"
-    pkl.write_bytes(pickle.dumps(list(configs)))
     repo = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    if _STOP.is_set():
-        raise RuntimeError("not started: past the --budget-s deadline")
-    proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
-                             str(torch.get_num_threads()), *metrics], env=env)
-    _SUBPROCESSES.append(proc)
+    procs = []
     try:
-        while proc.poll() is None:
+        for root in roots:
+            root.parent.mkdir(parents=True, exist_ok=True)
+            pkl = root.parent / f"{root.name}.configs.pkl"
+            pkl.write_bytes(pickle.dumps(list(configs)))
+            if _STOP.is_set():
+                raise RuntimeError("not started: past the --budget-s deadline")
+            proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
+                                     str(torch.get_num_threads()), *metrics], env=env)
+            _SUBPROCESSES.append(proc)
+            procs.append(proc)
+        while any(p.poll() is None for p in procs):
             if _STOP.wait(0.1):  # the deadline (in a test process: the watchdog does not end it)
-                proc.kill()
-                proc.wait()
-        if proc.returncode:
-            raise RuntimeError(f"training a copy of the grid in a fresh process failed (exit {proc.returncode}): "
-                               "see the log above")
+                break
+        failed = [p.returncode for p in procs if p.returncode]
+        if failed or _STOP.is_set():
+            raise RuntimeError("training a copy of the grid in a fresh process failed (exit "
+                               f"{', '.join(map(str, failed)) or 'killed at the --budget-s deadline'}): see the log "
+                               "above")
     finally:
-        _SUBPROCESSES.remove(proc)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            _SUBPROCESSES.remove(proc)
 
 
 def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
-    """A tiny grid trained twice, each copy in a fresh process (in one process the second copy would reuse the
-    first one's cuDNN algorithm choices, which on a GPU hides what a resumed run or another worker sees)."""
+    """A tiny grid trained twice, each copy in a fresh process, both at once (in one process the second copy would
+    reuse the first one's cuDNN algorithm choices, which on a GPU hides what a resumed run or another worker sees)."""
     from benchmark.results import ROW_KEY, ResultsStore
 
     configs = _configs(device, losses=("l1", "ms_ssim"), seeds=(0,), iterations=iterations, net=net, batch=batch,
                        crop=crop)
     tables = []
     with tempfile.TemporaryDirectory() as d:
-        for i in range(2):
-            _train_copy(configs, Path(d) / f"r{i}", ("psnr", "ssim"), device)
-            t = ResultsStore(Path(d) / f"r{i}").table()
+        roots = [Path(d) / f"r{i}" for i in range(2)]
+        _train_copies(configs, roots, ("psnr", "ssim"), device)
+        for root in roots:
+            t = ResultsStore(root).table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables
     same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()
@@ -298,6 +323,10 @@ def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
     return {"runs": len(configs), "rows": len(a), "same_rows": bool(same_rows), "max_abs_diff": diff,
             "bit_identical": bool(same_rows and (a["value"].values == b["value"].values).all())}
 
+
+#: each section's share of the --budget-s time left when it starts (a section's unused time passes to the later ones):
+#: within it a section starts its nets or worker counts, so one slower than planned leaves the others theirs
+SHARES = {"steps": 0.4, "utilisation": 0.1, "runs_per_hour": 0.35, "identity": 0.15}
 
 SECTIONS = {"steps": "Training step (the runner's step: sampling, degradation, forward, backward, Adam)",
             "utilisation": "GPU utilisation during a pixel-loss run", "runs_per_hour": "Runs per hour",
@@ -315,10 +344,12 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MB | TFLOP/s |",
                  "|---|---|---|---|---|---|---|---|"]
         for r in val:
+            if "skipped" in r:  # a net not started: no loss
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | |")
+                continue
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
-            if "error" in r or "skipped" in r:
-                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | |"
-                             if "skipped" in r else f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
+            if "error" in r:
+                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
                 continue
             lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
                          f"{f(r['peak_mem_mb'], '.0f')} | {f(r['tflops'], '.3g')} |")
@@ -359,10 +390,13 @@ def _weights_md(weights) -> str:
 
 def to_markdown(res: dict) -> str:
     env = res["environment"]
+    head = f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}"
+    if "error" in res:  # the check did not start (the device asked for cannot be used)
+        return "\n".join([head, "", f"not run: {res['error']}", ""])
     total = f"total {res['wall_s']:.0f} s" if "wall_s" in res else "unfinished"
-    lines = [f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}", "",
-             f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
-             f"{env['threads']} threads; {total}.", "", _weights_md(env.get("weights")), ""]
+    lines = [head, "", f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
+             f"{env['threads']} threads; {total}.", "",
+             *([f"Environment: {env['error']}", ""] if env.get("error") else []), _weights_md(env.get("weights")), ""]
     for key, title in SECTIONS.items():
         if key in res:
             lines += [f"## {title}", "", *_section_md(key, res[key], env), ""]
@@ -379,18 +413,29 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
     p.add_argument("--budget-s", type=float, default=480.0,
                    help="the tables are written by then: sections not started are skipped, and a section still "
                         "running (slow or hung) is stopped, its rows kept, exit 1; so a lent machine's time limit "
-                        "never loses what was measured (default 480)")
+                        "never loses what was measured (default 480; run by gpu_device.sh, counted from its start, "
+                        "PLBENCH_CHECK_STARTED, the setup included)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from benchmark.devices import resolve_device
+    from benchmark.errors import UserError
 
-    device = resolve_device(args.device)
-    gpu = device.type == "cuda"
     t0 = time.perf_counter()
+    with contextlib.suppress(KeyError, ValueError):  # gpu_device.sh's start: its setup counts towards the budget
+        t0 -= max(0.0, time.time() - float(os.environ["PLBENCH_CHECK_STARTED"]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        device = resolve_device(args.device)
+    except UserError as exc:  # one line, and the tables say why nothing was measured (only $OUT comes back)
+        res = {"date": time.strftime("%Y-%m-%d"), "error": str(exc), "environment": {"device": args.device}}
+        (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
+        (out / "gpu_check.md").write_text(to_markdown(res))
+        print(f"gpu_check: {exc}", file=sys.stderr)
+        return 2
+    gpu = device.type == "cuda"
     res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
 
     lock = threading.RLock()  # the watchdog (below) writes from its own thread
@@ -432,9 +477,18 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             _abandon(1)
         _STOP.set()  # the check's own training processes (a hung one) are ended: the section ends
 
-    def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
+    def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row, within its share
         res[key] = []
-        return {"rows": res[key], "saved": save, "deadline": deadline}
+        now = time.perf_counter()
+        left = list(sections)[list(sections).index(key):]
+        share = max(0.0, deadline - now) * SHARES[key] / sum(SHARES[k] for k in left)
+
+        def why() -> str:
+            if time.perf_counter() > deadline:
+                return "past the --budget-s deadline"
+            return f"past this section's share of --budget-s ({share:.0f} s of the {args.budget_s:.0f} s)"
+
+        return {"rows": res[key], "saved": save, "deadline": now + share, "why": why}
 
     if gpu:
         sections = {
@@ -450,7 +504,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2,
                                                    crop=32, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
-    failed = 0
+    failed = 1 if res["environment"].get("error") else 0
     for key, fn in sections.items():
         spent = time.perf_counter() - t0
         if spent > args.budget_s:

@@ -6,15 +6,69 @@
 # Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
 # what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
 # --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
+# The check's --budget-s counts from this script's start (PLBENCH_CHECK_STARTED, exported), the setup included;
+# a wedged driver hangs nvidia-smi and the first CUDA call, so each step is bounded: nvidia-smi by
+# PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20), the setup (the wheels' install and the module check) by what is
+# left of PLBENCH_SETUP_TIMEOUT (default 240 from this script's start), the check by what is left of
+# PLBENCH_CHECK_LIMIT_S (default 570 from the start, under a lent machine's 600 s). Python's output is unbuffered,
+# so the log under $OUT holds every line printed before a kill. After the check, the tests only a GPU runs
+# (pytest -m gpu: they skip without CUDA) run where at least 60 s are left before that limit, bounded by it, their
+# one-line result appended to the tables ('GPU-only tests'); a failure makes the exit status 1.
 set -uo pipefail
+export PLBENCH_CHECK_STARTED=$(date +%s.%N) PYTHONUNBUFFERED=1  # this run's start, never an inherited one
 out=${OUT:-}
 [[ -z $out || $out == /* ]] || out="$PWD/$out"  # a relative $OUT: from where it was called, not the repository
 cd "$(dirname "$0")/.."
 out=${out:-gpu_check}  # unset (not a lent machine): the repository's gpu_check/, git-ignored
 mkdir -p "$out"
+rm -f "$out/gpu_check.md" "$out/gpu_check.json"  # an earlier run's tables are not this run's result
+
+left_of() {  # seconds left of $1 counted from this script's start (at least 0.5: timeout's argument)
+  awk -v lim="$1" -v t0="$PLBENCH_CHECK_STARTED" -v now="$(date +%s.%N)" \
+    'BEGIN { x = lim - (now - t0); printf "%.2f\n", (x > 0.5 ? x : 0.5) }'
+}
+
+append_tables() {  # $1 a title, $2 a key, $3 one line, $4 an exit status: a section added to both tables
+  printf '\n## %s\n\n%s (exit %d).\n' "$1" "$3" "$4" >> "$out/gpu_check.md"
+  timeout 10 python3 - "$out/gpu_check.json" "$2" "$3" "$4" <<'EOF'
+import json, sys
+path, key, line, rc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+try:
+    with open(path) as f:
+        res = json.load(f)
+except ValueError:  # the check was killed while saving it
+    res = {"error": "gpu_check.json cut short: the check was killed while saving it"}
+res[key] = {"summary": line, "exit": rc}
+with open(path, "w") as f:
+    f.write(json.dumps(res, indent=2, default=str))
+EOF
+}
+
+gpu_tests() {  # the tests only a GPU runs, after the check, in what is left of $1 s; appended to the tables
+  local files left rc summary log
+  files=$(grep -lE 'pytest\.mark\.gpu\b' tests/*.py 2> /dev/null) || return 0  # (none in this copy: nothing to add)
+  left=$(left_of "$1")
+  if awk -v l="$left" 'BEGIN { exit !(l < 60) }'; then
+    summary="not run: ${left%.*} s left before the $1 s limit (60 needed)" rc=0
+    echo "GPU-only tests $summary"
+  else
+    log=$(mktemp)
+    # shellcheck disable=SC2086  # one file per word
+    timeout -k 5 "$(awk -v l="$left" 'BEGIN { print l - 10 }')" python3 -m pytest -q -n0 -p no:cacheprovider -rs \
+      -m gpu $files 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    summary=$(grep -v '^\s*$' "$log" | tail -n 1)
+    rm -f "$log"
+    (( rc == 124 || rc == 137 )) && summary="ended at the $1 s limit: $summary"
+  fi
+  append_tables "GPU-only tests (pytest -m gpu)" gpu_tests "$summary" "$rc"
+  (( rc == 0 || rc == 5 ))  # 5: none collected
+}
 
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc
+  local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} setup_s=${PLBENCH_SETUP_TIMEOUT:-240}
+  local limit_s=${PLBENCH_CHECK_LIMIT_S:-570}
   for a in "$@"; do [[ $a == --device || $a == --device=* ]] && need_gpu=0; done  # else a GPU, or stop
   py=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")') || {
     echo "gpu_device: no working python3 on PATH"; return 2; }
@@ -30,14 +84,28 @@ main() {
         return 2
       fi
     done
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" \
-      .whl/*.whl || { echo "gpu_device: installing the carried wheels (.whl/) into $site failed (above)"; return 2; }
+    timeout -k 5 "$(left_of "$setup_s")" python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+      --upgrade --target "$site" .whl/*.whl
+    rc=$?
+    if (( rc == 124 || rc == 137 )); then
+      echo "gpu_device: installing the carried wheels (.whl/) into $site did not end within $setup_s s of this" \
+           "script's start (a slow or full disk?): stopped before the check"
+      return 2
+    fi
+    (( rc == 0 )) || { echo "gpu_device: installing the carried wheels (.whl/) into $site failed (above)"; return 2; }
     export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
   fi
   export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  if command -v nvidia-smi > /dev/null; then
+    timeout -k 5 "$smi_s" nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
+    rc=$?
+    (( rc == 124 || rc == 137 )) && echo "gpu_device: nvidia-smi did not answer within $smi_s s (a wedged driver?);" \
+      "going on: the check's utilisation section may have no samples"
+  else
+    echo "no nvidia-smi"
+  fi
   # every module the check needs, in one line; the versions of datasets' own needs, for a mismatch
-  NEED_GPU=$need_gpu python3 - <<'EOF' || return 2
+  NEED_GPU=$need_gpu timeout -k 5 "$(left_of "$setup_s")" python3 - <<'EOF'
 import importlib, os, sys
 need = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "fsspec", "huggingface_hub", "datasets", "pyiqa",
         "lpips", "scipy", "skimage", "matplotlib", "yaml")
@@ -60,8 +128,39 @@ if os.environ["NEED_GPU"] == "1" and not torch.cuda.is_available():  # --device 
           "the check would time the CPU: stopped; pass --device cpu for the reduced check")
     sys.exit(2)
 EOF
-  python3 scripts/gpu_check.py --out "$out" "$@"
+  rc=$?
+  if (( rc == 124 || rc == 137 )); then
+    echo "gpu_device: checking the modules and CUDA (torch.cuda.is_available()) did not end within $setup_s s" \
+         "of this script's start (a wedged driver?): stopped before the check"
+  fi
+  (( rc == 0 )) || return 2
+  timeout -k 10 "$(left_of "$limit_s")" python3 scripts/gpu_check.py --out "$out" "$@"
+  rc=$?
+  if (( rc == 124 || rc == 137 )); then
+    a="the check did not end within $limit_s s of this script's start (hung before its --budget-s watchdog, or in"
+    a+=" writing its tables): ended; its tables as last saved"
+    echo "gpu_device: $a"
+    [[ -e $out/gpu_check.json ]] && append_tables "Ended by gpu_device.sh" ended "$a" "$rc"
+  fi
+  if (( rc == 0 || rc == 1 )) && [[ -e $out/gpu_check.json ]]; then  # the check ran and wrote its tables
+    gpu_tests "$limit_s" || rc=1
+  fi
+  return "$rc"
+}
+
+not_run() {  # stopped before the check wrote its tables: they say why (its one line), as the log does
+  local rc=$1 why
+  why=$(grep '^gpu_device: ' "$out/gpu_device.log" | tail -n 1)
+  why=${why#gpu_device: }
+  why=${why:-"stopped before the check (exit $rc): see gpu_device.log"}
+  printf '# plbench GPU check — not run, %s\n\nnot run: %s\n\nThe whole output: gpu_device.log.\n' "$(date +%F)" \
+    "$why" > "$out/gpu_check.md"
+  why=${why//\\/\\\\}
+  printf '{\n  "date": "%s",\n  "error": "%s",\n  "exit": %d\n}\n' "$(date +%F)" "${why//\"/\\\"}" "$rc" \
+    > "$out/gpu_check.json"
 }
 
 main "$@" 2>&1 | tee "$out/gpu_device.log"
-exit "${PIPESTATUS[0]}"
+rc=${PIPESTATUS[0]}
+[[ -e $out/gpu_check.json ]] || not_run "$rc"
+exit "$rc"
