@@ -1561,7 +1561,7 @@ class ResultsStore:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
         (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
         whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
-        run_ids = [r for r in run_ids if not self.run_dir(r).exists()]
+        run_ids = [r for r in run_ids if self._holds_none(r)]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
 
@@ -1974,10 +1974,27 @@ class ResultsStore:
         shaped as a run id, as a spreadsheet may save one back, is no run. Reads its four naming columns only
         (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
         here = set(self.run_ids())
-        out = {rid: what for rid, what in self.finished_log().items() if rid not in here}
+        out = {rid: what for rid, what in self.finished_log().items() if rid not in here or self._holds_none(rid)}
         for rid, what in self._gone_from_csv(here).items():
             out.setdefault(rid, what)
         return out
+
+    def _holds_none(self, run_id: str) -> bool:
+        """``runs/<id>`` of a run :data:`FINISHED_LOG` holds as finished is there but holds none of it: no record
+        (``meta.json``, ``eval-*``), no saved net, no checkpoint or lock (a run trained again), nothing set aside
+        (``damaged/``: ``check --repair``) — an rsync cut short (it copies a folder's files in name order, curve.csv
+        and tb/ before the results) or the files deleted by hand: the run is gone as a deleted folder is (:meth:`gone`),
+        not an unfinished run to resume. A folder gone meanwhile is gone; one that cannot be listed is not named."""
+        d = self.run_dir(run_id)
+        if (d / "meta.json").exists():  # the usual case: one stat
+            return False
+        try:
+            names = [p.name for p in d.iterdir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        except OSError:
+            return False
+        return not any(n in ("net.pt", "ckpt.pt", ".lock", "damaged") or n.startswith("eval-") for n in names)
 
     def _gone_from_csv(self, here: set[str]) -> dict[str, str]:
         """:meth:`gone` of the last report's ``results.csv`` (``here``: the run folders there are)."""
