@@ -435,9 +435,11 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
         rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
         n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
         if rids:
-            lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
-                        f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
-                        f"of its column; {_rescorable(store, rids)}")
+            today = (f"today's (sha256 {left['sha256'][:8]}…)" if left.get("here", True) else
+                     f"its newest scoring's (sha256 {left['sha256'][:8]}…; today's file is not here to hash)")
+            lines[m] = (f"`{m}` scored with another file than {today} in {len(rids)} of {n} runs (degraded-input "
+                        f"scoring included), not re-scored with it: those scores are left out of its column; "
+                        f"{_rescorable(store, rids)}")
     return lines
 
 
@@ -1842,33 +1844,35 @@ class ResultsStore:
         frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
         recorded: dict[str, dict[str, str]] = {}  # {metric: {run: the file its latest pass read}}
+        newest: dict[str, tuple[float, str]] = {}  # {metric: (when, the file) of the newest pass of any run}
 
-        def read_run(run_id: str) -> tuple[str, list, dict]:
-            """(why the run is damaged or "", its passes' rows, {metric: the file its latest pass read}): each pass
-            and its record read once, verified as it is read."""
+        def read_run(run_id: str) -> tuple[str, list, dict, dict]:
+            """(why the run is damaged or "", its passes' rows, {metric: the file its latest pass read}, {metric:
+            when that pass was written}): each pass and its record read once, verified as it is read."""
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
             if why or not self.is_done(run_id):
-                return why, [], {}
+                return why, [], {}, {}
             d = self.run_dir(run_id)
             passes = sorted(d.glob("eval-*.json"), key=_pass_index)
             why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
             try:
                 if why:
-                    return why, [], {}
+                    return why, [], {}, {}
                 records = [self._read_record(p) for p in passes]
                 superseded = _superseded(records)
+                when = {m: rec.get("written") for rec in records for m in rec.get("scored", [])}  # the latest's
                 return why, [_without_metrics((self._read_pass_arrow(d, p, rec) if arrow else None)
                                               or self._read_pass(d, p, categories, rec), superseded[i])
-                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records)
+                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
             except Damage as exc:
-                return str(exc), [], {}
+                return str(exc), [], {}, {}
 
         from concurrent.futures import ThreadPoolExecutor
 
         # runs read by a few threads, in order: reading and parsing thousands of small files is mostly waiting on
         # the file system and pyarrow's parser, which let go of the GIL
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-            for run_id, (why, run_frames, latest) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+            for run_id, (why, run_frames, latest, when) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
                 if why:
                     self.damaged[run_id] = why
                     log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
@@ -1878,6 +1882,9 @@ class ResultsStore:
                 for m, digest in latest.items():
                     if digest:
                         recorded.setdefault(m, {})[run_id] = digest
+                        w = when.get(m) if isinstance(when.get(m), (int, float)) else 0.0
+                        if w >= newest.get(m, (-1.0, ""))[0]:
+                            newest[m] = (w, digest)
         if not frames:
             return to_frame([])
         seen: dict = {}
@@ -1897,9 +1904,10 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return self._without_stale(table, recorded)
+        return self._without_stale(table, recorded, {m: d for m, (_, d) in newest.items()})
 
-    def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]]) -> pd.DataFrame:
+    def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]],
+                       newest: dict[str, str] | None = None) -> pd.DataFrame:
         """``table`` less each run's scores of a metric made with another file than the metric's file now
         (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, a learned metric's cached weights —
         lpips', dists', niqe's, musiq's, contrique_fr's — replaced, the run not re-scored: its net.pt gone, or no
@@ -1908,14 +1916,20 @@ class ResultsStore:
         A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). Only a metric
         whose runs recorded two files or more is hashed now (:func:`current_digests`: a learned metric's cached file
         is hundreds of MB, once a process). ``recorded``: {metric: {run: the file its latest pass read}}, as
-        :meth:`table` read the runs' pass records (no record read again). What was left out: :attr:`stale_left`."""
+        :meth:`table` read the runs' pass records (no record read again). ``newest``: {metric: the file of the newest
+        pass that scored it}, which stands for today's where the file is not here to hash (a store copied to a machine
+        without lpips' cached weights, or without the checkpoint): the column is the same table there. What was left
+        out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
         digests = current_digests(mixed) if mixed else {}  # no file hashed, nor benchmark.metrics imported, else
-        if not digests:
+        absent = {m: newest[m] for m in mixed if m not in digests and m in (newest or {})}
+        if not digests and not absent:
             return table
+        ref = {**absent, **digests}
         scored = {str(m): sorted(map(str, rids))
-                  for m, rids in table.groupby("metric", observed=True)["run_id"].unique().items() if str(m) in digests}
-        stale = {m: sorted(r for r, d in recorded[m].items() if not now.startswith(d)) for m, now in digests.items()}
+                  for m, rids in table.groupby("metric", observed=True)["run_id"].unique().items() if str(m) in ref}
+        stale = {m: sorted(r for r, d in recorded[m].items() if not (now.startswith(d) or d.startswith(now)))
+                 for m, now in ref.items()}
         stale = {m: rids for m, rids in stale.items()  # where some runs have today's file's scores
                  if rids and len(rids) < len(recorded[m])}
         if not stale:
@@ -1924,7 +1938,7 @@ class ResultsStore:
         drop = pd.Series(False, index=table.index)
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
-        self.stale_left = {m: {"sha256": digests[m], "stale": rids, "scored": scored[m]}
+        self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests}
                            for m, rids in sorted(stale.items())}
         for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
             if line not in self._said:

@@ -59,3 +59,40 @@ def test_a_finished_runs_folder_holding_a_checkpoint_lock_or_set_aside_files_is_
     p = store.run_dir(rid) / kept
     p.mkdir() if kept == "damaged" else p.write_bytes(b"x")
     assert store.gone() == {}
+
+
+def _two_files(store, metric, old_runs):
+    """The pass records of ``store`` as a replaced weights file leaves them: ``metric`` scored with file "a…" by the
+    runs ``old_runs`` (their net.pt gone: never re-scored), with file "b…", later, by every other run."""
+    import json
+
+    for d in store.runs.iterdir():
+        p = d / "eval-0.json"
+        rec = json.loads(p.read_text())
+        old = d.name in old_runs
+        rec["metric_sha256"] = {metric: ("a" if old else "b") * 64}
+        rec["written"] = 1000.0 if old else 2000.0
+        p.write_text(json.dumps(rec))
+
+
+@pytest.mark.parametrize("here", [True, False])
+def test_a_column_scored_with_two_files_is_the_same_on_a_machine_without_the_file(tmp_path, monkeypatch, caplog,
+                                                                                  here):
+    """A store whose runs scored ``lpips`` (or ``contrique_fr@enc.pt``) with two files — the file replaced, the runs
+    without a net.pt never re-scored — left the earlier file's scores out of the column where the file is (the GPU
+    machine), but on a machine without it (the store copied to a laptop to publish the plots, lpips' weights not
+    cached there) nothing could be hashed and the column mixed both files' scores, without a word: one store, two
+    leaderboards. Where today's file is not here, the newest pass's file stands for it: the same table, said."""
+    import benchmark.metrics
+
+    store = _small(tmp_path / "r", metrics=("psnr", "ssim"))
+    old = [next(r for r in store.run_ids() if not r.startswith("input-"))]
+    _two_files(store, "ssim", old)
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "b" * 64 if here and n == "ssim" else "")
+    t = store.table()
+    ssim = t[t.metric == "ssim"]
+    assert set(ssim.run_id) == set(store.run_ids()) - set(old), sorted(set(ssim.run_id))
+    assert set(t[t.metric == "psnr"].run_id) == set(store.run_ids())  # the other metric untouched
+    (line,) = [r.getMessage() for r in caplog.records if "`ssim`" in r.getMessage()]
+    assert "1 of 3 runs" in line and "bbbbbbbb" in line, line
+    assert ("not here" in line) != here, line
