@@ -48,7 +48,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_write_bytes, current_digests
 from benchmark.runstats import MIN_RUNS, NO_SPREAD
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
@@ -442,9 +442,9 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     compare loses nothing, and the next one re-scores the rest. Returns the runs re-scored and one note per metric
     saying so (the comparison's)."""
     from benchmark.config import RunConfig, run_id
-    from benchmark.runner import run_grid, weights_digests
+    from benchmark.runner import run_grid
 
-    digests = weights_digests(metrics)
+    digests = current_digests(metrics)
     configs, was = [], {}
     for m in metas if digests else ():
         rid = m["run_id"]

@@ -413,11 +413,14 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
 def current_digests(metrics) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
-    file no longer there, or a metric this code cannot open, is left out (nothing to compare)."""
+    file no longer there, or one that cannot be read, or a metric this code cannot open, is left out (nothing to
+    compare). The one map of every process: the runner's (which runs are complete, which to re-score), compare's and
+    every table's, so none tells stale scores another way; where a run must score such a metric, opening it
+    (:class:`benchmark.metrics.MetricSet`) names a checkpoint not there, or skips a file it cannot read, with why."""
     from benchmark.metrics import weights_digest
 
     out = {}
-    for m in sorted(metrics):
+    for m in dict.fromkeys(sorted(metrics)):
         try:
             if digest := weights_digest(m):
                 out[m] = digest

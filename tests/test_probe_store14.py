@@ -96,3 +96,28 @@ def test_a_column_scored_with_two_files_is_the_same_on_a_machine_without_the_fil
     (line,) = [r.getMessage() for r in caplog.records if "`ssim`" in r.getMessage()]
     assert "1 of 3 runs" in line and "bbbbbbbb" in line, line
     assert ("not here" in line) != here, line
+
+
+def test_a_metric_file_that_cannot_be_read_is_judged_alike_by_run_and_every_reader(tmp_path, monkeypatch):
+    """The runner hashed a metric's file with its own map (runner.weights_digests, raising), the readers with
+    results.current_digests (leaving out what cannot be hashed): lpips' cached file unreadable (a shared TORCH_HOME
+    another user's 0600 file) made the same ``plbench run`` of a finished grid die with 'internal error:
+    PermissionError' while ``report`` read the store. One map now: a file that cannot be hashed is left out of it for
+    both (the metric's own opening says why, where a run must score it)."""
+    import errno
+
+    import benchmark.metrics
+    from benchmark.results import current_digests
+    from benchmark.runner import is_complete
+
+    store = _small(tmp_path / "r", metrics=("psnr", "ssim"))
+
+    def digest(name):
+        if name == "ssim":
+            raise PermissionError(errno.EACCES, "Permission denied", "/shared/torch/hub/checkpoints/ssim.pth")
+        return ""
+
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", digest)
+    assert current_digests(["psnr", "ssim"]) == {}
+    assert all(is_complete(store, rid, ["psnr", "ssim"]) for rid in store.run_ids())
+    assert set(store.table().metric) == {"psnr", "ssim"}
