@@ -440,8 +440,13 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
         if rids:
             today = (f"today's (sha256 {left['sha256'][:8]}…)" if left.get("here", True) else
                      f"its newest scoring's (sha256 {left['sha256'][:8]}…; today's file is not here to hash)")
+            here = [r for r in left["scored"] if run_ids is None or r in run_ids]
+            runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
+            alone = ("; no run of a loss keeps a score in its column (today's file scored "
+                     + ("only the degraded input here)" if fresh else "only runs of another setting)")
+                     if runs and set(runs) <= set(rids) else "")  # a column that ranks nothing: said so
             lines[m] = (f"`{m}` scored with another file than {today} in {len(rids)} of {n} runs (degraded-input "
-                        f"scoring included), not re-scored with it: those scores are left out of its column; "
+                        f"scoring included), not re-scored with it: those scores are left out of its column{alone}; "
                         f"{_rescorable(store, rids)}")
     return lines
 

@@ -121,3 +121,26 @@ def test_a_metric_file_that_cannot_be_read_is_judged_alike_by_run_and_every_read
     assert current_digests(["psnr", "ssim"]) == {}
     assert all(is_complete(store, rid, ["psnr", "ssim"]) for rid in store.run_ids())
     assert set(store.table().metric) == {"psnr", "ssim"}
+
+
+def test_a_column_left_with_the_degraded_input_alone_says_so(tmp_path, monkeypatch, caplog):
+    """Only the degraded input's scoring was re-scored with today's file (a grid of another setting re-scored the
+    task's input; this setting's runs were not re-run): every trained run's scores of the earlier file are left out,
+    so the column ranks no loss — said only as 'in 2 of 3 runs (degraded-input scoring included)', which reads as a
+    column still holding most runs. The line now says that no run of a loss keeps a score there, and why."""
+    import benchmark.metrics
+    from benchmark.results import stale_lines
+
+    store = _small(tmp_path / "r", metrics=("psnr", "ssim"))
+    trained = [r for r in store.run_ids() if not r.startswith("input-")]
+    _two_files(store, "ssim", trained)
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "b" * 64 if n == "ssim" else "")
+    t = store.table()
+    assert set(t[t.metric == "ssim"].run_id) == set(store.run_ids()) - set(trained)
+    line = stale_lines(store)["ssim"]
+    assert "in 2 of 3 runs" in line and "no run of a loss keeps a score in its column" in line, line
+    assert "only the degraded input" in line, line
+    # where some run of a loss has today's file's scores, the column still ranks: nothing more to say
+    _two_files(store, "ssim", trained[:1])
+    store.table()
+    assert "no run of a loss" not in stale_lines(store)["ssim"]
