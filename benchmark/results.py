@@ -2089,8 +2089,10 @@ class ResultsStore:
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
-        ``held`` (a live process works on it here) and ``held_there`` (a live process works on it in ``src``:
-        its files may be half-written, so it is not read; merge again later). Each run is read under
+        ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
+        rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
+        here) and ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
+        read; merge again later). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2101,8 +2103,13 @@ class ResultsStore:
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
-                                                     "unfinished", "damaged_there", "held", "held_there")}
+                                                     "unfinished", "damaged_there", "gone_there", "held",
+                                                     "held_there")}
+        gone = src.gone()  # finished there, its results not there: not a run still training
+        out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
+            if rid in gone:
+                continue
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue

@@ -144,3 +144,23 @@ def test_a_column_left_with_the_degraded_input_alone_says_so(tmp_path, monkeypat
     _two_files(store, "ssim", trained[:1])
     store.table()
     assert "no run of a loss" not in stale_lines(store)["ssim"]
+
+
+def test_merge_names_runs_finished_there_whose_results_are_not_there(tmp_path, capsys):
+    """``plbench merge`` of a node's store copied by an rsync cut short (a finished run's folder with curve.csv
+    alone) said '1 not finished there (not copied)': the user waits for a run the node finished long ago, whose
+    results are lost in that copy; a run folder deleted there was not named at all. Both are named now as finished
+    there with their results not there, not copied, with what to do."""
+    import shutil
+
+    from benchmark.cli import main
+
+    src = _small(tmp_path / "node2", offsets={"l1": 0.0, "good": 1.0, "bad": -1.0})
+    cut, deleted = [r for r in src.run_ids() if not r.startswith("input-")][:2]
+    _cut_short(src, cut)
+    shutil.rmtree(src.run_dir(deleted))
+    assert main(["merge", str(src.root), "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "not finished there" not in out, out
+    assert "2 finished there whose results are not there" in out and cut in out and deleted in out, out
+    assert f"plbench check --out {src.root}" in out, out
