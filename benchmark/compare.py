@@ -765,7 +765,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                               "below the input itself on psnr (the same images)"
                               + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
                               + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
-            dist, perc = pd_metrics(c["metric"].unique())
+            # the new loss's own metrics: the field's lpips beside a new loss not scored on it (skipped here: its
+            # weights not cached) gives no point of it on that plane, where the field's would look up none of it
+            dist, perc = pd_metrics(mine.index)
             if dist and perc:
                 restored = c[c["label"] != INPUT]
                 x = restored[restored["metric"] == dist].set_index("label")

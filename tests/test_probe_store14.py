@@ -164,3 +164,30 @@ def test_merge_names_runs_finished_there_whose_results_are_not_there(tmp_path, c
     assert "not finished there" not in out, out
     assert "2 finished there whose results are not there" in out and cut in out and deleted in out, out
     assert f"plbench check --out {src.root}" in out, out
+
+
+@pytest.mark.slow  # ~8 s: the comparison's statistics and imports
+def test_compare_of_a_new_loss_without_the_fields_perceptual_metric_does_not_crash(tmp_path, monkeypatch):
+    """The field scored with lpips (merged from a machine with its weights) and the new loss not (lpips skipped here:
+    its weights not cached), or the field's lpips scores left out but the degraded input's: ``plbench compare``
+    trained and scored the new loss, then died in its summary with 'internal error: KeyError: <loss>' — the
+    perception–distortion line looked up the new loss's lpips mean. The line is drawn from the metrics the new loss
+    has: here none, the rest of the summary as before."""
+    import benchmark.figures as figures
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "l2": -1.0, "mine": 0.5}, metrics=("psnr", "lpips"),
+                                          seeds=(0,), n_images=2, budget_check=False):
+        if meta.get("config", {}).get("loss") == "mine":  # lpips skipped for it
+            rows = [r for r in rows if r["metric"] != "lpips"]
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    chosen = {"denoise": [m for m in store.metas() if m.get("config", {}).get("loss")]}
+    md, _ = _summary(store, chosen, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    assert "**mine**" in md and "| psnr" in md, md
+    assert "Perception–distortion plane" not in md, md
