@@ -319,6 +319,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
     table = store.table()
+    stale_left = dict(store.stale_left)  # what that table left out as another file's scores (ResultsStore.table)
     if where:
         from benchmark.settings import _matches, check_where, settings_of
 
@@ -374,7 +375,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if group:
             field[task] = list(dict.fromkeys([_setting(group[0]), *(_setting(g[0]) for g in gs)]))
         ids = {m["run_id"] for m in group or ()}
-        metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
+        # the field's metrics: its table's, and those whose scores the table left out as another file's than today's
+        # (ResultsStore.stale_left: every field run's, where the degraded input alone was re-scored) — the new loss is
+        # scored on them and the field re-scored (_rescore_stale_field), never a metric silently dropped
+        metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))
+                               | {m for m, left in stale_left.items() if ids & set(left["stale"])}))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
         configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds] if group else []
         check = check_groups.get(_setting(group[0])) if group else None

@@ -191,3 +191,52 @@ def test_compare_of_a_new_loss_without_the_fields_perceptual_metric_does_not_cra
     md, _ = _summary(store, chosen, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
     assert "**mine**" in md and "| psnr" in md, md
     assert "Perception–distortion plane" not in md, md
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    """A self-trained ``contrique_fr`` encoder (2 steps) and the same file 'retrained': its weights perturbed."""
+    import torch
+
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    root = tmp_path_factory.mktemp("enc")
+    old = pretrain(PretrainConfig(arch="tinycnn", data="skimage-natural:train", steps=2, batch_size=4, crop=32, seed=0),
+                   out_dir=root / "enc")
+    ckpt = torch.load(old, weights_only=True)
+    torch.manual_seed(0)  # the weights moved, the batch-norm statistics kept (a negative variance is a NaN)
+    ckpt["state_dict"] = {k: v + 0.5 * torch.randn_like(v) if v.is_floating_point() and "running" not in k else v
+                          for k, v in ckpt["state_dict"].items()}
+    retrained = root / "retrained.pt"
+    torch.save(ckpt, retrained)
+    return old, retrained
+
+
+@pytest.mark.slow
+def test_compare_scores_the_new_loss_on_a_metric_whose_field_scores_are_all_of_another_file(tmp_path, encoder):
+    """``contrique_fr@enc.pt`` retrained in place, then a grid of another setting scored the task's degraded input
+    (and its own run) with today's file: every field run's scores of the earlier file are left out of the table, and
+    ``plbench compare`` took the field's metrics from that table — psnr alone — so the new loss was never scored on
+    contrique_fr and the field never re-scored: the comparison silently lost a metric the field was scored on. The
+    field's metrics include those whose scores the table left out as another file's: the new loss is scored on it,
+    the field re-scored from its nets, one column of today's file."""
+    import shutil
+
+    from benchmark import api
+    from benchmark.compare import compare
+
+    old, retrained = encoder
+    enc = tmp_path / old.name
+    for f in (old, old.with_suffix(".json")):
+        shutil.copy(f, tmp_path)
+    metric = f"contrique_fr@{enc}"
+    kw = dict(tasks=["denoise"], seeds=[0], crop=32, batch_size=2, device="cpu", metrics=["psnr", metric],
+              out=str(tmp_path / "r"), report=False, budget_check=False)
+    api.run(losses=["l1", "l2"], iterations=2, **kw)
+    shutil.copy(retrained, enc)
+    api.run(losses=["l1"], iterations=3, **kw)  # another setting: the input re-scored with today's file
+    res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=50)
+    t = api.load_results(str(tmp_path / "r"))
+    t = t[(t.metric == metric) & t.setting.str.contains('"iterations": 2')]
+    assert {"l1", "l2", "charbonnier"} <= set(t.loss.astype(str)), sorted(set(t.loss.astype(str)))
+    assert "re-scored from their net.pt" in res.text, res.text
