@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import benchmark.cli  # noqa: F401 - imported once at collection (pandas, the store): no test here pays it
+
 
 def _small(root, **kw):
     from benchmark.synthetic import write_store
