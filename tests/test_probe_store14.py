@@ -242,3 +242,24 @@ def test_compare_scores_the_new_loss_on_a_metric_whose_field_scores_are_all_of_a
     t = t[(t.metric == metric) & t.setting.str.contains('"iterations": 2')]
     assert {"l1", "l2", "charbonnier"} <= set(t.loss.astype(str)), sorted(set(t.loss.astype(str)))
     assert "re-scored from their net.pt" in res.text, res.text
+
+
+def test_a_metric_checkpoint_this_user_cannot_read_is_one_line_not_an_internal_error(tmp_path, monkeypatch):
+    """``contrique_fr@enc.pt`` whose file this user may not read (another user's 0600 checkpoint on a shared disk):
+    opening the metric hashed it first and the run died with 'internal error: PermissionError' → one line naming the
+    metric, the file and why; a file it reads for no checkpoint named (the pretrained one) is skipped with that why."""
+    import errno
+
+    import benchmark.weights
+    from benchmark.errors import UserError
+    from benchmark.metrics import MetricSet
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"an encoder")
+
+    def unreadable(path):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(benchmark.weights, "file_sha256", unreadable)
+    with pytest.raises(UserError, match=r"contrique_fr@.*enc\.pt.*cannot be read \(Permission denied"):
+        MetricSet([f"contrique_fr@{enc}"])
