@@ -359,6 +359,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     chosen: dict[str, list[dict]] = {}
     trained = failed = wrote = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
+    held: dict[str, list] = {}  # {task: its new runs' configs} where run_grid left some to another process
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
     tied: dict[str, set[str]] = {}  # a task not compared now whose largest field settings tie (_pick_group)
@@ -407,7 +408,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
-        wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
+        # rows added: the table read above is no longer the store's — by this compare, or by another process working
+        # on the same loss (a second compare of it at once) that finished a run meanwhile, or holds one it may finish
+        # before this compare's summary: read again below
+        done = sum(is_attempted(store, run_id(c), metrics) for c in configs)
+        wrote += summary.trained + summary.rescored + summary.locked + max(done - cached, 0)
+        if summary.locked:
+            held[task] = configs
         rescored, said = _rescore_stale_field(store, [*group, *(check or [])], metrics, dev, data, progress)
         wrote += rescored
         notes[task] += said
@@ -424,6 +431,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                         f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
                         "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
                         "--out <new dir>` with its settings) and compare there")
+    for task, cs in held.items():  # still in training there once this compare's own work is done: said so
+        left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
+        if left:
+            notes[task].append(f"{len(left)} of {len(cs)} run(s) of the new loss are being trained by another process "
+                               f"on this results directory (runs/{left[0]}{', the first' if len(left) > 1 else ''}; "
+                               "this compare left them to it): the same `plbench compare` once it finishes shows them.")
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
@@ -723,7 +736,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels)
         if not new_labels:
-            lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
+            why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
+                   else "none of its runs finished: see the notes above")
+            lines += [f"The new loss has no scored results for this task ({why}).", ""]
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         # the field with the new loss(es) in it, as the leaderboard's `rank` column orders the task's table

@@ -263,3 +263,57 @@ def test_a_metric_checkpoint_this_user_cannot_read_is_one_line_not_an_internal_e
     monkeypatch.setattr(benchmark.weights, "file_sha256", unreadable)
     with pytest.raises(UserError, match=r"contrique_fr@.*enc\.pt.*cannot be read \(Permission denied"):
         MetricSet([f"contrique_fr@{enc}"])
+
+
+@pytest.mark.slow
+def test_a_compare_whose_new_runs_another_compare_trains_says_so_and_shows_them_once_done(tmp_path, monkeypatch):
+    """Two ``plbench compare`` of one loss file at once (two terminals): the second found the new loss's run held by
+    the first, left it to it, and — its table read before — wrote compare/<loss>.md saying 'The new loss has no
+    scored results for this task (diverged or failed)' over the first's, the run finished meanwhile. A run left to
+    another process is read again from the store once this compare's own work is done (shown when it finished), and
+    one still in training is said to be, never 'diverged or failed'."""
+    import shutil
+
+    import benchmark.compare as C
+    from benchmark import api
+    from benchmark.compare import compare
+    from benchmark.results import ResultsStore
+
+    kw = dict(tasks=["denoise"], seeds=[0], iterations=2, crop=32, batch_size=2, device="cpu", metrics=["psnr"],
+              report=False, budget_check=False)
+    api.run(losses=["l1", "l2"], out=str(tmp_path / "r"), **kw)
+    api.run(losses=["charbonnier"], out=str(tmp_path / "other"), **kw)  # the other compare's run, finished
+    store = ResultsStore(tmp_path / "r")
+    (cid,) = [r for r in ResultsStore(tmp_path / "other").run_ids() if not r.startswith("input-")]
+    lock = store.lock(cid)  # the other compare trains it
+    res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=20)
+    assert "diverged or failed" not in res.text and "another process" in res.text, res.text
+
+    rescore = C._rescore_stale_field
+
+    def finished_meanwhile(*a, **k):  # the other compare finishes the run while this one works
+        shutil.copytree(tmp_path / "other" / "runs" / cid, store.run_dir(cid), dirs_exist_ok=True)
+        lock.release()
+        return rescore(*a, **k)
+
+    monkeypatch.setattr(C, "_rescore_stale_field", finished_meanwhile)
+    lock.release()
+    lock = store.lock(cid)
+    res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=20)
+    assert "no scored results" not in res.text and "**charbonnier** — mean rank" in res.text, res.text
+
+    # finished by the other compare before this one's grid reached it (counted to train, then found done): the same
+    import benchmark.runner as R
+
+    for d in (store.run_dir(cid), store.root / "compare"):
+        shutil.rmtree(d)
+    grid = R.run_grid
+
+    def finished_before(*a, **k):
+        shutil.copytree(tmp_path / "other" / "runs" / cid, store.run_dir(cid), dirs_exist_ok=True)
+        return grid(*a, **k)
+
+    monkeypatch.setattr(C, "_rescore_stale_field", rescore)
+    monkeypatch.setattr(R, "run_grid", finished_before)
+    res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=20)
+    assert "no scored results" not in res.text and "**charbonnier** — mean rank" in res.text, res.text
