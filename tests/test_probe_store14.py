@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import benchmark.cli  # noqa: F401 - imported once at collection (pandas, the store): no test here pays it
+import benchmark.report  # noqa: F401
+import benchmark.synthetic  # noqa: F401
 
 
 def _small(root, **kw):
