@@ -307,7 +307,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     for f in loss_files:  # loaded so their names resolve; compared when no --loss names what to compare
         new += load_user_file(f, LOSSES)
     if losses:  # as `run --loss-file F --losses X`: X only, not also every loss of F at its defaults
-        new = list(losses)
+        added, new = new, list(losses)
+        used = {t.name for s in new for t in parse_loss_spec(s)}  # a typo: the one line below, via parse_loss_spec
+        if unused := [n for n in dict.fromkeys(added) if n not in used]:  # said as `plbench run` says it
+            log.warning("the loss file(s) register %s, which this comparison does not train: the new losses are %s "
+                        "(from --loss or --losses); add %s to them to compare it", ", ".join(unused), ", ".join(new),
+                        " ".join(unused))
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
         for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
             parse_loss_spec(s)  # an unknown loss first, named with the file the store's runs came from
