@@ -438,8 +438,11 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
         rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
         n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
         if rids:
+            when = left.get("when")  # the newest pass's time, where it stands for today's file (not here)
+            when = time.strftime(", scored %Y-%m-%d %H:%M UTC", time.gmtime(when)) if when else ""
             today = (f"today's (sha256 {left['sha256'][:8]}…)" if left.get("here", True) else
-                     f"its newest scoring's (sha256 {left['sha256'][:8]}…; today's file is not here to hash)")
+                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{when}), which stands for today's file, not "
+                     "here to hash: a report where that file is keeps that file's scores")
             here = [r for r in left["scored"] if run_ids is None or r in run_ids]
             runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
@@ -1912,10 +1915,10 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return self._without_stale(table, recorded, {m: d for m, (_, d) in newest.items()})
+        return self._without_stale(table, recorded, newest)
 
     def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]],
-                       newest: dict[str, str] | None = None) -> pd.DataFrame:
+                       newest: dict[str, tuple[float, str]] | None = None) -> pd.DataFrame:
         """``table`` less each run's scores of a metric made with another file than the metric's file now
         (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, a learned metric's cached weights —
         lpips', dists', niqe's, musiq's, contrique_fr's — replaced, the run not re-scored: its net.pt gone, or no
@@ -1924,13 +1927,14 @@ class ResultsStore:
         A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). Only a metric
         whose runs recorded two files or more is hashed now (:func:`current_digests`: a learned metric's cached file
         is hundreds of MB, once a process). ``recorded``: {metric: {run: the file its latest pass read}}, as
-        :meth:`table` read the runs' pass records (no record read again). ``newest``: {metric: the file of the newest
-        pass that scored it}, which stands for today's where the file is not here to hash (a store copied to a machine
-        without lpips' cached weights, or without the checkpoint): the column is the same table there. What was left
-        out: :attr:`stale_left`."""
+        :meth:`table` read the runs' pass records (no record read again). ``newest``: {metric: (when, the file) of the
+        newest pass that scored it}, whose file stands for today's where that is not here to hash (a store copied to a
+        machine without lpips' cached weights, or without the checkpoint): the same column where the newest scoring was
+        of today's file, the stale line naming the file and its time either way.
+        What was left out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
         digests = current_digests(mixed) if mixed else {}  # no file hashed, nor benchmark.metrics imported, else
-        absent = {m: newest[m] for m in mixed if m not in digests and m in (newest or {})}
+        absent = {m: newest[m][1] for m in mixed if m not in digests and m in (newest or {})}
         if not digests and not absent:
             return table
         ref = {**absent, **digests}
@@ -1946,7 +1950,8 @@ class ResultsStore:
         drop = pd.Series(False, index=table.index)
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
-        self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests}
+        self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests,
+                               **({} if m in digests else {"when": newest[m][0]})}
                            for m, rids in sorted(stale.items())}
         for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
             if line not in self._said:

@@ -7,6 +7,9 @@ import logging
 import pytest
 
 import benchmark.compare  # noqa: F401 - imported once at collection (pandas, the store): no test here pays it
+import benchmark.config  # noqa: F401
+import benchmark.report  # noqa: F401
+import benchmark.runner  # noqa: F401
 import benchmark.synthetic  # noqa: F401
 
 
@@ -37,3 +40,27 @@ def test_compare_says_in_one_line_that_a_loss_files_loss_not_named_by_loss_is_no
         compare(store.root, loss_files=[str(f)], losses=["l1"], tasks=["no-such-task"])  # stops before any work
     (line,) = [r.getMessage() for r in caplog.records if "bad3_review" in r.getMessage()]
     assert "does not train" in line and "add bad3_review" in line and "\n" not in line, line
+
+
+def test_the_file_standing_for_todays_is_named_with_its_date(tmp_path, monkeypatch):
+    """On a machine without a metric's file (a store copied to a laptop to publish its plots), the newest scoring's
+    file stands for today's (2abd987): the line said its digest alone. The newest scoring may be a user's trial file,
+    so the line (the log's and the leaderboard's notes') says which file stood in, when it scored, and that a report
+    where the file is keeps that file's scores."""
+    import json
+
+    import benchmark.metrics
+    from benchmark.results import stale_lines
+
+    store = _small(tmp_path / "r", metrics=("psnr", "ssim"))
+    old = next(r for r in store.run_ids() if not r.startswith("input-"))
+    for d in store.runs.iterdir():  # ssim scored with file a… by one run (its net.pt gone), later with b… by the rest
+        p = d / "eval-0.json"
+        rec = json.loads(p.read_text())
+        rec["metric_sha256"] = {"ssim": ("a" if d.name == old else "b") * 64}
+        rec["written"] = 1.7e9 if d.name == old else 1.765e9  # 2023-11-14, 2025-12-06 05:46 UTC
+        p.write_text(json.dumps(rec))
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "")  # no file here to hash
+    store.table()  # as every report reads it: its notes carry stale_lines (write_report: 17 s, checked by hand)
+    line = stale_lines(store)["ssim"]
+    assert "2025-12-06 05:46 UTC" in line and "stands for today's file" in line and "keeps that file's" in line, line
