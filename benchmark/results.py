@@ -1576,9 +1576,14 @@ class ResultsStore:
         whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
         run_ids = [r for r in run_ids if self._holds_none(r)]
         if run_ids:
-            self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
+            self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),
+                               f"{'it is' if len(run_ids) == 1 else 'they are'} named again by the next check and "
+                               "report")
 
-    def _log_finished(self, lines: str) -> None:
+    def _log_finished(self, lines: str,
+                      lost: str = "a run folder deleted before the next report may go unnamed") -> None:
+        """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
+        that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)."""
         import fcntl
 
         path = self.root / FINISHED_LOG
@@ -1602,8 +1607,7 @@ class ResultsStore:
             finally:
                 os.close(fd)
         except OSError as exc:
-            log.warning("could not note in %s (%s): a run folder deleted before the next report may go unnamed",
-                        path, exc.strerror or exc)
+            log.warning("could not note in %s (%s): %s", path, exc.strerror or exc, lost)
 
     def finished_log_unread(self) -> str | None:
         """Why :data:`FINISHED_LOG` is there but cannot be read (its permissions, a directory), else None."""

@@ -64,3 +64,30 @@ def test_the_file_standing_for_todays_is_named_with_its_date(tmp_path, monkeypat
     store.table()  # as every report reads it: its notes carry stale_lines (write_report: 17 s, checked by hand)
     line = stale_lines(store)["ssim"]
     assert "2025-12-06 05:46 UTC" in line and "stands for today's file" in line and "keeps that file's" in line, line
+
+
+def test_a_gone_run_that_cannot_be_noted_is_said_to_be_named_again(tmp_path, monkeypatch, caplog):
+    """A report that named a gone run notes it in finished.log so it is named once; where that file cannot be written
+    (another user's file, a read-only copy) the warning said 'a run folder deleted before the next report may go
+    unnamed' — the opposite of what follows: the run is named again by the next check and report."""
+    import errno
+    import os
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    for p in store.run_dir(rid).iterdir():
+        p.unlink()
+    store.run_dir(rid).rmdir()
+    real = os.open
+
+    def denied(path, flags, *a, **k):
+        if str(path).endswith("finished.log") and flags & os.O_WRONLY:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", denied)
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        store.forget_gone([rid])
+    (line,) = [r.getMessage() for r in caplog.records if "finished.log" in r.getMessage()]
+    assert "named again by the next check and report" in line and "unnamed" not in line, line
+    assert list(store.gone()) == [rid]  # nothing lost: still named
