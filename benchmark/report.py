@@ -393,8 +393,11 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         what = ("finished in this store, but {where}: its results are lost and the next report leaves it out; "
                 if check else "left out: finished in this store, but {where}; ")
         sep = ": " if check else " "
-        return [f"run {rid} ({w}){sep}" + (what + fix).format(where=where(rid), it="the folder" if check else "it",
-                                                              them="it", they="it", are="is")
+        def it(rid):  # what to put back: a folder cut short by a copy is there, its files are not
+            return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
+
+        return [f"run {rid} ({w}){sep}" + (what + fix).format(where=where(rid), it=it(rid), them="it", they="it",
+                                                              are="is")
                 for rid, w in sorted(gone.items())]
     from collections import Counter
 

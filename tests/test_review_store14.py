@@ -91,3 +91,23 @@ def test_a_gone_run_that_cannot_be_noted_is_said_to_be_named_again(tmp_path, mon
     (line,) = [r.getMessage() for r in caplog.records if "finished.log" in r.getMessage()]
     assert "named again by the next check and report" in line and "unnamed" not in line, line
     assert list(store.gone()) == [rid]  # nothing lost: still named
+
+
+def test_a_run_cut_short_by_a_copy_is_told_to_have_its_files_put_back_not_its_folder(tmp_path, capsys):
+    """A finished run whose folder holds none of its results (an rsync cut short: curve.csv and tb/ there) is named
+    as gone (5d421c9), with the deleted folder's way forward: 'put the folder back' — the folder is there; its files
+    are what to copy again (or the same ``plbench run`` retrains it)."""
+    from benchmark.cli import main
+    from benchmark.report import gone_lines
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    d = store.run_dir(rid)
+    for p in d.iterdir():
+        p.unlink()
+    (d / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.002\n")
+    assert main(["check", "--out", str(store.root)]) == 1
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if rid in x]
+    assert "put its files back, or the same `plbench run` retrains it" in line, line
+    (line,) = gone_lines(store)
+    assert "put its files back" in line, line
