@@ -111,3 +111,23 @@ def test_a_run_cut_short_by_a_copy_is_told_to_have_its_files_put_back_not_its_fo
     assert "put its files back, or the same `plbench run` retrains it" in line, line
     (line,) = gone_lines(store)
     assert "put its files back" in line, line
+
+
+def test_a_grid_naming_a_missing_metric_checkpoint_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
+    """90577f9 dropped the runner's own map of each metric's file (runner.weights_digests, which raised for a
+    ``contrique_fr@<checkpoint>`` not there): a missing checkpoint is now refused where the metric is opened. That is
+    still one line before anything is trained or written — not a grid that trains for hours, then fails scoring."""
+    import benchmark.runner
+    from benchmark.cli import main
+
+    def trained(*a, **k):
+        raise AssertionError("trained or scored before the missing checkpoint was refused")
+
+    monkeypatch.setattr(benchmark.runner, "_run_one", trained)
+    monkeypatch.setattr(benchmark.runner, "_score_input", trained)
+    out = tmp_path / "out"
+    assert main(["run", "--losses", "l1", "--metrics", "psnr", f"contrique_fr@{tmp_path / 'gone.pt'}", "--out",
+                 str(out), "--tasks", "denoise", "--seeds", "0", "--no-budget-check", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no checkpoint" in err[0] and "gone.pt" in err[0], err
+    assert not out.exists()
