@@ -440,9 +440,11 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
         if rids:
             when = left.get("when")  # the newest pass's time, where it stands for today's file (not here)
             when = time.strftime(", scored %Y-%m-%d %H:%M UTC", time.gmtime(when)) if when else ""
-            today = (f"today's (sha256 {left['sha256'][:8]}…)" if left.get("here", True) else
-                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{when}), which stands for today's file, not "
-                     "here to hash: a report where that file is keeps that file's scores")
+            is_here = left.get("here", True)
+            today = (f"today's (sha256 {left['sha256'][:8]}…)" if is_here else
+                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{when})")
+            stand = ("" if is_here else "; today's file is not here to hash, so the newest scoring's file stands for "
+                     "it (a report on a machine with today's file keeps the scores of that file instead)")
             here = [r for r in left["scored"] if run_ids is None or r in run_ids]
             runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
@@ -450,7 +452,7 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
                      if runs and set(runs) <= set(rids) else "")  # a column that ranks nothing: said so
             lines[m] = (f"`{m}` scored with another file than {today} in {len(rids)} of {n} runs (degraded-input "
                         f"scoring included), not re-scored with it: those scores are left out of its column{alone}; "
-                        f"{_rescorable(store, rids)}")
+                        f"{_rescorable(store, rids)}{stand}")
     return lines
 
 
