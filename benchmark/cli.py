@@ -1332,6 +1332,11 @@ def cmd_merge(args) -> int:
                          + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
                          + f" — `plbench check --out {shlex.quote(str(src.root))}` names each; copy "
                          f"{'it' if len(bad) == 1 else 'them'} again from that machine, then merge again")
+        if lost := got["gone_there"]:  # finished there, but a copy cut short (or a deletion) lost them: not training
+            parts.append(f"{len(lost)} finished there whose results are not there (the run folder gone, or holding "
+                         f"none of them: a copy cut short), not copied: {_first_three(lost)} — `plbench check --out "
+                         f"{shlex.quote(str(src.root))}` names each; copy {'it' if len(lost) == 1 else 'them'} again "
+                         "from that machine, then merge again")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
         if got["held_there"]:
@@ -1349,7 +1354,10 @@ def cmd_check(args) -> int:
     store.require_results(args.out)
     damaged = store.check()
     strays = store.strays()  # a user's own folder in runs/ (runs/old/, runs/notes/): no run, nothing to resume
-    ids = store.run_ids()  # neither a stray nor a copy
+    # a run folder deleted by hand, or one holding none of its finished run's results (an rsync cut short): the store's
+    # finished.log (or the last results.csv) remembers it; named below, neither resumable nor counted as a run here
+    gone = store.gone()
+    ids = [r for r in store.run_ids() if r not in gone]  # neither a stray nor a copy
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
@@ -1398,12 +1406,11 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
-    gone = store.gone()  # a run folder deleted by hand: the store's finished.log (or the last results.csv) remembers it
     from benchmark.report import gone_lines
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
         _say(line)
-    lost = f"{len(gone)} gone (said above: finished here, no run folder)" if gone else ""
+    lost = f"{len(gone)} gone (said above: finished here, its results not in runs/)" if gone else ""
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it

@@ -48,7 +48,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_write_bytes, current_digests
 from benchmark.runstats import MIN_RUNS, NO_SPREAD
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
@@ -307,7 +307,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     for f in loss_files:  # loaded so their names resolve; compared when no --loss names what to compare
         new += load_user_file(f, LOSSES)
     if losses:  # as `run --loss-file F --losses X`: X only, not also every loss of F at its defaults
-        new = list(losses)
+        added, new = new, list(losses)
+        used = {t.name for s in new for t in parse_loss_spec(s)}  # a typo: the one line below, via parse_loss_spec
+        if unused := [n for n in dict.fromkeys(added) if n not in used]:  # said as `plbench run` says it
+            log.warning("the loss file(s) register %s, which this comparison does not train: the new losses are %s "
+                        "(from --loss or --losses); add %s to them to compare it", ", ".join(unused), ", ".join(new),
+                        " ".join(unused))
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
         for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
             parse_loss_spec(s)  # an unknown loss first, named with the file the store's runs came from
@@ -319,6 +324,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
     table = store.table()
+    stale_left = dict(store.stale_left)  # what that table left out as another file's scores (ResultsStore.table)
     if where:
         from benchmark.settings import _matches, check_where, settings_of
 
@@ -358,6 +364,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     chosen: dict[str, list[dict]] = {}
     trained = failed = wrote = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
+    held: dict[str, list] = {}  # {task: its new runs' configs} where run_grid left some to another process
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
     tied: dict[str, set[str]] = {}  # a task not compared now whose largest field settings tie (_pick_group)
@@ -374,7 +381,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if group:
             field[task] = list(dict.fromkeys([_setting(group[0]), *(_setting(g[0]) for g in gs)]))
         ids = {m["run_id"] for m in group or ()}
-        metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
+        # the field's metrics: its table's, and those whose scores the table left out as another file's than today's
+        # (ResultsStore.stale_left: every field run's, where the degraded input alone was re-scored) — the new loss is
+        # scored on them and the field re-scored (_rescore_stale_field), never a metric silently dropped
+        metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))
+                               | {m for m, left in stale_left.items() if ids & set(left["stale"])}))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
         configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds] if group else []
         check = check_groups.get(_setting(group[0])) if group else None
@@ -402,7 +413,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
-        wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
+        # rows added: the table read above is no longer the store's — by this compare, or by another process working
+        # on the same loss (a second compare of it at once) that finished a run meanwhile, or holds one it may finish
+        # before this compare's summary: read again below
+        done = sum(is_attempted(store, run_id(c), metrics) for c in configs)
+        wrote += summary.trained + summary.rescored + summary.locked + max(done - cached, 0)
+        if summary.locked:
+            held[task] = configs
         rescored, said = _rescore_stale_field(store, [*group, *(check or [])], metrics, dev, data, progress)
         wrote += rescored
         notes[task] += said
@@ -419,6 +436,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                         f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
                         "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
                         "--out <new dir>` with its settings) and compare there")
+    for task, cs in held.items():  # still in training there once this compare's own work is done: said so
+        left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
+        if left:
+            notes[task].append(f"{len(left)} of {len(cs)} run(s) of the new loss are being trained by another process "
+                               f"on this results directory (runs/{left[0]}{', the first' if len(left) > 1 else ''}; "
+                               "this compare left them to it): the same `plbench compare` once it finishes shows them.")
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
@@ -442,9 +465,9 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     compare loses nothing, and the next one re-scores the rest. Returns the runs re-scored and one note per metric
     saying so (the comparison's)."""
     from benchmark.config import RunConfig, run_id
-    from benchmark.runner import run_grid, weights_digests
+    from benchmark.runner import run_grid
 
-    digests = weights_digests(metrics)
+    digests = current_digests(metrics)
     configs, was = [], {}
     for m in metas if digests else ():
         rid = m["run_id"]
@@ -721,7 +744,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels)
         if not new_labels:
-            lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
+            why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
+                   else "none of its runs finished: see the notes above")
+            lines += [f"The new loss has no scored results for this task ({why}).", ""]
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         # the field with the new loss(es) in it, as the leaderboard's `rank` column orders the task's table
@@ -768,7 +793,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                               "below the input itself on psnr (the same images)"
                               + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
                               + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
-            dist, perc = pd_metrics(c["metric"].unique())
+            # the new loss's own metrics: the field's lpips beside a new loss not scored on it (skipped here: its
+            # weights not cached) gives no point of it on that plane, where the field's would look up none of it
+            dist, perc = pd_metrics(mine.index)
             if dist and perc:
                 restored = c[c["label"] != INPUT]
                 x = restored[restored["metric"] == dist].set_index("label")

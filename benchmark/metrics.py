@@ -764,7 +764,13 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
     weights = _native_weights(name)
     if weights is not None:
         cls = METRICS.get(name.partition("@")[0]).obj
-        digest = weights_digest(name)  # before it loads: a file replaced meanwhile is recorded as the other one
+        try:  # before it loads: a file replaced meanwhile is recorded as the other one
+            digest = weights_digest(name)
+        except OSError as exc:  # another user's 0600 file on a shared disk: one line, never an internal error
+            why = f"its weights file {exc.filename or weights} cannot be read ({exc.strerror or exc})"
+            if weights != "pretrained":  # a checkpoint the grid names: bad input
+                raise UserError(f"metric {name}: {why}") from exc
+            return None, why
         try:
             m = cls(weights=weights, device=device)
         except UserError as exc:

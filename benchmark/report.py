@@ -381,30 +381,37 @@ GONE_NAMED = 10
 
 
 def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False) -> list[str]:
-    """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone
-    (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this report leaves it out — said
-    here (a warning and the leaderboard's notes), not forgotten in silence. More than :data:`GONE_NAMED` (a
-    cleanup gone wrong) are one line: how many, per task, the first ids, and where every id is. ``check``: as
-    ``plbench check`` says it."""
+    """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone,
+    or holds none of its results (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this
+    report leaves it out — said here (a warning and the leaderboard's notes), not forgotten in silence. More than
+    :data:`GONE_NAMED` (a cleanup gone wrong) are one line: how many, per task, the first ids, and where every id is.
+    ``check``: as ``plbench check`` says it."""
     gone = store.gone() if gone is None else gone
     fix = "put {it} back, or the same `plbench run` retrains {them}"
     if check:
         fix += ("; deleted on purpose: the next `plbench report` notes {them}, and {they} {are} not named again")
     if len(gone) <= GONE_NAMED:
-        what = ("finished in this store, but its folder runs/{rid} is gone (deleted, or left out of a copy): its "
-                "results are lost and the next report leaves it out; " if check else
-                "left out: finished in this store, but its folder runs/{rid} is gone (deleted, or left out of a "
-                "copy); ")
+        def where(rid):  # a folder there that holds none of the run's files (ResultsStore._holds_none), or none
+            return (f"its folder runs/{rid} holds none of its results (a copy cut short, or its files deleted)"
+                    if store.run_dir(rid).is_dir() else f"its folder runs/{rid} is gone (deleted, or left out of a "
+                    "copy)")
+
+        what = ("finished in this store, but {where}: its results are lost and the next report leaves it out; "
+                if check else "left out: finished in this store, but {where}; ")
         sep = ": " if check else " "
-        return [f"run {rid} ({w}){sep}" + (what + fix).format(rid=rid, it="the folder" if check else "it", them="it",
-                                                              they="it", are="is")
+        def it(rid):  # what to put back: a folder cut short by a copy is there, its files are not
+            return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
+
+        return [f"run {rid} ({w}){sep}" + (what + fix).format(where=where(rid), it=it(rid), them="it", they="it",
+                                                              are="is")
                 for rid, w in sorted(gone.items())]
     from collections import Counter
 
     tasks = Counter(w.split("/")[0].split(" ")[0] for w in gone.values())
     first, per_task = sorted(gone)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
-    return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, or "
-            f"left out of a copy (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists every id)"
+    return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, "
+            f"left out of a copy or hold none of their results (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists "
+            "every id)"
             + ("; their results are lost and the next report leaves them out" if check else "; left out")
             + "; " + fix.format(it="the folders", them="them", they="they", are="are")]
 

@@ -413,13 +413,16 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
 def current_digests(metrics) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
-    file no longer there, or a metric this code cannot open, is left out (nothing to compare). A metric whose code
-    changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad, no file) is its code's marker, read
-    without importing torch."""
+    file no longer there, or one that cannot be read, or a metric this code cannot open, is left out (nothing to
+    compare). A metric whose code changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad, no file) is
+    its code's marker, read without importing torch. The one map of every process: the runner's (which runs are
+    complete, which to re-score), compare's and every table's, so none tells stale scores another way; where a run must
+    score such a metric, opening it (:class:`benchmark.metrics.MetricSet`) names a checkpoint not there, or skips a
+    file it cannot read, with why."""
     from benchmark.metric_code import code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
-    rest = sorted(m for m in metrics if m not in out)
+    rest = sorted(m for m in dict.fromkeys(metrics) if m not in out)
     if not rest:
         return out
     from benchmark.metrics import weights_digest
@@ -447,9 +450,21 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
                         f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
         elif rids:
-            lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
-                        f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
-                        f"of its column; {_rescorable(store, rids)}")
+            when = left.get("when")  # the newest pass's time, where it stands for today's file (not here)
+            when = time.strftime(", scored %Y-%m-%d %H:%M UTC", time.gmtime(when)) if when else ""
+            is_here = left.get("here", True)
+            today = (f"today's (sha256 {left['sha256'][:8]}…)" if is_here else
+                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{when})")
+            stand = ("" if is_here else "; today's file is not here to hash, so the newest scoring's file stands for "
+                     "it (a report on a machine with today's file keeps the scores of that file instead)")
+            here = [r for r in left["scored"] if run_ids is None or r in run_ids]
+            runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
+            alone = ("; no run of a loss keeps a score in its column (today's file scored "
+                     + ("only the degraded input here)" if fresh else "only runs of another setting)")
+                     if runs and set(runs) <= set(rids) else "")  # a column that ranks nothing: said so
+            lines[m] = (f"`{m}` scored with another file than {today} in {len(rids)} of {n} runs (degraded-input "
+                        f"scoring included), not re-scored with it: those scores are left out of its column{alone}; "
+                        f"{_rescorable(store, rids)}{stand}")
     return lines
 
 
@@ -1576,11 +1591,16 @@ class ResultsStore:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
         (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
         whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
-        run_ids = [r for r in run_ids if not self.run_dir(r).exists()]
+        run_ids = [r for r in run_ids if self._holds_none(r)]
         if run_ids:
-            self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
+            self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),
+                               f"{'it is' if len(run_ids) == 1 else 'they are'} named again by the next check and "
+                               "report")
 
-    def _log_finished(self, lines: str) -> None:
+    def _log_finished(self, lines: str,
+                      lost: str = "a run folder deleted before the next report may go unnamed") -> None:
+        """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
+        that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)."""
         import fcntl
 
         path = self.root / FINISHED_LOG
@@ -1604,8 +1624,7 @@ class ResultsStore:
             finally:
                 os.close(fd)
         except OSError as exc:
-            log.warning("could not note in %s (%s): a run folder deleted before the next report may go unnamed",
-                        path, exc.strerror or exc)
+            log.warning("could not note in %s (%s): %s", path, exc.strerror or exc, lost)
 
     def finished_log_unread(self) -> str | None:
         """Why :data:`FINISHED_LOG` is there but cannot be read (its permissions, a directory), else None."""
@@ -1857,33 +1876,35 @@ class ResultsStore:
         frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
         recorded: dict[str, dict[str, str]] = {}  # {metric: {run: the file its latest pass read}}
+        newest: dict[str, tuple[float, str]] = {}  # {metric: (when, the file) of the newest pass of any run}
 
-        def read_run(run_id: str) -> tuple[str, list, dict]:
-            """(why the run is damaged or "", its passes' rows, {metric: the file its latest pass read}): each pass
-            and its record read once, verified as it is read."""
+        def read_run(run_id: str) -> tuple[str, list, dict, dict]:
+            """(why the run is damaged or "", its passes' rows, {metric: the file its latest pass read}, {metric:
+            when that pass was written}): each pass and its record read once, verified as it is read."""
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
             if why or not self.is_done(run_id):
-                return why, [], {}
+                return why, [], {}, {}
             d = self.run_dir(run_id)
             passes = sorted(d.glob("eval-*.json"), key=_pass_index)
             why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
             try:
                 if why:
-                    return why, [], {}
+                    return why, [], {}, {}
                 records = [self._read_record(p) for p in passes]
                 superseded = _superseded(records)
+                when = {m: rec.get("written") for rec in records for m in rec.get("scored", [])}  # the latest's
                 return why, [_without_metrics((self._read_pass_arrow(d, p, rec) if arrow else None)
                                               or self._read_pass(d, p, categories, rec), superseded[i])
-                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records)
+                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
             except Damage as exc:
-                return str(exc), [], {}
+                return str(exc), [], {}, {}
 
         from concurrent.futures import ThreadPoolExecutor
 
         # runs read by a few threads, in order: reading and parsing thousands of small files is mostly waiting on
         # the file system and pyarrow's parser, which let go of the GIL
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-            for run_id, (why, run_frames, latest) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+            for run_id, (why, run_frames, latest, when) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
                 if why:
                     self.damaged[run_id] = why
                     log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
@@ -1893,6 +1914,9 @@ class ResultsStore:
                 for m, digest in latest.items():
                     if digest:
                         recorded.setdefault(m, {})[run_id] = digest
+                        w = when.get(m) if isinstance(when.get(m), (int, float)) else 0.0
+                        if w >= newest.get(m, (-1.0, ""))[0]:
+                            newest[m] = (w, digest)
         if not frames:
             return to_frame([])
         seen: dict = {}
@@ -1912,9 +1936,10 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return self._without_stale(table, recorded)
+        return self._without_stale(table, recorded, newest)
 
-    def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]]) -> pd.DataFrame:
+    def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]],
+                       newest: dict[str, tuple[float, str]] | None = None) -> pd.DataFrame:
         """``table`` less each run's scores of a metric made with another file than the metric's file now
         (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, a learned metric's cached weights —
         lpips', dists', niqe's, musiq's, contrique_fr's — replaced, the run not re-scored: its net.pt gone, or no
@@ -1923,14 +1948,21 @@ class ResultsStore:
         A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). Only a metric
         whose runs recorded two files or more is hashed now (:func:`current_digests`: a learned metric's cached file
         is hundreds of MB, once a process). ``recorded``: {metric: {run: the file its latest pass read}}, as
-        :meth:`table` read the runs' pass records (no record read again). What was left out: :attr:`stale_left`."""
+        :meth:`table` read the runs' pass records (no record read again). ``newest``: {metric: (when, the file) of the
+        newest pass that scored it}, whose file stands for today's where that is not here to hash (a store copied to a
+        machine without lpips' cached weights, or without the checkpoint): the same column where the newest scoring was
+        of today's file, the stale line naming the file and its time either way.
+        What was left out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
         digests = current_digests(mixed) if mixed else {}  # no file hashed, nor benchmark.metrics imported, else
-        if not digests:
+        absent = {m: newest[m][1] for m in mixed if m not in digests and m in (newest or {})}
+        if not digests and not absent:
             return table
+        ref = {**absent, **digests}
         scored = {str(m): sorted(map(str, rids))
-                  for m, rids in table.groupby("metric", observed=True)["run_id"].unique().items() if str(m) in digests}
-        stale = {m: sorted(r for r, d in recorded[m].items() if not now.startswith(d)) for m, now in digests.items()}
+                  for m, rids in table.groupby("metric", observed=True)["run_id"].unique().items() if str(m) in ref}
+        stale = {m: sorted(r for r, d in recorded[m].items() if not (now.startswith(d) or d.startswith(now)))
+                 for m, now in ref.items()}
         stale = {m: rids for m, rids in stale.items()  # where some runs have today's file's scores
                  if rids and len(rids) < len(recorded[m])}
         if not stale:
@@ -1939,7 +1971,8 @@ class ResultsStore:
         drop = pd.Series(False, index=table.index)
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
-        self.stale_left = {m: {"sha256": digests[m], "stale": rids, "scored": scored[m]}
+        self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests,
+                               **({} if m in digests else {"when": newest[m][0]})}
                            for m, rids in sorted(stale.items())}
         for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
             if line not in self._said:
@@ -1989,10 +2022,27 @@ class ResultsStore:
         shaped as a run id, as a spreadsheet may save one back, is no run. Reads its four naming columns only
         (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
         here = set(self.run_ids())
-        out = {rid: what for rid, what in self.finished_log().items() if rid not in here}
+        out = {rid: what for rid, what in self.finished_log().items() if rid not in here or self._holds_none(rid)}
         for rid, what in self._gone_from_csv(here).items():
             out.setdefault(rid, what)
         return out
+
+    def _holds_none(self, run_id: str) -> bool:
+        """``runs/<id>`` of a run :data:`FINISHED_LOG` holds as finished is there but holds none of it: no record
+        (``meta.json``, ``eval-*``), no saved net, no checkpoint or lock (a run trained again), nothing set aside
+        (``damaged/``: ``check --repair``) — an rsync cut short (it copies a folder's files in name order, curve.csv
+        and tb/ before the results) or the files deleted by hand: the run is gone as a deleted folder is (:meth:`gone`),
+        not an unfinished run to resume. A folder gone meanwhile is gone; one that cannot be listed is not named."""
+        d = self.run_dir(run_id)
+        if (d / "meta.json").exists():  # the usual case: one stat
+            return False
+        try:
+            names = [p.name for p in d.iterdir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        except OSError:
+            return False
+        return not any(n in ("net.pt", "ckpt.pt", ".lock", "damaged") or n.startswith("eval-") for n in names)
 
     def _gone_from_csv(self, here: set[str]) -> dict[str, str]:
         """:meth:`gone` of the last report's ``results.csv`` (``here``: the run folders there are)."""
@@ -2065,8 +2115,10 @@ class ResultsStore:
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
-        ``held`` (a live process works on it here) and ``held_there`` (a live process works on it in ``src``:
-        its files may be half-written, so it is not read; merge again later). Each run is read under
+        ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
+        rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
+        here) and ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
+        read; merge again later). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2077,8 +2129,13 @@ class ResultsStore:
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
-                                                     "unfinished", "damaged_there", "held", "held_there")}
+                                                     "unfinished", "damaged_there", "gone_there", "held",
+                                                     "held_there")}
+        gone = src.gone()  # finished there, its results not there: not a run still training
+        out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
+            if rid in gone:
+                continue
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue

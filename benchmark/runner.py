@@ -75,6 +75,7 @@ from benchmark.results import (
     ResultsStore,
     _write_error,
     blocks,
+    current_digests,
     disk_full,
     stale_lock_hint,
 )
@@ -749,7 +750,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     input_ids = input_groups(configs)
     groups = set(input_ids)
     _repair_damaged(store, [*ids.values(), *input_ids.values()])
-    digests = weights_digests(metric_names)
+    digests = current_digests(metric_names)  # the readers' map: what cannot be hashed, MetricSet names
     candidates = [c for c in configs if not is_complete(store, ids[c], metric_names, digests=digests)]
     inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names, digests=digests)]
     metrics = None
@@ -862,8 +863,8 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
     weights counts as missing unless it is ``unavailable`` now too; one no test image could be
     scored on (too small for it) counts as done, unless recorded under a larger minimum side than
     today's (:func:`_scorable_now`); one scored with another file than today's (``digests``: {metric: SHA-256 of
-    its file now}, :func:`weights_digests`, which it calls when not given) counts as missing. A diverged run has
-    nothing to score."""
+    its file now}, :func:`benchmark.results.current_digests`, which it calls when not given) counts as missing. A
+    diverged run has nothing to score."""
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
         return True
@@ -871,18 +872,9 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
         return False
     cov = store.coverage(rid)
     unscorable = {m for m, why in cov["unscorable"].items() if not _scorable_now(m, why)}
-    digests = weights_digests(metric_names) if digests is None else digests  # memoised by size and mtime
+    digests = current_digests(metric_names) if digests is None else digests  # memoised by size and mtime
     scored = cov["scored"] - set(store.stale_metrics(rid, digests)) if digests else cov["scored"]
     return set(metric_names) - set(unavailable) <= scored | unscorable
-
-
-def weights_digests(metric_names) -> dict[str, str]:
-    """{metric: SHA-256 of its file(s) now} for the metrics that read weights files (:func:`benchmark.metrics.
-    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq, any pyiqa metric whose files were
-    read when it was last opened); no model is built."""
-    from benchmark.metrics import weights_digest
-
-    return {n: d for n in dict.fromkeys(metric_names) if (d := weights_digest(n))}
 
 
 def _up_to_date(store: ResultsStore, rid: str, metrics: MetricSet, say: bool = True) -> set[str]:

@@ -131,7 +131,7 @@ def test_a_learned_metrics_cached_files_are_hashed_so_another_file_there_is_scor
     holding two models' numbers. Each pass now records the files' SHA-256 (``metric_sha256``), which the store's
     stale check reads (ResultsStore.stale_metrics, tests/test_probe_metricid12.py)."""
     from benchmark.metrics import weights_digest
-    from benchmark.runner import weights_digests
+    from benchmark.results import current_digests
     from benchmark.weights import file_sha256, get_file
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -140,7 +140,7 @@ def test_a_learned_metrics_cached_files_are_hashed_so_another_file_there_is_scor
     for path, data in ((trunk, b"vgg"), (ab, b"alpha beta"), (cq, b"contrique")):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    before = weights_digests(["psnr", "dists", "contrique_fr", "ssim"])
+    before = current_digests(["psnr", "dists", "contrique_fr", "ssim"])
     assert set(before) == {"dists", "contrique_fr"} and before["contrique_fr"] == file_sha256(cq)
     ab.write_bytes(b"other alpha beta")
     assert weights_digest("dists") not in ("", before["dists"])

@@ -32,7 +32,7 @@ def test_a_pyiqa_metric_outside_the_table_has_the_files_it_read_hashed(tmp_path,
     import sys
     import types
 
-    from benchmark.metrics import open_metric, weights_digest  # what planning's weights_digests calls per metric
+    from benchmark.metrics import open_metric, weights_digest  # what planning's current_digests calls per metric
     from benchmark.weights import file_sha256
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -59,7 +59,7 @@ def test_every_learned_metrics_cached_file_is_hashed_not_only_the_tables(tmp_pat
     other pyiqa metric with a weights file (brisque's SVM, topiq's, cnniqa's, lpips-vgg's) recorded no digest, so a
     file put at its place scored new runs while the stored runs kept the old file's scores in the same column → the
     files a pyiqa metric reads as it is opened are hashed as they are read, remembered, and hashed again at planning."""
-    from benchmark.runner import weights_digests
+    from benchmark.results import current_digests
     from benchmark.weights import file_sha256
 
     path = _brisque_file(tmp_path, monkeypatch)
@@ -67,11 +67,11 @@ def test_every_learned_metrics_cached_file_is_hashed_not_only_the_tables(tmp_pat
     assert [m.name for m in opened.metrics] == ["brisque", "psnr"], opened.skipped
     digest = file_sha256(path)
     assert opened.digests == {"brisque": digest}
-    assert weights_digests(["brisque", "psnr"]) == {"brisque": digest}  # at planning: no metric built
+    assert current_digests(["brisque", "psnr"]) == {"brisque": digest}  # at planning: no metric built
     _brisque_file(tmp_path, monkeypatch, seed=1)  # another file at its place
-    assert weights_digests(["brisque"])["brisque"] not in ("", digest)
+    assert current_digests(["brisque"])["brisque"] not in ("", digest)
     path.unlink()  # gone: skipped when opened, nothing to compare
-    assert weights_digests(["brisque"]) == {}
+    assert current_digests(["brisque"]) == {}
 
 
 def test_the_harness_modcrop_is_one_definition_a_plugin_task_inherits():
@@ -285,7 +285,7 @@ def test_mad_scores_of_the_code_before_its_fix_are_stale_re_scored_and_left_out(
     from benchmark.metric_code import UNMARKED, code_digest
     from benchmark.report import coverage_lines, coverage_table
 
-    now = {"mad": benchmark.metrics.weights_digest("mad")}  # planning's (runner.weights_digests), the pass's record
+    now = {"mad": benchmark.metrics.weights_digest("mad")}  # planning's (results.current_digests), the pass's record
     assert now["mad"] == code_digest("mad") != ""
     store, old = _mad_store(tmp_path / "r", {"l1": False, "good": True})
     assert old and all(store.stale_metrics(r, now) == {"mad": UNMARKED} for r in old)  # incomplete: re-scored
