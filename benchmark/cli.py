@@ -797,7 +797,8 @@ def cmd_run(args) -> int:
     save_grid()
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
-             f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
+             f", not re-scored {summary.unscored} (net.pt missing or unreadable, or hung: the errors above say which)"
+             if summary.unscored else "",
              "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)" if lost
              else f", left {summary.locked} to another process", time.time() - t0)
     from benchmark.config import run_id

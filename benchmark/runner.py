@@ -1074,7 +1074,13 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
                            grid.metrics.digests):
                 return "skipped"
-            return _rescore(grid, rid, cfg, task, task_version, items)
+            try:  # watched as training is: a stalled read here held the worker, and the night, for ever
+                with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})"):
+                    return _rescore(grid, rid, cfg, task, task_version, items)
+            except RunStalled as exc:  # its record and rows stay as they are: a finished run, not a failed one
+                log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and the same command "
+                          "scores it again", rid, cfg.task, cfg.loss, cfg.seed, exc)
+                return "unscored"
         if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
             from benchmark.results import of_this_grid
 
@@ -1441,8 +1447,12 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
     """The degraded input scored as if it were a restoration: every leaderboard's starting point. A folder or file
     in the way in its own folder leaves the input row out, in one line; the task's runs go on."""
     rid = input_run_id(task, task_version, test_specs, test_fp)
-    try:
-        _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
+    try:  # watched as a run is: minutes on a large test set, where a stalled read held the worker for ever
+        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})"):
+            _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
+    except RunStalled as exc:  # nothing written: the same command scores them; the task's runs go on
+        log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s; the same "
+                  "command scores them", task.name, rid, exc)
     except (UserError, OSError) as exc:
         if (why := _blocked(exc, grid.store, rid)) is None:
             raise

@@ -1,0 +1,57 @@
+"""Probe of overnight and cluster runs under faults (session 14): each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from benchmark.config import RunConfig, run_id
+from benchmark.data import DataSpec
+from benchmark.results import ResultsStore
+
+
+def _photo_run(tmp_path, iterations: int = 2) -> RunConfig:
+    """A resolved ℓ1 denoise run of ``iterations`` on one random 32² photo (train and test)."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.runner import resolve_all
+
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+            tmp_path / role / "0.png")
+    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=iterations, crop=16, batch_size=1,
+                    train_data=spec["train"], test_data=spec["test"])
+    return resolve_all([cfg])[0]
+
+
+@pytest.mark.slow  # a run trained and scored first (4 s)
+def test_a_hang_while_re_scoring_or_scoring_the_inputs_is_stopped_and_the_grid_goes_on(tmp_path, monkeypatch):
+    """The stall watch (--stall-timeout) watched a run's training and evaluation only: a finished run scored again on
+    a new metric, or the degraded inputs scored (the leaderboard's `input` row), went unwatched, so a stalled read
+    there held the worker, and the night, for ever. Both are watched now: the hang is stopped, said, the run's rows
+    and record are kept as they were, and the grid goes on."""
+    from benchmark import runner
+
+    cfg = _photo_run(tmp_path)
+    store = ResultsStore(tmp_path / "r")
+    first = runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0)
+    assert first.trained == 1
+    rid = run_id(cfg)
+    before = store.meta(rid)
+
+    def hangs(*args, **kwargs):  # a read of a stalled network file system, in both scorings
+        time.sleep(4)
+        raise AssertionError("the hang was not stopped")
+
+    monkeypatch.setattr(runner, "evaluate", hangs)
+    t0 = time.monotonic()
+    summary = runner.run_grid([cfg], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0.3)
+    assert time.monotonic() - t0 < 3.5  # two stops of 0.3 s each, not two hangs of 4 s
+    assert (summary.unscored, summary.rescored, summary.failed) == (1, 0, 0)
+    assert store.meta(rid) == before  # the finished run's record is its record: not turned into a failure
+    assert store.metrics_scored(rid) == {"psnr"}
