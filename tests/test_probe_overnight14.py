@@ -55,3 +55,41 @@ def test_a_hang_while_re_scoring_or_scoring_the_inputs_is_stopped_and_the_grid_g
     assert (summary.unscored, summary.rescored, summary.failed) == (1, 0, 0)
     assert store.meta(rid) == before  # the finished run's record is its record: not turned into a failure
     assert store.metrics_scored(rid) == {"psnr"}
+
+
+def test_a_hung_grid_is_stopped_while_another_thread_of_the_process_makes_progress():
+    """The heartbeat was one per process: two grids in threads of one process (two `api.run` calls of a notebook or a
+    service) each counted the other's training steps as their own progress, so a run hung in one thread was never
+    stopped while the other thread trained. Each thread's run is watched on its own progress now."""
+    import threading
+
+    from benchmark.progress import RunStalled, beat, stall_watch
+
+    stop, outcome = threading.Event(), {}
+
+    def busy() -> None:  # the other grid: a training step every 20 ms, watched too
+        with stall_watch(5, "run busy"):
+            while not stop.wait(0.02):
+                beat()
+
+    def hung() -> None:
+        try:
+            with stall_watch(0.3, "run hung"):
+                for _ in range(150):  # a wait of 3 s that makes no progress (short Python steps: interruptible)
+                    time.sleep(0.02)
+            outcome["hung"] = "not stopped"
+        except RunStalled as exc:
+            outcome["hung"] = str(exc)
+
+    other = threading.Thread(target=busy)
+    other.start()
+    try:
+        t0 = time.monotonic()
+        worker = threading.Thread(target=hung)
+        worker.start()
+        worker.join(10)
+    finally:
+        stop.set()
+        other.join(10)
+    assert outcome["hung"].startswith("run hung made no progress"), outcome
+    assert time.monotonic() - t0 < 2
