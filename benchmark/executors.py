@@ -367,9 +367,10 @@ def refuse_in_a_starting_worker() -> None:
         raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
-def _died(name: str, exitcode: int | None) -> dict:
+def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
-    its number, :class:`multiprocessing.Process`) or exited."""
+    its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
+    started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code."""
     if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
         return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
                          "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
@@ -382,8 +383,84 @@ def _died(name: str, exitcode: int | None) -> dict:
         how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
                                         if -exitcode == signal.SIGKILL else "")
     else:
-        how = f"exited with code {exitcode} without reporting"
+        how = f"exited with code {exitcode} without reporting" + (f": {said}" if said else "")
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
+
+
+class _StartupStderr:
+    """A local worker's stderr while Python starts it — imports the user's script again, unpickles its unit (importing
+    the modules that takes) — before any of its code runs: a pipe that this driver passes on to its own stderr line
+    for line and of which it keeps the tail, so a worker that fails there (exit code 1: an import failed, the code
+    updated during the night; 2: the script's argument parsing at its top level) is named by its error's last line,
+    not as 'exited with code 1' alone. :func:`_process_entry` gives the worker this driver's stderr back as its first
+    step (``fd``, passed as a connection is): after that the pipe is closed, and a driver killed outright leaves the
+    worker's log lines where they went before."""
+
+    TAIL = 8192
+
+    def __init__(self):
+        import threading
+
+        self.tail = b""
+        self.fd = os.dup(2)  # this driver's stderr: the worker's again once it runs (``_ParentFd``); OSError: none
+        out = os.dup(2)
+        read, self._write = os.pipe()
+
+        def copy() -> None:
+            with contextlib.suppress(OSError):
+                while chunk := os.read(read, 65536):
+                    self.tail = (self.tail + chunk)[-self.TAIL:]
+                    with contextlib.suppress(OSError):
+                        os.write(out, chunk)
+            os.close(read)
+            os.close(out)
+
+        self._reader = threading.Thread(target=copy, name="plbench-worker-stderr", daemon=True)
+        self._reader.start()
+
+    @contextlib.contextmanager
+    def as_stderr(self):
+        """This process's fd 2 is the pipe while a worker is started inside (it inherits it), then again what it was.
+        The resource tracker, which a first start would launch now, is started before: it would hold the pipe."""
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+        sys.stderr.flush()
+        os.dup2(self._write, 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(self.fd, 2)
+
+    def started(self) -> None:
+        """The worker has its copies (or was not started): this driver's are closed, the pipe's end with the worker."""
+        for fd in (self._write, self.fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def last_line(self, wait: float = 2.0) -> str:
+        """The last line the worker wrote there (the pipe read to its end: the worker has exited), or ""."""
+        self._reader.join(wait)
+        lines = [ln.strip() for ln in self.tail.decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+
+
+class _ParentFd:
+    """A file descriptor of the driver handed to a spawned worker as multiprocessing hands a connection's: the worker
+    unpickles its own copy (an int)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+
+        return _detached_fd, (reduction.DupFd(self.fd),)
+
+
+def _detached_fd(dup) -> int:
+    return dup.detach()
 
 
 def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None,
@@ -641,14 +718,24 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
 
     ctx = mp.get_context("spawn")
     procs = []
+    booting: dict[int, _StartupStderr | None] = {}  # {worker pid: its stderr while it started}
 
     def start(unit: WorkUnit, env: dict):
         recv, send = ctx.Pipe(duplex=False)
-        with _environ(**env):
-            p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
-                            name=f"plbench-{unit.tag.strip('[]')}")
-            p.start()
+        try:  # what the worker says before its code runs: an import's error, named if it exits
+            boot = _StartupStderr()
+        except OSError:  # no stderr to pass on (closed by a daemonising wrapper): started as it is
+            boot = None
+        try:
+            with _environ(**env), boot.as_stderr() if boot else contextlib.nullcontext():
+                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
+                                                             else None), name=f"plbench-{unit.tag.strip('[]')}")
+                p.start()
+        finally:
+            if boot:
+                boot.started()
         send.close()
+        booting[p.pid] = boot
         return p, recv
 
     try:
@@ -673,7 +760,9 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                                     "its place for the rest of its runs", units[i].tag.strip("[]"))
                         procs[i] = start(units[i], envs[i])
                         continue
-                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode)
+                    boot = booting.get(p.pid)
+                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode,
+                                       boot.last_line() if boot and p.exitcode and p.exitcode > 0 else "")
                 p.join()
             if monitor is not None:
                 monitor.tick()
@@ -725,7 +814,11 @@ def _stop_with_driver(driver: int) -> bool:
     return True
 
 
-def _process_entry(unit: WorkUnit, conn, driver: int | None = None) -> None:
+def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
+    if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
+        sys.stderr.flush()
+        os.dup2(stderr, 2)
+        os.close(stderr)
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
     _worker_signals()

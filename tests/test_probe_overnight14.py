@@ -93,3 +93,29 @@ def test_a_hung_grid_is_stopped_while_another_thread_of_the_process_makes_progre
         other.join(10)
     assert outcome["hung"].startswith("run hung made no progress"), outcome
     assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.slow  # a worker process starts (torch imported: 2-3 s)
+def test_a_worker_that_fails_while_it_starts_names_the_error_in_the_grids_last_line(tmp_path, monkeypatch):
+    """A local worker that failed while Python started it — an import that fails there (the code updated during the
+    night, a module the user's script imports beside it, gone) — was reported as 'worker w0 exited with code 1 without
+    reporting': the cause only in a traceback scrolled hours up the log, or in no log at all. The grid's line names
+    the error's last line now; the worker's stderr still reaches the driver's."""
+    import importlib
+    import shutil
+    import sys
+
+    from benchmark import executors
+
+    (tmp_path / "gone_probe14").mkdir()
+    (tmp_path / "gone_probe14" / "__init__.py").write_text("class Policy:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("gone_probe14")
+    try:
+        unit = executors.WorkUnit((), str(tmp_path / "r"), ("psnr",), "cpu", checkpoint=module.Policy(), tag="[w0]")
+        shutil.rmtree(tmp_path / "gone_probe14")  # the worker imports it to read its unit: gone since
+        results = executors._run_processes([unit], [{}])
+    finally:
+        sys.modules.pop("gone_probe14", None)
+    assert results[0]["lost"] and results[0]["error"].startswith("worker w0 exited with code 1 without reporting")
+    assert results[0]["error"].endswith(": ModuleNotFoundError: No module named 'gone_probe14'"), results
