@@ -476,7 +476,12 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
-    _raise_failures([r for r in results if not r.get("lost")], where)
+    try:
+        _raise_failures([r for r in results if not r.get("lost")], where)
+    except UserError as exc:  # a full disk (exit 3) met by one worker while the others trained on: what the night
+        # did, failed runs included, is the grid's summary all the same, said before this line (as a lost worker's)
+        _sum_up(exc, configs, store_root, metrics, [r["summary"] for r in results if "summary" in r], since, grid_id)
+        raise
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
     if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
         _count_lost_workers_runs(summary, configs, store_root, since, grid_id)
@@ -489,6 +494,20 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
             raise err
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _sum_up(exc: UserError, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
+            grid_id: str) -> None:
+    """Give ``exc`` (a full disk, met by a worker or this process after runs finished) the grid's
+    :class:`GridSummary` as ``summary``, as :class:`WorkersLost` has it, for the CLI to say what was trained and what
+    failed before the error's line; the runs of the process that met it are in no summary (``since``: counted from
+    the store). A store that cannot be read for it leaves the error as it is."""
+    try:
+        exc.summary = _merge(configs, store_root, metrics, summaries)
+        if since is not None:
+            _count_lost_workers_runs(exc.summary, configs, store_root, since, grid_id)
+    except Exception:  # noqa: BLE001 - the error itself is what must reach the user
+        exc.summary = None
 
 
 def _count_lost_workers_runs(summary, configs: list, store_root, since: float, grid_id: str = "") -> None:
@@ -645,11 +664,15 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         store.ensure_writable()
         grid_id = uuid.uuid4().hex[:12]  # the progress line's failures of this grid by id, not by a clock (d7e2e4f)
         bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id)
+        since = time.time()
         try:
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
                                 logger=logger, grid_id=grid_id, stall_s=stall_s)
+        except UserError as exc:  # a full disk after hours of runs: what they did is the grid's summary all the same,
+            _sum_up(exc, list(configs), store_root, metrics, [], since, grid_id)  # said before its line (_collect's)
+            raise
         finally:
             bars.close()
             torch.set_num_threads(before)

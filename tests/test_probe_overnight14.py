@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -144,3 +145,72 @@ def test_a_worker_whose_data_read_hangs_is_stopped_in_one_line(tmp_path, monkeyp
         run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=DataCache(), stall_s=0.3)
     assert time.monotonic() - t0 < 2
     assert not (store.root / "runs").exists() or not any((store.root / "runs").iterdir())
+
+
+@pytest.mark.slow  # three runs trained (10 s)
+def test_a_night_a_worker_ends_with_a_full_disk_still_ends_with_its_summary_and_failed_runs(tmp_path, monkeypatch,
+                                                                                          caplog, capsys):
+    """A night where one worker met a full disk (exit code 3) while the others trained on, some runs failing, ended
+    in the disk's one line alone: no 'trained …, failed …' summary, no line naming the failed runs and why (a lost
+    worker's night got them, 52cd0a4; this error did not). The summary and those lines come first now, then the
+    disk's line, and the exit code is still 3."""
+    import logging
+
+    from test_probe_overnight12 import BOOM_AT_3, _photos
+
+    from benchmark import executors
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    real = executors.EXECUTE["local"]
+
+    def a_disk_full_worker(configs, store_root, metrics, device_spec, **opts):  # the last run was that worker's
+        summary = real(configs[:-1], store_root, metrics, device_spec, **opts)
+        full = {"error": f"disk full while writing {store_root}/runs/x/ckpt.pt (No space left on device); free space "
+                         "and run the same command again to resume", "user": True, "exit_code": 3, "worker": "w1"}
+        return executors._collect(configs, store_root, metrics, [{"summary": dataclasses.asdict(summary)}, full],
+                                  "workers")
+
+    monkeypatch.setitem(executors.EXECUTE, "local", a_disk_full_worker)
+    data = _photos(tmp_path)
+    (tmp_path / "boom.py").write_text(BOOM_AT_3)
+    args = ["run", "--tasks", "denoise", "--losses", "boom_at_3_probe12", "l1",
+            "--loss-file", str(tmp_path / "boom.py"), "--seeds", "0", "1", "--iterations", "5", "--crop", "24",
+            "--batch-size", "2", "--metrics", "psnr",
+            "--train-data", str(data["train_data"][0]), "--test-data", str(data["test_data"][0]), "--device", "cpu",
+            "--no-progress", "--no-budget-check", "--no-report", "--out", str(tmp_path / "r")]
+    try:
+        with caplog.at_level(logging.INFO, logger="benchmark"):
+            assert main(args) == 3
+    finally:
+        LOSSES.remove("boom_at_3_probe12")
+    tail = caplog.text[caplog.text.index("trained 1, skipped 0"):]
+    assert "failed 2" in tail and "2 runs failed" in tail
+    assert tail.count("RuntimeError: index 7 is out of bounds") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: disk full while writing") and err[-1].endswith("to resume")
+
+
+@pytest.mark.slow  # two runs trained (6 s)
+def test_a_one_process_night_that_ends_on_a_full_disk_still_sums_up_what_it_did(tmp_path, monkeypatch, caplog,
+                                                                                 capsys):
+    """The same in one process (``plbench run`` without --workers): the disk's line was the night's only end."""
+    import logging
+
+    from test_probe_overnight12 import _photos
+
+    from benchmark import faults
+    from benchmark.cli import main
+
+    data = _photos(tmp_path)
+    monkeypatch.setattr(faults, "_passed", {})
+    monkeypatch.setenv(faults.DISK_FULL_ENV, "12")  # the 12th file written: in the second run, the first one done
+    args = ["run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0", "--iterations", "5", "--crop", "24",
+            "--batch-size", "2", "--metrics", "psnr", "--train-data", str(data["train_data"][0]),
+            "--test-data", str(data["test_data"][0]), "--device", "cpu", "--no-progress", "--no-budget-check",
+            "--no-report", "--out", str(tmp_path / "r")]
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        assert main(args) == 3
+    assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 0, 1 unfinished" in caplog.text
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: disk full while writing") and err[-1].endswith("to resume")
