@@ -2625,10 +2625,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     in_ram, spill = 0, _Spill(spec)
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
-    from benchmark.progress import beat
-
     for i, row in enumerate(ds):
-        beat()  # an image read: progress, as the stall watch of a worker's planning counts it (--stall-timeout)
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent

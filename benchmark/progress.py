@@ -255,8 +255,7 @@ def _stack(thread_id: int | None) -> str:
 
 
 @contextlib.contextmanager
-def stall_watch(timeout: float | None, what: str, record=None, grace: float | None = None,
-                signs: str = "no training iteration, checkpoint or scored test image"):
+def stall_watch(timeout: float | None, what: str, record=None, grace: float | None = None):
     """Stop the run inside the block when it makes no progress (:func:`beat`) for ``timeout`` seconds (None, 0: no
     watch): a hang — a deadlock, an I/O stall on a network file system — would hold a worker, and the night, for
     ever. A thread watches; at the timeout it interrupts the run's thread, which raises :class:`RunStalled` where it
@@ -267,7 +266,7 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     within ``grace`` seconds (default: the timeout, at most :data:`STALL_GRACE_S`) is stuck in C code, where no
     signal reaches Python, and past saving: ``record(error, stack)`` writes the run's failure, and the process exits
     with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
-    retries the run. ``signs``: what counts as progress there, as the error says it."""
+    retries the run."""
     import signal
     import threading
 
@@ -278,7 +277,7 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     runner = threading.get_ident()  # the run's thread: the main thread, or one of a notebook, a service, a GUI
     here = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_kill")
     done, fired, lock = threading.Event(), threading.Event(), threading.Lock()
-    said = f"{what} made no progress ({signs}) for {timeout:g} s"
+    said = f"{what} made no progress (no training iteration, checkpoint or scored test image) for {timeout:g} s"
     stopped = f"{said} (--stall-timeout): stopped as hung"
 
     class Stalled(RunStalled):  # raised in another thread by its class alone (PyThreadState_SetAsyncExc): the words

@@ -697,13 +697,6 @@ class _Grid:
     stall_s: float = 0.0
 
 
-class PlanningStalled(UserError):
-    """The planning of a grid (:func:`run_grid` before its first run: the images decoded, the results store read) made
-    no progress for the stall timeout: one line, exit code 1, nothing trained; the same command plans it again."""
-
-    exit_code = 1
-
-
 def require_scorable(metrics):
     """``metrics`` (a :class:`~benchmark.metrics.MetricSet`), refused in one line when every metric it was asked
     for was skipped (weights not cached offline): every run would train and score nothing, a report of 0 rows. The
@@ -745,59 +738,49 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     from benchmark.resources import check_fits
 
     store.ensure_writable()
-    stall = RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s)
-    try:  # a Ray or SLURM worker decodes the grid's images here (a stalled network file system: hung, unwatched)
-        with stall_watch(stall, "planning the grid's runs (reading its images and its results store)",
-                         signs="no image decoded, no run's record read"):
-            summary = GridSummary()
-            data = data if data is not None else DataCache()
-            configs = [c if c.train_fingerprint and c.test_fingerprint else resolve(c, data) for c in configs]
-            for c in configs:
-                if c.device_type != device.type:
-                    raise UserError(f"the grid was planned for {c.device_type} but runs on {device.type}; "
-                                    "plan it with the same --device")
-            ids = {c: run_id(c) for c in configs}
-            input_ids = input_groups(configs)
-            groups = set(input_ids)
-            _repair_damaged(store, [*ids.values(), *input_ids.values()])
-            digests = weights_digests(metric_names)
-            candidates = [c for c in configs if not is_complete(store, ids[c], metric_names, digests=digests)]
-            inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names, digests=digests)]
-            metrics = None
-            unavailable: set[str] = set()
-            if any(store.is_done(ids[c]) for c in candidates) or any(store.is_done(input_ids[k])
-                                                                     for k in inputs_missing):
-                metrics = MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
-                unavailable = set(metrics.skipped)
-            pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable, digests)]
-            inputs_missing = [k for k in inputs_missing
-                              if not is_complete(store, input_ids[k], metric_names, unavailable, digests)]
-            summary.skipped = len(configs) - len(pending)
-            if summary.skipped:
-                log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
-                for c in set(configs) - set(pending):
-                    _drop_checkpoints(store, ids[c], locked=False)
-            if not pending and not inputs_missing:
-                return summary
-            for c in pending:  # the data must still be what the grid was planned on
-                resolve(c, data)
-            # a plan made before a task's floor (deblur ≤ 10 px: ee42676) trains none under its id
-            for c in {c for c in pending if not store.is_done(ids[c])}:
-                check_crop(build_task(c.task, **dict(c.task_params)), c.crop, c.task)
-            # nor scores (or re-scores) a test image within deblur's kernel reach, padded otherwise before
-            for task_name, task_params, test_specs, _fp in {*map(input_key, pending), *inputs_missing}:
-                check_test_sides(build_task(task_name, **dict(task_params)), task_name,
-                                 {s: data.images(s) for s in test_specs})
-            for specs, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
-                usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
-            eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
-            test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
-            check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
-                       measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device),
-                       test_pixels=test_pixels)
-            metrics = require_scorable(metrics or MetricSet(metric_names, device))
-    except RunStalled as exc:  # nothing trained or recorded: the same command plans it again
-        raise PlanningStalled(f"{exc}; nothing of the grid was trained: run the same command again") from None
+    summary = GridSummary()
+    data = data if data is not None else DataCache()
+    configs = [c if c.train_fingerprint and c.test_fingerprint else resolve(c, data) for c in configs]
+    for c in configs:
+        if c.device_type != device.type:
+            raise UserError(f"the grid was planned for {c.device_type} but runs on {device.type}; "
+                            "plan it with the same --device")
+    ids = {c: run_id(c) for c in configs}
+    input_ids = input_groups(configs)
+    groups = set(input_ids)
+    _repair_damaged(store, [*ids.values(), *input_ids.values()])
+    digests = weights_digests(metric_names)
+    candidates = [c for c in configs if not is_complete(store, ids[c], metric_names, digests=digests)]
+    inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names, digests=digests)]
+    metrics = None
+    unavailable: set[str] = set()
+    if any(store.is_done(ids[c]) for c in candidates) or any(store.is_done(input_ids[k]) for k in inputs_missing):
+        metrics = MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
+        unavailable = set(metrics.skipped)
+    pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable, digests)]
+    inputs_missing = [k for k in inputs_missing
+                      if not is_complete(store, input_ids[k], metric_names, unavailable, digests)]
+    summary.skipped = len(configs) - len(pending)
+    if summary.skipped:
+        log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
+        for c in set(configs) - set(pending):
+            _drop_checkpoints(store, ids[c], locked=False)
+    if not pending and not inputs_missing:
+        return summary
+    for c in pending:  # the data must still be what the grid was planned on
+        resolve(c, data)
+    for c in {c for c in pending if not store.is_done(ids[c])}:  # a plan made before a task's floor (deblur ≤ 10 px:
+        check_crop(build_task(c.task, **dict(c.task_params)), c.crop, c.task)  # ee42676) trains none under its id
+    for task_name, task_params, test_specs, _fp in {*map(input_key, pending), *inputs_missing}:  # nor scores (or
+        check_test_sides(build_task(task_name, **dict(task_params)), task_name,  # re-scores) a test image within
+                         {s: data.images(s) for s in test_specs})  # deblur's kernel reach, padded otherwise before
+    for specs, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
+        usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
+    eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
+    test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
+    check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels)
+    metrics = require_scorable(metrics or MetricSet(metric_names, device))
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
@@ -805,7 +788,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since,
-                 stall_s=stall)
+                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s))
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -881,7 +864,6 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
     today's (:func:`_scorable_now`); one scored with another file than today's (``digests``: {metric: SHA-256 of
     its file now}, :func:`weights_digests`, which it calls when not given) counts as missing. A diverged run has
     nothing to score."""
-    beat()  # a run's record read: progress of a grid's planning (10⁴ runs on a slow network file system take minutes)
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
         return True

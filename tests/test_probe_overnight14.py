@@ -122,31 +122,6 @@ def test_a_worker_that_fails_while_it_starts_names_the_error_in_the_grids_last_l
     assert results[0]["error"].endswith(": ModuleNotFoundError: No module named 'gone_probe14'"), results
 
 
-@pytest.mark.slow  # the photo's folder read first (2 s)
-def test_a_worker_whose_data_read_hangs_is_stopped_in_one_line(tmp_path, monkeypatch):
-    """A Ray or SLURM worker decodes the grid's images before its first run (a local worker maps the driver's): a read
-    of a stalled network file system there hung the job until its time limit, with no word, as the stall watch
-    watched runs only. The planning is watched too now, each decoded image its progress: stopped in one line that
-    names the stall, with nothing trained or recorded, and the same command retries."""
-    from benchmark import data as data_mod
-    from benchmark.errors import UserError
-    from benchmark.runner import DataCache, run_grid
-
-    cfg = _photo_run(tmp_path)
-
-    def hangs(spec):  # the worker's read of the folder never returns
-        time.sleep(4)
-        raise AssertionError("the hang was not stopped")
-
-    monkeypatch.setattr(data_mod, "_load_images", hangs)
-    store = ResultsStore(tmp_path / "r")
-    t0 = time.monotonic()
-    with pytest.raises(UserError, match=r"made no progress .*--stall-timeout.* run the same command"):
-        run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=DataCache(), stall_s=0.3)
-    assert time.monotonic() - t0 < 2
-    assert not (store.root / "runs").exists() or not any((store.root / "runs").iterdir())
-
-
 @pytest.mark.slow  # three runs trained (10 s)
 def test_a_night_a_worker_ends_with_a_full_disk_still_ends_with_its_summary_and_failed_runs(tmp_path, monkeypatch,
                                                                                           caplog, capsys):
