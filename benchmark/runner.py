@@ -793,22 +793,25 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
     # a run recorded hung is retried after the grid's other runs: one hung in C code ends its process, and a hang that
-    # comes back (a deadlock in one loss's native code) ended every rerun of one process (--workers 1) there, first
-    hung = [c for c in pending if (store.meta(ids[c]) or {}).get("stalled") is True]
+    # comes back (a deadlock in one loss's native code) ended every rerun of one process (--workers 1) there, first;
+    # grouped by task as the others are (a worker's order, its share then the others', has each task in two places)
+    hung: dict[tuple, list[RunConfig]] = {}
     for c in pending:
-        if c not in hung:
-            by_task.setdefault(input_key(c), []).append(c)
+        (hung if (store.meta(ids[c]) or {}).get("stalled") is True else by_task).setdefault(input_key(c), []).append(c)
+
     def prepare(key):
         task_name, task_params, test_specs, _fp = key
         task = build_task(task_name, **dict(task_params))
         return task, TASKS.get(task_name).version, held_out_items(task, {s: data.images(s) for s in test_specs})
 
     waiting = []
-    for key, group in by_task.items():
+    for key, group, first_pass in [*((k, g, True) for k, g in by_task.items()),
+                                   *((k, g, False) for k, g in hung.items())]:
         # one task's test items at a time: each holds a float clean and degraded copy of every test image
         # (kept for every task until the grid ended, they were 10 float copies of a large test set per grid)
         task, task_version, items = prepared = prepare(key)
-        _score_input(grid, task, task_version, key[2], key[3], items)
+        if first_pass:  # the inputs are scored before the task's first run (its hung ones: after, in the first pass)
+            _score_input(grid, task, task_version, key[2], key[3], items)
         for cfg in group:
             outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
             if outcome == "locked":
@@ -816,15 +819,6 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             else:
                 summary.count(outcome)
         del prepared, items
-    for key, group in itertools.groupby([(input_key(c), c) for c in hung], key=lambda kc: kc[0]):
-        prepared = prepare(key)
-        for _key, cfg in group:
-            outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
-            if outcome == "locked":
-                waiting.append((_key, cfg))
-            else:
-                summary.count(outcome)
-        del prepared
     for key, group in itertools.groupby(waiting, key=lambda kc: kc[0]):  # held by another process a moment ago
         prepared = prepare(key)  # the same items again: each image's degradation is fixed by (task, image)
         for _key, cfg in group:

@@ -189,3 +189,32 @@ def test_a_one_process_night_that_ends_on_a_full_disk_still_sums_up_what_it_did(
     assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 0, 1 unfinished" in caplog.text
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: disk full while writing") and err[-1].endswith("to resume")
+
+
+@pytest.mark.slow  # four one-iteration runs trained (5 s)
+def test_runs_recorded_hung_are_retried_last_with_each_tasks_test_inputs_made_once(tmp_path, monkeypatch):
+    """Runs recorded hung (``stalled``) are retried after the grid's other runs, in a second loop beside the main one
+    that grouped them by task with ``itertools.groupby`` on the order given: a worker's order is its own share, then
+    the others' (``shard_order``), so one task's hung runs came in two places and its test inputs (every test image
+    degraded again, seconds to minutes on the full profile's sets) were made once per place. The retry is now the
+    main loop's last pass, grouped as it groups: once per task."""
+    import dataclasses
+
+    from benchmark import runner
+
+    base = _photo_run(tmp_path, iterations=1)
+    other = dataclasses.replace(base, task_params=(("sigma", 0.05),))
+    configs = [base, runner.resolve_all([other])[0]]
+    configs = [dataclasses.replace(c, seed=s) for s in (0, 1) for c in configs]  # task A, B, A, B: a worker's order
+    store = ResultsStore(tmp_path / "r")
+    for c in configs:  # each recorded hung by an earlier command
+        rid = run_id(c)
+        store.write_meta(rid, {"run_id": rid, "config": c.to_dict(), "status": "failed", "error": "RunStalled: hung",
+                               "stalled": True, "started": time.time() - 3600})
+    made = []
+    real = runner.held_out_items
+    monkeypatch.setattr(runner, "held_out_items", lambda task, sets: made.append(task.params) or real(task, sets))
+    summary = runner.run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0)
+    assert summary.trained == 4
+    assert len(made) == 4  # each task's inputs: once to score them, once for its runs retried last
+    assert sorted(map(str, made[2:])) == sorted(map(str, made[:2]))
