@@ -476,6 +476,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
+    requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
     try:
         _raise_failures([r for r in results if not r.get("lost")], where)
     except UserError as exc:  # a full disk (exit 3) met by one worker while the others trained on: what the night
@@ -789,7 +790,9 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                 p.join()
             if monitor is not None:
                 monitor.tick()
-        return [results[i] for i in range(len(procs))]
+        # a worker started in the place of one ended with its hung run: the runs that one finished are in no summary
+        return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
+                for i in range(len(procs))]
     except KeyboardInterrupt:
         log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
         for p, _ in procs:

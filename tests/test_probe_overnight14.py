@@ -218,3 +218,29 @@ def test_runs_recorded_hung_are_retried_last_with_each_tasks_test_inputs_made_on
     assert summary.trained == 4
     assert len(made) == 4  # each task's inputs: once to score them, once for its runs retried last
     assert sorted(map(str, made[2:])) == sorted(map(str, made[:2]))
+
+
+@pytest.mark.slow  # two workers, one hung in C code and started again (30 s)
+def test_runs_a_worker_finished_before_it_was_ended_with_a_hung_run_are_in_the_summary(tmp_path):
+    """A local worker ended with a run hung in C code (exit 75) is replaced by a new one, and the runs it had finished
+    before were in no summary: the night's 'trained …' line counted them as already done by an earlier command
+    ('skipped'). They are counted from the store now, as a lost worker's are."""
+    import dataclasses
+
+    from test_probe_overnight13 import _hanging_grid
+
+    from benchmark import executors
+    from benchmark.registry import LOSSES
+
+    try:
+        hang, l1 = _hanging_grid(tmp_path, "hangs_in_c_probe14", in_c=True)
+        # w0's share: ℓ1 seed 0, then the run that hangs; w1's: ℓ1 seed 1
+        configs = [l1, dataclasses.replace(l1, seed=1), hang]
+        store = ResultsStore(tmp_path / "r")
+        summary = executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=2, stall_s=2,
+                                          loss_files=(str(tmp_path / "loss.py"),))
+        rids = [run_id(c) for c in configs]
+    finally:
+        LOSSES.remove("hangs_in_c_probe14")
+    assert [store.meta(rid)["status"] for rid in rids] == ["ok", "ok", "failed"]
+    assert (summary.trained, summary.failed, summary.skipped) == (2, 1, 0)
