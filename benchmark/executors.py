@@ -397,11 +397,14 @@ class _StartupStderr:
     worker's log lines where they went before."""
 
     TAIL = 8192
+    #: what :func:`_process_entry` writes there as it takes the driver's stderr back: started, it is no longer named by
+    #: what it said while starting (a deprecation warning of an import read as the cause of an exit hours later)
+    STARTED = b"\0plbench-worker-started\n"
 
     def __init__(self):
         import threading
 
-        self.tail = b""
+        self.tail, self.ran = b"", False
         self.fd = os.dup(2)  # this driver's stderr: the worker's again once it runs (``_ParentFd``); OSError: none
         out = os.dup(2)
         read, self._write = os.pipe()
@@ -409,6 +412,8 @@ class _StartupStderr:
         def copy() -> None:
             with contextlib.suppress(OSError):
                 while chunk := os.read(read, 65536):
+                    if chunk.endswith(self.STARTED):  # its last write there (one write, under PIPE_BUF: whole)
+                        chunk, self.ran = chunk[:-len(self.STARTED)], True
                     self.tail = (self.tail + chunk)[-self.TAIL:]
                     with contextlib.suppress(OSError):
                         os.write(out, chunk)
@@ -440,8 +445,11 @@ class _StartupStderr:
                 os.close(fd)
 
     def last_line(self, wait: float = 2.0) -> str:
-        """The last line the worker wrote there (the pipe read to its end: the worker has exited), or ""."""
+        """The last line the worker wrote there (the pipe read to its end: the worker has exited), or "" — also when
+        the worker started (:data:`STARTED`): it exited later, for another reason than what it said there."""
         self._reader.join(wait)
+        if self.ran:
+            return ""
         lines = [ln.strip() for ln in self.tail.decode(errors="replace").splitlines() if ln.strip()]
         return lines[-1] if lines else ""
 
@@ -843,6 +851,8 @@ def _stop_with_driver(driver: int) -> bool:
 def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
+        with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)
+            os.write(2, _StartupStderr.STARTED)
         os.dup2(stderr, 2)
         os.close(stderr)
     with contextlib.suppress(OSError):
