@@ -573,7 +573,7 @@ def _raise_failures(results: list[dict], where: str) -> None:
     if not errors:
         return
     first = errors[0]
-    more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
+    more = _others(first, errors[1:], where)
     if first.get("user"):
         # met on another machine (a SLURM job's node, a Ray worker's): its "here" is not the driver's
         there = f" (in {first.get('worker', '?')} on {first['host']})" if first.get("host", _host()) != _host() else ""
@@ -581,6 +581,26 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+
+
+def _others(first: dict, rest: list[dict], where: str) -> str:
+    """What follows the first failed worker's error in the grid's line: how many others failed with the same error,
+    and how many with another — each other error said in a line of its own, here (the count alone hid a disk full
+    in one worker behind a bug in another; '(and 1 more workers)' was all there was)."""
+    def some(n: int) -> str:
+        return f"{n} other {where if n > 1 else where.removesuffix('s')}"
+
+    same = sum(r["error"] == first["error"] for r in rest)
+    groups: dict[str, list[dict]] = {}
+    for r in rest:
+        if r["error"] != first["error"]:
+            groups.setdefault(r["error"], []).append(r)
+    for error, group in groups.items():
+        names = [str(r["worker"]) for r in group if r.get("worker")]
+        log.error("%s%s failed too: %s", some(len(group)), f" ({', '.join(names)})" if names else "", error)
+    parts = ([f"also in {some(same)}"] if same else []) + (
+        [f"{some(sum(map(len, groups.values())))} failed otherwise, said above"] if groups else [])
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _log_level() -> int:

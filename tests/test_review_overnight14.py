@@ -32,3 +32,27 @@ def test_a_worker_that_exits_after_it_started_is_not_named_by_what_it_said_while
     assert results[0]["error"] == "worker w0 exited with code 1 without reporting", results
     err = capfd.readouterr().err
     assert "chatty_review14 is old" in err and "plbench-worker-started" not in err, err  # passed on, the mark not
+
+
+def test_several_workers_errors_are_counted_and_each_distinct_one_said(caplog):
+    """When several workers failed, the grid's line was the first one's error and '(and 1 more workers)': wrong in
+    number, and what the others failed with was in no line at all (a disk full in one, a bug in another). The same
+    error elsewhere is counted now ('also in 1 other worker'), and each other error is one line of its own."""
+    import logging
+
+    import pytest
+
+    from benchmark import executors
+    from benchmark.errors import UserError
+
+    disk = {"error": "disk full while writing x (No space left on device)", "user": True, "exit_code": 3}
+    with pytest.raises(UserError) as exc:
+        executors._raise_failures([{"summary": {}}, disk, dict(disk)], "workers")
+    assert str(exc.value) == f"{disk['error']} (also in 1 other worker)" and exc.value.exit_code == 3
+    bug = {"error": "ZeroDivisionError: division by zero", "user": False}
+    with caplog.at_level(logging.ERROR, logger="benchmark"), pytest.raises(UserError) as exc:
+        executors._raise_failures([disk, {**bug, "worker": "r1 (job 7_1)"}, disk, bug, disk], "slurm jobs")
+    assert str(exc.value) == (f"{disk['error']} (also in 2 other slurm jobs; 2 other slurm jobs failed otherwise, "
+                              "said above)"), str(exc.value)
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert said == ["2 other slurm jobs (r1 (job 7_1)) failed too: ZeroDivisionError: division by zero"], said
