@@ -797,7 +797,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     # grouped by task as the others are (a worker's order, its share then the others', has each task in two places)
     hung: dict[tuple, list[RunConfig]] = {}
     for c in pending:
-        (hung if (store.meta(ids[c]) or {}).get("stalled") is True else by_task).setdefault(input_key(c), []).append(c)
+        rec = store.meta(ids[c]) or {}  # a finished run whose re-score hung so too: re-scored last
+        (hung if rec.get("stalled") is True or RESCORE_STALLED in rec else by_task).setdefault(input_key(c),
+                                                                                              []).append(c)
 
     def prepare(key):
         task_name, task_params, test_specs, _fp = key
@@ -1068,8 +1070,22 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
                            grid.metrics.digests):
                 return "skipped"
+            mark = (grid.store.meta(rid) or {}).get(RESCORE_STALLED)
+            if isinstance(mark, dict) and (grid.since is not None or grid.grid_id):
+                from benchmark.results import of_this_grid
+
+                if of_this_grid(mark, "at", grid.since, grid.grid_id):  # its worker was ended there: not again
+                    log.error("run %s (%s/%s seed %d) not re-scored: its re-score hung in this grid (%s); its other "
+                              "rows are kept, and the next command tries again", rid, cfg.task, cfg.loss, cfg.seed,
+                              mark.get("error", "no message"))
+                    return "unscored"
+
+            def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
+                _mark_rescore_stalled(grid, rid, error)
+
             try:  # watched as training is: a stalled read here held the worker, and the night, for ever
-                with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})"):
+                with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
+                                 record=record):
                     return _rescore(grid, rid, cfg, task, task_version, items)
             except RunStalled as exc:  # its record and rows stay as they are: a finished run, not a failed one
                 log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and the same command "
@@ -1104,6 +1120,22 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
             _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, stalled=True)
             return "failed"
+
+
+#: the key of a finished run's meta.json whose re-score hung in C code and ended its process (exit 75): the same
+#: command tries it after the grid's other runs (a hang that comes back ended every rerun there, first), the worker in
+#: its place not at all; a re-score that ends drops it
+RESCORE_STALLED = "rescore_stalled"
+
+
+def _mark_rescore_stalled(grid: _Grid, rid: str, error: str) -> None:
+    from benchmark.results import atomic_write_json
+
+    meta = grid.store.meta(rid)
+    if isinstance(meta, dict):  # not write_meta: the run is finished, and noted so, already
+        meta[RESCORE_STALLED] = {"at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id
+                                                                        else {})}
+        atomic_write_json(grid.store.run_dir(rid) / "meta.json", meta)
 
 
 def _attempts_record(grid: _Grid, rid: str, prior) -> dict | None:
@@ -1514,5 +1546,10 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
                      higher=grid.higher, **_row_args(cfg, task_version))
     _write_pass(store, rid, scores, todo, rows, grid.grid_id)
+    if RESCORE_STALLED in (meta := store.meta(rid) or {}):  # an earlier re-score's hang: gone
+        from benchmark.results import atomic_write_json
+
+        del meta[RESCORE_STALLED]
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")
     return "rescored"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import pytest
+
+from benchmark.config import run_id
+from benchmark.results import ResultsStore
 
 
 @pytest.mark.slow  # a worker process starts (torch imported: 2-3 s)
@@ -56,3 +62,59 @@ def test_several_workers_errors_are_counted_and_each_distinct_one_said(caplog):
                               "said above)"), str(exc.value)
     said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert said == ["2 other slurm jobs (r1 (job 7_1)) failed too: ZeroDivisionError: division by zero"], said
+
+
+@pytest.mark.slow  # two runs trained (3 s)
+def test_a_re_score_hung_in_c_code_holds_up_neither_the_next_command_nor_the_worker_in_its_place(tmp_path,
+                                                                                                  monkeypatch):
+    """A re-score is watched for stalls now (ba3078f); one hung where no interrupt reaches it (a deadlock in a
+    metric's native code) ends its process (exit 75), as a hung run does, but left no record: the next command (or the
+    worker started in its place) re-scored that run first again, hung again, and ended again — the grid's other runs
+    never reached in one process, a worker replaced once per run of its share for one hang. Such a re-score is now
+    recorded in the run's meta.json: tried after the grid's other runs, and not again by the same grid."""
+    import os
+    import signal
+    import threading
+
+    import torch
+    from test_probe_overnight14 import _photo_run
+
+    from benchmark import runner
+    from benchmark.results import atomic_write_json
+
+    class Ended(Exception):
+        pass
+
+    cfg = _photo_run(tmp_path)
+    other = runner.resolve_all([dataclasses.replace(cfg, seed=1)])[0]
+    store = ResultsStore(tmp_path / "r")
+    assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0).trained == 1
+    before = store.meta(run_id(cfg))
+    ended = threading.Event()
+    monkeypatch.setattr(signal, "pthread_kill", lambda *a: None)  # the interrupt reaches no Python: hung in C code
+    monkeypatch.setattr(os, "_exit", lambda code: ended.set())  # the watch ends the process here (exit 75)
+
+    def hangs(*args, **kwargs):
+        ended.wait(10)
+        ended.clear()
+        raise Ended
+
+    monkeypatch.setattr(runner, "_rescore", hangs)
+    with pytest.raises(Ended):  # the first command: ended in the re-score, the other run not reached
+        runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0.3)
+    assert store.meta(run_id(other)) is None
+    with pytest.raises(Ended):  # the same command again: the other run trained before the re-score is tried again
+        runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0.3)
+    assert store.meta(run_id(other))["status"] == "ok"
+    assert {k: v for k, v in store.meta(run_id(cfg)).items() if k != "rescore_stalled"} == before  # still finished
+    since, grid_id = time.time(), "g-review14"  # a worker in the place of one ended there (this grid's mark)
+    meta = store.meta(run_id(cfg))
+    atomic_write_json(store.run_dir(run_id(cfg)) / "meta.json",
+                      {**meta, "rescore_stalled": {**meta["rescore_stalled"], "grid_id": grid_id}})
+    summary = runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False,
+                              stall_s=0.3, since=since, grid_id=grid_id)
+    assert (summary.unscored, summary.skipped) == (1, 1)  # not tried again
+    monkeypatch.undo()  # the metric's hang gone: the next command re-scores it, and its mark goes
+    summary = runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0)
+    assert summary.rescored == 1 and store.metrics_scored(run_id(cfg)) == {"psnr", "ssim"}
+    assert store.meta(run_id(cfg)) == before
