@@ -367,6 +367,12 @@ def refuse_in_a_starting_worker() -> None:
         raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
+def _stalled_exit() -> int:
+    from benchmark.progress import STALLED_EXIT
+
+    return STALLED_EXIT
+
+
 def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
@@ -382,6 +388,9 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
             sig = f"signal {-exitcode}"
         how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
                                         if -exitcode == signal.SIGKILL else "")
+    elif exitcode == _stalled_exit():  # _run_processes starts one in its place once per run of its unit, no more
+        how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
+               "often as it has runs: not started again")
     else:
         how = f"exited with code {exitcode} without reporting" + (f": {said}" if said else "")
     return {"error": f"worker {name} {how}", "user": False, "lost": True}

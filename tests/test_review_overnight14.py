@@ -118,3 +118,14 @@ def test_a_re_score_hung_in_c_code_holds_up_neither_the_next_command_nor_the_wor
     summary = runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0)
     assert summary.rescored == 1 and store.metrics_scored(run_id(cfg)) == {"psnr", "ssim"}
     assert store.meta(run_id(cfg)) == before
+
+
+def test_a_worker_ended_with_a_hung_run_once_too_often_is_named_so():
+    """A local worker ended with a run hung in C code (exit 75) is started again, once per run of its share; past
+    that, the grid's line said 'worker w0 exited with code 75 without reporting': the hang, recorded in the runs' own
+    records, in no words of its own."""
+    from benchmark import executors
+
+    error = executors._died("w0", 75)["error"]
+    assert error == ("worker w0 was ended with a run hung in C code (exit code 75; the hung runs are recorded failed), "
+                     "as often as it has runs: not started again"), error
