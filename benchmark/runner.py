@@ -806,14 +806,16 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         task = build_task(task_name, **dict(task_params))
         return task, TASKS.get(task_name).version, held_out_items(task, {s: data.images(s) for s in test_specs})
 
-    waiting = []
+    waiting, inputs_last = [], []
     for key, group, first_pass in [*((k, g, True) for k, g in by_task.items()),
                                    *((k, g, False) for k, g in hung.items())]:
         # one task's test items at a time: each holds a float clean and degraded copy of every test image
         # (kept for every task until the grid ended, they were 10 float copies of a large test set per grid)
         task, task_version, items = prepared = prepare(key)
-        if first_pass:  # the inputs are scored before the task's first run (its hung ones: after, in the first pass)
-            _score_input(grid, task, task_version, key[2], key[3], items)
+        # the inputs are scored before the task's first run (its hung ones: after, in the first pass); inputs whose
+        # scoring hung in C code before, after the grid's runs
+        if first_pass and not _score_input(grid, task, task_version, key[2], key[3], items):
+            inputs_last.append(key)
         for cfg in group:
             outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
             if outcome == "locked":
@@ -825,6 +827,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         prepared = prepare(key)  # the same items again: each image's degradation is fixed by (task, image)
         for _key, cfg in group:
             summary.count(_run_locked(grid, cfg, ids[cfg], *prepared, last_try=True))
+    for key in inputs_last:
+        task, task_version, items = prepare(key)
+        _score_input(grid, task, task_version, key[2], key[3], items, last=True)
     grid_progress.update()
     return summary
 
@@ -1469,13 +1474,36 @@ def input_run_id(task: Task, task_version: str, test_specs, test_fingerprint: st
     return "input-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) -> None:
+def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, last: bool = False) -> bool:
     """The degraded input scored as if it were a restoration: every leaderboard's starting point. A folder or file
-    in the way in its own folder leaves the input row out, in one line; the task's runs go on."""
+    in the way in its own folder leaves the input row out, in one line; the task's runs go on. False (nothing done)
+    when an earlier command's scoring of them hung in C code, which ended its process (``.stalled`` in their folder):
+    they are scored after the grid's runs (``last``), which that hang, come back, would never reach otherwise."""
     rid = input_run_id(task, task_version, test_specs, test_fp)
+    mark = _input_mark(grid.store, rid)
+    if mark is not None and (grid.since is not None or grid.grid_id):
+        from benchmark.results import of_this_grid
+
+        if of_this_grid(mark, "at", grid.since, grid.grid_id):  # its worker was ended there: not again
+            log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: their "
+                      "scoring hung in this grid (%s); the next command scores them", task.name, rid,
+                      mark.get("error", "no message"))
+            return True
+    if mark is not None and not last:
+        return False
+
+    def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
+        from benchmark.results import atomic_write_json
+
+        grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
+        atomic_write_json(grid.store.run_dir(rid) / INPUT_STALLED, {
+            "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+
     try:  # watched as a run is: minutes on a large test set, where a stalled read held the worker for ever
-        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})"):
+        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})", record=record):
             _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
+        if mark is not None:  # scored (or by another process): the earlier hang no reason to wait any more
+            (grid.store.run_dir(rid) / INPUT_STALLED).unlink(missing_ok=True)
     except RunStalled as exc:  # nothing written: the same command scores them; the task's runs go on
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s; the same "
                   "command scores them", task.name, rid, exc)
@@ -1484,6 +1512,21 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
             raise
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s",
                   task.name, rid, why)
+    return True
+
+
+#: the file, in the degraded inputs' own run folder, of a scoring of them that hung in C code and ended its process
+INPUT_STALLED = ".stalled"
+
+
+def _input_mark(store: ResultsStore, rid: str) -> dict | None:
+    import json
+
+    try:
+        mark = json.loads((store.run_dir(rid) / INPUT_STALLED).read_text())
+    except (OSError, ValueError):
+        return None
+    return mark if isinstance(mark, dict) else {}
 
 
 def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:

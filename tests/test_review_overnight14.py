@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import pytest
@@ -129,3 +130,54 @@ def test_a_worker_ended_with_a_hung_run_once_too_often_is_named_so():
     error = executors._died("w0", 75)["error"]
     assert error == ("worker w0 was ended with a run hung in C code (exit code 75; the hung runs are recorded failed), "
                      "as often as it has runs: not started again"), error
+
+
+@pytest.mark.slow  # a run trained (3 s)
+def test_an_input_scoring_hung_in_c_code_holds_up_neither_the_next_command_nor_the_worker_in_its_place(tmp_path,
+                                                                                                        monkeypatch):
+    """The degraded inputs' scoring, watched for stalls now (ba3078f), hung where no interrupt reaches it, ended its
+    process (exit 75) with no record: the next command scored them first again, before the task's runs, hung and ended
+    again — no run of the task ever trained in one process. Such a hang is marked now (``runs/<input id>/.stalled``):
+    the inputs are scored after the grid's runs, not again by the same grid, and the mark goes once they are."""
+    import os
+    import signal
+    import threading
+
+    import torch
+    from test_probe_overnight14 import _photo_run
+
+    from benchmark import runner
+
+    class Ended(Exception):
+        pass
+
+    cfg = _photo_run(tmp_path)
+    store = ResultsStore(tmp_path / "r")
+    ended = threading.Event()
+    real_score, real_exit, real_kill = runner._score_input_in, os._exit, signal.pthread_kill
+    monkeypatch.setattr(signal, "pthread_kill", lambda *a: None)  # the interrupt reaches no Python: hung in C code
+    monkeypatch.setattr(os, "_exit", lambda code: ended.set())  # the watch ends the process here (exit 75)
+
+    def hangs(*args, **kwargs):
+        ended.wait(10)
+        ended.clear()
+        raise Ended
+
+    monkeypatch.setattr(runner, "_score_input_in", hangs)
+    with pytest.raises(Ended):  # the first command: ended in the inputs' scoring, before the task's run
+        runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0.3)
+    assert store.meta(run_id(cfg)) is None
+    with pytest.raises(Ended):  # the same command again: the run trained before the inputs are tried again
+        runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0.3)
+    assert store.meta(run_id(cfg))["status"] == "ok"
+    (mark,) = store.runs.glob("*/.stalled")
+    since, grid_id = time.time(), "g-review14"  # a worker in the place of one ended there (this grid's mark)
+    mark.write_text(json.dumps({**json.loads(mark.read_text()), "grid_id": grid_id}))
+    summary = runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0.3,
+                              since=since, grid_id=grid_id)
+    assert summary.skipped == 1 and mark.exists()  # not tried again
+    monkeypatch.setattr(runner, "_score_input_in", real_score)  # the hang gone: the next command scores them
+    monkeypatch.setattr(os, "_exit", real_exit)
+    monkeypatch.setattr(signal, "pthread_kill", real_kill)
+    runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0)
+    assert not mark.exists() and store.is_done(mark.parent.name)
