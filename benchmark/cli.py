@@ -781,7 +781,7 @@ def cmd_run(args) -> int:
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
             + saved.with_absolute_paths().to_yaml()).encode())
 
-    lost = None  # workers lost with runs left: said last, after the summary of what the others did
+    lost = None  # workers lost with runs left, or one's full disk: said last, after the summary of what the others did
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),
                           progress=not args.no_progress and sys.stderr.isatty(),
@@ -790,16 +790,26 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
-    except WorkersLost as exc:
-        if exc.summary is None:
+    except UserError as exc:  # workers lost, or one that met a full disk: said last, after what the others did
+        summary = getattr(exc, "summary", None)
+        if isinstance(exc, WorkersLost) and summary is None:
             save_grid()
             raise
-        lost, summary = exc, exc.summary
-    save_grid()
+        if summary is None or not (isinstance(exc, WorkersLost) or summary.trained or summary.failed
+                                   or summary.diverged or summary.rescored):  # bad input: nothing done to sum up
+            raise
+        lost = exc
+    try:
+        save_grid()
+    except UserError:
+        if lost is None or isinstance(lost, WorkersLost):
+            raise  # else the disk still full: its line, the grid's last, says so after the summary
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
-             f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
-             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)" if lost
+             f", not re-scored {summary.unscored} (net.pt missing or unreadable, or hung: the errors above say which)"
+             if summary.unscored else "",
+             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
+             if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
              else f", left {summary.locked} to another process", time.time() - t0)
     from benchmark.config import run_id
     from benchmark.runner import failed_runs, halved_runs
@@ -819,13 +829,13 @@ def cmd_run(args) -> int:
     if not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
         log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
                   "and runs/<id>/meta.json say why)", len(configs), summary.failed, summary.diverged)
-    elif not args.no_report:
+    elif not args.no_report and (lost is None or isinstance(lost, WorkersLost)):  # not on a full disk, say
         from benchmark.report import write_report
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
         print(leaderboard_line(paths))
-    if lost is not None:  # the grid's last line: the runs a lost worker left, and how to resume them
+    if lost is not None:  # the grid's last line: the runs a lost worker left (a full disk…), and how to resume them
         raise lost
     return 1 if summary.failed or summary.unscored else 0
 

@@ -367,9 +367,16 @@ def refuse_in_a_starting_worker() -> None:
         raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
-def _died(name: str, exitcode: int | None) -> dict:
+def _stalled_exit() -> int:
+    from benchmark.progress import STALLED_EXIT
+
+    return STALLED_EXIT
+
+
+def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
-    its number, :class:`multiprocessing.Process`) or exited."""
+    its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
+    started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code."""
     if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
         return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
                          "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
@@ -381,9 +388,96 @@ def _died(name: str, exitcode: int | None) -> dict:
             sig = f"signal {-exitcode}"
         how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
                                         if -exitcode == signal.SIGKILL else "")
+    elif exitcode == _stalled_exit():  # _run_processes starts one in its place once per run of its unit, no more
+        how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
+               "often as it has runs: not started again")
     else:
-        how = f"exited with code {exitcode} without reporting"
+        how = f"exited with code {exitcode} without reporting" + (f": {said}" if said else "")
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
+
+
+class _StartupStderr:
+    """A local worker's stderr while Python starts it — imports the user's script again, unpickles its unit (importing
+    the modules that takes) — before any of its code runs: a pipe that this driver passes on to its own stderr line
+    for line and of which it keeps the tail, so a worker that fails there (exit code 1: an import failed, the code
+    updated during the night; 2: the script's argument parsing at its top level) is named by its error's last line,
+    not as 'exited with code 1' alone. :func:`_process_entry` gives the worker this driver's stderr back as its first
+    step (``fd``, passed as a connection is): after that the pipe is closed, and a driver killed outright leaves the
+    worker's log lines where they went before."""
+
+    TAIL = 8192
+    #: what :func:`_process_entry` writes there as it takes the driver's stderr back: started, it is no longer named by
+    #: what it said while starting (a deprecation warning of an import read as the cause of an exit hours later)
+    STARTED = b"\0plbench-worker-started\n"
+
+    def __init__(self):
+        import threading
+
+        self.tail, self.ran = b"", False
+        self.fd = os.dup(2)  # this driver's stderr: the worker's again once it runs (``_ParentFd``); OSError: none
+        out = os.dup(2)
+        read, self._write = os.pipe()
+
+        def copy() -> None:
+            with contextlib.suppress(OSError):
+                while chunk := os.read(read, 65536):
+                    if chunk.endswith(self.STARTED):  # its last write there (one write, under PIPE_BUF: whole)
+                        chunk, self.ran = chunk[:-len(self.STARTED)], True
+                    self.tail = (self.tail + chunk)[-self.TAIL:]
+                    with contextlib.suppress(OSError):
+                        os.write(out, chunk)
+            os.close(read)
+            os.close(out)
+
+        self._reader = threading.Thread(target=copy, name="plbench-worker-stderr", daemon=True)
+        self._reader.start()
+
+    @contextlib.contextmanager
+    def as_stderr(self):
+        """This process's fd 2 is the pipe while a worker is started inside (it inherits it), then again what it was.
+        The resource tracker, which a first start would launch now, is started before: it would hold the pipe."""
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+        sys.stderr.flush()
+        os.dup2(self._write, 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(self.fd, 2)
+
+    def started(self) -> None:
+        """The worker has its copies (or was not started): this driver's are closed, the pipe's end with the worker."""
+        for fd in (self._write, self.fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def last_line(self, wait: float = 2.0) -> str:
+        """The last line the worker wrote there (the pipe read to its end: the worker has exited), or "" — also when
+        the worker started (:data:`STARTED`): it exited later, for another reason than what it said there."""
+        self._reader.join(wait)
+        if self.ran:
+            return ""
+        lines = [ln.strip() for ln in self.tail.decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+
+
+class _ParentFd:
+    """A file descriptor of the driver handed to a spawned worker as multiprocessing hands a connection's: the worker
+    unpickles its own copy (an int)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+
+        return _detached_fd, (reduction.DupFd(self.fd),)
+
+
+def _detached_fd(dup) -> int:
+    return dup.detach()
 
 
 def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None,
@@ -399,7 +493,13 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
-    _raise_failures([r for r in results if not r.get("lost")], where)
+    requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
+    try:
+        _raise_failures([r for r in results if not r.get("lost")], where)
+    except UserError as exc:  # a full disk (exit 3) met by one worker while the others trained on: what the night
+        # did, failed runs included, is the grid's summary all the same, said before this line (as a lost worker's)
+        _sum_up(exc, configs, store_root, metrics, [r["summary"] for r in results if "summary" in r], since, grid_id)
+        raise
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
     if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
         _count_lost_workers_runs(summary, configs, store_root, since, grid_id)
@@ -412,6 +512,20 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
             raise err
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _sum_up(exc: UserError, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
+            grid_id: str) -> None:
+    """Give ``exc`` (a full disk, met by a worker or this process after runs finished) the grid's
+    :class:`GridSummary` as ``summary``, as :class:`WorkersLost` has it, for the CLI to say what was trained and what
+    failed before the error's line; the runs of the process that met it are in no summary (``since``: counted from
+    the store). A store that cannot be read for it leaves the error as it is."""
+    try:
+        exc.summary = _merge(configs, store_root, metrics, summaries)
+        if since is not None:
+            _count_lost_workers_runs(exc.summary, configs, store_root, since, grid_id)
+    except Exception:  # noqa: BLE001 - the error itself is what must reach the user
+        exc.summary = None
 
 
 def _count_lost_workers_runs(summary, configs: list, store_root, since: float, grid_id: str = "") -> None:
@@ -468,7 +582,7 @@ def _raise_failures(results: list[dict], where: str) -> None:
     if not errors:
         return
     first = errors[0]
-    more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
+    more = _others(first, errors[1:], where)
     if first.get("user"):
         # met on another machine (a SLURM job's node, a Ray worker's): its "here" is not the driver's
         there = f" (in {first.get('worker', '?')} on {first['host']})" if first.get("host", _host()) != _host() else ""
@@ -476,6 +590,26 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+
+
+def _others(first: dict, rest: list[dict], where: str) -> str:
+    """What follows the first failed worker's error in the grid's line: how many others failed with the same error,
+    and how many with another — each other error said in a line of its own, here (the count alone hid a disk full
+    in one worker behind a bug in another; '(and 1 more workers)' was all there was)."""
+    def some(n: int) -> str:
+        return f"{n} other {where if n > 1 else where.removesuffix('s')}"
+
+    same = sum(r["error"] == first["error"] for r in rest)
+    groups: dict[str, list[dict]] = {}
+    for r in rest:
+        if r["error"] != first["error"]:
+            groups.setdefault(r["error"], []).append(r)
+    for error, group in groups.items():
+        names = [str(r["worker"]) for r in group if r.get("worker")]
+        log.error("%s%s failed too: %s", some(len(group)), f" ({', '.join(names)})" if names else "", error)
+    parts = ([f"also in {some(same)}"] if same else []) + (
+        [f"{some(sum(map(len, groups.values())))} failed otherwise, said above"] if groups else [])
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _log_level() -> int:
@@ -568,11 +702,15 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         store.ensure_writable()
         grid_id = uuid.uuid4().hex[:12]  # the progress line's failures of this grid by id, not by a clock (d7e2e4f)
         bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id)
+        since = time.time()
         try:
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
                                 logger=logger, grid_id=grid_id, stall_s=stall_s)
+        except UserError as exc:  # a full disk after hours of runs: what they did is the grid's summary all the same,
+            _sum_up(exc, list(configs), store_root, metrics, [], since, grid_id)  # said before its line (_collect's)
+            raise
         finally:
             bars.close()
             torch.set_num_threads(before)
@@ -641,14 +779,24 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
 
     ctx = mp.get_context("spawn")
     procs = []
+    booting: dict[int, _StartupStderr | None] = {}  # {worker pid: its stderr while it started}
 
     def start(unit: WorkUnit, env: dict):
         recv, send = ctx.Pipe(duplex=False)
-        with _environ(**env):
-            p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
-                            name=f"plbench-{unit.tag.strip('[]')}")
-            p.start()
+        try:  # what the worker says before its code runs: an import's error, named if it exits
+            boot = _StartupStderr()
+        except OSError:  # no stderr to pass on (closed by a daemonising wrapper): started as it is
+            boot = None
+        try:
+            with _environ(**env), boot.as_stderr() if boot else contextlib.nullcontext():
+                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
+                                                             else None), name=f"plbench-{unit.tag.strip('[]')}")
+                p.start()
+        finally:
+            if boot:
+                boot.started()
         send.close()
+        booting[p.pid] = boot
         return p, recv
 
     try:
@@ -673,11 +821,15 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                                     "its place for the rest of its runs", units[i].tag.strip("[]"))
                         procs[i] = start(units[i], envs[i])
                         continue
-                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode)
+                    boot = booting.get(p.pid)
+                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode,
+                                       boot.last_line() if boot and p.exitcode and p.exitcode > 0 else "")
                 p.join()
             if monitor is not None:
                 monitor.tick()
-        return [results[i] for i in range(len(procs))]
+        # a worker started in the place of one ended with its hung run: the runs that one finished are in no summary
+        return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
+                for i in range(len(procs))]
     except KeyboardInterrupt:
         log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
         for p, _ in procs:
@@ -725,7 +877,13 @@ def _stop_with_driver(driver: int) -> bool:
     return True
 
 
-def _process_entry(unit: WorkUnit, conn, driver: int | None = None) -> None:
+def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
+    if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
+        sys.stderr.flush()
+        with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)
+            os.write(2, _StartupStderr.STARTED)
+        os.dup2(stderr, 2)
+        os.close(stderr)
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
     _worker_signals()

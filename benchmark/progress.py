@@ -228,12 +228,17 @@ class Monitor:
 STALL_GRACE_S = 60.0
 #: the exit status of a process a hung run was ended with: its driver starts a worker in its place
 STALLED_EXIT = 75
-_beat = [time.monotonic()]  # this process's last sign of progress (monotonic: a clock step is no stall, nor hides one)
+#: {thread id: its run's last sign of progress} (monotonic: a clock step is no stall, nor hides one): one per thread, as
+#: two grids in threads of one process (two ``api.run`` calls of a notebook, a service) each counted the other's
+#: steps as their own progress, and a hung run was never stopped while the other thread trained
+_beats: dict[int, float] = {}
 
 
 def beat() -> None:
-    """A sign of progress of the run this process is doing (a training iteration, a checkpoint, a scored image)."""
-    _beat[0] = time.monotonic()
+    """A sign of progress of the run this thread is doing (a training iteration, a checkpoint, a scored image)."""
+    import threading
+
+    _beats[threading.get_ident()] = time.monotonic()
 
 
 class RunStalled(Exception):
@@ -304,12 +309,12 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
         # between two looks is time this process did not run (stopped: Ctrl-Z then fg, a suspended SLURM job,
         # SIGSTOP/SIGCONT), which the monotonic clock counts and a healthy run must not be failed for
         poll = min(timeout, 5.0) / 5
-        last, seen, stalled = time.monotonic(), _beat[0], 0.0
+        last, seen, stalled = time.monotonic(), _beats.get(runner), 0.0
         while not done.wait(poll):
             now = time.monotonic()
             step, last = min(now - last, 2 * poll), now
-            if _beat[0] != seen:  # progress since the last look
-                seen, stalled = _beat[0], min(max(now - _beat[0], 0.0), step)
+            if (now_beat := _beats.get(runner)) != seen:  # progress since the last look
+                seen, stalled = now_beat, min(max(now - (now_beat or now), 0.0), step)
             else:
                 stalled += step
             if stalled < timeout:
@@ -323,15 +328,15 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
                 stop_thread()
             # the run stops (the block ends), or goes on making progress (code that caught the interrupt as one more
             # failed try and went on: watched on as before), or neither: hung where no interrupt reaches it
-            mark, waited = _beat[0], 0.0
-            while waited < grace and _beat[0] == mark:
+            mark, waited = _beats.get(runner), 0.0
+            while waited < grace and _beats.get(runner) == mark:
                 if done.wait(min(poll, grace)):
                     return
                 waited += min(poll, grace)
-            if _beat[0] != mark:
+            if _beats.get(runner) != mark:
                 log.warning("%s went on making progress after the interrupt; watching it on", what)
                 fired.clear()
-                last, seen, stalled = time.monotonic(), _beat[0], 0.0
+                last, seen, stalled = time.monotonic(), _beats.get(runner), 0.0
                 continue
             error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
                      f"process was ended (--stall-timeout)")

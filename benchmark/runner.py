@@ -794,22 +794,29 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
     # a run recorded hung is retried after the grid's other runs: one hung in C code ends its process, and a hang that
-    # comes back (a deadlock in one loss's native code) ended every rerun of one process (--workers 1) there, first
-    hung = [c for c in pending if (store.meta(ids[c]) or {}).get("stalled") is True]
+    # comes back (a deadlock in one loss's native code) ended every rerun of one process (--workers 1) there, first;
+    # grouped by task as the others are (a worker's order, its share then the others', has each task in two places)
+    hung: dict[tuple, list[RunConfig]] = {}
     for c in pending:
-        if c not in hung:
-            by_task.setdefault(input_key(c), []).append(c)
+        rec = store.meta(ids[c]) or {}  # a finished run whose re-score hung so too: re-scored last
+        (hung if rec.get("stalled") is True or RESCORE_STALLED in rec else by_task).setdefault(input_key(c),
+                                                                                              []).append(c)
+
     def prepare(key):
         task_name, task_params, test_specs, _fp = key
         task = build_task(task_name, **dict(task_params))
         return task, TASKS.get(task_name).version, held_out_items(task, {s: data.images(s) for s in test_specs})
 
-    waiting = []
-    for key, group in by_task.items():
+    waiting, inputs_last = [], []
+    for key, group, first_pass in [*((k, g, True) for k, g in by_task.items()),
+                                   *((k, g, False) for k, g in hung.items())]:
         # one task's test items at a time: each holds a float clean and degraded copy of every test image
         # (kept for every task until the grid ended, they were 10 float copies of a large test set per grid)
         task, task_version, items = prepared = prepare(key)
-        _score_input(grid, task, task_version, key[2], key[3], items)
+        # the inputs are scored before the task's first run (its hung ones: after, in the first pass); inputs whose
+        # scoring hung in C code before, after the grid's runs
+        if first_pass and not _score_input(grid, task, task_version, key[2], key[3], items):
+            inputs_last.append(key)
         for cfg in group:
             outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
             if outcome == "locked":
@@ -817,19 +824,13 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             else:
                 summary.count(outcome)
         del prepared, items
-    for key, group in itertools.groupby([(input_key(c), c) for c in hung], key=lambda kc: kc[0]):
-        prepared = prepare(key)
-        for _key, cfg in group:
-            outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
-            if outcome == "locked":
-                waiting.append((_key, cfg))
-            else:
-                summary.count(outcome)
-        del prepared
     for key, group in itertools.groupby(waiting, key=lambda kc: kc[0]):  # held by another process a moment ago
         prepared = prepare(key)  # the same items again: each image's degradation is fixed by (task, image)
         for _key, cfg in group:
             summary.count(_run_locked(grid, cfg, ids[cfg], *prepared, last_try=True))
+    for key in inputs_last:
+        task, task_version, items = prepare(key)
+        _score_input(grid, task, task_version, key[2], key[3], items, last=True)
     grid_progress.update()
     return summary
 
@@ -1073,7 +1074,27 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
                            grid.metrics.digests):
                 return "skipped"
-            return _rescore(grid, rid, cfg, task, task_version, items)
+            mark = (grid.store.meta(rid) or {}).get(RESCORE_STALLED)
+            if isinstance(mark, dict) and (grid.since is not None or grid.grid_id):
+                from benchmark.results import of_this_grid
+
+                if of_this_grid(mark, "at", grid.since, grid.grid_id):  # its worker was ended there: not again
+                    log.error("run %s (%s/%s seed %d) not re-scored: its re-score hung in this grid (%s); its other "
+                              "rows are kept, and the next command tries again", rid, cfg.task, cfg.loss, cfg.seed,
+                              mark.get("error", "no message"))
+                    return "unscored"
+
+            def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
+                _mark_rescore_stalled(grid, rid, error)
+
+            try:  # watched as training is: a stalled read here held the worker, and the night, for ever
+                with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
+                                 record=record):
+                    return _rescore(grid, rid, cfg, task, task_version, items)
+            except RunStalled as exc:  # its record and rows stay as they are: a finished run, not a failed one
+                log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and the same command "
+                          "scores it again", rid, cfg.task, cfg.loss, cfg.seed, exc)
+                return "unscored"
         if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
             from benchmark.results import of_this_grid
 
@@ -1103,6 +1124,22 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
             _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, stalled=True)
             return "failed"
+
+
+#: the key of a finished run's meta.json whose re-score hung in C code and ended its process (exit 75): the same
+#: command tries it after the grid's other runs (a hang that comes back ended every rerun there, first), the worker in
+#: its place not at all; a re-score that ends drops it
+RESCORE_STALLED = "rescore_stalled"
+
+
+def _mark_rescore_stalled(grid: _Grid, rid: str, error: str) -> None:
+    from benchmark.results import atomic_write_json
+
+    meta = grid.store.meta(rid)
+    if isinstance(meta, dict):  # not write_meta: the run is finished, and noted so, already
+        meta[RESCORE_STALLED] = {"at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id
+                                                                        else {})}
+        atomic_write_json(grid.store.run_dir(rid) / "meta.json", meta)
 
 
 def _attempts_record(grid: _Grid, rid: str, prior) -> dict | None:
@@ -1436,17 +1473,59 @@ def input_run_id(task: Task, task_version: str, test_specs, test_fingerprint: st
     return "input-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) -> None:
+def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, last: bool = False) -> bool:
     """The degraded input scored as if it were a restoration: every leaderboard's starting point. A folder or file
-    in the way in its own folder leaves the input row out, in one line; the task's runs go on."""
+    in the way in its own folder leaves the input row out, in one line; the task's runs go on. False (nothing done)
+    when an earlier command's scoring of them hung in C code, which ended its process (``.stalled`` in their folder):
+    they are scored after the grid's runs (``last``), which that hang, come back, would never reach otherwise."""
     rid = input_run_id(task, task_version, test_specs, test_fp)
-    try:
-        _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
+    mark = _input_mark(grid.store, rid)
+    if mark is not None and (grid.since is not None or grid.grid_id):
+        from benchmark.results import of_this_grid
+
+        if of_this_grid(mark, "at", grid.since, grid.grid_id):  # its worker was ended there: not again
+            log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: their "
+                      "scoring hung in this grid (%s); the next command scores them", task.name, rid,
+                      mark.get("error", "no message"))
+            return True
+    if mark is not None and not last:
+        return False
+
+    def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
+        from benchmark.results import atomic_write_json
+
+        grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
+        atomic_write_json(grid.store.run_dir(rid) / INPUT_STALLED, {
+            "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+
+    try:  # watched as a run is: minutes on a large test set, where a stalled read held the worker for ever
+        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})", record=record):
+            _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
+        if mark is not None:  # scored (or by another process): the earlier hang no reason to wait any more
+            (grid.store.run_dir(rid) / INPUT_STALLED).unlink(missing_ok=True)
+    except RunStalled as exc:  # nothing written: the same command scores them; the task's runs go on
+        log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s; the same "
+                  "command scores them", task.name, rid, exc)
     except (UserError, OSError) as exc:
         if (why := _blocked(exc, grid.store, rid)) is None:
             raise
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s",
                   task.name, rid, why)
+    return True
+
+
+#: the file, in the degraded inputs' own run folder, of a scoring of them that hung in C code and ended its process
+INPUT_STALLED = ".stalled"
+
+
+def _input_mark(store: ResultsStore, rid: str) -> dict | None:
+    import json
+
+    try:
+        mark = json.loads((store.run_dir(rid) / INPUT_STALLED).read_text())
+    except (OSError, ValueError):
+        return None
+    return mark if isinstance(mark, dict) else {}
 
 
 def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:
@@ -1509,5 +1588,10 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
                      higher=grid.higher, **_row_args(cfg, task_version))
     _write_pass(store, rid, scores, todo, rows, grid.grid_id)
+    if RESCORE_STALLED in (meta := store.meta(rid) or {}):  # an earlier re-score's hang: gone
+        from benchmark.results import atomic_write_json
+
+        del meta[RESCORE_STALLED]
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")
     return "rescored"

@@ -132,7 +132,7 @@ def test_scoring_the_degraded_inputs_is_said_before_it_starts(tmp_path, caplog, 
     store.ensure_writable()
     cpu = torch.device("cpu")
     grid = SimpleNamespace(store=store, metrics=MetricSet(("psnr", "ssim"), cpu), device=cpu,
-                           higher={"psnr": True, "ssim": True}, grid_id="")
+                           higher={"psnr": True, "ssim": True}, grid_id="", since=None, stall_s=0)
     with caplog.at_level(logging.INFO, logger="benchmark.runner"):
         _score_input(grid, task, "1", (spec,), "fp", items)
     said = [r.getMessage() for r in caplog.records]
