@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import UserError
-from benchmark.runstats import MIN_RUNS, variance_components
+from benchmark.runstats import MIN_RUNS, more_images, variance_components
 
 log = logging.getLogger(__name__)
 
@@ -401,8 +401,8 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
         images = [n for s, n in shapes if s >= 2]
         if images:  # a loss has the seeds: its test set is what is too small
             raise UserError(f"calibration needs ≥ 2 test images scored in every run of a loss (the image and "
-                            f"image×run variance); the losses with ≥ 2 seeds have {max(images)} — score them on a "
-                            f"larger test set (--test-data)")
+                            f"image×run variance); the losses with ≥ 2 seeds have {max(images)} — use "
+                            f"{more_images(2)}")
         raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance); re-run with --seeds 0 1 ...")
     null_rows, power_rows, agree_rows = [], [], []
     for c in comps.to_dict("records"):
@@ -505,7 +505,7 @@ def _needs_text(r, comp=None, agree=None) -> str:
         return f"{r['effect']:.3g}: no spread (every run scores the same on every image: no test at any count)"
     if not math.isnan(r["far"]) and sds[-1] > 0:
         text = (f"{r['effect']:.3g}: not with runs alone (under {POWER:.0%} at {int(r['far'])} runs: the test images "
-                "limit it — more test images)")
+                f"limit it) — {more_images()}")
         if agree is None:
             return text
         losses, images = (int(comp.get(k, 0) or 0) for k in ("losses", "n_images")) if comp is not None else (0, 0)
@@ -569,7 +569,7 @@ def to_text(cal: Calibration) -> str:
         lines += [f"> Rough: the variance components of {len(thin)} of {len(cal.components)} (task, metric) cells "
                   f"rest on fewer than {THIN_RUNS} runs per loss or {THIN_IMAGES} test images (marked ⚠): their "
                   "false-verdict rates and runs needed are estimates from thin data — add seeds "
-                  "(`--seeds 0 1 2 3 4`) or test images before relying on them.", ""]
+                  f"(`--seeds 0 1 2 3 4`) or use {more_images()} before relying on them.", ""]
     lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
               f"verdicts = {cal.null_rate:.1%} "
               f"({null_status(int(cal.nulls['false'].sum()), int(cal.nulls['n_nulls'].sum()), target)}).",

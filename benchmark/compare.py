@@ -49,7 +49,7 @@ from benchmark.export import (
     one_image_text,
 )
 from benchmark.results import ResultsStore, atomic_write_bytes
-from benchmark.runstats import MIN_RUNS, NO_SPREAD
+from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
@@ -736,7 +736,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         n_img = one_image(st, task).get(task) or few_images(st, task).get(task)
         caveat = "" if not n_img else (
             "; its verdicts below on one test image only (over training runs on it, not over images)" if n_img < 2
-            else f"; its verdicts below on {n_img} test images only (approximate: add test images, ≥ {FEW_IMAGES})")
+            else f"; its verdicts below on {n_img} test images only (approximate: {more_images(FEW_IMAGES)})")
         for label in new_labels:
             shown = md_name(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
             mine = c[c["label"] == label].set_index("metric")

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.runstats import more_images
 from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of, short_runs_who
 
 log = logging.getLogger(__name__)
@@ -451,7 +452,7 @@ def one_image_text(stats: Stats, task: str | None = None) -> str:
         return ""
     where = "" if task is not None else " in " + ", ".join(few)
     return (f"One test image{where}: its bold and {UP}/{DOWN} hold over training runs on that image only, not over "
-            "images (the image level of the uncertainty needs ≥ 2 test images); add test images (`--test-data`) "
+            f"images (the image level of the uncertainty needs ≥ 2 test images); use {more_images()} "
             "before generalising.")
 
 
@@ -475,7 +476,7 @@ def few_images_text(stats: Stats, task: str | None = None) -> str:
     where = "" if task is not None else " in " + ", ".join(f"{t} ({k})" for t, k in few.items())
     return (f"Few test images{where}: the image level of the uncertainty has (images − 1) degrees of freedom, "
             f"so its bold and {UP}/{DOWN} are approximate: where losses differ image by image they err more often "
-            f"than the stated α; read them as leads and add test images (`--test-data`, ≥ {FEW_IMAGES}).")
+            f"than the stated α; read them as leads and use {more_images(FEW_IMAGES)}.")
 
 
 def lost_status(diverged, failed, runs) -> str:

@@ -67,6 +67,8 @@ from benchmark.runstats import (  # noqa: F401 (margins: API)
     NO_SPREAD,
     PRACTICAL_MARGINS,
     TOO_FEW,
+    TRAIN_AGAIN,
+    more_images,
     practical_margin,
     two_level_df,
 )
@@ -246,7 +248,8 @@ class Part:
 
 def _few_images_caveat(decided: list[Part]) -> str:
     """What a verdict sentence adds of the deciding parts checked on fewer than :data:`FEW_IMAGES` test images:
-    "" when none; `` on one test image only`` / `` on 3 test images only (approximate: add test images, ≥ 4)``
+    "" when none; `` on one test image only`` / `` on 3 test images only (approximate: ≥ 4 test images (a new
+    --test-data: its runs train again))`` (:func:`benchmark.runstats.more_images`)
     when every deciding part has that same count; otherwise each such part named with its count, grouped by count
     (``; sr4/psnr on one test image only; jpeg/psnr on 3 test images only (approximate: ...)``). Parts are named
     ``task/metric``, with ``A vs B on`` before it when the deciding parts compare more than one pair of arms."""
@@ -256,7 +259,7 @@ def _few_images_caveat(decided: list[Part]) -> str:
 
     def on(n: int) -> str:
         return ("on one test image only" if n < 2
-                else f"on {n} test images only (approximate: add test images, ≥ {FEW_IMAGES})")
+                else f"on {n} test images only (approximate: {more_images(FEW_IMAGES)})")
 
     counts = sorted({max(p.n_images, 1) for p in few})
     if len(few) == len(decided) and len(counts) == 1:
@@ -382,8 +385,8 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
         # larger test set is another run id (its pixels' fingerprint is in it): its runs train again, said so
         plans = [max(p.n_runs, MIN_RUNS)] + ([agree] if agree else [])
         k, m = next(((k, m) for k in plans if (m := images_for(k)) is not None), (None, None))
-        images = ("more test images may" if m is None else
-                  f"≈ {m} test images with {k} paired seeds per arm would (a new --test-data: its runs train again)")
+        images = (f"{more_images()} may" if m is None else
+                  f"≈ {m} test images with {k} paired seeds per arm would ({TRAIN_AGAIN})")
         seeds = (f"; if they agree (their level, on {n_img - 1} degree{'s' if n_img != 2 else ''} of freedom, may be "
                  f"chance), ≈ {agree} paired seeds per arm would" if agree is not None else "")
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
@@ -393,7 +396,7 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     if runs is None and power(endless) < SETTLE_POWER:
-        return (f"{many} paired seeds per arm ({p.n_runs} now), or more test images, would {what} it with "
+        return (f"{many} paired seeds per arm ({p.n_runs} now), or {more_images()}, would {what} it with "
                 f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
             f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")

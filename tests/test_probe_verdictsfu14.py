@@ -1,0 +1,110 @@
+"""Probe of verdicts (follow-up, round 14): what verdicts, plans and notes advise, and what they say they checked."""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import pytest
+import scipy.stats  # noqa: F401
+
+import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
+from benchmark.runstats import TRAIN_AGAIN
+
+#: an advice of more test images anywhere in a text: each must say that a new test set trains its runs again
+_ADVICE = re.compile(r"(?<!needs )(add|more|≥ \d+|larger) test (images|set)")
+
+
+def _advice_says_runs_train_again(text: str) -> int:
+    """How many advices of more test images ``text`` has, asserting that each is followed by :data:`TRAIN_AGAIN`."""
+    hits = list(_ADVICE.finditer(text))
+    for m in hits:
+        assert text[m.end():m.end() + len(TRAIN_AGAIN) + 2].lstrip(" (").startswith(TRAIN_AGAIN), \
+            text[max(m.start() - 80, 0):m.end() + 80]
+    return len(hits)
+
+
+@pytest.fixture(scope="module")
+def three_images(tmp_path_factory):
+    from benchmark.synthetic import write_store
+
+    return write_store(tmp_path_factory.mktemp("s") / "r", tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0, "good": 1.0},
+                       metrics=("psnr",), seeds=tuple(range(5)), n_images=3, seed=3, seed_sd=0.1)
+
+
+def test_findings_advice_of_more_test_images_says_its_runs_train_again(three_images, tmp_path):
+    """Was: 8941719 said of one plan that a larger --test-data trains its runs again (a run's id covers its test
+    source's pixel fingerprint), but a verdict on 3 test images read '(approximate: add test images, ≥ 4)' — in the
+    printed table, findings.md, findings.csv's verdict_text and the HTML tab — and the plans 'more test images may' /
+    '…, or more test images, would' as if the runs there are could be scored on more. Now every such advice is one
+    phrase (runstats.more_images) that says the runs train again."""
+    from benchmark.findings import check_store, parts_frame, seeds_to_settle, to_html, to_markdown, write
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_store(three_images, ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert r.verdict == "reproduced", r.verdict_text
+    out = write([r], tmp_path)
+    texts = {"verdict": r.verdict_text, "md": to_markdown([r]), "html": to_html([r]),
+             "findings.md": out["findings_md"].read_text(), "csv": " ".join(parts_frame([r])["verdict_text"]),
+             "findings.csv": out["findings_csv"].read_text()}
+    for name, text in texts.items():
+        assert _advice_says_runs_train_again(text) >= 1, (name, text)
+    # the plans: one test image (no image level: 'more test images may'), and a bound alone keeping seeds from it
+    (p,) = r.counted
+    one = seeds_to_settle(replace_part(p, n_images=1, effect=0.01, se=0.5, se_images=0.5, residual=math.nan,
+                                       margin=0.0, practical=0.0))
+    assert _advice_says_runs_train_again(one) == 1, one
+
+
+def replace_part(p, **kw):
+    from dataclasses import replace
+
+    return replace(p, **kw)
+
+
+def test_compares_advice_of_more_test_images_says_its_runs_train_again(three_images):
+    """Was: compare's line for a new loss on 3 test images read '(approximate: add test images, ≥ 4)', the
+    leaderboard's notes 'add test images (`--test-data`, ≥ 4)' / '… (`--test-data`) before generalising' — none said
+    that a larger test set is new runs. Now each is the one phrase findings uses."""
+    from benchmark.compare import _summary
+
+    chosen = {"sr4": [m for m in three_images.metas() if m.get("config", {}).get("loss")]}
+    md, _ = _summary(three_images, chosen, ["good"], {"sr4": []}, 0.05, 20, "l1", ())
+    assert "its verdicts below on 3 test images only" in md, md
+    assert _advice_says_runs_train_again(md) >= 2, md  # the loss's line and the quoted note
+
+
+def test_leaderboard_notes_advice_of_more_test_images_says_its_runs_train_again(three_images):
+    """The leaderboard's few- and one-image notes (leaderboard.md, the HTML report's notes), as compare's."""
+    from benchmark.export import few_images_text, one_image_text
+    from benchmark.stats import compute
+
+    table = three_images.table()
+    st = compute(table, three_images.metas(), n_boot=20)
+    assert _advice_says_runs_train_again(few_images_text(st)) == 1, few_images_text(st)
+    one = compute(table[table["image"] == table["image"].iloc[0]], three_images.metas(), n_boot=20)
+    assert _advice_says_runs_train_again(one_image_text(one)) == 1, one_image_text(one)
+
+
+def test_calibrate_advice_of_more_test_images_says_its_runs_train_again():
+    """Was: calibration.md's cell read 'not with runs alone (… the test images limit it — more test images)', its
+    thin-data warning 'add seeds … or test images', and calibrate on one test image failed with 'score them on a
+    larger test set (--test-data)' — the runs there are cannot be scored on a larger one: they train again. Now
+    each says so, in the one phrase."""
+    from benchmark.calibrate import calibrate, to_text
+    from benchmark.errors import UserError
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=tuple(range(5)),
+                        n_images=3, seed=2, seed_sd=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = to_text(calibrate(t, n_nulls=20, splits=10, seed=2, max_runs=6))
+        (row,) = [line for line in text.splitlines() if line.startswith("| sr4")]
+        assert "not with runs alone" in row and _advice_says_runs_train_again(row) == 1, row
+        assert _advice_says_runs_train_again(text) >= 2, text  # the cell and the thin-data warning
+        with pytest.raises(UserError) as e:
+            calibrate(t[t["image"] == t["image"].iloc[0]], n_nulls=5, splits=2, seed=2, max_runs=6)
+    assert _advice_says_runs_train_again(str(e.value)) == 1, str(e.value)
