@@ -1071,13 +1071,13 @@ def convergence_notes(stats: Stats) -> list[str]:
                 "± every metric's practical margin, 0.05 dB PSNR")
         # a metric without a margin is left out of every arm's check (convergence.arm_budget): "every metric" read
         # true of vif (a full-profile default) still gaining a unit of its scale (tests/test_probe_verdicts14.py)
+        from benchmark.convergence import no_margin_text
         from benchmark.runstats import practical_margin
 
         scored = sorted(set(stats.cells["metric"].astype(str))) if not stats.cells.empty else []
         unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
         if unchecked:
-            rule += (f"; {', '.join(unchecked)} not checked: no practical margin registered "
-                     "(benchmark.runstats.PRACTICAL_MARGINS)")
+            rule += f"; {no_margin_text(unchecked)}"
         if n_un:
             per = []
             from benchmark.convergence import arm_rows

@@ -1120,6 +1120,13 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         if not lacking and status != TOO_FEW:  # too few or missing runs say first why nothing was tested
             status = UNSETTLED
         note = (note + "; " if note else "") + unsettled
+    if res.budget is not None and not unchecked and not math.isfinite(margin):
+        # the arms' budget checks leave out a metric without a margin (vif, mad): a part on one judged as settled
+        # when they converged on the others, its own gain from ½ budget never checked — said, as the leaderboard's
+        # converged note says it (tests/test_probe_verdictsfu14.py)
+        from benchmark.convergence import no_margin_text
+
+        note = (note + "; " if note else "") + no_margin_text([c.metric])
     if lacking:
         status = "missing runs"
         note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(

@@ -108,3 +108,30 @@ def test_calibrate_advice_of_more_test_images_says_its_runs_train_again():
         with pytest.raises(UserError) as e:
             calibrate(t[t["image"] == t["image"].iloc[0]], n_nulls=5, splits=2, seed=2, max_runs=6)
     assert _advice_says_runs_train_again(str(e.value)) == 1, str(e.value)
+
+
+def test_a_part_on_a_metric_without_a_margin_says_its_convergence_was_not_checked(tmp_path, monkeypatch):
+    """Was: the budget check leaves out a metric with no practical margin (vif, mad), so a vif part whose arms
+    converged on psnr was judged as settled — 'reproduced', no note — with ℓ1's vif still gaining 0.4 of its scale
+    from ½ budget to the end, while the leaderboard's note on the same store said vif was not checked. Now the
+    part's note says it (findings.md, findings.csv, the HTML tab), in the leaderboard's words; its psnr part, checked,
+    has no such note."""
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark.convergence import no_margin_text
+    from benchmark.findings import check_store, parts_frame, to_html, to_markdown
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(zhao, "METRICS", ("psnr", "vif"))
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("psnr", "vif"),
+                        seeds=tuple(range(5)), n_images=4, seed=1, seed_sd=0.05,
+                        half_offsets={"l1": {"psnr": 0.5, "vif": 0.1}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_store(store, ["zhao2017_l1_vs_l2"], n_boot=20)
+    parts = {p.metric: p for p in r.counted}
+    assert set(parts) == {"psnr", "vif"}, parts
+    said = no_margin_text(["vif"])
+    assert said in parts["vif"].note and parts["vif"].verdict == "reproduced", (parts["vif"].verdict, parts["vif"].note)
+    assert "not checked" not in parts["psnr"].note, parts["psnr"].note
+    assert said in to_markdown([r]) and said in " ".join(parts_frame([r])["note"].astype(str)), to_markdown([r])
+    assert said.replace("(", "").split()[0] in to_html([r])
