@@ -648,6 +648,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         metric_unit,
         one_run_text,
         survivors_text,
+        unchecked_metrics_text,
         unequal_seeds_text,
     )
     from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, stale_lines
@@ -784,8 +785,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             if len(mine_tc):  # the leaderboard's `unconv.` column, said in words
                 ok, un = int(mine_tc["ok"].iloc[0]), int(mine_tc["unconverged"].iloc[0])
                 checked = st.budget_iterations
+                # a metric without a practical margin is in no arm's check: said, as the leaderboard's note says it
+                # (tests/test_probe_verdictsfu14.py)
+                unchecked = unchecked_metrics_text(st, task) if checked else ""
                 lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {shown} shown converged" + (
-                    f" (budget checks at {checked[1]} of {checked[0]} iterations)." if checked else
+                    f" (budget checks at {checked[1]} of {checked[0]} iterations" + (
+                        f"; {unchecked}" if unchecked else "") + ")." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
         base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"

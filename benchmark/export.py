@@ -1043,6 +1043,19 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     return out
 
 
+def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
+    """What the leaderboard's converged note and compare's convergence line say of the scored metrics (``task``'s,
+    when given) without a practical margin — left out of every arm's budget check (vif, mad:
+    :func:`benchmark.convergence.no_margin_text`) — or "" when every one has a margin."""
+    from benchmark.convergence import no_margin_text
+    from benchmark.runstats import practical_margin
+
+    c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
+    scored = sorted(set(c["metric"].astype(str))) if not c.empty else []
+    unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
+    return no_margin_text(unchecked) if unchecked else ""
+
+
 def convergence_notes(stats: Stats) -> list[str]:
     """Runs not shown converged by their budget checks, per task and loss, and the agreement of the
     ranking at ½ budget with the final one (:mod:`benchmark.convergence`)."""
@@ -1071,13 +1084,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                 "± every metric's practical margin, 0.05 dB PSNR")
         # a metric without a margin is left out of every arm's check (convergence.arm_budget): "every metric" read
         # true of vif (a full-profile default) still gaining a unit of its scale (tests/test_probe_verdicts14.py)
-        from benchmark.convergence import no_margin_text
-        from benchmark.runstats import practical_margin
-
-        scored = sorted(set(stats.cells["metric"].astype(str))) if not stats.cells.empty else []
-        unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
-        if unchecked:
-            rule += f"; {no_margin_text(unchecked)}"
+        if unchecked := unchecked_metrics_text(stats):
+            rule += f"; {unchecked}"
         if n_un:
             per = []
             from benchmark.convergence import arm_rows
