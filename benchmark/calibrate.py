@@ -563,13 +563,19 @@ def to_text(cal: Calibration) -> str:
              f"Target ≤ {_pct(target)}.", ""]
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
-    thin = cal.components[(cal.components["runs"] < THIN_RUNS) | (cal.components["n_images"] < THIN_IMAGES)] \
-        if "runs" in cal.components.columns else cal.components.iloc[:0]
-    if not thin.empty:
-        lines += [f"> Rough: the variance components of {len(thin)} of {len(cal.components)} (task, metric) cells "
-                  f"rest on fewer than {THIN_RUNS} runs per loss or {THIN_IMAGES} test images (marked ⚠): their "
-                  "false-verdict rates and runs needed are estimates from thin data — add seeds "
-                  f"(`--seeds 0 1 2 3 4`) or use {more_images()} before relying on them.", ""]
+    comps = cal.components
+    few_runs = comps["runs"] < THIN_RUNS if "runs" in comps.columns else pd.Series(False, index=comps.index)
+    few_images = comps["n_images"] < THIN_IMAGES if "runs" in comps.columns else few_runs
+    if (few_runs | few_images).any():
+        # what is thin, and the advice for it: the seeds where the runs are few, the test images where they are —
+        # 5 seeds on 6 images were told to run the seeds 0–4 they had (tests/test_probe_verdictsfu14.py)
+        what = [f"fewer than {n} {unit} ({int(k.sum())} cell{'s' if k.sum() != 1 else ''})" for n, unit, k in
+                ((THIN_RUNS, "runs per loss", few_runs), (THIN_IMAGES, "test images", few_images)) if k.any()]
+        fix = ([f"add seeds (`--seeds {' '.join(map(str, range(THIN_RUNS)))}`)"] if few_runs.any() else []) + (
+            [f"use {more_images(THIN_IMAGES)}"] if few_images.any() else [])
+        lines += [f"> Rough: the variance components of {int((few_runs | few_images).sum())} of {len(comps)} (task, "
+                  f"metric) cells rest on {' or '.join(what)} (marked ⚠): their false-verdict rates and runs needed "
+                  f"are estimates from thin data — {' and '.join(fix)} before relying on them.", ""]
     lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
               f"verdicts = {cal.null_rate:.1%} "
               f"({null_status(int(cal.nulls['false'].sum()), int(cal.nulls['n_nulls'].sum()), target)}).",

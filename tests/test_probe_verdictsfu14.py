@@ -155,3 +155,27 @@ def test_compares_convergence_line_names_the_metrics_it_could_not_check(tmp_path
         md, _ = _summary(store, chosen, ["good"], {"sr4": []}, 0.05, 20, "l1", ())
     (line,) = [x for x in md.splitlines() if x.startswith("Convergence:")]
     assert "5 of 5 run(s) of good shown converged" in line and no_margin_text(["vif"]) in line, line
+
+
+def test_calibrates_rough_warning_advises_what_is_thin_seeds_or_test_images():
+    """Was: calibration.md's 'Rough' warning advised 'add seeds (`--seeds 0 1 2 3 4`) or test images' whatever was
+    thin: a store of 5 seeds on 6 test images (thin by its images alone) was told to run the seeds 0–4 it had — which
+    trains nothing and leaves the warning as it was. Now it names what is thin and advises that: the seeds where the
+    runs are few, the test images (a new test set: its runs train again) where the images are."""
+    from benchmark.calibrate import THIN_IMAGES, THIN_RUNS, calibrate, to_text
+    from benchmark.synthetic import synthetic_table
+
+    def rough(seeds: int, images: int) -> str:
+        t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",),
+                            seeds=tuple(range(seeds)), n_images=images, seed=2, seed_sd=0.2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            text = to_text(calibrate(t, n_nulls=10, splits=5, seed=2, max_runs=6))
+        (line,) = [x for x in text.splitlines() if x.startswith("> Rough")]
+        return line
+
+    few_images = rough(THIN_RUNS, THIN_IMAGES - 4)
+    assert "--seeds" not in few_images and f"fewer than {THIN_RUNS} runs" not in few_images, few_images
+    assert f"≥ {THIN_IMAGES} test images ({TRAIN_AGAIN})" in few_images, few_images
+    few_runs = rough(THIN_RUNS - 2, THIN_IMAGES)
+    assert f"--seeds {' '.join(map(str, range(THIN_RUNS)))}" in few_runs and "test images" not in few_runs, few_runs
