@@ -1736,7 +1736,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ci_clipped": "True where the CI was cut at the range the metric has by definition",
         "n_seeds": "the runs (seeds) the cell rests on", "n_images": "the test images the cell's mean is over",
         "rank": "the loss's rank in its (task, metric) column, 1 = best (empty for input)",
-        "best": "True for the best mean of its column",
+        "best": "True for the best mean of its column (every loss tied at it, as `rank` ties them)",
         "top_group": "bold: tested against some other loss and not significantly worse than any (Holm over the "
                      "column's pairs)",
         "p_best_adj": "the smallest Holm-adjusted p of a pair of the column this loss trails; empty when it "

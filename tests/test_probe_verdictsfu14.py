@@ -179,3 +179,30 @@ def test_calibrates_rough_warning_advises_what_is_thin_seeds_or_test_images():
     assert f"≥ {THIN_IMAGES} test images ({TRAIN_AGAIN})" in few_images, few_images
     few_runs = rough(THIN_RUNS - 2, THIN_IMAGES)
     assert f"--seeds {' '.join(map(str, range(THIN_RUNS)))}" in few_runs and "test images" not in few_runs, few_runs
+
+
+def test_losses_tied_for_the_best_mean_are_each_the_best_as_their_ranks_say():
+    """Was: a column's 'best' (leaderboard.csv: 'True for the best mean of its column') was the first of the losses
+    tied at the best mean (np.argmax), while the rank beside it ties them (1.5 each, to 12 significant digits): of two
+    losses with the very same scores — a loss copied under another name, two weight kinds of a loss that reads no
+    weights — one was the best and the other not, by the order of their labels. Now every loss tied at the best mean
+    is the best, as ranked."""
+    import pandas as pd
+
+    from benchmark.results import to_frame
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr",),
+                               seeds=tuple(range(5)), n_images=4, seed=1, seed_sd=0.1, budget_check=False))
+    t = to_frame([r for _, _, rs in runs for r in rs])
+    copy = t[t["loss"] == "good"].assign(loss="a_copy", run_id=lambda d: d["run_id"].astype(str) + "c")
+    metas = [m for _, m, _ in runs]
+    metas += [{**m, "run_id": m["run_id"] + "c", "config": {**m["config"], "loss": "a_copy"}}
+              for m in metas if m.get("config", {}).get("loss") == "good"]
+    table, checks = drop_budget_checks(pd.concat([t, copy], ignore_index=True))
+    c = compute(table, metas, checks=checks, n_boot=20).cells.set_index("label")
+    assert c.loc["good", "rank"] == c.loc["a_copy", "rank"] == 1.5, c[["mean", "rank"]]
+    assert bool(c.loc["good", "best"]) and bool(c.loc["a_copy", "best"]), c[["mean", "rank", "best"]]
+    assert not bool(c.loc["l1", "best"]), c[["mean", "rank", "best"]]
