@@ -289,6 +289,11 @@ SETTLE_POWER = 0.8
 SETTLE_BOUND = 0.7
 
 
+def no_margin_why(metric: str) -> str:
+    """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it."""
+    return f"no practical margin registered for {metric}: it can support a claim, never contradict it"
+
+
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to reproduce
     (or contradict) it *if its effect is as measured*, at the level its Holm family tests it at
@@ -310,6 +315,9 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     d_rep = p.effect + p.margin
     d_con = -(p.effect + p.practical) if math.isfinite(p.practical) else -math.inf
     if d_rep <= 0 and d_con <= 0:
+        if not math.isfinite(p.practical):  # not "within the practical margin inf" (tests/test_probe_verdictsfu14.py)
+            return (f"its effect {p.effect:+.3g} lies against the claim ({no_margin_why(p.metric)}): more seeds "
+                    "would not give a verdict on it")
         return (f"its effect {p.effect:+.3g} lies within the practical margin {p.practical:g} of no difference: "
                 "more seeds would not give a verdict on an effect this size")
     d, what = (d_rep, "reproduce") if d_rep > 0 else (d_con, "contradict")
@@ -540,7 +548,7 @@ class FindingResult:
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
                 why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
-                       f"no practical margin registered for {h.metric}: it can support a claim, never contradict it")
+                       no_margin_why(h.metric))
                 bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
                                f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
                                f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], {why}): no contradiction")
@@ -1227,8 +1235,7 @@ def judge(parts: list[Part], alpha: float) -> None:
                 f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
-                p.note = (p.note + "; " if p.note else "") + \
-                    f"no practical margin registered for {p.metric}: it can support the claim, never contradict it"
+                p.note = (p.note + "; " if p.note else "") + no_margin_why(p.metric)
 
 
 def pooled(parts: list[Part]) -> tuple[float, float, float] | None:

@@ -206,3 +206,28 @@ def test_losses_tied_for_the_best_mean_are_each_the_best_as_their_ranks_say():
     assert c.loc["good", "rank"] == c.loc["a_copy", "rank"] == 1.5, c[["mean", "rank"]]
     assert bool(c.loc["good", "best"]) and bool(c.loc["a_copy", "best"]), c[["mean", "rank", "best"]]
     assert not bool(c.loc["l1", "best"]), c[["mean", "rank", "best"]]
+
+
+def test_settling_a_part_without_a_margin_against_the_claim_names_no_infinite_margin():
+    """Was: an open part on a metric without a practical margin (vif, mad: perceptual metrics, so in delbracio2021,
+    liu2021 and ding2021's parts) whose effect lies against the claim was told 'its effect -0.0107 lies within the
+    practical margin inf of no difference' — an infinite margin, as if the effect were negligible. No number of seeds
+    settles it for another reason: without a margin a part can support a claim, never contradict it. Now it says
+    that, as the finding's line on a significant such part does."""
+    import numpy as np
+
+    from benchmark.findings import Part, seeds_to_settle
+    from benchmark.runstats import compare_runs
+
+    rng = np.random.default_rng(0)
+    d = -0.01 + rng.normal(0, 0.02, (5, 1)) + rng.normal(0, 0.01, (5, 6))
+    r = compare_runs(d, np.zeros_like(d))
+    p = Part("sr4", "vif", "A", "B", "at_least", r.effect, r.ci_low, r.ci_high, 0.0, r.p, r.p, 0.0, 6, 5, 5, False,
+             True, n_runs=5, se=r.se, practical=math.inf, se_images=r.se_images, settle_level=0.05,
+             residual=r.residual)
+    assert r.effect < 0, r.effect
+    text = seeds_to_settle(p)
+    assert "inf" not in text and "no practical margin registered for vif" in text, text
+    assert "never contradict it" in text and "more seeds would not" in text, text
+    with_margin = seeds_to_settle(Part(**{**p.__dict__, "metric": "psnr", "practical": 0.05}))
+    assert "within the practical margin 0.05 of no difference" in with_margin, with_margin
