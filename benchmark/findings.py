@@ -588,7 +588,13 @@ class FindingResult:
                 return "pooled effect: none (the tested parts' paired differences have no spread: SE 0)"
             return ("pooled effect: none (no tested part with a practical margin)" if tested
                     else "pooled effect: none (no part could be tested)")
-        return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]"
+        # a part on a metric without a margin (vif, mad) cannot be put in margins: said, not left out silently — the
+        # pooled figures read as every part's (tests/test_probe_verdictsfu14.py)
+        left = [p.metric for p in self.parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
+        out = (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
+               "(no practical margin registered)") if left else ""
+        return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]" + (
+            f"; not in it: {out}" if out else "")
 
     def effect_text(self) -> str:
         h = self.headline

@@ -231,3 +231,27 @@ def test_settling_a_part_without_a_margin_against_the_claim_names_no_infinite_ma
     assert "never contradict it" in text and "more seeds would not" in text, text
     with_margin = seeds_to_settle(Part(**{**p.__dict__, "metric": "psnr", "practical": 0.05}))
     assert "within the practical margin 0.05 of no difference" in with_margin, with_margin
+
+
+def test_the_pooled_effect_says_which_parts_it_leaves_out_for_want_of_a_margin(tmp_path, monkeypatch):
+    """Was: the pooled effect is in practical margins, so a part on a metric without one (vif, mad) is not in it —
+    silently: 'parts: 2/2 reproduced, 0 contradicted; pooled effect +19.01 margins [+13.18, +24.84]' read as the mean
+    of both parts where it was psnr's alone (the printed table, findings.md). Now it says which parts it leaves out,
+    and why; a finding whose parts all have a margin reads as before."""
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark.findings import check_store, to_markdown
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(zhao, "METRICS", ("psnr", "vif"))
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("psnr", "vif"),
+                        seeds=tuple(range(5)), n_images=4, seed=1, seed_sd=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_store(store, ["zhao2017_l1_vs_l2"], n_boot=20)
+        monkeypatch.setattr(zhao, "METRICS", ("psnr",))
+        (alone,) = check_store(store, ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert len(r.counted) == 2 and len(alone.counted) == 1
+    text = r.pooled_text()
+    assert text.startswith(alone.pooled_text()), (text, alone.pooled_text())  # psnr's alone: the same figures
+    assert "not in it: 1 part on vif (no practical margin registered)" in text, text
+    assert text in to_markdown([r]) and "not in it" not in alone.pooled_text(), alone.pooled_text()
