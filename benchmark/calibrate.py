@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import UserError
-from benchmark.runstats import MIN_RUNS, variance_components
+from benchmark.runstats import MIN_RUNS, more_images, variance_components
 
 log = logging.getLogger(__name__)
 
@@ -401,8 +401,8 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
         images = [n for s, n in shapes if s >= 2]
         if images:  # a loss has the seeds: its test set is what is too small
             raise UserError(f"calibration needs ≥ 2 test images scored in every run of a loss (the image and "
-                            f"image×run variance); the losses with ≥ 2 seeds have {max(images)} — score them on a "
-                            f"larger test set (--test-data)")
+                            f"image×run variance); the losses with ≥ 2 seeds have {max(images)} — use "
+                            f"{more_images(2)}")
         raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance); re-run with --seeds 0 1 ...")
     null_rows, power_rows, agree_rows = [], [], []
     for c in comps.to_dict("records"):
@@ -505,7 +505,7 @@ def _needs_text(r, comp=None, agree=None) -> str:
         return f"{r['effect']:.3g}: no spread (every run scores the same on every image: no test at any count)"
     if not math.isnan(r["far"]) and sds[-1] > 0:
         text = (f"{r['effect']:.3g}: not with runs alone (under {POWER:.0%} at {int(r['far'])} runs: the test images "
-                "limit it — more test images)")
+                f"limit it) — {more_images()}")
         if agree is None:
             return text
         losses, images = (int(comp.get(k, 0) or 0) for k in ("losses", "n_images")) if comp is not None else (0, 0)
@@ -563,13 +563,19 @@ def to_text(cal: Calibration) -> str:
              f"Target ≤ {_pct(target)}.", ""]
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
-    thin = cal.components[(cal.components["runs"] < THIN_RUNS) | (cal.components["n_images"] < THIN_IMAGES)] \
-        if "runs" in cal.components.columns else cal.components.iloc[:0]
-    if not thin.empty:
-        lines += [f"> Rough: the variance components of {len(thin)} of {len(cal.components)} (task, metric) cells "
-                  f"rest on fewer than {THIN_RUNS} runs per loss or {THIN_IMAGES} test images (marked ⚠): their "
-                  "false-verdict rates and runs needed are estimates from thin data — add seeds "
-                  "(`--seeds 0 1 2 3 4`) or test images before relying on them.", ""]
+    comps = cal.components
+    few_runs = comps["runs"] < THIN_RUNS if "runs" in comps.columns else pd.Series(False, index=comps.index)
+    few_images = comps["n_images"] < THIN_IMAGES if "runs" in comps.columns else few_runs
+    if (few_runs | few_images).any():
+        # what is thin, and the advice for it: the seeds where the runs are few, the test images where they are —
+        # 5 seeds on 6 images were told to run the seeds 0–4 they had (tests/test_probe_verdictsfu14.py)
+        what = [f"fewer than {n} {unit} ({int(k.sum())} cell{'s' if k.sum() != 1 else ''})" for n, unit, k in
+                ((THIN_RUNS, "runs per loss", few_runs), (THIN_IMAGES, "test images", few_images)) if k.any()]
+        fix = ([f"add seeds (`--seeds {' '.join(map(str, range(THIN_RUNS)))}`)"] if few_runs.any() else []) + (
+            [f"use {more_images(THIN_IMAGES)}"] if few_images.any() else [])
+        lines += [f"> Rough: the variance components of {int((few_runs | few_images).sum())} of {len(comps)} (task, "
+                  f"metric) cells rest on {' or '.join(what)} (marked ⚠): their false-verdict rates and runs needed "
+                  f"are estimates from thin data — {' and '.join(fix)} before relying on them.", ""]
     lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
               f"verdicts = {cal.null_rate:.1%} "
               f"({null_status(int(cal.nulls['false'].sum()), int(cal.nulls['n_nulls'].sum()), target)}).",

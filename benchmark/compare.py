@@ -49,7 +49,7 @@ from benchmark.export import (
     one_image_text,
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests
-from benchmark.runstats import MIN_RUNS, NO_SPREAD
+from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
@@ -674,6 +674,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         metric_unit,
         one_run_text,
         survivors_text,
+        unchecked_metrics_text,
         unequal_seeds_text,
     )
     from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, stale_lines
@@ -764,7 +765,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         n_img = one_image(st, task).get(task) or few_images(st, task).get(task)
         caveat = "" if not n_img else (
             "; its verdicts below on one test image only (over training runs on it, not over images)" if n_img < 2
-            else f"; its verdicts below on {n_img} test images only (approximate: add test images, ≥ {FEW_IMAGES})")
+            else f"; its verdicts below on {n_img} test images only (approximate: {more_images(FEW_IMAGES)})")
         for label in new_labels:
             shown = md_name(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
             mine = c[c["label"] == label].set_index("metric")
@@ -814,8 +815,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             if len(mine_tc):  # the leaderboard's `unconv.` column, said in words
                 ok, un = int(mine_tc["ok"].iloc[0]), int(mine_tc["unconverged"].iloc[0])
                 checked = st.budget_iterations
+                # a metric without a practical margin is in no arm's check: said, as the leaderboard's note says it
+                # (tests/test_probe_verdictsfu14.py)
+                unchecked = unchecked_metrics_text(st, task) if checked else ""
                 lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {shown} shown converged" + (
-                    f" (budget checks at {checked[1]} of {checked[0]} iterations)." if checked else
+                    f" (budget checks at {checked[1]} of {checked[0]} iterations" + (
+                        f"; {unchecked}" if unchecked else "") + ")." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
         base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"

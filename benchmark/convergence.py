@@ -398,6 +398,13 @@ def end_reversed(half, end, level: float = LEVEL) -> bool:
     return m / se > float(stdtrit(df, level))
 
 
+def no_margin_text(metrics) -> str:
+    """What the leaderboard's converged note and a findings part on such a metric say of ``metrics`` without a practical
+    margin (vif, mad): :func:`arm_budget` leaves them out of every arm's check, so "converged" does not cover them."""
+    return (f"{', '.join(metrics)} not checked for convergence (no practical margin registered: "
+            "benchmark.runstats.PRACTICAL_MARGINS)")
+
+
 def effect_change_note(half, end, margin: float, level: float = LEVEL) -> str:
     """The sentence a findings part gets for an effect that moved across 0 between ½ budget and the end
     (:func:`effect_moved` at the two-sided ``1 − level``), empty when it did not. It claims a sign change

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.runstats import more_images
 from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of, short_runs_who
 
 log = logging.getLogger(__name__)
@@ -451,7 +452,7 @@ def one_image_text(stats: Stats, task: str | None = None) -> str:
         return ""
     where = "" if task is not None else " in " + ", ".join(few)
     return (f"One test image{where}: its bold and {UP}/{DOWN} hold over training runs on that image only, not over "
-            "images (the image level of the uncertainty needs ≥ 2 test images); add test images (`--test-data`) "
+            f"images (the image level of the uncertainty needs ≥ 2 test images); use {more_images()} "
             "before generalising.")
 
 
@@ -475,7 +476,7 @@ def few_images_text(stats: Stats, task: str | None = None) -> str:
     where = "" if task is not None else " in " + ", ".join(f"{t} ({k})" for t, k in few.items())
     return (f"Few test images{where}: the image level of the uncertainty has (images − 1) degrees of freedom, "
             f"so its bold and {UP}/{DOWN} are approximate: where losses differ image by image they err more often "
-            f"than the stated α; read them as leads and add test images (`--test-data`, ≥ {FEW_IMAGES}).")
+            f"than the stated α; read them as leads and use {more_images(FEW_IMAGES)}.")
 
 
 def lost_status(diverged, failed, runs) -> str:
@@ -1042,6 +1043,19 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     return out
 
 
+def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
+    """What the leaderboard's converged note and compare's convergence line say of the scored metrics (``task``'s,
+    when given) without a practical margin — left out of every arm's budget check (vif, mad:
+    :func:`benchmark.convergence.no_margin_text`) — or "" when every one has a margin."""
+    from benchmark.convergence import no_margin_text
+    from benchmark.runstats import practical_margin
+
+    c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
+    scored = sorted(set(c["metric"].astype(str))) if not c.empty else []
+    unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
+    return no_margin_text(unchecked) if unchecked else ""
+
+
 def convergence_notes(stats: Stats) -> list[str]:
     """Runs not shown converged by their budget checks, per task and loss, and the agreement of the
     ranking at ½ budget with the final one (:mod:`benchmark.convergence`)."""
@@ -1070,13 +1084,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                 "± every metric's practical margin, 0.05 dB PSNR")
         # a metric without a margin is left out of every arm's check (convergence.arm_budget): "every metric" read
         # true of vif (a full-profile default) still gaining a unit of its scale (tests/test_probe_verdicts14.py)
-        from benchmark.runstats import practical_margin
-
-        scored = sorted(set(stats.cells["metric"].astype(str))) if not stats.cells.empty else []
-        unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
-        if unchecked:
-            rule += (f"; {', '.join(unchecked)} not checked: no practical margin registered "
-                     "(benchmark.runstats.PRACTICAL_MARGINS)")
+        if unchecked := unchecked_metrics_text(stats):
+            rule += f"; {unchecked}"
         if n_un:
             per = []
             from benchmark.convergence import arm_rows
@@ -1727,7 +1736,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ci_clipped": "True where the CI was cut at the range the metric has by definition",
         "n_seeds": "the runs (seeds) the cell rests on", "n_images": "the test images the cell's mean is over",
         "rank": "the loss's rank in its (task, metric) column, 1 = best (empty for input)",
-        "best": "True for the best mean of its column",
+        "best": "True for the best mean of its column (every loss tied at it, as `rank` ties them)",
         "top_group": "bold: tested against some other loss and not significantly worse than any (Holm over the "
                      "column's pairs)",
         "p_best_adj": "the smallest Holm-adjusted p of a pair of the column this loss trails; empty when it "

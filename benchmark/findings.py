@@ -67,6 +67,8 @@ from benchmark.runstats import (  # noqa: F401 (margins: API)
     NO_SPREAD,
     PRACTICAL_MARGINS,
     TOO_FEW,
+    TRAIN_AGAIN,
+    more_images,
     practical_margin,
     two_level_df,
 )
@@ -246,7 +248,8 @@ class Part:
 
 def _few_images_caveat(decided: list[Part]) -> str:
     """What a verdict sentence adds of the deciding parts checked on fewer than :data:`FEW_IMAGES` test images:
-    "" when none; `` on one test image only`` / `` on 3 test images only (approximate: add test images, ≥ 4)``
+    "" when none; `` on one test image only`` / `` on 3 test images only (approximate: ≥ 4 test images (a new
+    --test-data: its runs train again))`` (:func:`benchmark.runstats.more_images`)
     when every deciding part has that same count; otherwise each such part named with its count, grouped by count
     (``; sr4/psnr on one test image only; jpeg/psnr on 3 test images only (approximate: ...)``). Parts are named
     ``task/metric``, with ``A vs B on`` before it when the deciding parts compare more than one pair of arms."""
@@ -256,7 +259,7 @@ def _few_images_caveat(decided: list[Part]) -> str:
 
     def on(n: int) -> str:
         return ("on one test image only" if n < 2
-                else f"on {n} test images only (approximate: add test images, ≥ {FEW_IMAGES})")
+                else f"on {n} test images only (approximate: {more_images(FEW_IMAGES)})")
 
     counts = sorted({max(p.n_images, 1) for p in few})
     if len(few) == len(decided) and len(counts) == 1:
@@ -286,6 +289,11 @@ SETTLE_POWER = 0.8
 SETTLE_BOUND = 0.7
 
 
+def no_margin_why(metric: str) -> str:
+    """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it."""
+    return f"no practical margin registered for {metric}: it can support a claim, never contradict it"
+
+
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to reproduce
     (or contradict) it *if its effect is as measured*, at the level its Holm family tests it at
@@ -307,6 +315,9 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     d_rep = p.effect + p.margin
     d_con = -(p.effect + p.practical) if math.isfinite(p.practical) else -math.inf
     if d_rep <= 0 and d_con <= 0:
+        if not math.isfinite(p.practical):  # not "within the practical margin inf" (tests/test_probe_verdictsfu14.py)
+            return (f"its effect {p.effect:+.3g} lies against the claim ({no_margin_why(p.metric)}): more seeds "
+                    "would not give a verdict on it")
         return (f"its effect {p.effect:+.3g} lies within the practical margin {p.practical:g} of no difference: "
                 "more seeds would not give a verdict on an effect this size")
     d, what = (d_rep, "reproduce") if d_rep > 0 else (d_con, "contradict")
@@ -382,8 +393,8 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
         # larger test set is another run id (its pixels' fingerprint is in it): its runs train again, said so
         plans = [max(p.n_runs, MIN_RUNS)] + ([agree] if agree else [])
         k, m = next(((k, m) for k in plans if (m := images_for(k)) is not None), (None, None))
-        images = ("more test images may" if m is None else
-                  f"≈ {m} test images with {k} paired seeds per arm would (a new --test-data: its runs train again)")
+        images = (f"{more_images()} may" if m is None else
+                  f"≈ {m} test images with {k} paired seeds per arm would ({TRAIN_AGAIN})")
         seeds = (f"; if they agree (their level, on {n_img - 1} degree{'s' if n_img != 2 else ''} of freedom, may be "
                  f"chance), ≈ {agree} paired seeds per arm would" if agree is not None else "")
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
@@ -393,7 +404,7 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     if runs is None and power(endless) < SETTLE_POWER:
-        return (f"{many} paired seeds per arm ({p.n_runs} now), or more test images, would {what} it with "
+        return (f"{many} paired seeds per arm ({p.n_runs} now), or {more_images()}, would {what} it with "
                 f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
             f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
@@ -537,7 +548,7 @@ class FindingResult:
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
                 why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
-                       f"no practical margin registered for {h.metric}: it can support a claim, never contradict it")
+                       no_margin_why(h.metric))
                 bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
                                f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
                                f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], {why}): no contradiction")
@@ -577,7 +588,13 @@ class FindingResult:
                 return "pooled effect: none (the tested parts' paired differences have no spread: SE 0)"
             return ("pooled effect: none (no tested part with a practical margin)" if tested
                     else "pooled effect: none (no part could be tested)")
-        return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]"
+        # a part on a metric without a margin (vif, mad) cannot be put in margins: said, not left out silently — the
+        # pooled figures read as every part's (tests/test_probe_verdictsfu14.py)
+        left = [p.metric for p in self.parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
+        out = (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
+               "(no practical margin registered)") if left else ""
+        return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]" + (
+            f"; not in it: {out}" if out else "")
 
     def effect_text(self) -> str:
         h = self.headline
@@ -1117,6 +1134,13 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         if not lacking and status != TOO_FEW:  # too few or missing runs say first why nothing was tested
             status = UNSETTLED
         note = (note + "; " if note else "") + unsettled
+    if res.budget is not None and not unchecked and not math.isfinite(margin):
+        # the arms' budget checks leave out a metric without a margin (vif, mad): a part on one judged as settled
+        # when they converged on the others, its own gain from ½ budget never checked — said, as the leaderboard's
+        # converged note says it (tests/test_probe_verdictsfu14.py)
+        from benchmark.convergence import no_margin_text
+
+        note = (note + "; " if note else "") + no_margin_text([c.metric])
     if lacking:
         status = "missing runs"
         note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(
@@ -1217,8 +1241,7 @@ def judge(parts: list[Part], alpha: float) -> None:
                 f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
-                p.note = (p.note + "; " if p.note else "") + \
-                    f"no practical margin registered for {p.metric}: it can support the claim, never contradict it"
+                p.note = (p.note + "; " if p.note else "") + no_margin_why(p.metric)
 
 
 def pooled(parts: list[Part]) -> tuple[float, float, float] | None:

@@ -44,6 +44,18 @@ TOO_FEW = "too few runs"
 #: every paired difference identical and non-zero: SE 0, a degenerate test (not tested)
 NO_SPREAD = "no spread"
 
+#: what a larger test set costs, said wherever more test images are advised: a run's id covers its test source's
+#: pixel fingerprint (:attr:`benchmark.config.RunConfig.test_fingerprint`), so the runs there are cannot be scored on
+#: more images — a new ``--test-data`` trains every run again (adding seeds trains only the new ones)
+TRAIN_AGAIN = "a new --test-data: its runs train again"
+
+
+def more_images(at_least: int | None = None) -> str:
+    """How every verdict, plan and note advises more test images (findings' sentences and plans, compare's lines, the
+    leaderboard's image notes, calibrate's cells and errors): ``more test images (a new --test-data: its runs train
+    again)``, or ``≥ 4 test images (...)`` with ``at_least``."""
+    return f"{'more' if at_least is None else f'≥ {at_least}'} test images ({TRAIN_AGAIN})"
+
 
 @dataclass(frozen=True)
 class RunComparison:

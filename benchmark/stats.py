@@ -647,7 +647,9 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         rank = np.full(len(b.labels), np.nan)
         if restored:
             rank[restored] = pd.Series(_tie_key(-sign * means[restored])).rank(method="average").to_numpy()
-        best = restored[int(np.argmax(sign * means[restored]))] if restored else None
+        # every loss tied at the best mean (as ranked: to 12 significant digits), not the first of them by label
+        # (tests/test_probe_verdictsfu14.py)
+        best = {i for i in restored if rank[i] == np.nanmin(rank[restored])} if restored else set()
         flat = {i: [] for i in range(len(b.labels))}  # labels each one was not tested against: no spread (SE 0)
         # The top group: every pair of the block's losses is tested, Holm over those pairs, and a loss is
         # out only when it is significantly worse than some other loss. (Each loss against the observed
@@ -696,7 +698,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          "higher_is_better": b.higher, "mean": means[i], "ci_low": ci[i, 0], "ci_high": ci[i, 1],
                          "ci_clipped": bool(clipped[i]),
                          "n_seeds": int(n_seeds[i]), "n_images": int(n_imgs[i]), "rank": rank[i],
-                         "best": i == best,
+                         "best": i in best,
                          # tested against some loss and never shown worse than one (the best by mean included)
                          "top_group": bool(tested_with[i]) and not p_best_adj[i] < alpha,
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benchmark.export import FEW_IMAGES
 from benchmark.findings import check_all, to_html, to_markdown, to_text
+from benchmark.runstats import more_images
 from benchmark.synthetic import synthetic_table
 
 
@@ -42,7 +43,7 @@ def test_a_claim_mixing_few_image_and_many_image_parts_names_the_few_image_part_
         r = _zhao({"sr4": n, "jpeg": 6})
         assert r.verdict == "reproduced", r.verdict_text
         for head in _heads(r):
-            assert f"sr4/psnr on {n} test images only (approximate: add test images, ≥ {FEW_IMAGES})" in head, head
+            assert f"sr4/psnr on {n} test images only (approximate: {more_images(FEW_IMAGES)})" in head, head
             assert "jpeg/psnr on" not in head, head
 
 
