@@ -1993,10 +1993,11 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
     gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (the quick profile's 5 tasks) is
-    split by task into parts that each fit it, and a task whose panel alone is taller (60 losses) by its rows into
-    balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
-    part with its colourbar, the same row order and "part i of n" in its title; parts left by an earlier,
-    longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
+    split by task into as few balanced parts as fit it (sized on the figure as drawn; a part whose longer title
+    takes it past the page is drawn again with a panel row fewer), and a task whose panel alone is taller (60
+    losses) by its rows into balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and
+    ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
+    an earlier, longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
@@ -2006,32 +2007,39 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             remove_leaderboard(path)
             return None
         groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
+        figs = [fig]
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
             order = list(order) if order is not None else leaderboard_order(boards)
             order += sorted({lab for _, lab in (lost or {})} - set(order))  # as drawn: a lost loss's row last
-            # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole
-            # figure, with a margin for a part's longer title
-            fixed = height - fig.plb_rows * fig.plb_panel_height + 0.3
-            per = int((PAGE_IN - fixed) // fig.plb_panel_height)
+            # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole figure
+            fixed = height - fig.plb_rows * fig.plb_panel_height
+            most = int((PAGE_IN - fixed) // fig.plb_panel_height)
             tasks = sorted(boards)
-            if per >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows
-                per = math.ceil(fig.plb_rows / math.ceil(fig.plb_rows / per)) * fig.plb_columns
-                groups = [(tasks[i:i + per], None) for i in range(0, len(tasks), per)]
-            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts
+            rows, cols, row_h = fig.plb_rows, fig.plb_columns, fig.plb_row_height
+            fig.clear()
+            if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page holds
+                for per in range(most, 0, -1):
+                    n = math.ceil(rows / math.ceil(rows / per)) * cols
+                    groups = [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
+                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
+                                                     lost) for i, (g, _) in enumerate(groups)]
+                    # a part's title names its tasks, a line more than the whole figure's: then a panel row fewer
+                    if per == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
+                        break
+                    for f in figs:
+                        f.clear()
+            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts,
+                # with a margin for a part's longer title
                 losses = [lab for lab in order if lab != INPUT]
-                fit = max(1, int((PAGE_IN - fixed - 0.4) // fig.plb_row_height) - (INPUT in order))
+                fit = max(1, int((PAGE_IN - fixed - 0.7) // row_h) - (INPUT in order))
                 k = -(-len(losses) // fit)
                 size = -(-len(losses) // k)
-                cols = fig.plb_columns
                 groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
                           for j in range(0, len(losses), size)]
-        if len(groups) > 1:
-            fig.clear()
-        for i, (tasks, rows) in enumerate(groups):
-            if len(groups) > 1:
-                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
-                                               lost, rows)
+                figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
+                                                 lost, r) for i, (g, r) in enumerate(groups)]
+        for i, fig in enumerate(figs):
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
     remove_leaderboard(path, keep=written)

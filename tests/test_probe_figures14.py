@@ -1,0 +1,51 @@
+"""Probe of the published figures, tables and report (figures14): the quick profile's leaderboard parts as its real
+loss labels draw them, the files a report may replace, and figures and tables drawn from awkward synthetic stores."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _png_inches(path) -> tuple[float, float]:
+    from matplotlib.image import imread
+
+    h, w = imread(path).shape[:2]
+    return w / 200, h / 200  # every figure is written at 200 dpi
+
+
+def _quick_boards(labels: dict[str, str] | None = None):
+    """The quick profile's leaderboard boards (5 tasks × 10 rows × 7 metrics), its losses named as a report labels
+    them (``labels``: {loss: label})."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmark.config import DEFAULT_TASKS, PIXEL_LOSSES, QUICK_FEATURE_LOSSES, QUICK_METRICS
+    from benchmark.synthetic import HIGHER
+
+    losses = [(labels or {}).get(n, n) for n in ("input", *PIXEL_LOSSES, *QUICK_FEATURE_LOSSES)]
+    rng = np.random.default_rng(0)
+    return {t: pd.DataFrame({f"{m} {'↑' if HIGHER[m] else '↓'}": rng.uniform(0.1, 0.9, len(losses))
+                             for m in QUICK_METRICS}, index=losses) for t in DEFAULT_TASKS}
+
+
+#: the quick profile's feature losses as its report labels them (random backbones, lpips' linear layers)
+QUICK_LABELS = {"lpips": "lpips [alexnet:random+lpips:alex:v0.1]",
+                "lpips_squeeze": "lpips_squeeze [squeezenet1_1:random+lpips:squeeze:v0.1]",
+                "vgg": "vgg [vgg16:random]"}
+
+
+@pytest.mark.slow
+def test_the_quick_profiles_leaderboard_is_split_into_as_few_parts_as_fit_a_page(tmp_path):
+    """With its real labels (two wrap: every row 2 lines tall) the quick profile's leaderboard was split into 5 parts
+    of one task each, 5.4 in tall, where two tasks (8.9 in) fit the 9-in page: a guessed 0.3-in margin for a part's
+    longer title tipped them over. Parts are sized on the measured figure and a part drawn taller than the page is
+    drawn again with a panel row fewer: 3 parts (2 + 2 + 1), each within the page."""
+    from benchmark import figures as F
+
+    path = tmp_path / "leaderboard.png"
+    F.leaderboard_heatmap(_quick_boards(QUICK_LABELS), path)
+    parts = [path, *F.leaderboard_parts(path)]
+    sizes = [_png_inches(p) for p in parts]
+    assert len(parts) == 3, sizes
+    assert all(h <= F.PAGE_IN and w <= F.COL2 for w, h in sizes), sizes
+    assert sizes[0][1] > F.PAGE_IN - 0.5 and sizes[0] == sizes[1], sizes  # two tasks a part, as tall as each other
