@@ -1969,12 +1969,15 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 def leaderboard_parts(path: Path) -> list[Path]:
-    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, … (in
-    ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for)."""
+    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, ``leaderboard-3.png``, …
+    (in ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for), numbered on from 2
+    without a gap, as written: a user's own ``leaderboard-2026.png`` beside them is no part, never named nor
+    removed."""
     path = Path(path)
-    part = re.compile(rf"{re.escape(path.stem)}-([2-9]|[1-9][0-9]+)")  # as written: -2, -3, …; never -01, -2026-12-01
-    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if part.fullmatch(p.stem)),
-                  key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    parts = []
+    while (p := path.with_name(f"{path.stem}-{len(parts) + 2}{path.suffix}")).is_file():
+        parts.append(p)
+    return parts
 
 
 def remove_leaderboard(path: Path, keep=()) -> None:

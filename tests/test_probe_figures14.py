@@ -49,3 +49,21 @@ def test_the_quick_profiles_leaderboard_is_split_into_as_few_parts_as_fit_a_page
     assert len(parts) == 3, sizes
     assert all(h <= F.PAGE_IN and w <= F.COL2 for w, h in sizes), sizes
     assert sizes[0][1] > F.PAGE_IN - 0.5 and sizes[0] == sizes[1], sizes  # two tasks a part, as tall as each other
+
+
+def test_a_users_own_dated_copy_beside_the_leaderboard_is_no_part_of_it(tmp_path):
+    """``leaderboard_parts`` took any ``leaderboard-<number>``: a user's ``leaderboard-2026.png`` (a dated copy kept
+    beside the figure) was named a part on the run's last line and deleted, with its PDF, by the next report whose
+    leaderboard had fewer parts. Parts are numbered on from 2 without a gap, as written: only those are taken."""
+    from benchmark import figures as F
+    from benchmark.cli import leaderboard_line
+
+    path = tmp_path / "leaderboard.png"
+    mine = [tmp_path / "leaderboard-2026.png", tmp_path / "leaderboard-2026.pdf", tmp_path / "leaderboard-7.png"]
+    for p in [path, tmp_path / "leaderboard-2.png", tmp_path / "leaderboard-3.png", *mine]:
+        p.write_bytes(b"x")
+    assert F.leaderboard_parts(path) == [tmp_path / "leaderboard-2.png", tmp_path / "leaderboard-3.png"]
+    line = leaderboard_line({"markdown": tmp_path / "leaderboard.md", "heatmap": path})
+    assert "leaderboard-3.png (3 parts)" in line and "2026" not in line, line
+    F.remove_leaderboard(path, keep=[path])  # a report whose leaderboard is one figure now
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["leaderboard.png", *(p.name for p in mine)])
