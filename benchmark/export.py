@@ -2124,13 +2124,13 @@ def _coverage_html(lines: list[str]) -> str:
 def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None = None,
                 findings: str | None = None) -> str:
     """``report.html``: one page, no external resources. Tabs: *Overview* (notes, ranking + cost
-    table, Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one
-    tab per task (``report.html#<task>``: sortable leaderboard with the Markdown table's columns and
-    marks — seeds, CI, significance and circularity marks, ⚠, ``unconv.``, ``< input`` — per-metric
-    point plot; visual comparison grid when available), *Findings* (``findings``: the HTML of
-    :func:`benchmark.findings.to_html`, when given) and *Method* (the method docstrings, rendered by
-    :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the page title (default
-    :func:`page_title` of the tasks)."""
+    table, Friedman/CD, the leaderboard figure (``leaderboard.png``, every part), rank heatmap, CD diagram,
+    perception–distortion plane, training curves), one tab per task (``report.html#<task>``: sortable
+    leaderboard with the Markdown table's columns and marks — seeds, CI, significance and circularity
+    marks, ⚠, ``unconv.``, ``< input`` — per-metric point plot; visual comparison grid when available),
+    *Findings* (``findings``: the HTML of :func:`benchmark.findings.to_html`, when given) and *Method* (the
+    method docstrings, rendered by :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the
+    page title (default :func:`page_title` of the tasks)."""
     from benchmark.docmarkup import inline_html, to_html
 
     tasks = report_tasks(stats)
@@ -2155,7 +2155,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
                 + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(COST_COLUMNS)) + "</p>"
                 f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"
-                + figs("rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
+                + figs("leaderboard", "rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
     for t in tasks:
         sections.append(f'<section class="tab" id="{html.escape(ids[t])}"><h2>{html.escape(t)}</h2>'
                         f"{_task_table(stats, t)}" + figs(f"metrics_{t}", f"visual_{t}") + "</section>")

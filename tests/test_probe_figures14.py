@@ -67,3 +67,29 @@ def test_a_users_own_dated_copy_beside_the_leaderboard_is_no_part_of_it(tmp_path
     assert "leaderboard-3.png (3 parts)" in line and "2026" not in line, line
     F.remove_leaderboard(path, keep=[path])  # a report whose leaderboard is one figure now
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["leaderboard.png", *(p.name for p in mine)])
+
+
+@pytest.mark.slow
+def test_every_part_of_the_leaderboard_figure_is_linked_from_leaderboard_md_and_shown_in_report_html(
+        tmp_path, monkeypatch):
+    """leaderboard.md's Figures list and report.html showed every figure under figures/ but not the leaderboard figure
+    itself, nor its parts (the quick profile's is in 3): a reader of either never learnt that it existed. Both name
+    it now, every part, the HTML with each part's caption."""
+    import re
+
+    from benchmark import figures as F
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(F, "PAGE_IN", 4.0)  # two tasks of three losses, one a panel row: one task a part
+    store = write_store(tmp_path / "r", tasks=("denoise", "sr4"), offsets={"l1": 0.0, "l2": 0.5, "good": 1.0},
+                        seeds=(0,), metrics=("psnr", "ssim", "lpips"), n_images=3, budget_check=False)
+    write_report(store, formats=("png",), visual=False, n_boot=20)
+    parts = [store.root / "leaderboard.png", *F.leaderboard_parts(store.root / "leaderboard.png")]
+    assert len(parts) == 2
+    md = (store.root / "leaderboard.md").read_text()
+    assert "- leaderboard: [leaderboard.png](leaderboard.png), [leaderboard-2.png](leaderboard-2.png)" in md, md
+    page = (store.root / "report.html").read_text()
+    overview = page.split('id="overview"')[1].split("</section>")[0]
+    assert re.findall(r"<figcaption>(leaderboard[^<]*)</figcaption>", overview) == [
+        "leaderboard (part 1 of 2)", "leaderboard (part 2 of 2)"]
