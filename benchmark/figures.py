@@ -1442,12 +1442,30 @@ def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
     return groups
 
 
+#: the widths (characters) the CD diagram wraps its labels at, the first whose figure fits a page (:data:`PAGE_IN`)
+CD_WRAPS = (30, 38, 46)
+
+
 def draw_cd_diagram(stats: Stats, styles=None):
     """Critical-difference summary over (task, metric) blocks (see module docstring).
 
     Vertical positions are in inches (labels one row each, rows as tall as their wrapped lines),
     so labels never overlap however many losses there are; tick numbers are thinned to every
-    2nd/5th/… rank when the axis is too short for all of them."""
+    2nd/5th/… rank when the axis is too short for all of them. Labels are wrapped at 30 characters, or wider
+    (:data:`CD_WRAPS`) where that is what keeps the figure within a page: 60 losses of 40 characters took two lines
+    each, a 10.4-in figure, and take one (the rank axis narrower)."""
+    fig = None
+    for wrap in CD_WRAPS:
+        if fig is not None:
+            fig.clear()
+        fig = _draw_cd_diagram(stats, styles, wrap)
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
+            break
+    return fig
+
+
+def _draw_cd_diagram(stats: Stats, styles, wrap: int):
+    """:func:`draw_cd_diagram` with its labels wrapped at ``wrap`` characters."""
     plt = _Figures()
 
     f = stats.friedman
@@ -1476,9 +1494,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
     half = math.ceil(k / 2)
     texts = []
     # the rank stays whole, on the label's last line when it fits
-    for r, t in zip(ranks.to_numpy(), wrap_labels(ranks.index, 30)):
+    for r, t in zip(ranks.to_numpy(), wrap_labels(ranks.index, wrap)):
         last = t.split("\n")[-1]
-        texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= 32 else f"\n({r:.2f})"))
+        texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= wrap + 2 else f"\n({r:.2f})"))
     heights = [0.06 + 0.125 * _lines(t) for t in texts]
     gap = 0.18 + 0.07 * len(groups)
     ypos = [0.0] * k

@@ -93,3 +93,34 @@ def test_every_part_of_the_leaderboard_figure_is_linked_from_leaderboard_md_and_
     overview = page.split('id="overview"')[1].split("</section>")[0]
     assert re.findall(r"<figcaption>(leaderboard[^<]*)</figcaption>", overview) == [
         "leaderboard (part 1 of 2)", "leaderboard (part 2 of 2)"]
+
+
+def _long_field(n: int = 60, chars: int = 40, tasks=("denoise", "sr4")):
+    """Stats of ``n`` losses named with ``chars`` characters each (one seed, two metrics), and their run records."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    names = [(f"loss_{i}_" + "long_name_part_" * 4)[:chars] for i in range(n)]
+    kw = dict(tasks=tasks, seeds=(0,), offsets={nm: 0.01 * i for i, nm in enumerate(names)}, metrics=("psnr", "ssim"),
+              n_images=3)
+    metas = [m for _, m, _ in synthetic_runs(budget_check=False, **kw)]
+    return compute(synthetic_table(**kw), metas, n_boot=10), metas
+
+
+@pytest.mark.slow
+def test_the_cd_diagram_of_60_long_names_fits_a_page_without_clipped_or_overlapping_text():
+    """The CD diagram wrapped every label at 30 characters: 60 losses of 40 characters took two lines each, a
+    7.2 × 10.4-in figure, past a page's 9-in text height. Labels are wrapped wider where that keeps the figure within
+    the page (one line each here), the text still on the canvas and apart."""
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    stats, _ = _long_field()
+    with F.style():
+        fig = F.draw_cd_diagram(stats)
+        w, h = fig.get_size_inches()
+        assert h <= F.PAGE_IN and w <= F.COL2 + 0.01, (w, h)
+        assert not layout_problems(fig)
+        names = [t.get_text() for t in fig.axes[0].texts if "long_name" in t.get_text()]
+        assert len(names) == 60 and all("\n" not in t for t in names), names[:3]
