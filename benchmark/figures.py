@@ -571,8 +571,8 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 #: heatmap is split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
 PAGE_IN = 9.0
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "training_curves", "metrics_*",
-                   "visual_*")
+FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "pd_plane-2", "training_curves",
+                   "training_curves-2", "metrics_*", "visual_*")
 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
@@ -653,11 +653,18 @@ def prune_figures(directory: Path, keep) -> list[Path]:
 
 
 def _drawn(fig, base: Path, formats) -> list[Path]:
-    """:func:`save` a drawn figure; with nothing drawn (``None``), remove the figure's old files."""
+    """:func:`save` a drawn figure, its legend on a page of its own where the figure is taller than a page because of
+    it (:func:`legend_apart`: ``<base>-2``); with nothing drawn (``None``), remove the figure's old files."""
     if fig is None:
         remove_figure(base)
+        remove_figure(base.with_name(f"{base.name}-2"))
         return []
-    return save(fig, base, formats)
+    parts = legend_apart(fig)
+    out = [p for i, part in enumerate(parts) for p in save(part, base if i == 0 else base.with_name(
+        f"{base.name}-{i + 1}"), formats)]
+    if len(parts) == 1:
+        remove_figure(base.with_name(f"{base.name}-2"))  # a key an earlier report drew apart
+    return out
 
 
 def _arrow(higher: bool) -> str:
@@ -700,6 +707,48 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
+    fig.plb_legend = handles, text, ncol, title  # what :func:`legend_apart` draws again on a page of its own
+
+
+def legend_apart(fig) -> list:
+    """``[fig]``, or, where ``fig`` is taller than a page (:data:`PAGE_IN`) and its legend below the panels
+    (:func:`_legend`) is what makes it so, ``[fig, key]``: the figure with its legend's title (the caption) alone
+    under the panels, and the legend's entries (the key to its losses) in a figure of its own, each naming the other.
+    60 losses of 40 characters under a 5-task P–D plane made one 11.2-in figure, the training curves' 9.6 in."""
+    spec = getattr(fig, "plb_legend", None)
+    if spec is None or not fig.legends or fig.get_size_inches()[1] <= PAGE_IN:
+        return [fig]
+    handles, text, ncol, title = spec
+    w, h = fig.get_size_inches()
+    legend = fig.legends[-1]
+    legend_h = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    if h - legend_h > PAGE_IN - 0.5:  # the panels alone are too tall: no part of a page would hold them
+        return [fig]
+    head = fig.get_suptitle().split("\n")[0].rstrip(":;,. ") or "Figure"
+    legend.remove()
+    fig.legend([], [], loc="outside lower center", frameon=False, borderaxespad=0.2,
+               title=(f"{title}\n" if title else "") + "Key to the losses' markers and lines: part 2 of this figure")
+    with _first_guess_layout():
+        fig.draw_without_rendering()
+    caption_h = fig.legends[-1].get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    fig.set_size_inches(w, h - legend_h + caption_h)
+    fit_canvas(fig, min_axes=(1.5, 1.5))
+    # placed by hand, in inches (no layout engine places a figure legend under a title in a figure without axes)
+    key = _Figures().figure(figsize=(w, legend_h + 1.0))
+    heading = key.suptitle(wrap_title(f"{head} (part 2 of 2): key to the losses' markers and lines", w), va="top")
+    entries = key.legend(handles, text, loc="upper center", ncol=ncol, frameon=False, handletextpad=0.4,
+                         columnspacing=1.0, borderaxespad=0.0, borderpad=0.0)
+    with _first_guess_layout():
+        key.draw_without_rendering()
+    renderer = key.canvas.get_renderer()
+    title_h, entries_h = (a.get_window_extent(renderer).height / key.dpi for a in (heading, entries))
+    margin, gap = EDGE_IN + 0.05, 0.15
+    height = 2 * margin + title_h + gap + entries_h
+    key.set_size_inches(w, height)
+    heading.set_y(1 - margin / height)
+    entries.set_bbox_to_anchor((0.5, 1 - (margin + title_h + gap) / height), transform=key.transFigure)
+    fit_canvas(key)
+    return [fig, key]
 
 
 def _half(style: LossStyle) -> dict:

@@ -95,13 +95,13 @@ def test_every_part_of_the_leaderboard_figure_is_linked_from_leaderboard_md_and_
         "leaderboard (part 1 of 2)", "leaderboard (part 2 of 2)"]
 
 
-def _long_field(n: int = 60, chars: int = 40, tasks=("denoise", "sr4")):
-    """Stats of ``n`` losses named with ``chars`` characters each (one seed, two metrics), and their run records."""
+def _long_field(n: int = 60, chars: int = 40, tasks=("denoise", "sr4"), metrics=("psnr", "ssim")):
+    """Stats of ``n`` losses named with ``chars`` characters each (one seed), and their run records."""
     from benchmark.stats import compute
     from benchmark.synthetic import synthetic_runs, synthetic_table
 
     names = [(f"loss_{i}_" + "long_name_part_" * 4)[:chars] for i in range(n)]
-    kw = dict(tasks=tasks, seeds=(0,), offsets={nm: 0.01 * i for i, nm in enumerate(names)}, metrics=("psnr", "ssim"),
+    kw = dict(tasks=tasks, seeds=(0,), offsets={nm: 0.01 * i for i, nm in enumerate(names)}, metrics=metrics,
               n_images=3)
     metas = [m for _, m, _ in synthetic_runs(budget_check=False, **kw)]
     return compute(synthetic_table(**kw), metas, n_boot=10), metas
@@ -124,3 +124,34 @@ def test_the_cd_diagram_of_60_long_names_fits_a_page_without_clipped_or_overlapp
         assert not layout_problems(fig)
         names = [t.get_text() for t in fig.axes[0].texts if "long_name" in t.get_text()]
         assert len(names) == 60 and all("\n" not in t for t in names), names[:3]
+
+
+@pytest.mark.slow
+def test_a_legend_that_takes_a_figure_past_a_page_is_its_key_on_a_page_of_its_own(tmp_path):
+    """60 losses of 40 characters under a 5-task P–D plane made one 7.2 × 11.2-in figure and the training curves one
+    of 9.6 in: their legends alone were 5–6 in tall. Where the legend is what takes a figure past the page, it is
+    drawn as the figure's part 2 (``pd_plane-2.png``: the key, every loss), part 1 keeps its caption and says where
+    the key is; each part within the page, no text clipped or overlapping; a shorter report removes part 2."""
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    stats, metas = _long_field(tasks=("deblur", "demosaic", "denoise", "jpeg", "sr4"), metrics=("psnr", "lpips"))
+    with F.style():
+        for name, draw in (("pd_plane", lambda: F.draw_pd_plane(stats)),
+                           ("training_curves", lambda: F.draw_training_curves(metas))):
+            parts = F.legend_apart(draw())
+            assert len(parts) == 2, name
+            for fig in parts:
+                w, h = fig.get_size_inches()
+                assert h <= F.PAGE_IN and w <= F.COL2 + 0.01, (name, w, h)
+                assert not layout_problems(fig), name
+            key = [t.get_text() for t in parts[1].legends[0].get_texts()]
+            assert sum("long_name" in t for t in key) == 60, name
+            assert "part 2 of this figure" in parts[0].legends[0].get_title().get_text()
+            assert "(part 2 of 2)" in parts[1].get_suptitle()
+        paths = F.pd_plane(stats, tmp_path / "pd_plane", ("png",))
+        assert [p.name for p in paths] == ["pd_plane.png", "pd_plane-2.png"]
+        short, _ = _long_field(n=3, tasks=("denoise",), metrics=("psnr", "lpips"))
+        assert [p.name for p in F.pd_plane(short, tmp_path / "pd_plane", ("png",))] == ["pd_plane.png"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["pd_plane.png"]
