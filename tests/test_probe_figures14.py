@@ -155,3 +155,31 @@ def test_a_legend_that_takes_a_figure_past_a_page_is_its_key_on_a_page_of_its_ow
         short, _ = _long_field(n=3, tasks=("denoise",), metrics=("psnr", "lpips"))
         assert [p.name for p in F.pd_plane(short, tmp_path / "pd_plane", ("png",))] == ["pd_plane.png"]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["pd_plane.png"]
+
+
+@pytest.mark.slow
+def test_a_latex_table_of_60_long_names_is_split_into_tables_that_each_fit_a_page():
+    """leaderboard.tex set a task's 60 losses of 40 characters (each name two lines in its 15-em cell) in one
+    ``table`` float, and the overall ranking in another: 120-odd lines, 20 in of a 9-in page — a float cannot break,
+    LaTeX ran it off the page. Each is split into balanced tables of whole rows that fit a page, every task table
+    with the input row, the later ones captioned as continuations of the first; a short table stays one."""
+    import re
+
+    from benchmark import export as E
+
+    stats, _ = _long_field(tasks=("denoise",), metrics=("psnr",))
+    tex = E.latex(stats)
+    tables = tex.split(r"\begin{table}")[1:]
+    assert [re.search(r"\\label\{([^}]*)\}", t).group(1) for t in tables] == [
+        "tab:denoise", "tab:denoise-2", "tab:denoise-3", "tab:ranks", "tab:ranks-2", "tab:ranks-3"]
+    for t in tables:
+        caption = re.search(r"\\caption\{(.*)\}\n", t).group(1)
+        rows = t.split(r"\midrule")[-1].split(r"\bottomrule")[0].strip().splitlines()
+        lines = sum(2 if "parbox" in r else 1 for r in rows) + len(caption) // E.TEX_LINE + 1 + 4
+        assert lines <= E.TEX_PAGE_LINES, (lines, caption[:40])
+    names = [r for t in tables[:3] for r in re.findall(r"\\raggedright (\S+)", t)]
+    assert len(names) == len(set(names)) == 60  # every loss once
+    assert all("\ninput & " in t for t in tables[:3])
+    assert r"continued from Table~\ref{tab:ranks} (part 2 of 3)" in tables[4]
+    short, _ = _long_field(n=4, chars=8, tasks=("denoise",), metrics=("psnr",))
+    assert E.latex(short).count(r"\begin{table}") == 2
