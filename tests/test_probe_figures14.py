@@ -183,3 +183,22 @@ def test_a_latex_table_of_60_long_names_is_split_into_tables_that_each_fit_a_pag
     assert r"continued from Table~\ref{tab:ranks} (part 2 of 3)" in tables[4]
     short, _ = _long_field(n=4, chars=8, tasks=("denoise",), metrics=("psnr",))
     assert E.latex(short).count(r"\begin{table}") == 2
+
+
+@pytest.mark.slow
+def test_a_comparisons_markdown_shows_both_parts_of_a_pd_plane_whose_key_is_apart(tmp_path):
+    """``plbench compare`` against a field of 60 losses of 40 characters draws its P–D plane with the key apart
+    (:func:`benchmark.figures.legend_apart`: 7.2 × 9.1 in otherwise), but compare/<loss>.md showed the first file
+    only, whose caption sends the reader to a part 2 the page never showed. It shows every part."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    names = [(f"loss_{i}_" + "long_name_part_" * 4)[:40] for i in range(60)]
+    store = write_store(tmp_path / "s", offsets={"l1": 0.0, "l2": 0.5, **{n: 0.01 * i for i, n in enumerate(names)}},
+                        seeds=(0,), n_images=3, metrics=("psnr", "lpips"), budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("kind") != "input"]}
+    md, _ = _summary(store, chosen, ["l2"], {"denoise": []}, 0.05, 10, "l1", ("png",))
+    shown = [line for line in md.splitlines() if line.startswith("![perception–distortion")]
+    assert shown == ["![perception–distortion](l2_denoise_pd_plane.png)",
+                     "![perception–distortion, part 2: its key](l2_denoise_pd_plane-2.png)"], shown
+    assert (store.root / "compare" / "l2_denoise_pd_plane-2.png").is_file()
