@@ -2099,16 +2099,21 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
                         break
                     for f in figs:
                         f.clear()
-            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts,
-                # with a margin for a part's longer title
+            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts, as
+                # many as the page holds (a panel's 0.4 in besides its rows); a part drawn taller (its title a line
+                # longer) is drawn again with fewer rows
                 losses = [lab for lab in order if lab != INPUT]
-                fit = max(1, int((PAGE_IN - fixed - 0.7) // row_h) - (INPUT in order))
-                k = -(-len(losses) // fit)
-                size = -(-len(losses) // k)
-                groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
-                          for j in range(0, len(losses), size)]
-                figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
-                                                 lost, r) for i, (g, r) in enumerate(groups)]
+                fit = max(1, int((PAGE_IN - fixed - 0.4) // row_h) - (INPUT in order))
+                for k in range(-(-len(losses) // fit), len(losses) + 1):
+                    size = -(-len(losses) // k)
+                    groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
+                              for j in range(0, len(losses), size)]
+                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
+                                                     lost, r) for i, (g, r) in enumerate(groups)]
+                    if size == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
+                        break
+                    for f in figs:
+                        f.clear()
         for i, fig in enumerate(figs):
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)

@@ -202,3 +202,23 @@ def test_a_comparisons_markdown_shows_both_parts_of_a_pd_plane_whose_key_is_apar
     assert shown == ["![perception–distortion](l2_denoise_pd_plane.png)",
                      "![perception–distortion, part 2: its key](l2_denoise_pd_plane-2.png)"], shown
     assert (store.root / "compare" / "l2_denoise_pd_plane-2.png").is_file()
+
+
+@pytest.mark.slow
+def test_a_task_too_long_for_a_page_is_split_into_as_few_row_parts_as_fit(tmp_path):
+    """A task of 68 losses (one 15-in panel) was split into 3 parts of 6.7 in where 2 of 34 rows (8.8 in) fit the
+    9-in page: a guessed 0.3-in margin for a part's title again. Row parts are sized on the measured figure and a
+    part drawn taller than the page is drawn again with fewer rows."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmark import figures as F
+
+    rng = np.random.default_rng(0)
+    losses = ["input"] + [f"loss_{i}" for i in range(68)]
+    metrics = ["psnr ↑", "ssim ↑", "ms_ssim ↑", "vsi ↑", "fsim ↑", "gmsd ↓", "nlpd ↓"]
+    boards = {"denoise": pd.DataFrame({m: rng.uniform(0.1, 0.9, len(losses)) for m in metrics}, index=losses)}
+    path = tmp_path / "leaderboard.png"
+    F.leaderboard_heatmap(boards, path)
+    sizes = [_png_inches(p) for p in [path, *F.leaderboard_parts(path)]]
+    assert len(sizes) == 2 and all(h <= F.PAGE_IN for _, h in sizes), sizes
