@@ -6,6 +6,14 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """What the tests' calls import on first use (pandas and matplotlib through :mod:`benchmark.figures`, the CLI's
+    parser): once for the file, not in the first test's time."""
+    import benchmark.cli  # noqa: F401
+    import benchmark.figures  # noqa: F401
+
+
 def _png_inches(path) -> tuple[float, float]:
     from matplotlib.image import imread
 
