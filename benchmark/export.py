@@ -1573,6 +1573,11 @@ def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE)
     return groups or [[]]
 
 
+#: where a table float may go: at a page's top, or on a float page of its own, which is where LaTeX puts one taller than
+#: ``\\topfraction`` (0.7) of the text height; ``[t]`` alone held such a table (a part of :func:`tex_row_groups`,
+#: nearly a page) back to the end of the document, every later table behind it ("Too many unprocessed floats")
+TEX_PLACE = "[tp]"
+
 #: lines of ``\\small`` text a LaTeX table float may take: a 9-in text height (650 pt) at 11.5 pt a line, less the
 #: float's gaps; a taller ``table`` float cannot break and runs off the page
 TEX_PAGE_LINES = 54
@@ -1637,7 +1642,7 @@ def latex(stats: Stats) -> str:
         for part, (cols, some) in enumerate(groups, 1):
             if part > 1:
                 caption = rf"{_tex(task)}, continued from Table~\ref{{{key}}} (part {part} of {len(groups)})."
-            out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
+            out += [r"\begin{table}" + TEX_PLACE, r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
                     rf"\label{{{key}{'' if part == 1 else f'-{part}'}}}",
                     r"\begin{tabular}{lr" + "r" * len(cols) + "}", r"\toprule",
                     "Loss & Seeds" + "".join(" & " + _tex(metrics[j]) + metric_unit(metrics[j])
@@ -1676,7 +1681,7 @@ def latex(stats: Stats) -> str:
         for part, some in enumerate(parts, 1):
             if part > 1:
                 caption = rf"Mean rank, continued from Table~\ref{{tab:ranks}} (part {part} of {len(parts)})."
-            out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}",
+            out += [r"\begin{table}" + TEX_PLACE, r"\centering", r"\small", rf"\caption{{{caption}}}",
                     rf"\label{{tab:ranks{'' if part == 1 else f'-{part}'}}}",
                     # the headers on two lines and, with the `Common blocks` column, narrower gaps: on one line
                     # (``Excl.\ circular``, ``Common blocks``) the table ran 27 pt or more past article's 345 pt text

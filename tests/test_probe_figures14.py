@@ -9,9 +9,11 @@ import pytest
 @pytest.fixture(scope="module", autouse=True)
 def _imported():
     """What the tests' calls import on first use (pandas and matplotlib through :mod:`benchmark.figures`, the CLI's
-    parser): once for the file, not in the first test's time."""
+    parser, what :func:`benchmark.stats.compute` imports): once for the file, not in the first test's time."""
     import benchmark.cli  # noqa: F401
     import benchmark.figures  # noqa: F401
+
+    _long_field(n=2, chars=4)
 
 
 def _png_inches(path) -> tuple[float, float]:
@@ -230,3 +232,19 @@ def test_a_task_too_long_for_a_page_is_split_into_as_few_row_parts_as_fit(tmp_pa
     F.leaderboard_heatmap(boards, path)
     sizes = [_png_inches(p) for p in [path, *F.leaderboard_parts(path)]]
     assert len(sizes) == 2 and all(h <= F.PAGE_IN for _, h in sizes), sizes
+
+
+def test_a_latex_table_taller_than_the_top_fraction_of_a_page_may_take_a_float_page():
+    """leaderboard.tex placed every table ``[t]`` only: LaTeX puts a float at a page's top only where it takes at most
+    ``\\topfraction`` (0.7) of the text height, so a table of 16 losses of 40 characters (44 lines, 0.8 of a page),
+    and every part of a table split to fit a page (:func:`benchmark.export.tex_row_groups`), was held back to the end
+    of the document, every later table behind it (past 18 of them: "Too many unprocessed floats"). Each may take a
+    float page of its own (``[tp]``)."""
+    import re
+
+    from benchmark import export as E
+
+    stats, _ = _long_field(n=16, tasks=("denoise",), metrics=("psnr",))
+    tex = E.latex(stats)
+    places = re.findall(r"\\begin\{table\}(\[[a-z!]*\])?", tex)
+    assert len(places) == 2 and all("p" in p for p in places), places
