@@ -1004,25 +1004,49 @@ def _rank_ticks(k: int) -> list[int]:
     return ticks
 
 
+def _balanced(items: list, k: int, unit: int = 1) -> list[list]:
+    """``items`` in ``k`` consecutive parts as balanced as groups of ``unit`` (a panel row's panels) allow; fewer
+    where balancing leaves the last part empty."""
+    units = math.ceil(len(items) / unit)
+    size = math.ceil(units / max(1, k)) * unit
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def fitting_parts(split, tries, draw) -> list:
+    """The figures of the first split that fits a page: ``split(k)`` the parts for a try ``k`` of ``tries`` (fewest
+    parts first, from the count the measured whole figure suggests), ``draw(part, (i, n))`` one part's figure; a part
+    drawn taller than :data:`PAGE_IN` (its "part i of n" title a line longer than the whole figure's) and the try's
+    figures are dropped for the next try. The last try's figures where none fits."""
+    figs = []
+    for k in tries:
+        for f in figs:
+            f.clear()
+        parts = split(k)
+        figs = [draw(p, (i + 1, len(parts))) for i, p in enumerate(parts)]
+        if all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
+            break
+    return figs
+
+
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     """Write :func:`draw_rank_heatmap` and return its paths, PNG first. A figure taller than :data:`PAGE_IN` (60
-    losses) is split by rows into balanced parts that fit, ``base`` then ``<base>-2``, …, each on the whole
-    figure's rank scale; parts an earlier, longer report left behind go with :func:`prune_figures`."""
+    losses) is split by rows into as few balanced parts as fit (counted on the figure as drawn, :func:`fitting_parts`),
+    ``base`` then ``<base>-2``, …, each on the whole figure's rank scale; parts an earlier, longer report left behind
+    go with :func:`prune_figures`."""
     with style():
         fig = draw_rank_heatmap(stats, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
             return _drawn(fig, base, formats)
         order, row_h = fig.plb_labels, fig.plb_row_height
-        fixed = fig.get_size_inches()[1] - row_h * len(order) + 0.3  # title, column names; a part's longer title
+        fixed = fig.get_size_inches()[1] - row_h * len(order)  # title, column names, colourbar: as measured
         fig.clear()
-        k = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
-        size = math.ceil(len(order) / k)
-        parts = [order[i:i + size] for i in range(0, len(order), size)]
+        first = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
+        figs = fitting_parts(lambda k: _balanced(order, k), range(first, len(order) + 1),
+                             lambda labels, part: draw_rank_heatmap(stats, styles, labels, part))
         out = []
-        for i, labels in enumerate(parts):
-            fig = draw_rank_heatmap(stats, styles, labels, (i + 1, len(parts)))
+        for i, fig in enumerate(figs):
             out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
-        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
+        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(figs), PAGE_IN)
         return out
 
 
@@ -1441,34 +1465,34 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
 
 def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     """Write :func:`draw_metric_points` and return its paths, PNG first. A figure taller than :data:`PAGE_IN`
-    (many losses × many metrics) is split by rows of metric panels into parts that each fit it,
-    ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's loss order, its own
-    legend and "part i of n" in its title; where one panel row is taller than a page (60 losses), each panel
-    row's losses are split too, into balanced parts, each with the input row and the whole figure's x ranges.
+    (many losses × many metrics) is split by rows of metric panels into as few parts as fit it (counted on the figure
+    as drawn, :func:`fitting_parts`), ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's
+    loss order, its own legend and "part i of n" in its title; where one panel row is taller than a page (60
+    losses), each panel row's losses are split too, into balanced parts, each with the input row and the whole
+    figure's x ranges.
     The paths are part by part. Parts an earlier, longer report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_metric_points(stats, task, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
             return _drawn(fig, base, formats)
         metrics, cols, rows, panel = fig.plb_metrics, fig.plb_columns, fig.plb_rows, fig.plb_panel_height
-        fixed = fig.get_size_inches()[1] - rows * panel + 0.3  # title, legend; a margin for a part's title
+        fixed = fig.get_size_inches()[1] - rows * panel  # title, legend: as measured
         order, xlims = fig.plb_labels, fig.plb_xlims
         fig.clear()
         if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
-            n = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
-            per = math.ceil(rows / n) * cols
-            parts = [(metrics[i:i + per], None) for i in range(0, len(metrics), per)]
+            first = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
+            splits = (lambda n: [(g, None) for g in _balanced(metrics, n, cols)]), range(first, rows + 1)
         else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
             losses = [lab for lab in order if lab != INPUT]
             row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
             fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
-            k = math.ceil(len(losses) / fit)
-            size = math.ceil(len(losses) / k)
-            parts = [(metrics[i:i + cols], losses[j:j + size]) for i in range(0, len(metrics), cols)
-                     for j in range(0, len(losses), size)]
+            splits = (lambda k: [(metrics[i:i + cols], labels) for i in range(0, len(metrics), cols)
+                                 for labels in _balanced(losses, k)]), range(math.ceil(len(losses) / fit),
+                                                                             len(losses) + 1)
+        parts = fitting_parts(*splits, lambda p, part: draw_metric_points(stats, task, styles, p[0], part, p[1],
+                                                                          xlims))
         out = []
-        for i, (part, labels) in enumerate(parts):
-            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)), labels, xlims)
+        for i, fig in enumerate(parts):
             out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
         log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
         return out
