@@ -652,19 +652,18 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     return removed
 
 
-def _drawn(fig, base: Path, formats) -> list[Path]:
-    """:func:`save` a drawn figure, its legend on a page of its own where the figure is taller than a page because of
-    it (:func:`legend_apart`: ``<base>-2``); with nothing drawn (``None``), remove the figure's old files."""
-    if fig is None:
+def _drawn(fig, base: Path, formats, key: bool = False) -> list[Path]:
+    """:func:`save` a drawn figure; with nothing drawn (``None``), remove the figure's old files. ``key``: a figure
+    whose legend may take it past a page (the P–D plane, the training curves) has it drawn on a page of its own
+    (:func:`legend_apart`: ``<base>-2``), removed where this report draws none; no other figure's ``<base>-2`` (a
+    user's ``cd_diagram-2.png``) is touched."""
+    parts = [] if fig is None else legend_apart(fig) if key else [fig]
+    if not parts:
         remove_figure(base)
-        remove_figure(base.with_name(f"{base.name}-2"))
-        return []
-    parts = legend_apart(fig)
-    out = [p for i, part in enumerate(parts) for p in save(part, base if i == 0 else base.with_name(
-        f"{base.name}-{i + 1}"), formats)]
-    if len(parts) == 1:
+    if key and len(parts) < 2:
         remove_figure(base.with_name(f"{base.name}-2"))  # a key an earlier report drew apart
-    return out
+    return [p for i, part in enumerate(parts) for p in save(part, base if i == 0 else base.with_name(
+        f"{base.name}-{i + 1}"), formats)]
 
 
 def _arrow(higher: bool) -> str:
@@ -1335,7 +1334,7 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
              styles=None) -> list[Path]:
     with style():
         fig = draw_pd_plane(stats, highlight, styles)
-        return _drawn(fig, base, formats)
+        return _drawn(fig, base, formats, key=True)
 
 
 def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
@@ -1801,7 +1800,7 @@ def _count(n: pd.Series) -> str:
 def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     with style():
         fig = draw_training_curves(metas, styles)
-        return _drawn(fig, base, formats)
+        return _drawn(fig, base, formats, key=True)
 
 
 def _board_values(board) -> pd.DataFrame:

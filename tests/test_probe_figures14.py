@@ -265,3 +265,21 @@ def test_the_rank_heatmap_and_metric_points_are_split_into_as_few_parts_as_fit(t
         monkeypatch.setattr(F, "PAGE_IN", page)
         sizes = [_png_inches(p) for p in draw()]
         assert len(sizes) == 2 and all(h <= page for _, h in sizes), sizes
+
+
+def test_a_report_removes_only_the_key_part_it_wrote_not_a_users_dash_2_copy_of_another_figure(tmp_path):
+    """Drawing, or skipping, any figure removed ``<figure>-2`` beside it (:func:`benchmark.figures.legend_apart`'s
+    cleanup, in every figure's :func:`~benchmark.figures._drawn`): a user's own ``cd_diagram-2.png`` or
+    ``visual_sr4-2.pdf``, which no report writes, was deleted. Only the key a P–D plane or the training curves drew
+    apart (``training_curves-2``) is removed where a report no longer needs it."""
+    from types import SimpleNamespace
+
+    from benchmark import figures as F
+
+    mine = [tmp_path / "cd_diagram-2.png", tmp_path / "visual_sr4-2.pdf"]
+    for p in [*mine, tmp_path / "training_curves-2.png"]:
+        p.write_bytes(b"x")
+    assert F.cd_diagram(SimpleNamespace(friedman={}), tmp_path / "cd_diagram", ("png",)) == []
+    assert F.visual_grid(SimpleNamespace(metas_as_read=lambda: []), "sr4", tmp_path / "visual_sr4", ("png",)) == []
+    assert F.training_curves([], tmp_path / "training_curves", ("png",)) == []
+    assert sorted(tmp_path.iterdir()) == mine
