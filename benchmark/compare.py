@@ -827,7 +827,11 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))
         if p:
             figs[f"compare_pd_{task}"] = p[0]
-            lines += [f"![perception–distortion]({p[0].name})", ""]
+            # every part: a field of many long names has the plane's key apart (figures.legend_apart), which part 1
+            # sends the reader to
+            pngs = [q for q in p if q.suffix == ".png"]
+            lines += [f"![perception–distortion{', part 2: its key' if i else ''}]({q.name})"
+                      for i, q in enumerate(pngs)] + [""]
     if columns > 1:
         # each column holds α on its own: over many, a loss no different from the field shows some win or loss more
         # often than α (2 × α over 9 columns of null stores, tests/test_probe_verdicts13.py), as the leaderboard's

@@ -1591,12 +1591,47 @@ def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE)
     return groups or [[]]
 
 
+#: where a table float may go: at a page's top, or on a float page of its own, which is where LaTeX puts one taller than
+#: ``\\topfraction`` (0.7) of the text height; ``[t]`` alone held such a table (a part of :func:`tex_row_groups`,
+#: nearly a page) back to the end of the document, every later table behind it ("Too many unprocessed floats")
+TEX_PLACE = "[tp]"
+
+#: lines of ``\\small`` text a LaTeX table float may take: a 9-in text height (650 pt) at 11.5 pt a line, less the
+#: float's gaps; a taller ``table`` float cannot break and runs off the page
+TEX_PAGE_LINES = 54
+
+
+def _tex_name_lines(label, flag: str = "") -> int:
+    """How many lines a loss name takes in a LaTeX table: one longer than :data:`TEX_LABEL` characters wraps
+    (:func:`tex_label`), its breaks before the width, so a line holds a little less."""
+    n = len(str(label)) + (len(flag) and 4)
+    return 1 if n <= TEX_LABEL else math.ceil(n / (TEX_LABEL - 6))
+
+
+def tex_row_groups(rows: list, caption: str, lines=None, page: int = TEX_PAGE_LINES) -> list[list]:
+    """The rows of a LaTeX table in balanced consecutive groups, each with the ``input`` row (a task table's), whose
+    tables (caption, header and rules included) fit a page of ``page`` lines: one ``table`` float of 60 losses with
+    long names ran 20 in down a 9-in page, past its foot. One group where the whole table fits. ``lines``: a row's
+    lines (default: a task table's :class:`Row`, its name's, the input's rule under it counted)."""
+    lines = lines or (lambda r: _tex_name_lines(r.label, "x" * r.flagged) + (r.kind == "input"))
+    head = [r for r in rows if getattr(r, "kind", None) == "input"]
+    rest = [r for r in rows if getattr(r, "kind", None) != "input"]
+    room = max(1, page - math.ceil(len(caption) / TEX_LINE) - 4 - sum(map(lines, head)))
+    for k in range(1, len(rest) + 1):
+        size = math.ceil(len(rest) / k)
+        chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+        if all(sum(map(lines, c)) <= room for c in chunks):
+            return [head + c for c in chunks] if k > 1 else [rows]
+    return [rows]
+
+
 def latex(stats: Stats) -> str:
     """``leaderboard.tex``: the notes of the other exports, then one booktabs ``table`` per task
     (seeds, mean $\\pm$ CI half-width or mean [low, high]; bold = top group, only where something
     was tested; $^\\blacktriangle$/$^\\blacktriangledown$ vs baseline; $^\\dagger$ circular; (!) worse
     than the input; the task's caveats in the caption) — split into parts of as many metric columns
-    as fit the text width (:func:`tex_column_groups`), the later parts captioned as continuations —
+    as fit the text width (:func:`tex_column_groups`) and as many rows as fit a page (:func:`tex_row_groups`),
+    the later parts captioned as continuations —
     and one for the overall ranking (nothing bold: the mean ranks are descriptive). Needs
     ``booktabs`` and ``amssymb``."""
     higher = stats.higher()
@@ -1621,18 +1656,18 @@ def latex(stats: Stats) -> str:
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
                    + " ".join(tex_text(x) for x in ([short] if short else []) + task_caveats(stats, task)))
         key = f"tab:{_tex(task).replace(chr(92), '')}"
-        groups = tex_column_groups(metrics, rows)
-        for part, cols in enumerate(groups, 1):
+        groups = [(cols, some) for cols in tex_column_groups(metrics, rows) for some in tex_row_groups(rows, caption)]
+        for part, (cols, some) in enumerate(groups, 1):
             if part > 1:
                 caption = rf"{_tex(task)}, continued from Table~\ref{{{key}}} (part {part} of {len(groups)})."
-            out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
+            out += [r"\begin{table}" + TEX_PLACE, r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
                     rf"\label{{{key}{'' if part == 1 else f'-{part}'}}}",
                     r"\begin{tabular}{lr" + "r" * len(cols) + "}", r"\toprule",
                     "Loss & Seeds" + "".join(" & " + _tex(metrics[j]) + metric_unit(metrics[j])
                                              + (r" $\uparrow$" if higher.get(metrics[j], True) else r" $\downarrow$")
                                              for j in cols)
                     + r" \\", r"\midrule"]
-            for row in rows:
+            for row in some:
                 label = tex_label(row.label, WORSE_TEX if row.flagged else "")
                 out.append(" & ".join([label, _tex(row.seeds), *(_tex_cell(row.cells[j]) for j in cols)]) + r" \\")
                 if row.kind == "input":
@@ -1644,30 +1679,37 @@ def latex(stats: Stats) -> str:
         common = _common_column(stats)
         extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats), not_ranked_text(stats))
                  if x]
-        out += [r"\begin{table}[t]", r"\centering", r"\small",
-                r"\caption{Mean rank over the (task, metric) blocks most losses have (1 = best), its standard "
-                r"deviation, and the "
-                r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
-                r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
-                r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra) + "}",
-                # the headers on two lines and, with the `Common blocks` column, narrower gaps: on one line
-                # (``Excl.\ circular``, ``Common blocks``) the table ran 27 pt or more past article's 345 pt text
-                # width beside a 15 em name (:func:`tex_label`)
-                *([r"\setlength{\tabcolsep}{3.5pt}"] if common else []),
-                r"\begin{tabular}{lrrrrr" + "r" * common + "}", r"\toprule",
-                r"Loss & Mean & SD & Excl.\ & Blocks & " + (r"Common & " if common else "") + r"Runs \\",
-                r" & rank & & circular & & " + (r"blocks & " if common else "") + r"\\", r"\midrule"]
+        caption = (r"Mean rank over the (task, metric) blocks most losses have (1 = best), its standard "
+                   r"deviation, and the "
+                   r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
+                   r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
+                   r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra))
+        body = []  # (name, the row's LaTeX)
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             flag = "" if r.get("complete", True) else r"$^{*}$"
             vals = [_fmt(r[k], ".2f") for k in ("mean_rank", "sd_rank", "mean_rank_noncircular")]
-            out.append(" & ".join([tex_label(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
-                                   *([_tex(_fmt(r.get("mean_rank_common"), ".2f"))] if common else []),
-                                   _tex(_count(cost.get("runs")))]) + r" \\")
+            body.append((r["label"], " & ".join([tex_label(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
+                                                 *([_tex(_fmt(r.get("mean_rank_common"), ".2f"))] if common else []),
+                                                 _tex(_count(cost.get("runs")))]) + r" \\"))
         for loss in unranked:
-            out.append(rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: every run diverged or "
-                       f"failed}} & {_tex(_count(_cost(stats, loss).get('runs')))} \\\\")
-        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+            body.append((loss, rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: every run "
+                               f"diverged or failed}} & {_tex(_count(_cost(stats, loss).get('runs')))} \\\\"))
+        parts = tex_row_groups(body, caption, lines=lambda b: _tex_name_lines(b[0]))
+        for part, some in enumerate(parts, 1):
+            if part > 1:
+                caption = rf"Mean rank, continued from Table~\ref{{tab:ranks}} (part {part} of {len(parts)})."
+            out += [r"\begin{table}" + TEX_PLACE, r"\centering", r"\small", rf"\caption{{{caption}}}",
+                    rf"\label{{tab:ranks{'' if part == 1 else f'-{part}'}}}",
+                    # the headers on two lines and, with the `Common blocks` column, narrower gaps: on one line
+                    # (``Excl.\ circular``, ``Common blocks``) the table ran 27 pt or more past article's 345 pt text
+                    # width beside a 15 em name (:func:`tex_label`)
+                    *([r"\setlength{\tabcolsep}{3.5pt}"] if common else []),
+                    r"\begin{tabular}{lrrrrr" + "r" * common + "}", r"\toprule",
+                    r"Loss & Mean & SD & Excl.\ & Blocks & " + (r"Common & " if common else "") + r"Runs \\",
+                    r" & rank & & circular & & " + (r"blocks & " if common else "") + r"\\", r"\midrule"]
+            out += [line for _, line in some]
+            out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     odd = tex_unsupported("\n".join(out))
     if odd:  # say so where the reader of the .tex looks first, rather than let pdfLaTeX stop at line 40
         shown = ", ".join(odd[:12]) + (f" and {len(odd) - 12} more" if len(odd) > 12 else "")
@@ -2142,13 +2184,13 @@ def _coverage_html(lines: list[str]) -> str:
 def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None = None,
                 findings: str | None = None) -> str:
     """``report.html``: one page, no external resources. Tabs: *Overview* (notes, ranking + cost
-    table, Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one
-    tab per task (``report.html#<task>``: sortable leaderboard with the Markdown table's columns and
-    marks — seeds, CI, significance and circularity marks, ⚠, ``unconv.``, ``< input`` — per-metric
-    point plot; visual comparison grid when available), *Findings* (``findings``: the HTML of
-    :func:`benchmark.findings.to_html`, when given) and *Method* (the method docstrings, rendered by
-    :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the page title (default
-    :func:`page_title` of the tasks)."""
+    table, Friedman/CD, the leaderboard figure (``leaderboard.png``, every part), rank heatmap, CD diagram,
+    perception–distortion plane, training curves), one tab per task (``report.html#<task>``: sortable
+    leaderboard with the Markdown table's columns and marks — seeds, CI, significance and circularity
+    marks, ⚠, ``unconv.``, ``< input`` — per-metric point plot; visual comparison grid when available),
+    *Findings* (``findings``: the HTML of :func:`benchmark.findings.to_html`, when given) and *Method* (the
+    method docstrings, rendered by :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the
+    page title (default :func:`page_title` of the tasks)."""
     from benchmark.docmarkup import inline_html, to_html
 
     tasks = report_tasks(stats)
@@ -2173,7 +2215,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
                 + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(COST_COLUMNS)) + "</p>"
                 f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"
-                + figs("rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
+                + figs("leaderboard", "rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
     for t in tasks:
         sections.append(f'<section class="tab" id="{html.escape(ids[t])}"><h2>{html.escape(t)}</h2>'
                         f"{_task_table(stats, t)}" + figs(f"metrics_{t}", f"visual_{t}") + "</section>")

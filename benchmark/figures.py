@@ -571,8 +571,8 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 #: heatmap is split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
 PAGE_IN = 9.0
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "training_curves", "metrics_*",
-                   "visual_*")
+FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "pd_plane-2", "training_curves",
+                   "training_curves-2", "metrics_*", "visual_*")
 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
@@ -652,12 +652,18 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     return removed
 
 
-def _drawn(fig, base: Path, formats) -> list[Path]:
-    """:func:`save` a drawn figure; with nothing drawn (``None``), remove the figure's old files."""
-    if fig is None:
+def _drawn(fig, base: Path, formats, key: bool = False) -> list[Path]:
+    """:func:`save` a drawn figure; with nothing drawn (``None``), remove the figure's old files. ``key``: a figure
+    whose legend may take it past a page (the P–D plane, the training curves) has it drawn on a page of its own
+    (:func:`legend_apart`: ``<base>-2``), removed where this report draws none; no other figure's ``<base>-2`` (a
+    user's ``cd_diagram-2.png``) is touched."""
+    parts = [] if fig is None else legend_apart(fig) if key else [fig]
+    if not parts:
         remove_figure(base)
-        return []
-    return save(fig, base, formats)
+    if key and len(parts) < 2:
+        remove_figure(base.with_name(f"{base.name}-2"))  # a key an earlier report drew apart
+    return [p for i, part in enumerate(parts) for p in save(part, base if i == 0 else base.with_name(
+        f"{base.name}-{i + 1}"), formats)]
 
 
 def _arrow(higher: bool) -> str:
@@ -700,6 +706,48 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
+    fig.plb_legend = handles, text, ncol, title  # what :func:`legend_apart` draws again on a page of its own
+
+
+def legend_apart(fig) -> list:
+    """``[fig]``, or, where ``fig`` is taller than a page (:data:`PAGE_IN`) and its legend below the panels
+    (:func:`_legend`) is what makes it so, ``[fig, key]``: the figure with its legend's title (the caption) alone
+    under the panels, and the legend's entries (the key to its losses) in a figure of its own, each naming the other.
+    60 losses of 40 characters under a 5-task P–D plane made one 11.2-in figure, the training curves' 9.6 in."""
+    spec = getattr(fig, "plb_legend", None)
+    if spec is None or not fig.legends or fig.get_size_inches()[1] <= PAGE_IN:
+        return [fig]
+    handles, text, ncol, title = spec
+    w, h = fig.get_size_inches()
+    legend = fig.legends[-1]
+    legend_h = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    if h - legend_h > PAGE_IN - 0.5:  # the panels alone are too tall: no part of a page would hold them
+        return [fig]
+    head = fig.get_suptitle().split("\n")[0].rstrip(":;,. ") or "Figure"
+    legend.remove()
+    fig.legend([], [], loc="outside lower center", frameon=False, borderaxespad=0.2,
+               title=(f"{title}\n" if title else "") + "Key to the losses' markers and lines: part 2 of this figure")
+    with _first_guess_layout():
+        fig.draw_without_rendering()
+    caption_h = fig.legends[-1].get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    fig.set_size_inches(w, h - legend_h + caption_h)
+    fit_canvas(fig, min_axes=(1.5, 1.5))
+    # placed by hand, in inches (no layout engine places a figure legend under a title in a figure without axes)
+    key = _Figures().figure(figsize=(w, legend_h + 1.0))
+    heading = key.suptitle(wrap_title(f"{head} (part 2 of 2): key to the losses' markers and lines", w), va="top")
+    entries = key.legend(handles, text, loc="upper center", ncol=ncol, frameon=False, handletextpad=0.4,
+                         columnspacing=1.0, borderaxespad=0.0, borderpad=0.0)
+    with _first_guess_layout():
+        key.draw_without_rendering()
+    renderer = key.canvas.get_renderer()
+    title_h, entries_h = (a.get_window_extent(renderer).height / key.dpi for a in (heading, entries))
+    margin, gap = EDGE_IN + 0.05, 0.15
+    height = 2 * margin + title_h + gap + entries_h
+    key.set_size_inches(w, height)
+    heading.set_y(1 - margin / height)
+    entries.set_bbox_to_anchor((0.5, 1 - (margin + title_h + gap) / height), transform=key.transFigure)
+    fit_canvas(key)
+    return [fig, key]
 
 
 def _half(style: LossStyle) -> dict:
@@ -955,25 +1003,49 @@ def _rank_ticks(k: int) -> list[int]:
     return ticks
 
 
+def _balanced(items: list, k: int, unit: int = 1) -> list[list]:
+    """``items`` in ``k`` consecutive parts as balanced as groups of ``unit`` (a panel row's panels) allow; fewer
+    where balancing leaves the last part empty."""
+    units = math.ceil(len(items) / unit)
+    size = math.ceil(units / max(1, k)) * unit
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def fitting_parts(split, tries, draw) -> list:
+    """The figures of the first split that fits a page: ``split(k)`` the parts for a try ``k`` of ``tries`` (fewest
+    parts first, from the count the measured whole figure suggests), ``draw(part, (i, n))`` one part's figure; a part
+    drawn taller than :data:`PAGE_IN` (its "part i of n" title a line longer than the whole figure's) and the try's
+    figures are dropped for the next try. The last try's figures where none fits."""
+    figs = []
+    for k in tries:
+        for f in figs:
+            f.clear()
+        parts = split(k)
+        figs = [draw(p, (i + 1, len(parts))) for i, p in enumerate(parts)]
+        if all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
+            break
+    return figs
+
+
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     """Write :func:`draw_rank_heatmap` and return its paths, PNG first. A figure taller than :data:`PAGE_IN` (60
-    losses) is split by rows into balanced parts that fit, ``base`` then ``<base>-2``, …, each on the whole
-    figure's rank scale; parts an earlier, longer report left behind go with :func:`prune_figures`."""
+    losses) is split by rows into as few balanced parts as fit (counted on the figure as drawn, :func:`fitting_parts`),
+    ``base`` then ``<base>-2``, …, each on the whole figure's rank scale; parts an earlier, longer report left behind
+    go with :func:`prune_figures`."""
     with style():
         fig = draw_rank_heatmap(stats, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
             return _drawn(fig, base, formats)
         order, row_h = fig.plb_labels, fig.plb_row_height
-        fixed = fig.get_size_inches()[1] - row_h * len(order) + 0.3  # title, column names; a part's longer title
+        fixed = fig.get_size_inches()[1] - row_h * len(order)  # title, column names, colourbar: as measured
         fig.clear()
-        k = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
-        size = math.ceil(len(order) / k)
-        parts = [order[i:i + size] for i in range(0, len(order), size)]
+        first = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
+        figs = fitting_parts(lambda k: _balanced(order, k), range(first, len(order) + 1),
+                             lambda labels, part: draw_rank_heatmap(stats, styles, labels, part))
         out = []
-        for i, labels in enumerate(parts):
-            fig = draw_rank_heatmap(stats, styles, labels, (i + 1, len(parts)))
+        for i, fig in enumerate(figs):
             out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
-        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
+        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(figs), PAGE_IN)
         return out
 
 
@@ -1262,7 +1334,7 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
              styles=None) -> list[Path]:
     with style():
         fig = draw_pd_plane(stats, highlight, styles)
-        return _drawn(fig, base, formats)
+        return _drawn(fig, base, formats, key=True)
 
 
 def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
@@ -1392,34 +1464,34 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
 
 def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     """Write :func:`draw_metric_points` and return its paths, PNG first. A figure taller than :data:`PAGE_IN`
-    (many losses × many metrics) is split by rows of metric panels into parts that each fit it,
-    ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's loss order, its own
-    legend and "part i of n" in its title; where one panel row is taller than a page (60 losses), each panel
-    row's losses are split too, into balanced parts, each with the input row and the whole figure's x ranges.
+    (many losses × many metrics) is split by rows of metric panels into as few parts as fit it (counted on the figure
+    as drawn, :func:`fitting_parts`), ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's
+    loss order, its own legend and "part i of n" in its title; where one panel row is taller than a page (60
+    losses), each panel row's losses are split too, into balanced parts, each with the input row and the whole
+    figure's x ranges.
     The paths are part by part. Parts an earlier, longer report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_metric_points(stats, task, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
             return _drawn(fig, base, formats)
         metrics, cols, rows, panel = fig.plb_metrics, fig.plb_columns, fig.plb_rows, fig.plb_panel_height
-        fixed = fig.get_size_inches()[1] - rows * panel + 0.3  # title, legend; a margin for a part's title
+        fixed = fig.get_size_inches()[1] - rows * panel  # title, legend: as measured
         order, xlims = fig.plb_labels, fig.plb_xlims
         fig.clear()
         if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
-            n = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
-            per = math.ceil(rows / n) * cols
-            parts = [(metrics[i:i + per], None) for i in range(0, len(metrics), per)]
+            first = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
+            splits = (lambda n: [(g, None) for g in _balanced(metrics, n, cols)]), range(first, rows + 1)
         else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
             losses = [lab for lab in order if lab != INPUT]
             row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
             fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
-            k = math.ceil(len(losses) / fit)
-            size = math.ceil(len(losses) / k)
-            parts = [(metrics[i:i + cols], losses[j:j + size]) for i in range(0, len(metrics), cols)
-                     for j in range(0, len(losses), size)]
+            splits = (lambda k: [(metrics[i:i + cols], labels) for i in range(0, len(metrics), cols)
+                                 for labels in _balanced(losses, k)]), range(math.ceil(len(losses) / fit),
+                                                                             len(losses) + 1)
+        parts = fitting_parts(*splits, lambda p, part: draw_metric_points(stats, task, styles, p[0], part, p[1],
+                                                                          xlims))
         out = []
-        for i, (part, labels) in enumerate(parts):
-            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)), labels, xlims)
+        for i, fig in enumerate(parts):
             out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
         log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
         return out
@@ -1442,12 +1514,30 @@ def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
     return groups
 
 
+#: the widths (characters) the CD diagram wraps its labels at, the first whose figure fits a page (:data:`PAGE_IN`)
+CD_WRAPS = (30, 38, 46)
+
+
 def draw_cd_diagram(stats: Stats, styles=None):
     """Critical-difference summary over (task, metric) blocks (see module docstring).
 
     Vertical positions are in inches (labels one row each, rows as tall as their wrapped lines),
     so labels never overlap however many losses there are; tick numbers are thinned to every
-    2nd/5th/… rank when the axis is too short for all of them."""
+    2nd/5th/… rank when the axis is too short for all of them. Labels are wrapped at 30 characters, or wider
+    (:data:`CD_WRAPS`) where that is what keeps the figure within a page: 60 losses of 40 characters took two lines
+    each, a 10.4-in figure, and take one (the rank axis narrower)."""
+    fig = None
+    for wrap in CD_WRAPS:
+        if fig is not None:
+            fig.clear()
+        fig = _draw_cd_diagram(stats, styles, wrap)
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
+            break
+    return fig
+
+
+def _draw_cd_diagram(stats: Stats, styles, wrap: int):
+    """:func:`draw_cd_diagram` with its labels wrapped at ``wrap`` characters."""
     plt = _Figures()
 
     f = stats.friedman
@@ -1476,9 +1566,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
     half = math.ceil(k / 2)
     texts = []
     # the rank stays whole, on the label's last line when it fits
-    for r, t in zip(ranks.to_numpy(), wrap_labels(ranks.index, 30)):
+    for r, t in zip(ranks.to_numpy(), wrap_labels(ranks.index, wrap)):
         last = t.split("\n")[-1]
-        texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= 32 else f"\n({r:.2f})"))
+        texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= wrap + 2 else f"\n({r:.2f})"))
     heights = [0.06 + 0.125 * _lines(t) for t in texts]
     gap = 0.18 + 0.07 * len(groups)
     ypos = [0.0] * k
@@ -1710,7 +1800,7 @@ def _count(n: pd.Series) -> str:
 def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     with style():
         fig = draw_training_curves(metas, styles)
-        return _drawn(fig, base, formats)
+        return _drawn(fig, base, formats, key=True)
 
 
 def _board_values(board) -> pd.DataFrame:
@@ -1969,12 +2059,15 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 def leaderboard_parts(path: Path) -> list[Path]:
-    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, … (in
-    ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for)."""
+    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, ``leaderboard-3.png``, …
+    (in ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for), numbered on from 2
+    without a gap, as written: a user's own ``leaderboard-2026.png`` beside them is no part, never named nor
+    removed."""
     path = Path(path)
-    part = re.compile(rf"{re.escape(path.stem)}-([2-9]|[1-9][0-9]+)")  # as written: -2, -3, …; never -01, -2026-12-01
-    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if part.fullmatch(p.stem)),
-                  key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    parts = []
+    while (p := path.with_name(f"{path.stem}-{len(parts) + 2}{path.suffix}")).is_file():
+        parts.append(p)
+    return parts
 
 
 def remove_leaderboard(path: Path, keep=()) -> None:
@@ -1993,10 +2086,11 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
     gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (the quick profile's 5 tasks) is
-    split by task into parts that each fit it, and a task whose panel alone is taller (60 losses) by its rows into
-    balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
-    part with its colourbar, the same row order and "part i of n" in its title; parts left by an earlier,
-    longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
+    split by task into as few balanced parts as fit it (sized on the figure as drawn; a part whose longer title
+    takes it past the page is drawn again with a panel row fewer), and a task whose panel alone is taller (60
+    losses) by its rows into balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and
+    ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
+    an earlier, longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
@@ -2006,32 +2100,44 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             remove_leaderboard(path)
             return None
         groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
+        figs = [fig]
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
             order = list(order) if order is not None else leaderboard_order(boards)
             order += sorted({lab for _, lab in (lost or {})} - set(order))  # as drawn: a lost loss's row last
-            # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole
-            # figure, with a margin for a part's longer title
-            fixed = height - fig.plb_rows * fig.plb_panel_height + 0.3
-            per = int((PAGE_IN - fixed) // fig.plb_panel_height)
+            # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole figure
+            fixed = height - fig.plb_rows * fig.plb_panel_height
+            most = int((PAGE_IN - fixed) // fig.plb_panel_height)
             tasks = sorted(boards)
-            if per >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows
-                per = math.ceil(fig.plb_rows / math.ceil(fig.plb_rows / per)) * fig.plb_columns
-                groups = [(tasks[i:i + per], None) for i in range(0, len(tasks), per)]
-            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts
-                losses = [lab for lab in order if lab != INPUT]
-                fit = max(1, int((PAGE_IN - fixed - 0.4) // fig.plb_row_height) - (INPUT in order))
-                k = -(-len(losses) // fit)
-                size = -(-len(losses) // k)
-                cols = fig.plb_columns
-                groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
-                          for j in range(0, len(losses), size)]
-        if len(groups) > 1:
+            rows, cols, row_h = fig.plb_rows, fig.plb_columns, fig.plb_row_height
             fig.clear()
-        for i, (tasks, rows) in enumerate(groups):
-            if len(groups) > 1:
-                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
-                                               lost, rows)
+            if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page holds
+                for per in range(most, 0, -1):
+                    n = math.ceil(rows / math.ceil(rows / per)) * cols
+                    groups = [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
+                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
+                                                     lost) for i, (g, _) in enumerate(groups)]
+                    # a part's title names its tasks, a line more than the whole figure's: then a panel row fewer
+                    if per == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
+                        break
+                    for f in figs:
+                        f.clear()
+            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts, as
+                # many as the page holds (a panel's 0.4 in besides its rows); a part drawn taller (its title a line
+                # longer) is drawn again with fewer rows
+                losses = [lab for lab in order if lab != INPUT]
+                fit = max(1, int((PAGE_IN - fixed - 0.4) // row_h) - (INPUT in order))
+                for k in range(-(-len(losses) // fit), len(losses) + 1):
+                    size = -(-len(losses) // k)
+                    groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
+                              for j in range(0, len(losses), size)]
+                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
+                                                     lost, r) for i, (g, r) in enumerate(groups)]
+                    if size == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
+                        break
+                    for f in figs:
+                        f.clear()
+        for i, fig in enumerate(figs):
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
     remove_leaderboard(path, keep=written)

@@ -527,7 +527,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         log.info("report: %d of %d rows (one setting: %s)", len(table), len(full), chosen.description)
     out["csv"] = csv
     out.update(export.write_csvs(stats, root))
-    from benchmark.figures import style
+    from benchmark.figures import leaderboard_parts, style
 
     with style():  # one style for every figure: characters no font has are named once, not per figure
         png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks, stats,  # compute's blocks, decimals
@@ -540,8 +540,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     for name, paths in figs.items():
         out[f"fig_{name}"] = paths[0]
     t_figs = time.perf_counter()
+    # the leaderboard figure, every part, first among the figures leaderboard.md links and report.html shows
+    shown = ({"leaderboard": [png, *leaderboard_parts(png)]} if png else {}) | figs
     md = root / "leaderboard.md"
-    atomic_write_bytes(md, (export.markdown(stats, figs, root) + export.by_dataset_markdown(table, stats)).encode())
+    atomic_write_bytes(md, (export.markdown(stats, shown, root) + export.by_dataset_markdown(table, stats)).encode())
     out["markdown"] = md
     tex = root / "leaderboard.tex"
     atomic_write_bytes(tex, export.latex(stats).encode())
@@ -563,7 +565,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         setting = chosen.settings[0] if chosen.settings else {}
         title = export.page_title(setting, grid_profile(root, setting),
                                   sorted(stats.cells["task"].unique()) if not stats.cells.empty else ())
-        atomic_write_bytes(page, export.html_report(stats, figs, title=title,
+        atomic_write_bytes(page, export.html_report(stats, shown, title=title,
                                                     findings=findings_mod.to_html(checked) if checked else None
                                                     ).encode())
         out["html"] = page
