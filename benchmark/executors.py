@@ -575,10 +575,12 @@ def _host() -> str:
 
 
 def _raise_failures(results: list[dict], where: str) -> None:
-    """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError."""
+    """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError. Of several workers'
+    errors the one :func:`_precedence` ranks first decides the grid's line and exit code (a full disk in one worker is
+    exit code 3 whatever another failed with first); each other error is said in a line of its own."""
     if any(r.get("interrupted") for r in results):
         raise KeyboardInterrupt
-    errors = [r for r in results if "error" in r]
+    errors = sorted((r for r in results if "error" in r), key=_precedence)  # stable: the first worker's among equals
     if not errors:
         return
     first = errors[0]
@@ -590,6 +592,17 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+
+
+def _precedence(result: dict) -> int:
+    """Which of several workers' errors decides the grid's exit code (lowest first): a full disk (3: free space and
+    run the same command), then bad input (2: fix it), then an internal error (1) — as one process would end on the
+    disk that every later write meets, and a bug's line would send the user to a fix the disk does not need."""
+    from benchmark.results import DiskFull
+
+    if not result.get("user"):
+        return 2
+    return 0 if int(result.get("exit_code", UserError.exit_code)) == DiskFull.exit_code else 1
 
 
 def _others(first: dict, rest: list[dict], where: str) -> str:
