@@ -376,7 +376,8 @@ def _stalled_exit() -> int:
 def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
-    started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code."""
+    started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code; for a
+    worker ended by a hang (exit 75), what its last hang recorded (:func:`_hang_said`)."""
     if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
         return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
                          "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
@@ -390,7 +391,9 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
                                         if -exitcode == signal.SIGKILL else "")
     elif exitcode == _stalled_exit():  # _run_processes starts one in its place once per run of its unit, no more
         how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
-               "often as it has runs: not started again")
+               "often as it has runs: not started again") if not said else (
+            f"was ended with a hang in C code (exit code {exitcode}; the last: {said}), as often as it has runs: not "
+            "started again")
     else:
         how = f"exited with code {exitcode} without reporting" + (f": {said}" if said else "")
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
@@ -592,6 +595,20 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+
+
+def _hang_said(unit: WorkUnit, since: float) -> str:
+    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
+    a re-score or the degraded inputs' scoring marked (:func:`benchmark.runner.hang_recorded`) — the driver's line
+    said 'recorded as failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+    try:
+        from benchmark.results import ResultsStore
+        from benchmark.runner import hang_recorded
+
+        said = hang_recorded(ResultsStore(unit.store_root), [*unit.configs, *unit.steal], since)
+    except Exception:  # noqa: BLE001 - the store unreadable here: the worker in its place is what matters
+        said = None
+    return said or "no record of the hang found: the worker's log above says where it hung"
 
 
 def _precedence(result: dict) -> int:
@@ -813,6 +830,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         return p, recv
 
     try:
+        begun = [time.time()] * len(units)  # each worker's start: what a hang that ends it records is newer
         for unit, env in zip(units, envs):
             procs.append(start(unit, env))
         results: dict[int, dict] = {}
@@ -828,15 +846,17 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     # a run that hung in C code ended its process (its failure recorded, stall_watch): the rest of
                     # the worker's runs go to a worker in its place, which leaves that run failed (at most one new
                     # worker per run of the unit)
+                    hung = _hang_said(units[i], begun[i]) if p.exitcode == STALLED_EXIT else ""
                     if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
                         restarts[i] += 1
-                        log.warning("worker %s was ended with its hung run (recorded as failed); starting a worker in "
-                                    "its place for the rest of its runs", units[i].tag.strip("[]"))
+                        log.warning("worker %s was ended with a hang in C code (%s); starting a worker in its place "
+                                    "for the rest of its runs", units[i].tag.strip("[]"), hung)
+                        begun[i] = time.time()
                         procs[i] = start(units[i], envs[i])
                         continue
                     boot = booting.get(p.pid)
-                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode,
-                                       boot.last_line() if boot and p.exitcode and p.exitcode > 0 else "")
+                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode, hung or (
+                        boot.last_line() if boot and p.exitcode and p.exitcode > 0 else ""))
                 p.join()
             if monitor is not None:
                 monitor.tick()

@@ -86,3 +86,74 @@ def test_a_board_written_while_another_process_trains_runs_says_how_many_are_not
             lock.release()
     md = write_report(store, formats=(), visual=False, html=False, n_boot=50)["markdown"].read_text()
     assert "being trained" not in md  # the other command done: a whole board, no note
+
+
+def test_the_drivers_line_on_a_worker_ended_by_a_hang_says_what_the_hang_recorded(tmp_path):
+    """A local worker ended by a hang in C code (exit 75) was said 'ended with its hung run (recorded as failed)' by
+    the driver whatever hung: a finished run's re-score or the degraded inputs' scoring is no failure — its rows are
+    kept and a mark leaves it to the next command. The line says what the hang recorded now."""
+    import dataclasses
+    import json
+    import time
+
+    from benchmark import executors, runner
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2, crop=16, batch_size=1,
+                    train_data=(DataSpec.parse("skimage:train", role="train"),),
+                    test_data=(DataSpec.parse("skimage:test", role="test"),))
+    other = dataclasses.replace(cfg, seed=1)
+    store = ResultsStore(tmp_path / "r")
+    unit = executors.WorkUnit((cfg,), str(store.root), ("psnr",), "cpu", steal=(other,), tag="[w0]")
+    since = time.time() - 1
+    assert "no record of the hang" in executors._hang_said(unit, since)
+    rid = run_id(cfg)
+    atomic_write_json(store.run_dir(rid) / "meta.json", {"run_id": rid, "status": "ok", "config": cfg.to_dict(),
+                                                         runner.RESCORE_STALLED: {"at": time.time(), "error": "hung"}})
+    said = executors._hang_said(unit, since)
+    assert said.startswith(f"its re-score of run {rid}") and "rows kept" in said and "failed" not in said, said
+    (inputs,) = runner.input_groups([cfg]).values()
+    store.run_dir(inputs).mkdir(parents=True)
+    (store.run_dir(inputs) / runner.INPUT_STALLED).write_text(json.dumps({"at": time.time(), "error": "hung"}))
+    said = executors._hang_said(unit, since)  # the newest hang: the inputs'
+    assert said.startswith("its scoring of denoise's degraded test inputs") and "failed" not in said, said
+    time.sleep(0.02)
+    atomic_write_json(store.run_dir(run_id(other)) / "meta.json", {
+        "run_id": run_id(other), "status": "failed", "stalled": True, "config": other.to_dict(), "error": "hung"})
+    said = executors._hang_said(unit, since)  # the newest hang: a run recorded failed
+    assert said.startswith(f"its hung run {run_id(other)}") and "recorded failed" in said, said
+    assert executors._hang_said(unit, time.time() + 5).startswith("no record")  # older than the worker: not its hang
+
+
+@pytest.mark.slow  # two worker processes start (torch imported: 2-3 s each)
+def test_a_worker_ended_by_a_hung_re_score_is_not_said_to_have_a_run_recorded_failed(tmp_path, caplog):
+    """The same through the driver: a worker ended (exit 75) after its hang marked a finished run's re-score is
+    started again in a line that names the re-score, not a run 'recorded as failed'; ended so once per run of its
+    share, its error names the re-score too."""
+    import logging
+
+    from benchmark import executors, runner
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2, crop=16, batch_size=1,
+                    train_data=(DataSpec.parse("skimage:train", role="train"),),
+                    test_data=(DataSpec.parse("skimage:test", role="test"),))
+    store = ResultsStore(tmp_path / "r")
+    meta = store.run_dir(run_id(cfg)) / "meta.json"
+    atomic_write_json(meta, {"run_id": run_id(cfg), "status": "ok", "config": cfg.to_dict()})
+    (tmp_path / "hangs.py").write_text(  # what stall_watch does for a re-score hung in C code, as the worker starts
+        "import json, os, time\nfrom pathlib import Path\nfrom benchmark.results import atomic_write_json\n"
+        f"p = Path({str(meta)!r})\nm = json.loads(p.read_text())\n"
+        f"m[{runner.RESCORE_STALLED!r}] = {{'at': time.time(), 'error': 'hung'}}\natomic_write_json(p, m)\n"
+        "os._exit(75)\n")
+    unit = executors.WorkUnit((cfg,), str(store.root), ("psnr",), "cpu", tag="[w0]",
+                              loss_files=(str(tmp_path / "hangs.py"),))
+    with caplog.at_level(logging.WARNING, logger="benchmark"):
+        results = executors._run_processes([unit], [{}])
+    (warning,) = [r.getMessage() for r in caplog.records if "starting a worker in its place" in r.getMessage()]
+    assert f"its re-score of run {run_id(cfg)}" in warning and "recorded as failed" not in warning, warning
+    assert f"its re-score of run {run_id(cfg)}" in results[0]["error"] and "recorded failed" not in results[0]["error"]
