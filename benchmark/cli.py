@@ -204,7 +204,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--stall-timeout", type=float, metavar="S",
                      help="stop a run that makes no progress (no training iteration, checkpoint or scored test image) "
                           "for S seconds as hung — a deadlock, a stalled network file system —, record it failed "
-                          "with where it waited, and go on with the grid (0: never; default 1800)")
+                          "with where it waited, and go on with the grid (0: never; default 1800); planning (decoding "
+                          "the data before the first run) is not watched")
     run.add_argument("--compile", action=_Paired, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
