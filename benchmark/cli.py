@@ -724,7 +724,7 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.executors import WorkerFailed, WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
@@ -791,19 +791,19 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
-    except UserError as exc:  # workers lost, or one that met a full disk: said last, after what the others did
-        summary = getattr(exc, "summary", None)
-        if isinstance(exc, WorkersLost) and summary is None:
+    except (UserError, WorkerFailed) as exc:  # workers lost, one that met a full disk or failed with a bug: said
+        summary = getattr(exc, "summary", None)  # last, after what the others did
+        if isinstance(exc, (WorkersLost, WorkerFailed)) and summary is None:
             save_grid()
             raise
-        if summary is None or not (isinstance(exc, WorkersLost) or summary.trained or summary.failed
+        if summary is None or not (isinstance(exc, (WorkersLost, WorkerFailed)) or summary.trained or summary.failed
                                    or summary.diverged or summary.rescored):  # bad input: nothing done to sum up
             raise
         lost = exc
     try:
         save_grid()
     except UserError:
-        if lost is None or isinstance(lost, WorkersLost):
+        if not isinstance(lost, UserError) or isinstance(lost, WorkersLost):
             raise  # else the disk still full: its line, the grid's last, says so after the summary
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
@@ -834,7 +834,8 @@ def cmd_run(args) -> int:
     elif not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
         log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
                   "and runs/<id>/meta.json say why)", len(configs), summary.failed, summary.diverged)
-    elif not args.no_report and (lost is None or isinstance(lost, WorkersLost)):  # not on a full disk, say
+    elif not args.no_report and (not isinstance(lost, UserError) or isinstance(lost, WorkersLost)):  # not on a full
+        # disk, say
         from benchmark.report import write_report
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds

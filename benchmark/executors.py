@@ -245,7 +245,8 @@ def _worker_main(unit: WorkUnit) -> dict:
                 "host": _host()}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
-        return {"error": f"{type(exc).__name__}: {exc}", "user": False}
+        return {"error": f"{type(exc).__name__}: {exc}", "user": False, "worker": unit.tag.strip("[]") or "?",
+                "host": _host()}
 
 
 def local_workers(device_spec: str, workers: int | str, workers_per_gpu: int, runs: int) -> tuple[int, list[str]]:
@@ -338,6 +339,15 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked
                       - out.unscored)
     return out
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process (a Ray task, a SLURM job) failed with an internal error — a bug, not bad input — while the
+    others trained on: exit code 1 as any internal error, with ``summary``, the grid's
+    :class:`~benchmark.runner.GridSummary` (what the others trained, what failed), for the grid's last lines to say
+    before this one, as :class:`WorkersLost` and a full disk have it."""
+
+    summary = None
 
 
 class WorkersLost(UserError):
@@ -499,8 +509,9 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
     try:
         _raise_failures([r for r in results if not r.get("lost")], where)
-    except UserError as exc:  # a full disk (exit 3) met by one worker while the others trained on: what the night
-        # did, failed runs included, is the grid's summary all the same, said before this line (as a lost worker's)
+    except (UserError, WorkerFailed) as exc:  # a full disk (exit 3), or a bug, met by one worker while the others
+        # trained on: what the night did, failed runs included, is the grid's summary all the same, said before this
+        # line (as a lost worker's)
         _sum_up(exc, configs, store_root, metrics, [r["summary"] for r in results if "summary" in r], since, grid_id)
         raise
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
@@ -517,9 +528,9 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     return summary
 
 
-def _sum_up(exc: UserError, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
+def _sum_up(exc: Exception, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
             grid_id: str) -> None:
-    """Give ``exc`` (a full disk, met by a worker or this process after runs finished) the grid's
+    """Give ``exc`` (a full disk, met by a worker or this process after runs finished, or a worker's bug) the grid's
     :class:`GridSummary` as ``summary``, as :class:`WorkersLost` has it, for the CLI to say what was trained and what
     failed before the error's line; the runs of the process that met it are in no summary (``since``: counted from
     the store). A store that cannot be read for it leaves the error as it is."""
@@ -594,7 +605,8 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err = UserError(first["error"] + there + more)
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
-    raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+    name = f" ({first['worker']})" if first.get("worker") else ""
+    raise WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
 
 
 def _hang_said(unit: WorkUnit, since: float) -> str:

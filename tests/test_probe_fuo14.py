@@ -29,6 +29,16 @@ def test_a_full_disk_in_any_worker_decides_the_exit_code_over_another_workers_bu
     assert exc.value.exit_code == 2 and str(exc.value).startswith(bad["error"]), str(exc.value)
 
 
+def _cheap_config(seed: int = 0):
+    """A denoise ℓ1 config on the embedded photos, not resolved (no image decoded: its run id all the same)."""
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+
+    return RunConfig(task="denoise", loss="l1", seed=seed, iterations=2, crop=16, batch_size=1,
+                     train_data=(DataSpec.parse("skimage:train", role="train"),),
+                     test_data=(DataSpec.parse("skimage:test", role="test"),))
+
+
 def _store_with_runs_in_flight(tmp_path):
     """A synthetic store, two runs of another command in flight (their locks held, no record yet), and a run whose
     process died (its lock file left, held by nobody): (store, the held locks, the runs in flight)."""
@@ -97,13 +107,10 @@ def test_the_drivers_line_on_a_worker_ended_by_a_hang_says_what_the_hang_recorde
     import time
 
     from benchmark import executors, runner
-    from benchmark.config import RunConfig, run_id
-    from benchmark.data import DataSpec
+    from benchmark.config import run_id
     from benchmark.results import ResultsStore, atomic_write_json
 
-    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2, crop=16, batch_size=1,
-                    train_data=(DataSpec.parse("skimage:train", role="train"),),
-                    test_data=(DataSpec.parse("skimage:test", role="test"),))
+    cfg = _cheap_config()
     other = dataclasses.replace(cfg, seed=1)
     store = ResultsStore(tmp_path / "r")
     unit = executors.WorkUnit((cfg,), str(store.root), ("psnr",), "cpu", steal=(other,), tag="[w0]")
@@ -135,13 +142,10 @@ def test_a_worker_ended_by_a_hung_re_score_is_not_said_to_have_a_run_recorded_fa
     import logging
 
     from benchmark import executors, runner
-    from benchmark.config import RunConfig, run_id
-    from benchmark.data import DataSpec
+    from benchmark.config import run_id
     from benchmark.results import ResultsStore, atomic_write_json
 
-    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2, crop=16, batch_size=1,
-                    train_data=(DataSpec.parse("skimage:train", role="train"),),
-                    test_data=(DataSpec.parse("skimage:test", role="test"),))
+    cfg = _cheap_config()
     store = ResultsStore(tmp_path / "r")
     meta = store.run_dir(run_id(cfg)) / "meta.json"
     atomic_write_json(meta, {"run_id": run_id(cfg), "status": "ok", "config": cfg.to_dict()})
@@ -157,3 +161,62 @@ def test_a_worker_ended_by_a_hung_re_score_is_not_said_to_have_a_run_recorded_fa
     (warning,) = [r.getMessage() for r in caplog.records if "starting a worker in its place" in r.getMessage()]
     assert f"its re-score of run {run_id(cfg)}" in warning and "recorded as failed" not in warning, warning
     assert f"its re-score of run {run_id(cfg)}" in results[0]["error"] and "recorded failed" not in results[0]["error"]
+
+
+def test_a_worker_failing_with_a_bug_keeps_the_nights_summary_for_its_last_lines(tmp_path):
+    """A worker that failed with an internal error (a bug, not bad input) while the others trained on ended the grid
+    in 'error: internal error: RuntimeError: a worker failed: …' alone: what the others trained and which runs failed
+    were in no summary (a full disk's night got one, 9f2fa3c; a lost worker's too). The error carries the grid's
+    summary now, counted as for those, and it names the worker."""
+    from test_probe_faults import _finish
+
+    from benchmark import executors
+    from benchmark.results import ResultsStore
+
+    configs, metrics = [_cheap_config(seed) for seed in (0, 1)], ("psnr",)
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    _finish(store, configs[0])
+    survivor = {"summary": {"trained": 1, "skipped": 0, "rescored": 0, "failed": 0, "diverged": 0, "locked": 1,
+                            "unscored": 0}}
+    failed = {"error": "ZeroDivisionError: division by zero", "user": False, "worker": "w1"}
+    with pytest.raises(RuntimeError) as err:
+        executors._collect(configs, store.root, metrics, [survivor, failed], "workers")
+    assert str(err.value) == "a worker (w1) failed: ZeroDivisionError: division by zero"
+    summary = err.value.summary
+    assert (summary.trained, summary.failed, summary.locked) == (1, 0, 1), summary
+
+
+@pytest.mark.slow  # two runs trained (5 s)
+def test_a_night_a_worker_ends_with_a_bug_sums_up_writes_its_board_and_ends_on_the_bug(tmp_path, monkeypatch, caplog,
+                                                                                       capsys):
+    """Through the CLI: the night's summary, then its board (the other workers' runs), then the bug's line, exit 1."""
+    import dataclasses
+    import logging
+
+    from test_probe_overnight12 import _photos
+
+    from benchmark import executors
+    from benchmark.cli import main
+
+    real = executors.EXECUTE["local"]
+
+    def a_worker_with_a_bug(configs, store_root, metrics, device_spec, **opts):  # the last run was that worker's
+        summary = real(configs[:-1], store_root, metrics, device_spec, **opts)
+        bug = {"error": "ZeroDivisionError: division by zero", "user": False, "worker": "w1"}
+        return executors._collect(configs, store_root, metrics, [{"summary": dataclasses.asdict(summary)}, bug],
+                                  "workers")
+
+    monkeypatch.setitem(executors.EXECUTE, "local", a_worker_with_a_bug)
+    data = _photos(tmp_path)
+    args = ["run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0", "--iterations", "3", "--crop", "24",
+            "--batch-size", "2", "--metrics", "psnr", "--train-data", str(data["train_data"][0]),
+            "--test-data", str(data["test_data"][0]), "--device", "cpu", "--no-progress", "--no-budget-check",
+            "--out", str(tmp_path / "r")]
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        assert main(args) == 1
+    assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 0, 1 unfinished" in caplog.text
+    out, err = capsys.readouterr()
+    assert "leaderboard: " in out and (tmp_path / "r" / "leaderboard.md").exists()
+    assert err.strip().splitlines()[-1].startswith("error: internal error: WorkerFailed: a worker (w1) failed: "
+                                                   "ZeroDivisionError"), err
