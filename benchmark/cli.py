@@ -204,7 +204,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--stall-timeout", type=float, metavar="S",
                      help="stop a run that makes no progress (no training iteration, checkpoint or scored test image) "
                           "for S seconds as hung — a deadlock, a stalled network file system —, record it failed "
-                          "with where it waited, and go on with the grid (0: never; default 1800)")
+                          "with where it waited, and go on with the grid (0: never; default 1800); planning (decoding "
+                          "the data before the first run) is not watched")
     run.add_argument("--compile", action=_Paired, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
@@ -723,7 +724,7 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.executors import WorkerFailed, WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
@@ -790,19 +791,19 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
-    except UserError as exc:  # workers lost, or one that met a full disk: said last, after what the others did
-        summary = getattr(exc, "summary", None)
-        if isinstance(exc, WorkersLost) and summary is None:
+    except (UserError, WorkerFailed) as exc:  # workers lost, one that met a full disk or failed with a bug: said
+        summary = getattr(exc, "summary", None)  # last, after what the others did
+        if isinstance(exc, (WorkersLost, WorkerFailed)) and summary is None:
             save_grid()
             raise
-        if summary is None or not (isinstance(exc, WorkersLost) or summary.trained or summary.failed
+        if summary is None or not (isinstance(exc, (WorkersLost, WorkerFailed)) or summary.trained or summary.failed
                                    or summary.diverged or summary.rescored):  # bad input: nothing done to sum up
             raise
         lost = exc
     try:
         save_grid()
     except UserError:
-        if lost is None or isinstance(lost, WorkersLost):
+        if not isinstance(lost, UserError) or isinstance(lost, WorkersLost):
             raise  # else the disk still full: its line, the grid's last, says so after the summary
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
@@ -826,15 +827,20 @@ def cmd_run(args) -> int:
     if s.loss_files:  # "next to cached results": unless the cached results are at another setting
         _warn_field_apart(store, configs, s.loss_files)
     scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
-    if not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
+    in_flight = store.in_flight({run_id(c) for c in configs}) if summary.locked and not args.no_report else {}
+    if not args.no_report and not scored and in_flight:  # the other command's board, when it ends
+        log.warning("no leaderboard yet: %d of this grid's %d run(s) are still being trained by another process "
+                    "(%s), which writes it when it ends", len(in_flight), len(configs), next(iter(in_flight.values())))
+    elif not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
         log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
                   "and runs/<id>/meta.json say why)", len(configs), summary.failed, summary.diverged)
-    elif not args.no_report and (lost is None or isinstance(lost, WorkersLost)):  # not on a full disk, say
+    elif not args.no_report and (not isinstance(lost, UserError) or isinstance(lost, WorkersLost)):  # not on a full
+        # disk, say
         from benchmark.report import write_report
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
-        print(leaderboard_line(paths))
+        print(leaderboard_line(paths, in_flight))
     if lost is not None:  # the grid's last line: the runs a lost worker left (a full disk…), and how to resume them
         raise lost
     return 1 if summary.failed or summary.unscored else 0
@@ -846,17 +852,24 @@ def _first_three(names, prefix: str = "") -> str:
     return ", ".join(prefix + str(n) for n in names[:3]) + (", …" if len(names) > 3 else "")
 
 
-def leaderboard_line(paths: dict) -> str:
+def leaderboard_line(paths: dict, in_flight: dict | None = None) -> str:
     """The run's last line: where :func:`benchmark.report.write_report`'s outputs (``paths``) are. A leaderboard
     figure split into page-sized parts names them all (``leaderboard.png … leaderboard-5.png, 5 parts``): its first
-    part alone shows only the first task(s)."""
+    part alone shows only the first task(s). ``in_flight``: the grid's runs another process is still training
+    (:meth:`~benchmark.results.ResultsStore.in_flight`), which the board lacks: said at the end."""
     from benchmark.figures import leaderboard_parts
 
     line = f"leaderboard: {paths['markdown']}"
     if "heatmap" in paths:
         parts = leaderboard_parts(paths["heatmap"])
         line += f"  heatmap: {paths['heatmap']}" + (f" … {parts[-1].name} ({len(parts) + 1} parts)" if parts else "")
-    return line + (f"  report: {paths['html']}" if "html" in paths else "")
+    line += f"  report: {paths['html']}" if "html" in paths else ""
+    if in_flight:
+        n, who = len(in_flight), next(iter(in_flight.values()))
+        line += (f" — partial: {n} run{'s' if n > 1 else ''} of this grid {'are' if n > 1 else 'is'} still being "
+                 f"trained by another process ({who}{', …' if len(set(in_flight.values())) > 1 else ''}), which "
+                 "writes the board again when it ends")
+    return line
 
 
 def _warn_field_apart(store, configs, loss_files) -> None:

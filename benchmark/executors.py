@@ -245,7 +245,8 @@ def _worker_main(unit: WorkUnit) -> dict:
                 "host": _host()}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
-        return {"error": f"{type(exc).__name__}: {exc}", "user": False}
+        return {"error": f"{type(exc).__name__}: {exc}", "user": False, "worker": unit.tag.strip("[]") or "?",
+                "host": _host()}
 
 
 def local_workers(device_spec: str, workers: int | str, workers_per_gpu: int, runs: int) -> tuple[int, list[str]]:
@@ -340,6 +341,15 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     return out
 
 
+class WorkerFailed(RuntimeError):
+    """A worker process (a Ray task, a SLURM job) failed with an internal error — a bug, not bad input — while the
+    others trained on: exit code 1 as any internal error, with ``summary``, the grid's
+    :class:`~benchmark.runner.GridSummary` (what the others trained, what failed), for the grid's last lines to say
+    before this one, as :class:`WorkersLost` and a full disk have it."""
+
+    summary = None
+
+
 class WorkersLost(UserError):
     """A worker process (a Ray task, a SLURM job) died without reporting — killed by a signal (the
     out-of-memory killer, ``kill -9``), its node lost — and runs of the grid are left unfinished:
@@ -376,7 +386,8 @@ def _stalled_exit() -> int:
 def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
-    started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code."""
+    started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code; for a
+    worker ended by a hang (exit 75), what its last hang recorded (:func:`_hang_said`)."""
     if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
         return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
                          "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
@@ -390,7 +401,9 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
                                         if -exitcode == signal.SIGKILL else "")
     elif exitcode == _stalled_exit():  # _run_processes starts one in its place once per run of its unit, no more
         how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
-               "often as it has runs: not started again")
+               "often as it has runs: not started again") if not said else (
+            f"was ended with a hang in C code (exit code {exitcode}; the last: {said}), as often as it has runs: not "
+            "started again")
     else:
         how = f"exited with code {exitcode} without reporting" + (f": {said}" if said else "")
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
@@ -496,8 +509,9 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
     try:
         _raise_failures([r for r in results if not r.get("lost")], where)
-    except UserError as exc:  # a full disk (exit 3) met by one worker while the others trained on: what the night
-        # did, failed runs included, is the grid's summary all the same, said before this line (as a lost worker's)
+    except (UserError, WorkerFailed) as exc:  # a full disk (exit 3), or a bug, met by one worker while the others
+        # trained on: what the night did, failed runs included, is the grid's summary all the same, said before this
+        # line (as a lost worker's)
         _sum_up(exc, configs, store_root, metrics, [r["summary"] for r in results if "summary" in r], since, grid_id)
         raise
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
@@ -514,9 +528,9 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     return summary
 
 
-def _sum_up(exc: UserError, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
+def _sum_up(exc: Exception, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
             grid_id: str) -> None:
-    """Give ``exc`` (a full disk, met by a worker or this process after runs finished) the grid's
+    """Give ``exc`` (a full disk, met by a worker or this process after runs finished, or a worker's bug) the grid's
     :class:`GridSummary` as ``summary``, as :class:`WorkersLost` has it, for the CLI to say what was trained and what
     failed before the error's line; the runs of the process that met it are in no summary (``since``: counted from
     the store). A store that cannot be read for it leaves the error as it is."""
@@ -575,10 +589,12 @@ def _host() -> str:
 
 
 def _raise_failures(results: list[dict], where: str) -> None:
-    """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError."""
+    """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError. Of several workers'
+    errors the one :func:`_precedence` ranks first decides the grid's line and exit code (a full disk in one worker is
+    exit code 3 whatever another failed with first); each other error is said in a line of its own."""
     if any(r.get("interrupted") for r in results):
         raise KeyboardInterrupt
-    errors = [r for r in results if "error" in r]
+    errors = sorted((r for r in results if "error" in r), key=_precedence)  # stable: the first worker's among equals
     if not errors:
         return
     first = errors[0]
@@ -589,7 +605,33 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err = UserError(first["error"] + there + more)
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
-    raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+    name = f" ({first['worker']})" if first.get("worker") else ""
+    raise WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
+
+
+def _hang_said(unit: WorkUnit, since: float) -> str:
+    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
+    a re-score or the degraded inputs' scoring marked (:func:`benchmark.runner.hang_recorded`) — the driver's line
+    said 'recorded as failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+    try:
+        from benchmark.results import ResultsStore
+        from benchmark.runner import hang_recorded
+
+        said = hang_recorded(ResultsStore(unit.store_root), [*unit.configs, *unit.steal], since)
+    except Exception:  # noqa: BLE001 - the store unreadable here: the worker in its place is what matters
+        said = None
+    return said or "no record of the hang found: the worker's log above says where it hung"
+
+
+def _precedence(result: dict) -> int:
+    """Which of several workers' errors decides the grid's exit code (lowest first): a full disk (3: free space and
+    run the same command), then bad input (2: fix it), then an internal error (1) — as one process would end on the
+    disk that every later write meets, and a bug's line would send the user to a fix the disk does not need."""
+    from benchmark.results import DiskFull
+
+    if not result.get("user"):
+        return 2
+    return 0 if int(result.get("exit_code", UserError.exit_code)) == DiskFull.exit_code else 1
 
 
 def _others(first: dict, rest: list[dict], where: str) -> str:
@@ -800,6 +842,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         return p, recv
 
     try:
+        begun = [time.time()] * len(units)  # each worker's start: what a hang that ends it records is newer
         for unit, env in zip(units, envs):
             procs.append(start(unit, env))
         results: dict[int, dict] = {}
@@ -815,15 +858,17 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     # a run that hung in C code ended its process (its failure recorded, stall_watch): the rest of
                     # the worker's runs go to a worker in its place, which leaves that run failed (at most one new
                     # worker per run of the unit)
+                    hung = _hang_said(units[i], begun[i]) if p.exitcode == STALLED_EXIT else ""
                     if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
                         restarts[i] += 1
-                        log.warning("worker %s was ended with its hung run (recorded as failed); starting a worker in "
-                                    "its place for the rest of its runs", units[i].tag.strip("[]"))
+                        log.warning("worker %s was ended with a hang in C code (%s); starting a worker in its place "
+                                    "for the rest of its runs", units[i].tag.strip("[]"), hung)
+                        begun[i] = time.time()
                         procs[i] = start(units[i], envs[i])
                         continue
                     boot = booting.get(p.pid)
-                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode,
-                                       boot.last_line() if boot and p.exitcode and p.exitcode > 0 else "")
+                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode, hung or (
+                        boot.last_line() if boot and p.exitcode and p.exitcode > 0 else ""))
                 p.join()
             if monitor is not None:
                 monitor.tick()

@@ -927,7 +927,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     from benchmark.stats import smoke_test
 
     smoke = smoke_test(stats)
-    out = [smoke + "."] if smoke else []
+    out = ([smoke + "."] if smoke else []) + list(stats.in_flight)  # a partial board says so first
     if stats.setting:
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
     from benchmark.metrics import metric_convention

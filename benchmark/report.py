@@ -219,6 +219,19 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
               .sort_values(["status", "metric"]).reset_index(drop=True))
 
 
+def in_flight_lines(store: ResultsStore, held: dict[str, str]) -> list[str]:
+    """The note of a board written while another process trains runs of its store (``held``:
+    :meth:`ResultsStore.in_flight`): how many, by whom, that they are not in it and what adds them."""
+    if not held:
+        return []
+    n, who = len(held), list(dict.fromkeys(held.values()))
+    return [f"{n} run{'s' if n > 1 else ''} in this results directory {'were' if n > 1 else 'was'} being trained by "
+            f"another process when this board was written ({'; '.join(who[:2])}{', …' if len(who) > 2 else ''}): "
+            f"not in these tables; `plbench report --out {shlex.quote(str(store.root))}` once "
+            f"{'they finish' if n > 1 else 'it finishes'} adds {'them' if n > 1 else 'it'} (a `plbench run` writes "
+            "this board again when it ends)"]
+
+
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,
                    every: list[dict] = ()) -> list[str]:
     """The notes on runs a board of ``settings`` leaves out or renames, after :meth:`ResultsStore.table` (which
@@ -517,6 +530,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(
         store, chosen.settings, metas)
+    stats.in_flight = in_flight_lines(store, store.in_flight())
+    for line in stats.in_flight:
+        log.warning("report: %s", line)
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

@@ -1794,6 +1794,30 @@ class ResultsStore:
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
 
+    def in_flight(self, among=None) -> dict[str, str]:
+        """{run id: its holder (``pid N on HOST since T``)} of the runs (of ``among``, when given) another process is
+        training or scoring now: not finished (no ``ok``/``diverged`` record) and their lock held — by a live process
+        of this host, or by one of another host, which cannot be checked from here. A board written meanwhile lacks
+        them (two ``plbench run`` on one store: the first to end writes it). Read only: no lock is taken, which would
+        make that process leave its run. A lock file left by a process gone (kill -9) holds nothing; nor does a
+        merge's (one run's short copy)."""
+        ids = self.run_ids() if among is None else sorted(set(among) & set(self.run_ids()))
+        out = {}
+        for rid in ids:
+            path = self.run_dir(rid) / ".lock"
+            try:
+                holder = path.read_text(errors="replace").strip()
+            except OSError:
+                continue
+            m = re.match(r"pid \d+ on (\S+) since", holder)
+            if not m or MERGE_READ in holder or MERGE_WRITE in holder:
+                continue
+            if m.group(1) == socket.gethostname() and RunLock.held_for(path) is None:
+                continue
+            if (self.meta(rid) or {}).get("status") not in ("ok", "diverged"):
+                out[rid] = holder
+        return out
+
     def recorded_losses(self) -> list[tuple[str, bool]]:
         """``(loss spec, reused)`` of each run recorded here, one per run (``[]`` where this is no results
         store); ``reused``: done (ok or diverged) by this code version (:func:`benchmark.config.as_current_code`),

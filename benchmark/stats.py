@@ -559,6 +559,8 @@ class Stats:
     #: per task, how it degrades (:meth:`benchmark.task.Task.convention`): "sr4: bicubic ×4 by …"
     tasks_convention: list[str] = field(default_factory=list)
     coverage: list[str] = field(default_factory=list)     # metrics skipped or partial, and why
+    #: a line when another process was training runs of the store as the board was written (not in its tables)
+    in_flight: list[str] = field(default_factory=list)
     #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, and the number of losses
     #: (:func:`benchmark.convergence.budget_stability`)
     convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
