@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import huggingface_hub.file_download  # noqa: F401 - imported at collection, not in a test's time (no_downloads)
 import pytest
-import torch  # noqa: F401 - at collection, not in a test's time
+import safetensors.torch  # noqa: F401 - likewise (files_read imports its readers once a process)
+import scipy.io  # noqa: F401 - likewise (a second)
+import torch  # noqa: F401 - likewise
 
 import benchmark.fastiqa  # noqa: F401 - likewise
 import benchmark.golden  # noqa: F401 - likewise
+import benchmark.results  # noqa: F401 - likewise (pandas)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -50,3 +54,47 @@ def test_a_metric_whose_numbers_move_without_a_new_tag_fails_the_golden_numbers(
     monkeypatch.setattr(PaperPSNRY, "score", staticmethod(lambda x, y: real(x, y) * 1.001))
     msg = golden.problem("metric:psnr_y", "1", golden.metric_numbers("psnr_y"), stored)
     assert msg is not None and "numbers moved at unchanged version" in msg and "@code_version" in msg
+
+
+def test_a_metric_reading_its_weights_through_transformers_safe_open_has_them_hashed(tmp_path, monkeypatch):
+    """transformers' from_pretrained (fgresq's CLIP) reads a .safetensors through ``safe_open``, imported by name in
+    transformers.modeling_utils: files_read patched module attributes alone, so the file was never hashed — another
+    file put in the hub cache scored new runs beside the old file's scores in one column → every binding of a reader
+    is patched (and a module imported meanwhile gets the real one back): the metric's digest is the file's."""
+    import sys
+    import types
+
+    from safetensors.torch import save_file
+
+    from benchmark.metrics import files_read, open_metric, weights_digest
+    from benchmark.weights import file_sha256
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = tmp_path / "hf" / "model.safetensors"
+    path.parent.mkdir()
+    save_file({"w": torch.ones(3)}, str(path))
+    (tmp_path / "probe_hf_reader.py").write_text(
+        "from safetensors import safe_open\n\n\n"
+        "def from_pretrained(path):\n"
+        "    with safe_open(path, framework='pt') as f:\n"
+        "        return {k: f.get_tensor(k) for k in f.keys()}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "probe_hf_reader", raising=False)
+    import probe_hf_reader  # bound before files_read, as transformers' modeling_utils is
+
+    def create_metric(name, device=None, as_loss=False):
+        return types.SimpleNamespace(lower_better=False, metric_mode="NR",
+                                     state=probe_hf_reader.from_pretrained(str(path)))
+
+    monkeypatch.setitem(sys.modules, "pyiqa", types.SimpleNamespace(create_metric=create_metric))
+    m, why = open_metric("probe_hf_iqa")
+    assert m is not None and m.sha256 == file_sha256(path) == weights_digest("probe_hf_iqa"), why
+    import safetensors
+
+    assert probe_hf_reader.safe_open is safetensors.safe_open  # the real one back
+    (tmp_path / "probe_hf_late.py").write_text("from safetensors import safe_open\n")
+    monkeypatch.delitem(sys.modules, "probe_hf_late", raising=False)
+    read = {}
+    with files_read(read):
+        import probe_hf_late  # imported meanwhile: binds the patched reader
+    assert probe_hf_late.safe_open is safetensors.safe_open
