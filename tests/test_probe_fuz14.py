@@ -98,3 +98,49 @@ def test_a_metric_reading_its_weights_through_transformers_safe_open_has_them_ha
     with files_read(read):
         import probe_hf_late  # imported meanwhile: binds the patched reader
     assert probe_hf_late.safe_open is safetensors.safe_open
+
+
+def _remembered_brisque(tmp_path, monkeypatch):
+    """A fresh torch hub dir where brisque was opened before and read one file (metric_files.json keeps it)."""
+    from benchmark.weights import hub_dir, remember_metric_files
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = hub_dir() / "pyiqa" / "brisque_svm_weights.pth"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"svm")
+    remember_metric_files("brisque", [str(path)])
+    return path
+
+
+def test_the_weights_listing_names_the_files_a_metric_outside_the_table_read(tmp_path, monkeypatch):
+    """metric_weights_report said "unknown" for brisque, topiq, … though metric_files.json records the files each read
+    when it was opened here (what every pass's digest hashes) → a row per recorded file, present or not; "unknown"
+    is left for a metric never opened here."""
+    from benchmark.weights import metric_weights_report, remembered_metrics
+
+    path = _remembered_brisque(tmp_path, monkeypatch)
+    assert remembered_metrics() == ["brisque"]
+    rows = metric_weights_report(["brisque", "topiq_fr", "psnr"])
+    assert [(r["metric"], r["needs"], r["file"], r["path"], r["present"]) for r in rows] == [
+        ("brisque", "read", path.name, str(path), True), ("topiq_fr", "unknown", "", "", False),
+        ("psnr", "none", "", "", True)]
+    path.unlink()
+    assert metric_weights_report(["brisque"])[0]["present"] is False
+
+
+@pytest.mark.slow
+def test_plbench_weights_lists_a_metric_opened_here_with_its_files(tmp_path, monkeypatch, capsys):
+    """`plbench weights` listed the default metrics alone: brisque, scored by the user's grids, was not named, nor its
+    file → listed after the defaults with its file, and a file gone is said with what brings it back."""
+    from benchmark.cli import main
+
+    path = _remembered_brisque(tmp_path, monkeypatch)
+    assert main(["weights"]) == 0
+    out = capsys.readouterr().out
+    assert "and the files others read when opened here" in out
+    assert any(line.split()[:3] == ["brisque", "present", path.name] for line in out.splitlines()), out
+    path.unlink()
+    main(["weights"])
+    out = capsys.readouterr().out
+    assert any(line.split()[:3] == ["brisque", "MISSING", path.name] for line in out.splitlines()), out
+    assert f"{path.name}: read by brisque when it was last opened here, not there now" in out
