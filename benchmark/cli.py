@@ -1681,6 +1681,7 @@ def cmd_weights(args) -> int:
         offline,
         online_prefix,
         prefetch,
+        remembered_metrics,
         weights_report,
     )
 
@@ -1706,6 +1707,7 @@ def cmd_weights(args) -> int:
         print("every file is in place" if not args.losses else f"the files of {', '.join(args.losses)} are in place")
         return 0
     missing: dict[str, bool] = {}  # file key → has a download URL
+    read_by: dict[str, str] = {}  # the path of a file a metric outside the table read when opened → that metric
 
     def show(rows, kind: str) -> None:
         for r in rows:
@@ -1719,7 +1721,10 @@ def cmd_weights(args) -> int:
                     metric, reason = open_metric(name)
                     print(f"  {name:<20} {'usable' if metric else 'MISSING  ' + reason}")
                 continue
-            if not r["present"]:  # a checkpoint given by path (needs="checkpoint"): by its path, nothing to fetch
+            if not r["present"] and r["needs"] == "read":  # a file a metric read: by its path, no URL here
+                missing[r["path"]] = False
+                read_by[r["path"]] = name
+            elif not r["present"]:  # a checkpoint given by path (needs="checkpoint"): by its path, nothing to fetch
                 missing[r["path"] if r["needs"] == "checkpoint" else r["needs"]] = \
                     r["needs"] != "checkpoint" and bool(get_file(r["needs"]).url)
             mark = "present" if r["present"] else "MISSING"
@@ -1729,8 +1734,10 @@ def cmd_weights(args) -> int:
     print("losses:")
     show(rows, "loss")
     if not args.losses:
-        print("metrics (default set; the evaluator skips missing ones and records why):")
-        show(metric_weights_report(DEFAULT_METRICS), "metric")
+        opened = [m for m in remembered_metrics() if m not in DEFAULT_METRICS]
+        print(f"metrics (default set{', and the files others read when opened here' if opened else ''}; the evaluator "
+              "skips missing ones and records why):")
+        show(metric_weights_report([*DEFAULT_METRICS, *opened]), "metric")
     if not missing:
         print("every listed file is present")
         return 0
@@ -1746,6 +1753,10 @@ def cmd_weights(args) -> int:
               "into the paths above")
     for key, has_url in missing.items():
         if has_url:
+            continue
+        if key in read_by:
+            print(f"  {Path(key).name}: read by {read_by[key]} when it was last opened here, not there now; opening "
+                  f"{read_by[key]} on a connected machine fetches it (pyiqa), or put it back at {key}")
             continue
         if key not in known_files():
             print(f"  {missing_checkpoint_message(key)}")

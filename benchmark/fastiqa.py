@@ -24,6 +24,8 @@ from collections import OrderedDict
 
 import torch
 
+from benchmark.metric_code import code_version
+
 log = logging.getLogger(__name__)
 
 #: the pyiqa whose code the classes here mirror; under any other, pyiqa's own modules score
@@ -598,6 +600,8 @@ def mad_gaborconvolve(im: torch.Tensor) -> list[list[torch.Tensor]]:
     return out
 
 
+@code_version("mad", "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels "
+              "alone, Gabor filters zeroed at MATLAB's centre")
 class DefinedMAD(torch.nn.Module):
     """pyiqa's ``mad`` (Larson & Chandler, J. Electron. Imaging 2010: Most Apparent Distortion) with four faults of
     its port fixed against the authors' MATLAB (``MAD_index_april_2010.m``); its conventions kept (each RGB channel

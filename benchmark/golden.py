@@ -16,6 +16,8 @@ So every versioned piece has *golden numbers* — tiny fixed-seed outputs stored
   (pred, target[, degraded]) pair, and again after one ``train_step`` for online losses; also
   ``loss:<spec>`` for the specs of :data:`LOSS_EXTRA_SPECS` (versioned by the loss's version),
   where the defaults hide part of the formula;
+* ``metric:<name>`` each metric computed by the harness's own code (:func:`own_metrics`) on two fixed pairs,
+  versioned by its ``@code_version`` tag (:mod:`benchmark.metric_code`: a new tag re-scores its stored scores);
 * ``net:<preset>`` the seeded net's output on a fixed input (perturbed from the identity init);
 * ``runner``       a tiny end-to-end run: crops sampled, 3 training steps, evaluation.
 
@@ -113,6 +115,43 @@ def loss_numbers(name: str) -> list[float]:
     return out
 
 
+def own_metrics() -> list[str]:
+    """The metrics the harness computes by its own code and no weights file: pyiqa's names it computes itself
+    (:data:`benchmark.metrics.FAST`) and its registered ones (``psnr_y``, …; not a plugin's, nor ``contrique_fr``,
+    whose numbers are its file's)."""
+    from benchmark.metrics import FAST
+    from benchmark.registry import METRICS
+
+    return sorted([*FAST, *(e.name for e in METRICS.entries()
+                            if "plugin" not in e.meta and not getattr(e.obj, "weight_keys", ()))])
+
+
+def metric_version(name: str) -> str:
+    """The version of ``name``'s golden numbers: its ``@code_version`` tag (:mod:`benchmark.metric_code`), "1"
+    before it has one."""
+    from benchmark.metric_code import CODE_VERSIONS
+
+    return CODE_VERSIONS.get(name, "1")
+
+
+def metric_numbers(name: str) -> list[float]:
+    """``name`` scored on fixed (distorted, clean) pairs: 64×72 px and 97×105 px (odd sides, where mad's port went
+    wrong), or 168×176 px for a metric that needs more (ms_ssim, 161 px)."""
+    from benchmark.metrics import FAST, METRICS, min_side
+
+    torch.manual_seed(0)
+    module = FAST[name]() if name in FAST else METRICS.get(name).obj()
+    out = []
+    for h, w in [s for s in ((64, 72), (97, 105)) if min(s) >= min_side(name)] or [(168, 176)]:
+        target = _image(1, max(h, w), seed=5)[..., :h, :w]
+        g = torch.Generator().manual_seed(6)
+        pred = (target + 0.05 * torch.randn(target.shape, generator=g)).clamp(0, 1)
+        with torch.no_grad():
+            val = module(pred, target) if getattr(module, "metric_mode", "FR") == "FR" else module(pred)
+            out.append(float(torch.as_tensor(val).double().mean()))
+    return out
+
+
 def net_numbers(preset: str) -> list[float]:
     from benchmark.nets import build_net
 
@@ -167,6 +206,8 @@ def entries() -> dict[str, tuple[str, Callable[[], list[float]]]]:
         out[f"loss:{e.name}"] = (e.version, lambda n=e.name: loss_numbers(n))
         for spec in LOSS_EXTRA_SPECS.get(e.name, ()):
             out[f"loss:{spec}"] = (e.version, lambda s=spec: loss_numbers(s))
+    for m in own_metrics():
+        out[f"metric:{m}"] = (metric_version(m), lambda m=m: metric_numbers(m))
     for p in NET_PRESETS:
         out[f"net:{p}"] = (NET_VERSION, lambda p=p: net_numbers(p))
     out["runner"] = (CODE_VERSION, runner_numbers)
@@ -193,7 +234,8 @@ def problem(name: str, version: str, numbers: list[float], stored: dict) -> str 
     if not close(numbers, rec["numbers"]):
         return (f"{name}: numbers moved at unchanged version {version} (stored {rec['numbers'][:3]}…, now "
                 f"{numbers[:3]}…); a change that alters results must bump this entry's version "
-                "(registry version=, nets.NET_VERSION or benchmark.CODE_VERSION), then --update")
+                "(registry version=, a metric's @code_version, nets.NET_VERSION or benchmark.CODE_VERSION), "
+                "then --update")
     return None
 
 

@@ -4,31 +4,85 @@ each evaluation pass as the metric's digest, as a replaced weights file's is.
 A pass records ``metric_sha256`` ({metric: the SHA-256 of the file(s) it read}) and scores made with another file
 than today's are re-scored, and left out of a column holding today's (:meth:`benchmark.results.ResultsStore.
 stale_metrics`, :meth:`~benchmark.results.ResultsStore.table`). A fix that changes a metric's numbers is the same
-event with no file: :data:`CODE_VERSIONS` names it, :func:`with_code` folds it into the metric's digest, and a pass
-of that metric recorded without it (:data:`UNMARKED`: scored by the code before) is stale. No torch here: the results
+event with no file: the metric's :func:`code_version` tag where it is defined (:data:`CODE_VERSIONS`) names it,
+:func:`with_code` folds it into the metric's digest, and a pass of that metric recorded without it (:data:`UNMARKED`:
+scored by the code before) is stale. No torch here: the results
 reader (report, findings, ``api.load_results``) imports this alone.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from pathlib import Path
 
-#: {metric: the tag of its code since its numbers last changed}; a new tag re-scores every stored score of the metric.
-#: ``mad``: :class:`benchmark.fastiqa.DefinedMAD`, four faults of pyiqa's port fixed (README, Metrics). Only metrics
-#: that read no weights file, so a reader hashes no file for them (:func:`benchmark.results.current_digests`)
-CODE_VERSIONS: dict[str, str] = {
-    "mad": "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels alone, "
-           "Gabor filters zeroed at MATLAB's centre",
-}
+
+def code_version(metric: str, tag: str):
+    """Decorator on the class that computes ``metric``: a pyiqa name computed by the harness's own code
+    (:data:`benchmark.metrics.FAST`), or a registered one (``psnr_y``, its ``@options`` too). ``tag`` names its code
+    since its numbers last changed, the metric's counterpart of a loss's ``register_loss(…, version=)``; a new tag
+    re-scores every stored score of the metric. Only for metrics that read no weights file, so a reader hashes no
+    file for them (:func:`benchmark.results.current_digests`). Where the class is defined is the one place a tag is
+    written: :data:`CODE_VERSIONS` reads it from there without importing the class, nor torch; golden numbers
+    (``metric:<name>``, :mod:`benchmark.golden`) fail a change of a metric's numbers that keeps its tag."""
+    def mark(cls):
+        cls.code_version = tag
+        return cls
+    return mark
+
+
+@functools.lru_cache(maxsize=64)
+def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
+    """The (metric, tag) pairs of the ``@code_version("metric", "tag")`` decorators in one file, read with
+    :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
+    import ast
+
+    text = Path(path).read_text(encoding="utf-8")
+    if "code_version(" not in text:
+        return ()
+    out = []
+    for node in ast.walk(ast.parse(text, filename=path)):
+        if isinstance(node, ast.ClassDef):
+            for d in node.decorator_list:
+                called = d.func if isinstance(d, ast.Call) else None
+                name = getattr(called, "id", None) or getattr(called, "attr", None)
+                if name == "code_version":
+                    metric, tag = (ast.literal_eval(a) for a in d.args)
+                    out.append((metric, tag))
+    return tuple(out)
+
+
+def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
+    """{metric: tag} of every :func:`code_version` decorator in the ``*.py`` files of ``folder`` (the harness's
+    ``benchmark`` package), read from their source: no import, no torch. A metric tagged twice is an error."""
+    out: dict[str, str] = {}
+    for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
+        st = f.stat()
+        for metric, tag in _tags_in(str(f), st.st_mtime_ns, st.st_size):
+            if metric in out:
+                raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
+            out[metric] = tag
+    return out
+
+
+#: {metric: the tag of its code since its numbers last changed}, read from each metric's :func:`code_version`
+#: decorator where the metric is defined (``mad``: :class:`benchmark.fastiqa.DefinedMAD`, four faults of pyiqa's port
+#: fixed, README, Metrics)
+CODE_VERSIONS: dict[str, str] = declared_code_versions()
 
 #: the digest read from a pass that scored a metric of :data:`CODE_VERSIONS` but recorded none: scored by the code
 #: before the marker, never today's (no hex digest begins with it, nor it with one)
 UNMARKED = "unmarked"
 
 
+def tagged(metric: str) -> bool:
+    """Whether ``metric`` (``psnr_y@shave4`` by its name before ``@``: the same class) has a code tag."""
+    return metric.partition("@")[0] in CODE_VERSIONS
+
+
 def code_digest(metric: str) -> str:
-    """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS`; "" for a metric not there."""
-    tag = CODE_VERSIONS.get(metric)
+    """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there."""
+    tag = CODE_VERSIONS.get(metric.partition("@")[0])
     return hashlib.sha256(tag.encode()).hexdigest() if tag else ""
 
 
@@ -44,4 +98,4 @@ def with_code(metric: str, file_digest: str) -> str:
 def scored_with(metric: str) -> str:
     """What the stale scores of ``metric`` were made with, as a line says it: another file than today's, or (a metric
     of :data:`CODE_VERSIONS`) the code before today's."""
-    return "by its code before today's fix" if metric in CODE_VERSIONS else "with another file than today's"
+    return "by its code before today's fix" if tagged(metric) else "with another file than today's"

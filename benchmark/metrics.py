@@ -187,10 +187,25 @@ def _no_downloads():
         _unwrap_timm_hub()
 
 
-#: the functions pyiqa's constructors (and torchvision's, timm's under them) read a weights file with: torch's pickles,
-#: TorchScript (arniqa's regressor, CLIP's jit files), safetensors (timm's hub files), MATLAB files (brisque's,
-#: nrqm's, ilniqe's parameters)
-_READERS = (("torch", "load"), ("torch.jit", "load"), ("safetensors.torch", "load_file"), ("scipy.io", "loadmat"))
+#: the functions pyiqa's constructors (and torchvision's, timm's, transformers' under them) read a weights file with:
+#: torch's pickles, TorchScript (arniqa's regressor, CLIP's jit files), safetensors (timm's hub files; ``safe_open``:
+#: transformers' ``from_pretrained``, fgresq's CLIP), MATLAB files (brisque's, nrqm's, ilniqe's parameters)
+_READERS = (("torch", "load"), ("torch.jit", "load"), ("safetensors.torch", "load_file"), ("safetensors", "safe_open"),
+            ("scipy.io", "loadmat"))
+
+
+def _bound(values: dict[int, object], modules=None) -> list[tuple[dict, str, object]]:
+    """(module namespace, name, value) of every binding in ``modules`` (default: every imported module) whose value is
+    one of ``values`` (by id): a reader imported by name (``from safetensors import safe_open`` in transformers'
+    modeling_utils, bound once at its import) is read through that binding, not its module's attribute."""
+    import sys
+
+    out = []
+    for mod in list(sys.modules.values()) if modules is None else modules:
+        ns = getattr(mod, "__dict__", None)
+        if isinstance(ns, dict):
+            out += [(ns, k, v) for k, v in list(ns.items()) if id(v) in values]
+    return out
 
 
 @contextlib.contextmanager
@@ -198,10 +213,12 @@ def files_read(into: dict[str, str], import_readers: bool = True):
     """Record ``{path: SHA-256}`` of every file read meanwhile through :data:`_READERS` (what a pyiqa metric's
     constructor loads its weights with: the files a metric outside :data:`benchmark.weights.METRIC_WEIGHTS` reads,
     found whatever the metric), each hashed as it is read, so a file replaced after is not recorded as the one read
-    (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). ``import_readers``: a reader's module not
-    imported yet is imported first (pyiqa imports an arch, and with it scipy.io or timm's safetensors, as the metric
-    is built: a module imported then would be read through unpatched; scipy.io costs a second, once a process),
-    else left out. Patches process-wide state: one thread at a time (:data:`_PATCHING`)."""
+    (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). A reader is patched where its module holds it
+    and wherever a module imported it by name (:func:`_bound`); a module imported meanwhile that bound a patched
+    reader gets the real one back after. ``import_readers``: a reader's module not imported yet is imported first
+    (pyiqa imports an arch, and with it scipy.io or timm's safetensors, as the metric is built: a module imported then
+    would be read through unpatched; scipy.io costs a second, once a process), else left out. Patches process-wide
+    state: one thread at a time (:data:`_PATCHING`)."""
     import importlib
     import sys
 
@@ -217,7 +234,8 @@ def files_read(into: dict[str, str], import_readers: bool = True):
         return read
 
     with _PATCHING:
-        saved = []
+        wrappers: dict[int, object] = {}  # id(real) → its wrapper
+        reals: dict[int, object] = {}  # id(wrapper) → its real
         for mod_name, attr in _READERS:
             mod = sys.modules.get(mod_name)
             if mod is None and import_readers:
@@ -225,15 +243,22 @@ def files_read(into: dict[str, str], import_readers: bool = True):
                     mod = importlib.import_module(mod_name)
                 except ImportError:  # not installed: nothing reads through it
                     continue
-            if mod is None:
-                continue
-            saved.append((mod, attr, getattr(mod, attr)))
-            setattr(mod, attr, reading(getattr(mod, attr)))
+            real = getattr(mod, attr, None) if mod is not None else None
+            if real is not None and id(real) not in wrappers:
+                wrappers[id(real)] = reading(real)
+                reals[id(wrappers[id(real)])] = real
+        before = set(sys.modules)
+        saved = _bound(wrappers)
+        for ns, name, real in saved:
+            ns[name] = wrappers[id(real)]
         try:
             yield into
         finally:
-            for mod, attr, real in saved:
-                setattr(mod, attr, real)
+            for ns, name, real in saved:
+                ns[name] = real
+            new = [m for k, m in list(sys.modules.items()) if k not in before]
+            for ns, name, wrapper in _bound(reals, new):  # `from safetensors import safe_open` run meanwhile
+                ns[name] = reals[id(wrapper)]
 
 
 def _unwrap_timm_hub() -> None:
@@ -792,9 +817,9 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
     from benchmark.weights import metric_weight_keys
 
     may_read = name not in OFFLINE_OK and not metric_weight_keys(name)  # the files read are the digest's
+    recording = files_read(read) if may_read else contextlib.nullcontext()  # a look over every module: 0.1 s
     try:
-        with _PATCHING, no_downloads(), files_read(read, import_readers=may_read), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(out):
+        with _PATCHING, no_downloads(), recording, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
     except WeightsNotCached as exc:
         return None, str(exc)

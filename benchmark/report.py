@@ -197,7 +197,7 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
     (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial | stale — scored
     with another file than the metric's file now, ``contrique_fr@<checkpoint>`` retrained in place and not re-scored
     yet: :meth:`ResultsStore.stale_metrics`)."""
-    from benchmark.metric_code import CODE_VERSIONS
+    from benchmark.metric_code import tagged
 
     rows = []
     covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
@@ -209,7 +209,7 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
         for metric in store.stale_metrics(rid, digests) if digests else ():
             rows.append({"metric": metric, "status": "stale", "run_id": rid, "reason": (
                 "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
-                "scores)" if metric in CODE_VERSIONS else
+                "scores)" if tagged(metric) else
                 f"its file is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
                 "them with it (a run whose net.pt is gone keeps the earlier file's scores)")})
     if not rows:

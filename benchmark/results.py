@@ -441,13 +441,13 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
     """{metric: the line saying in how many runs its scores of another file than today's were left out of its column}
     of the last :meth:`ResultsStore.table` (:attr:`~ResultsStore.stale_left`: where other runs have scores of today's
     file), counted over ``run_ids`` (a board's, a comparison's setting's) when given, else over the store."""
-    from benchmark.metric_code import CODE_VERSIONS, scored_with
+    from benchmark.metric_code import scored_with, tagged
 
     lines = {}
     for m, left in store.stale_left.items():
         rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
         n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
-        if m in CODE_VERSIONS and rids:
+        if tagged(m) and rids:
             lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
                         f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
         elif rids:
@@ -534,12 +534,12 @@ def _recorded_digest(rec: dict, metric: str) -> str:
     names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
     when it names none, :data:`~benchmark.metric_code.UNMARKED` when the metric's code changed its numbers since
     (:data:`~benchmark.metric_code.CODE_VERSIONS`: mad scored before its fix; never today's)."""
-    from benchmark.metric_code import CODE_VERSIONS, UNMARKED
+    from benchmark.metric_code import UNMARKED, tagged
 
     if digest := (rec.get("metric_sha256") or {}).get(metric):
         return str(digest)
     found = re.search(r"sha256=([0-9a-f]{8,64})", str((rec.get("metric_weights") or {}).get(metric, "")))
-    return found.group(1) if found else UNMARKED if metric in CODE_VERSIONS else ""
+    return found.group(1) if found else UNMARKED if tagged(metric) else ""
 
 
 def _latest_digests(records, metrics=None) -> dict[str, str]:

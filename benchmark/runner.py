@@ -885,10 +885,10 @@ def _up_to_date(store: ResultsStore, rid: str, metrics: MetricSet, say: bool = T
     scored = store.metrics_scored(rid)
     digests = metrics.digests
     stale = store.stale_metrics(rid, digests) if digests else {}
-    from benchmark.metric_code import CODE_VERSIONS
+    from benchmark.metric_code import tagged
 
     for m, was in stale.items() if say else ():
-        if m in CODE_VERSIONS:
+        if tagged(m):
             log.warning("run %s: %s was scored by its code before today's fix: scored again; the earlier scores stay "
                         "in its eval-*.parquet, out of every table", rid, m)
             continue

@@ -621,13 +621,24 @@ def digest_of(digests: Iterable[str]) -> str:
     return hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
+def remembered_metrics() -> list[str]:
+    """The metrics outside :data:`METRIC_WEIGHTS` whose files :data:`METRIC_FILES_JSON` keeps (each read a file when
+    it was last opened here), sorted."""
+    return sorted(m for m, paths in _metric_files_read().items() if isinstance(paths, list) and paths)
+
+
 def metric_weights_report(metrics) -> list[dict]:
     """One row per (metric, needed file): ``metric, needs, file, path, present``; ``needs`` is
-    ``"none"`` for the metrics that work offline and ``"unknown"`` for those this table lacks."""
+    ``"none"`` for the metrics that work offline, ``"read"`` for each file a metric outside this table read when it
+    was last opened here (:func:`metric_files`: brisque's SVM, topiq's, …), and ``"unknown"`` for one never opened
+    here (or that read none)."""
     rows = []
     for name in metrics:
         keys = metric_weight_keys(name)
-        if not keys:
+        files = [] if keys or name in OFFLINE_OK else metric_files(name)
+        for p in files:
+            rows.append({"metric": name, "needs": "read", "file": p.name, "path": str(p), "present": p.is_file()})
+        if not keys and not files:
             needs = "none" if name in OFFLINE_OK else "unknown"
             rows.append({"metric": name, "needs": needs, "file": "", "path": "", "present": needs == "none"})
         for key in keys:
