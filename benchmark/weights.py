@@ -555,7 +555,6 @@ def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
     scoring pass: one line, once a process (planning then finds such a metric's file replaced when the metric is
     next opened, not before)."""
     from benchmark.errors import UserError
-    from benchmark.results import atomic_write_json
 
     hub = hub_dir().resolve()
     rel = []
@@ -570,7 +569,7 @@ def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
         with _locked(folder / f".{METRIC_FILES_JSON}.lock"):
             known = _metric_files_read()  # again, under the lock: another process's metric kept
             known[metric] = rel
-            atomic_write_json(folder / METRIC_FILES_JSON, known)
+            _write_whole_json(folder / METRIC_FILES_JSON, known)
     except (OSError, UserError) as exc:
         if str(folder) not in _UNKEPT:
             _UNKEPT.add(str(folder))
@@ -578,6 +577,26 @@ def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
                         "its metric is next opened", folder / METRIC_FILES_JSON,
                         getattr(exc, "strerror", None) or {"InTheWay": "something in the way", "DiskFull": "disk full"}
                         .get(type(exc).__name__, "not writable"))
+
+
+def _write_whole_json(path: Path, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` whole or not at all (a temporary file beside it, fsynced, renamed over it).
+    Not :func:`benchmark.results.atomic_write_json`: weights sits below results (``results`` imports ``config``,
+    which imports this module), and a cache file needs none of the store's one-line write errors (its caller warns
+    once and keeps nothing)."""
+    import json
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager

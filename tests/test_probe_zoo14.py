@@ -6,7 +6,7 @@ import pytest
 import scipy.io  # noqa: F401 - files_read imports it once a process (a second): at collection, not in a test's time
 import torch
 
-import benchmark.results  # pandas at collection, as the suite's other modules import it: a test's time is its own
+import benchmark.results  # noqa: F401 - pandas at collection, as the suite's other modules import it: a test's time is its own
 from benchmark.metrics import MetricSet
 
 
@@ -337,8 +337,8 @@ def test_a_metric_files_list_that_cannot_be_written_or_read_fails_no_scoring_pas
     store's writer raises its one-line errors (a read-only or full cache, a folder at the name) as UserError, so
     opening brisque, topiq, … on a read-only shared cache crashed the scoring pass → nothing kept, the metric opens
     with its digest, one warning line a process; a corrupt list is written anew."""
+    import benchmark.weights
     from benchmark.metrics import open_metric, weights_digest
-    from benchmark.results import NotWritable
     from benchmark.weights import METRIC_FILES_JSON, cache_dir, file_sha256
 
     path = _probe_pyiqa(tmp_path, monkeypatch)
@@ -355,9 +355,9 @@ def test_a_metric_files_list_that_cannot_be_written_or_read_fails_no_scoring_pas
     assert m is not None and weights_digest("probe_iqa") == m.sha256 == file_sha256(path), why
 
     def read_only(*a, **k):
-        raise NotWritable("cannot write (Read-only file system)")
+        raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(benchmark.results, "atomic_write_json", read_only)
+    monkeypatch.setattr(benchmark.weights, "_write_whole_json", read_only)
     (cache_dir() / METRIC_FILES_JSON).unlink()
     m, why = open_metric("probe_iqa")
     assert m is not None and m.sha256 == file_sha256(path) and weights_digest("probe_iqa") == "", why
