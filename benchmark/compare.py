@@ -467,7 +467,7 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     from benchmark.config import RunConfig, run_id
     from benchmark.runner import run_grid
 
-    digests = current_digests(metrics)
+    digests = current_digests(metrics, store)
     configs, was = [], {}
     for m in metas if digests else ():
         rid = m["run_id"]

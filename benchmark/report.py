@@ -201,7 +201,7 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
 
     rows = []
     covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
-    digests = _current_digests({m for cov in covs.values() for m in cov["scored"]})
+    digests = _current_digests({m for cov in covs.values() for m in cov["scored"]}, store)
     for rid, cov in covs.items():
         for status in ("skipped", "unscorable", "partial"):
             for metric, reason in cov[status].items():
@@ -240,11 +240,11 @@ def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str |
         if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
 
 
-def _current_digests(metrics) -> dict[str, str]:
+def _current_digests(metrics, store: ResultsStore | None = None) -> dict[str, str]:
     """:func:`benchmark.results.current_digests`."""
     from benchmark.results import current_digests
 
-    return current_digests(metrics)
+    return current_digests(metrics, store)
 
 
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:

@@ -5,6 +5,8 @@ Layout under the results directory::
     store.json                       {"store_version": N}: a directory from another layout is refused
     finished.log                     append-only: "+<id>\t<what>" as each run finishes or is merged in, "-<id>" once
                                      a report named its folder gone (ResultsStore.gone)
+    metric-digests.json              {metric: {"sha256", "noted"}}: today's file of each metric, as a machine that has
+                                     it last hashed it (run, compare, report): a machine without it reads it from here
     runs/<run_id>/meta.json          full config, versions, device, timing, status (written last)
     runs/<run_id>/net.pt             the trained net's state_dict (re-evaluation, figures)
     runs/<run_id>/loss.pt            trainable parts of the loss, when it has any
@@ -411,7 +413,7 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
                         ".lock"})
 
 
-def current_digests(metrics) -> dict[str, str]:
+def current_digests(metrics, store: "ResultsStore | None" = None) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
     file no longer there, or one that cannot be read, or a metric this code cannot open, is left out (nothing to
@@ -419,7 +421,8 @@ def current_digests(metrics) -> dict[str, str]:
     its code's marker, read without importing torch. The one map of every process: the runner's (which runs are
     complete, which to re-score), compare's and every table's, so none tells stale scores another way; where a run must
     score such a metric, opening it (:class:`benchmark.metrics.MetricSet`) names a checkpoint not there, or skips a
-    file it cannot read, with why."""
+    file it cannot read, with why. ``store``: the files hashed are noted there as today's
+    (:meth:`ResultsStore.note_digests`), for a machine without them to read."""
     from benchmark.metric_code import code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
@@ -428,13 +431,16 @@ def current_digests(metrics) -> dict[str, str]:
         return out
     from benchmark.metrics import weights_digest
 
+    hashed = {}
     for m in rest:
         try:
             if digest := weights_digest(m):
-                out[m] = digest
+                hashed[m] = digest
         except (UserError, OSError):
             continue
-    return out
+    if store is not None and hashed:
+        store.note_digests(hashed)
+    return {**out, **hashed}
 
 
 def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
@@ -451,13 +457,15 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
                         f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
         elif rids:
-            when = left.get("when")  # the newest pass's time, where it stands for today's file (not here)
-            when = time.strftime(", scored %Y-%m-%d %H:%M UTC", time.gmtime(when)) if when else ""
-            is_here = left.get("here", True)
+            is_here, noted = left.get("here", True), "noted" in left
+            when = left.get("noted") if noted else left.get("when")  # where a file stands for today's (not here)
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when)) if isinstance(when, (int, float)) else ""
             today = (f"today's (sha256 {left['sha256'][:8]}…)" if is_here else
-                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{when})")
-            stand = ("" if is_here else "; today's file is not here to hash, so the newest scoring's file stands for "
-                     "it (a report on a machine with today's file keeps the scores of that file instead)")
+                     f"today's as {DIGESTS_FILE} notes it (sha256 {left['sha256'][:8]}…, noted {when or 'undated'} "
+                     "where the file was)" if noted else
+                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{', scored ' + when if when else ''})")
+            stand = ("" if is_here or noted else "; today's file is not here to hash, so the newest scoring's file "
+                     "stands for it (a report on a machine with today's file keeps the scores of that file instead)")
             here = [r for r in left["scored"] if run_ids is None or r in run_ids]
             runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
@@ -944,6 +952,9 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 #: the store's append-only list of its finished runs (``+<id>\t<what>``; ``-<id>``: left out by a report, which named
 #: its folder gone): what :meth:`ResultsStore.gone` remembers a deleted run folder by
 FINISHED_LOG = "finished.log"
+#: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
+#: (:meth:`ResultsStore.note_digests`), which stands for today's on a machine without it (:meth:`ResultsStore.table`)
+DIGESTS_FILE = "metric-digests.json"
 
 
 def not_writable(folder) -> str:
@@ -1627,6 +1638,36 @@ class ResultsStore:
         except OSError as exc:
             log.warning("could not note in %s (%s): %s", path, exc.strerror or exc, lost)
 
+    def note_digests(self, digests: dict[str, str]) -> None:
+        """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`
+        as today's files, where they are not already: a machine without a file (the store copied to a laptop to
+        publish its plots) reads today's from there (:meth:`noted_digests`), so its table is the one made where the
+        file is. Written atomically, only when a digest changed; a store that cannot be written (a read-only copy)
+        keeps the note it has, said at debug level (the stand-in is said in the stale line)."""
+        if not (self.root / "store.json").is_file():
+            return
+        noted = self.noted_digests()
+        new = {m: d for m, d in digests.items() if d and (noted.get(m) or {}).get("sha256") != d}
+        if not new:
+            return
+        now = time.time()
+        try:
+            atomic_write_json(self.root / DIGESTS_FILE,
+                              {**noted, **{m: {"sha256": d, "noted": now} for m, d in new.items()}})
+        except (OSError, UserError) as exc:
+            log.debug("today's metric files not noted in %s: %s", self.root / DIGESTS_FILE, exc)
+
+    def noted_digests(self) -> dict[str, dict]:
+        """{metric: {"sha256": today's file's, "noted": when}} as :meth:`note_digests` last noted them; {} for a
+        store without the note (one older than it: the newest scoring's file stands for today's) or one that cannot
+        be read."""
+        try:
+            noted = read_json(self.root / DIGESTS_FILE)
+        except (OSError, ValueError):
+            return {}
+        return {str(m): v for m, v in noted.items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)
+                and v["sha256"]} if isinstance(noted, dict) else {}
+
     def finished_log_unread(self) -> str | None:
         """Why :data:`FINISHED_LOG` is there but cannot be read (its permissions, a directory), else None."""
         try:
@@ -1955,8 +1996,10 @@ class ResultsStore:
         of today's file, the stale line naming the file and its time either way.
         What was left out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
-        digests = current_digests(mixed) if mixed else {}  # no file hashed, nor benchmark.metrics imported, else
-        absent = {m: newest[m][1] for m in mixed if m not in digests and m in (newest or {})}
+        digests = current_digests(mixed, self) if mixed else {}  # no file hashed, nor benchmark.metrics imported,
+        noted = self.noted_digests() if any(m not in digests for m in mixed) else {}  # else: today's as noted
+        absent = {m: noted[m]["sha256"] if m in noted else newest[m][1]
+                  for m in mixed if m not in digests and (m in noted or m in (newest or {}))}
         if not digests and not absent:
             return table
         ref = {**absent, **digests}
@@ -1973,7 +2016,8 @@ class ResultsStore:
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
         self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests,
-                               **({} if m in digests else {"when": newest[m][0]})}
+                               **({} if m in digests else {"noted": noted[m].get("noted")} if m in noted
+                                  else {"when": newest[m][0]})}
                            for m, rids in sorted(stale.items())}
         for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
             if line not in self._said:

@@ -1,0 +1,61 @@
+"""Probe of the store's follow-up (session 14): today's metric file noted in the store for a machine without it,
+a file there but unreadable said so, merge's gone runs, the last of two compares' summaries."""
+from __future__ import annotations
+
+import json
+import logging
+
+import benchmark.cli  # noqa: F401 - imported once at collection (pandas, the store): no test here pays it
+import benchmark.compare  # noqa: F401
+import benchmark.metrics  # noqa: F401
+import benchmark.synthetic  # noqa: F401
+
+
+def _small(root, **kw):
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 3, "metrics": ("psnr", "ssim"),
+          "budget_check": False, **kw}
+    store = write_store(root, **kw)
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    return store
+
+
+def _trial_scored_last(store):
+    """``ssim`` scored with today's file "a…" by two runs, then with a trial file "t…", later, by one run (its
+    net.pt gone: never re-scored): where the file is, the trial scores are left out."""
+    runs = sorted(store.run_ids())
+    trial = runs[0]
+    for d in store.runs.iterdir():
+        p = d / "eval-0.json"
+        rec = json.loads(p.read_text())
+        rec["metric_sha256"] = {"ssim": ("t" if d.name == trial else "a") * 64}
+        rec["written"] = 2000.0 if d.name == trial else 1000.0
+        p.write_text(json.dumps(rec))
+    return trial
+
+
+def test_a_machine_without_the_file_reads_todays_as_the_store_notes_it_not_the_trial_scored_last(
+        tmp_path, monkeypatch, caplog):
+    """A metric's file replaced by a trial file that scored one run last, then put back: on the machine with the file
+    the trial run's scores are left out; on a laptop without it the newest scoring's file (the trial's) stood for
+    today's and left out the others instead — one store, two leaderboards. A machine with the file now notes it in
+    the store (metric-digests.json); one without it reads today's from there: the same table, its line saying so."""
+    from benchmark.results import ResultsStore, stale_lines
+
+    store = _small(tmp_path / "r")
+    trial = _trial_scored_last(store)
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "a" * 64 if n == "ssim" else "")
+    here = store.table()  # the GPU machine's report
+    assert set(here[here.metric == "ssim"].run_id) == set(store.run_ids()) - {trial}
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "")  # the laptop: no file to hash
+    laptop = ResultsStore(store.root)
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        there = laptop.table()
+    assert set(there[there.metric == "ssim"].run_id) == set(here[here.metric == "ssim"].run_id)
+    from benchmark.results import DIGESTS_FILE
+
+    line = stale_lines(laptop)["ssim"]
+    assert "1 of 3 runs" in line and DIGESTS_FILE in line and "aaaaaaaa" in line, line
+    assert "newest scoring" not in line, line
