@@ -413,7 +413,7 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
                         ".lock"})
 
 
-def current_digests(metrics, store: "ResultsStore | None" = None) -> dict[str, str]:
+def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | None = None) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
     file no longer there, or one that cannot be read, or a metric this code cannot open, is left out (nothing to
@@ -422,7 +422,8 @@ def current_digests(metrics, store: "ResultsStore | None" = None) -> dict[str, s
     complete, which to re-score), compare's and every table's, so none tells stale scores another way; where a run must
     score such a metric, opening it (:class:`benchmark.metrics.MetricSet`) names a checkpoint not there, or skips a
     file it cannot read, with why. ``store``: the files hashed are noted there as today's
-    (:meth:`ResultsStore.note_digests`), for a machine without them to read."""
+    (:meth:`ResultsStore.note_digests`), for a machine without them to read. ``why``: filled with {metric: why its
+    file cannot be hashed} of those left out that are there but cannot be read (another user's 0600 file)."""
     from benchmark.metric_code import code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
@@ -436,7 +437,10 @@ def current_digests(metrics, store: "ResultsStore | None" = None) -> dict[str, s
         try:
             if digest := weights_digest(m):
                 hashed[m] = digest
-        except (UserError, OSError):
+        except (UserError, OSError) as exc:
+            if why is not None:
+                why[m] = (f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror
+                          and exc.filename else str(exc))
             continue
     if store is not None and hashed:
         store.note_digests(hashed)
@@ -461,11 +465,14 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             when = left.get("noted") if noted else left.get("when")  # where a file stands for today's (not here)
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when)) if isinstance(when, (int, float)) else ""
             today = (f"today's (sha256 {left['sha256'][:8]}…)" if is_here else
-                     f"today's as {DIGESTS_FILE} notes it (sha256 {left['sha256'][:8]}…, noted {when or 'undated'} "
-                     "where the file was)" if noted else
+                     f"today's as noted where the file was (sha256 {left['sha256'][:8]}…, noted {when or 'undated'})"
+                     if noted else
                      f"its newest scoring's (sha256 {left['sha256'][:8]}…{', scored ' + when if when else ''})")
-            stand = ("" if is_here or noted else "; today's file is not here to hash, so the newest scoring's file "
-                     "stands for it (a report on a machine with today's file keeps the scores of that file instead)")
+            missing = (f"today's file is here but cannot be read ({left['unreadable']})" if left.get("unreadable")
+                       else "today's file is not here to hash")
+            stand = ("" if is_here else f"; {missing}, so {DIGESTS_FILE}'s note stands for it" if noted else
+                     f"; {missing}, so the newest scoring's file stands for it (a report on a machine with today's "
+                     "file keeps the scores of that file instead)")
             here = [r for r in left["scored"] if run_ids is None or r in run_ids]
             runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
@@ -1996,7 +2003,8 @@ class ResultsStore:
         of today's file, the stale line naming the file and its time either way.
         What was left out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
-        digests = current_digests(mixed, self) if mixed else {}  # no file hashed, nor benchmark.metrics imported,
+        unread: dict[str, str] = {}  # {metric: why its file here cannot be read}
+        digests = current_digests(mixed, self, unread) if mixed else {}  # no file hashed, nor metrics imported,
         noted = self.noted_digests() if any(m not in digests for m in mixed) else {}  # else: today's as noted
         absent = {m: noted[m]["sha256"] if m in noted else newest[m][1]
                   for m in mixed if m not in digests and (m in noted or m in (newest or {}))}
@@ -2017,7 +2025,8 @@ class ResultsStore:
             drop |= (metric_of == metric) & run_of.isin(rids)
         self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests,
                                **({} if m in digests else {"noted": noted[m].get("noted")} if m in noted
-                                  else {"when": newest[m][0]})}
+                                  else {"when": newest[m][0]}),
+                               **({"unreadable": unread[m]} if m in unread else {})}
                            for m, rids in sorted(stale.items())}
         for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
             if line not in self._said:

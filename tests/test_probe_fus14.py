@@ -59,3 +59,26 @@ def test_a_machine_without_the_file_reads_todays_as_the_store_notes_it_not_the_t
     line = stale_lines(laptop)["ssim"]
     assert "1 of 3 runs" in line and DIGESTS_FILE in line and "aaaaaaaa" in line, line
     assert "newest scoring" not in line, line
+
+
+def test_a_file_there_but_unreadable_is_said_so_not_said_not_here(tmp_path, monkeypatch):
+    """lpips' cached file there but another user's 0600 file (a shared TORCH_HOME): the stale line said 'today's file
+    is not here to hash' — the user looks for a missing download, not at the file's permissions. It says the file is
+    here but cannot be read, and why."""
+    import errno
+
+    from benchmark.results import stale_lines
+
+    store = _small(tmp_path / "r")
+    _trial_scored_last(store)
+
+    def denied(name):
+        if name == "ssim":
+            raise PermissionError(errno.EACCES, "Permission denied", "/shared/torch/hub/checkpoints/ssim.pth")
+        return ""
+
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", denied)
+    store.table()
+    line = stale_lines(store)["ssim"]
+    assert "cannot be read (Permission denied: /shared/torch/hub/checkpoints/ssim.pth)" in line, line
+    assert "not here" not in line, line
