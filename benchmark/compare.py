@@ -436,20 +436,24 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                         f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
                         "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
                         "--out <new dir>` with its settings) and compare there")
-    for task, cs in held.items():  # still in training there once this compare's own work is done: said so
-        left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
-        if left:
-            notes[task].append(f"{len(left)} of {len(cs)} run(s) of the new loss are being trained by another process "
-                               f"on this results directory (runs/{left[0]}{', the first' if len(left) > 1 else ''}; "
-                               "this compare left them to it): the same `plbench compare` once it finishes shows them.")
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
-                          table=None if wrote else table)  # nothing trained or re-scored: the store read once
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
-    write_keeping_edits(path, text)
-    prune_unhashed(path.parent, new)
+    # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
+    # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
+    with _summary_lock(store, path):
+        for task, cs in held.items():  # still in training there now, this compare's own work done: said so
+            left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
+            if left:
+                notes[task].append(
+                    f"{len(left)} of {len(cs)} run(s) of the new loss are being trained by another process on this "
+                    f"results directory (runs/{left[0]}{', the first' if len(left) > 1 else ''}; this compare left "
+                    "them to it): the same `plbench compare` once it finishes shows them.")
+        text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
+                              table=None if wrote else table)  # nothing trained or re-scored: the store read once
+        write_keeping_edits(path, text)
+        prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
 
@@ -655,6 +659,13 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
+
+
+def _summary_lock(store: ResultsStore, path: Path):
+    """The lock a comparison's summary (``compare/<name>.md``, its figures) is read and written under:
+    ``compare/.<name>.md.lock``, waited for while another compare of the same loss writes it."""
+    return store.waiting_lock(path.with_name(f".{path.name}.lock"), "another comparison of this loss is writing its "
+                              "summary into %s (%s); waiting for it, then reading the store again")
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],

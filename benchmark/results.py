@@ -1160,7 +1160,15 @@ class ResultsStore:
         in one line. Report outputs (``results.csv``, ``leaderboard.*``, ``figures/``, …) are written one file
         at a time and a report removes the figure files it did not write: two at once mixed or deleted each
         other's, so each report is written whole while it holds this lock."""
-        path = self.root / ".report.lock"
+        with self.waiting_lock(self.root / ".report.lock", "another report is being written into %s (%s); waiting "
+                               "for it (two at once would mix their outputs)", poll_s):
+            yield
+
+    @contextlib.contextmanager
+    def waiting_lock(self, path: Path, waiting: str, poll_s: float = 0.2):
+        """Hold the flock at ``path`` (:class:`RunLock`) for the ``with`` block, waiting while another process holds
+        it, saying so once in ``waiting`` (its ``%s``: the store, the holder); a store that cannot be written is the
+        one line any write there gives."""
         said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
@@ -1170,8 +1178,7 @@ class ResultsStore:
             if not isinstance(lock, str):
                 break
             if not said:
-                log.info("another report is being written into %s (%s); waiting for it (two at once would mix "
-                         "their outputs)", self.root, lock)
+                log.info(waiting, self.root, lock)
                 said = True
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 import benchmark.cli  # noqa: F401 - imported once at collection (pandas, the store): no test here pays it
 import benchmark.compare  # noqa: F401
 import benchmark.metrics  # noqa: F401
@@ -82,3 +84,37 @@ def test_a_file_there_but_unreadable_is_said_so_not_said_not_here(tmp_path, monk
     line = stale_lines(store)["ssim"]
     assert "cannot be read (Permission denied: /shared/torch/hub/checkpoints/ssim.pth)" in line, line
     assert "not here" not in line, line
+
+
+@pytest.mark.slow
+def test_the_last_of_two_compares_to_write_its_summary_says_no_run_is_being_trained_once_done(tmp_path, monkeypatch):
+    """Two ``plbench compare`` of one loss at once: the second left the new loss's run to the first and noted it as
+    'being trained by another process' before writing its report; the first finished and wrote its summary meanwhile,
+    and the second's, written last, kept the note over the first's correct file until compare was run again. The
+    summary is read and written under the comparison's lock, its notes made from the store as it is then (~30 s)."""
+    import shutil
+
+    import benchmark.compare as C
+    import benchmark.report
+    from benchmark import api
+    from benchmark.results import ResultsStore
+
+    kw = dict(tasks=["denoise"], seeds=[0], iterations=2, crop=32, batch_size=2, device="cpu", metrics=["psnr"],
+              report=False, budget_check=False)
+    api.run(losses=["l1", "l2"], out=str(tmp_path / "r"), **kw)
+    api.run(losses=["charbonnier"], out=str(tmp_path / "other"), **kw)  # the other compare's run, finished
+    store = ResultsStore(tmp_path / "r")
+    (cid,) = [r for r in ResultsStore(tmp_path / "other").run_ids() if not r.startswith("input-")]
+    lock = store.lock(cid)  # the other compare trains it
+    report = benchmark.report.write_report
+
+    def finished_meanwhile(*a, **k):  # the other compare finishes its run while this one writes its report
+        shutil.copytree(tmp_path / "other" / "runs" / cid, store.run_dir(cid), dirs_exist_ok=True)
+        lock.release()
+        return report(*a, **k)
+
+    monkeypatch.setattr(benchmark.report, "write_report", finished_meanwhile)
+    res = C.compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=20)
+    written = res.path.read_text()
+    assert "being trained" not in written and "**charbonnier** — mean rank" in written, written
+    assert not list(res.path.parent.glob(".*.lock"))  # the lock's file removed with it
