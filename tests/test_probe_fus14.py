@@ -118,3 +118,28 @@ def test_the_last_of_two_compares_to_write_its_summary_says_no_run_is_being_trai
     written = res.path.read_text()
     assert "being trained" not in written and "**charbonnier** — mean rank" in written, written
     assert not list(res.path.parent.glob(".*.lock"))  # the lock's file removed with it
+
+
+def test_merge_of_a_store_with_a_run_deleted_on_purpose_says_what_stops_naming_it(tmp_path, capsys):
+    """A node's store older than finished.log (its last report's results.csv alone remembers its runs), a bad run's
+    folder deleted there on purpose: every ``plbench merge`` of it named the run as 'finished there whose results are
+    not there … copy it again from that machine' — a way forward the user cannot take, on every merge. The line
+    says too what stops it: a report in that store notes the deletion, and no merge of it names the run again."""
+    import shutil
+
+    from benchmark.cli import main
+
+    src = _small(tmp_path / "node2")
+    (src.root / "finished.log").unlink()  # a store older than the log
+    t = src.table()
+    t[["run_id", "task", "loss", "seed"]].to_csv(src.root / "results.csv", index=False)  # its last report's
+    deleted = next(r for r in src.run_ids() if not r.startswith("input-"))
+    shutil.rmtree(src.run_dir(deleted))
+    assert main(["merge", str(src.root), "--out", str(tmp_path / "r")]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if deleted in x]
+    assert f"deleted there on purpose: `plbench report --out {src.root}` notes it there" in line, line
+
+    src.forget_gone([deleted])  # what that report does, besides rewriting results.csv
+    t[t.run_id != deleted][["run_id", "task", "loss", "seed"]].to_csv(src.root / "results.csv", index=False)
+    assert main(["merge", str(src.root), "--out", str(tmp_path / "r")]) == 0
+    assert deleted not in capsys.readouterr().out
