@@ -2179,7 +2179,8 @@ class ResultsStore:
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
         rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
         here) and ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
-        read; merge again later). Each run is read under
+        read; merge again later). ``src``'s notes of today's metric files are taken where this store has none
+        (:meth:`_adopt_notes`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2209,7 +2210,22 @@ class ResultsStore:
                 continue
             with there or contextlib.nullcontext():
                 self._merge_run(src, rid, out)
+        self._adopt_notes(src)
         return out
+
+    def _adopt_notes(self, src: "ResultsStore") -> None:
+        """Note here today's file of each metric ``src`` noted (:meth:`note_digests`: the node that scored with it)
+        and this store has no note of: a head node or laptop without the file reads the merged columns as that node
+        does, not with the newest scoring's file standing for today's. A note of this store's own is kept: its
+        machine's file, which its own reports read."""
+        mine = self.noted_digests()
+        theirs = {m: v for m, v in src.noted_digests().items() if m not in mine}
+        if not theirs:
+            return
+        try:
+            atomic_write_json(self.root / DIGESTS_FILE, {**mine, **theirs})
+        except (OSError, UserError) as exc:
+            log.debug("today's metric files of %s not noted in %s: %s", src.root, self.root / DIGESTS_FILE, exc)
 
     def _kept(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> bool:
         """Finished and intact here (``rid``, finished in ``src``): stays as it is (counted as ``kept``)."""

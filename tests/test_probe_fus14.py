@@ -143,3 +143,22 @@ def test_merge_of_a_store_with_a_run_deleted_on_purpose_says_what_stops_naming_i
     t[t.run_id != deleted][["run_id", "task", "loss", "seed"]].to_csv(src.root / "results.csv", index=False)
     assert main(["merge", str(src.root), "--out", str(tmp_path / "r")]) == 0
     assert deleted not in capsys.readouterr().out
+
+
+def test_a_merged_store_reads_todays_file_as_the_node_that_scored_noted_it(tmp_path, monkeypatch):
+    """The node that scored has the metric's file and notes it (metric-digests.json); its store merged into a head
+    node's without the file left the note behind: the head's table took the newest scoring's file (a trial file scored
+    last) for today's, a leaderboard the node's own report does not make. A merge takes the source's notes of metrics
+    it has none of (its own kept)."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    node = _small(tmp_path / "node2")
+    trial = _trial_scored_last(node)
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "a" * 64 if n == "ssim" else "")
+    there = node.table()  # the node's report: notes its file
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "")  # the head node: no file
+    assert main(["merge", str(node.root), "--out", str(tmp_path / "head")]) == 0
+    t = ResultsStore(tmp_path / "head").table()
+    assert trial not in set(t[t.metric == "ssim"].run_id)
+    assert set(t[t.metric == "ssim"].run_id) == set(there[there.metric == "ssim"].run_id)
