@@ -162,3 +162,44 @@ def test_a_merged_store_reads_todays_file_as_the_node_that_scored_noted_it(tmp_p
     t = ResultsStore(tmp_path / "head").table()
     assert trial not in set(t[t.metric == "ssim"].run_id)
     assert set(t[t.metric == "ssim"].run_id) == set(there[there.metric == "ssim"].run_id)
+
+
+@pytest.mark.slow
+def test_a_run_left_to_another_compare_that_failed_or_was_stopped_is_not_said_to_be_in_training(tmp_path,
+                                                                                               monkeypatch):
+    """The new loss's run left to another compare, which then failed (out of memory) or was stopped (Ctrl-C) while
+    this one worked: the summary said the run 'is being trained by another process … once it finishes shows them'
+    — no process trains it, and it never finishes. A run no process holds any more is said as failed (its error)
+    or stopped, which the same compare trains (~35 s)."""
+    import json
+    import shutil
+
+    import benchmark.compare as C
+    import benchmark.report
+    from benchmark import api
+    from benchmark.results import ResultsStore
+
+    kw = dict(tasks=["denoise"], seeds=[0], iterations=2, crop=32, batch_size=2, device="cpu", metrics=["psnr"],
+              report=False, budget_check=False)
+    api.run(losses=["l1", "l2"], out=str(tmp_path / "r"), **kw)
+    api.run(losses=["charbonnier"], out=str(tmp_path / "other"), **kw)
+    store = ResultsStore(tmp_path / "r")
+    (cid,) = [r for r in ResultsStore(tmp_path / "other").run_ids() if not r.startswith("input-")]
+    meta = json.loads((tmp_path / "other" / "runs" / cid / "meta.json").read_text())
+    report = benchmark.report.write_report
+    for how in ("failed", "stopped"):
+        shutil.rmtree(store.run_dir(cid), ignore_errors=True)
+        lock = store.lock(cid)  # the other compare trains it
+
+        def ended_meanwhile(*a, how=how, lock=lock, **k):  # ... and fails, or is stopped, while this one reports
+            if how == "failed":
+                (store.run_dir(cid) / "meta.json").write_text(json.dumps(
+                    {**meta, "status": "failed", "error": "RuntimeError: CUDA out of memory"}))
+            lock.release()
+            return report(*a, **k)
+
+        monkeypatch.setattr(benchmark.report, "write_report", ended_meanwhile)
+        res = C.compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=20)
+        written = res.path.read_text()
+        assert "being trained" not in written, written
+        assert ("CUDA out of memory" if how == "failed" else "stopped there before they finished") in written, written
