@@ -2006,8 +2006,9 @@ class ResultsStore:
         is hundreds of MB, once a process). ``recorded``: {metric: {run: the file its latest pass read}}, as
         :meth:`table` read the runs' pass records (no record read again). ``newest``: {metric: (when, the file) of the
         newest pass that scored it}, whose file stands for today's where that is not here to hash (a store copied to a
-        machine without lpips' cached weights, or without the checkpoint): the same column where the newest scoring was
-        of today's file, the stale line naming the file and its time either way.
+        machine without lpips' cached weights, or without the checkpoint) and the store holds no note of today's
+        (:meth:`noted_digests`, which stands for it first): the same column where the newest scoring was of today's
+        file, the stale line naming the file and its time either way.
         What was left out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
         unread: dict[str, str] = {}  # {metric: why its file here cannot be read}
