@@ -203,3 +203,25 @@ def test_a_run_left_to_another_compare_that_failed_or_was_stopped_is_not_said_to
         written = res.path.read_text()
         assert "being trained" not in written, written
         assert ("CUDA out of memory" if how == "failed" else "stopped there before they finished") in written, written
+
+
+def test_the_coverage_of_a_column_none_of_whose_runs_has_todays_file_is_the_same_without_the_file(tmp_path,
+                                                                                                 monkeypatch):
+    """A metric's file replaced, no run re-scored yet: every run keeps its scores (nothing of today's to rank against),
+    and the report's coverage says they are of another file — on the machine with the file. On a laptop without it
+    the coverage said nothing: the column read as today's. The store's note of today's file says it there too."""
+    from benchmark.report import coverage_table
+    from benchmark.results import ResultsStore
+
+    store = _small(tmp_path / "r")
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "b" * 64 if n == "ssim" else "")
+    for d in store.runs.iterdir():  # every run scored with the earlier file "a…"
+        p = d / "eval-0.json"
+        rec = json.loads(p.read_text())
+        rec["metric_sha256"] = {"ssim": "a" * 64}
+        p.write_text(json.dumps(rec))
+    here = coverage_table(store, store.run_ids())  # the GPU machine's report: notes today's file "b…"
+    assert list(here.status) == ["stale"] and int(here.runs.iloc[0]) == len(store.run_ids()), here
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda n: "")  # the laptop
+    there = coverage_table(ResultsStore(store.root), store.run_ids())
+    assert there.to_dict("records") == here.to_dict("records"), there
