@@ -1356,10 +1356,12 @@ def cmd_merge(args) -> int:
                          + f" — `plbench check --out {shlex.quote(str(src.root))}` names each; copy "
                          f"{'it' if len(bad) == 1 else 'them'} again from that machine, then merge again")
         if lost := got["gone_there"]:  # finished there, but a copy cut short (or a deletion) lost them: not training
+            them, there = "it" if len(lost) == 1 else "them", shlex.quote(str(src.root))
             parts.append(f"{len(lost)} finished there whose results are not there (the run folder gone, or holding "
                          f"none of them: a copy cut short), not copied: {_first_three(lost)} — `plbench check --out "
-                         f"{shlex.quote(str(src.root))}` names each; copy {'it' if len(lost) == 1 else 'them'} again "
-                         "from that machine, then merge again")
+                         f"{there}` names each; copy {them} again from that machine, then merge again (deleted there "
+                         f"on purpose: `plbench report --out {there}` notes {them} there, and no merge of that store "
+                         f"names {them} again)")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
         if got["held_there"]:

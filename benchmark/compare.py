@@ -365,6 +365,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     trained = failed = wrote = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     held: dict[str, list] = {}  # {task: its new runs' configs} where run_grid left some to another process
+    lost_of: dict[str, tuple] = {}  # {task: (its new runs' configs, the metrics)}: their failures said at the end
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
     tied: dict[str, set[str]] = {}  # a task not compared now whose largest field settings tie (_pick_group)
@@ -424,7 +425,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         wrote += rescored
         notes[task] += said
         failed += summary.failed + summary.unscored
-        notes[task] += _lost_run_notes(store, configs, metrics)
+        lost_of[task] = (configs, metrics)  # its failed or diverged runs: said once the store is read again below
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
         # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
         # is not this comparison)
@@ -436,20 +437,32 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                         f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
                         "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
                         "--out <new dir>` with its settings) and compare there")
-    for task, cs in held.items():  # still in training there once this compare's own work is done: said so
-        left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
-        if left:
-            notes[task].append(f"{len(left)} of {len(cs)} run(s) of the new loss are being trained by another process "
-                               f"on this results directory (runs/{left[0]}{', the first' if len(left) > 1 else ''}; "
-                               "this compare left them to it): the same `plbench compare` once it finishes shows them.")
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
-                          table=None if wrote else table)  # nothing trained or re-scored: the store read once
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
-    write_keeping_edits(path, text)
-    prune_unhashed(path.parent, new)
+    # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
+    # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
+    with _summary_lock(store, path):
+        for task, (cs, ms) in lost_of.items():  # as the store is now: a run left to another process included
+            notes[task] += _lost_run_notes(store, cs, ms)
+        for task, cs in held.items():  # still in training there now, this compare's own work done: said so
+            left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
+            held_now = [r for r in left if _held(store, r)]
+            if held_now:
+                notes[task].append(
+                    f"{len(held_now)} of {len(cs)} run(s) of the new loss are being trained by another process on "
+                    f"this results directory (runs/{held_now[0]}{', the first' if len(held_now) > 1 else ''}; this "
+                    "compare left them to it): the same `plbench compare` once it finishes shows them.")
+            if stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]:
+                notes[task].append(
+                    f"{len(stopped)} of {len(cs)} run(s) of the new loss left to another process were stopped there "
+                    f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
+                    "`plbench compare` trains them.")
+        text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
+                              table=None if wrote else table)  # nothing trained or re-scored: the store read once
+        write_keeping_edits(path, text)
+        prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
 
@@ -467,7 +480,7 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     from benchmark.config import RunConfig, run_id
     from benchmark.runner import run_grid
 
-    digests = current_digests(metrics)
+    digests = current_digests(metrics, store)
     configs, was = [], {}
     for m in metas if digests else ():
         rid = m["run_id"]
@@ -655,6 +668,26 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
+
+
+def _held(store: ResultsStore, rid: str) -> bool:
+    """Whether a live process holds the run ``rid`` (:meth:`ResultsStore.lock` taken and let go at once: a process
+    that ended, by a failure or a kill, holds nothing; a run whose folder is gone is held by none, and no folder is
+    made for it)."""
+    if not store.run_dir(rid).is_dir():
+        return False
+    lock = store.lock(rid)
+    if isinstance(lock, str):
+        return True
+    lock.release()
+    return False
+
+
+def _summary_lock(store: ResultsStore, path: Path):
+    """The lock a comparison's summary (``compare/<name>.md``, its figures) is read and written under:
+    ``compare/.<name>.md.lock``, waited for while another compare of the same loss writes it."""
+    return store.waiting_lock(path.with_name(f".{path.name}.lock"), "another comparison of this loss is writing its "
+                              "summary into %s (%s); waiting for it, then reading the store again")
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],

@@ -201,7 +201,10 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
 
     rows = []
     covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
-    digests = _current_digests({m for cov in covs.values() for m in cov["scored"]})
+    scored = {m for cov in covs.values() for m in cov["scored"]}
+    digests = _current_digests(scored, store)
+    digests.update({m: v["sha256"] for m, v in store.noted_digests().items()  # a file not here: as the store notes
+                    if m in scored and m not in digests})  # it (a laptop's report says what the GPU machine's does)
     for rid, cov in covs.items():
         for status in ("skipped", "unscorable", "partial"):
             for metric, reason in cov[status].items():
@@ -253,11 +256,11 @@ def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str |
         if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
 
 
-def _current_digests(metrics) -> dict[str, str]:
+def _current_digests(metrics, store: ResultsStore | None = None) -> dict[str, str]:
     """:func:`benchmark.results.current_digests`."""
     from benchmark.results import current_digests
 
-    return current_digests(metrics)
+    return current_digests(metrics, store)
 
 
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:

@@ -5,6 +5,8 @@ Layout under the results directory::
     store.json                       {"store_version": N}: a directory from another layout is refused
     finished.log                     append-only: "+<id>\t<what>" as each run finishes or is merged in, "-<id>" once
                                      a report named its folder gone (ResultsStore.gone)
+    metric-digests.json              {metric: {"sha256", "noted"}}: today's file of each metric, as a machine that has
+                                     it last hashed it (run, compare, report): a machine without it reads it from here
     runs/<run_id>/meta.json          full config, versions, device, timing, status (written last)
     runs/<run_id>/net.pt             the trained net's state_dict (re-evaluation, figures)
     runs/<run_id>/loss.pt            trainable parts of the loss, when it has any
@@ -411,7 +413,7 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
                         ".lock"})
 
 
-def current_digests(metrics) -> dict[str, str]:
+def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | None = None) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
     file no longer there, or one that cannot be read, or a metric this code cannot open, is left out (nothing to
@@ -419,7 +421,9 @@ def current_digests(metrics) -> dict[str, str]:
     its code's marker, read without importing torch. The one map of every process: the runner's (which runs are
     complete, which to re-score), compare's and every table's, so none tells stale scores another way; where a run must
     score such a metric, opening it (:class:`benchmark.metrics.MetricSet`) names a checkpoint not there, or skips a
-    file it cannot read, with why."""
+    file it cannot read, with why. ``store``: the files hashed are noted there as today's
+    (:meth:`ResultsStore.note_digests`), for a machine without them to read. ``why``: filled with {metric: why its
+    file cannot be hashed} of those left out that are there but cannot be read (another user's 0600 file)."""
     from benchmark.metric_code import code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
@@ -428,13 +432,19 @@ def current_digests(metrics) -> dict[str, str]:
         return out
     from benchmark.metrics import weights_digest
 
+    hashed = {}
     for m in rest:
         try:
             if digest := weights_digest(m):
-                out[m] = digest
-        except (UserError, OSError):
+                hashed[m] = digest
+        except (UserError, OSError) as exc:
+            if why is not None:
+                why[m] = (f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror
+                          and exc.filename else str(exc))
             continue
-    return out
+    if store is not None and hashed:
+        store.note_digests(hashed)
+    return {**out, **hashed}
 
 
 def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
@@ -451,13 +461,18 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
                         f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
         elif rids:
-            when = left.get("when")  # the newest pass's time, where it stands for today's file (not here)
-            when = time.strftime(", scored %Y-%m-%d %H:%M UTC", time.gmtime(when)) if when else ""
-            is_here = left.get("here", True)
+            is_here, noted = left.get("here", True), "noted" in left
+            when = left.get("noted") if noted else left.get("when")  # where a file stands for today's (not here)
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when)) if isinstance(when, (int, float)) else ""
             today = (f"today's (sha256 {left['sha256'][:8]}…)" if is_here else
-                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{when})")
-            stand = ("" if is_here else "; today's file is not here to hash, so the newest scoring's file stands for "
-                     "it (a report on a machine with today's file keeps the scores of that file instead)")
+                     f"today's as noted where the file was (sha256 {left['sha256'][:8]}…, noted {when or 'undated'})"
+                     if noted else
+                     f"its newest scoring's (sha256 {left['sha256'][:8]}…{', scored ' + when if when else ''})")
+            missing = (f"today's file is here but cannot be read ({left['unreadable']})" if left.get("unreadable")
+                       else "today's file is not here to hash")
+            stand = ("" if is_here else f"; {missing}, so {DIGESTS_FILE}'s note stands for it" if noted else
+                     f"; {missing}, so the newest scoring's file stands for it (a report on a machine with today's "
+                     "file keeps the scores of that file instead)")
             here = [r for r in left["scored"] if run_ids is None or r in run_ids]
             runs, fresh = [r for r in here if not r.startswith("input-")], [r for r in here if r not in rids]
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
@@ -944,6 +959,9 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 #: the store's append-only list of its finished runs (``+<id>\t<what>``; ``-<id>``: left out by a report, which named
 #: its folder gone): what :meth:`ResultsStore.gone` remembers a deleted run folder by
 FINISHED_LOG = "finished.log"
+#: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
+#: (:meth:`ResultsStore.note_digests`), which stands for today's on a machine without it (:meth:`ResultsStore.table`)
+DIGESTS_FILE = "metric-digests.json"
 
 
 def not_writable(folder) -> str:
@@ -1142,7 +1160,15 @@ class ResultsStore:
         in one line. Report outputs (``results.csv``, ``leaderboard.*``, ``figures/``, …) are written one file
         at a time and a report removes the figure files it did not write: two at once mixed or deleted each
         other's, so each report is written whole while it holds this lock."""
-        path = self.root / ".report.lock"
+        with self.waiting_lock(self.root / ".report.lock", "another report is being written into %s (%s); waiting "
+                               "for it (two at once would mix their outputs)", poll_s):
+            yield
+
+    @contextlib.contextmanager
+    def waiting_lock(self, path: Path, waiting: str, poll_s: float = 0.2):
+        """Hold the flock at ``path`` (:class:`RunLock`) for the ``with`` block, waiting while another process holds
+        it, saying so once in ``waiting`` (its ``%s``: the store, the holder); a store that cannot be written is the
+        one line any write there gives."""
         said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
@@ -1152,8 +1178,7 @@ class ResultsStore:
             if not isinstance(lock, str):
                 break
             if not said:
-                log.info("another report is being written into %s (%s); waiting for it (two at once would mix "
-                         "their outputs)", self.root, lock)
+                log.info(waiting, self.root, lock)
                 said = True
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
@@ -1627,6 +1652,36 @@ class ResultsStore:
         except OSError as exc:
             log.warning("could not note in %s (%s): %s", path, exc.strerror or exc, lost)
 
+    def note_digests(self, digests: dict[str, str]) -> None:
+        """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`
+        as today's files, where they are not already: a machine without a file (the store copied to a laptop to
+        publish its plots) reads today's from there (:meth:`noted_digests`), so its table is the one made where the
+        file is. Written atomically, only when a digest changed; a store that cannot be written (a read-only copy)
+        keeps the note it has, said at debug level (the stand-in is said in the stale line)."""
+        if not (self.root / "store.json").is_file():
+            return
+        noted = self.noted_digests()
+        new = {m: d for m, d in digests.items() if d and (noted.get(m) or {}).get("sha256") != d}
+        if not new:
+            return
+        now = time.time()
+        try:
+            atomic_write_json(self.root / DIGESTS_FILE,
+                              {**noted, **{m: {"sha256": d, "noted": now} for m, d in new.items()}})
+        except (OSError, UserError) as exc:
+            log.debug("today's metric files not noted in %s: %s", self.root / DIGESTS_FILE, exc)
+
+    def noted_digests(self) -> dict[str, dict]:
+        """{metric: {"sha256": today's file's, "noted": when}} as :meth:`note_digests` last noted them; {} for a
+        store without the note (one older than it: the newest scoring's file stands for today's) or one that cannot
+        be read."""
+        try:
+            noted = read_json(self.root / DIGESTS_FILE)
+        except (OSError, ValueError):
+            return {}
+        return {str(m): v for m, v in noted.items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)
+                and v["sha256"]} if isinstance(noted, dict) else {}
+
     def finished_log_unread(self) -> str | None:
         """Why :data:`FINISHED_LOG` is there but cannot be read (its permissions, a directory), else None."""
         try:
@@ -1975,12 +2030,16 @@ class ResultsStore:
         is hundreds of MB, once a process). ``recorded``: {metric: {run: the file its latest pass read}}, as
         :meth:`table` read the runs' pass records (no record read again). ``newest``: {metric: (when, the file) of the
         newest pass that scored it}, whose file stands for today's where that is not here to hash (a store copied to a
-        machine without lpips' cached weights, or without the checkpoint): the same column where the newest scoring was
-        of today's file, the stale line naming the file and its time either way.
+        machine without lpips' cached weights, or without the checkpoint) and the store holds no note of today's
+        (:meth:`noted_digests`, which stands for it first): the same column where the newest scoring was of today's
+        file, the stale line naming the file and its time either way.
         What was left out: :attr:`stale_left`."""
         mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
-        digests = current_digests(mixed) if mixed else {}  # no file hashed, nor benchmark.metrics imported, else
-        absent = {m: newest[m][1] for m in mixed if m not in digests and m in (newest or {})}
+        unread: dict[str, str] = {}  # {metric: why its file here cannot be read}
+        digests = current_digests(mixed, self, unread) if mixed else {}  # no file hashed, nor metrics imported,
+        noted = self.noted_digests() if any(m not in digests for m in mixed) else {}  # else: today's as noted
+        absent = {m: noted[m]["sha256"] if m in noted else newest[m][1]
+                  for m in mixed if m not in digests and (m in noted or m in (newest or {}))}
         if not digests and not absent:
             return table
         ref = {**absent, **digests}
@@ -1997,7 +2056,9 @@ class ResultsStore:
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
         self.stale_left = {m: {"sha256": ref[m], "stale": rids, "scored": scored[m], "here": m in digests,
-                               **({} if m in digests else {"when": newest[m][0]})}
+                               **({} if m in digests else {"noted": noted[m].get("noted")} if m in noted
+                                  else {"when": newest[m][0]}),
+                               **({"unreadable": unread[m]} if m in unread else {})}
                            for m, rids in sorted(stale.items())}
         for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
             if line not in self._said:
@@ -2143,7 +2204,8 @@ class ResultsStore:
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
         rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
         here) and ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
-        read; merge again later). Each run is read under
+        read; merge again later). ``src``'s notes of today's metric files are taken where this store has none
+        (:meth:`_adopt_notes`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2173,7 +2235,22 @@ class ResultsStore:
                 continue
             with there or contextlib.nullcontext():
                 self._merge_run(src, rid, out)
+        self._adopt_notes(src)
         return out
+
+    def _adopt_notes(self, src: "ResultsStore") -> None:
+        """Note here today's file of each metric ``src`` noted (:meth:`note_digests`: the node that scored with it)
+        and this store has no note of: a head node or laptop without the file reads the merged columns as that node
+        does, not with the newest scoring's file standing for today's. A note of this store's own is kept: its
+        machine's file, which its own reports read."""
+        mine = self.noted_digests()
+        theirs = {m: v for m, v in src.noted_digests().items() if m not in mine}
+        if not theirs:
+            return
+        try:
+            atomic_write_json(self.root / DIGESTS_FILE, {**mine, **theirs})
+        except (OSError, UserError) as exc:
+            log.debug("today's metric files of %s not noted in %s: %s", src.root, self.root / DIGESTS_FILE, exc)
 
     def _kept(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> bool:
         """Finished and intact here (``rid``, finished in ``src``): stays as it is (counted as ``kept``)."""

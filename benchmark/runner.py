@@ -750,7 +750,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     input_ids = input_groups(configs)
     groups = set(input_ids)
     _repair_damaged(store, [*ids.values(), *input_ids.values()])
-    digests = current_digests(metric_names)  # the readers' map: what cannot be hashed, MetricSet names
+    digests = current_digests(metric_names, store)  # the readers' map: what cannot be hashed, MetricSet names
     candidates = [c for c in configs if not is_complete(store, ids[c], metric_names, digests=digests)]
     inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names, digests=digests)]
     metrics = None
