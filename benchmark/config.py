@@ -511,6 +511,8 @@ EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", 
 
 #: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
 _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
+#: :class:`GridSpec` fields that say where its settings came from: no setting of a file, flag or keyword
+_NOT_SETTINGS = ("origins", "spelt", "filled")
 
 
 @dataclass(frozen=True)
@@ -560,12 +562,22 @@ class GridSpec:
     #: (setting, source) of each setting a config file or ``api.run()`` gave: :meth:`named` says where a bad value
     #: came from (not a setting: never read from a file, nor saved)
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: (setting, as its source wrote it) where that is not the setting's own name: a config file's
+    #: ``executor: {gpus: 2}`` is ``slurm_gpus``, named ``executor.gpus`` (not a setting either)
+    spelt: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: the settings :meth:`resolved` took from the profile, none given (not a setting either)
+    filled: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def named(self, key: str) -> str:
-        """How a message names setting ``key``: ``grid.yaml: crop`` (a config file's), ``api.run(): crop`` (a
-        keyword's), else its flag, ``--crop`` (given on the command line, or the profile's)."""
+        """How a message names setting ``key``: ``grid.yaml: crop`` (a config file's; ``grid.yaml: executor.gpus``
+        for its executor block's ``gpus``), ``api.run(): crop`` (a keyword's), ``the quick profile's crop`` (the
+        profile's, where none gave it), else its flag, ``--crop``."""
         source = dict(self.origins).get(key)
-        return f"{source}: {key}" if source else _FLAGS.get(key, "--" + key.replace("_", "-"))
+        if source:
+            return f"{source}: {dict(self.spelt).get(key, key)}"
+        if key in self.filled:
+            return f"the {self.profile} profile's {key}"
+        return _FLAGS.get(key, "--" + key.replace("_", "-"))
 
     @contextlib.contextmanager
     def blamed(self, key: str):
@@ -595,6 +607,7 @@ class GridSpec:
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
         written = dict(d)  # as the file holds it: an empty `tasks: {}` is named as the mapping it is
+        spelt = {}  # setting → as the file wrote it, where the executor block named it otherwise
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
                 d[key] = list(d[key])
@@ -611,6 +624,7 @@ class GridSpec:
                     raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
                                     f"{key.removeprefix('slurm_')} and {key}): keep one")
                 d[key] = v
+                spelt[key] = f"executor.{k}"
         if isinstance(d.get("task_params"), list) and d["task_params"] and \
                 all(isinstance(x, dict) and len(x) == 1 for x in d["task_params"]):  # [{denoise: {sigma: 0.1}}]
             d["task_params"] = _task_list_items(d["task_params"], source)  # as tasks: takes it
@@ -663,20 +677,29 @@ class GridSpec:
                 d[key] = _integral(d[key])
         if isinstance(d.get("seeds"), list):
             d["seeds"] = [_integral(x) for x in d["seeds"]]
-        fields = {f.name for f in dataclasses.fields(cls)} - {"origins"}
+        fields = {f.name for f in dataclasses.fields(cls)} - set(_NOT_SETTINGS)
         unknown = sorted(set(d) - fields)
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
-        d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
-        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d)))
+        try:
+            d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
+        except UserError as exc:  # `executor: {gpus: two}`: named as written, not as the setting it fills
+            said = next((f"{source}: setting {spelt[k]} {str(exc)[len(f'{source}: setting {k} '):]}" for k in spelt
+                         if str(exc).startswith(f"{source}: setting {k} ")), None)
+            if said is None:
+                raise
+            raise UserError(said) from None
+        spelt = tuple(spelt.items())
+        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d),
+                          spelt=spelt))
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
         if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
             check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
-        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None))
+        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None), spelt=spelt)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
@@ -771,9 +794,11 @@ class GridSpec:
         """This spec with every field ``over`` sets (not None; non-empty for task parameters,
         which are merged per task, and loss files, which are added)."""
         changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self) if getattr(over, f.name) is not None
-                   and f.name not in ("task_params", "loss_files", "loss_tasks", "origins")}
+                   and f.name not in ("task_params", "loss_files", "loss_tasks", *_NOT_SETTINGS)}
         given = {*changes, *(k for k in ("task_params", "loss_files", "loss_tasks") if getattr(over, k))}
-        changes["origins"] = tuple({**{k: v for k, v in self.origins if k not in given}, **dict(over.origins)}.items())
+        for kept in ("origins", "spelt"):  # where each setting was given: the last source to give it
+            changes[kept] = tuple({**{k: v for k, v in getattr(self, kept) if k not in given},
+                                   **dict(getattr(over, kept))}.items())
         params = dict(self.task_params)
         if over.tasks is not None:  # a narrower task list drops the parameters of the tasks it leaves out
             params = {t: kv for t, kv in params.items() if t in over.tasks}
@@ -793,7 +818,8 @@ class GridSpec:
                   "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
                   "backbone_weights": prof.backbone_weights, "metrics": prof.metrics, "device": prof.device,
                   **RUN_DEFAULTS}
-        out = dataclasses.replace(self, **{k: v for k, v in filled.items() if getattr(self, k) is None})
+        taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
+        out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
         unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds")}  # a repeat counts once (build_configs warns)
         return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
@@ -802,7 +828,8 @@ class GridSpec:
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or f.name == "origins" or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
+            if v is None or f.name in _NOT_SETTINGS or (f.name in ("task_params", "loss_files", "loss_tasks")
+                                                        and not v):
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once

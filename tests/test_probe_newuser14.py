@@ -1,0 +1,80 @@
+"""Probe of a new user's first hour (session 14): the README followed on a fresh clone with a folder of one's own
+photos, every setting got wrong as a new user gets it wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.errors import UserError
+
+
+def _grid(tmp_path, text: str, **flags):
+    """The grid ``run --config grid.yaml`` plans from a file holding ``text`` and these flags."""
+    from benchmark.config import GridSpec
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    return GridSpec.from_file(path).merged(GridSpec(**flags))
+
+
+@pytest.mark.parametrize("flags, said", [
+    ({"tasks": ("deblur",), "task_params": (("deblur", (("kernel_size", 99),)),), "losses": ("l1",)},
+     "the quick profile's crop 48 is too small for task deblur: it needs ≥ 50 px"),
+    ({"profile": "standard", "tasks": ("sr4",), "task_params": (("sr4", (("scale", 64),)),),
+      "losses": ("l1",), "train_data": ("skimage:train",), "test_data": ("skimage:test",)},
+     "the standard profile's crop 96 is too small for task sr4"),
+    ({"tasks": ("deblur",), "crop": 10, "losses": ("l1",)}, "--crop 10 is too small for task deblur"),
+])
+def test_a_profiles_crop_is_not_blamed_on_a_flag_the_user_never_gave(flags, said):
+    """``--tasks deblur --task-param deblur.kernel_size=99`` was refused as '--crop 48 is too small for task deblur',
+    a flag the user never typed (48 is the quick profile's): a value the profile filled in is named as the profile's;
+    one the user gave, as the flag."""
+    from benchmark.config import GridSpec, build_configs
+
+    with pytest.raises(UserError) as e:
+        build_configs(GridSpec(**flags))
+    assert str(e.value).startswith(said), e.value
+
+
+def test_a_profiles_device_is_not_blamed_on_a_flag_the_user_never_gave(tmp_path):
+    from benchmark.config import GridSpec, build_configs
+
+    with pytest.raises(UserError, match=r"^--executor ray with the quick profile's device auto: the runs would be "
+                                        r"planned for this machine's device .*; pass --device cuda or --device cpu"):
+        build_configs(GridSpec(executor="ray"), local=False)
+    with pytest.raises(UserError, match=r"^--executor ray with --device auto: "):  # given: the flag, as before
+        build_configs(GridSpec(executor="ray", device="auto"), local=False)
+
+
+def test_a_profiles_crop_is_named_so_in_the_warning_that_it_trains_smaller_crops(caplog, tmp_path):
+    from benchmark.config import GridSpec, build_configs
+
+    with pytest.raises(UserError):  # stopped after the warning: planning reads the data next
+        build_configs(GridSpec(tasks=("sr4",), task_params=(("sr4", (("scale", 5),)),), losses=("l1",),
+                               train_data=(str(tmp_path / "none"),)))
+    assert "the quick profile's crop 48 trains 45-px crops for task sr4" in caplog.text, caplog.text
+
+
+@pytest.mark.parametrize("text, said", [
+    ("executor: {name: slurm, gpus: 2}\ndevice: cuda\n", "grid.yaml: executor.gpus 2: each SLURM job trains one run"),
+    ("executor: {name: slurm, gpus: two}\n", "grid.yaml: setting executor.gpus expects a whole number, got 'two'"),
+    ("executor: {name: slurm, cpus: 0}\ndevice: cpu\n", "grid.yaml: executor.cpus must be at least 1, got 0"),
+    ("executor: {name: slurm, time: banana}\ndevice: cpu\n", "grid.yaml: executor.time 'banana' is not a positive"),
+    ("executor: {name: slurm, mem: lots}\ndevice: cpu\n", "grid.yaml: executor.mem 'lots' is not a memory size"),
+    ("executor: {name: slurm, gpus: 1}\ndevice: cpu\n", "grid.yaml: device cpu with executor.gpus 1: jobs given GPUs"),
+    ("executor: {name: local, workers: 0}\n", "grid.yaml: executor.workers must be at least 1, got 0"),
+    ("executor: {name: slurm, slurm_cpus: 0}\ndevice: cpu\n", "grid.yaml: executor.slurm_cpus must be at least 1"),
+    ("executor: slurm\nslurm_cpus: 0\ndevice: cpu\n", "grid.yaml: slurm_cpus must be at least 1, got 0"),
+])
+def test_a_config_files_executor_block_is_named_by_its_own_keys(text, said, tmp_path):
+    """``executor: {name: slurm, gpus: 2}`` was refused as 'grid.yaml: slurm_gpus 2: …', a key the file does not
+    hold: each executor option is named as the file wrote it, ``executor.gpus`` (a top-level ``slurm_cpus:``
+    as ``slurm_cpus``)."""
+    from benchmark.config import build_configs
+    from benchmark.executors import executor_options
+
+    with pytest.raises(UserError) as e:
+        spec = _grid(tmp_path, text)
+        executor_options(spec.resolved())
+        build_configs(spec, local=False)
+    assert str(e.value).startswith(said), e.value
