@@ -295,8 +295,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     cal.add_argument("--metrics", nargs="+", help="only these metrics (default: every one in the results)")
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
-    cal.add_argument("--where", nargs="+", metavar="FIELD=VALUE",
-                     help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002")
+    cal.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
+                     help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002 "
+                          "(every --where counts)")
 
     chk = sub.add_parser("check", help="verify a results directory: every run's records readable and their rows "
                          "matching their checksums; --repair sets damaged runs aside for re-scoring or retraining")
@@ -1157,9 +1158,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
                    help="figure formats (PNG is always written; it is what the HTML embeds)")
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
-    p.add_argument("--where", nargs="+", metavar="FIELD=VALUE",
+    p.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
                    help="report one setting of a directory that holds several, e.g. iterations=300 net=small "
-                        "denoise.sigma=0.1")
+                        "denoise.sigma=0.1 (every --where counts)")
 
 
 #: the most bootstrap resamples per CI ``report``, ``compare`` and ``findings`` accept

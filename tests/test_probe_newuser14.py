@@ -78,3 +78,29 @@ def test_a_config_files_executor_block_is_named_by_its_own_keys(text, said, tmp_
         executor_options(spec.resolved())
         build_configs(spec, local=False)
     assert str(e.value).startswith(said), e.value
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "calibrate"])
+def test_where_given_twice_keeps_both_filters(command):
+    """``report --where iterations=120 --where denoise.sigma=0.1`` kept the last filter alone, in a warning, so the
+    report picked (or refused) a setting by the second filter only: a filter narrows, so every ``--where`` counts,
+    as ``--task-param`` and ``--train-data`` gather theirs (``FIELD=VALUE`` pairs given together or apart are one
+    condition, AND)."""
+    from benchmark.cli import _Parser, build_parser
+    from benchmark.settings import parse_where
+
+    argv = [command, "--where", "iterations=120", "--where", "denoise.sigma=0.1", "net=tiny"]
+    _Parser.argv = argv
+    args = build_parser().parse_args(argv)
+    assert not getattr(args, "_once_repeated", None), args._once_repeated
+    assert parse_where(args.where) == {"iterations": "120", "denoise.sigma": "0.1", "net": "tiny"}
+
+
+def test_where_given_twice_for_one_field_with_two_values_is_refused(tmp_path, capsys):
+    from benchmark import cli
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    assert cli.main(["report", "--out", str(store.root), "--where", "net=tiny", "--where", "net=small"]) == 2
+    assert "error: --where net is given twice (tiny and small)" in capsys.readouterr().err
