@@ -1431,7 +1431,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
-        task = build_task(t, **dict(tparams.get(t, ())))
+        with s.blamed("task_params"):  # `tasks: {denoise: {sigmaa: 0.1}}`: named by the file, as its other keys
+            task = build_task(t, **dict(tparams.get(t, ())))
         check_crop(task, s.crop, t, s.named("crop"))
         if task.train_crop(s.crop) != s.crop:  # resolve() records the crop the runs train on
             logging.getLogger(__name__).warning(

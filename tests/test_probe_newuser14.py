@@ -104,3 +104,28 @@ def test_where_given_twice_for_one_field_with_two_values_is_refused(tmp_path, ca
                         budget_check=False)
     assert cli.main(["report", "--out", str(store.root), "--where", "net=tiny", "--where", "net=small"]) == 2
     assert "error: --where net is given twice (tiny and small)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, flags, said", [
+    ("tasks: {denoise: {sigmaa: 0.1}}\n", {}, "grid.yaml: task 'denoise' has no parameter sigmaa; did you mean sigma?"),
+    ("tasks: {denoise: {sigma: high}}\n", {}, "grid.yaml: task 'denoise' parameter sigma expects"),
+    ("task_params: {denoise: {sigma: -1}}\ntasks: [denoise]\n", {}, "grid.yaml: task 'denoise'"),
+    ("tasks: [denoise]\n", {"task_params": (("denoise", (("sigmaa", 0.1),)),)}, "task 'denoise' has no parameter"),
+])
+def test_a_config_files_bad_task_parameter_is_named_by_the_file(text, flags, said, tmp_path):
+    """``tasks: {denoise: {sigmaa: 0.1}}`` in a config file was refused as 'task 'denoise' has no parameter sigmaa',
+    the only setting error that did not say which file gave it: named by the file as every other key is (a
+    ``--task-param`` flag's as before)."""
+    from benchmark.config import build_configs
+
+    with pytest.raises(UserError) as e:
+        build_configs(_grid(tmp_path, text, losses=("l1",), **flags))
+    assert str(e.value).startswith(said), e.value
+
+
+def test_api_run_names_its_bad_task_parameter(tmp_path):
+    from benchmark import api
+
+    with pytest.raises(UserError, match=r"^api\.run\(\): task 'denoise' has no parameter sigmaa"):
+        api.run(tasks={"denoise": {"sigmaa": 0.1}}, losses=["l1"], out=str(tmp_path / "r"))
+
