@@ -450,6 +450,16 @@ PROFILES = {
 }
 
 
+def backbone_weights_known(value: str) -> bool:
+    """Whether ``--backbone-weights`` ``value`` names weights a backbone can load (as
+    :class:`benchmark.backbones.Backbone` reads it): a word (``random``, ``pretrained``, ``auto``, ``none``), a weights
+    key, or a checkpoint file by path or by self-trained name. Not whether a key's file is cached: loading says that."""
+    from benchmark.weights import find_checkpoint, known_files
+
+    return value in ("random", "pretrained", "auto", "none") or value in known_files() or \
+        find_checkpoint(str(value)) is not None
+
+
 def weights_for(loss: str, backbone_weights: str) -> str:
     """The backbone weights a loss trains with: ``auto`` is ``pretrained`` when every file the loss
     needs is in the cache and ``random`` otherwise (per loss, decided when the grid is planned, so a
@@ -1360,6 +1370,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
+    from benchmark.weights import cache_dir, weights_hint
 
     for name in ("tasks", "seeds"):  # resolved() keeps the first of each: say so, as for losses
         repeats = _repeated(getattr(spec, name) or ())
@@ -1420,8 +1431,13 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         build_net(s.net)  # validates the name
     only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
+    taken = any(takes_weights(ls) for ls in loss_specs)
+    if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
+        raise UserError(f"{s.named('backbone_weights')} {s.backbone_weights}: not random, pretrained, auto, a known "
+                        f"weights key (`plbench weights`), a checkpoint file or a self-trained encoder in "
+                        f"{cache_dir() / 'selftrained'}{weights_hint(str(s.backbone_weights))}")
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
-            and not any(takes_weights(ls) for ls in loss_specs):  # checked by no loss: a typo would pass unseen
+            and not taken:  # checked by no loss: a typo would pass unseen
         logging.getLogger(__name__).warning(
             "%s %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
             s.named("backbone_weights"), s.backbone_weights,
