@@ -1045,6 +1045,8 @@ def check_numbers(s) -> None:
     integer —, checkpoint intervals ≥ 0): one-line :class:`UserError` naming each where it was given
     (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called on a config file's (or
     ``api.run()``'s) settings as it is read, and by ``run`` on the resolved grid before it looks at ``--out``."""
+    if isinstance(s.out, str) and not s.out.strip():  # `out: ''`, api.run(out=''): named as given, not as --out
+        raise UserError(f"{s.named('out')} is empty: name a results directory")
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:

@@ -153,3 +153,23 @@ def test_unknown_backbone_weights_are_refused_naming_the_setting_before_the_data
     assert "random" in str(e.value) and "pretrained" in str(e.value), e.value
     if "randm" in text:
         assert "did you mean random" in str(e.value), e.value
+
+
+def test_an_empty_out_is_named_where_it_was_given(tmp_path):
+    """``api.run(out="")``, ``out: ""`` in a config file and ``api.report("")`` were refused as '--out is empty', a
+    flag never given: each is named as its user wrote it (the flag's message as before)."""
+    from benchmark import api
+    from benchmark.config import GridSpec
+
+    with pytest.raises(UserError, match=r"^api\.run\(\): out is empty: name a results directory"):
+        api.run(out="", tasks=["denoise"], losses=["l1"])
+    (tmp_path / "grid.yaml").write_text("out: ''\n")
+    with pytest.raises(UserError, match=r"^grid\.yaml: out is empty: name a results directory"):
+        GridSpec.from_file(tmp_path / "grid.yaml")
+    for call in (lambda: api.report(""), lambda: api.load_results(" ")):
+        with pytest.raises(UserError, match=r"^out is empty: name a results directory$"):
+            call()
+    from benchmark.results import ResultsStore
+
+    with pytest.raises(UserError, match=r"^--out is empty: name a results directory \(e\.g\. --out results\)$"):
+        ResultsStore("")
