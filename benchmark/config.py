@@ -1416,8 +1416,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         if t not in tasks:
             raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
                             f"({', '.join(tasks)})")
-    train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
-    tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
+    with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
+        train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
+    with s.blamed("test_data"):
+        tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
@@ -1463,8 +1465,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from
     # these images (decoded once: resolve() fingerprints them next)
-    images = data.pooled(train)
-    data.pooled(tests)
+    with s.blamed("train_data"):
+        images = data.pooled(train)
+    with s.blamed("test_data"):
+        data.pooled(tests)
     for crop in dict.fromkeys(built_tasks[t].train_crop(s.crop) for t in tasks):  # none left to crop: said now, not
         usable_for_crop(images, crop, " + ".join(map(str, train)), quiet=True)  # by every run (job) as it starts
     for t in tasks:  # a test image the task cannot degrade as its version did (deblur's kernel reach)

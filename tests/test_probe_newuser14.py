@@ -173,3 +173,17 @@ def test_an_empty_out_is_named_where_it_was_given(tmp_path):
 
     with pytest.raises(UserError, match=r"^--out is empty: name a results directory \(e\.g\. --out results\)$"):
         ResultsStore("")
+
+
+@pytest.mark.parametrize("key", ["train_data", "test_data"])
+def test_a_config_files_missing_data_folder_is_named_by_the_file(key, tmp_path):
+    """``train_data: ~/photos/holiday`` (a folder not there) in a config file was refused as 'dataset folder not
+    found: …', naming no file, where every other bad value of a file is named by it: now 'grid.yaml: dataset folder
+    not found: …' (a flag's as before)."""
+    from benchmark.config import GridSpec, build_configs
+
+    missing = tmp_path / "My Phötos été"
+    with pytest.raises(UserError, match=r"^grid\.yaml: dataset folder not found: .*My Phötos été"):
+        build_configs(_grid(tmp_path, f"{key}: '{missing}'\nlosses: [l1]\ntasks: [denoise]\n"))
+    with pytest.raises(UserError, match=r"^dataset folder not found: .*My Phötos été"):
+        build_configs(GridSpec(losses=("l1",), tasks=("denoise",), **{key: (str(missing),)}))
