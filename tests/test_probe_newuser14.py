@@ -21,7 +21,8 @@ def _grid(tmp_path, text: str, **flags):
     ({"tasks": ("deblur",), "task_params": (("deblur", (("kernel_size", 99),)),), "losses": ("l1",)},
      "the quick profile's crop 48 is too small for task deblur: it needs ≥ 50 px"),
     ({"profile": "standard", "tasks": ("sr4",), "task_params": (("sr4", (("scale", 64),)),),
-      "losses": ("l1",), "train_data": ("skimage:train",), "test_data": ("skimage:test",)},
+      "losses": ("l1",), "backbone_weights": "random", "train_data": ("skimage:train",),
+      "test_data": ("skimage:test",)},
      "the standard profile's crop 96 is too small for task sr4"),
     ({"tasks": ("deblur",), "crop": 10, "losses": ("l1",)}, "--crop 10 is too small for task deblur"),
 ])
@@ -180,10 +181,15 @@ def test_a_config_files_missing_data_folder_is_named_by_the_file(key, tmp_path):
     """``train_data: ~/photos/holiday`` (a folder not there) in a config file was refused as 'dataset folder not
     found: …', naming no file, where every other bad value of a file is named by it: now 'grid.yaml: dataset folder
     not found: …' (a flag's as before)."""
+    from PIL import Image
+
     from benchmark.config import GridSpec, build_configs
 
-    missing = tmp_path / "My Phötos été"
+    missing, small = tmp_path / "My Phötos été", tmp_path / "small"  # the other side: one small photo, read at once
+    small.mkdir()
+    Image.new("RGB", (16, 16), (90, 120, 30)).save(small / "a.png")
+    other = {"train_data": "test_data", "test_data": "train_data"}[key]
     with pytest.raises(UserError, match=r"^grid\.yaml: dataset folder not found: .*My Phötos été"):
-        build_configs(_grid(tmp_path, f"{key}: '{missing}'\nlosses: [l1]\ntasks: [denoise]\n"))
+        build_configs(_grid(tmp_path, f"{key}: '{missing}'\n{other}: '{small}'\nlosses: [l1]\ntasks: [denoise]\n"))
     with pytest.raises(UserError, match=r"^dataset folder not found: .*My Phötos été"):
-        build_configs(GridSpec(losses=("l1",), tasks=("denoise",), **{key: (str(missing),)}))
+        build_configs(GridSpec(losses=("l1",), tasks=("denoise",), **{key: (str(missing),), other: (str(small),)}))
