@@ -1008,11 +1008,12 @@ def profile(name: str) -> Profile:
     return PROFILES[name]
 
 
-def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> dict[str, tuple[str, ...]]:
+def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
+                      name: str = "loss_tasks") -> dict[str, tuple[str, ...]]:
     """``loss_tasks`` checked against the grid → {canonical loss spec: the tasks it runs on}. An
     unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
     ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
-    nowhere (logged)."""
+    nowhere (logged). ``name``: the setting as its source gave it (:meth:`GridSpec.named`)."""
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
 
@@ -1021,7 +1022,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     for loss, names in loss_tasks:
         specs = expand_losses([loss])
         if len(specs) != 1:
-            raise UserError(f"loss_tasks: {loss!r} names {len(specs)} losses; name one loss per entry")
+            raise UserError(f"{name}: {loss!r} names {len(specs)} losses; name one loss per entry")
         check_loss_arguments(specs[0])
         for t in names:
             TASKS.get(t)
@@ -1030,7 +1031,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
             logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
         if specs[0] in named and tuple(named[specs[0]][1]) != tuple(names):  # two spellings of one loss
-            raise UserError(f"loss_tasks: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
+            raise UserError(f"{name}: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
                             f"({','.join(names)} and {','.join(named[specs[0]][1])}): give one entry")
         named[specs[0]] = (loss, names)
         only[specs[0]] = tuple(t for t in names if t in tasks)
@@ -1433,7 +1434,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             check_loss_arguments(ls)
     with s.blamed("net"):
         build_net(s.net)  # validates the name
-    only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
+    with s.blamed("loss_tasks"):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given
+        only = _restricted_tasks(s.loss_tasks, loss_specs, tasks, s.named("loss_tasks"))
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded

@@ -198,3 +198,22 @@ def test_a_config_files_missing_data_folder_is_named_by_the_file(key, tmp_path):
         build_configs(_grid(tmp_path, f"{key}: '{missing}'\n{other}: '{small}'\nlosses: [l1]\ntasks: [denoise]\n"))
     with pytest.raises(UserError, match=r"^dataset folder not found: .*My Phötos été"):
         build_configs(GridSpec(losses=("l1",), tasks=("denoise",), **{key: (str(missing),), other: (str(small),)}))
+
+
+@pytest.mark.parametrize("text, flags, said", [
+    ("tasks: [denoise, sr4]\nlosses: [l1, lpips]\nloss_tasks: {'lpips*': [sr4]}\n", {},
+     "grid.yaml: loss_tasks: 'lpips*' names "),
+    ("tasks: [denoise, sr4]\nlosses: [l1, lpips]\nloss_tasks: {lpips: [sr5]}\n", {},
+     "grid.yaml: unknown task 'sr5'; did you mean sr4?"),
+    ("tasks: [denoise, sr4]\nlosses: [l1, lpips]\n", {"loss_tasks": (("lpips*", ("sr4",)),)},
+     "--loss-tasks: 'lpips*' names "),
+])
+def test_loss_tasks_errors_name_the_flag_or_the_file(text, flags, said, tmp_path):
+    """``--loss-tasks 'lpips*=sr4'`` was refused as 'loss_tasks: 'lpips*' names 3 losses', a key of no file the user
+    wrote, and ``loss_tasks: {lpips: [sr5]}`` in a config file as 'unknown task 'sr5'', naming no file: each is
+    named where it was given."""
+    from benchmark.config import build_configs
+
+    with pytest.raises(UserError) as e:
+        build_configs(_grid(tmp_path, text, **flags))
+    assert str(e.value).startswith(said), e.value
