@@ -187,7 +187,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                           "hash, tested on, the rest trained on)")
     run.add_argument("--max-train-images", type=_whole, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
-                     "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
+                     "cached, else random), a weights key (vgg16:IMAGENET1K_V1, resnet50:simclr, …), a checkpoint path "
+                     "or a self-trained encoder's name (`plbench pretrain`) (feature losses; default: the profile's)")
     run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
                      help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
     run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",

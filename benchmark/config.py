@@ -1439,8 +1439,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
-        raise UserError(f"{s.named('backbone_weights')} {s.backbone_weights}: not random, pretrained, auto, a known "
-                        f"weights key (`plbench weights`), a checkpoint file or a self-trained encoder in "
+        from benchmark.backbones import ARCHS
+        from benchmark.weights import known_files
+
+        keys = ", ".join(k for k in known_files() if k.split(":")[0] in ARCHS)  # a backbone's: no command lists them
+        raise UserError(f"{s.named('backbone_weights')} {s.backbone_weights}: not random, pretrained, auto, a weights "
+                        f"key ({keys}), a checkpoint file or a self-trained encoder in "
                         f"{cache_dir() / 'selftrained'}{weights_hint(str(s.backbone_weights))}")
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
             and not taken:  # checked by no loss: a typo would pass unseen

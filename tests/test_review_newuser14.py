@@ -48,3 +48,53 @@ def test_where_a_setting_came_from_never_enters_its_identity(photos, tmp_path):
     for key in ("spelt", "filled", "origins"):  # nobody's setting: refused as unknown where settings are given
         with pytest.raises(UserError, match=f"unknown setting '{key}'"):
             GridSpec.from_mapping({key: ()}, "api.run()")
+
+
+def test_backbone_weights_help_names_every_kind_the_setting_takes():
+    """491c511 refuses a --backbone-weights value that is not a word, a weights key, a checkpoint file or a
+    self-trained encoder's name, in those words; the flag's help named only the words and a checkpoint path, so a
+    user with a weights key or a ``plbench pretrain`` encoder had it from the error message alone."""
+    from benchmark.cli import build_parser
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    text = next(a.help for a in run._actions if "--backbone-weights" in a.option_strings)
+    for words in ("random", "pretrained", "auto", "weights key (vgg16:IMAGENET1K_V1", "checkpoint", "self-trained"):
+        assert words in text, text
+
+
+@pytest.mark.parametrize("given", ["file", "home", "name", "name.pt"])
+def test_backbone_weights_by_file_or_self_trained_name_pass_the_early_check(given, tmp_path, monkeypatch):
+    """491c511's check before the data is read takes what a backbone loads: a checkpoint by path (``~`` too) and a
+    self-trained encoder by name, ``.pt`` or not (a weights key and the words: test_probe_newuser14)."""
+    import torch
+
+    from benchmark import weights
+    from benchmark.config import backbone_weights_known
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(weights, "known_files", lambda: ("vgg16:IMAGENET1K_V1",))  # not torchvision's import
+    own = tmp_path / "hub" / "plbench" / "selftrained"
+    own.mkdir(parents=True)
+    (own / "enc.pt").write_bytes(b"x")
+    (tmp_path / "mine.pt").write_bytes(b"x")
+    value = {"file": str(tmp_path / "mine.pt"), "home": "~/mine.pt", "name": "enc", "name.pt": "enc.pt"}[given]
+    assert backbone_weights_known(value)
+    assert not backbone_weights_known(value.replace("mine", "mien").replace("enc", "nec"))
+
+
+def test_unknown_backbone_weights_name_the_keys_themselves(photos, monkeypatch):
+    """491c511's refusal sent the user to `plbench weights` for the weights keys, which lists the files each loss
+    needs, not the keys: the message names a backbone's keys (not the metrics' and LPIPS heads', which no backbone
+    loads)."""
+    from benchmark import weights
+    from benchmark.config import GridSpec, build_configs
+
+    monkeypatch.setattr(weights, "known_files", lambda: ("vgg16:IMAGENET1K_V1", "lpips:alex:v0.1", "resnet50:simclr"))
+    with pytest.raises(UserError) as e:
+        build_configs(GridSpec(tasks=("denoise",), losses=("l1", "vgg"), backbone_weights="imagenet",
+                               train_data=(photos,), test_data=(photos,)))
+    said = str(e.value)
+    assert said.startswith("--backbone-weights imagenet: not random, pretrained, auto, a weights key "
+                           "(vgg16:IMAGENET1K_V1, resnet50:simclr), a checkpoint file or a self-trained "), said
+    assert "plbench weights" not in said and "lpips:alex" not in said and "\n" not in said, said
