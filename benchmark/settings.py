@@ -58,9 +58,21 @@ def _by_value(text: str) -> tuple:
 
 def parse_where(items, name: str = "--where") -> dict[str, str]:
     """``["iterations=300", "denoise.sigma=0.1"]`` → ``{"iterations": "300", "denoise.sigma": "0.1"}``; ``name``: how
-    an error names them, as the caller's user gave them (``where`` in :func:`benchmark.api.report`)."""
+    an error names them, as the caller's user gave them (``where`` in :func:`benchmark.api.report`). An item of
+    several pairs, ``"iterations=300 net=small"`` (the flag's words as one string), is each of them."""
+    from collections.abc import Iterable
+
+    shape = f"{name} must be FIELD=VALUE strings (one or several) or a mapping, got "
+    if items is not None and (isinstance(items, bytes) or not isinstance(items, Iterable)):
+        raise UserError(shape + repr(items))
+    pairs = []
+    for item in [items] if isinstance(items, str) else items or ():
+        if not isinstance(item, str):  # where=[5]: an AttributeError from .partition
+            raise UserError(shape + repr(item))
+        words = item.split()  # a value with a space ('train_data=/data/My Photos') is one pair: not every word is
+        pairs += words if len(words) > 1 and all("=" in w[1:] for w in words) else [item]
     out = {}
-    for item in items or ():
+    for item in pairs:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UserError(f"{name} {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")

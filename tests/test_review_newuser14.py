@@ -98,3 +98,27 @@ def test_unknown_backbone_weights_name_the_keys_themselves(photos, monkeypatch):
     assert said.startswith("--backbone-weights imagenet: not random, pretrained, auto, a weights key "
                            "(vgg16:IMAGENET1K_V1, resnet50:simclr), a checkpoint file or a self-trained "), said
     assert "plbench weights" not in said and "lpips:alex" not in said and "\n" not in said, said
+
+
+@pytest.mark.parametrize("where, chosen", [
+    ("net=tiny iterations=5", {"net": "tiny", "iterations": "5"}),
+    (["net=tiny  iterations=5"], {"net": "tiny", "iterations": "5"}),
+    (["net=tiny", "iterations=5 denoise.sigma=0.1"], {"net": "tiny", "iterations": "5", "denoise.sigma": "0.1"}),
+    ("train_data=/data/My Photos", {"train_data": "/data/My Photos"}),  # a value with a space: one condition
+])
+def test_api_report_where_as_one_string_is_every_filter_in_it(where, chosen):
+    """``api.report(out, where="iterations=300 net=small")``, the README's ``--where iterations=300 net=small`` as
+    one string, was one filter, net = 'small iterations=300' ... — 'no results match' results that do: each
+    FIELD=VALUE in it counts, as the flag's words do."""
+    from benchmark.cli import report_options
+
+    assert report_options(where=where)["where"] == chosen
+
+
+@pytest.mark.parametrize("where", [5, ["net=tiny", 5], [["net=tiny"]], ("net=tiny", None)])
+def test_api_report_where_of_another_type_is_one_line(where):
+    """``where=5`` or a list holding a number was an AttributeError/TypeError from deep in the filter."""
+    from benchmark.cli import report_options
+
+    with pytest.raises(UserError, match=r"^where must be FIELD=VALUE strings \(one or several\) or a mapping, got "):
+        report_options(where=where, names={"where": "where"})
