@@ -677,18 +677,14 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
         build_net(net)
 
 
-#: the flags of each remote executor (``_add_executor_options``), by the ``--executor`` they belong to
-EXECUTOR_FLAGS = {"ray": ("ray_address",),
-                  "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
-                            "submitit_cluster")}
-
-
 def _check_executor_flags(args, executor: str) -> None:
     """Refuse, in one line, a flag of an executor the grid does not use: ``--slurm-partition gpu --slurm-time 4:00:00``
     without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
     word. Flags only: a config file's ``executor:`` block may name another executor's settings that a flag's
     ``--executor local`` leaves unused."""
-    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_FLAGS.items() if name != executor
+    from benchmark.config import EXECUTOR_OPTIONS  # the flags of each remote executor, by its --executor
+
+    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_OPTIONS.items() if name != executor
              for dest in dests if getattr(args, dest, None) is not None}
     if stray:
         owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's

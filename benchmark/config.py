@@ -519,6 +519,29 @@ _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_clust
 EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", "cpus")
 
 
+#: the settings of each remote executor, by the executor they belong to: without it they would go unused
+#: (``run`` refuses such a flag; :func:`build_configs` such a setting of a grid that names no executor)
+EXECUTOR_OPTIONS = {"ray": ("ray_address",),
+                    "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
+                              "submitit_cluster")}
+
+
+def _check_executor_named(s) -> None:
+    """Refuse a remote executor's setting given in grid ``s`` (not resolved: no default) that names no executor
+    (``executor: {gpus: 2}``, ``api.run(slurm_partition='gpu')``): it trained the whole grid here, in one process,
+    the setting unused."""
+    for owner, keys in EXECUTOR_OPTIONS.items():
+        for key in keys:
+            if getattr(s, key) is None:
+                continue
+            source = dict(s.origins).get(key)
+            add = (f"pass executor='{owner}'" if source == "api.run()" else
+                   f"add name: {owner} to its executor block" if key in dict(s.spelt) else
+                   f"add executor: {owner}" if source else f"add --executor {owner}")
+            raise UserError(f"{s.named(key)} is a setting of the {owner} executor, and this grid names no executor, "
+                            f"so it would train here with the local one: {add}, or drop it")
+
+
 #: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
 _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
 #: :class:`GridSpec` fields that say where its settings came from: no setting of a file, flag or keyword
@@ -1382,6 +1405,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
+    if spec.executor is None:  # the local one by default: a SLURM or Ray setting given would go unused
+        _check_executor_named(spec)
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why

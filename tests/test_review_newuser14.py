@@ -122,3 +122,36 @@ def test_api_report_where_of_another_type_is_one_line(where):
 
     with pytest.raises(UserError, match=r"^where must be FIELD=VALUE strings \(one or several\) or a mapping, got "):
         report_options(where=where, names={"where": "where"})
+
+
+@pytest.mark.parametrize("text, said", [
+    ("executor: {gpus: 2, partition: gpu}\n", "grid.yaml: executor.partition is a setting of the slurm executor, "
+     "and this grid names no executor, so it would train here with the local one: add name: slurm to its executor "
+     "block, or drop it"),
+    ("slurm_time: '4:00:00'\n", "grid.yaml: slurm_time is a setting of the slurm executor, and this grid names no "
+     "executor, so it would train here with the local one: add executor: slurm, or drop it"),
+    ("executor: {ray_address: auto}\n", "grid.yaml: executor.ray_address is a setting of the ray executor"),
+])
+def test_a_remote_executors_setting_in_a_grid_naming_no_executor_is_refused(text, said, tmp_path):
+    """``executor: {gpus: 2, partition: gpu}`` (no ``name:``) trained the whole grid here, in one process, the SLURM
+    settings dropped without a word — as ``--slurm-gpus 2`` without ``--executor slurm`` did before the flag was
+    refused: refused alike, before any data is read, naming the key as the file wrote it. A flag's ``--executor
+    local`` over the file's block leaves its settings unused, as before."""
+    from benchmark.config import GridSpec, build_configs
+
+    (tmp_path / "grid.yaml").write_text(text + "tasks: [denoise]\nlosses: [l1]\ntrain_data: [/nowhere/at/all]\n")
+    spec = GridSpec.from_file(tmp_path / "grid.yaml")
+    with pytest.raises(UserError) as e:
+        build_configs(spec)
+    assert str(e.value).startswith(said), e.value
+    with pytest.raises(UserError, match="dataset folder not found"):  # executor local given: unused, as before
+        build_configs(spec.merged(GridSpec(executor="local")))
+
+
+def test_api_run_with_a_slurm_setting_and_no_executor_is_refused(tmp_path):
+    from benchmark import api
+
+    with pytest.raises(UserError, match=r"^api\.run\(\): slurm_partition is a setting of the slurm executor, .*: "
+                                        r"pass executor='slurm', or drop it$"):
+        api.run(slurm_partition="gpu", tasks=["denoise"], losses=["l1"], out=str(tmp_path / "r"),
+                train_data=["/nowhere/at/all"])
