@@ -362,7 +362,8 @@ def _one_crop(settings: list[dict]) -> dict:
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
            hint: str = "plbench report", where_name: str = "--where") -> Selection:
     """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own);
-    ``where_name``: how a ``where`` typo is named (:func:`check_where`).
+    ``where_name``: how a ``where`` typo is named (:func:`check_where`), and how a message says to pick a setting
+    (``where``, :func:`benchmark.api.report`'s keyword: not ``hint``'s command and its flag).
 
     Raises :class:`UserError` (one line) when the rows left hold several settings, or none."""
     where = where or {}
@@ -387,7 +388,8 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
                          for k in where if "." not in k and any(k in s for s in before["setting"]))
         raise UserError("no results match " + (" ".join(f"{k}={v}" for k, v in where.items()) or "this grid's "
                                                "settings") + f" ({'they have ' + have + '; ' if have else ''}"
-                        f"`{hint}` without --where lists the settings)")
+                        + (f"`{hint}` without --where lists the settings)" if where_name == "--where" else
+                           f"without {where_name}, api.report() lists the settings)"))
     crop = _one_crop(list(st["setting"]))  # one --crop that sr4 records as the 40 px it trains at 42, denoise as 42
     shared = {json.dumps({**_shared(s), **crop}, sort_keys=True, default=str) for s in st["setting"]}
     per_task_conflict = st.groupby("task")["key"].nunique()
@@ -405,7 +407,9 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
         counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
-                        f"averages across settings: pick one with `{hint} --where {shlex.quote(example)}`"
+                        f"averages across settings: pick one with "
+                        + (f"`{hint} --where {shlex.quote(example)}`" if where_name == "--where" else
+                           f"{where_name}={example!r}")
                         + _same_images(pool, diff))
     keys = set(st["key"])
     restored = table[(table["loss"] != INPUT) & in_settings(table["setting"], keys)] \

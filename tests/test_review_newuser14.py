@@ -155,3 +155,28 @@ def test_api_run_with_a_slurm_setting_and_no_executor_is_refused(tmp_path):
                                         r"pass executor='slurm', or drop it$"):
         api.run(slurm_partition="gpu", tasks=["denoise"], losses=["l1"], out=str(tmp_path / "r"),
                 train_data=["/nowhere/at/all"])
+
+
+def test_api_reports_where_messages_speak_of_where_not_the_flag(tmp_path):
+    """api.report(out, where=...) that matched nothing told its user to run '`plbench report` without --where', and
+    one over several settings to 'pick one with `plbench report --where …`': flags of a command the Python user never
+    ran; said in the keyword's words, as its other messages are (the command's as before)."""
+    import json
+
+    from benchmark import api
+    from benchmark.settings import select
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    with pytest.raises(UserError) as e:
+        api.report(str(store.root), where={"net": "small"}, formats="png", visual=False, html=False)
+    assert str(e.value).endswith("(they have net: tiny; without where, api.report() lists the settings)"), e.value
+    table = store.table()
+    two = table.copy()
+    two["setting"] = [json.dumps({**json.loads(s), "iterations": 7}) if str(seed) == "1" else s
+                      for s, seed in zip(two["setting"], two["seed"])]
+    with pytest.raises(UserError, match=r"pick one with where='iterations=7'"):
+        select(two, where_name="where")
+    with pytest.raises(UserError, match=r"pick one with `plbench report --where iterations=7`"):
+        select(two)
