@@ -1464,6 +1464,9 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
+        if "/" in str(s.backbone_weights) or str(s.backbone_weights).startswith("~"):  # a path: a file not there
+            raise UserError(f"{s.named('backbone_weights')} {s.backbone_weights}: checkpoint file not found: "
+                            f"{Path(s.backbone_weights).expanduser().absolute()}")
         from benchmark.backbones import ARCHS
         from benchmark.weights import known_files
 

@@ -180,3 +180,21 @@ def test_api_reports_where_messages_speak_of_where_not_the_flag(tmp_path):
         select(two, where_name="where")
     with pytest.raises(UserError, match=r"pick one with `plbench report --where iterations=7`"):
         select(two)
+
+
+@pytest.mark.parametrize("given", ["dir/enc.pt", "~/gone/enc.pt", "/gone/enc.pth"])
+def test_a_checkpoint_path_not_there_is_said_to_be_missing(given, tmp_path, monkeypatch):
+    """``--backbone-weights ~/ckpt/enc.pt`` (moved, or a typo in a folder) was refused as 'not random, pretrained,
+    auto, a weights key (… ten keys …), a checkpoint file or a self-trained encoder': it is a checkpoint file, one
+    not there — said so, with the path looked at (Backbone's own words before 491c511: 'not found: …')."""
+    from pathlib import Path
+
+    from benchmark import weights
+    from benchmark.config import GridSpec, build_configs
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(weights, "known_files", lambda: ("vgg16:IMAGENET1K_V1",))
+    with pytest.raises(UserError) as e:
+        build_configs(GridSpec(tasks=("denoise",), losses=("vgg",), backbone_weights=given))
+    where = Path(given).expanduser().absolute()
+    assert str(e.value) == f"--backbone-weights {given}: checkpoint file not found: {where}", e.value
