@@ -881,7 +881,7 @@ class GridSpec:
         return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
 
     def with_absolute_paths(self) -> "GridSpec":
-        """A copy whose relative local paths — data folders, loss files, ``out`` — are absolute
+        """A copy whose relative local paths — data folders, loss files, a checkpoint, ``out`` — are absolute
         (against the current directory, as plbench reads them): what the saved grid
         ``<out>/grids/<time>.yaml`` records, so ``--config`` on it from another directory runs the
         same grid into the same results instead of looking for ``my_loss.py`` or writing a new
@@ -899,6 +899,9 @@ class GridSpec:
                    if getattr(self, k)}
         if self.out and not Path(self.out).expanduser().is_absolute():
             changes["out"] = str(Path(self.out).expanduser().resolve())
+        ckpt = Path(str(self.backbone_weights or "")).expanduser()  # `--backbone-weights ckpts/enc.pt`: the file read
+        if self.backbone_weights and not ckpt.is_absolute() and ckpt.is_file():  # (a key or self-trained name: no file)
+            changes["backbone_weights"] = str(ckpt.resolve())
         return dataclasses.replace(self, **changes)
 
 

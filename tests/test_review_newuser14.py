@@ -198,3 +198,18 @@ def test_a_checkpoint_path_not_there_is_said_to_be_missing(given, tmp_path, monk
         build_configs(GridSpec(tasks=("denoise",), losses=("vgg",), backbone_weights=given))
     where = Path(given).expanduser().absolute()
     assert str(e.value) == f"--backbone-weights {given}: checkpoint file not found: {where}", e.value
+
+
+def test_the_saved_grid_names_a_relative_checkpoint_by_its_absolute_path(tmp_path, monkeypatch):
+    """``--backbone-weights ckpts/enc.pt`` was saved in ``<out>/grids/<time>.yaml`` as written, so ``--config`` on
+    that grid from another directory was refused, checkpoint not found, where its data folders and loss files are
+    made absolute for that; a weights key or a self-trained name is left as written."""
+    from benchmark.config import GridSpec
+
+    (tmp_path / "ckpts").mkdir()
+    (tmp_path / "ckpts" / "enc.pt").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    saved = GridSpec(backbone_weights="ckpts/enc.pt").with_absolute_paths()
+    assert saved.backbone_weights == str(tmp_path.resolve() / "ckpts" / "enc.pt")
+    for kept in ("random", "vgg16:IMAGENET1K_V1", "my_encoder", "/abs/enc.pt"):
+        assert GridSpec(backbone_weights=kept).with_absolute_paths().backbone_weights == kept
