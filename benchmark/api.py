@@ -69,7 +69,7 @@ def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd
     from benchmark.results import ResultsStore
     from benchmark.settings import drop_budget_checks
 
-    store = ResultsStore(out)
+    store = ResultsStore(out, name="out")
     store.require_results(out)  # a missing folder, a file, a folder of other files: each said, as by the CLI
     return store.table() if budget_checks else drop_budget_checks(store.table())[0]
 
@@ -92,7 +92,7 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
             unknown[0], ("baseline", "alpha", "n_boot", "formats", "visual", "where", "html")))
     html = options.pop("html", True)
     kwargs = report_options(**options)
-    store = ResultsStore(out)
+    store = ResultsStore(out, name="out")
     store.check_version()
     store.require_results(out)
     store.check_foreign()  # the report writes next to runs/: never over files it did not write

@@ -187,7 +187,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                           "hash, tested on, the rest trained on)")
     run.add_argument("--max-train-images", type=_whole, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
-                     "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
+                     "cached, else random), a weights key (vgg16:IMAGENET1K_V1, resnet50:simclr, …), a checkpoint path "
+                     "or a self-trained encoder's name (`plbench pretrain`) (feature losses; default: the profile's)")
     run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
                      help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
     run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
@@ -297,8 +298,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     cal.add_argument("--metrics", nargs="+", help="only these metrics (default: every one in the results)")
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
-    cal.add_argument("--where", nargs="+", metavar="FIELD=VALUE",
-                     help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002")
+    cal.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
+                     help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002 "
+                          "(every --where counts)")
 
     chk = sub.add_parser("check", help="verify a results directory: every run's records readable and their rows "
                          "matching their checksums; --repair sets damaged runs aside for re-scoring or retraining")
@@ -677,18 +679,14 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
         build_net(net)
 
 
-#: the flags of each remote executor (``_add_executor_options``), by the ``--executor`` they belong to
-EXECUTOR_FLAGS = {"ray": ("ray_address",),
-                  "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
-                            "submitit_cluster")}
-
-
 def _check_executor_flags(args, executor: str) -> None:
     """Refuse, in one line, a flag of an executor the grid does not use: ``--slurm-partition gpu --slurm-time 4:00:00``
     without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
     word. Flags only: a config file's ``executor:`` block may name another executor's settings that a flag's
     ``--executor local`` leaves unused."""
-    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_FLAGS.items() if name != executor
+    from benchmark.config import EXECUTOR_OPTIONS  # the flags of each remote executor, by its --executor
+
+    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_OPTIONS.items() if name != executor
              for dest in dests if getattr(args, dest, None) is not None}
     if stray:
         owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
@@ -1181,9 +1179,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
                    help="figure formats (PNG is always written; it is what the HTML embeds)")
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
-    p.add_argument("--where", nargs="+", metavar="FIELD=VALUE",
+    p.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
                    help="report one setting of a directory that holds several, e.g. iterations=300 net=small "
-                        "denoise.sigma=0.1")
+                        "denoise.sigma=0.1 (every --where counts)")
 
 
 #: the most bootstrap resamples per CI ``report``, ``compare`` and ``findings`` accept

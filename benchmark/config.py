@@ -450,6 +450,16 @@ PROFILES = {
 }
 
 
+def backbone_weights_known(value: str) -> bool:
+    """Whether ``--backbone-weights`` ``value`` names weights a backbone can load (as
+    :class:`benchmark.backbones.Backbone` reads it): a word (``random``, ``pretrained``, ``auto``, ``none``), a weights
+    key, or a checkpoint file by path or by self-trained name. Not whether a key's file is cached: loading says that."""
+    from benchmark.weights import find_checkpoint, known_files
+
+    return value in ("random", "pretrained", "auto", "none") or value in known_files() or \
+        find_checkpoint(str(value)) is not None
+
+
 def weights_for(loss: str, backbone_weights: str) -> str:
     """The backbone weights a loss trains with: ``auto`` is ``pretrained`` when every file the loss
     needs is in the cache and ``random`` otherwise (per loss, decided when the grid is planned, so a
@@ -509,8 +519,33 @@ _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_clust
 EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", "cpus")
 
 
+#: the settings of each remote executor, by the executor they belong to: without it they would go unused
+#: (``run`` refuses such a flag; :func:`build_configs` such a setting of a grid that names no executor)
+EXECUTOR_OPTIONS = {"ray": ("ray_address",),
+                    "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
+                              "submitit_cluster")}
+
+
+def _check_executor_named(s) -> None:
+    """Refuse a remote executor's setting given in grid ``s`` (not resolved: no default) that names no executor
+    (``executor: {gpus: 2}``, ``api.run(slurm_partition='gpu')``): it trained the whole grid here, in one process,
+    the setting unused."""
+    for owner, keys in EXECUTOR_OPTIONS.items():
+        for key in keys:
+            if getattr(s, key) is None:
+                continue
+            source = dict(s.origins).get(key)
+            add = (f"pass executor='{owner}'" if source == "api.run()" else
+                   f"add name: {owner} to its executor block" if key in dict(s.spelt) else
+                   f"add executor: {owner}" if source else f"add --executor {owner}")
+            raise UserError(f"{s.named(key)} is a setting of the {owner} executor, and this grid names no executor, "
+                            f"so it would train here with the local one: {add}, or drop it")
+
+
 #: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
 _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
+#: :class:`GridSpec` fields that say where its settings came from: no setting of a file, flag or keyword
+_NOT_SETTINGS = ("origins", "spelt", "filled")
 
 
 @dataclass(frozen=True)
@@ -560,12 +595,22 @@ class GridSpec:
     #: (setting, source) of each setting a config file or ``api.run()`` gave: :meth:`named` says where a bad value
     #: came from (not a setting: never read from a file, nor saved)
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: (setting, as its source wrote it) where that is not the setting's own name: a config file's
+    #: ``executor: {gpus: 2}`` is ``slurm_gpus``, named ``executor.gpus`` (not a setting either)
+    spelt: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: the settings :meth:`resolved` took from the profile, none given (not a setting either)
+    filled: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def named(self, key: str) -> str:
-        """How a message names setting ``key``: ``grid.yaml: crop`` (a config file's), ``api.run(): crop`` (a
-        keyword's), else its flag, ``--crop`` (given on the command line, or the profile's)."""
+        """How a message names setting ``key``: ``grid.yaml: crop`` (a config file's; ``grid.yaml: executor.gpus``
+        for its executor block's ``gpus``), ``api.run(): crop`` (a keyword's), ``the quick profile's crop`` (the
+        profile's, where none gave it), else its flag, ``--crop``."""
         source = dict(self.origins).get(key)
-        return f"{source}: {key}" if source else _FLAGS.get(key, "--" + key.replace("_", "-"))
+        if source:
+            return f"{source}: {dict(self.spelt).get(key, key)}"
+        if key in self.filled:
+            return f"the {self.profile} profile's {key}"
+        return _FLAGS.get(key, "--" + key.replace("_", "-"))
 
     @contextlib.contextmanager
     def blamed(self, key: str):
@@ -595,6 +640,7 @@ class GridSpec:
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
         written = dict(d)  # as the file holds it: an empty `tasks: {}` is named as the mapping it is
+        spelt = {}  # setting → as the file wrote it, where the executor block named it otherwise
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
                 d[key] = list(d[key])
@@ -611,6 +657,7 @@ class GridSpec:
                     raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
                                     f"{key.removeprefix('slurm_')} and {key}): keep one")
                 d[key] = v
+                spelt[key] = f"executor.{k}"
         if isinstance(d.get("task_params"), list) and d["task_params"] and \
                 all(isinstance(x, dict) and len(x) == 1 for x in d["task_params"]):  # [{denoise: {sigma: 0.1}}]
             d["task_params"] = _task_list_items(d["task_params"], source)  # as tasks: takes it
@@ -663,20 +710,29 @@ class GridSpec:
                 d[key] = _integral(d[key])
         if isinstance(d.get("seeds"), list):
             d["seeds"] = [_integral(x) for x in d["seeds"]]
-        fields = {f.name for f in dataclasses.fields(cls)} - {"origins"}
+        fields = {f.name for f in dataclasses.fields(cls)} - set(_NOT_SETTINGS)
         unknown = sorted(set(d) - fields)
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
-        d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
-        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d)))
+        try:
+            d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
+        except UserError as exc:  # `executor: {gpus: two}`: named as written, not as the setting it fills
+            said = next((f"{source}: setting {spelt[k]} {str(exc)[len(f'{source}: setting {k} '):]}" for k in spelt
+                         if str(exc).startswith(f"{source}: setting {k} ")), None)
+            if said is None:
+                raise
+            raise UserError(said) from None
+        spelt = tuple(spelt.items())
+        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d),
+                          spelt=spelt))
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
         if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
             check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
-        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None))
+        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None), spelt=spelt)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
@@ -771,9 +827,11 @@ class GridSpec:
         """This spec with every field ``over`` sets (not None; non-empty for task parameters,
         which are merged per task, and loss files, which are added)."""
         changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self) if getattr(over, f.name) is not None
-                   and f.name not in ("task_params", "loss_files", "loss_tasks", "origins")}
+                   and f.name not in ("task_params", "loss_files", "loss_tasks", *_NOT_SETTINGS)}
         given = {*changes, *(k for k in ("task_params", "loss_files", "loss_tasks") if getattr(over, k))}
-        changes["origins"] = tuple({**{k: v for k, v in self.origins if k not in given}, **dict(over.origins)}.items())
+        for kept in ("origins", "spelt"):  # where each setting was given: the last source to give it
+            changes[kept] = tuple({**{k: v for k, v in getattr(self, kept) if k not in given},
+                                   **dict(getattr(over, kept))}.items())
         params = dict(self.task_params)
         if over.tasks is not None:  # a narrower task list drops the parameters of the tasks it leaves out
             params = {t: kv for t, kv in params.items() if t in over.tasks}
@@ -793,7 +851,8 @@ class GridSpec:
                   "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
                   "backbone_weights": prof.backbone_weights, "metrics": prof.metrics, "device": prof.device,
                   **RUN_DEFAULTS}
-        out = dataclasses.replace(self, **{k: v for k, v in filled.items() if getattr(self, k) is None})
+        taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
+        out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
         unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds")}  # a repeat counts once (build_configs warns)
         return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
@@ -802,7 +861,8 @@ class GridSpec:
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or f.name == "origins" or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
+            if v is None or f.name in _NOT_SETTINGS or (f.name in ("task_params", "loss_files", "loss_tasks")
+                                                        and not v):
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once
@@ -821,7 +881,7 @@ class GridSpec:
         return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
 
     def with_absolute_paths(self) -> "GridSpec":
-        """A copy whose relative local paths — data folders, loss files, ``out`` — are absolute
+        """A copy whose relative local paths — data folders, loss files, a checkpoint, ``out`` — are absolute
         (against the current directory, as plbench reads them): what the saved grid
         ``<out>/grids/<time>.yaml`` records, so ``--config`` on it from another directory runs the
         same grid into the same results instead of looking for ``my_loss.py`` or writing a new
@@ -839,6 +899,9 @@ class GridSpec:
                    if getattr(self, k)}
         if self.out and not Path(self.out).expanduser().is_absolute():
             changes["out"] = str(Path(self.out).expanduser().resolve())
+        ckpt = Path(str(self.backbone_weights or "")).expanduser()  # `--backbone-weights ckpts/enc.pt`: the file read
+        if self.backbone_weights and not ckpt.is_absolute() and ckpt.is_file():  # (a key or self-trained name: no file)
+            changes["backbone_weights"] = str(ckpt.resolve())
         return dataclasses.replace(self, **changes)
 
 
@@ -1004,11 +1067,12 @@ def profile(name: str) -> Profile:
     return PROFILES[name]
 
 
-def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> dict[str, tuple[str, ...]]:
+def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
+                      name: str = "loss_tasks") -> dict[str, tuple[str, ...]]:
     """``loss_tasks`` checked against the grid → {canonical loss spec: the tasks it runs on}. An
     unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
     ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
-    nowhere (logged)."""
+    nowhere (logged). ``name``: the setting as its source gave it (:meth:`GridSpec.named`)."""
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
 
@@ -1017,7 +1081,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     for loss, names in loss_tasks:
         specs = expand_losses([loss])
         if len(specs) != 1:
-            raise UserError(f"loss_tasks: {loss!r} names {len(specs)} losses; name one loss per entry")
+            raise UserError(f"{name}: {loss!r} names {len(specs)} losses; name one loss per entry")
         check_loss_arguments(specs[0])
         for t in names:
             TASKS.get(t)
@@ -1026,7 +1090,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
             logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
         if specs[0] in named and tuple(named[specs[0]][1]) != tuple(names):  # two spellings of one loss
-            raise UserError(f"loss_tasks: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
+            raise UserError(f"{name}: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
                             f"({','.join(names)} and {','.join(named[specs[0]][1])}): give one entry")
         named[specs[0]] = (loss, names)
         only[specs[0]] = tuple(t for t in names if t in tasks)
@@ -1041,6 +1105,8 @@ def check_numbers(s) -> None:
     integer —, checkpoint intervals ≥ 0): one-line :class:`UserError` naming each where it was given
     (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called on a config file's (or
     ``api.run()``'s) settings as it is read, and by ``run`` on the resolved grid before it looks at ``--out``."""
+    if isinstance(s.out, str) and not s.out.strip():  # `out: ''`, api.run(out=''): named as given, not as --out
+        raise UserError(f"{s.named('out')} is empty: name a results directory")
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:
@@ -1369,6 +1435,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
+    from benchmark.weights import cache_dir, weights_hint
 
     for name in ("tasks", "seeds"):  # resolved() keeps the first of each: say so, as for losses
         repeats = _repeated(getattr(spec, name) or ())
@@ -1377,6 +1444,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
+    if spec.executor is None:  # the local one by default: a SLURM or Ray setting given would go unused
+        _check_executor_named(spec)
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why
@@ -1412,8 +1481,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         if t not in tasks:
             raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
                             f"({', '.join(tasks)})")
-    train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
-    tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
+    with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
+        train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
+    with s.blamed("test_data"):
+        tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
@@ -1427,10 +1498,23 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             check_loss_arguments(ls)
     with s.blamed("net"):
         build_net(s.net)  # validates the name
-    only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
+    with s.blamed("loss_tasks"):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given
+        only = _restricted_tasks(s.loss_tasks, loss_specs, tasks, s.named("loss_tasks"))
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
+    taken = any(takes_weights(ls) for ls in loss_specs)
+    if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
+        if "/" in str(s.backbone_weights) or str(s.backbone_weights).startswith("~"):  # a path: a file not there
+            raise UserError(f"{s.named('backbone_weights')} {s.backbone_weights}: checkpoint file not found: "
+                            f"{Path(s.backbone_weights).expanduser().absolute()}")
+        from benchmark.backbones import ARCHS
+        from benchmark.weights import known_files
+
+        keys = ", ".join(k for k in known_files() if k.split(":")[0] in ARCHS)  # a backbone's: no command lists them
+        raise UserError(f"{s.named('backbone_weights')} {s.backbone_weights}: not random, pretrained, auto, a weights "
+                        f"key ({keys}), a checkpoint file or a self-trained encoder in "
+                        f"{cache_dir() / 'selftrained'}{weights_hint(str(s.backbone_weights))}")
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
-            and not any(takes_weights(ls) for ls in loss_specs):  # checked by no loss: a typo would pass unseen
+            and not taken:  # checked by no loss: a typo would pass unseen
         logging.getLogger(__name__).warning(
             "%s %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
             s.named("backbone_weights"), s.backbone_weights,
@@ -1440,7 +1524,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
-        task = build_task(t, **dict(tparams.get(t, ())))
+        with s.blamed("task_params"):  # `tasks: {denoise: {sigmaa: 0.1}}`: named by the file, as its other keys
+            task = build_task(t, **dict(tparams.get(t, ())))
         check_crop(task, s.crop, t, s.named("crop"))
         if task.train_crop(s.crop) != s.crop:  # resolve() records the crop the runs train on
             logging.getLogger(__name__).warning(
@@ -1453,8 +1538,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from
     # these images (decoded once: resolve() fingerprints them next)
-    images = data.pooled(train)
-    data.pooled(tests)
+    with s.blamed("train_data"):
+        images = data.pooled(train)
+    with s.blamed("test_data"):
+        data.pooled(tests)
     for crop in dict.fromkeys(built_tasks[t].train_crop(s.crop) for t in tasks):  # none left to crop: said now, not
         usable_for_crop(images, crop, " + ".join(map(str, train)), quiet=True)  # by every run (job) as it starts
     for t in tasks:  # a test image the task cannot degrade as its version did (deblur's kernel reach)

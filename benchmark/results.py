@@ -979,9 +979,11 @@ def not_writable(folder) -> str:
 class ResultsStore:
     """Reads and appends to one results directory."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, name: str = "--out"):
+        """``name``: how an error names ``root``, as its user gave it (``--out``; ``out`` in :mod:`benchmark.api`)."""
         if str(root).strip() == "":
-            raise UserError("--out is empty: name a results directory (e.g. --out results)")
+            raise UserError(f"{name} is empty: name a results directory"
+                            + (" (e.g. --out results)" if name == "--out" else ""))
         self.root = Path(root).expanduser()
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out

@@ -58,9 +58,21 @@ def _by_value(text: str) -> tuple:
 
 def parse_where(items, name: str = "--where") -> dict[str, str]:
     """``["iterations=300", "denoise.sigma=0.1"]`` → ``{"iterations": "300", "denoise.sigma": "0.1"}``; ``name``: how
-    an error names them, as the caller's user gave them (``where`` in :func:`benchmark.api.report`)."""
+    an error names them, as the caller's user gave them (``where`` in :func:`benchmark.api.report`). An item of
+    several pairs, ``"iterations=300 net=small"`` (the flag's words as one string), is each of them."""
+    from collections.abc import Iterable
+
+    shape = f"{name} must be FIELD=VALUE strings (one or several) or a mapping, got "
+    if items is not None and (isinstance(items, bytes) or not isinstance(items, Iterable)):
+        raise UserError(shape + repr(items))
+    pairs = []
+    for item in [items] if isinstance(items, str) else items or ():
+        if not isinstance(item, str):  # where=[5]: an AttributeError from .partition
+            raise UserError(shape + repr(item))
+        words = item.split()  # a value with a space ('train_data=/data/My Photos') is one pair: not every word is
+        pairs += words if len(words) > 1 and all("=" in w[1:] for w in words) else [item]
     out = {}
-    for item in items or ():
+    for item in pairs:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UserError(f"{name} {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")
@@ -350,7 +362,8 @@ def _one_crop(settings: list[dict]) -> dict:
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
            hint: str = "plbench report", where_name: str = "--where") -> Selection:
     """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own);
-    ``where_name``: how a ``where`` typo is named (:func:`check_where`).
+    ``where_name``: how a ``where`` typo is named (:func:`check_where`), and how a message says to pick a setting
+    (``where``, :func:`benchmark.api.report`'s keyword: not ``hint``'s command and its flag).
 
     Raises :class:`UserError` (one line) when the rows left hold several settings, or none."""
     where = where or {}
@@ -375,7 +388,8 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
                          for k in where if "." not in k and any(k in s for s in before["setting"]))
         raise UserError("no results match " + (" ".join(f"{k}={v}" for k, v in where.items()) or "this grid's "
                                                "settings") + f" ({'they have ' + have + '; ' if have else ''}"
-                        f"`{hint}` without --where lists the settings)")
+                        + (f"`{hint}` without --where lists the settings)" if where_name == "--where" else
+                           f"without {where_name}, api.report() lists the settings)"))
     crop = _one_crop(list(st["setting"]))  # one --crop that sr4 records as the 40 px it trains at 42, denoise as 42
     shared = {json.dumps({**_shared(s), **crop}, sort_keys=True, default=str) for s in st["setting"]}
     per_task_conflict = st.groupby("task")["key"].nunique()
@@ -393,7 +407,9 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
         counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
-                        f"averages across settings: pick one with `{hint} --where {shlex.quote(example)}`"
+                        f"averages across settings: pick one with "
+                        + (f"`{hint} --where {shlex.quote(example)}`" if where_name == "--where" else
+                           f"{where_name}={example!r}")
                         + _same_images(pool, diff))
     keys = set(st["key"])
     restored = table[(table["loss"] != INPUT) & in_settings(table["setting"], keys)] \

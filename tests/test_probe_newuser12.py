@@ -252,8 +252,8 @@ def test_a_misspelt_submitit_cluster_in_a_config_file_is_refused_before_planning
     path = tmp_path / "grid.yaml"
     path.write_text("executor: {name: slurm, submitit_cluster: locl}\ndevice: cpu\n")
     # named by the file that gave it (4a82960's GridSpec.named), as a flag's is named by the flag
-    with pytest.raises(UserError, match=r"^grid\.yaml: submitit_cluster must be slurm, local or debug, got 'locl'; "
-                                        r"did you mean local\?"):
+    with pytest.raises(UserError, match=r"^grid\.yaml: executor\.submitit_cluster must be slurm, local or debug, "
+                                        r"got 'locl'; did you mean local\?"):
         executor_options(GridSpec.from_file(path).resolved())
 
 

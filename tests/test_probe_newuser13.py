@@ -227,12 +227,12 @@ def test_workers_past_64_bits_is_refused_as_every_whole_number_is(written, tmp_p
 
 
 @pytest.mark.parametrize("text, flags, said", [
-    ("device: cpu\nexecutor: {name: slurm, gpus: 1}\n", {}, "grid.yaml: device cpu with slurm_gpus 1: jobs given GPUs"),
+    ("device: cpu\nexecutor: {name: slurm, gpus: 1}\n", {}, "grid.yaml: device cpu with executor.gpus 1: jobs given"),
     ("device: cpu\n", {"executor": "slurm", "slurm_gpus": 1}, "grid.yaml: device cpu with --slurm-gpus 1: jobs given"),
-    ("executor: {name: slurm, gpus: 1}\n", {"device": "cpu"}, "--device cpu with grid.yaml: slurm_gpus 1: jobs given"),
-    ("executor: {name: slurm, gpus: 2}\ndevice: cuda\n", {}, "grid.yaml: slurm_gpus 2: each SLURM job trains one run"),
-    ("executor: {name: slurm, gpus: -1}\n", {}, "grid.yaml: slurm_gpus must be at least 0, got -1"),
-    ("executor: ray\n", {}, "grid.yaml: executor ray with --device auto: the runs would be planned"),
+    ("executor: {name: slurm, gpus: 1}\n", {"device": "cpu"}, "--device cpu with grid.yaml: executor.gpus 1: jobs"),
+    ("executor: {name: slurm, gpus: 2}\ndevice: cuda\n", {}, "grid.yaml: executor.gpus 2: each SLURM job trains"),
+    ("executor: {name: slurm, gpus: -1}\n", {}, "grid.yaml: executor.gpus must be at least 0, got -1"),
+    ("executor: ray\n", {}, "grid.yaml: executor ray with the quick profile's device auto: the runs would be"),
     ("device: auto\n", {"executor": "ray"}, "--executor ray with grid.yaml: device auto: the runs would be planned"),
 ])
 def test_a_config_files_device_and_executor_conflict_is_named_by_the_file(text, flags, said, tmp_path):
@@ -328,10 +328,10 @@ def test_a_slurm_time_past_64_bits_is_refused_as_every_whole_number_is(written):
 
 
 @pytest.mark.parametrize("block, said", [
-    ("time: soon", "g.yaml: slurm_time 'soon' is not a positive time limit"),
-    ("mem: lots", "g.yaml: slurm_mem 'lots' is not a memory size"),
-    ("cpus: 0", "g.yaml: slurm_cpus must be at least 1, got 0"),
-    ("time: 99999999999999999999", "g.yaml: slurm_time must be below 2**63 minutes"),
+    ("time: soon", "g.yaml: executor.time 'soon' is not a positive time limit"),
+    ("mem: lots", "g.yaml: executor.mem 'lots' is not a memory size"),
+    ("cpus: 0", "g.yaml: executor.cpus must be at least 1, got 0"),
+    ("time: 99999999999999999999", "g.yaml: executor.time must be below 2**63 minutes"),
 ])
 def test_a_config_files_slurm_options_are_named_by_the_file(block, said, tmp_path):
     """``executor: {name: slurm, time: soon}`` in a config file was refused as '--slurm-time 'soon' is not a positive
@@ -347,4 +347,4 @@ def test_a_config_files_slurm_options_are_named_by_the_file(block, said, tmp_pat
     flag = GridSpec(executor="slurm", device="cpu", **{f"slurm_{key}": int(value) if key == "cpus" else value})
     with pytest.raises(UserError) as e:
         executor_options(flag.resolved())
-    assert str(e.value).startswith(said.replace("g.yaml: slurm_", "--slurm-")), e.value
+    assert str(e.value).startswith(said.replace("g.yaml: executor.", "--slurm-")), e.value
