@@ -722,7 +722,7 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import WorkerFailed, WorkersLost, execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
@@ -780,7 +780,7 @@ def cmd_run(args) -> int:
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
             + saved.with_absolute_paths().to_yaml()).encode())
 
-    lost = None  # workers lost with runs left, or one's full disk: said last, after the summary of what the others did
+    lost = None  # workers lost with runs left, a full disk or a bug: said last, after the summary of what was done
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),
                           progress=not args.no_progress and sys.stderr.isatty(),
@@ -789,13 +789,14 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
-    except (UserError, WorkerFailed) as exc:  # workers lost, one that met a full disk or failed with a bug: said
-        summary = getattr(exc, "summary", None)  # last, after what the others did
-        if isinstance(exc, (WorkersLost, WorkerFailed)) and summary is None:
+    except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
+        summary = getattr(exc, "summary", None)  # said last, after what the grid did
+        bug_or_lost = isinstance(exc, WorkersLost) or not isinstance(exc, UserError)
+        if bug_or_lost and summary is None:
             save_grid()
             raise
-        if summary is None or not (isinstance(exc, (WorkersLost, WorkerFailed)) or summary.trained or summary.failed
-                                   or summary.diverged or summary.rescored):  # bad input: nothing done to sum up
+        if summary is None or not (bug_or_lost or summary.trained or summary.failed or summary.diverged
+                                   or summary.rescored):  # bad input: nothing done to sum up
             raise
         lost = exc
     try:

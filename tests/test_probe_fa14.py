@@ -1,0 +1,69 @@
+"""Probe of overnight & new-user leftovers (session 14, fa): each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _cheap_config(seed: int = 0, loss: str = "l1"):
+    """A denoise config on the embedded photos, not resolved (no image decoded: its run id all the same)."""
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+
+    return RunConfig(task="denoise", loss=loss, seed=seed, iterations=2, crop=16, batch_size=1,
+                     train_data=(DataSpec.parse("skimage:train", role="train"),),
+                     test_data=(DataSpec.parse("skimage:test", role="test"),))
+
+
+def test_a_bug_in_a_one_process_grid_carries_the_grids_summary(tmp_path, monkeypatch):
+    """`plbench run` without --workers: a bug (not bad input) escaping run_grid after hours of runs reached the CLI
+    bare — no summary to say before its line, as a worker's bug (WorkerFailed) and a full disk have one. It is the
+    same exception now (its type and traceback kept), with the grid's summary."""
+    from benchmark import executors, runner
+    from benchmark.runner import GridSummary
+
+    def a_bug(*_a, **_k):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(runner, "run_grid", a_bug)
+    configs = [_cheap_config(0), _cheap_config(1)]
+    with pytest.raises(ZeroDivisionError) as exc:
+        executors.execute_local(configs, tmp_path / "r", ("psnr",), "cpu", workers=1)
+    summary = getattr(exc.value, "summary", None)
+    assert isinstance(summary, GridSummary), summary
+    assert summary.locked == 2 and summary.trained == 0, summary
+
+
+@pytest.mark.slow  # one run trained (3 s)
+def test_a_one_process_night_ending_on_a_bug_sums_up_writes_its_board_and_ends_on_the_bug(tmp_path, monkeypatch,
+                                                                                          caplog, capsys):
+    """Through the CLI, no --workers: the night's summary, its board (the run trained before the bug), then the bug's
+    line, exit 1 — as a worker's bug has since 3027ce0."""
+    import logging
+
+    from test_probe_overnight12 import _photos
+
+    from benchmark import runner
+    from benchmark.cli import main
+
+    real, calls = runner._run_locked, []
+
+    def second_run_meets_a_bug(*a, **k):
+        calls.append(1)
+        if len(calls) > 1:
+            raise ZeroDivisionError("division by zero")
+        return real(*a, **k)
+
+    monkeypatch.setattr(runner, "_run_locked", second_run_meets_a_bug)
+    data = _photos(tmp_path)
+    args = ["run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0", "--iterations", "3", "--crop", "24",
+            "--batch-size", "2", "--metrics", "psnr", "--train-data", str(data["train_data"][0]),
+            "--test-data", str(data["test_data"][0]), "--device", "cpu", "--no-progress", "--no-budget-check",
+            "--out", str(tmp_path / "r")]
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        assert main(args) == 1
+    assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 0, 1 unfinished" in caplog.text
+    out, err = capsys.readouterr()
+    assert "leaderboard: " in out and (tmp_path / "r" / "leaderboard.md").exists()
+    assert list((tmp_path / "r" / "grids").glob("*.yaml")), "the grid is saved"
+    assert err.strip().splitlines()[-1].startswith("error: internal error: ZeroDivisionError: division by zero"), err
