@@ -1102,7 +1102,7 @@ def cmd_perf(args) -> int:
     for spec in losses:
         check_loss_arguments(spec)
     build_net(args.net)  # validates the name
-    dev = resolve_device(args.device)
+    dev = resolve_device(args.device, setting="--device")
     from benchmark.registry import TASKS
 
     TASKS.get(args.task)
@@ -1648,6 +1648,7 @@ def cmd_calibrate(args) -> int:
 
 def cmd_compare(args) -> int:
     from benchmark.compare import compare
+    from benchmark.devices import resolve_device
     from benchmark.results import ResultsStore
 
     if not args.loss_file and not args.losses:
@@ -1656,6 +1657,7 @@ def cmd_compare(args) -> int:
         _check_loss_and_net_names(args.loss_file, args.losses)
     if args.tasks:
         _check_task_names(args.tasks)
+    resolve_device(args.device, setting="--device")  # before the store is read, named as the flag
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
     store.require_results(args.out)
@@ -1778,7 +1780,7 @@ def cmd_pretrain(args) -> int:
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
                          batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
                          classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces)
-    dev = resolve_device(args.device)
+    dev = resolve_device(args.device, setting="--device")
     path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
                     progress=sys.stderr.isatty())
     from benchmark.weights import cache_dir

@@ -613,16 +613,19 @@ class GridSpec:
         return _FLAGS.get(key, "--" + key.replace("_", "-"))
 
     @contextlib.contextmanager
-    def blamed(self, key: str):
+    def blamed(self, key: str, flag: bool = False):
         """The checks of setting ``key`` (its names: ``net: huge``): a :class:`UserError` they raise names the config
         file (``grid.yaml: unknown net 'huge' …``) or ``api.run()`` that gave the value, as a misspelt key is named;
-        a flag's value as before. The error keeps its type (an :class:`~benchmark.errors.UnknownName` its kind)."""
+        a flag's value as before, or (``flag``: for checks whose words name no flag, the device's) by
+        :meth:`named`: ``--device: unknown device 'tpu' …``. The error keeps its type (an
+        :class:`~benchmark.errors.UnknownName` its kind)."""
         source = dict(self.origins).get(key)
+        prefix = f"{source}: " if source else f"{self.named(key)}: " if flag else ""
         try:
             yield
         except UserError as exc:
-            if source and not str(exc).startswith(f"{source}: "):
-                exc.args = (f"{source}: {exc}", *exc.args[1:])
+            if prefix and not str(exc).startswith(prefix):
+                exc.args = (f"{prefix}{exc}", *exc.args[1:])
             raise
 
     # -- building -------------------------------------------------------------------------
@@ -1402,14 +1405,14 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
 
     device = spec.device or "auto"
     if (spec.executor or "local") == "local":
-        with spec.blamed("device"):
+        with spec.blamed("device", flag=True):
             return resolve_device(device).type
     if local:  # a remote grid's --dry-run plans here: it refuses the devices the run refuses, then times this one
         device_type_for(spec, local=False)
-        with spec.blamed("device"):
+        with spec.blamed("device", flag=True):
             return resolve_device(device).type
     if device != "auto":  # the name here (mps, a typo), the device itself where each run executes
-        with spec.blamed("device"):
+        with spec.blamed("device", flag=True):
             parse_device(device)
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(spec, device, spec.slurm_gpus)

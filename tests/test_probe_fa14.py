@@ -67,3 +67,21 @@ def test_a_one_process_night_ending_on_a_bug_sums_up_writes_its_board_and_ends_o
     assert "leaderboard: " in out and (tmp_path / "r" / "leaderboard.md").exists()
     assert list((tmp_path / "r" / "grids").glob("*.yaml")), "the grid is saved"
     assert err.strip().splitlines()[-1].startswith("error: internal error: ZeroDivisionError: division by zero"), err
+
+
+@pytest.mark.parametrize("command", [["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--out"],
+                                     ["perf", "--losses", "l1", "--net"], ["compare", "--loss", "l1", "--out"]])
+@pytest.mark.parametrize("device", ["tpu", "mps", "cuda:7"])
+def test_a_bad_device_flag_is_named_as_the_flag(tmp_path, capsys, monkeypatch, command, device):
+    """`--device tpu` said 'unknown device 'tpu': use auto, …' and `--device cuda:7` on a machine without it
+    'device 'cuda:7' requested but CUDA is not available here' — no flag named, where a config file's device is
+    named with its file ('grid.yaml: unknown device …') and other flags' errors name the flag (`--lr must be …`)."""
+    import torch
+
+    from benchmark.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    value = "tiny" if command[0] == "perf" else str(tmp_path / "r")
+    assert main([*command, value, "--device", device]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: --device: ") and repr(device) in err, err
