@@ -1443,6 +1443,18 @@ def _below_2_63(minutes: int, text, setting: str) -> int:
     return minutes
 
 
+def _bare_number(time) -> bool:
+    """A SLURM time limit given as a number alone (``90``, ``time: 5``): minutes, as ``sbatch --time`` reads it, which
+    a user may have meant as hours; the submission line says so."""
+    return not isinstance(time, bool) and (isinstance(time, (int, float)) or str(time).strip().isdigit())
+
+
+def _limit_text(minutes: int) -> str:
+    """Whole minutes as SLURM writes a time limit: ``0:05:00``, ``8:00:00``, ``2-12:00:00`` (a day or more)."""
+    days, rest = divmod(minutes, 24 * 60)
+    return f"{days}-{rest // 60:02d}:{rest % 60:02d}:00" if days else f"{rest // 60}:{rest % 60:02d}:00"
+
+
 def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None, named=None) -> None:
     """Refuse in one line a SLURM time limit, memory size, core count or submitit backend that the submission cannot
     use: checked by :func:`executor_options` (``run`` and its ``--dry-run``, before any data is read) and by
@@ -1596,8 +1608,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             raise  # KeyboardInterrupt, leaves it pending as well)
         if ledger:
             ledger.record(units, jobs, ids, token)
-    log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
-             split, folder)
+    log.info("slurm executor (%s): %d job(s) submitted (%s), time limit %s per job%s; logs in %s",
+             cluster or ex.cluster, len(jobs), split, _limit_text(parse_minutes(time)),
+             " (a bare number is minutes, as sbatch reads it)" if _bare_number(time) else "", folder)
     def result_of(job) -> dict:
         try:
             res = job.result()

@@ -85,3 +85,30 @@ def test_a_bad_device_flag_is_named_as_the_flag(tmp_path, capsys, monkeypatch, c
     assert main([*command, value, "--device", device]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: --device: ") and repr(device) in err, err
+
+
+@pytest.mark.parametrize("time, minutes, said", [(5, 5, "0:05:00"), ("90", 90, "1:30:00"),
+                                                 ("8:00:00", 480, "8:00:00"), ("2-12", 3600, "2-12:00:00")])
+def test_the_slurm_submission_says_each_jobs_time_limit_and_a_bare_number_is_minutes(tmp_path, monkeypatch, caplog,
+                                                                                      time, minutes, said):
+    """`executor: {name: slurm, time: 5}` (meant as 5 hours?) was handed to sbatch as --time=5 — five minutes, as
+    SLURM reads a bare number — and nothing said so: the jobs were stopped (and requeued) every five minutes. The
+    submission line says each job's limit, and that a bare number was read as minutes."""
+    import logging
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    submitted = fake_slurm.count_submissions(monkeypatch, {"trained": 1})
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm([_cheap_config()], tmp_path / "r", ("psnr",), "cpu", time=time, split="run")
+    assert submitted == [1] and submitit.AutoExecutor.params["timeout_min"] == minutes
+    line = next(r.getMessage() for r in caplog.records if "job(s) submitted" in r.getMessage())
+    assert f"time limit {said} per job" in line, line
+    assert ("a bare number is minutes, as sbatch reads it" in line) == str(time).isdigit(), line
