@@ -1074,7 +1074,8 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
                       name: str = "loss_tasks") -> dict[str, tuple[str, ...]]:
     """``loss_tasks`` checked against the grid → {canonical loss spec: the tasks it runs on}. An
     unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
-    ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
+    ``--losses``) is ignored — in a warning with did-you-mean where it is close to one the grid trains (``lpips(net=
+    'alx')``) —, and one whose tasks all lie outside a narrower ``--tasks`` runs
     nowhere (logged). ``name``: the setting as its source gave it (:meth:`GridSpec.named`)."""
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
@@ -1089,8 +1090,11 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
         for t in names:
             TASKS.get(t)
         specs[0] = by_identity.get(loss_identity(specs[0]), specs[0])  # the grid's spelling of the same loss
-        if specs[0] not in loss_specs:
-            logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
+        if specs[0] not in loss_specs:  # a narrower --losses: ignored; a typo of a loss it trains is warned
+            close = did_you_mean(specs[0], loss_specs)
+            logging.getLogger(__name__).log(logging.WARNING if close else logging.INFO,
+                                            "%s names %s, which this grid does not train: ignored%s", name, specs[0],
+                                            close)
             continue
         if specs[0] in named and tuple(named[specs[0]][1]) != tuple(names):  # two spellings of one loss
             raise UserError(f"{name}: {loss} and {named[specs[0]][0]} are one loss, given other tasks "

@@ -112,3 +112,24 @@ def test_the_slurm_submission_says_each_jobs_time_limit_and_a_bare_number_is_min
     line = next(r.getMessage() for r in caplog.records if "job(s) submitted" in r.getMessage())
     assert f"time limit {said} per job" in line, line
     assert ("a bare number is minutes, as sbatch reads it" in line) == str(time).isdigit(), line
+
+
+def test_loss_tasks_naming_a_loss_close_to_one_the_grid_trains_is_warned_with_did_you_mean(caplog):
+    """`--loss-tasks "lpips(net='alx')=sr4"` beside `--losses "lpips(net='alex')"` was logged at INFO ('names …,
+    which this grid does not train: ignored') and the typo went unnoticed: lpips trained on every task all night.
+    A name close to a trained loss is a one-line warning with did-you-mean; one far from all (a narrower --losses,
+    documented) is ignored at INFO as before."""
+    import logging
+
+    from benchmark.config import _restricted_tasks
+
+    grid = ["lpips(net='alex')", "l1"]
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        only = _restricted_tasks([("lpips(net='alx')", ("sr4",)), ("ssim", ("sr4",))], grid, ["sr4", "denoise"],
+                                 "--loss-tasks")
+    assert only == {}
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == ["--loss-tasks names lpips(net='alx'), which this grid does not train: ignored; did you mean "
+                      "lpips(net='alex')?"], warned
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert info == ["--loss-tasks names ssim, which this grid does not train: ignored"], info
