@@ -1505,7 +1505,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             check_loss_arguments(ls)
     with s.blamed("net"):
         build_net(s.net)  # validates the name
-    with s.blamed("loss_tasks"):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given
+    with s.blamed("loss_tasks", flag=True):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given (a task of the flag
+        # was taken for one of --tasks)
         only = _restricted_tasks(s.loss_tasks, loss_specs, tasks, s.named("loss_tasks"))
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)

@@ -133,3 +133,18 @@ def test_loss_tasks_naming_a_loss_close_to_one_the_grid_trains_is_warned_with_di
                       "lpips(net='alex')?"], warned
     info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert info == ["--loss-tasks names ssim, which this grid does not train: ignored"], info
+
+
+@pytest.mark.parametrize("entry, said", [("l1=sr5", "unknown task 'sr5'; did you mean sr4?"),
+                                         ("l11=sr4", "unknown loss 'l11'; did you mean l1?")])
+def test_a_misspelt_name_in_loss_tasks_names_the_flag(entry, said):
+    """`--tasks sr4 denoise --loss-tasks l1=sr5` was refused as 'unknown task 'sr5'; did you mean sr4?' — read as a
+    typo in --tasks, which names no sr5. The flag is named now, as a config file's loss_tasks names its file."""
+    from benchmark.config import GridSpec, build_configs
+    from benchmark.errors import UserError
+
+    spec = GridSpec(tasks=("sr4", "denoise"), losses=("l1", "l2"), seeds=(0,), loss_tasks=(
+        (entry.split("=")[0], (entry.split("=")[1],)),), device="cpu")
+    with pytest.raises(UserError) as exc:
+        build_configs(spec, data=None)
+    assert str(exc.value).startswith(f"--loss-tasks: {said}"), exc.value
