@@ -403,7 +403,7 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--slurm-partition", help="SLURM partition (default: the cluster's)")
     g.add_argument("--slurm-gpus", type=_whole, help="GPUs per job (default: 1 for a cuda device, else 0)")
     g.add_argument("--slurm-time", help="time limit per job: minutes or [D-]HH:MM:SS (default 8:00:00)")
-    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
+    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G or 500M; a bare number is GB (default: the cluster's)")
     g.add_argument("--slurm-cpus", type=_whole, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
                    help="submitit backend (default: slurm; without SLURM here the run is refused: local runs the "

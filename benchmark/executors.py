@@ -1475,7 +1475,8 @@ def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None, na
 
 def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float:
     """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line naming
-    ``setting`` (as :func:`parse_minutes`')."""
+    ``setting`` (as :func:`parse_minutes`'), and so is a bare number of a terabyte or more (``16000``: sbatch's
+    megabytes, which GB would make a job no node holds), with the unit to write."""
     import math
 
     def bad() -> UserError:
@@ -1483,17 +1484,22 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
 
     if isinstance(text, bool):
         raise bad()
-    if isinstance(text, (int, float)):
+    bare = isinstance(text, (int, float))
+    if bare:
         gb = float(text)
     else:
         s = str(text).strip().upper().removesuffix("B")
         scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
+        bare = not (s and s[-1] in scale)
         try:
-            gb = float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
+            gb = float(s) if bare else float(s[:-1]) * scale[s[-1]]
         except ValueError:
             raise bad() from None
     if not math.isfinite(gb) or gb <= 0:
         raise bad()
+    if bare and gb >= 1024:  # sbatch's --mem 16000 (megabytes), read here as GB: a job no node holds
+        raise UserError(f"{setting} {text!r} reads as {gb:g} GB (a bare number is GB here; sbatch reads it as MB): "
+                        f"write {str(text).strip()}M for megabytes, or {gb / 1024:g}T for {gb:g} GB")
     return gb
 
 

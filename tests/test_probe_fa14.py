@@ -148,3 +148,24 @@ def test_a_misspelt_name_in_loss_tasks_names_the_flag(entry, said):
     with pytest.raises(UserError) as exc:
         build_configs(spec, data=None)
     assert str(exc.value).startswith(f"--loss-tasks: {said}"), exc.value
+
+
+def test_a_bare_slurm_memory_in_sbatchs_megabytes_is_refused_with_the_unit_to_write(tmp_path):
+    """`--slurm-mem 16000` (or `executor: {mem: 16000}`), sbatch's bare number (megabytes), read here as 16000 GB —
+    a bare number is GB in plbench — and handed to sbatch as --mem=16000GB: a job no node can hold. A bare number of
+    a terabyte or more is refused naming both units; 16000M, 16G, 32 and 2T pass as before."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+    from benchmark.executors import check_slurm_options, parse_mem_gb
+
+    for text in ("16000", 16000, "2048"):
+        with pytest.raises(UserError) as exc:
+            parse_mem_gb(text)
+        said = str(exc.value)
+        assert said.startswith(f"--slurm-mem {text!r} reads as {float(text):g} GB") and f"{text}M" in said, said
+    assert parse_mem_gb("16000M") == pytest.approx(15.625) and parse_mem_gb(32) == 32.0
+    assert parse_mem_gb("2T") == 2048.0 and parse_mem_gb("1000") == 1000.0
+    (tmp_path / "grid.yaml").write_text("executor: {name: slurm, mem: 16000}\n")
+    spec = GridSpec.from_file(tmp_path / "grid.yaml")
+    with pytest.raises(UserError, match=r"^grid\.yaml: executor\.mem '?16000'? reads as 16000 GB"):
+        check_slurm_options(spec.slurm_time or "8:00:00", spec.slurm_mem, None, named=spec.named)
