@@ -403,7 +403,7 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--slurm-partition", help="SLURM partition (default: the cluster's)")
     g.add_argument("--slurm-gpus", type=_whole, help="GPUs per job (default: 1 for a cuda device, else 0)")
     g.add_argument("--slurm-time", help="time limit per job: minutes or [D-]HH:MM:SS (default 8:00:00)")
-    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
+    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G or 500M; a bare number is GB (default: the cluster's)")
     g.add_argument("--slurm-cpus", type=_whole, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
                    help="submitit backend (default: slurm; without SLURM here the run is refused: local runs the "
@@ -722,7 +722,7 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import WorkerFailed, WorkersLost, execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
@@ -780,7 +780,7 @@ def cmd_run(args) -> int:
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
             + saved.with_absolute_paths().to_yaml()).encode())
 
-    lost = None  # workers lost with runs left, or one's full disk: said last, after the summary of what the others did
+    lost = None  # workers lost with runs left, a full disk or a bug: said last, after the summary of what was done
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),
                           progress=not args.no_progress and sys.stderr.isatty(),
@@ -789,13 +789,14 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
-    except (UserError, WorkerFailed) as exc:  # workers lost, one that met a full disk or failed with a bug: said
-        summary = getattr(exc, "summary", None)  # last, after what the others did
-        if isinstance(exc, (WorkersLost, WorkerFailed)) and summary is None:
+    except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
+        summary = getattr(exc, "summary", None)  # said last, after what the grid did
+        bug_or_lost = isinstance(exc, WorkersLost) or not isinstance(exc, UserError)
+        if bug_or_lost and summary is None:
             save_grid()
             raise
-        if summary is None or not (isinstance(exc, (WorkersLost, WorkerFailed)) or summary.trained or summary.failed
-                                   or summary.diverged or summary.rescored):  # bad input: nothing done to sum up
+        if summary is None or not (bug_or_lost or summary.trained or summary.failed or summary.diverged
+                                   or summary.rescored):  # bad input: nothing done to sum up
             raise
         lost = exc
     try:
@@ -1101,7 +1102,7 @@ def cmd_perf(args) -> int:
     for spec in losses:
         check_loss_arguments(spec)
     build_net(args.net)  # validates the name
-    dev = resolve_device(args.device)
+    dev = resolve_device(args.device, setting="--device")
     from benchmark.registry import TASKS
 
     TASKS.get(args.task)
@@ -1647,6 +1648,7 @@ def cmd_calibrate(args) -> int:
 
 def cmd_compare(args) -> int:
     from benchmark.compare import compare
+    from benchmark.devices import resolve_device
     from benchmark.results import ResultsStore
 
     if not args.loss_file and not args.losses:
@@ -1655,6 +1657,7 @@ def cmd_compare(args) -> int:
         _check_loss_and_net_names(args.loss_file, args.losses)
     if args.tasks:
         _check_task_names(args.tasks)
+    resolve_device(args.device, setting="--device")  # before the store is read, named as the flag
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
     store.require_results(args.out)
@@ -1777,7 +1780,7 @@ def cmd_pretrain(args) -> int:
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
                          batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
                          classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces)
-    dev = resolve_device(args.device)
+    dev = resolve_device(args.device, setting="--device")
     path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
                     progress=sys.stderr.isatty())
     from benchmark.weights import cache_dir

@@ -613,16 +613,19 @@ class GridSpec:
         return _FLAGS.get(key, "--" + key.replace("_", "-"))
 
     @contextlib.contextmanager
-    def blamed(self, key: str):
+    def blamed(self, key: str, flag: bool = False):
         """The checks of setting ``key`` (its names: ``net: huge``): a :class:`UserError` they raise names the config
         file (``grid.yaml: unknown net 'huge' …``) or ``api.run()`` that gave the value, as a misspelt key is named;
-        a flag's value as before. The error keeps its type (an :class:`~benchmark.errors.UnknownName` its kind)."""
+        a flag's value as before, or (``flag``: for checks whose words name no flag, the device's) by
+        :meth:`named`: ``--device: unknown device 'tpu' …``. The error keeps its type (an
+        :class:`~benchmark.errors.UnknownName` its kind)."""
         source = dict(self.origins).get(key)
+        prefix = f"{source}: " if source else f"{self.named(key)}: " if flag else ""
         try:
             yield
         except UserError as exc:
-            if source and not str(exc).startswith(f"{source}: "):
-                exc.args = (f"{source}: {exc}", *exc.args[1:])
+            if prefix and not str(exc).startswith(prefix):
+                exc.args = (f"{prefix}{exc}", *exc.args[1:])
             raise
 
     # -- building -------------------------------------------------------------------------
@@ -1071,7 +1074,8 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
                       name: str = "loss_tasks") -> dict[str, tuple[str, ...]]:
     """``loss_tasks`` checked against the grid → {canonical loss spec: the tasks it runs on}. An
     unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
-    ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
+    ``--losses``) is ignored — in a warning with did-you-mean where it is close to one the grid trains (``lpips(net=
+    'alx')``) —, and one whose tasks all lie outside a narrower ``--tasks`` runs
     nowhere (logged). ``name``: the setting as its source gave it (:meth:`GridSpec.named`)."""
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
@@ -1086,8 +1090,11 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
         for t in names:
             TASKS.get(t)
         specs[0] = by_identity.get(loss_identity(specs[0]), specs[0])  # the grid's spelling of the same loss
-        if specs[0] not in loss_specs:
-            logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
+        if specs[0] not in loss_specs:  # a narrower --losses: ignored; a typo of a loss it trains is warned
+            close = did_you_mean(specs[0], loss_specs)
+            logging.getLogger(__name__).log(logging.WARNING if close else logging.INFO,
+                                            "%s names %s, which this grid does not train: ignored%s", name, specs[0],
+                                            close)
             continue
         if specs[0] in named and tuple(named[specs[0]][1]) != tuple(names):  # two spellings of one loss
             raise UserError(f"{name}: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
@@ -1402,14 +1409,14 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
 
     device = spec.device or "auto"
     if (spec.executor or "local") == "local":
-        with spec.blamed("device"):
+        with spec.blamed("device", flag=True):
             return resolve_device(device).type
     if local:  # a remote grid's --dry-run plans here: it refuses the devices the run refuses, then times this one
         device_type_for(spec, local=False)
-        with spec.blamed("device"):
+        with spec.blamed("device", flag=True):
             return resolve_device(device).type
     if device != "auto":  # the name here (mps, a typo), the device itself where each run executes
-        with spec.blamed("device"):
+        with spec.blamed("device", flag=True):
             parse_device(device)
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(spec, device, spec.slurm_gpus)
@@ -1498,7 +1505,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             check_loss_arguments(ls)
     with s.blamed("net"):
         build_net(s.net)  # validates the name
-    with s.blamed("loss_tasks"):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given
+    with s.blamed("loss_tasks", flag=True):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given (a task of the flag
+        # was taken for one of --tasks)
         only = _restricted_tasks(s.loss_tasks, loss_specs, tasks, s.named("loss_tasks"))
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)

@@ -30,9 +30,17 @@ def parse_device(device: str) -> torch.device:
     return dev
 
 
-def resolve_device(device: str) -> torch.device:
+def resolve_device(device: str, setting: str = "") -> torch.device:
+    """``device`` (``auto`` or :func:`parse_device`'s) as this machine's checked ``torch.device``. ``setting``: what
+    gave the value (``--device``), which then starts a :class:`UserError`'s line (``--device: unknown device …``)."""
     import torch
 
+    if setting:
+        try:
+            return resolve_device(device)
+        except UserError as exc:
+            exc.args = (f"{setting}: {exc}", *exc.args[1:])
+            raise
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = parse_device(device)

@@ -750,9 +750,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
                                 logger=logger, grid_id=grid_id, stall_s=stall_s)
-        except UserError as exc:  # a full disk after hours of runs: what they did is the grid's summary all the same,
-            _sum_up(exc, list(configs), store_root, metrics, [], since, grid_id)  # said before its line (_collect's)
-            raise
+        except Exception as exc:  # a full disk or a bug after hours of runs: what they did is the grid's summary all
+            _sum_up(exc, list(configs), store_root, metrics, [], since, grid_id)  # the same, said before its line
+            raise  # (_collect's, a worker's bug's); the exception itself, its type and traceback, unchanged
         finally:
             bars.close()
             torch.set_num_threads(before)
@@ -1443,6 +1443,18 @@ def _below_2_63(minutes: int, text, setting: str) -> int:
     return minutes
 
 
+def _bare_number(time) -> bool:
+    """A SLURM time limit given as a number alone (``90``, ``time: 5``): minutes, as ``sbatch --time`` reads it, which
+    a user may have meant as hours; the submission line says so."""
+    return not isinstance(time, bool) and (isinstance(time, (int, float)) or str(time).strip().isdigit())
+
+
+def _limit_text(minutes: int) -> str:
+    """Whole minutes as SLURM writes a time limit: ``0:05:00``, ``8:00:00``, ``2-12:00:00`` (a day or more)."""
+    days, rest = divmod(minutes, 24 * 60)
+    return f"{days}-{rest // 60:02d}:{rest % 60:02d}:00" if days else f"{rest // 60}:{rest % 60:02d}:00"
+
+
 def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None, named=None) -> None:
     """Refuse in one line a SLURM time limit, memory size, core count or submitit backend that the submission cannot
     use: checked by :func:`executor_options` (``run`` and its ``--dry-run``, before any data is read) and by
@@ -1463,7 +1475,8 @@ def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None, na
 
 def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float:
     """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line naming
-    ``setting`` (as :func:`parse_minutes`')."""
+    ``setting`` (as :func:`parse_minutes`'), and so is a bare number of a terabyte or more (``16000``: sbatch's
+    megabytes, which GB would make a job no node holds), with the unit to write."""
     import math
 
     def bad() -> UserError:
@@ -1471,17 +1484,22 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
 
     if isinstance(text, bool):
         raise bad()
-    if isinstance(text, (int, float)):
+    bare = isinstance(text, (int, float))
+    if bare:
         gb = float(text)
     else:
         s = str(text).strip().upper().removesuffix("B")
         scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
+        bare = not (s and s[-1] in scale)
         try:
-            gb = float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
+            gb = float(s) if bare else float(s[:-1]) * scale[s[-1]]
         except ValueError:
             raise bad() from None
     if not math.isfinite(gb) or gb <= 0:
         raise bad()
+    if bare and gb >= 1024:  # sbatch's --mem 16000 (megabytes), read here as GB: a job no node holds
+        raise UserError(f"{setting} {text!r} reads as {gb:g} GB (a bare number is GB here; sbatch reads it as MB): "
+                        f"write {str(text).strip()}M for megabytes, or {gb / 1024:g}T for {gb:g} GB")
     return gb
 
 
@@ -1596,8 +1614,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             raise  # KeyboardInterrupt, leaves it pending as well)
         if ledger:
             ledger.record(units, jobs, ids, token)
-    log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
-             split, folder)
+    log.info("slurm executor (%s): %d job(s) submitted (%s), time limit %s per job%s; logs in %s",
+             cluster or ex.cluster, len(jobs), split, _limit_text(parse_minutes(time)),
+             " (a bare number is minutes, as sbatch reads it)" if _bare_number(time) else "", folder)
     def result_of(job) -> dict:
         try:
             res = job.result()
