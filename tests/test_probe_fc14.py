@@ -1,0 +1,60 @@
+"""Probes of the store, data and verdicts leftovers (results.py, data.py, findings.py): each test failed before its
+fix."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
+
+
+def test_two_processes_noting_metric_digests_at_once_keep_both(tmp_path, monkeypatch):
+    """Was: note_digests read metric-digests.json, then wrote it back with its own metric: a second process noting
+    another metric between the read and the write lost its entry (a laptop without that file then read the newest
+    scoring's file as today's). Now the read-modify-write is made under a lock, the file read again there: an
+    interleaving where the other process writes in between keeps both."""
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    other = ResultsStore(tmp_path / "r")  # the second process's view of the same store
+    real = ResultsStore.noted_digests
+    calls = []
+
+    def interleaved(self):
+        got = real(self)
+        if not calls:  # the first read: the other process notes its metric before this one writes
+            calls.append(1)
+            other.note_digests({"lpips": "b" * 64})
+        return got
+
+    monkeypatch.setattr(store, "noted_digests", interleaved.__get__(store))
+    store.note_digests({"dists": "a" * 64})
+    noted = real(store)
+    assert {m: v["sha256"] for m, v in noted.items()} == {"dists": "a" * 64, "lpips": "b" * 64}, noted
+
+
+def test_a_merge_adopting_notes_while_another_process_notes_keeps_both(tmp_path, monkeypatch):
+    """The same for a merge's adopted notes (_adopt_notes): another process noting a metric meanwhile is kept."""
+    from benchmark.results import ResultsStore
+
+    src, dst = ResultsStore(tmp_path / "src"), ResultsStore(tmp_path / "dst")
+    src.ensure_writable()
+    dst.ensure_writable()
+    src.note_digests({"dists": "a" * 64})
+    other = ResultsStore(tmp_path / "dst")
+    real = ResultsStore.noted_digests
+    calls = []
+
+    def interleaved(self):
+        got = real(self)
+        if not calls:
+            calls.append(1)
+            other.note_digests({"lpips": "b" * 64})
+        return got
+
+    monkeypatch.setattr(dst, "noted_digests", interleaved.__get__(dst))
+    dst._adopt_notes(src)
+    assert {m: v["sha256"] for m, v in real(dst).items()} == {"dists": "a" * 64, "lpips": "b" * 64}
