@@ -58,3 +58,20 @@ def test_a_merge_adopting_notes_while_another_process_notes_keeps_both(tmp_path,
     monkeypatch.setattr(dst, "noted_digests", interleaved.__get__(dst))
     dst._adopt_notes(src)
     assert {m: v["sha256"] for m, v in real(dst).items()} == {"dists": "a" * 64, "lpips": "b" * 64}
+
+
+@pytest.mark.parametrize("split", ["test", "TEST"])
+def test_a_folder_split_in_another_case_is_offered_as_the_sub_folder_there_as_a_saved_datasets_split_is(tmp_path,
+                                                                                                         split):
+    """Was: FOLDER:test on a Kaggle-style folder (Test/, Train/) was refused as 'no sub-folder 'test' … (sub-folders:
+    Test, Train)' with no suggestion, where a saved DatasetDict's split in another case (SAVED:Test for a 'test'
+    split) says '; did you mean test?'. Now one rule: named as written, the folder that is there offered."""
+    from benchmark.data import DataSpec, load_images
+    from benchmark.errors import UserError
+
+    for sub in ("Test", "Train"):
+        (tmp_path / "f" / sub).mkdir(parents=True)
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(f"{tmp_path / 'f'}:{split}", role="test"))
+    said = str(e.value)
+    assert said.endswith("(sub-folders: Test, Train); did you mean Test?") and "\n" not in said, said
