@@ -539,12 +539,15 @@ class FindingResult:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
             n_con = sum(p.verdict == "contradicted" for p in tested)
             pool = pooled(self.parts)
+            # the pooled figure leaves out the parts without a margin — perhaps the very ones reproduced: said here
+            # as on the pooled line (pooled_left_out)
+            out = f" (not in it: {left})" if (left := pooled_left_out(self.parts)) else ""
             if n_rep and pool is not None:
                 bits.insert(0, f"reproduced on {n_rep} of {len(c)} parts, but the pooled effect's CI "
-                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0")
+                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
                 bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
-                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin")
+                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
                 why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
@@ -588,11 +591,7 @@ class FindingResult:
                 return "pooled effect: none (the tested parts' paired differences have no spread: SE 0)"
             return ("pooled effect: none (no tested part with a practical margin)" if tested
                     else "pooled effect: none (no part could be tested)")
-        # a part on a metric without a margin (vif, mad) cannot be put in margins: said, not left out silently — the
-        # pooled figures read as every part's (tests/test_probe_verdictsfu14.py)
-        left = [p.metric for p in self.parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
-        out = (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
-               "(no practical margin registered)") if left else ""
+        out = pooled_left_out(self.parts)
         return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]" + (
             f"; not in it: {out}" if out else "")
 
@@ -1242,6 +1241,16 @@ def judge(parts: list[Part], alpha: float) -> None:
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
                 p.note = (p.note + "; " if p.note else "") + no_margin_why(p.metric)
+
+
+def pooled_left_out(parts: list[Part]) -> str:
+    """The tested, counted parts :func:`pooled` leaves out for want of a practical margin (vif, mad: an effect that
+    cannot be put in margins), in words — ``1 part on vif (no practical margin registered)`` — or "" when it leaves
+    none out. Said wherever a pooled figure is (the pooled line, the open reason's): not left out silently, the
+    figure reads as every part's (tests/test_probe_verdictsfu14.py, tests/test_probe_fc14.py)."""
+    left = [p.metric for p in parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
+    return (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
+            "(no practical margin registered)") if left else ""
 
 
 def pooled(parts: list[Part]) -> tuple[float, float, float] | None:

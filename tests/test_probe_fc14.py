@@ -75,3 +75,34 @@ def test_a_folder_split_in_another_case_is_offered_as_the_sub_folder_there_as_a_
         load_images(DataSpec.parse(f"{tmp_path / 'f'}:{split}", role="test"))
     said = str(e.value)
     assert said.endswith("(sub-folders: Test, Train); did you mean Test?") and "\n" not in said, said
+
+
+def _part(metric, effect, practical, verdict, p_adj):
+    from benchmark.findings import Part
+
+    return Part("sr4", metric, "l1", "l2", "better", effect, effect - 0.2 * practical, effect + 0.2 * practical,
+                1.0, p_adj, p_adj, 0.0, 4, 5, 5, False, True, verdict=verdict, n_runs=5, se=0.1 * practical,
+                practical=practical)
+
+
+@pytest.mark.parametrize("case", ["reproduced", "contradicted"])
+def test_the_reproduced_but_pooled_line_says_the_parts_the_pooled_effect_leaves_out(case):
+    """Was: c0d81a5 made the pooled line say which parts it leaves out for want of a margin (vif, mad), but the open
+    reason 'reproduced on 1 of 2 parts, but the pooled effect's CI [-3.60, -2.40] margins lies below 0' (and its
+    'contradicted on …, but … is not below −1 margin') used the same pooled figure unsaid — the part reproduced
+    being the vif part the pooled effect leaves out. Now it says so, from the same helper as the pooled line."""
+    from benchmark.findings import FindingResult, pooled
+
+    margin = 0.1  # psnr's: 3 margins against the claim (reproduced on vif), or 1.1 against (contradicted on psnr)
+    if case == "reproduced":
+        psnr = _part("psnr", -3 * margin, margin, "inconclusive", 0.2)
+        vif = _part("vif", +0.05, float("inf"), "reproduced", 0.001)
+    else:
+        psnr = _part("psnr", -1.1 * margin, margin, "contradicted", 0.001)
+        vif = _part("vif", -0.05, float("inf"), "inconclusive", 0.2)
+    r = FindingResult("f", "claim", "cit", "src", "inconclusive", "default", parts=[psnr, vif])
+    e, lo, hi = pooled([psnr])
+    said = r.open_reason()
+    assert said.startswith(f"{case} on 1 of 2 parts, but the pooled effect's CI [{lo:+.2f}, {hi:+.2f}] margins"), said
+    left = "not in it: 1 part on vif (no practical margin registered)"
+    assert left in said.split("; ")[0] and left in r.pooled_text(), (said, r.pooled_text())
