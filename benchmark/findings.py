@@ -91,6 +91,9 @@ VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regim
 OUT_OF_REGIME = "out of regime"
 #: a part one of whose arms has runs but no finite score of the part's metric (:func:`compare`): not tested
 NOT_SCORED = "not scored"
+#: how runs never scored with a metric get scored (there is no `plbench evaluate`): a run re-scores a finished run
+#: lacking a metric asked for from its saved net (:func:`benchmark.runner.run_grid`)
+SCORE_AGAIN = "the same `plbench run` with the metric in --metrics scores its finished runs without training them"
 #: kept for the callers' ``n_boot`` (API and ``plbench findings --bootstrap``, which says it has no effect): every
 #: part's CI is Student's t from the two-level SE (:func:`benchmark.runstats.compare_runs`), no resampling
 N_BOOT = 2000
@@ -522,7 +525,7 @@ class FindingResult:
                                              "flatter it)"),
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
                             (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
-                                         "names it: score its runs, plbench evaluate)"),
+                                         f"names it: {SCORE_AGAIN})"),
                             (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
@@ -1076,7 +1079,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 return None
             nan = float("nan")
             note = "; ".join(f"{arm.label}: runs without a finite {c.metric} score (the metric failed on every "
-                             f"image, or they were never scored with it: plbench evaluate)" for arm in unscored)
+                             f"image, or they were never scored with it: {SCORE_AGAIN})" for arm in unscored)
             return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
                         len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
                         is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,

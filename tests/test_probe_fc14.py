@@ -106,3 +106,29 @@ def test_the_reproduced_but_pooled_line_says_the_parts_the_pooled_effect_leaves_
     assert said.startswith(f"{case} on 1 of 2 parts, but the pooled effect's CI [{lo:+.2f}, {hi:+.2f}] margins"), said
     left = "not in it: 1 part on vif (no practical margin registered)"
     assert left in said.split("; ")[0] and left in r.pooled_text(), (said, r.pooled_text())
+
+
+def test_a_part_not_scored_names_a_command_plbench_has():
+    """Was: a part whose arm has runs never scored with its metric said '… never scored with it: plbench evaluate'
+    and the finding's reason 'score its runs, plbench evaluate' — there is no such command ('invalid choice'). Now
+    both name what scores them: the same `plbench run` with the metric in --metrics, which re-scores the finished runs
+    from their saved nets without training them."""
+    import re
+
+    from benchmark.cli import build_parser
+    from benchmark.findings import NOT_SCORED, check_all
+    from benchmark.synthetic import synthetic_table
+
+    table = synthetic_table(tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("psnr", "ssim"),
+                            seeds=tuple(range(5)), n_images=2, seed=1, seed_sd=0.05)
+    table = table[~((table["loss"] == "l2") & (table["metric"] == "ssim"))]  # l2 never scored with ssim
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(table, ["zhao2017_l1_vs_l2"])
+    (part,) = [p for p in r.parts if p.metric == "ssim"]
+    assert part.status == NOT_SCORED, (part.status, part.note)
+    commands = set(next(a for a in build_parser()._actions if a.dest == "command").choices)
+    said = part.note + " " + r.open_reason()
+    named = re.findall(r"plbench (\w+)", said)
+    assert named and set(named) <= commands, (named, said)
+    assert "--metrics" in part.note, part.note
