@@ -108,6 +108,37 @@ def test_the_reproduced_but_pooled_line_says_the_parts_the_pooled_effect_leaves_
     assert left in said.split("; ")[0] and left in r.pooled_text(), (said, r.pooled_text())
 
 
+@pytest.mark.slow  # ~2 s: a synthetic store of 20 runs and their checks, checked once
+def test_an_arm_scored_on_vif_alone_is_said_uncheckable_for_convergence_not_without_budget_checks(tmp_path):
+    """Was: the budget check leaves out a metric without a practical margin, so an arm scored on vif alone, its runs
+    at ½ budget there, got 'l1: convergence not checked (no runs at ½ budget)' and the finding advised 'the same
+    `plbench run` without --no-budget-check trains only the checks' — checks it has, and training them again would
+    settle nothing. Now the part stays unsettled (the leaderboard has its runs not shown converged) for the reason
+    it is: convergence cannot be checked without a metric with a practical margin, and which to score."""
+    from dataclasses import replace
+
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark.convergence import UNSETTLED
+    from benchmark.findings import BLIND, check_store, to_markdown
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("vif",),
+                        seeds=tuple(range(5)), n_images=4, seed=1, seed_sd=0.05)
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        mp.setattr(zhao, "METRICS", ("vif",))
+        mp.setattr(zhao.L1AtLeastL2, "needs", replace(zhao.L1AtLeastL2.needs, metrics=("vif",)))
+        warnings.simplefilter("ignore")
+        (r,) = check_store(store, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (part,) = r.counted
+    md = to_markdown([r])
+    assert "no runs at ½ budget" not in md and "--no-budget-check" not in md and "longer schedule" not in md, md
+    assert part.verdict == UNSETTLED and part.blind and not part.unchecked, (part.verdict, part.note)
+    said = "l1 and l2: convergence cannot be checked without a metric with a practical margin (score one too"
+    assert said in part.note, part.note
+    assert "1 of 1 part on runs whose convergence cannot be checked" in r.open_reason(), r.open_reason()
+    assert f"1 {BLIND}" in r.tally() and f"not tested: {BLIND}" in r.effect_text(), (r.tally(), r.effect_text())
+
+
 def test_a_part_not_scored_names_a_command_plbench_has():
     """Was: a part whose arm has runs never scored with its metric said '… never scored with it: plbench evaluate'
     and the finding's reason 'score its runs, plbench evaluate' — there is no such command ('invalid choice'). Now
