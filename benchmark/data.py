@@ -2020,8 +2020,11 @@ def folder_dataset(spec: DataSpec):
     if spec.split:
         subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
         if spec.split not in subs:
+            # the saved DatasetDict's rule (_load_saved): a split is named as written, a case slip (:test for
+            # Kaggle's Test/) offered as the sub-folder that is there
             raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
-                            f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
+                            f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})"
+                            + did_you_mean(spec.split, subs))
     # a local copy of a hub dataset of image files with a config per folder (x2/, x4/, hr/), read whole: not every
     # config at once (FOLDER:hr, a sub-folder, is one)
     if spec.split is None and len(_readme_configs(root)) > 1 and (configs := _configs_error(root)) is not None:

@@ -91,6 +91,9 @@ VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regim
 OUT_OF_REGIME = "out of regime"
 #: a part one of whose arms has runs but no finite score of the part's metric (:func:`compare`): not tested
 NOT_SCORED = "not scored"
+#: how runs never scored with a metric get scored (there is no `plbench evaluate`): a run re-scores a finished run
+#: lacking a metric asked for from its saved net (:func:`benchmark.runner.run_grid`)
+SCORE_AGAIN = "the same `plbench run` with the metric in --metrics scores its finished runs without training them"
 #: kept for the callers' ``n_boot`` (API and ``plbench findings --bootstrap``, which says it has no effect): every
 #: part's CI is Student's t from the two-level SE (:func:`benchmark.runstats.compare_runs`), no resampling
 N_BOOT = 2000
@@ -240,10 +243,22 @@ class Part:
     settle_level_worse: float = float("nan")
     #: unsettled only because its arms' runs have no budget checks (never shown converged, nor not converged)
     unchecked: bool = False
+    #: unsettled because an arm's budget checks are on metrics without a practical margin alone (scored on vif or mad
+    #: only): its convergence cannot be checked, whatever is trained (:meth:`Results.margin_blind`)
+    blind: bool = False
     #: the image × run residual mean square of the paired differences (:attr:`RunComparison.residual`): the degrees of
     #: freedom :func:`seeds_to_settle` plans with are the test's at the mean squares it implies (NaN: min(seeds,
     #: images) − 1)
     residual: float = float("nan")
+
+
+def _unsettled_label(p: Part) -> str:
+    """A part's verdict as its effect line names it: an unsettled one by why (:data:`UNCHECKED`, :data:`BLIND`)."""
+    from benchmark.convergence import UNSETTLED
+
+    if p.verdict != UNSETTLED:
+        return p.verdict
+    return UNCHECKED if p.unchecked else BLIND if p.blind else p.verdict
 
 
 def _few_images_caveat(decided: list[Part]) -> str:
@@ -273,6 +288,8 @@ def _few_images_caveat(decided: list[Part]) -> str:
 #: how a part unsettled only because its arms' runs have no budget checks (:attr:`Part.unchecked`) is counted and
 #: named in a finding's tally and effect line: never checked is not "not converged"
 UNCHECKED = "unsettled (no budget checks)"
+#: the same for a part unsettled because an arm's convergence cannot be checked (:attr:`Part.blind`)
+BLIND = "unsettled (convergence uncheckable)"
 
 #: the power :func:`seeds_to_settle` plans for
 SETTLE_POWER = 0.8
@@ -516,17 +533,22 @@ class FindingResult:
             bits.append(f"{len(unchecked)} of {len(c)} part{'s' if len(c) != 1 else ''} on runs without budget checks "
                         "(none shown converged: the same `plbench run` without --no-budget-check trains only the "
                         "checks, the runs at half the iterations)")
+        blind = [p for p in untested if p.verdict == UNSETTLED and p.blind and p not in unchecked]
+        if blind:  # neither "not converged" (a longer schedule) nor "no checks" (train them): a metric to score
+            bits.append(f"{len(blind)} of {len(c)} part{'s' if len(blind) != 1 else ''} on runs whose convergence "
+                        "cannot be checked (scored only on metrics without a practical margin: score one too, e.g. "
+                        f"psnr — {SCORE_AGAIN})")
         for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
                                              "failed run can be run again; a diverged one is its loss's result, and "
                                              "the part gets no verdict while it stands — its good runs alone would "
                                              "flatter it)"),
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
                             (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
-                                         "names it: score its runs, plbench evaluate)"),
+                                         f"names it: {SCORE_AGAIN})"),
                             (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
-            k = sum(p.verdict == status and p not in unchecked for p in untested)
+            k = sum(p.verdict == status and p not in unchecked and p not in blind for p in untested)
             if k:
                 bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
         # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
@@ -539,12 +561,15 @@ class FindingResult:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
             n_con = sum(p.verdict == "contradicted" for p in tested)
             pool = pooled(self.parts)
+            # the pooled figure leaves out the parts without a margin — perhaps the very ones reproduced: said here
+            # as on the pooled line (pooled_left_out)
+            out = f" (not in it: {left})" if (left := pooled_left_out(self.parts)) else ""
             if n_rep and pool is not None:
                 bits.insert(0, f"reproduced on {n_rep} of {len(c)} parts, but the pooled effect's CI "
-                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0")
+                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
                 bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
-                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin")
+                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
                 why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
@@ -568,10 +593,11 @@ class FindingResult:
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
         # parts on runs never checked are not "not converged" (Part.unchecked): said apart, as verdict_text does
-        untested = {v: sum(p.verdict == v and not p.unchecked for p in c)
+        untested = {v: sum(p.verdict == v and not p.unchecked and not p.blind for p in c)
                     for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", NOT_SCORED,
                               OUT_OF_REGIME)}
         untested[UNCHECKED] = sum(p.verdict == "unsettled (not converged)" and p.unchecked for p in c)
+        untested[BLIND] = sum(p.verdict == "unsettled (not converged)" and p.blind and not p.unchecked for p in c)
         extra = len(self.parts) - len(c)
         return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
                 + "".join(f", {n} {v}" for v, n in untested.items() if n)
@@ -588,11 +614,7 @@ class FindingResult:
                 return "pooled effect: none (the tested parts' paired differences have no spread: SE 0)"
             return ("pooled effect: none (no tested part with a practical margin)" if tested
                     else "pooled effect: none (no part could be tested)")
-        # a part on a metric without a margin (vif, mad) cannot be put in margins: said, not left out silently — the
-        # pooled figures read as every part's (tests/test_probe_verdictsfu14.py)
-        left = [p.metric for p in self.parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
-        out = (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
-               "(no practical margin registered)") if left else ""
+        out = pooled_left_out(self.parts)
         return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]" + (
             f"; not in it: {out}" if out else "")
 
@@ -602,12 +624,10 @@ class FindingResult:
             return "–"
         rel = "≥" if h.relation == "at_least" else ">"
         if not math.isfinite(h.p_adj):
-            from benchmark.convergence import UNSETTLED
-
             if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
-                    f"(not tested: {UNCHECKED if h.unchecked and h.verdict == UNSETTLED else h.verdict}, "
+                    f"(not tested: {_unsettled_label(h)}, "
                     f"{h.n_runs} paired run(s))")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
@@ -705,12 +725,25 @@ class Results:
         # (task, arm) → (its budget gains per image, arm_budget of them with the family's statuses, overall status)
         self._budget_arms: dict = {}
         self._budget_sides: dict = {}  # (task, arm, metric) → {"final"/"check": its scores, seeds × test images}
+        #: (task, arm) whose runs have budget checks on metrics without a practical margin alone (vif, mad): their
+        #: convergence cannot be checked, whatever is trained (:meth:`convergence_why`, :meth:`margin_blind`)
+        self._margin_blind: set = set()
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
         #: the runs of this setting with no rows (diverged or failed; :func:`lost_runs`): an arm whose
         #: every run is lost is still an arm, its parts **missing runs**, never "not in these results"
         self.lost = lost if lost is not None and not lost.empty else pd.DataFrame(columns=LOST_COLUMNS)
+
+    def margin_blind(self, c: "Comparison") -> str:
+        """What a part of ``c`` says of an arm whose budget checks are on metrics without a practical margin alone
+        (scored on vif or mad only): its convergence cannot be checked — not that its runs lack checks — and what
+        would let it be; "" when every arm has a metric with a margin (:meth:`convergence_why` fills what it reads)."""
+        blind = [arm.label for arm in (c.a, c.b) if (c.task, arm) in self._margin_blind]
+        if not blind:
+            return ""
+        return (f"{' and '.join(blind)}: convergence cannot be checked without a metric with a practical margin "
+                f"(score one too, e.g. psnr: {SCORE_AGAIN})")
 
     def convergence_note(self, c: "Comparison") -> str:
         """:meth:`convergence_why`'s note alone."""
@@ -762,6 +795,11 @@ class Results:
             sides[arm] = self._budget_sides[c.task, arm, c.metric]
             if status == CONVERGED:
                 continue
+            if status == NOT_CHECKED and not mine.empty and arms.empty:
+                # checks there, on metrics without a margin alone (arm_budget leaves them out): not "no runs at
+                # ½ budget" — unsettled, as the leaderboard has its runs not shown converged, for want of a metric
+                self._margin_blind.add((c.task, arm))  # said once for both arms, below (margin_blind)
+                continue
             if status == NOT_CHECKED:
                 why.append(f"{arm.label}: convergence not checked (no runs at ½ budget)")
                 unchecked += 1
@@ -774,6 +812,8 @@ class Results:
             gain = float(row["gain"])
             why.append(f"{arm.label} {word} on {row['metric']}" + (
                 f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g})" if math.isfinite(gain) else ""))
+        if blind := self.margin_blind(c):
+            why.append(blind)
         a, b = sides[c.a], sides[c.b]
         common = a["final"].index.intersection(b["final"].index)
         items = a["final"].columns.intersection(b["final"].columns)
@@ -1077,7 +1117,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 return None
             nan = float("nan")
             note = "; ".join(f"{arm.label}: runs without a finite {c.metric} score (the metric failed on every "
-                             f"image, or they were never scored with it: plbench evaluate)" for arm in unscored)
+                             f"image, or they were never scored with it: {SCORE_AGAIN})" for arm in unscored)
             return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
                         len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
                         is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
@@ -1167,7 +1207,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
-                se_images=r.se_images, unchecked=unchecked, residual=r.residual)
+                se_images=r.se_images, unchecked=unchecked, residual=r.residual,
+                blind=bool(unsettled and res.margin_blind(c)))
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -1242,6 +1283,16 @@ def judge(parts: list[Part], alpha: float) -> None:
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
                 p.note = (p.note + "; " if p.note else "") + no_margin_why(p.metric)
+
+
+def pooled_left_out(parts: list[Part]) -> str:
+    """The tested, counted parts :func:`pooled` leaves out for want of a practical margin (vif, mad: an effect that
+    cannot be put in margins), in words — ``1 part on vif (no practical margin registered)`` — or "" when it leaves
+    none out. Said wherever a pooled figure is (the pooled line, the open reason's): not left out silently, the
+    figure reads as every part's (tests/test_probe_verdictsfu14.py, tests/test_probe_fc14.py)."""
+    left = [p.metric for p in parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
+    return (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
+            "(no practical margin registered)") if left else ""
 
 
 def pooled(parts: list[Part]) -> tuple[float, float, float] | None:

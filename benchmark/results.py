@@ -1662,16 +1662,29 @@ class ResultsStore:
         keeps the note it has, said at debug level (the stand-in is said in the stale line)."""
         if not (self.root / "store.json").is_file():
             return
-        noted = self.noted_digests()
-        new = {m: d for m, d in digests.items() if d and (noted.get(m) or {}).get("sha256") != d}
-        if not new:
-            return
+
+        def changed(noted: dict) -> dict:
+            return {m: {"sha256": d, "noted": now} for m, d in digests.items()
+                    if d and (noted.get(m) or {}).get("sha256") != d}
+
         now = time.time()
+        if changed(self.noted_digests()):  # read once unlocked: the common case, nothing new, takes no lock
+            self._update_notes(changed, "today's metric files not noted in %s: %s")
+
+    def _update_notes(self, changed, unsaid: str) -> None:
+        """Add ``changed(noted)`` ({metric: note}) to :data:`DIGESTS_FILE`, read again and written under its lock
+        (``.metric-digests.json.lock``, waited for): two processes noting different metrics at once (two scoring
+        passes, a merge and a scoring) each keep theirs, as :func:`benchmark.weights.remember_metric_files` does for
+        its cache. A store that cannot be written keeps the note it has, said at debug level (``unsaid``)."""
+        path = self.root / DIGESTS_FILE
         try:
-            atomic_write_json(self.root / DIGESTS_FILE,
-                              {**noted, **{m: {"sha256": d, "noted": now} for m, d in new.items()}})
+            with self.waiting_lock(self.root / f".{DIGESTS_FILE}.lock", "another process is noting today's metric "
+                                   "files in %s (%s); waiting for it"):
+                noted = self.noted_digests()  # again, under the lock: another process's note kept
+                if new := changed(noted):
+                    atomic_write_json(path, {**noted, **new})
         except (OSError, UserError) as exc:
-            log.debug("today's metric files not noted in %s: %s", self.root / DIGESTS_FILE, exc)
+            log.debug(unsaid, path, exc)
 
     def noted_digests(self) -> dict[str, dict]:
         """{metric: {"sha256": today's file's, "noted": when}} as :meth:`note_digests` last noted them; {} for a
@@ -2245,14 +2258,13 @@ class ResultsStore:
         and this store has no note of: a head node or laptop without the file reads the merged columns as that node
         does, not with the newest scoring's file standing for today's. A note of this store's own is kept: its
         machine's file, which its own reports read."""
-        mine = self.noted_digests()
-        theirs = {m: v for m, v in src.noted_digests().items() if m not in mine}
-        if not theirs:
-            return
-        try:
-            atomic_write_json(self.root / DIGESTS_FILE, {**mine, **theirs})
-        except (OSError, UserError) as exc:
-            log.debug("today's metric files of %s not noted in %s: %s", src.root, self.root / DIGESTS_FILE, exc)
+        notes = src.noted_digests()
+
+        def changed(mine: dict) -> dict:
+            return {m: v for m, v in notes.items() if m not in mine}
+
+        if changed(self.noted_digests()):
+            self._update_notes(changed, f"today's metric files of {src.root} not noted in %s: %s")
 
     def _kept(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> bool:
         """Finished and intact here (``rid``, finished in ``src``): stays as it is (counted as ``kept``)."""
