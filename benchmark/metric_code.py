@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from pathlib import Path
+
+#: the decorator as written (``@code_version(``, ``@metric_code.code_version(``): a file without it is not parsed
+#: (``config.code_version()`` is called in ten files, 840 kB, ≈ 1 s of every table reader's start to parse)
+_DECORATED = re.compile(r"@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(")
 
 
 def code_version(metric: str, tag: str):
@@ -38,7 +43,7 @@ def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
-    if "code_version(" not in text:
+    if not _DECORATED.search(text):
         return ()
     out = []
     for node in ast.walk(ast.parse(text, filename=path)):

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import statistics
+import threading
 import time
 
 from benchmark.results import RunLock, of_this_grid
@@ -235,9 +236,8 @@ _beats: dict[int, float] = {}
 
 
 def beat() -> None:
-    """A sign of progress of the run this thread is doing (a training iteration, a checkpoint, a scored image)."""
-    import threading
-
+    """A sign of progress of the run this thread is doing (a training iteration, a checkpoint, a scored image): called
+    every training step, so no import here."""
     _beats[threading.get_ident()] = time.monotonic()
 
 
@@ -268,7 +268,6 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
     retries the run."""
     import signal
-    import threading
 
     if not timeout or timeout <= 0:
         yield
