@@ -318,7 +318,8 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     :func:`benchmark.runstats.two_level_se` at the mean squares expected of the seeds tried — the normal quantiles
     named 8 seeds for 80 % power on 3 images where they gave 11 %, tests/test_review_verdicts11.py; the rule's floor
     ``min(seeds, images) − 1`` about twice the seeds needed where the runs' level dominates,
-    tests/test_probe_verdicts13.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
+    tests/test_probe_verdicts13.py); more test images (:func:`benchmark.runstats.more_images`: a new test set, whose
+    runs train again) where the images — their level (:attr:`Part.se_images`,
     which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect
     lies within the practical margin of no difference, where no number of seeds would give a verdict on an effect
     this size. The variances it plans with are the part's at their :data:`SETTLE_BOUND` upper confidence bounds —
