@@ -2058,26 +2058,61 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 
+def _parts_record(path: Path) -> Path:
+    """The small record beside the leaderboard figure at ``path`` of the parts the last report wrote
+    (``.leaderboard-parts.json``: their file names, every format): what a later report may remove."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}-parts.json")
+
+
+def _recorded_parts(path: Path) -> list[str]:
+    import json
+
+    try:
+        names = json.loads(_parts_record(path).read_text())
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str) and "/" not in n] if isinstance(names, list) else []
+
+
+def _part_number(path: Path, p: Path) -> int | None:
+    m = re.fullmatch(rf"{re.escape(path.stem)}-([0-9]+){re.escape(path.suffix)}", p.name)
+    return int(m.group(1)) if m else None
+
+
 def leaderboard_parts(path: Path) -> list[Path]:
     """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, ``leaderboard-3.png``, …
     (in ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for), numbered on from 2
-    without a gap, as written: a user's own ``leaderboard-2026.png`` beside them is no part, never named nor
-    removed."""
+    without a gap, as written, and those the last report recorded writing (:func:`_parts_record`; a part deleted by
+    hand leaves a gap, the later ones still its), in order: a user's own ``leaderboard-2026.png`` beside them is no
+    part, never named nor removed."""
     path = Path(path)
     parts = []
     while (p := path.with_name(f"{path.stem}-{len(parts) + 2}{path.suffix}")).is_file():
         parts.append(p)
-    return parts
+    recorded = [path.with_name(n) for n in _recorded_parts(path)]
+    parts += [p for p in recorded if p not in parts and _part_number(path, p) and p.is_file()]
+    return sorted(parts, key=lambda p: _part_number(path, p))
 
 
 def remove_leaderboard(path: Path, keep=()) -> None:
     """Delete the leaderboard figure at ``path`` and its parts (:func:`leaderboard_parts`) in every
-    :data:`FIGURE_FORMATS` but the paths in ``keep``."""
+    :data:`FIGURE_FORMATS` but the paths in ``keep``, and record the parts kept (:func:`_parts_record`) for the
+    next report to remove."""
+    from benchmark.results import atomic_write_json
+
     path, keep = Path(path), {Path(k) for k in keep}
     remove_figure(path.with_suffix(""), keep)
     for fmt in FIGURE_FORMATS:
         for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - keep:
             stale.unlink()
+    record, kept = _parts_record(path), sorted(k.name for k in keep if k.parent == path.parent
+                                               and _part_number(path.with_suffix(k.suffix), k))
+    if kept:
+        if kept != _recorded_parts(path):
+            atomic_write_json(record, kept)
+    elif record.is_file():
+        record.unlink()
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
