@@ -723,7 +723,8 @@ def legend_apart(fig) -> list:
     legend_h = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
     if h - legend_h > PAGE_IN - 0.5:  # the panels alone are too tall: no part of a page would hold them
         return [fig]
-    head = fig.get_suptitle().split("\n")[0].rstrip(":;,. ") or "Figure"
+    # the figure's name, not part 1's first title line with its reading hints ("(better: right and up)")
+    head = getattr(fig, "plb_name", None) or fig.get_suptitle().split("\n")[0].rstrip(":;,. ") or "Figure"
     legend.remove()
     fig.legend([], [], loc="outside lower center", frameon=False, borderaxespad=0.2,
                title=(f"{title}\n" if title else "") + "Key to the losses' markers and lines: part 2 of this figure")
@@ -734,7 +735,7 @@ def legend_apart(fig) -> list:
     fit_canvas(fig, min_axes=(1.5, 1.5))
     # placed by hand, in inches (no layout engine places a figure legend under a title in a figure without axes)
     key = _Figures().figure(figsize=(w, legend_h + 1.0))
-    heading = key.suptitle(wrap_title(f"{head} (part 2 of 2): key to the losses' markers and lines", w), va="top")
+    heading = key.suptitle(wrap_title(f"{head}, part 2 of 2: key to the losses", w), va="top")
     entries = key.legend(handles, text, loc="upper center", ncol=ncol, frameon=False, handletextpad=0.4,
                          columnspacing=1.0, borderaxespad=0.0, borderpad=0.0)
     with _first_guess_layout():
@@ -1297,6 +1298,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
         caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
     fig.suptitle("\n".join(t for t in (head, smoke) if t))
+    fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
         gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
                           for t, ms in left_out.items()] +
@@ -1763,6 +1765,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
         head = f"Training loss, moving average over {window} logged values, relative to its first value"
     fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
+    fig.plb_name = "Training loss curves"  # its key's title, drawn apart (legend_apart)
     _legend(fig, labels, styles, line=True, marker=True, names=names)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig

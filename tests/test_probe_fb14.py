@@ -3,6 +3,8 @@ key part's title."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def _touch(*paths):
     for p in paths:
@@ -36,3 +38,34 @@ def test_parts_after_a_part_deleted_by_hand_are_still_the_reports_and_removed_by
     F.remove_leaderboard(path, keep=written[:2])  # one figure: no parts, no record
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["leaderboard.png", "leaderboard.pdf",
                                                                  *(p.name for p in mine)])
+
+
+@pytest.mark.slow
+def test_the_key_part_of_a_pd_plane_is_titled_by_the_figures_name_not_its_first_title_line(monkeypatch):
+    """The P–D plane's key, drawn apart where its legend takes it past a page, was titled with part 1's first title
+    line and the part number glued after it: "Perception–distortion plane: perception = lpips ↓, distortion = psnr ↑
+    (better: right and up) (part 2 of 2): key to the losses' markers and lines" (the training curves' likewise, after
+    "(one seed per loss)"). It reads "<the figure's name>, part 2 of 2: key to the losses", one line at 7.2 in,
+    without part 1's reading hints."""
+    import sys
+
+    from benchmark import figures as F
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from test_probe_figures14 import _long_field
+
+    stats, metas = _long_field(n=14, tasks=("denoise",), metrics=("psnr", "lpips"))
+    key = ": key to the losses"
+    for draw, name in ((lambda: F.draw_pd_plane(stats),
+                        "Perception–distortion plane (perception = lpips ↓, distortion = psnr ↑), part 2 of 2"),
+                       (lambda: F.draw_training_curves(metas), "Training loss curves, part 2 of 2")):
+        with F.style():
+            fig = draw()
+            monkeypatch.setattr(F, "PAGE_IN", fig.get_size_inches()[1] - 0.01)  # its legend takes it past the page
+            parts = F.legend_apart(fig)
+            assert len(parts) == 2
+            title = parts[1].get_suptitle().replace("\n", " ")
+            assert title == name + key, title
+            assert "better" not in title and "seed" not in title
+            for f in parts:
+                f.clear()
