@@ -1017,12 +1017,14 @@ def fitting_parts(split, tries, draw) -> list:
     parts first, from the count the measured whole figure suggests), ``draw(part, (i, n))`` one part's figure; a part
     drawn taller than :data:`PAGE_IN` (its "part i of n" title a line longer than the whole figure's) and the try's
     figures are dropped for the next try. The last try's figures where none fits."""
-    figs = []
+    figs, last = [], None
     for k in tries:
+        parts = split(k)
+        if parts == last:  # the same parts as the try before (more tries than ways to split): drawn already
+            continue
         for f in figs:
             f.clear()
-        parts = split(k)
-        figs = [draw(p, (i + 1, len(parts))) for i, p in enumerate(parts)]
+        figs, last = [draw(p, (i + 1, len(parts))) for i, p in enumerate(parts)], parts
         if all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
             break
     return figs
@@ -2137,7 +2139,6 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
-        groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
         figs = [fig]
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
@@ -2149,37 +2150,33 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             tasks = sorted(boards)
             rows, cols, row_h = fig.plb_rows, fig.plb_columns, fig.plb_row_height
             fig.clear()
-            if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page holds
-                for per in range(most, 0, -1):
+
+            def draw(group, part):
+                return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1])
+
+            if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
+                # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over
+                def split(per):
                     n = math.ceil(rows / math.ceil(rows / per)) * cols
-                    groups = [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
-                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
-                                                     lost) for i, (g, _) in enumerate(groups)]
-                    # a part's title names its tasks, a line more than the whole figure's: then a panel row fewer
-                    if per == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
-                        break
-                    for f in figs:
-                        f.clear()
+                    return [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
+
+                figs = fitting_parts(split, range(most, 0, -1), draw)
             else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts, as
-                # many as the page holds (a panel's 0.4 in besides its rows); a part drawn taller (its title a line
-                # longer) is drawn again with fewer rows
+                # many as the page holds (a panel's 0.4 in besides its rows), fewer rows where a part is drawn taller
                 losses = [lab for lab in order if lab != INPUT]
                 fit = max(1, int((PAGE_IN - fixed - 0.4) // row_h) - (INPUT in order))
-                for k in range(-(-len(losses) // fit), len(losses) + 1):
+
+                def split(k):
                     size = -(-len(losses) // k)
-                    groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
-                              for j in range(0, len(losses), size)]
-                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
-                                                     lost, r) for i, (g, r) in enumerate(groups)]
-                    if size == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
-                        break
-                    for f in figs:
-                        f.clear()
+                    return [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
+                            for j in range(0, len(losses), size)]
+
+                figs = fitting_parts(split, range(-(-len(losses) // fit), len(losses) + 1), draw)
         for i, fig in enumerate(figs):
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
     remove_leaderboard(path, keep=written)
-    n_parts = len(groups)
+    n_parts = len(figs)
     if n_parts > 1:
         log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", n_parts,
                  PAGE_IN, ", ".join(p.name for p in written if p.suffix == path.suffix))

@@ -6,6 +6,17 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """What the tests' calls import on first use (the CLI, matplotlib and seaborn through the figures' style): once
+    for the file, not in the first test's time."""
+    import benchmark.cli  # noqa: F401
+    from benchmark import figures as F
+
+    with F.style():
+        pass
+
+
 def _touch(*paths):
     for p in paths:
         p.write_bytes(b"x")
@@ -69,3 +80,36 @@ def test_the_key_part_of_a_pd_plane_is_titled_by_the_figures_name_not_its_first_
             assert "better" not in title and "seed" not in title
             for f in parts:
                 f.clear()
+
+
+def test_the_leaderboard_is_split_by_the_shared_fitting_parts_drawing_each_split_once(tmp_path, monkeypatch):
+    """``leaderboard_heatmap`` had two fitting loops of its own beside :func:`benchmark.figures.fitting_parts`: its
+    row split tried every part count from the first guess to one row a part, so where parts of 2 rows did not fit a
+    task of 30 losses drew the same 15 parts again for each count from 15 to 29 (the page's rows counted
+    ``ceil(30/k)``), ~15 redraws of a whole task. It splits through ``fitting_parts``, which draws a split once."""
+    from types import SimpleNamespace
+
+    from benchmark import figures as F
+
+    losses = [f"loss_{i}" for i in range(30)]
+    calls = []
+
+    def fake_draw(boards, worse=None, order=None, part=None, lost=None, rows=None):
+        calls.append((part, tuple(rows or ())))
+        n = len(rows) if rows is not None else len(losses) + 1
+        h = 1.5 + 0.5 * n if part is None else 8 + 1.0 * n  # a part fits the 9-in page with one row only
+        return SimpleNamespace(get_size_inches=lambda: (7.0, h), clear=lambda: None, plb_rows=1, plb_columns=1,
+                               plb_panel_height=0.5 * n, plb_row_height=0.5)
+
+    def fake_save(fig, base, formats=("png",)):
+        p = F._as_format(base, "png")
+        p.write_bytes(b"x")
+        return [p]
+
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap", fake_draw)
+    monkeypatch.setattr(F, "save", fake_save)
+    path = tmp_path / "leaderboard.png"
+    F.leaderboard_heatmap({"denoise": None}, path, order=["input", *losses])
+    assert len(F.leaderboard_parts(path)) + 1 == 30
+    splits = [c for c in calls if c[0] is not None]
+    assert len(splits) == len(set(splits)), f"{len(splits) - len(set(splits))} parts drawn again"
