@@ -571,8 +571,13 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 #: heatmap is split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
 PAGE_IN = 9.0
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "pd_plane-2", "training_curves",
-                   "training_curves-2", "metrics_*", "visual_*")
+FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "pd_plane-2", "training_curves", "training_curves-2",
+                   "metrics_*", "visual_*")
+#: the figures drawn in numbered parts where taller than a page (``rank_heatmap-2``, ``metrics_sr4-3``): such a part
+#: is the report's where it recorded writing it (:data:`PARTS_RECORD`), not by its name alone
+PART_BASES = ("rank_heatmap", "metrics_*")
+#: the record, in a figures folder, of the numbered parts the last report wrote there
+PARTS_RECORD = ".figure-parts.json"
 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
@@ -629,27 +634,61 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
     return removed
 
 
+def _read_names(path: Path) -> list[str] | None:
+    """The file names a parts record (:data:`PARTS_RECORD`, :func:`_parts_record`) lists; ``None`` where there is
+    none (or it cannot be read)."""
+    import json
+
+    try:
+        names = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return [n for n in names if isinstance(n, str) and "/" not in n] if isinstance(names, list) else None
+
+
 def prune_figures(directory: Path, keep) -> list[Path]:
     """Delete the figure files in ``directory`` that this report did not write (``keep``: every
     path it wrote): only files named like a figure of this module (:data:`FIGURE_PATTERNS`, e.g.
     ``visual_sr4.pdf`` from an earlier setting or ``metrics_jpeg.png`` of a task no longer
-    reported) in one of :data:`FIGURE_FORMATS`; anything else in the folder stays. For
-    :func:`benchmark.report.make_figures` to call once all figures are written."""
+    reported) in one of :data:`FIGURE_FORMATS`; a numbered part (``rank_heatmap-3.png``, ``metrics_sr4-2.pdf``:
+    :data:`PART_BASES`) only where the last report recorded writing it (:data:`PARTS_RECORD`, written here) or, in a
+    folder without the record, where numbered on from 2 without a gap (in any format); anything else in the folder
+    stays (a user's ``rank_heatmap-2026.png``, ``visual_sr4-2.pdf``). For :func:`benchmark.report.make_figures` to
+    call once all figures are written."""
     import fnmatch
+
+    from benchmark.results import atomic_write_json
 
     directory = Path(directory)
     if not directory.is_dir():
         return []
     keep = {Path(k).resolve() for k in keep}
-    removed = []
-    for p in sorted(directory.iterdir()):
-        if (p.is_file() and p.suffix[1:] in FIGURE_FORMATS and p.resolve() not in keep
-                and any(fnmatch.fnmatchcase(p.stem, pat) for pat in FIGURE_PATTERNS)):
-            p.unlink()
-            removed.append(p)
-    if removed:
-        log.info("removed %d stale figure file(s): %s", len(removed), ", ".join(p.name for p in removed))
-    return removed
+    record = directory / PARTS_RECORD
+    recorded = _read_names(record)
+    stems = {p.stem for p in directory.iterdir() if p.is_file() and p.suffix[1:] in FIGURE_FORMATS}
+
+    def numbered_part(p: Path) -> re.Match | None:
+        m = re.fullmatch(r"(.+)-([0-9]+)", p.stem)
+        return m if m and any(fnmatch.fnmatchcase(m.group(1), b) for b in PART_BASES) else None
+
+    def ours(p: Path) -> bool:
+        if (m := numbered_part(p)) is None:  # a numbered copy of a figure drawn whole (visual_sr4-2) is no part
+            return (p.stem in FIGURE_PATTERNS or not re.fullmatch(r".+-[0-9]+", p.stem)) and any(
+                fnmatch.fnmatchcase(p.stem, pat) for pat in FIGURE_PATTERNS)
+        if recorded is not None:
+            return p.name in recorded
+        return all(f"{m.group(1)}-{i}" in stems for i in range(2, int(m.group(2))))  # in any format
+
+    stale = [p for p in sorted(directory.iterdir()) if p.is_file() and p.suffix[1:] in FIGURE_FORMATS
+             and p.resolve() not in keep and ours(p)]
+    for p in stale:
+        p.unlink()
+    if stale:
+        log.info("removed %d stale figure file(s): %s", len(stale), ", ".join(p.name for p in stale))
+    parts = sorted(p.name for p in directory.iterdir() if p.resolve() in keep and numbered_part(p))
+    if parts != (recorded or []) or (recorded is None and parts):
+        atomic_write_json(record, parts)
+    return stale
 
 
 def _drawn(fig, base: Path, formats, key: bool = False) -> list[Path]:
@@ -2071,13 +2110,7 @@ def _parts_record(path: Path) -> Path:
 
 
 def _recorded_parts(path: Path) -> list[str]:
-    import json
-
-    try:
-        names = json.loads(_parts_record(path).read_text())
-    except (OSError, ValueError):
-        return []
-    return [n for n in names if isinstance(n, str) and "/" not in n] if isinstance(names, list) else []
+    return _read_names(_parts_record(path)) or []
 
 
 def _part_number(path: Path, p: Path) -> int | None:

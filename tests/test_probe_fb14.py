@@ -113,3 +113,32 @@ def test_the_leaderboard_is_split_by_the_shared_fitting_parts_drawing_each_split
     assert len(F.leaderboard_parts(path)) + 1 == 30
     splits = [c for c in calls if c[0] is not None]
     assert len(splits) == len(set(splits)), f"{len(splits) - len(set(splits))} parts drawn again"
+
+
+def test_a_report_prunes_the_figure_parts_it_wrote_not_a_users_numbered_copies_in_figures(tmp_path):
+    """``prune_figures`` took every ``figures/`` file named like a figure for the report's: a user's dated copies
+    ``rank_heatmap-2026.png`` and ``metrics_denoise-2026.png``, and ``visual_sr4-2.pdf`` (8be5019 kept it from
+    ``_drawn``), were deleted by the next ``plbench report``. Numbered parts go where a report wrote them (recorded),
+    or, in a folder without the record, where numbered on from 2 without a gap; the rest of the folder stays."""
+    from benchmark import figures as F
+
+    out = tmp_path / "figures"
+    out.mkdir()
+    first = [out / n for n in ("rank_heatmap.png", "rank_heatmap-2.png", "rank_heatmap-3.png", "metrics_denoise.png",
+                               "metrics_denoise-2.png", "visual_sr4.png")]
+    mine = [out / n for n in ("rank_heatmap-2026.png", "metrics_denoise-2026.png", "visual_sr4-2.pdf")]
+    _touch(*first, *mine)
+    F.prune_figures(out, first)  # a report of 60 losses: parts
+    (out / "rank_heatmap-2.png").unlink()  # deleted by hand: -3 is still the report's
+    assert F.prune_figures(out, first[:1] + first[3:4] + first[5:]) == [out / "metrics_denoise-2.png",
+                                                                        out / "rank_heatmap-3.png"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        ["rank_heatmap.png", "metrics_denoise.png", "visual_sr4.png", *(p.name for p in mine)])
+    # a folder an earlier version's report wrote (no record): its gapless parts go, a user's copy stays
+    older = tmp_path / "older"
+    older.mkdir()
+    _touch(*(older / n for n in ("rank_heatmap.png", "rank_heatmap-2.png", "rank_heatmap-3.png",
+                                 "rank_heatmap-2026.png", "visual_sr4-2.pdf")))
+    F.prune_figures(older, [older / "rank_heatmap.png"])
+    assert sorted(p.name for p in older.iterdir() if not p.name.startswith(".")) == [
+        "rank_heatmap-2026.png", "rank_heatmap.png", "visual_sr4-2.pdf"]
