@@ -571,8 +571,13 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 #: heatmap is split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
 PAGE_IN = 9.0
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "pd_plane-2", "training_curves",
-                   "training_curves-2", "metrics_*", "visual_*")
+FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "pd_plane-2", "training_curves", "training_curves-2",
+                   "metrics_*", "visual_*")
+#: the figures drawn in numbered parts where taller than a page (``rank_heatmap-2``, ``metrics_sr4-3``): such a part
+#: is the report's where it recorded writing it (:data:`PARTS_RECORD`), not by its name alone
+PART_BASES = ("rank_heatmap", "metrics_*")
+#: the record, in a figures folder, of the numbered parts the last report wrote there
+PARTS_RECORD = ".figure-parts.json"
 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
@@ -629,27 +634,61 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
     return removed
 
 
+def _read_names(path: Path) -> list[str] | None:
+    """The file names a parts record (:data:`PARTS_RECORD`, :func:`_parts_record`) lists; ``None`` where there is
+    none (or it cannot be read)."""
+    import json
+
+    try:
+        names = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return [n for n in names if isinstance(n, str) and "/" not in n] if isinstance(names, list) else None
+
+
 def prune_figures(directory: Path, keep) -> list[Path]:
     """Delete the figure files in ``directory`` that this report did not write (``keep``: every
     path it wrote): only files named like a figure of this module (:data:`FIGURE_PATTERNS`, e.g.
     ``visual_sr4.pdf`` from an earlier setting or ``metrics_jpeg.png`` of a task no longer
-    reported) in one of :data:`FIGURE_FORMATS`; anything else in the folder stays. For
-    :func:`benchmark.report.make_figures` to call once all figures are written."""
+    reported) in one of :data:`FIGURE_FORMATS`; a numbered part (``rank_heatmap-3.png``, ``metrics_sr4-2.pdf``:
+    :data:`PART_BASES`) only where the last report recorded writing it (:data:`PARTS_RECORD`, written here) or, in a
+    folder without the record, where numbered on from 2 without a gap (in any format); anything else in the folder
+    stays (a user's ``rank_heatmap-2026.png``, ``visual_sr4-2.pdf``). For :func:`benchmark.report.make_figures` to
+    call once all figures are written."""
     import fnmatch
+
+    from benchmark.results import atomic_write_json
 
     directory = Path(directory)
     if not directory.is_dir():
         return []
     keep = {Path(k).resolve() for k in keep}
-    removed = []
-    for p in sorted(directory.iterdir()):
-        if (p.is_file() and p.suffix[1:] in FIGURE_FORMATS and p.resolve() not in keep
-                and any(fnmatch.fnmatchcase(p.stem, pat) for pat in FIGURE_PATTERNS)):
-            p.unlink()
-            removed.append(p)
-    if removed:
-        log.info("removed %d stale figure file(s): %s", len(removed), ", ".join(p.name for p in removed))
-    return removed
+    record = directory / PARTS_RECORD
+    recorded = _read_names(record)
+    stems = {p.stem for p in directory.iterdir() if p.is_file() and p.suffix[1:] in FIGURE_FORMATS}
+
+    def numbered_part(p: Path) -> re.Match | None:
+        m = re.fullmatch(r"(.+)-([0-9]+)", p.stem)
+        return m if m and any(fnmatch.fnmatchcase(m.group(1), b) for b in PART_BASES) else None
+
+    def ours(p: Path) -> bool:
+        if (m := numbered_part(p)) is None:  # a numbered copy of a figure drawn whole (visual_sr4-2) is no part
+            return (p.stem in FIGURE_PATTERNS or not re.fullmatch(r".+-[0-9]+", p.stem)) and any(
+                fnmatch.fnmatchcase(p.stem, pat) for pat in FIGURE_PATTERNS)
+        if recorded is not None:
+            return p.name in recorded
+        return all(f"{m.group(1)}-{i}" in stems for i in range(2, int(m.group(2))))  # in any format
+
+    stale = [p for p in sorted(directory.iterdir()) if p.is_file() and p.suffix[1:] in FIGURE_FORMATS
+             and p.resolve() not in keep and ours(p)]
+    for p in stale:
+        p.unlink()
+    if stale:
+        log.info("removed %d stale figure file(s): %s", len(stale), ", ".join(p.name for p in stale))
+    parts = sorted(p.name for p in directory.iterdir() if p.resolve() in keep and numbered_part(p))
+    if parts != (recorded or []) or (recorded is None and parts):
+        atomic_write_json(record, parts)
+    return stale
 
 
 def _drawn(fig, base: Path, formats, key: bool = False) -> list[Path]:
@@ -723,7 +762,8 @@ def legend_apart(fig) -> list:
     legend_h = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
     if h - legend_h > PAGE_IN - 0.5:  # the panels alone are too tall: no part of a page would hold them
         return [fig]
-    head = fig.get_suptitle().split("\n")[0].rstrip(":;,. ") or "Figure"
+    # the figure's name, not part 1's first title line with its reading hints ("(better: right and up)")
+    head = getattr(fig, "plb_name", None) or fig.get_suptitle().split("\n")[0].rstrip(":;,. ") or "Figure"
     legend.remove()
     fig.legend([], [], loc="outside lower center", frameon=False, borderaxespad=0.2,
                title=(f"{title}\n" if title else "") + "Key to the losses' markers and lines: part 2 of this figure")
@@ -734,7 +774,7 @@ def legend_apart(fig) -> list:
     fit_canvas(fig, min_axes=(1.5, 1.5))
     # placed by hand, in inches (no layout engine places a figure legend under a title in a figure without axes)
     key = _Figures().figure(figsize=(w, legend_h + 1.0))
-    heading = key.suptitle(wrap_title(f"{head} (part 2 of 2): key to the losses' markers and lines", w), va="top")
+    heading = key.suptitle(wrap_title(f"{head}, part 2 of 2: key to the losses", w), va="top")
     entries = key.legend(handles, text, loc="upper center", ncol=ncol, frameon=False, handletextpad=0.4,
                          columnspacing=1.0, borderaxespad=0.0, borderpad=0.0)
     with _first_guess_layout():
@@ -1016,12 +1056,14 @@ def fitting_parts(split, tries, draw) -> list:
     parts first, from the count the measured whole figure suggests), ``draw(part, (i, n))`` one part's figure; a part
     drawn taller than :data:`PAGE_IN` (its "part i of n" title a line longer than the whole figure's) and the try's
     figures are dropped for the next try. The last try's figures where none fits."""
-    figs = []
+    figs, last = [], None
     for k in tries:
+        parts = split(k)
+        if parts == last:  # the same parts as the try before (more tries than ways to split): drawn already
+            continue
         for f in figs:
             f.clear()
-        parts = split(k)
-        figs = [draw(p, (i + 1, len(parts))) for i, p in enumerate(parts)]
+        figs, last = [draw(p, (i + 1, len(parts))) for i, p in enumerate(parts)], parts
         if all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
             break
     return figs
@@ -1297,6 +1339,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
         caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
     fig.suptitle("\n".join(t for t in (head, smoke) if t))
+    fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
         gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
                           for t, ms in left_out.items()] +
@@ -1763,6 +1806,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
         head = f"Training loss, moving average over {window} logged values, relative to its first value"
     fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
+    fig.plb_name = "Training loss curves"  # its key's title, drawn apart (legend_apart)
     _legend(fig, labels, styles, line=True, marker=True, names=names)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
@@ -2058,26 +2102,55 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 
+def _parts_record(path: Path) -> Path:
+    """The small record beside the leaderboard figure at ``path`` of the parts the last report wrote
+    (``.leaderboard-parts.json``: their file names, every format): what a later report may remove."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}-parts.json")
+
+
+def _recorded_parts(path: Path) -> list[str]:
+    return _read_names(_parts_record(path)) or []
+
+
+def _part_number(path: Path, p: Path) -> int | None:
+    m = re.fullmatch(rf"{re.escape(path.stem)}-([0-9]+){re.escape(path.suffix)}", p.name)
+    return int(m.group(1)) if m else None
+
+
 def leaderboard_parts(path: Path) -> list[Path]:
     """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, ``leaderboard-3.png``, …
     (in ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for), numbered on from 2
-    without a gap, as written: a user's own ``leaderboard-2026.png`` beside them is no part, never named nor
-    removed."""
+    without a gap, as written, and those the last report recorded writing (:func:`_parts_record`; a part deleted by
+    hand leaves a gap, the later ones still its), in order: a user's own ``leaderboard-2026.png`` beside them is no
+    part, never named nor removed."""
     path = Path(path)
     parts = []
     while (p := path.with_name(f"{path.stem}-{len(parts) + 2}{path.suffix}")).is_file():
         parts.append(p)
-    return parts
+    recorded = [path.with_name(n) for n in _recorded_parts(path)]
+    parts += [p for p in recorded if p not in parts and _part_number(path, p) and p.is_file()]
+    return sorted(parts, key=lambda p: _part_number(path, p))
 
 
 def remove_leaderboard(path: Path, keep=()) -> None:
     """Delete the leaderboard figure at ``path`` and its parts (:func:`leaderboard_parts`) in every
-    :data:`FIGURE_FORMATS` but the paths in ``keep``."""
+    :data:`FIGURE_FORMATS` but the paths in ``keep``, and record the parts kept (:func:`_parts_record`) for the
+    next report to remove."""
+    from benchmark.results import atomic_write_json
+
     path, keep = Path(path), {Path(k) for k in keep}
     remove_figure(path.with_suffix(""), keep)
     for fmt in FIGURE_FORMATS:
         for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - keep:
             stale.unlink()
+    record, kept = _parts_record(path), sorted(k.name for k in keep if k.parent == path.parent
+                                               and _part_number(path.with_suffix(k.suffix), k))
+    if kept:
+        if kept != _recorded_parts(path):
+            atomic_write_json(record, kept)
+    elif record.is_file():
+        record.unlink()
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
@@ -2099,7 +2172,6 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
-        groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
         figs = [fig]
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
@@ -2111,37 +2183,33 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             tasks = sorted(boards)
             rows, cols, row_h = fig.plb_rows, fig.plb_columns, fig.plb_row_height
             fig.clear()
-            if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page holds
-                for per in range(most, 0, -1):
+
+            def draw(group, part):
+                return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1])
+
+            if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
+                # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over
+                def split(per):
                     n = math.ceil(rows / math.ceil(rows / per)) * cols
-                    groups = [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
-                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
-                                                     lost) for i, (g, _) in enumerate(groups)]
-                    # a part's title names its tasks, a line more than the whole figure's: then a panel row fewer
-                    if per == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
-                        break
-                    for f in figs:
-                        f.clear()
+                    return [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
+
+                figs = fitting_parts(split, range(most, 0, -1), draw)
             else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts, as
-                # many as the page holds (a panel's 0.4 in besides its rows); a part drawn taller (its title a line
-                # longer) is drawn again with fewer rows
+                # many as the page holds (a panel's 0.4 in besides its rows), fewer rows where a part is drawn taller
                 losses = [lab for lab in order if lab != INPUT]
                 fit = max(1, int((PAGE_IN - fixed - 0.4) // row_h) - (INPUT in order))
-                for k in range(-(-len(losses) // fit), len(losses) + 1):
+
+                def split(k):
                     size = -(-len(losses) // k)
-                    groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
-                              for j in range(0, len(losses), size)]
-                    figs = [draw_leaderboard_heatmap({t: boards[t] for t in g}, worse, order, (i + 1, len(groups)),
-                                                     lost, r) for i, (g, r) in enumerate(groups)]
-                    if size == 1 or all(f.get_size_inches()[1] <= PAGE_IN for f in figs):
-                        break
-                    for f in figs:
-                        f.clear()
+                    return [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
+                            for j in range(0, len(losses), size)]
+
+                figs = fitting_parts(split, range(-(-len(losses) // fit), len(losses) + 1), draw)
         for i, fig in enumerate(figs):
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
     remove_leaderboard(path, keep=written)
-    n_parts = len(groups)
+    n_parts = len(figs)
     if n_parts > 1:
         log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", n_parts,
                  PAGE_IN, ", ".join(p.name for p in written if p.suffix == path.suffix))

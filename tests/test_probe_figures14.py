@@ -159,7 +159,7 @@ def test_a_legend_that_takes_a_figure_past_a_page_is_its_key_on_a_page_of_its_ow
             key = [t.get_text() for t in parts[1].legends[0].get_texts()]
             assert sum("long_name" in t for t in key) == 60, name
             assert "part 2 of this figure" in parts[0].legends[0].get_title().get_text()
-            assert "(part 2 of 2)" in parts[1].get_suptitle()
+            assert "part 2 of 2: key" in parts[1].get_suptitle()
         paths = F.pd_plane(stats, tmp_path / "pd_plane", ("png",))
         assert [p.name for p in paths] == ["pd_plane.png", "pd_plane-2.png"]
         short, _ = _long_field(n=3, tasks=("denoise",), metrics=("psnr", "lpips"))
