@@ -398,6 +398,12 @@ def end_reversed(half, end, level: float = LEVEL) -> bool:
     return m / se > float(stdtrit(df, level))
 
 
+#: how runs never scored with a metric get scored (there is no `plbench evaluate`): a run re-scores a finished run
+#: lacking a metric asked for from its saved net (:func:`benchmark.runner.run_grid`); said by findings and the
+#: leaderboard's convergence note
+SCORE_AGAIN = "the same `plbench run` with the metric in --metrics scores its finished runs without training them"
+
+
 def no_margin_text(metrics) -> str:
     """What the leaderboard's converged note and a findings part on such a metric say of ``metrics`` without a practical
     margin (vif, mad): :func:`arm_budget` leaves them out of every arm's check, so "converged" does not cover them."""

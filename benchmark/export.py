@@ -1048,12 +1048,18 @@ def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
     when given) without a practical margin — left out of every arm's budget check (vif, mad:
     :func:`benchmark.convergence.no_margin_text`) — or "" when every one has a margin."""
     from benchmark.convergence import no_margin_text
+
+    unchecked = _no_margin_metrics(stats, task)
+    return no_margin_text(unchecked) if unchecked else ""
+
+
+def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:
+    """The scored metrics (``task``'s, when given) without a practical margin, by name."""
     from benchmark.runstats import practical_margin
 
     c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
     scored = sorted(set(c["metric"].astype(str))) if not c.empty else []
-    unchecked = [m for m in scored if not math.isfinite(practical_margin(m))]
-    return no_margin_text(unchecked) if unchecked else ""
+    return [m for m in scored if not math.isfinite(practical_margin(m))]
 
 
 def convergence_notes(stats: Stats) -> list[str]:
@@ -1066,7 +1072,15 @@ def convergence_notes(stats: Stats) -> list[str]:
     n_ok = int(tc["ok"].sum()) if not tc.empty and "ok" in tc.columns else 0
     arms = stats.budget
     its = stats.budget_iterations
-    if n_ok and (arms is None or arms.empty):
+    if n_ok and (arms is None or arms.empty) and its and (unchecked := _no_margin_metrics(stats)):
+        # checks there, every scored metric left out of them (no margin: convergence.arm_budget) — a19170d's case
+        from benchmark.convergence import SCORE_AGAIN
+
+        out.append(f"Convergence cannot be checked: the runs have their budget checks ({its[1]} iterations), but "
+                   f"no metric scored has a practical margin ({', '.join(unchecked)}: none registered in "
+                   f"benchmark.runstats.PRACTICAL_MARGINS), so none is shown converged: score one too (e.g. psnr: "
+                   f"{SCORE_AGAIN}).")
+    elif n_ok and (arms is None or arms.empty):
         out.append(f"Convergence not checked: none of the {n_ok} runs has a budget check (the same run with half "
                    "the iterations, trained unless `--no-budget-check`), so none is shown converged.")
     elif n_ok:

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from benchmark.convergence import SCORE_AGAIN  # noqa: F401 - findings.SCORE_AGAIN: its callers
 from benchmark.export import FEW_IMAGES, _decimals, _fmt, p_text
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
@@ -91,9 +92,6 @@ VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regim
 OUT_OF_REGIME = "out of regime"
 #: a part one of whose arms has runs but no finite score of the part's metric (:func:`compare`): not tested
 NOT_SCORED = "not scored"
-#: how runs never scored with a metric get scored (there is no `plbench evaluate`): a run re-scores a finished run
-#: lacking a metric asked for from its saved net (:func:`benchmark.runner.run_grid`)
-SCORE_AGAIN = "the same `plbench run` with the metric in --metrics scores its finished runs without training them"
 #: kept for the callers' ``n_boot`` (API and ``plbench findings --bootstrap``, which says it has no effect): every
 #: part's CI is Student's t from the two-level SE (:func:`benchmark.runstats.compare_runs`), no resampling
 N_BOOT = 2000
