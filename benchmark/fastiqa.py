@@ -1,6 +1,7 @@
 """pyiqa's ``fsim``, ``vsi``, ``nlpd``, ``vif`` and ``cw_ssim`` with the reference side computed once per test image
 (cw_ssim and vif also defined where pyiqa's are not: :class:`CachedCWSSIM`, :class:`DefinedVIF`), and ``mad`` with
-four faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`).
+four faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`), ``gmsd`` with an odd
+side as the authors' MATLAB (:class:`DefinedGMSD`).
 
 A grid scores every run's output against the same clean test images, and each of these metrics spends
 half its time on the reference alone (FSIM's phase congruency of the clean luma, VSI's SDSP saliency of
@@ -370,6 +371,49 @@ class Entropy(torch.nn.Module):
         hist = torch.stack([torch.bincount(v.reshape(-1), minlength=self.BINS) for v in x])
         hist = hist / hist.sum(dim=1, keepdim=True)
         return -torch.sum(hist * torch.log2(hist + 1e-8), dim=1)
+
+
+@code_version("gmsd", "plbench DefinedGMSD 1: an odd side keeps ceil(H/2) rows as GMSD.m, the last averaged with "
+              "a zero")
+class DefinedGMSD(torch.nn.Module):
+    """pyiqa's ``gmsd`` (Xue, Zhang, Mou, Bovik, IEEE TIP 2014: the standard deviation of the gradient-magnitude
+    similarity map, T = 170, on Y of YIQ ×255, rounded, after a 2×2 average and 2× subsampling) with an odd side as the
+    authors' ``GMSD.m``: ``conv2(Y, fspecial('average', 2), 'same')`` then ``Y(1:2:end, 1:2:end)`` keeps ceil(H/2)
+    rows, the last averaged with the zero past the image; pyiqa's stride-2 'valid' average kept floor(H/2), dropping
+    the last row (column) and with it the map's border (0.1–0.8 % of GMSD on Set14's odd sides, which a task with
+    ``modcrop=true`` scores). An even side is pyiqa's, the same ops on the same tensors: the same score to the bit.
+
+    Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,) float32; lower is better (0 when pred == target)."""
+
+    lower_better = True
+    metric_mode = "FR"
+    T = 170
+
+    @staticmethod
+    def _half(y: torch.Tensor) -> torch.Tensor:
+        """The 2×2 average at every second pixel from the top-left, an odd side padded by MATLAB's zero."""
+        import torch.nn.functional as F
+
+        y = F.pad(y, (0, y.shape[-1] % 2, 0, y.shape[-2] % 2))
+        return F.conv2d(y, torch.ones(1, 1, 2, 2).to(y) / 4.0, stride=2)
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        def luma(img):  # pyiqa's to_y_channel(img, 255), Y of YIQ: its matmul, then ×255 rounded
+            yiq = torch.tensor([[0.299, 0.587, 0.114], [0.5959, -0.2746, -0.3213], [0.2115, -0.5227, 0.3112]])
+            return (torch.matmul(img.permute(0, 2, 3, 1), yiq.t().to(img)).permute(0, 3, 1, 2)[:, [0]] * 255).round()
+
+        dx = (torch.Tensor([[1, 0, -1], [1, 0, -1], [1, 0, -1]]) / 3.0).view(1, 1, 3, 3).to(pred)
+        dy = (torch.Tensor([[1, 1, 1], [0, 0, 0], [-1, -1, -1]]) / 3.0).view(1, 1, 3, 3).to(pred)
+        maps = []
+        for img in (pred, target):
+            y = self._half(luma(img))
+            maps.append(torch.sqrt(F.conv2d(y, dx, padding=1) ** 2 + F.conv2d(y, dy, padding=1) ** 2 + 1e-12))
+        g1, g2 = maps
+        quality = (2 * g1 * g2 + self.T) / (g1**2 + g2**2 + self.T)
+        return torch.std(quality.view(quality.shape[0], -1), dim=1)
 
 
 class CachedCWSSIM(_Cached):

@@ -420,7 +420,7 @@ def _cached(name: str):
 
         return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD,
                 "cw_ssim": fastiqa.CachedCWSSIM, "entropy": fastiqa.Entropy, "vif": fastiqa.DefinedVIF,
-                "mad": fastiqa.DefinedMAD}[name]()
+                "mad": fastiqa.DefinedMAD, "gmsd": fastiqa.DefinedGMSD}[name]()
     return build
 
 
@@ -430,10 +430,11 @@ def _cached(name: str):
 #: to the bit in 8 bytes a pixel instead of 2 KiB, cw_ssim to 1e-9 from the one pyramid level it reads (≤ 1, where
 #: pyiqa's 1e-12 in each magnitude scored a flat image 10⁶), vif to the bit, its reference side kept, but NaN where the
 #: reference is flat (0/0, which pyiqa scored 0), mad with four faults of pyiqa's port fixed (0.0, its best, for any
-#: pair of odd side) (:mod:`benchmark.fastiqa`)
+#: pair of odd side), gmsd
+#: with an odd side's last row kept as the authors' GMSD.m (pyiqa's to the bit on even sides) (:mod:`benchmark.fastiqa`)
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
         "ssimc": lambda: SeparableSSIM(False, y_channel=False),
-        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif", "mad")}}
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif", "mad", "gmsd")}}
 
 
 class ContriqueFR(torch.nn.Module):
