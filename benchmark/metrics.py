@@ -702,9 +702,32 @@ def weights_digest(name: str) -> str:
     (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale, but for a
     metric whose code changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad), whose digest holds
     its code's marker (:func:`benchmark.metric_code.with_code`)."""
+    import hashlib
+
     from benchmark.metric_code import with_code
 
-    return with_code(name, _files_digest(name))
+    digest, code = with_code(name, _files_digest(name)), _outside_code_digest(name)
+    if not code or not digest:
+        return code or digest
+    return hashlib.sha256((digest + code).encode()).hexdigest()
+
+
+def _outside_code_digest(name: str) -> str:
+    """The code marker of a metric registered outside the harness's code (a plugin's, a script's: its entry's
+    ``file_sha256``, the hash of the package's ``*.py`` that versions a plugin's loss, :meth:`benchmark.registry.
+    Registry._hash_plugin_source`), or the SHA-256 of its class's ``@code_version`` tag where it has one (then only a
+    new tag re-scores, as for the harness's own metrics); "" for the harness's own and pyiqa's metrics (theirs:
+    :data:`benchmark.metric_code.CODE_VERSIONS`, read without torch)."""
+    import hashlib
+
+    base = name.partition("@")[0]
+    if base not in METRICS:
+        return ""
+    entry = METRICS.get(base)
+    if "file_sha256" not in entry.meta:
+        return ""
+    tag = getattr(entry.obj, "code_version", None)
+    return hashlib.sha256(tag.encode()).hexdigest() if isinstance(tag, str) and tag else entry.meta["file_sha256"]
 
 
 def _files_digest(name: str) -> str:

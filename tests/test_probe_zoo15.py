@@ -82,3 +82,66 @@ def test_gmsd_carries_a_code_tag_so_its_stored_scores_are_re_scored():
     from benchmark.metric_code import CODE_VERSIONS, UNMARKED, code_digest
 
     assert "gmsd" in CODE_VERSIONS and code_digest("gmsd") not in ("", UNMARKED)
+
+
+_PLUGIN_METRIC = '''
+import torch
+
+from benchmark.registry import register_metric
+{decorator}
+
+@register_metric("probe15_mae", citation="a plugin's metric")
+{tag}class ProbeMAE(torch.nn.Module):
+    lower_better = True
+    metric_mode = "FR"
+    provenance = "none"
+
+    def __init__(self, weights="pretrained", device="cpu"):
+        super().__init__()
+
+    def forward(self, pred, target):
+        return (pred - target).abs().mean((1, 2, 3)) * {scale}
+'''
+
+
+def _plugin_digest(tmp_path, monkeypatch, scale: float, tag: str = "") -> str:
+    """weights_digest of a metric installed as a plugin (entry point group plbench.metrics) whose code is ``scale``
+    and, given, its class's @code_version ``tag``."""
+    import importlib.metadata
+    import sys
+
+    from benchmark.metrics import weights_digest
+    from benchmark.registry import METRICS
+
+    pkg = tmp_path / f"site{len(list(tmp_path.iterdir()))}" / "probe15_plugin"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "metric.py").write_text(_PLUGIN_METRIC.format(
+        scale=scale, decorator="from benchmark.metric_code import code_version" if tag else "",
+        tag=f"@code_version('probe15_mae', {tag!r})\n" if tag else ""))
+    for m in [m for m in sys.modules if m.startswith("probe15_plugin")]:
+        monkeypatch.delitem(sys.modules, m)
+    monkeypatch.syspath_prepend(str(pkg.parent))
+    ep = importlib.metadata.EntryPoint("probe15_mae", "probe15_plugin.metric", "plbench.metrics")
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda group=None, **kw: [ep] if group == "plbench.metrics" else [])
+    METRICS.remove("probe15_mae")
+    monkeypatch.setattr(METRICS, "_scanned", False)
+    try:
+        METRICS._load_plugins()
+        assert "probe15_mae" in METRICS
+        return weights_digest("probe15_mae")
+    finally:
+        METRICS.remove("probe15_mae")
+
+
+def test_a_plugin_metrics_code_is_in_its_digest_so_its_stored_scores_of_other_code_are_re_scored(tmp_path,
+                                                                                                  monkeypatch):
+    first = _plugin_digest(tmp_path, monkeypatch, 1.0)
+    assert first  # a pass records it (metric_sha256): the stale check has something to compare
+    assert _plugin_digest(tmp_path, monkeypatch, 1.0) == first  # the same code, the same digest
+    assert _plugin_digest(tmp_path, monkeypatch, 2.0) != first  # edited: its stored scores are another code's
+    tagged = _plugin_digest(tmp_path, monkeypatch, 1.0, tag="probe 1")
+    assert tagged not in ("", first)
+    assert _plugin_digest(tmp_path, monkeypatch, 3.0, tag="probe 1") == tagged  # a tag: only a new tag re-scores
+    assert _plugin_digest(tmp_path, monkeypatch, 1.0, tag="probe 2") != tagged
