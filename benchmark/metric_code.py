@@ -91,9 +91,10 @@ def code_digest(metric: str) -> str:
     return hashlib.sha256(tag.encode()).hexdigest() if tag else ""
 
 
-def with_code(metric: str, file_digest: str) -> str:
-    """``metric``'s digest: that of the file(s) it read, its code's marker, or (both) the SHA-256 of the two."""
-    code = code_digest(metric)
+def with_code(metric: str, file_digest: str, code: str = "") -> str:
+    """``metric``'s digest: that of the file(s) it read, its code's marker (:func:`code_digest`, or ``code`` where
+    given: a plugin's, :func:`benchmark.metrics.weights_digest`), or (both) the SHA-256 of the two."""
+    code = code or code_digest(metric)
     if not code or not file_digest:
         return code or file_digest
     return hashlib.sha256((file_digest + code).encode()).hexdigest()

@@ -702,14 +702,9 @@ def weights_digest(name: str) -> str:
     (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale, but for a
     metric whose code changed its numbers (:data:`benchmark.metric_code.CODE_VERSIONS`: mad), whose digest holds
     its code's marker (:func:`benchmark.metric_code.with_code`)."""
-    import hashlib
-
     from benchmark.metric_code import with_code
 
-    digest, code = with_code(name, _files_digest(name)), _outside_code_digest(name)
-    if not code or not digest:
-        return code or digest
-    return hashlib.sha256((digest + code).encode()).hexdigest()
+    return with_code(name, _files_digest(name), _outside_code_digest(name))
 
 
 def _outside_code_digest(name: str) -> str:
