@@ -104,6 +104,24 @@ class RefCache:
         return parts
 
 
+def matlab_downsample(x: torch.Tensor) -> torch.Tensor:
+    """The downsampling of the authors' ``FeatureSIM.m`` and ``VSI.m`` on (N, C, H, W): F = max(1, round(min(H, W) /
+    256)) with MATLAB's round (half away from zero: 640 px → 3, where Python's round(2.5) gives 2), then
+    ``conv2(X, fspecial('average', F), 'same')`` and ``X(1:F:end, 1:F:end)``: output row k averages rows kF − p …
+    kF − p + F − 1 (0-based) with p = F − 1 − ⌊F/2⌋, zeros past the image, ceil(H/F) rows. pyiqa pooled rows kF …
+    kF + F − 1 (fsim; floor(H/F) rows) or padded ⌊F/2⌋ replicated rows first (vsi: every window one pixel off the
+    authors' at an even F: F = 2 from 384 px)."""
+    import torch.nn.functional as F
+
+    f = max(1, math.floor(min(x.shape[-2:]) / 256 + 0.5))
+    if f == 1:
+        return x
+    p = f - 1 - f // 2
+    h, w = x.shape[-2:]
+    x = F.pad(x, (p, max(0, f * math.ceil(w / f) - p - w), p, max(0, f * math.ceil(h / f) - p - h)))
+    return F.avg_pool2d(x, f)
+
+
 class _Cached(torch.nn.Module):
     lower_better = False
     metric_mode = "FR"
@@ -144,12 +162,17 @@ class _Cached(torch.nn.Module):
         return torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
 
 
+@code_version("fsim", "plbench CachedFSIM 2: FeatureSIM.m's downsampling (conv2 'same', every F-th pixel, MATLAB's "
+              "round)")
 class CachedFSIM(_Cached):
     """pyiqa's ``fsim`` (chromatic, 4 scales × 4 orientations: ``pyiqa.create_metric("fsim")``), NaN for a flat
     reference (its luma one level): FSIM weights its similarity map by the larger phase congruency of the two images,
     ΣS·PCm / ΣPCm, and a flat image has none (energy 0 over amplitude 0: the authors' MATLAB gives NaN); pyiqa's
     (energy + eps) / (amplitude + eps) made it rounding noise, an output 1e-5 off a flat reference scoring 0.49 at 64²
-    and 0.89 at 176². Every other reference: pyiqa's score to the bit."""
+    and 0.89 at 176². Downsampled as the authors' ``FeatureSIM.m`` (:func:`matlab_downsample`): pyiqa's
+    ``avg_pool2d`` is that at F ≤ 2 on even sides only (an odd side lost its last row; from 640 px, F ≥ 3, each window
+    started F − 1 − ⌊F/2⌋ pixels after the authors', and its round(2.5) gave F = 2). Elsewhere: pyiqa's score to the
+    bit."""
 
     SCALES, ORIENTATIONS, MIN_LENGTH, MULT, SIGMA_F, DELTA_THETA, K = 4, 4, 6, 2, 0.55, 1.2, 2.0
 
@@ -228,9 +251,7 @@ class CachedFSIM(_Cached):
         from pyiqa.archs.fsim_arch import gradient_map
         from pyiqa.utils.color_util import rgb2yiq
 
-        x = img / 1.0 * 255
-        kernel_size = max(1, round(min(x.shape[-2:]) / 256))
-        x = torch.nn.functional.avg_pool2d(x, kernel_size)
+        x = matlab_downsample(img / 1.0 * 255)  # the authors' (pyiqa's pooling on an even side at F ≤ 2)
         x_yiq = rgb2yiq(x)
         x_lum = x_yiq[:, :1]
         scharr_filter = torch.tensor([[[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]]]) / 16
@@ -263,8 +284,12 @@ class CachedFSIM(_Cached):
         return score.sum(dim=[1, 2, 3]) / pc_max.sum(dim=[1, 2, 3])
 
 
+@code_version("vsi", "plbench CachedVSI 2: VSI.m's downsampling (conv2 'same', every F-th pixel, MATLAB's round)")
 class CachedVSI(_Cached):
-    """pyiqa's ``vsi`` (its default constants: ``pyiqa.create_metric("vsi")``)."""
+    """pyiqa's ``vsi`` (its default constants: ``pyiqa.create_metric("vsi")``) downsampled as the authors' ``VSI.m``
+    (:func:`matlab_downsample`); pyiqa's (piq's) pooling after ⌊F/2⌋ replicated rows put every window one pixel off
+    the authors' at an even F (F = 2 from 384 px a side: all of Kodak24; 2e-4 of VSI on a 500² Kodak image at σ 0.05)
+    and replicated the border where they pad zeros. Below 384 px (F = 1): pyiqa's score to the bit."""
 
     C1, C2, C3, ALPHA, BETA = 1.27, 386.0, 130.0, 0.4, 0.02
     OMEGA_0, SIGMA_F, SIGMA_D, SIGMA_C = 0.021, 1.34, 145.0, 0.001
@@ -281,17 +306,7 @@ class CachedVSI(_Cached):
         x = x * 255.0 / 1.0
         vs_x = sdsp(x, data_range=255, omega_0=self.OMEGA_0, sigma_f=self.SIGMA_F, sigma_d=self.SIGMA_D,
                     sigma_c=self.SIGMA_C)
-        x_lmn = rgb2lmn(x)
-        kernel_size = max(1, round(min(vs_x.size()[-2:]) / 256))
-        padding = kernel_size // 2
-        if padding:
-            upper_pad = padding
-            bottom_pad = (kernel_size - 1) // 2
-            pad_to_use = [upper_pad, bottom_pad, upper_pad, bottom_pad]
-            vs_x = torch.nn.functional.pad(vs_x, pad=pad_to_use, mode="replicate")
-            x_lmn = torch.nn.functional.pad(x_lmn, pad=pad_to_use, mode="replicate")
-        vs_x = torch.nn.functional.avg_pool2d(vs_x, kernel_size=kernel_size)
-        x_lmn = torch.nn.functional.avg_pool2d(x_lmn, kernel_size=kernel_size)
+        vs_x, x_lmn = matlab_downsample(vs_x), matlab_downsample(rgb2lmn(x))  # the authors' (pyiqa's: off by one)
         kernels = torch.stack([scharr_filter(), scharr_filter().transpose(1, 2)]).to(x_lmn)
         return vs_x, x_lmn, gradient_map(x_lmn[:, :1], kernels)
 

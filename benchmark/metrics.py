@@ -425,7 +425,8 @@ def _cached(name: str):
 
 
 #: pyiqa metrics computed by an equivalent, faster module here: ssim/ms_ssim the same numbers to 1e-6, fsim/vsi/nlpd
-#: to the bit (fsim NaN where the reference is flat: 0/0, which pyiqa scored as rounding noise), their reference side
+#: to the bit (fsim and vsi below 384 px a side: larger ones downsampled as the authors' MATLAB; fsim NaN where the
+#: reference is flat: 0/0, which pyiqa scored as rounding noise), their reference side
 #: computed once per test image, ssimc to 1e-6 in a tenth of pyiqa's memory, entropy
 #: to the bit in 8 bytes a pixel instead of 2 KiB, cw_ssim to 1e-9 from the one pyramid level it reads (≤ 1, where
 #: pyiqa's 1e-12 in each magnitude scored a flat image 10⁶), vif to the bit, its reference side kept, but NaN where the

@@ -145,3 +145,58 @@ def test_a_plugin_metrics_code_is_in_its_digest_so_its_stored_scores_of_other_co
     assert tagged not in ("", first)
     assert _plugin_digest(tmp_path, monkeypatch, 3.0, tag="probe 1") == tagged  # a tag: only a new tag re-scores
     assert _plugin_digest(tmp_path, monkeypatch, 1.0, tag="probe 2") != tagged
+
+
+def _matlab_box_downsample(a: np.ndarray) -> np.ndarray:
+    """FSIM.m's / VSI.m's downsampling of a 2-D array, transcribed: F = max(1, round(min(rows, cols) / 256)) with
+    MATLAB's round (half away from zero), conv2(X, fspecial('average', F), 'same') — the central part of the full
+    convolution starting at its row floor(F / 2) + 1 — then X(1:F:rows, 1:F:cols)."""
+    f = max(1, int(np.floor(min(a.shape) / 256 + 0.5)))
+    full = convolve2d(a, np.ones((f, f)) / f**2, mode="full")
+    s = f // 2
+    return full[s:s + a.shape[0], s:s + a.shape[1]][::f, ::f]
+
+
+@pytest.mark.parametrize("h,w", [(384, 390), (385, 401), (640, 641), (700, 903), (1152, 1160)])
+def test_fsim_and_vsi_downsample_as_the_authors_conv2_same_then_every_fth_pixel(h, w):
+    from benchmark.fastiqa import matlab_downsample
+
+    g = torch.Generator().manual_seed(h)
+    x = torch.rand(1, 1, h, w, generator=g, dtype=torch.float64)
+    got, want = matlab_downsample(x)[0, 0].numpy(), _matlab_box_downsample(x[0, 0].numpy())
+    assert got.shape == want.shape and np.allclose(got, want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_vsi_and_fsim_of_a_kodak_sized_image_use_the_authors_downsampling():
+    """Scored at F = 2 (Kodak24's 768×512): vsi was pyiqa's, whose replicated first row shifted every 2×2 window one
+    pixel off VSI.m's; fsim's pooling was the authors' at an even side already (an odd one dropped the last row)."""
+    import pyiqa
+    from pyiqa.archs.vsi_arch import gradient_map, scharr_filter, sdsp
+    from pyiqa.utils.color_util import rgb2lmn
+
+    from benchmark.metrics import open_metric
+
+    ref = _photo("Kodak24/kodim05.png")[..., :400, :401]
+    g = torch.Generator().manual_seed(2)
+    dist = (ref + 0.05 * torch.randn(ref.shape, generator=g)).clamp(0, 1)
+    vsi = open_metric("vsi")[0].module
+
+    def down(t):
+        return torch.from_numpy(np.stack([_matlab_box_downsample(c.numpy()) for c in t[0]]))[None]
+
+    def parts(img):
+        x = img.double() * 255
+        vs = down(sdsp(x, data_range=255, omega_0=vsi.OMEGA_0, sigma_f=vsi.SIGMA_F, sigma_d=vsi.SIGMA_D,
+                       sigma_c=vsi.SIGMA_C))
+        lmn = down(rgb2lmn(x))
+        kernels = torch.stack([scharr_filter(), scharr_filter().transpose(1, 2)]).to(lmn)
+        return vs, lmn, gradient_map(lmn[:, :1], kernels)
+
+    want = float(vsi.combine(parts(dist), parts(ref)))
+    assert float(vsi(dist, ref)) == pytest.approx(want, abs=1e-9)
+    assert abs(float(pyiqa.create_metric("vsi", device="cpu")(dist, ref)) - want) > 1e-5  # pyiqa's: not it
+    fsim = open_metric("fsim")[0].module
+    theirs = pyiqa.create_metric("fsim", device="cpu")
+    even = (dist[..., :400], ref[..., :400])
+    assert torch.equal(fsim(*even), theirs(*even))  # F = 2 on even sides: pyiqa's pooling is the authors'
