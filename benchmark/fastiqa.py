@@ -25,12 +25,13 @@ from collections import OrderedDict
 
 import torch
 
-from benchmark.metric_code import code_version
+from benchmark.metric_code import PYIQA_MIRRORED, code_version, mirrors_pyiqa
 
 log = logging.getLogger(__name__)
 
-#: the pyiqa whose code the classes here mirror; under any other, pyiqa's own modules score
-PYIQA_VERSION = "0.1.16"
+#: the pyiqa whose code the classes here mirror; under any other, pyiqa's own modules score (fsim's and vsi's scores
+#: then marked as that pyiqa's, not their tags': :func:`benchmark.metric_code.code_digest`)
+PYIQA_VERSION = PYIQA_MIRRORED
 
 #: bytes of reference-side tensors one metric keeps (the first images that fit are kept, so a test set larger than
 #: this never thrashes: its first images hit, the rest are computed as before)
@@ -133,10 +134,10 @@ class _Cached(torch.nn.Module):
         self.inner = pyiqa.create_metric(pyiqa_name, device=torch.device("cpu"), as_loss=False)
         self.refs = RefCache()
         self.said_flat: set[tuple] = set()  # the flat references already warned about: once each, not once a run
-        self.mirrors = pyiqa.__version__ == PYIQA_VERSION
+        self.mirrors = mirrors_pyiqa()
         if not self.mirrors:
             log.info("%s: pyiqa %s is not the %s benchmark.fastiqa mirrors; pyiqa's own module scores (no clean-side "
-                     "cache)", pyiqa_name, pyiqa.__version__, PYIQA_VERSION)
+                     "cache; its scores marked as that pyiqa's)", pyiqa_name, pyiqa.__version__, PYIQA_VERSION)
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -163,7 +164,7 @@ class _Cached(torch.nn.Module):
 
 
 @code_version("fsim", "plbench CachedFSIM 2: FeatureSIM.m's downsampling (conv2 'same', every F-th pixel, MATLAB's "
-              "round)")
+              "round)", pyiqa_fallback=True)
 class CachedFSIM(_Cached):
     """pyiqa's ``fsim`` (chromatic, 4 scales × 4 orientations: ``pyiqa.create_metric("fsim")``), NaN for a flat
     reference (its luma one level): FSIM weights its similarity map by the larger phase congruency of the two images,
@@ -284,7 +285,8 @@ class CachedFSIM(_Cached):
         return score.sum(dim=[1, 2, 3]) / pc_max.sum(dim=[1, 2, 3])
 
 
-@code_version("vsi", "plbench CachedVSI 2: VSI.m's downsampling (conv2 'same', every F-th pixel, MATLAB's round)")
+@code_version("vsi", "plbench CachedVSI 2: VSI.m's downsampling (conv2 'same', every F-th pixel, MATLAB's round)",
+              pyiqa_fallback=True)
 class CachedVSI(_Cached):
     """pyiqa's ``vsi`` (its default constants: ``pyiqa.create_metric("vsi")``) downsampled as the authors' ``VSI.m``
     (:func:`matlab_downsample`); pyiqa's (piq's) pooling after ⌊F/2⌋ replicated rows put every window one pixel off
@@ -371,7 +373,7 @@ class Entropy(torch.nn.Module):
         import pyiqa
 
         self.inner = pyiqa.create_metric("entropy", device=torch.device("cpu"), as_loss=False)
-        self.mirrors = pyiqa.__version__ == PYIQA_VERSION
+        self.mirrors = mirrors_pyiqa()
 
     @torch.no_grad()
     def forward(self, img: torch.Tensor) -> torch.Tensor:

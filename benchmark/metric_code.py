@@ -22,14 +22,17 @@ from pathlib import Path
 _DECORATED = re.compile(r"@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(")
 
 
-def code_version(metric: str, tag: str):
+def code_version(metric: str, tag: str, pyiqa_fallback: bool = False):
     """Decorator on the class that computes ``metric``: a pyiqa name computed by the harness's own code
     (:data:`benchmark.metrics.FAST`), or a registered one (``psnr_y``, its ``@options`` too). ``tag`` names its code
     since its numbers last changed, the metric's counterpart of a loss's ``register_loss(…, version=)``; a new tag
     re-scores every stored score of the metric. Only for metrics that read no weights file, so a reader hashes no
     file for them (:func:`benchmark.results.current_digests`). Where the class is defined is the one place a tag is
     written: :data:`CODE_VERSIONS` reads it from there without importing the class, nor torch; golden numbers
-    (``metric:<name>``, :mod:`benchmark.golden`) fail a change of a metric's numbers that keeps its tag."""
+    (``metric:<name>``, :mod:`benchmark.golden`) fail a change of a metric's numbers that keeps its tag.
+    ``pyiqa_fallback`` (a literal ``True``): the class hands its work to pyiqa's own module under a pyiqa other than
+    :data:`PYIQA_MIRRORED` (:mod:`benchmark.fastiqa`), whose scores are then marked as that pyiqa's
+    (:func:`code_digest`), not the tag's."""
     def mark(cls):
         cls.code_version = tag
         return cls
@@ -37,9 +40,9 @@ def code_version(metric: str, tag: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
-    """The (metric, tag) pairs of the ``@code_version("metric", "tag")`` decorators in one file, read with
-    :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
+def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool], ...]:
+    """The (metric, tag, pyiqa_fallback) of the ``@code_version("metric", "tag"[, pyiqa_fallback=True])`` decorators
+    in one file, read with :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
@@ -53,7 +56,8 @@ def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]
                 name = getattr(called, "id", None) or getattr(called, "attr", None)
                 if name == "code_version":
                     metric, tag = (ast.literal_eval(a) for a in d.args)
-                    out.append((metric, tag))
+                    kw = {k.arg: ast.literal_eval(k.value) for k in d.keywords}
+                    out.append((metric, tag, kw.get("pyiqa_fallback") is True))
     return tuple(out)
 
 
@@ -63,17 +67,51 @@ def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
         st = f.stat()
-        for metric, tag in _tags_in(str(f), st.st_mtime_ns, st.st_size):
+        for metric, tag, _ in _tags_in(str(f), st.st_mtime_ns, st.st_size):
             if metric in out:
                 raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
             out[metric] = tag
     return out
 
 
+def declared_pyiqa_fallbacks(folder: str | Path | None = None) -> frozenset[str]:
+    """The metrics of :func:`declared_code_versions` whose decorator says ``pyiqa_fallback=True``."""
+    return frozenset(metric for f in sorted(Path(folder or Path(__file__).parent).glob("*.py"))
+                     for metric, _, falls in _tags_in(str(f), f.stat().st_mtime_ns, f.stat().st_size) if falls)
+
+
 #: {metric: the tag of its code since its numbers last changed}, read from each metric's :func:`code_version`
 #: decorator where the metric is defined (``mad``: :class:`benchmark.fastiqa.DefinedMAD`, four faults of pyiqa's port
 #: fixed, README, Metrics)
 CODE_VERSIONS: dict[str, str] = declared_code_versions()
+
+#: the pyiqa whose code :mod:`benchmark.fastiqa`'s classes mirror; under another, pyiqa's own modules score
+PYIQA_MIRRORED = "0.1.16"
+
+#: the metrics of :data:`CODE_VERSIONS` scored by pyiqa's own module under a pyiqa other than :data:`PYIQA_MIRRORED`
+#: (fsim, vsi: pyiqa's downsampling, not the tag's)
+PYIQA_FALLBACKS: frozenset[str] = declared_pyiqa_fallbacks()
+
+
+def pyiqa_version() -> str:
+    """The version of the pyiqa that scores: the imported module's ``__version__`` (a scoring process has imported
+    it), else its installed distribution's, read without importing it (nor torch); "" where there is none."""
+    import sys
+
+    if (mod := sys.modules.get("pyiqa")) is not None:
+        return str(getattr(mod, "__version__", ""))
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("pyiqa")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def mirrors_pyiqa() -> bool:
+    """Whether :mod:`benchmark.fastiqa`'s classes score by their own code (pyiqa is :data:`PYIQA_MIRRORED`), the one
+    test their modules and :func:`code_digest` both read."""
+    return pyiqa_version() == PYIQA_MIRRORED
 
 #: the digest read from a pass that scored a metric of :data:`CODE_VERSIONS` but recorded none: scored by the code
 #: before the marker, never today's (no hex digest begins with it, nor it with one)
@@ -86,8 +124,13 @@ def tagged(metric: str) -> bool:
 
 
 def code_digest(metric: str) -> str:
-    """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there."""
-    tag = CODE_VERSIONS.get(metric.partition("@")[0])
+    """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there. A metric
+    of :data:`PYIQA_FALLBACKS` under another pyiqa (:func:`mirrors_pyiqa`) is scored by that pyiqa's own module,
+    not by the tag's code: its marker names that pyiqa instead, so its scores and the tag's never share a column."""
+    base = metric.partition("@")[0]
+    tag = CODE_VERSIONS.get(base)
+    if tag and base in PYIQA_FALLBACKS and not mirrors_pyiqa():
+        tag = f"pyiqa {pyiqa_version() or '(no version)'}'s own {base} module"
     return hashlib.sha256(tag.encode()).hexdigest() if tag else ""
 
 

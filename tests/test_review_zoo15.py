@@ -1,0 +1,43 @@
+"""Review of probe zoo 15 (gmsd/fsim/vsi against the authors' MATLAB, plugin metrics' code digests)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+
+import pyiqa
+import pytest
+
+from benchmark import metric_code
+from benchmark.metrics import open_metric, weights_digest
+
+
+def test_fsim_and_vsi_under_another_pyiqa_are_marked_as_that_pyiqas_scores_not_the_tags(monkeypatch):
+    """fsim and vsi hand their work to pyiqa's own module under a pyiqa other than 0.1.16 (pyiqa's downsampling, not
+    FeatureSIM.m's / VSI.m's), yet their scores carried the new @code_version tag's marker: old and new numbers in
+    one column → such a pass records a marker naming that pyiqa, which the torch-free reader computes alike."""
+    mirrored = {m: metric_code.code_digest(m) for m in ("fsim", "vsi", "gmsd", "mad")}
+    monkeypatch.setattr(pyiqa, "__version__", "0.1.17")
+    other = {}
+    for m in ("fsim", "vsi"):
+        other[m] = metric_code.code_digest(m)
+        assert other[m] not in ("", mirrored[m]), m  # the tag's scores are stale here, and these there
+        assert weights_digest(m) == other[m]  # what a pass records (open_metric) is what a reader checks
+    opened, why = open_metric("vsi")
+    assert opened is not None, why
+    assert not opened.module.mirrors and opened.sha256 == other["vsi"]  # pyiqa's own module scores it
+    assert {m: metric_code.code_digest(m) for m in ("gmsd", "mad")} == {m: mirrored[m] for m in ("gmsd", "mad")}
+    monkeypatch.setattr(pyiqa, "__version__", "0.1.18")
+    assert metric_code.code_digest("fsim") not in (other["fsim"], mirrored["fsim"])  # pyiqa's own numbers move too
+    # a results reader, pyiqa not imported: the installed distribution's version, the same marker
+    monkeypatch.delitem(sys.modules, "pyiqa")
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.1.17" if name == "pyiqa" else pytest.fail(name))
+    assert {m: metric_code.code_digest(m) for m in ("fsim", "vsi")} == other
+
+
+def test_the_pyiqa_fallback_is_read_from_the_decorator(tmp_path):
+    (tmp_path / "m.py").write_text("@code_version('a', 't1', pyiqa_fallback=True)\nclass A: pass\n"
+                                   "@code_version('b', 't2')\nclass B: pass\n")
+    assert metric_code.declared_pyiqa_fallbacks(tmp_path) == {"a"}
+    assert metric_code.declared_code_versions(tmp_path) == {"a": "t1", "b": "t2"}
+    assert metric_code.PYIQA_FALLBACKS == {"fsim", "vsi"}
