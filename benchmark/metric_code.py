@@ -144,7 +144,23 @@ def with_code(metric: str, file_digest: str, code: str = "") -> str:
 
 
 
-def scored_with(metric: str) -> str:
-    """What the stale scores of ``metric`` were made with, as a line says it: another file than today's, or (a metric
-    of :data:`CODE_VERSIONS`) the code before today's."""
-    return "by its code before today's fix" if tagged(metric) else "with another file than today's"
+def changed(metric: str) -> str:
+    """What the digest of ``metric`` tells apart, so what changed since its stale scores: "fix" (a metric of
+    :data:`CODE_VERSIONS`), "code" (a plugin's metric that reads no file: its code's digest), "file or code" (a
+    plugin's that reads one), "file" (every other). A metric not tagged is asked of :mod:`benchmark.metrics` where this
+    process imported it, as hashing today's digest does (:func:`benchmark.results.current_digests`); never imported
+    here for it: "file" otherwise."""
+    import sys
+
+    if tagged(metric):
+        return "fix"
+    metrics = sys.modules.get("benchmark.metrics")
+    return metrics.digest_holds(metric) if metrics is not None else "file"
+
+
+def scored_with(metric: str, today: str = "today's") -> str:
+    """What the stale scores of ``metric`` were made with, as a line says it (:func:`changed`): the code before
+    today's fix, other code than ``today``, another file (or code) than ``today``."""
+    what = changed(metric)
+    return ("by its code before today's fix" if what == "fix" else f"by other code than {today}" if what == "code"
+            else f"with another {what} than {today}")

@@ -726,6 +726,18 @@ def _outside_code_digest(name: str) -> str:
     return hashlib.sha256(tag.encode()).hexdigest() if isinstance(tag, str) and tag else entry.meta["file_sha256"]
 
 
+def digest_holds(name: str) -> str:
+    """What :func:`weights_digest` of ``name`` is the digest of, for a line on its stale scores
+    (:func:`benchmark.metric_code.changed`): "code" (a plugin's metric that reads no file), "file or code" (a plugin's
+    that reads one), "file" (every other)."""
+    if not _outside_code_digest(name):
+        return "file"
+    try:
+        return "file or code" if _files_digest(name) else "code"
+    except (UserError, OSError):
+        return "file or code"
+
+
 def _files_digest(name: str) -> str:
     """:func:`weights_digest` of the file(s) alone."""
     import hashlib

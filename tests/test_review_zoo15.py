@@ -10,6 +10,10 @@ import pytest
 
 from benchmark import metric_code
 from benchmark.metrics import open_metric, weights_digest
+from benchmark.registry import METRICS
+from benchmark.report import coverage_lines, coverage_table
+from benchmark.results import ResultsStore, atomic_write_json
+from benchmark.synthetic import synthetic_runs
 
 
 def test_fsim_and_vsi_under_another_pyiqa_are_marked_as_that_pyiqas_scores_not_the_tags(monkeypatch):
@@ -41,3 +45,37 @@ def test_the_pyiqa_fallback_is_read_from_the_decorator(tmp_path):
     assert metric_code.declared_pyiqa_fallbacks(tmp_path) == {"a"}
     assert metric_code.declared_code_versions(tmp_path) == {"a": "t1", "b": "t2"}
     assert metric_code.PYIQA_FALLBACKS == {"fsim", "vsi"}
+
+
+class _PluginMAE:
+    """A plugin's metric reading no file (its entry's file_sha256: the hash of its package's code)."""
+
+    lower_better, metric_mode, provenance = True, "FR", "none"
+
+
+def test_a_plugin_metrics_stale_scores_are_said_to_be_of_other_code_not_another_file(tmp_path, caplog):
+    """88b9210 re-scores a plugin metric's scores of other code, but every line on them said they were scored "with
+    another file" and "its file is another now" — a metric that reads no file → the lines say its code changed."""
+    name, old, new = "review15_plugin_mae", "a" * 64, "b" * 64
+    METRICS.add(name, _PluginMAE, citation="a plugin's", file_sha256=new)
+    try:
+        assert weights_digest(name) == new
+        store = ResultsStore(tmp_path / "r")
+        store.ensure_writable()
+        runs = list(synthetic_runs(offsets={"l1": 0.0, "l2": 0.0}, seeds=(0,), n_images=1, metrics=("psnr", name),
+                                   budget_check=False))
+        for k, (rid, meta, rows) in enumerate(runs):
+            store.write_eval(rid, rows, ["psnr", name], {}, metric_sha256={name: old if k == 0 else new})
+            atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+        first = runs[0][0]
+        (line,) = coverage_lines(coverage_table(store, [first]), 1)
+        assert line.startswith(f"`{name}` scored by other code than today's in 1 of 1 runs"), line
+        assert "its code is another now (sha256 bbbbbbbb…)" in line and "file" not in line, line
+        with caplog.at_level("WARNING", logger="benchmark.results"):
+            store.table()
+        (said,) = [r.getMessage() for r in caplog.records if f"`{name}`" in r.getMessage()]
+        assert said.startswith(f"`{name}` scored by other code than today's (sha256 bbbbbbbb…) in 1 of "), said
+        assert "\n" not in said
+    finally:
+        METRICS.remove(name)
+    assert metric_code.scored_with("lpips") == "with another file than today's"  # a learned metric's: its file
