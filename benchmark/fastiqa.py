@@ -164,7 +164,7 @@ class _Cached(torch.nn.Module):
 
 
 @code_version("fsim", "plbench CachedFSIM 2: FeatureSIM.m's downsampling (conv2 'same', every F-th pixel, MATLAB's "
-              "round)", pyiqa_fallback=True)
+              "round)", pyiqa_code=True)
 class CachedFSIM(_Cached):
     """pyiqa's ``fsim`` (chromatic, 4 scales × 4 orientations: ``pyiqa.create_metric("fsim")``), NaN for a flat
     reference (its luma one level): FSIM weights its similarity map by the larger phase congruency of the two images,
@@ -286,7 +286,7 @@ class CachedFSIM(_Cached):
 
 
 @code_version("vsi", "plbench CachedVSI 2: VSI.m's downsampling (conv2 'same', every F-th pixel, MATLAB's round)",
-              pyiqa_fallback=True)
+              pyiqa_code=True)
 class CachedVSI(_Cached):
     """pyiqa's ``vsi`` (its default constants: ``pyiqa.create_metric("vsi")``) downsampled as the authors' ``VSI.m``
     (:func:`matlab_downsample`); pyiqa's (piq's) pooling after ⌊F/2⌋ replicated rows put every window one pixel off
@@ -662,7 +662,7 @@ def mad_gaborconvolve(im: torch.Tensor) -> list[list[torch.Tensor]]:
 
 
 @code_version("mad", "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels "
-              "alone, Gabor filters zeroed at MATLAB's centre")
+              "alone, Gabor filters zeroed at MATLAB's centre", pyiqa_code=True)
 class DefinedMAD(torch.nn.Module):
     """pyiqa's ``mad`` (Larson & Chandler, J. Electron. Imaging 2010: Most Apparent Distortion) with four faults of
     its port fixed against the authors' MATLAB (``MAD_index_april_2010.m``); its conventions kept (each RGB channel

@@ -22,7 +22,7 @@ from pathlib import Path
 _DECORATED = re.compile(r"@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(")
 
 
-def code_version(metric: str, tag: str, pyiqa_fallback: bool = False):
+def code_version(metric: str, tag: str, pyiqa_code: bool = False):
     """Decorator on the class that computes ``metric``: a pyiqa name computed by the harness's own code
     (:data:`benchmark.metrics.FAST`), or a registered one (``psnr_y``, its ``@options`` too). ``tag`` names its code
     since its numbers last changed, the metric's counterpart of a loss's ``register_loss(…, version=)``; a new tag
@@ -30,9 +30,9 @@ def code_version(metric: str, tag: str, pyiqa_fallback: bool = False):
     file for them (:func:`benchmark.results.current_digests`). Where the class is defined is the one place a tag is
     written: :data:`CODE_VERSIONS` reads it from there without importing the class, nor torch; golden numbers
     (``metric:<name>``, :mod:`benchmark.golden`) fail a change of a metric's numbers that keeps its tag.
-    ``pyiqa_fallback`` (a literal ``True``): the class hands its work to pyiqa's own module under a pyiqa other than
-    :data:`PYIQA_MIRRORED` (:mod:`benchmark.fastiqa`), whose scores are then marked as that pyiqa's
-    (:func:`code_digest`), not the tag's."""
+    ``pyiqa_code`` (a literal ``True``): its numbers are also pyiqa's code's (fsim, vsi: pyiqa's own module scores
+    under a pyiqa other than :data:`PYIQA_MIRRORED`, :mod:`benchmark.fastiqa`; mad: pyiqa's helpers under any), so
+    under another pyiqa its marker names that pyiqa too (:func:`code_digest`)."""
     def mark(cls):
         cls.code_version = tag
         return cls
@@ -41,7 +41,7 @@ def code_version(metric: str, tag: str, pyiqa_fallback: bool = False):
 
 @functools.lru_cache(maxsize=64)
 def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool], ...]:
-    """The (metric, tag, pyiqa_fallback) of the ``@code_version("metric", "tag"[, pyiqa_fallback=True])`` decorators
+    """The (metric, tag, pyiqa_code) of the ``@code_version("metric", "tag"[, pyiqa_code=True])`` decorators
     in one file, read with :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
     import ast
 
@@ -57,7 +57,7 @@ def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool]
                 if name == "code_version":
                     metric, tag = (ast.literal_eval(a) for a in d.args)
                     kw = {k.arg: ast.literal_eval(k.value) for k in d.keywords}
-                    out.append((metric, tag, kw.get("pyiqa_fallback") is True))
+                    out.append((metric, tag, kw.get("pyiqa_code") is True))
     return tuple(out)
 
 
@@ -74,8 +74,8 @@ def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
     return out
 
 
-def declared_pyiqa_fallbacks(folder: str | Path | None = None) -> frozenset[str]:
-    """The metrics of :func:`declared_code_versions` whose decorator says ``pyiqa_fallback=True``."""
+def declared_pyiqa_code(folder: str | Path | None = None) -> frozenset[str]:
+    """The metrics of :func:`declared_code_versions` whose decorator says ``pyiqa_code=True``."""
     return frozenset(metric for f in sorted(Path(folder or Path(__file__).parent).glob("*.py"))
                      for metric, _, falls in _tags_in(str(f), f.stat().st_mtime_ns, f.stat().st_size) if falls)
 
@@ -88,9 +88,9 @@ CODE_VERSIONS: dict[str, str] = declared_code_versions()
 #: the pyiqa whose code :mod:`benchmark.fastiqa`'s classes mirror; under another, pyiqa's own modules score
 PYIQA_MIRRORED = "0.1.16"
 
-#: the metrics of :data:`CODE_VERSIONS` scored by pyiqa's own module under a pyiqa other than :data:`PYIQA_MIRRORED`
-#: (fsim, vsi: pyiqa's downsampling, not the tag's)
-PYIQA_FALLBACKS: frozenset[str] = declared_pyiqa_fallbacks()
+#: the metrics of :data:`CODE_VERSIONS` whose numbers are also pyiqa's code's: fsim and vsi, scored by pyiqa's own
+#: module (its downsampling, not the tag's) under a pyiqa other than :data:`PYIQA_MIRRORED`; mad, pyiqa's helpers
+PYIQA_CODE: frozenset[str] = declared_pyiqa_code()
 
 
 def pyiqa_version() -> str:
@@ -125,12 +125,13 @@ def tagged(metric: str) -> bool:
 
 def code_digest(metric: str) -> str:
     """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there. A metric
-    of :data:`PYIQA_FALLBACKS` under another pyiqa (:func:`mirrors_pyiqa`) is scored by that pyiqa's own module,
-    not by the tag's code: its marker names that pyiqa instead, so its scores and the tag's never share a column."""
+    of :data:`PYIQA_CODE` under another pyiqa (:func:`mirrors_pyiqa`) is scored by that pyiqa's code (its own module,
+    or the tag's code with its helpers): its marker names that pyiqa too, so its scores and the tag's under
+    :data:`PYIQA_MIRRORED` never share a column."""
     base = metric.partition("@")[0]
     tag = CODE_VERSIONS.get(base)
-    if tag and base in PYIQA_FALLBACKS and not mirrors_pyiqa():
-        tag = f"pyiqa {pyiqa_version() or '(no version)'}'s own {base} module"
+    if tag and base in PYIQA_CODE and not mirrors_pyiqa():
+        tag = f"{tag}, run under pyiqa {pyiqa_version() or '(no version)'}"
     return hashlib.sha256(tag.encode()).hexdigest() if tag else ""
 
 

@@ -30,7 +30,7 @@ def test_fsim_and_vsi_under_another_pyiqa_are_marked_as_that_pyiqas_scores_not_t
     opened, why = open_metric("vsi")
     assert opened is not None, why
     assert not opened.module.mirrors and opened.sha256 == other["vsi"]  # pyiqa's own module scores it
-    assert {m: metric_code.code_digest(m) for m in ("gmsd", "mad")} == {m: mirrored[m] for m in ("gmsd", "mad")}
+    assert metric_code.code_digest("gmsd") == mirrored["gmsd"]  # its own code alone: no pyiqa in it
     monkeypatch.setattr(pyiqa, "__version__", "0.1.18")
     assert metric_code.code_digest("fsim") not in (other["fsim"], mirrored["fsim"])  # pyiqa's own numbers move too
     # a results reader, pyiqa not imported: the installed distribution's version, the same marker
@@ -39,12 +39,22 @@ def test_fsim_and_vsi_under_another_pyiqa_are_marked_as_that_pyiqas_scores_not_t
     assert {m: metric_code.code_digest(m) for m in ("fsim", "vsi")} == other
 
 
-def test_the_pyiqa_fallback_is_read_from_the_decorator(tmp_path):
-    (tmp_path / "m.py").write_text("@code_version('a', 't1', pyiqa_fallback=True)\nclass A: pass\n"
+def test_mad_under_another_pyiqa_is_marked_with_it_for_its_helpers_are_that_pyiqas(monkeypatch):
+    """DefinedMAD calls pyiqa's ical_std, ical_stat and math_util under any pyiqa (it has no fallback), and its
+    @code_version tag named its own code alone: under another pyiqa those helpers' numbers carried the tag's marker →
+    its marker names that pyiqa too, as fsim's and vsi's do."""
+    mirrored = metric_code.code_digest("mad")
+    monkeypatch.setattr(pyiqa, "__version__", "0.1.17")
+    assert metric_code.code_digest("mad") not in ("", mirrored)
+    assert weights_digest("mad") == metric_code.code_digest("mad")  # what a pass records
+
+
+def test_the_pyiqa_code_flag_is_read_from_the_decorator(tmp_path):
+    (tmp_path / "m.py").write_text("@code_version('a', 't1', pyiqa_code=True)\nclass A: pass\n"
                                    "@code_version('b', 't2')\nclass B: pass\n")
-    assert metric_code.declared_pyiqa_fallbacks(tmp_path) == {"a"}
+    assert metric_code.declared_pyiqa_code(tmp_path) == {"a"}
     assert metric_code.declared_code_versions(tmp_path) == {"a": "t1", "b": "t2"}
-    assert metric_code.PYIQA_FALLBACKS == {"fsim", "vsi"}
+    assert metric_code.PYIQA_CODE == {"fsim", "vsi", "mad"}
 
 
 class _PluginMAE:
