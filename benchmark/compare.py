@@ -502,11 +502,12 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     log.info("%d field run(s) of %s were scored with another file or code than today's %s: re-scoring them from "
              "their net.pt", len(configs), configs[0].task, ", ".join(sorted(was)))
     done = run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
-    from benchmark.metric_code import tagged
+    from benchmark.metric_code import changed
 
     return done, [(f"`{m}`: {len(olds)} field run(s) had been scored by its code before today's fix"
-                   if tagged(m) else f"`{m}`: {len(olds)} field run(s) had been scored with the file there "
-                   f"before (sha256 {olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now {digests[m][:8]}…")
+                   if changed(m) == "fix" else f"`{m}`: {len(olds)} field run(s) had been scored with the "
+                   f"{changed(m)} there before (sha256 {olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now "
+                   f"{digests[m][:8]}…")
                   + ": re-scored from their net.pt before this ranking, nothing retrained (the earlier scores stay in "
                   "their eval-*.parquet, out of every table)" for m, olds in sorted(was.items())]
 

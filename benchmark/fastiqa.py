@@ -1,6 +1,7 @@
 """pyiqa's ``fsim``, ``vsi``, ``nlpd``, ``vif`` and ``cw_ssim`` with the reference side computed once per test image
 (cw_ssim and vif also defined where pyiqa's are not: :class:`CachedCWSSIM`, :class:`DefinedVIF`), and ``mad`` with
-four faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`).
+four faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`), ``gmsd`` with an odd
+side as the authors' MATLAB (:class:`DefinedGMSD`).
 
 A grid scores every run's output against the same clean test images, and each of these metrics spends
 half its time on the reference alone (FSIM's phase congruency of the clean luma, VSI's SDSP saliency of
@@ -24,12 +25,13 @@ from collections import OrderedDict
 
 import torch
 
-from benchmark.metric_code import code_version
+from benchmark.metric_code import PYIQA_MIRRORED, code_version, mirrors_pyiqa
 
 log = logging.getLogger(__name__)
 
-#: the pyiqa whose code the classes here mirror; under any other, pyiqa's own modules score
-PYIQA_VERSION = "0.1.16"
+#: the pyiqa whose code the classes here mirror; under any other, pyiqa's own modules score (fsim's and vsi's scores
+#: then marked as that pyiqa's, not their tags': :func:`benchmark.metric_code.code_digest`)
+PYIQA_VERSION = PYIQA_MIRRORED
 
 #: bytes of reference-side tensors one metric keeps (the first images that fit are kept, so a test set larger than
 #: this never thrashes: its first images hit, the rest are computed as before)
@@ -103,6 +105,24 @@ class RefCache:
         return parts
 
 
+def matlab_downsample(x: torch.Tensor) -> torch.Tensor:
+    """The downsampling of the authors' ``FeatureSIM.m`` and ``VSI.m`` on (N, C, H, W): F = max(1, round(min(H, W) /
+    256)) with MATLAB's round (half away from zero: 640 px → 3, where Python's round(2.5) gives 2), then
+    ``conv2(X, fspecial('average', F), 'same')`` and ``X(1:F:end, 1:F:end)``: output row k averages rows kF − p …
+    kF − p + F − 1 (0-based) with p = F − 1 − ⌊F/2⌋, zeros past the image, ceil(H/F) rows. pyiqa pooled rows kF …
+    kF + F − 1 (fsim; floor(H/F) rows) or padded ⌊F/2⌋ replicated rows first (vsi: every window one pixel off the
+    authors' at an even F: F = 2 from 384 px)."""
+    import torch.nn.functional as F
+
+    f = max(1, math.floor(min(x.shape[-2:]) / 256 + 0.5))
+    if f == 1:
+        return x
+    p = f - 1 - f // 2
+    h, w = x.shape[-2:]
+    x = F.pad(x, (p, max(0, f * math.ceil(w / f) - p - w), p, max(0, f * math.ceil(h / f) - p - h)))
+    return F.avg_pool2d(x, f)
+
+
 class _Cached(torch.nn.Module):
     lower_better = False
     metric_mode = "FR"
@@ -114,10 +134,10 @@ class _Cached(torch.nn.Module):
         self.inner = pyiqa.create_metric(pyiqa_name, device=torch.device("cpu"), as_loss=False)
         self.refs = RefCache()
         self.said_flat: set[tuple] = set()  # the flat references already warned about: once each, not once a run
-        self.mirrors = pyiqa.__version__ == PYIQA_VERSION
+        self.mirrors = mirrors_pyiqa()
         if not self.mirrors:
             log.info("%s: pyiqa %s is not the %s benchmark.fastiqa mirrors; pyiqa's own module scores (no clean-side "
-                     "cache)", pyiqa_name, pyiqa.__version__, PYIQA_VERSION)
+                     "cache; its scores marked as that pyiqa's)", pyiqa_name, pyiqa.__version__, PYIQA_VERSION)
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -143,12 +163,17 @@ class _Cached(torch.nn.Module):
         return torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
 
 
+@code_version("fsim", "plbench CachedFSIM 2: FeatureSIM.m's downsampling (conv2 'same', every F-th pixel, MATLAB's "
+              "round)", pyiqa_code=True)
 class CachedFSIM(_Cached):
     """pyiqa's ``fsim`` (chromatic, 4 scales × 4 orientations: ``pyiqa.create_metric("fsim")``), NaN for a flat
     reference (its luma one level): FSIM weights its similarity map by the larger phase congruency of the two images,
     ΣS·PCm / ΣPCm, and a flat image has none (energy 0 over amplitude 0: the authors' MATLAB gives NaN); pyiqa's
     (energy + eps) / (amplitude + eps) made it rounding noise, an output 1e-5 off a flat reference scoring 0.49 at 64²
-    and 0.89 at 176². Every other reference: pyiqa's score to the bit."""
+    and 0.89 at 176². Downsampled as the authors' ``FeatureSIM.m`` (:func:`matlab_downsample`): pyiqa's
+    ``avg_pool2d`` is that at F ≤ 2 on even sides only (an odd side lost its last row; from 640 px, F ≥ 3, each window
+    started F − 1 − ⌊F/2⌋ pixels after the authors', and its round(2.5) gave F = 2). Elsewhere: pyiqa's score to the
+    bit."""
 
     SCALES, ORIENTATIONS, MIN_LENGTH, MULT, SIGMA_F, DELTA_THETA, K = 4, 4, 6, 2, 0.55, 1.2, 2.0
 
@@ -227,9 +252,7 @@ class CachedFSIM(_Cached):
         from pyiqa.archs.fsim_arch import gradient_map
         from pyiqa.utils.color_util import rgb2yiq
 
-        x = img / 1.0 * 255
-        kernel_size = max(1, round(min(x.shape[-2:]) / 256))
-        x = torch.nn.functional.avg_pool2d(x, kernel_size)
+        x = matlab_downsample(img / 1.0 * 255)  # the authors' (pyiqa's pooling on an even side at F ≤ 2)
         x_yiq = rgb2yiq(x)
         x_lum = x_yiq[:, :1]
         scharr_filter = torch.tensor([[[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]]]) / 16
@@ -262,8 +285,13 @@ class CachedFSIM(_Cached):
         return score.sum(dim=[1, 2, 3]) / pc_max.sum(dim=[1, 2, 3])
 
 
+@code_version("vsi", "plbench CachedVSI 2: VSI.m's downsampling (conv2 'same', every F-th pixel, MATLAB's round)",
+              pyiqa_code=True)
 class CachedVSI(_Cached):
-    """pyiqa's ``vsi`` (its default constants: ``pyiqa.create_metric("vsi")``)."""
+    """pyiqa's ``vsi`` (its default constants: ``pyiqa.create_metric("vsi")``) downsampled as the authors' ``VSI.m``
+    (:func:`matlab_downsample`); pyiqa's (piq's) pooling after ⌊F/2⌋ replicated rows put every window one pixel off
+    the authors' at an even F (F = 2 from 384 px a side: all of Kodak24; 2e-4 of VSI on a 500² Kodak image at σ 0.05)
+    and replicated the border where they pad zeros. Below 384 px (F = 1): pyiqa's score to the bit."""
 
     C1, C2, C3, ALPHA, BETA = 1.27, 386.0, 130.0, 0.4, 0.02
     OMEGA_0, SIGMA_F, SIGMA_D, SIGMA_C = 0.021, 1.34, 145.0, 0.001
@@ -280,17 +308,7 @@ class CachedVSI(_Cached):
         x = x * 255.0 / 1.0
         vs_x = sdsp(x, data_range=255, omega_0=self.OMEGA_0, sigma_f=self.SIGMA_F, sigma_d=self.SIGMA_D,
                     sigma_c=self.SIGMA_C)
-        x_lmn = rgb2lmn(x)
-        kernel_size = max(1, round(min(vs_x.size()[-2:]) / 256))
-        padding = kernel_size // 2
-        if padding:
-            upper_pad = padding
-            bottom_pad = (kernel_size - 1) // 2
-            pad_to_use = [upper_pad, bottom_pad, upper_pad, bottom_pad]
-            vs_x = torch.nn.functional.pad(vs_x, pad=pad_to_use, mode="replicate")
-            x_lmn = torch.nn.functional.pad(x_lmn, pad=pad_to_use, mode="replicate")
-        vs_x = torch.nn.functional.avg_pool2d(vs_x, kernel_size=kernel_size)
-        x_lmn = torch.nn.functional.avg_pool2d(x_lmn, kernel_size=kernel_size)
+        vs_x, x_lmn = matlab_downsample(vs_x), matlab_downsample(rgb2lmn(x))  # the authors' (pyiqa's: off by one)
         kernels = torch.stack([scharr_filter(), scharr_filter().transpose(1, 2)]).to(x_lmn)
         return vs_x, x_lmn, gradient_map(x_lmn[:, :1], kernels)
 
@@ -355,7 +373,7 @@ class Entropy(torch.nn.Module):
         import pyiqa
 
         self.inner = pyiqa.create_metric("entropy", device=torch.device("cpu"), as_loss=False)
-        self.mirrors = pyiqa.__version__ == PYIQA_VERSION
+        self.mirrors = mirrors_pyiqa()
 
     @torch.no_grad()
     def forward(self, img: torch.Tensor) -> torch.Tensor:
@@ -370,6 +388,49 @@ class Entropy(torch.nn.Module):
         hist = torch.stack([torch.bincount(v.reshape(-1), minlength=self.BINS) for v in x])
         hist = hist / hist.sum(dim=1, keepdim=True)
         return -torch.sum(hist * torch.log2(hist + 1e-8), dim=1)
+
+
+@code_version("gmsd", "plbench DefinedGMSD 1: an odd side keeps ceil(H/2) rows as GMSD.m, the last averaged with "
+              "a zero")
+class DefinedGMSD(torch.nn.Module):
+    """pyiqa's ``gmsd`` (Xue, Zhang, Mou, Bovik, IEEE TIP 2014: the standard deviation of the gradient-magnitude
+    similarity map, T = 170, on Y of YIQ ×255, rounded, after a 2×2 average and 2× subsampling) with an odd side as the
+    authors' ``GMSD.m``: ``conv2(Y, fspecial('average', 2), 'same')`` then ``Y(1:2:end, 1:2:end)`` keeps ceil(H/2)
+    rows, the last averaged with the zero past the image; pyiqa's stride-2 'valid' average kept floor(H/2), dropping
+    the last row (column) and with it the map's border (0.1–0.8 % of GMSD on Set14's odd sides, which a task with
+    ``modcrop=true`` scores). An even side is pyiqa's, the same ops on the same tensors: the same score to the bit.
+
+    Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,) float32; lower is better (0 when pred == target)."""
+
+    lower_better = True
+    metric_mode = "FR"
+    T = 170
+
+    @staticmethod
+    def _half(y: torch.Tensor) -> torch.Tensor:
+        """The 2×2 average at every second pixel from the top-left, an odd side padded by MATLAB's zero."""
+        import torch.nn.functional as F
+
+        y = F.pad(y, (0, y.shape[-1] % 2, 0, y.shape[-2] % 2))
+        return F.conv2d(y, torch.ones(1, 1, 2, 2).to(y) / 4.0, stride=2)
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        def luma(img):  # pyiqa's to_y_channel(img, 255), Y of YIQ: its matmul, then ×255 rounded
+            yiq = torch.tensor([[0.299, 0.587, 0.114], [0.5959, -0.2746, -0.3213], [0.2115, -0.5227, 0.3112]])
+            return (torch.matmul(img.permute(0, 2, 3, 1), yiq.t().to(img)).permute(0, 3, 1, 2)[:, [0]] * 255).round()
+
+        dx = (torch.Tensor([[1, 0, -1], [1, 0, -1], [1, 0, -1]]) / 3.0).view(1, 1, 3, 3).to(pred)
+        dy = (torch.Tensor([[1, 1, 1], [0, 0, 0], [-1, -1, -1]]) / 3.0).view(1, 1, 3, 3).to(pred)
+        maps = []
+        for img in (pred, target):
+            y = self._half(luma(img))
+            maps.append(torch.sqrt(F.conv2d(y, dx, padding=1) ** 2 + F.conv2d(y, dy, padding=1) ** 2 + 1e-12))
+        g1, g2 = maps
+        quality = (2 * g1 * g2 + self.T) / (g1**2 + g2**2 + self.T)
+        return torch.std(quality.view(quality.shape[0], -1), dim=1)
 
 
 class CachedCWSSIM(_Cached):
@@ -601,7 +662,7 @@ def mad_gaborconvolve(im: torch.Tensor) -> list[list[torch.Tensor]]:
 
 
 @code_version("mad", "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels "
-              "alone, Gabor filters zeroed at MATLAB's centre")
+              "alone, Gabor filters zeroed at MATLAB's centre", pyiqa_code=True)
 class DefinedMAD(torch.nn.Module):
     """pyiqa's ``mad`` (Larson & Chandler, J. Electron. Imaging 2010: Most Apparent Distortion) with four faults of
     its port fixed against the authors' MATLAB (``MAD_index_april_2010.m``); its conventions kept (each RGB channel

@@ -22,14 +22,17 @@ from pathlib import Path
 _DECORATED = re.compile(r"@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(")
 
 
-def code_version(metric: str, tag: str):
+def code_version(metric: str, tag: str, pyiqa_code: bool = False):
     """Decorator on the class that computes ``metric``: a pyiqa name computed by the harness's own code
     (:data:`benchmark.metrics.FAST`), or a registered one (``psnr_y``, its ``@options`` too). ``tag`` names its code
     since its numbers last changed, the metric's counterpart of a loss's ``register_loss(…, version=)``; a new tag
     re-scores every stored score of the metric. Only for metrics that read no weights file, so a reader hashes no
     file for them (:func:`benchmark.results.current_digests`). Where the class is defined is the one place a tag is
     written: :data:`CODE_VERSIONS` reads it from there without importing the class, nor torch; golden numbers
-    (``metric:<name>``, :mod:`benchmark.golden`) fail a change of a metric's numbers that keeps its tag."""
+    (``metric:<name>``, :mod:`benchmark.golden`) fail a change of a metric's numbers that keeps its tag.
+    ``pyiqa_code`` (a literal ``True``): its numbers are also pyiqa's code's (fsim, vsi: pyiqa's own module scores
+    under a pyiqa other than :data:`PYIQA_MIRRORED`, :mod:`benchmark.fastiqa`; mad: pyiqa's helpers under any), so
+    under another pyiqa its marker names that pyiqa too (:func:`code_digest`)."""
     def mark(cls):
         cls.code_version = tag
         return cls
@@ -37,9 +40,9 @@ def code_version(metric: str, tag: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
-    """The (metric, tag) pairs of the ``@code_version("metric", "tag")`` decorators in one file, read with
-    :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
+def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool], ...]:
+    """The (metric, tag, pyiqa_code) of the ``@code_version("metric", "tag"[, pyiqa_code=True])`` decorators
+    in one file, read with :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
@@ -53,7 +56,8 @@ def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]
                 name = getattr(called, "id", None) or getattr(called, "attr", None)
                 if name == "code_version":
                     metric, tag = (ast.literal_eval(a) for a in d.args)
-                    out.append((metric, tag))
+                    kw = {k.arg: ast.literal_eval(k.value) for k in d.keywords}
+                    out.append((metric, tag, kw.get("pyiqa_code") is True))
     return tuple(out)
 
 
@@ -63,17 +67,51 @@ def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
         st = f.stat()
-        for metric, tag in _tags_in(str(f), st.st_mtime_ns, st.st_size):
+        for metric, tag, _ in _tags_in(str(f), st.st_mtime_ns, st.st_size):
             if metric in out:
                 raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
             out[metric] = tag
     return out
 
 
+def declared_pyiqa_code(folder: str | Path | None = None) -> frozenset[str]:
+    """The metrics of :func:`declared_code_versions` whose decorator says ``pyiqa_code=True``."""
+    return frozenset(metric for f in sorted(Path(folder or Path(__file__).parent).glob("*.py"))
+                     for metric, _, falls in _tags_in(str(f), f.stat().st_mtime_ns, f.stat().st_size) if falls)
+
+
 #: {metric: the tag of its code since its numbers last changed}, read from each metric's :func:`code_version`
 #: decorator where the metric is defined (``mad``: :class:`benchmark.fastiqa.DefinedMAD`, four faults of pyiqa's port
 #: fixed, README, Metrics)
 CODE_VERSIONS: dict[str, str] = declared_code_versions()
+
+#: the pyiqa whose code :mod:`benchmark.fastiqa`'s classes mirror; under another, pyiqa's own modules score
+PYIQA_MIRRORED = "0.1.16"
+
+#: the metrics of :data:`CODE_VERSIONS` whose numbers are also pyiqa's code's: fsim and vsi, scored by pyiqa's own
+#: module (its downsampling, not the tag's) under a pyiqa other than :data:`PYIQA_MIRRORED`; mad, pyiqa's helpers
+PYIQA_CODE: frozenset[str] = declared_pyiqa_code()
+
+
+def pyiqa_version() -> str:
+    """The version of the pyiqa that scores: the imported module's ``__version__`` (a scoring process has imported
+    it), else its installed distribution's, read without importing it (nor torch); "" where there is none."""
+    import sys
+
+    if (mod := sys.modules.get("pyiqa")) is not None:
+        return str(getattr(mod, "__version__", ""))
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("pyiqa")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def mirrors_pyiqa() -> bool:
+    """Whether :mod:`benchmark.fastiqa`'s classes score by their own code (pyiqa is :data:`PYIQA_MIRRORED`), the one
+    test their modules and :func:`code_digest` both read."""
+    return pyiqa_version() == PYIQA_MIRRORED
 
 #: the digest read from a pass that scored a metric of :data:`CODE_VERSIONS` but recorded none: scored by the code
 #: before the marker, never today's (no hex digest begins with it, nor it with one)
@@ -86,21 +124,44 @@ def tagged(metric: str) -> bool:
 
 
 def code_digest(metric: str) -> str:
-    """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there."""
-    tag = CODE_VERSIONS.get(metric.partition("@")[0])
+    """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there. A metric
+    of :data:`PYIQA_CODE` under another pyiqa (:func:`mirrors_pyiqa`) is scored by that pyiqa's code (its own module,
+    or the tag's code with its helpers): its marker names that pyiqa too, so its scores and the tag's under
+    :data:`PYIQA_MIRRORED` never share a column."""
+    base = metric.partition("@")[0]
+    tag = CODE_VERSIONS.get(base)
+    if tag and base in PYIQA_CODE and not mirrors_pyiqa():
+        tag = f"{tag}, run under pyiqa {pyiqa_version() or '(no version)'}"
     return hashlib.sha256(tag.encode()).hexdigest() if tag else ""
 
 
-def with_code(metric: str, file_digest: str) -> str:
-    """``metric``'s digest: that of the file(s) it read, its code's marker, or (both) the SHA-256 of the two."""
-    code = code_digest(metric)
+def with_code(metric: str, file_digest: str, code: str = "") -> str:
+    """``metric``'s digest: that of the file(s) it read, its code's marker (:func:`code_digest`, or ``code`` where
+    given: a plugin's, :func:`benchmark.metrics.weights_digest`), or (both) the SHA-256 of the two."""
+    code = code or code_digest(metric)
     if not code or not file_digest:
         return code or file_digest
     return hashlib.sha256((file_digest + code).encode()).hexdigest()
 
 
 
-def scored_with(metric: str) -> str:
-    """What the stale scores of ``metric`` were made with, as a line says it: another file than today's, or (a metric
-    of :data:`CODE_VERSIONS`) the code before today's."""
-    return "by its code before today's fix" if tagged(metric) else "with another file than today's"
+def changed(metric: str) -> str:
+    """What the digest of ``metric`` tells apart, so what changed since its stale scores: "fix" (a metric of
+    :data:`CODE_VERSIONS`), "code" (a plugin's metric that reads no file: its code's digest), "file or code" (a
+    plugin's that reads one), "file" (every other). A metric not tagged is asked of :mod:`benchmark.metrics` where this
+    process imported it, as hashing today's digest does (:func:`benchmark.results.current_digests`); never imported
+    here for it: "file" otherwise."""
+    import sys
+
+    if tagged(metric):
+        return "fix"
+    metrics = sys.modules.get("benchmark.metrics")
+    return metrics.digest_holds(metric) if metrics is not None else "file"
+
+
+def scored_with(metric: str, today: str = "today's") -> str:
+    """What the stale scores of ``metric`` were made with, as a line says it (:func:`changed`): the code before
+    today's fix, other code than ``today``, another file (or code) than ``today``."""
+    what = changed(metric)
+    return ("by its code before today's fix" if what == "fix" else f"by other code than {today}" if what == "code"
+            else f"with another {what} than {today}")

@@ -420,20 +420,22 @@ def _cached(name: str):
 
         return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD,
                 "cw_ssim": fastiqa.CachedCWSSIM, "entropy": fastiqa.Entropy, "vif": fastiqa.DefinedVIF,
-                "mad": fastiqa.DefinedMAD}[name]()
+                "mad": fastiqa.DefinedMAD, "gmsd": fastiqa.DefinedGMSD}[name]()
     return build
 
 
 #: pyiqa metrics computed by an equivalent, faster module here: ssim/ms_ssim the same numbers to 1e-6, fsim/vsi/nlpd
-#: to the bit (fsim NaN where the reference is flat: 0/0, which pyiqa scored as rounding noise), their reference side
+#: to the bit (fsim and vsi below 384 px a side: larger ones downsampled as the authors' MATLAB; fsim NaN where the
+#: reference is flat: 0/0, which pyiqa scored as rounding noise), their reference side
 #: computed once per test image, ssimc to 1e-6 in a tenth of pyiqa's memory, entropy
 #: to the bit in 8 bytes a pixel instead of 2 KiB, cw_ssim to 1e-9 from the one pyramid level it reads (≤ 1, where
 #: pyiqa's 1e-12 in each magnitude scored a flat image 10⁶), vif to the bit, its reference side kept, but NaN where the
 #: reference is flat (0/0, which pyiqa scored 0), mad with four faults of pyiqa's port fixed (0.0, its best, for any
-#: pair of odd side) (:mod:`benchmark.fastiqa`)
+#: pair of odd side), gmsd
+#: with an odd side's last row kept as the authors' GMSD.m (pyiqa's to the bit on even sides) (:mod:`benchmark.fastiqa`)
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
         "ssimc": lambda: SeparableSSIM(False, y_channel=False),
-        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif", "mad")}}
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif", "mad", "gmsd")}}
 
 
 class ContriqueFR(torch.nn.Module):
@@ -703,7 +705,37 @@ def weights_digest(name: str) -> str:
     its code's marker (:func:`benchmark.metric_code.with_code`)."""
     from benchmark.metric_code import with_code
 
-    return with_code(name, _files_digest(name))
+    return with_code(name, _files_digest(name), _outside_code_digest(name))
+
+
+def _outside_code_digest(name: str) -> str:
+    """The code marker of a metric registered outside the harness's code (a plugin's, a script's: its entry's
+    ``file_sha256``, the hash of the package's ``*.py`` that versions a plugin's loss, :meth:`benchmark.registry.
+    Registry._hash_plugin_source`), or the SHA-256 of its class's ``@code_version`` tag where it has one (then only a
+    new tag re-scores, as for the harness's own metrics); "" for the harness's own and pyiqa's metrics (theirs:
+    :data:`benchmark.metric_code.CODE_VERSIONS`, read without torch)."""
+    import hashlib
+
+    base = name.partition("@")[0]
+    if base not in METRICS:
+        return ""
+    entry = METRICS.get(base)
+    if "file_sha256" not in entry.meta:
+        return ""
+    tag = getattr(entry.obj, "code_version", None)
+    return hashlib.sha256(tag.encode()).hexdigest() if isinstance(tag, str) and tag else entry.meta["file_sha256"]
+
+
+def digest_holds(name: str) -> str:
+    """What :func:`weights_digest` of ``name`` is the digest of, for a line on its stale scores
+    (:func:`benchmark.metric_code.changed`): "code" (a plugin's metric that reads no file), "file or code" (a plugin's
+    that reads one), "file" (every other)."""
+    if not _outside_code_digest(name):
+        return "file"
+    try:
+        return "file or code" if _files_digest(name) else "code"
+    except (UserError, OSError):
+        return "file or code"
 
 
 def _files_digest(name: str) -> str:

@@ -123,7 +123,8 @@ class Registry:
     def _hash_plugin_source(self, entry: Entry, cache: dict | None = None) -> None:
         """``meta["file_sha256"]``: the hash of the code that defines a plugin's entry, so its run ids and its
         row's version change when that code does (:func:`benchmark.lossfn.loss_versions`), as a
-        ``--loss-file``'s do. Unlike a loss file, a plugin is a package whose loss may call its other modules
+        ``--loss-file``'s do (a metric's: its scores of other code are re-scored, :func:`benchmark.metrics.
+        weights_digest`). Unlike a loss file, a plugin is a package whose loss may call its other modules
         (a helper imported at the top or inside ``forward``): every ``*.py`` of the top-level package that
         defines it is hashed (its module file alone when that is not a package; ``cache``: {package: hash},
         once per scan). Code that cannot be found or read is logged, not hashed."""
@@ -146,8 +147,9 @@ class Registry:
                 cache[top.__name__] = digest.hexdigest()
             entry.meta["file_sha256"] = cache[top.__name__]
         except (OSError, TypeError, KeyError):
-            log.warning("%s %r (plugin %s): its source file cannot be read, so an edit to it will not change its "
-                        "run ids", self.kind, entry.name, entry.meta.get("plugin"))
+            log.warning("%s %r (plugin %s): its source file cannot be read, so an edit to it will not %s",
+                        self.kind, entry.name, entry.meta.get("plugin"),
+                        "re-score its stored scores" if self.kind == "metric" else "change its run ids")
 
     def remove(self, name: str) -> None:
         """Drop an entry (used by tests that register throw-away entries)."""
@@ -204,8 +206,9 @@ class Registry:
                 entry = self._entries[name]
                 entry.meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
                 # versioned by its code, as a loss file is: an edited plugin (often installed editable) is a new
-                # version, never pooled. Losses only: a task's or metric's version never reads the hash (unfixed)
-                if self.kind == "loss" and "file_sha256" not in entry.meta:
+                # version, never pooled; a metric's scores of other code re-scored (benchmark.metrics.weights_digest).
+                # A task's version never reads the hash (unfixed)
+                if self.kind in ("loss", "metric") and "file_sha256" not in entry.meta:
                     self._hash_plugin_source(entry, hashed)
 
     def get(self, name: str) -> Entry:

@@ -197,7 +197,7 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
     (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial | stale — scored
     with another file than the metric's file now, ``contrique_fr@<checkpoint>`` retrained in place and not re-scored
     yet: :meth:`ResultsStore.stale_metrics`)."""
-    from benchmark.metric_code import tagged
+    from benchmark.metric_code import changed
 
     rows = []
     covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
@@ -210,11 +210,12 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
             for metric, reason in cov[status].items():
                 rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
         for metric in store.stale_metrics(rid, digests) if digests else ():
+            what = changed(metric)  # fix, code (a plugin's), file or code, file
             rows.append({"metric": metric, "status": "stale", "run_id": rid, "reason": (
                 "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
-                "scores)" if tagged(metric) else
-                f"its file is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
-                "them with it (a run whose net.pt is gone keeps the earlier file's scores)")})
+                "scores)" if what == "fix" else
+                f"its {what} is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
+                f"them with it (a run whose net.pt is gone keeps the earlier {what}'s scores)")})
     if not rows:
         return pd.DataFrame(columns=["metric", "status", "reason", "runs"])
     df = pd.DataFrame(rows)

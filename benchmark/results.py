@@ -478,7 +478,7 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
                      + ("only the degraded input here)" if fresh else "only runs of another setting)")
                      if runs and set(runs) <= set(rids) else "")  # a column that ranks nothing: said so
-            lines[m] = (f"`{m}` scored with another file than {today} in {len(rids)} of {n} runs (degraded-input "
+            lines[m] = (f"`{m}` scored {scored_with(m, today)} in {len(rids)} of {n} runs (degraded-input "
                         f"scoring included), not re-scored with it: those scores are left out of its column{alone}; "
                         f"{_rescorable(store, rids)}{stand}")
     return lines

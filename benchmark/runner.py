@@ -885,16 +885,16 @@ def _up_to_date(store: ResultsStore, rid: str, metrics: MetricSet, say: bool = T
     scored = store.metrics_scored(rid)
     digests = metrics.digests
     stale = store.stale_metrics(rid, digests) if digests else {}
-    from benchmark.metric_code import tagged
+    from benchmark.metric_code import changed
 
     for m, was in stale.items() if say else ():
-        if tagged(m):
+        if (what := changed(m)) == "fix":
             log.warning("run %s: %s was scored by its code before today's fix: scored again; the earlier scores stay "
                         "in its eval-*.parquet, out of every table", rid, m)
             continue
-        log.warning("run %s: %s was scored with another file (sha256 %s…, now %s…): scored again with the file there "
-                    "now; the earlier scores stay in its eval-*.parquet, out of every table", rid, m, was[:8],
-                    digests[m][:8])
+        log.warning("run %s: %s was scored %s (sha256 %s…, now %s…): scored again with the %s there now; the earlier "
+                    "scores stay in its eval-*.parquet, out of every table", rid, m,
+                    "by other code" if what == "code" else f"with another {what}", was[:8], digests[m][:8], what)
     return scored - set(stale)
 
 

@@ -22,9 +22,10 @@ def test_a_metrics_code_tag_is_written_where_the_metric_is_defined(tmp_path):
     the @code_version decorator on the class that computes the metric, read from the source (no torch) by
     metric_code, so the class and the readers' table cannot disagree."""
     from benchmark import metric_code
-    from benchmark.fastiqa import DefinedMAD
+    from benchmark.fastiqa import CachedFSIM, CachedVSI, DefinedGMSD, DefinedMAD
 
-    assert metric_code.CODE_VERSIONS == {"mad": DefinedMAD.code_version}
+    assert metric_code.CODE_VERSIONS == {"mad": DefinedMAD.code_version, "gmsd": DefinedGMSD.code_version,
+                                         "fsim": CachedFSIM.code_version, "vsi": CachedVSI.code_version}
     assert DefinedMAD.code_version not in Path(metric_code.__file__).read_text(encoding="utf-8")  # one place
     (tmp_path / "probe_metric.py").write_text(
         "from benchmark.metric_code import code_version\n\n\n"
