@@ -751,6 +751,27 @@ class NoLocks(UserError):
     """The results directory's file system has no file locks (flock): one line, exit code 2."""
 
 
+def _locked_inodes() -> set[int] | None:
+    """The inode numbers of the files some process of this host holds a lock on now (``/proc/locks``: flocks, and
+    the POSIX locks NFS turns them into), or None where that table cannot be read (not Linux). A waiter's line
+    (``->``) holds nothing."""
+    try:
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    out = set()
+    for line in text.splitlines():
+        fields = line.split()
+        if "->" in fields:
+            continue
+        for f in fields:  # "1: FLOCK  ADVISORY  WRITE 3690 fe:00:2146448 0 EOF": device major:minor:inode
+            parts = f.split(":")
+            if len(parts) == 3 and parts[2].isdigit():
+                out.add(int(parts[2]))
+                break
+    return out
+
+
 class RunLock:
     """An exclusive lock on one run, held by this process until :meth:`release`.
 
@@ -797,15 +818,18 @@ class RunLock:
     @staticmethod
     def held_for(path: Path) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
-        None: no lock, or one left by a process that is gone or on another host. Read only — it
-        never touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
+        None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
+        (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: where the kernel's
+        table of locks, ``/proc/locks``, can be read, the file itself must be in it). Read only — it never
+        touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
         import re
 
         try:
             holder = path.read_text(errors="replace")
-            age = time.time() - path.stat().st_mtime
+            st = path.stat()
         except OSError:
             return None
+        age = time.time() - st.st_mtime
         m = re.match(r"pid (\d+) on (\S+) ", holder)  # what acquire writes
         if not m or m.group(2) != socket.gethostname():
             return None
@@ -815,6 +839,9 @@ class RunLock:
             return None
         except PermissionError:  # alive, another user's
             pass
+        locked = _locked_inodes()
+        if locked is not None and st.st_ino not in locked:
+            return None
         return max(age, 0.0)
 
     def mark(self, role: str) -> None:

@@ -1,0 +1,47 @@
+"""Results store and ``plbench compare`` as a user comparing a new loss with a field run once (session 15): a store
+copied mid-grid, output names on a case-insensitive file system, …"""
+from __future__ import annotations
+
+import shutil
+
+import benchmark.cli  # noqa: F401 - imported once at collection (pandas, the store): no test here pays it
+import benchmark.report  # noqa: F401
+import benchmark.synthetic  # noqa: F401
+
+
+def _small(root, **kw):
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 3, "metrics": ("psnr",),
+          "budget_check": False, **kw}
+    store = write_store(root, **kw)
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    return store
+
+
+def test_a_store_copied_mid_grid_holds_no_run_in_flight(tmp_path):
+    """``cp -a results snapshot`` while a grid trains copies each running run's ``.lock`` (its text: ``pid N on
+    HOST since T``) but not the flock on it. The pid is alive on this host, so the copy's board said the run 'was
+    being trained by another process … `plbench report` once it finishes adds it' — nothing will, in a snapshot —
+    and the ETA counted it running. A lock is read as held only where the kernel holds it on that very file."""
+    from benchmark.report import in_flight_lines
+    from benchmark.results import ResultsStore, RunLock
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    (store.run_dir(rid) / "meta.json").unlink()  # a run this process trains now: no record yet, its lock held
+    lock = store.lock(rid)
+    assert isinstance(lock, RunLock)
+    try:
+        assert rid in store.in_flight()  # the store itself: held, said so
+        assert RunLock.held_for(store.run_dir(rid) / ".lock") is not None
+        shutil.copytree(store.root, tmp_path / "snapshot", symlinks=True)  # as cp -a: the lock's text, no flock
+        copy = ResultsStore(tmp_path / "snapshot")
+        assert RunLock.held_for(copy.run_dir(rid) / ".lock") is None
+        assert copy.in_flight() == {}
+        assert in_flight_lines(copy, copy.in_flight()) == []
+        assert rid in store.in_flight()  # the original still held
+    finally:
+        lock.release()
+
