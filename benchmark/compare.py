@@ -171,11 +171,12 @@ def _safe(name: str) -> str:
     """A file name for ``name`` (the compared specs joined by ``_``): itself when it is one already, else
     its letters, digits and ``_.-`` ending in a hash of ``name`` (at most 80 characters), so two specs that
     differ only in what is replaced or cut (`tag='a b'` / `tag='a_b'`, a long spec's last weight) never
-    write one file."""
+    write one file; a name with a capital letter ends in its hash too, so ``L1`` and ``l1`` (a plugin's beside the
+    built-in) are two files on a case-insensitive disk (macOS, Windows) as well."""
     import hashlib
 
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
-    if safe == name:
+    if safe == name and safe == safe.lower():
         return safe
     return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 

@@ -45,3 +45,22 @@ def test_a_store_copied_mid_grid_holds_no_run_in_flight(tmp_path):
     finally:
         lock.release()
 
+
+def test_compare_files_of_losses_named_alike_but_for_case_are_apart_on_a_case_insensitive_disk(tmp_path):
+    """Loss names are case-sensitive (a plugin's ``L1`` beside the built-in ``l1``, ``MyLoss`` and ``myloss``), but
+    a store on macOS's or Windows' disk (or a case-insensitive ext4 folder) is not: ``compare/L1.md`` and
+    ``compare/l1.md`` were one file there, each compare writing over the other's (their figures too). A name with a
+    capital letter now ends in its hash, as a name with another character does; a comparison written under its
+    name of before is moved to the new one's place (:func:`benchmark.compare.prune_unhashed`)."""
+    from benchmark.compare import _header, _safe, prune_unhashed
+
+    specs = ["l1", "L1", "MyLoss", "myloss", "MYLOSS", "my_loss(w=0.5)", "My_loss(w=0.5)", "l1_L1"]
+    names = [_safe(s) for s in specs]
+    assert len({n.casefold() for n in names}) == len(specs), names
+    assert _safe("l1") == "l1" and _safe("my_loss") == "my_loss"  # lower-case names keep theirs
+    d = tmp_path / "compare"
+    d.mkdir()
+    (d / "MyLoss.md").write_text(_header(["MyLoss"]) + "\n")  # written under its earlier name
+    (d / "myloss.md").write_text(_header(["myloss"]) + "\n")
+    assert prune_unhashed(d, ["MyLoss"]) == [d / "MyLoss.md"]
+    assert sorted(p.name for p in d.iterdir()) == ["MyLoss.edited.md", "myloss.md"]  # no checksum: kept aside
