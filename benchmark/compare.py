@@ -181,6 +181,13 @@ def _safe(name: str) -> str:
     return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
+def _stem(new: list[str]) -> str:
+    """The name of the comparison of the specs ``new`` (``compare/<stem>.md``, ``<stem>_<task>_pd_plane``): one
+    spec's :func:`_safe` name; several specs' joined by a line break, which no spec holds, so its hash tells
+    ``huber`` + ``l1`` from the loss ``huber_l1`` (joined by ``_``, as before, they wrote one file)."""
+    return _safe("\n".join(new))
+
+
 def _header(new: list[str]) -> str:
     """The first line of ``compare/<name>.md`` for the specs ``new``: each a code span that holds it whole
     (:func:`benchmark.export.md_code`; a spec without a backtick as every version of plbench wrote it)."""
@@ -255,15 +262,20 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     :func:`benchmark.figures.prune_figures`). The file itself is removed only where its checksum says plbench wrote
     it as it is (every file of that time has none): else it is kept as ``<old>.edited.md`` (:func:`_keep_aside`),
     as :func:`write_keeping_edits` keeps an edited one."""
-    import hashlib
-
     from benchmark.figures import FIGURE_FORMATS
 
     name = "_".join(new)
-    old = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
-    if old == _safe(name):
-        return []
-    md = Path(directory) / f"{old}.md"
+    # its names of before: unhashed, and (several specs) hashed as joined by `_`, which loss names hold too
+    olds = [o for o in dict.fromkeys([re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss", _safe(name)])
+            if o != _stem(new)]
+    return [p for old in olds for p in _prune_named(Path(directory), old, new, FIGURE_FORMATS)]
+
+
+def _prune_named(directory: Path, old: str, new: list[str], formats) -> list[Path]:
+    """:func:`prune_unhashed` of the comparison of ``new`` under one earlier name ``old``."""
+    import hashlib
+
+    md = directory / f"{old}.md"
     try:  # plbench writes by rename, never a link: a symlink under that name is the user's
         raw = md.read_bytes() if md.is_file() and not md.is_symlink() else b""
         text = raw.decode("utf-8")
@@ -273,9 +285,9 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
         return []
     # the figures it shows, in every format: `![perception–distortion](<old>_<task>_pd_plane.png)`
     shown = {Path(f).stem for f in re.findall(r"^!\[[^\]]*\]\(([^)/\\]+)\)$", text, flags=re.M)}
-    removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and not p.is_symlink()
+    removed = [md] + [p for p in sorted(directory.iterdir()) if p.is_file() and not p.is_symlink()
                       and p.stem in shown and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
-                      and p.suffix[1:] in FIGURE_FORMATS]
+                      and p.suffix[1:] in formats]
     stamp = md.with_name(f".{md.name}.sha256")
     if hashlib.sha256(raw).hexdigest() != _stamp_of(stamp) and (kept := _keep_aside(md)) is not None:
         log.warning("%s, this comparison under its earlier name, is not as plbench wrote it (edited by hand, or "
@@ -441,7 +453,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
+    path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
     with _summary_lock(store, path):
@@ -857,7 +869,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                         f"; {unchecked}" if unchecked else "") + ")." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
-        base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"
+        base = store.root / "compare" / f"{_stem(new)}_{task}_pd_plane"
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))
         if p:
             figs[f"compare_pd_{task}"] = p[0]

@@ -64,3 +64,21 @@ def test_compare_files_of_losses_named_alike_but_for_case_are_apart_on_a_case_in
     (d / "myloss.md").write_text(_header(["myloss"]) + "\n")
     assert prune_unhashed(d, ["MyLoss"]) == [d / "MyLoss.md"]
     assert sorted(p.name for p in d.iterdir()) == ["MyLoss.edited.md", "myloss.md"]  # no checksum: kept aside
+
+
+def test_a_comparison_of_several_losses_has_a_file_of_its_own(tmp_path):
+    """``compare/<name>.md`` of several specs joined them with ``_``, which loss names hold too: ``plbench compare
+    --losses huber l1`` and a compare of the loss ``huber_l1`` (or of ``a`` + ``b_c`` and ``a_b`` + ``c``) wrote one
+    file, the later silently over the earlier (plbench wrote both). Several specs are now named with a hash of the
+    list; one spec keeps its name, and a comparison written under the joined name is moved to the new one's place."""
+    from benchmark.compare import _header, _stem, prune_unhashed
+
+    stems = [_stem(n) for n in (["huber", "l1"], ["huber_l1"], ["a", "b_c"], ["a_b", "c"])]
+    assert len(set(stems)) == 4, stems
+    assert _stem(["huber_l1"]) == "huber_l1" and _stem(["l1"]) == "l1"
+    d = tmp_path / "compare"
+    d.mkdir()
+    (d / "huber_l1.md").write_text(_header(["huber", "l1"]) + "\n")  # the pair's file, under the joined name
+    assert prune_unhashed(d, ["huber_l1"]) == []  # a single loss's own name: nothing to move
+    assert prune_unhashed(d, ["huber", "l1"]) == [d / "huber_l1.md"]
+    assert sorted(p.name for p in d.iterdir()) == ["huber_l1.edited.md"]
