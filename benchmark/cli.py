@@ -725,7 +725,7 @@ def cmd_run(args) -> int:
     from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
-    from benchmark.results import ResultsStore, atomic_write_new
+    from benchmark.results import ResultsStore, atomic_write_new, grid_stamp
     from benchmark.runner import DataCache, resolve_device
 
     refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
@@ -769,7 +769,7 @@ def cmd_run(args) -> int:
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     _warn_runs_kept_apart(store, configs)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = grid_stamp()  # UTC: the grids of nodes in several time zones are named in the order they started
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
     # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
     saved = dataclasses.replace(s, losses=tuple(dict.fromkeys(c.loss for c in configs))) \

@@ -362,7 +362,9 @@ def grid_profile(root: Path, setting: dict) -> str | None:
             return given == setting[k] or task.train_crop(given) == setting[k]  # or its runs stored before
         return given == setting[k]
 
-    for path in sorted((Path(root) / "grids").glob("*.yaml"), reverse=True):
+    from benchmark.results import grid_order
+
+    for path in sorted((Path(root) / "grids").glob("*.yaml"), key=grid_order, reverse=True):
         try:
             grid = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):

@@ -352,6 +352,21 @@ def link_to_free_name(src: Path, name_for) -> tuple[Path, bool]:
             return dest, True
 
 
+def grid_stamp(when: float | None = None) -> str:
+    """The name of a saved grid (``grids/<stamp>.yaml``): its start time in UTC, ``20261206-150500Z`` — not the
+    machine's own time zone, so the grids of nodes in several zones sharing a store (or of a laptop that travelled)
+    are named in the order they started (:func:`grid_order`)."""
+    return time.strftime("%Y%m%d-%H%M%SZ", time.gmtime(time.time() if when is None else when))
+
+
+def grid_order(path: Path) -> tuple:
+    """The sort key of a saved grid, oldest first: its time (a name before :func:`grid_stamp`, in the local time of
+    the machine that wrote it, read as it is), then the number :func:`atomic_write_new` gives a second grid of the
+    same second (``-2`` after none, ``-10`` after ``-9``); another name sorts by itself."""
+    m = re.fullmatch(r"(\d{8}-\d{6})Z?(?:-(\d+))?", Path(path).stem)
+    return (m.group(1), int(m.group(2) or 1)) if m else (Path(path).stem, 0)
+
+
 def atomic_write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
     """Write ``data`` atomically to a file of ``folder`` that no other writer takes: ``<stem><suffix>``,
     else ``<stem>-2<suffix>``, ``-3``, … — for records two processes may name alike (the grids of two

@@ -82,3 +82,35 @@ def test_a_comparison_of_several_losses_has_a_file_of_its_own(tmp_path):
     assert prune_unhashed(d, ["huber_l1"]) == []  # a single loss's own name: nothing to move
     assert prune_unhashed(d, ["huber", "l1"]) == [d / "huber_l1.md"]
     assert sorted(p.name for p in d.iterdir()) == ["huber_l1.edited.md"]
+
+
+def test_the_newest_saved_grid_is_found_by_its_time_in_utc_and_its_number(tmp_path, monkeypatch):
+    """``grids/<time>.yaml`` was named by the clock of the machine that ran the grid, in its own time zone: a store
+    shared by a node in Tokyo and one in New York (or a laptop that travelled) held names out of the order they were
+    written in, and the report's title took its profile from the newest *name*. Two grids of one second were
+    ``<time>.yaml`` then ``<time>-2.yaml``, which sorts before it: the older one's profile won. Names are now UTC
+    (``…Z``), and the number after the time counts (``-10`` after ``-9``)."""
+    import time
+
+    from benchmark.report import grid_profile
+    from benchmark.results import grid_stamp
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        now = time.time()
+        assert grid_stamp(now) == time.strftime("%Y%m%d-%H%M%SZ", time.gmtime(now))
+        assert grid_stamp(now) != time.strftime("%Y%m%d-%H%M%SZ", time.localtime(now))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    g = tmp_path / "grids"
+    g.mkdir()
+    setting = {"net": "tiny", "iterations": 10, "batch_size": 2, "crop": 32}
+    body = "net: tiny\niterations: 10\nbatch_size: 2\ncrop: 32\nprofile: {}\n"
+    for name, profile in [("20261206-100000", "quick"), ("20261206-100000-2", "quick"),
+                          ("20261206-100000-10", "standard"), ("20261206-095959Z", "full")]:
+        (g / f"{name}.yaml").write_text(body.format(profile))
+    assert grid_profile(tmp_path, setting) == "standard"
+    (g / "20261206-100001Z.yaml").write_text(body.format("full"))
+    assert grid_profile(tmp_path, setting) == "full"
