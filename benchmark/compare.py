@@ -892,10 +892,26 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 def perf_command(specs: list[str], metas) -> str:
     """``plbench perf --losses SPEC…`` for ``specs`` (each once, quoted for the shell), with a ``--loss-file`` for each
     file a loss of theirs was trained from (the runs' ``meta.json``: ``loss_files``), so the command runs as
-    printed — without them a loss of a file is an unknown loss to ``perf``."""
+    printed — without them a loss of a file is an unknown loss to ``perf``. A loss registered now from a file (the
+    ``--loss-file`` of this compare, found by its hash where its runs were trained from a file since moved or
+    renamed) is given that file, not the path its runs recorded."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
     specs = list(dict.fromkeys(specs))
-    files = dict.fromkeys(str(path) for m in metas if (m.get("config") or {}).get("loss") in specs
-                          and isinstance(m.get("loss_files"), dict) for path in m["loss_files"].values())
+    recorded = {name: str(path) for m in metas if (m.get("config") or {}).get("loss") in specs
+                and isinstance(m.get("loss_files"), dict) for name, path in m["loss_files"].items()}
+    needed: dict[str, None] = {}
+    for spec in specs:
+        try:
+            needed.update(dict.fromkeys(t.name for t in parse_loss_spec(spec)))
+        except Exception:  # noqa: BLE001 - a field loss of a file not loaded now: its runs' paths, as recorded
+            needed.update(dict.fromkeys(n for n in recorded if re.search(rf"\b{re.escape(n)}\b", spec)))
+    files: dict[str, None] = {}
+    for name in [*(n for n in recorded if n in needed), *needed]:  # the runs' order first
+        now = LOSSES.get(name).meta.get("file") if name in LOSSES else None
+        if path := (str(now) if now else recorded.get(name)):
+            files[path] = None
     return shlex.join(["plbench", "perf", "--losses", *specs, *(a for f in files for a in ("--loss-file", f))])
 
 

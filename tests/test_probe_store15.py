@@ -114,3 +114,27 @@ def test_the_newest_saved_grid_is_found_by_its_time_in_utc_and_its_number(tmp_pa
     assert grid_profile(tmp_path, setting) == "standard"
     (g / "20261206-100001Z.yaml").write_text(body.format("full"))
     assert grid_profile(tmp_path, setting) == "full"
+
+
+def test_the_perf_command_of_a_comparison_loads_the_loss_file_given_now(tmp_path):
+    """``plbench compare --loss-file new/place/mine.py`` of a loss whose runs were trained from a file since moved or
+    renamed (another checkout, a store copied to another machine) found them by the file's hash, yet told the user to
+    time it with ``plbench perf --losses … --loss-file <the path recorded in the runs>``: a file not there, so the
+    command printed failed. The file given now, which registers the loss, is named; a recorded path only for a loss
+    not loaded from a file now."""
+    from benchmark.compare import perf_command
+    from benchmark.registry import LOSSES, load_user_file
+
+    f = tmp_path / "new" / "place" / "perf15.py"
+    f.parent.mkdir(parents=True)
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n\n"
+                 "@register_loss('perf15_loss', version='1')\nclass P(torch.nn.Module):\n"
+                 "    def forward(self, pred, target):\n        return (pred - target).abs().mean()\n")
+    if "perf15_loss" not in LOSSES:
+        load_user_file(f, LOSSES)
+    here = str(LOSSES.get("perf15_loss").meta["file"])
+    metas = [{"config": {"loss": "perf15_loss"}, "loss_files": {"perf15_loss": "/gone/old/perf15.py"}},
+             {"config": {"loss": "other15"}, "loss_files": {"other15": "/kept/other15.py"}}]
+    cmd = perf_command(["perf15_loss", "l1", "other15"], metas)
+    assert f"--loss-file {here}" in cmd and "/gone/old" not in cmd, cmd
+    assert "--loss-file /kept/other15.py" in cmd, cmd  # a field loss of a file not loaded now: as recorded
