@@ -1977,11 +1977,16 @@ class ResultsStore:
                 raise
             runs = runs or checks
             newest = max(files, key=files.get) if files else None
+            # a store moved to another machine, or the file moved since: the path recorded is not there, but any copy
+            # of the file at that version (its hash) finds the runs
+            gone = newest is not None and not Path(newest).is_file()
             raise UserError(
                 f"unknown loss {exc.name!r}: {self.root} holds {runs} run{'s' if runs != 1 else ''} of it, of a loss "
                 f"file not loaded now (version{'s' if len(versions) != 1 else ''} "
                 + ", ".join(f"v{v}" for v in sorted(versions, key=versions.get)) + "): load it with --loss-file "
                 + (shlex.quote(newest) + (" (its newest runs' file)" if len(files) > 1 else "") if newest else "FILE")
+                + (f" — not there now (the store or the file moved): a copy of that file at "
+                   f"v{max(versions, key=versions.get)}, wherever it is, finds these runs" if gone else "")
             ) from None
 
     def loss_spellings(self) -> dict[str, str]:

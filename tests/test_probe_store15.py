@@ -138,3 +138,30 @@ def test_the_perf_command_of_a_comparison_loads_the_loss_file_given_now(tmp_path
     cmd = perf_command(["perf15_loss", "l1", "other15"], metas)
     assert f"--loss-file {here}" in cmd and "/gone/old" not in cmd, cmd
     assert "--loss-file /kept/other15.py" in cmd, cmd  # a field loss of a file not loaded now: as recorded
+
+
+def test_a_loss_of_a_file_gone_from_where_its_runs_were_trained_says_so(tmp_path):
+    """``plbench compare --losses mine`` (or ``run``/``report`` naming it) on a store moved to another machine, or
+    after the loss file moved, said 'load it with --loss-file /old/place/mine.py' — a path not there, so the next
+    command failed 'loss file not found' and the user had to guess that any copy of the same file finds the runs.
+    The line now says the file is not there and that the file of that version (its hash) finds them wherever it is."""
+    import json
+
+    import pytest
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import parse_loss_spec
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    p = store.run_dir(rid) / "meta.json"
+    meta = json.loads(p.read_text())
+    meta["config"]["loss"] = "gone15_loss"
+    meta["loss_versions"] = {"gone15_loss": "1+b18d8b3114f8"}
+    meta["loss_files"] = {"gone15_loss": str(tmp_path / "old" / "gone15.py")}
+    p.write_text(json.dumps(meta))
+    with pytest.raises(UserError) as err, store.naming_file_losses():
+        parse_loss_spec("gone15_loss")
+    msg = str(err.value)
+    assert "\n" not in msg and str(tmp_path / "old" / "gone15.py") in msg, msg
+    assert "not there" in msg and "b18d8b3114f8" in msg, msg
