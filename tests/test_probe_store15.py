@@ -165,3 +165,31 @@ def test_a_loss_of_a_file_gone_from_where_its_runs_were_trained_says_so(tmp_path
     msg = str(err.value)
     assert "\n" not in msg and str(tmp_path / "old" / "gone15.py") in msg, msg
     assert "not there" in msg and "b18d8b3114f8" in msg, msg
+
+
+def test_the_versions_note_reads_the_same_on_every_machine(monkeypatch):
+    """The report's note on a loss file's versions said when each version's newest run started in the local time
+    of the machine writing the report, with no zone: the same store reported on a node in Tokyo and on a laptop in
+    Berlin wrote two leaderboards (and compare files) that differ, each hour unmarked. It is UTC, said so."""
+    import time
+
+    from benchmark.stats import versions_of
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "myl1": 0.1}, metrics=("psnr",), seeds=(0, 1), n_images=2)
+    mine = t["loss"] == "myl1"
+    t.loc[t["loss"] == "l1", "loss_version"] = "l1=1"
+    t.loc[mine, "loss_version"] = ["myl1=1+0123456789ab" if s == 0 else "myl1=1+ba9876543210"
+                                   for s in t.loc[mine, "seed"]]
+    metas = [{"run_id": r, "started": 1_800_000_000.0} for r in set(t.loc[mine, "run_id"])]
+    lines = []
+    try:
+        for tz in ("UTC", "Asia/Tokyo", "America/New_York"):
+            monkeypatch.setenv("TZ", tz)
+            time.tzset()
+            lines.append(versions_of(t, metas))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert lines[0] == lines[1] == lines[2], lines
+    assert "newest started 2027-01-15 08:00 UTC" in lines[0][0], lines[0]
