@@ -826,7 +826,9 @@ class RunLock:
                 same = False
             if same:
                 os.ftruncate(fd, 0)
-                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}".encode())
+                # since when, as the UTC day and time: read on other machines of a shared store (is it stale?)
+                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
+                             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}".encode())
                 return cls(path, fd)
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 

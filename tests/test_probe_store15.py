@@ -193,3 +193,32 @@ def test_the_versions_note_reads_the_same_on_every_machine(monkeypatch):
         time.tzset()
     assert lines[0] == lines[1] == lines[2], lines
     assert "newest started 2027-01-15 08:00 UTC" in lines[0][0], lines[0]
+
+
+def test_a_lock_says_when_it_was_taken_with_its_day_in_utc(tmp_path):
+    """A run's lock named its holder ``pid N on HOST since 03:12:09``: the clock of the holder's machine, no day, no
+    zone. On a store shared by nodes (NFS), the warning about a lock held from another machine — remove it if
+    nothing runs there any more — and a board's 'being trained by …' note could not tell a lock taken a minute ago
+    from one left by a node that crashed three days before, nor one node's hours from another's. It is the UTC day
+    and time; a lock written by an earlier plbench is still read."""
+    import calendar
+    import re
+    import time
+
+    from benchmark.results import RunLock, stale_lock_hint
+
+    before = time.time()
+    lock = RunLock.acquire(tmp_path / ".lock")
+    assert isinstance(lock, RunLock)
+    try:
+        text = (tmp_path / ".lock").read_text()
+    finally:
+        lock.release()
+    m = re.fullmatch(r"pid \d+ on \S+ since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", text)
+    assert m, text
+    taken = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
+    assert before - 2 <= taken <= time.time() + 1
+    hint = stale_lock_hint(tmp_path / ".lock", text.replace(text.split()[3], "node-gone-17"))
+    assert hint is not None and f"(since {m.group(1)})" in hint, hint
+    old = stale_lock_hint(tmp_path / ".lock", "pid 4242 on node-gone-17 since 03:12:09")
+    assert old is not None and "(since 03:12:09)" in old
