@@ -102,7 +102,7 @@ def test_the_newest_saved_grid_is_found_by_its_time_in_utc_and_its_number(tmp_pa
         assert grid_stamp(now) == time.strftime("%Y%m%d-%H%M%SZ", time.gmtime(now))
         assert grid_stamp(now) != time.strftime("%Y%m%d-%H%M%SZ", time.localtime(now))
     finally:
-        monkeypatch.delenv("TZ")
+        monkeypatch.undo()  # TZ as it was
         time.tzset()
     g = tmp_path / "grids"
     g.mkdir()
@@ -189,7 +189,7 @@ def test_the_versions_note_reads_the_same_on_every_machine(monkeypatch):
             time.tzset()
             lines.append(versions_of(t, metas))
     finally:
-        monkeypatch.delenv("TZ")
+        monkeypatch.undo()  # TZ as it was
         time.tzset()
     assert lines[0] == lines[1] == lines[2], lines
     assert "newest started 2027-01-15 08:00 UTC" in lines[0][0], lines[0]
