@@ -787,6 +787,25 @@ def _locked_inodes() -> set[int] | None:
     return out
 
 
+def _has_open(pid: int, st: os.stat_result) -> bool | None:
+    """Whether process ``pid`` has the file of ``st`` (its device and inode) open — the holder of a run's lock keeps
+    it open until it releases it — or None where its open files cannot be listed (``/proc/<pid>/fd``: another user's
+    process, not Linux). Unlike ``/proc/locks`` this holds on every file system: one whose locks the kernel hands to
+    its server (FUSE mounts with flock: GlusterFS, JuiceFS, ceph-fuse, virtiofs) lists none of them there."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            s = os.stat(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino):
+            return True
+    return False
+
+
 class RunLock:
     """An exclusive lock on one run, held by this process until :meth:`release`.
 
@@ -836,8 +855,9 @@ class RunLock:
     def held_for(path: Path) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
         None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
-        (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: where the kernel's
-        table of locks, ``/proc/locks``, can be read, the file itself must be in it). Read only — it never
+        (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: that process must have
+        the file itself open, :func:`_has_open`; where its files cannot be listed, the kernel's table of locks,
+        ``/proc/locks``, where it can be read, must list the file). Read only — it never
         touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
         import re
 
@@ -856,10 +876,11 @@ class RunLock:
             return None
         except PermissionError:  # alive, another user's
             pass
-        locked = _locked_inodes()
-        if locked is not None and st.st_ino not in locked:
-            return None
-        return max(age, 0.0)
+        opened = _has_open(int(m.group(1)), st)
+        if opened is None:  # its open files cannot be listed (another user's process, not Linux): the kernel's table
+            locked = _locked_inodes()  # of locks, where it can be read, tells a copy (never listed) from the file
+            opened = locked is None or st.st_ino in locked
+        return max(age, 0.0) if opened else None
 
     def mark(self, role: str) -> None:
         """Add what the lock is held for to its file (``pid … since …, <role>``), for the processes that find

@@ -1,0 +1,94 @@
+"""Review of the session-15 store fixes: a run's lock read as held or free (:meth:`RunLock.held_for`) on every file
+system, grids named before and after UTC, files of names alike but for case, a damaged ``store.json``."""
+from __future__ import annotations
+
+import shutil
+import threading
+
+import benchmark.results as results
+from benchmark.results import RunLock
+
+
+def _copy_of_held(tmp_path):
+    """A lock this process holds and a byte-for-byte copy of it (``cp -a`` of a store mid-grid): (lock, copy)."""
+    (tmp_path / "r").mkdir()
+    lock = RunLock.acquire(tmp_path / "r" / ".lock")
+    assert isinstance(lock, RunLock)
+    shutil.copytree(tmp_path / "r", tmp_path / "copy")
+    return lock, tmp_path / "copy" / ".lock"
+
+
+def test_a_live_lock_is_held_on_a_file_system_whose_locks_proc_locks_does_not_list(tmp_path, monkeypatch):
+    """A FUSE mount with flock (GlusterFS, JuiceFS, ceph-fuse, virtiofs) hands its locks to its server: none is in
+    ``/proc/locks``. A live worker's run read as free there is named for retraining and its temporary files removed."""
+    lock, _ = _copy_of_held(tmp_path)
+    try:
+        monkeypatch.setattr(results, "_locked_inodes", lambda: set())
+        assert RunLock.held_for(lock.path) is not None
+    finally:
+        lock.release()
+
+
+def test_a_copied_lock_is_free_where_proc_locks_cannot_be_read(tmp_path, monkeypatch):
+    """Without ``/proc/locks`` (not readable, a hardened /proc) the copy of a held lock still holds nothing: its
+    holder has the original open, not the copy."""
+    lock, copy = _copy_of_held(tmp_path)
+    try:
+        monkeypatch.setattr(results, "_locked_inodes", lambda: None)
+        assert RunLock.held_for(copy) is None
+        assert RunLock.held_for(lock.path) is not None
+    finally:
+        lock.release()
+
+
+def test_a_lock_of_another_thread_of_this_process_is_held(tmp_path):
+    """``api.run`` in-process, a thread of this process holding a run's lock: held, the copy not."""
+    got, done = [], threading.Event()
+
+    def hold():
+        got.append(RunLock.acquire(tmp_path / "r" / ".lock"))
+        done.wait(5)
+        got[0].release()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        while not got:
+            t.join(0.01)
+        assert isinstance(got[0], RunLock)
+        assert RunLock.held_for(tmp_path / "r" / ".lock") is not None
+        shutil.copytree(tmp_path / "r", tmp_path / "copy")
+        assert RunLock.held_for(tmp_path / "copy" / ".lock") is None
+    finally:
+        done.set()
+        t.join()
+    assert RunLock.held_for(tmp_path / "r" / ".lock") is None  # released: the file is gone
+
+
+def test_another_users_holder_falls_back_on_proc_locks_then_on_its_pid(tmp_path, monkeypatch):
+    """Where the holder's open files cannot be listed (another user's process): ``/proc/locks`` decides where it can
+    be read; where it cannot either, a live pid on this host holds it (never a live worker's run read as free)."""
+    lock, copy = _copy_of_held(tmp_path)
+    try:
+        monkeypatch.setattr(results, "_has_open", lambda pid, st: None)
+        assert RunLock.held_for(lock.path) is not None
+        assert RunLock.held_for(copy) is None
+        monkeypatch.setattr(results, "_locked_inodes", lambda: None)
+        assert RunLock.held_for(copy) is not None
+    finally:
+        lock.release()
+
+
+def test_a_lock_held_on_another_host_counts_as_in_flight(tmp_path):
+    """A worker on another node of a shared (NFS) store: its process cannot be checked from here, its run is in
+    flight (never retrained or cleaned from here on the say of this host's tables)."""
+    import benchmark.synthetic  # noqa: F401
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    (store.run_dir(rid) / "meta.json").unlink()
+    (store.run_dir(rid) / ".lock").write_text("pid 1 on some-other-node-xyz since 2026-12-06T15:00:00Z")
+    assert rid in store.in_flight()
+
