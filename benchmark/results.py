@@ -1068,13 +1068,20 @@ class ResultsStore:
         if not marker.exists():
             return
         try:
-            version = read_json(marker).get("store_version")
+            data = read_json(marker)
+            version = data.get("store_version")
         except (OSError, ValueError, AttributeError) as exc:
+            what = f"is unreadable ({type(exc).__name__})"
+        else:  # read, but no version in it (emptied, edited, another tool's file): damaged, not another plbench's
+            what = ("has no store_version" if "store_version" not in data else
+                    None if isinstance(version, int) and not isinstance(version, bool) else
+                    f"has store_version {version!r}, not a number")
+        if what:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
-                raise UserError(f"{marker} is unreadable ({type(exc).__name__}), but {self.runs} holds runs: if this "
+                raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
                                 f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
                                 f"{marker.name} and run the same command again (no run is touched meanwhile)") from None
-            raise UserError(f"{marker} is unreadable ({type(exc).__name__}); is {self.root} a plbench "
+            raise UserError(f"{marker} {what}; is {self.root} a plbench "
                             "results directory? use another --out") from None
         if version == 1:
             raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "

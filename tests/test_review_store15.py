@@ -92,3 +92,22 @@ def test_a_lock_held_on_another_host_counts_as_in_flight(tmp_path):
     (store.run_dir(rid) / ".lock").write_text("pid 1 on some-other-node-xyz since 2026-12-06T15:00:00Z")
     assert rid in store.in_flight()
 
+
+def test_a_store_json_without_its_version_is_called_damaged_not_another_version(tmp_path):
+    """``store.json`` emptied or edited (``{}``, a version that is no number) was 'written by an incompatible
+    version (store_version None …)': no plbench writes that; the line says what is wrong and how to mend it."""
+    import pytest
+
+    from benchmark.errors import UserError
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    for text, said in (("{}", "has no store_version"), ('{"store_version": "2"}', "has store_version '2', not a")):
+        (store.root / "store.json").write_text(text)
+        with pytest.raises(UserError) as e:
+            ResultsStore(store.root).check_version()
+        msg = str(e.value)
+        assert said in msg and "incompatible" not in msg and "\n" not in msg
+        assert 'write {"store_version": 2} into store.json' in msg
