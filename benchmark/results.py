@@ -360,11 +360,18 @@ def grid_stamp(when: float | None = None) -> str:
 
 
 def grid_order(path: Path) -> tuple:
-    """The sort key of a saved grid, oldest first: its time (a name before :func:`grid_stamp`, in the local time of
-    the machine that wrote it, read as it is), then the number :func:`atomic_write_new` gives a second grid of the
-    same second (``-2`` after none, ``-10`` after ``-9``); another name sorts by itself."""
-    m = re.fullmatch(r"(\d{8}-\d{6})Z?(?:-(\d+))?", Path(path).stem)
-    return (m.group(1), int(m.group(2) or 1)) if m else (Path(path).stem, 0)
+    """The sort key of a saved grid, oldest first: its time in UTC, then the number :func:`atomic_write_new` gives a
+    second grid of the same second (``-2`` after none, ``-10`` after ``-9``); another name sorts by itself. A name
+    before :func:`grid_stamp` (no ``Z``) is in the local time of the machine that wrote it: read in this machine's,
+    its likeliest writer, so the grids of a store's last days before and after the change sort as they ran."""
+    m = re.fullmatch(r"(\d{8}-\d{6})(Z?)(?:-(\d+))?", Path(path).stem)
+    if not m:
+        return (Path(path).stem, 0)
+    stamp = m.group(1)
+    if not m.group(2):
+        with contextlib.suppress(ValueError, OverflowError):  # not a date (a name of the user's): as it is
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.mktime(time.strptime(stamp, "%Y%m%d-%H%M%S"))))
+    return (stamp, int(m.group(3) or 1))
 
 
 def atomic_write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:

@@ -111,9 +111,15 @@ def test_the_newest_saved_grid_is_found_by_its_time_in_utc_and_its_number(tmp_pa
     for name, profile in [("20261206-100000", "quick"), ("20261206-100000-2", "quick"),
                           ("20261206-100000-10", "standard"), ("20261206-095959Z", "full")]:
         (g / f"{name}.yaml").write_text(body.format(profile))
-    assert grid_profile(tmp_path, setting) == "standard"
-    (g / "20261206-100001Z.yaml").write_text(body.format("full"))
-    assert grid_profile(tmp_path, setting) == "full"
+    monkeypatch.setenv("TZ", "UTC")  # the names without Z are read in this machine's time zone (grid_order)
+    time.tzset()
+    try:
+        assert grid_profile(tmp_path, setting) == "standard"
+        (g / "20261206-100001Z.yaml").write_text(body.format("full"))
+        assert grid_profile(tmp_path, setting) == "full"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_the_perf_command_of_a_comparison_loads_the_loss_file_given_now(tmp_path):

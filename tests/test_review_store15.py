@@ -111,3 +111,29 @@ def test_a_store_json_without_its_version_is_called_damaged_not_another_version(
         msg = str(e.value)
         assert said in msg and "incompatible" not in msg and "\n" not in msg
         assert 'write {"store_version": 2} into store.json' in msg
+
+
+def test_a_grid_named_in_local_time_before_utc_names_sorts_by_when_it_ran(tmp_path, monkeypatch):
+    """A store's grids of the days around the change: ``20261206-180000.yaml`` (Tokyo's 18:00, 09:00 UTC) then
+    ``20261206-100000Z.yaml`` (an hour later). Read as digits the older name sorted last, and the report's title took
+    its profile; it is read in this machine's local time, its likeliest writer."""
+    import time
+
+    from benchmark.report import grid_profile
+    from benchmark.results import grid_order
+
+    g = tmp_path / "grids"
+    g.mkdir()
+    setting = {"net": "tiny", "iterations": 10, "batch_size": 2, "crop": 32}
+    body = "net: tiny\niterations: 10\nbatch_size: 2\ncrop: 32\nprofile: {}\n"
+    (g / "20261206-180000.yaml").write_text(body.format("quick"))
+    (g / "20261206-100000Z.yaml").write_text(body.format("standard"))
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert grid_profile(tmp_path, setting) == "standard"
+        assert grid_order(g / "20261206-180000-2.yaml") == ("20261206-090000", 2)
+        assert grid_order(g / "20261399-990000.yaml") == ("20261399-990000", 1)  # no date: as it is
+    finally:
+        monkeypatch.undo()  # TZ as it was
+        time.tzset()
