@@ -137,3 +137,30 @@ def test_a_grid_named_in_local_time_before_utc_names_sorts_by_when_it_ran(tmp_pa
     finally:
         monkeypatch.undo()  # TZ as it was
         time.tzset()
+
+
+def test_task_figures_of_tasks_named_alike_but_for_case_are_apart_on_a_case_insensitive_disk(tmp_path, monkeypatch):
+    """A plugin's task ``SR4`` beside ``sr4``: ``figures/metrics_SR4.png`` and ``metrics_sr4.png`` (``visual_*``
+    too) were one file on macOS or Windows, each report's figure over the other's. A name that is not lower-case
+    ends in its hash, as ``compare/`` names a spec; never in ``-<digits>`` (a numbered part's name)."""
+    import re
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark import figures as F
+    from benchmark import report
+
+    bases = []
+    for name in ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves"):
+        monkeypatch.setattr(F, name, lambda *a, **k: [])
+    monkeypatch.setattr(F, "stats_styles", lambda *a: {})
+    monkeypatch.setattr(F, "lost_labels", lambda *a: set())
+    monkeypatch.setattr(F, "prune_figures", lambda *a: [])
+    monkeypatch.setattr(F, "metric_points", lambda stats, t, base, *a, **k: bases.append(base.name) or [])
+    monkeypatch.setattr(F, "visual_grid", lambda store, t, base, *a, **k: bases.append(base.name) or [])
+    stats = SimpleNamespace(cells=pd.DataFrame({"task": ["sr4", "SR4", "Sr4", "dé"]}))
+    report.make_figures(stats, None, [], tmp_path, formats=("png",))
+    assert len(bases) == 8 and len({b.casefold() for b in bases}) == 8, bases
+    assert "metrics_sr4" in bases and "visual_sr4" in bases  # a lower-case name as it was
+    assert all(b.isascii() and not re.search(r"-[0-9]+$", b) for b in bases)
