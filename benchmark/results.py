@@ -939,6 +939,23 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
             "stale lock; otherwise it is released when that process finishes")
 
 
+def held_as_far_as_known(path: Path) -> bool:
+    """Whether the run lock at ``path`` must be taken as held: by a live process of this host
+    (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
+    checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
+    stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
+    import re
+
+    if RunLock.held_for(path) is not None:
+        return True
+    try:
+        holder = path.read_text(errors="replace")
+    except OSError:
+        return False
+    m = re.match(r"pid \d+ on (\S+) ", holder)  # what acquire writes
+    return bool(m) and m.group(1) != socket.gethostname()
+
+
 def _hint_stale(path: Path, holder: str, since: float) -> bool:
     """While waiting for the lock at ``path`` since ``since`` (``time.monotonic()``): once :data:`LOCK_HINT_S`
     have passed, warn (:func:`stale_lock_hint`) when it is held from another machine; whether the wait is over
@@ -1164,7 +1181,7 @@ class ResultsStore:
             for p in names:
                 with contextlib.suppress(OSError):
                     if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
-                            folder.parent != self.runs or RunLock.held_for(folder / ".lock") is None):
+                            folder.parent != self.runs or not held_as_far_as_known(folder / ".lock")):
                         found.append(p)
         return sorted(found)
 
@@ -2180,7 +2197,7 @@ class ResultsStore:
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
             if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
-                    or RunLock.held_for(d / ".lock") is not None:  # a live process writes its meta.json next
+                    or held_as_far_as_known(d / ".lock"):  # a live process writes its meta.json next
                 continue
             what, belongs = "evaluation passes", True
             for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
@@ -2283,7 +2300,7 @@ class ResultsStore:
         out = []
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
-            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or RunLock.held_for(d / ".lock") is not None:
+            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or held_as_far_as_known(d / ".lock"):
                 continue
             if (d / "net.pt").exists() or any(d.glob("eval-*.parquet")):
                 out.append(run_id)

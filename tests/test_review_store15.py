@@ -164,3 +164,33 @@ def test_task_figures_of_tasks_named_alike_but_for_case_are_apart_on_a_case_inse
     assert len(bases) == 8 and len({b.casefold() for b in bases}) == 8, bases
     assert "metrics_sr4" in bases and "visual_sr4" in bases  # a lower-case name as it was
     assert all(b.isascii() and not re.search(r"-[0-9]+$", b) for b in bases)
+
+
+def test_a_run_another_node_trains_is_neither_named_for_retraining_nor_cleaned_by_check(tmp_path, capsys):
+    """A worker on another node of a shared (NFS) store: its run has evaluation passes, no meta.json yet, and its
+    lock names that node. ``check`` named it 'interrupted … the next plbench run retrains it' (exit 1), the board
+    'left out: interrupted', and ``check --repair`` removed its temporary files — all on the say of this host's
+    process table, which cannot see that node's. It is in flight (as the board's note says); check names the lock
+    and how to clear it if stale."""
+    import os
+    import time
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    d = store.run_dir(rid)
+    (d / "meta.json").unlink()
+    assert rid in store.unrecorded()  # no lock: interrupted, named
+    (d / ".lock").write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z")
+    tmp = d / ".net.pt.tmp-1"
+    tmp.write_bytes(b"x")
+    os.utime(tmp, (time.time() - 7200, time.time() - 7200))
+    assert rid not in store.unrecorded() and rid not in store.unrecorded_files()
+    assert tmp not in store.leftover_temp_files()
+    main(["check", "--out", str(store.root)])
+    out = capsys.readouterr().out
+    assert "retrains it" not in out and f"run {rid} is not finished: " in out and "another machine" in out
+    assert tmp.exists()
