@@ -62,6 +62,7 @@ import re
 import shlex
 import signal
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -795,7 +796,7 @@ def _locked_inodes() -> set[int] | None:
 
 
 def _has_open(pid: int, st: os.stat_result) -> bool | None:
-    """Whether process ``pid`` has the file of ``st`` (its device and inode) open — the holder of a run's lock keeps
+    """Whether process ``pid`` has the file of ``st`` (its inode) open — the holder of a run's lock keeps
     it open until it releases it — or None where its open files cannot be listed (``/proc/<pid>/fd``: another user's
     process, not Linux). Unlike ``/proc/locks`` this holds on every file system: one whose locks the kernel hands to
     its server (FUSE mounts with flock: GlusterFS, JuiceFS, ceph-fuse, virtiofs) lists none of them there."""
@@ -808,8 +809,8 @@ def _has_open(pid: int, st: os.stat_result) -> bool | None:
             s = os.stat(f"/proc/{pid}/fd/{fd}")
         except OSError:  # closed meanwhile
             continue
-        if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino):
-            return True
+        if s.st_ino == st.st_ino and stat.S_ISREG(s.st_mode):  # the inode alone, as /proc/locks: one file reached
+            return True  # by two mounts (an NFS export mounted twice, overlayfs, btrfs subvolumes) has two devices
     return False
 
 

@@ -194,3 +194,19 @@ def test_a_run_another_node_trains_is_neither_named_for_retraining_nor_cleaned_b
     out = capsys.readouterr().out
     assert "retrains it" not in out and f"run {rid} is not finished: " in out and "another machine" in out
     assert tmp.exists()
+
+
+def test_the_holders_file_is_found_by_its_inode_through_another_mount(tmp_path):
+    """One file reached by two mounts (an NFS export mounted twice, overlayfs, a btrfs subvolume) has one inode and
+    two device numbers: the holder opened it through one, a report stats it through the other — still held, as
+    ``/proc/locks`` (device-blind) says; a copy (another inode) is not."""
+    import os
+
+    lock, copy = _copy_of_held(tmp_path)
+    try:
+        st = os.stat(lock.path)
+        other_mount = os.stat_result((st.st_mode, st.st_ino, st.st_dev + 1, *tuple(st)[3:]))
+        assert results._has_open(os.getpid(), other_mount) is True
+        assert results._has_open(os.getpid(), os.stat(copy)) is False
+    finally:
+        lock.release()
