@@ -188,6 +188,15 @@ def _stem(new: list[str]) -> str:
     return _safe("\n".join(new))
 
 
+def pd_plane_name(new: list[str], task: str) -> str:
+    """The file name (no suffix) of the comparison's perception–distortion plane of ``task``:
+    ``<stem>_<task>_pd_plane``, the task as :func:`benchmark.report.task_file_name` writes it (a plugin's ``SR4``
+    beside ``sr4``: two files on a case-insensitive disk too)."""
+    from benchmark.report import task_file_name
+
+    return f"{_stem(new)}_{task_file_name(task)}_pd_plane"
+
+
 def _header(new: list[str]) -> str:
     """The first line of ``compare/<name>.md`` for the specs ``new``: each a code span that holds it whole
     (:func:`benchmark.export.md_code`; a spec without a backtick as every version of plbench wrote it)."""
@@ -723,7 +732,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         unchecked_metrics_text,
         unequal_seeds_text,
     )
-    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, stale_lines
+    from benchmark.report import (
+        _in_setting,
+        coverage_lines,
+        coverage_table,
+        left_out_lines,
+        stale_lines,
+    )
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -869,7 +884,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                         f"; {unchecked}" if unchecked else "") + ")." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
-        base = store.root / "compare" / f"{_stem(new)}_{task}_pd_plane"
+        base = store.root / "compare" / pd_plane_name(new, task)
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))
         if p:
             figs[f"compare_pd_{task}"] = p[0]

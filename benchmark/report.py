@@ -159,18 +159,24 @@ def _in_setting(meta: dict, settings: list[dict]) -> bool:
     return any(meta["setting"] == s for s in settings)
 
 
-def task_figure(kind: str, task: str) -> str:
-    """The file name (no suffix) of a task's figure ``kind`` (``metrics``, ``visual``): ``<kind>_<task>`` where the
-    task's name is lower-case letters, digits and ``_.-``; else its such characters ending in ``_`` and a hash of the
+def task_file_name(task: str) -> str:
+    """A task's name in a file name (``figures/metrics_<this>``, ``compare/<spec>_<this>_pd_plane``): the name itself
+    where it is lower-case letters, digits and ``_.-``; else its such characters ending in ``_`` and a hash of the
     name (as ``compare/`` names a spec: :func:`benchmark.compare._safe`), so a plugin's ``SR4`` beside ``sr4`` (or
     ``Dé`` beside ``de``) are two files on a case-insensitive disk (macOS, Windows) too. Never ``-<digits>``, which
     names a figure's numbered part."""
     import hashlib
 
     if re.fullmatch(r"[a-z0-9_.-]+", task):
-        return f"{kind}_{task}"
+        return task
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", task).strip("_")[:60] or "task"
-    return f"{kind}_{safe}_{hashlib.sha256(task.encode()).hexdigest()[:8]}"
+    return f"{safe}_{hashlib.sha256(task.encode()).hexdigest()[:8]}"
+
+
+def task_figure(kind: str, task: str) -> str:
+    """The file name (no suffix) of a task's figure ``kind`` (``metrics``, ``visual``): ``<kind>_<task>``
+    (:func:`task_file_name`)."""
+    return f"{kind}_{task_file_name(task)}"
 
 
 def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path, formats=("png", "pdf"),

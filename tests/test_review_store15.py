@@ -210,3 +210,16 @@ def test_the_holders_file_is_found_by_its_inode_through_another_mount(tmp_path):
         assert results._has_open(os.getpid(), os.stat(copy)) is False
     finally:
         lock.release()
+
+
+def test_compare_figures_of_tasks_named_alike_but_for_case_are_apart():
+    """``compare/<spec>_<task>_pd_plane`` of a plugin's task ``Denoise`` beside ``denoise``: one file on a
+    case-insensitive disk, the second task's plane over the first's, both shown in ``compare/<spec>.md``."""
+    import re
+
+    from benchmark.compare import pd_plane_name
+
+    names = [pd_plane_name(new, t) for new in (["mine"], ["Mine"]) for t in ("denoise", "Denoise", "DENOISE")]
+    assert len({n.casefold() for n in names}) == 6, names
+    assert pd_plane_name(["mine"], "denoise") == "mine_denoise_pd_plane"  # lower-case names as they were
+    assert not any(re.search(r"-[0-9]+$", n) for n in names)
