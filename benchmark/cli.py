@@ -725,7 +725,7 @@ def cmd_run(args) -> int:
     from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
-    from benchmark.results import ResultsStore, atomic_write_new
+    from benchmark.results import ResultsStore, atomic_write_new, grid_stamp
     from benchmark.runner import DataCache, resolve_device
 
     refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
@@ -769,7 +769,7 @@ def cmd_run(args) -> int:
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     _warn_runs_kept_apart(store, configs)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = grid_stamp()  # UTC: the grids of nodes in several time zones are named in the order they started
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
     # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
     saved = dataclasses.replace(s, losses=tuple(dict.fromkeys(c.loss for c in configs))) \
@@ -1430,6 +1430,11 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
+    from benchmark.results import stale_lock_hint
+
+    for rid, holder in sorted(store.in_flight().items()):  # another node's: in flight, or a stale lock to clear
+        if hint := stale_lock_hint(store.run_dir(rid) / ".lock", holder):
+            _say(f"run {rid} is not finished: {hint}")
     from benchmark.report import gone_lines
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all

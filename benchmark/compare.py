@@ -171,13 +171,30 @@ def _safe(name: str) -> str:
     """A file name for ``name`` (the compared specs joined by ``_``): itself when it is one already, else
     its letters, digits and ``_.-`` ending in a hash of ``name`` (at most 80 characters), so two specs that
     differ only in what is replaced or cut (`tag='a b'` / `tag='a_b'`, a long spec's last weight) never
-    write one file."""
+    write one file; a name with a capital letter ends in its hash too, so ``L1`` and ``l1`` (a plugin's beside the
+    built-in) are two files on a case-insensitive disk (macOS, Windows) as well."""
     import hashlib
 
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
-    if safe == name:
+    if safe == name and safe == safe.lower():
         return safe
     return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def _stem(new: list[str]) -> str:
+    """The name of the comparison of the specs ``new`` (``compare/<stem>.md``, ``<stem>_<task>_pd_plane``): one
+    spec's :func:`_safe` name; several specs' joined by a line break, which no spec holds, so its hash tells
+    ``huber`` + ``l1`` from the loss ``huber_l1`` (joined by ``_``, as before, they wrote one file)."""
+    return _safe("\n".join(new))
+
+
+def pd_plane_name(new: list[str], task: str) -> str:
+    """The file name (no suffix) of the comparison's perception–distortion plane of ``task``:
+    ``<stem>_<task>_pd_plane``, the task as :func:`benchmark.report.task_file_name` writes it (a plugin's ``SR4``
+    beside ``sr4``: two files on a case-insensitive disk too)."""
+    from benchmark.report import task_file_name
+
+    return f"{_stem(new)}_{task_file_name(task)}_pd_plane"
 
 
 def _header(new: list[str]) -> str:
@@ -254,15 +271,20 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     :func:`benchmark.figures.prune_figures`). The file itself is removed only where its checksum says plbench wrote
     it as it is (every file of that time has none): else it is kept as ``<old>.edited.md`` (:func:`_keep_aside`),
     as :func:`write_keeping_edits` keeps an edited one."""
-    import hashlib
-
     from benchmark.figures import FIGURE_FORMATS
 
     name = "_".join(new)
-    old = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
-    if old == _safe(name):
-        return []
-    md = Path(directory) / f"{old}.md"
+    # its names of before: unhashed, and (several specs) hashed as joined by `_`, which loss names hold too
+    olds = [o for o in dict.fromkeys([re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss", _safe(name)])
+            if o != _stem(new)]
+    return [p for old in olds for p in _prune_named(Path(directory), old, new, FIGURE_FORMATS)]
+
+
+def _prune_named(directory: Path, old: str, new: list[str], formats) -> list[Path]:
+    """:func:`prune_unhashed` of the comparison of ``new`` under one earlier name ``old``."""
+    import hashlib
+
+    md = directory / f"{old}.md"
     try:  # plbench writes by rename, never a link: a symlink under that name is the user's
         raw = md.read_bytes() if md.is_file() and not md.is_symlink() else b""
         text = raw.decode("utf-8")
@@ -272,9 +294,9 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
         return []
     # the figures it shows, in every format: `![perception–distortion](<old>_<task>_pd_plane.png)`
     shown = {Path(f).stem for f in re.findall(r"^!\[[^\]]*\]\(([^)/\\]+)\)$", text, flags=re.M)}
-    removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and not p.is_symlink()
+    removed = [md] + [p for p in sorted(directory.iterdir()) if p.is_file() and not p.is_symlink()
                       and p.stem in shown and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
-                      and p.suffix[1:] in FIGURE_FORMATS]
+                      and p.suffix[1:] in formats]
     stamp = md.with_name(f".{md.name}.sha256")
     if hashlib.sha256(raw).hexdigest() != _stamp_of(stamp) and (kept := _keep_aside(md)) is not None:
         log.warning("%s, this comparison under its earlier name, is not as plbench wrote it (edited by hand, or "
@@ -440,7 +462,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
+    path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
     with _summary_lock(store, path):
@@ -711,7 +733,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         unchecked_metrics_text,
         unequal_seeds_text,
     )
-    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, stale_lines
+    from benchmark.report import (
+        _in_setting,
+        coverage_lines,
+        coverage_table,
+        left_out_lines,
+        stale_lines,
+    )
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -857,7 +885,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                         f"; {unchecked}" if unchecked else "") + ")." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
-        base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"
+        base = store.root / "compare" / pd_plane_name(new, task)
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))
         if p:
             figs[f"compare_pd_{task}"] = p[0]
@@ -880,10 +908,26 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 def perf_command(specs: list[str], metas) -> str:
     """``plbench perf --losses SPEC…`` for ``specs`` (each once, quoted for the shell), with a ``--loss-file`` for each
     file a loss of theirs was trained from (the runs' ``meta.json``: ``loss_files``), so the command runs as
-    printed — without them a loss of a file is an unknown loss to ``perf``."""
+    printed — without them a loss of a file is an unknown loss to ``perf``. A loss registered now from a file (the
+    ``--loss-file`` of this compare, found by its hash where its runs were trained from a file since moved or
+    renamed) is given that file, not the path its runs recorded."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
     specs = list(dict.fromkeys(specs))
-    files = dict.fromkeys(str(path) for m in metas if (m.get("config") or {}).get("loss") in specs
-                          and isinstance(m.get("loss_files"), dict) for path in m["loss_files"].values())
+    recorded = {name: str(path) for m in metas if (m.get("config") or {}).get("loss") in specs
+                and isinstance(m.get("loss_files"), dict) for name, path in m["loss_files"].items()}
+    needed: dict[str, None] = {}
+    for spec in specs:
+        try:
+            needed.update(dict.fromkeys(t.name for t in parse_loss_spec(spec)))
+        except Exception:  # noqa: BLE001 - a field loss of a file not loaded now: its runs' paths, as recorded
+            needed.update(dict.fromkeys(n for n in recorded if re.search(rf"\b{re.escape(n)}\b", spec)))
+    files: dict[str, None] = {}
+    for name in [*(n for n in recorded if n in needed), *needed]:  # the runs' order first
+        now = LOSSES.get(name).meta.get("file") if name in LOSSES else None
+        if path := (str(now) if now else recorded.get(name)):
+            files[path] = None
     return shlex.join(["plbench", "perf", "--losses", *specs, *(a for f in files for a in ("--loss-file", f))])
 
 

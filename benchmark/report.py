@@ -159,6 +159,26 @@ def _in_setting(meta: dict, settings: list[dict]) -> bool:
     return any(meta["setting"] == s for s in settings)
 
 
+def task_file_name(task: str) -> str:
+    """A task's name in a file name (``figures/metrics_<this>``, ``compare/<spec>_<this>_pd_plane``): the name itself
+    where it is lower-case letters, digits and ``_.-``; else its such characters ending in ``_`` and a hash of the
+    name (as ``compare/`` names a spec: :func:`benchmark.compare._safe`), so a plugin's ``SR4`` beside ``sr4`` (or
+    ``Dé`` beside ``de``) are two files on a case-insensitive disk (macOS, Windows) too. Never ``-<digits>``, which
+    names a figure's numbered part."""
+    import hashlib
+
+    if re.fullmatch(r"[a-z0-9_.-]+", task):
+        return task
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", task).strip("_")[:60] or "task"
+    return f"{safe}_{hashlib.sha256(task.encode()).hexdigest()[:8]}"
+
+
+def task_figure(kind: str, task: str) -> str:
+    """The file name (no suffix) of a task's figure ``kind`` (``metrics``, ``visual``): ``<kind>_<task>``
+    (:func:`task_file_name`)."""
+    return f"{kind}_{task_file_name(task)}"
+
+
 def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path, formats=("png", "pdf"),
                  visual: bool = True, run_ids: set[str] | None = None, store_tasks=None) -> dict[str, list[Path]]:
     """Every figure of :mod:`benchmark.figures` under ``out``; {name: paths (PNG first)}. Without
@@ -173,10 +193,10 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
             "training_curves": F.training_curves(metas, out / "training_curves", formats, styles)}
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
     for t in tasks:
-        figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats, styles)
+        figs[f"metrics_{t}"] = F.metric_points(stats, t, out / task_figure("metrics", t), formats, styles)
     if visual:
         for t in tasks:
-            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids,
+            figs[f"visual_{t}"] = F.visual_grid(store, t, out / task_figure("visual", t), formats, run_ids=run_ids,
                                                 lost=F.lost_labels(stats, t))
     else:
         log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
@@ -187,7 +207,7 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     held = set(tasks) | set(store_tasks or ())
     keep = written if visual else written + [
         p for p in out.glob("visual_*") if p.is_file()
-        and any(re.fullmatch(re.escape(f"visual_{t}") + r"(-\d+)?", p.stem) for t in held)]
+        and any(re.fullmatch(re.escape(task_figure("visual", t)) + r"(-\d+)?", p.stem) for t in held)]
     F.prune_figures(out, keep)
     return {k: v for k, v in figs.items() if v}
 
@@ -363,7 +383,9 @@ def grid_profile(root: Path, setting: dict) -> str | None:
             return given == setting[k] or task.train_crop(given) == setting[k]  # or its runs stored before
         return given == setting[k]
 
-    for path in sorted((Path(root) / "grids").glob("*.yaml"), reverse=True):
+    from benchmark.results import grid_order
+
+    for path in sorted((Path(root) / "grids").glob("*.yaml"), key=grid_order, reverse=True):
         try:
             grid = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):

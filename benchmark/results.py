@@ -62,6 +62,7 @@ import re
 import shlex
 import signal
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -350,6 +351,28 @@ def link_to_free_name(src: Path, name_for) -> tuple[Path, bool]:
                 continue
             os.replace(src, dest)
             return dest, True
+
+
+def grid_stamp(when: float | None = None) -> str:
+    """The name of a saved grid (``grids/<stamp>.yaml``): its start time in UTC, ``20261206-150500Z`` — not the
+    machine's own time zone, so the grids of nodes in several zones sharing a store (or of a laptop that travelled)
+    are named in the order they started (:func:`grid_order`)."""
+    return time.strftime("%Y%m%d-%H%M%SZ", time.gmtime(time.time() if when is None else when))
+
+
+def grid_order(path: Path) -> tuple:
+    """The sort key of a saved grid, oldest first: its time in UTC, then the number :func:`atomic_write_new` gives a
+    second grid of the same second (``-2`` after none, ``-10`` after ``-9``); another name sorts by itself. A name
+    before :func:`grid_stamp` (no ``Z``) is in the local time of the machine that wrote it: read in this machine's,
+    its likeliest writer, so the grids of a store's last days before and after the change sort as they ran."""
+    m = re.fullmatch(r"(\d{8}-\d{6})(Z?)(?:-(\d+))?", Path(path).stem)
+    if not m:
+        return (Path(path).stem, 0)
+    stamp = m.group(1)
+    if not m.group(2):
+        with contextlib.suppress(ValueError, OverflowError):  # not a date (a name of the user's): as it is
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.mktime(time.strptime(stamp, "%Y%m%d-%H%M%S"))))
+    return (stamp, int(m.group(3) or 1))
 
 
 def atomic_write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
@@ -751,6 +774,46 @@ class NoLocks(UserError):
     """The results directory's file system has no file locks (flock): one line, exit code 2."""
 
 
+def _locked_inodes() -> set[int] | None:
+    """The inode numbers of the files some process of this host holds a lock on now (``/proc/locks``: flocks, and
+    the POSIX locks NFS turns them into), or None where that table cannot be read (not Linux). A waiter's line
+    (``->``) holds nothing."""
+    try:
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    out = set()
+    for line in text.splitlines():
+        fields = line.split()
+        if "->" in fields:
+            continue
+        for f in fields:  # "1: FLOCK  ADVISORY  WRITE 3690 fe:00:2146448 0 EOF": device major:minor:inode
+            parts = f.split(":")
+            if len(parts) == 3 and parts[2].isdigit():
+                out.add(int(parts[2]))
+                break
+    return out
+
+
+def _has_open(pid: int, st: os.stat_result) -> bool | None:
+    """Whether process ``pid`` has the file of ``st`` (its inode) open — the holder of a run's lock keeps
+    it open until it releases it — or None where its open files cannot be listed (``/proc/<pid>/fd``: another user's
+    process, not Linux). Unlike ``/proc/locks`` this holds on every file system: one whose locks the kernel hands to
+    its server (FUSE mounts with flock: GlusterFS, JuiceFS, ceph-fuse, virtiofs) lists none of them there."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            s = os.stat(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if s.st_ino == st.st_ino and stat.S_ISREG(s.st_mode):  # the inode alone, as /proc/locks: one file reached
+            return True  # by two mounts (an NFS export mounted twice, overlayfs, btrfs subvolumes) has two devices
+    return False
+
+
 class RunLock:
     """An exclusive lock on one run, held by this process until :meth:`release`.
 
@@ -790,22 +853,28 @@ class RunLock:
                 same = False
             if same:
                 os.ftruncate(fd, 0)
-                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}".encode())
+                # since when, as the UTC day and time: read on other machines of a shared store (is it stale?)
+                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
+                             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}".encode())
                 return cls(path, fd)
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
     @staticmethod
     def held_for(path: Path) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
-        None: no lock, or one left by a process that is gone or on another host. Read only — it
-        never touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
+        None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
+        (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: that process must have
+        the file itself open, :func:`_has_open`; where its files cannot be listed, the kernel's table of locks,
+        ``/proc/locks``, where it can be read, must list the file). Read only — it never
+        touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
         import re
 
         try:
             holder = path.read_text(errors="replace")
-            age = time.time() - path.stat().st_mtime
+            st = path.stat()
         except OSError:
             return None
+        age = time.time() - st.st_mtime
         m = re.match(r"pid (\d+) on (\S+) ", holder)  # what acquire writes
         if not m or m.group(2) != socket.gethostname():
             return None
@@ -815,7 +884,11 @@ class RunLock:
             return None
         except PermissionError:  # alive, another user's
             pass
-        return max(age, 0.0)
+        opened = _has_open(int(m.group(1)), st)
+        if opened is None:  # its open files cannot be listed (another user's process, not Linux): the kernel's table
+            locked = _locked_inodes()  # of locks, where it can be read, tells a copy (never listed) from the file
+            opened = locked is None or st.st_ino in locked
+        return max(age, 0.0) if opened else None
 
     def mark(self, role: str) -> None:
         """Add what the lock is held for to its file (``pid … since …, <role>``), for the processes that find
@@ -865,6 +938,23 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
     return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
             f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
             "stale lock; otherwise it is released when that process finishes")
+
+
+def held_as_far_as_known(path: Path) -> bool:
+    """Whether the run lock at ``path`` must be taken as held: by a live process of this host
+    (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
+    checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
+    stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
+    import re
+
+    if RunLock.held_for(path) is not None:
+        return True
+    try:
+        holder = path.read_text(errors="replace")
+    except OSError:
+        return False
+    m = re.match(r"pid \d+ on (\S+) ", holder)  # what acquire writes
+    return bool(m) and m.group(1) != socket.gethostname()
 
 
 def _hint_stale(path: Path, holder: str, since: float) -> bool:
@@ -1003,13 +1093,20 @@ class ResultsStore:
         if not marker.exists():
             return
         try:
-            version = read_json(marker).get("store_version")
+            data = read_json(marker)
+            version = data.get("store_version")
         except (OSError, ValueError, AttributeError) as exc:
+            what = f"is unreadable ({type(exc).__name__})"
+        else:  # read, but no version in it (emptied, edited, another tool's file): damaged, not another plbench's
+            what = ("has no store_version" if "store_version" not in data else
+                    None if isinstance(version, int) and not isinstance(version, bool) else
+                    f"has store_version {version!r}, not a number")
+        if what:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
-                raise UserError(f"{marker} is unreadable ({type(exc).__name__}), but {self.runs} holds runs: if this "
+                raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
                                 f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
                                 f"{marker.name} and run the same command again (no run is touched meanwhile)") from None
-            raise UserError(f"{marker} is unreadable ({type(exc).__name__}); is {self.root} a plbench "
+            raise UserError(f"{marker} {what}; is {self.root} a plbench "
                             "results directory? use another --out") from None
         if version == 1:
             raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "
@@ -1085,7 +1182,7 @@ class ResultsStore:
             for p in names:
                 with contextlib.suppress(OSError):
                     if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
-                            folder.parent != self.runs or RunLock.held_for(folder / ".lock") is None):
+                            folder.parent != self.runs or not held_as_far_as_known(folder / ".lock")):
                         found.append(p)
         return sorted(found)
 
@@ -1935,11 +2032,16 @@ class ResultsStore:
                 raise
             runs = runs or checks
             newest = max(files, key=files.get) if files else None
+            # a store moved to another machine, or the file moved since: the path recorded is not there, but any copy
+            # of the file at that version (its hash) finds the runs
+            gone = newest is not None and not Path(newest).is_file()
             raise UserError(
                 f"unknown loss {exc.name!r}: {self.root} holds {runs} run{'s' if runs != 1 else ''} of it, of a loss "
                 f"file not loaded now (version{'s' if len(versions) != 1 else ''} "
                 + ", ".join(f"v{v}" for v in sorted(versions, key=versions.get)) + "): load it with --loss-file "
                 + (shlex.quote(newest) + (" (its newest runs' file)" if len(files) > 1 else "") if newest else "FILE")
+                + (f" — not there now (the store or the file moved): a copy of that file at "
+                   f"v{max(versions, key=versions.get)}, wherever it is, finds these runs" if gone else "")
             ) from None
 
     def loss_spellings(self) -> dict[str, str]:
@@ -2096,7 +2198,7 @@ class ResultsStore:
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
             if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
-                    or RunLock.held_for(d / ".lock") is not None:  # a live process writes its meta.json next
+                    or held_as_far_as_known(d / ".lock"):  # a live process writes its meta.json next
                 continue
             what, belongs = "evaluation passes", True
             for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
@@ -2199,7 +2301,7 @@ class ResultsStore:
         out = []
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
-            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or RunLock.held_for(d / ".lock") is not None:
+            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or held_as_far_as_known(d / ".lock"):
                 continue
             if (d / "net.pt").exists() or any(d.glob("eval-*.parquet")):
                 out.append(run_id)

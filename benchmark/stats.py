@@ -1217,8 +1217,9 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
 def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | None = None) -> list[str]:
     """For each loss whose rows hold several versions (its registry version and, for a loss file, the
     file's hash: each its own row, :func:`labels`), one line naming each version's label suffix, its
-    runs and when its newest run started (``meta.json``'s ``started``), oldest first — so a reader
-    can tell the rows of an edited loss file from those of its earlier text."""
+    runs and when its newest run started (``meta.json``'s ``started``, in UTC: a report of the store reads the same on
+    every machine), oldest first — so a reader can tell the rows of an edited loss file from those of its earlier
+    text."""
     import time
 
     if table.empty or "loss_version" not in table.columns:
@@ -1240,7 +1241,7 @@ def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | No
         parts.sort()
         out.append(f"`{name}`: " + ", ".join(
             f"{suffix} ({n} run{'s' if n != 1 else ''}"
-            + (f", newest started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(w))}" if w >= 0 else "") + ")"
+            + (f", newest started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(w))}" if w >= 0 else "") + ")"
             for w, suffix, n in parts))
     return out
 
