@@ -788,6 +788,13 @@ def cmd_run(args) -> int:
                           loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
     except KeyboardInterrupt:
         save_grid()
+        import contextlib
+
+        from benchmark.runner import interrupted_lines
+
+        with contextlib.suppress(Exception):  # the store unreadable: the interrupt's own line still comes
+            for line in interrupted_lines(store, configs):  # before main()'s line with the resume command
+                log.warning("%s", line)
         raise
     except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
         summary = getattr(exc, "summary", None)  # said last, after what the grid did

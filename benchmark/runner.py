@@ -1328,6 +1328,33 @@ def failed_runs(store: ResultsStore, configs: list[RunConfig], most: int = 20) -
     return lines[:most] + ([f"… and {len(lines) - most} more (runs/<id>/meta.json)"] if len(lines) > most else [])
 
 
+def interrupted_lines(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
+    """What an interrupted grid (Ctrl-C; SIGTERM: a scheduler's preemption, scancel) leaves, for the lines before the
+    command that resumes it — the end of a night's log said 'interrupted' alone: how many of ``configs``' runs are
+    finished (diverged among them), failed (each as :func:`failed_runs` names it: the same command retries them) and
+    left (in flight, resumed from its checkpoint, or never begun). A run never begun has no folder: one listing
+    of ``runs/``, no record read for it (a scheduler's grace before SIGKILL is short)."""
+    try:
+        begun = set(os.listdir(store.runs))
+    except OSError:
+        begun = None  # read each record
+    finished = diverged = 0
+    failed = []
+    for c in configs:
+        rid = run_id(c)
+        status = (store.meta(rid) or {}).get("status") if begun is None or rid in begun else None
+        finished += status in ("ok", "diverged")
+        diverged += status == "diverged"
+        if status == "failed":
+            failed.append(c)
+    left = len(configs) - finished - len(failed)
+    return [f"the grid stands at {finished} of {len(configs)} runs finished ({diverged} diverged), {len(failed)} "
+            f"failed, {left} left" + (": the same command retries the failed and resumes the rest" if failed and left
+                                      else ": the same command retries them" if failed
+                                      else ": the same command resumes them" if left else ""),
+            *failed_runs(store, failed)]
+
+
 def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
     """One line per run of ``configs`` that ran out of memory and trained at half the batch (meta.json's
     ``batch_size_used``): a setting of its own, so not on the leaderboard of the grid's setting."""

@@ -1,0 +1,95 @@
+"""Probe of overnight and cluster runs under faults (session 15): each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+THROWS_THIRD = '''
+import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("throws_third_probe15")
+class ThrowsThird(torch.nn.Module):
+    """(N, 3, H, W) in [0, 1] → mean absolute error; raises at its 3rd training call (a loss's bug hit mid-run)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, pred, target):
+        self.calls += pred.requires_grad
+        if self.calls == 3:
+            raise RuntimeError("index out of range")
+        return (pred - target).abs().mean()
+'''
+
+
+def _cheap_config(seed: int = 0, loss: str = "l1"):
+    """A denoise config on the embedded photos, not resolved (no image decoded: its run id all the same)."""
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+
+    return RunConfig(task="denoise", loss=loss, seed=seed, iterations=2, crop=16, batch_size=1,
+                     train_data=(DataSpec.parse("skimage:train", role="train"),),
+                     test_data=(DataSpec.parse("skimage:test", role="test"),))
+
+
+def test_an_interrupted_grid_says_what_is_finished_failed_and_left(tmp_path):
+    """A grid stopped by SIGTERM (a scheduler's preemption, scancel) or Ctrl-C ended its night's log on 'interrupted;
+    finished runs and checkpoints are saved. Resume with: …' alone: nothing said how far it got, nor which runs had
+    failed hours earlier and why. :func:`benchmark.runner.interrupted_lines` says it for the CLI's last lines."""
+    import time
+
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import interrupted_lines
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    configs = [_cheap_config(s) for s in range(5)]
+    ok, diverged, failed, begun = (run_id(c) for c in configs[:4])  # the fifth never begun: no folder
+    for c, status in zip(configs, ("ok", "diverged")):
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": status, "config": c.to_dict(),
+                                     "started": time.time()})
+    store.write_meta(failed, {"run_id": failed, "status": "failed", "config": configs[2].to_dict(),
+                              "started": time.time(),
+                              "error": "RuntimeError: index out of range", "failed_in": "training", "failed_at": 3})
+    store.run_dir(begun).mkdir(parents=True)  # interrupted in flight: its checkpoint, no record
+    lines = interrupted_lines(store, configs)
+    assert lines[0].startswith("the grid stands at 2 of 5 runs finished (1 diverged), 1 failed, 2 left"), lines
+    assert any(f"(run {failed}) failed at training iteration 3 of 2: RuntimeError: index out of range" in ln
+               for ln in lines[1:]), lines
+
+
+@pytest.mark.slow
+def test_a_grid_stopped_by_sigterm_ends_on_its_state_then_the_resume_command(tmp_path, monkeypatch, capsys, caplog):
+    """The CLI's last lines after SIGTERM: the runs finished, the one that failed at its 3rd step with its error, the
+    runs left, then the command that resumes them (exit 130). Slow: ~14 s on 2 shared cores (three short runs)."""
+    import logging
+
+    from conftest import signal_at_iteration
+
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    (tmp_path / "loss.py").write_text(THROWS_THIRD)
+    signal_at_iteration(monkeypatch, 9, signal.SIGTERM)  # l1's 6 iterations, the failing loss's 2, l2's first
+    try:
+        with caplog.at_level(logging.WARNING, logger="benchmark"):
+            code = main(["run", "--tasks", "denoise", "--losses", "l1", "throws_third_probe15", "l2", "--seeds", "0",
+                         "--loss-file", str(tmp_path / "loss.py"), "--iterations", "6", "--crop", "32", "--batch-size",
+                         "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+                         "--no-progress", "--no-budget-check", "--no-report", "--logger", "none", "--out",
+                         str(tmp_path / "out")])
+    finally:
+        LOSSES.remove("throws_third_probe15")
+    err = capsys.readouterr().err
+    assert code == 130 and "Resume with" in err, err
+    said = [r.getMessage() for r in caplog.records]
+    tail = said[next(i for i, m in enumerate(said) if m.startswith("the grid stands at")):]
+    assert tail[0].startswith("the grid stands at 1 of 3 runs finished (0 diverged), 1 failed, 1 left"), tail
+    assert tail[1].startswith("denoise/throws_third_probe15 seed 0") and tail[1].endswith(
+        "failed at training iteration 3 of 6: RuntimeError: index out of range"), tail
