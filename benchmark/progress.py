@@ -229,6 +229,10 @@ class Monitor:
 STALL_GRACE_S = 60.0
 #: the exit status of a process a hung run was ended with: its driver starts a worker in its place
 STALLED_EXIT = 75
+#: how long the stall watch waits for its own words — a log line, the hung run's record in the store — before it goes
+#: on without them: a run hung on a stalled network file system stalls a write to that store (or a log on it) too, and
+#: a run hung while it logged holds the handler's lock
+RECORD_WAIT_S = 60.0
 #: {thread id: its run's last sign of progress} (monotonic: a clock step is no stall, nor hides one): one per thread, as
 #: two grids in threads of one process (two ``api.run`` calls of a notebook, a service) each counted the other's
 #: steps as their own progress, and a hung run was never stopped while the other thread trained
@@ -243,6 +247,20 @@ def beat() -> None:
 
 class RunStalled(Exception):
     """Raised in the main thread when its run made no progress for the stall timeout: the run fails with it."""
+
+
+def _bounded(say, wait: float) -> bool:
+    """Run ``say()`` (a log line, a record written to the store) in a thread of its own, waiting for it at most
+    ``wait`` seconds: True when it ended. The stall watch must go on where a run hung in I/O or in a log handler holds
+    up its words too, or the hang it is there to end holds it as well."""
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            say()
+
+    thread = threading.Thread(target=run, name="plbench-stall-words", daemon=True)
+    thread.start()
+    thread.join(wait)
+    return not thread.is_alive()
 
 
 def _stack(thread_id: int | None) -> str:
@@ -319,7 +337,8 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             if stalled < timeout:
                 continue
             stack = _stack(runner)
-            log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
+            _bounded(lambda stack=stack: log.error("%s: stopping it as hung; it waits here:\n%s", said, stack),
+                     min(grace, 1.0))
             if here:
                 fired.set()
                 signal.pthread_kill(runner, signal.SIGALRM)
@@ -339,14 +358,18 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
                 continue
             error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
                      f"process was ended (--stall-timeout)")
-            log.error("%s; the same command retries it and goes on with the grid's other runs", error)
-            if record is not None:
-                with contextlib.suppress(Exception):
+
+            def last_words(error: str = error, stack: str = stack) -> None:
+                log.error("%s; the same command retries it and goes on with the grid's other runs", error)
+                if record is not None:
                     record(error, stack)
-            with contextlib.suppress(Exception):  # not logging.shutdown(): the hung thread may hold a handler's lock
                 import sys
 
-                sys.stderr.flush()
+                sys.stderr.flush()  # not logging.shutdown(): the hung thread may hold a handler's lock
+
+            # bounded: on a stalled file system the record's write (or the log's) hangs as the run did, and the process
+            # was never ended; without its record the same command retries the run all the same
+            _bounded(last_words, RECORD_WAIT_S)
             os._exit(STALLED_EXIT)
 
     previous = signal.signal(signal.SIGALRM, interrupt) if here else None

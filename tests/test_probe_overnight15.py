@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 
 import pytest
@@ -93,3 +94,67 @@ def test_a_grid_stopped_by_sigterm_ends_on_its_state_then_the_resume_command(tmp
     assert tail[0].startswith("the grid stands at 1 of 3 runs finished (0 diverged), 1 failed, 1 left"), tail
     assert tail[1].startswith("denoise/throws_third_probe15 seed 0") and tail[1].endswith(
         "failed at training iteration 3 of 6: RuntimeError: index out of range"), tail
+
+
+def _hung_in_c(exits: list, most: float = 3.0) -> None:
+    """Wait, with SIGALRM blocked (code no signal reaches), until the watch ends the process (``exits``), at most
+    ``most`` seconds."""
+    import time
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        end = time.monotonic() + most
+        while not exits and time.monotonic() < end:
+            time.sleep(0.02)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+
+
+def test_a_run_hung_in_c_code_ends_its_process_even_when_its_record_hangs_too(monkeypatch):
+    """A run hung on a stalled network file system (the README's own example) hung in C code: the watch wrote its
+    failure into the store — on that same stalled file system — with no time limit before ending the process, so the
+    write hung too and the process was never ended: the worker, and the night, held for ever, what the watch is there
+    to prevent. The record is given :data:`benchmark.progress.RECORD_WAIT_S`; then the process is ended all the same
+    (the same command retries a run with no record)."""
+    import threading
+
+    from benchmark import progress
+
+    exits, stalled_store = [], threading.Event()
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+    monkeypatch.setattr(progress, "RECORD_WAIT_S", 0.2, raising=False)
+    try:
+        with contextlib.suppress(progress.RunStalled), \
+                progress.stall_watch(0.1, "run r1", record=lambda error, stack: stalled_store.wait(), grace=0.1):
+            _hung_in_c(exits)
+    finally:
+        stalled_store.set()
+    assert exits == [progress.STALLED_EXIT]
+
+
+def test_a_run_hung_in_c_code_ends_its_process_even_when_its_log_hangs_too(monkeypatch):
+    """The watch's own log lines (where the run waits; that it ends the process) go to a handler that may be held by
+    the hung run itself, or write to a stalled file system (a SLURM job's output on NFS): the watch waited on the
+    first of them and never stopped the run or ended its process. Its words are given a bounded wait now."""
+    import logging
+    import threading
+
+    from benchmark import progress
+
+    exits, stalled_log = [], threading.Event()
+
+    class Stalled(logging.Handler):
+        def emit(self, record):
+            stalled_log.wait()
+
+    handler = Stalled(logging.ERROR)
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+    monkeypatch.setattr(progress, "RECORD_WAIT_S", 0.2, raising=False)
+    logging.getLogger("benchmark.progress").addHandler(handler)
+    try:
+        with contextlib.suppress(progress.RunStalled), progress.stall_watch(0.1, "run r1", grace=0.1):
+            _hung_in_c(exits)
+    finally:
+        stalled_log.set()
+        logging.getLogger("benchmark.progress").removeHandler(handler)
+    assert exits == [progress.STALLED_EXIT]
