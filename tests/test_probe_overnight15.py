@@ -158,3 +158,31 @@ def test_a_run_hung_in_c_code_ends_its_process_even_when_its_log_hangs_too(monke
         stalled_log.set()
         logging.getLogger("benchmark.progress").removeHandler(handler)
     assert exits == [progress.STALLED_EXIT]
+
+
+def test_jpegs_are_read_and_checked_with_a_full_tmp(tmp_path, monkeypatch):
+    """libjpeg's warnings (a JPEG cut short, skipped as damaged) were captured through a file in the system's temporary
+    folder: with /tmp full (no inode left, as a night's spilled files leave it) every JPEG was 'unreadable: [Errno 28]
+    No space left on device' — a folder of JPEGs refused, a mixed one trained on its PNGs alone under other run ids.
+    The capture needs no temporary folder now (an anonymous memory file), and a JPEG cut short is still found."""
+    import errno
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataCache, DataSpec
+
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(tmp_path / f"{i}.jpg", quality=90)
+    whole = (tmp_path / "2.jpg").read_bytes()
+    (tmp_path / "2.jpg").write_bytes(whole[:len(whole) // 2])  # cut short: skipped as damaged
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", tempfile.gettempdir())
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
+    images = DataCache().images(DataSpec.parse(str(tmp_path), role="train"))
+    assert sorted(r.image_id for r in images) == ["0", "1"], [r.image_id for r in images]
