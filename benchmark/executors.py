@@ -879,8 +879,13 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
         for p, _ in procs:
             if p.is_alive():
+                # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT
+                # may still be ignored as inherited (a driver started in a script's background): it went on with its
+                # share once started, the driver waiting for it. SIGTERM ends it there — or, its handlers just in
+                # (_worker_signals), stops it as SIGINT does
+                boot = booting.get(p.pid)
                 with contextlib.suppress(OSError):
-                    os.kill(p.pid, signal.SIGINT)
+                    os.kill(p.pid, signal.SIGTERM if boot is not None and not boot.ran else signal.SIGINT)
         for p, _ in procs:
             p.join()
         raise

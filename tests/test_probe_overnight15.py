@@ -186,3 +186,44 @@ def test_jpegs_are_read_and_checked_with_a_full_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
     images = DataCache().images(DataSpec.parse(str(tmp_path), role="train"))
     assert sorted(r.image_id for r in images) == ["0", "1"], [r.image_id for r in images]
+
+
+@pytest.mark.slow  # a worker process starts (1.5 s of its start-up, then torch imported where it goes on: 2-3 s)
+def test_a_driver_stopped_while_its_worker_starts_stops_it_even_with_sigint_ignored(tmp_path, monkeypatch):
+    """A driver started where SIGINT is ignored (`plbench run --workers N &` in a batch script: the case
+    _worker_signals is there for) and stopped by SIGTERM (`kill`, `timeout`) while a worker was still starting (its
+    Python start-up, importing what its unit needs: seconds, as after each worker a hang ended) passed its stop on as
+    SIGINT — ignored there, as inherited, until the worker's own handlers were in: the worker then ran its whole share
+    while the stopped driver waited for it. A worker still starting is sent SIGTERM instead: it ends there (none of
+    its code ran), or, its handlers just in, stops as at SIGINT."""
+    import importlib
+    import sys
+    import time
+
+    from benchmark import executors
+
+    (tmp_path / "slow_boot_probe15").mkdir()
+    (tmp_path / "slow_boot_probe15" / "__init__.py").write_text(
+        "import time\n\n\nclass Policy:\n    enabled = False\n\n    def __setstate__(self, state):\n"
+        "        time.sleep(1.5)  # the worker unpickles its unit: still starting\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("slow_boot_probe15")
+
+    class StopAtOnce:
+        def tick(self):
+            raise KeyboardInterrupt  # SIGTERM, as the CLI takes it
+
+    policy = module.Policy()
+    policy.every = 0  # a state to set: unpickled by __setstate__
+    unit = executors.WorkUnit((), str(tmp_path / "r"), ("psnr",), "cpu", checkpoint=policy, tag="[w0]",
+                              logger="none")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the worker, as from a batch script
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            executors._run_processes([unit], [{"PYTHONPATH": f"{tmp_path}:{executors._pythonpath()}"}], StopAtOnce())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.modules.pop("slow_boot_probe15", None)
+    assert not (tmp_path / "r").exists(), "the stopped worker went on with its unit"
+    assert time.monotonic() - t0 < 1.5 + 10
