@@ -634,6 +634,16 @@ def _precedence(result: dict) -> int:
     return 0 if int(result.get("exit_code", UserError.exit_code)) == DiskFull.exit_code else 1
 
 
+def _kind(result: dict) -> str:
+    """What tells two workers' errors apart: the message, but a full disk is one failure whichever file each met it
+    at (each worker writes its own: the messages differ by the path alone)."""
+    from benchmark.results import DiskFull
+
+    if result.get("user") and int(result.get("exit_code", UserError.exit_code)) == DiskFull.exit_code:
+        return "disk full"
+    return result["error"]
+
+
 def _others(first: dict, rest: list[dict], where: str) -> str:
     """What follows the first failed worker's error in the grid's line: how many others failed with the same error,
     and how many with another — each other error said in a line of its own, here (the count alone hid a disk full
@@ -641,10 +651,10 @@ def _others(first: dict, rest: list[dict], where: str) -> str:
     def some(n: int) -> str:
         return f"{n} other {where if n > 1 else where.removesuffix('s')}"
 
-    same = sum(r["error"] == first["error"] for r in rest)
+    same = sum(_kind(r) == _kind(first) for r in rest)
     groups: dict[str, list[dict]] = {}
     for r in rest:
-        if r["error"] != first["error"]:
+        if _kind(r) != _kind(first):
             groups.setdefault(r["error"], []).append(r)
     for error, group in groups.items():
         names = [str(r["worker"]) for r in group if r.get("worker")]

@@ -227,3 +227,21 @@ def test_a_driver_stopped_while_its_worker_starts_stops_it_even_with_sigint_igno
         sys.modules.pop("slow_boot_probe15", None)
     assert not (tmp_path / "r").exists(), "the stopped worker went on with its unit"
     assert time.monotonic() - t0 < 1.5 + 10
+
+
+def test_two_workers_meeting_the_full_disk_at_different_files_failed_alike():
+    """Two workers that met one full disk, each while writing its own file, ended the grid's line on '(1 other worker
+    failed otherwise, said above)' — as if the second had failed for another reason, to be looked for above, where
+    the line said the same full disk. A full disk met at another file is the same failure: '(also in 1 other
+    worker)'."""
+    from benchmark import executors
+    from benchmark.errors import UserError
+
+    def disk(worker: str, path: str) -> dict:
+        return {"error": f"disk full while writing {path} (No space left on device); nothing half-written was left, "
+                         "results written before are intact: free space and run the same command again to resume",
+                "user": True, "exit_code": 3, "worker": worker}
+
+    with pytest.raises(UserError) as exc:
+        executors._raise_failures([disk("w0", "/r/runs/a/curve.csv"), disk("w1", "/r/runs/b/ckpt.pt")], "workers")
+    assert exc.value.exit_code == 3 and str(exc.value).endswith("(also in 1 other worker)"), str(exc.value)
