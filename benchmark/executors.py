@@ -759,7 +759,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
-                                logger=logger, grid_id=grid_id, stall_s=stall_s)
+                                logger=logger, grid_id=grid_id, stall_s=stall_s, alone=True)
         except Exception as exc:  # a full disk or a bug after hours of runs: what they did is the grid's summary all
             _sum_up(exc, list(configs), store_root, metrics, [], since, grid_id)  # the same, said before its line
             raise  # (_collect's, a worker's bug's); the exception itself, its type and traceback, unchanged

@@ -67,7 +67,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.progress import RunStalled, beat, stall_watch
+from benchmark.progress import STALLED_EXIT, RunStalled, beat, stall_watch
 from benchmark.results import (
     Damage,
     DeferredInterrupt,
@@ -696,6 +696,9 @@ class _Grid:
     #: seconds a run may go without progress before it is stopped as hung (``--stall-timeout``; 0: never;
     #: :func:`benchmark.progress.stall_watch`)
     stall_s: float = 0.0
+    #: this process is the whole command (one process, no driver after it): a hang in C code that ends it ends the
+    #: command, which it says with where the grid stands (:func:`_ending`)
+    alone: bool = False
 
 
 def require_scorable(metrics):
@@ -713,7 +716,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
              gpu_share: int = 1, grid_id: str = "", since: float | None = None,
-             stall_s: float | None = None) -> GridSummary:
+             stall_s: float | None = None, alone: bool = False) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -733,7 +736,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     executor's worker: the grid's start): a run that failed during this grid, in another worker, after this one
     planned it, is left failed, not trained again to the same failure. ``stall_s``: a run without progress for that
     long is stopped as hung and recorded failed (:func:`benchmark.progress.stall_watch`; default
-    ``RUN_DEFAULTS["stall_timeout"]``, 0: never).
+    ``RUN_DEFAULTS["stall_timeout"]``, 0: never). ``alone``: this process is the whole command (one process, no
+    driver after it), whose end a hang in C code is: said with where the grid stands.
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -789,7 +793,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since,
-                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s))
+                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s), alone=alone)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -1089,7 +1093,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
 
             try:  # watched as training is: a stalled read here held the worker, and the night, for ever
                 with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
-                                 record=record):
+                                 record=_ending(grid, record)):
                     return _rescore(grid, rid, cfg, task, task_version, items)
             except RunStalled as exc:  # its record and rows stay as they are: a finished run, not a failed one
                 log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and the same command "
@@ -1112,7 +1116,8 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                 _record_failure(grid, cfg, rid, error, stack, started, stalled=True)
 
         try:
-            with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})", record=record):
+            with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
+                             record=_ending(grid, record)):
                 return _run_one(grid, cfg, rid, task, task_version, items)
         except RunStalled as exc:  # outside _run_one's own handling: before its try, or in its finally (a logger's
             # close) after the run was recorded; the grid goes on either way
@@ -1130,6 +1135,25 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
 #: command tries it after the grid's other runs (a hang that comes back ended every rerun there, first), the worker in
 #: its place not at all; a re-score that ends drops it
 RESCORE_STALLED = "rescore_stalled"
+
+
+def _ending(grid: _Grid, record):
+    """``record`` (a hung run's, re-score's or input scoring's, written as the stall watch ends the process: a hang in
+    C code), then, where this process is the whole command (``grid.alone``), that the command ends there and where
+    the grid stands (:func:`interrupted_lines`): the watch's line says the same command retries the run, and in one
+    process nothing else said the others were not done."""
+    def write(error: str, stack: str) -> None:
+        try:
+            record(error, stack)
+        finally:
+            if grid.alone and grid.grid_progress is not None:
+                lines = interrupted_lines(grid.store, list(grid.grid_progress.runs.values()))
+                log.error("the command ends here (a hang in C code ends its process, exit code %d): %s; it retries "
+                          "runs recorded hung after the grid's other runs", STALLED_EXIT, lines[0])
+                for line in lines[1:]:
+                    log.error("%s", line)
+
+    return write
 
 
 def _mark_rescore_stalled(grid: _Grid, rid: str, error: str) -> None:
@@ -1553,7 +1577,8 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
             "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
 
     try:  # watched as a run is: minutes on a large test set, where a stalled read held the worker for ever
-        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})", record=record):
+        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})",
+                         record=_ending(grid, record)):
             _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
         if mark is not None:  # scored (or by another process): the earlier hang no reason to wait any more
             (grid.store.run_dir(rid) / INPUT_STALLED).unlink(missing_ok=True)

@@ -245,3 +245,37 @@ def test_two_workers_meeting_the_full_disk_at_different_files_failed_alike():
     with pytest.raises(UserError) as exc:
         executors._raise_failures([disk("w0", "/r/runs/a/curve.csv"), disk("w1", "/r/runs/b/ckpt.pt")], "workers")
     assert exc.value.exit_code == 3 and str(exc.value).endswith("(also in 1 other worker)"), str(exc.value)
+
+
+def test_a_one_process_grid_ended_by_a_hang_in_c_code_says_where_the_grid_stands(tmp_path, monkeypatch, caplog):
+    """In one process (no --workers) a run hung in C code ends the process, and so the command (exit 75): its log
+    ended on '… its process was ended (--stall-timeout); the same command retries it and goes on with the grid's other
+    runs', no summary — read in the morning as a grid that went on. The process says now that the command ends there,
+    with where the grid stands (finished, failed with why, left), as an interrupted grid does."""
+    import logging
+    import time
+
+    import torch
+
+    from benchmark import progress, runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cfg, other = _cheap_config(0), _cheap_config(1)
+    grid = runner._Grid(store, ("psnr",), None, {}, torch.device("cpu"), None, CheckpointPolicy(), False, "none",
+                        GridProgress(store, [cfg, other]), stall_s=0.1, alone=True)
+    exits = []
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+    monkeypatch.setattr(runner, "_run_one", lambda *args: _hung_in_c(exits) or "trained")
+    with caplog.at_level(logging.ERROR, logger="benchmark"):
+        runner._run_locked_or_blocked(grid, cfg, run_id(cfg), None, "v", [], True)
+    time.sleep(0.05)
+    assert exits == [progress.STALLED_EXIT] and store.meta(run_id(cfg))["status"] == "failed"
+    said = [r.getMessage() for r in caplog.records]
+    end = next(m for m in said if m.startswith("the command ends here"))
+    assert "the grid stands at 0 of 2 runs finished (0 diverged), 1 failed, 1 left" in end, said
+    assert any(m.startswith(f"denoise/l1 seed 0 (run {run_id(cfg)}) failed") for m in said), said
