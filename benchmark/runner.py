@@ -1211,7 +1211,9 @@ def _row_args(cfg: RunConfig, task_version: str) -> dict:
 def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem]) -> str:
     store, device = grid.store, grid.device
     log.debug("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
-    started = time.time()
+    # started: the wall clock's (meta.json's record of when); durations on the monotonic clock — a clock stepped during
+    # the night (NTP, a VM resumed) recorded 'ok in -3598.8 s', and every later ETA read its family's mean off that
+    started, t0 = time.time(), time.monotonic()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
     killed = any(store.run_dir(rid).glob("ckpt*.pt"))
@@ -1237,7 +1239,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         stage = "saving"
         stop = result.stop_requested
-        meta = _meta(cfg, rid, device, result, started)
+        meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
             meta["grid_id"] = grid.grid_id
         if used.batch_size != cfg.batch_size:
@@ -1255,10 +1257,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                                                    {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
-            t_eval, stage = time.time(), "evaluation"
+            t_eval, stage = time.monotonic(), "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
             stage = "writing"
-            meta["eval_s"] = time.time() - t_eval
+            meta["eval_s"] = time.monotonic() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
             for m in grid.metrics.metrics:
@@ -1273,7 +1275,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                 _write_pass(store, rid, scores, grid.metrics, rows, grid.grid_id)
             # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
             # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
-            meta["wall_s"] = time.time() - started + result.resumed_train_s
+            meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
@@ -1502,7 +1504,10 @@ def _loss_files(spec: str) -> dict[str, str]:
     return {k: str(v) for k, v in sorted(files.items()) if v}
 
 
-def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
+def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float,
+          wall_s: float | None = None) -> dict:
+    """The run's meta.json record; ``wall_s``: its seconds since ``started`` on the monotonic clock (None: the wall
+    clock's difference)."""
     from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
     from benchmark.weights import files_sha256
@@ -1513,7 +1518,8 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                             else platform.processor() or "cpu"),
-            "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
+            "threads": torch.get_num_threads(), "started": started,
+            "wall_s": time.time() - started if wall_s is None else wall_s,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,
             **_cost(r), "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,

@@ -279,3 +279,45 @@ def test_a_one_process_grid_ended_by_a_hang_in_c_code_says_where_the_grid_stands
     end = next(m for m in said if m.startswith("the command ends here"))
     assert "the grid stands at 0 of 2 runs finished (0 diverged), 1 failed, 1 left" in end, said
     assert any(m.startswith(f"denoise/l1 seed 0 (run {run_id(cfg)}) failed") for m in said), said
+
+
+@pytest.mark.slow  # one short run trained and scored (~7 s on 2 shared cores, most of it imports)
+def test_a_clock_stepped_back_during_a_run_leaves_its_wall_time_true(tmp_path, monkeypatch):
+    """A run's wall time (meta.json's ``wall_s``: the log's 'ok in … s', what every later grid's ETA is measured from,
+    per loss family) was the wall clock's difference: the clock stepped back an hour during the run (NTP after a
+    drift, a VM resumed) recorded 'ok in -3598.8 s', and every ETA of the store after it read a family's mean off
+    that. It is measured on the monotonic clock now; ``started`` stays the wall clock's time."""
+    import time as real_time
+    import types
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmark import runner
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore
+
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+            tmp_path / role / "0.png")
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=4, crop=16, batch_size=1,
+                    train_data=(DataSpec.parse(str(tmp_path / "train"), role="train"),),
+                    test_data=(DataSpec.parse(str(tmp_path / "test"), role="test"),))
+    calls = {"n": 0}
+
+    def stepped_back() -> float:  # the run's start read on the clock as it was, every later reading an hour earlier
+        calls["n"] += 1
+        return real_time.time() - (3600.0 if calls["n"] > 1 else 0.0)
+
+    clock = types.SimpleNamespace(**{k: getattr(real_time, k) for k in dir(real_time) if not k.startswith("_")})
+    clock.time = stepped_back
+    store = ResultsStore(tmp_path / "r")
+    with monkeypatch.context() as m:
+        m.setattr(runner, "time", clock)
+        m.setattr(runner, "_run_one", lambda *args, real=runner._run_one: (calls.update(n=0), real(*args))[1])
+        summary = runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, logger="none")
+    meta = next(m for m in store.metas() if m["status"] == "ok")  # its id: the config resolved (data fingerprints)
+    assert summary.trained == 1 and 0 < meta["wall_s"] < 600 and 0 <= meta["eval_s"] < 600, meta
