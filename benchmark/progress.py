@@ -60,6 +60,17 @@ def _trained_s(curve, since: float) -> float:
     return 0.0
 
 
+def _wall_s(meta: dict) -> float | None:
+    """A finished run's wall seconds as its record has them, or None: none recorded, or not above 0 — a store written
+    before they were measured on the monotonic clock holds runs 'ok in -3599.9 s' (the clock stepped back during the
+    run), which made a family's mean, and every ETA of the store, negative."""
+    try:
+        wall = float(meta["wall_s"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return wall if wall > 0 and wall != float("inf") else None
+
+
 class GridProgress:
     """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
     (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
@@ -117,9 +128,9 @@ class GridProgress:
             st = meta.get("status")
             if st in ("ok", "diverged"):
                 done += 1
-                self._finished[rid] = float(meta["wall_s"]) if meta.get("wall_s") else None
-                if meta.get("wall_s"):
-                    seconds.setdefault(fam, []).append(float(meta["wall_s"]))
+                self._finished[rid] = wall = _wall_s(meta)
+                if wall:
+                    seconds.setdefault(fam, []).append(wall)
             else:
                 # a record without its start time (written by hand, or cut short) counts as this grid's
                 here = st == "failed" and (of_this_grid(meta, "started", self.since, self.grid_id)

@@ -321,3 +321,23 @@ def test_a_clock_stepped_back_during_a_run_leaves_its_wall_time_true(tmp_path, m
         summary = runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, logger="none")
     meta = next(m for m in store.metas() if m["status"] == "ok")  # its id: the config resolved (data fingerprints)
     assert summary.trained == 1 and 0 < meta["wall_s"] < 600 and 0 <= meta["eval_s"] < 600, meta
+
+
+def test_the_eta_leaves_out_a_wall_time_a_clock_step_made_negative(tmp_path):
+    """Stores written before the wall time was measured on the monotonic clock hold runs 'ok in -3599.9 s' (a clock
+    stepped back during the run): the family's mean, and so every ETA of a grid of that store, was read off it (a
+    negative mean: 'ETA 0:00:00' with hours left). Such a time measures nothing and is left out."""
+    import time
+
+    from benchmark.config import run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    configs = [_cheap_config(s) for s in range(4)]
+    for c, wall in zip(configs, (-3599.9, 20.0)):
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(),
+                                     "started": time.time(), "wall_s": wall})
+    eta, _ = GridProgress(store, configs).eta()
+    assert eta == 40.0, eta
