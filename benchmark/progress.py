@@ -260,16 +260,23 @@ class RunStalled(Exception):
     """Raised in the main thread when its run made no progress for the stall timeout: the run fails with it."""
 
 
-def _bounded(say, wait: float) -> bool:
-    """Run ``say()`` (a log line, a record written to the store) in a thread of its own, waiting for it at most
-    ``wait`` seconds: True when it ended. The stall watch must go on where a run hung in I/O or in a log handler holds
-    up its words too, or the hang it is there to end holds it as well."""
+def _started(say) -> threading.Thread:
+    """``say()`` (a log line, a record written to the store) run in a thread of its own, for the caller to wait on
+    as long as it can: the stall watch must go on where a run hung in I/O or in a log handler holds up its words
+    too, or the hang it is there to end holds it as well."""
     def run() -> None:
         with contextlib.suppress(Exception):
             say()
 
     thread = threading.Thread(target=run, name="plbench-stall-words", daemon=True)
     thread.start()
+    return thread
+
+
+def _bounded(say, wait: float) -> bool:
+    """Run ``say()`` in a thread of its own (:func:`_started`), waiting for it at most ``wait`` seconds: True when it
+    ended."""
+    thread = _started(say)
     thread.join(wait)
     return not thread.is_alive()
 
@@ -370,18 +377,31 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
                      f"process was ended (--stall-timeout)")
 
-            def last_words(error: str = error, stack: str = stack) -> None:
+            def last_line(error: str = error) -> None:
                 log.error("%s; the same command retries it and goes on with the grid's other runs", error)
-                if record is not None:
-                    record(error, stack)
-                import sys
+                flush()
 
-                sys.stderr.flush()  # not logging.shutdown(): the hung thread may hold a handler's lock
+            def last_record(error: str = error, stack: str = stack) -> None:
+                record(error, stack)  # and, where the process is the whole command, its last lines (runner._ending)
+                flush()
 
             # bounded: on a stalled file system the record's write (or the log's) hangs as the run did, and the process
-            # was never ended; without its record the same command retries the run all the same
-            _bounded(last_words, RECORD_WAIT_S)
+            # was never ended; without its record the same command retries the run all the same. The line and the
+            # record each in a thread of their own (a run hung while it logged holds the handler, and the record,
+            # written after the line, was never written), the record started once the line is out (so the line comes
+            # first where the handler is free), or after min(grace, 1 s) where it is not
+            deadline = time.monotonic() + RECORD_WAIT_S
+            line = _started(last_line)
+            line.join(min(grace, 1.0))
+            if record is not None:
+                _started(last_record).join(max(deadline - time.monotonic(), 0.0))
+            line.join(max(deadline - time.monotonic(), 0.0))
             os._exit(STALLED_EXIT)
+
+    def flush() -> None:
+        import sys
+
+        sys.stderr.flush()  # not logging.shutdown(): the hung thread may hold a handler's lock
 
     previous = signal.signal(signal.SIGALRM, interrupt) if here else None
     beat()

@@ -1,0 +1,50 @@
+"""Review of overnight and cluster runs under faults (session 15): each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+
+
+def _hung_in_c(exits: list, most: float = 3.0) -> None:
+    """Wait, with SIGALRM blocked (code no signal reaches), until the watch ends the process (``exits``), at most
+    ``most`` seconds."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        end = time.monotonic() + most
+        while not exits and time.monotonic() < end:
+            time.sleep(0.02)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+
+
+def test_a_hung_log_handler_does_not_keep_a_run_hung_in_c_code_from_its_record(monkeypatch):
+    """A run hung in C code while it logged holds its log handler (a full pipe to a parent that reads no more, an
+    output file on a stalled file system) — the store itself writable. The watch wrote the run's record after its own
+    log line, in one thread: that line waited on the held handler, and the record was never written before the
+    process ended — the run not recorded hung, so the same command tried it first again, not after the grid's other
+    runs. The record does not wait on the log."""
+    from benchmark import progress
+
+    exits, records, held = [], [], threading.Event()
+
+    class Held(logging.Handler):
+        def emit(self, record):
+            held.wait()
+
+    handler = Held(logging.ERROR)
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+    monkeypatch.setattr(progress, "RECORD_WAIT_S", 0.3)
+    logging.getLogger("benchmark.progress").addHandler(handler)
+    try:
+        with contextlib.suppress(progress.RunStalled), \
+                progress.stall_watch(0.1, "run r1", record=lambda error, stack: records.append(error), grace=0.1):
+            _hung_in_c(exits)
+    finally:
+        held.set()
+        logging.getLogger("benchmark.progress").removeHandler(handler)
+    assert exits == [progress.STALLED_EXIT]
+    assert len(records) == 1 and "did not stop at the interrupt" in records[0], records
