@@ -4,13 +4,14 @@
 quick profile runs. Bad input — including a bad command line — is one line on stderr
 (``error: …``) and exit code 2; ``--debug`` shows the traceback. A full disk (or quota) while any
 command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no run recorded as
-failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C or SIGTERM
+failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C, SIGTERM or SIGHUP
 finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the command that resumes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
@@ -476,17 +477,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
-            print("\ninterrupted", file=sys.stderr)
+            _say_stopped("\ninterrupted")
             return 130
         if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
-            print("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/steptimes.json): "
-                  "the same command measures only the rest:\n  "
-                  + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
+            _say_stopped("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/"
+                         "steptimes.json): the same command measures only the rest:\n  "
+                         + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
             return 130
         saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
                  if _checkpoints_off(args) else "finished runs and checkpoints are saved")
-        print(f"\ninterrupted; {saved}. Resume with:\n  "
-              + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
+        _say_stopped(f"\ninterrupted; {saved}. Resume with:\n  "
+                     + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still one line unless --debug
         if getattr(args, "debug", False):
@@ -560,27 +561,36 @@ def _checkpoints_off(args) -> bool:
             and (s.executor != "slurm" or s.submitit_cluster == "debug"))
 
 
-def _sigterm_as_interrupt():
-    """SIGTERM (a scheduler's polite kill) is handled like Ctrl-C: the current write completes,
-    the process exits cleanly and says how to resume. Returns the previous handler."""
+def _sigterm_as_interrupt() -> dict:
+    """SIGTERM (a scheduler's polite kill) and SIGHUP (the terminal closed, the ssh session dropped: killed outright,
+    up to --checkpoint-seconds of training were lost) are handled like Ctrl-C: the current write completes, the
+    process exits cleanly and says how to resume; an ignored one (``nohup``) stays ignored. Returns the previous
+    handlers."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
-        return None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
 
     def handler(signum, frame):
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, handler)
+    return {s: signal.signal(s, handler) for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
+            if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
 
 
-def _restore_sigterm(previous) -> None:
+def _restore_sigterm(previous: dict) -> None:
     import signal
 
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    for s, handler in previous.items():
+        signal.signal(s, handler)
+
+
+def _say_stopped(text: str) -> None:
+    """An interrupted command's last line on stderr, which a hangup (SIGHUP) may have left writing to no terminal
+    (EIO): the stop, saved, stays one (exit 130) rather than an error of its own."""
+    with contextlib.suppress(OSError):
+        print(text, file=sys.stderr)
 
 
 def main_entry() -> None:

@@ -48,3 +48,59 @@ def test_a_hung_log_handler_does_not_keep_a_run_hung_in_c_code_from_its_record(m
         logging.getLogger("benchmark.progress").removeHandler(handler)
     assert exits == [progress.STALLED_EXIT]
     assert len(records) == 1 and "did not stop at the interrupt" in records[0], records
+
+
+def test_a_hangup_stops_a_run_as_sigterm_does_after_the_write_in_progress():
+    """SIGHUP — the terminal of a foreground `plbench run` closed, its ssh session dropped — killed the process
+    outright: up to --checkpoint-seconds of training lost, and a write cut where it was. It is held back as SIGINT and
+    SIGTERM are (the write in progress finishes, the run checkpoints and stops); where it is ignored (`nohup`) it stays
+    ignored."""
+    from benchmark.results import DeferredInterrupt
+
+    seen = []
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: seen.append(signum))  # not the test's end on old code
+    try:
+        stopped = False
+        try:
+            with DeferredInterrupt() as held:
+                signal.raise_signal(signal.SIGHUP)
+                assert held.requested, "the hangup was not held back as a stop"
+        except KeyboardInterrupt:
+            stopped = True
+        assert stopped and not seen
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup
+        with DeferredInterrupt() as held:
+            signal.raise_signal(signal.SIGHUP)
+        assert not held.requested and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_the_command_takes_a_hangup_as_an_interrupt_and_says_so_to_no_terminal(monkeypatch):
+    """The CLI stops on SIGHUP as on SIGTERM (KeyboardInterrupt: saved, exit 130); its last lines go to a terminal
+    that hung up (a write there is EIO), which must not turn the stop into an error of its own."""
+    import errno
+    import sys
+
+    from benchmark import cli
+
+    class HungUp:
+        def write(self, text):
+            raise OSError(errno.EIO, "Input/output error")
+
+        def flush(self):
+            raise OSError(errno.EIO, "Input/output error")
+
+    def hung_up(args):
+        signal.raise_signal(signal.SIGHUP)  # its handler runs as this call returns
+        return 0
+
+    seen = []
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: seen.append(signum))
+    try:
+        monkeypatch.setattr(cli, "cmd_list", hung_up)
+        monkeypatch.setattr(sys, "stderr", HungUp())
+        code = cli.main(["list"])
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert code == 130 and not seen
