@@ -739,7 +739,7 @@ def cmd_run(args) -> int:
     from benchmark.runner import DataCache, resolve_device
 
     refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
-    t0 = time.time()
+    t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
     spec = grid_spec(args)
     s = spec.resolved()
     _check_executor_flags(args, s.executor)
@@ -827,7 +827,7 @@ def cmd_run(args) -> int:
              if summary.unscored else "",
              "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
              if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
-             else f", left {summary.locked} to another process", time.time() - t0)
+             else f", left {summary.locked} to another process", time.monotonic() - t0)
     from benchmark.config import run_id
     from benchmark.runner import failed_runs, halved_runs
 
@@ -968,7 +968,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     from benchmark.perf import estimate_grid
 
-    t0 = time.time()
+    t0 = time.monotonic()
     opts = opts or {}
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     inputs_scored: set = set()
@@ -1045,7 +1045,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
     probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
     print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
-          f"estimate in {time.time() - t0:.0f} s (measured on {est['device']}, at {probes})")
+          f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
     if dev.type != "cuda":
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
@@ -1297,11 +1297,11 @@ def cmd_report(args) -> int:
     # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
     # label, resolved on the table the report reads (the store is read once)
     flag = "--baseline" if args.baseline != "l1" else None
-    t0 = time.time()
+    t0 = time.monotonic()
     paths = write_report(store, **kwargs, hint=_hint("report", args.out), baseline_flag=flag)
     for kind, p in paths.items():
         print(f"{kind}: {p}")
-    log.info("report written in %.1f s", time.time() - t0)
+    log.info("report written in %.1f s", time.monotonic() - t0)
     return 0
 
 

@@ -104,3 +104,40 @@ def test_the_command_takes_a_hangup_as_an_interrupt_and_says_so_to_no_terminal(m
     finally:
         signal.signal(signal.SIGHUP, previous)
     assert code == 130 and not seen
+
+
+def test_the_grid_summary_time_is_true_across_a_clock_step(tmp_path, monkeypatch, caplog):
+    """The grid's summary line ('trained 1, … in N s') took its seconds off the wall clock, as runs' wall times did
+    (7e218e4): the clock stepped back an hour during the night (NTP after a drift, a VM resumed) ended the log on
+    'in -3599.9 s'. It is measured on the monotonic clock."""
+    import time as real_time
+    import types
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark import cli, executors
+    from benchmark.runner import GridSummary
+
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(
+            tmp_path / role / "0.png")
+    stepped = {"back": False}
+
+    def grid(*args, **kwargs):  # the night: the clock stepped back an hour meanwhile
+        stepped["back"] = True
+        return GridSummary(trained=1)
+
+    clock = types.SimpleNamespace(**{k: getattr(real_time, k) for k in dir(real_time) if not k.startswith("_")})
+    clock.time = lambda: real_time.time() - (3600.0 if stepped["back"] else 0.0)
+    monkeypatch.setattr(cli, "time", clock)
+    monkeypatch.setattr(executors, "execute", grid)
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        cli.main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "2", "--crop", "8",
+                  "--train-data", str(tmp_path / "train"), "--test-data", str(tmp_path / "test"), "--device", "cpu",
+                  "--no-progress", "--no-budget-check", "--no-report", "--logger", "none", "--out",
+                  str(tmp_path / "out")])
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("trained 1,"))
+    seconds = float(line.rsplit(" in ", 1)[1].removesuffix(" s"))
+    assert 0 <= seconds < 600, line
