@@ -938,6 +938,9 @@ def _stop_with_driver(driver: int) -> bool:
 
 
 def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
+    # its signals in before it says it started: a stopped driver sends a worker that said so SIGINT (one still starting
+    # SIGTERM), which in between met the SIGINT it inherited ignored (a driver in a script's background) and was lost
+    _worker_signals()
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)
@@ -946,7 +949,6 @@ def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int 
         os.close(stderr)
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
-    _worker_signals()
     if driver is not None and not _stop_with_driver(driver):  # died while this process started: no one to work for
         conn.close()
         return

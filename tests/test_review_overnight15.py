@@ -141,3 +141,36 @@ def test_the_grid_summary_time_is_true_across_a_clock_step(tmp_path, monkeypatch
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("trained 1,"))
     seconds = float(line.rsplit(" in ", 1)[1].removesuffix(" s"))
     assert 0 <= seconds < 600, line
+
+
+def test_a_worker_takes_its_signals_in_before_it_says_it_started(monkeypatch):
+    """A stopped driver sends SIGINT to a worker that said it started (617630b), SIGTERM to one still starting. The
+    worker said so before it took its signals in: a SIGINT sent in between met the SIGINT it inherited ignored (a
+    driver started in a script's background), and the worker ran its whole share while the stopped driver waited.
+    Its signals are in before the word."""
+    import os
+
+    from benchmark import executors
+
+    said = []
+    real_write = os.write
+
+    def write(fd, data):
+        if fd == 2 and data == executors._StartupStderr.STARTED:
+            said.append("started")
+            return len(data)
+        return real_write(fd, data)
+
+    class Conn:
+        def send(self, result):
+            said.append("sent")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(executors.os, "write", write)
+    monkeypatch.setattr(executors.os, "setpgid", lambda *args: None)  # not the test process's group
+    monkeypatch.setattr(executors, "_worker_signals", lambda: said.append("signals"))
+    monkeypatch.setattr(executors, "_worker_main", lambda unit: {})
+    executors._process_entry(None, Conn(), None, os.dup(2))
+    assert said == ["signals", "started", "sent"], said
