@@ -4,13 +4,14 @@
 quick profile runs. Bad input — including a bad command line — is one line on stderr
 (``error: …``) and exit code 2; ``--debug`` shows the traceback. A full disk (or quota) while any
 command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no run recorded as
-failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C or SIGTERM
+failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C, SIGTERM or SIGHUP
 finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the command that resumes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
@@ -476,17 +477,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
-            print("\ninterrupted", file=sys.stderr)
+            _say_stopped("\ninterrupted")
             return 130
         if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
-            print("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/steptimes.json): "
-                  "the same command measures only the rest:\n  "
-                  + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
+            _say_stopped("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/"
+                         "steptimes.json): the same command measures only the rest:\n  "
+                         + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
             return 130
         saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
                  if _checkpoints_off(args) else "finished runs and checkpoints are saved")
-        print(f"\ninterrupted; {saved}. Resume with:\n  "
-              + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
+        _say_stopped(f"\ninterrupted; {saved}. Resume with:\n  "
+                     + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still one line unless --debug
         if getattr(args, "debug", False):
@@ -560,27 +561,36 @@ def _checkpoints_off(args) -> bool:
             and (s.executor != "slurm" or s.submitit_cluster == "debug"))
 
 
-def _sigterm_as_interrupt():
-    """SIGTERM (a scheduler's polite kill) is handled like Ctrl-C: the current write completes,
-    the process exits cleanly and says how to resume. Returns the previous handler."""
+def _sigterm_as_interrupt() -> dict:
+    """SIGTERM (a scheduler's polite kill) and SIGHUP (the terminal closed, the ssh session dropped: killed outright,
+    up to --checkpoint-seconds of training were lost) are handled like Ctrl-C: the current write completes, the
+    process exits cleanly and says how to resume; an ignored one (``nohup``) stays ignored. Returns the previous
+    handlers."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
-        return None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
 
     def handler(signum, frame):
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, handler)
+    return {s: signal.signal(s, handler) for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
+            if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
 
 
-def _restore_sigterm(previous) -> None:
+def _restore_sigterm(previous: dict) -> None:
     import signal
 
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    for s, handler in previous.items():
+        signal.signal(s, handler)
+
+
+def _say_stopped(text: str) -> None:
+    """An interrupted command's last line on stderr, which a hangup (SIGHUP) may have left writing to no terminal
+    (EIO): the stop, saved, stays one (exit 130) rather than an error of its own."""
+    with contextlib.suppress(OSError):
+        print(text, file=sys.stderr)
 
 
 def main_entry() -> None:
@@ -729,7 +739,7 @@ def cmd_run(args) -> int:
     from benchmark.runner import DataCache, resolve_device
 
     refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
-    t0 = time.time()
+    t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
     spec = grid_spec(args)
     s = spec.resolved()
     _check_executor_flags(args, s.executor)
@@ -788,6 +798,13 @@ def cmd_run(args) -> int:
                           loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
     except KeyboardInterrupt:
         save_grid()
+        import contextlib
+
+        from benchmark.runner import interrupted_lines
+
+        with contextlib.suppress(Exception):  # the store unreadable: the interrupt's own line still comes
+            for line in interrupted_lines(store, configs):  # before main()'s line with the resume command
+                log.warning("%s", line)
         raise
     except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
         summary = getattr(exc, "summary", None)  # said last, after what the grid did
@@ -810,7 +827,7 @@ def cmd_run(args) -> int:
              if summary.unscored else "",
              "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
              if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
-             else f", left {summary.locked} to another process", time.time() - t0)
+             else f", left {summary.locked} to another process", time.monotonic() - t0)
     from benchmark.config import run_id
     from benchmark.runner import failed_runs, halved_runs
 
@@ -951,7 +968,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     from benchmark.perf import estimate_grid
 
-    t0 = time.time()
+    t0 = time.monotonic()
     opts = opts or {}
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     inputs_scored: set = set()
@@ -1028,7 +1045,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
     probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
     print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
-          f"estimate in {time.time() - t0:.0f} s (measured on {est['device']}, at {probes})")
+          f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
     if dev.type != "cuda":
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
@@ -1280,11 +1297,11 @@ def cmd_report(args) -> int:
     # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
     # label, resolved on the table the report reads (the store is read once)
     flag = "--baseline" if args.baseline != "l1" else None
-    t0 = time.time()
+    t0 = time.monotonic()
     paths = write_report(store, **kwargs, hint=_hint("report", args.out), baseline_flag=flag)
     for kind, p in paths.items():
         print(f"{kind}: {p}")
-    log.info("report written in %.1f s", time.time() - t0)
+    log.info("report written in %.1f s", time.monotonic() - t0)
     return 0
 
 

@@ -838,13 +838,25 @@ _LIBJPEG_ODDITY = ("Warning: unknown JFIF revision number", "Invalid SOS paramet
                    "Unknown Adobe color transform code")
 
 
+def _capture_file():
+    """A file to send fd 2 to for one capture (:func:`_libjpeg_warnings`) that needs no temporary folder: an anonymous
+    memory file where the system has them (Linux), else a temporary file. A file in a full /tmp failed every JPEG
+    as unreadable (no inode left: ENOSPC), or, created, took none of libjpeg's words (no block left): a JPEG cut
+    short was read grey-filled, another image set than the same command reads with room there."""
+    import tempfile
+
+    if hasattr(os, "memfd_create"):
+        with contextlib.suppress(OSError):
+            return os.fdopen(os.memfd_create("plbench-libjpeg", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
+
+
 def _libjpeg_warnings(raw: bytes) -> tuple[list[str], list[str]]:
     """libjpeg's warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder silences, as (damage:
     what follows "Corrupt JPEG data:", or a :data:`_LIBJPEG_DAMAGE` line; :data:`_LIBJPEG_ODDITY` lines): OpenCV's
     libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's stderr (fd 2) sent
     to a temporary file for that call; whatever else was written there meanwhile is passed on."""
     import sys
-    import tempfile
 
     import cv2
 
@@ -856,7 +868,7 @@ def _libjpeg_warnings(raw: bytes) -> tuple[list[str], list[str]]:
     except OSError:  # no stderr to capture (a daemon's closed fd 2): nothing can be read of libjpeg's warnings
         return [], []
     try:
-        with tempfile.TemporaryFile() as tmp:
+        with _capture_file() as tmp:
             os.dup2(tmp.fileno(), 2)
             try:
                 cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_REDUCED_COLOR_8)

@@ -634,6 +634,16 @@ def _precedence(result: dict) -> int:
     return 0 if int(result.get("exit_code", UserError.exit_code)) == DiskFull.exit_code else 1
 
 
+def _kind(result: dict) -> str:
+    """What tells two workers' errors apart: the message, but a full disk is one failure whichever file each met it
+    at (each worker writes its own: the messages differ by the path alone)."""
+    from benchmark.results import DiskFull
+
+    if result.get("user") and int(result.get("exit_code", UserError.exit_code)) == DiskFull.exit_code:
+        return "disk full"
+    return result["error"]
+
+
 def _others(first: dict, rest: list[dict], where: str) -> str:
     """What follows the first failed worker's error in the grid's line: how many others failed with the same error,
     and how many with another — each other error said in a line of its own, here (the count alone hid a disk full
@@ -641,10 +651,10 @@ def _others(first: dict, rest: list[dict], where: str) -> str:
     def some(n: int) -> str:
         return f"{n} other {where if n > 1 else where.removesuffix('s')}"
 
-    same = sum(r["error"] == first["error"] for r in rest)
+    same = sum(_kind(r) == _kind(first) for r in rest)
     groups: dict[str, list[dict]] = {}
     for r in rest:
-        if r["error"] != first["error"]:
+        if _kind(r) != _kind(first):
             groups.setdefault(r["error"], []).append(r)
     for error, group in groups.items():
         names = [str(r["worker"]) for r in group if r.get("worker")]
@@ -749,7 +759,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
-                                logger=logger, grid_id=grid_id, stall_s=stall_s)
+                                logger=logger, grid_id=grid_id, stall_s=stall_s, alone=True)
         except Exception as exc:  # a full disk or a bug after hours of runs: what they did is the grid's summary all
             _sum_up(exc, list(configs), store_root, metrics, [], since, grid_id)  # the same, said before its line
             raise  # (_collect's, a worker's bug's); the exception itself, its type and traceback, unchanged
@@ -879,8 +889,13 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
         for p, _ in procs:
             if p.is_alive():
+                # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT
+                # may still be ignored as inherited (a driver started in a script's background): it went on with its
+                # share once started, the driver waiting for it. SIGTERM ends it there — or, its handlers just in
+                # (_worker_signals), stops it as SIGINT does
+                boot = booting.get(p.pid)
                 with contextlib.suppress(OSError):
-                    os.kill(p.pid, signal.SIGINT)
+                    os.kill(p.pid, signal.SIGTERM if boot is not None and not boot.ran else signal.SIGINT)
         for p, _ in procs:
             p.join()
         raise
@@ -923,6 +938,9 @@ def _stop_with_driver(driver: int) -> bool:
 
 
 def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
+    # its signals in before it says it started: a stopped driver sends a worker that said so SIGINT (one still starting
+    # SIGTERM), which in between met the SIGINT it inherited ignored (a driver in a script's background) and was lost
+    _worker_signals()
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)
@@ -931,7 +949,6 @@ def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int 
         os.close(stderr)
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
-    _worker_signals()
     if driver is not None and not _stop_with_driver(driver):  # died while this process started: no one to work for
         conn.close()
         return

@@ -60,6 +60,17 @@ def _trained_s(curve, since: float) -> float:
     return 0.0
 
 
+def _wall_s(meta: dict) -> float | None:
+    """A finished run's wall seconds as its record has them, or None: none recorded, or not above 0 — a store written
+    before they were measured on the monotonic clock holds runs 'ok in -3599.9 s' (the clock stepped back during the
+    run), which made a family's mean, and every ETA of the store, negative."""
+    try:
+        wall = float(meta["wall_s"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return wall if wall > 0 and wall != float("inf") else None
+
+
 class GridProgress:
     """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
     (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
@@ -117,9 +128,9 @@ class GridProgress:
             st = meta.get("status")
             if st in ("ok", "diverged"):
                 done += 1
-                self._finished[rid] = float(meta["wall_s"]) if meta.get("wall_s") else None
-                if meta.get("wall_s"):
-                    seconds.setdefault(fam, []).append(float(meta["wall_s"]))
+                self._finished[rid] = wall = _wall_s(meta)
+                if wall:
+                    seconds.setdefault(fam, []).append(wall)
             else:
                 # a record without its start time (written by hand, or cut short) counts as this grid's
                 here = st == "failed" and (of_this_grid(meta, "started", self.since, self.grid_id)
@@ -229,6 +240,10 @@ class Monitor:
 STALL_GRACE_S = 60.0
 #: the exit status of a process a hung run was ended with: its driver starts a worker in its place
 STALLED_EXIT = 75
+#: how long the stall watch waits for its own words — a log line, the hung run's record in the store — before it goes
+#: on without them: a run hung on a stalled network file system stalls a write to that store (or a log on it) too, and
+#: a run hung while it logged holds the handler's lock
+RECORD_WAIT_S = 60.0
 #: {thread id: its run's last sign of progress} (monotonic: a clock step is no stall, nor hides one): one per thread, as
 #: two grids in threads of one process (two ``api.run`` calls of a notebook, a service) each counted the other's
 #: steps as their own progress, and a hung run was never stopped while the other thread trained
@@ -243,6 +258,27 @@ def beat() -> None:
 
 class RunStalled(Exception):
     """Raised in the main thread when its run made no progress for the stall timeout: the run fails with it."""
+
+
+def _started(say) -> threading.Thread:
+    """``say()`` (a log line, a record written to the store) run in a thread of its own, for the caller to wait on
+    as long as it can: the stall watch must go on where a run hung in I/O or in a log handler holds up its words
+    too, or the hang it is there to end holds it as well."""
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            say()
+
+    thread = threading.Thread(target=run, name="plbench-stall-words", daemon=True)
+    thread.start()
+    return thread
+
+
+def _bounded(say, wait: float) -> bool:
+    """Run ``say()`` in a thread of its own (:func:`_started`), waiting for it at most ``wait`` seconds: True when it
+    ended."""
+    thread = _started(say)
+    thread.join(wait)
+    return not thread.is_alive()
 
 
 def _stack(thread_id: int | None) -> str:
@@ -319,7 +355,8 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             if stalled < timeout:
                 continue
             stack = _stack(runner)
-            log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
+            _bounded(lambda stack=stack: log.error("%s: stopping it as hung; it waits here:\n%s", said, stack),
+                     min(grace, 1.0))
             if here:
                 fired.set()
                 signal.pthread_kill(runner, signal.SIGALRM)
@@ -339,15 +376,32 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
                 continue
             error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
                      f"process was ended (--stall-timeout)")
-            log.error("%s; the same command retries it and goes on with the grid's other runs", error)
-            if record is not None:
-                with contextlib.suppress(Exception):
-                    record(error, stack)
-            with contextlib.suppress(Exception):  # not logging.shutdown(): the hung thread may hold a handler's lock
-                import sys
 
-                sys.stderr.flush()
+            def last_line(error: str = error) -> None:
+                log.error("%s; the same command retries it and goes on with the grid's other runs", error)
+                flush()
+
+            def last_record(error: str = error, stack: str = stack) -> None:
+                record(error, stack)  # and, where the process is the whole command, its last lines (runner._ending)
+                flush()
+
+            # bounded: on a stalled file system the record's write (or the log's) hangs as the run did, and the process
+            # was never ended; without its record the same command retries the run all the same. The line and the
+            # record each in a thread of their own (a run hung while it logged holds the handler, and the record,
+            # written after the line, was never written), the record started once the line is out (so the line comes
+            # first where the handler is free), or after min(grace, 1 s) where it is not
+            deadline = time.monotonic() + RECORD_WAIT_S
+            line = _started(last_line)
+            line.join(min(grace, 1.0))
+            if record is not None:
+                _started(last_record).join(max(deadline - time.monotonic(), 0.0))
+            line.join(max(deadline - time.monotonic(), 0.0))
             os._exit(STALLED_EXIT)
+
+    def flush() -> None:
+        import sys
+
+        sys.stderr.flush()  # not logging.shutdown(): the hung thread may hold a handler's lock
 
     previous = signal.signal(signal.SIGALRM, interrupt) if here else None
     beat()

@@ -98,7 +98,10 @@ COLUMNS = {
     "code_version": "string",
 }
 STORE_VERSION = 2
-INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+#: the signals that stop a run after the write in progress: Ctrl-C, SIGTERM (a scheduler's polite kill) and SIGHUP (the
+#: terminal of a foreground command closed, its ssh session dropped: killed outright, it lost up to
+#: --checkpoint-seconds of training); each one a process ignores (``nohup``) stays ignored
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
 _UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it), then put back
 os.umask(_UMASK)
 
@@ -107,7 +110,7 @@ os.umask(_UMASK)
 # interrupts and atomic writes
 # --------------------------------------------------------------------------------------------
 class DeferredInterrupt:
-    """Hold SIGINT/SIGTERM back for the duration of a ``with`` block.
+    """Hold SIGINT/SIGTERM (and SIGHUP: :data:`INTERRUPTS`) back for the duration of a ``with`` block.
 
     A signal that arrives inside the block sets :attr:`requested`; on leaving the block
     :class:`KeyboardInterrupt` is raised, so a write in progress always completes. The same

@@ -67,7 +67,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.progress import RunStalled, beat, stall_watch
+from benchmark.progress import STALLED_EXIT, RunStalled, beat, stall_watch
 from benchmark.results import (
     Damage,
     DeferredInterrupt,
@@ -696,6 +696,9 @@ class _Grid:
     #: seconds a run may go without progress before it is stopped as hung (``--stall-timeout``; 0: never;
     #: :func:`benchmark.progress.stall_watch`)
     stall_s: float = 0.0
+    #: this process is the whole command (one process, no driver after it): a hang in C code that ends it ends the
+    #: command, which it says with where the grid stands (:func:`_ending`)
+    alone: bool = False
 
 
 def require_scorable(metrics):
@@ -713,7 +716,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
              gpu_share: int = 1, grid_id: str = "", since: float | None = None,
-             stall_s: float | None = None) -> GridSummary:
+             stall_s: float | None = None, alone: bool = False) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -733,7 +736,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     executor's worker: the grid's start): a run that failed during this grid, in another worker, after this one
     planned it, is left failed, not trained again to the same failure. ``stall_s``: a run without progress for that
     long is stopped as hung and recorded failed (:func:`benchmark.progress.stall_watch`; default
-    ``RUN_DEFAULTS["stall_timeout"]``, 0: never).
+    ``RUN_DEFAULTS["stall_timeout"]``, 0: never). ``alone``: this process is the whole command (one process, no
+    driver after it), whose end a hang in C code is: said with where the grid stands.
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -789,7 +793,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since,
-                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s))
+                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s), alone=alone)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -1089,7 +1093,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
 
             try:  # watched as training is: a stalled read here held the worker, and the night, for ever
                 with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
-                                 record=record):
+                                 record=_ending(grid, record)):
                     return _rescore(grid, rid, cfg, task, task_version, items)
             except RunStalled as exc:  # its record and rows stay as they are: a finished run, not a failed one
                 log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and the same command "
@@ -1112,7 +1116,8 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                 _record_failure(grid, cfg, rid, error, stack, started, stalled=True)
 
         try:
-            with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})", record=record):
+            with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
+                             record=_ending(grid, record)):
                 return _run_one(grid, cfg, rid, task, task_version, items)
         except RunStalled as exc:  # outside _run_one's own handling: before its try, or in its finally (a logger's
             # close) after the run was recorded; the grid goes on either way
@@ -1130,6 +1135,25 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
 #: command tries it after the grid's other runs (a hang that comes back ended every rerun there, first), the worker in
 #: its place not at all; a re-score that ends drops it
 RESCORE_STALLED = "rescore_stalled"
+
+
+def _ending(grid: _Grid, record):
+    """``record`` (a hung run's, re-score's or input scoring's, written as the stall watch ends the process: a hang in
+    C code), then, where this process is the whole command (``grid.alone``), that the command ends there and where
+    the grid stands (:func:`interrupted_lines`): the watch's line says the same command retries the run, and in one
+    process nothing else said the others were not done."""
+    def write(error: str, stack: str) -> None:
+        try:
+            record(error, stack)
+        finally:
+            if grid.alone and grid.grid_progress is not None:
+                lines = interrupted_lines(grid.store, list(grid.grid_progress.runs.values()))
+                log.error("the command ends here (a hang in C code ends its process, exit code %d): %s; it retries "
+                          "runs recorded hung after the grid's other runs", STALLED_EXIT, lines[0])
+                for line in lines[1:]:
+                    log.error("%s", line)
+
+    return write
 
 
 def _mark_rescore_stalled(grid: _Grid, rid: str, error: str) -> None:
@@ -1187,7 +1211,9 @@ def _row_args(cfg: RunConfig, task_version: str) -> dict:
 def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem]) -> str:
     store, device = grid.store, grid.device
     log.debug("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
-    started = time.time()
+    # started: the wall clock's (meta.json's record of when); durations on the monotonic clock — a clock stepped during
+    # the night (NTP, a VM resumed) recorded 'ok in -3598.8 s', and every later ETA read its family's mean off that
+    started, t0 = time.time(), time.monotonic()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
     killed = any(store.run_dir(rid).glob("ckpt*.pt"))
@@ -1213,7 +1239,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         stage = "saving"
         stop = result.stop_requested
-        meta = _meta(cfg, rid, device, result, started)
+        meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
             meta["grid_id"] = grid.grid_id
         if used.batch_size != cfg.batch_size:
@@ -1231,10 +1257,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                                                    {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
-            t_eval, stage = time.time(), "evaluation"
+            t_eval, stage = time.monotonic(), "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
             stage = "writing"
-            meta["eval_s"] = time.time() - t_eval
+            meta["eval_s"] = time.monotonic() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
             for m in grid.metrics.metrics:
@@ -1249,7 +1275,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                 _write_pass(store, rid, scores, grid.metrics, rows, grid.grid_id)
             # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
             # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
-            meta["wall_s"] = time.time() - started + result.resumed_train_s
+            meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
@@ -1326,6 +1352,33 @@ def failed_runs(store: ResultsStore, configs: list[RunConfig], most: int = 20) -
             lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) failed {where}: "
                          f"{meta.get('error') or 'no message recorded'}")
     return lines[:most] + ([f"… and {len(lines) - most} more (runs/<id>/meta.json)"] if len(lines) > most else [])
+
+
+def interrupted_lines(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
+    """What an interrupted grid (Ctrl-C; SIGTERM: a scheduler's preemption, scancel) leaves, for the lines before the
+    command that resumes it — the end of a night's log said 'interrupted' alone: how many of ``configs``' runs are
+    finished (diverged among them), failed (each as :func:`failed_runs` names it: the same command retries them) and
+    left (in flight, resumed from its checkpoint, or never begun). A run never begun has no folder: one listing
+    of ``runs/``, no record read for it (a scheduler's grace before SIGKILL is short)."""
+    try:
+        begun = set(os.listdir(store.runs))
+    except OSError:
+        begun = None  # read each record
+    finished = diverged = 0
+    failed = []
+    for c in configs:
+        rid = run_id(c)
+        status = (store.meta(rid) or {}).get("status") if begun is None or rid in begun else None
+        finished += status in ("ok", "diverged")
+        diverged += status == "diverged"
+        if status == "failed":
+            failed.append(c)
+    left = len(configs) - finished - len(failed)
+    return [f"the grid stands at {finished} of {len(configs)} runs finished ({diverged} diverged), {len(failed)} "
+            f"failed, {left} left" + (": the same command retries the failed and resumes the rest" if failed and left
+                                      else ": the same command retries them" if failed
+                                      else ": the same command resumes them" if left else ""),
+            *failed_runs(store, failed)]
 
 
 def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
@@ -1451,7 +1504,10 @@ def _loss_files(spec: str) -> dict[str, str]:
     return {k: str(v) for k, v in sorted(files.items()) if v}
 
 
-def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
+def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float,
+          wall_s: float | None = None) -> dict:
+    """The run's meta.json record; ``wall_s``: its seconds since ``started`` on the monotonic clock (None: the wall
+    clock's difference)."""
     from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
     from benchmark.weights import files_sha256
@@ -1462,7 +1518,8 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                             else platform.processor() or "cpu"),
-            "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
+            "threads": torch.get_num_threads(), "started": started,
+            "wall_s": time.time() - started if wall_s is None else wall_s,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,
             **_cost(r), "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
@@ -1526,7 +1583,8 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
             "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
 
     try:  # watched as a run is: minutes on a large test set, where a stalled read held the worker for ever
-        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})", record=record):
+        with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})",
+                         record=_ending(grid, record)):
             _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
         if mark is not None:  # scored (or by another process): the earlier hang no reason to wait any more
             (grid.store.run_dir(rid) / INPUT_STALLED).unlink(missing_ok=True)
