@@ -304,8 +304,13 @@ SETTLE_POWER = 0.8
 SETTLE_BOUND = 0.7
 
 
-def no_margin_why(metric: str) -> str:
-    """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it."""
+def no_margin_why(metric: str, unchecked: bool = False) -> str:
+    """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it;
+    ``unchecked``: also that its convergence was not checked (:func:`benchmark.convergence.no_margin_text`'s
+    content), in the one clause — the two said apart named the missing margin twice in one note."""
+    if unchecked:
+        return (f"no practical margin registered for {metric} (benchmark.runstats.PRACTICAL_MARGINS): not checked "
+                "for convergence, and it can support a claim, never contradict it")
     return f"no practical margin registered for {metric}: it can support a claim, never contradict it"
 
 
@@ -1281,7 +1286,11 @@ def judge(parts: list[Part], alpha: float) -> None:
                 f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
-                p.note = (p.note + "; " if p.note else "") + no_margin_why(p.metric)
+                from benchmark.convergence import no_margin_text
+
+                said = no_margin_text([p.metric])  # compare()'s convergence note: one clause says both
+                p.note = (p.note.replace(said, no_margin_why(p.metric, unchecked=True)) if said in p.note else
+                          (p.note + "; " if p.note else "") + no_margin_why(p.metric))
 
 
 def pooled_left_out(parts: list[Part]) -> str:

@@ -1,0 +1,39 @@
+"""Probe of verdicts (round 15): notes, multiplicity and tests a user reads on synthetic stores."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
+import findings.zhao2017_l1_vs_l2 as zhao
+from benchmark.findings import check_all
+from benchmark.registry import FINDINGS
+from benchmark.synthetic import synthetic_table
+
+FINDINGS.names()  # the registry scanned at collection, not in a test's time
+
+
+@pytest.fixture(scope="module")
+def vif_against():
+    """zhao2017_l1_vs_l2 on psnr and vif (no practical margin): ℓ1 better on psnr, clearly worse on vif; converged."""
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": {"psnr": 0.5, "vif": -1.0}, "l2": 0.0}, metrics=("psnr", "vif"),
+                        seeds=tuple(range(5)), n_images=4, seed=1, seed_sd=0.05, budget_check=True)
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        mp.setattr(zhao, "METRICS", ("psnr", "vif"))
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    return r
+
+
+def test_a_part_without_a_margin_says_no_margin_once(vif_against):
+    """Was: a vif part significantly against the claim, its arms' checks converged on psnr, noted 'vif not checked for
+    convergence (no practical margin registered: benchmark.runstats.PRACTICAL_MARGINS); no practical margin registered
+    for vif: it can support a claim, never contradict it' — the same missing margin said twice in one cell. Now once,
+    with both consequences."""
+    (p,) = [p for p in vif_against.parts if p.metric == "vif"]
+    assert p.verdict == "inconclusive" and p.p_adj < 0.05 and p.ci_high < 0, (p.verdict, p.p_adj, p.ci_high)
+    assert p.note.count("no practical margin") == 1, p.note
+    assert "not checked for convergence" in p.note and "never contradict it" in p.note, p.note
+    assert "PRACTICAL_MARGINS" in p.note, p.note
