@@ -81,6 +81,7 @@ from benchmark.stats import (
     loss_label,
     metric_order,
     pd_metrics,
+    version_suffix,
 )
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class Arm:
 
     @property
     def label(self) -> str:
-        return loss_label(self.loss, self.weights) + (f" (v{self.version})" if self.version else "")
+        return loss_label(self.loss, self.weights) + version_suffix(self.version)
 
 
 @dataclass(frozen=True)

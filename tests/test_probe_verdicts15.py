@@ -8,7 +8,7 @@ import pytest
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 import findings.zhao2017_l1_vs_l2 as zhao
-from benchmark.findings import check_all
+from benchmark.findings import check_all, to_text
 from benchmark.registry import FINDINGS
 from benchmark.synthetic import synthetic_table
 
@@ -37,3 +37,25 @@ def test_a_part_without_a_margin_says_no_margin_once(vif_against):
     assert p.note.count("no practical margin") == 1, p.note
     assert "not checked for convergence" in p.note and "never contradict it" in p.note, p.note
     assert "PRACTICAL_MARGINS" in p.note, p.note
+
+
+def test_a_loss_at_two_versions_is_labelled_in_the_findings_as_on_the_leaderboard():
+    """Was: rows record a loss's version as `l1=2` (lossfn.loss_version_string); the leaderboard labels such runs
+    `l1 (v2)`, but the findings' arm put the raw string in its label: 'l1 (vl1=2) ≥ l2 on sr4/psnr' — a name found
+    on no board, for the same runs. Now both label them alike."""
+    from benchmark.stats import labels
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=tuple(range(10)),
+                        n_images=4, seed=3, seed_sd=0.1)
+    is_l1 = t["loss"] == "l1"
+    t["loss_version"] = t["loss_version"].astype(object)
+    t.loc[t["loss"] == "l2", "loss_version"] = "l2=1"
+    t.loc[is_l1, "loss_version"] = ["l1=1" if s < 5 else "l1=2" for s in t.loc[is_l1, "seed"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (p,) = r.parts
+    board = set(labels(t)[is_l1 & (t["seed"] >= 5)])
+    assert board == {"l1 (v2)"}, board
+    assert p.a == "l1 (v2)" and p.seeds_a == 5, (p.a, p.seeds_a)
+    assert "(vl1" not in to_text([r]), to_text([r])
