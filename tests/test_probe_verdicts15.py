@@ -59,3 +59,25 @@ def test_a_loss_at_two_versions_is_labelled_in_the_findings_as_on_the_leaderboar
     assert board == {"l1 (v2)"}, board
     assert p.a == "l1 (v2)" and p.seeds_a == 5, (p.a, p.seeds_a)
     assert "(vl1" not in to_text([r]), to_text([r])
+
+
+def test_calibrate_says_a_constant_metric_has_no_spread_not_that_more_runs_would_do():
+    """Was: a metric every run scores the same on every image (saturated: 0.3 throughout) measured rounding noise as its
+    variance components — run sd 2.6e-17, image sd 1.2e-16 — and its runs-needed cell read '0.03: > 192 runs', as if
+    more runs would get there; the checker never tests such a pair (no spread, at any count). Now its components are 0
+    and the cell says so."""
+    from benchmark.calibrate import calibrate, components, to_text
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr", "lpips"), offsets={"l1": 0, "l2": 0}, seeds=range(10),
+                        seed_sd=0.2, n_images=6, seed=4)
+    t.loc[t["metric"] == "lpips", "value"] = 0.3
+    c = components(t).set_index("metric")
+    assert (c.loc["lpips", ["run_sd", "image_sd", "image_x_run_sd", "loss_x_image_sd"]] == 0).all(), c.loc["lpips"]
+    assert (c.loc["psnr", ["run_sd", "image_sd", "image_x_run_sd"]] > 0).all(), c.loc["psnr"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = to_text(calibrate(t, n_nulls=10, splits=4, max_runs=6))
+    (row,) = [line for line in text.splitlines() if line.startswith("| sr4") and "| lpips |" in line
+              and "/10 |" in line]  # the components' row (its nulls: false of 10), not the A/A splits'
+
+    assert "no spread" in row and "> 192" not in row and "e-1" not in row, row
