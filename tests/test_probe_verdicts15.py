@@ -5,14 +5,19 @@ from __future__ import annotations
 import warnings
 
 import pytest
+import scipy.stats  # noqa: F401 (imported once at collection: calibrate.to_text uses it)
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 import findings.zhao2017_l1_vs_l2 as zhao
+from benchmark.calibrate import calibrate, components
+from benchmark.calibrate import to_text as calibration_text
+from benchmark.export import families_text
 from benchmark.findings import check_all, to_text
-from benchmark.registry import FINDINGS
+from benchmark.registry import FINDINGS, TASKS
+from benchmark.stats import compute, labels
 from benchmark.synthetic import synthetic_table
 
-FINDINGS.names()  # the registry scanned at collection, not in a test's time
+FINDINGS.names(), TASKS.names()  # the registries scanned at collection, not in a test's time
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +48,6 @@ def test_a_loss_at_two_versions_is_labelled_in_the_findings_as_on_the_leaderboar
     """Was: rows record a loss's version as `l1=2` (lossfn.loss_version_string); the leaderboard labels such runs
     `l1 (v2)`, but the findings' arm put the raw string in its label: 'l1 (vl1=2) ≥ l2 on sr4/psnr' — a name found
     on no board, for the same runs. Now both label them alike."""
-    from benchmark.stats import labels
-
     t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=tuple(range(10)),
                         n_images=4, seed=3, seed_sd=0.1)
     is_l1 = t["loss"] == "l1"
@@ -66,8 +69,6 @@ def test_calibrate_says_a_constant_metric_has_no_spread_not_that_more_runs_would
     variance components — run sd 2.6e-17, image sd 1.2e-16 — and its runs-needed cell read '0.03: > 192 runs', as if
     more runs would get there; the checker never tests such a pair (no spread, at any count). Now its components are 0
     and the cell says so."""
-    from benchmark.calibrate import calibrate, components, to_text
-
     t = synthetic_table(tasks=("sr4",), metrics=("psnr", "lpips"), offsets={"l1": 0, "l2": 0}, seeds=range(10),
                         seed_sd=0.2, n_images=6, seed=4)
     t.loc[t["metric"] == "lpips", "value"] = 0.3
@@ -76,8 +77,19 @@ def test_calibrate_says_a_constant_metric_has_no_spread_not_that_more_runs_would
     assert (c.loc["psnr", ["run_sd", "image_sd", "image_x_run_sd"]] > 0).all(), c.loc["psnr"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        text = to_text(calibrate(t, n_nulls=10, splits=4, max_runs=6))
+        text = calibration_text(calibrate(t, n_nulls=10, splits=4, max_runs=6, metrics=("lpips",), aa_sims=2))
     (row,) = [line for line in text.splitlines() if line.startswith("| sr4") and "| lpips |" in line
               and "/10 |" in line]  # the components' row (its nulls: false of 10), not the A/A splits'
 
     assert "no spread" in row and "> 192" not in row and "e-1" not in row, row
+
+
+def test_a_one_comparison_family_is_said_in_the_singular():
+    """Was: a leaderboard whose ▲/▼ family held one comparison (two losses, one tested column) said '▲/▼ are one
+    family, the whole table (1 comparisons with `l1`)'. Now '1 comparison', as the legend says it."""
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(5), n_images=4,
+                        seed=5, seed_sd=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = families_text(compute(t, baseline="l1", n_boot=100))
+    assert "(1 comparison with `l1`)" in text, text
