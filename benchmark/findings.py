@@ -1230,12 +1230,21 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
     ``practical``: its metric's smallest effect of interest (inf: none); ``p_worse_adj``: the Holm-adjusted
     p of "worse by the practical margin" (:attr:`Part.p_worse_adj`) — a contradiction is that claim, so it
     must pass the same family as a reproduction (None: one part alone, where the 95 % CI below
-    −practical is that test)."""
+    −practical is that test).
+
+    A significant test's direction is its effect's side of the value it tests (the midpoint of the symmetric t
+    interval, :func:`benchmark.runstats.compare_runs`): at α ≤ 0.05 the same as the 95 % CI's side, but at
+    ``--alpha 0.1`` a part at p_holm = 0.08 in the claimed direction, its 95 % CI across 0, was inconclusive and
+    said "significantly against the claim" (tests/test_probe_verdicts15.py)."""
     sig = p_adj < alpha
-    if sig and ci_low > -margin:
+    effect = (ci_low + ci_high) / 2
+    if sig and effect > -margin:
         return "reproduced"
-    worse = sig if p_worse_adj is None else p_worse_adj < alpha
-    if worse and math.isfinite(practical) and ci_high < -practical:
+    if p_worse_adj is None:
+        worse = sig and ci_high < -practical
+    else:
+        worse = p_worse_adj < alpha and effect < -practical
+    if worse and math.isfinite(practical):
         return "contradicted"
     return "inconclusive"
 

@@ -93,3 +93,21 @@ def test_a_one_comparison_family_is_said_in_the_singular():
         warnings.simplefilter("ignore")
         text = families_text(compute(t, baseline="l1", n_boot=100))
     assert "(1 comparison with `l1`)" in text, text
+
+
+def test_at_alpha_a_tenth_a_significant_part_for_the_claim_is_reproduced_not_said_against_it():
+    """Was: `plbench findings --alpha 0.1` judged a part's direction by its 95 % CI: ℓ1 ahead of ℓ2 by +0.24 dB,
+    p_holm = 0.081 < α, 95 % CI [-0.12, +0.59], was 'inconclusive' and the headline said '1 of 1 part significantly
+    against the claim but not shown worse by more than the practical margin' — of an effect for the claim. Now a
+    significant part is read by its effect's side, as the stated test gives it: reproduced; at α = 0.05 as before."""
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.15, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=4, seed=1, seed_sd=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, alpha=0.1)
+        (r5,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, alpha=0.05)
+    (p,) = r.parts
+    assert 0.05 < p.p_adj < 0.1 and p.effect > 0 and p.ci_low < 0, (p.p_adj, p.effect, p.ci_low)
+    assert p.verdict == "reproduced" and r.verdict == "reproduced", (p.verdict, r.verdict)
+    assert "against the claim" not in to_text([r]), to_text([r])
+    assert r5.parts[0].verdict == "inconclusive" and r5.verdict == "inconclusive"
