@@ -425,11 +425,15 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
                 f"{images}{seeds}")
     runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
+    # a part on one test image: the seeds settle it over training runs on that image, never over images — said as a
+    # verdict on it says it (_few_images_caveat, compare's caveat); the plan read as one for the claim
+    # (tests/test_review_verdicts15.py)
+    one = ", on its one test image only (over training runs on it, not over images)" if p.n_images < 2 else ""
     if runs is None and power(endless) < SETTLE_POWER:
         return (f"{many} paired seeds per arm ({p.n_runs} now), or {more_images()}, would {what} it with "
-                f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
+                f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured{one}")
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
-            f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
+            f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured{one}")
 
 
 @dataclass
