@@ -1820,7 +1820,8 @@ def to_text(results: list[FindingResult]) -> str:
             lines.append(f"{pad}paper's regime: {r.regime}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
-    return "\n".join(lines + ([across] if across else []))
+    level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
+    return "\n".join(lines + [t for t in (level, across) if t])
 
 
 def _fmt_p(p: float) -> str:
@@ -1866,6 +1867,16 @@ def _across_findings(results: list[FindingResult]) -> str:
                              "somewhere is more likely than α.")
 
 
+def _ci_level(results: list[FindingResult]) -> str:
+    """What the printed CIs are where the verdicts use α > 0.05 (" Each CI is 95 % whatever α: …"), "" at α ≤ 0.05.
+    At ``--alpha 0.1`` a part reproduced at p_holm = 0.081 printed its 95 % CI [-0.12, +0.59] beside the verdict, with
+    no word that the CI is not the test's (tests/test_review_verdicts15.py); the (1 − α) CI is not printed instead:
+    the pooled figure and the parts' CSV read the 95 % one."""
+    alpha = max((r.alpha for r in results), default=0.05)
+    return "" if alpha <= 0.05 else (f" Each CI is 95 % whatever α: at α = {alpha:g} a part can be significant with "
+                                     "its 95 % CI across 0 or the margin — its p (Holm) decides.")
+
+
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     from benchmark.export import md_text
@@ -1889,7 +1900,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
              f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
              f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
-             f"own, as each finding's section says), α = {alpha}.{_across_findings(results)} Effects are "
+             f"own, as each finding's section says), α = {alpha}.{_ci_level(results)}{_across_findings(results)} "
+             "Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -1951,6 +1963,7 @@ def to_html(results: list[FindingResult]) -> str:
     shared, own = _shared_setting([r.setting for r in results])
     column = any(own)
     across = _across_findings(results).strip()  # the report's Findings tab, as findings.md (test_probe_verdicts13)
+    level = _ci_level(results).strip()
     rows = []
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
@@ -1963,6 +1976,7 @@ def to_html(results: list[FindingResult]) -> str:
     out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
            f'{e("; ".join(shared))}.</p>' if shared else "",
            f'<p class="note">{e(across)}</p>' if across else "",
+           f'<p class="note">{e(level)}</p>' if level else "",
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

@@ -33,3 +33,21 @@ def test_a_plan_for_a_part_on_one_test_image_says_it_is_on_that_image_only():
     assert "on its one test image only (over training runs on it, not over images)" in r.verdict_text, r.verdict_text
     (p,) = r.parts  # the same part on two images: no such words
     assert "one test image" not in seeds_to_settle(dataclasses.replace(p, n_images=2))
+
+
+def test_at_alpha_a_tenth_the_printed_ci_says_it_is_95_percent_not_the_tests():
+    """Was: at `plbench findings --alpha 0.1` a part reproduced at p_holm = 0.081 printed '+0.24 [-0.12, +0.59]'
+    beside REPRODUCED, and nothing said the CI is 95 % while the verdict is at α = 0.1: a CI across the margin read
+    as a contradiction of its own verdict. Now the terminal, findings.md and the report's tab say the CIs' level; at
+    α ≤ 0.05 (where the 95 % CI agrees with every verdict) nothing is added."""
+    from benchmark.findings import to_html, to_markdown, to_text
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.15, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=4, seed=1, seed_sd=0.1)
+    r = _check(t, alpha=0.1)
+    (p,) = r.parts
+    assert p.verdict == "reproduced" and p.ci_low < -p.margin, (p.verdict, p.ci_low)
+    said = "Each CI is 95 % whatever α: at α = 0.1 a part can be significant with its 95 % CI across 0 or the margin"
+    assert said in to_text([r]) and said in to_markdown([r], 0.1) and said in to_html([r]), to_text([r])
+    r5 = dataclasses.replace(r, alpha=0.05)
+    assert "whatever α" not in to_text([r5]) + to_markdown([r5]) + to_html([r5])
