@@ -20,11 +20,12 @@ Everything else is shared here, so every finding is judged by the same rules:
   lacks a seed the other arm of its part has (a diverged or failed run) makes the part **missing
   runs** (a third loss run on more seeds does not). None of these is ever reproduced or contradicted.
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
-  metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
-  ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
+  metric): ``better`` (A > B) is **reproduced** when p_holm < α and the effect lies above 0;
+  ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the effect lies
   above −margin. A part is **contradicted** only when it is significantly worse than B by more than
   the smallest effect of interest: its test of ``effect + margin`` against 0, Holm-adjusted over the
-  same parts, p < α, and the whole CI lies below −margin.
+  same parts, p < α, and the effect lies below −margin. At α ≤ 0.05 the whole 95 % CI then lies on that side
+  too; at a larger α it need not (:func:`part_verdict`; the printed CIs are 95 % whatever α, as the output says).
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
 * **Verdict** of a finding in one setting, from its counted parts: the parts' effects are pooled
@@ -1254,12 +1255,12 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
 
 
 def judge(parts: list[Part], alpha: float) -> None:
-    """Holm over the counted, tested parts, then each part's verdict (in place): **reproduced** when
-    the adjusted p < α and the CI lies above −(non-inferiority margin); **contradicted** when the
-    test of "worse by the practical margin" (:attr:`Part.p_worse`), Holm-adjusted over the same parts,
-    has p < α and the whole CI lies below −(practical margin) (worse by more than the smallest effect of
-    interest); **too few runs** / **missing runs** when it could not be tested;
-    **inconclusive** otherwise."""
+    """Holm over the counted, tested parts, then each part's verdict (in place, :func:`part_verdict`):
+    **reproduced** when the adjusted p < α and the effect lies above −(non-inferiority margin); **contradicted**
+    when the test of "worse by the practical margin" (:attr:`Part.p_worse`), Holm-adjusted over the same parts,
+    has p < α and the effect lies below −(practical margin) (worse by more than the smallest effect of
+    interest; at α ≤ 0.05 its whole 95 % CI then does); **too few runs** / **missing runs** when it could not be
+    tested; **inconclusive** otherwise."""
     counted = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.p)]
     adj = holm(np.array([p.p for p in counted], float)) if counted else []
     # "worse by more than the margin" is a claim of its own, held to the same family: with the unadjusted CI
