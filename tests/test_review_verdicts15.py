@@ -125,3 +125,24 @@ def test_calibrate_zeroes_rounding_but_keeps_a_real_tiny_variance():
         c.loc["lpips"]
     assert (c.loc["ssim", ["run_sd", "image_sd", "image_x_run_sd", "loss_x_image_sd", "plan_run_sd",
                            "plan_image_x_run_sd", "plan_loss_x_image_sd"]] == 0).all(), c.loc["ssim"]
+
+
+def test_a_loss_at_one_version_per_task_is_labelled_in_the_findings_as_on_the_leaderboard():
+    """Was (after d18fa5c too): ℓ1 run at version 1 on sr4 and version 2 on jpeg is 'l1 (v1)' and 'l1 (v2)' on the
+    leaderboard (one label at two versions over the table, stats.labels), but 'l1' in every part of the findings —
+    which asked for several versions within a task only. Now the findings label the runs as the board does."""
+    from benchmark.findings import to_text
+    from benchmark.stats import labels
+
+    t = synthetic_table(tasks=("sr4", "jpeg"), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=4, seed=3, seed_sd=0.1)
+    t["loss_version"] = t["loss_version"].astype(object)
+    t.loc[t["loss"] == "l2", "loss_version"] = "l2=1"
+    for task, v in (("sr4", "l1=1"), ("jpeg", "l1=2")):
+        t.loc[(t["loss"] == "l1") & (t["task"] == task), "loss_version"] = v
+    board = dict(zip(zip(t["task"], t["loss"]), labels(t)))
+    assert board[("sr4", "l1")] == "l1 (v1)" and board[("jpeg", "l1")] == "l1 (v2)", board
+    r = _check(t)
+    want = {(k, board[(k, "l1")], board[(k, "l2")]) for k in ("sr4", "jpeg")}
+    assert {(p.task, p.a, p.b) for p in r.parts} == want, [(p.task, p.a, p.b) for p in r.parts]
+    assert "l1 (v1) ≥ l2" in to_text([r]) or "l1 (v2) ≥ l2" in to_text([r]), to_text([r])
