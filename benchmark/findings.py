@@ -529,12 +529,13 @@ class FindingResult:
         "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
         not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
         c = self.counted
+        of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"  # '1 of 1 part', not '1 of 1 parts'
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
         bits = []
         few = [p for p in untested if p.status == TOO_FEW]
         if few:
             n = min(p.n_runs for p in few)
-            bits.append(f"{len(few)} of {len(c)} parts with too few runs ({n} paired; a verdict needs ≥ {MIN_RUNS}: "
+            bits.append(f"{len(few)} {of} with too few runs ({n} paired; a verdict needs ≥ {MIN_RUNS}: "
                         f"train {MIN_RUNS - n} more seed{'s' if MIN_RUNS - n != 1 else ''} of each arm)")
         from benchmark.convergence import UNSETTLED
 
@@ -575,10 +576,10 @@ class FindingResult:
             # as on the pooled line (pooled_left_out)
             out = f" (not in it: {left})" if (left := pooled_left_out(self.parts)) else ""
             if n_rep and pool is not None:
-                bits.insert(0, f"reproduced on {n_rep} of {len(c)} parts, but the pooled effect's CI "
+                bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
-                bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
+                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first

@@ -146,3 +146,16 @@ def test_a_loss_at_one_version_per_task_is_labelled_in_the_findings_as_on_the_le
     want = {(k, board[(k, "l1")], board[(k, "l2")]) for k in ("sr4", "jpeg")}
     assert {(p.task, p.a, p.b) for p in r.parts} == want, [(p.task, p.a, p.b) for p in r.parts]
     assert "l1 (v1) ≥ l2" in to_text([r]) or "l1 (v2) ≥ l2" in to_text([r]), to_text([r])
+
+
+def test_a_finding_of_one_part_says_one_part_in_the_singular():
+    """Was: a one-part finding said 'contradicted on 1 of 1 parts, but the pooled effect's CI … is not below −1
+    margin' (at α = 0.1, where 6b4d8a7 lets a part be contradicted with its 95 % CI not below −margin) and '1 of 1
+    parts with too few runs' — where its other reasons say '1 of 1 part', as a9ceb5f made '1 comparison'."""
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": -0.15, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=4, seed=1, seed_sd=0.1)
+    r = _check(t, alpha=0.1)
+    assert r.parts[0].verdict == "contradicted" and "contradicted on 1 of 1 part, but" in r.verdict_text, \
+        r.verdict_text
+    few = _check(t[t["seed"].isna() | (t["seed"] < 3)])
+    assert "1 of 1 part with too few runs" in few.verdict_text, few.verdict_text
