@@ -1875,13 +1875,17 @@ def _across_findings(results: list[FindingResult]) -> str:
 
 
 def _ci_level(results: list[FindingResult]) -> str:
-    """What the printed CIs are where the verdicts use α > 0.05 (" Each CI is 95 % whatever α: …"), "" at α ≤ 0.05.
-    At ``--alpha 0.1`` a part reproduced at p_holm = 0.081 printed its 95 % CI [-0.12, +0.59] beside the verdict, with
-    no word that the CI is not the test's (tests/test_review_verdicts15.py); the (1 − α) CI is not printed instead:
-    the pooled figure and the parts' CSV read the 95 % one."""
-    alpha = max((r.alpha for r in results), default=0.05)
-    return "" if alpha <= 0.05 else (f" Each CI is 95 % whatever α: at α = {alpha:g} a part can be significant with "
-                                     "its 95 % CI across 0 or the margin — its p (Holm) decides.")
+    """What the printed CIs are where the verdicts use another α than 0.05 (" Each CI is 95 % whatever α: …"), "" at
+    0.05. At ``--alpha 0.1`` a part reproduced at p_holm = 0.081 printed its 95 % CI [-0.12, +0.59] beside the verdict,
+    and at ``--alpha 0.01`` an open part a 95 % CI clear of 0, with no word that the CI is not the test's
+    (tests/test_review_verdicts15.py); the (1 − α) CI is not printed instead: the pooled figure and the parts' CSV
+    read the 95 % one."""
+    alpha = max((r.alpha for r in results if r.parts), default=0.05)
+    if alpha == 0.05:
+        return ""
+    may = "be significant with its 95 % CI across 0 or the margin" if alpha > 0.05 else \
+        "be open with its 95 % CI clear of 0 or the margin"
+    return f" Each CI is 95 % whatever α: at α = {alpha:g} a part can {may} — its p (Holm) decides."
 
 
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
