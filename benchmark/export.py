@@ -339,7 +339,8 @@ def families_text(stats: Stats) -> str:
     cols = tested.groupby(["task", "metric"]).size() if tested is not None and len(tested) else pd.Series(dtype=int)
     out = []
     if n_base:
-        out.append(f"{UP}/{DOWN} are one family, the whole table ({n_base} comparisons with `{stats.baseline}`): "
+        out.append(f"{UP}/{DOWN} are one family, the whole table ({n_base} comparison{'s' if n_base != 1 else ''} "
+                   f"with `{stats.baseline}`): "
                    f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
     if len(cols):
         k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"

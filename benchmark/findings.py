@@ -20,11 +20,12 @@ Everything else is shared here, so every finding is judged by the same rules:
   lacks a seed the other arm of its part has (a diverged or failed run) makes the part **missing
   runs** (a third loss run on more seeds does not). None of these is ever reproduced or contradicted.
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
-  metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
-  ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
+  metric): ``better`` (A > B) is **reproduced** when p_holm < α and the effect lies above 0;
+  ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the effect lies
   above −margin. A part is **contradicted** only when it is significantly worse than B by more than
   the smallest effect of interest: its test of ``effect + margin`` against 0, Holm-adjusted over the
-  same parts, p < α, and the whole CI lies below −margin.
+  same parts, p < α, and the effect lies below −margin. At α ≤ 0.05 the whole 95 % CI then lies on that side
+  too; at a larger α it need not (:func:`part_verdict`; the printed CIs are 95 % whatever α, as the output says).
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
 * **Verdict** of a finding in one setting, from its counted parts: the parts' effects are pooled
@@ -81,6 +82,7 @@ from benchmark.stats import (
     loss_label,
     metric_order,
     pd_metrics,
+    version_suffix,
 )
 
 log = logging.getLogger(__name__)
@@ -146,7 +148,7 @@ class Arm:
 
     @property
     def label(self) -> str:
-        return loss_label(self.loss, self.weights) + (f" (v{self.version})" if self.version else "")
+        return loss_label(self.loss, self.weights) + version_suffix(self.version)
 
 
 @dataclass(frozen=True)
@@ -304,8 +306,13 @@ SETTLE_POWER = 0.8
 SETTLE_BOUND = 0.7
 
 
-def no_margin_why(metric: str) -> str:
-    """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it."""
+def no_margin_why(metric: str, unchecked: bool = False) -> str:
+    """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it;
+    ``unchecked``: also that its convergence was not checked (:func:`benchmark.convergence.no_margin_text`'s
+    content), in the one clause — the two said apart named the missing margin twice in one note."""
+    if unchecked:
+        return (f"no practical margin registered for {metric} (benchmark.runstats.PRACTICAL_MARGINS): not checked "
+                "for convergence, and it can support a claim, never contradict it")
     return f"no practical margin registered for {metric}: it can support a claim, never contradict it"
 
 
@@ -419,11 +426,15 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
                 f"{images}{seeds}")
     runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
+    # a part on one test image: the seeds settle it over training runs on that image, never over images — said as a
+    # verdict on it says it (_few_images_caveat, compare's caveat); the plan read as one for the claim
+    # (tests/test_review_verdicts15.py)
+    one = ", on its one test image only (over training runs on it, not over images)" if p.n_images < 2 else ""
     if runs is None and power(endless) < SETTLE_POWER:
         return (f"{many} paired seeds per arm ({p.n_runs} now), or {more_images()}, would {what} it with "
-                f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
+                f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured{one}")
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
-            f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
+            f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured{one}")
 
 
 @dataclass
@@ -518,12 +529,13 @@ class FindingResult:
         "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
         not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
         c = self.counted
+        of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"  # '1 of 1 part', not '1 of 1 parts'
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
         bits = []
         few = [p for p in untested if p.status == TOO_FEW]
         if few:
             n = min(p.n_runs for p in few)
-            bits.append(f"{len(few)} of {len(c)} parts with too few runs ({n} paired; a verdict needs ≥ {MIN_RUNS}: "
+            bits.append(f"{len(few)} {of} with too few runs ({n} paired; a verdict needs ≥ {MIN_RUNS}: "
                         f"train {MIN_RUNS - n} more seed{'s' if MIN_RUNS - n != 1 else ''} of each arm)")
         from benchmark.convergence import UNSETTLED
 
@@ -564,10 +576,10 @@ class FindingResult:
             # as on the pooled line (pooled_left_out)
             out = f" (not in it: {left})" if (left := pooled_left_out(self.parts)) else ""
             if n_rep and pool is not None:
-                bits.insert(0, f"reproduced on {n_rep} of {len(c)} parts, but the pooled effect's CI "
+                bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
-                bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
+                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
@@ -704,7 +716,12 @@ class Results:
             v = self.table["loss_version"].astype("string").fillna("").astype(str)
             n = v.groupby([self.table["task"].astype(str), self.table["loss"].astype(str),
                            self.table["arm_weights"]]).transform("nunique")
-            version = v.where(n > 1, "")
+            # and wherever the leaderboard's labels carry it (stats.labels: a label at several versions over the
+            # tasks, a term edited since): ℓ1 at v1 on sr4 and v2 on jpeg was 'l1 (v1)' on the board and 'l1' in
+            # every part (tests/test_review_verdicts15.py)
+            from benchmark.stats import _base_labels, labels
+
+            version = v.where((n > 1) | (labels(self.table) != _base_labels(self.table)), "")
         self.table = self.table.assign(arm_version=version)
         self.setting = setting
         self.inputs = inputs if inputs is not None else table.iloc[:0]
@@ -1224,23 +1241,32 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
     ``practical``: its metric's smallest effect of interest (inf: none); ``p_worse_adj``: the Holm-adjusted
     p of "worse by the practical margin" (:attr:`Part.p_worse_adj`) — a contradiction is that claim, so it
     must pass the same family as a reproduction (None: one part alone, where the 95 % CI below
-    −practical is that test)."""
+    −practical is that test).
+
+    A significant test's direction is its effect's side of the value it tests (the midpoint of the symmetric t
+    interval, :func:`benchmark.runstats.compare_runs`): at α ≤ 0.05 the same as the 95 % CI's side, but at
+    ``--alpha 0.1`` a part at p_holm = 0.08 in the claimed direction, its 95 % CI across 0, was inconclusive and
+    said "significantly against the claim" (tests/test_probe_verdicts15.py)."""
     sig = p_adj < alpha
-    if sig and ci_low > -margin:
+    effect = (ci_low + ci_high) / 2
+    if sig and effect > -margin:
         return "reproduced"
-    worse = sig if p_worse_adj is None else p_worse_adj < alpha
-    if worse and math.isfinite(practical) and ci_high < -practical:
+    if p_worse_adj is None:
+        worse = sig and ci_high < -practical
+    else:
+        worse = p_worse_adj < alpha and effect < -practical
+    if worse and math.isfinite(practical):
         return "contradicted"
     return "inconclusive"
 
 
 def judge(parts: list[Part], alpha: float) -> None:
-    """Holm over the counted, tested parts, then each part's verdict (in place): **reproduced** when
-    the adjusted p < α and the CI lies above −(non-inferiority margin); **contradicted** when the
-    test of "worse by the practical margin" (:attr:`Part.p_worse`), Holm-adjusted over the same parts,
-    has p < α and the whole CI lies below −(practical margin) (worse by more than the smallest effect of
-    interest); **too few runs** / **missing runs** when it could not be tested;
-    **inconclusive** otherwise."""
+    """Holm over the counted, tested parts, then each part's verdict (in place, :func:`part_verdict`):
+    **reproduced** when the adjusted p < α and the effect lies above −(non-inferiority margin); **contradicted**
+    when the test of "worse by the practical margin" (:attr:`Part.p_worse`), Holm-adjusted over the same parts,
+    has p < α and the effect lies below −(practical margin) (worse by more than the smallest effect of
+    interest; at α ≤ 0.05 its whole 95 % CI then does); **too few runs** / **missing runs** when it could not be
+    tested; **inconclusive** otherwise."""
     counted = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.p)]
     adj = holm(np.array([p.p for p in counted], float)) if counted else []
     # "worse by more than the margin" is a claim of its own, held to the same family: with the unadjusted CI
@@ -1281,7 +1307,11 @@ def judge(parts: list[Part], alpha: float) -> None:
                 f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
-                p.note = (p.note + "; " if p.note else "") + no_margin_why(p.metric)
+                from benchmark.convergence import no_margin_text
+
+                said = no_margin_text([p.metric])  # compare()'s convergence note: one clause says both
+                p.note = (p.note.replace(said, no_margin_why(p.metric, unchecked=True)) if said in p.note else
+                          (p.note + "; " if p.note else "") + no_margin_why(p.metric))
 
 
 def pooled_left_out(parts: list[Part]) -> str:
@@ -1797,7 +1827,8 @@ def to_text(results: list[FindingResult]) -> str:
             lines.append(f"{pad}paper's regime: {r.regime}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
-    return "\n".join(lines + ([across] if across else []))
+    level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
+    return "\n".join(lines + [t for t in (level, across) if t])
 
 
 def _fmt_p(p: float) -> str:
@@ -1843,6 +1874,20 @@ def _across_findings(results: list[FindingResult]) -> str:
                              "somewhere is more likely than α.")
 
 
+def _ci_level(results: list[FindingResult]) -> str:
+    """What the printed CIs are where the verdicts use another α than 0.05 (" Each CI is 95 % whatever α: …"), "" at
+    0.05. At ``--alpha 0.1`` a part reproduced at p_holm = 0.081 printed its 95 % CI [-0.12, +0.59] beside the verdict,
+    and at ``--alpha 0.01`` an open part a 95 % CI clear of 0, with no word that the CI is not the test's
+    (tests/test_review_verdicts15.py); the (1 − α) CI is not printed instead: the pooled figure and the parts' CSV
+    read the 95 % one."""
+    alpha = max((r.alpha for r in results if r.parts), default=0.05)
+    if alpha == 0.05:
+        return ""
+    may = "be significant with its 95 % CI across 0 or the margin" if alpha > 0.05 else \
+        "be open with its 95 % CI clear of 0 or the margin"
+    return f" Each CI is 95 % whatever α: at α = {alpha:g} a part can {may} — its p (Holm) decides."
+
+
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     from benchmark.export import md_text
@@ -1866,7 +1911,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
              f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
              f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
-             f"own, as each finding's section says), α = {alpha}.{_across_findings(results)} Effects are "
+             f"own, as each finding's section says), α = {alpha}.{_ci_level(results)}{_across_findings(results)} "
+             "Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -1928,6 +1974,7 @@ def to_html(results: list[FindingResult]) -> str:
     shared, own = _shared_setting([r.setting for r in results])
     column = any(own)
     across = _across_findings(results).strip()  # the report's Findings tab, as findings.md (test_probe_verdicts13)
+    level = _ci_level(results).strip()
     rows = []
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
@@ -1940,6 +1987,7 @@ def to_html(results: list[FindingResult]) -> str:
     out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
            f'{e("; ".join(shared))}.</p>' if shared else "",
            f'<p class="note">{e(across)}</p>' if across else "",
+           f'<p class="note">{e(level)}</p>' if level else "",
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

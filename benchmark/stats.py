@@ -221,6 +221,13 @@ def moved_terms(versions) -> set[str]:
     return {n for n, vs in term_versions(versions).items() if len(vs) > 1}
 
 
+def version_suffix(version: str) -> str:
+    """What a label gets for a loss ``version`` as a row records it (``"l1=2"``, ``"l1=1,pdl=2"``, an edited file's
+    ``"my_loss=1+ab12…"``): `` (v2)``, `` (v1/2)``, `` (v1+ab12…)`` — the versions without their terms' names, as
+    every board, the findings and ``compare`` label the runs; "" for none."""
+    return f" (v{re.sub(r'[^=,]+=', '', version).replace(',', '/')})" if version else ""
+
+
 def run_label(loss: str, weights, versions: dict | None, scored: dict[str, set[str]]) -> str:
     """A run's label from its ``meta.json`` (a run without rows, a training curve): :func:`loss_label`, with
     its loss version appended where a term of it is at several versions among the runs with rows (``scored``,
@@ -230,7 +237,7 @@ def run_label(loss: str, weights, versions: dict | None, scored: dict[str, set[s
     versions = versions if isinstance(versions, dict) else {}
     if any(len(scored.get(str(k), set()) | {str(v)}) > 1 for k, v in versions.items()):
         ver = ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
-        label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
+        label += version_suffix(ver)
     return label
 
 
@@ -292,8 +299,7 @@ def labels(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
             several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
                                                     for t in str(v).split(",") if t)).astype(bool)
         if several.any():
-            out = out.where(~several, out + " (v" + ver.str.replace(r"[^=,]+=", "", regex=True).str.replace(",", "/")
-                            + ")")
+            out = out.where(~several, out + map_unique(ver, version_suffix).astype(str))
     return out.astype(str)
 
 
@@ -1112,7 +1118,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
             moved = any(len(scored.get(k, set()) | {str(v)}) > 1
                         for k, v in (m.get("loss_versions") or {}).items())
             if ver and (moved or versions_of_label.get(label) and ver not in versions_of_label[label]):
-                label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
+                label += version_suffix(ver)
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "device": m.get("device"), "device_name": m.get("device_name"), "unconverged": unconverged,
