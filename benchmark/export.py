@@ -1956,7 +1956,7 @@ JS = """
       var body=t.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
       rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
         if(typeof x==='number'&&typeof y==='number'){if(isNaN(x))return 1;if(isNaN(y))return -1;return asc?x-y:y-x;}
-        return asc?String(x).localeCompare(String(y)):String(y).localeCompare(String(x));});
+        return (asc?1:-1)*String(x).localeCompare(String(y),undefined,{numeric:true});});
       rows.forEach(function(r){body.appendChild(r);});
     });});
     t.setAttribute('data-sortable-ready','1');

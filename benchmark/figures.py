@@ -84,6 +84,7 @@ from benchmark.stats import (
     INPUT,
     Stats,
     metric_order,
+    name_key,
     pareto_front,
     pd_metrics,
     rank_order,
@@ -289,18 +290,19 @@ def _builtin_losses() -> list[str]:
     return [n for n in declared if n not in CANONICAL]
 
 
-def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[int, int, str]:
+def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[int, int, tuple]:
     """Who chooses a style first: the pixel losses of :data:`CANONICAL` (their own colours), then
     every other built-in loss in registry order, then any other label (a user's loss, a weighted
-    sum) by name. A new user loss therefore never takes a colour from the built-in field. ``builtin``:
+    sum) by name, a number in it read as a number (:func:`benchmark.stats.name_key`: a sweep's ``2*vgg`` before
+    ``10*vgg``). A new user loss therefore never takes a colour from the built-in field. ``builtin``:
     :func:`_builtin_losses`, when the caller has it."""
     base = loss.split(" [")[0].split("(")[0].strip()
     if loss in CANONICAL:
-        return 0, CANONICAL.index(loss), label
+        return 0, CANONICAL.index(loss), name_key(label)
     builtin = _builtin_losses() if builtin is None else builtin
     if base in builtin:
-        return 1, builtin.index(base), label
-    return 2, 0, label
+        return 1, builtin.index(base), name_key(label)
+    return 2, 0, name_key(label)
 
 
 def _home_colour(label: str, loss: str, n_colours: int, builtin: list[str] | None = None) -> int:

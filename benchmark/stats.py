@@ -781,13 +781,25 @@ def rank_order(mean_ranks) -> list:
     """The one row order of every ranked table and figure (the leaderboard's overall ranking and task
     tables, the rank heatmap, the metric-points figure, the critical-difference diagram, the leaderboard
     figure): labels by mean rank, best (lowest) first, **ties by label name** — equal mean ranks (up to
-    float noise, :func:`_tie_key`) are listed alphabetically, never in the order a sort happened to
-    leave them (pandas' default sort is not stable: with more than 16 losses two tables listed tied losses
-    differently). ``mean_ranks``: a mapping or Series {label: mean rank}; NaN ranks go last (by name)."""
+    float noise, :func:`_tie_key`) are listed by :func:`name_key` (a number in a name read as a number: ``l2``
+    before ``l10``), never in the order a sort happened to leave them (pandas' default sort is not stable: with
+    more than 16 losses two tables listed tied losses differently). ``mean_ranks``: a mapping or Series
+    {label: mean rank}; NaN ranks go last (by name)."""
     items = list(mean_ranks.items())
     keys = _tie_key(np.array([float(v) for _, v in items], dtype=float)) if items else np.array([])
-    return [lab for _, _, lab in sorted((not np.isfinite(k), k if np.isfinite(k) else 0.0, str(lab))
-                                        for (lab, _), k in zip(items, keys))]
+    return [lab for _, _, _, lab in sorted((not np.isfinite(k), k if np.isfinite(k) else 0.0, name_key(lab), lab)
+                                           for (lab, _), k in zip(items, keys))]
+
+
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def name_key(label) -> tuple:
+    """A label's place in name order, a number in it read as a number (natural order): ``w2`` before ``w10``,
+    ``l1 + 0.5*vgg`` before ``l1 + 2*vgg`` before ``l1 + 10*vgg`` (a weight sweep), where string order put 10
+    before 2; names equal as numbers (``w2``, ``w02``) then by the string."""
+    parts = _NUMBER.split(str(label))
+    return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), str(label)
 
 
 def _tie_key(x):
