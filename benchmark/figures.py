@@ -928,6 +928,13 @@ def _wrap(text: str, chars: int) -> str:
     return _break_lines(text, chars) if len(text) > chars else text
 
 
+def task_title(task: str, share_in: float) -> str:
+    """A panel's task name on lines that fit the panel: ``share_in``, the figure's width over its panel columns, less
+    the room of the axis' numbers and label. A plugin task's long name (``super_resolution_x4_bicubic_then_jpeg_q10``)
+    ran past the canvas at a row's last panel and into the next panel's title at the others."""
+    return wrap_title(task, 0.8 * share_in, RC["axes.titlesize"])
+
+
 def metric_name(metric: str) -> str:
     """A metric as an axis or column names it, with its unit: ``psnr`` → ``psnr (dB)``."""
     metric = short_metric(metric)
@@ -1322,7 +1329,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.set_ylabel(_wrap(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)", 40))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
-        ax.set_title(task)
+        ax.set_title(task_title(task, width / cols))
         if one:
             ax.set_box_aspect(0.85)  # not a wide strip across the legend's width
     for ax in list(axes.flat)[len(tasks):]:
@@ -1789,7 +1796,7 @@ def draw_training_curves(metas: list[dict], styles=None):
             ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
         ax.yaxis.set_major_formatter(plain)
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-        ax.set_title(task)
+        ax.set_title(task_title(task, width / c))
         ax.set_xlabel("iteration")
         ax.set_ylabel(("loss / |first value|" if negative_start else "loss / first value") if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
@@ -2074,7 +2081,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         ax.set_ylabel("")
         # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel
         ax.tick_params(length=0, labelbottom=r in named)
-        ax.set_title(task)
+        ax.set_title(task_title(task, panel_w))
     holder = fig.add_subplot(gs[n_rows, :])  # the colourbar's own row: a thin bar centred under the panels
     holder.axis("off")
     fw = fig.get_size_inches()[0]

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """What the tests' calls import on first use (pandas and matplotlib through :mod:`benchmark.figures`): once for
+    the file, not in the first test's time."""
+    import benchmark.export  # noqa: F401
+    import benchmark.figures  # noqa: F401
+
 
 def test_tied_losses_and_a_legends_user_losses_go_in_natural_order_l2_before_l10():
     """Equal mean ranks were listed by name as strings, and a legend's user losses (a weight sweep) by string too:
@@ -19,3 +29,35 @@ def test_tied_losses_and_a_legends_user_losses_go_in_natural_order_l2_before_l10
     from benchmark.export import JS
 
     assert "numeric:true" in JS  # report.html's click-to-sort on the loss column: l2 before l10, as the tables
+
+
+def _title_boxes(fig):
+    """The drawn panel titles' boxes (display units) of ``fig``."""
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    return [ax.title.get_window_extent(r) for ax in fig.axes if ax.get_title()]
+
+
+@pytest.mark.slow
+def test_a_long_task_name_is_wrapped_to_its_panel_not_run_off_the_canvas_or_past_the_page():
+    """A plugin task's name (``super_resolution_x4_bicubic_then_jpeg_q10``) was each P–D plane's and training-curve
+    panel's title as it was: at a row's last panel of four tasks it ran past the canvas (the P–D plane grown to
+    8.2 in, past the page's 7.2, to hold it). The name is wrapped to its panel's share of the figure's width."""
+    import matplotlib.pyplot as plt
+
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("deblur_motion_kernel_levin_2009", "denoise_poisson_gaussian_mixture_σ",
+                     "super_resolution_x4_bicubic_then_jpeg_q10", "t4"),
+              offsets={"l1": 0.0, "l2": 0.2}, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    metas = [m for _, m, _ in synthetic_runs(**kw, budget_check=False)]
+    stats = compute(synthetic_table(**kw), metas, n_boot=10)
+    with F.style():
+        for fig in (F.draw_pd_plane(stats), F.draw_training_curves(metas)):
+            boxes, width = _title_boxes(fig), fig.bbox.width
+            assert len(boxes) == 4 and all(0 <= b.x0 and b.x1 <= width for b in boxes), [(b.x0, b.x1) for b in boxes]
+            assert width <= F.COL2 * fig.dpi + 1, width / fig.dpi
+            assert "super_resolution_x4_bicubic_\nthen_jpeg_q10" in [ax.get_title() for ax in fig.axes]
+            plt.close(fig)
