@@ -1968,7 +1968,7 @@ def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
                              part: tuple[int, int] | None = None, lost: dict | None = None,
-                             rows: list[str] | None = None):
+                             rows: list[str] | None = None, partial=()):
     """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
     a last odd panel centred; else 1), loss × metric.
 
@@ -1985,7 +1985,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     "part i of n" in the title; ``lost``: {(task, label): status} of the losses with no restoration to score
     (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do;
     ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
-    on the scale of every row. The metric names are written once, under the last row of panels (every panel
+    on the scale of every row; ``partial``: the losses the overall ranking ranks over fewer (task, metric) blocks,
+    listed last there (``order``), whose row names carry its mark (:data:`benchmark.export.PARTIAL`) as the tables'
+    and the rank heatmap's do: in a task they were scored whole their rows sit under losses they beat. The metric
+    names are written once, under the last row of panels (every panel
     has every column), and under the row above where the last row's lone panel is centred. The figure's
     ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height`` one loss row's, ``plb_rows`` its
     panel rows."""
@@ -2019,8 +2022,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     n_metrics = len(columns)
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
     lost = lost or {}
-    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
-             for t in values for l in shown]
+    from benchmark.export import PARTIAL
+
+    partial = set(partial) & set(shown)
+    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {PARTIAL}" if l in partial else "")
+             + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in shown]
     ylab = dict(zip(((t, l) for t in values for l in shown), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
@@ -2097,7 +2103,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
-            if any(flagged.values()) else "") + ("; –: no score" if dashed else "")
+            if any(flagged.values()) else "") + ("; –: no score" if dashed else "") + (
+        f"; {PARTIAL}: ranked over fewer (task, metric) blocks, listed last" if partial else "")
     losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""
@@ -2163,7 +2170,7 @@ def remove_leaderboard(path: Path, keep=()) -> None:
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                        lost: dict | None = None, formats=("png",)) -> Path | None:
+                        lost: dict | None = None, formats=("png",), partial=()) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
@@ -2172,12 +2179,13 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     takes it past the page is drawn again with a panel row fewer), and a task whose panel alone is taller (60
     losses) by its rows into balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and
     ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
-    an earlier, longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
+    an earlier, longer report are removed in every format. ``lost``, ``partial``: as for
+    :func:`draw_leaderboard_heatmap`."""
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost)
+        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost, partial=partial)
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
@@ -2194,7 +2202,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             fig.clear()
 
             def draw(group, part):
-                return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1])
+                return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1],
+                                                partial)
 
             if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
                 # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over

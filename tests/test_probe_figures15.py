@@ -61,3 +61,37 @@ def test_a_long_task_name_is_wrapped_to_its_panel_not_run_off_the_canvas_or_past
             assert width <= F.COL2 * fig.dpi + 1, width / fig.dpi
             assert "super_resolution_x4_bicubic_\nthen_jpeg_q10" in [ax.get_title() for ax in fig.axes]
             plt.close(fig)
+
+
+@pytest.mark.slow
+def test_the_leaderboard_figure_marks_a_loss_ranked_over_fewer_blocks_as_its_tables_and_rank_heatmap_do(
+        tmp_path, monkeypatch):
+    """A loss not scored on one metric of one task is ranked over fewer (task, metric) blocks: the overall ranking and
+    the rank heatmap list it last with ``*`` and say why. ``leaderboard.png`` took that order for every panel but
+    unmarked: in the task it was scored whole its row sat under losses its numbers beat (``l10`` below ``bad``),
+    with nothing to say why. Its row name carries the ``*`` and the title says what it means."""
+    from benchmark import figures as F
+    from benchmark.report import heatmap
+    from benchmark.results import to_frame
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    kw = dict(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "bad": -1.0, "l10": 0.5}, seeds=(0,), n_images=3,
+              metrics=("psnr", "lpips"), budget_check=False)
+    runs = list(synthetic_runs(**kw))
+    rows = [r for _, _, rs in runs for r in rs
+            if not (r["task"] == "sr4" and r["loss"] == "l10" and r["metric"] == "lpips")]
+    table = to_frame(rows)
+    stats = compute(table, [m for _, m, _ in runs], n_boot=10)
+    drawn = {}
+
+    def keep(fig, base, formats=("png",)):
+        fig.canvas.draw()
+        drawn["rows"] = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+        drawn["title"] = fig._suptitle.get_text().replace("\n", " ")
+        return []
+
+    monkeypatch.setattr(F, "save", keep)
+    heatmap(table, tmp_path / "leaderboard.png", stats=stats)
+    assert drawn["rows"][:4] == ["input", "l1", "bad", "l10 *"], drawn["rows"]
+    assert "*: ranked over fewer (task, metric) blocks" in drawn["title"], drawn["title"]
