@@ -332,7 +332,16 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
                 f"run{'s' if len(gone) > 1 else ''}{which}: "
                 f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
 
+    # a column without one finite score (a metric that could score none of the outputs): named once, with the others
+    # so, not every loss of it listed with every image (60 losses × 5 tasks made a wall of the notes)
+    sizes = table.groupby([table["task"].astype(str), table["metric"].astype(str)], observed=True).size()
+    empty, empty_kinds, with_input = [], set(), True
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
+        if len(g) == sizes.get((task, metric), -1):
+            empty.append(f"{task}/{metric}")
+            empty_kinds |= set(g["kind"])
+            with_input &= INPUT in set(g["label"])
+            continue
         who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))}{whole_runs(h, task, metric)})"
                         for label, h in g.groupby("label", sort=True))
         n, k, unmatched = kept.get((task, metric), (None, None, False))
@@ -340,6 +349,10 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
               "its pair shares)" if unmatched else
               f" (every loss on the {k} of {n} images)" if n is not None and k < n else "")
         parts.append(f"{task}/{metric}{on} — {who}")
+    if empty:
+        inp = ", the input's included" if with_input else ""
+        parts.insert(0, f"{', '.join(empty)}: no finite score in any run ({'/'.join(sorted(empty_kinds))}){inp}: "
+                        "an empty column")
     return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
             "of every mean, interval and test, as missing images, and so is each such image for every loss of "
             "its column, so every mean is over the same images"

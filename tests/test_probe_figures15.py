@@ -124,3 +124,23 @@ def test_a_metric_no_run_could_score_leaves_the_budget_check_to_the_others_not_e
     said = [r.getMessage() for r in caplog.records]
     assert not any("not every run scored" in m for m in said), said
     assert sum("ssim" in m for m in said) == 1 and "no finite" in " ".join(said), said
+
+
+def test_a_column_no_run_could_score_is_one_short_note_not_every_loss_listed():
+    """A metric that scored no image at all (NaN everywhere: nlpd on images too small for it) was noted per loss, as
+    a column with a few bad images is: 'denoise/nlpd (every loss on the 0 of 3 images) — bad: 3 (NaN; every image of
+    1 run, seed 0: that run is left out of the column); good: …', every loss of every task, 60 losses × 5 tasks a
+    wall of text in the notes of leaderboard.md, .tex and report.html. Such columns are named once, together."""
+    from benchmark.results import to_frame
+    from benchmark.stats import nonfinite_lines
+    from benchmark.synthetic import synthetic_runs
+
+    kw = dict(tasks=("denoise", "sr4"), offsets={f"loss{i}": 0.1 * i for i in range(6)}, seeds=(0,), n_images=3,
+              metrics=("psnr", "nlpd"), budget_check=False)
+    rows = [{**r, "value": float("nan")} if r["metric"] == "nlpd" or (r["loss"] == "loss1" and r["image"] == "img0000"
+                                                                      and r["metric"] == "psnr") else r
+            for _, _, rs in synthetic_runs(**kw) for r in rs]
+    (line,) = nonfinite_lines(to_frame(rows))
+    assert "denoise/nlpd, sr4/nlpd: no finite score in any run (NaN), the input's included: an empty column" in line
+    assert "0 of 3 images" not in line and line.count("loss3") == 0, line
+    assert "denoise/psnr (every loss on the 2 of 3 images) — loss1: 1 (NaN)" in line, line
