@@ -1048,9 +1048,19 @@ def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
     when given) without a practical margin — left out of every arm's budget check (vif, mad:
     :func:`benchmark.convergence.no_margin_text`) — or "" when every one has a margin."""
     from benchmark.convergence import no_margin_text
+    from benchmark.runstats import practical_margin
 
     unchecked = _no_margin_metrics(stats, task)
-    return no_margin_text(unchecked) if unchecked else ""
+    # a metric with a margin but not one finite score (every image NaN) is left out of the checks too (arm_budget):
+    # "converged … within ± every metric's practical margin" read true of it
+    c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
+    c = c[c["label"] != INPUT] if not c.empty else c
+    unscored = sorted(m for m, g in c.groupby(c["metric"].astype(str)) if math.isfinite(practical_margin(m))
+                      and not np.isfinite(pd.to_numeric(g["mean"], errors="coerce").to_numpy(float)).any()) \
+        if not c.empty else []
+    parts = [no_margin_text(unchecked)] * bool(unchecked) + [
+        f"{', '.join(unscored)} not checked for convergence (no finite score)"] * bool(unscored)
+    return "; ".join(parts)
 
 
 def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:

@@ -144,3 +144,23 @@ def test_a_column_no_run_could_score_is_one_short_note_not_every_loss_listed():
     assert "denoise/nlpd, sr4/nlpd: no finite score in any run (NaN), the input's included: an empty column" in line
     assert "0 of 3 images" not in line and line.count("loss3") == 0, line
     assert "denoise/psnr (every loss on the 2 of 3 images) — loss1: 1 (NaN)" in line, line
+
+
+@pytest.mark.slow
+def test_the_converged_note_names_a_metric_left_out_of_the_check_for_having_no_finite_score():
+    """A metric that scored nothing is left out of the budget check (no evidence either way), but the leaderboard's
+    'Converged: … within ± every metric's practical margin' then read true of it too: it is named as the metrics
+    without a margin are ('nlpd not checked for convergence (no finite score)')."""
+    from benchmark.export import unchecked_metrics_text
+    from benchmark.results import to_frame
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), n_images=3,
+              metrics=("psnr", "nlpd", "mad"), budget_check=False)
+    runs = list(synthetic_runs(**kw))
+    rows = [{**r, "value": float("nan")} if r["metric"] == "nlpd" else r for _, _, rs in runs for r in rs]
+    text = unchecked_metrics_text(compute(to_frame(rows), [m for _, m, _ in runs], n_boot=10))
+    assert "mad not checked for convergence (no practical margin registered" in text, text
+    assert "nlpd not checked for convergence (no finite score" in text, text
+    assert "psnr" not in text, text
