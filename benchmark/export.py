@@ -1942,7 +1942,20 @@ window.addEventListener('error',function(e){
   var d=document.getElementById('js-errors');d.textContent+=(e.message||'script error')+'\\n';d.hidden=false;});
 """
 
-JS = """
+#: report.html's order of two texts (a loss column's names), as :func:`benchmark.stats.name_key` orders them in the
+#: tables: a number in a text read as a number (``0.25`` before ``0.5``, ``2`` before ``10``, ``1e-4`` before ``1e-3``:
+#: localeCompare's numeric option reads ``0.5`` before ``0.25``, ``1e-4`` after ``1e-3``), then the texts themselves
+NAME_CMP = r"""
+function nameCmp(x,y){
+  var re=/((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)/;var a=String(x).split(re),b=String(y).split(re);
+  for(var i=0;i<Math.min(a.length,b.length);i++){
+    var u=i%2?parseFloat(a[i]):a[i],v=i%2?parseFloat(b[i]):b[i];if(u!==v){return u<v?-1:1;}}
+  if(a.length!==b.length){return a.length<b.length?-1:1;}
+  return x<y?-1:(x>y?1:0);
+}
+"""
+
+JS = NAME_CMP + """
 (function(){
   var errs=document.getElementById('js-errors');
   window.addEventListener('error',function(e){errs.textContent+=(e.message||'error')+'\\n';errs.hidden=false;});
@@ -1966,7 +1979,7 @@ JS = """
       var body=t.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
       rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
         if(typeof x==='number'&&typeof y==='number'){if(isNaN(x))return 1;if(isNaN(y))return -1;return asc?x-y:y-x;}
-        return (asc?1:-1)*String(x).localeCompare(String(y),undefined,{numeric:true});});
+        return (asc?1:-1)*nameCmp(String(x),String(y));});
       rows.forEach(function(r){body.appendChild(r);});
     });});
     t.setAttribute('data-sortable-ready','1');

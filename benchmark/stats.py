@@ -804,13 +804,17 @@ def rank_order(mean_ranks) -> list:
                                            for (lab, _), k in zip(items, keys))]
 
 
-_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
+#: a number in a label: ``2``, ``0.25``, ``.5``, ``1e-3`` (a weight as written: ``l1 + 1e-3*vgg``); ASCII digits only,
+#: as report.html's click-to-sort (:data:`benchmark.export.NAME_CMP`) reads them, so the page sorts as the tables list
+_NUMBER = re.compile(r"((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)", re.ASCII)
 
 
 def name_key(label) -> tuple:
     """A label's place in name order, a number in it read as a number (natural order): ``w2`` before ``w10``,
-    ``l1 + 0.5*vgg`` before ``l1 + 2*vgg`` before ``l1 + 10*vgg`` (a weight sweep), where string order put 10
-    before 2; names equal as numbers (``w2``, ``w02``) then by the string."""
+    ``l1 + 0.25*vgg`` before ``l1 + 0.5*vgg`` before ``l1 + 2*vgg`` before ``l1 + 10*vgg`` (a weight sweep), where
+    string order put 10 before 2, and ``1e-4`` before ``1e-3`` (= ``0.001``); names equal as numbers (``w2``,
+    ``w02``) then by the string, so no two names tie. Text and numbers alternate in the key (never compared to
+    each other)."""
     parts = _NUMBER.split(str(label))
     return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), str(label)
 
