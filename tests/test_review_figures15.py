@@ -11,8 +11,13 @@ import pytest
 
 @pytest.fixture(scope="module", autouse=True)
 def _imported():
-    """What the tests' calls import on first use (pandas through :mod:`benchmark.export`): once for the file."""
+    """What the tests' calls import on first use (pandas, scipy, matplotlib): once for the file, not in a test."""
+    import scipy.stats  # noqa: F401
+
+    import benchmark.compare  # noqa: F401
     import benchmark.export  # noqa: F401
+    import benchmark.figures  # noqa: F401
+    import benchmark.report  # noqa: F401
 
 
 def test_name_order_reads_decimals_and_exponents_as_numbers_and_the_pages_sort_agrees_with_the_tables():
@@ -36,3 +41,21 @@ def test_name_order_reads_decimals_and_exponents_as_numbers_and_the_pages_sort_a
     script = NAME_CMP + f"console.log(JSON.stringify({json.dumps(names[::-1])}.sort(nameCmp)));"
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=20, check=True).stdout
     assert json.loads(out) == names
+
+
+@pytest.mark.slow  # about 1 s: a comparison's summary written
+def test_compares_ranking_lists_tied_losses_in_the_leaderboards_order(tmp_path, monkeypatch):
+    """compare's 'Ranking here' ordered equal mean ranks by the string (``w10`` before ``w2``), its own sort beside
+    :func:`benchmark.stats.rank_order`, which the leaderboard's task table lists them by (``w2`` before ``w10``)."""
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the ranking line is tested, not the figure
+    store = write_store(tmp_path / "r", tasks=("denoise",), offsets={"w10": 0.0, "w2": 0.0, "l1": 1.0},
+                        metrics=("psnr",), seeds=(0,), n_images=2, noise=0.0, budget_check=False)
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["w2"], {"denoise": []}, 0.05, 10, "l1", ())
+    line = next(x for x in text.splitlines() if x.startswith("Ranking here"))
+    at = [line.index(lab) for lab in (" l1 ", " w2 (new)", " w10")]
+    assert at == sorted(at), line  # as the task table lists them (rank_order: tests/test_probe_figures15.py)
