@@ -1048,19 +1048,26 @@ def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
     when given) without a practical margin — left out of every arm's budget check (vif, mad:
     :func:`benchmark.convergence.no_margin_text`) — or "" when every one has a margin."""
     from benchmark.convergence import no_margin_text
-    from benchmark.runstats import practical_margin
 
     unchecked = _no_margin_metrics(stats, task)
     # a metric with a margin but not one finite score (every image NaN) is left out of the checks too (arm_budget):
     # "converged … within ± every metric's practical margin" read true of it
-    c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
-    c = c[c["label"] != INPUT] if not c.empty else c
-    unscored = sorted(m for m, g in c.groupby(c["metric"].astype(str)) if math.isfinite(practical_margin(m))
-                      and not np.isfinite(pd.to_numeric(g["mean"], errors="coerce").to_numpy(float)).any()) \
-        if not c.empty else []
+    unscored = _unscored_metrics(stats, task)
     parts = [no_margin_text(unchecked)] * bool(unchecked) + [
         f"{', '.join(unscored)} not checked for convergence (no finite score)"] * bool(unscored)
     return "; ".join(parts)
+
+
+def _unscored_metrics(stats: Stats, task: str | None = None) -> list[str]:
+    """The scored metrics (``task``'s, when given) with a practical margin but not one finite score: left out of
+    every arm's budget check (:func:`benchmark.convergence.arm_budget`: no evidence either way), by name."""
+    from benchmark.runstats import practical_margin
+
+    c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
+    c = c[c["label"] != INPUT] if not c.empty else c
+    return sorted(m for m, g in c.groupby(c["metric"].astype(str)) if math.isfinite(practical_margin(m))
+                  and not np.isfinite(pd.to_numeric(g["mean"], errors="coerce").to_numpy(float)).any()) \
+        if not c.empty else []
 
 
 def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:
@@ -1082,7 +1089,14 @@ def convergence_notes(stats: Stats) -> list[str]:
     n_ok = int(tc["ok"].sum()) if not tc.empty and "ok" in tc.columns else 0
     arms = stats.budget
     its = stats.budget_iterations
-    if n_ok and (arms is None or arms.empty) and its and (unchecked := _no_margin_metrics(stats)):
+    if n_ok and (arms is None or arms.empty) and its and (unscored := _unscored_metrics(stats)):
+        # checks there, but every metric with a margin scored nothing (every image NaN): arm_budget left each out —
+        # not "none of the runs has a budget check", and training the checks again would not help
+        no_margin = "".join(f"; {m}: no practical margin" for m in _no_margin_metrics(stats))
+        out.append(f"Convergence cannot be checked: the runs have their budget checks ({its[1]} iterations), but no "
+                   f"metric with a practical margin scored them ({', '.join(unscored)}: no finite score in any run"
+                   f"{no_margin}), so none is shown converged.")
+    elif n_ok and (arms is None or arms.empty) and its and (unchecked := _no_margin_metrics(stats)):
         # checks there, every scored metric left out of them (no margin: convergence.arm_budget) — a19170d's case
         from benchmark.convergence import SCORE_AGAIN
 

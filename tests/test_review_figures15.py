@@ -59,3 +59,35 @@ def test_compares_ranking_lists_tied_losses_in_the_leaderboards_order(tmp_path, 
     line = next(x for x in text.splitlines() if x.startswith("Ranking here"))
     at = [line.index(lab) for lab in (" l1 ", " w2 (new)", " w10")]
     assert at == sorted(at), line  # as the task table lists them (rank_order: tests/test_probe_figures15.py)
+
+
+def _unscored(metrics, nan, seeds=(0, 1), offsets=None):
+    """(table, checks, metas) of a budget-checked synthetic store whose ``nan`` {metric: losses} scored NaN on every
+    image of those losses' runs and checks (None: every loss's, the input's too)."""
+    from benchmark.results import to_frame
+    from benchmark.settings import drop_budget_checks
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(tasks=("denoise",), offsets=offsets or {"l1": 0.0, "l2": 0.1}, metrics=metrics,
+                               seeds=seeds, n_images=3))
+    rows = [{**r, "value": float("nan")} if r["metric"] in nan and (nan[r["metric"]] is None
+                                                                     or r["loss"] in nan[r["metric"]]) else r
+            for _, _, rs in runs for r in rs]
+    table, checks = drop_budget_checks(to_frame(rows))
+    iterations = max(m.get("config", {}).get("iterations", 0) for _, m, _ in runs)
+    return table, checks, [m for _, m, _ in runs if m.get("config", {}).get("iterations") == iterations]
+
+
+def test_when_no_metric_with_a_margin_has_a_finite_score_the_note_says_so_not_that_no_run_has_a_budget_check():
+    """Every metric with a practical margin NaN everywhere (nlpd on images too small for it; mad has no margin):
+    arm_budget leaves every (arm, metric) out, and the leaderboard said 'Convergence not checked: none of the 4 runs
+    has a budget check' — false: they have, and training them again would not help. Or, with mad there, that 'no
+    metric scored has a practical margin' — nlpd has one. Now it names the real reason."""
+    from benchmark.export import convergence_notes
+    from benchmark.stats import compute
+
+    for metrics in (("nlpd",), ("nlpd", "mad")):
+        table, checks, metas = _unscored(metrics, {"nlpd": None})
+        notes = " ".join(convergence_notes(compute(table, metas, checks=checks, n_boot=10)))
+        assert "has a budget check" not in notes and "no metric scored has a practical margin" not in notes, notes
+        assert "Convergence cannot be checked" in notes and "nlpd: no finite score in any run" in notes, notes
