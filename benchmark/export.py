@@ -1052,22 +1052,48 @@ def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
     unchecked = _no_margin_metrics(stats, task)
     # a metric with a margin but not one finite score (every image NaN) is left out of the checks too (arm_budget):
     # "converged … within ± every metric's practical margin" read true of it
+    # (of some losses only: every run of theirs NaN on it, the others' checked — "every metric" read true of theirs)
     unscored = _unscored_metrics(stats, task)
+    everywhere = [m for m, who in unscored.items() if not who]
     parts = [no_margin_text(unchecked)] * bool(unchecked) + [
-        f"{', '.join(unscored)} not checked for convergence (no finite score)"] * bool(unscored)
+        f"{', '.join(everywhere)} not checked for convergence (no finite score)"] * bool(everywhere) + [
+        f"{m} not checked for convergence of {', '.join(who)} (no finite score in their runs)"
+        for m, who in unscored.items() if who]
     return "; ".join(parts)
 
 
-def _unscored_metrics(stats: Stats, task: str | None = None) -> list[str]:
-    """The scored metrics (``task``'s, when given) with a practical margin but not one finite score: left out of
-    every arm's budget check (:func:`benchmark.convergence.arm_budget`: no evidence either way), by name."""
+def _unscored_metrics(stats: Stats, task: str | None = None) -> dict[str, list[str]]:
+    """{metric: losses} of the scored metrics (``task``'s, when given) with a practical margin that the budget checks
+    leave out of an arm's for want of one finite change (:func:`benchmark.convergence.arm_budget`: no evidence either
+    way): ``[]`` where they leave it out of every arm's, else the losses (``task/loss`` without ``task``) whose arms
+    they check on other metrics but not on it. Read off :attr:`Stats.budget`, as the checks were made; where a task has
+    no check at all, a metric with not one finite mean."""
     from benchmark.runstats import practical_margin
 
     c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
     c = c[c["label"] != INPUT] if not c.empty else c
-    return sorted(m for m, g in c.groupby(c["metric"].astype(str)) if math.isfinite(practical_margin(m))
-                  and not np.isfinite(pd.to_numeric(g["mean"], errors="coerce").to_numpy(float)).any()) \
-        if not c.empty else []
+    b = stats.budget if stats.budget is not None else pd.DataFrame()
+    left: dict[str, dict[str, set | None]] = {}  # metric → {task: the losses left out there (None: every one)}
+    for t, ct in (c.groupby(c["task"].astype(str)) if not c.empty else []):
+        bt = b[b["task"].astype(str) == t] if not b.empty else b
+        have = bt.groupby(bt["metric"].astype(str))["loss"].agg(lambda x: set(map(str, x))) if not bt.empty else {}
+        losses = set(bt["loss"].astype(str)) if not bt.empty else set()
+        for m, g in ct.groupby(ct["metric"].astype(str)):
+            if not math.isfinite(practical_margin(m)):
+                continue
+            if bt.empty:
+                gone = set() if np.isfinite(pd.to_numeric(g["mean"], errors="coerce").to_numpy(float)).any() else None
+            else:
+                gone = None if m not in have else losses - have[m]
+            left.setdefault(m, {})[t] = gone
+    out = {}
+    for m, by in sorted(left.items()):
+        if all(gone is None for gone in by.values()):
+            out[m] = []  # every arm's, in every task it is scored in
+        elif who := [t if gone is None else f"{t}/{x}" if task is None else x
+                     for t, gone in sorted(by.items()) for x in ([None] if gone is None else sorted(gone))]:
+            out[m] = who
+    return out
 
 
 def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:

@@ -87,7 +87,23 @@ def test_when_no_metric_with_a_margin_has_a_finite_score_the_note_says_so_not_th
     from benchmark.stats import compute
 
     for metrics in (("nlpd",), ("nlpd", "mad")):
-        table, checks, metas = _unscored(metrics, {"nlpd": None})
+        table, checks, metas = _unscored(metrics, {"nlpd": None}, seeds=(0,))
         notes = " ".join(convergence_notes(compute(table, metas, checks=checks, n_boot=10)))
         assert "has a budget check" not in notes and "no metric scored has a practical margin" not in notes, notes
         assert "Convergence cannot be checked" in notes and "nlpd: no finite score in any run" in notes, notes
+
+
+def test_the_converged_note_names_a_metric_left_out_of_one_losss_budget_check_and_not_one_that_was_checked():
+    """f15443a leaves a metric out of an arm's budget check when none of the arm's runs has a finite score on it, and
+    f5a0860's note named such a metric only where every loss's mean was NaN: ssim NaN for l2's runs alone left l2
+    unchecked on ssim under 'Converged: … within ± every metric's practical margin', nothing said. The note now reads
+    what the checks left out (Stats.budget): 'ssim not checked for convergence of l2'."""
+    from benchmark.export import unchecked_metrics_text
+    from benchmark.stats import compute
+
+    table, checks, metas = _unscored(("psnr", "ssim"), {"ssim": ("l2",)})
+    st = compute(table, metas, checks=checks, n_boot=10)
+    assert set(st.budget.loc[st.budget["loss"] == "l1", "metric"]) == {"psnr", "ssim"}  # l1 checked on ssim
+    said = unchecked_metrics_text(st, "denoise")
+    assert said == "ssim not checked for convergence of l2 (no finite score in their runs)", said
+    assert "ssim not checked for convergence of denoise/l2" in unchecked_metrics_text(st)
