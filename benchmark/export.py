@@ -38,7 +38,17 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import more_images
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of, short_runs_who
+from benchmark.stats import (
+    INPUT,
+    Stats,
+    is_baseline,
+    metric_order,
+    name_key,
+    rank_order,
+    scored_cells,
+    short_of,
+    short_runs_who,
+)
 
 log = logging.getLogger(__name__)
 
@@ -505,7 +515,8 @@ def unscored(stats: Stats) -> pd.DataFrame:
         rows.append({"task": r.task, "label": label, "loss": r.loss, "runs": int(r.runs), "diverged": int(r.diverged),
                      "failed": int(r.failed), "ms_per_it": getattr(r, "ms_per_it", NAN),
                      "status": lost_status(r.diverged, r.failed, r.runs)})
-    return pd.DataFrame(rows, columns=cols).sort_values(["task", "label"]).reset_index(drop=True)
+    rows.sort(key=lambda r: (str(r["task"]), name_key(r["label"])))  # as ties are listed: w2 before w10
+    return pd.DataFrame(rows, columns=cols)
 
 
 def small_marks_text(stats: Stats) -> str:

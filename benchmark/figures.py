@@ -1409,7 +1409,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
-    order = order + sorted(lost) + [INPUT] * (INPUT in set(c["label"]))
+    order = order + sorted(lost, key=name_key) + [INPUT] * (INPUT in set(c["label"]))
     losses = [lab for lab in order if lab != INPUT]
     if labels is not None:  # a part's rows; the title says which
         order = [lab for lab in order if lab in set(labels) or lab == INPUT]
@@ -2001,7 +2001,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
-    order += sorted({lab for _, lab in (lost or {})} - set(order))  # a lost loss: its row, after the others
+    # a lost loss: its row, after the others, in name order (w2 before w10) as the task tables list it
+    order += sorted({lab for _, lab in (lost or {})} - set(order), key=name_key)
     shown = order if rows is None else [lab for lab in order if lab in set(rows) or lab == INPUT]
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
@@ -2193,7 +2194,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
             order = list(order) if order is not None else leaderboard_order(boards)
-            order += sorted({lab for _, lab in (lost or {})} - set(order))  # as drawn: a lost loss's row last
+            # as drawn: a lost loss's row last
+            order += sorted({lab for _, lab in (lost or {})} - set(order), key=name_key)
             # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole figure
             fixed = height - fig.plb_rows * fig.plb_panel_height
             most = int((PAGE_IN - fixed) // fig.plb_panel_height)

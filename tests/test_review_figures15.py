@@ -107,3 +107,40 @@ def test_the_converged_note_names_a_metric_left_out_of_one_losss_budget_check_an
     said = unchecked_metrics_text(st, "denoise")
     assert said == "ssim not checked for convergence of l2 (no finite score in their runs)", said
     assert "ssim not checked for convergence of denoise/l2" in unchecked_metrics_text(st)
+
+
+def _lost_w2_w10():
+    """Stats of a store where every run of ``w10`` and ``w2`` diverged, beside a scored ``l1``."""
+    from benchmark.results import to_frame
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    runs = [(m, rs) for _, m, rs in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "w10": 0.0, "w2": 0.0},
+                                                   metrics=("psnr",), seeds=(0,), n_images=2, budget_check=False,
+                                                   diverged=("w10", "w2"))
+            if m.get("status") == "diverged" or m.get("config", {}).get("loss") not in ("w10", "w2")]
+    return compute(to_frame([r for _, rs in runs for r in rs]), [m for m, _ in runs], n_boot=10)
+
+
+def test_losses_whose_every_run_diverged_are_listed_in_name_order_as_ties_are_w2_before_w10():
+    """The rows of losses with no restoration (every run diverged) came after the ranked ones sorted as strings —
+    ``w10`` before ``w2`` — in the task tables and the overall ranking's 'not ranked', while tied losses go in natural
+    order (stats.name_key). One order: ``w2`` before ``w10`` there too."""
+    from benchmark.export import not_ranked, task_rows
+
+    st = _lost_w2_w10()
+    assert [r.label for r in task_rows(st, "denoise")[1] if r.kind == "lost"] == ["w2", "w10"]
+    assert list(not_ranked(st)) == ["w2", "w10"]
+
+
+@pytest.mark.slow  # a figure drawn
+def test_the_figures_list_losses_whose_every_run_diverged_in_the_tables_name_order():
+    """As the task tables (above): the metric-points figure's rows of lost losses, ``w2`` before ``w10``."""
+    import matplotlib.pyplot as plt
+
+    from benchmark import figures as F
+
+    with F.style():
+        fig = F.draw_metric_points(_lost_w2_w10(), "denoise")
+    assert [lab for lab in fig.plb_labels if lab in ("w2", "w10")] == ["w2", "w10"]
+    plt.close(fig)
