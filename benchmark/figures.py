@@ -978,16 +978,17 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
     partial = {lab for lab in tr.index if not bool(complete.get(lab, True))}
-    note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
+    # a key's sign and its first words on one line (wrap_title: "\u00a0" is no place to break)
+    note = f"; {WORSE}:\u00a0runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if scaled:
         note += ("; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); "
                  f"all: the overall ranking's mean rank over the blocks most losses have, text and colour "
                  f"(1 = best, {k} = worst)")
     if partial:
-        note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+        note += f"; {PARTIAL}:\u00a0not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     empty = tr.isna().to_numpy()  # a loss not ranked in a task (absent, or no score): "–", as leaderboard.png
     if empty.any():
-        note += "; –: not ranked there (no score)"
+        note += "; –:\u00a0not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
@@ -2103,9 +2104,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.set_label("change from the degraded input ÷ the column's largest change", fontsize=7)
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
-    note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
-            if any(flagged.values()) else "") + ("; –: no score" if dashed else "") + (
-        f"; {PARTIAL}: ranked over fewer (task, metric) blocks, listed last" if partial else "")
+    note = (f"; {WORSE}:\u00a0restores worse than the degraded input on {WORSE_METRIC}"
+            if any(flagged.values()) else "") + ("; –:\u00a0no\u00a0score" if dashed else "") + (
+        f"; {PARTIAL}:\u00a0ranked over fewer (task, metric) blocks, listed last" if partial else "")
+    # (a key's sign and its words on one line: wrap_title broke "–: no" from "score")
     losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""

@@ -144,3 +144,25 @@ def test_the_figures_list_losses_whose_every_run_diverged_in_the_tables_name_ord
         fig = F.draw_metric_points(_lost_w2_w10(), "denoise")
     assert [lab for lab in fig.plb_labels if lab in ("w2", "w10")] == ["w2", "w10"]
     plt.close(fig)
+
+
+@pytest.mark.slow  # a figure drawn
+def test_the_leaderboard_figures_key_keeps_a_sign_with_its_words_when_the_title_wraps(tmp_path, monkeypatch):
+    """leaderboard.png's title wrapped '…; –: no' over 'score; *: ranked over fewer …': the dash's meaning split
+    from it. A key's sign and its first words stay on one line."""
+    from benchmark import figures as F
+    from benchmark.report import heatmap
+    from benchmark.results import to_frame
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    kw = dict(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "bad": -1.0, "l10": 0.5, "l2": 0.3}, seeds=(0,),
+              n_images=3, metrics=("psnr", "lpips"), budget_check=False)
+    runs = list(synthetic_runs(**kw))
+    table = to_frame([r for _, _, rs in runs for r in rs
+                      if not (r["task"] == "sr4" and r["loss"] == "l10" and r["metric"] == "lpips")])
+    titles = []
+    monkeypatch.setattr(F, "save", lambda fig, base, formats=("png",): titles.append(fig._suptitle.get_text()) or [])
+    heatmap(table, tmp_path / "leaderboard.png", stats=compute(table, [m for _, m, _ in runs], n_boot=10))
+    (title,) = titles
+    assert "–: no score" in title and "*: ranked" in title and "\u00a0" not in title, title
