@@ -166,3 +166,34 @@ def test_the_leaderboard_figures_key_keeps_a_sign_with_its_words_when_the_title_
     heatmap(table, tmp_path / "leaderboard.png", stats=compute(table, [m for _, m, _ in runs], n_boot=10))
     (title,) = titles
     assert "–: no score" in title and "*: ranked" in title and "\u00a0" not in title, title
+
+
+@pytest.mark.slow  # a finding checked on a store
+def test_a_finding_on_arms_whose_only_metric_with_a_margin_scored_nothing_does_not_ask_to_score_one(tmp_path):
+    """vif (no margin) and nlpd NaN on every image: every arm's budget check is left out, and the finding's part said
+    'convergence cannot be checked without a metric with a practical margin (score one too, e.g. psnr …)' — nlpd is
+    one, scored, and NaN. It now says what is so: no metric with a margin has a finite score in their runs."""
+    import warnings
+    from dataclasses import replace
+
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark.findings import check_store
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("vif", "nlpd"),
+                                          seeds=tuple(range(5)), n_images=4, seed=1, seed_sd=0.05):
+        rows = [{**r, "value": float("nan")} if r["metric"] == "nlpd" else r for r in rows]
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        mp.setattr(zhao, "METRICS", ("vif",))
+        mp.setattr(zhao.L1AtLeastL2, "needs", replace(zhao.L1AtLeastL2.needs, metrics=("vif",)))
+        warnings.simplefilter("ignore")
+        (r,) = check_store(store, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (part,) = r.counted
+    assert "score one too" not in part.note, part.note
+    assert "no metric with a practical margin has a finite score in their runs (nlpd: NaN)" in part.note, part.note
