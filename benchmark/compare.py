@@ -730,6 +730,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         metric_unit,
         one_run_text,
         survivors_text,
+        task_frame,
         unchecked_metrics_text,
         unequal_seeds_text,
     )
@@ -814,9 +815,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         # the field with the new loss(es) in it, as the leaderboard's `rank` column orders the task's table
         ranks = c[c["label"] != INPUT].groupby("label", observed=True)["rank"].mean()
-        # a loss with no rank (no finite score: the leaderboard's rank column leaves it out) last, never first
-        key = ranks.fillna(float("inf"))
-        order = sorted(ranks.index, key=lambda lab: (key[lab], lab))
+        # the task table's order (export.task_frame): ties by name, a number read as a number (stats.rank_order: w2
+        # before w10), a loss ranked over fewer metric columns after the others, one with no rank (no finite score:
+        # the leaderboard's rank column leaves it out) last, never first
+        order = [lab for lab in task_frame(st, task)[2] if lab in ranks.index]
         place = {lab: f"{md_name(lab, cell=False)} (unranked)" if pd.isna(ranks[lab])
                  else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order}
         lines += ["Ranking here (mean rank over the metric columns, 1 = best; new in bold): " + " · ".join(

@@ -249,6 +249,7 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     from benchmark.runstats import practical_margin
 
     rows = []
+    unscored: dict[str, list[str]] = {}  # metric → the arms it has no finite change for (it scored none of their runs)
     for keys, g in gains.groupby([*ARM, "metric"], sort=True):
         metric = keys[-1]
         margin = practical_margin(str(metric))
@@ -256,6 +257,9 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
             continue
         x = g.pivot_table(index="run_id", columns="item", values="gain", aggfunc="mean", dropna=False).to_numpy(
             float) if "item" in g.columns else g["gain"].to_numpy(float)
+        if not np.isfinite(x).any():  # no evidence either way: not 'unclear' (which left every run unconverged)
+            unscored.setdefault(str(metric), []).append("/".join(map(str, keys[1:-1])))
+            continue
         if x.ndim == 2 and not np.isfinite(x).all():  # a run (or its check) not scored on every test image
             runs, items = complete_grid(np.isfinite(x))
             log.warning("budget check of %s on %s: not every run scored on every test image; bounds over %d of %d "
@@ -264,6 +268,9 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
         n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
                      "margin": margin, "status": classify(n, low, high, margin), "df": df})
+    for metric, arms in unscored.items():
+        log.info("budget check on %s left out for %s: no finite change (the metric scored none of their runs or "
+                 "checks); convergence there rests on the other metrics", metric, ", ".join(arms))
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
 
 

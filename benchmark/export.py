@@ -38,7 +38,17 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import more_images
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of, short_runs_who
+from benchmark.stats import (
+    INPUT,
+    Stats,
+    is_baseline,
+    metric_order,
+    name_key,
+    rank_order,
+    scored_cells,
+    short_of,
+    short_runs_who,
+)
 
 log = logging.getLogger(__name__)
 
@@ -506,7 +516,8 @@ def unscored(stats: Stats) -> pd.DataFrame:
         rows.append({"task": r.task, "label": label, "loss": r.loss, "runs": int(r.runs), "diverged": int(r.diverged),
                      "failed": int(r.failed), "ms_per_it": getattr(r, "ms_per_it", NAN),
                      "status": lost_status(r.diverged, r.failed, r.runs)})
-    return pd.DataFrame(rows, columns=cols).sort_values(["task", "label"]).reset_index(drop=True)
+    rows.sort(key=lambda r: (str(r["task"]), name_key(r["label"])))  # as ties are listed: w2 before w10
+    return pd.DataFrame(rows, columns=cols)
 
 
 def small_marks_text(stats: Stats) -> str:
@@ -1051,7 +1062,50 @@ def unchecked_metrics_text(stats: Stats, task: str | None = None) -> str:
     from benchmark.convergence import no_margin_text
 
     unchecked = _no_margin_metrics(stats, task)
-    return no_margin_text(unchecked) if unchecked else ""
+    # a metric with a margin but not one finite score (every image NaN) is left out of the checks too (arm_budget):
+    # "converged … within ± every metric's practical margin" read true of it
+    # (of some losses only: every run of theirs NaN on it, the others' checked — "every metric" read true of theirs)
+    unscored = _unscored_metrics(stats, task)
+    everywhere = [m for m, who in unscored.items() if not who]
+    parts = [no_margin_text(unchecked)] * bool(unchecked) + [
+        f"{', '.join(everywhere)} not checked for convergence (no finite score)"] * bool(everywhere) + [
+        f"{m} not checked for convergence of {', '.join(who)} (no finite score in their runs)"
+        for m, who in unscored.items() if who]
+    return "; ".join(parts)
+
+
+def _unscored_metrics(stats: Stats, task: str | None = None) -> dict[str, list[str]]:
+    """{metric: losses} of the scored metrics (``task``'s, when given) with a practical margin that the budget checks
+    leave out of an arm's for want of one finite change (:func:`benchmark.convergence.arm_budget`: no evidence either
+    way): ``[]`` where they leave it out of every arm's, else the losses (``task/loss`` without ``task``) whose arms
+    they check on other metrics but not on it. Read off :attr:`Stats.budget`, as the checks were made; where a task has
+    no check at all, a metric with not one finite mean."""
+    from benchmark.runstats import practical_margin
+
+    c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
+    c = c[c["label"] != INPUT] if not c.empty else c
+    b = stats.budget if stats.budget is not None else pd.DataFrame()
+    left: dict[str, dict[str, set | None]] = {}  # metric → {task: the losses left out there (None: every one)}
+    for t, ct in (c.groupby(c["task"].astype(str)) if not c.empty else []):
+        bt = b[b["task"].astype(str) == t] if not b.empty else b
+        have = bt.groupby(bt["metric"].astype(str))["loss"].agg(lambda x: set(map(str, x))) if not bt.empty else {}
+        losses = set(bt["loss"].astype(str)) if not bt.empty else set()
+        for m, g in ct.groupby(ct["metric"].astype(str)):
+            if not math.isfinite(practical_margin(m)):
+                continue
+            if bt.empty:
+                gone = set() if np.isfinite(pd.to_numeric(g["mean"], errors="coerce").to_numpy(float)).any() else None
+            else:
+                gone = None if m not in have else losses - have[m]
+            left.setdefault(m, {})[t] = gone
+    out = {}
+    for m, by in sorted(left.items()):
+        if all(gone is None for gone in by.values()):
+            out[m] = []  # every arm's, in every task it is scored in
+        elif who := [t if gone is None else f"{t}/{x}" if task is None else x
+                     for t, gone in sorted(by.items()) for x in ([None] if gone is None else sorted(gone))]:
+            out[m] = who
+    return out
 
 
 def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:
@@ -1073,7 +1127,14 @@ def convergence_notes(stats: Stats) -> list[str]:
     n_ok = int(tc["ok"].sum()) if not tc.empty and "ok" in tc.columns else 0
     arms = stats.budget
     its = stats.budget_iterations
-    if n_ok and (arms is None or arms.empty) and its and (unchecked := _no_margin_metrics(stats)):
+    if n_ok and (arms is None or arms.empty) and its and (unscored := _unscored_metrics(stats)):
+        # checks there, but every metric with a margin scored nothing (every image NaN): arm_budget left each out —
+        # not "none of the runs has a budget check", and training the checks again would not help
+        no_margin = "".join(f"; {m}: no practical margin" for m in _no_margin_metrics(stats))
+        out.append(f"Convergence cannot be checked: the runs have their budget checks ({its[1]} iterations), but no "
+                   f"metric with a practical margin scored them ({', '.join(unscored)}: no finite score in any run"
+                   f"{no_margin}), so none is shown converged.")
+    elif n_ok and (arms is None or arms.empty) and its and (unchecked := _no_margin_metrics(stats)):
         # checks there, every scored metric left out of them (no margin: convergence.arm_budget) — a19170d's case
         from benchmark.convergence import SCORE_AGAIN
 
@@ -1933,7 +1994,20 @@ window.addEventListener('error',function(e){
   var d=document.getElementById('js-errors');d.textContent+=(e.message||'script error')+'\\n';d.hidden=false;});
 """
 
-JS = """
+#: report.html's order of two texts (a loss column's names), as :func:`benchmark.stats.name_key` orders them in the
+#: tables: a number in a text read as a number (``0.25`` before ``0.5``, ``2`` before ``10``, ``1e-4`` before ``1e-3``:
+#: localeCompare's numeric option reads ``0.5`` before ``0.25``, ``1e-4`` after ``1e-3``), then the texts themselves
+NAME_CMP = r"""
+function nameCmp(x,y){
+  var re=/((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)/;var a=String(x).split(re),b=String(y).split(re);
+  for(var i=0;i<Math.min(a.length,b.length);i++){
+    var u=i%2?parseFloat(a[i]):a[i],v=i%2?parseFloat(b[i]):b[i];if(u!==v){return u<v?-1:1;}}
+  if(a.length!==b.length){return a.length<b.length?-1:1;}
+  return x<y?-1:(x>y?1:0);
+}
+"""
+
+JS = NAME_CMP + """
 (function(){
   var errs=document.getElementById('js-errors');
   window.addEventListener('error',function(e){errs.textContent+=(e.message||'error')+'\\n';errs.hidden=false;});
@@ -1957,7 +2031,7 @@ JS = """
       var body=t.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
       rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
         if(typeof x==='number'&&typeof y==='number'){if(isNaN(x))return 1;if(isNaN(y))return -1;return asc?x-y:y-x;}
-        return asc?String(x).localeCompare(String(y)):String(y).localeCompare(String(x));});
+        return (asc?1:-1)*nameCmp(String(x),String(y));});
       rows.forEach(function(r){body.appendChild(r);});
     });});
     t.setAttribute('data-sortable-ready','1');

@@ -84,6 +84,7 @@ from benchmark.stats import (
     INPUT,
     Stats,
     metric_order,
+    name_key,
     pareto_front,
     pd_metrics,
     rank_order,
@@ -289,18 +290,19 @@ def _builtin_losses() -> list[str]:
     return [n for n in declared if n not in CANONICAL]
 
 
-def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[int, int, str]:
+def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[int, int, tuple]:
     """Who chooses a style first: the pixel losses of :data:`CANONICAL` (their own colours), then
     every other built-in loss in registry order, then any other label (a user's loss, a weighted
-    sum) by name. A new user loss therefore never takes a colour from the built-in field. ``builtin``:
+    sum) by name, a number in it read as a number (:func:`benchmark.stats.name_key`: a sweep's ``2*vgg`` before
+    ``10*vgg``). A new user loss therefore never takes a colour from the built-in field. ``builtin``:
     :func:`_builtin_losses`, when the caller has it."""
     base = loss.split(" [")[0].split("(")[0].strip()
     if loss in CANONICAL:
-        return 0, CANONICAL.index(loss), label
+        return 0, CANONICAL.index(loss), name_key(label)
     builtin = _builtin_losses() if builtin is None else builtin
     if base in builtin:
-        return 1, builtin.index(base), label
-    return 2, 0, label
+        return 1, builtin.index(base), name_key(label)
+    return 2, 0, name_key(label)
 
 
 def _home_colour(label: str, loss: str, n_colours: int, builtin: list[str] | None = None) -> int:
@@ -926,6 +928,13 @@ def _wrap(text: str, chars: int) -> str:
     return _break_lines(text, chars) if len(text) > chars else text
 
 
+def task_title(task: str, share_in: float) -> str:
+    """A panel's task name on lines that fit the panel: ``share_in``, the figure's width over its panel columns, less
+    the room of the axis' numbers and label. A plugin task's long name (``super_resolution_x4_bicubic_then_jpeg_q10``)
+    ran past the canvas at a row's last panel and into the next panel's title at the others."""
+    return wrap_title(task, 0.8 * share_in, RC["axes.titlesize"])
+
+
 def metric_name(metric: str) -> str:
     """A metric as an axis or column names it, with its unit: ``psnr`` → ``psnr (dB)``."""
     metric = short_metric(metric)
@@ -969,16 +978,17 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
     partial = {lab for lab in tr.index if not bool(complete.get(lab, True))}
-    note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
+    # a key's sign and its first words on one line (wrap_title: "\u00a0" is no place to break)
+    note = f"; {WORSE}:\u00a0runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if scaled:
         note += ("; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); "
                  f"all: the overall ranking's mean rank over the blocks most losses have, text and colour "
                  f"(1 = best, {k} = worst)")
     if partial:
-        note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+        note += f"; {PARTIAL}:\u00a0not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     empty = tr.isna().to_numpy()  # a loss not ranked in a task (absent, or no score): "–", as leaderboard.png
     if empty.any():
-        note += "; –: not ranked there (no score)"
+        note += "; –:\u00a0not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
@@ -1320,7 +1330,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.set_ylabel(_wrap(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)", 40))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
-        ax.set_title(task)
+        ax.set_title(task_title(task, width / cols))
         if one:
             ax.set_box_aspect(0.85)  # not a wide strip across the legend's width
     for ax in list(axes.flat)[len(tasks):]:
@@ -1400,7 +1410,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
-    order = order + sorted(lost) + [INPUT] * (INPUT in set(c["label"]))
+    order = order + sorted(lost, key=name_key) + [INPUT] * (INPUT in set(c["label"]))
     losses = [lab for lab in order if lab != INPUT]
     if labels is not None:  # a part's rows; the title says which
         order = [lab for lab in order if lab in set(labels) or lab == INPUT]
@@ -1787,7 +1797,7 @@ def draw_training_curves(metas: list[dict], styles=None):
             ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
         ax.yaxis.set_major_formatter(plain)
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-        ax.set_title(task)
+        ax.set_title(task_title(task, width / c))
         ax.set_xlabel("iteration")
         ax.set_ylabel(("loss / |first value|" if negative_start else "loss / first value") if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
@@ -1959,7 +1969,7 @@ def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
                              part: tuple[int, int] | None = None, lost: dict | None = None,
-                             rows: list[str] | None = None):
+                             rows: list[str] | None = None, partial=()):
     """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
     a last odd panel centred; else 1), loss × metric.
 
@@ -1976,7 +1986,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     "part i of n" in the title; ``lost``: {(task, label): status} of the losses with no restoration to score
     (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do;
     ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
-    on the scale of every row. The metric names are written once, under the last row of panels (every panel
+    on the scale of every row; ``partial``: the losses the overall ranking ranks over fewer (task, metric) blocks,
+    listed last there (``order``), whose row names carry its mark (:data:`benchmark.export.PARTIAL`) as the tables'
+    and the rank heatmap's do: in a task they were scored whole their rows sit under losses they beat. The metric
+    names are written once, under the last row of panels (every panel
     has every column), and under the row above where the last row's lone panel is centred. The figure's
     ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height`` one loss row's, ``plb_rows`` its
     panel rows."""
@@ -1989,7 +2002,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
-    order += sorted({lab for _, lab in (lost or {})} - set(order))  # a lost loss: its row, after the others
+    # a lost loss: its row, after the others, in name order (w2 before w10) as the task tables list it
+    order += sorted({lab for _, lab in (lost or {})} - set(order), key=name_key)
     shown = order if rows is None else [lab for lab in order if lab in set(rows) or lab == INPUT]
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
@@ -2010,8 +2024,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     n_metrics = len(columns)
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
     lost = lost or {}
-    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
-             for t in values for l in shown]
+    from benchmark.export import PARTIAL
+
+    partial = set(partial) & set(shown)
+    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {PARTIAL}" if l in partial else "")
+             + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in shown]
     ylab = dict(zip(((t, l) for t in values for l in shown), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
@@ -2072,7 +2089,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         ax.set_ylabel("")
         # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel
         ax.tick_params(length=0, labelbottom=r in named)
-        ax.set_title(task)
+        ax.set_title(task_title(task, panel_w))
     holder = fig.add_subplot(gs[n_rows, :])  # the colourbar's own row: a thin bar centred under the panels
     holder.axis("off")
     fw = fig.get_size_inches()[0]
@@ -2087,8 +2104,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.set_label("change from the degraded input ÷ the column's largest change", fontsize=7)
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
-    note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
-            if any(flagged.values()) else "") + ("; –: no score" if dashed else "")
+    note = (f"; {WORSE}:\u00a0restores worse than the degraded input on {WORSE_METRIC}"
+            if any(flagged.values()) else "") + ("; –:\u00a0no\u00a0score" if dashed else "") + (
+        f"; {PARTIAL}:\u00a0ranked over fewer (task, metric) blocks, listed last" if partial else "")
+    # (a key's sign and its words on one line: wrap_title broke "–: no" from "score")
     losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""
@@ -2154,7 +2173,7 @@ def remove_leaderboard(path: Path, keep=()) -> None:
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                        lost: dict | None = None, formats=("png",)) -> Path | None:
+                        lost: dict | None = None, formats=("png",), partial=()) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
@@ -2163,12 +2182,13 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     takes it past the page is drawn again with a panel row fewer), and a task whose panel alone is taller (60
     losses) by its rows into balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and
     ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
-    an earlier, longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
+    an earlier, longer report are removed in every format. ``lost``, ``partial``: as for
+    :func:`draw_leaderboard_heatmap`."""
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost)
+        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost, partial=partial)
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
@@ -2176,7 +2196,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
             order = list(order) if order is not None else leaderboard_order(boards)
-            order += sorted({lab for _, lab in (lost or {})} - set(order))  # as drawn: a lost loss's row last
+            # as drawn: a lost loss's row last
+            order += sorted({lab for _, lab in (lost or {})} - set(order), key=name_key)
             # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole figure
             fixed = height - fig.plb_rows * fig.plb_panel_height
             most = int((PAGE_IN - fixed) // fig.plb_panel_height)
@@ -2185,7 +2206,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             fig.clear()
 
             def draw(group, part):
-                return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1])
+                return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1],
+                                                partial)
 
             if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
                 # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over

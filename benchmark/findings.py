@@ -744,6 +744,9 @@ class Results:
         #: (task, arm) whose runs have budget checks on metrics without a practical margin alone (vif, mad): their
         #: convergence cannot be checked, whatever is trained (:meth:`convergence_why`, :meth:`margin_blind`)
         self._margin_blind: set = set()
+        #: of those, {(task, arm): the metrics with a margin it has checks on, none with a finite change (every image
+        #: NaN: arm_budget leaves them out too)} — scoring "one with a margin" would not help there
+        self._margin_unscored: dict = {}
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
@@ -758,6 +761,10 @@ class Results:
         blind = [arm.label for arm in (c.a, c.b) if (c.task, arm) in self._margin_blind]
         if not blind:
             return ""
+        nan = sorted({m for arm in (c.a, c.b) for m in self._margin_unscored.get((c.task, arm), ())})
+        if nan:  # a metric with a margin is there, but scored nothing (NaN): scoring one with a margin says nothing
+            return (f"{' and '.join(blind)}: convergence cannot be checked: no metric with a practical margin has a "
+                    f"finite score in their runs ({', '.join(nan)}: NaN)")
         return (f"{' and '.join(blind)}: convergence cannot be checked without a metric with a practical margin "
                 f"(score one too, e.g. psnr: {SCORE_AGAIN})")
 
@@ -815,6 +822,8 @@ class Results:
                 # checks there, on metrics without a margin alone (arm_budget leaves them out): not "no runs at
                 # ½ budget" — unsettled, as the leaderboard has its runs not shown converged, for want of a metric
                 self._margin_blind.add((c.task, arm))  # said once for both arms, below (margin_blind)
+                if nan := sorted(str(m) for m in set(mine["metric"]) if math.isfinite(practical_margin(str(m)))):
+                    self._margin_unscored[c.task, arm] = nan
                 continue
             if status == NOT_CHECKED:
                 why.append(f"{arm.label}: convergence not checked (no runs at ½ budget)")

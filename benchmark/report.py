@@ -114,7 +114,7 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
     panels = heatmap_panels(table, blks, stats)
     if not panels:  # none drawn: an earlier report's figure removed
         return leaderboard_heatmap({}, path, formats=formats)
-    order, lost = None, {}
+    order, lost, partial = None, {}, set()
     if stats is not None:  # a loss with no restoration in a task (every run diverged): a row saying so, as its table's
         lost = {(t, lab): status for t in panels for lab, status in lost_labels(stats, t).items()}
     if stats is not None and not stats.ranks.empty:  # the overall ranking's order (leaderboard.md, rank heatmap),
@@ -122,7 +122,9 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
         ranked = stats.ranks["label"].tolist()
         order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
-    return leaderboard_heatmap(panels, path, worse, order, lost, formats)
+        if "complete" in stats.ranks:  # ranked over fewer blocks, listed last: marked as in the tables
+            partial = set(stats.ranks.loc[~stats.ranks["complete"].astype(bool), "label"])
+    return leaderboard_heatmap(panels, path, worse, order, lost, formats, partial)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None

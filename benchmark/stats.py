@@ -338,7 +338,16 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
                 f"run{'s' if len(gone) > 1 else ''}{which}: "
                 f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
 
+    # a column without one finite score (a metric that could score none of the outputs): named once, with the others
+    # so, not every loss of it listed with every image (60 losses × 5 tasks made a wall of the notes)
+    sizes = table.groupby([table["task"].astype(str), table["metric"].astype(str)], observed=True).size()
+    empty, empty_kinds, with_input = [], set(), True
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
+        if len(g) == sizes.get((task, metric), -1):
+            empty.append(f"{task}/{metric}")
+            empty_kinds |= set(g["kind"])
+            with_input &= INPUT in set(g["label"])
+            continue
         who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))}{whole_runs(h, task, metric)})"
                         for label, h in g.groupby("label", sort=True))
         n, k, unmatched = kept.get((task, metric), (None, None, False))
@@ -346,6 +355,10 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
               "its pair shares)" if unmatched else
               f" (every loss on the {k} of {n} images)" if n is not None and k < n else "")
         parts.append(f"{task}/{metric}{on} — {who}")
+    if empty:
+        inp = ", the input's included" if with_input else ""
+        parts.insert(0, f"{', '.join(empty)}: no finite score in any run ({'/'.join(sorted(empty_kinds))}){inp}: "
+                        "an empty column")
     return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
             "of every mean, interval and test, as missing images, and so is each such image for every loss of "
             "its column, so every mean is over the same images"
@@ -787,13 +800,29 @@ def rank_order(mean_ranks) -> list:
     """The one row order of every ranked table and figure (the leaderboard's overall ranking and task
     tables, the rank heatmap, the metric-points figure, the critical-difference diagram, the leaderboard
     figure): labels by mean rank, best (lowest) first, **ties by label name** — equal mean ranks (up to
-    float noise, :func:`_tie_key`) are listed alphabetically, never in the order a sort happened to
-    leave them (pandas' default sort is not stable: with more than 16 losses two tables listed tied losses
-    differently). ``mean_ranks``: a mapping or Series {label: mean rank}; NaN ranks go last (by name)."""
+    float noise, :func:`_tie_key`) are listed by :func:`name_key` (a number in a name read as a number: ``l2``
+    before ``l10``), never in the order a sort happened to leave them (pandas' default sort is not stable: with
+    more than 16 losses two tables listed tied losses differently). ``mean_ranks``: a mapping or Series
+    {label: mean rank}; NaN ranks go last (by name)."""
     items = list(mean_ranks.items())
     keys = _tie_key(np.array([float(v) for _, v in items], dtype=float)) if items else np.array([])
-    return [lab for _, _, lab in sorted((not np.isfinite(k), k if np.isfinite(k) else 0.0, str(lab))
-                                        for (lab, _), k in zip(items, keys))]
+    return [lab for _, _, _, lab in sorted((not np.isfinite(k), k if np.isfinite(k) else 0.0, name_key(lab), lab)
+                                           for (lab, _), k in zip(items, keys))]
+
+
+#: a number in a label: ``2``, ``0.25``, ``.5``, ``1e-3`` (a weight as written: ``l1 + 1e-3*vgg``); ASCII digits only,
+#: as report.html's click-to-sort (:data:`benchmark.export.NAME_CMP`) reads them, so the page sorts as the tables list
+_NUMBER = re.compile(r"((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)", re.ASCII)
+
+
+def name_key(label) -> tuple:
+    """A label's place in name order, a number in it read as a number (natural order): ``w2`` before ``w10``,
+    ``l1 + 0.25*vgg`` before ``l1 + 0.5*vgg`` before ``l1 + 2*vgg`` before ``l1 + 10*vgg`` (a weight sweep), where
+    string order put 10 before 2, and ``1e-4`` before ``1e-3`` (= ``0.001``); names equal as numbers (``w2``,
+    ``w02``) then by the string, so no two names tie. Text and numbers alternate in the key (never compared to
+    each other)."""
+    parts = _NUMBER.split(str(label))
+    return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), str(label)
 
 
 def _tie_key(x):

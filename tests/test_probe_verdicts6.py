@@ -398,7 +398,7 @@ def test_leaderboard_png_rows_follow_the_overall_ranking_when_tasks_have_differe
     assert st.ranks["label"].tolist() == ["x", "y", "z"]
     drawn = {}
     monkeypatch.setattr(F, "draw_leaderboard_heatmap",
-                        lambda boards, worse=None, order=None, part=None, lost=None: drawn.update(order=order))
+                        lambda boards, worse=None, order=None, **_: drawn.update(order=order))
     heatmap(t, tmp_path / "leaderboard.png", st.worse, st.blocks, st)
     assert [lab for lab in drawn["order"] if lab != S.INPUT] == ["x", "y", "z"]
     # the figure's own order (mean over tasks of the task's mean rank) is another: what it used to draw
