@@ -235,16 +235,27 @@ def _runs_span(configs, store_root: Path) -> float:
     workers' throughput without their start-up (spawning, imports, CUDA context, decoding the data), which a tiny
     grid's wall time is mostly made of and an overnight grid pays once; a single worker trains in this process and
     pays none of it."""
+    metas = _finished_ok(configs, store_root)
+    start = min(m["started"] for m in metas)
+    return max(m["started"] + m["wall_s"] for m in metas) - start  # wall_s: training and evaluation (runner)
+
+
+def _finished_ok(configs, store_root: Path, where: str = "") -> list[dict]:
+    """Each run's meta.json in the store at ``store_root``, all ``ok``; else a RuntimeError naming the runs that are not
+    (their status and first error line) and ``where`` they were trained: a grid whose runs failed (run_grid records a
+    failure and goes on, its process exiting 0) has measured nothing."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
 
     store = ResultsStore(store_root)
     metas = [store.meta(run_id(c)) for c in configs]
-    if not all(m and m.get("status") == "ok" for m in metas):
-        bad = [run_id(c) for c, m in zip(configs, metas) if not (m and m.get("status") == "ok")]
-        raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok ({', '.join(bad)}): see the log above")
-    start = min(m["started"] for m in metas)
-    return max(m["started"] + m["wall_s"] for m in metas) - start  # wall_s: training and evaluation (runner)
+    bad = [(run_id(c), m) for c, m in zip(configs, metas) if not (m and m.get("status") == "ok")]
+    if bad:
+        said = [f"{rid} {m.get('status', '?')}: {' '.join(str(m.get('error', '')).split())[:160]}".rstrip(": ")
+                if m else f"{rid} unfinished" for rid, m in bad]
+        raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok{where} ({'; '.join(said)}): see the "
+                           "log above")
+    return metas
 
 
 #: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it
@@ -314,7 +325,8 @@ def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
     with tempfile.TemporaryDirectory() as d:
         roots = [Path(d) / f"r{i}" for i in range(2)]
         _train_copies(configs, roots, ("psnr", "ssim"), device)
-        for root in roots:
+        for i, root in enumerate(roots, 1):  # a failed run has no rows: two empty tables are no identity
+            _finished_ok(configs, root, f" in copy {i}")
             t = ResultsStore(root).table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables

@@ -1,0 +1,49 @@
+"""GPU readiness, probed on the CPU (session 15): the lent-GPU recipe (``scripts/gpu_device.sh`` →
+``scripts/gpu_check.py``) dry-run as the device runs it. Each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_same_seed_identity_is_not_claimed_for_copies_whose_runs_failed(monkeypatch):
+    """A copy's process exits 0 when its runs fail (run_grid records a failure and goes on: a CUDA error, an
+    out-of-memory, a loss that cannot be built there): with every run failed in both copies, both tables were empty and
+    the section said '2 runs, 0 rows: bit-identical' — the check's one determinism verdict, passed on nothing; with one
+    run failed, the other's rows alone were compared under '2 runs'. Now the section fails, naming the runs that did
+    not finish ok in which copy and why."""
+    import torch
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    mod = _gpu_check()
+    configs = [RunConfig(task="denoise", loss=loss, net="tiny", iterations=2, batch_size=1, crop=16)
+               for loss in ("l1", "ms_ssim")]
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: configs)
+
+    def train_copies(cfgs, roots, metrics, device):  # what a copy's run_grid leaves when every run fails
+        for root in roots:
+            store = ResultsStore(root)
+            store.ensure_writable()
+            for c in cfgs:
+                store.write_meta(run_id(c), {"run_id": run_id(c), "config": c.to_dict(), "status": "failed",
+                                             "error": "CUDA error: an illegal memory access was encountered"})
+
+    monkeypatch.setattr(mod, "_train_copies", train_copies)
+    with pytest.raises(RuntimeError) as err:
+        mod.same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
+    text = str(err.value)
+    assert "2 of 2 runs" in text and "copy 1" in text and "illegal memory access" in text, text
