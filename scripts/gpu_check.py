@@ -194,6 +194,7 @@ def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
         t0 = time.perf_counter()
         run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none")
         wall = time.perf_counter() - t0
+        _finished_ok(configs, Path(d) / "r")  # a run failed at its first step: its samples measured nothing
     return {"iterations": iterations, "net": net, "batch": batch, "crop": crop, "wall_s": wall, **u.summary()}
 
 

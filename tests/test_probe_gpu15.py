@@ -47,3 +47,30 @@ def test_same_seed_identity_is_not_claimed_for_copies_whose_runs_failed(monkeypa
         mod.same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
     text = str(err.value)
     assert "2 of 2 runs" in text and "copy 1" in text and "illegal memory access" in text, text
+
+
+def _failed_meta(store, cfg, error: str) -> None:
+    from benchmark.config import run_id
+
+    store.ensure_writable()
+    store.write_meta(run_id(cfg), {"run_id": run_id(cfg), "config": cfg.to_dict(), "status": "failed", "error": error})
+
+
+def test_gpu_utilisation_is_not_reported_for_a_run_that_failed(monkeypatch):
+    """The utilisation section trains one pixel-loss run and samples nvidia-smi meanwhile; run_grid records a failed run
+    and returns, so a run that failed at its first step (a CUDA error, an out-of-memory) was reported as 'run of 1000
+    iterations in 2.1 s' with the few idle samples taken meanwhile: a low GPU utilisation measured on nothing, and
+    the section passed. Now the section fails, naming the run and its error."""
+    import torch
+
+    from benchmark import runner
+    from benchmark.config import RunConfig
+
+    mod = _gpu_check()
+    cfg = RunConfig(task="denoise", loss="l1", net="tiny", iterations=2, batch_size=1, crop=16)
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: [cfg])
+    monkeypatch.setattr(runner, "run_grid", lambda configs, store, *a, **k: _failed_meta(
+        store, configs[0], "CUDA error: out of memory"))
+    with pytest.raises(RuntimeError) as err:
+        mod.utilisation_during_run(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
+    assert "1 of 1 runs did not finish ok" in str(err.value) and "out of memory" in str(err.value), err.value
