@@ -136,9 +136,15 @@ EOF
   (( rc == 0 )) || return 2
   timeout -k 10 "$(left_of "$limit_s")" python3 scripts/gpu_check.py --out "$out" "$@"
   rc=$?
-  if (( rc == 124 || rc == 137 )); then
+  if (( rc == 124 )) || { (( rc == 137 )) && awk -v l="$(left_of "$limit_s")" 'BEGIN { exit !(l <= 1) }'; }; then
     a="the check did not end within $limit_s s of this script's start (hung before its --budget-s watchdog, or in"
     a+=" writing its tables): ended; its tables as last saved"
+    echo "gpu_device: $a"
+    [[ -e $out/gpu_check.json ]] && append_tables "Ended by gpu_device.sh" ended "$a" "$rc"
+  elif (( rc > 128 )); then  # a signal before the limit: a segfault or abort in a CUDA library, the OOM killer
+    a="the check died (exit $rc: SIG$(kill -l $((rc - 128)) 2> /dev/null || echo "$((rc - 128))")) before it ended:"
+    a+=" its tables as last saved"
+    [[ -e $out/gpu_check.json ]] || a+=" (none)"
     echo "gpu_device: $a"
     [[ -e $out/gpu_check.json ]] && append_tables "Ended by gpu_device.sh" ended "$a" "$rc"
   fi

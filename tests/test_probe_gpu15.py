@@ -74,3 +74,38 @@ def test_gpu_utilisation_is_not_reported_for_a_run_that_failed(monkeypatch):
     with pytest.raises(RuntimeError) as err:
         mod.utilisation_during_run(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
     assert "1 of 1 runs did not finish ok" in str(err.value) and "out of memory" in str(err.value), err.value
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["after-its-first-save", "before-any-table"])
+def test_a_check_that_dies_by_a_signal_says_so_in_the_tables(tmp_path, saved):
+    """A check killed by a signal (a segfault or abort in a CUDA library at first contact, the out-of-memory killer's
+    SIGKILL) left its tables as last saved with nothing saying it died — a partial table read as the result, exit 139
+    only in the log — or, before its first save, tables saying 'not run: stopped before the check (exit 139)', though
+    the check had started. A SIGKILL before the limit was said to be the limit's ('did not end within 570 s'). Now the
+    wrapper says the check died, its exit and signal, in one line appended to the tables as last saved, or as the
+    tables' reason when none was saved."""
+    import json
+
+    from tests.test_probe_overnight4 import _device_repo, _run_device, _stub_modules
+
+    for sig in ("SEGV", "KILL"):
+        out = tmp_path / sig / "out"
+        repo, env = _device_repo(tmp_path / sig, gpu_check=(
+            "import json, os, signal, sys, pathlib\n"
+            "out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1]); out.mkdir(parents=True, exist_ok=True)\n"
+            + ("(out / 'gpu_check.md').write_text('# plbench GPU check\\n')\n"
+               "(out / 'gpu_check.json').write_text(json.dumps({'date': 'd'}))\n" if saved else "")
+            + f"os.kill(os.getpid(), signal.SIG{sig})\n"))
+        env.update(PYTHONPATH=_stub_modules(tmp_path / sig / "stubs"), OUT=str(out))
+        r = _run_device(repo, env, "--device", "cpu")
+        code = 128 + {"SEGV": 11, "KILL": 9}[sig]
+        assert r.returncode == code, r.stdout + r.stderr
+        line = [x for x in r.stdout.splitlines() if x.startswith("gpu_device: ")]
+        assert line == [f"gpu_device: the check died (exit {code}: SIG{sig}) before it ended: its tables as last "
+                        f"saved{'' if saved else ' (none)'}"], r.stdout
+        md, res = (out / "gpu_check.md").read_text(), json.loads((out / "gpu_check.json").read_text())
+        if saved:
+            assert md.startswith(f"# plbench GPU check\n\n## Ended by gpu_device.sh\n\nthe check died (exit {code}"), md
+            assert res["date"] == "d" and res["ended"]["exit"] == code, res
+        else:
+            assert f"not run: the check died (exit {code}: SIG{sig})" in md and res["exit"] == code, (md, res)
