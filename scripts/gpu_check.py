@@ -176,23 +176,28 @@ class Utilisation:
                 "max_mem_mib": max(s[1] for s in self.samples)}
 
 
-def _configs(device, *, losses, seeds, iterations, net, batch, crop, tasks=("denoise",)):
+def _configs(device, *, losses, seeds, iterations, net, batch, crop, tasks=("denoise",), data=None):
+    """The grid's runs, planned as `plbench run` plans them: its data decoded into ``data`` (a DataCache), which the
+    grid's run_grid / execute_local is then given, as `plbench run` gives it (its workers map those images)."""
     from benchmark.config import GridSpec, build_configs
 
     spec = GridSpec(profile="quick", tasks=tuple(tasks), losses=tuple(losses), seeds=tuple(seeds), net=net,
                     iterations=iterations, batch_size=batch, crop=crop, device=str(device),
                     metrics=("psnr", "ssim"), budget_check=False)  # timings of the runs asked for, no checks
-    return build_configs(spec)[0]
+    return build_configs(spec, data)[0]
 
 
 def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
+    from benchmark.data import DataCache
     from benchmark.results import ResultsStore
     from benchmark.runner import run_grid
 
-    configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop)
+    data = DataCache()
+    configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop,
+                       data=data)
     with tempfile.TemporaryDirectory() as d, Utilisation() as u:
         t0 = time.perf_counter()
-        run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none")
+        run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none", data=data)
         wall = time.perf_counter() - t0
         _finished_ok(configs, Path(d) / "r")  # a run failed at its first step: its samples measured nothing
     return {"iterations": iterations, "net": net, "batch": batch, "crop": crop, "wall_s": wall, **u.summary()}
@@ -203,6 +208,7 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
                   ) -> list[dict]:
     """One row per worker count (``rows``, appended to and returned; ``saved`` called after each); a count
     not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
+    from benchmark.data import DataCache
     from benchmark.executors import execute_local
 
     out = [] if rows is None else rows
@@ -212,15 +218,16 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
             out.append({key: k, "skipped": why()})
             saved()
             continue
+        data = DataCache()  # each worker count's grid planned and run as `plbench run` does: decoded once, shared
         configs = _configs(device, losses=("l1", "l2"), seeds=tuple(range(max(1, n_runs // 2))),
-                           iterations=iterations, net=net, batch=batch, crop=crop)
+                           iterations=iterations, net=net, batch=batch, crop=crop, data=data)
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
             if device.type == "cuda":
                 execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers="auto", workers_per_gpu=k,
-                              logger="none")
+                              logger="none", data=data)
             else:
-                execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none")
+                execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none", data=data)
             wall = time.perf_counter() - t0
             span = _runs_span(configs, Path(d) / "r")
         out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall, "runs_span_s": span,

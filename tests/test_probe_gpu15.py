@@ -109,3 +109,35 @@ def test_a_check_that_dies_by_a_signal_says_so_in_the_tables(tmp_path, saved):
             assert res["date"] == "d" and res["ended"]["exit"] == code, res
         else:
             assert f"not run: the check died (exit {code}: SIG{sig})" in md and res["exit"] == code, (md, res)
+
+
+def test_runs_per_hour_and_utilisation_decode_the_data_once_as_plbench_run_does(monkeypatch):
+    """`plbench run` decodes the data once, to plan the grid (its run ids' fingerprints), and hands that DataCache to
+    the executor, whose workers map the decoded images instead of decoding them again (cli.py, executors.py). The
+    check planned each grid without a cache and ran it without one: the driver decoded the data twice (planning, then
+    run_grid) and every worker once more, so the 'start-up included' column of runs/hour measured a start-up no
+    overnight grid pays, and the reduced check spent its time decoding. Now each grid is planned into a DataCache
+    that its run_grid / execute_local gets."""
+    import torch
+
+    from benchmark import config, executors, runner
+    from benchmark.config import RunConfig
+    from benchmark.data import DataCache
+
+    mod = _gpu_check()
+    cfg = RunConfig(task="denoise", loss="l1", net="tiny", iterations=2, batch_size=1, crop=16)
+    planned, ran = [], []
+
+    def build_configs(spec, data=None, *a, **k):
+        planned.append(data)
+        return [cfg], (), ""
+
+    monkeypatch.setattr(config, "build_configs", build_configs)
+    monkeypatch.setattr(executors, "execute_local", lambda *a, data=None, **k: ran.append(data))
+    monkeypatch.setattr(runner, "run_grid", lambda *a, data=None, **k: ran.append(data))
+    monkeypatch.setattr(mod, "_runs_span", lambda *a, **k: 1.0)
+    monkeypatch.setattr(mod, "_finished_ok", lambda *a, **k: [])
+    mod.utilisation_during_run(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
+    mod.runs_per_hour(torch.device("cpu"), (1, 2), n_runs=2, iterations=2, net="tiny", batch=1, crop=16)
+    assert len(planned) == len(ran) == 3 and all(isinstance(d, DataCache) for d in planned), (planned, ran)
+    assert [id(d) for d in ran] == [id(d) for d in planned], "each grid runs on the cache it was planned into"
