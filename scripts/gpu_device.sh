@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # There (a lent GPU machine, run from the repository root with .whl/ carried): install the carried wheels
 # beside the machine's own packages, then run the one-command GPU check into $OUT (or the git-ignored gpu_check/).
-# Extra arguments go to scripts/gpu_check.py (e.g. --budget-s 400).
+# Extra arguments go to scripts/gpu_check.py (e.g. --budget-s 400); --out DIR, relative to where this is called, is
+# where both the check's tables and this script's go (instead of $OUT).
 # Everything it prints is also written to $OUT/gpu_device.log (only $OUT comes back from a lent machine).
 # Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
 # what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
@@ -17,7 +18,17 @@
 set -uo pipefail
 export PLBENCH_CHECK_STARTED=$(date +%s.%N) PYTHONUNBUFFERED=1  # this run's start, never an inherited one
 out=${OUT:-}
-[[ -z $out || $out == /* ]] || out="$PWD/$out"  # a relative $OUT: from where it was called, not the repository
+args=()  # "$@" but --out DIR / --out=DIR: the folder of the check's tables and the wrapper's, overriding $OUT
+while (( $# )); do
+  case $1 in
+    --out=*) out=${1#--out=} ;;
+    --out) (( $# > 1 )) && { out=$2; shift; } || args+=("$1") ;;  # (no DIR: the check's argparse says so)
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+set -- ${args[@]+"${args[@]}"}
+[[ -z $out || $out == /* ]] || out="$PWD/$out"  # relative ($OUT, --out): from where it was called, not the repository
 cd "$(dirname "$0")/.."
 out=${out:-gpu_check}  # unset (not a lent machine): the repository's gpu_check/, git-ignored
 mkdir -p "$out"
