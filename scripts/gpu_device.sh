@@ -77,7 +77,7 @@ gpu_tests() {  # the tests only a GPU runs, after the check, in what is left of 
 }
 
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc chk
   local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} setup_s=${PLBENCH_SETUP_TIMEOUT:-240}
   local limit_s=${PLBENCH_CHECK_LIMIT_S:-570}
   for a in "$@"; do [[ $a == --device || $a == --device=* ]] && need_gpu=0; done  # else a GPU, or stop
@@ -145,8 +145,9 @@ EOF
          "of this script's start (a wedged driver?): stopped before the check"
   fi
   (( rc == 0 )) || return 2
-  timeout -k 10 "$(left_of "$limit_s")" python3 scripts/gpu_check.py --out "$out" "$@"
-  rc=$?
+  chk=$(mktemp)  # the check's own output, read below for the error that ended it
+  timeout -k 10 "$(left_of "$limit_s")" python3 scripts/gpu_check.py --out "$out" "$@" 2>&1 | tee "$chk"
+  rc=${PIPESTATUS[0]}
   if (( rc == 124 )) || { (( rc == 137 )) && awk -v l="$(left_of "$limit_s")" 'BEGIN { exit !(l <= 1) }'; }; then
     a="the check did not end within $limit_s s of this script's start (hung before its --budget-s watchdog, or in"
     a+=" writing its tables): ended; its tables as last saved"
@@ -158,7 +159,19 @@ EOF
     [[ -e $out/gpu_check.json ]] || a+=" (none)"
     echo "gpu_device: $a"
     [[ -e $out/gpu_check.json ]] && append_tables "Ended by gpu_device.sh" ended "$a" "$rc"
+  elif (( rc != 0 )) && ! grep -q '^written: ' "$chk"; then  # it did not reach its end: an error outside its sections
+    # its error: the last traceback's last unindented line (a chained one's last), or argparse's 'prog: error: …'
+    a=$(awk '/^Traceback \(most recent call last\):$/ { tb = 1; next }
+             tb && /^[^ \t]/ && !/^During handling|^The above exception/ { err = $0 }
+             /^[^ ]+: error: / { err = $0 } END { print err }' "$chk")
+    if [[ -n $a ]]; then  # (exit 2 with tables and no traceback: the check's own 'not run', e.g. an unusable --device)
+      a="the check failed before it ended (exit $rc): ${a:0:300}; its tables as last saved"
+      [[ -e $out/gpu_check.json ]] || a+=" (none)"
+      echo "gpu_device: $a"
+      [[ -e $out/gpu_check.json ]] && append_tables "Ended by gpu_device.sh" ended "$a" "$rc"
+    fi
   fi
+  rm -f "$chk"
   if (( rc == 0 || rc == 1 )) && [[ -e $out/gpu_check.json ]]; then  # the check ran and wrote its tables
     gpu_tests "$limit_s" || rc=1
   fi
