@@ -39,17 +39,17 @@ left_of() {  # seconds left of $1 counted from this script's start (at least 0.5
     'BEGIN { x = lim - (now - t0); printf "%.2f\n", (x > 0.5 ? x : 0.5) }'
 }
 
-append_tables() {  # $1 a title, $2 a key, $3 one line, $4 an exit status: a section added to both tables
-  printf '\n## %s\n\n%s (exit %d).\n' "$1" "$3" "$4" >> "$out/gpu_check.md"
-  timeout 10 python3 - "$out/gpu_check.json" "$2" "$3" "$4" <<'EOF'
+append_tables() {  # $1 a title, $2 a key, $3 one line, $4 an exit status (none: ''): a section added to both tables
+  printf '\n## %s\n\n%s%s.\n' "$1" "$3" "${4:+ (exit $4)}" >> "$out/gpu_check.md"
+  timeout 10 python3 - "$out/gpu_check.json" "$2" "$3" "${4:-}" <<'EOF'
 import json, sys
-path, key, line, rc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+path, key, line, rc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 try:
     with open(path) as f:
         res = json.load(f)
 except ValueError:  # the check was killed while saving it
     res = {"error": "gpu_check.json cut short: the check was killed while saving it"}
-res[key] = {"summary": line, "exit": rc}
+res[key] = {"summary": line, **({"exit": int(rc)} if rc else {})}
 with open(path, "w") as f:
     f.write(json.dumps(res, indent=2, default=str))
 EOF
@@ -76,8 +76,53 @@ gpu_tests() {  # the tests only a GPU runs, after the check, in what is left of 
   (( rc == 0 || rc == 5 ))  # 5: none collected
 }
 
+carried_needs() {  # each need of a carried wheel the machine's packages do not meet, a line each: need, name, why
+  local dists
+  dists=$(for w in .whl/*.whl; do basename "$w" | cut -d- -f1; done)
+  # shellcheck disable=SC2086  # one name per word
+  timeout -k 5 "$(left_of "${PLBENCH_SETUP_TIMEOUT:-240}")" python3 - $dists <<'EOF'
+import importlib.metadata as md, sys
+
+def version(name):
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return ""
+
+said = set()
+try:
+    from packaging.requirements import Requirement
+except ImportError:  # (no packaging: the needs go unread; the test of datasets below and the module check still run)
+    Requirement = None
+for dist in sys.argv[1:] if Requirement else ():
+    if dist.lower() == "pyiqa":  # declares its optional extras as needs (bitsandbytes, ruff, …); the module check
+        continue                 # imports what plbench uses of it
+    try:
+        by = f"{md.metadata(dist)['Name']} {md.version(dist)}"
+        reqs = [Requirement(r) for r in md.requires(dist) or ()]
+    except Exception:  # noqa: BLE001 - not installed, or unreadable metadata: the module check says it
+        continue
+    for req in reqs:
+        have = version(req.name)
+        if (not req.marker or req.marker.evaluate({"extra": ""})) and not (
+                have and req.specifier.contains(have, prereleases=True)):
+            said.add(req.name)
+            print(f"{req.name}{req.specifier}\t{req.name}\t{by} needs {req}, this machine has "
+                  f"{f'{req.name} {have}' if have else f'no {req.name}'}")
+if "pyarrow" not in said and version("datasets"):  # its needs met, datasets can still fail with this pyarrow (seen
+    try:                                             # here: one installed where dill pickles it by value)
+        import datasets
+        datasets.disable_progress_bars()
+        datasets.Dataset.from_dict({"a": [1]})
+    except Exception as exc:  # noqa: BLE001 - the error is what is said
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+        print(f"pyarrow\tpyarrow\tdatasets {version('datasets')} fails with this machine's pyarrow "
+              f"{version('pyarrow') or '(none)'} (Dataset.from_dict: {text})")
+EOF
+}
+
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc chk
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc chk unmet='' need name why
   local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} setup_s=${PLBENCH_SETUP_TIMEOUT:-240}
   local limit_s=${PLBENCH_CHECK_LIMIT_S:-570}
   for a in "$@"; do [[ $a == --device || $a == --device=* ]] && need_gpu=0; done  # else a GPU, or stop
@@ -105,6 +150,21 @@ main() {
     fi
     (( rc == 0 )) || { echo "gpu_device: installing the carried wheels (.whl/) into $site failed (above)"; return 2; }
     export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+    unmet=$(carried_needs 2> /dev/null) && [[ -n $unmet ]] && compgen -G ".whl/deps/*.whl" > /dev/null && {
+      while IFS=$'\t' read -r need name why; do  # a need the machine does not meet: from .whl/deps/ where one fits
+        timeout -k 5 "$(left_of "$setup_s")" python3 -m pip install -q --no-index --find-links .whl/deps --no-deps \
+          --no-compile --no-cache-dir --upgrade --target "$site" "$need" > /dev/null 2>&1 &&
+          echo "gpu_device: $why: $name" \
+               "$(python3 -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$name")" \
+               "installed from .whl/deps/"
+      done <<< "$unmet"
+      unmet=$(carried_needs 2> /dev/null)
+    }
+    if [[ -n $unmet ]]; then  # said in the log and (after the check) in both tables; the check runs anyway
+      unmet="$(cut -f 3 <<< "$unmet" | paste -s -d ';' | sed 's/;/; /g') (.whl/deps/ holds no wheel that fits:"
+      unmet+=" scripts/gpu_wheels.sh fetches them): the check runs anyway; a section that fails for it says why"
+      echo "gpu_device: $unmet"
+    fi
   fi
   export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
   if command -v nvidia-smi > /dev/null; then
@@ -172,6 +232,7 @@ EOF
     fi
   fi
   rm -f "$chk"
+  [[ -n $unmet && -e $out/gpu_check.json ]] && append_tables "Requirements not met (gpu_device.sh)" requirements "$unmet"
   if (( rc == 0 || rc == 1 )) && [[ -e $out/gpu_check.json ]]; then  # the check ran and wrote its tables
     gpu_tests "$limit_s" || rc=1
   fi

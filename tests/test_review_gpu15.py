@@ -83,3 +83,81 @@ def test_a_check_that_fails_outside_its_sections_says_why_in_the_tables(tmp_path
             assert md == "# plbench GPU check\n" and "ended" not in res, (md, res)
         else:
             assert f"not run: {want}" in md and res["error"] == want and res["exit"] == 2, (md, res)
+
+
+def _wheel(folder, name: str, version: str, requires=(), body: str = "") -> None:
+    """A minimal pure-Python wheel ``name-version`` (its module's ``__version__``, ``requires`` as Requires-Dist)."""
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    meta = "".join([f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+                    *(f"Requires-Dist: {r}\n" for r in requires)])
+    files = {f"{name}/__init__.py": f"__version__ = '{version}'\n{body}", f"{info}/METADATA": meta,
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{f},,\n" for f in [*files, f"{info}/RECORD"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as z:
+        for f, text in files.items():
+            z.writestr(f, text)
+
+
+def _installed(where, name: str, version: str) -> None:
+    """``name`` ``version`` as the machine's image holds it: its module and its dist-info."""
+    (where / name).mkdir(parents=True, exist_ok=True)
+    (where / name / "__init__.py").write_text(f"__version__ = '{version}'\n")
+    (where / f"{name}-{version}.dist-info").mkdir()
+    (where / f"{name}-{version}.dist-info" / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\n"
+                                                                   f"Version: {version}\n")
+
+
+#: a stand-in datasets whose every Dataset fails with pyarrow 24 and 25 (as datasets 5.2.0 did here with any pyarrow
+#: installed outside a 'site-packages' folder: dill pickled it by value)
+_DATASETS = ("import pickle, pyarrow\n"
+             "def disable_progress_bars():\n    pass\n"
+             "class Dataset:\n"
+             "    @staticmethod\n"
+             "    def from_dict(d):\n"
+             "        if pyarrow.__version__.split('.')[0] in ('24', '25'):\n"
+             "            raise pickle.PicklingError(\"Can't pickle <class 'MonthDayNano'>\")\n")
+
+
+def test_datasets_needs_that_the_machine_does_not_meet_come_from_the_carried_deps_or_are_said(tmp_path):
+    """The carried wheels are installed --no-deps beside the image's packages, whose versions nobody here has read:
+    datasets 5.2.0 needs pyarrow>=24 and fsspec<=2026.9.0 (and, tried here, fails in every Dataset, a PicklingError,
+    with a pyarrow that dill pickles by value), and the check's every section loads its data through datasets: an image
+    with another pyarrow went on to a check whose sections all failed, nothing saying why. Now the wrapper reads each
+    carried wheel's needs (not pyiqa's, whose optional extras are declared as needs) and makes one Dataset; a need not
+    met, or a Dataset that fails, installs the wheel from ``.whl/deps/`` (scripts/gpu_wheels.sh fetches pyarrow and
+    fsspec there), and where none there fits the wrapper says so in one line, in the log and in both tables, and runs
+    the check anyway."""
+    check = _CHECK.replace("{end}", "import pyarrow; print('check sees pyarrow', pyarrow.__version__)")
+    for case, image_pyarrow in (("from-deps", "21.0.0"), ("none-fits", "25.0.1")):
+        repo, env = _device_repo(tmp_path / case, gpu_check=check)
+        stubs = tmp_path / case / "stubs"
+        env["PYTHONPATH"] = _stub_modules(stubs)
+        for name in ("pyarrow", "fsspec", "datasets"):  # the image: a pyarrow, a fitting fsspec, no datasets
+            __import__("shutil").rmtree(stubs / name)
+        _installed(stubs, "pyarrow", image_pyarrow)
+        _installed(stubs, "fsspec", "2026.1.0")
+        _wheel(repo / ".whl", "datasets", "5.2.0", ["pyarrow>=24.0.0", "fsspec<=2026.9.0,>=2023.1.0",
+                                                    "pytest-fake; extra == 'tests'"], body=_DATASETS)
+        if case == "from-deps":
+            _wheel(repo / ".whl" / "deps", "pyarrow", "26.0.1")
+        r = subprocess.run(["bash", str(repo / "scripts" / "gpu_device.sh"), "--device", "cpu"], env=env,
+                           capture_output=True, text=True, timeout=120)
+        out = tmp_path / case / "out"
+        assert r.returncode == 0, (case, r.stdout + r.stderr)
+        said = [x for x in r.stdout.splitlines() if x.startswith("gpu_device: ")]
+        md, res = (out / "gpu_check.md").read_text(), json.loads((out / "gpu_check.json").read_text())
+        if case == "from-deps":
+            assert said == ["gpu_device: datasets 5.2.0 needs pyarrow>=24.0.0, this machine has pyarrow 21.0.0: "
+                            "pyarrow 26.0.1 installed from .whl/deps/"], r.stdout
+            assert "check sees pyarrow 26.0.1" in r.stdout and "requirements" not in res, (r.stdout, res)
+        else:
+            want = ("datasets 5.2.0 fails with this machine's pyarrow 25.0.1 (Dataset.from_dict: PicklingError: Can't "
+                    "pickle <class 'MonthDayNano'>) (.whl/deps/ holds no wheel that fits: scripts/gpu_wheels.sh "
+                    "fetches them): the check runs anyway; a section that fails for it says why")
+            assert said == [f"gpu_device: {want}"], r.stdout
+            assert "check sees pyarrow 25.0.1" in r.stdout, r.stdout
+            assert md.endswith(f"\n## Requirements not met (gpu_device.sh)\n\n{want}.\n"), md
+            assert res["requirements"] == {"summary": want}, res
