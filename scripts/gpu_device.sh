@@ -6,7 +6,9 @@
 # Everything it prints is also written to $OUT/gpu_device.log (only $OUT comes back from a lent machine).
 # Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
 # what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
-# --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
+# --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default $TMPDIR/plbench/site-packages,
+# /tmp's if unset: dill, which datasets hashes each Dataset with, pickles a module from a path without
+# 'site-packages' (or sys.prefix) in it by value, and a carried pyarrow there failed every Dataset).
 # The check's --budget-s counts from this script's start (PLBENCH_CHECK_STARTED, exported), the setup included;
 # a wedged driver hangs nvidia-smi and the first CUDA call, so each step is bounded: nvidia-smi by
 # PLBENCH_NVIDIA_SMI_TIMEOUT seconds (default 20), the setup (the wheels' install and the module check) by what is
@@ -109,8 +111,8 @@ for dist in sys.argv[1:] if Requirement else ():
             said.add(req.name)
             print(f"{req.name}{req.specifier}\t{req.name}\t{by} needs {req}, this machine has "
                   f"{f'{req.name} {have}' if have else f'no {req.name}'}")
-if "pyarrow" not in said and version("datasets"):  # its needs met, datasets can still fail with this pyarrow (seen
-    try:                                             # here: one installed where dill pickles it by value)
+if "pyarrow" not in said and "datasets" in sys.argv[1:]:  # its needs met, datasets can still fail with this pyarrow (seen
+    try:                                             # here: one where dill pickles it by value, PLBENCH_WHEEL_SITE)
         import datasets
         datasets.disable_progress_bars()
         datasets.Dataset.from_dict({"a": [1]})
@@ -122,7 +124,7 @@ EOF
 }
 
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1 rc chk unmet='' need name why
+  local site=${PLBENCH_WHEEL_SITE:-${TMPDIR:-/tmp}/plbench/site-packages} py w tag abi minor a need_gpu=1 rc chk unmet='' need name why
   local smi_s=${PLBENCH_NVIDIA_SMI_TIMEOUT:-20} setup_s=${PLBENCH_SETUP_TIMEOUT:-240}
   local limit_s=${PLBENCH_CHECK_LIMIT_S:-570}
   for a in "$@"; do [[ $a == --device || $a == --device=* ]] && need_gpu=0; done  # else a GPU, or stop

@@ -161,3 +161,24 @@ def test_datasets_needs_that_the_machine_does_not_meet_come_from_the_carried_dep
             assert "check sees pyarrow 25.0.1" in r.stdout, r.stdout
             assert md.endswith(f"\n## Requirements not met (gpu_device.sh)\n\n{want}.\n"), md
             assert res["requirements"] == {"summary": want}, res
+
+
+def test_the_carried_wheels_go_where_dill_pickles_their_modules_by_reference(tmp_path):
+    """datasets fingerprints every Dataset with dill, which pickles a module by reference only where it looks
+    installed (under sys.prefix, or a path with 'site-packages' in it) and otherwise by value: the wrapper's default
+    folder for the carried wheels, /tmp/site, made a carried pyarrow's module be pickled by value, and every Dataset
+    failed ('PicklingError: Can't pickle <class 'MonthDayNano'>', seen here with pyarrow 24, 25 and 26 installed there,
+    in a fresh venv holding the device image's packages). The default is now $TMPDIR/plbench/site-packages."""
+    repo, env = _device_repo(tmp_path, gpu_check=_CHECK.replace("{end}", (
+        "import dill, probe; print('probe at', probe.__file__)\n"
+        "print('probe pickled by', 'value' if b'MonthDayNano' in dill.dumps(probe) else 'reference')")))
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")
+    del env["PLBENCH_WHEEL_SITE"]
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    _wheel(repo / ".whl", "probe", "1.0", body="MonthDayNano = type('MonthDayNano', (tuple,), {})\n")
+    r = subprocess.run(["bash", str(repo / "scripts" / "gpu_device.sh"), "--device", "cpu"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"probe at {tmp_path}/tmp/plbench/site-packages/probe/__init__.py" in r.stdout, r.stdout
+    assert "probe pickled by reference" in r.stdout, r.stdout
