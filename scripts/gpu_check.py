@@ -77,14 +77,15 @@ def environment(device) -> dict:
 
 
 def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: list | None = None,
-               saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline"
-               ) -> list[dict]:
+               saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline",
+               images=None) -> list[dict]:
     """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
     device), each loss again on its own, so one failure costs only its own row (``error``).
 
     ``rows`` (appended to, and returned) and ``saved`` (called after each net) let the caller write what was
     measured before a machine's time limit kills the process; a net not started by ``deadline``
-    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
+    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason; ``images``: what the steps sample from
+    (default the embedded training photos, loaded through ``datasets``)."""
     from benchmark.perf import measure
 
     def rows_of(names, net):
@@ -92,7 +93,7 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
                  "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb, "tflops": r.achieved_tflops,
                  "weights": r.provenance}
                 for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
-                                 warmup=2)]
+                                 warmup=2, images=images)]
 
     rows = [] if rows is None else rows
     for net in nets:
@@ -116,6 +117,18 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
         saved()
     return rows
+
+
+def synthetic_images(size: int = 256, n: int = 8) -> list:
+    """Random uint8 images (seeded) for the step times where the data cannot be loaded (no ``datasets``): a step's
+    time does not depend on what its pixels show."""
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    g = torch.Generator().manual_seed(0)
+    return [ImageRecord(f"synthetic{i}", torch.randint(0, 256, (3, size, size), dtype=torch.uint8, generator=g))
+            for i in range(n)]
 
 
 def _abandon(code: int) -> None:
@@ -435,6 +448,9 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
                         "running (slow or hung) is stopped, its rows kept, exit 1; so a lent machine's time limit "
                         "never loses what was measured (default 480; run by gpu_device.sh, counted from its start, "
                         "PLBENCH_CHECK_STARTED, the setup included)")
+    p.add_argument("--synthetic-images", action="store_true",
+                   help="no `datasets` here (gpu_device.sh passes it then): the training step is timed on random "
+                        "images, and the sections that train on the data are skipped")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
@@ -510,20 +526,26 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
 
         return {"rows": res[key], "saved": save, "deadline": now + share, "why": why}
 
+    images = synthetic_images() if args.synthetic_images else None  # (None: the embedded training photos)
     if gpu:
         sections = {
-            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, **rows_of("steps")),
+            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, images=images,
+                                        **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small",
                                                    batch=16, crop=96, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=100, net="small", batch=16, crop=96)}
     else:  # the reduced version: the same code paths, about a minute on 2 cores
         sections = {
-            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2, **rows_of("steps")),
+            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2, images=images,
+                                        **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=20, net="tiny", batch=2, crop=32),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2,
                                                    crop=32, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
+    if args.synthetic_images:  # the data cannot be loaded here: the sections that train on it are named, not run
+        for key in list(sections)[1:]:
+            sections[key] = lambda: {"skipped": "they train on the data, which needs `datasets` (--synthetic-images)"}
     failed = 1 if res["environment"].get("error") else 0
     for key, fn in sections.items():
         spent = time.perf_counter() - t0

@@ -182,3 +182,44 @@ def test_the_carried_wheels_go_where_dill_pickles_their_modules_by_reference(tmp
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"probe at {tmp_path}/tmp/plbench/site-packages/probe/__init__.py" in r.stdout, r.stdout
     assert "probe pickled by reference" in r.stdout, r.stdout
+
+
+def test_without_datasets_the_step_is_still_timed_on_random_images(tmp_path):
+    """Every section of the check loads its data through ``datasets``; where it could not be imported on the lent
+    machine (not carried, or its pyarrow broken) the wrapper stopped before the check: the session's GPU minutes
+    measured nothing, though the training step needs no data but pixels to crop. Now only the data's modules missing
+    (datasets, pyarrow, fsspec), the check runs with --synthetic-images, said in one line in the log and both tables;
+    any other module missing still stops it."""
+    repo, env = _device_repo(tmp_path, gpu_check=_CHECK.replace("{end}", "print('check ran')"))
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs", missing="datasets")
+    r = subprocess.run(["bash", str(repo / "scripts" / "gpu_device.sh"), "--device", "cpu"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "check ran" in r.stdout, r.stdout + r.stderr
+    want = ("missing module(s) datasets: the training step is timed on random images and the sections that train on "
+            "the data are skipped (--synthetic-images); for them, run scripts/gpu_wheels.sh on the machine with PyPI "
+            "and name .whl in the run's carry")
+    assert [x for x in r.stdout.splitlines() if x.startswith("gpu_device: ")] == [f"gpu_device: {want}"], r.stdout
+    out = tmp_path / "out"
+    md, res = (out / "gpu_check.md").read_text(), json.loads((out / "gpu_check.json").read_text())
+    assert res["argv"][-1] == "--synthetic-images" and res["requirements"] == {"summary": want}, res
+    assert md.endswith(f"\n## Requirements not met (gpu_device.sh)\n\n{want}.\n"), md
+
+
+def test_the_check_with_synthetic_images_times_the_step_without_datasets(tmp_path, monkeypatch):
+    """--synthetic-images: the steps sample from seeded random images (datasets never imported), and the sections
+    that train on the data are named as skipped, not failed."""
+    import sys
+
+    from benchmark import perf
+    from benchmark.data import ImageRecord
+    from tests.test_probe_gpu15 import _gpu_check
+
+    mod = _gpu_check()
+    monkeypatch.setitem(sys.modules, "datasets", None)  # `import datasets` fails, as on a machine without it
+    seen = []
+    monkeypatch.setattr(perf, "measure", lambda losses, images=None, **k: seen.append(images) or [])
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--synthetic-images"]) == 0
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert seen and all(isinstance(r, ImageRecord) and r.size == (256, 256) for r in seen[0]), seen
+    assert res["steps"] == [] and all("needs `datasets`" in res[k]["skipped"]
+                                      for k in ("utilisation", "runs_per_hour", "identity")), res
