@@ -351,6 +351,9 @@ def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
             t = ResultsStore(root).table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables
+    if not (len(a) and len(b)):  # runs ok that scored nothing (each metric skipped or unscorable): no identity either
+        raise RuntimeError(f"no rows to compare: {len(a)} and {len(b)} rows in the two copies, whose runs finished ok "
+                           "(their metrics skipped or unscorable?): see the log above")
     same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()
     diff = float((a["value"] - b["value"]).abs().max()) if same_rows and len(a) else float("nan")
     return {"runs": len(configs), "rows": len(a), "same_rows": bool(same_rows), "max_abs_diff": diff,

@@ -223,3 +223,25 @@ def test_the_check_with_synthetic_images_times_the_step_without_datasets(tmp_pat
     assert seen and all(isinstance(r, ImageRecord) and r.size == (256, 256) for r in seen[0]), seen
     assert res["steps"] == [] and all("needs `datasets`" in res[k]["skipped"]
                                       for k in ("utilisation", "runs_per_hour", "identity")), res
+
+
+def test_same_seed_identity_is_not_claimed_on_no_rows(monkeypatch):
+    """bdb6c20 made each copy's runs finish ok before the two tables are compared; a run can finish ok and score
+    nothing (each metric skipped or unscorable on its images: coverage, not failure), and two empty tables were
+    still '2 runs, 0 rows: bit-identical'. Now no rows to compare fails the section, saying so."""
+    import pandas as pd
+    import torch
+
+    from benchmark import results
+    from benchmark.config import RunConfig
+    from tests.test_probe_gpu15 import _gpu_check
+
+    mod = _gpu_check()
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: [RunConfig(task="denoise", loss="l1", net="tiny",
+                                                                     iterations=2, batch_size=1, crop=16)])
+    monkeypatch.setattr(mod, "_train_copies", lambda *a, **k: None)
+    monkeypatch.setattr(mod, "_finished_ok", lambda *a, **k: [])
+    monkeypatch.setattr(results.ResultsStore, "table", lambda self, *a, **k: pd.DataFrame(
+        columns=[*results.ROW_KEY, "loss", "value"]))
+    with __import__("pytest").raises(RuntimeError, match="no rows to compare"):
+        mod.same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
