@@ -548,7 +548,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
     if args.synthetic_images:  # the data cannot be loaded here: the sections that train on it are named, not run
         for key in list(sections)[1:]:
-            sections[key] = lambda: {"skipped": "they train on the data, which needs `datasets` (--synthetic-images)"}
+            sections[key] = lambda: {"skipped": "it trains on the data, which needs `datasets` (--synthetic-images)"}
     failed = 1 if res["environment"].get("error") else 0
     for key, fn in sections.items():
         spent = time.perf_counter() - t0
