@@ -137,16 +137,16 @@ def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.de
 
 def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int = 64, device: str = "cpu",
             reps: int = 10, warmup: int = 2, naive: bool = True, compile: bool = False, flops: bool = True,
-            task: str = "denoise", memory=None) -> list[PerfRow]:
+            task: str = "denoise", memory=None, images=None) -> list[PerfRow]:
     """Time one training step per candidate, interleaved; see the module docstring. ``memory``: the allocator's
     counters for the peak-memory column (``torch.cuda`` on CUDA, where it is the default; on the CPU none, no column;
-    tests pass stand-ins)."""
+    tests pass stand-ins). ``images``: the ImageRecords sampled from (default :func:`training_images`)."""
     from benchmark.nets import build_net
 
     dev = torch.device(device)
     mem = torch.cuda if memory is None and dev.type == "cuda" else memory
     names = list(dict.fromkeys(["l1", *losses]))
-    images = training_images(crop)
+    images = training_images(crop) if images is None else images
     makers, provenance = {}, {}  # name → a function building its step (again for the memory pass)
 
     def ours(n):

@@ -77,14 +77,15 @@ def environment(device) -> dict:
 
 
 def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: list | None = None,
-               saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline"
-               ) -> list[dict]:
+               saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline",
+               images=None) -> list[dict]:
     """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
     device), each loss again on its own, so one failure costs only its own row (``error``).
 
     ``rows`` (appended to, and returned) and ``saved`` (called after each net) let the caller write what was
     measured before a machine's time limit kills the process; a net not started by ``deadline``
-    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
+    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason; ``images``: what the steps sample from
+    (default the embedded training photos, loaded through ``datasets``)."""
     from benchmark.perf import measure
 
     def rows_of(names, net):
@@ -92,7 +93,7 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
                  "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb, "tflops": r.achieved_tflops,
                  "weights": r.provenance}
                 for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
-                                 warmup=2)]
+                                 warmup=2, images=images)]
 
     rows = [] if rows is None else rows
     for net in nets:
@@ -116,6 +117,18 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
         saved()
     return rows
+
+
+def synthetic_images(size: int = 256, n: int = 8) -> list:
+    """Random uint8 images (seeded) for the step times where the data cannot be loaded (no ``datasets``): a step's
+    time does not depend on what its pixels show."""
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    g = torch.Generator().manual_seed(0)
+    return [ImageRecord(f"synthetic{i}", torch.randint(0, 256, (3, size, size), dtype=torch.uint8, generator=g))
+            for i in range(n)]
 
 
 def _abandon(code: int) -> None:
@@ -176,24 +189,30 @@ class Utilisation:
                 "max_mem_mib": max(s[1] for s in self.samples)}
 
 
-def _configs(device, *, losses, seeds, iterations, net, batch, crop, tasks=("denoise",)):
+def _configs(device, *, losses, seeds, iterations, net, batch, crop, tasks=("denoise",), data=None):
+    """The grid's runs, planned as `plbench run` plans them: its data decoded into ``data`` (a DataCache), which the
+    grid's run_grid / execute_local is then given, as `plbench run` gives it (its workers map those images)."""
     from benchmark.config import GridSpec, build_configs
 
     spec = GridSpec(profile="quick", tasks=tuple(tasks), losses=tuple(losses), seeds=tuple(seeds), net=net,
                     iterations=iterations, batch_size=batch, crop=crop, device=str(device),
                     metrics=("psnr", "ssim"), budget_check=False)  # timings of the runs asked for, no checks
-    return build_configs(spec)[0]
+    return build_configs(spec, data)[0]
 
 
 def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
+    from benchmark.data import DataCache
     from benchmark.results import ResultsStore
     from benchmark.runner import run_grid
 
-    configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop)
+    data = DataCache()
+    configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop,
+                       data=data)
     with tempfile.TemporaryDirectory() as d, Utilisation() as u:
         t0 = time.perf_counter()
-        run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none")
+        run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none", data=data)
         wall = time.perf_counter() - t0
+        _finished_ok(configs, Path(d) / "r")  # a run failed at its first step: its samples measured nothing
     return {"iterations": iterations, "net": net, "batch": batch, "crop": crop, "wall_s": wall, **u.summary()}
 
 
@@ -202,6 +221,7 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
                   ) -> list[dict]:
     """One row per worker count (``rows``, appended to and returned; ``saved`` called after each); a count
     not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason."""
+    from benchmark.data import DataCache
     from benchmark.executors import execute_local
 
     out = [] if rows is None else rows
@@ -211,15 +231,16 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
             out.append({key: k, "skipped": why()})
             saved()
             continue
+        data = DataCache()  # each worker count's grid planned and run as `plbench run` does: decoded once, shared
         configs = _configs(device, losses=("l1", "l2"), seeds=tuple(range(max(1, n_runs // 2))),
-                           iterations=iterations, net=net, batch=batch, crop=crop)
+                           iterations=iterations, net=net, batch=batch, crop=crop, data=data)
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
             if device.type == "cuda":
                 execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers="auto", workers_per_gpu=k,
-                              logger="none")
+                              logger="none", data=data)
             else:
-                execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none")
+                execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none", data=data)
             wall = time.perf_counter() - t0
             span = _runs_span(configs, Path(d) / "r")
         out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall, "runs_span_s": span,
@@ -235,16 +256,27 @@ def _runs_span(configs, store_root: Path) -> float:
     workers' throughput without their start-up (spawning, imports, CUDA context, decoding the data), which a tiny
     grid's wall time is mostly made of and an overnight grid pays once; a single worker trains in this process and
     pays none of it."""
+    metas = _finished_ok(configs, store_root)
+    start = min(m["started"] for m in metas)
+    return max(m["started"] + m["wall_s"] for m in metas) - start  # wall_s: training and evaluation (runner)
+
+
+def _finished_ok(configs, store_root: Path, where: str = "") -> list[dict]:
+    """Each run's meta.json in the store at ``store_root``, all ``ok``; else a RuntimeError naming the runs that are not
+    (their status and first error line) and ``where`` they were trained: a grid whose runs failed (run_grid records a
+    failure and goes on, its process exiting 0) has measured nothing."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
 
     store = ResultsStore(store_root)
     metas = [store.meta(run_id(c)) for c in configs]
-    if not all(m and m.get("status") == "ok" for m in metas):
-        bad = [run_id(c) for c, m in zip(configs, metas) if not (m and m.get("status") == "ok")]
-        raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok ({', '.join(bad)}): see the log above")
-    start = min(m["started"] for m in metas)
-    return max(m["started"] + m["wall_s"] for m in metas) - start  # wall_s: training and evaluation (runner)
+    bad = [(run_id(c), m) for c, m in zip(configs, metas) if not (m and m.get("status") == "ok")]
+    if bad:
+        said = [f"{rid} {m.get('status', '?')}: {' '.join(str(m.get('error', '')).split())[:160]}".rstrip(": ")
+                if m else f"{rid} unfinished" for rid, m in bad]
+        raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok{where} ({'; '.join(said)}): see the "
+                           "log above")
+    return metas
 
 
 #: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it
@@ -314,10 +346,14 @@ def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
     with tempfile.TemporaryDirectory() as d:
         roots = [Path(d) / f"r{i}" for i in range(2)]
         _train_copies(configs, roots, ("psnr", "ssim"), device)
-        for root in roots:
+        for i, root in enumerate(roots, 1):  # a failed run has no rows: two empty tables are no identity
+            _finished_ok(configs, root, f" in copy {i}")
             t = ResultsStore(root).table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables
+    if not (len(a) and len(b)):  # runs ok that scored nothing (each metric skipped or unscorable): no identity either
+        raise RuntimeError(f"no rows to compare: {len(a)} and {len(b)} rows in the two copies, whose runs finished ok "
+                           "(their metrics skipped or unscorable?): see the log above")
     same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()
     diff = float((a["value"] - b["value"]).abs().max()) if same_rows and len(a) else float("nan")
     return {"runs": len(configs), "rows": len(a), "same_rows": bool(same_rows), "max_abs_diff": diff,
@@ -415,6 +451,9 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
                         "running (slow or hung) is stopped, its rows kept, exit 1; so a lent machine's time limit "
                         "never loses what was measured (default 480; run by gpu_device.sh, counted from its start, "
                         "PLBENCH_CHECK_STARTED, the setup included)")
+    p.add_argument("--synthetic-images", action="store_true",
+                   help="no `datasets` here (gpu_device.sh passes it then): the training step is timed on random "
+                        "images, and the sections that train on the data are skipped")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
@@ -490,20 +529,26 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
 
         return {"rows": res[key], "saved": save, "deadline": now + share, "why": why}
 
+    images = synthetic_images() if args.synthetic_images else None  # (None: the embedded training photos)
     if gpu:
         sections = {
-            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, **rows_of("steps")),
+            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, images=images,
+                                        **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small",
                                                    batch=16, crop=96, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=100, net="small", batch=16, crop=96)}
     else:  # the reduced version: the same code paths, about a minute on 2 cores
         sections = {
-            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2, **rows_of("steps")),
+            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2, images=images,
+                                        **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=20, net="tiny", batch=2, crop=32),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2,
                                                    crop=32, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
+    if args.synthetic_images:  # the data cannot be loaded here: the sections that train on it are named, not run
+        for key in list(sections)[1:]:
+            sections[key] = lambda: {"skipped": "it trains on the data, which needs `datasets` (--synthetic-images)"}
     failed = 1 if res["environment"].get("error") else 0
     for key, fn in sections.items():
         spent = time.perf_counter() - t0
