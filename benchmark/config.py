@@ -542,6 +542,49 @@ def _check_executor_named(s) -> None:
                             f"so it would train here with the local one: {add}, or drop it")
 
 
+def check_unused_executor_settings(spec, s) -> None:
+    """Refuse, in one line, a setting given by a flag or an ``api.run()`` keyword (``spec``, not resolved) that
+    the grid (``s``, resolved) would leave unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00``
+    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
+    word), or ``workers_per_gpu`` K > 1 where no GPU is shared (``--device cpu``, or ``auto`` on a machine without
+    one: ``--workers K`` runs K processes; SLURM takes no such option, a job gets ``--slurm-gpus``). A config
+    file's are left unused: its ``executor:`` block may name another executor's settings that ``--executor local``
+    leaves unused, and configs/full.yaml's ``workers_per_gpu`` stays under ``--device cpu``."""
+    def given(key):  # by a flag (no origin) or an api.run() keyword, not by a config file
+        return getattr(spec, key) is not None and dict(spec.origins).get(key) in (None, "api.run()")
+
+    api = any(source == "api.run()" for _, source in spec.origins)  # how the words name a setting
+    flag = (lambda k: f"api.run(): {k}") if api else (lambda k: "--" + k.replace("_", "-"))
+    executor = (lambda e: f"executor={e!r}") if api else (lambda e: f"--executor {e}")
+    stray = {key: name for name, keys in EXECUTOR_OPTIONS.items() if name != s.executor for key in keys if given(key)}
+    if stray and not (api and spec.executor is None):  # api.run(slurm_partition='gpu') alone: _check_executor_named
+        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
+        keys = [k for k, name in stray.items() if name == owner]
+        one = len(keys) == 1
+        if api:
+            raise UserError(f"api.run(): {', '.join(keys)} {'is a setting' if one else 'are settings'} of "
+                            f"{executor(owner)}, and this grid runs with {executor(s.executor)}: pass "
+                            f"{executor(owner)}, or drop {'it' if one else 'them'}")
+        raise UserError(f"{', '.join(map(flag, keys))} {'is an option' if one else 'are options'} of "
+                        f"{executor(owner)}, and this grid runs with {executor(s.executor)}: add {executor(owner)}, "
+                        f"or drop {'it' if one else 'them'}")
+    k = spec.workers_per_gpu
+    if not given("workers_per_gpu") or k <= 1:  # 0: "must be at least 1" (executor_options)
+        return
+    if s.executor == "slurm":
+        raise UserError(f"{flag('workers_per_gpu')} {k}: {executor('slurm')} does not share a GPU between runs (each "
+                        f"job gets {'slurm_gpus=N' if api else '--slurm-gpus N'}); drop it, or use "
+                        f"{executor('local')} or {executor('ray') if api else 'ray'}")
+    device = s.device or "auto"
+    if device == "auto" and s.executor == "local":
+        from benchmark.devices import resolve_device
+
+        device = resolve_device(device).type
+    if device == "cpu":
+        raise UserError(f"{flag('workers_per_gpu')} {k} shares a GPU between runs, and this grid runs on the CPU: "
+                        f"use {f'workers={k}' if api else f'--workers {k}'} for {k} processes, or drop it")
+
+
 #: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
 _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
 #: :class:`GridSpec` fields that say where its settings came from: no setting of a file, flag or keyword
