@@ -69,3 +69,32 @@ def test_a_config_files_other_executor_settings_stay_unused_under_api_run(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         api.run(config=grid, executor="local", device="cpu", out=str(tmp_path / "api"), report=False, **SMALL)
     assert seen == {"executor": "local"}
+
+
+def test_the_latex_warning_says_where_a_character_pdflatex_cannot_typeset_is(caplog):
+    """A first run on a folder of one's own photos ('My Photos ✓') warned 'leaderboard.tex: loss names hold
+    characters pdfLaTeX cannot typeset (✓)' for a grid of l1 alone: the ✓ was the test data's name in the Setting
+    line. The warning now names the line of the .tex that holds one, and a loss's name only where it is one."""
+    import dataclasses
+    import logging
+
+    from benchmark import stats as S
+    from benchmark.export import latex
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), seeds=(0, 1), metrics=("psnr",), n_images=6, offsets={"l1": 0.0, "l2": 0.1})
+    stats = dataclasses.replace(S.compute(t, n_boot=20), setting="net tiny, test /photos/My Photos ✓")
+    with caplog.at_level(logging.WARNING, logger="benchmark.export"):
+        tex = latex(stats)
+    lines = tex.splitlines()
+    line = next(i for i, ln in enumerate(lines, 1) if "✓" in ln and not ln.startswith("%"))
+    said = [r.getMessage() for r in caplog.records if "pdfLaTeX" in r.getMessage()]
+    assert len(said) == 1 and "loss name" not in said[0], said
+    assert f"(✓), first on its line {line}: " in said[0] and "My Photos ✓" in said[0], said
+    caplog.clear()
+    t2 = synthetic_table(tasks=("denoise",), seeds=(0, 1), metrics=("psnr",), n_images=6,
+                         offsets={"l1": 0.0, "感知损失": 0.1})
+    with caplog.at_level(logging.WARNING, logger="benchmark.export"):
+        latex(S.compute(t2, n_boot=20))
+    said = [r.getMessage() for r in caplog.records if "pdfLaTeX" in r.getMessage()]
+    assert len(said) == 1 and "(感, 知, 损, 失)" in said[0] and "loss name 感知损失" in said[0], said
