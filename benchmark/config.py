@@ -1404,7 +1404,11 @@ def parse_task_params(items) -> tuple:
         task, dot, name = key.partition(".")
         if not sep or not dot or not name:
             raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
-        TASKS.get(task)
+        try:  # named with the flag: a bare 'unknown task 'sr5'' was read as a typo in --tasks, which names none
+            TASKS.get(task)
+        except UserError as exc:
+            exc.args = (f"--task-param {item!r}: {exc}", *exc.args[1:])
+            raise
         v = _cli_value(value)
         given = params.setdefault(task, {})
         if name in given and given[name] != v:  # the last one won silently (a config file refuses a key twice)

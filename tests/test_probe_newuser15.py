@@ -98,3 +98,21 @@ def test_the_latex_warning_says_where_a_character_pdflatex_cannot_typeset_is(cap
         latex(S.compute(t2, n_boot=20))
     said = [r.getMessage() for r in caplog.records if "pdfLaTeX" in r.getMessage()]
     assert len(said) == 1 and "(感, 知, 损, 失)" in said[0] and "loss name 感知损失" in said[0], said
+
+
+def test_a_misspelt_task_in_task_param_names_the_flag(tmp_path, capsys):
+    """`--tasks sr4 denoise --task-param sr5.scale=2` said 'unknown task 'sr5'; did you mean sr4?', no flag named: read
+    as a typo in --tasks, which names no sr5 (as --loss-tasks' was before 0a35465) → the flag and its item are
+    named, the error still an UnknownName."""
+    from benchmark.errors import UnknownName
+
+    assert main(["run", "--tasks", "sr4", "denoise", "--task-param", "sr5.scale=2", "--dry-run",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --task-param 'sr5.scale=2': unknown task 'sr5'; "
+                                               "did you mean sr4?"), err
+    from benchmark.config import parse_task_params
+
+    with pytest.raises(UnknownName) as e:
+        parse_task_params(["denoise.sigma=0.1", "sr5.scale=2"])
+    assert (e.value.kind, e.value.name) == ("task", "sr5")
