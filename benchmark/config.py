@@ -865,8 +865,10 @@ class GridSpec:
                 path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]
                 if path and not Path(path).expanduser().is_absolute() and not Path(path).exists() \
                         and (p.parent / path).exists():
+                    whole = f"{p.parent / path}{str(token)[len(path):]}"  # its options kept: `[holdout=25%]`, `:test`
                     raise UserError(f"{p.name}: {key} {token!r} is not in {Path.cwd()}: {where} (it is at "
-                                    f"{p.parent / path}: write that path)")
+                                    f"{p.parent / path}: write " + (f"{whole!r})" if whole != str(p.parent / path)
+                                                                     else "that path)"))
         return spec
 
     def merged(self, over: "GridSpec") -> "GridSpec":

@@ -116,3 +116,20 @@ def test_a_misspelt_task_in_task_param_names_the_flag(tmp_path, capsys):
     with pytest.raises(UnknownName) as e:
         parse_task_params(["denoise.sigma=0.1", "sr5.scale=2"])
     assert (e.value.kind, e.value.name) == ("task", "sr5")
+
+
+def test_a_data_path_relative_to_the_config_file_is_suggested_whole(tmp_path, monkeypatch):
+    """`train_data: "My Photos ✓[holdout=25%]"` in a config beside the folder, run from elsewhere, was refused with
+    '(it is at /…/My Photos ✓: write that path)': written so, the hold-out was lost and the test set overlapped the
+    training set (refused next) → the suggestion is the whole token, the folder's path with its options."""
+    from benchmark.config import GridSpec
+
+    photos = tmp_path / "cfg" / "My Photos ✓"
+    photos.mkdir(parents=True)
+    grid = tmp_path / "cfg" / "grid.yaml"
+    grid.write_text('train_data: "My Photos ✓[holdout=25%]"\ntest_data: "My Photos ✓:test"\n')
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.raises(UserError) as err:
+        GridSpec.from_file(grid)
+    assert str(err.value).endswith(f"(it is at {photos}: write '{photos}[holdout=25%]')"), err.value
