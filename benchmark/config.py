@@ -901,7 +901,8 @@ class GridSpec:
                   **RUN_DEFAULTS}
         taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
         out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
-        unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds")}  # a repeat counts once (build_configs warns)
+        unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds", "metrics")}  # a repeat counts once
+        # (build_configs warns)
         return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
     def to_mapping(self) -> dict:
@@ -1493,11 +1494,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     from benchmark.task import build_task
     from benchmark.weights import cache_dir, weights_hint
 
-    for name in ("tasks", "seeds"):  # resolved() keeps the first of each: say so, as for losses
+    for name in ("tasks", "seeds", "metrics"):  # resolved() keeps the first of each: say so, as for losses
         repeats = _repeated(getattr(spec, name) or ())
         if repeats:
-            logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
-                                                ", ".join(map(str, repeats)))
+            logging.getLogger(__name__).warning("%s: %s given more than once: each %s once", name,
+                                                ", ".join(map(str, repeats)),
+                                                "is scored" if name == "metrics" else "runs")
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
     if spec.executor is None:  # the local one by default: a SLURM or Ray setting given would go unused

@@ -133,3 +133,23 @@ def test_a_data_path_relative_to_the_config_file_is_suggested_whole(tmp_path, mo
     with pytest.raises(UserError) as err:
         GridSpec.from_file(grid)
     assert str(err.value).endswith(f"(it is at {photos}: write '{photos}[holdout=25%]')"), err.value
+
+
+def test_a_metric_named_twice_is_warned_and_scored_once(monkeypatch, caplog):
+    """`--metrics psnr ssim psnr` passed without a word (a task or seed named twice is warned of) and the grid's
+    metric list kept the repeat (handed to the runner and the saved grid as psnr, ssim, psnr) → one warning, as for
+    tasks and seeds, and the resolved grid names each metric once."""
+    import logging
+
+    import benchmark.config as C
+
+    spec = C.GridSpec(metrics=("psnr", "ssim", "psnr"), tasks=("denoise",))
+    assert spec.resolved().metrics == ("psnr", "ssim")
+
+    def stop(*a, **k):  # the checks after the repeats' warning: not needed here
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(C, "check_executor_name", stop)
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(KeyboardInterrupt):
+        C.build_configs(spec)
+    assert [r.getMessage() for r in caplog.records] == ["metrics: psnr given more than once: each is scored once"]
