@@ -153,3 +153,21 @@ def test_a_metric_named_twice_is_warned_and_scored_once(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(KeyboardInterrupt):
         C.build_configs(spec)
     assert [r.getMessage() for r in caplog.records] == ["metrics: psnr given more than once: each is scored once"]
+
+
+def test_a_missing_config_file_is_not_offered_files_that_share_only_its_suffix(tmp_path):
+    """`--config grids/nonexist.yaml` in a folder of x.yaml and t.yaml said 'did you mean grids/x.yaml, grids/t.yaml?'
+    (the shared '.yaml' made them close) → names are compared without a suffix they share: nothing close, nothing
+    offered; a real near miss still is (grid_bgi.yaml → grid_big.yaml, my_los.py → my_loss.py, Cset5 → CSet5)."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import did_you_mean_path
+
+    for name in ("x.yaml", "t.yaml", "grid_big.yaml", "my_loss.py"):
+        (tmp_path / name).write_text("profile: quick\n")
+    (tmp_path / "CSet5").mkdir()
+    with pytest.raises(UserError) as err:
+        GridSpec.from_file(tmp_path / "nonexist.yaml")
+    assert str(err.value) == f"config file not found: {tmp_path / 'nonexist.yaml'}", err.value
+    assert did_you_mean_path(tmp_path / "grid_bgi.yaml") == f"; did you mean {tmp_path / 'grid_big.yaml'}?"
+    assert did_you_mean_path(tmp_path / "my_los.py") == f"; did you mean {tmp_path / 'my_loss.py'}?"
+    assert did_you_mean_path(tmp_path / "Cset5") == f"; did you mean {tmp_path / 'CSet5'}?"
