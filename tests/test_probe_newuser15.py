@@ -71,6 +71,7 @@ def test_a_config_files_other_executor_settings_stay_unused_under_api_run(tmp_pa
     assert seen == {"executor": "local"}
 
 
+@pytest.mark.slow  # ~4 s: two statistics passes (scipy's import among them)
 def test_the_latex_warning_says_where_a_character_pdflatex_cannot_typeset_is(caplog):
     """A first run on a folder of one's own photos ('My Photos ✓') warned 'leaderboard.tex: loss names hold
     characters pdfLaTeX cannot typeset (✓)' for a grid of l1 alone: the ✓ was the test data's name in the Setting
