@@ -764,6 +764,15 @@ class GridSpec:
         try:
             d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
         except UserError as exc:  # `executor: {gpus: two}`: named as written, not as the setting it fills
+            for k in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # `seeds: 0.5`: as given,
+                # not as the list of one it was read as ('got [0.5] (a list)')
+                if str(exc).startswith(f"{source}: setting {k} ") and k in written \
+                        and not isinstance(written[k], (list, tuple, dict, range)):
+                    from benchmark.params import _WORDS, _shown
+
+                    v = written[k]
+                    raise UserError(f"{str(exc).split(', got ')[0]}, got {_shown(v)} "
+                                    f"({_WORDS.get(type(v), type(v).__name__)})") from None
             said = next((f"{source}: setting {spelt[k]} {str(exc)[len(f'{source}: setting {k} '):]}" for k in spelt
                          if str(exc).startswith(f"{source}: setting {k} ")), None)
             if said is None:

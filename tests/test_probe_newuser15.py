@@ -172,3 +172,18 @@ def test_a_missing_config_file_is_not_offered_files_that_share_only_its_suffix(t
     assert did_you_mean_path(tmp_path / "grid_bgi.yaml") == f"; did you mean {tmp_path / 'grid_big.yaml'}?"
     assert did_you_mean_path(tmp_path / "my_los.py") == f"; did you mean {tmp_path / 'my_loss.py'}?"
     assert did_you_mean_path(tmp_path / "Cset5") == f"; did you mean {tmp_path / 'CSet5'}?"
+
+
+def test_one_value_of_a_list_setting_is_named_as_given_when_wrong(tmp_path):
+    """`seeds: 0.5` (or api.run(seeds=0.5)) said 'setting seeds expects a list of whole numbers, got [0.5] (a list)':
+    a list the user never wrote (one value is read as a list of one) → the value as given: 'got 0.5 (a number)'."""
+    from benchmark.config import GridSpec
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("seeds: 0.5\n")
+    with pytest.raises(UserError) as err:
+        GridSpec.from_file(grid)
+    assert str(err.value) == "grid.yaml: setting seeds expects a list of whole numbers, got 0.5 (a number)"
+    with pytest.raises(UserError) as err:
+        api.run(seeds=0.5)
+    assert str(err.value) == "api.run(): setting seeds expects a list of whole numbers, got 0.5 (a number)"
