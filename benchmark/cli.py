@@ -590,7 +590,7 @@ def main_entry() -> None:
 # --------------------------------------------------------------------------------------------
 def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
-    from benchmark.config import GridSpec, parse_loss_tasks, parse_task_params
+    from benchmark.config import GridSpec, check_task_params_of_flags, parse_loss_tasks, parse_task_params
 
     flags = GridSpec(
         profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
@@ -610,6 +610,7 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
         grid = GridSpec.from_file(path)
         base = base.merged(grid if flags.out else _grid_of_its_store(grid, Path(path).expanduser()))
+    check_task_params_of_flags(args.task_param, flags.task_params, base)  # named by the flag, as a file's by the file
     return base.merged(flags)
 
 

@@ -1,0 +1,38 @@
+"""Review of the probe-newuser branch (session 15): what its fixes left in the same categories."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.cli import main
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.mark.parametrize("items, said", [
+    (["sr4.scale=2.5"], "error: --task-param 'sr4.scale=2.5': task 'sr4' parameter scale expects int"),
+    (["sr4.scal=2"], "error: --task-param 'sr4.scal=2': task 'sr4' has no parameter scal; did you mean scale?"),
+    (["denoise.sigma=0.1", "sr4.resize=torch", "sr4.scale=1"],
+     "error: --task-param 'sr4.scale=1': task 'sr4': scale must be ≥ 2, got 1"),
+])
+def test_a_wrong_task_parameter_of_the_flag_names_the_flag(tmp_path, capsys, items, said):
+    """`--task-param sr4.scale=2.5` said 'task 'sr4' parameter scale expects int, got 2.5 (float)', no flag named (a
+    config file's is named by the file): the flag and its item are named, as for a misspelt task (bb2c7e6)."""
+    flags = [x for item in items for x in ("--task-param", item)]
+    assert main(["run", "--tasks", "sr4", "denoise", *flags, "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    assert _one_line_error(capsys).startswith(said)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_config_files_task_parameters_are_checked_with_the_flags_for_that_task(tmp_path, capsys):
+    """A file's parameters of a task with the flag's for it are checked together, as the grid builds them: the file's
+    wrong value is named by the file, not by the flag given beside it."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("tasks: {sr4: {scale: 1}, denoise: {}}\n")
+    assert main(["run", "--config", str(grid), "--task-param", "sr4.resize=torch", "--dry-run",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "--task-param" not in _one_line_error(capsys)
