@@ -808,7 +808,7 @@ class GridSpec:
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
-            raise UserError(f"config file not found: {p}" + did_you_mean_path(path))
+            raise UserError(f"config file not found: {p}" + did_you_mean_path(path, kind="file"))
         try:
             text = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError:

@@ -36,3 +36,28 @@ def test_a_config_files_task_parameters_are_checked_with_the_flags_for_that_task
     assert main(["run", "--config", str(grid), "--task-param", "sr4.resize=torch", "--dry-run",
                  "--out", str(tmp_path / "r")]) == 2
     assert "--task-param" not in _one_line_error(capsys)
+
+
+def test_a_missing_file_is_not_offered_a_folder_nor_a_missing_folder_a_file(tmp_path, monkeypatch):
+    """`--config configs.yaml` beside a `configs` folder said 'did you mean configs?' (which is then refused: 'config
+    file configs is a directory'), `--loss-file configs.py` likewise, and `report --out grid_big` beside grid_big.yaml
+    offered the file as a results folder → a file is offered for a file, a folder for a folder; data, either."""
+    from benchmark.errors import did_you_mean_path
+
+    for name in ("configs", "CSet5"):
+        (tmp_path / name).mkdir()
+    for name in ("grid_big.yaml", "my_loss.py"):
+        (tmp_path / name).touch()
+    monkeypatch.chdir(tmp_path)
+    assert did_you_mean_path("configs.yaml", kind="file") == ""
+    assert did_you_mean_path("configs.py", kind="file") == ""
+    assert did_you_mean_path("grid_bgi.yaml", kind="file") == "; did you mean grid_big.yaml?"
+    assert did_you_mean_path("my_los.py", kind="file") == "; did you mean my_loss.py?"
+    assert did_you_mean_path("grid_big", kind="dir") == ""
+    assert did_you_mean_path("Cset5", kind="dir") == "; did you mean CSet5?"
+    assert did_you_mean_path("Cset5") == "; did you mean CSet5?"  # data: a folder or a file
+    assert did_you_mean_path("grid_big") == "; did you mean grid_big.yaml?"
+    with pytest.raises(Exception, match=r"^config file not found: configs\.yaml$"):
+        from benchmark.config import GridSpec
+
+        GridSpec.from_file("configs.yaml")
