@@ -61,3 +61,26 @@ def test_a_missing_file_is_not_offered_a_folder_nor_a_missing_folder_a_file(tmp_
         from benchmark.config import GridSpec
 
         GridSpec.from_file("configs.yaml")
+
+
+@pytest.mark.parametrize("key, written, said", [
+    ("seeds", "[0, 0.5]", "setting seeds expects a list of whole numbers; 0.5 in [0, 0.5] is a number"),
+    ("tasks", "[sr4, 5]", "setting tasks expects a list of texts; 5 in ['sr4', 5] is a whole number"),
+    ("metrics", "[psnr, true]", "setting metrics expects a list of texts; True in ['psnr', True] is true or false"),
+])
+def test_a_wrong_item_of_a_list_setting_is_named(tmp_path, key, written, said):
+    """`seeds: [0, 0.5]` said 'expects a list of whole numbers, got [0, 0.5] (a list)': a list, as asked, the item
+    at fault left to find (8667e99 named one value written without a list) → the item is named, as api.run() does."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"{key}: {written}\n")
+    with pytest.raises(UserError) as err:
+        GridSpec.from_file(grid)
+    assert str(err.value) == f"grid.yaml: {said}"
+    import yaml
+
+    with pytest.raises(UserError) as err:
+        GridSpec.from_mapping({key: yaml.safe_load(written)}, "api.run()")
+    assert str(err.value) == f"api.run(): {said}"
