@@ -600,7 +600,7 @@ def main_entry() -> None:
 # --------------------------------------------------------------------------------------------
 def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
-    from benchmark.config import GridSpec, parse_loss_tasks, parse_task_params
+    from benchmark.config import GridSpec, check_task_params_of_flags, parse_loss_tasks, parse_task_params
 
     flags = GridSpec(
         profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
@@ -620,6 +620,7 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
         grid = GridSpec.from_file(path)
         base = base.merged(grid if flags.out else _grid_of_its_store(grid, Path(path).expanduser()))
+    check_task_params_of_flags(args.task_param, flags.task_params, base)  # named by the flag, as a file's by the file
     return base.merged(flags)
 
 
@@ -689,49 +690,10 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
         build_net(net)
 
 
-def _check_executor_flags(args, executor: str) -> None:
-    """Refuse, in one line, a flag of an executor the grid does not use: ``--slurm-partition gpu --slurm-time 4:00:00``
-    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
-    word. Flags only: a config file's ``executor:`` block may name another executor's settings that a flag's
-    ``--executor local`` leaves unused."""
-    from benchmark.config import EXECUTOR_OPTIONS  # the flags of each remote executor, by its --executor
-
-    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_OPTIONS.items() if name != executor
-             for dest in dests if getattr(args, dest, None) is not None}
-    if stray:
-        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
-        flags = [f for f, name in stray.items() if name == owner]
-        one = len(flags) == 1
-        raise UserError(f"{', '.join(flags)} {'is an option' if one else 'are options'} of --executor {owner}, and "
-                        f"this grid runs with --executor {executor}: add --executor {owner}, or drop "
-                        f"{'it' if one else 'them'}")
-
-
-def _check_workers_per_gpu(args, s) -> None:
-    """Refuse, in one line, ``--workers-per-gpu K`` where no GPU is shared: ``--device cpu`` (or ``auto`` on a
-    machine without one) trained the grid in one process, the flag dropped without a word; SLURM takes no such
-    option (a job gets ``--slurm-gpus``). Flags only: a config file's ``workers_per_gpu`` (configs/full.yaml) under
-    ``--device cpu`` is left unused."""
-    k = getattr(args, "workers_per_gpu", None)
-    if k is None or k <= 1:  # 0: "must be at least 1" (executor_options)
-        return
-    if s.executor == "slurm":
-        raise UserError(f"--workers-per-gpu {k}: --executor slurm does not share a GPU between runs (each job gets "
-                        "--slurm-gpus N); drop it, or use --executor local or ray")
-    device = s.device or "auto"
-    if device == "auto" and s.executor == "local":
-        from benchmark.runner import resolve_device
-
-        device = resolve_device(device).type
-    if device == "cpu":
-        raise UserError(f"--workers-per-gpu {k} shares a GPU between runs, and this grid runs on the CPU: "
-                        f"use --workers {k} for {k} processes, or drop it")
-
-
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
-    from benchmark.config import check_numbers, setting, setting_json
+    from benchmark.config import check_numbers, check_unused_executor_settings, setting, setting_json
     from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -742,8 +704,7 @@ def cmd_run(args) -> int:
     t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
     spec = grid_spec(args)
     s = spec.resolved()
-    _check_executor_flags(args, s.executor)
-    _check_workers_per_gpu(args, s)
+    check_unused_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo

@@ -542,6 +542,49 @@ def _check_executor_named(s) -> None:
                             f"so it would train here with the local one: {add}, or drop it")
 
 
+def check_unused_executor_settings(spec, s) -> None:
+    """Refuse, in one line, a setting given by a flag or an ``api.run()`` keyword (``spec``, not resolved) that
+    the grid (``s``, resolved) would leave unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00``
+    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
+    word), or ``workers_per_gpu`` K > 1 where no GPU is shared (``--device cpu``, or ``auto`` on a machine without
+    one: ``--workers K`` runs K processes; SLURM takes no such option, a job gets ``--slurm-gpus``). A config
+    file's are left unused: its ``executor:`` block may name another executor's settings that ``--executor local``
+    leaves unused, and configs/full.yaml's ``workers_per_gpu`` stays under ``--device cpu``."""
+    def given(key):  # by a flag (no origin) or an api.run() keyword, not by a config file
+        return getattr(spec, key) is not None and dict(spec.origins).get(key) in (None, "api.run()")
+
+    api = any(source == "api.run()" for _, source in spec.origins)  # how the words name a setting
+    flag = (lambda k: f"api.run(): {k}") if api else (lambda k: "--" + k.replace("_", "-"))
+    executor = (lambda e: f"executor={e!r}") if api else (lambda e: f"--executor {e}")
+    stray = {key: name for name, keys in EXECUTOR_OPTIONS.items() if name != s.executor for key in keys if given(key)}
+    if stray and not (api and spec.executor is None):  # api.run(slurm_partition='gpu') alone: _check_executor_named
+        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
+        keys = [k for k, name in stray.items() if name == owner]
+        one = len(keys) == 1
+        if api:
+            raise UserError(f"api.run(): {', '.join(keys)} {'is a setting' if one else 'are settings'} of "
+                            f"{executor(owner)}, and this grid runs with {executor(s.executor)}: pass "
+                            f"{executor(owner)}, or drop {'it' if one else 'them'}")
+        raise UserError(f"{', '.join(map(flag, keys))} {'is an option' if one else 'are options'} of "
+                        f"{executor(owner)}, and this grid runs with {executor(s.executor)}: add {executor(owner)}, "
+                        f"or drop {'it' if one else 'them'}")
+    k = spec.workers_per_gpu
+    if not given("workers_per_gpu") or k <= 1:  # 0: "must be at least 1" (executor_options)
+        return
+    if s.executor == "slurm":
+        raise UserError(f"{flag('workers_per_gpu')} {k}: {executor('slurm')} does not share a GPU between runs (each "
+                        f"job gets {'slurm_gpus=N' if api else '--slurm-gpus N'}); drop it, or use "
+                        f"{executor('local')} or {executor('ray') if api else 'ray'}")
+    device = s.device or "auto"
+    if device == "auto" and s.executor == "local":
+        from benchmark.devices import resolve_device
+
+        device = resolve_device(device).type
+    if device == "cpu":
+        raise UserError(f"{flag('workers_per_gpu')} {k} shares a GPU between runs, and this grid runs on the CPU: "
+                        f"use {f'workers={k}' if api else f'--workers {k}'} for {k} processes, or drop it")
+
+
 #: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
 _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
 #: :class:`GridSpec` fields that say where its settings came from: no setting of a file, flag or keyword
@@ -721,6 +764,19 @@ class GridSpec:
         try:
             d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
         except UserError as exc:  # `executor: {gpus: two}`: named as written, not as the setting it fills
+            for k in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # `seeds: 0.5`: as given,
+                # not as the list of one it was read as ('got [0.5] (a list)'); `seeds: [0, 0.5]`: the item at fault
+                if str(exc).startswith(f"{source}: setting {k} ") and k in written:
+                    from benchmark.params import _WORDS, _shown
+
+                    v = written[k]
+                    if not isinstance(v, (list, tuple, dict, range)):
+                        raise UserError(f"{str(exc).split(', got ')[0]}, got {_shown(v)} "
+                                        f"({_WORDS.get(type(v), type(v).__name__)})") from None
+                    bad = [w for w, x in zip(v, d[k]) if not _fits(cls, k, x)] if isinstance(v, (list, tuple)) else []
+                    if bad:
+                        raise UserError(f"{str(exc).split(', got ')[0]}; {_shown(bad[0])} in {_shown(list(v))} is "
+                                        f"{_WORDS.get(type(bad[0]), type(bad[0]).__name__)}") from None
             said = next((f"{source}: setting {spelt[k]} {str(exc)[len(f'{source}: setting {k} '):]}" for k in spelt
                          if str(exc).startswith(f"{source}: setting {k} ")), None)
             if said is None:
@@ -756,7 +812,7 @@ class GridSpec:
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
-            raise UserError(f"config file not found: {p}" + did_you_mean_path(path))
+            raise UserError(f"config file not found: {p}" + did_you_mean_path(path, kind="file"))
         try:
             text = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
@@ -822,8 +878,10 @@ class GridSpec:
                 path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]
                 if path and not Path(path).expanduser().is_absolute() and not Path(path).exists() \
                         and (p.parent / path).exists():
+                    whole = f"{p.parent / path}{str(token)[len(path):]}"  # its options kept: `[holdout=25%]`, `:test`
                     raise UserError(f"{p.name}: {key} {token!r} is not in {Path.cwd()}: {where} (it is at "
-                                    f"{p.parent / path}: write that path)")
+                                    f"{p.parent / path}: write " + (f"{whole!r})" if whole != str(p.parent / path)
+                                                                     else "that path)"))
         return spec
 
     def merged(self, over: "GridSpec") -> "GridSpec":
@@ -856,7 +914,8 @@ class GridSpec:
                   **RUN_DEFAULTS}
         taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
         out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
-        unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds")}  # a repeat counts once (build_configs warns)
+        unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds", "metrics")}  # a repeat counts once
+        # (build_configs warns)
         return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
     def to_mapping(self) -> dict:
@@ -906,6 +965,17 @@ class GridSpec:
         if self.backbone_weights and not ckpt.is_absolute() and ckpt.is_file():  # (a key or self-trained name: no file)
             changes["backbone_weights"] = str(ckpt.resolve())
         return dataclasses.replace(self, **changes)
+
+
+def _fits(cls, key: str, item) -> bool:
+    """Whether ``item`` alone is a right value in list setting ``key`` of ``cls`` (:func:`check_kwargs`)."""
+    from benchmark.params import check_kwargs
+
+    try:
+        check_kwargs(cls, {key: [item]}, "")
+    except UserError:
+        return False
+    return True
 
 
 def _unique(values):
@@ -1361,13 +1431,37 @@ def parse_task_params(items) -> tuple:
         task, dot, name = key.partition(".")
         if not sep or not dot or not name:
             raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
-        TASKS.get(task)
+        try:  # named with the flag: a bare 'unknown task 'sr5'' was read as a typo in --tasks, which names none
+            TASKS.get(task)
+        except UserError as exc:
+            exc.args = (f"--task-param {item!r}: {exc}", *exc.args[1:])
+            raise
         v = _cli_value(value)
         given = params.setdefault(task, {})
         if name in given and given[name] != v:  # the last one won silently (a config file refuses a key twice)
             raise UserError(f"--task-param {task}.{name} is given twice ({given[name]!r} and {v!r}): keep one")
         given[name] = v
     return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
+
+
+def check_task_params_of_flags(items, flags: tuple, base: GridSpec) -> None:
+    """Build each task ``--task-param`` gives parameters to (``flags``: :func:`parse_task_params` of ``items``) with
+    them, naming the flag and its item in a :class:`UserError`: ``--task-param sr4.scale=2.5`` said 'task 'sr4'
+    parameter scale expects int', no flag named, where a config file's value is named by the file. A task a config
+    file (``base``) gives parameters too is left to :func:`build_configs`, which checks them together."""
+    from benchmark.task import build_task
+
+    filed = dict(base.task_params)
+    for task, kv in flags:
+        if task in filed:
+            continue
+        try:
+            build_task(task, **dict(kv))
+        except UserError as exc:
+            mine = {i: i.partition("=")[0].partition(".")[2] for i in items if i.partition(".")[0] == task}
+            named = [i for i, key in mine.items() if re.search(rf"\b{re.escape(key)}\b", str(exc))] or list(mine)
+            exc.args = (f"--task-param {', '.join(map(repr, named))}: {exc}", *exc.args[1:])
+            raise
 
 
 def _two_settings(spec: GridSpec, a: str, va, b: str, vb) -> str:
@@ -1444,11 +1538,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     from benchmark.task import build_task
     from benchmark.weights import cache_dir, weights_hint
 
-    for name in ("tasks", "seeds"):  # resolved() keeps the first of each: say so, as for losses
+    for name in ("tasks", "seeds", "metrics"):  # resolved() keeps the first of each: say so, as for losses
         repeats = _repeated(getattr(spec, name) or ())
         if repeats:
-            logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
-                                                ", ".join(map(str, repeats)))
+            logging.getLogger(__name__).warning("%s: %s given more than once: each %s once", name,
+                                                ", ".join(map(str, repeats)),
+                                                "is scored" if name == "metrics" else "runs")
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
     if spec.executor is None:  # the local one by default: a SLURM or Ray setting given would go unused

@@ -42,10 +42,21 @@ def _close(name: str, choices, n: int = 1, cutoff: float = 0.6) -> list[str]:
         difflib.get_close_matches(str(name), choices, n=n, cutoff=cutoff)
 
 
-def did_you_mean_path(path) -> str:
+def _close_file(name: str, siblings) -> list[str]:
+    """Up to two of ``siblings`` close to file name ``name``, those with its suffix compared by their stems: the
+    shared ``.yaml`` made ``x.yaml`` a close spelling of ``nonexist.yaml``."""
+    stem, ext = os.path.splitext(name)
+    same = {os.path.splitext(s)[0]: s for s in siblings if ext and os.path.splitext(s)[1].lower() == ext.lower()}
+    others = [s for s in siblings if s not in same.values()]
+    return ([same[s] for s in _close(stem, same, n=2)] + _close(name, others, n=2))[:2]
+
+
+def did_you_mean_path(path, kind: str | None = None) -> str:
     """``"; did you mean DIR/NAME?"`` for a path that is not there while its folder holds a close spelling of its
     last part (``CSet5`` for ``Cset5``, ``my_loss.py`` for ``my_los.py``; hidden entries left out), written as
-    the path was given; ``""`` when the folder is missing or holds nothing close."""
+    the path was given; ``""`` when the folder is missing or holds nothing close. ``kind``: ``"file"`` or ``"dir"``
+    where only one can be used (``--config configs.yaml`` beside a ``configs`` folder was offered the folder, which
+    is then refused as one); ``None``: either (a data source)."""
     text = os.fspath(path)
     head, _, name = text.rstrip("/").rpartition("/")
     folder = os.path.expanduser(head or ".") if head or not text.startswith("/") else "/"
@@ -53,10 +64,16 @@ def did_you_mean_path(path) -> str:
         siblings = [e for e in os.listdir(folder) if not e.startswith(".")]
     except OSError:
         fixed = _fixed_folders(text.rstrip("/"))  # `my_photo/test`: a folder on the way is misspelt
-        return f"; did you mean {fixed}?" if fixed else ""
-    close = _close(name, siblings, n=2)
+        return f"; did you mean {fixed}?" if fixed and _is_kind(os.path.expanduser(fixed), kind) else ""
+    siblings = [e for e in siblings if _is_kind(os.path.join(folder, e), kind)]
+    close = _close_file(name, siblings)
     return "; did you mean " + ", ".join(f"{head}/{n}" if head or text.startswith("/") else n for n in close) + "?" \
         if close else ""
+
+
+def _is_kind(path: str, kind: str | None) -> bool:
+    """Whether ``path`` is what ``kind`` (:func:`did_you_mean_path`'s) asks for: a file, a folder, or either."""
+    return kind is None or os.path.isdir(path) == (kind == "dir")
 
 
 def _fixed_folders(text: str) -> str:

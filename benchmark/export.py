@@ -1791,8 +1791,16 @@ def latex(stats: Stats) -> str:
         shown = ", ".join(odd[:12]) + (f" and {len(odd) - 12} more" if len(odd) > 12 else "")
         out.insert(1, f"% contains characters pdfLaTeX cannot typeset ({shown}): compile with XeLaTeX or LuaLaTeX "
                       "and a font that has them")
-        log.warning("leaderboard.tex: loss names hold characters pdfLaTeX cannot typeset (%s); compile it with "
-                    "XeLaTeX or LuaLaTeX", shown)
+        # where the first is: a loss's name, or other text (a folder of one's own photos named in the Setting line)
+        at = next(i for i, line in enumerate(out) if i != 1 and odd[0] in line)  # 1: the comment just put there
+        ranked = stats.ranks["label"] if "label" in getattr(stats.ranks, "columns", ()) else ()
+        name = next((str(lab) for lab in ranked if odd[0] in str(lab)), None)
+        line = out[at]
+        cut = line.index(odd[0])
+        where = f"loss name {name}" if name else (("…" if cut > 40 else "") + line[max(0, cut - 40):cut + 40]
+                                                  + ("…" if cut + 40 < len(line) else ""))
+        log.warning("leaderboard.tex holds characters pdfLaTeX cannot typeset (%s), first on its line %d: %s; compile "
+                    "it with XeLaTeX or LuaLaTeX", shown, at + 1, where)
     return "\n".join(out)
 
 

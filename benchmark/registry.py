@@ -314,7 +314,7 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     if path.is_dir():
         raise UserError(f"{registry.kind} file {path} is a directory: pass a Python file (.py)")
     if not path.is_file():
-        raise UserError(f"{registry.kind} file not found: {path}" + did_you_mean_path(path))
+        raise UserError(f"{registry.kind} file not found: {path}" + did_you_mean_path(path, kind="file"))
     if path.suffix != ".py":
         raise UserError(f"{registry.kind} file {path.name} is not a Python file (.py): it is imported as Python")
     registry._scan()  # built-ins first so a clash is reported against them

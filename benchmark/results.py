@@ -1141,7 +1141,8 @@ class ResultsStore:
         if self.runs.is_dir() and self.is_store():
             return
         if not self.root.exists():
-            raise UserError(f"no results in {self.root}: no such directory{did_you_mean_path(out)} (run `plbench run "
+            hint = did_you_mean_path(out, kind="dir")  # a folder: grid_big.yaml is no results directory
+            raise UserError(f"no results in {self.root}: no such directory{hint} (run `plbench run "
                             f"--out {shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
         if not self.root.is_dir():
             raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")

@@ -327,7 +327,7 @@ def _more_in_memory(tmp_path):
          r"a torchvision ImageFolder, not a source.*pass the folder of its image files, .*photos$"),
         (torch.utils.data.DataLoader(torch.zeros(2, 3, 8, 8)), r"a torch DataLoader, not a source.*as files"),
         (pd.DataFrame({"path": ["a.png"]}), r"a pandas DataFrame \(1 row\(s\)\).*to_csv\('images.csv', index=False\)"),
-        (Odd(), r"expects a list of texts, got \[Odd with many lines\]"),
+        (Odd(), r"expects a list of texts, got Odd with many lines \(Odd\)$"),
     ]
 
 

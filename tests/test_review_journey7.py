@@ -47,7 +47,7 @@ def test_a_config_files_type_error_is_said_in_words_not_python(tmp_path):
                        ("lr: fast\n", "setting lr expects a number, got 'fast' (text)"),
                        ("compile: maybe\n", "setting compile expects true or false, got 'maybe' (text)"),
                        ("workers: true\n", "setting workers expects text, got True (true or false)"),
-                       ("seeds: [a]\n", "setting seeds expects a list of whole numbers, got ['a'] (a list)")):
+                       ("seeds: [a]\n", "setting seeds expects a list of whole numbers; 'a' in ['a'] is text")):
         f = tmp_path / "grid.yaml"
         f.write_text(text)
         with pytest.raises(UserError) as e:
