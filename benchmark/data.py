@@ -1901,11 +1901,23 @@ def _plain_image_inside(path: Path) -> bool:
 SYSTEM_FOLDERS = frozenset({"@eaDir", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
 _SYSTEM_REASON = "system folder, not photos (a NAS's thumbnails, a zip's resource forks, a recycle bin)"
 
+#: files that systems, not people, put beside photos, named in any case: Windows Explorer's thumbnail caches and folder
+#: settings, Picasa's per-folder edits, a Mac's custom folder icon (``Icon\r``); passed over unsaid, as hidden files
+#: (``.DS_Store``, AppleDouble ``._photo.jpg``) are, never listed as 'not an image'
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "picasa.ini", "icon\r"})
+
+
+def _unlisted(name: str) -> bool:
+    """Whether a file or folder name is left out of a folder's listing unsaid: hidden (``.name``) or a
+    :data:`SYSTEM_FILES` one."""
+    return name.startswith(".") or name.lower() in SYSTEM_FILES
+
 
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
     """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
     an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
-    (names starting with ``.``) are left out, and so are :data:`SYSTEM_FOLDERS` (logged). No file or folder
+    (names starting with ``.``) and :data:`SYSTEM_FILES` are left out unsaid, and so are :data:`SYSTEM_FOLDERS`
+    (logged). No file or folder
     *name* is read as a split (``datasets``' imagefolder builder would read ``train_x.jpg`` as a split and drop
     every other file). With ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
     Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
@@ -1957,7 +1969,7 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 skipped.setdefault(_SYSTEM_REASON, []).append(Path(dirpath, d).relative_to(root).as_posix() + "/")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS)
         for name in sorted(filenames):
-            if name.startswith("."):
+            if _unlisted(name):
                 continue
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
