@@ -2162,9 +2162,11 @@ def _no_revision(spec: DataSpec, what: str) -> None:
                         "(a revision is a hub dataset's)")
 
 
-def load_raw(spec: DataSpec):
+def load_raw(spec: DataSpec, rows: int | None = None):
     """The ``datasets.Dataset`` behind a spec, split applied, before decoding. A revision or a split
-    the source cannot honour is a :class:`UserError`."""
+    the source cannot honour is a :class:`UserError`. ``rows``: where given, a hub dataset's data files (a hub id,
+    online; a local copy of its files) are streamed and only their first ``rows`` rows returned
+    (:func:`_first_rows`), not the whole split downloaded and prepared in the ``datasets`` cache."""
     import datasets
 
     kind = spec.kind
@@ -2222,6 +2224,9 @@ def load_raw(spec: DataSpec):
                             + did_you_mean(split, splits))
         try:
             with _no_card_warning():
+                if rows is not None and (first := _first_rows(spec, rows, str(Path(spec.source).expanduser()),
+                                                              split=split)) is not None:
+                    return first
                 return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
         except Exception as exc:  # noqa: BLE001 - a damaged shard, a layout datasets cannot read
             raise UserError(f"dataset files {spec.source}:{split} cannot be read "
@@ -2232,7 +2237,13 @@ def load_raw(spec: DataSpec):
         if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
             ds = _hub_data_file(repo, file, spec.split or "train", spec.revision)
         else:
-            ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+            from huggingface_hub import constants
+
+            # offline, the datasets cache a download left is read (streaming would ask the hub); online, a cap streams
+            first = None if rows is None or constants.HF_HUB_OFFLINE else \
+                _first_rows(spec, rows, repo, config, split=spec.split or "train", revision=spec.revision)
+            ds = first if first is not None else \
+                datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
@@ -2246,6 +2257,24 @@ def load_raw(spec: DataSpec):
                     "%s, which may be another revision", spec.source, spec.revision,
                     Path(files[0]).parent if files else "?")
     return ds
+
+
+def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
+    """The first ``rows`` rows of ``datasets.load_dataset(*args, streaming=True, **kwargs)`` as a ``datasets.Dataset``,
+    its images still encoded (as they are stored: a JPEG is not saved again), or None where the source cannot be
+    streamed (then it is loaded whole, as before). The rows are those the whole split begins with, in its order."""
+    import datasets
+
+    try:
+        stream = datasets.load_dataset(*args, streaming=True, **kwargs).decode(False)
+        taken = list(itertools.islice(stream, rows))
+        features = stream.features
+        return datasets.Dataset.from_list(taken, features=features) if features is not None else \
+            datasets.Dataset.from_list(taken)
+    except Exception as exc:  # noqa: BLE001 - a layout or a server that cannot stream: read the whole split
+        log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
+                 _first_line(exc), rows)
+        return None
 
 
 def _list_entry(line: str, base: Path) -> str:
@@ -2702,18 +2731,29 @@ def _quiet_datasets():
 
 
 def _load_images(spec: DataSpec) -> list[ImageRecord]:
+    ds = load_raw(spec, rows=spec.max_images)
+    more = None
+    if spec.max_images is not None and spec.kind in ("files", "hub") and len(ds) == spec.max_images:
+        def more(rows: int):  # the first rows were streamed: where some are no image, the rows after them are read too
+            log.info("%s: fewer than %d of its first rows read as images: reading its first %d", spec, spec.max_images,
+                     rows)
+            return load_raw(spec, rows=rows)
+    return _decoded(spec, ds, more)
+
+
+def _prepared(spec: DataSpec, ds, col: str | None = None):
+    """(ds, col, mode, arrays, id_col): ``ds`` (:func:`load_raw`'s) as :func:`_decoded` reads it — only its image
+    column ``col`` (:func:`_image_column` where None), images undecoded, pixel arrays as numpy, and its id column —
+    with the mode its image feature declares and the dtype of its pixel arrays (or None)."""
     import datasets
 
-    ds = load_raw(spec)
     if spec.image_column and spec.image_column not in ds.column_names and "." in spec.image_column:
         ds = ds.flatten()  # a struct's field: #sample.img (datasets' flattened name)
-    col = _image_column(ds, spec)
+    col = col or _image_column(ds, spec)
     mode = None
     if isinstance(ds.features[col], datasets.Image):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    # relative paths: from the saved dataset's folder (a table's) first
-    base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
@@ -2721,11 +2761,32 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
+    return ds, col, mode, arrays, id_col
+
+
+def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
+    """The images of ``ds`` (:func:`load_raw`'s), decoded, at most ``spec.max_images``. ``more``: where ``ds`` is the
+    first rows of a longer split, a callable that returns the whole split, called only where those rows hold too
+    few images; its rows after them are read on."""
+    ds, col, mode, arrays, id_col = _prepared(spec, ds)
+    # relative paths: from the saved dataset's folder (a table's) first
+    base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
+    rows = enumerate(ds)
+    if more is not None:
+        def rest(start: int):  # lazily: only where the first rows ran out before the cap was reached
+            while True:  # the first 2n + 16 rows (a hub id read offline: all of them), their new ones read on
+                longer = _prepared(spec, more(2 * start + 16), col)[0]
+                yield from zip(itertools.count(start), longer.select(range(start, len(longer))))
+                if len(longer) < 2 * start + 16:
+                    return
+                start = len(longer)
+
+        rows = itertools.chain(rows, rest(len(ds)))
     records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     in_ram, spill = 0, _Spill(spec)
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
-    for i, row in enumerate(ds):
+    for i, row in rows:
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent

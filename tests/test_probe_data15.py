@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from pathlib import Path
 
+import datasets  # imported once here, not inside the first test's time
 import numpy as np
 from PIL import Image
 
@@ -30,3 +33,33 @@ def test_system_files_beside_photos_are_passed_over_unsaid(tmp_path, caplog):
     said = [r.getMessage() for r in caplog.records if "not an image" in r.getMessage()]
     assert len(said) == 1 and "notes.docx" in said[0] and "2 of 3 files" in said[0]
     assert not any(s in said[0].lower() for s in ("thumbs", "desktop", "icon"))
+
+
+def _png_cell(seed: int) -> dict:
+    buf = io.BytesIO()
+    Image.fromarray(_colour(seed)).save(buf, "PNG")
+    return {"bytes": buf.getvalue(), "path": f"{seed}.png"}
+
+
+def test_a_capped_copy_of_a_hub_dataset_reads_only_the_rows_it_needs(tmp_path):
+    """``--max-train-images 3`` on a hub dataset's parquet shards (``huggingface-cli download`` copy, or a hub id,
+    which downloads the same way) prepared the whole split — every shard converted into an Arrow copy in the
+    datasets cache, hours and gigabytes for DIV2K-sized sets — to keep 3 images → the split is streamed and only its
+    first rows read (the same images, in the same order, as before); a row that cannot be decoded among them is made
+    up from the rows after it, as before."""
+
+    root = tmp_path / f"copy-{tmp_path.name}"
+    (root / "data").mkdir(parents=True)
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.Value("int64")})
+    for shard in range(2):
+        cells = [_png_cell(10 * shard + i) for i in range(6)]
+        if shard == 0:
+            cells[1] = {"bytes": b"not an image", "path": "1.png"}
+        datasets.Dataset.from_dict({"image": cells, "label": list(range(6))}, features=features).to_parquet(
+            str(root / "data" / f"train-0000{shard}-of-00002.parquet"))
+    recs = load_images(DataSpec.parse(f"{root}:train", max_images=3))
+    assert [r.image_id for r in recs] == ["0", "2", "3"]
+    assert np.array_equal(recs[1].pixels.permute(1, 2, 0).numpy(), _colour(2))
+    cache = Path(datasets.config.HF_DATASETS_CACHE)
+    assert not list(cache.glob(f"{root.name}/**/*.arrow")), "the whole split was prepared in the datasets cache"
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{root}:train"))][-2:] == ["14", "15"]  # uncapped: all
