@@ -3244,6 +3244,154 @@ def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, 
             for i, n in sorted(cut.items())]
 
 
+#: :func:`_reencoded_crops`' keys: a 16-px window's 4 × 4 grid of 4 × 4-px block means (of the three channels' mean),
+#: each quantised to 32 levels: a JPEG saved again (quality ≥ 75) moves a block mean by about a level of 255, so a third
+#: to two thirds of a crop's keys are the original's, where an exact window's pixels (:func:`_cropped_copies`) are none;
+#: of random crops of Kodak24 saved as JPEG at quality 75 and 90, 44 of 48 are found, the 4 left smooth (sky, skin)
+_BLOCK, _LEVELS = 4, 32
+_GRID_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93] * 4, np.uint64)
+#: the s × s blocks of positions a smaller image looks up, per side (each holds one position of the index's grid)
+_REENCODED_BLOCKS = 6
+
+
+def _block_means(px: torch.Tensor) -> np.ndarray:
+    """(H - 3, W - 3) float32: the mean of each 4 × 4-px block of ``px`` (3, H, W; any dtype), its channels averaged,
+    on 0-255, at every position (:func:`_reencoded_crops`)."""
+    a = px.numpy()  # in numpy: torch's per-image kernels cost more than the sums in threads a busy machine shares
+    exact = a.dtype == np.uint8  # integer sums: exact, and faster than float ones
+    x = np.zeros((a.shape[1] + 1, a.shape[2] + 1), np.int64 if exact else np.float64)
+    x[1:, 1:] = a.sum(0, dtype=x.dtype).cumsum(0).cumsum(1)
+    b = _BLOCK
+    sums = x[b:, b:] - x[:-b, b:] - x[b:, :-b] + x[:-b, :-b]
+    return (sums * ((1 if exact else 255) / (b * b * a.shape[0]))).astype(np.float32)
+
+
+def _grid_means(px: torch.Tensor) -> np.ndarray:
+    """:func:`_block_means` at the rows and columns that are multiples of 4 only (H // 4, W // 4): a reshape's sums."""
+    a = px.numpy()
+    h, w = a.shape[1] // _BLOCK * _BLOCK, a.shape[2] // _BLOCK * _BLOCK
+    sums = a[0, :h, :w].astype(np.uint16 if a.dtype == np.uint8 else np.float32)  # 48 × 255 fits in 16 bits
+    for plane in a[1:]:  # by plain adds of slices: numpy's sum over strided axes costs 30 times as much
+        sums += plane[:h, :w]
+    sums = sums.reshape(h, w // _BLOCK, _BLOCK)
+    sums = functools.reduce(np.add, (sums[..., k] for k in range(_BLOCK)))
+    sums = sums.reshape(h // _BLOCK, _BLOCK, w // _BLOCK)
+    sums = functools.reduce(np.add, (sums[:, k] for k in range(_BLOCK)))
+    return sums.astype(np.float32) * np.float32((1 if a.dtype == np.uint8 else 255) / (_BLOCK * _BLOCK * a.shape[0]))
+
+
+def _grid_keys(means: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, textured) of the 16-px windows whose 4 × 4 blocks' means are ``means[rows[r, i], cols[c, j]]`` (``rows``
+    (R, 4), ``cols`` (C, 4): indices into ``means``, of :func:`_block_means` or :func:`_grid_means`): a uint64 of their
+    16 block means quantised to :data:`_LEVELS` levels, and whether ≥ 4 levels differ (a flat window, sky, is in any
+    photo)."""
+    g = means[rows[:, None, :, None], cols[None, :, None, :]]
+    q = np.clip(g * (_LEVELS / 256), 0, _LEVELS - 1).astype(np.uint64).reshape(len(rows), len(cols), 16)
+    with np.errstate(over="ignore"):  # a hash of the 16 levels (80 bits): odd multipliers, wrapping
+        keys = (q * _GRID_MULT).sum(-1, dtype=np.uint64)
+    levels = np.bitwise_or.reduce(np.left_shift(np.uint32(1), q.astype(np.uint32)), axis=-1)  # a bit per level used
+    return keys, np.bitwise_count(levels) >= 4
+
+
+def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list[tuple[int, int]]:
+    """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
+    re-encoded, a PNG of a JPEG's crop): within :data:`NEAR_COPY_PSNR` dB of that window, as :func:`_near_copy`
+    compares. ``bigs`` are indexed by :func:`_grid_keys` every ``s``-th row and column (``s`` as
+    :func:`_window_index`'s); each small image looks up its keys at every position of :data:`_REENCODED_BLOCKS`² blocks
+    of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared."""
+    small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
+    inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
+    fit = [np.flatnonzero(row).tolist() for row in inside]
+    used = sorted({j for js in fit for j in js})
+    if not used or not any(fit):
+        return []
+    s = max(8, math.ceil(math.sqrt(sum(bigs[j].size[0] * bigs[j].size[1] for j in used) / _CROP_KEYS)))
+    s += -s % _BLOCK  # a multiple of the block: the index's keys are read off the 4-px grid's block means
+    keys, where = [], []
+    for j in used:
+        m = _grid_means(bigs[j].pixels)  # m[r, c] = _block_means(...)[4 r, 4 c]
+        rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
+        k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
+        y, x = np.meshgrid(rows * _BLOCK, cols * _BLOCK, indexing="ij")
+        keys.append(k[ok])
+        where.append(np.stack([np.full(int(ok.sum()), j), y[ok], x[ok]], 1))
+    keys, where = np.concatenate(keys), np.concatenate(where)
+    order = np.argsort(keys, kind="stable")
+    keys, where = keys[order], where[order]
+    out = []
+    for i, (a, js) in enumerate(zip(smalls, fit)):
+        h, w = a.size
+        if not js or min(h, w) < 4 * _BLOCK:
+            continue
+        rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
+                                                np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
+                      for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
+        # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
+        # rows and columns, where each window's blocks are still 4 consecutive rows and columns
+        take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
+        m = _block_means(torch.from_numpy(a.pixels.numpy()[:, take_r][:, :, take_c]))
+        at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK)
+                      for t, v in ((take_r, rows), (take_c, cols)))
+        q, ok = _grid_keys(m, at_r, at_c)
+        r_at, c_at = np.nonzero(ok)
+        q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+        q, r_at, c_at = q[by := np.argsort(q)], r_at[by], c_at[by]  # sorted needles: each search starts at the last
+        lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
+        n = hi - lo
+        if not n.any():
+            continue
+        query = np.repeat(np.arange(len(n)), n)
+        hits = where[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+        cand = np.stack([hits[:, 0], hits[:, 1] - r_at[query], hits[:, 2] - c_at[query]], 1)
+        cand = cand[np.isin(cand[:, 0], js) & (cand[:, 1] >= 0) & (cand[:, 2] >= 0)]
+        if not len(cand):
+            continue
+        at, votes = np.unique(cand, axis=0, return_counts=True)
+        # two keys at least (a crop's every fifth or so is): one alone is a chance match, a gradient's or a texture's
+        small = a.pixels.numpy()[:, ::8, ::8].astype(np.float32)
+        best = np.argsort(-votes, kind="stable")[:8]
+        for j, y0, x0 in at[best[votes[best] >= 2]].tolist():
+            if y0 + h > bigs[j].size[0] or x0 + w > bigs[j].size[1]:
+                continue
+            # every 8th pixel first: most chance matches fail there at once, in numpy
+            near = bigs[j].pixels.numpy()[:, y0:y0 + h:8, x0:x0 + w:8].astype(np.float32)
+            scale = 255.0 if a.pixels.dtype == torch.uint8 else 1.0
+            if float(((near - small) ** 2).mean()) <= 2 * scale**2 * 10 ** (-NEAR_COPY_PSNR / 10) \
+                    and _near_copy(bigs[j].pixels[:, y0:y0 + h, x0:x0 + w], a.pixels):
+                out.append((i, j))
+                break
+    return out
+
+
+def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
+                         pairs: list | None = None) -> list[str]:
+    """The test images not in ``found`` that are a crop of a training image saved again, ``dataset/image (cut from a
+    training image, saved again)``, or that training images are crops of, saved again, ``dataset/image (N training
+    image(s) cut from it, saved again)`` (:func:`_reencoded_crops`: a scraped copy's patches, a JPEG of a detail);
+    crops turned or mirrored and saved again are not looked for. ``pairs``: (test image, training image) appended."""
+    done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
+    left = [(spec, r) for spec, rs in test_recs.items() for r in rs
+            if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
+    pool = [r for r in train_recs if r.pixels.shape[0] == 3]
+    if not left or not pool:
+        return []
+    out, named = [], set()
+    for i, j in _reencoded_crops([r for _, r in left], pool):
+        spec, t = left[i]
+        out.append(f"{names[spec]}/{t.image_id} (cut from a training image, saved again)")
+        named.add(i)
+        if pairs is not None:
+            pairs.append((t, pool[j]))
+    cut: dict[int, int] = {}
+    for k, i in _reencoded_crops(pool, [r for _, r in left]):
+        if i not in named:
+            cut[i] = cut.get(i, 0) + 1
+            if pairs is not None:
+                pairs.append((left[i][1], pool[k]))
+    return out + [f"{names[left[i][0]]}/{left[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it, saved "
+                  "again)" for i, n in sorted(cut.items())]
+
+
 def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
                   ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """(s, keys, where, sides): :func:`_cut_from`'s index of the images ``planes`` ((3, H, W) arrays, views too): the
@@ -3851,6 +3999,7 @@ class DataCache:
             both += self._scaled_copies(train_recs, test_recs, names, set(both))
             both += _cropped_copies(train_recs, test_recs, names, set(both))
             both += _cut_from_test(train_recs, test_recs, names, set(both))
+            both += _reencoded_both_ways(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -3862,10 +4011,12 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
-                if any("(cut from a training image" in b for b in both):
+                if any("(cut from a training image" in b and not b.endswith(", saved again)") for b in both):
                     turned += "; or cut from one, a window of its pixels, marked so"
                 if any(" cut from it)" in b for b in both):
                     turned += "; or training images cut from it, patches of its pixels, marked so"
+                if any(b.endswith(", saved again)") for b in both):
+                    turned += "; or cut from one or cut into training images and saved again (re-encoded), marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

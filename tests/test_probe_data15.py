@@ -63,3 +63,41 @@ def test_a_capped_copy_of_a_hub_dataset_reads_only_the_rows_it_needs(tmp_path):
     cache = Path(datasets.config.HF_DATASETS_CACHE)
     assert not list(cache.glob(f"{root.name}/**/*.arrow")), "the whole split was prepared in the datasets cache"
     assert [r.image_id for r in load_images(DataSpec.parse(f"{root}:train"))][-2:] == ["14", "15"]  # uncapped: all
+
+
+def _photo() -> np.ndarray:
+    """A real photograph (scikit-image's astronaut, 512 × 512), textured as the photos a user tests on."""
+    from skimage import data as skdata
+
+    return skdata.astronaut()
+
+
+def _jpeg_folder(path: Path, images: dict[str, np.ndarray], quality: int = 85) -> str:
+    path.mkdir()
+    for name, arr in images.items():
+        Image.fromarray(np.ascontiguousarray(arr)).save(path / f"{name}.jpg", quality=quality)
+    return str(path)
+
+
+def test_cropped_and_re_encoded_copies_across_train_and_test_are_warned_of(tmp_path, caplog):
+    """A crop of a test photo saved again as JPEG in the training set (patches cut from a scraped copy), or a test
+    image cropped from a training photo and saved again, were not found by the overlap check (only exact windows, or
+    whole images re-encoded or resized) → both are named in planning's overlap warning, marked as re-encoded crops;
+    an unrelated photo cropped the same way is not."""
+    from skimage import data as skdata
+
+    from benchmark.data import DataCache
+
+    photo = _photo()
+    other = skdata.chelsea()  # 300 × 451, another photo
+    test = DataSpec.parse(_jpeg_folder(tmp_path / "mine", {"holiday": photo, "cat": other}, quality=95))
+    train = DataSpec.parse(_jpeg_folder(tmp_path / "patches", {
+        "p0": photo[37:237, 53:213], "p1": skdata.coffee()[20:220, 30:190], "p2": other[:, :200][::-1]}))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        both = DataCache().overlap((train,), (test,))
+    assert both == ["mine/holiday (1 training image cut from it, saved again)"]
+    said = [r.getMessage() for r in caplog.records if "also training images" in r.getMessage()]
+    assert len(said) == 1 and "re-encoded" in said[0]
+    big = DataSpec.parse(_jpeg_folder(tmp_path / "big", {"photo": photo, "coffee": skdata.coffee()}))
+    crop = DataSpec.parse(_jpeg_folder(tmp_path / "crops", {"c": photo[101:301, 75:331], "d": other[50:250, 99:300]}))
+    assert DataCache().overlap((big,), (crop,)) == ["crops/c (cut from a training image, saved again)"]
