@@ -2266,9 +2266,9 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
     import datasets
 
     try:
-        stream = datasets.load_dataset(*args, streaming=True, **kwargs).decode(False)
-        taken = list(itertools.islice(stream, rows))
-        features = stream.features
+        stream = datasets.load_dataset(*args, streaming=True, **kwargs)
+        features = stream.features  # as declared (Image(), not decode=False: a struct's image flattens as an image)
+        taken = list(itertools.islice(stream.decode(False), rows))
         return datasets.Dataset.from_list(taken, features=features) if features is not None else \
             datasets.Dataset.from_list(taken)
     except Exception as exc:  # noqa: BLE001 - a layout or a server that cannot stream: read the whole split

@@ -101,3 +101,19 @@ def test_cropped_and_re_encoded_copies_across_train_and_test_are_warned_of(tmp_p
     big = DataSpec.parse(_jpeg_folder(tmp_path / "big", {"photo": photo, "coffee": skdata.coffee()}))
     crop = DataSpec.parse(_jpeg_folder(tmp_path / "crops", {"c": photo[101:301, 75:331], "d": other[50:250, 99:300]}))
     assert DataCache().overlap((big,), (crop,)) == ["crops/c (cut from a training image, saved again)"]
+
+
+def test_a_capped_copy_reads_a_struct_fields_image_as_the_whole_split_does(tmp_path):
+    """Streamed for a cap, a split whose image is a struct's field (``#sample.img``) lost its image feature (the
+    stream's undecoded one flattened into ``sample.img.bytes`` / ``.path``): 'has no column sample.img' → the rows
+    taken keep the declared features, and the capped source reads the first images of the uncapped one."""
+    root = tmp_path / "st"
+    (root / "data").mkdir(parents=True)
+    cells = [{"img": _png_cell(i), "cls": i} for i in range(4)]
+    features = datasets.Features({"sample": {"img": datasets.Image(), "cls": datasets.Value("int64")}})
+    datasets.Dataset.from_dict({"sample": cells}, features=features).to_parquet(
+        str(root / "data" / "train-00000-of-00001.parquet"))
+    whole = load_images(DataSpec.parse(f"{root}#sample.img"))
+    capped = load_images(DataSpec.parse(f"{root}#sample.img", max_images=2))
+    assert [r.image_id for r in capped] == [r.image_id for r in whole][:2] == ["0", "1"]
+    assert all((a.pixels == b.pixels).all() for a, b in zip(capped, whole))
