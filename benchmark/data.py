@@ -2625,7 +2625,8 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
                     ) -> list[tuple[ImageRecord, ImageRecord]]:
     """(test image, training image) for each image of ``test`` that :meth:`DataCache.overlap` names a near copy of one
     of ``train`` (saved again, resized or cut from it; an identical or turned copy shares its :func:`upright_hash`),
-    and for each training image cut from a test image (a crop trained on is the test photo's pixels too). ``memo``: a
+    and for each training image cut from a test image (a crop trained on is the test photo's pixels too), either cut
+    and saved again (:func:`_reencoded_both_ways`). ``memo``: a
     dict kept across calls on the same records (:func:`holdout_split`'s rounds): each image's sketches, thumbnails
     and crop-index keys, and each pair's whole comparison, are made once (:func:`_kept`), not once a call."""
     pairs: list[tuple[ImageRecord, ImageRecord]] = []
@@ -2633,6 +2634,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
         found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
     _cut_from_test(train, {None: test}, names, set(), pairs, memo=memo)
+    _reencoded_both_ways(train, {None: test}, names, found, pairs)
     return pairs
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import datasets  # imported once here, not inside the first test's time
 import numpy as np
+import pytest
 from PIL import Image
 
 from benchmark.data import DataSpec, load_images
@@ -117,3 +118,34 @@ def test_a_capped_copy_reads_a_struct_fields_image_as_the_whole_split_does(tmp_p
     capped = load_images(DataSpec.parse(f"{root}#sample.img", max_images=2))
     assert [r.image_id for r in capped] == [r.image_id for r in whole][:2] == ["0", "1"]
     assert all((a.pixels == b.pixels).all() for a, b in zip(capped, whole))
+
+
+@pytest.mark.slow  # ~2 s: five photos decoded, two hold-outs drawn
+def test_re_encoded_crops_in_a_folder_fall_on_one_side_of_its_hold_out(tmp_path, caplog):
+    """A folder of one's photos holding a detail of a photo exported again as JPEG: [holdout=P%] put the detail and its
+    photo on sides of their own (re-encoded crops were no near copies), so a held-out photo's detail was trained on →
+    they are one image of the hold-out, as the overlap check now finds them: no share leaves one across."""
+    from skimage import data as skdata
+
+    from benchmark.data import DataCache
+
+    photos = {"astronaut": skdata.astronaut(), "coffee": skdata.coffee(), "chelsea": skdata.chelsea(),
+              "rocket": skdata.rocket(), "ihc": skdata.immunohistochemistry()}
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name, arr in photos.items():
+        half = np.asarray(Image.fromarray(arr).reduce(3))
+        Image.fromarray(half).save(folder / f"{name}.png")
+        if name in ("astronaut", "coffee", "chelsea"):
+            Image.fromarray(np.ascontiguousarray(half[10:74, 15:95])).save(folder / f"{name}_detail.jpg", quality=85)
+    data = DataCache()
+    with caplog.at_level(logging.WARNING, "benchmark.data"):
+        for share in (40, 60):
+            train = DataSpec.parse(f"{folder}[holdout={share}%]", role="train")
+            test = DataSpec.parse(f"{folder}[holdout={share}%]", role="test")
+            held = {r.image_id for r in data.images(test)}
+            assert len(held | {r.image_id for r in data.images(train)}) == 8
+            for name in ("astronaut", "coffee", "chelsea"):
+                assert (name in held) == (f"{name}_detail" in held), (share, name)
+            assert data.overlap((train,), (test,)) == [], share
+    assert "also training images" not in caplog.text
