@@ -2272,6 +2272,10 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
         return datasets.Dataset.from_list(taken, features=features) if features is not None else \
             datasets.Dataset.from_list(taken)
     except Exception as exc:  # noqa: BLE001 - a layout or a server that cannot stream: read the whole split
+        text = " ".join(str(exc).split())
+        if isinstance(exc, (ConnectionError, TimeoutError, FileNotFoundError)) or "NotFound" in type(exc).__name__ \
+                or "Couldn't reach" in text or "Unknown split" in text or "Available configs" in text:
+            raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
         log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
                  _first_line(exc), rows)
         return None

@@ -149,3 +149,26 @@ def test_re_encoded_crops_in_a_folder_fall_on_one_side_of_its_hold_out(tmp_path,
                 assert (name in held) == (f"{name}_detail" in held), (share, name)
             assert data.overlap((train,), (test,)) == [], share
     assert "also training images" not in caplog.text
+
+
+def test_a_capped_hub_id_the_hub_cannot_serve_fails_once_not_streamed_then_loaded(monkeypatch):
+    """Online, a capped hub id is streamed first (80b8957); where the hub could not be reached, or the id was not
+    there, that attempt's error was logged and the whole split's load asked the hub again — an unreachable hub's
+    retries waited twice before the one-line error → an error the whole load would meet too is raised at once, in the
+    same one line."""
+    import datasets as ds_module
+    from huggingface_hub import constants
+
+    from benchmark.errors import UserError
+
+    calls = []
+
+    def unreachable(*args, **kwargs):
+        calls.append(kwargs.get("streaming", False))
+        raise ConnectionError("Couldn't reach 'someone/photos' on the Hub (LocalEntryNotFoundError)")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(ds_module, "load_dataset", unreachable)
+    with pytest.raises(UserError, match=r"not cached and the hub cannot be reached") as err:
+        load_images(DataSpec.parse("someone/photos:train", max_images=4))
+    assert calls == [True] and "\n" not in str(err.value)
