@@ -2779,9 +2779,12 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     rows = enumerate(ds)
     if more is not None:
-        def rest(start: int):  # lazily: only where the first rows ran out before the cap was reached
-            while True:  # the first 2n + 16 rows (a hub id read offline: all of them), their new ones read on
+        def rest(start: int):  # lazily: only where the first rows ran out before the cap was reached (asked
+            # for the row after them whatever they held: checked here, not streamed again for nothing)
+            while len(records) < spec.max_images:  # the first 2n + 16 rows (a hub id offline: all), new ones read on
                 longer = _prepared(spec, more(2 * start + 16), col)[0]
+                if len(longer) <= start:  # a split of just the rows read
+                    return
                 yield from zip(itertools.count(start), longer.select(range(start, len(longer))))
                 if len(longer) < 2 * start + 16:
                     return

@@ -1,0 +1,39 @@
+"""Review of the data-inputs fixes of session 15 (probe-data): defects found in them, each with its test."""
+
+from __future__ import annotations
+
+import io
+
+import datasets  # imported once here, not inside the first test's time
+import numpy as np
+from PIL import Image
+
+import benchmark.data as data_module
+from benchmark.data import DataSpec, load_images
+
+
+def _png_cell(seed: int) -> dict:
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(buf, "PNG")
+    return {"bytes": buf.getvalue(), "path": f"{seed}.png"}
+
+
+def _parquet_copy(root, n: int) -> str:
+    (root / "data").mkdir(parents=True)
+    features = datasets.Features({"image": datasets.Image()})
+    datasets.Dataset.from_dict({"image": [_png_cell(i) for i in range(n)]}, features=features).to_parquet(
+        str(root / "data" / "train-00000-of-00001.parquet"))
+    return str(root)
+
+
+def test_a_cap_its_first_rows_fill_is_streamed_once_and_a_split_of_just_n_rows_reads(tmp_path, monkeypatch):
+    """Capped at N, a streamed split whose first N rows are all images was streamed a second time (2N + 16 rows: the
+    loop asked for the row after the N-th before it checked the cap), and one of exactly N rows crashed with
+    'IndexError: Index N out of range' → the rows after the first N are read only where those hold too few images."""
+    source = _parquet_copy(tmp_path / "copy", 3)
+    asked = []
+    load_raw = data_module.load_raw
+    monkeypatch.setattr(data_module, "load_raw", lambda spec, rows=None: asked.append(rows) or load_raw(spec, rows))
+    assert [r.image_id for r in load_images(DataSpec.parse(source, max_images=3))] == ["0", "1", "2"]
+    assert [r.image_id for r in load_images(DataSpec.parse(source, max_images=2))] == ["0", "1"]
+    assert asked == [3, 2]
