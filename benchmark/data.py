@@ -2239,8 +2239,9 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         else:
             from huggingface_hub import constants
 
-            # offline, the datasets cache a download left is read (streaming would ask the hub); online, a cap streams
-            first = None if rows is None or constants.HF_HUB_OFFLINE else \
+            # offline (either switch: HF_DATASETS_OFFLINE is datasets' own), the datasets cache a download left is
+            # read (streaming would ask the hub); online, a cap streams
+            first = None if rows is None or constants.HF_HUB_OFFLINE or datasets.config.HF_HUB_OFFLINE else \
                 _first_rows(spec, rows, repo, config, split=spec.split or "train", revision=spec.revision)
             ds = first if first is not None else \
                 datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)

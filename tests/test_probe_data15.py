@@ -168,6 +168,7 @@ def test_a_capped_hub_id_the_hub_cannot_serve_fails_once_not_streamed_then_loade
         raise ConnectionError("Couldn't reach 'someone/photos' on the Hub (LocalEntryNotFoundError)")
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(ds_module.config, "HF_HUB_OFFLINE", False)  # online for datasets too
     monkeypatch.setattr(ds_module, "load_dataset", unreachable)
     with pytest.raises(UserError, match=r"not cached and the hub cannot be reached") as err:
         load_images(DataSpec.parse("someone/photos:train", max_images=4))

@@ -37,3 +37,26 @@ def test_a_cap_its_first_rows_fill_is_streamed_once_and_a_split_of_just_n_rows_r
     assert [r.image_id for r in load_images(DataSpec.parse(source, max_images=3))] == ["0", "1", "2"]
     assert [r.image_id for r in load_images(DataSpec.parse(source, max_images=2))] == ["0", "1"]
     assert asked == [3, 2]
+
+
+def test_a_capped_hub_id_under_hf_datasets_offline_reads_the_cache_not_a_stream(monkeypatch):
+    """``HF_DATASETS_OFFLINE=1`` (datasets' own switch, without ``HF_HUB_OFFLINE``) is offline for ``datasets``: the
+    whole split's load reads the datasets cache. Capped, the hub id was streamed first (the check read
+    huggingface_hub's switch only), and a stream offline cannot reach the hub: 'not cached and the hub cannot be
+    reached' for a cached dataset → offline by either switch, a cap reads the cache as an uncapped load does."""
+    from huggingface_hub import constants
+
+    calls = []
+
+    def load_dataset(*args, streaming=False, **kwargs):
+        calls.append(streaming)
+        if streaming:
+            raise ConnectionError("Couldn't reach 'someone/photos' on the Hub (OfflineModeIsEnabled)")
+        return datasets.Dataset.from_dict({"image": [_png_cell(i) for i in range(4)]},
+                                          features=datasets.Features({"image": datasets.Image()}))
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    assert [r.image_id for r in load_images(DataSpec.parse("someone/photos:train", max_images=2))] == ["0", "1"]
+    assert calls == [False]
