@@ -1770,6 +1770,15 @@ def _cached_hub_ids(datasets_cache: str) -> list[str]:
     return sorted(set(ids))
 
 
+def _no_such_split_or_config(exc: Exception) -> bool:
+    """Whether ``exc`` is datasets' answer to a split or config the dataset does not have, naming those it has: read
+    from the cache ('Unknown split', 'Available configs'), or from the hub ('Bad split: … Available splits', a stream's
+    or a builder's; 'BuilderConfig … not found. Available', 'pick one among the available configs')."""
+    text = " ".join(str(exc).split())
+    return isinstance(exc, ValueError) and any(s in text for s in (
+        "Unknown split", "Available configs", "Bad split", "available configs", "BuilderConfig"))
+
+
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     """One line for a hub id that did not load; where the dataset was not found, it also says that no
     local folder has that name (a mistyped relative path reads as a hub id)."""
@@ -1780,7 +1789,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, fetched into the hub cache
     local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
     text = " ".join(str(exc).split())
-    if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
+    if _no_such_split_or_config(exc):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
@@ -2275,7 +2284,7 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
     except Exception as exc:  # noqa: BLE001 - a layout or a server that cannot stream: read the whole split
         text = " ".join(str(exc).split())
         if isinstance(exc, (ConnectionError, TimeoutError, FileNotFoundError)) or "NotFound" in type(exc).__name__ \
-                or "Couldn't reach" in text or "Unknown split" in text or "Available configs" in text:
+                or "Couldn't reach" in text or _no_such_split_or_config(exc):
             raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
         log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
                  _first_line(exc), rows)

@@ -60,3 +60,36 @@ def test_a_capped_hub_id_under_hf_datasets_offline_reads_the_cache_not_a_stream(
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     assert [r.image_id for r in load_images(DataSpec.parse("someone/photos:train", max_images=2))] == ["0", "1"]
     assert calls == [False]
+
+
+def test_a_capped_hub_id_with_a_split_it_has_not_is_refused_from_the_stream(monkeypatch):
+    """Online, a capped hub id with a split it has not (``:tset``): the stream's answer, 'Bad split: tset. Available
+    splits: […]', was taken for a source that cannot stream (7fe19e1 knew only the cache's 'Unknown split'), so the
+    whole dataset was downloaded and prepared, every split, to be refused then → said from the stream, one line,
+    naming the splits; a stream's other failure (a builder that cannot stream) still falls back to the whole load."""
+    from huggingface_hub import constants
+
+    from benchmark.errors import UserError
+
+    calls = []
+
+    def load_dataset(*args, streaming=False, **kwargs):
+        calls.append(streaming)
+        if streaming and kwargs["split"] == "tset":
+            raise ValueError("Bad split: tset. Available splits: ['train', 'test']")
+        if streaming:
+            raise NotImplementedError("this builder does not support streaming")
+        return datasets.Dataset.from_dict({"image": [_png_cell(i) for i in range(3)]},
+                                          features=datasets.Features({"image": datasets.Image()}))
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    try:
+        load_images(DataSpec.parse("someone/photos:tset", max_images=2))
+    except UserError as exc:
+        said = str(exc)
+    assert calls == [True] and "Available splits: ['train', 'test']" in said and "\n" not in said
+    calls.clear()
+    assert [r.image_id for r in load_images(DataSpec.parse("someone/photos:train", max_images=2))] == ["0", "1"]
+    assert calls == [True, False]
