@@ -3271,6 +3271,8 @@ _BLOCK, _LEVELS = 4, 32
 _GRID_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93] * 4, np.uint64)
 #: the s × s blocks of positions a smaller image looks up, per side (each holds one position of the index's grid)
 _REENCODED_BLOCKS = 6
+#: the most places of the index one key may point to (:func:`_reencoded_crops`): a photo's textured keys are rarer
+_REENCODED_COMMON = 64
 
 
 def _block_means(px: torch.Tensor) -> np.ndarray:
@@ -3337,6 +3339,11 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
     keys, where = np.concatenate(keys), np.concatenate(where)
     order = np.argsort(keys, kind="stable")
     keys, where = keys[order], where[order]
+    # a key the index holds more than _REENCODED_COMMON times (a repeated pattern's: a test chart, a render, a
+    # texture tiled) points everywhere: left out, or each look-up's hits grow with the training set, not the image
+    count = np.unique(keys, return_counts=True)[1]  # keys sorted: counts in their order
+    rare = np.repeat(count <= _REENCODED_COMMON, count)
+    keys, where = keys[rare], where[rare]
     out = []
     for i, (a, js) in enumerate(zip(smalls, fit)):
         h, w = a.size

@@ -93,3 +93,25 @@ def test_a_capped_hub_id_with_a_split_it_has_not_is_refused_from_the_stream(monk
     calls.clear()
     assert [r.image_id for r in load_images(DataSpec.parse("someone/photos:train", max_images=2))] == ["0", "1"]
     assert calls == [True, False]
+
+
+def test_the_re_encoded_crop_check_on_tiled_patterns_takes_no_time_per_training_image():
+    """The re-encoded crop check (211f9fe) looked each key of a test image up in the index of every training image's
+    keys: on a repeated pattern (a test chart, a render, a tiled texture) one key is at every period of every image,
+    so a look-up's hits grew with the training set — 48 patterns of 512 px against 3 smaller ones took 2 s of CPU,
+    a DIV2K-sized set of them hours → a key the index holds more than _REENCODED_COMMON times is left out."""
+    import time
+
+    import torch
+
+    from benchmark.data import ImageRecord, _reencoded_both_ways
+
+    def pattern(h: int, w: int, period: int, phase: int) -> ImageRecord:  # diagonal ramps, shifted by phase
+        v = (((np.arange(w)[None] + np.arange(h)[:, None] + phase) % period) * (255 / period)).astype(np.uint8)
+        return ImageRecord(f"{period}-{phase}", torch.from_numpy(v)[None].expand(3, h, w))
+
+    train = [pattern(384, 512, 40, i) for i in range(48)]
+    test = [pattern(200, 256, 41 + i, 3 * i) for i in range(3)]
+    started = time.process_time()
+    _reencoded_both_ways(train, {None: test}, {None: "test"}, set())
+    assert time.process_time() - started < 0.5
