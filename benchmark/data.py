@@ -3314,6 +3314,11 @@ def _grid_keys(means: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[n
     return keys, np.bitwise_count(levels) >= 4
 
 
+def _on_255(a: np.ndarray) -> np.ndarray:
+    """Pixels (uint8, or float in [0, 1]) as float32 on 0-255."""
+    return a.astype(np.float32) if a.dtype == np.uint8 else a.astype(np.float32) * np.float32(255)
+
+
 def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list[tuple[int, int]]:
     """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
     re-encoded, a PNG of a JPEG's crop): within :data:`NEAR_COPY_PSNR` dB of that window, as :func:`_near_copy`
@@ -3374,15 +3379,14 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
             continue
         at, votes = np.unique(cand, axis=0, return_counts=True)
         # two keys at least (a crop's every fifth or so is): one alone is a chance match, a gradient's or a texture's
-        small = a.pixels.numpy()[:, ::8, ::8].astype(np.float32)
+        small = _on_255(a.pixels.numpy()[:, ::8, ::8])  # both on 0-255: a 16-bit photo (float) and an 8-bit JPEG of it
         best = np.argsort(-votes, kind="stable")[:8]
         for j, y0, x0 in at[best[votes[best] >= 2]].tolist():
             if y0 + h > bigs[j].size[0] or x0 + w > bigs[j].size[1]:
                 continue
             # every 8th pixel first: most chance matches fail there at once, in numpy
-            near = bigs[j].pixels.numpy()[:, y0:y0 + h:8, x0:x0 + w:8].astype(np.float32)
-            scale = 255.0 if a.pixels.dtype == torch.uint8 else 1.0
-            if float(((near - small) ** 2).mean()) <= 2 * scale**2 * 10 ** (-NEAR_COPY_PSNR / 10) \
+            near = _on_255(bigs[j].pixels.numpy()[:, y0:y0 + h:8, x0:x0 + w:8])
+            if float(((near - small) ** 2).mean()) <= 2 * 255.0**2 * 10 ** (-NEAR_COPY_PSNR / 10) \
                     and _near_copy(bigs[j].pixels[:, y0:y0 + h, x0:x0 + w], a.pixels):
                 out.append((i, j))
                 break

@@ -115,3 +115,23 @@ def test_the_re_encoded_crop_check_on_tiled_patterns_takes_no_time_per_training_
     started = time.process_time()
     _reencoded_both_ways(train, {None: test}, {None: "test"}, set())
     assert time.process_time() - started < 0.5
+
+
+def test_a_re_encoded_crop_of_a_16_bit_photo_is_found_as_an_8_bit_ones_is():
+    """A JPEG crop (8-bit) of a 16-bit photo (read as float in [0, 1]) on the other side: the re-encoded crop check
+    (211f9fe) compared the two by their stored numbers, 0-255 against 0-1, and never found it, though it finds the
+    same crop of the 8-bit photo → both are compared on one scale, whichever side holds which."""
+    import torch
+    from skimage import data as skdata
+
+    from benchmark.data import ImageRecord, _reencoded_crops
+
+    photo = skdata.astronaut()
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(photo[37:237, 53:213])).save(buf, "JPEG", quality=90)
+    crop8 = ImageRecord("crop", torch.from_numpy(np.array(Image.open(buf))).permute(2, 0, 1).contiguous())
+    photo8 = ImageRecord("photo", torch.from_numpy(photo).permute(2, 0, 1).contiguous())
+    photo16 = ImageRecord("photo16", photo8.pixels.float() / 255)
+    assert _reencoded_crops([crop8], [photo8]) == [(0, 0)]
+    assert _reencoded_crops([crop8], [photo16]) == [(0, 0)]
+    assert _reencoded_crops([ImageRecord("crop16", crop8.pixels.float() / 255)], [photo8]) == [(0, 0)]
