@@ -2272,21 +2272,30 @@ def load_raw(spec: DataSpec, rows: int | None = None):
 def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
     """The first ``rows`` rows of ``datasets.load_dataset(*args, streaming=True, **kwargs)`` as a ``datasets.Dataset``,
     its images still encoded (as they are stored: a JPEG is not saved again), or None where the source cannot be
-    streamed (then it is loaded whole, as before). The rows are those the whole split begins with, in its order."""
+    streamed (then it is loaded whole, as before). The rows are those the whole split begins with, in its order. An
+    error of the stream's resolution that the whole load would meet too (unreachable, not found, no such split or
+    config) is raised at once; one while its rows are read (a connection dropped or slow mid-shard) gives None."""
     import datasets
 
-    try:
+    try:  # the stream's resolution: the hub asked for the dataset, its split and config, its features
         stream = datasets.load_dataset(*args, streaming=True, **kwargs)
         features = stream.features  # as declared (Image(), not decode=False: a struct's image flattens as an image)
-        taken = list(itertools.islice(stream.decode(False), rows))
-        return datasets.Dataset.from_list(taken, features=features) if features is not None else \
-            datasets.Dataset.from_list(taken)
     except Exception as exc:  # noqa: BLE001 - a layout or a server that cannot stream: read the whole split
         text = " ".join(str(exc).split())
         if isinstance(exc, (ConnectionError, TimeoutError, FileNotFoundError)) or "NotFound" in type(exc).__name__ \
                 or "Couldn't reach" in text or _no_such_split_or_config(exc):
             raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
         log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
+                 _first_line(exc), rows)
+        return None
+    try:  # its rows, read over the network: a connection dropped or slow mid-shard is not the whole load's fate
+        taken = list(itertools.islice(stream.decode(False), rows))
+        return datasets.Dataset.from_list(taken, features=features) if features is not None else \
+            datasets.Dataset.from_list(taken)
+    except Exception as exc:  # noqa: BLE001 - the whole split's load, with its own retries, reads it as before
+        if _no_such_split_or_config(exc):
+            raise
+        log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %d image(s)", spec,
                  _first_line(exc), rows)
         return None
 

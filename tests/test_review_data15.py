@@ -143,3 +143,38 @@ def test_a_re_encoded_crop_of_a_16_bit_photo_is_found_as_an_8_bit_ones_is():
     assert _reencoded_crops([crop8], [photo8]) == [(0, 0)]
     assert _reencoded_crops([crop8], [photo16]) == [(0, 0)]
     assert _reencoded_crops([ImageRecord("crop16", crop8.pixels.float() / 255)], [photo8]) == [(0, 0)]
+
+
+def test_a_capped_hub_id_whose_stream_times_out_mid_split_is_loaded_whole(monkeypatch, caplog):
+    """Online, a capped hub id is streamed (80b8957); a ConnectionError or TimeoutError raised while reading the
+    stream (a slow or dropped connection mid-shard, after ``load_dataset(..., streaming=True)`` resolved the split) was
+    raised as the hub's error (7fe19e1 meant those of the stream's resolution: not found, unreachable), where the whole
+    split's load, with its own retries, read it before → read whole, said in one info line; only the resolution's
+    errors, which the whole load would meet too, are raised at once."""
+    import logging
+
+    from huggingface_hub import constants
+
+    features = datasets.Features({"image": datasets.Image()})
+    calls = []
+
+    class Stream:  # resolved: its features are known; its rows are read over the network
+        def __init__(self):
+            self.features = features
+
+        def decode(self, decode: bool):
+            yield {"image": _png_cell(0)}
+            raise TimeoutError("The read operation timed out")
+
+    def load_dataset(*args, streaming=False, **kwargs):
+        calls.append(streaming)
+        return Stream() if streaming else datasets.Dataset.from_dict(
+            {"image": [_png_cell(i) for i in range(3)]}, features=features)
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    with caplog.at_level(logging.INFO, logger=data_module.log.name):
+        assert [r.image_id for r in load_images(DataSpec.parse("someone/photos:train", max_images=2))] == ["0", "1"]
+    assert calls == [True, False]
+    assert sum("The read operation timed out" in r.getMessage() for r in caplog.records) == 1
