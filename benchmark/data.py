@@ -1782,6 +1782,15 @@ def _cached_hub_ids(datasets_cache: str) -> list[str]:
     return sorted(set(ids))
 
 
+def _no_such_split_or_config(exc: Exception) -> bool:
+    """Whether ``exc`` is datasets' answer to a split or config the dataset does not have, naming those it has: read
+    from the cache ('Unknown split', 'Available configs'), or from the hub ('Bad split: … Available splits', a stream's
+    or a builder's; 'BuilderConfig … not found. Available', 'pick one among the available configs')."""
+    text = " ".join(str(exc).split())
+    return isinstance(exc, ValueError) and any(s in text for s in (
+        "Unknown split", "Available configs", "Bad split", "available configs", "BuilderConfig"))
+
+
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     """One line for a hub id that did not load; where the dataset was not found, it also says that no
     local folder has that name (a mistyped relative path reads as a hub id)."""
@@ -1792,7 +1801,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, fetched into the hub cache
     local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
     text = " ".join(str(exc).split())
-    if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
+    if _no_such_split_or_config(exc):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
@@ -1913,11 +1922,23 @@ def _plain_image_inside(path: Path) -> bool:
 SYSTEM_FOLDERS = frozenset({"@eaDir", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
 _SYSTEM_REASON = "system folder, not photos (a NAS's thumbnails, a zip's resource forks, a recycle bin)"
 
+#: files that systems, not people, put beside photos, named in any case: Windows Explorer's thumbnail caches and folder
+#: settings, Picasa's per-folder edits, a Mac's custom folder icon (``Icon\r``); passed over unsaid, as hidden files
+#: (``.DS_Store``, AppleDouble ``._photo.jpg``) are, never listed as 'not an image'
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "picasa.ini", "icon\r"})
+
+
+def _unlisted(name: str) -> bool:
+    """Whether a file or folder name is left out of a folder's listing unsaid: hidden (``.name``) or a
+    :data:`SYSTEM_FILES` one."""
+    return name.startswith(".") or name.lower() in SYSTEM_FILES
+
 
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
     """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
     an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
-    (names starting with ``.``) are left out, and so are :data:`SYSTEM_FOLDERS` (logged). No file or folder
+    (names starting with ``.``) and :data:`SYSTEM_FILES` are left out unsaid, and so are :data:`SYSTEM_FOLDERS`
+    (logged). No file or folder
     *name* is read as a split (``datasets``' imagefolder builder would read ``train_x.jpg`` as a split and drop
     every other file). With ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
     Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
@@ -1969,7 +1990,7 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 skipped.setdefault(_SYSTEM_REASON, []).append(Path(dirpath, d).relative_to(root).as_posix() + "/")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS)
         for name in sorted(filenames):
-            if name.startswith("."):
+            if _unlisted(name):
                 continue
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
@@ -2162,9 +2183,11 @@ def _no_revision(spec: DataSpec, what: str) -> None:
                         "(a revision is a hub dataset's)")
 
 
-def load_raw(spec: DataSpec):
+def load_raw(spec: DataSpec, rows: int | None = None):
     """The ``datasets.Dataset`` behind a spec, split applied, before decoding. A revision or a split
-    the source cannot honour is a :class:`UserError`."""
+    the source cannot honour is a :class:`UserError`. ``rows``: where given, a hub dataset's data files (a hub id,
+    online; a local copy of its files) are streamed and only their first ``rows`` rows returned
+    (:func:`_first_rows`), not the whole split downloaded and prepared in the ``datasets`` cache."""
     import datasets
 
     kind = spec.kind
@@ -2222,6 +2245,9 @@ def load_raw(spec: DataSpec):
                             + did_you_mean(split, splits))
         try:
             with _no_card_warning():
+                if rows is not None and (first := _first_rows(spec, rows, str(Path(spec.source).expanduser()),
+                                                              split=split)) is not None:
+                    return first
                 return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
         except Exception as exc:  # noqa: BLE001 - a damaged shard, a layout datasets cannot read
             raise UserError(f"dataset files {spec.source}:{split} cannot be read "
@@ -2232,7 +2258,14 @@ def load_raw(spec: DataSpec):
         if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
             ds = _hub_data_file(repo, file, spec.split or "train", spec.revision)
         else:
-            ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+            from huggingface_hub import constants
+
+            # offline (either switch: HF_DATASETS_OFFLINE is datasets' own), the datasets cache a download left is
+            # read (streaming would ask the hub); online, a cap streams
+            first = None if rows is None or constants.HF_HUB_OFFLINE or datasets.config.HF_HUB_OFFLINE else \
+                _first_rows(spec, rows, repo, config, split=spec.split or "train", revision=spec.revision)
+            ds = first if first is not None else \
+                datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
@@ -2246,6 +2279,37 @@ def load_raw(spec: DataSpec):
                     "%s, which may be another revision", spec.source, spec.revision,
                     Path(files[0]).parent if files else "?")
     return ds
+
+
+def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
+    """The first ``rows`` rows of ``datasets.load_dataset(*args, streaming=True, **kwargs)`` as a ``datasets.Dataset``,
+    its images still encoded (as they are stored: a JPEG is not saved again), or None where the source cannot be
+    streamed (then it is loaded whole, as before). The rows are those the whole split begins with, in its order. An
+    error of the stream's resolution that the whole load would meet too (unreachable, not found, no such split or
+    config) is raised at once; one while its rows are read (a connection dropped or slow mid-shard) gives None."""
+    import datasets
+
+    try:  # the stream's resolution: the hub asked for the dataset, its split and config, its features
+        stream = datasets.load_dataset(*args, streaming=True, **kwargs)
+        features = stream.features  # as declared (Image(), not decode=False: a struct's image flattens as an image)
+    except Exception as exc:  # noqa: BLE001 - a layout or a server that cannot stream: read the whole split
+        text = " ".join(str(exc).split())
+        if isinstance(exc, (ConnectionError, TimeoutError, FileNotFoundError)) or "NotFound" in type(exc).__name__ \
+                or "Couldn't reach" in text or _no_such_split_or_config(exc):
+            raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
+        log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
+                 _first_line(exc), rows)
+        return None
+    try:  # its rows, read over the network: a connection dropped or slow mid-shard is not the whole load's fate
+        taken = list(itertools.islice(stream.decode(False), rows))
+        return datasets.Dataset.from_list(taken, features=features) if features is not None else \
+            datasets.Dataset.from_list(taken)
+    except Exception as exc:  # noqa: BLE001 - the whole split's load, with its own retries, reads it as before
+        if _no_such_split_or_config(exc):
+            raise
+        log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %d image(s)", spec,
+                 _first_line(exc), rows)
+        return None
 
 
 def _list_entry(line: str, base: Path) -> str:
@@ -2596,7 +2660,8 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
                     ) -> list[tuple[ImageRecord, ImageRecord]]:
     """(test image, training image) for each image of ``test`` that :meth:`DataCache.overlap` names a near copy of one
     of ``train`` (saved again, resized or cut from it; an identical or turned copy shares its :func:`upright_hash`),
-    and for each training image cut from a test image (a crop trained on is the test photo's pixels too). ``memo``: a
+    and for each training image cut from a test image (a crop trained on is the test photo's pixels too), either cut
+    and saved again (:func:`_reencoded_both_ways`). ``memo``: a
     dict kept across calls on the same records (:func:`holdout_split`'s rounds): each image's sketches, thumbnails
     and crop-index keys, and each pair's whole comparison, are made once (:func:`_kept`), not once a call."""
     pairs: list[tuple[ImageRecord, ImageRecord]] = []
@@ -2604,6 +2669,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
         found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
     _cut_from_test(train, {None: test}, names, set(), pairs, memo=memo)
+    _reencoded_both_ways(train, {None: test}, names, found, pairs)
     return pairs
 
 
@@ -2702,18 +2768,29 @@ def _quiet_datasets():
 
 
 def _load_images(spec: DataSpec) -> list[ImageRecord]:
+    ds = load_raw(spec, rows=spec.max_images)
+    more = None
+    if spec.max_images is not None and spec.kind in ("files", "hub") and len(ds) == spec.max_images:
+        def more(rows: int):  # the first rows were streamed: where some are no image, the rows after them are read too
+            log.info("%s: fewer than %d of its first rows read as images: reading its first %d", spec, spec.max_images,
+                     rows)
+            return load_raw(spec, rows=rows)
+    return _decoded(spec, ds, more)
+
+
+def _prepared(spec: DataSpec, ds, col: str | None = None):
+    """(ds, col, mode, arrays, id_col): ``ds`` (:func:`load_raw`'s) as :func:`_decoded` reads it — only its image
+    column ``col`` (:func:`_image_column` where None), images undecoded, pixel arrays as numpy, and its id column —
+    with the mode its image feature declares and the dtype of its pixel arrays (or None)."""
     import datasets
 
-    ds = load_raw(spec)
     if spec.image_column and spec.image_column not in ds.column_names and "." in spec.image_column:
         ds = ds.flatten()  # a struct's field: #sample.img (datasets' flattened name)
-    col = _image_column(ds, spec)
+    col = col or _image_column(ds, spec)
     mode = None
     if isinstance(ds.features[col], datasets.Image):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    # relative paths: from the saved dataset's folder (a table's) first
-    base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
@@ -2721,11 +2798,35 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
+    return ds, col, mode, arrays, id_col
+
+
+def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
+    """The images of ``ds`` (:func:`load_raw`'s), decoded, at most ``spec.max_images``. ``more``: where ``ds`` is the
+    first rows of a longer split, a callable that returns the whole split, called only where those rows hold too
+    few images; its rows after them are read on."""
+    ds, col, mode, arrays, id_col = _prepared(spec, ds)
+    # relative paths: from the saved dataset's folder (a table's) first
+    base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
+    rows = enumerate(ds)
+    if more is not None:
+        def rest(start: int):  # lazily: only where the first rows ran out before the cap was reached (asked
+            # for the row after them whatever they held: checked here, not streamed again for nothing)
+            while len(records) < spec.max_images:  # the first 2n + 16 rows (a hub id offline: all), new ones read on
+                longer = _prepared(spec, more(2 * start + 16), col)[0]
+                if len(longer) <= start:  # a split of just the rows read
+                    return
+                yield from zip(itertools.count(start), longer.select(range(start, len(longer))))
+                if len(longer) < 2 * start + 16:
+                    return
+                start = len(longer)
+
+        rows = itertools.chain(rows, rest(len(ds)))
     records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     in_ram, spill = 0, _Spill(spec)
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
-    for i, row in enumerate(ds):
+    for i, row in rows:
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
@@ -3181,6 +3282,165 @@ def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, 
                 pairs.append((big[i][1], r))
     return [f"{names[big[i][0]]}/{big[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it)"
             for i, n in sorted(cut.items())]
+
+
+#: :func:`_reencoded_crops`' keys: a 16-px window's 4 × 4 grid of 4 × 4-px block means (of the three channels' mean),
+#: each quantised to 32 levels: a JPEG saved again (quality ≥ 75) moves a block mean by about a level of 255, so a third
+#: to two thirds of a crop's keys are the original's, where an exact window's pixels (:func:`_cropped_copies`) are none;
+#: of random crops of Kodak24 saved as JPEG at quality 75 and 90, 44 of 48 are found, the 4 left smooth (sky, skin)
+_BLOCK, _LEVELS = 4, 32
+_GRID_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93] * 4, np.uint64)
+#: the s × s blocks of positions a smaller image looks up, per side (each holds one position of the index's grid)
+_REENCODED_BLOCKS = 6
+#: the most places of the index one key may point to (:func:`_reencoded_crops`): a photo's textured keys are rarer
+_REENCODED_COMMON = 64
+
+
+def _block_means(px: torch.Tensor) -> np.ndarray:
+    """(H - 3, W - 3) float32: the mean of each 4 × 4-px block of ``px`` (3, H, W; any dtype), its channels averaged,
+    on 0-255, at every position (:func:`_reencoded_crops`)."""
+    a = px.numpy()  # in numpy: torch's per-image kernels cost more than the sums in threads a busy machine shares
+    exact = a.dtype == np.uint8  # integer sums: exact, and faster than float ones
+    x = np.zeros((a.shape[1] + 1, a.shape[2] + 1), np.int64 if exact else np.float64)
+    x[1:, 1:] = a.sum(0, dtype=x.dtype).cumsum(0).cumsum(1)
+    b = _BLOCK
+    sums = x[b:, b:] - x[:-b, b:] - x[b:, :-b] + x[:-b, :-b]
+    return (sums * ((1 if exact else 255) / (b * b * a.shape[0]))).astype(np.float32)
+
+
+def _grid_means(px: torch.Tensor) -> np.ndarray:
+    """:func:`_block_means` at the rows and columns that are multiples of 4 only (H // 4, W // 4): a reshape's sums."""
+    a = px.numpy()
+    h, w = a.shape[1] // _BLOCK * _BLOCK, a.shape[2] // _BLOCK * _BLOCK
+    sums = a[0, :h, :w].astype(np.uint16 if a.dtype == np.uint8 else np.float32)  # 48 × 255 fits in 16 bits
+    for plane in a[1:]:  # by plain adds of slices: numpy's sum over strided axes costs 30 times as much
+        sums += plane[:h, :w]
+    sums = sums.reshape(h, w // _BLOCK, _BLOCK)
+    sums = functools.reduce(np.add, (sums[..., k] for k in range(_BLOCK)))
+    sums = sums.reshape(h // _BLOCK, _BLOCK, w // _BLOCK)
+    sums = functools.reduce(np.add, (sums[:, k] for k in range(_BLOCK)))
+    return sums.astype(np.float32) * np.float32((1 if a.dtype == np.uint8 else 255) / (_BLOCK * _BLOCK * a.shape[0]))
+
+
+def _grid_keys(means: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, textured) of the 16-px windows whose 4 × 4 blocks' means are ``means[rows[r, i], cols[c, j]]`` (``rows``
+    (R, 4), ``cols`` (C, 4): indices into ``means``, of :func:`_block_means` or :func:`_grid_means`): a uint64 of their
+    16 block means quantised to :data:`_LEVELS` levels, and whether ≥ 4 levels differ (a flat window, sky, is in any
+    photo)."""
+    g = means[rows[:, None, :, None], cols[None, :, None, :]]
+    q = np.clip(g * (_LEVELS / 256), 0, _LEVELS - 1).astype(np.uint64).reshape(len(rows), len(cols), 16)
+    with np.errstate(over="ignore"):  # a hash of the 16 levels (80 bits): odd multipliers, wrapping
+        keys = (q * _GRID_MULT).sum(-1, dtype=np.uint64)
+    levels = np.bitwise_or.reduce(np.left_shift(np.uint32(1), q.astype(np.uint32)), axis=-1)  # a bit per level used
+    return keys, np.bitwise_count(levels) >= 4
+
+
+def _on_255(a: np.ndarray) -> np.ndarray:
+    """Pixels (uint8, or float in [0, 1]) as float32 on 0-255."""
+    return a.astype(np.float32) if a.dtype == np.uint8 else a.astype(np.float32) * np.float32(255)
+
+
+def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list[tuple[int, int]]:
+    """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
+    re-encoded, a PNG of a JPEG's crop): within :data:`NEAR_COPY_PSNR` dB of that window, as :func:`_near_copy`
+    compares. ``bigs`` are indexed by :func:`_grid_keys` every ``s``-th row and column (``s`` as
+    :func:`_window_index`'s); each small image looks up its keys at every position of :data:`_REENCODED_BLOCKS`² blocks
+    of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared."""
+    small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
+    inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
+    fit = [np.flatnonzero(row).tolist() for row in inside]
+    used = sorted({j for js in fit for j in js})
+    if not used or not any(fit):
+        return []
+    s = max(8, math.ceil(math.sqrt(sum(bigs[j].size[0] * bigs[j].size[1] for j in used) / _CROP_KEYS)))
+    s += -s % _BLOCK  # a multiple of the block: the index's keys are read off the 4-px grid's block means
+    keys, where = [], []
+    for j in used:
+        m = _grid_means(bigs[j].pixels)  # m[r, c] = _block_means(...)[4 r, 4 c]
+        rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
+        k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
+        y, x = np.meshgrid(rows * _BLOCK, cols * _BLOCK, indexing="ij")
+        keys.append(k[ok])
+        where.append(np.stack([np.full(int(ok.sum()), j), y[ok], x[ok]], 1))
+    keys, where = np.concatenate(keys), np.concatenate(where)
+    order = np.argsort(keys, kind="stable")
+    keys, where = keys[order], where[order]
+    # a key the index holds more than _REENCODED_COMMON times (a repeated pattern's: a test chart, a render, a
+    # texture tiled) points everywhere: left out, or each look-up's hits grow with the training set, not the image
+    count = np.unique(keys, return_counts=True)[1]  # keys sorted: counts in their order
+    rare = np.repeat(count <= _REENCODED_COMMON, count)
+    keys, where = keys[rare], where[rare]
+    out = []
+    for i, (a, js) in enumerate(zip(smalls, fit)):
+        h, w = a.size
+        if not js or min(h, w) < 4 * _BLOCK:
+            continue
+        rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
+                                                np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
+                      for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
+        # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
+        # rows and columns, where each window's blocks are still 4 consecutive rows and columns
+        take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
+        m = _block_means(torch.from_numpy(a.pixels.numpy()[:, take_r][:, :, take_c]))
+        at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK)
+                      for t, v in ((take_r, rows), (take_c, cols)))
+        q, ok = _grid_keys(m, at_r, at_c)
+        r_at, c_at = np.nonzero(ok)
+        q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+        q, r_at, c_at = q[by := np.argsort(q)], r_at[by], c_at[by]  # sorted needles: each search starts at the last
+        lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
+        n = hi - lo
+        if not n.any():
+            continue
+        query = np.repeat(np.arange(len(n)), n)
+        hits = where[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+        cand = np.stack([hits[:, 0], hits[:, 1] - r_at[query], hits[:, 2] - c_at[query]], 1)
+        cand = cand[np.isin(cand[:, 0], js) & (cand[:, 1] >= 0) & (cand[:, 2] >= 0)]
+        if not len(cand):
+            continue
+        at, votes = np.unique(cand, axis=0, return_counts=True)
+        # two keys at least (a crop's every fifth or so is): one alone is a chance match, a gradient's or a texture's
+        small = _on_255(a.pixels.numpy()[:, ::8, ::8])  # both on 0-255: a 16-bit photo (float) and an 8-bit JPEG of it
+        best = np.argsort(-votes, kind="stable")[:8]
+        for j, y0, x0 in at[best[votes[best] >= 2]].tolist():
+            if y0 + h > bigs[j].size[0] or x0 + w > bigs[j].size[1]:
+                continue
+            # every 8th pixel first: most chance matches fail there at once, in numpy
+            near = _on_255(bigs[j].pixels.numpy()[:, y0:y0 + h:8, x0:x0 + w:8])
+            if float(((near - small) ** 2).mean()) <= 2 * 255.0**2 * 10 ** (-NEAR_COPY_PSNR / 10) \
+                    and _near_copy(bigs[j].pixels[:, y0:y0 + h, x0:x0 + w], a.pixels):
+                out.append((i, j))
+                break
+    return out
+
+
+def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
+                         pairs: list | None = None) -> list[str]:
+    """The test images not in ``found`` that are a crop of a training image saved again, ``dataset/image (cut from a
+    training image, saved again)``, or that training images are crops of, saved again, ``dataset/image (N training
+    image(s) cut from it, saved again)`` (:func:`_reencoded_crops`: a scraped copy's patches, a JPEG of a detail);
+    crops turned or mirrored and saved again are not looked for. ``pairs``: (test image, training image) appended."""
+    done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
+    left = [(spec, r) for spec, rs in test_recs.items() for r in rs
+            if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
+    pool = [r for r in train_recs if r.pixels.shape[0] == 3]
+    if not left or not pool:
+        return []
+    out, named = [], set()
+    for i, j in _reencoded_crops([r for _, r in left], pool):
+        spec, t = left[i]
+        out.append(f"{names[spec]}/{t.image_id} (cut from a training image, saved again)")
+        named.add(i)
+        if pairs is not None:
+            pairs.append((t, pool[j]))
+    cut: dict[int, int] = {}
+    for k, i in _reencoded_crops(pool, [r for _, r in left]):
+        if i not in named:
+            cut[i] = cut.get(i, 0) + 1
+            if pairs is not None:
+                pairs.append((left[i][1], pool[k]))
+    return out + [f"{names[left[i][0]]}/{left[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it, saved "
+                  "again)" for i, n in sorted(cut.items())]
 
 
 def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
@@ -3790,6 +4050,7 @@ class DataCache:
             both += self._scaled_copies(train_recs, test_recs, names, set(both))
             both += _cropped_copies(train_recs, test_recs, names, set(both))
             both += _cut_from_test(train_recs, test_recs, names, set(both))
+            both += _reencoded_both_ways(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -3801,10 +4062,12 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
-                if any("(cut from a training image" in b for b in both):
+                if any("(cut from a training image" in b and not b.endswith(", saved again)") for b in both):
                     turned += "; or cut from one, a window of its pixels, marked so"
                 if any(" cut from it)" in b for b in both):
                     turned += "; or training images cut from it, patches of its pixels, marked so"
+                if any(b.endswith(", saved again)") for b in both):
+                    turned += "; or cut from one or cut into training images and saved again (re-encoded), marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
