@@ -214,7 +214,9 @@ class PsychovisualFeatureLoss(FeatureLoss):
     ``freq_weight=0`` and any scoring reading when ``keep`` keeps every channel). Grating responses
     are cached under ``<cache>/plbench/psycho/`` keyed by backbone provenance, layers, probe and a
     hash of the probing code; scores are recomputed from them every time (``cache=False`` disables
-    the cache; a read-only cache only logs a warning).
+    the cache; a read-only cache only logs a warning; a cached file whose responses are not finite or not the
+    trunk's shape is probed again and rewritten, with a warning; a trunk whose own responses are not finite is a
+    one-line UserError).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -309,14 +311,21 @@ class PsychovisualFeatureLoss(FeatureLoss):
         if cache and path.is_file():
             try:
                 data = torch.load(path, map_location="cpu", weights_only=True)
-                if set(data) == set(self.layers):
+                why = self._bad_responses(data)
+                if not why:
                     return data
+                # a file of NaNs scored every channel 0: topk then kept an arbitrary half, labelled a selection
+                log.warning("ignoring psycho cache %s (%s); probing again", path, why)
             except Exception as exc:  # noqa: BLE001 - a broken cache is recomputed
                 log.warning("ignoring unreadable psycho cache %s: %s", path, exc)
         log.info("probing %s channels with gratings (%s)", self.backbone.provenance, self.probe)
         batch = max(1, min(48, PROBE_BATCH_PIXELS // self.probe.size ** 2))  # 48 (the default) up to 64 px
         resp = probe_responses(self.backbone, self.probe, batch=batch)
         resp = {n: resp[n] for n in self.layers}
+        why = self._bad_responses(resp)
+        if why:
+            raise UserError(f"psycho: the grating responses of {self.backbone.provenance} are unusable ({why}); "
+                            "its weights give no finite features")
         if cache:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -326,6 +335,21 @@ class PsychovisualFeatureLoss(FeatureLoss):
             except OSError as exc:
                 log.warning("could not write psycho cache %s: %s", path, exc)
         return resp
+
+    def _bad_responses(self, resp: dict) -> str:
+        """Why ``resp`` (layer → (C, n_freq, n_orient) responses, cached or probed) cannot be scored, or ""."""
+        if not isinstance(resp, dict) or set(resp) != set(self.layers):
+            return f"layers {sorted(resp) if isinstance(resp, dict) else type(resp).__name__}, not {list(self.layers)}"
+        with torch.no_grad():  # at the probe's size, which the trunk runs (_check_probe_size)
+            x = torch.zeros(1, 3, self.probe.size, self.probe.size, device=self.backbone._shift.device)
+            chans = {k: v.shape[1] for k, v in self.backbone(x).items()}
+        for n in self.layers:
+            r, want = resp[n], (chans[n], self.probe.n_freq, self.probe.n_orient)
+            if not torch.is_tensor(r) or tuple(r.shape) != want:
+                return f"{n}: shape {tuple(getattr(r, 'shape', ()))}, not {want}"
+            if not bool(torch.isfinite(r).all()):
+                return f"{n}: {int((~torch.isfinite(r)).sum())} of {r.numel()} responses non-finite"
+        return ""
 
     @property
     def provenance(self) -> str:

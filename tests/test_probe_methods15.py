@@ -1,0 +1,42 @@
+"""Probe of the five seed methods (session 15): each against its stated reading or an identity it must satisfy."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from benchmark.errors import UserError
+
+
+# ------------------------------------------------------------------------------------------------------------ psycho
+@pytest.mark.parametrize("damage", ["nan", "shape"])
+def test_psycho_recomputes_a_cached_response_file_that_is_not_finite_or_not_its_shape(damage, caplog):
+    """A responses file of NaNs (as found in a shared cache) gave every channel the score 0, so topk kept an
+    arbitrary half of them while the run was labelled a psychovisual selection."""
+    from losses.psycho import PsychovisualFeatureLoss
+
+    fresh = PsychovisualFeatureLoss(layers=("relu1_2",), weights="random", seed=0, cache=False)
+    path = fresh._cache_path()
+    good = fresh._responses(cache=False)
+    bad = {"relu1_2": torch.full_like(good["relu1_2"], float("nan"))} if damage == "nan" else \
+        {"relu1_2": good["relu1_2"][:10]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(bad, path)
+    with caplog.at_level("WARNING", logger="losses.psycho"):
+        loss = PsychovisualFeatureLoss(layers=("relu1_2",), weights="random", seed=0)
+    torch.testing.assert_close(loss.scores["relu1_2"], fresh.scores["relu1_2"])
+    assert torch.equal(loss.w0, fresh.w0)
+    assert any("psycho cache" in r.getMessage() for r in caplog.records)
+    reread = torch.load(path, weights_only=True)["relu1_2"]  # rewritten with the good responses
+    assert bool(torch.isfinite(reread).all()) and reread.shape == good["relu1_2"].shape
+
+
+def test_psycho_refuses_non_finite_grating_responses_of_its_trunk(monkeypatch):
+    import losses.psycho as P
+
+    def nan_probe(extract, cfg, batch=48):
+        return {"relu1_2": torch.full((64, cfg.n_freq, cfg.n_orient), float("nan"), dtype=torch.float64)}
+
+    monkeypatch.setattr(P, "probe_responses", nan_probe)
+    with pytest.raises(UserError, match="non-finite"):
+        P.PsychovisualFeatureLoss(layers=("relu1_2",), weights="random", seed=0, cache=False)
