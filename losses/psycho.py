@@ -12,8 +12,10 @@ Sources of each reading. The paper introduces "two new formulations" (frequency 
 selectivity) whose exact equations we could not check here (no copy of the paper text was
 available to this project; the abstract is in ``seeds/``); what follows is METHODS.md's reading,
 each piece a named keyword:
-  * frequency score = Pearson correlation of the channel's frequency tuning with the
-    Mannos & Sakrison (1974) CSF (the "standard CSF" METHODS.md names), clipped at 0;
+  * frequency score = Pearson correlation of the channel's frequency tuning — its responses at its
+    preferred orientation, that of its strongest response (version 2 took the maximum over orientations
+    at each frequency, mixing orientations) — with the Mannos & Sakrison (1974) CSF (the "standard CSF"
+    METHODS.md names), clipped at 0;
   * the CSF needs cycles/degree: ``pixels_per_degree=40`` ≈ a 24-inch 1920×1080 monitor
     (0.277 mm pixels) seen from 63 cm (2·63·tan 0.5° = 1.10 cm per degree ≈ 40 px);
   * orientation score = (max − min)/(max + min) over orientations (``orientation="minmax"``) or
@@ -136,11 +138,12 @@ def channel_scores(resp: torch.Tensor, cfg: ProbeConfig, pixels_per_degree: floa
                    orientation: str = "minmax", freq_weight: float = 0.5) -> dict[str, torch.Tensor]:
     """Frequency, orientation and combined score per channel from (C, F, O) responses.
 
-    * frequency: Pearson correlation between the channel's frequency tuning (response at its
-      preferred orientation) and the Mannos–Sakrison CSF at the probe frequencies (cycles/pixel
-      × ``pixels_per_degree``, default ``cfg.pixels_per_degree``), clipped at 0;
-    * orientation at the preferred frequency: ``"minmax"`` (max − min)/(max + min) over
-      orientations, or ``"circular"`` 1 − circular variance = |Σ r_k e^{2iθ_k}| / Σ r_k
+    * frequency: Pearson correlation between the channel's frequency tuning (its responses at its
+      preferred orientation: the orientation of its strongest response over the grid) and the
+      Mannos–Sakrison CSF at the probe frequencies (cycles/pixel × ``pixels_per_degree``, default
+      ``cfg.pixels_per_degree``), clipped at 0;
+    * orientation at the preferred frequency (that of the same strongest response): ``"minmax"``
+      (max − min)/(max + min) over orientations, or ``"circular"`` 1 − circular variance = |Σ r_k e^{2iθ_k}| / Σ r_k
       (orientation is π-periodic, hence the doubled angle);
     * score: ``freq_weight``·frequency + (1 − ``freq_weight``)·orientation, in [0, 1].
       Channels that do not respond score 0.
@@ -150,14 +153,15 @@ def channel_scores(resp: torch.Tensor, cfg: ProbeConfig, pixels_per_degree: floa
     if not 0 <= freq_weight <= 1:
         raise UserError("psycho freq_weight must be in [0, 1]")
     ppd = cfg.pixels_per_degree if pixels_per_degree is None else float(pixels_per_degree)
-    c = resp.shape[0]
-    tuning = resp.amax(2)  # (C, F)
+    c, n_orient = resp.shape[0], resp.shape[2]
+    peak = resp.reshape(c, -1).argmax(1)  # the channel's preferred (frequency, orientation)
+    fpref, opref = peak // n_orient, peak % n_orient
+    tuning = resp[torch.arange(c), :, opref]  # (C, F) at the preferred orientation (v2: max over orientations)
     csf = mannos_sakrison(cfg.freqs * ppd).to(resp)
     t = tuning - tuning.mean(1, keepdim=True)
     s = csf - csf.mean()
     denom = t.norm(dim=1) * s.norm()
     freq = torch.where(denom > 1e-12, (t @ s) / denom.clamp_min(1e-12), torch.zeros(c, dtype=resp.dtype))
-    fpref = tuning.argmax(1)
     orient_curve = resp[torch.arange(c), fpref]  # (C, O)
     if orientation == "minmax":
         mx, mn = orient_curve.amax(1), orient_curve.amin(1)
@@ -195,7 +199,7 @@ PROBE_BATCH_PIXELS = 48 * 64 * 64
 KEEP = 0.5
 
 
-@register_loss("psycho", version="2", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
+@register_loss("psycho", version="3", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
                "Good Perceptual Quality Features?, ECCV 2020", weights=("vgg16:IMAGENET1K_V1",))
 class PsychovisualFeatureLoss(FeatureLoss):
     """MSE over psychovisually selected (or score-weighted) VGG-16 channels, averaged over layers.

@@ -40,3 +40,30 @@ def test_psycho_refuses_non_finite_grating_responses_of_its_trunk(monkeypatch):
     monkeypatch.setattr(P, "probe_responses", nan_probe)
     with pytest.raises(UserError, match="non-finite"):
         P.PsychovisualFeatureLoss(layers=("relu1_2",), weights="random", seed=0, cache=False)
+
+
+def test_psycho_frequency_tuning_is_the_response_at_the_preferred_orientation():
+    """channel_scores' docstring: frequency score = Pearson correlation between the channel's frequency tuning
+    (its response at its preferred orientation) and the Mannos–Sakrison CSF. The code correlated the envelope
+    max over orientations at each frequency, mixing orientations: a channel tuned exactly as the CSF at its
+    preferred orientation scored below 1 when another orientation answered other frequencies."""
+    import numpy as np
+
+    from losses.psycho import ProbeConfig, channel_scores, mannos_sakrison
+
+    cfg = ProbeConfig()
+    csf = mannos_sakrison(cfg.freqs * cfg.pixels_per_degree).numpy()
+    shape = csf / csf.max()
+    tuned = np.zeros((cfg.n_freq, cfg.n_orient))
+    tuned[:, 0] = shape                        # the CSF exactly, peak 1 at orientation 0
+    tuned[:, 3] = 0.9 * (1 - shape) + 0.05     # weaker, at another orientation: answers the off-CSF frequencies
+    rng = np.random.default_rng(0)
+    resp = np.concatenate([tuned[None], rng.random((7, cfg.n_freq, cfg.n_orient))])
+
+    def reference(r):  # written from the docstring: the peak (f*, o*), the tuning r[:, o*], Pearson, clipped at 0
+        f_pref, o_pref = np.unravel_index(r.argmax(), r.shape)
+        return max(0.0, float(np.corrcoef(r[:, o_pref], csf)[0, 1])), f_pref
+
+    freq = channel_scores(torch.from_numpy(resp), cfg)["freq"].numpy()
+    assert freq[0] == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_allclose(freq, [reference(r)[0] for r in resp], atol=1e-12)
