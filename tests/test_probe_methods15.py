@@ -102,3 +102,28 @@ def test_tariqs_claim_psycho_beats_the_vgg_loss_on_x4_sr_is_a_registered_finding
     assert r.verdict == "out of regime" and all("×2" in p.note for p in r.parts)
     # a pretrained psycho is never compared with a random-init VGG loss
     assert verdict({"psycho": 0.8, "vgg": 0.0}, {"psycho": pre, "vgg": rnd}).verdict == "not applicable"
+
+
+def test_meis_claim_contrastive_select_beats_the_vgg_loss_is_a_registered_finding():
+    """The abstract's claim (the online-selected features improve perceptual quality over the perceptual loss on a
+    pre-trained classification network) had no finding: plbench findings never said whether it held."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    pre, rnd = "vgg16:IMAGENET1K_V1", "vgg16:random(seed=0)"
+    kw = dict(tasks=("denoise", "deblur"), metrics=("psnr", "vsi"), n_images=16, seeds=tuple(range(5)))
+
+    def verdict(offsets, weights):
+        (r,) = check_all(synthetic_table(offsets=offsets, weights=weights, **kw), ["mei2020_contrastive"], n_boot=300)
+        return r
+
+    both = {"contrastive_select": pre + "+online_selection(softmax)", "vgg": pre}
+    r = verdict({"contrastive_select": {"vsi": 0.8}, "vgg": 0.0, "l2": 0.0}, both)
+    assert r.verdict == "reproduced" and {(p.task, p.metric) for p in r.parts} == {("denoise", "vsi"),
+                                                                                 ("deblur", "vsi")}
+    assert verdict({"contrastive_select": {"vsi": -0.8}, "vgg": 0.0}, both).verdict == "contradicted"
+    assert verdict({"contrastive_select": 0.0, "vgg": 0.0}, both).verdict != "reproduced"
+    r = verdict({"contrastive_select": {"vsi": 0.8}, "vgg": 0.0}, {"contrastive_select": rnd, "vgg": rnd})
+    assert r.verdict == "out of regime" and all("random" in p.note for p in r.parts)
+    assert verdict({"contrastive_select": 0.8, "vgg": 0.0},
+                   {"contrastive_select": pre, "vgg": rnd}).verdict == "not applicable"
