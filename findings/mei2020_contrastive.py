@@ -7,6 +7,9 @@ from __future__ import annotations
 from benchmark.findings import Comparison, Finding, Needs
 from benchmark.registry import register_finding
 
+#: weights kinds in the order a pair is looked for (the paper's, pretrained, first)
+KINDS = ("pretrained", "selftrained", "random", "none")
+
 
 @register_finding("mei2020_contrastive", version="1",
                   citation="Mei, Lu, Yi, Wu, Li, Huang, Disentangle Perceptual Learning through Online Contrastive "
@@ -32,11 +35,16 @@ class ContrastiveSelectBeatsVGG(Finding):
         return ""
 
     def _pairs(self, res):
+        """Per task, contrastive_select and vgg on the first kind of weights both have (pretrained first): the
+        contrastive_select arm taken first and a vgg of another kind left a contrastive_select of a kind vgg has
+        untested ("not applicable")."""
         for task in res.tasks():
-            a = res.arm(task, "contrastive_select")
-            b = res.arm(task, "vgg", prefer=(a.kind,)) if a is not None else None
-            if b is not None:
-                yield task, a, b
+            for kind in KINDS:
+                a = res.arm(task, "contrastive_select", prefer=(kind,))
+                b = res.arm(task, "vgg", prefer=(kind,)) if a is not None else None
+                if b is not None:
+                    yield task, a, b
+                    break
 
     def applicable(self, res):
         blocked = super().applicable(res)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from benchmark.findings import Comparison, Finding, Needs
 from benchmark.registry import register_finding
 
+#: weights kinds in the order a pair is looked for (the paper's, pretrained, first)
+KINDS = ("pretrained", "selftrained", "random", "none")
+
 TASKS = ("sr4",)
 
 
@@ -41,11 +44,15 @@ class PsychoBeatsVGG(Finding):
         return ""
 
     def _pairs(self, res):
+        """Per task, psycho and vgg on the first kind of weights both have (pretrained first): the psycho arm
+        taken first and a vgg of another kind left a psycho of a kind vgg has untested ("not applicable")."""
         for task in res.tasks(TASKS):
-            a = res.arm(task, "psycho")
-            b = res.arm(task, "vgg", prefer=(a.kind,)) if a is not None else None
-            if b is not None:
-                yield task, a, b
+            for kind in KINDS:
+                a = res.arm(task, "psycho", prefer=(kind,))
+                b = res.arm(task, "vgg", prefer=(kind,)) if a is not None else None
+                if b is not None:
+                    yield task, a, b
+                    break
 
     def applicable(self, res):
         blocked = super().applicable(res)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmark.findings import check_all
@@ -33,3 +34,17 @@ def test_a_store_without_the_papers_loss_is_not_applicable(name, loss, tasks):
                         metrics=("psnr", "vsi"), n_images=4, seeds=(0, 1))
     (r,) = check_all(t, [name], n_boot=20)
     assert (r.verdict, r.reason) == ("not applicable", f"{loss} not in these results")
+
+
+@pytest.mark.parametrize("name, loss", [("tariq2020_psycho", "psycho"), ("mei2020_contrastive", "contrastive_select")])
+def test_the_loss_on_a_kind_of_weights_vgg_has_is_compared_when_another_kind_has_no_vgg(name, loss):
+    """psycho on pretrained and on random VGG-16, vgg on random only: the pretrained psycho was taken first and, no
+    pretrained vgg beside it, the claim read 'not applicable: no vgg run with the same kind of weights as psycho' —
+    while the random pair was there → the pair of the first kind both have, here random: out of regime, listed."""
+    pre, rnd = "vgg16:IMAGENET1K_V1", "vgg16:random(seed=0)"
+    kw = dict(tasks=("sr4",), metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    t = synthetic_table(offsets={loss: 0.8, "vgg": 0.0}, weights={loss: pre + "+sel", "vgg": rnd}, **kw)
+    other = synthetic_table(offsets={loss: 0.8}, weights={loss: rnd + "+sel"}, seed=1, **kw)
+    (r,) = check_all(pd.concat([t, other[other["loss"] == loss]], ignore_index=True), [name], n_boot=20)
+    assert r.verdict == "out of regime", (r.verdict, r.reason)
+    assert r.parts and all("random" in p.a and "random" in p.b and "random" in p.note for p in r.parts), r.parts
