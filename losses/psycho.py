@@ -12,8 +12,10 @@ Sources of each reading. The paper introduces "two new formulations" (frequency 
 selectivity) whose exact equations we could not check here (no copy of the paper text was
 available to this project; the abstract is in ``seeds/``); what follows is METHODS.md's reading,
 each piece a named keyword:
-  * frequency score = Pearson correlation of the channel's frequency tuning with the
-    Mannos & Sakrison (1974) CSF (the "standard CSF" METHODS.md names), clipped at 0;
+  * frequency score = Pearson correlation of the channel's frequency tuning — its responses at its
+    preferred orientation, that of its strongest response (version 2 took the maximum over orientations
+    at each frequency, mixing orientations) — with the Mannos & Sakrison (1974) CSF (the "standard CSF"
+    METHODS.md names), clipped at 0;
   * the CSF needs cycles/degree: ``pixels_per_degree=40`` ≈ a 24-inch 1920×1080 monitor
     (0.277 mm pixels) seen from 63 cm (2·63·tan 0.5° = 1.10 cm per degree ≈ 40 px);
   * orientation score = (max − min)/(max + min) over orientations (``orientation="minmax"``) or
@@ -136,11 +138,12 @@ def channel_scores(resp: torch.Tensor, cfg: ProbeConfig, pixels_per_degree: floa
                    orientation: str = "minmax", freq_weight: float = 0.5) -> dict[str, torch.Tensor]:
     """Frequency, orientation and combined score per channel from (C, F, O) responses.
 
-    * frequency: Pearson correlation between the channel's frequency tuning (response at its
-      preferred orientation) and the Mannos–Sakrison CSF at the probe frequencies (cycles/pixel
-      × ``pixels_per_degree``, default ``cfg.pixels_per_degree``), clipped at 0;
-    * orientation at the preferred frequency: ``"minmax"`` (max − min)/(max + min) over
-      orientations, or ``"circular"`` 1 − circular variance = |Σ r_k e^{2iθ_k}| / Σ r_k
+    * frequency: Pearson correlation between the channel's frequency tuning (its responses at its
+      preferred orientation: the orientation of its strongest response over the grid) and the
+      Mannos–Sakrison CSF at the probe frequencies (cycles/pixel × ``pixels_per_degree``, default
+      ``cfg.pixels_per_degree``), clipped at 0;
+    * orientation at the preferred frequency (that of the same strongest response): ``"minmax"``
+      (max − min)/(max + min) over orientations, or ``"circular"`` 1 − circular variance = |Σ r_k e^{2iθ_k}| / Σ r_k
       (orientation is π-periodic, hence the doubled angle);
     * score: ``freq_weight``·frequency + (1 − ``freq_weight``)·orientation, in [0, 1].
       Channels that do not respond score 0.
@@ -150,14 +153,15 @@ def channel_scores(resp: torch.Tensor, cfg: ProbeConfig, pixels_per_degree: floa
     if not 0 <= freq_weight <= 1:
         raise UserError("psycho freq_weight must be in [0, 1]")
     ppd = cfg.pixels_per_degree if pixels_per_degree is None else float(pixels_per_degree)
-    c = resp.shape[0]
-    tuning = resp.amax(2)  # (C, F)
+    c, n_orient = resp.shape[0], resp.shape[2]
+    peak = resp.reshape(c, -1).argmax(1)  # the channel's preferred (frequency, orientation)
+    fpref, opref = peak // n_orient, peak % n_orient
+    tuning = resp[torch.arange(c), :, opref]  # (C, F) at the preferred orientation (v2: max over orientations)
     csf = mannos_sakrison(cfg.freqs * ppd).to(resp)
     t = tuning - tuning.mean(1, keepdim=True)
     s = csf - csf.mean()
     denom = t.norm(dim=1) * s.norm()
     freq = torch.where(denom > 1e-12, (t @ s) / denom.clamp_min(1e-12), torch.zeros(c, dtype=resp.dtype))
-    fpref = tuning.argmax(1)
     orient_curve = resp[torch.arange(c), fpref]  # (C, O)
     if orientation == "minmax":
         mx, mn = orient_curve.amax(1), orient_curve.amin(1)
@@ -195,7 +199,7 @@ PROBE_BATCH_PIXELS = 48 * 64 * 64
 KEEP = 0.5
 
 
-@register_loss("psycho", version="2", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
+@register_loss("psycho", version="3", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
                "Good Perceptual Quality Features?, ECCV 2020", weights=("vgg16:IMAGENET1K_V1",))
 class PsychovisualFeatureLoss(FeatureLoss):
     """MSE over psychovisually selected (or score-weighted) VGG-16 channels, averaged over layers.
@@ -214,7 +218,9 @@ class PsychovisualFeatureLoss(FeatureLoss):
     ``freq_weight=0`` and any scoring reading when ``keep`` keeps every channel). Grating responses
     are cached under ``<cache>/plbench/psycho/`` keyed by backbone provenance, layers, probe and a
     hash of the probing code; scores are recomputed from them every time (``cache=False`` disables
-    the cache; a read-only cache only logs a warning).
+    the cache; a read-only cache only logs a warning; a cached file whose responses are not finite or not the
+    trunk's shape is probed again and rewritten, with a warning; a trunk whose own responses are not finite is a
+    one-line UserError).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -309,14 +315,21 @@ class PsychovisualFeatureLoss(FeatureLoss):
         if cache and path.is_file():
             try:
                 data = torch.load(path, map_location="cpu", weights_only=True)
-                if set(data) == set(self.layers):
+                why = self._bad_responses(data)
+                if not why:
                     return data
+                # a file of NaNs scored every channel 0: topk then kept an arbitrary half, labelled a selection
+                log.warning("ignoring psycho cache %s (%s); probing again", path, why)
             except Exception as exc:  # noqa: BLE001 - a broken cache is recomputed
                 log.warning("ignoring unreadable psycho cache %s: %s", path, exc)
         log.info("probing %s channels with gratings (%s)", self.backbone.provenance, self.probe)
         batch = max(1, min(48, PROBE_BATCH_PIXELS // self.probe.size ** 2))  # 48 (the default) up to 64 px
         resp = probe_responses(self.backbone, self.probe, batch=batch)
         resp = {n: resp[n] for n in self.layers}
+        why = self._bad_responses(resp)
+        if why:
+            raise UserError(f"psycho: the grating responses of {self.backbone.provenance} are unusable ({why}); "
+                            "its weights give no finite features")
         if cache:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -326,6 +339,21 @@ class PsychovisualFeatureLoss(FeatureLoss):
             except OSError as exc:
                 log.warning("could not write psycho cache %s: %s", path, exc)
         return resp
+
+    def _bad_responses(self, resp: dict) -> str:
+        """Why ``resp`` (layer → (C, n_freq, n_orient) responses, cached or probed) cannot be scored, or ""."""
+        if not isinstance(resp, dict) or set(resp) != set(self.layers):
+            return f"layers {sorted(resp) if isinstance(resp, dict) else type(resp).__name__}, not {list(self.layers)}"
+        with torch.no_grad():  # at the probe's size, which the trunk runs (_check_probe_size)
+            x = torch.zeros(1, 3, self.probe.size, self.probe.size, device=self.backbone._shift.device)
+            chans = {k: v.shape[1] for k, v in self.backbone(x).items()}
+        for n in self.layers:
+            r, want = resp[n], (chans[n], self.probe.n_freq, self.probe.n_orient)
+            if not torch.is_tensor(r) or tuple(r.shape) != want:
+                return f"{n}: shape {tuple(getattr(r, 'shape', ()))}, not {want}"
+            if not bool(torch.isfinite(r).all()):
+                return f"{n}: {int((~torch.isfinite(r)).sum())} of {r.numel()} responses non-finite"
+        return ""
 
     @property
     def provenance(self) -> str:

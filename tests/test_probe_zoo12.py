@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -144,7 +146,7 @@ def _keyed_weights_terms():
 
 
 @pytest.mark.parametrize("spec", _keyed_weights_terms())
-def test_the_files_listed_for_a_term_are_the_files_its_build_loads(spec, monkeypatch):
+def test_the_files_listed_for_a_term_are_the_files_its_build_loads(spec, monkeypatch, tmp_path):
     """`vgg(weights='vgg16:IMAGENET1K_V1')` (a weights key by name, as Backbone takes it) loads VGG-16's file, yet
     `plbench weights` said 'no weights needed', prefetch skipped it and the offline run failed at build: a term given
     weights other than 'pretrained' was taken to need only packaged files → the listing is what the build resolves."""
@@ -163,13 +165,26 @@ def test_the_files_listed_for_a_term_are_the_files_its_build_loads(spec, monkeyp
         def __iter__(self):
             return iter(("alpha", "beta"))
 
+    def no_weights(module, *a, **k):  # the trunk is built on "meta" then to_empty: its memory holds no numbers
+        with torch.no_grad():
+            for t in (*module.parameters(), *module.buffers()):
+                t.zero_()
+
+    # psycho probes and caches its trunk at build: a stand-in trunk's responses are nobody's, so they go to a folder
+    # of this test's own — not the session's (a caller's own TORCH_HOME, kept by conftest), where a file named
+    # vgg16_IMAGENET1K_V1 of NaN responses (load_strict skipped, the to_empty memory left) was found and read as
+    # the pretrained network's
+    shared = Path(os.environ["TORCH_HOME"])
+    before = sorted(shared.rglob("*"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     loaded = []
     monkeypatch.setattr(W, "resolve", lambda key, allow_download=False: loaded.append(key) or W.get_file(key).path)
     monkeypatch.setattr(W, "load_state", lambda path, remap=None: AnyState())
-    monkeypatch.setattr(W, "load_strict", lambda *a, **k: None)
+    monkeypatch.setattr(W, "load_strict", no_weights)
     monkeypatch.setattr(W.WeightFile, "present", property(lambda self: True))  # csr: MoCo v2, no self-training
     build_loss(spec, weights="pretrained")
     assert set(W.loss_weight_keys(spec)) == set(loaded), (W.loss_weight_keys(spec), loaded)
+    assert sorted(shared.rglob("*")) == before, "a build on stand-in weights wrote into the shared TORCH_HOME"
 
 
 @pytest.mark.parametrize("spec", ["vgg(weights={ckpt!r})", "l1 + csr(encoder={ckpt!r})"])

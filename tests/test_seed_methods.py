@@ -64,8 +64,9 @@ def test_zero_at_target_and_finite_nonzero_gradient(name, built, photo):
 
 @pytest.mark.parametrize("name", SEED_LOSSES)
 def test_registry_version_bumped(name):
-    """Issue 15 changed what each seed loss computes (contrastive_select: its citation only)."""
-    assert LOSSES.get(name).version == "2"
+    """Issue 15 changed what each seed loss computes (contrastive_select: its citation only); psycho 3 scores the
+    frequency tuning at the preferred orientation (tests/test_probe_methods15.py)."""
+    assert LOSSES.get(name).version == ("3" if name == "psycho" else "2")
 
 
 # --------------------------------------------------------------------------------------------- CONTRIQUE
@@ -256,7 +257,8 @@ def test_psycho_frequency_score_prefers_the_csf_peak():
     cfg = ProbeConfig(size=64)
     resp = probe_responses(extract, cfg)["toy"]
     csf = mannos_sakrison(cfg.freqs * 40.0)
-    tuning = resp.amax(2)
+    o_pref = resp.flatten(1).argmax(1) % cfg.n_orient  # the tuning at each channel's preferred orientation
+    tuning = resp[torch.arange(3), :, o_pref]
     expected = [float(torch.corrcoef(torch.stack([t, csf]))[0, 1]) for t in tuning]
     s40 = channel_scores(resp, cfg, pixels_per_degree=40.0)["freq"]
     torch.testing.assert_close(s40, torch.tensor(expected, dtype=s40.dtype).clamp_min(0), rtol=1e-6, atol=1e-9)
