@@ -1,0 +1,34 @@
+"""Final cross-area review of the 15th round's merges: conventions one branch set that another's code follows."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """What the tests' calls import on first use (pandas, scipy, matplotlib): once for the file, not in a test."""
+    import scipy.stats  # noqa: F401
+
+    import benchmark.compare  # noqa: F401
+    import benchmark.export  # noqa: F401
+    import benchmark.figures  # noqa: F401
+
+
+def test_compare_lists_a_sweeps_new_losses_and_their_rivals_in_the_one_name_order(tmp_path, monkeypatch):
+    """probe-figures made one name order (a number read as a number: ``w2`` before ``w10``) for the tables, the figures
+    and compare's 'Ranking here'; compare's sections, one per new loss, and its 'significantly better than' lists
+    still went by the string: a sweep ``--losses w2 w10`` was written w10 first, under a ranking listing w2 first."""
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the text is tested, not the figure
+    store = write_store(tmp_path / "r", tasks=("denoise",), metrics=("psnr",), seeds=tuple(range(5)), n_images=2,
+                        offsets={"w10": 3.0, "w2": 3.0, "v10": 0.0, "v2": 0.0}, noise=0.01, budget_check=False)
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["w10", "w2"], {"denoise": []}, 0.05, 10, "v2", ())
+    heads = [line.split("**")[1] for line in text.splitlines() if line.startswith("**") and "— mean rank" in line]
+    assert heads == ["w2", "w10"], text
+    rows = [line for line in text.splitlines() if line.startswith("| psnr")]
+    assert rows and all("| v2, v10 |" in row for row in rows), rows  # the rivals it beats, in the same order
