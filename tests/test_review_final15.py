@@ -32,3 +32,17 @@ def test_compare_lists_a_sweeps_new_losses_and_their_rivals_in_the_one_name_orde
     assert heads == ["w2", "w10"], text
     rows = [line for line in text.splitlines() if line.startswith("| psnr")]
     assert rows and all("| v2, v10 |" in row for row in rows), rows  # the rivals it beats, in the same order
+
+
+def test_a_plugin_metrics_scores_from_before_its_code_was_hashed_are_kept_not_re_scored(tmp_path):
+    """README (probe-zoo): a plugin metric's scores a store holds from before plbench hashed its code record no digest
+    and are kept as they are, never re-scored — unlike a tagged metric's (mad), whose pass without a marker is stale.
+    The claim had no test behind it."""
+    from benchmark.metric_code import code_digest
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", tasks=("denoise",), offsets={"l1": 0.0}, metrics=("plugin_mae", "mad"),
+                        seeds=(0,), n_images=1, budget_check=False)  # passes written with no digest recorded
+    rid = next(m["run_id"] for m in store.metas() if (m.get("config") or {}).get("loss") == "l1")
+    today = {"plugin_mae": "ab" * 32, "mad": code_digest("mad")}
+    assert set(store.stale_metrics(rid, today)) == {"mad"}
