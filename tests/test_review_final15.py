@@ -46,3 +46,26 @@ def test_a_plugin_metrics_scores_from_before_its_code_was_hashed_are_kept_not_re
     rid = next(m["run_id"] for m in store.metas() if (m.get("config") or {}).get("loss") == "l1")
     today = {"plugin_mae": "ab" * 32, "mad": code_digest("mad")}
     assert set(store.stale_metrics(rid, today)) == {"mad"}
+
+
+def test_the_budget_checks_lines_name_an_arm_as_the_leaderboard_labels_it(caplog):
+    """probe-figures' line on a metric left out of an arm's budget check (and its neighbour on an incomplete grid)
+    named the arm by its stored keys, ``denoise/l1/none/l1=1``, where probe-verdicts made one label for the board,
+    the findings and compare: ``l1``, a version as ``(v2)`` only where the loss has several, weights as ``[kind]``."""
+    import logging
+
+    import numpy as np
+    import pandas as pd
+
+    from benchmark.convergence import arm_budget
+
+    rows = [dict(setting="{}", task="denoise", loss=loss, weights_kind=kind, loss_version=ver, seed=s, metric=m,
+                 run_id=f"{loss}{ver}{s}", check_id=f"c{loss}{ver}{s}", final=1.0, check=1.0,
+                 gain=0.0 if m == "psnr" else np.nan)
+            for loss, kind, ver in (("l1", "none", "l1=1"), ("vgg", "vgg16:random", "vgg=1"), ("vgg", "vgg16:random",
+                                                                                              "vgg=2"))
+            for s in range(2) for m in ("psnr", "nlpd")]
+    with caplog.at_level(logging.INFO, logger="benchmark.convergence"):
+        arm_budget(pd.DataFrame(rows))
+    line = next(r.getMessage() for r in caplog.records if "left out for" in r.getMessage())
+    assert "left out for denoise/l1, denoise/vgg [vgg16:random] (v1), denoise/vgg [vgg16:random] (v2):" in line, line
