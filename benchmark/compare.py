@@ -50,7 +50,7 @@ from benchmark.export import (
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
-from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
+from benchmark.stats import INPUT, compute, labels, name_key, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -806,7 +806,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         new_labels = set(c.loc[c["loss"].isin(new), "label"])
         if current is not None:
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
-        new_labels = sorted(new_labels)
+        new_labels = sorted(new_labels, key=name_key)  # a sweep's w2 before w10, as 'Ranking here' lists them
         if not new_labels:
             why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
                    else "none of its runs finished: see the notes above")
@@ -1010,4 +1010,7 @@ def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:
     for r in pairs[(pairs["p_adj"] < alpha) & ((pairs["a"] == label) | (pairs["b"] == label))].itertuples(index=False):
         other, ahead = (r.b, r.effect > 0) if r.a == label else (r.a, r.effect < 0)
         (wins if ahead else losses).setdefault(r.metric, []).append(other)
+    for found in (wins, losses):  # in the one name order (stats.name_key: v2 before v10), not the blocks' string order
+        for metric, names in found.items():
+            found[metric] = sorted(names, key=name_key)
     return wins, losses

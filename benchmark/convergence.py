@@ -239,6 +239,24 @@ def classify(runs: int, low: float, high: float, margin: float) -> str:
     return UNCLEAR
 
 
+def _arm_namer(gains: pd.DataFrame):
+    """How a line names an arm of ``gains`` (its :data:`ARM` keys, a metric's after them): ``task/label`` with the
+    label the leaderboard and the findings give it (:func:`benchmark.runstats.loss_label`, its version as
+    :func:`benchmark.runstats.version_suffix` writes it where the loss has several on the task) — not the keys as
+    stored, ``denoise/l1/none/l1=1``."""
+    from benchmark.runstats import loss_label, version_suffix
+
+    cols = ["task", "loss", "weights_kind"]
+    several = set() if gains.empty else {
+        tuple(map(str, k)) for k, n in gains.groupby(cols)["loss_version"].nunique().items() if n > 1}
+
+    def name(keys) -> str:
+        _, task, loss, kind, version = (str(k) for k in keys[:5])
+        return f"{task}/{loss_label(loss, kind)}" + (version_suffix(version) if (task, loss, kind) in several else "")
+
+    return name
+
+
 def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     """Per (task, arm, metric): runs with a check, mean budget gain, its one-sided bounds, the
     metric's practical margin, the status (:func:`classify`) and the bounds' degrees of freedom. Columns:
@@ -250,6 +268,7 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     unscored: dict[str, list[str]] = {}  # metric → the arms it has no finite change for (it scored none of their runs)
+    name = _arm_namer(gains)
     for keys, g in gains.groupby([*ARM, "metric"], sort=True):
         metric = keys[-1]
         margin = practical_margin(str(metric))
@@ -258,12 +277,12 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
         x = g.pivot_table(index="run_id", columns="item", values="gain", aggfunc="mean", dropna=False).to_numpy(
             float) if "item" in g.columns else g["gain"].to_numpy(float)
         if not np.isfinite(x).any():  # no evidence either way: not 'unclear' (which left every run unconverged)
-            unscored.setdefault(str(metric), []).append("/".join(map(str, keys[1:-1])))
+            unscored.setdefault(str(metric), []).append(name(keys))
             continue
         if x.ndim == 2 and not np.isfinite(x).all():  # a run (or its check) not scored on every test image
             runs, items = complete_grid(np.isfinite(x))
             log.warning("budget check of %s on %s: not every run scored on every test image; bounds over %d of %d "
-                        "runs × %d of %d images (the complete grid)", "/".join(map(str, keys[1:-1])), metric,
+                        "runs × %d of %d images (the complete grid)", name(keys), metric,
                         int(runs.sum()), x.shape[0], int(items.sum()), x.shape[1])
         n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,

@@ -365,6 +365,20 @@ def weights_kind(provenance) -> str:
     return _SEED.sub("", str(provenance)) or "none"
 
 
+def loss_label(loss: str, weights) -> str:
+    """A loss name with its weights kind, so a random-backbone loss is never mistaken for a
+    pretrained one, and its seeds are pooled: ``lpips [alexnet:random+lpips:alex:v0.1]``."""
+    kind = weights_kind(weights)
+    return loss if kind in ("none", "") else f"{loss} [{kind}]"
+
+
+def version_suffix(version: str) -> str:
+    """What a label gets for a loss ``version`` as a row records it (``"l1=2"``, ``"l1=1,pdl=2"``, an edited file's
+    ``"my_loss=1+ab12…"``): `` (v2)``, `` (v1/2)``, `` (v1+ab12…)`` — the versions without their terms' names, as
+    every board, the findings and ``compare`` label the runs; "" for none."""
+    return f" (v{re.sub(r'[^=,]+=', '', version).replace(',', '/')})" if version else ""
+
+
 def weights_seed(provenance) -> int | None:
     """The random backbone's seed recorded in a provenance string (None if there is none)."""
     m = _SEED.search(str(provenance)) if isinstance(provenance, str) else None

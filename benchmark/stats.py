@@ -53,14 +53,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# re-exported for reports; holm/map_unique/weights_* live in runstats, below convergence (no import cycle)
+# re-exported for reports; holm/map_unique/weights_*/loss_label/version_suffix live in runstats, below convergence (no
+# import cycle: convergence's lines label an arm as the boards do)
 from benchmark.runstats import (  # noqa: F401
     MIN_RUNS,
     NO_SPREAD,
     compare_runs,
     finite_values,
     holm,
+    loss_label,
     map_unique,
+    version_suffix,
     weights_kind,
     weights_seed,
 )
@@ -78,13 +81,6 @@ CIRCULAR: dict[str, tuple[str, ...]] = {
     "contrique": ("contrique_fr*",),
 }
 INPUT = "input"
-
-
-def loss_label(loss: str, weights) -> str:
-    """A loss name with its weights kind, so a random-backbone loss is never mistaken for a
-    pretrained one, and its seeds are pooled: ``lpips [alexnet:random+lpips:alex:v0.1]``."""
-    kind = weights_kind(weights)
-    return loss if kind in ("none", "") else f"{loss} [{kind}]"
 
 
 def metric_order(metrics) -> list[str]:
@@ -219,13 +215,6 @@ def moved_terms(versions) -> set[str]:
     """The loss terms held at several versions among ``versions`` (:func:`term_versions`): an edited loss
     file's name."""
     return {n for n, vs in term_versions(versions).items() if len(vs) > 1}
-
-
-def version_suffix(version: str) -> str:
-    """What a label gets for a loss ``version`` as a row records it (``"l1=2"``, ``"l1=1,pdl=2"``, an edited file's
-    ``"my_loss=1+ab12…"``): `` (v2)``, `` (v1/2)``, `` (v1+ab12…)`` — the versions without their terms' names, as
-    every board, the findings and ``compare`` label the runs; "" for none."""
-    return f" (v{re.sub(r'[^=,]+=', '', version).replace(',', '/')})" if version else ""
 
 
 def run_label(loss: str, weights, versions: dict | None, scored: dict[str, set[str]]) -> str:
