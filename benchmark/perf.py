@@ -91,6 +91,19 @@ class PerfRow:
     gflop_per_step: float | None
     achieved_tflops: float | None
     provenance: str
+    #: the interquartile range of its timed steps, in % of their median (how far a re-run's ms/step may move)
+    spread_pct: float | None = None
+    #: the interquartile range of its × L1 over the reps, each rep's step over the same rep's l1 step (interleaved:
+    #: a drift of the machine hits both); a range that holds 1 is no difference from l1 on this machine today
+    x_l1_iqr: tuple[float, float] | None = None
+
+
+def _iqr(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles of ``values`` (one value: itself twice)."""
+    if len(values) < 2:
+        return (values[0], values[0])
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return (q[0], q[2])
 
 
 def _naive_step(net, opt, loss_fn, degraded, target):
@@ -210,8 +223,11 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             base = n.split("(")[0]
             ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
             gflop = gflops[n]
+            q1, q3 = _iqr(times[n])
+            ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
             rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
-                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n]))
+                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
+                                spread_pct=100 * (q3 - q1) / med[n], x_l1_iqr=ratio))
     return rows
 
 
@@ -244,11 +260,15 @@ class _nullctx:
 
 
 def format_rows(rows: list[PerfRow], header: str) -> str:
-    lines = [header, f"{'loss':28s} {'ms/step':>9s} {'it/s':>8s} {'× L1':>6s} {'× naive':>8s} {'peak MB':>8s} "
-                     f"{'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
+    """The table ``plbench perf`` prints: medians over the reps, with ``IQR %`` (the step times' interquartile range
+    in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
+    lines = [header, f"{'loss':28s} {'ms/step':>9s} {'IQR %':>6s} {'it/s':>8s} {'× L1':>6s} {'× L1 IQR':>11s} "
+                     f"{'× naive':>8s} {'peak MB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
     for r in rows:
         f = lambda v, spec: (format(v, spec) if v is not None else "–")  # noqa: E731
-        lines.append(f"{r.name[:28]:28s} {r.ms_per_step:9.2f} {r.it_per_s:8.2f} {r.x_l1:6.2f} "
+        ratio = f"{r.x_l1_iqr[0]:.2f}–{r.x_l1_iqr[1]:.2f}" if r.x_l1_iqr else "–"
+        lines.append(f"{r.name[:28]:28s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
+                     f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
                      f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
     return "\n".join(lines)

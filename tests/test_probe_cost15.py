@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_runs
@@ -52,3 +53,31 @@ def test_losses_each_timed_on_another_thread_count_are_named():
     assert st.costs.set_index("label").loc["l2", "ms_per_it"] == 40.0
     text = " ".join(notes(st))
     assert "cpu (4 threads): l1" in text and "cpu (1 thread): l2" in text, text
+
+
+
+def test_perf_states_the_spread_of_each_step_time_and_ratio():
+    """Was: `plbench perf` printed each loss's median ms/step and × L1 with no spread: on a loaded 2-core machine
+    vgg read 1.5× L1 on one run and 2.4× on the next, and nothing in the table said a ratio that unstable could
+    flip. Now each row gives the interquartile range of its step times (% of the median) and of its × L1 ratio
+    over the interleaved reps (each rep's step over the same rep's l1 step)."""
+    from benchmark.perf import PerfRow, _iqr, format_rows
+
+    assert _iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0) and _iqr([7.0]) == (7.0, 7.0)
+    row = PerfRow("vgg", 20.0, 50.0, 2.0, None, None, None, None, "vgg16:random(seed=0)", spread_pct=12.5,
+                  x_l1_iqr=(1.5, 2.4))
+    text = format_rows([row], "header")
+    head, line = text.splitlines()[1:3]
+    assert "IQR %" in head and "× L1 IQR" in head and "1.50–2.40" in line and " 12 " in line, text
+
+
+@pytest.mark.slow
+def test_perf_measures_the_spread_rep_by_rep():
+    """measure() fills both spreads: l1's own ratio is 1 in every rep, another loss's range holds its median."""
+    from benchmark.perf import measure
+
+    rows = measure(["l2"], net="tiny", batch=1, crop=32, device="cpu", reps=5, warmup=1, naive=False, flops=False)
+    by = {r.name: r for r in rows}
+    assert by["l1"].x_l1_iqr == (1.0, 1.0)
+    lo, hi = by["l2"].x_l1_iqr
+    assert 0 < lo <= hi and by["l2"].spread_pct >= 0
