@@ -362,8 +362,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     acc_n = int(acc[1]) if acc else 0
     bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
     # steady-state timing (TrainResult.steady_ms_per_it): from the end of the warm-up iterations to the end of
-    # training, less the checkpoint saves in between
-    warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - 1))
+    # training, less the checkpoint saves in between; a resumed run adds the steady seconds and iterations its
+    # earlier attempts timed (kept in the checkpoint) and skips its own warm-up as a fresh run does — a fresh
+    # process's first steps are cold again — timing none where none is left after it (before, one iteration left
+    # was timed with no warm-up: the restart's cold step stood as the run's ms/it)
+    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))]
+    warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
     t_warm = t0 if warm == 0 else None
@@ -388,12 +392,20 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         ckpt_s += spent
         ckpt_after_warm += spent if t_warm is not None else 0.0
 
+    def steady_so_far(at: int) -> list:
+        """[seconds, iterations] of steady-state training up to iteration ``at``, earlier attempts' included."""
+        if t_warm is None or at <= start + warm:
+            return list(steady_before)
+        return [steady_before[0] + time.perf_counter() - t_warm - ckpt_after_warm,
+                steady_before[1] + at - start - warm]
+
     def _save(at: int) -> None:
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
             step.prefetch.rewind()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
+                                               "steady": steady_so_far(at),
                                                "acc": [float(acc_sum), acc_n],
                                                "threads": sorted({*threads_before, threads})})
 
@@ -439,7 +451,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         _sync(device)
         t_end = time.perf_counter()
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
-        steady = 1000 * (t_end - t_warm - ckpt_after_warm) / timed if t_warm is not None and timed > 0 else None
+        spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
+        timed = max(timed, 0) if t_warm is not None else 0
+        steady = (1000 * (steady_before[0] + spent) / (steady_before[1] + timed)
+                  if steady_before[1] + timed > 0 else None)
         if diverged_at is not None:
             log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
             curve = [p for p in curve if p[0] < diverged_at]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_runs
@@ -81,3 +82,55 @@ def test_perf_measures_the_spread_rep_by_rep():
     assert by["l1"].x_l1_iqr == (1.0, 1.0)
     lo, hi = by["l2"].x_l1_iqr
     assert 0 < lo <= hi and by["l2"].spread_pct >= 0
+
+
+def test_a_resumed_run_s_ms_per_it_is_not_its_cold_restart(tmp_path, monkeypatch):
+    """Was: a run killed after its checkpoint at iteration 5 of 6 and resumed timed only the resumed attempt, with
+    no warm-up left to skip (one iteration left: warm-up 0): its ms/it was the fresh process's first, cold step
+    (lazy init, cuDNN's autotuning, --compile's compilation) — hundreds of times its steady state, on the
+    leaderboard beside uninterrupted runs. Now the checkpoint carries the steady seconds and iterations timed so
+    far, a resumed attempt skips its own warm-up like a fresh run (timing none where none is left after it), and
+    ms/it is over the steady iterations of every attempt. The clock is the test's own (1 ms a reading)."""
+    import time as _time
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep, _meta, train
+    from benchmark.task import build_task
+
+    delay = 0.4
+    step_call = TrainStep.__call__
+    clock, cold, kill_at = [0.0], [True], [6]
+
+    def tick() -> float:
+        clock[0] += 1e-3
+        return clock[0]
+
+    def step(self, it):
+        if it == kill_at[0]:
+            raise RuntimeError("killed")
+        if cold[0]:  # a fresh process's first step
+            clock[0] += delay
+            cold[0] = False
+        return step_call(self, it)
+
+    monkeypatch.setattr(TrainStep, "__call__", step)
+    monkeypatch.setattr(_time, "perf_counter", tick)
+    rng = np.random.default_rng(0)
+    images = [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 32, 32), dtype=np.uint8)))
+              for k in range(2)]
+    cfg = RunConfig(task="denoise", loss="l1", iterations=6, batch_size=1, crop=16, net="tiny")
+
+    def attempt():
+        ck = Checkpointer(tmp_path / "ck.pt", CheckpointPolicy(every=5, seconds=0), {"config": cfg.to_dict()})
+        return train(cfg, build_task("denoise"), images, torch.device("cpu"), checkpoint=ck)
+
+    with pytest.raises(Exception, match="killed"):
+        attempt()  # checkpoint at 5, killed at 6
+    cold[0], kill_at[0] = True, 0
+    r = attempt()
+    assert r.resumed_at == 5 and r.iterations_done == 6
+    meta = _meta(cfg, "x", torch.device("cpu"), r, _time.time())
+    assert meta["ms_per_it"] < 1000 * delay / 4, meta
+    assert meta["ms_per_it_wall"] >= 1000 * 2 * delay / cfg.iterations  # the wall figure keeps both cold starts
