@@ -905,6 +905,31 @@ def device_cost_lines(stats: Stats) -> list[str]:
     return out
 
 
+def cost_spread_lines(stats: Stats) -> list[str]:
+    """One note naming the losses whose ms/it over their runs (min–max, ``ms_per_it_low``/``_high`` of
+    :func:`benchmark.stats.cost_table`) overlaps another's timed on the same kind of device, with each one's range:
+    the order of their costs, which the medians give, may flip on a re-run. None where every range is apart."""
+    c = stats.costs
+    if c.empty or "ms_per_it_low" not in c.columns:
+        return []
+    c = c[np.isfinite(pd.to_numeric(c["ms_per_it_low"], errors="coerce").astype(float))]
+    rows = list(c.itertuples(index=False))
+    hit: dict[str, object] = {}
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            if str(a.timed_on) == str(b.timed_on) and a.ms_per_it_low < b.ms_per_it_high \
+                    and b.ms_per_it_low < a.ms_per_it_high:  # equal single times: a tie, no order to flip
+                hit.setdefault(str(a.label), a)
+                hit.setdefault(str(b.label), b)
+    if not hit:
+        return []
+    ranges = ", ".join(f"{lab} {_fmt(r.ms_per_it_low, '.1f')}–{_fmt(r.ms_per_it_high, '.1f')} ({_count(r.runs)} "
+                       f"run{'s' if r.runs != 1 else ''})"
+                       for lab, r in sorted(hit.items(), key=lambda kv: kv[1].ms_per_it))
+    return [f"ms/it over each loss's runs (min–max) overlaps another loss's: {ranges}; the order of their costs "
+            "may flip on a re-run (costs.csv: ms_per_it_low, ms_per_it_high)."]
+
+
 def clipped_ci_lines(stats: Stats) -> list[str]:
     """One line when some cell's CI was cut at its metric's range by definition (``ci_clipped``,
     :func:`benchmark.stats.cell_table`): which bounds, and how many cells; none otherwise."""
@@ -950,6 +975,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                    "was recorded before plbench timed the steady state: it includes the first iterations (with "
                    "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
     out += device_cost_lines(stats)
+    out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
 
     agree = seed_agreement(stats.blocks)
@@ -1831,6 +1857,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "unconverged": "its finished runs not shown converged by their budget checks",
         "ms_per_it": "median steady-state training time per iteration (ms) over its runs; empty when timed on "
                      "more than one kind of device (a GPU model, a CPU's thread count)",
+        "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
+        "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",
         "device": "the devices its runs trained on",
         "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",

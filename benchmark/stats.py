@@ -1081,7 +1081,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
-    :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. A label timed on several kinds of
+    :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
+    max peak MB. A label timed on several kinds of
     device (:func:`device_kind`: a CPU and a GPU, two GPU models, two CPU thread counts) gets no pooled ms/it (NaN):
     ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
     ms/it was timed on ("; "-separated). Per task also the ``weights_kind`` and ``loss_version`` that pick its
@@ -1128,7 +1129,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      "weights_kind": kind, "loss_version": ver,
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
-    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device",
+    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
+            "peak_mem_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
@@ -1153,6 +1155,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "failed": int((g["status"] == "failed").sum()),
                           "unconverged": int(g["unconverged"].sum()),
                           "ms_per_it": math.nan if mixed else g["ms_per_it"].median(),
+                          # its runs' spread: how far a re-run's median may move (NaN where not pooled)
+                          "ms_per_it_low": math.nan if mixed else g["ms_per_it"].min(),
+                          "ms_per_it_high": math.nan if mixed else g["ms_per_it"].max(),
                           "peak_mem_mb": g["peak_mem_mb"].max(),
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
                           "ms_per_it_by_device": "; ".join(
