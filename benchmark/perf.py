@@ -283,15 +283,9 @@ PROBES = ((1, 64), (4, 64))
 
 
 def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
+    from benchmark import devices
 
-    return platform.processor() or platform.machine()
+    return devices.cpu_model()
 
 
 def _machine(dev: torch.device) -> str:
@@ -693,13 +687,12 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
                  task: str = "denoise") -> str:
     """One line saying what was measured where (device, threads, load, shapes, versions)."""
     import os
-    import platform
 
     dev = torch.device(device)
     if dev.type == "cuda":
         where = f"{torch.cuda.get_device_name(dev)}, bf16 autocast + fused Adam"
     else:
-        where = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, fp32 (no autocast)"
+        where = f"{_cpu_model()}, {torch.get_num_threads()} threads, fp32 (no autocast)"
     try:
         load = " load avg " + "/".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:

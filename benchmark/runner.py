@@ -1467,6 +1467,7 @@ def _loss_files(spec: str) -> dict[str, str]:
 
 
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
+    from benchmark import devices as _devices
     from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
     from benchmark.weights import files_sha256
@@ -1476,7 +1477,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "loss_files": _loss_files(cfg.loss), "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
-                            else platform.processor() or "cpu"),
+                            else _devices.cpu_model() or "cpu"),
             "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,
             **_cost(r), "final_loss": r.final_loss,

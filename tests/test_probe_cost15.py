@@ -154,3 +154,27 @@ def test_losses_whose_ms_per_it_ranges_overlap_are_named_with_their_ranges():
 
     where.update({("l2", s): (2, ms) for s, ms in enumerate([29.5, 30.0, 31.0, 32.0, 29.0])})
     assert "flip on a re-run" not in " ".join(notes(S.compute(*_cpu_table_metas(where), n_boot=20)))
+
+
+def test_the_cpu_a_cost_was_measured_on_is_named(monkeypatch):
+    """Was: `plbench perf`'s header and each CPU run's meta.json named the CPU by ``platform.processor()``, which on
+    Linux is "" (meta.json: "cpu") or "x86_64": a step time from a laptop and one from a 64-core server carried
+    the same name. Now both name the model as /proc/cpuinfo gives it (as the dry run's kept step times are keyed)."""
+    import platform
+
+    import benchmark.devices as D
+    from benchmark.perf import setup_header
+    from benchmark.runner import TrainResult, _meta
+
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    monkeypatch.setattr(D, "cpu_model", lambda: "Test CPU 9000 @ 3.0GHz")
+    assert "Test CPU 9000 @ 3.0GHz" in setup_header("cpu", net="tiny", batch=1, crop=32, reps=2)
+    from benchmark.config import RunConfig
+
+    cfg = RunConfig(task="denoise", loss="l1", iterations=2, batch_size=1, crop=16, net="tiny")
+    from benchmark.lossfn import build_loss
+    from benchmark.nets import build_net
+
+    r = TrainResult(net=build_net("tiny"), loss_fn=build_loss("l1"), status="ok", iterations_done=2, wall_s=1.0,
+                    it_per_s=2.0, final_loss=0.1)
+    assert _meta(cfg, "x", torch.device("cpu"), r, 0.0)["device_name"] == "Test CPU 9000 @ 3.0GHz"
