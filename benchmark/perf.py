@@ -699,3 +699,36 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
         load = ""
     return (f"device={dev} ({where});{load}; the runner's step (task {task}: sampling, degradation, checks); "
             f"net={net} batch={batch}x3x{crop}x{crop} reps={reps} compile={compile} torch={torch.__version__}")
+
+
+def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int]]:
+    """``{(loss, task): (median ms/it, runs)}`` of the store's finished runs (``metas``) trained with one of
+    ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
+    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kind`: a CPU's thread count, a GPU's
+    model): what a dry run's estimate of the same step can be checked against."""
+    from benchmark.stats import device_kind
+
+    wanted = set(settings)
+    times: dict[tuple[str, str], list[float]] = {}
+    for m in metas:
+        cfg, ms = m.get("config") or {}, m.get("ms_per_it")
+        if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
+            continue
+        key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
+               bool(cfg.get("compile")))
+        if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
+            times.setdefault((key[1], key[0]), []).append(float(ms))
+    return {k: (statistics.median(v), len(v)) for k, v in sorted(times.items())}
+
+
+def estimate_check_line(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> str:
+    """The dry run's line setting its estimated ms per step (``estimated``: {loss: {task: ms}}) beside the measured
+    ms/it of the store's runs of the same settings on ``kind`` (:func:`measured_in_store`), with each ratio
+    (measured / estimated); "" when the store holds none to compare."""
+    parts = [f"{task}/{loss} {ms:.1f} ms/it ({n} run{'s' if n != 1 else ''}; estimated {estimated[loss][task]:.1f}: "
+             f"×{ms / estimated[loss][task]:.1f})"
+             for (loss, task), (ms, n) in measured.items() if estimated.get(loss, {}).get(task)]
+    if not parts:
+        return ""
+    return (f"measured in this results directory (finished runs of these settings on {kind}, median steady-state "
+            f"ms/it; × = measured / estimated): " + ", ".join(parts))

@@ -178,3 +178,26 @@ def test_the_cpu_a_cost_was_measured_on_is_named(monkeypatch):
     r = TrainResult(net=build_net("tiny"), loss_fn=build_loss("l1"), status="ok", iterations_done=2, wall_s=1.0,
                     it_per_s=2.0, final_loss=0.1)
     assert _meta(cfg, "x", torch.device("cpu"), r, 0.0)["device_name"] == "Test CPU 9000 @ 3.0GHz"
+
+
+def test_a_dry_run_states_how_far_its_step_estimate_is_from_the_store_s_measured_runs():
+    """Was: `plbench run --dry-run` on a grid half of whose runs were trained printed its estimated ms per step
+    (l1 36.6, vgg 244, ssim 1765 on the probe's 2 busy cores) and nothing of the same settings' measured runs beside
+    it in the store (866, 1770, 1715 ms/it): an estimate off 24× read as a forecast. Now it compares: each (task,
+    loss) with finished runs of the grid's settings, timed on this kind of device, gets their median ms/it and its
+    ratio to the estimate; runs of another shape or device are no measure of it."""
+    from benchmark.perf import estimate_check_line, measured_in_store
+
+    def meta(loss, ms, threads=2, crop=48, steady=True):
+        return {"status": "ok", "device": "cpu", "device_name": "x", "threads": threads, "ms_per_it": ms,
+                "config": {"task": "denoise", "loss": loss, "net": "tiny", "batch_size": 8, "crop": crop,
+                           "compile": False}, **({"timing_excluded": {}} if steady else {})}
+
+    metas = [meta("l1", 700.0), meta("l1", 1000.0), meta("vgg", 1800.0), meta("vgg", 90.0, threads=1),
+             meta("ssim", 50.0, crop=96), meta("ssim", 60.0, steady=False)]
+    got = measured_in_store(metas, [("denoise", "l1", "tiny", 8, 48, False), ("denoise", "vgg", "tiny", 8, 48, False),
+                                    ("denoise", "ssim", "tiny", 8, 48, False)], "cpu (2 threads)")
+    assert got == {("l1", "denoise"): (850.0, 2), ("vgg", "denoise"): (1800.0, 1)}
+    line = estimate_check_line({"l1": {"denoise": 36.6}, "vgg": {"denoise": 244.0}}, got, "cpu (2 threads)")
+    assert "denoise/l1 850.0 ms/it (2 runs; estimated 36.6: ×23.2)" in line and "vgg 1800.0" in line, line
+    assert estimate_check_line({"l1": {"denoise": 36.6}}, {}, "cpu (2 threads)") == ""
