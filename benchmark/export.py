@@ -50,7 +50,8 @@ WORSE_TEX = "(!)"
 #: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
-                "other work, so read it within one grid; never pooled over a CPU and a GPU, two GPU models or two CPU "
+                "other work, so read it within one grid: the notes name runs timed with under half a core; never "
+                "pooled over a CPU and a GPU, two GPU models or two CPU "
                 "thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU).")
@@ -974,6 +975,14 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
                    "was recorded before plbench timed the steady state: it includes the first iterations (with "
                    "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
+    busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
+        else stats.costs.iloc[0:0]
+    if not busy.empty:  # their ms/it counts the time other jobs held the cores
+        from benchmark.perf import _min_cpu_share
+
+        out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
+                   f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
+                   "cpu_share in meta.json), so it reads high next to the others'.")
     out += device_cost_lines(stats)
     out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
@@ -1865,6 +1874,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
         "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
                              "before they were left out)",
+        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (0.5) of a core: "
+                      "ms/it reads high",
     },
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",

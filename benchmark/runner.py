@@ -140,6 +140,9 @@ class TrainResult:
     warmup_iterations: int = 0
     warmup_s: float = 0.0       # seconds of those warm-up iterations
     checkpoint_s: float = 0.0   # seconds spent saving checkpoints (all of them)
+    #: on the CPU, the cores this process had over this attempt's steady state (CPU seconds / wall seconds, every
+    #: thread's); under :data:`benchmark.perf.MIN_CPU_SHARE` the machine was busy with other work and ms/it reads high
+    cpu_share: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
     stop_requested: bool = False
@@ -371,6 +374,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
     t_warm = t0 if warm == 0 else None
+    c_warm = time.process_time()  # the process's CPU seconds at t_warm: its share of the cores while timed
 
     def flush() -> None:
         nonlocal loss_val
@@ -441,7 +445,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 raise KeyboardInterrupt
             if it == start + warm:
                 _sync(device)
-                t_warm = time.perf_counter()
+                t_warm, c_warm = time.perf_counter(), time.process_time()
         diverged_at = step.check()
         if diverged_at is None and not _finite_state(step.net):
             # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
@@ -450,6 +454,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
+        share = ((time.process_time() - c_warm) / (t_end - t_warm)
+                 if device.type == "cpu" and t_warm is not None and t_end > t_warm else None)
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
         spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
         timed = max(timed, 0) if t_warm is not None else 0
@@ -475,7 +481,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
-                       stop_requested=stop_requested)
+                       stop_requested=stop_requested, cpu_share=share)
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
@@ -1496,6 +1502,7 @@ def _cost(r: TrainResult) -> dict:
     wall = 1000 / r.it_per_s if r.it_per_s else None
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
+            **({"cpu_share": r.cpu_share} if r.cpu_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}

@@ -1128,10 +1128,12 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      "unconverged": unconverged,
                      "weights_kind": kind, "loss_version": ver,
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
-                     "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
+                     "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
+                     # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
+                     "timed_busy": m.get("ms_per_it") is not None and _busy(m.get("cpu_share"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "device",
-            "ms_per_it_by_device", "timed_on", "timed_with_warmup"]
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
@@ -1165,6 +1167,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                               for d, v in by_dev.items()),
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
+                          "timed_busy": int(g["timed_busy"].sum()),
                           # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
                           # the runs the row's note is about — its unconverged runs, else its scored ones — not the
                           # first meta's (a failed run of a newer version joining an unversioned label took it)
@@ -1173,6 +1176,18 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index().drop(columns=arm)
     per_task = df.groupby(["task", "label", "loss"]).apply(agg, include_groups=False).reset_index()
     return per_loss, per_task
+
+
+def _busy(share) -> bool:
+    """Was a CPU run's steady state timed with under :data:`benchmark.perf.MIN_CPU_SHARE` of a core (its
+    ``cpu_share``; ``PLBENCH_MIN_CPU_SHARE`` sets another, 0 never)? False where it records none (a GPU run, an
+    older run)."""
+    from benchmark.perf import _min_cpu_share
+
+    try:
+        return share is not None and float(share) < _min_cpu_share()
+    except (TypeError, ValueError):
+        return False
 
 
 def _row_arm(g: pd.DataFrame) -> dict:
