@@ -369,7 +369,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # earlier attempts timed (kept in the checkpoint) and skips its own warm-up as a fresh run does — a fresh
     # process's first steps are cold again — timing none where none is left after it (before, one iteration left
     # was timed with no warm-up: the restart's cold step stood as the run's ms/it)
-    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))]
+    # those times were taken on the kind of device the checkpoint names (``steady_on``: a GPU's model, a CPU's thread
+    # count): resumed on another (a requeued job on another GPU model, a CPU checkpoint of several counts), they are
+    # no measure of this one's step, and meta.json names this one — the run is timed afresh
+    steady_on = _steady_kind(device, threads)
+    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] \
+        if prior.get("steady_on", steady_on) == steady_on else [0.0, 0]
     warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
@@ -409,7 +414,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             step.prefetch.rewind()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
-                                               "steady": steady_so_far(at),
+                                               "steady": steady_so_far(at), "steady_on": steady_on,
                                                "acc": [float(acc_sum), acc_n],
                                                "threads": sorted({*threads_before, threads})})
 
@@ -482,6 +487,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
                        stop_requested=stop_requested, cpu_share=share)
+
+
+def _steady_kind(device: torch.device, threads: int) -> str:
+    """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
+    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's torch thread count."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({threads} thread{'s' if threads != 1 else ''})"
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:

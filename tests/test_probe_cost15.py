@@ -232,3 +232,55 @@ def test_runs_timed_while_the_machine_was_busy_are_said(monkeypatch):
     assert st.costs.set_index("label").loc["l2", "timed_busy"] == 1
     text = " ".join(notes(st))
     assert "ms/it of 1 run(s) (l2) was timed while" in text, text
+
+
+def test_a_run_resumed_on_another_kind_of_device_is_timed_on_that_one_alone(tmp_path, monkeypatch):
+    """Was: the steady seconds a checkpoint carried were added to the resumed attempt's whatever it ran on: a run
+    timed at 50 ms/it on 1 thread and finished on 4 (10 ms/it) recorded one figure of both — under meta.json's
+    4 threads, so the cost table's "cpu (4 threads)" median held 1-thread time (a requeued GPU job on another model
+    alike). Now the checkpoint names the kind its times were taken on (``steady_on``) and a resumed attempt on
+    another is timed afresh; a checkpoint written before it (no ``steady``/``steady_on``) still resumes."""
+    import time as _time
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep, _meta, train
+    from benchmark.task import build_task
+
+    step_call = TrainStep.__call__
+    clock, per_step, threads, kill_at = [0.0], [0.05], [1], [11]
+
+    def step(self, it):
+        if it == kill_at[0]:
+            raise RuntimeError("killed")
+        clock[0] += per_step[0]
+        return step_call(self, it)
+
+    monkeypatch.setattr(TrainStep, "__call__", step)
+    monkeypatch.setattr(_time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads[0])
+    rng = np.random.default_rng(0)
+    images = [ImageRecord("i0", torch.from_numpy(rng.integers(0, 256, (3, 32, 32), dtype=np.uint8)))]
+    cfg = RunConfig(task="denoise", loss="l1", iterations=14, batch_size=1, crop=16, net="tiny")
+    path = tmp_path / "ck.pt"
+
+    def attempt():
+        ck = Checkpointer(path, CheckpointPolicy(every=10, seconds=0), {"config": cfg.to_dict()})
+        return train(cfg, build_task("denoise"), images, torch.device("cpu"), checkpoint=ck)
+
+    with pytest.raises(Exception, match="killed"):
+        attempt()  # 1 thread, 50 ms a step: checkpoint at 10, killed at 11
+    assert torch.load(path, weights_only=True)["progress"]["steady_on"] == "cpu (1 thread)"
+    per_step[0], threads[0], kill_at[0] = 0.01, 4, 0
+    r = attempt()  # 4 threads, 10 ms a step
+    assert r.resumed_at == 10
+    assert _meta(cfg, "x", torch.device("cpu"), r, 0.0)["ms_per_it"] == pytest.approx(10.0), r.steady_ms_per_it
+
+    state = torch.load(path, weights_only=True)  # the final save: as a checkpoint from before steady times
+    for k in ("steady", "steady_on"):
+        state["progress"].pop(k)
+    state["iteration"] = 10
+    torch.save(state, path)
+    r = attempt()
+    assert r.resumed_at == 10 and r.iterations_done == 14 and r.steady_ms_per_it == pytest.approx(10.0)
