@@ -908,27 +908,44 @@ def device_cost_lines(stats: Stats) -> list[str]:
 
 def cost_spread_lines(stats: Stats) -> list[str]:
     """One note naming the losses whose ms/it over their runs (min–max, ``ms_per_it_low``/``_high`` of
-    :func:`benchmark.stats.cost_table`) overlaps another's timed on the same kind of device, with each one's range:
-    the order of their costs, which the medians give, may flip on a re-run. None where every range is apart."""
+    :func:`benchmark.stats.cost_table`) holds the median of another's timed on the same kind of device, with each
+    one's range, in groups of such losses: the order of their costs, which the medians give, may flip on a re-run.
+    Ranges that only touch (neither median inside the other's range: with two runs a loss's range is both its
+    runs, so most do on a noisy machine) are no such doubt; none where no median falls in another's range."""
     c = stats.costs
     if c.empty or "ms_per_it_low" not in c.columns:
         return []
     c = c[np.isfinite(pd.to_numeric(c["ms_per_it_low"], errors="coerce").astype(float))]
     rows = list(c.itertuples(index=False))
-    hit: dict[str, object] = {}
+    group = list(range(len(rows)))  # union-find over the losses whose costs may swap places
+
+    def root(k: int) -> int:
+        while group[k] != k:
+            k = group[k]
+        return k
+
     for i, a in enumerate(rows):
-        for b in rows[i + 1:]:
-            if str(a.timed_on) == str(b.timed_on) and a.ms_per_it_low < b.ms_per_it_high \
-                    and b.ms_per_it_low < a.ms_per_it_high:  # equal single times: a tie, no order to flip
-                hit.setdefault(str(a.label), a)
-                hit.setdefault(str(b.label), b)
-    if not hit:
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            if str(a.timed_on) == str(b.timed_on) and a.ms_per_it != b.ms_per_it and (
+                    b.ms_per_it_low <= a.ms_per_it <= b.ms_per_it_high
+                    or a.ms_per_it_low <= b.ms_per_it <= a.ms_per_it_high):
+                group[root(j)] = root(i)
+    groups: dict[int, list] = {}
+    for k, r in enumerate(rows):
+        groups.setdefault(root(k), []).append(r)
+    groups = {g: sorted(v, key=lambda r: r.ms_per_it) for g, v in groups.items() if len(v) > 1}
+    if not groups:
         return []
-    ranges = ", ".join(f"{lab} {_fmt(r.ms_per_it_low, '.1f')}–{_fmt(r.ms_per_it_high, '.1f')} ({_count(r.runs)} "
-                       f"run{'s' if r.runs != 1 else ''})"
-                       for lab, r in sorted(hit.items(), key=lambda kv: kv[1].ms_per_it))
-    return [f"ms/it over each loss's runs (min–max) overlaps another loss's: {ranges}; the order of their costs "
-            "may flip on a re-run (costs.csv: ms_per_it_low, ms_per_it_high)."]
+    shown = [r for v in groups.values() for r in v]
+    runs = {_count(r.runs) for r in shown}
+    each = f" ({runs.pop()} runs each)" if len(runs) == 1 else ""
+    text = "; ".join(", ".join(f"{r.label} {_fmt(r.ms_per_it_low, '.1f')}–{_fmt(r.ms_per_it_high, '.1f')}"
+                               + ("" if each else f" ({_count(r.runs)} runs)") for r in v)
+                     for v in sorted(groups.values(), key=lambda v: v[0].ms_per_it))
+    return [f"The cost order may flip on a re-run among these losses, each one's ms/it range over its runs (min–max"
+            f"{each.replace(' (', ', ').rstrip(')')}) holding the median of another in its group: {text} (costs.csv: "
+            "ms_per_it_low, ms_per_it_high)."]
 
 
 def clipped_ci_lines(stats: Stats) -> list[str]:
