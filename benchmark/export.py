@@ -1891,7 +1891,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
         "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
                              "before they were left out)",
-        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (0.5) of a core: "
+        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core: "
                       "ms/it reads high",
     },
     "convergence.csv": {

@@ -429,10 +429,21 @@ MIN_JUDGED_S = 0.02
 
 
 def _min_cpu_share() -> float:
+    """:data:`MIN_CPU_SHARE`, or ``PLBENCH_MIN_CPU_SHARE`` where set: a share of one core, 0 or more (a typo was
+    read as the default, unsaid)."""
+    import math
+
+    from benchmark.errors import UserError
+
+    text = os.environ.get("PLBENCH_MIN_CPU_SHARE", "").strip()
     try:
-        return float(os.environ.get("PLBENCH_MIN_CPU_SHARE", MIN_CPU_SHARE))
+        share = float(text) if text else MIN_CPU_SHARE
     except ValueError:
-        return MIN_CPU_SHARE
+        share = math.nan
+    if not math.isfinite(share) or share < 0:
+        raise UserError(f"PLBENCH_MIN_CPU_SHARE={text!r} is not a share of one core (a number ≥ 0, e.g. 0.5; 0: "
+                        "never judge a timing busy)")
+    return share
 
 #: how many timings :func:`_best_time` took under contention in this process (:meth:`StepTimes.get` compares)
 _CONTENDED = [0]

@@ -313,3 +313,19 @@ def test_the_cost_overlap_note_is_short_on_a_big_board_and_quiet_on_touching_ran
     lines = cost_spread_lines(S.compute(to_frame(rows), metas, n_boot=5))
     assert len(lines) == 1 and "2 runs each" in lines[0] and "fft" not in lines[0] and "ssim" not in lines[0], lines
     assert "l1 10.0–12.0, l2 9.5–13.5; vgg 300.0–340.0, lpips 305.0–370.0 (costs.csv" in lines[0], lines
+
+
+@pytest.mark.parametrize("value", ["half", "-0.5", "nan"])
+def test_a_bad_min_cpu_share_is_a_one_line_error(value, monkeypatch, capsys):
+    """Was: PLBENCH_MIN_CPU_SHARE=half (or -0.5) was read as the default 0.5, unsaid, by the dry run and the cost
+    table alike. Now any command stops at once with one line naming the variable and what it takes."""
+    from benchmark.cli import main
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", value)
+    assert main(["list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"PLBENCH_MIN_CPU_SHARE={value!r}" in err and "≥ 0" in err, err
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", " 0.25 ")
+    from benchmark.perf import _min_cpu_share
+
+    assert _min_cpu_share() == 0.25
