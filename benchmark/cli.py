@@ -1030,14 +1030,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
         print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
     if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
-        from benchmark.perf import estimate_check_line, measured_in_store
+        from benchmark.perf import estimate_check_lines, measured_in_store
         from benchmark.stats import device_kind
 
         kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
                            torch.get_num_threads())
         settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
-        line = estimate_check_line(est["ms_per_step"], measured_in_store(store.metas(), settings, kind), kind)
-        if line:
+        for line in estimate_check_lines(est["ms_per_step"], measured_in_store(store.metas(), settings, kind), kind):
             print(line)
     probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
     print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "

@@ -732,14 +732,20 @@ def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str,
     return {k: (statistics.median(v), len(v)) for k, v in sorted(times.items())}
 
 
-def estimate_check_line(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> str:
-    """The dry run's line setting its estimated ms per step (``estimated``: {loss: {task: ms}}) beside the measured
-    ms/it of the store's runs of the same settings on ``kind`` (:func:`measured_in_store`), with each ratio
-    (measured / estimated); "" when the store holds none to compare."""
-    parts = [f"{task}/{loss} {ms:.1f} ms/it ({n} run{'s' if n != 1 else ''}; estimated {estimated[loss][task]:.1f}: "
-             f"×{ms / estimated[loss][task]:.1f})"
-             for (loss, task), (ms, n) in measured.items() if estimated.get(loss, {}).get(task)]
-    if not parts:
-        return ""
-    return (f"measured in this results directory (finished runs of these settings on {kind}, median steady-state "
-            f"ms/it; × = measured / estimated): " + ", ".join(parts))
+def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:
+    """The dry run's table setting its estimated ms per step (``estimated``: {loss: {task: ms}}) beside the measured
+    ms/it of the store's runs of the same settings on ``kind`` (:func:`measured_in_store`): a heading, then a row per
+    loss as the estimate's own table has, each task's cell the measured median, its ratio to the estimate (measured
+    / estimated) and its runs (before, one line of every (task, loss): a wall on a big grid); none where the store
+    holds none to compare."""
+    cells: dict[str, dict[str, str]] = {}
+    for (loss, task), (ms, n) in measured.items():
+        if estimated.get(loss, {}).get(task):
+            cells.setdefault(loss, {})[task] = f"{ms:.1f} ×{ms / estimated[loss][task]:.1f} ({n})"
+    if not cells:
+        return []
+    tasks = sorted({t for v in cells.values() for t in v})
+    order = sorted(cells, key=lambda loss: min(estimated[loss].values()))
+    return ([f"measured in the results directory on {kind}: median ms/it of its finished runs (× measured/estimated;"
+             " runs):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
+            + [f"  {loss[:34]:<34}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])

@@ -186,7 +186,7 @@ def test_a_dry_run_states_how_far_its_step_estimate_is_from_the_store_s_measured
     it in the store (866, 1770, 1715 ms/it): an estimate off 24× read as a forecast. Now it compares: each (task,
     loss) with finished runs of the grid's settings, timed on this kind of device, gets their median ms/it and its
     ratio to the estimate; runs of another shape or device are no measure of it."""
-    from benchmark.perf import estimate_check_line, measured_in_store
+    from benchmark.perf import estimate_check_lines, measured_in_store
 
     def meta(loss, ms, threads=2, crop=48, steady=True):
         return {"status": "ok", "device": "cpu", "device_name": "x", "threads": threads, "ms_per_it": ms,
@@ -198,9 +198,24 @@ def test_a_dry_run_states_how_far_its_step_estimate_is_from_the_store_s_measured
     got = measured_in_store(metas, [("denoise", "l1", "tiny", 8, 48, False), ("denoise", "vgg", "tiny", 8, 48, False),
                                     ("denoise", "ssim", "tiny", 8, 48, False)], "cpu (2 threads)")
     assert got == {("l1", "denoise"): (850.0, 2), ("vgg", "denoise"): (1800.0, 1)}
-    line = estimate_check_line({"l1": {"denoise": 36.6}, "vgg": {"denoise": 244.0}}, got, "cpu (2 threads)")
-    assert "denoise/l1 850.0 ms/it (2 runs; estimated 36.6: ×23.2)" in line and "vgg 1800.0" in line, line
-    assert estimate_check_line({"l1": {"denoise": 36.6}}, {}, "cpu (2 threads)") == ""
+    lines = estimate_check_lines({"l1": {"denoise": 36.6}, "vgg": {"denoise": 244.0}}, got, "cpu (2 threads)")
+    assert "cpu (2 threads)" in lines[0] and lines[1].split() == ["loss", "denoise"], lines
+    assert lines[2].split() == ["l1", "850.0", "×23.2", "(2)"] and lines[3].split() == ["vgg", "1800.0", "×7.4", "(1)"]
+    assert estimate_check_lines({"l1": {"denoise": 36.6}}, {}, "cpu (2 threads)") == []
+
+
+def test_the_dry_run_s_measured_times_are_a_table_not_a_line_per_cell():
+    """Was: the measured ms/it beside the dry run's estimates was one line with every (task, loss) of the grid in
+    it: 10 losses on 3 tasks, 30 entries of ~50 characters on one line. Now it is a table as the estimate's own,
+    a row per loss, a column per task, "–" where a loss has no measured run on that task."""
+    from benchmark.perf import estimate_check_lines
+
+    losses, tasks = [f"loss{k}" for k in range(10)], ["deblur", "denoise", "sr"]
+    est = {loss: {t: 10.0 + k for t in tasks} for k, loss in enumerate(losses)}
+    got = {(loss, t): (20.0 + k, 2) for k, loss in enumerate(losses) for t in tasks if (loss, t) != ("loss3", "sr")}
+    lines = estimate_check_lines(est, got, "cpu (2 threads)")
+    assert len(lines) == 12 and max(map(len, lines)) < 120, lines
+    assert lines[1].split() == ["loss", *tasks] and lines[5].split()[-1] == "–", lines
 
 
 def test_runs_timed_while_the_machine_was_busy_are_said(monkeypatch):
