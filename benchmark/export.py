@@ -948,6 +948,28 @@ def cost_spread_lines(stats: Stats) -> list[str]:
             "ms_per_it_low, ms_per_it_high)."]
 
 
+def reads_high_cost_lines(stats: Stats) -> list[str]:
+    """Notes on ms/it that reads high next to the others': runs timed before plbench timed the steady state
+    (``timed_with_warmup``) and CPU runs timed while other work held the cores (``timed_busy``), each naming its
+    losses; the leaderboard's and compare's alike."""
+    out: list[str] = []
+    old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
+        else stats.costs.iloc[0:0]
+    if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
+        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
+                   "was recorded before plbench timed the steady state: it includes the first iterations (with "
+                   "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
+    busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
+        else stats.costs.iloc[0:0]
+    if not busy.empty:  # their ms/it counts the time other jobs held the cores
+        from benchmark.perf import _min_cpu_share
+
+        out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
+                   f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
+                   "cpu_share in meta.json), so it reads high next to the others'.")
+    return out
+
+
 def clipped_ci_lines(stats: Stats) -> list[str]:
     """One line when some cell's CI was cut at its metric's range by definition (``ci_clipped``,
     :func:`benchmark.stats.cell_table`): which bounds, and how many cells; none otherwise."""
@@ -986,20 +1008,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
     out += stats.nonfinite + stats.sparse
     out += clipped_ci_lines(stats)
-    old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
-        else stats.costs.iloc[0:0]
-    if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
-        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
-                   "was recorded before plbench timed the steady state: it includes the first iterations (with "
-                   "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
-    busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
-        else stats.costs.iloc[0:0]
-    if not busy.empty:  # their ms/it counts the time other jobs held the cores
-        from benchmark.perf import _min_cpu_share
-
-        out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
-                   f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
-                   "cpu_share in meta.json), so it reads high next to the others'.")
+    out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)
     out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement

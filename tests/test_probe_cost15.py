@@ -344,3 +344,28 @@ def test_a_bad_min_cpu_share_is_a_one_line_error(value, monkeypatch, capsys):
     from benchmark.perf import _min_cpu_share
 
     assert _min_cpu_share() == 0.25
+
+
+def test_compare_says_which_field_costs_read_high_as_the_leaderboard_does(tmp_path, monkeypatch):
+    """Was: the leaderboard's notes named the losses whose ms/it was timed on a busy machine (or recorded with its
+    warm-up in it), but `plbench compare`'s section, which sets the new loss's cost beside the field's, said
+    neither. Now both take the same notes."""
+    import json
+
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the notes are tested, not the figure
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.5}, metrics=("psnr",),
+                        seeds=(0, 1), n_images=4, budget_check=False)
+    group = []
+    for m in store.metas():
+        if m.get("kind") != "input":
+            m = {**m, "device": "cpu", "threads": 2, "ms_per_it": 10.0, "timing_excluded": {},
+                 "cpu_share": 0.1 if m["config"]["loss"] == "l2" else 1.5}
+            (store.run_dir(m["run_id"]) / "meta.json").write_text(json.dumps(m))
+            group.append(m)
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert "ms/it of 2 run(s) (l2) was timed while its process had under 0.5 of a core" in text, text
