@@ -460,6 +460,9 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("%s", line)
     previous_sigterm = _sigterm_as_interrupt()
     try:
+        from benchmark.perf import _min_cpu_share
+
+        _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
                 "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
                 "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
@@ -1004,6 +1007,15 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     print(f"  {'loss':<34}" + "".join(f"{t:>10}" for t in tasks))
     for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
         print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
+    if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
+        from benchmark.perf import estimate_check_lines, measured_in_store
+        from benchmark.stats import device_kind
+
+        kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
+                           torch.get_num_threads())
+        settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
+        for line in estimate_check_lines(est["ms_per_step"], measured_in_store(store.metas(), settings, kind), kind):
+            print(line)
     probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
     print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
           f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")

@@ -725,10 +725,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
+        cost_spread_lines,
         device_cost_lines,
         metric_decimals,
         metric_unit,
         one_run_text,
+        reads_high_cost_lines,
         survivors_text,
         task_frame,
         unchecked_metrics_text,
@@ -794,7 +796,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others
+        cov += reads_high_cost_lines(st)  # ms/it with warm-up in it or timed on a busy machine, as the leaderboard
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others
+        cov += cost_spread_lines(st)  # costs whose order may flip on a re-run, as the leaderboard's notes say
         if st.versions:  # an edited loss file: its earlier text's runs are rows of the field, as the leaderboard says
             cov.append("Several versions of one loss, each its own row and never pooled (for a loss file the hash of "
                        "its text: the runs of its earlier text are part of the field here, not of the loss compared), "

@@ -56,3 +56,20 @@ def resolve_device(device: str, setting: str = "") -> torch.device:
                         f"({', '.join(f'cuda:{i}' for i in range(n))}"
                         + (f"; CUDA_VISIBLE_DEVICES={visible} numbers them from 0" if visible else "") + ")")
     return dev
+
+
+def cpu_model() -> str:
+    """This machine's CPU model as ``/proc/cpuinfo`` names it (``"AMD EPYC 7763 64-Core Processor"``), else
+    ``platform.processor()`` or ``platform.machine()``: what a CPU cost was measured on (``platform.processor()``
+    alone is "" on Linux, or ``x86_64``, the same for a laptop and a server)."""
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()

@@ -60,7 +60,9 @@ WORSE_TEX = "(!)"
 #: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
-                "other work, so read it within one grid; never pooled over a CPU and a GPU or two GPU models: – for a "
+                "other work, so read it within one grid: the notes name runs timed with under half a core; never "
+                "pooled over a CPU and a GPU, two GPU models or two CPU "
+                "thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU).")
 #: what the task tables' own columns hold (:func:`task_rows`)
@@ -887,9 +889,9 @@ def _run_ranks_text(f: dict) -> str:
 
 def device_cost_lines(stats: Stats) -> list[str]:
     """Notes on ms/it timed on several kinds of device (:func:`benchmark.stats.device_kind`): a loss whose
-    runs mix a CPU and a GPU, or two GPU models, has no pooled ms/it ("–" in the ms/it columns; its median per
-    device here), and losses each timed on another device are named per device, as their ms/it columns compare
-    machines."""
+    runs mix a CPU and a GPU, two GPU models or two CPU thread counts, has no pooled ms/it ("–" in the ms/it
+    columns; its median per device here), and losses each timed on another device are named per device, as their
+    ms/it columns compare machines."""
     from benchmark.stats import device_kind
 
     c = stats.costs
@@ -899,7 +901,8 @@ def device_cost_lines(stats: Stats) -> list[str]:
     mixed = c[c["ms_per_it_by_device"].astype(str) != ""] if "ms_per_it_by_device" in c.columns else c.iloc[0:0]
     if not mixed.empty:
         out.append("ms/it is not pooled over devices (a CPU and a GPU step differ by orders of magnitude, two GPU "
-                   "models by several times), so it is – for a loss timed on more than one; its median per device: "
+                   "models or two CPU thread counts by several times), so it is – for a loss timed on more than one; "
+                   "its median per device: "
                    + "; ".join(f"{r.label}: {r.ms_per_it_by_device.replace('; ', ', ')}"
                                for r in mixed.itertuples(index=False)) + ".")
     kinds: dict[str, list[str]] = {}
@@ -912,6 +915,70 @@ def device_cost_lines(stats: Stats) -> list[str]:
     if len(kinds) > 1:
         out.append("ms/it was timed on several kinds of device, so its columns compare machines as well as losses — "
                    + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(kinds.items())) + ".")
+    return out
+
+
+def cost_spread_lines(stats: Stats) -> list[str]:
+    """One note naming the losses whose ms/it over their runs (min–max, ``ms_per_it_low``/``_high`` of
+    :func:`benchmark.stats.cost_table`) holds the median of another's timed on the same kind of device, with each
+    one's range, in groups of such losses: the order of their costs, which the medians give, may flip on a re-run.
+    Ranges that only touch (neither median inside the other's range: with two runs a loss's range is both its
+    runs, so most do on a noisy machine) are no such doubt; none where no median falls in another's range."""
+    c = stats.costs
+    if c.empty or "ms_per_it_low" not in c.columns:
+        return []
+    c = c[np.isfinite(pd.to_numeric(c["ms_per_it_low"], errors="coerce").astype(float))]
+    rows = list(c.itertuples(index=False))
+    group = list(range(len(rows)))  # union-find over the losses whose costs may swap places
+
+    def root(k: int) -> int:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            if str(a.timed_on) == str(b.timed_on) and a.ms_per_it != b.ms_per_it and (
+                    b.ms_per_it_low <= a.ms_per_it <= b.ms_per_it_high
+                    or a.ms_per_it_low <= b.ms_per_it <= a.ms_per_it_high):
+                group[root(j)] = root(i)
+    groups: dict[int, list] = {}
+    for k, r in enumerate(rows):
+        groups.setdefault(root(k), []).append(r)
+    groups = {g: sorted(v, key=lambda r: r.ms_per_it) for g, v in groups.items() if len(v) > 1}
+    if not groups:
+        return []
+    shown = [r for v in groups.values() for r in v]
+    runs = {_count(r.runs) for r in shown}
+    each = f" ({runs.pop()} runs each)" if len(runs) == 1 else ""
+    text = "; ".join(", ".join(f"{r.label} {_fmt(r.ms_per_it_low, '.1f')}–{_fmt(r.ms_per_it_high, '.1f')}"
+                               + ("" if each else f" ({_count(r.runs)} runs)") for r in v)
+                     for v in sorted(groups.values(), key=lambda v: v[0].ms_per_it))
+    return [f"The cost order may flip on a re-run among these losses, each one's ms/it range over its runs (min–max"
+            f"{each.replace(' (', ', ').rstrip(')')}) holding the median of another in its group: {text} (costs.csv: "
+            "ms_per_it_low, ms_per_it_high)."]
+
+
+def reads_high_cost_lines(stats: Stats) -> list[str]:
+    """Notes on ms/it that reads high next to the others': runs timed before plbench timed the steady state
+    (``timed_with_warmup``) and CPU runs timed while other work held the cores (``timed_busy``), each naming its
+    losses; the leaderboard's and compare's alike."""
+    out: list[str] = []
+    old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
+        else stats.costs.iloc[0:0]
+    if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
+        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
+                   "was recorded before plbench timed the steady state: it includes the first iterations (with "
+                   "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
+    busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
+        else stats.costs.iloc[0:0]
+    if not busy.empty:  # their ms/it counts the time other jobs held the cores
+        from benchmark.perf import _min_cpu_share
+
+        out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
+                   f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
+                   "cpu_share in meta.json), so it reads high next to the others'.")
     return out
 
 
@@ -953,13 +1020,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
     out += stats.nonfinite + stats.sparse
     out += clipped_ci_lines(stats)
-    old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
-        else stats.costs.iloc[0:0]
-    if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
-        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
-                   "was recorded before plbench timed the steady state: it includes the first iterations (with "
-                   "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
+    out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)
+    out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
 
     agree = seed_agreement(stats.blocks)
@@ -1898,13 +1961,17 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
         "ms_per_it": "median steady-state training time per iteration (ms) over its runs; empty when timed on "
-                     "more than one kind of device",
+                     "more than one kind of device (a GPU model, a CPU's thread count)",
+        "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
+        "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",
         "device": "the devices its runs trained on",
         "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
         "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
                              "before they were left out)",
+        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core: "
+                      "ms/it reads high",
     },
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",

@@ -91,6 +91,19 @@ class PerfRow:
     gflop_per_step: float | None
     achieved_tflops: float | None
     provenance: str
+    #: the interquartile range of its timed steps, in % of their median (how far a re-run's ms/step may move)
+    spread_pct: float | None = None
+    #: the interquartile range of its × L1 over the reps, each rep's step over the same rep's l1 step (interleaved:
+    #: a drift of the machine hits both); a range that holds 1 is no difference from l1 on this machine today
+    x_l1_iqr: tuple[float, float] | None = None
+
+
+def _iqr(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles of ``values`` (one value: itself twice)."""
+    if len(values) < 2:
+        return (values[0], values[0])
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return (q[0], q[2])
 
 
 def _naive_step(net, opt, loss_fn, degraded, target):
@@ -210,8 +223,11 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             base = n.split("(")[0]
             ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
             gflop = gflops[n]
+            q1, q3 = _iqr(times[n])
+            ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
             rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
-                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n]))
+                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
+                                spread_pct=100 * (q3 - q1) / med[n], x_l1_iqr=ratio))
     return rows
 
 
@@ -244,11 +260,15 @@ class _nullctx:
 
 
 def format_rows(rows: list[PerfRow], header: str) -> str:
-    lines = [header, f"{'loss':28s} {'ms/step':>9s} {'it/s':>8s} {'× L1':>6s} {'× naive':>8s} {'peak MB':>8s} "
-                     f"{'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
+    """The table ``plbench perf`` prints: medians over the reps, with ``IQR %`` (the step times' interquartile range
+    in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
+    lines = [header, f"{'loss':28s} {'ms/step':>9s} {'IQR %':>6s} {'it/s':>8s} {'× L1':>6s} {'× L1 IQR':>11s} "
+                     f"{'× naive':>8s} {'peak MB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
     for r in rows:
         f = lambda v, spec: (format(v, spec) if v is not None else "–")  # noqa: E731
-        lines.append(f"{r.name[:28]:28s} {r.ms_per_step:9.2f} {r.it_per_s:8.2f} {r.x_l1:6.2f} "
+        ratio = f"{r.x_l1_iqr[0]:.2f}–{r.x_l1_iqr[1]:.2f}" if r.x_l1_iqr else "–"
+        lines.append(f"{r.name[:28]:28s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
+                     f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
                      f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
     return "\n".join(lines)
@@ -263,15 +283,9 @@ PROBES = ((1, 64), (4, 64))
 
 
 def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
+    from benchmark import devices
 
-    return platform.processor() or platform.machine()
+    return devices.cpu_model()
 
 
 def _machine(dev: torch.device) -> str:
@@ -415,10 +429,21 @@ MIN_JUDGED_S = 0.02
 
 
 def _min_cpu_share() -> float:
+    """:data:`MIN_CPU_SHARE`, or ``PLBENCH_MIN_CPU_SHARE`` where set: a share of one core, 0 or more (a typo was
+    read as the default, unsaid)."""
+    import math
+
+    from benchmark.errors import UserError
+
+    text = os.environ.get("PLBENCH_MIN_CPU_SHARE", "").strip()
     try:
-        return float(os.environ.get("PLBENCH_MIN_CPU_SHARE", MIN_CPU_SHARE))
+        share = float(text) if text else MIN_CPU_SHARE
     except ValueError:
-        return MIN_CPU_SHARE
+        share = math.nan
+    if not math.isfinite(share) or share < 0:
+        raise UserError(f"PLBENCH_MIN_CPU_SHARE={text!r} is not a share of one core (a number ≥ 0, e.g. 0.5; 0: "
+                        "never judge a timing busy)")
+    return share
 
 #: how many timings :func:`_best_time` took under contention in this process (:meth:`StepTimes.get` compares)
 _CONTENDED = [0]
@@ -673,16 +698,54 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
                  task: str = "denoise") -> str:
     """One line saying what was measured where (device, threads, load, shapes, versions)."""
     import os
-    import platform
 
     dev = torch.device(device)
     if dev.type == "cuda":
         where = f"{torch.cuda.get_device_name(dev)}, bf16 autocast + fused Adam"
     else:
-        where = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, fp32 (no autocast)"
+        where = f"{_cpu_model()}, {torch.get_num_threads()} threads, fp32 (no autocast)"
     try:
         load = " load avg " + "/".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         load = ""
     return (f"device={dev} ({where});{load}; the runner's step (task {task}: sampling, degradation, checks); "
             f"net={net} batch={batch}x3x{crop}x{crop} reps={reps} compile={compile} torch={torch.__version__}")
+
+
+def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int]]:
+    """``{(loss, task): (median ms/it, runs)}`` of the store's finished runs (``metas``) trained with one of
+    ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
+    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kind`: a CPU's thread count, a GPU's
+    model): what a dry run's estimate of the same step can be checked against."""
+    from benchmark.stats import device_kind
+
+    wanted = set(settings)
+    times: dict[tuple[str, str], list[float]] = {}
+    for m in metas:
+        cfg, ms = m.get("config") or {}, m.get("ms_per_it")
+        if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
+            continue
+        key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
+               bool(cfg.get("compile")))
+        if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
+            times.setdefault((key[1], key[0]), []).append(float(ms))
+    return {k: (statistics.median(v), len(v)) for k, v in sorted(times.items())}
+
+
+def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:
+    """The dry run's table setting its estimated ms per step (``estimated``: {loss: {task: ms}}) beside the measured
+    ms/it of the store's runs of the same settings on ``kind`` (:func:`measured_in_store`): a heading, then a row per
+    loss as the estimate's own table has, each task's cell the measured median, its ratio to the estimate (measured
+    / estimated) and its runs (before, one line of every (task, loss): a wall on a big grid); none where the store
+    holds none to compare."""
+    cells: dict[str, dict[str, str]] = {}
+    for (loss, task), (ms, n) in measured.items():
+        if estimated.get(loss, {}).get(task):
+            cells.setdefault(loss, {})[task] = f"{ms:.1f} ×{ms / estimated[loss][task]:.1f} ({n})"
+    if not cells:
+        return []
+    tasks = sorted({t for v in cells.values() for t in v})
+    order = sorted(cells, key=lambda loss: min(estimated[loss].values()))
+    return ([f"measured in the results directory on {kind}: median ms/it of its finished runs (× measured/estimated;"
+             " runs):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
+            + [f"  {loss[:34]:<34}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])

@@ -140,6 +140,9 @@ class TrainResult:
     warmup_iterations: int = 0
     warmup_s: float = 0.0       # seconds of those warm-up iterations
     checkpoint_s: float = 0.0   # seconds spent saving checkpoints (all of them)
+    #: on the CPU, the cores this process had over this attempt's steady state (CPU seconds / wall seconds, every
+    #: thread's); under :data:`benchmark.perf.MIN_CPU_SHARE` the machine was busy with other work and ms/it reads high
+    cpu_share: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
     stop_requested: bool = False
@@ -362,11 +365,21 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     acc_n = int(acc[1]) if acc else 0
     bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
     # steady-state timing (TrainResult.steady_ms_per_it): from the end of the warm-up iterations to the end of
-    # training, less the checkpoint saves in between
-    warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - 1))
+    # training, less the checkpoint saves in between; a resumed run adds the steady seconds and iterations its
+    # earlier attempts timed (kept in the checkpoint) and skips its own warm-up as a fresh run does — a fresh
+    # process's first steps are cold again — timing none where none is left after it (before, one iteration left
+    # was timed with no warm-up: the restart's cold step stood as the run's ms/it)
+    # those times were taken on the kind of device the checkpoint names (``steady_on``: a GPU's model, a CPU's thread
+    # count): resumed on another (a requeued job on another GPU model, a CPU checkpoint of several counts), they are
+    # no measure of this one's step, and meta.json names this one — the run is timed afresh
+    steady_on = _steady_kind(device, threads)
+    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] \
+        if prior.get("steady_on", steady_on) == steady_on else [0.0, 0]
+    warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
     t_warm = t0 if warm == 0 else None
+    c_warm = time.process_time()  # the process's CPU seconds at t_warm: its share of the cores while timed
 
     def flush() -> None:
         nonlocal loss_val
@@ -388,12 +401,20 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         ckpt_s += spent
         ckpt_after_warm += spent if t_warm is not None else 0.0
 
+    def steady_so_far(at: int) -> list:
+        """[seconds, iterations] of steady-state training up to iteration ``at``, earlier attempts' included."""
+        if t_warm is None or at <= start + warm:
+            return list(steady_before)
+        return [steady_before[0] + time.perf_counter() - t_warm - ckpt_after_warm,
+                steady_before[1] + at - start - warm]
+
     def _save(at: int) -> None:
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
             step.prefetch.rewind()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
+                                               "steady": steady_so_far(at), "steady_on": steady_on,
                                                "acc": [float(acc_sum), acc_n],
                                                "threads": sorted({*threads_before, threads})})
 
@@ -429,7 +450,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 raise KeyboardInterrupt
             if it == start + warm:
                 _sync(device)
-                t_warm = time.perf_counter()
+                t_warm, c_warm = time.perf_counter(), time.process_time()
         diverged_at = step.check()
         if diverged_at is None and not _finite_state(step.net):
             # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
@@ -438,8 +459,13 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
+        share = ((time.process_time() - c_warm) / (t_end - t_warm)
+                 if device.type == "cpu" and t_warm is not None and t_end > t_warm else None)
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
-        steady = 1000 * (t_end - t_warm - ckpt_after_warm) / timed if t_warm is not None and timed > 0 else None
+        spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
+        timed = max(timed, 0) if t_warm is not None else 0
+        steady = (1000 * (steady_before[0] + spent) / (steady_before[1] + timed)
+                  if steady_before[1] + timed > 0 else None)
         if diverged_at is not None:
             log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
             curve = [p for p in curve if p[0] < diverged_at]
@@ -460,7 +486,15 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
-                       stop_requested=stop_requested)
+                       stop_requested=stop_requested, cpu_share=share)
+
+
+def _steady_kind(device: torch.device, threads: int) -> str:
+    """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
+    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's torch thread count."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({threads} thread{'s' if threads != 1 else ''})"
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
@@ -1508,6 +1542,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
           wall_s: float | None = None) -> dict:
     """The run's meta.json record; ``wall_s``: its seconds since ``started`` on the monotonic clock (None: the wall
     clock's difference)."""
+    from benchmark import devices as _devices
     from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
     from benchmark.weights import files_sha256
@@ -1517,7 +1552,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "loss_files": _loss_files(cfg.loss), "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
-                            else platform.processor() or "cpu"),
+                            else _devices.cpu_model() or "cpu"),
             "threads": torch.get_num_threads(), "started": started,
             "wall_s": time.time() - started if wall_s is None else wall_s,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,
@@ -1537,6 +1572,7 @@ def _cost(r: TrainResult) -> dict:
     wall = 1000 / r.it_per_s if r.it_per_s else None
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
+            **({"cpu_share": r.cpu_share} if r.cpu_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}

@@ -1078,17 +1078,25 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
-def device_kind(device, name=None) -> str:
+def device_kind(device, name=None, threads=None) -> str:
     """The kind of device a run was timed on: ``"cuda:0"`` → ``"cuda"``, ``"cpu"`` → ``"cpu"``; ``"unknown"``
     when the run's ``meta.json`` records none. ``name``: its ``device_name``, which a GPU's kind carries
     (``"cuda (NVIDIA H100 80GB HBM3)"``): two GPU models are two kinds, as a CPU and a GPU are (a CPU's
-    name, ``platform.processor()``, tells little and stays out). ms/it of two kinds are never pooled
+    name, ``platform.processor()``, tells little and stays out). ``threads``: its torch thread count, which a
+    CPU's kind carries (``"cpu (2 threads)"``): a CPU step's time scales with it (a run under ``--workers 4`` on
+    1 thread against one on 4), as a GPU's with its model. ms/it of two kinds are never pooled
     (:func:`cost_table`)."""
     if device is None or (not isinstance(device, str) and pd.isna(device)) or not str(device).strip():
         return "unknown"
     kind = str(device).split(":", 1)[0].strip()
     if kind != "cpu" and isinstance(name, str) and name.strip():
         return f"{kind} ({name.strip()})"
+    try:
+        n = int(threads) if threads is not None and not pd.isna(threads) else 0
+    except (TypeError, ValueError):
+        n = 0
+    if kind == "cpu" and n > 0:
+        return f"cpu ({n} thread{'s' if n != 1 else ''})"
     return kind
 
 
@@ -1097,8 +1105,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
-    :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. A label timed on several kinds of
-    device (:func:`device_kind`: a CPU and a GPU, two GPU models) gets no pooled ms/it (NaN):
+    :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
+    max peak MB. A label timed on several kinds of
+    device (:func:`device_kind`: a CPU and a GPU, two GPU models, two CPU thread counts) gets no pooled ms/it (NaN):
     ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
     ms/it was timed on ("; "-separated). Per task also the ``weights_kind`` and ``loss_version`` that pick its
     arm's rows of ``arms`` out (:func:`benchmark.convergence.arm_rows`): ``unconverged`` is of its own arm.
@@ -1139,12 +1148,16 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                 label += version_suffix(ver)
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
-                     "device": m.get("device"), "device_name": m.get("device_name"), "unconverged": unconverged,
+                     "device": m.get("device"), "device_name": m.get("device_name"), "threads": m.get("threads"),
+                     "unconverged": unconverged,
                      "weights_kind": kind, "loss_version": ver,
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
-                     "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
-    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device",
-            "ms_per_it_by_device", "timed_on", "timed_with_warmup"]
+                     "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
+                     # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
+                     "timed_busy": m.get("ms_per_it") is not None and _busy(m.get("cpu_share"))})
+    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
+            "peak_mem_mb", "device",
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
@@ -1153,7 +1166,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
 
-    df["device_kind"] = [device_kind(d, n) for d, n in zip(df["device"], df["device_name"])]
+    df["device_kind"] = [device_kind(d, n, k) for d, n, k in zip(df["device"], df["device_name"], df["threads"])]
 
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over
@@ -1168,6 +1181,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "failed": int((g["status"] == "failed").sum()),
                           "unconverged": int(g["unconverged"].sum()),
                           "ms_per_it": math.nan if mixed else g["ms_per_it"].median(),
+                          # its runs' spread: how far a re-run's median may move (NaN where not pooled)
+                          "ms_per_it_low": math.nan if mixed else g["ms_per_it"].min(),
+                          "ms_per_it_high": math.nan if mixed else g["ms_per_it"].max(),
                           "peak_mem_mb": g["peak_mem_mb"].max(),
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
                           "ms_per_it_by_device": "; ".join(
@@ -1175,6 +1191,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                               for d, v in by_dev.items()),
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
+                          "timed_busy": int(g["timed_busy"].sum()),
                           # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
                           # the runs the row's note is about — its unconverged runs, else its scored ones — not the
                           # first meta's (a failed run of a newer version joining an unversioned label took it)
@@ -1183,6 +1200,18 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index().drop(columns=arm)
     per_task = df.groupby(["task", "label", "loss"]).apply(agg, include_groups=False).reset_index()
     return per_loss, per_task
+
+
+def _busy(share) -> bool:
+    """Was a CPU run's steady state timed with under :data:`benchmark.perf.MIN_CPU_SHARE` of a core (its
+    ``cpu_share``; ``PLBENCH_MIN_CPU_SHARE`` sets another, 0 never)? False where it records none (a GPU run, an
+    older run)."""
+    from benchmark.perf import _min_cpu_share
+
+    try:
+        return share is not None and float(share) < _min_cpu_share()
+    except (TypeError, ValueError):
+        return False
 
 
 def _row_arm(g: pd.DataFrame) -> dict:
