@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("%s", line)
     previous_sigterm = _sigterm_as_interrupt()
     try:
-        from benchmark.perf import _min_cpu_share
+        from benchmark.devices import min_cpu_share as _min_cpu_share
 
         _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,

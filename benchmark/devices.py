@@ -73,3 +73,29 @@ def cpu_model() -> str:
     import platform
 
     return platform.processor() or platform.machine()
+
+
+#: a CPU timing whose process got less than this share of one core while it ran (CPU time ÷ wall time of the
+#: fastest call) was taken on a machine busy with other work: the fastest of three calls was still 13× the idle
+#: time where the load lasted through all three, and ``steptimes.json`` kept it for every later dry run (a grid of
+#: 33 s estimated at 1.3 h) → used for this dry run, said, not kept (:meth:`benchmark.perf.StepTimes.get`).
+#: ``PLBENCH_MIN_CPU_SHARE`` sets another (0: never judged; the test suite's, whose timings must not depend on
+#: the machine's load)
+MIN_CPU_SHARE = 0.5
+
+
+def min_cpu_share() -> float:
+    """:data:`MIN_CPU_SHARE`, or ``PLBENCH_MIN_CPU_SHARE`` where set: a share of one core, 0 or more (a typo was
+    read as the default, unsaid)."""
+    import math
+    import os
+
+    text = os.environ.get("PLBENCH_MIN_CPU_SHARE", "").strip()
+    try:
+        share = float(text) if text else MIN_CPU_SHARE
+    except ValueError:
+        share = math.nan
+    if not math.isfinite(share) or share < 0:
+        raise UserError(f"PLBENCH_MIN_CPU_SHARE={text!r} is not a share of one core (a number ≥ 0, e.g. 0.5; 0: "
+                        "never judge a timing busy)")
+    return share

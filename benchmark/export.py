@@ -974,7 +974,7 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
         else stats.costs.iloc[0:0]
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
-        from benchmark.perf import _min_cpu_share
+        from benchmark.devices import min_cpu_share as _min_cpu_share
 
         out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
                    f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.devices import MIN_CPU_SHARE  # noqa: F401 - re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import min_cpu_share as _min_cpu_share  # noqa: F401 - below stats and runner both
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -415,35 +416,11 @@ class StepTimes:
             self._unwritable = True
 
 
-#: a CPU timing whose process got less than this share of one core while it ran (CPU time ÷ wall time of the
-#: fastest call) was taken on a machine busy with other work: the fastest of three calls was still 13× the idle
-#: time where the load lasted through all three, and ``steptimes.json`` kept it for every later dry run (a grid of
-#: 33 s estimated at 1.3 h) → used for this dry run, said, not kept (:meth:`StepTimes.get`).
-#: ``PLBENCH_MIN_CPU_SHARE`` sets another (0: never judged; the test suite's, whose timings must not depend on
-#: the machine's load)
-MIN_CPU_SHARE = 0.5
 
 #: calls faster than this (seconds) are not judged: one context switch decides a millisecond call's share, and its
 #: error is small in any case
 MIN_JUDGED_S = 0.02
 
-
-def _min_cpu_share() -> float:
-    """:data:`MIN_CPU_SHARE`, or ``PLBENCH_MIN_CPU_SHARE`` where set: a share of one core, 0 or more (a typo was
-    read as the default, unsaid)."""
-    import math
-
-    from benchmark.errors import UserError
-
-    text = os.environ.get("PLBENCH_MIN_CPU_SHARE", "").strip()
-    try:
-        share = float(text) if text else MIN_CPU_SHARE
-    except ValueError:
-        share = math.nan
-    if not math.isfinite(share) or share < 0:
-        raise UserError(f"PLBENCH_MIN_CPU_SHARE={text!r} is not a share of one core (a number ≥ 0, e.g. 0.5; 0: "
-                        "never judge a timing busy)")
-    return share
 
 #: how many timings :func:`_best_time` took under contention in this process (:meth:`StepTimes.get` compares)
 _CONTENDED = [0]

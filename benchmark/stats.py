@@ -1203,10 +1203,10 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
 
 
 def _busy(share) -> bool:
-    """Was a CPU run's steady state timed with under :data:`benchmark.perf.MIN_CPU_SHARE` of a core (its
+    """Was a CPU run's steady state timed with under :data:`benchmark.devices.MIN_CPU_SHARE` of a core (its
     ``cpu_share``; ``PLBENCH_MIN_CPU_SHARE`` sets another, 0 never)? False where it records none (a GPU run, an
     older run)."""
-    from benchmark.perf import _min_cpu_share
+    from benchmark.devices import min_cpu_share as _min_cpu_share
 
     try:
         return share is not None and float(share) < _min_cpu_share()

@@ -12,7 +12,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # time (test_cli.py: 25.5 → 14.9 CPU s). Tests of thread counts set theirs; a caller's own setting is kept.
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-# the dry run does not keep step times measured while the machine was busy (benchmark.perf.MIN_CPU_SHARE): a
+# the dry run does not keep step times measured while the machine was busy (benchmark.devices.MIN_CPU_SHARE): a
 # suite sharing its cores with its own workers and subprocesses would make that depend on the load; its own test
 # sets the share it tests
 os.environ.setdefault("PLBENCH_MIN_CPU_SHARE", "0")
