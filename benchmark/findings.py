@@ -700,6 +700,45 @@ class Finding:
         return None
 
 
+class BeatsOnSameWeights(Finding):
+    """A claim that :attr:`loss` beats :attr:`baseline` on every perceptual metric of each task of :attr:`pair_tasks`
+    (None: every task), the two compared on the first kind of backbone weights both were trained with
+    (:data:`PAIR_KINDS`: the papers' pretrained first). A ``loss`` arm of a kind the baseline lacks is not compared
+    with a baseline of another kind: with no such pair anywhere the claim is "not applicable"."""
+
+    loss: str = ""
+    baseline: str = "vgg"
+    pair_tasks: tuple[str, ...] | None = None
+
+    def pairs(self, res: "Results"):
+        """(task, loss arm, baseline arm) per task, on the first kind of weights both have."""
+        for task in res.tasks(self.pair_tasks) if self.pair_tasks else res.tasks():
+            for kind in PAIR_KINDS:
+                a = res.arm(task, self.loss, prefer=(kind,))
+                b = res.arm(task, self.baseline, prefer=(kind,)) if a is not None else None
+                if b is not None:
+                    yield task, a, b
+                    break
+
+    def applicable(self, res: "Results") -> tuple[str, str] | None:
+        blocked = super().applicable(res)
+        if blocked:
+            return blocked
+        if not any(True for _ in self.pairs(res)):
+            return "not applicable", (f"no {self.baseline} run with the same kind of weights as {self.loss} in these "
+                                      "results")
+        return None
+
+    def comparisons(self, res: "Results") -> Iterable[Comparison]:
+        for task, a, b in self.pairs(res):
+            for m in res.perceptual_metrics(task):
+                yield Comparison(task, m, a, b, "better")
+
+
+#: weights kinds in the order :class:`BeatsOnSameWeights` looks for a pair (the papers', pretrained, first)
+PAIR_KINDS = ("pretrained", "selftrained", "random", "none")
+
+
 # --------------------------------------------------------------------------------------------
 class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""

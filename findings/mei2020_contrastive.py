@@ -4,11 +4,8 @@ features."""
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import BeatsOnSameWeights, Needs
 from benchmark.registry import register_finding
-
-#: weights kinds in the order a pair is looked for (the paper's, pretrained, first)
-KINDS = ("pretrained", "selftrained", "random", "none")
 
 
 @register_finding("mei2020_contrastive", version="1",
@@ -16,7 +13,7 @@ KINDS = ("pretrained", "selftrained", "random", "none")
                            "Learning, 2020",
                   source="abstract: the online-selected features 'improve the perceptual quality' over the perceptual "
                          "loss on pre-trained classification features, in image transformation tasks")
-class ContrastiveSelectBeatsVGG(Finding):
+class ContrastiveSelectBeatsVGG(BeatsOnSameWeights):
     """``contrastive_select`` > ``vgg`` (the perceptual loss on the same VGG-16, the baseline the abstract sets out to
     improve on), both on the same kind of weights, on every task and perceptual metric. The regime: ImageNet-pretrained
     VGG-16 (the "pre-trained classification network"); a contrastive_select arm on random or self-trained weights is
@@ -26,6 +23,7 @@ class ContrastiveSelectBeatsVGG(Finding):
     claim = "online contrastive feature selection beats the VGG perceptual loss on perceptual metrics"
     needs = Needs(losses=("contrastive_select", "vgg"), metrics=("perceptual",))
     every_part = True
+    loss = "contrastive_select"
     regime = "features of an ImageNet-pretrained VGG-16 selected online, against the VGG loss on the same network"
 
     def out_of_regime(self, res, c):
@@ -33,28 +31,3 @@ class ContrastiveSelectBeatsVGG(Finding):
             return (f"contrastive_select on {c.a.kind} VGG-16 weights; the paper selects among the features of a "
                     "pre-trained classification network")
         return ""
-
-    def _pairs(self, res):
-        """Per task, contrastive_select and vgg on the first kind of weights both have (pretrained first): the
-        contrastive_select arm taken first and a vgg of another kind left a contrastive_select of a kind vgg has
-        untested ("not applicable")."""
-        for task in res.tasks():
-            for kind in KINDS:
-                a = res.arm(task, "contrastive_select", prefer=(kind,))
-                b = res.arm(task, "vgg", prefer=(kind,)) if a is not None else None
-                if b is not None:
-                    yield task, a, b
-                    break
-
-    def applicable(self, res):
-        blocked = super().applicable(res)
-        if blocked:
-            return blocked
-        if not any(True for _ in self._pairs(res)):
-            return "not applicable", "no vgg run with the same kind of weights as contrastive_select in these results"
-        return None
-
-    def comparisons(self, res):
-        for task, a, b in self._pairs(res):
-            for m in res.perceptual_metrics(task):
-                yield Comparison(task, m, a, b, "better")

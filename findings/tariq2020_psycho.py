@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import BeatsOnSameWeights, Needs
 from benchmark.registry import register_finding
-
-#: weights kinds in the order a pair is looked for (the paper's, pretrained, first)
-KINDS = ("pretrained", "selftrained", "random", "none")
 
 TASKS = ("sr4",)
 
@@ -17,7 +14,7 @@ TASKS = ("sr4",)
                            "Features?, ECCV 2020",
                   source="the super-resolution experiment: a loss on psychovisually selected VGG-16 features "
                          "against the VGG loss, ×4 single-image super-resolution (abstract; METHODS.md §2)")
-class PsychoBeatsVGG(Finding):
+class PsychoBeatsVGG(BeatsOnSameWeights):
     """``psycho`` > ``vgg`` (the plain VGG-16 feature loss), both on the same kind of backbone weights, on every
     perceptual metric of ×4 super-resolution. The paper's regime: ×4 SR, channels of an ImageNet-pretrained VGG-16
     scored and selected; a psycho arm on random or self-trained weights (scores of another network) or an ``sr4``
@@ -27,6 +24,8 @@ class PsychoBeatsVGG(Finding):
     claim = "a loss on psychovisually selected VGG-16 features beats the VGG loss on perceptual metrics for ×4 SR"
     needs = Needs(tasks=TASKS, losses=("psycho", "vgg"), metrics=("perceptual",))
     every_part = True
+    loss = "psycho"
+    pair_tasks = TASKS
     regime = ("×4 super-resolution; psycho's channels scored on ImageNet-pretrained VGG-16, against the VGG loss on "
               "the same pretrained VGG-16")
 
@@ -42,27 +41,3 @@ class PsychoBeatsVGG(Finding):
             return (f"psycho on {c.a.kind} VGG-16 weights; the paper scores the channels of ImageNet-pretrained "
                     "VGG-16")
         return ""
-
-    def _pairs(self, res):
-        """Per task, psycho and vgg on the first kind of weights both have (pretrained first): the psycho arm
-        taken first and a vgg of another kind left a psycho of a kind vgg has untested ("not applicable")."""
-        for task in res.tasks(TASKS):
-            for kind in KINDS:
-                a = res.arm(task, "psycho", prefer=(kind,))
-                b = res.arm(task, "vgg", prefer=(kind,)) if a is not None else None
-                if b is not None:
-                    yield task, a, b
-                    break
-
-    def applicable(self, res):
-        blocked = super().applicable(res)
-        if blocked:
-            return blocked
-        if not any(True for _ in self._pairs(res)):
-            return "not applicable", "no vgg run with the same kind of weights as psycho in these results"
-        return None
-
-    def comparisons(self, res):
-        for task, a, b in self._pairs(res):
-            for m in res.perceptual_metrics(task):
-                yield Comparison(task, m, a, b, "better")
