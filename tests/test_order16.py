@@ -19,3 +19,16 @@ def test_results_first_takes_the_first_arm_in_the_boards_name_order():
     arm = res.first("sr4", list(reversed(mixes)), "ℓ2 + random-VGG arms")
     assert arm.loss == two, arm
     assert res.passed_over("sr4", arm) == ("ℓ2 + random-VGG arms", (f"{ten} [vgg16:random]",))
+
+
+def test_the_notes_list_losses_in_the_boards_name_order():
+    """Was: the leaderboard's notes that list losses (one-run cells, the losses short of runs, the baseline's rows,
+    versions_of's lines) sorted them as strings — 'w10, w2' under a board that lists w2 first → they list them by
+    stats.name_key, the board's order (benchmark/export.py, stats.py, report.py)."""
+    from benchmark.export import one_run_text
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    one = compute(synthetic_table(offsets={"w10": 0.0, "w2": 1.0}, tasks=("denoise",), seeds=(0,), n_images=3,
+                                  metrics=("psnr",)), n_boot=10)
+    assert "One run per cell in denoise (w2, w10)" in one_run_text(one), one_run_text(one)
