@@ -227,7 +227,7 @@ def partial_rank_text(stats: Stats) -> str:
         t = c[c["task"] == task]
         n = t.loc[(t["label"] != INPUT) & t["rank"].notna(), "metric"].nunique()
         said += [f"{task}: {lab} ({n - len(ms)} of {n} metrics, no {', '.join(ms)})"
-                 for lab, ms in sorted(_partial_ranks(t).items())]
+                 for lab, ms in sorted(_partial_ranks(t).items(), key=lambda kv: name_key(kv[0]))]
     if not said:
         return ""
     return ("Task rank over fewer metrics — a loss not ranked on some of its task's metrics (not scored for its runs) "
@@ -432,7 +432,7 @@ def one_run_text(stats: Stats) -> str:
     one = c[(c["label"] != INPUT) & (c["n_seeds"] == 1)]
     if one.empty:
         return ""
-    where = "; ".join(f"{t} ({', '.join(sorted(map(str, g['label'].unique())))})"
+    where = "; ".join(f"{t} ({', '.join(sorted(map(str, g['label'].unique()), key=name_key))})"
                       for t, g in one.groupby("task", sort=True))
     return (f"One run per cell in {where}: the interval of such a cell is the image-to-image spread alone "
             "(no second run to resample or to estimate the run-to-run spread from), so it is narrower than the "
@@ -615,7 +615,7 @@ def unequal_seeds_text(stats: Stats) -> str:
         if len({frozenset(v) for v in seeds_of.values()}) < 2:
             continue
         by_set: dict[frozenset, list[str]] = {}
-        for lab, ss in sorted(seeds_of.items()):
+        for lab, ss in sorted(seeds_of.items(), key=lambda kv: name_key(kv[0])):
             by_set.setdefault(frozenset(ss), []).append(lab)
         parts.append(f"{task}: " + "; ".join(f"{', '.join(labs)} seeds {_seed_list(ss)} ({len(ss)})"
                                             for ss, labs in sorted(by_set.items(), key=lambda kv: sorted(kv[0]))))
@@ -1071,7 +1071,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                        f"{', '.join(unpaired)}; never bold or {UP}/{DOWN}, whatever their means.")
         flat = restored[restored["no_spread"].astype(bool)] if "no_spread" in restored.columns else restored.iloc[0:0]
         if not flat.empty:
-            seen = dict.fromkeys((r.task, r.metric, *sorted((r.label, other)))  # each pair once, either order
+            seen = dict.fromkeys((r.task, r.metric, *sorted((r.label, other), key=name_key))  # each pair once
                                  for r in flat.itertuples(index=False) for other in r.no_spread.split("; "))
             pairs = "; ".join(f"{t}/{m}: {a} vs {b}" for t, m, a, b in seen)
             out.append(f"Not tested — every paired (run, image) difference is the same number (no spread, SE 0: "
@@ -1089,10 +1089,10 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             several = several[several.map(len) > 1]
             if len(several) and "base_label" in restored.columns:
                 out.append(f"Baseline `{stats.baseline}` has several rows (" + "; ".join(
-                    f"{t}: {', '.join(f'`{x}`' for x in sorted(labs))}" for t, labs in several.items())
+                    f"{t}: {', '.join(f'`{x}`' for x in sorted(labs, key=name_key))}" for t, labs in several.items())
                     + "): ▲/▼ are against " + "; ".join(
                     f"{t}: " + ", ".join(f"`{x}`" for x in sorted(
-                        restored.loc[restored["task"] == t, "base_label"].dropna().unique()))
+                        restored.loc[restored["task"] == t, "base_label"].dropna().unique(), key=name_key))
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
     for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
@@ -1532,8 +1532,8 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         # the task table's rows (input, then by mean rank: every ranked list's order), so the sets' columns read
         # beside it line by line; a loss it does not list, and every loss without ``stats``, by name after them
         ranked = task_frame(stats, task)[2] if stats is not None else []
-        order = [INPUT] + [lb for lb in ranked if lb != INPUT] + sorted(lb for lb in wide.index
-                                                                        if lb != INPUT and lb not in ranked)
+        order = [INPUT] + [lb for lb in ranked if lb != INPUT] + sorted(
+            (lb for lb in wide.index if lb != INPUT and lb not in ranked), key=name_key)
         for label in [lb for lb in order if lb in wide.index]:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
             lines.append(f"| {md_name(label)} | " + " | ".join(cells) + " |")

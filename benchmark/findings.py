@@ -81,6 +81,7 @@ from benchmark.stats import (
     is_perceptual,
     loss_label,
     metric_order,
+    name_key,
     pd_metrics,
     version_suffix,
 )
@@ -983,13 +984,15 @@ class Results:
         """The first of ``arms`` by name (None if none), for a finding that takes one of several it could test
         (``what``: them in words, "ℓ2 + random-VGG arms"); the others are kept for :meth:`passed_over`, which the parts
         built on it name, as for :meth:`arm` (tests/test_probe_verdicts13.py). Of several registry versions of one
-        loss and weights, the newest, as :meth:`arm` takes."""
+        loss and weights, the newest, as :meth:`arm` takes. "By name" is the board's order, its label by
+        :func:`benchmark.stats.name_key` (``l2 + 2*gpl`` before ``l2 + 10*gpl``, where string order took 10;
+        tests/test_order16.py)."""
         newest: dict[tuple[str, str], Arm] = {}
         for a in arms:
             k = (a.loss, a.weights)
             if k not in newest or _version_key(a.version) > _version_key(newest[k].version):
                 newest[k] = a
-        arms = sorted(newest.values())
+        arms = sorted(newest.values(), key=lambda a: (name_key(a.label), a))
         if len(arms) > 1:
             self._passed_over[(task, arms[0])] = (what, tuple(a.label for a in arms[1:]))
         return arms[0] if arms else None

@@ -37,7 +37,7 @@ from benchmark.results import (
     respelt_meta,
     stale_lines,
 )
-from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order
+from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order, name_key
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -311,10 +311,10 @@ def resolve_baseline(store: ResultsStore, name: str, new=(), flag: str = "--base
     name = store.loss_spellings().get(name, name)
     table = store.table() if table is None else table
     rest = table[table["loss"].astype(str) != INPUT] if not table.empty else table
-    specs = sorted(set(rest["loss"].astype(str)) | set(new)) if not rest.empty else sorted(set(new))
+    specs = sorted(set(rest["loss"].astype(str)) | set(new) if not rest.empty else set(new), key=name_key)
     if name in specs:
         return name
-    rows = sorted(set(labels(rest))) if not rest.empty else []
+    rows = sorted(set(labels(rest)), key=name_key) if not rest.empty else []
     if name in rows:
         return name
     from benchmark.lossfn import loss_identity
@@ -465,7 +465,7 @@ def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
 
     by = Counter((str(m.get("config", {}).get("loss")), str(m.get("status"))) for m in metas)
     losses = "; ".join(f"{loss} ({', '.join(f'{n} {st}' for (lo, st), n in sorted(by.items()) if lo == loss)})"
-                       for loss in sorted({lo for lo, _ in by}))
+                       for loss in sorted({lo for lo, _ in by}, key=name_key))
     tasks = ", ".join(sorted({str(m.get("config", {}).get("task")) for m in metas}))
     head = (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed" if every else
             f"no results for {tasks}: every one of its {len(metas)} run(s) diverged or failed")

@@ -338,7 +338,7 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
             with_input &= INPUT in set(g["label"])
             continue
         who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))}{whole_runs(h, task, metric)})"
-                        for label, h in g.groupby("label", sort=True))
+                        for label, h in sorted(g.groupby("label", sort=False), key=lambda kv: name_key(kv[0])))
         n, k, unmatched = kept.get((task, metric), (None, None, False))
         on = (" (no image every run scored: each cell is over its own runs' images, each test over the images "
               "its pair shares)" if unmatched else
@@ -856,7 +856,7 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     keep = wide.columns[[lab not in short for lab in wide.columns]]
     if len(keep) < 3 <= len(wide.columns) and len(wide.dropna()) >= 2:
         keep = wide.columns  # a metric missing from a few runs of many losses: drop its blocks, not every loss
-    excluded = sorted(set(wide.columns) - set(keep))
+    excluded = sorted(set(wide.columns) - set(keep), key=name_key)
     wide = wide[keep].dropna()
     k, n = wide.shape[1], wide.shape[0]
     if k < 3 or n < 2:
@@ -881,7 +881,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
             if again.get("method") == "permutation":
                 # its own `excluded`: without the short loss a block may no longer be one most losses have, so
                 # losses excluded here can be tested there (the short loss itself is in runs_dropped)
-                again["runs_dropped"] = {str(lab): int(n) for lab, n in sorted(few.items())}
+                again["runs_dropped"] = {str(lab): int(n)
+                                         for lab, n in sorted(few.items(), key=lambda kv: name_key(kv[0]))}
                 return again
         out["descriptive"] = perm
     else:
@@ -978,7 +979,7 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     mr = dict(zip(labels_, map(float, observed)))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
             "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
-            "runs_left_blocks": sorted(thin), "runs_left_by": sorted(map(str, lacking)),
+            "runs_left_blocks": sorted(thin), "runs_left_by": sorted(map(str, lacking), key=name_key),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 
 
@@ -1038,7 +1039,7 @@ def short_runs_who(stats: "Stats", few: int) -> str:
     runs = scored_cells(stats.cells).groupby("label", observed=True)["n_seeds"].min()  # as fewest_runs counts them
     thin = runs[runs < MIN_RUNS]
     return (f"{few} run(s) per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
-            ", ".join(f"{lab} ({int(n)} run(s))" for lab, n in sorted(thin.items())))
+            ", ".join(f"{lab} ({int(n)} run(s))" for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
 
 
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
@@ -1061,7 +1062,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
         why.append(f"{short_runs_who(stats, int(restored['n_seeds'].min()))} where a verdict needs ≥ {MIN_RUNS}")
     elif few and 2 * (n_thin_cells := thin_cells(stats))[0] > n_thin_cells[1]:  # most: else the notes name them
         n_thin, n_cells = n_thin_cells
-        thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique())
+        thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique(), key=name_key)
         who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
         partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
@@ -1283,7 +1284,8 @@ def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | No
     full, base = labels(t, scope), labels(t.drop(columns="loss_version"))
     started = {m.get("run_id"): m.get("started") for m in metas}
     out = []
-    for name, g in pd.DataFrame({"base": base, "full": full, "run": t["run_id"].astype(str)}).groupby("base"):
+    by_base = pd.DataFrame({"base": base, "full": full, "run": t["run_id"].astype(str)}).groupby("base", sort=False)
+    for name, g in sorted(by_base, key=lambda kv: name_key(kv[0])):  # the board's name order: w2 before w10
         if g["full"].nunique() < 2:
             continue
         parts = []
@@ -1291,7 +1293,7 @@ def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | No
             runs = sorted(set(v["run"]))
             when = [x for x in (started.get(r) for r in runs) if isinstance(x, (int, float))]
             parts.append((max(when, default=-1.0), label[len(name):].strip(), len(runs)))
-        parts.sort()
+        parts.sort(key=lambda p: (p[0], name_key(p[1]), p[2]))  # oldest first; unknown times: v2 before v10
         out.append(f"`{name}`: " + ", ".join(
             f"{suffix} ({n} run{'s' if n != 1 else ''}"
             + (f", newest started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(w))}" if w >= 0 else "") + ")"
