@@ -35,3 +35,24 @@ def test_tasks_drops_a_config_files_parameters_of_the_tasks_it_leaves_out(tmp_pa
     merged = GridSpec.from_file(str(grid)).merged(GridSpec(tasks=("denoise",)))
     assert merged.tasks == ("denoise",)
     assert dict(merged.task_params) == {"denoise": (("sigma", 0.1),)}
+
+
+def test_the_readmes_metric_cpu_table_names_the_script_that_measures_its_columns():
+    """README's per-image CPU table (psnr … mad) was measured by no script kept, so today's gmsd, fsim and vsi could not
+    be re-timed the same way → `scripts/bench_metric_cpu.py` times exactly the table's columns side by side in one
+    run, and the README names it with the run's date and the machine's state."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    at = text.index("CPU time per image on")
+    paragraph = text[at:text.index("\n\n", text.index("| ms |", at))]
+    assert "`scripts/bench_metric_cpu.py`" in paragraph and "2026-12-06" in paragraph and "load average" in paragraph
+    header = next(line for line in paragraph.splitlines() if line.startswith("| | psnr"))
+    columns = tuple(c.strip() for c in header.strip("|").split("|"))[1:]
+    spec = importlib.util.spec_from_file_location("bench_metric_cpu", root / "scripts" / "bench_metric_cpu.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.METRICS == columns
+    assert {"ms", "× ssim"} <= {line.split("|")[1].strip() for line in paragraph.splitlines() if line.startswith("| ")}
