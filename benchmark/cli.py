@@ -623,8 +623,13 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
         grid = GridSpec.from_file(path)
         base = base.merged(grid if flags.out else _grid_of_its_store(grid, Path(path).expanduser()))
-    check_task_params_of_flags(args.task_param, flags.task_params, base)  # named by the flag, as a file's by the file
-    return base.merged(flags)
+    merged = base.merged(flags)
+    try:  # the tasks the grid runs: a flag's parameters of another task are refused as such, before their values
+        tasks = merged.resolved().tasks
+    except UserError:  # e.g. an unknown profile: left to build_configs, which names it
+        tasks = None
+    check_task_params_of_flags(args.task_param, flags.task_params, base, tasks)  # named by the flag, as a file's by it
+    return merged
 
 
 def _grid_of_its_store(spec, path: Path):

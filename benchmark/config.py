@@ -1444,21 +1444,26 @@ def parse_task_params(items) -> tuple:
     return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
 
 
-def check_task_params_of_flags(items, flags: tuple, base: GridSpec) -> None:
+def check_task_params_of_flags(items, flags: tuple, base: GridSpec, tasks: tuple | None = None) -> None:
     """Build each task ``--task-param`` gives parameters to (``flags``: :func:`parse_task_params` of ``items``) with
     them, naming the flag and its item in a :class:`UserError`: ``--task-param sr4.scale=2.5`` said 'task 'sr4'
     parameter scale expects int', no flag named, where a config file's value is named by the file. A task a config
-    file (``base``) gives parameters too is left to :func:`build_configs`, which checks them together."""
+    file (``base``) gives parameters too is left to :func:`build_configs`, which checks them together. A task not in
+    ``tasks`` (the grid's, when known) is refused first, whatever its values: the flag contradicts ``--tasks`` (or the
+    file's tasks), where ``--tasks`` drops a config file's parameters of the tasks it leaves out."""
     from benchmark.task import build_task
 
     filed = dict(base.task_params)
     for task, kv in flags:
+        mine = {i: i.partition("=")[0].partition(".")[2] for i in items if i.partition(".")[0] == task}
+        if tasks is not None and task not in tasks:
+            raise UserError(f"--task-param {', '.join(map(repr, mine))} names task {task!r}, which is not in this "
+                            f"grid ({', '.join(tasks)}): add it to the tasks or drop the item")
         if task in filed:
             continue
         try:
             build_task(task, **dict(kv))
         except UserError as exc:
-            mine = {i: i.partition("=")[0].partition(".")[2] for i in items if i.partition(".")[0] == task}
             named = [i for i, key in mine.items() if re.search(rf"\b{re.escape(key)}\b", str(exc))] or list(mine)
             exc.args = (f"--task-param {', '.join(map(repr, named))}: {exc}", *exc.args[1:])
             raise
