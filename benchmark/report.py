@@ -169,7 +169,7 @@ def task_file_name(task: str) -> str:
     names a figure's numbered part."""
     import hashlib
 
-    if re.fullmatch(r"[a-z0-9_.-]+", task):
+    if re.fullmatch(r"[a-z0-9_.-]+", task) and not re.search(r"-[0-9]+$", task):
         return task
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", task).strip("_")[:60] or "task"
     return f"{safe}_{hashlib.sha256(task.encode()).hexdigest()[:8]}"
