@@ -5,6 +5,7 @@ to learn which device it is on."""
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from benchmark.errors import UserError
@@ -58,10 +59,12 @@ def resolve_device(device: str, setting: str = "") -> torch.device:
     return dev
 
 
+@functools.cache
 def cpu_model() -> str:
     """This machine's CPU model as ``/proc/cpuinfo`` names it (``"AMD EPYC 7763 64-Core Processor"``), else
     ``platform.processor()`` or ``platform.machine()``: what a CPU cost was measured on (``platform.processor()``
-    alone is "" on Linux, or ``x86_64``, the same for a laptop and a server)."""
+    alone is "" on Linux, or ``x86_64``, the same for a laptop and a server); read once per process (the dry run
+    keys every step time by it)."""
     from pathlib import Path
 
     try:

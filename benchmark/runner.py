@@ -493,9 +493,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
 def _steady_kind(device: torch.device, threads: int) -> str:
     """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
     (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's torch thread count."""
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"{device.type} ({threads} thread{'s' if threads != 1 else ''})"
+    from benchmark.stats import device_kind
+
+    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda" else None, threads)
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
