@@ -579,6 +579,10 @@ def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
                         .get(type(exc).__name__, "not writable"))
 
 
+_UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it), then put back, as results does
+os.umask(_UMASK)
+
+
 def _write_whole_json(path: Path, obj) -> None:
     """Write ``obj`` as JSON to ``path`` whole or not at all (a temporary file beside it, fsynced, renamed over it).
     Not :func:`benchmark.results.atomic_write_json`: weights sits below results (``results`` imports ``config``,
@@ -589,6 +593,7 @@ def _write_whole_json(path: Path, obj) -> None:
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600: a shared cache's other users must read it, as the store's
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.flush()

@@ -21,3 +21,18 @@ def test_the_kind_a_checkpoints_steady_time_is_kept_under_is_the_cost_tables_kin
     have dropped (or pooled) a resumed run's steady-state seconds unsaid → it is stats.device_kind."""
     for threads in (1, 2, 8):
         assert _steady_kind(torch.device("cpu"), threads) == device_kind("cpu", "any cpu model", threads)
+
+
+def test_the_weights_cache_record_is_readable_by_the_other_users_of_a_shared_cache(tmp_path):
+    """weights._write_whole_json (a copy of the store's atomic write, kept below results) left out its chmod: the
+    file was mkstemp's 0600, so on a shared torch hub cache other users read no recorded metric files (their
+    planning missed a replaced file's digest) → written with the umask's mode, as atomic_write_json does."""
+    import stat
+
+    from benchmark.results import atomic_write_json
+    from benchmark.weights import _write_whole_json
+
+    _write_whole_json(tmp_path / "a.json", {"x": 1})
+    atomic_write_json(tmp_path / "b.json", {"x": 1})
+    mode = stat.S_IMODE((tmp_path / "a.json").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "b.json").stat().st_mode) and mode & 0o044
