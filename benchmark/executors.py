@@ -675,6 +675,30 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def worker_threads(workers: int, threads: int | None = None) -> int:
+    """The torch threads each of ``workers`` processes sharing this machine's cores trains on (local workers, the
+    CPU tasks of a Ray instance started here): ``threads`` where given, else ``max(1, cores // workers)``."""
+    return threads or max(1, _cores() // max(1, int(workers)))
+
+
+def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | None:
+    """The torch threads a CPU grid's runs train on under ``executor`` with :func:`executor_options`' ``opts`` and
+    ``workers`` processes (:func:`local_workers`): what the dry run times its steps at and looks the store's
+    measured runs up by. Local: :func:`worker_threads` with two or more workers, one process its own count (None);
+    SLURM: each job's ``--slurm-cpus``; a Ray instance started here with ``--workers N``: :func:`worker_threads`, one
+    each without; None on a GPU or a Ray cluster elsewhere, whose nodes' cores are not known here."""
+    if getattr(device, "type", str(device)) != "cpu":
+        return None
+    if executor == "local":
+        return worker_threads(workers, opts.get("threads")) if workers > 1 else opts.get("threads")
+    if executor == "slurm":
+        return opts.get("cpus_per_task") or opts.get("threads") or 1
+    if executor == "ray" and opts.get("ray_address") is None:
+        given = opts.get("workers")
+        return worker_threads(given, opts.get("threads")) if given not in (None, "auto") else opts.get("threads") or 1
+    return None
+
+
 @contextlib.contextmanager
 def _environ(**values: str | None):
     """Set (or, with None, remove) environment variables for the duration of the block; a child
@@ -776,7 +800,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
-    per_worker_threads = threads or max(1, _cores() // workers)
+    per_worker_threads = worker_threads(workers, threads)
     # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
     # them N times more, each holding (or spilling to a file of its own) a copy
     shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
@@ -992,7 +1016,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
         if ray_address is None and workers not in (None, "auto"):  # each task the threads a local worker gets
-            init["num_cpus"] = int(workers) * (threads or max(1, _cores() // int(workers)))
+            init["num_cpus"] = int(workers) * worker_threads(int(workers), threads)
         try:
             ray.init(**{k: v for k, v in init.items() if v is not None})
         except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
