@@ -409,6 +409,25 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
 
 
+def _lost(unit: WorkUnit, error: str) -> dict:
+    """A remote worker's result (a Ray task's, a SLURM job's) when it gave none: ``error``, its line (the job's state,
+    the task's error), and where one of ``unit``'s runs hung in C code, which ends its process (exit 75) with no worker
+    started in its place (a local driver starts one: :func:`_died`), what that hang recorded
+    (:func:`benchmark.runner.hang_recorded`): the job's state alone said nothing of it. Its own runs only (``steal``
+    holds other jobs' runs, whose hangs are theirs)."""
+    hung = None
+    with contextlib.suppress(Exception):  # the store unreadable here: the job's line as it is
+        from benchmark.results import ResultsStore
+        from benchmark.runner import hang_recorded
+
+        if unit.since is not None:
+            hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since)
+    if not hung:
+        return {"error": error, "user": False, "lost": True}
+    return {"error": f"{error}: ended by a hang in C code (exit code {_stalled_exit()}; {hung})", "user": False,
+            "lost": True, "hung": True}
+
+
 class _StartupStderr:
     """A local worker's stderr while Python starts it — imports the user's script again, unpickles its unit (importing
     the modules that takes) — before any of its code runs: a pipe that this driver passes on to its own stderr line
@@ -524,7 +543,11 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
                               "same command again to resume them from their checkpoints")
             err.summary = summary
             raise err
-        log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
+        if summary.failed or any(r.get("hung") for r in lost):  # a hung run is recorded failed, taken over by none
+            log.warning("%s; no run of the grid is left unfinished (%d failed, said below: the same command retries "
+                        "them)", what, summary.failed)
+        else:
+            log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
 
 
@@ -1063,14 +1086,14 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         monitor, results = Monitor(bars), []
         try:
             with log_to_bars(progress):
-                for ref in refs:
+                for unit, ref in zip(units, refs):
                     while not ray.wait([ref], num_returns=1, timeout=RAY_POLL_S)[0]:
                         monitor.tick()
                     try:
                         results.append(ray.get(ref))
-                    except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
+                    except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, a hang, …)
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                        results.append({"error": f"ray task: {first}", "user": False, "lost": True})
+                        results.append(_lost(unit, f"ray task: {first}"))
                     monitor.tick()
         except KeyboardInterrupt:
             for ref in refs:
@@ -1658,14 +1681,14 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     log.info("slurm executor (%s): %d job(s) submitted (%s), time limit %s per job%s; logs in %s",
              cluster or ex.cluster, len(jobs), split, _limit_text(parse_minutes(time)),
              " (a bare number is minutes, as sbatch reads it)" if _bare_number(time) else "", folder)
-    def result_of(job) -> dict:
+    def result_of(job, unit: WorkUnit) -> dict:
         try:
             res = job.result()
             if isinstance(res, dict) and (res.get("interrupted") or res.get("user")):  # say which job
                 res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
             return res
         except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
-            return {"error": _job_failure(job.job_id, exc), "user": False, "lost": True}
+            return _lost(unit, _job_failure(job.job_id, exc))
 
     from benchmark.progress import GridProgress, Monitor, log_to_bars
     from benchmark.results import ResultsStore
@@ -1678,13 +1701,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         with log_to_bars(progress):
             if (cluster or "slurm") == "debug":  # submitit's debug jobs run in result(), one after the other
                 for i, job in enumerate(jobs):
-                    results[i] = result_of(job)
+                    results[i] = result_of(job, units[i])
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 for i, job in enumerate(jobs):
                     if i not in results and job.done():
-                        results[i] = result_of(job)
+                        results[i] = result_of(job, units[i])
                 monitor.tick()
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)

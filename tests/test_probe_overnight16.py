@@ -71,3 +71,47 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
     out = capsys.readouterr().out
     assert f"measured in the results directory on cpu ({threads} thread" in out, out
     assert "×2.0 (2)" in out, out
+
+
+def _hung_store(tmp_path):
+    """A two-run grid: one finished, one recorded failed as hung in C code (what stall_watch writes before the process
+    ends with exit 75)."""
+    import time
+
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore
+
+    grid = [resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=s)) for s in (0, 1)]
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    since = time.time() - 60
+    store.write_meta(run_id(grid[0]), {"run_id": run_id(grid[0]), "status": "ok", "config": grid[0].to_dict(),
+                                       "started": since + 1})
+    store.write_eval(run_id(grid[0]), [], ["psnr"], {})
+    store.write_meta(run_id(grid[1]), {"run_id": run_id(grid[1]), "status": "failed", "stalled": True,
+                                       "config": grid[1].to_dict(), "started": since + 2,
+                                       "error": "run made no progress … hung in C code"})
+    return grid, store, since
+
+
+def test_a_remote_worker_ended_by_a_hang_in_c_code_is_said_so_not_as_its_runs_taken_over(tmp_path, caplog):
+    """Was: a SLURM job (or Ray task) whose run hung in C code ends with exit 75, its run recorded failed, and no job
+    is started in its place (a local driver starts a worker); the morning's line was "job 7_1 ended without a result
+    (state: FAILED; …); every run of the grid is finished (the other slurm jobs took over its runs)": not a word of the
+    hang, and a claim that its run was finished by others when it is recorded failed. Now the job's line says its run
+    hung and is recorded failed, retried by the same command, and no run is said taken over that was not."""
+    from benchmark.config import run_id
+    from benchmark.executors import WorkUnit, _collect, _lost
+
+    grid, store, since = _hung_store(tmp_path)
+    unit = WorkUnit(configs=(grid[1],), store_root=str(store.root), metrics=("psnr",), device="cpu", since=since)
+    lost = _lost(unit, "job 7_1 ended without a result (state: FAILED; its logs: x)")
+    assert "hung" in lost["error"] and run_id(grid[1]) in lost["error"] and "next command" in lost["error"], lost
+    caplog.set_level("WARNING")
+    summary = _collect(grid, store.root, ("psnr",), [{"trained": 1}, lost], "slurm jobs", since=since)
+    assert summary.failed == 1 and not summary.locked
+    text = caplog.text
+    assert run_id(grid[1]) in text and "took over" not in text and "every run of the grid is finished" not in text, text
+    assert "ended without a result" in _lost(
+        WorkUnit(configs=(grid[0],), store_root=str(store.root), metrics=("psnr",), device="cpu", since=since),
+        "job 7_0 ended without a result (state: OUT_OF_MEMORY)")["error"]
