@@ -421,7 +421,7 @@ def _lost(unit: WorkUnit, error: str) -> dict:
         from benchmark.runner import hang_recorded
 
         if unit.since is not None:
-            hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since)
+            hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since, unit.grid_id)
     if not hung:
         return {"error": error, "user": False, "lost": True}
     return {"error": f"{error}: ended by a hang in C code (exit code {_stalled_exit()}; {hung})", "user": False,

@@ -115,3 +115,27 @@ def test_a_remote_worker_ended_by_a_hang_in_c_code_is_said_so_not_as_its_runs_ta
     assert "ended without a result" in _lost(
         WorkUnit(configs=(grid[0],), store_root=str(store.root), metrics=("psnr",), device="cpu", since=since),
         "job 7_0 ended without a result (state: OUT_OF_MEMORY)")["error"]
+
+
+def test_a_remote_hang_is_found_by_the_grids_id_whatever_the_nodes_clock(tmp_path):
+    """Was: what a hang in C code recorded was looked up by time alone (the record's mtime at or after the grid's
+    start): a SLURM node whose clock, or whose file server's, runs a minute behind the driver's wrote a hung run's
+    record 'before' the grid began, and the job's line said nothing of it. Now a record that names the grid's id is
+    this grid's by that id, and one of another grid is not, whatever the clocks say."""
+    import os
+
+    from benchmark.config import run_id
+    from benchmark.executors import WorkUnit, _lost
+
+    grid, store, since = _hung_store(tmp_path)
+    rid = run_id(grid[1])
+    store.write_meta(rid, {**store.meta(rid), "grid_id": "g1"})
+    os.utime(store.run_dir(rid) / "meta.json", (since - 120, since - 120))  # the node's clock two minutes behind
+
+    def line(grid_id):
+        unit = WorkUnit(configs=(grid[1],), store_root=str(store.root), metrics=("psnr",), device="cpu", since=since,
+                        grid_id=grid_id)
+        return _lost(unit, "job 7_1 ended without a result (state: FAILED)")["error"]
+
+    assert rid in line("g1") and "hung" in line("g1"), line("g1")
+    assert "hung" not in line("g0")
