@@ -988,6 +988,9 @@ def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int 
     # its signals in before it says it started: a stopped driver sends a worker that said so SIGINT (one still starting
     # SIGTERM), which in between met the SIGINT it inherited ignored (a driver in a script's background) and was lost
     _worker_signals()
+    from benchmark.progress import bars_of_a_worker
+
+    bars_of_a_worker()  # no semaphore in the driver's resource tracker left by a worker killed outright
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)

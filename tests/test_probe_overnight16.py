@@ -139,3 +139,51 @@ def test_a_remote_hang_is_found_by_the_grids_id_whatever_the_nodes_clock(tmp_pat
 
     assert rid in line("g1") and "hung" in line("g1"), line("g1")
     assert "hung" not in line("g0")
+
+
+_KILLED_WORKER = r'''
+import multiprocessing as mp, os, signal, sys
+
+def child(unit, send):
+    import benchmark.executors as E
+
+    def killed(u):  # a worker's run shows its bar (disabled off a terminal, as overnight), then the OOM killer
+        from benchmark.runner import _progress
+
+        _progress(10, "run", False).update(1)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    E._worker_main = killed
+    E._process_entry(unit, send)
+
+if __name__ == "__main__":
+    from benchmark.executors import WorkUnit
+
+    recv, send = mp.get_context("spawn").Pipe(duplex=False)
+    p = mp.get_context("spawn").Process(target=child, args=(WorkUnit((), sys.argv[1], ("psnr",), "cpu"), send))
+    p.start(); send.close(); p.join()
+    print("exit", p.exitcode)
+'''
+
+
+@pytest.mark.slow
+def test_a_local_worker_killed_outright_leaves_no_leaked_semaphore_warning_after_the_grids_last_line(tmp_path):
+    """Was: a local worker killed by the OOM killer or kill -9 (or ended by a hang in C code, os._exit) left tqdm's
+    multiprocessing lock, made by its first progress bar, registered with the driver's resource tracker, which printed
+    'UserWarning: resource_tracker: There appear to be 1 leaked semaphore objects to clean up at shutdown' and the
+    warnings.warn line as the night's last two lines, after the leaderboard or error line the README says ends it.
+    Now a worker's bars take a thread lock (tqdm's lock is never shared with another process in a spawned one)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import benchmark
+
+    script = tmp_path / "killed_worker.py"
+    script.write_text(_KILLED_WORKER)
+    env = {**os.environ, "PYTHONPATH": str(Path(benchmark.__file__).parents[1])}  # this checkout's code
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env=env)
+    assert "exit -9" in out.stdout, (out.stdout, out.stderr)
+    assert "leaked semaphore" not in out.stderr, out.stderr
