@@ -544,8 +544,9 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
             err.summary = summary
             raise err
         if summary.failed or any(r.get("hung") for r in lost):  # a hung run is recorded failed, taken over by none
-            log.warning("%s; no run of the grid is left unfinished (%d failed, said below: the same command retries "
-                        "them)", what, summary.failed)
+            log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: the same command retries "
+                        "%s)", what, "" if any(r.get("hung") for r in lost) else f"the other {where} took over its "
+                        "runs; ", summary.failed, "it" if summary.failed == 1 else "them")
         else:
             log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary

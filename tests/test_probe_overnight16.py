@@ -112,6 +112,10 @@ def test_a_remote_worker_ended_by_a_hang_in_c_code_is_said_so_not_as_its_runs_ta
     assert summary.failed == 1 and not summary.locked
     text = caplog.text
     assert run_id(grid[1]) in text and "took over" not in text and "every run of the grid is finished" not in text, text
+    caplog.clear()  # a local worker killed while the other took over its runs, a run of the grid failed elsewhere
+    _collect(grid, store.root, ("psnr",), [{"trained": 1}, {"error": "worker w0 was killed by SIGKILL", "lost": True}],
+             "workers", since=since)
+    assert "the other workers took over its runs; 1 failed" in caplog.text, caplog.text
     assert "ended without a result" in _lost(
         WorkUnit(configs=(grid[0],), store_root=str(store.root), metrics=("psnr",), device="cpu", since=since),
         "job 7_0 ended without a result (state: OUT_OF_MEMORY)")["error"]
