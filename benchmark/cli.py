@@ -993,7 +993,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     try:
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                             metric_set=metric_set, inputs_scored=inputs_scored)
-        name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+        n = torch.get_num_threads()  # under workers or a SLURM job: each run's (the sequential sum is of runs so)
+        name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else (
+            f"CPU, {n} thread{'' if n == 1 else 's'}" + (" per run" if threads and (workers > 1 or executor != "local")
+                                                        else ""))
         c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
         # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
         checks = _budget_checks(grid, configs)

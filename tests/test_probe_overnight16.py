@@ -71,6 +71,8 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
     out = capsys.readouterr().out
     assert f"measured in the results directory on cpu ({threads} thread" in out, out
     assert "×2.0 (2)" in out, out
+    per_run = threads != 2  # the header names whose thread count it is: each run's, where it is not this process's
+    assert (f"(CPU, {threads} thread{'s' if threads > 1 else ''} per run)" in out) == per_run, out
 
 
 def _hung_store(tmp_path):
