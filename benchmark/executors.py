@@ -543,10 +543,13 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
                               "same command again to resume them from their checkpoints")
             err.summary = summary
             raise err
-        if summary.failed or any(r.get("hung") for r in lost):  # a hung run is recorded failed, taken over by none
+        hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
+        if summary.failed:
             log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: the same command retries "
-                        "%s)", what, "" if any(r.get("hung") for r in lost) else f"the other {where} took over its "
-                        "runs; ", summary.failed, "it" if summary.failed == 1 else "them")
+                        "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed,
+                        "it" if summary.failed == 1 else "them")
+        elif hung:  # a re-score or input scoring that hung: marked, its rows kept (said in `what`); no run failed
+            log.warning("%s; every run of the grid is finished", what)
         else:
             log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
