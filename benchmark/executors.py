@@ -702,10 +702,15 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_threads(workers: int, threads: int | None = None) -> int:
-    """The torch threads each of ``workers`` processes sharing this machine's cores trains on (local workers, the
-    CPU tasks of a Ray instance started here): ``threads`` where given, else ``max(1, cores // workers)``."""
-    return threads or max(1, _cores() // max(1, int(workers)))
+def worker_threads(workers: int, threads: int | None = None, cores: int | None = None) -> int:
+    """The torch threads each of ``workers`` processes sharing ``cores`` (this machine's where None) trains on (local
+    workers, the CPU tasks of a Ray instance): ``threads`` where given, else ``max(1, cores // workers)``."""
+    return threads or max(1, (_cores() if cores is None else cores) // max(1, int(workers)))
+
+
+def slurm_threads(cpus_per_task: int | None, threads: int | None = None) -> int:
+    """A SLURM job's cores, which are its torch threads: ``--slurm-cpus``, else ``threads``, else 1."""
+    return cpus_per_task or threads or 1
 
 
 def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | None:
@@ -719,7 +724,7 @@ def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | No
     if executor == "local":
         return worker_threads(workers, opts.get("threads")) if workers > 1 else opts.get("threads")
     if executor == "slurm":
-        return opts.get("cpus_per_task") or opts.get("threads") or 1
+        return slurm_threads(opts.get("cpus_per_task"), opts.get("threads"))
     if executor == "ray" and opts.get("ray_address") is None:
         given = opts.get("workers")
         return worker_threads(given, opts.get("threads")) if given not in (None, "auto") else opts.get("threads") or 1
@@ -1068,7 +1073,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             slots = n_gpu * workers_per_gpu if use_gpu else max(1, cpus // (threads or 1))
         else:
             slots = int(workers)
-        task_threads = threads or max(1, cpus // max(1, slots))
+        task_threads = worker_threads(slots, threads, cpus)  # the rule the dry run times at (threads_per_run)
         if started and ray_address is None and not use_gpu:  # a Ray instance on this machine: tasks share its RAM
             from benchmark.results import ResultsStore
             from benchmark.runner import resolve_device
@@ -1644,7 +1649,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     gpus = gpus if gpus is not None else (1 if device_spec.startswith("cuda") else 0)
     slots = len(configs) if workers in (None, "auto") else int(workers)
     check_slurm_options(time, mem, cpus_per_task, cluster)
-    cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
+    cpus = slurm_threads(cpus_per_task, threads)  # the job's cores are its torch threads (as the dry run's)
     todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
