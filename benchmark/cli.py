@@ -941,6 +941,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     opts = opts or {}
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     inputs_scored: set = set()
+    rescored = 0  # finished runs the run scores again: a worker's too (execute_local starts workers for them)
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
@@ -950,7 +951,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         retrained = {c for c in damaged if not (store.run_dir(run_id(c)) / "net.pt").is_file()}
         pending = [c for c in configs if c not in set(done) or c in retrained]
         if len(pending) < len(configs):
-            lacking = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev, damaged)
+            lacking, rescored = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev,
+                                                  damaged)
             if not pending:
                 print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
                       f"trains nothing{lacking}; nothing was timed")
@@ -968,7 +970,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
         from benchmark.executors import local_workers
 
-        workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
+        workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs) + rescored)
         _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
         from benchmark.metrics import MetricSet
         from benchmark.runner import require_scorable
@@ -1013,9 +1015,12 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             # cores; so do the CPU tasks of a Ray instance started here (no --ray-address)
             here = executor == "local" or (executor == "ray" and opts.get("ray_address") is None)
             cores = _cores() if dev.type == "cpu" and here else workers
-            at_once = min(workers, cores)
+            runs = max(1, int(est["runs"]))  # a worker that only scores finished runs again trains none of these
+            at_once = min(workers, cores, runs)
             print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
-                  + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))
+                  + (f" ({cores} cores: at most {cores} run at once)" if cores < min(workers, runs) else
+                     f" ({runs} run{'' if runs == 1 else 's'} to train: at most {runs} at once)" if runs < workers
+                     else ""))
         print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
         print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
                                               sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
@@ -1045,11 +1050,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         torch.set_num_threads(before)
 
 
-def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> str:
-    """``"; K of them lack a metric asked for (ssim): …"`` for the finished runs of ``done`` that the run scores
+def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> tuple[str, int]:
+    """``"; K of them lack a metric asked for (ssim): …"``, and K, for the finished runs of ``done`` that the run scores
     again (:func:`~benchmark.runner.is_complete`, as ``run_grid`` finds them: a metric skipped before for weights
     that are still missing is no gap; a ``damaged`` one, whose passes the run sets aside, lacks every metric), else
-    ``""``: a finished grid run with ``--metrics`` extended evaluates every net again, which the dry run does not
+    ``("", 0)``: a finished grid run with ``--metrics`` extended evaluates every net again, which the dry run does not
     estimate."""
     from benchmark.config import run_id
     from benchmark.runner import is_complete
@@ -1059,18 +1064,18 @@ def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> str:
 
     lacking = [c for c in done if not complete(c)]
     if not lacking:
-        return ""
+        return "", 0
     from benchmark.metrics import MetricSet
 
     unavailable = set(MetricSet(metrics, dev).skipped)  # opened, as the run opens it for them
     lacking = [c for c in lacking if not complete(c, unavailable)]
     if not lacking:
-        return ""
+        return "", 0
     missing = sorted(set(metrics) - unavailable - set.intersection(
         *(set() if c in damaged else store.metrics_scored(run_id(c)) for c in lacking)))
     one = len(lacking) == 1
     return (f"; {len(lacking)} of them {'lacks' if one else 'lack'} a metric asked for ({', '.join(missing)}): the run "
-            f"evaluates {'it' if one else 'them'} again, which this estimate does not time")
+            f"evaluates {'it' if one else 'them'} again, which this estimate does not time"), len(lacking)
 
 
 def _span(seconds: float) -> str:
