@@ -941,6 +941,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     opts = opts or {}
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     inputs_scored: set = set()
+    rescored = 0  # finished runs the run scores again: a worker's too (execute_local starts workers for them)
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
@@ -950,7 +951,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         retrained = {c for c in damaged if not (store.run_dir(run_id(c)) / "net.pt").is_file()}
         pending = [c for c in configs if c not in set(done) or c in retrained]
         if len(pending) < len(configs):
-            lacking = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev, damaged)
+            lacking, rescored = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev,
+                                                  damaged)
             if not pending:
                 print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
                       f"trains nothing{lacking}; nothing was timed")
@@ -968,7 +970,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
         from benchmark.executors import local_workers
 
-        workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
+        workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs) + rescored)
         _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
         from benchmark.metrics import MetricSet
         from benchmark.runner import require_scorable
@@ -983,58 +985,76 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         slots = workers if workers not in (None, "auto") else _cores()
         _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
-    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
-                        metric_set=metric_set, inputs_scored=inputs_scored)
-    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
-    checks = _budget_checks(grid, configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
-    print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
-          f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
-          + (f"; {checks} of them budget checks at half the iterations" if checks else "")
-          + f") on {dev} ({name}); nothing was trained")
-    print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
-          f"evaluation {_span(est['eval_s'])})")
-    if workers > 1:
-        from benchmark.executors import _cores
+    from benchmark.executors import threads_per_run
 
-        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores;
-        # so do the CPU tasks of a Ray instance started here (no --ray-address)
-        here = executor == "local" or (executor == "ray" and opts.get("ray_address") is None)
-        cores = _cores() if dev.type == "cpu" and here else workers
-        at_once = min(workers, cores)
-        print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
-              + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))
-    print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
-    print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
-                                          sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
-    tasks = sorted({t for v in est["ms_per_step"].values() for t in v})
-    print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
-    print(f"  {'loss':<34}" + "".join(f"{t:>10}" for t in tasks))
-    for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
-        print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
-    if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
-        from benchmark.perf import estimate_check_lines, measured_in_store
-        from benchmark.stats import device_kind
+    # the threads each run trains on (local workers: cores // N; a SLURM job: its cores): the steps are timed, and
+    # the store's measured runs looked up, at those, not at this process's own count; given back after
+    threads, before = threads_per_run(executor, opts, dev, workers), torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
+                            metric_set=metric_set, inputs_scored=inputs_scored)
+        n = torch.get_num_threads()  # under workers or a SLURM job: each run's (the sequential sum is of runs so)
+        name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else (
+            f"CPU, {n} thread{'' if n == 1 else 's'}" + (" per run" if threads and (workers > 1 or executor != "local")
+                                                        else ""))
+        c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
+        # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
+        checks = _budget_checks(grid, configs)
+        print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
+              f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
+              + (f"; {checks} of them budget checks at half the iterations" if checks else "")
+              + f") on {dev} ({name}); nothing was trained")
+        print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
+              f"evaluation {_span(est['eval_s'])})")
+        if workers > 1:
+            from benchmark.executors import _cores
 
-        kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
-                           torch.get_num_threads())
-        settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
-        for line in estimate_check_lines(est["ms_per_step"], measured_in_store(store.metas(), settings, kind), kind):
-            print(line)
-    probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
-    print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
-          f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
-    if dev.type != "cuda":
-        print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
-              "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
-    return 0
+            # CPU workers share this machine's cores (one thread each at least): no more run at once than there are
+            # cores; so do the CPU tasks of a Ray instance started here (no --ray-address)
+            here = executor == "local" or (executor == "ray" and opts.get("ray_address") is None)
+            cores = _cores() if dev.type == "cpu" and here else workers
+            runs = max(1, int(est["runs"]))  # a worker that only scores finished runs again trains none of these
+            at_once = min(workers, cores, runs)
+            print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
+                  + (f" ({cores} cores: at most {cores} run at once)" if cores < min(workers, runs) else
+                     f" ({runs} run{'' if runs == 1 else 's'} to train: at most {runs} at once)" if runs < workers
+                     else ""))
+        print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
+        print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
+                                              sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
+        tasks = sorted({t for v in est["ms_per_step"].values() for t in v})
+        print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
+        print(f"  {'loss':<34}" + "".join(f"{t:>10}" for t in tasks))
+        for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
+            print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
+        if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
+            from benchmark.perf import estimate_check_lines, measured_in_store
+            from benchmark.stats import device_kind
+
+            kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
+                               torch.get_num_threads())
+            settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
+            measured = measured_in_store(store.metas(), settings, kind)
+            for line in estimate_check_lines(est["ms_per_step"], measured, kind):
+                print(line)
+        probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
+        print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
+              f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
+        if dev.type != "cuda":
+            print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
+                  "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
+        return 0
+    finally:
+        torch.set_num_threads(before)
 
 
-def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> str:
-    """``"; K of them lack a metric asked for (ssim): …"`` for the finished runs of ``done`` that the run scores
+def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> tuple[str, int]:
+    """``"; K of them lack a metric asked for (ssim): …"``, and K, for the finished runs of ``done`` that the run scores
     again (:func:`~benchmark.runner.is_complete`, as ``run_grid`` finds them: a metric skipped before for weights
     that are still missing is no gap; a ``damaged`` one, whose passes the run sets aside, lacks every metric), else
-    ``""``: a finished grid run with ``--metrics`` extended evaluates every net again, which the dry run does not
+    ``("", 0)``: a finished grid run with ``--metrics`` extended evaluates every net again, which the dry run does not
     estimate."""
     from benchmark.config import run_id
     from benchmark.runner import is_complete
@@ -1044,18 +1064,18 @@ def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> str:
 
     lacking = [c for c in done if not complete(c)]
     if not lacking:
-        return ""
+        return "", 0
     from benchmark.metrics import MetricSet
 
     unavailable = set(MetricSet(metrics, dev).skipped)  # opened, as the run opens it for them
     lacking = [c for c in lacking if not complete(c, unavailable)]
     if not lacking:
-        return ""
+        return "", 0
     missing = sorted(set(metrics) - unavailable - set.intersection(
         *(set() if c in damaged else store.metrics_scored(run_id(c)) for c in lacking)))
     one = len(lacking) == 1
     return (f"; {len(lacking)} of them {'lacks' if one else 'lack'} a metric asked for ({', '.join(missing)}): the run "
-            f"evaluates {'it' if one else 'them'} again, which this estimate does not time")
+            f"evaluates {'it' if one else 'them'} again, which this estimate does not time"), len(lacking)
 
 
 def _span(seconds: float) -> str:

@@ -409,6 +409,25 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
 
 
+def _lost(unit: WorkUnit, error: str) -> dict:
+    """A remote worker's result (a Ray task's, a SLURM job's) when it gave none: ``error``, its line (the job's state,
+    the task's error), and where one of ``unit``'s runs hung in C code, which ends its process (exit 75) with no worker
+    started in its place (a local driver starts one: :func:`_died`), what that hang recorded
+    (:func:`benchmark.runner.hang_recorded`): the job's state alone said nothing of it. Its own runs only (``steal``
+    holds other jobs' runs, whose hangs are theirs)."""
+    hung = None
+    with contextlib.suppress(Exception):  # the store unreadable here: the job's line as it is
+        from benchmark.results import ResultsStore
+        from benchmark.runner import hang_recorded
+
+        if unit.since is not None:
+            hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since, unit.grid_id)
+    if not hung:
+        return {"error": error, "user": False, "lost": True}
+    return {"error": f"{error}: ended by a hang in C code (exit code {_stalled_exit()}; {hung})", "user": False,
+            "lost": True, "hung": True}
+
+
 class _StartupStderr:
     """A local worker's stderr while Python starts it — imports the user's script again, unpickles its unit (importing
     the modules that takes) — before any of its code runs: a pipe that this driver passes on to its own stderr line
@@ -524,7 +543,15 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
                               "same command again to resume them from their checkpoints")
             err.summary = summary
             raise err
-        log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
+        hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
+        if summary.failed:
+            log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: the same command retries "
+                        "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed,
+                        "it" if summary.failed == 1 else "them")
+        elif hung:  # a re-score or input scoring that hung: marked, its rows kept (said in `what`); no run failed
+            log.warning("%s; every run of the grid is finished", what)
+        else:
+            log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
 
 
@@ -675,6 +702,35 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def worker_threads(workers: int, threads: int | None = None, cores: int | None = None) -> int:
+    """The torch threads each of ``workers`` processes sharing ``cores`` (this machine's where None) trains on (local
+    workers, the CPU tasks of a Ray instance): ``threads`` where given, else ``max(1, cores // workers)``."""
+    return threads or max(1, (_cores() if cores is None else cores) // max(1, int(workers)))
+
+
+def slurm_threads(cpus_per_task: int | None, threads: int | None = None) -> int:
+    """A SLURM job's cores, which are its torch threads: ``--slurm-cpus``, else ``threads``, else 1."""
+    return cpus_per_task or threads or 1
+
+
+def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | None:
+    """The torch threads a CPU grid's runs train on under ``executor`` with :func:`executor_options`' ``opts`` and
+    ``workers`` processes (:func:`local_workers`): what the dry run times its steps at and looks the store's
+    measured runs up by. Local: :func:`worker_threads` with two or more workers, one process its own count (None);
+    SLURM: each job's ``--slurm-cpus``; a Ray instance started here with ``--workers N``: :func:`worker_threads`, one
+    each without; None on a GPU or a Ray cluster elsewhere, whose nodes' cores are not known here."""
+    if getattr(device, "type", str(device)) != "cpu":
+        return None
+    if executor == "local":
+        return worker_threads(workers, opts.get("threads")) if workers > 1 else opts.get("threads")
+    if executor == "slurm":
+        return slurm_threads(opts.get("cpus_per_task"), opts.get("threads"))
+    if executor == "ray" and opts.get("ray_address") is None:
+        given = opts.get("workers")
+        return worker_threads(given, opts.get("threads")) if given not in (None, "auto") else opts.get("threads") or 1
+    return None
+
+
 @contextlib.contextmanager
 def _environ(**values: str | None):
     """Set (or, with None, remove) environment variables for the duration of the block; a child
@@ -776,7 +832,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
-    per_worker_threads = threads or max(1, _cores() // workers)
+    per_worker_threads = worker_threads(workers, threads)
     # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
     # them N times more, each holding (or spilling to a file of its own) a copy
     shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
@@ -941,6 +997,9 @@ def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int 
     # its signals in before it says it started: a stopped driver sends a worker that said so SIGINT (one still starting
     # SIGTERM), which in between met the SIGINT it inherited ignored (a driver in a script's background) and was lost
     _worker_signals()
+    from benchmark.progress import bars_of_a_worker
+
+    bars_of_a_worker()  # no semaphore in the driver's resource tracker left by a worker killed outright
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)
@@ -992,7 +1051,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
         if ray_address is None and workers not in (None, "auto"):  # each task the threads a local worker gets
-            init["num_cpus"] = int(workers) * (threads or max(1, _cores() // int(workers)))
+            init["num_cpus"] = int(workers) * worker_threads(int(workers), threads)
         try:
             ray.init(**{k: v for k, v in init.items() if v is not None})
         except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
@@ -1014,7 +1073,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             slots = n_gpu * workers_per_gpu if use_gpu else max(1, cpus // (threads or 1))
         else:
             slots = int(workers)
-        task_threads = threads or max(1, cpus // max(1, slots))
+        task_threads = worker_threads(slots, threads, cpus)  # the rule the dry run times at (threads_per_run)
         if started and ray_address is None and not use_gpu:  # a Ray instance on this machine: tasks share its RAM
             from benchmark.results import ResultsStore
             from benchmark.runner import resolve_device
@@ -1039,14 +1098,14 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         monitor, results = Monitor(bars), []
         try:
             with log_to_bars(progress):
-                for ref in refs:
+                for unit, ref in zip(units, refs):
                     while not ray.wait([ref], num_returns=1, timeout=RAY_POLL_S)[0]:
                         monitor.tick()
                     try:
                         results.append(ray.get(ref))
-                    except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
+                    except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, a hang, …)
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                        results.append({"error": f"ray task: {first}", "user": False, "lost": True})
+                        results.append(_lost(unit, f"ray task: {first}"))
                     monitor.tick()
         except KeyboardInterrupt:
             for ref in refs:
@@ -1590,7 +1649,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     gpus = gpus if gpus is not None else (1 if device_spec.startswith("cuda") else 0)
     slots = len(configs) if workers in (None, "auto") else int(workers)
     check_slurm_options(time, mem, cpus_per_task, cluster)
-    cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
+    cpus = slurm_threads(cpus_per_task, threads)  # the job's cores are its torch threads (as the dry run's)
     todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
@@ -1634,14 +1693,14 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     log.info("slurm executor (%s): %d job(s) submitted (%s), time limit %s per job%s; logs in %s",
              cluster or ex.cluster, len(jobs), split, _limit_text(parse_minutes(time)),
              " (a bare number is minutes, as sbatch reads it)" if _bare_number(time) else "", folder)
-    def result_of(job) -> dict:
+    def result_of(job, unit: WorkUnit) -> dict:
         try:
             res = job.result()
             if isinstance(res, dict) and (res.get("interrupted") or res.get("user")):  # say which job
                 res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
             return res
         except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
-            return {"error": _job_failure(job.job_id, exc), "user": False, "lost": True}
+            return _lost(unit, _job_failure(job.job_id, exc))
 
     from benchmark.progress import GridProgress, Monitor, log_to_bars
     from benchmark.results import ResultsStore
@@ -1654,13 +1713,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         with log_to_bars(progress):
             if (cluster or "slurm") == "debug":  # submitit's debug jobs run in result(), one after the other
                 for i, job in enumerate(jobs):
-                    results[i] = result_of(job)
+                    results[i] = result_of(job, units[i])
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 for i, job in enumerate(jobs):
                     if i not in results and job.done():
-                        results[i] = result_of(job)
+                        results[i] = result_of(job, units[i])
                 monitor.tick()
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)

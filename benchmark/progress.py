@@ -204,6 +204,18 @@ class GridProgress:
             self.bar.close()
 
 
+def bars_of_a_worker() -> None:
+    """Lock this process's tqdm bars with a thread lock, not the multiprocessing lock tqdm makes with its first bar: a
+    spawned local worker shares its driver's resource tracker, so one killed outright (the OOM killer, kill -9) or
+    ended by a hang in C code (``os._exit``) left that lock's semaphore registered there, and the driver's night ended
+    on the tracker's 'leaked semaphore objects' warning, after the grid's last line. Such a lock is shared with no
+    other process anyway (each spawned worker makes its own): a worker's bars lose nothing. Called first thing in a
+    worker, before any bar."""
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
 @contextlib.contextmanager
 def log_to_bars(enabled: bool = True):
     """Route logging through tqdm while bars are drawn, so a log line never cuts through a bar."""

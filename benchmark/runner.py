@@ -1201,28 +1201,34 @@ def _mark_rescore_stalled(grid: _Grid, rid: str, error: str) -> None:
         atomic_write_json(grid.store.run_dir(rid) / "meta.json", meta)
 
 
-def hang_recorded(store: ResultsStore, configs, since: float) -> str | None:
+def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "") -> str | None:
     """What a process ended by a hang in C code (exit 75, :func:`benchmark.progress.stall_watch`) recorded of it, for
     the driver's line: among ``configs``' runs and their degraded inputs, the newest record of a hang written at or
     after ``since`` (``time.time()`` when that process started) — a run recorded failed (retried after the grid's
     other runs), a finished run's re-score or a task's input scoring marked (their rows kept; not tried again by this
-    grid, the next command does). None when none is found (the record could not be written)."""
+    grid, the next command does). A record naming ``grid_id`` (a remote grid's) is this grid's by that id alone: a SLURM
+    node's clock, or its file server's, need not agree with the driver's ``since``. None when none is found (the
+    record could not be written)."""
+
+    def ours(record: dict, at: float) -> bool:
+        return record["grid_id"] == grid_id if grid_id and "grid_id" in record else at >= since
+
     found: list[tuple[float, str]] = []
     for c in configs:
         rid = run_id(c)
         meta = store.meta(rid) or {}
         mark = meta.get(RESCORE_STALLED)
-        if isinstance(mark, dict) and isinstance(mark.get("at"), (int, float)) and mark["at"] >= since:
+        if isinstance(mark, dict) and isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
             found.append((mark["at"], f"its re-score of run {rid} ({c.task}/{c.loss} seed {c.seed}) hung, marked in "
                                       "its meta.json: its rows kept, re-scored by the next command"))
         elif meta.get("status") == "failed" and meta.get("stalled") is True:
             with contextlib.suppress(OSError):
-                if (at := (store.run_dir(rid) / "meta.json").stat().st_mtime) >= since:
+                if ours(meta, at := (store.run_dir(rid) / "meta.json").stat().st_mtime):
                     found.append((at, f"its hung run {rid} ({c.task}/{c.loss} seed {c.seed}) recorded failed, "
                                       "retried by the next command"))
     for (task, *_rest), rid in input_groups(configs).items():
         mark = _input_mark(store, rid)
-        if mark is not None and isinstance(mark.get("at"), (int, float)) and mark["at"] >= since:
+        if mark is not None and isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
             found.append((mark["at"], f"its scoring of {task}'s degraded test inputs (run {rid}) hung, marked "
                                       f"({INPUT_STALLED} in their folder): scored by the next command"))
     return max(found)[1] if found else None
