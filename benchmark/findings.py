@@ -158,12 +158,16 @@ class Needs:
     ``losses`` (by loss name, with any weights) — or, when ``weights`` names a kind (``pretrained``,
     ``random``, ``selftrained``), at least one of them trained with that kind (a family such as
     DISTS/LPIPS; ``pretrained`` missing is reported as ``needs weights``); and any of ``metrics``
-    (``"perceptual"`` stands for any of :data:`benchmark.stats.PERCEPTUAL_METRICS`)."""
+    (``"perceptual"`` stands for any of :data:`benchmark.stats.PERCEPTUAL_METRICS`).
+
+    ``weights_of``: the losses ``weights`` is asked of, when not the family of ``losses``: the claim's own loss
+    (psycho, pdl), every loss of ``losses`` still needed with any weights (a missing one is ``not applicable``)."""
 
     tasks: tuple[str, ...] = ()
     losses: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     weights: str = "any"
+    weights_of: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = []
@@ -174,7 +178,7 @@ class Needs:
         if self.metrics:
             parts.append("metrics " + "/".join(self.metrics))
         if self.weights != "any":
-            parts.append(f"{self.weights} weights")
+            parts.append(f"{self.weights} weights" + (f" ({', '.join(self.weights_of)})" if self.weights_of else ""))
         return "; ".join(parts) or "nothing"
 
 
@@ -679,18 +683,19 @@ class Finding:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
         missing = [loss for loss in n.losses if not any(res.is_loss(a.loss, loss) for a in arms)]
+        if missing and (n.weights == "any" or n.weights_of):
+            return "not applicable", f"{', '.join(missing)} not in these results"
         if n.weights != "any":
-            kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in n.losses}
-            lacking = [loss for loss in n.losses if n.weights not in kinds[loss]]
-            if lacking and len(lacking) == len(n.losses):
+            family = n.weights_of or n.losses
+            kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in family}
+            lacking = [loss for loss in family if n.weights not in kinds[loss]]
+            if lacking and len(lacking) == len(family):
                 have = sorted({k for ks in kinds.values() for k in ks})
                 verdict = "needs weights" if n.weights == "pretrained" else "not applicable"
-                return verdict, (f"needs {', '.join(n.losses)} trained with {n.weights} weights; results have "
+                return verdict, (f"needs {', '.join(family)} trained with {n.weights} weights; results have "
                                  + (f"only {'/'.join(have)} ones" if have else "none")
                                  + (" (`plbench weights` shows which files and where they go)"
                                     if n.weights == "pretrained" else ""))
-        if missing and n.weights == "any":
-            return "not applicable", f"{', '.join(missing)} not in these results"
         if n.metrics:
             wanted = set(n.metrics)
             have = {m for t in tasks for m in res.metrics(t)}

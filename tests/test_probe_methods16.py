@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from benchmark.findings import check_all
 from benchmark.synthetic import synthetic_table
 
@@ -28,3 +31,30 @@ def test_pdls_claim_is_that_it_outperforms_the_other_perceptual_losses_not_that_
     assert "outperforms" in tie.claim and "at least" not in tie.claim, tie.claim
     win = _check("delbracio2021_pdl", {"pdl": {"vsi": 0.8, "gmsd": 0.8}, "vgg": 0.0, "l2": 0.0}, w)
     assert win.verdict == "reproduced", (win.verdict, win.reason)
+
+
+# ------------------------------------------------------------------------------------ one wording for one cause
+@pytest.mark.parametrize("name, loss, tasks, tag", [
+    ("delbracio2021_pdl", "pdl", ("sr4",), ""),
+    ("tariq2020_psycho", "psycho", ("sr4",), "+psycho(top,keep=0.5)"),
+    ("mei2020_contrastive", "contrastive_select", ("sr4",), "+online_selection(softmax)")])
+@pytest.mark.parametrize("vgg", [(RND,), (PRE, RND)], ids=["vgg-random", "vgg-both"])
+def test_a_seed_papers_claim_on_a_store_without_pretrained_weights_says_needs_weights(name, loss, tasks, tag, vgg):
+    """Each of these claims is about ImageNet-pretrained VGG-16 features (the findings' regimes), as Ding's is about
+    pretrained DISTS/LPIPS. Where the paper's loss was trained on random weights only (the quick profile, or no
+    weights on the machine), Ding's finding said 'needs weights' — naming the cause and `plbench weights` — while
+    these said 'out of regime', the wording of a run outside the paper's task or scale. One cause, one wording."""
+    t = synthetic_table(offsets={loss: 0.8, "vgg": 0.0, "l2": 0.0}, weights={loss: RND + tag, "vgg": vgg[0]},
+                        tasks=tasks, metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    if len(vgg) > 1:  # vgg on pretrained weights too: still no pretrained run of the paper's loss
+        extra = synthetic_table(offsets={"vgg": 0.0}, weights={"vgg": vgg[1]}, tasks=tasks, metrics=("psnr", "vsi"),
+                                n_images=4, seeds=tuple(range(5)), seed=1)
+        t = pd.concat([t, extra[extra["loss"] == "vgg"].assign(run_id=lambda d: d["run_id"].astype(str) + "-r")],
+                      ignore_index=True)
+    (r,) = check_all(t, [name], n_boot=20)
+    (ding,) = check_all(synthetic_table(offsets={"dists": 0.8, "l2": 0.0}, weights={"dists": RND}, tasks=("sr4",),
+                                        metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5))),
+                        ["ding2021_dists_lpips"], n_boot=20)
+    assert ding.verdict == "needs weights", (ding.verdict, ding.reason)
+    assert r.verdict == "needs weights" and not r.parts, (r.verdict, r.reason)
+    assert f"needs {loss} trained with pretrained weights" in r.reason and "plbench weights" in r.reason, r.reason
