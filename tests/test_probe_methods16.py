@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from benchmark.errors import UserError
 from benchmark.findings import check_all
 from benchmark.synthetic import synthetic_table
 
@@ -88,3 +89,33 @@ def test_pdls_claim_counts_only_the_papers_five_tasks():
     assert set(by_task) == {"sr4", "inpaint"}, sorted(by_task)
     assert not by_task["inpaint"].counted and "paper's five tasks" in by_task["inpaint"].note, by_task["inpaint"]
     assert by_task["sr4"].counted and r.verdict == "reproduced", (r.verdict, r.reason)
+
+
+# ------------------------------------------------------------------------------------------ CONTRIQUE pretraining
+def test_contrique_pretraining_can_mix_the_scales_of_each_view_as_the_authors_loader_does():
+    """The authors' loader (github.com/pavancm/CONTRIQUE, modules/dataset_loader.py) draws ``div_factor`` ∈ {1, 2}
+    per sample: a view is at full scale for some samples of a batch and at ×0.5 for the others, so the projector's
+    BatchNorm1d sees both scales in every call. Ours always put the full-scale crops in the first view and the ×0.5
+    regions in the second, while its docstring said the per-view BatchNorm was 'as the authors' model'.
+    ``view_scales='random'`` is the authors' per-sample draw; the default ``'fixed'`` keeps the encoders already
+    trained (and the name of their files)."""
+    import torch
+
+    from benchmark.data import DataSpec, load_images, usable_for_crop
+    from benchmark.pretrain import PretrainConfig, contrique_batch, distortion_classes
+
+    spec = DataSpec.parse("skimage-natural:train")
+    images = usable_for_crop(load_images(spec), 32, spec)
+    classes = distortion_classes()
+    kw = dict(batch_size=16, classes_per_batch=2, crop=16, colour_spaces=False)
+    assert PretrainConfig().digest == "03f32f" and PretrainConfig(recipe="simclr").digest == "e5bf23"
+    full, half, labels = contrique_batch(images, PretrainConfig(**kw), classes, torch.Generator().manual_seed(3), 0)
+    a, b, labels2 = contrique_batch(images, PretrainConfig(**kw, view_scales="random"), classes,
+                                    torch.Generator().manual_seed(3), 0)
+    assert torch.equal(labels, labels2)
+    swapped = torch.tensor([torch.equal(a[i], half[i]) and torch.equal(b[i], full[i]) for i in range(16)])
+    kept = torch.tensor([torch.equal(a[i], full[i]) and torch.equal(b[i], half[i]) for i in range(16)])
+    assert bool((swapped | kept).all()) and 0 < int(swapped.sum()) < 16, swapped
+    assert PretrainConfig(**kw, view_scales="random").digest != PretrainConfig(**kw).digest
+    with pytest.raises(UserError, match="view_scales"):
+        PretrainConfig(view_scales="both")
