@@ -1563,9 +1563,19 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         verdict = verdict_of(r.parts)
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
-        reason = "" if verdict != "not applicable" else "every comparison is circular"
+        reason = "" if verdict != "not applicable" else _none_counted(r.parts)
         out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha))
     return out
+
+
+def _none_counted(parts: list[Part]) -> str:
+    """Why none of ``parts`` counts: circular, or each not-counted part's own note (a comparison listed, never counted:
+    a PDL part on a task other than the paper's five), never "circular" said of those."""
+    notes = list(dict.fromkeys(p.note for p in parts if not p.circular and p.note))
+    if not notes:
+        return "every comparison is circular"
+    return "no comparison counts: " + "; ".join(notes) + (" (the others circular)" if any(p.circular for p in parts)
+                                                          else "")
 
 
 def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = "", citation: str = "",

@@ -119,3 +119,13 @@ def test_contrique_pretraining_can_mix_the_scales_of_each_view_as_the_authors_lo
     assert PretrainConfig(**kw, view_scales="random").digest != PretrainConfig(**kw).digest
     with pytest.raises(UserError, match="view_scales"):
         PretrainConfig(view_scales="both")
+
+
+def test_a_pdl_store_on_other_tasks_only_says_why_nothing_counts():
+    """Where every part is listed, not counted, because its task is not one of the paper's five, the finding said
+    'not applicable: every comparison is circular' — the reason of another case."""
+    t = synthetic_table(offsets={"pdl": 0.0, "vgg": 0.0, "l2": 0.0}, weights={"pdl": PRE, "vgg": PRE},
+                        tasks=("inpaint",), metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, ["delbracio2021_pdl"], n_boot=20)
+    assert r.verdict == "not applicable" and "circular" not in r.reason, r.reason
+    assert "not one of the paper's five tasks" in r.reason, r.reason
