@@ -101,11 +101,12 @@ def test_contrique_pretraining_can_mix_the_scales_of_each_view_as_the_authors_lo
     trained (and the name of their files)."""
     import torch
 
-    from benchmark.data import DataSpec, load_images, usable_for_crop
+    from benchmark.data import ImageRecord
     from benchmark.pretrain import PretrainConfig, contrique_batch, distortion_classes
 
-    spec = DataSpec.parse("skimage-natural:train")
-    images = usable_for_crop(load_images(spec), 32, spec)
+    gen = torch.Generator().manual_seed(0)
+    images = [ImageRecord(f"im{i}", torch.randint(256, (3, 40, 48), generator=gen, dtype=torch.uint8))
+              for i in range(3)]
     classes = distortion_classes()
     kw = dict(batch_size=16, classes_per_batch=2, crop=16, colour_spaces=False)
     assert PretrainConfig().digest == "03f32f" and PretrainConfig(recipe="simclr").digest == "e5bf23"
