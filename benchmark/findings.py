@@ -945,6 +945,14 @@ class Results:
         mine = self._identity(spec)
         return mine is not None and any(self._identity(n) == mine for n in names)
 
+    def has_term(self, spec: str, *names: str) -> bool:
+        """Is ``spec`` one of the losses ``names`` (:meth:`is_loss`) or a variant of one — other arguments
+        (``dists(c1=1e-4)``), or a sum with a term of one (``l2 + 0.1*dists``): never a rival the claim's loss must
+        beat (PDL's, Ding's; tests/test_probe_methods16.py)."""
+        from benchmark.stats import loss_terms
+
+        return self.is_loss(spec, *names) or bool(set(loss_terms(spec)) & set(names))
+
     def _identity(self, spec: str) -> tuple | None:
         if spec not in self._identities:
             from benchmark.errors import UserError

@@ -15,9 +15,7 @@ TASKS = ("denoise", "sr4", "demosaic", "deblur", "jpeg")
 def has_pdl(res, spec: str) -> bool:
     """Is ``spec`` PDL or one of its variants — any spelling, arguments (``pdl(pixels=False)``), or a sum with a PDL
     term (``l1 + 0.01*pdl``): never a rival PDL must outperform (tests/test_probe_methods16.py)."""
-    from benchmark.stats import loss_terms
-
-    return res.is_loss(spec, *PDL) or bool(set(loss_terms(spec)) & set(PDL))
+    return res.has_term(spec, *PDL)
 
 
 @register_finding("delbracio2021_pdl", version="4",

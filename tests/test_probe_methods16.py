@@ -130,3 +130,16 @@ def test_a_pdl_store_on_other_tasks_only_says_why_nothing_counts():
     (r,) = check_all(t, ["delbracio2021_pdl"], n_boot=20)
     assert r.verdict == "not applicable" and "circular" not in r.reason, r.reason
     assert "not one of the paper's five tasks" in r.reason, r.reason
+
+
+@pytest.mark.parametrize("variant", ["dists(c1=0.0001)", "l2 + 0.1*dists"])
+def test_dings_winners_own_variants_are_not_rivals_they_must_match(variant):
+    """Ding's claim: nets trained with DISTS/LPIPS are perceptually best among the *other* IQA models as objectives.
+    As PDL's (fcaa095), a DISTS variant or a sum with a DISTS term trained beside it was one of the 'others' DISTS had
+    to match — DISTS against itself, and a store where DISTS clearly beats ℓ2 read inconclusive."""
+    t = synthetic_table(offsets={"dists": {"vsi": 0.8}, variant: {"vsi": 1.6}, "l2": 0.0},
+                        weights={"dists": PRE, variant: PRE}, tasks=("sr4",), metrics=("psnr", "vsi"),
+                        n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, ["ding2021_dists_lpips"], n_boot=20)
+    assert {p.b for p in r.parts} == {"l2"}, sorted({p.b for p in r.parts})
+    assert r.verdict == "reproduced", (r.verdict, r.reason)
