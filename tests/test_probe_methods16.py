@@ -143,3 +143,21 @@ def test_dings_winners_own_variants_are_not_rivals_they_must_match(variant):
     (r,) = check_all(t, ["ding2021_dists_lpips"], n_boot=20)
     assert {p.b for p in r.parts} == {"l2"}, sorted({p.b for p in r.parts})
     assert r.verdict == "reproduced", (r.verdict, r.reason)
+
+
+def test_a_random_pdl_arm_beside_a_pretrained_one_on_the_same_task_is_listed_not_counted():
+    """Where PDL on pretrained weights is tested on a task, a PDL arm on random weights there (``--backbone-weights``
+    both kinds) is no part of the paper's claim: it made the verdict 'out of regime' though the claim was tested in
+    full in its regime — while Tariq's, Mei's and Ding's, on the same store shape, compare their pretrained arm alone
+    and said 'reproduced'. Listed, not counted."""
+    t = synthetic_table(offsets={"pdl": {"vsi": 0.8}, "vgg": 0.0, "l2": 0.0}, weights={"pdl": PRE, "vgg": PRE},
+                        tasks=("sr4",), metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    rnd = synthetic_table(offsets={"pdl": 0.0, "vgg": 0.0, "l2": 0.0}, weights={"pdl": RND, "vgg": RND},
+                          tasks=("sr4",), metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)), seed=1)
+    t = pd.concat([t, rnd[rnd["loss"] != "l2"].assign(run_id=lambda d: d["run_id"].astype(str) + "-r")],
+                  ignore_index=True)
+    (r,) = check_all(t, ["delbracio2021_pdl"], n_boot=20)
+    aside = [p for p in r.parts if p.a.startswith("pdl [vgg16:random")]
+    assert aside and not any(p.counted for p in aside), r.parts
+    assert all("listed, not counted" in p.note for p in aside), [p.note for p in aside]
+    assert r.verdict == "reproduced", (r.verdict, r.reason)
