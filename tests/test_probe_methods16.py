@@ -166,3 +166,16 @@ def test_a_random_pdl_arm_beside_a_pretrained_one_on_the_same_task_is_listed_not
     assert aside and not any(p.counted for p in aside), r.parts
     assert all("listed, not counted" in p.note for p in aside), [p.note for p in aside]
     assert r.verdict == "reproduced", (r.verdict, r.reason)
+
+
+def test_plbench_pretrain_takes_the_view_scales_the_readme_documents(tmp_path, monkeypatch):
+    """README's `plbench pretrain` paragraph documents ``view_scales="random"`` (91710cd), which the command could not
+    set: ``--view-scales random`` now reaches :class:`PretrainConfig`; left out it is ``fixed``."""
+    from benchmark import pretrain as pretrain_mod
+    from benchmark.cli import main
+
+    seen = []
+    monkeypatch.setattr(pretrain_mod, "pretrain", lambda cfg, **k: seen.append(cfg) or tmp_path / "enc.pt")
+    assert main(["pretrain", "--device", "cpu", "--view-scales", "random"]) == 0
+    assert main(["pretrain", "--device", "cpu"]) == 0
+    assert [c.view_scales for c in seen] == ["random", "fixed"], seen
