@@ -1579,11 +1579,13 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
 def _none_counted(parts: list[Part]) -> str:
     """Why none of ``parts`` counts: circular, or each not-counted part's own note (a comparison listed, never counted:
     a PDL part on a task other than the paper's five), never "circular" said of those."""
-    notes = list(dict.fromkeys(p.note for p in parts if not p.circular and p.note))
-    if not notes:
+    own = [p for p in parts if not p.circular and p.note]
+    if not own:
         return "every comparison is circular"
-    return "no comparison counts: " + "; ".join(notes) + (" (the others circular)" if any(p.circular for p in parts)
-                                                          else "")
+    # the tasks once, each note once: a note naming its task said the same reason again for each task
+    tasks = ", ".join(dict.fromkeys(sorted(p.task for p in own)))
+    return (f"no comparison counts on {tasks}: " + "; ".join(dict.fromkeys(p.note for p in own))
+            + (" (the others circular)" if any(p.circular for p in parts) else ""))
 
 
 def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = "", citation: str = "",

@@ -79,8 +79,8 @@ class PDLOutperforms(Finding):
                     for m in res.perceptual_metrics(task):
                         if task not in TASKS:  # the claim is about the paper's five tasks: a part elsewhere is none
                             yield Comparison(task, m, p, o, "better", count=False, note=(
-                                f"{task} is not one of the paper's five tasks (denoising, super-resolution, "
-                                "demosaicing, deblurring, JPEG artefact removal): listed, not counted"))
+                                "not one of the paper's five tasks (denoising, super-resolution, demosaicing, "
+                                "deblurring, JPEG artefact removal): listed, not counted"))
                         elif aside:
                             yield Comparison(task, m, p, o, "better", count=False, note=(
                                 f"pdl on pretrained weights is tested on {task}: pdl on {p.kind} weights listed, "

@@ -179,3 +179,13 @@ def test_plbench_pretrain_takes_the_view_scales_the_readme_documents(tmp_path, m
     assert main(["pretrain", "--device", "cpu", "--view-scales", "random"]) == 0
     assert main(["pretrain", "--device", "cpu"]) == 0
     assert [c.view_scales for c in seen] == ["random", "fixed"], seen
+
+
+def test_a_pdl_store_on_two_other_tasks_says_the_reason_once():
+    """Its reason repeated the whole note for each task — "colorize is not one of the paper's five tasks (denoising,
+    …): listed, not counted; inpaint is not one of …" — on one line twice as long as it needed: once, with the tasks."""
+    t = synthetic_table(offsets={"pdl": 0.0, "vgg": 0.0, "l2": 0.0}, weights={"pdl": PRE, "vgg": PRE},
+                        tasks=("inpaint", "colorize"), metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, ["delbracio2021_pdl"], n_boot=20)
+    assert r.verdict == "not applicable" and r.reason.count("paper's five tasks") == 1, r.reason
+    assert "colorize" in r.reason and "inpaint" in r.reason and "\n" not in r.reason, r.reason
