@@ -158,12 +158,16 @@ class Needs:
     ``losses`` (by loss name, with any weights) — or, when ``weights`` names a kind (``pretrained``,
     ``random``, ``selftrained``), at least one of them trained with that kind (a family such as
     DISTS/LPIPS; ``pretrained`` missing is reported as ``needs weights``); and any of ``metrics``
-    (``"perceptual"`` stands for any of :data:`benchmark.stats.PERCEPTUAL_METRICS`)."""
+    (``"perceptual"`` stands for any of :data:`benchmark.stats.PERCEPTUAL_METRICS`).
+
+    ``weights_of``: the losses ``weights`` is asked of, when not the family of ``losses``: the claim's own loss
+    (psycho, pdl), every loss of ``losses`` still needed with any weights (a missing one is ``not applicable``)."""
 
     tasks: tuple[str, ...] = ()
     losses: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     weights: str = "any"
+    weights_of: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = []
@@ -174,7 +178,7 @@ class Needs:
         if self.metrics:
             parts.append("metrics " + "/".join(self.metrics))
         if self.weights != "any":
-            parts.append(f"{self.weights} weights")
+            parts.append(f"{self.weights} weights" + (f" ({', '.join(self.weights_of)})" if self.weights_of else ""))
         return "; ".join(parts) or "nothing"
 
 
@@ -679,18 +683,19 @@ class Finding:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
         missing = [loss for loss in n.losses if not any(res.is_loss(a.loss, loss) for a in arms)]
+        if missing and (n.weights == "any" or n.weights_of):
+            return "not applicable", f"{', '.join(missing)} not in these results"
         if n.weights != "any":
-            kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in n.losses}
-            lacking = [loss for loss in n.losses if n.weights not in kinds[loss]]
-            if lacking and len(lacking) == len(n.losses):
+            family = n.weights_of or n.losses
+            kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in family}
+            lacking = [loss for loss in family if n.weights not in kinds[loss]]
+            if lacking and len(lacking) == len(family):
                 have = sorted({k for ks in kinds.values() for k in ks})
                 verdict = "needs weights" if n.weights == "pretrained" else "not applicable"
-                return verdict, (f"needs {', '.join(n.losses)} trained with {n.weights} weights; results have "
+                return verdict, (f"needs {', '.join(family)} trained with {n.weights} weights; results have "
                                  + (f"only {'/'.join(have)} ones" if have else "none")
                                  + (" (`plbench weights` shows which files and where they go)"
                                     if n.weights == "pretrained" else ""))
-        if missing and n.weights == "any":
-            return "not applicable", f"{', '.join(missing)} not in these results"
         if n.metrics:
             wanted = set(n.metrics)
             have = {m for t in tasks for m in res.metrics(t)}
@@ -939,6 +944,14 @@ class Results:
             return False
         mine = self._identity(spec)
         return mine is not None and any(self._identity(n) == mine for n in names)
+
+    def has_term(self, spec: str, *names: str) -> bool:
+        """Is ``spec`` one of the losses ``names`` (:meth:`is_loss`) or a variant of one — other arguments
+        (``dists(c1=1e-4)``), or a sum with a term of one (``l2 + 0.1*dists``): never a rival the claim's loss must
+        beat (PDL's, Ding's; tests/test_probe_methods16.py)."""
+        from benchmark.stats import loss_terms
+
+        return self.is_loss(spec, *names) or bool(set(loss_terms(spec)) & set(names))
 
     def _identity(self, spec: str) -> tuple | None:
         if spec not in self._identities:
@@ -1558,9 +1571,21 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         verdict = verdict_of(r.parts)
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
-        reason = "" if verdict != "not applicable" else "every comparison is circular"
+        reason = "" if verdict != "not applicable" else _none_counted(r.parts)
         out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha))
     return out
+
+
+def _none_counted(parts: list[Part]) -> str:
+    """Why none of ``parts`` counts: circular, or each not-counted part's own note (a comparison listed, never counted:
+    a PDL part on a task other than the paper's five), never "circular" said of those."""
+    own = [p for p in parts if not p.circular and p.note]
+    if not own:
+        return "every comparison is circular"
+    # the tasks once, each note once: a note naming its task said the same reason again for each task
+    tasks = ", ".join(dict.fromkeys(sorted(p.task for p in own)))
+    return (f"no comparison counts on {tasks}: " + "; ".join(dict.fromkeys(p.note for p in own))
+            + (" (the others circular)" if any(p.circular for p in parts) else ""))
 
 
 def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = "", citation: str = "",

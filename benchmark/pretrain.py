@@ -10,8 +10,9 @@ Two recipes, both contrastive and label-free:
     batch is a few classes × a few image regions, so the same distortion on other content is a
     positive and other distortions of the same content are negatives and content cannot explain
     a class; ``"random"``: the authors' loader (random image, random class). Each sample gives
-    two views — a crop at full scale and the same region at half scale — each in a random colour
-    space as the authors' loader (RGB, grey, LAB as PIL's 8-bit encoding with L* in [0, 1],
+    two views — a crop at full scale and the same region at half scale (``view_scales="fixed"``, default: the
+    first view always the full-scale one; ``"random"``: drawn per sample, as the authors' loader) — each in a
+    random colour space as the authors' loader (RGB, grey, LAB as PIL's 8-bit encoding with L* in [0, 1],
     HSV, local mean subtracted and min–max rescaled). The last feature map (``stages``: more
     stages, each with its own head, as an option) is pooled 2×2 into 4 patch vectors per view,
     L2-normalised and projected by the authors' head (Linear → BN → ReLU → Linear → BN, each
@@ -82,6 +83,10 @@ class PretrainConfig:
     colour_spaces: bool = True
     bn_recalibrate: bool = True
     seed: int = 0
+    #: which view holds which scale (``contrique``): ``"fixed"`` (ours, the default) the full-scale crops first and
+    #: the ×0.5 regions second, so the projector's BatchNorm1d normalises each scale with its own statistics;
+    #: ``"random"`` the authors' loader, which draws ``div_factor`` ∈ {1, 2} per sample: each view mixes both scales
+    view_scales: str = "fixed"
 
     def __post_init__(self):
         if self.recipe not in RECIPES:
@@ -90,6 +95,8 @@ class PretrainConfig:
             raise UserError("stages must name at least one trunk stage")
         if self.batch_design not in ("grid", "random"):
             raise UserError(f"batch_design must be 'grid' or 'random', not {self.batch_design!r}")
+        if self.view_scales not in ("fixed", "random"):
+            raise UserError(f"view_scales must be 'fixed' or 'random', not {self.view_scales!r}")
         for k in ("steps", "batch_size", "crop"):
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
@@ -104,7 +111,18 @@ class PretrainConfig:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:6]
+        """A hash of every field — but of a field added later at its default (:data:`_LATER`), whose encoders were
+        trained before it existed: their files keep their names."""
+        return hashlib.sha256(json.dumps(_without_later(asdict(self)), sort_keys=True).encode()).hexdigest()[:6]
+
+
+#: fields added to :class:`PretrainConfig` after encoders were cached, with the default that reproduces those encoders
+_LATER = {"view_scales": "fixed"}
+
+
+def _without_later(fields: dict) -> dict:
+    """``fields`` (a :class:`PretrainConfig` as a dict) without the fields of :data:`_LATER` at their default."""
+    return {k: v for k, v in fields.items() if not (k in _LATER and v == _LATER[k])}
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,6 +369,8 @@ def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, st
     Views, as the authors' ``image_data``: the region (2·crop px) distorted once, one view a
     crop-px window of it at full scale, the other the whole region at ×0.5 (bilinear,
     antialiased: torchvision ``Resize`` on a PIL image), each in its own random colour space.
+    ``cfg.view_scales="fixed"``: the full-scale view first, the ×0.5 second; ``"random"``: per sample, which
+    view holds which scale drawn with probability ½ (the authors' ``div_factor``).
     Distortions and colour spaces run on ``device``. Returns (full (B,3,crop,crop), half
     (B,3,crop,crop), labels (B,)) on ``device``.
     """
@@ -378,6 +398,9 @@ def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, st
     full = distorted[..., t:t + cfg.crop, l:l + cfg.crop]
     half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True,
                          align_corners=False).clamp(0, 1)
+    if cfg.view_scales == "random":  # the authors' div_factor per sample: each view a mix of both scales
+        swap = (torch.rand(full.shape[0], generator=g) < 0.5).to(full.device)[:, None, None, None]
+        full, half = torch.where(swap, half, full), torch.where(swap, full, half)
     labels = labels.to(device)
     if not cfg.colour_spaces:
         return full, half, labels
@@ -474,7 +497,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     start, curve = 0, []
     if state_path.exists():
         st = torch.load(state_path, map_location=device, weights_only=True)
-        if st.get("config") == asdict(cfg):
+        if _without_later(st.get("config") or {}) == _without_later(asdict(cfg)):  # state saved before a field
             trunk.load_state_dict(st["trunk"])
             proj.load_state_dict(st["proj"])
             opt.load_state_dict(st["opt"])
@@ -506,8 +529,9 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
                     head = proj if isinstance(proj, Projector) else proj[k]
                     va = F.adaptive_avg_pool2d(ta[k], 2).flatten(2).transpose(1, 2).reshape(-1, widths[k])
                     vb = F.adaptive_avg_pool2d(tb[k], 2).flatten(2).transpose(1, 2).reshape(-1, widths[k])
-                    # each view through the projector on its own, as the authors' model (its
-                    # BatchNorm1d normalises the full- and half-scale views with their own statistics)
+                    # each view through the projector on its own, as the authors' model; its BatchNorm1d
+                    # normalises each scale with its own statistics under view_scales="fixed" (ours), a mix of both
+                    # under "random" (the authors' loader draws the scale of each view per sample)
                     z = torch.cat([head(va.float()), head(vb.float())])
                     terms.append(nt_xent(z, torch.cat([lab, lab]), cfg.tau))
                 loss = torch.stack(terms).mean()

@@ -11,7 +11,7 @@ TASKS = ("sr4", "deblur")
 WINNERS = ("dists", "lpips", "lpips_vgg", "lpips_squeeze")
 
 
-@register_finding("ding2021_dists_lpips", version="4",
+@register_finding("ding2021_dists_lpips", version="5",
                   citation="Ding, Ma, Wang, Simoncelli, Comparison of Full-Reference Image Quality Models for "
                            "Optimization of Image Processing Systems, IJCV 129, 2021",
                   source="the human-rating comparison of eleven IQA models as objectives for super-resolution "
@@ -24,7 +24,9 @@ class DeepFeatureObjectivesBest(Finding):
     made on the other half, so the choice never sees the data it is judged on; a lone candidate (DISTS on lpips,
     where LPIPS is circular, and the reverse) is tested on every image (v4: v3 halved them for a choice never made,
     tests/test_probe_verdicts14.py). Human ratings are
-    replaced by the perceptual metrics present.
+    replaced by the perceptual metrics present. A DISTS/LPIPS variant (other arguments, a sum with a DISTS/LPIPS term)
+    is not one of the other objectives the winner must match (v5; it was, as PDL's own variants were for
+    delbracio2021_pdl).
 
     "The best" is a claim about every part (as Zhao's Mix): reproduced only when every counted part is (v3; v2 was
     reproduced on any one, none against — with DISTS worse than ℓ2 by 1.5 margins it said "reproduced on 1 of
@@ -42,7 +44,8 @@ class DeepFeatureObjectivesBest(Finding):
         for task in res.tasks(TASKS):
             arms = res.arms(task)
             winners = [a for a in arms if res.is_loss(a.loss, *WINNERS) and a.kind == "pretrained"]
-            others = [a for a in arms if not res.is_loss(a.loss, *WINNERS)]
+            # a DISTS/LPIPS variant or a sum with such a term is none of the other objectives (v5; it was a rival)
+            others = [a for a in arms if not res.has_term(a.loss, *WINNERS)]
             for m in res.perceptual_metrics(task):
                 cands = [w for w in winners if not is_circular(w.loss, m)]
                 if not cands:

@@ -210,12 +210,13 @@ def test_pdl_at_least_matches():
     assert r.verdict == "contradicted"
     r = run("delbracio2021_pdl", offsets={"pdl": 0.0, "vgg": 0.0}, seeds=FEW, **kw)
     assert r.verdict == "inconclusive"
-    # the paper's PDL projects pretrained VGG features: on random backbones it is out of regime
+    # the paper's PDL projects pretrained VGG features: on random backbones only it needs weights, as Ding's claim
+    # (tests/test_probe_methods16.py; it was "out of regime")
     rnd = dict(kw, weights={"pdl": R16, "vgg": R16})
     r = run("delbracio2021_pdl", offsets={"pdl": {"vsi": -0.8, "gmsd": -0.8}, "vgg": 0.0}, **rnd)
-    assert r.verdict == "out of regime" and all("random backbone" in p.note for p in r.parts)
-    kw["weights"] = {"pdl": R16, "vgg": PRE}  # random PDL is not compared with a pretrained VGG loss
-    assert run("delbracio2021_pdl", offsets={"pdl": 0.5, "vgg": 0.0}, **kw).verdict == "not applicable"
+    assert r.verdict == "needs weights" and not r.parts and "pretrained" in r.reason
+    kw["weights"] = {"pdl": R16, "vgg": PRE}  # random PDL is never compared with a pretrained VGG loss
+    assert run("delbracio2021_pdl", offsets={"pdl": 0.5, "vgg": 0.0}, **kw).verdict == "needs weights"
 
 
 # --- Ding et al. 2021 --------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def _verdict(name, a, offsets, weights, tasks, params=None):
     (BETTER, (PRE, PRE), None, "reproduced", ""),
     (WORSE, (PRE, PRE), None, "contradicted", ""),
     (0.0, (PRE, PRE), None, "inconclusive", ""),  # the claims say "beats": equal arms reproduce nothing
-    (BETTER, (RND, RND), None, "out of regime", "random"),
+    (BETTER, (RND, RND), None, "needs weights", ""),  # as Ding's claim (tests/test_probe_methods16.py)
     (BETTER, (PRE, PRE), {"scale": 2}, "out of regime", "×2"),  # Tariq's only: Mei's tasks are not fixed
     (BETTER, (PRE, RND), None, "not applicable", ""),  # never a pretrained loss against a random-init vgg
 ], ids=["better", "worse", "equal", "random-weights", "x2-sr", "kinds-differ"])

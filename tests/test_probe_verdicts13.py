@@ -330,7 +330,11 @@ def test_the_weight_sets_one_finding_passed_over_are_not_said_of_the_next_findin
                                                                                "pdl": "vgg16:random(seed=0)"}, **kw)
     t19 = synthetic_table(offsets={"vgg": 0.0}, weights={"vgg": "vgg19:random(seed=0)"}, seed=1, **kw)
     t19 = t19[t19["loss"].astype(str) == "vgg"].assign(run_id=lambda d: d["run_id"].astype(str) + "-19")
-    liu, pdl = check_all(pd.concat([t16, t19], ignore_index=True), ["liu2021_random_vgg", "delbracio2021_pdl"],
+    # a pdl on pretrained weights too: without one delbracio2021 'needs weights' (tests/test_probe_methods16.py) and
+    # compares nothing; its random parts are then listed (out of regime), with their notes
+    tpre = synthetic_table(offsets={"pdl": 0.0}, weights={"pdl": "vgg16:IMAGENET1K_V1"}, seed=2, **kw)
+    tpre = tpre[tpre["loss"].astype(str) == "pdl"].assign(run_id=lambda d: d["run_id"].astype(str) + "-pre")
+    liu, pdl = check_all(pd.concat([t16, t19, tpre], ignore_index=True), ["liu2021_random_vgg", "delbracio2021_pdl"],
                          n_boot=50)
     assert any("not tested by this finding" in p.note for p in liu.parts), [p.note for p in liu.parts]
     assert {p.b for p in pdl.parts} == {"vgg [vgg16:random]", "vgg [vgg19:random]"}, [p.b for p in pdl.parts]
