@@ -948,16 +948,24 @@ def held_as_far_as_known(path: Path) -> bool:
     (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
     checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
     stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
+    return RunLock.held_for(path) is not None or bool(held_elsewhere(path, roles=True))
+
+
+def held_elsewhere(path: Path, roles: bool = False) -> str:
+    """``pid N on HOST`` where the run lock at ``path`` names another machine (a worker on another node of a shared
+    store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, or one
+    read empty). ``roles``: a merge's short copy (:data:`MERGE_READ`, :data:`MERGE_WRITE`) counts too; without,
+    only a run trained or scored there does."""
     import re
 
-    if RunLock.held_for(path) is not None:
-        return True
     try:
         holder = path.read_text(errors="replace")
     except OSError:
-        return False
-    m = re.match(r"pid \d+ on (\S+) ", holder)  # what acquire writes
-    return bool(m) and m.group(1) != socket.gethostname()
+        return ""
+    m = re.match(r"(pid \d+ on (\S+)) ", holder)  # what acquire writes
+    if not m or m.group(2) == socket.gethostname():
+        return ""
+    return m.group(1) if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
 
 
 def _hint_stale(path: Path, holder: str, since: float) -> bool:
