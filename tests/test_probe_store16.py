@@ -39,3 +39,42 @@ def test_the_eta_counts_the_runs_another_machine_trains_in_the_same_store(tmp_pa
     assert "1 done, 1 running (1 on another machine), 0 failed" in p.line()
     lock.write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z, merge writing it")
     assert p.eta()[0] == pytest.approx(3 * 200) and "running" not in p.line()
+
+
+def _copied_mid_grid(tmp_path):
+    """A store copied (rsync, ``cp -a``) from node2 while node2 trained one of its runs: that run has no record,
+    and its lock file names node2's process, which releases nothing here. (store, the run's id)"""
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    d = store.run_dir(rid)
+    for f in [d / "meta.json", *d.glob("eval-*")]:
+        f.unlink()
+    (d / ".lock").write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z")
+    return store, rid
+
+
+def test_check_on_a_store_copied_mid_grid_says_what_to_do_with_a_run_the_other_machine_trained(tmp_path, capsys):
+    """``check`` on the copy said the lock 'is released when that process finishes' (never, here) or to remove it if
+    that machine runs nothing: neither says that the run finishes there and how it gets here. It says so too."""
+    from benchmark.cli import main
+
+    store, rid = _copied_mid_grid(tmp_path)
+    main(["check", "--out", str(store.root)])
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(f"run {rid} is not finished"))
+    assert "is a copy made while that machine trained it" in line
+    assert f"merge <that machine's results> --out {store.root}" in line
+
+
+def test_the_board_of_a_store_copied_mid_grid_does_not_promise_that_a_report_adds_the_run(tmp_path):
+    """The board's note said '`plbench report` once it finishes adds it': in a copy it never finishes; the note
+    says what adds it there. A run in flight on this machine keeps the note as it was."""
+    from benchmark.report import in_flight_lines
+
+    store, rid = _copied_mid_grid(tmp_path)
+    (line,) = in_flight_lines(store, store.in_flight())
+    assert "held from another machine: if this results directory is a copy" in line and "plbench merge" in line
+    here = {rid: f"pid {os.getpid()} on {__import__('socket').gethostname()} since 2026-12-06T15:00:00Z"}
+    assert "copy" not in in_flight_lines(store, here)[0]
