@@ -10,9 +10,10 @@ flight (its ``.lock`` held by a live process on this host, :class:`benchmark.res
 of another machine of a shared store, which cannot be checked from here) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
 age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
-trained before it), so the ETA counts down between finished runs instead of standing still for a long run. Each
-process of another machine holding a run of the grid is one more worker on what is left: two nodes training one
-store each finish about half of it.
+trained before it), so the ETA counts down between finished runs instead of standing still for a long run. The
+processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
+two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
+own workers, counted once.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -174,7 +175,10 @@ class GridProgress:
         longest = max([*(per.get(f, overall) for f, n in st["todo"].items()
                          if n > len(st.get("running", {}).get(f, ()))),
                        *(max(mean - age, 0.0) for mean, age in in_flight)], default=0.0)
-        workers = self.workers + len(set(st.get("elsewhere", ())))  # another machine's processes share what is left
+        # another machine's processes share what is left: each run in flight here is one process of this node, each
+        # holder there one of that node (a SLURM or Ray grid's own jobs among them: never more than the grid's workers)
+        away = st.get("elsewhere", ())
+        workers = max(self.workers, len(in_flight) - len(away) + len(set(away)))
         return max(max(left, 0.0) / workers, longest), guessed
 
     def line(self, current: str | None = None) -> str:

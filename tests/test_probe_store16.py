@@ -18,9 +18,10 @@ def _cfg(loss, seed):
 def test_the_eta_counts_the_runs_another_machine_trains_in_the_same_store(tmp_path):
     """Two nodes of a shared store train one grid, one worker each. A run the other node trains (its lock names that
     node) was charged in full to this node's one worker, and the other node's worker was not counted: the ETA read
-    about twice the time left, and the line said nothing ran. It is in flight, its age by its lock file, and the
+    about twice the time left, and the line said one run ran. It is in flight, its age by its lock file, and the
     other node's process is one more worker; a merge's copy on another node trains nothing."""
     from benchmark.progress import GridProgress
+    from benchmark.results import RunLock
 
     store = ResultsStore(tmp_path)
     store.ensure_writable()
@@ -29,16 +30,41 @@ def test_the_eta_counts_the_runs_another_machine_trains_in_the_same_store(tmp_pa
                                        "wall_s": 200.0})
     p = GridProgress(store, done + left, workers=1)
     assert p.eta()[0] == pytest.approx(3 * 200)
+    mine = RunLock.acquire(store.run_dir(run_id(left[1])) / ".lock")  # this node's worker, its run just begun
     lock = store.run_dir(run_id(left[0])) / ".lock"
     lock.parent.mkdir(parents=True)
     lock.write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z")
     then = time.time() - 120
     os.utime(lock, (then, then))
-    # (3 × 200 − 120 s already run) over this node's worker and the other node's, never below a whole pdl run
-    assert p.eta()[0] == pytest.approx((3 * 200 - 120) / 2, abs=2)
-    assert "1 done, 1 running (1 on another machine), 0 failed" in p.line()
-    lock.write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z, merge writing it")
-    assert p.eta()[0] == pytest.approx(3 * 200) and "running" not in p.line()
+    try:
+        # (3 × 200 − 120 s already run) over this node's worker and the other node's
+        assert p.eta()[0] == pytest.approx((3 * 200 - 120) / 2, abs=2)
+        assert "1 done, 2 running (1 on another machine), 0 failed" in p.line()
+        lock.write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z, merge writing it")
+        assert p.eta()[0] == pytest.approx(3 * 200, abs=2) and "1 running, " in p.line()
+    finally:
+        mine.release()
+
+
+def test_a_grid_whose_own_workers_are_on_other_nodes_counts_them_once(tmp_path):
+    """A SLURM or Ray grid of 2 workers: its jobs on two compute nodes hold its runs, their locks naming those
+    nodes. They are the grid's 2 workers, not 2 more."""
+    from benchmark.progress import GridProgress
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, left = [_cfg("pdl", 0)], [_cfg("pdl", 1), _cfg("pdl", 2), _cfg("pdl", 3), _cfg("pdl", 4)]
+    store.write_meta(run_id(done[0]), {"run_id": run_id(done[0]), "status": "ok", "config": done[0].to_dict(),
+                                       "wall_s": 200.0})
+    then = time.time() - 100
+    for c, node in zip(left, ("node-a", "node-b")):
+        lock = store.run_dir(run_id(c)) / ".lock"
+        lock.parent.mkdir(parents=True)
+        lock.write_text(f"pid 7 on {node} since 2026-12-06T15:00:00Z")
+        os.utime(lock, (then, then))
+    p = GridProgress(store, done + left, workers=2)
+    assert p.eta()[0] == pytest.approx((4 * 200 - 2 * 100) / 2, abs=2)
+    assert "2 running (2 on another machine)" in p.line()
 
 
 def _copied_mid_grid(tmp_path):
