@@ -455,10 +455,14 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
 
         old = [m for t, gs in groups.items() if not tasks or t in tasks for g in gs for m in g
                if as_current_code(m.get("code_version")) != here]
+        versions = ", ".join(sorted({str(m.get("code_version")) for m in old}))
+        every, some = _newer_field([[m] for m in old])
         raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its {len(old)} "
-                        f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
-                        "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
-                        "--out <new dir>` with its settings) and compare there")
+                        f"run(s) were made by {versions}, " + (
+                            f"a newer plbench than this one: {UPDATE}" if every else
+                            "whose numbers a new loss trained now cannot be compared with; re-run the field first "
+                            "(`plbench run --out <new dir>` with its settings) and compare there"
+                            + (f" (its runs of a newer plbench: {UPDATE})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
@@ -683,7 +687,10 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
             notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
                          f"(this is {here}); they are not comparable and are left out.")
     if not usable:
-        notes.append("skipped: no field runs made by this code version; re-run the field first.")
+        every, some = _newer_field(gs)
+        notes.append("skipped: no field runs made by this code version; " + (
+            f"they were made by a newer plbench: {UPDATE}." if every else
+            "re-run the field first" + (f" (its runs of a newer plbench: {UPDATE})." if some else ".")))
         return None, notes
     for other in usable[1:]:
         lost = "every one of them diverged; " if not _group_size(other)[0] else ""
@@ -691,6 +698,19 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
+
+
+#: how a field of a later release than this checkout is made comparable (re-running it here makes it with older code)
+UPDATE = "update plbench (`git pull`, or `pip install -U` of the package) and compare with that"
+
+
+def _newer_field(gs) -> tuple[bool, bool]:
+    """(every, any) of the field groups ``gs`` (lists of metas) made by a later release than this checkout: compared by
+    updating plbench, not by re-running the field with this older code."""
+    from benchmark.config import newer_code
+
+    newer = [newer_code(g[0].get("code_version")) for g in gs]
+    return bool(newer) and all(newer), any(newer)
 
 
 def _held(store: ResultsStore, rid: str) -> bool:

@@ -104,3 +104,28 @@ def test_the_board_of_a_store_copied_mid_grid_does_not_promise_that_a_report_add
     assert "held from another machine: if this results directory is a copy" in line and "plbench merge" in line
     here = {rid: f"pid {os.getpid()} on {__import__('socket').gethostname()} since 2026-12-06T15:00:00Z"}
     assert "copy" not in in_flight_lines(store, here)[0]
+
+
+def test_compare_with_a_field_of_a_newer_plbench_says_to_update_not_to_re_run_the_field(tmp_path, monkeypatch):
+    """A colleague's store made by a later release than this checkout: compare said 're-run the field first' — with
+    this older code, which would make the field again with older numbers, leaving the colleague's runs unused. It
+    says to update plbench; a field of an earlier release is still to be re-run."""
+    import benchmark.config as config
+    from benchmark.compare import compare
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=1, metrics=("psnr",),
+                        budget_check=False)
+    for rid in store.run_ids():  # as the runner records it
+        atomic_write_json(store.run_dir(rid) / "meta.json", {**store.meta(rid), "code_version": config.code_version()})
+    monkeypatch.setattr(config, "CODE_VERSION", str(int(config.CODE_VERSION) - 1))  # this checkout is the older
+    with pytest.raises(UserError) as err:
+        compare(store.root, losses=["l2"], device="cpu", visual=False, formats=("png",))
+    assert "a newer plbench than this one: update plbench" in str(err.value)
+    assert "re-run the field" not in str(err.value)
+    monkeypatch.setattr(config, "CODE_VERSION", str(int(config.CODE_VERSION) + 2))  # now the newer
+    with pytest.raises(UserError, match="re-run the field first") as err:
+        compare(store.root, losses=["l2"], device="cpu", visual=False, formats=("png",))
+    assert "update plbench" not in str(err.value)
