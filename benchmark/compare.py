@@ -136,9 +136,9 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
     from benchmark.config import RunConfig, resolve, setting
 
     cfg = meta["config"]
-    if cfg.get("device_type", "cpu") != device_type:
-        raise UserError(f"the field of task {cfg['task']!r} was trained on {cfg.get('device_type')} "
-                        f"({cfg.get('precision')}); compare on the same kind of device (--device)")
+    if (kind := cfg.get("device_type", "cpu")) != device_type:
+        raise UserError(f"the field of task {cfg['task']!r} was trained on {kind} ({cfg.get('precision', 'fp32')}); "
+                        f"compare on the same kind of device (--device {kind})")
     base = RunConfig.from_dict(cfg)
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
         which = key.split("_")[0]
@@ -380,6 +380,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     from benchmark.runner import DataCache, is_attempted
 
     dev = resolve_device(device)
+    if device == "auto" and dev.type != "cpu" and {g[0]["config"].get("device_type", "cpu") for t, gs in groups.items()
+                                                   if not tasks or t in tasks for g in gs} == {"cpu"}:
+        dev = resolve_device("cpu")  # the field's exact settings: a CPU field's new loss trains on the CPU, GPU or not
+        log.info("the field was trained on the CPU: %s is trained there too (--device auto)", ", ".join(new))
     here = code_version()
     data = DataCache()
     notes: dict[str, list[str]] = {}

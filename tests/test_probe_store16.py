@@ -106,6 +106,19 @@ def test_the_board_of_a_store_copied_mid_grid_does_not_promise_that_a_report_add
     assert "copy" not in in_flight_lines(store, here)[0]
 
 
+def _field(tmp_path):
+    """A field of one l1 run made by this code, as the runner records it."""
+    from benchmark.config import code_version
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=1, metrics=("psnr",),
+                        budget_check=False)
+    for rid in store.run_ids():
+        atomic_write_json(store.run_dir(rid) / "meta.json", {**store.meta(rid), "code_version": code_version()})
+    return store
+
+
 def test_compare_with_a_field_of_a_newer_plbench_says_to_update_not_to_re_run_the_field(tmp_path, monkeypatch):
     """A colleague's store made by a later release than this checkout: compare said 're-run the field first' — with
     this older code, which would make the field again with older numbers, leaving the colleague's runs unused. It
@@ -113,13 +126,8 @@ def test_compare_with_a_field_of_a_newer_plbench_says_to_update_not_to_re_run_th
     import benchmark.config as config
     from benchmark.compare import compare
     from benchmark.errors import UserError
-    from benchmark.results import atomic_write_json
-    from benchmark.synthetic import write_store
 
-    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=1, metrics=("psnr",),
-                        budget_check=False)
-    for rid in store.run_ids():  # as the runner records it
-        atomic_write_json(store.run_dir(rid) / "meta.json", {**store.meta(rid), "code_version": config.code_version()})
+    store = _field(tmp_path)
     monkeypatch.setattr(config, "CODE_VERSION", str(int(config.CODE_VERSION) - 1))  # this checkout is the older
     with pytest.raises(UserError) as err:
         compare(store.root, losses=["l2"], device="cpu", visual=False, formats=("png",))
@@ -129,3 +137,35 @@ def test_compare_with_a_field_of_a_newer_plbench_says_to_update_not_to_re_run_th
     with pytest.raises(UserError, match="re-run the field first") as err:
         compare(store.root, losses=["l2"], device="cpu", visual=False, formats=("png",))
     assert "update plbench" not in str(err.value)
+
+
+def test_compare_on_a_gpu_machine_trains_the_new_loss_as_a_cpu_field_was_trained(tmp_path, monkeypatch):
+    """The field run on a CPU (the quick profile on a laptop), compared on a workstation with a GPU: ``--device auto``
+    took the GPU and refused, 'compare on the same kind of device (--device)', though compare trains with the field's
+    exact settings and the CPU is there. Auto takes the field's device; a device asked for by name that is not the
+    field's is refused naming the one to pass."""
+    import torch
+
+    import benchmark.compare as compare_module
+    from benchmark.compare import compare
+    from benchmark.errors import UserError
+
+    store = _field(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    probed_on = []
+
+    class Planned(Exception):
+        pass
+
+    def probe(groups, new, here, tasks, data, device_type):  # the first step that plans the new loss's runs
+        probed_on.append(device_type)
+        raise Planned
+
+    with monkeypatch.context() as m:
+        m.setattr(compare_module, "_probe_new_losses", probe)
+        with pytest.raises(Planned):
+            compare(store.root, losses=["l2"], device="auto", visual=False, formats=("png",))
+    assert probed_on == ["cpu"]
+    with pytest.raises(UserError, match=r"compare on the same kind of device \(--device cpu\)"):
+        compare(store.root, losses=["l2"], device="cuda", visual=False, formats=("png",))
