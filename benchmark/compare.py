@@ -468,6 +468,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                             "(`plbench run --out <new dir>` with its settings) and compare there"
                             + (f" (its runs of a newer plbench: {UPDATE})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
+    gone = store.gone()  # before the report, which notes them as named: the comparison names them too
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
     path = store.root / "compare" / f"{_stem(new)}.md"
@@ -490,7 +491,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                     f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
-                              table=None if wrote else table)  # nothing trained or re-scored: the store read once
+                              table=None if wrote else table, gone=gone)  # nothing trained or re-scored: read once
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -739,13 +740,15 @@ def _summary_lock(store: ResultsStore, path: Path):
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
-             keep: set[str] | None = None, table: pd.DataFrame | None = None) -> tuple[str, dict]:
+             keep: set[str] | None = None, table: pd.DataFrame | None = None,
+             gone: dict[str, str] | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
     leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
-    when it added no rows)."""
+    when it added no rows). ``gone``: :meth:`ResultsStore.gone` as it was before compare's report noted them (read when
+    not given)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -764,6 +767,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         _in_setting,
         coverage_lines,
         coverage_table,
+        gone_lines,
         left_out_lines,
         stale_lines,
     )
@@ -774,6 +778,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
+    # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
+    # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
+    gone = store.gone() if gone is None else gone
     from benchmark.report import baseline_here, baseline_loss
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
@@ -811,7 +818,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale))]  # said below
         cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
-                                                every=list(metas.values()))]
+                                                every=list(metas.values()))
+               + gone_lines(store, {r: w for r, w in gone.items() if w.split("/")[0].split(" ")[0] == task})]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)
