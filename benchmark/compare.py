@@ -768,6 +768,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         coverage_lines,
         coverage_table,
         gone_lines,
+        in_flight_lines,
         left_out_lines,
         stale_lines,
     )
@@ -794,6 +795,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} now — on a machine "
              f"whose load may have differed: {md_code(timed)} times them side by side.", ""]
     header = len(lines) - 2  # its line: the families across the columns are said once they are counted
+    # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
+    # the leaderboard's note says; the new loss's own are said in their task's notes
+    held = {r: h for r, h in store.in_flight().items() if r not in (current or set())}
+    lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held)] + ([""] if held else [])
     columns = 0
     figs = {}
     for task in sorted(notes):

@@ -195,3 +195,23 @@ def test_the_comparison_names_a_field_run_whose_folder_is_gone(tmp_path, capsys)
     text = (out / "compare" / "charbonnier.md").read_text()
     for said in (printed, text):
         assert f"run {gone} (denoise/l2 seed 0)" in said and "is gone" in said
+
+
+@pytest.mark.slow  # ~3 s in one process: the statistics and export stack the comparison imports
+def test_the_comparison_says_that_runs_another_machine_trains_are_not_in_it(tmp_path):
+    """Another node of a shared store still trains field runs: the leaderboard says they are not in its tables and
+    what adds them; the comparison ranked the new loss against the partial field and said nothing. It says so too;
+    the new loss's own runs are not named there (their task's notes say them)."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    field = [m for m in store.metas() if m.get("kind") != "input"]
+    for rid in ("0123456789abcdef", "fedcba9876543210"):  # a field run, a run of the new loss
+        (store.run_dir(rid)).mkdir()
+        (store.run_dir(rid) / ".lock").write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z")
+    text, _ = _summary(store, {"denoise": field}, ["l1"], {"denoise": []}, 0.05, 20, "l1", (), {"fedcba9876543210"},
+                       keep=None)
+    assert "1 run in this results directory was being trained by another process" in text
+    assert "held from another machine" in text
