@@ -137,8 +137,12 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
 
     cfg = meta["config"]
     if (kind := cfg.get("device_type", "cpu")) != device_type:
+        import torch
+
+        there = kind == "cuda" and not torch.cuda.is_available()  # `--device cuda` is refused here: no GPU
         raise UserError(f"the field of task {cfg['task']!r} was trained on {kind} ({cfg.get('precision', 'fp32')}); "
-                        f"compare on the same kind of device (--device {kind})")
+                        + (f"this machine has no CUDA GPU: compare on one that has (--device {kind} there, or auto)"
+                           if there else f"compare on the same kind of device (--device {kind})"))
     base = RunConfig.from_dict(cfg)
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
         which = key.split("_")[0]

@@ -215,3 +215,23 @@ def test_the_comparison_says_that_runs_another_machine_trains_are_not_in_it(tmp_
                        keep=None)
     assert "1 run in this results directory was being trained by another process" in text
     assert "held from another machine" in text
+
+
+def test_compare_of_a_gpu_field_on_a_machine_without_one_says_to_compare_where_there_is_one(tmp_path, monkeypatch):
+    """A field trained on a GPU cluster compared on a laptop: the line said '(--device)', and `--device cuda`, what
+    the field needs, is then refused here ('CUDA is not available'). It says this machine has none."""
+    import torch
+
+    from benchmark.compare import compare
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_json
+
+    store = _field(tmp_path)
+    for rid in store.run_ids():
+        m = store.meta(rid)
+        if isinstance(m.get("config"), dict):
+            atomic_write_json(store.run_dir(rid) / "meta.json",
+                              {**m, "config": {**m["config"], "device_type": "cuda", "precision": "bf16"}})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match=r"trained on cuda \(bf16\); this machine has no CUDA GPU: compare on one"):
+        compare(store.root, losses=["l2"], device="auto", visual=False, formats=("png",))
