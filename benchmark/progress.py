@@ -13,7 +13,10 @@ age, or the training seconds its live ``curve.csv`` last records when more: a ru
 trained before it), so the ETA counts down between finished runs instead of standing still for a long run. The
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
-own workers, counted once.
+own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the grid's longest
+finished run (by its file's age or the time its text says: a plain ``cp`` resets the first) is no run in flight — a
+copy of the store made mid-grid, whose runs ``plbench run`` here trains again, or a machine that stopped: it is
+charged in full, no worker, and the line counts it apart.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -62,6 +65,24 @@ def _trained_s(curve, since: float) -> float:
         except ValueError:
             continue
     return 0.0
+
+
+#: a lock held from another machine for longer than this many times the grid's longest finished run is taken for one
+#: no process holds (a copy of the store made mid-grid, a machine that stopped): the ETA charges its run in full
+STALE_RUNS = 3
+
+
+def _taken_s(lock) -> float:
+    """Seconds since the time a run lock's text says it was taken (``… since 2026-12-06T15:00:00Z``, by its holder's
+    clock: a copy keeps it where a plain ``cp`` or an unpacked tar resets the file's age), or 0 where it says none."""
+    import calendar
+    import re
+
+    try:
+        m = re.search(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", lock.read_text(errors="replace"))
+        return max(0.0, time.time() - calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))) if m else 0.0
+    except (OSError, ValueError):
+        return 0.0
 
 
 def _wall_s(meta: dict) -> float | None:
@@ -116,6 +137,7 @@ class GridProgress:
         seconds: dict[str, list[float]] = {}
         running: dict[str, list[float]] = {}
         elsewhere: list[str] = []
+        away: list[tuple] = []  # the runs whose locks name another machine
         try:  # one listing: a run not begun has no folder, so no record or lock to read (N reads a call otherwise)
             begun = set(os.listdir(self.store.runs))
         except OSError:
@@ -147,15 +169,31 @@ class GridProgress:
                 lock = self.store.run_dir(rid) / ".lock"
                 age = RunLock.held_for(lock)
                 if age is None and (who := held_elsewhere(lock)):  # a worker of another node of a shared store
-                    elsewhere.append(who)
-                    with contextlib.suppress(OSError):  # since the lock was taken, by the file server's clock
-                        age = max(0.0, time.time() - lock.stat().st_mtime)
+                    away.append((rid, fam, here, who, lock))  # or a copy's lock: judged once every wall time is read
+                    continue
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
                     running.setdefault(fam, []).append(age)
                 started += here or age is not None
+        # a lock held from another machine for longer than STALE_RUNS × the grid's longest run is no run in flight:
+        # a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that stopped
+        longest = max((t for v in seconds.values() for t in v), default=None)
+        stale = 0
+        for rid, fam, here, who, lock in away:
+            try:  # since the lock was taken, by the file server's clock
+                age = max(0.0, time.time() - lock.stat().st_mtime)
+            except OSError:
+                continue
+            if longest is not None and max(age, _taken_s(lock)) > STALE_RUNS * longest:  # a plain cp resets mtime
+                stale += 1
+                started += here  # failed during this grid, as a run with no lock
+                continue
+            elsewhere.append(who)
+            age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
+            running.setdefault(fam, []).append(age)
+            started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
-                "running": running, "elsewhere": elsewhere}
+                "running": running, "elsewhere": elsewhere, "stale": stale}
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""
@@ -193,6 +231,9 @@ class GridProgress:
         away = len(st.get("elsewhere", ()))  # of them on other machines of a shared store
         body = f"{st['done']} done, " + (f"{n_running} running{f' ({away} on another machine)' if away else ''}, "
                                          if n_running else "") + f"{st['failed']} failed"
+        if stale := st.get("stale"):  # charged as runs to do: not running, yet no worker here may be on them
+            body += (f", {stale} held by another machine for longer than any run takes (a copy made mid-grid, or "
+                     "that machine stopped: `plbench check`)")
         if eta is None:
             tail = "ETA after the first finished run"
         else:

@@ -15,6 +15,11 @@ def _cfg(loss, seed):
     return RunConfig(task="denoise", loss=loss, seed=seed, train_fingerprint="x", test_fingerprint="y")
 
 
+def _utc(t: float) -> str:
+    """``t`` as a run lock's text says when it was taken."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 def test_the_eta_counts_the_runs_another_machine_trains_in_the_same_store(tmp_path):
     """Two nodes of a shared store train one grid, one worker each. A run the other node trains (its lock names that
     node) was charged in full to this node's one worker, and the other node's worker was not counted: the ETA read
@@ -33,14 +38,14 @@ def test_the_eta_counts_the_runs_another_machine_trains_in_the_same_store(tmp_pa
     mine = RunLock.acquire(store.run_dir(run_id(left[1])) / ".lock")  # this node's worker, its run just begun
     lock = store.run_dir(run_id(left[0])) / ".lock"
     lock.parent.mkdir(parents=True)
-    lock.write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z")
-    then = time.time() - 120
+    then = time.time() - 120  # a live lock's text and file age agree (the ETA leaves out one older than any run)
+    lock.write_text(f"pid 4242 on some-other-node-xyz since {_utc(then)}")
     os.utime(lock, (then, then))
     try:
         # (3 × 200 − 120 s already run) over this node's worker and the other node's
         assert p.eta()[0] == pytest.approx((3 * 200 - 120) / 2, abs=2)
         assert "1 done, 2 running (1 on another machine), 0 failed" in p.line()
-        lock.write_text("pid 4242 on some-other-node-xyz since 2026-12-06T15:00:00Z, merge writing it")
+        lock.write_text(f"pid 4242 on some-other-node-xyz since {_utc(then)}, merge writing it")
         assert p.eta()[0] == pytest.approx(3 * 200, abs=2) and "1 running, " in p.line()
     finally:
         mine.release()
@@ -60,7 +65,7 @@ def test_a_grid_whose_own_workers_are_on_other_nodes_counts_them_once(tmp_path):
     for c, node in zip(left, ("node-a", "node-b")):
         lock = store.run_dir(run_id(c)) / ".lock"
         lock.parent.mkdir(parents=True)
-        lock.write_text(f"pid 7 on {node} since 2026-12-06T15:00:00Z")
+        lock.write_text(f"pid 7 on {node} since {_utc(then)}")
         os.utime(lock, (then, then))
     p = GridProgress(store, done + left, workers=2)
     assert p.eta()[0] == pytest.approx((4 * 200 - 2 * 100) / 2, abs=2)
