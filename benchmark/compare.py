@@ -383,9 +383,15 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
 
+    kinds = _field_devices(groups, tasks, code_version())
+    if len(set(kinds.values())) > 1:  # one --device for all: whichever is passed, the other tasks' field refuses it
+        by = {k: [t for t, v in sorted(kinds.items()) if v == k] for k in sorted(set(kinds.values()))}
+        raise UserError("the field's tasks were trained on " + " and on ".join(
+            f"{'the CPU' if k == 'cpu' else 'a GPU' if k == 'cuda' else k} ({', '.join(ts)})" for k, ts in by.items())
+            + ", and compare trains with the field's exact settings: compare them one kind at a time ("
+            + "; ".join(f"--tasks {' '.join(ts)} --device {k}" for k, ts in by.items()) + ")")
     dev = resolve_device(device)
-    if device == "auto" and dev.type != "cpu" and {g[0]["config"].get("device_type", "cpu") for t, gs in groups.items()
-                                                   if not tasks or t in tasks for g in gs} == {"cpu"}:
+    if device == "auto" and dev.type != "cpu" and set(kinds.values()) == {"cpu"}:
         dev = resolve_device("cpu")  # the field's exact settings: a CPU field's new loss trains on the CPU, GPU or not
         log.info("the field was trained on the CPU: %s is trained there too (--device auto)", ", ".join(new))
     here = code_version()
@@ -707,6 +713,22 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
+
+
+def _field_devices(groups: dict[str, list[list[dict]]], tasks, here: str) -> dict[str, str]:
+    """{task: the kind of device its field was trained on} of each task compared (the group :func:`_pick_group`
+    compares against; a task it refuses or skips is said by the step that meets it)."""
+    kinds = {}
+    for task, gs in groups.items():
+        if tasks and task not in tasks:
+            continue
+        try:
+            group, _ = _pick_group(gs, here, task)
+        except UserError:
+            continue
+        if group:
+            kinds[task] = group[0]["config"].get("device_type", "cpu")
+    return kinds
 
 
 #: how a field of a later release than this checkout is made comparable (re-running it here makes it with older code)

@@ -51,3 +51,43 @@ def test_a_lock_copied_from_another_machine_long_ago_is_not_a_run_in_flight(tmp_
         assert "2 running (1 on another machine), 0 failed, 1 held by another machine" in p.line()
     finally:
         mine.release()
+
+
+def _two_task_field(tmp_path, kinds: dict[str, str]):
+    """A field of one l1 run per task, made by this code, each task's trained on the device ``kinds`` names."""
+    from benchmark.config import code_version
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", tasks=tuple(kinds), offsets={"l1": 0.0}, seeds=(0,), n_images=1,
+                        metrics=("psnr",), budget_check=False)
+    for rid in store.run_ids():
+        m = store.meta(rid)
+        cfg = m.get("config") or {}
+        kind = kinds.get(cfg.get("task"), "cpu")
+        atomic_write_json(store.run_dir(rid) / "meta.json",
+                          {**m, "code_version": code_version(),
+                           **({"config": {**cfg, "device_type": kind}} if cfg else {})})
+    return store
+
+
+def test_compare_of_a_field_trained_on_a_cpu_and_on_a_gpu_says_to_compare_each_kind_with_its_tasks(tmp_path,
+                                                                                                   monkeypatch):
+    """A field whose denoise runs were trained on the CPU and whose deblur runs on a GPU: auto took the GPU and was
+    refused 'compare on the same kind of device (--device cpu)'; with --device cpu, 'trained on cuda … (--device
+    cuda)': no value passes. One line says the field's tasks were trained on both and what to run for each."""
+    import torch
+
+    from benchmark.compare import compare
+    from benchmark.errors import UserError
+
+    store = _two_task_field(tmp_path, {"denoise": "cpu", "deblur": "cuda"})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    for device in ("auto", "cpu"):  # auto takes the GPU here
+        with pytest.raises(UserError) as err:
+            compare(store.root, losses=["l2"], device=device, visual=False, formats=("png",))
+        line = str(err.value)
+        assert "\n" not in line
+        assert "trained on the CPU (denoise) and on a GPU (deblur)" in line, line
+        assert "--tasks denoise --device cpu" in line and "--tasks deblur --device cuda" in line, line
