@@ -220,6 +220,9 @@ def test_the_comparison_says_that_runs_another_machine_trains_are_not_in_it(tmp_
                        keep=None)
     assert "1 run in this results directory was being trained by another process" in text
     assert "held from another machine" in text
+    # what adds it to this comparison: compare writes compare/<loss>.md, never `plbench report` nor `plbench run`
+    assert "when this comparison was written" in text and "the same `plbench compare` once it finishes" in text
+    assert "plbench report" not in text and "writes this board" not in text
 
 
 def test_compare_of_a_gpu_field_on_a_machine_without_one_says_to_compare_where_there_is_one(tmp_path, monkeypatch):
