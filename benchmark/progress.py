@@ -13,10 +13,10 @@ age, or the training seconds its live ``curve.csv`` last records when more: a ru
 trained before it), so the ETA counts down between finished runs instead of standing still for a long run. The
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
-own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the grid's longest
-finished run (by its file's age or the time its text says: a plain ``cp`` resets the first) is no run in flight — a
-copy of the store made mid-grid, whose runs ``plbench run`` here trains again, or a machine that stopped: it is
-charged in full, no worker, and the line counts it apart.
+own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
+finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first) is no run
+in flight — a copy of the store made mid-grid, whose runs ``plbench run`` here trains again, or a machine that
+stopped: it is charged in full, no worker, and the line counts it apart.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -67,7 +67,7 @@ def _trained_s(curve, since: float) -> float:
     return 0.0
 
 
-#: a lock held from another machine for longer than this many times the grid's longest finished run is taken for one
+#: a lock held from another machine for longer than this many times its family's longest finished run is taken for one
 #: no process holds (a copy of the store made mid-grid, a machine that stopped): the ETA charges its run in full
 STALE_RUNS = 3
 
@@ -175,16 +175,17 @@ class GridProgress:
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
                     running.setdefault(fam, []).append(age)
                 started += here or age is not None
-        # a lock held from another machine for longer than STALE_RUNS × the grid's longest run is no run in flight:
-        # a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that stopped
-        longest = max((t for v in seconds.values() for t in v), default=None)
+        # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no
+        # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that
+        # stopped; one of a family not measured yet is not judged (a PDL run lasts many ℓ1 runs)
         stale = 0
         for rid, fam, here, who, lock in away:
             try:  # since the lock was taken, by the file server's clock
                 age = max(0.0, time.time() - lock.stat().st_mtime)
-            except OSError:
+            except OSError:  # released meanwhile
+                started += here
                 continue
-            if longest is not None and max(age, _taken_s(lock)) > STALE_RUNS * longest:  # a plain cp resets mtime
+            if seconds.get(fam) and max(age, _taken_s(lock)) > STALE_RUNS * max(seconds[fam]):  # cp resets mtime
                 stale += 1
                 started += here  # failed during this grid, as a run with no lock
                 continue

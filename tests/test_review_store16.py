@@ -91,3 +91,27 @@ def test_compare_of_a_field_trained_on_a_cpu_and_on_a_gpu_says_to_compare_each_k
         assert "\n" not in line
         assert "trained on the CPU (denoise) and on a GPU (deblur)" in line, line
         assert "--tasks denoise --device cpu" in line and "--tasks deblur --device cuda" in line, line
+
+
+def test_a_long_run_of_another_family_held_from_another_machine_is_judged_by_its_own_family(tmp_path):
+    """Only ℓ1 runs (5 s) have finished; node2 trains a PDL run, many times longer, for 60 s. Judged by the grid's
+    longest run, it was taken for a lock copied long ago after 15 s, its worker not counted. A family not measured
+    yet is not judged: the run is in flight, node2's process one more worker."""
+    from benchmark.progress import GridProgress
+    from benchmark.results import RunLock
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, left = [_cfg("l1", 0)], [_cfg("pdl", 0), _cfg("pdl", 1)]
+    store.write_meta(run_id(done[0]), {"run_id": run_id(done[0]), "status": "ok", "config": done[0].to_dict(),
+                                       "wall_s": 5.0})
+    then = time.time() - 60
+    lock = store.run_dir(run_id(left[0])) / ".lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(f"pid 4242 on node2-xyz since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(then))}")
+    os.utime(lock, (then, then))
+    mine = RunLock.acquire(store.run_dir(run_id(left[1])) / ".lock")
+    try:
+        assert "2 running (1 on another machine), 0 failed;" in GridProgress(store, done + left, workers=1).line()
+    finally:
+        mine.release()
