@@ -947,10 +947,10 @@ def copied_mid_grid_hint(root: Path, n: int = 1) -> str:
     """For ``n`` unfinished runs of the store at ``root`` whose locks name another machine: what to do where the store
     is a copy made while that machine trained them (rsync, ``cp -a``, a tar: a copied lock names its holder, yet
     nothing releases it here), which cannot be told from a store shared with that machine (NFS) from here."""
-    it, they = ("it", "it is") if n == 1 else ("them", "they are")
+    it, they, finish, has = ("it", "it", "finishes", "has") if n == 1 else ("them", "they", "finish", "have")
     return (f"if this results directory is a copy made while that machine trained {it} (rsync, cp -a, a tar), {they} "
-            f"finished there, not here: `plbench merge <that machine's results> --out {shlex.quote(str(root))}` "
-            f"copies {it} in once {they} (or `plbench run` here trains {it} again)")
+            f"{finish} there, not here: `plbench merge <that machine's results> --out {shlex.quote(str(root))}` "
+            f"copies {it} in once {they} {has} (or `plbench run` here trains {it} again)")
 
 
 def held_as_far_as_known(path: Path) -> bool:

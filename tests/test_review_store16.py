@@ -115,3 +115,15 @@ def test_a_long_run_of_another_family_held_from_another_machine_is_judged_by_its
         assert "2 running (1 on another machine), 0 failed;" in GridProgress(store, done + left, workers=1).line()
     finally:
         mine.release()
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_the_copied_mid_grid_hint_says_the_run_finishes_there_not_that_it_is_finished(tmp_path, n):
+    """The hint of check and the board said 'it is finished there, not here: … copies it in once it is' — read as
+    done already, while that machine may still train it. It says it finishes there, and is copied in once done."""
+    from benchmark.results import copied_mid_grid_hint
+
+    hint = copied_mid_grid_hint(tmp_path, n)
+    assert "is finished there" not in hint and "are finished there" not in hint
+    assert ("it finishes there, not here" if n == 1 else "they finish there, not here") in hint, hint
+    assert ("copies it in once it has" if n == 1 else "copies them in once they have") in hint, hint
