@@ -1448,11 +1448,11 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
-    from benchmark.results import stale_lock_hint
+    from benchmark.results import copied_mid_grid_hint, stale_lock_hint
 
     for rid, holder in sorted(store.in_flight().items()):  # another node's: in flight, or a stale lock to clear
-        if hint := stale_lock_hint(store.run_dir(rid) / ".lock", holder):
-            _say(f"run {rid} is not finished: {hint}")
+        if hint := stale_lock_hint(store.run_dir(rid) / ".lock", holder):  # or a copy of the store made mid-grid
+            _say(f"run {rid} is not finished: {hint}; {copied_mid_grid_hint(store.root)}")
     from benchmark.report import gone_lines
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all

@@ -136,9 +136,13 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
     from benchmark.config import RunConfig, resolve, setting
 
     cfg = meta["config"]
-    if cfg.get("device_type", "cpu") != device_type:
-        raise UserError(f"the field of task {cfg['task']!r} was trained on {cfg.get('device_type')} "
-                        f"({cfg.get('precision')}); compare on the same kind of device (--device)")
+    if (kind := cfg.get("device_type", "cpu")) != device_type:
+        import torch
+
+        there = kind == "cuda" and not torch.cuda.is_available()  # `--device cuda` is refused here: no GPU
+        raise UserError(f"the field of task {cfg['task']!r} was trained on {kind} ({cfg.get('precision', 'fp32')}); "
+                        + (f"this machine has no CUDA GPU: compare on one that has (--device {kind} there, or auto)"
+                           if there else f"compare on the same kind of device (--device {kind})"))
     base = RunConfig.from_dict(cfg)
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
         which = key.split("_")[0]
@@ -379,7 +383,17 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
 
+    kinds = _field_devices(groups, tasks, code_version())
+    if len(set(kinds.values())) > 1:  # one --device for all: whichever is passed, the other tasks' field refuses it
+        by = {k: [t for t, v in sorted(kinds.items()) if v == k] for k in sorted(set(kinds.values()))}
+        raise UserError("the field's tasks were trained on " + " and on ".join(
+            f"{'the CPU' if k == 'cpu' else 'a GPU' if k == 'cuda' else k} ({', '.join(ts)})" for k, ts in by.items())
+            + ", and compare trains with the field's exact settings: compare them one kind at a time ("
+            + "; ".join(f"--tasks {' '.join(ts)} --device {k}" for k, ts in by.items()) + ")")
     dev = resolve_device(device)
+    if device == "auto" and dev.type != "cpu" and set(kinds.values()) == {"cpu"}:
+        dev = resolve_device("cpu")  # the field's exact settings: a CPU field's new loss trains on the CPU, GPU or not
+        log.info("the field was trained on the CPU: %s is trained there too (--device auto)", ", ".join(new))
     here = code_version()
     data = DataCache()
     notes: dict[str, list[str]] = {}
@@ -455,11 +469,16 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
 
         old = [m for t, gs in groups.items() if not tasks or t in tasks for g in gs for m in g
                if as_current_code(m.get("code_version")) != here]
+        versions = ", ".join(sorted({str(m.get("code_version")) for m in old}))
+        every, some = _newer_field([[m] for m in old])
         raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its {len(old)} "
-                        f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
-                        "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
-                        "--out <new dir>` with its settings) and compare there")
+                        f"run(s) were made by {versions}, " + (
+                            f"a newer plbench than this one: {UPDATE}" if every else
+                            "whose numbers a new loss trained now cannot be compared with; re-run the field first "
+                            "(`plbench run --out <new dir>` with its settings) and compare there"
+                            + (f" (its runs of a newer plbench: {UPDATE})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
+    gone = store.gone()  # before the report, which notes them as named: the comparison names them too
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
     path = store.root / "compare" / f"{_stem(new)}.md"
@@ -482,7 +501,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                     f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
-                              table=None if wrote else table)  # nothing trained or re-scored: the store read once
+                              table=None if wrote else table, gone=gone)  # nothing trained or re-scored: read once
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -683,7 +702,10 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
             notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
                          f"(this is {here}); they are not comparable and are left out.")
     if not usable:
-        notes.append("skipped: no field runs made by this code version; re-run the field first.")
+        every, some = _newer_field(gs)
+        notes.append("skipped: no field runs made by this code version; " + (
+            f"they were made by a newer plbench: {UPDATE}." if every else
+            "re-run the field first" + (f" (its runs of a newer plbench: {UPDATE})." if some else ".")))
         return None, notes
     for other in usable[1:]:
         lost = "every one of them diverged; " if not _group_size(other)[0] else ""
@@ -691,6 +713,35 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
+
+
+def _field_devices(groups: dict[str, list[list[dict]]], tasks, here: str) -> dict[str, str]:
+    """{task: the kind of device its field was trained on} of each task compared (the group :func:`_pick_group`
+    compares against; a task it refuses or skips is said by the step that meets it)."""
+    kinds = {}
+    for task, gs in groups.items():
+        if tasks and task not in tasks:
+            continue
+        try:
+            group, _ = _pick_group(gs, here, task)
+        except UserError:
+            continue
+        if group:
+            kinds[task] = group[0]["config"].get("device_type", "cpu")
+    return kinds
+
+
+#: how a field of a later release than this checkout is made comparable (re-running it here makes it with older code)
+UPDATE = "update plbench (`git pull`, or `pip install -U` of the package) and compare with that"
+
+
+def _newer_field(gs) -> tuple[bool, bool]:
+    """(every, any) of the field groups ``gs`` (lists of metas) made by a later release than this checkout: compared by
+    updating plbench, not by re-running the field with this older code."""
+    from benchmark.config import newer_code
+
+    newer = [newer_code(g[0].get("code_version")) for g in gs]
+    return bool(newer) and all(newer), any(newer)
 
 
 def _held(store: ResultsStore, rid: str) -> bool:
@@ -715,13 +766,15 @@ def _summary_lock(store: ResultsStore, path: Path):
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
-             keep: set[str] | None = None, table: pd.DataFrame | None = None) -> tuple[str, dict]:
+             keep: set[str] | None = None, table: pd.DataFrame | None = None,
+             gone: dict[str, str] | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
     leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
-    when it added no rows)."""
+    when it added no rows). ``gone``: :meth:`ResultsStore.gone` as it was before compare's report noted them (read when
+    not given)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -740,6 +793,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         _in_setting,
         coverage_lines,
         coverage_table,
+        gone_lines,
+        in_flight_lines,
         left_out_lines,
         stale_lines,
     )
@@ -750,6 +805,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
+    # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
+    # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
+    gone = store.gone() if gone is None else gone
     from benchmark.report import baseline_here, baseline_loss
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
@@ -763,6 +821,11 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} now — on a machine "
              f"whose load may have differed: {md_code(timed)} times them side by side.", ""]
     header = len(lines) - 2  # its line: the families across the columns are said once they are counted
+    # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
+    # the leaderboard's note says; the new loss's own are said in their task's notes
+    held = {r: h for r, h in store.in_flight().items() if r not in (current or set())}
+    lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True)]
+    lines += [""] if held else []
     columns = 0
     figs = {}
     for task in sorted(notes):
@@ -787,7 +850,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale))]  # said below
         cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
-                                                every=list(metas.values()))]
+                                                every=list(metas.values()))
+               + gone_lines(store, {r: w for r, w in gone.items() if w.split("/")[0].split(" ")[0] == task})]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)

@@ -72,6 +72,23 @@ def as_current_code(version):
     return version
 
 
+def code_key(version: str):
+    """A recorded code version (``0.1.0+c3``: the release's numbers, then its ``cN``) as a key that orders releases,
+    or None where it cannot be read so."""
+    pub, _, local = str(version).partition("+")
+    try:
+        return tuple(int(x) for x in pub.split(".")), int(local[1:]) if local[1:].isdigit() else -1
+    except ValueError:
+        return None
+
+
+def newer_code(version) -> bool:
+    """Whether a recorded code version is a later release's than this checkout's (:func:`code_version`): a store
+    this checkout is older than, whose runs no re-run here gives again — updating plbench does."""
+    a, b = code_key(as_current_code(version)), code_key(code_version())
+    return a is not None and b is not None and a > b
+
+
 def current_setting(setting: dict) -> dict:
     """A recorded setting (:func:`setting`) with its ``code_version`` read by :func:`as_current_code`."""
     if isinstance(setting, dict) and "code_version" in setting:

@@ -1790,14 +1790,9 @@ NEWER = "newer than"
 def _than(recorded: str, now: str, whose: str) -> str:
     """``now X`` when ``recorded`` is an earlier version than ``now``, ``newer than this code's X`` when it is a later
     one, ``this code's is X`` when they cannot be ordered (``0.1.0+c3``: the release's numbers, then its ``cN``)."""
-    def key(v: str):
-        pub, _, local = v.partition("+")
-        try:
-            return tuple(int(x) for x in pub.split(".")), int(local[1:]) if local[1:].isdigit() else -1
-        except ValueError:
-            return None
+    from benchmark.config import code_key
 
-    a, b = key(recorded), key(now)
+    a, b = code_key(recorded), code_key(now)
     if a is None or b is None or a == b:
         return f"{whose} is {now}"
     return f"now {now}" if a < b else f"{NEWER} {whose} {now}"

@@ -6,10 +6,17 @@ costs many times an ℓ1 run, so one mean for all would mislead): the wall time 
 family, times the runs of that family still to do, divided by the number of workers — never less than the
 longest run left, which no worker can split (the grid's tail, fewer runs left than workers). A family with
 no finished run yet is estimated from the mean of all finished runs, and the line says so. A run in
-flight (its ``.lock`` held by a live process on this host, :class:`benchmark.results.RunLock`) is
+flight (its ``.lock`` held by a live process on this host, :class:`benchmark.results.RunLock`, or naming a process
+of another machine of a shared store, which cannot be checked from here) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
 age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
-trained before it), so the ETA counts down between finished runs instead of standing still for a long run.
+trained before it), so the ETA counts down between finished runs instead of standing still for a long run. The
+processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
+two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
+own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
+finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first) is no run
+in flight — a copy of the store made mid-grid, whose runs ``plbench run`` here trains again, or a machine that
+stopped: it is charged in full, no worker, and the line counts it apart.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -29,7 +36,7 @@ import statistics
 import threading
 import time
 
-from benchmark.results import RunLock, of_this_grid
+from benchmark.results import RunLock, held_elsewhere, of_this_grid
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,24 @@ def _trained_s(curve, since: float) -> float:
         except ValueError:
             continue
     return 0.0
+
+
+#: a lock held from another machine for longer than this many times its family's longest finished run is taken for one
+#: no process holds (a copy of the store made mid-grid, a machine that stopped): the ETA charges its run in full
+STALE_RUNS = 3
+
+
+def _taken_s(lock) -> float:
+    """Seconds since the time a run lock's text says it was taken (``… since 2026-12-06T15:00:00Z``, by its holder's
+    clock: a copy keeps it where a plain ``cp`` or an unpacked tar resets the file's age), or 0 where it says none."""
+    import calendar
+    import re
+
+    try:
+        m = re.search(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", lock.read_text(errors="replace"))
+        return max(0.0, time.time() - calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))) if m else 0.0
+    except (OSError, ValueError):
+        return 0.0
 
 
 def _wall_s(meta: dict) -> float | None:
@@ -104,12 +129,15 @@ class GridProgress:
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
         flight), "todo": {family: runs left, this grid's failures left out}, "seconds": {family: [wall s of
-        finished runs]}, "running": {family: [seconds each run in flight has run]}}``. A failure an earlier
+        finished runs]}, "running": {family: [seconds each run in flight has run]}, "elsewhere": [the process of
+        another machine (``pid N on HOST``) holding each run of the grid held there]}``. A failure an earlier
         invocation recorded is a run still to do (this grid retries it), not one it started."""
         done = failed = started = 0  # started: not done, but failed or in flight
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
         running: dict[str, list[float]] = {}
+        elsewhere: list[str] = []
+        away: list[tuple] = []  # the runs whose locks name another machine
         try:  # one listing: a run not begun has no folder, so no record or lock to read (N reads a call otherwise)
             begun = set(os.listdir(self.store.runs))
         except OSError:
@@ -138,13 +166,35 @@ class GridProgress:
                 if not here:  # failed during this grid: not tried again by it, no time left to charge
                     todo[fam] = todo.get(fam, 0) + 1
                 failed += here
-                age = RunLock.held_for(self.store.run_dir(rid) / ".lock")
+                lock = self.store.run_dir(rid) / ".lock"
+                age = RunLock.held_for(lock)
+                if age is None and (who := held_elsewhere(lock)):  # a worker of another node of a shared store
+                    away.append((rid, fam, here, who, lock))  # or a copy's lock: judged once every wall time is read
+                    continue
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
                     running.setdefault(fam, []).append(age)
                 started += here or age is not None
+        # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no
+        # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that
+        # stopped; one of a family not measured yet is not judged (a PDL run lasts many ℓ1 runs)
+        stale = 0
+        for rid, fam, here, who, lock in away:
+            try:  # since the lock was taken, by the file server's clock
+                age = max(0.0, time.time() - lock.stat().st_mtime)
+            except OSError:  # released meanwhile
+                started += here
+                continue
+            if seconds.get(fam) and max(age, _taken_s(lock)) > STALE_RUNS * max(seconds[fam]):  # cp resets mtime
+                stale += 1
+                started += here  # failed during this grid, as a run with no lock
+                continue
+            elsewhere.append(who)
+            age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
+            running.setdefault(fam, []).append(age)
+            started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
-                "running": running}
+                "running": running, "elsewhere": elsewhere, "stale": stale}
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""
@@ -164,7 +214,11 @@ class GridProgress:
         longest = max([*(per.get(f, overall) for f, n in st["todo"].items()
                          if n > len(st.get("running", {}).get(f, ()))),
                        *(max(mean - age, 0.0) for mean, age in in_flight)], default=0.0)
-        return max(max(left, 0.0) / self.workers, longest), guessed
+        # another machine's processes share what is left: each run in flight here is one process of this node, each
+        # holder there one of that node (a SLURM or Ray grid's own jobs among them: never more than the grid's workers)
+        away = st.get("elsewhere", ())
+        workers = max(self.workers, len(in_flight) - len(away) + len(set(away)))
+        return max(max(left, 0.0) / workers, longest), guessed
 
     def line(self, current: str | None = None) -> str:
         """``run k/N (current): d done, f failed; ETA h:mm:ss (measured per family: …)``."""
@@ -175,7 +229,12 @@ class GridProgress:
         # second worker moves it on; with nothing in flight it is the next run to start
         k = st["done"] + st["started"] + (0 if n_running else 1)
         head = f"run {min(max(k, 1), self.total)}/{self.total}" + (f" ({current})" if current else "")
-        body = f"{st['done']} done, " + (f"{n_running} running, " if n_running else "") + f"{st['failed']} failed"
+        away = len(st.get("elsewhere", ()))  # of them on other machines of a shared store
+        body = f"{st['done']} done, " + (f"{n_running} running{f' ({away} on another machine)' if away else ''}, "
+                                         if n_running else "") + f"{st['failed']} failed"
+        if stale := st.get("stale"):  # charged as runs to do: not running, yet no worker here may be on them
+            body += (f", {stale} held by another machine for longer than any run takes (a copy made mid-grid, or "
+                     "that machine stopped: `plbench check`)")
         if eta is None:
             tail = "ETA after the first finished run"
         else:

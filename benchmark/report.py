@@ -245,17 +245,26 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
               .sort_values(["status", "metric"]).reset_index(drop=True))
 
 
-def in_flight_lines(store: ResultsStore, held: dict[str, str]) -> list[str]:
+def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool = False) -> list[str]:
     """The note of a board written while another process trains runs of its store (``held``:
-    :meth:`ResultsStore.in_flight`): how many, by whom, that they are not in it and what adds them."""
+    :meth:`ResultsStore.in_flight`): how many, by whom, that they are not in it and what adds them. ``comparison``:
+    the note of ``compare/<loss>.md``, which only the same ``plbench compare`` writes again."""
+    from benchmark.results import copied_mid_grid_hint, stale_lock_hint
+
     if not held:
         return []
     n, who = len(held), list(dict.fromkeys(held.values()))
+    # held from another machine: a node of a shared store, or the machine this store was copied from mid-grid
+    away = sum(1 for rid, h in held.items() if stale_lock_hint(store.run_dir(rid) / ".lock", h))
     return [f"{n} run{'s' if n > 1 else ''} in this results directory {'were' if n > 1 else 'was'} being trained by "
-            f"another process when this board was written ({'; '.join(who[:2])}{', …' if len(who) > 2 else ''}): "
-            f"not in these tables; `plbench report --out {shlex.quote(str(store.root))}` once "
-            f"{'they finish' if n > 1 else 'it finishes'} adds {'them' if n > 1 else 'it'} (a `plbench run` writes "
-            "this board again when it ends)"]
+            f"another process when this {'comparison' if comparison else 'board'} was written ({'; '.join(who[:2])}"
+            f"{', …' if len(who) > 2 else ''}): not in these tables; "
+            + (f"the same `plbench compare` once {'they finish' if n > 1 else 'it finishes'} adds "
+               f"{'them' if n > 1 else 'it'}" if comparison else
+               f"`plbench report --out {shlex.quote(str(store.root))}` once {'they finish' if n > 1 else 'it finishes'}"
+               f" adds {'them' if n > 1 else 'it'} (a `plbench run` writes this board again when it ends)")
+            + (f"; {'held' if away == n else f'{away} of them held'} from another machine: "
+               f"{copied_mid_grid_hint(store.root, away)}" if away else "")]
 
 
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,

@@ -943,21 +943,39 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
             "stale lock; otherwise it is released when that process finishes")
 
 
+def copied_mid_grid_hint(root: Path, n: int = 1) -> str:
+    """For ``n`` unfinished runs of the store at ``root`` whose locks name another machine: what to do where the store
+    is a copy made while that machine trained them (rsync, ``cp -a``, a tar: a copied lock names its holder, yet
+    nothing releases it here), which cannot be told from a store shared with that machine (NFS) from here."""
+    it, they, finish, has = ("it", "it", "finishes", "has") if n == 1 else ("them", "they", "finish", "have")
+    return (f"if this results directory is a copy made while that machine trained {it} (rsync, cp -a, a tar), {they} "
+            f"{finish} there, not here: `plbench merge <that machine's results> --out {shlex.quote(str(root))}` "
+            f"copies {it} in once {they} {has} (or `plbench run` here trains {it} again)")
+
+
 def held_as_far_as_known(path: Path) -> bool:
     """Whether the run lock at ``path`` must be taken as held: by a live process of this host
     (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
     checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
     stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
+    return RunLock.held_for(path) is not None or bool(held_elsewhere(path, roles=True))
+
+
+def held_elsewhere(path: Path, roles: bool = False) -> str:
+    """``pid N on HOST`` where the run lock at ``path`` names another machine (a worker on another node of a shared
+    store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, or one
+    read empty). ``roles``: a merge's short copy (:data:`MERGE_READ`, :data:`MERGE_WRITE`) counts too; without,
+    only a run trained or scored there does."""
     import re
 
-    if RunLock.held_for(path) is not None:
-        return True
     try:
         holder = path.read_text(errors="replace")
     except OSError:
-        return False
-    m = re.match(r"pid \d+ on (\S+) ", holder)  # what acquire writes
-    return bool(m) and m.group(1) != socket.gethostname()
+        return ""
+    m = re.match(r"(pid \d+ on (\S+)) ", holder)  # what acquire writes
+    if not m or m.group(2) == socket.gethostname():
+        return ""
+    return m.group(1) if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
 
 
 def _hint_stale(path: Path, holder: str, since: float) -> bool:
