@@ -307,11 +307,14 @@ def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[
 
 def _home_colour(label: str, loss: str, n_colours: int, builtin: list[str] | None = None) -> int:
     """A non-canonical label's preferred colour among the ones after :data:`CANONICAL`'s: a built-in
-    loss's by its place in the registry (the same in every report); any other label starts at the
-    first of them, so the one new loss of a comparison is always the sky blue."""
+    loss's by its place in the registry, any other label's by a digest of its name (CRC-32), so the same in every
+    report, store and figure: a user's loss no longer took the first of them and moved along for each new name that
+    sorts before it (``mine`` sky blue alone, another colour beside ``aaa``)."""
+    import zlib
+
     n_extra = max(1, n_colours - len(CANONICAL))
     group, index, _ = _priority(label, loss, builtin)
-    return len(CANONICAL) + (index % n_extra if group == 1 else 0)
+    return len(CANONICAL) + (index if group == 1 else zlib.crc32(str(label).encode())) % n_extra
 
 
 def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossStyle]:
@@ -332,7 +335,8 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
     each taking its home colour (:func:`_home_colour`) when free, else the next free one (the extra
     colours first, then those of pixel losses this report lacks). A label's style depends only on
     itself and on the labels that choose before it, so comparing a new loss of one's own never
-    recolours the field; ``input`` is grey with the cross the figures draw it as."""
+    recolours the field, and a user's loss keeps its colour beside any other whose home colour differs;
+    ``input`` is grey with the cross the figures draw it as."""
     losses = losses or {}
     n = len(PALETTE)
     out = {INPUT: LossStyle(INPUT_COLOUR, "X", "-")}
