@@ -22,3 +22,16 @@ def test_a_user_loss_keeps_its_colour_when_a_name_sorting_before_it_is_added():
     assert loss_styles(["mine", "zz_other"])["mine"] == loss_styles(["mine"])["mine"] or \
         _home_colour("zz_other", "zz_other", 10) == home
 
+
+def test_version_labels_sort_as_versions_not_decimals():
+    """``name_key`` read a version suffix's ``1.10`` as the decimal 1.1, so a board, the notes and the legends listed
+    ``mine (v1.10)`` before ``mine (v1.2)``; weights in a name stay decimals (``0.25*vgg`` before ``0.5*vgg``)."""
+    from benchmark.stats import name_key
+
+    versions = ["mine (v1.2)", "mine (v1.10)", "mine (v1.9)", "mine (v2)", "mine (v1)"]
+    assert sorted(versions, key=name_key) == ["mine (v1)", "mine (v1.2)", "mine (v1.9)", "mine (v1.10)", "mine (v2)"]
+    assert sorted(["mine (v1.10/2)", "mine (v1.2/2)"], key=name_key) == ["mine (v1.2/2)", "mine (v1.10/2)"]
+    weights = ["l1 + 0.5*vgg", "l1 + 10*vgg", "l1 + 0.25*vgg", "l1 + 2*vgg"]
+    assert sorted(weights, key=name_key) == ["l1 + 0.25*vgg", "l1 + 0.5*vgg", "l1 + 2*vgg", "l1 + 10*vgg"]
+    mixed = ["mine (v1.10)", "mine", "mine2", "mine (v1.2)", "m (v3)"]  # any two labels compare
+    assert sorted(mixed, key=name_key)[:2] == ["m (v3)", "mine"]
