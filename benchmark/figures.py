@@ -1057,14 +1057,6 @@ def _rank_ticks(k: int) -> list[int]:
     return ticks
 
 
-def _balanced(items: list, k: int, unit: int = 1) -> list[list]:
-    """``items`` in ``k`` consecutive parts as balanced as groups of ``unit`` (a panel row's panels) allow; fewer
-    where balancing leaves the last part empty."""
-    units = math.ceil(len(items) / unit)
-    size = math.ceil(units / max(1, k)) * unit
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
 def fitting_parts(split, tries, draw) -> list:
     """The figures of the first split that fits a page: ``split(k)`` the parts for a try ``k`` of ``tries`` (fewest
     parts first, from the count the measured whole figure suggests), ``draw(part, (i, n))`` one part's figure; a part
@@ -1088,6 +1080,8 @@ def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) 
     losses) is split by rows into as few balanced parts as fit (counted on the figure as drawn, :func:`fitting_parts`),
     ``base`` then ``<base>-2``, …, each on the whole figure's rank scale; parts an earlier, longer report left behind
     go with :func:`prune_figures`."""
+    from benchmark.export import balanced  # the one balancing rule of every split into parts
+
     with style():
         fig = draw_rank_heatmap(stats, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
@@ -1096,7 +1090,7 @@ def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) 
         fixed = fig.get_size_inches()[1] - row_h * len(order)  # title, column names, colourbar: as measured
         fig.clear()
         first = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
-        figs = fitting_parts(lambda k: _balanced(order, k), range(first, len(order) + 1),
+        figs = fitting_parts(lambda k: balanced(order, k), range(first, len(order) + 1),
                              lambda labels, part: draw_rank_heatmap(stats, styles, labels, part))
         out = []
         for i, fig in enumerate(figs):
@@ -1527,6 +1521,8 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
     losses), each panel row's losses are split too, into balanced parts, each with the input row and the whole
     figure's x ranges.
     The paths are part by part. Parts an earlier, longer report left behind go with :func:`prune_figures`."""
+    from benchmark.export import balanced  # the one balancing rule of every split into parts
+
     with style():
         fig = draw_metric_points(stats, task, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
@@ -1537,13 +1533,13 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
         fig.clear()
         if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
             first = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
-            splits = (lambda n: [(g, None) for g in _balanced(metrics, n, cols)]), range(first, rows + 1)
+            splits = (lambda n: [(g, None) for g in balanced(metrics, n, cols)]), range(first, rows + 1)
         else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
             losses = [lab for lab in order if lab != INPUT]
             row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
             fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
             splits = (lambda k: [(metrics[i:i + cols], labels) for i in range(0, len(metrics), cols)
-                                 for labels in _balanced(losses, k)]), range(math.ceil(len(losses) / fit),
+                                 for labels in balanced(losses, k)]), range(math.ceil(len(losses) / fit),
                                                                              len(losses) + 1)
         parts = fitting_parts(*splits, lambda p, part: draw_metric_points(stats, task, styles, p[0], part, p[1],
                                                                           xlims))
@@ -2188,6 +2184,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
     an earlier, longer report are removed in every format. ``lost``, ``partial``: as for
     :func:`draw_leaderboard_heatmap`."""
+    from benchmark.export import balanced  # the one balancing rule of every split into parts
+
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
@@ -2216,8 +2214,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
                 # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over
                 def split(per):
-                    n = math.ceil(rows / math.ceil(rows / per)) * cols
-                    return [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
+                    return [(group, None) for group in balanced(tasks, math.ceil(rows / per), cols)]
 
                 figs = fitting_parts(split, range(most, 0, -1), draw)
             else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts, as
@@ -2226,9 +2223,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
                 fit = max(1, int((PAGE_IN - fixed - 0.4) // row_h) - (INPUT in order))
 
                 def split(k):
-                    size = -(-len(losses) // k)
-                    return [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
-                            for j in range(0, len(losses), size)]
+                    return [(tasks[i:i + cols], some) for i in range(0, len(tasks), cols)
+                            for some in balanced(losses, k)]
 
                 figs = fitting_parts(split, range(-(-len(losses) // fit), len(losses) + 1), draw)
         for i, fig in enumerate(figs):

@@ -35,3 +35,30 @@ def test_version_labels_sort_as_versions_not_decimals():
     assert sorted(weights, key=name_key) == ["l1 + 0.25*vgg", "l1 + 0.5*vgg", "l1 + 2*vgg", "l1 + 10*vgg"]
     mixed = ["mine (v1.10)", "mine", "mine2", "mine (v1.2)", "m (v3)"]  # any two labels compare
     assert sorted(mixed, key=name_key)[:2] == ["m (v3)", "mine"]
+
+
+def test_one_balancing_rule_splits_tables_and_figures_into_parts(monkeypatch, tmp_path):
+    """The split into balanced parts was written three times (figures._balanced, two closures in
+    leaderboard_heatmap, tex_row_groups' own loop), so a change to one left the others apart. One function,
+    ``export.balanced``, now splits the LaTeX tables' rows and the leaderboard's tasks alike."""
+    from test_probe_figures13 import _Board, _sizes
+
+    from benchmark import export as E
+    from benchmark import figures as F
+
+    calls = []
+    real = E.balanced
+    monkeypatch.setattr(E, "balanced", lambda items, k, unit=1: calls.append((len(items), k, unit))
+                        or real(items, k, unit))
+    assert real(list(range(7)), 2) == [[0, 1, 2, 3], [4, 5, 6]]
+    assert real(list(range(5)), 2, unit=2) == [[0, 1, 2, 3], [4]]  # whole panel rows of two
+    rows = [(f"loss{i:02d}", "") for i in range(60)]
+    groups = E.tex_row_groups(rows, "caption", lines=lambda r: 1)
+    assert len(groups) == 2 and [len(g) for g in groups] == [30, 30] and (60, 2, 1) in calls
+    calls.clear()
+    monkeypatch.setattr(F, "PAGE_IN", 1.5 + 0.3 + 4 * 2.0 + 0.05)  # four panel rows of 2 in fit a page
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap", lambda b, *a, **k: _Board(len(b)))
+    monkeypatch.setattr(F, "leaderboard_order", lambda boards: ["input", "l1"])
+    _sizes(monkeypatch)
+    F.leaderboard_heatmap({f"task{t}": None for t in range(5)}, tmp_path / "leaderboard.png")
+    assert calls and calls[0][0] == 5, calls
