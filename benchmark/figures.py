@@ -582,7 +582,8 @@ FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "pd_plane-2", "trai
 #: the figures drawn in numbered parts where taller than a page (``rank_heatmap-2``, ``metrics_sr4-3``): such a part
 #: is the report's where it recorded writing it (:data:`PARTS_RECORD`), not by its name alone
 PART_BASES = ("rank_heatmap", "metrics_*")
-#: the record, in a figures folder, of the numbered parts the last report wrote there
+#: the record, in a folder, of the numbered parts the last report wrote there (a figures folder's metrics figures and
+#: rank heatmap, the report folder's leaderboard figure): their file names, every format (:func:`_record_parts`)
 PARTS_RECORD = ".figure-parts.json"
 
 
@@ -641,7 +642,7 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
 
 
 def _read_names(path: Path) -> list[str] | None:
-    """The file names a parts record (:data:`PARTS_RECORD`, :func:`_parts_record`) lists; ``None`` where there is
+    """The file names a parts record (:data:`PARTS_RECORD`, :func:`_record_parts`) lists; ``None`` where there is
     none (or it cannot be read)."""
     import json
 
@@ -650,6 +651,29 @@ def _read_names(path: Path) -> list[str] | None:
     except (OSError, ValueError):
         return None
     return [n for n in names if isinstance(n, str) and "/" not in n] if isinstance(names, list) else None
+
+
+def _legacy_record(path: Path) -> Path:
+    """The leaderboard's own record of its parts before :data:`PARTS_RECORD` held them (``.leaderboard-parts.json``
+    beside ``leaderboard.png``): read once where a store still has it, then removed (:func:`_record_parts`)."""
+    return path.with_name(f".{path.stem}-parts.json")
+
+
+def _record_parts(directory: Path, ours, names: list[str], keep_empty: bool = False) -> None:
+    """Record in ``directory``'s :data:`PARTS_RECORD` that the parts its writer owns (``ours(name)``) are now
+    ``names``, the entries of another writer kept. Where none is left the record is removed, or, ``keep_empty``,
+    kept empty: a figures folder's empty record says its ``rank_heatmap-2.png`` is a user's, not a part (without a
+    record :func:`prune_figures` takes parts numbered on from 2). The one writer of every parts record,
+    :func:`prune_figures`' and :func:`remove_leaderboard`'s alike."""
+    from benchmark.results import atomic_write_json
+
+    record = Path(directory) / PARTS_RECORD
+    before = _read_names(record)
+    after = sorted({n for n in before or [] if not ours(n)} | set(names))
+    if after != before and (after or keep_empty):
+        atomic_write_json(record, after)
+    elif not after and before and not keep_empty:  # its writer's last parts gone (an empty record is kept)
+        record.unlink()
 
 
 def prune_figures(directory: Path, keep) -> list[Path]:
@@ -663,8 +687,6 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     call once all figures are written."""
     import fnmatch
 
-    from benchmark.results import atomic_write_json
-
     directory = Path(directory)
     if not directory.is_dir():
         return []
@@ -674,7 +696,7 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     stems = {p.stem for p in directory.iterdir() if p.is_file() and p.suffix[1:] in FIGURE_FORMATS}
 
     def numbered_part(p: Path) -> re.Match | None:
-        m = re.fullmatch(r"(.+)-([0-9]+)", p.stem)
+        m = re.fullmatch(r"(.+)-([0-9]+)", Path(p).stem)
         return m if m and any(fnmatch.fnmatchcase(m.group(1), b) for b in PART_BASES) else None
 
     def ours(p: Path) -> bool:
@@ -692,8 +714,8 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     if stale:
         log.info("removed %d stale figure file(s): %s", len(stale), ", ".join(p.name for p in stale))
     parts = sorted(p.name for p in directory.iterdir() if p.resolve() in keep and numbered_part(p))
-    if parts != (recorded or []) or (recorded is None and parts):
-        atomic_write_json(record, parts)
+    if parts or recorded is not None:
+        _record_parts(directory, lambda n: numbered_part(Path(n)) is not None, parts, keep_empty=True)
     return stale
 
 
@@ -2121,15 +2143,12 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 
-def _parts_record(path: Path) -> Path:
-    """The small record beside the leaderboard figure at ``path`` of the parts the last report wrote
-    (``.leaderboard-parts.json``: their file names, every format): what a later report may remove."""
-    path = Path(path)
-    return path.with_name(f".{path.stem}-parts.json")
-
-
 def _recorded_parts(path: Path) -> list[str]:
-    return _read_names(_parts_record(path)) or []
+    """The parts of the leaderboard figure at ``path`` (``leaderboard-2.png``, …, every format) that the last report
+    recorded writing: in its folder's :data:`PARTS_RECORD`, or in an older store's ``.leaderboard-parts.json``."""
+    path = Path(path)
+    names = (_read_names(path.parent / PARTS_RECORD) or []) + (_read_names(_legacy_record(path)) or [])
+    return sorted({n for n in names if _part_number(path.with_suffix(Path(n).suffix), path.with_name(n))})
 
 
 def _part_number(path: Path, p: Path) -> int | None:
@@ -2140,7 +2159,7 @@ def _part_number(path: Path, p: Path) -> int | None:
 def leaderboard_parts(path: Path) -> list[Path]:
     """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, ``leaderboard-3.png``, …
     (in ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for), numbered on from 2
-    without a gap, as written, and those the last report recorded writing (:func:`_parts_record`; a part deleted by
+    without a gap, as written, and those the last report recorded writing (:func:`_recorded_parts`; a part deleted by
     hand leaves a gap, the later ones still its), in order: a user's own ``leaderboard-2026.png`` beside them is no
     part, never named nor removed."""
     path = Path(path)
@@ -2154,22 +2173,17 @@ def leaderboard_parts(path: Path) -> list[Path]:
 
 def remove_leaderboard(path: Path, keep=()) -> None:
     """Delete the leaderboard figure at ``path`` and its parts (:func:`leaderboard_parts`) in every
-    :data:`FIGURE_FORMATS` but the paths in ``keep``, and record the parts kept (:func:`_parts_record`) for the
-    next report to remove."""
-    from benchmark.results import atomic_write_json
-
+    :data:`FIGURE_FORMATS` but the paths in ``keep``, and record the parts kept (:data:`PARTS_RECORD`, the one record
+    of the figures folder's parts too: :func:`_record_parts`) for the next report to remove."""
     path, keep = Path(path), {Path(k) for k in keep}
     remove_figure(path.with_suffix(""), keep)
     for fmt in FIGURE_FORMATS:
         for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - keep:
             stale.unlink()
-    record, kept = _parts_record(path), sorted(k.name for k in keep if k.parent == path.parent
-                                               and _part_number(path.with_suffix(k.suffix), k))
-    if kept:
-        if kept != _recorded_parts(path):
-            atomic_write_json(record, kept)
-    elif record.is_file():
-        record.unlink()
+    kept = [k.name for k in keep if k.parent == path.parent and _part_number(path.with_suffix(k.suffix), k)]
+    _record_parts(path.parent, lambda n: _part_number(path.with_suffix(Path(n).suffix), path.with_name(n)) is not None,
+                  kept)
+    _legacy_record(path).unlink(missing_ok=True)  # read above (leaderboard_parts): its parts now in the one record
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,

@@ -62,3 +62,34 @@ def test_one_balancing_rule_splits_tables_and_figures_into_parts(monkeypatch, tm
     _sizes(monkeypatch)
     F.leaderboard_heatmap({f"task{t}": None for t in range(5)}, tmp_path / "leaderboard.png")
     assert calls and calls[0][0] == 5, calls
+
+
+def test_one_parts_record_per_folder_and_an_old_stores_record_still_prunes(tmp_path):
+    """The report folder's leaderboard parts were recorded in ``.leaderboard-parts.json``, the figures folder's in
+    ``.figure-parts.json``: two records, two writers. One record, ``.figure-parts.json``, now holds the parts of
+    either folder; a store whose leaderboard parts an older report recorded the old way still has them removed
+    (``leaderboard-4.png`` beyond a part deleted by hand), the old record with them."""
+    from benchmark import figures as F
+
+    path = tmp_path / "leaderboard.png"
+    (tmp_path / ".leaderboard-parts.json").write_text('["leaderboard-2.png", "leaderboard-4.png"]')
+    mine = tmp_path / "leaderboard-2026.png"
+    for p in (path, tmp_path / "leaderboard-2.png", tmp_path / "leaderboard-4.png", mine):
+        p.write_bytes(b"x")
+    assert F.leaderboard_parts(path) == [tmp_path / "leaderboard-2.png", tmp_path / "leaderboard-4.png"]
+    new = [path, tmp_path / "leaderboard-2.png", tmp_path / "leaderboard-2.pdf", tmp_path / "leaderboard-3.png"]
+    for p in new:
+        p.write_bytes(b"y")
+    F.remove_leaderboard(path, keep=new)  # a report of three parts, PDF of part 2 too
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".figure-parts.json", "leaderboard.png", "leaderboard-2.png", "leaderboard-2.pdf", "leaderboard-3.png",
+         mine.name])
+    assert F._read_names(tmp_path / F.PARTS_RECORD) == ["leaderboard-2.pdf", "leaderboard-2.png", "leaderboard-3.png"]
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    for name in ("rank_heatmap.png", "rank_heatmap-2.png"):
+        (figures / name).write_bytes(b"x")
+    F.prune_figures(figures, [figures / "rank_heatmap.png", figures / "rank_heatmap-2.png"])
+    assert F._read_names(figures / F.PARTS_RECORD) == ["rank_heatmap-2.png"]  # the same record, its own folder's
+    F.remove_leaderboard(path, keep=[path])  # one figure now: no parts, no record
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", mine.name, "leaderboard.png"]
