@@ -93,3 +93,22 @@ def test_one_parts_record_per_folder_and_an_old_stores_record_still_prunes(tmp_p
     assert F._read_names(figures / F.PARTS_RECORD) == ["rank_heatmap-2.png"]  # the same record, its own folder's
     F.remove_leaderboard(path, keep=[path])  # one figure now: no parts, no record
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", mine.name, "leaderboard.png"]
+
+
+def test_tasks_and_compared_specs_are_named_in_files_by_one_rule_that_fits_the_disk():
+    """report.task_file_name and compare._safe wrote one naming rule twice, apart: a spec was cut to 80 characters
+    and hashed, a task kept whole, so a plugin task of 300 characters named ``figures/metrics_<300>.png``, past the
+    255 a file name may hold (the figure could not be written); ``sr-2`` was hashed as a task, kept as a spec."""
+    from benchmark.compare import _safe
+    from benchmark.report import task_file_name
+    from benchmark.results import file_name
+
+    long = "denoise_" + "x" * 292
+    assert len(task_file_name(long)) <= 69 and len(_safe(long)) <= 80
+    assert task_file_name(long) != task_file_name(long + "y") and task_file_name(long).startswith("denoise_x")
+    for name in ("sr4", "jpeg-q10x", "SR4", "Dé", "sr-2", "my_loss(w=0.5)", long):
+        assert task_file_name(name) == file_name(name, "task", width=69, sep="_")
+        assert _safe(name) == file_name(name, "loss")
+    assert task_file_name("sr4") == _safe("sr4") == "sr4"
+    assert not task_file_name("sr-2").endswith("-2") and not _safe("w-2").endswith("-2")
+    assert _safe("L1") != _safe("l1") and task_file_name("SR4") != "sr4"
