@@ -1410,6 +1410,19 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
         return _drawn(fig, base, formats, key=True)
 
 
+def points_order(stats: Stats, task: str) -> list[str]:
+    """The rows of :func:`draw_metric_points` for ``task``, top down: the task table's (by mean rank, ties by name, a
+    loss ranked over fewer metrics, one not scored for its runs, after the others: :func:`benchmark.export.task_frame`;
+    by its rank alone it sat among them, the table beside it listing it last), then the losses whose every run
+    diverged or failed (:func:`lost_labels`), the input last."""
+    from benchmark.export import task_frame
+
+    order = [lab for lab in task_frame(stats, task)[2] if lab != INPUT]
+    lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
+    present = set(stats.cells.loc[stats.cells["task"] == task, "label"]) if not stats.cells.empty else set()
+    return order + sorted(set(lost) - set(order), key=name_key) + [INPUT] * (INPUT in present)
+
+
 def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
                        part: tuple[int, int] | None = None, labels: list[str] | None = None,
                        xlims: dict[str, tuple[float, float]] | None = None):
@@ -1428,9 +1441,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         return None
     styles = styles or stats_styles(stats)
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
-    order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
-    lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
-    order = order + sorted(lost, key=name_key) + [INPUT] * (INPUT in set(c["label"]))
+    order, lost = points_order(stats, task), lost_labels(stats, task)
     losses = [lab for lab in order if lab != INPUT]
     if labels is not None:  # a part's rows; the title says which
         order = [lab for lab in order if lab in set(labels) or lab == INPUT]

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """What the tests' calls import on first use (scipy.stats and the metrics through :func:`benchmark.stats.compute`,
+    pyplot and seaborn through :func:`benchmark.figures.style`, the loss registry through the colours): once for the
+    file, not in the first test's time."""
+    import scipy.stats  # noqa: F401
+
+    import benchmark.metrics  # noqa: F401
+    from benchmark import figures as F
+
+    F.loss_styles(["l1", "mine"])
+    with F.style():
+        pass
+
 
 def test_a_user_loss_keeps_its_colour_when_a_name_sorting_before_it_is_added():
     """User losses all started at the first extra colour in name order: ``mine`` was the sky blue alone and took
@@ -112,3 +129,23 @@ def test_tasks_and_compared_specs_are_named_in_files_by_one_rule_that_fits_the_d
     assert task_file_name("sr4") == _safe("sr4") == "sr4"
     assert not task_file_name("sr-2").endswith("-2") and not _safe("w-2").endswith("-2")
     assert _safe("L1") != _safe("l1") and task_file_name("SR4") != "sr4"
+
+
+def test_the_metrics_figure_lists_losses_in_its_task_tables_order():
+    """A loss not scored on one of its task's metrics comes after the others in the task table (its rank is over
+    fewer metrics), but ``metrics_<task>.png`` placed it by that rank among them (``l2``, unscored on ssim, third in
+    the figure and last in the table beside it): the figure now takes the task table's row order."""
+    from benchmark import export as E
+    from benchmark import figures as F
+    from benchmark.stats import INPUT, compute
+    from benchmark.synthetic import synthetic_table
+
+    table = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "l2": 0.6}, seeds=(0, 1), n_images=4,
+                            metrics=("psnr", "ssim"))
+    table = table[~((table["loss"] == "l2") & (table["metric"] == "ssim"))]
+    stats = compute(table, n_boot=10)
+    _, rows = E.task_rows(stats, "denoise")
+    in_table = [r.label for r in rows if r.label != INPUT]
+    assert in_table[-1] == "l2", in_table
+    drawn = F.points_order(stats, "denoise")  # draw_metric_points' rows (plb_labels), top down
+    assert drawn[:-1] == in_table and drawn[-1] == INPUT, (drawn, in_table)
