@@ -1602,6 +1602,8 @@ def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
 
 #: the widths (characters) the CD diagram wraps its labels at, the first whose figure fits a page (:data:`PAGE_IN`)
 CD_WRAPS = (30, 38, 46)
+#: the gap (points) between a CD diagram's connector and its loss label: more than a marker's radius (2 pt)
+CD_LABEL_GAP = 4.0
 
 
 def draw_cd_diagram(stats: Stats, styles=None):
@@ -1678,8 +1680,11 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         st = styles.get(label, styles[INPUT])  # its whole style, marker at the corner: 10 colours repeat beyond 10
         ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=st.color, lw=0.8, ls=st.linestyle, marker=st.marker,
                 markevery=[1], ms=4, mew=0.8, **_half(st))
-        ax.text(xe + (-0.05 if left else 0.05), ypos[i], texts[i], ha="right" if left else "left", va="center",
-                fontsize=7, clip_on=False, linespacing=1.0)
+        # the label CD_LABEL_GAP points past the connector's end, whatever a rank's width: 0.05 rank apart, a 60-loss
+        # axis drew the first and last losses' markers (at 1 and 60) on their labels' first letters
+        ax.annotate(texts[i], (xe, ypos[i]), xytext=(-CD_LABEL_GAP if left else CD_LABEL_GAP, 0),
+                    textcoords="offset points", ha="right" if left else "left", va="center", fontsize=7,
+                    annotation_clip=False, linespacing=1.0)
     for n, (a, b) in enumerate(groups):
         yb = -0.1 - 0.07 * n
         ax.plot([vals[a] - 0.03, vals[b] + 0.03], [yb, yb], color="k", lw=2.2, solid_capstyle="round", zorder=3)

@@ -149,3 +149,32 @@ def test_the_metrics_figure_lists_losses_in_its_task_tables_order():
     assert in_table[-1] == "l2", in_table
     drawn = F.points_order(stats, "denoise")  # draw_metric_points' rows (plb_labels), top down
     assert drawn[:-1] == in_table and drawn[-1] == INPUT, (drawn, in_table)
+
+
+@pytest.mark.slow  # 2 s: 40 losses ranked and drawn
+def test_no_cd_diagram_marker_touches_its_loss_label():
+    """The CD diagram set each label 0.05 rank past its connector's end (0.25 rank past the axis): with 40 losses a
+    rank is a few points wide, and the best and worst losses' markers (at ranks 1 and 40) were drawn on their labels'
+    first letters. The label now stands a fixed few points past the connector, whatever the number of losses."""
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    offsets = {f"loss{i:02d}_" + "x" * 20: float(i) / 10 for i in range(40)}
+    stats = compute(synthetic_table(offsets=offsets, seeds=(0,), n_images=2, metrics=("psnr", "ssim")), n_boot=10)
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(stats)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        labels = [t for t in ax.texts if "loss" in t.get_text()]
+        lines = [ln for ln in ax.lines if ln.get_markevery() == [1]]
+        assert len(labels) == len(lines) == 40
+        gaps = []
+        for line, text in zip(lines, labels):
+            x, y = ax.transData.transform(line.get_xydata()[1])
+            radius = line.get_markersize() / 2 * fig.dpi / 72
+            box = text.get_window_extent(renderer)
+            gaps.append((box.x0 - (x + radius) if x < box.x0 else (x - radius) - box.x1) * 72 / fig.dpi)
+        plt.close(fig)
+    assert min(gaps) >= 2.0, sorted(gaps)[:3]  # points between a marker's edge and its label
