@@ -2007,7 +2007,7 @@ def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
                              part: tuple[int, int] | None = None, lost: dict | None = None,
-                             rows: list[str] | None = None, partial=()):
+                             rows: list[str] | None = None, partial=(), smoke: str = ""):
     """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
     a last odd panel centred; else 1), loss × metric.
 
@@ -2026,7 +2026,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
     on the scale of every row; ``partial``: the losses the overall ranking ranks over fewer (task, metric) blocks,
     listed last there (``order``), whose row names carry its mark (:data:`benchmark.export.PARTIAL`) as the tables'
-    and the rank heatmap's do: in a task they were scored whole their rows sit under losses they beat. The metric
+    and the rank heatmap's do: in a task they were scored whole their rows sit under losses they beat; ``smoke``:
+    :func:`benchmark.stats.smoke_test`'s line, on the title's first lines as the other figures print it (the
+    quick-look figure, often shared alone, showed a 1-seed smoke test as a ranking). The metric
     names are written once, under the last row of panels (every panel
     has every column), and under the row above where the last row's lone panel is centred. The figure's
     ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height`` one loss row's, ``plb_rows`` its
@@ -2150,8 +2152,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
-    fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
-                            f"(white), scaled per column{note}", fig.get_size_inches()[0]))
+    title = wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
+                       f"(white), scaled per column{note}", fig.get_size_inches()[0])
+    fig.suptitle((wrap_title(smoke, fig.get_size_inches()[0]) + "\n" if smoke else "") + title)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     return fig
@@ -2203,7 +2206,7 @@ def remove_leaderboard(path: Path, keep=()) -> None:
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                        lost: dict | None = None, formats=("png",), partial=()) -> Path | None:
+                        lost: dict | None = None, formats=("png",), partial=(), smoke: str = "") -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
@@ -2213,14 +2216,14 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     losses) by its rows into balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and
     ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
     an earlier, longer report are removed in every format. ``lost``, ``partial``: as for
-    :func:`draw_leaderboard_heatmap`."""
+    :func:`draw_leaderboard_heatmap`, and ``smoke``, on every part."""
     from benchmark.export import balanced  # the one balancing rule of every split into parts
 
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost, partial=partial)
+        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost, partial=partial, smoke=smoke)
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
@@ -2239,7 +2242,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
 
             def draw(group, part):
                 return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1],
-                                                partial)
+                                                partial, smoke)
 
             if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
                 # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over

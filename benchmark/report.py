@@ -37,7 +37,7 @@ from benchmark.results import (
     respelt_meta,
     stale_lines,
 )
-from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order, name_key
+from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order, name_key, smoke_test
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -124,7 +124,8 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
         if "complete" in stats.ranks:  # ranked over fewer blocks, listed last: marked as in the tables
             partial = set(stats.ranks.loc[~stats.ranks["complete"].astype(bool), "label"])
-    return leaderboard_heatmap(panels, path, worse, order, lost, formats, partial)
+    smoke = smoke_test(stats, short=True) if stats is not None else ""  # as every other figure says it
+    return leaderboard_heatmap(panels, path, worse, order, lost, formats, partial, smoke)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None

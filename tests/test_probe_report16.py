@@ -178,3 +178,30 @@ def test_no_cd_diagram_marker_touches_its_loss_label():
             gaps.append((box.x0 - (x + radius) if x < box.x0 else (x - radius) - box.x1) * 72 / fig.dpi)
         plt.close(fig)
     assert min(gaps) >= 2.0, sorted(gaps)[:3]  # points between a marker's edge and its label
+
+
+def test_the_leaderboard_figure_says_it_is_a_smoke_test_as_the_other_figures_do(monkeypatch, tmp_path):
+    """The rank heatmap, the CD diagram and the P–D plane open with "Smoke test, not a ranking: …" on a store of too
+    few runs (the quick profile's one seed), but leaderboard.png, the quick-look figure most often shared alone,
+    did not: a smoke test drawn as a ranking. It now opens with the same line, on every part."""
+    import pandas as pd
+
+    from benchmark import figures as F
+    from benchmark import report as R
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    table = synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0,), n_images=3, metrics=("psnr", "ssim"))
+    stats = compute(table, n_boot=10)
+    seen = {}
+    monkeypatch.setattr(F, "leaderboard_heatmap", lambda *a, **k: seen.update(args=a, kw=k))
+    R.heatmap(table, tmp_path / "leaderboard.png", stats.worse, stats.blocks, stats)
+    smoke = seen["args"][7] if len(seen["args"]) > 7 else seen["kw"].get("smoke", "")
+    assert smoke.startswith("Smoke test"), seen
+    monkeypatch.undo()
+    board = {"denoise": pd.DataFrame({"psnr ↑": [20.0, 25.0]}, index=["input", "l1"])}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(board, smoke=smoke)
+        title = fig._suptitle.get_text()
+        plt.close(fig)
+    assert title.replace("\n", " ").startswith(smoke) and "Leaderboard" in title
