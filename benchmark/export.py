@@ -2082,8 +2082,13 @@ window.addEventListener('error',function(e){
 #: tables: a number in a text read as a number (``0.25`` before ``0.5``, ``2`` before ``10``, ``1e-4`` before ``1e-3``:
 #: localeCompare's numeric option reads ``0.5`` before ``0.25``, ``1e-4`` after ``1e-3``), then the texts themselves
 NAME_CMP = r"""
+function nameParts(s){
+  var re=/((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)/,m=/ \(v[^()]*\)$/.exec(s);
+  var p=(m?s.slice(0,m.index):s).split(re);if(!m){return p;}
+  var t=m[0].split(/(\d+)/);p[p.length-1]+=t[0];return p.concat(t.slice(1));
+}
 function nameCmp(x,y){
-  var re=/((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)/;var a=String(x).split(re),b=String(y).split(re);
+  var a=nameParts(String(x)),b=nameParts(String(y));
   for(var i=0;i<Math.min(a.length,b.length);i++){
     var u=i%2?parseFloat(a[i]):a[i],v=i%2?parseFloat(b[i]):b[i];if(u!==v){return u<v?-1:1;}}
   if(a.length!==b.length){return a.length<b.length?-1:1;}

@@ -205,3 +205,25 @@ def test_the_leaderboard_figure_says_it_is_a_smoke_test_as_the_other_figures_do(
         title = fig._suptitle.get_text()
         plt.close(fig)
     assert title.replace("\n", " ").startswith(smoke) and "Leaderboard" in title
+
+
+def test_report_html_sorts_version_labels_as_the_tables_do():
+    """report.html's click-to-sort (NAME_CMP) mirrors name_key; with versions read as versions in the tables
+    (``mine (v1.2)`` before ``mine (v1.10)``) the page still read 1.10 as a decimal and listed them the other way."""
+    import json
+    import shutil
+    import subprocess
+
+    from benchmark.export import NAME_CMP
+    from benchmark.stats import name_key
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run report.html's sort")
+    names = ["mine (v1.10)", "mine (v1.2)", "mine (v2)", "mine (v1)", "mine (v1.9/2)", "mine", "mine2", "m (v3)",
+             "l1 + 0.5*vgg", "l1 + 10*vgg", "l1 + 0.25*vgg", "w1.10", "w1.2", "x (v1+ab12)", "x (v1+ab3)"]
+    want = sorted(names, key=name_key)
+    assert want.index("mine (v1.2)") < want.index("mine (v1.10)")
+    script = NAME_CMP + f"console.log(JSON.stringify({json.dumps(names)}.sort(nameCmp)));"
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=20, check=True).stdout
+    assert json.loads(out) == want
