@@ -82,6 +82,7 @@ import pandas as pd
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
+    VERSION_SUFFIX,
     Stats,
     metric_order,
     name_key,
@@ -309,12 +310,15 @@ def _home_colour(label: str, loss: str, n_colours: int, builtin: list[str] | Non
     """A non-canonical label's preferred colour among the ones after :data:`CANONICAL`'s: a built-in
     loss's by its place in the registry, any other label's by a digest of its name (CRC-32), so the same in every
     report, store and figure: a user's loss no longer took the first of them and moved along for each new name that
-    sorts before it (``mine`` sky blue alone, another colour beside ``aaa``)."""
+    sorts before it (``mine`` sky blue alone, another colour beside ``aaa``). The digest is of the loss without a
+    version suffix (:func:`benchmark.runstats.version_suffix`), so ``mine`` keeps its colour as ``mine (v1)`` once a
+    second version joins the store (``mine (v2)`` then moves on)."""
     import zlib
 
     n_extra = max(1, n_colours - len(CANONICAL))
     group, index, _ = _priority(label, loss, builtin)
-    return len(CANONICAL) + (index if group == 1 else zlib.crc32(str(label).encode())) % n_extra
+    name = VERSION_SUFFIX.sub("", str(loss))
+    return len(CANONICAL) + (index if group == 1 else zlib.crc32(name.encode())) % n_extra
 
 
 def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossStyle]:

@@ -805,7 +805,7 @@ _NUMBER = re.compile(r"((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)", re.ASCII)
 
 
 #: a label's version suffix (:func:`benchmark.runstats.version_suffix`: `` (v2)``, `` (v1.10/2)``) at its end
-_VERSION_SUFFIX = re.compile(r" \(v[^()]*\)$")
+VERSION_SUFFIX = re.compile(r" \(v[^()]*\)$")
 
 
 def name_key(label) -> tuple:
@@ -816,7 +816,7 @@ def name_key(label) -> tuple:
     numbers, as versions count: ``v1.2`` before ``v1.10`` (read as decimals, 1.10 < 1.2 put it first). Text and
     numbers alternate in the key (never compared to each other)."""
     text = str(label)
-    suffix = _VERSION_SUFFIX.search(text)
+    suffix = VERSION_SUFFIX.search(text)
     head = text[:suffix.start()] if suffix else text
     parts = _NUMBER.split(head)
     if suffix:

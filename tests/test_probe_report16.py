@@ -40,6 +40,21 @@ def test_a_user_loss_keeps_its_colour_when_a_name_sorting_before_it_is_added():
         _home_colour("zz_other", "zz_other", 10) == home
 
 
+def test_a_user_loss_keeps_its_colour_when_a_second_version_of_it_joins_the_store():
+    """The home colour was a digest of the label, version suffix and all: ``mine`` alone took one colour and, once a
+    second version joined the store, ``mine (v1)`` and ``mine (v2)`` two others. The digest is of the loss without
+    its version suffix, so the oldest version keeps the loss's colour, labelled by spec or not."""
+    from benchmark.figures import loss_styles
+
+    field = ["l1", "l2", "ssim"]
+    alone = loss_styles(field + ["mine"])["mine"]
+    both = ["mine (v1)", "mine (v2)"]
+    for losses in ({label: "mine" for label in both}, None):
+        styles = loss_styles(field + both, losses)
+        assert styles["mine (v1)"] == alone, losses
+        assert styles["mine (v2)"] != alone
+
+
 def test_version_labels_sort_as_versions_not_decimals():
     """``name_key`` read a version suffix's ``1.10`` as the decimal 1.1, so a board, the notes and the legends listed
     ``mine (v1.10)`` before ``mine (v1.2)``; weights in a name stay decimals (``0.25*vgg`` before ``0.5*vgg``)."""
