@@ -144,6 +144,13 @@ def test_tasks_and_compared_specs_are_named_in_files_by_one_rule_that_fits_the_d
     assert task_file_name("sr4") == _safe("sr4") == "sr4"
     assert not task_file_name("sr-2").endswith("-2") and not _safe("w-2").endswith("-2")
     assert _safe("L1") != _safe("l1") and task_file_name("SR4") != "sr4"
+    # the names of before, kept: a store's existing figures and compare files keep their names
+    kept = {"l1": "l1", "huber_l1": "huber_l1", "ms_ssim_l1": "ms_ssim_l1", "a.b-c": "a.b-c", "x" * 70: "x" * 70,
+            "lpips:alex:v0.1": "lpips_alex_v0.1-073bd0ae", "l1+0.5*vgg": "l1_0.5_vgg-5d5fad7d"}
+    assert {n: _safe(n) for n in kept} == kept
+    tasks = {"sr4": "sr4", "denoise_sigma25": "denoise_sigma25", "jpeg_q10": "jpeg_q10", "a.b-c": "a.b-c",
+             "SR4": "SR4_f3cf50c2", "Dé": "D_139e2cf1", "sr-2": "sr-2_ee106006"}
+    assert {n: task_file_name(n) for n in tasks} == tasks
 
 
 def test_the_metrics_figure_lists_losses_in_its_task_tables_order():
@@ -236,9 +243,13 @@ def test_report_html_sorts_version_labels_as_the_tables_do():
     if node is None:
         pytest.skip("no node to run report.html's sort")
     names = ["mine (v1.10)", "mine (v1.2)", "mine (v2)", "mine (v1)", "mine (v1.9/2)", "mine", "mine2", "m (v3)",
-             "l1 + 0.5*vgg", "l1 + 10*vgg", "l1 + 0.25*vgg", "w1.10", "w1.2", "x (v1+ab12)", "x (v1+ab3)"]
+             "l1 + 0.5*vgg", "l1 + 10*vgg", "l1 + 0.25*vgg", "w1.10", "w1.2", "x (v1+ab12)", "x (v1+ab3)",
+             "l1+0.01*vgg", "l1+1e-3*vgg", "l1+0.01*vgg (v1.10)", "l1+0.01*vgg (v1.2)", "vgg [vgg16:random] (v1.10)",
+             "vgg [vgg16:random] (v1.2)"]
     want = sorted(names, key=name_key)
-    assert want.index("mine (v1.2)") < want.index("mine (v1.10)")
+    assert want.index("mine (v1)") < want.index("mine (v1.2)") < want.index("mine (v1.10)") < want.index("mine (v2)")
+    assert want.index("l1+1e-3*vgg") < want.index("l1+0.01*vgg") < want.index("l1+0.01*vgg (v1.2)") < want.index(
+        "l1+0.01*vgg (v1.10)")
     script = NAME_CMP + f"console.log(JSON.stringify({json.dumps(names)}.sort(nameCmp)));"
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=20, check=True).stdout
     assert json.loads(out) == want
