@@ -1751,9 +1751,9 @@ def balanced(items: list, k: int, unit: int = 1) -> list[list]:
     """``items`` in ``k`` consecutive parts as balanced as groups of ``unit`` (a figure's panel row of panels) allow;
     fewer where balancing leaves the last part empty. The one rule every split into parts follows: a LaTeX table's
     rows (:func:`tex_row_groups`), a leaderboard figure's tasks or rows, a metrics figure's panel rows or losses and
-    a rank heatmap's rows (:mod:`benchmark.figures`)."""
+    a rank heatmap's rows (:mod:`benchmark.figures`). No items: no parts."""
     units = math.ceil(len(items) / unit)
-    size = math.ceil(units / max(1, k)) * unit
+    size = max(1, math.ceil(units / max(1, k))) * unit  # 0 for no items: range()'s step may not be
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 

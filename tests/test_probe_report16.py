@@ -84,6 +84,7 @@ def test_one_balancing_rule_splits_tables_and_figures_into_parts(monkeypatch, tm
                         or real(items, k, unit))
     assert real(list(range(7)), 2) == [[0, 1, 2, 3], [4, 5, 6]]
     assert real(list(range(5)), 2, unit=2) == [[0, 1, 2, 3], [4]]  # whole panel rows of two
+    assert real([], 3) == [] and real([], 2, unit=2) == []  # no rows: no parts (it raised: a range of step 0)
     rows = [(f"loss{i:02d}", "") for i in range(60)]
     groups = E.tex_row_groups(rows, "caption", lines=lambda r: 1)
     assert len(groups) == 2 and [len(g) for g in groups] == [30, 30] and (60, 2, 1) in calls
