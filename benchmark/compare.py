@@ -172,17 +172,13 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
 
 
 def _safe(name: str) -> str:
-    """A file name for ``name`` (the compared specs joined by ``_``): itself when it is one already, else
-    its letters, digits and ``_.-`` ending in a hash of ``name`` (at most 80 characters), so two specs that
-    differ only in what is replaced or cut (`tag='a b'` / `tag='a_b'`, a long spec's last weight) never
-    write one file; a name with a capital letter ends in its hash too, so ``L1`` and ``l1`` (a plugin's beside the
-    built-in) are two files on a case-insensitive disk (macOS, Windows) as well."""
-    import hashlib
+    """A file name for ``name`` (the compared specs joined by ``_``): :func:`benchmark.results.file_name`'s rule, as
+    a task's figures are named (:func:`benchmark.report.task_file_name`), at most 80 characters, so two specs that
+    differ only in what is replaced or cut (`tag='a b'` / `tag='a_b'`, a long spec's last weight) never write one
+    file, and ``L1`` and ``l1`` (a plugin's beside the built-in) are two files on a case-insensitive disk too."""
+    from benchmark.results import file_name
 
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
-    if safe == name and safe == safe.lower():
-        return safe
-    return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return file_name(name, "loss")
 
 
 def _stem(new: list[str]) -> str:

@@ -1747,6 +1747,16 @@ def _tex_name_lines(label, flag: str = "") -> int:
     return 1 if n <= TEX_LABEL else math.ceil(n / (TEX_LABEL - 6))
 
 
+def balanced(items: list, k: int, unit: int = 1) -> list[list]:
+    """``items`` in ``k`` consecutive parts as balanced as groups of ``unit`` (a figure's panel row of panels) allow;
+    fewer where balancing leaves the last part empty. The one rule every split into parts follows: a LaTeX table's
+    rows (:func:`tex_row_groups`), a leaderboard figure's tasks or rows, a metrics figure's panel rows or losses and
+    a rank heatmap's rows (:mod:`benchmark.figures`). No items: no parts."""
+    units = math.ceil(len(items) / unit)
+    size = max(1, math.ceil(units / max(1, k))) * unit  # 0 for no items: range()'s step may not be
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 def tex_row_groups(rows: list, caption: str, lines=None, page: int = TEX_PAGE_LINES) -> list[list]:
     """The rows of a LaTeX table in balanced consecutive groups, each with the ``input`` row (a task table's), whose
     tables (caption, header and rules included) fit a page of ``page`` lines: one ``table`` float of 60 losses with
@@ -1757,8 +1767,7 @@ def tex_row_groups(rows: list, caption: str, lines=None, page: int = TEX_PAGE_LI
     rest = [r for r in rows if getattr(r, "kind", None) != "input"]
     room = max(1, page - math.ceil(len(caption) / TEX_LINE) - 4 - sum(map(lines, head)))
     for k in range(1, len(rest) + 1):
-        size = math.ceil(len(rest) / k)
-        chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+        chunks = balanced(rest, k)
         if all(sum(map(lines, c)) <= room for c in chunks):
             return [head + c for c in chunks] if k > 1 else [rows]
     return [rows]
@@ -2073,8 +2082,13 @@ window.addEventListener('error',function(e){
 #: tables: a number in a text read as a number (``0.25`` before ``0.5``, ``2`` before ``10``, ``1e-4`` before ``1e-3``:
 #: localeCompare's numeric option reads ``0.5`` before ``0.25``, ``1e-4`` after ``1e-3``), then the texts themselves
 NAME_CMP = r"""
+function nameParts(s){
+  var re=/((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)/,m=/ \(v[^()]*\)$/.exec(s);
+  var p=(m?s.slice(0,m.index):s).split(re);if(!m){return p;}
+  var t=m[0].split(/(\d+)/);p[p.length-1]+=t[0];return p.concat(t.slice(1));
+}
 function nameCmp(x,y){
-  var re=/((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)/;var a=String(x).split(re),b=String(y).split(re);
+  var a=nameParts(String(x)),b=nameParts(String(y));
   for(var i=0;i<Math.min(a.length,b.length);i++){
     var u=i%2?parseFloat(a[i]):a[i],v=i%2?parseFloat(b[i]):b[i];if(u!==v){return u<v?-1:1;}}
   if(a.length!==b.length){return a.length<b.length?-1:1;}

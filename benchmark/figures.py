@@ -82,6 +82,7 @@ import pandas as pd
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
+    VERSION_SUFFIX,
     Stats,
     metric_order,
     name_key,
@@ -307,11 +308,17 @@ def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[
 
 def _home_colour(label: str, loss: str, n_colours: int, builtin: list[str] | None = None) -> int:
     """A non-canonical label's preferred colour among the ones after :data:`CANONICAL`'s: a built-in
-    loss's by its place in the registry (the same in every report); any other label starts at the
-    first of them, so the one new loss of a comparison is always the sky blue."""
+    loss's by its place in the registry, any other label's by a digest of its name (CRC-32), so the same in every
+    report, store and figure: a user's loss no longer took the first of them and moved along for each new name that
+    sorts before it (``mine`` sky blue alone, another colour beside ``aaa``). The digest is of the loss without a
+    version suffix (:func:`benchmark.runstats.version_suffix`), so ``mine`` keeps its colour as ``mine (v1)`` once a
+    second version joins the store (``mine (v2)`` then moves on)."""
+    import zlib
+
     n_extra = max(1, n_colours - len(CANONICAL))
     group, index, _ = _priority(label, loss, builtin)
-    return len(CANONICAL) + (index % n_extra if group == 1 else 0)
+    name = VERSION_SUFFIX.sub("", str(loss))
+    return len(CANONICAL) + (index if group == 1 else zlib.crc32(name.encode())) % n_extra
 
 
 def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossStyle]:
@@ -332,7 +339,8 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
     each taking its home colour (:func:`_home_colour`) when free, else the next free one (the extra
     colours first, then those of pixel losses this report lacks). A label's style depends only on
     itself and on the labels that choose before it, so comparing a new loss of one's own never
-    recolours the field; ``input`` is grey with the cross the figures draw it as."""
+    recolours the field, and a user's loss keeps its colour beside any other whose home colour differs;
+    ``input`` is grey with the cross the figures draw it as."""
     losses = losses or {}
     n = len(PALETTE)
     out = {INPUT: LossStyle(INPUT_COLOUR, "X", "-")}
@@ -578,7 +586,8 @@ FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "pd_plane-2", "trai
 #: the figures drawn in numbered parts where taller than a page (``rank_heatmap-2``, ``metrics_sr4-3``): such a part
 #: is the report's where it recorded writing it (:data:`PARTS_RECORD`), not by its name alone
 PART_BASES = ("rank_heatmap", "metrics_*")
-#: the record, in a figures folder, of the numbered parts the last report wrote there
+#: the record, in a folder, of the numbered parts the last report wrote there (a figures folder's metrics figures and
+#: rank heatmap, the report folder's leaderboard figure): their file names, every format (:func:`_record_parts`)
 PARTS_RECORD = ".figure-parts.json"
 
 
@@ -637,7 +646,7 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
 
 
 def _read_names(path: Path) -> list[str] | None:
-    """The file names a parts record (:data:`PARTS_RECORD`, :func:`_parts_record`) lists; ``None`` where there is
+    """The file names a parts record (:data:`PARTS_RECORD`, :func:`_record_parts`) lists; ``None`` where there is
     none (or it cannot be read)."""
     import json
 
@@ -646,6 +655,29 @@ def _read_names(path: Path) -> list[str] | None:
     except (OSError, ValueError):
         return None
     return [n for n in names if isinstance(n, str) and "/" not in n] if isinstance(names, list) else None
+
+
+def _legacy_record(path: Path) -> Path:
+    """The leaderboard's own record of its parts before :data:`PARTS_RECORD` held them (``.leaderboard-parts.json``
+    beside ``leaderboard.png``): read once where a store still has it, then removed (:func:`_record_parts`)."""
+    return path.with_name(f".{path.stem}-parts.json")
+
+
+def _record_parts(directory: Path, ours, names: list[str], keep_empty: bool = False) -> None:
+    """Record in ``directory``'s :data:`PARTS_RECORD` that the parts its writer owns (``ours(name)``) are now
+    ``names``, the entries of another writer kept. Where none is left the record is removed, or, ``keep_empty``,
+    kept empty: a figures folder's empty record says its ``rank_heatmap-2.png`` is a user's, not a part (without a
+    record :func:`prune_figures` takes parts numbered on from 2). The one writer of every parts record,
+    :func:`prune_figures`' and :func:`remove_leaderboard`'s alike."""
+    from benchmark.results import atomic_write_json
+
+    record = Path(directory) / PARTS_RECORD
+    before = _read_names(record)
+    after = sorted({n for n in before or [] if not ours(n)} | set(names))
+    if after != before and (after or keep_empty):
+        atomic_write_json(record, after)
+    elif not after and before and not keep_empty:  # its writer's last parts gone (an empty record is kept)
+        record.unlink()
 
 
 def prune_figures(directory: Path, keep) -> list[Path]:
@@ -659,8 +691,6 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     call once all figures are written."""
     import fnmatch
 
-    from benchmark.results import atomic_write_json
-
     directory = Path(directory)
     if not directory.is_dir():
         return []
@@ -670,7 +700,7 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     stems = {p.stem for p in directory.iterdir() if p.is_file() and p.suffix[1:] in FIGURE_FORMATS}
 
     def numbered_part(p: Path) -> re.Match | None:
-        m = re.fullmatch(r"(.+)-([0-9]+)", p.stem)
+        m = re.fullmatch(r"(.+)-([0-9]+)", Path(p).stem)
         return m if m and any(fnmatch.fnmatchcase(m.group(1), b) for b in PART_BASES) else None
 
     def ours(p: Path) -> bool:
@@ -688,8 +718,8 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     if stale:
         log.info("removed %d stale figure file(s): %s", len(stale), ", ".join(p.name for p in stale))
     parts = sorted(p.name for p in directory.iterdir() if p.resolve() in keep and numbered_part(p))
-    if parts != (recorded or []) or (recorded is None and parts):
-        atomic_write_json(record, parts)
+    if parts or recorded is not None:
+        _record_parts(directory, lambda n: numbered_part(Path(n)) is not None, parts, keep_empty=True)
     return stale
 
 
@@ -1053,14 +1083,6 @@ def _rank_ticks(k: int) -> list[int]:
     return ticks
 
 
-def _balanced(items: list, k: int, unit: int = 1) -> list[list]:
-    """``items`` in ``k`` consecutive parts as balanced as groups of ``unit`` (a panel row's panels) allow; fewer
-    where balancing leaves the last part empty."""
-    units = math.ceil(len(items) / unit)
-    size = math.ceil(units / max(1, k)) * unit
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
 def fitting_parts(split, tries, draw) -> list:
     """The figures of the first split that fits a page: ``split(k)`` the parts for a try ``k`` of ``tries`` (fewest
     parts first, from the count the measured whole figure suggests), ``draw(part, (i, n))`` one part's figure; a part
@@ -1084,6 +1106,8 @@ def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) 
     losses) is split by rows into as few balanced parts as fit (counted on the figure as drawn, :func:`fitting_parts`),
     ``base`` then ``<base>-2``, …, each on the whole figure's rank scale; parts an earlier, longer report left behind
     go with :func:`prune_figures`."""
+    from benchmark.export import balanced  # the one balancing rule of every split into parts
+
     with style():
         fig = draw_rank_heatmap(stats, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
@@ -1092,7 +1116,7 @@ def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) 
         fixed = fig.get_size_inches()[1] - row_h * len(order)  # title, column names, colourbar: as measured
         fig.clear()
         first = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
-        figs = fitting_parts(lambda k: _balanced(order, k), range(first, len(order) + 1),
+        figs = fitting_parts(lambda k: balanced(order, k), range(first, len(order) + 1),
                              lambda labels, part: draw_rank_heatmap(stats, styles, labels, part))
         out = []
         for i, fig in enumerate(figs):
@@ -1390,6 +1414,19 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
         return _drawn(fig, base, formats, key=True)
 
 
+def points_order(stats: Stats, task: str) -> list[str]:
+    """The rows of :func:`draw_metric_points` for ``task``, top down: the task table's (by mean rank, ties by name, a
+    loss ranked over fewer metrics, one not scored for its runs, after the others: :func:`benchmark.export.task_frame`;
+    by its rank alone it sat among them, the table beside it listing it last), then the losses whose every run
+    diverged or failed (:func:`lost_labels`), the input last."""
+    from benchmark.export import task_frame
+
+    order = [lab for lab in task_frame(stats, task)[2] if lab != INPUT]
+    lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
+    present = set(stats.cells.loc[stats.cells["task"] == task, "label"]) if not stats.cells.empty else set()
+    return order + sorted(set(lost) - set(order), key=name_key) + [INPUT] * (INPUT in present)
+
+
 def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
                        part: tuple[int, int] | None = None, labels: list[str] | None = None,
                        xlims: dict[str, tuple[float, float]] | None = None):
@@ -1408,9 +1445,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         return None
     styles = styles or stats_styles(stats)
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
-    order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
-    lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
-    order = order + sorted(lost, key=name_key) + [INPUT] * (INPUT in set(c["label"]))
+    order, lost = points_order(stats, task), lost_labels(stats, task)
     losses = [lab for lab in order if lab != INPUT]
     if labels is not None:  # a part's rows; the title says which
         order = [lab for lab in order if lab in set(labels) or lab == INPUT]
@@ -1523,6 +1558,8 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
     losses), each panel row's losses are split too, into balanced parts, each with the input row and the whole
     figure's x ranges.
     The paths are part by part. Parts an earlier, longer report left behind go with :func:`prune_figures`."""
+    from benchmark.export import balanced  # the one balancing rule of every split into parts
+
     with style():
         fig = draw_metric_points(stats, task, styles)
         if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
@@ -1533,13 +1570,13 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
         fig.clear()
         if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
             first = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
-            splits = (lambda n: [(g, None) for g in _balanced(metrics, n, cols)]), range(first, rows + 1)
+            splits = (lambda n: [(g, None) for g in balanced(metrics, n, cols)]), range(first, rows + 1)
         else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
             losses = [lab for lab in order if lab != INPUT]
             row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
             fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
             splits = (lambda k: [(metrics[i:i + cols], labels) for i in range(0, len(metrics), cols)
-                                 for labels in _balanced(losses, k)]), range(math.ceil(len(losses) / fit),
+                                 for labels in balanced(losses, k)]), range(math.ceil(len(losses) / fit),
                                                                              len(losses) + 1)
         parts = fitting_parts(*splits, lambda p, part: draw_metric_points(stats, task, styles, p[0], part, p[1],
                                                                           xlims))
@@ -1569,6 +1606,8 @@ def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
 
 #: the widths (characters) the CD diagram wraps its labels at, the first whose figure fits a page (:data:`PAGE_IN`)
 CD_WRAPS = (30, 38, 46)
+#: the gap (points) between a CD diagram's connector and its loss label: more than a marker's radius (2 pt)
+CD_LABEL_GAP = 4.0
 
 
 def draw_cd_diagram(stats: Stats, styles=None):
@@ -1645,8 +1684,11 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         st = styles.get(label, styles[INPUT])  # its whole style, marker at the corner: 10 colours repeat beyond 10
         ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=st.color, lw=0.8, ls=st.linestyle, marker=st.marker,
                 markevery=[1], ms=4, mew=0.8, **_half(st))
-        ax.text(xe + (-0.05 if left else 0.05), ypos[i], texts[i], ha="right" if left else "left", va="center",
-                fontsize=7, clip_on=False, linespacing=1.0)
+        # the label CD_LABEL_GAP points past the connector's end, whatever a rank's width: 0.05 rank apart, a 60-loss
+        # axis drew the first and last losses' markers (at 1 and 60) on their labels' first letters
+        ax.annotate(texts[i], (xe, ypos[i]), xytext=(-CD_LABEL_GAP if left else CD_LABEL_GAP, 0),
+                    textcoords="offset points", ha="right" if left else "left", va="center", fontsize=7,
+                    annotation_clip=False, linespacing=1.0)
     for n, (a, b) in enumerate(groups):
         yb = -0.1 - 0.07 * n
         ax.plot([vals[a] - 0.03, vals[b] + 0.03], [yb, yb], color="k", lw=2.2, solid_capstyle="round", zorder=3)
@@ -1969,7 +2011,7 @@ def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
                              part: tuple[int, int] | None = None, lost: dict | None = None,
-                             rows: list[str] | None = None, partial=()):
+                             rows: list[str] | None = None, partial=(), smoke: str = ""):
     """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
     a last odd panel centred; else 1), loss × metric.
 
@@ -1988,7 +2030,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
     on the scale of every row; ``partial``: the losses the overall ranking ranks over fewer (task, metric) blocks,
     listed last there (``order``), whose row names carry its mark (:data:`benchmark.export.PARTIAL`) as the tables'
-    and the rank heatmap's do: in a task they were scored whole their rows sit under losses they beat. The metric
+    and the rank heatmap's do: in a task they were scored whole their rows sit under losses they beat; ``smoke``:
+    :func:`benchmark.stats.smoke_test`'s line, on the title's first lines as the other figures print it (the
+    quick-look figure, often shared alone, showed a 1-seed smoke test as a ranking). The metric
     names are written once, under the last row of panels (every panel
     has every column), and under the row above where the last row's lone panel is centred. The figure's
     ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height`` one loss row's, ``plb_rows`` its
@@ -2112,8 +2156,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
-    fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
-                            f"(white), scaled per column{note}", fig.get_size_inches()[0]))
+    title = wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
+                       f"(white), scaled per column{note}", fig.get_size_inches()[0])
+    fig.suptitle((wrap_title(smoke, fig.get_size_inches()[0]) + "\n" if smoke else "") + title)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     return fig
@@ -2121,15 +2166,12 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 
-def _parts_record(path: Path) -> Path:
-    """The small record beside the leaderboard figure at ``path`` of the parts the last report wrote
-    (``.leaderboard-parts.json``: their file names, every format): what a later report may remove."""
-    path = Path(path)
-    return path.with_name(f".{path.stem}-parts.json")
-
-
 def _recorded_parts(path: Path) -> list[str]:
-    return _read_names(_parts_record(path)) or []
+    """The parts of the leaderboard figure at ``path`` (``leaderboard-2.png``, …, every format) that the last report
+    recorded writing: in its folder's :data:`PARTS_RECORD`, or in an older store's ``.leaderboard-parts.json``."""
+    path = Path(path)
+    names = (_read_names(path.parent / PARTS_RECORD) or []) + (_read_names(_legacy_record(path)) or [])
+    return sorted({n for n in names if _part_number(path.with_suffix(Path(n).suffix), path.with_name(n))})
 
 
 def _part_number(path: Path, p: Path) -> int | None:
@@ -2140,7 +2182,7 @@ def _part_number(path: Path, p: Path) -> int | None:
 def leaderboard_parts(path: Path) -> list[Path]:
     """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, ``leaderboard-3.png``, …
     (in ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for), numbered on from 2
-    without a gap, as written, and those the last report recorded writing (:func:`_parts_record`; a part deleted by
+    without a gap, as written, and those the last report recorded writing (:func:`_recorded_parts`; a part deleted by
     hand leaves a gap, the later ones still its), in order: a user's own ``leaderboard-2026.png`` beside them is no
     part, never named nor removed."""
     path = Path(path)
@@ -2154,26 +2196,21 @@ def leaderboard_parts(path: Path) -> list[Path]:
 
 def remove_leaderboard(path: Path, keep=()) -> None:
     """Delete the leaderboard figure at ``path`` and its parts (:func:`leaderboard_parts`) in every
-    :data:`FIGURE_FORMATS` but the paths in ``keep``, and record the parts kept (:func:`_parts_record`) for the
-    next report to remove."""
-    from benchmark.results import atomic_write_json
-
+    :data:`FIGURE_FORMATS` but the paths in ``keep``, and record the parts kept (:data:`PARTS_RECORD`, the one record
+    of the figures folder's parts too: :func:`_record_parts`) for the next report to remove."""
     path, keep = Path(path), {Path(k) for k in keep}
     remove_figure(path.with_suffix(""), keep)
     for fmt in FIGURE_FORMATS:
         for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - keep:
             stale.unlink()
-    record, kept = _parts_record(path), sorted(k.name for k in keep if k.parent == path.parent
-                                               and _part_number(path.with_suffix(k.suffix), k))
-    if kept:
-        if kept != _recorded_parts(path):
-            atomic_write_json(record, kept)
-    elif record.is_file():
-        record.unlink()
+    kept = [k.name for k in keep if k.parent == path.parent and _part_number(path.with_suffix(k.suffix), k)]
+    _record_parts(path.parent, lambda n: _part_number(path.with_suffix(Path(n).suffix), path.with_name(n)) is not None,
+                  kept)
+    _legacy_record(path).unlink(missing_ok=True)  # read above (leaderboard_parts): its parts now in the one record
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                        lost: dict | None = None, formats=("png",), partial=()) -> Path | None:
+                        lost: dict | None = None, formats=("png",), partial=(), smoke: str = "") -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
@@ -2183,12 +2220,14 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     losses) by its rows into balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and
     ``.pdf``, …), every part with its colourbar, the same row order and "part i of n" in its title; parts left by
     an earlier, longer report are removed in every format. ``lost``, ``partial``: as for
-    :func:`draw_leaderboard_heatmap`."""
+    :func:`draw_leaderboard_heatmap`, and ``smoke``, on every part."""
+    from benchmark.export import balanced  # the one balancing rule of every split into parts
+
     path = Path(path)
     formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost, partial=partial)
+        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost, partial=partial, smoke=smoke)
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
@@ -2207,13 +2246,12 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
 
             def draw(group, part):
                 return draw_leaderboard_heatmap({t: boards[t] for t in group[0]}, worse, order, part, lost, group[1],
-                                                partial)
+                                                partial, smoke)
 
             if most >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows, as many as a page
                 # holds, a panel row fewer where a part's title (a line more than the whole figure's) tips it over
                 def split(per):
-                    n = math.ceil(rows / math.ceil(rows / per)) * cols
-                    return [(tasks[i:i + n], None) for i in range(0, len(tasks), n)]
+                    return [(group, None) for group in balanced(tasks, math.ceil(rows / per), cols)]
 
                 figs = fitting_parts(split, range(most, 0, -1), draw)
             else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts, as
@@ -2222,9 +2260,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
                 fit = max(1, int((PAGE_IN - fixed - 0.4) // row_h) - (INPUT in order))
 
                 def split(k):
-                    size = -(-len(losses) // k)
-                    return [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
-                            for j in range(0, len(losses), size)]
+                    return [(tasks[i:i + cols], some) for i in range(0, len(tasks), cols)
+                            for some in balanced(losses, k)]
 
                 figs = fitting_parts(split, range(-(-len(losses) // fit), len(losses) + 1), draw)
         for i, fig in enumerate(figs):

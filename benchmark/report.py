@@ -37,7 +37,7 @@ from benchmark.results import (
     respelt_meta,
     stale_lines,
 )
-from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order, name_key
+from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order, name_key, smoke_test
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -124,7 +124,8 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
         if "complete" in stats.ranks:  # ranked over fewer blocks, listed last: marked as in the tables
             partial = set(stats.ranks.loc[~stats.ranks["complete"].astype(bool), "label"])
-    return leaderboard_heatmap(panels, path, worse, order, lost, formats, partial)
+    smoke = smoke_test(stats, short=True) if stats is not None else ""  # as every other figure says it
+    return leaderboard_heatmap(panels, path, worse, order, lost, formats, partial, smoke)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
@@ -162,17 +163,14 @@ def _in_setting(meta: dict, settings: list[dict]) -> bool:
 
 
 def task_file_name(task: str) -> str:
-    """A task's name in a file name (``figures/metrics_<this>``, ``compare/<spec>_<this>_pd_plane``): the name itself
-    where it is lower-case letters, digits and ``_.-``; else its such characters ending in ``_`` and a hash of the
-    name (as ``compare/`` names a spec: :func:`benchmark.compare._safe`), so a plugin's ``SR4`` beside ``sr4`` (or
-    ``Dé`` beside ``de``) are two files on a case-insensitive disk (macOS, Windows) too. Never ``-<digits>``, which
-    names a figure's numbered part."""
-    import hashlib
+    """A task's name in a file name (``figures/metrics_<this>``, ``compare/<spec>_<this>_pd_plane``):
+    :func:`benchmark.results.file_name`'s rule, as ``compare/`` names a spec (:func:`benchmark.compare._safe`), at most
+    69 characters (a 300-character task name made a file name past the disk's 255), its hash after ``_``: never
+    ``-<digits>``, which names a figure's numbered part. A plugin's ``SR4`` beside ``sr4`` (or ``Dé`` beside ``de``)
+    are two files on a case-insensitive disk (macOS, Windows) too."""
+    from benchmark.results import file_name
 
-    if re.fullmatch(r"[a-z0-9_.-]+", task) and not re.search(r"-[0-9]+$", task):
-        return task
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", task).strip("_")[:60] or "task"
-    return f"{safe}_{hashlib.sha256(task.encode()).hexdigest()[:8]}"
+    return file_name(task, "task", width=69, sep="_")
 
 
 def task_figure(kind: str, task: str) -> str:

@@ -523,6 +523,23 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
            else []))
 
 
+def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
+    """``name`` in a file name of at most ``width`` characters (a compared spec's ``compare/<this>.md``, a task's
+    ``figures/metrics_<this>.png``): the name itself where it is lower-case letters, digits and ``_.-``, neither
+    starts nor ends with ``_``, fits and does not end in ``-<digits>`` (a figure's numbered part: ``metrics_sr-2`` is
+    part 2 of ``metrics_sr``); else its such characters (``default`` where none), cut to fit, then ``sep`` and 8 hex
+    digits of the name's SHA-256, so two names that differ only in what is replaced or cut never write one file, and
+    ``L1`` beside ``l1`` are two files on a case-insensitive disk (macOS, Windows) too. The one naming rule of
+    :func:`benchmark.report.task_file_name` and :func:`benchmark.compare._safe`."""
+    import hashlib
+
+    if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith("_") \
+            and not re.search(r"-[0-9]+$", name):
+        return name
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:width - 9].rstrip("_") or default
+    return f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 def copy_of(name: str) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
     copy, or None (:meth:`ResultsStore.copies` says which are)."""

@@ -804,14 +804,25 @@ def rank_order(mean_ranks) -> list:
 _NUMBER = re.compile(r"((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)", re.ASCII)
 
 
+#: a label's version suffix (:func:`benchmark.runstats.version_suffix`: `` (v2)``, `` (v1.10/2)``) at its end
+VERSION_SUFFIX = re.compile(r" \(v[^()]*\)$")
+
+
 def name_key(label) -> tuple:
     """A label's place in name order, a number in it read as a number (natural order): ``w2`` before ``w10``,
     ``l1 + 0.25*vgg`` before ``l1 + 0.5*vgg`` before ``l1 + 2*vgg`` before ``l1 + 10*vgg`` (a weight sweep), where
     string order put 10 before 2, and ``1e-4`` before ``1e-3`` (= ``0.001``); names equal as numbers (``w2``,
-    ``w02``) then by the string, so no two names tie. Text and numbers alternate in the key (never compared to
-    each other)."""
-    parts = _NUMBER.split(str(label))
-    return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), str(label)
+    ``w02``) then by the string, so no two names tie. In a version suffix (`` (v1.10)``) a dot separates whole
+    numbers, as versions count: ``v1.2`` before ``v1.10`` (read as decimals, 1.10 < 1.2 put it first). Text and
+    numbers alternate in the key (never compared to each other)."""
+    text = str(label)
+    suffix = VERSION_SUFFIX.search(text)
+    head = text[:suffix.start()] if suffix else text
+    parts = _NUMBER.split(head)
+    if suffix:
+        tail = re.split(r"(\d+)", suffix.group(), flags=re.ASCII)
+        parts = [*parts[:-1], parts[-1] + tail[0], *tail[1:]]
+    return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), text
 
 
 def _tie_key(x):

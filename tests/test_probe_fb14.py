@@ -94,7 +94,7 @@ def test_the_leaderboard_is_split_by_the_shared_fitting_parts_drawing_each_split
     losses = [f"loss_{i}" for i in range(30)]
     calls = []
 
-    def fake_draw(boards, worse=None, order=None, part=None, lost=None, rows=None, partial=()):
+    def fake_draw(boards, worse=None, order=None, part=None, lost=None, rows=None, partial=(), smoke=""):
         calls.append((part, tuple(rows or ())))
         n = len(rows) if rows is not None else len(losses) + 1
         h = 1.5 + 0.5 * n if part is None else 8 + 1.0 * n  # a part fits the 9-in page with one row only
