@@ -83,3 +83,30 @@ def test_the_metric_code_tags_are_read_in_one_walk_without_parsing_whole_files(m
     (tmp_path / "m.py").write_text('"""Docs: ``@code_version("x", "doc")`` is how."""\n\n\n'
                                    "@code_version('a', 'a tag (with) parentheses)', pyiqa_code=True)\nclass A: pass\n")
     assert metric_code.declared(tmp_path) == ({"a": "a tag (with) parentheses)"}, frozenset({"a"}))
+
+
+def test_the_metric_benches_make_their_test_pairs_in_one_place(tmp_path):
+    """scripts/bench_metric_cpu.py's ``_pairs`` was a copy of scripts/bench_eval.py's ``_images`` (the folder's
+    photos, noise σ = 0.1 from one seeded generator) with a crop added, and the copy missed the original's check: a
+    wrong ``--images`` ended the bench in a FileNotFoundError traceback. One helper now, bench_eval's
+    ``noisy_pairs``, whose errors are one line naming the script."""
+    import importlib.util
+    from pathlib import Path
+
+    from PIL import Image
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    cpu = load("bench_metric_cpu")
+    with pytest.raises(SystemExit, match=f"^bench_metric_cpu: {tmp_path / 'nope'} is not a folder"):
+        cpu.main(["--images", str(tmp_path / "nope"), "--metrics", "psnr", "--reps", "1", "--sizes", "8"])
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (10, 14, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    (pred, clean), = cpu.noisy_pairs(str(tmp_path), 1, side=12, exactly=True)  # mirrored past the bottom edge
+    assert clean.shape == pred.shape == (1, 3, 12, 12) and 0 <= float(pred.min()) <= float(pred.max()) <= 1
+    with pytest.raises(SystemExit, match="holds 1 images; 2 needed"):
+        cpu.noisy_pairs(str(tmp_path), 2, side=12, exactly=True, who="bench_metric_cpu")
