@@ -23,6 +23,33 @@ def _photo(name: str = "Kodak24/kodim01.png") -> torch.Tensor:
 
 
 
+def _mad_pair():
+    clean = _photo()[..., 100:124, 200:237].contiguous()  # 24 × 37: an odd side, not square
+    g = torch.Generator().manual_seed(0)
+    return (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1), clean
+
+
+def test_mad_computes_a_clean_images_side_once_and_scores_as_before(monkeypatch):
+    """DefinedMAD recomputed the reference's CSF filtering, block statistics and 20 log-Gabor maps for every output
+    scored against it (half its time): they are kept per clean image, as fsim's, vsi's and vif's are, and the scores
+    are the same to the bit (the values before the cache, on a Kodak24 crop)."""
+    from pyiqa.archs import mad_arch
+
+    from benchmark import fastiqa
+
+    noisy, clean = _mad_pair()
+    calls = []
+    real = mad_arch.ical_stat
+    monkeypatch.setattr(mad_arch, "ical_stat", lambda x, *a, **k: calls.append(1) or real(x, *a, **k))
+    mad = fastiqa.DefinedMAD()
+    first = mad(noisy, clean)
+    n_first = len(calls)
+    second = mad(clean.flip(-1), clean)
+    assert len(calls) - n_first == n_first // 2  # the output's 20 maps only: the clean image's are kept
+    assert [v.hex() for v in first.tolist()] == ["0x1.4c1b91f390118p+5"]
+    assert [v.hex() for v in second.tolist()] == ["0x1.55b534727d710p+7"]
+
+
 def test_a_hung_scoring_has_one_mark_beside_the_run_and_an_earlier_stores_mark_still_reads(tmp_path):
     """A finished run's hung re-score was marked in its meta.json (``rescore_stalled``, the finished record rewritten)
     and the degraded inputs' in a ``.stalled`` file, each with its own writer, reader and eraser in runner.py. One mark
