@@ -38,8 +38,9 @@ PYIQA_VERSION = PYIQA_MIRRORED
 REF_CACHE_BYTES = 256 * 2**20
 #: image sizes whose FSIM filters are kept (each is 16 float32 maps of the image's size)
 FILTER_SIZES = 4
-#: image sizes whose MAD log-Gabor filters are kept (20 float64 maps of the image's size: 63 MB at 768 × 512)
-MAD_FILTER_SIZES = 2
+#: image sizes whose MAD log-Gabor filters are kept (20 float64 maps of the image's size: 63 MB at 768 × 512), and the
+#: most bytes one size's may take to be kept (DIV2K's 2040 × 1356 would hold 442 MB: built one by one as read instead)
+MAD_FILTER_SIZES, MAD_FILTER_BYTES = 2, 128 * 2**20
 
 
 def _storages(obj):
@@ -640,9 +641,9 @@ def mad_csf_filter(x: torch.Tensor) -> torch.Tensor:
     return torch.fft.ifft2(torch.fft.ifftshift(spectrum, dim=dims)).real
 
 
-def mad_gabor_filters(rows: int, cols: int) -> list[list[torch.Tensor]]:
-    """The filters of :func:`mad_gaborconvolve` for a rows × cols image: [orientation][scale] of (rows, cols) float64
-    on the CPU, fftshifted (the spectrum's layout); they depend on the size alone."""
+def _mad_gabor_filter_iter(rows: int, cols: int):
+    """The filters of :func:`mad_gaborconvolve` for a rows × cols image, one at a time, orientation by orientation,
+    finest scale first: (rows, cols) float64 on the CPU, fftshifted (the spectrum's layout)."""
     import numpy as np
 
     x = np.ones((rows, 1)) * np.arange(-cols / 2.0, cols / 2.0) / (cols / 2.0)
@@ -653,20 +654,34 @@ def mad_gabor_filters(rows: int, cols: int) -> list[list[torch.Tensor]]:
     theta = np.arctan2(-y, x)
     sintheta, costheta = np.sin(theta), np.cos(theta)
     theta_sigma = math.pi / 4 / 1.5
-    out = []
     for o in range(4):
         angle = o * math.pi / 4
         ds = sintheta * math.cos(angle) - costheta * math.sin(angle)
         dc = costheta * math.cos(angle) + sintheta * math.sin(angle)
         spread = np.exp(-np.abs(np.arctan2(ds, dc)) ** 2 / (2 * theta_sigma**2))
-        maps = []
         for s in range(5):
             rfo = (1.0 / (3 * 3**s)) / 0.5
             log_gabor = np.exp(-np.log(radius / rfo) ** 2 / (2 * math.log(0.55) ** 2))
             log_gabor[centre] = 0
-            maps.append(torch.from_numpy(np.fft.fftshift(log_gabor * spread)))
-        out.append(maps)
-    return out
+            yield torch.from_numpy(np.fft.fftshift(log_gabor * spread))
+
+
+def mad_gabor_filters(rows: int, cols: int) -> list[list[torch.Tensor]]:
+    """The filters of :func:`mad_gaborconvolve` for a rows × cols image: [orientation][scale] of (rows, cols) float64
+    on the CPU, fftshifted; they depend on the size alone (20 × 8 bytes a pixel)."""
+    flat = list(_mad_gabor_filter_iter(rows, cols))
+    return [flat[o * 5:o * 5 + 5] for o in range(4)]
+
+
+def _mad_gabor_maps(im: torch.Tensor, filters: list[list[torch.Tensor]] | None = None):
+    """:func:`mad_gaborconvolve`'s maps one at a time, in its order (each filter built as it is needed where
+    ``filters`` is None): what a caller reads map by map holds one, not 20."""
+    imagefft = torch.fft.fft2(im)
+    each = (f for by_scale in filters for f in by_scale) if filters is not None else \
+        _mad_gabor_filter_iter(*im.shape[-2:])
+    for filt in each:
+        e0 = torch.fft.ifft2(imagefft * filt.to(im.device))
+        yield torch.stack((e0.real, e0.imag), -1)
 
 
 def mad_gaborconvolve(im: torch.Tensor, filters: list[list[torch.Tensor]] | None = None) -> list[list[torch.Tensor]]:
@@ -678,17 +693,8 @@ def mad_gaborconvolve(im: torch.Tensor, filters: list[list[torch.Tensor]] | None
     neighbour of DC, frequency (1, 1), passed at 0.79 × its spread by the finest scale instead of ~0.003) and, by
     numpy's round-half-to-even, zeroed another pixel than the centre on a side of 4k + 1; here both are MATLAB's
     (round half away from zero, then 0-based)."""
-    if filters is None:
-        filters = mad_gabor_filters(*im.shape[-2:])
-    imagefft = torch.fft.fft2(im)
-    out = []
-    for by_scale in filters:
-        maps = []
-        for filt in by_scale:
-            e0 = torch.fft.ifft2(imagefft * filt.to(im.device))
-            maps.append(torch.stack((e0.real, e0.imag), -1))
-        out.append(maps)
-    return out
+    flat = list(_mad_gabor_maps(im, filters))
+    return [flat[o * 5:o * 5 + 5] for o in range(4)]
 
 
 @code_version("mad", "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels "
@@ -773,7 +779,8 @@ class DefinedMAD(torch.nn.Module):
         from pyiqa.archs.mad_arch import ical_stat
         from pyiqa.matlab_utils import math_util
 
-        return [[ical_stat(math_util.abs(m)) for m in by_scale] for by_scale in mad_gaborconvolve(img, filters)]
+        flat = [ical_stat(math_util.abs(m)) for m in _mad_gabor_maps(img, filters)]  # one map held at a time
+        return [flat[o * 5:o * 5 + 5] for o in range(4)]
 
     @classmethod
     def lo_index(cls, ref: torch.Tensor, dst: torch.Tensor, reference=None, filters=None) -> torch.Tensor:
@@ -801,7 +808,9 @@ class DefinedMAD(torch.nn.Module):
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         n, c, h, w = target.shape
         ref, dst = self._levels(target), self._levels(pred)
-        filters = self.filters.get((h, w), lambda: mad_gabor_filters(h, w))
+        # kept per size up to MAD_FILTER_BYTES; a larger image's built one at a time, each as it is read
+        filters = self.filters.get((h, w), lambda: mad_gabor_filters(h, w)) if 20 * 8 * h * w <= MAD_FILTER_BYTES \
+            else None
 
         def reference(_target):
             return self.hi_reference(ref), self.lo_stats(ref, filters)

@@ -50,6 +50,28 @@ def test_mad_computes_a_clean_images_side_once_and_scores_as_before(monkeypatch)
     assert [v.hex() for v in second.tolist()] == ["0x1.55b534727d710p+7"]
 
 
+def test_mads_filters_of_a_large_image_are_not_kept_and_its_maps_are_read_one_at_a_time(monkeypatch):
+    """The per-size cache of MAD's 20 float64 Gabor filters would hold 442 MB for each of two DIV2K sizes (2040 ×
+    1356) for the process's life, and the reference's 20 maps were all held at once (2.7 GB at that size, as much for
+    the output's) before their statistics were taken: above MAD_FILTER_BYTES the filters are built one at a time as
+    each map is read, and each map's statistics are taken before the next is made; the scores are the same bits."""
+    from pyiqa.archs import mad_arch
+
+    from benchmark import fastiqa
+
+    noisy, clean = _mad_pair()
+    monkeypatch.setattr(fastiqa, "MAD_FILTER_BYTES", 0)  # every size "too large" here
+    calls, ifft2, stat = [], torch.fft.ifft2, mad_arch.ical_stat
+    monkeypatch.setattr(torch.fft, "ifft2", lambda *a, **k: calls.append("f") or ifft2(*a, **k))
+    monkeypatch.setattr(mad_arch, "ical_stat", lambda *a, **k: calls.append("s") or stat(*a, **k))
+    mad = fastiqa.DefinedMAD()
+    assert [v.hex() for v in mad(noisy, clean).tolist()] == ["0x1.4c1b91f390118p+5"]
+    # a map's statistics taken before the next map is made (a CSF filtering's transform before each side's first)
+    assert calls.count("s") == 40 and max(len(run) for run in "".join(calls).split("s")) <= 2, "".join(calls)
+    assert not mad.filters.entries
+
+
+
 def test_a_hung_scoring_has_one_mark_beside_the_run_and_an_earlier_stores_mark_still_reads(tmp_path):
     """A finished run's hung re-score was marked in its meta.json (``rescore_stalled``, the finished record rewritten)
     and the degraded inputs' in a ``.stalled`` file, each with its own writer, reader and eraser in runner.py. One mark
