@@ -1149,7 +1149,10 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
         try:
             with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
                              record=_ending(grid, record)):
-                return _run_one(grid, cfg, rid, task, task_version, items)
+                outcome = _run_one(grid, cfg, rid, task, task_version, items)
+            if _attempts_record(grid, rid, prior) is not None:  # recorded anew: an earlier scoring's hang not its
+                (grid.store.run_dir(rid) / STALLED).unlink(missing_ok=True)
+            return outcome
         except RunStalled as exc:  # outside _run_one's own handling: before its try, or in its finally (a logger's
             # close) after the run was recorded; the grid goes on either way
             meta = _attempts_record(grid, rid, prior)

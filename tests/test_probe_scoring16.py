@@ -159,3 +159,25 @@ def test_the_metric_benches_make_their_test_pairs_in_one_place(tmp_path):
     assert clean.shape == pred.shape == (1, 3, 12, 12) and 0 <= float(pred.min()) <= float(pred.max()) <= 1
     with pytest.raises(SystemExit, match="holds 1 images; 2 needed"):
         cpu.noisy_pairs(str(tmp_path), 2, side=12, exactly=True, who="bench_metric_cpu")
+
+
+@pytest.mark.slow  # a run trained (3 s)
+def test_a_run_retrained_after_its_re_score_hung_drops_the_mark(tmp_path):
+    """The hang mark of a finished run's re-score is a file beside its record (not in it, as before): a run set aside
+    and trained again (its net damaged, say) kept the file, so every later command planned it among the hung runs. A
+    run recorded by this attempt removes it."""
+    import json
+
+    import torch
+    from test_probe_overnight14 import _photo_run
+
+    from benchmark import runner
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    cfg = _photo_run(tmp_path)
+    store = ResultsStore(tmp_path / "r")
+    store.run_dir(run_id(cfg)).mkdir(parents=True)
+    (store.run_dir(run_id(cfg)) / runner.STALLED).write_text(json.dumps({"at": 1.0, "error": "hung"}))
+    assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0).trained == 1
+    assert runner.stall_mark(store, run_id(cfg)) is None
