@@ -740,21 +740,27 @@ class DefinedMAD(torch.nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.refs = RefCache()  # per clean image: its CSF-filtered levels, block statistics and Gabor maps' statistics
+        self.refs = RefCache()  # per clean image: its block statistics and Gabor maps' statistics
         self.filters = SizeCache(MAD_FILTER_SIZES)  # per image size: the 20 log-Gabor filters
 
     @staticmethod
-    def hi_reference(ref_img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The high-quality index's terms of the reference alone, (B, 1, H, W) float64 levels → (its CSF-filtered
-        luminance, the blocks' mean m1_1, their log contrast ci_ref)."""
+    def _csf_reference(ref_img: torch.Tensor) -> torch.Tensor:
+        """The reference's CSF-filtered luminance, (B, 1, H, W) float64 levels → the same shape: not kept with the
+        rest of its side (a full-resolution map whose storage is complex: over a third of the side's bytes, for one
+        transform pair of the ~40 a scoring takes)."""
+        return mad_csf_filter(0.02874 * (ref_img + 1e-12) ** (2.2 / 3))
+
+    @classmethod
+    def hi_reference(cls, ref_img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The high-quality index's block terms of the reference alone, (B, 1, H, W) float64 levels → (the blocks'
+        mean m1_1, their log contrast ci_ref) of its CSF-filtered luminance."""
         from pyiqa.archs.mad_arch import MAX, ical_std
 
-        k, eps = 0.02874, 1e-12
-        ref = mad_csf_filter(k * (ref_img + 1e-12) ** (2.2 / 3))
-        m1_1, std_1 = ical_std(ref)
+        eps = 1e-12
+        m1_1, std_1 = ical_std(cls._csf_reference(ref_img))
         h1, w1 = m1_1.shape[-2:]
         std_1 = (-MAX(-std_1) / 2)[:, :, :h1, :w1]
-        return ref, m1_1, torch.log(torch.abs((std_1 + eps) / (m1_1 + eps)))
+        return m1_1, torch.log(torch.abs((std_1 + eps) / (m1_1 + eps)))
 
     @classmethod
     def hi_index(cls, ref_img: torch.Tensor, dst_img: torch.Tensor, reference=None) -> torch.Tensor:
@@ -764,7 +770,8 @@ class DefinedMAD(torch.nn.Module):
         from pyiqa.archs.mad_arch import ical_std
 
         k, lum, c_slope, ci_thrsh, cd_thrsh, eps, bsize = 0.02874, 0.5, 1, -5, -5, 1e-12, 16
-        ref, m1_1, ci_ref = reference if reference is not None else cls.hi_reference(ref_img)
+        m1_1, ci_ref = reference if reference is not None else cls.hi_reference(ref_img)
+        ref = cls._csf_reference(ref_img)
         dst = mad_csf_filter(k * (dst_img.abs() + 1e-12) ** (2.2 / 3))
         _, std_2 = ical_std(dst - ref)
         ci_dst = torch.log(torch.abs((std_2 + eps) / (m1_1 + eps))).masked_fill(m1_1 < lum, -1000)
