@@ -20,6 +20,8 @@ from pathlib import Path
 #: the decorator as written at a line's start (``@code_version(``, ``@metric_code.code_version(``): a file without it is
 #: not parsed (``config.code_version()`` is called in ten files, 840 kB, ≈ 1 s of every table reader's start to parse)
 _DECORATED = re.compile(r"^[ \t]*@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(", re.M)
+#: a docstring's delimiter: a decorator after an odd number of them may be an example in one
+_TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
 
 def code_version(metric: str, tag: str, pyiqa_code: bool = False):
@@ -64,8 +66,11 @@ def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool]
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
-    calls = [_decorator_call(text, m.start(), path) for m in _DECORATED.finditer(text)]
-    if None in calls:  # not read alone: the file's classes' decorators, as Python reads them
+    matches = list(_DECORATED.finditer(text))
+    calls = [_decorator_call(text, m.start(), path) for m in matches]
+    # not read alone where one does not parse, or may be in a docstring (an example at a line's start: after an odd
+    # number of triple quotes) — the file's classes' decorators then, as Python reads them
+    if None in calls or any(len(_TRIPLE_QUOTE.findall(text, 0, m.start())) % 2 for m in matches):
         calls = [d for node in ast.walk(ast.parse(text, filename=path)) if isinstance(node, ast.ClassDef)
                  for d in node.decorator_list if isinstance(d, ast.Call)]
     out = []

@@ -199,3 +199,19 @@ def test_a_run_retrained_after_its_re_score_hung_drops_the_mark(tmp_path):
     (store.run_dir(run_id(cfg)) / runner.STALLED).write_text(json.dumps({"at": 1.0, "error": "hung"}))
     assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0).trained == 1
     assert runner.stall_mark(store, run_id(cfg)) is None
+
+
+def test_a_tag_example_in_a_docstring_is_not_read_as_a_tag(tmp_path):
+    """metric_code reads each ``@code_version(`` at a line's start alone (43c06c3): an example of the decorator in a
+    docstring, at a line's start as a docstring shows code, was read as a second tag of its metric — the reader
+    failed ('two @code_version tags') where Python's reading (the classes' decorators) finds one. A match after an
+    odd number of triple quotes is read the whole file's way; a decorator over several lines, or through a module
+    name, still reads."""
+    from benchmark import metric_code
+
+    (tmp_path / "m.py").write_text('"""How a metric is tagged::\n\n    @code_version("real", "an example")\n'
+                                   '    class Example: ...\n"""\nfrom benchmark import metric_code\n\n\n'
+                                   '@code_version(\n    "real",\n    "over lines",\n)\nclass Real:\n    pass\n\n\n'
+                                   '@metric_code.code_version("other", "by module", pyiqa_code=True)\nclass Other:\n'
+                                   '    pass\n')
+    assert metric_code.declared(tmp_path) == ({"real": "over lines", "other": "by module"}, frozenset({"other"}))
