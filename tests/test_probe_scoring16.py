@@ -29,6 +29,7 @@ def _mad_pair():
     return (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1), clean
 
 
+@pytest.mark.slow  # pyiqa's import: 7-12 s on 2 cores (tests/test_golden.py scores mad by default)
 def test_mad_computes_a_clean_images_side_once_and_scores_as_before(monkeypatch):
     """DefinedMAD recomputed the reference's CSF filtering, block statistics and 20 log-Gabor maps for every output
     scored against it (half its time): they are kept per clean image, as fsim's, vsi's and vif's are, and the scores
@@ -50,6 +51,7 @@ def test_mad_computes_a_clean_images_side_once_and_scores_as_before(monkeypatch)
     assert [v.hex() for v in second.tolist()] == ["0x1.55b534727d710p+7"]
 
 
+@pytest.mark.slow  # pyiqa's import: 7-12 s on 2 cores (tests/test_golden.py scores mad by default)
 def test_mads_filters_of_a_large_image_are_not_kept_and_its_maps_are_read_one_at_a_time(monkeypatch):
     """The per-size cache of MAD's 20 float64 Gabor filters would hold 442 MB for each of two DIV2K sizes (2040 ×
     1356) for the process's life, and the reference's 20 maps were all held at once (2.7 GB at that size, as much for
@@ -73,6 +75,7 @@ def test_mads_filters_of_a_large_image_are_not_kept_and_its_maps_are_read_one_at
 
 
 
+@pytest.mark.slow  # pyiqa's import: 7-12 s on 2 cores (tests/test_golden.py scores mad by default)
 def test_mads_kept_reference_side_is_its_block_statistics_alone():
     """MAD's kept reference side held the clean image's CSF-filtered luminance, a full-resolution map whose storage
     is complex (12 of 33 MB a 500² Kodak24 photo): the 256 MB cache kept 7 of the 24, and a grid scores its runs one
