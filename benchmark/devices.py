@@ -36,27 +36,27 @@ def resolve_device(device: str, setting: str = "") -> torch.device:
     gave the value (``--device``), which then starts a :class:`UserError`'s line (``--device: unknown device …``)."""
     import torch
 
-    if setting:
-        try:
-            return resolve_device(device)
-        except UserError as exc:
-            exc.args = (f"{setting}: {exc}", *exc.args[1:])
-            raise
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = parse_device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device {device!r} requested but CUDA is not available here")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        # torch accepts the name and fails at the first tensor moved there ("invalid device ordinal"), after planning
-        import os
+    try:
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        dev = parse_device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise UserError(f"device {device!r} requested but CUDA is not available here")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            # torch accepts the name and fails at the first tensor moved there ("invalid device ordinal"), after
+            # planning
+            import os
 
-        n = torch.cuda.device_count()
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        raise UserError(f"device {device!r} requested but this machine has {n} GPU(s) visible here "
-                        f"({', '.join(f'cuda:{i}' for i in range(n))}"
-                        + (f"; CUDA_VISIBLE_DEVICES={visible} numbers them from 0" if visible else "") + ")")
-    return dev
+            n = torch.cuda.device_count()
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            raise UserError(f"device {device!r} requested but this machine has {n} GPU(s) visible here "
+                            f"({', '.join(f'cuda:{i}' for i in range(n))}"
+                            + (f"; CUDA_VISIBLE_DEVICES={visible} numbers them from 0" if visible else "") + ")")
+        return dev
+    except UserError as exc:
+        if setting:
+            exc.args = (f"{setting}: {exc}", *exc.args[1:])
+        raise
 
 
 @functools.cache

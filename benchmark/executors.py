@@ -377,17 +377,13 @@ def refuse_in_a_starting_worker() -> None:
         raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
-def _stalled_exit() -> int:
-    from benchmark.progress import STALLED_EXIT
-
-    return STALLED_EXIT
-
-
 def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
     started it (:class:`_StartupStderr`: the error an import there failed with), named after the exit code; for a
     worker ended by a hang (exit 75), what its last hang recorded (:func:`_hang_said`)."""
+    from benchmark.progress import STALLED_EXIT
+
     if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
         return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
                          "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
@@ -399,7 +395,7 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
             sig = f"signal {-exitcode}"
         how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
                                         if -exitcode == signal.SIGKILL else "")
-    elif exitcode == _stalled_exit():  # _run_processes starts one in its place once per run of its unit, no more
+    elif exitcode == STALLED_EXIT:  # _run_processes starts one in its place once per run of its unit, no more
         how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
                "often as it has runs: not started again") if not said else (
             f"was ended with a hang in C code (exit code {exitcode}; the last: {said}), as often as it has runs: not "

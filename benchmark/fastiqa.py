@@ -1,7 +1,7 @@
 """pyiqa's ``fsim``, ``vsi``, ``nlpd``, ``vif`` and ``cw_ssim`` with the reference side computed once per test image
 (cw_ssim and vif also defined where pyiqa's are not: :class:`CachedCWSSIM`, :class:`DefinedVIF`), and ``mad`` with
-four faults of pyiqa's port fixed against the authors' MATLAB (:class:`DefinedMAD`), ``gmsd`` with an odd
-side as the authors' MATLAB (:class:`DefinedGMSD`).
+four faults of pyiqa's port fixed against the authors' MATLAB, its reference side kept too (:class:`DefinedMAD`),
+``gmsd`` with an odd side as the authors' MATLAB (:class:`DefinedGMSD`).
 
 A grid scores every run's output against the same clean test images, and each of these metrics spends
 half its time on the reference alone (FSIM's phase congruency of the clean luma, VSI's SDSP saliency of
@@ -38,6 +38,9 @@ PYIQA_VERSION = PYIQA_MIRRORED
 REF_CACHE_BYTES = 256 * 2**20
 #: image sizes whose FSIM filters are kept (each is 16 float32 maps of the image's size)
 FILTER_SIZES = 4
+#: image sizes whose MAD log-Gabor filters are kept (20 float64 maps of the image's size: 63 MB at 768 × 512), and the
+#: most bytes one size's may take to be kept (DIV2K's 2040 × 1356 would hold 442 MB: built one by one as read instead)
+MAD_FILTER_SIZES, MAD_FILTER_BYTES = 2, 128 * 2**20
 
 
 def _storages(obj):
@@ -103,6 +106,30 @@ class RefCache:
                     if self._computing.get(key) is slot:
                         del self._computing[key]
         return parts
+
+
+class SizeCache:
+    """What a metric derives from an image's shape alone (FSIM's log-Gabor filters, MAD's), kept for the last
+    ``max_sizes`` keys used, oldest dropped first. Thread-safe: the check, move and eviction are one step (two
+    threads missing one key at once both compute it, the same values)."""
+
+    def __init__(self, max_sizes: int):
+        self.max_sizes = max_sizes
+        self.entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        with self._lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        out = compute()
+        with self._lock:
+            self.entries[key] = out
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_sizes:
+                self.entries.popitem(last=False)
+        return out
 
 
 def matlab_downsample(x: torch.Tensor) -> torch.Tensor:
@@ -179,18 +206,15 @@ class CachedFSIM(_Cached):
 
     def __init__(self):
         super().__init__("fsim")
-        self.filters: OrderedDict = OrderedDict()
-        self._filters_lock = threading.Lock()  # threads scoring at once: the check, move and eviction as one step
+        self.filters = SizeCache(FILTER_SIZES)
 
     def _constants(self, x: torch.Tensor):
         """pyiqa's ``_phase_congruency`` terms that depend on x's shape, dtype and device only."""
+        return self.filters.get((tuple(x.shape), x.dtype, x.device), lambda: self._build_constants(x))
+
+    def _build_constants(self, x: torch.Tensor):
         from pyiqa.archs.fsim_arch import _construct_filters
 
-        key = (tuple(x.shape), x.dtype, x.device)
-        with self._filters_lock:
-            if key in self.filters:
-                self.filters.move_to_end(key)
-                return self.filters[key]
         N, _, H, W = x.shape
         o, s = self.ORIENTATIONS, self.SCALES
         filters = _construct_filters(x, s, o, self.MIN_LENGTH, self.MULT, self.SIGMA_F, self.DELTA_THETA, self.K)
@@ -205,13 +229,7 @@ class CachedFSIM(_Cached):
             sum_ai_aj = sum_ai_aj + pair.sum(dim=-3, keepdim=True)
         sum_an2 = torch.sum(sum_an2, dim=[-1, -2], keepdim=True)
         sum_ai_aj = torch.sum(sum_ai_aj, dim=[-1, -2], keepdim=True)
-        out = (filters, em_n, sum_an2, sum_ai_aj)
-        with self._filters_lock:
-            self.filters[key] = out
-            self.filters.move_to_end(key)
-            while len(self.filters) > FILTER_SIZES:
-                self.filters.popitem(last=False)
-        return out
+        return filters, em_n, sum_an2, sum_ai_aj
 
     def _phase_congruency(self, x: torch.Tensor) -> torch.Tensor:
         """pyiqa's ``fsim_arch._phase_congruency`` of x (N, 1, H, W), its shape's constants cached."""
@@ -623,17 +641,11 @@ def mad_csf_filter(x: torch.Tensor) -> torch.Tensor:
     return torch.fft.ifft2(torch.fft.ifftshift(spectrum, dim=dims)).real
 
 
-def mad_gaborconvolve(im: torch.Tensor) -> list[list[torch.Tensor]]:
-    """MAD's log-Gabor decomposition (Kovesi's ``gaborconvolve`` as Larson altered it, 2008: 5 scales from a 3-px
-    wavelength ×3, 4 orientations, σ/f 0.55, dθ/σ 1.5) of (B, C, H, W) float64 → [orientation][scale] of
-    (B, C, H, W, 2) (real, imaginary), pyiqa's layout. pyiqa's port is the authors' but for the two MATLAB indices
-    ``round(n/2 + 1)``: it moved the zero radius to 1 one pixel past the centre on an even side (the diagonal
-    neighbour of DC, frequency (1, 1), passed at 0.79 × its spread by the finest scale instead of ~0.003) and, by
-    numpy's round-half-to-even, zeroed another pixel than the centre on a side of 4k + 1; here both are MATLAB's
-    (round half away from zero, then 0-based)."""
+def _mad_gabor_filter_iter(rows: int, cols: int):
+    """The filters of :func:`mad_gaborconvolve` for a rows × cols image, one at a time, orientation by orientation,
+    finest scale first: (rows, cols) float64 on the CPU, fftshifted (the spectrum's layout)."""
     import numpy as np
 
-    rows, cols = im.shape[-2:]
     x = np.ones((rows, 1)) * np.arange(-cols / 2.0, cols / 2.0) / (cols / 2.0)
     y = np.arange(-rows / 2.0, rows / 2.0)[:, None] * np.ones((1, cols)) / (rows / 2.0)
     radius = np.sqrt(x**2 + y**2)
@@ -642,23 +654,47 @@ def mad_gaborconvolve(im: torch.Tensor) -> list[list[torch.Tensor]]:
     theta = np.arctan2(-y, x)
     sintheta, costheta = np.sin(theta), np.cos(theta)
     theta_sigma = math.pi / 4 / 1.5
-    imagefft = torch.fft.fft2(im)
-    out = []
     for o in range(4):
         angle = o * math.pi / 4
         ds = sintheta * math.cos(angle) - costheta * math.sin(angle)
         dc = costheta * math.cos(angle) + sintheta * math.sin(angle)
         spread = np.exp(-np.abs(np.arctan2(ds, dc)) ** 2 / (2 * theta_sigma**2))
-        maps = []
         for s in range(5):
             rfo = (1.0 / (3 * 3**s)) / 0.5
             log_gabor = np.exp(-np.log(radius / rfo) ** 2 / (2 * math.log(0.55) ** 2))
             log_gabor[centre] = 0
-            filt = torch.from_numpy(np.fft.fftshift(log_gabor * spread)).to(im.device)
-            e0 = torch.fft.ifft2(imagefft * filt)
-            maps.append(torch.stack((e0.real, e0.imag), -1))
-        out.append(maps)
-    return out
+            yield torch.from_numpy(np.fft.fftshift(log_gabor * spread))
+
+
+def mad_gabor_filters(rows: int, cols: int) -> list[list[torch.Tensor]]:
+    """The filters of :func:`mad_gaborconvolve` for a rows × cols image: [orientation][scale] of (rows, cols) float64
+    on the CPU, fftshifted; they depend on the size alone (20 × 8 bytes a pixel)."""
+    flat = list(_mad_gabor_filter_iter(rows, cols))
+    return [flat[o * 5:o * 5 + 5] for o in range(4)]
+
+
+def _mad_gabor_maps(im: torch.Tensor, filters: list[list[torch.Tensor]] | None = None):
+    """:func:`mad_gaborconvolve`'s maps one at a time, in its order (each filter built as it is needed where
+    ``filters`` is None): what a caller reads map by map holds one, not 20."""
+    imagefft = torch.fft.fft2(im)
+    each = (f for by_scale in filters for f in by_scale) if filters is not None else \
+        _mad_gabor_filter_iter(*im.shape[-2:])
+    for filt in each:
+        e0 = torch.fft.ifft2(imagefft * filt.to(im.device))
+        yield torch.stack((e0.real, e0.imag), -1)
+
+
+def mad_gaborconvolve(im: torch.Tensor, filters: list[list[torch.Tensor]] | None = None) -> list[list[torch.Tensor]]:
+    """MAD's log-Gabor decomposition (Kovesi's ``gaborconvolve`` as Larson altered it, 2008: 5 scales from a 3-px
+    wavelength ×3, 4 orientations, σ/f 0.55, dθ/σ 1.5) of (B, C, H, W) float64 → [orientation][scale] of
+    (B, C, H, W, 2) (real, imaginary), pyiqa's layout; ``filters``: :func:`mad_gabor_filters` of (H, W), built here
+    when not given. pyiqa's port is the authors' but for the two MATLAB indices
+    ``round(n/2 + 1)``: it moved the zero radius to 1 one pixel past the centre on an even side (the diagonal
+    neighbour of DC, frequency (1, 1), passed at 0.79 × its spread by the finest scale instead of ~0.003) and, by
+    numpy's round-half-to-even, zeroed another pixel than the centre on a side of 4k + 1; here both are MATLAB's
+    (round half away from zero, then 0-based)."""
+    flat = list(_mad_gabor_maps(im, filters))
+    return [flat[o * 5:o * 5 + 5] for o in range(4)]
 
 
 @code_version("mad", "plbench DefinedMAD 2: CSF (H, W) about the fftshift centre, Gabor maps by scale, channels "
@@ -680,6 +716,20 @@ class DefinedMAD(torch.nn.Module):
     * the log-Gabor filters are zero at the spectrum's centre alone (:func:`mad_gaborconvolve`); pyiqa's passed
       frequency (1, 1) through the finest scale on an even side (0.3–2.8 % of MAD on 64–96 px crops).
 
+    Its border is pyiqa's, untrimmed: the authors' ``MAD_index_april_2010.m`` computes each statistic in a 16-px
+    window about every pixel (its ``ical_std``/``ical_stat`` mex files), then "kill[s] the edges", norming only
+    ``mp(BSIZE+1:end-BSIZE-1, …)``. Here, as in pyiqa, the statistics are of 16-px blocks at a stride of 4 (pyiqa:
+    "different with original version"), a grid that is none of their per-pixel maps, so no trim of it is theirs;
+    and theirs leaves nothing of a side under 34 px, where this scores from 16 (:data:`benchmark.metrics.MIN_SIDE`).
+    Kept, with the rest of that convention; the reference side of both indices is kept per clean image
+    (:class:`RefCache`), the Gabor filters per size: the same scores to the bit.
+
+    A reference channel whose every 16-px block is darker than the index's luminance threshold (G = 0.5 after
+    k·L^(2.2/3) and the CSF: a mean level under ≈ 50 of 255) has a high-quality index of 0, so a blend weight of 1 on it
+    and MAD 0.0, its best score, whatever the output (noise σ 0.1 on a flat level 48: 0.0; on 52: 274). The authors'
+    MATLAB gives the same (its ``Ci_dst(m1_1 < G) = -inf`` masks every block): kept, and said here, as a night scene's
+    score reads perfect.
+
     Forward: pred, target (N, 3, H, W) float in [0, 1], ≥ 16 px per side → (N,) float64; lower is better (0 when
     pred == target)."""
 
@@ -688,20 +738,42 @@ class DefinedMAD(torch.nn.Module):
     #: the Gabor maps' weight per scale (finest first), the authors' s = [0.5 0.75 1 5 6] / 13.25
     SCALE_WEIGHTS = tuple(v / 13.25 for v in (0.5, 0.75, 1, 5, 6))
 
+    def __init__(self):
+        super().__init__()
+        self.refs = RefCache()  # per clean image: its block statistics and Gabor maps' statistics
+        self.filters = SizeCache(MAD_FILTER_SIZES)  # per image size: the 20 log-Gabor filters
+
     @staticmethod
-    def hi_index(ref_img: torch.Tensor, dst_img: torch.Tensor) -> torch.Tensor:
-        """pyiqa's ``hi_index`` on (B, 1, H, W) float64 levels → (B, 1), its CSF filtering :func:`mad_csf_filter`."""
-        import torch.nn.functional as F
+    def _csf_reference(ref_img: torch.Tensor) -> torch.Tensor:
+        """The reference's CSF-filtered luminance, (B, 1, H, W) float64 levels → the same shape: not kept with the
+        rest of its side (a full-resolution map whose storage is complex: over a third of the side's bytes, for one
+        transform pair of the ~40 a scoring takes)."""
+        return mad_csf_filter(0.02874 * (ref_img + 1e-12) ** (2.2 / 3))
+
+    @classmethod
+    def hi_reference(cls, ref_img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The high-quality index's block terms of the reference alone, (B, 1, H, W) float64 levels → (the blocks'
+        mean m1_1, their log contrast ci_ref) of its CSF-filtered luminance."""
         from pyiqa.archs.mad_arch import MAX, ical_std
 
-        k, lum, c_slope, ci_thrsh, cd_thrsh, eps, bsize = 0.02874, 0.5, 1, -5, -5, 1e-12, 16
-        ref = mad_csf_filter(k * (ref_img + 1e-12) ** (2.2 / 3))
-        dst = mad_csf_filter(k * (dst_img.abs() + 1e-12) ** (2.2 / 3))
-        m1_1, std_1 = ical_std(ref)
+        eps = 1e-12
+        m1_1, std_1 = ical_std(cls._csf_reference(ref_img))
         h1, w1 = m1_1.shape[-2:]
         std_1 = (-MAX(-std_1) / 2)[:, :, :h1, :w1]
+        return m1_1, torch.log(torch.abs((std_1 + eps) / (m1_1 + eps)))
+
+    @classmethod
+    def hi_index(cls, ref_img: torch.Tensor, dst_img: torch.Tensor, reference=None) -> torch.Tensor:
+        """pyiqa's ``hi_index`` on (B, 1, H, W) float64 levels → (B, 1), its CSF filtering :func:`mad_csf_filter`;
+        ``reference``: :meth:`hi_reference` of ref_img, computed here when not given."""
+        import torch.nn.functional as F
+        from pyiqa.archs.mad_arch import ical_std
+
+        k, lum, c_slope, ci_thrsh, cd_thrsh, eps, bsize = 0.02874, 0.5, 1, -5, -5, 1e-12, 16
+        m1_1, ci_ref = reference if reference is not None else cls.hi_reference(ref_img)
+        ref = cls._csf_reference(ref_img)
+        dst = mad_csf_filter(k * (dst_img.abs() + 1e-12) ** (2.2 / 3))
         _, std_2 = ical_std(dst - ref)
-        ci_ref = torch.log(torch.abs((std_1 + eps) / (m1_1 + eps)))
         ci_dst = torch.log(torch.abs((std_2 + eps) / (m1_1 + eps))).masked_fill(m1_1 < lum, -1000)
         idx1 = (ci_ref > ci_thrsh) & (ci_dst > (c_slope * (ci_ref - ci_thrsh) + cd_thrsh))
         idx2 = (ci_ref <= ci_thrsh) & (ci_dst > cd_thrsh)
@@ -713,29 +785,52 @@ class DefinedMAD(torch.nn.Module):
         b, c, h, w = mp.shape
         return torch.norm(mp.reshape(b, c, -1), dim=2) / math.sqrt(h * w) * 200
 
-    @classmethod
-    def lo_index(cls, ref: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
-        """pyiqa's ``lo_index`` on (B, 1, H, W) float64 levels → (B, 1), each map weighted by its scale, the maps
-        the authors' (:func:`mad_gaborconvolve`)."""
+    @staticmethod
+    def lo_stats(img: torch.Tensor, filters=None) -> list[list[tuple]]:
+        """[orientation][scale] of pyiqa's ``ical_stat`` (std, skewness, kurtosis of 16-px blocks) of the magnitude
+        of each of img's log-Gabor maps (:func:`mad_gaborconvolve`), (B, 1, H, W) float64 levels."""
         from pyiqa.archs.mad_arch import ical_stat
         from pyiqa.matlab_utils import math_util
 
-        gab_ref, gab_dst = mad_gaborconvolve(ref), mad_gaborconvolve(dst)  # [orientation][scale]
+        flat = [ical_stat(math_util.abs(m)) for m in _mad_gabor_maps(img, filters)]  # one map held at a time
+        return [flat[o * 5:o * 5 + 5] for o in range(4)]
+
+    @classmethod
+    def lo_index(cls, ref: torch.Tensor, dst: torch.Tensor, reference=None, filters=None) -> torch.Tensor:
+        """pyiqa's ``lo_index`` on (B, 1, H, W) float64 levels → (B, 1), each map weighted by its scale, the maps
+        the authors' (:func:`mad_gaborconvolve`); ``reference``: :meth:`lo_stats` of ref, computed here when not
+        given; ``filters``: :func:`mad_gabor_filters` of the size."""
+        stats_r = reference if reference is not None else cls.lo_stats(ref, filters)
+        stats_d = cls.lo_stats(dst, filters)
         mp = 0
-        for orient in range(len(gab_ref)):
+        for orient in range(len(stats_r)):
             for scale, weight in enumerate(cls.SCALE_WEIGHTS):
-                std_r, skw_r, krt_r = ical_stat(math_util.abs(gab_ref[orient][scale]))
-                std_d, skw_d, krt_d = ical_stat(math_util.abs(gab_dst[orient][scale]))
+                std_r, skw_r, krt_r = stats_r[orient][scale]
+                std_d, skw_d, krt_d = stats_d[orient][scale]
                 mp = mp + weight * ((std_r - std_d).abs() + 2 * (skw_r - skw_d).abs() + (krt_r - krt_d).abs())
         b, c, rows, cols = mp.shape
         return torch.norm(mp.reshape(b, c, -1), dim=2) / math.sqrt(rows * cols)
 
+    @staticmethod
+    def _levels(img: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) in [0, 1] → (N·C, 1, H, W) float64 levels ×255: each channel scored alone."""
+        n, c, h, w = img.shape
+        return img.double().reshape(n * c, 1, h, w) * 255
+
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         n, c, h, w = target.shape
-        ref = target.double().reshape(n * c, 1, h, w) * 255  # each channel alone: (batch·channel, 1, H, W)
-        dst = pred.double().reshape(n * c, 1, h, w) * 255
-        hi, lo = self.hi_index(ref, dst).reshape(n, c), self.lo_index(ref, dst).reshape(n, c)
+        ref, dst = self._levels(target), self._levels(pred)
+        # kept per size up to MAD_FILTER_BYTES; a larger image's built one at a time, each as it is read
+        filters = self.filters.get((h, w), lambda: mad_gabor_filters(h, w)) if 20 * 8 * h * w <= MAD_FILTER_BYTES \
+            else None
+
+        def reference(_target):
+            return self.hi_reference(ref), self.lo_stats(ref, filters)
+
+        hi_ref, lo_ref = self.refs.get(target, reference)
+        hi = self.hi_index(ref, dst, hi_ref).reshape(n, c)
+        lo = self.lo_index(ref, dst, lo_ref, filters).reshape(n, c)
         b1, b2 = math.exp(-2.55 / 3.35), 1 / (math.log(10) * 3.35)
         sig = 1 / (1 + b1 * hi**b2)
         return (lo ** (1 - sig) * hi**sig).mean(1)

@@ -17,9 +17,11 @@ import hashlib
 import re
 from pathlib import Path
 
-#: the decorator as written (``@code_version(``, ``@metric_code.code_version(``): a file without it is not parsed
-#: (``config.code_version()`` is called in ten files, 840 kB, ≈ 1 s of every table reader's start to parse)
-_DECORATED = re.compile(r"@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(")
+#: the decorator as written at a line's start (``@code_version(``, ``@metric_code.code_version(``): a file without it is
+#: not parsed (``config.code_version()`` is called in ten files, 840 kB, ≈ 1 s of every table reader's start to parse)
+_DECORATED = re.compile(r"^[ \t]*@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(", re.M)
+#: a docstring's delimiter: a decorator after an odd number of them may be an example in one
+_TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
 
 def code_version(metric: str, tag: str, pyiqa_code: bool = False):
@@ -39,58 +41,86 @@ def code_version(metric: str, tag: str, pyiqa_code: bool = False):
     return mark
 
 
+def _decorator_call(text: str, start: int, path: str):
+    """The ``ast.Call`` of the decorator whose name :data:`_DECORATED` matched at ``start`` (its ``@``), parsed
+    alone: the shortest text from there to a ``)`` that is one call expression; None where there is none."""
+    import ast
+
+    at = text.index("@", start) + 1
+    end = text.find(")", at)
+    while end != -1:
+        try:
+            node = ast.parse(text[at:end + 1].strip(), filename=path, mode="eval").body
+        except SyntaxError:
+            end = text.find(")", end + 1)
+            continue
+        return node if isinstance(node, ast.Call) else None
+    return None
+
+
 @functools.lru_cache(maxsize=64)
 def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool], ...]:
     """The (metric, tag, pyiqa_code) of the ``@code_version("metric", "tag"[, pyiqa_code=True])`` decorators
-    in one file, read with :mod:`ast` (``mtime_ns``/``size`` key the cache)."""
+    in one file (``mtime_ns``/``size`` key the cache): each decorator's call parsed alone with :mod:`ast` (the whole
+    file, 47 ms of every reader's start, only where one does not parse)."""
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
-    if not _DECORATED.search(text):
-        return ()
+    matches = list(_DECORATED.finditer(text))
+    calls = [_decorator_call(text, m.start(), path) for m in matches]
+    # not read alone where one does not parse, or may be in a docstring (an example at a line's start: after an odd
+    # number of triple quotes) — the file's classes' decorators then, as Python reads them
+    if None in calls or any(len(_TRIPLE_QUOTE.findall(text, 0, m.start())) % 2 for m in matches):
+        calls = [d for node in ast.walk(ast.parse(text, filename=path)) if isinstance(node, ast.ClassDef)
+                 for d in node.decorator_list if isinstance(d, ast.Call)]
     out = []
-    for node in ast.walk(ast.parse(text, filename=path)):
-        if isinstance(node, ast.ClassDef):
-            for d in node.decorator_list:
-                called = d.func if isinstance(d, ast.Call) else None
-                name = getattr(called, "id", None) or getattr(called, "attr", None)
-                if name == "code_version":
-                    metric, tag = (ast.literal_eval(a) for a in d.args)
-                    kw = {k.arg: ast.literal_eval(k.value) for k in d.keywords}
-                    out.append((metric, tag, kw.get("pyiqa_code") is True))
+    for called in calls:
+        name = getattr(called.func, "id", None) or getattr(called.func, "attr", None)
+        if name == "code_version":
+            metric, tag = (ast.literal_eval(a) for a in called.args)
+            kw = {k.arg: ast.literal_eval(k.value) for k in called.keywords}
+            out.append((metric, tag, kw.get("pyiqa_code") is True))
     return tuple(out)
 
 
-def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
-    """{metric: tag} of every :func:`code_version` decorator in the ``*.py`` files of ``folder`` (the harness's
-    ``benchmark`` package), read from their source: no import, no torch. A metric tagged twice is an error."""
-    out: dict[str, str] = {}
+def declared(folder: str | Path | None = None) -> tuple[dict[str, str], frozenset[str]]:
+    """({metric: tag} of every :func:`code_version` decorator in the ``*.py`` files of ``folder`` (the harness's
+    ``benchmark`` package), the metrics among them whose decorator says ``pyiqa_code=True``), read from their source
+    in one pass: no import, no torch. A metric tagged twice is an error."""
+    tags: dict[str, str] = {}
+    pyiqa_code = set()
     for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
         st = f.stat()
-        for metric, tag, _ in _tags_in(str(f), st.st_mtime_ns, st.st_size):
-            if metric in out:
+        for metric, tag, falls in _tags_in(str(f), st.st_mtime_ns, st.st_size):
+            if metric in tags:
                 raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
-            out[metric] = tag
-    return out
+            tags[metric] = tag
+            if falls:
+                pyiqa_code.add(metric)
+    return tags, frozenset(pyiqa_code)
+
+
+def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
+    """{metric: tag} of :func:`declared`."""
+    return declared(folder)[0]
 
 
 def declared_pyiqa_code(folder: str | Path | None = None) -> frozenset[str]:
     """The metrics of :func:`declared_code_versions` whose decorator says ``pyiqa_code=True``."""
-    return frozenset(metric for f in sorted(Path(folder or Path(__file__).parent).glob("*.py"))
-                     for metric, _, falls in _tags_in(str(f), f.stat().st_mtime_ns, f.stat().st_size) if falls)
+    return declared(folder)[1]
 
 
 #: {metric: the tag of its code since its numbers last changed}, read from each metric's :func:`code_version`
 #: decorator where the metric is defined (``mad``: :class:`benchmark.fastiqa.DefinedMAD`, four faults of pyiqa's port
 #: fixed, README, Metrics)
-CODE_VERSIONS: dict[str, str] = declared_code_versions()
+CODE_VERSIONS: dict[str, str]
+#: the metrics of :data:`CODE_VERSIONS` whose numbers are also pyiqa's code's: fsim and vsi, scored by pyiqa's own
+#: module (its downsampling, not the tag's) under a pyiqa other than :data:`PYIQA_MIRRORED`; mad, pyiqa's helpers
+PYIQA_CODE: frozenset[str]
+CODE_VERSIONS, PYIQA_CODE = declared()
 
 #: the pyiqa whose code :mod:`benchmark.fastiqa`'s classes mirror; under another, pyiqa's own modules score
 PYIQA_MIRRORED = "0.1.16"
-
-#: the metrics of :data:`CODE_VERSIONS` whose numbers are also pyiqa's code's: fsim and vsi, scored by pyiqa's own
-#: module (its downsampling, not the tag's) under a pyiqa other than :data:`PYIQA_MIRRORED`; mad, pyiqa's helpers
-PYIQA_CODE: frozenset[str] = declared_pyiqa_code()
 
 
 def pyiqa_version() -> str:

@@ -513,7 +513,7 @@ def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps
 
 def _ref_caches(metrics) -> list:
     """The :class:`~benchmark.fastiqa.RefCache` of each metric of a :class:`~benchmark.metrics.MetricSet` that has
-    one (ssim, ms_ssim, fsim, vsi, nlpd)."""
+    one (ssim, ssimc, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad: README, "keep the clean image's half")."""
     from benchmark.fastiqa import RefCache
 
     found: dict[int, RefCache] = {}

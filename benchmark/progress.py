@@ -344,14 +344,6 @@ def _started(say) -> threading.Thread:
     return thread
 
 
-def _bounded(say, wait: float) -> bool:
-    """Run ``say()`` in a thread of its own (:func:`_started`), waiting for it at most ``wait`` seconds: True when it
-    ended."""
-    thread = _started(say)
-    thread.join(wait)
-    return not thread.is_alive()
-
-
 def _stack(thread_id: int | None) -> str:
     """Where a thread is now, as a traceback prints it: where the hung run waits."""
     import sys
@@ -426,8 +418,9 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             if stalled < timeout:
                 continue
             stack = _stack(runner)
-            _bounded(lambda stack=stack: log.error("%s: stopping it as hung; it waits here:\n%s", said, stack),
-                     min(grace, 1.0))
+            # said in a thread of its own, waited for a second at most: a log on a stalled file system hangs too
+            _started(lambda stack=stack: log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)).join(
+                min(grace, 1.0))
             if here:
                 fired.set()
                 signal.pthread_kill(runner, signal.SIGALRM)

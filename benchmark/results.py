@@ -17,7 +17,8 @@ Layout under the results directory::
     runs/<run_id>/attempts/<n>.curve.csv  its curve.csv, where a merge replaced the failed run
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
-    runs/<run_id>/.stalled           degraded inputs' scoring hung in C code, its process ended (runner: scored last)
+    runs/<run_id>/.stalled           its scoring (a finished run's re-score, degraded inputs') hung in C code, its
+                                     process ended (runner.stall_mark: scored last)
     .report.lock                     held (flock) by the process writing the report outputs
     .slurm-jobs.json                 the SLURM job each submitted run went to (benchmark.executors.SlurmLedger)
     .slurm-submit.lock               held (flock) by the SLURM driver submitting jobs for this store

@@ -838,8 +838,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     hung: dict[tuple, list[RunConfig]] = {}
     for c in pending:
         rec = store.meta(ids[c]) or {}  # a finished run whose re-score hung so too: re-scored last
-        (hung if rec.get("stalled") is True or RESCORE_STALLED in rec else by_task).setdefault(input_key(c),
-                                                                                              []).append(c)
+        (hung if rec.get("stalled") is True or stall_mark(store, ids[c]) is not None
+         else by_task).setdefault(input_key(c), []).append(c)
 
     def prepare(key):
         task_name, task_params, test_specs, _fp = key
@@ -1113,18 +1113,14 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
                            grid.metrics.digests):
                 return "skipped"
-            mark = (grid.store.meta(rid) or {}).get(RESCORE_STALLED)
-            if isinstance(mark, dict) and (grid.since is not None or grid.grid_id):
-                from benchmark.results import of_this_grid
-
-                if of_this_grid(mark, "at", grid.since, grid.grid_id):  # its worker was ended there: not again
-                    log.error("run %s (%s/%s seed %d) not re-scored: its re-score hung in this grid (%s); its other "
-                              "rows are kept, and the next command tries again", rid, cfg.task, cfg.loss, cfg.seed,
-                              mark.get("error", "no message"))
-                    return "unscored"
+            if (mark := _hung_in_this_grid(grid, rid)) is not None:  # its worker was ended there: not again
+                log.error("run %s (%s/%s seed %d) not re-scored: its re-score hung in this grid (%s); its other "
+                          "rows are kept, and the next command tries again", rid, cfg.task, cfg.loss, cfg.seed,
+                          mark.get("error", "no message"))
+                return "unscored"
 
             def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
-                _mark_rescore_stalled(grid, rid, error)
+                _mark_stalled(grid, rid, error)
 
             try:  # watched as training is: a stalled read here held the worker, and the night, for ever
                 with stall_watch(grid.stall_s, f"re-scoring run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
@@ -1153,7 +1149,10 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
         try:
             with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
                              record=_ending(grid, record)):
-                return _run_one(grid, cfg, rid, task, task_version, items)
+                outcome = _run_one(grid, cfg, rid, task, task_version, items)
+            if _attempts_record(grid, rid, prior) is not None:  # recorded anew: an earlier scoring's hang not its
+                (grid.store.run_dir(rid) / STALLED).unlink(missing_ok=True)
+            return outcome
         except RunStalled as exc:  # outside _run_one's own handling: before its try, or in its finally (a logger's
             # close) after the run was recorded; the grid goes on either way
             meta = _attempts_record(grid, rid, prior)
@@ -1166,10 +1165,57 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             return "failed"
 
 
-#: the key of a finished run's meta.json whose re-score hung in C code and ended its process (exit 75): the same
-#: command tries it after the grid's other runs (a hang that comes back ended every rerun there, first), the worker in
-#: its place not at all; a re-score that ends drops it
+#: the file in a run's folder whose scoring hung in C code and ended its process (exit 75): a finished run's re-score
+#: or a task's degraded inputs' ({"at", "error"[, "grid_id"]}). The same command scores it after the grid's other
+#: runs (a hang that comes back ended every rerun there, first), a worker of that grid in its place not at all; a
+#: scoring that ends removes it. Hidden, as the lock is: never merged, and the run's own records are not rewritten
+STALLED = ".stalled"
+#: where plbench before this marked a finished run's hung re-score, a key of its meta.json: read as the file is
 RESCORE_STALLED = "rescore_stalled"
+
+
+def stall_mark(store: ResultsStore, rid: str) -> dict | None:
+    """Run ``rid``'s mark of a hung scoring (:data:`STALLED`; in a store written before it, its meta.json's
+    :data:`RESCORE_STALLED`), {} where one is there but unreadable; None where there is none."""
+    import json
+
+    try:
+        mark = json.loads((store.run_dir(rid) / STALLED).read_text())
+    except FileNotFoundError:
+        meta = store.meta(rid) or {}
+        if RESCORE_STALLED not in meta:
+            return None
+        mark = meta[RESCORE_STALLED]
+    except (OSError, ValueError):
+        return {}
+    return mark if isinstance(mark, dict) else {}
+
+
+def _mark_stalled(grid: _Grid, rid: str, error: str) -> None:
+    from benchmark.results import atomic_write_json
+
+    grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
+    atomic_write_json(grid.store.run_dir(rid) / STALLED, {
+        "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+
+
+def _clear_stall_mark(store: ResultsStore, rid: str) -> None:
+    """Remove run ``rid``'s :func:`stall_mark`, once its scoring has ended (the file, or an earlier store's key)."""
+    from benchmark.results import atomic_write_json
+
+    (store.run_dir(rid) / STALLED).unlink(missing_ok=True)
+    if RESCORE_STALLED in (meta := store.meta(rid) or {}):
+        del meta[RESCORE_STALLED]
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+
+
+def _hung_in_this_grid(grid: _Grid, rid: str) -> dict | None:
+    """Run ``rid``'s :func:`stall_mark` when this grid wrote it (its worker was ended there: not tried again)."""
+    if (mark := stall_mark(grid.store, rid)) is None or (grid.since is None and not grid.grid_id):
+        return None
+    from benchmark.results import of_this_grid
+
+    return mark if of_this_grid(mark, "at", grid.since, grid.grid_id) else None
 
 
 def _ending(grid: _Grid, record):
@@ -1191,16 +1237,6 @@ def _ending(grid: _Grid, record):
     return write
 
 
-def _mark_rescore_stalled(grid: _Grid, rid: str, error: str) -> None:
-    from benchmark.results import atomic_write_json
-
-    meta = grid.store.meta(rid)
-    if isinstance(meta, dict):  # not write_meta: the run is finished, and noted so, already
-        meta[RESCORE_STALLED] = {"at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id
-                                                                        else {})}
-        atomic_write_json(grid.store.run_dir(rid) / "meta.json", meta)
-
-
 def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "") -> str | None:
     """What a process ended by a hang in C code (exit 75, :func:`benchmark.progress.stall_watch`) recorded of it, for
     the driver's line: among ``configs``' runs and their degraded inputs, the newest record of a hang written at or
@@ -1210,27 +1246,29 @@ def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "")
     node's clock, or its file server's, need not agree with the driver's ``since``. None when none is found (the
     record could not be written)."""
 
-    def ours(record: dict, at: float) -> bool:
-        return record["grid_id"] == grid_id if grid_id and "grid_id" in record else at >= since
+    from benchmark.results import of_this_grid
+
+    def ours(record: dict, at: float) -> bool:  # a mark's time is its "at"; a failed run's, its meta.json's mtime
+        return of_this_grid({**record, "at": at}, "at", since, grid_id)
 
     found: list[tuple[float, str]] = []
     for c in configs:
         rid = run_id(c)
         meta = store.meta(rid) or {}
-        mark = meta.get(RESCORE_STALLED)
-        if isinstance(mark, dict) and isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
-            found.append((mark["at"], f"its re-score of run {rid} ({c.task}/{c.loss} seed {c.seed}) hung, marked in "
-                                      "its meta.json: its rows kept, re-scored by the next command"))
+        mark = stall_mark(store, rid) or {}
+        if isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
+            found.append((mark["at"], f"its re-score of run {rid} ({c.task}/{c.loss} seed {c.seed}) hung, marked "
+                                      f"({STALLED} in its folder): its rows kept, re-scored by the next command"))
         elif meta.get("status") == "failed" and meta.get("stalled") is True:
             with contextlib.suppress(OSError):
                 if ours(meta, at := (store.run_dir(rid) / "meta.json").stat().st_mtime):
                     found.append((at, f"its hung run {rid} ({c.task}/{c.loss} seed {c.seed}) recorded failed, "
                                       "retried by the next command"))
     for (task, *_rest), rid in input_groups(configs).items():
-        mark = _input_mark(store, rid)
-        if mark is not None and isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
+        mark = stall_mark(store, rid) or {}
+        if isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
             found.append((mark["at"], f"its scoring of {task}'s degraded test inputs (run {rid}) hung, marked "
-                                      f"({INPUT_STALLED} in their folder): scored by the next command"))
+                                      f"({STALLED} in their folder): scored by the next command"))
     return max(found)[1] if found else None
 
 
@@ -1606,31 +1644,24 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
     when an earlier command's scoring of them hung in C code, which ended its process (``.stalled`` in their folder):
     they are scored after the grid's runs (``last``), which that hang, come back, would never reach otherwise."""
     rid = input_run_id(task, task_version, test_specs, test_fp)
-    mark = _input_mark(grid.store, rid)
-    if mark is not None and (grid.since is not None or grid.grid_id):
-        from benchmark.results import of_this_grid
-
-        if of_this_grid(mark, "at", grid.since, grid.grid_id):  # its worker was ended there: not again
-            log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: their "
-                      "scoring hung in this grid (%s); the next command scores them", task.name, rid,
-                      mark.get("error", "no message"))
-            return True
+    if (mark := _hung_in_this_grid(grid, rid)) is not None:  # its worker was ended there: not again
+        log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: their "
+                  "scoring hung in this grid (%s); the next command scores them", task.name, rid,
+                  mark.get("error", "no message"))
+        return True
+    mark = stall_mark(grid.store, rid)
     if mark is not None and not last:
         return False
 
     def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
-        from benchmark.results import atomic_write_json
-
-        grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
-        atomic_write_json(grid.store.run_dir(rid) / INPUT_STALLED, {
-            "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+        _mark_stalled(grid, rid, error)
 
     try:  # watched as a run is: minutes on a large test set, where a stalled read held the worker for ever
         with stall_watch(grid.stall_s, f"scoring {task.name}'s degraded test inputs (run {rid})",
                          record=_ending(grid, record)):
             _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
         if mark is not None:  # scored (or by another process): the earlier hang no reason to wait any more
-            (grid.store.run_dir(rid) / INPUT_STALLED).unlink(missing_ok=True)
+            _clear_stall_mark(grid.store, rid)
     except RunStalled as exc:  # nothing written: the same command scores them; the task's runs go on
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s; the same "
                   "command scores them", task.name, rid, exc)
@@ -1640,20 +1671,6 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s",
                   task.name, rid, why)
     return True
-
-
-#: the file, in the degraded inputs' own run folder, of a scoring of them that hung in C code and ended its process
-INPUT_STALLED = ".stalled"
-
-
-def _input_mark(store: ResultsStore, rid: str) -> dict | None:
-    import json
-
-    try:
-        mark = json.loads((store.run_dir(rid) / INPUT_STALLED).read_text())
-    except (OSError, ValueError):
-        return None
-    return mark if isinstance(mark, dict) else {}
 
 
 def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:
@@ -1716,10 +1733,6 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
                      higher=grid.higher, **_row_args(cfg, task_version))
     _write_pass(store, rid, scores, todo, rows, grid.grid_id)
-    if RESCORE_STALLED in (meta := store.meta(rid) or {}):  # an earlier re-score's hang: gone
-        from benchmark.results import atomic_write_json
-
-        del meta[RESCORE_STALLED]
-        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    _clear_stall_mark(store, rid)  # an earlier re-score's hang: gone
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")
     return "rescored"

@@ -42,6 +42,10 @@ from benchmark.errors import UserError, did_you_mean, offline_switches
 log = logging.getLogger(__name__)
 
 _HASH_RE = re.compile(r"-([a-f0-9]{6,})\.")
+#: the process's umask, kept by the files this module writes (:func:`_write_whole_json`): read once at import (os.umask
+#: can only be read by setting it), then put back, as results does
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,10 +581,6 @@ def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
                         "its metric is next opened", folder / METRIC_FILES_JSON,
                         getattr(exc, "strerror", None) or {"InTheWay": "something in the way", "DiskFull": "disk full"}
                         .get(type(exc).__name__, "not writable"))
-
-
-_UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it), then put back, as results does
-os.umask(_UMASK)
 
 
 def _write_whole_json(path: Path, obj) -> None:

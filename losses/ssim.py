@@ -114,10 +114,10 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
     """Multi-scale SSIM per image, shape (N,). x, y: (N, C, H, W) in [0, 1].
 
     Scales are 2× average-pooled with pyiqa's convention (``pyiqa/archs/ssim_arch.py``, as
-    pytorch_msssim): an odd side is padded by one zero row/column (``count_include_pad``), so it
-    pools to ceil(H/2), not floor(H/2) — the evaluator's ``ms_ssim`` (:class:`benchmark.metrics.
-    SeparableSSIM`) pools so too; Wang et al.'s MATLAB code instead filters with symmetric borders
-    and subsamples. The window is clipped to the image at coarse scales, so small
+    pytorch_msssim): an odd side is padded by one zero row/column above/left of the first (``count_include_pad``),
+    so it pools to ceil(H/2), not floor(H/2), every window one pixel off Wang et al.'s MATLAB code, which filters
+    with symmetric borders and subsamples — the evaluator's ``ms_ssim`` (:class:`benchmark.metrics.SeparableSSIM`,
+    which says how far apart the two are) pools so too. The window is clipped to the image at coarse scales, so small
     training crops work down to :func:`ms_ssim_min_side` (9 px at 5 levels; smaller: ValueError naming it)
     (at full-size test images this is the standard MS-SSIM). Negative
     contrast-structure values are clamped to 0 before the fractional powers (as pytorch_msssim

@@ -33,20 +33,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 log = logging.getLogger("bench_eval")
 
 
-def _images(folder: str, limit: int):
+def noisy_pairs(folder: str, count: int, side: int | None = None, exactly: bool = False, who: str = "bench_eval"):
+    """(pred, clean) pairs of the first ``count`` photos of ``folder`` (sorted by name; ``exactly``: fewer is an
+    error), each (1, 3, H, W) float in [0, 1], pred = clean + N(0, 0.1²) clipped (one generator, seed 0): the whole
+    photo, or (``side``) its centre crop side × side, mirrored past its right and bottom edges where it is smaller
+    (Kodak24's 500² at 512²; under half of ``side`` is an error). Errors are one line naming ``who``, the script."""
     import numpy as np
     import torch
     from PIL import Image
 
     if not Path(folder).is_dir():
-        raise SystemExit(f"bench_eval: {folder} is not a folder (pass --images)")
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg", ".jpeg"))[:limit]
-    if not files:
-        raise SystemExit(f"bench_eval: no images in {folder}")
+        raise SystemExit(f"{who}: {folder} is not a folder (pass --images)")
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg", ".jpeg"))
+    if not files or (exactly and len(files) < count):
+        raise SystemExit(f"{who}: {folder} holds {len(files)} images; {count if exactly else 1} needed")
     g = torch.Generator().manual_seed(0)
     out = []
-    for f in files:
-        clean = torch.from_numpy(np.array(Image.open(f).convert("RGB"))).permute(2, 0, 1)[None].float() / 255
+    for f in files[:count]:
+        img = np.array(Image.open(f).convert("RGB"))
+        if side is not None:
+            h, w = img.shape[:2]
+            if min(h, w) < side:
+                if 2 * min(h, w) < side:
+                    raise SystemExit(f"{who}: {f.name} is {w}×{h}, under half of {side}²")
+                img = np.pad(img, ((0, max(side - h, 0)), (0, max(side - w, 0)), (0, 0)), mode="symmetric")
+                h, w = img.shape[:2]
+            top, left = (h - side) // 2, (w - side) // 2
+            img = img[top:top + side, left:left + side].copy()
+        clean = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
         out.append(((clean + 0.1 * torch.randn(clean.shape, generator=g)).clamp(0, 1), clean))
     return out
 
@@ -107,9 +121,9 @@ def main(argv=None) -> int:
 
     from benchmark.metrics import MetricSet
 
+    pairs = noisy_pairs(args.images, args.limit)  # a wrong --images said before the metrics load
     names = {"quick": QUICK_METRICS, "default": DEFAULT_METRICS}.get(args.metrics) or tuple(args.metrics.split(","))
     ms = MetricSet(names)
-    pairs = _images(args.images, args.limit)
     if args.threads:
         return _threads(ms, pairs, args)
     times = {"separate": [], "set": []}

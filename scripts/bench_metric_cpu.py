@@ -25,33 +25,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_eval import noisy_pairs  # noqa: E402 - the test images and their noisy outputs, as bench_eval makes them
 
 METRICS = ("psnr", "ssim", "ms_ssim", "fsim", "vsi", "gmsd", "nlpd", "vif", "mad")
-
-
-def _pairs(folder: str, side: int, count: int):
-    """``count`` (pred, clean) pairs: centre crops side × side of the folder's photos, pred = clean + N(0, 0.1²)."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg", ".jpeg"))
-    if len(files) < count:
-        raise SystemExit(f"bench_metric_cpu: {folder} holds {len(files)} images; {count} needed (one per repetition)")
-    g = torch.Generator().manual_seed(0)
-    out = []
-    for f in files[:count]:
-        img = np.array(Image.open(f).convert("RGB"))
-        h, w = img.shape[:2]
-        if min(h, w) < side:  # Kodak24's 500² crops at 512²: mirrored at the borders (at most 12 px a side)
-            if 2 * min(h, w) < side:
-                raise SystemExit(f"bench_metric_cpu: {f.name} is {w}×{h}, under half of {side}²")
-            img = np.pad(img, ((0, max(side - h, 0)), (0, max(side - w, 0)), (0, 0)), mode="symmetric")
-            h, w = img.shape[:2]
-        top, left = (h - side) // 2, (w - side) // 2
-        clean = torch.from_numpy(img[top:top + side, left:left + side].copy()).permute(2, 0, 1)[None].float() / 255
-        out.append(((clean + 0.1 * torch.randn(clean.shape, generator=g)).clamp(0, 1), clean))
-    return out
 
 
 def main(argv=None) -> int:
@@ -68,6 +45,8 @@ def main(argv=None) -> int:
     from benchmark.metrics import MetricSet
 
     torch.set_num_threads(1)
+    pairs_of = {side: noisy_pairs(args.images, args.reps + 1, side, exactly=True, who="bench_metric_cpu")
+                for side in args.sizes}  # a wrong --images said before the metrics load
     names = tuple(args.metrics.split(","))
     ms = MetricSet(names)
     if ms.skipped:
@@ -76,7 +55,7 @@ def main(argv=None) -> int:
     rows = {}
     with torch.no_grad():
         for side in args.sizes:
-            pairs = _pairs(args.images, side, args.reps + 1)
+            pairs = pairs_of[side]
             warm_pred, warm_clean = pairs.pop()
             for _, mod, fr in mods:
                 mod(warm_pred, warm_clean) if fr else mod(warm_pred)

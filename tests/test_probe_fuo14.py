@@ -123,7 +123,7 @@ def test_the_drivers_line_on_a_worker_ended_by_a_hang_says_what_the_hang_recorde
     assert said.startswith(f"its re-score of run {rid}") and "rows kept" in said and "failed" not in said, said
     (inputs,) = runner.input_groups([cfg]).values()
     store.run_dir(inputs).mkdir(parents=True)
-    (store.run_dir(inputs) / runner.INPUT_STALLED).write_text(json.dumps({"at": time.time(), "error": "hung"}))
+    (store.run_dir(inputs) / runner.STALLED).write_text(json.dumps({"at": time.time(), "error": "hung"}))
     said = executors._hang_said(unit, since)  # the newest hang: the inputs'
     assert said.startswith("its scoring of denoise's degraded test inputs") and "failed" not in said, said
     time.sleep(0.02)
@@ -151,8 +151,8 @@ def test_a_worker_ended_by_a_hung_re_score_is_not_said_to_have_a_run_recorded_fa
     atomic_write_json(meta, {"run_id": run_id(cfg), "status": "ok", "config": cfg.to_dict()})
     (tmp_path / "hangs.py").write_text(  # what stall_watch does for a re-score hung in C code, as the worker starts
         "import json, os, time\nfrom pathlib import Path\nfrom benchmark.results import atomic_write_json\n"
-        f"p = Path({str(meta)!r})\nm = json.loads(p.read_text())\n"
-        f"m[{runner.RESCORE_STALLED!r}] = {{'at': time.time(), 'error': 'hung'}}\natomic_write_json(p, m)\n"
+        f"p = Path({str(meta.with_name(runner.STALLED))!r})\n"
+        "atomic_write_json(p, {'at': time.time(), 'error': 'hung'})\n"
         "os._exit(75)\n")
     unit = executors.WorkUnit((cfg,), str(store.root), ("psnr",), "cpu", tag="[w0]",
                               loss_files=(str(tmp_path / "hangs.py"),))

@@ -107,18 +107,17 @@ def test_a_re_score_hung_in_c_code_holds_up_neither_the_next_command_nor_the_wor
     with pytest.raises(Ended):  # the same command again: the other run trained before the re-score is tried again
         runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0.3)
     assert store.meta(run_id(other))["status"] == "ok"
-    assert {k: v for k, v in store.meta(run_id(cfg)).items() if k != "rescore_stalled"} == before  # still finished
+    assert store.meta(run_id(cfg)) == before  # still finished, its record untouched: the mark is a file beside it
     since, grid_id = time.time(), "g-review14"  # a worker in the place of one ended there (this grid's mark)
-    meta = store.meta(run_id(cfg))
-    atomic_write_json(store.run_dir(run_id(cfg)) / "meta.json",
-                      {**meta, "rescore_stalled": {**meta["rescore_stalled"], "grid_id": grid_id}})
+    mark = runner.stall_mark(store, run_id(cfg))
+    atomic_write_json(store.run_dir(run_id(cfg)) / runner.STALLED, {**mark, "grid_id": grid_id})
     summary = runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False,
                               stall_s=0.3, since=since, grid_id=grid_id)
     assert (summary.unscored, summary.skipped) == (1, 1)  # not tried again
     monkeypatch.undo()  # the metric's hang gone: the next command re-scores it, and its mark goes
     summary = runner.run_grid([cfg, other], store, ("psnr", "ssim"), torch.device("cpu"), progress=False, stall_s=0)
     assert summary.rescored == 1 and store.metrics_scored(run_id(cfg)) == {"psnr", "ssim"}
-    assert store.meta(run_id(cfg)) == before
+    assert store.meta(run_id(cfg)) == before and runner.stall_mark(store, run_id(cfg)) is None
 
 
 def test_a_worker_ended_with_a_hung_run_once_too_often_is_named_so():
