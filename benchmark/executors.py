@@ -411,6 +411,8 @@ def _lost(unit: WorkUnit, error: str) -> dict:
     started in its place (a local driver starts one: :func:`_died`), what that hang recorded
     (:func:`benchmark.runner.hang_recorded`): the job's state alone said nothing of it. Its own runs only (``steal``
     holds other jobs' runs, whose hangs are theirs)."""
+    from benchmark.progress import STALLED_EXIT
+
     hung = None
     with contextlib.suppress(Exception):  # the store unreadable here: the job's line as it is
         from benchmark.results import ResultsStore
@@ -420,7 +422,7 @@ def _lost(unit: WorkUnit, error: str) -> dict:
             hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since, unit.grid_id)
     if not hung:
         return {"error": error, "user": False, "lost": True}
-    return {"error": f"{error}: ended by a hang in C code (exit code {_stalled_exit()}; {hung})", "user": False,
+    return {"error": f"{error}: ended by a hang in C code (exit code {STALLED_EXIT}; {hung})", "user": False,
             "lost": True, "hung": True}
 
 
