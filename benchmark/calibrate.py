@@ -267,11 +267,10 @@ def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: b
     if not r.tested:
         return "inconclusive"
     margin = practical_margin(metric)
-    # the contradiction's test matters only where the CI lies below −margin: run it only there (at α > 0.05 a part
-    # significantly worse with its 95 % CI not below −margin is contradicted, but its finding is not — the pooled
-    # 95 % CI, one part's here, must lie below −1 margin: findings.verdict_of)
+    # the contradiction's test matters only where the effect lies below −margin: run it only there (one part's
+    # finding is contradicted exactly when the part is: findings.verdict_of reads the pooled (1 − α) CI, the part's)
     p_worse = compare_runs(a, b, None, seeds_b, higher=higher, margin=margin).p \
-        if math.isfinite(margin) and r.ci_high < -margin else float("nan")
+        if math.isfinite(margin) and r.effect < -margin else float("nan")
     return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, margin, alpha, p_worse)
 
 

@@ -572,15 +572,17 @@ class FindingResult:
         if tested:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
             n_con = sum(p.verdict == "contradicted" for p in tested)
-            pool = pooled(self.parts)
+            pool = pooled(self.parts, self.alpha)
+            # the interval the verdict read (verdict_of): the (1 − α) one, its level said where it is not 95 %
+            ci = "CI" if self.alpha == 0.05 else f"{100 * (1 - self.alpha):g} % CI (the level α = {self.alpha:g} tests)"
             # the pooled figure leaves out the parts without a margin — perhaps the very ones reproduced: said here
             # as on the pooled line (pooled_left_out)
             out = f" (not in it: {left})" if (left := pooled_left_out(self.parts)) else ""
             if n_rep and pool is not None:
-                bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's CI "
+                bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
-                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's CI "
+                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
@@ -1375,13 +1377,14 @@ def pooled_left_out(parts: list[Part]) -> str:
             "(no practical margin registered)") if left else ""
 
 
-def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
+def pooled(parts: list[Part], alpha: float = 0.05) -> tuple[float, float, float] | None:
     """The mean effect of the tested, counted parts, each in units of its metric's practical margin (so
-    PSNR and SSIM parts pool) and each weighing the same: (effect, ci_low, ci_high) in margins — a 95 %
-    Student's t interval, the parts of one task taken as fully correlated (they score the same runs: their
+    PSNR and SSIM parts pool) and each weighing the same: (effect, ci_low, ci_high) in margins — a (1 − ``alpha``)
+    Student's t interval (95 % by default, as every CI is printed; :func:`verdict_of` reads the one at the level the
+    parts were judged at), the parts of one task taken as fully correlated (they score the same runs: their
     SEs add) and the tasks as independent, with Welch–Satterthwaite degrees of freedom from the parts' own
     — or None when no part can be pooled."""
-    from scipy.special import stdtridf, stdtrit
+    from scipy.special import ndtri, stdtridf, stdtrit
 
     used = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
             and math.isfinite(p.practical) and p.practical > 0]
@@ -1407,18 +1410,24 @@ def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
     # Student's t with the Welch–Satterthwaite degrees of freedom of that mean, not the normal
     with np.errstate(divide="ignore", invalid="ignore"):
         nu = float(c2v.sum() ** 2 / np.sum(np.where(np.isfinite(df_t), c2v ** 2 / df_t, 0.0)))
-    q_pool = float(stdtrit(nu, 0.975)) if math.isfinite(nu) and nu > 0 else 1.959963984540054
+    q_pool = float(stdtrit(nu, 1 - alpha / 2) if math.isfinite(nu) and nu > 0 else ndtri(1 - alpha / 2))
     return est, est - q_pool * se, est + q_pool * se
 
 
-def verdict_of(parts: list[Part]) -> str:
+def verdict_of(parts: list[Part], alpha: float = 0.05) -> str:
     """The finding's verdict from its judged parts: **mixed** when counted parts significantly point
     both ways; **contradicted** only when the pooled effect (:func:`pooled`) lies below −1 practical
     margin with its whole CI and no part supports the claim; **reproduced** when at least one part
     does, none goes against it and the pooled CI is not below zero; **inconclusive** otherwise
     (also when no part could be tested: too few or missing runs). **out of regime** when every
     counted part lies outside the paper's regime, or when the parts inside it support the claim but
-    others could only be tested outside it (a verdict never rests on an out-of-regime part)."""
+    others could only be tested outside it (a verdict never rests on an out-of-regime part).
+
+    The pooled CI is the (1 − ``alpha``) one, the level the parts were judged at, as a part's test is its own at α
+    (:func:`part_verdict`): with the 95 % one at any α, `plbench findings --alpha 0.1` left a one-part finding whose
+    part was contradicted at α (worse by the margin, p_holm = 0.053) inconclusive — its 95 % CI not below −1 margin —
+    and at ``--alpha 0.01`` a finding was contradicted on a pooled interval that its own level does not clear
+    (tests/test_probe_verdicts16.py)."""
     counted = [p for p in parts if p.counted]
     if not counted:
         return "not applicable"
@@ -1426,7 +1435,7 @@ def verdict_of(parts: list[Part]) -> str:
         return OUT_OF_REGIME
     pro = [p for p in counted if p.verdict == "reproduced"]
     con = [p for p in counted if p.verdict == "contradicted"]
-    pool = pooled(counted)
+    pool = pooled(counted, alpha)
     if pro and con:
         return "mixed"
     if con and pool is not None and pool[2] < -1.0:
@@ -1555,7 +1564,7 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         if not r.parts:
             out.append(r)
             continue
-        verdict = verdict_of(r.parts)
+        verdict = verdict_of(r.parts, alpha)
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reason = "" if verdict != "not applicable" else "every comparison is circular"
@@ -1936,7 +1945,8 @@ def _ci_level(results: list[FindingResult]) -> str:
         return ""
     may = "be significant with its 95 % CI across 0 or the margin" if alpha > 0.05 else \
         "be open with its 95 % CI clear of 0 or the margin"
-    return f" Each CI is 95 % whatever α: at α = {alpha:g} a part can {may} — its p (Holm) decides."
+    return (f" Each CI is 95 % whatever α: at α = {alpha:g} a part can {may} — its p (Holm) decides; a finding's "
+            f"pooled effect is judged by its {100 * (1 - alpha):g} % CI, said where a verdict's reason gives it.")
 
 
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
