@@ -761,9 +761,9 @@ class Results:
             # and wherever the leaderboard's labels carry it (stats.labels: a label at several versions over the
             # tasks, a term edited since): ℓ1 at v1 on sr4 and v2 on jpeg was 'l1 (v1)' on the board and 'l1' in
             # every part (tests/test_review_verdicts15.py)
-            from benchmark.stats import _base_labels, labels
+            from benchmark.stats import versioned
 
-            version = v.where((n > 1) | (labels(self.table) != _base_labels(self.table)), "")
+            version = v.where((n > 1) | versioned(self.table).to_numpy(), "")
         self.table = self.table.assign(arm_version=version)
         self.setting = setting
         self.inputs = inputs if inputs is not None else table.iloc[:0]

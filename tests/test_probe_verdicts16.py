@@ -62,3 +62,70 @@ def test_at_alpha_a_hundredth_a_finding_is_not_contradicted_on_a_pooled_ci_its_l
     assert r.verdict == "inconclusive", r.verdict
     assert f"pooled effect's 99 % CI (the level α = 0.01 tests) [{low:+.2f}, {high:+.2f}] margins is not below " \
            "−1 margin" in r.verdict_text, r.verdict_text
+
+
+@pytest.mark.parametrize("case", ["both levels", "runs floor", "images floor", "one image"])
+def test_compare_runs_gives_the_se_ci_p_and_images_share_its_stated_test_gives(case):
+    """compare_runs computed the two-way mean squares twice (once for the SE, again for the images' share and the
+    residual): now once. Where the two could differ — the SE floored at one level's mean square, one image (no image
+    level) — every printed number is recomputed here by hand from the ANOVA and scipy's Student's t."""
+    import numpy as np
+    from scipy import stats as st
+
+    from benchmark.runstats import compare_runs, two_level_df
+
+    rng = np.random.default_rng(7)
+    S, I = 6, (1 if case == "one image" else 5)
+    run_sd, img_sd = {"runs floor": (1.0, 0.0), "images floor": (0.0, 1.0)}.get(case, (0.4, 0.4))
+    noise = rng.normal(0, 0.05, (S, I))
+    if case == "runs floor":     # no image level at all: the images' mean square 0, below the residual's
+        noise -= noise.mean(axis=0, keepdims=True)
+    if case == "images floor":   # no run level at all: the runs' mean square 0
+        noise -= noise.mean(axis=1, keepdims=True)
+    a = rng.normal(0, run_sd, (S, 1)) + rng.normal(0, img_sd, (1, I)) + noise + 0.3
+    b = np.zeros((S, I))
+    r = compare_runs(a, b)
+    d = a - b
+    row, col, grand = d.mean(1), d.mean(0), d.mean()
+    ms_row = I * ((row - grand) ** 2).sum() / (S - 1)
+    if I == 1:
+        se, df, ms_res, se_images = np.sqrt(ms_row / S), S - 1, np.nan, 0.0
+    else:
+        ms_col = S * ((col - grand) ** 2).sum() / (I - 1)
+        ms_res = ((d - row[:, None] - col[None, :] + grand) ** 2).sum() / ((S - 1) * (I - 1))
+        se = np.sqrt(max(ms_row + ms_col - ms_res, ms_row, ms_col) / (S * I))
+        df = two_level_df(ms_row, ms_col, ms_res, S, I)
+        se_images = min(np.sqrt(max(0.0, (ms_col - ms_res) / S) / I), se)
+        if case != "both levels":  # the floor sets the SE: one level's mean square alone
+            assert ms_row + ms_col - ms_res < max(ms_row, ms_col)
+    q = st.t.ppf(0.975, df)
+    assert r.se == pytest.approx(se, rel=1e-12) and r.effect == pytest.approx(grand, rel=1e-12)
+    assert (r.ci_low, r.ci_high) == pytest.approx((grand - q * se, grand + q * se), rel=1e-9)
+    assert r.p == pytest.approx(2 * st.t.sf(abs(grand / se), df), rel=1e-9)
+    assert r.se_images == pytest.approx(se_images, abs=1e-15)
+    assert (np.isnan(r.residual) and np.isnan(ms_res)) or r.residual == pytest.approx(ms_res, rel=1e-12)
+
+
+def test_the_findings_arm_carries_its_version_exactly_where_the_board_label_does():
+    """Results built the labels without their version twice (once inside stats.labels, once to compare with it):
+    now stats.versioned says which rows carry one, from one computation, and labels uses the same rule. Where the two
+    could differ — one loss at a version per task, an edited loss file whose term marks another spec using it — the
+    findings' arms and the leaderboard's labels agree row by row."""
+    from benchmark.findings import Results
+    from benchmark.stats import _base_labels, labels, versioned
+
+    t = synthetic_table(tasks=("sr4", "jpeg"), offsets={"l1": 0.0, "l2": 0.0, "l1 + 0.5*l2": 0.0},
+                        metrics=("psnr",), seeds=range(5), n_images=3, seed=2)
+    t["loss_version"] = t["loss_version"].astype(object)
+    t.loc[t["loss"] == "l2", "loss_version"] = "l2=1"
+    for task, v in (("sr4", "l1=1"), ("jpeg", "l1=2")):
+        t.loc[(t["loss"] == "l1") & (t["task"] == task), "loss_version"] = v
+    t.loc[t["loss"] == "l1 + 0.5*l2", "loss_version"] = "l1=1,l2=1"
+    restored = t[t["loss"] != "input"]
+    board = labels(restored)
+    assert (versioned(restored) == (board != _base_labels(restored))).all()
+    assert set(board[restored["loss"] == "l1 + 0.5*l2"]) == {"l1 + 0.5*l2 (v1/1)"}, set(board)  # the moved term's
+    res = Results(restored)
+    for task in ("sr4", "jpeg"):
+        arms = {a.label for a in res.arms(task)}
+        assert arms == set(board[restored["task"] == task]), (task, arms)
