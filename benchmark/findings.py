@@ -747,7 +747,8 @@ class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
-                 budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None):
+                 budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None,
+                 rescore: dict[str, set[str]] | None = None):
         from benchmark.stats import finite_values, map_unique
 
         table = finite_values(table)  # NaN/±inf scores are missing images, never an infinite effect
@@ -795,6 +796,9 @@ class Results:
         #: the runs of this setting with no rows (diverged or failed; :func:`lost_runs`): an arm whose
         #: every run is lost is still an arm, its parts **missing runs**, never "not in these results"
         self.lost = lost if lost is not None and not lost.empty else pd.DataFrame(columns=LOST_COLUMNS)
+        #: {metric: the runs whose scores of it were made with another file or code than today's, kept in the table
+        #: (no run re-scored yet: :meth:`benchmark.results.ResultsStore.stale_scores`)}: a part on them is said to be
+        self.rescore = rescore or {}
 
     def margin_blind(self, c: "Comparison") -> str:
         """What a part of ``c`` says of an arm whose budget checks are on metrics without a practical margin alone
@@ -1261,6 +1265,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         status = "missing runs"
         note = (note + "; " if note else "") + f"runs with no finite {c.metric} score (seeds): " + "; ".join(
             f"{k} {', '.join(map(str, v))}" for k, v in unscored.items())
+    if stale := rescore_note(res, c):
+        note = (note + "; " if note else "") + stale
     if sparse:
         status = "missing runs"
         note = (note + "; " if note else "") + f"runs with a finite {c.metric} score on fewer than half the part's " \
@@ -1281,6 +1287,38 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
                 se_images=r.se_images, unchecked=unchecked, residual=r.residual,
                 blind=bool(unsettled and res.margin_blind(c)))
+
+
+def rescore_note(res: Results, c: Comparison) -> str:
+    """What a part says of its arms' runs scored on its metric with another file or code than today's, kept (no run
+    re-scored yet: :attr:`Results.rescore`): ``vsi scored by its code before today's fix in 10 of the part's 10 runs
+    (the same `plbench run` re-scores them): a re-score may change this part``; "" when none is. The report's coverage
+    line said so of the board, while `plbench findings` judged the same scores without a word
+    (tests/test_probe_verdicts16.py)."""
+    stale = res.rescore.get(c.metric)
+    if not stale:
+        return ""
+    from benchmark.metric_code import scored_with
+
+    ids = {str(r) for arm in (c.a, c.b) for r in res.arm_runs(c.task, arm).get("run_id", pd.Series(dtype=str))}
+    if not (k := len(ids & stale)):
+        return ""
+    return (f"{c.metric} scored {scored_with(c.metric)} in {k} of the part's {len(ids)} runs (the same `plbench run` "
+            "re-scores them): a re-score may change this part")
+
+
+def rescore_lines(results: list["FindingResult"]) -> list[str]:
+    """One line per metric whose stale scores (:func:`rescore_note`) some counted part rests on, naming the findings,
+    for ``plbench findings`` and ``findings.md`` to say beside the verdicts; [] when none."""
+    by: dict[str, list[str]] = {}
+    for r in results:
+        for p in r.counted:
+            if " a re-score may change this part" in p.note and r.name not in by.setdefault(p.metric, []):
+                by[p.metric].append(r.name)
+    from benchmark.metric_code import scored_with
+
+    return [f"Parts on {m} ({', '.join(names)}) rest on scores made {scored_with(m)}, not re-scored yet: the same "
+            "`plbench run` re-scores them, and their verdicts may change." for m, names in sorted(by.items())]
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -1642,13 +1680,18 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
     setting, so the two never give one part two Holm p's. ``show``: the run ids whose settings' results are
     returned (a report's own setting's runs); default every setting."""
     table = store.table(categories=True) if table is None else table
+    # scores of another file or code than today's that the table keeps (no run re-scored yet; where some are, the
+    # table left the older out and said so: stale_left) — as the report's coverage line reads them
+    ids = set(table["run_id"].astype(str)) if not table.empty else set()
+    rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
     return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
-                     lost=lost_runs(store.metas_as_read()), show=show)
+                     lost=lost_runs(store.metas_as_read()), show=show, rescore=rescore)
 
 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
               n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None,
-              lost: pd.DataFrame | None = None, show: set[str] | None = None) -> list[FindingResult]:
+              lost: pd.DataFrame | None = None, show: set[str] | None = None,
+              rescore: dict[str, set[str]] | None = None) -> list[FindingResult]:
     """Every registered finding (or ``names``) on every setting of ``table`` — the budget checks of
     another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
     With ``convergence`` (results from a store), parts whose arms are not shown converged by their
@@ -1659,7 +1702,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to.
     ``show``: the run ids whose settings' results are returned (grouped by themselves, as a table of those
     runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts
-    of every setting of ``table`` are still one Holm family."""
+    of every setting of ``table`` are still one Holm family. ``rescore``: {metric: the runs scored on it with another
+    file or code than today's, kept} (:attr:`Results.rescore`; :func:`check_store` reads them from the store)."""
     from benchmark.settings import drop_budget_checks
 
     names = list(names) if names else FINDINGS.names()
@@ -1704,7 +1748,7 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
             return None
         return lost[lost["setting"].isin(set(rows["setting"].astype(str)))]
 
-    shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
+    shared = [Results(rows, desc, inp, budget, lost_of(rows), rescore)  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
     # the settings this code would run again are the family; stale ones (another code or task version) are a
     # family of their own — unless every setting is stale (a store of another release, stale_of empty), then they
@@ -1891,7 +1935,7 @@ def to_text(results: list[FindingResult]) -> str:
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
     level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
-    return "\n".join(lines + [t for t in (level, across) if t])
+    return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results))
 
 
 def _fmt_p(p: float) -> str:
@@ -1979,6 +2023,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
+             *[f"> {_md(line)}" for line in rescore_lines(results)], *([""] if rescore_lines(results) else []),
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
              "|---|---|---|---|---|---|---|"]
     for r in results:

@@ -152,3 +152,29 @@ def test_a_part_on_thousands_of_test_images_finds_its_image_gaps_without_a_serie
     assert gaps == "2 of 10000 test images left out (not scored for every run of the part)" and not sparse and not short
     assert kept == [i for k, i in enumerate(items) if k not in (7, 9000)]
     assert took < 0.5, took
+
+
+def test_plbench_findings_says_which_parts_rest_on_scores_made_before_a_metric_fix(tmp_path):
+    """Was: a store whose every run scored vsi before today's vsi fix (no run re-scored yet: the table keeps them) had
+    the report's coverage line '`vsi` scored by its code before today's fix in … runs: the same `plbench run`
+    re-scores them', while `plbench findings` judged liu2021's vsi parts on those scores without a word. Now each such
+    part says so in its note, and the findings' text and findings.md name the metric and the findings resting on it;
+    the report's coverage reads the same runs (ResultsStore.stale_scores)."""
+    from benchmark.findings import check_store, to_markdown
+    from benchmark.report import coverage_table
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, tasks=("sr4",), offsets={"l2": 0.0, "l2 + 0.1*gpl": 0.3}, metrics=("vsi", "psnr"),
+                        seeds=range(2), n_images=3, seed=3, seed_sd=0.1, budget_check=False,
+                        weights={"l2 + 0.1*gpl": "vgg16:random(seed=0)"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_store(store, ["liu2021_random_vgg"])
+    parts = [p for r in results for p in r.parts]
+    on_vsi = [p for p in parts if p.metric == "vsi"]
+    assert on_vsi and all("vsi scored by its code before today's fix in 4 of the part's 4 runs" in p.note
+                          for p in on_vsi), [p.note for p in on_vsi]
+    said = "Parts on vsi (liu2021_random_vgg) rest on scores made by its code before today's fix, not re-scored yet"
+    assert said in to_text(results) and said in to_markdown(results), to_text(results)
+    cov = coverage_table(store, store.run_ids())
+    assert cov.loc[(cov["metric"] == "vsi") & (cov["status"] == "stale"), "runs"].tolist() == [5], cov
