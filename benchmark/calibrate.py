@@ -260,6 +260,8 @@ def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: b
     are paired by seed as in the checker (A's seeds 0..S−1, B's ``seeds_b``); a contradiction needs
     its own test (worse by the practical margin) at α, as in the checker — the 95 % CI below −margin
     alone is that test only at α = 0.05. Tests hold it equal to :func:`verdict` at any α."""
+    from scipy.special import ndtri
+
     from benchmark.findings import part_verdict, practical_margin
     from benchmark.runstats import compare_runs
 
@@ -267,10 +269,11 @@ def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: b
     if not r.tested:
         return "inconclusive"
     margin = practical_margin(metric)
-    # the contradiction's test matters only where the effect lies below −margin: run it only there (one part's
-    # finding is contradicted exactly when the part is: findings.verdict_of reads the pooled (1 − α) CI, the part's)
+    # the contradiction's test matters only where it can pass — its effect below −margin by the normal quantile at α
+    # times the SE at least, as a t quantile is never less: run it only there (one part's finding is contradicted
+    # exactly when the part is: findings.verdict_of reads the pooled (1 − α) CI, the part's)
     p_worse = compare_runs(a, b, None, seeds_b, higher=higher, margin=margin).p \
-        if math.isfinite(margin) and r.effect < -margin else float("nan")
+        if math.isfinite(margin) and r.effect + float(ndtri(1 - alpha / 2)) * r.se < -margin else float("nan")
     return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, margin, alpha, p_worse)
 
 
