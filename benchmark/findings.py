@@ -2097,6 +2097,8 @@ def to_html(results: list[FindingResult]) -> str:
            f'{e("; ".join(shared))}.</p>' if shared else "",
            f'<p class="note">{e(across)}</p>' if across else "",
            f'<p class="note">{e(level)}</p>' if level else "",
+           # the findings resting on scores not re-scored since a metric's fix, as findings.md says them
+           *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results)),
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

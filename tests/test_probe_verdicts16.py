@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import warnings
 
 import pandas as pd
@@ -167,7 +168,7 @@ def test_plbench_findings_says_which_parts_rest_on_scores_made_before_a_metric_f
     re-scores them', while `plbench findings` judged liu2021's vsi parts on those scores without a word. Now each such
     part says so in its note, and the findings' text and findings.md name the metric and the findings resting on it;
     the report's coverage reads the same runs (ResultsStore.stale_scores)."""
-    from benchmark.findings import check_store, to_markdown
+    from benchmark.findings import check_store, to_html, to_markdown
     from benchmark.report import coverage_table
     from benchmark.synthetic import write_store
 
@@ -183,5 +184,6 @@ def test_plbench_findings_says_which_parts_rest_on_scores_made_before_a_metric_f
                           for p in on_vsi), [p.note for p in on_vsi]
     said = "Parts on vsi (liu2021_random_vgg) rest on scores made by its code before today's fix, not re-scored yet"
     assert said in to_text(results) and said in to_markdown(results), to_text(results)
+    assert html.escape(said) in to_html(results)  # the report's Findings tab too (review)
     cov = coverage_table(store, store.run_ids())
     assert cov.loc[(cov["metric"] == "vsi") & (cov["status"] == "stale"), "runs"].tolist() == [5], cov
