@@ -576,15 +576,17 @@ class FindingResult:
         if tested:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
             n_con = sum(p.verdict == "contradicted" for p in tested)
-            pool = pooled(self.parts)
+            pool = pooled(self.parts, self.alpha)
+            # the interval the verdict read (verdict_of): the (1 − α) one, its level said where it is not 95 %
+            ci = "CI" if self.alpha == 0.05 else f"{100 * (1 - self.alpha):g} % CI (the level α = {self.alpha:g} tests)"
             # the pooled figure leaves out the parts without a margin — perhaps the very ones reproduced: said here
             # as on the pooled line (pooled_left_out)
             out = f" (not in it: {left})" if (left := pooled_left_out(self.parts)) else ""
             if n_rep and pool is not None:
-                bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's CI "
+                bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
-                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's CI "
+                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
@@ -750,7 +752,8 @@ class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
-                 budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None):
+                 budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None,
+                 rescore: dict[str, set[str]] | None = None):
         from benchmark.stats import finite_values, map_unique
 
         table = finite_values(table)  # NaN/±inf scores are missing images, never an infinite effect
@@ -764,9 +767,9 @@ class Results:
             # and wherever the leaderboard's labels carry it (stats.labels: a label at several versions over the
             # tasks, a term edited since): ℓ1 at v1 on sr4 and v2 on jpeg was 'l1 (v1)' on the board and 'l1' in
             # every part (tests/test_review_verdicts15.py)
-            from benchmark.stats import _base_labels, labels
+            from benchmark.stats import versioned
 
-            version = v.where((n > 1) | (labels(self.table) != _base_labels(self.table)), "")
+            version = v.where((n > 1) | versioned(self.table).to_numpy(), "")
         self.table = self.table.assign(arm_version=version)
         self.setting = setting
         self.inputs = inputs if inputs is not None else table.iloc[:0]
@@ -798,6 +801,9 @@ class Results:
         #: the runs of this setting with no rows (diverged or failed; :func:`lost_runs`): an arm whose
         #: every run is lost is still an arm, its parts **missing runs**, never "not in these results"
         self.lost = lost if lost is not None and not lost.empty else pd.DataFrame(columns=LOST_COLUMNS)
+        #: {metric: the runs whose scores of it were made with another file or code than today's, kept in the table
+        #: (no run re-scored yet: :meth:`benchmark.results.ResultsStore.stale_scores`)}: a part on them is said to be
+        self.rescore = rescore or {}
 
     def margin_blind(self, c: "Comparison") -> str:
         """What a part of ``c`` says of an arm whose budget checks are on metrics without a practical margin alone
@@ -1159,7 +1165,10 @@ def _leaderboard_cells(va: pd.DataFrame, vb: pd.DataFrame, labels: tuple[str, st
         for label, v in zip(labels, (va, vb)):
             v.loc[v.index.isin(sparse.get(label, [])), :] = np.nan
     kept = [v[v.notna().any(axis=1)] for v in (va, vb)]
-    gap = [i for i in items if any(k[i].isna().any() for k in kept)]
+    # the items some kept run lacks, over the whole frames at once: one Series per item took 32 of 71 s of
+    # `plbench findings` on 500 test images (tests/test_probe_verdicts16.py)
+    lacks = np.logical_or.reduce([k.isna().to_numpy().any(axis=0) for k in kept])
+    gap = [i for i, x in zip(items, lacks) if x]
     if not gap:
         return va, vb, items, sparse, "", {}
     if len(items) - len(gap) < 2:  # never down to one image of several: the runs that lack some are missing runs
@@ -1269,6 +1278,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         status = "missing runs"
         note = (note + "; " if note else "") + f"runs with no finite {c.metric} score (seeds): " + "; ".join(
             f"{k} {', '.join(map(str, v))}" for k, v in unscored.items())
+    if stale := rescore_note(res, c):
+        note = (note + "; " if note else "") + stale
     if sparse:
         status = "missing runs"
         note = (note + "; " if note else "") + f"runs with a finite {c.metric} score on fewer than half the part's " \
@@ -1289,6 +1300,38 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
                 se_images=r.se_images, unchecked=unchecked, residual=r.residual,
                 blind=bool(unsettled and res.margin_blind(c)))
+
+
+def rescore_note(res: Results, c: Comparison) -> str:
+    """What a part says of its arms' runs scored on its metric with another file or code than today's, kept (no run
+    re-scored yet: :attr:`Results.rescore`): ``vsi scored by its code before today's fix in 10 of the part's 10 runs
+    (the same `plbench run` re-scores them): a re-score may change this part``; "" when none is. The report's coverage
+    line said so of the board, while `plbench findings` judged the same scores without a word
+    (tests/test_probe_verdicts16.py)."""
+    stale = res.rescore.get(c.metric)
+    if not stale:
+        return ""
+    from benchmark.metric_code import scored_with
+
+    ids = {str(r) for arm in (c.a, c.b) for r in res.arm_runs(c.task, arm).get("run_id", pd.Series(dtype=str))}
+    if not (k := len(ids & stale)):
+        return ""
+    return (f"{c.metric} scored {scored_with(c.metric)} in {k} of the part's {len(ids)} runs (the same `plbench run` "
+            "re-scores them): a re-score may change this part")
+
+
+def rescore_lines(results: list["FindingResult"]) -> list[str]:
+    """One line per metric whose stale scores (:func:`rescore_note`) some counted part rests on, naming the findings,
+    for ``plbench findings`` and ``findings.md`` to say beside the verdicts; [] when none."""
+    by: dict[str, list[str]] = {}
+    for r in results:
+        for p in r.counted:
+            if " a re-score may change this part" in p.note and r.name not in by.setdefault(p.metric, []):
+                by[p.metric].append(r.name)
+    from benchmark.metric_code import scored_with
+
+    return [f"Parts on {m} ({', '.join(names)}) rest on scores made {scored_with(m)}, not re-scored yet: the same "
+            "`plbench run` re-scores them, and their verdicts may change." for m, names in sorted(by.items())]
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -1388,13 +1431,14 @@ def pooled_left_out(parts: list[Part]) -> str:
             "(no practical margin registered)") if left else ""
 
 
-def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
+def pooled(parts: list[Part], alpha: float = 0.05) -> tuple[float, float, float] | None:
     """The mean effect of the tested, counted parts, each in units of its metric's practical margin (so
-    PSNR and SSIM parts pool) and each weighing the same: (effect, ci_low, ci_high) in margins — a 95 %
-    Student's t interval, the parts of one task taken as fully correlated (they score the same runs: their
+    PSNR and SSIM parts pool) and each weighing the same: (effect, ci_low, ci_high) in margins — a (1 − ``alpha``)
+    Student's t interval (95 % by default, as every CI is printed; :func:`verdict_of` reads the one at the level the
+    parts were judged at), the parts of one task taken as fully correlated (they score the same runs: their
     SEs add) and the tasks as independent, with Welch–Satterthwaite degrees of freedom from the parts' own
     — or None when no part can be pooled."""
-    from scipy.special import stdtridf, stdtrit
+    from scipy.special import ndtri, stdtridf, stdtrit
 
     used = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
             and math.isfinite(p.practical) and p.practical > 0]
@@ -1420,18 +1464,24 @@ def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
     # Student's t with the Welch–Satterthwaite degrees of freedom of that mean, not the normal
     with np.errstate(divide="ignore", invalid="ignore"):
         nu = float(c2v.sum() ** 2 / np.sum(np.where(np.isfinite(df_t), c2v ** 2 / df_t, 0.0)))
-    q_pool = float(stdtrit(nu, 0.975)) if math.isfinite(nu) and nu > 0 else 1.959963984540054
+    q_pool = float(stdtrit(nu, 1 - alpha / 2) if math.isfinite(nu) and nu > 0 else ndtri(1 - alpha / 2))
     return est, est - q_pool * se, est + q_pool * se
 
 
-def verdict_of(parts: list[Part]) -> str:
+def verdict_of(parts: list[Part], alpha: float = 0.05) -> str:
     """The finding's verdict from its judged parts: **mixed** when counted parts significantly point
     both ways; **contradicted** only when the pooled effect (:func:`pooled`) lies below −1 practical
     margin with its whole CI and no part supports the claim; **reproduced** when at least one part
     does, none goes against it and the pooled CI is not below zero; **inconclusive** otherwise
     (also when no part could be tested: too few or missing runs). **out of regime** when every
     counted part lies outside the paper's regime, or when the parts inside it support the claim but
-    others could only be tested outside it (a verdict never rests on an out-of-regime part)."""
+    others could only be tested outside it (a verdict never rests on an out-of-regime part).
+
+    The pooled CI is the (1 − ``alpha``) one, the level the parts were judged at, as a part's test is its own at α
+    (:func:`part_verdict`): with the 95 % one at any α, `plbench findings --alpha 0.1` left a one-part finding whose
+    part was contradicted at α (worse by the margin, p_holm = 0.053) inconclusive — its 95 % CI not below −1 margin —
+    and at ``--alpha 0.01`` a finding was contradicted on a pooled interval that its own level does not clear
+    (tests/test_probe_verdicts16.py)."""
     counted = [p for p in parts if p.counted]
     if not counted:
         return "not applicable"
@@ -1439,7 +1489,7 @@ def verdict_of(parts: list[Part]) -> str:
         return OUT_OF_REGIME
     pro = [p for p in counted if p.verdict == "reproduced"]
     con = [p for p in counted if p.verdict == "contradicted"]
-    pool = pooled(counted)
+    pool = pooled(counted, alpha)
     if pro and con:
         return "mixed"
     if con and pool is not None and pool[2] < -1.0:
@@ -1568,7 +1618,7 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         if not r.parts:
             out.append(r)
             continue
-        verdict = verdict_of(r.parts)
+        verdict = verdict_of(r.parts, alpha)
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reason = "" if verdict != "not applicable" else _none_counted(r.parts)
@@ -1655,13 +1705,18 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
     setting, so the two never give one part two Holm p's. ``show``: the run ids whose settings' results are
     returned (a report's own setting's runs); default every setting."""
     table = store.table(categories=True) if table is None else table
+    # scores of another file or code than today's that the table keeps (no run re-scored yet; where some are, the
+    # table left the older out and said so: stale_left) — as the report's coverage line reads them
+    ids = set(table["run_id"].astype(str)) if not table.empty else set()
+    rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
     return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
-                     lost=lost_runs(store.metas_as_read()), show=show)
+                     lost=lost_runs(store.metas_as_read()), show=show, rescore=rescore)
 
 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
               n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None,
-              lost: pd.DataFrame | None = None, show: set[str] | None = None) -> list[FindingResult]:
+              lost: pd.DataFrame | None = None, show: set[str] | None = None,
+              rescore: dict[str, set[str]] | None = None) -> list[FindingResult]:
     """Every registered finding (or ``names``) on every setting of ``table`` — the budget checks of
     another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
     With ``convergence`` (results from a store), parts whose arms are not shown converged by their
@@ -1672,7 +1727,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to.
     ``show``: the run ids whose settings' results are returned (grouped by themselves, as a table of those
     runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts
-    of every setting of ``table`` are still one Holm family."""
+    of every setting of ``table`` are still one Holm family. ``rescore``: {metric: the runs scored on it with another
+    file or code than today's, kept} (:attr:`Results.rescore`; :func:`check_store` reads them from the store)."""
     from benchmark.settings import drop_budget_checks
 
     names = list(names) if names else FINDINGS.names()
@@ -1717,7 +1773,7 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
             return None
         return lost[lost["setting"].isin(set(rows["setting"].astype(str)))]
 
-    shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
+    shared = [Results(rows, desc, inp, budget, lost_of(rows), rescore)  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
     # the settings this code would run again are the family; stale ones (another code or task version) are a
     # family of their own — unless every setting is stale (a store of another release, stale_of empty), then they
@@ -1899,7 +1955,7 @@ def to_text(results: list[FindingResult]) -> str:
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
     level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
-    return "\n".join(lines + [t for t in (level, across) if t])
+    return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results))
 
 
 def _fmt_p(p: float) -> str:
@@ -1956,7 +2012,8 @@ def _ci_level(results: list[FindingResult]) -> str:
         return ""
     may = "be significant with its 95 % CI across 0 or the margin" if alpha > 0.05 else \
         "be open with its 95 % CI clear of 0 or the margin"
-    return f" Each CI is 95 % whatever α: at α = {alpha:g} a part can {may} — its p (Holm) decides."
+    return (f" Each CI is 95 % whatever α: at α = {alpha:g} a part can {may} — its p (Holm) decides; a finding's "
+            f"pooled effect is judged by its {100 * (1 - alpha):g} % CI, said where a verdict's reason gives it.")
 
 
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
@@ -1986,6 +2043,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
+             *[f"> {_md(line)}" for line in rescore_lines(results)], *([""] if rescore_lines(results) else []),
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
              "|---|---|---|---|---|---|---|"]
     for r in results:
@@ -2059,6 +2117,8 @@ def to_html(results: list[FindingResult]) -> str:
            f'{e("; ".join(shared))}.</p>' if shared else "",
            f'<p class="note">{e(across)}</p>' if across else "",
            f'<p class="note">{e(level)}</p>' if level else "",
+           # the findings resting on scores not re-scored since a metric's fix, as findings.md says them
+           *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results)),
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

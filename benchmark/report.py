@@ -220,22 +220,18 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
     from benchmark.metric_code import changed
 
     rows = []
-    covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
-    scored = {m for cov in covs.values() for m in cov["scored"]}
-    digests = _current_digests(scored, store)
-    digests.update({m: v["sha256"] for m, v in store.noted_digests().items()  # a file not here: as the store notes
-                    if m in scored and m not in digests})  # it (a laptop's report says what the GPU machine's does)
-    for rid, cov in covs.items():
+    for rid in sorted(run_ids):
+        cov = store.coverage(rid)
         for status in ("skipped", "unscorable", "partial"):
             for metric, reason in cov[status].items():
                 rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
-        for metric in store.stale_metrics(rid, digests) if digests else ():
-            what = changed(metric)  # fix, code (a plugin's), file or code, file
-            rows.append({"metric": metric, "status": "stale", "run_id": rid, "reason": (
-                "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
-                "scores)" if what == "fix" else
-                f"its {what} is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
-                f"them with it (a run whose net.pt is gone keeps the earlier {what}'s scores)")})
+    for metric, stale in store.stale_scores(run_ids).items():  # the findings' reading too (findings.check_store)
+        what = changed(metric)  # fix, code (a plugin's), file or code, file
+        rows += [{"metric": metric, "status": "stale", "run_id": rid, "reason": (
+            "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
+            "scores)" if what == "fix" else
+            f"its {what} is another now (sha256 {stale['sha256'][:8]}…): the same `plbench run` re-scores "
+            f"them with it (a run whose net.pt is gone keeps the earlier {what}'s scores)")} for rid in stale["runs"]]
     if not rows:
         return pd.DataFrame(columns=["metric", "status", "reason", "runs"])
     df = pd.DataFrame(rows)
@@ -284,13 +280,6 @@ def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str |
         f"its results directory records): its runs are counted as `{new}`'s, one row"
         for old, new in sorted(store.respelt.items())
         if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
-
-
-def _current_digests(metrics, store: ResultsStore | None = None) -> dict[str, str]:
-    """:func:`benchmark.results.current_digests`."""
-    from benchmark.results import current_digests
-
-    return current_digests(metrics, store)
 
 
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:

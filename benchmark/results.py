@@ -1573,6 +1573,24 @@ class ResultsStore:
         latest = _latest_digests(self.eval_records(run_id), digests)
         return {m: d for m, d in latest.items() if d and not digests[m].startswith(d)}
 
+    def stale_scores(self, run_ids) -> dict[str, dict]:
+        """{metric: {"sha256": today's file's (or code's), "runs": the runs of ``run_ids`` whose latest scoring of it
+        read another file — or code, a metric fixed since (:data:`benchmark.metric_code.CODE_VERSIONS`)}}, each metric
+        the runs of ``run_ids`` scored checked against :func:`current_digests` (a file not here: as the store notes it,
+        :meth:`noted_digests`). The one reading of the report's coverage, ``compare``'s and the findings' — not
+        :meth:`table`'s, which hashes only a metric whose runs recorded two files and leaves out the scores of the
+        older where some runs have today's (:attr:`stale_left`); a metric no run was re-scored on keeps them."""
+        runs = sorted(run_ids)
+        scored = {m for rid in runs for m in self.coverage(rid)["scored"]}
+        digests = current_digests(scored, self)
+        digests.update({m: v["sha256"] for m, v in self.noted_digests().items()  # a file not here: as the store notes
+                        if m in scored and m not in digests})  # it (a laptop's report says what the GPU machine's does)
+        out: dict[str, dict] = {}
+        for rid in runs if digests else ():
+            for metric in self.stale_metrics(rid, digests):
+                out.setdefault(metric, {"sha256": digests[metric], "runs": []})["runs"].append(rid)
+        return out
+
     def metrics_scored(self, run_id: str) -> set[str]:
         """Metrics with rows for this run."""
         return self.coverage(run_id)["scored"]

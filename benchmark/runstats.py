@@ -116,14 +116,21 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     Why not a two-way bootstrap: resampling runs and images both puts the image×run term in twice
     (its variance is ≈ ``(MS_run + MS_image)/(S·I)``); on simulated nulls where that term dominates
     it rejected 0 of 1000 at a nominal 5 % (no power), where this estimate rejects ≈ 5 %."""
+    return _two_level(d)[:2]
+
+
+def _two_level(d: np.ndarray) -> tuple[float, float, float, float, float]:
+    """:func:`two_level_se`'s (SE, degrees of freedom) with the mean squares they come from, (MS_run, MS_image,
+    MS_residual) (:func:`mean_squares`; NaN with fewer than 2 runs, the last two with one image): computed once for
+    :func:`compare_runs`, which reports the images' share of the SE and the residual from the same ones."""
     S, I = d.shape
     if S < 2:
-        return float("nan"), float("nan")
+        return (math.nan,) * 5
     ms_row, ms_col, ms_res = mean_squares(d)
     if I < 2:
-        return math.sqrt(ms_row / S), float(S - 1)
+        return math.sqrt(ms_row / S), float(S - 1), ms_row, ms_col, ms_res
     se = math.sqrt(max(ms_row + ms_col - ms_res, ms_row, ms_col) / (S * I))
-    return se, two_level_df(ms_row, ms_col, ms_res, S, I)
+    return se, two_level_df(ms_row, ms_col, ms_res, S, I), ms_row, ms_col, ms_res
 
 
 def two_level_df(ms_row: float, ms_col: float, ms_res: float, S: int, I: float) -> float:
@@ -276,7 +283,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     effect = float(d.mean()) if S else math.nan
     if S < max(2, min_runs):
         return RunComparison(effect, math.nan, math.nan, math.nan, math.nan, S, I, missing, TOO_FEW)
-    se, df = two_level_se(d)
+    se, df, _, ms_col, ms_res = _two_level(d)
     sd_runs = float(d.mean(axis=1).std(ddof=1))
     q = float(stdtrit(df, 0.975))
     scale = float(np.abs(d).max()) + abs(margin)
@@ -288,10 +295,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(2 * stdtr(df, -abs((effect + margin) / se)))
-    se_images, ms_res = 0.0, math.nan
-    if I >= 2:
-        _, ms_col, ms_res = mean_squares(d)
-        se_images = math.sqrt(max(0.0, (ms_col - ms_res) / S) / I)
+    se_images = math.sqrt(max(0.0, (ms_col - ms_res) / S) / I) if I >= 2 else 0.0
     return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing, se_images=min(se_images, se),
                          residual=ms_res, sd_runs=sd_runs)
 

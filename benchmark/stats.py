@@ -275,21 +275,35 @@ def labels(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
     carry versions over a whole table (:func:`version_scope`) of which ``table`` is a part, not over
     ``table`` alone."""
     out = _base_labels(table)
-    if "loss_version" in table.columns:
+    several = _versioned(table, out, scope)
+    if several.any():
         ver = table["loss_version"].astype("string").fillna("")
-        n_versions = ver.groupby(out).transform("nunique")
-        if scope is not None:  # the whole table's count where it knows the label
-            n_versions = out.map(scope.per_label).fillna(n_versions).astype(int)
-        several = (n_versions > 1) & (ver != "")
-        # a term the table holds at several versions (an edited loss file: `my_loss` before and after)
-        # marks every spec using it, `my_loss(w=0.5)` of the old text too, not only the term's own label
-        moved = moved_terms(ver.unique()) if scope is None else scope.moved | moved_terms(ver.unique())
-        if moved:
-            several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
-                                                    for t in str(v).split(",") if t)).astype(bool)
-        if several.any():
-            out = out.where(~several, out + map_unique(ver, version_suffix).astype(str))
+        out = out.where(~several, out + map_unique(ver, version_suffix).astype(str))
     return out.astype(str)
+
+
+def versioned(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
+    """The rows whose :func:`labels` carry their version (`` (v2)``), as a boolean Series: the same rule, from one
+    computation of the labels without it (``findings.Results`` gives an arm its version exactly there)."""
+    return _versioned(table, _base_labels(table), scope)
+
+
+def _versioned(table: pd.DataFrame, base: pd.Series, scope: VersionScope | None) -> pd.Series:
+    """:func:`versioned` of ``table`` whose labels without their version are ``base``."""
+    if "loss_version" not in table.columns:
+        return pd.Series(False, index=table.index)
+    ver = table["loss_version"].astype("string").fillna("")
+    n_versions = ver.groupby(base).transform("nunique")
+    if scope is not None:  # the whole table's count where it knows the label
+        n_versions = base.map(scope.per_label).fillna(n_versions).astype(int)
+    several = (n_versions > 1) & (ver != "")
+    # a term the table holds at several versions (an edited loss file: `my_loss` before and after)
+    # marks every spec using it, `my_loss(w=0.5)` of the old text too, not only the term's own label
+    moved = moved_terms(ver.unique()) if scope is None else scope.moved | moved_terms(ver.unique())
+    if moved:
+        several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
+                                                for t in str(v).split(",") if t)).astype(bool)
+    return several.astype(bool)
 
 
 _labels = labels
