@@ -3419,28 +3419,42 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
     """The test images not in ``found`` that are a crop of a training image saved again, ``dataset/image (cut from a
     training image, saved again)``, or that training images are crops of, saved again, ``dataset/image (N training
     image(s) cut from it, saved again)`` (:func:`_reencoded_crops`: a scraped copy's patches, a JPEG of a detail);
-    crops turned or mirrored and saved again are not looked for. ``pairs``: (test image, training image) appended."""
+    either as it is or turned by k·90° or mirrored (a training set saved with its augmentations), marked ``, turned or
+    mirrored``. Only the test side is turned, the eight ways (a test set's few images): each looked up turned, and
+    indexed turned for the training images' look-ups. ``pairs``: (test image, training image) appended."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3]
     if not left or not pool:
         return []
+    # each test image's eight turnings, as it is first: turnings[8 i + t] is left[i] turned the t-th way
+    turnings = [ImageRecord(r.image_id, _turn(r.pixels, k, mirrored) if (k, mirrored) != (0, False) else r.pixels)
+                for _, r in left for mirrored in (False, True) for k in range(4)]
     out, named = [], set()
-    for i, j in _reencoded_crops([r for _, r in left], pool):
+    for at, j in _reencoded_crops(turnings, pool):
+        i, turned = divmod(at, 8)
+        if i in named:
+            continue
         spec, t = left[i]
-        out.append(f"{names[spec]}/{t.image_id} (cut from a training image, saved again)")
+        out.append(f"{names[spec]}/{t.image_id} (cut from a training image, saved again{_TURNED * bool(turned)})")
         named.add(i)
         if pairs is not None:
             pairs.append((t, pool[j]))
-    cut: dict[int, int] = {}
-    for k, i in _reencoded_crops(pool, [r for _, r in left]):
+    cut: dict[int, list[int]] = {}  # a test image → its count of training crops, and how many were turned
+    for k, at in _reencoded_crops(pool, turnings):
+        i, turned = divmod(at, 8)
         if i not in named:
-            cut[i] = cut.get(i, 0) + 1
+            n = cut.setdefault(i, [0, 0])
+            n[0], n[1] = n[0] + 1, n[1] + bool(turned)
             if pairs is not None:
                 pairs.append((left[i][1], pool[k]))
     return out + [f"{names[left[i][0]]}/{left[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it, saved "
-                  "again)" for i, n in sorted(cut.items())]
+                  f"again{_TURNED * bool(turned)})" for i, (n, turned) in sorted(cut.items())]
+
+
+#: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)
+_TURNED = ", turned or mirrored"
 
 
 def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
@@ -4062,12 +4076,15 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
-                if any("(cut from a training image" in b and not b.endswith(", saved again)") for b in both):
+                again = [b for b in both if b.endswith((", saved again)", f", saved again{_TURNED})"))]
+                if any("(cut from a training image" in b and b not in again for b in both):
                     turned += "; or cut from one, a window of its pixels, marked so"
                 if any(" cut from it)" in b for b in both):
                     turned += "; or training images cut from it, patches of its pixels, marked so"
-                if any(b.endswith(", saved again)") for b in both):
-                    turned += "; or cut from one or cut into training images and saved again (re-encoded), marked so"
+                if again:
+                    turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
+                        ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
+                        else "") + "), marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
