@@ -2669,7 +2669,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
         found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
     _cut_from_test(train, {None: test}, names, set(), pairs, memo=memo)
-    _reencoded_both_ways(train, {None: test}, names, found, pairs)
+    _reencoded_both_ways(train, {None: test}, names, found, pairs, memo=memo)
     return pairs
 
 
@@ -3234,7 +3234,7 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     for spec, t in left:
         full = t.pixels.numpy()
         for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
-            if (j := _cut_from(u, pool, keys, where, s, sides)) is not None:
+            if (j := _cut_from(u, pool, keys, where, s, sides, memo, (id(t), turn))) is not None:
                 if pairs is not None:
                     pairs.append((t, pool[j]))
                 out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
@@ -3273,9 +3273,10 @@ def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, 
     cut: dict[int, int] = {}
     for r in small:
         px = r.pixels.numpy()
-        looks = (px,) if turn_index else (np.rot90(u, k, axes=(1, 2)) for u in (px, px[:, :, ::-1]) for k in range(4))
-        if (j := next((j for u in looks if (j := _cut_from(u, views, keys, where, s, sides)) is not None),
-                      None)) is not None:
+        looks = (((0, False), px),) if turn_index else (
+            ((k, m), np.rot90(u, k, axes=(1, 2))) for m, u in ((False, px), (True, px[:, :, ::-1])) for k in range(4))
+        if (j := next((j for turn, u in looks if (j := _cut_from(u, views, keys, where, s, sides, memo,
+                                                                 (id(r), *turn))) is not None), None)) is not None:
             i = turned[j][0]
             cut[i] = cut.get(i, 0) + 1
             if pairs is not None:
@@ -3340,12 +3341,15 @@ def _on_255(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) if a.dtype == np.uint8 else a.astype(np.float32) * np.float32(255)
 
 
-def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list[tuple[int, int]]:
+def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: dict | None = None,
+                     small_keys: list | None = None, big_keys: list | None = None) -> list[tuple[int, int]]:
     """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
     re-encoded, a PNG of a JPEG's crop): within :data:`NEAR_COPY_PSNR` dB of that window, as :func:`_near_copy`
     compares. ``bigs`` are indexed by :func:`_grid_keys` every ``s``-th row and column (``s`` as
     :func:`_window_index`'s); each small image looks up its keys at every position of :data:`_REENCODED_BLOCKS`² blocks
-    of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared."""
+    of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared.
+    ``memo``: each image's index keys, and look-up keys, kept (:func:`_kept`) under its ``big_keys`` / ``small_keys``
+    entry (the rounds of a hold-out: the same images, split otherwise)."""
     small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
     inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
     fit = [np.flatnonzero(row).tolist() for row in inside]
@@ -3356,12 +3360,10 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
     s += -s % _BLOCK  # a multiple of the block: the index's keys are read off the 4-px grid's block means
     keys, where = [], []
     for j in used:
-        m = _grid_means(bigs[j].pixels)  # m[r, c] = _block_means(...)[4 r, 4 c]
-        rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
-        k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
-        y, x = np.meshgrid(rows * _BLOCK, cols * _BLOCK, indexing="ij")
-        keys.append(k[ok])
-        where.append(np.stack([np.full(int(ok.sum()), j), y[ok], x[ok]], 1))
+        k, y, x = _kept(memo, ("grid keys", big_keys[j] if big_keys else id(bigs[j]), s),
+                        lambda j=j: _indexed_grid_keys(bigs[j].pixels, s))
+        keys.append(k)
+        where.append(np.stack([np.full(len(k), j), y, x], 1))
     keys, where = np.concatenate(keys), np.concatenate(where)
     order = np.argsort(keys, kind="stable")
     keys, where = keys[order], where[order]
@@ -3375,19 +3377,8 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
         h, w = a.size
         if not js or min(h, w) < 4 * _BLOCK:
             continue
-        rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
-                                                np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
-                      for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
-        # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
-        # rows and columns, where each window's blocks are still 4 consecutive rows and columns
-        take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
-        m = _block_means(torch.from_numpy(a.pixels.numpy()[:, take_r][:, :, take_c]))
-        at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK)
-                      for t, v in ((take_r, rows), (take_c, cols)))
-        q, ok = _grid_keys(m, at_r, at_c)
-        r_at, c_at = np.nonzero(ok)
-        q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
-        q, r_at, c_at = q[by := np.argsort(q)], r_at[by], c_at[by]  # sorted needles: each search starts at the last
+        q, r_at, c_at = _kept(memo, ("look-up keys", small_keys[i] if small_keys else id(a), s),
+                              lambda a=a: _look_up_keys(a.pixels, s))
         lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
         n = hi - lo
         if not n.any():
@@ -3414,14 +3405,44 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
     return out
 
 
+def _indexed_grid_keys(px: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the textured 16-px windows of ``px`` (3, H, W) every ``s``-th row and column (``s`` a
+    multiple of :data:`_BLOCK`): :func:`_reencoded_crops`' index entries of one larger image."""
+    m = _grid_means(px)  # m[r, c] = _block_means(...)[4 r, 4 c]
+    rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
+    k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
+    y, x = np.meshgrid(rows * _BLOCK, cols * _BLOCK, indexing="ij")
+    return k[ok], y[ok], x[ok]
+
+
+def _look_up_keys(px: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols), sorted by key, of the textured 16-px windows of ``px`` (3, h, w) at every position of
+    :data:`_REENCODED_BLOCKS`² blocks of ``s`` × ``s``: what :func:`_reencoded_crops` looks up for one smaller image."""
+    h, w = px.shape[-2:]
+    rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
+                                            np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
+                  for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
+    # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
+    # rows and columns, where each window's blocks are still 4 consecutive rows and columns
+    take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
+    m = _block_means(torch.from_numpy(px.numpy()[:, take_r][:, :, take_c]))
+    at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK) for t, v in ((take_r, rows), (take_c, cols)))
+    q, ok = _grid_keys(m, at_r, at_c)
+    r_at, c_at = np.nonzero(ok)
+    q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+    by = np.argsort(q)  # sorted needles: each search starts at the last
+    return q[by], r_at[by], c_at[by]
+
+
 def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
-                         pairs: list | None = None) -> list[str]:
+                         pairs: list | None = None, memo: dict | None = None) -> list[str]:
     """The test images not in ``found`` that are a crop of a training image saved again, ``dataset/image (cut from a
     training image, saved again)``, or that training images are crops of, saved again, ``dataset/image (N training
     image(s) cut from it, saved again)`` (:func:`_reencoded_crops`: a scraped copy's patches, a JPEG of a detail);
     either as it is or turned by k·90° or mirrored (a training set saved with its augmentations), marked ``, turned or
     mirrored``. Only the test side is turned, the eight ways (a test set's few images): each looked up turned, and
-    indexed turned for the training images' look-ups. ``pairs``: (test image, training image) appended."""
+    indexed turned for the training images' look-ups. ``pairs``: (test image, training image) appended; ``memo``:
+    each image's turnings and keys kept (:func:`_kept`: a hold-out's rounds)."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
@@ -3429,10 +3450,13 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
     if not left or not pool:
         return []
     # each test image's eight turnings, as it is first: turnings[8 i + t] is left[i] turned the t-th way
-    turnings = [ImageRecord(r.image_id, _turn(r.pixels, k, mirrored) if (k, mirrored) != (0, False) else r.pixels)
-                for _, r in left for mirrored in (False, True) for k in range(4)]
+    turnings = [_kept(memo, ("turned", id(r), k, mirrored), lambda r=r, k=k, mirrored=mirrored: ImageRecord(
+        r.image_id, _turn(r.pixels, k, mirrored) if (k, mirrored) != (0, False) else r.pixels))
+        for _, r in left for mirrored in (False, True) for k in range(4)]
+    turned_keys = [(id(r), k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
+    pool_keys = [(id(r), 0, False) for r in pool]
     out, named = [], set()
-    for at, j in _reencoded_crops(turnings, pool):
+    for at, j in _reencoded_crops(turnings, pool, memo, turned_keys, pool_keys):
         i, turned = divmod(at, 8)
         if i in named:
             continue
@@ -3442,7 +3466,7 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
         if pairs is not None:
             pairs.append((t, pool[j]))
     cut: dict[int, list[int]] = {}  # a test image → its count of training crops, and how many were turned
-    for k, at in _reencoded_crops(pool, turnings):
+    for k, at in _reencoded_crops(pool, turnings, memo, pool_keys, turned_keys):
         i, turned = divmod(at, 8)
         if i not in named:
             n = cut.setdefault(i, [0, 0])
@@ -3491,7 +3515,7 @@ def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
 
 
 def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s: int,
-              sides: np.ndarray) -> int | None:
+              sides: np.ndarray, memo: dict | None = None, memo_key: tuple | None = None) -> int | None:
     """The index of the image of ``pool`` (records, or (3, H, W) arrays) that ``u`` (3, h, w) is a window of, or None
     (:func:`_window_index`: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column;
     ``sides``: the pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths,
@@ -3499,17 +3523,13 @@ def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s:
     it. Each hit
     points to a position of ``u`` in a training image; the positions most pointed to are tried first (the true one:
     every window of ``u`` on the index's grid; one a window shares by chance, as a dark, grainy set's many do: one or
-    two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole."""
+    two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole. ``memo``: ``u``'s
+    look-up keys kept under ``memo_key`` (:func:`_kept`: a hold-out's rounds look the same images up again)."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
         return None
-    span = w - _CROP_KEY + 1
-    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
-    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
-                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
-    q, distinct = _window_keys(u[0], rows, cols)
-    r_at, c_at = np.nonzero(distinct)
-    q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+    q, r_at, c_at = _kept(memo if memo_key else None, ("window look-ups", memo_key, s),
+                          lambda: _looked_up_windows(u, s))
     by_key = np.argsort(q, kind="stable")  # sorted needles: numpy's binary searches start where the last one ended
     lo, hi = np.empty_like(by_key), np.empty_like(by_key)
     lo[by_key], hi[by_key] = np.searchsorted(keys, q[by_key], "left"), np.searchsorted(keys, q[by_key], "right")
@@ -3535,6 +3555,18 @@ def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s:
                 and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
             return j
     return None
+
+
+def _looked_up_windows(u: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the windows of ``u`` (3, h, w) that :func:`_cut_from` looks up (those of ≥ 4 distinct
+    values): ``s`` × ``s`` blocks at four heights and four widths."""
+    h, span = u.shape[-2], u.shape[-1] - _CROP_KEY + 1
+    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
+    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
+                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
+    q, distinct = _window_keys(u[0], rows, cols)
+    r_at, c_at = np.nonzero(distinct)
+    return q[r_at, c_at], rows[r_at], cols[c_at]
 
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import datasets  # noqa: F401  (imported once here, not inside the first test's time)
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data as skdata
 
@@ -41,3 +42,59 @@ def test_turned_or_mirrored_crops_saved_again_are_warned_of_both_ways(tmp_path, 
     assert DataCache().overlap((big,), (crops,)) == [
         "crops/c (cut from a training image, saved again, turned or mirrored)",
         "crops/e (cut from a training image, saved again, turned or mirrored)"]
+
+
+def _frames_and_photos(n: int, photos: int) -> list:
+    """``n`` frames of a clip (each a near copy of the one before, the first and last far apart: a hold-out takes
+    several rounds to put them on one side), then ``photos`` other photos (tiles of scikit-image's)."""
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(2)
+    base, out = skdata.astronaut()[::4, ::4].astype(np.float32), []
+    walk = np.zeros_like(base)
+    for i in range(n):
+        walk += rng.normal(0, 2.0, walk.shape).astype(np.float32)
+        px = np.clip(base + walk, 0, 255).astype(np.uint8)
+        out.append(ImageRecord(f"f{i:02d}", torch.from_numpy(px.transpose(2, 0, 1).copy())))
+    tiles = [a[y:y + 96, x:x + 128] for a in (skdata.coffee(), skdata.chelsea(), skdata.rocket())
+             for y in (0, 100, 200) for x in (0, 150, 300)]
+    for i, t in enumerate(tiles[:photos]):
+        out.append(ImageRecord(f"p{i:02d}", torch.from_numpy(np.ascontiguousarray(t.transpose(2, 0, 1)))))
+    return out
+
+
+@pytest.mark.slow  # ~1.5 s: a hold-out of 28 images drawn twice, with and without the memo
+def test_a_hold_out_s_rounds_key_each_image_for_re_encoded_crops_once(monkeypatch):
+    """holdout_split draws the split again after each near copy joined across it, and the re-encoded crop check
+    (_reencoded_crops) keyed every image's block means again each round (a clip of frames and 200 photos: 43 rounds,
+    47 of the split's 77 s there) → each image's index and look-up keys are made once for all rounds (the near-copy
+    memo's); the same split as each round on its own."""
+    import hashlib
+
+    import benchmark.data as bd
+
+    whole = _frames_and_photos(12, 16)
+    keyed = []
+    for name in ("_indexed_grid_keys", "_look_up_keys", "_grid_keys"):
+        if not hasattr(bd, name):  # the code before this test kept neither
+            continue
+
+        def counted(px, *a, _f=getattr(bd, name), _name=name):  # noqa: B008 (the function patched, bound now)
+            keyed.append((_name, hashlib.sha1(np.ascontiguousarray(px).tobytes()).hexdigest(), np.shape(px), a[:1]
+                          if _name != "_grid_keys" else ()))
+            return _f(px, *a)
+        monkeypatch.setattr(bd, name, counted)
+    rounds = []
+    pairs = bd.near_copy_pairs
+    monkeypatch.setattr(bd, "near_copy_pairs", lambda *a: rounds.append(1) or pairs(*a))
+    held = bd.holdout_split(whole, 10.0)
+    assert len(rounds) > 2 and sum(held[:12]) in (0, 12)  # the clip on one side, found in several rounds
+    made = [k for k in keyed if k[0] != "_grid_keys"]
+    assert made and len(made) == len(set(made))  # each image's index and look-up keys made once
+    once = sum(k[0] == "_grid_keys" for k in keyed)
+    keyed.clear()
+    monkeypatch.setattr(bd, "near_copy_pairs", lambda train, test, memo=None: pairs(train, test))
+    assert bd.holdout_split(whole, 10.0) == held  # each round on its own: the same answer
+    assert 2 * once < sum(k[0] == "_grid_keys" for k in keyed)
