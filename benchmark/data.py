@@ -2064,6 +2064,13 @@ def folder_dataset(spec: DataSpec):
         raise configs
     files, skipped = folder_files(root, spec.split)
     paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
+    # an imagefolder's metadata of captions or labels (no second image a row) is no misnamed photo: unsaid too
+    if metadata := [r for r in skipped.get("not an image", ()) if Path(r).name in METADATA_FILES]:
+        log.info("%s: its imagefolder metadata (%s) names no second image a row: not read, every image file is",
+                 spec, ", ".join(metadata[:5]))
+        skipped["not an image"] = [r for r in skipped["not an image"] if r not in metadata]
+        if not skipped["not an image"]:
+            del skipped["not an image"]
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())

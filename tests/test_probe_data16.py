@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from benchmark.data import DataCache, DataSpec
+from benchmark.data import DataCache, DataSpec, load_images
 
 
 def _jpeg_folder(path: Path, images: dict[str, np.ndarray], quality: int = 85) -> str:
@@ -98,3 +98,27 @@ def test_a_hold_out_s_rounds_key_each_image_for_re_encoded_crops_once(monkeypatc
     monkeypatch.setattr(bd, "near_copy_pairs", lambda train, test, memo=None: pairs(train, test))
     assert bd.holdout_split(whole, 10.0) == held  # each round on its own: the same answer
     assert 2 * once < sum(k[0] == "_grid_keys" for k in keyed)
+
+
+def test_an_imagefolder_s_caption_metadata_is_not_warned_of_as_a_misnamed_image(tmp_path, caplog):
+    """A Hugging Face imagefolder (images + metadata.jsonl/.csv of captions or labels: the layout its docs teach) was
+    read whole, as it should be, but every load warned 'N of N+1 files are image files; skipped 1 not an image:
+    metadata.jsonl', as if a photo were misnamed → its metadata files are passed over unsaid, as the pairing
+    metadata files are; a real non-image is still named."""
+    import json
+
+    for i in range(3):
+        Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    (tmp_path / "metadata.jsonl").write_text("".join(json.dumps({"file_name": f"{i}.png", "text": "a cat"}) + "\n"
+                                                     for i in range(3)))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "metadata.csv").write_text("file_name,label\n")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path)))] == ["0", "1", "2"]
+    assert "not an image" not in caplog.text
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        load_images(DataSpec.parse(str(tmp_path)))
+    said = [r.getMessage() for r in caplog.records if "not an image" in r.getMessage()]
+    assert len(said) == 1 and "3 of 4 files" in said[0] and "notes.docx" in said[0] and "metadata" not in said[0]
