@@ -160,6 +160,8 @@ class DataSpec:
                             "hold out a share of it for testing: the same "
                             f"{text[:sliced.start()]}:{sliced.group(1)}{text[sliced.end():]}[holdout=10%] as "
                             "--train-data and --test-data")
+        if (local := file_url_path(text)) is not None and not os.path.exists(text):  # file:///data/photos: a folder
+            text = local
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -760,6 +762,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if data is None:
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
+        path = file_url_path(str(path)) or path  # a file URL names a local file
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
             data = _archive_member(str(path))  # or a file in a downloaded archive: datasets' zip://…::/cache/….zip
             if data is None:
@@ -1710,6 +1713,18 @@ def find_file(path: str, base: Path | None = None) -> Path:
         if (place / p).exists():
             return place / p
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
+
+
+def file_url_path(text: str) -> str | None:
+    """The local path a ``file:`` URL names (``file:///data/my%20photos/a.png``, as ``Path.as_uri()``, a photo
+    manager's or a labelling tool's export writes it → ``/data/my photos/a.png``); None for any other text, and for a
+    file on another host (``file://server/share/a.png``)."""
+    from urllib.parse import unquote, urlparse
+
+    if text[:5].lower() != "file:":
+        return None
+    url = urlparse(text)
+    return unquote(url.path) if url.netloc in ("", "localhost") and url.path else None
 
 
 def _windows_relative(path: str, base: Path | None = None) -> str:
@@ -2842,8 +2857,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                      now - started)
             said = now
         value = row[col]
-        if isinstance(value, str):  # a table written on Windows: photos\a.png
-            value = _windows_relative(value, base)
+        if isinstance(value, str):  # a file URL (file:///a/my%20photos/b.png), a table written on Windows: photos\a.png
+            value = _windows_relative(file_url_path(value) or value, base)
         if arrays and value is not None:
             value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)

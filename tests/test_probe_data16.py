@@ -122,3 +122,22 @@ def test_an_imagefolder_s_caption_metadata_is_not_warned_of_as_a_misnamed_image(
         load_images(DataSpec.parse(str(tmp_path)))
     said = [r.getMessage() for r in caplog.records if "not an image" in r.getMessage()]
     assert len(said) == 1 and "3 of 4 files" in said[0] and "notes.docx" in said[0] and "metadata" not in said[0]
+
+
+def test_a_table_of_file_urls_is_read_as_the_local_paths_they_are(tmp_path):
+    """A CSV/JSONL of paths written as file:// URLs (pathlib's as_uri(), a photo manager's or a labelling tool's export,
+    spaces as %20) was refused row by row, 'a URL: images are not downloaded here', and the source as holding no
+    readable image → a file URL is its local path (a source given as one too); a file URL that is not there is
+    named, as a missing path is."""
+    folder = tmp_path / "my photos"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((16, 16, 3), 60 * i, np.uint8)).save(folder / f"ph ö{i}.png")
+    uris = [(folder / f"ph ö{i}.png").as_uri() for i in range(2)]  # file:///…/my%20photos/ph%20%C3%B60.png
+    (tmp_path / "list.csv").write_text("path\n" + "".join(f"{u}\n" for u in uris) + f"file://{folder}/gone.png\n")
+    recs = load_images(DataSpec.parse(str(tmp_path / "list.csv")))
+    assert [r.image_id for r in recs] == ["ph ö0", "ph ö1"] and int(recs[1].pixels.max()) == 60
+    assert [r.image_id for r in load_images(DataSpec.parse(folder.as_uri()))] == ["ph ö0", "ph ö1"]  # the folder
+    (tmp_path / "gone.csv").write_text(f"path\nfile://{folder}/gone.png\n")
+    with pytest.raises(Exception, match=r"no such file: .*gone\.png"):
+        load_images(DataSpec.parse(str(tmp_path / "gone.csv")))
