@@ -3331,9 +3331,10 @@ def _block_means(px: torch.Tensor) -> np.ndarray:
     return (sums * ((1 if exact else 255) / (b * b * a.shape[0]))).astype(np.float32)
 
 
-def _grid_means(px: torch.Tensor) -> np.ndarray:
-    """:func:`_block_means` at the rows and columns that are multiples of 4 only (H // 4, W // 4): a reshape's sums."""
-    a = px.numpy()
+def _grid_means(px: torch.Tensor | np.ndarray) -> np.ndarray:
+    """:func:`_block_means` at the rows and columns that are multiples of 4 only (H // 4, W // 4): a reshape's sums
+    (of a tensor, or an array: a view too)."""
+    a = px if isinstance(px, np.ndarray) else px.numpy()
     h, w = a.shape[1] // _BLOCK * _BLOCK, a.shape[2] // _BLOCK * _BLOCK
     sums = a[0, :h, :w].astype(np.uint16 if a.dtype == np.uint8 else np.float32)  # 48 × 255 fits in 16 bits
     for plane in a[1:]:  # by plain adds of slices: numpy's sum over strided axes costs 30 times as much
@@ -3383,7 +3384,7 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
     keys, where = [], []
     for j in used:
         k, y, x = _kept(memo, ("grid keys", big_keys[j] if big_keys else id(bigs[j]), s),
-                        lambda j=j: _indexed_grid_keys(bigs[j].pixels, s))
+                        lambda j=j: _indexed_grid_keys(np.ascontiguousarray(_array(bigs[j])), s))  # one at a time
         keys.append(k)
         where.append(np.stack([np.full(len(k), j), y, x], 1))
     keys, where = np.concatenate(keys), np.concatenate(where)
@@ -3400,7 +3401,7 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
         if not js or min(h, w) < 4 * _BLOCK:
             continue
         q, r_at, c_at = _kept(memo, ("look-up keys", small_keys[i] if small_keys else id(a), s),
-                              lambda a=a: _look_up_keys(a.pixels, s))
+                              lambda a=a: _look_up_keys(_array(a), s))
         lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
         n = hi - lo
         if not n.any():
@@ -3413,23 +3414,23 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
             continue
         at, votes = np.unique(cand, axis=0, return_counts=True)
         # two keys at least (a crop's every fifth or so is): one alone is a chance match, a gradient's or a texture's
-        small = _on_255(a.pixels.numpy()[:, ::8, ::8])  # both on 0-255: a 16-bit photo (float) and an 8-bit JPEG of it
+        small = _on_255(_array(a)[:, ::8, ::8])  # both on 0-255: a 16-bit photo (float) and an 8-bit JPEG of it
         best = np.argsort(-votes, kind="stable")[:8]
         for j, y0, x0 in at[best[votes[best] >= 2]].tolist():
             if y0 + h > bigs[j].size[0] or x0 + w > bigs[j].size[1]:
                 continue
             # every 8th pixel first: most chance matches fail there at once, in numpy
-            near = _on_255(bigs[j].pixels.numpy()[:, y0:y0 + h:8, x0:x0 + w:8])
-            if float(((near - small) ** 2).mean()) <= 2 * 255.0**2 * 10 ** (-NEAR_COPY_PSNR / 10) \
-                    and _near_copy(bigs[j].pixels[:, y0:y0 + h, x0:x0 + w], a.pixels):
+            near = _on_255(_array(bigs[j])[:, y0:y0 + h:8, x0:x0 + w:8])
+            if float(((near - small) ** 2).mean()) <= 2 * 255.0**2 * 10 ** (-NEAR_COPY_PSNR / 10) and _near_copy(
+                    torch.from_numpy(np.ascontiguousarray(_array(bigs[j])[:, y0:y0 + h, x0:x0 + w])), a.pixels):
                 out.append((i, j))
                 break
     return out
 
 
-def _indexed_grid_keys(px: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keys, rows, cols) of the textured 16-px windows of ``px`` (3, H, W) every ``s``-th row and column (``s`` a
-    multiple of :data:`_BLOCK`): :func:`_reencoded_crops`' index entries of one larger image."""
+def _indexed_grid_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the textured 16-px windows of ``px`` (3, H, W; a view too) every ``s``-th row and
+    column (``s`` a multiple of :data:`_BLOCK`): :func:`_reencoded_crops`' index entries of one larger image."""
     m = _grid_means(px)  # m[r, c] = _block_means(...)[4 r, 4 c]
     rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
     k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
@@ -3437,9 +3438,10 @@ def _indexed_grid_keys(px: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray
     return k[ok], y[ok], x[ok]
 
 
-def _look_up_keys(px: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keys, rows, cols), sorted by key, of the textured 16-px windows of ``px`` (3, h, w) at every position of
-    :data:`_REENCODED_BLOCKS`² blocks of ``s`` × ``s``: what :func:`_reencoded_crops` looks up for one smaller image."""
+def _look_up_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols), sorted by key, of the textured 16-px windows of ``px`` (3, h, w; a view too) at every
+    position of :data:`_REENCODED_BLOCKS`² blocks of ``s`` × ``s``: what :func:`_reencoded_crops` looks up for one
+    smaller image."""
     h, w = px.shape[-2:]
     rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
                                             np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
@@ -3447,7 +3449,7 @@ def _look_up_keys(px: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.
     # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
     # rows and columns, where each window's blocks are still 4 consecutive rows and columns
     take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
-    m = _block_means(torch.from_numpy(px.numpy()[:, take_r][:, :, take_c]))
+    m = _block_means(torch.from_numpy(px[:, take_r][:, :, take_c]))
     at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK) for t, v in ((take_r, rows), (take_c, cols)))
     q, ok = _grid_keys(m, at_r, at_c)
     r_at, c_at = np.nonzero(ok)
@@ -3472,9 +3474,7 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
     if not left or not pool:
         return []
     # each test image's eight turnings, as it is first: turnings[8 i + t] is left[i] turned the t-th way
-    turnings = [_kept(memo, ("turned", id(r), k, mirrored), lambda r=r, k=k, mirrored=mirrored: ImageRecord(
-        r.image_id, _turn(r.pixels, k, mirrored) if (k, mirrored) != (0, False) else r.pixels))
-        for _, r in left for mirrored in (False, True) for k in range(4)]
+    turnings = [_TurnedView(r, k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
     turned_keys = [(id(r), k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
     pool_keys = [(id(r), 0, False) for r in pool]
     out, named = [], set()
@@ -3501,6 +3501,31 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
 
 #: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)
 _TURNED = ", turned or mirrored"
+
+
+class _TurnedView:
+    """An image mirrored (left-right) if ``mirrored``, then turned by ``k``·90°, as :func:`_turn` makes it, but a numpy
+    view of its pixels (``array``), no copy: a test set's eight turnings held at once (a 2K photo set's: gigabytes
+    as copies). ``pixels``: a contiguous tensor of it, made on each call (a candidate's whole comparison)."""
+
+    __slots__ = ("image_id", "array")
+
+    def __init__(self, r: ImageRecord, k: int, mirrored: bool):
+        a = r.pixels.numpy()
+        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if mirrored else a, k, axes=(1, 2))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(self.array.shape[-2:])
+
+    @property
+    def pixels(self) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(self.array))
+
+
+def _array(r) -> np.ndarray:
+    """The pixels of an :class:`ImageRecord` or a :class:`_TurnedView` as a numpy array (a view)."""
+    return r.array if isinstance(r, _TurnedView) else r.pixels.numpy()
 
 
 def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
