@@ -66,6 +66,7 @@ import os
 import re
 import struct
 import time
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -1702,16 +1703,19 @@ def _undecodable(head: bytes) -> str:
 def find_file(path: str, base: Path | None = None) -> Path:
     """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
     dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
-    the places looked in."""
-    p = Path(path).expanduser()
+    the places looked in. A path not there as written is looked for with its accents composed otherwise (Unicode's
+    NFC and NFD forms: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed)."""
+    forms = [Path(f).expanduser() for f in dict.fromkeys(
+        (path, unicodedata.normalize("NFC", path), unicodedata.normalize("NFD", path)))]
+    p = forms[0]
     if p.is_absolute():
-        if not p.exists():
+        if (found := next((f for f in forms if f.exists()), None)) is None:
             raise FileNotFoundError(f"no such file: {p}")
-        return p
+        return found
     places = ([base] if base is not None else []) + [Path.cwd()]
     for place in places:
-        if (place / p).exists():
-            return place / p
+        if (found := next((place / f for f in forms if (place / f).exists()), None)) is not None:
+            return found
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 

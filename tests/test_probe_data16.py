@@ -165,3 +165,22 @@ def test_the_turned_crop_check_holds_no_turned_copy_of_the_test_images(monkeypat
     found = bd._reencoded_both_ways(train, test, {None: "mine"}, set())
     assert found == ["mine/holiday (1 training image cut from it, saved again, turned or mirrored)"]
     assert sum(turned) < photo.size  # no whole turned copy of the test image
+
+
+@pytest.mark.parametrize("on_disk, in_table", [("NFD", "NFC"), ("NFC", "NFD")])
+def test_a_table_names_a_file_whose_accents_are_composed_otherwise_on_disk(tmp_path, on_disk, in_table):
+    """A folder copied from a Mac holds 'café.png' decomposed (e + U+0301) while a CSV written elsewhere names it
+    composed (or the other way): every row was 'no such file: photos/café.png' — a name the user sees in the folder —
+    and the source refused → a path not found as written is looked for in the other Unicode form; its id is the
+    composed name, as a folder's ids are."""
+    import unicodedata
+
+    (tmp_path / "photos").mkdir()
+    name = unicodedata.normalize(on_disk, "café crème")
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(tmp_path / "photos" / f"{name}.png")
+    (tmp_path / "list.csv").write_text(f"path\nphotos/{unicodedata.normalize(in_table, 'café crème')}.png\n")
+    (tmp_path / "abs.txt").write_text(f"{tmp_path}/photos/{unicodedata.normalize(in_table, 'café crème')}.png\n")
+    for table in ("list.csv", "abs.txt"):
+        recs = load_images(DataSpec.parse(str(tmp_path / table)))
+        assert [r.image_id for r in recs] == [unicodedata.normalize("NFC", "café crème")]
+        assert int(recs[0].pixels.max()) == 90
