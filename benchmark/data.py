@@ -167,6 +167,9 @@ class DataSpec:
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
         text, revision, split, column = _split_source(text)
+        if text and not os.path.exists(os.path.expanduser(text)):  # 'été' typed composed, a Mac's copy decomposed
+            text = next((f for f in (unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text))
+                         if os.path.exists(os.path.expanduser(f))), text)
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")

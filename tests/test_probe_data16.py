@@ -184,3 +184,17 @@ def test_a_table_names_a_file_whose_accents_are_composed_otherwise_on_disk(tmp_p
         recs = load_images(DataSpec.parse(str(tmp_path / table)))
         assert [r.image_id for r in recs] == [unicodedata.normalize("NFC", "café crème")]
         assert int(recs[0].pixels.max()) == 90
+
+
+@pytest.mark.parametrize("on_disk, typed", [("NFD", "NFC"), ("NFC", "NFD")])
+def test_a_source_folder_typed_with_its_accents_composed_otherwise_is_read(tmp_path, on_disk, typed):
+    """--train-data 'Vacances été' (typed or pasted composed) for a folder copied from a Mac (its name decomposed on
+    disk), or the other way: 'dataset folder not found: …/Vacances été; did you mean …/Vacances été?', the same name
+    to the eye → the folder is read, as its name on disk; its images' ids as before."""
+    import unicodedata
+
+    folder = tmp_path / unicodedata.normalize(on_disk, "Vacances été")
+    folder.mkdir()
+    Image.fromarray(np.full((16, 16, 3), 30, np.uint8)).save(folder / "a.png")
+    spec = DataSpec.parse(str(tmp_path / unicodedata.normalize(typed, "Vacances été")))
+    assert spec.source == str(folder) and [r.image_id for r in load_images(spec)] == ["a"]
