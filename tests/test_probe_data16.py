@@ -8,6 +8,7 @@ from pathlib import Path
 import datasets  # noqa: F401  (imported once here, not inside the first test's time)
 import numpy as np
 import pytest
+import skimage.io  # noqa: F401  (skdata.astronaut() imports it: once here, not inside the first test's time)
 from PIL import Image
 from skimage import data as skdata
 
@@ -21,6 +22,7 @@ def _jpeg_folder(path: Path, images: dict[str, np.ndarray], quality: int = 85) -
     return str(path)
 
 
+@pytest.mark.slow  # ~0.6 s on idle cores, over 1 s on a busy machine: ten JPEGs decoded, two overlap checks
 def test_turned_or_mirrored_crops_saved_again_are_warned_of_both_ways(tmp_path, caplog):
     """A training set saved with its augmentations (a test photo's patches turned by 90° or mirrored, then saved as
     JPEG), or a test image cut from a training photo, turned and saved again, passed the overlap check (re-encoded
