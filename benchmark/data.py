@@ -163,6 +163,8 @@ class DataSpec:
                             "--train-data and --test-data")
         if (local := file_url_path(text)) is not None and not os.path.exists(text):  # file:///data/photos: a folder
             text = local
+        elif (host := file_url_host(text)) and not os.path.exists(text):
+            raise UserError(f"{text} is {_other_host(host)}")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -767,6 +769,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
         path = file_url_path(str(path)) or path  # a file URL names a local file
+        if host := file_url_host(str(path)):
+            raise ValueError(_other_host(host))
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
             data = _archive_member(str(path))  # or a file in a downloaded archive: datasets' zip://…::/cache/….zip
             if data is None:
@@ -1724,14 +1728,30 @@ def find_file(path: str, base: Path | None = None) -> Path:
 
 def file_url_path(text: str) -> str | None:
     """The local path a ``file:`` URL names (``file:///data/my%20photos/a.png``, as ``Path.as_uri()``, a photo
-    manager's or a labelling tool's export writes it → ``/data/my photos/a.png``); None for any other text, and for a
-    file on another host (``file://server/share/a.png``)."""
+    manager's or a labelling tool's export writes it → ``/data/my photos/a.png``), a ``#fragment`` kept as written
+    (a source's ``#COLUMN``); None for any other text, and for a file on another host (:func:`file_url_host`)."""
     from urllib.parse import unquote, urlparse
+
+    if text[:5].lower() != "file:" or file_url_host(text):
+        return None
+    url = urlparse(text)
+    return unquote(url.path) + (f"#{url.fragment}" if url.fragment else "") if url.path else None
+
+
+def file_url_host(text: str) -> str | None:
+    """The machine a ``file:`` URL names a file on, where it is another one (``file://nas/share/a.png`` → ``nas``),
+    else None (no host, ``localhost``, or no file URL)."""
+    from urllib.parse import urlparse
 
     if text[:5].lower() != "file:":
         return None
-    url = urlparse(text)
-    return unquote(url.path) if url.netloc in ("", "localhost") and url.path else None
+    return host if (host := urlparse(text).netloc) not in ("", "localhost") else None
+
+
+def _other_host(host: str) -> str:
+    """Why a file URL on machine ``host`` is not read (:func:`file_url_host`), in one line."""
+    return (f"a file on another machine ({host}): only this machine's files are read (mount its share and give the "
+            "local path)")
 
 
 def _windows_relative(path: str, base: Path | None = None) -> str:
