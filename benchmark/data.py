@@ -169,9 +169,8 @@ class DataSpec:
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
         text, revision, split, column = _split_source(text)
-        if text and not os.path.exists(os.path.expanduser(text)):  # 'été' typed composed, a Mac's copy decomposed
-            text = next((f for f in (unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text))
-                         if os.path.exists(os.path.expanduser(f))), text)
+        if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
+            text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
@@ -1710,20 +1709,34 @@ def _undecodable(head: bytes) -> str:
 def find_file(path: str, base: Path | None = None) -> Path:
     """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
     dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
-    the places looked in. A path not there as written is looked for with its accents composed otherwise (Unicode's
-    NFC and NFD forms: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed)."""
-    forms = [Path(f).expanduser() for f in dict.fromkeys(
-        (path, unicodedata.normalize("NFC", path), unicodedata.normalize("NFD", path)))]
-    p = forms[0]
+    the places looked in. A path not there as written is looked for with its accents composed otherwise
+    (:func:`on_disk`: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed)."""
+    p = Path(path).expanduser()
     if p.is_absolute():
-        if (found := next((f for f in forms if f.exists()), None)) is None:
+        if (found := on_disk(p)) is None:
             raise FileNotFoundError(f"no such file: {p}")
         return found
     places = ([base] if base is not None else []) + [Path.cwd()]
     for place in places:
-        if (found := next((place / f for f in forms if (place / f).exists()), None)) is not None:
+        if (found := on_disk(place / p)) is not None:
             return found
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
+
+
+def on_disk(path: str | Path) -> Path | None:
+    """``path`` (``~`` expanded) as it is on disk, or None where it is not there: each of its parts not there as
+    written looked for with its accents composed otherwise (Unicode's NFC and NFD forms: a folder copied from a Mac
+    names ``Vacances été`` decomposed, a name typed or written on Linux or Windows composed; each part on its own, as a
+    Mac's folder copied into one named on Linux mixes both). Of two files named in both forms, the one as written."""
+    p = Path(path).expanduser()
+    if p.exists():
+        return p
+    found = Path(p.anchor)
+    for part in p.parts[1:] if p.anchor else p.parts:
+        forms = dict.fromkeys((part, unicodedata.normalize("NFC", part), unicodedata.normalize("NFD", part)))
+        if (found := next((found / f for f in forms if (found / f).exists()), None)) is None:
+            return None
+    return found
 
 
 def file_url_path(text: str) -> str | None:

@@ -33,3 +33,23 @@ def test_a_file_url_source_keeps_its_column_and_another_host_s_is_said_so(tmp_pa
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.csv")))] == ["0"]
     assert "file://nas/share/1.png: a file on another machine (nas)" in caplog.text
+
+
+def test_a_path_whose_folders_differ_in_unicode_form_on_disk_is_found(tmp_path):
+    """A Mac's folder (its name decomposed, NFD) copied into a folder named on Linux (composed, NFC): a path typed or
+    written composed throughout, '…/José/Vacances été', was found in neither whole form (2813746, 05b85b5 tried the
+    whole path composed, then decomposed), so the source was 'not found' and each table row 'no such file' → each
+    part of a path not there as written is looked for in its other form (one helper for sources and table rows)."""
+    import unicodedata
+
+    def nfc(s):
+        return unicodedata.normalize("NFC", s)
+
+    folder = tmp_path / nfc("José") / unicodedata.normalize("NFD", "Vacances été")
+    folder.mkdir(parents=True)
+    Image.fromarray(np.full((16, 16, 3), 70, np.uint8)).save(folder / "a.png")
+    spec = DataSpec.parse(nfc(f"{tmp_path}/José/Vacances été"))
+    assert spec.source == str(folder) and [r.image_id for r in load_images(spec)] == ["a"]
+    (tmp_path / "list.csv").write_text(nfc(f"path\nJosé/Vacances été/a.png\n{tmp_path}/José/Vacances été/a.png\n"))
+    recs = load_images(DataSpec.parse(str(tmp_path / "list.csv")))
+    assert len(recs) == 2 and all(int(r.pixels.max()) == 70 for r in recs)
