@@ -1982,6 +1982,13 @@ _SYSTEM_REASON = "system folder, not photos (a NAS's thumbnails, a zip's resourc
 #: (``.DS_Store``, AppleDouble ``._photo.jpg``) are, never listed as 'not an image'
 SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "picasa.ini", "icon\r"})
 
+#: Hugging Face imagefolder's metadata files, named as written: a ``file_name`` column names each row's image, a
+#: ``<name>_file_name`` column another image of that row (``noisy_file_name``: the noisy twin), which ``datasets`` reads
+#: as column <name>; else captions or labels. Listed apart (:data:`_METADATA`), never as 'not an image': read for the
+#: pairs they name (:func:`_paired_images`), else passed over with an info line, as :data:`SYSTEM_FILES` are unsaid
+METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
+_METADATA = "imagefolder metadata"
+
 
 def _unlisted(name: str) -> bool:
     """Whether a file or folder name is left out of a folder's listing unsaid: hidden (``.name``) or a
@@ -2002,8 +2009,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes; a phone's HEIC photo and a camera's RAW file are skipped with their own reason,
-    unless the file is a JPEG, PNG, GIF or WebP under that name, read then: :func:`_plain_image_inside`;
+    image`` (other suffixes; imagefolder metadata, :data:`METADATA_FILES`, under ``imagefolder metadata``; a
+    phone's HEIC photo and a camera's RAW file are skipped with their own reason, unless the file is a JPEG, PNG,
+    GIF or WebP under that name, read then: :func:`_plain_image_inside`;
     :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
@@ -2059,7 +2067,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             elif path.suffix.lower() in _NOT_DECODED and _plain_image_inside(path):
                 files.append(path)  # a JPEG named .HEIC (a phone's export, a renaming script): read as what it is
             elif path.suffix.lower() not in exts:
-                skipped.setdefault(_NOT_DECODED.get(path.suffix.lower(), "not an image"), []).append(rel)
+                why = _METADATA if name in METADATA_FILES else _NOT_DECODED.get(path.suffix.lower(), "not an image")
+                skipped.setdefault(why, []).append(rel)
             else:
                 files.append(path)
     by_file: dict[tuple, list[Path]] = {}
@@ -2119,13 +2128,9 @@ def folder_dataset(spec: DataSpec):
         raise configs
     files, skipped = folder_files(root, spec.split)
     paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
-    # an imagefolder's metadata of captions or labels (no second image a row) is no misnamed photo: unsaid too
-    if metadata := [r for r in skipped.get("not an image", ()) if Path(r).name in METADATA_FILES]:
+    if metadata := skipped.pop(_METADATA, None):  # of captions or labels (no second image a row): no misnamed photo
         log.info("%s: its imagefolder metadata (%s) names no second image a row: not read, every image file is",
                  spec, ", ".join(metadata[:5]))
-        skipped["not an image"] = [r for r in skipped["not an image"] if r not in metadata]
-        if not skipped["not an image"]:
-            del skipped["not an image"]
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
@@ -2143,10 +2148,6 @@ def folder_dataset(spec: DataSpec):
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
 
-
-#: Hugging Face imagefolder's metadata files: a ``file_name`` column names each row's image, a ``<name>_file_name``
-#: column another image of that row (``noisy_file_name``: the noisy twin), which ``datasets`` reads as column <name>
-METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 
 
 def _is_file_name(key) -> bool:
@@ -2182,18 +2183,16 @@ def _metadata_rows(path: Path) -> list[dict]:
 
 
 def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
-    """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped as not
-    images; with ``split``, also the folder's own) names several images a row (a ``noisy_file_name`` column besides
-    ``file_name``, or ``input_file_name`` + ``target_file_name`` without one) as the ``datasets.Dataset`` that
-    ``datasets`` reads from it: an image column per file-name column, ``file_name`` → ``image``, ``<name>_file_name``
-    → ``<name>`` (paths from each metadata file's folder), and with ``file_name`` ``image_id`` (its image's path in
-    the folder, no suffix; without it, ids are the file names of the column read), the metadata files taken off
-    ``skipped``, the image ``files`` no row names said in a warning; None for any other folder (read as every image
-    file in it)."""
+    """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped, under
+    :data:`_METADATA`; with ``split``, also the folder's own) names several images a row (a ``noisy_file_name`` column
+    besides ``file_name``, or ``input_file_name`` + ``target_file_name`` without one) as the ``datasets.Dataset`` that
+    ``datasets`` reads from it: an image column per file-name column, ``file_name`` → ``image``, ``<name>_file_name`` →
+    ``<name>`` (paths from each metadata file's folder), and with ``file_name`` ``image_id`` (its image's path in the
+    folder, no suffix; without it, ids are the file names of the column read), the metadata files taken off ``skipped``,
+    the image ``files`` no row names said in a warning; None for any other folder (read as every image file in it)."""
     import datasets
 
-    listed = skipped.get("not an image", [])
-    metas = [root / rel for rel in listed if Path(rel).name in METADATA_FILES]
+    metas = [root / rel for rel in skipped.get(_METADATA, [])]
     if split is not None:
         metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
     tables = [(m, _metadata_rows(m)) for m in metas]
@@ -2225,10 +2224,7 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     if unnamed:
         log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
                     ", ".join(unnamed[:5]) + (", …" if len(unnamed) > 5 else ""))
-    rels = {m.relative_to(root).as_posix() for m in metas}
-    skipped["not an image"] = [r for r in listed if r not in rels]
-    if not skipped["not an image"]:
-        del skipped["not an image"]
+    skipped.pop(_METADATA, None)
     features = datasets.Features({c: datasets.Image() for c in columns})
     if "file_name" in names:  # the image's path in the folder, as a folder's ids are
         columns["image_id"], features["image_id"] = ids, datasets.Value("string")
