@@ -66,6 +66,7 @@ import os
 import re
 import struct
 import time
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -160,10 +161,16 @@ class DataSpec:
                             "hold out a share of it for testing: the same "
                             f"{text[:sliced.start()]}:{sliced.group(1)}{text[sliced.end():]}[holdout=10%] as "
                             "--train-data and --test-data")
+        if (local := file_url_path(text)) is not None and not os.path.exists(text):  # file:///data/photos: a folder
+            text = local
+        elif (host := file_url_host(text)) and not os.path.exists(text):
+            raise UserError(f"{text} is {_other_host(host)}")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
         text, revision, split, column = _split_source(text)
+        if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
+            text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
@@ -760,6 +767,9 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if data is None:
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
+        path = file_url_path(str(path)) or path  # a file URL names a local file
+        if host := file_url_host(str(path)):
+            raise ValueError(_other_host(host))
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
             data = _archive_member(str(path))  # or a file in a downloaded archive: datasets' zip://…::/cache/….zip
             if data is None:
@@ -1699,17 +1709,62 @@ def _undecodable(head: bytes) -> str:
 def find_file(path: str, base: Path | None = None) -> Path:
     """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
     dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
-    the places looked in."""
+    the places looked in. A path not there as written is looked for with its accents composed otherwise
+    (:func:`on_disk`: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed)."""
     p = Path(path).expanduser()
     if p.is_absolute():
-        if not p.exists():
+        if (found := on_disk(p)) is None:
             raise FileNotFoundError(f"no such file: {p}")
-        return p
+        return found
     places = ([base] if base is not None else []) + [Path.cwd()]
     for place in places:
-        if (place / p).exists():
-            return place / p
+        if (found := on_disk(place / p)) is not None:
+            return found
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
+
+
+def on_disk(path: str | Path) -> Path | None:
+    """``path`` (``~`` expanded) as it is on disk, or None where it is not there: each of its parts not there as
+    written looked for with its accents composed otherwise (Unicode's NFC and NFD forms: a folder copied from a Mac
+    names ``Vacances été`` decomposed, a name typed or written on Linux or Windows composed; each part on its own, as a
+    Mac's folder copied into one named on Linux mixes both). Of two files named in both forms, the one as written."""
+    p = Path(path).expanduser()
+    if p.exists():
+        return p
+    found = Path(p.anchor)
+    for part in p.parts[1:] if p.anchor else p.parts:
+        forms = dict.fromkeys((part, unicodedata.normalize("NFC", part), unicodedata.normalize("NFD", part)))
+        if (found := next((found / f for f in forms if (found / f).exists()), None)) is None:
+            return None
+    return found
+
+
+def file_url_path(text: str) -> str | None:
+    """The local path a ``file:`` URL names (``file:///data/my%20photos/a.png``, as ``Path.as_uri()``, a photo
+    manager's or a labelling tool's export writes it → ``/data/my photos/a.png``), a ``#fragment`` kept as written
+    (a source's ``#COLUMN``); None for any other text, and for a file on another host (:func:`file_url_host`)."""
+    from urllib.parse import unquote, urlparse
+
+    if text[:5].lower() != "file:" or file_url_host(text):
+        return None
+    url = urlparse(text)
+    return unquote(url.path) + (f"#{url.fragment}" if url.fragment else "") if url.path else None
+
+
+def file_url_host(text: str) -> str | None:
+    """The machine a ``file:`` URL names a file on, where it is another one (``file://nas/share/a.png`` → ``nas``),
+    else None (no host, ``localhost``, or no file URL)."""
+    from urllib.parse import urlparse
+
+    if text[:5].lower() != "file:":
+        return None
+    return host if (host := urlparse(text).netloc) not in ("", "localhost") else None
+
+
+def _other_host(host: str) -> str:
+    """Why a file URL on machine ``host`` is not read (:func:`file_url_host`), in one line."""
+    return (f"a file on another machine ({host}): only this machine's files are read (mount its share and give the "
+            "local path)")
 
 
 def _windows_relative(path: str, base: Path | None = None) -> str:
@@ -1927,6 +1982,13 @@ _SYSTEM_REASON = "system folder, not photos (a NAS's thumbnails, a zip's resourc
 #: (``.DS_Store``, AppleDouble ``._photo.jpg``) are, never listed as 'not an image'
 SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "picasa.ini", "icon\r"})
 
+#: Hugging Face imagefolder's metadata files, named as written: a ``file_name`` column names each row's image, a
+#: ``<name>_file_name`` column another image of that row (``noisy_file_name``: the noisy twin), which ``datasets`` reads
+#: as column <name>; else captions or labels. Listed apart (:data:`_METADATA`), never as 'not an image': read for the
+#: pairs they name (:func:`_paired_images`), else passed over with an info line, as :data:`SYSTEM_FILES` are unsaid
+METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
+_METADATA = "imagefolder metadata"
+
 
 def _unlisted(name: str) -> bool:
     """Whether a file or folder name is left out of a folder's listing unsaid: hidden (``.name``) or a
@@ -1947,8 +2009,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes; a phone's HEIC photo and a camera's RAW file are skipped with their own reason,
-    unless the file is a JPEG, PNG, GIF or WebP under that name, read then: :func:`_plain_image_inside`;
+    image`` (other suffixes; imagefolder metadata, :data:`METADATA_FILES`, under ``imagefolder metadata``; a
+    phone's HEIC photo and a camera's RAW file are skipped with their own reason, unless the file is a JPEG, PNG,
+    GIF or WebP under that name, read then: :func:`_plain_image_inside`;
     :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
@@ -2004,7 +2067,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             elif path.suffix.lower() in _NOT_DECODED and _plain_image_inside(path):
                 files.append(path)  # a JPEG named .HEIC (a phone's export, a renaming script): read as what it is
             elif path.suffix.lower() not in exts:
-                skipped.setdefault(_NOT_DECODED.get(path.suffix.lower(), "not an image"), []).append(rel)
+                why = _METADATA if name in METADATA_FILES else _NOT_DECODED.get(path.suffix.lower(), "not an image")
+                skipped.setdefault(why, []).append(rel)
             else:
                 files.append(path)
     by_file: dict[tuple, list[Path]] = {}
@@ -2064,6 +2128,9 @@ def folder_dataset(spec: DataSpec):
         raise configs
     files, skipped = folder_files(root, spec.split)
     paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
+    if metadata := skipped.pop(_METADATA, None):  # of captions or labels (no second image a row): no misnamed photo
+        log.info("%s: its imagefolder metadata (%s) names no second image a row: not read, every image file is",
+                 spec, ", ".join(metadata[:5]))
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
@@ -2081,10 +2148,6 @@ def folder_dataset(spec: DataSpec):
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
 
-
-#: Hugging Face imagefolder's metadata files: a ``file_name`` column names each row's image, a ``<name>_file_name``
-#: column another image of that row (``noisy_file_name``: the noisy twin), which ``datasets`` reads as column <name>
-METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 
 
 def _is_file_name(key) -> bool:
@@ -2120,18 +2183,16 @@ def _metadata_rows(path: Path) -> list[dict]:
 
 
 def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
-    """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped as not
-    images; with ``split``, also the folder's own) names several images a row (a ``noisy_file_name`` column besides
-    ``file_name``, or ``input_file_name`` + ``target_file_name`` without one) as the ``datasets.Dataset`` that
-    ``datasets`` reads from it: an image column per file-name column, ``file_name`` → ``image``, ``<name>_file_name``
-    → ``<name>`` (paths from each metadata file's folder), and with ``file_name`` ``image_id`` (its image's path in
-    the folder, no suffix; without it, ids are the file names of the column read), the metadata files taken off
-    ``skipped``, the image ``files`` no row names said in a warning; None for any other folder (read as every image
-    file in it)."""
+    """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped, under
+    :data:`_METADATA`; with ``split``, also the folder's own) names several images a row (a ``noisy_file_name`` column
+    besides ``file_name``, or ``input_file_name`` + ``target_file_name`` without one) as the ``datasets.Dataset`` that
+    ``datasets`` reads from it: an image column per file-name column, ``file_name`` → ``image``, ``<name>_file_name`` →
+    ``<name>`` (paths from each metadata file's folder), and with ``file_name`` ``image_id`` (its image's path in the
+    folder, no suffix; without it, ids are the file names of the column read), the metadata files taken off ``skipped``,
+    the image ``files`` no row names said in a warning; None for any other folder (read as every image file in it)."""
     import datasets
 
-    listed = skipped.get("not an image", [])
-    metas = [root / rel for rel in listed if Path(rel).name in METADATA_FILES]
+    metas = [root / rel for rel in skipped.get(_METADATA, [])]
     if split is not None:
         metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
     tables = [(m, _metadata_rows(m)) for m in metas]
@@ -2163,10 +2224,7 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     if unnamed:
         log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
                     ", ".join(unnamed[:5]) + (", …" if len(unnamed) > 5 else ""))
-    rels = {m.relative_to(root).as_posix() for m in metas}
-    skipped["not an image"] = [r for r in listed if r not in rels]
-    if not skipped["not an image"]:
-        del skipped["not an image"]
+    skipped.pop(_METADATA, None)
     features = datasets.Features({c: datasets.Image() for c in columns})
     if "file_name" in names:  # the image's path in the folder, as a folder's ids are
         columns["image_id"], features["image_id"] = ids, datasets.Value("string")
@@ -2669,7 +2727,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
         found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
     _cut_from_test(train, {None: test}, names, set(), pairs, memo=memo)
-    _reencoded_both_ways(train, {None: test}, names, found, pairs)
+    _reencoded_both_ways(train, {None: test}, names, found, pairs, memo=memo)
     return pairs
 
 
@@ -2835,8 +2893,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                      now - started)
             said = now
         value = row[col]
-        if isinstance(value, str):  # a table written on Windows: photos\a.png
-            value = _windows_relative(value, base)
+        if isinstance(value, str):  # a file URL (file:///a/my%20photos/b.png), a table written on Windows: photos\a.png
+            value = _windows_relative(file_url_path(value) or value, base)
         if arrays and value is not None:
             value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
@@ -3234,7 +3292,7 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     for spec, t in left:
         full = t.pixels.numpy()
         for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
-            if (j := _cut_from(u, pool, keys, where, s, sides)) is not None:
+            if (j := _cut_from(u, pool, keys, where, s, sides, memo, (id(t), turn))) is not None:
                 if pairs is not None:
                     pairs.append((t, pool[j]))
                 out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
@@ -3273,9 +3331,10 @@ def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, 
     cut: dict[int, int] = {}
     for r in small:
         px = r.pixels.numpy()
-        looks = (px,) if turn_index else (np.rot90(u, k, axes=(1, 2)) for u in (px, px[:, :, ::-1]) for k in range(4))
-        if (j := next((j for u in looks if (j := _cut_from(u, views, keys, where, s, sides)) is not None),
-                      None)) is not None:
+        looks = (((0, False), px),) if turn_index else (
+            ((k, m), np.rot90(u, k, axes=(1, 2))) for m, u in ((False, px), (True, px[:, :, ::-1])) for k in range(4))
+        if (j := next((j for turn, u in looks if (j := _cut_from(u, views, keys, where, s, sides, memo,
+                                                                 (id(r), *turn))) is not None), None)) is not None:
             i = turned[j][0]
             cut[i] = cut.get(i, 0) + 1
             if pairs is not None:
@@ -3308,9 +3367,10 @@ def _block_means(px: torch.Tensor) -> np.ndarray:
     return (sums * ((1 if exact else 255) / (b * b * a.shape[0]))).astype(np.float32)
 
 
-def _grid_means(px: torch.Tensor) -> np.ndarray:
-    """:func:`_block_means` at the rows and columns that are multiples of 4 only (H // 4, W // 4): a reshape's sums."""
-    a = px.numpy()
+def _grid_means(px: torch.Tensor | np.ndarray) -> np.ndarray:
+    """:func:`_block_means` at the rows and columns that are multiples of 4 only (H // 4, W // 4): a reshape's sums
+    (of a tensor, or an array: a view too)."""
+    a = px if isinstance(px, np.ndarray) else px.numpy()
     h, w = a.shape[1] // _BLOCK * _BLOCK, a.shape[2] // _BLOCK * _BLOCK
     sums = a[0, :h, :w].astype(np.uint16 if a.dtype == np.uint8 else np.float32)  # 48 × 255 fits in 16 bits
     for plane in a[1:]:  # by plain adds of slices: numpy's sum over strided axes costs 30 times as much
@@ -3340,12 +3400,15 @@ def _on_255(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) if a.dtype == np.uint8 else a.astype(np.float32) * np.float32(255)
 
 
-def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list[tuple[int, int]]:
+def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: dict | None = None,
+                     small_keys: list | None = None, big_keys: list | None = None) -> list[tuple[int, int]]:
     """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
     re-encoded, a PNG of a JPEG's crop): within :data:`NEAR_COPY_PSNR` dB of that window, as :func:`_near_copy`
     compares. ``bigs`` are indexed by :func:`_grid_keys` every ``s``-th row and column (``s`` as
     :func:`_window_index`'s); each small image looks up its keys at every position of :data:`_REENCODED_BLOCKS`² blocks
-    of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared."""
+    of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared.
+    ``memo``: each image's index keys, and look-up keys, kept (:func:`_kept`) under its ``big_keys`` / ``small_keys``
+    entry (the rounds of a hold-out: the same images, split otherwise)."""
     small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
     inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
     fit = [np.flatnonzero(row).tolist() for row in inside]
@@ -3356,12 +3419,10 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
     s += -s % _BLOCK  # a multiple of the block: the index's keys are read off the 4-px grid's block means
     keys, where = [], []
     for j in used:
-        m = _grid_means(bigs[j].pixels)  # m[r, c] = _block_means(...)[4 r, 4 c]
-        rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
-        k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
-        y, x = np.meshgrid(rows * _BLOCK, cols * _BLOCK, indexing="ij")
-        keys.append(k[ok])
-        where.append(np.stack([np.full(int(ok.sum()), j), y[ok], x[ok]], 1))
+        k, y, x = _kept(memo, ("grid keys", big_keys[j] if big_keys else id(bigs[j]), s),
+                        lambda j=j: _indexed_grid_keys(np.ascontiguousarray(_array(bigs[j])), s))  # one at a time
+        keys.append(k)
+        where.append(np.stack([np.full(len(k), j), y, x], 1))
     keys, where = np.concatenate(keys), np.concatenate(where)
     order = np.argsort(keys, kind="stable")
     keys, where = keys[order], where[order]
@@ -3375,19 +3436,8 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
         h, w = a.size
         if not js or min(h, w) < 4 * _BLOCK:
             continue
-        rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
-                                                np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
-                      for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
-        # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
-        # rows and columns, where each window's blocks are still 4 consecutive rows and columns
-        take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
-        m = _block_means(torch.from_numpy(a.pixels.numpy()[:, take_r][:, :, take_c]))
-        at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK)
-                      for t, v in ((take_r, rows), (take_c, cols)))
-        q, ok = _grid_keys(m, at_r, at_c)
-        r_at, c_at = np.nonzero(ok)
-        q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
-        q, r_at, c_at = q[by := np.argsort(q)], r_at[by], c_at[by]  # sorted needles: each search starts at the last
+        q, r_at, c_at = _kept(memo, ("look-up keys", small_keys[i] if small_keys else id(a), s),
+                              lambda a=a: _look_up_keys(_array(a), s))
         lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
         n = hi - lo
         if not n.any():
@@ -3400,47 +3450,118 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord]) -> list
             continue
         at, votes = np.unique(cand, axis=0, return_counts=True)
         # two keys at least (a crop's every fifth or so is): one alone is a chance match, a gradient's or a texture's
-        small = _on_255(a.pixels.numpy()[:, ::8, ::8])  # both on 0-255: a 16-bit photo (float) and an 8-bit JPEG of it
+        small = _on_255(_array(a)[:, ::8, ::8])  # both on 0-255: a 16-bit photo (float) and an 8-bit JPEG of it
         best = np.argsort(-votes, kind="stable")[:8]
         for j, y0, x0 in at[best[votes[best] >= 2]].tolist():
             if y0 + h > bigs[j].size[0] or x0 + w > bigs[j].size[1]:
                 continue
             # every 8th pixel first: most chance matches fail there at once, in numpy
-            near = _on_255(bigs[j].pixels.numpy()[:, y0:y0 + h:8, x0:x0 + w:8])
-            if float(((near - small) ** 2).mean()) <= 2 * 255.0**2 * 10 ** (-NEAR_COPY_PSNR / 10) \
-                    and _near_copy(bigs[j].pixels[:, y0:y0 + h, x0:x0 + w], a.pixels):
+            near = _on_255(_array(bigs[j])[:, y0:y0 + h:8, x0:x0 + w:8])
+            if float(((near - small) ** 2).mean()) <= 2 * 255.0**2 * 10 ** (-NEAR_COPY_PSNR / 10) and _near_copy(
+                    torch.from_numpy(np.ascontiguousarray(_array(bigs[j])[:, y0:y0 + h, x0:x0 + w])), a.pixels):
                 out.append((i, j))
                 break
     return out
 
 
+def _indexed_grid_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the textured 16-px windows of ``px`` (3, H, W; a view too) every ``s``-th row and
+    column (``s`` a multiple of :data:`_BLOCK`): :func:`_reencoded_crops`' index entries of one larger image."""
+    m = _grid_means(px)  # m[r, c] = _block_means(...)[4 r, 4 c]
+    rows, cols = (np.arange(0, n - 3, s // _BLOCK) for n in m.shape)
+    k, ok = _grid_keys(m, rows[:, None] + np.arange(4), cols[:, None] + np.arange(4))
+    y, x = np.meshgrid(rows * _BLOCK, cols * _BLOCK, indexing="ij")
+    return k[ok], y[ok], x[ok]
+
+
+def _look_up_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols), sorted by key, of the textured 16-px windows of ``px`` (3, h, w; a view too) at every
+    position of :data:`_REENCODED_BLOCKS`² blocks of ``s`` × ``s``: what :func:`_reencoded_crops` looks up for one
+    smaller image."""
+    h, w = px.shape[-2:]
+    rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
+                                            np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
+                  for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
+    # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
+    # rows and columns, where each window's blocks are still 4 consecutive rows and columns
+    take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
+    m = _block_means(torch.from_numpy(px[:, take_r][:, :, take_c]))
+    at_r, at_c = (np.searchsorted(t, v[:, None] + np.arange(4) * _BLOCK) for t, v in ((take_r, rows), (take_c, cols)))
+    q, ok = _grid_keys(m, at_r, at_c)
+    r_at, c_at = np.nonzero(ok)
+    q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+    by = np.argsort(q)  # sorted needles: each search starts at the last
+    return q[by], r_at[by], c_at[by]
+
+
 def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
-                         pairs: list | None = None) -> list[str]:
+                         pairs: list | None = None, memo: dict | None = None) -> list[str]:
     """The test images not in ``found`` that are a crop of a training image saved again, ``dataset/image (cut from a
     training image, saved again)``, or that training images are crops of, saved again, ``dataset/image (N training
     image(s) cut from it, saved again)`` (:func:`_reencoded_crops`: a scraped copy's patches, a JPEG of a detail);
-    crops turned or mirrored and saved again are not looked for. ``pairs``: (test image, training image) appended."""
+    either as it is or turned by k·90° or mirrored (a training set saved with its augmentations), marked ``, turned or
+    mirrored``. Only the test side is turned, the eight ways (a test set's few images): each looked up turned, and
+    indexed turned for the training images' look-ups. ``pairs``: (test image, training image) appended; ``memo``:
+    each image's turnings and keys kept (:func:`_kept`: a hold-out's rounds)."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3]
     if not left or not pool:
         return []
+    # each test image's eight turnings, as it is first: turnings[8 i + t] is left[i] turned the t-th way
+    turnings = [_TurnedView(r, k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
+    turned_keys = [(id(r), k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
+    pool_keys = [(id(r), 0, False) for r in pool]
     out, named = [], set()
-    for i, j in _reencoded_crops([r for _, r in left], pool):
+    for at, j in _reencoded_crops(turnings, pool, memo, turned_keys, pool_keys):
+        i, turned = divmod(at, 8)
+        if i in named:
+            continue
         spec, t = left[i]
-        out.append(f"{names[spec]}/{t.image_id} (cut from a training image, saved again)")
+        out.append(f"{names[spec]}/{t.image_id} (cut from a training image, saved again{_TURNED * bool(turned)})")
         named.add(i)
         if pairs is not None:
             pairs.append((t, pool[j]))
-    cut: dict[int, int] = {}
-    for k, i in _reencoded_crops(pool, [r for _, r in left]):
+    cut: dict[int, list[int]] = {}  # a test image → its count of training crops, and how many were turned
+    for k, at in _reencoded_crops(pool, turnings, memo, pool_keys, turned_keys):
+        i, turned = divmod(at, 8)
         if i not in named:
-            cut[i] = cut.get(i, 0) + 1
+            n = cut.setdefault(i, [0, 0])
+            n[0], n[1] = n[0] + 1, n[1] + bool(turned)
             if pairs is not None:
                 pairs.append((left[i][1], pool[k]))
     return out + [f"{names[left[i][0]]}/{left[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it, saved "
-                  "again)" for i, n in sorted(cut.items())]
+                  f"again{_TURNED * bool(turned)})" for i, (n, turned) in sorted(cut.items())]
+
+
+#: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)
+_TURNED = ", turned or mirrored"
+
+
+class _TurnedView:
+    """An image mirrored (left-right) if ``mirrored``, then turned by ``k``·90°, as :func:`_turn` makes it, but a numpy
+    view of its pixels (``array``), no copy: a test set's eight turnings held at once (a 2K photo set's: gigabytes
+    as copies). ``pixels``: a contiguous tensor of it, made on each call (a candidate's whole comparison)."""
+
+    __slots__ = ("image_id", "array")
+
+    def __init__(self, r: ImageRecord, k: int, mirrored: bool):
+        a = r.pixels.numpy()
+        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if mirrored else a, k, axes=(1, 2))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(self.array.shape[-2:])
+
+    @property
+    def pixels(self) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(self.array))
+
+
+def _array(r) -> np.ndarray:
+    """The pixels of an :class:`ImageRecord` or a :class:`_TurnedView` as a numpy array (a view)."""
+    return r.array if isinstance(r, _TurnedView) else r.pixels.numpy()
 
 
 def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
@@ -3477,7 +3598,7 @@ def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
 
 
 def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s: int,
-              sides: np.ndarray) -> int | None:
+              sides: np.ndarray, memo: dict | None = None, memo_key: tuple | None = None) -> int | None:
     """The index of the image of ``pool`` (records, or (3, H, W) arrays) that ``u`` (3, h, w) is a window of, or None
     (:func:`_window_index`: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column;
     ``sides``: the pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths,
@@ -3485,17 +3606,13 @@ def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s:
     it. Each hit
     points to a position of ``u`` in a training image; the positions most pointed to are tried first (the true one:
     every window of ``u`` on the index's grid; one a window shares by chance, as a dark, grainy set's many do: one or
-    two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole."""
+    two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole. ``memo``: ``u``'s
+    look-up keys kept under ``memo_key`` (:func:`_kept`: a hold-out's rounds look the same images up again)."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
         return None
-    span = w - _CROP_KEY + 1
-    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
-    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
-                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
-    q, distinct = _window_keys(u[0], rows, cols)
-    r_at, c_at = np.nonzero(distinct)
-    q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+    q, r_at, c_at = _kept(memo if memo_key else None, ("window look-ups", memo_key, s),
+                          lambda: _looked_up_windows(u, s))
     by_key = np.argsort(q, kind="stable")  # sorted needles: numpy's binary searches start where the last one ended
     lo, hi = np.empty_like(by_key), np.empty_like(by_key)
     lo[by_key], hi[by_key] = np.searchsorted(keys, q[by_key], "left"), np.searchsorted(keys, q[by_key], "right")
@@ -3521,6 +3638,18 @@ def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s:
                 and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
             return j
     return None
+
+
+def _looked_up_windows(u: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the windows of ``u`` (3, h, w) that :func:`_cut_from` looks up (those of ≥ 4 distinct
+    values): ``s`` × ``s`` blocks at four heights and four widths."""
+    h, span = u.shape[-2], u.shape[-1] - _CROP_KEY + 1
+    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
+    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
+                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
+    q, distinct = _window_keys(u[0], rows, cols)
+    r_at, c_at = np.nonzero(distinct)
+    return q[r_at, c_at], rows[r_at], cols[c_at]
 
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
@@ -4062,12 +4191,15 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
-                if any("(cut from a training image" in b and not b.endswith(", saved again)") for b in both):
+                again = [b for b in both if b.endswith((", saved again)", f", saved again{_TURNED})"))]
+                if any("(cut from a training image" in b and b not in again for b in both):
                     turned += "; or cut from one, a window of its pixels, marked so"
                 if any(" cut from it)" in b for b in both):
                     turned += "; or training images cut from it, patches of its pixels, marked so"
-                if any(b.endswith(", saved again)") for b in both):
-                    turned += "; or cut from one or cut into training images and saved again (re-encoded), marked so"
+                if again:
+                    turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
+                        ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
+                        else "") + "), marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
