@@ -761,27 +761,9 @@ class GridSpec:
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
-        try:
-            d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
-        except UserError as exc:  # `executor: {gpus: two}`: named as written, not as the setting it fills
-            for k in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # `seeds: 0.5`: as given,
-                # not as the list of one it was read as ('got [0.5] (a list)'); `seeds: [0, 0.5]`: the item at fault
-                if str(exc).startswith(f"{source}: setting {k} ") and k in written:
-                    from benchmark.params import _WORDS, _shown
-
-                    v = written[k]
-                    if not isinstance(v, (list, tuple, dict, range)):
-                        raise UserError(f"{str(exc).split(', got ')[0]}, got {_shown(v)} "
-                                        f"({_WORDS.get(type(v), type(v).__name__)})") from None
-                    bad = [w for w, x in zip(v, d[k]) if not _fits(cls, k, x)] if isinstance(v, (list, tuple)) else []
-                    if bad:
-                        raise UserError(f"{str(exc).split(', got ')[0]}; {_shown(bad[0])} in {_shown(list(v))} is "
-                                        f"{_WORDS.get(type(bad[0]), type(bad[0]).__name__)}") from None
-            said = next((f"{source}: setting {spelt[k]} {str(exc)[len(f'{source}: setting {k} '):]}" for k in spelt
-                         if str(exc).startswith(f"{source}: setting {k} ")), None)
-            if said is None:
-                raise
-            raise UserError(said) from None
+        lists = ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files")  # `seeds: 0.5` read as [0.5]
+        d = check_kwargs(cls, d, f"{source}: setting", words=True, names=spelt,  # a YAML user's words: not "int | None"
+                         written={k: written[k] for k in lists if k in written})
         spelt = tuple(spelt.items())
         check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d),
                           spelt=spelt))
@@ -965,17 +947,6 @@ class GridSpec:
         if self.backbone_weights and not ckpt.is_absolute() and ckpt.is_file():  # (a key or self-trained name: no file)
             changes["backbone_weights"] = str(ckpt.resolve())
         return dataclasses.replace(self, **changes)
-
-
-def _fits(cls, key: str, item) -> bool:
-    """Whether ``item`` alone is a right value in list setting ``key`` of ``cls`` (:func:`check_kwargs`)."""
-    from benchmark.params import check_kwargs
-
-    try:
-        check_kwargs(cls, {key: [item]}, "")
-    except UserError:
-        return False
-    return True
 
 
 def _unique(values):

@@ -200,11 +200,15 @@ def annotations_of(obj: Callable | type) -> dict[str, object]:
             if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
 
-def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = False) -> dict:
+def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = False, names: dict | None = None,
+                 written: dict | None = None) -> dict:
     """``kwargs`` with each value checked against (and conformed to) its annotation on ``obj``.
 
     ``what`` names the owner in messages, e.g. ``"task 'denoise'"`` or ``"loss 'pdl'"``; ``words``: say
-    the types as a config file's reader would (:func:`type_words`: "a whole number", not "int | None")."""
+    the types as a config file's reader would (:func:`type_words`: "a whole number", not "int | None");
+    ``names``: a value's name as its source spelt it, where that is not the argument's (a config file's
+    ``executor: {gpus: two}`` fills ``slurm_gpus``); ``written``: a value as its source wrote it, where it was read
+    into another (``seeds: 0.5``, read as ``[0.5]``): a message shows that, and of a list the item at fault."""
     hints = annotations_of(obj)
     defaults = _default_types(obj)
     out = dict(kwargs)
@@ -215,15 +219,29 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = Fa
         if tp is typing.Any and name in defaults:  # `alpha=1.0` unannotated (a user's loss file): typed as 1.0
             tp, like = defaults[name]
         got = conform(value, tp)
-        noun = "" if words else "parameter " if what.startswith("task") else "argument "
-        if isinstance(got, _Bad):
-            raise UserError(f"{what} {noun}{name} {got.why}, got {_shown(value)}")
-        if got is _MISSING:
-            kind = _WORDS.get(type(value), type(value).__name__) if words else type(value).__name__
-            raise UserError(f"{what} {noun}{name} expects {type_words(tp) if words else type_name(tp)}{like}, got "
-                            f"{_shown(value)} ({kind})")
+        if got is _MISSING or isinstance(got, _Bad):
+            noun = "" if words else "parameter " if what.startswith("task") else "argument "
+            said = got.why if isinstance(got, _Bad) else f"expects {type_words(tp) if words else type_name(tp)}{like}"
+            raise UserError(f"{what} {noun}{(names or {}).get(name, name)} {said}"
+                            + _got(value, (written or {}).get(name, _MISSING), tp, words, isinstance(got, _Bad)))
         out[name] = got
     return out
+
+
+def _got(value, given, tp, words: bool, bad: bool) -> str:
+    """The end of :func:`check_kwargs`' message: ``, got 'two' (text)``, of ``value`` as its source wrote it
+    (``given``, where one is: else ``_MISSING``); of a list so given, the item at fault: ``; 0.5 in [0, 0.5] is a
+    number``."""
+    def kind(v):
+        return _WORDS.get(type(v), type(v).__name__) if words else type(v).__name__
+
+    if isinstance(given, (list, tuple)):
+        wrong = [x for x in given if conform([x], tp) is _MISSING or isinstance(conform([x], tp), _Bad)]
+        if wrong:
+            return f"; {_shown(wrong[0])} in {_shown(list(given))} is {kind(wrong[0])}"
+    if given is _MISSING or isinstance(given, (list, tuple, dict, range)):  # a mapping of tasks: as it was read
+        return f", got {_shown(value)}" + ("" if bad else f" ({kind(value)})")
+    return f", got {_shown(given)} ({kind(given)})"
 
 
 def _shown(value, most: int = 200) -> str:
