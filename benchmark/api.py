@@ -31,7 +31,7 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.config import build_configs, check_unused_executor_settings, setting, setting_json
+    from benchmark.config import build_configs, check_executor_settings, setting, setting_json
     from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore
@@ -41,7 +41,7 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     spec = GridSpec.from_file(config) if config else GridSpec()
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s = spec.resolved()
-    check_unused_executor_settings(spec, s)  # another executor's keyword, workers_per_gpu on the CPU: as run's flags
+    check_executor_settings(spec, s)  # another executor's keyword, workers_per_gpu on the CPU: as run's flags
     with s.blamed("metrics"):  # before the data is read, as `plbench run` checks them
         check_metric_names(s.metrics)
     data = DataCache()

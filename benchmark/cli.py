@@ -701,7 +701,7 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
-    from benchmark.config import check_numbers, check_unused_executor_settings, setting, setting_json
+    from benchmark.config import check_executor_settings, check_numbers, setting, setting_json
     from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -712,7 +712,7 @@ def cmd_run(args) -> int:
     t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
     spec = grid_spec(args)
     s = spec.resolved()
-    check_unused_executor_settings(spec, s)
+    check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo

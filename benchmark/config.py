@@ -520,57 +520,60 @@ EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", 
 
 
 #: the settings of each remote executor, by the executor they belong to: without it they would go unused
-#: (``run`` refuses such a flag; :func:`build_configs` such a setting of a grid that names no executor)
+#: (:func:`check_executor_settings` refuses such a setting where the grid runs with another)
 EXECUTOR_OPTIONS = {"ray": ("ray_address",),
                     "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
                               "submitit_cluster")}
 
 
-def _check_executor_named(s) -> None:
-    """Refuse a remote executor's setting given in grid ``s`` (not resolved: no default) that names no executor
-    (``executor: {gpus: 2}``, ``api.run(slurm_partition='gpu')``): it trained the whole grid here, in one process,
-    the setting unused."""
-    for owner, keys in EXECUTOR_OPTIONS.items():
-        for key in keys:
-            if getattr(s, key) is None:
-                continue
-            source = dict(s.origins).get(key)
-            add = (f"pass executor='{owner}'" if source == "api.run()" else
-                   f"add name: {owner} to its executor block" if key in dict(s.spelt) else
-                   f"add executor: {owner}" if source else f"add --executor {owner}")
-            raise UserError(f"{s.named(key)} is a setting of the {owner} executor, and this grid names no executor, "
-                            f"so it would train here with the local one: {add}, or drop it")
+def check_executor_settings(spec, s) -> None:
+    """Refuse, in one line, a setting grid ``spec`` (not resolved) gives that the grid (``s``, resolved) would leave
+    unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00`` without ``--executor slurm``,
+    ``api.run(slurm_partition='gpu')``, a config file's ``executor: {gpus: 2}`` with no ``name:``, or one naming
+    ``ray`` beside its SLURM settings, trained the whole grid here, in one process, every such setting dropped without
+    a word), or ``workers_per_gpu`` K > 1 given by a flag or keyword where no GPU is shared (``--device cpu``, or
+    ``auto`` on a machine without one: ``--workers K`` runs K processes; SLURM takes no such option, a job gets
+    ``--slurm-gpus``). One check for ``run``, ``api.run()`` and :func:`build_configs`, one message per mistake, in
+    the words of whatever gave the setting. A config file's settings that a flag's or keyword's executor leaves
+    unused are not refused: its ``executor:`` block may name another executor's settings that ``--executor local``
+    overrides, and configs/full.yaml's ``workers_per_gpu`` stays under ``--device cpu``."""
+    origins = dict(spec.origins)
 
+    def source(key):  # None: a flag's; "api.run()": a keyword's; else the config file's path
+        return origins.get(key)
 
-def check_unused_executor_settings(spec, s) -> None:
-    """Refuse, in one line, a setting given by a flag or an ``api.run()`` keyword (``spec``, not resolved) that
-    the grid (``s``, resolved) would leave unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00``
-    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
-    word), or ``workers_per_gpu`` K > 1 where no GPU is shared (``--device cpu``, or ``auto`` on a machine without
-    one: ``--workers K`` runs K processes; SLURM takes no such option, a job gets ``--slurm-gpus``). A config
-    file's are left unused: its ``executor:`` block may name another executor's settings that ``--executor local``
-    leaves unused, and configs/full.yaml's ``workers_per_gpu`` stays under ``--device cpu``."""
-    def given(key):  # by a flag (no origin) or an api.run() keyword, not by a config file
-        return getattr(spec, key) is not None and dict(spec.origins).get(key) in (None, "api.run()")
+    def overridden(key):  # a file's setting, the executor chosen by a flag or keyword over it
+        return source(key) not in (None, "api.run()") and spec.executor is not None and \
+            source("executor") in (None, "api.run()")
 
-    api = any(source == "api.run()" for _, source in spec.origins)  # how the words name a setting
-    flag = (lambda k: f"api.run(): {k}") if api else (lambda k: "--" + k.replace("_", "-"))
-    executor = (lambda e: f"executor={e!r}") if api else (lambda e: f"--executor {e}")
-    stray = {key: name for name, keys in EXECUTOR_OPTIONS.items() if name != s.executor for key in keys if given(key)}
-    if stray and not (api and spec.executor is None):  # api.run(slurm_partition='gpu') alone: _check_executor_named
-        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
-        keys = [k for k, name in stray.items() if name == owner]
-        one = len(keys) == 1
-        if api:
-            raise UserError(f"api.run(): {', '.join(keys)} {'is a setting' if one else 'are settings'} of "
-                            f"{executor(owner)}, and this grid runs with {executor(s.executor)}: pass "
-                            f"{executor(owner)}, or drop {'it' if one else 'them'}")
-        raise UserError(f"{', '.join(map(flag, keys))} {'is an option' if one else 'are options'} of "
-                        f"{executor(owner)}, and this grid runs with {executor(s.executor)}: add {executor(owner)}, "
-                        f"or drop {'it' if one else 'them'}")
+    api = any(where == "api.run()" for where in origins.values())  # how the words name a setting
+    stray = {key: owner for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for key in keys
+             if getattr(spec, key) is not None and not overridden(key)}
+    if stray:
+        first = next(iter(stray))  # `--executor ray --slurm-mem 32G`: slurm's; with the others of its source
+        owner, where = stray[first], source(first)
+        keys = [k for k, name in stray.items() if name == owner and source(k) == where]
+        flag, one = where is None and not api, len(keys) == 1
+
+        def executor(name):  # the executor as the source of the setting names it
+            return f"--executor {name}" if flag else f"executor={name!r}" if where == "api.run()" else \
+                f"the {name} executor"
+
+        runs = (f"runs with {executor(s.executor)}" if spec.executor is not None else
+                "names no executor, so it would train here with the local one")
+        named = ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
+        fix = ("add" if spec.executor is None else "use") + f" --executor {owner}" if flag else \
+            f"pass executor={owner!r}" if where == "api.run()" else \
+            f"add executor: {owner}" if spec.executor is None and keys[0] not in dict(spec.spelt) else \
+            f"add name: {owner} to its executor block" if spec.executor is None else f"make its executor {owner}"
+        noun = ("is an option" if one else "are options") if flag else "is a setting" if one else "are settings"
+        raise UserError(f"{where + ': ' if where else 'api.run(): ' if api else ''}{named} {noun}"
+                        f" of {executor(owner)}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
     k = spec.workers_per_gpu
-    if not given("workers_per_gpu") or k <= 1:  # 0: "must be at least 1" (executor_options)
+    if k is None or source("workers_per_gpu") not in (None, "api.run()") or k <= 1:  # 0: "must be at least 1"
         return
+    flag = (lambda key: f"api.run(): {key}") if api else (lambda key: "--" + key.replace("_", "-"))
+    executor = (lambda e: f"executor={e!r}") if api else (lambda e: f"--executor {e}")
     if s.executor == "slurm":
         raise UserError(f"{flag('workers_per_gpu')} {k}: {executor('slurm')} does not share a GPU between runs (each "
                         f"job gets {'slurm_gpus=N' if api else '--slurm-gpus N'}); drop it, or use "
@@ -1522,8 +1525,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                                                 "is scored" if name == "metrics" else "runs")
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
-    if spec.executor is None:  # the local one by default: a SLURM or Ray setting given would go unused
-        _check_executor_named(spec)
+    check_executor_settings(spec, s)  # a SLURM or Ray setting the grid's executor would leave unused
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why

@@ -3,6 +3,11 @@ of the remote executors' settings, and the flags, keys and README commands a fir
 
 import pytest
 
+import benchmark.checkpoint  # noqa: F401  (what `run` imports, torch among them: imported once, not in a test's time)
+import benchmark.executors  # noqa: F401
+import benchmark.runner  # noqa: F401
+from benchmark import api
+from benchmark.cli import main
 from benchmark.config import GridSpec
 from benchmark.errors import UserError
 from benchmark.params import check_kwargs
@@ -24,3 +29,36 @@ def test_check_kwargs_names_a_setting_and_its_value_as_the_source_wrote_them():
         GridSpec.from_mapping({"metrics": ["psnr", None]}, "grid.yaml")
     with pytest.raises(UserError, match=r"^api\.run\(\): setting executor\.mem expects text, got \[1\] \(a list\)$"):
         GridSpec.from_mapping({"executor": {"name": "slurm", "mem": [1]}}, "api.run()")
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """A grid that got as far as planning fails the test at once (nothing is read or trained)."""
+    import benchmark.config
+
+    def planned(*a, **k):
+        raise AssertionError("the grid was planned: the setting went unused")
+
+    monkeypatch.setattr(benchmark.config, "build_configs", planned)
+
+
+def test_another_executors_setting_is_one_check_with_one_message_wherever_it_is_given(tmp_path, no_training, capsys):
+    """`--slurm-partition gpu` alone said 'this grid runs with --executor local', api.run(slurm_partition='gpu') 'of
+    the slurm executor, and this grid names no executor' (two checks, two wordings of one mistake), and a config file
+    naming `executor: ray` beside SLURM settings passed both, its settings dropped: one check, one message."""
+    assert main(["run", "--slurm-partition", "gpu", "--out", str(tmp_path / "cli")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith("--slurm-partition is an option of --executor slurm, and this grid names no executor, so "
+                            "it would train here with the local one: add --executor slurm, or drop it"), err
+    with pytest.raises(UserError) as e:
+        api.run(slurm_partition="gpu", out=str(tmp_path / "api"), report=False)
+    assert str(e.value) == ("api.run(): slurm_partition is a setting of executor='slurm', and this grid names no "
+                            "executor, so it would train here with the local one: pass executor='slurm', or drop it")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("executor: {name: ray, partition: gpu, time: '1:00:00'}\n")
+    with pytest.raises(UserError) as e:
+        api.run(config=grid, out=str(tmp_path / "api"), report=False)
+    assert str(e.value) == ("grid.yaml: executor.partition, executor.time are settings of the slurm executor, and this "
+                            "grid runs with the ray executor: make its executor slurm, or drop them")
+    assert main(["run", "--config", str(grid), "--out", str(tmp_path / "cli")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(str(e.value))
