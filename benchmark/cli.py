@@ -718,7 +718,8 @@ def cmd_run(args) -> int:
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
         _check_task_names(s.tasks)
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
-        _check_loss_and_net_names(s.loss_files, ())  # a loss file's error names that file, not the grid's losses'
+        with s.blamed("loss_files"):  # a loss file's error names that file (and the config file naming it)
+            _check_loss_and_net_names(s.loss_files, ())
         with s.blamed("losses"):
             _check_loss_and_net_names((), s.losses)
     with s.blamed("net"):

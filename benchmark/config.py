@@ -1536,7 +1536,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     check_numbers(s)
     added = []
     for f in s.loss_files:
-        added += load_user_file(f, LOSSES)
+        with s.blamed("loss_files"):  # a config file's or api.run()'s missing or broken loss file: named so
+            added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
         with s.blamed("tasks"):

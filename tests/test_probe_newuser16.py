@@ -62,3 +62,18 @@ def test_another_executors_setting_is_one_check_with_one_message_wherever_it_is_
                             "grid runs with the ray executor: make its executor slurm, or drop them")
     assert main(["run", "--config", str(grid), "--out", str(tmp_path / "cli")]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(str(e.value))
+
+
+def test_a_missing_loss_file_named_by_a_config_file_or_api_run_says_which(tmp_path, capsys):
+    """Every other mistake in a config file or an api.run() keyword names it (`grid.yaml: …`, `api.run(): …`); a
+    loss file that is not there said only 'loss file not found: /nope.py', as the `--loss-file` flag does."""
+    missing = tmp_path / "nope.py"
+    with pytest.raises(UserError) as e:
+        api.run(loss_files=[str(missing)], out=str(tmp_path / "api"), report=False)
+    assert str(e.value) == f"api.run(): loss file not found: {missing}"
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"loss_files: [{missing}]\n")
+    assert main(["run", "--config", str(grid), "--out", str(tmp_path / "cli")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: grid.yaml: loss file not found: {missing}"
+    assert main(["run", "--loss-file", str(missing), "--out", str(tmp_path / "cli")]) == 2  # the flag's: as before
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: loss file not found: {missing}"
