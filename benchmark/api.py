@@ -67,9 +67,11 @@ def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd
     """The tidy results table of a results directory (:data:`benchmark.results.COLUMNS`), without the
     runs' budget checks (the same runs at half the iterations, :mod:`benchmark.convergence`) unless
     ``budget_checks``: a mean over the table is then a mean over one budget."""
+    from benchmark.params import check_switch
     from benchmark.results import ResultsStore
     from benchmark.settings import drop_budget_checks
 
+    budget_checks = check_switch(budget_checks, "budget_checks")  # 'no': truthy, the half-budget runs mixed in
     store = ResultsStore(out, name="out")
     store.require_results(out)  # a missing folder, a file, a folder of other files: each said, as by the CLI
     return store.table() if budget_checks else drop_budget_checks(store.table())[0]
@@ -91,7 +93,9 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
 
         raise UserError(f"api.report(): unknown option {unknown[0]!r}" + did_you_mean(
             unknown[0], ("baseline", "alpha", "n_boot", "formats", "visual", "where", "html")))
-    html = options.pop("html", True)
+    from benchmark.params import check_switch
+
+    html = check_switch(options.pop("html", True), "html")
     kwargs = report_options(**options)
     store = ResultsStore(out, name="out")
     store.check_version()

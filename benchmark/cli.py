@@ -1203,6 +1203,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     from collections.abc import Iterable, Mapping
 
     from benchmark.figures import FIGURE_FORMATS
+    from benchmark.params import check_switch
     from benchmark.settings import parse_where
 
     names = names or {}
@@ -1218,6 +1219,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
         raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "
                         "resamples × runs × test images)")
+    visual = check_switch(visual, name("visual"))  # api.report(visual='no'): truthy, the nets re-run for minutes
     if not isinstance(baseline, str):  # None from Python: an AttributeError deep in the baseline's lookup
         raise UserError(f"{name('baseline')} must be a loss spec (a string), got {baseline!r}")
     if not isinstance(formats, str) and not (isinstance(formats, Iterable) and not isinstance(formats, Mapping)):

@@ -244,6 +244,14 @@ def _got(value, given, tp, words: bool, bad: bool) -> str:
     return f", got {_shown(given)} ({kind(given)})"
 
 
+def check_switch(value, name: str) -> bool:
+    """``value`` when it is True or False (a numpy bool too), else a one-line :class:`UserError` naming ``name``: a
+    Python caller's ``visual='no'`` or ``budget_checks='yes'`` is a string, true whatever it says."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise UserError(f"{name} must be True or False, got {_shown(value)}")
+
+
 def _shown(value, most: int = 200) -> str:
     """``repr(value)`` for a one-line message: an object whose repr spans lines (a torchvision dataset, a DataFrame)
     on one, and a long one (an array) cut to ``most`` characters."""

@@ -77,3 +77,26 @@ def test_a_missing_loss_file_named_by_a_config_file_or_api_run_says_which(tmp_pa
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: grid.yaml: loss file not found: {missing}"
     assert main(["run", "--loss-file", str(missing), "--out", str(tmp_path / "cli")]) == 2  # the flag's: as before
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: loss file not found: {missing}"
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda out: api.report(out, visual="no"), "visual must be True or False, got 'no'"),
+    (lambda out: api.report(out, html="no"), "html must be True or False, got 'no'"),
+    (lambda out: api.load_results(out, budget_checks="yes"), "budget_checks must be True or False, got 'yes'"),
+])
+def test_api_switches_given_as_words_are_refused_not_read_as_true(call, said, tmp_path, monkeypatch):
+    """api.report(out, visual='no') re-ran every net for its visual grids (minutes), html='no' wrote the HTML, and
+    load_results(out, budget_checks='no') mixed the half-budget runs into the table: a non-empty string is true.
+    Each is one line before anything is read or written, as `plbench report --no-visual` has no such mistake."""
+    import benchmark.report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",), n_images=2)
+
+    def drawn(*a, **k):
+        raise AssertionError("the report was written")
+
+    monkeypatch.setattr(benchmark.report, "write_report", drawn)
+    with pytest.raises(UserError) as e:
+        call(store.root)
+    assert str(e.value) == said
