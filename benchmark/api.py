@@ -34,10 +34,12 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     from benchmark.config import build_configs, check_executor_settings, setting, setting_json
     from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
     from benchmark.metrics import check_metric_names
+    from benchmark.params import check_switch
     from benchmark.results import ResultsStore
     from benchmark.runner import DataCache, resolve_device
 
     refuse_in_a_starting_worker()  # a script's top level run again in a local worker: before any planning
+    report, progress = check_switch(report, "api.run(): report"), check_switch(progress, "api.run(): progress")
     spec = GridSpec.from_file(config) if config else GridSpec()
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s = spec.resolved()

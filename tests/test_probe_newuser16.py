@@ -100,3 +100,15 @@ def test_api_switches_given_as_words_are_refused_not_read_as_true(call, said, tm
     with pytest.raises(UserError) as e:
         call(store.root)
     assert str(e.value) == said
+
+
+@pytest.mark.parametrize("given, said", [
+    (dict(report="no"), "api.run(): report must be True or False, got 'no'"),
+    (dict(progress="off"), "api.run(): progress must be True or False, got 'off'"),
+])
+def test_api_run_switches_given_as_words_are_refused_before_planning(given, said, tmp_path, no_training):
+    """api.run(report='no') trained and then wrote the report; progress='off' drew the bars: a string is true.
+    Refused in one line, as api.run(budget_check='no') is, before anything is planned."""
+    with pytest.raises(UserError) as e:
+        api.run(out=str(tmp_path / "r"), **given)
+    assert str(e.value) == said
