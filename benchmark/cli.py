@@ -722,6 +722,10 @@ def cmd_run(args) -> int:
             _check_loss_and_net_names(s.loss_files, ())
         with s.blamed("losses"):
             _check_loss_and_net_names((), s.losses)
+        with s.blamed("loss_tasks", flag=True):  # `--loss-tasks l1=denoize`: as build_configs says it, before --out
+            for loss, tasks in s.loss_tasks:
+                _check_loss_and_net_names((), [loss])
+                _check_task_names(tasks)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
     check_logger(s.logger, setting=s.named("logger"))

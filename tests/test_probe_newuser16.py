@@ -5,7 +5,9 @@ import pytest
 
 import benchmark.checkpoint  # noqa: F401  (what `run` imports, torch among them: imported once, not in a test's time)
 import benchmark.executors  # noqa: F401
+import benchmark.report  # noqa: F401
 import benchmark.runner  # noqa: F401
+import benchmark.synthetic  # noqa: F401
 from benchmark import api
 from benchmark.cli import main
 from benchmark.config import GridSpec
@@ -112,3 +114,13 @@ def test_api_run_switches_given_as_words_are_refused_before_planning(given, said
     with pytest.raises(UserError) as e:
         api.run(out=str(tmp_path / "r"), **given)
     assert str(e.value) == said
+
+
+@pytest.mark.parametrize("entry, said", [("l1=denoize", "error: --loss-tasks: unknown task 'denoize'; did you mean "),
+                                         ("l9=denoise", "error: --loss-tasks: unknown loss 'l9'; did you mean ")])
+def test_a_typo_in_loss_tasks_is_said_before_the_out_folders_refusal(entry, said, tmp_path, capsys):
+    """`--loss-tasks l1=denoize --out <a file>` was refused for its --out; fixed that, the next try said the typo
+    (every other name of the grid is checked before --out): said first now, in build_configs' words."""
+    (tmp_path / "afile").write_text("")
+    assert main(["run", "--loss-tasks", entry, "--out", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(said)
