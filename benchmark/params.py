@@ -162,7 +162,7 @@ def conform(value, tp):
             return _MISSING
         return tuple(items) if origin is tuple else list(items)
     if tp is bool:
-        return value if isinstance(value, bool) else _MISSING
+        return bool(value) if _is_bool(value) else _MISSING
     if tp is int:
         return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
     if tp is float:
@@ -244,10 +244,17 @@ def _got(value, given, tp, words: bool, bad: bool) -> str:
     return f", got {_shown(given)} ({kind(given)})"
 
 
+def _is_bool(value) -> bool:
+    """Whether ``value`` is True or False: a Python bool or a numpy one (``np.True_``, what ``(a > 0).any()``
+    returns: its type is ``numpy.bool`` in numpy 2, ``numpy.bool_`` before), not 0, 1 or a string."""
+    return isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"))
+
+
 def check_switch(value, name: str) -> bool:
-    """``value`` when it is True or False (a numpy bool too), else a one-line :class:`UserError` naming ``name``: a
-    Python caller's ``visual='no'`` or ``budget_checks='yes'`` is a string, true whatever it says."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    """``value`` when it is True or False (a numpy bool too, as a setting's ``compile=np.True_`` is: :func:`conform`),
+    else a one-line :class:`UserError` naming ``name``: a Python caller's ``visual='no'`` or ``budget_checks='yes'``
+    is a string, true whatever it says."""
+    if _is_bool(value):
         return bool(value)
     raise UserError(f"{name} must be True or False, got {_shown(value)}")
 

@@ -1,0 +1,82 @@
+"""Review of the newuser16 probe: every True/False parameter of :mod:`benchmark.api` (found by inspect, so a new one
+is covered for free), a config file's ``losses:`` left empty, and the executor a message blames."""
+
+import inspect
+import typing
+
+import numpy as np
+import pytest
+
+import benchmark.checkpoint  # noqa: F401  (what `run` imports, torch among them: imported once, not in a test's time)
+import benchmark.executors  # noqa: F401
+import benchmark.report
+import benchmark.runner  # noqa: F401
+from benchmark import api
+from benchmark.config import GridSpec
+from benchmark.errors import UserError
+from benchmark.params import annotations_of
+
+
+def _is_switch(tp) -> bool:
+    return tp in (bool, "bool") or (typing.get_origin(tp) in (typing.Union, __import__("types").UnionType)
+                                   and set(typing.get_args(tp)) == {bool, type(None)})
+
+
+def _switches():
+    """(api function, keyword) of every True/False parameter: its own, ``run``'s settings (GridSpec's) and
+    ``report``'s options (write_report's)."""
+    found = []
+    for fn, extra in ((api.run, annotations_of(GridSpec)), (api.load_results, {}),
+                      (api.report, dict(inspect.signature(benchmark.report.write_report).parameters))):
+        own = {n: p.annotation for n, p in inspect.signature(fn).parameters.items()}
+        extra = {n: getattr(p, "annotation", p) for n, p in extra.items()}
+        found += [(fn.__name__, n) for n, tp in {**own, **extra}.items() if _is_switch(tp)]
+    return found
+
+
+SWITCHES = _switches()
+
+
+def test_the_switches_are_found():
+    assert {("run", "report"), ("run", "progress"), ("run", "budget_check"), ("run", "compile"),
+            ("load_results", "budget_checks"), ("report", "visual"), ("report", "html")} <= set(SWITCHES)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A small results store (written once: only read)."""
+    from benchmark.synthetic import write_store
+
+    return write_store(tmp_path_factory.mktemp("r"), offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",),
+                       n_images=2).root
+
+
+@pytest.fixture
+def calls(store, tmp_path, monkeypatch):
+    """Each api function on the store; planning or writing a report fails the test at once."""
+    import benchmark.config
+
+    def stop(*a, **k):
+        raise AssertionError("went on")
+
+    monkeypatch.setattr(benchmark.config, "build_configs", stop)
+    monkeypatch.setattr(benchmark.report, "write_report", stop)
+    return {"run": lambda **kw: api.run(out=str(tmp_path / "o"), **kw),
+            "load_results": lambda **kw: api.load_results(store, **kw),
+            "report": lambda **kw: api.report(store, **kw)}
+
+
+@pytest.mark.parametrize("fn, name", SWITCHES)
+def test_every_api_switch_takes_a_numpy_bool_and_refuses_a_word(fn, name, calls):
+    """check_switch said it took a numpy bool, but matched the type name 'bool_' (numpy 2's is 'bool'): np.False_
+    (what `(a > 0).any()` gives) was refused, and a setting (compile=np.False_) too, as 'got np.False_ (bool)'."""
+    with pytest.raises(UserError) as e:
+        calls[fn](**{name: "no"})
+    assert name in str(e.value) and "\n" not in str(e.value)
+    for value in (1, 0):  # not True or False: refused alike
+        with pytest.raises(UserError):
+            calls[fn](**{name: value})
+    try:
+        calls[fn](**{name: np.False_})
+    except AssertionError:  # went on to plan or write: taken
+        pass
