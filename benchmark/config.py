@@ -737,6 +737,10 @@ class GridSpec:
                 if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
+        for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `losses:`, its list forgotten:
+            if source != "api.run()" and key in written and written[key] is None:  # ran the profile's (as `[]` is
+                raise UserError(f"{source}: {key}: has no value: give its list, or leave {key} out for the "
+                                f"profile's")  # refused; a keyword's None is one not given)
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `metrics: []` scored nothing
             if isinstance(d.get(key), (list, dict)) and not d[key]:
                 empty = "{}" if isinstance(written.get(key), dict) else "[]"

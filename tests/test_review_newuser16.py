@@ -80,3 +80,15 @@ def test_every_api_switch_takes_a_numpy_bool_and_refuses_a_word(fn, name, calls)
         calls[fn](**{name: np.False_})
     except AssertionError:  # went on to plan or write: taken
         pass
+
+
+@pytest.mark.parametrize("key", ["tasks", "losses", "seeds", "train_data", "test_data", "metrics"])
+def test_a_list_setting_left_without_its_value_in_a_config_file_is_refused_as_an_empty_one(key, tmp_path):
+    """`losses:` with its list forgotten (YAML null) ran the profile's losses without a word, while `losses: []` was
+    refused: one line too, naming the file; api.run(losses=None) is a keyword not given, as before."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"{key}:\n")
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(grid)
+    assert str(e.value) == f"grid.yaml: {key}: has no value: give its list, or leave {key} out for the profile's"
+    assert getattr(GridSpec.from_mapping({key: None}, "api.run()"), key) is None
