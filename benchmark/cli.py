@@ -728,6 +728,11 @@ def cmd_run(args) -> int:
                 _check_task_names(tasks)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
+    if s.device not in (None, "auto"):  # `--device tpu`: its name, as build_configs says it, before --out
+        from benchmark.devices import parse_device
+
+        with s.blamed("device", flag=True):
+            parse_device(s.device)
     check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)

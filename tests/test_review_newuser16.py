@@ -92,3 +92,15 @@ def test_a_list_setting_left_without_its_value_in_a_config_file_is_refused_as_an
         GridSpec.from_file(grid)
     assert str(e.value) == f"grid.yaml: {key}: has no value: give its list, or leave {key} out for the profile's"
     assert getattr(GridSpec.from_mapping({key: None}, "api.run()"), key) is None
+
+
+@pytest.mark.parametrize("flags, said", [(["--device", "tpu"], "error: --device: unknown device 'tpu': use auto, "),
+                                         (["--device", "mps"], "error: --device: device 'mps' is not one plbench ")])
+def test_a_device_typo_is_said_before_the_out_folders_refusal(flags, said, tmp_path, capsys):
+    """As a typo in --loss-tasks (c1111c1): `--device tpu --out <a file>` was refused for its --out, and fixed that,
+    the next try said the device: its name is checked with the grid's other names, in build_configs' words."""
+    from benchmark.cli import main
+
+    (tmp_path / "afile").write_text("")
+    assert main(["run", *flags, "--out", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(said)
