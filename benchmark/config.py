@@ -559,8 +559,10 @@ def check_executor_settings(spec, s) -> None:
             return f"--executor {name}" if flag else f"executor={name!r}" if where == "api.run()" else \
                 f"the {name} executor"
 
-        runs = (f"runs with {executor(s.executor)}" if spec.executor is not None else
-                "names no executor, so it would train here with the local one")
+        chose = source("executor")  # a config file's executor beside a flag's or keyword's setting: the file's words
+        runs = ("names no executor, so it would train here with the local one" if spec.executor is None else
+                f"runs with {executor(s.executor)}" if chose == where or chose in (None, "api.run()") else
+                f"runs with the {s.executor} executor ({chose})")
         named = ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
         fix = ("add" if spec.executor is None else "use") + f" --executor {owner}" if flag else \
             f"pass executor={owner!r}" if where == "api.run()" else \

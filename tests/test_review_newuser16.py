@@ -104,3 +104,25 @@ def test_a_device_typo_is_said_before_the_out_folders_refusal(flags, said, tmp_p
     (tmp_path / "afile").write_text("")
     assert main(["run", *flags, "--out", str(tmp_path / "afile")]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith(said)
+
+
+def test_an_executors_setting_refused_blames_the_executor_where_it_was_chosen(tmp_path, capsys, monkeypatch):
+    """`--slurm-partition gpu` beside a config file's `executor: ray` said 'this grid runs with --executor ray' (a
+    flag never given), api.run(slurm_partition=…) 'runs with executor='ray''; the file that chose it is named."""
+    import benchmark.config
+    from benchmark.cli import main
+
+    def planned(*a, **k):
+        raise AssertionError("the grid was planned: the setting went unused")
+
+    monkeypatch.setattr(benchmark.config, "build_configs", planned)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("executor: ray\n")
+    assert main(["run", "--config", str(grid), "--slurm-partition", "gpu", "--out", str(tmp_path / "cli")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: --slurm-partition is an option of --executor slurm, and this grid runs with the ray executor "
+        "(grid.yaml): use --executor slurm, or drop it")
+    with pytest.raises(UserError) as e:
+        api.run(grid, slurm_partition="gpu", out=str(tmp_path / "api"), report=False)
+    assert str(e.value) == ("api.run(): slurm_partition is a setting of executor='slurm', and this grid runs with the "
+                            "ray executor (grid.yaml): pass executor='slurm', or drop it")
