@@ -526,7 +526,7 @@ EXECUTOR_OPTIONS = {"ray": ("ray_address",),
                               "submitit_cluster")}
 
 
-def check_executor_settings(spec, s) -> None:
+def check_executor_settings(spec, s, tell: bool = True) -> None:
     """Refuse, in one line, a setting grid ``spec`` (not resolved) gives that the grid (``s``, resolved) would leave
     unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00`` without ``--executor slurm``,
     ``api.run(slurm_partition='gpu')``, a config file's ``executor: {gpus: 2}`` with no ``name:``, or one naming
@@ -536,7 +536,8 @@ def check_executor_settings(spec, s) -> None:
     ``--slurm-gpus``). One check for ``run``, ``api.run()`` and :func:`build_configs`, one message per mistake, in
     the words of whatever gave the setting. A config file's settings that a flag's or keyword's executor leaves
     unused are not refused: its ``executor:`` block may name another executor's settings that ``--executor local``
-    overrides, and configs/full.yaml's ``workers_per_gpu`` stays under ``--device cpu``."""
+    overrides (``tell``: said in one line), and configs/full.yaml's ``workers_per_gpu`` stays under
+    ``--device cpu``."""
     origins = dict(spec.origins)
 
     def source(key):  # None: a flag's; "api.run()": a keyword's; else the config file's path
@@ -547,6 +548,13 @@ def check_executor_settings(spec, s) -> None:
             source("executor") in (None, "api.run()")
 
     api = any(where == "api.run()" for where in origins.values())  # how the words name a setting
+    unused = [k for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for k in keys
+              if getattr(spec, k) is not None and overridden(k)]
+    if unused and tell:  # documented, but a file written for SLURM run here by a flag: said, not silent
+        chose = f"executor={s.executor!r}" if source("executor") == "api.run()" else f"--executor {s.executor}"
+        where = source(unused[0])  # the one config file
+        logging.getLogger(__name__).info("%s: %s unused: %s runs this grid", where, ", ".join(
+            spec.named(k).removeprefix(f"{where}: ") for k in unused), chose)
     stray = {key: owner for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for key in keys
              if getattr(spec, key) is not None and not overridden(key)}
     if stray:
@@ -1531,7 +1539,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                                                 "is scored" if name == "metrics" else "runs")
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
-    check_executor_settings(spec, s)  # a SLURM or Ray setting the grid's executor would leave unused
+    check_executor_settings(spec, s, tell=False)  # a SLURM or Ray setting the grid's executor would leave unused
+    # (a file's that a flag's executor overrides: said by run and api.run, not twice)
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why

@@ -126,3 +126,28 @@ def test_an_executors_setting_refused_blames_the_executor_where_it_was_chosen(tm
         api.run(grid, slurm_partition="gpu", out=str(tmp_path / "api"), report=False)
     assert str(e.value) == ("api.run(): slurm_partition is a setting of executor='slurm', and this grid runs with the "
                             "ray executor (grid.yaml): pass executor='slurm', or drop it")
+
+
+def test_a_config_files_executor_settings_a_flag_overrides_are_said_unused_in_one_line(tmp_path, caplog,
+                                                                                          monkeypatch):
+    """A file written for SLURM run here by `--executor local` leaves its SLURM settings unused, as documented (not
+    refused: tests/test_probe_newuser11.py), but said nothing of it: one line now, by run and api.run alike."""
+    import logging
+
+    import benchmark.config
+    from benchmark.cli import main
+
+    def planned(*a, **k):
+        raise SystemExit("planned")
+
+    monkeypatch.setattr(benchmark.config, "build_configs", planned)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("executor: {name: slurm, partition: gpu, time: '4:00:00'}\n")
+    said = "grid.yaml: executor.partition, executor.time unused: {} runs this grid"
+    out = str(tmp_path / "o")
+    for call, chose in ((lambda: main(["run", "--config", str(grid), "--executor", "local", "--out", out]),
+                         "--executor local"), (lambda: api.run(grid, executor="local", out=out), "executor='local'")):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="benchmark.config"), pytest.raises(SystemExit):
+            call()
+        assert [r.getMessage() for r in caplog.records if "unused" in r.getMessage()] == [said.format(chose)]
