@@ -239,6 +239,8 @@ def _got(value, given, tp, words: bool, bad: bool) -> str:
         wrong = [x for x in given if conform([x], tp) is _MISSING or isinstance(conform([x], tp), _Bad)]
         if wrong:
             return f"; {_shown(wrong[0])} in {_shown(list(given))} is {kind(wrong[0])}"
+    if isinstance(given, dict) and isinstance(value, (list, tuple)) and list(value) == [given]:  # `seeds: {a: 1}`
+        return f", got {_shown(given)} ({kind(given)})"  # read as a list of it: said as the mapping it was written
     if given is _MISSING or isinstance(given, (list, tuple, dict, range)):  # a mapping of tasks: as it was read
         return f", got {_shown(value)}" + ("" if bad else f" ({kind(value)})")
     return f", got {_shown(given)} ({kind(given)})"

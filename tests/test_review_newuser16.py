@@ -151,3 +151,12 @@ def test_a_config_files_executor_settings_a_flag_overrides_are_said_unused_in_on
         with caplog.at_level(logging.INFO, logger="benchmark.config"), pytest.raises(SystemExit):
             call()
         assert [r.getMessage() for r in caplog.records if "unused" in r.getMessage()] == [said.format(chose)]
+
+
+@pytest.mark.parametrize("key", ["seeds", "metrics", "train_data", "test_data", "loss_files"])
+def test_a_list_setting_written_as_a_mapping_is_said_as_the_mapping(key):
+    """`seeds: {a: 1}` is read as a list of one mapping: the message said 'got [{'a': 1}] (a list)', a list the file
+    never held, where every other value is said as written (26d5753)."""
+    with pytest.raises(UserError) as e:
+        GridSpec.from_mapping({key: {"a": 1}}, "grid.yaml")
+    assert str(e.value).endswith(", got {'a': 1} (a mapping)"), str(e.value)
