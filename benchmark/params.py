@@ -22,6 +22,7 @@ import collections.abc
 import dataclasses
 import inspect
 import math
+import numbers
 import types
 import typing
 from collections.abc import Callable
@@ -163,12 +164,12 @@ def conform(value, tp):
         return tuple(items) if origin is tuple else list(items)
     if tp is bool:
         return bool(value) if _is_bool(value) else _MISSING
-    if tp is int:
-        return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
+    if tp is int:  # a numpy integer (np.int64, an item of np.arange) too, as a Python int
+        return int(value) if isinstance(value, numbers.Integral) and not _is_bool(value) else _MISSING
     if tp is float:
         if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
             return _Bad("must be finite")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if _is_bool(value) or not isinstance(value, numbers.Real):  # np.float32 too
             return _MISSING
         if not math.isfinite(float(value)):
             return _Bad("must be finite")

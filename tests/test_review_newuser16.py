@@ -160,3 +160,15 @@ def test_a_list_setting_written_as_a_mapping_is_said_as_the_mapping(key):
     with pytest.raises(UserError) as e:
         GridSpec.from_mapping({key: {"a": 1}}, "grid.yaml")
     assert str(e.value).endswith(", got {'a': 1} (a mapping)"), str(e.value)
+
+
+def test_numpy_numbers_are_taken_as_numpy_bools_are():
+    """A numpy bool is taken (aa8aaad), but api.run(seeds=np.arange(3)), iterations=np.int64(100) or lr=np.float32(…)
+    were refused ('expects a whole number, got np.int64(100) (int64)'): taken as the Python values they are."""
+    spec = GridSpec.from_mapping(dict(seeds=np.arange(3), iterations=np.int64(100), crop=np.int32(64),
+                                      lr=np.float32(0.5), metrics=np.array(["psnr", "ssim"])), "api.run()")
+    assert (spec.seeds, spec.iterations, spec.crop, spec.lr, spec.metrics) == ((0, 1, 2), 100, 64, 0.5,
+                                                                               ("psnr", "ssim"))
+    assert all(type(v) is int for v in (*spec.seeds, spec.iterations, spec.crop)) and type(spec.lr) is float
+    with pytest.raises(UserError, match=r"^api\.run\(\): setting iterations expects a whole number"):
+        GridSpec.from_mapping(dict(iterations=np.True_), "api.run()")  # a bool is no number, numpy's neither
