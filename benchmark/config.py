@@ -547,16 +547,20 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
         return source(key) not in (None, "api.run()") and spec.executor is not None and \
             source("executor") in (None, "api.run()")
 
+    def default(key):  # a file's setting at its default: a grid saved before to_mapping left slurm_time out held
+        # `slurm_time: '8:00:00'` beside `executor: local`, and is re-run with --config (not refused, nor said)
+        return source(key) not in (None, "api.run()") and getattr(spec, key) == RUN_DEFAULTS.get(key, ())
+
     api = any(where == "api.run()" for where in origins.values())  # how the words name a setting
     unused = [k for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for k in keys
-              if getattr(spec, k) is not None and overridden(k)]
+              if getattr(spec, k) is not None and overridden(k) and not default(k)]
     if unused and tell:  # documented, but a file written for SLURM run here by a flag: said, not silent
         chose = f"executor={s.executor!r}" if source("executor") == "api.run()" else f"--executor {s.executor}"
         where = source(unused[0])  # the one config file
         logging.getLogger(__name__).info("%s: %s unused: %s runs this grid", where, ", ".join(
             spec.named(k).removeprefix(f"{where}: ") for k in unused), chose)
     stray = {key: owner for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for key in keys
-             if getattr(spec, key) is not None and not overridden(key)}
+             if getattr(spec, key) is not None and not overridden(key) and not default(key)}
     if stray:
         first = next(iter(stray))  # `--executor ray --slurm-mem 32G`: slurm's; with the others of its source
         owner, where = stray[first], source(first)
@@ -920,12 +924,16 @@ class GridSpec:
         return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
     def to_mapping(self) -> dict:
-        """Plain types, as a config file holds them (task parameters under ``tasks``)."""
+        """Plain types, as a config file holds them (task parameters under ``tasks``); another executor's settings
+        (slurm_time's default beside ``executor: local``) left out: read back, :func:`check_executor_settings` would
+        refuse them."""
+        unused = {k for owner, keys in EXECUTOR_OPTIONS.items() if self.executor and owner != self.executor
+                  for k in keys}
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if v is None or f.name in _NOT_SETTINGS or (f.name in ("task_params", "loss_files", "loss_tasks")
-                                                        and not v):
+                                                        and not v) or f.name in unused:
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once
