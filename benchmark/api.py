@@ -31,17 +31,19 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.config import build_configs, check_unused_executor_settings, setting, setting_json
+    from benchmark.config import build_configs, check_executor_settings, setting, setting_json
     from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
     from benchmark.metrics import check_metric_names
+    from benchmark.params import check_switch
     from benchmark.results import ResultsStore
     from benchmark.runner import DataCache, resolve_device
 
     refuse_in_a_starting_worker()  # a script's top level run again in a local worker: before any planning
+    report, progress = check_switch(report, "api.run(): report"), check_switch(progress, "api.run(): progress")
     spec = GridSpec.from_file(config) if config else GridSpec()
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s = spec.resolved()
-    check_unused_executor_settings(spec, s)  # another executor's keyword, workers_per_gpu on the CPU: as run's flags
+    check_executor_settings(spec, s)  # another executor's keyword, workers_per_gpu on the CPU: as run's flags
     with s.blamed("metrics"):  # before the data is read, as `plbench run` checks them
         check_metric_names(s.metrics)
     data = DataCache()
@@ -67,9 +69,11 @@ def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd
     """The tidy results table of a results directory (:data:`benchmark.results.COLUMNS`), without the
     runs' budget checks (the same runs at half the iterations, :mod:`benchmark.convergence`) unless
     ``budget_checks``: a mean over the table is then a mean over one budget."""
+    from benchmark.params import check_switch
     from benchmark.results import ResultsStore
     from benchmark.settings import drop_budget_checks
 
+    budget_checks = check_switch(budget_checks, "budget_checks")  # 'no': truthy, the half-budget runs mixed in
     store = ResultsStore(out, name="out")
     store.require_results(out)  # a missing folder, a file, a folder of other files: each said, as by the CLI
     return store.table() if budget_checks else drop_budget_checks(store.table())[0]
@@ -91,7 +95,9 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
 
         raise UserError(f"api.report(): unknown option {unknown[0]!r}" + did_you_mean(
             unknown[0], ("baseline", "alpha", "n_boot", "formats", "visual", "where", "html")))
-    html = options.pop("html", True)
+    from benchmark.params import check_switch
+
+    html = check_switch(options.pop("html", True), "html")
     kwargs = report_options(**options)
     store = ResultsStore(out, name="out")
     store.check_version()

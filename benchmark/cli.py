@@ -704,7 +704,7 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
-    from benchmark.config import check_numbers, check_unused_executor_settings, setting, setting_json
+    from benchmark.config import check_executor_settings, check_numbers, setting, setting_json
     from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -715,17 +715,27 @@ def cmd_run(args) -> int:
     t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
     spec = grid_spec(args)
     s = spec.resolved()
-    check_unused_executor_settings(spec, s)
+    check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
         _check_task_names(s.tasks)
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
-        _check_loss_and_net_names(s.loss_files, ())  # a loss file's error names that file, not the grid's losses'
+        with s.blamed("loss_files"):  # a loss file's error names that file (and the config file naming it)
+            _check_loss_and_net_names(s.loss_files, ())
         with s.blamed("losses"):
             _check_loss_and_net_names((), s.losses)
+        with s.blamed("loss_tasks", flag=True):  # `--loss-tasks l1=denoize`: as build_configs says it, before --out
+            for loss, tasks in s.loss_tasks:
+                _check_loss_and_net_names((), [loss])
+                _check_task_names(tasks)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
+    if s.device not in (None, "auto"):  # `--device tpu`: its name, as build_configs says it, before --out
+        from benchmark.devices import parse_device
+
+        with s.blamed("device", flag=True):
+            parse_device(s.device)
     check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
@@ -1225,6 +1235,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     from collections.abc import Iterable, Mapping
 
     from benchmark.figures import FIGURE_FORMATS
+    from benchmark.params import check_switch
     from benchmark.settings import parse_where
 
     names = names or {}
@@ -1240,6 +1251,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
         raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "
                         "resamples × runs × test images)")
+    visual = check_switch(visual, name("visual"))  # api.report(visual='no'): truthy, the nets re-run for minutes
     if not isinstance(baseline, str):  # None from Python: an AttributeError deep in the baseline's lookup
         raise UserError(f"{name('baseline')} must be a loss spec (a string), got {baseline!r}")
     if not isinstance(formats, str) and not (isinstance(formats, Iterable) and not isinstance(formats, Mapping)):

@@ -537,57 +537,74 @@ EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", 
 
 
 #: the settings of each remote executor, by the executor they belong to: without it they would go unused
-#: (``run`` refuses such a flag; :func:`build_configs` such a setting of a grid that names no executor)
+#: (:func:`check_executor_settings` refuses such a setting where the grid runs with another)
 EXECUTOR_OPTIONS = {"ray": ("ray_address",),
                     "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
                               "submitit_cluster")}
 
 
-def _check_executor_named(s) -> None:
-    """Refuse a remote executor's setting given in grid ``s`` (not resolved: no default) that names no executor
-    (``executor: {gpus: 2}``, ``api.run(slurm_partition='gpu')``): it trained the whole grid here, in one process,
-    the setting unused."""
-    for owner, keys in EXECUTOR_OPTIONS.items():
-        for key in keys:
-            if getattr(s, key) is None:
-                continue
-            source = dict(s.origins).get(key)
-            add = (f"pass executor='{owner}'" if source == "api.run()" else
-                   f"add name: {owner} to its executor block" if key in dict(s.spelt) else
-                   f"add executor: {owner}" if source else f"add --executor {owner}")
-            raise UserError(f"{s.named(key)} is a setting of the {owner} executor, and this grid names no executor, "
-                            f"so it would train here with the local one: {add}, or drop it")
+def check_executor_settings(spec, s, tell: bool = True) -> None:
+    """Refuse, in one line, a setting grid ``spec`` (not resolved) gives that the grid (``s``, resolved) would leave
+    unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00`` without ``--executor slurm``,
+    ``api.run(slurm_partition='gpu')``, a config file's ``executor: {gpus: 2}`` with no ``name:``, or one naming
+    ``ray`` beside its SLURM settings, trained the whole grid here, in one process, every such setting dropped without
+    a word), or ``workers_per_gpu`` K > 1 given by a flag or keyword where no GPU is shared (``--device cpu``, or
+    ``auto`` on a machine without one: ``--workers K`` runs K processes; SLURM takes no such option, a job gets
+    ``--slurm-gpus``). One check for ``run``, ``api.run()`` and :func:`build_configs`, one message per mistake, in
+    the words of whatever gave the setting. A config file's settings that a flag's or keyword's executor leaves
+    unused are not refused: its ``executor:`` block may name another executor's settings that ``--executor local``
+    overrides (``tell``: said in one line), and configs/full.yaml's ``workers_per_gpu`` stays under
+    ``--device cpu``."""
+    origins = dict(spec.origins)
 
+    def source(key):  # None: a flag's; "api.run()": a keyword's; else the config file's path
+        return origins.get(key)
 
-def check_unused_executor_settings(spec, s) -> None:
-    """Refuse, in one line, a setting given by a flag or an ``api.run()`` keyword (``spec``, not resolved) that
-    the grid (``s``, resolved) would leave unused: another executor's (``--slurm-partition gpu --slurm-time 4:00:00``
-    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
-    word), or ``workers_per_gpu`` K > 1 where no GPU is shared (``--device cpu``, or ``auto`` on a machine without
-    one: ``--workers K`` runs K processes; SLURM takes no such option, a job gets ``--slurm-gpus``). A config
-    file's are left unused: its ``executor:`` block may name another executor's settings that ``--executor local``
-    leaves unused, and configs/full.yaml's ``workers_per_gpu`` stays under ``--device cpu``."""
-    def given(key):  # by a flag (no origin) or an api.run() keyword, not by a config file
-        return getattr(spec, key) is not None and dict(spec.origins).get(key) in (None, "api.run()")
+    def overridden(key):  # a file's setting, the executor chosen by a flag or keyword over it
+        return source(key) not in (None, "api.run()") and spec.executor is not None and \
+            source("executor") in (None, "api.run()")
 
-    api = any(source == "api.run()" for _, source in spec.origins)  # how the words name a setting
-    flag = (lambda k: f"api.run(): {k}") if api else (lambda k: "--" + k.replace("_", "-"))
-    executor = (lambda e: f"executor={e!r}") if api else (lambda e: f"--executor {e}")
-    stray = {key: name for name, keys in EXECUTOR_OPTIONS.items() if name != s.executor for key in keys if given(key)}
-    if stray and not (api and spec.executor is None):  # api.run(slurm_partition='gpu') alone: _check_executor_named
-        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
-        keys = [k for k, name in stray.items() if name == owner]
-        one = len(keys) == 1
-        if api:
-            raise UserError(f"api.run(): {', '.join(keys)} {'is a setting' if one else 'are settings'} of "
-                            f"{executor(owner)}, and this grid runs with {executor(s.executor)}: pass "
-                            f"{executor(owner)}, or drop {'it' if one else 'them'}")
-        raise UserError(f"{', '.join(map(flag, keys))} {'is an option' if one else 'are options'} of "
-                        f"{executor(owner)}, and this grid runs with {executor(s.executor)}: add {executor(owner)}, "
-                        f"or drop {'it' if one else 'them'}")
+    def default(key):  # a file's setting at its default: a grid saved before to_mapping left slurm_time out held
+        # `slurm_time: '8:00:00'` beside `executor: local`, and is re-run with --config (not refused, nor said)
+        return source(key) not in (None, "api.run()") and getattr(spec, key) == RUN_DEFAULTS.get(key, ())
+
+    api = any(where == "api.run()" for where in origins.values())  # how the words name a setting
+    unused = [k for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for k in keys
+              if getattr(spec, k) is not None and overridden(k) and not default(k)]
+    if unused and tell:  # documented, but a file written for SLURM run here by a flag: said, not silent
+        chose = f"executor={s.executor!r}" if source("executor") == "api.run()" else f"--executor {s.executor}"
+        where = source(unused[0])  # the one config file
+        logging.getLogger(__name__).info("%s: %s unused: %s runs this grid", where, ", ".join(
+            spec.named(k).removeprefix(f"{where}: ") for k in unused), chose)
+    stray = {key: owner for owner, keys in EXECUTOR_OPTIONS.items() if owner != s.executor for key in keys
+             if getattr(spec, key) is not None and not overridden(key) and not default(key)}
+    if stray:
+        first = next(iter(stray))  # `--executor ray --slurm-mem 32G`: slurm's; with the others of its source
+        owner, where = stray[first], source(first)
+        keys = [k for k, name in stray.items() if name == owner and source(k) == where]
+        flag, one = where is None and not api, len(keys) == 1
+
+        def executor(name):  # the executor as the source of the setting names it
+            return f"--executor {name}" if flag else f"executor={name!r}" if where == "api.run()" else \
+                f"the {name} executor"
+
+        chose = source("executor")  # a config file's executor beside a flag's or keyword's setting: the file's words
+        runs = ("names no executor, so it would train here with the local one" if spec.executor is None else
+                f"runs with {executor(s.executor)}" if chose == where or chose in (None, "api.run()") else
+                f"runs with the {s.executor} executor ({chose})")
+        named = ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
+        fix = ("add" if spec.executor is None else "use") + f" --executor {owner}" if flag else \
+            f"pass executor={owner!r}" if where == "api.run()" else \
+            f"add executor: {owner}" if spec.executor is None and keys[0] not in dict(spec.spelt) else \
+            f"add name: {owner} to its executor block" if spec.executor is None else f"make its executor {owner}"
+        noun = ("is an option" if one else "are options") if flag else "is a setting" if one else "are settings"
+        raise UserError(f"{where + ': ' if where else 'api.run(): ' if api else ''}{named} {noun}"
+                        f" of {executor(owner)}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
     k = spec.workers_per_gpu
-    if not given("workers_per_gpu") or k <= 1:  # 0: "must be at least 1" (executor_options)
+    if k is None or source("workers_per_gpu") not in (None, "api.run()") or k <= 1:  # 0: "must be at least 1"
         return
+    flag = (lambda key: f"api.run(): {key}") if api else (lambda key: "--" + key.replace("_", "-"))
+    executor = (lambda e: f"executor={e!r}") if api else (lambda e: f"--executor {e}")
     if s.executor == "slurm":
         raise UserError(f"{flag('workers_per_gpu')} {k}: {executor('slurm')} does not share a GPU between runs (each "
                         f"job gets {'slurm_gpus=N' if api else '--slurm-gpus N'}); drop it, or use "
@@ -707,6 +724,8 @@ class GridSpec:
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
                 d[key] = list(d[key])
+            elif type(d.get(key)).__module__ == "numpy" and hasattr(d[key], "tolist"):  # seeds=np.arange(5): its
+                d[key] = d[key].tolist()  # Python values (a 0-d one: one value)
         if isinstance(d.get("executor"), dict):
             ex = dict(d.pop("executor"))
             for k in ex:
@@ -751,6 +770,10 @@ class GridSpec:
                 if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
+        for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `losses:`, its list forgotten:
+            if source != "api.run()" and key in written and written[key] is None:  # ran the profile's (as `[]` is
+                raise UserError(f"{source}: {key}: has no value: give its list, or leave {key} out for the "
+                                f"profile's")  # refused; a keyword's None is one not given)
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `metrics: []` scored nothing
             if isinstance(d.get(key), (list, dict)) and not d[key]:
                 empty = "{}" if isinstance(written.get(key), dict) else "[]"
@@ -778,27 +801,9 @@ class GridSpec:
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
-        try:
-            d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
-        except UserError as exc:  # `executor: {gpus: two}`: named as written, not as the setting it fills
-            for k in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # `seeds: 0.5`: as given,
-                # not as the list of one it was read as ('got [0.5] (a list)'); `seeds: [0, 0.5]`: the item at fault
-                if str(exc).startswith(f"{source}: setting {k} ") and k in written:
-                    from benchmark.params import _WORDS, _shown
-
-                    v = written[k]
-                    if not isinstance(v, (list, tuple, dict, range)):
-                        raise UserError(f"{str(exc).split(', got ')[0]}, got {_shown(v)} "
-                                        f"({_WORDS.get(type(v), type(v).__name__)})") from None
-                    bad = [w for w, x in zip(v, d[k]) if not _fits(cls, k, x)] if isinstance(v, (list, tuple)) else []
-                    if bad:
-                        raise UserError(f"{str(exc).split(', got ')[0]}; {_shown(bad[0])} in {_shown(list(v))} is "
-                                        f"{_WORDS.get(type(bad[0]), type(bad[0]).__name__)}") from None
-            said = next((f"{source}: setting {spelt[k]} {str(exc)[len(f'{source}: setting {k} '):]}" for k in spelt
-                         if str(exc).startswith(f"{source}: setting {k} ")), None)
-            if said is None:
-                raise
-            raise UserError(said) from None
+        lists = ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files")  # `seeds: 0.5` read as [0.5]
+        d = check_kwargs(cls, d, f"{source}: setting", words=True, names=spelt,  # a YAML user's words: not "int | None"
+                         written={k: written[k] for k in lists if k in written})
         spelt = tuple(spelt.items())
         check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d),
                           spelt=spelt))
@@ -936,12 +941,16 @@ class GridSpec:
         return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
     def to_mapping(self) -> dict:
-        """Plain types, as a config file holds them (task parameters under ``tasks``)."""
+        """Plain types, as a config file holds them (task parameters under ``tasks``); another executor's settings
+        (slurm_time's default beside ``executor: local``) left out: read back, :func:`check_executor_settings` would
+        refuse them."""
+        unused = {k for owner, keys in EXECUTOR_OPTIONS.items() if self.executor and owner != self.executor
+                  for k in keys}
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if v is None or f.name in _NOT_SETTINGS or (f.name in ("task_params", "loss_files", "loss_tasks")
-                                                        and not v):
+                                                        and not v) or f.name in unused:
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once
@@ -982,17 +991,6 @@ class GridSpec:
         if self.backbone_weights and not ckpt.is_absolute() and ckpt.is_file():  # (a key or self-trained name: no file)
             changes["backbone_weights"] = str(ckpt.resolve())
         return dataclasses.replace(self, **changes)
-
-
-def _fits(cls, key: str, item) -> bool:
-    """Whether ``item`` alone is a right value in list setting ``key`` of ``cls`` (:func:`check_kwargs`)."""
-    from benchmark.params import check_kwargs
-
-    try:
-        check_kwargs(cls, {key: [item]}, "")
-    except UserError:
-        return False
-    return True
 
 
 def _unique(values):
@@ -1568,8 +1566,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                                                 "is scored" if name == "metrics" else "runs")
     s = spec.resolved()
     check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
-    if spec.executor is None:  # the local one by default: a SLURM or Ray setting given would go unused
-        _check_executor_named(spec)
+    check_executor_settings(spec, s, tell=False)  # a SLURM or Ray setting the grid's executor would leave unused
+    # (a file's that a flag's executor overrides: said by run and api.run, not twice)
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why
@@ -1580,7 +1578,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     check_numbers(s)
     added = []
     for f in s.loss_files:
-        added += load_user_file(f, LOSSES)
+        with s.blamed("loss_files"):  # a config file's or api.run()'s missing or broken loss file: named so
+            added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
         with s.blamed("tasks"):

@@ -22,6 +22,7 @@ import collections.abc
 import dataclasses
 import inspect
 import math
+import numbers
 import types
 import typing
 from collections.abc import Callable
@@ -162,13 +163,13 @@ def conform(value, tp):
             return _MISSING
         return tuple(items) if origin is tuple else list(items)
     if tp is bool:
-        return value if isinstance(value, bool) else _MISSING
-    if tp is int:
-        return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
+        return bool(value) if _is_bool(value) else _MISSING
+    if tp is int:  # a numpy integer (np.int64, an item of np.arange) too, as a Python int
+        return int(value) if isinstance(value, numbers.Integral) and not _is_bool(value) else _MISSING
     if tp is float:
         if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
             return _Bad("must be finite")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if _is_bool(value) or not isinstance(value, numbers.Real):  # np.float32 too
             return _MISSING
         if not math.isfinite(float(value)):
             return _Bad("must be finite")
@@ -200,11 +201,15 @@ def annotations_of(obj: Callable | type) -> dict[str, object]:
             if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
 
-def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = False) -> dict:
+def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = False, names: dict | None = None,
+                 written: dict | None = None) -> dict:
     """``kwargs`` with each value checked against (and conformed to) its annotation on ``obj``.
 
     ``what`` names the owner in messages, e.g. ``"task 'denoise'"`` or ``"loss 'pdl'"``; ``words``: say
-    the types as a config file's reader would (:func:`type_words`: "a whole number", not "int | None")."""
+    the types as a config file's reader would (:func:`type_words`: "a whole number", not "int | None");
+    ``names``: a value's name as its source spelt it, where that is not the argument's (a config file's
+    ``executor: {gpus: two}`` fills ``slurm_gpus``); ``written``: a value as its source wrote it, where it was read
+    into another (``seeds: 0.5``, read as ``[0.5]``): a message shows that, and of a list the item at fault."""
     hints = annotations_of(obj)
     defaults = _default_types(obj)
     out = dict(kwargs)
@@ -215,15 +220,46 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = Fa
         if tp is typing.Any and name in defaults:  # `alpha=1.0` unannotated (a user's loss file): typed as 1.0
             tp, like = defaults[name]
         got = conform(value, tp)
-        noun = "" if words else "parameter " if what.startswith("task") else "argument "
-        if isinstance(got, _Bad):
-            raise UserError(f"{what} {noun}{name} {got.why}, got {_shown(value)}")
-        if got is _MISSING:
-            kind = _WORDS.get(type(value), type(value).__name__) if words else type(value).__name__
-            raise UserError(f"{what} {noun}{name} expects {type_words(tp) if words else type_name(tp)}{like}, got "
-                            f"{_shown(value)} ({kind})")
+        if got is _MISSING or isinstance(got, _Bad):
+            noun = "" if words else "parameter " if what.startswith("task") else "argument "
+            said = got.why if isinstance(got, _Bad) else f"expects {type_words(tp) if words else type_name(tp)}{like}"
+            raise UserError(f"{what} {noun}{(names or {}).get(name, name)} {said}"
+                            + _got(value, (written or {}).get(name, _MISSING), tp, words, isinstance(got, _Bad)))
         out[name] = got
     return out
+
+
+def _got(value, given, tp, words: bool, bad: bool) -> str:
+    """The end of :func:`check_kwargs`' message: ``, got 'two' (text)``, of ``value`` as its source wrote it
+    (``given``, where one is: else ``_MISSING``); of a list so given, the item at fault: ``; 0.5 in [0, 0.5] is a
+    number``."""
+    def kind(v):
+        return _WORDS.get(type(v), type(v).__name__) if words else type(v).__name__
+
+    if isinstance(given, (list, tuple)):
+        wrong = [x for x in given if conform([x], tp) is _MISSING or isinstance(conform([x], tp), _Bad)]
+        if wrong:
+            return f"; {_shown(wrong[0])} in {_shown(list(given))} is {kind(wrong[0])}"
+    if isinstance(given, dict) and isinstance(value, (list, tuple)) and list(value) == [given]:  # `seeds: {a: 1}`
+        return f", got {_shown(given)} ({kind(given)})"  # read as a list of it: said as the mapping it was written
+    if given is _MISSING or isinstance(given, (list, tuple, dict, range)):  # a mapping of tasks: as it was read
+        return f", got {_shown(value)}" + ("" if bad else f" ({kind(value)})")
+    return f", got {_shown(given)} ({kind(given)})"
+
+
+def _is_bool(value) -> bool:
+    """Whether ``value`` is True or False: a Python bool or a numpy one (``np.True_``, what ``(a > 0).any()``
+    returns: its type is ``numpy.bool`` in numpy 2, ``numpy.bool_`` before), not 0, 1 or a string."""
+    return isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"))
+
+
+def check_switch(value, name: str) -> bool:
+    """``value`` when it is True or False (a numpy bool too, as a setting's ``compile=np.True_`` is: :func:`conform`),
+    else a one-line :class:`UserError` naming ``name``: a Python caller's ``visual='no'`` or ``budget_checks='yes'``
+    is a string, true whatever it says."""
+    if _is_bool(value):
+        return bool(value)
+    raise UserError(f"{name} must be True or False, got {_shown(value)}")
 
 
 def _shown(value, most: int = 200) -> str:

@@ -125,9 +125,9 @@ def test_api_report_where_of_another_type_is_one_line(where):
 
 
 @pytest.mark.parametrize("text, said", [
-    ("executor: {gpus: 2, partition: gpu}\n", "grid.yaml: executor.partition is a setting of the slurm executor, "
-     "and this grid names no executor, so it would train here with the local one: add name: slurm to its executor "
-     "block, or drop it"),
+    ("executor: {gpus: 2, partition: gpu}\n", "grid.yaml: executor.partition, executor.gpus are settings of the slurm "
+     "executor, and this grid names no executor, so it would train here with the local one: add name: slurm to its "
+     "executor block, or drop them"),
     ("slurm_time: '4:00:00'\n", "grid.yaml: slurm_time is a setting of the slurm executor, and this grid names no "
      "executor, so it would train here with the local one: add executor: slurm, or drop it"),
     ("executor: {ray_address: auto}\n", "grid.yaml: executor.ray_address is a setting of the ray executor"),
@@ -151,7 +151,7 @@ def test_a_remote_executors_setting_in_a_grid_naming_no_executor_is_refused(text
 def test_api_run_with_a_slurm_setting_and_no_executor_is_refused(tmp_path):
     from benchmark import api
 
-    with pytest.raises(UserError, match=r"^api\.run\(\): slurm_partition is a setting of the slurm executor, .*: "
+    with pytest.raises(UserError, match=r"^api\.run\(\): slurm_partition is a setting of executor='slurm', .*: "
                                         r"pass executor='slurm', or drop it$"):
         api.run(slurm_partition="gpu", tasks=["denoise"], losses=["l1"], out=str(tmp_path / "r"),
                 train_data=["/nowhere/at/all"])
