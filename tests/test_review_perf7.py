@@ -81,7 +81,7 @@ def _fake_bench(monkeypatch, mod, metrics):
 
     monkeypatch.setattr(M, "MetricSet", lambda names: _Set(metrics))
     img = torch.zeros(1, 3, 8, 8)
-    monkeypatch.setattr(mod, "_images", lambda folder, limit: [(img, img)])
+    monkeypatch.setattr(mod, "noisy_pairs", lambda folder, limit, **kw: [(img, img)])
 
 
 def test_bench_eval_takes_a_nan_scored_by_both_paths_as_equal(monkeypatch, caplog):
