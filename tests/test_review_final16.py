@@ -69,3 +69,32 @@ def test_a_rerun_over_a_newer_plbench_s_runs_says_to_update_as_compare_does(tmp_
     assert len(newer) == 1 and "newer plbench" in newer[0] and "update plbench" in newer[0], newer
     assert code_version() in newer[0] and "computes the numbers changed" not in newer[0], newer
     assert len(older) == 1 and "computes the numbers changed" in older[0] and "update" not in older[0], older
+
+
+def test_a_remote_job_ended_by_a_hung_rescore_names_its_stalled_mark_of_this_grid_alone(tmp_path):
+    """The merge of probe-scoring16 (one `.stalled` file for a hung scoring, runner._mark_stalled) and
+    probe-overnight16 (a Ray task's or SLURM job's line names what its hang recorded, matched by grid id): the
+    overnight tests wrote the mark where plbench kept it before (meta.json's rescore_stalled). The file the workers
+    now write is what the job's line reads: the re-score named, marked, no run failed; another grid's mark, written
+    after this grid started (another node's clock), is not this job's."""
+    from types import SimpleNamespace
+
+    from benchmark import runner
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.executors import WorkUnit, _lost
+    from benchmark.results import ResultsStore
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    rid = run_id(cfg)
+    store.write_meta(rid, {"run_id": rid, "status": "ok", "config": cfg.to_dict(), "started": 1.0, "grid_id": "g0"})
+    unit = WorkUnit(configs=(cfg,), store_root=str(store.root), metrics=("psnr",), device="cpu", since=2.0,
+                    grid_id="g1")
+    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g2"), rid, "hung")  # another grid's
+    assert (store.run_dir(rid) / runner.STALLED).is_file() and "rescore_stalled" not in store.meta(rid)
+    assert not _lost(unit, "job 7_1 ended without a result (state: FAILED)").get("hung")
+    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g1"), rid, "hung")
+    lost = _lost(unit, "job 7_1 ended without a result (state: FAILED)")
+    assert lost.get("hung") and f"re-score of run {rid}" in lost["error"] and ".stalled" in lost["error"], lost
+    assert "recorded failed" not in lost["error"], lost
