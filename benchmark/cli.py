@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -917,6 +917,7 @@ def _warn_runs_kept_apart(store, configs) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
     whose estimate counts them: it said nothing, and the run then warned only after it was started."""
+    from benchmark.config import newer_code
     from benchmark.runner import code_version, made_at_other_paths, made_at_untrained_crop, made_by_other_code
 
     if not store.runs.is_dir():
@@ -932,6 +933,12 @@ def _warn_runs_kept_apart(store, configs) -> None:
                     "apart (`plbench report --out %s --where crop=%d`)", n, len(configs), store.root, task, crop, task,
                     shlex.quote(str(store.root)), crop)
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
+        if newer_code(version):  # a later release's (a colleague's store, this clone older): said as compare says it
+            log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s, a newer plbench than "
+                        "this one (%s): not reused, trained again with this older code; theirs stay apart — to reuse "
+                        "them, %s and run with that", n, len(configs), store.root, version, code_version(),
+                        UPDATE_PLBENCH)
+            continue
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
                     "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),

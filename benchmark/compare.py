@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 from benchmark.export import (
     FEW_IMAGES,
     WORSE,
@@ -728,7 +728,7 @@ def _field_devices(groups: dict[str, list[list[dict]]], tasks, here: str) -> dic
 
 
 #: how a field of a later release than this checkout is made comparable (re-running it here makes it with older code)
-UPDATE = "update plbench (`git pull`, or `pip install -U` of the package) and compare with that"
+UPDATE = f"{UPDATE_PLBENCH} and compare with that"
 
 
 def _newer_field(gs) -> tuple[bool, bool]:

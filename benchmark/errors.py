@@ -26,6 +26,11 @@ class UnknownName(UserError):
         self.kind, self.name = kind, name
 
 
+#: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
+#: code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then
+UPDATE_PLBENCH = "update plbench (`git pull`, or `pip install -U` of the package)"
+
+
 def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
     """``"; did you mean a, b?"`` for a misspelt ``name`` among ``choices`` (a case slip such as
     ``PSNR`` first, then up to ``n`` close spellings), or ``""`` when nothing is close."""
