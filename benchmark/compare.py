@@ -461,11 +461,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
         # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
         # is not this comparison)
-        from benchmark.config import as_current_code
+        from benchmark.config import as_current_code, code_order
 
         old = [m for t, gs in groups.items() if not tasks or t in tasks for g in gs for m in g
                if as_current_code(m.get("code_version")) != here]
-        versions = ", ".join(sorted({str(m.get("code_version")) for m in old}))
+        versions = ", ".join(code_order(m.get("code_version") for m in old))
         every, some = _newer_field([[m] for m in old])
         raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its {len(old)} "
                         f"run(s) were made by {versions}, " + (

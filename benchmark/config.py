@@ -82,6 +82,12 @@ def code_key(version: str):
         return None
 
 
+def code_order(versions) -> list[str]:
+    """Recorded code versions as text, releases in order (``0.9.0+c3`` before ``0.10.0+c3``, :func:`code_key`), any
+    that cannot be read so after them by name."""
+    return sorted({str(v) for v in versions}, key=lambda v: (code_key(v) is None, code_key(v) or ((), 0), v))
+
+
 def newer_code(version) -> bool:
     """Whether a recorded code version is a later release's than this checkout's (:func:`code_version`): a store
     this checkout is older than, whose runs no re-run here gives again — updating plbench does."""

@@ -2368,13 +2368,13 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
     moved = _moved(chosen)  # two versions of a loss file: two restorations, as two table rows
     for _, loss, m in sorted(runs, key=lambda r: (r[0], r[1])):
         first.setdefault(run_label(loss, m.get("weights", "none"), m.get("loss_versions"), moved), m)
-    from benchmark.config import as_current_code, code_version
+    from benchmark.config import as_current_code, code_order, code_version
 
     made = {as_current_code(m["code_version"]) for m in first.values() if m.get("code_version")} - {code_version()}
     if made:  # their test inputs were drawn by that version's code: today's draw is not what they were scored on
         log.info("visual grid for %s skipped: its runs were made by code version %s, whose test inputs this "
                  "version (%s) draws otherwise; re-run them to see the inputs they were scored on", task,
-                 ", ".join(sorted(map(str, made))), code_version())
+                 ", ".join(code_order(made)), code_version())
         return _drawn(None, base, formats)
     try:
         import torch

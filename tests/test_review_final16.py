@@ -98,3 +98,22 @@ def test_a_remote_job_ended_by_a_hung_rescore_names_its_stalled_mark_of_this_gri
     lost = _lost(unit, "job 7_1 ended without a result (state: FAILED)")
     assert lost.get("hung") and f"re-score of run {rid}" in lost["error"] and ".stalled" in lost["error"], lost
     assert "recorded failed" not in lost["error"], lost
+
+
+def test_compare_lists_the_code_versions_of_an_old_field_in_release_order(tmp_path):
+    """compare's refusal of a field no run of which this code made listed its runs' code versions sorted as text
+    ('0.10.0+c1, 0.9.0+c1'); releases are listed in order, as ``config.newer_code`` compares them."""
+    import pytest
+
+    from benchmark.compare import compare
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0, 1), n_images=1, metrics=("psnr",),
+                        budget_check=False)
+    for rid, version in zip(sorted(store.run_ids()), ("0.10.0+c1", "0.9.0+c1")):
+        atomic_write_json(store.run_dir(rid) / "meta.json", {**store.meta(rid), "code_version": version})
+    with pytest.raises(UserError) as err:
+        compare(store.root, losses=["l2"], device="cpu", visual=False, formats=("png",))
+    assert "were made by 0.9.0+c1, 0.10.0+c1," in str(err.value)
