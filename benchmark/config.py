@@ -730,8 +730,9 @@ class GridSpec:
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
                 d[key] = list(d[key])
-            elif type(d.get(key)).__module__ == "numpy" and hasattr(d[key], "tolist"):  # seeds=np.arange(5): its
-                d[key] = d[key].tolist()  # Python values (a 0-d one: one value)
+            elif (type(d.get(key)).__module__ == "numpy" and hasattr(d[key], "tolist")  # seeds=np.arange(5): its
+                  and (key not in ("train_data", "test_data") or d[key].dtype.kind in "USO")):  # Python values (a
+                d[key] = d[key].tolist()  # 0-d one: one value); an array of pixels as data is refused as it is
         if isinstance(d.get("executor"), dict):
             ex = dict(d.pop("executor"))
             for k in ex:
