@@ -413,13 +413,7 @@ def _lost(unit: WorkUnit, error: str) -> dict:
     holds other jobs' runs, whose hangs are theirs)."""
     from benchmark.progress import STALLED_EXIT
 
-    hung = None
-    with contextlib.suppress(Exception):  # the store unreadable here: the job's line as it is
-        from benchmark.results import ResultsStore
-        from benchmark.runner import hang_recorded
-
-        if unit.since is not None:
-            hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since, unit.grid_id)
+    hung = _hang_found(unit, unit.since, unit.configs, unit.grid_id) if unit.since is not None else None
     if not hung:
         return {"error": error, "user": False, "lost": True}
     return {"error": f"{error}: ended by a hang in C code (exit code {STALLED_EXIT}; {hung})", "user": False,
@@ -634,18 +628,24 @@ def _raise_failures(results: list[dict], where: str) -> None:
     raise WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
 
 
-def _hang_said(unit: WorkUnit, since: float) -> str:
-    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
-    a re-score or the degraded inputs' scoring marked (:func:`benchmark.runner.hang_recorded`) — the driver's line
-    said 'recorded as failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+def _hang_found(unit: WorkUnit, since: float, runs, grid_id: str = "") -> str | None:
+    """What a hang in C code among ``runs`` (of ``unit``) recorded at or after ``since``, ``grid_id`` as in
+    :func:`benchmark.runner.hang_recorded`; None when none is found or ``unit``'s store cannot be read here."""
     try:
         from benchmark.results import ResultsStore
         from benchmark.runner import hang_recorded
 
-        said = hang_recorded(ResultsStore(unit.store_root), [*unit.configs, *unit.steal], since)
-    except Exception:  # noqa: BLE001 - the store unreadable here: the worker in its place is what matters
-        said = None
-    return said or "no record of the hang found: the worker's log above says where it hung"
+        return hang_recorded(ResultsStore(unit.store_root), list(runs), since, grid_id)
+    except Exception:  # noqa: BLE001 - the store unreadable here: the caller's line as it is
+        return None
+
+
+def _hang_said(unit: WorkUnit, since: float) -> str:
+    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
+    a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's line said 'recorded as
+    failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+    return (_hang_found(unit, since, [*unit.configs, *unit.steal])
+            or "no record of the hang found: the worker's log above says where it hung")
 
 
 def _precedence(result: dict) -> int:

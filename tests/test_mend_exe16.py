@@ -1,0 +1,45 @@
+"""Mends of repeated work and duplicated helpers (review of the session's diff): one helper, one behaviour each."""
+
+
+def _cheap_config(seed: int = 0):
+    """A denoise ℓ1 config on the embedded photos, not resolved (no image decoded)."""
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+
+    return RunConfig(task="denoise", loss="l1", seed=seed, iterations=2, crop=16, batch_size=1,
+                     train_data=(DataSpec.parse("skimage:train", role="train"),),
+                     test_data=(DataSpec.parse("skimage:test", role="test"),))
+
+
+def test_a_remote_and_a_local_workers_hang_are_looked_up_by_one_helper(tmp_path, monkeypatch):
+    """Was: executors._lost (a remote job's line) and _hang_said (a local worker's) each wrapped the lazy imports and
+    runner.hang_recorded in their own swallow-all try — a merge lost one copy's helper (a NameError). Now both go
+    through _hang_found: a remote job its own runs and the grid's id, a local worker its runs and those it took over;
+    a store unreadable here leaves each line as it was."""
+    import dataclasses
+
+    from benchmark import executors, runner
+
+    cfg = _cheap_config()
+    other = dataclasses.replace(cfg, seed=1)
+    calls = []
+
+    def recorded(store, configs, since, grid_id=""):
+        calls.append((list(configs), since, grid_id))
+        return "its hung run x recorded failed"
+
+    monkeypatch.setattr(runner, "hang_recorded", recorded)
+    unit = executors.WorkUnit((cfg,), str(tmp_path / "r"), ("psnr",), "cpu", steal=(other,), since=5.0, grid_id="g1")
+    lost = executors._lost(unit, "job 7_1 ended without a result")
+    assert lost["hung"] and "its hung run x" in lost["error"]
+    assert executors._hang_said(unit, 7.0) == "its hung run x recorded failed"
+    assert calls == [([cfg], 5.0, "g1"), ([cfg, other], 7.0, "")]
+    assert "hung" not in executors._lost(dataclasses.replace(unit, since=None), "job")  # no grid start: not looked up
+    assert len(calls) == 2
+
+    def unreadable(*a, **k):
+        raise OSError("store unreadable")
+
+    monkeypatch.setattr(runner, "hang_recorded", unreadable)
+    assert executors._lost(unit, "job 7_1") == {"error": "job 7_1", "user": False, "lost": True}
+    assert executors._hang_said(unit, 7.0).startswith("no record of the hang found")
