@@ -43,3 +43,31 @@ def test_a_remote_and_a_local_workers_hang_are_looked_up_by_one_helper(tmp_path,
     monkeypatch.setattr(runner, "hang_recorded", unreadable)
     assert executors._lost(unit, "job 7_1") == {"error": "job 7_1", "user": False, "lost": True}
     assert executors._hang_said(unit, 7.0).startswith("no record of the hang found")
+
+
+def test_the_inputs_scoring_reads_their_stall_mark_once(tmp_path, monkeypatch, caplog):
+    """Was: runner._score_input asked _hung_in_this_grid, which read the inputs' .stalled mark, then read it again on
+    the next line. Now it reads the mark once and passes it: a mark of this grid skips the scoring (True), an
+    earlier command's leaves it to the grid's end (False) — one read each."""
+    import types
+
+    from benchmark import runner
+
+    reads = []
+    marks = {"this": {"at": 10.0, "error": "hung here", "grid_id": "g1"}, "earlier": {"at": 1.0, "grid_id": "g0"}}
+    which = []
+
+    def stall_mark(store, rid):
+        reads.append(rid)
+        return marks[which[-1]]
+
+    monkeypatch.setattr(runner, "stall_mark", stall_mark)
+    grid = types.SimpleNamespace(store=None, since=5.0, grid_id="g1")
+    task = types.SimpleNamespace(name="denoise", params={})
+    which.append("this")
+    caplog.set_level("ERROR")
+    assert runner._score_input(grid, task, "1", (), "", []) is True
+    assert len(reads) == 1 and "hung here" in caplog.text
+    which.append("earlier")
+    assert runner._score_input(grid, task, "1", (), "", []) is False
+    assert len(reads) == 2
