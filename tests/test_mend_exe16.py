@@ -71,3 +71,36 @@ def test_the_inputs_scoring_reads_their_stall_mark_once(tmp_path, monkeypatch, c
     which.append("earlier")
     assert runner._score_input(grid, task, "1", (), "", []) is False
     assert len(reads) == 2
+
+
+def test_torch_threads_gives_the_count_back_after_an_exception_and_changes_nothing_when_not_asked(monkeypatch):
+    """Was: four hand-written 'set torch's threads, give them back in a finally' (cli's dry run, executors' run_unit
+    and execute_local, data's one-thread planning). Now one context manager, devices.torch_threads: the count set
+    inside, given back on the way out — an exception's too — and no call to torch at all where none is asked (0, None)
+    or the count asked is already this process's."""
+    import pytest
+    import torch
+
+    from benchmark.devices import torch_threads
+
+    before = torch.get_num_threads()
+    other = 1 if before != 1 else 2
+    with pytest.raises(RuntimeError, match="boom"), torch_threads(other):
+        assert torch.get_num_threads() == other
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+    sets = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: sets.append(n) or real(n))
+    for n in (None, 0, before):
+        with torch_threads(n):
+            assert torch.get_num_threads() == before
+    assert sets == []
+
+    @torch_threads(other)  # as a decorator (data's planning: @torch_threads(1)), each call on its own
+    def inside():
+        return torch.get_num_threads()
+
+    assert inside() == other and inside() == other and torch.get_num_threads() == before
+    assert sets == [other, before, other, before]
