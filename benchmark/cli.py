@@ -1005,14 +1005,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         slots = workers if workers not in (None, "auto") else _cores()
         _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
+    from benchmark.devices import torch_threads
     from benchmark.executors import threads_per_run
 
     # the threads each run trains on (local workers: cores // N; a SLURM job: its cores): the steps are timed, and
     # the store's measured runs looked up, at those, not at this process's own count; given back after
-    threads, before = threads_per_run(executor, opts, dev, workers), torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    threads = threads_per_run(executor, opts, dev, workers)
+    with torch_threads(threads):
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                             metric_set=metric_set, inputs_scored=inputs_scored)
         n = torch.get_num_threads()  # under workers or a SLURM job: each run's (the sequential sum is of runs so)
@@ -1066,8 +1065,6 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
                   "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
         return 0
-    finally:
-        torch.set_num_threads(before)
 
 
 def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> tuple[str, int]:

@@ -74,6 +74,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmark.devices import torch_threads
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 from benchmark.lazymod import lazy_module
 
@@ -2684,24 +2685,12 @@ def _image_column(ds, spec: DataSpec) -> str:
                     f"(columns: {', '.join(ds.column_names)})")
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Torch on one intra-op thread while planning compares images (the previous count given back after; usable as a
-    decorator): thumbnails, casts and means of one image at a time are small operations that two threads slow down
-    where other jobs use the cores, spinning at each one's end (the standard profile's overlap check: 27 s on two
-    threads of a busy 2-core machine, 3.3 s on one, a third of the CPU time); one thread's float reductions also no
-    longer depend on the thread count, though still on the CPU's vector kernels (AVX2, AVX-512, NEON sum in other
-    orders), which is why workers take the driver's hold-outs (:meth:`DataCache.holdouts`) rather than compare again."""
-    import torch
-
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
+# Planning compares images on one torch intra-op thread (@torch_threads(1), the previous count given back after):
+# thumbnails, casts and means of one image at a time are small operations that two threads slow down where other jobs
+# use the cores, spinning at each one's end (the standard profile's overlap check: 27 s on two threads of a busy 2-core
+# machine, 3.3 s on one, a third of the CPU time); one thread's float reductions also no longer depend on the thread
+# count, though still on the CPU's vector kernels (AVX2, AVX-512, NEON sum in other orders), which is why workers take
+# the driver's hold-outs (DataCache.holdouts) rather than compare again.
 
 
 def load_images(spec: DataSpec) -> list[ImageRecord]:
@@ -2731,7 +2720,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     return pairs
 
 
-@_one_thread()
+@torch_threads(1)
 def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
                   groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
@@ -4110,7 +4099,7 @@ class DataCache:
                          len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
         return self._grey[spec]
 
-    @_one_thread()
+    @torch_threads(1)
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
         """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``), or of
         its size and within :data:`NEAR_COPY_PSNR` dB of one (``copy (≈ first, saved again)``: a PNG and its JPEG
@@ -4152,7 +4141,7 @@ class DataCache:
                             ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
         return self._repeats[spec]
 
-    @_one_thread()
+    @torch_threads(1)
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``

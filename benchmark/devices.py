@@ -5,6 +5,7 @@ to learn which device it is on."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,24 @@ if TYPE_CHECKING:
 
 #: the device types plbench trains on (a run's ``device_type``, part of its id)
 DEVICE_TYPES = ("cpu", "cuda")
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Torch on ``n`` intra-op threads inside (a ``with`` block, or a decorator: ``@torch_threads(1)``), this process's
+    count given back on the way out, an exception's included. Nothing is changed where ``n`` is 0 or None (the count
+    as it is) or already this process's count."""
+    import torch
+
+    before = torch.get_num_threads()
+    if not n or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def parse_device(device: str) -> torch.device:

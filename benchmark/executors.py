@@ -112,14 +112,13 @@ def run_unit(unit: WorkUnit) -> dict:
     import torch
 
     from benchmark.config import run_id
+    from benchmark.devices import torch_threads
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.results import ResultsStore, of_this_grid
     from benchmark.runner import DataCache, resolve_device, run_grid
 
-    before = torch.get_num_threads()
-    if unit.threads:
-        torch.set_num_threads(unit.threads)
-    try:
+    # in-process (submitit's debug cluster): the caller's thread count given back after
+    with torch_threads(unit.threads):
         for f in unit.loss_files:
             load_user_file(f, LOSSES)
         check_planned(unit)
@@ -153,8 +152,6 @@ def run_unit(unit: WorkUnit) -> dict:
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
                             gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
-    finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
-        torch.set_num_threads(before)
     return summary
 
 
@@ -413,13 +410,7 @@ def _lost(unit: WorkUnit, error: str) -> dict:
     holds other jobs' runs, whose hangs are theirs)."""
     from benchmark.progress import STALLED_EXIT
 
-    hung = None
-    with contextlib.suppress(Exception):  # the store unreadable here: the job's line as it is
-        from benchmark.results import ResultsStore
-        from benchmark.runner import hang_recorded
-
-        if unit.since is not None:
-            hung = hang_recorded(ResultsStore(unit.store_root), list(unit.configs), unit.since, unit.grid_id)
+    hung = _hang_found(unit, unit.since, unit.configs, unit.grid_id) if unit.since is not None else None
     if not hung:
         return {"error": error, "user": False, "lost": True}
     return {"error": f"{error}: ended by a hang in C code (exit code {STALLED_EXIT}; {hung})", "user": False,
@@ -634,18 +625,24 @@ def _raise_failures(results: list[dict], where: str) -> None:
     raise WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
 
 
-def _hang_said(unit: WorkUnit, since: float) -> str:
-    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
-    a re-score or the degraded inputs' scoring marked (:func:`benchmark.runner.hang_recorded`) — the driver's line
-    said 'recorded as failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+def _hang_found(unit: WorkUnit, since: float, runs, grid_id: str = "") -> str | None:
+    """What a hang in C code among ``runs`` (of ``unit``) recorded at or after ``since``, ``grid_id`` as in
+    :func:`benchmark.runner.hang_recorded`; None when none is found or ``unit``'s store cannot be read here."""
     try:
         from benchmark.results import ResultsStore
         from benchmark.runner import hang_recorded
 
-        said = hang_recorded(ResultsStore(unit.store_root), [*unit.configs, *unit.steal], since)
-    except Exception:  # noqa: BLE001 - the store unreadable here: the worker in its place is what matters
-        said = None
-    return said or "no record of the hang found: the worker's log above says where it hung"
+        return hang_recorded(ResultsStore(unit.store_root), list(runs), since, grid_id)
+    except Exception:  # noqa: BLE001 - the store unreadable here: the caller's line as it is
+        return None
+
+
+def _hang_said(unit: WorkUnit, since: float) -> str:
+    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
+    a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's line said 'recorded as
+    failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+    return (_hang_found(unit, since, [*unit.configs, *unit.steal])
+            or "no record of the hang found: the worker's log above says where it hung")
 
 
 def _precedence(result: dict) -> int:
@@ -786,8 +783,6 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     running :func:`run_grid` on its :func:`shard_order` of those runs; with GPUs,
     worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only (``cuda:N``: GPU N only); on the CPU each gets
     ``max(1, cores // N)`` threads."""
-    import torch
-
     from benchmark.results import ResultsStore
     from benchmark.runner import resolve_device, run_grid
 
@@ -799,9 +794,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         todo = _to_submit(list(configs), store_root, metrics, "worker")
         workers = min(workers, max(1, len(todo)))
     if workers == 1:
-        before = torch.get_num_threads()
-        if threads:
-            torch.set_num_threads(threads)
+        from benchmark.devices import torch_threads
         from benchmark.progress import GridProgress, log_to_bars
 
         store = ResultsStore(store_root)
@@ -810,7 +803,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id)
         since = time.time()
         try:
-            with log_to_bars(progress):
+            with torch_threads(threads), log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
                                 logger=logger, grid_id=grid_id, stall_s=stall_s, alone=True)
@@ -819,7 +812,6 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             raise  # (_collect's, a worker's bug's); the exception itself, its type and traceback, unchanged
         finally:
             bars.close()
-            torch.set_num_threads(before)
     if cuda and not gpus:
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()

@@ -1113,7 +1113,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
                            grid.metrics.digests):
                 return "skipped"
-            if (mark := _hung_in_this_grid(grid, rid)) is not None:  # its worker was ended there: not again
+            if _hung_in_this_grid(grid, mark := stall_mark(grid.store, rid)):  # its worker was ended there
                 log.error("run %s (%s/%s seed %d) not re-scored: its re-score hung in this grid (%s); its other "
                           "rows are kept, and the next command tries again", rid, cfg.task, cfg.loss, cfg.seed,
                           mark.get("error", "no message"))
@@ -1209,13 +1209,13 @@ def _clear_stall_mark(store: ResultsStore, rid: str) -> None:
         atomic_write_json(store.run_dir(rid) / "meta.json", meta)
 
 
-def _hung_in_this_grid(grid: _Grid, rid: str) -> dict | None:
-    """Run ``rid``'s :func:`stall_mark` when this grid wrote it (its worker was ended there: not tried again)."""
-    if (mark := stall_mark(grid.store, rid)) is None or (grid.since is None and not grid.grid_id):
-        return None
+def _hung_in_this_grid(grid: _Grid, mark: dict | None) -> bool:
+    """Whether this grid wrote ``mark``, a run's :func:`stall_mark` (its worker was ended there: not tried again)."""
+    if mark is None or (grid.since is None and not grid.grid_id):
+        return False
     from benchmark.results import of_this_grid
 
-    return mark if of_this_grid(mark, "at", grid.since, grid.grid_id) else None
+    return bool(of_this_grid(mark, "at", grid.since, grid.grid_id))
 
 
 def _ending(grid: _Grid, record):
@@ -1644,12 +1644,12 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
     when an earlier command's scoring of them hung in C code, which ended its process (``.stalled`` in their folder):
     they are scored after the grid's runs (``last``), which that hang, come back, would never reach otherwise."""
     rid = input_run_id(task, task_version, test_specs, test_fp)
-    if (mark := _hung_in_this_grid(grid, rid)) is not None:  # its worker was ended there: not again
+    mark = stall_mark(grid.store, rid)
+    if _hung_in_this_grid(grid, mark):  # its worker was ended there: not again
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: their "
                   "scoring hung in this grid (%s); the next command scores them", task.name, rid,
                   mark.get("error", "no message"))
         return True
-    mark = stall_mark(grid.store, rid)
     if mark is not None and not last:
         return False
 
