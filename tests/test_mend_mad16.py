@@ -27,3 +27,38 @@ def test_mads_csf_and_gabor_filters_are_built_once_per_size_and_kept_on_the_imag
     assert list(mad.filters.entries) == [(24, 37, clean.device), (20, 30, clean.device)]
     kept_csf, kept_gabor = mad.filters.entries[(24, 37, clean.device)]
     assert kept_csf.device == clean.device and all(f.device == clean.device for fs in kept_gabor for f in fs)
+
+
+@pytest.mark.parametrize("t", range(8))
+def test_a_crop_turned_each_of_the_eight_ways_is_found_with_the_right_label(t):
+    """An image's eight turnings were spelled out at six places (numpy, torch), and :func:`_reencoded_both_ways` reads
+    a hit's turning by ``divmod(at, 8)``, assuming one order: one helper, ``_turned_views`` (turning t = 4·mirrored +
+    k, as ``_turn`` makes it), and a crop turned the t-th way is labelled turned or mirrored exactly when t ≠ 0, by the
+    exact and the saved-again checks, both ways round."""
+    import numpy as np
+    import torch
+    from skimage import data as skdata
+
+    import benchmark.data as bd
+
+    photo = torch.from_numpy(np.ascontiguousarray(skdata.astronaut()[::2, ::2].transpose(2, 0, 1)))
+    views = bd._turned_views(photo.numpy())
+    assert all(np.array_equal(views[u], bd._turn(photo, u % 4, u >= 4).numpy()) for u in range(8))
+    assert all(np.array_equal(bd._TurnedView(bd.ImageRecord("x", photo), u).array, views[u]) for u in range(8))
+    crop = bd._turn(photo[:, 50:150, 100:180], t % 4, t >= 4).contiguous()
+    big, small = bd.ImageRecord("holiday", photo), bd.ImageRecord("patch", crop)
+    mark = ", turned or mirrored" if t else ""
+    names = {None: "mine"}
+    assert bd._reencoded_both_ways([small], {None: [big]}, names, set()) == [
+        f"mine/holiday (1 training image cut from it, saved again{mark})"]
+    assert bd._reencoded_both_ways([big], {None: [small]}, names, set()) == [
+        f"mine/patch (cut from a training image, saved again{mark})"]
+    memo: dict = {}
+    assert bd._cropped_copies([big], {None: [small]}, names, set(), memo=memo) == [
+        f"mine/patch (cut from a training image{mark})"]
+    assert bd._cut_from_test([small], {None: [big]}, names, set(), memo=memo) == [
+        "mine/holiday (1 training image cut from it)"]
+    # one key shape per memo entry kind: (kind, (id, turning) or id, turning, …): the turning its index t
+    assert {(k[0], len(k), len(k[1]) if k[0] == "window look-ups" else None) for k in memo} <= {
+        ("window look-ups", 3, 2), ("windows", 4, None)}, list(memo)
+    assert all(k[1][1] in range(8) for k in memo if k[0] == "window look-ups")
