@@ -3479,14 +3479,20 @@ def _indexed_grid_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, 
     return k[ok], y[ok], x[ok]
 
 
+def _block_starts(n: int, s: int, blocks: int) -> np.ndarray:
+    """The sorted positions, of ``n`` along a side, of ``blocks`` runs of ``s`` (fewer where ``n`` < ``s``) spread
+    evenly from the first to the last: where a smaller image's windows are looked up (:func:`_look_up_keys`,
+    :func:`_looked_up_windows`), each run holding one of every residue mod ``s``."""
+    starts = np.linspace(0, max(n - s, 0), blocks).astype(int)
+    return np.unique(np.concatenate([np.arange(min(s, n)) + o for o in starts]))
+
+
 def _look_up_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(keys, rows, cols), sorted by key, of the textured 16-px windows of ``px`` (3, h, w; a view too) at every
     position of :data:`_REENCODED_BLOCKS`² blocks of ``s`` × ``s``: what :func:`_reencoded_crops` looks up for one
     smaller image."""
     h, w = px.shape[-2:]
-    rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
-                                            np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
-                  for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
+    rows, cols = (_block_starts(n, s, _REENCODED_BLOCKS) for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
     # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
     # rows and columns, where each window's blocks are still 4 consecutive rows and columns
     take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
@@ -3648,10 +3654,7 @@ def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s:
 def _looked_up_windows(u: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(keys, rows, cols) of the windows of ``u`` (3, h, w) that :func:`_cut_from` looks up (those of ≥ 4 distinct
     values): ``s`` × ``s`` blocks at four heights and four widths."""
-    h, span = u.shape[-2], u.shape[-1] - _CROP_KEY + 1
-    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
-    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
-                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
+    rows, cols = _block_starts(u.shape[-2], s, 4), _block_starts(u.shape[-1] - _CROP_KEY + 1, s, 4)
     q, distinct = _window_keys(u[0], rows, cols)
     r_at, c_at = np.nonzero(distinct)
     return q[r_at, c_at], rows[r_at], cols[c_at]

@@ -62,3 +62,15 @@ def test_a_crop_turned_each_of_the_eight_ways_is_found_with_the_right_label(t):
     assert {(k[0], len(k), len(k[1]) if k[0] == "window look-ups" else None) for k in memo} <= {
         ("window look-ups", 3, 2), ("windows", 4, None)}, list(memo)
     assert all(k[1][1] in range(8) for k in memo if k[0] == "window look-ups")
+
+
+def test_block_starts_are_the_runs_both_look_ups_read():
+    """``_look_up_keys`` and ``_looked_up_windows`` each spelled out where a smaller image's windows are looked up:
+    one ``_block_starts(n, s, blocks)``, runs of s spread evenly from the first position to the last."""
+    import numpy as np
+
+    import benchmark.data as bd
+
+    assert bd._block_starts(5, 8, 4).tolist() == list(range(5))  # a side shorter than a run: every position once
+    assert bd._block_starts(100, 8, 4).tolist() == [o + i for o in (0, 30, 61, 92) for i in range(8)]
+    assert np.array_equal(bd._block_starts(40, 8, 6), np.arange(40))  # runs that overlap: each position once
