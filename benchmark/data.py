@@ -589,6 +589,13 @@ def _symmetric_grid(n: int) -> np.ndarray:
     return np.unique(np.concatenate([q, n - 1 - q]))
 
 
+def _turned_views(a: np.ndarray) -> list[np.ndarray]:
+    """An image's eight turnings, (C, H, W) ``a``'s numpy views (nothing copied): turning t = 4·mirrored + k is ``a``
+    mirrored (left-right) when t ≥ 4, then turned by k·90° (np.rot90 over H, W), as :func:`_turn` makes it; t = 0 is
+    ``a`` as it is. The one order every caller that reads a turning's index (t ≠ 0: turned or mirrored) assumes."""
+    return [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]
+
+
 def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
     """:func:`image_hash` of the one of an image's eight turnings (k·90°, mirrored or not) that reads least (its sides,
     then its top row, right column, bottom row and left column as bytes, then its pixels at a grid of rows and columns
@@ -597,7 +604,7 @@ def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
     :func:`held_out` needs. ``digest``: ``image_hash(pixels)``, reused where the image is its own least turning (one
     hash, of the turning chosen, for a photo whose border or grid tells its turnings apart: a framed one too)."""
     a = pixels.numpy()
-    turns = [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]  # views: nothing copied
+    turns = _turned_views(a)
     reads = [(v.shape, np.concatenate([v[:, 0, :], v[:, :, -1], v[:, -1, ::-1], v[:, ::-1, 0]], 1).tobytes(),
               v[:, _symmetric_grid(v.shape[1])][:, :, _symmetric_grid(v.shape[2])].tobytes()) for v in turns]
     least = min(reads)
@@ -3276,11 +3283,12 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     left = [(spec, r) for spec, r in left if _fits_in(r.size, shapes)]
     if not left or not pool:
         return []
-    s, keys, where, sides = _window_index([r.pixels.numpy() for r in pool], [("windows", id(r)) for r in pool], memo)
+    s, keys, where, sides = _window_index([r.pixels.numpy() for r in pool], [("windows", id(r), 0) for r in pool],
+                                          memo)
     out = []
     for spec, t in left:
         full = t.pixels.numpy()
-        for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
+        for turn, u in enumerate(_turned_views(full)):
             if (j := _cut_from(u, pool, keys, where, s, sides, memo, (id(t), turn))) is not None:
                 if pairs is not None:
                     pairs.append((t, pool[j]))
@@ -3311,19 +3319,16 @@ def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, 
     # (a few photos, thousands of patches: each patch looked up once), else as they are, each patch looked up turned
     # (DIV2K's 100 validation photos against a few training images of about their size)
     turn_index = sum(v.shape[-2] * v.shape[-1] for v in full) / _CROP_KEY**2 < len(small) * _LOOKUP_WINDOWS
-    turned = [(i, np.rot90(u, k, axes=(1, 2))) for i, v in enumerate(full) for u in (v, v[:, :, ::-1])
-              for k in range(4)] if turn_index else list(enumerate(full))
-    views = [v for _, v in turned]
-    s, keys, where, sides = _window_index(views, [("turned windows", id(big[i][1]), n) if turn_index
-                                                  else ("windows", id(big[i][1])) for n, (i, _) in enumerate(turned)],
-                                          memo)
+    turned = [(i, t, u) for i, v in enumerate(full) for t, u in enumerate(_turned_views(v))] if turn_index \
+        else [(i, 0, v) for i, v in enumerate(full)]
+    views = [v for _, _, v in turned]
+    s, keys, where, sides = _window_index(views, [("windows", id(big[i][1]), t) for i, t, _ in turned], memo)
     cut: dict[int, int] = {}
     for r in small:
         px = r.pixels.numpy()
-        looks = (((0, False), px),) if turn_index else (
-            ((k, m), np.rot90(u, k, axes=(1, 2))) for m, u in ((False, px), (True, px[:, :, ::-1])) for k in range(4))
+        looks = ((0, px),) if turn_index else enumerate(_turned_views(px))
         if (j := next((j for turn, u in looks if (j := _cut_from(u, views, keys, where, s, sides, memo,
-                                                                 (id(r), *turn))) is not None), None)) is not None:
+                                                                 (id(r), turn))) is not None), None)) is not None:
             i = turned[j][0]
             cut[i] = cut.get(i, 0) + 1
             if pairs is not None:
@@ -3463,14 +3468,20 @@ def _indexed_grid_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, 
     return k[ok], y[ok], x[ok]
 
 
+def _block_starts(n: int, s: int, blocks: int) -> np.ndarray:
+    """The sorted positions, of ``n`` along a side, of ``blocks`` runs of ``s`` (fewer where ``n`` < ``s``) spread
+    evenly from the first to the last: where a smaller image's windows are looked up (:func:`_look_up_keys`,
+    :func:`_looked_up_windows`), each run holding one of every residue mod ``s``."""
+    starts = np.linspace(0, max(n - s, 0), blocks).astype(int)
+    return np.unique(np.concatenate([np.arange(min(s, n)) + o for o in starts]))
+
+
 def _look_up_keys(px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(keys, rows, cols), sorted by key, of the textured 16-px windows of ``px`` (3, h, w; a view too) at every
     position of :data:`_REENCODED_BLOCKS`² blocks of ``s`` × ``s``: what :func:`_reencoded_crops` looks up for one
     smaller image."""
     h, w = px.shape[-2:]
-    rows, cols = (np.unique(np.concatenate([np.arange(min(s, n)) + o for o in
-                                            np.linspace(0, max(n - s, 0), _REENCODED_BLOCKS).astype(int)]))
-                  for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
+    rows, cols = (_block_starts(n, s, _REENCODED_BLOCKS) for n in (h - 4 * _BLOCK + 1, w - 4 * _BLOCK + 1))
     # the block means of the pixels those windows cover only (a fifth of a photo's): in a compacted image of those
     # rows and columns, where each window's blocks are still 4 consecutive rows and columns
     take_r, take_c = (np.unique((v[:, None] + np.arange(4 * _BLOCK)).ravel()) for v in (rows, cols))
@@ -3498,10 +3509,10 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
     pool = [r for r in train_recs if r.pixels.shape[0] == 3]
     if not left or not pool:
         return []
-    # each test image's eight turnings, as it is first: turnings[8 i + t] is left[i] turned the t-th way
-    turnings = [_TurnedView(r, k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
-    turned_keys = [(id(r), k, mirrored) for _, r in left for mirrored in (False, True) for k in range(4)]
-    pool_keys = [(id(r), 0, False) for r in pool]
+    # each test image's eight turnings (_turned_views), as it is first: turnings[8 i + t] is left[i] turned the t-th way
+    turnings = [_TurnedView(r, t) for _, r in left for t in range(8)]
+    turned_keys = [(id(r), t) for _, r in left for t in range(8)]
+    pool_keys = [(id(r), 0) for r in pool]
     out, named = [], set()
     for at, j in _reencoded_crops(turnings, pool, memo, turned_keys, pool_keys):
         i, turned = divmod(at, 8)
@@ -3529,15 +3540,15 @@ _TURNED = ", turned or mirrored"
 
 
 class _TurnedView:
-    """An image mirrored (left-right) if ``mirrored``, then turned by ``k``·90°, as :func:`_turn` makes it, but a numpy
-    view of its pixels (``array``), no copy: a test set's eight turnings held at once (a 2K photo set's: gigabytes
-    as copies). ``pixels``: a contiguous tensor of it, made on each call (a candidate's whole comparison)."""
+    """An image's turning ``t`` (:func:`_turned_views`: mirrored left-right when t ≥ 4, then turned by (t mod 4)·90°, as
+    :func:`_turn` makes it), but a numpy view of its pixels (``array``), no copy: a test set's eight turnings held at
+    once (a 2K photo set's: gigabytes as copies). ``pixels``: a contiguous tensor of it, made on each call (a
+    candidate's whole comparison)."""
 
     __slots__ = ("image_id", "array")
 
-    def __init__(self, r: ImageRecord, k: int, mirrored: bool):
-        a = r.pixels.numpy()
-        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if mirrored else a, k, axes=(1, 2))
+    def __init__(self, r: ImageRecord, t: int):
+        self.image_id, self.array = r.image_id, _turned_views(r.pixels.numpy())[t]
 
     @property
     def size(self) -> tuple[int, int]:
@@ -3632,10 +3643,7 @@ def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s:
 def _looked_up_windows(u: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(keys, rows, cols) of the windows of ``u`` (3, h, w) that :func:`_cut_from` looks up (those of ≥ 4 distinct
     values): ``s`` × ``s`` blocks at four heights and four widths."""
-    h, span = u.shape[-2], u.shape[-1] - _CROP_KEY + 1
-    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
-    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
-                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
+    rows, cols = _block_starts(u.shape[-2], s, 4), _block_starts(u.shape[-1] - _CROP_KEY + 1, s, 4)
     q, distinct = _window_keys(u[0], rows, cols)
     r_at, c_at = np.nonzero(distinct)
     return q[r_at, c_at], rows[r_at], cols[c_at]

@@ -632,11 +632,12 @@ def _mad_csf(h: int, w: int, nfreq: int = 32) -> torch.Tensor:
     return torch.from_numpy(csf)
 
 
-def mad_csf_filter(x: torch.Tensor) -> torch.Tensor:
+def mad_csf_filter(x: torch.Tensor, csf: torch.Tensor | None = None) -> torch.Tensor:
     """MAD's ``real(ifft2(ifftshift(fftshift(fft2(x)) .* csf)))`` of (N, C, H, W) float64: the spectrum centred by
-    fftshift (the DC term at ⌊n/2⌋ on each side, the CSF's flat centre), so a flat image keeps 0.9809 of itself."""
+    fftshift (the DC term at ⌊n/2⌋ on each side, the CSF's flat centre), so a flat image keeps 0.9809 of itself;
+    ``csf``: :func:`_mad_csf` of (H, W) on x's device, built here when not given."""
     dims = (-2, -1)
-    csf = _mad_csf(*x.shape[-2:]).to(x.device)
+    csf = _mad_csf(*x.shape[-2:]).to(x.device) if csf is None else csf
     spectrum = torch.fft.fftshift(torch.fft.fft2(x), dim=dims) * csf
     return torch.fft.ifft2(torch.fft.ifftshift(spectrum, dim=dims)).real
 
@@ -722,7 +723,7 @@ class DefinedMAD(torch.nn.Module):
     "different with original version"), a grid that is none of their per-pixel maps, so no trim of it is theirs;
     and theirs leaves nothing of a side under 34 px, where this scores from 16 (:data:`benchmark.metrics.MIN_SIDE`).
     Kept, with the rest of that convention; the reference side of both indices is kept per clean image
-    (:class:`RefCache`), the Gabor filters per size: the same scores to the bit.
+    (:class:`RefCache`), the CSF and Gabor filters per size and device, kept there: the same scores to the bit.
 
     A reference channel whose every 16-px block is darker than the index's luminance threshold (G = 0.5 after
     k·L^(2.2/3) and the CSF: a mean level under ≈ 50 of 255) has a high-quality index of 0, so a blend weight of 1 on it
@@ -741,38 +742,40 @@ class DefinedMAD(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.refs = RefCache()  # per clean image: its block statistics and Gabor maps' statistics
-        self.filters = SizeCache(MAD_FILTER_SIZES)  # per image size: the 20 log-Gabor filters
+        self.filters = SizeCache(MAD_FILTER_SIZES)  # per (size, device): the CSF and the 20 log-Gabor filters, there
 
     @staticmethod
-    def _csf_reference(ref_img: torch.Tensor) -> torch.Tensor:
+    def _csf_reference(ref_img: torch.Tensor, csf: torch.Tensor | None = None) -> torch.Tensor:
         """The reference's CSF-filtered luminance, (B, 1, H, W) float64 levels → the same shape: not kept with the
         rest of its side (a full-resolution map whose storage is complex: over a third of the side's bytes, for one
         transform pair of the ~40 a scoring takes)."""
-        return mad_csf_filter(0.02874 * (ref_img + 1e-12) ** (2.2 / 3))
+        return mad_csf_filter(0.02874 * (ref_img + 1e-12) ** (2.2 / 3), csf)
 
     @classmethod
-    def hi_reference(cls, ref_img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def hi_reference(cls, ref_img: torch.Tensor, csf: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The high-quality index's block terms of the reference alone, (B, 1, H, W) float64 levels → (the blocks'
-        mean m1_1, their log contrast ci_ref) of its CSF-filtered luminance."""
+        mean m1_1, their log contrast ci_ref) of its CSF-filtered luminance; ``csf``: as :func:`mad_csf_filter`."""
         from pyiqa.archs.mad_arch import MAX, ical_std
 
         eps = 1e-12
-        m1_1, std_1 = ical_std(cls._csf_reference(ref_img))
+        m1_1, std_1 = ical_std(cls._csf_reference(ref_img, csf))
         h1, w1 = m1_1.shape[-2:]
         std_1 = (-MAX(-std_1) / 2)[:, :, :h1, :w1]
         return m1_1, torch.log(torch.abs((std_1 + eps) / (m1_1 + eps)))
 
     @classmethod
-    def hi_index(cls, ref_img: torch.Tensor, dst_img: torch.Tensor, reference=None) -> torch.Tensor:
-        """pyiqa's ``hi_index`` on (B, 1, H, W) float64 levels → (B, 1), its CSF filtering :func:`mad_csf_filter`;
-        ``reference``: :meth:`hi_reference` of ref_img, computed here when not given."""
+    def hi_index(cls, ref_img: torch.Tensor, dst_img: torch.Tensor, reference=None, csf=None) -> torch.Tensor:
+        """pyiqa's ``hi_index`` on (B, 1, H, W) float64 levels → (B, 1), its CSF filtering :func:`mad_csf_filter`
+        (``csf``: :func:`_mad_csf` of the size on its device, built here when not given); ``reference``:
+        :meth:`hi_reference` of ref_img, computed here when not given."""
         import torch.nn.functional as F
         from pyiqa.archs.mad_arch import ical_std
 
         k, lum, c_slope, ci_thrsh, cd_thrsh, eps, bsize = 0.02874, 0.5, 1, -5, -5, 1e-12, 16
-        m1_1, ci_ref = reference if reference is not None else cls.hi_reference(ref_img)
-        ref = cls._csf_reference(ref_img)
-        dst = mad_csf_filter(k * (dst_img.abs() + 1e-12) ** (2.2 / 3))
+        csf = _mad_csf(*ref_img.shape[-2:]).to(ref_img.device) if csf is None else csf
+        m1_1, ci_ref = reference if reference is not None else cls.hi_reference(ref_img, csf)
+        ref = cls._csf_reference(ref_img, csf)
+        dst = mad_csf_filter(k * (dst_img.abs() + 1e-12) ** (2.2 / 3), csf)
         _, std_2 = ical_std(dst - ref)
         ci_dst = torch.log(torch.abs((std_2 + eps) / (m1_1 + eps))).masked_fill(m1_1 < lum, -1000)
         idx1 = (ci_ref > ci_thrsh) & (ci_dst > (c_slope * (ci_ref - ci_thrsh) + cd_thrsh))
@@ -821,15 +824,18 @@ class DefinedMAD(torch.nn.Module):
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         n, c, h, w = target.shape
         ref, dst = self._levels(target), self._levels(pred)
-        # kept per size up to MAD_FILTER_BYTES; a larger image's built one at a time, each as it is read
-        filters = self.filters.get((h, w), lambda: mad_gabor_filters(h, w)) if 20 * 8 * h * w <= MAD_FILTER_BYTES \
-            else None
+        device = target.device
+        if 20 * 8 * h * w <= MAD_FILTER_BYTES:  # kept per size and device, on the device: no copy per scoring
+            csf, filters = self.filters.get((h, w, device), lambda: (
+                _mad_csf(h, w).to(device), [[f.to(device) for f in by_scale] for by_scale in mad_gabor_filters(h, w)]))
+        else:  # a larger image's CSF built once a call, its Gabor filters one at a time, each as it is read
+            csf, filters = _mad_csf(h, w).to(device), None
 
         def reference(_target):
-            return self.hi_reference(ref), self.lo_stats(ref, filters)
+            return self.hi_reference(ref, csf), self.lo_stats(ref, filters)
 
         hi_ref, lo_ref = self.refs.get(target, reference)
-        hi = self.hi_index(ref, dst, hi_ref).reshape(n, c)
+        hi = self.hi_index(ref, dst, hi_ref, csf).reshape(n, c)
         lo = self.lo_index(ref, dst, lo_ref, filters).reshape(n, c)
         b1, b2 = math.exp(-2.55 / 3.35), 1 / (math.log(10) * 3.35)
         sig = 1 / (1 + b1 * hi**b2)
