@@ -36,7 +36,7 @@ import statistics
 import threading
 import time
 
-from benchmark.results import RunLock, held_elsewhere, of_this_grid
+from benchmark.results import LOCK_TIME, RunLock, held_elsewhere, lock_holder, of_this_grid
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,11 @@ def _taken_s(lock) -> float:
     """Seconds since the time a run lock's text says it was taken (``… since 2026-12-06T15:00:00Z``, by its holder's
     clock: a copy keeps it where a plain ``cp`` or an unpacked tar resets the file's age), or 0 where it says none."""
     import calendar
-    import re
 
     try:
-        m = re.search(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", lock.read_text(errors="replace"))
-        return max(0.0, time.time() - calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))) if m else 0.0
+        who = lock_holder(lock.read_text(errors="replace"))
+        since = who[2] if who else None
+        return max(0.0, time.time() - calendar.timegm(time.strptime(since, LOCK_TIME))) if since else 0.0
     except (OSError, ValueError):
         return 0.0
 
