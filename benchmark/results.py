@@ -897,22 +897,26 @@ class RunLock:
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
     @staticmethod
-    def held_for(path: Path) -> float | None:
+    def held_for(path: Path, text: str | None = None) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
         None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
         (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: that process must have
         the file itself open, :func:`_has_open`; where its files cannot be listed, the kernel's table of locks,
         ``/proc/locks``, where it can be read, must list the file). Read only — it never
-        touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
+        touches the flock, so it cannot make a worker's own :meth:`acquire` fail. ``text``: the file's text, read
+        already by the caller ("" where it could not be read); the file is stat'd only for a lock of this host."""
         try:
-            holder = path.read_text(errors="replace")
+            holder = path.read_text(errors="replace") if text is None else text
+        except OSError:
+            return None
+        who = lock_holder(holder)
+        if who is None or who[1] != socket.gethostname():
+            return None
+        try:
             st = path.stat()
         except OSError:
             return None
         age = time.time() - st.st_mtime
-        who = lock_holder(holder)
-        if who is None or who[1] != socket.gethostname():
-            return None
         try:
             os.kill(who[0], 0)
         except ProcessLookupError:
@@ -988,16 +992,20 @@ def held_as_far_as_known(path: Path) -> bool:
     (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
     checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
     stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
-    return RunLock.held_for(path) is not None or bool(held_elsewhere(path, roles=True))
+    try:  # read once for both
+        text = path.read_text(errors="replace")
+    except OSError:
+        return False
+    return RunLock.held_for(path, text=text) is not None or bool(held_elsewhere(path, roles=True, text=text))
 
 
-def held_elsewhere(path: Path, roles: bool = False) -> str:
+def held_elsewhere(path: Path, roles: bool = False, text: str | None = None) -> str:
     """``pid N on HOST`` where the run lock at ``path`` names another machine (a worker on another node of a shared
     store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, or one
     read empty). ``roles``: a merge's short copy (:data:`MERGE_READ`, :data:`MERGE_WRITE`) counts too; without,
-    only a run trained or scored there does."""
+    only a run trained or scored there does. ``text``: the file's text, read already by the caller."""
     try:
-        holder = path.read_text(errors="replace")
+        holder = path.read_text(errors="replace") if text is None else text
     except OSError:
         return ""
     who = lock_holder(holder)

@@ -66,3 +66,53 @@ def test_in_flight_needs_since_and_skips_merges(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "run_ids", lambda: ["a", "b", "c", "d"])
     monkeypatch.setattr(store, "meta", lambda rid: None)
     assert store.in_flight() == {"a": f"pid 1 on {OTHER} since {WHEN}"}
+
+
+def _counting(monkeypatch):
+    """{"read": n, "stat": n} of the run locks' reads and stats from here on."""
+    from pathlib import Path
+
+    calls = {"read": 0, "stat": 0}
+    read, stat = Path.read_text, Path.stat
+
+    def counted_read(self, *a, **k):
+        calls["read"] += self.name == ".lock"
+        return read(self, *a, **k)
+
+    def counted_stat(self, *a, **k):
+        calls["stat"] += self.name == ".lock"
+        return stat(self, *a, **k)
+
+    monkeypatch.setattr(Path, "read_text", counted_read)
+    monkeypatch.setattr(Path, "stat", counted_stat)
+    return calls
+
+
+def test_status_reads_each_lock_held_elsewhere_once(tmp_path, monkeypatch):
+    from benchmark.config import RunConfig, run_id
+    from benchmark.progress import GridProgress
+
+    store = results.ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=s, train_fingerprint="x", test_fingerprint="y")
+            for s in range(4)]
+    store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "ok", "config": cfgs[0].to_dict(),
+                                       "wall_s": 10.0})
+    now = time.strftime(LOCK_TIME, time.gmtime())
+    for c in cfgs[1:]:
+        store.run_dir(run_id(c)).mkdir(parents=True, exist_ok=True)
+        (store.run_dir(run_id(c)) / ".lock").write_text(f"pid 7 on {OTHER} since {now}")
+    calls = _counting(monkeypatch)
+    status = GridProgress(store, cfgs, workers=2).status()
+    assert status["elsewhere"] == [f"pid 7 on {OTHER}"] * 3 and status["stale"] == 0
+    assert calls == {"read": 3, "stat": 3}  # one read and one stat a lock (was three reads and two stats)
+
+
+def test_held_as_far_as_known_reads_the_lock_once(tmp_path, monkeypatch):
+    path = tmp_path / ".lock"
+    path.write_text(f"pid 7 on {OTHER} since {WHEN}")
+    calls = _counting(monkeypatch)
+    assert results.held_as_far_as_known(path) is True
+    assert calls["read"] == 1 and calls["stat"] == 0
+    path.unlink()
+    assert results.held_as_far_as_known(path) is False
