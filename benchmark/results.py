@@ -961,6 +961,13 @@ MERGE_WRITE = "merge writing it"
 LOCK_HINT_S = 120.0
 
 
+def held_from_another_machine(holder: str) -> bool:
+    """Whether ``holder`` (a run lock's text, :func:`lock_holder`) names a process of another machine and the time it
+    took the lock: the locks :func:`stale_lock_hint` has a line for."""
+    who = lock_holder(holder)
+    return who is not None and bool(who[2]) and who[1] != socket.gethostname()
+
+
 def stale_lock_hint(path: Path, holder: str) -> str | None:
     """For a lock at ``path`` held by ``holder`` (what :meth:`RunLock.acquire` wrote: ``pid N on HOST since T``)
     on another machine — a worker or report on another node of a shared (NFS) store — one line naming it and
@@ -968,10 +975,10 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
     process runs cannot be checked from here; None for a holder on this machine (alive: the kernel drops the
     lock of a dead one); None too for a holder that names no host (a lock file read empty, "another process": its
     holder between ``flock`` and writing its name, a live process whose lock must not be removed)."""
-    who = lock_holder(holder)
-    if who is None or not who[2] or who[1] == socket.gethostname():
+    if not held_from_another_machine(holder):
         return None
-    who = f"pid {who[0]} on {who[1]} (since {who[2]})"
+    pid, host, since = lock_holder(holder)
+    who = f"pid {pid} on {host} (since {since})"
     return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
             f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
             "stale lock; otherwise it is released when that process finishes")

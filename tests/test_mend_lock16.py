@@ -116,3 +116,37 @@ def test_held_as_far_as_known_reads_the_lock_once(tmp_path, monkeypatch):
     assert calls["read"] == 1 and calls["stat"] == 0
     path.unlink()
     assert results.held_as_far_as_known(path) is False
+
+
+def test_check_gives_the_copied_mid_grid_advice_once_for_many_runs_held_elsewhere(tmp_path, capsys):
+    """``check`` appended the whole copied-mid-grid advice to every held run's line (8 workers: 8 long lines of one
+    advice); it says it once, after them, for all of them."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0, 1, 2), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rids = [r for r in store.run_ids() if not r.startswith("input-")]
+    assert len(rids) >= 2
+    for rid in rids:
+        d = store.run_dir(rid)
+        for f in [d / "meta.json", *d.glob("eval-*")]:
+            f.unlink()
+        (d / ".lock").write_text(f"pid 4242 on {OTHER} since {WHEN}")
+    main(["check", "--out", str(store.root)])
+    out = capsys.readouterr().out
+    assert sum(ln.startswith("run ") and "is not finished" in ln for ln in out.splitlines()) == len(rids)
+    assert out.count("is a copy made while that machine trained") == 1
+    assert f"those {len(rids)} runs are held from another machine" in out and "trained them" in out
+
+
+def test_the_boards_note_counts_the_runs_held_elsewhere_without_building_their_hints(tmp_path, monkeypatch):
+    from benchmark.report import in_flight_lines
+
+    monkeypatch.setattr(results, "stale_lock_hint", lambda *a: pytest.fail("a whole sentence built to count"))
+    store = results.ResultsStore(tmp_path)
+    held = {"a": f"pid 1 on {OTHER} since {WHEN}", "b": f"pid 2 on {OTHER} since {WHEN}",
+            "c": f"pid 3 on {HERE} since {WHEN}"}
+    (line,) = in_flight_lines(store, held)
+    assert "2 of them held from another machine" in line and "trained them" in line
+    assert in_flight_lines(store, {"c": held["c"]})[0].count("another machine") == 0
