@@ -1466,9 +1466,14 @@ def cmd_check(args) -> int:
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     from benchmark.results import copied_mid_grid_hint, stale_lock_hint
 
-    for rid, holder in sorted(store.in_flight().items()):  # another node's: in flight, or a stale lock to clear
-        if hint := stale_lock_hint(store.run_dir(rid) / ".lock", holder):  # or a copy of the store made mid-grid
-            _say(f"run {rid} is not finished: {hint}; {copied_mid_grid_hint(store.root)}")
+    away = 0  # another node's: in flight, or a stale lock to clear, or a copy of the store made mid-grid
+    for rid, holder in sorted(store.in_flight().items()):
+        if hint := stale_lock_hint(store.run_dir(rid) / ".lock", holder):
+            _say(f"run {rid} is not finished: {hint}")
+            away += 1
+    if away:  # one piece of advice for them all, as the board's note (report.in_flight_lines) gives it
+        _say(f"{'that run is' if away == 1 else f'those {away} runs are'} held from another machine: "
+             f"{copied_mid_grid_hint(store.root, away)}")
     from benchmark.report import gone_lines
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all

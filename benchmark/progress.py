@@ -36,7 +36,7 @@ import statistics
 import threading
 import time
 
-from benchmark.results import RunLock, held_elsewhere, of_this_grid
+from benchmark.results import LOCK_TIME, RunLock, held_elsewhere, lock_holder, of_this_grid
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +72,16 @@ def _trained_s(curve, since: float) -> float:
 STALE_RUNS = 3
 
 
-def _taken_s(lock) -> float:
+def _taken_s(lock, text: str | None = None) -> float:
     """Seconds since the time a run lock's text says it was taken (``… since 2026-12-06T15:00:00Z``, by its holder's
-    clock: a copy keeps it where a plain ``cp`` or an unpacked tar resets the file's age), or 0 where it says none."""
+    clock: a copy keeps it where a plain ``cp`` or an unpacked tar resets the file's age), or 0 where it says none.
+    ``text``: the lock's text, read already by the caller."""
     import calendar
-    import re
 
     try:
-        m = re.search(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", lock.read_text(errors="replace"))
-        return max(0.0, time.time() - calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))) if m else 0.0
+        who = lock_holder(lock.read_text(errors="replace") if text is None else text)
+        since = who[2] if who else None
+        return max(0.0, time.time() - calendar.timegm(time.strptime(since, LOCK_TIME))) if since else 0.0
     except (OSError, ValueError):
         return 0.0
 
@@ -167,9 +168,14 @@ class GridProgress:
                     todo[fam] = todo.get(fam, 0) + 1
                 failed += here
                 lock = self.store.run_dir(rid) / ".lock"
-                age = RunLock.held_for(lock)
-                if age is None and (who := held_elsewhere(lock)):  # a worker of another node of a shared store
-                    away.append((rid, fam, here, who, lock))  # or a copy's lock: judged once every wall time is read
+                try:  # read once: held_for, held_elsewhere and _taken_s each read it (3 NFS reads a tick a run)
+                    text = lock.read_text(errors="replace")
+                except OSError:
+                    text = ""
+                age = RunLock.held_for(lock, text=text)
+                if age is None and (who := held_elsewhere(lock, text=text)):  # a worker of another node of a shared
+                    away.append((rid, fam, here, who, lock, text))  # store or a copy's lock: judged once every wall
+                    # time is read
                     continue
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
@@ -179,13 +185,13 @@ class GridProgress:
         # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that
         # stopped; one of a family not measured yet is not judged (a PDL run lasts many ℓ1 runs)
         stale = 0
-        for rid, fam, here, who, lock in away:
+        for rid, fam, here, who, lock, text in away:
             try:  # since the lock was taken, by the file server's clock
                 age = max(0.0, time.time() - lock.stat().st_mtime)
             except OSError:  # released meanwhile
                 started += here
                 continue
-            if seconds.get(fam) and max(age, _taken_s(lock)) > STALE_RUNS * max(seconds[fam]):  # cp resets mtime
+            if seconds.get(fam) and max(age, _taken_s(lock, text)) > STALE_RUNS * max(seconds[fam]):  # cp resets mtime
                 stale += 1
                 started += here  # failed during this grid, as a run with no lock
                 continue

@@ -243,13 +243,13 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
     """The note of a board written while another process trains runs of its store (``held``:
     :meth:`ResultsStore.in_flight`): how many, by whom, that they are not in it and what adds them. ``comparison``:
     the note of ``compare/<loss>.md``, which only the same ``plbench compare`` writes again."""
-    from benchmark.results import copied_mid_grid_hint, stale_lock_hint
+    from benchmark.results import copied_mid_grid_hint, held_from_another_machine
 
     if not held:
         return []
     n, who = len(held), list(dict.fromkeys(held.values()))
     # held from another machine: a node of a shared store, or the machine this store was copied from mid-grid
-    away = sum(1 for rid, h in held.items() if stale_lock_hint(store.run_dir(rid) / ".lock", h))
+    away = sum(1 for h in held.values() if held_from_another_machine(h))
     return [f"{n} run{'s' if n > 1 else ''} in this results directory {'were' if n > 1 else 'was'} being trained by "
             f"another process when this {'comparison' if comparison else 'board'} was written ({'; '.join(who[:2])}"
             f"{', …' if len(who) > 2 else ''}): not in these tables; "

@@ -835,6 +835,22 @@ def _has_open(pid: int, st: os.stat_result) -> bool | None:
     return False
 
 
+#: the UTC day and time a run lock's text says it was taken (``pid N on HOST since <LOCK_TIME>``)
+LOCK_TIME = "%Y-%m-%dT%H:%M:%SZ"
+_LOCK_LINE = re.compile(r"pid (\d+) on (\S+) (?:(since)(?: ([^\s,]*))?)?")
+
+
+def lock_holder(text: str) -> tuple[int, str, str | None] | None:
+    """``(pid, host, since)`` of a run lock's text as :meth:`RunLock.acquire` writes it (``pid N on HOST since T``,
+    a role after a comma, :meth:`RunLock.mark`), or None where it does not begin so (read empty, "another
+    process", cut short). ``since``: the time as written (:data:`LOCK_TIME`; "" where the word ends the text or is
+    not followed by one), None where the text names none."""
+    m = _LOCK_LINE.match(text)
+    if not m:
+        return None
+    return int(m.group(1)), m.group(2), (m.group(4) or "") if m.group(3) else None
+
+
 class RunLock:
     """An exclusive lock on one run, held by this process until :meth:`release`.
 
@@ -876,36 +892,38 @@ class RunLock:
                 os.ftruncate(fd, 0)
                 # since when, as the UTC day and time: read on other machines of a shared store (is it stale?)
                 os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
-                             f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}".encode())
+                             f"{time.strftime(LOCK_TIME, time.gmtime())}".encode())
                 return cls(path, fd)
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
     @staticmethod
-    def held_for(path: Path) -> float | None:
+    def held_for(path: Path, text: str | None = None) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
         None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
         (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: that process must have
         the file itself open, :func:`_has_open`; where its files cannot be listed, the kernel's table of locks,
         ``/proc/locks``, where it can be read, must list the file). Read only — it never
-        touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
-        import re
-
+        touches the flock, so it cannot make a worker's own :meth:`acquire` fail. ``text``: the file's text, read
+        already by the caller ("" where it could not be read); the file is stat'd only for a lock of this host."""
         try:
-            holder = path.read_text(errors="replace")
+            holder = path.read_text(errors="replace") if text is None else text
+        except OSError:
+            return None
+        who = lock_holder(holder)
+        if who is None or who[1] != socket.gethostname():
+            return None
+        try:
             st = path.stat()
         except OSError:
             return None
         age = time.time() - st.st_mtime
-        m = re.match(r"pid (\d+) on (\S+) ", holder)  # what acquire writes
-        if not m or m.group(2) != socket.gethostname():
-            return None
         try:
-            os.kill(int(m.group(1)), 0)
+            os.kill(who[0], 0)
         except ProcessLookupError:
             return None
         except PermissionError:  # alive, another user's
             pass
-        opened = _has_open(int(m.group(1)), st)
+        opened = _has_open(who[0], st)
         if opened is None:  # its open files cannot be listed (another user's process, not Linux): the kernel's table
             locked = _locked_inodes()  # of locks, where it can be read, tells a copy (never listed) from the file
             opened = locked is None or st.st_ino in locked
@@ -943,6 +961,13 @@ MERGE_WRITE = "merge writing it"
 LOCK_HINT_S = 120.0
 
 
+def held_from_another_machine(holder: str) -> bool:
+    """Whether ``holder`` (a run lock's text, :func:`lock_holder`) names a process of another machine and the time it
+    took the lock: the locks :func:`stale_lock_hint` has a line for."""
+    who = lock_holder(holder)
+    return who is not None and bool(who[2]) and who[1] != socket.gethostname()
+
+
 def stale_lock_hint(path: Path, holder: str) -> str | None:
     """For a lock at ``path`` held by ``holder`` (what :meth:`RunLock.acquire` wrote: ``pid N on HOST since T``)
     on another machine — a worker or report on another node of a shared (NFS) store — one line naming it and
@@ -950,12 +975,10 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
     process runs cannot be checked from here; None for a holder on this machine (alive: the kernel drops the
     lock of a dead one); None too for a holder that names no host (a lock file read empty, "another process": its
     holder between ``flock`` and writing its name, a live process whose lock must not be removed)."""
-    import re
-
-    m = re.match(r"pid (\d+) on (\S+) since ([^\s,]+)", holder)
-    if not m or m.group(2) == socket.gethostname():
+    if not held_from_another_machine(holder):
         return None
-    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})"
+    pid, host, since = lock_holder(holder)
+    who = f"pid {pid} on {host} (since {since})"
     return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
             f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
             "stale lock; otherwise it is released when that process finishes")
@@ -976,24 +999,26 @@ def held_as_far_as_known(path: Path) -> bool:
     (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
     checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
     stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
-    return RunLock.held_for(path) is not None or bool(held_elsewhere(path, roles=True))
+    try:  # read once for both
+        text = path.read_text(errors="replace")
+    except OSError:
+        return False
+    return RunLock.held_for(path, text=text) is not None or bool(held_elsewhere(path, roles=True, text=text))
 
 
-def held_elsewhere(path: Path, roles: bool = False) -> str:
+def held_elsewhere(path: Path, roles: bool = False, text: str | None = None) -> str:
     """``pid N on HOST`` where the run lock at ``path`` names another machine (a worker on another node of a shared
     store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, or one
     read empty). ``roles``: a merge's short copy (:data:`MERGE_READ`, :data:`MERGE_WRITE`) counts too; without,
-    only a run trained or scored there does."""
-    import re
-
+    only a run trained or scored there does. ``text``: the file's text, read already by the caller."""
     try:
-        holder = path.read_text(errors="replace")
+        holder = path.read_text(errors="replace") if text is None else text
     except OSError:
         return ""
-    m = re.match(r"(pid \d+ on (\S+)) ", holder)  # what acquire writes
-    if not m or m.group(2) == socket.gethostname():
+    who = lock_holder(holder)
+    if who is None or who[1] == socket.gethostname():
         return ""
-    return m.group(1) if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
+    return f"pid {who[0]} on {who[1]}" if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
 
 
 def _hint_stale(path: Path, holder: str, since: float) -> bool:
@@ -2034,10 +2059,10 @@ class ResultsStore:
                 holder = path.read_text(errors="replace").strip()
             except OSError:
                 continue
-            m = re.match(r"pid \d+ on (\S+) since", holder)
-            if not m or MERGE_READ in holder or MERGE_WRITE in holder:
+            who = lock_holder(holder)
+            if who is None or who[2] is None or MERGE_READ in holder or MERGE_WRITE in holder:
                 continue
-            if m.group(1) == socket.gethostname() and RunLock.held_for(path) is None:
+            if who[1] == socket.gethostname() and RunLock.held_for(path) is None:
                 continue
             if (self.meta(rid) or {}).get("status") not in ("ok", "diverged"):
                 out[rid] = holder
