@@ -1707,7 +1707,7 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
     table = store.table(categories=True) if table is None else table
     # scores of another file or code than today's that the table keeps (no run re-scored yet; where some are, the
     # table left the older out and said so: stale_left) — as the report's coverage line reads them
-    ids = set(table["run_id"].astype(str)) if not table.empty else set()
+    ids = set(map(str, table["run_id"].unique())) if not table.empty else set()  # not a str copy of every row
     rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
     return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
                      lost=lost_runs(store.metas_as_read()), show=show, rescore=rescore)
