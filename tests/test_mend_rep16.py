@@ -10,6 +10,7 @@ import seaborn  # noqa: F401 (figures.style's, the same)
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 from benchmark import findings as F
+from benchmark import stats as S
 from benchmark.registry import FINDINGS, TASKS
 from benchmark.results import ResultsStore
 
@@ -37,3 +38,14 @@ def test_check_store_asks_for_the_stale_scores_of_the_runs_the_table_holds(tmp_p
         warnings.simplefilter("ignore")
         F.check_store(store, ["liu2021_random_vgg"], table=table, n_boot=20)
     assert asked == [set(map(str, table["run_id"].astype(str)))] and "no-row" not in asked[0]
+
+
+def test_labels_reads_the_loss_versions_as_text_once(monkeypatch):
+    """Was: labels made the loss_version column text twice (in _versioned, then again for the suffix). Now once."""
+    t = pd.DataFrame({"loss": ["mine", "mine", "l1"], "weights": ["", "", ""], "loss_version": ["1", "2", None]})
+    made = []
+    real = pd.Series.astype
+    monkeypatch.setattr(pd.Series, "astype", lambda self, dtype, *a, **k: (
+        made.append(dtype) if self.name == "loss_version" else None) or real(self, dtype, *a, **k))
+    assert S.labels(t).tolist() == ["mine (v1)", "mine (v2)", "l1"]
+    assert made.count("string") == 1, made
