@@ -34,6 +34,7 @@ from benchmark.results import (
     ResultsStore,
     atomic_output,
     atomic_write_bytes,
+    gone_task,
     respelt_meta,
     stale_lines,
 )
@@ -444,7 +445,7 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
                 for rid, w in sorted(gone.items())]
     from collections import Counter
 
-    tasks = Counter(w.split("/")[0].split(" ")[0] for w in gone.values())
+    tasks = Counter(gone_task(w) for w in gone.values())
     first, per_task = sorted(gone)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
     return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, "
             f"left out of a copy or hold none of their results (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists "

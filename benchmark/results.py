@@ -1105,6 +1105,13 @@ def not_writable(folder) -> str:
     return ""
 
 
+def gone_task(what: str) -> str:
+    """The task of a gone run as :meth:`ResultsStore.gone` names it: ``what`` is "<task>/<loss> seed <s>" (a trained
+    run's; no " seed <s>" where it had none) or "<task> input" (the degraded input's scoring), as
+    :meth:`ResultsStore.note_finished` and the last report's ``results.csv`` write them."""
+    return what.split("/")[0].split(" ")[0]
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 

@@ -12,7 +12,7 @@ import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at col
 from benchmark import findings as F
 from benchmark import stats as S
 from benchmark.registry import FINDINGS, TASKS
-from benchmark.results import ResultsStore
+from benchmark.results import ResultsStore, gone_task
 
 FINDINGS.names(), TASKS.names()  # the registries scanned at collection, not in a test's time
 
@@ -49,3 +49,9 @@ def test_labels_reads_the_loss_versions_as_text_once(monkeypatch):
         made.append(dtype) if self.name == "loss_version" else None) or real(self, dtype, *a, **k))
     assert S.labels(t).tolist() == ["mine (v1)", "mine (v2)", "l1"]
     assert made.count("string") == 1, made
+
+
+def test_gone_task_reads_the_task_of_what_gone_names():
+    """Was: compare and report each parsed a gone run's task from its text with the same split. Now gone_task."""
+    assert gone_task("sr4/l2 + 0.1*gpl seed 3") == "sr4"
+    assert gone_task("denoise/lpips seed 0") == "denoise" == gone_task("denoise input") == gone_task("denoise/l1")
