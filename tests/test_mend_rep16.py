@@ -55,3 +55,19 @@ def test_gone_task_reads_the_task_of_what_gone_names():
     """Was: compare and report each parsed a gone run's task from its text with the same split. Now gone_task."""
     assert gone_task("sr4/l2 + 0.1*gpl seed 3") == "sr4"
     assert gone_task("denoise/lpips seed 0") == "denoise" == gone_task("denoise input") == gone_task("denoise/l1")
+
+
+def test_rescore_lines_find_the_parts_by_rescore_notes_own_words(tmp_path, monkeypatch):
+    """Was: rescore_lines searched each part's note for a copy of rescore_note's prose (a rewording dropped the
+    lines without a word), and to_markdown built them twice. Now one constant both use; to_markdown builds them once."""
+    store = _stale_store(tmp_path)
+    monkeypatch.setattr(F, "RESCORE_MAY_CHANGE", "a re-score may turn this part")  # reworded: still found
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = F.check_store(store, ["liu2021_random_vgg"], n_boot=20)
+    assert any("a re-score may turn this part" in p.note for r in results for p in r.parts)
+    calls = []
+    real = F.rescore_lines
+    monkeypatch.setattr(F, "rescore_lines", lambda res: calls.append(1) or real(res))
+    assert "Parts on vsi (liu2021_random_vgg)" in F.to_markdown(results)
+    assert len(calls) == 1
