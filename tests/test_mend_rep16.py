@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 import pandas as pd
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
@@ -38,6 +39,29 @@ def test_check_store_asks_for_the_stale_scores_of_the_runs_the_table_holds(tmp_p
         warnings.simplefilter("ignore")
         F.check_store(store, ["liu2021_random_vgg"], table=table, n_boot=20)
     assert asked == [set(map(str, table["run_id"].astype(str)))] and "no-row" not in asked[0]
+
+
+def test_a_report_reads_each_runs_evaluation_records_at_most_twice(tmp_path, monkeypatch):
+    """Was: a report read each run's eval-*.json up to 5 times (coverage_table: coverage, then stale_scores'
+    coverage and stale_metrics; check_store: stale_scores again) where fd39fc8 read them twice. Now write_report reads
+    stale_scores once (one read per run) and gives it to coverage_table and check_store: twice at most, and the stale
+    scores are still said on the board and in the findings."""
+    from benchmark import report
+
+    store = _stale_store(tmp_path)
+    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})  # figures read no records: not drawn (< 1 s)
+    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    monkeypatch.setattr(F.FINDINGS, "names", lambda *a, **k: ["liu2021_random_vgg"])  # the one on vsi
+    reads = Counter()
+    real = ResultsStore.eval_records
+    monkeypatch.setattr(ResultsStore, "eval_records", lambda self, rid: reads.update([rid]) or real(self, rid))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report.write_report(store, formats=(), visual=False, html=False, n_boot=20)
+    assert reads and max(reads.values()) <= 2, reads  # fd39fc8: coverage + stale_metrics per run of the board
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert "`vsi` scored by its code before today's fix" in md, md
+    assert "Parts on vsi" in (tmp_path / "findings.md").read_text()
 
 
 def test_labels_reads_the_loss_versions_as_text_once(monkeypatch):
