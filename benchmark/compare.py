@@ -48,7 +48,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes, current_digests
+from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import INPUT, compute, labels, name_key, pareto_front, pd_metrics, smoke_test
 
@@ -847,7 +847,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))
-               + gone_lines(store, {r: w for r, w in gone.items() if w.split("/")[0].split(" ")[0] == task})]
+               + gone_lines(store, {r: w for r, w in gone.items() if gone_task(w) == task})]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)

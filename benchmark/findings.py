@@ -1302,6 +1302,10 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 blind=bool(unsettled and res.margin_blind(c)))
 
 
+#: how :func:`rescore_note` ends, which :func:`rescore_lines` finds a part's stale scores by
+RESCORE_MAY_CHANGE = "a re-score may change this part"
+
+
 def rescore_note(res: Results, c: Comparison) -> str:
     """What a part says of its arms' runs scored on its metric with another file or code than today's, kept (no run
     re-scored yet: :attr:`Results.rescore`): ``vsi scored by its code before today's fix in 10 of the part's 10 runs
@@ -1317,7 +1321,7 @@ def rescore_note(res: Results, c: Comparison) -> str:
     if not (k := len(ids & stale)):
         return ""
     return (f"{c.metric} scored {scored_with(c.metric)} in {k} of the part's {len(ids)} runs (the same `plbench run` "
-            "re-scores them): a re-score may change this part")
+            f"re-scores them): {RESCORE_MAY_CHANGE}")
 
 
 def rescore_lines(results: list["FindingResult"]) -> list[str]:
@@ -1326,7 +1330,7 @@ def rescore_lines(results: list["FindingResult"]) -> list[str]:
     by: dict[str, list[str]] = {}
     for r in results:
         for p in r.counted:
-            if " a re-score may change this part" in p.note and r.name not in by.setdefault(p.metric, []):
+            if RESCORE_MAY_CHANGE in p.note and r.name not in by.setdefault(p.metric, []):
                 by[p.metric].append(r.name)
     from benchmark.metric_code import scored_with
 
@@ -1698,17 +1702,21 @@ def lost_runs(metas: Iterable[dict]) -> pd.DataFrame:
 
 
 def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, n_boot: int = N_BOOT,
-                table: pd.DataFrame | None = None, show: set[str] | None = None) -> list[FindingResult]:
+                table: pd.DataFrame | None = None, show: set[str] | None = None,
+                stale: dict[str, dict] | None = None) -> list[FindingResult]:
     """The findings of a results store, as ``plbench findings`` and a report's *Findings* both judge them:
     :func:`check_all` on every setting of the store (``table``: its :meth:`~benchmark.results.ResultsStore.table`,
     when already read), convergence checked, its lost runs counted — one Holm family per finding over every
     setting, so the two never give one part two Holm p's. ``show``: the run ids whose settings' results are
-    returned (a report's own setting's runs); default every setting."""
+    returned (a report's own setting's runs); default every setting. ``stale``: the store's
+    :meth:`~benchmark.results.ResultsStore.stale_scores` of the table's runs, where already read (a report's)."""
     table = store.table(categories=True) if table is None else table
     # scores of another file or code than today's that the table keeps (no run re-scored yet; where some are, the
     # table left the older out and said so: stale_left) — as the report's coverage line reads them
-    ids = set(table["run_id"].astype(str)) if not table.empty else set()
-    rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
+    if stale is None:
+        ids = set(map(str, table["run_id"].unique())) if not table.empty else set()  # not a str copy of every row
+        stale = store.stale_scores(ids)
+    rescore = {m: set(s["runs"]) for m, s in stale.items() if m not in store.stale_left}
     return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
                      lost=lost_runs(store.metas_as_read()), show=show, rescore=rescore)
 
@@ -2027,6 +2035,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             "some counted part significant in the claimed direction, none against it — every counted part for a "
             f"claim about every rival, metric or task ({', '.join(dict.fromkeys(r.name for r in every))})" if every else
             "some counted part significant in the claimed direction, none against it")
+    rescore = rescore_lines(results)
     lines = ["# Published findings, checked on these results", "",
              f"Verdicts: **reproduced** ({rule}; "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
@@ -2043,7 +2052,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
-             *[f"> {_md(line)}" for line in rescore_lines(results)], *([""] if rescore_lines(results) else []),
+             *[f"> {_md(line)}" for line in rescore], *([""] if rescore else []),
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
              "|---|---|---|---|---|---|---|"]
     for r in results:

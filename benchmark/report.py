@@ -34,6 +34,7 @@ from benchmark.results import (
     ResultsStore,
     atomic_output,
     atomic_write_bytes,
+    gone_task,
     respelt_meta,
     stale_lines,
 )
@@ -212,11 +213,12 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     return {k: v for k, v in figs.items() if v}
 
 
-def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
+def coverage_table(store: ResultsStore, run_ids, stale: dict[str, dict] | None = None) -> pd.DataFrame:
     """Every metric a run left unscored or scored on only some images, and why: one row per
     (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial | stale — scored
     with another file than the metric's file now, ``contrique_fr@<checkpoint>`` retrained in place and not re-scored
-    yet: :meth:`ResultsStore.stale_metrics`)."""
+    yet: :meth:`ResultsStore.stale_metrics`). ``stale``: :meth:`ResultsStore.stale_scores` of ``run_ids`` (or of more
+    runs: the others are left out), where already read; default: read here."""
     from benchmark.metric_code import changed
 
     rows = []
@@ -225,13 +227,16 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
         for status in ("skipped", "unscorable", "partial"):
             for metric, reason in cov[status].items():
                 rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
-    for metric, stale in store.stale_scores(run_ids).items():  # the findings' reading too (findings.check_store)
+    ids = set(run_ids)
+    stale = store.stale_scores(ids) if stale is None else stale  # the findings' reading too (findings.check_store)
+    for metric, st in stale.items():
         what = changed(metric)  # fix, code (a plugin's), file or code, file
         rows += [{"metric": metric, "status": "stale", "run_id": rid, "reason": (
             "the same `plbench run` re-scores them with today's (a run whose net.pt is gone keeps the earlier "
             "scores)" if what == "fix" else
-            f"its {what} is another now (sha256 {stale['sha256'][:8]}…): the same `plbench run` re-scores "
-            f"them with it (a run whose net.pt is gone keeps the earlier {what}'s scores)")} for rid in stale["runs"]]
+            f"its {what} is another now (sha256 {st['sha256'][:8]}…): the same `plbench run` re-scores "
+            f"them with it (a run whose net.pt is gone keeps the earlier {what}'s scores)")}
+            for rid in st["runs"] if rid in ids]
     if not rows:
         return pd.DataFrame(columns=["metric", "status", "reason", "runs"])
     df = pd.DataFrame(rows)
@@ -444,7 +449,7 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
                 for rid, w in sorted(gone.items())]
     from collections import Counter
 
-    tasks = Counter(w.split("/")[0].split(" ")[0] for w in gone.values())
+    tasks = Counter(gone_task(w) for w in gone.values())
     first, per_task = sorted(gone)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
     return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, "
             f"left out of a copy or hold none of their results (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists "
@@ -535,7 +540,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     if unseen:
         log.warning("report: %s", lost_runs_line(unseen, store.root, every=lost_only and not where and keep is None
                                                                and full[full["loss"] != INPUT].empty))
-    coverage = coverage_table(store, chosen.run_ids)
+    # the stale scores of every run of the store, read once: this board's coverage and the findings' (check_store)
+    stale_all = store.stale_scores(set(map(str, full["run_id"].unique())) | set(chosen.run_ids))
+    coverage = coverage_table(store, chosen.run_ids, stale=stale_all)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
@@ -592,7 +599,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
 
     # the same check as `plbench findings` — a finding's Holm family spans every setting of the store — shown for
     # this report's setting (findings.check_store)
-    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids)) \
+    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids), stale=stale_all) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     written = [out[k] for k in ("csv", "summary_csv", "ranks_csv", "costs_csv", "convergence_csv", "findings_csv")

@@ -1130,6 +1130,13 @@ def not_writable(folder) -> str:
     return ""
 
 
+def gone_task(what: str) -> str:
+    """The task of a gone run as :meth:`ResultsStore.gone` names it: ``what`` is "<task>/<loss> seed <s>" (a trained
+    run's; no " seed <s>" where it had none) or "<task> input" (the degraded input's scoring), as
+    :meth:`ResultsStore.note_finished` and the last report's ``results.csv`` write them."""
+    return what.split("/")[0].split(" ")[0]
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -1590,12 +1597,13 @@ class ResultsStore:
                 "unscorable": {m: r for m, r in unscorable.items() if m not in scored},
                 "partial": {m: r for m, r in partial.items() if m in scored}}
 
-    def stale_metrics(self, run_id: str, digests: dict[str, str]) -> dict[str, str]:
+    def stale_metrics(self, run_id: str, digests: dict[str, str], records: list[dict] | None = None) -> dict[str, str]:
         """{metric: the SHA-256 (or its prefix) of the file its scores were made with} for each metric of ``digests``
         ({metric: the SHA-256 of its file now}, :func:`benchmark.metrics.weights_digest`) whose latest scoring pass
         read another file: a checkpoint retrained or copied over in place. A pass that recorded no digest (a metric
-        with no such file, or one written before passes recorded it and whose provenance names none) is never stale."""
-        latest = _latest_digests(self.eval_records(run_id), digests)
+        with no such file, or one written before passes recorded it and whose provenance names none) is never stale.
+        ``records``: the run's :meth:`eval_records`, where already read."""
+        latest = _latest_digests(self.eval_records(run_id) if records is None else records, digests)
         return {m: d for m, d in latest.items() if d and not digests[m].startswith(d)}
 
     def stale_scores(self, run_ids) -> dict[str, dict]:
@@ -1604,15 +1612,17 @@ class ResultsStore:
         the runs of ``run_ids`` scored checked against :func:`current_digests` (a file not here: as the store notes it,
         :meth:`noted_digests`). The one reading of the report's coverage, ``compare``'s and the findings' — not
         :meth:`table`'s, which hashes only a metric whose runs recorded two files and leaves out the scores of the
-        older where some runs have today's (:attr:`stale_left`); a metric no run was re-scored on keeps them."""
+        older where some runs have today's (:attr:`stale_left`); a metric no run was re-scored on keeps them. Reads
+        each run's records once (:meth:`coverage`'s ``scored`` and :meth:`stale_metrics` of the same read)."""
         runs = sorted(run_ids)
-        scored = {m for rid in runs for m in self.coverage(rid)["scored"]}
+        records = {rid: self.eval_records(rid) for rid in runs}
+        scored = {m for recs in records.values() for rec in recs for m in rec.get("scored", [])}
         digests = current_digests(scored, self)
         digests.update({m: v["sha256"] for m, v in self.noted_digests().items()  # a file not here: as the store notes
                         if m in scored and m not in digests})  # it (a laptop's report says what the GPU machine's does)
         out: dict[str, dict] = {}
         for rid in runs if digests else ():
-            for metric in self.stale_metrics(rid, digests):
+            for metric in self.stale_metrics(rid, digests, records[rid]):
                 out.setdefault(metric, {"sha256": digests[metric], "runs": []})["runs"].append(rid)
         return out
 

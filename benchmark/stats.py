@@ -275,9 +275,9 @@ def labels(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
     carry versions over a whole table (:func:`version_scope`) of which ``table`` is a part, not over
     ``table`` alone."""
     out = _base_labels(table)
-    several = _versioned(table, out, scope)
+    ver = _version_text(table)
+    several = _versioned(ver, out, scope)
     if several.any():
-        ver = table["loss_version"].astype("string").fillna("")
         out = out.where(~several, out + map_unique(ver, version_suffix).astype(str))
     return out.astype(str)
 
@@ -285,14 +285,19 @@ def labels(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
 def versioned(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
     """The rows whose :func:`labels` carry their version (`` (v2)``), as a boolean Series: the same rule, from one
     computation of the labels without it (``findings.Results`` gives an arm its version exactly there)."""
-    return _versioned(table, _base_labels(table), scope)
+    return _versioned(_version_text(table), _base_labels(table), scope)
 
 
-def _versioned(table: pd.DataFrame, base: pd.Series, scope: VersionScope | None) -> pd.Series:
-    """:func:`versioned` of ``table`` whose labels without their version are ``base``."""
-    if "loss_version" not in table.columns:
-        return pd.Series(False, index=table.index)
-    ver = table["loss_version"].astype("string").fillna("")
+def _version_text(table: pd.DataFrame) -> pd.Series | None:
+    """Each row's ``loss_version`` as text ("" where none); None when the table has no such column."""
+    return table["loss_version"].astype("string").fillna("") if "loss_version" in table.columns else None
+
+
+def _versioned(ver: pd.Series | None, base: pd.Series, scope: VersionScope | None) -> pd.Series:
+    """:func:`versioned` of a table whose rows' versions are ``ver`` (:func:`_version_text`) and labels without
+    their version ``base``."""
+    if ver is None:
+        return pd.Series(False, index=base.index)
     n_versions = ver.groupby(base).transform("nunique")
     if scope is not None:  # the whole table's count where it knows the label
         n_versions = base.map(scope.per_label).fillna(n_versions).astype(int)
