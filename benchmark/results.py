@@ -524,20 +524,28 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
            else []))
 
 
+#: the names Windows keeps for devices, with any extension (``aux.md``, ``nul.v2.png``): no file can have them there
+_WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
+
+
 def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     """``name`` in a file name of at most ``width`` characters (a compared spec's ``compare/<this>.md``, a task's
     ``figures/metrics_<this>.png``): the name itself where it is lower-case letters, digits and ``_.-``, neither
     starts nor ends with ``_``, fits and does not end in ``-<digits>`` (a figure's numbered part: ``metrics_sr-2`` is
     part 2 of ``metrics_sr``); else its such characters (``default`` where none), cut to fit, then ``sep`` and 8 hex
     digits of the name's SHA-256, so two names that differ only in what is replaced or cut never write one file, and
-    ``L1`` beside ``l1`` are two files on a case-insensitive disk (macOS, Windows) too. The one naming rule of
-    :func:`benchmark.report.task_file_name` and :func:`benchmark.compare._safe`."""
+    ``L1`` beside ``l1`` are two files on a case-insensitive disk (macOS, Windows) too; so is a name that Windows
+    (an SMB share, a FAT disk) refuses as a file: a device's (``aux``, ``nul.v2``: :data:`_WINDOWS_DEVICE`) or one
+    ending in a dot, which it drops. The one naming rule of :func:`benchmark.report.task_file_name` and
+    :func:`benchmark.compare._safe`."""
     import hashlib
 
-    if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith("_") \
-            and not re.search(r"-[0-9]+$", name):
+    if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith(("_", ".")) \
+            and not re.search(r"-[0-9]+$", name) and not _WINDOWS_DEVICE.fullmatch(name.partition(".")[0]):
         return name
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:width - 9].rstrip("_") or default
+    if _WINDOWS_DEVICE.fullmatch(safe.partition(".")[0]):  # `aux.v2-<hash>` is the device too: `aux_v2-<hash>`
+        safe = safe.replace(".", "_", 1)
     return f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
