@@ -19,3 +19,53 @@ def test_a_name_windows_refuses_as_a_file_is_hashed(name):
     assert got.split(".")[0].lower() not in {"con", "prn", "aux", "nul", "com1", "lpt9"} and not got.endswith(".")
     assert _stem([name]) == got and file_name(name, "loss") == got  # one name, every time
     assert file_name("auxiliary", "loss") == "auxiliary" and file_name("com10", "loss") == "com10"  # not devices
+
+
+def _field_with(tmp_path, new: str, started: float):
+    """A synthetic field (l1, l2; seeds 0, 1) whose ``new`` runs started at ``started``: (store, field metas, their
+    run ids)."""
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    field = [m for m in store.metas() if m.get("kind") != "input"]
+    ids = {m["run_id"] for m in field if m["config"]["loss"] == new}
+    for m in field:
+        if m["run_id"] in ids:
+            atomic_write_json(store.run_dir(m["run_id"]) / "meta.json", {**m, "started": started})
+    return store, field, ids
+
+
+def test_the_new_loss_runs_taken_from_the_store_are_not_said_timed_now():
+    """What the header says of the new loss's runs: those started before this compare began were taken from the
+    store (how many of how many), a failed one not counted; all started since: now."""
+    from benchmark.compare import _timed_when
+
+    metas = {"a": {"status": "ok", "started": 100.0}, "b": {"status": "ok", "started": 300.0},
+             "c": {"status": "failed", "started": 50.0}}
+    assert _timed_when(metas, {"a", "b", "c"}, since=200.0) == (
+        "now and earlier (1 of its 2 runs taken from this results directory, trained by an earlier command)")
+    assert _timed_when(metas, {"b"}, since=200.0) == "now" and _timed_when(metas, {"a"}, since=None) == "now"
+    assert _timed_when(metas, {"a"}, since=200.0).startswith("earlier too (its 1 run taken")
+
+
+@pytest.mark.slow  # ~2 s in one process: the statistics and export stack the comparison imports
+@pytest.mark.parametrize("when", ["yesterday", "now"])
+def test_the_comparison_says_when_the_new_loss_was_timed(tmp_path, when):
+    """``plbench compare`` run again on a store that holds the new loss's runs (an earlier compare trained them) trains
+    nothing, yet its summary said the new loss was timed 'now', beside the field 'earlier': both were timed when they
+    trained. It says the new loss's runs were taken from the store; runs trained by this compare are timed now."""
+    import time
+
+    from benchmark.compare import _summary
+
+    t0 = time.time()
+    store, field, ids = _field_with(tmp_path, "l2", t0 - 86400 if when == "yesterday" else t0 + 1)
+    text, _ = _summary(store, {"denoise": field}, ["l2"], {"denoise": []}, 0.05, 20, "l1", (), ids, keep=None,
+                       since=t0)
+    head = text.split("\n")[2]
+    if when == "now":
+        assert "`l2` now" in head
+    else:
+        assert "`l2` now" not in head and "`l2` earlier too (its 2 runs taken from this results directory" in head
