@@ -1374,6 +1374,13 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(got['more_there'])} of those scored there on metrics not scored here "
                          f"({', '.join(extra)}: not copied, a run's rows come from one net; `plbench run --out "
                          f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
+        if apart := got["trained_apart"]:  # one run id, two trainings: which one the leaderboard shows, said
+            parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
+                         f"{', the first' if len(apart) > 1 else ''}: its saved net differs from this store's, so do "
+                         f"its scores — a run trained on both machines, whose training is not bit for bit "
+                         f"reproducible there: a GPU's, or another thread count's); this store's results are the ones "
+                         f"its tables read, the other {'copy stays' if len(apart) == 1 else 'copies stay'} in "
+                         f"{shlex.quote(str(src.root))}")
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
                          "runs/<id>/damaged/ or attempts/)")

@@ -2414,7 +2414,9 @@ class ResultsStore:
         failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
         under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
-        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``failed`` (failed in ``src``
+        not mixed in — ``plbench run --metrics …`` re-scores the net saved here; ``trained_apart``: those of them
+        whose saved net differs there by their records' checksums, two trainings of one run id with other scores, of
+        which this store's stay the tables'), ``failed`` (failed in ``src``
         and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
@@ -2433,7 +2435,8 @@ class ResultsStore:
         self.ensure_writable()
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
-        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
+                                                     "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there")}
         gone = src.gone()  # finished there, its results not there: not a run still training
@@ -2476,6 +2479,10 @@ class ResultsStore:
         out["kept"].append(rid)
         if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
             out["more_there"].append(rid)
+        mine, theirs = ((s.meta(rid) or {}).get("state_sha256") for s in (self, src))
+        if isinstance(mine, dict) and isinstance(theirs, dict) and mine.get("net.pt") and theirs.get("net.pt") \
+                and mine["net.pt"] != theirs["net.pt"]:  # trained on both machines (not bit for bit reproducible)
+            out["trained_apart"].append(rid)
         return True
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:

@@ -69,3 +69,27 @@ def test_the_comparison_says_when_the_new_loss_was_timed(tmp_path, when):
         assert "`l2` now" in head
     else:
         assert "`l2` now" not in head and "`l2` earlier too (its 2 runs taken from this results directory" in head
+
+
+def test_merge_says_a_run_finished_in_both_stores_from_other_training_differs(tmp_path, capsys):
+    """Two machines that each trained the same run id (two stores not shared; a GPU's training is not bit for bit
+    reproducible) hold two nets and two sets of scores. ``plbench merge`` said '1 already here' and kept this store's
+    in silence: the leaderboard then shows one machine's numbers as if both agreed. It counts such runs — their saved
+    nets differ, as their records' checksums say — names the first, and says which copy the tables read."""
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    kw = dict(offsets={"l1": 0.0}, seeds=(0, 1), n_images=2, metrics=("psnr",), budget_check=False)
+    here, there = write_store(tmp_path / "here", **kw), write_store(tmp_path / "there", **kw)
+    runs = sorted(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    for store, digest in ((here, "a"), (there, "b")):
+        for rid in runs:
+            atomic_write_json(store.run_dir(rid) / "meta.json",
+                              {**store.meta(rid), "state_sha256": {"net.pt": (digest if rid == runs[0] else "c") * 64}})
+    got = here.merge_from(there)
+    assert set(runs) <= set(got["kept"]) and got["trained_apart"] == [runs[0]]
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    line = capsys.readouterr().out
+    assert f"1 of those trained apart there (runs/{runs[0]}" in line, line
+    assert "this store's results are the ones its tables read" in line
