@@ -262,10 +262,16 @@ def blocks(exc: BaseException, folder: Path) -> bool:
 
 def _in_the_way(path: Path) -> Path | None:
     """What stands where ``path`` (a file to write) or one of its folders must go: ``path`` itself when it is a
-    folder, else the nearest of its parents that is there and is not a folder; None when nothing is."""
+    folder, else the nearest of its parents that is there and is not a folder, or is a link to nothing (``runs/<id>``
+    linked to a disk not mounted); None when nothing is."""
     if path.is_dir() and not path.is_symlink():
         return path
-    return next((q for q in path.parents if q.exists() and not q.is_dir()), None)
+    return next((q for q in path.parents if (q.exists() and not q.is_dir()) or _dangling(q)), None)
+
+
+def _dangling(path: Path) -> bool:
+    """Whether ``path`` is a symlink whose target is not there (a folder moved to a disk not mounted now)."""
+    return path.is_symlink() and not path.exists()
 
 
 def _write_error(path: Path, exc: OSError) -> OSError | UserError:
@@ -273,9 +279,15 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
     (:class:`InTheWay`), else the error itself."""
     if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
-        err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
-                       "half-written was left, results written before are intact: move it aside and run the same "
-                       "command again")
+        if _dangling(way):  # nothing written through or over it: its folder, and results, may come back
+            err = InTheWay(f"cannot write {path}: {way} is a link to {os.readlink(way)}, which is not there (a disk "
+                           "not mounted, a folder moved?); nothing was written, results written before are intact: "
+                           "mount or restore it (or remove the link to train it again here) and run the same command "
+                           "again")
+        else:
+            err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; "
+                           "nothing half-written was left, results written before are intact: move it aside and run "
+                           "the same command again")
         err.way = way
         return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchmark.results import ResultsStore
+
 
 @pytest.mark.parametrize("name", ["con", "aux", "nul", "prn", "com1", "lpt9", "aux.v2", "nul.x.y", "l1."])
 def test_a_name_windows_refuses_as_a_file_is_hashed(name):
@@ -93,3 +95,28 @@ def test_merge_says_a_run_finished_in_both_stores_from_other_training_differs(tm
     line = capsys.readouterr().out
     assert f"1 of those trained apart there (runs/{runs[0]}" in line, line
     assert "this store's results are the ones its tables read" in line
+
+
+def test_a_run_folder_linked_to_a_disk_not_mounted_is_that_runs_one_line(tmp_path):
+    """``runs/<id>`` a symlink to a folder on another disk (moved there for space), that disk not mounted: `plbench
+    run` ended the grid with 'internal error: FileExistsError: … File exists' (a link to nothing is neither a folder
+    to use nor a file the line named). It is that run's one line, naming the link and where it points, so the grid
+    goes on and nothing is written through or over the link (its results come back with the disk)."""
+    from benchmark.results import InTheWay, blocks
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    rid = "0123456789abcdef"
+    (tmp_path / "r" / "runs").mkdir(exist_ok=True)
+    store.run_dir(rid).symlink_to(tmp_path / "usb" / rid)  # the disk not mounted: its folder is not there
+    with pytest.raises(InTheWay) as err:
+        store.lock(rid)
+    line = str(err.value)
+    assert "\n" not in line and f"runs/{rid} is a link to {tmp_path / 'usb' / rid}, which is not there" in line, line
+    assert blocks(err.value, store.run_dir(rid)) and store.run_dir(rid).is_symlink()
+    # check names it as such: not 'its results are lost … the same `plbench run` retrains it', which it does not
+    from benchmark.report import gone_lines
+
+    store.note_finished(rid, {"config": {"task": "denoise", "loss": "l1", "seed": 0}})
+    said = gone_lines(store, check=True)
+    assert len(said) == 1 and "which is not there (a disk not mounted" in said[0] and "lost" not in said[0], said
