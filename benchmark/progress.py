@@ -14,7 +14,9 @@ trained before it), so the ETA counts down between finished runs instead of stan
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
 own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
-finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first) is no run
+finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first; the file's
+age alone where the run's curve.csv shows its times were not reset, as the text is by that machine's clock, which may
+be hours off; at least as long as this process has seen it unchanged; never while its curve grows) is no run
 in flight — a copy of the store made mid-grid, whose runs ``plbench run`` here trains again, or a machine that
 stopped: it is charged in full, no worker, and the line counts it apart.
 
@@ -126,6 +128,9 @@ class GridProgress:
         #: (ok or diverged), so each later :meth:`status` reads only the runs still to do — it read every run's
         #: record and lock at each run's start, O(N²) stat calls over a grid (seconds per run at 10⁴ runs on NFS)
         self._finished: dict[str, float | None] = {}
+        #: {run_id: (what its lock and curve.csv looked like, when this process first saw them so: time.monotonic())}
+        #: of the runs held from another machine — how long they stayed unchanged, on this machine's own clock
+        self._watched: dict[str, tuple[tuple, float]] = {}
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
@@ -187,11 +192,12 @@ class GridProgress:
         stale = 0
         for rid, fam, here, who, lock, text in away:
             try:  # since the lock was taken, by the file server's clock
-                age = max(0.0, time.time() - lock.stat().st_mtime)
+                lock_t = lock.stat().st_mtime
             except OSError:  # released meanwhile
                 started += here
                 continue
-            if seconds.get(fam) and max(age, _taken_s(lock, text)) > STALE_RUNS * max(seconds[fam]):  # cp resets mtime
+            age = max(0.0, time.time() - lock_t)
+            if seconds.get(fam) and self._held_s(rid, lock, text, lock_t, age) > STALE_RUNS * max(seconds[fam]):
                 stale += 1
                 started += here  # failed during this grid, as a run with no lock
                 continue
@@ -201,6 +207,30 @@ class GridProgress:
             started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running, "elsewhere": elsewhere, "stale": stale}
+
+    def _held_s(self, rid: str, lock, text: str, lock_t: float, age: float) -> float:
+        """How long the run ``rid``'s lock held from another machine has been held, as far as can be told without
+        trusting that machine's clock: its file's ``age`` (``lock_t``: its time, the file server's clock) where the
+        run's own files show that their times were not reset by a copy (its curve.csv written after the lock for about
+        as long as it trained, both times on one clock), else the older of that and the time the lock's text says it
+        was taken (by the holder's clock: a plain ``cp`` resets the file's); and at least as long as this process has
+        watched its lock and curve unchanged (this machine's clock). 0 where its curve changed since the last look: a
+        live run, whatever the clocks say."""
+        curve = self.store.run_dir(rid) / "curve.csv"
+        try:
+            st = curve.stat()
+            look = (text, lock_t, st.st_size, st.st_mtime)
+        except OSError:
+            st, look = None, (text, lock_t, None, None)
+        seen = self._watched.get(rid)
+        if seen is None or seen[0] != look:
+            self._watched[rid] = (look, time.monotonic())
+            if seen is not None and seen[0][2:] != look[2:] and st is not None:  # its curve grew: training there
+                return 0.0
+        watched = time.monotonic() - self._watched[rid][1]
+        trained = _trained_s(curve, lock_t) if st is not None else 0.0
+        own = trained > 0 and st.st_mtime - lock_t >= trained / 2  # not a copy's times: the text's clock not needed
+        return max(age if own else max(age, _taken_s(lock, text)), watched)
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""

@@ -120,3 +120,76 @@ def test_a_run_folder_linked_to_a_disk_not_mounted_is_that_runs_one_line(tmp_pat
     store.note_finished(rid, {"config": {"task": "denoise", "loss": "l1", "seed": 0}})
     said = gone_lines(store, check=True)
     assert len(said) == 1 and "which is not there (a disk not mounted" in said[0] and "lost" not in said[0], said
+
+
+def _held_on_node2(store, rid, text_at: float, lock_at: float, curve: tuple[float, float] | None):
+    """``rid``'s lock as node2 wrote it: its text saying it was taken at ``text_at`` (node2's clock), the file's time
+    ``lock_at`` (the file server's); ``curve``: (its last training seconds, the file's time) of its live curve.csv."""
+    import os
+    import time
+
+    d = store.run_dir(rid)
+    d.mkdir(parents=True)
+    lock = d / ".lock"
+    lock.write_text(f"pid 4242 on node2-xyz since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(text_at))}")
+    os.utime(lock, (lock_at, lock_at))
+    if curve:
+        (d / "curve.csv").write_text(f"iteration,seconds,loss,lr\n10,{curve[0] / 2},0.5,0.001\n"
+                                     f"20,{curve[0]},0.4,0.001\n")
+        os.utime(d / "curve.csv", (curve[1], curve[1]))
+    return lock
+
+
+def _one_done(tmp_path, wall: float = 200.0):
+    from benchmark.config import RunConfig, run_id
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="pdl", seed=s, train_fingerprint="x", test_fingerprint="y")
+            for s in range(3)]
+    store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "ok", "config": cfgs[0].to_dict(),
+                                       "wall_s": wall})
+    return store, cfgs, [run_id(c) for c in cfgs]
+
+
+def test_a_live_run_of_a_machine_whose_clock_is_behind_is_in_flight(tmp_path):
+    """node2's clock is two hours behind: its live run, taken 60 s ago by the file server's clock (the lock's time) and
+    writing its curve.csv, says 'since <2 h ago>'. The ETA took it for a lock copied long ago (over thrice the longest
+    run of 200 s): no worker, charged in full, and the line said 'held by another machine for longer than any run
+    takes'. Where the run's own file times (its lock, then its curve 55 training seconds later) show they were not
+    reset by a copy, the lock's age is read from them, on one clock, not from another machine's clock."""
+    import time
+
+    from benchmark.progress import GridProgress
+
+    store, cfgs, ids = _one_done(tmp_path)
+    now = time.time()
+    _held_on_node2(store, ids[1], text_at=now - 2 * 3600 - 60, lock_at=now - 60, curve=(55.0, now - 1))
+    line = GridProgress(store, cfgs, workers=1).line()
+    assert "1 running (1 on another machine)" in line and "longer than any run" not in line, line
+
+
+def test_a_copied_lock_of_a_machine_whose_clock_is_ahead_is_judged_by_what_is_seen_here(tmp_path, monkeypatch):
+    """A store copied (plain cp) from node2, whose clock is hours ahead, while it trained a run: the lock's text says
+    it was taken in the future and its file's time is the copy's, so neither clock tells that nothing holds it, and
+    the ETA counted it in flight for ever. Watched from here, its files unchanged for thrice the longest run on this
+    machine's own clock: a run still to do. A run whose curve grows between two looks is alive, whatever the clocks."""
+    import os
+    import time
+
+    import benchmark.progress as progress
+
+    store, cfgs, ids = _one_done(tmp_path)
+    now = time.time()
+    _held_on_node2(store, ids[1], text_at=now + 3 * 3600, lock_at=now, curve=(1500.0, now))
+    live = _held_on_node2(store, ids[2], text_at=now + 3 * 3600, lock_at=now - 60, curve=(55.0, now - 1))
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    p = progress.GridProgress(store, cfgs, workers=1)
+    assert "2 running (2 on another machine)" in p.line()
+    clock[0] += 3 * 200 + 1  # ten minutes later, node2's live run wrote its curve meanwhile; the copy did not change
+    curve = live.parent / "curve.csv"
+    curve.write_text(curve.read_text() + "30,80.0,0.3,0.001\n")
+    os.utime(curve, (now + 1, now + 1))
+    line = p.line()
+    assert "1 running (1 on another machine)" in line and "1 held by another machine for longer than any run" in line
