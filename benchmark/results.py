@@ -1228,6 +1228,7 @@ class ResultsStore:
         with no runs yet each say which they are; ``out`` is the folder as the user typed it."""
         if self.runs.is_dir() and self.is_store():
             return
+        self.check_links()
         if not self.root.exists():
             hint = did_you_mean_path(out, kind="dir")  # a folder: grid_big.yaml is no results directory
             raise UserError(f"no results in {self.root}: no such directory{hint} (run `plbench run "
@@ -1296,11 +1297,21 @@ class ResultsStore:
                             f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}): "
                             "use a new or empty --out; plbench never writes over files it did not write")
 
+    def check_links(self) -> None:
+        """One line where the results directory or its ``runs/`` is a symlink to a folder that is not there (a disk
+        not mounted now): not a store with no results, nor a place to create one over the link."""
+        for path in (self.root, self.runs):
+            if _dangling(path):
+                raise UserError(f"{path} is a link to {os.readlink(path)}, which is not there (a disk not mounted, a "
+                                "folder moved?): mount or restore it and run the same command again; nothing was "
+                                "written")
+
     def preflight(self, writes: str = "`plbench run` writes its runs and report there") -> None:
         """The checks of :meth:`ensure_writable` that create nothing, for a run to make before it loads
         its data: a file in the way, a folder of other files, an incompatible store, no permission
         to create the directory (its nearest existing parent not writable). ``writes``: what the command
         writes there, as a read-only store's line says it."""
+        self.check_links()
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
         self.check_foreign()
@@ -1319,6 +1330,7 @@ class ResultsStore:
 
     def ensure_writable(self) -> None:
         """Create the directory if needed and prove it is writable; every failure is one line."""
+        self.check_links()
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
         self.check_foreign()

@@ -193,3 +193,27 @@ def test_a_copied_lock_of_a_machine_whose_clock_is_ahead_is_judged_by_what_is_se
     os.utime(curve, (now + 1, now + 1))
     line = p.line()
     assert "1 running (1 on another machine)" in line and "1 held by another machine for longer than any run" in line
+
+
+@pytest.mark.parametrize("linked", ["runs", "store"])
+def test_a_store_whose_runs_folder_links_to_a_disk_not_mounted_says_so(tmp_path, linked):
+    """``runs/`` (or the results directory itself) a symlink to a disk not mounted now: `plbench check` and `report`
+    said 'no results in … (run `plbench run` first)' — of a store holding a night's runs — and `plbench run` 'cannot
+    create results directory …: File exists'. Each says the link points to a folder that is not there, in one line,
+    and nothing is created in its place."""
+    from benchmark.cli import main
+    from benchmark.errors import UserError
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=1, metrics=("psnr",),
+                        budget_check=False)
+    where = store.runs if linked == "runs" else store.root
+    where.rename(tmp_path / "usb")  # the disk's folder, then the disk unmounted: the link points to nothing
+    where.symlink_to(tmp_path / "not-mounted")
+    for call in (lambda: store.require_results(store.root), store.ensure_writable, store.preflight):
+        with pytest.raises(UserError) as err:
+            call()
+        line = str(err.value)
+        assert "\n" not in line and f"{where} is a link to {tmp_path / 'not-mounted'}, which is not there" in line
+    assert main(["check", "--out", str(store.root)]) == 2 and where.is_symlink()
+    assert not (tmp_path / "not-mounted").exists()
