@@ -1359,7 +1359,7 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, trained_apart
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
@@ -1375,10 +1375,11 @@ def cmd_merge(args) -> int:
                          f"({', '.join(extra)}: not copied, a run's rows come from one net; `plbench run --out "
                          f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
         if apart := got["trained_apart"]:  # one run id, two trainings: which one the leaderboard shows, said
+            how = trained_apart(dst.meta(apart[0]) or {}, src.meta(apart[0]) or {})
             parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
-                         f"{', the first' if len(apart) > 1 else ''}: its saved net differs from this store's, so do "
-                         f"its scores — a run trained on both machines, whose training is not bit for bit "
-                         f"reproducible there: a GPU's, or another thread count's); this store's results are the ones "
+                         f"{', the first' if len(apart) > 1 else ''}: {how}"
+                         " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
+                         "GPU's, or another thread count's); this store's results are the ones "
                          f"its tables read, the other {'copy stays' if len(apart) == 1 else 'copies stay'} in "
                          f"{shlex.quote(str(src.root))}")
         if got["replaced"]:

@@ -981,6 +981,21 @@ MERGE_WRITE = "merge writing it"
 LOCK_HINT_S = 120.0
 
 
+def trained_apart(mine: dict, theirs: dict) -> str:
+    """How two finished records of one run id (this store's ``mine``, another's ``theirs``) show two trainings, or ""
+    (one training, or nothing to tell it by): one diverged and the other not, or their saved nets' checksums differ
+    (trained on both machines: a GPU's training, or one on another thread count, is not bit for bit reproducible)."""
+    def did(status) -> str:
+        return "diverged" if status == "diverged" else "finished"
+
+    if mine.get("status") != theirs.get("status"):
+        return f"{did(mine.get('status'))} here, {did(theirs.get('status'))} there"
+    x, y = (r.get("state_sha256") if isinstance(r.get("state_sha256"), dict) else {} for r in (mine, theirs))
+    if x.get("net.pt") and y.get("net.pt") and x["net.pt"] != y["net.pt"]:
+        return "its saved net differs from this store's, so do its scores"
+    return ""
+
+
 def held_from_another_machine(holder: str) -> bool:
     """Whether ``holder`` (a run lock's text, :func:`lock_holder`) names a process of another machine and the time it
     took the lock: the locks :func:`stale_lock_hint` has a line for."""
@@ -2439,8 +2454,8 @@ class ResultsStore:
         under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
         not mixed in — ``plbench run --metrics …`` re-scores the net saved here; ``trained_apart``: those of them
-        whose saved net differs there by their records' checksums, two trainings of one run id with other scores, of
-        which this store's stay the tables'), ``failed`` (failed in ``src``
+        trained twice, :func:`trained_apart` — diverged on one machine only, or their saved nets' checksums differ —
+        with other scores, of which this store's stay the tables'), ``failed`` (failed in ``src``
         and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
@@ -2503,9 +2518,7 @@ class ResultsStore:
         out["kept"].append(rid)
         if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
             out["more_there"].append(rid)
-        mine, theirs = ((s.meta(rid) or {}).get("state_sha256") for s in (self, src))
-        if isinstance(mine, dict) and isinstance(theirs, dict) and mine.get("net.pt") and theirs.get("net.pt") \
-                and mine["net.pt"] != theirs["net.pt"]:  # trained on both machines (not bit for bit reproducible)
+        if trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
             out["trained_apart"].append(rid)
         return True
 

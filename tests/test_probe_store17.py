@@ -217,3 +217,24 @@ def test_a_store_whose_runs_folder_links_to_a_disk_not_mounted_says_so(tmp_path,
         assert "\n" not in line and f"{where} is a link to {tmp_path / 'not-mounted'}, which is not there" in line
     assert main(["check", "--out", str(store.root)]) == 2 and where.is_symlink()
     assert not (tmp_path / "not-mounted").exists()
+
+
+def test_merge_says_a_run_that_diverged_here_and_finished_there(tmp_path, capsys):
+    """The same run id trained on two machines diverged on this one (no net, no scores) and finished on the other:
+    both are finished runs, so merge kept this store's divergence as '1 already here' and the other machine's scores
+    were never seen. It is a run trained apart, said with what each machine's training did."""
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    kw = dict(offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    here, there = write_store(tmp_path / "here", **kw), write_store(tmp_path / "there", **kw)
+    rid = next(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    for p in here.run_dir(rid).glob("eval-*"):
+        p.unlink()
+    atomic_write_json(here.run_dir(rid) / "meta.json", {**here.meta(rid), "status": "diverged", "diverged_at": 7})
+    got = here.merge_from(there)
+    assert rid in got["kept"] and got["trained_apart"] == [rid]
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    line = capsys.readouterr().out
+    assert f"1 of those trained apart there (runs/{rid}: diverged here, finished there" in line, line
