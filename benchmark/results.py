@@ -981,6 +981,15 @@ MERGE_WRITE = "merge writing it"
 LOCK_HINT_S = 120.0
 
 
+#: the fields of a pass record (``eval-<k>.json``) whose type is checked where they are read: {field: its test}
+_RECORD_FIELDS = {
+    "sha256": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{64}", v)),
+    "rows": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "scored": lambda v: isinstance(v, list) and all(isinstance(m, str) for m in v),
+    **{k: (lambda v: v is None or isinstance(v, dict)) for k in ("skipped", "partial", "unscorable", "metric_weights")},
+}
+
+
 def trained_apart(mine: dict, theirs: dict) -> str:
     """How two finished records of one run id (this store's ``mine``, another's ``theirs``) show two trainings, or ""
     (one training, or nothing to tell it by): one diverged and the other not, or their saved nets' checksums differ
@@ -1521,12 +1530,19 @@ class ResultsStore:
 
     @staticmethod
     def _read_record(rec_path: Path) -> dict:
+        """A pass record (``eval-<k>.json``) as :meth:`write_eval` writes it; :class:`Damage` naming it where it is
+        unreadable, or valid JSON of another shape (edited by hand, another tool's): a field of another type than
+        plbench writes (a checksum that is no text was taken for rows that differ from it; a ``scored`` text was read
+        letter by letter as the metrics scored)."""
         try:
             rec = read_json(rec_path)
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
         except (OSError, UnicodeDecodeError, ValueError):
             raise Damage(f"{rec_path.name} unreadable") from None
+        for field, ok in _RECORD_FIELDS.items():
+            if field in rec and not ok(rec[field]):
+                raise Damage(f"{rec_path.name} is not a pass record (its {field} is {rec[field]!r:.60})")
         return rec
 
     def _verify_pass(self, d: Path, rec_path: Path) -> None:

@@ -238,3 +238,20 @@ def test_merge_says_a_run_that_diverged_here_and_finished_there(tmp_path, capsys
     assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
     line = capsys.readouterr().out
     assert f"1 of those trained apart there (runs/{rid}: diverged here, finished there" in line, line
+
+
+@pytest.mark.parametrize("field, value", [("sha256", 5), ("rows", "3"), ("scored", "psnr"), ("skipped", ["lpips"])])
+def test_a_pass_record_of_another_shape_is_named_not_its_rows(tmp_path, field, value):
+    """``eval-0.json`` valid JSON whose fields are of another shape (edited by hand, another tool's file): a checksum
+    that is no text was reported as 'eval-0.parquet does not match its checksum', blaming intact rows; a ``scored``
+    that is a text, not a list, passed every check and was read letter by letter as the metrics scored ('p', 's', …),
+    so merge said the other store scored metrics this one lacks. The record is the damage, named as such."""
+    from benchmark.results import atomic_write_json, read_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rid = next(m["run_id"] for m in store.metas() if m.get("kind") != "input")
+    rec = store.run_dir(rid) / "eval-0.json"
+    atomic_write_json(rec, {**read_json(rec), field: value})
+    assert store.damage(rid) == f"eval-0.json is not a pass record (its {field} is {value!r})"
