@@ -2096,7 +2096,30 @@ class ResultsStore:
         folder there (:meth:`strays`): no reader takes either for a run, nor tidies what it holds."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p) and not _is_stray(p))
+        links = self.links()
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
+                      and not _is_stray(p))
+
+    def links(self) -> dict[str, str]:
+        """{name: the run it points to} of the folders of ``runs/`` that are symlinks to another run's folder of this
+        store (made by hand, a deduplicating tool): no run — not read, counted, set aside or merged (``check
+        --repair`` set "its" damaged files aside through the link: the other run's own) — and named by ``check``.
+        A link to a folder elsewhere (a run moved to another disk) is the run itself."""
+        try:  # the entries' types from the listing itself: no stat per run (10⁴ runs on NFS), links alone resolved
+            with os.scandir(self.runs) as it:
+                found = [Path(e.path) for e in it if e.is_symlink()]
+            runs = self.runs.resolve() if found else self.runs
+        except OSError:
+            return {}
+        out = {}
+        for p in found:
+            try:
+                target = p.resolve()
+            except (OSError, RuntimeError):  # a loop of links: not a run either way
+                continue
+            if target.parent == runs and target.name != p.name and target.is_dir():
+                out[p.name] = target.name
+        return out
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
@@ -2104,7 +2127,8 @@ class ResultsStore:
         merged; ``check`` names them."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _is_copy(p))
+        links = self.links()
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and _is_copy(p))
 
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
@@ -2112,7 +2136,9 @@ class ResultsStore:
         to resume, and nothing removes what they hold."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p) and _is_stray(p))
+        links = self.links()
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
+                      and _is_stray(p))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]

@@ -255,3 +255,23 @@ def test_a_pass_record_of_another_shape_is_named_not_its_rows(tmp_path, field, v
     rec = store.run_dir(rid) / "eval-0.json"
     atomic_write_json(rec, {**read_json(rec), field: value})
     assert store.damage(rid) == f"eval-0.json is not a pass record (its {field} is {value!r})"
+
+
+def test_a_run_folder_linked_to_another_runs_folder_is_no_run_and_repair_leaves_that_run(tmp_path, capsys):
+    """``runs/<X>`` a symlink to ``runs/<Y>`` (a link made by hand, a deduplicating tool): X read as a run whose
+    meta.json names another run, so `check --repair` set 'its' files aside — through the link, run Y's own: a
+    finished run of the leaderboard moved to damaged/ and trained again by the next `plbench run`. The link is no
+    run: check names it and what it points to, and --repair leaves run Y as it is."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rid = next(m["run_id"] for m in store.metas() if m.get("kind") != "input")
+    alias = "0123456789abcdef"
+    (store.runs / alias).symlink_to(rid)
+    assert alias not in store.run_ids() and store.links() == {alias: rid}
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    said = capsys.readouterr().out
+    assert f"runs/{alias} is a link to runs/{rid}" in said and "not a run" in said, said
+    assert store.is_done(rid) and not store.damage(rid) and not (store.run_dir(rid) / "damaged").exists()
