@@ -1,0 +1,54 @@
+"""Session-17 review of the results store: a lock of a machine whose clock is off, links in runs/, names a Windows
+disk refuses, merge's lines."""
+from __future__ import annotations
+
+import os
+import time
+
+from tests.test_probe_store17 import _held_on_node2, _one_done
+
+
+def test_a_live_run_of_a_machine_whose_clock_is_behind_is_in_flight_before_its_curve_has_a_row(tmp_path,
+                                                                                               monkeypatch):
+    """node2's clock two hours behind, its run taken 20 s ago (the lock's time) and still loading its data: no curve
+    row yet — every run's first seconds, when each run's start logs the line. The lock's age was then read from its
+    text, by node2's clock: 2 h, 'held by another machine for longer than any run takes'. No training seconds since
+    the lock is a run just begun (a copy's curve has them): its file's age tells, and so does how long it stays so."""
+    import benchmark.progress as progress
+
+    store, cfgs, ids = _one_done(tmp_path)
+    now = time.time()
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    _held_on_node2(store, ids[1], text_at=now - 2 * 3600 - 20, lock_at=now - 20, curve=None)
+    p = progress.GridProgress(store, cfgs, workers=1)
+    line = p.line()
+    assert "1 running (1 on another machine)" in line and "longer than any run" not in line, line
+    clock[0] += 3 * 200 + 1  # still no row, nothing changed, for thrice the longest run: no run there after all
+    assert "1 held by another machine for longer than any run" in p.line()
+
+
+def test_a_resumed_live_run_of_a_machine_whose_clock_is_behind_stays_in_flight_between_its_writes(tmp_path,
+                                                                                                 monkeypatch):
+    """node2's clock two hours behind resumes a run from its checkpoint: its curve starts with the 1500 s trained
+    before, as a copy's does, so the lock's text (node2's clock: 2 h ago) was read. Seen growing once, it was in
+    flight for that one look only, and 'held … longer than any run takes' at the next look before its next write.
+    Files seen changing from here are a live run's: in flight until they stop for thrice the longest run, then stale."""
+    import benchmark.progress as progress
+
+    store, cfgs, ids = _one_done(tmp_path)
+    now = time.time()
+    lock = _held_on_node2(store, ids[1], text_at=now - 2 * 3600 - 60, lock_at=now - 60, curve=(1500.0, now - 50))
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    p = progress.GridProgress(store, cfgs, workers=1)
+    p.line()
+    curve = lock.parent / "curve.csv"
+    curve.write_text(curve.read_text() + "30,1530.0,0.3,0.001\n")
+    os.utime(curve, (now, now))
+    for dt in (5, 5, 30, 400):  # its next write not yet: alive all the same
+        clock[0] += dt
+        line = p.line()
+        assert "1 running (1 on another machine)" in line and "longer than any run" not in line, (dt, line)
+    clock[0] += 3 * 200  # node2 stopped: nothing written for thrice the longest run since its last write
+    assert "1 held by another machine for longer than any run" in p.line()
