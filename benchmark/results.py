@@ -1707,6 +1707,12 @@ class ResultsStore:
         worker finding it held otherwise left the run to that process, which never trains or scores it, and a
         second merge into this store left a run the first one was copying for the user to merge again."""
         path = self.run_dir(run_id) / ".lock"
+        if other := self.linked_run(run_id):  # its lock, its files: another run's (merged or trained over it)
+            err = InTheWay(f"cannot write {path}: runs/{run_id} is a link to runs/{other}, another run's folder; "
+                           f"nothing was written through it, run {other}'s files are intact: remove the link (rm "
+                           f"{shlex.quote(str(self.run_dir(run_id)))}) and run the same command again")
+            err.way = self.run_dir(run_id)
+            raise err
         said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
@@ -2111,15 +2117,26 @@ class ResultsStore:
             runs = self.runs.resolve() if found else self.runs
         except OSError:
             return {}
-        out = {}
-        for p in found:
-            try:
-                target = p.resolve()
-            except (OSError, RuntimeError):  # a loop of links: not a run either way
-                continue
-            if target.parent == runs and target.name != p.name and target.is_dir():
-                out[p.name] = target.name
-        return out
+        return {p.name: other for p in found if (other := self._linked_to(p, runs))}
+
+    def linked_run(self, run_id: str) -> str:
+        """The run whose folder ``runs/<run_id>`` is a symlink to (:meth:`links`), or "": one ``lstat``, the link
+        alone resolved. Nothing is written through it (:meth:`lock` refuses it in one line: ``plbench run`` and
+        ``merge`` wrote that run's files aside and their own in its place)."""
+        d = self.run_dir(run_id)
+        try:
+            return self._linked_to(d, self.runs.resolve()) if d.is_symlink() else ""
+        except OSError:
+            return ""
+
+    @staticmethod
+    def _linked_to(p: Path, runs: Path) -> str:
+        """The name of the folder of ``runs`` (resolved) the link ``p`` points to, other than its own; else ""."""
+        try:
+            target = p.resolve()
+        except (OSError, RuntimeError):  # a loop of links: not a run either way
+            return ""
+        return target.name if target.parent == runs and target.name != p.name and target.is_dir() else ""
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding

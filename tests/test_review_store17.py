@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from tests.test_probe_store17 import _held_on_node2, _one_done
 
 
@@ -52,3 +54,35 @@ def test_a_resumed_live_run_of_a_machine_whose_clock_is_behind_stays_in_flight_b
         assert "1 running (1 on another machine)" in line and "longer than any run" not in line, (dt, line)
     clock[0] += 3 * 200  # node2 stopped: nothing written for thrice the longest run since its last write
     assert "1 held by another machine for longer than any run" in p.line()
+
+
+def _here_and_there(tmp_path):
+    """This store (l1) and another's (l1, l2, l3): (here, there, l1's run here, l2's and l3's run ids there)."""
+    from benchmark.synthetic import write_store
+
+    kw = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, **kw)
+    there = write_store(tmp_path / "there", offsets={"l1": 0.0, "l2": 0.1, "l3": 0.2}, **kw)
+    loss = {m["run_id"]: m["config"]["loss"] for m in there.metas() if m.get("kind") != "input"}
+    mine = next(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    return here, there, mine, sorted(r for r, v in loss.items() if v != "l1")
+
+
+def test_a_run_folder_linked_to_another_runs_folder_is_never_written_through(tmp_path, capsys):
+    """``runs/<X> -> <Y>`` (a link made by hand to reuse run Y for run X, whose id the grid now has): `plbench merge`
+    of a store holding X (and `plbench run` of X) took the lock through the link, set run Y's record and rows aside
+    as X's damaged ones and wrote X's in Y's folder: a finished run gone from the leaderboard. Nothing is written
+    through such a link: that run is refused in one line, run Y stays as it is, the other runs are merged."""
+    from benchmark.cli import main
+    from benchmark.results import InTheWay, blocks
+
+    here, there, y, (x, other) = _here_and_there(tmp_path)
+    (here.runs / x).symlink_to(y)
+    with pytest.raises(InTheWay) as err:
+        here.lock(x)
+    assert blocks(err.value, here.run_dir(x)) and "\n" not in str(err.value)
+    assert f"runs/{x} is a link to runs/{y}, another run's folder" in str(err.value)
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 2  # refused: nothing written through it
+    assert here.is_done(y) and not here.damage(y) and not (here.run_dir(y) / "damaged").exists()
+    assert here.meta(y)["run_id"] == y and (here.runs / x).is_symlink()
+
