@@ -1363,6 +1363,7 @@ def cmd_merge(args) -> int:
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
+    blocked = 0  # runs not copied for what is in the way here
     for src_path in args.sources:
         src = ResultsStore(src_path)
         src.check_version()
@@ -1408,9 +1409,13 @@ def cmd_merge(args) -> int:
         if got["held_there"]:
             parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
                          "later)")
+        if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, it named, exit 1
+            blocked = blocked or len(way)
+            parts.append(f"{len(way)} not copied, {'its folder' if len(way) == 1 else 'their folders'} here in the "
+                         f"way ({got['in_the_way_why'][0]}{f'; and {len(way) - 1} more' if len(way) > 1 else ''})")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
-    return 0
+    return 1 if blocked else 0
 
 
 def cmd_check(args) -> int:

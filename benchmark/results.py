@@ -2521,9 +2521,11 @@ class ResultsStore:
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
         rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
-        here) and ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
-        read; merge again later). ``src``'s notes of today's metric files are taken where this store has none
-        (:meth:`_adopt_notes`). Each run is read under
+        here), ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
+        read; merge again later) and ``in_the_way`` (its folder here a link to a folder not there or to another run's,
+        or something else in the way, :func:`blocks`: not copied, nothing written through it; ``in_the_way_why``:
+        each one's line), the runs after it merged all the same. ``src``'s notes of today's metric files are taken
+        where this store has none (:meth:`_adopt_notes`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2536,7 +2538,7 @@ class ResultsStore:
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
                                                      "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
-                                                     "held_there")}
+                                                     "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
@@ -2545,15 +2547,21 @@ class ResultsStore:
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
-            if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
-                self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
-                continue
-            there = src.lock_to_read(rid)
-            if isinstance(there, str):
-                out["held_there"].append(rid)
-                continue
-            with there or contextlib.nullcontext():
-                self._merge_run(src, rid, out)
+            try:
+                if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
+                    self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
+                    continue
+                there = src.lock_to_read(rid)
+                if isinstance(there, str):
+                    out["held_there"].append(rid)
+                    continue
+                with there or contextlib.nullcontext():
+                    self._merge_run(src, rid, out)
+            except (InTheWay, NotWritable) as exc:  # its folder here a link to nothing or to another run's folder, a
+                if not blocks(exc, self.run_dir(rid)):  # file in the way: that run not copied, the others are
+                    raise
+                out["in_the_way"].append(rid)
+                out["in_the_way_why"].append(str(exc))
         self._adopt_notes(src)
         return out
 

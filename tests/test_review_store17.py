@@ -82,7 +82,24 @@ def test_a_run_folder_linked_to_another_runs_folder_is_never_written_through(tmp
         here.lock(x)
     assert blocks(err.value, here.run_dir(x)) and "\n" not in str(err.value)
     assert f"runs/{x} is a link to runs/{y}, another run's folder" in str(err.value)
-    assert main(["merge", str(there.root), "--out", str(here.root)]) == 2  # refused: nothing written through it
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 1
+    line = capsys.readouterr().out.split("\n")[0]
+    assert f"1 not copied, its folder here in the way (cannot write {here.run_dir(x) / '.lock'}: runs/{x} is a link" \
+           in line, line
     assert here.is_done(y) and not here.damage(y) and not (here.run_dir(y) / "damaged").exists()
-    assert here.meta(y)["run_id"] == y and (here.runs / x).is_symlink()
+    assert here.meta(y)["run_id"] == y and here.is_done(other) and (here.runs / x).is_symlink()
 
+
+def test_a_merge_into_a_store_holding_a_dangling_link_merges_the_other_runs(tmp_path, capsys):
+    """``runs/<X>`` a link to a disk not mounted: `plbench merge` stopped at X with exit 2, every run after it not
+    merged (and said nothing of them). X is not copied — nothing written over the link, its results come back with
+    the disk — and named in merge's line; the others are merged, and merge exits 1."""
+    from benchmark.cli import main
+
+    here, there, _, (x, other) = _here_and_there(tmp_path)
+    (here.runs / x).symlink_to(tmp_path / "usb" / x)
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 1
+    line = capsys.readouterr().out.split("\n")[0]
+    assert "1 copied" in line and "1 not copied, its folder here in the way (cannot write" in line, line
+    assert f"runs/{x} is a link to {tmp_path / 'usb' / x}, which is not there" in line and "\n" not in line
+    assert here.is_done(other) and (here.runs / x).is_symlink() and not (tmp_path / "usb").exists()
