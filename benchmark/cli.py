@@ -1380,9 +1380,9 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
                          f"{', the first' if len(apart) > 1 else ''}: {how}"
                          " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
-                         "GPU's, or another thread count's); this store's results are the ones "
+                         "GPU's, or another thread count's; this store's results are the ones "
                          f"its tables read, the other {'copy stays' if len(apart) == 1 else 'copies stay'} in "
-                         f"{shlex.quote(str(src.root))}")
+                         f"{shlex.quote(str(src.root))})")
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
                          "runs/<id>/damaged/ or attempts/)")

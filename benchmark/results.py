@@ -2583,7 +2583,8 @@ class ResultsStore:
         if not self.is_done(rid) or self.damage(rid):
             return False
         out["kept"].append(rid)
-        if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+        # its rows are not mixed in: another net's; a run diverged here has no net to score (said trained apart)
+        if (self.meta(rid) or {}).get("status") != "diverged" and src.metrics_scored(rid) - self.metrics_scored(rid):
             out["more_there"].append(rid)
         if trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
             out["trained_apart"].append(rid)

@@ -103,3 +103,26 @@ def test_a_merge_into_a_store_holding_a_dangling_link_merges_the_other_runs(tmp_
     assert "1 copied" in line and "1 not copied, its folder here in the way (cannot write" in line, line
     assert f"runs/{x} is a link to {tmp_path / 'usb' / x}, which is not there" in line and "\n" not in line
     assert here.is_done(other) and (here.runs / x).is_symlink() and not (tmp_path / "usb").exists()
+
+
+def test_merge_says_a_run_trained_apart_within_its_own_part_and_no_diverged_run_to_rescore(tmp_path, capsys):
+    """merge's line is parts joined by ', ', each saying its own in parentheses: the trained-apart part ended
+    '…); this store's results are the ones its tables read, the other copy stays in <src>, 1 failed there (…)', its
+    source read as part of the next. And a run diverged here, finished there, was also 'scored there on metrics not
+    scored here … `plbench run --metrics …` re-scores them here': a diverged run has no net to score."""
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    kw = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, **kw)
+    there = write_store(tmp_path / "there", offsets={"l1": 0.0, "l2": 0.1}, **kw)
+    rid = next(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    for p in here.run_dir(rid).glob("eval-*"):
+        p.unlink()
+    atomic_write_json(here.run_dir(rid) / "meta.json", {**here.meta(rid), "status": "diverged", "diverged_at": 7})
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    line = capsys.readouterr().out.split("\n")[0]
+    part = line.partition("1 of those trained apart there (")[2]
+    assert part.endswith(f"the other copy stays in {there.root})") and part.count("(") + 1 == part.count(")"), line
+    assert "scored there on metrics not scored here" not in line, line
