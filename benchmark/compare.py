@@ -819,8 +819,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
              f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} "
-             f"{_timed_when(metas, current, since)} — on a machine whose load may have differed: {md_code(timed)} "
-             "times them side by side.", ""]
+             f"{_timed_when(metas, current, since, several=len(new) > 1)} — on a machine whose load may have "
+             f"differed: {md_code(timed)} times them side by side.", ""]
     header = len(lines) - 2  # its line: the families across the columns are said once they are counted
     # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
     # the leaderboard's note says; the new loss's own are said in their task's notes
@@ -976,19 +976,20 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     return "\n".join(lines), figs
 
 
-def _timed_when(metas: dict[str, dict], current: set[str] | None, since: float | None) -> str:
+def _timed_when(metas: dict[str, dict], current: set[str] | None, since: float | None, several: bool = False) -> str:
     """When the new loss's runs (``current``, finished in ``metas``) were timed, for :func:`_summary`'s header: "now"
     where this compare (begun at ``since``) trained them all, else how many were taken from the store, trained and
-    timed by an earlier command (a second compare of the loss trains nothing)."""
+    timed by an earlier command (a second compare of the loss trains nothing). ``several``: several new losses, whose
+    runs these are together ('their', not 'its')."""
     runs = [metas[r] for r in sorted(current or ()) if r in metas and metas[r].get("status") == "ok"]
     earlier = [m for m in runs if since is not None and not of_this_grid(m, "started", since)]
     if not earlier:
         return "now"
-    n = len(runs)
+    n, its = len(runs), "their" if several else "its"
     if len(earlier) == n:
-        return (f"earlier too (its {n} run{'s' if n != 1 else ''} taken from this results directory, trained by an "
+        return (f"earlier too ({its} {n} run{'s' if n != 1 else ''} taken from this results directory, trained by an "
                 "earlier command)")
-    return (f"now and earlier ({len(earlier)} of its {n} runs taken from this results directory, trained by an "
+    return (f"now and earlier ({len(earlier)} of {its} {n} runs taken from this results directory, trained by an "
             "earlier command)")
 
 

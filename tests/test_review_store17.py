@@ -126,3 +126,14 @@ def test_merge_says_a_run_trained_apart_within_its_own_part_and_no_diverged_run_
     part = line.partition("1 of those trained apart there (")[2]
     assert part.endswith(f"the other copy stays in {there.root})") and part.count("(") + 1 == part.count(")"), line
     assert "scored there on metrics not scored here" not in line, line
+
+
+def test_the_comparison_of_several_new_losses_says_their_runs_were_taken_from_the_store():
+    """``plbench compare --losses huber l1`` again: the header said '`huber`, `l1` earlier too (its 4 runs taken …)',
+    one loss's runs for two. Several new losses' runs are theirs."""
+    from benchmark.compare import _timed_when
+
+    metas = {"a": {"status": "ok", "started": 100.0}, "b": {"status": "ok", "started": 300.0}}
+    assert _timed_when(metas, {"a", "b"}, since=200.0, several=True).startswith("now and earlier (1 of their 2 runs")
+    assert _timed_when(metas, {"a"}, since=200.0, several=True).startswith("earlier too (their 1 run taken")
+    assert _timed_when(metas, {"a"}, since=200.0).startswith("earlier too (its 1 run taken")
