@@ -137,3 +137,19 @@ def test_the_comparison_of_several_new_losses_says_their_runs_were_taken_from_th
     assert _timed_when(metas, {"a", "b"}, since=200.0, several=True).startswith("now and earlier (1 of their 2 runs")
     assert _timed_when(metas, {"a"}, since=200.0, several=True).startswith("earlier too (their 1 run taken")
     assert _timed_when(metas, {"a"}, since=200.0).startswith("earlier too (its 1 run taken")
+
+
+def test_a_grid_whose_run_folder_links_to_another_runs_folder_goes_on(tmp_path):
+    """`plbench run` first sets the grid's damaged runs aside; ``runs/<X> -> <Y>`` reads as X's record naming another
+    run, so that took X's lock — refused since, nothing written through the link — and the refusal ended the whole
+    grid before its first run. That run is left to its own one line; run Y is untouched."""
+    from benchmark.runner import _repair_damaged
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    y = next(m["run_id"] for m in store.metas() if m.get("kind") != "input")
+    x = "0123456789abcdef"
+    (store.runs / x).symlink_to(y)
+    _repair_damaged(store, [x, y])
+    assert store.is_done(y) and not store.damage(y) and not (store.run_dir(y) / "damaged").exists()
