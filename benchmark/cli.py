@@ -1419,7 +1419,7 @@ def cmd_merge(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, copy_of
+    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)
     store.require_results(args.out)
@@ -1450,8 +1450,9 @@ def cmd_check(args) -> int:
              f"({_first_three(copies, 'runs/')}): {'not a run' if one else 'not runs'}, read by no report "
              f"(move {'it' if one else 'them'} out of runs/ to keep the store tidy)")
     for name, rid in sorted(store.links().items()):  # never set aside through the link: that run's own files
-        _say(f"runs/{name} is a link to runs/{rid}, another run's folder: not a run, read by no report and left as it "
-             f"is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the store tidy)")
+        _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder: not a run, read by no report and "
+             f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
+             "store tidy)")
     if strays:
         one = len(strays) == 1
         _say(f"{len(strays)} folder{'' if one else 's'} in runs/ with no run id for a name and none of a run's files "

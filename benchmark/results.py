@@ -269,6 +269,12 @@ def _in_the_way(path: Path) -> Path | None:
     return next((q for q in path.parents if (q.exists() and not q.is_dir()) or _dangling(q)), None)
 
 
+def _run_folder(linked: str) -> str:
+    """How a message names the folder a run's link points to (:meth:`ResultsStore.links`): ``runs/<id>`` in this
+    store, its path elsewhere."""
+    return linked if "/" in linked or os.sep in linked else f"runs/{linked}"
+
+
 def _dangling(path: Path) -> bool:
     """Whether ``path`` is a symlink whose target is not there (a folder moved to a disk not mounted now)."""
     return path.is_symlink() and not path.exists()
@@ -1708,8 +1714,8 @@ class ResultsStore:
         second merge into this store left a run the first one was copying for the user to merge again."""
         path = self.run_dir(run_id) / ".lock"
         if other := self.linked_run(run_id):  # its lock, its files: another run's (merged or trained over it)
-            err = InTheWay(f"cannot write {path}: runs/{run_id} is a link to runs/{other}, another run's folder; "
-                           f"nothing was written through it, run {other}'s files are intact: remove the link (rm "
+            err = InTheWay(f"cannot write {path}: runs/{run_id} is a link to {_run_folder(other)}, another run's "
+                           "folder; nothing was written through it, that run's files are intact: remove the link (rm "
                            f"{shlex.quote(str(self.run_dir(run_id)))}) and run the same command again")
             err.way = self.run_dir(run_id)
             raise err
@@ -2131,12 +2137,19 @@ class ResultsStore:
 
     @staticmethod
     def _linked_to(p: Path, runs: Path) -> str:
-        """The name of the folder of ``runs`` (resolved) the link ``p`` points to, other than its own; else ""."""
+        """Where the link ``p`` points to where that is another run's folder, else "": the name of a folder of ``runs``
+        (resolved) other than its own, or the path of a folder elsewhere named as another run id (``ln -s
+        ../other-results/runs/<y> runs/<x>``: that store's run ``<y>``, whose files ``check --repair`` and ``merge``
+        would set aside through it). A folder elsewhere of its own name (or none) is the run itself, moved there."""
         try:
             target = p.resolve()
         except (OSError, RuntimeError):  # a loop of links: not a run either way
             return ""
-        return target.name if target.parent == runs and target.name != p.name and target.is_dir() else ""
+        if target.name == p.name or not target.is_dir():
+            return ""
+        if target.parent == runs:
+            return target.name
+        return str(target) if _RUN_ID.fullmatch(target.name) else ""
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding

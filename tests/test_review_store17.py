@@ -153,3 +153,32 @@ def test_a_grid_whose_run_folder_links_to_another_runs_folder_goes_on(tmp_path):
     (store.runs / x).symlink_to(y)
     _repair_damaged(store, [x, y])
     assert store.is_done(y) and not store.damage(y) and not (store.run_dir(y) / "damaged").exists()
+
+
+def test_a_run_folder_linked_to_a_run_of_another_store_is_no_run_either(tmp_path, capsys):
+    """``runs/<X> -> ../../other/runs/<Y>`` (run Y of another store reused by hand): read as run X whose record names
+    another, so `check --repair` set that store's run Y aside through the link. A link to a folder named as another
+    run id is another run's folder wherever it is: named by check, left as it is, nothing written through it."""
+    from benchmark.cli import main
+    from benchmark.results import InTheWay
+    from benchmark.synthetic import write_store
+
+    kw = dict(offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    here, other = write_store(tmp_path / "here", **kw), write_store(tmp_path / "other", offsets={"l2": 0.0},
+                                                                      seeds=(0,), n_images=2, metrics=("psnr",),
+                                                                      budget_check=False)
+    y = next(m["run_id"] for m in other.metas() if m.get("kind") != "input")
+    x = "0123456789abcdef"
+    (here.runs / x).symlink_to(other.run_dir(y))
+    assert x not in here.run_ids() and here.links() == {x: str(other.run_dir(y).resolve())}
+    assert main(["check", "--out", str(here.root), "--repair"]) == 0
+    assert f"runs/{x} is a link to {other.run_dir(y).resolve()}, another run's folder" in capsys.readouterr().out
+    with pytest.raises(InTheWay):
+        here.lock(x)
+    assert other.is_done(y) and not other.damage(y) and not (other.run_dir(y) / "damaged").exists()
+    moved = tmp_path / "disk2" / x  # a run moved to another disk under its own name is the run itself
+    (here.runs / x).unlink()
+    moved.parent.mkdir()
+    other.run_dir(y).rename(moved)
+    (here.runs / x).symlink_to(moved)
+    assert here.links() == {} and here.linked_run(x) == ""
