@@ -182,3 +182,15 @@ def test_a_run_folder_linked_to_a_run_of_another_store_is_no_run_either(tmp_path
     other.run_dir(y).rename(moved)
     (here.runs / x).symlink_to(moved)
     assert here.links() == {} and here.linked_run(x) == ""
+
+
+def test_an_edited_comparison_under_a_windows_device_name_is_kept_under_a_name_windows_takes(tmp_path):
+    """``compare/aux.md`` of before such names were hashed, edited by hand: kept aside as ``aux.edited.md`` — a
+    device's name on Windows still (any extension), so the store could not be copied to an SMB share or a FAT disk,
+    the very defect the hash fixed. It is kept as ``aux_.edited.md``; another name (``L1``) as before."""
+    from benchmark.compare import _header, prune_unhashed
+
+    for name in ("aux", "L1"):
+        (tmp_path / f"{name}.md").write_text(_header([name]) + "\nedited by hand\n")
+        prune_unhashed(tmp_path, [name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["L1.edited.md", "aux_.edited.md"]
