@@ -1359,10 +1359,11 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, trained_apart
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
+    blocked = 0  # runs not copied for what is in the way here
     for src_path in args.sources:
         src = ResultsStore(src_path)
         src.check_version()
@@ -1374,6 +1375,14 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(got['more_there'])} of those scored there on metrics not scored here "
                          f"({', '.join(extra)}: not copied, a run's rows come from one net; `plbench run --out "
                          f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
+        if apart := got["trained_apart"]:  # one run id, two trainings: which one the leaderboard shows, said
+            how = trained_apart(dst.meta(apart[0]) or {}, src.meta(apart[0]) or {})
+            parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
+                         f"{', the first' if len(apart) > 1 else ''}: {how}"
+                         " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
+                         "GPU's, or another thread count's; this store's results are the ones "
+                         f"its tables read, the other {'copy stays' if len(apart) == 1 else 'copies stay'} in "
+                         f"{shlex.quote(str(src.root))})")
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
                          "runs/<id>/damaged/ or attempts/)")
@@ -1400,13 +1409,17 @@ def cmd_merge(args) -> int:
         if got["held_there"]:
             parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
                          "later)")
+        if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, it named, exit 1
+            blocked = blocked or len(way)
+            parts.append(f"{len(way)} not copied, {'its folder' if len(way) == 1 else 'their folders'} here in the "
+                         f"way ({got['in_the_way_why'][0]}{f'; and {len(way) - 1} more' if len(way) > 1 else ''})")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
-    return 0
+    return 1 if blocked else 0
 
 
 def cmd_check(args) -> int:
-    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, copy_of
+    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)
     store.require_results(args.out)
@@ -1436,6 +1449,10 @@ def cmd_check(args) -> int:
         _say(f"{len(copies)} folder{'' if one else 's'} named as {'a copy of a run' if one else 'copies of runs'} "
              f"({_first_three(copies, 'runs/')}): {'not a run' if one else 'not runs'}, read by no report "
              f"(move {'it' if one else 'them'} out of runs/ to keep the store tidy)")
+    for name, rid in sorted(store.links().items()):  # never set aside through the link: that run's own files
+        _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder: not a run, read by no report and "
+             f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
+             "store tidy)")
     if strays:
         one = len(strays) == 1
         _say(f"{len(strays)} folder{'' if one else 's'} in runs/ with no run id for a name and none of a run's files "

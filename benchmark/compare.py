@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import shlex
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task
+from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task, of_this_grid
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import INPUT, compute, labels, name_key, pareto_front, pd_metrics, smoke_test
 
@@ -214,11 +215,13 @@ def _keep_aside(path: Path) -> Path | None:
     replaces a file, then the old name's removal (a rename to a name free a moment before where the file system has
     no hard links). Returns the new path, or None where ``path`` is gone (a compare of the same specs at once moved
     it first); a full disk or a read-only folder is one line (:class:`UserError`)."""
-    from benchmark.results import _write_error, link_to_free_name
+    from benchmark.results import _WINDOWS_DEVICE, _write_error, link_to_free_name
 
-    dest = path.with_name(f"{path.stem}.edited{path.suffix}")
+    # `aux.md` of before names were hashed, kept as `aux.edited.md`, is a Windows device still: `aux_.edited.md`
+    stem = f"{path.stem}_" if _WINDOWS_DEVICE.fullmatch(path.stem.partition(".")[0]) else path.stem
+    dest = path.with_name(f"{stem}.edited{path.suffix}")
     try:
-        dest, moved = link_to_free_name(path, lambda n: path.with_name(f"{path.stem}.edited{'' if n == 1 else f'-{n}'}"
+        dest, moved = link_to_free_name(path, lambda n: path.with_name(f"{stem}.edited{'' if n == 1 else f'-{n}'}"
                                                                      f"{path.suffix}"))
         if not moved:
             path.unlink()
@@ -319,6 +322,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     from benchmark.report import write_report
     from benchmark.runner import code_version, resolve_device, run_grid
 
+    began = time.time()  # the new loss's runs that started before were taken from the store (_timed_when)
     store = ResultsStore(out)
     # as `plbench report`: a missing folder, a file, a folder of other files (where `plbench run`
     # would refuse to write: never offered), a store of plbench 0.1 — one line each, nothing trained
@@ -497,7 +501,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                     f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
-                              table=None if wrote else table, gone=gone)  # nothing trained or re-scored: read once
+                              table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
+                              since=began)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -763,14 +768,15 @@ def _summary_lock(store: ResultsStore, path: Path):
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
-             gone: dict[str, str] | None = None) -> tuple[str, dict]:
+             gone: dict[str, str] | None = None, since: float | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
     leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
     when it added no rows). ``gone``: :meth:`ResultsStore.gone` as it was before compare's report noted them (read when
-    not given)."""
+    not given). ``since``: when this compare began; the new loss's runs that started before it were taken from the
+    store, timed when an earlier command trained them, and the header says so (None: every one timed now)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -814,8 +820,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"else none is tested), Holm over each "
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
-             f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} now — on a machine "
-             f"whose load may have differed: {md_code(timed)} times them side by side.", ""]
+             f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} "
+             f"{_timed_when(metas, current, since, several=len(new) > 1)} — on a machine whose load may have "
+             f"differed: {md_code(timed)} times them side by side.", ""]
     header = len(lines) - 2  # its line: the families across the columns are said once they are counted
     # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
     # the leaderboard's note says; the new loss's own are said in their task's notes
@@ -969,6 +976,23 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                           f"no different from the field shows some win or loss more often than α (the leaderboard's "
                           f"▲/▼ against its baseline are one family over the whole table).")
     return "\n".join(lines), figs
+
+
+def _timed_when(metas: dict[str, dict], current: set[str] | None, since: float | None, several: bool = False) -> str:
+    """When the new loss's runs (``current``, finished in ``metas``) were timed, for :func:`_summary`'s header: "now"
+    where this compare (begun at ``since``) trained them all, else how many were taken from the store, trained and
+    timed by an earlier command (a second compare of the loss trains nothing). ``several``: several new losses, whose
+    runs these are together ('their', not 'its')."""
+    runs = [metas[r] for r in sorted(current or ()) if r in metas and metas[r].get("status") == "ok"]
+    earlier = [m for m in runs if since is not None and not of_this_grid(m, "started", since)]
+    if not earlier:
+        return "now"
+    n, its = len(runs), "their" if several else "its"
+    if len(earlier) == n:
+        return (f"earlier too ({its} {n} run{'s' if n != 1 else ''} taken from this results directory, trained by an "
+                "earlier command)")
+    return (f"now and earlier ({len(earlier)} of {its} {n} runs taken from this results directory, trained by an "
+            "earlier command)")
 
 
 def perf_command(specs: list[str], metas) -> str:

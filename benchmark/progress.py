@@ -14,9 +14,11 @@ trained before it), so the ETA counts down between finished runs instead of stan
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
 own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
-finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first) is no run
-in flight — a copy of the store made mid-grid, whose runs ``plbench run`` here trains again, or a machine that
-stopped: it is charged in full, no worker, and the line counts it apart.
+finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first; the file's
+age alone where the run's curve.csv shows its times were not reset or no row yet, as the text is by that machine's
+clock, which may be hours off; at least as long as this process has seen it unchanged; once seen changing, only since
+its last change seen here) is no run in flight — a copy of the store made mid-grid, whose runs ``plbench run`` here
+trains again, or a machine that stopped: it is charged in full, no worker, and the line counts it apart.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -126,6 +128,10 @@ class GridProgress:
         #: (ok or diverged), so each later :meth:`status` reads only the runs still to do — it read every run's
         #: record and lock at each run's start, O(N²) stat calls over a grid (seconds per run at 10⁴ runs on NFS)
         self._finished: dict[str, float | None] = {}
+        #: {run_id: (what its lock and curve.csv looked like, when this process first saw them so: time.monotonic(),
+        #: its curve's training seconds then, whether they changed while watched)} of the runs held from another
+        #: machine — how long they stayed unchanged, on this machine's own clock (:meth:`_held_s`); dropped once done
+        self._watched: dict[str, tuple[tuple, float, float, bool]] = {}
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
@@ -157,6 +163,7 @@ class GridProgress:
             st = meta.get("status")
             if st in ("ok", "diverged"):
                 done += 1
+                self._watched.pop(rid, None)  # watched no more: what is kept stays within the runs still to do
                 self._finished[rid] = wall = _wall_s(meta)
                 if wall:
                     seconds.setdefault(fam, []).append(wall)
@@ -187,20 +194,53 @@ class GridProgress:
         stale = 0
         for rid, fam, here, who, lock, text in away:
             try:  # since the lock was taken, by the file server's clock
-                age = max(0.0, time.time() - lock.stat().st_mtime)
+                lock_t = lock.stat().st_mtime
             except OSError:  # released meanwhile
                 started += here
                 continue
-            if seconds.get(fam) and max(age, _taken_s(lock, text)) > STALE_RUNS * max(seconds[fam]):  # cp resets mtime
+            age = max(0.0, time.time() - lock_t)
+            held = self._held_s(rid, lock, text, lock_t, age) if seconds.get(fam) else None
+            if held is not None and held > STALE_RUNS * max(seconds[fam]):
                 stale += 1
                 started += here  # failed during this grid, as a run with no lock
                 continue
-            elsewhere.append(who)
-            age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
+            elsewhere.append(who)  # the curve's seconds as _held_s read them: read again only when it changed
+            age = max(age, self._watched[rid][2] if held is not None else
+                      _trained_s(self.store.run_dir(rid) / "curve.csv", lock_t))
             running.setdefault(fam, []).append(age)
             started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running, "elsewhere": elsewhere, "stale": stale}
+
+    def _held_s(self, rid: str, lock, text: str, lock_t: float, age: float) -> float:
+        """How long the run ``rid``'s lock held from another machine has been held, as far as can be told without
+        trusting that machine's clock. Once this process has seen its lock or curve.csv change, they are a live run's
+        files, no copy's: the time since the last change seen here (this machine's monotonic clock) alone — a live
+        run is never judged stale while it writes, whatever the clocks say (a resumed run's curve starts with what it
+        trained before its checkpoint, as a copy's does), and a worker that stopped is judged ``STALE_RUNS`` times its
+        family's longest run after its last write. Before any change is seen: its file's ``age`` (``lock_t``: its time,
+        the file server's clock) where the run's own files show that their times were not reset by a copy (no training
+        seconds in its curve since the lock — a run just begun — or its curve.csv written after the lock for about as
+        long as it trained, both times on one clock), else the older of that and the time the lock's text says it was
+        taken (by the holder's clock: a plain ``cp`` resets the file's); at least as long as this process has watched
+        them unchanged. The curve is read only when it changed (``self._watched`` keeps its seconds)."""
+        curve = self.store.run_dir(rid) / "curve.csv"
+        try:
+            st = curve.stat()
+            look = (text, lock_t, st.st_size, st.st_mtime)
+        except OSError:
+            st, look = None, (text, lock_t, None, None)
+        now = time.monotonic()
+        seen = self._watched.get(rid)
+        if seen is None or seen[0] != look:  # (look, seen so since, its curve's seconds, changed while watched)
+            trained = _trained_s(curve, lock_t) if st is not None else 0.0
+            seen = self._watched[rid] = (look, now, trained, seen is not None)
+        _, since, trained, moved = seen
+        watched = now - since
+        if moved:
+            return watched
+        own = trained == 0 or (st is not None and st.st_mtime - lock_t >= trained / 2)  # the text's clock not needed
+        return max(age if own else max(age, _taken_s(lock, text)), watched)
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""

@@ -22,6 +22,7 @@ writes, under the results directory:
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shlex
 import time
@@ -434,9 +435,11 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         fix += ("; deleted on purpose: the next `plbench report` notes {them}, and {they} {are} not named again")
     if len(gone) <= GONE_NAMED:
         def where(rid):  # a folder there that holds none of the run's files (ResultsStore._holds_none), or none
+            d = store.run_dir(rid)
+            if d.is_symlink() and not d.exists():  # its results on a disk not mounted now: not lost, nor retrained
+                return f"its folder runs/{rid} is a link to {os.readlink(d)}, which is not there"
             return (f"its folder runs/{rid} holds none of its results (a copy cut short, or its files deleted)"
-                    if store.run_dir(rid).is_dir() else f"its folder runs/{rid} is gone (deleted, or left out of a "
-                    "copy)")
+                    if d.is_dir() else f"its folder runs/{rid} is gone (deleted, or left out of a copy)")
 
         what = ("finished in this store, but {where}: its results are lost and the next report leaves it out; "
                 if check else "left out: finished in this store, but {where}; ")
@@ -444,9 +447,17 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         def it(rid):  # what to put back: a folder cut short by a copy is there, its files are not
             return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
 
-        return [f"run {rid} ({w}){sep}" + (what + fix).format(where=where(rid), it=it(rid), them="it", they="it",
-                                                              are="is")
-                for rid, w in sorted(gone.items())]
+        def line(rid, w):
+            d = store.run_dir(rid)
+            if d.is_symlink() and not d.exists():
+                return (f"run {rid} ({w}){sep}finished in this store, but {where(rid)} (a disk not mounted, a folder "
+                        f"moved?): {'its results cannot be read and ' if check else ''}"
+                        f"{'the next report leaves' if check else 'left'} it out; mount or restore it (`plbench run` "
+                        "trains nothing through the link), or remove the link to train it again here")
+            return f"run {rid} ({w}){sep}" + (what + fix).format(where=where(rid), it=it(rid), them="it", they="it",
+                                                                 are="is")
+
+        return [line(rid, w) for rid, w in sorted(gone.items())]
     from collections import Counter
 
     tasks = Counter(gone_task(w) for w in gone.values())

@@ -262,10 +262,22 @@ def blocks(exc: BaseException, folder: Path) -> bool:
 
 def _in_the_way(path: Path) -> Path | None:
     """What stands where ``path`` (a file to write) or one of its folders must go: ``path`` itself when it is a
-    folder, else the nearest of its parents that is there and is not a folder; None when nothing is."""
+    folder, else the nearest of its parents that is there and is not a folder, or is a link to nothing (``runs/<id>``
+    linked to a disk not mounted); None when nothing is."""
     if path.is_dir() and not path.is_symlink():
         return path
-    return next((q for q in path.parents if q.exists() and not q.is_dir()), None)
+    return next((q for q in path.parents if (q.exists() and not q.is_dir()) or _dangling(q)), None)
+
+
+def _run_folder(linked: str) -> str:
+    """How a message names the folder a run's link points to (:meth:`ResultsStore.links`): ``runs/<id>`` in this
+    store, its path elsewhere."""
+    return linked if "/" in linked or os.sep in linked else f"runs/{linked}"
+
+
+def _dangling(path: Path) -> bool:
+    """Whether ``path`` is a symlink whose target is not there (a folder moved to a disk not mounted now)."""
+    return path.is_symlink() and not path.exists()
 
 
 def _write_error(path: Path, exc: OSError) -> OSError | UserError:
@@ -273,9 +285,15 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
     (:class:`InTheWay`), else the error itself."""
     if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
-        err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
-                       "half-written was left, results written before are intact: move it aside and run the same "
-                       "command again")
+        if _dangling(way):  # nothing written through or over it: its folder, and results, may come back
+            err = InTheWay(f"cannot write {path}: {way} is a link to {os.readlink(way)}, which is not there (a disk "
+                           "not mounted, a folder moved?); nothing was written, results written before are intact: "
+                           "mount or restore it (or remove the link to train it again here) and run the same command "
+                           "again")
+        else:
+            err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; "
+                           "nothing half-written was left, results written before are intact: move it aside and run "
+                           "the same command again")
         err.way = way
         return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -524,20 +542,28 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
            else []))
 
 
+#: the names Windows keeps for devices, with any extension (``aux.md``, ``nul.v2.png``): no file can have them there
+_WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
+
+
 def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     """``name`` in a file name of at most ``width`` characters (a compared spec's ``compare/<this>.md``, a task's
     ``figures/metrics_<this>.png``): the name itself where it is lower-case letters, digits and ``_.-``, neither
     starts nor ends with ``_``, fits and does not end in ``-<digits>`` (a figure's numbered part: ``metrics_sr-2`` is
     part 2 of ``metrics_sr``); else its such characters (``default`` where none), cut to fit, then ``sep`` and 8 hex
     digits of the name's SHA-256, so two names that differ only in what is replaced or cut never write one file, and
-    ``L1`` beside ``l1`` are two files on a case-insensitive disk (macOS, Windows) too. The one naming rule of
-    :func:`benchmark.report.task_file_name` and :func:`benchmark.compare._safe`."""
+    ``L1`` beside ``l1`` are two files on a case-insensitive disk (macOS, Windows) too; so is a name that Windows
+    (an SMB share, a FAT disk) refuses as a file: a device's (``aux``, ``nul.v2``: :data:`_WINDOWS_DEVICE`) or one
+    ending in a dot, which it drops. The one naming rule of :func:`benchmark.report.task_file_name` and
+    :func:`benchmark.compare._safe`."""
     import hashlib
 
-    if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith("_") \
-            and not re.search(r"-[0-9]+$", name):
+    if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith(("_", ".")) \
+            and not re.search(r"-[0-9]+$", name) and not _WINDOWS_DEVICE.fullmatch(name.partition(".")[0]):
         return name
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:width - 9].rstrip("_") or default
+    if _WINDOWS_DEVICE.fullmatch(safe.partition(".")[0]):  # `aux.v2-<hash>` is the device too: `aux_v2-<hash>`
+        safe = safe.replace(".", "_", 1)
     return f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
@@ -961,6 +987,30 @@ MERGE_WRITE = "merge writing it"
 LOCK_HINT_S = 120.0
 
 
+#: the fields of a pass record (``eval-<k>.json``) whose type is checked where they are read: {field: its test}
+_RECORD_FIELDS = {
+    "sha256": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{64}", v)),
+    "rows": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "scored": lambda v: isinstance(v, list) and all(isinstance(m, str) for m in v),
+    **{k: (lambda v: v is None or isinstance(v, dict)) for k in ("skipped", "partial", "unscorable", "metric_weights")},
+}
+
+
+def trained_apart(mine: dict, theirs: dict) -> str:
+    """How two finished records of one run id (this store's ``mine``, another's ``theirs``) show two trainings, or ""
+    (one training, or nothing to tell it by): one diverged and the other not, or their saved nets' checksums differ
+    (trained on both machines: a GPU's training, or one on another thread count, is not bit for bit reproducible)."""
+    def did(status) -> str:
+        return "diverged" if status == "diverged" else "finished"
+
+    if mine.get("status") != theirs.get("status"):
+        return f"{did(mine.get('status'))} here, {did(theirs.get('status'))} there"
+    x, y = (r.get("state_sha256") if isinstance(r.get("state_sha256"), dict) else {} for r in (mine, theirs))
+    if x.get("net.pt") and y.get("net.pt") and x["net.pt"] != y["net.pt"]:
+        return "its saved net differs from this store's, so do its scores"
+    return ""
+
+
 def held_from_another_machine(holder: str) -> bool:
     """Whether ``holder`` (a run lock's text, :func:`lock_holder`) names a process of another machine and the time it
     took the lock: the locks :func:`stale_lock_hint` has a line for."""
@@ -1208,6 +1258,7 @@ class ResultsStore:
         with no runs yet each say which they are; ``out`` is the folder as the user typed it."""
         if self.runs.is_dir() and self.is_store():
             return
+        self.check_links()
         if not self.root.exists():
             hint = did_you_mean_path(out, kind="dir")  # a folder: grid_big.yaml is no results directory
             raise UserError(f"no results in {self.root}: no such directory{hint} (run `plbench run "
@@ -1276,11 +1327,21 @@ class ResultsStore:
                             f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}): "
                             "use a new or empty --out; plbench never writes over files it did not write")
 
+    def check_links(self) -> None:
+        """One line where the results directory or its ``runs/`` is a symlink to a folder that is not there (a disk
+        not mounted now): not a store with no results, nor a place to create one over the link."""
+        for path in (self.root, self.runs):
+            if _dangling(path):
+                raise UserError(f"{path} is a link to {os.readlink(path)}, which is not there (a disk not mounted, a "
+                                "folder moved?): mount or restore it and run the same command again; nothing was "
+                                "written")
+
     def preflight(self, writes: str = "`plbench run` writes its runs and report there") -> None:
         """The checks of :meth:`ensure_writable` that create nothing, for a run to make before it loads
         its data: a file in the way, a folder of other files, an incompatible store, no permission
         to create the directory (its nearest existing parent not writable). ``writes``: what the command
         writes there, as a read-only store's line says it."""
+        self.check_links()
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
         self.check_foreign()
@@ -1299,6 +1360,7 @@ class ResultsStore:
 
     def ensure_writable(self) -> None:
         """Create the directory if needed and prove it is writable; every failure is one line."""
+        self.check_links()
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
         self.check_foreign()
@@ -1474,12 +1536,19 @@ class ResultsStore:
 
     @staticmethod
     def _read_record(rec_path: Path) -> dict:
+        """A pass record (``eval-<k>.json``) as :meth:`write_eval` writes it; :class:`Damage` naming it where it is
+        unreadable, or valid JSON of another shape (edited by hand, another tool's): a field of another type than
+        plbench writes (a checksum that is no text was taken for rows that differ from it; a ``scored`` text was read
+        letter by letter as the metrics scored)."""
         try:
             rec = read_json(rec_path)
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
         except (OSError, UnicodeDecodeError, ValueError):
             raise Damage(f"{rec_path.name} unreadable") from None
+        for field, ok in _RECORD_FIELDS.items():
+            if field in rec and not ok(rec[field]):
+                raise Damage(f"{rec_path.name} is not a pass record (its {field} is {rec[field]!r:.60})")
         return rec
 
     def _verify_pass(self, d: Path, rec_path: Path) -> None:
@@ -1644,6 +1713,12 @@ class ResultsStore:
         worker finding it held otherwise left the run to that process, which never trains or scores it, and a
         second merge into this store left a run the first one was copying for the user to merge again."""
         path = self.run_dir(run_id) / ".lock"
+        if other := self.linked_run(run_id):  # its lock, its files: another run's (merged or trained over it)
+            err = InTheWay(f"cannot write {path}: runs/{run_id} is a link to {_run_folder(other)}, another run's "
+                           "folder; nothing was written through it, that run's files are intact: remove the link (rm "
+                           f"{shlex.quote(str(self.run_dir(run_id)))}) and run the same command again")
+            err.way = self.run_dir(run_id)
+            raise err
         said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
@@ -2033,7 +2108,48 @@ class ResultsStore:
         folder there (:meth:`strays`): no reader takes either for a run, nor tidies what it holds."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p) and not _is_stray(p))
+        links = self.links()
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
+                      and not _is_stray(p))
+
+    def links(self) -> dict[str, str]:
+        """{name: the run it points to} of the folders of ``runs/`` that are symlinks to another run's folder of this
+        store (made by hand, a deduplicating tool): no run — not read, counted, set aside or merged (``check
+        --repair`` set "its" damaged files aside through the link: the other run's own) — and named by ``check``.
+        A link to a folder elsewhere (a run moved to another disk) is the run itself."""
+        try:  # the entries' types from the listing itself: no stat per run (10⁴ runs on NFS), links alone resolved
+            with os.scandir(self.runs) as it:
+                found = [Path(e.path) for e in it if e.is_symlink()]
+            runs = self.runs.resolve() if found else self.runs
+        except OSError:
+            return {}
+        return {p.name: other for p in found if (other := self._linked_to(p, runs))}
+
+    def linked_run(self, run_id: str) -> str:
+        """The run whose folder ``runs/<run_id>`` is a symlink to (:meth:`links`), or "": one ``lstat``, the link
+        alone resolved. Nothing is written through it (:meth:`lock` refuses it in one line: ``plbench run`` and
+        ``merge`` wrote that run's files aside and their own in its place)."""
+        d = self.run_dir(run_id)
+        try:
+            return self._linked_to(d, self.runs.resolve()) if d.is_symlink() else ""
+        except OSError:
+            return ""
+
+    @staticmethod
+    def _linked_to(p: Path, runs: Path) -> str:
+        """Where the link ``p`` points to where that is another run's folder, else "": the name of a folder of ``runs``
+        (resolved) other than its own, or the path of a folder elsewhere named as another run id (``ln -s
+        ../other-results/runs/<y> runs/<x>``: that store's run ``<y>``, whose files ``check --repair`` and ``merge``
+        would set aside through it). A folder elsewhere of its own name (or none) is the run itself, moved there."""
+        try:
+            target = p.resolve()
+        except (OSError, RuntimeError):  # a loop of links: not a run either way
+            return ""
+        if target.name == p.name or not target.is_dir():
+            return ""
+        if target.parent == runs:
+            return target.name
+        return str(target) if _RUN_ID.fullmatch(target.name) else ""
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
@@ -2041,7 +2157,8 @@ class ResultsStore:
         merged; ``check`` names them."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _is_copy(p))
+        links = self.links()
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and _is_copy(p))
 
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
@@ -2049,7 +2166,9 @@ class ResultsStore:
         to resume, and nothing removes what they hold."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p) and _is_stray(p))
+        links = self.links()
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
+                      and _is_stray(p))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
@@ -2406,16 +2525,20 @@ class ResultsStore:
         failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
         under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
-        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``failed`` (failed in ``src``
+        not mixed in — ``plbench run --metrics …`` re-scores the net saved here; ``trained_apart``: those of them
+        trained twice, :func:`trained_apart` — diverged on one machine only, or their saved nets' checksums differ —
+        with other scores, of which this store's stay the tables'), ``failed`` (failed in ``src``
         and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
         rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
-        here) and ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
-        read; merge again later). ``src``'s notes of today's metric files are taken where this store has none
-        (:meth:`_adopt_notes`). Each run is read under
+        here), ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
+        read; merge again later) and ``in_the_way`` (its folder here a link to a folder not there or to another run's,
+        or something else in the way, :func:`blocks`: not copied, nothing written through it; ``in_the_way_why``:
+        each one's line), the runs after it merged all the same. ``src``'s notes of today's metric files are taken
+        where this store has none (:meth:`_adopt_notes`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2425,9 +2548,10 @@ class ResultsStore:
         self.ensure_writable()
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
-        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
+                                                     "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
-                                                     "held_there")}
+                                                     "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
@@ -2436,15 +2560,21 @@ class ResultsStore:
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
-            if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
-                self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
-                continue
-            there = src.lock_to_read(rid)
-            if isinstance(there, str):
-                out["held_there"].append(rid)
-                continue
-            with there or contextlib.nullcontext():
-                self._merge_run(src, rid, out)
+            try:
+                if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
+                    self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
+                    continue
+                there = src.lock_to_read(rid)
+                if isinstance(there, str):
+                    out["held_there"].append(rid)
+                    continue
+                with there or contextlib.nullcontext():
+                    self._merge_run(src, rid, out)
+            except (InTheWay, NotWritable) as exc:  # its folder here a link to nothing or to another run's folder, a
+                if not blocks(exc, self.run_dir(rid)):  # file in the way: that run not copied, the others are
+                    raise
+                out["in_the_way"].append(rid)
+                out["in_the_way_why"].append(str(exc))
         self._adopt_notes(src)
         return out
 
@@ -2466,8 +2596,11 @@ class ResultsStore:
         if not self.is_done(rid) or self.damage(rid):
             return False
         out["kept"].append(rid)
-        if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+        # its rows are not mixed in: another net's; a run diverged here has no net to score (said trained apart)
+        if (self.meta(rid) or {}).get("status") != "diverged" and src.metrics_scored(rid) - self.metrics_scored(rid):
             out["more_there"].append(rid)
+        if trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
+            out["trained_apart"].append(rid)
         return True
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:

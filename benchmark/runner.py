@@ -955,7 +955,12 @@ def _repair_damaged(store: ResultsStore, rids) -> None:
         why = store.damage(rid)
         if not why:
             continue
-        lock = store.lock(rid)
+        try:
+            lock = store.lock(rid)
+        except (UserError, OSError) as exc:  # its folder in the way (a link to another run's: that run's files, not
+            if _blocked(exc, store, rid) is None:  # its own damage): that run's one line when the grid comes to it
+                raise
+            continue
         if isinstance(lock, str):
             continue  # another process works on it
         with lock:

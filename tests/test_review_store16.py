@@ -33,8 +33,11 @@ def test_a_lock_copied_from_another_machine_long_ago_is_not_a_run_in_flight(tmp_
         lock = store.run_dir(run_id(c)) / ".lock"
         lock.parent.mkdir(parents=True)
         lock.write_text(f"pid {pid} on node2-xyz since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(then))}")
+        # what it had trained when copied (a lock with no curve row yet is a run just begun: tests/test_review_store17)
+        (lock.parent / "curve.csv").write_text("iteration,seconds,loss,lr\n10,50.0,0.5,0.001\n")
         if kept_mtime:
             os.utime(lock, (then, then))
+            os.utime(lock.parent / "curve.csv", (then + 50, then + 50))
     p = GridProgress(store, done + left, workers=1)
     assert p.eta()[0] == pytest.approx(4 * 200, abs=2)
     line = p.line()
