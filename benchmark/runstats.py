@@ -300,6 +300,27 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
                          residual=ms_res, sd_runs=sd_runs)
 
 
+def without_each_run(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, higher: bool = True,
+                     margin: float = 0.0) -> list[tuple[int, float, float]]:
+    """Leave one run out: ``(seed, p, effect)`` of :func:`compare_runs` (the same arguments) with each paired seed's two
+    runs left out, every seed both arms have — tested whatever the runs left (``min_runs`` 2): how the verdict reads
+    if that one run were re-trained and came out otherwise. [] with fewer than 3 paired seeds."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
+    sb = list(range(b.shape[0])) if seeds_b is None else [int(s) for s in seeds_b]
+    have_a = {s for s, row in zip(sa, a) if not np.isnan(row).all()}
+    common = sorted(have_a & {s for s, row in zip(sb, b) if not np.isnan(row).all()})
+    if len(common) < 3:
+        return []
+    out = []
+    for s in common:
+        ka, kb = [x != s for x in sa], [x != s for x in sb]
+        r = compare_runs(a[ka], b[kb], [x for x in sa if x != s], [x for x in sb if x != s], higher=higher,
+                         margin=margin, min_runs=2)
+        out.append((s, r.p, r.effect))
+    return out
+
+
 def run_means(values: np.ndarray) -> np.ndarray:
     """(..., S, I) → (..., S): each run's mean over its test images (NaN where a run has none)."""
     with warnings.catch_warnings():

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+import pytest
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 from benchmark.registry import FINDINGS, TASKS
-from benchmark.synthetic import write_store
+from benchmark.synthetic import synthetic_table, write_store
 
 FINDINGS.names(), TASKS.names()  # the registries scanned at collection, not in a test's time
 
@@ -30,3 +32,41 @@ def test_calibrate_says_which_metrics_rest_on_scores_made_before_a_metric_fix(tm
     line = [x for x in text.splitlines() if "vsi" in x and "re-score" in x]
     assert len(line) == 1 and "8 of the 8 runs" in line[0] , text
     assert line[0] in capsys.readouterr().out
+
+
+def _zhao(t, alpha: float = 0.05):
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark.findings import check_all
+
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        mp.setattr(zhao, "METRICS", ("psnr",))
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, alpha=alpha)
+    return r
+
+
+def test_a_verdict_one_run_decides_says_which_seed_and_the_p_without_it():
+    """Was: ℓ1 ≥ ℓ2 on 5 paired seeds at p_holm = 0.025 printed 'reproduced on 1 of 1 part' with no word that
+    leaving out any one of four seeds' runs leaves p ≥ 0.05 — a re-run of one seed could overturn the published
+    verdict. Now the part's note names the seed whose runs decide it and the p_holm without them (recomputed here
+    with compare_runs on the other four), and the verdict sentence says it rests on that one run."""
+    from benchmark.findings import to_text
+    from benchmark.runstats import compare_runs
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=6, seed=55, seed_sd=0.1, noise=0.05)
+    r = _zhao(t)
+    (p,) = r.parts
+    assert p.verdict == "reproduced" and p.p_adj < 0.05, (p.verdict, p.p_adj)
+    a, b = (t[t["loss"] == x].pivot(index="seed", columns="image", values="value").to_numpy() for x in ("l1", "l2"))
+    without = {s: compare_runs(np.delete(a, s, 0), np.delete(b, s, 0), margin=0.05, min_runs=2).p for s in range(5)}
+    worst = max(without, key=without.get)
+    assert without[worst] >= 0.05
+    assert f"one run decides it: without seed {worst}'s runs p_holm = {without[worst]:.2g}" in p.note, p.note
+    assert r.verdict == "reproduced" and "one run decides it (sr4/psnr: seed " in r.verdict_text, r.verdict_text
+    assert "one run decides it" in to_text([r])
+    # a verdict no one run decides says nothing of it
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=6, seed=10, seed_sd=0.1, noise=0.05)
+    r = _zhao(t)
+    assert r.verdict == "reproduced" and "one run" not in r.verdict_text + r.parts[0].note, r.verdict_text
