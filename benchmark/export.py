@@ -563,6 +563,22 @@ def small_marks_text(stats: Stats) -> str:
     return " ".join(out)
 
 
+def one_run_marks_text(stats: Stats) -> str:
+    """A note naming each ▲/▼ that one run decides (:func:`benchmark.stats.one_run_decides`): the seed whose runs, left
+    out, leave the mark's Holm p at or above α (or its effect turned), with that p; "" when none."""
+    c = stats.cells
+    if c.empty or "decided_by" not in c.columns:
+        return ""
+    one = c[c["decided_by"].notna()]
+    if one.empty:
+        return ""
+    return ("▲/▼ that one run decides (leaving out that seed's runs of both losses, the mark's p Holm-adjusted over "
+            f"the table is ≥ α = {stats.alpha:g} or its effect turns): " + "; ".join(
+                f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} (without seed {int(r.decided_by)}: "
+                f"p_holm = {_fmt(r.p_without, '.2g')})" for r in one.itertuples(index=False))
+            + " — a re-run of that seed could take the mark away; more seeds settle it.")
+
+
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
     where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
@@ -1095,7 +1111,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                         restored.loc[restored["task"] == t, "base_label"].dropna().unique(), key=name_key))
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
-    for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
+    for note in (small_marks_text, one_run_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
                  bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
@@ -1949,6 +1965,9 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
                      "the same (SE 0)",
         "p_base_adj": "`p_base` Holm-adjusted over every (task, metric, loss) of the table",
         "vs_base": "+1 significantly better than the baseline, -1 worse, 0 not significant; empty when not tested",
+        "decided_by": "for a ▲/▼ one run decides: the seed whose runs, left out, leave its Holm p ≥ α (or its effect "
+                      "turned); empty when no one run does",
+        "p_without": "that Holm-adjusted p, without the `decided_by` seed's runs",
     },
     "ranks.csv": {
         "label": "the loss's row", "mean_rank": "mean of its ranks over the (task, metric) blocks most losses have "

@@ -70,3 +70,30 @@ def test_a_verdict_one_run_decides_says_which_seed_and_the_p_without_it():
                         n_images=6, seed=10, seed_sd=0.1, noise=0.05)
     r = _zhao(t)
     assert r.verdict == "reproduced" and "one run" not in r.verdict_text + r.parts[0].note, r.verdict_text
+
+
+def test_a_leaderboard_mark_one_run_decides_is_named_in_the_notes():
+    """Was: l2 ▼ vs l1 on 5 paired seeds at p_holm = 0.024 was a plain ▼, though leaving out any one of four seeds'
+    runs leaves p ≥ 0.07 (recomputed here with compare_runs). Now the cell records the seed (``decided_by``) and the
+    notes name the mark, the seed and the p without it; a mark no one run decides is not named."""
+    from benchmark.export import notes
+    from benchmark.runstats import compare_runs
+    from benchmark.stats import compute
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=6, seed=10, seed_sd=0.1, noise=0.05)
+    st = compute(t, n_boot=50)
+    (cell,) = st.cells[st.cells["label"] == "l2"].itertuples(index=False)
+    assert cell.vs_base == -1 and cell.p_base_adj < 0.05
+    a, b = (t[t["loss"] == x].pivot(index="seed", columns="image", values="value").to_numpy() for x in ("l2", "l1"))
+    without = {s: compare_runs(np.delete(a, s, 0), np.delete(b, s, 0), min_runs=2).p for s in range(5)}
+    worst = max(without, key=without.get)
+    assert without[worst] >= 0.05 and cell.decided_by == worst
+    said = [n for n in notes(st) if "one run decides" in n]
+    assert len(said) == 1 and f"denoise/psnr: l2 ▼ (without seed {worst}: p_holm = {without[worst]:.2g})" in said[0], \
+        notes(st)
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, metrics=("psnr",), seeds=range(5),
+                        n_images=6, seed=10, seed_sd=0.1, noise=0.05)
+    st = compute(t, n_boot=50)
+    assert (st.cells["vs_base"] == 1).any() and st.cells["decided_by"].isna().all()
+    assert not [n for n in notes(st) if "one run decides" in n]
