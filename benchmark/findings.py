@@ -593,7 +593,12 @@ class FindingResult:
                 bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
-                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's {ci} "
+                # which: a claim about every rival left open by the pooled rule read as if none beat it
+                # (tests/test_probe_verdicts17.py)
+                con = [p for p in tested if p.verdict == "contradicted"]
+                pairs = len({(p.a, p.b) for p in c}) > 1
+                which = ", ".join(f"{f'{p.a} vs {p.b} on ' if pairs else ''}{p.task}/{p.metric}" for p in con)
+                bits.insert(0, f"contradicted on {n_con} {of} ({which}), but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
