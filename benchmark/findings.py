@@ -1369,8 +1369,8 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
     ``inconclusive``. ``margin``: the part's non-inferiority margin (0 for ``better``);
     ``practical``: its metric's smallest effect of interest (inf: none); ``p_worse_adj``: the Holm-adjusted
     p of "worse by the practical margin" (:attr:`Part.p_worse_adj`) — a contradiction is that claim, so it
-    must pass the same family as a reproduction (None: one part alone, where the 95 % CI below
-    −practical is that test).
+    must pass the same family as a reproduction (None: one part alone, where ``ci_high`` below −practical is that
+    test — give the (1 − α) CI, the level the verdict reads; the printed 95 % one is that only at α = 0.05).
 
     A significant test's direction is its effect's side of the value it tests (the midpoint of the symmetric t
     interval, :func:`benchmark.runstats.compare_runs`): at α ≤ 0.05 the same as the 95 % CI's side, but at
