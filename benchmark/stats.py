@@ -764,20 +764,43 @@ def one_run_decides(cells: pd.DataFrame, alpha: float) -> None:
     cells["decided_by"], cells["p_without"] = np.nan, np.nan
     ps = cells["p_base"].to_numpy(float)
     for k in np.flatnonzero(cells["vs_base"].isin([1.0, -1.0]).to_numpy()):
-        worst = None
-        for seed, p_drop, effect in cells["_drops"].iat[k]:
-            if not math.isfinite(p_drop):
-                continue
-            q = ps.copy()
-            q[k] = p_drop
-            adj = float(holm(q)[k])
-            turned = effect * cells["vs_base"].iat[k] <= 0
-            if (adj >= alpha or turned) and (worst is None or adj > worst[1]):
-                worst = (seed, adj)
-        if worst is not None:
+        if (worst := decider(cells["_drops"].iat[k], ps, k, float(cells["vs_base"].iat[k]), alpha)) is not None:
             cells.iloc[k, cells.columns.get_loc("decided_by")] = worst[0]
             cells.iloc[k, cells.columns.get_loc("p_without")] = worst[1]
     cells.drop(columns="_drops", inplace=True)
+
+
+def decider(drops, family_p: np.ndarray, k: int, direction: float, alpha: float) -> tuple[int, float] | None:
+    """``(seed, Holm p)`` of the one run that decides test ``k`` of a Holm family (``family_p``, the raw p's): of its
+    ``drops`` (:func:`benchmark.runstats.without_each_run`), the seed whose runs left out leave its p, Holm-adjusted
+    with ``family_p[k]`` replaced, largest at or above ``alpha`` — or its effect no longer on the side of ``direction``
+    (+1: positive) — None when no one run does."""
+    worst = None
+    for seed, p_drop, effect in drops:
+        if not math.isfinite(p_drop):
+            continue
+        q = np.array(family_p, float)
+        q[k] = p_drop
+        adj = float(holm(q)[k])
+        if (adj >= alpha or effect * direction <= 0) and (worst is None or adj > worst[1]):
+            worst = (int(seed), adj)
+    return worst
+
+
+def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> tuple[int, float] | None:
+    """:func:`decider` of the significant pair (a, b) of the (task, metric) column (:attr:`Stats.pairs`, Holm over
+    the column's pairs): ``plbench compare``'s wins and losses of a new loss, one run of which may decide
+    (tests/test_probe_verdicts17.py); None when no one run does, or the pair is not significant."""
+    pairs = stats.pairs
+    col = pairs[(pairs["task"] == task) & (pairs["metric"] == metric)].reset_index(drop=True)
+    at = np.flatnonzero(((col["a"] == a) & (col["b"] == b)).to_numpy())
+    blk = stats.block(task, metric)
+    if not at.size or blk is None or not col["p_adj"].iat[at[0]] < stats.alpha:
+        return None
+    i, j = blk.labels.index(a), blk.labels.index(b)
+    drops = without_each_run(blk.values[i], blk.values[j], blk.seeds, blk.seeds, higher=blk.higher)
+    return decider(drops, col["p"].to_numpy(float), int(at[0]), float(np.sign(col["effect"].iat[at[0]])),
+                   stats.alpha)
 
 
 def short_of(have) -> dict:

@@ -121,3 +121,28 @@ def test_a_claim_about_every_rival_left_open_by_its_pooled_effect_names_the_riva
     assert r.verdict == "inconclusive"
     assert r.verdict_text.startswith("inconclusive: contradicted on 1 of 3 parts (ms_ssim_l1 vs l1 on sr4/psnr), but "
                                      "the pooled effect's CI"), r.verdict_text
+
+
+@pytest.mark.slow  # ≈ 1.1 s: compare's whole summary of a written store
+def test_compare_names_a_win_or_loss_against_the_field_that_one_run_decides(tmp_path, monkeypatch):
+    """Was: `plbench compare` listed l1 under 'significantly worse than' for the new loss on 5 paired seeds at
+    p_holm = 0.024, though leaving out any of four seeds' runs leaves p ≥ 0.07 (recomputed here with compare_runs).
+    Now the section says which of its wins and losses one run decides, with the seed and the p without it."""
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.runstats import compare_runs
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the notes are tested, not the figure
+    store = write_store(tmp_path / "r", tasks=("denoise",), offsets={"l1": 0.0, "mine": 0.0}, metrics=("psnr",),
+                        seeds=range(5), n_images=6, seed=10, seed_sd=0.1, noise=0.05, budget_check=False)
+    t = store.table()
+    a, b = (t[t["loss"] == x].pivot(index="seed", columns="image", values="value").to_numpy() for x in ("mine", "l1"))
+    without = {s: compare_runs(np.delete(a, s, 0), np.delete(b, s, 0), min_runs=2).p for s in range(5)}
+    worst = max(without, key=without.get)
+    assert compare_runs(a, b).p < 0.05 <= without[worst]
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert "| – | l1 |" in text  # l1 under "significantly worse than"
+    said = [x for x in text.splitlines() if "one run decides" in x.lower()]
+    assert len(said) == 1, text
+    assert f"significantly worse than l1 on psnr (without seed {worst}: p_holm = {without[worst]:.2g})" in said[0]
