@@ -1452,22 +1452,20 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     :attr:`Part.decided_by` and the note says ``one run decides it: without seed 3's runs p_holm = 0.081``: a re-run
     of that seed could overturn the verdict. 5 paired seeds at p_holm = 0.025 read "reproduced" with nothing to tell
     it from one that any four of its seeds reproduce (tests/test_probe_verdicts17.py)."""
+    from benchmark.stats import decider
+
     con = p.verdict == "contradicted"
-    drops = p.drops_worse if con else p.drops
+    # the verdict's bound: above −margin (reproduced), below −practical (contradicted) — as part_verdict reads it
+    bound = p.practical if con else p.margin
+    drops = [(s, q, e + bound) for s, q, e in (p.drops_worse if con else p.drops)]
     i = next(k for k, q in enumerate(family) if q is p)
-    ps = np.array([q.p_worse if con else q.p for q in family], float)
-    worst = None
-    for seed, p_drop, effect in drops:
-        if not math.isfinite(p_drop):
-            continue
-        ps[i] = p_drop
-        adj = float(holm(ps)[i])
-        wrong_side = effect >= -p.practical if con else effect <= -p.margin
-        if (adj >= alpha or wrong_side) and (worst is None or (wrong_side, adj) > (worst[3], worst[1])):
-            worst = (seed, adj, effect, wrong_side)
-    if worst is None:
+    found = decider(drops, np.array([q.p_worse if con else q.p for q in family], float), i, -1.0 if con else 1.0,
+                    alpha)
+    if found is None:
         return
-    seed, adj, effect, wrong_side = worst
+    seed, adj = found
+    effect = next(e for s, _, e in (p.drops_worse if con else p.drops) if s == seed)
+    wrong_side = (effect + bound) * (-1.0 if con else 1.0) <= 0
     p.decided_by = seed
     what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
     p.note = (p.note + "; " if p.note else "") + (

@@ -70,6 +70,17 @@ def test_a_verdict_one_run_decides_says_which_seed_and_the_p_without_it():
                         n_images=6, seed=10, seed_sd=0.1, noise=0.05)
     r = _zhao(t)
     assert r.verdict == "reproduced" and "one run" not in r.verdict_text + r.parts[0].note, r.verdict_text
+    # a contradiction (worse by more than the margin, p_holm = 0.028) one run decides, the same way
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": -0.2, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=6, seed=4, seed_sd=0.1, noise=0.05)
+    r = _zhao(t)
+    (p,) = r.parts
+    a, b = (t[t["loss"] == x].pivot(index="seed", columns="image", values="value").to_numpy() for x in ("l1", "l2"))
+    without = {s: compare_runs(np.delete(a, s, 0), np.delete(b, s, 0), margin=0.05, min_runs=2).p for s in range(5)}
+    worst = max(without, key=without.get)
+    assert r.verdict == "contradicted" and p.p_worse_adj < 0.05 <= without[worst], (r.verdict, p.p_worse_adj)
+    assert f"without seed {worst}'s runs p_holm = {without[worst]:.2g}" in p.note, p.note
+    assert r.verdict_text == f"contradicted on 1 of 1 part; one run decides it (sr4/psnr: seed {worst})"
 
 
 def test_a_leaderboard_mark_one_run_decides_is_named_in_the_notes():
