@@ -579,6 +579,22 @@ def one_run_marks_text(stats: Stats) -> str:
             + " — a re-run of that seed could take the mark away; more seeds settle it.")
 
 
+def one_run_bold_text(stats: Stats) -> str:
+    """A note naming each loss out of bold that one run keeps out (:func:`benchmark.stats.out_of_bold_on_one_run`):
+    "" when none."""
+    c = stats.cells
+    if c.empty or "bold_decided_by" not in c.columns:
+        return ""
+    one = c[c["bold_decided_by"].notna()]
+    if one.empty:
+        return ""
+    return ("Out of bold on one run (leaving out that seed's runs of the pairs it is significantly worse in, none of "
+            "them is significant after Holm over the column's pairs): " + "; ".join(
+                f"{r.task}/{r.metric}: {r.label} (without seed {int(r.bold_decided_by)})"
+                for r in one.itertuples(index=False))
+            + " — a re-run of that seed could put it back in the top group; more seeds settle it.")
+
+
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
     where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
@@ -1111,8 +1127,8 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                         restored.loc[restored["task"] == t, "base_label"].dropna().unique(), key=name_key))
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
-    for note in (small_marks_text, one_run_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
-                 bold_below_plain_text, partial_rank_text):  # "" when none
+    for note in (small_marks_text, one_run_marks_text, one_run_bold_text, survivors_text, unequal_seeds_text,
+                 best_not_bold_text, bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
@@ -1968,6 +1984,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "decided_by": "for a ▲/▼ one run decides: the seed whose runs, left out, leave its Holm p ≥ α (or its effect "
                       "turned); empty when no one run does",
         "p_without": "that Holm-adjusted p, without the `decided_by` seed's runs",
+        "bold_decided_by": "for a loss out of bold that one run keeps out: the seed whose runs, left out of the pairs "
+                           "it is significantly worse in, leave none of them significant; empty otherwise",
     },
     "ranks.csv": {
         "label": "the loss's row", "mean_rank": "mean of its ranks over the (task, metric) blocks most losses have "

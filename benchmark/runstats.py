@@ -244,8 +244,6 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     never down to one image of several (its SE would have no image level): then the pairs scored on every image
     alone (``too few runs`` when fewer than ``min_runs``).
     """
-    from scipy.special import stdtr, stdtrit  # Student's t CDF and its inverse: scipy.stats.t's values, ~100× faster
-
     a, b = np.asarray(a, float), np.asarray(b, float)
     sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
     sb = list(range(b.shape[0])) if seeds_b is None else [int(s) for s in seeds_b]
@@ -280,6 +278,15 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     S, I = d.shape
     if I == 0:
         return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, S, 0, missing, "no shared images")
+    return _paired_test(d, margin, missing, min_runs)
+
+
+def _paired_test(d: np.ndarray, margin: float, missing: int, min_runs: int) -> RunComparison:
+    """:func:`compare_runs`' test of the complete (S runs, I ≥ 1 images) grid ``d`` of paired differences (signed:
+    positive = A better): also :func:`without_each_run`'s, each run left out of one such grid."""
+    from scipy.special import stdtr, stdtrit  # Student's t CDF and its inverse: scipy.stats.t's values, ~100× faster
+
+    S, I = d.shape
     effect = float(d.mean()) if S else math.nan
     if S < max(2, min_runs):
         return RunComparison(effect, math.nan, math.nan, math.nan, math.nan, S, I, missing, TOO_FEW)
@@ -308,10 +315,16 @@ def without_each_run(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *
     a, b = np.asarray(a, float), np.asarray(b, float)
     sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
     sb = list(range(b.shape[0])) if seeds_b is None else [int(s) for s in seeds_b]
-    have_a = {s for s, row in zip(sa, a) if not np.isnan(row).all()}
-    common = sorted(have_a & {s for s, row in zip(sb, b) if not np.isnan(row).all()})
+    ra = {s: i for i, (s, row) in enumerate(zip(sa, a)) if not np.isnan(row).all()}  # as compare_runs pairs them
+    rb = {s: i for i, (s, row) in enumerate(zip(sb, b)) if not np.isnan(row).all()}
+    common = sorted(set(ra) & set(rb))
     if len(common) < 3:
         return []
+    ia, ib = [ra[s] for s in common], [rb[s] for s in common]
+    d = (1.0 if higher else -1.0) * (a[ia] - b[ib])
+    if not np.isnan(d).any():  # every pair on every image: compare_runs' grid is d itself, less the run left out
+        return [(s, _paired_test(np.delete(d, k, axis=0), margin, 0, 2).p, float(np.delete(d, k, axis=0).mean()))
+                for k, s in enumerate(common)]
     out = []
     for s in common:
         ka, kb = [x != s for x in sa], [x != s for x in sb]

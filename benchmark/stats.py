@@ -706,6 +706,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():
                 p_best_adj[w] = pa if np.isnan(p_best_adj[w]) else min(p_best_adj[w], pa)
+        bold_by = out_of_bold_on_one_run(b, pairs, runs, np.array(p_pair, float), p_adj, alpha)
         # the baseline's row: its plain label where that is a row, else the first of its rows (two versions of a
         # loss file, two weights kinds), named by the notes (``base_label``, export.notes)
         base = next((i for i, l in enumerate(b.labels) if l == baseline and l != INPUT), None)
@@ -738,7 +739,8 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          "base_label": b.labels[base] if base is not None else None,
                          "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
-                         "no_spread": "; ".join(flat[i]), "_drops": drops_all.get(i, [])})
+                         "no_spread": "; ".join(flat[i]), "_drops": drops_all.get(i, []),
+                         "bold_decided_by": bold_by.get(i, np.nan)})
     cells = pd.DataFrame(rows)
     if cells.empty:
         return cells
@@ -768,6 +770,54 @@ def one_run_decides(cells: pd.DataFrame, alpha: float) -> None:
             cells.iloc[k, cells.columns.get_loc("decided_by")] = worst[0]
             cells.iloc[k, cells.columns.get_loc("p_without")] = worst[1]
     cells.drop(columns="_drops", inplace=True)
+
+
+def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pair: np.ndarray, p_adj: np.ndarray,
+                           alpha: float) -> dict[int, int]:
+    """{loss index: seed} of a column's losses out of bold (significantly worse than another, :func:`cell_table`) that
+    one run keeps out: leaving that seed's runs out of each pair the loss significantly trails
+    (:func:`benchmark.runstats.without_each_run`), Holm over the column's pairs with those p's replaced leaves none of
+    them significant (or the loss no longer trailing) — the seed with the largest such smallest p. A loss left plain
+    on 5 paired seeds at p_holm = 0.024, any of four seeds' runs left out p ≥ 0.07, read as firmly out of the top
+    group (tests/test_probe_verdicts17.py)."""
+    out: dict[int, int] = {}
+
+    def drops(k: int) -> dict[int, tuple[float, bool]]:  # {seed: (p, no longer trailing)} of pair k without it
+        i, j, r = runs[k]  # r.effect > 0: i better (w, trailing, is j)
+        return {int(seed): (p, effect * r.effect <= 0)
+                for seed, p, effect in without_each_run(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)}
+
+    for w in sorted({w for t, pa in zip(pairs, p_adj) if pa < alpha for w in t}):
+        ks = [k for k, (t, pa) in enumerate(zip(pairs, p_adj)) if w in t and pa < alpha]
+        # the pair it trails most clearly first: a seed that does not free it — even with the other pairs' p at 1,
+        # Holm's most lenient — frees none (most excluded losses cost that one pair's leave-one-out alone)
+        first = min(ks, key=lambda k: p_pair[k])
+        q = p_pair.copy()
+        q[ks] = 1.0
+        by_seed: dict[int, dict[int, tuple[float, bool]]] = {}
+        for seed, (p, turned) in drops(first).items():
+            q[first] = p
+            if math.isfinite(p) and (turned or holm(q)[first] >= alpha):
+                by_seed[seed] = {first: (p, turned)}
+        for k in ks if by_seed else ():
+            if k != first:
+                got = drops(k)
+                for seed in by_seed:
+                    by_seed[seed][k] = got.get(seed, (math.nan, False))
+        best = None
+        for seed, got in by_seed.items():
+            if len(got) < len(ks) or not all(math.isfinite(p) for p, _ in got.values()):
+                continue
+            q = p_pair.copy()
+            for k, (p, _) in got.items():
+                q[k] = p
+            adj = holm(q)
+            low = min(float(adj[k]) for k in ks)
+            if all(adj[k] >= alpha or turned for k, (_, turned) in got.items()) and (best is None or low > best[1]):
+                best = (int(seed), low)
+        if best is not None:
+            out[w] = best[0]
+    return out
 
 
 def decider(drops, family_p: np.ndarray, k: int, direction: float, alpha: float) -> tuple[int, float] | None:

@@ -103,11 +103,17 @@ def test_a_leaderboard_mark_one_run_decides_is_named_in_the_notes():
     said = [n for n in notes(st) if "one run decides" in n]
     assert len(said) == 1 and f"denoise/psnr: l2 ▼ (without seed {worst}: p_holm = {without[worst]:.2g})" in said[0], \
         notes(st)
+    # its column's one pair is the bold family too: l2 is out of bold on the same one run
+    assert not cell.top_group and cell.bold_decided_by == worst
+    said = [n for n in notes(st) if "Out of bold on one run" in n]
+    assert len(said) == 1 and f"denoise/psnr: l2 (without seed {worst})" in said[0], notes(st)
     t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, metrics=("psnr",), seeds=range(5),
                         n_images=6, seed=10, seed_sd=0.1, noise=0.05)
     st = compute(t, n_boot=50)
     assert (st.cells["vs_base"] == 1).any() and st.cells["decided_by"].isna().all()
-    assert not [n for n in notes(st) if "one run decides" in n]
+    assert not (st.cells["top_group"] | (st.cells["label"] == "input")).all()
+    assert st.cells["bold_decided_by"].isna().all()
+    assert not [n for n in notes(st) if "one run decides" in n or "Out of bold on one run" in n]
 
 
 def test_a_claim_about_every_rival_left_open_by_its_pooled_effect_names_the_rival_that_beats_it():
