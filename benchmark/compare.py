@@ -913,6 +913,15 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                              f"{r['rank']:g} | "
                              f"{top} | {', '.join(map(md_name, wins.get(m, []))) or '–'} | "
                              f"{', '.join(map(md_name, losses.get(m, []))) or '–'} |")
+            # each win and loss with its effect in the metric's units, CI and p — by name alone, a user had nothing to
+            # quote (tests/test_probe_verdicts17.py)
+            effects = [f"{m}: {word} than {md_name(o)} by {_pair_effect(st, task, m, label, o)}"
+                       for m in mine.index for word, found in (("better", wins), ("worse", losses))
+                       for o in found.get(m, [])]
+            if effects:
+                lines += ["", f"Effects of {shown} (its paired mean difference from each loss it is significantly "
+                              "better or worse than, positive = better, in the metric's units; 95 % CI; p Holm over "
+                              "the column's pairs): " + "; ".join(effects) + "."]
             # a win or loss one run decides (stats.pair_decided_by), as the leaderboard's note names such ▲/▼
             one = [f"{word} than {md_name(o)} on {m} (without seed {d[0]}: p_holm = {d[1]:.2g})"
                    for word, found in (("better", wins), ("worse", losses)) for m, names in found.items()
@@ -1070,6 +1079,23 @@ def _tested_metrics(st, label: str) -> set:
     if p is None or p.empty:
         return set()
     return set(p.loc[((p["a"] == label) | (p["b"] == label)) & p["p_adj"].notna(), "metric"])
+
+
+def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:
+    """``+0.12 dB [+0.05, +0.19] (p_holm = 0.003, 5 runs)``: ``label``'s paired effect over ``other`` on (task, metric)
+    (positive = ``label`` better), its 95 % CI and Holm p over the column's pairs, from :attr:`Stats.pairs`, at the
+    findings' decimals (two significant digits of the CI's half-width)."""
+    from benchmark.export import metric_unit, p_text
+    from benchmark.findings import _ci, _effect
+
+    p = st.pairs
+    p = p[(p["task"] == task) & (p["metric"] == metric)]
+    row = p[((p["a"] == label) & (p["b"] == other)) | ((p["a"] == other) & (p["b"] == label))].iloc[0]
+    s = 1.0 if row["a"] == label else -1.0
+    e, lo, hi = s * row["effect"], *sorted((s * row["ci_low"], s * row["ci_high"]))
+    unit = metric_unit(metric).strip(" ()")  # "dB" for PSNR
+    return (f"{_effect(e, lo, hi)}{' ' + unit if unit else ''} {_ci(lo, hi)} (p_holm {p_text(row['p_adj'])}, "
+            f"{int(row['n_runs'])} runs)")
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -634,7 +634,7 @@ def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[
 
 
 #: columns of :attr:`Stats.pairs`
-PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "p", "p_adj", "n_runs", "status"]
+PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "ci_low", "ci_high", "p", "p_adj", "n_runs", "status"]
 
 
 def is_baseline(cells: pd.DataFrame, baseline: str) -> pd.Series:
@@ -651,10 +651,10 @@ def is_baseline(cells: pd.DataFrame, baseline: str) -> pd.Series:
 def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                pairs_out: list | None = None) -> pd.DataFrame:
     """The per-cell statistics (see :class:`Stats`). ``pairs_out``: a list to which every pair the top
-    group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` signed so that
-    positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's family). ``ci_low``/``ci_high``
-    are cut at the range the metric has by definition (:func:`benchmark.metrics.metric_range`), ``ci_clipped``
-    True where one was."""
+    group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` and its 95 % CI ``ci_low``,
+    ``ci_high`` signed so that positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's
+    family). The cells' ``ci_low``/``ci_high`` are cut at the range the metric has by definition
+    (:func:`benchmark.metrics.metric_range`), ``ci_clipped`` True where one was."""
     from benchmark.metrics import metric_range
 
     rows = []
@@ -701,6 +701,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         p_adj = holm(np.array(p_pair, float))
         if pairs_out is not None:
             pairs_out += [{"task": b.task, "metric": b.metric, "a": b.labels[i], "b": b.labels[j], "effect": r.effect,
+                           "ci_low": r.ci_low, "ci_high": r.ci_high,
                            "p": r.p, "p_adj": pa, "n_runs": r.n_runs, "status": r.status}
                           for (i, j, r), pa in zip(runs, p_adj)]
         for trailing, pa in zip(pairs, p_adj):

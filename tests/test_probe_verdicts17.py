@@ -163,3 +163,32 @@ def test_compare_names_a_win_or_loss_against_the_field_that_one_run_decides(tmp_
     said = [x for x in text.splitlines() if "one run decides" in x.lower()]
     assert len(said) == 1, text
     assert f"significantly worse than l1 on psnr (without seed {worst}: p_holm = {without[worst]:.2g})" in said[0]
+
+
+@pytest.mark.slow  # ≈ 1.1 s: compare's whole summary of a written store
+def test_compare_gives_the_effect_of_each_win_and_loss_in_the_metrics_units_with_its_ci(tmp_path, monkeypatch):
+    """Was: `plbench compare` listed the field losses the new one is significantly better or worse than by name
+    only — a user writing 'mine beats l1 by … dB' had no effect, CI or p to quote. Now each win and loss gives the
+    paired effect (new − other, positive = new better) in the metric's units, its 95 % CI and p_holm, recomputed
+    here with compare_runs (and the CI with scipy's t)."""
+    import scipy.stats as ss
+
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.runstats import compare_runs
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", tasks=("denoise",), offsets={"l1": 0.0, "mine": 0.2}, metrics=("psnr",),
+                        seeds=range(5), n_images=1, seed=1, seed_sd=0.05, noise=0.05, budget_check=False)
+    t = store.table()
+    a, b = (t[t["loss"] == x].pivot(index="seed", columns="image", values="value").to_numpy() for x in ("mine", "l1"))
+    r = compare_runs(a, b)
+    ci = ss.ttest_rel(a[:, 0], b[:, 0]).confidence_interval(0.95)  # one image: the paired t-test over runs
+    assert r.p < 0.05 and abs(ci.low - r.ci_low) < 1e-9 and abs(ci.high - r.ci_high) < 1e-9
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
+    line = [x for x in text.splitlines() if x.startswith("Effects of mine")]
+    assert len(line) == 1, text
+    dec = max(0, 1 - int(np.floor(np.log10((ci.high - ci.low) / 2))))  # two significant digits of the half-width
+    assert (f"psnr: better than l1 by {r.effect:+.{dec}f} dB [{ci.low:+.{dec}f}, {ci.high:+.{dec}f}] (p_holm = "
+            f"{r.p:.2g}, 5 runs)") in line[0], line[0]
