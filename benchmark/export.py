@@ -1979,13 +1979,13 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "circular": "True where the loss was trained on (a near copy of) this metric",
         "no_spread": "the labels (\"; \"-joined) this loss could not be tested against: every paired difference "
                      "the same (SE 0)",
+        "bold_decided_by": "for a loss out of bold that one run keeps out: the seed whose runs, left out of the pairs "
+                           "it is significantly worse in, leave none of them significant; empty otherwise",
         "p_base_adj": "`p_base` Holm-adjusted over every (task, metric, loss) of the table",
         "vs_base": "+1 significantly better than the baseline, -1 worse, 0 not significant; empty when not tested",
         "decided_by": "for a ▲/▼ one run decides: the seed whose runs, left out, leave its Holm p ≥ α (or its effect "
                       "turned); empty when no one run does",
         "p_without": "that Holm-adjusted p, without the `decided_by` seed's runs",
-        "bold_decided_by": "for a loss out of bold that one run keeps out: the seed whose runs, left out of the pairs "
-                           "it is significantly worse in, leave none of them significant; empty otherwise",
     },
     "ranks.csv": {
         "label": "the loss's row", "mean_rank": "mean of its ranks over the (task, metric) blocks most losses have "
