@@ -50,7 +50,18 @@ from benchmark.export import (
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
-from benchmark.stats import INPUT, compute, labels, name_key, pair_decided_by, pareto_front, pd_metrics, smoke_test
+from benchmark.stats import (
+    FRAGILE,
+    INPUT,
+    compute,
+    fragile_text,
+    labels,
+    name_key,
+    pair_decided_by,
+    pareto_front,
+    pd_metrics,
+    smoke_test,
+)
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -922,15 +933,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 lines += ["", f"Effects of {shown} (its paired mean difference from each loss it is significantly "
                               "better or worse than, positive = better, in the metric's units; 95 % CI; p Holm over "
                               "the column's pairs): " + "; ".join(effects) + "."]
-            # a win or loss one run decides (stats.pair_decided_by), as the leaderboard's note names such ▲/▼
-            one = [f"{word} than {md_name(o)} on {m} (without seed {d[0]}: p_holm = {d[1]:.2g})"
+            # a fragile win or loss (stats.pair_decided_by), named as the leaderboard's fragile ▲/▼ are
+            one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d)})"
                    for word, found in (("better", wins), ("worse", losses)) for m, names in found.items()
                    for o in names
                    if (d := pair_decided_by(st, task, m, label, o) or pair_decided_by(st, task, m, o, label))]
             if one:
-                lines += ["", f"One run decides: {shown} significantly " + "; ".join(one) + " — leaving out that "
-                          "seed's runs of both losses, the pair's p Holm-adjusted over its column is ≥ α: a re-run of "
-                          "that seed could overturn it; more seeds settle it."]
+                lines += ["", f"Fragile ({FRAGILE} — the pair's p Holm-adjusted over its column ≥ α, or its effect "
+                          f"turned): {shown} significantly " + "; ".join(one) + " — more seeds settle it."]
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
             below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
             if len(below):

@@ -259,9 +259,9 @@ class Part:
     #: each paired seed's runs left out, and of its contradiction's test (worse by the practical margin; () untested)
     drops: tuple = ()
     drops_worse: tuple = ()
-    #: the seed whose runs alone decide the part's verdict (left out, the verdict's Holm p is ≥ α or its effect on
-    #: the other side: :func:`one_run_decides`), None when no one run does
-    decided_by: int | None = None
+    #: every seed whose runs, left out, leave the verdict's Holm p ≥ α or its effect on the other side
+    #: (:func:`one_run_decides`: a fragile verdict), () when none does
+    decided_by: tuple = ()
 
 
 def _unsettled_label(p: Part) -> str:
@@ -1448,11 +1448,12 @@ def judge(parts: list[Part], alpha: float) -> None:
 def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     """Leave one run out of a decided part (in place): where leaving out one seed's runs (:attr:`Part.drops`, of its
     contradiction's test :attr:`Part.drops_worse` for a contradicted part) leaves its Holm p — in ``family``, its own p
-    replaced — at or above ``alpha``, or its effect on the other side of the verdict's bound, the seed is
-    :attr:`Part.decided_by` and the note says ``one run decides it: without seed 3's runs p_holm = 0.081``: a re-run
-    of that seed could overturn the verdict. 5 paired seeds at p_holm = 0.025 read "reproduced" with nothing to tell
-    it from one that any four of its seeds reproduce (tests/test_probe_verdicts17.py)."""
-    from benchmark.stats import decider
+    replaced — at or above ``alpha``, or its effect on the other side of the verdict's bound, every such seed is in
+    :attr:`Part.decided_by` and the note says ``fragile: leaving out one seed's runs makes it non-significant (any of
+    seeds 0, 3: max p_holm = 0.081)`` (:func:`benchmark.stats.fragile_text`). 5 paired seeds at p_holm = 0.025 read
+    "reproduced" with nothing to tell it from one that any four of its seeds reproduce (tests/test_probe_verdicts17.py,
+    tests/test_review_verdicts17.py)."""
+    from benchmark.stats import FRAGILE, decider, fragile_text
 
     con = p.verdict == "contradicted"
     # the verdict's bound: above −margin (reproduced), below −practical (contradicted) — as part_verdict reads it
@@ -1463,27 +1464,25 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
                     alpha)
     if found is None:
         return
-    seed, adj = found
-    effect = next(e for s, _, e in (p.drops_worse if con else p.drops) if s == seed)
-    wrong_side = (effect + bound) * (-1.0 if con else 1.0) <= 0
-    p.decided_by = seed
+    seeds, adj = found
+    p.decided_by = seeds
     what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
-    p.note = (p.note + "; " if p.note else "") + (
-        f"one run decides it: without seed {seed}'s runs {what} = {adj:.2g}"
-        + (f", effect {effect:+.3g}" if wrong_side else "") + " — a re-run of that seed could overturn it; more seeds "
-        "settle it")
+    p.note = (p.note + "; " if p.note else "") + f"{FRAGILE} ({fragile_text(seeds, adj, what)}) — more seeds settle it"
 
 
 def _one_run_caveat(decided: list[Part]) -> str:
-    """What a verdict sentence adds of the deciding parts one run decides (:func:`one_run_decides`): "" when none;
-    ``; one run decides it (sr4/psnr: seed 3)``, parts named ``A vs B on task/metric`` where they compare more than
-    one pair of arms."""
-    one = [p for p in decided if p.decided_by is not None]
+    """What a verdict sentence adds of the deciding parts that are fragile (:func:`one_run_decides`): "" when none;
+    ``; fragile: leaving out one seed's runs makes it non-significant (sr4/psnr: any of seeds 0, 3)``, parts named
+    ``A vs B on task/metric`` where they compare more than one pair of arms."""
+    from benchmark.stats import FRAGILE, fragile_seeds
+
+    one = [p for p in decided if p.decided_by]
     if not one:
         return ""
     pairs = len({(p.a, p.b) for p in decided}) > 1
-    return "; one run decides it (" + ", ".join(
-        f"{f'{p.a} vs {p.b} on ' if pairs else ''}{p.task}/{p.metric}: seed {p.decided_by}" for p in one) + ")"
+    return f"; {FRAGILE} (" + ", ".join(
+        f"{f'{p.a} vs {p.b} on ' if pairs else ''}{p.task}/{p.metric}: {fragile_seeds(p.decided_by)}"
+        for p in one) + ")"
 
 
 def pooled_left_out(parts: list[Part]) -> str:

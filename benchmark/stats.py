@@ -741,7 +741,8 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i]), "_drops": drops_all.get(i, []),
-                         "bold_decided_by": bold_by.get(i, np.nan)})
+                         "bold_decided_by": seeds_cell(bold_by[i][0]) if i in bold_by else None,
+                         "bold_p_without": bold_by[i][1] if i in bold_by else np.nan})
     cells = pd.DataFrame(rows)
     if cells.empty:
         return cells
@@ -758,30 +759,31 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
 
 
 def one_run_decides(cells: pd.DataFrame, alpha: float) -> None:
-    """Leave one run out of each ▲/▼ (in place): ``decided_by``, the seed whose runs — left out of the cell's paired
-    test against the baseline (its ``_drops``: :func:`benchmark.runstats.without_each_run`) — leave its p, Holm-adjusted
-    over the table's family with its own p replaced, at or above ``alpha`` or its effect on the other side (the
-    largest such p; NaN where no one run decides the mark), and ``p_without`` that Holm p; ``_drops`` is dropped.
+    """Leave one run out of each ▲/▼ (in place): ``decided_by``, every seed (``0; 3``) whose runs — left out of the
+    cell's paired test against the baseline (its ``_drops``: :func:`benchmark.runstats.without_each_run`) — leave its
+    p, Holm-adjusted over the table's family with its own p replaced, at or above ``alpha`` or its effect on the other
+    side (None where no one run decides the mark), and ``p_without`` the largest such Holm p; ``_drops`` is dropped.
     5 paired seeds at p_holm = 0.024 were a plain ▼ though leaving out any of four seeds' runs leaves p ≥ 0.07: a re-run
     of one seed could take the mark away (tests/test_probe_verdicts17.py)."""
-    cells["decided_by"], cells["p_without"] = np.nan, np.nan
+    cells["decided_by"], cells["p_without"] = pd.Series([None] * len(cells), index=cells.index, dtype=object), np.nan
     ps = cells["p_base"].to_numpy(float)
     for k in np.flatnonzero(cells["vs_base"].isin([1.0, -1.0]).to_numpy()):
         if (worst := decider(cells["_drops"].iat[k], ps, k, float(cells["vs_base"].iat[k]), alpha)) is not None:
-            cells.iloc[k, cells.columns.get_loc("decided_by")] = worst[0]
+            cells.iloc[k, cells.columns.get_loc("decided_by")] = seeds_cell(worst[0])
             cells.iloc[k, cells.columns.get_loc("p_without")] = worst[1]
     cells.drop(columns="_drops", inplace=True)
 
 
 def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pair: np.ndarray, p_adj: np.ndarray,
-                           alpha: float) -> dict[int, int]:
-    """{loss index: seed} of a column's losses out of bold (significantly worse than another, :func:`cell_table`) that
-    one run keeps out: leaving that seed's runs out of each pair the loss significantly trails
+                           alpha: float) -> dict[int, tuple[tuple[int, ...], float]]:
+    """{loss index: (seeds, max p)} of a column's losses out of bold (significantly worse than another,
+    :func:`cell_table`) that one run keeps out: leaving that seed's runs out of each pair the loss significantly trails
     (:func:`benchmark.runstats.without_each_run`), Holm over the column's pairs with those p's replaced leaves none of
-    them significant (or the loss no longer trailing) — the seed with the largest such smallest p. A loss left plain
+    them significant (or the loss no longer trailing) — every such seed, and the largest over them of the smallest
+    Holm p left (:func:`decider`'s reading). A loss left plain
     on 5 paired seeds at p_holm = 0.024, any of four seeds' runs left out p ≥ 0.07, read as firmly out of the top
     group (tests/test_probe_verdicts17.py)."""
-    out: dict[int, int] = {}
+    out: dict[int, tuple[tuple[int, ...], float]] = {}
 
     def drops(k: int) -> dict[int, tuple[float, bool]]:  # {seed: (p, no longer trailing)} of pair k without it
         i, j, r = runs[k]  # r.effect > 0: i better (w, trailing, is j)
@@ -805,7 +807,7 @@ def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pai
                 got = drops(k)
                 for seed in by_seed:
                     by_seed[seed][k] = got.get(seed, (math.nan, False))
-        best = None
+        seeds, worst = [], -math.inf
         for seed, got in by_seed.items():
             if len(got) < len(ks) or not all(math.isfinite(p) for p, _ in got.values()):
                 continue
@@ -813,32 +815,65 @@ def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pai
             for k, (p, _) in got.items():
                 q[k] = p
             adj = holm(q)
-            low = min(float(adj[k]) for k in ks)
-            if all(adj[k] >= alpha or turned for k, (_, turned) in got.items()) and (best is None or low > best[1]):
-                best = (int(seed), low)
-        if best is not None:
-            out[w] = best[0]
+            if all(adj[k] >= alpha or turned for k, (_, turned) in got.items()):
+                seeds.append(int(seed))
+                worst = max(worst, min(float(adj[k]) for k in ks))
+        if seeds:
+            out[w] = (tuple(sorted(seeds)), worst)
     return out
 
 
-def decider(drops, family_p: np.ndarray, k: int, direction: float, alpha: float) -> tuple[int, float] | None:
-    """``(seed, Holm p)`` of the one run that decides test ``k`` of a Holm family (``family_p``, the raw p's): of its
-    ``drops`` (:func:`benchmark.runstats.without_each_run`), the seed whose runs left out leave its p, Holm-adjusted
-    with ``family_p[k]`` replaced, largest at or above ``alpha`` — or its effect no longer on the side of ``direction``
-    (+1: positive) — None when no one run does."""
-    worst = None
+def decider(drops, family_p: np.ndarray, k: int, direction: float,
+            alpha: float) -> tuple[tuple[int, ...], float] | None:
+    """``(seeds, max Holm p)`` of the runs that decide test ``k`` of a Holm family (``family_p``, the raw p's): of its
+    ``drops`` (:func:`benchmark.runstats.without_each_run`), **every** seed whose runs left out leave its p,
+    Holm-adjusted with ``family_p[k]`` replaced, at or above ``alpha`` — or its effect no longer on the side of
+    ``direction`` (+1: positive) — with the largest such Holm p; None when no one run does. Several seeds are the rule
+    with few runs (a marginal result, not one odd run): naming one of them would mislead (:func:`fragile_text`)."""
+    seeds, worst = [], -math.inf
     for seed, p_drop, effect in drops:
         if not math.isfinite(p_drop):
             continue
         q = np.array(family_p, float)
         q[k] = p_drop
         adj = float(holm(q)[k])
-        if (adj >= alpha or effect * direction <= 0) and (worst is None or adj > worst[1]):
-            worst = (int(seed), adj)
-    return worst
+        if adj >= alpha or effect * direction <= 0:
+            seeds.append(int(seed))
+            worst = max(worst, adj)
+    return (tuple(sorted(seeds)), worst) if seeds else None
 
 
-def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> tuple[int, float] | None:
+#: what each "fragile" note says: the findings' parts, the leaderboard's ▲/▼ and bold, ``plbench compare``'s wins and
+#: losses (:func:`fragile_text`)
+FRAGILE = "fragile: leaving out one seed's runs makes it non-significant"
+
+
+def fragile_seeds(seeds) -> str:
+    """``seed 3`` or ``any of seeds 0, 1, 3, 4``: the seeds :func:`decider` found, as :func:`fragile_text` names
+    them; also the CSV columns' value (``0; 1; 3; 4``) read back."""
+    if isinstance(seeds, str):
+        seeds = [int(float(x)) for x in seeds.split(";") if x.strip()]
+    seeds = sorted(int(s) for s in seeds)
+    return f"seed {seeds[0]}" if len(seeds) == 1 else "any of seeds " + ", ".join(map(str, seeds))
+
+
+def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm") -> str:
+    """The parenthesis every fragile result is named with: ``seed 3: p_holm = 0.081`` or ``any of seeds 0, 1, 3, 4:
+    max p_holm = 0.12`` (``p`` None: the seeds alone) — one seed's runs left out undo it, and where several seeds do,
+    all are named and the largest p given (a marginal result on few runs, not one odd run; tests/
+    test_review_verdicts17.py)."""
+    n = len(seeds.split(";")) if isinstance(seeds, str) else len(seeds)
+    if p is None or not math.isfinite(p):
+        return fragile_seeds(seeds)
+    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} = {p:.2g}"
+
+
+def seeds_cell(seeds) -> str:
+    """The CSV cell of :func:`decider`'s seeds: ``0; 1; 3; 4``."""
+    return "; ".join(str(int(s)) for s in sorted(seeds))
+
+
+def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> tuple[tuple[int, ...], float] | None:
     """:func:`decider` of the significant pair (a, b) of the (task, metric) column (:attr:`Stats.pairs`, Holm over
     the column's pairs): ``plbench compare``'s wins and losses of a new loss, one run of which may decide
     (tests/test_probe_verdicts17.py); None when no one run does, or the pair is not significant."""
