@@ -930,9 +930,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                        for m in mine.index for word, found in (("better", wins), ("worse", losses))
                        for o in found.get(m, [])]
             if effects:
-                lines += ["", f"Effects of {shown} (its paired mean difference from each loss it is significantly "
-                              "better or worse than, positive = better, in the metric's units; 95 % CI; p Holm over "
-                              "the column's pairs): " + "; ".join(effects) + "."]
+                lines += ["", _effects_line(shown, effects, st.alpha)]
             # a fragile win or loss (stats.pair_decided_by), named as the leaderboard's fragile ▲/▼ are
             one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d)})"
                    for word, found in (("better", wins), ("worse", losses)) for m, names in found.items()
@@ -1089,6 +1087,16 @@ def _tested_metrics(st, label: str) -> set:
     if p is None or p.empty:
         return set()
     return set(p.loc[((p["a"] == label) | (p["b"] == label)) & p["p_adj"].notna(), "metric"])
+
+
+def _effects_line(shown: str, effects: list[str], alpha: float) -> str:
+    """The line of a new loss's wins and losses with their effects (:func:`_pair_effect`). Its CI is each pair's own
+    95 % t interval, not adjusted for the column's pairs as its p is (a Holm p below 0.05 keeps it off 0, one below
+    a larger α may not): the line says so (tests/test_review_verdicts17.py)."""
+    level = "" if alpha == 0.05 else f" — at α = {alpha:g} the p decides, the CI may cross 0"
+    return (f"Effects of {shown} (its paired mean difference from each loss it is significantly better or worse than, "
+            f"positive = better, in the metric's units; unadjusted 95 % CI{level}; p Holm over the column's pairs): "
+            + "; ".join(effects) + ".")
 
 
 def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:

@@ -82,3 +82,15 @@ def test_a_findings_verdict_names_every_seed_that_undoes_it():
     listed = ", ".join(map(str, p.decided_by))
     assert f"{FRAGILE} (any of seeds {listed}: max p_holm = " in p.note, p.note
     assert r.verdict_text == f"reproduced on 1 of 1 part; {FRAGILE} (sr4/psnr: any of seeds {listed})", r.verdict_text
+
+
+def test_compares_effects_line_says_its_ci_is_not_holm_adjusted():
+    """Was: 'better than l1 by +0.12 dB [+0.05, +0.19] (p_holm = 0.003)' under '95 % CI; p Holm …' — the CI is the
+    pair's own t interval, not the adjusted test's, which the line did not say; at α = 0.1 a significant p_holm can
+    sit beside a CI across 0. Now the line says 'unadjusted', and at another α that the CI may cross 0."""
+    from benchmark.compare import _effects_line
+
+    line = _effects_line("mine", ["psnr: better than l1 by +0.12 dB [+0.05, +0.19] (p_holm = 0.003, 5 runs)"], 0.05)
+    assert "; unadjusted 95 % CI; p Holm over the column's pairs): psnr: better" in line, line
+    assert "\n" not in line and "may cross 0" not in line
+    assert "unadjusted 95 % CI — at α = 0.1 the p decides, the CI may cross 0;" in _effects_line("mine", ["x"], 0.1)
