@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
 
@@ -119,3 +120,22 @@ def test_leave_one_run_out_is_computed_from_sums_and_equals_the_re_run_test(monk
     monkeypatch.setattr(R, "_paired_test", lambda *a, **k: calls.append(1))
     R.without_each_run(grids[5], np.zeros_like(grids[5]))
     assert not calls  # a grid with spread: no test re-run
+
+
+def test_the_readme_says_the_marks_pool_the_test_sets():
+    """Was: the README's quick start showed two test sets 'side by side' and its *Statistics* never said that a
+    cell's bold and ▲/▼ pool the images of every test set (leaderboard.md's *By test set* said so, after the
+    tables). Now *Statistics* says so, and that the per-set means carry no test; the pooling it describes is the
+    code's: a cell's items are the images of both sets."""
+    from pathlib import Path
+
+    from benchmark.stats import blocks
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    stats = readme[readme.index("## Statistics"):]
+    assert "**Test sets pooled.**" in stats and "bold and ▲/▼ pool the images of every set" in stats
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr",), seeds=range(2),
+                        n_images=2, seed=1)
+    t2 = t.assign(dataset="other")
+    (b,) = [b for b in blocks(pd.concat([t, t2], ignore_index=True)) if b.task == "denoise"]
+    assert len(b.items) == 2 * t["image"].nunique()
