@@ -67,6 +67,9 @@ class Calibration:
     #: be chance)
     power_agree: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["task", "metric", "effect", "runs", "power"]))
+    #: {metric: (runs calibrated on whose scores of it were made with another file or code than today's, runs
+    #: calibrated on that scored it)} — kept in the table, no run re-scored yet (``rescore`` of :func:`calibrate`)
+    rescore: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def null_rate(self) -> float:
@@ -388,8 +391,11 @@ def aa_reference(comp: dict, n: int, runs: int, sims: int, splits: int, rng: np.
 
 def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, splits: int = 200,
               effect: float = 6.0, max_runs: int = 12, alpha: float = 0.05, seed: int = 0,
-              metrics=None, aa_sims: int = 20) -> Calibration:
-    """Simulated nulls, A/A splits of real runs and power (see the module docstring)."""
+              metrics=None, aa_sims: int = 20, rescore: dict[str, set[str]] | None = None) -> Calibration:
+    """Simulated nulls, A/A splits of real runs and power (see the module docstring). ``rescore``: {metric: run ids
+    whose scores of it the table keeps though made with another file or code than today's} (the findings' reading of
+    :meth:`~benchmark.results.ResultsStore.stale_scores`); how many of the runs calibrated on they are is
+    :attr:`Calibration.rescore`, which :func:`to_text` says."""
     from benchmark.findings import practical_margin
     from benchmark.stats import INPUT, blocks
 
@@ -401,6 +407,12 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
     if metrics:
         table = table[table["metric"].astype(str).isin(metrics)]
     comps = components(table)
+    stale = {}
+    for m, ids in (rescore or {}).items():  # of the trained runs (the degraded input is no arm)
+        scored = set(map(str, table.loc[(table["metric"].astype(str) == m) & (table["loss"].astype(str) != INPUT),
+                                        "run_id"].unique()))
+        if k := len(scored & set(map(str, ids))):
+            stale[m] = (k, len(scored))
     if comps.empty:
         from benchmark.stats import INPUT, blocks
 
@@ -482,7 +494,8 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
                        pd.DataFrame(power_rows, columns=["task", "metric", "effect", "runs", "power"]), runs, reason,
                        aa_ref_p95=upper95(pooled_ref),
                        aa_ref_mean=float(pooled_ref.mean()) if pooled_ref.size else math.nan, alpha=alpha,
-                       power_agree=pd.DataFrame(agree_rows, columns=["task", "metric", "effect", "runs", "power"]))
+                       power_agree=pd.DataFrame(agree_rows, columns=["task", "metric", "effect", "runs", "power"]),
+                       rescore=stale)
 
 
 def upper95(rates: np.ndarray) -> float:
@@ -583,6 +596,13 @@ def to_text(cal: Calibration) -> str:
              f"Target ≤ {_pct(target)}.", ""]
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
+    if cal.rescore:
+        from benchmark.metric_code import scored_with
+
+        # the findings and the report's coverage say so of the same scores (tests/test_probe_verdicts17.py)
+        lines += [f"> {m}: scored {scored_with(m)} in {k} of the {n} runs calibrated on, not re-scored yet (the same "
+                  f"`plbench run` re-scores them): a re-score may change its rows." for m, (k, n) in
+                  sorted(cal.rescore.items())] + [""]
     comps = cal.components
     few_runs = comps["runs"] < THIN_RUNS if "runs" in comps.columns else pd.Series(False, index=comps.index)
     few_images = comps["n_images"] < THIN_IMAGES if "runs" in comps.columns else few_runs

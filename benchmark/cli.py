@@ -1696,8 +1696,11 @@ def cmd_calibrate(args) -> int:
         if unknown:
             raise UserError(f"--metrics {unknown[0]}: not in these results" + (
                 did_you_mean(unknown[0], sorted(have)) or f" (have: {', '.join(sorted(have))})"))
+    # scores of another file or code than today's the table keeps (no run re-scored yet), as the findings read them
+    ids = set(map(str, table["run_id"].unique())) if not table.empty else set()
+    rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
     cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
-                            alpha=args.alpha, seed=args.seed, metrics=args.metrics)
+                            alpha=args.alpha, seed=args.seed, metrics=args.metrics, rescore=rescore)
     cal.setting = chosen.description
     text = cal_mod.to_text(cal)
     print(text)

@@ -51,7 +51,18 @@ from benchmark.export import (
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task, of_this_grid
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
-from benchmark.stats import INPUT, compute, labels, name_key, pareto_front, pd_metrics, smoke_test
+from benchmark.stats import (
+    FRAGILE,
+    INPUT,
+    compute,
+    fragile_text,
+    labels,
+    name_key,
+    pair_decided_by,
+    pareto_front,
+    pd_metrics,
+    smoke_test,
+)
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -920,6 +931,21 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                              f"{r['rank']:g} | "
                              f"{top} | {', '.join(map(md_name, wins.get(m, []))) or '–'} | "
                              f"{', '.join(map(md_name, losses.get(m, []))) or '–'} |")
+            # each win and loss with its effect in the metric's units, CI and p — by name alone, a user had nothing to
+            # quote (tests/test_probe_verdicts17.py)
+            effects = [f"{m}: {word} than {md_name(o)} by {_pair_effect(st, task, m, label, o)}"
+                       for m in mine.index for word, found in (("better", wins), ("worse", losses))
+                       for o in found.get(m, [])]
+            if effects:
+                lines += ["", _effects_line(shown, effects, st.alpha)]
+            # a fragile win or loss (stats.pair_decided_by), named as the leaderboard's fragile ▲/▼ are
+            one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d)})"
+                   for word, found in (("better", wins), ("worse", losses)) for m, names in found.items()
+                   for o in names
+                   if (d := pair_decided_by(st, task, m, label, o) or pair_decided_by(st, task, m, o, label))]
+            if one:
+                lines += ["", f"Fragile ({FRAGILE} — the pair's p Holm-adjusted over its column ≥ α, or its effect "
+                          f"turned): {shown} significantly " + "; ".join(one) + " — more seeds settle it."]
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
             below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
             if len(below):
@@ -1085,6 +1111,33 @@ def _tested_metrics(st, label: str) -> set:
     if p is None or p.empty:
         return set()
     return set(p.loc[((p["a"] == label) | (p["b"] == label)) & p["p_adj"].notna(), "metric"])
+
+
+def _effects_line(shown: str, effects: list[str], alpha: float) -> str:
+    """The line of a new loss's wins and losses with their effects (:func:`_pair_effect`). Its CI is each pair's own
+    95 % t interval, not adjusted for the column's pairs as its p is (a Holm p below 0.05 keeps it off 0, one below
+    a larger α may not): the line says so (tests/test_review_verdicts17.py)."""
+    level = "" if alpha == 0.05 else f" — at α = {alpha:g} the p decides, the CI may cross 0"
+    return (f"Effects of {shown} (its paired mean difference from each loss it is significantly better or worse than, "
+            f"positive = better, in the metric's units; unadjusted 95 % CI{level}; p Holm over the column's pairs): "
+            + "; ".join(effects) + ".")
+
+
+def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:
+    """``+0.12 dB [+0.05, +0.19] (p_holm = 0.003, 5 runs)``: ``label``'s paired effect over ``other`` on (task, metric)
+    (positive = ``label`` better), its 95 % CI and Holm p over the column's pairs, from :attr:`Stats.pairs`, at the
+    findings' decimals (two significant digits of the CI's half-width)."""
+    from benchmark.export import metric_unit, p_text
+    from benchmark.findings import _ci, _effect
+
+    p = st.pairs
+    p = p[(p["task"] == task) & (p["metric"] == metric)]
+    row = p[((p["a"] == label) & (p["b"] == other)) | ((p["a"] == other) & (p["b"] == label))].iloc[0]
+    s = 1.0 if row["a"] == label else -1.0
+    e, lo, hi = s * row["effect"], *sorted((s * row["ci_low"], s * row["ci_high"]))
+    unit = metric_unit(metric).strip(" ()")  # "dB" for PSNR
+    return (f"{_effect(e, lo, hi)}{' ' + unit if unit else ''} {_ci(lo, hi)} (p_holm {p_text(row['p_adj'])}, "
+            f"{int(row['n_runs'])} runs)")
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -563,6 +563,43 @@ def small_marks_text(stats: Stats) -> str:
     return " ".join(out)
 
 
+def one_run_marks_text(stats: Stats) -> str:
+    """A note naming each fragile ▲/▼ (:func:`benchmark.stats.one_run_decides`): every seed whose runs, left out,
+    leave the mark's Holm p at or above α (or its effect turned), with the largest such p
+    (:func:`benchmark.stats.fragile_text`); "" when none."""
+    from benchmark.stats import FRAGILE, fragile_text
+
+    c = stats.cells
+    if c.empty or "decided_by" not in c.columns:
+        return ""
+    one = c[c["decided_by"].notna()]
+    if one.empty:
+        return ""
+    return (f"Fragile ▲/▼ ({FRAGILE} — its p Holm-adjusted over the table ≥ α = {stats.alpha:g}, or its effect "
+            "turned): " + "; ".join(
+                f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} "
+                f"({fragile_text(r.decided_by, r.p_without)})" for r in one.itertuples(index=False))
+            + " — more seeds settle it.")
+
+
+def one_run_bold_text(stats: Stats) -> str:
+    """A note naming each loss out of bold on a fragile result (:func:`benchmark.stats.out_of_bold_on_one_run`), as
+    :func:`one_run_marks_text` names a fragile ▲/▼: "" when none."""
+    from benchmark.stats import FRAGILE, fragile_text
+
+    c = stats.cells
+    if c.empty or "bold_decided_by" not in c.columns:
+        return ""
+    one = c[c["bold_decided_by"].notna()]
+    if one.empty:
+        return ""
+    return (f"Fragile out of bold ({FRAGILE} — none of the pairs it is significantly worse in stays significant "
+            "after Holm over the column's pairs): " + "; ".join(
+                f"{r.task}/{r.metric}: {r.label} ({fragile_text(r.bold_decided_by, r.bold_p_without)})"
+                for r in one.itertuples(index=False))
+            + " — more seeds settle it.")
+
+
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
     where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
@@ -1095,8 +1132,8 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                         restored.loc[restored["task"] == t, "base_label"].dropna().unique(), key=name_key))
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
-    for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
-                 bold_below_plain_text, partial_rank_text):  # "" when none
+    for note in (small_marks_text, one_run_marks_text, one_run_bold_text, survivors_text, unequal_seeds_text,
+                 best_not_bold_text, bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
@@ -1947,8 +1984,15 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "circular": "True where the loss was trained on (a near copy of) this metric",
         "no_spread": "the labels (\"; \"-joined) this loss could not be tested against: every paired difference "
                      "the same (SE 0)",
+        "bold_decided_by": "for a loss out of bold on a fragile result: every seed (\"; \"-joined) whose runs, left "
+                           "out of the pairs it is significantly worse in, leave none of them significant; empty "
+                           "otherwise",
+        "bold_p_without": "the largest over those seeds of the smallest Holm p left among those pairs",
         "p_base_adj": "`p_base` Holm-adjusted over every (task, metric, loss) of the table",
         "vs_base": "+1 significantly better than the baseline, -1 worse, 0 not significant; empty when not tested",
+        "decided_by": "for a fragile ▲/▼: every seed (\"; \"-joined) whose runs, left out, leave its Holm p ≥ α (or "
+                      "its effect turned); empty when no one seed's runs do",
+        "p_without": "the largest of those Holm-adjusted p's, each without one `decided_by` seed's runs",
     },
     "ranks.csv": {
         "label": "the loss's row", "mean_rank": "mean of its ranks over the (task, metric) blocks most losses have "

@@ -255,6 +255,13 @@ class Part:
     #: freedom :func:`seeds_to_settle` plans with are the test's at the mean squares it implies (NaN: min(seeds,
     #: images) − 1)
     residual: float = float("nan")
+    #: leave one run out (:func:`benchmark.runstats.without_each_run`): ``(seed, p, effect)`` of the part's test with
+    #: each paired seed's runs left out, and of its contradiction's test (worse by the practical margin; () untested)
+    drops: tuple = ()
+    drops_worse: tuple = ()
+    #: every seed whose runs, left out, leave the verdict's Holm p ≥ α or its effect on the other side
+    #: (:func:`one_run_decides`: a fragile verdict), () when none does
+    decided_by: tuple = ()
 
 
 def _unsettled_label(p: Part) -> str:
@@ -510,7 +517,7 @@ class FindingResult:
         # part that has fewer than FEW_IMAGES, not only when all have: a claim resting on sr4 on one image and
         # jpeg on 24 rests half on one image
         decided = [p for p in c if p.verdict in ("reproduced", "contradicted")]
-        one = _few_images_caveat(decided)
+        one = _few_images_caveat(decided) + _one_run_caveat(decided)
         if self.verdict == "reproduced" and n_rep:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
@@ -586,7 +593,12 @@ class FindingResult:
                 bits.insert(0, f"reproduced on {n_rep} {of}, but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0{out}")
             elif n_con and pool is not None:
-                bits.insert(0, f"contradicted on {n_con} {of}, but the pooled effect's {ci} "
+                # which: a claim about every rival left open by the pooled rule read as if none beat it
+                # (tests/test_probe_verdicts17.py)
+                con = [p for p in tested if p.verdict == "contradicted"]
+                pairs = len({(p.a, p.b) for p in c}) > 1
+                which = ", ".join(f"{f'{p.a} vs {p.b} on ' if pairs else ''}{p.task}/{p.metric}" for p in con)
+                bits.insert(0, f"contradicted on {n_con} {of} ({which}), but the pooled effect's {ci} "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin{out}")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
@@ -1190,7 +1202,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     arms share no test image. The run is the unit (:func:`benchmark.runstats.compare_runs`): the
     arms' runs are paired by seed; ``n_boot`` is kept for the callers' signature (the run-level SE
     is analytic)."""
-    from benchmark.runstats import compare_runs
+    from benchmark.runstats import compare_runs, without_each_run
 
     va, vb = res.values(c.task, c.metric, c.a), res.values(c.task, c.metric, c.b)
     if va.empty or vb.empty:
@@ -1237,6 +1249,12 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     # the contradiction's own test, worse than B by the practical margin (an ``at_least`` part's is ``r``)
     worse = r if ni or not math.isfinite(margin) or not r.tested else compare_runs(
         va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher, margin=margin)
+    # how the verdict reads with each seed's runs left out (one_run_decides): a re-run of one seed could overturn it
+    drops = tuple(without_each_run(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index,
+                                   higher=higher, margin=ni)) if r.tested else ()
+    drops_worse = drops if worse is r else tuple(without_each_run(
+        va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
+        margin=margin)) if worse.tested else ()
     status = r.status
     # the runs the part should have: every seed either of its arms has results for — a seed one arm lost (a
     # diverged, failed or retried run) would leave the other's runs judged on a selection; a third loss run on
@@ -1299,7 +1317,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
                 se_images=r.se_images, unchecked=unchecked, residual=r.residual,
-                blind=bool(unsettled and res.margin_blind(c)))
+                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse)
 
 
 #: how :func:`rescore_note` ends, which :func:`rescore_lines` finds a part's stale scores by
@@ -1351,8 +1369,8 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
     ``inconclusive``. ``margin``: the part's non-inferiority margin (0 for ``better``);
     ``practical``: its metric's smallest effect of interest (inf: none); ``p_worse_adj``: the Holm-adjusted
     p of "worse by the practical margin" (:attr:`Part.p_worse_adj`) — a contradiction is that claim, so it
-    must pass the same family as a reproduction (None: one part alone, where the 95 % CI below
-    −practical is that test).
+    must pass the same family as a reproduction (None: one part alone, where ``ci_high`` below −practical is that
+    test — give the (1 − α) CI, the level the verdict reads; the printed 95 % one is that only at α = 0.05).
 
     A significant test's direction is its effect's side of the value it tests (the midpoint of the symmetric t
     interval, :func:`benchmark.runstats.compare_runs`): at α ≤ 0.05 the same as the 95 % CI's side, but at
@@ -1416,6 +1434,8 @@ def judge(parts: list[Part], alpha: float) -> None:
         if p.verdict == "contradicted" and not p.margin:  # its p column tests A − B against 0, not this
             p.note = (p.note + "; " if p.note else "") + \
                 f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
+        if p.verdict in ("reproduced", "contradicted"):
+            one_run_decides(p, counted, alpha)
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
                 from benchmark.convergence import no_margin_text
@@ -1423,6 +1443,46 @@ def judge(parts: list[Part], alpha: float) -> None:
                 said = no_margin_text([p.metric])  # compare()'s convergence note: one clause says both
                 p.note = (p.note.replace(said, no_margin_why(p.metric, unchecked=True)) if said in p.note else
                           (p.note + "; " if p.note else "") + no_margin_why(p.metric))
+
+
+def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
+    """Leave one run out of a decided part (in place): where leaving out one seed's runs (:attr:`Part.drops`, of its
+    contradiction's test :attr:`Part.drops_worse` for a contradicted part) leaves its Holm p — in ``family``, its own p
+    replaced — at or above ``alpha``, or its effect on the other side of the verdict's bound, every such seed is in
+    :attr:`Part.decided_by` and the note says ``fragile: leaving out one seed's runs makes it non-significant (any of
+    seeds 0, 3: max p_holm = 0.081)`` (:func:`benchmark.stats.fragile_text`). 5 paired seeds at p_holm = 0.025 read
+    "reproduced" with nothing to tell it from one that any four of its seeds reproduce (tests/test_probe_verdicts17.py,
+    tests/test_review_verdicts17.py)."""
+    from benchmark.stats import FRAGILE, decider, fragile_text
+
+    con = p.verdict == "contradicted"
+    # the verdict's bound: above −margin (reproduced), below −practical (contradicted) — as part_verdict reads it
+    bound = p.practical if con else p.margin
+    drops = [(s, q, e + bound) for s, q, e in (p.drops_worse if con else p.drops)]
+    i = next(k for k, q in enumerate(family) if q is p)
+    found = decider(drops, np.array([q.p_worse if con else q.p for q in family], float), i, -1.0 if con else 1.0,
+                    alpha)
+    if found is None:
+        return
+    seeds, adj = found
+    p.decided_by = seeds
+    what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
+    p.note = (p.note + "; " if p.note else "") + f"{FRAGILE} ({fragile_text(seeds, adj, what)}) — more seeds settle it"
+
+
+def _one_run_caveat(decided: list[Part]) -> str:
+    """What a verdict sentence adds of the deciding parts that are fragile (:func:`one_run_decides`): "" when none;
+    ``; fragile: leaving out one seed's runs makes it non-significant (sr4/psnr: any of seeds 0, 3)``, parts named
+    ``A vs B on task/metric`` where they compare more than one pair of arms."""
+    from benchmark.stats import FRAGILE, fragile_seeds
+
+    one = [p for p in decided if p.decided_by]
+    if not one:
+        return ""
+    pairs = len({(p.a, p.b) for p in decided}) > 1
+    return f"; {FRAGILE} (" + ", ".join(
+        f"{f'{p.a} vs {p.b} on ' if pairs else ''}{p.task}/{p.metric}: {fragile_seeds(p.decided_by)}"
+        for p in one) + ")"
 
 
 def pooled_left_out(parts: list[Part]) -> str:

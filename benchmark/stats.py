@@ -66,6 +66,7 @@ from benchmark.runstats import (  # noqa: F401
     version_suffix,
     weights_kind,
     weights_seed,
+    without_each_run,
 )
 
 log = logging.getLogger(__name__)
@@ -633,7 +634,7 @@ def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[
 
 
 #: columns of :attr:`Stats.pairs`
-PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "p", "p_adj", "n_runs", "status"]
+PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "ci_low", "ci_high", "p", "p_adj", "n_runs", "status"]
 
 
 def is_baseline(cells: pd.DataFrame, baseline: str) -> pd.Series:
@@ -650,10 +651,10 @@ def is_baseline(cells: pd.DataFrame, baseline: str) -> pd.Series:
 def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                pairs_out: list | None = None) -> pd.DataFrame:
     """The per-cell statistics (see :class:`Stats`). ``pairs_out``: a list to which every pair the top
-    group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` signed so that
-    positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's family). ``ci_low``/``ci_high``
-    are cut at the range the metric has by definition (:func:`benchmark.metrics.metric_range`), ``ci_clipped``
-    True where one was."""
+    group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` and its 95 % CI ``ci_low``,
+    ``ci_high`` signed so that positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's
+    family). The cells' ``ci_low``/``ci_high`` are cut at the range the metric has by definition
+    (:func:`benchmark.metrics.metric_range`), ``ci_clipped`` True where one was."""
     from benchmark.metrics import metric_range
 
     rows = []
@@ -700,11 +701,13 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         p_adj = holm(np.array(p_pair, float))
         if pairs_out is not None:
             pairs_out += [{"task": b.task, "metric": b.metric, "a": b.labels[i], "b": b.labels[j], "effect": r.effect,
+                           "ci_low": r.ci_low, "ci_high": r.ci_high,
                            "p": r.p, "p_adj": pa, "n_runs": r.n_runs, "status": r.status}
                           for (i, j, r), pa in zip(runs, p_adj)]
         for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():
                 p_best_adj[w] = pa if np.isnan(p_best_adj[w]) else min(p_best_adj[w], pa)
+        bold_by = out_of_bold_on_one_run(b, pairs, runs, np.array(p_pair, float), p_adj, alpha)
         # the baseline's row: its plain label where that is a row, else the first of its rows (two versions of a
         # loss file, two weights kinds), named by the notes (``base_label``, export.notes)
         base = next((i for i, l in enumerate(b.labels) if l == baseline and l != INPUT), None)
@@ -714,9 +717,12 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         diff_all = np.full(len(b.labels), np.nan)
         diff_ci = np.full((len(b.labels), 2), np.nan)
         tested = [i for i in restored if base is not None and i != base]
+        drops_all: dict[int, list] = {}
         for i in tested:
             r = compare_runs(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
             p_base_all[i], diff_all[i], diff_ci[i] = r.p, r.effect, (r.ci_low, r.ci_high)
+            if r.tested and r.p < alpha:  # a mark may stand (its Holm p ≥ its p): how it reads without each run
+                drops_all[i] = without_each_run(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
             if r.status == NO_SPREAD and b.labels[base] not in flat[i]:
                 flat[i].append(b.labels[base])
         n_seeds = (~np.isnan(b.values)).any(axis=2).sum(axis=1)
@@ -734,7 +740,9 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          "base_label": b.labels[base] if base is not None else None,
                          "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
-                         "no_spread": "; ".join(flat[i])})
+                         "no_spread": "; ".join(flat[i]), "_drops": drops_all.get(i, []),
+                         "bold_decided_by": seeds_cell(bold_by[i][0]) if i in bold_by else None,
+                         "bold_p_without": bold_by[i][1] if i in bold_by else np.nan})
     cells = pd.DataFrame(rows)
     if cells.empty:
         return cells
@@ -746,7 +754,139 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
     cells["vs_base"] = np.where(cells["p_base_adj"].isna(), np.nan,
                                 np.where(sig, np.sign(cells["diff_vs_base"]), 0.0))
     cells.loc[cells["label"] == INPUT, "top_group"] = False
+    one_run_decides(cells, alpha)
     return cells
+
+
+def one_run_decides(cells: pd.DataFrame, alpha: float) -> None:
+    """Leave one run out of each ▲/▼ (in place): ``decided_by``, every seed (``0; 3``) whose runs — left out of the
+    cell's paired test against the baseline (its ``_drops``: :func:`benchmark.runstats.without_each_run`) — leave its
+    p, Holm-adjusted over the table's family with its own p replaced, at or above ``alpha`` or its effect on the other
+    side (None where no one run decides the mark), and ``p_without`` the largest such Holm p; ``_drops`` is dropped.
+    5 paired seeds at p_holm = 0.024 were a plain ▼ though leaving out any of four seeds' runs leaves p ≥ 0.07: a re-run
+    of one seed could take the mark away (tests/test_probe_verdicts17.py)."""
+    cells["decided_by"], cells["p_without"] = pd.Series([None] * len(cells), index=cells.index, dtype=object), np.nan
+    ps = cells["p_base"].to_numpy(float)
+    for k in np.flatnonzero(cells["vs_base"].isin([1.0, -1.0]).to_numpy()):
+        if (worst := decider(cells["_drops"].iat[k], ps, k, float(cells["vs_base"].iat[k]), alpha)) is not None:
+            cells.iloc[k, cells.columns.get_loc("decided_by")] = seeds_cell(worst[0])
+            cells.iloc[k, cells.columns.get_loc("p_without")] = worst[1]
+    cells.drop(columns="_drops", inplace=True)
+
+
+def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pair: np.ndarray, p_adj: np.ndarray,
+                           alpha: float) -> dict[int, tuple[tuple[int, ...], float]]:
+    """{loss index: (seeds, max p)} of a column's losses out of bold (significantly worse than another,
+    :func:`cell_table`) that one run keeps out: leaving that seed's runs out of each pair the loss significantly trails
+    (:func:`benchmark.runstats.without_each_run`), Holm over the column's pairs with those p's replaced leaves none of
+    them significant (or the loss no longer trailing) — every such seed, and the largest over them of the smallest
+    Holm p left (:func:`decider`'s reading). A loss left plain
+    on 5 paired seeds at p_holm = 0.024, any of four seeds' runs left out p ≥ 0.07, read as firmly out of the top
+    group (tests/test_probe_verdicts17.py)."""
+    out: dict[int, tuple[tuple[int, ...], float]] = {}
+
+    def drops(k: int) -> dict[int, tuple[float, bool]]:  # {seed: (p, no longer trailing)} of pair k without it
+        i, j, r = runs[k]  # r.effect > 0: i better (w, trailing, is j)
+        return {int(seed): (p, effect * r.effect <= 0)
+                for seed, p, effect in without_each_run(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)}
+
+    for w in sorted({w for t, pa in zip(pairs, p_adj) if pa < alpha for w in t}):
+        ks = [k for k, (t, pa) in enumerate(zip(pairs, p_adj)) if w in t and pa < alpha]
+        # the pair it trails most clearly first: a seed that does not free it — even with the other pairs' p at 1,
+        # Holm's most lenient — frees none (most excluded losses cost that one pair's leave-one-out alone)
+        first = min(ks, key=lambda k: p_pair[k])
+        q = p_pair.copy()
+        q[ks] = 1.0
+        by_seed: dict[int, dict[int, tuple[float, bool]]] = {}
+        for seed, (p, turned) in drops(first).items():
+            q[first] = p
+            if math.isfinite(p) and (turned or holm(q)[first] >= alpha):
+                by_seed[seed] = {first: (p, turned)}
+        for k in ks if by_seed else ():
+            if k != first:
+                got = drops(k)
+                for seed in by_seed:
+                    by_seed[seed][k] = got.get(seed, (math.nan, False))
+        seeds, worst = [], -math.inf
+        for seed, got in by_seed.items():
+            if len(got) < len(ks) or not all(math.isfinite(p) for p, _ in got.values()):
+                continue
+            q = p_pair.copy()
+            for k, (p, _) in got.items():
+                q[k] = p
+            adj = holm(q)
+            if all(adj[k] >= alpha or turned for k, (_, turned) in got.items()):
+                seeds.append(int(seed))
+                worst = max(worst, min(float(adj[k]) for k in ks))
+        if seeds:
+            out[w] = (tuple(sorted(seeds)), worst)
+    return out
+
+
+def decider(drops, family_p: np.ndarray, k: int, direction: float,
+            alpha: float) -> tuple[tuple[int, ...], float] | None:
+    """``(seeds, max Holm p)`` of the runs that decide test ``k`` of a Holm family (``family_p``, the raw p's): of its
+    ``drops`` (:func:`benchmark.runstats.without_each_run`), **every** seed whose runs left out leave its p,
+    Holm-adjusted with ``family_p[k]`` replaced, at or above ``alpha`` — or its effect no longer on the side of
+    ``direction`` (+1: positive) — with the largest such Holm p; None when no one run does. Several seeds are the rule
+    with few runs (a marginal result, not one odd run): naming one of them would mislead (:func:`fragile_text`)."""
+    seeds, worst = [], -math.inf
+    for seed, p_drop, effect in drops:
+        if not math.isfinite(p_drop):
+            continue
+        q = np.array(family_p, float)
+        q[k] = p_drop
+        adj = float(holm(q)[k])
+        if adj >= alpha or effect * direction <= 0:
+            seeds.append(int(seed))
+            worst = max(worst, adj)
+    return (tuple(sorted(seeds)), worst) if seeds else None
+
+
+#: what each "fragile" note says: the findings' parts, the leaderboard's ▲/▼ and bold, ``plbench compare``'s wins and
+#: losses (:func:`fragile_text`)
+FRAGILE = "fragile: leaving out one seed's runs makes it non-significant"
+
+
+def fragile_seeds(seeds) -> str:
+    """``seed 3`` or ``any of seeds 0, 1, 3, 4``: the seeds :func:`decider` found, as :func:`fragile_text` names
+    them; also the CSV columns' value (``0; 1; 3; 4``) read back."""
+    if isinstance(seeds, str):
+        seeds = [int(float(x)) for x in seeds.split(";") if x.strip()]
+    seeds = sorted(int(s) for s in seeds)
+    return f"seed {seeds[0]}" if len(seeds) == 1 else "any of seeds " + ", ".join(map(str, seeds))
+
+
+def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm") -> str:
+    """The parenthesis every fragile result is named with: ``seed 3: p_holm = 0.081`` or ``any of seeds 0, 1, 3, 4:
+    max p_holm = 0.12`` (``p`` None: the seeds alone) — one seed's runs left out undo it, and where several seeds do,
+    all are named and the largest p given (a marginal result on few runs, not one odd run; tests/
+    test_review_verdicts17.py)."""
+    n = len(seeds.split(";")) if isinstance(seeds, str) else len(seeds)
+    if p is None or not math.isfinite(p):
+        return fragile_seeds(seeds)
+    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} = {p:.2g}"
+
+
+def seeds_cell(seeds) -> str:
+    """The CSV cell of :func:`decider`'s seeds: ``0; 1; 3; 4``."""
+    return "; ".join(str(int(s)) for s in sorted(seeds))
+
+
+def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> tuple[tuple[int, ...], float] | None:
+    """:func:`decider` of the significant pair (a, b) of the (task, metric) column (:attr:`Stats.pairs`, Holm over
+    the column's pairs): ``plbench compare``'s wins and losses of a new loss, one run of which may decide
+    (tests/test_probe_verdicts17.py); None when no one run does, or the pair is not significant."""
+    pairs = stats.pairs
+    col = pairs[(pairs["task"] == task) & (pairs["metric"] == metric)].reset_index(drop=True)
+    at = np.flatnonzero(((col["a"] == a) & (col["b"] == b)).to_numpy())
+    blk = stats.block(task, metric)
+    if not at.size or blk is None or not col["p_adj"].iat[at[0]] < stats.alpha:
+        return None
+    i, j = blk.labels.index(a), blk.labels.index(b)
+    drops = without_each_run(blk.values[i], blk.values[j], blk.seeds, blk.seeds, higher=blk.higher)
+    return decider(drops, col["p"].to_numpy(float), int(at[0]), float(np.sign(col["effect"].iat[at[0]])),
+                   stats.alpha)
 
 
 def short_of(have) -> dict:
