@@ -97,8 +97,9 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-#: a CPU timing whose process got less than this share of one core while it ran (CPU time ÷ wall time of the
-#: fastest call) was taken on a machine busy with other work: the fastest of three calls was still 13× the idle
+#: a CPU timing whose process got less than this share of one core per torch thread while it ran (CPU time ÷ wall time
+#: of the fastest call, ÷ the threads it ran on: a 2-thread step with one core's time had half of what it asked for)
+#: was taken on a machine busy with other work: the fastest of three calls was still 13× the idle
 #: time where the load lasted through all three, and ``steptimes.json`` kept it for every later dry run (a grid of
 #: 33 s estimated at 1.3 h) → used for this dry run, said, not kept (:meth:`benchmark.perf.StepTimes.get`).
 #: ``PLBENCH_MIN_CPU_SHARE`` sets another (0: never judged; the test suite's, whose timings must not depend on
@@ -121,3 +122,19 @@ def min_cpu_share() -> float:
         raise UserError(f"PLBENCH_MIN_CPU_SHARE={text!r} is not a share of one core (a number ≥ 0, e.g. 0.5; 0: "
                         "never judge a timing busy)")
     return share
+
+
+def busy(share, threads) -> bool:
+    """Was a CPU timing taken while other work held the cores? ``share``: its process's CPU seconds ÷ wall seconds
+    (``cpu_share`` in meta.json); ``threads``: the torch threads it ran on. Judged per thread, against
+    :func:`min_cpu_share`: 0.9 of a core is a 1-thread run that had its core, but a 2-thread run whose threads each
+    had under half of one (the process's share alone, judged against one core, passed it as idle). False where no
+    share is recorded (a GPU run, an older run) or the threshold is 0."""
+    import math
+
+    try:
+        share = float(share)
+        n = int(threads) if threads is not None and not (isinstance(threads, float) and math.isnan(threads)) else 1
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(share) and share / max(n, 1) < min_cpu_share()

@@ -977,8 +977,8 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
         out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
-                   f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
-                   "cpu_share in meta.json), so it reads high next to the others'.")
+                   f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with "
+                   "other work; cpu_share in meta.json), so it reads high next to the others'.")
     return out
 
 
@@ -1979,8 +1979,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
         "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
                              "before they were left out)",
-        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core: "
-                      "ms/it reads high",
+        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
+                      "per torch thread: ms/it reads high",
     },
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",

@@ -35,8 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.devices import MIN_CPU_SHARE  # noqa: F401 - re-exported: benchmark.perf.MIN_CPU_SHARE
-from benchmark.devices import min_cpu_share as _min_cpu_share  # noqa: F401 - below stats and runner both
+from benchmark.devices import MIN_CPU_SHARE, busy  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -389,8 +389,8 @@ class StepTimes:
                 self._busy.add(key)
                 if len(self._busy) == 1:
                     log.warning("step times measured while this machine was busy with other work (this process "
-                                "had under %.0f%% of a core): the estimate may run high; they are not kept in %s, "
-                                "so the next dry run measures them again", MIN_CPU_SHARE * 100, self.path)
+                                "had under %.0f%% of a core per thread): the estimate may run high; they are not kept "
+                                "in %s, so the next dry run measures them again", _min_cpu_share() * 100, self.path)
             self.save()  # kept as measured: Ctrl-C in a long dry run loses none, the same command measures the rest
         elif key in self._from_disk and key not in self._counted:
             self.reused += 1
@@ -429,8 +429,8 @@ _CONTENDED = [0]
 def _best_time(fn, dev: torch.device, reps: int) -> float:
     """The fastest of ``reps`` calls: a machine shared with other jobs slows calls down at random
     (several-fold when threads are preempted), never speeds them up. On a CPU, a fastest call (of
-    :data:`MIN_JUDGED_S` or more) during which the process had less than :data:`MIN_CPU_SHARE` of a core is counted
-    in :data:`_CONTENDED`."""
+    :data:`MIN_JUDGED_S` or more) during which the process had less than :data:`MIN_CPU_SHARE` of a core per torch
+    thread (:func:`benchmark.devices.busy`) is counted in :data:`_CONTENDED`."""
     times, share = [], 1.0
     for _ in range(reps):
         _sync(dev)
@@ -441,7 +441,7 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
         if not times or wall < min(times):
             share = cpu / wall if wall > 0 else 1.0
         times.append(wall)
-    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and share < _min_cpu_share():  # a GPU's wait: no CPU time
+    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and busy(share, torch.get_num_threads()):  # a GPU: no CPU time
         _CONTENDED[0] += 1
     return min(times)
 

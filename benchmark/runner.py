@@ -141,8 +141,8 @@ class TrainResult:
     warmup_s: float = 0.0       # seconds of those warm-up iterations
     checkpoint_s: float = 0.0   # seconds spent saving checkpoints (all of them)
     #: on the CPU, the cores this process had over this attempt's steady state (CPU seconds / wall seconds, every
-    #: thread's); under :data:`benchmark.devices.MIN_CPU_SHARE` the machine was busy with other work and ms/it reads
-    #: high
+    #: thread's); under :data:`benchmark.devices.MIN_CPU_SHARE` per torch thread (:func:`benchmark.devices.busy`) the
+    #: machine was busy with other work and ms/it reads high
     cpu_share: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt

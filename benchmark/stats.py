@@ -1147,6 +1147,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
     ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
+    from benchmark.devices import busy
 
     label_of = label_of or {}
     version_of = version_of or {}
@@ -1185,7 +1186,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
                      # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
-                     "timed_busy": m.get("ms_per_it") is not None and _busy(m.get("cpu_share"))})
+                     "timed_busy": m.get("ms_per_it") is not None and m.get("cpu_share") is not None
+                     and busy(m.get("cpu_share"), m.get("threads"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]
@@ -1233,16 +1235,6 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     return per_loss, per_task
 
 
-def _busy(share) -> bool:
-    """Was a CPU run's steady state timed with under :data:`benchmark.devices.MIN_CPU_SHARE` of a core (its
-    ``cpu_share``; ``PLBENCH_MIN_CPU_SHARE`` sets another, 0 never)? False where it records none (a GPU run, an
-    older run)."""
-    from benchmark.devices import min_cpu_share as _min_cpu_share
-
-    try:
-        return share is not None and float(share) < _min_cpu_share()
-    except (TypeError, ValueError):
-        return False
 
 
 def _row_arm(g: pd.DataFrame) -> dict:
