@@ -122,6 +122,42 @@ def available_bytes(device: torch.device) -> tuple[float, str]:
     return avail, f"available RAM ({source})"
 
 
+#: where this process's peak resident memory is read and reset (module constants, for tests to point elsewhere)
+PROC_STATUS = Path("/proc/self/status")
+PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def reset_peak_rss() -> bool:
+    """Start a new peak of this process's resident memory, so that :func:`peak_rss_mb` is one run's, not every run's
+    a worker trained before it (``getrusage``'s ``ru_maxrss`` is the process's since it started). Linux (4.0 on):
+    ``5`` written to ``/proc/self/clear_refs`` resets ``VmHWM`` to the memory resident now. False where it cannot
+    (another OS, a read-only ``/proc``): the peak read then is the process's."""
+    try:
+        PROC_CLEAR_REFS.write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory (MB, 2²⁰ bytes) since :func:`reset_peak_rss`, else since it started:
+    ``VmHWM`` of ``/proc/self/status``, else ``getrusage``'s ``ru_maxrss``; None where neither is readable."""
+    try:
+        for line in PROC_STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+        import sys
+
+        peak = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    except (ImportError, OSError, ValueError):
+        return None
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kB elsewhere
+
+
 def _saved_bytes(net, loss_fn, side: int, needs_degraded: bool, batch: int = 1) -> tuple[float, float]:
     """(bytes autograd saves for a batch×3×side² step, bytes of its largest saved tensor)."""
     seen: dict[tuple, int] = {}

@@ -1310,6 +1310,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                  threads)
         torch.set_num_threads(resume_on)
     stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
+    from benchmark.resources import peak_rss_mb, reset_peak_rss
+
+    own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
@@ -1355,6 +1358,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
             # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
             meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
+            # the host memory it needed, training and scoring (the process's: imports and the data it holds included)
+            meta["peak_rss_mb"] = peak_rss_mb()
+            if not own_peak:  # the process's peak since it started: an earlier run's where it was larger
+                meta["peak_rss_of"] = "process"
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)

@@ -3,6 +3,7 @@ metric caches."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from benchmark import stats as S
@@ -45,3 +46,86 @@ def test_a_run_is_judged_busy_on_its_share_per_thread(monkeypatch):
     with torch_threads(2):
         perf._best_time(work, cpu, 2)
     assert perf._CONTENDED[0] == before + 1  # 2 threads sharing 0.9 of a core: busy
+
+
+def test_the_peak_cpu_memory_is_reset_per_run():
+    """The peak resident memory read for a run (:func:`benchmark.resources.peak_rss_mb`) starts again at
+    :func:`~benchmark.resources.reset_peak_rss`: 200 MB held and freed before it are not in the peak read after it
+    (getrusage's ru_maxrss, the process's since it started, would hold them)."""
+    from benchmark.resources import peak_rss_mb, reset_peak_rss
+
+    assert reset_peak_rss()  # Linux: /proc/self/clear_refs
+    base = peak_rss_mb()
+    x = torch.ones(200 * 2**20 // 4)  # 200 MB, written
+    high = peak_rss_mb()
+    del x
+    assert reset_peak_rss()
+    assert high >= base + 190 and peak_rss_mb() <= high - 150, (base, high, peak_rss_mb())
+
+
+@pytest.mark.slow  # two runs trained and scored in one process: 5-8 s on 2 busy cores
+def test_each_run_records_its_own_peak_cpu_memory(tmp_path, monkeypatch):
+    """Was: the cost table gave ms/it and GPU peak memory, nothing of the CPU's: no figure said whether a loss fits a
+    laptop (getrusage's ru_maxrss is the process's peak since it started: a worker's later runs would carry its
+    earlier runs' peak). Now each run records the peak resident memory of its process while it trained and was
+    scored, reset at the run's start (``peak_rss_mb`` in meta.json): of two runs in one process, the one that held
+    200 MB more records more, the other not."""
+    import dataclasses
+    import json
+
+    from test_probe_overnight14 import _photo_run
+
+    from benchmark import runner
+    from benchmark.config import run_id
+    from benchmark.resources import peak_rss_mb
+    from benchmark.results import ResultsStore
+
+    cfg = _photo_run(tmp_path, iterations=1)
+    other = dataclasses.replace(cfg, seed=1)
+    evaluate, held = runner.evaluate, []
+
+    def heavy_first(net, items, metrics, device):  # the first run scored holds 200 MB (touched) while it is scored
+        if net is not None and not held:  # (net None: the degraded inputs scored)
+            held.append(torch.ones(200 * 2**20 // 4))
+        out = evaluate(net, items, metrics, device)
+        if held:
+            held[0] = None  # freed: the second run starts below the first one's peak
+        return out
+
+    monkeypatch.setattr(runner, "evaluate", heavy_first)
+    before = peak_rss_mb()
+    store = ResultsStore(tmp_path / "r")
+    assert runner.run_grid([cfg, other], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0).trained == 2
+    metas = [json.loads((store.run_dir(run_id(c)) / "meta.json").read_text()) for c in (cfg, other)]
+    first, second = sorted(metas, key=lambda m: m["started"])
+    assert first["peak_rss_mb"] >= second["peak_rss_mb"] + 150, (first["peak_rss_mb"], second["peak_rss_mb"])
+    assert second["peak_rss_mb"] > 0 and "peak_rss_of" not in second and before is not None
+
+
+def test_the_cost_table_shows_cpu_memory_where_gpu_memory_shows():
+    """The cost table's ``peak_rss_mb`` is the largest of its runs', beside ``peak_mem_mb`` (GPU memory), in
+    costs.csv's columns and the overall ranking's `RSS MB` column of leaderboard.md and report.html."""
+    from benchmark.export import CSV_COLUMNS, _rank_table, markdown
+    from benchmark.results import to_frame
+    from benchmark.synthetic import synthetic_runs
+
+    rows, metas = [], []
+    for _, meta, rs in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "vgg": 0.3}, seeds=range(2),
+                                      metrics=("psnr",), n_images=3, budget_check=False):
+        rows += rs
+        if "config" in meta:
+            meta = {**meta, "peak_rss_mb": (900.0 if meta["config"]["loss"] == "vgg" else 400.0)
+                    + 10 * meta["config"]["seed"]}
+        metas.append(meta)
+    st = S.compute(to_frame(rows), metas, n_boot=5)
+    costs = st.costs.set_index("label")
+    assert costs.loc["vgg", "peak_rss_mb"] == 910.0 and costs.loc["l1", "peak_rss_mb"] == 410.0
+    assert st.task_costs.set_index("label").loc["vgg", "peak_rss_mb"] == 910.0
+    md = markdown(st)
+    head = next(line for line in md.splitlines() if line.startswith("| loss | mean rank"))
+    row = next(line for line in md.splitlines() if line.startswith("| vgg |"))
+    cells = [c.strip() for c in head.strip("|").split("|")]
+    assert "RSS MB" in cells and row.strip("|").split("|")[cells.index("RSS MB")].strip() == "910", (head, row)
+    assert "`RSS MB`: the largest peak of CPU memory" in md
+    assert "<th>RSS MB</th>" in _rank_table(st) and 'data-v="910' in _rank_table(st)
+    assert "CPU memory" in CSV_COLUMNS["costs.csv"]["peak_rss_mb"]
