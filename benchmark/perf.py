@@ -514,16 +514,9 @@ def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps
 def _ref_caches(metrics) -> list:
     """The :class:`~benchmark.fastiqa.RefCache` of each metric of a :class:`~benchmark.metrics.MetricSet` that has
     one (ssim, ssimc, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad: README, "keep the clean image's half")."""
-    from benchmark.fastiqa import RefCache
+    from benchmark.fastiqa import ref_caches
 
-    found: dict[int, RefCache] = {}
-    for m in metrics.metrics:
-        module = getattr(m, "module", None)
-        for mod in module.modules() if isinstance(module, torch.nn.Module) else ():
-            for v in vars(mod).values():
-                if isinstance(v, RefCache):
-                    found[id(v)] = v
-    return list(found.values())
+    return list({id(c): c for m in metrics.metrics for c in ref_caches(getattr(m, "module", None))}.values())
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,

@@ -129,3 +129,56 @@ def test_the_cost_table_shows_cpu_memory_where_gpu_memory_shows():
     assert "`RSS MB`: the largest peak of CPU memory" in md
     assert "<th>RSS MB</th>" in _rank_table(st) and 'data-v="910' in _rank_table(st)
     assert "CPU memory" in CSV_COLUMNS["costs.csv"]["peak_rss_mb"]
+
+
+def _fits_just_without_caches(monkeypatch, per_pixel=None):
+    """(check_fits' arguments, a machine with just 100 MB more free than a tiny ℓ1 run on a Kodak24-sized test set —
+    24 images of 500² — needs for training, scoring and the test set's float copies)."""
+    from benchmark import resources
+    from benchmark.config import RunConfig
+
+    cfg = RunConfig(task="denoise", loss="l1", net="tiny", batch_size=1, crop=16)
+    npx = 24 * 500 * 500
+    est = resources.estimate("tiny", "l1", 1, 16, cfg.backbone_weights, 500 * 500)
+    free = max(est.train_bytes, est.eval_bytes) + 2 * 3 * 4 * npx + 100 * 2**20
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (free, "available RAM (test)"))
+    if per_pixel is not None:
+        monkeypatch.setattr(resources, "_cache_per_pixel", per_pixel)
+    return dict(configs=[cfg], device=torch.device("cpu"), eval_pixels={cfg.test_data: 500 * 500},
+                test_pixels={cfg.test_data: npx})
+
+
+def test_the_memory_check_counts_the_metrics_reference_caches(monkeypatch):
+    """Was: the pre-grid memory check counted the training step, the scoring of the largest test image and the test
+    set's float copies, not what the metrics keep of the clean test images for the process's life (fastiqa's
+    RefCache, up to 256 MB a metric: MAD's block statistics 21 MB per 500² photo, 12 of Kodak24's kept): a grid
+    scoring mad passed a check by 100 MB that its scoring then overran by 256. Now each metric's caches are sized
+    (bytes per pixel of a probe image × the test set's pixels, at most its budget) and counted beside the copies;
+    a refusal names them. Measured per-pixel figures stand in here (mad's 82 B/px at 128², psnr's none)."""
+    from benchmark.errors import UserError
+    from benchmark.fastiqa import REF_CACHE_BYTES
+    from benchmark.resources import check_fits, metric_cache_bytes
+
+    args = _fits_just_without_caches(monkeypatch, lambda name, device: (82.0, 1) if name == "mad" else (0.0, 0))
+    check_fits(**args, metric_names=("psnr",))  # no cache: fits
+    with pytest.raises(UserError, match=r"besides the test set.s float copies \(.*\) and the metrics. reference caches "
+                                        r"of its images \(≈ 0.2 GiB\)"):
+        check_fits(**args, metric_names=("psnr", "mad"))
+    assert metric_cache_bytes(("mad",), "cpu", 500 * 500) == 82.0 * 500 * 500  # one photo: its own bytes
+    assert metric_cache_bytes(("mad", "mad"), "cpu", 10**9) == REF_CACHE_BYTES  # a huge set: the budget, once
+
+
+@pytest.mark.slow  # opens pyiqa's mad (importing pyiqa: 5 s on 2 busy cores) and scores one 128² image
+def test_the_reference_caches_are_sized_on_the_metric_s_own_code(monkeypatch):
+    """The per-pixel figure is measured, not written down: mad's caches keep 60-90 B a pixel, psnr none; a Kodak24
+    grid scoring mad is refused on a machine that fits it without."""
+    from benchmark.errors import UserError
+    from benchmark.resources import _cache_per_pixel, check_fits
+
+    per_pixel, caches = _cache_per_pixel("mad", "cpu")
+    assert 60 <= per_pixel <= 90 and caches == 1, per_pixel
+    assert _cache_per_pixel("psnr", "cpu") == (0.0, 0)
+    args = _fits_just_without_caches(monkeypatch)
+    check_fits(**args, metric_names=("psnr",))
+    with pytest.raises(UserError, match="reference caches"):
+        check_fits(**args, metric_names=("mad",))
