@@ -99,10 +99,11 @@ class PerfRow:
     x_l1_iqr: tuple[float, float] | None = None
 
 
-def _iqr(values: list[float]) -> tuple[float, float]:
-    """The first and third quartiles of ``values`` (one value: itself twice)."""
+def _iqr(values: list[float]) -> tuple[float, float] | None:
+    """The first and third quartiles of ``values``; None for one value, which has no spread (``--reps 1`` printed
+    IQR 0 %, as firm a figure as can be)."""
     if len(values) < 2:
-        return (values[0], values[0])
+        return None
     q = statistics.quantiles(values, n=4, method="inclusive")
     return (q[0], q[2])
 
@@ -224,11 +225,12 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             base = n.split("(")[0]
             ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
             gflop = gflops[n]
-            q1, q3 = _iqr(times[n])
+            quartiles = _iqr(times[n])
             ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
             rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
                                 peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
-                                spread_pct=100 * (q3 - q1) / med[n], x_l1_iqr=ratio))
+                                spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
+                                x_l1_iqr=ratio))
     return rows
 
 

@@ -64,7 +64,7 @@ def test_perf_states_the_spread_of_each_step_time_and_ratio():
     over the interleaved reps (each rep's step over the same rep's l1 step)."""
     from benchmark.perf import PerfRow, _iqr, format_rows
 
-    assert _iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0) and _iqr([7.0]) == (7.0, 7.0)
+    assert _iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0) and _iqr([7.0]) is None  # one rep: no spread (cost17)
     row = PerfRow("vgg", 20.0, 50.0, 2.0, None, None, None, None, "vgg16:random(seed=0)", spread_pct=12.5,
                   x_l1_iqr=(1.5, 2.4))
     text = format_rows([row], "header")

@@ -182,3 +182,24 @@ def test_the_reference_caches_are_sized_on_the_metric_s_own_code(monkeypatch):
     check_fits(**args, metric_names=("psnr",))
     with pytest.raises(UserError, match="reference caches"):
         check_fits(**args, metric_names=("mad",))
+
+
+def test_perf_with_one_rep_states_no_spread():
+    """Was: `plbench perf --reps 1` printed `IQR %` 0 and `× L1 IQR` 1.63–1.63 for every loss: one step per loss
+    has no spread to state, and a zero read as a figure as firm as can be. Now a row timed once states none (–)."""
+    from benchmark import perf
+
+    assert perf._iqr([0.012]) is None and perf._iqr([0.01, 0.02]) == pytest.approx((0.0125, 0.0175))
+    row = perf.PerfRow("l2", 12.0, 83.3, 1.6, None, None, None, None, "none", spread_pct=None, x_l1_iqr=None)
+    line = perf.format_rows([row], "header").splitlines()[2].split()
+    assert line[2] == "–" and line[5] == "–", line
+
+
+@pytest.mark.slow  # builds and steps two tiny nets three times: 1-20 s on 2 busy cores (imports)
+def test_perf_measures_no_spread_from_one_rep():
+    from benchmark import perf
+
+    rows = perf.measure(["l2"], net="tiny", batch=1, crop=16, reps=1, warmup=0, naive=False, flops=False)
+    assert [(r.spread_pct, r.x_l1_iqr) for r in rows] == [(None, None)] * 2, rows
+    rows = perf.measure(["l2"], net="tiny", batch=1, crop=16, reps=2, warmup=0, naive=False, flops=False)
+    assert all(r.spread_pct is not None and r.x_l1_iqr is not None for r in rows), rows
