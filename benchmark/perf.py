@@ -684,6 +684,31 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
             f"net={net} batch={batch}x3x{crop}x{crop} reps={reps} compile={compile} torch={torch.__version__}")
 
 
+#: a machine whose load average over the last minute is this many times its cores runs other work that a grid started
+#: now shares the cores with (:func:`busy_machine_line`): a dry run there (its own threads at most one core's worth
+#: each) is not what lifts it so high
+BUSY_LOAD = 2.0
+
+
+def busy_machine_line(cores: int, load: float | None = None) -> str | None:
+    """A CPU dry run's line where this machine is busy now (``load``: its load average over the last minute,
+    ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): its step times were taken with the cores
+    to themselves (a timing under load is used once and not kept, :meth:`StepTimes.get`), so runs started now take
+    longer than it says. None where the machine is not busy or its load cannot be read."""
+    import os
+
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (OSError, AttributeError):  # not Unix
+            return None
+    if load < BUSY_LOAD * max(1, cores):
+        return None
+    return (f"this machine is busy now (load average {load:.1f} over the last minute on {cores} "
+            f"core{'' if cores == 1 else 's'}): runs started now share the cores with that work and take longer "
+            "than this estimate, which is of steps timed with the cores to themselves")
+
+
 def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int]]:
     """``{(loss, task): (median ms/it, runs)}`` of the store's finished runs (``metas``) trained with one of
     ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
