@@ -709,15 +709,17 @@ def busy_machine_line(cores: int, load: float | None = None) -> str | None:
             "than this estimate, which is of steps timed with the cores to themselves")
 
 
-def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int]]:
-    """``{(loss, task): (median ms/it, runs)}`` of the store's finished runs (``metas``) trained with one of
+def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int, bool]]:
+    """``{(loss, task): (median ms/it, runs, busy)}`` of the store's finished runs (``metas``) trained with one of
     ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
     (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kind`: a CPU's thread count, a GPU's
-    model): what a dry run's estimate of the same step can be checked against."""
+    model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed with
+    the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
+    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was."""
     from benchmark.stats import device_kind
 
     wanted = set(settings)
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
     for m in metas:
         cfg, ms = m.get("config") or {}, m.get("ms_per_it")
         if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
@@ -725,8 +727,14 @@ def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str,
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
         if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
-            times.setdefault((key[1], key[0]), []).append(float(ms))
-    return {k: (statistics.median(v), len(v)) for k, v in sorted(times.items())}
+            busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"))
+            times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))
+    out = {}
+    for k, v in sorted(times.items()):
+        free = [ms for b, ms in v if not b]
+        picked = free or [ms for _, ms in v]
+        out[k] = (statistics.median(picked), len(picked), not free)
+    return out
 
 
 def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:
@@ -736,13 +744,15 @@ def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict,
     / estimated) and its runs (before, one line of every (task, loss): a wall on a big grid); none where the store
     holds none to compare."""
     cells: dict[str, dict[str, str]] = {}
-    for (loss, task), (ms, n) in measured.items():
+    for (loss, task), (ms, n, busy_runs) in measured.items():
         if estimated.get(loss, {}).get(task):
-            cells.setdefault(loss, {})[task] = f"{ms:.1f} ×{ms / estimated[loss][task]:.1f} ({n})"
+            cells.setdefault(loss, {})[task] = (f"{ms:.1f} ×{ms / estimated[loss][task]:.1f} "
+                                                f"({n}{' busy' if busy_runs else ''})")
     if not cells:
         return []
     tasks = sorted({t for v in cells.values() for t in v})
     order = sorted(cells, key=lambda loss: min(estimated[loss].values()))
-    return ([f"measured in the results directory on {kind}: median ms/it of its finished runs (× measured/estimated;"
-             " runs):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
+    # (the median is of the runs timed with the cores free where a cell has any: measured_in_store)
+    return ([f"measured in the results directory on {kind}: median ms/it (× measured/estimated; runs, busy: under "
+             "load):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
             + [f"  {loss[:34]:<34}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])
