@@ -4,6 +4,7 @@ metric caches."""
 from __future__ import annotations
 
 import pytest
+import scipy.stats  # noqa: F401 - the statistics' own import, at collection rather than in the first test's time
 import torch
 
 from benchmark import stats as S
