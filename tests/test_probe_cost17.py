@@ -206,18 +206,21 @@ def test_perf_measures_no_spread_from_one_rep():
     assert all(r.spread_pct is not None and r.x_l1_iqr is not None for r in rows), rows
 
 
-def test_a_cpu_dry_run_on_a_busy_machine_says_the_runs_will_take_longer():
+def test_a_cpu_dry_run_on_a_busy_machine_says_the_runs_will_take_longer(monkeypatch):
     """Was: a dry run on 2 cores with a load average of 8-11 (other jobs) estimated a 6-run quick grid at 2.5 min from
     step times kept while the cores were free (l1 36.6 ms a step); its runs then took 0.9 s a step, 25× as long, and
     nothing in the estimate said the machine was busy (`plbench perf` prints the load average; the dry run did not).
     Now a CPU dry run of a grid trained on this machine says so where the load is twice the cores or more."""
     from benchmark.perf import busy_machine_line
 
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")  # the product's default (the suite sets 0: conftest)
     line = busy_machine_line(2, load=9.6)
     assert line and "load average 9.6 over the last minute on 2 cores" in line and "take longer" in line, line
     assert busy_machine_line(2, load=2.5) is None and busy_machine_line(1, load=1.0) is None
     one = busy_machine_line(1, load=2.0)
     assert one and one.startswith("this machine is busy now (load average 2.0") and "on 1 core)" in one, one
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0")  # no timing judged busy: nor the machine
+    assert busy_machine_line(2, load=9.6) is None
 
 
 def test_the_dry_run_checks_its_estimate_against_runs_timed_with_the_cores_free(monkeypatch):
