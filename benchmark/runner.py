@@ -33,10 +33,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from benchmark import CODE_VERSION
+from benchmark import metrics as _metrics  # MetricSet read when used, not bound here (a patch would outlive its test)
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import (
     RUN_DEFAULTS,
@@ -65,7 +67,6 @@ from benchmark.devices import resolve_device  # noqa: F401 - re-exported: benchm
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
-from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
 from benchmark.progress import STALLED_EXIT, RunStalled, beat, stall_watch
 from benchmark.results import (
@@ -80,6 +81,9 @@ from benchmark.results import (
     stale_lock_hint,
 )
 from benchmark.task import Task, build_task, image_generator
+
+if TYPE_CHECKING:
+    from benchmark.metrics import MetricSet
 
 log = logging.getLogger(__name__)
 
@@ -795,7 +799,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     metrics = None
     unavailable: set[str] = set()
     if any(store.is_done(ids[c]) for c in candidates) or any(store.is_done(input_ids[k]) for k in inputs_missing):
-        metrics = MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
+        metrics = _metrics.MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
         unavailable = set(metrics.skipped)
     pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable, digests)]
     inputs_missing = [k for k in inputs_missing
@@ -821,7 +825,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels,
                metric_names=metric_names)
-    metrics = require_scorable(metrics or MetricSet(metric_names, device))
+    metrics = require_scorable(metrics or _metrics.MetricSet(metric_names, device))
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
@@ -1683,7 +1687,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
 
 def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:
     store = grid.store
-    if store.is_done(rid) and not MetricSet.subset(grid.metrics,
+    if store.is_done(rid) and not _metrics.MetricSet.subset(grid.metrics,
                                                    _up_to_date(store, rid, grid.metrics, say=False)).metrics:
         return
     lock = store.lock(rid)
@@ -1693,7 +1697,7 @@ def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_
     with lock:
         done = store.is_done(rid)
         aside = None if done else store.reset_run(rid, redone=True)
-        todo = MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics) if done else set())
+        todo = _metrics.MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics) if done else set())
         if not todo.metrics and done:
             return
         # minutes on large test sets, before the task's first run: said, or it looks like a hang
@@ -1718,7 +1722,7 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     """Score a finished run's saved net on the metrics it lacks: "rescored", or "unscored" (one error
     line, the grid goes on, its rows so far untouched) when its ``net.pt`` is missing or unreadable."""
     store, device = grid.store, grid.device
-    todo = MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics))
+    todo = _metrics.MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics))
     if not todo.metrics:
         return "rescored"
     net = build_net(cfg.net).to(device)
