@@ -131,13 +131,19 @@ PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
 def reset_peak_rss() -> bool:
     """Start a new peak of this process's resident memory, so that :func:`peak_rss_mb` is one run's, not every run's
     a worker trained before it (``getrusage``'s ``ru_maxrss`` is the process's since it started). Linux (4.0 on):
-    ``5`` written to ``/proc/self/clear_refs`` resets ``VmHWM`` to the memory resident now. False where it cannot
-    (another OS, a read-only ``/proc``): the peak read then is the process's."""
+    ``5`` written to ``/proc/self/clear_refs`` resets ``VmHWM`` to the memory resident now. True only where ``VmHWM``
+    reads back within 16 MB (or 5 %) of ``VmRSS`` after it; False, silently, where it cannot be written (another OS,
+    a read-only ``/proc``), where the write reset nothing (a sandbox that takes it), or where ``/proc/self/status``
+    cannot be read (the peak is then getrusage's): the peak read after is then the process's."""
     try:
         PROC_CLEAR_REFS.write_text("5")
-        return True
-    except OSError:
+        kb = {}
+        for line in PROC_STATUS.read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                kb[line[:5]] = float(line.split()[1])
+    except (OSError, ValueError, IndexError):
         return False
+    return len(kb) == 2 and kb["VmHWM"] <= max(kb["VmRSS"] * 1.05, kb["VmRSS"] + 16 * 1024)
 
 
 def peak_rss_mb() -> float | None:

@@ -33,3 +33,29 @@ def test_a_metric_set_patched_while_the_runner_is_first_imported_does_not_stay_i
             sys.modules.pop("benchmark.runner", None)
             vars(benchmark).pop("runner", None)
 
+
+def test_a_peak_reset_that_does_not_take_reads_as_the_process_s(tmp_path, monkeypatch, caplog):
+    """Was: the per-run peak of resident memory counted as the run's own wherever ``5`` could be written to
+    ``/proc/self/clear_refs`` — a kernel or sandbox that takes the write and resets nothing (gVisor, WSL1), or a
+    ``/proc/self/status`` that cannot be read (the peak then getrusage's, the process's since it started), recorded a
+    worker's earlier runs' peak as a later run's, unmarked. Now the reset counts where ``VmHWM`` reads back at about
+    ``VmRSS`` after it; else, as where clear_refs cannot be written at all, silently the process's peak."""
+    from benchmark import resources
+
+    refs = tmp_path / "clear_refs"
+    refs.write_text("")
+    status = tmp_path / "status"
+    monkeypatch.setattr(resources, "PROC_CLEAR_REFS", refs)
+    monkeypatch.setattr(resources, "PROC_STATUS", status)
+    status.write_text("Name:\tpython\nVmHWM:\t  900000 kB\nVmRSS:\t  100000 kB\n")  # the write took; the peak stays
+    assert resources.reset_peak_rss() is False
+    status.write_text("Name:\tpython\nVmHWM:\t  100400 kB\nVmRSS:\t  100000 kB\n")  # the peak now what is resident
+    assert resources.reset_peak_rss() is True and refs.read_text() == "5"
+    status.unlink()  # no status to read the peak from: getrusage's, never reset
+    assert resources.reset_peak_rss() is False
+    monkeypatch.setattr(resources, "PROC_CLEAR_REFS", tmp_path / "no" / "clear_refs")  # read-only /proc, another OS
+    status.write_text("Name:\tpython\nVmHWM:\t  100000 kB\nVmRSS:\t  100000 kB\n")
+    with caplog.at_level("DEBUG"):
+        assert resources.reset_peak_rss() is False
+    assert not [r for r in caplog.records if r.name.startswith("benchmark")]  # silently
+
