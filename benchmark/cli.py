@@ -1029,10 +1029,9 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
               f"evaluation {_span(est['eval_s'])})")
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
-            from benchmark.executors import _cores
             from benchmark.perf import busy_machine_line
 
-            if line := busy_machine_line(_cores()):  # the runs train on this machine's cores, as other work does now
+            if line := busy_machine_line():  # the runs train on this machine's cores, as other work does now
                 print(line)
         if workers > 1:
             from benchmark.executors import _cores

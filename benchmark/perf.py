@@ -690,11 +690,13 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
 BUSY_LOAD = 2.0
 
 
-def busy_machine_line(cores: int, load: float | None = None) -> str | None:
+def busy_machine_line(cores: int | None = None, load: float | None = None) -> str | None:
     """A CPU dry run's line where this machine is busy now (``load``: its load average over the last minute,
     ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): its step times were taken with the cores
     to themselves (a timing under load is used once and not kept, :meth:`StepTimes.get`), so runs started now take
-    longer than it says. None where the machine is not busy or its load cannot be read, and where
+    longer than it says. ``cores``: the machine's (``os.cpu_count``) where None, the load average's own scale — a
+    SLURM job's or a container's few cores (their affinity) on a node whose load is the whole node's read every
+    shared node as busy. None where the machine is not busy or its load cannot be read, and where
     ``PLBENCH_MIN_CPU_SHARE`` is 0 (no timing judged busy: the test suite's, whose output must not depend on the
     machine's load)."""
     import os
@@ -706,11 +708,13 @@ def busy_machine_line(cores: int, load: float | None = None) -> str | None:
             load = os.getloadavg()[0]
         except (OSError, AttributeError):  # not Unix
             return None
-    if load < BUSY_LOAD * max(1, cores):
+    cores = max(1, cores or os.cpu_count() or 1)
+    if load < BUSY_LOAD * cores:
         return None
     return (f"this machine is busy now (load average {load:.1f} over the last minute on {cores} "
             f"core{'' if cores == 1 else 's'}): runs started now share the cores with that work and take longer "
-            "than this estimate, which is of steps timed with the cores to themselves")
+            f"than this estimate, of steps timed with the cores free; start the grid once `uptime` shows a load "
+            f"under {BUSY_LOAD * cores:g}, or allow for it")
 
 
 def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int, bool]]:

@@ -59,3 +59,22 @@ def test_a_peak_reset_that_does_not_take_reads_as_the_process_s(tmp_path, monkey
         assert resources.reset_peak_rss() is False
     assert not [r for r in caplog.records if r.name.startswith("benchmark")]  # silently
 
+
+def test_the_dry_run_judges_the_load_against_the_machine_s_cores_and_says_what_to_do(monkeypatch):
+    """Was: the dry run's busy line set the load average (the whole machine's: a SLURM node's, a container host's)
+    against this process's cores (its affinity: a job's 4 of a node's 64), so every dry run inside a job on a shared
+    node said the machine was busy (load 40 of 64 cores: ≥ 2 × 4), and the line said nothing of what to do. Now the
+    load is set against the machine's cores, and the line says when to start."""
+    import os
+
+    from benchmark import executors, perf
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")  # the product's default (the suite sets 0: conftest)
+    monkeypatch.setattr(executors, "_cores", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "getloadavg", lambda: (40.0, 40.0, 40.0))
+    assert perf.busy_machine_line() is None  # a node busy with other jobs' own cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (150.0, 150.0, 150.0))
+    line = perf.busy_machine_line()
+    assert line and "load average 150.0 over the last minute on 64 cores" in line, line
+    assert "\n" not in line and "start the grid once `uptime` shows a load under 128" in line, line
