@@ -23,7 +23,6 @@ margin may still fail (out-of-memory is then retried once at half the batch size
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,18 +234,26 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
     return (lambda b: const + b * per), m1
 
 
-#: the side of the seeded test image a metric's reference cache is sized on (:func:`metric_cache_bytes`): its bytes
-#: per pixel at 128² came within 10 % of those at 500² (mad 82 of 89, ssim 22 of 23; fsim and vsi over, as they
+#: the side of the seeded test image a metric's reference cache is measured on (:func:`measure_cache_per_pixel`): its
+#: bytes per pixel at 128² came within 10 % of those at 500² (mad 82 of 89, ssim 22 of 23; fsim and vsi over, as they
 #: downsample an image of 384 px a side and more)
 CACHE_PROBE = 128
 
 
-@functools.cache
 def _cache_per_pixel(name: str, device: str) -> tuple[float, int]:
-    """(bytes a metric's reference caches keep per test pixel, how many caches it has): one seeded image pair of
-    :data:`CACHE_PROBE` px a side (or the metric's smallest) scored by a fresh copy of the metric; (0, 0) for a metric
-    without one. Only the weight-free metrics of :data:`benchmark.metrics.FAST` are opened (no learned one keeps
-    a reference cache); measured once per process and device."""
+    """(bytes a metric's reference caches keep per test pixel, how many caches it has), as declared beside it
+    (:data:`benchmark.metrics.REF_CACHE_PER_PX`); (0, 0) for a metric without one (every learned one). Nothing is
+    opened: the memory check runs in the driver of CPU workers, each worker and the dry run."""
+    from benchmark.metrics import REF_CACHE_PER_PX
+
+    per_pixel = REF_CACHE_PER_PX.get(name, 0.0)
+    return per_pixel, 1 if per_pixel else 0
+
+
+def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
+    """What :func:`_cache_per_pixel` declares, measured: one seeded image pair of :data:`CACHE_PROBE` px a side (or
+    the metric's smallest) scored by a fresh copy of the metric (the weight-free ones of
+    :data:`benchmark.metrics.FAST`; seconds each, pyiqa imported); (0, 0) for a metric without a cache."""
     from benchmark.fastiqa import ref_caches
     from benchmark.metrics import FAST, min_side, open_metric
 

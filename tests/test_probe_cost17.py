@@ -171,14 +171,15 @@ def test_the_memory_check_counts_the_metrics_reference_caches(monkeypatch):
 
 @pytest.mark.slow  # opens pyiqa's mad (importing pyiqa: 5 s on 2 busy cores) and scores one 128² image
 def test_the_reference_caches_are_sized_on_the_metric_s_own_code(monkeypatch):
-    """The per-pixel figure is measured, not written down: mad's caches keep 60-90 B a pixel, psnr none; a Kodak24
-    grid scoring mad is refused on a machine that fits it without."""
+    """The per-pixel figure measured on the metric's code (what its declaration is checked against,
+    tests/test_review_cost17.py): mad's caches keep 60-90 B a pixel, psnr none; a Kodak24 grid scoring mad is refused
+    on a machine that fits it without."""
     from benchmark.errors import UserError
-    from benchmark.resources import _cache_per_pixel, check_fits
+    from benchmark.resources import check_fits, measure_cache_per_pixel
 
-    per_pixel, caches = _cache_per_pixel("mad", "cpu")
+    per_pixel, caches = measure_cache_per_pixel("mad", "cpu")
     assert 60 <= per_pixel <= 90 and caches == 1, per_pixel
-    assert _cache_per_pixel("psnr", "cpu") == (0.0, 0)
+    assert measure_cache_per_pixel("psnr", "cpu") == (0.0, 0)
     args = _fits_just_without_caches(monkeypatch)
     check_fits(**args, metric_names=("psnr",))
     with pytest.raises(UserError, match="reference caches"):

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
+import benchmark.runner  # noqa: F401 - at collection: the first test imports it again, not its dependencies
+
 
 def test_a_metric_set_patched_while_the_runner_is_first_imported_does_not_stay_in_it(monkeypatch):
     """Was: benchmark.runner bound ``MetricSet`` when first imported (``from benchmark.metrics import MetricSet``), so a
@@ -78,3 +82,38 @@ def test_the_dry_run_judges_the_load_against_the_machine_s_cores_and_says_what_t
     line = perf.busy_machine_line()
     assert line and "load average 150.0 over the last minute on 64 cores" in line, line
     assert "\n" not in line and "start the grid once `uptime` shows a load under 128" in line, line
+
+
+def test_the_memory_check_sizes_the_metrics_caches_without_opening_them(monkeypatch):
+    """Was: the memory check sized each metric's reference caches by opening a fresh copy of it and scoring a 128²
+    pair, once per process — in the driver of CPU workers, in each worker and in the dry run: pyiqa imported where
+    nothing else needed it, and 35 s on 2 busy cores for the weight-free metrics (mad 14 s, ssim 8 s with pyiqa's
+    import, fsim 5 s), paid again by every worker. Now each metric's bytes per pixel is declared beside it
+    (:data:`benchmark.metrics.REF_CACHE_PER_PX`, checked against a measurement by a slow test): no metric opened."""
+    from benchmark import metrics
+    from benchmark.fastiqa import REF_CACHE_BYTES
+    from benchmark.resources import metric_cache_bytes
+
+    def opened(*a, **k):
+        raise AssertionError("a metric opened to size its caches")
+
+    monkeypatch.setattr(metrics, "open_metric", opened)
+    assert set(metrics.REF_CACHE_PER_PX) == set(metrics.FAST)  # a new weight-free metric is declared
+    mad = metrics.REF_CACHE_PER_PX["mad"]
+    assert metric_cache_bytes(("psnr", "mad"), "cpu", 500 * 500) == mad * 500 * 500
+    assert metric_cache_bytes(("mad", "ssim", "entropy"), "cuda", 10**9) == 2 * REF_CACHE_BYTES
+    assert metric_cache_bytes(("gmsd", "lpips"), "cpu", 10**9) == 0
+
+
+@pytest.mark.slow  # opens each weight-free metric and scores one 128² pair: 35 s on 2 busy cores
+@pytest.mark.parametrize("name", ["ssim", "ms_ssim", "ssimc", "fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif",
+                                  "mad", "gmsd"])
+def test_each_metric_s_declared_cache_size_is_what_its_code_keeps(name):
+    """As the code tags: the declared bytes per pixel of a metric's reference caches within 10 % of what a fresh copy
+    of it keeps after scoring a seeded 128² pair (:func:`benchmark.resources.measure_cache_per_pixel`)."""
+    from benchmark.metrics import REF_CACHE_PER_PX
+    from benchmark.resources import measure_cache_per_pixel
+
+    per_pixel, caches = measure_cache_per_pixel(name, "cpu")
+    assert caches == (1 if REF_CACHE_PER_PX[name] else 0), (name, caches)
+    assert abs(per_pixel - REF_CACHE_PER_PX[name]) <= 0.1 * REF_CACHE_PER_PX[name], (name, per_pixel)
