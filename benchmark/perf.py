@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.devices import MIN_CPU_SHARE, busy  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
@@ -443,7 +443,8 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
         if not times or wall < min(times):
             share = cpu / wall if wall > 0 else 1.0
         times.append(wall)
-    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and busy(share, torch.get_num_threads()):  # a GPU: no CPU time
+    # a GPU's wait has no CPU time; a container's CPU quota caps the threads that can run at once (usable_cores)
+    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and busy(share, torch.get_num_threads(), usable_cores()):
         _CONTENDED[0] += 1
     return min(times)
 
@@ -735,7 +736,8 @@ def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str,
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
         if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
-            busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"))
+            busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"),
+                                                                m.get("cpu_cores"))
             times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))
     out = {}
     for k, v in sorted(times.items()):

@@ -63,7 +63,7 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
     to_float,
     usable_for_crop,
 )
-from benchmark.devices import resolve_device  # noqa: F401 - re-exported: benchmark.runner.resolve_device
+from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
@@ -1629,7 +1629,8 @@ def _cost(r: TrainResult) -> dict:
     wall = 1000 / r.it_per_s if r.it_per_s else None
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
-            **({"cpu_share": r.cpu_share} if r.cpu_share is not None else {}),
+            # the cores its threads could run on (a container's CPU quota): what its share is judged against
+            **({"cpu_share": r.cpu_share, "cpu_cores": usable_cores()} if r.cpu_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}

@@ -1189,7 +1189,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
                      # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
                      "timed_busy": m.get("ms_per_it") is not None and m.get("cpu_share") is not None
-                     and busy(m.get("cpu_share"), m.get("threads"))})
+                     and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_rss_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]

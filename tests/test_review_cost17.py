@@ -117,3 +117,53 @@ def test_each_metric_s_declared_cache_size_is_what_its_code_keeps(name):
     per_pixel, caches = measure_cache_per_pixel(name, "cpu")
     assert caches == (1 if REF_CACHE_PER_PX[name] else 0), (name, caches)
     assert abs(per_pixel - REF_CACHE_PER_PX[name]) <= 0.1 * REF_CACHE_PER_PX[name], (name, per_pixel)
+
+
+def test_a_run_on_more_threads_than_its_cpu_quota_is_not_judged_busy(tmp_path, monkeypatch):
+    """Was (cf65647): a CPU timing was judged busy on its process's share per torch thread, and torch's default thread
+    count is the machine's cores, not a container's CPU quota (``docker --cpus 2``, a Kubernetes limit): 16 threads
+    that had both their 2 allowed cores (a share of 1.9) read 0.12 a thread, so every run there was noted as timed
+    busy and no dry-run step time was ever kept. Now the share is judged per thread that had a core to run on: at
+    most the cores its cgroup's quota allows (:func:`benchmark.devices.usable_cores`, meta.json's ``cpu_cores``)."""
+    import os
+
+    import torch
+
+    from benchmark import devices, perf
+    from benchmark import stats as S
+    from benchmark.synthetic import synthetic_runs
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    metas = []
+    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(2),
+                                         metrics=("psnr",), n_images=2, budget_check=False):
+        if "config" in meta:  # both on 16 threads; l1's process had its 2 cores (1.9), l2's a third of one
+            share = 1.9 if meta["config"]["loss"] == "l1" else 0.3
+            meta = {**meta, "device": "cpu", "threads": 16, "ms_per_it": 10.0, "timing_excluded": {},
+                    "cpu_share": share, "cpu_cores": 2.0}
+        metas.append(meta)
+    costs = S.cost_table(metas)[0].set_index("label")
+    assert costs.loc["l1", "timed_busy"] == 0 and costs.loc["l2", "timed_busy"] == 2, costs
+
+    (tmp_path / "cgroup").write_text("0::/kubepods/pod1\n")
+    pod = tmp_path / "fs" / "kubepods" / "pod1"
+    pod.mkdir(parents=True)
+    (pod / "cpu.max").write_text("200000 100000\n")  # 2 cores' quota
+    (tmp_path / "fs" / "cpu.max").write_text("max 100000\n")
+    monkeypatch.setattr(devices, "PROC_CGROUP", str(tmp_path / "cgroup"))
+    monkeypatch.setattr(devices, "CGROUP_ROOT", str(tmp_path / "fs"))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert devices.usable_cores() == 2.0
+
+    clock = {"wall": 0.0, "cpu": 0.0}
+
+    def work():  # a second of wall time, 1.9 s of the process's CPU time
+        clock["wall"] += 1.0
+        clock["cpu"] += 1.9
+
+    monkeypatch.setattr(perf.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(perf.time, "process_time", lambda: clock["cpu"])
+    before = perf._CONTENDED[0]
+    with devices.torch_threads(16):
+        perf._best_time(work, torch.device("cpu"), 2)
+    assert perf._CONTENDED[0] == before  # 16 threads on a 2-core quota that had it: idle
