@@ -66,7 +66,8 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
                 "thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU); `RSS MB`: the largest peak of CPU memory (the resident memory "
-                "of a run's process while it trained and was scored, imports and data included) over its runs.")
+                "of a run's process while it trained and was scored, imports and data included) over its runs "
+                "(a run's whose peak was not reset at its start, which may be an earlier run's, left out).")
 #: what the task tables' own columns hold (:func:`task_rows`)
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best; equal mean ranks are "
                 "listed by name, in every table and figure); `ms/it`: the median "
@@ -1978,7 +1979,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",
         "peak_rss_mb": "the largest peak of CPU memory over its runs (MB): the resident memory of a run's process "
-                       "while it trained and was scored (imports and data included; meta.json's peak_rss_mb)",
+                       "while it trained and was scored (imports and data included; meta.json's peak_rss_mb; a peak "
+                       "not reset at the run's start, peak_rss_of: process, left out)",
         "device": "the devices its runs trained on",
         "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",

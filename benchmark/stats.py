@@ -1181,7 +1181,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                 label += version_suffix(ver)
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
-                     "peak_rss_mb": m.get("peak_rss_mb"),
+                     # a peak not reset at the run's start (peak_rss_of: process) may be an earlier run's: left out
+                     "peak_rss_mb": m.get("peak_rss_mb") if m.get("peak_rss_of") != "process" else None,
                      "device": m.get("device"), "device_name": m.get("device_name"), "threads": m.get("threads"),
                      "unconverged": unconverged,
                      "weights_kind": kind, "loss_version": ver,

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import benchmark.runner  # noqa: F401 - at collection: the first test imports it again, not its dependencies
+from benchmark import stats as S
 
 
 def test_a_metric_set_patched_while_the_runner_is_first_imported_does_not_stay_in_it(monkeypatch):
@@ -130,7 +131,6 @@ def test_a_run_on_more_threads_than_its_cpu_quota_is_not_judged_busy(tmp_path, m
     import torch
 
     from benchmark import devices, perf
-    from benchmark import stats as S
     from benchmark.synthetic import synthetic_runs
 
     monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
@@ -167,3 +167,26 @@ def test_a_run_on_more_threads_than_its_cpu_quota_is_not_judged_busy(tmp_path, m
     with devices.torch_threads(16):
         perf._best_time(work, torch.device("cpu"), 2)
     assert perf._CONTENDED[0] == before  # 16 threads on a 2-core quota that had it: idle
+
+
+def test_the_cost_table_leaves_out_a_peak_of_cpu_memory_that_may_be_an_earlier_run_s():
+    """Was: the cost table's ``peak_rss_mb`` was the largest of its runs' figures, those marked ``peak_rss_of:
+    process`` (no per-run reset: macOS, a read-only /proc) included — the process's peak since it started, so on one
+    process (``--workers 1``) every loss trained after the heaviest was charged the heaviest's memory. Now such a
+    figure, which may be another run's, is left out ('–' where a loss has no other)."""
+    from benchmark.synthetic import synthetic_runs
+
+    metas = []
+    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "vgg": 0.3}, seeds=range(2),
+                                         metrics=("psnr",), n_images=2, budget_check=False):
+        if "config" in meta:
+            loss, seed = meta["config"]["loss"], meta["config"]["seed"]
+            if loss == "vgg":
+                meta = {**meta, "peak_rss_mb": 900.0}
+            elif seed == 0:  # trained after vgg in one process that could not reset its peak: vgg's
+                meta = {**meta, "peak_rss_mb": 900.0, "peak_rss_of": "process"}
+            else:
+                meta = {**meta, "peak_rss_mb": 400.0}
+        metas.append(meta)
+    costs = S.cost_table(metas)[0].set_index("label")
+    assert costs.loc["vgg", "peak_rss_mb"] == 900.0 and costs.loc["l1", "peak_rss_mb"] == 400.0, costs
