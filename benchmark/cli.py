@@ -991,7 +991,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         from benchmark.executors import local_workers
 
         workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs) + rescored)
-        _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
+        _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store,  # a remote grid's: its nodes'
+                               metrics)
         from benchmark.metrics import MetricSet
         from benchmark.runner import require_scorable
 
@@ -1003,7 +1004,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         from benchmark.executors import _cores
 
         slots = workers if workers not in (None, "auto") else _cores()
-        _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
+        _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store, metrics)
     workers = workers if isinstance(workers, int) else 1
     from benchmark.devices import torch_threads
     from benchmark.executors import threads_per_run
@@ -1027,6 +1028,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
               + f") on {dev} ({name}); nothing was trained")
         print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
               f"evaluation {_span(est['eval_s'])})")
+        if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
+            from benchmark.perf import busy_machine_line
+
+            if line := busy_machine_line():  # the runs train on this machine's cores, as other work does now
+                print(line)
         if workers > 1:
             from benchmark.executors import _cores
 
@@ -1103,12 +1109,13 @@ def _span(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:
+def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None,
+                           metric_names=()) -> None:
     """The memory check the local run makes when it starts (:func:`~benchmark.executors.check_local_memory`), made
     by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
     from benchmark.executors import check_local_memory
 
-    check_local_memory(configs, dev, data, workers, gpus, per_gpu, store)
+    check_local_memory(configs, dev, data, workers, gpus, per_gpu, store, metric_names)
 
 
 def cmd_perf(args) -> int:

@@ -97,8 +97,9 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-#: a CPU timing whose process got less than this share of one core while it ran (CPU time ÷ wall time of the
-#: fastest call) was taken on a machine busy with other work: the fastest of three calls was still 13× the idle
+#: a CPU timing whose process got less than this share of one core per torch thread while it ran (CPU time ÷ wall time
+#: of the fastest call, ÷ the threads it ran on: a 2-thread step with one core's time had half of what it asked for)
+#: was taken on a machine busy with other work: the fastest of three calls was still 13× the idle
 #: time where the load lasted through all three, and ``steptimes.json`` kept it for every later dry run (a grid of
 #: 33 s estimated at 1.3 h) → used for this dry run, said, not kept (:meth:`benchmark.perf.StepTimes.get`).
 #: ``PLBENCH_MIN_CPU_SHARE`` sets another (0: never judged; the test suite's, whose timings must not depend on
@@ -121,3 +122,66 @@ def min_cpu_share() -> float:
         raise UserError(f"PLBENCH_MIN_CPU_SHARE={text!r} is not a share of one core (a number ≥ 0, e.g. 0.5; 0: "
                         "never judge a timing busy)")
     return share
+
+
+#: where this process's cgroups and their CPU quotas are read (:func:`usable_cores`; module constants, for tests)
+PROC_CGROUP = "/proc/self/cgroup"
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def usable_cores() -> float:
+    """The cores this process's threads can run on at once: its CPU affinity, at most the least CPU quota of its
+    cgroups from its own up to the root (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us`` ÷ ``cpu.cfs_period_us``: a
+    container's ``--cpus``, a Kubernetes CPU limit, a SLURM job's), which torch's default thread count does not see."""
+    import os
+    from pathlib import Path
+
+    try:
+        cores = float(len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return float(os.cpu_count() or 1)
+    try:
+        lines = Path(PROC_CGROUP).read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        _hid, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        v2 = controllers == ""
+        if not v2 and "cpu" not in controllers.split(","):
+            continue
+        parts = [p for p in path.strip().split("/") if p]
+        base = Path(CGROUP_ROOT) if v2 else Path(CGROUP_ROOT) / controllers
+        for k in range(len(parts), -1, -1):  # a cgroup namespace shows "/": the container's own root
+            folder = base.joinpath(*parts[:k])
+            try:
+                if v2:
+                    quota, period = (Path(folder, "cpu.max").read_text().split() + ["100000"])[:2]
+                else:
+                    quota = Path(folder, "cpu.cfs_quota_us").read_text().strip()
+                    period = Path(folder, "cpu.cfs_period_us").read_text().strip()
+                if quota not in ("max", "-1") and float(period) > 0:
+                    cores = min(cores, max(float(quota) / float(period), 0.01))
+            except (OSError, ValueError):
+                continue
+    return cores
+
+
+def busy(share, threads, cores=None) -> bool:
+    """Was a CPU timing taken while other work held the cores? ``share``: its process's CPU seconds ÷ wall seconds
+    (``cpu_share`` in meta.json); ``threads``: the torch threads it ran on; ``cores``: the cores they could run on at
+    once (:func:`usable_cores`, meta.json's ``cpu_cores``; None: as many as threads). Judged per thread that had a
+    core to run on, against :func:`min_cpu_share`: 0.9 of a core is a 1-thread run that had its core, but a 2-thread
+    run whose threads each had under half of one (the process's share alone, judged against one core, passed it as
+    idle); 16 threads in a container allowed 2 cores had them both at 1.9, not 0.12 each. False where no share is
+    recorded (a GPU run, an older run) or the threshold is 0."""
+    import math
+
+    try:
+        share = float(share)
+        n = float(threads) if threads is not None and not (isinstance(threads, float) and math.isnan(threads)) else 1
+        n = max(n, 1.0)
+        if cores is not None and math.isfinite(float(cores)) and float(cores) > 0:
+            n = min(n, float(cores))  # half a core's quota: a share of 0.5 is all of it
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(share) and share / n < min_cpu_share()

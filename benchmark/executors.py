@@ -281,11 +281,12 @@ def memory_share(workers: int, workers_per_gpu: int, gpus: list) -> int:
 
 
 def check_local_memory(configs: list, device, data, workers: int, gpus: list, workers_per_gpu: int,
-                       store=None) -> None:
+                       store=None, metric_names=()) -> None:
     """The memory check of a local grid (:func:`~benchmark.resources.check_fits`) as its ``workers`` processes over
-    ``gpus`` (:func:`local_workers`) need it: each with its :func:`memory_share` of the device's free memory; runs
-    ``store`` has done are not checked. Made by the dry run, and by the driver of CPU workers before it starts them
-    (each worker checks against the whole RAM, with no word of the others)."""
+    ``gpus`` (:func:`local_workers`) need it: each with its :func:`memory_share` of the device's free memory (and its
+    own reference caches of ``metric_names``); runs ``store`` has done are not checked. Made by the dry run, and by
+    the driver of CPU workers before it starts them (each worker checks against the whole RAM, with no word of the
+    others)."""
     from benchmark.config import run_id
     from benchmark.resources import check_fits
     from benchmark.runner import DataCache, measure_cuda_step
@@ -298,7 +299,8 @@ def check_local_memory(configs: list, device, data, workers: int, gpus: list, wo
     check_fits(configs, device, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
                share=memory_share(workers, workers_per_gpu, gpus),
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device),
-               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
+               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
+               metric_names=metric_names)
 
 
 def shard_order(configs: list, i: int, n: int) -> list:
@@ -817,7 +819,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     ResultsStore(store_root).ensure_writable()
     if not gpus:  # CPU workers share this machine's RAM: checked here for all of them, before any starts
         check_local_memory(todo, resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
-                           ResultsStore(store_root))
+                           ResultsStore(store_root), metrics)
     since = time.time()
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
@@ -1069,7 +1071,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             from benchmark.runner import resolve_device
 
             check_local_memory(todo, resolve_device("cpu"), data, min(slots, len(todo)), [], 1,
-                               ResultsStore(store_root))
+                               ResultsStore(store_root), metrics)
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,

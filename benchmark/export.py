@@ -57,14 +57,17 @@ UP, DOWN = "▲", "▼"
 WORSE = "⚠"
 #: the ⚠ mark in LaTeX (amssymb has no warning sign)
 WORSE_TEX = "(!)"
-#: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
+#: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb`` and
+#: ``peak_rss_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
                 "other work, so read it within one grid: the notes name runs timed with under half a core; never "
                 "pooled over a CPU and a GPU, two GPU models or two CPU "
                 "thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
-                "GPU memory over its runs (– on a CPU).")
+                "GPU memory over its runs (– on a CPU); `RSS MB`: the largest peak of CPU memory (the resident memory "
+                "of a run's process while it trained and was scored, imports and data included) over its runs "
+                "(a run's whose peak was not reset at its start, which may be an earlier run's, left out).")
 #: what the task tables' own columns hold (:func:`task_rows`)
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best; equal mean ranks are "
                 "listed by name, in every table and figure); `ms/it`: the median "
@@ -1014,8 +1017,8 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
         out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
-                   f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
-                   "cpu_share in meta.json), so it reads high next to the others'.")
+                   f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with "
+                   "other work; cpu_share in meta.json), so it reads high next to the others'.")
     return out
 
 
@@ -1465,8 +1468,8 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         extra = extra_blocks_text(stats)
         lines += [f"> {md_text(extra, cell=False)}", ""] if extra else []
         lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
-                  + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
-                  "|---|" + "---:|" * (10 + common)]  # numbers right-aligned
+                  + (" common blocks |" if common else "") + " ms/it | peak MB | RSS MB | runs | diverged | failed |",
+                  "|---|" + "---:|" * (11 + common)]  # numbers right-aligned
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
@@ -1475,14 +1478,15 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                          f"{_count(r['n_blocks'])}{'' if r.get('complete', True) else ' ' + md_text(PARTIAL)} | "
                          + (f"{_fmt(r.get('mean_rank_common'), '.2f')} | " if common else "")
                          + f"{_fmt(cost.get('ms_per_it'), '.1f')} | "
-                         f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {_count(cost.get('runs'))} | "
-                         f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
+                         f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {_fmt(cost.get('peak_rss_mb'), '.0f')} | "
+                         f"{_count(cost.get('runs'))} | {_count(cost.get('diverged'))} | "
+                         f"{_count(cost.get('failed'))} |")
         for loss in unranked:
             cost = _cost(stats, loss)
             lines.append(f"| {md_name(loss)} | not ranked | – | – | – | 0 | " + ("– | " if common else "")
                          + f"{_fmt(cost.get('ms_per_it'), '.1f')} | {_fmt(cost.get('peak_mem_mb'), '.0f')} | "
-                         f"{_count(cost.get('runs'))} | {_count(cost.get('diverged'))} | "
-                         f"{_count(cost.get('failed'))} |")
+                         f"{_fmt(cost.get('peak_rss_mb'), '.0f')} | {_count(cost.get('runs'))} | "
+                         f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
         lines += ["", md_text(friedman_text(stats), cell=False)]
         if unranked:
             lines += ["", md_text(not_ranked_text(stats), cell=False)]
@@ -2018,13 +2022,16 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",
+        "peak_rss_mb": "the largest peak of CPU memory over its runs (MB): the resident memory of a run's process "
+                       "while it trained and was scored (imports and data included; meta.json's peak_rss_mb; a peak "
+                       "not reset at the run's start, peak_rss_of: process, left out)",
         "device": "the devices its runs trained on",
         "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
         "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
                              "before they were left out)",
-        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core: "
-                      "ms/it reads high",
+        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
+                      "per torch thread: ms/it reads high",
     },
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",
@@ -2306,19 +2313,19 @@ def _rank_table(stats: Stats) -> str:
         vals = [(r["mean_rank"], ".2f"), (r["sd_rank"], ".2f"), (r["min_rank"], "g"), (r["max_rank"], "g"),
                 (r["mean_rank_noncircular"], ".2f"), (r["n_blocks"], "d"),
                 *([(r.get("mean_rank_common"), ".2f")] if common else []), (cost.get("ms_per_it"), ".1f"),
-                (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"), (cost.get("diverged"), "d"),
-                (cost.get("failed"), "d")]
+                (cost.get("peak_mem_mb"), ".0f"), (cost.get("peak_rss_mb"), ".0f"), (cost.get("runs"), "d"),
+                (cost.get("diverged"), "d"), (cost.get("failed"), "d")]
         flag = "" if r.get("complete", True) else f" {PARTIAL}"
         rows.append(f"<tr><td>{html.escape(r['label'])}{flag}</td>{tds(vals)}</tr>")
     for loss in not_ranked(stats):
         cost = _cost(stats, loss)
-        vals = [(cost.get("ms_per_it"), ".1f"), (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"),
-                (cost.get("diverged"), "d"), (cost.get("failed"), "d")]
+        vals = [(cost.get("ms_per_it"), ".1f"), (cost.get("peak_mem_mb"), ".0f"), (cost.get("peak_rss_mb"), ".0f"),
+                (cost.get("runs"), "d"), (cost.get("diverged"), "d"), (cost.get("failed"), "d")]
         rows.append(f'<tr class="lost"><td>{html.escape(loss)}</td><td data-v="">not ranked</td>'
                     + '<td data-v="">–</td>' * (4 + common) + '<td data-v="0">0</td>' + tds(vals) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
                                               *(["common blocks"] if common else []),
-                                              "ms/it", "peak MB", "runs", "diverged", "failed"))
+                                              "ms/it", "peak MB", "RSS MB", "runs", "diverged", "failed"))
     note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
                    if x)
     lost = not_ranked_text(stats)

@@ -108,6 +108,16 @@ class RefCache:
         return parts
 
 
+def ref_caches(module) -> list[RefCache]:
+    """The :class:`RefCache` of a metric's module and of its submodules (each once)."""
+    found: dict[int, RefCache] = {}
+    for mod in module.modules() if isinstance(module, torch.nn.Module) else ():
+        for v in vars(mod).values():
+            if isinstance(v, RefCache):
+                found[id(v)] = v
+    return list(found.values())
+
+
 class SizeCache:
     """What a metric derives from an image's shape alone (FSIM's log-Gabor filters, MAD's), kept for the last
     ``max_sizes`` keys used, oldest dropped first. Thread-safe: the check, move and eviction are one step (two

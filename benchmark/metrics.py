@@ -443,6 +443,13 @@ def _cached(name: str):
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
         "ssimc": lambda: SeparableSSIM(False, y_channel=False),
         **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif", "mad", "gmsd")}}
+#: bytes a :data:`FAST` metric's reference caches (:class:`benchmark.fastiqa.RefCache`, one each, kept for the
+#: process's life) hold per pixel of the clean test images it scores, 0 for one without: what the memory check counts
+#: (:func:`benchmark.resources.metric_cache_bytes`) without opening the metric. Measured on a seeded 128² pair
+#: (:func:`benchmark.resources.measure_cache_per_pixel`; within 10 % of 500²'s, fsim and vsi over); a test checks
+#: each against its code (tests/test_review_cost17.py)
+REF_CACHE_PER_PX = {"ssim": 21.6, "ms_ssim": 28.6, "ssimc": 64.8, "fsim": 20.0, "vsi": 40.0, "nlpd": 5.33,
+                    "cw_ssim": 2.0, "entropy": 0.0, "vif": 11.8, "mad": 76.4, "gmsd": 0.0}
 
 
 class ContriqueFR(torch.nn.Module):

@@ -35,8 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.devices import MIN_CPU_SHARE  # noqa: F401 - re-exported: benchmark.perf.MIN_CPU_SHARE
-from benchmark.devices import min_cpu_share as _min_cpu_share  # noqa: F401 - below stats and runner both
+from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,11 @@ class PerfRow:
     x_l1_iqr: tuple[float, float] | None = None
 
 
-def _iqr(values: list[float]) -> tuple[float, float]:
-    """The first and third quartiles of ``values`` (one value: itself twice)."""
+def _iqr(values: list[float]) -> tuple[float, float] | None:
+    """The first and third quartiles of ``values``; None for one value, which has no spread (``--reps 1`` printed
+    IQR 0 %, as firm a figure as can be)."""
     if len(values) < 2:
-        return (values[0], values[0])
+        return None
     q = statistics.quantiles(values, n=4, method="inclusive")
     return (q[0], q[2])
 
@@ -224,11 +225,12 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             base = n.split("(")[0]
             ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
             gflop = gflops[n]
-            q1, q3 = _iqr(times[n])
+            quartiles = _iqr(times[n])
             ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
             rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
                                 peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
-                                spread_pct=100 * (q3 - q1) / med[n], x_l1_iqr=ratio))
+                                spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
+                                x_l1_iqr=ratio))
     return rows
 
 
@@ -389,8 +391,8 @@ class StepTimes:
                 self._busy.add(key)
                 if len(self._busy) == 1:
                     log.warning("step times measured while this machine was busy with other work (this process "
-                                "had under %.0f%% of a core): the estimate may run high; they are not kept in %s, "
-                                "so the next dry run measures them again", MIN_CPU_SHARE * 100, self.path)
+                                "had under %.0f%% of a core per thread): the estimate may run high; they are not kept "
+                                "in %s, so the next dry run measures them again", _min_cpu_share() * 100, self.path)
             self.save()  # kept as measured: Ctrl-C in a long dry run loses none, the same command measures the rest
         elif key in self._from_disk and key not in self._counted:
             self.reused += 1
@@ -429,8 +431,8 @@ _CONTENDED = [0]
 def _best_time(fn, dev: torch.device, reps: int) -> float:
     """The fastest of ``reps`` calls: a machine shared with other jobs slows calls down at random
     (several-fold when threads are preempted), never speeds them up. On a CPU, a fastest call (of
-    :data:`MIN_JUDGED_S` or more) during which the process had less than :data:`MIN_CPU_SHARE` of a core is counted
-    in :data:`_CONTENDED`."""
+    :data:`MIN_JUDGED_S` or more) during which the process had less than :data:`MIN_CPU_SHARE` of a core per torch
+    thread (:func:`benchmark.devices.busy`) is counted in :data:`_CONTENDED`."""
     times, share = [], 1.0
     for _ in range(reps):
         _sync(dev)
@@ -441,7 +443,8 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
         if not times or wall < min(times):
             share = cpu / wall if wall > 0 else 1.0
         times.append(wall)
-    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and share < _min_cpu_share():  # a GPU's wait: no CPU time
+    # a GPU's wait has no CPU time; a container's CPU quota caps the threads that can run at once (usable_cores)
+    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and busy(share, torch.get_num_threads(), usable_cores()):
         _CONTENDED[0] += 1
     return min(times)
 
@@ -514,16 +517,9 @@ def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps
 def _ref_caches(metrics) -> list:
     """The :class:`~benchmark.fastiqa.RefCache` of each metric of a :class:`~benchmark.metrics.MetricSet` that has
     one (ssim, ssimc, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad: README, "keep the clean image's half")."""
-    from benchmark.fastiqa import RefCache
+    from benchmark.fastiqa import ref_caches
 
-    found: dict[int, RefCache] = {}
-    for m in metrics.metrics:
-        module = getattr(m, "module", None)
-        for mod in module.modules() if isinstance(module, torch.nn.Module) else ():
-            for v in vars(mod).values():
-                if isinstance(v, RefCache):
-                    found[id(v)] = v
-    return list(found.values())
+    return list({id(c): c for m in metrics.metrics for c in ref_caches(getattr(m, "module", None))}.values())
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
@@ -689,15 +685,50 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
             f"net={net} batch={batch}x3x{crop}x{crop} reps={reps} compile={compile} torch={torch.__version__}")
 
 
-def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int]]:
-    """``{(loss, task): (median ms/it, runs)}`` of the store's finished runs (``metas``) trained with one of
+#: a machine whose load average over the last minute is this many times its cores runs other work that a grid started
+#: now shares the cores with (:func:`busy_machine_line`): a dry run there (its own threads at most one core's worth
+#: each) is not what lifts it so high
+BUSY_LOAD = 2.0
+
+
+def busy_machine_line(cores: int | None = None, load: float | None = None) -> str | None:
+    """A CPU dry run's line where this machine is busy now (``load``: its load average over the last minute,
+    ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): its step times were taken with the cores
+    to themselves (a timing under load is used once and not kept, :meth:`StepTimes.get`), so runs started now take
+    longer than it says. ``cores``: the machine's (``os.cpu_count``) where None, the load average's own scale — a
+    SLURM job's or a container's few cores (their affinity) on a node whose load is the whole node's read every
+    shared node as busy. None where the machine is not busy or its load cannot be read, and where
+    ``PLBENCH_MIN_CPU_SHARE`` is 0 (no timing judged busy: the test suite's, whose output must not depend on the
+    machine's load)."""
+    import os
+
+    if _min_cpu_share() == 0:
+        return None
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (OSError, AttributeError):  # not Unix
+            return None
+    cores = max(1, cores or os.cpu_count() or 1)
+    if load < BUSY_LOAD * cores:
+        return None
+    return (f"this machine is busy now (load average {load:.1f} over the last minute on {cores} "
+            f"core{'' if cores == 1 else 's'}): runs started now share the cores with that work and take longer "
+            f"than this estimate, of steps timed with the cores free; start the grid once `uptime` shows a load "
+            f"under {BUSY_LOAD * cores:g}, or allow for it")
+
+
+def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int, bool]]:
+    """``{(loss, task): (median ms/it, runs, busy)}`` of the store's finished runs (``metas``) trained with one of
     ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
     (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kind`: a CPU's thread count, a GPU's
-    model): what a dry run's estimate of the same step can be checked against."""
+    model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed with
+    the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
+    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was."""
     from benchmark.stats import device_kind
 
     wanted = set(settings)
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
     for m in metas:
         cfg, ms = m.get("config") or {}, m.get("ms_per_it")
         if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
@@ -705,8 +736,15 @@ def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str,
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
         if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
-            times.setdefault((key[1], key[0]), []).append(float(ms))
-    return {k: (statistics.median(v), len(v)) for k, v in sorted(times.items())}
+            busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"),
+                                                                m.get("cpu_cores"))
+            times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))
+    out = {}
+    for k, v in sorted(times.items()):
+        free = [ms for b, ms in v if not b]
+        picked = free or [ms for _, ms in v]
+        out[k] = (statistics.median(picked), len(picked), not free)
+    return out
 
 
 def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:
@@ -716,13 +754,15 @@ def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict,
     / estimated) and its runs (before, one line of every (task, loss): a wall on a big grid); none where the store
     holds none to compare."""
     cells: dict[str, dict[str, str]] = {}
-    for (loss, task), (ms, n) in measured.items():
+    for (loss, task), (ms, n, busy_runs) in measured.items():
         if estimated.get(loss, {}).get(task):
-            cells.setdefault(loss, {})[task] = f"{ms:.1f} ×{ms / estimated[loss][task]:.1f} ({n})"
+            cells.setdefault(loss, {})[task] = (f"{ms:.1f} ×{ms / estimated[loss][task]:.1f} "
+                                                f"({n}{' busy' if busy_runs else ''})")
     if not cells:
         return []
     tasks = sorted({t for v in cells.values() for t in v})
     order = sorted(cells, key=lambda loss: min(estimated[loss].values()))
-    return ([f"measured in the results directory on {kind}: median ms/it of its finished runs (× measured/estimated;"
-             " runs):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
+    # (the median is of the runs timed with the cores free where a cell has any: measured_in_store)
+    return ([f"measured in the results directory on {kind}: median ms/it (× measured/estimated; runs, busy: under "
+             "load):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
             + [f"  {loss[:34]:<34}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])

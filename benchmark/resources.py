@@ -122,6 +122,48 @@ def available_bytes(device: torch.device) -> tuple[float, str]:
     return avail, f"available RAM ({source})"
 
 
+#: where this process's peak resident memory is read and reset (module constants, for tests to point elsewhere)
+PROC_STATUS = Path("/proc/self/status")
+PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def reset_peak_rss() -> bool:
+    """Start a new peak of this process's resident memory, so that :func:`peak_rss_mb` is one run's, not every run's
+    a worker trained before it (``getrusage``'s ``ru_maxrss`` is the process's since it started). Linux (4.0 on):
+    ``5`` written to ``/proc/self/clear_refs`` resets ``VmHWM`` to the memory resident now. True only where ``VmHWM``
+    reads back within 16 MB (or 5 %) of ``VmRSS`` after it; False, silently, where it cannot be written (another OS,
+    a read-only ``/proc``), where the write reset nothing (a sandbox that takes it), or where ``/proc/self/status``
+    cannot be read (the peak is then getrusage's): the peak read after is then the process's."""
+    try:
+        PROC_CLEAR_REFS.write_text("5")
+        kb = {}
+        for line in PROC_STATUS.read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                kb[line[:5]] = float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return len(kb) == 2 and kb["VmHWM"] <= max(kb["VmRSS"] * 1.05, kb["VmRSS"] + 16 * 1024)
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory (MB, 2²⁰ bytes) since :func:`reset_peak_rss`, else since it started:
+    ``VmHWM`` of ``/proc/self/status``, else ``getrusage``'s ``ru_maxrss``; None where neither is readable."""
+    try:
+        for line in PROC_STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+        import sys
+
+        peak = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    except (ImportError, OSError, ValueError):
+        return None
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kB elsewhere
+
+
 def _saved_bytes(net, loss_fn, side: int, needs_degraded: bool, batch: int = 1) -> tuple[float, float]:
     """(bytes autograd saves for a batch×3×side² step, bytes of its largest saved tensor)."""
     seen: dict[tuple, int] = {}
@@ -192,14 +234,67 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
     return (lambda b: const + b * per), m1
 
 
+#: the side of the seeded test image a metric's reference cache is measured on (:func:`measure_cache_per_pixel`): its
+#: bytes per pixel at 128² came within 10 % of those at 500² (mad 82 of 89, ssim 22 of 23; fsim and vsi over, as they
+#: downsample an image of 384 px a side and more)
+CACHE_PROBE = 128
+
+
+def _cache_per_pixel(name: str, device: str) -> tuple[float, int]:
+    """(bytes a metric's reference caches keep per test pixel, how many caches it has), as declared beside it
+    (:data:`benchmark.metrics.REF_CACHE_PER_PX`); (0, 0) for a metric without one (every learned one). Nothing is
+    opened: the memory check runs in the driver of CPU workers, each worker and the dry run."""
+    from benchmark.metrics import REF_CACHE_PER_PX
+
+    per_pixel = REF_CACHE_PER_PX.get(name, 0.0)
+    return per_pixel, 1 if per_pixel else 0
+
+
+def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
+    """What :func:`_cache_per_pixel` declares, measured: one seeded image pair of :data:`CACHE_PROBE` px a side (or
+    the metric's smallest) scored by a fresh copy of the metric (the weight-free ones of
+    :data:`benchmark.metrics.FAST`; seconds each, pyiqa imported); (0, 0) for a metric without a cache."""
+    from benchmark.fastiqa import ref_caches
+    from benchmark.metrics import FAST, min_side, open_metric
+
+    if name not in FAST:
+        return 0.0, 0
+    m, _ = open_metric(name, device)
+    caches = ref_caches(m.module) if m is not None else []
+    if not caches:
+        return 0.0, 0
+    side = max(CACHE_PROBE, min_side(name))
+    gen = torch.Generator().manual_seed(0)
+    clean = torch.rand(1, 3, side, side, generator=gen)
+    out = (clean + 0.1 * torch.rand(1, 3, side, side, generator=gen)).clamp(0, 1)
+    with torch.no_grad():
+        m.module(out.to(device), clean.to(device))
+    return sum(c.computed for c in caches) / side**2, len(caches)
+
+
+def metric_cache_bytes(metric_names, device, pixels: float) -> float:
+    """Bytes the reference caches of ``metric_names`` (:class:`benchmark.fastiqa.RefCache`: a clean test image's half
+    of ssim, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad…, kept for the process's life) come to hold over a test set of
+    ``pixels`` pixels in all: per metric its bytes per pixel × ``pixels``, at most each cache's budget
+    (:data:`benchmark.fastiqa.REF_CACHE_BYTES`)."""
+    from benchmark.fastiqa import REF_CACHE_BYTES
+
+    total = 0.0
+    for name in dict.fromkeys(metric_names or ()):
+        per_pixel, caches = _cache_per_pixel(name, str(device))
+        total += min(per_pixel * pixels, caches * REF_CACHE_BYTES)
+    return total
+
+
 def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, share: int = 1,
-               measure=None, test_pixels: dict | None = None) -> None:
+               measure=None, test_pixels: dict | None = None, metric_names=()) -> None:
     """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
 
     ``eval_pixels``: {test data tuple: pixels of its largest image}. ``test_pixels``: {test data tuple:
     pixels of all its images}: a task's runs hold a float32 clean and degraded copy of every test image
     (:func:`benchmark.runner.held_out_items`, on the host), counted beside training and evaluation on
-    the CPU. ``share``: runs sharing this
+    the CPU, as are the reference caches its ``metric_names`` keep of those images (:func:`metric_cache_bytes`; on
+    the device they score on). ``share``: runs sharing this
     GPU (``--workers-per-gpu``): each may use ``1/share`` of what is free. On a GPU the training
     step is measured there (``measure(cfg)`` → bytes: :func:`benchmark.runner.measure_cuda_step`),
     on the CPU estimated (:func:`estimate`). One check per distinct (net, loss, batch, crop, weights)."""
@@ -238,9 +333,14 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
             continue
         log.debug("memory estimate %s/%s batch %d crop %d: train %s, eval %s; %s %s", c.net, c.loss,
                   c.batch_size, c.crop, _gib(est.train_bytes), _gib(est.eval_bytes), where, _gib(free))
-        held = 2 * 3 * 4 * (test_pixels or {}).get(c.test_data, 0) if device.type != "cuda" else 0
-        also = (f" besides the test set's float copies (≈ {_gib(held)}, {(test_pixels or {})[c.test_data] / 1e6:.0f} "
-                "Mpx × clean and degraded)" if held > 0.05 * free else "")
+        npx = (test_pixels or {}).get(c.test_data, 0)
+        copies = 2 * 3 * 4 * npx if device.type != "cuda" else 0
+        caches = metric_cache_bytes(metric_names, device, npx) if npx else 0.0
+        held = copies + caches
+        parts = [*([f"the test set's float copies (≈ {_gib(copies)}, {npx / 1e6:.0f} Mpx × clean and degraded)"]
+                   if copies > 0.05 * free else []),
+                 *([f"the metrics' reference caches of its images (≈ {_gib(caches)})"] if caches > 0.05 * free else [])]
+        also = f" besides {' and '.join(parts)}" if parts else ""
         if est.train_bytes + held > free:
             raise UserError(f"a training step of net {c.net} with loss {c.loss!r} at batch {c.batch_size} × "
                             f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}{also}, but only {_gib(free)} is {where}; "

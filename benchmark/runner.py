@@ -33,10 +33,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from benchmark import CODE_VERSION
+from benchmark import metrics as _metrics  # MetricSet read when used, not bound here (a patch would outlive its test)
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import (
     RUN_DEFAULTS,
@@ -61,11 +63,10 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
     to_float,
     usable_for_crop,
 )
-from benchmark.devices import resolve_device  # noqa: F401 - re-exported: benchmark.runner.resolve_device
+from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
-from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
 from benchmark.progress import STALLED_EXIT, RunStalled, beat, stall_watch
 from benchmark.results import (
@@ -80,6 +81,9 @@ from benchmark.results import (
     stale_lock_hint,
 )
 from benchmark.task import Task, build_task, image_generator
+
+if TYPE_CHECKING:
+    from benchmark.metrics import MetricSet
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +145,8 @@ class TrainResult:
     warmup_s: float = 0.0       # seconds of those warm-up iterations
     checkpoint_s: float = 0.0   # seconds spent saving checkpoints (all of them)
     #: on the CPU, the cores this process had over this attempt's steady state (CPU seconds / wall seconds, every
-    #: thread's); under :data:`benchmark.devices.MIN_CPU_SHARE` the machine was busy with other work and ms/it reads
-    #: high
+    #: thread's); under :data:`benchmark.devices.MIN_CPU_SHARE` per torch thread (:func:`benchmark.devices.busy`) the
+    #: machine was busy with other work and ms/it reads high
     cpu_share: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
@@ -795,7 +799,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     metrics = None
     unavailable: set[str] = set()
     if any(store.is_done(ids[c]) for c in candidates) or any(store.is_done(input_ids[k]) for k in inputs_missing):
-        metrics = MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
+        metrics = _metrics.MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
         unavailable = set(metrics.skipped)
     pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable, digests)]
     inputs_missing = [k for k in inputs_missing
@@ -819,8 +823,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
-               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels)
-    metrics = require_scorable(metrics or MetricSet(metric_names, device))
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels,
+               metric_names=metric_names)
+    metrics = require_scorable(metrics or _metrics.MetricSet(metric_names, device))
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
@@ -1315,6 +1320,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                  threads)
         torch.set_num_threads(resume_on)
     stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
+    from benchmark.resources import peak_rss_mb, reset_peak_rss
+
+    own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
@@ -1360,6 +1368,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
             # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
             meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
+            # the host memory it needed, training and scoring (the process's: imports and the data it holds included)
+            meta["peak_rss_mb"] = peak_rss_mb()
+            if not own_peak:  # the process's peak since it started: an earlier run's where it was larger
+                meta["peak_rss_of"] = "process"
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
@@ -1622,7 +1634,8 @@ def _cost(r: TrainResult) -> dict:
     wall = 1000 / r.it_per_s if r.it_per_s else None
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
-            **({"cpu_share": r.cpu_share} if r.cpu_share is not None else {}),
+            # the cores its threads could run on (a container's CPU quota): what its share is judged against
+            **({"cpu_share": r.cpu_share, "cpu_cores": usable_cores()} if r.cpu_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}
@@ -1680,7 +1693,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items, la
 
 def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:
     store = grid.store
-    if store.is_done(rid) and not MetricSet.subset(grid.metrics,
+    if store.is_done(rid) and not _metrics.MetricSet.subset(grid.metrics,
                                                    _up_to_date(store, rid, grid.metrics, say=False)).metrics:
         return
     lock = store.lock(rid)
@@ -1690,7 +1703,7 @@ def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_
     with lock:
         done = store.is_done(rid)
         aside = None if done else store.reset_run(rid, redone=True)
-        todo = MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics) if done else set())
+        todo = _metrics.MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics) if done else set())
         if not todo.metrics and done:
             return
         # minutes on large test sets, before the task's first run: said, or it looks like a hang
@@ -1715,7 +1728,7 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     """Score a finished run's saved net on the metrics it lacks: "rescored", or "unscored" (one error
     line, the grid goes on, its rows so far untouched) when its ``net.pt`` is missing or unreadable."""
     store, device = grid.store, grid.device
-    todo = MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics))
+    todo = _metrics.MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics))
     if not todo.metrics:
         return "rescored"
     net = build_net(cfg.net).to(device)

@@ -1277,7 +1277,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
-    max peak MB. A label timed on several kinds of
+    max peak MB (``peak_mem_mb``, GPU memory; ``peak_rss_mb``, the process's resident memory on the host, meta.json's
+    per run). A label timed on several kinds of
     device (:func:`device_kind`: a CPU and a GPU, two GPU models, two CPU thread counts) gets no pooled ms/it (NaN):
     ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
     ms/it was timed on ("; "-separated). Per task also the ``weights_kind`` and ``loss_version`` that pick its
@@ -1287,6 +1288,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
     ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
+    from benchmark.devices import busy
 
     label_of = label_of or {}
     version_of = version_of or {}
@@ -1319,15 +1321,18 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                 label += version_suffix(ver)
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
+                     # a peak not reset at the run's start (peak_rss_of: process) may be an earlier run's: left out
+                     "peak_rss_mb": m.get("peak_rss_mb") if m.get("peak_rss_of") != "process" else None,
                      "device": m.get("device"), "device_name": m.get("device_name"), "threads": m.get("threads"),
                      "unconverged": unconverged,
                      "weights_kind": kind, "loss_version": ver,
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
                      # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
-                     "timed_busy": m.get("ms_per_it") is not None and _busy(m.get("cpu_share"))})
+                     "timed_busy": m.get("ms_per_it") is not None and m.get("cpu_share") is not None
+                     and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
-            "peak_mem_mb", "device",
+            "peak_mem_mb", "peak_rss_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
@@ -1336,6 +1341,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df = pd.DataFrame(rows)
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
+    df["peak_rss_mb"] = pd.to_numeric(df["peak_rss_mb"], errors="coerce")
 
     df["device_kind"] = [device_kind(d, n, k) for d, n, k in zip(df["device"], df["device_name"], df["threads"])]
 
@@ -1356,6 +1362,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "ms_per_it_low": math.nan if mixed else g["ms_per_it"].min(),
                           "ms_per_it_high": math.nan if mixed else g["ms_per_it"].max(),
                           "peak_mem_mb": g["peak_mem_mb"].max(),
+                          "peak_rss_mb": g["peak_rss_mb"].max(),  # the host's memory, a GPU run's too
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
                           "ms_per_it_by_device": "; ".join(
                               f"{d} {np.median(v):.1f} ms/it ({v.size} run{'s' if v.size != 1 else ''})"
@@ -1373,16 +1380,6 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     return per_loss, per_task
 
 
-def _busy(share) -> bool:
-    """Was a CPU run's steady state timed with under :data:`benchmark.devices.MIN_CPU_SHARE` of a core (its
-    ``cpu_share``; ``PLBENCH_MIN_CPU_SHARE`` sets another, 0 never)? False where it records none (a GPU run, an
-    older run)."""
-    from benchmark.devices import min_cpu_share as _min_cpu_share
-
-    try:
-        return share is not None and float(share) < _min_cpu_share()
-    except (TypeError, ValueError):
-        return False
 
 
 def _row_arm(g: pd.DataFrame) -> dict:

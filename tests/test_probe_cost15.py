@@ -64,7 +64,7 @@ def test_perf_states_the_spread_of_each_step_time_and_ratio():
     over the interleaved reps (each rep's step over the same rep's l1 step)."""
     from benchmark.perf import PerfRow, _iqr, format_rows
 
-    assert _iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0) and _iqr([7.0]) == (7.0, 7.0)
+    assert _iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0) and _iqr([7.0]) is None  # one rep: no spread (cost17)
     row = PerfRow("vgg", 20.0, 50.0, 2.0, None, None, None, None, "vgg16:random(seed=0)", spread_pct=12.5,
                   x_l1_iqr=(1.5, 2.4))
     text = format_rows([row], "header")
@@ -197,7 +197,7 @@ def test_a_dry_run_states_how_far_its_step_estimate_is_from_the_store_s_measured
              meta("ssim", 50.0, crop=96), meta("ssim", 60.0, steady=False)]
     got = measured_in_store(metas, [("denoise", "l1", "tiny", 8, 48, False), ("denoise", "vgg", "tiny", 8, 48, False),
                                     ("denoise", "ssim", "tiny", 8, 48, False)], "cpu (2 threads)")
-    assert got == {("l1", "denoise"): (850.0, 2), ("vgg", "denoise"): (1800.0, 1)}
+    assert got == {("l1", "denoise"): (850.0, 2, False), ("vgg", "denoise"): (1800.0, 1, False)}
     lines = estimate_check_lines({"l1": {"denoise": 36.6}, "vgg": {"denoise": 244.0}}, got, "cpu (2 threads)")
     assert "cpu (2 threads)" in lines[0] and lines[1].split() == ["loss", "denoise"], lines
     assert lines[2].split() == ["l1", "850.0", "×23.2", "(2)"] and lines[3].split() == ["vgg", "1800.0", "×7.4", "(1)"]
@@ -212,7 +212,8 @@ def test_the_dry_run_s_measured_times_are_a_table_not_a_line_per_cell():
 
     losses, tasks = [f"loss{k}" for k in range(10)], ["deblur", "denoise", "sr"]
     est = {loss: {t: 10.0 + k for t in tasks} for k, loss in enumerate(losses)}
-    got = {(loss, t): (20.0 + k, 2) for k, loss in enumerate(losses) for t in tasks if (loss, t) != ("loss3", "sr")}
+    got = {(loss, t): (20.0 + k, 2, False) for k, loss in enumerate(losses) for t in tasks
+           if (loss, t) != ("loss3", "sr")}
     lines = estimate_check_lines(est, got, "cpu (2 threads)")
     assert len(lines) == 12 and max(map(len, lines)) < 120, lines
     assert lines[1].split() == ["loss", *tasks] and lines[5].split()[-1] == "–", lines

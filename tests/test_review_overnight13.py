@@ -205,7 +205,7 @@ def test_a_run_recorded_hung_is_retried_after_the_grids_other_runs(tmp_path, mon
     import torch
     from test_probe_overnight12 import _photos
 
-    from benchmark import resources, runner
+    from benchmark import metrics, resources, runner
     from benchmark.config import RunConfig, run_id
     from benchmark.results import ResultsStore
 
@@ -219,7 +219,7 @@ def test_a_run_recorded_hung_is_retried_after_the_grids_other_runs(tmp_path, mon
     order = []
     monkeypatch.setattr(runner, "_run_locked", lambda grid, cfg, *a, **k: order.append(cfg.seed) or "trained")
     # nothing trained or scored: only the order of the runs is looked at
-    monkeypatch.setattr(runner, "MetricSet", lambda *a: types.SimpleNamespace(metrics=[types.SimpleNamespace(
+    monkeypatch.setattr(metrics, "MetricSet", lambda *a: types.SimpleNamespace(metrics=[types.SimpleNamespace(
         name="psnr", higher_is_better=True)], skipped={}, digests={}))
     monkeypatch.setattr(runner, "_score_input", lambda *a, **k: None)
     monkeypatch.setattr(resources, "check_fits", lambda *a, **k: None)
