@@ -764,7 +764,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if hasattr(value, "mode"):  # already a PIL image
         return pil_to_tensor(value, name, notes)
     if isinstance(value, np.ndarray) and value.dtype.name in PIXEL_DTYPES:  # a pixel array column (_is_pixel_array)
-        return _array_to_tensor(value)
+        return _array_to_tensor(value, name, notes)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
     elif isinstance(value, (bytes, bytearray, memoryview)):  # a binary column of encoded files (PNG, JPEG, …)
@@ -1653,11 +1653,12 @@ def _outside_0_1(arr: np.ndarray) -> str:
             "[0, 1] (floats are read as they are, never clipped)")
 
 
-def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
+def _array_to_tensor(arr: np.ndarray, name: str = "image", notes: dict | None = None) -> torch.Tensor:
     """A pixel array → (3, H, W): uint8 as :func:`pil_to_tensor` reads the same image; uint16 → float32 value / 65535
     and floats → float32 (finite, in [0, 1], else a ``ValueError``), as 16-bit and float files are read. H×W
-    (grey), H×W×C or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape or value type
-    is a ``ValueError``."""
+    (grey), H×W×C or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped; where it is not opaque everywhere,
+    ``name`` appended to ``notes["transparent"]``, as :func:`decode_image` does for a file); any other shape or value
+    type is a ``ValueError``."""
     from PIL import Image
 
     if arr.dtype.name not in PIXEL_DTYPES:
@@ -1668,6 +1669,9 @@ def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
         raise ValueError(f"an array of shape {tuple(arr.shape)} is not an image (H×W, H×W×C or C×H×W, C = 1, 3 or 4)")
+    opaque = {"uint8": 255, "uint16": 65535}.get(arr.dtype.name, 1.0)
+    if notes is not None and arr.ndim == 3 and arr.shape[-1] == 4 and arr.size and arr[..., 3].min() < opaque:
+        notes.setdefault("transparent", []).append(name)
     if arr.dtype == np.uint8:
         return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
     arr = arr[..., :3] if arr.ndim == 3 else np.repeat(arr[..., None], 3, -1)
