@@ -2394,10 +2394,23 @@ def _list_entry(line: str, base: Path) -> str:
     return line
 
 
+def _csv_separator(path: Path) -> str:
+    """The separator of a ``.csv`` table, read off its first line that is not blank: a comma wherever it has one, else
+    a semicolon or a tab where it has one (a spreadsheet's 'CSV' in locales whose decimal mark is a comma: Excel's in
+    German, French, Italian, … writes ``file;label``), else a comma (one path a line, a file's name with a semicolon
+    in it among them)."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        first = next((line for line in itertools.islice(f, 1000) if line.strip()), "").strip()
+    if (path.parent / first.strip("\"'")).is_file():  # one path a line, 'x;1.png' the first
+        return ","
+    return next((sep for sep in (",", ";", "\t") if sep in first), ",")
+
+
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
-    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line holds an image
+    relative paths are looked up from the table's folder, then the cwd; a CSV's separator read off its first line,
+    :func:`_csv_separator`). A CSV/TSV whose first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
     (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`). One that cannot
     be read is a one-line :class:`UserError`."""
@@ -2415,7 +2428,7 @@ def _load_table(path: Path):
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd
 
-        sep = "\t" if suffix == ".tsv" else ","
+        sep = "\t" if suffix == ".tsv" else _csv_separator(path)
         table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         # a header cell that is an image path (in any column: captions first, paths second) means no header
         named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]

@@ -28,3 +28,31 @@ def test_transparent_pixel_arrays_are_named_as_transparent_files_are(tmp_path, c
     assert [tuple(r.pixels.shape) for r in recs] == [(3, 16, 20)] * 2
     said = [r.getMessage() for r in caplog.records if "transparent pixels" in r.getMessage()]
     assert len(said) == 1 and "1 image(s)" in said[0] and "row 0" in said[0], said
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_spreadsheets_csv_with_semicolons_or_tabs_is_read_by_its_own_separator(tmp_path, sep):
+    """A CSV that a spreadsheet in a European locale writes (Excel's 'CSV' there: ``file;label``, Windows line ends)
+    was read as one column named ``file;label`` and refused for want of an image column, asking for a ``#COLUMN``
+    no spelling could name → its separator is read off its first line, the paths read, ``#file`` names the column."""
+    from PIL import Image
+
+    for name in ("a", "b"):
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(tmp_path / f"{name}.png")
+    table = tmp_path / "photos.csv"
+    table.write_bytes(f"file{sep}label\r\na.png{sep}1\r\nb.png{sep}2\r\n".encode())
+    for given in (str(table), f"{table}#file"):
+        assert [(r.image_id, tuple(r.pixels.shape)) for r in load_images(DataSpec.parse(given))] == \
+            [("a", (3, 16, 24)), ("b", (3, 16, 24))]
+
+
+def test_a_csv_of_paths_holding_semicolons_keeps_its_commas(tmp_path):
+    """The separator read off the first line is a comma wherever it has one: a path with a semicolon in it stays one."""
+    from PIL import Image
+
+    Image.new("RGB", (24, 16)).save(tmp_path / "x;1.png")
+    table = tmp_path / "photos.csv"
+    table.write_text("file,label\nx;1.png,3\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["x;1"]
+    (tmp_path / "list.csv").write_text("x;1.png\n")  # one path a line, no header: the whole line
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.csv")))] == ["x;1"]
