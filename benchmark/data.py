@@ -3422,6 +3422,8 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
     entry (the rounds of a hold-out: the same images, split otherwise)."""
     small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
     inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
+    if not inside.any():  # no image of one side fits in one of the other
+        return []
     fit = [np.flatnonzero(row).tolist() for row in inside]
     used = sorted({j for js in fit for j in js})
     if not used or not any(fit):
@@ -3524,8 +3526,9 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3]
-    if not left or not pool:
-        return []
+    if not left or not pool or not _crop_sizes_fit({s for _, r in left for s in (r.size, r.size[::-1])},
+                                                   {r.size for r in pool}):
+        return []  # no image is smaller than one of the other side's (a set of patches of one size): none cut from one
     # each test image's eight turnings (_turned_views), as it is first: turnings[8 i + t] is left[i] turned the t-th way
     turnings = [_TurnedView(r, t) for _, r in left for t in range(8)]
     turned_keys = [(id(r), t) for _, r in left for t in range(8)]
@@ -3552,6 +3555,13 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
                   f"again{_TURNED * bool(turned)})" for i, (n, turned) in sorted(cut.items())]
 
 
+def _crop_sizes_fit(sides: set[tuple[int, int]], others: set[tuple[int, int]]) -> bool:
+    """Whether an image of one of the sizes ``sides`` (h, w) can be a window of one of ``others``, or the other way: no
+    larger on either side, and not the same size (:func:`_reencoded_crops`' pairs)."""
+    return any(a != b and ((a[0] <= b[0] and a[1] <= b[1]) or (b[0] <= a[0] and b[1] <= a[1]))
+               for a in sides for b in others)
+
+
 #: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)
 _TURNED = ", turned or mirrored"
 
@@ -3565,7 +3575,9 @@ class _TurnedView:
     __slots__ = ("image_id", "array")
 
     def __init__(self, r: ImageRecord, t: int):
-        self.image_id, self.array = r.image_id, _turned_views(r.pixels.numpy())[t]
+        a = r.pixels.numpy()
+        # the t-th of _turned_views alone (not all eight made to keep one)
+        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2))
 
     @property
     def size(self) -> tuple[int, int]:
