@@ -2406,6 +2406,35 @@ def _csv_separator(path: Path) -> str:
     return next((sep for sep in (",", ";", "\t") if sep in first), ",")
 
 
+#: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
+_PANDAS_JSON = {frozenset({"columns", "index", "data"}): "split", frozenset({"columns", "data"}): "split",
+                frozenset({"schema", "data"}): "table"}
+
+
+def _pandas_json(path: Path, ds):
+    """A ``.json`` table ``ds`` (datasets' read of ``path``) row by row where it is one row that pandas wrote whole: by
+    columns (``df.to_json(path)``, pandas' default: each column a {row: value} object; or ``{column: [values]}``, a
+    ``json.dump`` of ``df.to_dict('list')``), by rows (``orient='index'``) or ``orient='split'`` / ``'table'``, read as
+    pandas reads them; ``ds``
+    otherwise (a list of records, JSON lines)."""
+    import datasets
+    import pandas as pd
+
+    if len(ds) != 1:
+        return ds
+    row = ds[0]
+    orient = _PANDAS_JSON.get(frozenset(row))
+    if orient is None:
+        lengths = {len(v) if isinstance(v, (dict, list)) else -1 for v in row.values()}
+        if len(lengths) != 1 or min(lengths) < 1:  # one record, or columns of unequal lengths: not a frame's
+            return ds
+        # by rows (orient='index'): each key a row's label (pandas' default index: 0, 1, …), each value its record
+        by_rows = all(str(k).isdigit() and isinstance(v, dict) for k, v in row.items())
+        orient = "index" if by_rows else "columns"
+    frame = pd.read_json(path, orient=orient, dtype=False, convert_dates=False)
+    return datasets.Dataset.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
+
+
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
@@ -2421,7 +2450,8 @@ def _load_table(path: Path):
         if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
             with _no_card_warning():
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
-                return datasets.load_dataset(builder, data_files=str(path), split="train")
+                ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+            return _pandas_json(path, ds) if suffix == ".json" else ds
         if suffix == ".txt":
             lines = [_list_entry(line, path.parent) for line in path.read_text(encoding="utf-8-sig").splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},

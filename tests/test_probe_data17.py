@@ -77,3 +77,26 @@ def test_a_hold_out_of_patches_of_one_size_turns_none_of_them(monkeypatch):
     assert made == []
     for t in range(8):
         assert np.array_equal(data._TurnedView(records[0], t).array, data._turned_views(records[0].pixels.numpy())[t])
+
+
+@pytest.mark.parametrize("orient", ["columns", "index", "split", "table", "lists"])
+def test_a_json_table_that_pandas_wrote_is_read_row_by_row(tmp_path, orient):
+    """A table of paths written by pandas as JSON (``df.to_json('photos.json')``: by columns, pandas' default; or
+    ``orient='index'``, ``'split'``, ``'table'``), or ``json.dump({'file': paths})``, was read by datasets as one row
+    of structs and refused for want of an image column, ``#file`` then said to hold arrays → read as pandas reads it,
+    a row an image."""
+    import json
+
+    import pandas as pd
+    from PIL import Image
+
+    for name in ("a", "b"):
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(tmp_path / f"{name}.png")
+    table, frame = tmp_path / "photos.json", pd.DataFrame({"file": ["a.png", "b.png"], "label": [1, 2]})
+    if orient == "lists":
+        table.write_text(json.dumps(frame.to_dict(orient="list")))
+    else:
+        frame.to_json(table, orient=orient)
+    for given in (str(table), f"{table}#file"):
+        assert [(r.image_id, tuple(r.pixels.shape)) for r in load_images(DataSpec.parse(given))] == \
+            [("a", (3, 16, 24)), ("b", (3, 16, 24))]
