@@ -2394,12 +2394,30 @@ def _list_entry(line: str, base: Path) -> str:
     return line
 
 
-def _csv_separator(path: Path) -> str:
+def _text_encoding(path: Path) -> str:
+    """The encoding of a text table (CSV, TSV, ``.txt`` list): UTF-8 (a byte-order mark dropped), else Windows-1252
+    where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
+    in a warning naming the table; else UTF-8, whose error the caller reports."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        try:
+            raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return "utf-8-sig"
+        log.warning("%s: not UTF-8 (byte 0x%02X at %d): read as Windows-1252, as Excel and Notepad save a table on "
+                    "Windows; save it as UTF-8 if its names read wrong", path, raw[exc.start], exc.start)
+        return "cp1252"
+
+
+def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> str:
     """The separator of a ``.csv`` table, read off its first line that is not blank: a comma wherever it has one, else
     a semicolon or a tab where it has one (a spreadsheet's 'CSV' in locales whose decimal mark is a comma: Excel's in
     German, French, Italian, … writes ``file;label``), else a comma (one path a line, a file's name with a semicolon
     in it among them)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
         first = next((line for line in itertools.islice(f, 1000) if line.strip()), "").strip()
     if (path.parent / first.strip("\"'")).is_file():  # one path a line, 'x;1.png' the first
         return ","
@@ -2439,7 +2457,8 @@ def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
     relative paths are looked up from the table's folder, then the cwd; a CSV's separator read off its first line,
-    :func:`_csv_separator`). A CSV/TSV whose first line holds an image
+    :func:`_csv_separator`; a text table not in UTF-8 read as Windows-1252, :func:`_text_encoding`). A CSV/TSV whose
+    first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
     (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`). One that cannot
     be read is a one-line :class:`UserError`."""
@@ -2452,18 +2471,19 @@ def _load_table(path: Path):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 ds = datasets.load_dataset(builder, data_files=str(path), split="train")
             return _pandas_json(path, ds) if suffix == ".json" else ds
+        encoding = _text_encoding(path)
         if suffix == ".txt":
-            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding="utf-8-sig").splitlines()]
+            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd
 
-        sep = "\t" if suffix == ".tsv" else _csv_separator(path)
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        sep = "\t" if suffix == ".tsv" else _csv_separator(path, encoding)
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
         # a header cell that is an image path (in any column: captions first, paths second) means no header
         named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
         if named:
-            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
+            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None)
             table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file

@@ -100,3 +100,19 @@ def test_a_json_table_that_pandas_wrote_is_read_row_by_row(tmp_path, orient):
     for given in (str(table), f"{table}#file"):
         assert [(r.image_id, tuple(r.pixels.shape)) for r in load_images(DataSpec.parse(given))] == \
             [("a", (3, 16, 24)), ("b", (3, 16, 24))]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".txt"])
+def test_a_table_saved_in_windows_1252_is_read_with_its_accents(tmp_path, caplog, suffix):
+    """Excel's 'CSV (Comma delimited)' and older Notepad save in Windows-1252, not UTF-8: a table naming ``café.png``
+    was refused as a table that cannot be read ('utf-8' codec can't decode byte 0xe9) → read as Windows-1252, the
+    accented file found, and said in a warning naming the table."""
+    from PIL import Image
+
+    Image.new("RGB", (24, 16), (10, 200, 30)).save(tmp_path / "café.png")
+    table = tmp_path / f"photos{suffix}"
+    table.write_bytes(("file,label\r\ncafé.png,1\r\n" if suffix == ".csv" else "café.png\r\n").encode("cp1252"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["café"]
+    said = [r.getMessage() for r in caplog.records if "Windows-1252" in r.getMessage()]
+    assert len(said) == 1 and str(table) in said[0]
