@@ -3042,8 +3042,33 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 
 
-#: while a source is decoded, a line says how far it has come every this many seconds (a big source takes minutes)
+#: while a source is decoded, a line says how far it has come every this many seconds (a big source takes minutes);
+#: and while its images are compared (a hold-out, the overlap check: :func:`_still_comparing`)
 DECODE_REPORT_S = 15.0
+
+
+@contextlib.contextmanager
+def _still_comparing(what: str):
+    """Say every :data:`DECODE_REPORT_S` seconds, while the block runs, that ``what`` (``"{source}: its hold-out: 10000
+    images"``) is still being compared and for how long: a big source's comparisons take minutes after its decoding
+    lines, which planning spent silent, as if it hung. A quick block says nothing. The lines come from a thread of
+    their own (the comparisons run in numpy and torch, without a point to report from)."""
+    import threading
+
+    done, started = threading.Event(), time.monotonic()
+
+    def say():
+        while not done.wait(DECODE_REPORT_S):
+            log.info("%s: still comparing images for copies and near copies (%.0f s)", what,
+                     time.monotonic() - started)
+
+    thread = threading.Thread(target=say, name="plbench-comparing", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def decoded_in_ram_bytes() -> int:
@@ -3894,8 +3919,9 @@ class DataCache:
             whole = self.images(source)
             key = source, spec.holdout[0]
             if key not in self._held:  # drawn once for both parts (near copies compared, or the driver's joins)
-                self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
-                                                self._joined.setdefault(key, {}), settled=key in self._settled)
+                with _still_comparing(f"{source}: its {spec.holdout[0]:g}% hold-out: {len(whole)} images"):
+                    self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
+                                                    self._joined.setdefault(key, {}), settled=key in self._settled)
             self._images[spec] = holdout_part(spec, whole, held=self._held[key])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
@@ -4239,44 +4265,51 @@ class DataCache:
         source (:meth:`repeats`)."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
-            def shape(r):
-                return tuple(r.pixels.shape), r.pixels.dtype
-
-            # identical images share a shape: only images whose shape the other side has are hashed
-            train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
-            test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
-            common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
-            seen = {self._hash(r) for r in train_recs if shape(r) in common}
-            names = dataset_names(test)
-            both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
-                    for r in rs if shape(r) in common and self._hash(r) in seen]
-            both += self._turned_copies(train_recs, test_recs, names, set(both))
-            both += self._near_copies(train_recs, test_recs, names, set(both))
-            both += self._scaled_copies(train_recs, test_recs, names, set(both))
-            both += _cropped_copies(train_recs, test_recs, names, set(both))
-            both += _cut_from_test(train_recs, test_recs, names, set(both))
-            both += _reencoded_both_ways(train_recs, test_recs, names, set(both))
-            self._overlaps[key] = both
-            for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
-                self.repeats(s, names[s], rs)
-            if both:
-                n = sum(len(self.images(s)) for s in dict.fromkeys(test))
-                turned = " or a training image turned or mirrored, as training crops are, marked so" \
-                    if any(b.endswith("(turned or mirrored)") for b in both) else ""
-                if any("(near-identical: re-encoded" in b for b in both):
-                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
-                if any("(near-identical: resized" in b for b in both):
-                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
-                again = [b for b in both if b.endswith((", saved again)", f", saved again{_TURNED})"))]
-                if any("(cut from a training image" in b and b not in again for b in both):
-                    turned += "; or cut from one, a window of its pixels, marked so"
-                if any(" cut from it)" in b for b in both):
-                    turned += "; or training images cut from it, patches of its pixels, marked so"
-                if again:
-                    turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
-                        ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
-                        else "") + "), marked so"
-                log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
-                            "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
-                            " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
+            n_train = sum(len(self.images(s)) for s in dict.fromkeys(train))
+            n_test = sum(len(self.images(s)) for s in dict.fromkeys(test))
+            with _still_comparing(f"the overlap check of {n_train} training and {n_test} test images"):
+                self._overlap(key, train, test)
         return self._overlaps[key]
+
+    def _overlap(self, key: tuple, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> None:
+        """:meth:`overlap`'s comparisons, its answer kept under ``key`` and logged."""
+        def shape(r):
+            return tuple(r.pixels.shape), r.pixels.dtype
+
+        # identical images share a shape: only images whose shape the other side has are hashed
+        train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
+        test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
+        common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
+        seen = {self._hash(r) for r in train_recs if shape(r) in common}
+        names = dataset_names(test)
+        both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
+                for r in rs if shape(r) in common and self._hash(r) in seen]
+        both += self._turned_copies(train_recs, test_recs, names, set(both))
+        both += self._near_copies(train_recs, test_recs, names, set(both))
+        both += self._scaled_copies(train_recs, test_recs, names, set(both))
+        both += _cropped_copies(train_recs, test_recs, names, set(both))
+        both += _cut_from_test(train_recs, test_recs, names, set(both))
+        both += _reencoded_both_ways(train_recs, test_recs, names, set(both))
+        self._overlaps[key] = both
+        for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
+            self.repeats(s, names[s], rs)
+        if both:
+            n = sum(len(self.images(s)) for s in dict.fromkeys(test))
+            turned = " or a training image turned or mirrored, as training crops are, marked so" \
+                if any(b.endswith("(turned or mirrored)") for b in both) else ""
+            if any("(near-identical: re-encoded" in b for b in both):
+                turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
+            if any("(near-identical: resized" in b for b in both):
+                turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
+            again = [b for b in both if b.endswith((", saved again)", f", saved again{_TURNED})"))]
+            if any("(cut from a training image" in b and b not in again for b in both):
+                turned += "; or cut from one, a window of its pixels, marked so"
+            if any(" cut from it)" in b for b in both):
+                turned += "; or training images cut from it, patches of its pixels, marked so"
+            if again:
+                turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
+                    ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
+                    else "") + "), marked so"
+            log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
+                        "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
+                        " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

@@ -116,3 +116,37 @@ def test_a_table_saved_in_windows_1252_is_read_with_its_accents(tmp_path, caplog
         assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["café"]
     said = [r.getMessage() for r in caplog.records if "Windows-1252" in r.getMessage()]
     assert len(said) == 1 and str(table) in said[0]
+
+
+def test_a_long_hold_out_or_overlap_check_says_it_is_still_comparing(tmp_path, caplog, monkeypatch):
+    """After a big source's decoding lines ('9416 of 10000 images read'), its hold-out and the overlap check compared
+    images for minutes without a line (10 000 patches: 5 minutes, then 1.5 more), as if planning hung → a line every
+    DECODE_REPORT_S seconds says which comparison is running, on how many images, for how long; a quick one says
+    nothing."""
+    import time
+
+    import torch
+
+    from benchmark import data
+    from benchmark.data import DataCache, ImageRecord
+
+    rng = np.random.default_rng(5)
+    records = [ImageRecord(f"p{i}", torch.from_numpy(rng.integers(0, 256, (3, 24, 20), dtype=np.uint8)))
+               for i in range(6)]
+    monkeypatch.setattr(data, "load_images", lambda spec: records)
+    train, test = (DataSpec.parse(f"{tmp_path}[holdout=34%]", role=r) for r in ("train", "test"))
+    cache = DataCache()
+    with caplog.at_level(logging.INFO, logger="benchmark.data"):
+        cache.overlap((train,), (test,))  # quick: nothing said
+        assert not [r for r in caplog.records if "comparing" in r.getMessage()]
+        monkeypatch.setattr(data, "DECODE_REPORT_S", 0.05)
+        slow = data.near_copy_pairs
+        monkeypatch.setattr(data, "near_copy_pairs", lambda *a, **k: (time.sleep(0.2), slow(*a, **k))[1])
+        cache, caplog.records[:] = DataCache(), []
+        cache.images(test)
+        slow_turned = DataCache._turned_copies
+        monkeypatch.setattr(DataCache, "_turned_copies", lambda *a: (time.sleep(0.2), slow_turned(*a))[1])
+        cache.overlap((train,), (test,))
+    said = [r.getMessage() for r in caplog.records if "comparing" in r.getMessage()]
+    assert any(f"{tmp_path}" in s and "hold-out" in s and "6 images" in s for s in said), said
+    assert any("overlap" in s and "4 training" in s and "2 test" in s for s in said), said
