@@ -166,6 +166,8 @@ class DataSpec:
             text = local
         elif (host := file_url_host(text)) and not os.path.exists(text):
             raise UserError(f"{text} is {_other_host(host)}")
+        if (hub := _hub_address(text)) is not None:
+            raise UserError(f"{text} is {hub[1]} of the Hugging Face dataset {hub[0]}: pass its id, {hub[0]}")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -251,6 +253,29 @@ class DataSpec:
 #: suffixes of a file read as a table of images (:func:`_load_table`): a CSV/TSV with a column of paths (with a header,
 #: or one path a line), a plain list (one path a line), JSON lines, parquet or arrow (paths or encoded images)
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet", ".arrow")
+
+
+#: a hub dataset's web page (copied from a browser), its ``hf://`` address (what datasets and pandas read), or its
+#: path with the page's ``datasets/`` before it: the id (``owner/name``), a revision after ``@`` or ``/tree/`` (or
+#: ``/blob/``, ``/resolve/``), then anything (a folder; a data file, :func:`hub_data_file`, named in the id)
+_HUB_ADDRESS = re.compile(r"(https?://(?:www\.)?(?:huggingface\.co|hf\.co)/datasets/|hf://datasets/|datasets/)"
+                          r"([\w.-]+/[\w.-]+)(?:@([^/:#]+))?(?:/(?:tree|blob|resolve)/([^/:#]+))?(?:/([^:#@]+))?")
+
+
+def _hub_address(text: str) -> tuple[str, str] | None:
+    """(the hub id to pass, ``owner/name[@REVISION]``, and what ``text`` is) where ``text`` is a hub dataset's address
+    (:data:`_HUB_ADDRESS`), else None: a path that exists, or ``datasets/…`` where a folder ``datasets`` is here (a
+    local path mistyped), is none."""
+    from urllib.parse import unquote
+
+    m = _HUB_ADDRESS.match(text)
+    if m is None or os.path.exists(os.path.expanduser(text)) or (m.group(1) == "datasets/"
+                                                                   and os.path.isdir("datasets")):
+        return None
+    revision, file = m.group(3) or m.group(4), f"{m.group(2)}/{m.group(5)}"
+    what = {"datasets/": "not a local path; it reads as the path"}.get(m.group(1), "the address")
+    hub_id = file if hub_data_file(file) else m.group(2)  # one of its archives or shards: owner/name/FILE
+    return hub_id + (f"@{unquote(revision)}" if revision else ""), what
 
 
 def _is_table(p: Path) -> bool:

@@ -150,3 +150,25 @@ def test_a_long_hold_out_or_overlap_check_says_it_is_still_comparing(tmp_path, c
     said = [r.getMessage() for r in caplog.records if "comparing" in r.getMessage()]
     assert any(f"{tmp_path}" in s and "hold-out" in s and "6 images" in s for s in said), said
     assert any("overlap" in s and "4 training" in s and "2 test" in s for s in said), said
+
+
+@pytest.mark.parametrize("given, hub_id", [
+    ("https://huggingface.co/datasets/eugenesiow/Set5", "eugenesiow/Set5"),
+    ("https://huggingface.co/datasets/eugenesiow/Set5/tree/main/data", "eugenesiow/Set5@main"),
+    ("hf://datasets/goodfellowliu/DIV2K@refs%2Fconvert%2Fparquet/x", "goodfellowliu/DIV2K@refs/convert/parquet"),
+    ("hf://datasets/goodfellowliu/DIV2K", "goodfellowliu/DIV2K"),
+    ("https://huggingface.co/datasets/goodfellowliu/DIV2K/blob/main/DIV2K_train_HR.zip",
+     "goodfellowliu/DIV2K/DIV2K_train_HR.zip@main"),
+    ("datasets/eugenesiow/Set5", "eugenesiow/Set5"),
+])
+def test_a_hub_datasets_web_address_is_refused_naming_its_id(tmp_path, monkeypatch, given, hub_id):
+    """A hub dataset's page copied from the browser (https://huggingface.co/datasets/owner/name), its hf:// address
+    (what datasets and pandas read) or its path with the page's 'datasets/' before it was refused as a URL to
+    download and pass as a folder, or read as owner 'datasets' and named so in the offline advice → one line naming
+    the id to pass instead."""
+    from benchmark.errors import UserError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as err:
+        DataSpec.parse(given)
+    assert f"pass its id, {hub_id}" in str(err.value) and "\n" not in str(err.value), str(err.value)
