@@ -172,3 +172,20 @@ def test_a_hub_datasets_web_address_is_refused_naming_its_id(tmp_path, monkeypat
     with pytest.raises(UserError) as err:
         DataSpec.parse(given)
     assert f"pass its id, {hub_id}" in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("task, param, value", [("denoise", "sigma", 25), ("deblur", "noise_sigma", 2.55),
+                                                ("demosaic", "noise_sigma", 5)])
+def test_a_noise_level_given_on_the_0_255_scale_is_refused_naming_its_0_1_spelling(task, param, value):
+    """The papers state noise on the 0–255 scale (DnCNN's σ = 25); ``--task-param denoise.sigma=25`` was refused as
+    outside (0, 1) without saying how to write it → the refusal names ``denoise.sigma=25/255`` (what the command line
+    and config files read); a value over 255 is not told so."""
+    from benchmark.errors import UserError
+    from benchmark.task import build_task
+
+    with pytest.raises(UserError) as err:
+        build_task(task, **{param: value})
+    assert f"{task}.{param}={value:g}/255" in str(err.value), str(err.value)
+    with pytest.raises(UserError) as err:
+        build_task(task, **{param: 300})
+    assert "/255" not in str(err.value)
