@@ -1616,6 +1616,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     with s.blamed("test_data"):
         tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
+    if len(set(train)) < len(train):  # a path and a link to it read as one source: pooled twice, as given
+        logging.getLogger(__name__).warning(
+            "training data named more than once, pooled as given (each copy's images drawn as often as another "
+            "source's, and its runs' ids not those of the source named once): %s",
+            ", ".join(dict.fromkeys(str(t) for i, t in enumerate(train) if t in train[:i])))
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
                                             ", ".join(dict.fromkeys(str(t) for i, t in enumerate(tests)

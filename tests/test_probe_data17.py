@@ -189,3 +189,29 @@ def test_a_noise_level_given_on_the_0_255_scale_is_refused_naming_its_0_1_spelli
     with pytest.raises(UserError) as err:
         build_task(task, **{param: 300})
     assert "/255" not in str(err.value)
+
+
+def test_training_data_named_twice_is_said_and_pooled_as_given(tmp_path, caplog):
+    """One training folder named twice (its path and a link to it, or two spellings: each read as the same source)
+    was pooled twice in silence: its images drawn twice as often as another source's, and its runs' ids not the ones
+    the same grid named once has → a warning names it, the pool kept as given (a source repeated on purpose weighs
+    more); test data named twice is scored once, as before."""
+    from PIL import Image
+
+    from benchmark.config import GridSpec, build_configs
+    from benchmark.runner import DataCache
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    Image.new("RGB", (32, 32), (30, 60, 90)).save(folder / "a.png")
+    (tmp_path / "link").symlink_to(folder)
+    (tmp_path / "test").mkdir()
+    Image.new("RGB", (16, 16), (90, 60, 30)).save(tmp_path / "test" / "b.png")
+    spec = GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), iterations=2, crop=8,
+                    train_data=(str(folder), str(tmp_path / "link")), test_data=(str(tmp_path / "test"),),
+                    metrics=("psnr",), budget_check=False)
+    with caplog.at_level(logging.WARNING):
+        configs, _, _ = build_configs(spec, DataCache())
+    said = [r.getMessage() for r in caplog.records if "training data named more than once" in r.getMessage()]
+    assert len(said) == 1 and str(folder) in said[0], said
+    assert [str(s) for s in configs[0].train_data] == [str(folder)] * 2
