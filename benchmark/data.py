@@ -2446,7 +2446,7 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> str:
         first = next((line for line in itertools.islice(f, 1000) if line.strip()), "").strip()
     if (path.parent / first.strip("\"'")).is_file():  # one path a line, 'x;1.png' the first
         return ","
-    return next((sep for sep in (",", ";", "\t") if sep in first), ",")
+    return next((sep for sep in (",", ";", "\t") if sep in first), ",")  # a .txt list: "\t" makes it a TSV
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
@@ -2485,7 +2485,8 @@ def _load_table(path: Path):
     :func:`_csv_separator`; a text table not in UTF-8 read as Windows-1252, :func:`_text_encoding`). A CSV/TSV whose
     first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
-    (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`). One that cannot
+    (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`), unless its first
+    line has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then. One that cannot
     be read is a one-line :class:`UserError`."""
     import datasets
 
@@ -2497,6 +2498,8 @@ def _load_table(path: Path):
                 ds = datasets.load_dataset(builder, data_files=str(path), split="train")
             return _pandas_json(path, ds) if suffix == ".json" else ds
         encoding = _text_encoding(path)
+        if suffix == ".txt" and _csv_separator(path, encoding) == "\t":  # Excel's 'Text (Tab delimited)': a TSV
+            suffix = ".tsv"
         if suffix == ".txt":
             lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},

@@ -238,3 +238,19 @@ def test_the_comparisons_hand_their_freed_buffers_back(tmp_path, monkeypatch):
     assert len(trimmed) == 1
     cache.overlap((train,), (test,))
     assert len(trimmed) == 2
+
+
+def test_a_txt_table_a_spreadsheet_saved_tab_separated_is_read_by_its_columns(tmp_path):
+    """Excel's 'Text (Tab delimited) (*.txt)' writes ``file<TAB>label`` lines to a .txt, which was read as one path a
+    line: every line a file not found ('file\\tlabel', 'a.png\\t1') and the source refused → a .txt whose first line
+    holds a tab and is no file's name is read as the tab-separated table it is; a list of paths reads as before."""
+    from PIL import Image
+
+    for name in ("a", "b"):
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(tmp_path / f"{name}.png")
+    table = tmp_path / "photos.txt"
+    table.write_bytes(b"file\tlabel\r\na.png\t1\r\nb.png\t2\r\n")
+    for given in (str(table), f"{table}#file"):
+        assert [r.image_id for r in load_images(DataSpec.parse(given))] == ["a", "b"]
+    (tmp_path / "list.txt").write_text("# my photos\na.png\nb.png\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))] == ["a", "b"]
