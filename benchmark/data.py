@@ -52,6 +52,7 @@ Unreadable files (a JPEG whose data ends before its image does among them: :func
 
 from __future__ import annotations
 
+import codecs
 import collections
 import contextlib
 import dataclasses
@@ -2420,10 +2421,13 @@ def _list_entry(line: str, base: Path) -> str:
 
 
 def _text_encoding(path: Path) -> str:
-    """The encoding of a text table (CSV, TSV, ``.txt`` list): UTF-8 (a byte-order mark dropped), else Windows-1252
+    """The encoding of a text table (CSV, TSV, ``.txt`` list): UTF-16 where it starts with that byte-order mark (Excel's
+    'Unicode Text (*.txt)', tab-separated), else UTF-8 (a byte-order mark dropped), else Windows-1252
     where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
     in a warning naming the table; else UTF-8, whose error the caller reports."""
     raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
+        return "utf-16"
     try:
         raw.decode("utf-8-sig")
         return "utf-8-sig"

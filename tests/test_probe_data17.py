@@ -254,3 +254,17 @@ def test_a_txt_table_a_spreadsheet_saved_tab_separated_is_read_by_its_columns(tm
         assert [r.image_id for r in load_images(DataSpec.parse(given))] == ["a", "b"]
     (tmp_path / "list.txt").write_text("# my photos\na.png\nb.png\n")
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix, sep", [(".txt", "\t"), (".csv", ","), (".csv", "\t")])
+def test_a_table_saved_as_utf_16_is_read(tmp_path, suffix, sep):
+    """Excel's 'Unicode Text (*.txt)' (and Notepad's 'Unicode') saves UTF-16 with a byte-order mark, tab-separated: it
+    was refused as a table that cannot be read ('Couldn't cast'; a .csv so saved was first said to be Windows-1252)
+    → a byte-order mark of UTF-16 reads the table as UTF-16, accents and all."""
+    from PIL import Image
+
+    for name in ("café", "b"):
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(tmp_path / f"{name}.png")
+    table = tmp_path / f"photos{suffix}"
+    table.write_bytes(f"file{sep}label\r\ncafé.png{sep}1\r\nb.png{sep}2\r\n".encode("utf-16"))
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#file"))] == ["café", "b"]
