@@ -2445,12 +2445,13 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> str:
     """The separator of a ``.csv`` table, read off its first line that is not blank: a comma wherever it has one, else
     a semicolon or a tab where it has one (a spreadsheet's 'CSV' in locales whose decimal mark is a comma: Excel's in
     German, French, Italian, … writes ``file;label``), else a comma (one path a line, a file's name with a semicolon
-    in it among them)."""
+    in it among them). A quoted cell's text is not looked in (``"file";"label, note"``: semicolons)."""
     with open(path, encoding=encoding, errors="replace", newline="") as f:
         first = next((line for line in itertools.islice(f, 1000) if line.strip()), "").strip()
     if (path.parent / first.strip("\"'")).is_file():  # one path a line, 'x;1.png' the first
         return ","
-    return next((sep for sep in (",", ";", "\t") if sep in first), ",")  # a .txt list: "\t" makes it a TSV
+    bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
+    return next((sep for sep in (",", ";", "\t") if sep in bare), ",")  # a .txt list: "\t" makes it a TSV
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row

@@ -37,3 +37,26 @@ def test_handing_freed_memory_back_is_nothing_where_there_is_no_glibc(monkeypatc
         assert not caplog.records
     finally:
         data._malloc_trim.cache_clear()
+
+
+def _pngs(folder, *names):
+    from PIL import Image
+
+    for name in names:
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(folder / f"{name}.png")
+
+
+@pytest.mark.parametrize("header", ['"file";"label, note"', '"file";"label"', '"file,name";"label"'])
+def test_a_semicolon_csv_whose_quoted_header_holds_a_comma_is_read_by_its_semicolons(tmp_path, header):
+    """The separator read off the first line (fd1597f) took a comma inside quotes (``"file";"label, note"``, as a
+    spreadsheet quotes a cell holding one) for the separator: one column ``file;"label, note"``, refused for want of
+    an image column → a quoted cell's text is not looked in; a comma CSV with quoted cells reads as before."""
+    from benchmark.data import DataSpec, load_images
+
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    column = header.split(";")[0].strip('"')
+    table.write_bytes(f'{header}\r\n"a.png";"1"\r\nb.png;2\r\n'.encode())
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#{column}"))] == ["a", "b"]
+    (tmp_path / "commas.csv").write_text('"file","label; note"\n"a.png","1"\n')
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "commas.csv")))] == ["a"]
