@@ -2448,8 +2448,8 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> str:
     in it among them). A quoted cell's text is not looked in (``"file";"label, note"``: semicolons)."""
     with open(path, encoding=encoding, errors="replace", newline="") as f:
         first = next((line for line in itertools.islice(f, 1000) if line.strip()), "").strip()
-    if (path.parent / first.strip("\"'")).is_file():  # one path a line, 'x;1.png' the first
-        return ","
+    if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
+        return ","  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or the cwd
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
     return next((sep for sep in (",", ";", "\t") if sep in bare), ",")  # a .txt list: "\t" makes it a TSV
 

@@ -60,3 +60,17 @@ def test_a_semicolon_csv_whose_quoted_header_holds_a_comma_is_read_by_its_semico
     assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#{column}"))] == ["a", "b"]
     (tmp_path / "commas.csv").write_text('"file","label; note"\n"a.png","1"\n')
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "commas.csv")))] == ["a"]
+
+
+def test_a_txt_list_whose_first_path_holds_a_tab_is_a_list_wherever_the_path_is_found(tmp_path, monkeypatch):
+    """A .txt list's paths are looked up from its folder, then the cwd; a first line holding a tab was taken for a TSV
+    header (a65d1fe) unless found from the list's folder: a list of paths from the cwd whose first name has a tab in
+    it was read as a table of two columns → a line that names a file from either place keeps the list a list."""
+    from benchmark.data import DataSpec, load_images
+
+    photos, lists = tmp_path / "photos", tmp_path / "lists"
+    photos.mkdir(), lists.mkdir()
+    _pngs(photos, "my\tphoto", "b")
+    (lists / "list.txt").write_text("photos/my\tphoto.png\nphotos/b.png\n")
+    monkeypatch.chdir(tmp_path)
+    assert [r.image_id for r in load_images(DataSpec.parse(str(lists / "list.txt")))] == ["my\tphoto", "b"]
