@@ -2476,6 +2476,8 @@ def _pandas_json(path: Path, ds):
         lengths = {len(v) if isinstance(v, (dict, list)) else -1 for v in row.values()}
         if len(lengths) != 1 or min(lengths) < 1:  # one record, or columns of unequal lengths: not a frame's
             return ds
+        if any(isinstance(v, dict) and set(v) <= {"bytes", "path"} for v in row.values()):
+            return ds  # one record of an image ({bytes, path}: Dataset.to_json of one image), not columns
         # by rows (orient='index'): each key a row's label (pandas' default index: 0, 1, …), each value its record
         by_rows = all(str(k).isdigit() and isinstance(v, dict) for k, v in row.items())
         orient = "index" if by_rows else "columns"

@@ -74,3 +74,22 @@ def test_a_txt_list_whose_first_path_holds_a_tab_is_a_list_wherever_the_path_is_
     (lists / "list.txt").write_text("photos/my\tphoto.png\nphotos/b.png\n")
     monkeypatch.chdir(tmp_path)
     assert [r.image_id for r in load_images(DataSpec.parse(str(lists / "list.txt")))] == ["my\tphoto", "b"]
+
+
+@pytest.mark.parametrize("also", [{}, {"image_id": "a"}])
+def test_a_one_row_json_of_an_image_struct_is_one_image(tmp_path, caplog, also):
+    """``Dataset.to_json`` of one image writes ``{"image": {"bytes": …, "path": …}}``: one row that ff8cba3's pandas
+    layouts took for a column by its keys, read as two rows (bytes, path) and one said to be an empty cell → a row of
+    image structs ({bytes, path}) is a record, read as before."""
+    import datasets
+
+    from benchmark.data import DataSpec, load_images
+
+    _pngs(tmp_path, "a")
+    table = tmp_path / "one.json"
+    features = datasets.Features({"image": datasets.Image(), **{k: datasets.Value("string") for k in also}})
+    rows = {"image": [str(tmp_path / "a.png")], **{k: [v] for k, v in also.items()}}
+    datasets.Dataset.from_dict(rows, features=features).to_json(table)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a"]
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
