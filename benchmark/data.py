@@ -260,7 +260,7 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet", ".arrow
 #: path with the page's ``datasets/`` before it: the id (``owner/name``), a revision after ``@`` or ``/tree/`` (or
 #: ``/blob/``, ``/resolve/``), then anything (a folder; a data file, :func:`hub_data_file`, named in the id)
 _HUB_ADDRESS = re.compile(r"(https?://(?:www\.)?(?:huggingface\.co|hf\.co)/datasets/|hf://datasets/|datasets/)"
-                          r"([\w.-]+/[\w.-]+)(?:@([^/:#]+))?(?:/(?:tree|blob|resolve)/([^/:#]+))?(?:/([^:#@]+))?")
+                          r"([\w.-]+/[\w.-]+)(?:@([^/:#?]+))?(?:/(?:tree|blob|resolve)/([^/:#?]+))?(?:/([^:#@?]+))?")
 
 
 def _hub_address(text: str) -> tuple[str, str] | None:
@@ -273,10 +273,14 @@ def _hub_address(text: str) -> tuple[str, str] | None:
     if m is None or os.path.exists(os.path.expanduser(text)) or (m.group(1) == "datasets/"
                                                                    and os.path.isdir("datasets")):
         return None
-    revision, file = m.group(3) or m.group(4), f"{m.group(2)}/{m.group(5)}"
+    name = m.group(2).removesuffix(".git")  # a clone's address
+    revision, file = m.group(3) or m.group(4), f"{name}/{m.group(5)}"
     what = {"datasets/": "not a local path; it reads as the path"}.get(m.group(1), "the address")
-    hub_id = file if hub_data_file(file) else m.group(2)  # one of its archives or shards: owner/name/FILE
-    return hub_id + (f"@{unquote(revision)}" if revision else ""), what
+    hub_id = file if hub_data_file(file) else name  # one of its archives or shards: owner/name/FILE
+    # a split or column written after an hf:// or datasets/ address (:test#hr) is the id's too; a web address's query
+    # (?download=true) or fragment (#L3) is the browser's
+    tail = "" if m.group(1).startswith("http") else re.fullmatch(r"(:[^#]*)?(#.*)?", text[m.end():])
+    return hub_id + (f"@{unquote(revision)}" if revision else "") + (tail.group(0) if tail else ""), what
 
 
 def _is_table(p: Path) -> bool:
