@@ -125,3 +125,21 @@ def test_a_web_address_not_a_hub_datasets_is_refused_as_a_url(tmp_path, monkeypa
     for given in ("https://example.com/datasets/o/n", "https://huggingface.co/o/model", "s3://bucket/datasets/o/n"):
         with pytest.raises(UserError, match="is a URL: a source is"):
             DataSpec.parse(given)
+
+
+@pytest.mark.parametrize("where", ["cli", "task_params", "tasks"])
+def test_a_noise_level_written_25_255_is_read_by_the_command_line_and_config_files(tmp_path, where):
+    """e65b9e9 refuses sigma=25 naming ``denoise.sigma=25/255``, 'as the command line and config files read it': the
+    command line did, a config file's ``sigma: 25/255`` (a YAML string) was refused as 'expects float, got '25/255''
+    → a config file's value that is a fraction of two numbers is read as the command line reads it."""
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.task import build_task
+
+    argv = ["run", "--tasks", "denoise", "--task-param", "denoise.sigma=25/255"]
+    if where != "cli":
+        grid = tmp_path / "grid.yaml"
+        grid.write_text("tasks: {denoise: {sigma: 25/255}}\n" if where == "tasks" else
+                        "tasks: [denoise]\ntask_params:\n  denoise:\n    sigma: 25 / 255\n")
+        argv = ["run", "--config", str(grid)]
+    spec = grid_spec(build_parser().parse_args(argv))
+    assert build_task("denoise", **dict(dict(spec.task_params)["denoise"])).sigma == pytest.approx(25 / 255)
