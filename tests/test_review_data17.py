@@ -143,3 +143,22 @@ def test_a_noise_level_written_25_255_is_read_by_the_command_line_and_config_fil
         argv = ["run", "--config", str(grid)]
     spec = grid_spec(build_parser().parse_args(argv))
     assert build_task("denoise", **dict(dict(spec.task_params)["denoise"])).sigma == pytest.approx(25 / 255)
+
+
+@pytest.mark.parametrize("turn", [1, 3])
+def test_a_crop_found_only_turned_a_quarter_is_still_found(turn):
+    """78ae87f skips the turned-crop search where no size fits in another: a crop of a 30 × 48 training image, 28 × 40,
+    turned a quarter (40 × 28: fits only turned) and saved again, is a size that fits, and is still found."""
+    import numpy as np
+    import torch
+
+    from benchmark.data import ImageRecord, _crop_sizes_fit, near_copy_pairs
+
+    rng = np.random.default_rng(7)
+    big = rng.integers(0, 256, (3, 30, 48), dtype=np.uint8)
+    crop = np.rot90(big[:, 1:29, 5:45], turn, axes=(1, 2)).astype(np.int16) + rng.integers(-1, 2, (3, 40, 28))
+    test = ImageRecord("crop", torch.from_numpy(np.ascontiguousarray(crop.clip(0, 255).astype(np.uint8))))
+    train = [ImageRecord("big", torch.from_numpy(big)),
+             ImageRecord("other", torch.from_numpy(rng.integers(0, 256, (3, 40, 28), dtype=np.uint8)))]
+    assert not _crop_sizes_fit({(40, 28)}, {(30, 48)}) and _crop_sizes_fit({(40, 28), (28, 40)}, {(30, 48)})
+    assert [(t.image_id, r.image_id) for t, r in near_copy_pairs(train, [test])] == [("crop", "big")]
