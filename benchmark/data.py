@@ -66,6 +66,7 @@ import math
 import os
 import re
 import struct
+import tempfile
 import time
 import unicodedata
 import warnings
@@ -2425,8 +2426,9 @@ def _list_entry(line: str, base: Path) -> str:
 
 
 def _text_encoding(path: Path) -> str:
-    """The encoding of a text table (CSV, TSV, ``.txt`` list): UTF-16 where it starts with that byte-order mark (Excel's
-    'Unicode Text (*.txt)', tab-separated), else UTF-8 (a byte-order mark dropped), else Windows-1252
+    """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-16 where it starts with that
+    byte-order mark (Excel's 'Unicode Text (*.txt)', tab-separated; Windows PowerShell 5's JSON), else UTF-8 (a
+    byte-order mark dropped), else Windows-1252
     where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
     in a warning naming the table; else UTF-8, whose error the caller reports."""
     raw = path.read_bytes()
@@ -2504,10 +2506,16 @@ def _load_table(path: Path):
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
-            with _no_card_warning():
-                builder = {".jsonl": "json"}.get(suffix, suffix[1:])
-                ds = datasets.load_dataset(builder, data_files=str(path), split="train")
-            return _pandas_json(path, ds) if suffix == ".json" else ds
+            with contextlib.ExitStack() as stack:
+                read = path
+                if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
+                    # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
+                    read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
+                    read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+                with _no_card_warning():
+                    builder = {".jsonl": "json"}.get(suffix, suffix[1:])
+                    ds = datasets.load_dataset(builder, data_files=str(read), split="train")
+                return _pandas_json(read, ds) if suffix == ".json" else ds
         encoding = _text_encoding(path)
         if suffix == ".txt" and _csv_separator(path, encoding) == "\t":  # Excel's 'Text (Tab delimited)': a TSV
             suffix = ".tsv"

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from benchmark.data import DataSpec
+from benchmark.data import DataSpec, load_images
 
 
 @pytest.mark.parametrize("missing", [OSError("libc.so.6: cannot open shared object file"), AttributeError])
@@ -186,3 +186,20 @@ def test_the_comparisons_sketch_images_together_with_the_same_values(monkeypatch
     monkeypatch.setattr(data, "_parts", lambda px: alone.append(px) or (data._thumbnail(px), data._sample(px)))
     assert sum(holdout_split(records, 25.0)) == 10
     assert alone == []
+
+
+@pytest.mark.parametrize("suffix, encoding", [(".json", "utf-16"), (".jsonl", "utf-16"), (".json", "cp1252")])
+def test_a_json_table_saved_as_utf_16_or_windows_1252_is_read(tmp_path, suffix, encoding):
+    """69e693f and c0ca8fe read text tables saved as UTF-16 (its byte-order mark) or Windows-1252; a JSON table so
+    saved (Windows PowerShell 5's ``ConvertTo-Json > photos.json`` writes UTF-16, its ``Set-Content`` Windows-1252)
+    was refused as 'a table of images that cannot be read (An error occurred while generating the dataset)' → read
+    in its encoding, the one _text_encoding finds, as the other text tables are."""
+    import json
+
+    _pngs(tmp_path, "café", "b")
+    rows = [{"file": "café.png"}, {"file": "b.png"}]
+    text = json.dumps(rows, ensure_ascii=False) if suffix == ".json" else \
+        "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows)
+    table = tmp_path / f"photos{suffix}"
+    table.write_bytes(text.encode(encoding))
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["café", "b"]
