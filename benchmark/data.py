@@ -2447,17 +2447,24 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
-def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> str:
-    """The separator of a ``.csv`` table, read off its first line that is not blank: a comma wherever it has one, else
-    a semicolon or a tab where it has one (a spreadsheet's 'CSV' in locales whose decimal mark is a comma: Excel's in
-    German, French, Italian, … writes ``file;label``), else a comma (one path a line, a file's name with a semicolon
-    in it among them). A quoted cell's text is not looked in (``"file";"label, note"``: semicolons)."""
+def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> tuple[str, int]:
+    """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
+    that is not blank: a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's 'CSV'
+    in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
+    comma (one path a line, a file's name with a semicolon in it among them). A quoted cell's text is not looked in
+    (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which reads it so) names it, and is
+    passed over."""
     with open(path, encoding=encoding, errors="replace", newline="") as f:
-        first = next((line for line in itertools.islice(f, 1000) if line.strip()), "").strip()
+        lines = list(itertools.islice(f, 1000))
+    at = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    first = lines[at].rstrip("\r\n") if at < len(lines) else ""
+    if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
+        return named.group(1), at + 1
+    first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
-        return ","  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or the cwd
+        return ",", 0  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or cwd
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
-    return next((sep for sep in (",", ";", "\t") if sep in bare), ",")  # a .txt list: "\t" makes it a TSV
+    return next((sep for sep in (",", ";", "\t") if sep in bare), ","), 0  # a .txt list: "\t" makes it a TSV
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
@@ -2517,7 +2524,7 @@ def _load_table(path: Path):
                     ds = datasets.load_dataset(builder, data_files=str(read), split="train")
                 return _pandas_json(read, ds) if suffix == ".json" else ds
         encoding = _text_encoding(path)
-        if suffix == ".txt" and _csv_separator(path, encoding) == "\t":  # Excel's 'Text (Tab delimited)': a TSV
+        if suffix == ".txt" and _csv_separator(path, encoding)[0] == "\t":  # Excel's 'Text (Tab delimited)': a TSV
             suffix = ".tsv"
         if suffix == ".txt":
             lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
@@ -2525,12 +2532,14 @@ def _load_table(path: Path):
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd
 
-        sep = "\t" if suffix == ".tsv" else _csv_separator(path, encoding)
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
+        sep, skip = _csv_separator(path, encoding)
+        sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
         # a header cell that is an image path (in any column: captions first, paths second) means no header
         named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
         if named:
-            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None)
+            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None,
+                                skiprows=skip)
             table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file

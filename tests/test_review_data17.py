@@ -203,3 +203,14 @@ def test_a_json_table_saved_as_utf_16_or_windows_1252_is_read(tmp_path, suffix, 
     table = tmp_path / f"photos{suffix}"
     table.write_bytes(text.encode(encoding))
     assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["café", "b"]
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_a_csv_that_names_its_separator_on_a_sep_line_is_read_by_it(tmp_path, sep):
+    """A CSV made for Excel may name its separator on a first line of its own, ``sep=;`` (Excel reads it so, in any
+    locale), which the separator read off the first line took for the header: one column ``sep=`` and the paths a
+    row lower → the line names the separator and is passed over."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_bytes(f"sep={sep}\r\nfile{sep}label, note\r\na.png{sep}1\r\nb.png{sep}2\r\n".encode())
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#file"))] == ["a", "b"]
