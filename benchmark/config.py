@@ -1116,7 +1116,8 @@ def _task_params_item(task, params, source: str) -> list:
     if not isinstance(params, dict):
         raise UserError(f"{source}: the parameters of task {task!r} are a mapping {{name: value}}, e.g. "
                         f"{{{task}: {{sigma: 0.1}}}}; got {params!r}")
-    return sorted((str(k), v) for k, v in params.items())
+    return sorted((str(k), _fraction(v) if isinstance(v, str) and _fraction(v) is not None else v)
+                  for k, v in params.items())  # sigma: 25/255, a string to YAML, as --task-param reads it
 
 
 def _task_list_items(items: list, source: str) -> dict:
@@ -1429,18 +1430,28 @@ def _cli_value(text: str):
         pass
     if text.strip().lower() in ("true", "false"):
         return text.strip().lower() == "true"
+    fraction = _fraction(text)
+    return text if fraction is None else fraction
+
+
+def _fraction(text: str) -> float | None:
+    """``25/255`` (a noise level as σ is usually written: a fraction of two numbers) → its value; None for any other
+    text. Read alike in ``--task-param`` (:func:`_cli_value`) and a config file's task parameters (YAML keeps
+    ``sigma: 25/255`` a string)."""
+    import ast
+
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
-        return text
+        return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         try:
             num, den = ast.literal_eval(node.left), ast.literal_eval(node.right)
         except (ValueError, SyntaxError):
-            return text
+            return None
         if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (num, den)) and den != 0:
             return num / den
-    return text
+    return None
 
 
 def parse_task_params(items) -> tuple:
@@ -1616,6 +1627,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     with s.blamed("test_data"):
         tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
+    if len(set(train)) < len(train):  # a path and a link to it read as one source: pooled twice, as given
+        logging.getLogger(__name__).warning(
+            "training data named more than once, pooled as given (each copy's images drawn as often as another "
+            "source's, and its runs' ids not those of the source named once): %s",
+            ", ".join(dict.fromkeys(str(t) for i, t in enumerate(train) if t in train[:i])))
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
                                             ", ".join(dict.fromkeys(str(t) for i, t in enumerate(tests)

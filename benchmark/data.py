@@ -52,6 +52,7 @@ Unreadable files (a JPEG whose data ends before its image does among them: :func
 
 from __future__ import annotations
 
+import codecs
 import collections
 import contextlib
 import dataclasses
@@ -65,6 +66,7 @@ import math
 import os
 import re
 import struct
+import tempfile
 import time
 import unicodedata
 import warnings
@@ -166,6 +168,8 @@ class DataSpec:
             text = local
         elif (host := file_url_host(text)) and not os.path.exists(text):
             raise UserError(f"{text} is {_other_host(host)}")
+        if (hub := _hub_address(text)) is not None:
+            raise UserError(f"{text} is {hub[1]} of the Hugging Face dataset {hub[0]}: pass its id, {hub[0]}")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -251,6 +255,33 @@ class DataSpec:
 #: suffixes of a file read as a table of images (:func:`_load_table`): a CSV/TSV with a column of paths (with a header,
 #: or one path a line), a plain list (one path a line), JSON lines, parquet or arrow (paths or encoded images)
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet", ".arrow")
+
+
+#: a hub dataset's web page (copied from a browser), its ``hf://`` address (what datasets and pandas read), or its
+#: path with the page's ``datasets/`` before it: the id (``owner/name``), a revision after ``@`` or ``/tree/`` (or
+#: ``/blob/``, ``/resolve/``), then anything (a folder; a data file, :func:`hub_data_file`, named in the id)
+_HUB_ADDRESS = re.compile(r"(https?://(?:www\.)?(?:huggingface\.co|hf\.co)/datasets/|hf://datasets/|datasets/)"
+                          r"([\w.-]+/[\w.-]+)(?:@([^/:#?]+))?(?:/(?:tree|blob|resolve)/([^/:#?]+))?(?:/([^:#@?]+))?")
+
+
+def _hub_address(text: str) -> tuple[str, str] | None:
+    """(the hub id to pass, ``owner/name[@REVISION]``, and what ``text`` is) where ``text`` is a hub dataset's address
+    (:data:`_HUB_ADDRESS`), else None: a path that exists, or ``datasets/…`` where a folder ``datasets`` is here (a
+    local path mistyped), is none."""
+    from urllib.parse import unquote
+
+    m = _HUB_ADDRESS.match(text)
+    if m is None or os.path.exists(os.path.expanduser(text)) or (m.group(1) == "datasets/"
+                                                                   and os.path.isdir("datasets")):
+        return None
+    name = m.group(2).removesuffix(".git")  # a clone's address
+    revision, file = m.group(3) or m.group(4), f"{name}/{m.group(5)}"
+    what = {"datasets/": "not a local path; it reads as the path"}.get(m.group(1), "the address")
+    hub_id = file if hub_data_file(file) else name  # one of its archives or shards: owner/name/FILE
+    # a split or column written after an hf:// or datasets/ address (:test#hr) is the id's too; a web address's query
+    # (?download=true) or fragment (#L3) is the browser's
+    tail = "" if m.group(1).startswith("http") else re.fullmatch(r"(:[^#]*)?(#.*)?", text[m.end():])
+    return hub_id + (f"@{unquote(revision)}" if revision else "") + (tail.group(0) if tail else ""), what
 
 
 def _is_table(p: Path) -> bool:
@@ -764,7 +795,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if hasattr(value, "mode"):  # already a PIL image
         return pil_to_tensor(value, name, notes)
     if isinstance(value, np.ndarray) and value.dtype.name in PIXEL_DTYPES:  # a pixel array column (_is_pixel_array)
-        return _array_to_tensor(value)
+        return _array_to_tensor(value, name, notes)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
     elif isinstance(value, (bytes, bytearray, memoryview)):  # a binary column of encoded files (PNG, JPEG, …)
@@ -1653,11 +1684,12 @@ def _outside_0_1(arr: np.ndarray) -> str:
             "[0, 1] (floats are read as they are, never clipped)")
 
 
-def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
+def _array_to_tensor(arr: np.ndarray, name: str = "image", notes: dict | None = None) -> torch.Tensor:
     """A pixel array → (3, H, W): uint8 as :func:`pil_to_tensor` reads the same image; uint16 → float32 value / 65535
     and floats → float32 (finite, in [0, 1], else a ``ValueError``), as 16-bit and float files are read. H×W
-    (grey), H×W×C or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape or value type
-    is a ``ValueError``."""
+    (grey), H×W×C or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped; where it is not opaque everywhere,
+    ``name`` appended to ``notes["transparent"]``, as :func:`decode_image` does for a file); any other shape or value
+    type is a ``ValueError``."""
     from PIL import Image
 
     if arr.dtype.name not in PIXEL_DTYPES:
@@ -1668,6 +1700,9 @@ def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
         raise ValueError(f"an array of shape {tuple(arr.shape)} is not an image (H×W, H×W×C or C×H×W, C = 1, 3 or 4)")
+    opaque = {"uint8": 255, "uint16": 65535}.get(arr.dtype.name, 1.0)
+    if notes is not None and arr.ndim == 3 and arr.shape[-1] == 4 and arr.size and arr[..., 3].min() < opaque:
+        notes.setdefault("transparent", []).append(name)
     if arr.dtype == np.uint8:
         return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
     arr = arr[..., :3] if arr.ndim == 3 else np.repeat(arr[..., None], 3, -1)
@@ -2390,33 +2425,121 @@ def _list_entry(line: str, base: Path) -> str:
     return line
 
 
+def _text_encoding(path: Path) -> str:
+    """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-16 where it starts with that
+    byte-order mark (Excel's 'Unicode Text (*.txt)', tab-separated; Windows PowerShell 5's JSON), else UTF-8 (a
+    byte-order mark dropped), else Windows-1252
+    where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
+    in a warning naming the table; else UTF-8, whose error the caller reports."""
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
+        return "utf-16"
+    try:
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        try:
+            raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return "utf-8-sig"
+        log.warning("%s: not UTF-8 (byte 0x%02X at %d): read as Windows-1252, as Excel and Notepad save a table on "
+                    "Windows; save it as UTF-8 if its names read wrong", path, raw[exc.start], exc.start)
+        return "cp1252"
+
+
+def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> tuple[str, int]:
+    """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
+    that is not blank: a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's 'CSV'
+    in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
+    comma (one path a line, a file's name with a semicolon in it among them). A quoted cell's text is not looked in
+    (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which reads it so) names it, and is
+    passed over."""
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        lines = list(itertools.islice(f, 1000))
+    at = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    first = lines[at].rstrip("\r\n") if at < len(lines) else ""
+    if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
+        return named.group(1), at + 1
+    first = first.strip()
+    if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
+        return ",", 0  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or cwd
+    bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
+    return next((sep for sep in (",", ";", "\t") if sep in bare), ","), 0  # a .txt list: "\t" makes it a TSV
+
+
+#: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
+_PANDAS_JSON = {frozenset({"columns", "index", "data"}): "split", frozenset({"columns", "data"}): "split",
+                frozenset({"schema", "data"}): "table"}
+
+
+def _pandas_json(path: Path, ds):
+    """A ``.json`` table ``ds`` (datasets' read of ``path``) row by row where it is one row that pandas wrote whole: by
+    columns (``df.to_json(path)``, pandas' default: each column a {row: value} object; or ``{column: [values]}``, a
+    ``json.dump`` of ``df.to_dict('list')``), by rows (``orient='index'``) or ``orient='split'`` / ``'table'``, read as
+    pandas reads them; ``ds``
+    otherwise (a list of records, JSON lines)."""
+    import datasets
+    import pandas as pd
+
+    if len(ds) != 1:
+        return ds
+    row = ds[0]
+    orient = _PANDAS_JSON.get(frozenset(row))
+    if orient is None:
+        lengths = {len(v) if isinstance(v, (dict, list)) else -1 for v in row.values()}
+        if len(lengths) != 1 or min(lengths) < 1:  # one record, or columns of unequal lengths: not a frame's
+            return ds
+        if any(isinstance(v, dict) and set(v) <= {"bytes", "path"} for v in row.values()):
+            return ds  # one record of an image ({bytes, path}: Dataset.to_json of one image), not columns
+        # by rows (orient='index'): each key a row's label (pandas' default index: 0, 1, …), each value its record
+        by_rows = all(str(k).isdigit() and isinstance(v, dict) for k, v in row.items())
+        orient = "index" if by_rows else "columns"
+    frame = pd.read_json(path, orient=orient, dtype=False, convert_dates=False)
+    return datasets.Dataset.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
+
+
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
-    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line holds an image
+    relative paths are looked up from the table's folder, then the cwd; a CSV's separator read off its first line,
+    :func:`_csv_separator`; a text table not in UTF-8 read as Windows-1252, :func:`_text_encoding`). A CSV/TSV whose
+    first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
-    (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`). One that cannot
+    (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`), unless its first
+    line has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then. One that cannot
     be read is a one-line :class:`UserError`."""
     import datasets
 
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
-            with _no_card_warning():
-                builder = {".jsonl": "json"}.get(suffix, suffix[1:])
-                return datasets.load_dataset(builder, data_files=str(path), split="train")
+            with contextlib.ExitStack() as stack:
+                read = path
+                if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
+                    # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
+                    read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
+                    read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+                with _no_card_warning():
+                    builder = {".jsonl": "json"}.get(suffix, suffix[1:])
+                    ds = datasets.load_dataset(builder, data_files=str(read), split="train")
+                return _pandas_json(read, ds) if suffix == ".json" else ds
+        encoding = _text_encoding(path)
+        if suffix == ".txt" and _csv_separator(path, encoding)[0] == "\t":  # Excel's 'Text (Tab delimited)': a TSV
+            suffix = ".tsv"
         if suffix == ".txt":
-            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding="utf-8-sig").splitlines()]
+            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd
 
-        sep = "\t" if suffix == ".tsv" else ","
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        sep, skip = _csv_separator(path, encoding)
+        sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
         # a header cell that is an image path (in any column: captions first, paths second) means no header
         named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
         if named:
-            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
+            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None,
+                                skiprows=skip)
             table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
@@ -2975,8 +3098,36 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 
 
-#: while a source is decoded, a line says how far it has come every this many seconds (a big source takes minutes)
+#: while a source is decoded, a line says how far it has come every this many seconds (a big source takes minutes);
+#: and while its images are compared (a hold-out, the overlap check: :func:`_still_comparing`)
 DECODE_REPORT_S = 15.0
+
+
+@contextlib.contextmanager
+def _still_comparing(what: str):
+    """Say every :data:`DECODE_REPORT_S` seconds, while the block runs, that ``what`` (``"{source}: its hold-out: 10000
+    images"``) is still being compared and for how long: a big source's comparisons take minutes after its decoding
+    lines, which planning spent silent, as if it hung. A quick block says nothing. The lines come from a thread of
+    their own (the comparisons run in numpy and torch, without a point to report from). Afterwards the buffers they
+    freed are handed back (:func:`_release_freed_memory`): glibc's heap kept them, 320 MB of 3000 patches' hold-out,
+    for the whole grid the driver then runs."""
+    import threading
+
+    done, started = threading.Event(), time.monotonic()
+
+    def say():
+        while not done.wait(DECODE_REPORT_S):
+            log.info("%s: still comparing images for copies and near copies (%.0f s)", what,
+                     time.monotonic() - started)
+
+    thread = threading.Thread(target=say, name="plbench-comparing", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        _release_freed_memory()
 
 
 def decoded_in_ram_bytes() -> int:
@@ -3405,6 +3556,8 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
     entry (the rounds of a hold-out: the same images, split otherwise)."""
     small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
     inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
+    if not inside.any():  # no image of one side fits in one of the other
+        return []
     fit = [np.flatnonzero(row).tolist() for row in inside]
     used = sorted({j for js in fit for j in js})
     if not used or not any(fit):
@@ -3507,8 +3660,9 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3]
-    if not left or not pool:
-        return []
+    if not left or not pool or not _crop_sizes_fit({s for _, r in left for s in (r.size, r.size[::-1])},
+                                                   {r.size for r in pool}):
+        return []  # no image is smaller than one of the other side's (a set of patches of one size): none cut from one
     # each test image's eight turnings (_turned_views), as it is first: turnings[8 i + t] is left[i] turned the t-th way
     turnings = [_TurnedView(r, t) for _, r in left for t in range(8)]
     turned_keys = [(id(r), t) for _, r in left for t in range(8)]
@@ -3535,6 +3689,13 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
                   f"again{_TURNED * bool(turned)})" for i, (n, turned) in sorted(cut.items())]
 
 
+def _crop_sizes_fit(sides: set[tuple[int, int]], others: set[tuple[int, int]]) -> bool:
+    """Whether an image of one of the sizes ``sides`` (h, w) can be a window of one of ``others``, or the other way: no
+    larger on either side, and not the same size (:func:`_reencoded_crops`' pairs)."""
+    return any(a != b and ((a[0] <= b[0] and a[1] <= b[1]) or (b[0] <= a[0] and b[1] <= a[1]))
+               for a in sides for b in others)
+
+
 #: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)
 _TURNED = ", turned or mirrored"
 
@@ -3548,7 +3709,9 @@ class _TurnedView:
     __slots__ = ("image_id", "array")
 
     def __init__(self, r: ImageRecord, t: int):
-        self.image_id, self.array = r.image_id, _turned_views(r.pixels.numpy())[t]
+        a = r.pixels.numpy()
+        # the t-th of _turned_views alone (not all eight made to keep one)
+        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -3670,7 +3833,7 @@ def _sketches(images: list[torch.Tensor], parts: list[tuple[torch.Tensor, torch.
     """Images of one size → their thumbnails (n, 192: :func:`_thumbnail`), samples (n, 3, m: :func:`_sample`), 64 of
     those a channel (n, 3, ≤ 128) and contrasts (n,: the samples' mean per-channel variance): what
     :func:`_likely_copies` compares. ``parts``: each image's (thumbnail, sample), made already (:func:`_parts`)."""
-    parts = parts if parts is not None else [_parts(px) for px in images]
+    parts = parts if parts is not None else _parts_of_many(images)
     samples = torch.stack([p[1] for p in parts])
     coarse = samples[..., :: max(1, samples.shape[-1] // 64)].contiguous()
     return torch.stack([p[0] for p in parts]), samples, coarse, samples.var(-1).mean(-1)
@@ -3679,6 +3842,35 @@ def _sketches(images: list[torch.Tensor], parts: list[tuple[torch.Tensor, torch.
 def _parts(px: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(:func:`_thumbnail`, :func:`_sample`) of one (3, H, W) image: its rows of :func:`_sketches`."""
     return _thumbnail(px), _sample(px)
+
+
+#: :func:`_parts_of_many` makes the parts of up to this many images of one size and type at once, holding at most
+#: :data:`_PARTS_BYTES` of their pixels (turned copies) meanwhile
+_PARTS_BATCH, _PARTS_BYTES = 256, 64 * 2**20
+
+
+def _parts_of_many(images: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``[_parts(px) for px in images]``, the same values, made :data:`_PARTS_BATCH` images of one size and type at a
+    time: each image's parts are rows of its batch's (thumbnails, samples), not two small tensors of its own made
+    beside a freed float copy of the image, which glibc's heap kept in holes (3000 patches of 64 px: 140 MB)."""
+    out: list = [None] * len(images)
+    groups: dict[tuple, list[int]] = {}
+    for i, px in enumerate(images):
+        groups.setdefault((tuple(px.shape), px.dtype), []).append(i)
+    for (shape, _), idx in groups.items():
+        t_step, s_step = max(1, min(shape[-2:]) // 64), max(1, min(shape[-2:]) // 32) | 1  # _thumbnail's, _sample's
+        for at in range(0, len(idx), _PARTS_BATCH):
+            chunk = idx[at:at + _PARTS_BATCH]
+            thumbs = torch.empty(len(chunk), shape[0] * 64)
+            for k, i in enumerate(chunk):  # as _thumbnail takes it, of the image as it is laid out (a turned view's
+                x = to_float(images[i][:, ::t_step, ::t_step])  # strides, a batch's: other sums, not the same bits),
+                h, w = x.shape[-2] // 8, x.shape[-1] // 8  # but into its batch's row
+                torch.mean(x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w), (2, 4),
+                           out=thumbs[k].view(x.shape[0], 8, 8))
+            samples = to_float(torch.stack([images[i][:, ::s_step, ::s_step] for i in chunk])).flatten(2)
+            for k, i in enumerate(chunk):
+                out[i] = thumbs[k], samples[k]
+    return out
 
 
 def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, ...]) -> list[int]:
@@ -3712,6 +3904,16 @@ def _thumbnail_candidates(left: list, pools: dict, sketches: dict, memo: dict | 
     who: dict[tuple, list[tuple]] = {}
     kept = memo is not None and everyone is not None
     out = set()
+    todo: list[tuple] = []  # (size, its row in thumbs, key, turned pixels) whose parts are not made yet
+    held = 0  # the bytes of their pixels
+
+    def make():  # their parts, made together (_parts_of_many)
+        for (size, row, key, _), parts in zip(todo, _parts_of_many([t[3] for t in todo])):
+            thumbs[size][row] = parts[0]
+            if memo is not None:
+                memo[key] = parts
+        todo.clear()
+
     for i, (_, r) in enumerate(left):
         for which, _, px in _turnings(r.pixels, pools):
             size = tuple(px.shape[-2:])
@@ -3719,8 +3921,16 @@ def _thumbnail_candidates(left: list, pools: dict, sketches: dict, memo: dict | 
                 if (everyone(size)[2][close] >= 0).any():
                     out.add(i)
                 continue
-            thumbs.setdefault(size, []).append(_kept(memo, ("parts", id(r), which), lambda px=px: _parts(px))[0])
+            key, rows = ("parts", id(r), which), thumbs.setdefault(size, [])
+            rows.append(memo[key][0] if memo is not None and key in memo else None)
             who.setdefault(size, []).append((i, r, which))
+            if rows[-1] is None:
+                todo.append((size, len(rows) - 1, key, px))
+                held += px.untyped_storage().nbytes()
+                if len(todo) >= _PARTS_BATCH or held >= _PARTS_BYTES:
+                    make()
+                    held = 0
+    make()
     for size, rows in thumbs.items():
         pool = everyone(size)[1][0] if kept else sketches[size][0]
         for at in range(0, len(rows), 1024):  # (1024, len(pool)) distances at a time
@@ -3815,8 +4025,9 @@ class DataCache:
             whole = self.images(source)
             key = source, spec.holdout[0]
             if key not in self._held:  # drawn once for both parts (near copies compared, or the driver's joins)
-                self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
-                                                self._joined.setdefault(key, {}), settled=key in self._settled)
+                with _still_comparing(f"{source}: its {spec.holdout[0]:g}% hold-out: {len(whole)} images"):
+                    self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
+                                                    self._joined.setdefault(key, {}), settled=key in self._settled)
             self._images[spec] = holdout_part(spec, whole, held=self._held[key])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
@@ -3971,8 +4182,12 @@ class DataCache:
             if r.size in sizes and r.pixels.shape[0] == 3:
                 pools.setdefault(r.size, []).append(r)
         def sketched(pool):
-            return _sketches([r.pixels for r in pool], None if memo is None else [
-                _kept(memo, ("parts", id(r), (0, False)), lambda r=r: _parts(r.pixels)) for r in pool])
+            if memo is None:
+                return _sketches([r.pixels for r in pool])
+            missing = [r for r in pool if ("parts", id(r), (0, False)) not in memo]  # made together
+            memo.update({("parts", id(r), (0, False)): p for r, p in zip(missing, _parts_of_many(
+                [r.pixels for r in missing]))})
+            return _sketches([r.pixels for r in pool], [memo["parts", id(r), (0, False)] for r in pool])
 
         at_now: dict[tuple, np.ndarray] = {}  # a size → each of everyone's images' index in its pool now (or -1)
 
@@ -4160,44 +4375,51 @@ class DataCache:
         source (:meth:`repeats`)."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
-            def shape(r):
-                return tuple(r.pixels.shape), r.pixels.dtype
-
-            # identical images share a shape: only images whose shape the other side has are hashed
-            train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
-            test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
-            common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
-            seen = {self._hash(r) for r in train_recs if shape(r) in common}
-            names = dataset_names(test)
-            both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
-                    for r in rs if shape(r) in common and self._hash(r) in seen]
-            both += self._turned_copies(train_recs, test_recs, names, set(both))
-            both += self._near_copies(train_recs, test_recs, names, set(both))
-            both += self._scaled_copies(train_recs, test_recs, names, set(both))
-            both += _cropped_copies(train_recs, test_recs, names, set(both))
-            both += _cut_from_test(train_recs, test_recs, names, set(both))
-            both += _reencoded_both_ways(train_recs, test_recs, names, set(both))
-            self._overlaps[key] = both
-            for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
-                self.repeats(s, names[s], rs)
-            if both:
-                n = sum(len(self.images(s)) for s in dict.fromkeys(test))
-                turned = " or a training image turned or mirrored, as training crops are, marked so" \
-                    if any(b.endswith("(turned or mirrored)") for b in both) else ""
-                if any("(near-identical: re-encoded" in b for b in both):
-                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
-                if any("(near-identical: resized" in b for b in both):
-                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
-                again = [b for b in both if b.endswith((", saved again)", f", saved again{_TURNED})"))]
-                if any("(cut from a training image" in b and b not in again for b in both):
-                    turned += "; or cut from one, a window of its pixels, marked so"
-                if any(" cut from it)" in b for b in both):
-                    turned += "; or training images cut from it, patches of its pixels, marked so"
-                if again:
-                    turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
-                        ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
-                        else "") + "), marked so"
-                log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
-                            "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
-                            " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
+            n_train = sum(len(self.images(s)) for s in dict.fromkeys(train))
+            n_test = sum(len(self.images(s)) for s in dict.fromkeys(test))
+            with _still_comparing(f"the overlap check of {n_train} training and {n_test} test images"):
+                self._overlap(key, train, test)
         return self._overlaps[key]
+
+    def _overlap(self, key: tuple, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> None:
+        """:meth:`overlap`'s comparisons, its answer kept under ``key`` and logged."""
+        def shape(r):
+            return tuple(r.pixels.shape), r.pixels.dtype
+
+        # identical images share a shape: only images whose shape the other side has are hashed
+        train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
+        test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
+        common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
+        seen = {self._hash(r) for r in train_recs if shape(r) in common}
+        names = dataset_names(test)
+        both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
+                for r in rs if shape(r) in common and self._hash(r) in seen]
+        both += self._turned_copies(train_recs, test_recs, names, set(both))
+        both += self._near_copies(train_recs, test_recs, names, set(both))
+        both += self._scaled_copies(train_recs, test_recs, names, set(both))
+        both += _cropped_copies(train_recs, test_recs, names, set(both))
+        both += _cut_from_test(train_recs, test_recs, names, set(both))
+        both += _reencoded_both_ways(train_recs, test_recs, names, set(both))
+        self._overlaps[key] = both
+        for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
+            self.repeats(s, names[s], rs)
+        if both:
+            n = sum(len(self.images(s)) for s in dict.fromkeys(test))
+            turned = " or a training image turned or mirrored, as training crops are, marked so" \
+                if any(b.endswith("(turned or mirrored)") for b in both) else ""
+            if any("(near-identical: re-encoded" in b for b in both):
+                turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
+            if any("(near-identical: resized" in b for b in both):
+                turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
+            again = [b for b in both if b.endswith((", saved again)", f", saved again{_TURNED})"))]
+            if any("(cut from a training image" in b and b not in again for b in both):
+                turned += "; or cut from one, a window of its pixels, marked so"
+            if any(" cut from it)" in b for b in both):
+                turned += "; or training images cut from it, patches of its pixels, marked so"
+            if again:
+                turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
+                    ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
+                    else "") + "), marked so"
+            log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
+                        "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
+                        " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

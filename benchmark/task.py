@@ -135,6 +135,15 @@ class ModcropTask(Task):
     cuts_by_modcrop = True
 
 
+def scale_hint(task: Task, param: str, value: float) -> str:
+    """What to write for a noise level given on the 0–255 scale the papers state (DnCNN's σ = 25) to a parameter on the
+    [0, 1] scale: `` (on the 0–255 scale: denoise.sigma=25/255, as the command line and config files read it)``; ""
+    for a value that is not one (over 255, under 1)."""
+    if not 1 <= value <= 255:
+        return ""
+    return f" (on the 0–255 scale: {task.name}.{param}={value:g}/255, as the command line and config files read it)"
+
+
 def build_task(name: str, **params) -> Task:
     """Instantiate a registered task; a typo in a parameter name is a :class:`UserError`."""
     entry = TASKS.get(name)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import ModcropTask, randn, stream, uniform
+from benchmark.task import ModcropTask, randn, scale_hint, stream, uniform
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
@@ -133,7 +133,8 @@ class Deblur(ModcropTask):
                              f"must reach 2σ = {2 * s_hi:g} px from its centre, this one {radius} px): raise "
                              f"kernel_size to {2 * math.ceil(2 * s_hi) + 1}, or lower gaussian_sigma")
         if not 0 <= self.noise_sigma < 1:
-            raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
+            raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}"
+                             + scale_hint(self, "noise_sigma", self.noise_sigma))
 
     def min_crop(self) -> tuple[int, str]:
         """A crop wider than the kernel's reach (:meth:`min_test_side`): at or below it the reflect padding mirrors the

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import ModcropTask, device_constant, randn, stream
+from benchmark.task import ModcropTask, device_constant, randn, scale_hint, stream
 
 _K_G = torch.tensor([[0, 1, 0], [1, 4, 1], [0, 1, 0]], dtype=torch.float32) / 4
 _K_RB = torch.tensor([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=torch.float32) / 4
@@ -53,7 +53,8 @@ class Demosaic(ModcropTask):
         if self.pattern != "RGGB":
             raise ValueError(f"only the RGGB pattern is implemented, got {self.pattern!r}")
         if not 0 <= self.noise_sigma < 1:
-            raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
+            raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}"
+                             + scale_hint(self, "noise_sigma", self.noise_sigma))
 
     def convention(self) -> str:
         noise = f", noise σ = {self.noise_sigma * 255:g} on 0–255" if self.noise_sigma else ""

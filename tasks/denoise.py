@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from benchmark.registry import register_task
-from benchmark.task import ModcropTask, randn, stream
+from benchmark.task import ModcropTask, randn, scale_hint, stream
 
 
 @register_task("denoise", version="1", citation="AWGN, σ = 25/255 as in DnCNN (Zhang et al., TIP 2017)")
@@ -24,7 +24,8 @@ class Denoise(ModcropTask):
 
     def __post_init__(self):
         if not 0 < self.sigma < 1:
-            raise ValueError(f"sigma must be in (0, 1) on the [0, 1] scale, got {self.sigma}")
+            raise ValueError(f"sigma must be in (0, 1) on the [0, 1] scale, got {self.sigma}"
+                             + scale_hint(self, "sigma", self.sigma))
 
     def convention(self) -> str:
         clip = ("clipped to [0, 1] (DnCNN's tables add it unclipped: clip=false)" if self.clip
