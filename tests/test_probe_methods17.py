@@ -1,0 +1,58 @@
+"""Probe of the five seed methods (session 17): the papers' losses as their findings and the stores read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.findings import Results, check_all
+from benchmark.synthetic import synthetic_table
+
+PRE, RND = "vgg16:IMAGENET1K_V1", "vgg16:random(seed=0)"
+
+
+# ------------------------------------------------------------------------------------- spec grammar, one parser
+@pytest.mark.parametrize("spec, terms", [
+    ("0.5*(l1 + pdl)", ["l1", "pdl"]),
+    ("(l1 + pdl)*0.5", ["l1", "pdl"]),
+    ("2*(0.5*(l1 + 0.1*pdl(pixels=False)))", ["l1", "pdl"]),
+    ("0.84*ms_ssim + 0.16*l1", ["ms_ssim", "l1"]),
+    ("l1 + 0.01*pdl(layers=('relu1_2', 'relu2_2'))", ["l1", "pdl"]),
+    ("pdl*0.5 + (l2)", ["pdl", "l2"]),
+    ("1e+20*l1 + pdl", ["l1", "pdl"]),
+])
+def test_loss_terms_read_grouped_weighted_and_nested_specs_as_the_registry_does(spec, terms):
+    """``stats.loss_terms`` split on '+' outside parentheses and kept the name before the first '(', so a grouped
+    spec — ``0.5*(l1 + pdl)``, which the registry parses as 0.5·l1 + 0.5·pdl — had no terms at all."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.stats import loss_terms
+
+    assert loss_terms(spec) == terms
+    assert loss_terms(spec) == [t.name for t in parse_loss_spec(spec)]
+
+
+@pytest.mark.parametrize("spec", ["0.5*(l1 + pdl)", "(l1 + pdl(pixels=False))*0.5", "2*(0.5*(l1 + 0.1*pdl))"])
+def test_has_term_finds_the_papers_loss_inside_a_grouped_spec(spec):
+    res = Results(synthetic_table(offsets={"l2": 0.0}, tasks=("sr4",), metrics=("psnr",), n_images=2, seeds=(0,)))
+    assert res.has_term(spec, "pdl")
+    assert not res.has_term(spec, "vgg", "dists")
+
+
+def test_a_grouped_spec_trained_on_a_metric_is_circular_on_it():
+    """A net trained with ``0.5*(l1 + lpips)`` scored by the lpips metric was not circular (no terms read)."""
+    from benchmark.stats import is_circular
+
+    assert is_circular("l1 + lpips", "lpips")
+    assert is_circular("0.5*(l1 + lpips)", "lpips")
+    assert not is_circular("0.5*(l1 + vgg)", "lpips")
+
+
+def test_a_grouped_pdl_variant_is_not_a_rival_pdl_must_outperform():
+    """``0.5*(l1 + pdl)`` trained beside pdl was one of the 'other reference-based perceptual losses' PDL had to
+    outperform (has_term read no term of it): PDL against itself, and a clear win over the VGG loss inconclusive."""
+    variant = "0.5*(l1 + pdl)"
+    t = synthetic_table(offsets={"pdl": {"vsi": 0.8}, variant: {"vsi": 0.8}, "vgg": 0.0, "l2": 0.0},
+                        weights={"pdl": PRE, variant: PRE, "vgg": PRE}, tasks=("sr4",), metrics=("psnr", "vsi"),
+                        n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, ["delbracio2021_pdl"], n_boot=20)
+    assert {p.b for p in r.parts} == {f"vgg [{PRE}]"}, sorted({p.b for p in r.parts})
+    assert r.verdict == "reproduced", (r.verdict, r.reason)
