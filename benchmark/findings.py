@@ -686,7 +686,7 @@ class Finding:
         arms = {a for t in tasks for a in res.arms(t)}
         missing = [loss for loss in n.losses if not any(res.is_loss(a.loss, loss) for a in arms)]
         if missing and (n.weights == "any" or n.weights_of):
-            return "not applicable", f"{', '.join(missing)} not in these results"
+            return "not applicable", f"{', '.join(missing)} not in these results" + _variants_note(res, arms, missing)
         if n.weights != "any":
             family = n.weights_of or n.losses
             kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in family}
@@ -706,6 +706,19 @@ class Finding:
                 return "not applicable", (f"needs metric {'/'.join(n.metrics)}; results have "
                                           f"{', '.join(metric_order(have)) or 'none'}")
         return None
+
+
+def _variants_note(res: "Results", arms, missing: list[str]) -> str:
+    """What a claim's reason adds where a loss it needs is missing but variants of it ran (``pdl(pixel_weight=0.5)``,
+    ``0.5*l1 + 0.5*pdl``: :meth:`Results.has_term`): they are not the loss the claim is about, so they are not
+    tested — said, with what to train, rather than the loss called absent (tests/test_probe_methods17.py)."""
+    notes = []
+    for loss in missing:
+        variants = sorted({a.loss for a in arms if res.has_term(a.loss, loss)}, key=name_key)
+        if variants:
+            notes.append(f"{', '.join(variants)} {'is a variant' if len(variants) == 1 else 'are variants'} of {loss} "
+                         f"(other arguments or terms), not the loss the claim is about: train {loss} itself")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 class BeatsOnSameWeights(Finding):
