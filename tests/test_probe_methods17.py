@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from benchmark.errors import UserError
 from benchmark.findings import Results, check_all
 from benchmark.synthetic import synthetic_table
 
@@ -73,3 +74,53 @@ def test_a_store_with_only_a_variant_of_the_papers_loss_says_so_not_that_the_los
     base = loss.split("(")[0].split("*")[-1]
     assert r.verdict == "not applicable", (r.verdict, r.reason)
     assert loss in r.reason and "variant" in r.reason and f"train {base}" in r.reason, r.reason
+
+
+# ------------------------------------------------------------------------------------------ CONTRIQUE pretraining
+def _ramp_images():
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    ramp = torch.linspace(0, 255, 64).round().to(torch.uint8)  # dark left, bright right: a flip reverses it
+    return [ImageRecord(f"ramp{i}", ramp.expand(3, 48, 64).contiguous()) for i in range(2)]
+
+
+def _flipped(views):
+    """Per sample, is the view's left-to-right ramp reversed (a horizontal flip)?"""
+    return (views[..., -1] - views[..., 0]).mean((1, 2)) < 0
+
+
+def test_contrique_pretraining_can_flip_each_view_on_its_own_as_the_authors_loader_does():
+    """The authors' loader (github.com/pavancm/CONTRIQUE, modules/dataset_loader.py) applies its
+    ``RandomHorizontalFlip(0.5)`` to each view separately (``tranform_toT`` on ``image`` and on ``image_2``); ours
+    flipped the region once, before both views are cut, so a view was never the mirror of the other.
+    ``view_flips='independent'`` is the authors' per-view draw (each view flipped with probability ½ on its own);
+    the default ``'shared'`` keeps the encoders already trained (and the name of their files)."""
+    import torch
+
+    from benchmark.pretrain import PretrainConfig, contrique_batch
+
+    kw = dict(batch_size=32, crop=16, colour_spaces=False)
+    full, half, _ = contrique_batch(_ramp_images(), PretrainConfig(**kw), [], torch.Generator().manual_seed(1), 0)
+    assert torch.equal(_flipped(full), _flipped(half))  # ours: one flip for both views
+    cfg = PretrainConfig(**kw, view_flips="independent")
+    full, half, _ = contrique_batch(_ramp_images(), cfg, [], torch.Generator().manual_seed(1), 0)
+    apart = _flipped(full) != _flipped(half)
+    assert 0 < int(apart.sum()) < 32, apart
+    for views in (full, half):
+        assert 0 < int(_flipped(views).sum()) < 32
+    assert PretrainConfig().digest == "03f32f" and cfg.digest != PretrainConfig(**kw).digest
+    with pytest.raises(UserError, match="view_flips"):
+        PretrainConfig(view_flips="both")
+
+
+def test_plbench_pretrain_takes_the_view_flips_the_readme_documents(tmp_path, monkeypatch):
+    from benchmark import pretrain as pretrain_mod
+    from benchmark.cli import main
+
+    seen = []
+    monkeypatch.setattr(pretrain_mod, "pretrain", lambda cfg, **k: seen.append(cfg) or tmp_path / "enc.pt")
+    assert main(["pretrain", "--device", "cpu", "--view-flips", "independent"]) == 0
+    assert main(["pretrain", "--device", "cpu"]) == 0
+    assert [c.view_flips for c in seen] == ["independent", "shared"], seen
