@@ -676,6 +676,10 @@ class Finding:
         then ``out of regime`` — listed, never reproduced or contradicted."""
         return ""
 
+    def has_loss(self, res: "Results", arms, loss: str) -> bool:
+        """Does one of ``arms`` train ``loss``, a loss of :attr:`needs` (:meth:`Results.is_loss`)?"""
+        return any(res.is_loss(a.loss, loss) for a in arms)
+
     def applicable(self, res: "Results") -> tuple[str, str] | None:
         """``(verdict, reason)`` when the results cannot test the claim, else None. The default
         checks :attr:`needs`; a claim about pretrained networks says ``needs weights``."""
@@ -684,7 +688,7 @@ class Finding:
         if not tasks:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
-        missing = [loss for loss in n.losses if not any(res.is_loss(a.loss, loss) for a in arms)]
+        missing = [loss for loss in n.losses if not self.has_loss(res, arms, loss)]
         if missing and (n.weights == "any" or n.weights_of):
             return "not applicable", f"{', '.join(missing)} not in these results" + _variants_note(res, arms, missing)
         if n.weights != "any":
@@ -731,12 +735,30 @@ class BeatsOnSameWeights(Finding):
     baseline: str = "vgg"
     pair_tasks: tuple[str, ...] | None = None
 
+    def same_taps(self, spec: str) -> str | None:
+        """The baseline on the layers the loss arm ``spec`` taps — ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``
+        for psycho's and contrastive_select's defaults: the plain loss on the very features the paper selects among
+        —, None where ``spec`` is not one term of :attr:`loss` or the baseline's default taps are its."""
+        taps, mine = _taps(spec, self.loss), _taps(self.baseline, self.baseline)
+        return None if taps is None or taps == mine else f"{self.baseline}(layers={taps!r})"
+
+    def has_loss(self, res: "Results", arms, loss: str) -> bool:
+        if loss == self.baseline and any(
+                res.is_loss(b.loss, same) for a in arms if (same := self.same_taps(a.loss)) for b in arms):
+            return True
+        return super().has_loss(res, arms, loss)
+
     def pairs(self, res: "Results"):
-        """(task, loss arm, baseline arm) per task, on the first kind of weights both have."""
+        """(task, loss arm, baseline arm) per task, on the first kind of weights both have: the baseline on the loss
+        arm's own taps (:meth:`same_taps`) where trained, else :attr:`baseline` as registered."""
         for task in res.tasks(self.pair_tasks) if self.pair_tasks else res.tasks():
             for kind in PAIR_KINDS:
                 a = res.arm(task, self.loss, prefer=(kind,))
-                b = res.arm(task, self.baseline, prefer=(kind,)) if a is not None else None
+                if a is None:
+                    continue
+                same = self.same_taps(a.loss)
+                b = (res.arm(task, same, prefer=(kind,)) if same else None) or \
+                    res.arm(task, self.baseline, prefer=(kind,))
                 if b is not None:
                     yield task, a, b
                     break
@@ -752,8 +774,35 @@ class BeatsOnSameWeights(Finding):
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         for task, a, b in self.pairs(res):
+            note = ""
+            mine, theirs = _taps(a.loss, self.loss), _taps(b.loss, self.baseline)
+            if mine and theirs and mine != theirs:  # the selection and the layers both differ
+                note = (f"{b.loss} taps {', '.join(theirs)}, {a.loss} {', '.join(mine)}: the effect mixes the "
+                        f"selection with the layers (train {self.same_taps(a.loss)} to compare the selection alone)")
             for m in res.perceptual_metrics(task):
-                yield Comparison(task, m, a, b, "better")
+                yield Comparison(task, m, a, b, "better", note=note)
+
+
+def _taps(spec: str, name: str) -> tuple[str, ...] | None:
+    """The layers a one-term spec of loss ``name`` taps (its ``layers=``, else its constructor's default); None for
+    any other spec or a loss without ``layers``."""
+    import inspect
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    try:
+        terms = parse_loss_spec(spec)
+    except UserError:  # a loss this code does not know (a loss file not loaded)
+        return None
+    if len(terms) != 1 or terms[0].name != name:
+        return None
+    given = dict(terms[0].kwargs).get("layers")
+    if given is None:
+        default = inspect.signature(LOSSES.get(name).obj).parameters.get("layers")
+        given = None if default is None or default.default is inspect.Parameter.empty else default.default
+    return None if given is None else tuple(given)
 
 
 #: weights kinds in the order :class:`BeatsOnSameWeights` looks for a pair (the papers', pretrained, first)
