@@ -156,3 +156,28 @@ def test_against_the_vgg_loss_on_other_layers_the_parts_say_what_the_effect_mixe
     assert r.verdict == "reproduced", (r.verdict, r.reason)  # counted as before
     for p in r.parts:
         assert "relu2_2" in p.note and "relu1_2, relu2_2, relu3_3" in p.note and SAME_TAPS in p.note, p.note
+
+
+# --------------------------------------------------------------------------------------------------------- CSR
+def test_csrs_self_trained_encoder_learns_from_the_images_it_is_given(monkeypatch, tmp_path):
+    """The paper's thesis is a *domain-specific* metric: a contrastive encoder trained on the domain's own images
+    (METHODS.md §5: "trained by the harness itself … on the benchmark's own domain — e.g. a medical split"). csr's
+    fallback encoder (no MoCo v2 / SimCLR file cached) always learnt from skimage:train's natural photographs, with
+    no way to name another domain short of pretraining by hand. ``selftrain_data=`` names the images; the default
+    keeps skimage:train (the same encoder file, so the same run ids)."""
+    import losses.csr as C
+    from benchmark import pretrain as P
+    from benchmark import weights as W
+
+    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: False))
+    monkeypatch.setattr(W, "cache_dir", lambda subdir="plbench": tmp_path / subdir)
+    trained = []
+    monkeypatch.setattr(P, "pretrain", lambda cfg, **k: trained.append(cfg) or P.output_path(cfg))
+    default = C.resolve_encoder()
+    assert trained[-1].data == "skimage:train" and default == str(P.output_path(C.selftrained_simclr_config()))
+    medical = C.resolve_encoder(selftrain_data="skimage-medical:train")
+    assert trained[-1].data == "skimage-medical:train" and medical != default and "skimage-medical" in medical
+    assert C._chosen_encoder(selftrain_data="skimage-medical:train") == medical
+    P.output_path(trained[-1]).parent.mkdir(parents=True, exist_ok=True)
+    P.output_path(trained[-1]).write_bytes(b"")  # cached: what plbench weights lists for the term
+    assert C._encoder_file(selftrain_data="skimage-medical:train") == (medical,)
