@@ -376,9 +376,11 @@ def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, st
         distortions of the same content are negatives, so content cannot explain the classes.
       * ``"random"`` (the authors' loader): every sample is a random region in a random class
         (pristine included); samples that happen to share a class are positives.
-    Views, as the authors' ``image_data``: the region (2·crop px) distorted once, one view a
-    crop-px window of it at full scale, the other the whole region at ×0.5 (bilinear,
-    antialiased: torchvision ``Resize`` on a PIL image), each in its own random colour space.
+    Views: the region (2·crop px) distorted once, one view a crop-px window of it at full scale, the other the
+    whole region at ×0.5 (bilinear, antialiased, as the authors' torchvision ``Resize`` on a PIL image), each in
+    its own random colour space as the authors' ``image_data``. Not theirs: their two views are independent random
+    crops of the whole image, one at each scale, so the full-scale view need not lie inside the ×0.5 one; ours
+    always does (the window of the region the ×0.5 view shows whole).
     ``cfg.view_scales="fixed"``: the full-scale view first, the ×0.5 second; ``"random"``: per sample, which
     view holds which scale drawn with probability ½ (the authors' ``div_factor``).
     ``cfg.view_flips="shared"``: the region flipped (probability ½) before both views are cut; ``"independent"``:
