@@ -739,8 +739,9 @@ class BeatsOnSameWeights(Finding):
         """The baseline on the layers the loss arm ``spec`` taps — ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``
         for psycho's and contrastive_select's defaults: the plain loss on the very features the paper selects among
         —, None where ``spec`` is not one term of :attr:`loss` or the baseline's default taps are its."""
-        taps, mine = _taps(spec, self.loss), _taps(self.baseline, self.baseline)
-        return None if taps is None or taps == mine else f"{self.baseline}(layers={taps!r})"
+        taps = _taps(spec, self.loss)
+        return None if taps is None or taps == _taps(self.baseline, self.baseline) else \
+            f"{self.baseline}(layers={taps!r})"
 
     def has_loss(self, res: "Results", arms, loss: str) -> bool:
         if loss == self.baseline and any(
@@ -789,6 +790,10 @@ def _taps(spec: str, name: str) -> tuple[str, ...] | None:
     import inspect
 
     from benchmark.errors import UserError
+    from benchmark.specgrammar import term_names
+
+    if term_names(spec) != [name]:  # read without the registry: a report of a store imports no loss module
+        return None
     from benchmark.lossfn import parse_loss_spec
     from benchmark.registry import LOSSES
 
