@@ -123,6 +123,11 @@ class CSRLoss(FeatureLoss):
                  weights: str = "pretrained", seed: int = 0, selftrain_data: str = SELFTRAIN_DATA):
         super().__init__()
         self.layers, self.eps = tuple(layers), float(eps)
+        if selftrain_data != SELFTRAIN_DATA and (encoder != "auto" or str(weights) != "pretrained"):
+            given = f"encoder={encoder!r}" if encoder != "auto" else f"weights={weights!r}"
+            raise UserError(f"csr selftrain_data={selftrain_data!r} names the images of the self-trained encoder "
+                            f"encoder='auto' falls back to with pretrained weights; {given} loads none and would "
+                            "ignore it")
         pretrained = None
         if str(weights) == "pretrained":
             from benchmark import weights as W

@@ -165,11 +165,13 @@ def test_csrs_self_trained_encoder_learns_from_the_images_it_is_given(monkeypatc
     fallback encoder (no MoCo v2 / SimCLR file cached) always learnt from skimage:train's natural photographs, with
     no way to name another domain short of pretraining by hand. ``selftrain_data=`` names the images; the default
     keeps skimage:train (the same encoder file, so the same run ids)."""
+    from types import SimpleNamespace
+
     import losses.csr as C
     from benchmark import pretrain as P
     from benchmark import weights as W
 
-    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: False))
+    monkeypatch.setattr(W, "get_file", lambda key: SimpleNamespace(key=key, present=False))  # nothing cached
     monkeypatch.setattr(W, "cache_dir", lambda subdir="plbench": tmp_path / subdir)
     trained = []
     monkeypatch.setattr(P, "pretrain", lambda cfg, **k: trained.append(cfg) or P.output_path(cfg))
@@ -181,3 +183,12 @@ def test_csrs_self_trained_encoder_learns_from_the_images_it_is_given(monkeypatc
     P.output_path(trained[-1]).parent.mkdir(parents=True, exist_ok=True)
     P.output_path(trained[-1]).write_bytes(b"")  # cached: what plbench weights lists for the term
     assert C._encoder_file(selftrain_data="skimage-medical:train") == (medical,)
+
+
+@pytest.mark.parametrize("spec", ["csr(encoder='resnet50:dino', selftrain_data='skimage-medical:train')",
+                                  "csr(weights='random', selftrain_data='skimage-medical:train')"])
+def test_csr_refuses_selftrain_data_it_would_ignore(spec):
+    from benchmark.lossfn import build_loss
+
+    with pytest.raises(UserError, match="selftrain_data"):
+        build_loss(spec, seed=0)
