@@ -107,6 +107,11 @@ class PretrainConfig:
             raise UserError(f"view_scales must be 'fixed' or 'random', not {self.view_scales!r}")
         if self.view_flips not in ("shared", "independent"):
             raise UserError(f"view_flips must be 'shared' or 'independent', not {self.view_flips!r}")
+        if self.recipe != "contrique":  # simclr draws its own views: a contrique setting would change the file only
+            for k, default in _CONTRIQUE_ONLY.items():
+                if (tuple(getattr(self, k)) if k == "stages" else getattr(self, k)) != default:
+                    raise UserError(f"{k}={getattr(self, k)!r} is a contrique setting that recipe {self.recipe} does "
+                                    f"not use (its own views): leave it at {default!r} or use --recipe contrique")
         for k in ("steps", "batch_size", "crop"):
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
@@ -124,6 +129,12 @@ class PretrainConfig:
         """A hash of every field — but of a field added later at its default (:data:`_LATER`), whose encoders were
         trained before it existed: their files keep their names."""
         return hashlib.sha256(json.dumps(_without_later(asdict(self)), sort_keys=True).encode()).hexdigest()[:6]
+
+
+#: :class:`PretrainConfig` fields only the ``contrique`` recipe reads, with their defaults: refused at any other value
+#: under ``simclr``, which would train the same encoder under another file name
+_CONTRIQUE_ONLY = {"view_scales": "fixed", "view_flips": "shared", "batch_design": "grid", "classes_per_batch": 8,
+                   "colour_spaces": True, "lab_ab": "offset", "stages": ("layer4",)}
 
 
 #: fields added to :class:`PretrainConfig` after encoders were cached, with the default that reproduces those encoders
