@@ -38,7 +38,8 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     """The weights behind ``encoder``: a weights key or a checkpoint path for :class:`Backbone`.
 
     ``"auto"``: MoCo v2, else SimCLR ResNet-50 (:data:`CONTRASTIVE_ENCODERS`), whichever file is
-    present in the weights cache; else the self-trained SimCLR encoder on ``selftrain_data``
+    present in the weights cache; else the self-trained SimCLR encoder on ``selftrain_data`` — taken first, whatever
+    the cache holds, where ``selftrain_data`` names other images than :data:`SELFTRAIN_DATA` (the domain named)
     (:func:`selftrained_simclr_config`), trained now and cached if missing (``selftrain=True``;
     about 2 min on 2 CPU cores) — or a one-line :class:`UserError` saying what to put where.
     Any other value (a weights key such as ``"resnet50:dino"``, a path, a self-trained name) is
@@ -48,7 +49,8 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
 
     if encoder != "auto":
         return encoder
-    for key in CONTRASTIVE_ENCODERS:
+    named = selftrain_data != SELFTRAIN_DATA  # the domain named: its encoder, whatever public one is cached
+    for key in () if named else CONTRASTIVE_ENCODERS:
         if W.get_file(key).present:
             return key
     from benchmark.pretrain import output_path, pretrain
@@ -58,6 +60,9 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     if path.is_file():
         return str(path)
     if not selftrain:
+        if named:
+            raise UserError(f"csr: no self-trained encoder on {selftrain_data} ({path.name} missing): plbench pretrain "
+                            f"--recipe simclr --data {selftrain_data}, or csr(selftrain=True)")
         wanted = "; ".join(W.missing_message(W.get_file(k)).split(";")[0] for k in CONTRASTIVE_ENCODERS)
         raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: plbench pretrain "
                         f"--recipe simclr, or csr(selftrain=True))")
@@ -103,7 +108,8 @@ class CSRLoss(FeatureLoss):
     its file is present, else the harness's self-trained SimCLR encoder, trained on ``selftrain_data``
     (default ``skimage:train``, natural photographs; the paper's thesis is an encoder of the domain's own images:
     name the grid's training data, e.g. ``selftrain_data='skimage-medical:train'``; the weights label records it,
-    ``tinycnn:selftrained(simclr,skimage-medical:train,…)``). Named options:
+    ``tinycnn:selftrained(simclr,skimage-medical:train,…)``; named data takes that encoder even where MoCo v2 or
+    SimCLR is cached). Named options:
     ``encoder="resnet50:dino"`` (DINO: self-distillation without negatives, version 1's default),
     any ResNet-50 weights key, or a checkpoint path / self-trained name. ``weights=<path>`` also
     loads a checkpoint; ``weights="random"`` is a seeded random ResNet-50, labelled

@@ -21,3 +21,46 @@ def test_simclr_refuses_a_contrique_view_setting_it_would_ignore(field, value):
     PretrainConfig(recipe="contrique", **{field: value})  # the recipe that reads it
     assert PretrainConfig(recipe="simclr").digest == "e5bf23"  # defaults: the cached encoder's file, as before
 
+
+def _nothing_but(monkeypatch, tmp_path, present=()):
+    """Stub the weights cache: only the keys ``present`` are cached; the self-trained encoders' folder in tmp_path;
+    pretraining records its config and writes nothing. Returns the list of configs pretrained."""
+    from types import SimpleNamespace
+
+    from benchmark import pretrain as P
+    from benchmark import weights as W
+
+    monkeypatch.setattr(W, "get_file", lambda key: SimpleNamespace(key=key, present=key in present))
+    monkeypatch.setattr(W, "missing_message", lambda f: f"{f.key}: not cached; fetch it")
+    monkeypatch.setattr(W, "cache_dir", lambda subdir="plbench": tmp_path / subdir)
+    trained = []
+    monkeypatch.setattr(P, "pretrain", lambda cfg, **k: trained.append(cfg) or P.output_path(cfg))
+    return trained
+
+
+def test_csr_selftrain_data_is_not_dropped_where_a_public_encoder_is_cached(monkeypatch, tmp_path):
+    """``csr(selftrain_data='skimage-medical:train')`` names the domain the paper's metric is specific to; with MoCo
+    v2's file cached, ``encoder='auto'`` loaded MoCo v2 (natural ImageNet photographs) and the named data trained
+    nothing — the silence 3f146fe refused for a named encoder. Named data takes the self-trained encoder on it,
+    whatever the cache holds; left at its default, auto is unchanged (MoCo v2 where cached: the same run ids)."""
+    import losses.csr as C
+
+    trained = _nothing_but(monkeypatch, tmp_path, present=("resnet50:moco_v2",))
+    assert C.resolve_encoder() == "resnet50:moco_v2" and not trained
+    medical = C.resolve_encoder(selftrain_data="skimage-medical:train")
+    assert [c.data for c in trained] == ["skimage-medical:train"] and "skimage-medical" in medical
+    assert C._chosen_encoder(selftrain_data="skimage-medical:train") == medical
+
+
+def test_csr_says_how_to_pretrain_the_encoder_of_the_data_it_names(monkeypatch, tmp_path):
+    """With ``selftrain=False`` and nothing cached, the one-line error told to run ``plbench pretrain --recipe
+    simclr``, which trains on skimage:train: the encoder of ``selftrain_data`` stayed missing. It names the data."""
+    import losses.csr as C
+
+    _nothing_but(monkeypatch, tmp_path)
+    with pytest.raises(UserError) as err:
+        C.resolve_encoder(selftrain=False, selftrain_data="skimage-medical:train")
+    assert "--data skimage-medical:train" in str(err.value) and "\n" not in str(err.value), str(err.value)
+    with pytest.raises(UserError) as err:
+        C.resolve_encoder(selftrain=False)
+    assert "--recipe simclr" in str(err.value) and "--data" not in str(err.value)  # the default: as before
