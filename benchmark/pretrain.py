@@ -107,6 +107,8 @@ class PretrainConfig:
             raise UserError(f"view_scales must be 'fixed' or 'random', not {self.view_scales!r}")
         if self.view_flips not in ("shared", "independent"):
             raise UserError(f"view_flips must be 'shared' or 'independent', not {self.view_flips!r}")
+        if self.lab_ab not in ("offset", "wrap"):  # read only when a batch draws LAB: checked here, before any step
+            raise UserError(f"lab_ab must be 'offset' or 'wrap', not {self.lab_ab!r}")
         if self.recipe != "contrique":  # simclr draws its own views: a contrique setting would change the file only
             for k, default in _CONTRIQUE_ONLY.items():
                 if (tuple(getattr(self, k)) if k == "stages" else getattr(self, k)) != default:

@@ -64,3 +64,14 @@ def test_csr_says_how_to_pretrain_the_encoder_of_the_data_it_names(monkeypatch, 
     with pytest.raises(UserError) as err:
         C.resolve_encoder(selftrain=False)
     assert "--recipe simclr" in str(err.value) and "--data" not in str(err.value)  # the default: as before
+
+
+def test_a_misspelt_lab_encoding_is_refused_when_the_config_is_made():
+    """``lab_ab`` was checked only when a batch first drew the LAB colour space — steps into a pretraining run (never
+    with ``colour_spaces=False``, where a typo then changed the file name only) — while every other field of the
+    config is checked at construction. Refused there, in one line."""
+    from benchmark.pretrain import PretrainConfig
+
+    with pytest.raises(UserError, match="lab_ab must be 'offset' or 'wrap', not 'wrapp'"):
+        PretrainConfig(lab_ab="wrapp")
+    PretrainConfig(lab_ab="wrap")
