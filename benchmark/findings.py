@@ -743,9 +743,15 @@ class BeatsOnSameWeights(Finding):
         return None if taps is None or taps == _taps(self.baseline, self.baseline) else \
             f"{self.baseline}(layers={taps!r})"
 
+    def _same_tap_arm(self, res: "Results", arms, same: str) -> bool:
+        """Is one of ``arms`` the baseline on the taps of ``same`` (:meth:`same_taps`)? Arms tapping other layers are
+        passed over on their spec alone, so a store of ``vgg`` needs no loss identity (no loss module)."""
+        taps = _taps(same, self.baseline)
+        return any(_taps(b.loss, self.baseline) == taps and res.is_loss(b.loss, same) for b in arms)
+
     def has_loss(self, res: "Results", arms, loss: str) -> bool:
-        if loss == self.baseline and any(
-                res.is_loss(b.loss, same) for a in arms if (same := self.same_taps(a.loss)) for b in arms):
+        if loss == self.baseline and any(self._same_tap_arm(res, arms, same)
+                                         for a in arms if (same := self.same_taps(a.loss))):
             return True
         return super().has_loss(res, arms, loss)
 
@@ -758,7 +764,8 @@ class BeatsOnSameWeights(Finding):
                 if a is None:
                     continue
                 same = self.same_taps(a.loss)
-                b = (res.arm(task, same, prefer=(kind,)) if same else None) or \
+                b = (res.arm(task, same, prefer=(kind,)) if same and self._same_tap_arm(res, res.arms(task), same)
+                     else None) or \
                     res.arm(task, self.baseline, prefer=(kind,))
                 if b is not None:
                     yield task, a, b
@@ -786,28 +793,40 @@ class BeatsOnSameWeights(Finding):
 
 def _taps(spec: str, name: str) -> tuple[str, ...] | None:
     """The layers a one-term spec of loss ``name`` taps (its ``layers=``, else its constructor's default); None for
-    any other spec or a loss without ``layers``."""
+    any other spec or a loss without ``layers``. Read without the registry where the loss files declare the default
+    (:meth:`benchmark.registry.Registry.declared_default`): a report of a store imports no loss module."""
+    import ast
     import inspect
 
     from benchmark.errors import UserError
-    from benchmark.specgrammar import term_names
-
-    if term_names(spec) != [name]:  # read without the registry: a report of a store imports no loss module
-        return None
-    from benchmark.lossfn import parse_loss_spec
-    from benchmark.registry import LOSSES
+    from benchmark.specgrammar import spec_leaves
 
     try:
-        terms = parse_loss_spec(spec)
-    except UserError:  # a loss this code does not know (a loss file not loaded)
+        leaves = spec_leaves(ast.parse(spec.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, UserError, RecursionError, MemoryError):
         return None
-    if len(terms) != 1 or terms[0].name != name:
+    if len(leaves) != 1:
         return None
-    given = dict(terms[0].kwargs).get("layers")
-    if given is None:
-        default = inspect.signature(LOSSES.get(name).obj).parameters.get("layers")
-        given = None if default is None or default.default is inspect.Parameter.empty else default.default
-    return None if given is None else tuple(given)
+    node = leaves[0][1]
+    if (node.func.id if isinstance(node, ast.Call) else node.id) != name:
+        return None
+    given = {k.arg: k.value for k in node.keywords} if isinstance(node, ast.Call) else {}
+    if "layers" in given:
+        try:
+            layers = ast.literal_eval(given["layers"])
+        except (ValueError, SyntaxError, TypeError):
+            return None
+        return tuple(layers) if isinstance(layers, (list, tuple)) else None
+    from benchmark.registry import LOSSES
+
+    known, default = LOSSES.declared_default(name, "layers")
+    if not known:
+        try:
+            default = inspect.signature(LOSSES.get(name).obj).parameters.get("layers")
+        except UserError:  # a loss this code does not know (a loss file not loaded)
+            return None
+        default = None if default is None or default.default is inspect.Parameter.empty else default.default
+    return None if default is None else tuple(default)
 
 
 #: weights kinds in the order :class:`BeatsOnSameWeights` looks for a pair (the papers', pretrained, first)

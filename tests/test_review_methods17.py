@@ -3,6 +3,8 @@
 import pytest
 
 from benchmark.errors import UserError
+from benchmark.findings import check_all
+from benchmark.synthetic import synthetic_table
 
 
 @pytest.mark.parametrize("field, value", [("view_flips", "independent"), ("view_scales", "random"),
@@ -75,3 +77,25 @@ def test_a_misspelt_lab_encoding_is_refused_when_the_config_is_made():
     with pytest.raises(UserError, match="lab_ab must be 'offset' or 'wrap', not 'wrapp'"):
         PretrainConfig(lab_ab="wrapp")
     PretrainConfig(lab_ab="wrap")
+
+
+@pytest.mark.parametrize("name, loss", [("tariq2020_psycho", "psycho"), ("mei2020_contrastive", "contrastive_select")])
+def test_the_selection_findings_read_a_store_of_the_profiles_losses_without_the_loss_registry(name, loss, monkeypatch):
+    """f3fa7fe read every psycho / contrastive_select arm's taps with the registry's parser and looked the same-tap
+    VGG loss up by loss identity, so ``plbench report --no-visual`` of any store holding one of them (the standard
+    profile's) imported benchmark.lossfn, torch and every loss module, which 4b7c601 had fixed for other stores only.
+    The taps are read from the spec and the loss files' declarations; on a store of ``vgg`` (relu2_2) the finding
+    decides, with its note, without the registry's parser or loss identities."""
+    import benchmark.lossfn as L
+
+    def refuse(*a, **k):
+        raise AssertionError("the loss registry's parser was used")
+
+    for f in ("parse_loss_spec", "loss_identity"):
+        monkeypatch.setattr(L, f, refuse)
+    pre = "vgg16:IMAGENET1K_V1"
+    t = synthetic_table(offsets={loss: {"vsi": 0.8}, "vgg": 0.0, "l2": 0.0}, weights={loss: pre, "vgg": pre},
+                        tasks=("sr4",), metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, [name], n_boot=20)
+    assert r.verdict == "reproduced", (r.verdict, r.reason)
+    assert all("relu1_2, relu2_2, relu3_3" in p.note and "relu2_2" in p.note for p in r.parts), r.parts
