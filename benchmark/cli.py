@@ -333,6 +333,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     pt.add_argument("--view-scales", choices=("fixed", "random"), default="fixed",
                     help="contrique: fixed (default) the first view full scale, the second ×0.5; random: drawn per "
                          "sample, as the authors' loader")
+    pt.add_argument("--view-flips", choices=("shared", "independent"), default="shared",
+                    help="contrique: shared (default) both views mirrored together; independent: each view flipped "
+                         "on its own, as the authors' loader")
     pt.add_argument("--crop", type=int, default=64, help="crop side in pixels (default: 64)")
     pt.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
     pt.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches (default: 0)")
@@ -1851,7 +1854,7 @@ def cmd_pretrain(args) -> int:
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
                          batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
                          classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces,
-                         view_scales=args.view_scales)
+                         view_scales=args.view_scales, view_flips=args.view_flips)
     dev = resolve_device(args.device, setting="--device")
     path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
                     progress=sys.stderr.isatty())

@@ -1297,24 +1297,13 @@ def _preferred_spellings(recorded) -> tuple[dict, dict, dict]:
 
 def _term_names(spec: str) -> tuple[str, ...] | None:
     """The loss names a spec's terms call, sorted (``"0.5*ffl(alpha=1) + l1"`` → ``("ffl", "l1")``), read
-    without the registry (no loss module, no torch); None when the spec is not a Python expression. Specs of
-    one :func:`benchmark.lossfn.loss_identity` have the same names (the converse need not hold)."""
-    import ast
+    without the registry (no loss module, no torch: :func:`benchmark.specgrammar.term_names`); None when the spec
+    is not in the grammar. Specs of one :func:`benchmark.lossfn.loss_identity` have the same names (the converse
+    need not hold)."""
+    from benchmark.specgrammar import term_names
 
-    try:
-        tree = ast.parse(spec.strip(), mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    names, todo = [], [tree]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Call):  # a term with keywords: its name, not the names in its arguments
-            todo.append(node.func)
-        elif isinstance(node, ast.Name):
-            names.append(node.id)
-        else:
-            todo.extend(ast.iter_child_nodes(node))
-    return tuple(sorted(names))
+    names = term_names(spec)
+    return None if names is None else tuple(sorted(names))
 
 
 def merged_spellings(recorded) -> dict[str, str]:

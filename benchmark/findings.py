@@ -688,6 +688,10 @@ class Finding:
         then ``out of regime`` — listed, never reproduced or contradicted."""
         return ""
 
+    def has_loss(self, res: "Results", arms, loss: str) -> bool:
+        """Does one of ``arms`` train ``loss``, a loss of :attr:`needs` (:meth:`Results.is_loss`)?"""
+        return any(res.is_loss(a.loss, loss) for a in arms)
+
     def applicable(self, res: "Results") -> tuple[str, str] | None:
         """``(verdict, reason)`` when the results cannot test the claim, else None. The default
         checks :attr:`needs`; a claim about pretrained networks says ``needs weights``."""
@@ -696,9 +700,9 @@ class Finding:
         if not tasks:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
-        missing = [loss for loss in n.losses if not any(res.is_loss(a.loss, loss) for a in arms)]
+        missing = [loss for loss in n.losses if not self.has_loss(res, arms, loss)]
         if missing and (n.weights == "any" or n.weights_of):
-            return "not applicable", f"{', '.join(missing)} not in these results"
+            return "not applicable", f"{', '.join(missing)} not in these results" + _variants_note(res, arms, missing)
         if n.weights != "any":
             family = n.weights_of or n.losses
             kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in family}
@@ -720,6 +724,19 @@ class Finding:
         return None
 
 
+def _variants_note(res: "Results", arms, missing: list[str]) -> str:
+    """What a claim's reason adds where a loss it needs is missing but variants of it ran (``pdl(pixel_weight=0.5)``,
+    ``0.5*l1 + 0.5*pdl``: :meth:`Results.has_term`): they are not the loss the claim is about, so they are not
+    tested — said, with what to train, rather than the loss called absent (tests/test_probe_methods17.py)."""
+    notes = []
+    for loss in missing:
+        variants = sorted({a.loss for a in arms if res.has_term(a.loss, loss)}, key=name_key)
+        if variants:
+            notes.append(f"{', '.join(variants)} {'is a variant' if len(variants) == 1 else 'are variants'} of {loss} "
+                         f"(other arguments or terms), not the loss the claim is about: train {loss} itself")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 class BeatsOnSameWeights(Finding):
     """A claim that :attr:`loss` beats :attr:`baseline` on every perceptual metric of each task of :attr:`pair_tasks`
     (None: every task), the two compared on the first kind of backbone weights both were trained with
@@ -730,12 +747,38 @@ class BeatsOnSameWeights(Finding):
     baseline: str = "vgg"
     pair_tasks: tuple[str, ...] | None = None
 
+    def same_taps(self, spec: str) -> str | None:
+        """The baseline on the layers the loss arm ``spec`` taps — ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``
+        for psycho's and contrastive_select's defaults: the plain loss on the very features the paper selects among
+        —, None where ``spec`` is not one term of :attr:`loss` or the baseline's default taps are its."""
+        taps = _taps(spec, self.loss)
+        return None if taps is None or taps == _taps(self.baseline, self.baseline) else \
+            f"{self.baseline}(layers={taps!r})"
+
+    def _same_tap_arm(self, res: "Results", arms, same: str) -> bool:
+        """Is one of ``arms`` the baseline on the taps of ``same`` (:meth:`same_taps`)? Arms tapping other layers are
+        passed over on their spec alone, so a store of ``vgg`` needs no loss identity (no loss module)."""
+        taps = _taps(same, self.baseline)
+        return any(_taps(b.loss, self.baseline) == taps and res.is_loss(b.loss, same) for b in arms)
+
+    def has_loss(self, res: "Results", arms, loss: str) -> bool:
+        if loss == self.baseline and any(self._same_tap_arm(res, arms, same)
+                                         for a in arms if (same := self.same_taps(a.loss))):
+            return True
+        return super().has_loss(res, arms, loss)
+
     def pairs(self, res: "Results"):
-        """(task, loss arm, baseline arm) per task, on the first kind of weights both have."""
+        """(task, loss arm, baseline arm) per task, on the first kind of weights both have: the baseline on the loss
+        arm's own taps (:meth:`same_taps`) where trained, else :attr:`baseline` as registered."""
         for task in res.tasks(self.pair_tasks) if self.pair_tasks else res.tasks():
             for kind in PAIR_KINDS:
                 a = res.arm(task, self.loss, prefer=(kind,))
-                b = res.arm(task, self.baseline, prefer=(kind,)) if a is not None else None
+                if a is None:
+                    continue
+                same = self.same_taps(a.loss)
+                b = (res.arm(task, same, prefer=(kind,)) if same and self._same_tap_arm(res, res.arms(task), same)
+                     else None) or \
+                    res.arm(task, self.baseline, prefer=(kind,))
                 if b is not None:
                     yield task, a, b
                     break
@@ -751,8 +794,51 @@ class BeatsOnSameWeights(Finding):
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         for task, a, b in self.pairs(res):
+            note = ""
+            mine, theirs = _taps(a.loss, self.loss), _taps(b.loss, self.baseline)
+            if mine and theirs and mine != theirs:  # the selection and the layers both differ
+                note = (f"{b.loss} taps {', '.join(theirs)}, {a.loss} {', '.join(mine)}: the effect mixes the "
+                        f"selection with the layers (train {self.same_taps(a.loss)} to compare the selection alone)")
             for m in res.perceptual_metrics(task):
-                yield Comparison(task, m, a, b, "better")
+                yield Comparison(task, m, a, b, "better", note=note)
+
+
+def _taps(spec: str, name: str) -> tuple[str, ...] | None:
+    """The layers a one-term spec of loss ``name`` taps (its ``layers=``, else its constructor's default); None for
+    any other spec or a loss without ``layers``. Read without the registry where the loss files declare the default
+    (:meth:`benchmark.registry.Registry.declared_default`): a report of a store imports no loss module."""
+    import ast
+    import inspect
+
+    from benchmark.errors import UserError
+    from benchmark.specgrammar import spec_leaves
+
+    try:
+        leaves = spec_leaves(ast.parse(spec.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, UserError, RecursionError, MemoryError):
+        return None
+    if len(leaves) != 1:
+        return None
+    node = leaves[0][1]
+    if (node.func.id if isinstance(node, ast.Call) else node.id) != name:
+        return None
+    given = {k.arg: k.value for k in node.keywords} if isinstance(node, ast.Call) else {}
+    if "layers" in given:
+        try:
+            layers = ast.literal_eval(given["layers"])
+        except (ValueError, SyntaxError, TypeError):
+            return None
+        return tuple(layers) if isinstance(layers, (list, tuple)) else None
+    from benchmark.registry import LOSSES
+
+    known, default = LOSSES.declared_default(name, "layers")
+    if not known:
+        try:
+            default = inspect.signature(LOSSES.get(name).obj).parameters.get("layers")
+        except UserError:  # a loss this code does not know (a loss file not loaded)
+            return None
+        default = None if default is None or default.default is inspect.Parameter.empty else default.default
+    return None if default is None else tuple(default)
 
 
 #: weights kinds in the order :class:`BeatsOnSameWeights` looks for a pair (the papers', pretrained, first)

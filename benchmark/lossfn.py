@@ -37,6 +37,8 @@ from torch import nn
 
 from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
+from benchmark.specgrammar import MAX_TERMS, spec_leaves  # noqa: F401 - MAX_TERMS: part of this API
+from benchmark.specgrammar import weight_text as _weight_text
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +53,6 @@ class Term:
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs)
         core = f"{self.name}({args})" if args else self.name
         return core if self.weight == 1.0 else f"{_weight_text(self.weight)}*{core}"
-
-
-def _weight_text(w: float) -> str:
-    """A weight as written in labels and run ids: ``%g`` where that round-trips (``0.01``, ``100``), else the
-    shortest exact form, so two distinct weights never share a label (``0.1234567`` vs ``0.1234568``)."""
-    short = f"{w:g}"
-    return short if float(short) == w else repr(w)
 
 
 def _finite_literal(value) -> bool:
@@ -112,46 +107,10 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         raise UserError(f"loss spec {short!r}: '#' outside quotes would end the spec there (a Python comment): "
                         "remove it")
     terms: list[Term] = []
-
-    def number(node) -> float | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            return float(node.value)
-        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
-            raise UserError(f"loss spec {short!r}: weight {node.value!r} is not a number")
-        if isinstance(node, ast.Name) and node.id.lower() in NON_FINITE and node.id not in LOSSES:
-            raise UserError(f"loss spec {short!r}: weight {node.id} is not a finite number: weights must be finite "
-                            "positive numbers")
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # 2*0.5*l1 is (2*0.5)*l1
-            left, right = number(node.left), number(node.right)
-            return left * right if left is not None and right is not None else None
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            inner = number(node.operand)
-            if inner is not None and isinstance(node.op, ast.USub):
-                raise UserError(f"loss spec {short!r}: weight -{_weight_text(inner)} is negative: weights must be "
-                                "positive")
-            return inner
-        return None
-
-    def visit(node, weight=1.0, depth=0):
-        if depth > MAX_TERMS:
-            raise UserError(f"loss spec {short!r} has more than {MAX_TERMS} terms")
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            visit(node.left, weight, depth + 1)
-            visit(node.right, weight, depth + 1)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            left, right = number(node.left), number(node.right)
-            if left is not None or right is not None:  # a product of typed weights, to 15 digits: 3*(0.1*l1) is 0.3*l1
-                visit(node.right if left is not None else node.left,
-                      float(f"{weight * (left if left is not None else right):.15g}"), depth + 1)
-            else:
-                raise UserError(f"loss spec {short!r}: only number*loss products are allowed")
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
-            raise UserError(f"loss spec {short!r}: terms are added, never subtracted: weights must be positive")
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            raise UserError(f"loss spec {short!r}: a negated term: weights must be positive")
-        elif isinstance(node, ast.Name):
+    for weight, node in spec_leaves(tree, short, LOSSES):  # the grammar's one walk (benchmark.specgrammar)
+        if isinstance(node, ast.Name):
             terms.append(Term(weight, node.id))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
+        elif not node.args:
             if any(k.arg is None for k in node.keywords):
                 raise UserError(f"loss spec {short!r}: arguments must be name=value")
             names = [k.arg for k in node.keywords]
@@ -168,7 +127,7 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
                     raise UserError(f"loss spec {short!r}: argument {k.arg}={typed} of {node.func.id!r} is not a "
                                     "finite number (overflow): arguments must be finite")
             terms.append(Term(weight, node.func.id, kwargs))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # my_loss(0.5)
+        else:  # my_loss(0.5)
             name = node.func.id
             params = list(_init_params(LOSSES.get(name).obj)[0]) if name in LOSSES else []
             if name in LOSSES and not params:  # l1(0.5): not `l1(name=...)`, which it refuses too
@@ -177,13 +136,6 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
             raise UserError(f"loss spec {short!r}: arguments must be name=value, e.g. {name}("
                             f"{params[0] if params else 'name'}=...)"
                             + (f" ({name} takes: {', '.join(params)})" if params else ""))
-        else:
-            raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1 + 0.01*pdl(k=v)'")
-
-    try:
-        visit(tree)
-    except RecursionError:
-        raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None
     for t in terms:
         if not math.isfinite(t.weight):
             raise UserError(f"loss spec {short!r}: weight of {t.name!r} is {t.weight} (overflow): weights must be "
@@ -216,13 +168,8 @@ def _has_comment(text: str) -> bool:
         return False
 
 
-#: names that read as numbers but are not finite ones: ``nan*l1``, ``inf*l1`` are weights, not products
-NON_FINITE = ("nan", "inf", "infinity")
-
-
-#: the longest loss spec and the most terms a spec may have (deeper nesting cannot be parsed)
+#: the longest loss spec (the most terms: :data:`benchmark.specgrammar.MAX_TERMS`)
 MAX_SPEC = 2000
-MAX_TERMS = 64
 
 
 def canonical_spec(spec: str) -> str:

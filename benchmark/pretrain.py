@@ -11,14 +11,18 @@ Two recipes, both contrastive and label-free:
     positive and other distortions of the same content are negatives and content cannot explain
     a class; ``"random"``: the authors' loader (random image, random class). Each sample gives
     two views — a crop at full scale and the same region at half scale (``view_scales="fixed"``, default: the
-    first view always the full-scale one; ``"random"``: drawn per sample, as the authors' loader) — each in a
+    first view always the full-scale one; ``"random"``: drawn per sample, as the authors' loader), mirrored together
+    (``view_flips="shared"``, default) or each on its own (``"independent"``, as the authors' loader) — each in a
     random colour space as the authors' loader (RGB, grey, LAB as PIL's 8-bit encoding with L* in [0, 1],
     HSV, local mean subtracted and min–max rescaled). The last feature map (``stages``: more
     stages, each with its own head, as an option) is pooled 2×2 into 4 patch vectors per view,
     L2-normalised and projected by the authors' head (Linear → BN → ReLU → Linear → BN, each
     view on its own), and trained with the multi-class NT-Xent loss (τ = 0.1): every patch of
     the same class is a positive. Linear warm-up (10 %) then cosine decay, as the authors'
-    schedule; Adam instead of their SGD at lr 0.6 with batch 1024 (a CPU-sized batch). BatchNorm
+    schedule; Adam instead of their SGD at lr 0.6 with batch 1024 (a CPU-sized batch). Not reproduced: the
+    authors' authentically distorted images (AVA, COCO, CERTH-Blur, VOC; half of each batch), each image its own
+    class — the benchmark's sources are clean photographs, whose undistorted crops are the one "pristine" class,
+    so the encoder learns synthetic distortions only. BatchNorm
     statistics are then re-estimated on RGB inputs, which is what a loss feeds the frozen encoder.
 ``simclr`` (Chen et al., ICML 2020): two views per crop with random resized crop, flips, colour
     jitter, grey and blur; global-pooled vectors, NT-Xent with each crop its own class.
@@ -87,6 +91,10 @@ class PretrainConfig:
     #: the ×0.5 regions second, so the projector's BatchNorm1d normalises each scale with its own statistics;
     #: ``"random"`` the authors' loader, which draws ``div_factor`` ∈ {1, 2} per sample: each view mixes both scales
     view_scales: str = "fixed"
+    #: how the views are mirrored (``contrique``): ``"shared"`` (ours, the default) each region flipped with
+    #: probability ½ before both views are cut from it, so a view is never the mirror of the other;
+    #: ``"independent"`` the authors' loader, whose ``RandomHorizontalFlip(0.5)`` acts on each view on its own
+    view_flips: str = "shared"
 
     def __post_init__(self):
         if self.recipe not in RECIPES:
@@ -97,6 +105,15 @@ class PretrainConfig:
             raise UserError(f"batch_design must be 'grid' or 'random', not {self.batch_design!r}")
         if self.view_scales not in ("fixed", "random"):
             raise UserError(f"view_scales must be 'fixed' or 'random', not {self.view_scales!r}")
+        if self.view_flips not in ("shared", "independent"):
+            raise UserError(f"view_flips must be 'shared' or 'independent', not {self.view_flips!r}")
+        if self.lab_ab not in ("offset", "wrap"):  # read only when a batch draws LAB: checked here, before any step
+            raise UserError(f"lab_ab must be 'offset' or 'wrap', not {self.lab_ab!r}")
+        if self.recipe != "contrique":  # simclr draws its own views: a contrique setting would change the file only
+            for k, default in _CONTRIQUE_ONLY.items():
+                if (tuple(getattr(self, k)) if k == "stages" else getattr(self, k)) != default:
+                    raise UserError(f"{k}={getattr(self, k)!r} is a contrique setting that recipe {self.recipe} does "
+                                    f"not use (its own views): leave it at {default!r} or use --recipe contrique")
         for k in ("steps", "batch_size", "crop"):
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
@@ -116,8 +133,14 @@ class PretrainConfig:
         return hashlib.sha256(json.dumps(_without_later(asdict(self)), sort_keys=True).encode()).hexdigest()[:6]
 
 
+#: :class:`PretrainConfig` fields only the ``contrique`` recipe reads, with their defaults: refused at any other value
+#: under ``simclr``, which would train the same encoder under another file name
+_CONTRIQUE_ONLY = {"view_scales": "fixed", "view_flips": "shared", "batch_design": "grid", "classes_per_batch": 8,
+                   "colour_spaces": True, "lab_ab": "offset", "stages": ("layer4",)}
+
+
 #: fields added to :class:`PretrainConfig` after encoders were cached, with the default that reproduces those encoders
-_LATER = {"view_scales": "fixed"}
+_LATER = {"view_scales": "fixed", "view_flips": "shared"}
 
 
 def _without_later(fields: dict) -> dict:
@@ -366,11 +389,16 @@ def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, st
         distortions of the same content are negatives, so content cannot explain the classes.
       * ``"random"`` (the authors' loader): every sample is a random region in a random class
         (pristine included); samples that happen to share a class are positives.
-    Views, as the authors' ``image_data``: the region (2·crop px) distorted once, one view a
-    crop-px window of it at full scale, the other the whole region at ×0.5 (bilinear,
-    antialiased: torchvision ``Resize`` on a PIL image), each in its own random colour space.
+    Views: the region (2·crop px) distorted once, one view a crop-px window of it at full scale, the other the
+    whole region at ×0.5 (bilinear, antialiased, as the authors' torchvision ``Resize`` on a PIL image), each in
+    its own random colour space as the authors' ``image_data``. Not theirs: their two views are independent random
+    crops of the whole image, one at each scale, so the full-scale view need not lie inside the ×0.5 one; ours
+    always does (the window of the region the ×0.5 view shows whole).
     ``cfg.view_scales="fixed"``: the full-scale view first, the ×0.5 second; ``"random"``: per sample, which
     view holds which scale drawn with probability ½ (the authors' ``div_factor``).
+    ``cfg.view_flips="shared"``: the region flipped (probability ½) before both views are cut; ``"independent"``:
+    each view also flipped on its own with probability ½, so the two are mirrored independently, as the authors'
+    per-view ``RandomHorizontalFlip(0.5)``.
     Distortions and colour spaces run on ``device``. Returns (full (B,3,crop,crop), half
     (B,3,crop,crop), labels (B,)) on ``device``.
     """
@@ -398,6 +426,10 @@ def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, st
     full = distorted[..., t:t + cfg.crop, l:l + cfg.crop]
     half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True,
                          align_corners=False).clamp(0, 1)
+    if cfg.view_flips == "independent":  # the authors' flip of each view: on top of the region's, each view's own
+        flips = [torch.rand(v.shape[0], generator=g) < 0.5 for v in (full, half)]
+        full, half = (torch.where(f.to(v.device)[:, None, None, None], v.flip(-1), v)
+                      for v, f in zip((full, half), flips))
     if cfg.view_scales == "random":  # the authors' div_factor per sample: each view a mix of both scales
         swap = (torch.rand(full.shape[0], generator=g) < 0.5).to(full.device)[:, None, None, None]
         full, half = torch.where(swap, half, full), torch.where(swap, full, half)

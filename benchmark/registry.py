@@ -263,6 +263,58 @@ class Registry:
                     names += _declared_in(str(f), st.st_mtime_ns, st.st_size, self.kind)
         return sorted(set(names))
 
+    def declared_default(self, name: str, param: str) -> tuple[bool, object]:
+        """``(True, default)`` of keyword ``param`` of the class the package's own files register as ``name``, read
+        from its ``__init__`` with :mod:`ast` as :meth:`declared_names` reads names (no import, no torch); ``(False,
+        None)`` where the registry must answer: :meth:`declared_names` is None, or the default is not written there
+        as a literal (an inherited ``__init__``, a computed default)."""
+        if self.declared_names() is None:
+            return False, None
+        spec = importlib.util.find_spec(self.package)
+        for folder in list(spec.submodule_search_locations or ()) if spec else []:
+            for f in sorted(Path(folder).glob("*.py")):
+                if not f.name.startswith("_"):
+                    st = f.stat()
+                    found = _declared_defaults(str(f), st.st_mtime_ns, st.st_size, self.kind).get(name)
+                    if found is not None:
+                        return (True, found[param]) if param in found else (False, None)
+        return False, None
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_defaults(path: str, mtime_ns: int, size: int, kind: str) -> dict[str, dict]:
+    """{name: {keyword: literal default}} of each class one file registers as ``kind`` with a decorator
+    (:meth:`Registry.declared_default`), from the class's own ``__init__``; a default that is no literal is left
+    out. ``mtime_ns``/``size`` key the cache."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return {}
+    out: dict[str, dict] = {}
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        names = [d.args[0].value for d in cls.decorator_list
+                 if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
+                 and isinstance(d.args[0].value, str)
+                 and (d.func.id if isinstance(d.func, ast.Name) else getattr(d.func, "attr", "")) in
+                 (f"register_{kind}", "register")]
+        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+        if not names or init is None:
+            continue
+        args = init.args.args[len(init.args.args) - len(init.args.defaults):]
+        pairs = list(zip(args, init.args.defaults)) + list(zip(init.args.kwonlyargs, init.args.kw_defaults))
+        defaults = {}
+        for arg, node in pairs:
+            if node is None:  # a keyword-only argument without a default
+                continue
+            try:
+                defaults[arg.arg] = ast.literal_eval(node)
+            except (ValueError, SyntaxError, TypeError):
+                continue
+        out.update({n: defaults for n in names})
+    return out
+
 
 @functools.lru_cache(maxsize=256)
 def _declared_in(path: str, mtime_ns: int, size: int, kind: str) -> tuple[str, ...]:

@@ -92,38 +92,12 @@ def metric_order(metrics) -> list[str]:
 
 
 def loss_terms(spec: str) -> list[str]:
-    """Names of the terms of a (weighted-sum) loss spec: ``'0.84*ms_ssim + 0.16*l1'`` → both.
+    """Names of the terms of a (weighted-sum) loss spec: ``'0.84*ms_ssim + 0.16*l1'`` → both, ``'0.5*(l1 + pdl)'``
+    → ``['l1', 'pdl']``: the registry's grammar read without the registry
+    (:func:`benchmark.specgrammar.term_names`); ``[]`` for a spec outside it."""
+    from benchmark.specgrammar import term_names
 
-    A light parser (no registry import): splits on ``+`` outside parentheses and drops numeric
-    weights and keyword arguments."""
-    parts, depth, cur = [], 0, []
-    for ch in spec:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "+" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    names = []
-    for p in parts:
-        p = p.split("(", 1)[0].strip()
-        factors = [f.strip() for f in p.split("*")]
-        name = next((f for f in factors if f and not _is_number(f)), "")
-        if name:
-            names.append(name)
-    return names
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
+    return term_names(spec) or []
 
 
 def is_circular(loss: str, metric: str, circular: dict[str, tuple[str, ...]] = CIRCULAR) -> bool:

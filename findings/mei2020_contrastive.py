@@ -8,7 +8,7 @@ from benchmark.findings import BeatsOnSameWeights, Needs
 from benchmark.registry import register_finding
 
 
-@register_finding("mei2020_contrastive", version="2",
+@register_finding("mei2020_contrastive", version="3",
                   citation="Mei, Lu, Yi, Wu, Li, Huang, Disentangle Perceptual Learning through Online Contrastive "
                            "Learning, 2020",
                   source="abstract: the online-selected features 'improve the perceptual quality' over the perceptual "
@@ -20,7 +20,9 @@ class ContrastiveSelectBeatsVGG(BeatsOnSameWeights):
     "needs weights" (as Ding's; v2: it was "out of regime"), and a contrastive_select arm on random or self-trained
     weights beside a pretrained one is out of regime. The paper's task list could not be checked (abstract only:
     "image transformation tasks"), so every task counts. A claim about every part: reproduced only when every counted
-    part is."""
+    part is. The baseline is the VGG loss on contrastive_select's own taps where trained (``vgg(layers=('relu1_2',
+    'relu2_2', 'relu3_3'))`` for the default: the paper selects among the features the perceptual loss uses; v3),
+    else ``vgg`` (Johnson's relu2_2), each part then noting that its effect mixes the selection with the layers."""
 
     claim = "online contrastive feature selection beats the VGG perceptual loss on perceptual metrics"
     needs = Needs(losses=("contrastive_select", "vgg"), metrics=("perceptual",), weights="pretrained",

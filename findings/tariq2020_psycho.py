@@ -9,7 +9,7 @@ from benchmark.registry import register_finding
 TASKS = ("sr4",)
 
 
-@register_finding("tariq2020_psycho", version="2",
+@register_finding("tariq2020_psycho", version="3",
                   citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations Good Perceptual Quality "
                            "Features?, ECCV 2020",
                   source="the super-resolution experiment: a loss on psychovisually selected VGG-16 features "
@@ -21,7 +21,12 @@ class PsychoBeatsVGG(BeatsOnSameWeights):
     "out of regime", the wording of a run at another task or scale); a psycho arm on random or self-trained weights
     (scores of another network) beside a pretrained one, or an ``sr4`` run at another ``scale``, is out of regime,
     listed and never counted. Human judgement is stood in for by the
-    perceptual metrics present. A claim about every metric: reproduced only when every counted part is."""
+    perceptual metrics present. A claim about every metric: reproduced only when every counted part is.
+
+    The baseline is the VGG loss on psycho's own taps where trained (``vgg(layers=('relu1_2', 'relu2_2',
+    'relu3_3'))`` for the default: the paper selects "a subset of features", so the claim is the subset against the
+    whole set of the same layers; v3), else ``vgg`` (Johnson's relu2_2), each part then noting that its effect mixes
+    the selection with the layers (v2 always took relu2_2 alone, said nothing)."""
 
     claim = "a loss on psychovisually selected VGG-16 features beats the VGG loss on perceptual metrics for ×4 SR"
     needs = Needs(tasks=TASKS, losses=("psycho", "vgg"), metrics=("perceptual",), weights="pretrained",

@@ -21,20 +21,25 @@ log = logging.getLogger(__name__)
 CONTRASTIVE_ENCODERS = ("resnet50:moco_v2", "resnet50:simclr")
 
 
-def selftrained_simclr_config():
+#: the images csr's self-trained fallback encoder learns from unless ``selftrain_data=`` names others
+SELFTRAIN_DATA = "skimage:train"
+
+
+def selftrained_simclr_config(data: str = SELFTRAIN_DATA):
     """The self-trained SimCLR encoder ``encoder="auto"`` falls back to: the harness's ``simclr``
     recipe with :class:`~benchmark.pretrain.PretrainConfig`'s CPU defaults (tinycnn, 500 steps
-    × 32 crops of 64 px, ``skimage:train``)."""
+    × 32 crops of 64 px) on ``data`` (default ``skimage:train``)."""
     from benchmark.pretrain import PretrainConfig
 
-    return PretrainConfig(recipe="simclr")
+    return PretrainConfig(recipe="simclr", data=data)
 
 
-def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
+def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA) -> str:
     """The weights behind ``encoder``: a weights key or a checkpoint path for :class:`Backbone`.
 
     ``"auto"``: MoCo v2, else SimCLR ResNet-50 (:data:`CONTRASTIVE_ENCODERS`), whichever file is
-    present in the weights cache; else the self-trained SimCLR encoder
+    present in the weights cache; else the self-trained SimCLR encoder on ``selftrain_data`` — taken first, whatever
+    the cache holds, where ``selftrain_data`` names other images than :data:`SELFTRAIN_DATA` (the domain named)
     (:func:`selftrained_simclr_config`), trained now and cached if missing (``selftrain=True``;
     about 2 min on 2 CPU cores) — or a one-line :class:`UserError` saying what to put where.
     Any other value (a weights key such as ``"resnet50:dino"``, a path, a self-trained name) is
@@ -44,16 +49,20 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
 
     if encoder != "auto":
         return encoder
-    for key in CONTRASTIVE_ENCODERS:
+    named = selftrain_data != SELFTRAIN_DATA  # the domain named: its encoder, whatever public one is cached
+    for key in () if named else CONTRASTIVE_ENCODERS:
         if W.get_file(key).present:
             return key
     from benchmark.pretrain import output_path, pretrain
 
-    cfg = selftrained_simclr_config()
+    cfg = selftrained_simclr_config(selftrain_data)
     path = output_path(cfg)
     if path.is_file():
         return str(path)
     if not selftrain:
+        if named:
+            raise UserError(f"csr: no self-trained encoder on {selftrain_data} ({path.name} missing): plbench pretrain "
+                            f"--recipe simclr --data {selftrain_data}, or csr(selftrain=True)")
         wanted = "; ".join(W.missing_message(W.get_file(k)).split(";")[0] for k in CONTRASTIVE_ENCODERS)
         raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: plbench pretrain "
                         f"--recipe simclr, or csr(selftrain=True))")
@@ -62,23 +71,24 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
     return str(pretrain(cfg))
 
 
-def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
+def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, **_) -> tuple[str, ...]:
     """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
     :func:`resolve_encoder` takes — MoCo v2's, else SimCLR's, else the self-trained SimCLR encoder (a checkpoint) —,
     MoCo v2's (its first choice, the one to fetch) where none is; else the named weights key, checkpoint path or
     self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
     if encoder == "auto":
         try:
-            encoder = resolve_encoder(encoder, selftrain=False)
+            encoder = resolve_encoder(encoder, selftrain=False, selftrain_data=selftrain_data)
         except UserError:  # nothing cached: never self-trained for a listing
             encoder = CONTRASTIVE_ENCODERS[0]
     return (str(encoder),)
 
 
-def _chosen_encoder(encoder: str = "auto", selftrain: bool = True, **_) -> str | None:
+def _chosen_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA, **_
+                    ) -> str | None:
     """What ``csr(encoder="auto")`` loads with ``weights="pretrained"`` as the cache stands (:func:`resolve_encoder`):
     the choice a run's id records (:func:`benchmark.weights.weights_fingerprint`); None for a named encoder."""
-    return resolve_encoder(encoder, selftrain) if encoder == "auto" else None
+    return resolve_encoder(encoder, selftrain, selftrain_data) if encoder == "auto" else None
 
 
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
@@ -95,7 +105,11 @@ class CSRLoss(FeatureLoss):
 
     Encoder (``weights="pretrained"``), ``encoder="auto"`` (version 2; see :func:`resolve_encoder`):
     a *contrastive* encoder as the paper studies — MoCo v2 ResNet-50, else SimCLR ResNet-50 when
-    its file is present, else the harness's self-trained SimCLR encoder. Named options:
+    its file is present, else the harness's self-trained SimCLR encoder, trained on ``selftrain_data``
+    (default ``skimage:train``, natural photographs; the paper's thesis is an encoder of the domain's own images:
+    name the grid's training data, e.g. ``selftrain_data='skimage-medical:train'``; the weights label records it,
+    ``tinycnn:selftrained(simclr,skimage-medical:train,…)``; named data takes that encoder even where MoCo v2 or
+    SimCLR is cached). Named options:
     ``encoder="resnet50:dino"`` (DINO: self-distillation without negatives, version 1's default),
     any ResNet-50 weights key, or a checkpoint path / self-trained name. ``weights=<path>`` also
     loads a checkpoint; ``weights="random"`` is a seeded random ResNet-50, labelled
@@ -112,14 +126,19 @@ class CSRLoss(FeatureLoss):
 
     def __init__(self, layers: Sequence[str] = ("relu", "layer1", "layer2", "layer3", "layer4"),
                  encoder: str = "auto", selftrain: bool = True, eps: Annotated[float, Positive] = 1e-10,
-                 weights: str = "pretrained", seed: int = 0):
+                 weights: str = "pretrained", seed: int = 0, selftrain_data: str = SELFTRAIN_DATA):
         super().__init__()
         self.layers, self.eps = tuple(layers), float(eps)
+        if selftrain_data != SELFTRAIN_DATA and (encoder != "auto" or str(weights) != "pretrained"):
+            given = f"encoder={encoder!r}" if encoder != "auto" else f"weights={weights!r}"
+            raise UserError(f"csr selftrain_data={selftrain_data!r} names the images of the self-trained encoder "
+                            f"encoder='auto' falls back to with pretrained weights; {given} loads none and would "
+                            "ignore it")
         pretrained = None
         if str(weights) == "pretrained":
             from benchmark import weights as W
 
-            chosen = resolve_encoder(encoder, selftrain)
+            chosen = resolve_encoder(encoder, selftrain, selftrain_data)
             if chosen in W.known_files():
                 pretrained = chosen
             else:

@@ -200,7 +200,7 @@ def test_csr_default_is_a_contrastive_encoder(monkeypatch, tmp_path):
     from benchmark.pretrain import PretrainConfig
 
     tiny = PretrainConfig(recipe="simclr", data="skimage-natural:train", steps=2, batch_size=4, crop=32)
-    monkeypatch.setattr(C, "selftrained_simclr_config", lambda: tiny)
+    monkeypatch.setattr(C, "selftrained_simclr_config", lambda data="skimage:train": tiny)
     loss = build_loss("csr", seed=0)  # nothing cached: self-trains the tiny SimCLR encoder
     assert "tinycnn:selftrained(simclr" in loss.provenance
     present = {"resnet50:simclr"}
