@@ -1,0 +1,69 @@
+"""Overnight and cluster runs under faults (probe 17): what a user who starts the full grid with several workers at
+night finds in the morning."""
+from __future__ import annotations
+
+import types
+
+
+def _two_shard_store(tmp_path):
+    """A grid of two runs sharded over two workers (w0: run 0 then run 1; w1: run 1 then run 0), nothing recorded."""
+    import time
+
+    from benchmark.config import RunConfig, resolve
+    from benchmark.executors import WorkUnit
+    from benchmark.results import ResultsStore
+
+    grid = [resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=s)) for s in (0, 1)]
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    since = time.time() - 60
+    common = dict(store_root=str(store.root), metrics=("psnr",), device="cpu", since=since, grid_id="g1")
+    w0 = WorkUnit(configs=(grid[0],), steal=(grid[1],), tag="[w0]", **common)
+    w1 = WorkUnit(configs=(grid[1],), steal=(grid[0],), tag="[w1]", **common)
+    return grid, store, w0, w1
+
+
+def test_a_remote_job_hung_in_a_run_it_took_over_is_the_one_named_for_the_hang(tmp_path):
+    """Was: a SLURM job or Ray task (a shard) that took over another job's run — one not started there, or left with a
+    stale lock by a job whose node was lost — and hung in it in C code (exit 75) was named by no line of the morning's
+    summary: the driver looked for its hang among its own share only, and found it in the share of the job whose run
+    it was, which was said to have hung instead. Now a hang's record names the worker it ended, and each lost job's
+    line names the hangs of its own worker, in its share or in a run it took over."""
+    from benchmark.config import run_id
+    from benchmark.executors import _lost
+    from benchmark.runner import _mark_stalled, _record_failure, input_groups
+
+    grid, store, w0, w1 = _two_shard_store(tmp_path)
+    hung_in = types.SimpleNamespace(store=store, grid_id="g1", worker="w1")  # w1, in w0's run 0 it took over
+    _record_failure(hung_in, grid[0], run_id(grid[0]), "made no progress for 60 s: hung in C code", "", w0.since + 5,
+                    stalled=True)
+    w1_line = _lost(w1, "job 7_1 ended without a result (state: FAILED)")["error"]
+    w0_line = _lost(w0, "job 7_0 ended without a result (state: NODE_FAIL)")["error"]
+    assert "hung" in w1_line and run_id(grid[0]) in w1_line, w1_line
+    assert "hung" not in w0_line and run_id(grid[0]) not in w0_line, w0_line
+    # a hung scoring of the task's degraded inputs (one task, both shards): the worker that hung in it alone
+    (key, rid), = input_groups(grid).items()
+    _mark_stalled(types.SimpleNamespace(store=store, grid_id="g1", worker="w0"), rid, "scoring made no progress")
+    assert f"its scoring of {key[0]}'s degraded test inputs" in _lost(w0, "job 7_0 ended")["error"]
+    assert "degraded test inputs" not in _lost(w1, "job 7_1 ended")["error"]
+
+
+def test_a_shard_worker_tells_its_runs_which_worker_it_is(tmp_path, monkeypatch):
+    """What a hang's record names (above) is the worker's own name, given to each of its run_grid calls: its share and
+    the runs it takes over."""
+    import benchmark.executors
+    import benchmark.runner
+    from benchmark.executors import run_unit
+    from benchmark.runner import GridSummary
+
+    grid, store, w0, w1 = _two_shard_store(tmp_path)
+    seen = []
+
+    def run_grid(configs, *args, **kwargs):
+        seen.append((len(configs), kwargs.get("worker")))
+        return GridSummary()
+
+    monkeypatch.setattr(benchmark.runner, "run_grid", run_grid)
+    monkeypatch.setattr(benchmark.executors, "check_planned", lambda unit: None)
+    run_unit(w1)
+    assert seen == [(1, "w1"), (1, "w1")], seen
