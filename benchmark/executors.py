@@ -224,6 +224,11 @@ def _worker_main(unit: WorkUnit) -> dict:
     "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
     exit status), so the driver can report a failure in one line instead of a pickled traceback.
     """
+    from benchmark.progress import bars_of_a_worker
+
+    # first, before any bar: every worker's, a local one's, a Ray task's, a SLURM job's (killed outright, one left
+    # a semaphore in its resource tracker, which warned of it in the night's log after the grid's last line)
+    bars_of_a_worker()
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=unit.log_level, stream=sys.stderr, datefmt="%H:%M:%S",
@@ -995,9 +1000,6 @@ def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int 
     # its signals in before it says it started: a stopped driver sends a worker that said so SIGINT (one still starting
     # SIGTERM), which in between met the SIGINT it inherited ignored (a driver in a script's background) and was lost
     _worker_signals()
-    from benchmark.progress import bars_of_a_worker
-
-    bars_of_a_worker()  # no semaphore in the driver's resource tracker left by a worker killed outright
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 
 def _two_shard_store(tmp_path):
     """A grid of two runs sharded over two workers (w0: run 0 then run 1; w1: run 1 then run 0), nothing recorded."""
@@ -67,3 +69,48 @@ def test_a_shard_worker_tells_its_runs_which_worker_it_is(tmp_path, monkeypatch)
     monkeypatch.setattr(benchmark.executors, "check_planned", lambda unit: None)
     run_unit(w1)
     assert seen == [(1, "w1"), (1, "w1")], seen
+
+
+_KILLED_REMOTE_WORKER = r'''
+import multiprocessing, os, signal, sys
+
+multiprocessing.set_start_method(sys.argv[2])  # Python 3.14's default on Linux is forkserver, macOS's spawn
+import benchmark.executors as E
+
+
+def killed(unit):  # a run shows its bar (disabled off a terminal, as overnight), then the OOM killer, or Ray's kill
+    from benchmark.runner import _progress
+
+    _progress(10, "run", False).update(1)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+E.run_unit = killed
+E._worker_main(E.WorkUnit((), sys.argv[1], ("psnr",), "cpu", tag="[w0]"))  # a Ray task's, a SLURM job's entry
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_a_ray_or_slurm_worker_killed_outright_leaves_no_leaked_semaphore_warning(tmp_path, start_method):
+    """Was: a Ray task's or SLURM job's worker process (started by Ray or submitit, not by this driver) killed outright
+    — the OOM killer, Ray's memory monitor, kill -9 — where multiprocessing's start method is not fork (Python 3.14's
+    forkserver, macOS's spawn) left tqdm's multiprocessing lock, made by its first progress bar, registered with its
+    own resource tracker, which outlived it and wrote 'UserWarning: resource_tracker: There appear to be 1 leaked
+    semaphore objects to clean up at shutdown' into the job's log (Ray forwards it to the driver's, after the grid's
+    last line). Only the local driver's spawned workers took a thread lock for their bars. Now every worker does, in
+    its entry (_worker_main), whoever started it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import benchmark
+
+    script = tmp_path / "worker.py"
+    script.write_text(_KILLED_REMOTE_WORKER)
+    env = {**os.environ, "PYTHONPATH": str(Path(benchmark.__file__).parents[1])}  # this checkout's code
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "r"), start_method], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path, env=env)
+    assert out.returncode == -9, out.stderr
+    assert "leaked semaphore" not in out.stderr, out.stderr
