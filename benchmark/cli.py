@@ -443,7 +443,27 @@ def _setup_logging(args) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def standard_streams() -> None:
+    """Standard streams a daemonising wrapper closed (``plbench run … 2>&-``, a scheduler's or service manager's
+    start) opened on the null device: Python starts with ``sys.stderr`` None there, and the run's first
+    ``sys.stderr.isatty()`` ended the night at its start, an internal error, nothing trained; and the first file the
+    process opened took the closed descriptor, so what a library writes to fd 2 (libjpeg's warnings, torch's) went
+    into it, and this process's spawned workers took it as their stderr. Such a stream's output goes nowhere, as
+    its closing asked. The command's first step, and :func:`benchmark.api.run`'s."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:  # closed: the null device in its place (the lowest free descriptor is a closed one below)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:  # closed when Python started: a stream on the descriptor as it is now
+            setattr(sys, name, open(fd, mode, closefd=False, errors="backslashreplace"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    standard_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has

@@ -114,3 +114,49 @@ def test_a_ray_or_slurm_worker_killed_outright_leaves_no_leaked_semaphore_warnin
                          text=True, timeout=120, cwd=tmp_path, env=env)
     assert out.returncode == -9, out.stderr
     assert "leaked semaphore" not in out.stderr, out.stderr
+
+
+def _closed_stderr_run(tmp_path, code: str, *args: str, timeout: float = 60):
+    """``code`` run by this checkout's Python as a daemonising wrapper starts it: its stderr closed (``2>&-``)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import benchmark
+
+    env = {**os.environ, "PYTHONPATH": str(Path(benchmark.__file__).parents[1])}  # this checkout's code
+    return subprocess.run([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, timeout=timeout,
+                          cwd=tmp_path, env=env, preexec_fn=lambda: os.close(2))
+
+
+@pytest.mark.parametrize("call", ["from benchmark.cli import main\nmain(['rn'])",  # a misspelt command, exit 2
+                                  pytest.param("from benchmark import api\ntry:\n    api.run(tasks=['nope'])\n"
+                                               "except api.UserError:\n    pass", marks=pytest.mark.slow)])
+def test_a_command_started_with_its_stderr_closed_writes_no_file_through_it(tmp_path, call):
+    """Was: started with its stderr closed (`plbench run … 2>&-`, a daemonising wrapper), Python left sys.stderr None
+    and descriptor 2 free: the first file the command opened took it, so what a library writes to fd 2 went into that
+    file, and the night's run died at its start (next test); a script's api.run alike. Now a closed standard stream
+    is the null device."""
+    code = (f"import os, sys\n{call}\n"
+            "with open('f', 'w') as f:\n"
+            "    print(f.fileno(), sys.stderr is not None, os.path.realpath('/proc/self/fd/2'))")
+    out = _closed_stderr_run(tmp_path, code)
+    fd, has_stderr, fd2 = out.stdout.split()[-3:]
+    assert out.returncode == 0 and fd != "2" and has_stderr == "True" and fd2 == "/dev/null", out.stdout
+
+
+@pytest.mark.slow
+def test_a_grid_started_with_its_stderr_closed_trains(tmp_path):
+    """Was: `plbench run --workers 2 … 2>&-` (a daemonising wrapper, a cron line closing stderr) ended at once on
+    'error: internal error: AttributeError: 'NoneType' object has no attribute 'isatty'', nothing trained. Now the
+    grid trains, its log going nowhere, as asked."""
+    import json
+
+    code = "import sys\nfrom benchmark.cli import main\nsys.exit(main(sys.argv[1:]))"
+    out = _closed_stderr_run(tmp_path, code, "run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0",
+                             "--iterations", "2", "--metrics", "psnr", "--no-budget-check", "--workers", "2",
+                             "--no-report", "--out", str(tmp_path / "r"), timeout=300)
+    assert out.returncode == 0, out.stdout
+    metas = [json.loads(p.read_text()) for p in (tmp_path / "r" / "runs").glob("*/meta.json")]
+    assert sorted(m.get("status") for m in metas if "config" in m) == ["ok", "ok"], metas
