@@ -654,7 +654,9 @@ def _hang_said(unit: WorkUnit, since: float) -> str:
     """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
     a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's line said 'recorded as
     failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
-    return (_hang_found(unit, since, unit.grid_id)
+    # by time alone: a local worker's clock is the driver's, and one started in the place of a worker a hang ended
+    # (the same unit, name and grid id) has its predecessor's record of this grid before its own ``since``
+    return (_hang_found(unit, since)
             or "no record of the hang found: the worker's log above says where it hung")
 
 

@@ -72,3 +72,29 @@ def test_a_full_disk_ends_with_exit_code_3_every_time(tmp_path):
                                "--out", str(tmp_path / str(i))], capture_output=True, text=True, env=env, cwd=ROOT,
                               timeout=300)
         assert proc.returncode == 3, (i, proc.returncode, proc.stderr[-2000:])
+
+
+def test_a_local_worker_started_again_is_not_said_to_have_hung_in_its_predecessors_run(tmp_path):
+    """A local worker ended by a hang in C code is started again in its place (same unit, same name, same grid id);
+    when that one hangs too and its record could not be written (a stalled file system: 60 s, then the process ends
+    without it), the driver's line said the first start's hang, found by the grid's id alone, where it said 'no
+    record': a local worker's hangs are found by their time, after its own start (its clock is the driver's)."""
+    import time
+
+    from benchmark import executors
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    unit = executors.WorkUnit((cfg,), str(store.root), ("psnr",), "cpu", tag="[w0]", grid_id="g1",
+                              since=time.time() - 60)
+    rid = run_id(cfg)
+    atomic_write_json(store.run_dir(rid) / "meta.json", {  # the first start's hang
+        "run_id": rid, "status": "failed", "stalled": True, "config": cfg.to_dict(), "error": "hung", "worker": "w0",
+        "grid_id": "g1"})
+    assert executors._hang_said(unit, time.time() - 1).startswith(f"its hung run {rid}")
+    again = time.time() + 5  # the worker in its place started after that record
+    assert executors._hang_said(unit, again).startswith("no record of the hang found"), executors._hang_said(unit,
+                                                                                                              again)
