@@ -1,9 +1,7 @@
 #!/usr/bin/env python
 """Run the whole benchmark grid (quick profile by default). Same CLI as `plbench`."""
 
-import sys
-
-from benchmark.cli import main
+from benchmark.cli import main_entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main_entry()

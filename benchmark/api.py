@@ -31,6 +31,9 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.cli import standard_streams
+
+    standard_streams()  # a script started with its stderr closed: not a file of the run's on descriptor 2
     from benchmark.config import build_configs, check_executor_settings, setting, setting_json
     from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
     from benchmark.metrics import check_metric_names

@@ -446,7 +446,27 @@ def _setup_logging(args) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def standard_streams() -> None:
+    """Standard streams a daemonising wrapper closed (``plbench run … 2>&-``, a scheduler's or service manager's
+    start) opened on the null device: Python starts with ``sys.stderr`` None there, and the run's first
+    ``sys.stderr.isatty()`` ended the night at its start, an internal error, nothing trained; and the first file the
+    process opened took the closed descriptor, so what a library writes to fd 2 (libjpeg's warnings, torch's) went
+    into it, and this process's spawned workers took it as their stderr. Such a stream's output goes nowhere, as
+    its closing asked. The command's first step, and :func:`benchmark.api.run`'s."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:  # closed: the null device in its place (the lowest free descriptor is a closed one below)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:  # closed when Python started: a stream on the descriptor as it is now
+            setattr(sys, name, open(fd, mode, closefd=False, errors="backslashreplace"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    standard_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
@@ -603,7 +623,40 @@ def _say_stopped(text: str) -> None:
 
 
 def main_entry() -> None:
-    sys.exit(main())
+    """The command line's entry (``plbench``, ``python -m benchmark``, ``run_all.py``): :func:`main`, then
+    :func:`exit_now` with its code. Tests call :func:`main`, which returns."""
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's --help, --version, a usage error (2)
+        code = exc.code
+    exit_now(code)
+
+
+def exit_now(code) -> None:
+    """End the process with ``code`` once what Python runs at exit has run — its non-daemon threads joined, the
+    :mod:`atexit` handlers (multiprocessing's children joined, Ray's shutdown, temporary directories' cleanup),
+    logging flushed and closed, stdout and stderr flushed —, skipping the interpreter's teardown: there a C++
+    library's thread (pyarrow's: apache/arrow#34314) aborted the process now and then ('terminate called without an
+    active exception', exit 134 where the command said 3), and a night script reading the exit code misread it.
+    ``code`` as :func:`sys.exit` takes it (None: 0; a message: said on stderr, 1)."""
+    import atexit
+    import threading
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        with contextlib.suppress(OSError, ValueError):
+            print(code, file=sys.stderr)
+        code = 1
+    shutdown = getattr(threading, "_shutdown", None)  # the interpreter's first step at exit: non-daemon threads
+    if shutdown is not None and threading.current_thread() is threading.main_thread():
+        shutdown()
+    atexit._run_exitfuncs()
+    logging.shutdown()  # registered at exit too: here also where the atexit handlers logged after it
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a reader gone (`plbench findings | head`), a stream closed or None
+            stream.flush()
+    os._exit(code)
 
 
 # --------------------------------------------------------------------------------------------

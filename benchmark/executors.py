@@ -142,7 +142,7 @@ def run_unit(unit: WorkUnit) -> dict:
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
                                               logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id,
-                                              since=unit.since, stall_s=unit.stall_s))
+                                              since=unit.since, stall_s=unit.stall_s, worker=_name(unit)))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -150,7 +150,8 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s,
+                            worker=_name(unit))
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     return summary
 
@@ -223,6 +224,11 @@ def _worker_main(unit: WorkUnit) -> dict:
     "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
     exit status), so the driver can report a failure in one line instead of a pickled traceback.
     """
+    from benchmark.progress import bars_of_a_worker
+
+    # first, before any bar: every worker's, a local one's, a Ray task's, a SLURM job's (killed outright, one left
+    # a semaphore in its resource tracker, which warned of it in the night's log after the grid's last line)
+    bars_of_a_worker()
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=unit.log_level, stream=sys.stderr, datefmt="%H:%M:%S",
@@ -408,11 +414,11 @@ def _lost(unit: WorkUnit, error: str) -> dict:
     """A remote worker's result (a Ray task's, a SLURM job's) when it gave none: ``error``, its line (the job's state,
     the task's error), and where one of ``unit``'s runs hung in C code, which ends its process (exit 75) with no worker
     started in its place (a local driver starts one: :func:`_died`), what that hang recorded
-    (:func:`benchmark.runner.hang_recorded`): the job's state alone said nothing of it. Its own runs only (``steal``
-    holds other jobs' runs, whose hangs are theirs)."""
+    (:func:`benchmark.runner.hang_recorded`): the job's state alone said nothing of it. The hangs its worker recorded
+    (a run of its share, or one of another job's it took over: ``steal``), not another job's in a run of its share."""
     from benchmark.progress import STALLED_EXIT
 
-    hung = _hang_found(unit, unit.since, unit.configs, unit.grid_id) if unit.since is not None else None
+    hung = _hang_found(unit, unit.since, unit.grid_id) if unit.since is not None else None
     if not hung:
         return {"error": error, "user": False, "lost": True}
     return {"error": f"{error}: ended by a hang in C code (exit code {STALLED_EXIT}; {hung})", "user": False,
@@ -627,23 +633,32 @@ def _raise_failures(results: list[dict], where: str) -> None:
     raise WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
 
 
-def _hang_found(unit: WorkUnit, since: float, runs, grid_id: str = "") -> str | None:
-    """What a hang in C code among ``runs`` (of ``unit``) recorded at or after ``since``, ``grid_id`` as in
-    :func:`benchmark.runner.hang_recorded`; None when none is found or ``unit``'s store cannot be read here."""
+def _hang_found(unit: WorkUnit, since: float, grid_id: str = "") -> str | None:
+    """What a hang in C code of ``unit``'s worker recorded at or after ``since``, in a run of its share or one it took
+    over (``steal``), ``grid_id`` as in :func:`benchmark.runner.hang_recorded`; None when none is found or ``unit``'s
+    store cannot be read here."""
     try:
         from benchmark.results import ResultsStore
         from benchmark.runner import hang_recorded
 
-        return hang_recorded(ResultsStore(unit.store_root), list(runs), since, grid_id)
+        return hang_recorded(ResultsStore(unit.store_root), list(unit.configs), since, grid_id, worker=_name(unit),
+                             taken=list(unit.steal))
     except Exception:  # noqa: BLE001 - the store unreadable here: the caller's line as it is
         return None
+
+
+def _name(unit: WorkUnit) -> str:
+    """``unit``'s worker as its lines and its records name it (``w0``, ``r3``), "" where it has no tag."""
+    return unit.tag.strip("[]")
 
 
 def _hang_said(unit: WorkUnit, since: float) -> str:
     """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
     a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's line said 'recorded as
     failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
-    return (_hang_found(unit, since, [*unit.configs, *unit.steal])
+    # by time alone: a local worker's clock is the driver's, and one started in the place of a worker a hang ended
+    # (the same unit, name and grid id) has its predecessor's record of this grid before its own ``since``
+    return (_hang_found(unit, since)
             or "no record of the hang found: the worker's log above says where it hung")
 
 
@@ -989,9 +1004,6 @@ def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int 
     # its signals in before it says it started: a stopped driver sends a worker that said so SIGINT (one still starting
     # SIGTERM), which in between met the SIGINT it inherited ignored (a driver in a script's background) and was lost
     _worker_signals()
-    from benchmark.progress import bars_of_a_worker
-
-    bars_of_a_worker()  # no semaphore in the driver's resource tracker left by a worker killed outright
     if stderr is not None:  # the driver's stderr, this worker's again (a pipe to the driver while it started)
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # started: what it said there names no exit (a driver gone: EPIPE)

@@ -313,9 +313,11 @@ def bars_of_a_worker() -> None:
     """Lock this process's tqdm bars with a thread lock, not the multiprocessing lock tqdm makes with its first bar: a
     spawned local worker shares its driver's resource tracker, so one killed outright (the OOM killer, kill -9) or
     ended by a hang in C code (``os._exit``) left that lock's semaphore registered there, and the driver's night ended
-    on the tracker's 'leaked semaphore objects' warning, after the grid's last line. Such a lock is shared with no
-    other process anyway (each spawned worker makes its own): a worker's bars lose nothing. Called first thing in a
-    worker, before any bar."""
+    on the tracker's 'leaked semaphore objects' warning, after the grid's last line; a Ray task's or SLURM job's worker
+    (a start method other than fork: Python 3.14's forkserver, macOS's spawn) left it in its own tracker, which
+    outlived it and wrote the warning into the job's log. Such a lock is shared with no other process anyway (each
+    worker makes its own): a worker's bars lose nothing. Called first thing in every worker
+    (:func:`benchmark.executors._worker_main`), before any bar."""
     from tqdm import tqdm
 
     tqdm.set_lock(threading.RLock())

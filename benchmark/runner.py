@@ -738,6 +738,9 @@ class _Grid:
     #: this process is the whole command (one process, no driver after it): a hang in C code that ends it ends the
     #: command, which it says with where the grid stands (:func:`_ending`)
     alone: bool = False
+    #: the executor's name of the worker these runs are done in (``w0``, ``r3``: :attr:`WorkUnit.tag`), written into
+    #: a hang's record: the driver names the job a hang ended by it, the hung run in its share or one it took over
+    worker: str = ""
 
 
 def require_scorable(metrics):
@@ -755,7 +758,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
              gpu_share: int = 1, grid_id: str = "", since: float | None = None,
-             stall_s: float | None = None, alone: bool = False) -> GridSummary:
+             stall_s: float | None = None, alone: bool = False, worker: str = "") -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -776,7 +779,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     planned it, is left failed, not trained again to the same failure. ``stall_s``: a run without progress for that
     long is stopped as hung and recorded failed (:func:`benchmark.progress.stall_watch`; default
     ``RUN_DEFAULTS["stall_timeout"]``, 0: never). ``alone``: this process is the whole command (one process, no
-    driver after it), whose end a hang in C code is: said with where the grid stands.
+    driver after it), whose end a hang in C code is: said with where the grid stands. ``worker``: the executor's
+    name of this worker, which a hang's record names (:func:`hang_recorded`).
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -833,7 +837,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since,
-                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s), alone=alone)
+                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s), alone=alone,
+                 worker=worker)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -1206,7 +1211,8 @@ def _mark_stalled(grid: _Grid, rid: str, error: str) -> None:
 
     grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
     atomic_write_json(grid.store.run_dir(rid) / STALLED, {
-        "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+        "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {}),
+        **({"worker": grid.worker} if grid.worker else {})})
 
 
 def _clear_stall_mark(store: ResultsStore, rid: str) -> None:
@@ -1247,36 +1253,45 @@ def _ending(grid: _Grid, record):
     return write
 
 
-def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "") -> str | None:
+def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "", worker: str = "",
+                  taken=()) -> str | None:
     """What a process ended by a hang in C code (exit 75, :func:`benchmark.progress.stall_watch`) recorded of it, for
     the driver's line: among ``configs``' runs and their degraded inputs, the newest record of a hang written at or
     after ``since`` (``time.time()`` when that process started) — a run recorded failed (retried after the grid's
     other runs), a finished run's re-score or a task's input scoring marked (their rows kept; not tried again by this
     grid, the next command does). A record naming ``grid_id`` (a remote grid's) is this grid's by that id alone: a SLURM
-    node's clock, or its file server's, need not agree with the driver's ``since``. None when none is found (the
-    record could not be written)."""
+    node's clock, or its file server's, need not agree with the driver's ``since``. With ``worker`` (an executor's
+    worker, :attr:`_Grid.worker`), a record naming another worker is not that worker's hang, and ``taken``, the runs
+    of other workers' shares it may have taken over, count where their record names ``worker``. None when none is
+    found (the record could not be written)."""
 
     from benchmark.results import of_this_grid
 
-    def ours(record: dict, at: float) -> bool:  # a mark's time is its "at"; a failed run's, its meta.json's mtime
+    def ours(record: dict, at: float, own: bool = True) -> bool:  # a mark's time is its "at"; a failed run's, its
+        # meta.json's mtime
+        if worker and record.get("worker", "") != worker and (record.get("worker") or not own):
+            return False
         return of_this_grid({**record, "at": at}, "at", since, grid_id)
 
     found: list[tuple[float, str]] = []
-    for c in configs:
+    mine = set(map(id, configs))
+    everything = [*configs, *taken]
+    for c in everything:
         rid = run_id(c)
         meta = store.meta(rid) or {}
         mark = stall_mark(store, rid) or {}
-        if isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
+        if isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"], id(c) in mine):
             found.append((mark["at"], f"its re-score of run {rid} ({c.task}/{c.loss} seed {c.seed}) hung, marked "
                                       f"({STALLED} in its folder): its rows kept, re-scored by the next command"))
         elif meta.get("status") == "failed" and meta.get("stalled") is True:
             with contextlib.suppress(OSError):
-                if ours(meta, at := (store.run_dir(rid) / "meta.json").stat().st_mtime):
+                if ours(meta, at := (store.run_dir(rid) / "meta.json").stat().st_mtime, id(c) in mine):
                     found.append((at, f"its hung run {rid} ({c.task}/{c.loss} seed {c.seed}) recorded failed, "
                                       "retried by the next command"))
-    for (task, *_rest), rid in input_groups(configs).items():
+    own_inputs = input_groups(configs)
+    for (task, *_rest), rid in input_groups(everything).items():
         mark = stall_mark(store, rid) or {}
-        if isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"]):
+        if isinstance(mark.get("at"), (int, float)) and ours(mark, mark["at"], rid in own_inputs.values()):
             found.append((mark["at"], f"its scoring of {task}'s degraded test inputs (run {rid}) hung, marked "
                                       f"({STALLED} in their folder): scored by the next command"))
     return max(found)[1] if found else None
@@ -1415,6 +1430,7 @@ def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceba
                                 **({"failed_in": stage} if stage else {}),
                                 **({"failed_at": at} if at is not None else {}),
                                 **({"stalled": True} if stalled else {}),
+                                **({"worker": grid.worker} if stalled and grid.worker else {}),
                                 "traceback": traceback, "started": started, "code_version": code_version(),
                                 "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                 "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {})})

@@ -14,7 +14,7 @@ def _cheap_config(seed: int = 0):
 def test_a_remote_and_a_local_workers_hang_are_looked_up_by_one_helper(tmp_path, monkeypatch):
     """Was: executors._lost (a remote job's line) and _hang_said (a local worker's) each wrapped the lazy imports and
     runner.hang_recorded in their own swallow-all try — a merge lost one copy's helper (a NameError). Now both go
-    through _hang_found: a remote job its own runs and the grid's id, a local worker its runs and those it took over;
+    through _hang_found: each worker's runs and those it took over, and the grid's id;
     a store unreadable here leaves each line as it was."""
     import dataclasses
 
@@ -24,8 +24,8 @@ def test_a_remote_and_a_local_workers_hang_are_looked_up_by_one_helper(tmp_path,
     other = dataclasses.replace(cfg, seed=1)
     calls = []
 
-    def recorded(store, configs, since, grid_id=""):
-        calls.append((list(configs), since, grid_id))
+    def recorded(store, configs, since, grid_id="", worker="", taken=()):
+        calls.append((list(configs), since, grid_id, list(taken)))
         return "its hung run x recorded failed"
 
     monkeypatch.setattr(runner, "hang_recorded", recorded)
@@ -33,7 +33,9 @@ def test_a_remote_and_a_local_workers_hang_are_looked_up_by_one_helper(tmp_path,
     lost = executors._lost(unit, "job 7_1 ended without a result")
     assert lost["hung"] and "its hung run x" in lost["error"]
     assert executors._hang_said(unit, 7.0) == "its hung run x recorded failed"
-    assert calls == [([cfg], 5.0, "g1"), ([cfg, other], 7.0, "")]
+    # both: the worker's share, and the runs it took over where their record names it (test_probe_overnight17)
+    # a local worker by time alone (test_review_overnight17: one started again is not named for its predecessor's)
+    assert calls == [([cfg], 5.0, "g1", [other]), ([cfg], 7.0, "", [other])]
     assert "hung" not in executors._lost(dataclasses.replace(unit, since=None), "job")  # no grid start: not looked up
     assert len(calls) == 2
 

@@ -128,7 +128,8 @@ def test_the_drivers_line_on_a_worker_ended_by_a_hang_says_what_the_hang_recorde
     assert said.startswith("its scoring of denoise's degraded test inputs") and "failed" not in said, said
     time.sleep(0.02)
     atomic_write_json(store.run_dir(run_id(other)) / "meta.json", {
-        "run_id": run_id(other), "status": "failed", "stalled": True, "config": other.to_dict(), "error": "hung"})
+        "run_id": run_id(other), "status": "failed", "stalled": True, "config": other.to_dict(), "error": "hung",
+        "worker": "w0"})  # in a run it took over: its record names it (test_probe_overnight17)
     said = executors._hang_said(unit, since)  # the newest hang: a run recorded failed
     assert said.startswith(f"its hung run {run_id(other)}") and "recorded failed" in said, said
     assert executors._hang_said(unit, time.time() + 5).startswith("no record")  # older than the worker: not its hang

@@ -159,7 +159,7 @@ def child(unit, send):
         _progress(10, "run", False).update(1)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    E._worker_main = killed
+    E.run_unit = killed  # its entry, _worker_main, as it is
     E._process_entry(unit, send)
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def test_a_hung_scoring_has_one_mark_beside_the_run_and_an_earlier_stores_mark_s
     atomic_write_json(store.run_dir(rid) / "meta.json", meta)
     record = (store.run_dir(rid) / "meta.json").read_bytes()
     assert runner.stall_mark(store, rid) is None
-    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g16"), rid, "hung")
+    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g16", worker=""), rid, "hung")
     assert (store.run_dir(rid) / "meta.json").read_bytes() == record  # the finished record untouched
     mark = runner.stall_mark(store, rid)
     assert (mark["error"], mark["grid_id"]) == ("hung", "g16")

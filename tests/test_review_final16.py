@@ -91,10 +91,10 @@ def test_a_remote_job_ended_by_a_hung_rescore_names_its_stalled_mark_of_this_gri
     store.write_meta(rid, {"run_id": rid, "status": "ok", "config": cfg.to_dict(), "started": 1.0, "grid_id": "g0"})
     unit = WorkUnit(configs=(cfg,), store_root=str(store.root), metrics=("psnr",), device="cpu", since=2.0,
                     grid_id="g1")
-    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g2"), rid, "hung")  # another grid's
+    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g2", worker=""), rid, "hung")  # another grid's
     assert (store.run_dir(rid) / runner.STALLED).is_file() and "rescore_stalled" not in store.meta(rid)
     assert not _lost(unit, "job 7_1 ended without a result (state: FAILED)").get("hung")
-    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g1"), rid, "hung")
+    runner._mark_stalled(SimpleNamespace(store=store, grid_id="g1", worker=""), rid, "hung")
     lost = _lost(unit, "job 7_1 ended without a result (state: FAILED)")
     assert lost.get("hung") and f"re-score of run {rid}" in lost["error"] and ".stalled" in lost["error"], lost
     assert "recorded failed" not in lost["error"], lost
