@@ -458,6 +458,13 @@ def full_data(shared: Path = SHARED_DATASETS, test_sets=("CSet5", "CSet14", "Kod
             tuple(str(p) for p in test) if all(p.is_dir() for p in test) else HUB_TEST)
 
 
+#: Baselines a registered finding compares a loss with on the loss's own layers
+#: (:meth:`benchmark.findings.BeatsOnSameWeights.same_taps`: psycho's and contrastive_select's relu1_2–relu3_3), not
+#: among ``all`` (the registry's defaults): the standard and full profiles train them, so Tariq's and Mei's findings
+#: compare selection against no selection on the same features (``tests/test_mend_profiles17.py`` checks this against
+#: the findings).
+FINDING_BASELINES = ("vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))",)
+
 PROFILES = {
     # CPU-friendly: embedded photos, tiny net, pixel losses plus three feature losses on random-init backbones.
     "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES + QUICK_FEATURE_LOSSES, (0,), "tiny", 120, 8, 48, 2e-3,
@@ -465,10 +472,10 @@ PROFILES = {
     # Real offline answers: BSD200 + T91 crops, Kodak24 + Set14, every loss family, 3 seeds; feature losses
     # on pretrained backbones where their weights are cached, else random-init ("auto"). A GPU profile;
     # configs/standard-cpu.yaml is the subset that finishes in under 2 h on 2 CPU cores.
-    "standard": Profile("standard", DEFAULT_TASKS, ("all",), (0, 1, 2), "small", 3000, 16, 96, 5e-4,
+    "standard": Profile("standard", DEFAULT_TASKS, ("all", *FINDING_BASELINES), (0, 1, 2), "small", 3000, 16, 96, 5e-4,
                         *full_data(test_sets=LOCAL_SETS["standard"][1]), "auto"),
     # Overnight on a GPU: BSD200 + T91 training crops, Set5/Set14/Kodak24 test sets, pretrained backbones.
-    "full": Profile("full", DEFAULT_TASKS, ("all",), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
+    "full": Profile("full", DEFAULT_TASKS, ("all", *FINDING_BASELINES), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
                     *full_data(test_sets=LOCAL_SETS["full"][1]), "pretrained"),
 }
 
