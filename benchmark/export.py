@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.runstats import more_images
 from benchmark.stats import (
     INPUT,
@@ -675,7 +676,8 @@ def bold_below_plain_text(stats: Stats) -> str:
             if not below.empty:
                 over = thin[sign * thin["mean"] > float((sign * below["mean"]).min())]
                 untested.append(f"{task}/{metric}: {', '.join(below['label'])} bold below " + ", ".join(
-                    f"{r.label} ({_count(int(r.n_seeds))} run(s))" for r in over.sort_values("label").itertuples()))
+                    f"{r.label} ({plural(_count(int(r.n_seeds)), 'run')})"
+                    for r in over.sort_values("label").itertuples()))
     out = []
     if said:
         out.append("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
@@ -762,7 +764,7 @@ def worse_text(stats: Stats, task: str | None = None) -> str:
     for r in bad.itertuples(index=False):
         gap = _gap_text(_below_gap(stats, r.task, r.label))
         where = f"{r.task}/{r.label}" if task is None else str(r.label)
-        parts.append(f"{where} {int(r.worse)} of {int(r.runs)} runs"
+        parts.append(f"{where} {int(r.worse)} of {plural(int(r.runs), 'run')}"
                      + (f" ({gap} dB{'' if int(r.worse) == int(r.runs) else ' in those runs'})" if gap else ""))
     return ", ".join(parts)
 
@@ -829,7 +831,7 @@ def _too_few_for_friedman(stats: Stats) -> int | None:
 
 
 def runs_dropped_text(stats: Stats) -> str:
-    """" bad (3 run(s)) is left out of the test: fewer than 5 runs in every block; the other losses are tested
+    """" bad (3 runs) is left out of the test: fewer than 5 runs in every block; the other losses are tested
     without it." when the run-level Friedman test dropped losses short of runs everywhere, else ""."""
     from benchmark.runstats import MIN_RUNS
 
@@ -837,7 +839,8 @@ def runs_dropped_text(stats: Stats) -> str:
     if not gone:
         return ""
     verb = "is" if len(gone) == 1 else "are"
-    return (f" {', '.join(f'{lab} ({_count(n)} run(s))' for lab, n in gone.items())} {verb} left out of the test: "
+    named = ", ".join(f"{lab} ({plural(_count(n), 'run')})" for lab, n in gone.items())
+    return (f" {named} {verb} left out of the test: "
             f"fewer than {MIN_RUNS} runs in every block; the other losses are tested without "
             f"{'it' if len(gone) == 1 else 'them'}.")
 
@@ -968,7 +971,8 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
         else stats.costs.iloc[0:0]
     if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
-        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
+        out.append(f"ms/it of {plural(int(old['timed_with_warmup'].sum()), 'run')} "
+                   f"({', '.join(map(str, old['label']))}) "
                    "was recorded before plbench timed the steady state: it includes the first iterations (with "
                    "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
     busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
@@ -976,7 +980,8 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
-        out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
+        out.append(f"ms/it of {plural(int(busy['timed_busy'].sum()), 'run')} "
+                   f"({', '.join(map(str, busy['label']))}) was timed "
                    f"while its process had under {_min_cpu_share():g} of a core (the machine busy with other work; "
                    "cpu_share in meta.json), so it reads high next to the others'.")
     return out
@@ -995,7 +1000,7 @@ def clipped_ci_lines(stats: Stats) -> list[str]:
     for m in dict.fromkeys(cut["metric"].astype(str)):
         low, high = metric_range(m)
         bounds += [f"{m} ≥ {low:g}"] * math.isfinite(low) + [f"{m} ≤ {high:g}"] * math.isfinite(high)
-    return [f"CIs cut at the range their metric has by definition ({', '.join(bounds)}): {len(cut)} cell(s), "
+    return [f"CIs cut at the range their metric has by definition ({', '.join(bounds)}): {plural(len(cut), 'cell')}, "
             f"whose interval over few seeds reached past it; the true mean lies within, so no coverage is lost."]
 
 
@@ -1041,12 +1046,13 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
         if few:
+            counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
-                       f"({', '.join(f'{t}: {int(runs[t])}' for t in few)} run(s) per loss, < {MIN_RUNS}): no cell "
+                       f"({counts} per loss, < {MIN_RUNS}): no cell "
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs
-        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {int(n)} run(s))"
+        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {plural(int(n), 'run')})"
                 for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             from benchmark.stats import smoke_test, thin_cells
@@ -1244,8 +1250,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                     g = float(deciding["gain"].iloc[0])
                     gain = f" on {m} ({g:+.2f} dB)" if m == "psnr" else f" on {m} ({g:+.3g})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
-            out.append(f"Not shown converged: {n_un} of {n_ok} runs — doubling the budget ({span}) still changed "
-                       f"them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
+            out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
+                       f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
                        "Their ranks measure where the losses stand after this budget, not what they converge to. "
                        "Column `unconv.` per task." + rest)
         else:
@@ -1340,7 +1346,8 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             r = c.loc[(label, m)]
             mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
-            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm over the table) "
+            title = (f"95% CI [{lo}, {hi}]; {plural(_count(r['n_seeds']), 'run')}; p vs {stats.baseline} "
+                     "(Holm over the table) "
                      f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the column's pairs) "
                      f"{p_text(r['p_best_adj'])}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
@@ -1636,7 +1643,8 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
         thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS) & (c["n_seeds"] > 0)]
         who = ", ".join(f"{lab}{_thin_metrics(c, task, lab, ' on ')}" for lab in dict.fromkeys(thin["label"]))
         out.append(f"Too few runs for a verdict on {who} "
-                   f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
+                   f"({plural(int(thin['n_seeds'].min()), 'run')}, a verdict needs ≥ {MIN_RUNS}): "
+                   f"never bold or {UP}/{DOWN}.")
     out += [x for x in (one_image_text(stats, task), few_images_text(stats, task)) if x]
     c = stats.cells
     base_tasks = set(c.loc[is_baseline(c, stats.baseline), "task"]) if not c.empty else set()
@@ -1647,8 +1655,8 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
         t = tc[tc["task"] == task]
         n_un, n_ok = int(t["unconverged"].sum()), int(t["ok"].sum())
         if n_un:
-            out.append(f"Not shown converged: {n_un} of {n_ok} runs (their ranks are where the losses stand after "
-                       "this budget).")
+            out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} (their ranks are where the losses "
+                       "stand after this budget).")
     lost = unscored(stats)
     lost = lost[lost["task"] == task]
     if not lost.empty:
@@ -2216,7 +2224,7 @@ def rank_caveat(stats: Stats) -> str | None:
     if not n:
         return head + "; there is no (task, metric) block that every loss has, so no mean rank puts them all on " \
                       "common ground."
-    return head + f", and `common blocks` gives every loss's mean rank over the {n} block(s) all of them have."
+    return head + f", and `common blocks` gives every loss's mean rank over the {plural(n, 'block')} all of them have."
 
 
 def extra_blocks_text(stats: Stats) -> str:

@@ -79,6 +79,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
@@ -641,7 +642,7 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
             p.unlink()
             removed.append(p)
     if removed:
-        log.info("removed stale figure file(s): %s", ", ".join(p.name for p in removed))
+        log.info("removed %s: %s", plural(len(removed), "stale figure file"), ", ".join(p.name for p in removed))
     return removed
 
 
@@ -716,7 +717,7 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     for p in stale:
         p.unlink()
     if stale:
-        log.info("removed %d stale figure file(s): %s", len(stale), ", ".join(p.name for p in stale))
+        log.info("removed %s: %s", plural(len(stale), "stale figure file"), ", ".join(p.name for p in stale))
     parts = sorted(p.name for p in directory.iterdir() if p.resolve() in keep and numbered_part(p))
     if parts or recorded is not None:
         _record_parts(directory, lambda n: numbered_part(Path(n)) is not None, parts, keep_empty=True)
@@ -1534,7 +1535,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         runs = scored_cells(c)["n_seeds"]  # a cell none could score: not 0 runs
         n = int(runs.min()) if not runs.empty else 0
         proxies = [(Line2D([], [], marker="o", **dot),
-                    f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
+                    f"not tested: {plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}")]
     if circular_any:
         proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,
                                ms=math.sqrt(CIRCULAR_RING)), "ringed: circular (trained on this metric)"))

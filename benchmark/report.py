@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
@@ -294,7 +295,7 @@ def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
     from benchmark.metric_code import scored_with
 
     return [f"`{r.metric}` {'scored ' + scored_with(r.metric) if r.status == 'stale' else what[r.status]} in {r.runs} "
-            f"of {n_runs} runs (degraded-input scoring included): {r.reason}" for r in cov.itertuples()]
+            f"of {plural(n_runs, 'run')} (degraded-input scoring included): {r.reason}" for r in cov.itertuples()]
 
 
 def resolve_baseline(store: ResultsStore, name: str, new=(), flag: str = "--baseline",
@@ -468,8 +469,9 @@ def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
     losses = "; ".join(f"{loss} ({', '.join(f'{n} {st}' for (lo, st), n in sorted(by.items()) if lo == loss)})"
                        for loss in sorted({lo for lo, _ in by}, key=name_key))
     tasks = ", ".join(sorted({str(m.get("config", {}).get("task")) for m in metas}))
-    head = (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed" if every else
-            f"no results for {tasks}: every one of its {len(metas)} run(s) diverged or failed")
+    all_of = "the one run" if len(metas) == 1 else f"every one of the {len(metas)} runs"
+    head = (f"no results: {all_of} recorded here diverged or failed" if every else
+            f"no results for {tasks}: {all_of.replace('the', 'its', 1)} diverged or failed")
     return (f"{head} — {losses}; their records: {Path(root) / 'runs'}/<run id>/meta.json (costs.csv and the "
             "leaderboard's tables list them)")
 

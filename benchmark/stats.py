@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
+
 # re-exported for reports; holm/map_unique/weights_*/loss_label/version_suffix live in runstats, below convergence (no
 # import cycle: convergence's lines label an arm as the boards do)
 from benchmark.runstats import (  # noqa: F401
@@ -361,7 +363,7 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
         n, k, unmatched = kept.get((task, metric), (None, None, False))
         on = (" (no image every run scored: each cell is over its own runs' images, each test over the images "
               "its pair shares)" if unmatched else
-              f" (every loss on the {k} of {n} images)" if n is not None and k < n else "")
+              f" (every loss on the {k} of {plural(n, 'image')})" if n is not None and k < n else "")
         parts.append(f"{task}/{metric}{on} — {who}")
     if empty:
         inp = ", the input's included" if with_input else ""
@@ -415,7 +417,8 @@ def sparse_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list
     parts = []
     for (task, metric), g in few.groupby(["task", "metric"], sort=True):
         parts.append(f"{task}/{metric} — " + "; ".join(
-            f"{r.label}{'' if np.isnan(r.seed) else f' seed {r.seed:g}'}: {int(r.scored)} of {int(r.images)} images"
+            f"{r.label}{'' if np.isnan(r.seed) else f' seed {r.seed:g}'}: "
+            f"{int(r.scored)} of {plural(int(r.images), 'image')}"
             for r in g.sort_values(["label", "seed"]).itertuples(index=False)))
     return ["Runs scored on fewer than half their column's images (the rows of the others are missing) are left "
             "out of that column as missing runs, so one partly scored run does not cut every cell to its images: "
@@ -981,8 +984,8 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
             ok = {b: v for b, v in ok.items() if b not in thin}
     common = sorted(set.intersection(*ok.values()))
     if len(common) < MIN_RUNS:
-        return (f"{len(common)} seed(s) shared by every loss in every block, where a test with the run as the unit "
-                f"needs ≥ {MIN_RUNS}")
+        return (f"{plural(len(common), 'seed')} shared by every loss in every block, where a test with the run as "
+                f"the unit needs ≥ {MIN_RUNS}")
     from scipy.stats import rankdata
 
     R = np.stack([a[:, [seeds.index(s) for s in common]] for seeds, a in arrays])       # (n, k, S)
@@ -1063,13 +1066,14 @@ def thin_cells(stats: "Stats") -> tuple[int, int]:
 
 
 def short_runs_who(stats: "Stats", few: int) -> str:
-    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 run(s) per loss"`` when every loss has that
-    many, else the losses short of runs by name, ``"bad (3 run(s))"`` — "n run(s) per loss" would say every loss
+    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 runs per loss"`` when every loss has that
+    many, else the losses short of runs by name, ``"bad (3 runs)"`` — "n runs per loss" would say every loss
     has that few."""
     runs = scored_cells(stats.cells).groupby("label", observed=True)["n_seeds"].min()  # as fewest_runs counts them
     thin = runs[runs < MIN_RUNS]
-    return (f"{few} run(s) per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
-            ", ".join(f"{lab} ({int(n)} run(s))" for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
+    return (f"{plural(few, 'run')} per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
+            ", ".join(f"{lab} ({plural(int(n), 'run')})"
+                      for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
 
 
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
@@ -1083,7 +1087,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     tc = stats.task_costs
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
     if unconverged:
-        why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
+        why.append(f"{int(tc['unconverged'].sum())} of {plural(int(tc['ok'].sum()), 'run')} not shown converged")
     restored = scored_cells(stats.cells)  # a cell no run could score is a missing score, not 0 runs
     few = runs and not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
@@ -1097,7 +1101,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
         partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
         what = "those cells" if partly else "it" if len(thin) == 1 else "them"
-        why.append(f"{who} with {int(restored['n_seeds'].min())} run(s) where a verdict needs ≥ {MIN_RUNS}"
+        why.append(f"{who} with {plural(int(restored['n_seeds'].min()), 'run')} where a verdict needs ≥ {MIN_RUNS}"
                    f" (no verdict on {what}; {n_thin} of {n_cells} scored cells short of runs, most of them)")
     if not why:
         return ""

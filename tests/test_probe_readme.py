@@ -295,7 +295,7 @@ def test_compare_says_whether_the_new_loss_is_shown_converged(tmp_path):
                         n_images=6, unconverged=("good",))
     group = [m for m in store.metas() if m.get("config", {}).get("iterations") == 150]
     text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
-    assert "Convergence: 0 of 5 run(s) of good shown converged (budget checks at 75 of 150 iterations)." in text
+    assert "Convergence: 0 of 5 runs of good shown converged (budget checks at 75 of 150 iterations)." in text
     assert "> Smoke test, not a ranking: 5 of 10 runs not shown converged" in text
 
 
