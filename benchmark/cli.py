@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
@@ -827,11 +828,14 @@ def cmd_run(args) -> int:
     scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
     in_flight = store.in_flight({run_id(c) for c in configs}) if summary.locked and not args.no_report else {}
     if not args.no_report and not scored and in_flight:  # the other command's board, when it ends
-        log.warning("no leaderboard yet: %d of this grid's %d run(s) are still being trained by another process "
-                    "(%s), which writes it when it ends", len(in_flight), len(configs), next(iter(in_flight.values())))
+        log.warning("no leaderboard yet: %d of this grid's %s %s still being trained by another process "
+                    "(%s), which writes it when it ends", len(in_flight), plural(len(configs), "run"),
+                    "is" if len(in_flight) == 1 else "are", next(iter(in_flight.values())))
     elif not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
-        log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
-                  "and runs/<id>/meta.json say why)", len(configs), summary.failed, summary.diverged)
+        log.error("no leaderboard: %s has results (%d failed, %d diverged; the log above "
+                  "and runs/<id>/meta.json say why)",
+                  "this grid's one run" if len(configs) == 1 else f"none of this grid's {len(configs)} runs",
+                  summary.failed, summary.diverged)
     elif not args.no_report and (not isinstance(lost, UserError) or isinstance(lost, WorkersLost)):  # not on a full
         # disk, say
         from benchmark.report import write_report
@@ -894,7 +898,7 @@ def _warn_field_apart(store, configs, loss_files) -> None:
         losses = sorted({m["config"]["loss"] for m in field})
         theirs |= set(losses)
         named = ", ".join(losses[:6]) + (f" and {len(losses) - 6} more" if len(losses) > 6 else "")
-        apart.append(f"{task}: {len(field)} run(s) of {named} ({_diff(field[0]['setting'], mine)})")
+        apart.append(f"{task}: {plural(len(field), 'run')} of {named} ({_diff(field[0]['setting'], mine)})")
     if apart:
         # the specs run, not the files' losses at their defaults (what compare trains without --loss)
         files = " ".join([*(f"--loss-file {shlex.quote(str(f))}" for f in loss_files),
@@ -923,25 +927,29 @@ def _warn_runs_kept_apart(store, configs) -> None:
     if not store.runs.is_dir():
         return
     for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
-        log.warning("%d of the %d run(s) of this grid are in %s with the same data (same content) at other paths "
+        log.warning("%d of the %s of this grid %s in %s with the same data (same content) at other paths "
                     "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
-                    "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
+                    "reuse them, pass the data by those paths (a symlink to where it is here)", n,
+                    plural(len(configs), "run"), "is" if n == 1 else "are",
                     store.root, paths)
     for (task, crop), n in sorted(made_at_untrained_crop(store, configs).items()):  # sr4's crop 42 before 6738650
-        log.warning("%d of the %d run(s) of this grid are in %s as %s runs recorded at crop %d, made before %s recorded"
+        log.warning("%d of the %s of this grid %s in %s as %s runs recorded at crop %d, made before %s recorded"
                     " the crop it trains: not reused, trained again under the crop this code records; theirs stay "
-                    "apart (`plbench report --out %s --where crop=%d`)", n, len(configs), store.root, task, crop, task,
+                    "apart (`plbench report --out %s --where crop=%d`)", n, plural(len(configs), "run"),
+                    "is" if n == 1 else "are", store.root, task, crop, task,
                     shlex.quote(str(store.root)), crop)
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         if newer_code(version):  # a later release's (a colleague's store, this clone older): said as compare says it
-            log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s, a newer plbench than "
+            log.warning("%d of the %s of this grid %s in %s as made by code version %s, a newer plbench than "
                         "this one (%s): not reused, trained again with this older code; theirs stay apart — to reuse "
-                        "them, %s and run with that", n, len(configs), store.root, version, code_version(),
+                        "them, %s and run with that", n, plural(len(configs), "run"), "is" if n == 1 else "are",
+                        store.root, version, code_version(),
                         UPDATE_PLBENCH)
             continue
-        log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
+        log.warning("%d of the %s of this grid %s in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
-                    "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),
+                    "theirs stay apart (`plbench report --out %s --where %s`)", n, plural(len(configs), "run"),
+                    "is" if n == 1 else "are",
                     store.root, version, code_version(), shlex.quote(str(store.root)),
                     shlex.quote(f"code_version={version}"))
 
@@ -1449,7 +1457,7 @@ def cmd_check(args) -> int:
         if args.repair:
             for p in leftovers:
                 p.unlink(missing_ok=True)
-        _say(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
+        _say(f"{plural(len(leftovers), 'temporary file')} left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
     left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
@@ -1712,7 +1720,7 @@ def cmd_compare(args) -> int:
     print(result.text)
     print(f"comparison: {result.path}")
     if result.failed:
-        log.error("%d run(s) of the new loss failed: see the note in %s", result.failed, result.path)
+        log.error("%s of the new loss failed: see the note in %s", plural(result.failed, "run"), result.path)
     return 1 if result.failed else 0
 
 
@@ -1790,13 +1798,13 @@ def cmd_weights(args) -> int:
         return 0
     fetchable = sum(missing.values())
     if not fetchable:  # checkpoints given by path, files without a URL: nothing a prefetch could get
-        print(f"{len(missing)} file(s) missing, none with a source URL:")
+        print(f"{plural(len(missing), 'file')} missing, none with a source URL:")
     elif offline():
-        _say(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
+        _say(f"{plural(len(missing), 'file')} missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
               f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
     else:
-        _say(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
+        _say(f"{plural(len(missing), 'file')} missing: run `{cmd}` to download the {fetchable} that have a source URL "
               "into the paths above")
     for key, has_url in missing.items():
         if has_url:

@@ -82,7 +82,7 @@ def test_a_rerun_at_crop_42_says_the_sr4_runs_recorded_at_42_are_not_reused(tmp_
     with caplog.at_level(logging.WARNING):
         _warn_runs_kept_apart(store, grid)
     said = [r.getMessage() for r in caplog.records if "recorded at crop 42" in r.getMessage()]
-    assert len(said) == 1 and "2 of the 6 run(s)" in said[0] and "sr4" in said[0] and "crop=42" in said[0], said
+    assert len(said) == 1 and "2 of the 6 runs" in said[0] and "sr4" in said[0] and "crop=42" in said[0], said
     assert made_at_untrained_crop(store, old) == {}  # a plan of the old ids (compare's field): nothing to say
 
 

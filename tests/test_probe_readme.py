@@ -211,7 +211,7 @@ def test_a_loss_file_beside_losses_that_leave_its_loss_out_is_said(tmp_path, cap
 
 @pytest.mark.parametrize("kw, msg", [
     ({"baseline": "l3"}, "--baseline 'l3' is not a loss of these results or the new one; did you mean"),
-    ({"tasks": ["denoize"]}, "no field results for task(s) denoize in"),
+    ({"tasks": ["denoize"]}, "no field results for task denoize in"),
     ({"tasks": ["denoize"]}, "; did you mean denoise? (field tasks: denoise)"),
 ])
 def test_compare_refuses_a_misspelt_baseline_or_task_before_training(tmp_path, kw, msg):

@@ -91,3 +91,22 @@ def test_report_html_embeds_a_drawn_figure_in_a_third_of_the_bytes_and_a_photo_a
     assert (np.asarray(Image.open(io.BytesIO(kept)).convert("RGB")) == photo).all()
     clear = np.dstack([photo, np.full(photo.shape[:2], 128, np.uint8)])
     assert html_png(_png(clear)) == _png(clear)
+
+
+def test_cli_lines_count_in_their_number(tmp_path, capsys):
+    """Was: `plbench check` said "1 temporary file(s) left by interrupted writes", `plbench weights` "1 file(s)
+    missing", the executors "taking over 1 run(s)", "cancelling 1 job(s)", "1 of the 1 run(s) of this grid are
+    in …": the CLI's lines take docmarkup.plural as the report's do, with the verb of their count."""
+    import os
+
+    from benchmark.cli import main
+
+    store = write_store(tmp_path / "r", tasks=("denoise",), offsets={"l1": 0.0}, seeds=(0,), n_images=2,
+                        metrics=("psnr",), budget_check=False)
+    old = store.root / ".results.csv.ab12.tmp.csv"
+    old.write_text("half")
+    os.utime(old, (1e9, 1e9))
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "1 temporary file left by interrupted writes" in out, out
+    assert not re.search(r"\w\((s|es)\)", out), out
