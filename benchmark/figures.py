@@ -1521,8 +1521,12 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})"
-                                                                     if part else "") + "; better: right", w))
+    # runs not shown converged (or too few): said on the figure, as the other ranking figures say it, for it is often
+    # shown alone; too few runs for any test are said by its key ("not tested: …") instead, not twice
+    smoke = smoke_test(stats, short=True, runs=tested_any)
+    fig.suptitle((wrap_title(smoke, w) + "\n" if smoke else "") + wrap_title(
+        f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})" if part else "")
+        + "; better: right", w))
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     fig.plb_labels = order
     fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}

@@ -110,3 +110,44 @@ def test_cli_lines_count_in_their_number(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 temporary file left by interrupted writes" in out, out
     assert not re.search(r"\w\((s|es)\)", out), out
+
+
+
+KW = dict(tasks=("sr4",), metrics=("psnr", "ssim"), seeds=(0, 1, 2, 3, 4), offsets={"l1": 0.0, "vgg": 0.5}, n_images=4)
+
+
+def _metrics_figure(stats) -> tuple[str, list[str]]:
+    """metrics_sr4's title (one line) and its key's texts."""
+    from benchmark.figures import draw_metric_points, style
+
+    with style() as plt:
+        fig = draw_metric_points(stats, "sr4")
+        title = fig._suptitle.get_text().replace("\n", " ")
+        keys = [t.get_text() for t in fig.legends[0].get_texts()]
+        plt.close(fig)
+    assert "sr4: mean and 95% CI per metric" in title, title
+    return title, keys
+
+
+def test_the_metrics_figure_says_it_is_a_smoke_test_as_the_other_ranking_figures_do():
+    """Was: leaderboard.png, the rank heatmap, the CD diagram and the P–D plane opened with "Smoke test, not a
+    ranking: 5 of 10 runs not shown converged", but metrics_<task>.png, whose filled and hollow points are the
+    task's verdicts, said nothing: published alone it showed an unconverged grid as a ranking. It now opens with
+    the same line."""
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    t, checks = drop_budget_checks(synthetic_table(**KW, unconverged=("vgg",), budget_check=True))
+    metas = [m for _, m, _ in synthetic_runs(**KW) if m.get("config", {}).get("iterations") == 150]
+    title, _ = _metrics_figure(compute(t, metas, n_boot=20, checks=checks))
+    assert title.startswith("Smoke test, not a ranking: 5 of 10 runs not shown converged"), title
+
+
+def test_the_metrics_figure_says_too_few_runs_once_in_its_key():
+    """Too few runs for any test: the key says "not tested: 2 runs per loss", and the title does not say it again."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    title, keys = _metrics_figure(compute(synthetic_table(**{**KW, "seeds": (0, 1)}), n_boot=20))
+    assert "Smoke test" not in title and any("not tested: 2 runs per loss" in k for k in keys), (title, keys)
