@@ -75,6 +75,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.devices import torch_threads
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 from benchmark.lazymod import lazy_module
 
@@ -2092,11 +2093,12 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                     why = f"second path to a file read as {keep.relative_to(root).as_posix()}"
                     skipped.setdefault(why, []).append(f.relative_to(root).as_posix())
     if unread:
-        log.warning("%s: %d folder(s) could not be read, their images left out: %s", root, len(unread),
+        log.warning("%s: %s could not be read, their images left out: %s", root, plural(len(unread), "folder"),
                     ", ".join(unread[:5]) + (", …" if len(unread) > 5 else ""))
     if loops:
-        log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
-                    "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
+        log.warning("%s: not following %s to a folder above it or read under its own path (a loop or a "
+                    "second way in): %s", root, plural(len(loops), "link"),
+                    ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
     files.sort(key=lambda p: p.relative_to(root).as_posix())
     return files, skipped
 
@@ -2147,7 +2149,7 @@ def folder_dataset(spec: DataSpec):
         return paired
     if not files:
         photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
-        raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
+        raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
     stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
@@ -2230,7 +2232,7 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     named = {os.path.abspath(v) for vs in columns.values() for v in vs if v}
     unnamed = [f.relative_to(root).as_posix() for f in files if os.path.abspath(f) not in named]
     if unnamed:
-        log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
+        log.warning("%s: %s in no row of its metadata, not read: %s", root, plural(len(unnamed), "image file"),
                     ", ".join(unnamed[:5]) + (", …" if len(unnamed) > 5 else ""))
     skipped.pop(_METADATA, None)
     features = datasets.Features({c: datasets.Image() for c in columns})
@@ -2363,8 +2365,8 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
         if isinstance(exc, (ConnectionError, TimeoutError, FileNotFoundError)) or "NotFound" in type(exc).__name__ \
                 or "Couldn't reach" in text or _no_such_split_or_config(exc):
             raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
-        log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
-                 _first_line(exc), rows)
+        log.info("%s: cannot be streamed (%s): reading the whole split for its first %s", spec,
+                 _first_line(exc), plural(rows, "image"))
         return None
     try:  # its rows, read over the network: a connection dropped or slow mid-shard is not the whole load's fate
         taken = list(itertools.islice(stream.decode(False), rows))
@@ -2373,8 +2375,8 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
     except Exception as exc:  # noqa: BLE001 - the whole split's load, with its own retries, reads it as before
         if _no_such_split_or_config(exc):
             raise
-        log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %d image(s)", spec,
-                 _first_line(exc), rows)
+        log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %s", spec,
+                 _first_line(exc), plural(rows, "image"))
         return None
 
 
@@ -2763,7 +2765,8 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
                             "on another source")
         if distinct < 2:
             raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                            f"({len(whole)} image(s) read; copies, turned, mirrored or near copies too, are one): "
+                            f"({plural(len(whole), 'image')} read; copies, turned, mirrored or near copies too, "
+                            "are one): "
                             "test on another source")
         test = held_out(roots, share)
         held = [h in test for h in roots]
@@ -2801,9 +2804,10 @@ def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: li
     share, part = spec.holdout
     held = held if held is not None else holdout_split(whole, share, key_of, spec)
     keep = [r for r, h in zip(whole, held) if h == (part == "test")]
-    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d images held out, ranked by their "
+    log.info("%s: %s read, the %s part of its %g%% hold-out (%d of %s held out, ranked by their "
              "pixels' hash; copies, turned, mirrored or near copies too, on one side); %d of the other part passed "
-             "over", spec, len(keep), part, share, sum(held), len(whole), len(whole) - len(keep))
+             "over", spec, plural(len(keep), "image"), part, share, sum(held), plural(len(whole), "image"),
+             len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
@@ -2924,40 +2928,47 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     records = spill.finish(records)
     if notes.get("transparent"):
         seen = notes["transparent"]
-        log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
-                    "used (not what a viewer shows over a background): %s", spec, len(seen),
+        log.warning("%s: %s transparent pixels: alpha is dropped and the colours stored under it are "
+                    "used (not what a viewer shows over a background): %s", spec,
+                    plural(len(seen), "image") + (" has" if len(seen) == 1 else " have"),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
     if icc := notes.get("icc"):
-        log.warning("%s: %d image(s) carry a colour profile other than sRGB (%s): converted to sRGB, as a "
-                    "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec, len(icc),
+        log.warning("%s: %s a colour profile other than sRGB (%s): converted to sRGB, as a "
+                    "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec,
+                    plural(len(icc), "image") + (" carries" if len(icc) == 1 else " carry"),
                     ", ".join(dict.fromkeys(d for _, d in icc)), _few(icc))
     if kept := notes.get("icc-kept"):
-        log.warning("%s: %d image(s) carry a colour profile that is not applied: their pixels are read as stored, as "
-                    "if sRGB (%s): %s", spec, len(kept), kept[0][1], _few(kept))
+        log.warning("%s: %s a colour profile that is not applied: their pixels are read as stored, as "
+                    "if sRGB (%s): %s", spec, plural(len(kept), "image") + (" carries" if len(kept) == 1 else " carry"),
+                    kept[0][1], _few(kept))
     if greyed := notes.get("mode-grey"):
-        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %d colour image(s) read as "
+        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %s read as "
                     "greyscale (luma, as datasets converts them), replicated to RGB: %s", spec, mode, mode,
-                    len(greyed), ", ".join(Path(str(n)).name for n in greyed[:5]) + (", …" if len(greyed) > 5 else ""))
+                    plural(len(greyed), "colour image"),
+                    ", ".join(Path(str(n)).name for n in greyed[:5]) + (", …" if len(greyed) > 5 else ""))
     if notes.get("mode-kept"):
         log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)), not applied: a palette, bilevel "
                     "or other colour space would quantise or dither the photos; their files' own colours are read, "
                     "as RGB", spec, mode, mode)
     if flat := notes.get("8-bit"):
-        log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
-                    "at 16 (%s): %s", spec, len(flat), flat[0][1],
+        log.warning("%s: %s read at 8 bits (Pillow's high byte), as no decoder here reads them "
+                    "at 16 (%s): %s", spec, plural(len(flat), "16-bit colour file"), flat[0][1],
                     ", ".join(Path(str(n)).name for n, _ in flat[:5]) + (", …" if len(flat) > 5 else ""))
     if damaged := notes.get("jpeg-damaged"):
-        log.warning("%s: %d JPEG file(s) read with libjpeg's warning of corrupt data (part of an image may be "
-                    "garbled; some cameras' harmless padding says the same: look at them): %s", spec, len(damaged),
+        log.warning("%s: %s read with libjpeg's warning of corrupt data (part of an image may be "
+                    "garbled; some cameras' harmless padding says the same: look at them): %s", spec,
+                    plural(len(damaged), "JPEG file"),
                     ", ".join(f"{Path(str(n)).name} ({w})" for n, w in damaged[:5])
                     + (", …" if len(damaged) > 5 else ""))
     if frames := notes.get("frames"):
-        log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
-                    spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
+        log.warning("%s: %s several frames (animation, pages): the first frame of each is used: %s",
+                    spec, plural(len(frames), "file") + (" holds" if len(frames) == 1 else " hold"),
+                    ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))
     if small:
-        log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
-                    "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
+        log.warning("%s: skipped %s smaller than %d px on a side (test images are cut to multiples of "
+                    "%d px; a training crop is ≥ %d px): %s", spec, plural(len(small), "image"), MIN_IMAGE_SIDE,
+                    MIN_IMAGE_SIDE,
                     MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
     if not records:
         if small:
@@ -3089,8 +3100,8 @@ class _Spill:
             f.close()  # the mapping outlives the file's name
         if self.count and not self.failed:
             _release_freed_memory()
-            log.info("%s: %d image(s) beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
-                     "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, self.count,
+            log.info("%s: %s beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
+                     "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, plural(self.count, "image"),
                      f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
         return out
 
@@ -3158,8 +3169,8 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet
     keep = [r for r in records if min(r.size) >= crop]
     small = [r.image_id for r in records if min(r.size) < crop]
     if small and not quiet:
-        log.warning("skipping %d image(s) of %s smaller than the %d px crop: %s",
-                    len(small), spec, crop, ", ".join(small[:10]))
+        log.warning("skipping %s of %s smaller than the %d px crop: %s",
+                    plural(len(small), "image"), spec, crop, ", ".join(small[:10]))
     if not keep:
         largest = max(min(r.size) for r in records)
         raise UserError(f"every image in {spec} is smaller than the {crop} px crop "

@@ -71,6 +71,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UnknownName, UserError, did_you_mean_path
 from benchmark.faults import crash_point, disk_full_point
 
@@ -1684,9 +1685,10 @@ class ResultsStore:
         elif passes := self._passes_to_keep(d):
             records = sum(p.suffix == ".json" for p in passes)
             dest = self.set_aside(run_id, passes_only=True)
-            log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
+            log.warning("run %s: %s without a finished meta.json (%s: rows of an attempt "
                         "that did not finish, or whose record was lost; in no table) moved to %s before the retry; %s",
-                        run_id, records, len(passes), dest,
+                        run_id, plural(records, "evaluation pass", "evaluation passes"), plural(len(passes), "file"),
+                        dest,
                         "removed there if the retry computes the same rows, else kept" if redone
                         else "nothing deleted")
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record

@@ -151,3 +151,16 @@ def test_the_metrics_figure_says_too_few_runs_once_in_its_key():
 
     title, keys = _metrics_figure(compute(synthetic_table(**{**KW, "seeds": (0, 1)}), n_boot=20))
     assert "Smoke test" not in title and any("not tested: 2 runs per loss" in k for k in keys), (title, keys)
+
+
+def test_data_lines_count_in_their_number(tmp_path):
+    """Was: "image folder … holds no image file (1 other file(s); …)", "1 image(s) have transparent pixels", "1 file(s)
+    hold several frames", "1 weight file(s) missing": the data, metric and weights lines take docmarkup.plural and
+    the verb of their count too."""
+    from benchmark.data import DataSpec, load_images
+    from benchmark.errors import UserError
+
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(UserError, match=r"holds no image file \(1 other file; ") as e:
+        load_images(DataSpec(str(tmp_path)))
+    assert not re.search(r"\w\((s|es)\)", str(e.value)), e.value
