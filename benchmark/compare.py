@@ -965,7 +965,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                     " (the field has no budget checks: none can be).")]
             lines.append("")
         base = store.root / "compare" / pd_plane_name(new, task)
-        p = F.pd_plane(st, base, formats, highlight=set(new_labels))
+        p = F.pd_plane(st, base, F.report_formats(formats), highlight=set(new_labels))  # the PNG its text links
         if p:
             figs[f"compare_pd_{task}"] = p[0]
             # every part: a field of many long names has the plane's key apart (figures.legend_apart), which part 1

@@ -2214,6 +2214,13 @@ def remove_leaderboard(path: Path, keep=()) -> None:
     _legacy_record(path).unlink(missing_ok=True)  # read above (leaderboard_parts): its parts now in the one record
 
 
+def report_formats(formats) -> tuple[str, ...]:
+    """The formats a report writes each figure in: PNG first, whatever ``formats`` says (``--formats pdf``), as it is
+    what ``report.html`` embeds and ``leaderboard.md`` and compare's summary link (``--formats``' help: "PNG is
+    always written"), then the others asked for; none where none are (``formats=()``: the tables alone)."""
+    return tuple(dict.fromkeys(["png", *formats])) if formats else ()
+
+
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
                         lost: dict | None = None, formats=("png",), partial=(), smoke: str = "") -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every

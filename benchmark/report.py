@@ -188,6 +188,7 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     holds results of; default: this report's)."""
     from benchmark import figures as F
 
+    formats = F.report_formats(formats)  # PNG too: what report.html embeds and leaderboard.md links
     styles = F.stats_styles(stats, metas)  # one colour per loss label in every figure
     figs = {"rank_heatmap": F.rank_heatmap(stats, out / "rank_heatmap", formats, styles),
             "cd_diagram": F.cd_diagram(stats, out / "cd_diagram", formats, styles),

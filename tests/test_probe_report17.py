@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from benchmark.synthetic import write_store
@@ -164,3 +165,47 @@ def test_data_lines_count_in_their_number(tmp_path):
     with pytest.raises(UserError, match=r"holds no image file \(1 other file; ") as e:
         load_images(DataSpec(str(tmp_path)))
     assert not re.search(r"\w\((s|es)\)", str(e.value)), e.value
+
+
+def test_every_report_figure_is_written_as_png_whatever_the_formats(monkeypatch, tmp_path):
+    """`--formats pdf` wrote figures/*.pdf alone (below, slow): each figure function of a report now gets PNG first,
+    then the formats asked for; formats=() (tables only) draws none."""
+    from benchmark import figures as F
+    from benchmark import report as R
+
+    assert F.report_formats(("pdf",)) == ("png", "pdf") and F.report_formats(("svg", "png")) == ("png", "svg")
+    assert F.report_formats(()) == ()
+    seen = []
+
+    def record(*a, **k):
+        seen.append(next(x for x in (*a, k.get("formats")) if isinstance(x, tuple)))
+        return []
+
+    for name in ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metric_points"):
+        monkeypatch.setattr(F, name, record)
+    monkeypatch.setattr(F, "stats_styles", lambda *a, **k: {})
+    monkeypatch.setattr(F, "prune_figures", lambda *a, **k: [])
+
+    class Stats:
+        cells = pd.DataFrame({"task": ["denoise"]})
+
+    R.make_figures(Stats(), None, [], tmp_path, ("pdf",), visual=False)
+    assert seen == [("png", "pdf")] * 5, seen
+
+
+@pytest.mark.slow
+def test_a_report_in_pdf_only_still_shows_every_figure_in_its_html(tmp_path):
+    """Was: `plbench report --formats pdf` (vector figures for a paper) wrote figures/*.pdf alone, so report.html,
+    which embeds PNGs, showed the leaderboard figure and none of the others, and leaderboard.md linked PDFs, though
+    --formats' help says "PNG is always written; it is what the HTML embeds". Every figure is written as PNG too
+    (figures.report_formats), and the page shows each."""
+    from benchmark.report import write_report
+
+    store = write_store(tmp_path / "r", tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.5}, seeds=(0,), n_images=2,
+                        metrics=("psnr",), budget_check=False)
+    write_report(store, formats=("pdf",), visual=False, n_boot=10)
+    figures = tmp_path / "r" / "figures"
+    drawn = sorted(p.stem for p in figures.glob("*.pdf"))
+    assert drawn and sorted(p.stem for p in figures.glob("*.png")) == drawn, sorted(p.name for p in figures.iterdir())
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert page.count("<img ") == len(drawn) + 1, (page.count("<img "), drawn)  # + the leaderboard's
