@@ -847,6 +847,11 @@ def name_key(label) -> tuple:
     return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), text
 
 
+#: why there is no Friedman test or critical-difference diagram where every run ties with the other losses' runs
+ALL_TIED = ("every loss's runs score the same as the other losses' runs of their seed in every (task, metric) block: "
+            "nothing to rank")
+
+
 def _tie_key(x):
     """Scores rounded to 12 significant digits for ranking: equal scores averaged over different
     numbers of runs differ in the last bits (float noise) and must tie, not rank 6.3 against 6.8."""
@@ -895,6 +900,10 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     if k < 3 or n < 2:
         return {"reason": f"needs ≥3 losses and ≥2 complete (task, metric) blocks; have {k} and {n}",
                 "excluded": excluded}
+    perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
+        "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
+    if perm == ALL_TIED:  # nothing to rank: no diagram of losses at one point with "CD = 0.00" over them
+        return {"reason": ALL_TIED, "excluded": excluded}
     ranks = wide.apply(_tie_key).rank(axis=1, method="average")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -904,8 +913,6 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     out = {"ranks": {lab: float(ranks[lab].mean()) for lab in rank_order(ranks.mean())}, "k": k, "n_blocks": n,
            "statistic": float(stat),
            "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded, "method": "asymptotic"}
-    perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
-        "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
     if isinstance(perm, str):
         few = _short_of_runs(wide, blks) if blks is not None else {}
         if few and k - len(few) >= 3:
@@ -993,6 +1000,8 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     scale = np.maximum(np.abs(R).max(axis=(1, 2), keepdims=True), 1e-300)
     # each run's rank among the runs of its seed, per block (equal scores tie): (S, k, n)
     ranks = rankdata(np.round(R / scale * 1e12), axis=1, method="average").transpose(2, 1, 0)
+    if (ranks == ranks.flat[0]).all():  # every relabelling the same ranks: a critical difference of 0, p = 1
+        return ALL_TIED
 
     def chi2(mr: np.ndarray) -> np.ndarray:  # Friedman's χ² over the n·S (block, seed) rankings
         return 12.0 * n * S / (k * (k + 1)) * ((mr - (k + 1) / 2) ** 2).sum(axis=-1)
