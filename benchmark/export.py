@@ -2177,6 +2177,9 @@ def html_png(raw: bytes) -> bytes:
     r, g, b = ImageChops.difference(palette.convert("RGB"), rgb).split()
     moved = ImageChops.lighter(ImageChops.lighter(r, g), b).histogram()  # pixels by their largest channel change
     drawn = not any(moved[PALETTE_MAX_ERROR + 1:]) and sum(moved[PALETTE_STEP + 1:]) <= PALETTE_SHARE * sum(moved)
+    if drawn:  # mapped again with error diffusion: a colour bar's ramp, which the palette cuts into bands of up to
+        # PALETTE_STEP (a visible staircase), reads as the ramp; its flat cells and lines keep their palette colours
+        palette = rgb.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
     best = raw
     for copy in (palette, rgb) if drawn else (rgb,):
         buf = io.BytesIO()

@@ -26,3 +26,43 @@ def test_a_grid_where_every_run_ties_draws_no_critical_difference_of_zero():
     stats = SimpleNamespace(friedman=f)
     assert draw_cd_diagram(stats) is None
     assert friedman_text(stats) == f"No critical-difference summary: {S.ALL_TIED}."
+
+
+def test_report_html_embeds_a_colour_bar_as_a_ramp_not_a_staircase():
+    """Was: the 256-colour copy report.html embeds (export.html_png) cut a continuous colour bar (the leaderboard's
+    worse→better bar) into bands up to 15/255 apart: a visible staircase, every pixel within the 8/255 the
+    acceptance test allowed for most. The palette copy is mapped with error diffusion: averaged over 7×7 pixels,
+    the bar reads as the file's ramp within 3/255 (8/255 before)."""
+    import io
+
+    import matplotlib
+    import numpy as np
+    from PIL import Image
+    from scipy.ndimage import uniform_filter
+
+    from benchmark.export import html_png
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=200)
+    rng = np.random.default_rng(0)
+    cells = ax.pcolormesh(rng.random((12, 8)) * 0.3, cmap="RdBu", edgecolors="white")
+    for i in range(6):
+        ax.plot(np.linspace(0, 8, 50), 6 + 3 * np.sin(np.linspace(0, 6, 50) / (i + 1)), label=f"loss {i}")
+    ax.set_title("cells, lines and a continuous colour bar")
+    fig.colorbar(cells, orientation="horizontal", fraction=0.08)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    raw = buf.getvalue()
+    embedded = Image.open(io.BytesIO(html_png(raw)))
+    assert embedded.mode == "P" and len(html_png(raw)) < len(raw) * 0.8  # still the palette copy, still smaller
+    o = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), float)
+    q = np.asarray(embedded.convert("RGB"), float)
+    y = int(np.argmax([len(np.unique(row, axis=0)) for row in o]))  # the bar: the row with the most colours
+
+    def seen(a):  # what an eye sees of it: a 7×7 average
+        return np.stack([uniform_filter(a[y - 6:y + 7, :, c], 7) for c in range(3)], -1)[6]
+
+    assert np.abs(seen(q) - seen(o)).max() <= 3, np.abs(seen(q) - seen(o)).max()
