@@ -257,7 +257,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                          "and report where it lands")
     _add_common(cmp)
     cmp.add_argument("--loss-file", action="append", default=[], metavar="FILE",
-                     help="a Python file that registers the new loss(es) (repeatable)")
+                     help="a Python file that registers the new losses (repeatable)")
     cmp.add_argument("--loss", action="append", default=[], dest="losses", metavar="SPEC",
                      help="a registered loss name or spec to compare (repeatable; with --loss-file, only the "
                           "specs given here are compared, e.g. 'my_loss(w=0.5)', not also the file's at defaults)")
@@ -982,11 +982,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             lacking, rescored = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev,
                                                   damaged)
             if not pending:
-                print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
-                      f"trains nothing{lacking}; nothing was timed")
+                every = "the one run" if len(configs) == 1 else f"every one of the {len(configs)} runs"
+                print(f"dry run: {every} already has results in {store.root}: the run trains nothing{lacking}; "
+                      "nothing was timed")
                 return 0
-            print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
-                  f"the run does not train them, and this estimate leaves them out{lacking}")
+            done, it = len(configs) - len(pending), "it" if len(configs) - len(pending) == 1 else "them"
+            print(f"{done} of the {plural(len(configs), 'run')} already {'has' if done == 1 else 'have'} results in "
+                  f"{store.root}: the run does not train {it}, and this estimate leaves {it} out{lacking}")
             configs = pending
             from benchmark.runner import input_groups, is_complete
 
@@ -1533,7 +1535,7 @@ def cmd_check(args) -> int:
             hollow_ids = hollows()
             also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
             n -= sum(not str(r).startswith("input-") for r in hollow_ids)
-            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}"
+            _say(f"{len(nets)} of {plural(n, 'run')} with a damaged saved net{also_left}"
                  + (f"; {_hollow(len(hollow_ids))}" if hollow_ids else "") + (f"; {lost}" if lost else "")
                  + "; every record readable and matching its checksum" + quick)
             return 1

@@ -333,7 +333,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         added, new = new, list(losses)
         used = {t.name for s in new for t in parse_loss_spec(s)}  # a typo: the one line below, via parse_loss_spec
         if unused := [n for n in dict.fromkeys(added) if n not in used]:  # said as `plbench run` says it
-            log.warning("the loss file(s) register %s, which this comparison does not train: the new losses are %s "
+            log.warning("--loss-file registers %s, which this comparison does not train: the new losses are %s "
                         "(from --loss or --losses); add %s to them to compare it", ", ".join(unused), ", ".join(new),
                         " ".join(unused))
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded

@@ -1604,7 +1604,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         unused = [n for n in dict.fromkeys(added) if n not in used]
         if unused:
             logging.getLogger(__name__).warning(
-                "the loss file(s) register %s, which this grid does not train: its losses are %s (from --losses or "
+                "--loss-file registers %s, which this grid does not train: its losses are %s (from --losses or "
                 "the config file); add %s to them to train it", ", ".join(unused), ", ".join(loss_specs),
                 " ".join(unused))
     tparams = dict(s.task_params)

@@ -1474,7 +1474,7 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
 
             t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
         if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
-            raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
+            raise ValueError(f"torchvision's decode_png gave {plural(t.shape[0], 'channel')} of {t.dtype}, not 16 bits")
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
     elif img.mode == "CMYK":
         arr = _cmyk_tiff_16(img, data, path, page)
@@ -2144,7 +2144,8 @@ def folder_dataset(spec: DataSpec):
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
-        log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
+        log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
+                    "is an image file" if len(files) == 1 else "are image files", why)
     if paired is not None:
         return paired
     if not files:
@@ -2790,10 +2791,10 @@ def _say_uneven_share(held: list[bool], share: float, distinct: int, spec: DataS
     n, k = len(held), sum(held)
     want = min(n - 1, max(1, (round(share * 100) * n + 5_000) // 10_000))  # as held_out, were every image distinct
     if abs(k - want) > max(2, want / 2):
-        log.warning("%s: %d of %d images held out (%.0f%%), not about %d: copies and near copies of one another fall "
+        log.warning("%s: %d of %s held out (%.0f%%), not about %d: copies and near copies of one another fall "
                     "on one side together, and they make %d groups of these %d images (a burst, video frames, one "
-                    "photo's edits); to choose the test images, split the folder yourself", spec or "a hold-out", k, n,
-                    100 * k / n, want, distinct, n)
+                    "photo's edits); to choose the test images, split the folder yourself", spec or "a hold-out", k,
+                    plural(n, "image"), 100 * k / n, want, distinct, n)
 
 
 def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: list[bool] | None = None
@@ -2889,8 +2890,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
             # of max_images, the images kept count (rows skipped, a non-image file among them, do not bring it closer)
-            log.info("%s: %d of %d images read (%.0f s)", spec, i if spec.max_images is None else len(records), total,
-                     now - started)
+            log.info("%s: %d of %s read (%.0f s)", spec, i if spec.max_images is None else len(records),
+                     plural(total, "image"), now - started)
             said = now
         value = row[col]
         if isinstance(value, str):  # a file URL (file:///a/my%20photos/b.png), a table written on Windows: photos\a.png
@@ -4114,8 +4115,9 @@ class DataCache:
                             "each pixel), so its scores are not those of greyscale restoration (Set12's, BSD68's at "
                             "that sigma) nor of colour photos'", spec, len(grey))
             elif grey:
-                log.info("%s: %d of %d images are greyscale (three equal channels), the rest colour: %s", spec,
-                         len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
+                log.info("%s: %d of %s %s greyscale (three equal channels), the rest colour: %s", spec,
+                         len(grey), plural(len(records), "image"), "is" if len(grey) == 1 else "are",
+                         ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
         return self._grey[spec]
 
     @torch_threads(1)

@@ -529,8 +529,10 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
-            err = WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
-                              "same command again to resume them from their checkpoints")
+            one = summary.locked == 1
+            err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
+                              f"{'is' if one else 'are'} unfinished; run the same command again to resume "
+                              f"{'it from its checkpoint' if one else 'them from their checkpoints'}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
@@ -1144,7 +1146,9 @@ def _to_submit(configs: list, store_root, metrics, what: str) -> list:
         todo = [c for c in todo if not is_complete(store, ids[c], metrics, unavailable)]
         unscored = [k for k in unscored if not is_complete(store, inputs[k], metrics, unavailable)]
     if len(todo) < len(configs):
-        log.info("%d of %d runs are finished already: no %s for them", len(configs) - len(todo), len(configs), what)
+        done = len(configs) - len(todo)
+        log.info("%d of %s %s finished already: no %s for %s", done, plural(len(configs), "run"),
+                 "is" if done == 1 else "are", what, "it" if done == 1 else "them")
     # inputs lacking a metric while every run of theirs is finished (all diverged): a task or job for one of those
     # runs scores them (run_grid does, its run skipped)
     planned = set(map(input_key, todo))

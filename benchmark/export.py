@@ -227,7 +227,7 @@ def partial_rank_text(stats: Stats) -> str:
     for task in sorted(c["task"].unique()):
         t = c[c["task"] == task]
         n = t.loc[(t["label"] != INPUT) & t["rank"].notna(), "metric"].nunique()
-        said += [f"{task}: {lab} ({n - len(ms)} of {n} metrics, no {', '.join(ms)})"
+        said += [f"{task}: {lab} ({n - len(ms)} of {plural(n, 'metric')}, no {', '.join(ms)})"
                  for lab, ms in sorted(_partial_ranks(t).items(), key=lambda kv: name_key(kv[0]))]
     if not said:
         return ""

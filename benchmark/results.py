@@ -486,8 +486,9 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
         rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
         n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
         if tagged(m) and rids:
-            lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
-                        f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
+            lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {plural(n, 'run')} (degraded-input scoring "
+                        f"included), not re-scored since: those scores are left out of its column; "
+                        f"{_rescorable(store, rids)}")
         elif rids:
             is_here, noted = left.get("here", True), "noted" in left
             when = left.get("noted") if noted else left.get("when")  # where a file stands for today's (not here)
@@ -506,7 +507,7 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
                      + ("only the degraded input here)" if fresh else "only runs of another setting)")
                      if runs and set(runs) <= set(rids) else "")  # a column that ranks nothing: said so
-            lines[m] = (f"`{m}` scored {scored_with(m, today)} in {len(rids)} of {n} runs (degraded-input "
+            lines[m] = (f"`{m}` scored {scored_with(m, today)} in {len(rids)} of {plural(n, 'run')} (degraded-input "
                         f"scoring included), not re-scored with it: those scores are left out of its column{alone}; "
                         f"{_rescorable(store, rids)}{stand}")
     return lines

@@ -153,7 +153,7 @@ def test_the_dry_run_estimates_only_the_runs_the_results_do_not_hold(tmp_path, m
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[1:]] and len(built) == 1
     out = capsys.readouterr().out
-    assert "1 of the 2 runs already have results" in out and "dry run: 1 run " in out, out
+    assert "1 of the 2 runs already has results" in out and "dry run: 1 run " in out, out
     store = _done_store(tmp_path, grid)
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[1:]] and len(built) == 1  # nothing timed, no metric opened

@@ -175,7 +175,7 @@ def test_a_cuda_index_past_the_machines_gpus_is_one_line_before_any_work(monkeyp
     assert main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--device", "cuda:3",
                  "--no-budget-check", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: --device: device 'cuda:3' requested but this machine has 2 GPU(s)")
+    assert err.startswith("error: --device: device 'cuda:3' requested but this machine has 2 GPUs")
     assert err.count("\n") == 1
     assert not (tmp_path / "r").exists()
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_a_grid_where_every_run_ties_draws_no_critical_difference_of_zero():
     """Was: losses whose every run scores the same as the others' runs of its seed got a CD diagram with every loss
@@ -66,3 +73,68 @@ def test_report_html_embeds_a_colour_bar_as_a_ramp_not_a_staircase():
         return np.stack([uniform_filter(a[y - 6:y + 7, :, c], 7) for c in range(3)], -1)[6]
 
     assert np.abs(seen(q) - seen(o)).max() <= 3, np.abs(seen(q) - seen(o)).max()
+
+
+def _cheap_config(seed: int = 0):
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+
+    return RunConfig(task="denoise", loss="l1", seed=seed, iterations=2, crop=16, batch_size=1,
+                     train_data=(DataSpec.parse("skimage:train", role="train"),),
+                     test_data=(DataSpec.parse("skimage:test", role="test"),))
+
+
+def test_a_grid_of_one_run_stands_at_0_of_1_run(tmp_path):
+    """Was: an interrupted one-run grid ended its log on "the grid stands at 0 of 1 runs finished"; the runner's,
+    the CLI's and gpu_check's other "k of N runs" lines read the same: N takes its number (docmarkup.plural)."""
+    from benchmark.results import ResultsStore
+    from benchmark.runner import interrupted_lines
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    (line,) = interrupted_lines(store, [_cheap_config()])
+    assert line == "the grid stands at 0 of 1 run finished (0 diverged), 0 failed, 1 left: the same command resumes it"
+
+
+def test_a_gpu_index_past_the_one_visible_says_1_gpu(monkeypatch):
+    """Was: "device 'cuda:3' requested but this machine has 1 GPU(s) visible here (cuda:0)"."""
+    import torch
+
+    from benchmark.devices import resolve_device
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    with pytest.raises(UserError, match=r"this machine has 1 GPU visible here \(cuda:0\)"):
+        resolve_device("cuda:3")
+
+
+#: a count a reader reads followed by its noun in the plural whatever the count: "of %d runs", "of {n} images"
+_FIXED_PLURAL = re.compile(r"\bof (?:%d|\{\}) (?:runs|images|files|seeds|losses|tasks|jobs|workers|metrics|GPUs)\b")
+
+
+def test_no_product_line_writes_a_count_with_a_fixed_plural_or_an_s_in_brackets():
+    """The category, not the examples: no string the product (benchmark/, scripts/, run_all.py) shows a reader —
+    a docstring or comment aside — writes "file(s)", "loss(es)", or "k of N runs" with N's noun fixed in the plural:
+    they take docmarkup.plural. Was: runner, cli, executors, convergence, data, results, devices and gpu_check
+    said "0 of 1 runs", "1 of 1 images", "1 GPU(s)", "1 worker(s)"."""
+    import ast
+
+    found = []
+    for path in [*sorted((ROOT / "benchmark").glob("*.py")), *sorted((ROOT / "scripts").glob("*.py")),
+                 ROOT / "run_all.py"]:
+        tree = ast.parse(path.read_text())
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.body
+                and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):  # its text, each {…} as "{}"
+                text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                text = node.value
+            else:
+                continue
+            if re.search(r"[a-z]\((?:s|es)\)(?![{;])", text) or _FIXED_PLURAL.search(text):
+                found.append(f"{path.name}:{node.lineno}: {text[:90]!r}")
+    assert not found, "\n".join(sorted(set(found)))
