@@ -333,8 +333,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         added, new = new, list(losses)
         used = {t.name for s in new for t in parse_loss_spec(s)}  # a typo: the one line below, via parse_loss_spec
         if unused := [n for n in dict.fromkeys(added) if n not in used]:  # said as `plbench run` says it
-            log.warning("--loss-file registers %s, which this comparison does not train: the new losses are %s "
-                        "(from --loss or --losses); add %s to them to compare it", ", ".join(unused), ", ".join(new),
+            log.warning("the loss %s %s, which this comparison does not train: the new losses are %s "
+                        "(from --loss or --losses); add %s to them to compare it",
+                        "file registers" if len(loss_files) == 1 else "files register", ", ".join(unused),
+                        ", ".join(new),
                         " ".join(unused))
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
         for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed

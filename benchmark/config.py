@@ -1604,8 +1604,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         unused = [n for n in dict.fromkeys(added) if n not in used]
         if unused:
             logging.getLogger(__name__).warning(
-                "--loss-file registers %s, which this grid does not train: its losses are %s (from --losses or "
-                "the config file); add %s to them to train it", ", ".join(unused), ", ".join(loss_specs),
+                "the loss %s %s, which this grid does not train: its losses are %s (from --losses or "
+                "the config file); add %s to them to train it",
+                "file registers" if len(s.loss_files) == 1 else "files register", ", ".join(unused),
+                ", ".join(loss_specs),
                 " ".join(unused))
     tparams = dict(s.task_params)
     for t in tparams:

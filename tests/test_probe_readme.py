@@ -204,7 +204,7 @@ def test_a_loss_file_beside_losses_that_leave_its_loss_out_is_said(tmp_path, cap
                 build_configs(spec)  # the crop is refused after the losses are planned: no data is loaded
             warned = [r.getMessage() for r in caplog.records if "does not train" in r.getMessage()]
             assert bool(warned) == said, (losses, warned)
-            assert not said or "register probe_readme_loss, which this grid does not train" in warned[0]
+            assert not said or "registers probe_readme_loss, which this grid does not train" in warned[0]
     finally:
         LOSSES.remove("probe_readme_loss")
 
