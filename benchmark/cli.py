@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
@@ -256,7 +257,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                          "and report where it lands")
     _add_common(cmp)
     cmp.add_argument("--loss-file", action="append", default=[], metavar="FILE",
-                     help="a Python file that registers the new loss(es) (repeatable)")
+                     help="a Python file that registers the new losses (repeatable)")
     cmp.add_argument("--loss", action="append", default=[], dest="losses", metavar="SPEC",
                      help="a registered loss name or spec to compare (repeatable; with --loss-file, only the "
                           "specs given here are compared, e.g. 'my_loss(w=0.5)', not also the file's at defaults)")
@@ -883,11 +884,14 @@ def cmd_run(args) -> int:
     scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
     in_flight = store.in_flight({run_id(c) for c in configs}) if summary.locked and not args.no_report else {}
     if not args.no_report and not scored and in_flight:  # the other command's board, when it ends
-        log.warning("no leaderboard yet: %d of this grid's %d run(s) are still being trained by another process "
-                    "(%s), which writes it when it ends", len(in_flight), len(configs), next(iter(in_flight.values())))
+        log.warning("no leaderboard yet: %d of this grid's %s %s still being trained by another process "
+                    "(%s), which writes it when it ends", len(in_flight), plural(len(configs), "run"),
+                    "is" if len(in_flight) == 1 else "are", next(iter(in_flight.values())))
     elif not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
-        log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
-                  "and runs/<id>/meta.json say why)", len(configs), summary.failed, summary.diverged)
+        log.error("no leaderboard: %s has results (%d failed, %d diverged; the log above "
+                  "and runs/<id>/meta.json say why)",
+                  "this grid's one run" if len(configs) == 1 else f"none of this grid's {len(configs)} runs",
+                  summary.failed, summary.diverged)
     elif not args.no_report and (not isinstance(lost, UserError) or isinstance(lost, WorkersLost)):  # not on a full
         # disk, say
         from benchmark.report import write_report
@@ -950,7 +954,7 @@ def _warn_field_apart(store, configs, loss_files) -> None:
         losses = sorted({m["config"]["loss"] for m in field})
         theirs |= set(losses)
         named = ", ".join(losses[:6]) + (f" and {len(losses) - 6} more" if len(losses) > 6 else "")
-        apart.append(f"{task}: {len(field)} run(s) of {named} ({_diff(field[0]['setting'], mine)})")
+        apart.append(f"{task}: {plural(len(field), 'run')} of {named} ({_diff(field[0]['setting'], mine)})")
     if apart:
         # the specs run, not the files' losses at their defaults (what compare trains without --loss)
         files = " ".join([*(f"--loss-file {shlex.quote(str(f))}" for f in loss_files),
@@ -979,25 +983,29 @@ def _warn_runs_kept_apart(store, configs) -> None:
     if not store.runs.is_dir():
         return
     for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
-        log.warning("%d of the %d run(s) of this grid are in %s with the same data (same content) at other paths "
+        log.warning("%d of the %s of this grid %s in %s with the same data (same content) at other paths "
                     "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
-                    "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
+                    "reuse them, pass the data by those paths (a symlink to where it is here)", n,
+                    plural(len(configs), "run"), "is" if n == 1 else "are",
                     store.root, paths)
     for (task, crop), n in sorted(made_at_untrained_crop(store, configs).items()):  # sr4's crop 42 before 6738650
-        log.warning("%d of the %d run(s) of this grid are in %s as %s runs recorded at crop %d, made before %s recorded"
+        log.warning("%d of the %s of this grid %s in %s as %s runs recorded at crop %d, made before %s recorded"
                     " the crop it trains: not reused, trained again under the crop this code records; theirs stay "
-                    "apart (`plbench report --out %s --where crop=%d`)", n, len(configs), store.root, task, crop, task,
+                    "apart (`plbench report --out %s --where crop=%d`)", n, plural(len(configs), "run"),
+                    "is" if n == 1 else "are", store.root, task, crop, task,
                     shlex.quote(str(store.root)), crop)
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         if newer_code(version):  # a later release's (a colleague's store, this clone older): said as compare says it
-            log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s, a newer plbench than "
+            log.warning("%d of the %s of this grid %s in %s as made by code version %s, a newer plbench than "
                         "this one (%s): not reused, trained again with this older code; theirs stay apart — to reuse "
-                        "them, %s and run with that", n, len(configs), store.root, version, code_version(),
+                        "them, %s and run with that", n, plural(len(configs), "run"), "is" if n == 1 else "are",
+                        store.root, version, code_version(),
                         UPDATE_PLBENCH)
             continue
-        log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
+        log.warning("%d of the %s of this grid %s in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
-                    "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),
+                    "theirs stay apart (`plbench report --out %s --where %s`)", n, plural(len(configs), "run"),
+                    "is" if n == 1 else "are",
                     store.root, version, code_version(), shlex.quote(str(store.root)),
                     shlex.quote(f"code_version={version}"))
 
@@ -1030,11 +1038,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             lacking, rescored = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev,
                                                   damaged)
             if not pending:
-                print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
-                      f"trains nothing{lacking}; nothing was timed")
+                every = "the one run" if len(configs) == 1 else f"every one of the {len(configs)} runs"
+                print(f"dry run: {every} already has results in {store.root}: the run trains nothing{lacking}; "
+                      "nothing was timed")
                 return 0
-            print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
-                  f"the run does not train them, and this estimate leaves them out{lacking}")
+            done, it = len(configs) - len(pending), "it" if len(configs) - len(pending) == 1 else "them"
+            print(f"{done} of the {plural(len(configs), 'run')} already {'has' if done == 1 else 'have'} results in "
+                  f"{store.root}: the run does not train {it}, and this estimate leaves {it} out{lacking}")
             configs = pending
             from benchmark.runner import input_groups, is_complete
 
@@ -1529,7 +1539,7 @@ def cmd_check(args) -> int:
         if args.repair:
             for p in leftovers:
                 p.unlink(missing_ok=True)
-        _say(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
+        _say(f"{plural(len(leftovers), 'temporary file')} left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
     left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
@@ -1605,7 +1615,7 @@ def cmd_check(args) -> int:
             hollow_ids = hollows()
             also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
             n -= sum(not str(r).startswith("input-") for r in hollow_ids)
-            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}"
+            _say(f"{len(nets)} of {plural(n, 'run')} with a damaged saved net{also_left}"
                  + (f"; {_hollow(len(hollow_ids))}" if hollow_ids else "") + (f"; {lost}" if lost else "")
                  + "; every record readable and matching its checksum" + quick)
             return 1
@@ -1795,7 +1805,7 @@ def cmd_compare(args) -> int:
     print(result.text)
     print(f"comparison: {result.path}")
     if result.failed:
-        log.error("%d run(s) of the new loss failed: see the note in %s", result.failed, result.path)
+        log.error("%s of the new loss failed: see the note in %s", plural(result.failed, "run"), result.path)
     return 1 if result.failed else 0
 
 
@@ -1873,13 +1883,13 @@ def cmd_weights(args) -> int:
         return 0
     fetchable = sum(missing.values())
     if not fetchable:  # checkpoints given by path, files without a URL: nothing a prefetch could get
-        print(f"{len(missing)} file(s) missing, none with a source URL:")
+        print(f"{plural(len(missing), 'file')} missing, none with a source URL:")
     elif offline():
-        _say(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
+        _say(f"{plural(len(missing), 'file')} missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
               f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
     else:
-        _say(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
+        _say(f"{plural(len(missing), 'file')} missing: run `{cmd}` to download the {fetchable} that have a source URL "
               "into the paths above")
     for key, has_url in missing.items():
         if has_url:

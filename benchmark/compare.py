@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 from benchmark.export import (
     FEW_IMAGES,
@@ -347,8 +348,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         added, new = new, list(losses)
         used = {t.name for s in new for t in parse_loss_spec(s)}  # a typo: the one line below, via parse_loss_spec
         if unused := [n for n in dict.fromkeys(added) if n not in used]:  # said as `plbench run` says it
-            log.warning("the loss file(s) register %s, which this comparison does not train: the new losses are %s "
-                        "(from --loss or --losses); add %s to them to compare it", ", ".join(unused), ", ".join(new),
+            log.warning("the loss %s %s, which this comparison does not train: the new losses are %s "
+                        "(from --loss or --losses); add %s to them to compare it",
+                        "file registers" if len(loss_files) == 1 else "files register", ", ".join(unused),
+                        ", ".join(new),
                         " ".join(unused))
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
         for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
@@ -382,7 +385,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:
-            raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}"
+            raise UserError(f"no field results for {'task' if len(missing) == 1 else 'tasks'} {', '.join(missing)} "
+                            f"in {store.root}"
                             + did_you_mean(missing[0], sorted(groups)) + f" (field tasks: {', '.join(sorted(groups))})")
     if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
         from benchmark.report import resolve_baseline
@@ -456,8 +460,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             notes[task].append("skipped: the field has no scored metrics for this task.")
             continue
         cached = sum(is_attempted(store, run_id(c), metrics) for c in configs)
-        log.info("%s: %d run(s) of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
-                 "in the store", task, len(configs), ", ".join(new), seeds, ", ".join(metrics),
+        log.info("%s: %s of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
+                 "in the store", task, plural(len(configs), "run"), ", ".join(new), seeds, ", ".join(metrics),
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
@@ -482,8 +486,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                if as_current_code(m.get("code_version")) != here]
         versions = ", ".join(code_order(m.get("code_version") for m in old))
         every, some = _newer_field([[m] for m in old])
-        raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its {len(old)} "
-                        f"run(s) were made by {versions}, " + (
+        raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its "
+                        f"{plural(len(old), 'run')} {'was' if len(old) == 1 else 'were'} made by {versions}, " + (
                             f"a newer plbench than this one: {UPDATE}" if every else
                             "whose numbers a new loss trained now cannot be compared with; re-run the field first "
                             "(`plbench run --out <new dir>` with its settings) and compare there"
@@ -503,12 +507,14 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             held_now = [r for r in left if _held(store, r)]
             if held_now:
                 notes[task].append(
-                    f"{len(held_now)} of {len(cs)} run(s) of the new loss are being trained by another process on "
+                    f"{len(held_now)} of {plural(len(cs), 'run')} of the new loss "
+                    f"{'is' if len(held_now) == 1 else 'are'} being trained by another process on "
                     f"this results directory (runs/{held_now[0]}{', the first' if len(held_now) > 1 else ''}; this "
                     "compare left them to it): the same `plbench compare` once it finishes shows them.")
             if stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]:
                 notes[task].append(
-                    f"{len(stopped)} of {len(cs)} run(s) of the new loss left to another process were stopped there "
+                    f"{len(stopped)} of {plural(len(cs), 'run')} of the new loss left to another process "
+                    f"{'was' if len(stopped) == 1 else 'were'} stopped there "
                     f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
@@ -552,17 +558,21 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
                 was.setdefault(metric, []).append(old)
     if not configs:
         return 0, []
-    log.info("%d field run(s) of %s were scored with another file or code than today's %s: re-scoring them from "
-             "their net.pt", len(configs), configs[0].task, ", ".join(sorted(was)))
+    one = len(configs) == 1
+    log.info("%s of %s %s scored with another file or code than today's %s: re-scoring %s",
+             plural(len(configs), "field run"), configs[0].task, "was" if one else "were", ", ".join(sorted(was)),
+             "it from its net.pt" if one else "them from their net.pt")
     done = run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
     from benchmark.metric_code import changed
 
-    return done, [(f"`{m}`: {len(olds)} field run(s) had been scored by its code before today's fix"
-                   if changed(m) == "fix" else f"`{m}`: {len(olds)} field run(s) had been scored with the "
+    return done, [(f"`{m}`: {plural(len(olds), 'field run')} had been scored by its code before today's fix"
+                   if changed(m) == "fix" else f"`{m}`: {plural(len(olds), 'field run')} had been scored with the "
                    f"{changed(m)} there before (sha256 {olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now "
                    f"{digests[m][:8]}…")
-                  + ": re-scored from their net.pt before this ranking, nothing retrained (the earlier scores stay in "
-                  "their eval-*.parquet, out of every table)" for m, olds in sorted(was.items())]
+                  + (": re-scored from its net.pt before this ranking, nothing retrained (the earlier scores stay in "
+                     "its eval-*.parquet" if len(olds) == 1 else ": re-scored from their net.pt before this ranking, "
+                     "nothing retrained (the earlier scores stay in their eval-*.parquet")
+                  + ", out of every table)" for m, olds in sorted(was.items())]
 
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
@@ -586,13 +596,13 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
             rid, m = lost[0]
             why = (m.get("error") or "no error recorded") if status == "failed" else (
                 f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
-            out.append(f"{loss}: {len(lost)} of {len(runs)} run(s) of the new loss {what} ({why}; "
+            out.append(f"{loss}: {len(lost)} of {plural(len(runs), 'run')} of the new loss {what} ({why}; "
                        f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
         lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
                    and not set(metrics) <= (have := store.metrics_attempted(rid))}
         if lacking:
             rid, missing = next(iter(lacking.items()))
-            out.append(f"{loss}: {len(lacking)} of {len(runs)} run(s) of the new loss could not be scored on "
+            out.append(f"{loss}: {len(lacking)} of {plural(len(runs), 'run')} of the new loss could not be scored on "
                        f"{', '.join(missing)}: net.pt missing or unreadable (runs/{rid}/net.pt"
                        f"{', the first' if len(lacking) > 1 else ''}; see the log).")
     return out
@@ -706,13 +716,16 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
         a, b = (json.loads(_setting(g[0])) for g in usable[:2])  # what the groups differ in: their settings
         keys = sorted((k for k in set(a) | set(b) if k not in IDENTITY_FREE and a.get(k) != b.get(k)),
                       key=lambda k: (k in ("net_signature", "train_fingerprint", "test_fingerprint"), k))
-        raise UserError(f"{task or 'a task'}: the field holds {len(usable)} settings with {size(usable[0])[0]} "
-                        f"loss(es) and {size(usable[0])[1]} run(s) each ({_diff(a, b)}): compare against one "
+        raise UserError(f"{task or 'a task'}: the field holds {len(usable)} settings with "
+                        f"{plural(size(usable[0])[0], 'loss', 'losses')} and {plural(size(usable[0])[1], 'run')} "
+                        f"each ({_diff(a, b)}): compare against one "
                         f"with {_where_pick(task, keys[0] if keys else '', a, b)}")
     for g in gs:
         if as_current_code(g[0].get("code_version")) != here:
-            notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
-                         f"(this is {here}); they are not comparable and are left out.")
+            one = len(g) == 1
+            notes.append(f"{plural(len(g), 'field run')} {'was' if one else 'were'} made by code version "
+                         f"{g[0].get('code_version')} (this is {here}); "
+                         f"{'it is' if one else 'they are'} not comparable and {'is' if one else 'are'} left out.")
     if not usable:
         every, some = _newer_field(gs)
         notes.append("skipped: no field runs made by this code version; " + (
@@ -721,7 +734,7 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
         return None, notes
     for other in usable[1:]:
         lost = "every one of them diverged; " if not _group_size(other)[0] else ""
-        notes.append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
+        notes.append(f"{plural(len(other), 'field run')} ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
@@ -916,7 +929,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             shown = md_name(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
             mine = c[c["label"] == label].set_index("metric")
             # the leaderboard task table's `rank` (export.task_rows) with its decimals: one number, one text
-            lines += [f"**{shown}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses{caveat}", "",
+            lines += [f"**{shown}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of "
+                      f"{plural(n_losses, 'loss', 'losses')}{caveat}", "",
                       "| metric | value ± CI | rank | top group | vs field: significantly better than | "
                       "significantly worse than |", "|---|---|---|---|---|---|"]
             wins, losses = _pairwise(st, label, alpha)
@@ -951,7 +965,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             if len(below):
                 n_below, n_runs = int(below["worse"].iloc[0]), int(below["runs"].iloc[0])
                 gap = _gap_text(_below_gap(st, task, label))
-                lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {n_runs} run(s) of {shown} score "
+                lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {plural(n_runs, 'run')} of {shown} "
+                              f"{'scores' if n_below == 1 else 'score'} "
                               "below the input itself on psnr (the same images)"
                               + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
                               + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
@@ -979,13 +994,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 # a metric without a practical margin is in no arm's check: said, as the leaderboard's note says it
                 # (tests/test_probe_verdictsfu14.py)
                 unchecked = unchecked_metrics_text(st, task) if checked else ""
-                lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {shown} shown converged" + (
+                lines += ["", f"Convergence: {ok - un} of {plural(ok, 'run')} of {shown} shown converged" + (
                     f" (budget checks at {checked[1]} of {checked[0]} iterations" + (
                         f"; {unchecked}" if unchecked else "") + ")." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
         base = store.root / "compare" / pd_plane_name(new, task)
-        p = F.pd_plane(st, base, formats, highlight=set(new_labels))
+        p = F.pd_plane(st, base, F.report_formats(formats), highlight=set(new_labels))  # the PNG its text links
         if p:
             figs[f"compare_pd_{task}"] = p[0]
             # every part: a field of many long names has the plane's key apart (figures.legend_apart), which part 1

@@ -32,6 +32,7 @@ from pathlib import Path
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.devices import DEVICE_TYPES
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
@@ -411,8 +412,8 @@ def check_test_sides(task, name: str, test_sets: dict) -> None:
                           for src, image, (h, w), side in small[:3]) + ("; …" if len(small) > 3 else "")
         cut = f" (multiples of {multiple})" if multiple > 1 else ""
         raise UserError(f"{shown}{cut}, and task {name} needs ≥ {need} px ({why}): "
-                        f"{len(small)} test image(s) too small; leave them out of the test data, or {name} out of "
-                        "the grid")
+                        f"{plural(len(small), 'test image')} too small; leave them out of the test data, or {name} "
+                        "out of the grid")
 
 
 @dataclass(frozen=True)
@@ -1086,7 +1087,7 @@ def _path_item(x, key: str, source: str):
     elif package in ("numpy", "torch") and hasattr(x, "shape"):
         what = f"a {'numpy array' if package == 'numpy' else 'torch tensor'} {tuple(x.shape)}"
     elif package == "pandas" and hasattr(x, "to_csv"):  # a table of paths, most likely
-        what = f"a pandas {type(x).__name__} ({len(x)} row(s))"
+        what = f"a pandas {type(x).__name__} ({plural(len(x), 'row')})"
         how = "write its column of image paths to a table, df.to_csv('images.csv', index=False), and pass that file"
     elif package == "torch" or _torch_data(x):  # a torch Dataset, a DataLoader, torchvision's too (its own package)
         what = f"a {package} {type(x).__name__}"
@@ -1610,8 +1611,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         unused = [n for n in dict.fromkeys(added) if n not in used]
         if unused:
             logging.getLogger(__name__).warning(
-                "the loss file(s) register %s, which this grid does not train: its losses are %s (from --losses or "
-                "the config file); add %s to them to train it", ", ".join(unused), ", ".join(loss_specs),
+                "the loss %s %s, which this grid does not train: its losses are %s (from --losses or "
+                "the config file); add %s to them to train it",
+                "file registers" if len(s.loss_files) == 1 else "files register", ", ".join(unused),
+                ", ".join(loss_specs),
                 " ".join(unused))
     tparams = dict(s.task_params)
     for t in tparams:

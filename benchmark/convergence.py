@@ -48,6 +48,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.runstats import complete_grid
 
 log = logging.getLogger(__name__)
@@ -281,9 +282,9 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
             continue
         if x.ndim == 2 and not np.isfinite(x).all():  # a run (or its check) not scored on every test image
             runs, items = complete_grid(np.isfinite(x))
-            log.warning("budget check of %s on %s: not every run scored on every test image; bounds over %d of %d "
-                        "runs × %d of %d images (the complete grid)", name(keys), metric,
-                        int(runs.sum()), x.shape[0], int(items.sum()), x.shape[1])
+            log.warning("budget check of %s on %s: not every run scored on every test image; bounds over %d of %s "
+                        "× %d of %s (the complete grid)", name(keys), metric,
+                        int(runs.sum()), plural(x.shape[0], "run"), int(items.sum()), plural(x.shape[1], "image"))
         n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
                      "margin": margin, "status": classify(n, low, high, margin), "df": df})

@@ -77,6 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.devices import torch_threads
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 from benchmark.lazymod import lazy_module
 
@@ -1504,7 +1505,7 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
 
             t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
         if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
-            raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
+            raise ValueError(f"torchvision's decode_png gave {plural(t.shape[0], 'channel')} of {t.dtype}, not 16 bits")
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
     elif img.mode == "CMYK":
         arr = _cmyk_tiff_16(img, data, path, page)
@@ -2127,11 +2128,12 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                     why = f"second path to a file read as {keep.relative_to(root).as_posix()}"
                     skipped.setdefault(why, []).append(f.relative_to(root).as_posix())
     if unread:
-        log.warning("%s: %d folder(s) could not be read, their images left out: %s", root, len(unread),
+        log.warning("%s: %s could not be read, their images left out: %s", root, plural(len(unread), "folder"),
                     ", ".join(unread[:5]) + (", …" if len(unread) > 5 else ""))
     if loops:
-        log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
-                    "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
+        log.warning("%s: not following %s to a folder above it or read under its own path (a loop or a "
+                    "second way in): %s", root, plural(len(loops), "link"),
+                    ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
     files.sort(key=lambda p: p.relative_to(root).as_posix())
     return files, skipped
 
@@ -2177,12 +2179,13 @@ def folder_dataset(spec: DataSpec):
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
-        log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
+        log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
+                    "is an image file" if len(files) == 1 else "are image files", why)
     if paired is not None:
         return paired
     if not files:
         photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
-        raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
+        raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
     stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
@@ -2265,7 +2268,7 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     named = {os.path.abspath(v) for vs in columns.values() for v in vs if v}
     unnamed = [f.relative_to(root).as_posix() for f in files if os.path.abspath(f) not in named]
     if unnamed:
-        log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
+        log.warning("%s: %s in no row of its metadata, not read: %s", root, plural(len(unnamed), "image file"),
                     ", ".join(unnamed[:5]) + (", …" if len(unnamed) > 5 else ""))
     skipped.pop(_METADATA, None)
     features = datasets.Features({c: datasets.Image() for c in columns})
@@ -2398,8 +2401,8 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
         if isinstance(exc, (ConnectionError, TimeoutError, FileNotFoundError)) or "NotFound" in type(exc).__name__ \
                 or "Couldn't reach" in text or _no_such_split_or_config(exc):
             raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
-        log.info("%s: cannot be streamed (%s): reading the whole split for its first %d image(s)", spec,
-                 _first_line(exc), rows)
+        log.info("%s: cannot be streamed (%s): reading the whole split for its first %s", spec,
+                 _first_line(exc), plural(rows, "image"))
         return None
     try:  # its rows, read over the network: a connection dropped or slow mid-shard is not the whole load's fate
         taken = list(itertools.islice(stream.decode(False), rows))
@@ -2408,8 +2411,8 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
     except Exception as exc:  # noqa: BLE001 - the whole split's load, with its own retries, reads it as before
         if _no_such_split_or_config(exc):
             raise
-        log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %d image(s)", spec,
-                 _first_line(exc), rows)
+        log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %s", spec,
+                 _first_line(exc), plural(rows, "image"))
         return None
 
 
@@ -2886,7 +2889,8 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
                             "on another source")
         if distinct < 2:
             raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                            f"({len(whole)} image(s) read; copies, turned, mirrored or near copies too, are one): "
+                            f"({plural(len(whole), 'image')} read; copies, turned, mirrored or near copies too, "
+                            "are one): "
                             "test on another source")
         test = held_out(roots, share)
         held = [h in test for h in roots]
@@ -2910,10 +2914,10 @@ def _say_uneven_share(held: list[bool], share: float, distinct: int, spec: DataS
     n, k = len(held), sum(held)
     want = min(n - 1, max(1, (round(share * 100) * n + 5_000) // 10_000))  # as held_out, were every image distinct
     if abs(k - want) > max(2, want / 2):
-        log.warning("%s: %d of %d images held out (%.0f%%), not about %d: copies and near copies of one another fall "
+        log.warning("%s: %d of %s held out (%.0f%%), not about %d: copies and near copies of one another fall "
                     "on one side together, and they make %d groups of these %d images (a burst, video frames, one "
-                    "photo's edits); to choose the test images, split the folder yourself", spec or "a hold-out", k, n,
-                    100 * k / n, want, distinct, n)
+                    "photo's edits); to choose the test images, split the folder yourself", spec or "a hold-out", k,
+                    plural(n, "image"), 100 * k / n, want, distinct, n)
 
 
 def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: list[bool] | None = None
@@ -2924,9 +2928,10 @@ def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: li
     share, part = spec.holdout
     held = held if held is not None else holdout_split(whole, share, key_of, spec)
     keep = [r for r, h in zip(whole, held) if h == (part == "test")]
-    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d images held out, ranked by their "
+    log.info("%s: %s read, the %s part of its %g%% hold-out (%d of %s held out, ranked by their "
              "pixels' hash; copies, turned, mirrored or near copies too, on one side); %d of the other part passed "
-             "over", spec, len(keep), part, share, sum(held), len(whole), len(whole) - len(keep))
+             "over", spec, plural(len(keep), "image"), part, share, sum(held), plural(len(whole), "image"),
+             len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
@@ -3008,8 +3013,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
             # of max_images, the images kept count (rows skipped, a non-image file among them, do not bring it closer)
-            log.info("%s: %d of %d images read (%.0f s)", spec, i if spec.max_images is None else len(records), total,
-                     now - started)
+            log.info("%s: %d of %s read (%.0f s)", spec, i if spec.max_images is None else len(records),
+                     plural(total, "image"), now - started)
             said = now
         value = row[col]
         if isinstance(value, str):  # a file URL (file:///a/my%20photos/b.png), a table written on Windows: photos\a.png
@@ -3047,40 +3052,47 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     records = spill.finish(records)
     if notes.get("transparent"):
         seen = notes["transparent"]
-        log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
-                    "used (not what a viewer shows over a background): %s", spec, len(seen),
+        log.warning("%s: %s transparent pixels: alpha is dropped and the colours stored under it are "
+                    "used (not what a viewer shows over a background): %s", spec,
+                    plural(len(seen), "image") + (" has" if len(seen) == 1 else " have"),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
     if icc := notes.get("icc"):
-        log.warning("%s: %d image(s) carry a colour profile other than sRGB (%s): converted to sRGB, as a "
-                    "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec, len(icc),
+        log.warning("%s: %s a colour profile other than sRGB (%s): converted to sRGB, as a "
+                    "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec,
+                    plural(len(icc), "image") + (" carries" if len(icc) == 1 else " carry"),
                     ", ".join(dict.fromkeys(d for _, d in icc)), _few(icc))
     if kept := notes.get("icc-kept"):
-        log.warning("%s: %d image(s) carry a colour profile that is not applied: their pixels are read as stored, as "
-                    "if sRGB (%s): %s", spec, len(kept), kept[0][1], _few(kept))
+        log.warning("%s: %s a colour profile that is not applied: their pixels are read as stored, as "
+                    "if sRGB (%s): %s", spec, plural(len(kept), "image") + (" carries" if len(kept) == 1 else " carry"),
+                    kept[0][1], _few(kept))
     if greyed := notes.get("mode-grey"):
-        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %d colour image(s) read as "
+        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %s read as "
                     "greyscale (luma, as datasets converts them), replicated to RGB: %s", spec, mode, mode,
-                    len(greyed), ", ".join(Path(str(n)).name for n in greyed[:5]) + (", …" if len(greyed) > 5 else ""))
+                    plural(len(greyed), "colour image"),
+                    ", ".join(Path(str(n)).name for n in greyed[:5]) + (", …" if len(greyed) > 5 else ""))
     if notes.get("mode-kept"):
         log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)), not applied: a palette, bilevel "
                     "or other colour space would quantise or dither the photos; their files' own colours are read, "
                     "as RGB", spec, mode, mode)
     if flat := notes.get("8-bit"):
-        log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
-                    "at 16 (%s): %s", spec, len(flat), flat[0][1],
+        log.warning("%s: %s read at 8 bits (Pillow's high byte), as no decoder here reads them "
+                    "at 16 (%s): %s", spec, plural(len(flat), "16-bit colour file"), flat[0][1],
                     ", ".join(Path(str(n)).name for n, _ in flat[:5]) + (", …" if len(flat) > 5 else ""))
     if damaged := notes.get("jpeg-damaged"):
-        log.warning("%s: %d JPEG file(s) read with libjpeg's warning of corrupt data (part of an image may be "
-                    "garbled; some cameras' harmless padding says the same: look at them): %s", spec, len(damaged),
+        log.warning("%s: %s read with libjpeg's warning of corrupt data (part of an image may be "
+                    "garbled; some cameras' harmless padding says the same: look at them): %s", spec,
+                    plural(len(damaged), "JPEG file"),
                     ", ".join(f"{Path(str(n)).name} ({w})" for n, w in damaged[:5])
                     + (", …" if len(damaged) > 5 else ""))
     if frames := notes.get("frames"):
-        log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
-                    spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
+        log.warning("%s: %s several frames (animation, pages): the first frame of each is used: %s",
+                    spec, plural(len(frames), "file") + (" holds" if len(frames) == 1 else " hold"),
+                    ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))
     if small:
-        log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
-                    "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
+        log.warning("%s: skipped %s smaller than %d px on a side (test images are cut to multiples of "
+                    "%d px; a training crop is ≥ %d px): %s", spec, plural(len(small), "image"), MIN_IMAGE_SIDE,
+                    MIN_IMAGE_SIDE,
                     MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
     if not records:
         if small:
@@ -3240,8 +3252,8 @@ class _Spill:
             f.close()  # the mapping outlives the file's name
         if self.count and not self.failed:
             _release_freed_memory()
-            log.info("%s: %d image(s) beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
-                     "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, self.count,
+            log.info("%s: %s beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
+                     "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, plural(self.count, "image"),
                      f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
         return out
 
@@ -3309,8 +3321,8 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet
     keep = [r for r in records if min(r.size) >= crop]
     small = [r.image_id for r in records if min(r.size) < crop]
     if small and not quiet:
-        log.warning("skipping %d image(s) of %s smaller than the %d px crop: %s",
-                    len(small), spec, crop, ", ".join(small[:10]))
+        log.warning("skipping %s of %s smaller than the %d px crop: %s",
+                    plural(len(small), "image"), spec, crop, ", ".join(small[:10]))
     if not keep:
         largest = max(min(r.size) for r in records)
         raise UserError(f"every image in {spec} is smaller than the {crop} px crop "
@@ -4318,8 +4330,9 @@ class DataCache:
                             "each pixel), so its scores are not those of greyscale restoration (Set12's, BSD68's at "
                             "that sigma) nor of colour photos'", spec, len(grey))
             elif grey:
-                log.info("%s: %d of %d images are greyscale (three equal channels), the rest colour: %s", spec,
-                         len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
+                log.info("%s: %d of %s %s greyscale (three equal channels), the rest colour: %s", spec,
+                         len(grey), plural(len(records), "image"), "is" if len(grey) == 1 else "are",
+                         ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
         return self._grey[spec]
 
     @torch_threads(1)

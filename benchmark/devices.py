@@ -9,6 +9,7 @@ import contextlib
 import functools
 from typing import TYPE_CHECKING
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def resolve_device(device: str, setting: str = "") -> torch.device:
 
             n = torch.cuda.device_count()
             visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-            raise UserError(f"device {device!r} requested but this machine has {n} GPU(s) visible here "
+            raise UserError(f"device {device!r} requested but this machine has {plural(n, 'GPU')} visible here "
                             f"({', '.join(f'cuda:{i}' for i in range(n))}"
                             + (f"; CUDA_VISIBLE_DEVICES={visible} numbers them from 0" if visible else "") + ")")
         return dev

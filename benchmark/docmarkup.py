@@ -23,6 +23,13 @@ _BULLET = re.compile(r"^([*-]) +")
 _STASH = "\x00{}\x00"
 
 
+def plural(n, word: str, many: str | None = None) -> str:
+    """``n`` and ``word`` in the number it takes, for text a reader reads (tables, figures, notes, CLI lines):
+    ``plural(1, "run")`` → ``"1 run"``, ``plural(3, "run")`` → ``"3 runs"``, ``plural(0, "run")`` → ``"0 runs"``;
+    ``many``: an irregular plural (``plural(2, "loss", "losses")``). ``n`` may be text (``"1–3"``: plural)."""
+    return f"{n} {word if str(n) == '1' else many or word + 's'}"
+
+
 def _role_target(text: str) -> str:
     """``~benchmark.errors.UserError`` → ``UserError``; ``title <target>`` → ``title``."""
     text = re.sub(r"\s*<[^>]*>$", "", text.strip())

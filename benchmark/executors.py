@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def run_unit(unit: WorkUnit) -> dict:
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
         if rest:
-            log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
+            log.info("own share done; taking over %s not started elsewhere", plural(len(rest), "run"))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
                             gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s,
@@ -536,8 +537,10 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
-            err = WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
-                              "same command again to resume them from their checkpoints")
+            one = summary.locked == 1
+            err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
+                              f"{'is' if one else 'are'} unfinished; run the same command again to resume "
+                              f"{'it from its checkpoint' if one else 'them from their checkpoints'}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
@@ -869,7 +872,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               decoded=shared[1] if shared else (), holdouts=holdouts))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
-                 else f"CPU, {per_worker_threads} thread(s) each")
+                 else f"CPU, {plural(per_worker_threads, 'thread')} each")
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
@@ -949,7 +952,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
                 for i in range(len(procs))]
     except KeyboardInterrupt:
-        log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
+        log.warning("stopping %s; each saves a checkpoint first", plural(sum(p.is_alive() for p, _ in procs), "worker"))
         for p, _ in procs:
             if p.is_alive():
                 # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT
@@ -1089,7 +1092,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
                        task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs), stall_s=stall_s,
                        holdouts=_holdouts(data, todo))
-        log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
+        log.info("ray executor: %s (%s) on %s, each %s", plural(len(units), "task"), split, plural(len(todo), "run"),
+                 opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
         from benchmark.progress import GridProgress, Monitor, log_to_bars
@@ -1117,8 +1121,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
             # ... which takes them the rest of an iteration: shutting the local instance down (finally) at
             # once killed them first, losing the training since their last checkpoint
-            log.warning("waiting up to %d s for %d ray task(s) to checkpoint and stop (interrupt again to stop now)",
-                        STOP_GRACE_S, len(refs))
+            log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt again to stop now)",
+                        STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
@@ -1156,14 +1160,16 @@ def _to_submit(configs: list, store_root, metrics, what: str) -> list:
         todo = [c for c in todo if not is_complete(store, ids[c], metrics, unavailable)]
         unscored = [k for k in unscored if not is_complete(store, inputs[k], metrics, unavailable)]
     if len(todo) < len(configs):
-        log.info("%d of %d runs are finished already: no %s for them", len(configs) - len(todo), len(configs), what)
+        done = len(configs) - len(todo)
+        log.info("%d of %s %s finished already: no %s for %s", done, plural(len(configs), "run"),
+                 "is" if done == 1 else "are", what, "it" if done == 1 else "them")
     # inputs lacking a metric while every run of theirs is finished (all diverged): a task or job for one of those
     # runs scores them (run_grid does, its run skipped)
     planned = set(map(input_key, todo))
     inputs_only = [next(c for c in configs if input_key(c) == k) for k in unscored if k not in planned]
     if inputs_only:
-        log.info("a %s for %d finished run(s) scores their task's inputs on the metrics they lack", what,
-                 len(inputs_only))
+        log.info("a %s for %s scores their task's inputs on the metrics they lack", what,
+                 plural(len(inputs_only), "finished run"))
         todo += inputs_only
     return todo
 
@@ -1280,14 +1286,14 @@ class SlurmLedger:
                 listed = self._squeue(self.job_name(token))
                 if listed is None and jobs is None:  # cannot say: kept for a driver that can; its runs submitted again
                     if token == own:
-                        log.warning("cannot tell whether sbatch queued SLURM jobs for %d run(s) before submitit "
+                        log.warning("cannot tell whether sbatch queued SLURM jobs for %s before submitit "
                                     "failed (%s, squeue failed): the submission is kept in %s; the next driver on "
                                     "this --out settles it (its jobs recorded, or its runs submitted)",
-                                    sum(map(len, units)), self._no_sacct, self.path.name)
+                                    plural(sum(map(len, units)), "run"), self._no_sacct, self.path.name)
                     else:
                         log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
-                                    "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
-                                    sum(map(len, units)), self._no_sacct)
+                                    "jobs for %s (%s, squeue failed): those runs are submitted again",
+                                    plural(sum(map(len, units)), "run"), self._no_sacct)
                     continue
                 if listed is None:  # sacct may not list them yet: queued, asked again by the next driver
                     queued.update(rid for runs in units for rid in runs)
@@ -1304,10 +1310,11 @@ class SlurmLedger:
                             data["runs"][rid] = j
                             found += 1
             if found:  # the runs recorded to them, not those a later submission holds
-                log.info("%s queued SLURM job(s) %s for %d run(s): recorded",
+                named = sorted({j.split("_")[0] for j in jobs})
+                log.info("%s queued SLURM %s %s for %s: recorded",
                          "sbatch, before submitit failed," if token == own else
                          "an earlier driver, stopped while it submitted,",
-                         ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
+                         "job" if len(named) == 1 else "jobs", ", ".join(named), plural(found, "run"))
         atomic_write_json(self.path, data)
         return queued
 
@@ -1395,11 +1402,12 @@ class SlurmLedger:
         """``configs`` less those whose run is recorded to a job that will still run (one log line)."""
         lagging = self.adopt()  # an earlier driver's submission sacct does not list yet
         if lagging & {ids[c] for c in configs}:
-            log.info("%d run(s) were being submitted to SLURM by an earlier driver that stopped before recording its "
+            n_lag = len(lagging & {ids[c] for c in configs})
+            log.info("%s %s being submitted to SLURM by an earlier driver that stopped before recording its "
                      "jobs, which sacct does not list yet (accounting lags sbatch) and squeue could not tell: not "
                      "submitted again now; a run of this command after %.0f min submits them if no job of theirs is "
                      "listed by then",
-                     len(lagging & {ids[c] for c in configs}), SLURM_ACCOUNTING_LAG_S / 60)
+                     plural(n_lag, "run"), "was" if n_lag == 1 else "were", SLURM_ACCOUNTING_LAG_S / 60)
             configs = [c for c in configs if ids[c] not in lagging]
         recorded = self.read()["runs"]
         theirs = {c: recorded[ids[c]] for c in configs if ids[c] in recorded}
@@ -1412,8 +1420,9 @@ class SlurmLedger:
             return configs
         queued = [c for c, j in theirs.items() if j in alive]
         names = sorted({theirs[c].split("_")[0] for c in queued})
-        log.info("%d run(s) are queued or running in SLURM job(s) %s, submitted by an earlier driver on this --out: "
-                 "not submitted again (this driver waits for its own jobs only)", len(queued),
+        log.info("%s %s queued or running in SLURM %s %s, submitted by an earlier driver on this --out: "
+                 "not submitted again (this driver waits for its own jobs only)", plural(len(queued), "run"),
+                 "is" if len(queued) == 1 else "are", "job" if len(names) == 1 else "jobs",
                  ", ".join(names[:5]) + (", …" if len(names) > 5 else ""))
         queued_set = set(queued)
         return [c for c in configs if c not in queued_set]
@@ -1694,8 +1703,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             raise  # KeyboardInterrupt, leaves it pending as well)
         if ledger:
             ledger.record(units, jobs, ids, token)
-    log.info("slurm executor (%s): %d job(s) submitted (%s), time limit %s per job%s; logs in %s",
-             cluster or ex.cluster, len(jobs), split, _limit_text(parse_minutes(time)),
+    log.info("slurm executor (%s): %s submitted (%s), time limit %s per job%s; logs in %s",
+             cluster or ex.cluster, plural(len(jobs), "job"), split, _limit_text(parse_minutes(time)),
              " (a bare number is minutes, as sbatch reads it)" if _bare_number(time) else "", folder)
     def result_of(job, unit: WorkUnit) -> dict:
         try:
@@ -1729,7 +1738,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     _time.sleep(SLURM_POLL_S)
     except KeyboardInterrupt:
         off = (cluster == "debug" and checkpoint is not None and not checkpoint.enabled)  # in this process: no
-        log.warning("interrupted: cancelling %d job(s); %s", len(jobs),  # RequeueableUnit saves none on the stop
+        # RequeueableUnit saves none on the stop
+        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"),
                     "checkpoints are off: a run in progress starts again from iteration 0" if off
                     else "their checkpoints resume them")
         _cancel(jobs, cluster or "slurm")

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.runstats import more_images
 from benchmark.stats import (
     INPUT,
@@ -229,7 +230,7 @@ def partial_rank_text(stats: Stats) -> str:
     for task in sorted(c["task"].unique()):
         t = c[c["task"] == task]
         n = t.loc[(t["label"] != INPUT) & t["rank"].notna(), "metric"].nunique()
-        said += [f"{task}: {lab} ({n - len(ms)} of {n} metrics, no {', '.join(ms)})"
+        said += [f"{task}: {lab} ({n - len(ms)} of {plural(n, 'metric')}, no {', '.join(ms)})"
                  for lab, ms in sorted(_partial_ranks(t).items(), key=lambda kv: name_key(kv[0]))]
     if not said:
         return ""
@@ -715,7 +716,8 @@ def bold_below_plain_text(stats: Stats) -> str:
             if not below.empty:
                 over = thin[sign * thin["mean"] > float((sign * below["mean"]).min())]
                 untested.append(f"{task}/{metric}: {', '.join(below['label'])} bold below " + ", ".join(
-                    f"{r.label} ({_count(int(r.n_seeds))} run(s))" for r in over.sort_values("label").itertuples()))
+                    f"{r.label} ({plural(_count(int(r.n_seeds)), 'run')})"
+                    for r in over.sort_values("label").itertuples()))
     out = []
     if said:
         out.append("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
@@ -802,7 +804,7 @@ def worse_text(stats: Stats, task: str | None = None) -> str:
     for r in bad.itertuples(index=False):
         gap = _gap_text(_below_gap(stats, r.task, r.label))
         where = f"{r.task}/{r.label}" if task is None else str(r.label)
-        parts.append(f"{where} {int(r.worse)} of {int(r.runs)} runs"
+        parts.append(f"{where} {int(r.worse)} of {plural(int(r.runs), 'run')}"
                      + (f" ({gap} dB{'' if int(r.worse) == int(r.runs) else ' in those runs'})" if gap else ""))
     return ", ".join(parts)
 
@@ -869,7 +871,7 @@ def _too_few_for_friedman(stats: Stats) -> int | None:
 
 
 def runs_dropped_text(stats: Stats) -> str:
-    """" bad (3 run(s)) is left out of the test: fewer than 5 runs in every block; the other losses are tested
+    """" bad (3 runs) is left out of the test: fewer than 5 runs in every block; the other losses are tested
     without it." when the run-level Friedman test dropped losses short of runs everywhere, else ""."""
     from benchmark.runstats import MIN_RUNS
 
@@ -877,7 +879,8 @@ def runs_dropped_text(stats: Stats) -> str:
     if not gone:
         return ""
     verb = "is" if len(gone) == 1 else "are"
-    return (f" {', '.join(f'{lab} ({_count(n)} run(s))' for lab, n in gone.items())} {verb} left out of the test: "
+    named = ", ".join(f"{lab} ({plural(_count(n), 'run')})" for lab, n in gone.items())
+    return (f" {named} {verb} left out of the test: "
             f"fewer than {MIN_RUNS} runs in every block; the other losses are tested without "
             f"{'it' if len(gone) == 1 else 'them'}.")
 
@@ -1008,7 +1011,8 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
         else stats.costs.iloc[0:0]
     if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
-        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
+        out.append(f"ms/it of {plural(int(old['timed_with_warmup'].sum()), 'run')} "
+                   f"({', '.join(map(str, old['label']))}) "
                    "was recorded before plbench timed the steady state: it includes the first iterations (with "
                    "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
     busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
@@ -1016,7 +1020,8 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
-        out.append(f"ms/it of {int(busy['timed_busy'].sum())} run(s) ({', '.join(map(str, busy['label']))}) was timed "
+        out.append(f"ms/it of {plural(int(busy['timed_busy'].sum()), 'run')} "
+                   f"({', '.join(map(str, busy['label']))}) was timed "
                    f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with "
                    "other work; cpu_share in meta.json), so it reads high next to the others'.")
     return out
@@ -1035,7 +1040,7 @@ def clipped_ci_lines(stats: Stats) -> list[str]:
     for m in dict.fromkeys(cut["metric"].astype(str)):
         low, high = metric_range(m)
         bounds += [f"{m} ≥ {low:g}"] * math.isfinite(low) + [f"{m} ≤ {high:g}"] * math.isfinite(high)
-    return [f"CIs cut at the range their metric has by definition ({', '.join(bounds)}): {len(cut)} cell(s), "
+    return [f"CIs cut at the range their metric has by definition ({', '.join(bounds)}): {plural(len(cut), 'cell')}, "
             f"whose interval over few seeds reached past it; the true mean lies within, so no coverage is lost."]
 
 
@@ -1081,12 +1086,13 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
         if few:
+            counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
-                       f"({', '.join(f'{t}: {int(runs[t])}' for t in few)} run(s) per loss, < {MIN_RUNS}): no cell "
+                       f"({counts} per loss, < {MIN_RUNS}): no cell "
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs
-        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {int(n)} run(s))"
+        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {plural(int(n), 'run')})"
                 for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             from benchmark.stats import smoke_test, thin_cells
@@ -1284,8 +1290,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                     g = float(deciding["gain"].iloc[0])
                     gain = f" on {m} ({g:+.2f} dB)" if m == "psnr" else f" on {m} ({g:+.3g})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
-            out.append(f"Not shown converged: {n_un} of {n_ok} runs — doubling the budget ({span}) still changed "
-                       f"them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
+            out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
+                       f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
                        "Their ranks measure where the losses stand after this budget, not what they converge to. "
                        "Column `unconv.` per task." + rest)
         else:
@@ -1380,7 +1386,8 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             r = c.loc[(label, m)]
             mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
-            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm over the table) "
+            title = (f"95% CI [{lo}, {hi}]; {plural(_count(r['n_seeds']), 'run')}; p vs {stats.baseline} "
+                     "(Holm over the table) "
                      f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the column's pairs) "
                      f"{p_text(r['p_best_adj'])}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
@@ -1677,7 +1684,8 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
         thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS) & (c["n_seeds"] > 0)]
         who = ", ".join(f"{lab}{_thin_metrics(c, task, lab, ' on ')}" for lab in dict.fromkeys(thin["label"]))
         out.append(f"Too few runs for a verdict on {who} "
-                   f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
+                   f"({plural(int(thin['n_seeds'].min()), 'run')}, a verdict needs ≥ {MIN_RUNS}): "
+                   f"never bold or {UP}/{DOWN}.")
     out += [x for x in (one_image_text(stats, task), few_images_text(stats, task)) if x]
     c = stats.cells
     base_tasks = set(c.loc[is_baseline(c, stats.baseline), "task"]) if not c.empty else set()
@@ -1688,8 +1696,8 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
         t = tc[tc["task"] == task]
         n_un, n_ok = int(t["unconverged"].sum()), int(t["ok"].sum())
         if n_un:
-            out.append(f"Not shown converged: {n_un} of {n_ok} runs (their ranks are where the losses stand after "
-                       "this budget).")
+            out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} (their ranks are where the losses "
+                       "stand after this budget).")
     lost = unscored(stats)
     lost = lost[lost["task"] == task]
     if not lost.empty:
@@ -2191,8 +2199,51 @@ def _pngs(paths) -> list[Path]:
     return [Path(p) for p in paths or () if Path(p).suffix == ".png"]
 
 
+#: report.html's palette copy of a figure (:func:`html_png`): at most PALETTE_SHARE of its pixels may move by more
+#: than PALETTE_STEP of 255 in a channel, and none by more than PALETTE_MAX_ERROR. A drawn figure moves a few
+#: anti-aliased edge pixels (0.1-1 %, at most 15-46 levels); a photograph (the visual grid's crops) moves 3-20 % of
+#: them, bands, and keeps every colour
+PALETTE_STEP, PALETTE_SHARE, PALETTE_MAX_ERROR = 8, 0.02, 64
+
+
+def html_png(raw: bytes) -> bytes:
+    """A figure's PNG as ``report.html`` embeds it: the smallest of the file as written, its lossless RGB copy
+    (the figures are opaque: no alpha channel to carry) and its 256-colour palette copy where that changes
+    nothing visible (:data:`PALETTE_SHARE`: a drawn figure, not a photograph); a third of the bytes at the same
+    pixel size. The files themselves keep their colours and dpi. A file Pillow cannot read, or one with
+    transparent pixels, is embedded as it is."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
+            im.load()
+            if "A" in im.getbands() and im.getchannel("A").getextrema()[0] < 255 or "transparency" in im.info:
+                return raw
+            rgb = im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return raw
+    palette = rgb.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    r, g, b = ImageChops.difference(palette.convert("RGB"), rgb).split()
+    moved = ImageChops.lighter(ImageChops.lighter(r, g), b).histogram()  # pixels by their largest channel change
+    drawn = not any(moved[PALETTE_MAX_ERROR + 1:]) and sum(moved[PALETTE_STEP + 1:]) <= PALETTE_SHARE * sum(moved)
+    if drawn:  # mapped again with error diffusion: a colour bar's ramp, which the palette cuts into bands of up to
+        # PALETTE_STEP (a visible staircase), reads as the ramp; its flat cells and lines keep their palette colours
+        palette = rgb.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
+    best = raw
+    for copy in (palette, rgb) if drawn else (rgb,):
+        buf = io.BytesIO()
+        copy.save(buf, "PNG")  # zlib's default level: optimize=True saves a tenth more in 8× the time
+        if len(buf.getvalue()) < len(best):
+            best = buf.getvalue()
+        if best is not raw:  # the palette copy, else the RGB copy, smaller than the file: nothing smaller to try
+            break
+    return best
+
+
 def _img(path: Path, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
+    data = base64.b64encode(html_png(Path(path).read_bytes())).decode()
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
@@ -2267,7 +2318,7 @@ def rank_caveat(stats: Stats) -> str | None:
     if not n:
         return head + "; there is no (task, metric) block that every loss has, so no mean rank puts them all on " \
                       "common ground."
-    return head + f", and `common blocks` gives every loss's mean rank over the {n} block(s) all of them have."
+    return head + f", and `common blocks` gives every loss's mean rank over the {plural(n, 'block')} all of them have."
 
 
 def extra_blocks_text(stats: Stats) -> str:

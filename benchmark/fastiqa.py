@@ -25,6 +25,7 @@ from collections import OrderedDict
 
 import torch
 
+from benchmark.docmarkup import plural
 from benchmark.metric_code import PYIQA_MIRRORED, code_version, mirrors_pyiqa
 
 log = logging.getLogger(__name__)
@@ -195,8 +196,8 @@ class _Cached(torch.nn.Module):
             return score
         if (key := RefCache.key(target)) not in self.said_flat:
             self.said_flat.add(key)
-            log.warning("%s: %d reference image(s) of one grey level: %s, scored NaN for every output against it "
-                        "(said once)", self.inner.metric_name, int(flat.sum()), why)
+            log.warning("%s: %s of one grey level: %s, scored NaN for every output against it "
+                        "(said once)", self.inner.metric_name, plural(int(flat.sum()), "reference image"), why)
         return torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
 
 

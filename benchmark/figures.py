@@ -79,6 +79,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
@@ -641,7 +642,7 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
             p.unlink()
             removed.append(p)
     if removed:
-        log.info("removed stale figure file(s): %s", ", ".join(p.name for p in removed))
+        log.info("removed %s: %s", plural(len(removed), "stale figure file"), ", ".join(p.name for p in removed))
     return removed
 
 
@@ -716,7 +717,7 @@ def prune_figures(directory: Path, keep) -> list[Path]:
     for p in stale:
         p.unlink()
     if stale:
-        log.info("removed %d stale figure file(s): %s", len(stale), ", ".join(p.name for p in stale))
+        log.info("removed %s: %s", plural(len(stale), "stale figure file"), ", ".join(p.name for p in stale))
     parts = sorted(p.name for p in directory.iterdir() if p.resolve() in keep and numbered_part(p))
     if parts or recorded is not None:
         _record_parts(directory, lambda n: numbered_part(Path(n)) is not None, parts, keep_empty=True)
@@ -1520,8 +1521,12 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})"
-                                                                     if part else "") + "; better: right", w))
+    # runs not shown converged (or too few): said on the figure, as the other ranking figures say it, for it is often
+    # shown alone; too few runs for any test are said by its key ("not tested: …") instead, not twice
+    smoke = smoke_test(stats, short=True, runs=tested_any)
+    fig.suptitle((wrap_title(smoke, w) + "\n" if smoke else "") + wrap_title(
+        f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})" if part else "")
+        + "; better: right", w))
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     fig.plb_labels = order
     fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}
@@ -1534,7 +1539,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         runs = scored_cells(c)["n_seeds"]  # a cell none could score: not 0 runs
         n = int(runs.min()) if not runs.empty else 0
         proxies = [(Line2D([], [], marker="o", **dot),
-                    f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
+                    f"not tested: {plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}")]
     if circular_any:
         proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,
                                ms=math.sqrt(CIRCULAR_RING)), "ringed: circular (trained on this metric)"))
@@ -2207,6 +2212,13 @@ def remove_leaderboard(path: Path, keep=()) -> None:
     _record_parts(path.parent, lambda n: _part_number(path.with_suffix(Path(n).suffix), path.with_name(n)) is not None,
                   kept)
     _legacy_record(path).unlink(missing_ok=True)  # read above (leaderboard_parts): its parts now in the one record
+
+
+def report_formats(formats) -> tuple[str, ...]:
+    """The formats a report writes each figure in: PNG first, whatever ``formats`` says (``--formats pdf``), as it is
+    what ``report.html`` embeds and ``leaderboard.md`` and compare's summary link (``--formats``' help: "PNG is
+    always written"), then the others asked for; none where none are (``formats=()``: the tables alone)."""
+    return tuple(dict.fromkeys(["png", *formats])) if formats else ()
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,

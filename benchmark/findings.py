@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.convergence import SCORE_AGAIN  # noqa: F401 - findings.SCORE_AGAIN: its callers
+from benchmark.docmarkup import plural
 from benchmark.export import FEW_IMAGES, _decimals, _fmt, p_text
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
@@ -658,7 +659,7 @@ class FindingResult:
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                     f"(not tested: {_unsettled_label(h)}, "
-                    f"{h.n_runs} paired run(s))")
+                    f"{plural(h.n_runs, 'paired run')})")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
              if h.verdict == "contradicted" and not h.margin else f"p_holm = {h.p_adj:.2g}")
@@ -1510,7 +1511,7 @@ def judge(parts: list[Part], alpha: float) -> None:
             p.verdict = p.status if p.status != "ok" else "inconclusive"
             if p.status == TOO_FEW:
                 p.note = (p.note + "; " if p.note else "") + \
-                    f"{p.n_runs} paired run(s); a verdict needs ≥ {MIN_RUNS} (plbench calibrate)"
+                    f"{plural(p.n_runs, 'paired run')}; a verdict needs ≥ {MIN_RUNS} (plbench calibrate)"
             elif p.status == NO_SPREAD:
                 p.note = (p.note + "; " if p.note else "") + \
                     "every paired difference is the same (SE 0): no test; are the runs copies, or the metric saturated?"

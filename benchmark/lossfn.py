@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
 from benchmark.specgrammar import MAX_TERMS, spec_leaves  # noqa: F401 - MAX_TERMS: part of this API
@@ -517,10 +518,11 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
     trainable = [n for n, p in module.named_parameters() if p.requires_grad]
     if trainable and not hasattr(module, "train_step") and name not in _SAID_FIXED:  # the optimiser steps the net's
         _SAID_FIXED.add(name)  # parameters only; an unfrozen pretrained trunk in a loss file is common and runs fine
-        log.warning("loss %r (%s) has %d trainable parameter(s) (%s) but no train_step: the runner optimises the net "
+        log.warning("loss %r (%s) has %s (%s) but no train_step: the runner optimises the net "
                     "only, so they stay at their initial values in every run (loss.pt saves those); update them in "
                     "train_step(pred, target, **extra) to learn them, or freeze them (.requires_grad_(False), "
-                    "register_buffer) to say they are fixed", name, cls.__name__, len(trainable),
+                    "register_buffer) to say they are fixed", name, cls.__name__,
+                    plural(len(trainable), "trainable parameter"),
                     ", ".join(trainable[:3]) + (", …" if len(trainable) > 3 else ""))
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
@@ -188,6 +189,7 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     holds results of; default: this report's)."""
     from benchmark import figures as F
 
+    formats = F.report_formats(formats)  # PNG too: what report.html embeds and leaderboard.md links
     styles = F.stats_styles(stats, metas)  # one colour per loss label in every figure
     figs = {"rank_heatmap": F.rank_heatmap(stats, out / "rank_heatmap", formats, styles),
             "cd_diagram": F.cd_diagram(stats, out / "cd_diagram", formats, styles),
@@ -295,7 +297,7 @@ def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
     from benchmark.metric_code import scored_with
 
     return [f"`{r.metric}` {'scored ' + scored_with(r.metric) if r.status == 'stale' else what[r.status]} in {r.runs} "
-            f"of {n_runs} runs (degraded-input scoring included): {r.reason}" for r in cov.itertuples()]
+            f"of {plural(n_runs, 'run')} (degraded-input scoring included): {r.reason}" for r in cov.itertuples()]
 
 
 def resolve_baseline(store: ResultsStore, name: str, new=(), flag: str = "--baseline",
@@ -479,8 +481,9 @@ def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
     losses = "; ".join(f"{loss} ({', '.join(f'{n} {st}' for (lo, st), n in sorted(by.items()) if lo == loss)})"
                        for loss in sorted({lo for lo, _ in by}, key=name_key))
     tasks = ", ".join(sorted({str(m.get("config", {}).get("task")) for m in metas}))
-    head = (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed" if every else
-            f"no results for {tasks}: every one of its {len(metas)} run(s) diverged or failed")
+    all_of = "the one run" if len(metas) == 1 else f"every one of the {len(metas)} runs"
+    head = (f"no results: {all_of} recorded here diverged or failed" if every else
+            f"no results for {tasks}: {all_of.replace('the', 'its', 1)} diverged or failed")
     return (f"{head} — {losses}; their records: {Path(root) / 'runs'}/<run id>/meta.json (costs.csv and the "
             "leaderboard's tables list them)")
 

@@ -71,6 +71,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UnknownName, UserError, did_you_mean_path
 from benchmark.faults import crash_point, disk_full_point
 
@@ -503,8 +504,9 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
         rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
         n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
         if tagged(m) and rids:
-            lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {n} runs (degraded-input scoring included), "
-                        f"not re-scored since: those scores are left out of its column; {_rescorable(store, rids)}")
+            lines[m] = (f"`{m}` scored {scored_with(m)} in {len(rids)} of {plural(n, 'run')} (degraded-input scoring "
+                        f"included), not re-scored since: those scores are left out of its column; "
+                        f"{_rescorable(store, rids)}")
         elif rids:
             is_here, noted = left.get("here", True), "noted" in left
             when = left.get("noted") if noted else left.get("when")  # where a file stands for today's (not here)
@@ -523,7 +525,7 @@ def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
             alone = ("; no run of a loss keeps a score in its column (today's file scored "
                      + ("only the degraded input here)" if fresh else "only runs of another setting)")
                      if runs and set(runs) <= set(rids) else "")  # a column that ranks nothing: said so
-            lines[m] = (f"`{m}` scored {scored_with(m, today)} in {len(rids)} of {n} runs (degraded-input "
+            lines[m] = (f"`{m}` scored {scored_with(m, today)} in {len(rids)} of {plural(n, 'run')} (degraded-input "
                         f"scoring included), not re-scored with it: those scores are left out of its column{alone}; "
                         f"{_rescorable(store, rids)}{stand}")
     return lines
@@ -1759,9 +1761,10 @@ class ResultsStore:
         elif passes := self._passes_to_keep(d):
             records = sum(p.suffix == ".json" for p in passes)
             dest = self.set_aside(run_id, passes_only=True)
-            log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
+            log.warning("run %s: %s without a finished meta.json (%s: rows of an attempt "
                         "that did not finish, or whose record was lost; in no table) moved to %s before the retry; %s",
-                        run_id, records, len(passes), dest,
+                        run_id, plural(records, "evaluation pass", "evaluation passes"), plural(len(passes), "file"),
+                        dest,
                         "removed there if the retry computes the same rows, else kept" if redone
                         else "nothing deleted")
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record

@@ -64,6 +64,7 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
     usable_for_crop,
 )
 from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
@@ -667,7 +668,7 @@ def coverage(scores, metrics: MetricSet) -> tuple[list[str], dict[str, str], dic
             if k < n:
                 parts = ([f"{why}; left out: {few(missed)}"] if missed else []) + \
                     ([f"not finite on: {few(nan)}"] if nan else [])
-                partial[m.name] = f"scored {k} of {n} images ({'; '.join(parts)})"
+                partial[m.name] = f"scored {k} of {plural(n, 'image')} ({'; '.join(parts)})"
     return scored, unscorable, partial
 
 
@@ -810,7 +811,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
                       if not is_complete(store, input_ids[k], metric_names, unavailable, digests)]
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
-        log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
+        log.info("%d of %s already %s results; skipping %s", summary.skipped, plural(len(configs), "run"),
+                 "has" if summary.skipped == 1 else "have", "it" if summary.skipped == 1 else "them")
         for c in set(configs) - set(pending):
             _drop_checkpoints(store, ids[c], locked=False)
     if not pending and not inputs_missing:
@@ -1486,10 +1488,11 @@ def interrupted_lines(store: ResultsStore, configs: list[RunConfig]) -> list[str
         if status == "failed":
             failed.append(c)
     left = len(configs) - finished - len(failed)
-    return [f"the grid stands at {finished} of {len(configs)} runs finished ({diverged} diverged), {len(failed)} "
-            f"failed, {left} left" + (": the same command retries the failed and resumes the rest" if failed and left
-                                      else ": the same command retries them" if failed
-                                      else ": the same command resumes them" if left else ""),
+    return [f"the grid stands at {finished} of {plural(len(configs), 'run')} finished ({diverged} diverged), "
+            f"{len(failed)} failed, {left} left"
+            + (": the same command retries the failed and resumes the rest" if failed and left
+               else f": the same command retries {'it' if len(failed) == 1 else 'them'}" if failed
+               else f": the same command resumes {'it' if left == 1 else 'them'}" if left else ""),
             *failed_runs(store, failed)]
 
 

@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
+
 # re-exported for reports; holm/map_unique/weights_*/loss_label/version_suffix live in runstats, below convergence (no
 # import cycle: convergence's lines label an arm as the boards do)
 from benchmark.runstats import (  # noqa: F401
@@ -336,7 +338,7 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
         n, k, unmatched = kept.get((task, metric), (None, None, False))
         on = (" (no image every run scored: each cell is over its own runs' images, each test over the images "
               "its pair shares)" if unmatched else
-              f" (every loss on the {k} of {n} images)" if n is not None and k < n else "")
+              f" (every loss on the {k} of {plural(n, 'image')})" if n is not None and k < n else "")
         parts.append(f"{task}/{metric}{on} — {who}")
     if empty:
         inp = ", the input's included" if with_input else ""
@@ -390,7 +392,8 @@ def sparse_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list
     parts = []
     for (task, metric), g in few.groupby(["task", "metric"], sort=True):
         parts.append(f"{task}/{metric} — " + "; ".join(
-            f"{r.label}{'' if np.isnan(r.seed) else f' seed {r.seed:g}'}: {int(r.scored)} of {int(r.images)} images"
+            f"{r.label}{'' if np.isnan(r.seed) else f' seed {r.seed:g}'}: "
+            f"{int(r.scored)} of {plural(int(r.images), 'image')}"
             for r in g.sort_values(["label", "seed"]).itertuples(index=False)))
     return ["Runs scored on fewer than half their column's images (the rows of the others are missing) are left "
             "out of that column as missing runs, so one partly scored run does not cut every cell to its images: "
@@ -958,6 +961,11 @@ def name_key(label) -> tuple:
     return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), text
 
 
+#: why there is no Friedman test or critical-difference diagram where every run ties with the other losses' runs
+ALL_TIED = ("every loss's runs score the same as the other losses' runs of their seed in every (task, metric) block: "
+            "nothing to rank")
+
+
 def _tie_key(x):
     """Scores rounded to 12 significant digits for ranking: equal scores averaged over different
     numbers of runs differ in the last bits (float noise) and must tie, not rank 6.3 against 6.8."""
@@ -1006,6 +1014,10 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     if k < 3 or n < 2:
         return {"reason": f"needs ≥3 losses and ≥2 complete (task, metric) blocks; have {k} and {n}",
                 "excluded": excluded}
+    perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
+        "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
+    if perm == ALL_TIED:  # nothing to rank: no diagram of losses at one point with "CD = 0.00" over them
+        return {"reason": ALL_TIED, "excluded": excluded}
     ranks = wide.apply(_tie_key).rank(axis=1, method="average")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -1015,8 +1027,6 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     out = {"ranks": {lab: float(ranks[lab].mean()) for lab in rank_order(ranks.mean())}, "k": k, "n_blocks": n,
            "statistic": float(stat),
            "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded, "method": "asymptotic"}
-    perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
-        "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
     if isinstance(perm, str):
         few = _short_of_runs(wide, blks) if blks is not None else {}
         if few and k - len(few) >= 3:
@@ -1095,8 +1105,8 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
             ok = {b: v for b, v in ok.items() if b not in thin}
     common = sorted(set.intersection(*ok.values()))
     if len(common) < MIN_RUNS:
-        return (f"{len(common)} seed(s) shared by every loss in every block, where a test with the run as the unit "
-                f"needs ≥ {MIN_RUNS}")
+        return (f"{plural(len(common), 'seed')} shared by every loss in every block, where a test with the run as "
+                f"the unit needs ≥ {MIN_RUNS}")
     from scipy.stats import rankdata
 
     R = np.stack([a[:, [seeds.index(s) for s in common]] for seeds, a in arrays])       # (n, k, S)
@@ -1104,6 +1114,8 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     scale = np.maximum(np.abs(R).max(axis=(1, 2), keepdims=True), 1e-300)
     # each run's rank among the runs of its seed, per block (equal scores tie): (S, k, n)
     ranks = rankdata(np.round(R / scale * 1e12), axis=1, method="average").transpose(2, 1, 0)
+    if (ranks == ranks.flat[0]).all():  # every relabelling the same ranks: a critical difference of 0, p = 1
+        return ALL_TIED
 
     def chi2(mr: np.ndarray) -> np.ndarray:  # Friedman's χ² over the n·S (block, seed) rankings
         return 12.0 * n * S / (k * (k + 1)) * ((mr - (k + 1) / 2) ** 2).sum(axis=-1)
@@ -1177,13 +1189,14 @@ def thin_cells(stats: "Stats") -> tuple[int, int]:
 
 
 def short_runs_who(stats: "Stats", few: int) -> str:
-    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 run(s) per loss"`` when every loss has that
-    many, else the losses short of runs by name, ``"bad (3 run(s))"`` — "n run(s) per loss" would say every loss
+    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 runs per loss"`` when every loss has that
+    many, else the losses short of runs by name, ``"bad (3 runs)"`` — "n runs per loss" would say every loss
     has that few."""
     runs = scored_cells(stats.cells).groupby("label", observed=True)["n_seeds"].min()  # as fewest_runs counts them
     thin = runs[runs < MIN_RUNS]
-    return (f"{few} run(s) per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
-            ", ".join(f"{lab} ({int(n)} run(s))" for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
+    return (f"{plural(few, 'run')} per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
+            ", ".join(f"{lab} ({plural(int(n), 'run')})"
+                      for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
 
 
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
@@ -1197,7 +1210,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     tc = stats.task_costs
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
     if unconverged:
-        why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
+        why.append(f"{int(tc['unconverged'].sum())} of {plural(int(tc['ok'].sum()), 'run')} not shown converged")
     restored = scored_cells(stats.cells)  # a cell no run could score is a missing score, not 0 runs
     few = runs and not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
@@ -1211,7 +1224,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
         partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
         what = "those cells" if partly else "it" if len(thin) == 1 else "them"
-        why.append(f"{who} with {int(restored['n_seeds'].min())} run(s) where a verdict needs ≥ {MIN_RUNS}"
+        why.append(f"{who} with {plural(int(restored['n_seeds'].min()), 'run')} where a verdict needs ≥ {MIN_RUNS}"
                    f" (no verdict on {what}; {n_thin} of {n_cells} scored cells short of runs, most of them)")
     if not why:
         return ""

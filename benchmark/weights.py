@@ -37,6 +37,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean, offline_switches
 
 log = logging.getLogger(__name__)
@@ -687,7 +688,8 @@ def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbe
     missing = [k for k in keys if not get_file(k).present]
     if missing and offline():
         flags = " and ".join(f"{v}={os.environ[v]}" for v in _offline_switches())
-        raise UserError(f"{len(missing)} weight file(s) missing and {flags} forbid{'s' * (' and ' not in flags)} "
+        raise UserError(f"{plural(len(missing), 'weight file')} missing and {flags} "
+                        f"forbid{'s' * (' and ' not in flags)} "
                         f"downloads: run `{online_prefix()} {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
     errors = [missing_checkpoint_message(ref)

@@ -53,5 +53,5 @@ def side_by_side(child: str, store: Path, a: Path, b: Path, repeats: int = 2,
     ratio = {q: med["B"][q] / med["A"][q] if med["A"][q] else float("nan") for q in QUANTITIES}
     for q, (name, unit) in QUANTITIES.items():
         print(f"{name:<12} A {med['A'][q]:8.2f}  B {med['B'][q]:8.2f} {unit:<17} B / A {ratio[q]:.2f}")
-    print(f"medians of {repeats} run(s) per tree; {what} equal")
+    print(f"medians of {repeats} run{'' if repeats == 1 else 's'} per tree; {what} equal")
     return ratio

@@ -92,7 +92,9 @@ def main(argv=None) -> int:
     only = set(filter(None, args.only.split(",")))
     names = list(commands(Path("store"), Path("work")))
     if only - set(names):  # a misspelt name timed nothing and printed an empty table
-        ap.error(f"--only: unknown command(s) {', '.join(sorted(only - set(names)))}; choose from {', '.join(names)}")
+        odd = sorted(only - set(names))
+        ap.error(f"--only: unknown {'command' if len(odd) == 1 else 'commands'} {', '.join(odd)}; "
+                 f"choose from {', '.join(names)}")
     figures: dict[str, list] = {}
     with tempfile.TemporaryDirectory(prefix="plbench-big-") as tmp:
         for n in (args.runs, args.runs * args.factor):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmark.docmarkup import plural  # noqa: E402
 
 
 def _grid(args):
@@ -82,7 +83,7 @@ def main(argv=None) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"grid: {len(configs)} runs ({' '.join(args.tasks)} × {' '.join(args.losses)} × seeds "
           f"{' '.join(map(str, args.seeds))}; net={args.net}, {args.iterations} it of {args.batch_size}×{args.crop}²) "
-          f"on CPU, {cores} cores, {args.threads} thread(s) per worker")
+          f"on CPU, {cores} cores, {plural(args.threads, 'thread')} per worker")
     print(f"load average before {'/'.join(f'{x:.2f}' for x in load0)}, after {'/'.join(f'{x:.2f}' for x in load1)}")
     print(f"{'workers':>7s} {'wall s':>8s} {'start-up s':>10s} {'runs/min (wall)':>16s} {'runs/min (steady)':>18s}")
     for r in (one, many):

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmark.docmarkup import plural  # noqa: E402  (torch-free: the line counts)
 
 log = logging.getLogger("gpu_check")
 
@@ -245,8 +246,8 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
             span = _runs_span(configs, Path(d) / "r")
         out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall, "runs_span_s": span,
                     "runs_per_hour": 3600 * len(configs) / span, "runs_per_hour_wall": 3600 * len(configs) / wall})
-        log.info("%d worker(s): %d runs in %.1f s from the first run's start to the last one's end (%.1f s with "
-                 "start-up)", k, len(configs), span, wall)
+        log.info("%s: %s in %.1f s from the first run's start to the last one's end (%.1f s with "
+                 "start-up)", plural(k, "worker"), plural(len(configs), "run"), span, wall)
         saved()
     return out
 
@@ -274,8 +275,8 @@ def _finished_ok(configs, store_root: Path, where: str = "") -> list[dict]:
     if bad:
         said = [f"{rid} {m.get('status', '?')}: {' '.join(str(m.get('error', '')).split())[:160]}".rstrip(": ")
                 if m else f"{rid} unfinished" for rid, m in bad]
-        raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok{where} ({'; '.join(said)}): see the "
-                           "log above")
+        raise RuntimeError(f"{len(bad)} of {plural(len(configs), 'run')} did not finish ok{where} "
+                           f"({'; '.join(said)}): see the log above")
     return metas
 
 

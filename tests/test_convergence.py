@@ -219,7 +219,7 @@ def test_smoke_test_is_said_plainly(tmp_path):
                 weights={"vgg": "vgg16:random(seed=0)"}, offsets={"l1": 0.0, "vgg": 0.5})
     write_report(ResultsStore(tmp_path / "few"), html=False, visual=False, n_boot=100)
     md = (tmp_path / "few" / "leaderboard.md").read_text()
-    assert "> Smoke test, not a ranking: 2 run(s) per loss where a verdict needs ≥ 5 — no verdicts." in md
+    assert "> Smoke test, not a ranking: 2 runs per loss where a verdict needs ≥ 5 — no verdicts." in md
     kw = dict(tasks=("sr4",), metrics=("psnr", "vsi"), seeds=FIVE, offsets={"l1": 0.0, "vgg": 0.5})
     t, checks = drop_budget_checks(synthetic_table(**kw, unconverged=("vgg",), budget_check=True))
     metas = [m for _, m, _ in synthetic_runs(**kw) if m.get("config", {}).get("iterations") == 150]

@@ -218,7 +218,7 @@ def test_markdown_has_plain_less_than_and_escapes_only_tags():
     st = _stats(seeds=(0, 1), offsets={"l1": 0.0, "blown": -4.0})
     md = E.markdown(st)
     assert "&lt;" not in md and "&gt;" not in md and "&amp;" not in md
-    assert "run(s) per loss, < 5)" in md and "`< input` column" in md and "| < input |" in md
+    assert "runs per loss, < 5)" in md and "`< input` column" in md and "| < input |" in md
     assert E.md_text("x < 5 and `< input`") == "x < 5 and `< input`"
     assert E.md_text("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert(1)&gt;"
     assert E.md_text("a</b> &amp; <!-- c -->") == "a&lt;/b&gt; &amp;amp; &lt;!-- c --&gt;"

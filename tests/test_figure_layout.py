@@ -370,7 +370,7 @@ def test_a_wrapped_title_never_leaves_a_bound_apart_from_its_number(width_in):
     a comparison sign stays on the line of what it compares with."""
     from benchmark.figures import wrap_title
 
-    text = ("Smoke test, not a ranking: 12 of 12 runs not shown converged; 2 run(s) per loss where a verdict "
+    text = ("Smoke test, not a ranking: 12 of 12 runs not shown converged; 2 runs per loss where a verdict "
             "needs ≥ 5 and a bound < 0.5 or = 3")
     lines = wrap_title(text, width_in, fontsize=10).split("\n")
     for sign in ("≥", "<", "="):

@@ -80,9 +80,9 @@ def test_lost_runs_are_named_per_new_loss_with_their_error():
     assert len(notes) == 2
     crash, nan = notes
     first_crash = run_id(configs[0])
-    assert crash.startswith(f"{crash3}: 2 of 2 run(s) of the new loss failed (RuntimeError: boom at step 3;")
+    assert crash.startswith(f"{crash3}: 2 of 2 runs of the new loss failed (RuntimeError: boom at step 3;")
     assert f"runs/{first_crash}/meta.json" in crash
-    assert nan.startswith(f"{nan3}: 2 of 2 run(s) of the new loss diverged (a non-finite loss at iteration 3;")
+    assert nan.startswith(f"{nan3}: 2 of 2 runs of the new loss diverged (a non-finite loss at iteration 3;")
 
 
 def test_compare_says_what_the_leaderboard_says_of_a_lost_or_damaged_field_run(tmp_path, monkeypatch):

@@ -272,7 +272,7 @@ def test_a_loss_file_whose_losses_the_grid_does_not_train_is_named(tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="benchmark.config"):
         configs, _, _ = build_configs(_spec("--config", str(f), "--loss-file", str(loss), "--no-budget-check"), data)
     assert [c.loss for c in configs] == ["l1"]
-    assert "register probe_unused_l1, which this grid does not train" in caplog.text
+    assert "registers probe_unused_l1, which this grid does not train" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="benchmark.config"):
         build_configs(_spec("--config", str(f), "--loss-file", str(loss), "--losses", "l1 + 0.1*probe_unused_l1",

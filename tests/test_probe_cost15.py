@@ -247,7 +247,7 @@ def test_runs_timed_while_the_machine_was_busy_are_said(monkeypatch):
     st = S.compute(t, metas, n_boot=20)
     assert st.costs.set_index("label").loc["l2", "timed_busy"] == 1
     text = " ".join(notes(st))
-    assert "ms/it of 1 run(s) (l2) was timed while" in text, text
+    assert "ms/it of 1 run (l2) was timed while" in text, text
 
 
 def test_a_run_resumed_on_another_kind_of_device_is_timed_on_that_one_alone(tmp_path, monkeypatch):
@@ -369,4 +369,4 @@ def test_compare_says_which_field_costs_read_high_as_the_leaderboard_does(tmp_pa
             (store.run_dir(m["run_id"]) / "meta.json").write_text(json.dumps(m))
             group.append(m)
     text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
-    assert "ms/it of 2 run(s) (l2) was timed while its process had under 0.5 of a core" in text, text
+    assert "ms/it of 2 runs (l2) was timed while its process had under 0.5 of a core" in text, text

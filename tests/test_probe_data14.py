@@ -44,7 +44,7 @@ def test_a_greyscale_image_feature_is_read_as_greyscale(tmp_path, caplog, mode):
     want = np.asarray(Image.fromarray(arr).convert("L"))
     assert np.array_equal(px[0].numpy(), want)
     said = [r.getMessage() for r in caplog.records if f"mode {mode!r}" in r.getMessage()]
-    assert len(said) == 1 and "2 colour image(s)" in said[0] and "greyscale" in said[0]
+    assert len(said) == 1 and "2 colour images" in said[0] and "greyscale" in said[0]
 
 
 def test_a_16_bit_colour_image_under_a_greyscale_feature_keeps_its_precision(tmp_path, caplog):
@@ -326,7 +326,7 @@ def _more_in_memory(tmp_path):
         (ImageFolder(str(tmp_path / "photos")),
          r"a torchvision ImageFolder, not a source.*pass the folder of its image files, .*photos$"),
         (torch.utils.data.DataLoader(torch.zeros(2, 3, 8, 8)), r"a torch DataLoader, not a source.*as files"),
-        (pd.DataFrame({"path": ["a.png"]}), r"a pandas DataFrame \(1 row\(s\)\).*to_csv\('images.csv', index=False\)"),
+        (pd.DataFrame({"path": ["a.png"]}), r"a pandas DataFrame \(1 row\).*to_csv\('images.csv', index=False\)"),
         (Odd(), r"expects a list of texts, got Odd with many lines \(Odd\)$"),
     ]
 

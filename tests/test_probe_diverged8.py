@@ -46,10 +46,10 @@ def test_cd_title_and_smoke_line_name_the_loss_short_of_runs_not_every_loss():
     st = _short({"l1": 0.0, "good": 1.0, "bad": -1.0})
     assert st.friedman.get("method") != "permutation", st.friedman  # 2 losses left: nothing to test without bad
     title = _cd_title(st)
-    assert "bad (3 run(s))" in title and "run(s) per loss" not in title, title
+    assert "bad (3 runs)" in title and "runs per loss" not in title, title
     two = _short({"l1": 0.0, "bad": -1.0})
     line = smoke_test(two)
-    assert "bad (3 run(s)) where a verdict needs ≥ 5" in line and "per loss" not in line, line
+    assert "bad (3 runs) where a verdict needs ≥ 5" in line and "per loss" not in line, line
 
 
 def test_friedman_tests_the_other_losses_when_one_is_short_of_runs_in_every_block():
@@ -64,8 +64,8 @@ def test_friedman_tests_the_other_losses_when_one_is_short_of_runs_in_every_bloc
     assert set(f["ranks"]) == {"l1", "good", "mid"} and f["runs_dropped"] == {"bad": 3}, f
     assert f["p"] < 0.05 and list(f["ranks"])[0] == "good", f
     line = friedman_text(st)
-    assert line.startswith("Friedman test over") and "bad (3 run(s)) is left out of the test" in line, line
-    assert "bad (3 run(s)) is left out of the test" in _cd_title(st)
+    assert line.startswith("Friedman test over") and "bad (3 runs) is left out of the test" in line, line
+    assert "bad (3 runs) is left out of the test" in _cd_title(st)
 
 
 def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_results(tmp_path, caplog):
@@ -89,7 +89,7 @@ def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_resu
     with caplog.at_level(logging.WARNING, logger="benchmark.report"):
         out = write_report(store, formats=("png",), visual=False, html=False, n_boot=100)
     lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
-    assert len(lines) == 1 and "2 run(s)" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
+    assert len(lines) == 1 and "2 runs" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
     assert str(store.runs) in lines[0], lines
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert sorted(costs["loss"]) == ["good", "l1"] and costs["diverged"].tolist() == [1, 1], costs
@@ -110,7 +110,7 @@ def test_a_task_whose_every_run_diverged_is_reported_beside_a_task_that_ran(tmp_
     with caplog.at_level(logging.WARNING, logger="benchmark.report"):
         write_report(store, formats=("png",), visual=False, html=False, n_boot=50)
     lines = [r.getMessage() for r in caplog.records if "deblur" in r.getMessage()]
-    assert len(lines) == 1 and "2 run(s)" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
+    assert len(lines) == 1 and "2 runs" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
     assert str(store.runs) in lines[0] and "\n" not in lines[0], lines
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert sorted(costs["diverged"]) == [2, 2], costs  # denoise's and deblur's diverged run of each loss
@@ -137,7 +137,7 @@ def test_where_on_a_store_where_every_run_diverged_keeps_to_the_chosen_runs(tmp_
     with caplog.at_level(logging.WARNING, logger="benchmark.report"):
         write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
     lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
-    assert len(lines) == 1 and "2 run(s)" in lines[0], lines
+    assert len(lines) == 1 and "2 runs" in lines[0], lines
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert costs["diverged"].tolist() == [1, 1], costs
 
@@ -151,9 +151,9 @@ def test_short_runs_who_names_the_counts_when_every_loss_is_short_by_different_a
     t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, metrics=("psnr", "ssim"), seeds=tuple(range(4)),
                         n_images=6, seed=1, seed_sd=0.3)
     st = compute(t[(t["loss"] == "good") | (t["seed"] < 3)], None, baseline="l1", n_boot=50)
-    assert short_runs_who(st, 3) == "bad (3 run(s)), good (4 run(s)), l1 (3 run(s))"
+    assert short_runs_who(st, 3) == "bad (3 runs), good (4 runs), l1 (3 runs)"
     even = compute(t[t["seed"] < 3], None, baseline="l1", n_boot=50)
-    assert short_runs_who(even, 3) == "3 run(s) per loss"
+    assert short_runs_who(even, 3) == "3 runs per loss"
 
 
 def test_where_choosing_a_task_whose_every_run_diverged_reports_its_lost_runs(tmp_path, caplog):
@@ -170,7 +170,7 @@ def test_where_choosing_a_task_whose_every_run_diverged_reports_its_lost_runs(tm
     with caplog.at_level(logging.WARNING, logger="benchmark.report"):
         write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
     lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
-    assert len(lines) == 1 and "no results for deblur" in lines[0] and "2 run(s)" in lines[0], lines
+    assert len(lines) == 1 and "no results for deblur" in lines[0] and "2 runs" in lines[0], lines
     assert str(store.runs) in lines[0], lines
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert costs["diverged"].tolist() == [1, 1], costs

@@ -109,7 +109,7 @@ def test_the_slurm_submission_says_each_jobs_time_limit_and_a_bare_number_is_min
     with caplog.at_level(logging.INFO, logger="benchmark.executors"):
         ex.execute_slurm([_cheap_config()], tmp_path / "r", ("psnr",), "cpu", time=time, split="run")
     assert submitted == [1] and submitit.AutoExecutor.params["timeout_min"] == minutes
-    line = next(r.getMessage() for r in caplog.records if "job(s) submitted" in r.getMessage())
+    line = next(r.getMessage() for r in caplog.records if "1 job submitted" in r.getMessage())
     assert f"time limit {said} per job" in line, line
     assert ("a bare number is minutes, as sbatch reads it" in line) == str(time).isdigit(), line
 

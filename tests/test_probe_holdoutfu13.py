@@ -133,5 +133,5 @@ def test_a_folder_chained_into_one_group_of_near_copies_is_refused_as_such():
     assert said.startswith("clip[holdout=10%:test]: ") and "\n" not in said
     assert "12 images read are 12 distinct images" in said and "near copies" in said and "one group" in said
     assert "split the folder yourself" in said and "has 1 (" not in said
-    with pytest.raises(UserError, match=r"its source has 1 \(3 image\(s\) read; copies"):  # copies: as before
+    with pytest.raises(UserError, match=r"its source has 1 \(3 images read; copies"):  # copies: as before
         holdout_split(_frames(1, 0, 16, 16) * 3, 10.0, None, DataSpec("clip", holdout=(10.0, "test")))

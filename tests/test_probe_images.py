@@ -98,7 +98,7 @@ def test_of_a_file_of_several_frames_the_first_is_used_and_named(tmp_path, caplo
         recs = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
     assert set(recs) == {"anim", "pages", "still", "camera"}
     assert torch.equal(recs["pages"], recs["still"])  # the first page
-    assert "2 file(s) hold several frames" in caplog.text
+    assert "2 files hold several frames" in caplog.text
     assert "anim.gif (3 frames)" in caplog.text and "pages.tif (2 frames)" in caplog.text
     assert "still.png" not in caplog.text and "camera.jpg" not in caplog.text
 
@@ -310,7 +310,7 @@ def test_images_with_transparent_pixels_are_named(tmp_path, caplog):
         recs = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
     assert len(recs) == 5 and torch.equal(recs["cutout"], recs["opaque"])  # colours kept under the alpha
     line = next(ln for ln in caplog.text.splitlines() if "transparent pixels" in ln)
-    assert "2 image(s)" in line and "cutout.png" in line and "pal.png" in line
+    assert "2 images" in line and "cutout.png" in line and "pal.png" in line
     assert "opaque" not in line
     from benchmark.data import _transparent
 

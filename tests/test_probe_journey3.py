@@ -86,7 +86,7 @@ def test_compare_says_when_the_new_loss_restores_worse_than_the_degraded_input(t
     group = [m for m in store.metas() if m.get("kind") != "input"]
     text, _ = _summary(store, {"denoise": group}, ["bad", "good"], {"denoise": []}, 0.05, 50, "l1", ())
     bad, good = (part.lower() for part in text.split("**bad**")[1].split("**good**"))
-    assert "worse than the degraded input" in bad and "1 of 1 run(s)" in bad and " db" in bad
+    assert "worse than the degraded input" in bad and "1 of 1 run of" in bad and " db" in bad
     assert "worse than the degraded input" not in good
 
 

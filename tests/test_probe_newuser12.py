@@ -82,7 +82,7 @@ def test_a_rerun_at_crop_42_says_the_sr4_runs_recorded_at_42_are_not_reused(tmp_
     with caplog.at_level(logging.WARNING):
         _warn_runs_kept_apart(store, grid)
     said = [r.getMessage() for r in caplog.records if "recorded at crop 42" in r.getMessage()]
-    assert len(said) == 1 and "2 of the 6 run(s)" in said[0] and "sr4" in said[0] and "crop=42" in said[0], said
+    assert len(said) == 1 and "2 of the 6 runs" in said[0] and "sr4" in said[0] and "crop=42" in said[0], said
     assert made_at_untrained_crop(store, old) == {}  # a plan of the old ids (compare's field): nothing to say
 
 
@@ -153,7 +153,7 @@ def test_the_dry_run_estimates_only_the_runs_the_results_do_not_hold(tmp_path, m
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[1:]] and len(built) == 1
     out = capsys.readouterr().out
-    assert "1 of the 2 runs already have results" in out and "dry run: 1 run " in out, out
+    assert "1 of the 2 runs already has results" in out and "dry run: 1 run " in out, out
     store = _done_store(tmp_path, grid)
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[1:]] and len(built) == 1  # nothing timed, no metric opened

@@ -214,7 +214,7 @@ def test_an_unguarded_api_script_with_workers_fails_in_one_line(tmp_path):
 def test_a_night_with_a_lost_worker_still_ends_with_its_summary_and_failed_runs(tmp_path, monkeypatch, caplog,
                                                                                  capsys):
     """A night where one worker was killed (the out-of-memory killer) with runs of the grid left, and where other
-    runs failed, ended in one line — 'worker w1 was killed by SIGKILL …: 1 of 4 runs of the grid are unfinished;
+    runs failed, ended in one line — 'worker w1 was killed by SIGKILL …: 1 of 4 runs of the grid is unfinished;
     run the same command again' —: no 'trained …, failed …' summary, no line naming the failed runs and why (the
     rerun retried them to the same failure), no leaderboard of what finished. The summary and those lines now
     come first, then that line (exit 1)."""
@@ -250,7 +250,7 @@ def test_a_night_with_a_lost_worker_still_ends_with_its_summary_and_failed_runs(
     assert "failed 2, 1 unfinished (a worker lost)" in tail and "2 runs failed" in tail
     assert tail.count("RuntimeError: index 7 is out of bounds") == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "1 of 4 runs of the grid are unfinished; run the same command again" in err[-1]
+    assert "1 of 4 runs of the grid is unfinished; run the same command again" in err[-1]
 
 
 @pytest.mark.parametrize("version", ["v2", "v1"])

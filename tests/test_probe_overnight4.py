@@ -247,7 +247,7 @@ def test_a_worker_stopped_from_outside_with_runs_left_says_how_many(monkeypatch)
 
     from benchmark.executors import WorkersLost
 
-    with pytest.raises(WorkersLost, match=r"worker w1 was stopped by a signal.*1 of 4 runs of the grid are unfinished"):
+    with pytest.raises(WorkersLost, match=r"worker w1 was stopped by a signal.*1 of 4 runs of the grid is unfinished"):
         _collect_with(monkeypatch, [{"interrupted": True, "worker": "w1", "pid": os.getpid() + 1}], locked=1)
 
 
@@ -299,7 +299,7 @@ def test_a_slurm_job_lost_to_a_node_failure_says_its_state_not_a_log_line(tmp_pa
         ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", split="run")
     msg = str(err.value)
     assert "job 1000_0" in msg and "NODE_FAIL" in msg and "Exiting gracefully" not in msg
-    assert "1 of 1 runs of the grid are unfinished" in msg and str(log_path.parent) in msg
+    assert "1 of 1 run of the grid is unfinished" in msg and str(log_path.parent) in msg
 
 
 def test_the_slurm_driver_reports_the_grids_progress_while_it_waits(tmp_path, monkeypatch, caplog):
@@ -369,7 +369,7 @@ def test_fake_slurm_requeue_cancel_and_resume(tmp_path):
     subprocess.run(["scancel", "1000_1"], env=fake_env, check=True)
     _, err = driver.communicate(timeout=300)
     assert driver.returncode == 1, err
-    assert "worker r1 (job 1000_1) was stopped by a signal" in err and "1 of 2 runs of the grid are unfinished" in err
+    assert "worker r1 (job 1000_1) was stopped by a signal" in err and "1 of 2 runs of the grid is unfinished" in err
     assert (tmp_path / "state" / "1000_0.starts").read_text().split() == ["0", "1"]  # requeued once
     assert (tmp_path / "state" / "1000_1.state").read_text() == "CANCELLED"
 

@@ -93,7 +93,7 @@ def test_a_slurm_resubmission_submits_no_job_for_a_run_finished_meanwhile(tmp_pa
     with caplog.at_level(logging.INFO, logger="benchmark.executors"):
         ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert submitted == [1], f"jobs submitted for a grid of 2 runs, 1 of them finished: {submitted}"
-    assert "1 of 2 runs are finished already: no job for them" in caplog.text
+    assert "1 of 2 runs is finished already: no job for it" in caplog.text
 
 
 def test_a_slurm_resubmission_of_a_finished_grid_submits_nothing(tmp_path, monkeypatch):
@@ -138,7 +138,7 @@ def test_a_slurm_job_whose_runs_finished_while_it_queued_exits_in_one_line(tmp_p
         result = ex.RequeueableUnit()(unit)
     assert result["summary"]["skipped"] == 1 and result["summary"]["trained"] == 0, result
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
-    assert lines == ["1 of 1 runs already have results; skipping them"], lines
+    assert lines == ["1 of 1 run already has results; skipping it"], lines
 
 
 _LOSS_FILE = """import torch
@@ -239,7 +239,7 @@ def test_fake_slurm_resubmission_of_a_finished_grid_calls_no_sbatch(tmp_path):
                             "30"], env=env, cwd=root, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert not list((tmp_path / "state").iterdir()), "sbatch was called for a finished grid"
-    assert "1 of 1 runs are finished already: no job for them" in again.stderr
+    assert "1 of 1 run is finished already: no job for it" in again.stderr
     assert "leaderboard:" in again.stdout
 
 

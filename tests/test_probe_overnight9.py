@@ -169,13 +169,13 @@ def test_a_cuda_index_past_the_machines_gpus_is_one_line_before_any_work(monkeyp
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
     assert resolve_device("cuda:1") == torch.device("cuda:1") and resolve_device("cuda").index is None
-    with pytest.raises(UserError, match=r"'cuda:2' requested but this machine has 2 GPU\(s\) visible here "
+    with pytest.raises(UserError, match=r"'cuda:2' requested but this machine has 2 GPUs visible here "
                                         r"\(cuda:0, cuda:1; CUDA_VISIBLE_DEVICES=4,5 numbers them from 0\)"):
         resolve_device("cuda:2")
     assert main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--device", "cuda:3",
                  "--no-budget-check", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: --device: device 'cuda:3' requested but this machine has 2 GPU(s)")
+    assert err.startswith("error: --device: device 'cuda:3' requested but this machine has 2 GPUs")
     assert err.count("\n") == 1
     assert not (tmp_path / "r").exists()
 

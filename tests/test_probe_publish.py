@@ -181,11 +181,11 @@ def test_too_few_runs_note_names_the_metric_a_non_finite_run_left_short():
     assert c.loc[("good", "ssim"), "n_seeds"] == 5 and c.loc[("good", "psnr"), "n_seeds"] == 4
     assert "**" in next(ln for ln in markdown(st).splitlines() if ln.startswith("| good | 4–5 |"))  # ssim bold
     text = " ".join(notes(st))
-    assert "Too few runs for a verdict on good (denoise/psnr: 4 run(s))" in text, text
+    assert "Too few runs for a verdict on good (denoise/psnr: 4 runs)" in text, text
     assert "(no verdict on it)" not in text and "Smoke test" not in text, text
     assert "1 of 8 scored cells, not most: the other cells keep their verdicts" in text, text
     caption = next(ln for ln in latex(st).splitlines() if ln.startswith(r"\caption{denoise"))
-    assert "Too few runs for a verdict on good on psnr (4 run(s)" in caption, caption
+    assert "Too few runs for a verdict on good on psnr (4 runs" in caption, caption
 
 
 # ------------------------------------------------------------------------------------------------

@@ -177,4 +177,4 @@ def test_compare_counts_a_loss_spelt_two_ways_as_one_loss_in_its_costs_and_conve
     md, _ = C._summary(store, chosen, ["ffl(alpha=1)"], {"denoise": []}, 0.05, 50, "l1", ())
     costs = seen["st"].costs
     assert list(costs.loc[costs["label"] == "ffl(alpha=1)", "runs"]) == [3], costs
-    assert "0 of 3 run(s) of ffl(alpha=1)" in md, md
+    assert "0 of 3 runs of ffl(alpha=1)" in md, md

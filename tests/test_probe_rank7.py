@@ -110,7 +110,7 @@ def test_one_thin_cell_does_not_open_the_leaderboard_with_smoke_test():
     assert smoke_test(st) == "" and smoke_test(st, short=True) == ""
     assert "Smoke test" not in markdown(st) and "Smoke test" not in latex(st)
     text = " ".join(notes(st))
-    assert "Too few runs for a verdict on good (denoise/lpips: 3 run(s))" in text, text
+    assert "Too few runs for a verdict on good (denoise/lpips: 3 runs)" in text, text
     assert "1 of 24 scored cells" in text and "not a smoke test" in text, text
     with F.style() as plt:
         fig = F.draw_rank_heatmap(st)

@@ -73,7 +73,7 @@ def test_a_ray_resubmission_starts_no_task_for_a_run_finished_meanwhile(tmp_path
     with caplog.at_level(logging.INFO, logger="benchmark.executors"):
         summary = ex.execute_ray(configs, store.root, ("psnr",), "cpu", split="run")
     assert [u.configs for u in ray.units] == [(configs[1],)], "a task for the finished run"
-    assert "1 of 2 runs are finished already: no task for them" in caplog.text
+    assert "1 of 2 runs is finished already: no task for it" in caplog.text
     assert (summary.trained, summary.skipped) == (1, 1), summary
 
 

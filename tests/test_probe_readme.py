@@ -204,14 +204,14 @@ def test_a_loss_file_beside_losses_that_leave_its_loss_out_is_said(tmp_path, cap
                 build_configs(spec)  # the crop is refused after the losses are planned: no data is loaded
             warned = [r.getMessage() for r in caplog.records if "does not train" in r.getMessage()]
             assert bool(warned) == said, (losses, warned)
-            assert not said or "register probe_readme_loss, which this grid does not train" in warned[0]
+            assert not said or "registers probe_readme_loss, which this grid does not train" in warned[0]
     finally:
         LOSSES.remove("probe_readme_loss")
 
 
 @pytest.mark.parametrize("kw, msg", [
     ({"baseline": "l3"}, "--baseline 'l3' is not a loss of these results or the new one; did you mean"),
-    ({"tasks": ["denoize"]}, "no field results for task(s) denoize in"),
+    ({"tasks": ["denoize"]}, "no field results for task denoize in"),
     ({"tasks": ["denoize"]}, "; did you mean denoise? (field tasks: denoise)"),
 ])
 def test_compare_refuses_a_misspelt_baseline_or_task_before_training(tmp_path, kw, msg):
@@ -295,7 +295,7 @@ def test_compare_says_whether_the_new_loss_is_shown_converged(tmp_path):
                         n_images=6, unconverged=("good",))
     group = [m for m in store.metas() if m.get("config", {}).get("iterations") == 150]
     text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
-    assert "Convergence: 0 of 5 run(s) of good shown converged (budget checks at 75 of 150 iterations)." in text
+    assert "Convergence: 0 of 5 runs of good shown converged (budget checks at 75 of 150 iterations)." in text
     assert "> Smoke test, not a ranking: 5 of 10 runs not shown converged" in text
 
 

@@ -162,7 +162,7 @@ def test_friedman_without_shared_seeds_is_descriptive():
     t = synthetic_table(seeds=FIVE, metrics=("psnr", "ssim"), tasks=("denoise", "sr4"))
     t.loc[t["loss"] == "good", "seed"] += 5
     st = S.compute(t, n_boot=20)
-    assert "0 seed(s) shared by every loss" in st.friedman["descriptive"]
+    assert "0 seeds shared by every loss" in st.friedman["descriptive"]
     text = friedman_text(st)
     assert "descriptive only" in text and "χ² =" not in text and "p = " not in text
 

@@ -66,7 +66,7 @@ def test_compare_rescores_the_fields_stale_checkpoint_scores_before_ranking(tmp_
     assert all(p.stat().st_mtime_ns == t for p, t in nets.items())  # the field re-scored from its nets, not retrained
     assert "another file" not in res.text
     (said,) = [x for x in res.text.splitlines() if "re-scored from their net.pt" in x]  # the field's data changed:
-    assert "2 field run(s)" in said and "nothing retrained" in said and metric in said, said  # said, once
+    assert "2 field runs" in said and "nothing retrained" in said and metric in said, said  # said, once
 
 
 @pytest.mark.slow

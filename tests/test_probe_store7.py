@@ -78,7 +78,7 @@ def test_a_second_slurm_driver_does_not_submit_runs_queued_by_the_first(tmp_path
         summary = run()  # the second driver, the first one's jobs still queued
     assert submitted == [["1000_0", "1000_1"]], f"runs submitted twice: {submitted}"
     said = [r.getMessage() for r in caplog.records if "not submitted again" in r.getMessage()]
-    assert len(said) == 1 and "2 run(s)" in said[0] and "1000" in said[0], said
+    assert len(said) == 1 and "2 runs" in said[0] and "1000" in said[0], said
     assert summary.locked == 2, summary  # left to the other driver's jobs, not "already done"
     (tmp_path / "state" / "1000_1.state").write_text("CANCELLED by 1234")
     (tmp_path / "state" / "1000_0.state").write_text("RUNNING")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.docmarkup import plural
 from benchmark.results import ResultsStore, atomic_write_json
 from benchmark.synthetic import write_store
 
@@ -332,7 +333,7 @@ def test_a_dry_run_says_when_its_runs_are_there_with_the_same_data_at_another_pa
     with caplog.at_level(logging.WARNING):
         assert dry(tmp_path / "new") == 0
     said = [r.getMessage() for r in caplog.records if "at other paths" in r.getMessage()]
-    assert len(said) == 1 and f"{len(planned[1])} of the {len(planned[1])} run(s)" in said[0] \
+    assert len(said) == 1 and f"{len(planned[1])} of the {plural(len(planned[1]), 'run')}" in said[0] \
         and str(old) in said[0], caplog.text
     assert sorted(p.name for p in store.runs.iterdir()) == before  # nothing written
 

@@ -146,7 +146,7 @@ def test_a_bold_loss_below_an_untested_mean_is_not_said_to_beat_a_measured_one()
     assert "denoise/lpips" in text, text
     excluded = text.split("excluded:")[1].split(".")[0] if "excluded:" in text else ""
     assert "good" not in excluded, text  # never called excluded: it was not tested
-    assert "too few runs to be tested" in text and "l1 bold below good (3 run(s))" in text, text
+    assert "too few runs to be tested" in text and "l1 bold below good (3 runs)" in text, text
 
 
 # 4. compare's P–D sentence with an untested neighbour ------------------------------------------------------
@@ -326,4 +326,4 @@ def test_friedman_line_does_not_say_every_loss_has_the_runs_of_its_thinnest():
     t = t[~((t["loss"] == "few") & (t["seed"] >= 2))]
     text = friedman_text(compute(t, None, baseline="l1", n_boot=50))
     assert "descriptive only" not in text and "χ² =" in text, text
-    assert "run(s) per loss" not in text and "few (2 run(s)) is left out of the test" in text, text
+    assert "runs per loss" not in text and "few (2 runs) is left out of the test" in text, text

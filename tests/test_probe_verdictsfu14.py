@@ -168,7 +168,7 @@ def test_compares_convergence_line_names_the_metrics_it_could_not_check(tmp_path
         warnings.simplefilter("ignore")
         md, _ = _summary(store, chosen, ["good"], {"sr4": []}, 0.05, 20, "l1", ())
     (line,) = [x for x in md.splitlines() if x.startswith("Convergence:")]
-    assert "5 of 5 run(s) of good shown converged" in line and no_margin_text(["vif"]) in line, line
+    assert "5 of 5 runs of good shown converged" in line and no_margin_text(["vif"]) in line, line
 
 
 def test_calibrates_rough_warning_advises_what_is_thin_seeds_or_test_images():

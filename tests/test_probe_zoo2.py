@@ -236,7 +236,7 @@ def test_a_leaderboard_mixing_old_and_steady_ms_per_it_says_so():
              {"config": {"task": "denoise", "loss": "bad", "seed": 1}, "status": "ok", **steady}]
     st = S.compute(synthetic_table(tasks=("denoise",)), metas, n_boot=100)
     text = " ".join(notes(st))
-    assert re.search(r"ms/it of 1 run\(s\) \(bad\) .*recorded before", text), text
+    assert re.search(r"ms/it of 1 run \(bad\) .*recorded before", text), text
     assert "(good)" not in text
 
 

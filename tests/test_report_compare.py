@@ -195,7 +195,7 @@ def test_compare_exits_non_zero_when_the_new_loss_fails(tmp_path, capsys):
 
         LOSSES.remove("cmp_user_raises")
     md = (out / "compare" / "cmp_user_raises.md").read_text()
-    assert "run(s) of the new loss failed" in md
+    assert "runs of the new loss failed" in md
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
@@ -222,6 +222,6 @@ def test_compare_counts_diverged_runs_of_the_new_loss_also_when_they_are_cached(
                      "--out", str(out)]) == 0
         capsys.readouterr()
         assert main(["compare", "--loss-file", str(f), "--out", str(out), *FAST]) == 0
-        assert "1 of 1 run(s) of the new loss diverged" in capsys.readouterr().out
+        assert "1 of 1 run of the new loss diverged" in capsys.readouterr().out
     finally:
         LOSSES.remove("cmp_nan_test")

@@ -199,7 +199,7 @@ def test_a_loss_short_of_runs_beside_full_ones_keeps_their_marks_and_the_notes_s
     assert np.isnan(_cell(st, "denoise", "l1_twin", "psnr")["p_base"])
     text = " ".join(notes(st))
     assert "no verdicts" not in S.smoke_test(st) and "Too few runs for any verdict" not in text
-    assert "Too few runs for a verdict on l1_twin (denoise: 2 run(s))" in text
+    assert "Too few runs for a verdict on l1_twin (denoise: 2 runs)" in text
     caption = latex(st).split(r"\caption{denoise:", 1)[1].split("}\n", 1)[0]
     assert "Bold: best" in caption and "nothing is bold" not in caption and "l1\\_twin" in caption
     few = S.compute(synthetic_table(seeds=range(2), metrics=("psnr",)), n_boot=100)  # nothing tested anywhere

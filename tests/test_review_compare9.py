@@ -26,7 +26,7 @@ def test_an_unscored_new_run_is_named_with_its_loss_and_net():
 
     notes = _lost_run_notes(Store(), configs, ("psnr", "ssim"))
     assert len(notes) == 1
-    assert notes[0].startswith("l2: 1 of 2 run(s) of the new loss could not be scored on ssim")
+    assert notes[0].startswith("l2: 1 of 2 runs of the new loss could not be scored on ssim")
     assert f"runs/{lacking}/net.pt" in notes[0]
     assert _lost_run_notes(Store(), configs) == []  # no metrics asked: nothing to say
 

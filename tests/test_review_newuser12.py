@@ -91,7 +91,7 @@ def test_a_resumed_dry_run_says_how_many_finished_runs_the_run_scores_again(tmp_
     assert cli._dry_run(args, grid, ("psnr", "ssim"), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[1:]]
     out = capsys.readouterr().out
-    assert "1 of the 2 runs already have results" in out and "1 of them lacks a metric asked for (ssim)" in out, out
+    assert "1 of the 2 runs already has results" in out and "1 of them lacks a metric asked for (ssim)" in out, out
 
 
 @pytest.mark.parametrize("argv, key, value", [(["--seeds", "1e3", "2"], "seeds", (1000, 2)),
@@ -230,7 +230,7 @@ def test_a_resumed_dry_run_counts_a_damaged_finished_run_as_the_run_does(tmp_pat
     args = type("Args", (), {"dry_run": True})()
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[:1]]
-    assert "1 of the 2 runs already have results" in capsys.readouterr().out
+    assert "1 of the 2 runs already has results" in capsys.readouterr().out
     (store.run_dir(run_id(grid[1])) / "net.pt").write_bytes(b"")  # its net kept: the run re-scores it
     next(store.run_dir(run_id(grid[1])).glob("eval-*.parquet")).unlink()
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0

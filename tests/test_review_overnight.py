@@ -147,7 +147,7 @@ def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp
     with caplog.at_level(logging.INFO, logger="benchmark.executors"):
         ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert len(submitted) == 2, submitted
-    assert "queued SLURM job(s) 1000 for" not in caplog.text, caplog.text  # no run recorded to them: not said
+    assert "queued SLURM job 1000 for" not in caplog.text, caplog.text  # no run recorded to them: not said
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert sorted(ledger["runs"].values()) == ["1001_0", "1001_1"] and not ledger.get("pending"), ledger
 

@@ -28,7 +28,7 @@ def test_friedman_note_does_not_count_a_cell_no_run_could_score_as_zero_runs():
     from benchmark.export import friedman_text
 
     text = friedman_text(_unscorable(thin=True))
-    assert "thin (3 run(s))" in text and "0 run(s)" not in text and "bad (" not in text, text
+    assert "thin (3 runs)" in text and "0 run" not in text and "bad (" not in text, text
 
 
 def test_metric_plot_key_does_not_call_an_unscorable_cell_too_few_runs():

@@ -38,7 +38,7 @@ def test_compare_markdown_escapes_loss_names_in_its_notes(tmp_path):
     store = write_store(tmp_path / "s", offsets={"l1": 0.0, "l2": 1.0}, seeds=(0, 1), n_images=3,
                         metrics=("psnr",), budget_check=False)
     chosen = {"denoise": [m for m in store.metas() if m.get("kind") != "input"]}
-    note = f"2 field run(s) ({awkward}) used different settings (seeds); they are set aside, not mixed in."
+    note = f"2 field runs ({awkward}) used different settings (seeds); they are set aside, not mixed in."
     md, _ = _summary(store, chosen, ["l2"], {"denoise": [note]}, 0.05, 20, "l1", ())
     line = next(x for x in md.splitlines() if "set aside" in x)
     assert "\\$x^2\\$" in line and "\\~old\\~" in line and "&lt;i&gt;" in line, line

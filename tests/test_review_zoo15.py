@@ -79,7 +79,7 @@ def test_a_plugin_metrics_stale_scores_are_said_to_be_of_other_code_not_another_
             atomic_write_json(store.run_dir(rid) / "meta.json", meta)
         first = runs[0][0]
         (line,) = coverage_lines(coverage_table(store, [first]), 1)
-        assert line.startswith(f"`{name}` scored by other code than today's in 1 of 1 runs"), line
+        assert line.startswith(f"`{name}` scored by other code than today's in 1 of 1 run"), line
         assert "its code is another now (sha256 bbbbbbbb…)" in line and "file" not in line, line
         with caplog.at_level("WARNING", logger="benchmark.results"):
             store.table()

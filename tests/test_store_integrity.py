@@ -299,7 +299,7 @@ def test_check_names_old_temporary_files_and_repair_removes_them(tmp_path, capsy
     before = sorted(p for p in store.root.rglob("*") if p not in old)
     assert main(["check", "--out", str(store.root)]) == 0
     out = capsys.readouterr().out
-    assert "2 temporary file(s) left by interrupted writes" in out and "--repair removes them" in out
+    assert "2 temporary files left by interrupted writes" in out and "--repair removes them" in out
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
     assert "removed" in capsys.readouterr().out
     assert not any(p.exists() for p in old) and sorted(store.root.rglob("*")) == before
