@@ -27,7 +27,7 @@ def test_transparent_pixel_arrays_are_named_as_transparent_files_are(tmp_path, c
         recs = load_images(DataSpec.parse(str(path)))
     assert [tuple(r.pixels.shape) for r in recs] == [(3, 16, 20)] * 2
     said = [r.getMessage() for r in caplog.records if "transparent pixels" in r.getMessage()]
-    assert len(said) == 1 and "1 image(s)" in said[0] and "row 0" in said[0], said
+    assert len(said) == 1 and "1 image has transparent pixels" in said[0] and "row 0" in said[0], said
 
 
 @pytest.mark.parametrize("sep", [";", "\t"])
