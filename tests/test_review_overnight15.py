@@ -9,7 +9,7 @@ import threading
 import time
 
 
-def _hung_in_c(exits: list, most: float = 3.0) -> None:
+def _hung_in_c(exits: list, most: float = 30.0) -> None:
     """Wait, with SIGALRM blocked (code no signal reaches), until the watch ends the process (``exits``), at most
     ``most`` seconds."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
