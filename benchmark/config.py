@@ -587,25 +587,40 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
     if stray:
         first = next(iter(stray))  # `--executor ray --slurm-mem 32G`: slurm's; with the others of its source
         owner, where = stray[first], source(first)
-        keys = [k for k, name in stray.items() if name == owner and source(k) == where]
-        flag, one = where is None and not api, len(keys) == 1
+        groups: dict = {}  # (executor, source) → its settings: `--slurm-partition gpu --ray-address auto` is both,
+        for k, name in stray.items():  # said at once (one said, dropped, and the next try said the other)
+            groups.setdefault((name, source(k)), []).append(k)
+        keys = groups[owner, where]
+        flag, one = where is None and not api, len(stray) == 1
 
-        def executor(name):  # the executor as the source of the setting names it
-            return f"--executor {name}" if flag else f"executor={name!r}" if where == "api.run()" else \
-                f"the {name} executor"
+        def executor(name, where=where):  # the executor as the source of the setting names it
+            return f"--executor {name}" if where is None and not api else \
+                f"executor={name!r}" if where == "api.run()" else f"the {name} executor"
+
+        def named(keys, where):
+            return ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
 
         chose = source("executor")  # a config file's executor beside a flag's or keyword's setting: the file's words
         runs = ("names no executor, so it would train here with the local one" if spec.executor is None else
                 f"runs with {executor(s.executor)}" if chose == where or chose in (None, "api.run()") else
                 f"runs with the {s.executor} executor ({chose})")
-        named = ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
         fix = ("add" if spec.executor is None else "use") + f" --executor {owner}" if flag else \
             f"pass executor={owner!r}" if where == "api.run()" else \
             f"add executor: {owner}" if spec.executor is None and keys[0] not in dict(spec.spelt) else \
             f"add name: {owner} to its executor block" if spec.executor is None else f"make its executor {owner}"
-        noun = ("is an option" if one else "are options") if flag else "is a setting" if one else "are settings"
-        raise UserError(f"{where + ': ' if where else 'api.run(): ' if api else ''}{named} {noun}"
-                        f" of {executor(owner)}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
+        noun = ("is an option" if len(keys) == 1 else "are options") if flag else \
+            "is a setting" if len(keys) == 1 else "are settings"
+        said = (f"{where + ': ' if where else 'api.run(): ' if api else ''}{named(keys, where)} {noun} "
+                f"of {executor(owner)}")
+        for (name, other), ks in list(groups.items())[1:]:  # another executor's, or another source's
+            said += (" and " + (f"{other}: " if other not in (None, "api.run()", where) else "")
+                     + f"{named(ks, other)} of {executor(name, other)}")
+        owners = list(dict.fromkeys(name for name, _ in groups))
+        if len(owners) > 1:  # a grid runs with one executor: name one, and drop the other's settings
+            fix = (f"{'add' if spec.executor is None else 'use'} {' or '.join(executor(o) for o in owners)}" if flag
+                   else f"pass {' or '.join(executor(o) for o in owners)}" if where == "api.run()"
+                   else f"make its executor {' or '.join(owners)}") + " (dropping the other's settings)"
+        raise UserError(f"{said}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
     k = spec.workers_per_gpu
     if k is None or source("workers_per_gpu") not in (None, "api.run()") or k <= 1:  # 0: "must be at least 1"
         return
