@@ -704,7 +704,7 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_numbers, setting, setting_json
+    from benchmark.config import check_executor_settings, check_grid, check_numbers, setting, setting_json
     from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -739,6 +739,9 @@ def cmd_run(args) -> int:
     check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
+    local = s.executor == "local" or args.dry_run
+    with ResultsStore(s.out).naming_file_losses():  # the values too (`--backbone-weights rnadom`, `--crop 7`,
+        plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())  # skimage:trian)
     try:
         ResultsStore(s.out).preflight()
     except UserError as exc:
@@ -748,8 +751,7 @@ def cmd_run(args) -> int:
         log.warning("the run itself would stop here: %s", exc)
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
     with ResultsStore(s.out).naming_file_losses():  # `--losses my_loss` run before with --loss-file
-        configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
-                                         recorded=ResultsStore(s.out).recorded_losses())
+        configs, metrics, device = build(spec, data, local=local, plan=plan)  # the plan: checked, spelt as stored
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)

@@ -1564,17 +1564,31 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     return "cuda" if device.startswith("cuda") else "cpu"
 
 
-def build_configs(spec: GridSpec, data=None, local: bool = True,
-                  recorded=()) -> tuple[list[RunConfig], tuple[str, ...], str]:
-    """A grid spec → (resolved run configs, metric names, device string).
+@dataclasses.dataclass(frozen=True)
+class GridPlan:
+    """A grid as :func:`check_grid` checked it, before any image is decoded: :func:`build_configs` goes on from it."""
 
-    Everything is checked before anything runs: names (with suggestions), numbers, task parameters
-    and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
-    are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
-    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
-    ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache, check_holdouts, usable_for_crop
-    from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
+    s: GridSpec                  # the grid, resolved
+    tasks: tuple[str, ...]
+    built_tasks: dict            # {task: its Task, built with its parameters}
+    loss_specs: tuple[str, ...]  # as the runs spell them
+    train: tuple                 # DataSpec, …
+    tests: tuple
+    weights: dict                # {loss spec: its backbone weights}
+    only: dict                   # {loss spec: the tasks loss_tasks keeps it to}
+    common: dict                 # the RunConfig fields every run shares
+    dtype: str                   # the device type the runs are planned for
+
+
+def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
+    """Every check of a grid that reads no image: names (with suggestions), numbers, task parameters, loss keywords,
+    the net, data sources as written (an embedded source's split, hold-outs), crops, backbone weights, the device.
+    ``run`` makes them before it looks at ``--out``, as ``api.run()`` does: each of these mistakes is said before a
+    refusal of the results folder (`--backbone-weights rnadom --out FILE` said the folder, then, fixed, the typo), and
+    :func:`build_configs` takes the plan (``plan=``) rather than checking (and warning) twice. Arguments as for
+    :func:`build_configs`."""
+    from benchmark.data import check_embedded_split, check_holdouts
+    from benchmark.lossfn import check_loss_arguments, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
@@ -1628,8 +1642,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                             f"({', '.join(tasks)})")
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
         train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
+        for d in train:
+            check_embedded_split(d)
     with s.blamed("test_data"):
         tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
+        for d in tests:
+            check_embedded_split(d)
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
@@ -1680,6 +1698,27 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                 task.size_multiple,
                 task.train_crop(s.crop))
         built_tasks[t] = task
+    return GridPlan(s=s, tasks=tuple(tasks), built_tasks=built_tasks, loss_specs=tuple(loss_specs), train=train,
+                    tests=tests, weights=weights, only=only, common=common, dtype=dtype)
+
+
+def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
+                  plan: GridPlan | None = None) -> tuple[list[RunConfig], tuple[str, ...], str]:
+    """A grid spec → (resolved run configs, metric names, device string).
+
+    Everything is checked before anything runs: names (with suggestions), numbers, task parameters
+    and loss keywords (types) — :func:`check_grid`, or its ``plan`` of ``spec`` when given —, and every loss is
+    built once, so missing weights fail here. Configs
+    are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
+    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
+    ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
+    from benchmark.data import DataCache, usable_for_crop
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+
+    plan = plan if plan is not None else check_grid(spec, local, recorded)
+    s, tasks, built_tasks, loss_specs, train, tests = (plan.s, plan.tasks, plan.built_tasks, plan.loss_specs,
+                                                       plan.train, plan.tests)
+    weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from

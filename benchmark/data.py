@@ -1854,6 +1854,15 @@ def _no_such_split_or_config(exc: Exception) -> bool:
         "Unknown split", "Available configs", "Bad split", "available configs", "BuilderConfig"))
 
 
+def check_embedded_split(spec: DataSpec) -> None:
+    """An embedded source's split (``skimage:trian``): one line, said as the grid is planned (before ``run`` looks at
+    ``--out``), not once the data is read. Any other source: nothing checked here."""
+    if spec.kind == "embedded" and spec.split and spec.split != "all" \
+            and spec.split not in set(EMBEDDED[spec.source].values()):  # its images' splits, none decoded
+        raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}"
+                        + did_you_mean(spec.split, ("train", "test", "all")))
+
+
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     """One line for a hub id that did not load; where the dataset was not found, it also says that no
     local folder has that name (a mistyped relative path reads as a hub id)."""
@@ -2259,11 +2268,9 @@ def load_raw(spec: DataSpec, rows: int | None = None):
     kind = spec.kind
     if kind == "embedded":
         _no_revision(spec, f"the embedded dataset {spec.source!r}")
+        check_embedded_split(spec)
         ds = embedded_dataset(spec.source)
         if spec.split and spec.split != "all":
-            if spec.split not in set(ds["split"]):
-                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}"
-                                + did_you_mean(spec.split, ("train", "test", "all")))
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":

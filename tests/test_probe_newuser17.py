@@ -20,6 +20,26 @@ def a_file(tmp_path):
     return p
 
 
+@pytest.mark.parametrize("flags, said", [
+    (["--losses", "vgg", "--backbone-weights", "rnadom"], "--backbone-weights rnadom: not random, pretrained"),
+    (["--train-data", "skimage:trian"], "did you mean train?"),
+    (["--crop", "7"], "--crop 7 is too small for task denoise"),
+])
+def test_every_flags_mistake_is_said_before_the_results_folders_refusal(a_file, capsys, flags, said):
+    """`--backbone-weights rnadom --out FILE` said the folder first; fixed that, the next try said the typo (the other
+    flags' names were moved before it, their values — a data folder, a crop too small — were not)."""
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", *flags, "--out", str(a_file)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert said in err[-1] and "not a directory" not in err[-1], err
+
+
+def test_the_same_grid_without_a_mistake_still_meets_the_folders_refusal(a_file, capsys):
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--out", str(a_file)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        f"error: results directory {a_file} exists and is not a directory"
+
+
 @pytest.mark.parametrize("executor, runs", [
     ([], "names no executor, so it would train here with the local one"),
     (["--executor", "local"], "runs with --executor local"),
