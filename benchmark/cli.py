@@ -721,8 +721,9 @@ def cmd_run(args) -> int:
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
         _check_task_names(s.tasks)
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
-        with s.blamed("loss_files"):  # a loss file's error names that file (and the config file naming it)
-            _check_loss_and_net_names(s.loss_files, ())
+        for f in s.loss_files:  # a loss file's error names that file (and the config file naming it)
+            with s.blamed_loss_file(f):
+                _check_loss_and_net_names((f,), ())
         with s.blamed("losses"):
             _check_loss_and_net_names((), s.losses)
         with s.blamed("loss_tasks", flag=True):  # `--loss-tasks l1=denoize`: as build_configs says it, before --out

@@ -646,6 +646,11 @@ _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
 _NOT_SETTINGS = ("origins", "spelt", "filled")
 
 
+def _loss_file_key(path) -> str:
+    """The key of :attr:`GridSpec.origins` holding the source of one loss file (:meth:`GridSpec.blamed_loss_file`)."""
+    return f"loss_files[{path}]"
+
+
 @dataclass(frozen=True)
 class GridSpec:
     """What a user asks for, from a config file (:meth:`from_file`) and/or flags; ``None`` = not
@@ -725,6 +730,14 @@ class GridSpec:
             if prefix and not str(exc).startswith(prefix):
                 exc.args = (f"{prefix}{exc}", *exc.args[1:])
             raise
+
+    @contextlib.contextmanager
+    def blamed_loss_file(self, path: str):
+        """:meth:`blamed` for one of the loss files: those of a config file, ``api.run()`` and ``--loss-file`` are
+        added (:meth:`merged`), so each is named by the source that gave it (``grid.yaml: bad.py failed to import``
+        beside a ``--loss-file mine.py``), not by the last source to give any."""
+        with self.blamed(_loss_file_key(path)):
+            yield
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -835,7 +848,8 @@ class GridSpec:
             check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
-        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None), spelt=spelt)
+        files = tuple((_loss_file_key(f), source) for f in d.get("loss_files") or ())  # each file's own source
+        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None) + files, spelt=spelt)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
@@ -1614,7 +1628,7 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     check_numbers(s)
     added = []
     for f in s.loss_files:
-        with s.blamed("loss_files"):  # a config file's or api.run()'s missing or broken loss file: named so
+        with s.blamed_loss_file(f):  # a config file's or api.run()'s missing or broken loss file: named so
             added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:

@@ -40,6 +40,33 @@ def test_the_same_grid_without_a_mistake_still_meets_the_folders_refusal(a_file,
         f"error: results directory {a_file} exists and is not a directory"
 
 
+def test_a_config_files_broken_loss_file_is_named_by_it_beside_a_flags_loss_file(tmp_path, capsys):
+    """`loss_files: [bad.py]` in grid.yaml said `grid.yaml: bad.py failed to import …`, and with a `--loss-file mine.py`
+    beside it only `bad.py failed to import …`: the files of two sources are added, each named by its own."""
+    bad, mine = tmp_path / "bad17.py", tmp_path / "mine17.py"
+    bad.write_text("x = (\n")
+    mine.write_text("from benchmark.registry import register_loss\nfrom losses.pixel import L1Loss\n\n"
+                    "register_loss('mine17')(type('Mine17', (L1Loss,), {}))\n")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"loss_files: [{bad}]\n")
+    out = str(tmp_path / "out")
+    assert main(["run", "--config", str(grid), "--loss-file", str(mine), "--out", out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: grid.yaml: bad17.py failed to import: SyntaxError"), err
+    grid.write_text(f"loss_files: [{mine}]\n")  # the flag's broken file: as the flag's, no file named
+    assert main(["run", "--config", str(grid), "--loss-file", str(bad), "--out", out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: bad17.py failed to import: SyntaxError"), err
+    with pytest.raises(UserError, match=r"^grid\.yaml: bad17\.py failed to import"):
+        api.run(config=_grid(tmp_path, bad), loss_files=[str(mine)], out=out, report=False)
+
+
+def _grid(tmp_path, loss_file):
+    p = tmp_path / "grid.yaml"
+    p.write_text(f"loss_files: [{loss_file}]\n")
+    return p
+
+
 @pytest.mark.parametrize("executor, runs", [
     ([], "names no executor, so it would train here with the local one"),
     (["--executor", "local"], "runs with --executor local"),
