@@ -40,6 +40,19 @@ def test_the_same_grid_without_a_mistake_still_meets_the_folders_refusal(a_file,
         f"error: results directory {a_file} exists and is not a directory"
 
 
+def test_api_run_says_a_mistake_and_the_folders_refusal_as_run_does_before_reading_the_data(a_file, monkeypatch):
+    """api.run() read (decoded) every source before it looked at `out`: a file in the way was said after a minute."""
+    import benchmark.data
+
+    def decoded(*a, **k):
+        raise AssertionError("the data was read before the folder was checked")
+
+    monkeypatch.setattr(benchmark.data.DataCache, "pooled", decoded)
+    with pytest.raises(UserError) as e:
+        api.run(tasks=["denoise"], losses=["l1"], seeds=[0], out=str(a_file), report=False)
+    assert str(e.value) == f"results directory {a_file} exists and is not a directory"
+
+
 def test_a_config_files_broken_loss_file_is_named_by_it_beside_a_flags_loss_file(tmp_path, capsys):
     """`loss_files: [bad.py]` in grid.yaml said `grid.yaml: bad.py failed to import …`, and with a `--loss-file mine.py`
     beside it only `bad.py failed to import …`: the files of two sources are added, each named by its own."""
