@@ -1678,6 +1678,13 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     with s.blamed("loss_tasks", flag=True):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given (a task of the flag
         # was taken for one of --tasks)
         only = _restricted_tasks(s.loss_tasks, loss_specs, tasks, s.named("loss_tasks"))
+    idle = [t for t in tasks if all(ls in only and t not in only[ls] for ls in loss_specs)]
+    if idle and len(idle) < len(tasks):  # `--tasks denoise sr4 --loss-tasks l1=denoise`, l1 the grid's one loss: sr4
+        # planned no run, unsaid (every task without one: the empty grid's error says it)
+        logging.getLogger(__name__).warning("%s %s %s no run: %s keeps every loss of this grid (%s) off %s",
+                                            "tasks" if len(idle) > 1 else "task", ", ".join(idle),
+                                            "get" if len(idle) > 1 else "gets", s.named("loss_tasks"),
+                                            ", ".join(loss_specs), "them" if len(idle) > 1 else "it")
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded

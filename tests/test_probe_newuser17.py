@@ -94,3 +94,24 @@ def test_two_other_executors_settings_are_said_in_one_line(tmp_path, capsys, exe
     with pytest.raises(UserError) as e:
         api.run(slurm_partition="gpu", ray_address="auto", out=str(tmp_path / "o"), report=False)
     assert "slurm_partition" in str(e.value) and "ray_address" in str(e.value), str(e.value)
+
+
+def test_a_task_that_loss_tasks_leaves_without_a_loss_is_said(caplog):
+    """`--tasks denoise sr4 --losses l1 --loss-tasks l1=denoise` planned denoise's runs alone, sr4 (and its
+    `--task-param sr4.scale=2`) dropped without a word: the dry run's table had no sr4 column, nothing said why."""
+    import logging
+
+    from benchmark.config import GridSpec, check_grid
+
+    spec = GridSpec(tasks=("denoise", "sr4"), losses=("l1", "l2"), seeds=(0,),
+                    loss_tasks=(("l1", ("denoise",)), ("l2", ("denoise",))))
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"):
+        plan = check_grid(spec)
+    said = [r.getMessage() for r in caplog.records if "sr4" in r.getMessage()]
+    assert plan.tasks == ("denoise", "sr4") and len(said) == 1, said
+    assert said[0] == "task sr4 gets no run: --loss-tasks keeps every loss of this grid (l1, l2) off it", said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"):
+        check_grid(GridSpec(tasks=("denoise", "sr4"), losses=("l1", "l2"), seeds=(0,),
+                            loss_tasks=(("l1", ("denoise",)),)))
+    assert not [r for r in caplog.records if "gets no run" in r.getMessage()]
