@@ -48,6 +48,7 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     with s.blamed("metrics"):  # before the data is read, as `plbench run` checks them
         check_metric_names(s.metrics)
     check_logger(s.logger, setting=s.named("logger"))
+    executor_options(s)  # `workers='two'`: refused before the data is read, as run's --workers
     store = ResultsStore(s.out)
     with store.naming_file_losses():  # `losses=['my_loss']` run before with a loss file: said as `run` says it
         plan = check_grid(spec, local=s.executor == "local", recorded=store.recorded_losses())

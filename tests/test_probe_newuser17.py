@@ -115,3 +115,15 @@ def test_a_task_that_loss_tasks_leaves_without_a_loss_is_said(caplog):
         check_grid(GridSpec(tasks=("denoise", "sr4"), losses=("l1", "l2"), seeds=(0,),
                             loss_tasks=(("l1", ("denoise",)),)))
     assert not [r for r in caplog.records if "gets no run" in r.getMessage()]
+
+
+def test_api_run_refuses_a_bad_workers_value_before_reading_the_data(tmp_path, monkeypatch):
+    """`--workers two` is refused before the data is read; api.run(workers='two') decoded every source first."""
+    import benchmark.data
+
+    def decoded(*a, **k):
+        raise AssertionError("the data was read before workers was checked")
+
+    monkeypatch.setattr(benchmark.data.DataCache, "pooled", decoded)
+    with pytest.raises(UserError, match=r"^api\.run\(\): .*workers.*two"):
+        api.run(tasks=["denoise"], losses=["l1"], seeds=[0], workers="two", out=str(tmp_path / "o"), report=False)
