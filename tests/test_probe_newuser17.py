@@ -127,3 +127,41 @@ def test_api_run_refuses_a_bad_workers_value_before_reading_the_data(tmp_path, m
     monkeypatch.setattr(benchmark.data.DataCache, "pooled", decoded)
     with pytest.raises(UserError, match=r"^api\.run\(\): .*workers.*two"):
         api.run(tasks=["denoise"], losses=["l1"], seeds=[0], workers="two", out=str(tmp_path / "o"), report=False)
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_process_group_of_a_two_worker_run_then_the_same_command_resumes_it_exactly(tmp_path):
+    """A real Ctrl-C: SIGINT to the whole process group (the driver and its local workers at once) while two runs
+    train; exit 130 with the resume command, no traceback; the same command then finishes the grid, and its table and
+    runs equal an uninterrupted run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_fault_injection import GRID, ROOT, _interactive_sigint, assert_identical, reference_in_process, wait
+
+    args = ["run", *GRID, "--seeds", "0", "--workers", "2"]
+    out = tmp_path / "stopped"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    log = tmp_path / "first.log"
+    with open(log, "w") as f:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *args, "--out", str(out)], stdout=f,
+                                stderr=subprocess.STDOUT, env=env, cwd=ROOT, preexec_fn=_interactive_sigint,
+                                start_new_session=True)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and "run 2/" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, log.read_text()[-3000:]
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal sends it: to every process of the foreground group
+    wait(proc, log)
+    text = log.read_text()
+    assert proc.returncode == 130 and "Resume with:" in text and "Traceback" not in text, text[-3000:]
+    with open(tmp_path / "second.log", "w") as f:
+        again = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *args, "--out", str(out)], stdout=f,
+                               stderr=subprocess.STDOUT, env=env, cwd=ROOT, timeout=600)
+    assert again.returncode == 0, (tmp_path / "second.log").read_text()[-3000:]
+    reference_in_process(tmp_path / "ref", args)
+    assert_identical(out, tmp_path / "ref")
