@@ -1601,7 +1601,7 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     refusal of the results folder (`--backbone-weights rnadom --out FILE` said the folder, then, fixed, the typo), and
     :func:`build_configs` takes the plan (``plan=``) rather than checking (and warning) twice. Arguments as for
     :func:`build_configs`."""
-    from benchmark.data import check_embedded_split, check_holdouts
+    from benchmark.data import check_holdouts, check_source_as_written
     from benchmark.lossfn import check_loss_arguments, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
@@ -1657,11 +1657,11 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
         train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
         for d in train:
-            check_embedded_split(d)
+            check_source_as_written(d)  # `skimage:trian`, `/data/photoz`: before --out
     with s.blamed("test_data"):
         tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
         for d in tests:
-            check_embedded_split(d)
+            check_source_as_written(d)  # `skimage:trian`, `/data/photoz`: before --out
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
