@@ -38,3 +38,21 @@ def test_api_run_says_a_data_path_that_is_not_there_before_the_folder(a_file):
     with pytest.raises(UserError, match="dataset folder not found: /nonexistent/photos"):
         api.run(tasks=["denoise"], losses=["l1"], seeds=[0], test_data=["/nonexistent/photos"], out=str(a_file),
                 report=False)
+
+
+def test_run_and_api_run_plan_a_grid_by_one_shared_sequence(monkeypatch, tmp_path, capsys):
+    """api.run() copied run's order of checks (1c64f77, 517ff8b): two copies drift. Both call cli.planned."""
+    import benchmark.cli
+
+    calls = []
+
+    def planned(spec, dry_run=False, where=None):
+        calls.append(where)
+        raise UserError("planned")
+
+    monkeypatch.setattr(benchmark.cli, "planned", planned)
+    with pytest.raises(UserError, match="^planned$"):
+        api.run(tasks=["denoise"], losses=["l1"], seeds=[0], out=str(tmp_path / "r"), report=False)
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--out", str(tmp_path / "r")]) == 2
+    assert len(calls) == 2 and "api.run()" in calls[0] and calls[1] is None
+
