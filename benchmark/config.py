@@ -1656,12 +1656,8 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
                             f"({', '.join(tasks)})")
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
         train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
-        for d in train:
-            check_source_as_written(d)  # `skimage:trian`, `/data/photoz`: before --out
     with s.blamed("test_data"):
         tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
-        for d in tests:
-            check_source_as_written(d)  # `skimage:trian`, `/data/photoz`: before --out
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
@@ -1719,6 +1715,10 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
                 task.size_multiple,
                 task.train_crop(s.crop))
         built_tasks[t] = task
+    for role, sources in (("train_data", train), ("test_data", tests)):  # `skimage:trian`, `/data/photoz`: said last,
+        with s.blamed(role):  # where reading the data said them, yet before --out
+            for d in sources:
+                check_source_as_written(d)
     return GridPlan(s=s, tasks=tuple(tasks), built_tasks=built_tasks, loss_specs=tuple(loss_specs), train=train,
                     tests=tests, weights=weights, only=only, common=common, dtype=dtype)
 
