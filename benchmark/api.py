@@ -31,30 +31,20 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.cli import standard_streams
+    from benchmark.cli import planned, standard_streams
 
     standard_streams()  # a script started with its stderr closed: not a file of the run's on descriptor 2
-    from benchmark.config import build_configs, check_executor_settings, setting, setting_json
+    from benchmark.config import setting, setting_json
     from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
-    from benchmark.metrics import check_metric_names
     from benchmark.params import check_switch
     from benchmark.results import ResultsStore
-    from benchmark.runner import DataCache, resolve_device
+    from benchmark.runner import resolve_device
 
     refuse_in_a_starting_worker()  # a script's top level run again in a local worker: before any planning
     report, progress = check_switch(report, "api.run(): report"), check_switch(progress, "api.run(): progress")
     spec = GridSpec.from_file(config) if config else GridSpec()
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
-    s = spec.resolved()
-    check_executor_settings(spec, s)  # another executor's keyword, workers_per_gpu on the CPU: as run's flags
-    with s.blamed("metrics"):  # before the data is read, as `plbench run` checks them
-        check_metric_names(s.metrics)
-    data = DataCache()
-    configs, metrics, device = build_configs(spec, data, local=s.executor == "local",
-                                             recorded=ResultsStore(s.out).recorded_losses())
-    from benchmark.loggers import check_logger
-
-    check_logger(s.logger, setting=s.named("logger"))
+    s, configs, metrics, device, data = planned(spec, where="`api.run()` writes its runs and report there")  # as run
     store = ResultsStore(s.out)
     store.ensure_writable()
     dev = str(resolve_device(device)) if s.executor == "local" else device

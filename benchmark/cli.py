@@ -758,28 +758,32 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
         build_net(net)
 
 
-def cmd_run(args) -> int:
-    from benchmark.checkpoint import CheckpointPolicy
+def planned(spec, dry_run: bool = False, where: str | None = None):
+    """The one order ``run`` and ``api.run()`` check a grid ``spec`` (:class:`~benchmark.config.GridSpec`) in, then
+    read its data: the executor's settings, names, the logger, the executor's options, numbers, every other check that
+    reads no image (:func:`benchmark.config.check_grid`), then the results folder (its preflight, ``where``: what
+    writes there; a dry run: a warning), then the data, decoded once (:func:`benchmark.config.build_configs`). Each
+    mistake is said before the folder's refusal, and before a minute of decoding. Returns (the resolved grid, the
+    resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_numbers, setting, setting_json
-    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.config import check_executor_settings, check_grid, check_numbers
+    from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
-    from benchmark.results import ResultsStore, atomic_write_new, grid_stamp
-    from benchmark.runner import DataCache, resolve_device
+    from benchmark.results import ResultsStore
+    from benchmark.runner import DataCache
 
-    refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
-    t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
-    spec = grid_spec(args)
     s = spec.resolved()
+    local = s.executor == "local" or dry_run  # a dry run plans here whatever the executor
     check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
         _check_task_names(s.tasks)
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
-        with s.blamed("loss_files"):  # a loss file's error names that file (and the config file naming it)
-            _check_loss_and_net_names(s.loss_files, ())
+        for f in s.loss_files:  # a loss file's error names that file (and the config file naming it)
+            with s.blamed_loss_file(f):
+                _check_loss_and_net_names((f,), ())
         with s.blamed("losses"):
             _check_loss_and_net_names((), s.losses)
         with s.blamed("loss_tasks", flag=True):  # `--loss-tasks l1=denoize`: as build_configs says it, before --out
@@ -796,17 +800,32 @@ def cmd_run(args) -> int:
     check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
+    with ResultsStore(s.out).naming_file_losses():  # the values too (`--backbone-weights rnadom`, `--crop 7`,
+        plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())  # skimage:trian)
     try:
-        ResultsStore(s.out).preflight()
+        ResultsStore(s.out).preflight(*([where] if where else []))
     except UserError as exc:
-        if not args.dry_run:
+        if not dry_run:
             raise
         # a dry run writes nothing there, so it still estimates; but the same command without it would stop
         log.warning("the run itself would stop here: %s", exc)
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
     with ResultsStore(s.out).naming_file_losses():  # `--losses my_loss` run before with --loss-file
-        configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
-                                         recorded=ResultsStore(s.out).recorded_losses())
+        configs, metrics, device = build(spec, data, local=local, plan=plan)  # the plan: checked, spelt as stored
+    return s, configs, metrics, device, data
+
+
+def cmd_run(args) -> int:
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import setting, setting_json
+    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.results import ResultsStore, atomic_write_new, grid_stamp
+    from benchmark.runner import resolve_device
+
+    refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
+    t0 = time.monotonic()  # the summary's seconds: a clock stepped during the night said 'in -3598.5 s'
+    spec = grid_spec(args)
+    s, configs, metrics, device, data = planned(spec, dry_run=args.dry_run)  # checked, then the data read: as api.run
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)

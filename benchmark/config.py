@@ -595,25 +595,40 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
     if stray:
         first = next(iter(stray))  # `--executor ray --slurm-mem 32G`: slurm's; with the others of its source
         owner, where = stray[first], source(first)
-        keys = [k for k, name in stray.items() if name == owner and source(k) == where]
-        flag, one = where is None and not api, len(keys) == 1
+        groups: dict = {}  # (executor, source) → its settings: `--slurm-partition gpu --ray-address auto` is both,
+        for k, name in stray.items():  # said at once (one said, dropped, and the next try said the other)
+            groups.setdefault((name, source(k)), []).append(k)
+        keys = groups[owner, where]
+        flag, one = where is None and not api, len(stray) == 1
 
-        def executor(name):  # the executor as the source of the setting names it
-            return f"--executor {name}" if flag else f"executor={name!r}" if where == "api.run()" else \
-                f"the {name} executor"
+        def executor(name, where=where):  # the executor as the source of the setting names it
+            return f"--executor {name}" if where is None and not api else \
+                f"executor={name!r}" if where == "api.run()" else f"the {name} executor"
+
+        def named(keys, where):
+            return ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
 
         chose = source("executor")  # a config file's executor beside a flag's or keyword's setting: the file's words
         runs = ("names no executor, so it would train here with the local one" if spec.executor is None else
                 f"runs with {executor(s.executor)}" if chose == where or chose in (None, "api.run()") else
                 f"runs with the {s.executor} executor ({chose})")
-        named = ", ".join(k if where == "api.run()" else spec.named(k).removeprefix(f"{where}: ") for k in keys)
         fix = ("add" if spec.executor is None else "use") + f" --executor {owner}" if flag else \
             f"pass executor={owner!r}" if where == "api.run()" else \
             f"add executor: {owner}" if spec.executor is None and keys[0] not in dict(spec.spelt) else \
             f"add name: {owner} to its executor block" if spec.executor is None else f"make its executor {owner}"
-        noun = ("is an option" if one else "are options") if flag else "is a setting" if one else "are settings"
-        raise UserError(f"{where + ': ' if where else 'api.run(): ' if api else ''}{named} {noun}"
-                        f" of {executor(owner)}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
+        noun = ("is an option" if len(keys) == 1 else "are options") if flag else \
+            "is a setting" if len(keys) == 1 else "are settings"
+        said = (f"{where + ': ' if where else 'api.run(): ' if api else ''}{named(keys, where)} {noun} "
+                f"of {executor(owner)}")
+        for (name, other), ks in list(groups.items())[1:]:  # another executor's, or another source's
+            said += (" and " + (f"{other}: " if other not in (None, "api.run()", where) else "")
+                     + f"{named(ks, other)} of {executor(name, other)}")
+        owners = list(dict.fromkeys(name for name, _ in groups))
+        if len(owners) > 1:  # a grid runs with one executor: name one, and drop the other's settings
+            fix = (f"{'add' if spec.executor is None else 'use'} {' or '.join(executor(o) for o in owners)}" if flag
+                   else f"pass {' or '.join(executor(o) for o in owners)}" if where == "api.run()"
+                   else f"make its executor {' or '.join(owners)}") + " (dropping the other's settings)"
+        raise UserError(f"{said}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
     k = spec.workers_per_gpu
     if k is None or source("workers_per_gpu") not in (None, "api.run()") or k <= 1:  # 0: "must be at least 1"
         return
@@ -637,6 +652,11 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
 _FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
 #: :class:`GridSpec` fields that say where its settings came from: no setting of a file, flag or keyword
 _NOT_SETTINGS = ("origins", "spelt", "filled")
+
+
+def _loss_file_key(path) -> str:
+    """The key of :attr:`GridSpec.origins` holding the source of one loss file (:meth:`GridSpec.blamed_loss_file`)."""
+    return f"loss_files[{path}]"
 
 
 @dataclass(frozen=True)
@@ -718,6 +738,14 @@ class GridSpec:
             if prefix and not str(exc).startswith(prefix):
                 exc.args = (f"{prefix}{exc}", *exc.args[1:])
             raise
+
+    @contextlib.contextmanager
+    def blamed_loss_file(self, path: str):
+        """:meth:`blamed` for one of the loss files: those of a config file, ``api.run()`` and ``--loss-file`` are
+        added (:meth:`merged`), so each is named by the source that gave it (``grid.yaml: bad.py failed to import``
+        beside a ``--loss-file mine.py``), not by the last source to give any."""
+        with self.blamed(_loss_file_key(path)):
+            yield
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -828,7 +856,8 @@ class GridSpec:
             check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
-        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None), spelt=spelt)
+        files = tuple((_loss_file_key(f), source) for f in d.get("loss_files") or ())  # each file's own source
+        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None) + files, spelt=spelt)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
@@ -1557,17 +1586,31 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     return "cuda" if device.startswith("cuda") else "cpu"
 
 
-def build_configs(spec: GridSpec, data=None, local: bool = True,
-                  recorded=()) -> tuple[list[RunConfig], tuple[str, ...], str]:
-    """A grid spec → (resolved run configs, metric names, device string).
+@dataclasses.dataclass(frozen=True)
+class GridPlan:
+    """A grid as :func:`check_grid` checked it, before any image is decoded: :func:`build_configs` goes on from it."""
 
-    Everything is checked before anything runs: names (with suggestions), numbers, task parameters
-    and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
-    are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
-    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
-    ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache, check_holdouts, usable_for_crop
-    from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
+    s: GridSpec                  # the grid, resolved
+    tasks: tuple[str, ...]
+    built_tasks: dict            # {task: its Task, built with its parameters}
+    loss_specs: tuple[str, ...]  # as the runs spell them
+    train: tuple                 # DataSpec, …
+    tests: tuple
+    weights: dict                # {loss spec: its backbone weights}
+    only: dict                   # {loss spec: the tasks loss_tasks keeps it to}
+    common: dict                 # the RunConfig fields every run shares
+    dtype: str                   # the device type the runs are planned for
+
+
+def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
+    """Every check of a grid that reads no image: names (with suggestions), numbers, task parameters, loss keywords,
+    the net, data sources as written (an embedded source's split, hold-outs), crops, backbone weights, the device.
+    ``run`` makes them before it looks at ``--out``, as ``api.run()`` does: each of these mistakes is said before a
+    refusal of the results folder (`--backbone-weights rnadom --out FILE` said the folder, then, fixed, the typo), and
+    :func:`build_configs` takes the plan (``plan=``) rather than checking (and warning) twice. Arguments as for
+    :func:`build_configs`."""
+    from benchmark.data import check_holdouts, check_source_as_written
+    from benchmark.lossfn import check_loss_arguments, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
@@ -1593,7 +1636,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     check_numbers(s)
     added = []
     for f in s.loss_files:
-        with s.blamed("loss_files"):  # a config file's or api.run()'s missing or broken loss file: named so
+        with s.blamed_loss_file(f):  # a config file's or api.run()'s missing or broken loss file: named so
             added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
@@ -1646,6 +1689,13 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     with s.blamed("loss_tasks", flag=True):  # `--loss-tasks`, `grid.yaml: loss_tasks`: as given (a task of the flag
         # was taken for one of --tasks)
         only = _restricted_tasks(s.loss_tasks, loss_specs, tasks, s.named("loss_tasks"))
+    idle = [t for t in tasks if all(ls in only and t not in only[ls] for ls in loss_specs)]
+    if idle and len(idle) < len(tasks):  # `--tasks denoise sr4 --loss-tasks l1=denoise`, l1 the grid's one loss: sr4
+        # planned no run, unsaid (every task without one: the empty grid's error says it)
+        logging.getLogger(__name__).warning("%s %s %s no run: %s keeps every loss of this grid (%s) off %s",
+                                            "tasks" if len(idle) > 1 else "task", ", ".join(idle),
+                                            "get" if len(idle) > 1 else "gets", s.named("loss_tasks"),
+                                            ", ".join(loss_specs), "them" if len(idle) > 1 else "it")
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
@@ -1680,6 +1730,31 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                 task.size_multiple,
                 task.train_crop(s.crop))
         built_tasks[t] = task
+    for role, sources in (("train_data", train), ("test_data", tests)):  # `skimage:trian`, `/data/photoz`: said last,
+        with s.blamed(role):  # where reading the data said them, yet before --out
+            for d in sources:
+                check_source_as_written(d)
+    return GridPlan(s=s, tasks=tuple(tasks), built_tasks=built_tasks, loss_specs=tuple(loss_specs), train=train,
+                    tests=tests, weights=weights, only=only, common=common, dtype=dtype)
+
+
+def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
+                  plan: GridPlan | None = None) -> tuple[list[RunConfig], tuple[str, ...], str]:
+    """A grid spec → (resolved run configs, metric names, device string).
+
+    Everything is checked before anything runs: names (with suggestions), numbers, task parameters
+    and loss keywords (types) — :func:`check_grid`, or its ``plan`` of ``spec`` when given —, and every loss is
+    built once, so missing weights fail here. Configs
+    are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
+    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
+    ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
+    from benchmark.data import DataCache, usable_for_crop
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+
+    plan = plan if plan is not None else check_grid(spec, local, recorded)
+    s, tasks, built_tasks, loss_specs, train, tests = (plan.s, plan.tasks, plan.built_tasks, plan.loss_specs,
+                                                       plan.train, plan.tests)
+    weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from

@@ -1890,6 +1890,39 @@ def _no_such_split_or_config(exc: Exception) -> bool:
         "Unknown split", "Available configs", "Bad split", "available configs", "BuilderConfig"))
 
 
+def check_embedded_split(spec: DataSpec) -> None:
+    """An embedded source's split (``skimage:trian``): one line, said as the grid is planned (before ``run`` looks at
+    ``--out``), not once the data is read. Any other source: nothing checked here."""
+    if spec.kind == "embedded" and spec.split and spec.split != "all" \
+            and spec.split not in set(EMBEDDED[spec.source].values()):  # its images' splits, none decoded
+        raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}"
+                        + did_you_mean(spec.split, ("train", "test", "all")))
+
+
+def check_source_as_written(spec: DataSpec) -> None:
+    """What a source's name alone refuses, no image read (said as the grid is planned, before ``run`` looks at
+    ``--out``): an embedded source's split (``skimage:trian``) and a path that is not there (``/data/photoz``, ``./x``:
+    :attr:`DataSpec.kind` ``missing-path``, the rule :func:`load_raw` refuses it by, in its words)."""
+    kind = spec.kind
+    if kind == "embedded":
+        check_embedded_split(spec)
+    elif kind == "missing-path":
+        raise _missing_path_error(spec)
+
+
+def _missing_path_error(spec: DataSpec) -> UserError:
+    """One line for a source that names a path that is not there (:attr:`DataSpec.kind` ``missing-path``)."""
+    where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
+    what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
+    shared = ""
+    if spec.source.startswith(SHARED_PREFIX):  # a flag's (a config file's is read from there: GridSpec.from_file)
+        there = SHARED_DATASETS / spec.source.removeprefix(SHARED_PREFIX)
+        shared = (f" (the shared images: it is at {there}: write that path)" if there.exists() else
+                  " (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put "
+                  "shared/datasets beside the checkout)")
+    return UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
+
+
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     """One line for a hub id that did not load; where the dataset was not found, it also says that no
     local folder has that name (a mistyped relative path reads as a hub id)."""
@@ -2297,11 +2330,9 @@ def load_raw(spec: DataSpec, rows: int | None = None):
     kind = spec.kind
     if kind == "embedded":
         _no_revision(spec, f"the embedded dataset {spec.source!r}")
+        check_embedded_split(spec)
         ds = embedded_dataset(spec.source)
         if spec.split and spec.split != "all":
-            if spec.split not in set(ds["split"]):
-                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}"
-                                + did_you_mean(spec.split, ("train", "test", "all")))
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
@@ -2322,15 +2353,7 @@ def load_raw(spec: DataSpec, rows: int | None = None):
                             "split: pass each one's file)")
         return _load_table(Path(spec.source).expanduser())
     if kind == "missing-path":
-        where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
-        what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
-        shared = ""
-        if spec.source.startswith(SHARED_PREFIX):  # a flag's (a config file's is read from there: GridSpec.from_file)
-            there = SHARED_DATASETS / spec.source.removeprefix(SHARED_PREFIX)
-            shared = (f" (the shared images: it is at {there}: write that path)" if there.exists() else
-                      " (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put "
-                      "shared/datasets beside the checkout)")
-        raise UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
+        raise _missing_path_error(spec)
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")
         if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():

@@ -143,8 +143,10 @@ def test_a_misspelt_weights_keyword_gets_a_suggestion():
 
 def test_metric_names_and_out_fail_before_the_data_is_loaded(tmp_path, capsys):
     """A metric typo or an unusable --out is reported before any image is read (it came after the
-    data had loaded: minutes on a large training set); a missing data folder shows they come first."""
-    missing = str(tmp_path / "no-such-photos")
+    data had loaded: minutes on a large training set); a data folder with no image (an error only once it is read:
+    a folder not there is said before --out, as a name is) shows they come first."""
+    (tmp_path / "no-photos").mkdir()
+    missing = str(tmp_path / "no-photos")
     assert main(["run", "--train-data", missing, "--metrics", "psnrr", "--out", str(tmp_path / "r"), "-q"]) == 2
     assert "unknown metric 'psnrr'" in capsys.readouterr().err
     mine = tmp_path / "mine"
