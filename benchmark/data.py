@@ -3824,20 +3824,30 @@ def _looked_up_windows(u: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, n
     return q[r_at, c_at], rows[r_at], cols[c_at]
 
 
-def _thumbnail(px: torch.Tensor) -> torch.Tensor:
+def _thumbnail(px: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
-    a 100 MP photo is not turned into floats whole)."""
+    a 100 MP photo is not turned into floats whole). ``out``: a contiguous (192,) float32 tensor (a row of a batch's,
+    :func:`_parts_of_many`) written and returned instead of a new one, the same values."""
     step = max(1, min(px.shape[-2:]) // 64)
     x = to_float(px[:, ::step, ::step])
     h, w = x.shape[-2] // 8, x.shape[-1] // 8  # ≥ 1: images are ≥ MIN_IMAGE_SIDE px a side
-    return x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w).mean((2, 4)).flatten()
+    x = x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w)
+    if out is None:
+        return x.mean((2, 4)).flatten()
+    torch.mean(x, (2, 4), out=out.view(x.shape[0], 8, 8))
+    return out
+
+
+def _sampled(px: torch.Tensor) -> torch.Tensor:
+    """The pixels of a (3, H, W) image :func:`_sample` takes, as they are (a strided view, not floats)."""
+    step = max(1, min(px.shape[-2:]) // 32) | 1
+    return px[:, ::step, ::step]
 
 
 def _sample(px: torch.Tensor) -> torch.Tensor:
     """(3, H, W) image → every ``s``-th pixel of every ``s``-th row, ``s`` odd (so JPEG's 8-pixel blocks are sampled at
     every phase) and about ``min(H, W) / 32``: (3, n) float in [0, 1], the same n for images of one size."""
-    step = max(1, min(px.shape[-2:]) // 32) | 1
-    return to_float(px[:, ::step, ::step]).flatten(1)
+    return to_float(_sampled(px)).flatten(1)
 
 
 def _sketches(images: list[torch.Tensor], parts: list[tuple[torch.Tensor, torch.Tensor]] | None = None
@@ -3870,16 +3880,12 @@ def _parts_of_many(images: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch
     for i, px in enumerate(images):
         groups.setdefault((tuple(px.shape), px.dtype), []).append(i)
     for (shape, _), idx in groups.items():
-        t_step, s_step = max(1, min(shape[-2:]) // 64), max(1, min(shape[-2:]) // 32) | 1  # _thumbnail's, _sample's
         for at in range(0, len(idx), _PARTS_BATCH):
             chunk = idx[at:at + _PARTS_BATCH]
             thumbs = torch.empty(len(chunk), shape[0] * 64)
-            for k, i in enumerate(chunk):  # as _thumbnail takes it, of the image as it is laid out (a turned view's
-                x = to_float(images[i][:, ::t_step, ::t_step])  # strides, a batch's: other sums, not the same bits),
-                h, w = x.shape[-2] // 8, x.shape[-1] // 8  # but into its batch's row
-                torch.mean(x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w), (2, 4),
-                           out=thumbs[k].view(x.shape[0], 8, 8))
-            samples = to_float(torch.stack([images[i][:, ::s_step, ::s_step] for i in chunk])).flatten(2)
+            for k, i in enumerate(chunk):  # one image at a time, as it is laid out (a turned view's strides, a
+                _thumbnail(images[i], out=thumbs[k])  # batch's: other sums, not the same bits), into its batch's row
+            samples = to_float(torch.stack([_sampled(images[i]) for i in chunk])).flatten(2)
             for k, i in enumerate(chunk):
                 out[i] = thumbs[k], samples[k]
     return out
