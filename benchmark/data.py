@@ -621,11 +621,17 @@ def _symmetric_grid(n: int) -> np.ndarray:
     return np.unique(np.concatenate([q, n - 1 - q]))
 
 
+def _turned_view(a: np.ndarray, t: int) -> np.ndarray:
+    """Turning ``t`` (0 … 7) of a (C, H, W) image ``a``, a numpy view (nothing copied): turning t = 4·mirrored + k is
+    ``a`` mirrored (left-right) when t ≥ 4, then turned by k·90° (np.rot90 over H, W), as :func:`_turn` makes it;
+    t = 0 is ``a`` as it is. The one order every caller that reads a turning's index (t ≠ 0: turned or mirrored)
+    assumes."""
+    return np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2))
+
+
 def _turned_views(a: np.ndarray) -> list[np.ndarray]:
-    """An image's eight turnings, (C, H, W) ``a``'s numpy views (nothing copied): turning t = 4·mirrored + k is ``a``
-    mirrored (left-right) when t ≥ 4, then turned by k·90° (np.rot90 over H, W), as :func:`_turn` makes it; t = 0 is
-    ``a`` as it is. The one order every caller that reads a turning's index (t ≠ 0: turned or mirrored) assumes."""
-    return [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]
+    """An image's eight turnings, (C, H, W) ``a``'s numpy views (nothing copied), in :func:`_turned_view`'s order."""
+    return [_turned_view(a, t) for t in range(8)]
 
 
 def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
@@ -3713,7 +3719,7 @@ _TURNED = ", turned or mirrored"
 
 
 class _TurnedView:
-    """An image's turning ``t`` (:func:`_turned_views`: mirrored left-right when t ≥ 4, then turned by (t mod 4)·90°, as
+    """An image's turning ``t`` (:func:`_turned_view`: mirrored left-right when t ≥ 4, then turned by (t mod 4)·90°, as
     :func:`_turn` makes it), but a numpy view of its pixels (``array``), no copy: a test set's eight turnings held at
     once (a 2K photo set's: gigabytes as copies). ``pixels``: a contiguous tensor of it, made on each call (a
     candidate's whole comparison)."""
@@ -3721,9 +3727,7 @@ class _TurnedView:
     __slots__ = ("image_id", "array")
 
     def __init__(self, r: ImageRecord, t: int):
-        a = r.pixels.numpy()
-        # the t-th of _turned_views alone (not all eight made to keep one)
-        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2))
+        self.image_id, self.array = r.image_id, _turned_view(r.pixels.numpy(), t)  # not all eight made to keep one
 
     @property
     def size(self) -> tuple[int, int]:

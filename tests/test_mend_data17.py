@@ -31,3 +31,19 @@ def test_parts_of_many_makes_its_thumbnails_and_samples_with_the_one_image_helpe
     for (t, s), px in zip(many, pxs):
         one_t, one_s = data._parts(px)
         assert torch.equal(t, one_t) and torch.equal(s, one_s) and t.shape == (192,)
+
+
+def test_one_turned_view_helper_gives_the_turning_order_everyone_reads():
+    """``_TurnedView`` wrote the turning order (mirrored when t ≥ 4, then (t mod 4)·90°) a second time beside
+    ``_turned_views`` → both use ``_turned_view(a, t)``: each of the eight is the list's, a view of the image, the
+    order as it was (t = 4·mirrored + k), and ``_TurnedView`` holds the same one."""
+    a = np.random.default_rng(7).integers(0, 256, (3, 5, 9), dtype=np.uint8)
+    views = data._turned_views(a)
+    assert len(views) == 8
+    record = data.ImageRecord("x", torch.from_numpy(a))
+    for t in range(8):
+        one = data._turned_view(a, t)
+        assert np.array_equal(one, views[t]) and np.shares_memory(one, a)
+        assert np.array_equal(one, np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2)))
+        assert np.array_equal(data._TurnedView(record, t).array, one)
+    assert len({v.tobytes() + bytes(v.shape) for v in views}) == 8
