@@ -3563,6 +3563,13 @@ def _on_255(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) if a.dtype == np.uint8 else a.astype(np.float32) * np.float32(255)
 
 
+def _fits(small_hw: np.ndarray, big_hw: np.ndarray) -> np.ndarray:
+    """(n, m) bool: whether an image of size ``small_hw[i]`` ((n, 2) (h, w)) can be a window of one of ``big_hw[j]``
+    ((m, 2)): no larger on either side, and not the same size (not turned: pass turned sizes for those)."""
+    small_hw, big_hw = (np.asarray(hw, dtype=np.int64).reshape(-1, 2) for hw in (small_hw, big_hw))
+    return (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
+
+
 def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: dict | None = None,
                      small_keys: list | None = None, big_keys: list | None = None) -> list[tuple[int, int]]:
     """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
@@ -3572,14 +3579,11 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
     of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared.
     ``memo``: each image's index keys, and look-up keys, kept (:func:`_kept`) under its ``big_keys`` / ``small_keys``
     entry (the rounds of a hold-out: the same images, split otherwise)."""
-    small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
-    inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
-    if not inside.any():  # no image of one side fits in one of the other
+    inside = _fits([r.size for r in smalls], [r.size for r in bigs])
+    if not inside.any():  # no image of one side fits in one of the other: no fits listed
         return []
     fit = [np.flatnonzero(row).tolist() for row in inside]
     used = sorted({j for js in fit for j in js})
-    if not used or not any(fit):
-        return []
     s = max(8, math.ceil(math.sqrt(sum(bigs[j].size[0] * bigs[j].size[1] for j in used) / _CROP_KEYS)))
     s += -s % _BLOCK  # a multiple of the block: the index's keys are read off the 4-px grid's block means
     keys, where = [], []
@@ -3709,9 +3713,8 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
 
 def _crop_sizes_fit(sides: set[tuple[int, int]], others: set[tuple[int, int]]) -> bool:
     """Whether an image of one of the sizes ``sides`` (h, w) can be a window of one of ``others``, or the other way: no
-    larger on either side, and not the same size (:func:`_reencoded_crops`' pairs)."""
-    return any(a != b and ((a[0] <= b[0] and a[1] <= b[1]) or (b[0] <= a[0] and b[1] <= a[1]))
-               for a in sides for b in others)
+    larger on either side, and not the same size (:func:`_fits`, as :func:`_reencoded_crops` pairs them)."""
+    return bool(_fits(list(sides), list(others)).any() or _fits(list(others), list(sides)).any())
 
 
 #: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)

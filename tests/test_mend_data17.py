@@ -47,3 +47,23 @@ def test_one_turned_view_helper_gives_the_turning_order_everyone_reads():
         assert np.array_equal(one, np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2)))
         assert np.array_equal(data._TurnedView(record, t).array, one)
     assert len({v.tobytes() + bytes(v.shape) for v in views}) == 8
+
+
+def test_one_size_fit_test_serves_the_crop_look_up_and_its_gate():
+    """``_crop_sizes_fit`` redid as a Python double loop the size test ``_reencoded_crops`` did vectorised (and that
+    one checked "none fits" twice) → both use ``_fits(small_hw, big_hw)``: the same answers as the loop, either way
+    round, turned sizes counted as the caller passes them."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        sides = {tuple(int(v) for v in rng.integers(1, 6, 2)) for _ in range(rng.integers(0, 4))}
+        others = {tuple(int(v) for v in rng.integers(1, 6, 2)) for _ in range(rng.integers(0, 4))}
+        loop = any(a != b and ((a[0] <= b[0] and a[1] <= b[1]) or (b[0] <= a[0] and b[1] <= a[1]))
+                   for a in sides for b in others)
+        assert data._crop_sizes_fit(sides, others) is loop
+        small, big = sorted(sides), sorted(others)
+        assert data._fits(small, big).shape == (len(small), len(big))
+        assert [[bool(v) for v in row] for row in data._fits(small, big)] == [
+            [a != b and a[0] <= b[0] and a[1] <= b[1] for b in big] for a in small]
+    assert data._crop_sizes_fit({(4, 6), (6, 4)}, {(5, 7)}) and not data._crop_sizes_fit({(4, 6)}, {(7, 5)})
+    same = [data.ImageRecord(f"p{i}", torch.zeros(3, 16, 16, dtype=torch.uint8)) for i in range(3)]
+    assert data._reencoded_crops(same, same) == []
