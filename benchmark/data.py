@@ -2443,6 +2443,8 @@ def _text_encoding(path: Path) -> str:
     raw = path.read_bytes()
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
+    if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)
+        return "utf-8-sig"
     try:
         raw.decode("utf-8-sig")
         return "utf-8-sig"

@@ -67,3 +67,27 @@ def test_one_size_fit_test_serves_the_crop_look_up_and_its_gate():
     assert data._crop_sizes_fit({(4, 6), (6, 4)}, {(5, 7)}) and not data._crop_sizes_fit({(4, 6)}, {(7, 5)})
     same = [data.ImageRecord(f"p{i}", torch.zeros(3, 16, 16, dtype=torch.uint8)) for i in range(3)]
     assert data._reencoded_crops(same, same) == []
+
+
+def test_an_ascii_table_is_known_utf8_without_decoding_it(tmp_path, monkeypatch):
+    """``_text_encoding`` decoded a whole table to tell it was UTF-8, then threw the text away (a 504 MB JSONL: 0.47 s
+    and +490 MB) → an ASCII table is UTF-8 without a decode; the others decoded, the same answers as before."""
+    from pathlib import Path
+
+    decoded = []
+
+    class Counted(bytes):
+        def decode(self, *a, **k):
+            decoded.append(a[0] if a else k.get("encoding"))
+            return bytes(self).decode(*a, **k)
+
+    read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: Counted(read(self)))
+    for name, raw, encoding, decodes in [
+            ("ascii.jsonl", b'{"image": "a.png"}\n' * 50, "utf-8-sig", []),
+            ("utf8.csv", "\ufeffimage\ncafé.png\n".encode(), "utf-8-sig", ["utf-8-sig"]),
+            ("cp1252.csv", "image\ncafé.png\n".encode("cp1252"), "cp1252", ["utf-8-sig", "cp1252"]),
+            ("utf16.txt", "a.png\n".encode("utf-16"), "utf-16", [])]:
+        (tmp_path / name).write_bytes(raw)
+        decoded.clear()
+        assert data._text_encoding(tmp_path / name) == encoding and decoded == decodes, name
