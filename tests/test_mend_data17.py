@@ -91,3 +91,18 @@ def test_an_ascii_table_is_known_utf8_without_decoding_it(tmp_path, monkeypatch)
         (tmp_path / name).write_bytes(raw)
         decoded.clear()
         assert data._text_encoding(tmp_path / name) == encoding and decoded == decodes, name
+
+
+def test_the_contrique_only_settings_take_their_defaults_from_the_dataclass():
+    """``_CONTRIQUE_ONLY`` copied seven ``PretrainConfig`` defaults by hand: a default changed in the dataclass and not
+    there would make every simclr config (csr's fallback encoder) fail in ``__post_init__`` → it names the fields and
+    reads their defaults off the dataclass. ``_LATER`` stays a record of the values old encoders were trained with."""
+    import dataclasses
+
+    from benchmark import pretrain
+
+    fields = {f.name: f.default for f in dataclasses.fields(pretrain.PretrainConfig)}
+    assert len(pretrain._CONTRIQUE_ONLY) == 7
+    assert all(k in fields and pretrain._CONTRIQUE_ONLY[k] == fields[k] for k in pretrain._CONTRIQUE_ONLY)
+    assert set(pretrain._LATER) <= set(fields)
+    assert pretrain.PretrainConfig(recipe="simclr").recipe == "simclr"  # every contrique setting at its default
