@@ -621,11 +621,17 @@ def _symmetric_grid(n: int) -> np.ndarray:
     return np.unique(np.concatenate([q, n - 1 - q]))
 
 
+def _turned_view(a: np.ndarray, t: int) -> np.ndarray:
+    """Turning ``t`` (0 … 7) of a (C, H, W) image ``a``, a numpy view (nothing copied): turning t = 4·mirrored + k is
+    ``a`` mirrored (left-right) when t ≥ 4, then turned by k·90° (np.rot90 over H, W), as :func:`_turn` makes it;
+    t = 0 is ``a`` as it is. The one order every caller that reads a turning's index (t ≠ 0: turned or mirrored)
+    assumes."""
+    return np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2))
+
+
 def _turned_views(a: np.ndarray) -> list[np.ndarray]:
-    """An image's eight turnings, (C, H, W) ``a``'s numpy views (nothing copied): turning t = 4·mirrored + k is ``a``
-    mirrored (left-right) when t ≥ 4, then turned by k·90° (np.rot90 over H, W), as :func:`_turn` makes it; t = 0 is
-    ``a`` as it is. The one order every caller that reads a turning's index (t ≠ 0: turned or mirrored) assumes."""
-    return [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]
+    """An image's eight turnings, (C, H, W) ``a``'s numpy views (nothing copied), in :func:`_turned_view`'s order."""
+    return [_turned_view(a, t) for t in range(8)]
 
 
 def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
@@ -2460,6 +2466,8 @@ def _text_encoding(path: Path) -> str:
     raw = path.read_bytes()
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
+    if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)
+        return "utf-8-sig"
     try:
         raw.decode("utf-8-sig")
         return "utf-8-sig"
@@ -3580,6 +3588,13 @@ def _on_255(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) if a.dtype == np.uint8 else a.astype(np.float32) * np.float32(255)
 
 
+def _fits(small_hw: np.ndarray, big_hw: np.ndarray) -> np.ndarray:
+    """(n, m) bool: whether an image of size ``small_hw[i]`` ((n, 2) (h, w)) can be a window of one of ``big_hw[j]``
+    ((m, 2)): no larger on either side, and not the same size (not turned: pass turned sizes for those)."""
+    small_hw, big_hw = (np.asarray(hw, dtype=np.int64).reshape(-1, 2) for hw in (small_hw, big_hw))
+    return (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
+
+
 def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: dict | None = None,
                      small_keys: list | None = None, big_keys: list | None = None) -> list[tuple[int, int]]:
     """(i, j) for each image ``smalls[i]`` that is a window of ``bigs[j]`` (smaller, not turned) saved again (a JPEG
@@ -3589,14 +3604,11 @@ def _reencoded_crops(smalls: list[ImageRecord], bigs: list[ImageRecord], memo: d
     of ``s`` × ``s`` (one position of each on the grid), and the positions its hits point to most are compared.
     ``memo``: each image's index keys, and look-up keys, kept (:func:`_kept`) under its ``big_keys`` / ``small_keys``
     entry (the rounds of a hold-out: the same images, split otherwise)."""
-    small_hw, big_hw = (np.array([r.size for r in rs], dtype=np.int64).reshape(-1, 2) for rs in (smalls, bigs))
-    inside = (small_hw[:, None] <= big_hw[None]).all(-1) & (small_hw[:, None] != big_hw[None]).any(-1)
-    if not inside.any():  # no image of one side fits in one of the other
+    inside = _fits([r.size for r in smalls], [r.size for r in bigs])
+    if not inside.any():  # no image of one side fits in one of the other: no fits listed
         return []
     fit = [np.flatnonzero(row).tolist() for row in inside]
     used = sorted({j for js in fit for j in js})
-    if not used or not any(fit):
-        return []
     s = max(8, math.ceil(math.sqrt(sum(bigs[j].size[0] * bigs[j].size[1] for j in used) / _CROP_KEYS)))
     s += -s % _BLOCK  # a multiple of the block: the index's keys are read off the 4-px grid's block means
     keys, where = [], []
@@ -3726,9 +3738,8 @@ def _reencoded_both_ways(train_recs: list[ImageRecord], test_recs: dict, names: 
 
 def _crop_sizes_fit(sides: set[tuple[int, int]], others: set[tuple[int, int]]) -> bool:
     """Whether an image of one of the sizes ``sides`` (h, w) can be a window of one of ``others``, or the other way: no
-    larger on either side, and not the same size (:func:`_reencoded_crops`' pairs)."""
-    return any(a != b and ((a[0] <= b[0] and a[1] <= b[1]) or (b[0] <= a[0] and b[1] <= a[1]))
-               for a in sides for b in others)
+    larger on either side, and not the same size (:func:`_fits`, as :func:`_reencoded_crops` pairs them)."""
+    return bool(_fits(list(sides), list(others)).any() or _fits(list(others), list(sides)).any())
 
 
 #: the marker of a crop saved again found turned by k·90° or mirrored (:func:`_reencoded_both_ways`)
@@ -3736,7 +3747,7 @@ _TURNED = ", turned or mirrored"
 
 
 class _TurnedView:
-    """An image's turning ``t`` (:func:`_turned_views`: mirrored left-right when t ≥ 4, then turned by (t mod 4)·90°, as
+    """An image's turning ``t`` (:func:`_turned_view`: mirrored left-right when t ≥ 4, then turned by (t mod 4)·90°, as
     :func:`_turn` makes it), but a numpy view of its pixels (``array``), no copy: a test set's eight turnings held at
     once (a 2K photo set's: gigabytes as copies). ``pixels``: a contiguous tensor of it, made on each call (a
     candidate's whole comparison)."""
@@ -3744,9 +3755,7 @@ class _TurnedView:
     __slots__ = ("image_id", "array")
 
     def __init__(self, r: ImageRecord, t: int):
-        a = r.pixels.numpy()
-        # the t-th of _turned_views alone (not all eight made to keep one)
-        self.image_id, self.array = r.image_id, np.rot90(a[:, :, ::-1] if t >= 4 else a, t % 4, axes=(1, 2))
+        self.image_id, self.array = r.image_id, _turned_view(r.pixels.numpy(), t)  # not all eight made to keep one
 
     @property
     def size(self) -> tuple[int, int]:
@@ -3847,20 +3856,30 @@ def _looked_up_windows(u: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, n
     return q[r_at, c_at], rows[r_at], cols[c_at]
 
 
-def _thumbnail(px: torch.Tensor) -> torch.Tensor:
+def _thumbnail(px: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
-    a 100 MP photo is not turned into floats whole)."""
+    a 100 MP photo is not turned into floats whole). ``out``: a contiguous (192,) float32 tensor (a row of a batch's,
+    :func:`_parts_of_many`) written and returned instead of a new one, the same values."""
     step = max(1, min(px.shape[-2:]) // 64)
     x = to_float(px[:, ::step, ::step])
     h, w = x.shape[-2] // 8, x.shape[-1] // 8  # ≥ 1: images are ≥ MIN_IMAGE_SIDE px a side
-    return x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w).mean((2, 4)).flatten()
+    x = x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w)
+    if out is None:
+        return x.mean((2, 4)).flatten()
+    torch.mean(x, (2, 4), out=out.view(x.shape[0], 8, 8))
+    return out
+
+
+def _sampled(px: torch.Tensor) -> torch.Tensor:
+    """The pixels of a (3, H, W) image :func:`_sample` takes, as they are (a strided view, not floats)."""
+    step = max(1, min(px.shape[-2:]) // 32) | 1
+    return px[:, ::step, ::step]
 
 
 def _sample(px: torch.Tensor) -> torch.Tensor:
     """(3, H, W) image → every ``s``-th pixel of every ``s``-th row, ``s`` odd (so JPEG's 8-pixel blocks are sampled at
     every phase) and about ``min(H, W) / 32``: (3, n) float in [0, 1], the same n for images of one size."""
-    step = max(1, min(px.shape[-2:]) // 32) | 1
-    return to_float(px[:, ::step, ::step]).flatten(1)
+    return to_float(_sampled(px)).flatten(1)
 
 
 def _sketches(images: list[torch.Tensor], parts: list[tuple[torch.Tensor, torch.Tensor]] | None = None
@@ -3893,16 +3912,12 @@ def _parts_of_many(images: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch
     for i, px in enumerate(images):
         groups.setdefault((tuple(px.shape), px.dtype), []).append(i)
     for (shape, _), idx in groups.items():
-        t_step, s_step = max(1, min(shape[-2:]) // 64), max(1, min(shape[-2:]) // 32) | 1  # _thumbnail's, _sample's
         for at in range(0, len(idx), _PARTS_BATCH):
             chunk = idx[at:at + _PARTS_BATCH]
             thumbs = torch.empty(len(chunk), shape[0] * 64)
-            for k, i in enumerate(chunk):  # as _thumbnail takes it, of the image as it is laid out (a turned view's
-                x = to_float(images[i][:, ::t_step, ::t_step])  # strides, a batch's: other sums, not the same bits),
-                h, w = x.shape[-2] // 8, x.shape[-1] // 8  # but into its batch's row
-                torch.mean(x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w), (2, 4),
-                           out=thumbs[k].view(x.shape[0], 8, 8))
-            samples = to_float(torch.stack([images[i][:, ::s_step, ::s_step] for i in chunk])).flatten(2)
+            for k, i in enumerate(chunk):  # one image at a time, as it is laid out (a turned view's strides, a
+                _thumbnail(images[i], out=thumbs[k])  # batch's: other sums, not the same bits), into its batch's row
+            samples = to_float(torch.stack([_sampled(images[i]) for i in chunk])).flatten(2)
             for k, i in enumerate(chunk):
                 out[i] = thumbs[k], samples[k]
     return out

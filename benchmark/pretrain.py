@@ -133,13 +133,15 @@ class PretrainConfig:
         return hashlib.sha256(json.dumps(_without_later(asdict(self)), sort_keys=True).encode()).hexdigest()[:6]
 
 
-#: :class:`PretrainConfig` fields only the ``contrique`` recipe reads, with their defaults: refused at any other value
-#: under ``simclr``, which would train the same encoder under another file name
-_CONTRIQUE_ONLY = {"view_scales": "fixed", "view_flips": "shared", "batch_design": "grid", "classes_per_batch": 8,
-                   "colour_spaces": True, "lab_ab": "offset", "stages": ("layer4",)}
+#: :class:`PretrainConfig` fields only the ``contrique`` recipe reads, with their defaults (the dataclass's, read off
+#: it: one place to change one): refused at any other value under ``simclr``, which would train the same encoder under
+#: another file name
+_CONTRIQUE_ONLY = {k: PretrainConfig.__dataclass_fields__[k].default for k in (
+    "view_scales", "view_flips", "batch_design", "classes_per_batch", "colour_spaces", "lab_ab", "stages")}
 
 
-#: fields added to :class:`PretrainConfig` after encoders were cached, with the default that reproduces those encoders
+#: fields added to :class:`PretrainConfig` after encoders were cached, with the value that reproduces those encoders:
+#: written out, not read off the dataclass (a default changed later must not give its encoders the old files' names)
 _LATER = {"view_scales": "fixed", "view_flips": "shared"}
 
 

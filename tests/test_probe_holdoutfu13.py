@@ -113,7 +113,7 @@ def test_a_chain_of_near_copies_is_split_comparing_each_pair_once(monkeypatch):
     monkeypatch.setattr(benchmark.data, "near_copy_pairs", lambda *a: rounds.append(1) or pairs(*a))
     monkeypatch.setattr(benchmark.data, "_near_copy", lambda a, b, *c: compared.append((digest(a), digest(b)))
                         or near_copy(a, b, *c))
-    monkeypatch.setattr(benchmark.data, "_thumbnail", lambda px: sketched.append(digest(px)) or parts(px))
+    monkeypatch.setattr(benchmark.data, "_thumbnail", lambda px, **k: sketched.append(digest(px)) or parts(px, **k))
     held = holdout_split(whole, 10.0)
     assert len(rounds) > 3 and sum(held[:24]) in (0, 24)  # the chain on one side, found in several rounds
     assert len(compared) == len(set(compared)) and len(sketched) == len(set(sketched))
