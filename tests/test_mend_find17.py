@@ -57,3 +57,33 @@ def test_is_loss_asks_the_identity_only_of_specs_on_the_same_layers(monkeypatch,
         assert asked == [spec]
     else:
         assert res.is_loss(spec, name) is False and asked == []
+
+
+def test_declared_defaults_look_the_plugins_up_and_parse_each_loss_file_once(monkeypatch):
+    """Each declared_default ran importlib.metadata.entry_points() (~6 ms: every installed distribution), listed and
+    stat'ed the loss files twice and parsed each a second time beside declared_names' parse; findings._taps asks it
+    80-88 times per check_all (0.2-0.35 s). The plugins are looked up once per sys.path, each file parsed once."""
+    import ast
+    import importlib.metadata
+
+    from benchmark import registry
+
+    looked: list[str] = []
+    parsed: list[str] = []
+    entry_points, parse = importlib.metadata.entry_points, ast.parse
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda group=None, **kw: looked.append(group) or entry_points(group=group, **kw))
+    monkeypatch.setattr(ast, "parse", lambda src, filename="<unknown>", *a, **kw:
+                        parsed.append(filename) or parse(src, filename, *a, **kw))
+    registry._plugins.cache_clear()
+    registry._declared.cache_clear()
+    reg = registry.Registry("loss", package="losses")  # unscanned: the files answer
+    names = reg.declared_names()
+    for _ in range(5):
+        assert reg.declared_default("vgg", "layers") == (True, ("relu2_2",))
+        assert reg.declared_default("l1", "layers") == (False, None)
+        assert reg.declared_names() == names
+    assert looked == ["plbench.losses"]
+    own = {str(f) for f in registry.Path(registry.__file__).parents[1].joinpath("losses").glob("[!_]*.py")}
+    assert len(parsed) == len(set(parsed)) and own <= set(parsed), parsed
+    assert "vgg" in names and "psycho" in names
