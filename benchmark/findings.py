@@ -758,9 +758,8 @@ class BeatsOnSameWeights(Finding):
 
     def _same_tap_arm(self, res: "Results", arms, same: str) -> bool:
         """Is one of ``arms`` the baseline on the taps of ``same`` (:meth:`same_taps`)? Arms tapping other layers are
-        passed over on their spec alone, so a store of ``vgg`` needs no loss identity (no loss module)."""
-        taps = _taps(same, self.baseline)
-        return any(_taps(b.loss, self.baseline) == taps and res.is_loss(b.loss, same) for b in arms)
+        passed over on their spec alone (:meth:`Results.is_loss`), so a store of ``vgg`` needs no loss identity."""
+        return any(res.is_loss(b.loss, same) for b in arms)
 
     def has_loss(self, res: "Results", arms, loss: str) -> bool:
         if loss == self.baseline and any(self._same_tap_arm(res, arms, same)
@@ -1045,6 +1044,10 @@ class Results:
         # loss (a report of a store imports no loss module and no torch)
         own = _term_names(spec)
         names = tuple(n for n in names if own is None or _term_names(n) in (None, own))
+        # one loss on other layers is another loss, known from the specs (`vgg` is not `vgg(layers=(…))`): every
+        # lookup of a store holding the profiles' same-tap baselines (config.FINDING_BASELINES) stays torch-free
+        if names and own and len(own) == 1 and (taps := _taps(spec, own[0])) is not None:
+            names = tuple(n for n in names if _taps(n, own[0]) in (None, taps))
         if not names:
             return False
         mine = self._identity(spec)

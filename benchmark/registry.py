@@ -247,60 +247,75 @@ class Registry:
         importing them (no torch): for code that needs the built-in names only (a figure's colour order).
         ``None`` when the registry itself must answer, as :meth:`names` would differ: it is loaded already,
         holds entries added by hand, or installed plugins may add names."""
-        if self.package is None or self._scanned or self._entries:
-            return None
-        from importlib.metadata import entry_points
-
-        if entry_points(group=self.group):
-            return None
-        spec = importlib.util.find_spec(self.package)
-        folders = list(spec.submodule_search_locations or ()) if spec else []
-        names: list[str] = []
-        for folder in folders:
-            for f in sorted(Path(folder).glob("*.py")):
-                if not f.name.startswith("_"):
-                    st = f.stat()
-                    names += _declared_in(str(f), st.st_mtime_ns, st.st_size, self.kind)
-        return sorted(set(names))
+        files = self._declared_files()
+        return None if files is None else sorted({n for names, _ in files for n in names})
 
     def declared_default(self, name: str, param: str) -> tuple[bool, object]:
         """``(True, default)`` of keyword ``param`` of the class the package's own files register as ``name``, read
         from its ``__init__`` with :mod:`ast` as :meth:`declared_names` reads names (no import, no torch); ``(False,
         None)`` where the registry must answer: :meth:`declared_names` is None, or the default is not written there
         as a literal (an inherited ``__init__``, a computed default)."""
-        if self.declared_names() is None:
-            return False, None
+        for _, defaults in self._declared_files() or ():
+            found = defaults.get(name)
+            if found is not None:
+                return (True, found[param]) if param in found else (False, None)
+        return False, None
+
+    def _declared_files(self) -> list[tuple[tuple[str, ...], dict[str, dict]]] | None:
+        """(names, {name: {keyword: literal default}}) of each of the package's own files (:func:`_declared`), in
+        file order; None where :meth:`declared_names` is (the installed plugins looked up once per ``sys.path``:
+        :func:`_plugins`)."""
+        if self.package is None or self._scanned or self._entries or _plugins(self.group, tuple(sys.path)):
+            return None
         spec = importlib.util.find_spec(self.package)
+        out = []
         for folder in list(spec.submodule_search_locations or ()) if spec else []:
             for f in sorted(Path(folder).glob("*.py")):
                 if not f.name.startswith("_"):
                     st = f.stat()
-                    found = _declared_defaults(str(f), st.st_mtime_ns, st.st_size, self.kind).get(name)
-                    if found is not None:
-                        return (True, found[param]) if param in found else (False, None)
-        return False, None
+                    out.append(_declared(str(f), st.st_mtime_ns, st.st_size, self.kind))
+        return out
+
+
+@functools.lru_cache(maxsize=16)
+def _plugins(group: str, path: tuple[str, ...]) -> bool:
+    """Do installed packages on ``path`` (``sys.path``, which keys the cache with ``group``) declare entry points of
+    ``group``? Asked once per process, not once per :meth:`Registry.declared_default` (a findings check asks ~80
+    times; :func:`importlib.metadata.entry_points` reads every installed distribution, ~6 ms)."""
+    from importlib.metadata import entry_points
+
+    return bool(entry_points(group=group))
 
 
 @functools.lru_cache(maxsize=256)
-def _declared_defaults(path: str, mtime_ns: int, size: int, kind: str) -> dict[str, dict]:
-    """{name: {keyword: literal default}} of each class one file registers as ``kind`` with a decorator
-    (:meth:`Registry.declared_default`), from the class's own ``__init__``; a default that is no literal is left
-    out. ``mtime_ns``/``size`` key the cache."""
+def _declared(path: str, mtime_ns: int, size: int, kind: str) -> tuple[tuple[str, ...], dict[str, dict]]:
+    """(the names one file registers as ``kind``, {name: {keyword: literal default}} of each class it registers with
+    a decorator, from the class's own ``__init__``, a default that is no literal left out) — :meth:`Registry.
+    declared_names` and :meth:`Registry.declared_default` — from one parse; ``mtime_ns``/``size`` key the cache, so
+    an edited file is read again."""
     import ast
 
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-        return {}
+        return (), {}
+    registers = (f"register_{kind}", "register")
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called in registers:
+                names.append(node.args[0].value)
     out: dict[str, dict] = {}
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        names = [d.args[0].value for d in cls.decorator_list
-                 if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
-                 and isinstance(d.args[0].value, str)
-                 and (d.func.id if isinstance(d.func, ast.Name) else getattr(d.func, "attr", "")) in
-                 (f"register_{kind}", "register")]
+        registered = [d.args[0].value for d in cls.decorator_list
+                      if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
+                      and isinstance(d.args[0].value, str)
+                      and (d.func.id if isinstance(d.func, ast.Name) else getattr(d.func, "attr", "")) in registers]
         init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
-        if not names or init is None:
+        if not registered or init is None:
             continue
         args = init.args.args[len(init.args.args) - len(init.args.defaults):]
         pairs = list(zip(args, init.args.defaults)) + list(zip(init.args.kwonlyargs, init.args.kw_defaults))
@@ -312,29 +327,8 @@ def _declared_defaults(path: str, mtime_ns: int, size: int, kind: str) -> dict[s
                 defaults[arg.arg] = ast.literal_eval(node)
             except (ValueError, SyntaxError, TypeError):
                 continue
-        out.update({n: defaults for n in names})
-    return out
-
-
-@functools.lru_cache(maxsize=256)
-def _declared_in(path: str, mtime_ns: int, size: int, kind: str) -> tuple[str, ...]:
-    """The names one file registers as ``kind`` (:meth:`Registry.declared_names`); ``mtime_ns``/``size`` key
-    the cache, so an edited file is read again."""
-    import ast
-
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-        return ()
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
-            func = node.func
-            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if called in (f"register_{kind}", "register"):
-                out.append(node.args[0].value)
-    return tuple(out)
+        out.update({n: defaults for n in registered})
+    return tuple(names), out
 
 
 TASKS = Registry("task", package="tasks")
