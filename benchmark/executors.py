@@ -711,10 +711,11 @@ def _log_level() -> int:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    """The whole cores this process's workers share: :func:`benchmark.devices.usable_cores` (its affinity, cut to its
+    cgroups' CPU quota: ``docker --cpus 2`` on 16 cores is 2), at least 1."""
+    from benchmark.devices import usable_cores
+
+    return max(1, int(usable_cores()))
 
 
 def worker_threads(workers: int, threads: int | None = None, cores: int | None = None) -> int:
