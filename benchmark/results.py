@@ -2109,25 +2109,34 @@ class ResultsStore:
     def run_ids(self) -> list[str]:
         """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`), nor a user's own
         folder there (:meth:`strays`): no reader takes either for a run, nor tidies what it holds."""
-        if not self.runs.exists():
-            return []
-        links = self.links()
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
-                      and not _is_stray(p))
+        return sorted(p.name for p in self._entries()[0] if not _is_copy(p) and not _is_stray(p))
 
     def links(self) -> dict[str, str]:
         """{name: the run it points to} of the folders of ``runs/`` that are symlinks to another run's folder of this
         store (made by hand, a deduplicating tool): no run — not read, counted, set aside or merged (``check
         --repair`` set "its" damaged files aside through the link: the other run's own) — and named by ``check``.
         A link to a folder elsewhere (a run moved to another disk) is the run itself."""
-        try:  # the entries' types from the listing itself: no stat per run (10⁴ runs on NFS), links alone resolved
-            with os.scandir(self.runs) as it:
-                found = [Path(e.path) for e in it if e.is_symlink()]
-            runs = self.runs.resolve() if found else self.runs
+        try:
+            return self._entries()[1]
         except OSError:
             return {}
-        return {p.name: other for p in found if (other := self._linked_to(p, runs))}
 
+    def _entries(self) -> tuple[list[Path], dict[str, str]]:
+        """One listing of ``runs/`` (none: nothing): its folders, a link to one followed, less the links to another
+        run's (:meth:`links`), and those links. The entries' types come from the listing itself: no stat per run (10⁴
+        runs on NFS), the links alone resolved."""
+        try:
+            with os.scandir(self.runs) as it:
+                entries = [(Path(e.path), e.is_symlink(), e.is_dir()) for e in it]
+        except FileNotFoundError:
+            return [], {}
+        found = [p for p, link, _ in entries if link]
+        try:
+            runs = self.runs.resolve() if found else self.runs
+            links = {p.name: other for p in found if (other := self._linked_to(p, runs))}
+        except OSError:
+            links = {}
+        return [p for p, _, folder in entries if folder and p.name not in links], links
     def linked_run(self, run_id: str) -> str:
         """The run whose folder ``runs/<run_id>`` is a symlink to (:meth:`links`), or "": one ``lstat``, the link
         alone resolved. Nothing is written through it (:meth:`lock` refuses it in one line: ``plbench run`` and
@@ -2158,20 +2167,13 @@ class ResultsStore:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
         run ``<id>``'s meta.json: a user's backup, :func:`_is_copy`): no run — never read, counted, set aside or
         merged; ``check`` names them."""
-        if not self.runs.exists():
-            return []
-        links = self.links()
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and _is_copy(p))
+        return sorted(p.name for p in self._entries()[0] if _is_copy(p))
 
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
         to resume, and nothing removes what they hold."""
-        if not self.runs.exists():
-            return []
-        links = self.links()
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
-                      and _is_stray(p))
+        return sorted(p.name for p in self._entries()[0] if not _is_copy(p) and _is_stray(p))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
