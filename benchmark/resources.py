@@ -240,20 +240,11 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
 CACHE_PROBE = 128
 
 
-def _cache_per_pixel(name: str, device: str) -> tuple[float, int]:
-    """(bytes a metric's reference caches keep per test pixel, how many caches it has), as declared beside it
-    (:data:`benchmark.metrics.REF_CACHE_PER_PX`); (0, 0) for a metric without one (every learned one). Nothing is
-    opened: the memory check runs in the driver of CPU workers, each worker and the dry run."""
-    from benchmark.metrics import REF_CACHE_PER_PX
-
-    per_pixel = REF_CACHE_PER_PX.get(name, 0.0)
-    return per_pixel, 1 if per_pixel else 0
-
-
 def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
-    """What :func:`_cache_per_pixel` declares, measured: one seeded image pair of :data:`CACHE_PROBE` px a side (or
-    the metric's smallest) scored by a fresh copy of the metric (the weight-free ones of
-    :data:`benchmark.metrics.FAST`; seconds each, pyiqa imported); (0, 0) for a metric without a cache."""
+    """(bytes per pixel, caches) of what :data:`benchmark.metrics.REF_CACHE_PER_PX` declares, measured: one seeded
+    image pair of :data:`CACHE_PROBE` px a side (or the metric's smallest) scored by a fresh copy of the metric (the
+    weight-free ones of :data:`benchmark.metrics.FAST`; seconds each, pyiqa imported); (0, 0) for a metric without a
+    cache."""
     from benchmark.fastiqa import ref_caches
     from benchmark.metrics import FAST, min_side, open_metric
 
@@ -275,14 +266,16 @@ def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
 def metric_cache_bytes(metric_names, device, pixels: float) -> float:
     """Bytes the reference caches of ``metric_names`` (:class:`benchmark.fastiqa.RefCache`: a clean test image's half
     of ssim, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad…, kept for the process's life) come to hold over a test set of
-    ``pixels`` pixels in all: per metric its bytes per pixel × ``pixels``, at most each cache's budget
-    (:data:`benchmark.fastiqa.REF_CACHE_BYTES`)."""
+    ``pixels`` pixels in all: per metric its bytes per pixel as declared beside it
+    (:data:`benchmark.metrics.REF_CACHE_PER_PX`; 0 without one, every learned metric) × ``pixels``, at most its cache's
+    budget (:data:`benchmark.fastiqa.REF_CACHE_BYTES`). Nothing is opened: the memory check runs in the driver of CPU
+    workers, each worker and the dry run."""
     from benchmark.fastiqa import REF_CACHE_BYTES
+    from benchmark.metrics import REF_CACHE_PER_PX
 
     total = 0.0
     for name in dict.fromkeys(metric_names or ()):
-        per_pixel, caches = _cache_per_pixel(name, str(device))
-        total += min(per_pixel * pixels, caches * REF_CACHE_BYTES)
+        total += min(REF_CACHE_PER_PX.get(name, 0.0) * pixels, REF_CACHE_BYTES)
     return total
 
 
