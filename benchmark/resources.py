@@ -127,6 +127,20 @@ PROC_STATUS = Path("/proc/self/status")
 PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
+def _status_kb(*keys: str) -> dict[str, float]:
+    """{key: kB} of the fields ``keys`` (``VmHWM``, ``VmRSS``) of :data:`PROC_STATUS`, read once; {} where it cannot be
+    read or one of them cannot be parsed; a field it lacks is left out."""
+    kb = {}
+    try:
+        for line in PROC_STATUS.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in keys:
+                kb[key] = float(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return kb
+
+
 def reset_peak_rss() -> bool:
     """Start a new peak of this process's resident memory, so that :func:`peak_rss_mb` is one run's, not every run's
     a worker trained before it (``getrusage``'s ``ru_maxrss`` is the process's since it started). Linux (4.0 on):
@@ -136,24 +150,17 @@ def reset_peak_rss() -> bool:
     cannot be read (the peak is then getrusage's): the peak read after is then the process's."""
     try:
         PROC_CLEAR_REFS.write_text("5")
-        kb = {}
-        for line in PROC_STATUS.read_text().splitlines():
-            if line.startswith(("VmHWM:", "VmRSS:")):
-                kb[line[:5]] = float(line.split()[1])
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return False
+    kb = _status_kb("VmHWM", "VmRSS")
     return len(kb) == 2 and kb["VmHWM"] <= max(kb["VmRSS"] * 1.05, kb["VmRSS"] + 16 * 1024)
 
 
 def peak_rss_mb() -> float | None:
     """This process's peak resident memory (MB, 2²⁰ bytes) since :func:`reset_peak_rss`, else since it started:
     ``VmHWM`` of ``/proc/self/status``, else ``getrusage``'s ``ru_maxrss``; None where neither is readable."""
-    try:
-        for line in PROC_STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1]) / 1024  # kB
-    except (OSError, ValueError, IndexError):
-        pass
+    if kb := _status_kb("VmHWM"):
+        return kb["VmHWM"] / 1024
     try:
         import resource
         import sys

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def _quota_of_two_cores(tmp_path, monkeypatch):
     """A fake cgroup v2 tree as tests/test_review_cost17.py builds it: 16 cores' affinity, a pod allowed 2."""
@@ -64,3 +66,52 @@ def test_run_ids_copies_and_strays_list_runs_once_each_and_stat_no_plain_folder(
     assert listed.count(store.runs) == 3  # once each
     assert not [p for p in stats if p.parent == store.runs and not p.is_symlink()]  # no stat of a plain folder
     assert ResultsStore(tmp_path / "none").run_ids() == [] == ResultsStore(tmp_path / "none").strays()
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("threads", [None, NAN, 0, INF, 4])
+@pytest.mark.parametrize("cores", [None, NAN, INF, 0.5, 0, 2])
+def test_busy_judges_the_share_per_thread_that_had_a_core(monkeypatch, threads, cores):
+    """``devices.busy``'s divisor, pinned before its guards of None and NaN were simplified: no thread count (None, a
+    table's NaN, 0) is one thread; a quota of cores that is finite and above 0 caps the threads; None, NaN, inf or 0
+    cores cap nothing."""
+    from benchmark.devices import busy
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    n = 1.0 if threads is None or threads != threads or threads < 1 else threads
+    if cores is not None and 0 < cores < INF:
+        n = min(n, cores)
+    if n == INF:  # every finite share is under half a core per thread
+        assert busy(1e9, threads, cores) is True
+    else:
+        assert busy(0.5 * n * 0.99, threads, cores) is True and busy(0.5 * n * 1.01, threads, cores) is False
+    assert busy(None, threads, cores) is False and busy(NAN, threads, cores) is False
+
+
+def test_busy_reads_no_number_as_no_judgement():
+    from benchmark.devices import busy
+
+    assert busy(0.1, "x") is False and busy(0.1, 1, "x") is False and busy("x", 1) is False
+
+
+def test_the_peak_of_resident_memory_is_read_from_one_parse_of_proc_status(tmp_path, monkeypatch):
+    """``peak_rss_mb`` and ``reset_peak_rss`` each parsed ``/proc/self/status`` line by line in their own loop; now
+    both read it through ``resources._status_kb``, once a call."""
+    from pathlib import Path
+
+    from benchmark import resources
+
+    status = tmp_path / "status"
+    status.write_text("Name:\tpython\nVmHWM:\t  204800 kB\nVmRSS:\t  204000 kB\n")
+    (tmp_path / "clear_refs").write_text("")
+    monkeypatch.setattr(resources, "PROC_STATUS", status)
+    monkeypatch.setattr(resources, "PROC_CLEAR_REFS", tmp_path / "clear_refs")
+    reads = []
+    read_text = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.append(self) or read_text(self, *a, **k))
+    assert resources.peak_rss_mb() == 200.0 and resources.reset_peak_rss() is True
+    assert reads.count(status) == 2
+    status.write_text("VmHWM:\t  x kB\n")  # unparsable: the process's peak from getrusage
+    assert resources.peak_rss_mb() > 0 and resources.reset_peak_rss() is False
