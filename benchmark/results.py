@@ -2532,9 +2532,10 @@ class ResultsStore:
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
         not mixed in — ``plbench run --metrics …`` re-scores the net saved here; ``trained_apart``: those of them
         trained twice, :func:`trained_apart` — diverged on one machine only, or their saved nets' checksums differ —
-        with other scores, of which this store's stay the tables'), ``failed`` (failed in ``src``
-        and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
-        copied, so the report counts the failure and the next ``plbench run`` here retries it),
+        with other scores, of which this store's stay the tables'; ``trained_apart_why``: each one's line),
+        ``failed`` (failed in ``src`` and no record of it here: its record — ``meta.json``, ``attempts/``,
+        ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
+        retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
@@ -2554,7 +2555,7 @@ class ResultsStore:
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
-                                                     "failed",
+                                                     "trained_apart_why", "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
@@ -2604,8 +2605,9 @@ class ResultsStore:
         # its rows are not mixed in: another net's; a run diverged here has no net to score (said trained apart)
         if (self.meta(rid) or {}).get("status") != "diverged" and src.metrics_scored(rid) - self.metrics_scored(rid):
             out["more_there"].append(rid)
-        if trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
+        if how := trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
             out["trained_apart"].append(rid)
+            out["trained_apart_why"].append(how)
         return True
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import benchmark.results  # noqa: F401 - at collection: no test pays for its first import
+
 
 def _quota_of_two_cores(tmp_path, monkeypatch):
     """A fake cgroup v2 tree as tests/test_review_cost17.py builds it: 16 cores' affinity, a pod allowed 2."""
@@ -115,3 +117,38 @@ def test_the_peak_of_resident_memory_is_read_from_one_parse_of_proc_status(tmp_p
     assert reads.count(status) == 2
     status.write_text("VmHWM:\t  x kB\n")  # unparsable: the process's peak from getrusage
     assert resources.peak_rss_mb() > 0 and resources.reset_peak_rss() is False
+
+
+def test_merge_says_how_a_run_was_trained_apart_without_reading_its_records_again(tmp_path, capsys, monkeypatch):
+    """Was: ``plbench merge`` called ``trained_apart(dst.meta(…), src.meta(…))`` for its line, re-reading both
+    meta.json of the run that ``merge_from`` had just compared. Now ``merge_from`` keeps each one's line
+    (``trained_apart_why``, as ``in_the_way_why``) and the line is that: no meta read after the merge."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import write_store
+
+    kw = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, **kw)
+    there = write_store(tmp_path / "there", offsets={"l1": 0.0}, **kw)
+    rid = next(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    atomic_write_json(here.run_dir(rid) / "meta.json", {**here.meta(rid), "status": "diverged", "diverged_at": 7})
+
+    after, merged = [], []
+    meta, merge_from = ResultsStore.meta, ResultsStore.merge_from
+
+    def counted(self, run_id, *a, **k):
+        if merged:
+            after.append((self.root, run_id))
+        return meta(self, run_id, *a, **k)
+
+    def merging(self, src):
+        got = merge_from(self, src)
+        merged.append(got)
+        return got
+
+    monkeypatch.setattr(ResultsStore, "meta", counted)
+    monkeypatch.setattr(ResultsStore, "merge_from", merging)
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    assert merged[0]["trained_apart"] == [rid] and merged[0]["trained_apart_why"] == ["diverged here, finished there"]
+    assert f"1 of those trained apart there (runs/{rid}: diverged here, finished there — " in capsys.readouterr().out
+    assert not [r for r in after if r[1] == rid], after
