@@ -548,6 +548,15 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
 _WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
 
 
+def device_safe(stem: str) -> str:
+    """``stem`` in a name Windows takes as a file's: one that is a device's, whatever follows its first dot (``aux``,
+    ``nul.v2``: :data:`_WINDOWS_DEVICE`), with that dot made ``_`` (``nul_v2``), or ``_`` added where it has none
+    (``aux_``); any other as it is. The rule of :func:`file_name` and of :func:`benchmark.compare._keep_aside`."""
+    if not _WINDOWS_DEVICE.fullmatch(stem.partition(".")[0]):
+        return stem
+    return stem.replace(".", "_", 1) if "." in stem else f"{stem}_"
+
+
 def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     """``name`` in a file name of at most ``width`` characters (a compared spec's ``compare/<this>.md``, a task's
     ``figures/metrics_<this>.png``): the name itself where it is lower-case letters, digits and ``_.-``, neither
@@ -561,12 +570,11 @@ def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     import hashlib
 
     if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith(("_", ".")) \
-            and not re.search(r"-[0-9]+$", name) and not _WINDOWS_DEVICE.fullmatch(name.partition(".")[0]):
+            and not re.search(r"-[0-9]+$", name) and device_safe(name) == name:
         return name
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:width - 9].rstrip("_") or default
-    if _WINDOWS_DEVICE.fullmatch(safe.partition(".")[0]):  # `aux.v2-<hash>` is the device too: `aux_v2-<hash>`
-        safe = safe.replace(".", "_", 1)
-    return f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    # `aux.v2-<hash>` is the device too: `aux_v2-<hash>` (`aux-<hash>` is none)
+    return device_safe(f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}")
 
 
 def copy_of(name: str) -> str | None:

@@ -152,3 +152,29 @@ def test_merge_says_how_a_run_was_trained_apart_without_reading_its_records_agai
     assert merged[0]["trained_apart"] == [rid] and merged[0]["trained_apart_why"] == ["diverged here, finished there"]
     assert f"1 of those trained apart there (runs/{rid}: diverged here, finished there — " in capsys.readouterr().out
     assert not [r for r in after if r[1] == rid], after
+
+
+#: file_name's names before device_safe was shared (taken on the code before the mend): none may change
+_NAMES_TODAY = {"con": "con-1143da2b", "aux": "aux-321f6814", "nul": "nul-99e62427", "prn": "prn-5abeeca4",
+                "com1": "com1-957a49c3", "lpt9": "lpt9-06f4d3cd", "aux.v2": "aux_v2-ada28d45",
+                "nul.x.y": "nul_x.y-e6aca09b", "l1.": "l1.-7e3ef012", "AUX": "AUX-1898ed91",
+                "Aux.V2": "Aux_V2-9feed9ad", "auxiliary": "auxiliary", "com10": "com10", "aux_": "aux-0ed5ccf1",
+                "aux-3": "aux-3-8e41abe9", "l1": "l1"}
+
+
+def test_one_rule_makes_a_windows_device_name_a_file_name(tmp_path):
+    """Was: compare's ``_keep_aside`` imported the private ``results._WINDOWS_DEVICE`` and applied the device rule its
+    own way (``aux.v2.md`` kept as ``aux.v2_.edited.md``: a device still), beside ``file_name``'s. Now both call
+    ``results.device_safe``; file_name's names and ``aux_.edited.md`` as before."""
+    from benchmark.compare import _keep_aside
+    from benchmark.report import task_file_name
+    from benchmark.results import device_safe, file_name
+
+    assert {n: file_name(n, "loss") for n in _NAMES_TODAY} == _NAMES_TODAY
+    assert task_file_name("aux.v2") == "aux_v2_ada28d45" and task_file_name("aux") == "aux_321f6814"
+    assert [device_safe(s) for s in ("aux", "AUX", "aux.v2", "nul.x.y", "L1", "auxiliary", "com10")] == \
+        ["aux_", "AUX_", "aux_v2", "nul_x.y", "L1", "auxiliary", "com10"]
+    for stem in ("aux", "aux.v2", "L1"):
+        (tmp_path / f"{stem}.md").write_text("mine")
+        _keep_aside(tmp_path / f"{stem}.md")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["L1.edited.md", "aux_.edited.md", "aux_v2.edited.md"]
