@@ -1451,7 +1451,7 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore, trained_apart
+    from benchmark.results import ResultsStore
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
@@ -1468,9 +1468,8 @@ def cmd_merge(args) -> int:
                          f"({', '.join(extra)}: not copied, a run's rows come from one net; `plbench run --out "
                          f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
         if apart := got["trained_apart"]:  # one run id, two trainings: which one the leaderboard shows, said
-            how = trained_apart(dst.meta(apart[0]) or {}, src.meta(apart[0]) or {})
             parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
-                         f"{', the first' if len(apart) > 1 else ''}: {how}"
+                         f"{', the first' if len(apart) > 1 else ''}: {got['trained_apart_why'][0]}"
                          " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
                          "GPU's, or another thread count's; this store's results are the ones "
                          f"its tables read, the other {'copy stays' if len(apart) == 1 else 'copies stay'} in "

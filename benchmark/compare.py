@@ -227,10 +227,10 @@ def _keep_aside(path: Path) -> Path | None:
     replaces a file, then the old name's removal (a rename to a name free a moment before where the file system has
     no hard links). Returns the new path, or None where ``path`` is gone (a compare of the same specs at once moved
     it first); a full disk or a read-only folder is one line (:class:`UserError`)."""
-    from benchmark.results import _WINDOWS_DEVICE, _write_error, link_to_free_name
+    from benchmark.results import _write_error, device_safe, link_to_free_name
 
     # `aux.md` of before names were hashed, kept as `aux.edited.md`, is a Windows device still: `aux_.edited.md`
-    stem = f"{path.stem}_" if _WINDOWS_DEVICE.fullmatch(path.stem.partition(".")[0]) else path.stem
+    stem = device_safe(path.stem)
     dest = path.with_name(f"{stem}.edited{path.suffix}")
     try:
         dest, moved = link_to_free_name(path, lambda n: path.with_name(f"{stem}.edited{'' if n == 1 else f'-{n}'}"

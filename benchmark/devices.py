@@ -178,11 +178,11 @@ def busy(share, threads, cores=None) -> bool:
     import math
 
     try:
-        share = float(share)
-        n = float(threads) if threads is not None and not (isinstance(threads, float) and math.isnan(threads)) else 1
-        n = max(n, 1.0)
-        if cores is not None and math.isfinite(float(cores)) and float(cores) > 0:
-            n = min(n, float(cores))  # half a core's quota: a share of 0.5 is all of it
+        share, n = float(share), 1.0 if threads is None else float(threads)
+        cores = math.inf if cores is None else float(cores)
     except (TypeError, ValueError):
         return False
+    n = 1.0 if math.isnan(n) else max(n, 1.0)  # no thread count (a table's NaN): one
+    if 0 < cores < math.inf:  # NaN compares false: no cap
+        n = min(n, cores)  # half a core's quota: a share of 0.5 is all of it
     return math.isfinite(share) and share / n < min_cpu_share()

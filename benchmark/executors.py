@@ -243,13 +243,13 @@ def _worker_main(unit: WorkUnit) -> dict:
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
         return {"summary": summary, **({"requeued": True} if again else {})}
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
-        return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
+        return {"interrupted": True, "worker": _name(unit) or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
-        return {"error": str(exc), "user": True, "exit_code": exc.exit_code, "worker": unit.tag.strip("[]") or "?",
+        return {"error": str(exc), "user": True, "exit_code": exc.exit_code, "worker": _name(unit) or "?",
                 "host": _host()}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
-        return {"error": f"{type(exc).__name__}: {exc}", "user": False, "worker": unit.tag.strip("[]") or "?",
+        return {"error": f"{type(exc).__name__}: {exc}", "user": False, "worker": _name(unit) or "?",
                 "host": _host()}
 
 
@@ -711,10 +711,11 @@ def _log_level() -> int:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    """The whole cores this process's workers share: :func:`benchmark.devices.usable_cores` (its affinity, cut to its
+    cgroups' CPU quota: ``docker --cpus 2`` on 16 cores is 2), at least 1."""
+    from benchmark.devices import usable_cores
+
+    return max(1, int(usable_cores()))
 
 
 def worker_threads(workers: int, threads: int | None = None, cores: int | None = None) -> int:
@@ -938,7 +939,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
                         restarts[i] += 1
                         log.warning("worker %s was ended with a hang in C code (%s); starting a worker in its place "
-                                    "for the rest of its runs", units[i].tag.strip("[]"), hung)
+                                    "for the rest of its runs", _name(units[i]), hung)
                         begun[i] = time.time()
                         procs[i] = start(units[i], envs[i])
                         continue

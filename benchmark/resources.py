@@ -127,6 +127,20 @@ PROC_STATUS = Path("/proc/self/status")
 PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
+def _status_kb(*keys: str) -> dict[str, float]:
+    """{key: kB} of the fields ``keys`` (``VmHWM``, ``VmRSS``) of :data:`PROC_STATUS`, read once; {} where it cannot be
+    read or one of them cannot be parsed; a field it lacks is left out."""
+    kb = {}
+    try:
+        for line in PROC_STATUS.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in keys:
+                kb[key] = float(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return kb
+
+
 def reset_peak_rss() -> bool:
     """Start a new peak of this process's resident memory, so that :func:`peak_rss_mb` is one run's, not every run's
     a worker trained before it (``getrusage``'s ``ru_maxrss`` is the process's since it started). Linux (4.0 on):
@@ -136,24 +150,17 @@ def reset_peak_rss() -> bool:
     cannot be read (the peak is then getrusage's): the peak read after is then the process's."""
     try:
         PROC_CLEAR_REFS.write_text("5")
-        kb = {}
-        for line in PROC_STATUS.read_text().splitlines():
-            if line.startswith(("VmHWM:", "VmRSS:")):
-                kb[line[:5]] = float(line.split()[1])
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return False
+    kb = _status_kb("VmHWM", "VmRSS")
     return len(kb) == 2 and kb["VmHWM"] <= max(kb["VmRSS"] * 1.05, kb["VmRSS"] + 16 * 1024)
 
 
 def peak_rss_mb() -> float | None:
     """This process's peak resident memory (MB, 2²⁰ bytes) since :func:`reset_peak_rss`, else since it started:
     ``VmHWM`` of ``/proc/self/status``, else ``getrusage``'s ``ru_maxrss``; None where neither is readable."""
-    try:
-        for line in PROC_STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1]) / 1024  # kB
-    except (OSError, ValueError, IndexError):
-        pass
+    if kb := _status_kb("VmHWM"):
+        return kb["VmHWM"] / 1024
     try:
         import resource
         import sys
@@ -240,20 +247,11 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
 CACHE_PROBE = 128
 
 
-def _cache_per_pixel(name: str, device: str) -> tuple[float, int]:
-    """(bytes a metric's reference caches keep per test pixel, how many caches it has), as declared beside it
-    (:data:`benchmark.metrics.REF_CACHE_PER_PX`); (0, 0) for a metric without one (every learned one). Nothing is
-    opened: the memory check runs in the driver of CPU workers, each worker and the dry run."""
-    from benchmark.metrics import REF_CACHE_PER_PX
-
-    per_pixel = REF_CACHE_PER_PX.get(name, 0.0)
-    return per_pixel, 1 if per_pixel else 0
-
-
 def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
-    """What :func:`_cache_per_pixel` declares, measured: one seeded image pair of :data:`CACHE_PROBE` px a side (or
-    the metric's smallest) scored by a fresh copy of the metric (the weight-free ones of
-    :data:`benchmark.metrics.FAST`; seconds each, pyiqa imported); (0, 0) for a metric without a cache."""
+    """(bytes per pixel, caches) of what :data:`benchmark.metrics.REF_CACHE_PER_PX` declares, measured: one seeded
+    image pair of :data:`CACHE_PROBE` px a side (or the metric's smallest) scored by a fresh copy of the metric (the
+    weight-free ones of :data:`benchmark.metrics.FAST`; seconds each, pyiqa imported); (0, 0) for a metric without a
+    cache."""
     from benchmark.fastiqa import ref_caches
     from benchmark.metrics import FAST, min_side, open_metric
 
@@ -275,14 +273,16 @@ def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
 def metric_cache_bytes(metric_names, device, pixels: float) -> float:
     """Bytes the reference caches of ``metric_names`` (:class:`benchmark.fastiqa.RefCache`: a clean test image's half
     of ssim, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad…, kept for the process's life) come to hold over a test set of
-    ``pixels`` pixels in all: per metric its bytes per pixel × ``pixels``, at most each cache's budget
-    (:data:`benchmark.fastiqa.REF_CACHE_BYTES`)."""
+    ``pixels`` pixels in all: per metric its bytes per pixel as declared beside it
+    (:data:`benchmark.metrics.REF_CACHE_PER_PX`; 0 without one, every learned metric) × ``pixels``, at most its cache's
+    budget (:data:`benchmark.fastiqa.REF_CACHE_BYTES`). Nothing is opened: the memory check runs in the driver of CPU
+    workers, each worker and the dry run."""
     from benchmark.fastiqa import REF_CACHE_BYTES
+    from benchmark.metrics import REF_CACHE_PER_PX
 
     total = 0.0
     for name in dict.fromkeys(metric_names or ()):
-        per_pixel, caches = _cache_per_pixel(name, str(device))
-        total += min(per_pixel * pixels, caches * REF_CACHE_BYTES)
+        total += min(REF_CACHE_PER_PX.get(name, 0.0) * pixels, REF_CACHE_BYTES)
     return total
 
 

@@ -548,6 +548,15 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
 _WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
 
 
+def device_safe(stem: str) -> str:
+    """``stem`` in a name Windows takes as a file's: one that is a device's, whatever follows its first dot (``aux``,
+    ``nul.v2``: :data:`_WINDOWS_DEVICE`), with that dot made ``_`` (``nul_v2``), or ``_`` added where it has none
+    (``aux_``); any other as it is. The rule of :func:`file_name` and of :func:`benchmark.compare._keep_aside`."""
+    if not _WINDOWS_DEVICE.fullmatch(stem.partition(".")[0]):
+        return stem
+    return stem.replace(".", "_", 1) if "." in stem else f"{stem}_"
+
+
 def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     """``name`` in a file name of at most ``width`` characters (a compared spec's ``compare/<this>.md``, a task's
     ``figures/metrics_<this>.png``): the name itself where it is lower-case letters, digits and ``_.-``, neither
@@ -561,12 +570,11 @@ def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     import hashlib
 
     if len(name) <= width and re.fullmatch(r"[a-z0-9.-][a-z0-9_.-]*", name) and not name.endswith(("_", ".")) \
-            and not re.search(r"-[0-9]+$", name) and not _WINDOWS_DEVICE.fullmatch(name.partition(".")[0]):
+            and not re.search(r"-[0-9]+$", name) and device_safe(name) == name:
         return name
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:width - 9].rstrip("_") or default
-    if _WINDOWS_DEVICE.fullmatch(safe.partition(".")[0]):  # `aux.v2-<hash>` is the device too: `aux_v2-<hash>`
-        safe = safe.replace(".", "_", 1)
-    return f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    # `aux.v2-<hash>` is the device too: `aux_v2-<hash>` (`aux-<hash>` is none)
+    return device_safe(f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}")
 
 
 def copy_of(name: str) -> str | None:
@@ -2109,25 +2117,34 @@ class ResultsStore:
     def run_ids(self) -> list[str]:
         """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`), nor a user's own
         folder there (:meth:`strays`): no reader takes either for a run, nor tidies what it holds."""
-        if not self.runs.exists():
-            return []
-        links = self.links()
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
-                      and not _is_stray(p))
+        return sorted(p.name for p in self._entries()[0] if not _is_copy(p) and not _is_stray(p))
 
     def links(self) -> dict[str, str]:
         """{name: the run it points to} of the folders of ``runs/`` that are symlinks to another run's folder of this
         store (made by hand, a deduplicating tool): no run — not read, counted, set aside or merged (``check
         --repair`` set "its" damaged files aside through the link: the other run's own) — and named by ``check``.
         A link to a folder elsewhere (a run moved to another disk) is the run itself."""
-        try:  # the entries' types from the listing itself: no stat per run (10⁴ runs on NFS), links alone resolved
-            with os.scandir(self.runs) as it:
-                found = [Path(e.path) for e in it if e.is_symlink()]
-            runs = self.runs.resolve() if found else self.runs
+        try:
+            return self._entries()[1]
         except OSError:
             return {}
-        return {p.name: other for p in found if (other := self._linked_to(p, runs))}
 
+    def _entries(self) -> tuple[list[Path], dict[str, str]]:
+        """One listing of ``runs/`` (none: nothing): its folders, a link to one followed, less the links to another
+        run's (:meth:`links`), and those links. The entries' types come from the listing itself: no stat per run (10⁴
+        runs on NFS), the links alone resolved."""
+        try:
+            with os.scandir(self.runs) as it:
+                entries = [(Path(e.path), e.is_symlink(), e.is_dir()) for e in it]
+        except FileNotFoundError:
+            return [], {}
+        found = [p for p, link, _ in entries if link]
+        try:
+            runs = self.runs.resolve() if found else self.runs
+            links = {p.name: other for p in found if (other := self._linked_to(p, runs))}
+        except OSError:
+            links = {}
+        return [p for p, _, folder in entries if folder and p.name not in links], links
     def linked_run(self, run_id: str) -> str:
         """The run whose folder ``runs/<run_id>`` is a symlink to (:meth:`links`), or "": one ``lstat``, the link
         alone resolved. Nothing is written through it (:meth:`lock` refuses it in one line: ``plbench run`` and
@@ -2158,20 +2175,13 @@ class ResultsStore:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
         run ``<id>``'s meta.json: a user's backup, :func:`_is_copy`): no run — never read, counted, set aside or
         merged; ``check`` names them."""
-        if not self.runs.exists():
-            return []
-        links = self.links()
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and _is_copy(p))
+        return sorted(p.name for p in self._entries()[0] if _is_copy(p))
 
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
         to resume, and nothing removes what they hold."""
-        if not self.runs.exists():
-            return []
-        links = self.links()
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name not in links and not _is_copy(p)
-                      and _is_stray(p))
+        return sorted(p.name for p in self._entries()[0] if not _is_copy(p) and _is_stray(p))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
@@ -2530,9 +2540,10 @@ class ResultsStore:
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
         not mixed in — ``plbench run --metrics …`` re-scores the net saved here; ``trained_apart``: those of them
         trained twice, :func:`trained_apart` — diverged on one machine only, or their saved nets' checksums differ —
-        with other scores, of which this store's stay the tables'), ``failed`` (failed in ``src``
-        and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
-        copied, so the report counts the failure and the next ``plbench run`` here retries it),
+        with other scores, of which this store's stay the tables'; ``trained_apart_why``: each one's line),
+        ``failed`` (failed in ``src`` and no record of it here: its record — ``meta.json``, ``attempts/``,
+        ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
+        retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
@@ -2552,7 +2563,7 @@ class ResultsStore:
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
-                                                     "failed",
+                                                     "trained_apart_why", "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
@@ -2602,8 +2613,9 @@ class ResultsStore:
         # its rows are not mixed in: another net's; a run diverged here has no net to score (said trained apart)
         if (self.meta(rid) or {}).get("status") != "diverged" and src.metrics_scored(rid) - self.metrics_scored(rid):
             out["more_there"].append(rid)
-        if trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
+        if how := trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
             out["trained_apart"].append(rid)
+            out["trained_apart_why"].append(how)
         return True
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:

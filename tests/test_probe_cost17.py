@@ -144,7 +144,9 @@ def _fits_just_without_caches(monkeypatch, per_pixel=None):
     free = max(est.train_bytes, est.eval_bytes) + 2 * 3 * 4 * npx + 100 * 2**20
     monkeypatch.setattr(resources, "available_bytes", lambda device: (free, "available RAM (test)"))
     if per_pixel is not None:
-        monkeypatch.setattr(resources, "_cache_per_pixel", per_pixel)
+        from benchmark import metrics
+
+        monkeypatch.setattr(metrics, "REF_CACHE_PER_PX", per_pixel)
     return dict(configs=[cfg], device=torch.device("cpu"), eval_pixels={cfg.test_data: 500 * 500},
                 test_pixels={cfg.test_data: npx})
 
@@ -160,7 +162,7 @@ def test_the_memory_check_counts_the_metrics_reference_caches(monkeypatch):
     from benchmark.fastiqa import REF_CACHE_BYTES
     from benchmark.resources import check_fits, metric_cache_bytes
 
-    args = _fits_just_without_caches(monkeypatch, lambda name, device: (82.0, 1) if name == "mad" else (0.0, 0))
+    args = _fits_just_without_caches(monkeypatch, {"mad": 82.0})
     check_fits(**args, metric_names=("psnr",))  # no cache: fits
     with pytest.raises(UserError, match=r"besides the test set.s float copies \(.*\) and the metrics. reference caches "
                                         r"of its images \(≈ 0.2 GiB\)"):
