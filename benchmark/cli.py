@@ -1307,11 +1307,12 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     flags (one-line :class:`UserError`, ``names`` naming each option as the caller's user wrote it: ``--alpha``
     on the command line, ``alpha`` in :func:`benchmark.api.report`): ``alpha`` in (0, 1), ``n_boot`` in [100,
     :data:`MAX_BOOT`], ``formats`` among png/pdf/svg (one name or several; PNG always written, the HTML embeds
-    it), ``where`` as ``FIELD=VALUE`` strings (one or several) or a mapping."""
+    it; none, ``()``: the tables alone, :func:`benchmark.figures.report_formats`), ``where`` as ``FIELD=VALUE``
+    strings (one or several) or a mapping."""
     import numbers
     from collections.abc import Iterable, Mapping
 
-    from benchmark.figures import FIGURE_FORMATS
+    from benchmark.figures import FIGURE_FORMATS, report_formats
     from benchmark.params import check_switch
     from benchmark.settings import parse_where
 
@@ -1343,7 +1344,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
         where = [f"{k}={v}" for k, v in where.items()]
     elif isinstance(where, str):
         where = [where]
-    return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=tuple(dict.fromkeys(["png", *formats])),
+    return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=report_formats(formats),
                 visual=visual, where=parse_where(where, name("where")))
 
 
