@@ -44,6 +44,7 @@ from benchmark.export import (
     _gap_text,
     few_images,
     few_images_text,
+    fragile_note,
     md_code,
     md_name,
     md_text,
@@ -53,7 +54,6 @@ from benchmark.export import (
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task, of_this_grid
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import (
-    FRAGILE,
     INPUT,
     compute,
     fragile_text,
@@ -958,8 +958,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                    for o in names
                    if (d := pair_decided_by(st, task, m, label, o) or pair_decided_by(st, task, m, o, label))]
             if one:
-                lines += ["", f"Fragile ({FRAGILE} — the pair's p Holm-adjusted over its column ≥ α, or its effect "
-                          f"turned): {shown} significantly " + "; ".join(one) + " — more seeds settle it."]
+                lines += ["", fragile_note("Fragile", "the pair's p Holm-adjusted over its column ≥ α, or its effect "
+                                           "turned", one, lead=f"{shown} significantly ")]
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
             below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
             if len(below):

@@ -567,41 +567,36 @@ def small_marks_text(stats: Stats) -> str:
     return " ".join(out)
 
 
-def one_run_marks_text(stats: Stats) -> str:
-    """A note naming each fragile ▲/▼ (:func:`benchmark.stats.one_run_decides`): every seed whose runs, left out,
-    leave the mark's Holm p at or above α (or its effect turned), with the largest such p
-    (:func:`benchmark.stats.fragile_text`); "" when none."""
-    from benchmark.stats import FRAGILE, fragile_text
+def fragile_note(head: str, rule: str, items, lead: str = "") -> str:
+    """The note naming fragile results, as the leaderboard's and compare's notes all word it: ``{head} ({FRAGILE} —
+    {rule}): {lead}item; item — more seeds settle it.`` (each item with its :func:`benchmark.stats.fragile_text`)."""
+    from benchmark.stats import FRAGILE
+
+    return f"{head} ({FRAGILE} — {rule}): {lead}" + "; ".join(items) + " — more seeds settle it."
+
+
+def fragile_cells_text(stats: Stats, by: str = "decided_by", p_without: str = "p_without") -> str:
+    """A note naming each fragile result of the table, "" when none: with ``by="decided_by"`` each fragile ▲/▼
+    (:func:`benchmark.stats.one_run_decides`): every seed whose runs, left out, leave the mark's Holm p at or above α
+    (or its effect turned), with the largest such p (:func:`benchmark.stats.fragile_text`); with
+    ``by="bold_decided_by", p_without="bold_p_without"`` each loss out of bold on a fragile result
+    (:func:`benchmark.stats.out_of_bold_on_one_run`)."""
+    from benchmark.stats import fragile_text
 
     c = stats.cells
-    if c.empty or "decided_by" not in c.columns:
+    if c.empty or by not in c.columns:
         return ""
-    one = c[c["decided_by"].notna()]
+    one = c[c[by].notna()]
     if one.empty:
         return ""
-    return (f"Fragile ▲/▼ ({FRAGILE} — its p Holm-adjusted over the table ≥ α = {stats.alpha:g}, or its effect "
-            "turned): " + "; ".join(
-                f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} "
-                f"({fragile_text(r.decided_by, r.p_without)})" for r in one.itertuples(index=False))
-            + " — more seeds settle it.")
-
-
-def one_run_bold_text(stats: Stats) -> str:
-    """A note naming each loss out of bold on a fragile result (:func:`benchmark.stats.out_of_bold_on_one_run`), as
-    :func:`one_run_marks_text` names a fragile ▲/▼: "" when none."""
-    from benchmark.stats import FRAGILE, fragile_text
-
-    c = stats.cells
-    if c.empty or "bold_decided_by" not in c.columns:
-        return ""
-    one = c[c["bold_decided_by"].notna()]
-    if one.empty:
-        return ""
-    return (f"Fragile out of bold ({FRAGILE} — none of the pairs it is significantly worse in stays significant "
-            "after Holm over the column's pairs): " + "; ".join(
-                f"{r.task}/{r.metric}: {r.label} ({fragile_text(r.bold_decided_by, r.bold_p_without)})"
-                for r in one.itertuples(index=False))
-            + " — more seeds settle it.")
+    if by == "decided_by":
+        head, rule = "Fragile ▲/▼", f"its p Holm-adjusted over the table ≥ α = {stats.alpha:g}, or its effect turned"
+    else:
+        head, rule = ("Fragile out of bold", "none of the pairs it is significantly worse in stays significant after "
+                      "Holm over the column's pairs")
+    return fragile_note(head, rule, (
+        f"{r.task}/{r.metric}: {r.label} " + (f"{UP if r.vs_base > 0 else DOWN} " if by == "decided_by" else "")
+        + f"({fragile_text(getattr(r, by), getattr(r, p_without))})" for r in one.itertuples(index=False)))
 
 
 def best_not_bold_text(stats: Stats) -> str:
@@ -1141,8 +1136,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                         restored.loc[restored["task"] == t, "base_label"].dropna().unique(), key=name_key))
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
-    for note in (small_marks_text, one_run_marks_text, one_run_bold_text, survivors_text, unequal_seeds_text,
-                 best_not_bold_text, bold_below_plain_text, partial_rank_text):  # "" when none
+    for note in (small_marks_text, fragile_cells_text,
+                 lambda st: fragile_cells_text(st, "bold_decided_by", "bold_p_without"), survivors_text,
+                 unequal_seeds_text, best_not_bold_text, bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
