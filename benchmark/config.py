@@ -32,7 +32,7 @@ from pathlib import Path
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.devices import DEVICE_TYPES
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
@@ -596,7 +596,7 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
         first = next(iter(stray))  # `--executor ray --slurm-mem 32G`: slurm's; with the others of its source
         owner, where = stray[first], source(first)
         keys = [k for k, name in stray.items() if name == owner and source(k) == where]
-        flag, one = where is None and not api, len(keys) == 1
+        flag = where is None and not api
 
         def executor(name):  # the executor as the source of the setting names it
             return f"--executor {name}" if flag else f"executor={name!r}" if where == "api.run()" else \
@@ -611,9 +611,10 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
             f"pass executor={owner!r}" if where == "api.run()" else \
             f"add executor: {owner}" if spec.executor is None and keys[0] not in dict(spec.spelt) else \
             f"add name: {owner} to its executor block" if spec.executor is None else f"make its executor {owner}"
-        noun = ("is an option" if one else "are options") if flag else "is a setting" if one else "are settings"
+        noun = agree(len(keys), "is an option", "are options") if flag else agree(len(keys), "is a setting",
+                                                                                  "are settings")
         raise UserError(f"{where + ': ' if where else 'api.run(): ' if api else ''}{named} {noun}"
-                        f" of {executor(owner)}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
+                        f" of {executor(owner)}, and this grid {runs}: {fix}, or drop {agree(len(keys), 'it', 'them')}")
     k = spec.workers_per_gpu
     if k is None or source("workers_per_gpu") not in (None, "api.run()") or k <= 1:  # 0: "must be at least 1"
         return
@@ -1613,7 +1614,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             logging.getLogger(__name__).warning(
                 "the loss %s %s, which this grid does not train: its losses are %s (from --losses or "
                 "the config file); add %s to them to train it",
-                "file registers" if len(s.loss_files) == 1 else "files register", ", ".join(unused),
+                agree(len(s.loss_files), "file registers", "files register"), ", ".join(unused),
                 ", ".join(loss_specs),
                 " ".join(unused))
     tparams = dict(s.task_params)

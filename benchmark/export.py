@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.runstats import more_images
 from benchmark.stats import (
     INPUT,
@@ -318,7 +318,7 @@ def base_family_text(stats: Stats) -> str:
         return "none tested in this leaderboard: each task has one loss, no other loss to test it against"
     if not n:  # no family to name: say why there is no mark
         return f"none tested in this leaderboard: each needs the baseline and ≥ {MIN_RUNS} paired runs"
-    return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
+    return (f"Holm over the {plural(n, 'comparison')} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
 
 
@@ -355,14 +355,14 @@ def families_text(stats: Stats) -> str:
     cols = tested.groupby(["task", "metric"]).size() if tested is not None and len(tested) else pd.Series(dtype=int)
     out = []
     if n_base:
-        out.append(f"{UP}/{DOWN} are one family, the whole table ({n_base} comparison{'s' if n_base != 1 else ''} "
+        out.append(f"{UP}/{DOWN} are one family, the whole table ({plural(n_base, 'comparison')} "
                    f"with `{stats.baseline}`): "
                    f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
     if len(cols):
         k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"
         out.append(f"bold is one family per (task, metric) column ({k} pair{'' if k == '1' else 's'} each, "
                    f"{len(cols)} column"
-                   f"{'s' if len(cols) != 1 else ''}): each column holds α on its own"
+                   f"{agree(len(cols), '', 's')}): each column holds α on its own"
                    + (", so across the columns a table of equal losses leaves some loss out of bold somewhere more "
                       "often than α" if len(cols) > 1 else ""))
     return (" Families: " + "; ".join(out) + ".") if out else ""
@@ -873,11 +873,11 @@ def runs_dropped_text(stats: Stats) -> str:
     gone = (stats.friedman or {}).get("runs_dropped") or {}
     if not gone:
         return ""
-    verb = "is" if len(gone) == 1 else "are"
+    verb = agree(len(gone), "is", "are")
     named = ", ".join(f"{lab} ({plural(_count(n), 'run')})" for lab, n in gone.items())
     return (f" {named} {verb} left out of the test: "
             f"fewer than {MIN_RUNS} runs in every block; the other losses are tested without "
-            f"{'it' if len(gone) == 1 else 'them'}.")
+            f"{agree(len(gone), 'it', 'them')}.")
 
 
 def runs_left_text(stats: Stats) -> str:
@@ -890,11 +890,11 @@ def runs_left_text(stats: Stats) -> str:
         return ""
     blocks = "; ".join(f"{t} ({', '.join(sorted(str(m) for tt, m in f['runs_left_blocks'] if str(tt) == t))})"
                        for t in sorted({str(t) for t, _ in f["runs_left_blocks"]}))
-    verb = "lacks" if len(who) == 1 else "lack"
+    verb = agree(len(who), "lacks", "lack")
     return (f" Those of {blocks} are left out for every loss because {', '.join(who)} {verb} runs there "
             "(diverged or unscored), "
-            f"so the test does not see how {'it' if len(who) == 1 else 'they'} did there, which may flatter "
-            f"{'it' if len(who) == 1 else 'them'}.")
+            f"so the test does not see how {agree(len(who), 'it', 'they')} did there, which may flatter "
+            f"{agree(len(who), 'it', 'them')}.")
 
 
 def friedman_left_blocks(stats: Stats) -> str:
@@ -1309,7 +1309,7 @@ def convergence_notes(stats: Stats) -> list[str]:
 
         def pairs(t) -> str:
             n, k = int(moved[t]), int(flipped.get(t, 0))
-            s = "s" if n != 1 else ""
+            s = agree(n, "", "s")
             if k == n:
                 return f"{n} pair{s} of losses change order"
             return (f"{n} pair{s} of losses whose gap crossed 0 by a shown change, "
@@ -1537,7 +1537,7 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     # task may leave images out: too small for its size multiple, too large for its max side)
     def counts(task: str) -> str:
         per_set = Counter(set_of[i] for i in {i for b in blks if b.task == task for i in b.items} if i in set_of)
-        return ", ".join(f"{md_text(d, cell=False)} {n} image{'s' if n != 1 else ''}"
+        return ", ".join(f"{md_text(d, cell=False)} {plural(n, 'image')}"
                          for d, n in sorted(per_set.items()))
 
     tasks = sorted({b.task for b in blks})
@@ -2448,10 +2448,10 @@ def _coverage_html(lines: list[str]) -> str:
     other = sum(1 for line in lines if not re.match(r"`[^`]+`", line))
     bits = []
     if metrics:
-        bits.append(f"{len(metrics)} metric{'s' if len(metrics) != 1 else ''} not scored in every run "
+        bits.append(f"{plural(len(metrics), 'metric')} not scored in every run "
                     f"({', '.join(metrics)})")
     if other:
-        bits.append(f"{other} other note{'s' if other != 1 else ''} (damaged runs left out)")
+        bits.append(f"{other} other note{agree(other, '', 's')} (damaged runs left out)")
     items = "".join(f"<li>{inline_html(line)}</li>" for line in lines)
     return (f'<details class="note coverage"><summary>Metric coverage: {html.escape("; ".join(bits))} — open for '
             f"the reasons</summary><ul>{items}</ul></details>")
