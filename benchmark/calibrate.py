@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 from benchmark.runstats import MIN_RUNS, more_images, variance_components
 
@@ -543,7 +544,7 @@ def _needs_text(r, comp=None, agree=None) -> str:
             return text
         losses, images = (int(comp.get(k, 0) or 0) for k in ("losses", "n_images")) if comp is not None else (0, 0)
         df = (max(losses, 2) - 1) * (images - 1)
-        on = f", on {df} degree{'s' if df != 1 else ''} of freedom," if images >= 2 else ""
+        on = f", on {plural(df, 'degree')} of freedom," if images >= 2 else ""
         runs = _needs_text(agree, {**comp, "loss_x_image_sd": 0.0} if comp is not None else None).split(": ", 1)[1]
         return f"{text}; if they agree (their loss×image level{on} may be chance): {runs}"
     # without a loss × image level the SE falls to 0 with the runs: a count past the largest tried reaches it ("not
@@ -609,7 +610,7 @@ def to_text(cal: Calibration) -> str:
     if (few_runs | few_images).any():
         # what is thin, and the advice for it: the seeds where the runs are few, the test images where they are —
         # 5 seeds on 6 images were told to run the seeds 0–4 they had (tests/test_probe_verdictsfu14.py)
-        what = [f"fewer than {n} {unit} ({int(k.sum())} cell{'s' if k.sum() != 1 else ''})" for n, unit, k in
+        what = [f"fewer than {n} {unit} ({plural(int(k.sum()), 'cell')})" for n, unit, k in
                 ((THIN_RUNS, "runs per loss", few_runs), (THIN_IMAGES, "test images", few_images)) if k.any()]
         fix = ([f"add seeds (`--seeds {' '.join(map(str, range(THIN_RUNS)))}`)"] if few_runs.any() else []) + (
             [f"use {more_images(THIN_IMAGES)}"] if few_images.any() else [])

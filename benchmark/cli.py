@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
@@ -834,7 +834,7 @@ def cmd_run(args) -> int:
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
-    log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
+    log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), agree(len(configs), "", "s"), s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     _warn_runs_kept_apart(store, configs)
     stamp = grid_stamp()  # UTC: the grids of nodes in several time zones are named in the order they started
@@ -896,7 +896,7 @@ def cmd_run(args) -> int:
             log.error("%s", line)
         log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
                   "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
-                  "" if summary.failed == 1 else "s", "it" if summary.failed == 1 else "them")
+                  agree(summary.failed, "", "s"), agree(summary.failed, "it", "them"))
 
     if s.loss_files:  # "next to cached results": unless the cached results are at another setting
         _warn_field_apart(store, configs, s.loss_files)
@@ -905,7 +905,7 @@ def cmd_run(args) -> int:
     if not args.no_report and not scored and in_flight:  # the other command's board, when it ends
         log.warning("no leaderboard yet: %d of this grid's %s %s still being trained by another process "
                     "(%s), which writes it when it ends", len(in_flight), plural(len(configs), "run"),
-                    "is" if len(in_flight) == 1 else "are", next(iter(in_flight.values())))
+                    agree(len(in_flight), "is", "are"), next(iter(in_flight.values())))
     elif not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
         log.error("no leaderboard: %s has results (%d failed, %d diverged; the log above "
                   "and runs/<id>/meta.json say why)",
@@ -943,7 +943,7 @@ def leaderboard_line(paths: dict, in_flight: dict | None = None) -> str:
     line += f"  report: {paths['html']}" if "html" in paths else ""
     if in_flight:
         n, who = len(in_flight), next(iter(in_flight.values()))
-        line += (f" — partial: {n} run{'s' if n > 1 else ''} of this grid {'are' if n > 1 else 'is'} still being "
+        line += (f" — partial: {plural(n, 'run')} of this grid {agree(n, 'is', 'are')} still being "
                  f"trained by another process ({who}{', …' if len(set(in_flight.values())) > 1 else ''}), which "
                  "writes the board again when it ends")
     return line
@@ -1005,26 +1005,26 @@ def _warn_runs_kept_apart(store, configs) -> None:
         log.warning("%d of the %s of this grid %s in %s with the same data (same content) at other paths "
                     "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
                     "reuse them, pass the data by those paths (a symlink to where it is here)", n,
-                    plural(len(configs), "run"), "is" if n == 1 else "are",
+                    plural(len(configs), "run"), agree(n, "is", "are"),
                     store.root, paths)
     for (task, crop), n in sorted(made_at_untrained_crop(store, configs).items()):  # sr4's crop 42 before 6738650
         log.warning("%d of the %s of this grid %s in %s as %s runs recorded at crop %d, made before %s recorded"
                     " the crop it trains: not reused, trained again under the crop this code records; theirs stay "
                     "apart (`plbench report --out %s --where crop=%d`)", n, plural(len(configs), "run"),
-                    "is" if n == 1 else "are", store.root, task, crop, task,
+                    agree(n, "is", "are"), store.root, task, crop, task,
                     shlex.quote(str(store.root)), crop)
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         if newer_code(version):  # a later release's (a colleague's store, this clone older): said as compare says it
             log.warning("%d of the %s of this grid %s in %s as made by code version %s, a newer plbench than "
                         "this one (%s): not reused, trained again with this older code; theirs stay apart — to reuse "
-                        "them, %s and run with that", n, plural(len(configs), "run"), "is" if n == 1 else "are",
+                        "them, %s and run with that", n, plural(len(configs), "run"), agree(n, "is", "are"),
                         store.root, version, code_version(),
                         UPDATE_PLBENCH)
             continue
         log.warning("%d of the %s of this grid %s in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
                     "theirs stay apart (`plbench report --out %s --where %s`)", n, plural(len(configs), "run"),
-                    "is" if n == 1 else "are",
+                    agree(n, "is", "are"),
                     store.root, version, code_version(), shlex.quote(str(store.root)),
                     shlex.quote(f"code_version={version}"))
 
@@ -1061,8 +1061,9 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
                 print(f"dry run: {every} already has results in {store.root}: the run trains nothing{lacking}; "
                       "nothing was timed")
                 return 0
-            done, it = len(configs) - len(pending), "it" if len(configs) - len(pending) == 1 else "them"
-            print(f"{done} of the {plural(len(configs), 'run')} already {'has' if done == 1 else 'have'} results in "
+            done = len(configs) - len(pending)
+            it = agree(done, "it", "them")
+            print(f"{done} of the {plural(len(configs), 'run')} already {agree(done, 'has', 'have')} results in "
                   f"{store.root}: the run does not train {it}, and this estimate leaves {it} out{lacking}")
             configs = pending
             from benchmark.runner import input_groups, is_complete
@@ -1102,12 +1103,12 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
                             metric_set=metric_set, inputs_scored=inputs_scored)
         n = torch.get_num_threads()  # under workers or a SLURM job: each run's (the sequential sum is of runs so)
         name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else (
-            f"CPU, {n} thread{'' if n == 1 else 's'}" + (" per run" if threads and (workers > 1 or executor != "local")
+            f"CPU, {plural(n, 'thread')}" + (" per run" if threads and (workers > 1 or executor != "local")
                                                         else ""))
         c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
         # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
         checks = _budget_checks(grid, configs)
-        print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
+        print(f"dry run: {plural(est['runs'], 'run')} ({profile_name} profile; net {c0.net}, "
               f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
               + (f"; {checks} of them budget checks at half the iterations" if checks else "")
               + f") on {dev} ({name}); nothing was trained")
@@ -1129,7 +1130,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             at_once = min(workers, cores, runs)
             print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
                   + (f" ({cores} cores: at most {cores} run at once)" if cores < min(workers, runs) else
-                     f" ({runs} run{'' if runs == 1 else 's'} to train: at most {runs} at once)" if runs < workers
+                     f" ({plural(runs, 'run')} to train: at most {runs} at once)" if runs < workers
                      else ""))
         print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
         print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
@@ -1181,9 +1182,9 @@ def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> tuple[s
         return "", 0
     missing = sorted(set(metrics) - unavailable - set.intersection(
         *(set() if c in damaged else store.metrics_scored(run_id(c)) for c in lacking)))
-    one = len(lacking) == 1
-    return (f"; {len(lacking)} of them {'lacks' if one else 'lack'} a metric asked for ({', '.join(missing)}): the run "
-            f"evaluates {'it' if one else 'them'} again, which this estimate does not time"), len(lacking)
+    n = len(lacking)
+    return (f"; {n} of them {agree(n, 'lacks', 'lack')} a metric asked for ({', '.join(missing)}): the run "
+            f"evaluates {agree(n, 'it', 'them')} again, which this estimate does not time"), n
 
 
 def _span(seconds: float) -> str:
@@ -1326,11 +1327,12 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     flags (one-line :class:`UserError`, ``names`` naming each option as the caller's user wrote it: ``--alpha``
     on the command line, ``alpha`` in :func:`benchmark.api.report`): ``alpha`` in (0, 1), ``n_boot`` in [100,
     :data:`MAX_BOOT`], ``formats`` among png/pdf/svg (one name or several; PNG always written, the HTML embeds
-    it), ``where`` as ``FIELD=VALUE`` strings (one or several) or a mapping."""
+    it; none, ``()``: the tables alone, :func:`benchmark.figures.report_formats`), ``where`` as ``FIELD=VALUE``
+    strings (one or several) or a mapping."""
     import numbers
     from collections.abc import Iterable, Mapping
 
-    from benchmark.figures import FIGURE_FORMATS
+    from benchmark.figures import FIGURE_FORMATS, report_formats
     from benchmark.params import check_switch
     from benchmark.settings import parse_where
 
@@ -1362,7 +1364,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
         where = [f"{k}={v}" for k, v in where.items()]
     elif isinstance(where, str):
         where = [where]
-    return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=tuple(dict.fromkeys(["png", *formats])),
+    return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=report_formats(formats),
                 visual=visual, where=parse_where(where, name("where")))
 
 
@@ -1472,7 +1474,7 @@ def cmd_merge(args) -> int:
                          f"{', the first' if len(apart) > 1 else ''}: {got['trained_apart_why'][0]}"
                          " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
                          "GPU's, or another thread count's; this store's results are the ones "
-                         f"its tables read, the other {'copy stays' if len(apart) == 1 else 'copies stay'} in "
+                         f"its tables read, the other {agree(len(apart), 'copy stays', 'copies stay')} in "
                          f"{shlex.quote(str(src.root))})")
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
@@ -1487,9 +1489,9 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(bad)} damaged there, not copied: {named}"
                          + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
                          + f" — `plbench check --out {shlex.quote(str(src.root))}` names each; copy "
-                         f"{'it' if len(bad) == 1 else 'them'} again from that machine, then merge again")
+                         f"{agree(len(bad), 'it', 'them')} again from that machine, then merge again")
         if lost := got["gone_there"]:  # finished there, but a copy cut short (or a deletion) lost them: not training
-            them, there = "it" if len(lost) == 1 else "them", shlex.quote(str(src.root))
+            them, there = agree(len(lost), "it", "them"), shlex.quote(str(src.root))
             parts.append(f"{len(lost)} finished there whose results are not there (the run folder gone, or holding "
                          f"none of them: a copy cut short), not copied: {_first_three(lost)} — `plbench check --out "
                          f"{there}` names each; copy {them} again from that machine, then merge again (deleted there "
@@ -1502,7 +1504,7 @@ def cmd_merge(args) -> int:
                          "later)")
         if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, it named, exit 1
             blocked = blocked or len(way)
-            parts.append(f"{len(way)} not copied, {'its folder' if len(way) == 1 else 'their folders'} here in the "
+            parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
                          f"way ({got['in_the_way_why'][0]}{f'; and {len(way) - 1} more' if len(way) > 1 else ''})")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
@@ -1536,19 +1538,17 @@ def cmd_check(args) -> int:
              + _first_three(renamed, "runs/") + "): no report reads them "
              "as they are; to restore each run, rename its copy back to runs/<id>")
     if copies:
-        one = len(copies) == 1
-        _say(f"{len(copies)} folder{'' if one else 's'} named as {'a copy of a run' if one else 'copies of runs'} "
-             f"({_first_three(copies, 'runs/')}): {'not a run' if one else 'not runs'}, read by no report "
-             f"(move {'it' if one else 'them'} out of runs/ to keep the store tidy)")
+        _say(f"{plural(len(copies), 'folder')} named as {agree(len(copies), 'a copy of a run', 'copies of runs')} "
+             f"({_first_three(copies, 'runs/')}): {agree(len(copies), 'not a run', 'not runs')}, read by no report "
+             f"(move {agree(len(copies), 'it', 'them')} out of runs/ to keep the store tidy)")
     for name, rid in sorted(store.links().items()):  # never set aside through the link: that run's own files
         _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder: not a run, read by no report and "
              f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
              "store tidy)")
     if strays:
-        one = len(strays) == 1
-        _say(f"{len(strays)} folder{'' if one else 's'} in runs/ with no run id for a name and none of a run's files "
-             f"({_first_three(strays, 'runs/')}): {'no run' if one else 'no runs'}, read by no report "
-             f"(move {'it' if one else 'them'} out of runs/ to keep the store tidy)")
+        _say(f"{plural(len(strays), 'folder')} in runs/ with no run id for a name and none of a run's files "
+             f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "
+             f"(move {agree(len(strays), 'it', 'them')} out of runs/ to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)
@@ -1592,19 +1592,17 @@ def cmd_check(args) -> int:
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps
     nets = store.check_state(quick=not args.full, by_stamp=stamped, rehashed=rehashed)
-    one = len(stamped) == 1
-    quick = (f"; {len(stamped)} saved net{'' if one else 's'} not read: size and time as written (--full hashes "
-             f"{'it' if one else 'them'})") if stamped else ""
+    quick = (f"; {plural(len(stamped), 'saved net')} not read: size and time as written (--full hashes "
+             f"{agree(len(stamped), 'it', 'them')})") if stamped else ""
     if rehashed and args.repair and (back := store.restamp(rehashed)):
-        many = back != 1
-        it = "them" if many else "it"
-        quick += (f"; {back} intact saved net{'s' if many else ''} given back the time "
-                  f"{'they were' if many else 'it was'} written (the next check need not read {it})")
+        it = agree(back, "it", "them")
+        quick += (f"; {back} intact saved net{agree(back, '', 's')} given back the time "
+                  f"{agree(back, 'it was', 'they were')} written (the next check need not read {it})")
     elif rehashed:
-        quick += (f"; {len(rehashed)} saved net{'s' if len(rehashed) != 1 else ''} read, intact: modification time "
+        quick += (f"; {len(rehashed)} saved net{agree(len(rehashed), '', 's')} read, intact: modification time "
                   "changed since written (a copy without times, such as `cp -r`); --repair gives "
-                  f"{'them' if len(rehashed) != 1 else 'it'} the recorded time back, so a check need not read "
-                  f"{'them' if len(rehashed) != 1 else 'it'}")
+                  f"{agree(len(rehashed), 'it', 'them')} the recorded time back, so a check need not read "
+                  f"{agree(len(rehashed), 'it', 'them')}")
     # a run folder moved or deleted while this check read the store (a user's `mv`, another process): it is not
     # read as an empty or unfinished run (its iterdir raised FileNotFoundError), but named, and the check is redone
     moved = sorted(r for r in ids if not store.run_dir(r).is_dir())
@@ -1614,7 +1612,7 @@ def cmd_check(args) -> int:
         damaged = {r: why for r, why in damaged.items() if r not in moved}
         nets = {r: why for r, why in nets.items() if r not in moved}
         log.warning("%d run folder%s moved or deleted while check read the store (%s): left out of this "
-                    "summary; check again", len(moved), "s" if len(moved) != 1 else "", _first_three(moved, "runs/"))
+                    "summary; check again", len(moved), agree(len(moved), "", "s"), _first_three(moved, "runs/"))
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
@@ -1659,18 +1657,18 @@ def cmd_check(args) -> int:
                      and _empty_dir(store.run_dir(r)) for r in ids)
         hollow = _hollow(empty) if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
-        also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
+        also = f"{plural(scored, 'scoring')} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
         if not (failed or unfinished or left or gone):
-            _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
+            _say(f"{store.root}: {plural(n, 'run')}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
-            [f"{done} run{'s' if done != 1 else ''} finished"]
-            + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
+            [f"{plural(done, 'run')} finished"]
+            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')})"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
+               f"{agree(unfinished, 'it', 'them')})"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)
@@ -1702,7 +1700,7 @@ def cmd_check(args) -> int:
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
-              + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
+              + (f"; {plural(len(nets), 'run')} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else "") + hollow + quick)
         # 0 only where a plain check after it finds nothing left to do
         return 1 if still or nets or left or gone or moved or blind else 0
@@ -1723,7 +1721,7 @@ def _empty_dir(d: Path) -> bool:
 def _hollow(empty: int) -> str:
     """check's clause for ``empty`` (> 0) run folders with nothing in them (a merge or run stopped by a full disk
     before its first file): no run begun, nothing to resume or keep."""
-    return (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
+    return (f"{empty} empty run folder{agree(empty, '', 's')} (a merge or run stopped before its first "
             "file: nothing to resume; the same command fills it)")
 
 
@@ -1732,7 +1730,7 @@ def _of_runs(some, ids) -> str:
     task's scoring of the degraded input (``input-…``) apart from the trained runs, e.g. "1 of 4 runs and 1 of 1
     scoring of the degraded input"; a part with none of ``some`` is left out (the runs' part when both are)."""
     def part(sel, total, noun) -> str:
-        return f"{len(sel)} of {len(total)} {noun}{'s' if len(total) != 1 else ''}"
+        return f"{len(sel)} of {len(total)} {noun}{agree(len(total), '', 's')}"
 
     inputs = [r for r in ids if str(r).startswith("input-")]
     trained = [r for r in ids if not str(r).startswith("input-")]

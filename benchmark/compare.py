@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 from benchmark.export import (
     FEW_IMAGES,
@@ -44,6 +44,7 @@ from benchmark.export import (
     _gap_text,
     few_images,
     few_images_text,
+    fragile_note,
     md_code,
     md_name,
     md_text,
@@ -53,7 +54,6 @@ from benchmark.export import (
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task, of_this_grid
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import (
-    FRAGILE,
     INPUT,
     compute,
     fragile_text,
@@ -350,7 +350,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if unused := [n for n in dict.fromkeys(added) if n not in used]:  # said as `plbench run` says it
             log.warning("the loss %s %s, which this comparison does not train: the new losses are %s "
                         "(from --loss or --losses); add %s to them to compare it",
-                        "file registers" if len(loss_files) == 1 else "files register", ", ".join(unused),
+                        agree(len(loss_files), "file registers", "files register"), ", ".join(unused),
                         ", ".join(new),
                         " ".join(unused))
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
@@ -385,7 +385,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:
-            raise UserError(f"no field results for {'task' if len(missing) == 1 else 'tasks'} {', '.join(missing)} "
+            raise UserError(f"no field results for {agree(len(missing), 'task', 'tasks')} {', '.join(missing)} "
                             f"in {store.root}"
                             + did_you_mean(missing[0], sorted(groups)) + f" (field tasks: {', '.join(sorted(groups))})")
     if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
@@ -487,7 +487,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         versions = ", ".join(code_order(m.get("code_version") for m in old))
         every, some = _newer_field([[m] for m in old])
         raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its "
-                        f"{plural(len(old), 'run')} {'was' if len(old) == 1 else 'were'} made by {versions}, " + (
+                        f"{plural(len(old), 'run')} {agree(len(old), 'was', 'were')} made by {versions}, " + (
                             f"a newer plbench than this one: {UPDATE}" if every else
                             "whose numbers a new loss trained now cannot be compared with; re-run the field first "
                             "(`plbench run --out <new dir>` with its settings) and compare there"
@@ -508,13 +508,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             if held_now:
                 notes[task].append(
                     f"{len(held_now)} of {plural(len(cs), 'run')} of the new loss "
-                    f"{'is' if len(held_now) == 1 else 'are'} being trained by another process on "
+                    f"{agree(len(held_now), 'is', 'are')} being trained by another process on "
                     f"this results directory (runs/{held_now[0]}{', the first' if len(held_now) > 1 else ''}; this "
                     "compare left them to it): the same `plbench compare` once it finishes shows them.")
             if stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]:
                 notes[task].append(
                     f"{len(stopped)} of {plural(len(cs), 'run')} of the new loss left to another process "
-                    f"{'was' if len(stopped) == 1 else 'were'} stopped there "
+                    f"{agree(len(stopped), 'was', 'were')} stopped there "
                     f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
@@ -558,10 +558,10 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
                 was.setdefault(metric, []).append(old)
     if not configs:
         return 0, []
-    one = len(configs) == 1
     log.info("%s of %s %s scored with another file or code than today's %s: re-scoring %s",
-             plural(len(configs), "field run"), configs[0].task, "was" if one else "were", ", ".join(sorted(was)),
-             "it from its net.pt" if one else "them from their net.pt")
+             plural(len(configs), "field run"), configs[0].task, agree(len(configs), "was", "were"),
+             ", ".join(sorted(was)),
+             agree(len(configs), "it from its net.pt", "them from their net.pt"))
     done = run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
     from benchmark.metric_code import changed
 
@@ -569,9 +569,9 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
                    if changed(m) == "fix" else f"`{m}`: {plural(len(olds), 'field run')} had been scored with the "
                    f"{changed(m)} there before (sha256 {olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now "
                    f"{digests[m][:8]}…")
-                  + (": re-scored from its net.pt before this ranking, nothing retrained (the earlier scores stay in "
-                     "its eval-*.parquet" if len(olds) == 1 else ": re-scored from their net.pt before this ranking, "
-                     "nothing retrained (the earlier scores stay in their eval-*.parquet")
+                  + agree(len(olds), ": re-scored from its net.pt before this ranking, nothing retrained (the earlier "
+                          "scores stay in its eval-*.parquet", ": re-scored from their net.pt before this ranking, "
+                          "nothing retrained (the earlier scores stay in their eval-*.parquet")
                   + ", out of every table)" for m, olds in sorted(was.items())]
 
 
@@ -722,10 +722,10 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
                         f"with {_where_pick(task, keys[0] if keys else '', a, b)}")
     for g in gs:
         if as_current_code(g[0].get("code_version")) != here:
-            one = len(g) == 1
-            notes.append(f"{plural(len(g), 'field run')} {'was' if one else 'were'} made by code version "
+            notes.append(f"{plural(len(g), 'field run')} {agree(len(g), 'was', 'were')} made by code version "
                          f"{g[0].get('code_version')} (this is {here}); "
-                         f"{'it is' if one else 'they are'} not comparable and {'is' if one else 'are'} left out.")
+                         f"{agree(len(g), 'it is', 'they are')} not comparable and {agree(len(g), 'is', 'are')} "
+                         "left out.")
     if not usable:
         every, some = _newer_field(gs)
         notes.append("skipped: no field runs made by this code version; " + (
@@ -958,15 +958,15 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                    for o in names
                    if (d := pair_decided_by(st, task, m, label, o) or pair_decided_by(st, task, m, o, label))]
             if one:
-                lines += ["", f"Fragile ({FRAGILE} — the pair's p Holm-adjusted over its column ≥ α, or its effect "
-                          f"turned): {shown} significantly " + "; ".join(one) + " — more seeds settle it."]
+                lines += ["", fragile_note("Fragile", "the pair's p Holm-adjusted over its column ≥ α, or its effect "
+                                           "turned", one, lead=f"{shown} significantly ")]
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
             below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
             if len(below):
                 n_below, n_runs = int(below["worse"].iloc[0]), int(below["runs"].iloc[0])
                 gap = _gap_text(_below_gap(st, task, label))
                 lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {plural(n_runs, 'run')} of {shown} "
-                              f"{'scores' if n_below == 1 else 'score'} "
+                              f"{agree(n_below, 'scores', 'score')} "
                               "below the input itself on psnr (the same images)"
                               + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
                               + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
@@ -1030,7 +1030,7 @@ def _timed_when(metas: dict[str, dict], current: set[str] | None, since: float |
         return "now"
     n, its = len(runs), "their" if several else "its"
     if len(earlier) == n:
-        return (f"earlier too ({its} {n} run{'s' if n != 1 else ''} taken from this results directory, trained by an "
+        return (f"earlier too ({its} {plural(n, 'run')} taken from this results directory, trained by an "
                 "earlier command)")
     return (f"now and earlier ({len(earlier)} of {its} {n} runs taken from this results directory, trained by an "
             "earlier command)")

@@ -32,7 +32,7 @@ from pathlib import Path
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.devices import DEVICE_TYPES
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
@@ -599,7 +599,7 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
         for k, name in stray.items():  # said at once (one said, dropped, and the next try said the other)
             groups.setdefault((name, source(k)), []).append(k)
         keys = groups[owner, where]
-        flag, one = where is None and not api, len(stray) == 1
+        flag = where is None and not api
 
         def executor(name, where=where):  # the executor as the source of the setting names it
             return f"--executor {name}" if where is None and not api else \
@@ -616,8 +616,8 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
             f"pass executor={owner!r}" if where == "api.run()" else \
             f"add executor: {owner}" if spec.executor is None and keys[0] not in dict(spec.spelt) else \
             f"add name: {owner} to its executor block" if spec.executor is None else f"make its executor {owner}"
-        noun = ("is an option" if len(keys) == 1 else "are options") if flag else \
-            "is a setting" if len(keys) == 1 else "are settings"
+        noun = agree(len(keys), "is an option", "are options") if flag else agree(len(keys), "is a setting",
+                                                                                  "are settings")
         said = (f"{where + ': ' if where else 'api.run(): ' if api else ''}{named(keys, where)} {noun} "
                 f"of {executor(owner)}")
         for (name, other), ks in list(groups.items())[1:]:  # another executor's, or another source's
@@ -628,7 +628,7 @@ def check_executor_settings(spec, s, tell: bool = True) -> None:
             fix = (f"{'add' if spec.executor is None else 'use'} {' or '.join(executor(o) for o in owners)}" if flag
                    else f"pass {' or '.join(executor(o) for o in owners)}" if where == "api.run()"
                    else f"make its executor {' or '.join(owners)}") + " (dropping the other's settings)"
-        raise UserError(f"{said}, and this grid {runs}: {fix}, or drop {'it' if one else 'them'}")
+        raise UserError(f"{said}, and this grid {runs}: {fix}, or drop {agree(len(stray), 'it', 'them')}")
     k = spec.workers_per_gpu
     if k is None or source("workers_per_gpu") not in (None, "api.run()") or k <= 1:  # 0: "must be at least 1"
         return
@@ -1656,7 +1656,7 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
             logging.getLogger(__name__).warning(
                 "the loss %s %s, which this grid does not train: its losses are %s (from --losses or "
                 "the config file); add %s to them to train it",
-                "file registers" if len(s.loss_files) == 1 else "files register", ", ".join(unused),
+                agree(len(s.loss_files), "file registers", "files register"), ", ".join(unused),
                 ", ".join(loss_specs),
                 " ".join(unused))
     tparams = dict(s.task_params)

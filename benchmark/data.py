@@ -77,7 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.devices import torch_threads
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 from benchmark.lazymod import lazy_module
 
@@ -2219,7 +2219,7 @@ def folder_dataset(spec: DataSpec):
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
         log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
-                    "is an image file" if len(files) == 1 else "are image files", why)
+                    agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
     if not files:
@@ -2611,7 +2611,7 @@ def _load_saved(spec: DataSpec):
     missing = [n for n in names if not (folder / n).is_file()]
     if missing:
         raise UserError(f"saved dataset {where} is incomplete: {', '.join(missing[:3])} "
-                        f"{'is' if len(missing) == 1 else 'are'} missing from {folder}")
+                        f"{agree(len(missing), 'is', 'are')} missing from {folder}")
     try:
         ds = datasets.Dataset.load_from_disk(str(folder))
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
@@ -3085,16 +3085,16 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         seen = notes["transparent"]
         log.warning("%s: %s transparent pixels: alpha is dropped and the colours stored under it are "
                     "used (not what a viewer shows over a background): %s", spec,
-                    plural(len(seen), "image") + (" has" if len(seen) == 1 else " have"),
+                    plural(len(seen), "image") + (agree(len(seen), " has", " have")),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
     if icc := notes.get("icc"):
         log.warning("%s: %s a colour profile other than sRGB (%s): converted to sRGB, as a "
                     "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec,
-                    plural(len(icc), "image") + (" carries" if len(icc) == 1 else " carry"),
+                    plural(len(icc), "image") + (agree(len(icc), " carries", " carry")),
                     ", ".join(dict.fromkeys(d for _, d in icc)), _few(icc))
     if kept := notes.get("icc-kept"):
         log.warning("%s: %s a colour profile that is not applied: their pixels are read as stored, as "
-                    "if sRGB (%s): %s", spec, plural(len(kept), "image") + (" carries" if len(kept) == 1 else " carry"),
+                    "if sRGB (%s): %s", spec, plural(len(kept), "image") + (agree(len(kept), " carries", " carry")),
                     kept[0][1], _few(kept))
     if greyed := notes.get("mode-grey"):
         log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %s read as "
@@ -3117,7 +3117,7 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                     + (", …" if len(damaged) > 5 else ""))
     if frames := notes.get("frames"):
         log.warning("%s: %s several frames (animation, pages): the first frame of each is used: %s",
-                    spec, plural(len(frames), "file") + (" holds" if len(frames) == 1 else " hold"),
+                    spec, plural(len(frames), "file") + (agree(len(frames), " holds", " hold")),
                     ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))
     if small:
@@ -4369,7 +4369,7 @@ class DataCache:
                             "that sigma) nor of colour photos'", spec, len(grey))
             elif grey:
                 log.info("%s: %d of %s %s greyscale (three equal channels), the rest colour: %s", spec,
-                         len(grey), plural(len(records), "image"), "is" if len(grey) == 1 else "are",
+                         len(grey), plural(len(records), "image"), agree(len(grey), "is", "are"),
                          ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
         return self._grey[spec]
 

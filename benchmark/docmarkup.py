@@ -23,11 +23,18 @@ _BULLET = re.compile(r"^([*-]) +")
 _STASH = "\x00{}\x00"
 
 
+def agree(n, one: str, many: str) -> str:
+    """The word (or words) that agree with the count ``n``: ``one`` where ``n`` is 1 (``1``, ``1.0``, ``"1"``), else
+    ``many`` (0 too): ``agree(n, "is", "are")``, ``agree(n, "it", "them")``, ``f"run{agree(n, '', 's')}"``. Every
+    singular/plural choice of the product's text goes through it or :func:`plural` (tests/test_mend_words17.py)."""
+    return one if n == 1 or n == "1" else many
+
+
 def plural(n, word: str, many: str | None = None) -> str:
     """``n`` and ``word`` in the number it takes, for text a reader reads (tables, figures, notes, CLI lines):
     ``plural(1, "run")`` → ``"1 run"``, ``plural(3, "run")`` → ``"3 runs"``, ``plural(0, "run")`` → ``"0 runs"``;
     ``many``: an irregular plural (``plural(2, "loss", "losses")``). ``n`` may be text (``"1–3"``: plural)."""
-    return f"{n} {word if str(n) == '1' else many or word + 's'}"
+    return f"{n} {agree(n, word, many or word + 's')}"
 
 
 def _role_target(text: str) -> str:

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -537,17 +537,16 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
-            one = summary.locked == 1
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
-                              f"{'is' if one else 'are'} unfinished; run the same command again to resume "
-                              f"{'it from its checkpoint' if one else 'them from their checkpoints'}")
+                              f"{agree(summary.locked, 'is', 'are')} unfinished; run the same command again to resume "
+                              f"{agree(summary.locked, 'it from its checkpoint', 'them from their checkpoints')}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
         if summary.failed:
             log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: the same command retries "
                         "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed,
-                        "it" if summary.failed == 1 else "them")
+                        agree(summary.failed, "it", "them"))
         elif hung:  # a re-score or input scoring that hung: marked, its rows kept (said in `what`); no run failed
             log.warning("%s; every run of the grid is finished", what)
         else:
@@ -1163,7 +1162,7 @@ def _to_submit(configs: list, store_root, metrics, what: str) -> list:
     if len(todo) < len(configs):
         done = len(configs) - len(todo)
         log.info("%d of %s %s finished already: no %s for %s", done, plural(len(configs), "run"),
-                 "is" if done == 1 else "are", what, "it" if done == 1 else "them")
+                 agree(done, "is", "are"), what, agree(done, "it", "them"))
     # inputs lacking a metric while every run of theirs is finished (all diverged): a task or job for one of those
     # runs scores them (run_grid does, its run skipped)
     planned = set(map(input_key, todo))
@@ -1315,7 +1314,7 @@ class SlurmLedger:
                 log.info("%s queued SLURM %s %s for %s: recorded",
                          "sbatch, before submitit failed," if token == own else
                          "an earlier driver, stopped while it submitted,",
-                         "job" if len(named) == 1 else "jobs", ", ".join(named), plural(found, "run"))
+                         agree(len(named), "job", "jobs"), ", ".join(named), plural(found, "run"))
         atomic_write_json(self.path, data)
         return queued
 
@@ -1408,7 +1407,7 @@ class SlurmLedger:
                      "jobs, which sacct does not list yet (accounting lags sbatch) and squeue could not tell: not "
                      "submitted again now; a run of this command after %.0f min submits them if no job of theirs is "
                      "listed by then",
-                     plural(n_lag, "run"), "was" if n_lag == 1 else "were", SLURM_ACCOUNTING_LAG_S / 60)
+                     plural(n_lag, "run"), agree(n_lag, "was", "were"), SLURM_ACCOUNTING_LAG_S / 60)
             configs = [c for c in configs if ids[c] not in lagging]
         recorded = self.read()["runs"]
         theirs = {c: recorded[ids[c]] for c in configs if ids[c] in recorded}
@@ -1423,7 +1422,7 @@ class SlurmLedger:
         names = sorted({theirs[c].split("_")[0] for c in queued})
         log.info("%s %s queued or running in SLURM %s %s, submitted by an earlier driver on this --out: "
                  "not submitted again (this driver waits for its own jobs only)", plural(len(queued), "run"),
-                 "is" if len(queued) == 1 else "are", "job" if len(names) == 1 else "jobs",
+                 agree(len(queued), "is", "are"), agree(len(names), "job", "jobs"),
                  ", ".join(names[:5]) + (", …" if len(names) > 5 else ""))
         queued_set = set(queued)
         return [c for c in configs if c not in queued_set]

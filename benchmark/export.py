@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.runstats import more_images
 from benchmark.stats import (
     INPUT,
@@ -318,7 +318,7 @@ def base_family_text(stats: Stats) -> str:
         return "none tested in this leaderboard: each task has one loss, no other loss to test it against"
     if not n:  # no family to name: say why there is no mark
         return f"none tested in this leaderboard: each needs the baseline and ≥ {MIN_RUNS} paired runs"
-    return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
+    return (f"Holm over the {plural(n, 'comparison')} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
 
 
@@ -355,14 +355,14 @@ def families_text(stats: Stats) -> str:
     cols = tested.groupby(["task", "metric"]).size() if tested is not None and len(tested) else pd.Series(dtype=int)
     out = []
     if n_base:
-        out.append(f"{UP}/{DOWN} are one family, the whole table ({n_base} comparison{'s' if n_base != 1 else ''} "
+        out.append(f"{UP}/{DOWN} are one family, the whole table ({plural(n_base, 'comparison')} "
                    f"with `{stats.baseline}`): "
                    f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
     if len(cols):
         k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"
         out.append(f"bold is one family per (task, metric) column ({k} pair{'' if k == '1' else 's'} each, "
                    f"{len(cols)} column"
-                   f"{'s' if len(cols) != 1 else ''}): each column holds α on its own"
+                   f"{agree(len(cols), '', 's')}): each column holds α on its own"
                    + (", so across the columns a table of equal losses leaves some loss out of bold somewhere more "
                       "often than α" if len(cols) > 1 else ""))
     return (" Families: " + "; ".join(out) + ".") if out else ""
@@ -567,41 +567,36 @@ def small_marks_text(stats: Stats) -> str:
     return " ".join(out)
 
 
-def one_run_marks_text(stats: Stats) -> str:
-    """A note naming each fragile ▲/▼ (:func:`benchmark.stats.one_run_decides`): every seed whose runs, left out,
-    leave the mark's Holm p at or above α (or its effect turned), with the largest such p
-    (:func:`benchmark.stats.fragile_text`); "" when none."""
-    from benchmark.stats import FRAGILE, fragile_text
+def fragile_note(head: str, rule: str, items, lead: str = "") -> str:
+    """The note naming fragile results, as the leaderboard's and compare's notes all word it: ``{head} ({FRAGILE} —
+    {rule}): {lead}item; item — more seeds settle it.`` (each item with its :func:`benchmark.stats.fragile_text`)."""
+    from benchmark.stats import FRAGILE
+
+    return f"{head} ({FRAGILE} — {rule}): {lead}" + "; ".join(items) + " — more seeds settle it."
+
+
+def fragile_cells_text(stats: Stats, by: str = "decided_by", p_without: str = "p_without") -> str:
+    """A note naming each fragile result of the table, "" when none: with ``by="decided_by"`` each fragile ▲/▼
+    (:func:`benchmark.stats.one_run_decides`): every seed whose runs, left out, leave the mark's Holm p at or above α
+    (or its effect turned), with the largest such p (:func:`benchmark.stats.fragile_text`); with
+    ``by="bold_decided_by", p_without="bold_p_without"`` each loss out of bold on a fragile result
+    (:func:`benchmark.stats.out_of_bold_on_one_run`)."""
+    from benchmark.stats import fragile_text
 
     c = stats.cells
-    if c.empty or "decided_by" not in c.columns:
+    if c.empty or by not in c.columns:
         return ""
-    one = c[c["decided_by"].notna()]
+    one = c[c[by].notna()]
     if one.empty:
         return ""
-    return (f"Fragile ▲/▼ ({FRAGILE} — its p Holm-adjusted over the table ≥ α = {stats.alpha:g}, or its effect "
-            "turned): " + "; ".join(
-                f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} "
-                f"({fragile_text(r.decided_by, r.p_without)})" for r in one.itertuples(index=False))
-            + " — more seeds settle it.")
-
-
-def one_run_bold_text(stats: Stats) -> str:
-    """A note naming each loss out of bold on a fragile result (:func:`benchmark.stats.out_of_bold_on_one_run`), as
-    :func:`one_run_marks_text` names a fragile ▲/▼: "" when none."""
-    from benchmark.stats import FRAGILE, fragile_text
-
-    c = stats.cells
-    if c.empty or "bold_decided_by" not in c.columns:
-        return ""
-    one = c[c["bold_decided_by"].notna()]
-    if one.empty:
-        return ""
-    return (f"Fragile out of bold ({FRAGILE} — none of the pairs it is significantly worse in stays significant "
-            "after Holm over the column's pairs): " + "; ".join(
-                f"{r.task}/{r.metric}: {r.label} ({fragile_text(r.bold_decided_by, r.bold_p_without)})"
-                for r in one.itertuples(index=False))
-            + " — more seeds settle it.")
+    if by == "decided_by":
+        head, rule = "Fragile ▲/▼", f"its p Holm-adjusted over the table ≥ α = {stats.alpha:g}, or its effect turned"
+    else:
+        head, rule = ("Fragile out of bold", "none of the pairs it is significantly worse in stays significant after "
+                      "Holm over the column's pairs")
+    return fragile_note(head, rule, (
+        f"{r.task}/{r.metric}: {r.label} " + (f"{UP if r.vs_base > 0 else DOWN} " if by == "decided_by" else "")
+        + f"({fragile_text(getattr(r, by), getattr(r, p_without))})" for r in one.itertuples(index=False)))
 
 
 def best_not_bold_text(stats: Stats) -> str:
@@ -878,11 +873,11 @@ def runs_dropped_text(stats: Stats) -> str:
     gone = (stats.friedman or {}).get("runs_dropped") or {}
     if not gone:
         return ""
-    verb = "is" if len(gone) == 1 else "are"
+    verb = agree(len(gone), "is", "are")
     named = ", ".join(f"{lab} ({plural(_count(n), 'run')})" for lab, n in gone.items())
     return (f" {named} {verb} left out of the test: "
             f"fewer than {MIN_RUNS} runs in every block; the other losses are tested without "
-            f"{'it' if len(gone) == 1 else 'them'}.")
+            f"{agree(len(gone), 'it', 'them')}.")
 
 
 def runs_left_text(stats: Stats) -> str:
@@ -895,11 +890,11 @@ def runs_left_text(stats: Stats) -> str:
         return ""
     blocks = "; ".join(f"{t} ({', '.join(sorted(str(m) for tt, m in f['runs_left_blocks'] if str(tt) == t))})"
                        for t in sorted({str(t) for t, _ in f["runs_left_blocks"]}))
-    verb = "lacks" if len(who) == 1 else "lack"
+    verb = agree(len(who), "lacks", "lack")
     return (f" Those of {blocks} are left out for every loss because {', '.join(who)} {verb} runs there "
             "(diverged or unscored), "
-            f"so the test does not see how {'it' if len(who) == 1 else 'they'} did there, which may flatter "
-            f"{'it' if len(who) == 1 else 'them'}.")
+            f"so the test does not see how {agree(len(who), 'it', 'they')} did there, which may flatter "
+            f"{agree(len(who), 'it', 'them')}.")
 
 
 def friedman_left_blocks(stats: Stats) -> str:
@@ -1141,8 +1136,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                         restored.loc[restored["task"] == t, "base_label"].dropna().unique(), key=name_key))
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
-    for note in (small_marks_text, one_run_marks_text, one_run_bold_text, survivors_text, unequal_seeds_text,
-                 best_not_bold_text, bold_below_plain_text, partial_rank_text):  # "" when none
+    for note in (small_marks_text, fragile_cells_text,
+                 lambda st: fragile_cells_text(st, "bold_decided_by", "bold_p_without"), survivors_text,
+                 unequal_seeds_text, best_not_bold_text, bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
@@ -1313,7 +1309,7 @@ def convergence_notes(stats: Stats) -> list[str]:
 
         def pairs(t) -> str:
             n, k = int(moved[t]), int(flipped.get(t, 0))
-            s = "s" if n != 1 else ""
+            s = agree(n, "", "s")
             if k == n:
                 return f"{n} pair{s} of losses change order"
             return (f"{n} pair{s} of losses whose gap crossed 0 by a shown change, "
@@ -1541,7 +1537,7 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     # task may leave images out: too small for its size multiple, too large for its max side)
     def counts(task: str) -> str:
         per_set = Counter(set_of[i] for i in {i for b in blks if b.task == task for i in b.items} if i in set_of)
-        return ", ".join(f"{md_text(d, cell=False)} {n} image{'s' if n != 1 else ''}"
+        return ", ".join(f"{md_text(d, cell=False)} {plural(n, 'image')}"
                          for d, n in sorted(per_set.items()))
 
     tasks = sorted({b.task for b in blks})
@@ -2452,10 +2448,10 @@ def _coverage_html(lines: list[str]) -> str:
     other = sum(1 for line in lines if not re.match(r"`[^`]+`", line))
     bits = []
     if metrics:
-        bits.append(f"{len(metrics)} metric{'s' if len(metrics) != 1 else ''} not scored in every run "
+        bits.append(f"{plural(len(metrics), 'metric')} not scored in every run "
                     f"({', '.join(metrics)})")
     if other:
-        bits.append(f"{other} other note{'s' if other != 1 else ''} (damaged runs left out)")
+        bits.append(f"{other} other note{agree(other, '', 's')} (damaged runs left out)")
     items = "".join(f"<li>{inline_html(line)}</li>" for line in lines)
     return (f'<details class="note coverage"><summary>Metric coverage: {html.escape("; ".join(bits))} — open for '
             f"the reasons</summary><ul>{items}</ul></details>")

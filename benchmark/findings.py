@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.convergence import SCORE_AGAIN  # noqa: F401 - findings.SCORE_AGAIN: its callers
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.export import FEW_IMAGES, _decimals, _fmt, p_text
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
@@ -431,7 +431,7 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
         k, m = next(((k, m) for k in plans if (m := images_for(k)) is not None), (None, None))
         images = (f"{more_images()} may" if m is None else
                   f"≈ {m} test images with {k} paired seeds per arm would ({TRAIN_AGAIN})")
-        seeds = (f"; if they agree (their level, on {n_img - 1} degree{'s' if n_img != 2 else ''} of freedom, may be "
+        seeds = (f"; if they agree (their level, on {plural(n_img - 1, 'degree')} of freedom, may be "
                  f"chance), ≈ {agree} paired seeds per arm would" if agree is not None else "")
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
                 f"freedom alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone "
@@ -510,7 +510,7 @@ class FindingResult:
         c = self.counted
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
-        of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"
+        of = f"of {plural(len(c), 'part')}"
         # a part tested on one image holds over training runs on that image, not over images (as the
         # leaderboard's one-image note says of its marks): another image could overturn it; on 2 to FEW_IMAGES − 1
         # images the image level's few degrees of freedom make the test approximate (it errs more often than α
@@ -542,24 +542,24 @@ class FindingResult:
         "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
         not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
         c = self.counted
-        of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"  # '1 of 1 part', not '1 of 1 parts'
+        of = f"of {plural(len(c), 'part')}"  # '1 of 1 part', not '1 of 1 parts'
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
         bits = []
         few = [p for p in untested if p.status == TOO_FEW]
         if few:
             n = min(p.n_runs for p in few)
             bits.append(f"{len(few)} {of} with too few runs ({n} paired; a verdict needs ≥ {MIN_RUNS}: "
-                        f"train {MIN_RUNS - n} more seed{'s' if MIN_RUNS - n != 1 else ''} of each arm)")
+                        f"train {plural(MIN_RUNS - n, 'more seed')} of each arm)")
         from benchmark.convergence import UNSETTLED
 
         unchecked = [p for p in untested if p.verdict == UNSETTLED and p.unchecked]
         if unchecked:  # never checked is not "not converged": their budget checks settle it, not a longer schedule
-            bits.append(f"{len(unchecked)} of {len(c)} part{'s' if len(c) != 1 else ''} on runs without budget checks "
+            bits.append(f"{len(unchecked)} of {plural(len(c), 'part')} on runs without budget checks "
                         "(none shown converged: the same `plbench run` without --no-budget-check trains only the "
                         "checks, the runs at half the iterations)")
         blind = [p for p in untested if p.verdict == UNSETTLED and p.blind and p not in unchecked]
         if blind:  # neither "not converged" (a longer schedule) nor "no checks" (train them): a metric to score
-            bits.append(f"{len(blind)} of {len(c)} part{'s' if len(blind) != 1 else ''} on runs whose convergence "
+            bits.append(f"{len(blind)} of {len(c)} part{agree(len(blind), '', 's')} on runs whose convergence "
                         "cannot be checked (scored only on metrics without a practical margin: score one too, e.g. "
                         f"psnr — {SCORE_AGAIN})")
         for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
@@ -574,12 +574,12 @@ class FindingResult:
                             (OUT_OF_REGIME, "outside the paper's regime")):
             k = sum(p.verdict == status and p not in unchecked and p not in blind for p in untested)
             if k:
-                bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
+                bits.append(f"{k} of {plural(len(c), 'part')} {why}")
         # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
         said = {TOO_FEW, "missing runs", UNSETTLED, NOT_SCORED, NO_SPREAD, OUT_OF_REGIME, "inconclusive"}
         for status in sorted({p.verdict for p in untested} - said):
             k = sum(p.verdict == status for p in untested)
-            bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} not tested: {status} (each part's note)")
+            bits.append(f"{k} of {plural(len(c), 'part')} not tested: {status} (each part's note)")
         tested = [p for p in c if p not in untested and not (others and p.verdict == "reproduced")]
         if tested:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
@@ -605,7 +605,7 @@ class FindingResult:
                 h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
                 why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
                        no_margin_why(h.metric))
-                bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
+                bits.insert(0, f"{len(against)} of {plural(len(c), 'part')} significantly against "
                                f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
                                f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], {why}): no contradiction")
             else:
@@ -733,7 +733,7 @@ def _variants_note(res: "Results", arms, missing: list[str]) -> str:
     for loss in missing:
         variants = sorted({a.loss for a in arms if res.has_term(a.loss, loss)}, key=name_key)
         if variants:
-            notes.append(f"{', '.join(variants)} {'is a variant' if len(variants) == 1 else 'are variants'} of {loss} "
+            notes.append(f"{', '.join(variants)} {agree(len(variants), 'is a variant', 'are variants')} of {loss} "
                          f"(other arguments or terms), not the loss the claim is about: train {loss} itself")
     return f" ({'; '.join(notes)})" if notes else ""
 
@@ -1450,7 +1450,7 @@ def _lost_words(seeds: dict[int, str]) -> str:
     """``diverged (seeds 0, 1)`` / ``failed (seed 2)`` / ``diverged or failed (seeds 0, 1, 2)``."""
     kinds = sorted(set(seeds.values()))
     ks = sorted(seeds)
-    return (" or ".join(kinds) + f" (seed{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))})")
+    return (" or ".join(kinds) + f" (seed{agree(len(ks), '', 's')} {', '.join(map(str, ks))})")
 
 
 def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, practical: float,
@@ -1581,7 +1581,7 @@ def pooled_left_out(parts: list[Part]) -> str:
     none out. Said wherever a pooled figure is (the pooled line, the open reason's): not left out silently, the
     figure reads as every part's (tests/test_probe_verdictsfu14.py, tests/test_probe_fc14.py)."""
     left = [p.metric for p in parts if p.counted and p.status == "ok" and not math.isfinite(p.practical)]
-    return (f"{len(left)} part{'s' if len(left) != 1 else ''} on {', '.join(dict.fromkeys(left))} "
+    return (f"{plural(len(left), 'part')} on {', '.join(dict.fromkeys(left))} "
             "(no practical margin registered)") if left else ""
 
 
@@ -1746,9 +1746,9 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
     # the count is the union over tasks: a task of the parts scored on fewer (images lost, a partial evaluation)
     # says so, or its parts read as if they had every image
     fewer = {t: k for t in tasks if (k := res.n_images(t)) < n} if n else {}
-    bits.append(f"test {'+'.join(datasets)} ({n} image{'s' if n != 1 else ''}"
+    bits.append(f"test {'+'.join(datasets)} ({plural(n, 'image')}"
                 + "".join(f", {t} on {k}" for t, k in fewer.items()) + ")")
-    bits.append(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")
+    bits.append(f"{plural(len(seeds), 'seed')}")
     kinds = sorted({weights_class(w) for w in res.table["weights"].astype(str).unique()} - {"none"})
     if kinds:
         bits.append(f"feature weights {'/'.join(kinds)}")
@@ -2032,13 +2032,13 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
     """What a verdict's Holm family is, in one line (:func:`check_all`): the counted, tested parts of the finding
     in these settings, current or stale, and what was left out of it."""
     n = sum(p.counted and p.status == "ok" and math.isfinite(p.p) for r in done for p in r.parts)
-    where = "this setting" if len(fam) == 1 else f"this setting and {len(fam) - 1} other{'s' if len(fam) > 2 else ''}"
+    where = "this setting" if len(fam) == 1 else f"this setting and {plural(len(fam) - 1, 'other')}"
     n_stale = sum(bool(s) for s in stale)
     kind = _kind(stale)
     if stale[fam[0]]:
         kind = f" (the settings of {kind}: runs no grid of this code gives again, not with the current ones)"
     elif n_stale:
-        kind = (f" (the current code and task versions; {n_stale} other setting{'s' if n_stale > 1 else ''} — runs "
+        kind = (f" (the current code and task versions; {plural(n_stale, 'other setting')} — runs "
                 f"of {kind} — a family of their own)")
     else:
         kind = ""
@@ -2048,7 +2048,7 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
     every = n > 1 and any(r.every for r in done)
     cons = (" (conservative for 'reproduced', which needs every part: each part at α alone would do; Holm holds each "
             "part's own verdict and a contradiction at α)" if every else "")
-    return f"{where}, {n} tested part{'s' if n != 1 else ''}{kind}{cons}"
+    return f"{where}, {n} tested part{agree(n, '', 's')}{kind}{cons}"
 
 
 # --------------------------------------------------------------------------------------------

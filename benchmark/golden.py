@@ -40,6 +40,8 @@ from pathlib import Path
 
 import torch
 
+from benchmark.docmarkup import agree
+
 GOLDEN_PATH = Path(__file__).resolve().parents[1] / "tests" / "golden" / "numbers.json"
 RTOL, ATOL = 2e-4, 1e-6
 
@@ -274,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(bad) or "golden numbers: all match")
         return 1 if bad else 0
     written, refused = update(only=args.only)
-    print(f"wrote {len(written)} entr{'y' if len(written) == 1 else 'ies'}: {', '.join(written) or '-'}")
+    print(f"wrote {len(written)} entr{agree(len(written), 'y', 'ies')}: {', '.join(written) or '-'}")
     if refused:
         print("refused (numbers moved but the version did not; bump it first): " + ", ".join(refused))
         return 1

@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
 from benchmark.specgrammar import MAX_TERMS, spec_leaves  # noqa: F401 - MAX_TERMS: part of this API
@@ -476,8 +476,8 @@ def _check_required(name: str, obj, params: dict, kwargs: dict) -> None:
                         "returns such a module)")
     owner = f"{obj.__name__}.__init__" if isinstance(obj, type) else getattr(obj, "__name__", name)
     args = ", ".join(f"{k}=..." for k in missing)
-    raise UserError(f"loss {name!r} needs argument{'s' if len(missing) > 1 else ''} "
-                    f"{', '.join(map(repr, missing))} (no default): give {'them' if len(missing) > 1 else 'it'} "
+    raise UserError(f"loss {name!r} needs argument{agree(len(missing), '', 's')} "
+                    f"{', '.join(map(repr, missing))} (no default): give {agree(len(missing), 'it', 'them')} "
                     f"in the spec, e.g. '{name}({args})', or a default in {owner}")
 
 

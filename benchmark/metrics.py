@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import METRICS, register_metric
 from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metrics that need no file
@@ -934,7 +934,7 @@ class MetricSet:
         if not bool(torch.isfinite(pred).all()):
             bad = int((~torch.isfinite(pred)).sum())
             log.warning("output %s has %s not finite (NaN or inf): scored NaN on every metric",
-                        tuple(pred.shape), plural(bad, "value") + (" that is" if bad == 1 else " that are"))
+                        tuple(pred.shape), plural(bad, "value") + (agree(bad, " that is", " that are")))
             return {m.name: math.nan for m in self.metrics if min(pred.shape[-2:]) >= min_side(m.name)}
         out = {}
         shared = self._ssim_pair(pred, target)

@@ -37,6 +37,7 @@ from torch import nn
 
 from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
+from benchmark.docmarkup import agree
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -713,7 +714,7 @@ def busy_machine_line(cores: int | None = None, load: float | None = None) -> st
     if load < BUSY_LOAD * cores:
         return None
     return (f"this machine is busy now (load average {load:.1f} over the last minute on {cores} "
-            f"core{'' if cores == 1 else 's'}): runs started now share the cores with that work and take longer "
+            f"core{agree(cores, '', 's')}): runs started now share the cores with that work and take longer "
             f"than this estimate, of steps timed with the cores free; start the grid once `uptime` shows a load "
             f"under {BUSY_LOAD * cores:g}, or allow for it")
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
@@ -258,7 +258,7 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
     n, who = len(held), list(dict.fromkeys(held.values()))
     # held from another machine: a node of a shared store, or the machine this store was copied from mid-grid
     away = sum(1 for h in held.values() if held_from_another_machine(h))
-    return [f"{n} run{'s' if n > 1 else ''} in this results directory {'were' if n > 1 else 'was'} being trained by "
+    return [f"{plural(n, 'run')} in this results directory {agree(n, 'was', 'were')} being trained by "
             f"another process when this {'comparison' if comparison else 'board'} was written ({'; '.join(who[:2])}"
             f"{', …' if len(who) > 2 else ''}): not in these tables; "
             + (f"the same `plbench compare` once {'they finish' if n > 1 else 'it finishes'} adds "

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -309,8 +310,8 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
         n = int(whole // need) if share > 1 and 0 < need <= whole else 0
         if not n:
             return None
-        return (f"use at most {n} worker{'' if n == 1 else 's'} per GPU (--workers, --workers-per-gpu)"
-                if device.type == "cuda" else f"use at most {n} worker{'' if n == 1 else 's'} (--workers {n})")
+        return (f"use at most {plural(n, 'worker')} per GPU (--workers, --workers-per-gpu)"
+                if device.type == "cuda" else f"use at most {plural(n, 'worker')} (--workers {n})")
 
     if share > 1:
         free, where = free / share, f"{where}, shared by {share} runs " + (

@@ -71,7 +71,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UnknownName, UserError, did_you_mean_path
 from benchmark.faults import crash_point, disk_full_point
 
@@ -319,17 +319,17 @@ def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSErro
     first = (str(err).split("; nothing half-written")[0] if isinstance(err, UserError)
              else f"cannot write {path} ({exc.strerror or exc})")
     why = stuck[0][2].strerror or type(stuck[0][2]).__name__
-    one = len(stuck) == 1
     homes = {b.parent for _, b, _ in stuck}
     if len(homes) == 1 and all(a.name == b.name for a, b, _ in stuck):
-        where, move = ", ".join(str(a) for a, _, _ in stuck), f"move {'it' if one else 'them'} back into {homes.pop()}"
+        where = ", ".join(str(a) for a, _, _ in stuck)
+        move = f"move {agree(len(stuck), 'it', 'them')} back into {homes.pop()}"
     else:
         where, move = "; ".join(f"{a} (move it to {b})" for a, b, _ in stuck), "move each back as named"
     fixes = {"free space, " if e.errno in (errno.ENOSPC, errno.EDQUOT) else
              "make the store writable, " if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else ""
              for e in (exc, *(e for _, _, e in stuck))}  # what stopped the move, and the put-back: both to fix
     fix = "".join(f for f in ("free space, ", "make the store writable, ") if f in fixes)
-    what = "the file moved before it was" if one else f"the {len(stuck)} files moved before it were"
+    what = agree(len(stuck), "the file moved before it was", f"the {len(stuck)} files moved before it were")
     return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
                 f"intact): {fix}{move}, then run the same command again")
 
@@ -537,9 +537,9 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
     gone = [r for r in rids if not r.startswith("input-") and not (store.run_dir(r) / "net.pt").is_file()]
     can = len(rids) - len(gone)
     return "; ".join(
-        ([f"the same `plbench run` re-scores {'it' if len(rids) == 1 else 'them' if not gone else f'{can} of them'}"]
+        ([f"the same `plbench run` re-scores {agree(len(rids), 'it', 'them' if not gone else f'{can} of them')}"]
          if can else [])
-        + ([f"{len(gone)} {'has' if len(gone) == 1 else 'have'} no net.pt to score (runs/{gone[0]}"
+        + ([f"{len(gone)} {agree(len(gone), 'has', 'have')} no net.pt to score (runs/{gone[0]}"
             f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
            else []))
 
@@ -1898,7 +1898,7 @@ class ResultsStore:
         run_ids = [r for r in run_ids if self._holds_none(r)]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),
-                               f"{'it is' if len(run_ids) == 1 else 'they are'} named again by the next check and "
+                               f"{agree(len(run_ids), 'it is', 'they are')} named again by the next check and "
                                "report")
 
     def _log_finished(self, lines: str,
@@ -2261,8 +2261,8 @@ class ResultsStore:
             # of the file at that version (its hash) finds the runs
             gone = newest is not None and not Path(newest).is_file()
             raise UserError(
-                f"unknown loss {exc.name!r}: {self.root} holds {runs} run{'s' if runs != 1 else ''} of it, of a loss "
-                f"file not loaded now (version{'s' if len(versions) != 1 else ''} "
+                f"unknown loss {exc.name!r}: {self.root} holds {plural(runs, 'run')} of it, of a loss "
+                f"file not loaded now (version{agree(len(versions), '', 's')} "
                 + ", ".join(f"v{v}" for v in sorted(versions, key=versions.get)) + "): load it with --loss-file "
                 + (shlex.quote(newest) + (" (its newest runs' file)" if len(files) > 1 else "") if newest else "FILE")
                 + (f" — not there now (the store or the file moved): a copy of that file at "

@@ -64,7 +64,7 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
     usable_for_crop,
 )
 from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
@@ -812,7 +812,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
         log.info("%d of %s already %s results; skipping %s", summary.skipped, plural(len(configs), "run"),
-                 "has" if summary.skipped == 1 else "have", "it" if summary.skipped == 1 else "them")
+                 agree(summary.skipped, "has", "have"), agree(summary.skipped, "it", "them"))
         for c in set(configs) - set(pending):
             _drop_checkpoints(store, ids[c], locked=False)
     if not pending and not inputs_missing:
@@ -1491,8 +1491,8 @@ def interrupted_lines(store: ResultsStore, configs: list[RunConfig]) -> list[str
     return [f"the grid stands at {finished} of {plural(len(configs), 'run')} finished ({diverged} diverged), "
             f"{len(failed)} failed, {left} left"
             + (": the same command retries the failed and resumes the rest" if failed and left
-               else f": the same command retries {'it' if len(failed) == 1 else 'them'}" if failed
-               else f": the same command resumes {'it' if left == 1 else 'them'}" if left else ""),
+               else f": the same command retries {agree(len(failed), 'it', 'them')}" if failed
+               else f": the same command resumes {agree(left, 'it', 'them')}" if left else ""),
             *failed_runs(store, failed)]
 
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import agree, plural
 
 # re-exported for reports; holm/map_unique/weights_*/loss_label/version_suffix live in runstats, below convergence (no
 # import cycle: convergence's lines label an arm as the boards do)
@@ -317,11 +317,11 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
             return ""
         seed = pd.to_numeric(h.loc[h["run"].isin(gone), "seed"], errors="coerce").dropna()  # input: no seed
         seeds = [f"{x:g}" for x in sorted(set(seed))]
-        which = f", seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}" if seeds else ""
+        which = f", seed{agree(len(seeds), '', 's')} {', '.join(seeds)}" if seeds else ""
         every = all(cov.at[(task, metric, r), "scored"] == 0 for r in gone)
         return (f"; {'every image' if every else 'more than half the images'} of {len(gone)} "
-                f"run{'s' if len(gone) > 1 else ''}{which}: "
-                f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
+                f"run{agree(len(gone), '', 's')}{which}: "
+                f"{agree(len(gone), 'that run is', 'those runs are')} left out of the column")
 
     # a column without one finite score (a metric that could score none of the outputs): named once, with the others
     # so, not every loss of it listed with every image (60 losses × 5 tasks made a wall of the notes)
@@ -1223,7 +1223,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
         who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
         partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
-        what = "those cells" if partly else "it" if len(thin) == 1 else "them"
+        what = "those cells" if partly else agree(len(thin), "it", "them")
         why.append(f"{who} with {plural(int(restored['n_seeds'].min()), 'run')} where a verdict needs ≥ {MIN_RUNS}"
                    f" (no verdict on {what}; {n_thin} of {n_cells} scored cells short of runs, most of them)")
     if not why:
@@ -1254,7 +1254,7 @@ def device_kind(device, name=None, threads=None) -> str:
     except (TypeError, ValueError):
         n = 0
     if kind == "cpu" and n > 0:
-        return f"cpu ({n} thread{'s' if n != 1 else ''})"
+        return f"cpu ({plural(n, 'thread')})"
     return kind
 
 
@@ -1352,7 +1352,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "peak_rss_mb": g["peak_rss_mb"].max(),  # the host's memory, a GPU run's too
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
                           "ms_per_it_by_device": "; ".join(
-                              f"{d} {np.median(v):.1f} ms/it ({v.size} run{'s' if v.size != 1 else ''})"
+                              f"{d} {np.median(v):.1f} ms/it ({plural(v.size, 'run')})"
                               for d, v in by_dev.items()),
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
@@ -1449,7 +1449,7 @@ def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | No
             parts.append((max(when, default=-1.0), label[len(name):].strip(), len(runs)))
         parts.sort(key=lambda p: (p[0], name_key(p[1]), p[2]))  # oldest first; unknown times: v2 before v10
         out.append(f"`{name}`: " + ", ".join(
-            f"{suffix} ({n} run{'s' if n != 1 else ''}"
+            f"{suffix} ({plural(n, 'run')}"
             + (f", newest started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(w))}" if w >= 0 else "") + ")"
             for w, suffix, n in parts))
     return out
