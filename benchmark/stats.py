@@ -748,7 +748,7 @@ def one_run_decides(cells: pd.DataFrame, alpha: float) -> None:
         if (worst := decider(cells["_drops"].iat[k], ps, k, float(cells["vs_base"].iat[k]), alpha)) is not None:
             cells.iloc[k, cells.columns.get_loc("decided_by")] = seeds_cell(worst[0])
             cells.iloc[k, cells.columns.get_loc("p_without")] = worst[1]
-    cells.drop(columns="_drops", inplace=True)
+    del cells["_drops"]  # in place, as the caller reads it (DataFrame.drop(inplace=True) warns in pandas 3)
 
 
 def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pair: np.ndarray, p_adj: np.ndarray,
