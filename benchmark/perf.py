@@ -747,6 +747,23 @@ def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str,
     return out
 
 
+def _loss_width(losses) -> int:
+    """The loss column's width in the dry run's tables: 34, or the longest spec's — a spec is never cut (the standard
+    profile's ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``, config.FINDING_BASELINES, read as the default
+    ``vgg(layers=('relu1_2', 'relu2_2',`` cut at 34)."""
+    return max([34, *map(len, losses)])
+
+
+def estimate_table_lines(estimated: dict[str, dict[str, float]]) -> list[str]:
+    """The dry run's table of estimated ms per step (``estimated``: {loss: {task: ms}}): a header, then a row per
+    loss, cheapest first, each task's cell its ms or – where the loss does not run on it."""
+    tasks = sorted({t for v in estimated.values() for t in v})
+    width = _loss_width(estimated)
+    return ([f"  {'loss':<{width}}" + "".join(f"{t:>10}" for t in tasks)]
+            + [f"  {loss:<{width}}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks)
+               for loss, per in sorted(estimated.items(), key=lambda kv: min(kv[1].values()))])
+
+
 def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:
     """The dry run's table setting its estimated ms per step (``estimated``: {loss: {task: ms}}) beside the measured
     ms/it of the store's runs of the same settings on ``kind`` (:func:`measured_in_store`): a heading, then a row per
@@ -762,7 +779,8 @@ def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict,
         return []
     tasks = sorted({t for v in cells.values() for t in v})
     order = sorted(cells, key=lambda loss: min(estimated[loss].values()))
+    width = _loss_width(order)  # the rows as the estimate's own table has them (estimate_table_lines)
     # (the median is of the runs timed with the cores free where a cell has any: measured_in_store)
     return ([f"measured in the results directory on {kind}: median ms/it (× measured/estimated; runs, busy: under "
-             "load):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
-            + [f"  {loss[:34]:<34}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])
+             "load):", f"  {'loss':<{width}}" + "".join(f"{t:>22}" for t in tasks)]
+            + [f"  {loss:<{width}}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])

@@ -26,3 +26,23 @@ def test_one_test_image_that_is_a_training_image_is_counted_in_the_singular(tmp_
                                        (DataSpec.parse(str(tmp_path / "test")),))) == 1
     assert "1 of 1 test image is also a training image (identical pixels" in caplog.text
     assert "its scores are not held out" in caplog.text and "test images are" not in caplog.text
+
+
+_BASELINE = "vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))"
+
+
+def test_the_dry_run_tables_name_the_profiles_finding_baseline_whole():
+    """fc9a188 added config.FINDING_BASELINES to the standard and full profiles; the dry run's two tables cut every
+    loss spec at 34 characters, so it read ``vgg(layers=('relu1_2', 'relu2_2',``, which names another loss."""
+    from benchmark.config import FINDING_BASELINES
+    from benchmark.perf import estimate_check_lines, estimate_table_lines
+
+    assert _BASELINE in FINDING_BASELINES
+    est = {"vgg": {"denoise": 244.0, "sr4": 250.0}, _BASELINE: {"denoise": 300.0}}
+    table = estimate_table_lines(est)
+    assert [line.split()[0] for line in table] == ["loss", "vgg", "vgg(layers=('relu1_2',"]
+    assert any(_BASELINE in line and line.rstrip().endswith("–") for line in table)
+    assert len({len(line) for line in table}) == 1  # one column width, the header's too
+    check = estimate_check_lines(est, {(_BASELINE, "denoise"): (330.0, 3, False)}, "cpu:2t")
+    assert _BASELINE in check[-1] and "330.0 ×1.1 (3)" in check[-1]
+    assert check[1].index("denoise") + len("denoise") == len(check[-1])
