@@ -46,3 +46,21 @@ def test_the_dry_run_tables_name_the_profiles_finding_baseline_whole():
     check = estimate_check_lines(est, {(_BASELINE, "denoise"): (330.0, 3, False)}, "cpu:2t")
     assert _BASELINE in check[-1] and "330.0 ×1.1 (3)" in check[-1]
     assert check[1].index("denoise") + len("denoise") == len(check[-1])
+
+
+def test_the_readme_profiles_list_the_finding_baseline_the_profiles_train():
+    """The README's profiles said standard and full train "every loss" (its 345 runs) after fc9a188 added
+    config.FINDING_BASELINES to both: 15 runs more each (5 tasks × 3 seeds, their budget checks besides: the standard
+    profile plans 720 configs, of which 690 with unchanged run ids), named in both entries."""
+    from benchmark.config import DEFAULT_TASKS, FINDING_BASELINES, PROFILES, expand_losses
+
+    for name in ("standard", "full"):
+        prof = PROFILES[name]
+        extra = len(expand_losses(prof.losses)) - len(expand_losses(("all",)))
+        assert extra == len(FINDING_BASELINES) and extra * len(DEFAULT_TASKS) * len(prof.seeds) == 15
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    profiles = text[text.index("Profiles (every field"):text.index("`standard` and `full` take their data")]
+    standard = profiles[profiles.index("* `standard`"):profiles.index("* `configs/cpu.yaml`")]
+    full = profiles[profiles.index("* `full`"):]
+    assert all(spec in standard for spec in FINDING_BASELINES) and "config.FINDING_BASELINES" in standard
+    assert "345 runs, before that baseline's 15 more" in standard and "VGG\n  baseline, as `standard`" in full
