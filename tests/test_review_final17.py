@@ -64,3 +64,15 @@ def test_the_readme_profiles_list_the_finding_baseline_the_profiles_train():
     full = profiles[profiles.index("* `full`"):]
     assert all(spec in standard for spec in FINDING_BASELINES) and "config.FINDING_BASELINES" in standard
     assert "345 runs, before that baseline's 15 more" in standard and "VGG\n  baseline, as `standard`" in full
+
+
+def test_perf_s_table_names_the_profiles_finding_baseline_whole():
+    """`plbench perf` (the command compare's and the leaderboard's notes give to time the grid's losses side by side)
+    cut each spec at 28 characters: the profiles' new baseline read ``vgg(layers=('relu1_2', 'rel``."""
+    from benchmark.perf import PerfRow, format_rows
+
+    rows = [PerfRow(name, 20.0, 50.0, 1.0, None, None, None, None, "vgg16:random(seed=0)")
+            for name in ("l1", _BASELINE)]
+    head, one, other = format_rows(rows, "header").splitlines()[1:]
+    assert other.startswith(_BASELINE + " ") and one.startswith("l1 ")
+    assert head.index("ms/step") + len("ms/step") == one.index("20.00") + len("20.00") == other.index("20.00") + 5
