@@ -4037,7 +4037,7 @@ class DataCache:
             whole = self.images(source)
             key = source, spec.holdout[0]
             if key not in self._held:  # drawn once for both parts (near copies compared, or the driver's joins)
-                with _still_comparing(f"{source}: its {spec.holdout[0]:g}% hold-out: {len(whole)} images"):
+                with _still_comparing(f"{source}: its {spec.holdout[0]:g}% hold-out: {plural(len(whole), 'image')}"):
                     self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
                                                     self._joined.setdefault(key, {}), settled=key in self._settled)
             self._images[spec] = holdout_part(spec, whole, held=self._held[key])
@@ -4390,7 +4390,8 @@ class DataCache:
         if key not in self._overlaps:
             n_train = sum(len(self.images(s)) for s in dict.fromkeys(train))
             n_test = sum(len(self.images(s)) for s in dict.fromkeys(test))
-            with _still_comparing(f"the overlap check of {n_train} training and {n_test} test images"):
+            with _still_comparing(f"the overlap check of {plural(n_train, 'training image')} and "
+                                  f"{plural(n_test, 'test image')}"):
                 self._overlap(key, train, test)
         return self._overlaps[key]
 

@@ -76,3 +76,19 @@ def test_perf_s_table_names_the_profiles_finding_baseline_whole():
     head, one, other = format_rows(rows, "header").splitlines()[1:]
     assert other.startswith(_BASELINE + " ") and one.startswith("l1 ")
     assert head.index("ms/step") + len("ms/step") == one.index("20.00") + len("20.00") == other.index("20.00") + 5
+
+
+def test_the_still_comparing_lines_count_in_their_number(tmp_path, monkeypatch):
+    """probe-data's 15-s lines while a big source is compared (_still_comparing) wrote '1 training and 1 test images'
+    the day probe-report made every count read in its number."""
+    import contextlib
+
+    import benchmark.data as data
+
+    said = []
+    monkeypatch.setattr(data, "_still_comparing", lambda what: said.append(what) or contextlib.nullcontext())
+    _png(tmp_path / "train" / "a.png", 1)
+    _png(tmp_path / "test" / "b.png", 2)
+    data.DataCache().overlap((data.DataSpec.parse(str(tmp_path / "train")),),
+                             (data.DataSpec.parse(str(tmp_path / "test")),))
+    assert said == ["the overlap check of 1 training image and 1 test image"]
