@@ -1135,11 +1135,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
         print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
                                               sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
-        tasks = sorted({t for v in est["ms_per_step"].values() for t in v})
+        from benchmark.perf import estimate_table_lines
+
         print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
-        print(f"  {'loss':<34}" + "".join(f"{t:>10}" for t in tasks))
-        for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
-            print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
+        for line in estimate_table_lines(est["ms_per_step"]):
+            print(line)
         if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
             from benchmark.perf import estimate_check_lines, measured_in_store
             from benchmark.stats import device_kind

@@ -4075,7 +4075,7 @@ class DataCache:
             whole = self.images(source)
             key = source, spec.holdout[0]
             if key not in self._held:  # drawn once for both parts (near copies compared, or the driver's joins)
-                with _still_comparing(f"{source}: its {spec.holdout[0]:g}% hold-out: {len(whole)} images"):
+                with _still_comparing(f"{source}: its {spec.holdout[0]:g}% hold-out: {plural(len(whole), 'image')}"):
                     self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
                                                     self._joined.setdefault(key, {}), settled=key in self._settled)
             self._images[spec] = holdout_part(spec, whole, held=self._held[key])
@@ -4428,7 +4428,8 @@ class DataCache:
         if key not in self._overlaps:
             n_train = sum(len(self.images(s)) for s in dict.fromkeys(train))
             n_test = sum(len(self.images(s)) for s in dict.fromkeys(test))
-            with _still_comparing(f"the overlap check of {n_train} training and {n_test} test images"):
+            with _still_comparing(f"the overlap check of {plural(n_train, 'training image')} and "
+                                  f"{plural(n_test, 'test image')}"):
                 self._overlap(key, train, test)
         return self._overlaps[key]
 
@@ -4471,6 +4472,10 @@ class DataCache:
                 turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
                     ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
                     else "") + "), marked so"
-            log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
-                        "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
-                        " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
+            one = len(both) == 1  # counts read in their number (docmarkup.plural): "1 of 1 test image is …"
+            log.warning("%d of %s %s (identical pixels%s; train: %s, test: %s): %s not held out: %s",
+                        len(both), plural(n, "test image"),
+                        "is also a training image" if one else "are also training images", turned,
+                        " + ".join(map(str, train)), " + ".join(map(str, test)),
+                        "its scores are" if one else "their scores are",
+                        ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

@@ -266,12 +266,13 @@ class _nullctx:
 def format_rows(rows: list[PerfRow], header: str) -> str:
     """The table ``plbench perf`` prints: medians over the reps, with ``IQR %`` (the step times' interquartile range
     in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
-    lines = [header, f"{'loss':28s} {'ms/step':>9s} {'IQR %':>6s} {'it/s':>8s} {'× L1':>6s} {'× L1 IQR':>11s} "
+    width = _loss_width((r.name for r in rows), 28)  # a spec never cut, as in the dry run's tables
+    lines = [header, f"{'loss':{width}s} {'ms/step':>9s} {'IQR %':>6s} {'it/s':>8s} {'× L1':>6s} {'× L1 IQR':>11s} "
                      f"{'× naive':>8s} {'peak MB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
     for r in rows:
         f = lambda v, spec: (format(v, spec) if v is not None else "–")  # noqa: E731
         ratio = f"{r.x_l1_iqr[0]:.2f}–{r.x_l1_iqr[1]:.2f}" if r.x_l1_iqr else "–"
-        lines.append(f"{r.name[:28]:28s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
+        lines.append(f"{r.name:{width}s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
                      f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
                      f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
@@ -748,6 +749,23 @@ def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str,
     return out
 
 
+def _loss_width(losses, least: int = 34) -> int:
+    """The loss column's width in the dry run's tables and ``plbench perf``'s: ``least``, or the longest spec's — a
+    spec is never cut (the standard profile's ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``,
+    config.FINDING_BASELINES, read as the default ``vgg(layers=('relu1_2', 'relu2_2',`` cut at 34)."""
+    return max([least, *map(len, losses)])
+
+
+def estimate_table_lines(estimated: dict[str, dict[str, float]]) -> list[str]:
+    """The dry run's table of estimated ms per step (``estimated``: {loss: {task: ms}}): a header, then a row per
+    loss, cheapest first, each task's cell its ms or – where the loss does not run on it."""
+    tasks = sorted({t for v in estimated.values() for t in v})
+    width = _loss_width(estimated)
+    return ([f"  {'loss':<{width}}" + "".join(f"{t:>10}" for t in tasks)]
+            + [f"  {loss:<{width}}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks)
+               for loss, per in sorted(estimated.items(), key=lambda kv: min(kv[1].values()))])
+
+
 def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:
     """The dry run's table setting its estimated ms per step (``estimated``: {loss: {task: ms}}) beside the measured
     ms/it of the store's runs of the same settings on ``kind`` (:func:`measured_in_store`): a heading, then a row per
@@ -763,7 +781,8 @@ def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict,
         return []
     tasks = sorted({t for v in cells.values() for t in v})
     order = sorted(cells, key=lambda loss: min(estimated[loss].values()))
+    width = _loss_width(order)  # the rows as the estimate's own table has them (estimate_table_lines)
     # (the median is of the runs timed with the cores free where a cell has any: measured_in_store)
     return ([f"measured in the results directory on {kind}: median ms/it (× measured/estimated; runs, busy: under "
-             "load):", f"  {'loss':<34}" + "".join(f"{t:>22}" for t in tasks)]
-            + [f"  {loss[:34]:<34}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])
+             "load):", f"  {'loss':<{width}}" + "".join(f"{t:>22}" for t in tasks)]
+            + [f"  {loss:<{width}}" + "".join(f"{cells[loss].get(t, '–'):>22}" for t in tasks) for loss in order])
