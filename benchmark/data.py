@@ -4472,10 +4472,10 @@ class DataCache:
                 turned += "; or cut from one or cut into training images and saved again (re-encoded" + (
                     ", as they are or turned or mirrored" if any(b.endswith(f"{_TURNED})") for b in again)
                     else "") + "), marked so"
-            one = len(both) == 1  # counts read in their number (docmarkup.plural): "1 of 1 test image is …"
+            k = len(both)  # counts read in their number (docmarkup): "1 of 1 test image is …"
             log.warning("%d of %s %s (identical pixels%s; train: %s, test: %s): %s not held out: %s",
-                        len(both), plural(n, "test image"),
-                        "is also a training image" if one else "are also training images", turned,
+                        k, plural(n, "test image"),
+                        agree(k, "is also a training image", "are also training images"), turned,
                         " + ".join(map(str, train)), " + ".join(map(str, test)),
-                        "its scores are" if one else "their scores are",
+                        agree(k, "its scores are", "their scores are"),
                         ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
