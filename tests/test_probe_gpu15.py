@@ -73,7 +73,7 @@ def test_gpu_utilisation_is_not_reported_for_a_run_that_failed(monkeypatch):
         store, configs[0], "CUDA error: out of memory"))
     with pytest.raises(RuntimeError) as err:
         mod.utilisation_during_run(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
-    assert "1 of 1 runs did not finish ok" in str(err.value) and "out of memory" in str(err.value), err.value
+    assert "1 of 1 run did not finish ok" in str(err.value) and "out of memory" in str(err.value), err.value
 
 
 @pytest.mark.parametrize("saved", [True, False], ids=["after-its-first-save", "before-any-table"])

@@ -290,8 +290,11 @@ def test_mad_scores_of_the_code_before_its_fix_are_stale_re_scored_and_left_out(
     store, old = _mad_store(tmp_path / "r", {"l1": False, "good": True})
     assert old and all(store.stale_metrics(r, now) == {"mad": UNMARKED} for r in old)  # incomplete: re-scored
     assert all(store.stale_metrics(r, now) == {} for r in set(store.run_ids()) - set(old))
+    from benchmark.docmarkup import plural
+
     (line,) = coverage_lines(coverage_table(store, old), len(old))  # a board of old runs alone keeps them: says so
-    assert line.startswith(f"`mad` scored by its code before today's fix in {len(old)} of {len(old)} runs"), line
+    said = f"`mad` scored by its code before today's fix in {len(old)} of {plural(len(old), 'run')}"
+    assert line.startswith(said), line
     monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda name: (_ for _ in ()).throw(AssertionError(name)))
     with caplog.at_level("WARNING", logger="benchmark.results"):
         t = store.table()
