@@ -118,7 +118,7 @@ def test_training_patches_cut_from_a_test_photo_of_another_source_are_warned_of(
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         both = DataCache().overlap((train,), (test,))
     assert both == ["mine/holiday (2 training images cut from it)"]
-    said = [r.getMessage() for r in caplog.records if "also training images" in r.getMessage()]
+    said = [r.getMessage() for r in caplog.records if "is also a training image" in r.getMessage()]
     assert len(said) == 1 and "1 of 2 test images" in said[0] and "training images cut from it" in said[0]
 
 
