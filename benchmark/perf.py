@@ -82,6 +82,13 @@ class NaiveLPIPS(nn.Module):
 NAIVE = {"vgg": ("naive:vgg", NaiveVGGMSE), "lpips": ("naive:lpips", NaiveLPIPS)}
 
 
+def _naive_base(spec: str) -> str | None:
+    """The :data:`NAIVE` key whose reference computes what loss ``spec`` computes: the registered loss as it is
+    (``vgg``, ``lpips``), None for one with arguments or terms — ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` taps
+    three layers, where the textbook reference stops at relu2_2: its × naive was a ratio of two different losses."""
+    return spec if spec in NAIVE else None
+
+
 @dataclass
 class PerfRow:
     name: str
@@ -185,8 +192,8 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
 
     for n in names:
         makers[n] = ours(n)
-        base = n.split("(")[0]
-        if naive and base in NAIVE:
+        base = _naive_base(n)
+        if naive and base:
             label, cls = NAIVE[base]
             makers[label] = reference(cls)
             provenance[label] = "naive fp32 eager reference"
@@ -223,8 +230,8 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             peaks = {n: _peak_alone(make, dev, mem) for n, make in makers.items()}
         rows = []
         for n in makers:
-            base = n.split("(")[0]
-            ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
+            base = _naive_base(n)
+            ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
             gflop = gflops[n]
             quartiles = _iqr(times[n])
             ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
