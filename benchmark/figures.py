@@ -1523,7 +1523,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     w = fig.get_size_inches()[0]
     # runs not shown converged (or too few): said on the figure, as the other ranking figures say it, for it is often
     # shown alone; too few runs for any test are said by its key ("not tested: …") instead, not twice
-    smoke = smoke_test(stats, short=True, runs=tested_any)
+    smoke = smoke_test(stats, short=True, runs=tested_any, task=task)
     fig.suptitle((wrap_title(smoke, w) + "\n" if smoke else "") + wrap_title(
         f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})" if part else "")
         + "; better: right", w))

@@ -1199,19 +1199,25 @@ def short_runs_who(stats: "Stats", few: int) -> str:
                       for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
 
 
-def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
+def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str | None = None) -> str:
     """One line when these results are a smoke test rather than a ranking, else ""; leaderboards and the P–D
     plane print it. A smoke test is a verdict on the ranking as a whole: runs not shown converged, no cell
     tested, or **most** (more than half) scored cells with fewer than :data:`MIN_RUNS` runs
     (:func:`thin_cells`). A few thin cells (one metric scored on some runs, a loss with a diverged run) leave
     the other cells their verdicts: the notes name them (``benchmark.export.notes``), no banner.
-    ``runs=False``: only the runs not shown converged (a title that says the too few runs itself)."""
+    ``runs=False``: only the runs not shown converged (a title that says the too few runs itself). ``task``: one
+    task's runs and cells (a figure of that task alone: metrics_<task>.png counted the whole grid's runs), the losses
+    short of runs still named as the grid's."""
     why = []
     tc = stats.task_costs
+    if task is not None and "task" in tc.columns:
+        tc = tc[tc["task"].astype(str) == task]
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
     if unconverged:
         why.append(f"{int(tc['unconverged'].sum())} of {plural(int(tc['ok'].sum()), 'run')} not shown converged")
     restored = scored_cells(stats.cells)  # a cell no run could score is a missing score, not 0 runs
+    if task is not None and "task" in restored.columns:
+        restored = restored[restored["task"].astype(str) == task]
     few = runs and not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
