@@ -165,6 +165,19 @@ def built():
     return get
 
 
+def dry_run_estimate(configs, ms_per_step: dict | None = None) -> dict:
+    """What :func:`benchmark.perf.estimate_grid` returns, for stand-ins of it in dry-run tests: one second in all,
+    ``ms_per_step`` ({loss: {task: ms}}) as measured, nothing probed."""
+    return {"runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
+            "by_family": {"pixel": 1.0}, "ms_per_step": ms_per_step or {}, "probes": [], "measured": 0, "reused": 0,
+            "cache": "x", "device": "cpu"}
+
+
+def metric_set_of(*names: str) -> type:
+    """A stand-in for :class:`benchmark.metrics.MetricSet` that loads nothing and scores ``names``."""
+    return type("Metrics", (), {"metrics": list(names), "skipped": {}, "__init__": lambda self, *args: None})
+
+
 def extra_inputs(loss, pred) -> dict:
     """The keyword inputs a loss needs beyond (pred, target): the degraded image, here ``pred`` itself."""
     return {"degraded": pred.detach().clone()} if "degraded" in loss.needs_all else {}

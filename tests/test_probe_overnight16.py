@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import dry_run_estimate, metric_set_of
 
 
 def _done_store(tmp_path, configs, threads):
@@ -43,16 +44,9 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
 
     def estimate(configs, *args, **kwargs):
         seen.append(torch.get_num_threads())
-        return {"runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
-                "by_family": {"pixel": 1.0}, "ms_per_step": {"l1": {"denoise": 10.0}}, "probes": [], "measured": 0,
-                "reused": 0, "cache": "x", "device": "cpu"}
+        return dry_run_estimate(configs, {"l1": {"denoise": 10.0}})
 
-    class Metrics:
-        metrics, skipped = ["psnr"], {}
-
-        def __init__(self, *args):
-            pass
-
+    Metrics = metric_set_of("psnr")
     monkeypatch.setattr(benchmark.perf, "estimate_grid", estimate)
     monkeypatch.setattr(benchmark.metrics, "MetricSet", Metrics)
     monkeypatch.setattr(benchmark.executors, "_cores", lambda: 2)

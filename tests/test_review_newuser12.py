@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import dry_run_estimate, metric_set_of
 
 
 def _done_store(root, configs, metrics=("psnr",)):
@@ -29,15 +30,9 @@ def _dry_run_without_timing(monkeypatch):
 
     def estimate(configs, *args, **kwargs):
         estimated.append(list(configs))
-        return {"runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
-                "by_family": {"pixel": 1.0}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0,
-                "cache": "x", "device": "cpu"}
+        return dry_run_estimate(configs)
 
-    class Metrics:
-        metrics, skipped = ["psnr"], {}
-
-        def __init__(self, *args):
-            pass
+    Metrics = metric_set_of("psnr")
 
     monkeypatch.setattr(benchmark.perf, "estimate_grid", estimate)
     monkeypatch.setattr(benchmark.metrics, "MetricSet", Metrics)
