@@ -53,7 +53,7 @@ def test_the_peak_cpu_memory_is_reset_per_run():
     """The peak resident memory read for a run (:func:`benchmark.resources.peak_rss_mb`) starts again at
     :func:`~benchmark.resources.reset_peak_rss`: 200 MB held and freed before it are not in the peak read after it
     (getrusage's ru_maxrss, the process's since it started, would hold them)."""
-    from benchmark.resources import peak_rss_mb, reset_peak_rss
+    from benchmark.resources import _status_kb, peak_rss_mb, reset_peak_rss
 
     assert reset_peak_rss()  # Linux: /proc/self/clear_refs
     base = peak_rss_mb()
@@ -61,7 +61,10 @@ def test_the_peak_cpu_memory_is_reset_per_run():
     high = peak_rss_mb()
     del x
     assert reset_peak_rss()
-    assert high >= base + 190 and peak_rss_mb() <= high - 150, (base, high, peak_rss_mb())
+    now = _status_kb("VmRSS")["VmRSS"] / 1024  # freed pages the allocator kept (a loaded CI worker) stay resident
+    assert high >= base + 190 and peak_rss_mb() <= now + 50, (base, high, now, peak_rss_mb())  # the peak starts again
+    if now <= high - 150:  # the 200 MB went back: not in the peak read after the reset
+        assert peak_rss_mb() <= high - 150, (base, high, now, peak_rss_mb())
 
 
 @pytest.mark.slow  # two runs trained and scored in one process: 5-8 s on 2 busy cores
