@@ -347,3 +347,27 @@ def use_shared_datasets(monkeypatch, folder) -> None:
 
     for module in (benchmark.data, benchmark.config):
         monkeypatch.setattr(module, "SHARED_DATASETS", folder)
+
+
+@pytest.fixture
+def fake_cpu_clock(monkeypatch):
+    """perf's wall and CPU clocks made fake: ``tick(share)`` spends one wall second in which the process has ``share``
+    CPU seconds (``share`` 0.9: 0.9 of one core; 1.9: nearly two)."""
+    from benchmark import perf
+
+    clock = {"wall": 0.0, "cpu": 0.0}
+    monkeypatch.setattr(perf.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(perf.time, "process_time", lambda: clock["cpu"])
+
+    def tick(share: float) -> None:
+        clock["wall"] += 1.0
+        clock["cpu"] += share
+    return tick
+
+
+@pytest.fixture
+def a_file(tmp_path):
+    """An --out that `run` refuses (a file in the way)."""
+    p = tmp_path / "afile"
+    p.write_text("mine\n")
+    return p

@@ -10,7 +10,7 @@ import torch
 from benchmark import stats as S
 
 
-def test_a_run_is_judged_busy_on_its_share_per_thread(monkeypatch):
+def test_a_run_is_judged_busy_on_its_share_per_thread(monkeypatch, fake_cpu_clock):
     """Was: a CPU timing was judged busy on its process's share of ONE core (CPU s ÷ wall s under 0.5), whatever
     its thread count: a run on 2 threads whose process got 0.9 of a core (each thread under half of one: the step
     twice its idle time and more) passed as idle, while the same 0.9 on 1 thread is a run that had its core. Now
@@ -32,14 +32,9 @@ def test_a_run_is_judged_busy_on_its_share_per_thread(monkeypatch):
     costs = S.cost_table(metas)[0].set_index("label")
     assert costs.loc["l1", "timed_busy"] == 2 and costs.loc["l2", "timed_busy"] == 0, costs
 
-    clock = {"wall": 0.0, "cpu": 0.0}
-
     def work():  # a second of wall time, 0.9 s of the process's CPU time
-        clock["wall"] += 1.0
-        clock["cpu"] += 0.9
+        fake_cpu_clock(0.9)
 
-    monkeypatch.setattr(perf.time, "perf_counter", lambda: clock["wall"])
-    monkeypatch.setattr(perf.time, "process_time", lambda: clock["cpu"])
     cpu, before = torch.device("cpu"), perf._CONTENDED[0]
     with torch_threads(1):
         perf._best_time(work, cpu, 2)

@@ -66,12 +66,14 @@ def test_dings_claim_on_random_weights_only_says_needs_weights():
     assert "needs dists, lpips" in ding.reason and "plbench weights" in ding.reason, ding.reason
 
 
-@pytest.mark.parametrize("variant", ["pdl(pixels=False)", "pdl_proj(num_proj=8)", "l1 + 0.01*pdl"])
+@pytest.mark.parametrize("variant", ["pdl(pixels=False)", "pdl_proj(num_proj=8)", "l1 + 0.01*pdl",
+                                     "0.5*(l1 + pdl)"])
 def test_pdls_own_variants_are_not_rivals_it_must_outperform(variant):
     """The claim is PDL against *other* reference-based perceptual losses. A PDL ablation the user trains beside it
     (the pixel-free PDL, a projection count, PDL added to ℓ1 — README's own examples name pdl with arguments) was
     taken as one of those rivals, since only the specs 'pdl'/'pdl_proj' themselves were set aside: PDL had to beat
-    itself, and a store where PDL clearly beats the VGG loss read 'inconclusive'."""
+    itself, and a store where PDL clearly beats the VGG loss read 'inconclusive'. A grouped sum (``0.5*(l1 + pdl)``)
+    was still one later: has_term read no term of it."""
     t = synthetic_table(offsets={"pdl": {"vsi": 0.8}, variant: {"vsi": 0.8}, "vgg": 0.0, "l2": 0.0},
                         weights={"pdl": PRE, variant: PRE, "vgg": PRE}, tasks=("sr4",), metrics=("psnr", "vsi"),
                         n_images=4, seeds=tuple(range(5)))

@@ -12,14 +12,6 @@ from benchmark.cli import main
 from benchmark.errors import UserError
 
 
-@pytest.fixture
-def a_file(tmp_path):
-    """An --out that `run` refuses (a file in the way)."""
-    p = tmp_path / "afile"
-    p.write_text("mine\n")
-    return p
-
-
 @pytest.mark.parametrize("flags, said", [
     (["--losses", "vgg", "--backbone-weights", "rnadom"], "--backbone-weights rnadom: not random, pretrained"),
     (["--train-data", "skimage:trian"], "did you mean train?"),

@@ -120,7 +120,7 @@ def test_each_metric_s_declared_cache_size_is_what_its_code_keeps(name):
     assert abs(per_pixel - REF_CACHE_PER_PX[name]) <= 0.1 * REF_CACHE_PER_PX[name], (name, per_pixel)
 
 
-def test_a_run_on_more_threads_than_its_cpu_quota_is_not_judged_busy(tmp_path, monkeypatch):
+def test_a_run_on_more_threads_than_its_cpu_quota_is_not_judged_busy(tmp_path, monkeypatch, fake_cpu_clock):
     """Was (cf65647): a CPU timing was judged busy on its process's share per torch thread, and torch's default thread
     count is the machine's cores, not a container's CPU quota (``docker --cpus 2``, a Kubernetes limit): 16 threads
     that had both their 2 allowed cores (a share of 1.9) read 0.12 a thread, so every run there was noted as timed
@@ -155,14 +155,9 @@ def test_a_run_on_more_threads_than_its_cpu_quota_is_not_judged_busy(tmp_path, m
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
     assert devices.usable_cores() == 2.0
 
-    clock = {"wall": 0.0, "cpu": 0.0}
-
     def work():  # a second of wall time, 1.9 s of the process's CPU time
-        clock["wall"] += 1.0
-        clock["cpu"] += 1.9
+        fake_cpu_clock(1.9)
 
-    monkeypatch.setattr(perf.time, "perf_counter", lambda: clock["wall"])
-    monkeypatch.setattr(perf.time, "process_time", lambda: clock["cpu"])
     before = perf._CONTENDED[0]
     with devices.torch_threads(16):
         perf._best_time(work, torch.device("cpu"), 2)

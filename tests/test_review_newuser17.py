@@ -12,14 +12,6 @@ from benchmark.cli import main
 from benchmark.errors import UserError
 
 
-@pytest.fixture
-def a_file(tmp_path):
-    """An --out that `run` refuses (a file in the way)."""
-    p = tmp_path / "afile"
-    p.write_text("mine\n")
-    return p
-
-
 @pytest.mark.parametrize("flag, source", [
     ("--test-data", "/nonexistent/photos"),
     ("--train-data", "./no_such_folder17"),

@@ -8,23 +8,19 @@ import logging
 import torch
 
 
-def test_a_step_time_measured_on_a_busy_machine_is_used_but_not_kept(tmp_path, monkeypatch, caplog):
+def test_a_step_time_measured_on_a_busy_machine_is_used_but_not_kept(tmp_path, monkeypatch, caplog, fake_cpu_clock):
     """The fastest of three timings was still 13× the idle step where another job's load lasted through all three
     (l1 at 1.36 s a step against 10–16 ms), and steptimes.json kept it for every later dry run at this code
     version: a 4-run grid of 33 s was estimated at 1.3 h. A CPU timing whose process had under half a core (CPU
     time ÷ wall time, fake clocks here) is now used for this dry run, said once, and not kept."""
     from benchmark import perf
 
-    clock = {"wall": 0.0, "cpu": 0.0}
     share = [0.1]  # the process's CPU seconds per wall second while it works
 
     def work():
-        clock["wall"] += 1.0
-        clock["cpu"] += share[0]
+        fake_cpu_clock(share[0])
 
     monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")  # the product's default (the suite sets 0: conftest)
-    monkeypatch.setattr(perf.time, "perf_counter", lambda: clock["wall"])
-    monkeypatch.setattr(perf.time, "process_time", lambda: clock["cpu"])
     cpu, path = torch.device("cpu"), tmp_path / "steptimes.json"
     st = perf.StepTimes(path)
     with caplog.at_level(logging.WARNING, logger="benchmark.perf"):
