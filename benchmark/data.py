@@ -2458,12 +2458,15 @@ def _list_entry(line: str, base: Path) -> str:
 
 
 def _text_encoding(path: Path) -> str:
-    """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-16 where it starts with that
-    byte-order mark (Excel's 'Unicode Text (*.txt)', tab-separated; Windows PowerShell 5's JSON), else UTF-8 (a
+    """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-32 or UTF-16 where it starts with
+    that byte-order mark (UTF-32's little-endian one, FF FE 00 00, looked for first: it begins with UTF-16's; UTF-16 is
+    Excel's 'Unicode Text (*.txt)', tab-separated, and Windows PowerShell 5's JSON), else UTF-8 (a
     byte-order mark dropped), else Windows-1252
     where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
     in a warning naming the table; else UTF-8, whose error the caller reports."""
     raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
     if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)

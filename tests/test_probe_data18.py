@@ -1,0 +1,33 @@
+"""Data inputs, probed as a researcher with their own photos and Hugging Face datasets would hit them (session 18)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.data import DataSpec, load_images
+
+
+def _pngs(folder, *names):
+    from PIL import Image
+
+    for name in names:
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(folder / f"{name}.png")
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be", "utf-16-be"])
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".json"])
+def test_a_table_saved_as_utf_32_is_read_by_its_byte_order_mark(tmp_path, suffix, encoding):
+    """A table's encoding is read off its byte-order mark; UTF-32's little-endian mark (FF FE 00 00) begins with
+    UTF-16's (FF FE), so a UTF-32 table was decoded as UTF-16, every other character a NUL, and refused → each
+    byte-order mark names its own encoding, UTF-32 looked for before UTF-16."""
+    import codecs
+    import json
+
+    _pngs(tmp_path, "café", "b")
+    text = {".txt": "café.png\nb.png\n", ".csv": "file,label\ncafé.png,1\nb.png,2\n",
+            ".json": json.dumps([{"file": "café.png"}, {"file": "b.png"}], ensure_ascii=False)}[suffix]
+    bom = {"utf-32": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE, "utf-16-be": codecs.BOM_UTF16_BE}
+    table = tmp_path / f"photos{suffix}"
+    table.write_bytes(bom[encoding] + text.encode(encoding.replace("utf-32", "utf-32-le")
+                                                  if encoding == "utf-32" else encoding))
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["café", "b"]
