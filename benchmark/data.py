@@ -2484,24 +2484,27 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
-def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> tuple[str, int]:
+def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = False) -> tuple[str, int]:
     """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
-    that is not blank: a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's 'CSV'
-    in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
+    that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
+    header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
+    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
     comma (one path a line, a file's name with a semicolon in it among them). A quoted cell's text is not looked in
     (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which reads it so) names it, and is
     passed over."""
     with open(path, encoding=encoding, errors="replace", newline="") as f:
-        lines = list(itertools.islice(f, 1000))
-    at = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    first = lines[at].rstrip("\r\n") if at < len(lines) else ""
+        lines = [line.rstrip("\r\n") for line in itertools.islice(f, 1000)]
+    rows = [i for i, line in enumerate(lines) if line.strip() and not (comments and not _list_entry(line, path.parent))]
+    at = rows[0] if rows else len(lines)
+    first = lines[at] if at < len(lines) else ""
     if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
         return named.group(1), at + 1
     first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
         return ",", 0  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or cwd
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
-    return next((sep for sep in (",", ";", "\t") if sep in bare), ","), 0  # a .txt list: "\t" makes it a TSV
+    sep = next((sep for sep in (",", ";", "\t") if sep in bare), ",")
+    return sep, (at if comments else 0)  # a .txt list: "\t" makes it a TSV
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
@@ -2543,7 +2546,8 @@ def _load_table(path: Path):
     first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
     (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`), unless its first
-    line has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then. One that cannot
+    line that is no comment has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then,
+    the comments above its header passed over. One that cannot
     be read is a one-line :class:`UserError`."""
     import datasets
 
@@ -2561,15 +2565,13 @@ def _load_table(path: Path):
                     ds = datasets.load_dataset(builder, data_files=str(read), split="train")
                 return _pandas_json(read, ds) if suffix == ".json" else ds
         encoding = _text_encoding(path)
-        if suffix == ".txt" and _csv_separator(path, encoding)[0] == "\t":  # Excel's 'Text (Tab delimited)': a TSV
-            suffix = ".tsv"
-        if suffix == ".txt":
+        sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt")
+        if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
             lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd
 
-        sep, skip = _csv_separator(path, encoding)
         sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
         table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
         # a header cell that is an image path (in any column: captions first, paths second) means no header

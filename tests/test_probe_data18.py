@@ -14,6 +14,22 @@ def _pngs(folder, *names):
         Image.new("RGB", (24, 16), (10, 200, 30)).save(folder / f"{name}.png")
 
 
+def test_a_txt_lists_comment_line_holding_a_tab_keeps_it_a_list(tmp_path, caplog):
+    """A .txt list is read as a TSV where its first line holds a tab (Excel's 'Text (Tab delimited)'); a list opening
+    with a ``#`` comment that holds one (a tab-aligned note) was read as a TSV, its header the comment, every path a
+    row of a column ``# photos``, its other comments skipped as unreadable images → the format is read off the first
+    line that is no comment; a TSV opening with a comment reads its header below it."""
+    import logging
+
+    _pngs(tmp_path, "a", "b")
+    (tmp_path / "list.txt").write_text("# photos\tshot 2026-12-01\na.png\n\n# the next one\nb.png\n")
+    with caplog.at_level(logging.INFO, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))] == ["a", "b"]
+    assert "# photos" not in caplog.text and "# the next one" not in caplog.text, caplog.text
+    (tmp_path / "table.txt").write_text("# made by Excel, then noted\nfile\tlabel\na.png\t1\nb.png\t2\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'table.txt'}#file"))] == ["a", "b"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be", "utf-16-be"])
 @pytest.mark.parametrize("suffix", [".txt", ".csv", ".json"])
 def test_a_table_saved_as_utf_32_is_read_by_its_byte_order_mark(tmp_path, suffix, encoding):
