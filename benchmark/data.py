@@ -2489,9 +2489,13 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
     that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
     header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
     'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
-    comma (one path a line, a file's name with a semicolon in it among them). A quoted cell's text is not looked in
-    (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which reads it so) names it, and is
-    passed over."""
+    comma (one path a line, a file's name with a semicolon in it among them). Where it holds several, the one that
+    splits it into a cell naming an image (a table without a header, ``my, photo.png;1``), else the one that splits
+    the lines read into as many cells each (``file;label, note`` above ``a.png;1``), else the first as above. A quoted
+    cell's text is not looked in (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which
+    reads it so) names it, and is passed over."""
+    import csv
+
     with open(path, encoding=encoding, errors="replace", newline="") as f:
         lines = [line.rstrip("\r\n") for line in itertools.islice(f, 1000)]
     rows = [i for i, line in enumerate(lines) if line.strip() and not (comments and not _list_entry(line, path.parent))]
@@ -2503,8 +2507,16 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
         return ",", 0  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or cwd
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
-    sep = next((sep for sep in (",", ";", "\t") if sep in bare), ",")
-    return sep, (at if comments else 0)  # a .txt list: "\t" makes it a TSV
+    found = [sep for sep in (",", ";", "\t") if sep in bare]
+    if len(found) > 1:
+        def cells(line: str, sep: str) -> list[str]:
+            return next(csv.reader([line], delimiter=sep), [])
+
+        naming = [sep for sep in found if any(Path(c.strip()).suffix.lower() in image_extensions()
+                                              for c in cells(first, sep))]
+        even = [sep for sep in found if len({len(cells(lines[i], sep)) for i in rows[:50]}) == 1]
+        found = naming or even or found
+    return (found[0] if found else ","), (at if comments else 0)  # a .txt list: "\t" makes it a TSV
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row

@@ -30,6 +30,20 @@ def test_a_txt_lists_comment_line_holding_a_tab_keeps_it_a_list(tmp_path, caplog
     assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'table.txt'}#file"))] == ["a", "b"]
 
 
+@pytest.mark.parametrize("lines", ["my, photo.png;1\r\nb.png;2\r\n",
+                                   "file;label, note\r\nmy, photo.png;1\r\nb.png;2\r\n"])
+def test_a_semicolon_csv_whose_first_line_holds_a_comma_is_read_by_its_semicolons(tmp_path, lines):
+    """A CSV's separator was a comma wherever its first line had one: a headerless semicolon table (a spreadsheet's
+    in a European locale) whose first path holds a comma (``my, photo.png;1``), or whose unquoted header cell does
+    (``label, note``), was split at that comma — no image found, or the wrong column → the separator is the one that
+    splits the first line into an image path, else the one that splits its lines into as many cells each."""
+    _pngs(tmp_path, "my, photo", "b")
+    table = tmp_path / "photos.csv"
+    table.write_bytes(lines.encode())
+    column = "#file" if lines.startswith("file") else ""
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}{column}"))] == ["my, photo", "b"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be", "utf-16-be"])
 @pytest.mark.parametrize("suffix", [".txt", ".csv", ".json"])
 def test_a_table_saved_as_utf_32_is_read_by_its_byte_order_mark(tmp_path, suffix, encoding):
