@@ -165,14 +165,18 @@ class DataSpec:
                             "hold out a share of it for testing: the same "
                             f"{text[:sliced.start()]}:{sliced.group(1)}{text[sliced.end():]}[holdout=10%] as "
                             "--train-data and --test-data")
+        # a refused address is said as typed, and the id to pass keeps the options written with it ([holdout=10%]:
+        # without it the id given to --train-data and --test-data trains and tests on the same images)
+        options = "".join(o.group(0) for o in (m if holdout else None, cap if max_images is not None else None) if o)
+        said = text if text == original else f"{original}: {text}"
         if (local := file_url_path(text)) is not None and not os.path.exists(text):  # file:///data/photos: a folder
             text = local
         elif (host := file_url_host(text)) and not os.path.exists(text):
-            raise UserError(f"{text} is {_other_host(host)}")
+            raise UserError(f"{said} is {_other_host(host)}")
         if (hub := _hub_address(text)) is not None:
-            raise UserError(f"{text} is {hub[1]} of the Hugging Face dataset {hub[0]}: pass its id, {hub[0]}")
+            raise UserError(f"{said} is {hub[1]} of the Hugging Face dataset {hub[0]}: pass its id, {hub[0]}{options}")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
-            raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
+            raise UserError(f"{said} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:

@@ -61,3 +61,28 @@ def test_a_table_saved_as_utf_32_is_read_by_its_byte_order_mark(tmp_path, suffix
     table.write_bytes(bom[encoding] + text.encode(encoding.replace("utf-32", "utf-32-le")
                                                   if encoding == "utf-32" else encoding))
     assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["café", "b"]
+
+
+@pytest.mark.parametrize("given, to_pass", [
+    ("https://huggingface.co/datasets/o/n[holdout=10%]", "o/n[holdout=10%]"),
+    ("hf://datasets/o/n:test[holdout=10%:test]", "o/n:test[holdout=10%:test]"),
+    ("datasets/o/n[max_images=5]", "o/n[max_images=5]"),
+    ("https://huggingface.co/datasets/o/n/blob/main/x.zip[holdout=5%][max_images=9]",
+     "o/n/x.zip@main[holdout=5%][max_images=9]"),
+    ("file://nas/photos[holdout=10%]", None),
+])
+def test_a_refused_address_names_the_source_as_typed_and_keeps_its_options(tmp_path, monkeypatch, given, to_pass):
+    """A hub dataset's address (its page, hf://, datasets/…) is refused naming the id to pass (6a10bf2); written with
+    its options, ``https://huggingface.co/datasets/o/n[holdout=10%]`` given to both --train-data and --test-data, the
+    line named neither what was typed nor the hold-out: 'pass its id, o/n', which passed as told trains and tests on
+    the whole dataset → the line names the source as typed and the id to pass with its options as written; a file://
+    URL on another machine names the source as typed too."""
+    from benchmark.errors import UserError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as err:
+        DataSpec.parse(given, role="train")
+    said = str(err.value)
+    assert said.startswith(f"{given}: ") and "\n" not in said, said
+    if to_pass:
+        assert said.endswith(f"pass its id, {to_pass}"), said
