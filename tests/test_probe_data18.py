@@ -86,3 +86,44 @@ def test_a_refused_address_names_the_source_as_typed_and_keeps_its_options(tmp_p
     assert said.startswith(f"{given}: ") and "\n" not in said, said
     if to_pass:
         assert said.endswith(f"pass its id, {to_pass}"), said
+
+
+_DEGRADE = """
+import sys, numpy as np, torch
+from benchmark.task import build_task, image_generator
+task = build_task(sys.argv[1])
+clean = torch.rand((1, 3, 64, 64), generator=torch.Generator().manual_seed(0))
+noisy = task.degrade(clean, image_generator(task, "an image's hash"))
+np.save(sys.argv[2], noisy.numpy())
+"""
+
+
+@pytest.mark.slow
+def test_test_noise_on_another_kind_of_cpu_is_within_the_documented_tolerance(tmp_path):
+    """torch draws float32 normal noise with AVX2 code on an AVX2 CPU and with other code on an AVX-512, ARM or older
+    one: a test image's noise, drawn on the host, differs between them by up to 2e-6 of its σ (1.9e-6 measured on a
+    unit normal), where README promised the CPU bit-identical without saying on one kind of CPU → README says so, with
+    the bound this test keeps: the default kernels against this CPU's AVX2 ones."""
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+    import torch
+
+    from benchmark.task import build_task
+
+    if torch.backends.cpu.get_cpu_capability() == "DEFAULT":
+        pytest.skip("this CPU has no AVX2 kernels to compare with the default ones")
+    script = tmp_path / "degrade.py"
+    script.write_text(_DEGRADE)
+    out = {}
+    for kind in ("default", "avx2"):
+        env = dict(os.environ, ATEN_CPU_CAPABILITY=kind, OMP_NUM_THREADS="1")
+        subprocess.run([sys.executable, str(script), "denoise", str(tmp_path / f"{kind}.npy")], check=True, env=env,
+                       cwd=os.getcwd())
+        out[kind] = np.load(tmp_path / f"{kind}.npy")
+    sigma = build_task("denoise").params["sigma"]
+    apart = np.abs(out["default"] - out["avx2"])
+    assert apart.max() <= 2e-6 * sigma + np.finfo(np.float32).eps, (apart.max(), sigma)  # and the sum's rounding
+    assert 0 < (apart > 0).mean() < 0.5  # not bit-identical: a third of the pixels or so
