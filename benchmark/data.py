@@ -2488,12 +2488,17 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
+#: the separator of a table of one path a line (a character no file name holds: each line one cell, commas and all)
+_NO_SEPARATOR = "\x1f"
+
+
 def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = False) -> tuple[str, int]:
     """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
     that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
     header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
     'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
-    comma (one path a line, a file's name with a semicolon in it among them). Where it holds several, the one that
+    comma; none (:data:`_NO_SEPARATOR`) where the line names a file (one path a line, a file's name with a comma or a
+    semicolon in it among them). Where it holds several, the one that
     splits it into a cell naming an image (a table without a header, ``my, photo.png;1``), else the one that splits
     the lines read into as many cells each (``file;label, note`` above ``a.png;1``), else the first as above. A quoted
     cell's text is not looked in (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which
@@ -2509,7 +2514,7 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
         return named.group(1), at + 1
     first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
-        return ",", 0  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or cwd
+        return _NO_SEPARATOR, 0  # one path a line ('x;1.png', 'my, photo.png'): found where _list_entry's are
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
     found = [sep for sep in (",", ";", "\t") if sep in bare]
     if len(found) > 1:

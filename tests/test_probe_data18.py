@@ -127,3 +127,18 @@ def test_test_noise_on_another_kind_of_cpu_is_within_the_documented_tolerance(tm
     apart = np.abs(out["default"] - out["avx2"])
     assert apart.max() <= 2e-6 * sigma + np.finfo(np.float32).eps, (apart.max(), sigma)  # and the sum's rounding
     assert 0 < (apart > 0).mean() < 0.5  # not bit-identical: a third of the pixels or so
+
+
+def test_a_csv_of_one_path_a_line_keeps_a_comma_in_a_path(tmp_path, caplog):
+    """A CSV of one path a line and no header (a list saved as .csv) whose first line names a file was read by commas
+    (so that ``x;1.png`` stays one path): ``my, photo.png`` split in two, ``photo.png`` not found, every other line
+    'an empty image cell' and the source refused → a first line naming a file makes the table one path a line,
+    split at no separator."""
+    import logging
+
+    _pngs(tmp_path, "my, photo", "b", "x;1")
+    table = tmp_path / "list.csv"
+    table.write_text("my, photo.png\nb.png\nx;1.png\n")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["my, photo", "b", "x;1"]
+    assert not caplog.records, caplog.text
