@@ -2569,41 +2569,57 @@ def _load_table(path: Path):
     (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`), unless its first
     line that is no comment has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then,
     the comments above its header passed over. One that cannot
-    be read is a one-line :class:`UserError`."""
+    be read is a one-line :class:`UserError`, and so is one that lists no image (empty, blank, comments or a header
+    alone)."""
+    empty = f"{path}: a table of images that lists no image"
+    if path.stat().st_size == 0:  # a list a script never filled
+        raise UserError(f"{empty}: it is empty (0 bytes)")
+    try:
+        ds = _read_table(path)
+    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
+        if path.suffix.lower() not in (".parquet", ".arrow") and not path.read_text(
+                encoding=_text_encoding(path), errors="replace").strip("\ufeff \t\r\n"):
+            raise UserError(f"{empty}: it holds blank lines only") from None
+        raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
+    if len(ds) == 0:
+        raise UserError(f"{empty} (no row" + (": comments and blank lines only)" if path.suffix.lower() == ".txt"
+                                               else " below its header)"))
+    return ds
+
+
+def _read_table(path: Path):
+    """:func:`_load_table`'s read of ``path``, any error its caller's to say."""
     import datasets
 
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
-            with contextlib.ExitStack() as stack:
-                read = path
-                if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
-                    # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
-                    read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
-                    read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
-                with _no_card_warning():
-                    builder = {".jsonl": "json"}.get(suffix, suffix[1:])
-                    ds = datasets.load_dataset(builder, data_files=str(read), split="train")
-                return _pandas_json(read, ds) if suffix == ".json" else ds
-        encoding = _text_encoding(path)
-        sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt")
-        if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
-            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
-            return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
-                                              features=datasets.Features({"path": datasets.Value("string")}))
-        import pandas as pd
+    if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
+        with contextlib.ExitStack() as stack:
+            read = path
+            if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
+                # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
+                read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
+                read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+            with _no_card_warning():
+                builder = {".jsonl": "json"}.get(suffix, suffix[1:])
+                ds = datasets.load_dataset(builder, data_files=str(read), split="train")
+            return _pandas_json(read, ds) if suffix == ".json" else ds
+    encoding = _text_encoding(path)
+    sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt")
+    if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
+        lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
+        return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
+                                          features=datasets.Features({"path": datasets.Value("string")}))
+    import pandas as pd
 
-        sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
-        # a header cell that is an image path (in any column: captions first, paths second) means no header
-        named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
-        if named:
-            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None,
-                                skiprows=skip)
-            table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
-        return datasets.Dataset.from_pandas(table, preserve_index=False)
-    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
-        raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
+    sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
+    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
+    # a header cell that is an image path (in any column: captions first, paths second) means no header
+    named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
+    if named:
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None,
+                            skiprows=skip)
+        table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
+    return datasets.Dataset.from_pandas(table, preserve_index=False)
 
 
 def _load_saved(spec: DataSpec):

@@ -142,3 +142,22 @@ def test_a_csv_of_one_path_a_line_keeps_a_comma_in_a_path(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["my, photo", "b", "x;1"]
     assert not caplog.records, caplog.text
+
+
+@pytest.mark.parametrize("name, content", [
+    ("photos.csv", b""), ("photos.json", b""), ("photos.jsonl", b""), ("photos.parquet", b""), ("photos.txt", b""),
+    ("photos.tsv", b"\xef\xbb\xbf"), ("photos.txt", b"# to fill in\n\n"), ("photos.csv", b"file,label\r\n")])
+def test_an_empty_table_is_said_to_list_no_image(tmp_path, name, content):
+    """A table of images that lists none — a zero-byte file (a list the script that writes it never filled), a
+    byte-order mark alone, comments or a header only — was refused as 'cannot be read (StopIteration)', '(No columns
+    to parse from file)', '(Parquet file size is 0 bytes)' or 'contains no readable image' → one line naming the
+    table and that it lists no image, empty (0 bytes) where it is."""
+    from benchmark.errors import UserError
+
+    table = tmp_path / name
+    table.write_bytes(content)
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(str(table)))
+    said = str(err.value)
+    assert said.startswith(f"{table}: a table of images that lists no image"), said
+    assert ("(0 bytes)" in said) == (not content), said
