@@ -56,6 +56,7 @@ import codecs
 import collections
 import contextlib
 import dataclasses
+import errno
 import functools
 import hashlib
 import io
@@ -2076,6 +2077,20 @@ SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desk
 METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 _METADATA = "imagefolder metadata"
 
+#: a folder's skipped file whose link leads back to itself (:func:`folder_files`), and the words for several
+_LOOP = "link in a loop (it leads back to itself)"
+#: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
+_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)"}
+
+
+def _loops(link: Path) -> bool:
+    """Whether following ``link`` comes back to it (the system's ELOOP), rather than to nothing."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
 
 def _unlisted(name: str) -> bool:
     """Whether a file or folder name is left out of a folder's listing unsaid: hidden (``.name``) or a
@@ -2099,7 +2114,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     image`` (other suffixes; imagefolder metadata, :data:`METADATA_FILES`, under ``imagefolder metadata``; a
     phone's HEIC photo and a camera's RAW file are skipped with their own reason, unless the file is a JPEG, PNG,
     GIF or WebP under that name, read then: :func:`_plain_image_inside`;
-    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
+    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing; one that leads back to itself, ``a → b →
+    a``: :data:`_LOOP`), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
@@ -2149,8 +2165,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             if shown := _not_utf8(rel):  # bytes no encoding decodes (a Latin-1 archive): no id or path can hold it
                 skipped.setdefault("name not UTF-8 (rename the file)", []).append(shown)
                 continue
-            if path.is_symlink() and not path.exists():
-                skipped.setdefault("dangling link", []).append(rel)
+            if path.is_symlink() and not path.exists():  # to nothing, or round to itself (a → b → a)
+                skipped.setdefault(_LOOP if _loops(path) else "dangling link", []).append(rel)
             elif path.suffix.lower() in _NOT_DECODED and _plain_image_inside(path):
                 files.append(path)  # a JPEG named .HEIC (a phone's export, a renaming script): read as what it is
             elif path.suffix.lower() not in exts:
@@ -2221,7 +2237,8 @@ def folder_dataset(spec: DataSpec):
                  spec, ", ".join(metadata[:5]))
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
-        why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
+        why = "; ".join(f"{plural(len(v), k, _SKIPPED_MANY.get(k, k))}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}"
+                        for k, v in skipped.items())
         log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:

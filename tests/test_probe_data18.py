@@ -161,3 +161,21 @@ def test_an_empty_table_is_said_to_list_no_image(tmp_path, name, content):
     said = str(err.value)
     assert said.startswith(f"{table}: a table of images that lists no image"), said
     assert ("(0 bytes)" in said) == (not content), said
+
+
+def test_links_that_lead_back_to_themselves_are_named_as_a_loop_not_dangling(tmp_path, caplog):
+    """A folder's links in a loop (``a.png → b.png → a.png``, or one to itself: a sync tool's or a script's slip) were
+    skipped as 'dangling link', a link to nothing, though each points at a file that is there, a link → each is named
+    as a link in a loop; a link to nothing is dangling as before, and the folder's images are read."""
+    import logging
+    import os
+
+    _pngs(tmp_path, "photo")
+    os.symlink("b.png", tmp_path / "a.png")
+    os.symlink("a.png", tmp_path / "b.png")
+    os.symlink("self.png", tmp_path / "self.png")
+    os.symlink("gone.png", tmp_path / "dangling.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path)))] == ["photo"]
+    assert "3 links in a loop (each leads back to itself): a.png, b.png, self.png" in caplog.text, caplog.text
+    assert "1 dangling link: dangling.png" in caplog.text, caplog.text
