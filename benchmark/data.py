@@ -3124,7 +3124,7 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if mode:
             pixels = declared_mode(pixels, mode, where, notes)
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
-            small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
+            small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
             continue
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))

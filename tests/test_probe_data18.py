@@ -179,3 +179,18 @@ def test_links_that_lead_back_to_themselves_are_named_as_a_loop_not_dangling(tmp
         assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path)))] == ["photo"]
     assert "3 links in a loop (each leads back to itself): a.png, b.png, self.png" in caplog.text, caplog.text
     assert "1 dangling link: dangling.png" in caplog.text, caplog.text
+
+
+def test_an_image_too_small_is_named_with_its_size_as_a_viewer_gives_it(tmp_path, caplog):
+    """An image under 8 px on a side was named with its size height first (a 4000 px wide, 6 px tall banner as
+    '(6×4000)'), where viewers, file managers and this harness's other lines (a test image cut too small) give width ×
+    height → width × height."""
+    import logging
+
+    from PIL import Image
+
+    _pngs(tmp_path, "photo")
+    Image.new("RGB", (4000, 6)).save(tmp_path / "banner.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path)))] == ["photo"]
+    assert "banner.png (4000×6)" in caplog.text, caplog.text
