@@ -828,6 +828,9 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                                  "column of local paths)")
         else:
             path = find_file(path, base)
+            if Path(path).is_dir():  # a list of the folders to read, as other tools take
+                raise ValueError("a folder, not an image file: a table lists image files; give the folder as a "
+                                 "source of its own (--train-data and --test-data take several)")
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
     # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library

@@ -194,3 +194,19 @@ def test_an_image_too_small_is_named_with_its_size_as_a_viewer_gives_it(tmp_path
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path)))] == ["photo"]
     assert "banner.png (4000×6)" in caplog.text, caplog.text
+
+
+def test_a_list_naming_a_folder_says_to_give_the_folder_as_a_source(tmp_path, caplog):
+    """A list of image files that names a folder (a list of the folders to train on, as other tools take) skipped it
+    as '[Errno 21] Is a directory: …' → the line names it as a folder, not an image file, to give as a source of its
+    own; the list's images are read."""
+    import logging
+
+    _pngs(tmp_path, "photo")
+    (tmp_path / "more").mkdir()
+    table = tmp_path / "list.txt"
+    table.write_text(f"{tmp_path / 'more'}\nphoto.png\n")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["photo"]
+    assert f"{tmp_path / 'more'}: a folder, not an image file" in caplog.text and "Errno" not in caplog.text, \
+        caplog.text
