@@ -182,6 +182,8 @@ class DataSpec:
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
+        if re.fullmatch(r"[\w.-]+/[\w.-]+(/[^/]+)*/+", text) and not os.path.exists(os.path.expanduser(text)):
+            text = text.rstrip("/")  # a hub id typed with a slash after it, as a folder is: the same id, token, run ids
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")

@@ -210,3 +210,16 @@ def test_a_list_naming_a_folder_says_to_give_the_folder_as_a_source(tmp_path, ca
         assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["photo"]
     assert f"{tmp_path / 'more'}: a folder, not an image file" in caplog.text and "Errno" not in caplog.text, \
         caplog.text
+
+
+@pytest.mark.parametrize("given, token", [("me/photos/", "me/photos"), ("me/photos//:test", "me/photos:test"),
+                                          ("me/photos/hr/", "me/photos/hr"), ("me/photos/[holdout=10%]",
+                                                                               "me/photos[holdout=10%:train]")])
+def test_a_hub_id_typed_with_a_slash_after_it_is_the_same_source(tmp_path, monkeypatch, given, token):
+    """A folder typed with a slash after it (a shell's completion) is the folder; a hub id so typed (``me/photos/``)
+    was another source: its token, so its runs' ids and its test set's name, kept the slash, and the same grid written
+    without it trained every run again and published two test sets → the slash is dropped from a hub id."""
+    monkeypatch.chdir(tmp_path)
+    spec = DataSpec.parse(given, role="train")
+    assert spec.kind == "hub" and spec.token() == token, spec.token()
+    assert spec == DataSpec.parse(token, role="train")
