@@ -2518,9 +2518,9 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
     """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
     that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
     header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
-    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
-    comma; none (:data:`_NO_SEPARATOR`) where the line names a file (one path a line, a file's name with a comma or a
-    semicolon in it among them). Where it holds several, the one that
+    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``);
+    none (:data:`_NO_SEPARATOR`) where the line names a file or holds none of them (one path a line, under a header
+    ``path`` or not, a file's name with a comma or a semicolon in it among them). Where it holds several, the one that
     splits it into a cell naming an image (a table without a header, ``my, photo.png;1``), else the one that splits
     the lines read into as many cells each (``file;label, note`` above ``a.png;1``), else the first as above. A quoted
     cell's text is not looked in (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which
@@ -2547,7 +2547,8 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
                                               for c in cells(first, sep))]
         even = [sep for sep in found if len({len(cells(lines[i], sep)) for i in rows[:50]}) == 1]
         found = naming or even or found
-    return (found[0] if found else ","), (at if comments else 0)  # a .txt list: "\t" makes it a TSV
+    # a .txt list: "\t" makes it a TSV; a first line of one cell, one column: 'my, photo.png' below it one path
+    return (found[0] if found else _NO_SEPARATOR), (at if comments else 0)
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
