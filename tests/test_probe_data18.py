@@ -88,22 +88,23 @@ def test_a_refused_address_names_the_source_as_typed_and_keeps_its_options(tmp_p
         assert said.endswith(f"pass its id, {to_pass}"), said
 
 
-_DEGRADE = """
+_DRAW = """
 import sys, numpy as np, torch
-from benchmark.task import build_task, image_generator
-task = build_task(sys.argv[1])
-clean = torch.rand((1, 3, 64, 64), generator=torch.Generator().manual_seed(0))
-noisy = task.degrade(clean, image_generator(task, "an image's hash"))
-np.save(sys.argv[2], noisy.numpy())
+from benchmark.task import build_task, image_generator, randn, stream
+task = build_task("denoise")
+like = torch.zeros((1, 3, 512, 768))  # a Kodak image's draws: the largest |difference| grows with their number
+np.save(sys.argv[1], randn(like.shape, stream(image_generator(task, "an image's hash"), "noise"), like).numpy())
 """
 
 
 @pytest.mark.slow
 def test_test_noise_on_another_kind_of_cpu_is_within_the_documented_tolerance(tmp_path):
-    """torch draws float32 normal noise with AVX2 code on an AVX2 CPU and with other code on an AVX-512, ARM or older
-    one: a test image's noise, drawn on the host, differs between them by up to 2e-6 of its σ (1.9e-6 measured on a
-    unit normal), where README promised the CPU bit-identical without saying on one kind of CPU → README says so, with
-    the bound this test keeps: the default kernels against this CPU's AVX2 ones."""
+    """torch draws float32 normal noise with vector code on an x86 CPU with AVX2 (an AVX-512 one draws the same) and
+    with other code on an ARM one or an x86 without AVX2: a test image's noise, drawn on the host, differs between
+    them by up to 3e-6 per unit of σ (2.5e-6 measured over 1e8 draws; 2.2e-6 on one Kodak image's), where README
+    promised the CPU bit-identical without saying on one kind of CPU → README says so, with the bound this test
+    keeps: denoise's draw for a Kodak-size test image (task.randn, the image's noise stream), default kernels against
+    this CPU's AVX2 ones, and its AVX-512 ones, where it has them, equal to the AVX2 ones."""
     import os
     import subprocess
     import sys
@@ -111,22 +112,22 @@ def test_test_noise_on_another_kind_of_cpu_is_within_the_documented_tolerance(tm
     import numpy as np
     import torch
 
-    from benchmark.task import build_task
-
-    if torch.backends.cpu.get_cpu_capability() == "DEFAULT":
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability == "DEFAULT":
         pytest.skip("this CPU has no AVX2 kernels to compare with the default ones")
-    script = tmp_path / "degrade.py"
-    script.write_text(_DEGRADE)
+    script = tmp_path / "draw.py"
+    script.write_text(_DRAW)
     out = {}
-    for kind in ("default", "avx2"):
+    for kind in ("default", "avx2") + (("avx512",) if capability == "AVX512" else ()):
         env = dict(os.environ, ATEN_CPU_CAPABILITY=kind, OMP_NUM_THREADS="1")
-        subprocess.run([sys.executable, str(script), "denoise", str(tmp_path / f"{kind}.npy")], check=True, env=env,
+        subprocess.run([sys.executable, str(script), str(tmp_path / f"{kind}.npy")], check=True, env=env,
                        cwd=os.getcwd())
         out[kind] = np.load(tmp_path / f"{kind}.npy")
-    sigma = build_task("denoise").params["sigma"]
-    apart = np.abs(out["default"] - out["avx2"])
-    assert apart.max() <= 2e-6 * sigma + np.finfo(np.float32).eps, (apart.max(), sigma)  # and the sum's rounding
-    assert 0 < (apart > 0).mean() < 0.5  # not bit-identical: a third of the pixels or so
+    apart = np.abs(out["default"].astype(np.float64) - out["avx2"])
+    assert apart.max() <= 3e-6, apart.max()  # README's bound, per unit (of σ)
+    assert 0 < (apart > 0).mean() < 0.5  # not bit-identical: a third of the draws or so
+    if "avx512" in out:  # README: an AVX-512 CPU draws as an AVX2 one
+        assert np.array_equal(out["avx512"], out["avx2"])
 
 
 def test_a_csv_of_one_path_a_line_keeps_a_comma_in_a_path(tmp_path, caplog):
