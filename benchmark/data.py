@@ -2591,7 +2591,7 @@ def _load_table(path: Path):
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
     (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`), unless its first
     line that is no comment has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then,
-    the comments above its header passed over. One that cannot
+    its ``#`` comment lines passed over wherever they are, as a list's. One that cannot
     be read is a one-line :class:`UserError`, and so is one that lists no image (empty, blank, comments or a header
     alone)."""
     empty = f"{path}: a table of images that lists no image"
@@ -2635,12 +2635,23 @@ def _read_table(path: Path):
     import pandas as pd
 
     sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
-    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
+    text = None
+    if suffix == ".txt":  # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
+        with open(path, encoding=encoding, newline="") as f:  # naming a file, '#1.png', kept), the header's line
+            text = "\n".join(line.rstrip("\r\n") for i, line in enumerate(f)  # counted as _csv_separator counts it
+                             if i >= skip and not (line.lstrip().startswith("#")
+                                                   and not _list_entry(line.split("\t")[0], path.parent)))
+
+    def read(**kw):
+        source = io.StringIO(text) if text is not None else path
+        return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
+                           **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
+
+    table = read()
     # a header cell that is an image path (in any column: captions first, paths second) means no header
     named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
     if named:
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None,
-                            skiprows=skip)
+        table = read(header=None)
         table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
     return datasets.Dataset.from_pandas(table, preserve_index=False)
 

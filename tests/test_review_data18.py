@@ -42,3 +42,17 @@ def test_readme_states_which_cpus_draw_noise_alike_and_the_bound_the_slow_test_k
     assert re.search(r"up to 3e-6 of its σ", said), said
     slow = (root / "tests" / "test_probe_data18.py").read_text()
     assert "assert apart.max() <= 3e-6" in slow and "(1, 3, 512, 768)" in slow
+
+
+def test_a_tab_separated_txt_passes_over_its_comments_below_the_header_too(tmp_path, caplog):
+    """A .txt of Excel's tab-separated text had its ``#`` comments above the header passed over (83e7f50), but one
+    between its rows was read as a row: 'skipping unreadable image # the next one' → a .txt's comment lines are passed
+    over wherever they are, a tab table's as a list's (a row naming a file ``#1.png`` kept)."""
+    import logging
+
+    _pngs(tmp_path, "a", "b", "#1")
+    (tmp_path / "table.txt").write_text("# made by Excel, then noted\nfile\tlabel\na.png\t1\n# the next one\t(b)\n"
+                                        "\n# last\nb.png\t2\n#1.png\t3\n")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'table.txt'}#file"))] == ["a", "b", "#1"]
+    assert not caplog.records, caplog.text
