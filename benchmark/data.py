@@ -1770,7 +1770,8 @@ def find_file(path: str, base: Path | None = None) -> Path:
     """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
     dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
     the places looked in. A path not there as written is looked for with its accents composed otherwise
-    (:func:`on_disk`: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed)."""
+    (:func:`on_disk`: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed).
+    One written on Windows from its drive or share (``C:\\photos\\a.png``), not found, is said to be one."""
     p = Path(path).expanduser()
     if p.is_absolute():
         if (found := on_disk(p)) is None:
@@ -1780,6 +1781,12 @@ def find_file(path: str, base: Path | None = None) -> Path:
     for place in places:
         if (found := on_disk(place / p)) is not None:
             return found
+    from pathlib import PureWindowsPath
+
+    win = PureWindowsPath(path)
+    if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
+        raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
+                                "folder)")
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 

@@ -56,3 +56,22 @@ def test_a_tab_separated_txt_passes_over_its_comments_below_the_header_too(tmp_p
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'table.txt'}#file"))] == ["a", "b", "#1"]
     assert not caplog.records, caplog.text
+
+
+@pytest.mark.parametrize("cell", ["C:\\photos\\a.png", "C:/photos/a.png", "\\\\nas\\share\\a.png"])
+def test_a_windows_absolute_path_in_a_table_is_said_to_be_one(tmp_path, caplog, cell):
+    """A table made on Windows listing its images by drive letter (``C:\\photos\\a.png``, a UNC share's
+    ``\\\\nas\\share\\a.png``) had each path looked for as a relative one: 'no such file: C:\\photos\\a.png (looked in
+    <the table's folder> and <cwd>)' → the line says it is a Windows path, to write the table's paths relative to its
+    folder (where a relative Windows path, photos\\a.png, is found: _windows_relative)."""
+    import logging
+
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_text(f"path\r\n{cell}\r\nb.png\r\n", newline="")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["b"]
+    said = [r.getMessage() for r in caplog.records if cell in r.getMessage()][0]
+    assert "(a Windows path: write the table's paths relative to its folder)" in said and "looked in" not in said, \
+        said
+    assert "\n" not in said
