@@ -242,8 +242,8 @@ class DataSpec:
     def kind(self) -> str:
         """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
         :func:`_is_data_files_folder`), ``table`` (a file listing images: :data:`TABLE_SUFFIXES`), ``file`` (another
-        existing file: not a source), ``missing-path`` (a path that does not exist, or a name no hub id can be: a
-        bracket, a space) or ``hub``."""
+        existing file: not a source), ``missing-path`` (a path that does not exist, a link to nothing, or a name no
+        hub id can be: a bracket, a space) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
@@ -251,6 +251,8 @@ class DataSpec:
             return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
             return "table" if _is_table(p) else "file"
+        if p.is_symlink():  # a link to nothing (a share not mounted) or in a loop: a path, not a hub id
+            return "missing-path"
         if hub_data_file(self.source) is not None:  # owner/name/DIV2K_train_HR.zip: one data file of a hub dataset
             return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
@@ -1769,18 +1771,21 @@ def _undecodable(head: bytes) -> str:
 def find_file(path: str, base: Path | None = None) -> Path:
     """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
     dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
-    the places looked in. A path not there as written is looked for with its accents composed otherwise
-    (:func:`on_disk`: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed).
-    One written on Windows from its drive or share (``C:\\photos\\a.png``), not found, is said to be one."""
+    the places looked in, or the link there that leads to no file (:func:`_broken_link`). A path not there as
+    written is looked for with its accents composed otherwise (:func:`on_disk`: a folder copied from a Mac names
+    ``café.png`` decomposed, a table written elsewhere composed). One written on Windows from its drive or share
+    (``C:\\photos\\a.png``), not found, is said to be one."""
     p = Path(path).expanduser()
     if p.is_absolute():
         if (found := on_disk(p)) is None:
-            raise FileNotFoundError(f"no such file: {p}")
+            raise FileNotFoundError(_broken_link(p) or f"no such file: {p}")
         return found
     places = ([base] if base is not None else []) + [Path.cwd()]
     for place in places:
         if (found := on_disk(place / p)) is not None:
             return found
+    if broken := next((b for place in places if (b := _broken_link(place / p))), None):  # there, leading nowhere
+        raise FileNotFoundError(broken)
     from pathlib import PureWindowsPath
 
     win = PureWindowsPath(path)
@@ -1934,7 +1939,10 @@ def check_source_as_written(spec: DataSpec) -> None:
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:
-    """One line for a source that names a path that is not there (:attr:`DataSpec.kind` ``missing-path``)."""
+    """One line for a source that names a path that is not there (:attr:`DataSpec.kind` ``missing-path``), or a link
+    there that leads to no file (:func:`_broken_link`: a share not mounted)."""
+    if broken := _broken_link(Path(spec.source).expanduser()):
+        return UserError(f"{spec.source} is {broken}")
     where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
     what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
     shared = ""
@@ -2093,6 +2101,15 @@ _METADATA = "imagefolder metadata"
 _LOOP = "link in a loop (it leads back to itself)"
 #: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
 _SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)"}
+
+
+def _broken_link(link: Path) -> str | None:
+    """What ``link`` is where it is a symbolic link that leads to no file: ``a link in a loop (it leads back to
+    itself)`` or ``a dangling link (to TARGET, which is not there)``, as a folder's are skipped (:func:`folder_files`);
+    None otherwise."""
+    if not link.is_symlink() or link.exists():
+        return None
+    return f"a {_LOOP}" if _loops(link) else f"a dangling link (to {os.readlink(link)}, which is not there)"
 
 
 def _loops(link: Path) -> bool:

@@ -75,3 +75,49 @@ def test_a_windows_absolute_path_in_a_table_is_said_to_be_one(tmp_path, caplog, 
     assert "(a Windows path: write the table's paths relative to its folder)" in said and "looked in" not in said, \
         said
     assert "\n" not in said
+
+
+def _broken_links(folder):
+    import os
+
+    os.symlink("b.png", folder / "a.png")
+    os.symlink("a.png", folder / "b.png")
+    os.symlink("/mnt/unmounted/gone.png", folder / "dangling.png")
+
+
+def test_a_table_naming_a_link_in_a_loop_or_to_nothing_says_so(tmp_path, caplog):
+    """A folder's links in a loop and to nothing are named so (62dce90); a table listing them said 'no such file:
+    a.png (looked in …)', though the link is there → the line names a link in a loop, or a dangling link and the
+    target that is not there."""
+    import logging
+
+    _pngs(tmp_path, "ok")
+    _broken_links(tmp_path)
+    table = tmp_path / "list.txt"
+    table.write_text("a.png\ndangling.png\nok.png\n")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["ok"]
+    assert "a.png: a link in a loop (it leads back to itself)" in caplog.text, caplog.text
+    assert "dangling.png: a dangling link (to /mnt/unmounted/gone.png, which is not there)" in caplog.text, \
+        caplog.text
+    assert "no such file" not in caplog.text, caplog.text
+
+
+@pytest.mark.parametrize("name, said", [("a.png", "is a link in a loop (it leads back to itself)"),
+                                        ("dangling.png", "is a dangling link (to /mnt/unmounted/gone.png, which is "
+                                                         "not there)"),
+                                        ("photos", "is a dangling link (to /mnt/nas/photos, which is not there)")])
+def test_a_source_that_is_a_broken_link_says_so(tmp_path, monkeypatch, name, said):
+    """A source given as a link to nothing (``photos`` → a share not mounted) or in a loop was 'dataset folder not
+    found: …/a.png; did you mean …/a.png?', itself, or read as a hub id, 'there is no local folder' → the line names
+    the link and where it leads."""
+    import os
+
+    from benchmark.errors import UserError
+
+    monkeypatch.chdir(tmp_path)
+    _broken_links(tmp_path)
+    os.symlink("/mnt/nas/photos", tmp_path / "photos")
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(name))
+    assert str(err.value) == f"{tmp_path / name} {said}" or str(err.value) == f"{name} {said}", str(err.value)
