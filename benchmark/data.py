@@ -2627,11 +2627,35 @@ def _load_table(path: Path):
         if path.suffix.lower() not in (".parquet", ".arrow") and not path.read_text(
                 encoding=_text_encoding(path), errors="replace").strip("\ufeff \t\r\n"):
             raise UserError(f"{empty}: it holds blank lines only") from None
+        if _holds_no_row(path):  # a JSON [] or {}, a parquet or arrow file of no rows: datasets finds 'no data'
+            raise UserError(f"{empty} (no row)") from None
         raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
     if len(ds) == 0:
-        raise UserError(f"{empty} (no row" + (": comments and blank lines only)" if path.suffix.lower() == ".txt"
-                                               else " below its header)"))
+        suffix = path.suffix.lower()
+        listed = suffix == ".txt" and ds.column_names == ["path"]  # one path a line, not a tab table's header
+        raise UserError(f"{empty} (no row" + (": comments and blank lines only)" if listed else " below its header)"
+                                              if suffix in (".csv", ".tsv", ".txt") else ")"))
     return ds
+
+
+def _holds_no_row(path: Path) -> bool:
+    """Whether a table that :func:`_read_table` did not read is one of no rows: a JSON ``[]`` or ``{}``, a parquet or
+    arrow (IPC stream or file) file of none."""
+    import pyarrow as pa
+
+    suffix = path.suffix.lower()
+    with contextlib.suppress(Exception):  # not so: the read's own error is said
+        if suffix == ".json":
+            return json.loads(path.read_text(encoding=_text_encoding(path))) in ([], {})
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows == 0
+        if suffix == ".arrow":
+            for reader in (pa.ipc.open_stream, pa.ipc.open_file):
+                with contextlib.suppress(Exception), pa.memory_map(str(path)) as source:
+                    return reader(source).read_all().num_rows == 0
+    return False
 
 
 def _read_table(path: Path):

@@ -121,3 +121,32 @@ def test_a_source_that_is_a_broken_link_says_so(tmp_path, monkeypatch, name, sai
     with pytest.raises(UserError) as err:
         load_images(DataSpec.parse(name))
     assert str(err.value) == f"{tmp_path / name} {said}" or str(err.value) == f"{name} {said}", str(err.value)
+
+
+def _empty_tables(folder):
+    import pandas as pd
+    import pyarrow as pa
+
+    (folder / "list.json").write_text("[]")
+    (folder / "frame.json").write_text("{}")
+    pd.DataFrame({"path": pd.Series([], dtype=str)}).to_parquet(folder / "photos.parquet")
+    with pa.OSFile(str(folder / "photos.arrow"), "wb") as sink, \
+            pa.ipc.new_stream(sink, pa.schema([("path", pa.string())])) as writer:
+        writer.write_table(pa.table({"path": pa.array([], pa.string())}))
+    (folder / "excel.txt").write_text("# noted\nfile\tlabel\n")
+
+
+@pytest.mark.parametrize("name, why", [("list.json", " (no row)"), ("frame.json", " (no row)"),
+                                       ("photos.parquet", " (no row)"), ("photos.arrow", " (no row)"),
+                                       ("excel.txt", " (no row below its header)")])
+def test_an_empty_structured_table_is_said_to_list_no_image(tmp_path, name, why):
+    """A table that lists no image is said so (0d187e3), but a JSON ``[]`` was 'cannot be read (Instruction "train"
+    corresponds to no data!)', a parquet of no rows '(An error occurred while generating the dataset)', and a .txt
+    of Excel's tab-separated text holding its header alone '(no row: comments and blank lines only)' → one line:
+    'lists no image (no row)', '(no row below its header)'."""
+    from benchmark.errors import UserError
+
+    _empty_tables(tmp_path)
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(str(tmp_path / name)))
+    assert str(err.value) == f"{tmp_path / name}: a table of images that lists no image{why}", str(err.value)
