@@ -150,3 +150,13 @@ def test_an_empty_structured_table_is_said_to_list_no_image(tmp_path, name, why)
     with pytest.raises(UserError) as err:
         load_images(DataSpec.parse(str(tmp_path / name)))
     assert str(err.value) == f"{tmp_path / name}: a table of images that lists no image{why}", str(err.value)
+
+
+@pytest.mark.parametrize("given", ["me/photos/", "me/photos", "me/photos//"])
+def test_a_local_folder_named_like_a_hub_id_stays_the_folder_with_or_without_its_slash(tmp_path, monkeypatch, given):
+    """36dbd4c drops the slash after a hub id; a folder ``me/photos`` here, typed with a slash or without, is the folder
+    (one token, its absolute path), not the hub id ``me/photos``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "me" / "photos").mkdir(parents=True)
+    spec = DataSpec.parse(given, role="train")
+    assert spec.kind == "folder" and spec.token() == str(tmp_path / "me" / "photos"), spec.token()
