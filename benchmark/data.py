@@ -56,6 +56,7 @@ import codecs
 import collections
 import contextlib
 import dataclasses
+import errno
 import functools
 import hashlib
 import io
@@ -165,18 +166,24 @@ class DataSpec:
                             "hold out a share of it for testing: the same "
                             f"{text[:sliced.start()]}:{sliced.group(1)}{text[sliced.end():]}[holdout=10%] as "
                             "--train-data and --test-data")
+        # a refused address is said as typed, and the id to pass keeps the options written with it ([holdout=10%]:
+        # without it the id given to --train-data and --test-data trains and tests on the same images)
+        options = "".join(o.group(0) for o in (m if holdout else None, cap if max_images is not None else None) if o)
+        said = text if text == original else f"{original}: {text}"
         if (local := file_url_path(text)) is not None and not os.path.exists(text):  # file:///data/photos: a folder
             text = local
         elif (host := file_url_host(text)) and not os.path.exists(text):
-            raise UserError(f"{text} is {_other_host(host)}")
+            raise UserError(f"{said} is {_other_host(host)}")
         if (hub := _hub_address(text)) is not None:
-            raise UserError(f"{text} is {hub[1]} of the Hugging Face dataset {hub[0]}: pass its id, {hub[0]}")
+            raise UserError(f"{said} is {hub[1]} of the Hugging Face dataset {hub[0]}: pass its id, {hub[0]}{options}")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
-            raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
+            raise UserError(f"{said} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
+        if re.fullmatch(r"[\w.-]+/[\w.-]+(/[^/]+)*/+", text) and not os.path.exists(os.path.expanduser(text)):
+            text = text.rstrip("/")  # a hub id typed with a slash after it, as a folder is: the same id, token, run ids
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
@@ -235,8 +242,8 @@ class DataSpec:
     def kind(self) -> str:
         """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
         :func:`_is_data_files_folder`), ``table`` (a file listing images: :data:`TABLE_SUFFIXES`), ``file`` (another
-        existing file: not a source), ``missing-path`` (a path that does not exist, or a name no hub id can be: a
-        bracket, a space) or ``hub``."""
+        existing file: not a source), ``missing-path`` (a path that does not exist, a link to nothing, or a name no
+        hub id can be: a bracket, a space) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
@@ -244,6 +251,8 @@ class DataSpec:
             return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
             return "table" if _is_table(p) else "file"
+        if p.is_symlink():  # a link to nothing (a share not mounted) or in a loop: a path, not a hub id
+            return "missing-path"
         if hub_data_file(self.source) is not None:  # owner/name/DIV2K_train_HR.zip: one data file of a hub dataset
             return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
@@ -823,6 +832,9 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                                  "column of local paths)")
         else:
             path = find_file(path, base)
+            if Path(path).is_dir():  # a list of the folders to read, as other tools take
+                raise ValueError("a folder, not an image file: a table lists image files; give the folder as a "
+                                 "source of its own (--train-data and --test-data take several)")
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
     # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
@@ -1759,17 +1771,27 @@ def _undecodable(head: bytes) -> str:
 def find_file(path: str, base: Path | None = None) -> Path:
     """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
     dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
-    the places looked in. A path not there as written is looked for with its accents composed otherwise
-    (:func:`on_disk`: a folder copied from a Mac names ``café.png`` decomposed, a table written elsewhere composed)."""
+    the places looked in, or the link there that leads to no file (:func:`_broken_link`). A path not there as
+    written is looked for with its accents composed otherwise (:func:`on_disk`: a folder copied from a Mac names
+    ``café.png`` decomposed, a table written elsewhere composed). One written on Windows from its drive or share
+    (``C:\\photos\\a.png``), not found, is said to be one."""
     p = Path(path).expanduser()
     if p.is_absolute():
         if (found := on_disk(p)) is None:
-            raise FileNotFoundError(f"no such file: {p}")
+            raise FileNotFoundError(_broken_link(p) or f"no such file: {p}")
         return found
     places = ([base] if base is not None else []) + [Path.cwd()]
     for place in places:
         if (found := on_disk(place / p)) is not None:
             return found
+    if broken := next((b for place in places if (b := _broken_link(place / p))), None):  # there, leading nowhere
+        raise FileNotFoundError(broken)
+    from pathlib import PureWindowsPath
+
+    win = PureWindowsPath(path)
+    if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
+        raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
+                                "folder)")
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 
@@ -1917,7 +1939,10 @@ def check_source_as_written(spec: DataSpec) -> None:
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:
-    """One line for a source that names a path that is not there (:attr:`DataSpec.kind` ``missing-path``)."""
+    """One line for a source that names a path that is not there (:attr:`DataSpec.kind` ``missing-path``), or a link
+    there that leads to no file (:func:`_broken_link`: a share not mounted)."""
+    if broken := _broken_link(Path(spec.source).expanduser()):
+        return UserError(f"{spec.source} is {broken}")
     where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
     what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
     shared = ""
@@ -2072,6 +2097,29 @@ SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desk
 METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 _METADATA = "imagefolder metadata"
 
+#: a folder's skipped file whose link leads back to itself (:func:`folder_files`), and the words for several
+_LOOP = "link in a loop (it leads back to itself)"
+#: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
+_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)"}
+
+
+def _broken_link(link: Path) -> str | None:
+    """What ``link`` is where it is a symbolic link that leads to no file: ``a link in a loop (it leads back to
+    itself)`` or ``a dangling link (to TARGET, which is not there)``, as a folder's are skipped (:func:`folder_files`);
+    None otherwise."""
+    if not link.is_symlink() or link.exists():
+        return None
+    return f"a {_LOOP}" if _loops(link) else f"a dangling link (to {os.readlink(link)}, which is not there)"
+
+
+def _loops(link: Path) -> bool:
+    """Whether following ``link`` comes back to it (the system's ELOOP), rather than to nothing."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
 
 def _unlisted(name: str) -> bool:
     """Whether a file or folder name is left out of a folder's listing unsaid: hidden (``.name``) or a
@@ -2095,7 +2143,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     image`` (other suffixes; imagefolder metadata, :data:`METADATA_FILES`, under ``imagefolder metadata``; a
     phone's HEIC photo and a camera's RAW file are skipped with their own reason, unless the file is a JPEG, PNG,
     GIF or WebP under that name, read then: :func:`_plain_image_inside`;
-    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
+    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing; one that leads back to itself, ``a → b →
+    a``: :data:`_LOOP`), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
@@ -2145,8 +2194,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             if shown := _not_utf8(rel):  # bytes no encoding decodes (a Latin-1 archive): no id or path can hold it
                 skipped.setdefault("name not UTF-8 (rename the file)", []).append(shown)
                 continue
-            if path.is_symlink() and not path.exists():
-                skipped.setdefault("dangling link", []).append(rel)
+            if path.is_symlink() and not path.exists():  # to nothing, or round to itself (a → b → a)
+                skipped.setdefault(_LOOP if _loops(path) else "dangling link", []).append(rel)
             elif path.suffix.lower() in _NOT_DECODED and _plain_image_inside(path):
                 files.append(path)  # a JPEG named .HEIC (a phone's export, a renaming script): read as what it is
             elif path.suffix.lower() not in exts:
@@ -2217,7 +2266,8 @@ def folder_dataset(spec: DataSpec):
                  spec, ", ".join(metadata[:5]))
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
-        why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
+        why = "; ".join(f"{plural(len(v), k, _SKIPPED_MANY.get(k, k))}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}"
+                        for k, v in skipped.items())
         log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
@@ -2458,12 +2508,15 @@ def _list_entry(line: str, base: Path) -> str:
 
 
 def _text_encoding(path: Path) -> str:
-    """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-16 where it starts with that
-    byte-order mark (Excel's 'Unicode Text (*.txt)', tab-separated; Windows PowerShell 5's JSON), else UTF-8 (a
+    """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-32 or UTF-16 where it starts with
+    that byte-order mark (UTF-32's little-endian one, FF FE 00 00, looked for first: it begins with UTF-16's; UTF-16 is
+    Excel's 'Unicode Text (*.txt)', tab-separated, and Windows PowerShell 5's JSON), else UTF-8 (a
     byte-order mark dropped), else Windows-1252
     where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
     in a warning naming the table; else UTF-8, whose error the caller reports."""
     raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
     if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)
@@ -2481,24 +2534,45 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
-def _csv_separator(path: Path, encoding: str = "utf-8-sig") -> tuple[str, int]:
+#: the separator of a table of one path a line (a character no file name holds: each line one cell, commas and all)
+_NO_SEPARATOR = "\x1f"
+
+
+def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = False) -> tuple[str, int]:
     """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
-    that is not blank: a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's 'CSV'
-    in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), else a
-    comma (one path a line, a file's name with a semicolon in it among them). A quoted cell's text is not looked in
-    (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which reads it so) names it, and is
-    passed over."""
+    that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
+    header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
+    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``);
+    none (:data:`_NO_SEPARATOR`) where the line names a file or holds none of them (one path a line, under a header
+    ``path`` or not, a file's name with a comma or a semicolon in it among them). Where it holds several, the one that
+    splits it into a cell naming an image (a table without a header, ``my, photo.png;1``), else the one that splits
+    the lines read into as many cells each (``file;label, note`` above ``a.png;1``), else the first as above. A quoted
+    cell's text is not looked in (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which
+    reads it so) names it, and is passed over."""
+    import csv
+
     with open(path, encoding=encoding, errors="replace", newline="") as f:
-        lines = list(itertools.islice(f, 1000))
-    at = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    first = lines[at].rstrip("\r\n") if at < len(lines) else ""
+        lines = [line.rstrip("\r\n") for line in itertools.islice(f, 1000)]
+    rows = [i for i, line in enumerate(lines) if line.strip() and not (comments and not _list_entry(line, path.parent))]
+    at = rows[0] if rows else len(lines)
+    first = lines[at] if at < len(lines) else ""
     if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
         return named.group(1), at + 1
     first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
-        return ",", 0  # one path a line, 'x;1.png' the first: found where _list_entry's paths are, its folder or cwd
+        return _NO_SEPARATOR, 0  # one path a line ('x;1.png', 'my, photo.png'): found where _list_entry's are
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
-    return next((sep for sep in (",", ";", "\t") if sep in bare), ","), 0  # a .txt list: "\t" makes it a TSV
+    found = [sep for sep in (",", ";", "\t") if sep in bare]
+    if len(found) > 1:
+        def cells(line: str, sep: str) -> list[str]:
+            return next(csv.reader([line], delimiter=sep), [])
+
+        naming = [sep for sep in found if any(Path(c.strip()).suffix.lower() in image_extensions()
+                                              for c in cells(first, sep))]
+        even = [sep for sep in found if len({len(cells(lines[i], sep)) for i in rows[:50]}) == 1]
+        found = naming or even or found
+    # a .txt list: "\t" makes it a TSV; a first line of one cell, one column: 'my, photo.png' below it one path
+    return (found[0] if found else _NO_SEPARATOR), (at if comments else 0)
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
@@ -2540,44 +2614,94 @@ def _load_table(path: Path):
     first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
     (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`), unless its first
-    line has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then. One that cannot
-    be read is a one-line :class:`UserError`."""
+    line that is no comment has no comma and a tab and is no file's name (Excel's 'Text (Tab delimited)'): a TSV then,
+    its ``#`` comment lines passed over wherever they are, as a list's. One that cannot
+    be read is a one-line :class:`UserError`, and so is one that lists no image (empty, blank, comments or a header
+    alone)."""
+    empty = f"{path}: a table of images that lists no image"
+    if path.stat().st_size == 0:  # a list a script never filled
+        raise UserError(f"{empty}: it is empty (0 bytes)")
+    try:
+        ds = _read_table(path)
+    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
+        if path.suffix.lower() not in (".parquet", ".arrow") and not path.read_text(
+                encoding=_text_encoding(path), errors="replace").strip("\ufeff \t\r\n"):
+            raise UserError(f"{empty}: it holds blank lines only") from None
+        if _holds_no_row(path):  # a JSON [] or {}, a parquet or arrow file of no rows: datasets finds 'no data'
+            raise UserError(f"{empty} (no row)") from None
+        raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
+    if len(ds) == 0:
+        suffix = path.suffix.lower()
+        listed = suffix == ".txt" and ds.column_names == ["path"]  # one path a line, not a tab table's header
+        raise UserError(f"{empty} (no row" + (": comments and blank lines only)" if listed else " below its header)"
+                                              if suffix in (".csv", ".tsv", ".txt") else ")"))
+    return ds
+
+
+def _holds_no_row(path: Path) -> bool:
+    """Whether a table that :func:`_read_table` did not read is one of no rows: a JSON ``[]`` or ``{}``, a parquet or
+    arrow (IPC stream or file) file of none."""
+    import pyarrow as pa
+
+    suffix = path.suffix.lower()
+    with contextlib.suppress(Exception):  # not so: the read's own error is said
+        if suffix == ".json":
+            return json.loads(path.read_text(encoding=_text_encoding(path))) in ([], {})
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows == 0
+        if suffix == ".arrow":
+            for reader in (pa.ipc.open_stream, pa.ipc.open_file):
+                with contextlib.suppress(Exception), pa.memory_map(str(path)) as source:
+                    return reader(source).read_all().num_rows == 0
+    return False
+
+
+def _read_table(path: Path):
+    """:func:`_load_table`'s read of ``path``, any error its caller's to say."""
     import datasets
 
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
-            with contextlib.ExitStack() as stack:
-                read = path
-                if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
-                    # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
-                    read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
-                    read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
-                with _no_card_warning():
-                    builder = {".jsonl": "json"}.get(suffix, suffix[1:])
-                    ds = datasets.load_dataset(builder, data_files=str(read), split="train")
-                return _pandas_json(read, ds) if suffix == ".json" else ds
-        encoding = _text_encoding(path)
-        if suffix == ".txt" and _csv_separator(path, encoding)[0] == "\t":  # Excel's 'Text (Tab delimited)': a TSV
-            suffix = ".tsv"
-        if suffix == ".txt":
-            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
-            return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
-                                              features=datasets.Features({"path": datasets.Value("string")}))
-        import pandas as pd
+    if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
+        with contextlib.ExitStack() as stack:
+            read = path
+            if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
+                # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
+                read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
+                read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+            with _no_card_warning():
+                builder = {".jsonl": "json"}.get(suffix, suffix[1:])
+                ds = datasets.load_dataset(builder, data_files=str(read), split="train")
+            return _pandas_json(read, ds) if suffix == ".json" else ds
+    encoding = _text_encoding(path)
+    sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt")
+    if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
+        lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
+        return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
+                                          features=datasets.Features({"path": datasets.Value("string")}))
+    import pandas as pd
 
-        sep, skip = _csv_separator(path, encoding)
-        sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip)
-        # a header cell that is an image path (in any column: captions first, paths second) means no header
-        named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
-        if named:
-            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding, header=None,
-                                skiprows=skip)
-            table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
-        return datasets.Dataset.from_pandas(table, preserve_index=False)
-    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
-        raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
+    sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
+    text = None
+    if suffix == ".txt":  # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
+        with open(path, encoding=encoding, newline="") as f:  # naming a file, '#1.png', kept), the header's line
+            text = "\n".join(line.rstrip("\r\n") for i, line in enumerate(f)  # counted as _csv_separator counts it
+                             if i >= skip and not (line.lstrip().startswith("#")
+                                                   and not _list_entry(line.split("\t")[0], path.parent)))
+
+    def read(**kw):
+        source = io.StringIO(text) if text is not None else path
+        return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
+                           **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
+
+    table = read()
+    # a header cell that is an image path (in any column: captions first, paths second) means no header
+    named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
+    if named:
+        table = read(header=None)
+        table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
+    return datasets.Dataset.from_pandas(table, preserve_index=False)
 
 
 def _load_saved(spec: DataSpec):
@@ -3065,7 +3189,7 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if mode:
             pixels = declared_mode(pixels, mode, where, notes)
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
-            small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
+            small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
             continue
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))

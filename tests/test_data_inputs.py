@@ -88,7 +88,7 @@ def test_a_source_of_only_tiny_images_is_one_line(tmp_path):
         _png(tmp_path / f"s{h}x{w}.png", h, w)
     with pytest.raises(UserError) as err:
         load_images(DataSpec(str(tmp_path)))
-    assert "smaller than 8 px on a side" in _one_line(err) and "s5x7.png (5×7)" in str(err.value)
+    assert "smaller than 8 px on a side" in _one_line(err) and "s5x7.png (7×5)" in str(err.value)  # W×H
 
 
 # --- 3. a saved DatasetDict without :SPLIT ---------------------------------------------------------
