@@ -1526,11 +1526,12 @@ def cmd_check(args) -> int:
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
     # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
-    renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c)).is_dir()}
+    renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c, store.runs / c)).is_dir()}
     copies = [c for c in copies if c not in renamed]
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
-        _say(f"runs/{c} is named as a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
+        named = "named as" if copy_of(c) else "holding the record of"  # runs/best: its record says whose
+        _say(f"runs/{c} is {named} a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
              f"restore the run, rename it back: mv {shlex.quote(str(store.runs / c))} "
              f"{shlex.quote(str(store.run_dir(rid)))}")
     elif renamed:

@@ -577,10 +577,25 @@ def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     return device_safe(f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}")
 
 
-def copy_of(name: str) -> str | None:
+def copy_of(name: str, folder: Path | None = None) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
-    copy, or None (:meth:`ResultsStore.copies` says which are)."""
-    return m.group(1) if (m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name)) else None
+    copy, or — its name no run id, ``folder`` given — the run its record names (``cp -a runs/<id> runs/best``:
+    :func:`_recorded_id`); else None (:meth:`ResultsStore.copies` says which are)."""
+    if m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name):
+        return m.group(1)
+    return (_recorded_id(folder) or None) if folder is not None and not _RUN_ID.fullmatch(name) else None
+
+
+def _recorded_id(folder: Path) -> str:
+    """The run id the ``meta.json`` in ``folder`` records (its first MB read), or "" where it has none shaped as a run
+    id (:data:`_RUN_ID`), or no readable record: a run is known by its own id, whatever its folder is called."""
+    try:
+        with open(folder / "meta.json", "rb") as f:
+            meta = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):  # no record, or an unreadable one
+        return ""
+    rid = meta.get("run_id") if isinstance(meta, dict) else None
+    return rid if isinstance(rid, str) and _RUN_ID.fullmatch(rid) else ""
 
 
 def _is_stray(folder: Path) -> bool:
@@ -598,17 +613,16 @@ def _is_stray(folder: Path) -> bool:
 def _is_copy(folder: Path) -> bool:
     """Whether a folder of ``runs/`` is a user's copy of a run, no run: named the run id then anything but hex digits
     alone (:data:`_RUN_COPY`), or the id then hex digits (``<id>2``) holding that run's meta.json
-    (:data:`_RUN_HEX_TAIL`: a run of its own under such a name records its own id)."""
+    (:data:`_RUN_HEX_TAIL`: a run of its own under such a name records its own id), or named no run id and holding
+    the record of a run (``cp -a runs/<id> runs/best``: that run's copy, whose files ``check --repair`` set aside as
+    the damage of a run 'best', and which every report named damaged)."""
     if _RUN_COPY.fullmatch(folder.name):
         return True
-    if not (m := _RUN_HEX_TAIL.fullmatch(folder.name)):
+    if m := _RUN_HEX_TAIL.fullmatch(folder.name):
+        return _recorded_id(folder) == m.group(1)
+    if _RUN_ID.fullmatch(folder.name):  # a run's own name: a record naming another is its damage (check names it)
         return False
-    try:
-        with open(folder / "meta.json", "rb") as f:
-            meta = json.loads(f.read(1 << 20))
-    except (OSError, ValueError):  # no record, or an unreadable one: read as a run (check names its damage)
-        return False
-    return isinstance(meta, dict) and meta.get("run_id") == m.group(1)
+    return bool(_recorded_id(folder))  # a run id in the record of a folder not named so: another run's
 
 
 def _pass_index(p: Path) -> int:
@@ -2160,7 +2174,9 @@ class ResultsStore:
         """Where the link ``p`` points to where that is another run's folder, else "": the name of a folder of ``runs``
         (resolved) other than its own, or the path of a folder elsewhere named as another run id (``ln -s
         ../other-results/runs/<y> runs/<x>``: that store's run ``<y>``, whose files ``check --repair`` and ``merge``
-        would set aside through it). A folder elsewhere of its own name (or none) is the run itself, moved there."""
+        would set aside through it) or holding another run's record under a name of the user's (``ln -s
+        /archive/best-run runs/best``). A folder elsewhere of its own name, or recording its own id, is the run itself,
+        moved there."""
         try:
             target = p.resolve()
         except (OSError, RuntimeError):  # a loop of links: not a run either way
@@ -2169,7 +2185,11 @@ class ResultsStore:
             return ""
         if target.parent == runs:
             return target.name
-        return str(target) if _RUN_ID.fullmatch(target.name) else ""
+        if _RUN_ID.fullmatch(target.name):
+            return str(target)
+        # a folder of the user's name (``ln -s /archive/best-run runs/best``): the run its record names, where that is
+        # another (a run moved elsewhere under another name records its own id: the run itself)
+        return str(target) if (rid := _recorded_id(target)) and rid != p.name else ""
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
