@@ -1457,7 +1457,7 @@ def cmd_merge(args) -> int:
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
-    blocked = 0  # runs not copied for what is in the way here
+    blocked: list[str] = []  # runs not copied for what is in the way here
     for src_path in args.sources:
         src = ResultsStore(src_path)
         src.check_version()
@@ -1502,13 +1502,33 @@ def cmd_merge(args) -> int:
         if got["held_there"]:
             parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
                          "later)")
-        if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, it named, exit 1
-            blocked = blocked or len(way)
+        if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, each named, exit 1
+            blocked += way
+            named = "; ".join(f"runs/{r} ({_in_the_way(why, r, dst.run_dir(r))})"
+                              for r, why in zip(way[:3], got["in_the_way_why"]))
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
-                         f"way ({got['in_the_way_why'][0]}{f'; and {len(way) - 1} more' if len(way) > 1 else ''})")
+                         f"way: {named}{f'; and {len(way) - 3} more' if len(way) > 3 else ''}")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
+    if blocked:  # merged what it could; what is in the way here needs the user: the last line, exit 1
+        n = len(blocked)
+        _say(f"merge incomplete: {plural(n, 'run')} not copied, {agree(n, 'its folder', 'their folders')} here in the "
+             f"way ({_first_three(blocked, 'runs/')}: said above), every other run merged; clear "
+             f"{agree(n, 'it', 'them')} as said and run the same command again")
     return 1 if blocked else 0
+
+
+def _in_the_way(why: str, rid: str, folder) -> str:
+    """A merge's one-line refusal of one run whose folder here is in the way (:class:`benchmark.results.InTheWay`,
+    :class:`~benchmark.results.NotWritable`), shortened for merge's line naming each such run: what is in the way and
+    what clears it ('a link to …, which is not there … — mount or restore it …'), without the file it
+    could not write nor 'run the same command again', which merge's last line says once."""
+    what, _, rest = why.partition("; nothing")
+    what = re.sub(r"^cannot write \S+?: ", "", what)  # the run's lock or meta.json: its folder is what is named
+    what = re.sub(rf"^(?:runs/{rid}|{re.escape(str(folder))}) is (an? )?", lambda m: m.group(1) or "", what)
+    fix = rest.rpartition(": ")[2] if rest else ""
+    fix = re.sub(r",? and run the same command again.*$", "", fix).strip()
+    return f"{what} — {fix}" if fix else what
 
 
 def cmd_check(args) -> int:

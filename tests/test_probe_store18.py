@@ -61,3 +61,30 @@ def test_a_copy_of_a_run_under_a_name_of_the_users_is_a_copy(tmp_path, capsys):
     main(["check", "--out", str(here.root)])
     said = capsys.readouterr().out
     assert f"mv {here.runs / 'best'} {here.run_dir(rid)}" in said, said
+
+
+def test_merge_names_every_run_in_the_way_and_ends_on_a_line_saying_the_merge_is_incomplete(tmp_path, capsys):
+    """Three runs of the other store whose folders here are in the way (one a link to another run's folder, two links
+    to a disk not mounted): merge's line named the first with its reason and '; and 2 more' — which two, and why, the
+    user could not learn (check does not name a link to nothing), and its last line was 'next: `plbench report …`'
+    under exit 1. Each is named with what is in its way and what clears it, and the last line says the merge is
+    incomplete, how many runs and what to run once they are cleared."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    kw = dict(n_images=2, metrics=("psnr",), budget_check=False)
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, seeds=(0,), **kw)
+    there = write_store(tmp_path / "there", offsets={"l1": 0.0, "l2": 0.1, "l3": 0.2}, seeds=(0, 1), **kw)
+    y = next(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    xs = sorted(m["run_id"] for m in there.metas() if m.get("kind") != "input" and m["config"]["loss"] != "l1")
+    (here.runs / xs[0]).symlink_to(y)
+    for x in xs[1:3]:
+        (here.runs / x).symlink_to(tmp_path / "usb" / x)
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 1
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert "3 not copied, their folders here in the way" in lines[0], lines[0]
+    for x in xs[:3]:
+        assert f"runs/{x} (" in lines[0], (x, lines[0])
+    assert f"rm {here.run_dir(xs[0])}" in lines[0] and lines[0].count("which is not there") == 2, lines[0]
+    assert lines[-1].startswith("merge incomplete: 3 runs not copied") and "same command again" in lines[-1], lines
+    assert all(here.is_done(x) for x in xs[3:]) and here.is_done(y)
