@@ -2466,7 +2466,8 @@ class ResultsStore:
         ``results.csv`` holds rows of (a store older than the log), but whose folder ``runs/<id>/`` is gone (deleted
         by hand, or left out of a copy): nothing else remembers them, and the next report would drop their cells
         without a word. ``what``: "<task>/<loss> seed <s>" ("<task> input" for the degraded input's scoring).
-        ``results.csv`` unreadable (hand-edited beyond reading: it is derived, not a record) names nothing; a cell not
+        ``results.csv`` unreadable (hand-edited beyond reading: it is derived, not a record) names nothing, a line cut
+        short (a copy cut mid-line) is skipped, the whole lines read; a cell not
         shaped as a run id, as a spreadsheet may save one back, is no run. Reads its four naming columns only
         (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
         here = set(self.run_ids())
@@ -2502,8 +2503,10 @@ class ResultsStore:
             import pyarrow.compute as pc
             from pyarrow import csv as pacsv
 
-            def read(cols):  # only these columns parsed into memory, as strings
-                return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            def read(cols):  # only these columns parsed into memory, as strings; a line cut short (a copy, a full
+                # disk: fewer cells than the header) is skipped, not the whole file with it
+                return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+                                      convert_options=pacsv.ConvertOptions(
                     include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
 
             # only a run id's shape: a spreadsheet saves some hex ids back as numbers

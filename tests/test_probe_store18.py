@@ -88,3 +88,23 @@ def test_merge_names_every_run_in_the_way_and_ends_on_a_line_saying_the_merge_is
     assert f"rm {here.run_dir(xs[0])}" in lines[0] and lines[0].count("which is not there") == 2, lines[0]
     assert lines[-1].startswith("merge incomplete: 3 runs not copied") and "same command again" in lines[-1], lines
     assert all(here.is_done(x) for x in xs[3:]) and here.is_done(y)
+
+
+@pytest.mark.parametrize("cut", ["mid-line", "mid-quote"])
+def test_a_results_csv_cut_mid_line_still_names_the_runs_its_whole_lines_hold(tmp_path, cut):
+    """The last report's ``results.csv`` — what remembers the finished runs of a store older than its finished.log —
+    cut short mid-line (a copy or a disk that filled while it was copied): its last line has fewer cells than its
+    header, pyarrow refused the whole file, and a run folder deleted by hand went unnamed by check and every report.
+    The whole lines are read; the cut one is not."""
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    metas = sorted((m for m in store.metas() if m.get("kind") != "input"), key=lambda m: m["config"]["loss"])
+    lines = ["run_id,task,task_params,loss,seed,metric,value"]
+    lines += [f'{m["run_id"]},denoise,"{{""sigma"": 0.1}}",{m["config"]["loss"]},0,psnr,20.5' for m in metas]
+    last = lines.pop()
+    lines.append(last[:last.index('"') + 4] if cut == "mid-quote" else last[:20])
+    (store.root / "results.csv").write_text("\n".join(lines))
+    shutil.rmtree(store.run_dir(metas[0]["run_id"]))
+    assert store.gone() == {metas[0]["run_id"]: "denoise/l1 seed 0"}
