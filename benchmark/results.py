@@ -2306,7 +2306,8 @@ class ResultsStore:
 
     def table(self, categories: bool = False) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
-        (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
+        (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`); a run whose folder
+        is moved or deleted while it is read is left out too, said so, no damaged run (:meth:`gone` names it);
         a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins).
         The ``setting`` of rows written by another release of the same numbers code reads as this
         release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's).
@@ -2347,6 +2348,11 @@ class ResultsStore:
         # the file system and pyarrow's parser, which let go of the GIL
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
             for run_id, (why, run_frames, latest, when) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+                if why and not self.run_dir(run_id).is_dir():  # moved or deleted while read (a user's `mv`, another
+                    # process): no damage to repair — the board names it as gone (:meth:`gone`), check as moved
+                    log.warning("run %s: its folder runs/%s was moved or deleted while the results were read — left "
+                                "out", run_id, run_id)
+                    continue
                 if why:
                     self.damaged[run_id] = why
                     log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "

@@ -108,3 +108,32 @@ def test_a_results_csv_cut_mid_line_still_names_the_runs_its_whole_lines_hold(tm
     (store.root / "results.csv").write_text("\n".join(lines))
     shutil.rmtree(store.run_dir(metas[0]["run_id"]))
     assert store.gone() == {metas[0]["run_id"]: "denoise/l1 seed 0"}
+
+
+def test_a_run_folder_deleted_while_the_table_is_read_is_not_called_damaged(tmp_path, monkeypatch, caplog):
+    """A run folder deleted (or moved) while `plbench report` read the store, between its record and its rows: the
+    leaderboard named it twice — gone ('its folder is gone … put it back, or the same `plbench run` retrains it') and
+    'damaged run … left out (eval-0.parquet missing): `plbench check --repair`, then the same `plbench run`' — a
+    repair with nothing to set aside. A run whose folder is gone once it is found unreadable is no damaged run: left
+    out, said in one warning as moved or deleted, never in :attr:`damaged` (the board names it as gone)."""
+    import logging
+
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    victim = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]
+    read = ResultsStore._read_pass
+
+    def deleted_meanwhile(self, d, *a, **k):
+        if d.name == victim and d.is_dir():
+            shutil.rmtree(d)
+        return read(self, d, *a, **k)
+
+    monkeypatch.setattr(ResultsStore, "_read_pass", deleted_meanwhile)
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        table = store.table()
+    assert victim not in store.damaged and victim not in set(table["run_id"].astype(str)) and len(table)
+    said = [r.getMessage() for r in caplog.records if victim in r.getMessage()]
+    assert len(said) == 1 and "moved or deleted while" in said[0] and "--repair" not in said[0], said
