@@ -1458,10 +1458,17 @@ def cmd_merge(args) -> int:
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
     blocked: list[str] = []  # runs not copied for what is in the way here
+    unread: list[tuple[str, str]] = []  # (source, why) of the sources that are no store to merge: the others merged
     for src_path in args.sources:
         src = ResultsStore(src_path)
-        src.check_version()
-        src.require_results(src_path)
+        try:
+            src.check_version()
+            src.require_results(src_path)
+        except UserError as exc:  # a node's disk not mounted, a typo: the sources after it are merged all the same
+            if len(args.sources) == 1:
+                raise
+            unread.append((src_path, str(exc)))
+            continue
         got = dst.merge_from(src)
         parts = [f"{len(got['copied'])} copied", f"{len(got['kept'])} already here"]
         if got["more_there"]:
@@ -1509,12 +1516,17 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
                          f"way: {named}{f'; and {len(way) - 3} more' if len(way) > 3 else ''}")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
-    _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
+    if len(unread) < len(args.sources):
+        _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
     if blocked:  # merged what it could; what is in the way here needs the user: the last line, exit 1
         n = len(blocked)
         _say(f"merge incomplete: {plural(n, 'run')} not copied, {agree(n, 'its folder', 'their folders')} here in the "
              f"way ({_first_three(blocked, 'runs/')}: said above), every other run merged; clear "
              f"{agree(n, 'it', 'them')} as said and run the same command again")
+    if unread:  # bad input (exit 2), said last: each source not merged and why
+        others = "none of them merged" if len(unread) == len(args.sources) else "the others were merged"
+        raise UserError(f"{len(unread)} of {len(args.sources)} sources not merged: "
+                        + "; ".join(f"{shlex.quote(str(src))} ({why})" for src, why in unread) + f"; {others}")
     return 1 if blocked else 0
 
 
