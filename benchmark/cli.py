@@ -1515,6 +1515,9 @@ def cmd_merge(args) -> int:
                               for r, why in zip(way[:3], got["in_the_way_why"]))
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
                          f"way: {named}{f'; and {len(way) - 3} more' if len(way) > 3 else ''}")
+        if grids := got.get("grids"):  # the merged runs' grids, to replay here (a re-score) and name their profile
+            parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
+                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here)")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     if len(unread) < len(args.sources):
         _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")

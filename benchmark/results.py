@@ -2581,7 +2581,8 @@ class ResultsStore:
         read; merge again later) and ``in_the_way`` (its folder here a link to a folder not there or to another run's,
         or something else in the way, :func:`blocks`: not copied, nothing written through it; ``in_the_way_why``:
         each one's line), the runs after it merged all the same. ``src``'s notes of today's metric files are taken
-        where this store has none (:meth:`_adopt_notes`). Each run is read under
+        where this store has none (:meth:`_adopt_notes`), and its saved grids this store lacks (``grids``: their names
+        here, :meth:`_adopt_grids`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2619,7 +2620,37 @@ class ResultsStore:
                 out["in_the_way"].append(rid)
                 out["in_the_way_why"].append(str(exc))
         self._adopt_notes(src)
+        out["grids"] = self._adopt_grids(src)
         return out
+
+    def _adopt_grids(self, src: "ResultsStore") -> list[str]:
+        """Copy into ``grids/`` the grids ``src`` saved (``grids/*.yaml``, what each ``plbench run`` there ran) whose
+        text this store holds under no name: the merged runs' grids, to replay here (``plbench run --config``; a grid
+        saved in a store runs into that store) — what re-scores them on a metric, or with today's metric file — and
+        read by the report for their profile (:func:`benchmark.report.grid_profile`). A name taken here by another
+        grid (two nodes started in the same second) gets the next free number (:func:`atomic_write_new`). The names
+        written, in ``grids/``; nothing where ``src`` has none or they cannot be read."""
+        try:
+            theirs = sorted((p for p in (src.root / "grids").glob("*.yaml") if p.is_file()), key=grid_order)
+        except OSError:
+            return []
+        if not theirs:
+            return []
+        have = set()
+        with contextlib.suppress(OSError):
+            have = {p.read_bytes() for p in (self.root / "grids").glob("*.yaml") if p.is_file()}
+        copied = []
+        for p in theirs:
+            try:
+                data = p.read_bytes()
+            except OSError:  # unreadable there: no grid to bring
+                continue
+            if data in have:
+                continue
+            m = re.fullmatch(r"(\d{8}-\d{6}Z?)(?:-\d+)?", p.stem)  # its time, without its number there
+            copied.append(atomic_write_new(self.root / "grids", m.group(1) if m else p.stem, ".yaml", data).name)
+            have.add(data)
+        return copied
 
     def _adopt_notes(self, src: "ResultsStore") -> None:
         """Note here today's file of each metric ``src`` noted (:meth:`note_digests`: the node that scored with it)

@@ -163,3 +163,34 @@ def test_a_merge_of_several_stores_one_not_there_merges_the_others_and_names_it(
     out = capsys.readouterr().out
     assert f"{node1.root} → {here.root}" in out and f"{node3.root} → {here.root}" in out, out
     assert {m["run_id"] for m in node3.metas()} <= set(here.run_ids())
+
+
+def test_merge_brings_the_other_stores_saved_grids(tmp_path, capsys):
+    """Nodes run the grids, a head node merges their stores: the grids they ran (``grids/<time>.yaml``) stayed
+    behind, so the merged runs' grid could not be replayed here — merge's own advice for runs scored there on metrics
+    not scored here, and the report's for scores of another metric file, is '`plbench run` … with its grid' — and the
+    leaderboard's title could not name their profile (:func:`benchmark.report.grid_profile` reads ``grids/``). Merge
+    copies each saved grid this store does not hold (byte for byte; one of the same name and other text under the next
+    free name), once, and its line says so."""
+    from benchmark.cli import main
+    from benchmark.report import grid_profile
+    from benchmark.synthetic import write_store
+
+    kw = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, **kw)
+    there = write_store(tmp_path / "there", offsets={"l2": 0.1}, **kw)
+    setting = next(m["setting"] for m in there.metas() if m.get("kind") != "input")
+    grid = ("profile: full\n" + "".join(f"{k}: {setting[k]}\n" for k in ("net", "iterations", "batch_size", "crop")
+                                        if k in setting)).encode()
+    (there.root / "grids").mkdir()
+    (there.root / "grids" / "20261206-150500Z.yaml").write_bytes(grid)
+    (here.root / "grids").mkdir()
+    (here.root / "grids" / "20261206-150500Z.yaml").write_bytes(b"profile: quick\n")  # this store's, same second
+    assert grid_profile(here.root, setting) is None
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    assert "1 saved grid copied (grids/20261206-150500Z-2.yaml" in capsys.readouterr().out
+    assert (here.root / "grids" / "20261206-150500Z-2.yaml").read_bytes() == grid
+    assert (here.root / "grids" / "20261206-150500Z.yaml").read_bytes() == b"profile: quick\n"
+    assert grid_profile(here.root, setting) == "full"
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0  # again: nothing copied twice
+    assert "saved grid" not in capsys.readouterr().out and len(list((here.root / "grids").iterdir())) == 2
