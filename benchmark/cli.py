@@ -1565,8 +1565,8 @@ def cmd_check(args) -> int:
     copies = [c for c in copies if c not in renamed]
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
-        named = "named as" if copy_of(c) else "holding the record of"  # runs/best: its record says whose
-        _say(f"runs/{c} is {named} a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
+        named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is
+        _say(f"runs/{c} {named} a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
              f"restore the run, rename it back: mv {shlex.quote(str(store.runs / c))} "
              f"{shlex.quote(str(store.run_dir(rid)))}")
     elif renamed:
