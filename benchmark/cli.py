@@ -1464,6 +1464,7 @@ def cmd_merge(args) -> int:
         try:
             src.check_version()
             src.require_results(src_path)
+            dst.refuse_itself(src)  # `merge node*/results --out node1/results`: the others are merged all the same
         except UserError as exc:  # a node's disk not mounted, a typo: the sources after it are merged all the same
             if len(args.sources) == 1:
                 raise

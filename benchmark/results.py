@@ -2590,8 +2590,7 @@ class ResultsStore:
         the next run deleted."""
         src.check_version()
         self.ensure_writable()
-        if src.root.resolve() == self.root.resolve():
-            raise UserError(f"{src.root} is the results directory itself: merge another store into it")
+        self.refuse_itself(src)
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
                                                      "trained_apart_why", "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
@@ -2622,6 +2621,12 @@ class ResultsStore:
         self._adopt_notes(src)
         out["grids"] = self._adopt_grids(src)
         return out
+
+    def refuse_itself(self, src: "ResultsStore") -> None:
+        """A one-line :class:`UserError` where ``src`` is this store itself (``plbench merge node*/results --out
+        node1/results``): nothing to merge from it (``plbench merge`` names it and merges the other sources)."""
+        if src.root.resolve() == self.root.resolve():
+            raise UserError(f"{src.root} is the results directory itself: merge another store into it")
 
     def _adopt_grids(self, src: "ResultsStore") -> list[str]:
         """Copy into ``grids/`` the grids ``src`` saved (``grids/*.yaml``, what each ``plbench run`` there ran) whose
