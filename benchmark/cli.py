@@ -319,7 +319,10 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     mrg = sub.add_parser("merge", help="copy the finished runs of other results directories (another machine's, "
                          "a cluster node's) into --out; a run unfinished here is replaced, its files set aside")
     _add_common(mrg)
-    mrg.add_argument("sources", nargs="+", metavar="SRC", help="results directories to copy finished runs from")
+    mrg.add_argument("sources", nargs="+", metavar="SRC",
+                     help="results directories to copy finished runs from (exit code 1: runs not copied, their "
+                          "folders here in the way, each named; exit code 2: a source that cannot be read, named in "
+                          "the last line, the others are merged)")
     mrg.add_argument("--out", default="results", help="results directory to merge into (default: results)")
 
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")

@@ -28,3 +28,16 @@ def test_a_merge_naming_its_own_store_among_the_sources_merges_the_others(tmp_pa
     assert "results directory itself" in said and "the others were merged" in said, said
     assert set(node2.run_ids()) <= set(here.run_ids()) and set(node0.run_ids()) <= set(here.run_ids())
     capsys.readouterr()
+
+
+def test_merge_help_says_what_its_exit_codes_mean(capsys):
+    """A night script merging the nodes' stores reads merge's exit code: 1 (runs not copied, their folders here in the
+    way) and 2 (a source that could not be read, the others merged) were in the README only; `plbench merge --help`
+    says both."""
+    from benchmark.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["merge", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit code 1" in text and "in the way" in text, text
+    assert "exit code 2" in text and "others are merged" in text, text
