@@ -2203,6 +2203,23 @@ class ResultsStore:
         to resume, and nothing removes what they hold."""
         return sorted(p.name for p in self._entries()[0] if not _is_copy(p) and _is_stray(p))
 
+    def no_folders(self) -> dict[str, str]:
+        """Of the entries of ``runs/`` named as a run id, {name: ""} of the plain files, {name: where it points} of the
+        links to nothing (a disk not mounted): neither is a run's folder, so no report reads them and ``plbench run``
+        fails that run on them — ``check`` names them (a finished run's link to nothing is :meth:`gone`'s)."""
+        try:
+            with os.scandir(self.runs) as it:
+                entries = [(e.name, e.is_symlink(), e.is_dir()) for e in it]
+        except OSError:
+            return {}
+        out = {}
+        for name, link, folder in entries:
+            if folder or not _RUN_ID.fullmatch(name):
+                continue
+            with contextlib.suppress(OSError):
+                out[name] = os.readlink(self.runs / name) if link and not (self.runs / name).exists() else ""
+        return dict(sorted(out.items()))
+
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
 

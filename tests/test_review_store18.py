@@ -41,3 +41,30 @@ def test_merge_help_says_what_its_exit_codes_mean(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "exit code 1" in text and "in the way" in text, text
     assert "exit code 2" in text and "others are merged" in text, text
+
+
+@pytest.mark.parametrize("what", ["file", "dangling link"])
+def test_check_names_what_lies_in_runs_as_a_run_id_but_is_no_run_folder(tmp_path, capsys, what):
+    """``runs/<id>`` a plain file (a run folder saved back as a file by a tool), or a link to a folder not there (a
+    disk not mounted) of a run finished.log does not hold (a store older than it, an unfinished run moved away): no
+    report reads either and `plbench run` fails that run on it, yet `check` said 'every record readable', naming
+    neither. Each is named in one line, with what clears it; nothing is touched."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **KW)
+    rid = "0123456789abcdef"
+    entry = store.runs / rid
+    if what == "file":
+        entry.write_text("x")
+    else:
+        entry.symlink_to(tmp_path / "usb" / rid)
+    main(["check", "--out", str(store.root), "--repair"])
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if f"runs/{rid}" in ln]
+    assert len(lines) == 1, lines
+    if what == "file":
+        assert f"runs/{rid} is a file, not a run's folder" in lines[0] and "move it out of runs/" in lines[0], lines
+        assert entry.read_text() == "x"
+    else:
+        assert f"runs/{rid} is a link to {tmp_path / 'usb' / rid}, which is not there" in lines[0], lines
+        assert "mount or restore it" in lines[0] and entry.is_symlink(), lines
