@@ -2526,15 +2526,19 @@ class ResultsStore:
             import pyarrow.compute as pc
             from pyarrow import csv as pacsv
 
-            def read(cols):  # only these columns parsed into memory, as strings; a line cut short (a copy, a full
-                # disk: fewer cells than the header) is skipped, not the whole file with it
-                return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+            bad: list = []  # the lines of another number of cells than the header, the first read's
+
+            def read(cols, handler=lambda row: "skip"):  # only these columns parsed into memory, as strings; a line
+                # cut short (a copy, a full disk: fewer cells than the header) is skipped, not the whole file with it
+                return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
                                       convert_options=pacsv.ConvertOptions(
                     include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
 
             # only a run id's shape: a spreadsheet saves some hex ids back as numbers
-            ids = {r for r in pc.unique(read(["run_id"]).column(0)).to_pylist()  # (1.23457E+19): no run
-                   if r and r not in here and _RUN_ID.fullmatch(r)}
+            ids = {r for r in pc.unique(read(["run_id"], lambda row: bad.append(row) or "skip").column(0)).to_pylist()
+                   if r and r not in here and _RUN_ID.fullmatch(r)}  # (1.23457E+19): no run
+            if bad:
+                self._say_cut(path, bad)
             if not ids:  # the usual case: one column read, nothing named
                 return {}
             cols = ["run_id", "task", "loss", "seed"]
@@ -2548,6 +2552,25 @@ class ResultsStore:
                 out[rid] = (f"{task} input" if rid.startswith("input-")
                             else f"{task}/{loss}" + (f" seed {seed}" if seed else ""))
         return out
+
+    @staticmethod
+    def _say_cut(path: Path, bad: list) -> None:
+        """One warning for the lines of ``results.csv`` (``path``) that :meth:`_gone_from_csv` skipped (``bad``:
+        pyarrow's invalid rows, another number of cells than the header: a copy cut mid-line), the first by its line
+        number (pyarrow's threaded reader gives none: found by its text, in this rare case alone)."""
+        first = bad[0]
+        number = first.number
+        if number is None:
+            with contextlib.suppress(OSError):
+                data = path.read_bytes()  # the line itself, not another it begins
+                if m := re.search(rb"(?:\A|\n)" + re.escape(first.text.encode()) + rb"\r?(?:\n|\Z)", data):
+                    number = data.count(b"\n", 0, m.start()) + (data[m.start():m.start() + 1] == b"\n") + 1
+        more = f" (and {len(bad) - 1} more such {agree(len(bad) - 1, 'line', 'lines')})" if len(bad) > 1 else ""
+        log.warning("%s: %s has %d cells, its header %d (%s?)%s: skipped, its other lines read; the next `plbench "
+                    "report` writes it whole", path, f"line {number}" if number else "a line", first.actual_columns,
+                    first.expected_columns,
+                    "cut mid-line by a copy" if first.actual_columns < first.expected_columns else "edited by hand",
+                    more)
 
     def merge_killed(self, run_id: str) -> str:
         """The holder a killed ``merge`` left in the run's lock file while copying it here (:data:`MERGE_WRITE`:

@@ -68,3 +68,23 @@ def test_check_names_what_lies_in_runs_as_a_run_id_but_is_no_run_folder(tmp_path
     else:
         assert f"runs/{rid} is a link to {tmp_path / 'usb' / rid}, which is not there" in lines[0], lines
         assert "mount or restore it" in lines[0] and entry.is_symlink(), lines
+
+
+def test_a_results_csv_cut_mid_line_is_said_naming_the_file_and_line(tmp_path, caplog):
+    """d3ff4a9 reads the whole lines of a ``results.csv`` cut mid-line (a copy cut short) and skips the cut one — in
+    silence: the runs of the lines the cut took cannot be named if their folders go, and the user's own reader of the
+    file (pandas) fails on it. One warning names the file and the line, and says the next report writes it whole."""
+    import logging
+
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **KW)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    lines = ["run_id,task,task_params,loss,seed,metric,value", f"{rid},denoise,,l1,0,psnr,20.5", f"{rid},deno"]
+    (store.root / "results.csv").write_text("\n".join(lines))
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        assert store.gone() == {}
+    said = [r.getMessage() for r in caplog.records if "results.csv" in r.getMessage()]
+    assert len(said) == 1 and "\n" not in said[0], said
+    assert f"{store.root / 'results.csv'}: line 3 has 2 cells, its header 7" in said[0], said
+    assert "next `plbench report` writes it whole" in said[0], said
