@@ -1567,6 +1567,10 @@ def cmd_check(args) -> int:
     # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
     renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c, store.runs / c)).is_dir()}
     copies = [c for c in copies if c not in renamed]
+    from benchmark.report import GONE_NAMED
+
+    if len(gone) <= GONE_NAMED:  # a finished run's: named below, one line each, as gone with its mv
+        renamed = {c: rid for c, rid in renamed.items() if rid not in gone}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
         named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is

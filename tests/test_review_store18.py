@@ -88,3 +88,24 @@ def test_a_results_csv_cut_mid_line_is_said_naming_the_file_and_line(tmp_path, c
     assert len(said) == 1 and "\n" not in said[0], said
     assert f"{store.root / 'results.csv'}: line 3 has 2 cells, its header 7" in said[0], said
     assert "next `plbench report` writes it whole" in said[0], said
+
+
+def test_a_finished_run_whose_folder_was_renamed_is_named_with_the_mv_that_puts_it_back(tmp_path, capsys):
+    """``mv runs/<id> runs/best`` of a finished run (d8bd881: a folder under a name of the user's holding a run's
+    record is that run's copy, no run): the board said its folder 'is gone (deleted, or left out of a copy)' and
+    'put it back' — not where it is — and check said so too, 'its results are lost', beside its own line naming
+    runs/best with the mv. Where a copy holds the gone run's record, both name that folder and the mv, once."""
+    from benchmark.cli import main
+    from benchmark.report import gone_lines
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **KW)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    store.note_finished(rid, store.meta(rid))
+    store.run_dir(rid).rename(store.runs / "best")
+    mv = f"mv {store.runs / 'best'} {store.run_dir(rid)}"
+    (board,) = gone_lines(store)
+    assert "renamed runs/best" in board and mv in board and "deleted" not in board, board
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = [ln for ln in capsys.readouterr().out.splitlines() if "runs/best" in ln or rid in ln]
+    assert len(said) == 1 and mv in said[0] and "lost" not in said[0], said
