@@ -1462,6 +1462,7 @@ def cmd_merge(args) -> int:
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
     blocked: list[str] = []  # runs not copied for what is in the way here
     unread: list[tuple[str, str]] = []  # (source, why) of the sources that are no store to merge: the others merged
+    check_each = f"`plbench check --out {shlex.quote(str(args.out))}` names each"  # beyond the three a line names
     for src_path in args.sources:
         src = ResultsStore(src_path)
         try:
@@ -1517,8 +1518,9 @@ def cmd_merge(args) -> int:
             blocked += way
             named = "; ".join(f"runs/{r} ({_in_the_way(why, r, dst.run_dir(r))})"
                               for r, why in zip(way[:3], got["in_the_way_why"]))
+            more = f"; and {len(way) - 3} more ({check_each})" if len(way) > 3 else ""
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
-                         f"way: {named}{f'; and {len(way) - 3} more' if len(way) > 3 else ''}")
+                         f"way: {named}{more}")
         if grids := got.get("grids"):  # the merged runs' grids, to replay here (a re-score) and name their profile
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
                          f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here)")
@@ -1528,7 +1530,8 @@ def cmd_merge(args) -> int:
     if blocked:  # merged what it could; what is in the way here needs the user: the last line, exit 1
         n = len(blocked)
         _say(f"merge incomplete: {plural(n, 'run')} not copied, {agree(n, 'its folder', 'their folders')} here in the "
-             f"way ({_first_three(blocked, 'runs/')}: said above), every other run merged; clear "
+             f"way ({_first_three(blocked, 'runs/')}: {'said above' if n <= 3 else check_each}), every other run "
+             "merged; clear "
              f"{agree(n, 'it', 'them')} as said and run the same command again")
     if unread:  # bad input (exit 2), said last: each source not merged and why
         others = "none of them merged" if len(unread) == len(args.sources) else "the others were merged"

@@ -109,3 +109,23 @@ def test_a_finished_run_whose_folder_was_renamed_is_named_with_the_mv_that_puts_
     assert main(["check", "--out", str(store.root)]) == 1
     said = [ln for ln in capsys.readouterr().out.splitlines() if "runs/best" in ln or rid in ln]
     assert len(said) == 1 and mv in said[0] and "lost" not in said[0], said
+
+
+def test_merge_says_where_the_runs_in_the_way_beyond_the_third_are_named(tmp_path, capsys):
+    """Four runs whose folders here are in the way: merge's line names three with what clears each, then 'and 1
+    more' — which, and why, the user could not learn, while its last line said '…: said above'. It says that
+    `plbench check` names each (it names a link to nothing and a file in runs/ as well: test above)."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    kw = dict(n_images=2, metrics=("psnr",), budget_check=False)
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, seeds=(0,), **kw)
+    there = write_store(tmp_path / "there", offsets={"l1": 0.0, "l2": 0.1, "l3": 0.2}, seeds=(0, 1), **kw)
+    xs = sorted(m["run_id"] for m in there.metas() if m.get("kind") != "input" and m["config"]["loss"] != "l1")
+    for x in xs:
+        (here.runs / x).symlink_to(tmp_path / "usb" / x)
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 1
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert "4 not copied" in lines[0] and "; and 1 more (`" in lines[0], lines[0]
+    assert lines[0].endswith(f"check --out {here.root}` names each)"), lines[0]
+    assert "said above" not in lines[-1] and f"check --out {here.root}` names each" in lines[-1], lines[-1]
