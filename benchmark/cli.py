@@ -1572,8 +1572,9 @@ def cmd_check(args) -> int:
     copies = [c for c in copies if c not in renamed]
     from benchmark.report import GONE_NAMED
 
-    if len(gone) <= GONE_NAMED:  # a finished run's: named below, one line each, as gone with its mv
-        renamed = {c: rid for c, rid in renamed.items() if rid not in gone}
+    if len(gone) <= GONE_NAMED:  # a finished run's first copy: named below, as gone with its mv (gone_lines)
+        said = set()
+        renamed = {c: rid for c, rid in renamed.items() if rid not in gone or (rid in said or said.add(rid))}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
         named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is

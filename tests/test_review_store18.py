@@ -129,3 +129,21 @@ def test_merge_says_where_the_runs_in_the_way_beyond_the_third_are_named(tmp_pat
     assert "4 not copied" in lines[0] and "; and 1 more (`" in lines[0], lines[0]
     assert lines[0].endswith(f"check --out {here.root}` names each)"), lines[0]
     assert "said above" not in lines[-1] and f"check --out {here.root}` names each" in lines[-1], lines[-1]
+
+
+def test_a_renamed_finished_run_with_a_second_copy_names_both_folders(tmp_path, capsys):
+    """``mv runs/<id> runs/best`` and ``cp -a runs/best runs/best2``: check names the run once as renamed (the mv
+    back from runs/best) — and runs/best2, the other copy of it, in a line of its own, never in silence."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **KW)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    store.note_finished(rid, store.meta(rid))
+    store.run_dir(rid).rename(store.runs / "best")
+    shutil.copytree(store.runs / "best", store.runs / "best2")
+    assert main(["check", "--out", str(store.root)]) == 1
+    out = capsys.readouterr().out
+    assert f"mv {store.runs / 'best'} {store.run_dir(rid)}" in out and "runs/best2" in out, out
