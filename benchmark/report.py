@@ -441,6 +441,8 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
             d = store.run_dir(rid)
             if d.is_symlink() and not d.exists():  # its results on a disk not mounted now: not lost, nor retrained
                 return f"its folder runs/{rid} is a link to {os.readlink(d)}, which is not there"
+            if d.exists() and not d.is_dir():  # saved back as a file by a tool: `plbench run` fails the run on it
+                return f"runs/{rid} is a file, not its folder (move it out of runs/ first)"
             return (f"its folder runs/{rid} holds none of its results (a copy cut short, or its files deleted)"
                     if d.is_dir() else f"its folder runs/{rid} is gone (deleted, or left out of a copy)")
 

@@ -147,3 +147,25 @@ def test_a_renamed_finished_run_with_a_second_copy_names_both_folders(tmp_path, 
     assert main(["check", "--out", str(store.root)]) == 1
     out = capsys.readouterr().out
     assert f"mv {store.runs / 'best'} {store.run_dir(rid)}" in out and "runs/best2" in out, out
+
+
+def test_a_finished_runs_folder_turned_into_a_file_is_named_as_a_file(tmp_path, capsys):
+    """``runs/<id>`` of a finished run a plain file (a tool saved the folder back as one): check and the board said
+    its folder 'is gone (deleted, or left out of a copy)' and 'put the folder back, or the same `plbench run` retrains
+    it' — which fails that run on the file. Named as a file, to move out of runs/ first."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.report import gone_lines
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **KW)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    store.note_finished(rid, store.meta(rid))
+    shutil.rmtree(store.run_dir(rid))
+    store.run_dir(rid).write_text("x")
+    (board,) = gone_lines(store)
+    assert f"runs/{rid} is a file, not its folder (move it out of runs/ first)" in board, board
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = [ln for ln in capsys.readouterr().out.splitlines() if f"runs/{rid}" in ln]
+    assert len(said) == 1 and "is a file, not its folder" in said[0] and "is gone" not in said[0], said
