@@ -1515,7 +1515,7 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
                          "later)")
         if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, each named, exit 1
-            blocked += way
+            blocked += [r for r in way if r not in blocked]  # one run, though two sources finished it
             named = "; ".join(f"runs/{r} ({_in_the_way(why, r, dst.run_dir(r))})"
                               for r, why in zip(way[:3], got["in_the_way_why"]))
             more = f"; and {len(way) - 3} more ({check_each})" if len(way) > 3 else ""

@@ -169,3 +169,20 @@ def test_a_finished_runs_folder_turned_into_a_file_is_named_as_a_file(tmp_path, 
     assert main(["check", "--out", str(store.root)]) == 1
     said = [ln for ln in capsys.readouterr().out.splitlines() if f"runs/{rid}" in ln]
     assert len(said) == 1 and "is a file, not its folder" in said[0] and "is gone" not in said[0], said
+
+
+def test_a_run_in_the_way_from_two_sources_counts_once(tmp_path, capsys):
+    """Two nodes both finished run x (a run id finished on both is one run), whose folder here is a link to a disk
+    not mounted: merge's last line counted it once per source — 'merge incomplete: 2 runs not copied (runs/x,
+    runs/x…)' — for one run. A run is counted, and named, once."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, **KW)
+    node1 = write_store(tmp_path / "node1", offsets={"l2": 0.1}, **KW)
+    node2 = write_store(tmp_path / "node2", offsets={"l2": 0.1}, **KW)
+    x = next(m["run_id"] for m in node1.metas() if m.get("kind") != "input")
+    (here.runs / x).symlink_to(tmp_path / "usb" / x)
+    assert main(["merge", str(node1.root), str(node2.root), "--out", str(here.root)]) == 1
+    last = capsys.readouterr().out.strip().split("\n")[-1]
+    assert last.startswith(f"merge incomplete: 1 run not copied, its folder here in the way (runs/{x}:"), last
