@@ -464,7 +464,7 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
             if c := renamed.get(rid):
                 left = ": the next report leaves it out" if check else ""
                 return (f"run {rid} ({w}){sep}{'' if check else 'left out: '}finished in this store, but its folder "
-                        f"was renamed runs/{c}, where no report reads it{left}; rename it back: "
+                        f"is gone, renamed runs/{c}, where no report reads it{left}; rename it back: "
                         f"mv {shlex.quote(str(store.runs / c))} {shlex.quote(str(d))}")
             if d.is_symlink() and not d.exists():
                 return (f"run {rid} ({w}){sep}finished in this store, but {where(rid)} (a disk not mounted, a folder "
