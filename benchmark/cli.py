@@ -1456,7 +1456,7 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, copy_of
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
@@ -1509,6 +1509,11 @@ def cmd_merge(args) -> int:
                          f"{there}` names each; copy {them} again from that machine, then merge again (deleted there "
                          f"on purpose: `plbench report --out {there}` notes {them} there, and no merge of that store "
                          f"names {them} again)")
+        if moved := got.get("renamed_there"):  # a run folder renamed there, runs/best: its run in no merged board
+            parts.append(f"{len(moved)} renamed there, not copied: "
+                         + ", ".join(f"runs/{c} (run {copy_of(c, src.runs / c)})" for c in moved[:3])
+                         + (", …" if len(moved) > 3 else "") + f" — `plbench check --out {shlex.quote(str(src.root))}` "
+                         f"names each; rename {agree(len(moved), 'it', 'them')} back there, then merge again")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
         if got["held_there"]:

@@ -2616,13 +2616,15 @@ class ResultsStore:
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
-        rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
-        here), ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
-        read; merge again later) and ``in_the_way`` (its folder here a link to a folder not there or to another run's,
-        or something else in the way, :func:`blocks`: not copied, nothing written through it; ``in_the_way_why``:
-        each one's line), the runs after it merged all the same. ``src``'s notes of today's metric files are taken
-        where this store has none (:meth:`_adopt_notes`), and its saved grids this store lacks (``grids``: their names
-        here, :meth:`_adopt_grids`). Each run is read under
+        rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (the copies there,
+        :meth:`copies`, of runs whose folders there are gone and :meth:`gone` does not name: renamed, not copied),
+        ``held`` (a live process works on it here), ``held_there`` (a live process works on it in ``src``: its
+        files may be half-written, so it is not read; merge again later) and ``in_the_way`` (its folder here a
+        link to a folder not there or to another run's, or something else in the way, :func:`blocks`: not
+        copied, nothing written through it; ``in_the_way_why``: each one's line), the runs after it merged all
+        the same. ``src``'s notes of today's metric files are taken where this store has none
+        (:meth:`_adopt_notes`), and its saved grids this store lacks (``grids``: their names here,
+        :meth:`_adopt_grids`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2637,6 +2639,10 @@ class ResultsStore:
                                                      "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
+        # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run) that gone() does not remember (a store
+        # older than finished.log): not copied, named (``renamed_there``: the copies' names there)
+        out["renamed_there"] = [c for c in src.copies() if (rid := copy_of(c, src.runs / c)) not in gone
+                                and not os.path.lexists(src.run_dir(rid)) and not self.is_done(rid)]
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue

@@ -186,3 +186,20 @@ def test_a_run_in_the_way_from_two_sources_counts_once(tmp_path, capsys):
     assert main(["merge", str(node1.root), str(node2.root), "--out", str(here.root)]) == 1
     last = capsys.readouterr().out.strip().split("\n")[-1]
     assert last.startswith(f"merge incomplete: 1 run not copied, its folder here in the way (runs/{x}:"), last
+
+
+def test_merge_names_a_run_renamed_there_which_it_does_not_copy(tmp_path, capsys):
+    """A source whose run folder was renamed there (``mv runs/<id> runs/best``: by d8bd881's rule a copy, no run),
+    its store older than finished.log: before d8bd881 merge named it 'damaged there'; since, it was left behind in
+    silence — a run trained there, in no merged board. Named, with what brings it."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    here = write_store(tmp_path / "here", offsets={"l1": 0.0}, **KW)
+    there = write_store(tmp_path / "there", offsets={"l2": 0.1}, **KW)
+    x = next(m["run_id"] for m in there.metas() if m.get("kind") != "input")
+    there.run_dir(x).rename(there.runs / "best")
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    line = capsys.readouterr().out.split("\n")[0]
+    assert f"1 renamed there, not copied: runs/best (run {x})" in line, line
+    assert f"check --out {there.root}` names each" in line and x not in here.run_ids(), line
