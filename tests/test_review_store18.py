@@ -120,7 +120,7 @@ def test_merge_says_where_the_runs_in_the_way_beyond_the_third_are_named(tmp_pat
 
     kw = dict(n_images=2, metrics=("psnr",), budget_check=False)
     here = write_store(tmp_path / "here", offsets={"l1": 0.0}, seeds=(0,), **kw)
-    there = write_store(tmp_path / "there", offsets={"l1": 0.0, "l2": 0.1, "l3": 0.2}, seeds=(0, 1), **kw)
+    there = write_store(tmp_path / "there", offsets={"l2": 0.1, "l3": 0.2}, seeds=(0, 1), **kw)
     xs = sorted(m["run_id"] for m in there.metas() if m.get("kind") != "input" and m["config"]["loss"] != "l1")
     for x in xs:
         (here.runs / x).symlink_to(tmp_path / "usb" / x)
