@@ -319,7 +319,10 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     mrg = sub.add_parser("merge", help="copy the finished runs of other results directories (another machine's, "
                          "a cluster node's) into --out; a run unfinished here is replaced, its files set aside")
     _add_common(mrg)
-    mrg.add_argument("sources", nargs="+", metavar="SRC", help="results directories to copy finished runs from")
+    mrg.add_argument("sources", nargs="+", metavar="SRC",
+                     help="results directories to copy finished runs from (exit code 1: runs not copied, their "
+                          "folders here in the way, each named; exit code 2: a source that cannot be read, named in "
+                          "the last line, the others are merged)")
     mrg.add_argument("--out", default="results", help="results directory to merge into (default: results)")
 
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
@@ -1453,15 +1456,24 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, copy_of
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
-    blocked = 0  # runs not copied for what is in the way here
+    blocked: list[str] = []  # runs not copied for what is in the way here
+    unread: list[tuple[str, str]] = []  # (source, why) of the sources that are no store to merge: the others merged
+    check_each = f"`plbench check --out {shlex.quote(str(args.out))}` names each"  # beyond the three a line names
     for src_path in args.sources:
         src = ResultsStore(src_path)
-        src.check_version()
-        src.require_results(src_path)
+        try:
+            src.check_version()
+            src.require_results(src_path)
+            dst.refuse_itself(src)  # `merge node*/results --out node1/results`: the others are merged all the same
+        except UserError as exc:  # a node's disk not mounted, a typo: the sources after it are merged all the same
+            if len(args.sources) == 1:
+                raise
+            unread.append((src_path, str(exc)))
+            continue
         got = dst.merge_from(src)
         parts = [f"{len(got['copied'])} copied", f"{len(got['kept'])} already here"]
         if got["more_there"]:
@@ -1497,18 +1509,53 @@ def cmd_merge(args) -> int:
                          f"{there}` names each; copy {them} again from that machine, then merge again (deleted there "
                          f"on purpose: `plbench report --out {there}` notes {them} there, and no merge of that store "
                          f"names {them} again)")
+        if moved := got.get("renamed_there"):  # a run folder renamed there, runs/best: its run in no merged board
+            parts.append(f"{len(moved)} renamed there, not copied: "
+                         + ", ".join(f"runs/{c} (run {copy_of(c, src.runs / c)})" for c in moved[:3])
+                         + (", …" if len(moved) > 3 else "") + f" — `plbench check --out {shlex.quote(str(src.root))}` "
+                         f"names each; rename {agree(len(moved), 'it', 'them')} back there, then merge again")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
         if got["held_there"]:
             parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
                          "later)")
-        if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, it named, exit 1
-            blocked = blocked or len(way)
+        if way := got["in_the_way"]:  # this store's own obstacle: the runs after it merged, each named, exit 1
+            blocked += [r for r in way if r not in blocked]  # one run, though two sources finished it
+            named = "; ".join(f"runs/{r} ({_in_the_way(why, r, dst.run_dir(r))})"
+                              for r, why in zip(way[:3], got["in_the_way_why"]))
+            more = f"; and {len(way) - 3} more ({check_each})" if len(way) > 3 else ""
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
-                         f"way ({got['in_the_way_why'][0]}{f'; and {len(way) - 1} more' if len(way) > 1 else ''})")
+                         f"way: {named}{more}")
+        if grids := got.get("grids"):  # the merged runs' grids, to replay here (a re-score) and name their profile
+            parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
+                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here)")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
-    _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
+    if len(unread) < len(args.sources):
+        _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
+    if blocked:  # merged what it could; what is in the way here needs the user: the last line, exit 1
+        n = len(blocked)
+        _say(f"merge incomplete: {plural(n, 'run')} not copied, {agree(n, 'its folder', 'their folders')} here in the "
+             f"way ({_first_three(blocked, 'runs/')}: {'said above' if n <= 3 else check_each}), every other run "
+             "merged; clear "
+             f"{agree(n, 'it', 'them')} as said and run the same command again")
+    if unread:  # bad input (exit 2), said last: each source not merged and why
+        others = "none of them merged" if len(unread) == len(args.sources) else "the others were merged"
+        raise UserError(f"{len(unread)} of {len(args.sources)} sources not merged: "
+                        + "; ".join(f"{shlex.quote(str(src))} ({why})" for src, why in unread) + f"; {others}")
     return 1 if blocked else 0
+
+
+def _in_the_way(why: str, rid: str, folder) -> str:
+    """A merge's one-line refusal of one run whose folder here is in the way (:class:`benchmark.results.InTheWay`,
+    :class:`~benchmark.results.NotWritable`), shortened for merge's line naming each such run: what is in the way and
+    what clears it ('a link to …, which is not there … — mount or restore it …'), without the file it
+    could not write nor 'run the same command again', which merge's last line says once."""
+    what, _, rest = why.partition("; nothing")
+    what = re.sub(r"^cannot write \S+?: ", "", what)  # the run's lock or meta.json: its folder is what is named
+    what = re.sub(rf"^(?:runs/{rid}|{re.escape(str(folder))}) is (an? )?", lambda m: m.group(1) or "", what)
+    fix = rest.rpartition(": ")[2] if rest else ""
+    fix = re.sub(r",? and run the same command again.*$", "", fix).strip()
+    return f"{what} — {fix}" if fix else what
 
 
 def cmd_check(args) -> int:
@@ -1526,11 +1573,17 @@ def cmd_check(args) -> int:
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
     # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
-    renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c)).is_dir()}
+    renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c, store.runs / c)).is_dir()}
     copies = [c for c in copies if c not in renamed]
+    from benchmark.report import GONE_NAMED
+
+    if len(gone) <= GONE_NAMED:  # a finished run's first copy: named below, as gone with its mv (gone_lines)
+        said = set()
+        renamed = {c: rid for c, rid in renamed.items() if rid not in gone or (rid in said or said.add(rid))}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
-        _say(f"runs/{c} is named as a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
+        named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is
+        _say(f"runs/{c} {named} a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
              f"restore the run, rename it back: mv {shlex.quote(str(store.runs / c))} "
              f"{shlex.quote(str(store.run_dir(rid)))}")
     elif renamed:
@@ -1545,6 +1598,14 @@ def cmd_check(args) -> int:
         _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder: not a run, read by no report and "
              f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
              "store tidy)")
+    for name, to in store.no_folders().items():  # no run's folder: read by no report, `plbench run` fails it there
+        if name in gone:  # a finished run's link to nothing: said below, as gone
+            continue
+        _say(f"runs/{name} is a link to {to}, which is not there (a disk not mounted, a folder moved?): read by no "
+             "report, and `plbench run` trains nothing through it; mount or restore it, or remove the link "
+             f"(rm {shlex.quote(str(store.runs / name))}) to train it again here" if to else
+             f"runs/{name} is a file, not a run's folder: read by no report, and `plbench run` fails run {name} on "
+             "it; move it out of runs/")
     if strays:
         _say(f"{plural(len(strays), 'folder')} in runs/ with no run id for a name and none of a run's files "
              f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "

@@ -36,6 +36,7 @@ from benchmark.results import (
     ResultsStore,
     atomic_output,
     atomic_write_bytes,
+    copy_of,
     gone_task,
     respelt_meta,
     stale_lines,
@@ -440,6 +441,8 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
             d = store.run_dir(rid)
             if d.is_symlink() and not d.exists():  # its results on a disk not mounted now: not lost, nor retrained
                 return f"its folder runs/{rid} is a link to {os.readlink(d)}, which is not there"
+            if d.exists() and not d.is_dir():  # saved back as a file by a tool: `plbench run` fails the run on it
+                return f"runs/{rid} is a file, not its folder (move it out of runs/ first)"
             return (f"its folder runs/{rid} holds none of its results (a copy cut short, or its files deleted)"
                     if d.is_dir() else f"its folder runs/{rid} is gone (deleted, or left out of a copy)")
 
@@ -449,8 +452,20 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         def it(rid):  # what to put back: a folder cut short by a copy is there, its files are not
             return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
 
+        # a finished run's folder renamed (`mv runs/<id> runs/best`): a copy holding its record, no run — named where
+        # it is, with the mv that puts it back (ResultsStore.copies)
+        renamed = {}
+        for c in store.copies():
+            if (rid := copy_of(c, store.runs / c)) in gone and not os.path.lexists(store.run_dir(rid)):
+                renamed.setdefault(rid, c)
+
         def line(rid, w):
             d = store.run_dir(rid)
+            if c := renamed.get(rid):
+                left = ": the next report leaves it out" if check else ""
+                return (f"run {rid} ({w}){sep}{'' if check else 'left out: '}finished in this store, but its folder "
+                        f"is gone, renamed runs/{c}, where no report reads it{left}; rename it back: "
+                        f"mv {shlex.quote(str(store.runs / c))} {shlex.quote(str(d))}")
             if d.is_symlink() and not d.exists():
                 return (f"run {rid} ({w}){sep}finished in this store, but {where(rid)} (a disk not mounted, a folder "
                         f"moved?): {'its results cannot be read and ' if check else ''}"

@@ -577,10 +577,25 @@ def file_name(name: str, default: str, width: int = 80, sep: str = "-") -> str:
     return device_safe(f"{safe}{sep}{hashlib.sha256(name.encode()).hexdigest()[:8]}")
 
 
-def copy_of(name: str) -> str | None:
+def copy_of(name: str, folder: Path | None = None) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
-    copy, or None (:meth:`ResultsStore.copies` says which are)."""
-    return m.group(1) if (m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name)) else None
+    copy, or — its name no run id, ``folder`` given — the run its record names (``cp -a runs/<id> runs/best``:
+    :func:`_recorded_id`); else None (:meth:`ResultsStore.copies` says which are)."""
+    if m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name):
+        return m.group(1)
+    return (_recorded_id(folder) or None) if folder is not None and not _RUN_ID.fullmatch(name) else None
+
+
+def _recorded_id(folder: Path) -> str:
+    """The run id the ``meta.json`` in ``folder`` records (its first MB read), or "" where it has none shaped as a run
+    id (:data:`_RUN_ID`), or no readable record: a run is known by its own id, whatever its folder is called."""
+    try:
+        with open(folder / "meta.json", "rb") as f:
+            meta = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):  # no record, or an unreadable one
+        return ""
+    rid = meta.get("run_id") if isinstance(meta, dict) else None
+    return rid if isinstance(rid, str) and _RUN_ID.fullmatch(rid) else ""
 
 
 def _is_stray(folder: Path) -> bool:
@@ -598,17 +613,16 @@ def _is_stray(folder: Path) -> bool:
 def _is_copy(folder: Path) -> bool:
     """Whether a folder of ``runs/`` is a user's copy of a run, no run: named the run id then anything but hex digits
     alone (:data:`_RUN_COPY`), or the id then hex digits (``<id>2``) holding that run's meta.json
-    (:data:`_RUN_HEX_TAIL`: a run of its own under such a name records its own id)."""
+    (:data:`_RUN_HEX_TAIL`: a run of its own under such a name records its own id), or named no run id and holding
+    the record of a run (``cp -a runs/<id> runs/best``: that run's copy, whose files ``check --repair`` set aside as
+    the damage of a run 'best', and which every report named damaged)."""
     if _RUN_COPY.fullmatch(folder.name):
         return True
-    if not (m := _RUN_HEX_TAIL.fullmatch(folder.name)):
+    if m := _RUN_HEX_TAIL.fullmatch(folder.name):
+        return _recorded_id(folder) == m.group(1)
+    if _RUN_ID.fullmatch(folder.name):  # a run's own name: a record naming another is its damage (check names it)
         return False
-    try:
-        with open(folder / "meta.json", "rb") as f:
-            meta = json.loads(f.read(1 << 20))
-    except (OSError, ValueError):  # no record, or an unreadable one: read as a run (check names its damage)
-        return False
-    return isinstance(meta, dict) and meta.get("run_id") == m.group(1)
+    return bool(_recorded_id(folder))  # a run id in the record of a folder not named so: another run's
 
 
 def _pass_index(p: Path) -> int:
@@ -2160,7 +2174,9 @@ class ResultsStore:
         """Where the link ``p`` points to where that is another run's folder, else "": the name of a folder of ``runs``
         (resolved) other than its own, or the path of a folder elsewhere named as another run id (``ln -s
         ../other-results/runs/<y> runs/<x>``: that store's run ``<y>``, whose files ``check --repair`` and ``merge``
-        would set aside through it). A folder elsewhere of its own name (or none) is the run itself, moved there."""
+        would set aside through it) or holding another run's record under a name of the user's (``ln -s
+        /archive/best-run runs/best``). A folder elsewhere of its own name, or recording its own id, is the run itself,
+        moved there."""
         try:
             target = p.resolve()
         except (OSError, RuntimeError):  # a loop of links: not a run either way
@@ -2169,7 +2185,11 @@ class ResultsStore:
             return ""
         if target.parent == runs:
             return target.name
-        return str(target) if _RUN_ID.fullmatch(target.name) else ""
+        if _RUN_ID.fullmatch(target.name):
+            return str(target)
+        # a folder of the user's name (``ln -s /archive/best-run runs/best``): the run its record names, where that is
+        # another (a run moved elsewhere under another name records its own id: the run itself)
+        return str(target) if (rid := _recorded_id(target)) and rid != p.name else ""
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
@@ -2182,6 +2202,23 @@ class ResultsStore:
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
         to resume, and nothing removes what they hold."""
         return sorted(p.name for p in self._entries()[0] if not _is_copy(p) and _is_stray(p))
+
+    def no_folders(self) -> dict[str, str]:
+        """Of the entries of ``runs/`` named as a run id, {name: ""} of the plain files, {name: where it points} of the
+        links to nothing (a disk not mounted): neither is a run's folder, so no report reads them and ``plbench run``
+        fails that run on them — ``check`` names them (a finished run's link to nothing is :meth:`gone`'s)."""
+        try:
+            with os.scandir(self.runs) as it:
+                entries = [(e.name, e.is_symlink(), e.is_dir()) for e in it]
+        except OSError:
+            return {}
+        out = {}
+        for name, link, folder in entries:
+            if folder or not _RUN_ID.fullmatch(name):
+                continue
+            with contextlib.suppress(OSError):
+                out[name] = os.readlink(self.runs / name) if link and not (self.runs / name).exists() else ""
+        return dict(sorted(out.items()))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
@@ -2286,7 +2323,8 @@ class ResultsStore:
 
     def table(self, categories: bool = False) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
-        (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
+        (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`); a run whose folder
+        is moved or deleted while it is read is left out too, said so, no damaged run (:meth:`gone` names it);
         a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins).
         The ``setting`` of rows written by another release of the same numbers code reads as this
         release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's).
@@ -2327,6 +2365,11 @@ class ResultsStore:
         # the file system and pyarrow's parser, which let go of the GIL
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
             for run_id, (why, run_frames, latest, when) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+                if why and not self.run_dir(run_id).is_dir():  # moved or deleted while read (a user's `mv`, another
+                    # process): no damage to repair — the board names it as gone (:meth:`gone`), check as moved
+                    log.warning("run %s: its folder runs/%s was moved or deleted while the results were read — left "
+                                "out", run_id, run_id)
+                    continue
                 if why:
                     self.damaged[run_id] = why
                     log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
@@ -2446,7 +2489,8 @@ class ResultsStore:
         ``results.csv`` holds rows of (a store older than the log), but whose folder ``runs/<id>/`` is gone (deleted
         by hand, or left out of a copy): nothing else remembers them, and the next report would drop their cells
         without a word. ``what``: "<task>/<loss> seed <s>" ("<task> input" for the degraded input's scoring).
-        ``results.csv`` unreadable (hand-edited beyond reading: it is derived, not a record) names nothing; a cell not
+        ``results.csv`` unreadable (hand-edited beyond reading: it is derived, not a record) names nothing, a line cut
+        short (a copy cut mid-line) is skipped, the whole lines read; a cell not
         shaped as a run id, as a spreadsheet may save one back, is no run. Reads its four naming columns only
         (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
         here = set(self.run_ids())
@@ -2482,13 +2526,19 @@ class ResultsStore:
             import pyarrow.compute as pc
             from pyarrow import csv as pacsv
 
-            def read(cols):  # only these columns parsed into memory, as strings
-                return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            bad: list = []  # the lines of another number of cells than the header, the first read's
+
+            def read(cols, handler=lambda row: "skip"):  # only these columns parsed into memory, as strings; a line
+                # cut short (a copy, a full disk: fewer cells than the header) is skipped, not the whole file with it
+                return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
+                                      convert_options=pacsv.ConvertOptions(
                     include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
 
             # only a run id's shape: a spreadsheet saves some hex ids back as numbers
-            ids = {r for r in pc.unique(read(["run_id"]).column(0)).to_pylist()  # (1.23457E+19): no run
-                   if r and r not in here and _RUN_ID.fullmatch(r)}
+            ids = {r for r in pc.unique(read(["run_id"], lambda row: bad.append(row) or "skip").column(0)).to_pylist()
+                   if r and r not in here and _RUN_ID.fullmatch(r)}  # (1.23457E+19): no run
+            if bad:
+                self._say_cut(path, bad)
             if not ids:  # the usual case: one column read, nothing named
                 return {}
             cols = ["run_id", "task", "loss", "seed"]
@@ -2502,6 +2552,25 @@ class ResultsStore:
                 out[rid] = (f"{task} input" if rid.startswith("input-")
                             else f"{task}/{loss}" + (f" seed {seed}" if seed else ""))
         return out
+
+    @staticmethod
+    def _say_cut(path: Path, bad: list) -> None:
+        """One warning for the lines of ``results.csv`` (``path``) that :meth:`_gone_from_csv` skipped (``bad``:
+        pyarrow's invalid rows, another number of cells than the header: a copy cut mid-line), the first by its line
+        number (pyarrow's threaded reader gives none: found by its text, in this rare case alone)."""
+        first = bad[0]
+        number = first.number
+        if number is None:
+            with contextlib.suppress(OSError):
+                data = path.read_bytes()  # the line itself, not another it begins
+                if m := re.search(rb"(?:\A|\n)" + re.escape(first.text.encode()) + rb"\r?(?:\n|\Z)", data):
+                    number = data.count(b"\n", 0, m.start()) + (data[m.start():m.start() + 1] == b"\n") + 1
+        more = f" (and {len(bad) - 1} more such {agree(len(bad) - 1, 'line', 'lines')})" if len(bad) > 1 else ""
+        log.warning("%s: %s has %d cells, its header %d (%s?)%s: skipped, its other lines read; the next `plbench "
+                    "report` writes it whole", path, f"line {number}" if number else "a line", first.actual_columns,
+                    first.expected_columns,
+                    "cut mid-line by a copy" if first.actual_columns < first.expected_columns else "edited by hand",
+                    more)
 
     def merge_killed(self, run_id: str) -> str:
         """The holder a killed ``merge`` left in the run's lock file while copying it here (:data:`MERGE_WRITE`:
@@ -2547,12 +2616,15 @@ class ResultsStore:
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
-        rsync of that store cut short; not finished here: nothing to copy), ``held`` (a live process works on it
-        here), ``held_there`` (a live process works on it in ``src``: its files may be half-written, so it is not
-        read; merge again later) and ``in_the_way`` (its folder here a link to a folder not there or to another run's,
-        or something else in the way, :func:`blocks`: not copied, nothing written through it; ``in_the_way_why``:
-        each one's line), the runs after it merged all the same. ``src``'s notes of today's metric files are taken
-        where this store has none (:meth:`_adopt_notes`). Each run is read under
+        rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (the copies there,
+        :meth:`copies`, of runs whose folders there are gone and :meth:`gone` does not name: renamed, not copied),
+        ``held`` (a live process works on it here), ``held_there`` (a live process works on it in ``src``: its
+        files may be half-written, so it is not read; merge again later) and ``in_the_way`` (its folder here a
+        link to a folder not there or to another run's, or something else in the way, :func:`blocks`: not
+        copied, nothing written through it; ``in_the_way_why``: each one's line), the runs after it merged all
+        the same. ``src``'s notes of today's metric files are taken where this store has none
+        (:meth:`_adopt_notes`), and its saved grids this store lacks (``grids``: their names here,
+        :meth:`_adopt_grids`). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2560,14 +2632,17 @@ class ResultsStore:
         the next run deleted."""
         src.check_version()
         self.ensure_writable()
-        if src.root.resolve() == self.root.resolve():
-            raise UserError(f"{src.root} is the results directory itself: merge another store into it")
+        self.refuse_itself(src)
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
                                                      "trained_apart_why", "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
+        # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run) that gone() does not remember (a store
+        # older than finished.log): not copied, named (``renamed_there``: the copies' names there)
+        out["renamed_there"] = [c for c in src.copies() if (rid := copy_of(c, src.runs / c)) not in gone
+                                and not os.path.lexists(src.run_dir(rid)) and not self.is_done(rid)]
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue
@@ -2590,7 +2665,43 @@ class ResultsStore:
                 out["in_the_way"].append(rid)
                 out["in_the_way_why"].append(str(exc))
         self._adopt_notes(src)
+        out["grids"] = self._adopt_grids(src)
         return out
+
+    def refuse_itself(self, src: "ResultsStore") -> None:
+        """A one-line :class:`UserError` where ``src`` is this store itself (``plbench merge node*/results --out
+        node1/results``): nothing to merge from it (``plbench merge`` names it and merges the other sources)."""
+        if src.root.resolve() == self.root.resolve():
+            raise UserError(f"{src.root} is the results directory itself: merge another store into it")
+
+    def _adopt_grids(self, src: "ResultsStore") -> list[str]:
+        """Copy into ``grids/`` the grids ``src`` saved (``grids/*.yaml``, what each ``plbench run`` there ran) whose
+        text this store holds under no name: the merged runs' grids, to replay here (``plbench run --config``; a grid
+        saved in a store runs into that store) — what re-scores them on a metric, or with today's metric file — and
+        read by the report for their profile (:func:`benchmark.report.grid_profile`). A name taken here by another
+        grid (two nodes started in the same second) gets the next free number (:func:`atomic_write_new`). The names
+        written, in ``grids/``; nothing where ``src`` has none or they cannot be read."""
+        try:
+            theirs = sorted((p for p in (src.root / "grids").glob("*.yaml") if p.is_file()), key=grid_order)
+        except OSError:
+            return []
+        if not theirs:
+            return []
+        have = set()
+        with contextlib.suppress(OSError):
+            have = {p.read_bytes() for p in (self.root / "grids").glob("*.yaml") if p.is_file()}
+        copied = []
+        for p in theirs:
+            try:
+                data = p.read_bytes()
+            except OSError:  # unreadable there: no grid to bring
+                continue
+            if data in have:
+                continue
+            m = re.fullmatch(r"(\d{8}-\d{6}Z?)(?:-\d+)?", p.stem)  # its time, without its number there
+            copied.append(atomic_write_new(self.root / "grids", m.group(1) if m else p.stem, ".yaml", data).name)
+            have.add(data)
+        return copied
 
     def _adopt_notes(self, src: "ResultsStore") -> None:
         """Note here today's file of each metric ``src`` noted (:meth:`note_digests`: the node that scored with it)
