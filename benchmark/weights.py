@@ -421,8 +421,12 @@ def weights_hint(weights: str) -> str:
 def missing_checkpoint_message(ref: str) -> str:
     """One line for a checkpoint a term names that is not there (:func:`loss_checkpoints`), with the key or
     self-trained name meant where ``ref`` is a slip of one (as the run's own refusal says)."""
+    own = cache_dir() / "selftrained"
+    if Path(ref).expanduser().parent == own:  # a self-trained encoder's own file (csr(selftrain_data=…)'s): made here
+        return (f"checkpoint {ref} not found: a self-trained encoder, which no prefetch fetches: `plbench pretrain` "
+                "with the recipe, arch, data, seed and steps its name gives writes it there")
     return (f"checkpoint {ref} not found: a file given by path or self-trained name, which no prefetch fetches; put "
-            f"it there or in {cache_dir() / 'selftrained'}{weights_hint(ref)}")
+            f"it there or in {own}{weights_hint(ref)}")
 
 
 def _term_files(loss: str) -> tuple[str, ...]:

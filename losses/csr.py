@@ -74,8 +74,14 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
 def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, **_) -> tuple[str, ...]:
     """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
     :func:`resolve_encoder` takes — MoCo v2's, else SimCLR's, else the self-trained SimCLR encoder (a checkpoint) —,
-    MoCo v2's (its first choice, the one to fetch) where none is; else the named weights key, checkpoint path or
-    self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
+    MoCo v2's (its first choice, the one to fetch) where none is; with ``selftrain_data`` naming other images, the
+    self-trained encoder on them, cached or not (it takes no other: MoCo v2's file was listed, prefetched, and its
+    absence made ``--backbone-weights auto`` train csr random beside its cached encoder); else the named weights key,
+    checkpoint path or self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
+    if encoder == "auto" and selftrain_data != SELFTRAIN_DATA:
+        from benchmark.pretrain import output_path
+
+        return (str(output_path(selftrained_simclr_config(selftrain_data))),)
     if encoder == "auto":
         try:
             encoder = resolve_encoder(encoder, selftrain=False, selftrain_data=selftrain_data)
