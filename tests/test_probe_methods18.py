@@ -1,5 +1,9 @@
 """Probe of the five research methods, round 18: what a demanding user of each paper's loss and claim hits."""
 
+import pytest
+
+from benchmark.findings import check_all
+from benchmark.synthetic import synthetic_table
 
 MEDICAL = "skimage-medical:train"
 
@@ -30,3 +34,31 @@ def test_csr_on_named_data_needs_its_self_trained_encoder_not_moco(monkeypatch, 
     assert [r["needs"] for r in W.weights_report(["csr"])] == ["resnet50:moco_v2"]  # the default: as before
     line = W.missing_checkpoint_message(str(want))
     assert "plbench pretrain" in line and "\n" not in line, line  # made here, not put there by hand
+
+
+# ------------------------------------------------------------------------- the profiles' VGG baseline as a rival
+PRE = "vgg16:IMAGENET1K_V1"
+VGG3 = "vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))"  # config.FINDING_BASELINES: tariq's and mei's baseline
+
+
+@pytest.mark.parametrize("name, loss, vsi", [("delbracio2021_pdl", "pdl", 0.8), ("ding2021_dists_lpips", "dists", 0.8)])
+def test_the_profiles_vgg_baseline_is_not_one_more_rival_beside_vgg(name, loss, vsi):
+    """The standard and full profiles train ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` beside ``vgg`` as the
+    baseline of the psycho and contrastive findings (fc9a188); PDL's and Ding's claims about every rival took it as
+    one more rival — the VGG loss counted twice, a layer setting no paper compared with — so a store where PDL (or
+    DISTS) clearly beats the VGG loss as registered read inconclusive on the second VGG arm. A rival is each loss as
+    registered: a variant of one (other arguments) trained beside it is listed, not counted, its note saying why;
+    without the registered loss in the store the variant is that rival and counts."""
+    t = synthetic_table(offsets={loss: {"vsi": vsi}, "vgg": 0.0, VGG3: {"vsi": vsi}, "l2": 0.0},
+                        weights={loss: PRE, "vgg": PRE, VGG3: PRE}, tasks=("sr4",), metrics=("psnr", "vsi"),
+                        n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, [name], n_boot=20)
+    aside = [p for p in r.parts if p.b.startswith("vgg(")]
+    assert aside and not any(p.counted for p in aside), [(p.b, p.counted) for p in r.parts]
+    assert all("variant of vgg" in p.note for p in aside), [p.note for p in aside]
+    assert any(p.counted and p.b.startswith("vgg [") for p in r.parts), [(p.b, p.counted) for p in r.parts]
+    assert r.verdict == "reproduced", (r.verdict, r.reason)
+    alone = t[t["loss"].astype(str) != "vgg"]  # no vgg as registered: the variant is the VGG rival
+    (r,) = check_all(alone, [name], n_boot=20)
+    assert any(p.counted and p.b.startswith("vgg(") for p in r.parts), [(p.b, p.counted) for p in r.parts]
+    assert r.verdict != "reproduced", (r.verdict, r.reason)
