@@ -747,6 +747,11 @@ class BeatsOnSameWeights(Finding):
     loss: str = ""
     baseline: str = "vgg"
     pair_tasks: tuple[str, ...] | None = None
+    #: what else :attr:`loss` changes from :attr:`baseline` on the same taps, besides the selection the claim is
+    #: about ("" where nothing does: psycho keeping every channel is the VGG loss on its taps over their number, a
+    #: constant Adam's step ignores); every part's note says it, so no verdict reads as the selection's alone when it
+    #: is not
+    differs: str = ""
 
     def same_taps(self, spec: str) -> str | None:
         """The baseline on the layers the loss arm ``spec`` taps — ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``
@@ -794,11 +799,15 @@ class BeatsOnSameWeights(Finding):
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         for task, a, b in self.pairs(res):
-            note = ""
+            notes = []
             mine, theirs = _taps(a.loss, self.loss), _taps(b.loss, self.baseline)
             if mine and theirs and mine != theirs:  # the selection and the layers both differ
-                note = (f"{b.loss} taps {', '.join(theirs)}, {a.loss} {', '.join(mine)}: the effect mixes the "
-                        f"selection with the layers (train {self.same_taps(a.loss)} to compare the selection alone)")
+                notes.append(f"{b.loss} taps {', '.join(theirs)}, {a.loss} {', '.join(mine)}: the effect mixes the "
+                             "selection with the layers (train " + self.same_taps(a.loss) + " to compare "
+                             + ("the selection alone)" if not self.differs else "them on the same layers)"))
+            if self.differs:
+                notes.append(self.differs)
+            note = "; ".join(notes)
             for m in res.perceptual_metrics(task):
                 yield Comparison(task, m, a, b, "better", note=note)
 

@@ -62,3 +62,46 @@ def test_the_profiles_vgg_baseline_is_not_one_more_rival_beside_vgg(name, loss, 
     (r,) = check_all(alone, [name], n_boot=20)
     assert any(p.counted and p.b.startswith("vgg(") for p in r.parts), [(p.b, p.counted) for p in r.parts]
     assert r.verdict != "reproduced", (r.verdict, r.reason)
+
+
+# ------------------------------------------------------------------------ what the selection findings compare
+VGG3_RANDOM = "vgg16:random(seed=0)"
+
+
+def test_meis_parts_say_contrastive_select_also_normalises_the_features_the_vgg_loss_compares_raw():
+    """mei2020_contrastive compares contrastive_select with the VGG loss on its own taps (f3fa7fe) and said nothing
+    more there, as if the effect were the online selection's alone; but contrastive_select unit-normalises each
+    position's features over channels (LPIPS-style) before selecting, and the VGG loss takes the raw features' MSE,
+    so even at S's start the two are other losses. Every part says the effect mixes the selection with that
+    normalisation; psycho's parts (whose loss keeping every channel is the VGG loss on its taps) say nothing."""
+    for name, loss in (("mei2020_contrastive", "contrastive_select"), ("tariq2020_psycho", "psycho")):
+        t = synthetic_table(offsets={loss: {"vsi": 0.8}, VGG3: 0.0}, weights={loss: PRE, VGG3: PRE}, tasks=("sr4",),
+                            metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+        (r,) = check_all(t, [name], n_boot=20)
+        assert r.parts and all(p.b.startswith("vgg(") for p in r.parts), [p.b for p in r.parts]
+        said = ["normalis" in p.note for p in r.parts]
+        assert all(said) if loss == "contrastive_select" else not any(said), [p.note for p in r.parts]
+        assert r.verdict == "reproduced", (r.verdict, r.reason)
+
+
+def test_psycho_keeping_every_channel_is_the_vgg_loss_on_its_taps(monkeypatch):
+    """Why tariq2020_psycho's same-tap baseline isolates the selection: psycho averages its layers where vgg sums
+    them, and weighs each kept channel 1/k where vgg's MSE weighs each 1/C — with every channel kept that is vgg on
+    the same taps over their number, a constant factor Adam's step does not see (no gradient clipping in the
+    runner). The grating probe is stubbed: with keep=1 the scores choose nothing."""
+    import torch
+
+    from benchmark.lossfn import build_loss
+    from losses.psycho import PsychovisualFeatureLoss
+
+    def flat(self, cache):
+        chans = self.backbone.channels()
+        return {n: torch.ones(chans[n], self.probe.n_freq, self.probe.n_orient, dtype=torch.float64)
+                for n in self.layers}
+
+    monkeypatch.setattr(PsychovisualFeatureLoss, "_responses", flat)
+    psycho = build_loss("psycho(keep=1.0, weights='random')")
+    vgg = build_loss("vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'), weights='random')")
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2, 3, 20, 21, generator=g), torch.rand(2, 3, 20, 21, generator=g)
+    assert torch.allclose(psycho(x, y) * 3, vgg(x, y), rtol=1e-5), (psycho(x, y) * 3, vgg(x, y))
