@@ -2009,7 +2009,6 @@ def stale_reason(rows: pd.DataFrame) -> str:
     2``; ``code 0.2.0+c5, newer than this code's 0.1.0+c3``), or ``""`` when they are current (or the rows record no
     setting to tell)."""
     from benchmark.config import as_current_code, code_version
-    from benchmark.registry import TASKS
     from benchmark.settings import _parse
 
     if "setting" not in rows.columns or rows.empty:
@@ -2022,10 +2021,25 @@ def stale_reason(rows: pd.DataFrame) -> str:
         if code is not None and as_current_code(code) != now:
             why.append(f"code {code}, " + _than(str(code), now, "this code's"))
         task, version = s.get("task"), s.get("task_version")
-        if task in TASKS.names() and version is not None and str(version) != str(TASKS.get(task).version):
-            why.append(f"{task} task version {version}, " + _than(str(version), str(TASKS.get(task).version),
-                                                                  "this code's"))
+        current = _task_version(task) if version is not None else None
+        if current is not None and str(version) != current:
+            why.append(f"{task} task version {version}, " + _than(str(version), current, "this code's"))
     return "; ".join(dict.fromkeys(why))
+
+
+def _task_version(task) -> str | None:
+    """The version this code registers ``task`` at (None: no such task), read from the task files without importing
+    them where the registry allows (:meth:`~benchmark.registry.Registry.declared_version`): a findings check of a
+    store loaded every task module — torch with them — for one version number each (a report on a machine without
+    torch failed there)."""
+    from benchmark.registry import TASKS
+
+    if not isinstance(task, str):
+        return None
+    known, version = TASKS.declared_version(task)
+    if known:
+        return version
+    return str(TASKS.get(task).version) if task in TASKS.names() else None
 
 
 #: how :func:`stale_reason` says a version is newer than this code's (never "now": this code is the older one)

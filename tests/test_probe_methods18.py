@@ -105,3 +105,31 @@ def test_psycho_keeping_every_channel_is_the_vgg_loss_on_its_taps(monkeypatch):
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(2, 3, 20, 21, generator=g), torch.rand(2, 3, 20, 21, generator=g)
     assert torch.allclose(psycho(x, y) * 3, vgg(x, y), rtol=1e-5), (psycho(x, y) * 3, vgg(x, y))
+
+
+# ------------------------------------------------------------------------------- a findings check without torch
+def test_a_findings_check_reads_task_versions_without_importing_the_tasks(monkeypatch):
+    """check_all asked TASKS.names() for every setting's task version (stale_reason), which imports every task
+    module and torch with them: a check of a store's findings on a machine without torch failed with
+    ModuleNotFoundError, and elsewhere paid torch's import for a few version numbers. The versions are read from the
+    task files' ``register_task(…, version=…)`` as the registry's declared names are; they agree with the registry."""
+    import json
+
+    import pandas as pd
+
+    from benchmark import findings as F
+    from benchmark import registry as R
+
+    every = {n: str(R.TASKS.get(n).version) for n in R.TASKS.names()}
+    fresh = R.Registry("task", package="tasks")
+
+    def scan():
+        raise AssertionError("the task modules were imported")
+
+    monkeypatch.setattr(fresh, "_scan", scan)
+    assert {n: fresh.declared_version(n) for n in every} == {n: (True, v) for n, v in every.items()}
+    monkeypatch.setattr(R, "TASKS", fresh)
+    old = str(int(every["sr4"]) - 1)
+    rows = pd.DataFrame({"setting": [json.dumps({"task": "sr4", "task_version": old}),
+                                     json.dumps({"task": "inpaint", "task_version": "1"})]})  # a plugin's, not here
+    assert F.stale_reason(rows) == f"sr4 task version {old}, now {every['sr4']}"
