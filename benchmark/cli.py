@@ -1422,7 +1422,7 @@ def cmd_findings(args) -> int:
 
     if args.list:
         for e in FINDINGS.entries():
-            print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj.needs.describe()}; {e.citation}")
+            print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj().needs_text()}; {e.citation}")
         return 0
     # as `report` checks them: --bootstrap 10⁶ ran out of memory here, where report refused it in one line
     n_boot = N_BOOT if args.bootstrap is None else args.bootstrap

@@ -684,6 +684,10 @@ class Finding:
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
 
+    def needs_text(self) -> str:
+        """What the claim needs, in one line (``plbench findings --list``): :attr:`needs` described."""
+        return self.needs.describe()
+
     def out_of_regime(self, res: "Results", c: Comparison) -> str:
         """Why comparison ``c`` lies outside the paper's regime ("" when it does not): its part is
         then ``out of regime`` — listed, never reproduced or contradicted."""
@@ -760,6 +764,15 @@ class BeatsOnSameWeights(Finding):
         taps = _taps(spec, self.loss)
         return None if taps is None or taps == _taps(self.baseline, self.baseline) else \
             f"{self.baseline}(layers={taps!r})"
+
+    def needs_text(self) -> str:
+        """:attr:`needs`, and the baseline the comparison prefers where :attr:`loss`'s default taps are not the
+        baseline's (:meth:`same_taps`): a grid planned from ``plbench findings --list`` trains it, not only the
+        baseline as registered, whose parts then mix the selection with the layers."""
+        same = self.same_taps(self.loss)
+        return self.needs.describe() + (f"; best with {same}, {self.baseline} on {self.loss}'s taps (else "
+                                        f"{self.baseline}: the effect then mixes the selection with the layers)"
+                                        if same else "")
 
     def _same_tap_arm(self, res: "Results", arms, same: str) -> bool:
         """Is one of ``arms`` the baseline on the taps of ``same`` (:meth:`same_taps`)? Arms tapping other layers are

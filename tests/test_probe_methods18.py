@@ -133,3 +133,20 @@ def test_a_findings_check_reads_task_versions_without_importing_the_tasks(monkey
     rows = pd.DataFrame({"setting": [json.dumps({"task": "sr4", "task_version": old}),
                                      json.dumps({"task": "inpaint", "task_version": "1"})]})  # a plugin's, not here
     assert F.stale_reason(rows) == f"sr4 task version {old}, now {every['sr4']}"
+
+
+def test_findings_list_names_the_same_tap_baseline_the_selection_findings_prefer(capsys):
+    """``plbench findings --list`` says what each claim needs, and a user plans a grid from it: tariq2020_psycho and
+    mei2020_contrastive said 'losses psycho, vgg' — trained so, every part read 'the effect mixes the selection with
+    the layers', for want of the VGG loss on the loss's own taps, which the findings prefer (f3fa7fe) and the list
+    never named. Their line names it."""
+    from benchmark.cli import main
+    from benchmark.config import FINDING_BASELINES
+
+    assert main(["findings", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name in ("tariq2020_psycho", "mei2020_contrastive"):
+        i = next(i for i, line in enumerate(lines) if line.startswith(name))
+        assert FINDING_BASELINES[0] in lines[i + 1], lines[i + 1]
+    i = next(i for i, line in enumerate(lines) if line.startswith("zhao2017_l1_vs_l2"))
+    assert "taps" not in lines[i + 1], lines[i + 1]
