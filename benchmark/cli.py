@@ -802,6 +802,13 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
     with ResultsStore(s.out).naming_file_losses():  # the values too (`--backbone-weights rnadom`, `--crop 7`,
         plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())  # skimage:trian)
+    if dry_run:  # it trains nothing: csr's encoder self-trained for its run ids took half an hour on a busy machine
+        from benchmark.weights import selftraining
+
+        if first := selftraining(plan.weights):
+            raise UserError(f"a dry run trains nothing, but these runs' ids need an encoder the run would self-train "
+                            f"first ({'; '.join(first)}, about 2 min on 2 idle CPU cores): make it with that command, "
+                            "or estimate with --backbone-weights random")
     try:
         ResultsStore(s.out).preflight(*([where] if where else []))
     except UserError as exc:

@@ -494,6 +494,25 @@ def weights_fingerprint(loss: str, backbone_weights: str = "pretrained") -> str:
     return ",".join(parts)
 
 
+def selftraining(weights: dict[str, str]) -> list[str]:
+    """``term: command`` for each term of the losses of ``weights`` ({loss spec: the backbone weights it trains
+    with}, :attr:`benchmark.config.GridPlan.weights`) whose build on pretrained weights would train an encoder first
+    as the cache stands (a registration's ``selftrains=``, a function of the term's keywords giving the command that
+    makes it, "" for none: csr's self-trained SimCLR encoder) — what a dry run, which trains nothing, says instead of
+    training it for the run ids (:func:`weights_fingerprint` builds the choice)."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    out = []
+    for loss, backbone in weights.items():
+        for term in parse_loss_spec(loss):
+            would = LOSSES.get(term.name).meta.get("selftrains")
+            kwargs = dict(term.kwargs)
+            if would is not None and str(kwargs.get("weights", backbone)) == "pretrained" and (cmd := would(**kwargs)):
+                out.append(f"{term.name}: {cmd}")
+    return list(dict.fromkeys(out))
+
+
 def is_checkpoint(weights: str) -> bool:
     """Is a ``weights`` value (a term's, ``--backbone-weights``) a checkpoint by path or self-trained name, rather
     than ``random``, ``pretrained``, ``none``, ``auto`` or a weights key?"""

@@ -50,15 +50,13 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     if encoder != "auto":
         return encoder
     named = selftrain_data != SELFTRAIN_DATA  # the domain named: its encoder, whatever public one is cached
-    for key in () if named else CONTRASTIVE_ENCODERS:
-        if W.get_file(key).present:
-            return key
+    cached = _cached_encoder(selftrain_data)
+    if cached is not None:
+        return cached
     from benchmark.pretrain import output_path, pretrain
 
     cfg = selftrained_simclr_config(selftrain_data)
     path = output_path(cfg)
-    if path.is_file():
-        return str(path)
     if not selftrain:
         if named:
             raise UserError(f"csr: no self-trained encoder on {selftrain_data} ({path.name} missing): plbench pretrain "
@@ -69,6 +67,31 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder "
                 "%s (once, cached)", path.name)
     return str(pretrain(cfg))
+
+
+def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:
+    """The encoder ``encoder="auto"`` takes without training one (:func:`resolve_encoder`): MoCo v2's or SimCLR's
+    key where cached (not for named ``selftrain_data``), else the self-trained encoder's checkpoint where it is there;
+    None where it would self-train first."""
+    from benchmark import weights as W
+    from benchmark.pretrain import output_path
+
+    for key in () if selftrain_data != SELFTRAIN_DATA else CONTRASTIVE_ENCODERS:
+        if W.get_file(key).present:
+            return key
+    path = output_path(selftrained_simclr_config(selftrain_data))
+    return str(path) if path.is_file() else None
+
+
+def _would_selftrain(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA, **_
+                     ) -> str:
+    """What building ``csr(…)`` on pretrained weights would train first as the cache stands — the ``plbench
+    pretrain`` command that makes it — or "" (a named encoder, one cached, or ``selftrain=False``, which refuses
+    instead): a dry run, which trains nothing, says it rather than pretraining for its run ids
+    (:func:`benchmark.weights.selftraining`)."""
+    if encoder != "auto" or not selftrain or _cached_encoder(selftrain_data) is not None:
+        return ""
+    return f"plbench pretrain --recipe simclr --data {selftrain_data}"
 
 
 def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, **_) -> tuple[str, ...]:
@@ -99,7 +122,7 @@ def _chosen_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
 
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=_encoder_file, weights_chosen=_chosen_encoder)
+               weights=_encoder_file, weights_chosen=_chosen_encoder, selftrains=_would_selftrain)
 class CSRLoss(FeatureLoss):
     """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 
