@@ -866,8 +866,8 @@ def _taps(spec: str, name: str) -> tuple[str, ...] | None:
 def variant_note(loss: str) -> str:
     """A rival part's note where the rival is a variant of ``loss`` trained beside it (:meth:`Results.variant_beside`).
     """
-    return (f"a variant of {loss} (other arguments) trained beside {loss} as registered: the same rival, listed, not "
-            "counted (a rival is each loss as registered, as the paper compared each published loss once)")
+    return (f"a variant of {loss} (other arguments, same weights) trained beside {loss} as registered: the same rival, "
+            "listed, not counted (a rival is each loss as registered, as the paper compared each published loss once)")
 
 
 #: weights kinds in the order :class:`BeatsOnSameWeights` looks for a pair (the papers', pretrained, first)
@@ -1093,16 +1093,19 @@ class Results:
     def variant_beside(self, task: str, arm: Arm) -> str:
         """The registered loss ``arm`` is a variant of — one term with other arguments, such as the profiles'
         ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` (:data:`benchmark.config.FINDING_BASELINES`) — where an arm
-        of that loss as registered, on the same kind of weights, is trained on ``task`` too; "" otherwise. The one
-        rule of the claims about every rival (delbracio2021_pdl, ding2021_dists_lpips; :func:`variant_note`): a
-        rival is each loss as registered, as the papers compared each published loss once, so such a variant is
-        listed, not counted; without the registered loss beside it the variant is that rival and counts."""
+        of that loss as registered, on the same weights (not only their kind), is trained on ``task`` too; ""
+        otherwise. The one rule of the claims about every rival (delbracio2021_pdl, ding2021_dists_lpips;
+        :func:`variant_note`): a rival is each loss as registered, as the papers compared each published loss once,
+        so such a variant is listed, not counted; without the registered loss beside it the variant is that rival and
+        counts."""
         from benchmark.config import _term_names
 
         own = _term_names(arm.loss)
         if not own or len(own) != 1 or arm.loss == own[0] or self.is_loss(arm.loss, own[0]):
             return ""
-        return own[0] if any(o.kind == arm.kind and o.loss != arm.loss and self.is_loss(o.loss, own[0])
+        # the same weights, not only their kind: `vgg(arch='vgg19')` on VGG-19's ImageNet weights is another network
+        # than `vgg` on VGG-16's, a rival of its own (counted), though both are "pretrained"
+        return own[0] if any(o.weights == arm.weights and o.loss != arm.loss and self.is_loss(o.loss, own[0])
                              for o in self.arms(task)) else ""
 
     def _identity(self, spec: str) -> tuple | None:

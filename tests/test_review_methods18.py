@@ -36,3 +36,26 @@ def test_a_loss_file_or_plugin_makes_the_registry_answer_its_version(tmp_path, m
     monkeypatch.setattr(R, "_plugins", lambda group, path: True)
     assert plugged.declared_version("sr4") == (False, None)
 
+
+# --------------------------------------------------------------- 911dfe1: a variant beside its rival, on which weights
+PRE = "vgg16:IMAGENET1K_V1"
+
+
+@pytest.mark.parametrize("name, loss", [("delbracio2021_pdl", "pdl"), ("ding2021_dists_lpips", "dists")])
+def test_a_variant_on_other_pretrained_weights_is_a_rival_of_its_own(name, loss):
+    """911dfe1 lists, not counts, a one-term variant of a rival trained beside it "on the same weights" — but it
+    compared only the kind: ``vgg(arch='vgg19')`` on VGG-19's ImageNet weights (SRGAN's trunk) beside ``vgg`` on
+    VGG-16's was "the same rival", listed, and a PDL (or DISTS) no better than it read reproduced. Another network
+    is another rival: counted. The profiles' ``vgg(layers=…)`` on vgg's own weights stays listed."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    v19, v3 = "vgg(arch='vgg19')", "vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))"
+    t = synthetic_table(offsets={loss: {"vsi": 0.8}, "vgg": 0.0, v19: {"vsi": 0.8}, v3: 0.0, "l2": 0.0},
+                        weights={loss: PRE, "vgg": PRE, v19: "vgg19:IMAGENET1K_V1", v3: PRE}, tasks=("sr4",),
+                        metrics=("psnr", "vsi"), n_images=4, seeds=tuple(range(5)))
+    (r,) = check_all(t, [name], n_boot=20)
+    parts = {p.b.split(" [")[0]: p for p in r.parts}
+    assert parts[v19].counted, parts[v19].note
+    assert not parts[v3].counted and "listed, not counted" in parts[v3].note and "\n" not in parts[v3].note
+    assert r.verdict != "reproduced", (r.verdict, r.reason)
