@@ -1871,6 +1871,7 @@ def cmd_weights(args) -> int:
         return 0
     missing: dict[str, bool] = {}  # file key → has a download URL
     read_by: dict[str, str] = {}  # the path of a file a metric outside the table read when opened → that metric
+    needed_by: dict[str, str] = {}  # a missing checkpoint's path → the loss that needs it (its pretrain command)
 
     def show(rows, kind: str) -> None:
         for r in rows:
@@ -1890,6 +1891,8 @@ def cmd_weights(args) -> int:
             elif not r["present"]:  # a checkpoint given by path (needs="checkpoint"): by its path, nothing to fetch
                 missing[r["path"] if r["needs"] == "checkpoint" else r["needs"]] = \
                     r["needs"] != "checkpoint" and bool(get_file(r["needs"]).url)
+                if r["needs"] == "checkpoint":
+                    needed_by.setdefault(r["path"], name)
             mark = "present" if r["present"] else "MISSING"
             print(f"  {name:<20} {mark:<8} {r['file']}  →  {r['path']}")
 
@@ -1922,7 +1925,7 @@ def cmd_weights(args) -> int:
                   f"{read_by[key]} on a connected machine fetches it (pyiqa), or put it back at {key}")
             continue
         if key not in known_files():
-            print(f"  {missing_checkpoint_message(key)}")
+            print(f"  {missing_checkpoint_message(key, needed_by.get(key, ''))}")
             continue
         wf = get_file(key)
         print(f"  {wf.filename}: no download URL — {wf.note or 'see its source'}; put it at {wf.path}")

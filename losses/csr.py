@@ -91,7 +91,9 @@ def _would_selftrain(encoder: str = "auto", selftrain: bool = True, selftrain_da
     (:func:`benchmark.weights.selftraining`)."""
     if encoder != "auto" or not selftrain or _cached_encoder(selftrain_data) is not None:
         return ""
-    return f"plbench pretrain --recipe simclr --data {selftrain_data}"
+    import shlex
+
+    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", "--data", selftrain_data])  # a path with spaces
 
 
 def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, **_) -> tuple[str, ...]:

@@ -59,3 +59,38 @@ def test_a_variant_on_other_pretrained_weights_is_a_rival_of_its_own(name, loss)
     assert parts[v19].counted, parts[v19].note
     assert not parts[v3].counted and "listed, not counted" in parts[v3].note and "\n" not in parts[v3].note
     assert r.verdict != "reproduced", (r.verdict, r.reason)
+
+
+# --------------------------------------------------- 1653b85, c7b17a1: the command that makes csr's encoder, exactly
+@pytest.mark.parametrize("data", ["skimage-medical:train", "/tmp/my data/imgs"])
+def test_the_listing_and_the_dry_run_give_the_exact_pretrain_command(data, monkeypatch, tmp_path, capsys):
+    """``plbench weights`` listed csr(selftrain_data=X)'s missing encoder as "`plbench pretrain` with the recipe, arch,
+    data, seed and steps its name gives" (1653b85) — no command — and the dry run's refusal (c7b17a1) wrote
+    ``--data X`` unquoted, so a folder with a space ran pretrain on another path. Both now give one command that,
+    parsed as the shell and `plbench pretrain` parse it, writes the very file csr loads."""
+    import shlex
+
+    from benchmark import pretrain as P
+    from benchmark.cli import main
+    from benchmark.pretrain import output_path
+    from benchmark.weights import selftraining
+    from losses.csr import selftrained_simclr_config
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    spec = f"csr(selftrain_data={data!r})"
+    assert main(["weights", "--losses", spec]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "not found" in x)
+    (cmd,) = [c for i, c in enumerate(line.split("`")) if i % 2]
+    (said,) = selftraining({spec: "pretrained"})
+    assert said == f"csr: {cmd}", (said, cmd)
+    argv = shlex.split(cmd)
+    assert argv[:2] == ["plbench", "pretrain"], argv
+    made = []
+
+    def pretrain(cfg, **_):
+        made.append(output_path(cfg))
+        return made[-1]
+
+    monkeypatch.setattr(P, "pretrain", pretrain)
+    assert main(argv[1:]) == 0  # as `plbench pretrain` builds its config: that command writes the file csr loads
+    assert made == [output_path(selftrained_simclr_config(data))], (cmd, made)
