@@ -805,10 +805,11 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     if dry_run:  # it trains nothing: csr's encoder self-trained for its run ids took half an hour on a busy machine
         from benchmark.weights import selftraining
 
-        if first := selftraining(plan.weights):
-            raise UserError(f"a dry run trains nothing, but these runs' ids need an encoder the run would self-train "
-                            f"first ({'; '.join(first)}, about 2 min on 2 idle CPU cores): make it with that command, "
-                            "or estimate with --backbone-weights random")
+        if first := selftraining(plan.weights):  # (not `--backbone-weights random`: csr(selftrain_data=…) refuses it)
+            raise UserError("a dry run trains nothing, but these runs' ids need an encoder the run would self-train "
+                            "first (about 2 min on 2 idle CPU cores): make it with "
+                            + "; ".join(f"`{cmd}` ({term})" for term, cmd in (x.split(": ", 1) for x in first))
+                            + ", then dry-run again")
     try:
         ResultsStore(s.out).preflight(*([where] if where else []))
     except UserError as exc:

@@ -94,3 +94,23 @@ def test_the_listing_and_the_dry_run_give_the_exact_pretrain_command(data, monke
     monkeypatch.setattr(P, "pretrain", pretrain)
     assert main(argv[1:]) == 0  # as `plbench pretrain` builds its config: that command writes the file csr loads
     assert made == [output_path(selftrained_simclr_config(data))], (cmd, made)
+
+
+def test_the_dry_runs_refusal_offers_only_what_works(monkeypatch, tmp_path, capsys):
+    """c7b17a1's dry run refuses where csr would self-train its encoder, saying "make it with that command, or estimate
+    with --backbone-weights random" — but csr(selftrain_data=X) on random weights is refused ("names the images of the
+    self-trained encoder … would ignore it"), so the second way stopped again after a minute of decoding. The line
+    names the exact command, quoted as a command, and no way that fails."""
+    from benchmark import pretrain as P
+    from benchmark.cli import main
+    from benchmark.lossfn import build_loss
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(P, "pretrain", lambda cfg, **_: pytest.fail(f"the dry run pretrained {cfg.name}"))
+    spec = "csr(selftrain_data='skimage-medical:train')"
+    assert main(["run", "--tasks", "denoise", "--seeds", "0", "--dry-run", "--backbone-weights", "pretrained",
+                 "--no-budget-check", "--out", str(tmp_path / "r"), "--losses", spec]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "`plbench pretrain --recipe simclr --data skimage-medical:train`" in err and "\n" not in err, err
+    if "--backbone-weights random" in err:  # the other way it offers must run
+        build_loss(spec, seed=0, weights="random")
