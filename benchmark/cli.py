@@ -805,6 +805,14 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
     with ResultsStore(s.out).naming_file_losses():  # the values too (`--backbone-weights rnadom`, `--crop 7`,
         plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())  # skimage:trian)
+    if dry_run:  # it trains nothing: csr's encoder self-trained for its run ids took half an hour on a busy machine
+        from benchmark.weights import selftraining
+
+        if first := selftraining(plan.weights):  # (not `--backbone-weights random`: csr(selftrain_data=…) refuses it)
+            raise UserError("a dry run trains nothing, but these runs' ids need an encoder the run would self-train "
+                            "first (about 2 min on 2 idle CPU cores): make it with "
+                            + "; ".join(f"`{cmd}` ({term})" for term, cmd in (x.split(": ", 1) for x in first))
+                            + ", then dry-run again")
     try:
         ResultsStore(s.out).preflight(*([where] if where else []))
     except UserError as exc:
@@ -1425,7 +1433,7 @@ def cmd_findings(args) -> int:
 
     if args.list:
         for e in FINDINGS.entries():
-            print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj.needs.describe()}; {e.citation}")
+            print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj().needs_text()}; {e.citation}")
         return 0
     # as `report` checks them: --bootstrap 10⁶ ran out of memory here, where report refused it in one line
     n_boot = N_BOOT if args.bootstrap is None else args.bootstrap
@@ -1925,6 +1933,7 @@ def cmd_weights(args) -> int:
         return 0
     missing: dict[str, bool] = {}  # file key → has a download URL
     read_by: dict[str, str] = {}  # the path of a file a metric outside the table read when opened → that metric
+    needed_by: dict[str, str] = {}  # a missing checkpoint's path → the loss that needs it (its pretrain command)
 
     def show(rows, kind: str) -> None:
         for r in rows:
@@ -1944,6 +1953,8 @@ def cmd_weights(args) -> int:
             elif not r["present"]:  # a checkpoint given by path (needs="checkpoint"): by its path, nothing to fetch
                 missing[r["path"] if r["needs"] == "checkpoint" else r["needs"]] = \
                     r["needs"] != "checkpoint" and bool(get_file(r["needs"]).url)
+                if r["needs"] == "checkpoint":
+                    needed_by.setdefault(r["path"], name)
             mark = "present" if r["present"] else "MISSING"
             print(f"  {name:<20} {mark:<8} {r['file']}  →  {r['path']}")
 
@@ -1976,7 +1987,7 @@ def cmd_weights(args) -> int:
                   f"{read_by[key]} on a connected machine fetches it (pyiqa), or put it back at {key}")
             continue
         if key not in known_files():
-            print(f"  {missing_checkpoint_message(key)}")
+            print(f"  {missing_checkpoint_message(key, needed_by.get(key, ''))}")
             continue
         wf = get_file(key)
         print(f"  {wf.filename}: no download URL — {wf.note or 'see its source'}; put it at {wf.path}")

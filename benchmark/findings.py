@@ -684,6 +684,10 @@ class Finding:
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
 
+    def needs_text(self) -> str:
+        """What the claim needs, in one line (``plbench findings --list``): :attr:`needs` described."""
+        return self.needs.describe()
+
     def out_of_regime(self, res: "Results", c: Comparison) -> str:
         """Why comparison ``c`` lies outside the paper's regime ("" when it does not): its part is
         then ``out of regime`` — listed, never reproduced or contradicted."""
@@ -747,6 +751,11 @@ class BeatsOnSameWeights(Finding):
     loss: str = ""
     baseline: str = "vgg"
     pair_tasks: tuple[str, ...] | None = None
+    #: what else :attr:`loss` changes from :attr:`baseline` on the same taps, besides the selection the claim is
+    #: about ("" where nothing does: psycho keeping every channel is the VGG loss on its taps over their number, a
+    #: constant Adam's step ignores); every part's note says it, so no verdict reads as the selection's alone when it
+    #: is not
+    differs: str = ""
 
     def same_taps(self, spec: str) -> str | None:
         """The baseline on the layers the loss arm ``spec`` taps — ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))``
@@ -755,6 +764,15 @@ class BeatsOnSameWeights(Finding):
         taps = _taps(spec, self.loss)
         return None if taps is None or taps == _taps(self.baseline, self.baseline) else \
             f"{self.baseline}(layers={taps!r})"
+
+    def needs_text(self) -> str:
+        """:attr:`needs`, and the baseline the comparison prefers where :attr:`loss`'s default taps are not the
+        baseline's (:meth:`same_taps`): a grid planned from ``plbench findings --list`` trains it, not only the
+        baseline as registered, whose parts then mix the selection with the layers."""
+        same = self.same_taps(self.loss)
+        return self.needs.describe() + (f"; best with {same}, {self.baseline} on {self.loss}'s taps (else "
+                                        f"{self.baseline}: the effect then mixes the selection with the layers)"
+                                        if same else "")
 
     def _same_tap_arm(self, res: "Results", arms, same: str) -> bool:
         """Is one of ``arms`` the baseline on the taps of ``same`` (:meth:`same_taps`)? Arms tapping other layers are
@@ -794,11 +812,15 @@ class BeatsOnSameWeights(Finding):
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         for task, a, b in self.pairs(res):
-            note = ""
+            notes = []
             mine, theirs = _taps(a.loss, self.loss), _taps(b.loss, self.baseline)
             if mine and theirs and mine != theirs:  # the selection and the layers both differ
-                note = (f"{b.loss} taps {', '.join(theirs)}, {a.loss} {', '.join(mine)}: the effect mixes the "
-                        f"selection with the layers (train {self.same_taps(a.loss)} to compare the selection alone)")
+                notes.append(f"{b.loss} taps {', '.join(theirs)}, {a.loss} {', '.join(mine)}: the effect mixes the "
+                             "selection with the layers (train " + self.same_taps(a.loss) + " to compare "
+                             + ("the selection alone)" if not self.differs else "them on the same layers)"))
+            if self.differs:
+                notes.append(self.differs)
+            note = "; ".join(notes)
             for m in res.perceptual_metrics(task):
                 yield Comparison(task, m, a, b, "better", note=note)
 
@@ -839,6 +861,13 @@ def _taps(spec: str, name: str) -> tuple[str, ...] | None:
             return None
         default = None if default is None or default.default is inspect.Parameter.empty else default.default
     return None if default is None else tuple(default)
+
+
+def variant_note(loss: str) -> str:
+    """A rival part's note where the rival is a variant of ``loss`` trained beside it (:meth:`Results.variant_beside`).
+    """
+    return (f"a variant of {loss} (other arguments, same weights) trained beside {loss} as registered: the same rival, "
+            "listed, not counted (a rival is each loss as registered, as the paper compared each published loss once)")
 
 
 #: weights kinds in the order :class:`BeatsOnSameWeights` looks for a pair (the papers', pretrained, first)
@@ -1060,6 +1089,24 @@ class Results:
         from benchmark.stats import loss_terms
 
         return self.is_loss(spec, *names) or bool(set(loss_terms(spec)) & set(names))
+
+    def variant_beside(self, task: str, arm: Arm) -> str:
+        """The registered loss ``arm`` is a variant of — one term with other arguments, such as the profiles'
+        ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` (:data:`benchmark.config.FINDING_BASELINES`) — where an arm
+        of that loss as registered, on the same weights (not only their kind), is trained on ``task`` too; ""
+        otherwise. The one rule of the claims about every rival (delbracio2021_pdl, ding2021_dists_lpips;
+        :func:`variant_note`): a rival is each loss as registered, as the papers compared each published loss once,
+        so such a variant is listed, not counted; without the registered loss beside it the variant is that rival and
+        counts."""
+        from benchmark.config import _term_names
+
+        own = _term_names(arm.loss)
+        if not own or len(own) != 1 or arm.loss == own[0] or self.is_loss(arm.loss, own[0]):
+            return ""
+        # the same weights, not only their kind: `vgg(arch='vgg19')` on VGG-19's ImageNet weights is another network
+        # than `vgg` on VGG-16's, a rival of its own (counted), though both are "pretrained"
+        return own[0] if any(o.weights == arm.weights and o.loss != arm.loss and self.is_loss(o.loss, own[0])
+                             for o in self.arms(task)) else ""
 
     def _identity(self, spec: str) -> tuple | None:
         if spec not in self._identities:
@@ -1978,7 +2025,6 @@ def stale_reason(rows: pd.DataFrame) -> str:
     2``; ``code 0.2.0+c5, newer than this code's 0.1.0+c3``), or ``""`` when they are current (or the rows record no
     setting to tell)."""
     from benchmark.config import as_current_code, code_version
-    from benchmark.registry import TASKS
     from benchmark.settings import _parse
 
     if "setting" not in rows.columns or rows.empty:
@@ -1991,10 +2037,25 @@ def stale_reason(rows: pd.DataFrame) -> str:
         if code is not None and as_current_code(code) != now:
             why.append(f"code {code}, " + _than(str(code), now, "this code's"))
         task, version = s.get("task"), s.get("task_version")
-        if task in TASKS.names() and version is not None and str(version) != str(TASKS.get(task).version):
-            why.append(f"{task} task version {version}, " + _than(str(version), str(TASKS.get(task).version),
-                                                                  "this code's"))
+        current = _task_version(task) if version is not None else None
+        if current is not None and str(version) != current:
+            why.append(f"{task} task version {version}, " + _than(str(version), current, "this code's"))
     return "; ".join(dict.fromkeys(why))
+
+
+def _task_version(task) -> str | None:
+    """The version this code registers ``task`` at (None: no such task), read from the task files without importing
+    them where the registry allows (:meth:`~benchmark.registry.Registry.declared_version`): a findings check of a
+    store loaded every task module — torch with them — for one version number each (a report on a machine without
+    torch failed there)."""
+    from benchmark.registry import TASKS
+
+    if not isinstance(task, str):
+        return None
+    known, version = TASKS.declared_version(task)
+    if known:
+        return version
+    return str(TASKS.get(task).version) if task in TASKS.names() else None
 
 
 #: how :func:`stale_reason` says a version is newer than this code's (never "now": this code is the older one)

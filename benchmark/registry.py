@@ -248,21 +248,37 @@ class Registry:
         ``None`` when the registry itself must answer, as :meth:`names` would differ: it is loaded already,
         holds entries added by hand, or installed plugins may add names."""
         files = self._declared_files()
-        return None if files is None else sorted({n for names, _ in files for n in names})
+        return None if files is None else sorted({n for names, *_ in files for n in names})
 
     def declared_default(self, name: str, param: str) -> tuple[bool, object]:
         """``(True, default)`` of keyword ``param`` of the class the package's own files register as ``name``, read
         from its ``__init__`` with :mod:`ast` as :meth:`declared_names` reads names (no import, no torch); ``(False,
         None)`` where the registry must answer: :meth:`declared_names` is None, or the default is not written there
         as a literal (an inherited ``__init__``, a computed default)."""
-        for _, defaults in self._declared_files() or ():
+        for _, defaults, _ in self._declared_files() or ():
             found = defaults.get(name)
             if found is not None:
                 return (True, found[param]) if param in found else (False, None)
         return False, None
 
-    def _declared_files(self) -> list[tuple[tuple[str, ...], dict[str, dict]]] | None:
-        """(names, {name: {keyword: literal default}}) of each of the package's own files (:func:`_declared`), in
+    def declared_version(self, name: str) -> tuple[bool, str | None]:
+        """``(True, version)`` of ``name`` as the package's own files register it (``version=`` of its
+        ``register_<kind>`` call, :meth:`register`'s ``"1"`` where none is written), read with :mod:`ast` as
+        :meth:`declared_names` reads names (no import, no torch: a findings check of a store reads task versions so);
+        ``(True, None)`` where no file registers ``name``; ``(False, None)`` where the registry must answer
+        (:meth:`declared_names` is None, or the version is not a literal)."""
+        files = self._declared_files()
+        if files is None:
+            return False, None
+        for _, _, versions in files:
+            if name in versions:
+                v = versions[name]
+                return (True, v) if v is not None else (False, None)
+        return True, None
+
+    def _declared_files(self) -> list[tuple[tuple[str, ...], dict[str, dict], dict[str, str | None]]] | None:
+        """(names, {name: {keyword: literal default}}, {name: version}) of each of the package's own files
+        (:func:`_declared`), in
         file order; None where :meth:`declared_names` is (the installed plugins looked up once per ``sys.path``:
         :func:`_plugins`)."""
         if self.package is None or self._scanned or self._entries or _plugins(self.group, tuple(sys.path)):
@@ -288,19 +304,22 @@ def _plugins(group: str, path: tuple[str, ...]) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _declared(path: str, mtime_ns: int, size: int, kind: str) -> tuple[tuple[str, ...], dict[str, dict]]:
+def _declared(path: str, mtime_ns: int, size: int, kind: str
+              ) -> tuple[tuple[str, ...], dict[str, dict], dict[str, str | None]]:
     """(the names one file registers as ``kind``, {name: {keyword: literal default}} of each class it registers with
-    a decorator, from the class's own ``__init__``, a default that is no literal left out) — :meth:`Registry.
-    declared_names` and :meth:`Registry.declared_default` — from one parse; ``mtime_ns``/``size`` key the cache, so
-    an edited file is read again."""
+    a decorator, from the class's own ``__init__``, a default that is no literal left out, {name: its ``version=``,
+    "1" where none is written, None where it is no literal}) — :meth:`Registry.declared_names`,
+    :meth:`Registry.declared_default` and :meth:`Registry.declared_version` — from one parse; ``mtime_ns``/``size``
+    key the cache, so an edited file is read again."""
     import ast
 
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-        return (), {}
+        return (), {}, {}
     registers = (f"register_{kind}", "register")
     names = []
+    versions: dict[str, str | None] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
                 and isinstance(node.args[0].value, str):
@@ -308,6 +327,12 @@ def _declared(path: str, mtime_ns: int, size: int, kind: str) -> tuple[tuple[str
             called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
             if called in registers:
                 names.append(node.args[0].value)
+                given = next((k.value for k in node.keywords if k.arg == "version"), None)
+                try:
+                    version = "1" if given is None else str(ast.literal_eval(given))
+                except (ValueError, SyntaxError, TypeError):
+                    version = None
+                versions[node.args[0].value] = version
     out: dict[str, dict] = {}
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         registered = [d.args[0].value for d in cls.decorator_list
@@ -328,7 +353,7 @@ def _declared(path: str, mtime_ns: int, size: int, kind: str) -> tuple[tuple[str
             except (ValueError, SyntaxError, TypeError):
                 continue
         out.update({n: defaults for n in registered})
-    return tuple(names), out
+    return tuple(names), out, versions
 
 
 TASKS = Registry("task", package="tasks")

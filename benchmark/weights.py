@@ -418,11 +418,18 @@ def weights_hint(weights: str) -> str:
     return did_you_mean(weights, names, n=3)
 
 
-def missing_checkpoint_message(ref: str) -> str:
+def missing_checkpoint_message(ref: str, loss: str = "") -> str:
     """One line for a checkpoint a term names that is not there (:func:`loss_checkpoints`), with the key or
-    self-trained name meant where ``ref`` is a slip of one (as the run's own refusal says)."""
+    self-trained name meant where ``ref`` is a slip of one (as the run's own refusal says); for the self-trained
+    encoder a term of ``loss`` would train (:func:`selftrain_command`), the exact command that writes it."""
+    own = cache_dir() / "selftrained"
+    if Path(ref).expanduser().parent == own:  # a self-trained encoder's own file (csr(selftrain_data=…)'s): made here
+        command = selftrain_command(loss) if loss else ""
+        return (f"checkpoint {ref} not found: a self-trained encoder, which no prefetch fetches: "
+                + (f"`{command}` writes it there" if command else
+                   "`plbench pretrain` with the recipe, arch, data, seed and steps its name gives writes it there"))
     return (f"checkpoint {ref} not found: a file given by path or self-trained name, which no prefetch fetches; put "
-            f"it there or in {cache_dir() / 'selftrained'}{weights_hint(ref)}")
+            f"it there or in {own}{weights_hint(ref)}")
 
 
 def _term_files(loss: str) -> tuple[str, ...]:
@@ -488,6 +495,39 @@ def weights_fingerprint(loss: str, backbone_weights: str = "pretrained") -> str:
             refs.append(given)
         parts += [f"{term.name}={identity(r)}" for r in refs]
     return ",".join(parts)
+
+
+def selftrain_command(loss: str) -> str:
+    """The command that makes the encoder a term of ``loss`` would self-train on pretrained weights as the cache
+    stands (a registration's ``selftrains=``: csr's SimCLR encoder, ``plbench pretrain --recipe simclr --data …``,
+    shell-quoted), "" for none."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    for term in parse_loss_spec(loss):
+        would = LOSSES.get(term.name).meta.get("selftrains")
+        if would is not None and (cmd := would(**dict(term.kwargs))):
+            return cmd
+    return ""
+
+
+def selftraining(weights: dict[str, str]) -> list[str]:
+    """``term: command`` for each term of the losses of ``weights`` ({loss spec: the backbone weights it trains
+    with}, :attr:`benchmark.config.GridPlan.weights`) whose build on pretrained weights would train an encoder first
+    as the cache stands (a registration's ``selftrains=``, a function of the term's keywords giving the command that
+    makes it, "" for none: csr's self-trained SimCLR encoder) — what a dry run, which trains nothing, says instead of
+    training it for the run ids (:func:`weights_fingerprint` builds the choice)."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    out = []
+    for loss, backbone in weights.items():
+        for term in parse_loss_spec(loss):
+            would = LOSSES.get(term.name).meta.get("selftrains")
+            kwargs = dict(term.kwargs)
+            if would is not None and str(kwargs.get("weights", backbone)) == "pretrained" and (cmd := would(**kwargs)):
+                out.append(f"{term.name}: {cmd}")
+    return list(dict.fromkeys(out))
 
 
 def is_checkpoint(weights: str) -> bool:
@@ -692,7 +732,7 @@ def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbe
                         f"forbid{'s' * (' and ' not in flags)} "
                         f"downloads: run `{online_prefix()} {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
-    errors = [missing_checkpoint_message(ref)
+    errors = [missing_checkpoint_message(ref, name)
               for name in (losses or ()) for ref in loss_checkpoints(name) if find_checkpoint(ref) is None]
     for key in keys:
         try:

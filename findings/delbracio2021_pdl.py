@@ -3,7 +3,7 @@ reference-based perceptual losses on perceptual metrics, in five restoration tas
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import Comparison, Finding, Needs, variant_note
 from benchmark.registry import register_finding
 
 PDL = ("pdl", "pdl_proj")
@@ -18,7 +18,7 @@ def has_pdl(res, spec: str) -> bool:
     return res.has_term(spec, *PDL)
 
 
-@register_finding("delbracio2021_pdl", version="4",
+@register_finding("delbracio2021_pdl", version="5",
                   citation="Delbracio, Talebi, Milanfar, Projected Distribution Loss for Image Enhancement, ICCP 2021",
                   source="abstract: 'in imaging applications such as denoising, super-resolution, demosaicing, "
                          "deblurring and JPEG artifact removal, the proposed learning loss outperforms the current "
@@ -27,7 +27,10 @@ class PDLOutperforms(Finding):
     """PDL > every other deep-feature loss *with the same kind of backbone weights* (random vs
     random, pretrained vs pretrained) on every task and perceptual metric. Circular parts (e.g. a
     rival ``lpips`` loss scored by the lpips metric) are not counted. PDL's own variants (arguments, ``pdl_proj``,
-    a sum with a PDL term) are not rivals (v4; they were). A task other than the abstract's five (:data:`TASKS`: a
+    a sum with a PDL term) are not rivals (v4; they were); nor is a variant of a rival trained beside it as registered
+    — the profiles' ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` beside ``vgg``: a rival is each loss as
+    registered, the variant listed, not counted (:meth:`~benchmark.findings.Results.variant_beside`; v5: it was one
+    more rival). A task other than the abstract's five (:data:`TASKS`: a
     plugin's) is listed, not counted (v4; it counted). With no pdl run on pretrained weights the claim
     "needs weights" (as Ding's; up to v3 "out of regime", the wording of a run outside the paper's setting); a pdl arm
     on random weights on a task where PDL on pretrained weights is tested is listed, not counted (v4; its parts made the
@@ -81,6 +84,8 @@ class PDLOutperforms(Finding):
                             yield Comparison(task, m, p, o, "better", count=False, note=(
                                 "not one of the paper's five tasks (denoising, super-resolution, demosaicing, "
                                 "deblurring, JPEG artefact removal): listed, not counted"))
+                        elif like := res.variant_beside(task, o):  # the profiles' vgg(layers=…) beside vgg
+                            yield Comparison(task, m, p, o, "better", count=False, note=variant_note(like))
                         elif aside:
                             yield Comparison(task, m, p, o, "better", count=False, note=(
                                 f"pdl on pretrained weights is tested on {task}: pdl on {p.kind} weights listed, "

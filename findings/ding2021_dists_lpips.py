@@ -4,14 +4,14 @@ deblurring."""
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import Comparison, Finding, Needs, variant_note
 from benchmark.registry import register_finding
 
 TASKS = ("sr4", "deblur")
 WINNERS = ("dists", "lpips", "lpips_vgg", "lpips_squeeze")
 
 
-@register_finding("ding2021_dists_lpips", version="5",
+@register_finding("ding2021_dists_lpips", version="6",
                   citation="Ding, Ma, Wang, Simoncelli, Comparison of Full-Reference Image Quality Models for "
                            "Optimization of Image Processing Systems, IJCV 129, 2021",
                   source="the human-rating comparison of eleven IQA models as objectives for super-resolution "
@@ -26,7 +26,9 @@ class DeepFeatureObjectivesBest(Finding):
     tests/test_probe_verdicts14.py). Human ratings are
     replaced by the perceptual metrics present. A DISTS/LPIPS variant (other arguments, a sum with a DISTS/LPIPS term)
     is not one of the other objectives the winner must match (v5; it was, as PDL's own variants were for
-    delbracio2021_pdl).
+    delbracio2021_pdl); a variant of another loss trained beside it as registered (the profiles' ``vgg(layers=…)``
+    beside ``vgg``) is the same objective: listed, not counted (v6, as delbracio2021_pdl's rivals:
+    :meth:`~benchmark.findings.Results.variant_beside`).
 
     "The best" is a claim about every part (as Zhao's Mix): reproduced only when every counted part is (v3; v2 was
     reproduced on any one, none against — with DISTS worse than ℓ2 by 1.5 margins it said "reproduced on 1 of
@@ -52,7 +54,9 @@ class DeepFeatureObjectivesBest(Finding):
                     continue
                 if len(cands) == 1:  # nothing to choose: tested on every test image (v4; v3 used half of them)
                     for o in others:
-                        yield Comparison(task, m, cands[0], o, "at_least")
+                        like = res.variant_beside(task, o)  # the profiles' vgg(layers=…) beside vgg: listed (v6)
+                        yield Comparison(task, m, cands[0], o, "at_least", count=not like,
+                                         note=variant_note(like) if like else "")
                     continue
                 sign = 1 if res.higher.get(m, True) else -1
                 pick, test = res.split_items(task)
@@ -64,5 +68,7 @@ class DeepFeatureObjectivesBest(Finding):
 
                 best = max(cands, key=score)  # chosen on the selection half, tested on the other
                 for o in others:
-                    yield Comparison(task, m, best, o, "at_least", items=tuple(test),
-                                     note=f"arm chosen on {len(pick)} other test images")
+                    like = res.variant_beside(task, o)
+                    yield Comparison(task, m, best, o, "at_least", items=tuple(test), count=not like,
+                                     note=f"arm chosen on {len(pick)} other test images"
+                                     + (f"; {variant_note(like)}" if like else ""))

@@ -22,7 +22,11 @@ class ContrastiveSelectBeatsVGG(BeatsOnSameWeights):
     "image transformation tasks"), so every task counts. A claim about every part: reproduced only when every counted
     part is. The baseline is the VGG loss on contrastive_select's own taps where trained (``vgg(layers=('relu1_2',
     'relu2_2', 'relu3_3'))`` for the default: the paper selects among the features the perceptual loss uses; v3),
-    else ``vgg`` (Johnson's relu2_2), each part then noting that its effect mixes the selection with the layers."""
+    else ``vgg`` (Johnson's relu2_2), each part then noting that its effect mixes the selection with the layers.
+    Even on the same taps the two differ by more than the selection: contrastive_select unit-normalises each
+    position's features over channels (LPIPS-style, our reading) before S, the VGG loss takes the raw features'
+    MSE; every part says so (:attr:`differs`), so a verdict never reads as the selection's alone (psycho's does:
+    with every channel kept it is the VGG loss on its taps, tests/test_probe_methods18.py)."""
 
     claim = "online contrastive feature selection beats the VGG perceptual loss on perceptual metrics"
     needs = Needs(losses=("contrastive_select", "vgg"), metrics=("perceptual",), weights="pretrained",
@@ -30,6 +34,9 @@ class ContrastiveSelectBeatsVGG(BeatsOnSameWeights):
     every_part = True
     loss = "contrastive_select"
     regime = "features of an ImageNet-pretrained VGG-16 selected online, against the VGG loss on the same network"
+    differs = ("contrastive_select compares unit-normalised features (each position's channel vector scaled to length "
+               "1, LPIPS-style: our reading, not the paper's) where the VGG loss compares raw ones: the effect mixes "
+               "the selection with that normalisation")
 
     def out_of_regime(self, res, c):
         if c.a.kind != "pretrained":

@@ -50,15 +50,13 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     if encoder != "auto":
         return encoder
     named = selftrain_data != SELFTRAIN_DATA  # the domain named: its encoder, whatever public one is cached
-    for key in () if named else CONTRASTIVE_ENCODERS:
-        if W.get_file(key).present:
-            return key
+    cached = _cached_encoder(selftrain_data)
+    if cached is not None:
+        return cached
     from benchmark.pretrain import output_path, pretrain
 
     cfg = selftrained_simclr_config(selftrain_data)
     path = output_path(cfg)
-    if path.is_file():
-        return str(path)
     if not selftrain:
         if named:
             raise UserError(f"csr: no self-trained encoder on {selftrain_data} ({path.name} missing): plbench pretrain "
@@ -71,11 +69,44 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     return str(pretrain(cfg))
 
 
+def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:
+    """The encoder ``encoder="auto"`` takes without training one (:func:`resolve_encoder`): MoCo v2's or SimCLR's
+    key where cached (not for named ``selftrain_data``), else the self-trained encoder's checkpoint where it is there;
+    None where it would self-train first."""
+    from benchmark import weights as W
+    from benchmark.pretrain import output_path
+
+    for key in () if selftrain_data != SELFTRAIN_DATA else CONTRASTIVE_ENCODERS:
+        if W.get_file(key).present:
+            return key
+    path = output_path(selftrained_simclr_config(selftrain_data))
+    return str(path) if path.is_file() else None
+
+
+def _would_selftrain(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA, **_
+                     ) -> str:
+    """What building ``csr(…)`` on pretrained weights would train first as the cache stands — the ``plbench
+    pretrain`` command that makes it — or "" (a named encoder, one cached, or ``selftrain=False``, which refuses
+    instead): a dry run, which trains nothing, says it rather than pretraining for its run ids
+    (:func:`benchmark.weights.selftraining`)."""
+    if encoder != "auto" or not selftrain or _cached_encoder(selftrain_data) is not None:
+        return ""
+    import shlex
+
+    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", "--data", selftrain_data])  # a path with spaces
+
+
 def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, **_) -> tuple[str, ...]:
     """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
     :func:`resolve_encoder` takes — MoCo v2's, else SimCLR's, else the self-trained SimCLR encoder (a checkpoint) —,
-    MoCo v2's (its first choice, the one to fetch) where none is; else the named weights key, checkpoint path or
-    self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
+    MoCo v2's (its first choice, the one to fetch) where none is; with ``selftrain_data`` naming other images, the
+    self-trained encoder on them, cached or not (it takes no other: MoCo v2's file was listed, prefetched, and its
+    absence made ``--backbone-weights auto`` train csr random beside its cached encoder); else the named weights key,
+    checkpoint path or self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
+    if encoder == "auto" and selftrain_data != SELFTRAIN_DATA:
+        from benchmark.pretrain import output_path
+
+        return (str(output_path(selftrained_simclr_config(selftrain_data))),)
     if encoder == "auto":
         try:
             encoder = resolve_encoder(encoder, selftrain=False, selftrain_data=selftrain_data)
@@ -93,7 +124,7 @@ def _chosen_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
 
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=_encoder_file, weights_chosen=_chosen_encoder)
+               weights=_encoder_file, weights_chosen=_chosen_encoder, selftrains=_would_selftrain)
 class CSRLoss(FeatureLoss):
     """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 
