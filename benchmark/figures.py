@@ -479,6 +479,76 @@ def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
     return _break_lines(text, chars)
 
 
+def _text_width(fig, text: str, fontsize: float) -> float:
+    """The width in inches of one line of ``text`` drawn on ``fig`` at ``fontsize`` (its renderer's measure)."""
+    t = fig.text(0, 0, text, fontsize=fontsize)
+    try:
+        return t.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
+    finally:
+        t.remove()
+
+
+def _measured_lines(fig, text: str, width_in: float, fontsize: float) -> list[str]:
+    """``text`` broken as :func:`_break_lines` breaks it, on lines each at most ``width_in`` wide as drawn."""
+    if not text:
+        return []
+    total = _text_width(fig, text, fontsize)
+    chars = max(8, int(len(text) * width_in / max(total, 1e-6)))
+    while True:
+        lines = _break_lines(text, chars).split("\n")
+        if chars <= 8 or all(_text_width(fig, line, fontsize) <= width_in for line in lines):
+            return lines
+        chars -= 2
+
+
+#: the most lines a figure's title takes (:func:`fit_title`); what does not fit goes to its caption
+TITLE_LINES = 2
+
+
+def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | None = None,
+              width: float | None = None) -> tuple[str, str]:
+    """``(title, caption)`` for ``fig`` at its width, the title on at most :data:`TITLE_LINES` lines as drawn (a
+    one-metric smoke test's leaderboard.png opened with five): ``smoke`` (:func:`benchmark.stats.smoke_test`'s line)
+    on a line of its own where it fits one, else its first words ("Smoke test, not a ranking") with the whole line
+    in the caption; ``head`` on the lines left, its words past them ending the caption's first line; ``key`` (what
+    the figure's marks mean) in the caption. The caption is wrapped to the figure's width at 7 pt; "" when empty.
+    ``width``: the inches the title is centred on, where not the figure's (an axes title)."""
+    w = fig.get_size_inches()[0]
+    fs = fontsize or RC["figure.titlesize"]
+    avail = 0.94 * (width or w)
+    caption = []
+    lines = []
+    if smoke:
+        if _text_width(fig, smoke, fs) <= avail:
+            lines.append(smoke)
+        else:
+            lines.append(smoke.split(":")[0])
+            caption.append(smoke)
+    heads = _measured_lines(fig, head, avail, fs)
+    room = max(1, TITLE_LINES - len(lines))
+    if len(heads) > room and smoke and len(lines[0]) > len(smoke.split(":")[0]):  # the reasons give way to the head
+        lines[0] = smoke.split(":")[0]
+        caption.insert(0, smoke)
+        room = TITLE_LINES - 1
+    if len(heads) > room:
+        caption.insert(0, "… " + " ".join(heads[room:]))
+        heads = heads[:room - 1] + [heads[room - 1] + " …"]
+    lines += heads
+    caption += [key.lstrip("; ")] if key else []
+    text = ". ".join(c.rstrip(".") for c in caption if c)
+    return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7))
+
+
+def caption_below(fig, caption: str) -> None:
+    """``caption`` (:func:`fit_title`'s) under the figure at 7 pt, the figure made taller by its lines (in a
+    constrained layout the rows above it were squeezed into each other instead)."""
+    if not caption:
+        return
+    fig.supxlabel(caption, fontsize=7)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + (caption.count("\n") + 1) * 7 * 1.2 / 72 + 0.06)
+
+
 #: a comparison sign, the word before it and what follows it ("needs ≥ 5", "p < 0.5") are one word to the
 #: line breaker
 _BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
@@ -1024,12 +1094,13 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
         f" of {k})" if part else ""
-    title = wrap_title(f"Mean rank over each task's metrics{some}{note}", width)
-    if smoke:  # on lines of its own, a little narrower: the title is centred on the axes, not the canvas
-        title = wrap_title(smoke, 0.85 * width) + "\n" + title
-    # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
-    fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * title.count("\n") + max(row_h * len(tr), label_in)),
+    # room for a title of TITLE_LINES (≈ 0.14 in a line past the first at 8 pt), not taken from the rows
+    fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * (TITLE_LINES - 1) + max(row_h * len(tr), label_in)),
                            layout="constrained")
+    # a little narrower than the canvas: the title is centred on the axes; the marks' key goes under the figure
+    title, caption = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, note.lstrip("; "),
+                               width=0.85 * width)
+    caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        + (PARTIAL if t == "all" and l in partial else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
@@ -1524,9 +1595,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     # runs not shown converged (or too few): said on the figure, as the other ranking figures say it, for it is often
     # shown alone; too few runs for any test are said by its key ("not tested: …") instead, not twice
     smoke = smoke_test(stats, short=True, runs=tested_any, task=task)
-    fig.suptitle((wrap_title(smoke, w) + "\n" if smoke else "") + wrap_title(
-        f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})" if part else "")
-        + "; better: right", w))
+    title, caption = fit_title(fig, f"{task}: mean and 95% CI per metric" + (
+        f" (part {part[0]} of {part[1]}{part_rows})" if part else "") + "; better: right", smoke)
+    fig.suptitle(title)
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     fig.plb_labels = order
     fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}
@@ -1550,7 +1621,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         proxies.append((Line2D([], [], marker=worse_marker(), color=WORSE_COLOUR, ls="none", ms=6, gid=WORSE_GID),
                         f"worse than the input on {WORSE_METRIC}"))
     fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
-               ncol=1 if w < 5 else 2, frameon=False)
+               ncol=1 if w < 5 else 2, frameon=False, title=caption or None)
     fit_canvas(fig, min_axes=(1.0, span))
     return fig
 
@@ -2161,9 +2232,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
-    title = wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
-                       f"(white), scaled per column{note}", fig.get_size_inches()[0])
-    fig.suptitle((wrap_title(smoke, fig.get_size_inches()[0]) + "\n" if smoke else "") + title)
+    # the colours are the colour bar's to name (its label and its "input" tick); the marks' key goes under the figure
+    title, caption = fit_title(fig, f"{head}: mean over images and seeds", smoke, note)
+    fig.suptitle(title)
+    caption_below(fig, caption)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     return fig

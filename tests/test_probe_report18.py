@@ -1,0 +1,60 @@
+"""Published figures, tables and the report on awkward inputs (session 18)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.synthetic import synthetic_runs, synthetic_table
+
+
+@pytest.fixture(scope="module")
+def smoke_stats():
+    """One task, one metric, 3 losses × 5 seeds, one loss not shown converged: a smoke test's store."""
+    return _smoke_stats()
+
+
+def _smoke_stats(metrics=("psnr",), offsets=None):
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute
+
+    kw = dict(tasks=("denoise",), offsets=offsets or {"l1": 0.0, "l2": 0.1, "ssim": 0.3}, seeds=(0, 1, 2, 3, 4),
+              n_images=6, metrics=metrics, unconverged=("l1",))
+    t, checks = drop_budget_checks(synthetic_table(**kw, budget_check=True))
+    metas = [m for _, m, _ in synthetic_runs(**kw) if m.get("config", {}).get("iterations") == 150]
+    return t, compute(t, metas, n_boot=20, checks=checks)
+
+
+def _title_lines(fig, text) -> int:
+    """How many lines ``text`` (a title artist) takes as drawn: its height over one line's."""
+    r = fig.canvas.get_renderer()
+    probe = fig.text(0, 0, "Ag", fontsize=text.get_fontsize())
+    one = probe.get_window_extent(r).height
+    probe.remove()
+    return 1 + round((text.get_window_extent(r).height / one - 1) / 1.2)  # matplotlib's line spacing
+
+
+def test_a_one_metric_smoke_tests_titles_take_two_lines_and_its_reasons_stay_on_the_figure(smoke_stats):
+    """Was: a one-metric smoke test's leaderboard.png opened with a 5-line title (the smoke line on 2, then
+    "Leaderboard: mean over images and seeds; colour: change from the degraded input (white), scaled per column" on
+    3), metrics_denoise.png and the rank heatmap with 3: the title is fitted, as drawn, to 2 lines at the figure's
+    width ("Smoke test, not a ranking", what it shows), the smoke line's reasons and the marks' key under the figure,
+    inside the canvas; the colours are named by the colour bar alone."""
+    from benchmark import figures as F
+    from benchmark.report import heatmap_panels
+    from benchmark.stats import smoke_test
+
+    table, stats = smoke_stats
+    with F.style() as plt:
+        figs = {"metrics": F.draw_metric_points(stats, "denoise"), "rank": F.draw_rank_heatmap(stats)}
+        figs["leaderboard"] = F.draw_leaderboard_heatmap(heatmap_panels(table, stats.blocks, stats),
+                                                         smoke=smoke_test(stats, short=True))
+        for name, fig in figs.items():
+            fig.draw_without_rendering()
+            title = fig._suptitle if fig._suptitle is not None and fig._suptitle.get_text() else fig.axes[0].title
+            assert title.get_text().startswith("Smoke test, not a ranking"), (name, title.get_text())
+            assert _title_lines(fig, title) <= 2, (name, title.get_text())
+            bb, (w, h) = title.get_window_extent(fig.canvas.get_renderer()), fig.get_size_inches() * fig.dpi
+            assert bb.x0 >= 0 and bb.x1 <= w and bb.y1 <= h, (name, bb, w, h)
+            shown = " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))).replace("\n", " ")
+            assert "5 of 15 runs not shown converged" in shown, (name, shown[:500])
+            plt.close(fig)
