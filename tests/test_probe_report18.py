@@ -33,7 +33,8 @@ def _title_lines(fig, text) -> int:
     return 1 + round((text.get_window_extent(r).height / one - 1) / 1.2)  # matplotlib's line spacing
 
 
-def test_a_one_metric_smoke_tests_titles_take_two_lines_and_its_reasons_stay_on_the_figure(smoke_stats):
+@pytest.mark.parametrize("name", ["metrics", "rank", "leaderboard"])
+def test_a_one_metric_smoke_tests_titles_take_two_lines_and_its_reasons_stay_on_the_figure(smoke_stats, name):
     """Was: a one-metric smoke test's leaderboard.png opened with a 5-line title (the smoke line on 2, then
     "Leaderboard: mean over images and seeds; colour: change from the degraded input (white), scaled per column" on
     3), metrics_denoise.png and the rank heatmap with 3: the title is fitted, as drawn, to 2 lines at the figure's
@@ -44,11 +45,11 @@ def test_a_one_metric_smoke_tests_titles_take_two_lines_and_its_reasons_stay_on_
     from benchmark.stats import smoke_test
 
     table, stats = smoke_stats
+    draw = {"metrics": lambda: F.draw_metric_points(stats, "denoise"), "rank": lambda: F.draw_rank_heatmap(stats),
+            "leaderboard": lambda: F.draw_leaderboard_heatmap(heatmap_panels(table, stats.blocks, stats),
+                                                              smoke=smoke_test(stats, short=True))}
     with F.style() as plt:
-        figs = {"metrics": F.draw_metric_points(stats, "denoise"), "rank": F.draw_rank_heatmap(stats)}
-        figs["leaderboard"] = F.draw_leaderboard_heatmap(heatmap_panels(table, stats.blocks, stats),
-                                                         smoke=smoke_test(stats, short=True))
-        for name, fig in figs.items():
+        for fig in [draw[name]()]:
             fig.draw_without_rendering()
             title = fig._suptitle if fig._suptitle is not None and fig._suptitle.get_text() else fig.axes[0].title
             assert title.get_text().startswith("Smoke test, not a ranking"), (name, title.get_text())
@@ -58,3 +59,28 @@ def test_a_one_metric_smoke_tests_titles_take_two_lines_and_its_reasons_stay_on_
             shown = " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))).replace("\n", " ")
             assert "5 of 15 runs not shown converged" in shown, (name, shown[:500])
             plt.close(fig)
+
+
+def _two_sets(table):
+    """The table's images as two test sets (natural: the first 4, medical: the rest)."""
+    t = table.copy()
+    t["dataset"] = ["natural" if int(i[3:]) < 4 else "medical" for i in t["image"]]
+    return t
+
+
+def test_the_notes_say_the_marks_pool_the_test_sets_where_a_board_has_two():
+    """Was: a grid scored on two test sets printed its bold and ▲/▼ over both sets' images with nothing said in the
+    notes above the tables (only the README and leaderboard.md's *By test set*, after every table, said so): the
+    notes — leaderboard.md's, .tex's and report.html's — now say the marks pool the sets, naming each with its
+    images; a board of one test set says nothing of it."""
+    from benchmark.export import latex, markdown, notes
+    from benchmark.stats import compute
+
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1, 2, 3, 4), n_images=10,
+              metrics=("psnr",))
+    one = compute(synthetic_table(**kw), n_boot=10)
+    two = compute(_two_sets(synthetic_table(**kw)), n_boot=10)
+    assert not any("Test sets pooled" in n for n in notes(one))
+    said = [n for n in notes(two) if n.startswith("Test sets pooled")]
+    assert len(said) == 1 and "medical (6 images), natural (4 images)" in said[0], notes(two)
+    assert "Test sets pooled" in markdown(two) and "Test sets pooled" in latex(two)
