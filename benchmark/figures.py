@@ -505,38 +505,48 @@ def _measured_lines(fig, text: str, width_in: float, fontsize: float) -> list[st
 TITLE_LINES = 2
 
 
+#: the smallest size (pt) a title is set in to fit its lines (:func:`fit_title`)
+TITLE_MIN_PT = 6.5
+
+
 def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | None = None,
-              width: float | None = None) -> tuple[str, str]:
-    """``(title, caption)`` for ``fig`` at its width, the title on at most :data:`TITLE_LINES` lines as drawn (a
-    one-metric smoke test's leaderboard.png opened with five): ``smoke`` (:func:`benchmark.stats.smoke_test`'s line)
-    on a line of its own where it fits one, else its first words ("Smoke test, not a ranking") with the whole line
-    in the caption; ``head`` on the lines left, its words past them ending the caption's first line; ``key`` (what
-    the figure's marks mean) in the caption. The caption is wrapped to the figure's width at 7 pt; "" when empty.
-    ``width``: the inches the title is centred on, where not the figure's (an axes title)."""
+              width: float | None = None) -> tuple[str, str, float]:
+    """``(title, caption, size)`` for ``fig`` at its width, the title on at most :data:`TITLE_LINES` lines as drawn at
+    ``size`` pt (a one-metric smoke test's leaderboard.png opened with five): ``smoke``
+    (:func:`benchmark.stats.smoke_test`'s line) on a line of its own where it fits one, else its first words ("Smoke
+    test, not a ranking") with the whole line in the caption; ``head`` on the lines left, set smaller, down to
+    :data:`TITLE_MIN_PT`, where it needs that to fit them (its words past them, at that size, ending the caption's first
+    line); ``key`` (what the figure's marks mean) in the caption. The caption is wrapped to the figure's width at 7 pt;
+    "" when empty. ``width``: the inches the title is centred on, where not the figure's (an axes title)."""
     w = fig.get_size_inches()[0]
-    fs = fontsize or RC["figure.titlesize"]
+    base = fontsize or RC["figure.titlesize"]
     avail = 0.94 * (width or w)
-    caption = []
-    lines = []
-    if smoke:
-        if _text_width(fig, smoke, fs) <= avail:
-            lines.append(smoke)
-        else:
-            lines.append(smoke.split(":")[0])
-            caption.append(smoke)
-    heads = _measured_lines(fig, head, avail, fs)
-    room = max(1, TITLE_LINES - len(lines))
-    if len(heads) > room and smoke and len(lines[0]) > len(smoke.split(":")[0]):  # the reasons give way to the head
-        lines[0] = smoke.split(":")[0]
-        caption.insert(0, smoke)
-        room = TITLE_LINES - 1
+    tag = smoke.split(":")[0]
+    sizes = [base - 0.5 * i for i in range(int((base - TITLE_MIN_PT) / 0.5) + 1)] or [base]
+    for fs in sizes:
+        lines, caption = [], []
+        if smoke:
+            whole = _text_width(fig, smoke, fs) <= avail
+            lines.append(smoke if whole else tag)
+            caption += [] if whole else [smoke]
+        heads = _measured_lines(fig, head, avail, fs)
+        room = max(1, TITLE_LINES - len(lines))
+        if len(heads) > room and smoke and lines[0] != tag:  # the reasons give way to the head
+            lines[0], caption = tag, [smoke]
+        if len(heads) > room and smoke:  # the tag and the head as one text: a line's room may be shared
+            merged = _measured_lines(fig, f"{tag}. {head}", avail, fs)
+            if len(merged) <= TITLE_LINES:
+                lines, heads = [], merged
+                room = TITLE_LINES
+        if len(heads) <= room or fs == sizes[-1]:
+            break
     if len(heads) > room:
         caption.insert(0, "… " + " ".join(heads[room:]))
         heads = heads[:room - 1] + [heads[room - 1] + " …"]
     lines += heads
     caption += [key.lstrip("; ")] if key else []
     text = ". ".join(c.rstrip(".") for c in caption if c)
-    return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7))
+    return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7)), fs
 
 
 def caption_below(fig, caption: str) -> None:
@@ -1098,8 +1108,8 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * (TITLE_LINES - 1) + max(row_h * len(tr), label_in)),
                            layout="constrained")
     # a little narrower than the canvas: the title is centred on the axes; the marks' key goes under the figure
-    title, caption = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, note.lstrip("; "),
-                               width=0.85 * width)
+    title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, note.lstrip("; "),
+                                     width=0.85 * width)
     caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        + (PARTIAL if t == "all" and l in partial else "")
@@ -1128,7 +1138,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=size)
     fit_canvas(fig)
     fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
@@ -1595,9 +1605,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     # runs not shown converged (or too few): said on the figure, as the other ranking figures say it, for it is often
     # shown alone; too few runs for any test are said by its key ("not tested: …") instead, not twice
     smoke = smoke_test(stats, short=True, runs=tested_any, task=task)
-    title, caption = fit_title(fig, f"{task}: mean and 95% CI per metric" + (
+    title, caption, size = fit_title(fig, f"{task}: mean and 95% CI per metric" + (
         f" (part {part[0]} of {part[1]}{part_rows})" if part else "") + "; better: right", smoke)
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=size)
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     fig.plb_labels = order
     fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}
@@ -2233,8 +2243,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         if mine and len(mine) < len(losses) else ""
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
     # the colours are the colour bar's to name (its label and its "input" tick); the marks' key goes under the figure
-    title, caption = fit_title(fig, f"{head}: mean over images and seeds", smoke, note)
-    fig.suptitle(title)
+    title, caption, size = fit_title(fig, f"{head}: mean over images and seeds", smoke, note)
+    fig.suptitle(title, fontsize=size)
     caption_below(fig, caption)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
