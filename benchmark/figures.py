@@ -674,6 +674,9 @@ PARTS_RECORD = ".figure-parts.json"
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
 _UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+#: how :func:`save` writes every figure, whatever a matplotlibrc says: on its own white (``savefig.transparent`` or a
+#: dark ``savefig.facecolor``, set for slides, left its near-black text on nothing: unreadable on a dark page)
+OPAQUE = {"savefig.transparent": False, "savefig.facecolor": "white", "savefig.edgecolor": "white"}
 #: the salt of the SVG's element ids, set by :func:`save` for its own write (not in :data:`RC`, so a figure saved
 #: outside :func:`style` gets it too): fixed, not random, so the same figure is the same file
 SVG_SALT = "plbench"
@@ -702,7 +705,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = _as_format(base, fmt)
-        with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
+        with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT, **OPAQUE}):
             fig.savefig(tmp, format=fmt, dpi=PNG_DPI if fmt == "png" else VECTOR_DPI,
                         metadata=_UNDATED.get(fmt))
         out.append(p)

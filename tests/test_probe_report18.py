@@ -84,3 +84,22 @@ def test_the_notes_say_the_marks_pool_the_test_sets_where_a_board_has_two():
     said = [n for n in notes(two) if n.startswith("Test sets pooled")]
     assert len(said) == 1 and "medical (6 images), natural (4 images)" in said[0], notes(two)
     assert "Test sets pooled" in markdown(two) and "Test sets pooled" in latex(two)
+
+
+def test_a_users_transparent_savefig_setting_leaves_the_figures_opaque_for_dark_pages(tmp_path):
+    """Was: a matplotlibrc with ``savefig.transparent: True`` or a dark ``savefig.facecolor`` (set for slides or a dark
+    website) reached the report's PNGs: their near-black text and lines on no background at all, unreadable on a
+    dark page or in a viewer's dark mode. The figures are saved on their own white, as every other setting of theirs
+    is their own (:data:`benchmark.figures.RC`)."""
+    import matplotlib
+    from PIL import Image
+
+    from benchmark import figures as F
+
+    metas = [m for _, m, _ in synthetic_runs(seeds=(0, 1), n_images=2, metrics=("psnr",), budget_check=False)]
+    with matplotlib.rc_context({"savefig.transparent": True, "savefig.facecolor": "black"}):
+        paths = F.training_curves(metas, tmp_path / "training_curves", ("png",))
+    im = Image.open(paths[0]).convert("RGBA")
+    w, h = im.size
+    corners = [im.getpixel(p) for p in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1))]
+    assert corners == [(255, 255, 255, 255)] * 4, corners
