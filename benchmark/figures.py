@@ -1620,10 +1620,16 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        f", or too few runs to be tested (a test needs ≥ {MIN_RUNS})" if untested_any else "")),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
+        from benchmark.export import lone_losses
+
         runs = scored_cells(c)["n_seeds"]  # a cell none could score: not 0 runs
         n = int(runs.min()) if not runs.empty else 0
-        proxies = [(Line2D([], [], marker="o", **dot),
-                    f"not tested: {plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}")]
+        # the one loss of its task has none to be tested against, whatever its runs (the notes' lone_text): "5 runs
+        # per loss, a test needs ≥ 5" blamed runs it had; with the runs and other losses, the notes say why
+        why = ("one loss, no other to test it against" if task in lone_losses(stats) else
+               f"{plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}" if n < MIN_RUNS else
+               "no pair of losses testable (the leaderboard's notes say why)")
+        proxies = [(Line2D([], [], marker="o", **dot), f"not tested: {why}")]
     if circular_any:
         proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,
                                ms=math.sqrt(CIRCULAR_RING)), "ringed: circular (trained on this metric)"))

@@ -103,3 +103,20 @@ def test_a_users_transparent_savefig_setting_leaves_the_figures_opaque_for_dark_
     w, h = im.size
     corners = [im.getpixel(p) for p in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1))]
     assert corners == [(255, 255, 255, 255)] * 4, corners
+
+
+def test_the_metrics_figure_of_a_tasks_only_loss_does_not_blame_its_runs():
+    """Was: metrics_<task>.png of a task with one loss, 5 runs, keyed its point "not tested: 5 runs per loss, a test
+    needs ≥ 5" — a contradiction; the notes say the truth (lone_text: no other loss to test it against), and so does
+    the figure's key now."""
+    from benchmark import figures as F
+    from benchmark.stats import compute
+
+    stats = compute(synthetic_table(offsets={"l1": 0.0}, seeds=(0, 1, 2, 3, 4), n_images=3, metrics=("psnr",)),
+                    n_boot=10)
+    with F.style() as plt:
+        fig = F.draw_metric_points(stats, "denoise")
+        keys = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+        plt.close(fig)
+    assert "not tested: one loss, no other to test it against" in keys, keys
+    assert not any("5 runs per loss" in k for k in keys), keys
