@@ -1071,10 +1071,13 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
     k = len(tr)  # the scale: every ranked loss, in a part too
     everyone = list(tr.index)
+    # the names wrapped, and the rows as tall as the tallest, over the whole figure: every part's cells alike (a
+    # part's own rows made one part's cells a line tall and the next part's, holding a 3-line name, three)
+    wrapped = dict(zip(everyone, row_labels(everyone, 34)))
+    row_h = 0.06 + 0.125 * max(_lines(r) for r in wrapped.values())
     if labels is not None:
         tr = tr.loc[[lab for lab in tr.index if lab in set(labels)]]
-    rows = row_labels(tr.index, 34)
-    row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
+    rows = [wrapped[lab] for lab in tr.index]
     # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour
     # (:func:`column_counts`), so its worst is at the scale's end like every other column's; the text
     # keeps the mean rank and the column its count. Then a colour is a place between the column's best
@@ -2165,10 +2168,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     lost = lost or {}
     from benchmark.export import PARTIAL
 
-    partial = set(partial) & set(shown)
-    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {PARTIAL}" if l in partial else "")
-             + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in shown]
-    ylab = dict(zip(((t, l) for t in values for l in shown), row_labels(names, 34)))
+    marked = set(partial) & set(order)  # the whole leaderboard's, for its names' wrapping
+    partial = marked & set(shown)
+    # every row of the whole leaderboard named and wrapped, the rows as tall as the tallest name: a part's cells as
+    # tall as every other part's (a part's own rows made its cells three lines tall beside parts of one)
+    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {PARTIAL}" if l in marked else "")
+             + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
+    ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
     # they took the rows' height and the rows' names and values ran into each other
