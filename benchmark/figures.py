@@ -515,9 +515,10 @@ def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | 
     ``size`` pt (a one-metric smoke test's leaderboard.png opened with five): ``smoke``
     (:func:`benchmark.stats.smoke_test`'s line) on a line of its own where it fits one, else its first words ("Smoke
     test, not a ranking") with the whole line in the caption; ``head`` on the lines left, set smaller, down to
-    :data:`TITLE_MIN_PT`, where it needs that to fit them (its words past them, at that size, ending the caption's first
-    line); ``key`` (what the figure's marks mean) in the caption. The caption is wrapped to the figure's width at 7 pt;
-    "" when empty. ``width``: the inches the title is centred on, where not the figure's (an axes title)."""
+    :data:`TITLE_MIN_PT`, where it needs that to fit them (past that, cut between its clauses where its first ones fit,
+    the rest opening the caption; else its words past them, at that size, ending the caption's first line); ``key``
+    (what the figure's marks mean) in the caption. The caption is wrapped to the figure's width at 7 pt; "" when empty.
+    ``width``: the inches the title is centred on, where not the figure's (an axes title)."""
     w = fig.get_size_inches()[0]
     base = fontsize or RC["figure.titlesize"]
     avail = 0.94 * (width or w)
@@ -540,6 +541,16 @@ def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | 
                 room = TITLE_LINES
         if len(heads) <= room or fs == sizes[-1]:
             break
+    if len(heads) > room:  # cut between clauses where one fits, the clause after it opening the caption ("rows
+        # 25–48 …" above the figure and "… of 70): mean over images and seeds" below it cut the part's rows in two)
+        for cut in _clause_cuts(head):
+            first, rest = head[:cut], head[cut + 2:]
+            alone = _measured_lines(fig, first, avail, fs)
+            merged = _measured_lines(fig, f"{tag}. {first}", avail, fs) if smoke else []
+            if len(alone) <= room or (smoke and len(merged) <= TITLE_LINES):
+                lines, heads, room = ((lines, alone, room) if len(alone) <= room else ([], merged, TITLE_LINES))
+                caption.insert(0, rest[:1].upper() + rest[1:])
+                break
     if len(heads) > room:
         caption.insert(0, "… " + " ".join(heads[room:]))
         heads = heads[:room - 1] + [heads[room - 1] + " …"]
@@ -547,6 +558,16 @@ def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | 
     caption += [key.lstrip("; ")] if key else []
     text = ". ".join(c.rstrip(".") for c in caption if c)
     return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7)), fs
+
+
+def _clause_cuts(text: str) -> list[int]:
+    """Where ``text`` may be cut between clauses (at a ": " or "; " outside brackets), the longest first part first."""
+    depth, cuts = 0, []
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if depth == 0 and text[i:i + 2] in (": ", "; "):
+            cuts.append(i)
+    return cuts[::-1]
 
 
 def caption_below(fig, caption: str) -> None:
