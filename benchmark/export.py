@@ -1080,6 +1080,12 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
+        if len(stats.test_sets) > 1:  # said where the marks are read, not only after the tables (By test set)
+            sets = ", ".join(f"{d} ({plural(n, 'image')})" for d, n in stats.test_sets.items())
+            out.append(f"Test sets pooled: every cell's mean, interval, bold and {UP}/{DOWN} pool the images of the "
+                       f"{len(stats.test_sets)} test sets, {sets}, each image one item of the paired test — a loss "
+                       "marked better on the pooled images may be worse on one set; the means per set (By test set, "
+                       "in leaderboard.md) carry no test.")
         if few:
             counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
             out.append(f"Too few runs for any verdict in {', '.join(few)} "

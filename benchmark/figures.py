@@ -479,6 +479,107 @@ def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
     return _break_lines(text, chars)
 
 
+def _text_width(fig, text: str, fontsize: float) -> float:
+    """The width in inches of one line of ``text`` drawn on ``fig`` at ``fontsize`` (its renderer's measure)."""
+    t = fig.text(0, 0, text, fontsize=fontsize)
+    try:
+        return t.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
+    finally:
+        t.remove()
+
+
+def _measured_lines(fig, text: str, width_in: float, fontsize: float) -> list[str]:
+    """``text`` broken as :func:`_break_lines` breaks it, on lines each at most ``width_in`` wide as drawn."""
+    if not text:
+        return []
+    total = _text_width(fig, text, fontsize)
+    chars = max(8, int(len(text) * width_in / max(total, 1e-6)))
+    while True:
+        lines = _break_lines(text, chars).split("\n")
+        if chars <= 8 or all(_text_width(fig, line, fontsize) <= width_in for line in lines):
+            return lines
+        chars -= 2
+
+
+#: the most lines a figure's title takes (:func:`fit_title`); what does not fit goes to its caption
+TITLE_LINES = 2
+
+
+#: the smallest size (pt) a title is set in to fit its lines (:func:`fit_title`)
+TITLE_MIN_PT = 6.5
+
+
+def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | None = None,
+              width: float | None = None) -> tuple[str, str, float]:
+    """``(title, caption, size)`` for ``fig`` at its width, the title on at most :data:`TITLE_LINES` lines as drawn at
+    ``size`` pt (a one-metric smoke test's leaderboard.png opened with five): ``smoke``
+    (:func:`benchmark.stats.smoke_test`'s line) on a line of its own where it fits one, else its first words ("Smoke
+    test, not a ranking") with the whole line in the caption; ``head`` on the lines left, set smaller, down to
+    :data:`TITLE_MIN_PT`, where it needs that to fit them (past that, cut between its clauses where its first ones fit,
+    the rest opening the caption; else its words past them, at that size, ending the caption's first line); ``key``
+    (what the figure's marks mean) in the caption. The caption is wrapped to the figure's width at 7 pt; "" when empty.
+    ``width``: the inches the title is centred on, where not the figure's (an axes title)."""
+    w = fig.get_size_inches()[0]
+    base = fontsize or RC["figure.titlesize"]
+    avail = 0.94 * (width or w)
+    tag = smoke.split(":")[0]
+    sizes = [base - 0.5 * i for i in range(int((base - TITLE_MIN_PT) / 0.5) + 1)] or [base]
+    for fs in sizes:
+        lines, caption = [], []
+        if smoke:
+            whole = _text_width(fig, smoke, fs) <= avail
+            lines.append(smoke if whole else tag)
+            caption += [] if whole else [smoke]
+        heads = _measured_lines(fig, head, avail, fs)
+        room = max(1, TITLE_LINES - len(lines))
+        if len(heads) > room and smoke and lines[0] != tag:  # the reasons give way to the head
+            lines[0], caption = tag, [smoke]
+        if len(heads) > room and smoke:  # the tag and the head as one text: a line's room may be shared
+            merged = _measured_lines(fig, f"{tag}. {head}", avail, fs)
+            if len(merged) <= TITLE_LINES:
+                lines, heads = [], merged
+                room = TITLE_LINES
+        if len(heads) <= room or fs == sizes[-1]:
+            break
+    if len(heads) > room:  # cut between clauses where one fits, the clause after it opening the caption ("rows
+        # 25–48 …" above the figure and "… of 70): mean over images and seeds" below it cut the part's rows in two)
+        for cut in _clause_cuts(head):
+            first, rest = head[:cut], head[cut + 2:]
+            alone = _measured_lines(fig, first, avail, fs)
+            merged = _measured_lines(fig, f"{tag}. {first}", avail, fs) if smoke else []
+            if len(alone) <= room or (smoke and len(merged) <= TITLE_LINES):
+                lines, heads, room = ((lines, alone, room) if len(alone) <= room else ([], merged, TITLE_LINES))
+                caption.insert(0, rest[:1].upper() + rest[1:])
+                break
+    if len(heads) > room:
+        caption.insert(0, "… " + " ".join(heads[room:]))
+        heads = heads[:room - 1] + [heads[room - 1] + " …"]
+    lines += heads
+    caption += [key.lstrip("; ")] if key else []
+    text = ". ".join(c.rstrip(".") for c in caption if c)
+    return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7)), fs
+
+
+def _clause_cuts(text: str) -> list[int]:
+    """Where ``text`` may be cut between clauses (at a ": " or "; " outside brackets), the longest first part first."""
+    depth, cuts = 0, []
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if depth == 0 and text[i:i + 2] in (": ", "; "):
+            cuts.append(i)
+    return cuts[::-1]
+
+
+def caption_below(fig, caption: str) -> None:
+    """``caption`` (:func:`fit_title`'s) under the figure at 7 pt, the figure made taller by its lines (in a
+    constrained layout the rows above it were squeezed into each other instead)."""
+    if not caption:
+        return
+    fig.supxlabel(caption, fontsize=7)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + (caption.count("\n") + 1) * 7 * 1.2 / 72 + 0.06)
+
+
 #: a comparison sign, the word before it and what follows it ("needs ≥ 5", "p < 0.5") are one word to the
 #: line breaker
 _BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
@@ -594,6 +695,9 @@ PARTS_RECORD = ".figure-parts.json"
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
 _UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+#: how :func:`save` writes every figure, whatever a matplotlibrc says: on its own white (``savefig.transparent`` or a
+#: dark ``savefig.facecolor``, set for slides, left its near-black text on nothing: unreadable on a dark page)
+OPAQUE = {"savefig.transparent": False, "savefig.facecolor": "white", "savefig.edgecolor": "white"}
 #: the salt of the SVG's element ids, set by :func:`save` for its own write (not in :data:`RC`, so a figure saved
 #: outside :func:`style` gets it too): fixed, not random, so the same figure is the same file
 SVG_SALT = "plbench"
@@ -622,7 +726,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = _as_format(base, fmt)
-        with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
+        with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT, **OPAQUE}):
             fig.savefig(tmp, format=fmt, dpi=PNG_DPI if fmt == "png" else VECTOR_DPI,
                         metadata=_UNDATED.get(fmt))
         out.append(p)
@@ -988,10 +1092,13 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
     k = len(tr)  # the scale: every ranked loss, in a part too
     everyone = list(tr.index)
+    # the names wrapped, and the rows as tall as the tallest, over the whole figure: every part's cells alike (a
+    # part's own rows made one part's cells a line tall and the next part's, holding a 3-line name, three)
+    wrapped = dict(zip(everyone, row_labels(everyone, 34)))
+    row_h = 0.06 + 0.125 * max(_lines(r) for r in wrapped.values())
     if labels is not None:
         tr = tr.loc[[lab for lab in tr.index if lab in set(labels)]]
-    rows = row_labels(tr.index, 34)
-    row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
+    rows = [wrapped[lab] for lab in tr.index]
     # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour
     # (:func:`column_counts`), so its worst is at the scale's end like every other column's; the text
     # keeps the mean rank and the column its count. Then a colour is a place between the column's best
@@ -1024,12 +1131,13 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
         f" of {k})" if part else ""
-    title = wrap_title(f"Mean rank over each task's metrics{some}{note}", width)
-    if smoke:  # on lines of its own, a little narrower: the title is centred on the axes, not the canvas
-        title = wrap_title(smoke, 0.85 * width) + "\n" + title
-    # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
-    fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * title.count("\n") + max(row_h * len(tr), label_in)),
+    # room for a title of TITLE_LINES (≈ 0.14 in a line past the first at 8 pt), not taken from the rows
+    fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * (TITLE_LINES - 1) + max(row_h * len(tr), label_in)),
                            layout="constrained")
+    # a little narrower than the canvas: the title is centred on the axes; the marks' key goes under the figure
+    title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, note.lstrip("; "),
+                                     width=0.85 * width)
+    caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        + (PARTIAL if t == "all" and l in partial else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
@@ -1057,7 +1165,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=size)
     fit_canvas(fig)
     fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
@@ -1524,9 +1632,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     # runs not shown converged (or too few): said on the figure, as the other ranking figures say it, for it is often
     # shown alone; too few runs for any test are said by its key ("not tested: …") instead, not twice
     smoke = smoke_test(stats, short=True, runs=tested_any, task=task)
-    fig.suptitle((wrap_title(smoke, w) + "\n" if smoke else "") + wrap_title(
-        f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})" if part else "")
-        + "; better: right", w))
+    title, caption, size = fit_title(fig, f"{task}: mean and 95% CI per metric" + (
+        f" (part {part[0]} of {part[1]}{part_rows})" if part else "") + "; better: right", smoke)
+    fig.suptitle(title, fontsize=size)
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     fig.plb_labels = order
     fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}
@@ -1536,10 +1644,16 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        f", or too few runs to be tested (a test needs ≥ {MIN_RUNS})" if untested_any else "")),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
+        from benchmark.export import lone_losses
+
         runs = scored_cells(c)["n_seeds"]  # a cell none could score: not 0 runs
         n = int(runs.min()) if not runs.empty else 0
-        proxies = [(Line2D([], [], marker="o", **dot),
-                    f"not tested: {plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}")]
+        # the one loss of its task has none to be tested against, whatever its runs (the notes' lone_text): "5 runs
+        # per loss, a test needs ≥ 5" blamed runs it had; with the runs and other losses, the notes say why
+        why = ("one loss, no other to test it against" if task in lone_losses(stats) else
+               f"{plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}" if n < MIN_RUNS else
+               "no pair of losses testable (the leaderboard's notes say why)")
+        proxies = [(Line2D([], [], marker="o", **dot), f"not tested: {why}")]
     if circular_any:
         proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,
                                ms=math.sqrt(CIRCULAR_RING)), "ringed: circular (trained on this metric)"))
@@ -1550,7 +1664,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         proxies.append((Line2D([], [], marker=worse_marker(), color=WORSE_COLOUR, ls="none", ms=6, gid=WORSE_GID),
                         f"worse than the input on {WORSE_METRIC}"))
     fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
-               ncol=1 if w < 5 else 2, frameon=False)
+               ncol=1 if w < 5 else 2, frameon=False, title=caption or None)
     fit_canvas(fig, min_axes=(1.0, span))
     return fig
 
@@ -2075,10 +2189,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     lost = lost or {}
     from benchmark.export import PARTIAL
 
-    partial = set(partial) & set(shown)
-    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {PARTIAL}" if l in partial else "")
-             + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in shown]
-    ylab = dict(zip(((t, l) for t in values for l in shown), row_labels(names, 34)))
+    marked = set(partial) & set(order)  # the whole leaderboard's, for its names' wrapping
+    partial = marked & set(shown)
+    # every row of the whole leaderboard named and wrapped, the rows as tall as the tallest name: a part's cells as
+    # tall as every other part's (a part's own rows made its cells three lines tall beside parts of one)
+    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {PARTIAL}" if l in marked else "")
+             + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
+    ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
     # they took the rows' height and the rows' names and values ran into each other
@@ -2161,9 +2278,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
         if mine and len(mine) < len(losses) else ""
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
-    title = wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
-                       f"(white), scaled per column{note}", fig.get_size_inches()[0])
-    fig.suptitle((wrap_title(smoke, fig.get_size_inches()[0]) + "\n" if smoke else "") + title)
+    # the colours are the colour bar's to name (its label and its "input" tick); the marks' key goes under the figure
+    title, caption, size = fit_title(fig, f"{head}: mean over images and seeds", smoke, note)
+    fig.suptitle(title, fontsize=size)
+    caption_below(fig, caption)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     return fig

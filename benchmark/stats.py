@@ -584,6 +584,9 @@ class Stats:
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
+    #: {test set: its images} the restored runs were scored on (:func:`scored_test_sets`): with two or more, every
+    #: cell's mean, interval and verdicts pool them, which the notes say
+    test_sets: dict[str, int] = field(default_factory=dict)
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -1425,7 +1428,16 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(items), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
-                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
+                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS), test_sets=scored_test_sets(table))
+
+
+def scored_test_sets(table: pd.DataFrame) -> dict[str, int]:
+    """{test set (``dataset``): its distinct images} of the restored runs' rows (the degraded input's aside), by
+    name."""
+    if table.empty or not {"dataset", "image", "loss"} <= set(table.columns):
+        return {}
+    t = table.loc[table["loss"] != INPUT, ["dataset", "image"]].drop_duplicates()
+    return {str(d): int(n) for d, n in sorted(t.groupby(t["dataset"].astype(str))["image"].nunique().items())}
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | None = None) -> list[str]:

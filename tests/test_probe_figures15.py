@@ -88,7 +88,8 @@ def test_the_leaderboard_figure_marks_a_loss_ranked_over_fewer_blocks_as_its_tab
     def keep(fig, base, formats=("png",)):
         fig.canvas.draw()
         drawn["rows"] = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
-        drawn["title"] = fig._suptitle.get_text().replace("\n", " ")
+        said = (fig._suptitle, fig._supxlabel)  # the title and, under the figure, its key (fit_title)
+        drawn["title"] = " ".join(t.get_text() for t in said if t is not None).replace("\n", " ")
         return []
 
     monkeypatch.setattr(F, "save", keep)

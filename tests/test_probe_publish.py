@@ -107,7 +107,7 @@ def test_rank_heatmap_marks_a_loss_ranked_on_fewer_blocks():
     cells = {lab: [at.get((i, j), "") for j in range(n_cols)] for i, lab in enumerate(labels)}  # by the cell it is in
     assert cells["only_dn"][-1].endswith("*"), cells
     assert not any(c.endswith("*") for lab in ("l1", "l2") for c in cells[lab]), cells
-    title = ax.get_title().replace("\n", " ")
+    title = fig.get_supxlabel().replace("\n", " ")  # the key to the marks, under the figure (fit_title)
     assert "*" in title and "not comparable" in title, title
 
 

@@ -145,7 +145,7 @@ def test_rank_heatmap_says_what_an_empty_cell_is():
         fig = F.draw_rank_heatmap(compute(holed, n_boot=10))
         ax = fig.axes[0]
         dashes = [x for x in ax.texts if x.get_text() == "–"]
-        assert len(dashes) == 1 and "–: not ranked" in ax.get_title().replace("\n", " ")
+        assert len(dashes) == 1 and "–: not ranked" in fig._supxlabel.get_text().replace("\n", " ")
         rows = [x.get_text() for x in ax.get_yticklabels()]
         cols = [x.get_text().split(" (")[0] for x in ax.get_xticklabels()]
         x, y = dashes[0].get_position()
