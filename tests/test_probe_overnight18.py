@@ -24,3 +24,44 @@ def test_a_live_run_resumed_on_a_node_whose_clock_is_behind_is_in_flight_at_the_
     assert "1 running (1 on another machine)" in line and "longer than any run" not in line, line
     clock[0] += 3 * 200 + 1  # node2 then wrote nothing for thrice the longest run, seen from here: no run there
     assert "1 held by another machine for longer than any run" in p.line()
+
+
+def test_a_run_raising_in_its_third_step_leaves_no_prefetch_thread_behind(one_thread):
+    """A JPEG run on the GPU step (its batches made one step ahead in a thread) that raised in its 3rd step — a loss's
+    bug, CUDA out of memory, retried at half the batch by a second train() — or was stopped (Ctrl-C, SIGTERM:
+    KeyboardInterrupt) left its prefetch thread alive, a batch made ahead pinned in it, for the rest of the worker's
+    grid: one thread more per such run, and threads alive at the interpreter's exit. train() closes its step's prefetch
+    on every way out."""
+    import threading
+
+    import numpy as np
+    import pytest
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.registry import LOSSES
+    from benchmark.runner import train
+    from benchmark.task import build_task
+
+    class RaisesAt3(torch.nn.Module):
+        calls = 0
+
+        def forward(self, pred, target):
+            RaisesAt3.calls += 1
+            if RaisesAt3.calls == 3:
+                raise RuntimeError("CUDA out of memory (a stand-in)")
+            return (pred - target).abs().mean()
+
+    rng = np.random.default_rng(0)
+    images = [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 40, 48), dtype=np.uint8)))
+              for k in range(2)]
+    LOSSES.add("probe18_raises_at_3", RaisesAt3)
+    try:
+        cfg = RunConfig(task="jpeg", loss="probe18_raises_at_3", iterations=6, batch_size=2, crop=16)
+        with pytest.raises(RuntimeError, match="stand-in"):
+            train(cfg, build_task("jpeg"), images, torch.device("cpu"), device_path=True)
+    finally:
+        LOSSES.remove("probe18_raises_at_3")
+    left = [t.name for t in threading.enumerate() if t.name.startswith("plbench-prefetch")]
+    assert not left, left
