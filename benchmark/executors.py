@@ -907,7 +907,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
             boot = None
         try:
             with _environ(**env), boot.as_stderr() if boot else contextlib.nullcontext():
-                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
+                p = ctx.Process(target=_spawned_worker, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
                                                              else None), name=f"plbench-{unit.tag.strip('[]')}")
                 p.start()
         finally:
@@ -1001,6 +1001,17 @@ def _stop_with_driver(driver: int) -> bool:
         return False
     threading.Thread(target=watch, name="plbench-driver-watch", daemon=True).start()
     return True
+
+
+def _spawned_worker(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
+    """A local worker process's target: :func:`_process_entry`, then the end the command has
+    (:func:`~benchmark.cli.exit_now`: threads joined, atexit handlers, logs flushed), not the interpreter's teardown,
+    which a spawned process otherwise runs once its result is sent: there a C++ library's thread (pyarrow's) aborted
+    it now and then, 'terminate called without an active exception' in the grid's log, and a core file."""
+    from benchmark.cli import exit_now
+
+    _process_entry(unit, conn, driver, stderr)
+    exit_now(0)
 
 
 def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:

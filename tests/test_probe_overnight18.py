@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.test_probe_store17 import _held_on_node2, _one_done
 
 
@@ -35,7 +37,6 @@ def test_a_run_raising_in_its_third_step_leaves_no_prefetch_thread_behind(one_th
     import threading
 
     import numpy as np
-    import pytest
     import torch
 
     from benchmark.config import RunConfig
@@ -65,3 +66,66 @@ def test_a_run_raising_in_its_third_step_leaves_no_prefetch_thread_behind(one_th
         LOSSES.remove("probe18_raises_at_3")
     left = [t.name for t in threading.enumerate() if t.name.startswith("plbench-prefetch")]
     assert not left, left
+
+
+_ABORTS_IN_A_WORKERS_TEARDOWN = '''
+import multiprocessing
+import os
+
+import torch
+
+from benchmark.registry import register_loss
+
+
+class _AbortsInTeardown:  # destroyed only by the interpreter's teardown, as pyarrow's thread pool
+    def __del__(self, abort=os.abort, write=os.write):
+        write(2, b"terminate called without an active exception\\n")
+        abort()
+
+
+if multiprocessing.parent_process() is not None:  # in a local worker only: the driver's end is the entry's
+    _keep = _AbortsInTeardown()
+
+
+@register_loss("probe18_l1")
+class ProbeL1(torch.nn.Module):
+    def forward(self, pred, target):
+        return (pred - target).abs().mean()
+'''
+
+
+def test_a_local_worker_ends_as_the_command_does_once_its_result_is_sent(monkeypatch):
+    """The spawned worker's target hands its result over (:func:`_process_entry`), then ends by exit_now(0), not by
+    the interpreter's teardown."""
+    import benchmark.cli as cli
+    from benchmark import executors
+
+    said = []
+    monkeypatch.setattr(executors, "_process_entry", lambda *args: said.append(("entry", args)))
+    monkeypatch.setattr(cli, "exit_now", lambda code: said.append(("exit", code)))
+    executors._spawned_worker("unit", "conn", 42, None)
+    assert said == [("entry", ("unit", "conn", 42, None)), ("exit", 0)]
+
+
+@pytest.mark.slow
+def test_a_two_worker_grid_logs_no_abort_from_a_workers_teardown(tmp_path):
+    """Each local worker, its result sent, went through the interpreter's teardown (multiprocessing's spawn_main ends
+    with sys.exit), where a C++ library's thread (pyarrow's) aborted now and then: 'terminate called without an active
+    exception' in the night's log, under the grid's last line (and a core file where cores are kept). A loss file that
+    plants such an abort in each worker's teardown stands in for pyarrow's."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    loss = tmp_path / "aborts.py"
+    loss.write_text(_ABORTS_IN_A_WORKERS_TEARDOWN)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1",
+                           "probe18_l1", "--loss-file", str(loss), "--seeds", "0", "--iterations", "4",
+                           "--batch-size", "2", "--crop", "32", "--metrics", "psnr", "--no-budget-check",
+                           "--no-report", "--workers", "2", "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "trained 2" in proc.stderr, proc.stderr[-2000:]
+    assert "terminate called" not in proc.stderr, proc.stderr[-2000:]
