@@ -1603,6 +1603,34 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
     return gb
 
 
+def _end_once_saved(result_pickle) -> None:
+    """End this SLURM job's process as the command ends (:func:`~benchmark.cli.exit_now`: the other atexit handlers,
+    logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
+    a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
+    active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
+    saved no result or an error, the process ends as before, with submitit's exit code."""
+    import atexit
+    import pickle
+
+    ran = []
+
+    def end() -> None:
+        if ran:  # exit_now runs the atexit handlers, this one among them
+            return
+        ran.append(True)
+        try:
+            with open(result_pickle, "rb") as f:
+                status = pickle.load(f)[0]
+        except Exception:  # noqa: BLE001 - no result saved (submitit raised) or unreadable: its own end
+            return
+        if status == "success":
+            from benchmark.cli import exit_now
+
+            exit_now(0)
+
+    atexit.register(end)
+
+
 class RequeueableUnit:
     """A SLURM job's function. On a time-out or preemption SLURM sends ``SIGUSR2`` (submitit asks for
     it 90 s ahead); submitit's handler calls :meth:`checkpoint` and requeues the job with what it
@@ -1640,6 +1668,10 @@ class RequeueableUnit:
                 return
             requeue(signum, frame)  # not training: requeue now
 
+        with contextlib.suppress(Exception):  # where submitit saves this job's result (its job environment)
+            from submitit import JobEnvironment
+
+            _end_once_saved(JobEnvironment().paths.result_pickle)
         signal.signal(usr2, on_usr2)
         try:
             result = _worker_main(unit)

@@ -83,7 +83,8 @@ class _AbortsInTeardown:  # destroyed only by the interpreter's teardown, as pya
         abort()
 
 
-if multiprocessing.parent_process() is not None:  # in a local worker only: the driver's end is the entry's
+# in a local worker or a SLURM job (submitit's) only: the driver's end is the entry's
+if multiprocessing.parent_process() is not None or "SUBMITIT_FOLDER" in os.environ:
     _keep = _AbortsInTeardown()
 
 
@@ -108,11 +109,14 @@ def test_a_local_worker_ends_as_the_command_does_once_its_result_is_sent(monkeyp
 
 
 @pytest.mark.slow
-def test_a_two_worker_grid_logs_no_abort_from_a_workers_teardown(tmp_path):
+@pytest.mark.parametrize("executor", [(), ("--executor", "slurm", "--submitit-cluster", "local", "--device", "cpu")],
+                         ids=["local", "slurm"])
+def test_a_two_worker_grid_logs_no_abort_from_a_workers_teardown(tmp_path, executor):
     """Each local worker, its result sent, went through the interpreter's teardown (multiprocessing's spawn_main ends
     with sys.exit), where a C++ library's thread (pyarrow's) aborted now and then: 'terminate called without an active
-    exception' in the night's log, under the grid's last line (and a core file where cores are kept). A loss file that
-    plants such an abort in each worker's teardown stands in for pyarrow's."""
+    exception' in the night's log, under the grid's last line (and a core file where cores are kept); so did each
+    SLURM job once submitit saved its result (its log, FAILED in sacct). A loss file that plants such an abort in each
+    worker's teardown stands in for pyarrow's."""
     import os
     import subprocess
     import sys
@@ -124,8 +128,42 @@ def test_a_two_worker_grid_logs_no_abort_from_a_workers_teardown(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1",
                            "probe18_l1", "--loss-file", str(loss), "--seeds", "0", "--iterations", "4",
                            "--batch-size", "2", "--crop", "32", "--metrics", "psnr", "--no-budget-check",
-                           "--no-report", "--workers", "2", "--out", str(tmp_path / "r")],
+                           "--no-report", "--workers", "2", "--out", str(tmp_path / "r"), *executor],
                           capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "trained 2" in proc.stderr, proc.stderr[-2000:]
     assert "terminate called" not in proc.stderr, proc.stderr[-2000:]
+    logs = list((tmp_path / "r" / ".submitit").glob("*/*_log.err"))
+    assert len(logs) == (2 if executor else 0)
+    for log in logs:
+        assert "terminate called" not in log.read_text(), log.read_text()[-2000:]
+
+
+_A_SUBMITIT_JOBS_END = '''
+import os, pickle, sys
+from benchmark.executors import _end_once_saved
+
+class AbortsInTeardown:  # destroyed only by the interpreter's teardown, as pyarrow's thread pool
+    def __del__(self, abort=os.abort):
+        abort()
+
+keep = AbortsInTeardown()
+_end_once_saved(sys.argv[1])
+with open(sys.argv[1], "wb") as f:  # what submitit's process_job saves once the job's function returned
+    pickle.dump((sys.argv[2], {"summary": None}), f)
+'''
+
+
+def test_a_slurm_job_whose_result_submitit_saved_ends_with_exit_0_past_an_abort_in_teardown(tmp_path):
+    """A SLURM job (submitit) whose result was saved as a success went on into the interpreter's teardown, where
+    pyarrow's thread aborted it now and then: exit 134, FAILED in sacct, its log ending 'terminate called without an
+    active exception'. It ends there with 0 now; a job whose result submitit saved as an error ends as before."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for status, code in (("success", 0), ("error", -6)):
+        proc = subprocess.run([sys.executable, "-c", _A_SUBMITIT_JOBS_END, str(tmp_path / f"{status}.pkl"), status],
+                              capture_output=True, text=True, cwd=root, timeout=60)
+        assert proc.returncode == code, (status, proc.returncode, proc.stderr[-1000:])
