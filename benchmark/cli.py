@@ -902,6 +902,7 @@ def cmd_run(args) -> int:
         _warn_field_apart(store, configs, s.loss_files)
     scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
     in_flight = store.in_flight({run_id(c) for c in configs}) if summary.locked and not args.no_report else {}
+    unsaid = None  # the board's line, where stdout could not take it
     if not args.no_report and not scored and in_flight:  # the other command's board, when it ends
         log.warning("no leaderboard yet: %d of this grid's %s %s still being trained by another process "
                     "(%s), which writes it when it ends", len(in_flight), plural(len(configs), "run"),
@@ -917,10 +918,40 @@ def cmd_run(args) -> int:
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
-        print(leaderboard_line(paths, in_flight))
+        unsaid = _board_line_said(leaderboard_line(paths, in_flight))
+    if unsaid is not None and (lost is not None or summary.failed or summary.unscored):
+        log.error("%s", unsaid)  # the grid's own outcome gives the exit code
     if lost is not None:  # the grid's last line: the runs a lost worker left (a full disk…), and how to resume them
         raise lost
-    return 1 if summary.failed or summary.unscored else 0
+    if summary.failed or summary.unscored:
+        return 1
+    if unsaid is not None:
+        raise unsaid
+    return 0
+
+
+def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.results.DiskFull
+    """Print ``line`` on stdout, the command's output. Where a full disk refuses it — ``plbench run > night.log`` on a
+    disk that filled overnight — the one-line :class:`~benchmark.results.DiskFull` (exit 3) naming what the line said,
+    for the caller to raise after the grid's own outcome: it was an 'internal error' (exit 1) that cut off a lost
+    worker's line and the failed runs' exit code, everything computed being written. Any other error is raised."""
+    from benchmark.results import DiskFull, disk_full
+
+    try:
+        print(line)
+        sys.stdout.flush()
+    except OSError as exc:
+        if disk_full(exc) is None:
+            raise
+        try:  # the file it was sent to, night.log, where the system says it (Linux)
+            where = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+        except (OSError, ValueError, AttributeError):
+            where = "stdout"
+        with contextlib.suppress(OSError, ValueError):  # what is left in its buffer goes nowhere at exit
+            sys.stdout = open(os.devnull, "w")
+        return DiskFull(f"disk full while writing this command's output to {where}; the results and the report are "
+                        f"written in full — {line}")
+    return None
 
 
 def _first_three(names, prefix: str = "") -> str:

@@ -167,3 +167,75 @@ def test_a_slurm_job_whose_result_submitit_saved_ends_with_exit_0_past_an_abort_
         proc = subprocess.run([sys.executable, "-c", _A_SUBMITIT_JOBS_END, str(tmp_path / f"{status}.pkl"), status],
                               capture_output=True, text=True, cwd=root, timeout=60)
         assert proc.returncode == code, (status, proc.returncode, proc.stderr[-1000:])
+
+
+_RAISES_IN_ITS_THIRD_STEP = '''
+import torch
+
+from benchmark.registry import register_loss
+
+
+@register_loss("probe18_raises")
+class Raises(torch.nn.Module):
+    calls = 0
+
+    def forward(self, pred, target):
+        Raises.calls += 1
+        if Raises.calls >= 3:  # its first value checked, then a step or two
+            raise ValueError("a bug in its third step")
+        return (pred - target).abs().mean()
+'''
+
+
+def test_the_boards_line_refused_by_a_full_disk_is_a_full_disk_not_an_internal_error(monkeypatch):
+    """The run's last line on stdout, ``plbench run > night.log`` on a disk that filled: the one line of a full disk
+    (exit 3) naming where the board is, stdout then put aside so nothing more is written there at exit."""
+    import contextlib
+    import sys
+
+    from benchmark import cli
+    from benchmark.results import DiskFull
+
+    full = open("/dev/full", "w")
+    monkeypatch.setattr(sys, "stdout", full)
+    try:
+        err = cli._board_line_said("leaderboard: results/leaderboard.md")
+    finally:
+        with contextlib.suppress(OSError):  # its buffer still holds the line
+            full.close()
+    assert isinstance(err, DiskFull) and err.exit_code == 3, err
+    assert "while writing this command's output to /dev/full" in str(err)
+    assert str(err).endswith("leaderboard: results/leaderboard.md"), err
+    assert sys.stdout is not full
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fails", [False, True], ids=["all-ok", "a-run-failed"])
+def test_a_night_whose_stdout_is_on_a_full_disk_ends_with_its_own_outcome(tmp_path, fails):
+    """`plbench run … > night.log` with night.log on a disk that filled: every run trained and the report written, the
+    board's line on stdout failed and the command said 'error: internal error: OSError: [Errno 28] No space left on
+    device', exit 1 — and where a run had failed, its exit code 1 stood only by chance. Now the full disk's line and
+    exit 3; where a run failed, its lines and exit 1, the full disk said beside."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    losses = ["l1"]
+    extra = []
+    if fails:
+        (tmp_path / "raises.py").write_text(_RAISES_IN_ITS_THIRD_STEP)
+        losses, extra = ["l1", "probe18_raises"], ["--loss-file", str(tmp_path / "raises.py")]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", *losses,
+                               *extra, "--seeds", "0", "--iterations", "4", "--batch-size", "2", "--crop", "32",
+                               "--metrics", "psnr", "--no-budget-check", "--out", str(tmp_path / "r")],
+                              stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                              cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert "internal error" not in proc.stderr, proc.stderr[-2000:]
+    said = [line for line in proc.stderr.splitlines() if "disk full while writing this command's output" in line]
+    assert len(said) == 1 and "output to /dev/full;" in said[0] and "leaderboard: " in said[0], proc.stderr[-2000:]
+    assert proc.returncode == (1 if fails else 3), (proc.returncode, proc.stderr[-2000:])
+    if fails:
+        assert "a bug in its third step" in proc.stderr and "1 run failed" in proc.stderr, proc.stderr[-2000:]
