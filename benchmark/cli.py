@@ -865,13 +865,11 @@ def cmd_run(args) -> int:
                 log.warning("%s", line)
         raise
     except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
-        summary = getattr(exc, "summary", None)  # said last, after what the grid did
-        bug_or_lost = isinstance(exc, WorkersLost) or not isinstance(exc, UserError)
-        if bug_or_lost and summary is None:
-            save_grid()
-            raise
-        if summary is None or not (bug_or_lost or summary.trained or summary.failed or summary.diverged
-                                   or summary.rescored):  # bad input: nothing done to sum up
+        summary = done_before(exc)  # said last, after what the grid did
+        if summary is None:
+            if getattr(exc, "summary", None) is None and (isinstance(exc, WorkersLost)
+                                                          or not isinstance(exc, UserError)):
+                save_grid()
             raise
         lost = exc
     try:
@@ -879,24 +877,8 @@ def cmd_run(args) -> int:
     except UserError:
         if not isinstance(lost, UserError) or isinstance(lost, WorkersLost):
             raise  # else the disk still full: its line, the grid's last, says so after the summary
-    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
-             summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
-             f", not re-scored {summary.unscored} (net.pt missing or unreadable, or hung: the errors above say which)"
-             if summary.unscored else "",
-             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
-             if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
-             else f", left {summary.locked} to another process", time.monotonic() - t0)
+    say_outcome(store, configs, summary, lost, time.monotonic() - t0)
     from benchmark.config import run_id
-    from benchmark.runner import failed_runs, halved_runs
-
-    for line in halved_runs(store, configs):  # trained, yet on no leaderboard of this grid's setting
-        log.warning("%s", line)
-    if summary.failed:  # which, why and what now, at the end of a night's log (each said once, hours earlier)
-        for line in failed_runs(store, configs):
-            log.error("%s", line)
-        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
-                  "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
-                  agree(summary.failed, "", "s"), agree(summary.failed, "it", "them"))
 
     if s.loss_files:  # "next to cached results": unless the cached results are at another setting
         _warn_field_apart(store, configs, s.loss_files)
@@ -928,6 +910,44 @@ def cmd_run(args) -> int:
     if unsaid is not None:
         raise unsaid
     return 0
+
+
+def done_before(exc: BaseException):
+    """The :class:`~benchmark.runner.GridSummary` that an error ending a grid carries (workers lost, a full disk, a
+    worker's bug), where there is something to sum up before its line; None for bad input with nothing done."""
+    from benchmark.executors import WorkersLost
+
+    summary = getattr(exc, "summary", None)
+    if summary is None:
+        return None
+    bug_or_lost = isinstance(exc, WorkersLost) or not isinstance(exc, UserError)
+    done = summary.trained or summary.failed or summary.diverged or summary.rescored
+    return summary if bug_or_lost or done else None
+
+
+def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float) -> None:
+    """The grid's last lines, `plbench run`'s and :func:`benchmark.api.run`'s alike, at the end of a night's log: what
+    was trained, skipped, re-scored, diverged and failed, each run trained at half its batch, and each failed run —
+    which, why, and that the same command retries it (each said once, hours earlier, where it happened). ``lost``: the
+    error that ended the grid (a lost worker, a full disk), said after these lines by the caller."""
+    from benchmark.executors import WorkersLost
+    from benchmark.runner import failed_runs, halved_runs
+
+    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
+             summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
+             f", not re-scored {summary.unscored} (net.pt missing or unreadable, or hung: the errors above say which)"
+             if summary.unscored else "",
+             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
+             if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
+             else f", left {summary.locked} to another process", seconds)
+    for line in halved_runs(store, configs):  # trained, yet on no leaderboard of this grid's setting
+        log.warning("%s", line)
+    if summary.failed:
+        for line in failed_runs(store, configs):
+            log.error("%s", line)
+        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
+                  "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
+                  agree(summary.failed, "", "s"), agree(summary.failed, "it", "them"))
 
 
 def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.results.DiskFull

@@ -239,3 +239,39 @@ def test_a_night_whose_stdout_is_on_a_full_disk_ends_with_its_own_outcome(tmp_pa
     assert proc.returncode == (1 if fails else 3), (proc.returncode, proc.stderr[-2000:])
     if fails:
         assert "a bug in its third step" in proc.stderr and "1 run failed" in proc.stderr, proc.stderr[-2000:]
+
+
+_A_NIGHT_SCRIPT = '''
+import logging, sys
+from benchmark import api
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(name)s: %(message)s")
+    api.run(tasks=["denoise"], losses=["l1", "probe18_raises"], loss_files=[sys.argv[2]], seeds=[0], iterations=4,
+            batch_size=2, crop=32, metrics=["psnr"], budget_check=False, out=sys.argv[1], report=False)
+'''
+
+
+@pytest.mark.slow
+def test_a_night_script_calling_api_run_ends_its_log_with_what_finished_and_what_failed(tmp_path):
+    """A night's script calling api.run: its log had each run's error hours earlier, where it happened, and no end
+    summary — what was trained, skipped, failed (which, why) and that the same call retries it — which `plbench run`
+    says last. api.run says the same lines as the command (one shared cli.say_outcome)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "raises.py").write_text(_RAISES_IN_ITS_THIRD_STEP)
+    (tmp_path / "night.py").write_text(_A_NIGHT_SCRIPT)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])  # this checkout, not the install's
+    script = [str(tmp_path / "night.py"), str(tmp_path / "r"), str(tmp_path / "raises.py")]
+    proc = subprocess.run([sys.executable, *script],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tail = proc.stderr.strip().splitlines()[-3:]
+    assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 1" in tail[0], tail
+    assert "denoise/probe18_raises seed 0" in tail[1] and "a bug in its third step" in tail[1], tail
+    assert "1 run failed" in tail[2] and "retries it" in tail[2], tail
