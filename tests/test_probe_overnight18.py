@@ -28,6 +28,39 @@ def test_a_live_run_resumed_on_a_node_whose_clock_is_behind_is_in_flight_at_the_
     assert "1 held by another machine for longer than any run" in p.line()
 
 
+def _images():
+    import numpy as np
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 40, 48), dtype=np.uint8)))
+            for k in range(2)]
+
+
+def test_a_step_left_by_an_error_ends_its_prefetch_thread(one_thread):
+    """train()'s way out by an error or a stop (_ended_on_error) ends the step's bar and its prefetch thread, the
+    batch made ahead dropped."""
+    import threading
+
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.runner import HostPrefetch, _ended_on_error, _progress
+    from benchmark.task import build_task
+
+    cfg = RunConfig(task="denoise", loss="l1", iterations=6, batch_size=2, crop=16)  # a cheap degradation, as JPEG's
+    prefetch = HostPrefetch(_images(), build_task("denoise"), cfg, torch.Generator().manual_seed(0),
+                            torch.device("cpu"))
+    prefetch.get()  # the next batch is being made in its thread
+    with pytest.raises(KeyboardInterrupt), _ended_on_error(_progress(6, "run", False), prefetch):
+        raise KeyboardInterrupt  # SIGTERM, as a stopped run raises it
+    assert prefetch.pending is None
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("plbench-prefetch")]
+
+
+@pytest.mark.slow
 def test_a_run_raising_in_its_third_step_leaves_no_prefetch_thread_behind(one_thread):
     """A JPEG run on the GPU step (its batches made one step ahead in a thread) that raised in its 3rd step — a loss's
     bug, CUDA out of memory, retried at half the batch by a second train() — or was stopped (Ctrl-C, SIGTERM:
@@ -36,11 +69,9 @@ def test_a_run_raising_in_its_third_step_leaves_no_prefetch_thread_behind(one_th
     on every way out."""
     import threading
 
-    import numpy as np
     import torch
 
     from benchmark.config import RunConfig
-    from benchmark.data import ImageRecord
     from benchmark.registry import LOSSES
     from benchmark.runner import train
     from benchmark.task import build_task
@@ -54,9 +85,7 @@ def test_a_run_raising_in_its_third_step_leaves_no_prefetch_thread_behind(one_th
                 raise RuntimeError("CUDA out of memory (a stand-in)")
             return (pred - target).abs().mean()
 
-    rng = np.random.default_rng(0)
-    images = [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 40, 48), dtype=np.uint8)))
-              for k in range(2)]
+    images = _images()
     LOSSES.add("probe18_raises_at_3", RaisesAt3)
     try:
         cfg = RunConfig(task="jpeg", loss="probe18_raises_at_3", iterations=6, batch_size=2, crop=16)
@@ -275,3 +304,28 @@ def test_a_night_script_calling_api_run_ends_its_log_with_what_finished_and_what
     assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 1" in tail[0], tail
     assert "denoise/probe18_raises seed 0" in tail[1] and "a bug in its third step" in tail[1], tail
     assert "1 run failed" in tail[2] and "retries it" in tail[2], tail
+
+
+def test_the_outcome_lines_name_each_failed_run_and_the_retry(tmp_path, caplog):
+    """cli.say_outcome, the last lines of `plbench run` and api.run alike: the counts, each failed run with where and
+    why, and that the same command retries it."""
+    import logging
+
+    from benchmark import cli
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import GridSummary
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss=loss, seed=0, train_fingerprint="x", test_fingerprint="y")
+            for loss in ("l1", "l2")]
+    store.write_meta(run_id(cfgs[1]), {"run_id": run_id(cfgs[1]), "status": "failed", "config": cfgs[1].to_dict(),
+                                       "error": "ValueError: a bug in its third step", "failed_in": "training",
+                                       "failed_at": 3})
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        cli.say_outcome(store, cfgs, GridSummary(trained=1, failed=1), None, 12.0)
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0] == "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 1 in 12.0 s", said
+    assert said[1].startswith(f"denoise/l2 seed 0 (run {run_id(cfgs[1])}) failed at training iteration 3"), said
+    assert said[1].endswith("ValueError: a bug in its third step") and "retries it" in said[2], said
