@@ -954,12 +954,18 @@ def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.
     """Print ``line`` on stdout, the command's output. Where a full disk refuses it — ``plbench run > night.log`` on a
     disk that filled overnight — the one-line :class:`~benchmark.results.DiskFull` (exit 3) naming what the line said,
     for the caller to raise after the grid's own outcome: it was an 'internal error' (exit 1) that cut off a lost
-    worker's line and the failed runs' exit code, everything computed being written. Any other error is raised."""
+    worker's line and the failed runs' exit code, everything computed being written. A reader gone (a broken pipe) is
+    no error: the line goes nowhere, and the grid's exit code stands (main's handler made it 0, failed runs and all).
+    Any other error is raised."""
     from benchmark.results import DiskFull, disk_full
 
     try:
         print(line)
         sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| tee night.log`, tee ended): the grid's own outcome stands
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout = open(os.devnull, "w")
+        return None
     except OSError as exc:
         if disk_full(exc) is None:
             raise

@@ -1,6 +1,7 @@
 """Probe 18 of overnight and cluster runs under faults: what the morning reads after a night of several workers."""
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -329,3 +330,24 @@ def test_the_outcome_lines_name_each_failed_run_and_the_retry(tmp_path, caplog):
     assert said[0] == "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 1 in 12.0 s", said
     assert said[1].startswith(f"denoise/l2 seed 0 (run {run_id(cfgs[1])}) failed at training iteration 3"), said
     assert said[1].endswith("ValueError: a bug in its third step") and "retries it" in said[2], said
+
+
+def test_the_boards_line_to_a_reader_gone_leaves_the_grids_exit_code(monkeypatch):
+    """`plbench run … | tee night.log`, tee ended overnight: the board's line met a broken pipe, which main() takes
+    for `plbench findings | head` and ends with 0 — a night with failed runs exited 0. The line goes nowhere, the
+    grid's own exit code stands."""
+    import os
+    import sys
+
+    from benchmark import cli
+
+    r, w = os.pipe()
+    os.close(r)
+    gone = os.fdopen(w, "w")
+    monkeypatch.setattr(sys, "stdout", gone)
+    try:
+        assert cli._board_line_said("leaderboard: results/leaderboard.md") is None
+    finally:
+        with contextlib.suppress(OSError):
+            gone.close()
+    assert sys.stdout is not gone
