@@ -32,7 +32,7 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.cli import done_before, planned, say_outcome, standard_streams
+    from benchmark.cli import done_before, planned, say_interrupted, say_outcome, standard_streams
 
     standard_streams()  # a script started with its stderr closed: not a file of the run's on descriptor 2
     from benchmark.config import setting, setting_json
@@ -54,6 +54,9 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
         summary = execute(s.executor, configs, store.root, metrics, dev, progress=progress,
                           checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds),
                           loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM (a preemption): where the grid stands, as `plbench run` says
+        say_interrupted(store, configs)
+        raise
     except Exception as exc:  # workers lost, a full disk: what the grid did, then the error, as `plbench run` says
         if (done := done_before(exc)) is not None:
             say_outcome(store, configs, done, exc, time.monotonic() - t0)

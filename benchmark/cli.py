@@ -856,13 +856,7 @@ def cmd_run(args) -> int:
                           loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
     except KeyboardInterrupt:
         save_grid()
-        import contextlib
-
-        from benchmark.runner import interrupted_lines
-
-        with contextlib.suppress(Exception):  # the store unreadable: the interrupt's own line still comes
-            for line in interrupted_lines(store, configs):  # before main()'s line with the resume command
-                log.warning("%s", line)
+        say_interrupted(store, configs)  # before main()'s line with the resume command
         raise
     except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
         summary = done_before(exc)  # said last, after what the grid did
@@ -910,6 +904,17 @@ def cmd_run(args) -> int:
     if unsaid is not None:
         raise unsaid
     return 0
+
+
+def say_interrupted(store, configs) -> None:
+    """Where a grid stopped by Ctrl-C or SIGTERM (a scheduler's preemption) stands — finished, failed (each), left, and
+    that the same command resumes it —, `plbench run`'s and :func:`benchmark.api.run`'s alike; a store that cannot be
+    read says nothing here, the interrupt's own line still comes."""
+    from benchmark.runner import interrupted_lines
+
+    with contextlib.suppress(Exception):
+        for line in interrupted_lines(store, configs):
+            log.warning("%s", line)
 
 
 def done_before(exc: BaseException):

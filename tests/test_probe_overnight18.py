@@ -351,3 +351,45 @@ def test_the_boards_line_to_a_reader_gone_leaves_the_grids_exit_code(monkeypatch
         with contextlib.suppress(OSError):
             gone.close()
     assert sys.stdout is not gone
+
+
+_STOPPED_IN_ITS_THIRD_STEP = '''
+import torch
+
+from benchmark.registry import register_loss
+
+
+@register_loss("probe18_raises")
+class Stopped(torch.nn.Module):
+    steps = 0
+
+    def forward(self, pred, target):
+        Stopped.steps += pred.requires_grad  # training steps, not the checks of its values while the grid is planned
+        if Stopped.steps == 3:
+            raise KeyboardInterrupt  # as SIGTERM (a scheduler's preemption) stops a run
+        return (pred - target).abs().mean()
+'''
+
+
+@pytest.mark.slow
+def test_a_night_script_calling_api_run_stopped_says_where_the_grid_stands(tmp_path):
+    """A night's script calling api.run, stopped (SIGTERM: a preemption; Ctrl-C): `plbench run` says where the grid
+    stands — finished, failed, left, and that the same command resumes it — before its interrupt line; the script's log
+    said nothing of it. api.run says the same lines (one cli.say_interrupted), then the KeyboardInterrupt goes on."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "raises.py").write_text(_STOPPED_IN_ITS_THIRD_STEP)
+    (tmp_path / "night.py").write_text(_A_NIGHT_SCRIPT)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])  # this checkout, not the install's
+    script = [str(tmp_path / "night.py"), str(tmp_path / "r"), str(tmp_path / "raises.py")]
+    proc = subprocess.run([sys.executable, *script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr, proc.stderr[-2000:]
+    said = [line for line in proc.stderr.splitlines() if "the grid stands at" in line]
+    assert len(said) == 1 and "of 2 runs finished" in said[0] and "the same command resumes" in said[0], \
+        proc.stderr[-2000:]
