@@ -1608,7 +1608,9 @@ def _end_once_saved(result_pickle) -> None:
     logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
     a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
     active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
-    saved no result or an error, the process ends as before, with submitit's exit code."""
+    saved no result or an error, the process ends as before, with submitit's exit code. It runs as an atexit handler:
+    those registered after it (torch's, multiprocessing's: imported while the job trained) have run, once; those
+    before it (logging's) are what exit_now does itself, so it does not run the handlers again."""
     import atexit
     import pickle
 
@@ -1626,7 +1628,7 @@ def _end_once_saved(result_pickle) -> None:
         if status == "success":
             from benchmark.cli import exit_now
 
-            exit_now(0)
+            exit_now(0, exitfuncs=False)
 
     atexit.register(end)
 
