@@ -14,9 +14,10 @@ trained before it), so the ETA counts down between finished runs instead of stan
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
 own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
-finished run of its family (by its file's age, which a plain ``cp`` resets to the copy's, never by the time its text
-says, by that machine's clock, which may be hours off; at least as long as this process has seen it unchanged; once
-seen changing, only since its last change seen here) is no run in flight — a copy of the store made mid-grid, whose
+finished run of its family (by its file's age against the store's clock — a file server's, not this machine's —,
+which a plain ``cp`` resets to the copy's; never by the time its text says, by that machine's clock, which may be
+hours off; at least as long as this process has seen it unchanged; once seen changing, only since its last change
+seen here) is no run in flight — a copy of the store made mid-grid, whose
 runs ``plbench run`` here trains again, or a machine that stopped: it is charged in full, no worker, and the line
 counts it apart.
 
@@ -72,6 +73,8 @@ def _trained_s(curve, since: float) -> float:
 #: a lock held from another machine for longer than this many times its family's longest finished run is taken for one
 #: no process holds (a copy of the store made mid-grid, a machine that stopped): the ETA charges its run in full
 STALE_RUNS = 3
+#: how long :meth:`GridProgress._store_now` keeps a measured offset of the store's clock (a clock stepped by NTP)
+CLOCK_PROBE_S = 600.0
 
 
 def _wall_s(meta: dict) -> float | None:
@@ -118,6 +121,8 @@ class GridProgress:
         #: its curve's training seconds then, whether they changed while watched)} of the runs held from another
         #: machine — how long they stayed unchanged, on this machine's own clock (:meth:`_held_s`); dropped once done
         self._watched: dict[str, tuple[tuple, float, float, bool]] = {}
+        #: (time.monotonic() when measured, the store's clock less this machine's) — :meth:`_store_now`
+        self._skew: tuple[float, float] | None = None
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
@@ -178,13 +183,14 @@ class GridProgress:
         # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that
         # stopped; one of a family not measured yet is not judged (a PDL run lasts many ℓ1 runs)
         stale = 0
+        server_now = self._store_now() if away else 0.0
         for rid, fam, here, who, lock, text in away:
             try:  # since the lock was taken, by the file server's clock
                 lock_t = lock.stat().st_mtime
             except OSError:  # released meanwhile
                 started += here
                 continue
-            age = max(0.0, time.time() - lock_t)
+            age = max(0.0, server_now - lock_t)
             held = self._held_s(rid, lock, text, lock_t, age) if seconds.get(fam) else None
             if held is not None and held > STALE_RUNS * max(seconds[fam]):
                 stale += 1
@@ -197,6 +203,18 @@ class GridProgress:
             started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running, "elsewhere": elsewhere, "stale": stale}
+
+    def _store_now(self) -> float:
+        """Now by the clock that stamps the store's files (its file server's), against which a lock file's time is an
+        age: this machine's clock may be hours off the server's, as another node's may (two hours ahead read a lock
+        taken a minute ago as held for two hours). Measured by a file written in the store
+        (:meth:`~benchmark.results.ResultsStore.store_now`), again after :data:`CLOCK_PROBE_S`; this machine's clock
+        where none can be written."""
+        t = time.monotonic()
+        if self._skew is None or not 0 <= t - self._skew[0] < CLOCK_PROBE_S:
+            server = self.store.store_now()
+            self._skew = (t, 0.0 if server is None else server - time.time())
+        return time.time() + self._skew[1]
 
     def _held_s(self, rid: str, lock, text: str, lock_t: float, age: float) -> float:
         """How long the run ``rid``'s lock held from another machine has been held, as far as can be told here, never

@@ -1293,14 +1293,8 @@ class ResultsStore:
         server's does not take another host's write in flight for a leftover; it writes (and removes) one
         small file in the root."""
         now = time.time()
-        if store_clock:
-            with contextlib.suppress(OSError):  # read-only: nothing will be removed anyway
-                fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
-                try:
-                    now = min(now, os.fstat(fd).st_mtime)
-                finally:
-                    os.close(fd)
-                    os.unlink(probe)
+        if store_clock and (server := self.store_now()) is not None:  # read-only: nothing will be removed anyway
+            now = min(now, server)
         found = []
         try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
             # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
@@ -1318,6 +1312,23 @@ class ResultsStore:
                             folder.parent != self.runs or not held_as_far_as_known(folder / ".lock")):
                         found.append(p)
         return sorted(found)
+
+    def store_now(self) -> float | None:
+        """Now by the store's clock: the time a file written in its root now is stamped with (a file server stamps it
+        by its own clock, which may be hours off this host's), or None where none can be written (read-only). It
+        writes, and removes, one small file (``.clock.*.probe``)."""
+        try:
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
+        except OSError:
+            return None
+        try:
+            return os.fstat(fd).st_mtime
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
 
     def check_foreign(self) -> None:
         """Refuse a directory that is neither empty nor a results store (a folder of the user's own

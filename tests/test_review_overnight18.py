@@ -24,3 +24,28 @@ def test_a_slurm_jobs_end_runs_each_atexit_handler_once(tmp_path):
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=60)
     assert proc.returncode == 0, proc.stderr[-1000:]
     assert proc.stdout.count("a handler registered while the job trained ran") == 1, proc.stdout
+
+
+def test_a_live_run_on_a_store_whose_file_server_is_behind_this_machine_is_in_flight(tmp_path, monkeypatch):
+    """The lock's age was this machine's clock less the lock file's time, which the file server stamps by its own:
+    with this machine two hours ahead of the server, node2's run taken 60 s ago read as held for 2 h, and the first
+    line said 'held by another machine for longer than any run takes', its worker not counted — the fault 9177688
+    fixed for node2's clock, from this side. The age is read against the store's clock (a file written there now)."""
+    import time
+
+    import benchmark.progress as progress
+    from tests.test_probe_store17 import _held_on_node2, _one_done
+
+    store, cfgs, ids = _one_done(tmp_path)
+    real = time.time()
+    _held_on_node2(store, ids[1], text_at=real - 60, lock_at=real - 60, curve=(50.0, real - 5))
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    t0 = time.perf_counter()
+    monkeypatch.setattr(progress.time, "time", lambda: real + 2 * 3600 + (time.perf_counter() - t0))
+    p = progress.GridProgress(store, cfgs, workers=1, since=real)
+    line = p.line()
+    assert "1 running (1 on another machine)" in line and "longer than any run" not in line, line
+    assert not list(tmp_path.glob(".clock.*")), "the probe file is removed"
+    clock[0] += 3 * 200 + 1  # then unchanged for thrice the longest run, seen here: no run there
+    assert "1 held by another machine for longer than any run" in p.line()
