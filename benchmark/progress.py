@@ -170,13 +170,13 @@ class GridProgress:
                     text = lock.read_text(errors="replace")
                 except OSError:
                     text = ""
-                age = RunLock.held_for(lock, text=text)
+                age = RunLock.held_for(lock, text=text, now=self._store_now)  # the file server's clock stamped it
                 if age is None and (who := held_elsewhere(lock, text=text)):  # a worker of another node of a shared
                     away.append((rid, fam, here, who, lock, text))  # store or a copy's lock: judged once every wall
                     # time is read
                     continue
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
-                    age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
+                    age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", self._store_now() - age))
                     running.setdefault(fam, []).append(age)
                 started += here or age is not None
         # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no

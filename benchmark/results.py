@@ -933,14 +933,16 @@ class RunLock:
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
     @staticmethod
-    def held_for(path: Path, text: str | None = None) -> float | None:
+    def held_for(path: Path, text: str | None = None, now=None) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
         None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
         (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: that process must have
         the file itself open, :func:`_has_open`; where its files cannot be listed, the kernel's table of locks,
         ``/proc/locks``, where it can be read, must list the file). Read only — it never
         touches the flock, so it cannot make a worker's own :meth:`acquire` fail. ``text``: the file's text, read
-        already by the caller ("" where it could not be read); the file is stat'd only for a lock of this host."""
+        already by the caller ("" where it could not be read); the file is stat'd only for a lock of this host.
+        ``now``: a callable giving the time by the clock that stamps the store's files (a file server's, which may be
+        hours off this host's), against which the file's time is an age; default this host's clock."""
         try:
             holder = path.read_text(errors="replace") if text is None else text
         except OSError:
@@ -952,7 +954,7 @@ class RunLock:
             st = path.stat()
         except OSError:
             return None
-        age = time.time() - st.st_mtime
+        age = (now or time.time)() - st.st_mtime
         try:
             os.kill(who[0], 0)
         except ProcessLookupError:
