@@ -633,15 +633,13 @@ def main_entry() -> None:
     exit_now(code)
 
 
-def exit_now(code, exitfuncs: bool = True) -> None:
+def exit_now(code) -> None:
     """End the process with ``code`` once what Python runs at exit has run — its non-daemon threads joined, the
     :mod:`atexit` handlers (multiprocessing's children joined, Ray's shutdown, temporary directories' cleanup),
     logging flushed and closed, stdout and stderr flushed —, skipping the interpreter's teardown: there a C++
     library's thread (pyarrow's: apache/arrow#34314) aborted the process now and then ('terminate called without an
     active exception', exit 134 where the command said 3), and a night script reading the exit code misread it.
-    ``code`` as :func:`sys.exit` takes it (None: 0; a message: said on stderr, 1). ``exitfuncs=False``: called from
-    an atexit handler, where the handlers registered after it have run already (an inner run ran them twice: torch's
-    C++ cleanup among them) and the threads were joined; logging is still flushed and closed."""
+    ``code`` as :func:`sys.exit` takes it (None: 0; a message: said on stderr, 1)."""
     import atexit
     import threading
 
@@ -652,10 +650,9 @@ def exit_now(code, exitfuncs: bool = True) -> None:
             print(code, file=sys.stderr)
         code = 1
     shutdown = getattr(threading, "_shutdown", None)  # the interpreter's first step at exit: non-daemon threads
-    if exitfuncs and shutdown is not None and threading.current_thread() is threading.main_thread():
+    if shutdown is not None and threading.current_thread() is threading.main_thread():
         shutdown()
-    if exitfuncs:
-        atexit._run_exitfuncs()
+    atexit._run_exitfuncs()
     logging.shutdown()  # registered at exit too: here also where the atexit handlers logged after it
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a reader gone (`plbench findings | head`), a stream closed or None

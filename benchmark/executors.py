@@ -1608,18 +1608,26 @@ def _end_once_saved(result_pickle) -> None:
     logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
     a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
     active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
-    saved no result or an error, the process ends as before, with submitit's exit code. It runs as an atexit handler:
-    those registered after it (torch's, multiprocessing's: imported while the job trained) have run, once; those
-    before it (logging's) are what exit_now does itself, so it does not run the handlers again."""
+    saved no result or an error, the process ends as before, with submitit's exit code. It runs as an atexit handler,
+    after those registered after it (last in, first out: a logger's, imported while the job trained), which exit_now's
+    own run of the handlers ran again: they are unregistered first, so each handler runs once — those registered before
+    it (torch's, multiprocessing's: imported with the job's function) by exit_now."""
     import atexit
     import pickle
 
-    ran = []
+    ran, later = [], []
+    register = atexit.register
+
+    def registering(func, *args, **kwargs):  # a handler registered after this one: run before it
+        later.append(func)
+        return register(func, *args, **kwargs)
 
     def end() -> None:
         if ran:  # exit_now runs the atexit handlers, this one among them
             return
         ran.append(True)
+        if atexit.register is registering:
+            atexit.register = register
         try:
             with open(result_pickle, "rb") as f:
                 status = pickle.load(f)[0]
@@ -1628,9 +1636,12 @@ def _end_once_saved(result_pickle) -> None:
         if status == "success":
             from benchmark.cli import exit_now
 
-            exit_now(0, exitfuncs=False)
+            for func in later:  # run already
+                atexit.unregister(func)
+            exit_now(0)
 
-    atexit.register(end)
+    register(end)
+    atexit.register = registering
 
 
 class RequeueableUnit:
