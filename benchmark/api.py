@@ -18,6 +18,7 @@ Bad input raises :class:`benchmark.errors.UserError` with the CLI's one-line mes
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,7 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.cli import planned, standard_streams
+    from benchmark.cli import done_before, planned, say_interrupted, say_outcome, standard_streams
 
     standard_streams()  # a script started with its stderr closed: not a file of the run's on descriptor 2
     from benchmark.config import setting, setting_json
@@ -48,9 +49,19 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     store = ResultsStore(s.out)
     store.ensure_writable()
     dev = str(resolve_device(device)) if s.executor == "local" else device
-    summary = execute(s.executor, configs, store.root, metrics, dev, progress=progress,
-                      checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds),
-                      loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
+    t0 = time.monotonic()
+    try:
+        summary = execute(s.executor, configs, store.root, metrics, dev, progress=progress,
+                          checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds),
+                          loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM (a preemption): where the grid stands, as `plbench run` says
+        say_interrupted(store, configs)
+        raise
+    except Exception as exc:  # workers lost, a full disk: what the grid did, then the error, as `plbench run` says
+        if (done := done_before(exc)) is not None:
+            say_outcome(store, configs, done, exc, time.monotonic() - t0)
+        raise
+    say_outcome(store, configs, summary, None, time.monotonic() - t0)  # the night's last lines, as the command's
     if report:
         from benchmark.report import write_report
 

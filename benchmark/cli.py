@@ -867,22 +867,14 @@ def cmd_run(args) -> int:
                           loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
     except KeyboardInterrupt:
         save_grid()
-        import contextlib
-
-        from benchmark.runner import interrupted_lines
-
-        with contextlib.suppress(Exception):  # the store unreadable: the interrupt's own line still comes
-            for line in interrupted_lines(store, configs):  # before main()'s line with the resume command
-                log.warning("%s", line)
+        say_interrupted(store, configs)  # before main()'s line with the resume command
         raise
     except Exception as exc:  # workers lost, a full disk or a bug (a worker's, WorkerFailed, or this process's):
-        summary = getattr(exc, "summary", None)  # said last, after what the grid did
-        bug_or_lost = isinstance(exc, WorkersLost) or not isinstance(exc, UserError)
-        if bug_or_lost and summary is None:
-            save_grid()
-            raise
-        if summary is None or not (bug_or_lost or summary.trained or summary.failed or summary.diverged
-                                   or summary.rescored):  # bad input: nothing done to sum up
+        summary = done_before(exc)  # said last, after what the grid did
+        if summary is None:
+            if getattr(exc, "summary", None) is None and (isinstance(exc, WorkersLost)
+                                                          or not isinstance(exc, UserError)):
+                save_grid()
             raise
         lost = exc
     try:
@@ -890,29 +882,14 @@ def cmd_run(args) -> int:
     except UserError:
         if not isinstance(lost, UserError) or isinstance(lost, WorkersLost):
             raise  # else the disk still full: its line, the grid's last, says so after the summary
-    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
-             summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
-             f", not re-scored {summary.unscored} (net.pt missing or unreadable, or hung: the errors above say which)"
-             if summary.unscored else "",
-             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
-             if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
-             else f", left {summary.locked} to another process", time.monotonic() - t0)
+    say_outcome(store, configs, summary, lost, time.monotonic() - t0)
     from benchmark.config import run_id
-    from benchmark.runner import failed_runs, halved_runs
-
-    for line in halved_runs(store, configs):  # trained, yet on no leaderboard of this grid's setting
-        log.warning("%s", line)
-    if summary.failed:  # which, why and what now, at the end of a night's log (each said once, hours earlier)
-        for line in failed_runs(store, configs):
-            log.error("%s", line)
-        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
-                  "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
-                  agree(summary.failed, "", "s"), agree(summary.failed, "it", "them"))
 
     if s.loss_files:  # "next to cached results": unless the cached results are at another setting
         _warn_field_apart(store, configs, s.loss_files)
     scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
     in_flight = store.in_flight({run_id(c) for c in configs}) if summary.locked and not args.no_report else {}
+    unsaid = None  # the board's line, where stdout could not take it
     if not args.no_report and not scored and in_flight:  # the other command's board, when it ends
         log.warning("no leaderboard yet: %d of this grid's %s %s still being trained by another process "
                     "(%s), which writes it when it ends", len(in_flight), plural(len(configs), "run"),
@@ -928,10 +905,95 @@ def cmd_run(args) -> int:
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
-        print(leaderboard_line(paths, in_flight))
+        unsaid = _board_line_said(leaderboard_line(paths, in_flight))
+    if unsaid is not None and (lost is not None or summary.failed or summary.unscored):
+        log.error("%s", unsaid)  # the grid's own outcome gives the exit code
     if lost is not None:  # the grid's last line: the runs a lost worker left (a full disk…), and how to resume them
         raise lost
-    return 1 if summary.failed or summary.unscored else 0
+    if summary.failed or summary.unscored:
+        return 1
+    if unsaid is not None:
+        raise unsaid
+    return 0
+
+
+def say_interrupted(store, configs) -> None:
+    """Where a grid stopped by Ctrl-C or SIGTERM (a scheduler's preemption) stands — finished, failed (each), left, and
+    that the same command resumes it —, `plbench run`'s and :func:`benchmark.api.run`'s alike; a store that cannot be
+    read says nothing here, the interrupt's own line still comes."""
+    from benchmark.runner import interrupted_lines
+
+    with contextlib.suppress(Exception):
+        for line in interrupted_lines(store, configs):
+            log.warning("%s", line)
+
+
+def done_before(exc: BaseException):
+    """The :class:`~benchmark.runner.GridSummary` that an error ending a grid carries (workers lost, a full disk, a
+    worker's bug), where there is something to sum up before its line; None for bad input with nothing done."""
+    from benchmark.executors import WorkersLost
+
+    summary = getattr(exc, "summary", None)
+    if summary is None:
+        return None
+    bug_or_lost = isinstance(exc, WorkersLost) or not isinstance(exc, UserError)
+    done = summary.trained or summary.failed or summary.diverged or summary.rescored
+    return summary if bug_or_lost or done else None
+
+
+def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float) -> None:
+    """The grid's last lines, `plbench run`'s and :func:`benchmark.api.run`'s alike, at the end of a night's log: what
+    was trained, skipped, re-scored, diverged and failed, each run trained at half its batch, and each failed run —
+    which, why, and that the same command retries it (each said once, hours earlier, where it happened). ``lost``: the
+    error that ended the grid (a lost worker, a full disk), said after these lines by the caller."""
+    from benchmark.executors import WorkersLost
+    from benchmark.runner import failed_runs, halved_runs
+
+    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
+             summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
+             f", not re-scored {summary.unscored} (net.pt missing or unreadable, or hung: the errors above say which)"
+             if summary.unscored else "",
+             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)"
+             if isinstance(lost, WorkersLost) else f", {summary.locked} unfinished (the error below)" if lost
+             else f", left {summary.locked} to another process", seconds)
+    for line in halved_runs(store, configs):  # trained, yet on no leaderboard of this grid's setting
+        log.warning("%s", line)
+    if summary.failed:
+        for line in failed_runs(store, configs):
+            log.error("%s", line)
+        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
+                  "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
+                  agree(summary.failed, "", "s"), agree(summary.failed, "it", "them"))
+
+
+def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.results.DiskFull
+    """Print ``line`` on stdout, the command's output. Where a full disk refuses it — ``plbench run > night.log`` on a
+    disk that filled overnight — the one-line :class:`~benchmark.results.DiskFull` (exit 3) naming what the line said,
+    for the caller to raise after the grid's own outcome: it was an 'internal error' (exit 1) that cut off a lost
+    worker's line and the failed runs' exit code, everything computed being written. A reader gone (a broken pipe) is
+    no error: the line goes nowhere, and the grid's exit code stands (main's handler made it 0, failed runs and all).
+    Any other error is raised."""
+    from benchmark.results import DiskFull, disk_full
+
+    try:
+        print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| tee night.log`, tee ended): the grid's own outcome stands
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout = open(os.devnull, "w")
+        return None
+    except OSError as exc:
+        if disk_full(exc) is None:
+            raise
+        try:  # the file it was sent to, night.log, where the system says it (Linux)
+            where = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+        except (OSError, ValueError, AttributeError):
+            where = "stdout"
+        with contextlib.suppress(OSError, ValueError):  # what is left in its buffer goes nowhere at exit
+            sys.stdout = open(os.devnull, "w")
+        return DiskFull(f"disk full while writing this command's output to {where}; the results and the report are "
+                        f"written in full — {line}")
+    return None
 
 
 def _first_three(names, prefix: str = "") -> str:

@@ -907,7 +907,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
             boot = None
         try:
             with _environ(**env), boot.as_stderr() if boot else contextlib.nullcontext():
-                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
+                p = ctx.Process(target=_spawned_worker, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
                                                              else None), name=f"plbench-{unit.tag.strip('[]')}")
                 p.start()
         finally:
@@ -1001,6 +1001,17 @@ def _stop_with_driver(driver: int) -> bool:
         return False
     threading.Thread(target=watch, name="plbench-driver-watch", daemon=True).start()
     return True
+
+
+def _spawned_worker(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
+    """A local worker process's target: :func:`_process_entry`, then the end the command has
+    (:func:`~benchmark.cli.exit_now`: threads joined, atexit handlers, logs flushed), not the interpreter's teardown,
+    which a spawned process otherwise runs once its result is sent: there a C++ library's thread (pyarrow's) aborted
+    it now and then, 'terminate called without an active exception' in the grid's log, and a core file."""
+    from benchmark.cli import exit_now
+
+    _process_entry(unit, conn, driver, stderr)
+    exit_now(0)
 
 
 def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
@@ -1592,6 +1603,47 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
     return gb
 
 
+def _end_once_saved(result_pickle) -> None:
+    """End this SLURM job's process as the command ends (:func:`~benchmark.cli.exit_now`: the other atexit handlers,
+    logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
+    a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
+    active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
+    saved no result or an error, the process ends as before, with submitit's exit code. It runs as an atexit handler,
+    after those registered after it (last in, first out: a logger's, imported while the job trained), which exit_now's
+    own run of the handlers ran again: they are unregistered first, so each handler runs once — those registered before
+    it (torch's, multiprocessing's: imported with the job's function) by exit_now."""
+    import atexit
+    import pickle
+
+    ran, later = [], []
+    register = atexit.register
+
+    def registering(func, *args, **kwargs):  # a handler registered after this one: run before it
+        later.append(func)
+        return register(func, *args, **kwargs)
+
+    def end() -> None:
+        if ran:  # exit_now runs the atexit handlers, this one among them
+            return
+        ran.append(True)
+        if atexit.register is registering:
+            atexit.register = register
+        try:
+            with open(result_pickle, "rb") as f:
+                status = pickle.load(f)[0]
+        except Exception:  # noqa: BLE001 - no result saved (submitit raised) or unreadable: its own end
+            return
+        if status == "success":
+            from benchmark.cli import exit_now
+
+            for func in later:  # run already
+                atexit.unregister(func)
+            exit_now(0)
+
+    register(end)
+    atexit.register = registering
+
+
 class RequeueableUnit:
     """A SLURM job's function. On a time-out or preemption SLURM sends ``SIGUSR2`` (submitit asks for
     it 90 s ahead); submitit's handler calls :meth:`checkpoint` and requeues the job with what it
@@ -1629,6 +1681,10 @@ class RequeueableUnit:
                 return
             requeue(signum, frame)  # not training: requeue now
 
+        with contextlib.suppress(Exception):  # where submitit saves this job's result (its job environment)
+            from submitit import JobEnvironment
+
+            _end_once_saved(JobEnvironment().paths.result_pickle)
         signal.signal(usr2, on_usr2)
         try:
             result = _worker_main(unit)

@@ -14,11 +14,12 @@ trained before it), so the ETA counts down between finished runs instead of stan
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
 own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
-finished run of its family (by its file's age or the time its text says: a plain ``cp`` resets the first; the file's
-age alone where the run's curve.csv shows its times were not reset or no row yet, as the text is by that machine's
-clock, which may be hours off; at least as long as this process has seen it unchanged; once seen changing, only since
-its last change seen here) is no run in flight — a copy of the store made mid-grid, whose runs ``plbench run`` here
-trains again, or a machine that stopped: it is charged in full, no worker, and the line counts it apart.
+finished run of its family (by its file's age against the store's clock — a file server's, not this machine's —,
+which a plain ``cp`` resets to the copy's; never by the time its text says, by that machine's clock, which may be
+hours off; at least as long as this process has seen it unchanged; once seen changing, only since its last change
+seen here) is no run in flight — a copy of the store made mid-grid, whose
+runs ``plbench run`` here trains again, or a machine that stopped: it is charged in full, no worker, and the line
+counts it apart.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -38,7 +39,7 @@ import statistics
 import threading
 import time
 
-from benchmark.results import LOCK_TIME, RunLock, held_elsewhere, lock_holder, of_this_grid
+from benchmark.results import RunLock, held_elsewhere, of_this_grid
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +73,8 @@ def _trained_s(curve, since: float) -> float:
 #: a lock held from another machine for longer than this many times its family's longest finished run is taken for one
 #: no process holds (a copy of the store made mid-grid, a machine that stopped): the ETA charges its run in full
 STALE_RUNS = 3
-
-
-def _taken_s(lock, text: str | None = None) -> float:
-    """Seconds since the time a run lock's text says it was taken (``… since 2026-12-06T15:00:00Z``, by its holder's
-    clock: a copy keeps it where a plain ``cp`` or an unpacked tar resets the file's age), or 0 where it says none.
-    ``text``: the lock's text, read already by the caller."""
-    import calendar
-
-    try:
-        who = lock_holder(lock.read_text(errors="replace") if text is None else text)
-        since = who[2] if who else None
-        return max(0.0, time.time() - calendar.timegm(time.strptime(since, LOCK_TIME))) if since else 0.0
-    except (OSError, ValueError):
-        return 0.0
+#: how long :meth:`GridProgress._store_now` keeps a measured offset of the store's clock (a clock stepped by NTP)
+CLOCK_PROBE_S = 600.0
 
 
 def _wall_s(meta: dict) -> float | None:
@@ -132,6 +121,8 @@ class GridProgress:
         #: its curve's training seconds then, whether they changed while watched)} of the runs held from another
         #: machine — how long they stayed unchanged, on this machine's own clock (:meth:`_held_s`); dropped once done
         self._watched: dict[str, tuple[tuple, float, float, bool]] = {}
+        #: (time.monotonic() when measured, the store's clock less this machine's) — :meth:`_store_now`
+        self._skew: tuple[float, float] | None = None
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
@@ -175,30 +166,31 @@ class GridProgress:
                     todo[fam] = todo.get(fam, 0) + 1
                 failed += here
                 lock = self.store.run_dir(rid) / ".lock"
-                try:  # read once: held_for, held_elsewhere and _taken_s each read it (3 NFS reads a tick a run)
+                try:  # read once: held_for and held_elsewhere each read it (2 NFS reads a tick a run)
                     text = lock.read_text(errors="replace")
                 except OSError:
                     text = ""
-                age = RunLock.held_for(lock, text=text)
+                age = RunLock.held_for(lock, text=text, now=self._store_now)  # the file server's clock stamped it
                 if age is None and (who := held_elsewhere(lock, text=text)):  # a worker of another node of a shared
                     away.append((rid, fam, here, who, lock, text))  # store or a copy's lock: judged once every wall
                     # time is read
                     continue
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
-                    age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
+                    age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", self._store_now() - age))
                     running.setdefault(fam, []).append(age)
                 started += here or age is not None
         # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no
         # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that
         # stopped; one of a family not measured yet is not judged (a PDL run lasts many ℓ1 runs)
         stale = 0
+        server_now = self._store_now() if away else 0.0
         for rid, fam, here, who, lock, text in away:
             try:  # since the lock was taken, by the file server's clock
                 lock_t = lock.stat().st_mtime
             except OSError:  # released meanwhile
                 started += here
                 continue
-            age = max(0.0, time.time() - lock_t)
+            age = max(0.0, server_now - lock_t)
             held = self._held_s(rid, lock, text, lock_t, age) if seconds.get(fam) else None
             if held is not None and held > STALE_RUNS * max(seconds[fam]):
                 stale += 1
@@ -212,18 +204,29 @@ class GridProgress:
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running, "elsewhere": elsewhere, "stale": stale}
 
+    def _store_now(self) -> float:
+        """Now by the clock that stamps the store's files (its file server's), against which a lock file's time is an
+        age: this machine's clock may be hours off the server's, as another node's may (two hours ahead read a lock
+        taken a minute ago as held for two hours). Measured by a file written in the store
+        (:meth:`~benchmark.results.ResultsStore.store_now`), again after :data:`CLOCK_PROBE_S`; this machine's clock
+        where none can be written."""
+        t = time.monotonic()
+        if self._skew is None or not 0 <= t - self._skew[0] < CLOCK_PROBE_S:
+            server = self.store.store_now()
+            self._skew = (t, 0.0 if server is None else server - time.time())
+        return time.time() + self._skew[1]
+
     def _held_s(self, rid: str, lock, text: str, lock_t: float, age: float) -> float:
-        """How long the run ``rid``'s lock held from another machine has been held, as far as can be told without
-        trusting that machine's clock. Once this process has seen its lock or curve.csv change, they are a live run's
-        files, no copy's: the time since the last change seen here (this machine's monotonic clock) alone — a live
-        run is never judged stale while it writes, whatever the clocks say (a resumed run's curve starts with what it
-        trained before its checkpoint, as a copy's does), and a worker that stopped is judged ``STALE_RUNS`` times its
-        family's longest run after its last write. Before any change is seen: its file's ``age`` (``lock_t``: its time,
-        the file server's clock) where the run's own files show that their times were not reset by a copy (no training
-        seconds in its curve since the lock — a run just begun — or its curve.csv written after the lock for about as
-        long as it trained, both times on one clock), else the older of that and the time the lock's text says it was
-        taken (by the holder's clock: a plain ``cp`` resets the file's); at least as long as this process has watched
-        them unchanged. The curve is read only when it changed (``self._watched`` keeps its seconds)."""
+        """How long the run ``rid``'s lock held from another machine has been held, as far as can be told here, never
+        by that machine's clock (a node hours behind made a live run it had just resumed — its curve starting with
+        what it trained before its checkpoint, as a copy's does — read as a copy's lock at the first look of a new
+        grid's progress). Once this process has seen its lock or curve.csv change, they are a live run's files, no
+        copy's: the time since the last change seen here (this machine's monotonic clock) alone — a live run is never
+        judged stale while it writes, and a worker that stopped is judged ``STALE_RUNS`` times its family's longest
+        run after its last write. Before any change is seen: its file's ``age`` (``lock_t``: its time, the file
+        server's clock, which a ``cp -a`` copy keeps and a plain ``cp`` resets to the copy's), at least as long as this
+        process has watched them unchanged: a copy made just now is judged when it has stayed so for that long. The
+        curve is read only when it changed (``self._watched`` keeps its seconds)."""
         curve = self.store.run_dir(rid) / "curve.csv"
         try:
             st = curve.stat()
@@ -235,12 +238,9 @@ class GridProgress:
         if seen is None or seen[0] != look:  # (look, seen so since, its curve's seconds, changed while watched)
             trained = _trained_s(curve, lock_t) if st is not None else 0.0
             seen = self._watched[rid] = (look, now, trained, seen is not None)
-        _, since, trained, moved = seen
+        _, since, _, moved = seen
         watched = now - since
-        if moved:
-            return watched
-        own = trained == 0 or (st is not None and st.st_mtime - lock_t >= trained / 2)  # the text's clock not needed
-        return max(age if own else max(age, _taken_s(lock, text)), watched)
+        return watched if moved else max(age, watched)
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""

@@ -947,14 +947,16 @@ class RunLock:
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
     @staticmethod
-    def held_for(path: Path, text: str | None = None) -> float | None:
+    def held_for(path: Path, text: str | None = None, now=None) -> float | None:
         """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
         None: no lock, or one left by a process that is gone or on another host, or a copy of a held one
         (``cp -a`` of a store mid-grid copies the text naming a live process, never its flock: that process must have
         the file itself open, :func:`_has_open`; where its files cannot be listed, the kernel's table of locks,
         ``/proc/locks``, where it can be read, must list the file). Read only — it never
         touches the flock, so it cannot make a worker's own :meth:`acquire` fail. ``text``: the file's text, read
-        already by the caller ("" where it could not be read); the file is stat'd only for a lock of this host."""
+        already by the caller ("" where it could not be read); the file is stat'd only for a lock of this host.
+        ``now``: a callable giving the time by the clock that stamps the store's files (a file server's, which may be
+        hours off this host's), against which the file's time is an age; default this host's clock."""
         try:
             holder = path.read_text(errors="replace") if text is None else text
         except OSError:
@@ -966,7 +968,7 @@ class RunLock:
             st = path.stat()
         except OSError:
             return None
-        age = time.time() - st.st_mtime
+        age = (now or time.time)() - st.st_mtime
         try:
             os.kill(who[0], 0)
         except ProcessLookupError:
@@ -1307,14 +1309,8 @@ class ResultsStore:
         server's does not take another host's write in flight for a leftover; it writes (and removes) one
         small file in the root."""
         now = time.time()
-        if store_clock:
-            with contextlib.suppress(OSError):  # read-only: nothing will be removed anyway
-                fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
-                try:
-                    now = min(now, os.fstat(fd).st_mtime)
-                finally:
-                    os.close(fd)
-                    os.unlink(probe)
+        if store_clock and (server := self.store_now()) is not None:  # read-only: nothing will be removed anyway
+            now = min(now, server)
         found = []
         try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
             # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
@@ -1332,6 +1328,23 @@ class ResultsStore:
                             folder.parent != self.runs or not held_as_far_as_known(folder / ".lock")):
                         found.append(p)
         return sorted(found)
+
+    def store_now(self) -> float | None:
+        """Now by the store's clock: the time a file written in its root now is stamped with (a file server stamps it
+        by its own clock, which may be hours off this host's), or None where none can be written (read-only). It
+        writes, and removes, one small file (``.clock.*.probe``)."""
+        try:
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
+        except OSError:
+            return None
+        try:
+            return os.fstat(fd).st_mtime
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
 
     def check_foreign(self) -> None:
         """Refuse a directory that is neither empty nor a results store (a folder of the user's own

@@ -211,6 +211,12 @@ class HostPrefetch:
         self.rewind()
         self.pool.shutdown(wait=True)
 
+    def shutdown(self) -> None:
+        """End the thread on a run's way out by an error or a stop: the batch made ahead dropped, whatever it raised
+        (the generator is no longer needed), the thread joined once the batch it makes is done."""
+        self.pending = None
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
 
 class TrainStep:
     """One training iteration of a run — what :func:`train` repeats and what ``perf`` and
@@ -426,7 +432,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
 
     it = start
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if device.type == "cuda" else _null()
-    with DeferredInterrupt() as interrupt, cudnn, _failing_at(lambda: it):
+    with DeferredInterrupt() as interrupt, cudnn, _failing_at(lambda: it), _ended_on_error(bar, step.prefetch):
         for it in range(start + 1, cfg.iterations + 1):
             loss = step(it)
             if loss is None:
@@ -546,6 +552,20 @@ class _null:
 
     def __exit__(self, *a):
         return False
+
+
+@contextlib.contextmanager
+def _ended_on_error(bar, prefetch: HostPrefetch | None):
+    """A run that raised (a loss's bug, out of memory: trained again at half the batch) or was stopped (Ctrl-C,
+    SIGTERM) ends its bar and its prefetch thread, a batch made ahead pinned in it: left, a worker carried one thread
+    more per such run through its grid, alive at the interpreter's exit. The way out by its end closes them itself."""
+    try:
+        yield
+    except BaseException:
+        bar.close()
+        if prefetch is not None:
+            prefetch.shutdown()
+        raise
 
 
 def _progress(total: int, desc: str, enabled: bool, initial: int = 0):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from benchmark import progress, results
+from benchmark import results
 from benchmark.results import LOCK_TIME, RunLock, held_elsewhere, lock_holder, stale_lock_hint
 
 HERE = socket.gethostname()
@@ -39,20 +39,19 @@ def test_acquire_writes_a_line_lock_holder_reads(tmp_path):
         lock.release()
 
 
-@pytest.mark.parametrize("text, hint, elsewhere, taken", [
-    (f"pid 12 on {OTHER} since {WHEN}", True, f"pid 12 on {OTHER}", True),
-    (f"pid 12 on {OTHER} since {WHEN}, merge writing it", True, "", True),
-    (f"pid 12 on {OTHER} at noon", False, f"pid 12 on {OTHER}", False),  # no since: held, but no hint
-    (f"pid 12 on {HERE} since {WHEN}", False, "", True),
-    ("another process", False, "", False),
-    (f"junk since {WHEN}", False, "", False),  # _taken_s: only after held_elsewhere, which refuses it too
+@pytest.mark.parametrize("text, hint, elsewhere", [
+    (f"pid 12 on {OTHER} since {WHEN}", True, f"pid 12 on {OTHER}"),
+    (f"pid 12 on {OTHER} since {WHEN}, merge writing it", True, ""),
+    (f"pid 12 on {OTHER} at noon", False, f"pid 12 on {OTHER}"),  # no since: held, but no hint
+    (f"pid 12 on {HERE} since {WHEN}", False, ""),
+    ("another process", False, ""),
+    (f"junk since {WHEN}", False, ""),
 ])
-def test_each_caller_keeps_its_reading_of_well_formed_and_malformed_lines(tmp_path, text, hint, elsewhere, taken):
+def test_each_caller_keeps_its_reading_of_well_formed_and_malformed_lines(tmp_path, text, hint, elsewhere):
     path = tmp_path / ".lock"
     path.write_text(text)
     assert bool(stale_lock_hint(path, text)) is hint
     assert held_elsewhere(path) == elsewhere
-    assert (progress._taken_s(path) > 0) is taken
     assert RunLock.held_for(path) is None  # pid 12 is no process of ours holding it open
 
 
