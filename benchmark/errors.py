@@ -1,8 +1,12 @@
-"""The one exception type that the CLI turns into a one-line message and exit code 2."""
+"""The one exception type that the CLI turns into a one-line message and exit code 2, and how a process of the
+harness ends with its code (:func:`exit_now`: the command, a local worker, a SLURM job)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import sys
 from pathlib import Path
 
 
@@ -161,3 +165,30 @@ def download_hint(exc: BaseException) -> str:
 
     return (f"; a download failed: {why} — fetch the file on a connected machine: torch.hub and torchvision "
             f"weights go in {Path(torch.hub.get_dir()) / 'checkpoints'}")
+
+
+def exit_now(code) -> None:
+    """End the process with ``code`` once what Python runs at exit has run — its non-daemon threads joined, the
+    :mod:`atexit` handlers (multiprocessing's children joined, Ray's shutdown, temporary directories' cleanup),
+    logging flushed and closed, stdout and stderr flushed —, skipping the interpreter's teardown: there a C++
+    library's thread (pyarrow's: apache/arrow#34314) aborted the process now and then ('terminate called without an
+    active exception', exit 134 where the command said 3), and a night script reading the exit code misread it.
+    ``code`` as :func:`sys.exit` takes it (None: 0; a message: said on stderr, 1)."""
+    import atexit
+    import threading
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        with contextlib.suppress(OSError, ValueError):
+            print(code, file=sys.stderr)
+        code = 1
+    shutdown = getattr(threading, "_shutdown", None)  # the interpreter's first step at exit: non-daemon threads
+    if shutdown is not None and threading.current_thread() is threading.main_thread():
+        shutdown()
+    atexit._run_exitfuncs()
+    logging.shutdown()  # registered at exit too: here also where the atexit handlers logged after it
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a reader gone (`plbench findings | head`), a stream closed or None
+            stream.flush()
+    os._exit(code)

@@ -1005,13 +1005,13 @@ def _stop_with_driver(driver: int) -> bool:
 
 def _spawned_worker(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
     """A local worker process's target: :func:`_process_entry`, then the end the command has
-    (:func:`~benchmark.cli.exit_now`: threads joined, atexit handlers, logs flushed), not the interpreter's teardown,
+    (:func:`~benchmark.errors.exit_now`: threads joined, atexit handlers, logs flushed), not the interpreter's teardown,
     which a spawned process otherwise runs once its result is sent: there a C++ library's thread (pyarrow's) aborted
     it now and then, 'terminate called without an active exception' in the grid's log, and a core file."""
-    from benchmark.cli import exit_now
+    from benchmark import errors
 
     _process_entry(unit, conn, driver, stderr)
-    exit_now(0)
+    errors.exit_now(0)
 
 
 def _process_entry(unit: WorkUnit, conn, driver: int | None = None, stderr: int | None = None) -> None:
@@ -1604,7 +1604,7 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
 
 
 def _end_once_saved(result_pickle) -> None:
-    """End this SLURM job's process as the command ends (:func:`~benchmark.cli.exit_now`: the other atexit handlers,
+    """End this SLURM job's process as the command ends (:func:`~benchmark.errors.exit_now`: the other atexit handlers,
     logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
     a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
     active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
@@ -1634,11 +1634,11 @@ def _end_once_saved(result_pickle) -> None:
         except Exception:  # noqa: BLE001 - no result saved (submitit raised) or unreadable: its own end
             return
         if status == "success":
-            from benchmark.cli import exit_now
+            from benchmark import errors
 
             for func in later:  # run already
                 atexit.unregister(func)
-            exit_now(0)
+            errors.exit_now(0)
 
     register(end)
     atexit.register = registering

@@ -128,12 +128,11 @@ class ProbeL1(torch.nn.Module):
 def test_a_local_worker_ends_as_the_command_does_once_its_result_is_sent(monkeypatch):
     """The spawned worker's target hands its result over (:func:`_process_entry`), then ends by exit_now(0), not by
     the interpreter's teardown."""
-    import benchmark.cli as cli
-    from benchmark import executors
+    from benchmark import errors, executors
 
     said = []
     monkeypatch.setattr(executors, "_process_entry", lambda *args: said.append(("entry", args)))
-    monkeypatch.setattr(cli, "exit_now", lambda code: said.append(("exit", code)))
+    monkeypatch.setattr(errors, "exit_now", lambda code: said.append(("exit", code)))
     executors._spawned_worker("unit", "conn", 42, None)
     assert said == [("entry", ("unit", "conn", 42, None)), ("exit", 0)]
 
