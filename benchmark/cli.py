@@ -1117,7 +1117,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
             from benchmark.perf import busy_machine_line
 
-            if line := busy_machine_line():  # the runs train on this machine's cores, as other work does now
+            # the runs train on this machine's cores, as other work does now
+            if line := busy_machine_line(timed_busy=est.get("busy", 0)):
                 print(line)
         if workers > 1:
             from benchmark.executors import _cores
@@ -1151,7 +1152,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             for line in estimate_check_lines(est["ms_per_step"], measured, kind):
                 print(line)
         probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
-        print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
+        busy = est.get("busy", 0)  # measured under load: used once, not kept (StepTimes.get)
+        print(f"step times: {est['measured']} measured now"
+              + (f" ({busy} of them while this machine was busy: not kept)" if busy else "")
+              + f", {est['reused']} reused from {est['cache']}; "
               f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
         if dev.type != "cuda":
             print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "

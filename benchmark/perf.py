@@ -37,7 +37,7 @@ from torch import nn
 
 from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
-from benchmark.docmarkup import agree
+from benchmark.docmarkup import agree, plural
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -355,6 +355,11 @@ class StepTimes:
         self._unwritable = False
         self._busy: set[str] = set()  # measured under contention (_best_time): used now, never saved
 
+    @property
+    def busy(self) -> int:
+        """How many of the times measured now were measured while the machine was busy (used once, not kept)."""
+        return len(self._busy)
+
     @staticmethod
     def key(dev, net, loss, task, batch, crop, compile) -> str:
         """A training step's key: everything its time depends on, the harness's code version included
@@ -398,10 +403,11 @@ class StepTimes:
             self._counted.add(key)  # before saving: a new key outside the used ones was cut by the cap
             if _CONTENDED[0] != busy:  # measured on a busy machine: this dry run's estimate, not the next one's
                 self._busy.add(key)
-                if len(self._busy) == 1:
+                if len(self._busy) == 1:  # high for the cores free; runs under that load take longer still
                     log.warning("step times measured while this machine was busy with other work (this process "
-                                "had under %.0f%% of a core per thread): the estimate may run high; they are not kept "
-                                "in %s, so the next dry run measures them again", _min_cpu_share() * 100, self.path)
+                                "had under %.0f%% of a core per thread): each the fastest of its calls, above a step "
+                                "with the cores free and below a run's under that load; they are not kept in %s, so "
+                                "the next dry run measures them again", _min_cpu_share() * 100, self.path)
             self.save()  # kept as measured: Ctrl-C in a long dry run loses none, the same command measures the rest
         elif key in self._from_disk and key not in self._counted:
             self.reused += 1
@@ -672,7 +678,7 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             ms.setdefault(key[0], {})[key[1]] = 1e3 * t
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
-            "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
+            "busy": cache.busy, "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
             "probes": sorted({p for c in configs for p in probe_shapes(c.batch_size, c.crop, dev)})}
 
 
@@ -700,11 +706,14 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
 BUSY_LOAD = 2.0
 
 
-def busy_machine_line(cores: int | None = None, load: float | None = None) -> str | None:
+def busy_machine_line(cores: int | None = None, load: float | None = None, timed_busy: int = 0) -> str | None:
     """A CPU dry run's line where this machine is busy now (``load``: its load average over the last minute,
-    ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): its step times were taken with the cores
-    to themselves (a timing under load is used once and not kept, :meth:`StepTimes.get`), so runs started now take
-    longer than it says. ``cores``: the machine's (``os.cpu_count``) where None, the load average's own scale — a
+    ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): runs started now take longer than it
+    says. Its step times were taken with the cores to themselves (kept before, or measured now with them free), or,
+    ``timed_busy`` of them, measured now under that load (:meth:`StepTimes.get`: used once, not kept), each the
+    fastest of its calls — the line says which (it said "timed with the cores free" of steps measured under a load of
+    7 on 2 cores, whose runs then took 60× the estimate). ``cores``: the machine's (``os.cpu_count``) where None, the
+    load average's own scale — a
     SLURM job's or a container's few cores (their affinity) on a node whose load is the whole node's read every
     shared node as busy. None where the machine is not busy or its load cannot be read, and where
     ``PLBENCH_MIN_CPU_SHARE`` is 0 (no timing judged busy: the test suite's, whose output must not depend on the
@@ -721,9 +730,11 @@ def busy_machine_line(cores: int | None = None, load: float | None = None) -> st
     cores = max(1, cores or os.cpu_count() or 1)
     if load < BUSY_LOAD * cores:
         return None
+    timed = ("of steps timed with the cores free" if not timed_busy else
+             f"{plural(timed_busy, 'step time')} of it measured now under that load, each the fastest of its calls")
     return (f"this machine is busy now (load average {load:.1f} over the last minute on {cores} "
             f"core{agree(cores, '', 's')}): runs started now share the cores with that work and take longer "
-            f"than this estimate, of steps timed with the cores free; start the grid once `uptime` shows a load "
+            f"than this estimate, {timed}; start the grid once `uptime` shows a load "
             f"under {BUSY_LOAD * cores:g}, or allow for it")
 
 

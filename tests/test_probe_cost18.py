@@ -105,3 +105,63 @@ def test_a_run_that_failed_records_its_peak_and_its_retry_keeps_it(tmp_path, mon
     assert meta["status"] == "ok" and meta["resumed_at"] == 2, meta  # resumed from the checkpoint after training
     assert meta["peak_rss_mb"] == 700.0 and "peak_rss_of" not in meta, meta  # the first attempt's training
     assert [a["peak_rss_mb"] for a in store.attempts(rid)] == [2500.0]
+
+
+def _dry_run_output(tmp_path, monkeypatch, capsys, busy: int, measured: int) -> str:
+    """What ``plbench run --dry-run`` prints of a one-run grid on a 2-core machine at load 7, its estimate a stand-in
+    that measured ``measured`` step times now, ``busy`` of them under that load."""
+    import os
+
+    from conftest import dry_run_estimate, metric_set_of
+
+    import benchmark.metrics
+    import benchmark.perf
+    from benchmark import cli
+    from benchmark.config import RunConfig, resolve
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")  # the product's default (the suite sets 0: conftest)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 6.0, 5.0))
+    grid = [resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32))]
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", lambda configs, *a, **k: {
+        **dry_run_estimate(configs, {"l1": {"denoise": 7.6}}), "measured": measured, "busy": busy})
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    args = type("Args", (), {"dry_run": True})()
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick") == 0
+    return capsys.readouterr().out
+
+
+def test_a_dry_run_under_load_says_its_steps_were_timed_under_that_load(tmp_path, monkeypatch, capsys):
+    """Was: a dry run on 2 cores at load 7 measured its 26 step times then and there (each judged busy, used once and
+    not kept) and printed that runs started now take longer than its estimate "of steps timed with the cores free" —
+    false of every one of them — and "26 measured now, 0 reused" without a word of the load (its runs then took 450
+    ms/it against 7.6 estimated). Now the busy line and the step-times line say how many were measured under load;
+    times kept from before (timed with the cores free) are still said to be so."""
+    out = _dry_run_output(tmp_path, monkeypatch, capsys, busy=26, measured=26)
+    busy_line = next(line for line in out.splitlines() if line.startswith("this machine is busy now"))
+    assert "timed with the cores free" not in busy_line, busy_line
+    assert "26 step times of it measured now under that load" in busy_line and "take longer" in busy_line, busy_line
+    assert "step times: 26 measured now (26 of them while this machine was busy: not kept), 0 reused" in out, out
+
+    out = _dry_run_output(tmp_path, monkeypatch, capsys, busy=0, measured=0)  # every time kept from before
+    assert "take longer than this estimate, of steps timed with the cores free" in out, out
+    assert "step times: 0 measured now, 0 reused" in out and "busy: not kept" not in out, out
+
+
+def test_the_step_times_measured_under_load_are_counted(tmp_path, monkeypatch):
+    """:attr:`benchmark.perf.StepTimes.busy`, what the dry run's lines count: the times measured now under contention
+    (:func:`benchmark.perf._best_time` counted them), neither the ones measured with the cores free nor the ones
+    reused."""
+    from benchmark import perf
+
+    cache = perf.StepTimes(tmp_path / "steptimes.json")
+
+    def contended():
+        perf._CONTENDED[0] += 1
+        return 0.5
+
+    assert cache.get("a", lambda: 0.01) == 0.01 and cache.get("b", contended) == 0.5 and cache.get("a", None) == 0.01
+    assert (cache.measured, cache.busy) == (2, 1)
+    again = perf.StepTimes(tmp_path / "steptimes.json")
+    assert again.get("a", None) == 0.01 and (again.measured, again.reused, again.busy) == (0, 1, 0)
