@@ -158,6 +158,20 @@ def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.de
     return (lambda: step(next(counter))), step
 
 
+def check_memory(losses: list[str], *, net: str, batch: int, crop: int, device: torch.device,
+                 task: str = "denoise") -> None:
+    """Refuse (one-line ``UserError``) timing a step this machine's free memory cannot hold, as ``plbench run`` refuses
+    its runs (:func:`benchmark.resources.check_fits`): each candidate's step as :func:`harness_step` builds it, l1's
+    too, before anything is built (``--batch-size 100000`` had the process OOM-killed)."""
+    from benchmark import resources
+    from benchmark.config import RunConfig, precision_for
+
+    dev = torch.device(device)
+    resources.check_fits([RunConfig(task=task, loss=loss, net=net, batch_size=batch, crop=crop, device_type=dev.type,
+                                    precision=precision_for(dev.type), backbone_weights="random")
+                          for loss in dict.fromkeys(["l1", *losses])], dev)
+
+
 def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int = 64, device: str = "cpu",
             reps: int = 10, warmup: int = 2, naive: bool = True, compile: bool = False, flops: bool = True,
             task: str = "denoise", memory=None, images=None) -> list[PerfRow]:

@@ -165,3 +165,24 @@ def test_the_step_times_measured_under_load_are_counted(tmp_path, monkeypatch):
     assert (cache.measured, cache.busy) == (2, 1)
     again = perf.StepTimes(tmp_path / "steptimes.json")
     assert again.get("a", None) == 0.01 and (again.measured, again.reused, again.busy) == (0, 1, 0)
+
+
+def test_perf_refuses_a_step_this_machine_s_memory_cannot_hold(monkeypatch, capsys):
+    """Was: ``plbench perf --batch-size 100000`` checked no memory: it built and stepped every candidate at that batch
+    (a loss file's loss probed at it too), so the kernel's OOM killer ended the process — or another job on the
+    machine — where ``plbench run`` refuses the same step in one line. Now ``perf`` makes the run's memory check
+    (:func:`benchmark.resources.check_fits`) for every candidate, l1 among them, before a loss is probed or a step
+    built or timed (after a crop larger than every photo is refused: the check's own probe runs the net at the crop):
+    one line, exit code 2."""
+    from benchmark import lossfn, perf, resources
+    from benchmark.cli import main
+
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (2 * 2**30, "available RAM (MemAvailable)"))
+    monkeypatch.setattr(perf, "training_images", lambda crop: _images(2, 64))  # the photos' decoding: seconds
+    monkeypatch.setattr(lossfn, "check_loss_on_crop", lambda *a, **k: pytest.fail("a loss probed at that batch"))
+    monkeypatch.setattr(perf, "measure", lambda *a, **k: pytest.fail("a step timed that cannot fit"))
+    assert main(["perf", "--losses", "l2", "--net", "tiny", "--batch-size", "100000", "--crop", "64", "--device",
+                 "cpu", "--no-naive", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "batch 100000 × 64² crops needs ≈" in err[0] and "2.0 GiB" in err[0], err
+    assert "lower --batch-size or --crop" in err[0], err
