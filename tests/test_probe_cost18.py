@@ -186,3 +186,54 @@ def test_perf_refuses_a_step_this_machine_s_memory_cannot_hold(monkeypatch, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "batch 100000 × 64² crops needs ≈" in err[0] and "2.0 GiB" in err[0], err
     assert "lower --batch-size or --crop" in err[0], err
+
+
+#: fake cgroup layouts: (/proc/self/cgroup, {file under /sys/fs/cgroup: its text}, the CPU affinity's cores, the cores
+#: usable_cores must give)
+CGROUPS = {
+    "v1 container (its namespace's root)": (
+        "12:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n",
+        {"cpu,cpuacct/cpu.cfs_quota_us": "150000", "cpu,cpuacct/cpu.cfs_period_us": "100000"}, 16, 1.5),
+    "v1 no quota (-1)": (
+        "4:cpu,cpuacct:/user.slice\n",
+        {"cpu,cpuacct/cpu.cfs_quota_us": "-1", "cpu,cpuacct/cpu.cfs_period_us": "100000",
+         "cpu,cpuacct/user.slice/cpu.cfs_quota_us": "-1", "cpu,cpuacct/user.slice/cpu.cfs_period_us": "100000"},
+        8, 8.0),
+    "v1 RHEL 7 order (cpuacct,cpu), a job's quota above its step": (
+        "11:cpuacct,cpu:/slurm/uid_1/job_7/step_0\n",
+        {"cpu,cpuacct/slurm/uid_1/job_7/cpu.cfs_quota_us": "400000",
+         "cpu,cpuacct/slurm/uid_1/job_7/cpu.cfs_period_us": "100000"}, 64, 4.0),
+    "v1 RHEL 7 order, through systemd's cpu link only": (
+        "11:cpuacct,cpu:/kubepods/pod1/ctr\n",
+        {"cpu/cpu.cfs_quota_us": "200000", "cpu/cpu.cfs_period_us": "100000"}, 32, 2.0),
+    "v2 no quota (max 100000)": (
+        "0::/user.slice/session-1.scope\n", {"cpu.max": "max 100000", "user.slice/cpu.max": "max 100000"}, 4, 4.0),
+    "v2 a pod's quota above its container's": (
+        "0::/kubepods.slice/kubepods-pod1.slice/cri-abc.scope\n",
+        {"kubepods.slice/kubepods-pod1.slice/cpu.max": "300000 100000",
+         "kubepods.slice/kubepods-pod1.slice/cri-abc.scope/cpu.max": "max 100000"}, 32, 3.0),
+    "v2 container namespace (/)": ("0::/\n", {"cpu.max": "250000 100000"}, 32, 2.5),
+}
+
+
+@pytest.mark.parametrize("layout", CGROUPS)
+def test_the_usable_cores_are_read_from_each_cgroup_layout(layout, tmp_path, monkeypatch):
+    """Was: :func:`benchmark.devices.usable_cores` read a cgroup v1 quota under the folder named as
+    ``/proc/self/cgroup`` lists the controllers, and RHEL/CentOS 7 (many SLURM clusters, Kubernetes nodes) list them
+    ``cpuacct,cpu`` while the hierarchy is mounted at ``cpu,cpuacct`` (and linked as ``cpu``): no quota was found, so
+    a container allowed 2 of 32 cores split 32 cores' threads among its workers and recorded ``cpu_cores: 32`` (its
+    runs judged timed busy). Now a v1 hierarchy is looked up as written, then as systemd's ``cpu`` link, then in the
+    mount's own order; every other layout (v1 -1, v2 ``max``, nested paths, a namespace's ``/``) as before."""
+    import os
+
+    from benchmark import devices
+
+    lines, files, affinity, cores = CGROUPS[layout]
+    (tmp_path / "cgroup").write_text(lines)
+    for name, text in files.items():
+        (tmp_path / "fs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fs" / name).write_text(text + "\n")
+    monkeypatch.setattr(devices, "PROC_CGROUP", str(tmp_path / "cgroup"))
+    monkeypatch.setattr(devices, "CGROUP_ROOT", str(tmp_path / "fs"))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)))
+    assert devices.usable_cores() == cores
