@@ -1142,10 +1142,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         for line in estimate_table_lines(est["ms_per_step"]):
             print(line)
         if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
+            from benchmark import devices
             from benchmark.perf import estimate_check_lines, measured_in_store
             from benchmark.stats import device_kind
 
-            kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
+            kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
                                torch.get_num_threads())
             settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
             measured = measured_in_store(store.metas(), settings, kind)

@@ -64,7 +64,7 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
                 "other work, so read it within one grid: the notes name runs timed with under half a core; never "
                 "pooled over a CPU and a GPU, two GPU models or two CPU "
-                "thread counts: – for a "
+                "models or thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU); `RSS MB`: the largest peak of CPU memory (the resident memory "
                 "of a run's process while it trained and was scored, imports and data included) over its runs "
@@ -927,7 +927,7 @@ def _run_ranks_text(f: dict) -> str:
 
 def device_cost_lines(stats: Stats) -> list[str]:
     """Notes on ms/it timed on several kinds of device (:func:`benchmark.stats.device_kind`): a loss whose
-    runs mix a CPU and a GPU, two GPU models or two CPU thread counts, has no pooled ms/it ("–" in the ms/it
+    runs mix a CPU and a GPU, two GPU models or two CPU models or thread counts, has no pooled ms/it ("–" in the ms/it
     columns; its median per device here), and losses each timed on another device are named per device, as their
     ms/it columns compare machines."""
     from benchmark.stats import device_kind
@@ -939,7 +939,8 @@ def device_cost_lines(stats: Stats) -> list[str]:
     mixed = c[c["ms_per_it_by_device"].astype(str) != ""] if "ms_per_it_by_device" in c.columns else c.iloc[0:0]
     if not mixed.empty:
         out.append("ms/it is not pooled over devices (a CPU and a GPU step differ by orders of magnitude, two GPU "
-                   "models or two CPU thread counts by several times), so it is – for a loss timed on more than one; "
+                   "models or two CPU models or thread counts by several times), so it is – for a loss timed on more "
+                   "than one; "
                    "its median per device: "
                    + "; ".join(f"{r.label}: {r.ms_per_it_by_device.replace('; ', ', ')}"
                                for r in mixed.itertuples(index=False)) + ".")
@@ -2022,7 +2023,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
         "ms_per_it": "median steady-state training time per iteration (ms) over its runs; empty when timed on "
-                     "more than one kind of device (a GPU model, a CPU's thread count)",
+                     "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",

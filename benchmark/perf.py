@@ -755,21 +755,23 @@ def busy_machine_line(cores: int | None = None, load: float | None = None, timed
 def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int, bool]]:
     """``{(loss, task): (median ms/it, runs, busy)}`` of the store's finished runs (``metas``) trained with one of
     ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
-    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kind`: a CPU's thread count, a GPU's
-    model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed with
-    the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
+    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kinds`: a CPU's model and thread count,
+    a GPU's model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed
+    with the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
     reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was."""
-    from benchmark.stats import device_kind
+    from benchmark.stats import device_kinds
 
     wanted = set(settings)
     times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
-    for m in metas:
+    kinds = device_kinds(*zip(*[(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas])) \
+        if metas else []  # as the cost table tells them (a run recorded before the CPU's model was: its machine's)
+    for m, run_kind in zip(metas, kinds):
         cfg, ms = m.get("config") or {}, m.get("ms_per_it")
         if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
             continue
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
-        if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
+        if key in wanted and run_kind == kind:
             busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"),
                                                                 m.get("cpu_cores"))
             times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))

@@ -541,10 +541,12 @@ def peak_rss_fields(result: TrainResult | None, own_peak: bool) -> dict:
 
 def _steady_kind(device: torch.device, threads: int) -> str:
     """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
-    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's torch thread count."""
+    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's model and torch thread count."""
+    from benchmark import devices as _devices
     from benchmark.stats import device_kind
 
-    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda" else None, threads)
+    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda"
+                       else _devices.cpu_model(), threads)
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:

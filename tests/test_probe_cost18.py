@@ -237,3 +237,61 @@ def test_the_usable_cores_are_read_from_each_cgroup_layout(layout, tmp_path, mon
     monkeypatch.setattr(devices, "CGROUP_ROOT", str(tmp_path / "fs"))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)))
     assert devices.usable_cores() == cores
+
+
+def _cpu_metas(where: dict[tuple[str, int], tuple[str, int, float]]):
+    """The metas of l1 and l2 × 4 seeds on denoise, each CPU run's (device_name, threads, ms/it) as
+    ``where[(loss, seed)]`` gives them."""
+    from benchmark.synthetic import synthetic_runs
+
+    metas = []
+    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(4),
+                                         metrics=("psnr",), n_images=2, budget_check=False):
+        if "config" in meta:
+            name, threads, ms = where[(meta["config"]["loss"], meta["config"]["seed"])]
+            meta = {**meta, "device": "cpu", "device_name": name, "threads": threads, "ms_per_it": ms,
+                    "timing_excluded": {}}
+        metas.append(meta)
+    return metas
+
+
+XEON, EPYC = "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz", "AMD EPYC 7763 64-Core Processor"
+
+
+def test_cpu_runs_of_two_machines_merged_into_one_store_are_not_one_median(monkeypatch):
+    """Was: the cost table told CPU runs apart by their thread count alone (``cpu (4 threads)``), though meta.json names
+    the CPU model (``device_name``, /proc/cpuinfo's): l1's runs merged from a node twice as fast (``plbench merge``),
+    at the same thread count, were pooled into one median beside l2's, all timed on the slow one — "l1 20 ms/it,
+    l2 20 ms/it" where on either machine l2 costs twice l1. Now a CPU's kind names its model (``cpu (<model>, 4
+    threads)``): two models are two kinds, never pooled, as two GPU models are; a run recorded before the model was
+    (``x86_64``, ``cpu``) joins the one model of its thread count where the store has one; the dry run looks its
+    measured runs up on this machine's model."""
+    from types import SimpleNamespace
+
+    from benchmark import perf
+    from benchmark import stats as S
+    from benchmark.export import device_cost_lines
+
+    where = {("l1", s): (XEON, 4, 20.0) if s < 2 else (EPYC, 4, 10.0) for s in range(4)}
+    where.update({("l2", s): (XEON, 4, 40.0) for s in range(4)})
+    per_loss = S.cost_table(_cpu_metas(where))[0]
+    costs = per_loss.set_index("label")
+    assert np.isnan(costs.loc["l1", "ms_per_it"]) and costs.loc["l2", "ms_per_it"] == 40.0, costs
+    text = " ".join(device_cost_lines(SimpleNamespace(costs=per_loss)))  # the leaderboard's notes on them
+    assert f"cpu ({XEON}, 4 threads) 20.0 ms/it (2 runs)" in text and f"cpu ({EPYC}, 4 threads) 10.0" in text, text
+
+    where = {("l1", s): ("x86_64" if s < 2 else XEON, 4, 20.0) for s in range(4)}  # before and after the upgrade
+    where.update({("l2", s): ("cpu", 4, 40.0) for s in range(4)})
+    metas = _cpu_metas(where)
+    costs = S.cost_table(metas)[0].set_index("label")
+    assert costs.loc["l1", "ms_per_it"] == 20.0 and costs.loc["l2", "ms_per_it"] == 40.0, costs
+    assert set(costs["timed_on"]) == {f"cpu ({XEON}, 4 threads)"}, costs["timed_on"]
+    assert S.device_kind("cpu", "x86_64", 2) == "cpu (2 threads)" and S.device_kind("cpu", None, None) == "cpu"
+
+    settings = [("denoise", "l1", "tiny", 8, 48, False)]  # the dry run's check: this machine's model only
+    for m in metas:
+        if "config" in m:
+            m["config"] = {**m["config"], "net": "tiny", "batch_size": 8, "crop": 48, "compile": False}
+    got = perf.measured_in_store(metas, settings, S.device_kind("cpu", XEON, 4))
+    assert got == {("l1", "denoise"): (20.0, 4, False)}, got  # the x86_64 runs joined XEON, its one model
+    assert perf.measured_in_store(metas, settings, S.device_kind("cpu", EPYC, 4)) == {}
