@@ -957,6 +957,29 @@ def device_cost_lines(stats: Stats) -> list[str]:
     return out
 
 
+def task_cost_lines(stats: Stats, most: int = 8) -> list[str]:
+    """One note naming the losses whose overall ms/it (the median over their runs on every task they trained on,
+    :func:`benchmark.stats.cost_table`) is of other tasks than most losses': a step costs more on one task than another
+    (l1 at the quick profile's 8×48² on 1 thread: denoise 21 ms, jpeg 37 ms; a net's or loss's own task-dependent
+    costs more), so a loss trained on a dear task alone (``--loss-tasks``, a loss file compared on some tasks) read
+    dearer than another that costs as much there; at most ``most`` named, then how many more. None where every loss
+    was timed on the same tasks."""
+    tc = stats.task_costs
+    if tc.empty or "ms_per_it" not in tc.columns:
+        return []
+    timed = tc[np.isfinite(pd.to_numeric(tc["ms_per_it"], errors="coerce").astype(float))]
+    tasks_of = {str(label): tuple(sorted(map(str, set(g["task"])))) for label, g in timed.groupby("label", sort=True)}
+    if len(set(tasks_of.values())) < 2:
+        return []
+    usual = Counter(tasks_of.values()).most_common(1)[0][0]
+    odd = [f"{label}: {', '.join(ts)}" for label, ts in tasks_of.items() if ts != usual]
+    more = f"; and {len(odd) - most} more" if len(odd) > most else ""
+    return [f"ms/it in the overall ranking is a loss's median over the tasks it was timed on, and a step costs more on "
+            f"some tasks than on others: {agree(len(odd), 'this loss was', 'these losses were')} timed on other "
+            f"tasks than most ({', '.join(usual)}) — {'; '.join(odd[:most])}{more}; compare "
+            f"{agree(len(odd), 'its', 'their')} cost in the task tables."]
+
+
 def cost_spread_lines(stats: Stats) -> list[str]:
     """One note naming the losses whose ms/it over their runs (min–max, ``ms_per_it_low``/``_high`` of
     :func:`benchmark.stats.cost_table`) holds the median of another's timed on the same kind of device, with each
@@ -1063,6 +1086,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     out += clipped_ci_lines(stats)
     out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)
+    out += task_cost_lines(stats)
     out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
 
