@@ -391,8 +391,11 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # count): resumed on another (a requeued job on another GPU model, a CPU checkpoint of several counts), they are
     # no measure of this one's step, and meta.json names this one — the run is timed afresh
     steady_on = _steady_kind(device, threads)
-    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] \
-        if prior.get("steady_on", steady_on) == steady_on else [0.0, 0]
+    same_kind = prior.get("steady_on", steady_on) == steady_on
+    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] if same_kind else [0.0, 0]
+    # the process's CPU and wall seconds over those steady iterations: the share of the cores the run's ms/it was timed
+    # with is of every attempt's, as its ms/it is (a busy attempt resumed idle passed as timed idle)
+    cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))] if same_kind else [0.0, 0.0]
     warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
@@ -426,6 +429,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         return [steady_before[0] + time.perf_counter() - t_warm - ckpt_after_warm,
                 steady_before[1] + at - start - warm]
 
+    def cpu_so_far() -> list:
+        """[CPU seconds, wall seconds] of the process over the steady iterations so far, earlier attempts' included."""
+        if t_warm is None:
+            return list(cpu_before)
+        return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + time.perf_counter() - t_warm]
+
     def peaks() -> dict:
         """The peak memory of this run so far, every attempt's: what a checkpoint keeps."""
         from benchmark import resources  # the module's attribute: tests stand in for the reading
@@ -444,6 +453,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "steady": steady_so_far(at), "steady_on": steady_on,
+                                               "steady_cpu": cpu_so_far(),
                                                "acc": [float(acc_sum), acc_n],
                                                "threads": sorted({*threads_before, threads}), **peaks()})
 
@@ -488,8 +498,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
-        share = ((time.process_time() - c_warm) / (t_end - t_warm)
-                 if device.type == "cpu" and t_warm is not None and t_end > t_warm else None)
+        cpu_s, wall_s = cpu_so_far()
+        share = cpu_s / wall_s if device.type == "cpu" and wall_s > 0 else None
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
         spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
         timed = max(timed, 0) if t_warm is not None else 0
