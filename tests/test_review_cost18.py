@@ -1,0 +1,41 @@
+"""Review of the cost side's third pass (2026-12-06): the CPU model in a device's kind, and what joins it."""
+
+from __future__ import annotations
+
+XEON, EPYC = "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "AMD EPYC 7763 64-Core Processor"
+
+
+def _cpu_metas(where):
+    """The metas of l1 and l2 × 4 seeds on denoise (net tiny, 8×48²), each CPU run's (device_name, threads, ms/it)
+    as ``where[(loss, seed)]`` gives them."""
+    from benchmark.synthetic import synthetic_runs
+
+    metas = []
+    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(4),
+                                         metrics=("psnr",), n_images=2, budget_check=False):
+        if "config" in meta:
+            name, threads, ms = where[(meta["config"]["loss"], meta["config"]["seed"])]
+            meta = {**meta, "device": "cpu", "device_name": name, "threads": threads, "ms_per_it": ms,
+                    "timing_excluded": {},
+                    "config": {**meta["config"], "net": "tiny", "batch_size": 8, "crop": 48, "compile": False}}
+        metas.append(meta)
+    return metas
+
+
+def test_a_cpu_named_by_its_architecture_alone_is_not_joined_to_another_model():
+    """Was (5587cc0): every name that is no model — ``aarch64``, ``arm`` (macOS on Apple silicon), ``ppc64le`` — joined
+    the one model of its thread count, as an x86 run recorded before the model was does: an ARM node, whose
+    /proc/cpuinfo has no "model name" (so its runs record ``aarch64`` for good), merged into a store of an EPYC's runs
+    was pooled with them into one median, the defect the model in the kind was to end. Now only the names an x86
+    machine recorded before its model was (``x86_64``, ``cpu``) join a model; another architecture's name is its
+    kind's."""
+    from benchmark import stats as S
+
+    where = {("l1", s): ("aarch64" if s < 2 else EPYC, 4, 30.0 if s < 2 else 10.0) for s in range(4)}
+    where.update({("l2", s): (EPYC, 4, 20.0) for s in range(4)})
+    costs = S.cost_table(_cpu_metas(where))[0].set_index("label")
+    assert set(costs.loc["l1", "timed_on"].split("; ")) == {f"cpu ({EPYC}, 4 threads)", "cpu (aarch64, 4 threads)"}
+    assert costs.loc["l2", "ms_per_it"] == 20.0, costs
+    assert S.device_kind("cpu", "arm", 8) == "cpu (arm, 8 threads)"
+    assert S.device_kinds(["cpu", "cpu"], ["cpu", "x86_64"], [2, 2]) == ["cpu (2 threads)"] * 2
+    assert S.device_kinds(["cpu", "cpu"], ["aarch64", "cpu"], [2, 2]) == ["cpu (aarch64, 2 threads)"] * 2
