@@ -1146,10 +1146,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             from benchmark.perf import estimate_check_lines, measured_in_store
             from benchmark.stats import device_kind
 
-            kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
-                               torch.get_num_threads())
+            here = (str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
+                    torch.get_num_threads())
+            kind = device_kind(*here)
             settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
-            measured = measured_in_store(store.metas(), settings, kind)
+            measured = measured_in_store(store.metas(), settings, kind, machine=here)
             for line in estimate_check_lines(est["ms_per_step"], measured, kind):
                 print(line)
         probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])

@@ -752,19 +752,24 @@ def busy_machine_line(cores: int | None = None, load: float | None = None, timed
             f"under {BUSY_LOAD * cores:g}, or allow for it")
 
 
-def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int, bool]]:
+def measured_in_store(metas: list[dict], settings, kind: str,
+                      machine: tuple | None = None) -> dict[tuple[str, str], tuple[float, int, bool]]:
     """``{(loss, task): (median ms/it, runs, busy)}`` of the store's finished runs (``metas``) trained with one of
     ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
     (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kinds`: a CPU's model and thread count,
     a GPU's model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed
     with the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
-    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was."""
+    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was.
+    ``machine``: this machine's (device, device_name, threads), ``kind``'s, counted as one more run of its model, so a
+    run recorded before meta.json named the CPU model (``x86_64``) joins it where the store names no other model at
+    that thread count (a store of such runs alone matched nothing once the kind named the model)."""
     from benchmark.stats import device_kinds
 
     wanted = set(settings)
     times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
-    kinds = device_kinds(*zip(*[(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas])) \
-        if metas else []  # as the cost table tells them (a run recorded before the CPU's model was: its machine's)
+    runs = [(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas] + ([machine] if machine else [])
+    # as the cost table tells them (a run recorded before the CPU's model was: its machine's, this one's too)
+    kinds = device_kinds(*zip(*runs))[:len(metas)] if runs else []
     for m, run_kind in zip(metas, kinds):
         cfg, ms = m.get("config") or {}, m.get("ms_per_it")
         if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:

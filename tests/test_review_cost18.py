@@ -22,6 +22,26 @@ def _cpu_metas(where):
     return metas
 
 
+def test_the_dry_run_still_checks_its_estimate_against_runs_recorded_before_the_cpu_model_was():
+    """Was (5587cc0): the dry run looked the store's runs up under this machine's kind, which now names its model
+    (``cpu (<model>, 4 threads)``), while a run recorded before meta.json named the model (``x86_64``) joins a model
+    only where the store's runs of its thread count name one: a store of such runs alone — every store before the
+    upgrade — matched nothing, and the 'measured here' column the dry run printed before went away. Now this machine
+    counts as one more run of its model: such runs join it, as the cost table's do, unless the store names another
+    model at that thread count."""
+    from benchmark import perf
+    from benchmark.stats import device_kind
+
+    metas = _cpu_metas({(loss, s): ("x86_64", 4, 20.0) for loss in ("l1", "l2") for s in range(4)})
+    settings = [("denoise", "l1", "tiny", 8, 48, False)]
+    here = ("cpu", XEON, 4)
+    got = perf.measured_in_store(metas, settings, device_kind(*here), machine=here)
+    assert got == {("l1", "denoise"): (20.0, 4, False)}, got
+    metas += _cpu_metas({(loss, s): (EPYC, 4, 10.0) for loss in ("l1", "l2") for s in range(4)})  # merged, another
+    got = perf.measured_in_store(metas, settings, device_kind(*here), machine=here)
+    assert got == {}, got  # two models at 4 threads: the x86_64 runs belong to neither for sure
+
+
 def test_a_cpu_named_by_its_architecture_alone_is_not_joined_to_another_model():
     """Was (5587cc0): every name that is no model — ``aarch64``, ``arm`` (macOS on Apple silicon), ``ppc64le`` — joined
     the one model of its thread count, as an x86 run recorded before the model was does: an ARM node, whose
