@@ -972,12 +972,22 @@ def task_cost_lines(stats: Stats, most: int = 8) -> list[str]:
     if len(set(tasks_of.values())) < 2:
         return []
     usual = Counter(tasks_of.values()).most_common(1)[0][0]
-    odd = [f"{label}: {', '.join(ts)}" for label, ts in tasks_of.items() if ts != usual]
-    more = f"; and {len(odd) - most} more" if len(odd) > most else ""
+    groups: dict[tuple, list[str]] = {}  # the losses of each other set of tasks: the tasks said once, not per loss
+    for label, ts in tasks_of.items():
+        if ts != usual:
+            groups.setdefault(ts, []).append(label)
+    n = sum(map(len, groups.values()))
+    said, left = [], most
+    for ts, labels in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+        if left <= 0:
+            break
+        said.append(f"on {', '.join(ts)}: {', '.join(labels[:left])}")
+        left -= len(labels[:left])
+    more = f"; and {n - most} more" if n > most else ""
     return [f"ms/it in the overall ranking is a loss's median over the tasks it was timed on, and a step costs more on "
-            f"some tasks than on others: {agree(len(odd), 'this loss was', 'these losses were')} timed on other "
-            f"tasks than most ({', '.join(usual)}) — {'; '.join(odd[:most])}{more}; compare "
-            f"{agree(len(odd), 'its', 'their')} cost in the task tables."]
+            f"some tasks than on others: {agree(n, 'this loss was', 'these losses were')} timed on other "
+            f"tasks than most ({', '.join(usual)}) — {'; '.join(said)}{more}; compare "
+            f"{agree(n, 'its', 'their')} cost in the task tables."]
 
 
 def cost_spread_lines(stats: Stats) -> list[str]:

@@ -328,7 +328,7 @@ def test_the_overall_ms_per_it_of_a_loss_trained_on_other_tasks_is_said_to_be():
     st = costs(("demosaic",))
     assert st.costs.set_index("label").loc["ssim", "ms_per_it"] == 60.0  # the pooled figure stays, now explained
     said = task_cost_lines(st)
-    assert len(said) == 1 and "ssim: demosaic" in said[0] and "(demosaic, denoise)" in said[0], said
+    assert len(said) == 1 and "on demosaic: ssim" in said[0] and "(demosaic, denoise)" in said[0], said
     assert "task tables" in said[0] and "l1:" not in said[0], said
     assert task_cost_lines(costs(("demosaic", "denoise"))) == []
 

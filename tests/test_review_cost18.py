@@ -59,3 +59,32 @@ def test_a_cpu_named_by_its_architecture_alone_is_not_joined_to_another_model():
     assert S.device_kind("cpu", "arm", 8) == "cpu (arm, 8 threads)"
     assert S.device_kinds(["cpu", "cpu"], ["cpu", "x86_64"], [2, 2]) == ["cpu (2 threads)"] * 2
     assert S.device_kinds(["cpu", "cpu"], ["aarch64", "cpu"], [2, 2]) == ["cpu (aarch64, 2 threads)"] * 2
+
+
+def test_the_note_on_losses_timed_on_other_tasks_names_each_set_of_tasks_once():
+    """Was (41edc97): the note naming the losses whose overall ms/it is of other tasks than most losses' gave each
+    loss its tasks — a loss file's five losses compared on demosaic alone read "f0: demosaic; f1: demosaic; f2:
+    demosaic; …". Now each set of tasks is named once, with its losses: "on demosaic: f0, f1, f2, f3, f4"."""
+    from types import SimpleNamespace
+
+    from benchmark import stats as S
+    from benchmark.export import task_cost_lines
+    from benchmark.synthetic import synthetic_runs
+
+    every = ("demosaic", "denoise", "jpeg")
+    on = {**{f"l{k}": every for k in range(6)}, **{f"f{k}": ("demosaic",) for k in range(5)}, "g": ("jpeg",)}
+    metas = []
+    for task in every:
+        offsets = {loss: 0.1 * k for k, loss in enumerate(on) if task in on[loss]}
+        for _, meta, _rows in synthetic_runs(tasks=(task,), offsets=offsets, seeds=range(2), metrics=("psnr",),
+                                             n_images=2, budget_check=False):
+            if "config" in meta:
+                meta = {**meta, "device": "cpu", "device_name": XEON, "threads": 2, "ms_per_it": 10.0,
+                        "timing_excluded": {}}
+            metas.append(meta)
+    per_loss, per_task = S.cost_table(metas)
+    said = task_cost_lines(SimpleNamespace(costs=per_loss, task_costs=per_task))
+    assert len(said) == 1 and "\n" not in said[0], said
+    assert "on demosaic: f0, f1, f2, f3, f4; on jpeg: g;" in said[0] and said[0].count("demosaic") == 2, said
+    capped = task_cost_lines(SimpleNamespace(costs=per_loss, task_costs=per_task), most=3)[0]
+    assert "on demosaic: f0, f1, f2; and 3 more;" in capped, capped
