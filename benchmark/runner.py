@@ -534,18 +534,26 @@ def _largest(*values: float | None) -> float | None:
     return max((float(v) for v in values if v is not None), default=None)
 
 
-def peak_rss_fields(result: TrainResult | None, own_peak: bool) -> dict:
+def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None) -> dict:
     """meta.json's ``peak_rss_mb``: the run's peak of host memory, the largest of this attempt's (read now:
     :func:`benchmark.resources.peak_rss_mb`, since the run's reset) and its earlier attempts' (``result``'s, kept
     in the checkpoint it resumed from; None: a run that failed before training returned), and ``peak_rss_of:
     process`` where one of them could not be reset (``own_peak`` False: this attempt's): the process's peak, maybe an
-    earlier run's (left out of the cost table). ``{}`` where no peak can be read."""
+    earlier run's (left out of the cost table). ``{}`` where no peak can be read. ``before``: where ``result`` is None,
+    the progress of the run's checkpoint (:meth:`benchmark.checkpoint.Checkpointer.progress`), whose peak is the
+    earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900)."""
     from benchmark import resources
 
-    peak = _largest(resources.peak_rss_mb(), result.peak_rss_before if result is not None else None)
+    if result is not None:
+        rss_before, own_before = result.peak_rss_before, result.peak_rss_own_before
+    else:
+        rss_before = (before or {}).get("peak_rss_mb")
+        rss_before = rss_before if isinstance(rss_before, (int, float)) else None
+        own_before = bool((before or {}).get("peak_rss_own", True))
+    peak = _largest(resources.peak_rss_mb(), rss_before)
     if peak is None:
         return {}
-    own = own_peak and (result is None or result.peak_rss_own_before)
+    own = own_peak and own_before
     return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"})}
 
 
@@ -1470,7 +1478,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                   _failed_where(stage, at, cfg.iterations), message)
         log.debug("traceback of run %s", rid, exc_info=True)
         _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at,
-                        stalled=isinstance(exc, RunStalled), peak=peak_rss_fields(result, own_peak))
+                        stalled=isinstance(exc, RunStalled), peak=peak_rss_fields(result, own_peak, before=(
+                            _checkpoint_progress(grid, rid, cfg) if result is None else None)))
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1660,6 +1669,12 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
     ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
     counts = ckpt.threads() if ckpt is not None else ()
     return counts[0] if len(counts) == 1 else None
+
+
+def _checkpoint_progress(grid: _Grid, rid: str, cfg: RunConfig) -> dict:
+    """The progress kept by run ``rid``'s usable checkpoint (``{}``: none, or checkpoints off)."""
+    ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt")
+    return ckpt.progress() if ckpt is not None else {}
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+import torch
+import torch._dynamo  # noqa: F401 - Adam's first build imports it (seconds): at collection, not in a test's time
+
+import benchmark.runner  # noqa: F401 - at collection: no test pays for its first import
+
 XEON, EPYC = "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "AMD EPYC 7763 64-Core Processor"
 
 
@@ -88,3 +95,73 @@ def test_the_note_on_losses_timed_on_other_tasks_names_each_set_of_tasks_once():
     assert "on demosaic: f0, f1, f2, f3, f4; on jpeg: g;" in said[0] and said[0].count("demosaic") == 2, said
     capped = task_cost_lines(SimpleNamespace(costs=per_loss, task_costs=per_task), most=3)[0]
     assert "on demosaic: f0, f1, f2; and 3 more;" in capped, capped
+
+
+@pytest.mark.slow  # a grid's run, resumed and failed in training: 2-8 s on 2 busy cores (the fast one: below)
+def test_a_run_that_failed_in_training_after_a_resume_records_the_peak_of_its_earlier_attempts(tmp_path,
+                                                                                              monkeypatch):
+    """Was (70690a6): a failed run's record held ``peak_rss_fields`` of what training returned, and a run that failed
+    in training returned nothing: an attempt that held 900 MB, killed after its checkpoint, then a resume that failed
+    in training at 300 MB recorded ``peak_rss_mb`` 300 — the checkpoint's 900 unread. Now a run that failed before
+    training returned takes the earlier attempts' peak from its checkpoint."""
+    from test_probe_overnight14 import _photo_run
+
+    from benchmark import resources, runner
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import run_id
+    from benchmark.data import ImageRecord
+    from benchmark.results import ResultsStore
+    from benchmark.task import build_task
+
+    cfg = _photo_run(tmp_path, iterations=4)
+    rid, store = run_id(cfg), ResultsStore(tmp_path / "r")
+    step_call, fail_at, rss = runner.TrainStep.__call__, [3], [900.0]
+
+    def step(self, it):
+        if it == fail_at[0]:
+            raise RuntimeError("killed")
+        return step_call(self, it)
+
+    monkeypatch.setattr(runner.TrainStep, "__call__", step)
+    monkeypatch.setattr(resources, "peak_rss_mb", lambda: rss[0])
+    ck = Checkpointer(store.run_dir(rid) / "ckpt.pt", CheckpointPolicy(every=2, seconds=0),
+                      {"config": cfg.to_dict(), "code_version": runner.code_version()})
+    image = ImageRecord("i", torch.from_numpy(np.random.default_rng(0).integers(0, 256, (3, 32, 32), dtype=np.uint8)))
+    with pytest.raises(RuntimeError, match="killed"):  # the first attempt: checkpoint at 2 (900 MB), killed at 3
+        runner.train(cfg, build_task("denoise"), [image], torch.device("cpu"), checkpoint=ck)
+    rss[0], fail_at[0] = 300.0, 4  # the resume fails in training at 300 MB
+    assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0,
+                           checkpoint=CheckpointPolicy(every=100, seconds=0)).failed == 1
+    failed = store.meta(rid)
+    assert failed["status"] == "failed" and failed["failed_at"] == 4, failed
+    assert failed["peak_rss_mb"] == 900.0, failed
+
+
+def test_the_peak_of_the_attempts_before_a_failure_in_training_is_read_from_the_checkpoint(tmp_path, monkeypatch):
+    """The fast half of the test above: a run that failed before training returned (no ``TrainResult``) takes the
+    earlier attempts' peak, and whether each was its own, from its checkpoint's progress
+    (:meth:`benchmark.checkpoint.Checkpointer.progress`, ``peak_rss_fields(before=)``)."""
+    from benchmark import resources, runner
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.task import build_task
+
+    step_call, rss = runner.TrainStep.__call__, [900.0]
+
+    def step(self, it):
+        if it == 3:
+            raise RuntimeError("killed")
+        return step_call(self, it)
+
+    monkeypatch.setattr(runner.TrainStep, "__call__", step)
+    monkeypatch.setattr(resources, "peak_rss_mb", lambda: rss[0])
+    cfg = RunConfig(task="denoise", loss="l1", iterations=4, batch_size=1, crop=16, net="tiny")
+    ck = Checkpointer(tmp_path / "ckpt.pt", CheckpointPolicy(every=2, seconds=0), {"config": cfg.to_dict()})
+    assert ck.progress() == {}
+    image = ImageRecord("i", torch.from_numpy(np.random.default_rng(0).integers(0, 256, (3, 32, 32), dtype=np.uint8)))
+    with pytest.raises(RuntimeError, match="killed"):
+        runner.train(cfg, build_task("denoise"), [image], torch.device("cpu"), checkpoint=ck, rss_own=False)
+    rss[0] = 300.0
+    assert runner.peak_rss_fields(None, True, before=ck.progress()) == {"peak_rss_mb": 900.0, "peak_rss_of": "process"}
+    assert runner.peak_rss_fields(None, True) == {"peak_rss_mb": 300.0}
