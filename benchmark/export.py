@@ -967,8 +967,14 @@ def task_cost_lines(stats: Stats, most: int = 8) -> list[str]:
     tc = stats.task_costs
     if tc.empty or "ms_per_it" not in tc.columns:
         return []
-    timed = tc[np.isfinite(pd.to_numeric(tc["ms_per_it"], errors="coerce").astype(float))]
-    tasks_of = {str(label): tuple(sorted(map(str, set(g["task"])))) for label, g in timed.groupby("label", sort=True)}
+    # a task a loss was timed on: its ms/it there, or its median per device where its runs there span two (ms/it –)
+    by_device = tc["ms_per_it_by_device"].fillna("").astype(str) != "" if "ms_per_it_by_device" in tc.columns else False
+    timed = tc[np.isfinite(pd.to_numeric(tc["ms_per_it"], errors="coerce").astype(float)) | by_device]
+    c = stats.costs  # a loss with no overall ms/it (–: timed on two kinds of device) has none to explain
+    shown = None if c.empty or "ms_per_it" not in c.columns else set(
+        c.loc[np.isfinite(pd.to_numeric(c["ms_per_it"], errors="coerce").astype(float)), "label"].astype(str))
+    tasks_of = {str(label): tuple(sorted(map(str, set(g["task"])))) for label, g in timed.groupby("label", sort=True)
+                if shown is None or str(label) in shown}
     if len(set(tasks_of.values())) < 2:
         return []
     usual = Counter(tasks_of.values()).most_common(1)[0][0]
