@@ -176,6 +176,13 @@ class Checkpointer:
             return None
         return state
 
+    def progress(self) -> dict:
+        """The progress a usable checkpoint keeps (``{}`` where there is none), read without restoring it: what the
+        attempts before it reached (a run that failed in training after resuming records their peak memory)."""
+        state = self._load(quiet=True)
+        progress = state.get("progress") if state else None
+        return progress if isinstance(progress, dict) else {}
+
     def threads(self) -> tuple[int, ...]:
         """The torch thread counts the iterations before a usable checkpoint ran on (none: ``()``): a CPU run
         resumed on another count finishes on other numbers than an uninterrupted run (reductions are split per

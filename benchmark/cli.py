@@ -1163,7 +1163,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
             from benchmark.perf import busy_machine_line
 
-            if line := busy_machine_line():  # the runs train on this machine's cores, as other work does now
+            # the runs train on this machine's cores, as other work does now
+            if line := busy_machine_line(timed_busy=est.get("busy", 0)):
                 print(line)
         if workers > 1:
             from benchmark.executors import _cores
@@ -1187,17 +1188,22 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         for line in estimate_table_lines(est["ms_per_step"]):
             print(line)
         if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
+            from benchmark import devices
             from benchmark.perf import estimate_check_lines, measured_in_store
             from benchmark.stats import device_kind
 
-            kind = device_kind(str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
-                               torch.get_num_threads())
+            here = (str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
+                    torch.get_num_threads())
+            kind = device_kind(*here)
             settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
-            measured = measured_in_store(store.metas(), settings, kind)
+            measured = measured_in_store(store.metas(), settings, kind, machine=here)
             for line in estimate_check_lines(est["ms_per_step"], measured, kind):
                 print(line)
         probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
-        print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
+        busy = est.get("busy", 0)  # measured under load: used once, not kept (StepTimes.get)
+        print(f"step times: {est['measured']} measured now"
+              + (f" ({busy} of them while this machine was busy: not kept)" if busy else "")
+              + f", {est['reused']} reused from {est['cache']}; "
               f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
         if dev.type != "cuda":
             print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
@@ -1282,9 +1288,12 @@ def cmd_perf(args) -> int:
 
     check_crop(build_task(args.task), args.crop, args.task)  # as `plbench run` plans a grid
     from benchmark.lossfn import build_loss, check_loss_on_crop
-    from benchmark.perf import training_images
+    from benchmark.perf import check_memory, training_images
 
     images = training_images(args.crop)  # the photos the steps are timed on: the probe draws its crops there
+    # as `plbench run` checks its runs: before any step is built (a loss file's loss is probed at the whole batch), a
+    # crop larger than every photo refused above (the check's own probe runs the net at the crop)
+    check_memory(losses, net=args.net, batch=args.batch, crop=args.crop, device=dev, task=args.task)
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
                            crop=args.crop, batch=args.batch, device_type=dev.type, images=images)

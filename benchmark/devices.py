@@ -130,6 +130,17 @@ PROC_CGROUP = "/proc/self/cgroup"
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
+def _v1_hierarchy(controllers: str):
+    """The folder of a cgroup v1 hierarchy holding the ``cpu`` controller, listed ``controllers`` in
+    ``/proc/self/cgroup``: that name where it is a folder, else systemd's ``cpu`` link, else the controllers in the
+    mount's own order — RHEL/CentOS 7 list ``cpuacct,cpu`` for the hierarchy mounted at ``cpu,cpuacct``."""
+    from pathlib import Path
+
+    root = Path(CGROUP_ROOT)
+    names = (controllers, "cpu", ",".join(sorted(controllers.split(","))))
+    return next((root / n for n in names if (root / n).is_dir()), root / controllers)
+
+
 def usable_cores() -> float:
     """The cores this process's threads can run on at once: its CPU affinity, at most the least CPU quota of its
     cgroups from its own up to the root (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us`` ÷ ``cpu.cfs_period_us``: a
@@ -151,7 +162,7 @@ def usable_cores() -> float:
         if not v2 and "cpu" not in controllers.split(","):
             continue
         parts = [p for p in path.strip().split("/") if p]
-        base = Path(CGROUP_ROOT) if v2 else Path(CGROUP_ROOT) / controllers
+        base = Path(CGROUP_ROOT) if v2 else _v1_hierarchy(controllers)
         for k in range(len(parts), -1, -1):  # a cgroup namespace shows "/": the container's own root
             folder = base.joinpath(*parts[:k])
             try:

@@ -64,7 +64,7 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
                 "other work, so read it within one grid: the notes name runs timed with under half a core; never "
                 "pooled over a CPU and a GPU, two GPU models or two CPU "
-                "thread counts: – for a "
+                "models or thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU); `RSS MB`: the largest peak of CPU memory (the resident memory "
                 "of a run's process while it trained and was scored, imports and data included) over its runs "
@@ -927,7 +927,7 @@ def _run_ranks_text(f: dict) -> str:
 
 def device_cost_lines(stats: Stats) -> list[str]:
     """Notes on ms/it timed on several kinds of device (:func:`benchmark.stats.device_kind`): a loss whose
-    runs mix a CPU and a GPU, two GPU models or two CPU thread counts, has no pooled ms/it ("–" in the ms/it
+    runs mix a CPU and a GPU, two GPU models or two CPU models or thread counts, has no pooled ms/it ("–" in the ms/it
     columns; its median per device here), and losses each timed on another device are named per device, as their
     ms/it columns compare machines."""
     from benchmark.stats import device_kind
@@ -939,7 +939,8 @@ def device_cost_lines(stats: Stats) -> list[str]:
     mixed = c[c["ms_per_it_by_device"].astype(str) != ""] if "ms_per_it_by_device" in c.columns else c.iloc[0:0]
     if not mixed.empty:
         out.append("ms/it is not pooled over devices (a CPU and a GPU step differ by orders of magnitude, two GPU "
-                   "models or two CPU thread counts by several times), so it is – for a loss timed on more than one; "
+                   "models or two CPU models or thread counts by several times), so it is – for a loss timed on more "
+                   "than one; "
                    "its median per device: "
                    + "; ".join(f"{r.label}: {r.ms_per_it_by_device.replace('; ', ', ')}"
                                for r in mixed.itertuples(index=False)) + ".")
@@ -954,6 +955,45 @@ def device_cost_lines(stats: Stats) -> list[str]:
         out.append("ms/it was timed on several kinds of device, so its columns compare machines as well as losses — "
                    + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(kinds.items())) + ".")
     return out
+
+
+def task_cost_lines(stats: Stats, most: int = 8) -> list[str]:
+    """One note naming the losses whose overall ms/it (the median over their runs on every task they trained on,
+    :func:`benchmark.stats.cost_table`) is of other tasks than most losses': a step costs more on one task than another
+    (l1 at the quick profile's 8×48² on 1 thread: denoise 21 ms, jpeg 37 ms; a net's or loss's own task-dependent
+    costs more), so a loss trained on a dear task alone (``--loss-tasks``, a loss file compared on some tasks) read
+    dearer than another that costs as much there; at most ``most`` named, then how many more. None where every loss
+    was timed on the same tasks."""
+    tc = stats.task_costs
+    if tc.empty or "ms_per_it" not in tc.columns:
+        return []
+    # a task a loss was timed on: its ms/it there, or its median per device where its runs there span two (ms/it –)
+    by_device = tc["ms_per_it_by_device"].fillna("").astype(str) != "" if "ms_per_it_by_device" in tc.columns else False
+    timed = tc[np.isfinite(pd.to_numeric(tc["ms_per_it"], errors="coerce").astype(float)) | by_device]
+    c = stats.costs  # a loss with no overall ms/it (–: timed on two kinds of device) has none to explain
+    shown = None if c.empty or "ms_per_it" not in c.columns else set(
+        c.loc[np.isfinite(pd.to_numeric(c["ms_per_it"], errors="coerce").astype(float)), "label"].astype(str))
+    tasks_of = {str(label): tuple(sorted(map(str, set(g["task"])))) for label, g in timed.groupby("label", sort=True)
+                if shown is None or str(label) in shown}
+    if len(set(tasks_of.values())) < 2:
+        return []
+    usual = Counter(tasks_of.values()).most_common(1)[0][0]
+    groups: dict[tuple, list[str]] = {}  # the losses of each other set of tasks: the tasks said once, not per loss
+    for label, ts in tasks_of.items():
+        if ts != usual:
+            groups.setdefault(ts, []).append(label)
+    n = sum(map(len, groups.values()))
+    said, left = [], most
+    for ts, labels in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+        if left <= 0:
+            break
+        said.append(f"on {', '.join(ts)}: {', '.join(labels[:left])}")
+        left -= len(labels[:left])
+    more = f"; and {n - most} more" if n > most else ""
+    return [f"ms/it in the overall ranking is a loss's median over the tasks it was timed on, and a step costs more on "
+            f"some tasks than on others: {agree(n, 'this loss was', 'these losses were')} timed on other "
+            f"tasks than most ({', '.join(usual)}) — {'; '.join(said)}{more}; compare "
+            f"{agree(n, 'its', 'their')} cost in the task tables."]
 
 
 def cost_spread_lines(stats: Stats) -> list[str]:
@@ -1062,6 +1102,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     out += clipped_ci_lines(stats)
     out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)
+    out += task_cost_lines(stats)
     out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
 
@@ -2028,7 +2069,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
         "ms_per_it": "median steady-state training time per iteration (ms) over its runs; empty when timed on "
-                     "more than one kind of device (a GPU model, a CPU's thread count)",
+                     "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",

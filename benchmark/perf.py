@@ -37,7 +37,7 @@ from torch import nn
 
 from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
-from benchmark.docmarkup import agree
+from benchmark.docmarkup import agree, plural
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,20 @@ def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.de
     step = TrainStep(cfg, task_obj, images if images is not None else training_images(crop), device)
     counter = iter(range(1, 10**9))
     return (lambda: step(next(counter))), step
+
+
+def check_memory(losses: list[str], *, net: str, batch: int, crop: int, device: torch.device,
+                 task: str = "denoise") -> None:
+    """Refuse (one-line ``UserError``) timing a step this machine's free memory cannot hold, as ``plbench run`` refuses
+    its runs (:func:`benchmark.resources.check_fits`): each candidate's step as :func:`harness_step` builds it, l1's
+    too, before anything is built (``--batch-size 100000`` had the process OOM-killed)."""
+    from benchmark import resources
+    from benchmark.config import RunConfig, precision_for
+
+    dev = torch.device(device)
+    resources.check_fits([RunConfig(task=task, loss=loss, net=net, batch_size=batch, crop=crop, device_type=dev.type,
+                                    precision=precision_for(dev.type), backbone_weights="random")
+                          for loss in dict.fromkeys(["l1", *losses])], dev)
 
 
 def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int = 64, device: str = "cpu",
@@ -355,6 +369,11 @@ class StepTimes:
         self._unwritable = False
         self._busy: set[str] = set()  # measured under contention (_best_time): used now, never saved
 
+    @property
+    def busy(self) -> int:
+        """How many of the times measured now were measured while the machine was busy (used once, not kept)."""
+        return len(self._busy)
+
     @staticmethod
     def key(dev, net, loss, task, batch, crop, compile) -> str:
         """A training step's key: everything its time depends on, the harness's code version included
@@ -398,10 +417,11 @@ class StepTimes:
             self._counted.add(key)  # before saving: a new key outside the used ones was cut by the cap
             if _CONTENDED[0] != busy:  # measured on a busy machine: this dry run's estimate, not the next one's
                 self._busy.add(key)
-                if len(self._busy) == 1:
+                if len(self._busy) == 1:  # high for the cores free; runs under that load take longer still
                     log.warning("step times measured while this machine was busy with other work (this process "
-                                "had under %.0f%% of a core per thread): the estimate may run high; they are not kept "
-                                "in %s, so the next dry run measures them again", _min_cpu_share() * 100, self.path)
+                                "had under %.0f%% of a core per thread): each the fastest of its calls, above a step "
+                                "with the cores free and below a run's under that load; they are not kept in %s, so "
+                                "the next dry run measures them again", _min_cpu_share() * 100, self.path)
             self.save()  # kept as measured: Ctrl-C in a long dry run loses none, the same command measures the rest
         elif key in self._from_disk and key not in self._counted:
             self.reused += 1
@@ -672,7 +692,7 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             ms.setdefault(key[0], {})[key[1]] = 1e3 * t
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
-            "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
+            "busy": cache.busy, "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
             "probes": sorted({p for c in configs for p in probe_shapes(c.batch_size, c.crop, dev)})}
 
 
@@ -700,11 +720,14 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
 BUSY_LOAD = 2.0
 
 
-def busy_machine_line(cores: int | None = None, load: float | None = None) -> str | None:
+def busy_machine_line(cores: int | None = None, load: float | None = None, timed_busy: int = 0) -> str | None:
     """A CPU dry run's line where this machine is busy now (``load``: its load average over the last minute,
-    ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): its step times were taken with the cores
-    to themselves (a timing under load is used once and not kept, :meth:`StepTimes.get`), so runs started now take
-    longer than it says. ``cores``: the machine's (``os.cpu_count``) where None, the load average's own scale — a
+    ``os.getloadavg``'s where None, at least :data:`BUSY_LOAD` × ``cores``): runs started now take longer than it
+    says. Its step times were taken with the cores to themselves (kept before, or measured now with them free), or,
+    ``timed_busy`` of them, measured now under that load (:meth:`StepTimes.get`: used once, not kept), each the
+    fastest of its calls — the line says which (it said "timed with the cores free" of steps measured under a load of
+    7 on 2 cores, whose runs then took 60× the estimate). ``cores``: the machine's (``os.cpu_count``) where None, the
+    load average's own scale — a
     SLURM job's or a container's few cores (their affinity) on a node whose load is the whole node's read every
     shared node as busy. None where the machine is not busy or its load cannot be read, and where
     ``PLBENCH_MIN_CPU_SHARE`` is 0 (no timing judged busy: the test suite's, whose output must not depend on the
@@ -721,30 +744,39 @@ def busy_machine_line(cores: int | None = None, load: float | None = None) -> st
     cores = max(1, cores or os.cpu_count() or 1)
     if load < BUSY_LOAD * cores:
         return None
+    timed = ("of steps timed with the cores free" if not timed_busy else
+             f"{plural(timed_busy, 'step time')} of it measured now under that load, each the fastest of its calls")
     return (f"this machine is busy now (load average {load:.1f} over the last minute on {cores} "
             f"core{agree(cores, '', 's')}): runs started now share the cores with that work and take longer "
-            f"than this estimate, of steps timed with the cores free; start the grid once `uptime` shows a load "
+            f"than this estimate, {timed}; start the grid once `uptime` shows a load "
             f"under {BUSY_LOAD * cores:g}, or allow for it")
 
 
-def measured_in_store(metas: list[dict], settings, kind: str) -> dict[tuple[str, str], tuple[float, int, bool]]:
+def measured_in_store(metas: list[dict], settings, kind: str,
+                      machine: tuple | None = None) -> dict[tuple[str, str], tuple[float, int, bool]]:
     """``{(loss, task): (median ms/it, runs, busy)}`` of the store's finished runs (``metas``) trained with one of
     ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
-    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kind`: a CPU's thread count, a GPU's
-    model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed with
-    the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
-    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was."""
-    from benchmark.stats import device_kind
+    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kinds`: a CPU's model and thread count,
+    a GPU's model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed
+    with the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
+    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was.
+    ``machine``: this machine's (device, device_name, threads), ``kind``'s, counted as one more run of its model, so a
+    run recorded before meta.json named the CPU model (``x86_64``) joins it where the store names no other model at
+    that thread count (a store of such runs alone matched nothing once the kind named the model)."""
+    from benchmark.stats import device_kinds
 
     wanted = set(settings)
     times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
-    for m in metas:
+    runs = [(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas] + ([machine] if machine else [])
+    # as the cost table tells them (a run recorded before the CPU's model was: its machine's, this one's too)
+    kinds = device_kinds(*zip(*runs))[:len(metas)] if runs else []
+    for m, run_kind in zip(metas, kinds):
         cfg, ms = m.get("config") or {}, m.get("ms_per_it")
         if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
             continue
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
-        if key in wanted and device_kind(m.get("device"), m.get("device_name"), m.get("threads")) == kind:
+        if key in wanted and run_kind == kind:
             busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"),
                                                                 m.get("cpu_cores"))
             times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))

@@ -138,6 +138,11 @@ class TrainResult:
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
     resumed_train_s: float = 0.0   # seconds of training before that checkpoint (earlier attempts)
     threads_before: tuple[int, ...] = ()  # torch thread counts the iterations before the checkpoint ran on
+    #: the largest peak of host memory (MB) of the attempts before the checkpoint this run resumed from, as their
+    #: process read it at each save (None: no earlier attempt, or its checkpoint kept none); ``peak_rss_own_before``:
+    #: False where one of them could not reset its peak (the process's, maybe an earlier run's: ``peak_rss_of``)
+    peak_rss_before: float | None = None
+    peak_rss_own_before: bool = True
     #: steady-state ms per iteration of this attempt: the iterations after the first ``warmup_iterations``
     #: (cudnn autotuning, ``--compile``'s compilation, allocator growth), checkpoint saves left out; None
     #: when no iteration was left to time (the wall-clock ``it_per_s`` stands for it then)
@@ -334,7 +339,7 @@ class TrainStep:
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
-          device_path: bool | None = None, curves=None, defer_stop: bool = False) -> TrainResult:
+          device_path: bool | None = None, curves=None, defer_stop: bool = False, rss_own: bool = True) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
     first iteration whose loss or gradient was non-finite, when either goes non-finite.
 
@@ -345,6 +350,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     A stop that comes during the step whose loss goes non-finite raises KeyboardInterrupt on return, the
     divergence unrecorded; with ``defer_stop`` the diverged result is returned with ``stop_requested`` set
     instead, for the caller to record it first (a SLURM job requeued on USR2 trained it again otherwise).
+    Each checkpoint keeps the peak memory so far (host: :func:`benchmark.resources.peak_rss_mb`, since the caller's
+    reset, ``rss_own`` False where that reset did not take; GPU: the allocator's), the largest of every attempt's, so a
+    resumed run's peak is its whole run's (:func:`peak_rss_fields`), not its last attempt's.
     """
     if cfg.compile:  # each compiled run starts from empty caches (benchmark.backbones.fresh_compile_caches)
         from benchmark.backbones import fresh_compile_caches
@@ -360,6 +368,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # count is not what an uninterrupted run on either gives, so the counts used travel with the checkpoint
     threads_before = tuple(sorted({int(t) for t in prior.get("threads", [])}))
     threads = torch.get_num_threads()
+    # the peak memory of the attempts before (an attempt killed for memory held more than its resume may)
+    rss_before = prior.get("peak_rss_mb") if isinstance(prior.get("peak_rss_mb"), (int, float)) else None
+    rss_own_before = bool(prior.get("peak_rss_own", True))
+    mem_before = prior.get("peak_mem_mb") if isinstance(prior.get("peak_mem_mb"), (int, float)) else None
     if device.type == "cpu" and threads_before and threads_before != (threads,):
         log.warning("%s/%s seed %d: resumed on %d threads after training on %s: its numbers are not bit-identical "
                     "to an uninterrupted run on either (recorded in meta.json as threads_before_resume)",
@@ -385,8 +397,11 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # count): resumed on another (a requeued job on another GPU model, a CPU checkpoint of several counts), they are
     # no measure of this one's step, and meta.json names this one — the run is timed afresh
     steady_on = _steady_kind(device, threads)
-    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] \
-        if prior.get("steady_on", steady_on) == steady_on else [0.0, 0]
+    same_kind = prior.get("steady_on", steady_on) == steady_on
+    steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] if same_kind else [0.0, 0]
+    # the process's CPU and wall seconds over those steady iterations: the share of the cores the run's ms/it was timed
+    # with is of every attempt's, as its ms/it is (a busy attempt resumed idle passed as timed idle)
+    cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))] if same_kind else [0.0, 0.0]
     warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
@@ -420,6 +435,23 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         return [steady_before[0] + time.perf_counter() - t_warm - ckpt_after_warm,
                 steady_before[1] + at - start - warm]
 
+    def cpu_so_far() -> list:
+        """[CPU seconds, wall seconds] of the process over the steady iterations so far, earlier attempts' included."""
+        if t_warm is None:
+            return list(cpu_before)
+        return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + time.perf_counter() - t_warm]
+
+    def peaks() -> dict:
+        """The peak memory of this run so far, every attempt's: what a checkpoint keeps."""
+        from benchmark import resources  # the module's attribute: tests stand in for the reading
+
+        out = {"peak_rss_own": rss_own and rss_own_before}
+        if (rss := _largest(rss_before, resources.peak_rss_mb())) is not None:
+            out["peak_rss_mb"] = rss
+        if device.type == "cuda":
+            out["peak_mem_mb"] = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20)
+        return out
+
     def _save(at: int) -> None:
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
@@ -427,8 +459,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "steady": steady_so_far(at), "steady_on": steady_on,
+                                               "steady_cpu": cpu_so_far(),
                                                "acc": [float(acc_sum), acc_n],
-                                               "threads": sorted({*threads_before, threads})})
+                                               "threads": sorted({*threads_before, threads}), **peaks()})
 
     it = start
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if device.type == "cuda" else _null()
@@ -471,8 +504,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
-        share = ((time.process_time() - c_warm) / (t_end - t_warm)
-                 if device.type == "cpu" and t_warm is not None and t_end > t_warm else None)
+        cpu_s, wall_s = cpu_so_far()
+        share = cpu_s / wall_s if device.type == "cpu" and wall_s > 0 else None
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
         spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
         timed = max(timed, 0) if t_warm is not None else 0
@@ -491,22 +524,53 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     if step.prefetch is not None:
         step.prefetch.close()
     wall = train_s + time.perf_counter() - t0
-    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    peak = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20) if device.type == "cuda" else None
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
-                       stop_requested=stop_requested, cpu_share=share)
+                       stop_requested=stop_requested, cpu_share=share, peak_rss_before=rss_before,
+                       peak_rss_own_before=rss_own_before)
+
+
+def _largest(*values: float | None) -> float | None:
+    """The largest of ``values`` that are numbers; None where none is."""
+    return max((float(v) for v in values if v is not None), default=None)
+
+
+def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None) -> dict:
+    """meta.json's ``peak_rss_mb``: the run's peak of host memory, the largest of this attempt's (read now:
+    :func:`benchmark.resources.peak_rss_mb`, since the run's reset) and its earlier attempts' (``result``'s, kept
+    in the checkpoint it resumed from; None: a run that failed before training returned), and ``peak_rss_of:
+    process`` where one of them could not be reset (``own_peak`` False: this attempt's): the process's peak, maybe an
+    earlier run's (left out of the cost table). ``{}`` where no peak can be read. ``before``: where ``result`` is None,
+    the progress of the run's checkpoint (:meth:`benchmark.checkpoint.Checkpointer.progress`), whose peak is the
+    earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900)."""
+    from benchmark import resources
+
+    if result is not None:
+        rss_before, own_before = result.peak_rss_before, result.peak_rss_own_before
+    else:
+        rss_before = (before or {}).get("peak_rss_mb")
+        rss_before = rss_before if isinstance(rss_before, (int, float)) else None
+        own_before = bool((before or {}).get("peak_rss_own", True))
+    peak = _largest(resources.peak_rss_mb(), rss_before)
+    if peak is None:
+        return {}
+    own = own_peak and own_before
+    return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"})}
 
 
 def _steady_kind(device: torch.device, threads: int) -> str:
     """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
-    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's torch thread count."""
+    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's model and torch thread count."""
+    from benchmark import devices as _devices
     from benchmark.stats import device_kind
 
-    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda" else None, threads)
+    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda"
+                       else _devices.cpu_model(), threads)
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
@@ -1357,15 +1421,16 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                  threads)
         torch.set_num_threads(resume_on)
     stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
-    from benchmark.resources import peak_rss_mb, reset_peak_rss
+    from benchmark.resources import reset_peak_rss
 
     own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
+    result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
         stage = "training"
-        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
+        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak)
         stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
@@ -1405,10 +1470,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
             # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
             meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
-            # the host memory it needed, training and scoring (the process's: imports and the data it holds included)
-            meta["peak_rss_mb"] = peak_rss_mb()
-            if not own_peak:  # the process's peak since it started: an earlier run's where it was larger
-                meta["peak_rss_of"] = "process"
+            # the host memory it needed, training and scoring (the process's: imports and the data it holds included),
+            # its earlier attempts' too
+            meta.update(peak_rss_fields(result, own_peak))
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
@@ -1434,7 +1498,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                   _failed_where(stage, at, cfg.iterations), message)
         log.debug("traceback of run %s", rid, exc_info=True)
         _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at,
-                        stalled=isinstance(exc, RunStalled))
+                        stalled=isinstance(exc, RunStalled), peak=peak_rss_fields(result, own_peak, before=(
+                            _checkpoint_progress(grid, rid, cfg) if result is None else None)))
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1445,9 +1510,11 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
 
 
 def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceback: str, started: float,
-                    stage: str | None = None, at: int | None = None, stalled: bool = False) -> None:
+                    stage: str | None = None, at: int | None = None, stalled: bool = False,
+                    peak: dict | None = None) -> None:
     """Write run ``rid``'s record as failed: the error, where (``stage``, ``at``: the training iteration) and the
-    traceback (or where a hung run waited; ``stalled``: stopped as hung, retried after the grid's other runs)."""
+    traceback (or where a hung run waited; ``stalled``: stopped as hung, retried after the grid's other runs);
+    ``peak``: the host memory it had held (:func:`peak_rss_fields`: a run that failed for memory is sized by it)."""
     grid.store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                 **({"failed_in": stage} if stage else {}),
                                 **({"failed_at": at} if at is not None else {}),
@@ -1455,7 +1522,8 @@ def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceba
                                 **({"worker": grid.worker} if stalled and grid.worker else {}),
                                 "traceback": traceback, "started": started, "code_version": code_version(),
                                 "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
-                                "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+                                "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {}),
+                                **(peak or {})})
 
 
 def _traceback(exc: BaseException, most: int = 20_000) -> str:
@@ -1532,12 +1600,13 @@ def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
 
 
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
-                          curves=None) -> tuple[TrainResult, RunConfig]:
+                          curves=None, rss_own: bool = True) -> tuple[TrainResult, RunConfig]:
     """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.
-    Returns the result and the config actually trained (its batch size may be halved)."""
+    Returns the result and the config actually trained (its batch size may be halved). ``rss_own``: as
+    :func:`train`'s."""
     try:
         return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
-                     curves=curves, defer_stop=True), cfg
+                     curves=curves, defer_stop=True, rss_own=rss_own), cfg
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
         if not is_out_of_memory(exc) or cfg.batch_size < 2:
             raise
@@ -1553,7 +1622,8 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
         torch.cuda.empty_cache()
     try:
         ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
-        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves, defer_stop=True), half
+        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves, defer_stop=True,
+                     rss_own=rss_own), half
     except Exception as exc:  # noqa: BLE001
         if not is_out_of_memory(exc):
             raise
@@ -1619,6 +1689,12 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
     ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
     counts = ckpt.threads() if ckpt is not None else ()
     return counts[0] if len(counts) == 1 else None
+
+
+def _checkpoint_progress(grid: _Grid, rid: str, cfg: RunConfig) -> dict:
+    """The progress kept by run ``rid``'s usable checkpoint (``{}``: none, or checkpoints off)."""
+    ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt")
+    return ckpt.progress() if ckpt is not None else {}
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:

@@ -1245,26 +1245,63 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
+#: a CPU run's ``device_name`` that names no model: what an x86 machine's meta.json recorded before it named the
+#: model (/proc/cpuinfo's, :func:`benchmark.devices.cpu_model`): ``platform.processor()``'s "" ("cpu") or
+#: ``x86_64``. Another architecture's name (``aarch64``: an ARM node's /proc/cpuinfo has no "model name"; ``arm``,
+#: ``i386``: macOS) is all such a machine ever records, before and since, and stays in its kind: joined to the one
+#: model of its thread count, an ARM node's runs merged into an EPYC's store were pooled with them
+NO_CPU_MODEL = frozenset({"", "cpu", "x86_64", "amd64"})
+
+
+def cpu_model_of(name) -> str:
+    """``name`` (a CPU run's ``device_name``) where it names a CPU model, else ""."""
+    return name.strip() if isinstance(name, str) and name.strip().lower() not in NO_CPU_MODEL else ""
+
+
+def _thread_count(threads) -> int:
+    """A run's torch thread count as recorded (0 where none or not a number)."""
+    try:
+        return int(threads) if threads is not None and not pd.isna(threads) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
 def device_kind(device, name=None, threads=None) -> str:
     """The kind of device a run was timed on: ``"cuda:0"`` → ``"cuda"``, ``"cpu"`` → ``"cpu"``; ``"unknown"``
     when the run's ``meta.json`` records none. ``name``: its ``device_name``, which a GPU's kind carries
-    (``"cuda (NVIDIA H100 80GB HBM3)"``): two GPU models are two kinds, as a CPU and a GPU are (a CPU's
-    name, ``platform.processor()``, tells little and stays out). ``threads``: its torch thread count, which a
-    CPU's kind carries (``"cpu (2 threads)"``): a CPU step's time scales with it (a run under ``--workers 4`` on
-    1 thread against one on 4), as a GPU's with its model. ms/it of two kinds are never pooled
-    (:func:`cost_table`)."""
+    (``"cuda (NVIDIA H100 80GB HBM3)"``) and a CPU's where it names a model (:func:`cpu_model_of`): two GPU models are
+    two kinds, as a CPU and a GPU are, and so are two CPU models (runs merged from another machine: a node twice as
+    fast, its l1 pooled with l2's of a slow one, read as costing what l2 does). ``threads``: its torch thread count,
+    which a CPU's kind carries (``"cpu (AMD EPYC 7763 64-Core Processor, 2 threads)"``): a CPU step's time scales
+    with it (a run under ``--workers 4`` on 1 thread against one on 4), as a GPU's with its model. ms/it of two kinds
+    are never pooled (:func:`cost_table`)."""
     if device is None or (not isinstance(device, str) and pd.isna(device)) or not str(device).strip():
         return "unknown"
     kind = str(device).split(":", 1)[0].strip()
     if kind != "cpu" and isinstance(name, str) and name.strip():
         return f"{kind} ({name.strip()})"
-    try:
-        n = int(threads) if threads is not None and not pd.isna(threads) else 0
-    except (TypeError, ValueError):
-        n = 0
-    if kind == "cpu" and n > 0:
-        return f"cpu ({plural(n, 'thread')})"
-    return kind
+    n = _thread_count(threads)
+    parts = [p for p in (cpu_model_of(name), plural(n, "thread") if n > 0 else "") if p] if kind == "cpu" else []
+    return f"cpu ({', '.join(parts)})" if parts else kind
+
+
+def device_kinds(devices, names, threads) -> list[str]:
+    """:func:`device_kind` of each run (``devices``, ``names``, ``threads``: their meta.json fields, in order); a CPU
+    run whose ``device_name`` names no model (recorded before meta.json named it: ``x86_64``, ``cpu``) is of the one
+    model the runs of its thread count name, where they name one (its store's machine, before and after an upgrade),
+    else of its thread count alone."""
+    runs = list(zip(devices, names, threads))
+    models: dict[int, set[str]] = {}
+    for d, name, t in runs:
+        if device_kind(d) == "cpu" and cpu_model_of(name):
+            models.setdefault(_thread_count(t), set()).add(cpu_model_of(name))
+    out = []
+    for d, name, t in runs:
+        one = models.get(_thread_count(t), set())
+        if device_kind(d) == "cpu" and not cpu_model_of(name) and len(one) == 1:
+            name = next(iter(one))
+        out.append(device_kind(d, name, t))
+    return out
 
 
 def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
@@ -1275,7 +1312,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
     max peak MB (``peak_mem_mb``, GPU memory; ``peak_rss_mb``, the process's resident memory on the host, meta.json's
     per run). A label timed on several kinds of
-    device (:func:`device_kind`: a CPU and a GPU, two GPU models, two CPU thread counts) gets no pooled ms/it (NaN):
+    device (:func:`device_kinds`: a CPU and a GPU, two GPU models, two CPU models or thread counts) gets no pooled
+    ms/it (NaN):
     ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
     ms/it was timed on ("; "-separated). Per task also the ``weights_kind`` and ``loss_version`` that pick its
     arm's rows of ``arms`` out (:func:`benchmark.convergence.arm_rows`): ``unconverged`` is of its own arm.
@@ -1339,7 +1377,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
     df["peak_rss_mb"] = pd.to_numeric(df["peak_rss_mb"], errors="coerce")
 
-    df["device_kind"] = [device_kind(d, n, k) for d, n, k in zip(df["device"], df["device_name"], df["threads"])]
+    df["device_kind"] = device_kinds(df["device"], df["device_name"], df["threads"])
 
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over

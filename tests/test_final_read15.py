@@ -2,6 +2,7 @@
 
 import torch
 
+from benchmark.devices import cpu_model
 from benchmark.report import task_file_name
 from benchmark.runner import _steady_kind
 from benchmark.stats import device_kind
@@ -20,7 +21,7 @@ def test_the_kind_a_checkpoints_steady_time_is_kept_under_is_the_cost_tables_kin
     """runner._steady_kind wrote the cost table's device-kind label again by hand: one wording change in either would
     have dropped (or pooled) a resumed run's steady-state seconds unsaid → it is stats.device_kind."""
     for threads in (1, 2, 8):
-        assert _steady_kind(torch.device("cpu"), threads) == device_kind("cpu", "any cpu model", threads)
+        assert _steady_kind(torch.device("cpu"), threads) == device_kind("cpu", cpu_model(), threads)
 
 
 def test_the_weights_cache_record_is_readable_by_the_other_users_of_a_shared_cache(tmp_path):

@@ -196,10 +196,10 @@ def test_a_dry_run_states_how_far_its_step_estimate_is_from_the_store_s_measured
     metas = [meta("l1", 700.0), meta("l1", 1000.0), meta("vgg", 1800.0), meta("vgg", 90.0, threads=1),
              meta("ssim", 50.0, crop=96), meta("ssim", 60.0, steady=False)]
     got = measured_in_store(metas, [("denoise", "l1", "tiny", 8, 48, False), ("denoise", "vgg", "tiny", 8, 48, False),
-                                    ("denoise", "ssim", "tiny", 8, 48, False)], "cpu (2 threads)")
+                                    ("denoise", "ssim", "tiny", 8, 48, False)], "cpu (x, 2 threads)")
     assert got == {("l1", "denoise"): (850.0, 2, False), ("vgg", "denoise"): (1800.0, 1, False)}
-    lines = estimate_check_lines({"l1": {"denoise": 36.6}, "vgg": {"denoise": 244.0}}, got, "cpu (2 threads)")
-    assert "cpu (2 threads)" in lines[0] and lines[1].split() == ["loss", "denoise"], lines
+    lines = estimate_check_lines({"l1": {"denoise": 36.6}, "vgg": {"denoise": 244.0}}, got, "cpu (x, 2 threads)")
+    assert "cpu (x, 2 threads)" in lines[0] and lines[1].split() == ["loss", "denoise"], lines
     assert lines[2].split() == ["l1", "850.0", "×23.2", "(2)"] and lines[3].split() == ["vgg", "1800.0", "×7.4", "(1)"]
     assert estimate_check_lines({"l1": {"denoise": 36.6}}, {}, "cpu (2 threads)") == []
 
@@ -287,7 +287,9 @@ def test_a_run_resumed_on_another_kind_of_device_is_timed_on_that_one_alone(tmp_
 
     with pytest.raises(Exception, match="killed"):
         attempt()  # 1 thread, 50 ms a step: checkpoint at 10, killed at 11
-    assert torch.load(path, weights_only=True)["progress"]["steady_on"] == "cpu (1 thread)"
+    from benchmark.devices import cpu_model
+
+    assert torch.load(path, weights_only=True)["progress"]["steady_on"] == f"cpu ({cpu_model()}, 1 thread)"
     per_step[0], threads[0], kill_at[0] = 0.01, 4, 0
     r = attempt()  # 4 threads, 10 ms a step
     assert r.resumed_at == 10

@@ -241,9 +241,9 @@ def test_the_dry_run_checks_its_estimate_against_runs_timed_with_the_cores_free(
     metas = [meta("l1", 923.6, 0.25), meta("l1", 40.0, 1.8), meta("l1", 42.0, 1.7),
              meta("ssim", 2600.0, 0.21), meta("ssim", 2500.0, 0.3)]
     settings = [("denoise", loss, "tiny", 8, 48, False) for loss in ("l1", "ssim")]
-    got = measured_in_store(metas, settings, "cpu (2 threads)")
+    got = measured_in_store(metas, settings, "cpu (x, 2 threads)")
     assert got == {("l1", "denoise"): (41.0, 2, False), ("ssim", "denoise"): (2550.0, 2, True)}, got
-    lines = estimate_check_lines({"l1": {"denoise": 36.6}, "ssim": {"denoise": 111.4}}, got, "cpu (2 threads)")
+    lines = estimate_check_lines({"l1": {"denoise": 36.6}, "ssim": {"denoise": 111.4}}, got, "cpu (x, 2 threads)")
     assert lines[2].split() == ["l1", "41.0", "×1.1", "(2)"], lines
     assert lines[3].split() == ["ssim", "2550.0", "×22.9", "(2", "busy)"], lines
     assert "busy: under load" in lines[0] and max(map(len, lines)) < 120, lines

@@ -31,6 +31,7 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
     never showed (every run of an earlier `--workers 2` night is 'cpu (1 threads)'), and the estimate was of a step no
     run takes. Now the dry run times and compares at the threads the grid's runs train on (local workers: cores // N;
     a SLURM job: --slurm-cpus), this process's own count given back after."""
+    import benchmark.devices
     import benchmark.executors
     import benchmark.metrics
     import benchmark.perf
@@ -50,7 +51,7 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
     monkeypatch.setattr(benchmark.perf, "estimate_grid", estimate)
     monkeypatch.setattr(benchmark.metrics, "MetricSet", Metrics)
     monkeypatch.setattr(benchmark.executors, "_cores", lambda: 2)
-    monkeypatch.setattr(benchmark.stats, "cpu_model", lambda: "x", raising=False)
+    monkeypatch.setattr(benchmark.devices, "cpu_model", lambda: "x")  # the stand-in machine its runs name
     monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -63,7 +64,7 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
     finally:
         torch.set_num_threads(before)
     out = capsys.readouterr().out
-    assert f"measured in the results directory on cpu ({threads} thread" in out, out
+    assert f"measured in the results directory on cpu (x, {threads} thread" in out, out
     assert "×2.0 (2)" in out, out
     per_run = threads != 2  # the header names whose thread count it is: each run's, where it is not this process's
     assert (f"(CPU, {threads} thread{'s' if threads > 1 else ''} per run)" in out) == per_run, out

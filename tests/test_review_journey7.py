@@ -136,7 +136,7 @@ def test_a_dry_run_estimates_the_scoring_of_each_tasks_degraded_inputs():
     def get(key, measure):  # every training step 1 ms (no data part), every evaluation 2 s
         return 2.0 if "|eval|" in key else 0.0 if "|data|-|" in key else (0.001, 0.0)
 
-    cache = SimpleNamespace(get=get, save=lambda: None, measured=0, reused=0, path="-")
+    cache = SimpleNamespace(get=get, save=lambda: None, measured=0, reused=0, busy=0, path="-")
     grid = [RunConfig(task=t, loss=ls, iterations=10, batch_size=4, crop=32) for t in ("denoise", "jpeg")
             for ls in ("l1", "l2")]
     est = perf.estimate_grid(grid, ["psnr"], "cpu", cache)
