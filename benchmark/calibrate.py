@@ -581,10 +581,13 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
         return "no nulls"
     if false <= target * n:
         return "ok"
+    from benchmark.export import p_text  # as every p is written: '< 1e-16', never a value below the float floor
+
     p = float(binom.sf(false - 1, n, target))
     if p < alpha:
-        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p = {p:.2g}"
-    return f"above {_pct(target)} by no more than the simulation's noise (binomial p = {p:.2g}): run more nulls to tell"
+        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p {p_text(p)}"
+    return (f"above {_pct(target)} by no more than the simulation's noise (binomial p {p_text(p)}): run more nulls "
+            "to tell")
 
 
 def to_text(cal: Calibration) -> str:

@@ -614,7 +614,7 @@ class FindingResult:
                 settle = seeds_to_settle(h)
                 bits.insert(0, f"no {'other ' if others else ''}part significant ({len(tested)} tested; closest "
                                f"{h.task}/{h.metric}, "
-                               f"p_holm = {h.p_adj:.2g}" + (f": {settle}" if settle else "") + ")")
+                               f"p_holm {p_text(h.p_adj)}" + (f": {settle}" if settle else "") + ")")
         return "; ".join(bits) if bits or others else "no part decided"
 
     def tally(self) -> str:
@@ -661,8 +661,9 @@ class FindingResult:
                     f"(not tested: {_unsettled_label(h)}, "
                     f"{plural(h.n_runs, 'paired run')})")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
-        p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
-             if h.verdict == "contradicted" and not h.margin else f"p_holm = {h.p_adj:.2g}")
+        # p as every table writes it (export.p_text: '< 1e-16', never a value below the float floor)
+        p = (f"p_holm (worse by more than {h.practical:g}) {p_text(h.p_worse_adj)}"
+             if h.verdict == "contradicted" and not h.margin else f"p_holm {p_text(h.p_adj)}")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                 f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
@@ -1523,7 +1524,7 @@ def judge(parts: list[Part], alpha: float) -> None:
         p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)
         if p.verdict == "contradicted" and not p.margin:  # its p column tests A − B against 0, not this
             p.note = (p.note + "; " if p.note else "") + \
-                f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
+                f"worse than B by more than the margin {p.practical:g}: p_holm {p_text(p.p_worse_adj)}"
         if p.verdict in ("reproduced", "contradicted"):
             one_run_decides(p, counted, alpha)
         if p.verdict == "inconclusive":
