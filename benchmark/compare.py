@@ -56,6 +56,7 @@ from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import (
     INPUT,
     compute,
+    family_losses,
     fragile_text,
     labels,
     name_key,
@@ -829,7 +830,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 
     table = store.table() if table is None else table
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
-    scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
+    board_rows = select(table, keep=board, hint="plbench compare").table if board else None
+    scope = version_scope(board_rows) if board else None
+    computed, new_all = [], set()  # each task's stats and its new losses' labels: the field's verdicts they changed
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
     # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
@@ -902,6 +905,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         if current is not None:
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels, key=name_key)  # a sweep's w2 before w10, as 'Ranking here' lists them
+        computed.append(st)
+        new_all.update(new_labels)
         if not new_labels:
             why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
                    else "none of its runs finished: see the notes above")
@@ -1008,6 +1013,19 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             pngs = [q for q in p if q.suffix == ".png"]
             lines += [f"![perception–distortion{', part 2: its key' if i else ''}]({q.name})"
                       for i, q in enumerate(pngs)] + [""]
+    # the field's own verdicts the new loss's tests took out of significance by joining their Holm families (a Holm p
+    # only grows with its family): said, not left for a reader to find a ▼ gone from the leaderboard. Its ▲/▼ are one
+    # family over the whole table: said where every task of it was computed here
+    here = {task for st in computed for task in st.cells.get("task", ())}
+    whole = board_rows is not None and set(board_rows["task"]) <= here
+    if changed := family_losses(computed, new_all, alpha, whole=whole):
+        lines += ["## The field's verdicts this comparison changed", "",
+                  "The field's runs and their own p's are as before, but the tests of "
+                  f"{', '.join(md_code(n) for n in new)} joined the Holm families the field's are adjusted in "
+                  "(each metric column's pairs"
+                  + ("; the leaderboard's ▲/▼, one family over the whole table" if whole else "")
+                  + f"), and a Holm p only grows with its family: no longer significant at α = {alpha:g} — "
+                  + "; ".join(md_text(x, cell=False) for x in changed) + ".", ""]
     if columns > 1:
         # each column holds α on its own: over many, a loss no different from the field shows some win or loss more
         # often than α (2 × α over 9 columns of null stores, tests/test_probe_verdicts13.py), as the leaderboard's

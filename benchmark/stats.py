@@ -866,6 +866,44 @@ def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> t
                    stats.alpha)
 
 
+def family_losses(sts: list["Stats"], new: set[str], alpha: float, whole: bool = True) -> list[str]:
+    """The field's verdicts that adding the losses labelled ``new`` took out of significance, one item each
+    (``denoise/psnr: l2 significantly worse than l1 (p_holm 0.043 → 0.14)``, ``denoise/psnr: l2 ▼ (p_holm 0.023 →
+    0.053)``): the field's runs and raw p's are the same with or without them, but their tests join the Holm families
+    the field's are adjusted in — each (task, metric) column's pairs (bold, ``plbench compare``'s wins and losses) and
+    the leaderboard's ▲/▼, one family over every cell of ``sts`` (``whole``: ``sts`` are every task of that table;
+    False: the ▲/▼ are not said) — and a Holm p only grows with its family. A ▼ at p_holm = 0.023 on 5 losses went
+    plain when `plbench compare` added two with no word (tests/test_probe_verdicts18.py)."""
+    from benchmark.export import p_text
+
+    def said(old: float, now: float) -> str:
+        return f"p_holm {p_text(old).removeprefix('= ')} → {p_text(now).removeprefix('= ')}"
+
+    out = []
+    for st in sts:
+        pairs = st.pairs
+        if pairs is None or pairs.empty:
+            continue
+        for (task, metric), col in pairs.groupby(["task", "metric"], sort=False):
+            field = (~col["a"].isin(new) & ~col["b"].isin(new)).to_numpy()
+            old = holm(col["p"].to_numpy(float)[field])
+            for r, before in zip(col[field].itertuples(index=False), old):
+                if before < alpha and not r.p_adj < alpha:
+                    worse, better = (r.b, r.a) if r.effect > 0 else (r.a, r.b)
+                    out.append(f"{task}/{metric}: {worse} significantly worse than {better} ({said(before, r.p_adj)})")
+    cells = pd.concat([st.cells for st in sts if not st.cells.empty], ignore_index=True) if whole else pd.DataFrame()
+    if not cells.empty and "p_base" in cells.columns:
+        p = cells["p_base"].to_numpy(float)
+        field = ~cells["label"].isin(new).to_numpy()
+        now, old = holm(p), np.full(len(p), np.nan)
+        old[field] = holm(p[field])
+        for k in np.flatnonzero(field & (old < alpha) & ~(now < alpha)):
+            r = cells.iloc[k]
+            mark = "▲" if r["diff_vs_base"] > 0 else "▼"
+            out.append(f"{r['task']}/{r['metric']}: {r['label']} {mark} vs {r['base_label']} ({said(old[k], now[k])})")
+    return out
+
+
 def short_of(have) -> dict:
     """{label: what it lacks} for the labels of ``have`` ({label: set of blocks, or of a task's metrics}) that lack
     an item **most** of them have (more than half). An item only a few labels have (a metric scored for a loss run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
 
@@ -54,3 +55,65 @@ def test_calibrates_binomial_p_is_written_as_every_p():
     assert null_status(200, 400).endswith("binomial p < 1e-16"), null_status(200, 400)
     p = float(binom.sf(15, 200, 0.05))
     assert f"binomial p = {p:.2g}" in null_status(16, 200), null_status(16, 200)
+
+
+def _holm_by_hand(p):
+    p = np.asarray(p, float)
+    order = np.argsort(p)
+    adj = np.maximum.accumulate([(len(p) - k) * p[i] for k, i in enumerate(order)])
+    out = np.empty(len(p))
+    out[order] = np.minimum(adj, 1)
+    return out
+
+
+def test_a_field_mark_that_adding_losses_took_out_of_significance_is_named():
+    """Was: l2 ▼ vs l1 at p_holm = 0.023 on a field of l1, l2, l3 (denoise, psnr + ssim, 5 seeds × 6 images) went
+    plain when `plbench compare` added two losses — their tests joined the table's ▲/▼ family (4 → 8 comparisons) —
+    and nothing said so: the published ▼ was gone from the regenerated leaderboard. Now stats.family_losses names
+    each field verdict a comparison took out of significance, with its Holm p before and after (recomputed here from
+    compare_runs' raw p's and Holm by hand); a verdict it left alone is not named."""
+    from benchmark.runstats import compare_runs
+    from benchmark.stats import compute, family_losses
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": -0.35, "l3": 0.0, "mine": 0.0, "mine2": 0.0},
+                        metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=13, seed_sd=0.1, noise=0.05)
+    arm = {(loss, m): t[(t["loss"] == loss) & (t["metric"] == m)].pivot(index="seed", columns="image",
+                                                                       values="value").to_numpy()
+           for loss in ("l1", "l2", "l3", "mine", "mine2") for m in ("psnr", "ssim")}
+    raw = {(loss, m): compare_runs(arm[loss, m], arm["l1", m]).p
+           for loss in ("l2", "l3", "mine", "mine2") for m in ("psnr", "ssim")}
+    field = [k for k in raw if k[0] in ("l2", "l3")]
+    before = dict(zip(field, _holm_by_hand([raw[k] for k in field])))
+    after = dict(zip(raw, _holm_by_hand(list(raw.values()))))
+    assert before["l2", "psnr"] < 0.05 <= after["l2", "psnr"]
+    changed = family_losses([compute(t, n_boot=20)], {"mine", "mine2"}, 0.05)
+    assert (f"denoise/psnr: l2 ▼ vs l1 (p_holm {before['l2', 'psnr']:.2g} → {after['l2', 'psnr']:.2g})"
+            in changed), changed
+    kept = [k for k in field if before[k] < 0.05 and after[k] < 0.05]
+    assert not any(f"{loss} ▼" in c and f"/{m}:" in c for loss, m in kept for c in changed), (kept, changed)
+    # no verdict of the field changes without the new losses' tests in its families
+    assert family_losses([compute(t, n_boot=20)], set(), 0.05) == []
+
+
+@pytest.mark.slow  # ≈ 1.5 s: compare's whole summary of a written store
+def test_compare_says_which_field_verdicts_its_new_losses_took_out_of_significance(tmp_path, monkeypatch):
+    """The same field and two new losses through `plbench compare`'s summary: a section names the field's ▼ its
+    comparison took away, with the Holm p before and after."""
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.stats import compute
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", tasks=("denoise",),
+                        offsets={"l1": 0.0, "l2": -0.35, "l3": 0.0, "mine": 0.0, "mine2": 0.0},
+                        metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=13, seed_sd=0.1, noise=0.05,
+                        budget_check=False)
+    t = store.table()
+    c = compute(t[~t["loss"].isin(["mine", "mine2"])], n_boot=20).cells
+    old = float(c.loc[(c["label"] == "l2") & (c["metric"] == "psnr"), "p_base_adj"].iloc[0])
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["mine", "mine2"], {"denoise": []}, 0.05, 20, "l1", ())
+    assert "## The field's verdicts this comparison changed" in text, text
+    line = text.split("## The field's verdicts this comparison changed")[1]
+    assert f"denoise/psnr: l2 ▼ vs l1 (p_holm {old:.2g} → " in line, line
