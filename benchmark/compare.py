@@ -886,7 +886,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)
         cov += [x for x in (one_run_text(st),) if x]
-        cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
+        # scores and runs left out of a column, runs of a budget check's setting that check no run: as the leaderboard
+        cov += st.nonfinite + st.sparse + st.unpaired_checks
         cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others

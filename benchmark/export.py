@@ -1058,7 +1058,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append("Tasks: " + "; ".join(stats.tasks_convention) + ".")
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
-    out += stats.nonfinite + stats.sparse
+    out += stats.nonfinite + stats.sparse + stats.unpaired_checks
     out += clipped_ci_lines(stats)
     out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)

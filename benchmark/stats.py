@@ -581,6 +581,9 @@ class Stats:
     nonfinite: list[str] = field(default_factory=list)
     #: a line when some run has rows for fewer than half its column's images, left out (:func:`sparse_lines`)
     sparse: list[str] = field(default_factory=list)
+    #: a line when some runs at half the setting's iterations — read as budget checks, in no table — have no run of
+    #: their loss and seed at the full budget (:func:`unpaired_checks_text`)
+    unpaired_checks: list[str] = field(default_factory=list)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
@@ -1463,7 +1466,39 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(items), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
-                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
+                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS),
+                 unpaired_checks=unpaired_checks_text(checks, items, table, scope))
+
+
+def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table: pd.DataFrame,
+                         scope: VersionScope | None = None) -> list[str]:
+    """One line when runs of a budget check's setting (half the iterations, :func:`benchmark.settings.is_budget_check`)
+    are no run's budget check — no run of their task, loss and seed at the full budget (``items``:
+    :func:`benchmark.convergence.budget_gains`' pairs): they are in no table and no test, and nothing said so. l1 and
+    l2 × 10 seeds at 150 iterations and 5 more l1 seeds at 300 gave a leaderboard of l1's 5 runs at 300 alone ('one
+    loss in denoise'), its 15 runs at 150 read as budget checks of no run (tests/test_probe_verdicts18.py). Names each
+    (task, label) with its seeds, and the ``--where`` that shows them; [] when every check has its run."""
+    if checks is None or checks.empty:
+        return []
+    paired = set(items["check_id"].astype(str)) if "check_id" in items.columns else set()
+    rest = checks[~checks["run_id"].astype(str).isin(paired)]
+    if rest.empty:
+        return []
+    from benchmark.export import _seed_list
+
+    rest = rest.assign(_label=labels(rest, scope).to_numpy())
+    runs = rest.drop_duplicates("run_id")
+    its = _budget_iterations(table, checks)
+    at = f" at {its[1]} iterations — half this setting's {its[0]}, so read as budget checks —" if its else \
+        " at half this setting's iterations (read as budget checks)"
+    where = f" (`--where iterations={its[1]}` shows them)" if its else ""
+    groups = sorted(runs.groupby(["task", "_label"], observed=True)["seed"],
+                    key=lambda kv: (str(kv[0][0]), name_key(str(kv[0][1]))))
+    named = "; ".join(f"{task}/{label} (seed{agree(len(ss), '', 's')} {_seed_list(ss.dropna())})"
+                      for (task, label), ss in groups)
+    n = len(runs)
+    return [f"{plural(n, 'run')}{at} {agree(n, 'has', 'have')} no run of {agree(n, 'its', 'their')} loss and seed at "
+            f"the full budget and {agree(n, 'is', 'are')} in no table or test here: {named}{where}."]
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | None = None) -> list[str]:

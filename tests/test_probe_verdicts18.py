@@ -117,3 +117,36 @@ def test_compare_says_which_field_verdicts_its_new_losses_took_out_of_significan
     assert "## The field's verdicts this comparison changed" in text, text
     line = text.split("## The field's verdicts this comparison changed")[1]
     assert f"denoise/psnr: l2 ▼ vs l1 (p_holm {old:.2g} → " in line, line
+
+
+def test_runs_at_half_the_iterations_that_check_no_run_are_said_not_dropped_silently():
+    """Was: l1 and l2 × 10 seeds at 150 iterations, then 5 more l1 seeds (5–9) at 300: the leaderboard showed l1's 5
+    runs at 300 alone ('one loss in denoise', no test) and said 'none of the 5 runs has a budget check' — the 15 runs
+    at 150, half of 300, were read as budget checks of runs that do not exist and were in no table, with no word. Now
+    a note counts them, names each loss's seeds and the --where that shows them; a store whose every check has its
+    run says nothing of it."""
+    import json
+
+    from benchmark.export import notes
+    from benchmark.settings import select
+    from benchmark.stats import compute
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(10),
+                        n_images=6, seed=1, seed_sd=0.1)
+    later = (t["loss"] == "l1") & (t["seed"] >= 5)
+    t.loc[later, "setting"] = t.loc[later, "setting"].map(
+        lambda s: json.dumps({**json.loads(s), "iterations": 300}, sort_keys=True))
+    t.loc[later, "run_id"] = t.loc[later, "run_id"].astype(str) + "-300"
+    sel = select(t)
+    assert set(sel.table.loc[sel.table["loss"] != "input", "seed"]) == {5, 6, 7, 8, 9}  # the board: l1 at 300
+    st = compute(sel.table, checks=sel.checks, n_boot=20)
+    line = ("15 runs at 150 iterations — half this setting's 300, so read as budget checks — have no run of their loss "
+            "and seed at the full budget and are in no table or test here: denoise/l1 (seeds 0–4); denoise/l2 (seeds "
+            "0–9) (`--where iterations=150` shows them).")
+    assert st.unpaired_checks == [line] and line in notes(st), st.unpaired_checks
+    # budget checks that each check their run: nothing said
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(5),
+                        n_images=4, seed=1, budget_check=True)
+    sel = select(t)
+    st = compute(sel.table, checks=sel.checks, n_boot=20)
+    assert len(sel.checks) and st.unpaired_checks == []
