@@ -585,9 +585,9 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
 
     p = float(binom.sf(false - 1, n, target))
     if p < alpha:
-        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p {p_text(p)}"
-    return (f"above {_pct(target)} by no more than the simulation's noise (binomial p {p_text(p)}): run more nulls "
-            "to tell")
+        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p {p_text(p, alpha)}"
+    return (f"above {_pct(target)} by no more than the simulation's noise (binomial p {p_text(p, alpha)}): run more "
+            "nulls to tell")
 
 
 def to_text(cal: Calibration) -> str:

@@ -1170,7 +1170,7 @@ def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:
     s = 1.0 if row["a"] == label else -1.0
     e, lo, hi = s * row["effect"], *sorted((s * row["ci_low"], s * row["ci_high"]))
     unit = metric_unit(metric).strip(" ()")  # "dB" for PSNR
-    return (f"{_effect(e, lo, hi)}{' ' + unit if unit else ''} {_ci(lo, hi)} (p_holm {p_text(row['p_adj'])}, "
+    return (f"{_effect(e, lo, hi)}{' ' + unit if unit else ''} {_ci(lo, hi)} (p_holm {p_text(row['p_adj'], st.alpha)}, "
             f"{int(row['n_runs'])} runs)")
 
 

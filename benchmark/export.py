@@ -105,12 +105,18 @@ def metric_unit(metric) -> str:
 P_FLOOR = 1e-16
 
 
-def p_text(p) -> str:
+def p_text(p, alpha: float = 0.05) -> str:
     """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
-    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none."""
+    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, more where
+    two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
+    ``= 0.05`` beside 'significantly better' at α = 0.05, as a p of 0.0504 that is not (tests/test_probe_verdicts18.py);
+    now ``= 0.0496``."""
     if _finite(p) and float(p) < P_FLOOR:
         return f"< {P_FLOOR:.0e}"
-    return f"= {_fmt(p, '.2g')}"
+    digits = 2
+    while _finite(p) and digits < 6 and (float(p) < alpha) != (float(f"{float(p):.{digits}g}") < alpha):
+        digits += 1
+    return f"= {_fmt(p, f'.{digits}g')}"
 
 
 def friedman_p_text(f: dict) -> str:
@@ -617,8 +623,9 @@ def best_not_bold_text(stats: Stats) -> str:
                                      ("the note on runs scored on few images", stats.sparse)) if there]
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
             f"also rests on runs the other lacks{': see ' + ' and '.join(refs) if refs else ''}): "
-            + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
-                        f"over the pairs)" for r in out.itertuples(index=False)) + ".")
+            + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p "
+                        f"{p_text(r.p_best_adj, stats.alpha)}, Holm over the pairs)"
+                        for r in out.itertuples(index=False)) + ".")
 
 
 def _seed_list(seeds) -> str:
@@ -1384,8 +1391,8 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
             title = (f"95% CI [{lo}, {hi}]; {plural(_count(r['n_seeds']), 'run')}; p vs {stats.baseline} "
                      "(Holm over the table) "
-                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the column's pairs) "
-                     f"{p_text(r['p_best_adj'])}")
+                     f"{p_text(r['p_base_adj'], stats.alpha)}; p worse than another (Holm over the column's pairs) "
+                     f"{p_text(r['p_best_adj'], stats.alpha)}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
             row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,

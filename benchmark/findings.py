@@ -614,7 +614,7 @@ class FindingResult:
                 settle = seeds_to_settle(h)
                 bits.insert(0, f"no {'other ' if others else ''}part significant ({len(tested)} tested; closest "
                                f"{h.task}/{h.metric}, "
-                               f"p_holm {p_text(h.p_adj)}" + (f": {settle}" if settle else "") + ")")
+                               f"p_holm {p_text(h.p_adj, self.alpha)}" + (f": {settle}" if settle else "") + ")")
         return "; ".join(bits) if bits or others else "no part decided"
 
     def tally(self) -> str:
@@ -662,8 +662,8 @@ class FindingResult:
                     f"{plural(h.n_runs, 'paired run')})")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         # p as every table writes it (export.p_text: '< 1e-16', never a value below the float floor)
-        p = (f"p_holm (worse by more than {h.practical:g}) {p_text(h.p_worse_adj)}"
-             if h.verdict == "contradicted" and not h.margin else f"p_holm {p_text(h.p_adj)}")
+        p = (f"p_holm (worse by more than {h.practical:g}) {p_text(h.p_worse_adj, self.alpha)}"
+             if h.verdict == "contradicted" and not h.margin else f"p_holm {p_text(h.p_adj, self.alpha)}")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                 f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
@@ -1524,7 +1524,7 @@ def judge(parts: list[Part], alpha: float) -> None:
         p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)
         if p.verdict == "contradicted" and not p.margin:  # its p column tests A − B against 0, not this
             p.note = (p.note + "; " if p.note else "") + \
-                f"worse than B by more than the margin {p.practical:g}: p_holm {p_text(p.p_worse_adj)}"
+                f"worse than B by more than the margin {p.practical:g}: p_holm {p_text(p.p_worse_adj, alpha)}"
         if p.verdict in ("reproduced", "contradicted"):
             one_run_decides(p, counted, alpha)
         if p.verdict == "inconclusive":
@@ -2117,10 +2117,10 @@ def to_text(results: list[FindingResult]) -> str:
     return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results))
 
 
-def _fmt_p(p: float) -> str:
+def _fmt_p(p: float, alpha: float = 0.05) -> str:
     """As the leaderboard writes p (:func:`benchmark.export.p_text`): ``0.034``, ``< 1e-16`` for one
     that underflowed (never ``0``), ``–`` for none."""
-    return p_text(p).removeprefix("= ") if math.isfinite(p) else "–"
+    return p_text(p, alpha).removeprefix("= ") if math.isfinite(p) else "–"
 
 
 def _ci_decimals(lo: float, hi: float) -> int | None:
@@ -2224,7 +2224,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             rel = "≥" if p.relation == "at_least" else ">"
             effect = _effect(p.effect, p.ci_low, p.ci_high)
             lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {effect} | "
-                         f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj)} | {p.n_images} | "
+                         f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj, r.alpha)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
     return "\n".join(lines)
@@ -2293,7 +2293,8 @@ def to_html(results: list[FindingResult]) -> str:
             body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
                         f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">"
                         f"{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
-                        f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
+                        f"<td>{_ci(p.ci_low, p.ci_high)}</td>"
+                        f"<td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj, r.alpha)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
         fam = (f"{stale_word(r.stale).capitalize()}: {r.stale}. " if r.stale else "") \

@@ -880,7 +880,7 @@ def family_losses(sts: list["Stats"], new: set[str], alpha: float, whole: bool =
     from benchmark.export import p_text
 
     def said(old: float, now: float) -> str:
-        return f"p_holm {p_text(old).removeprefix('= ')} → {p_text(now).removeprefix('= ')}"
+        return f"p_holm {p_text(old, alpha).removeprefix('= ')} → {p_text(now, alpha).removeprefix('= ')}"
 
     out = []
     for st in sts:

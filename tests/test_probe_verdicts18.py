@@ -168,3 +168,16 @@ def test_the_fragile_flag_simulation_measures_a_holm_family_as_the_leaderboard_f
     one = sim.rates(np.random.default_rng(3), 0.3, 5, 150, family=1, images=3)
     many = sim.rates(np.random.default_rng(3), 0.3, 5, 150, family=9, images=3)
     assert many[0] < one[0] and many[1] > one[1] and many[2] < one[2], (one, many)
+
+
+def test_a_p_just_below_alpha_is_not_printed_as_alpha():
+    """Was: p_text wrote every p with two significant digits, so a significant p_holm of 0.0496 read '= 0.05' beside
+    'significantly better than l1' at α = 0.05, as a p of 0.0504 that is not significant does. Now a p gets the
+    digits that keep it on its side of the verdicts' α; compare's effects line passes its α."""
+    from benchmark.export import p_text
+
+    assert p_text(0.0496) == "= 0.0496" and p_text(0.0504) == "= 0.05" and p_text(0.034) == "= 0.034"
+    assert p_text(0.04999) == "= 0.04999" and p_text(0.05) == "= 0.05"
+    assert p_text(0.0096, alpha=0.01) == "= 0.0096" and p_text(0.00996, alpha=0.01) == "= 0.00996"
+    assert p_text(0.0996, alpha=0.1) == "= 0.0996" and p_text(0.0996) == "= 0.1"
+    assert p_text(1e-20) == "< 1e-16" and p_text(float("nan")) == "= –"
