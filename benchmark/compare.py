@@ -495,8 +495,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                             + (f" (its runs of a newer plbench: {UPDATE})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     gone = store.gone()  # before the report, which notes them as named: the comparison names them too
+    judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
-                         keep=keep or None, hint="plbench compare")
+                         keep=keep or None, hint="plbench compare", findings_out=judged)
     path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
@@ -520,7 +521,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
-                              since=began)
+                              since=began, findings_after=judged)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -793,7 +794,8 @@ def _summary_lock(store: ResultsStore, path: Path):
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
-             gone: dict[str, str] | None = None, since: float | None = None) -> tuple[str, dict]:
+             gone: dict[str, str] | None = None, since: float | None = None,
+             findings_after: list | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
@@ -801,7 +803,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
     when it added no rows). ``gone``: :meth:`ResultsStore.gone` as it was before compare's report noted them (read when
     not given). ``since``: when this compare began; the new loss's runs that started before it were taken from the
-    store, timed when an earlier command trained them, and the header says so (None: every one timed now)."""
+    store, timed when an earlier command trained them, and the header says so (None: every one timed now).
+    ``findings_after``: the store's findings as its report just judged them, with the new loss's runs (judged here when
+    not given)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -1027,6 +1031,21 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                   + ("; the leaderboard's ▲/▼, one family over the whole table" if whole else "")
                   + f"), and a Holm p only grows with its family: no longer significant at α = {alpha:g} — "
                   + "; ".join(md_text(x, cell=False) for x in changed) + ".", ""]
+    # the store's findings (as the report's Findings tab and `plbench findings` judge them) without and with the new
+    # loss's runs: a claim about every rival gains parts on it, so a published verdict can change
+    if table is not None and not table.empty and new_all:
+        from benchmark.findings import check_store, verdicts_changed
+
+        mine = table["run_id"].isin(current) if current is not None else table["loss"].isin(new)
+        moved = verdicts_changed(
+            check_store(store, alpha=alpha, table=table[~mine]),
+            check_store(store, alpha=alpha, table=table) if findings_after is None else findings_after) \
+            if mine.any() else []
+        if moved:
+            lines += ["## Findings this comparison changed", "",
+                      f"With the runs of {', '.join(md_code(n) for n in new)} (a rival of a claim about every "
+                      "other loss; `plbench findings` gives each part): "
+                      + "; ".join(md_text(x, cell=False) for x in moved) + ".", ""]
     if columns > 1:
         # each column holds α on its own: over many, a loss no different from the field shows some win or loss more
         # often than α (2 × α over 9 columns of null stores, tests/test_probe_verdicts13.py), as the leaderboard's

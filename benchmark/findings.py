@@ -1433,6 +1433,23 @@ def rescore_note(res: Results, c: Comparison) -> str:
             f"re-scores them): {RESCORE_MAY_CHANGE}")
 
 
+def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]) -> list[str]:
+    """One item per finding (and setting) whose verdict differs between ``before`` and ``after`` — the store's
+    findings without and with a compared loss's runs: a claim about every rival gains parts on a new loss (Ding's
+    DISTS/LPIPS against every other objective), and its Holm family grows. ``ding2021_dists_lpips: reproduced →
+    inconclusive (…)``, after's verdict sentence in the parenthesis. A published 'reproduced' went inconclusive on the
+    regenerated findings.md when `plbench compare` added a loss as good as DISTS, with no word
+    (tests/test_probe_verdicts18.py)."""
+    was = {(r.name, r.setting): r for r in before}
+    out = []
+    for r in after:
+        old = was.get((r.name, r.setting))
+        if old is not None and old.verdict != r.verdict:
+            why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
+            out.append(f"{r.name}: {old.verdict} → {r.verdict}{why}")
+    return out
+
+
 def rescore_lines(results: list["FindingResult"]) -> list[str]:
     """One line per metric whose stale scores (:func:`rescore_note`) some counted part rests on, naming the findings,
     for ``plbench findings`` and ``findings.md`` to say beside the verdicts; [] when none."""

@@ -181,3 +181,42 @@ def test_a_p_just_below_alpha_is_not_printed_as_alpha():
     assert p_text(0.0096, alpha=0.01) == "= 0.0096" and p_text(0.00996, alpha=0.01) == "= 0.00996"
     assert p_text(0.0996, alpha=0.1) == "= 0.0996" and p_text(0.0996) == "= 0.1"
     assert p_text(1e-20) == "< 1e-16" and p_text(float("nan")) == "= –"
+
+
+def test_a_finding_whose_verdict_a_compared_loss_changes_is_named():
+    """Was: Ding et al.'s claim (pretrained DISTS at least as good as every other objective on the perceptual
+    metrics) was reproduced on l1 and l2; `plbench compare` of a loss as good as DISTS added a part on it, and the
+    regenerated findings.md said inconclusive — the published verdict changed with no word in the comparison. Now
+    findings.verdicts_changed names each finding whose verdict the new loss's runs change, before → after, with the
+    verdict sentence; one it leaves alone is not named."""
+    from benchmark.findings import check_all, verdicts_changed
+
+    t = synthetic_table(tasks=("sr4",), offsets={"dists": 0.5, "l1": 0.0, "l2": 0.0, "mine": 0.5},
+                        metrics=("psnr", "ms_ssim", "lpips"), seeds=range(5), n_images=6, seed=2, seed_sd=0.1,
+                        noise=0.05, weights={"dists": "vgg16:IMAGENET1K_V1+dists:v1"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = check_all(t[t["loss"] != "mine"], ["ding2021_dists_lpips"], n_boot=20)
+        after = check_all(t, ["ding2021_dists_lpips"], n_boot=20)
+    assert [r.verdict for r in before] == ["reproduced"] and [r.verdict for r in after] == ["inconclusive"]
+    assert verdicts_changed(before, after) == [f"ding2021_dists_lpips: reproduced → inconclusive "
+                                               f"({after[0].verdict_text})"]
+    assert verdicts_changed(before, before) == []
+
+
+@pytest.mark.slow  # ≈ 3–7 s: compare's whole summary of a written store, its findings judged twice
+def test_compare_names_the_findings_its_new_loss_changed(tmp_path, monkeypatch):
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"dists": 0.5, "l1": 0.0, "l2": 0.0, "mine": 0.5},
+                        metrics=("psnr", "ms_ssim", "lpips"), seeds=range(5), n_images=6, seed=2, seed_sd=0.1,
+                        noise=0.05, weights={"dists": "vgg16:IMAGENET1K_V1+dists:v1"})
+    group = [m for m in store.metas() if m.get("config")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text, _ = _summary(store, {"sr4": group}, ["mine"], {"sr4": []}, 0.05, 20, "l1", ())
+    assert "## Findings this comparison changed" in text, text
+    assert "ding2021_dists_lpips: reproduced → inconclusive" in text.split("## Findings this comparison changed")[1]
