@@ -50,6 +50,8 @@ from benchmark.stats import (
     short_of,
     short_runs_who,
 )
+from benchmark.stats import p_text as p_text  # every printed p (findings, compare, calibrate import it from here)
+from benchmark.stats import seed_list as _seed_list
 
 log = logging.getLogger(__name__)
 
@@ -99,24 +101,6 @@ def metric_unit(metric) -> str:
     """The unit a table's column of ``metric`` names after it, as the figures' axes and columns do
     (:func:`benchmark.figures.metric_name`): `` (dB)`` for PSNR (``psnr``, ``psnr_y``, ``psnr@…``), else ``""``."""
     return " (dB)" if str(metric).partition("@")[0].startswith("psnr") else ""
-
-
-#: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
-P_FLOOR = 1e-16
-
-
-def p_text(p, alpha: float = 0.05) -> str:
-    """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
-    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, more where
-    two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
-    ``= 0.05`` beside 'significantly better' at α = 0.05, as a p of 0.0504 that is not (tests/test_probe_verdicts18.py);
-    now ``= 0.0496``."""
-    if _finite(p) and float(p) < P_FLOOR:
-        return f"< {P_FLOOR:.0e}"
-    digits = 2
-    while _finite(p) and digits < 6 and (float(p) < alpha) != (float(f"{float(p):.{digits}g}") < alpha):
-        digits += 1
-    return f"= {_fmt(p, f'.{digits}g')}"
 
 
 def friedman_p_text(f: dict) -> str:
@@ -626,17 +610,6 @@ def best_not_bold_text(stats: Stats) -> str:
             + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p "
                         f"{p_text(r.p_best_adj, stats.alpha)}, Holm over the pairs)"
                         for r in out.itertuples(index=False)) + ".")
-
-
-def _seed_list(seeds) -> str:
-    """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
-    xs, out = sorted(int(s) for s in seeds), []
-    for s in xs:
-        if out and s == out[-1][1] + 1:
-            out[-1][1] = s
-        else:
-            out.append([s, s])
-    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out)
 
 
 def unequal_seeds_text(stats: Stats) -> str:

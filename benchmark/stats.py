@@ -869,6 +869,41 @@ def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> t
                    stats.alpha)
 
 
+#: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
+P_FLOOR = 1e-16
+
+
+def p_text(p, alpha: float = 0.05) -> str:
+    """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
+    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, more where
+    two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
+    ``= 0.05`` beside 'significantly better' at α = 0.05, as a p of 0.0504 that is not (tests/test_probe_verdicts18.py);
+    now ``= 0.0496``."""
+    try:
+        x = float(p) if p is not None else math.nan
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x):
+        return "= –"
+    if x < P_FLOOR:
+        return f"< {P_FLOOR:.0e}"
+    digits = 2
+    while digits < 6 and (x < alpha) != (float(f"{x:.{digits}g}") < alpha):
+        digits += 1
+    return f"= {x:.{digits}g}"
+
+
+def seed_list(seeds) -> str:
+    """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
+    xs, out = sorted(int(s) for s in seeds), []
+    for s in xs:
+        if out and s == out[-1][1] + 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out)
+
+
 def family_losses(sts: list["Stats"], new: set[str], alpha: float, whole: bool = True) -> list[str]:
     """The field's verdicts that adding the losses labelled ``new`` took out of significance, one item each
     (``denoise/psnr: l2 significantly worse than l1 (p_holm 0.043 → 0.14)``, ``denoise/psnr: l2 ▼ (p_holm 0.023 →
@@ -877,8 +912,6 @@ def family_losses(sts: list["Stats"], new: set[str], alpha: float, whole: bool =
     the leaderboard's ▲/▼, one family over every cell of ``sts`` (``whole``: ``sts`` are every task of that table;
     False: the ▲/▼ are not said) — and a Holm p only grows with its family. A ▼ at p_holm = 0.023 on 5 losses went
     plain when `plbench compare` added two with no word (tests/test_probe_verdicts18.py)."""
-    from benchmark.export import p_text
-
     def said(old: float, now: float) -> str:
         return f"p_holm {p_text(old, alpha).removeprefix('= ')} → {p_text(now, alpha).removeprefix('= ')}"
 
@@ -1484,8 +1517,6 @@ def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table
     rest = checks[~checks["run_id"].astype(str).isin(paired)]
     if rest.empty:
         return []
-    from benchmark.export import _seed_list
-
     rest = rest.assign(_label=labels(rest, scope).to_numpy())
     runs = rest.drop_duplicates("run_id")
     its = _budget_iterations(table, checks)
@@ -1494,7 +1525,7 @@ def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table
     where = f" (`--where iterations={its[1]}` shows them)" if its else ""
     groups = sorted(runs.groupby(["task", "_label"], observed=True)["seed"],
                     key=lambda kv: (str(kv[0][0]), name_key(str(kv[0][1]))))
-    named = "; ".join(f"{task}/{label} (seed{agree(len(ss), '', 's')} {_seed_list(ss.dropna())})"
+    named = "; ".join(f"{task}/{label} (seed{agree(len(ss), '', 's')} {seed_list(ss.dropna())})"
                       for (task, label), ss in groups)
     n = len(runs)
     return [f"{plural(n, 'run')}{at} {agree(n, 'has', 'have')} no run of {agree(n, 'its', 'their')} loss and seed at "

@@ -1,4 +1,5 @@
-"""Probe of verdicts (round 18): printed p's, ... (synthetic stores a demanding user would bring)."""
+"""Probe of verdicts (round 18): printed p's, a compared loss's effect on the field's verdicts and findings, runs at
+half the iterations that check no run, the fragile flag in a Holm family."""
 
 from __future__ import annotations
 
