@@ -601,12 +601,12 @@ def to_text(cal: Calibration) -> str:
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
     if cal.rescore:
-        from benchmark.metric_code import scored_with
+        from benchmark.metric_code import not_rescored_text
 
-        # the findings and the report's coverage say so of the same scores (tests/test_probe_verdicts17.py)
-        lines += [f"> {m}: scored {scored_with(m)} in {k} of the {n} runs calibrated on, not re-scored yet (the same "
-                  f"`plbench run` re-scores them): a re-score may change its rows." for m, (k, n) in
-                  sorted(cal.rescore.items())] + [""]
+        # the findings and the report's coverage say so of the same scores, the findings in the same words
+        # (tests/test_probe_verdicts17.py)
+        lines += [f"> {not_rescored_text(m, k, f'the {n} runs calibrated on')}: a re-score may change its rows."
+                  for m, (k, n) in sorted(cal.rescore.items())] + [""]
     comps = cal.components
     few_runs = comps["runs"] < THIN_RUNS if "runs" in comps.columns else pd.Series(False, index=comps.index)
     few_images = comps["n_images"] < THIN_IMAGES if "runs" in comps.columns else few_runs

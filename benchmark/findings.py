@@ -1424,13 +1424,13 @@ def rescore_note(res: Results, c: Comparison) -> str:
     stale = res.rescore.get(c.metric)
     if not stale:
         return ""
-    from benchmark.metric_code import scored_with
+    from benchmark.metric_code import not_rescored_text
 
     ids = {str(r) for arm in (c.a, c.b) for r in res.arm_runs(c.task, arm).get("run_id", pd.Series(dtype=str))}
     if not (k := len(ids & stale)):
         return ""
-    return (f"{c.metric} scored {scored_with(c.metric)} in {k} of the part's {len(ids)} runs (the same `plbench run` "
-            f"re-scores them): {RESCORE_MAY_CHANGE}")
+    runs = f"the part's {len(ids)} runs"
+    return f"{not_rescored_text(c.metric, k, runs)}: {RESCORE_MAY_CHANGE}"
 
 
 def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]) -> list[str]:

@@ -221,3 +221,25 @@ def test_compare_names_the_findings_its_new_loss_changed(tmp_path, monkeypatch):
         text, _ = _summary(store, {"sr4": group}, ["mine"], {"sr4": []}, 0.05, 20, "l1", ())
     assert "## Findings this comparison changed" in text, text
     assert "ding2021_dists_lpips: reproduced → inconclusive" in text.split("## Findings this comparison changed")[1]
+
+
+def test_calibrate_and_the_findings_say_stale_scores_in_one_sentence():
+    """Was: calibrate ('vsi: scored … in 4 of the 4 runs calibrated on, not re-scored yet (the same `plbench run`
+    re-scores them)') and a findings part ('vsi scored … in 10 of the part's 10 runs (the same …)') wrote the same
+    message as two f-strings that had drifted apart. Now both are metric_code.not_rescored_text's sentence."""
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark import calibrate as C
+    from benchmark.findings import check_all
+    from benchmark.metric_code import not_rescored_text
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr",), seeds=range(5), n_images=3,
+                        seed=3, seed_sd=0.1)
+    runs = set(t["run_id"].astype(str))
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
+        warnings.simplefilter("ignore")
+        cal = C.calibrate(t, n_nulls=20, splits=1, metrics=["psnr"], aa_sims=0, max_runs=5, rescore={"psnr": runs})
+        mp.setattr(zhao, "METRICS", ("psnr",))
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, rescore={"psnr": runs})
+    line = f"> {not_rescored_text('psnr', 10, 'the 10 runs calibrated on')}: a re-score may change its rows."
+    assert line in C.to_text(cal).splitlines(), C.to_text(cal)
+    assert not_rescored_text("psnr", 10, "the part's 10 runs") in r.parts[0].note, r.parts[0].note
