@@ -887,8 +887,8 @@ def p_text(p, alpha: float = 0.05) -> str:
         return "= –"
     if x < P_FLOOR:
         return f"< {P_FLOOR:.0e}"
-    digits = 2
-    while digits < 6 and (x < alpha) != (float(f"{x:.{digits}g}") < alpha):
+    digits = 2  # up to 17, where every float prints as itself: a 6-digit cap wrote a significant 0.04999999 '= 0.05'
+    while digits < 17 and (x < alpha) != (float(f"{x:.{digits}g}") < alpha):
         digits += 1
     return f"= {x:.{digits}g}"
 
