@@ -963,7 +963,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             if effects:
                 lines += ["", _effects_line(shown, effects, st.alpha)]
             # a fragile win or loss (stats.pair_decided_by), named as the leaderboard's fragile ▲/▼ are
-            one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d)})"
+            one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d, alpha=st.alpha)})"
                    for word, found in (("better", wins), ("worse", losses)) for m, names in found.items()
                    for o in names
                    if (d := pair_decided_by(st, task, m, label, o) or pair_decided_by(st, task, m, o, label))]

@@ -106,11 +106,13 @@ def metric_unit(metric) -> str:
 def friedman_p_text(f: dict) -> str:
     """The Friedman summary's p for ``p …`` (:func:`p_text`), except at the permutation test's floor:
     with ``n_perm`` relabellings p ≥ 1 / (1 + n_perm), and p at that floor only says no relabelling
-    reached the observed χ², so it reads ``≤ 0.0005`` (a bound), not ``= 0.0005`` (a value)."""
+    reached the observed χ², so it reads ``≤ 0.0005`` (a bound), not ``= 0.0005`` (a value). On its side of the
+    test's α (``f["alpha"]``, the critical difference's), as every p: at ``--alpha 0.1`` a p of 0.0996 read ``= 0.1``
+    (tests/test_review_verdicts18.py)."""
     p, n = f.get("p"), f.get("n_perm")
     if f.get("method") == "permutation" and n and _finite(p) and math.isclose(float(p), 1 / (1 + n), rel_tol=1e-9):
         return f"≤ {_fmt(p, '.2g')}"
-    return p_text(p)
+    return p_text(p, f.get("alpha") or 0.05)
 
 
 def _decimals(x: float, digits: int = 2, most: int = 6) -> int:
@@ -586,7 +588,8 @@ def fragile_cells_text(stats: Stats, by: str = "decided_by", p_without: str = "p
                       "Holm over the column's pairs")
     return fragile_note(head, rule, (
         f"{r.task}/{r.metric}: {r.label} " + (f"{UP if r.vs_base > 0 else DOWN} " if by == "decided_by" else "")
-        + f"({fragile_text(getattr(r, by), getattr(r, p_without))})" for r in one.itertuples(index=False)))
+        + f"({fragile_text(getattr(r, by), getattr(r, p_without), alpha=stats.alpha)})"
+        for r in one.itertuples(index=False)))
 
 
 def best_not_bold_text(stats: Stats) -> str:

@@ -1575,7 +1575,8 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     seeds, adj = found
     p.decided_by = seeds
     what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
-    p.note = (p.note + "; " if p.note else "") + f"{FRAGILE} ({fragile_text(seeds, adj, what)}) — more seeds settle it"
+    p.note = ((p.note + "; " if p.note else "")
+              + f"{FRAGILE} ({fragile_text(seeds, adj, what, alpha)}) — more seeds settle it")
 
 
 def _one_run_caveat(decided: list[Part]) -> str:

@@ -837,15 +837,17 @@ def fragile_seeds(seeds) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else "any of seeds " + ", ".join(map(str, seeds))
 
 
-def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm") -> str:
+def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm", alpha: float = 0.05) -> str:
     """The parenthesis every fragile result is named with: ``seed 3: p_holm = 0.081`` or ``any of seeds 0, 1, 3, 4:
     max p_holm = 0.12`` (``p`` None: the seeds alone) — one seed's runs left out undo it, and where several seeds do,
     all are named and the largest p given (a marginal result on few runs, not one odd run; tests/
-    test_review_verdicts17.py)."""
+    test_review_verdicts17.py). ``p`` as every p is printed (:func:`p_text`, on its side of ``alpha``): its own
+    ``.2g`` wrote a p_holm of 0.0496 (an effect turned) '= 0.05' and one below the float floor '= 1e-18'
+    (tests/test_review_verdicts18.py)."""
     n = len(seeds.split(";")) if isinstance(seeds, str) else len(seeds)
     if p is None or not math.isfinite(p):
         return fragile_seeds(seeds)
-    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} = {p:.2g}"
+    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} {p_text(p, alpha)}"
 
 
 def seeds_cell(seeds) -> str:
