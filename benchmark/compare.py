@@ -1024,13 +1024,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     here = {task for st in computed for task in st.cells.get("task", ())}
     whole = board_rows is not None and set(board_rows["task"]) <= here
     if changed := family_losses(computed, new_all, alpha, whole=whole):
-        lines += ["## The field's verdicts this comparison changed", "",
-                  "The field's runs and their own p's are as before, but the tests of "
-                  f"{', '.join(md_code(n) for n in new)} joined the Holm families the field's are adjusted in "
-                  "(each metric column's pairs"
-                  + ("; the leaderboard's ▲/▼, one family over the whole table" if whole else "")
-                  + f"), and a Holm p only grows with its family: no longer significant at α = {alpha:g} — "
-                  + "; ".join(md_text(x, cell=False) for x in changed) + ".", ""]
+        lines += changes_section(
+            "The field's verdicts this comparison changed",
+            "The field's runs and their own p's are as before, but the tests of "
+            f"{', '.join(md_code(n) for n in new)} joined the Holm families the field's are adjusted in "
+            "(each metric column's pairs"
+            + ("; the leaderboard's ▲/▼, one family over the whole table" if whole else "")
+            + f"), and a Holm p only grows with its family. No longer significant at α = {alpha:g}:", changed)
     # the store's findings (as the report's Findings tab and `plbench findings` judge them) without and with the new
     # loss's runs: a claim about every rival gains parts on it, so a published verdict can change
     if table is not None and not table.empty and new_all:
@@ -1042,10 +1042,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             check_store(store, alpha=alpha, table=table) if findings_after is None else findings_after) \
             if mine.any() else []
         if moved:
-            lines += ["## Findings this comparison changed", "",
-                      f"With the runs of {', '.join(md_code(n) for n in new)} (a rival of a claim about every "
-                      "other loss; `plbench findings` gives each part): "
-                      + "; ".join(md_text(x, cell=False) for x in moved) + ".", ""]
+            lines += changes_section(
+                "Findings this comparison changed",
+                f"With the runs of {', '.join(md_code(n) for n in new)} (a rival of a claim about every other loss; "
+                "`plbench findings` gives each part), the verdict before → after:", moved)
     if columns > 1:
         # each column holds α on its own: over many, a loss no different from the field shows some win or loss more
         # often than α (2 × α over 9 columns of null stores, tests/test_probe_verdicts13.py), as the leaderboard's
@@ -1174,6 +1174,14 @@ def _effects_line(shown: str, effects: list[str], alpha: float) -> str:
     return (f"Effects of {shown} (its paired mean difference from each loss it is significantly better or worse than, "
             f"positive = better, in the metric's units; unadjusted 95 % CI{level}; p Holm over the column's pairs): "
             + "; ".join(effects) + ".")
+
+
+def changes_section(title: str, lead: str, items: list[str]) -> list[str]:
+    """The Markdown lines of a section of ``plbench compare``'s summary naming what the comparison changed: its title,
+    the ``lead`` sentence, then one list item per change. Its first form ran every change into one sentence joined by
+    ';' — four field verdicts and a finding with its verdict sentence read as one paragraph
+    (tests/test_review_verdicts18.py)."""
+    return [f"## {title}", "", lead, "", *(f"- {md_text(x, cell=False)}" for x in items), ""]
 
 
 def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import scipy.stats  # noqa: F401
+
+import benchmark.compare  # noqa: F401 (imported once at collection, not in a test's time)
+import benchmark.metrics  # noqa: F401
+from benchmark.synthetic import synthetic_table
+
 
 def test_a_p_a_hair_below_alpha_is_not_printed_as_alpha():
     """Was: p_text added digits up to 6 only, so a significant p_holm of 0.04999999 (or 0.05 − 1e-12) still read
@@ -38,3 +44,23 @@ def test_the_fragile_and_friedman_p_are_printed_as_every_p():
     assert "denoise/psnr: l2 ▼ (any of seeds 0, 1: max p_holm = 0.0996)" in note, note
     assert friedman_p_text({"p": 0.0996, "method": "asymptotic", "alpha": 0.1}) == "= 0.0996"
     assert friedman_p_text({"p": 0.0996, "method": "asymptotic"}) == "= 0.1"
+
+
+def test_compare_names_each_verdict_it_changed_on_a_line_of_its_own():
+    """Was: compare's sections on the field's verdicts and the findings its new losses changed ran every change into
+    one sentence joined by ';' (l2's three pairs and its ▼ in one paragraph, a finding with its whole verdict sentence
+    inside it). Now each change is one list item under the section's lead sentence."""
+    from benchmark.compare import changes_section
+    from benchmark.stats import compute, family_losses
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": -0.35, "l3": 0.0, "mine": 0.0, "mine2": 0.0},
+                        metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=13, seed_sd=0.1, noise=0.05)
+    changed = family_losses([compute(t, n_boot=20)], {"mine", "mine2"}, 0.05)
+    assert len(changed) >= 2, changed
+    lines = changes_section("The field's verdicts this comparison changed", "No longer significant at α = 0.05:",
+                            changed)
+    assert lines[:4] == ["## The field's verdicts this comparison changed", "", "No longer significant at α = 0.05:",
+                         ""], lines
+    items = [x for x in lines if x.startswith("- ")]
+    assert len(items) == len(changed) and all(";" not in x for x in items), items
+    assert "- denoise/psnr: l2 ▼ vs l1 (p_holm 0.023 → 0.053)" in items, items
