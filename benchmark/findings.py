@@ -472,6 +472,9 @@ class FindingResult:
     every: bool = False
     #: the level the parts were judged at (:func:`judged`)
     alpha: float = 0.05
+    #: the store's runs at half a setting's iterations that check no run, in no finding
+    #: (:func:`benchmark.stats.unpaired_checks_text`; "" when none)
+    unpaired: str = ""
 
     @property
     def counted(self) -> list[Part]:
@@ -1464,6 +1467,11 @@ def rescore_lines(results: list["FindingResult"]) -> list[str]:
             "`plbench run` re-scores them, and their verdicts may change." for m, names in sorted(by.items())]
 
 
+def unpaired_lines(results: list["FindingResult"]) -> list[str]:
+    """The line on the store's runs that check no run (:attr:`FindingResult.unpaired`), once; [] when none."""
+    return list(dict.fromkeys(r.unpaired for r in results if r.unpaired))
+
+
 def _lost_words(seeds: dict[int, str]) -> str:
     """``diverged (seeds 0, 1)`` / ``failed (seed 2)`` / ``diverged or failed (seeds 0, 1, 2)``."""
     kinds = sorted(set(seeds.values()))
@@ -1966,6 +1974,13 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
             for i, r in zip(fam, done):
                 every[i] = replace(r, family=text, stale=stale[i])
         out += [r for r, v in zip(every, visible) if v]
+    if budget is not None:
+        # runs at half a setting's iterations with no run at the full budget: read as budget checks, so in no setting
+        # — a finding said 'l2 not in these results' of l2's 10 runs at 75 iterations (tests/test_review_verdicts18.py)
+        from benchmark.stats import unpaired_checks_text
+
+        if said := unpaired_checks_text(checks, budget, table, hint="plbench report "):
+            out = [replace(r, unpaired=said[0]) for r in out]
     return out
 
 
@@ -2132,7 +2147,7 @@ def to_text(results: list[FindingResult]) -> str:
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
     level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
-    return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results))
+    return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results) + unpaired_lines(results))
 
 
 def _fmt_p(p: float, alpha: float = 0.05) -> str:
@@ -2204,7 +2219,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             "some counted part significant in the claimed direction, none against it — every counted part for a "
             f"claim about every rival, metric or task ({', '.join(dict.fromkeys(r.name for r in every))})" if every else
             "some counted part significant in the claimed direction, none against it")
-    rescore = rescore_lines(results)
+    rescore = rescore_lines(results) + unpaired_lines(results)  # lines on runs the verdicts rest on, or leave out
     lines = ["# Published findings, checked on these results", "",
              f"Verdicts: **reproduced** ({rule}; "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
@@ -2296,7 +2311,7 @@ def to_html(results: list[FindingResult]) -> str:
            f'<p class="note">{e(across)}</p>' if across else "",
            f'<p class="note">{e(level)}</p>' if level else "",
            # the findings resting on scores not re-scored since a metric's fix, as findings.md says them
-           *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results)),
+           *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results) + unpaired_lines(results)),
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

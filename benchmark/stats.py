@@ -1506,13 +1506,14 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
 
 
 def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table: pd.DataFrame,
-                         scope: VersionScope | None = None) -> list[str]:
+                         scope: VersionScope | None = None, hint: str = "") -> list[str]:
     """One line when runs of a budget check's setting (half the iterations, :func:`benchmark.settings.is_budget_check`)
     are no run's budget check — no run of their task, loss and seed at the full budget (``items``:
     :func:`benchmark.convergence.budget_gains`' pairs): they are in no table and no test, and nothing said so. l1 and
     l2 × 10 seeds at 150 iterations and 5 more l1 seeds at 300 gave a leaderboard of l1's 5 runs at 300 alone ('one
     loss in denoise'), its 15 runs at 150 read as budget checks of no run (tests/test_probe_verdicts18.py). Names each
-    (task, label) with its seeds, and the ``--where`` that shows them; [] when every check has its run."""
+    (task, label) with its seeds, and the ``--where`` that shows them (``hint``: the command before it, where that is
+    not the one reading it: ``plbench findings`` has none); [] when every check has its run."""
     if checks is None or checks.empty:
         return []
     paired = set(items["check_id"].astype(str)) if "check_id" in items.columns else set()
@@ -1524,7 +1525,7 @@ def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table
     its = _budget_iterations(table, checks)
     at = f" at {its[1]} iterations — half this setting's {its[0]}, so read as budget checks —" if its else \
         " at half this setting's iterations (read as budget checks)"
-    where = f" (`--where iterations={its[1]}` shows them)" if its else ""
+    where = f" (`{hint}--where iterations={its[1]}` shows them)" if its else ""
     groups = sorted(runs.groupby(["task", "_label"], observed=True)["seed"],
                     key=lambda kv: (str(kv[0][0]), name_key(str(kv[0][1]))))
     named = "; ".join(f"{task}/{label} (seed{agree(len(ss), '', 's')} {seed_list(ss.dropna())})"

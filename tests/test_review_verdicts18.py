@@ -64,3 +64,31 @@ def test_compare_names_each_verdict_it_changed_on_a_line_of_its_own():
     items = [x for x in lines if x.startswith("- ")]
     assert len(items) == len(changed) and all(";" not in x for x in items), items
     assert "- denoise/psnr: l2 ▼ vs l1 (p_holm 0.023 → 0.053)" in items, items
+
+
+def test_the_findings_say_which_runs_they_read_as_budget_checks_of_no_run():
+    """Was: l1 and l2 × 10 seeds at 75 iterations beside l1's seeds 5–9 at 150 (sr4): the leaderboard names the 15
+    runs at 75 that check no run (8b13dfa), but `plbench findings` dropped them as budget checks with no word and
+    said 'l2 not in these results' of l2's 10 runs. Now the findings say the leaderboard's line, with the report's
+    --where (findings have none); a store whose every check has its run says nothing of it."""
+    import warnings
+
+    import pytest
+
+    import findings.zhao2017_l1_vs_l2 as zhao
+    from benchmark.findings import check_all, to_markdown
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=range(10),
+                        n_images=3, seed=1, seed_sd=0.1, budget_check=True)
+    full = t["setting"].astype(str).str.contains('"iterations": 150')
+    gone = full & ((t["loss"] == "l2") | ((t["loss"] == "l1") & (t["seed"] < 5)))
+    line = ("15 runs at 75 iterations — half this setting's 150, so read as budget checks — have no run of their loss "
+            "and seed at the full budget and are in no table or test here: sr4/l1 (seeds 0–4); sr4/l2 (seeds 0–9) "
+            "(`plbench report --where iterations=75` shows them).")
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        mp.setattr(zhao, "METRICS", ("psnr",))
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t[~gone], ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+        (whole,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    assert r.unpaired == line and f"> {line}" in to_markdown([r]).splitlines(), r.unpaired
+    assert whole.unpaired == ""
