@@ -581,10 +581,13 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
         return "no nulls"
     if false <= target * n:
         return "ok"
+    from benchmark.export import p_text  # as every p is written: '< 1e-16', never a value below the float floor
+
     p = float(binom.sf(false - 1, n, target))
     if p < alpha:
-        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p = {p:.2g}"
-    return f"above {_pct(target)} by no more than the simulation's noise (binomial p = {p:.2g}): run more nulls to tell"
+        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p {p_text(p, alpha)}"
+    return (f"above {_pct(target)} by no more than the simulation's noise (binomial p {p_text(p, alpha)}): run more "
+            "nulls to tell")
 
 
 def to_text(cal: Calibration) -> str:
@@ -598,12 +601,12 @@ def to_text(cal: Calibration) -> str:
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
     if cal.rescore:
-        from benchmark.metric_code import scored_with
+        from benchmark.metric_code import not_rescored_text
 
-        # the findings and the report's coverage say so of the same scores (tests/test_probe_verdicts17.py)
-        lines += [f"> {m}: scored {scored_with(m)} in {k} of the {n} runs calibrated on, not re-scored yet (the same "
-                  f"`plbench run` re-scores them): a re-score may change its rows." for m, (k, n) in
-                  sorted(cal.rescore.items())] + [""]
+        # the findings and the report's coverage say so of the same scores, the findings in the same words
+        # (tests/test_probe_verdicts17.py)
+        lines += [f"> {not_rescored_text(m, k, f'the {n} runs calibrated on')}: a re-score may change its rows."
+                  for m, (k, n) in sorted(cal.rescore.items())] + [""]
     comps = cal.components
     few_runs = comps["runs"] < THIN_RUNS if "runs" in comps.columns else pd.Series(False, index=comps.index)
     few_images = comps["n_images"] < THIN_IMAGES if "runs" in comps.columns else few_runs

@@ -56,6 +56,7 @@ from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import (
     INPUT,
     compute,
+    family_losses,
     fragile_text,
     labels,
     name_key,
@@ -494,8 +495,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                             + (f" (its runs of a newer plbench: {UPDATE})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     gone = store.gone()  # before the report, which notes them as named: the comparison names them too
+    judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
-                         keep=keep or None, hint="plbench compare")
+                         keep=keep or None, hint="plbench compare", findings_out=judged)
     path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
@@ -519,7 +521,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
-                              since=began)
+                              since=began, findings_after=judged)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -792,7 +794,8 @@ def _summary_lock(store: ResultsStore, path: Path):
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
-             gone: dict[str, str] | None = None, since: float | None = None) -> tuple[str, dict]:
+             gone: dict[str, str] | None = None, since: float | None = None,
+             findings_after: list | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
@@ -800,7 +803,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
     when it added no rows). ``gone``: :meth:`ResultsStore.gone` as it was before compare's report noted them (read when
     not given). ``since``: when this compare began; the new loss's runs that started before it were taken from the
-    store, timed when an earlier command trained them, and the header says so (None: every one timed now)."""
+    store, timed when an earlier command trained them, and the header says so (None: every one timed now).
+    ``findings_after``: the store's findings as its report just judged them, with the new loss's runs (judged here when
+    not given)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -829,7 +834,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 
     table = store.table() if table is None else table
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
-    scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
+    board_rows = select(table, keep=board, hint="plbench compare").table if board else None
+    scope = version_scope(board_rows) if board else None
+    computed, new_all = [], set()  # each task's stats and its new losses' labels: the field's verdicts they changed
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
     # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
@@ -883,7 +890,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)
         cov += [x for x in (one_run_text(st),) if x]
-        cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
+        # scores and runs left out of a column, runs of a budget check's setting that check no run: as the leaderboard
+        cov += st.nonfinite + st.sparse + st.unpaired_checks
         cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others
@@ -902,6 +910,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         if current is not None:
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels, key=name_key)  # a sweep's w2 before w10, as 'Ranking here' lists them
+        computed.append(st)
+        new_all.update(new_labels)
         if not new_labels:
             why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
                    else "none of its runs finished: see the notes above")
@@ -953,7 +963,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             if effects:
                 lines += ["", _effects_line(shown, effects, st.alpha)]
             # a fragile win or loss (stats.pair_decided_by), named as the leaderboard's fragile ▲/▼ are
-            one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d)})"
+            one = [f"{word} than {md_name(o)} on {m} ({fragile_text(*d, alpha=st.alpha)})"
                    for word, found in (("better", wins), ("worse", losses)) for m, names in found.items()
                    for o in names
                    if (d := pair_decided_by(st, task, m, label, o) or pair_decided_by(st, task, m, o, label))]
@@ -1008,6 +1018,34 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             pngs = [q for q in p if q.suffix == ".png"]
             lines += [f"![perception–distortion{', part 2: its key' if i else ''}]({q.name})"
                       for i, q in enumerate(pngs)] + [""]
+    # the field's own verdicts the new loss's tests took out of significance by joining their Holm families (a Holm p
+    # only grows with its family): said, not left for a reader to find a ▼ gone from the leaderboard. Its ▲/▼ are one
+    # family over the whole table: said where every task of it was computed here
+    here = {task for st in computed for task in st.cells.get("task", ())}
+    whole = board_rows is not None and set(board_rows["task"]) <= here
+    if changed := family_losses(computed, new_all, alpha, whole=whole):
+        lines += changes_section(
+            "The field's verdicts this comparison changed",
+            "The field's runs and their own p's are as before, but the tests of "
+            f"{', '.join(md_code(n) for n in new)} joined the Holm families the field's are adjusted in "
+            "(each metric column's pairs"
+            + ("; the leaderboard's ▲/▼, one family over the whole table" if whole else "")
+            + f"), and a Holm p only grows with its family. No longer significant at α = {alpha:g}:", changed)
+    # the store's findings (as the report's Findings tab and `plbench findings` judge them) without and with the new
+    # loss's runs: a claim about every rival gains parts on it, so a published verdict can change
+    if table is not None and not table.empty and new_all:
+        from benchmark.findings import check_store, verdicts_changed
+
+        mine = table["run_id"].isin(current) if current is not None else table["loss"].isin(new)
+        moved = verdicts_changed(
+            check_store(store, alpha=alpha, table=table[~mine]),
+            check_store(store, alpha=alpha, table=table) if findings_after is None else findings_after) \
+            if mine.any() else []
+        if moved:
+            lines += changes_section(
+                "Findings this comparison changed",
+                f"With the runs of {', '.join(md_code(n) for n in new)} (a rival of a claim about every other loss; "
+                "`plbench findings` gives each part), the verdict before → after:", moved)
     if columns > 1:
         # each column holds α on its own: over many, a loss no different from the field shows some win or loss more
         # often than α (2 × α over 9 columns of null stores, tests/test_probe_verdicts13.py), as the leaderboard's
@@ -1138,6 +1176,14 @@ def _effects_line(shown: str, effects: list[str], alpha: float) -> str:
             + "; ".join(effects) + ".")
 
 
+def changes_section(title: str, lead: str, items: list[str]) -> list[str]:
+    """The Markdown lines of a section of ``plbench compare``'s summary naming what the comparison changed: its title,
+    the ``lead`` sentence, then one list item per change. Its first form ran every change into one sentence joined by
+    ';' — four field verdicts and a finding with its verdict sentence read as one paragraph
+    (tests/test_review_verdicts18.py)."""
+    return [f"## {title}", "", lead, "", *(f"- {md_text(x, cell=False)}" for x in items), ""]
+
+
 def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:
     """``+0.12 dB [+0.05, +0.19] (p_holm = 0.003, 5 runs)``: ``label``'s paired effect over ``other`` on (task, metric)
     (positive = ``label`` better), its 95 % CI and Holm p over the column's pairs, from :attr:`Stats.pairs`, at the
@@ -1151,7 +1197,7 @@ def _pair_effect(st, task: str, metric: str, label: str, other: str) -> str:
     s = 1.0 if row["a"] == label else -1.0
     e, lo, hi = s * row["effect"], *sorted((s * row["ci_low"], s * row["ci_high"]))
     unit = metric_unit(metric).strip(" ()")  # "dB" for PSNR
-    return (f"{_effect(e, lo, hi)}{' ' + unit if unit else ''} {_ci(lo, hi)} (p_holm {p_text(row['p_adj'])}, "
+    return (f"{_effect(e, lo, hi)}{' ' + unit if unit else ''} {_ci(lo, hi)} (p_holm {p_text(row['p_adj'], st.alpha)}, "
             f"{int(row['n_runs'])} runs)")
 
 

@@ -50,6 +50,8 @@ from benchmark.stats import (
     short_of,
     short_runs_who,
 )
+from benchmark.stats import p_text as p_text  # every printed p (findings, compare, calibrate import it from here)
+from benchmark.stats import seed_list as _seed_list
 
 log = logging.getLogger(__name__)
 
@@ -101,26 +103,16 @@ def metric_unit(metric) -> str:
     return " (dB)" if str(metric).partition("@")[0].startswith("psnr") else ""
 
 
-#: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
-P_FLOOR = 1e-16
-
-
-def p_text(p) -> str:
-    """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
-    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none."""
-    if _finite(p) and float(p) < P_FLOOR:
-        return f"< {P_FLOOR:.0e}"
-    return f"= {_fmt(p, '.2g')}"
-
-
 def friedman_p_text(f: dict) -> str:
     """The Friedman summary's p for ``p …`` (:func:`p_text`), except at the permutation test's floor:
     with ``n_perm`` relabellings p ≥ 1 / (1 + n_perm), and p at that floor only says no relabelling
-    reached the observed χ², so it reads ``≤ 0.0005`` (a bound), not ``= 0.0005`` (a value)."""
+    reached the observed χ², so it reads ``≤ 0.0005`` (a bound), not ``= 0.0005`` (a value). On its side of the
+    test's α (``f["alpha"]``, the critical difference's), as every p: at ``--alpha 0.1`` a p of 0.0996 read ``= 0.1``
+    (tests/test_review_verdicts18.py)."""
     p, n = f.get("p"), f.get("n_perm")
     if f.get("method") == "permutation" and n and _finite(p) and math.isclose(float(p), 1 / (1 + n), rel_tol=1e-9):
         return f"≤ {_fmt(p, '.2g')}"
-    return p_text(p)
+    return p_text(p, f.get("alpha") or 0.05)
 
 
 def _decimals(x: float, digits: int = 2, most: int = 6) -> int:
@@ -596,7 +588,8 @@ def fragile_cells_text(stats: Stats, by: str = "decided_by", p_without: str = "p
                       "Holm over the column's pairs")
     return fragile_note(head, rule, (
         f"{r.task}/{r.metric}: {r.label} " + (f"{UP if r.vs_base > 0 else DOWN} " if by == "decided_by" else "")
-        + f"({fragile_text(getattr(r, by), getattr(r, p_without))})" for r in one.itertuples(index=False)))
+        + f"({fragile_text(getattr(r, by), getattr(r, p_without), alpha=stats.alpha)})"
+        for r in one.itertuples(index=False)))
 
 
 def best_not_bold_text(stats: Stats) -> str:
@@ -617,19 +610,9 @@ def best_not_bold_text(stats: Stats) -> str:
                                      ("the note on runs scored on few images", stats.sparse)) if there]
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
             f"also rests on runs the other lacks{': see ' + ' and '.join(refs) if refs else ''}): "
-            + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
-                        f"over the pairs)" for r in out.itertuples(index=False)) + ".")
-
-
-def _seed_list(seeds) -> str:
-    """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
-    xs, out = sorted(int(s) for s in seeds), []
-    for s in xs:
-        if out and s == out[-1][1] + 1:
-            out[-1][1] = s
-        else:
-            out.append([s, s])
-    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out)
+            + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p "
+                        f"{p_text(r.p_best_adj, stats.alpha)}, Holm over the pairs)"
+                        for r in out.itertuples(index=False)) + ".")
 
 
 def unequal_seeds_text(stats: Stats) -> str:
@@ -1098,7 +1081,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append("Tasks: " + "; ".join(stats.tasks_convention) + ".")
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
-    out += stats.nonfinite + stats.sparse
+    out += stats.nonfinite + stats.sparse + stats.unpaired_checks
     out += clipped_ci_lines(stats)
     out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)
@@ -1431,8 +1414,8 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
             title = (f"95% CI [{lo}, {hi}]; {plural(_count(r['n_seeds']), 'run')}; p vs {stats.baseline} "
                      "(Holm over the table) "
-                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the column's pairs) "
-                     f"{p_text(r['p_best_adj'])}")
+                     f"{p_text(r['p_base_adj'], stats.alpha)}; p worse than another (Holm over the column's pairs) "
+                     f"{p_text(r['p_best_adj'], stats.alpha)}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
             row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,

@@ -472,6 +472,9 @@ class FindingResult:
     every: bool = False
     #: the level the parts were judged at (:func:`judged`)
     alpha: float = 0.05
+    #: the store's runs at half a setting's iterations that check no run, in no finding
+    #: (:func:`benchmark.stats.unpaired_checks_text`; "" when none)
+    unpaired: str = ""
 
     @property
     def counted(self) -> list[Part]:
@@ -614,7 +617,7 @@ class FindingResult:
                 settle = seeds_to_settle(h)
                 bits.insert(0, f"no {'other ' if others else ''}part significant ({len(tested)} tested; closest "
                                f"{h.task}/{h.metric}, "
-                               f"p_holm = {h.p_adj:.2g}" + (f": {settle}" if settle else "") + ")")
+                               f"p_holm {p_text(h.p_adj, self.alpha)}" + (f": {settle}" if settle else "") + ")")
         return "; ".join(bits) if bits or others else "no part decided"
 
     def tally(self) -> str:
@@ -661,8 +664,9 @@ class FindingResult:
                     f"(not tested: {_unsettled_label(h)}, "
                     f"{plural(h.n_runs, 'paired run')})")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
-        p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
-             if h.verdict == "contradicted" and not h.margin else f"p_holm = {h.p_adj:.2g}")
+        # p as every table writes it (export.p_text: '< 1e-16', never a value below the float floor)
+        p = (f"p_holm (worse by more than {h.practical:g}) {p_text(h.p_worse_adj, self.alpha)}"
+             if h.verdict == "contradicted" and not h.margin else f"p_holm {p_text(h.p_adj, self.alpha)}")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                 f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
@@ -1470,13 +1474,30 @@ def rescore_note(res: Results, c: Comparison) -> str:
     stale = res.rescore.get(c.metric)
     if not stale:
         return ""
-    from benchmark.metric_code import scored_with
+    from benchmark.metric_code import not_rescored_text
 
     ids = {str(r) for arm in (c.a, c.b) for r in res.arm_runs(c.task, arm).get("run_id", pd.Series(dtype=str))}
     if not (k := len(ids & stale)):
         return ""
-    return (f"{c.metric} scored {scored_with(c.metric)} in {k} of the part's {len(ids)} runs (the same `plbench run` "
-            f"re-scores them): {RESCORE_MAY_CHANGE}")
+    runs = f"the part's {len(ids)} runs"
+    return f"{not_rescored_text(c.metric, k, runs)}: {RESCORE_MAY_CHANGE}"
+
+
+def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]) -> list[str]:
+    """One item per finding (and setting) whose verdict differs between ``before`` and ``after`` — the store's
+    findings without and with a compared loss's runs: a claim about every rival gains parts on a new loss (Ding's
+    DISTS/LPIPS against every other objective), and its Holm family grows. ``ding2021_dists_lpips: reproduced →
+    inconclusive (…)``, after's verdict sentence in the parenthesis. A published 'reproduced' went inconclusive on the
+    regenerated findings.md when `plbench compare` added a loss as good as DISTS, with no word
+    (tests/test_probe_verdicts18.py)."""
+    was = {(r.name, r.setting): r for r in before}
+    out = []
+    for r in after:
+        old = was.get((r.name, r.setting))
+        if old is not None and old.verdict != r.verdict:
+            why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
+            out.append(f"{r.name}: {old.verdict} → {r.verdict}{why}")
+    return out
 
 
 def rescore_lines(results: list["FindingResult"]) -> list[str]:
@@ -1491,6 +1512,11 @@ def rescore_lines(results: list["FindingResult"]) -> list[str]:
 
     return [f"Parts on {m} ({', '.join(names)}) rest on scores made {scored_with(m)}, not re-scored yet: the same "
             "`plbench run` re-scores them, and their verdicts may change." for m, names in sorted(by.items())]
+
+
+def unpaired_lines(results: list["FindingResult"]) -> list[str]:
+    """The line on the store's runs that check no run (:attr:`FindingResult.unpaired`), once; [] when none."""
+    return list(dict.fromkeys(r.unpaired for r in results if r.unpaired))
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -1570,7 +1596,7 @@ def judge(parts: list[Part], alpha: float) -> None:
         p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)
         if p.verdict == "contradicted" and not p.margin:  # its p column tests A − B against 0, not this
             p.note = (p.note + "; " if p.note else "") + \
-                f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
+                f"worse than B by more than the margin {p.practical:g}: p_holm {p_text(p.p_worse_adj, alpha)}"
         if p.verdict in ("reproduced", "contradicted"):
             one_run_decides(p, counted, alpha)
         if p.verdict == "inconclusive":
@@ -1604,7 +1630,8 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     seeds, adj = found
     p.decided_by = seeds
     what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
-    p.note = (p.note + "; " if p.note else "") + f"{FRAGILE} ({fragile_text(seeds, adj, what)}) — more seeds settle it"
+    p.note = ((p.note + "; " if p.note else "")
+              + f"{FRAGILE} ({fragile_text(seeds, adj, what, alpha)}) — more seeds settle it")
 
 
 def _one_run_caveat(decided: list[Part]) -> str:
@@ -1994,6 +2021,13 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
             for i, r in zip(fam, done):
                 every[i] = replace(r, family=text, stale=stale[i])
         out += [r for r, v in zip(every, visible) if v]
+    if budget is not None:
+        # runs at half a setting's iterations with no run at the full budget: read as budget checks, so in no setting
+        # — a finding said 'l2 not in these results' of l2's 10 runs at 75 iterations (tests/test_review_verdicts18.py)
+        from benchmark.stats import unpaired_checks_text
+
+        if said := unpaired_checks_text(checks, budget, table, hint="plbench report "):
+            out = [replace(r, unpaired=said[0]) for r in out]
     return out
 
 
@@ -2174,13 +2208,13 @@ def to_text(results: list[FindingResult]) -> str:
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
     level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
-    return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results))
+    return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results) + unpaired_lines(results))
 
 
-def _fmt_p(p: float) -> str:
+def _fmt_p(p: float, alpha: float = 0.05) -> str:
     """As the leaderboard writes p (:func:`benchmark.export.p_text`): ``0.034``, ``< 1e-16`` for one
     that underflowed (never ``0``), ``–`` for none."""
-    return p_text(p).removeprefix("= ") if math.isfinite(p) else "–"
+    return p_text(p, alpha).removeprefix("= ") if math.isfinite(p) else "–"
 
 
 def _ci_decimals(lo: float, hi: float) -> int | None:
@@ -2246,7 +2280,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             "some counted part significant in the claimed direction, none against it — every counted part for a "
             f"claim about every rival, metric or task ({', '.join(dict.fromkeys(r.name for r in every))})" if every else
             "some counted part significant in the claimed direction, none against it")
-    rescore = rescore_lines(results)
+    rescore = rescore_lines(results) + unpaired_lines(results)  # lines on runs the verdicts rest on, or leave out
     lines = ["# Published findings, checked on these results", "",
              f"Verdicts: **reproduced** ({rule}; "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
@@ -2284,7 +2318,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             rel = "≥" if p.relation == "at_least" else ">"
             effect = _effect(p.effect, p.ci_low, p.ci_high)
             lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {effect} | "
-                         f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj)} | {p.n_images} | "
+                         f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj, r.alpha)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
     return "\n".join(lines)
@@ -2338,7 +2372,7 @@ def to_html(results: list[FindingResult]) -> str:
            f'<p class="note">{e(across)}</p>' if across else "",
            f'<p class="note">{e(level)}</p>' if level else "",
            # the findings resting on scores not re-scored since a metric's fix, as findings.md says them
-           *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results)),
+           *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results) + unpaired_lines(results)),
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")
@@ -2353,7 +2387,8 @@ def to_html(results: list[FindingResult]) -> str:
             body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
                         f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">"
                         f"{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
-                        f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
+                        f"<td>{_ci(p.ci_low, p.ci_high)}</td>"
+                        f"<td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj, r.alpha)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
         fam = (f"{stale_word(r.stale).capitalize()}: {r.stale}. " if r.stale else "") \

@@ -189,6 +189,13 @@ def changed(metric: str) -> str:
     return metrics.digest_holds(metric) if metrics is not None else "file"
 
 
+def not_rescored_text(metric: str, k: int, runs: str) -> str:
+    """What the findings' parts and calibrate say of scores made with other code than today's that no run was
+    re-scored on yet — one sentence, not two f-strings of it: ``vsi scored by its code before today's fix in 4 of the
+    part's 10 runs (the same `plbench run` re-scores them)``; ``runs``: whose runs (``"the part's 10 runs"``)."""
+    return f"{metric} scored {scored_with(metric)} in {k} of {runs} (the same `plbench run` re-scores them)"
+
+
 def scored_with(metric: str, today: str = "today's") -> str:
     """What the stale scores of ``metric`` were made with, as a line says it (:func:`changed`): the code before
     today's fix, other code than ``today``, another file (or code) than ``today``."""

@@ -514,8 +514,10 @@ def _header(path: Path) -> list[str]:
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report",
-                 baseline_flag: str | None = None, where_name: str = "--where") -> dict[str, Path]:
-    """Derive every output listed in the module docstring; returns {kind: written path}.
+                 baseline_flag: str | None = None, where_name: str = "--where",
+                 findings_out: list | None = None) -> dict[str, Path]:
+    """Derive every output listed in the module docstring; returns {kind: written path}. ``findings_out``: a list the
+    judged findings are appended to (``plbench compare`` reads what its new loss changed, judging them once more).
 
     ``where_name``: how a ``where`` field the results lack is named (``where`` from :func:`benchmark.api.report`).
 
@@ -531,12 +533,13 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     with store.report_lock():
         return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                              html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag,
-                             where_name=where_name)
+                             where_name=where_name, findings_out=findings_out)
 
 
 def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
                   html: bool, where: dict | None, keep: set[str] | None, hint: str,
-                  baseline_flag: str | None = None, where_name: str = "--where") -> dict[str, Path]:
+                  baseline_flag: str | None = None, where_name: str = "--where",
+                  findings_out: list | None = None) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.errors import UserError
@@ -631,6 +634,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids), stale=stale_all) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
+    if findings_out is not None:
+        findings_out.extend(checked)
     written = [out[k] for k in ("csv", "summary_csv", "ranks_csv", "costs_csv", "convergence_csv", "findings_csv")
                if k in out]
     out["csv_columns"] = root / "csv_columns.md"

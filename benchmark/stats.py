@@ -581,6 +581,9 @@ class Stats:
     nonfinite: list[str] = field(default_factory=list)
     #: a line when some run has rows for fewer than half its column's images, left out (:func:`sparse_lines`)
     sparse: list[str] = field(default_factory=list)
+    #: a line when some runs at half the setting's iterations — read as budget checks, in no table — have no run of
+    #: their loss and seed at the full budget (:func:`unpaired_checks_text`)
+    unpaired_checks: list[str] = field(default_factory=list)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
@@ -837,15 +840,17 @@ def fragile_seeds(seeds) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else "any of seeds " + ", ".join(map(str, seeds))
 
 
-def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm") -> str:
+def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm", alpha: float = 0.05) -> str:
     """The parenthesis every fragile result is named with: ``seed 3: p_holm = 0.081`` or ``any of seeds 0, 1, 3, 4:
     max p_holm = 0.12`` (``p`` None: the seeds alone) — one seed's runs left out undo it, and where several seeds do,
     all are named and the largest p given (a marginal result on few runs, not one odd run; tests/
-    test_review_verdicts17.py)."""
+    test_review_verdicts17.py). ``p`` as every p is printed (:func:`p_text`, on its side of ``alpha``): its own
+    ``.2g`` wrote a p_holm of 0.0496 (an effect turned) '= 0.05' and one below the float floor '= 1e-18'
+    (tests/test_review_verdicts18.py)."""
     n = len(seeds.split(";")) if isinstance(seeds, str) else len(seeds)
     if p is None or not math.isfinite(p):
         return fragile_seeds(seeds)
-    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} = {p:.2g}"
+    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} {p_text(p, alpha)}"
 
 
 def seeds_cell(seeds) -> str:
@@ -867,6 +872,77 @@ def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> t
     drops = without_each_run(blk.values[i], blk.values[j], blk.seeds, blk.seeds, higher=blk.higher)
     return decider(drops, col["p"].to_numpy(float), int(at[0]), float(np.sign(col["effect"].iat[at[0]])),
                    stats.alpha)
+
+
+#: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
+P_FLOOR = 1e-16
+
+
+def p_text(p, alpha: float = 0.05) -> str:
+    """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
+    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, more where
+    two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
+    ``= 0.05`` beside 'significantly better' at α = 0.05, as a p of 0.0504 that is not (tests/test_probe_verdicts18.py);
+    now ``= 0.0496``."""
+    try:
+        x = float(p) if p is not None else math.nan
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x):
+        return "= –"
+    if x < P_FLOOR:
+        return f"< {P_FLOOR:.0e}"
+    digits = 2  # up to 17, where every float prints as itself: a 6-digit cap wrote a significant 0.04999999 '= 0.05'
+    while digits < 17 and (x < alpha) != (float(f"{x:.{digits}g}") < alpha):
+        digits += 1
+    return f"= {x:.{digits}g}"
+
+
+def seed_list(seeds) -> str:
+    """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
+    xs, out = sorted(int(s) for s in seeds), []
+    for s in xs:
+        if out and s == out[-1][1] + 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out)
+
+
+def family_losses(sts: list["Stats"], new: set[str], alpha: float, whole: bool = True) -> list[str]:
+    """The field's verdicts that adding the losses labelled ``new`` took out of significance, one item each
+    (``denoise/psnr: l2 significantly worse than l1 (p_holm 0.043 → 0.14)``, ``denoise/psnr: l2 ▼ (p_holm 0.023 →
+    0.053)``): the field's runs and raw p's are the same with or without them, but their tests join the Holm families
+    the field's are adjusted in — each (task, metric) column's pairs (bold, ``plbench compare``'s wins and losses) and
+    the leaderboard's ▲/▼, one family over every cell of ``sts`` (``whole``: ``sts`` are every task of that table;
+    False: the ▲/▼ are not said) — and a Holm p only grows with its family. A ▼ at p_holm = 0.023 on 5 losses went
+    plain when `plbench compare` added two with no word (tests/test_probe_verdicts18.py)."""
+    def said(old: float, now: float) -> str:
+        return f"p_holm {p_text(old, alpha).removeprefix('= ')} → {p_text(now, alpha).removeprefix('= ')}"
+
+    out = []
+    for st in sts:
+        pairs = st.pairs
+        if pairs is None or pairs.empty:
+            continue
+        for (task, metric), col in pairs.groupby(["task", "metric"], sort=False):
+            field = (~col["a"].isin(new) & ~col["b"].isin(new)).to_numpy()
+            old = holm(col["p"].to_numpy(float)[field])
+            for r, before in zip(col[field].itertuples(index=False), old):
+                if before < alpha and not r.p_adj < alpha:
+                    worse, better = (r.b, r.a) if r.effect > 0 else (r.a, r.b)
+                    out.append(f"{task}/{metric}: {worse} significantly worse than {better} ({said(before, r.p_adj)})")
+    cells = pd.concat([st.cells for st in sts if not st.cells.empty], ignore_index=True) if whole else pd.DataFrame()
+    if not cells.empty and "p_base" in cells.columns:
+        p = cells["p_base"].to_numpy(float)
+        field = ~cells["label"].isin(new).to_numpy()
+        now, old = holm(p), np.full(len(p), np.nan)
+        old[field] = holm(p[field])
+        for k in np.flatnonzero(field & (old < alpha) & ~(now < alpha)):
+            r = cells.iloc[k]
+            mark = "▲" if r["diff_vs_base"] > 0 else "▼"
+            out.append(f"{r['task']}/{r['metric']}: {r['label']} {mark} vs {r['base_label']} ({said(old[k], now[k])})")
+    return out
 
 
 def short_of(have) -> dict:
@@ -1466,7 +1542,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(items), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
-                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS), test_sets=scored_test_sets(table))
+                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS), test_sets=scored_test_sets(table),
+                 unpaired_checks=unpaired_checks_text(checks, items, table, scope))
 
 
 def scored_test_sets(table: pd.DataFrame) -> dict[str, int]:
@@ -1476,6 +1553,36 @@ def scored_test_sets(table: pd.DataFrame) -> dict[str, int]:
         return {}
     t = table.loc[table["loss"] != INPUT, ["dataset", "image"]].drop_duplicates()
     return {str(d): int(n) for d, n in sorted(t.groupby(t["dataset"].astype(str))["image"].nunique().items())}
+
+
+def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table: pd.DataFrame,
+                         scope: VersionScope | None = None, hint: str = "") -> list[str]:
+    """One line when runs of a budget check's setting (half the iterations, :func:`benchmark.settings.is_budget_check`)
+    are no run's budget check — no run of their task, loss and seed at the full budget (``items``:
+    :func:`benchmark.convergence.budget_gains`' pairs): they are in no table and no test, and nothing said so. l1 and
+    l2 × 10 seeds at 150 iterations and 5 more l1 seeds at 300 gave a leaderboard of l1's 5 runs at 300 alone ('one
+    loss in denoise'), its 15 runs at 150 read as budget checks of no run (tests/test_probe_verdicts18.py). Names each
+    (task, label) with its seeds, and the ``--where`` that shows them (``hint``: the command before it, where that is
+    not the one reading it: ``plbench findings`` has none); [] when every check has its run."""
+    if checks is None or checks.empty:
+        return []
+    paired = set(items["check_id"].astype(str)) if "check_id" in items.columns else set()
+    rest = checks[~checks["run_id"].astype(str).isin(paired)]
+    if rest.empty:
+        return []
+    rest = rest.assign(_label=labels(rest, scope).to_numpy())
+    runs = rest.drop_duplicates("run_id")
+    its = _budget_iterations(table, checks)
+    at = f" at {its[1]} iterations — half this setting's {its[0]}, so read as budget checks —" if its else \
+        " at half this setting's iterations (read as budget checks)"
+    where = f" (`{hint}--where iterations={its[1]}` shows them)" if its else ""
+    groups = sorted(runs.groupby(["task", "_label"], observed=True)["seed"],
+                    key=lambda kv: (str(kv[0][0]), name_key(str(kv[0][1]))))
+    named = "; ".join(f"{task}/{label} (seed{agree(len(ss), '', 's')} {seed_list(ss.dropna())})"
+                      for (task, label), ss in groups)
+    n = len(runs)
+    return [f"{plural(n, 'run')}{at} {agree(n, 'has', 'have')} no run of {agree(n, 'its', 'their')} loss and seed at "
+            f"the full budget and {agree(n, 'is', 'are')} in no table or test here: {named}{where}."]
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | None = None) -> list[str]:

@@ -29,8 +29,8 @@ def test_calibration_counts_the_trained_runs_with_stale_scores_and_says_so():
                           rescore={"vsi": set(runs), "psnr": set(runs)})
     assert cal.rescore == {"vsi": (4, 4)}
     line = [x for x in C.to_text(cal).splitlines() if "re-score" in x]
-    assert line == ["> vsi: scored by its code before today's fix in 4 of the 4 runs calibrated on, not re-scored yet "
-                    "(the same `plbench run` re-scores them): a re-score may change its rows."], line
+    assert line == ["> vsi scored by its code before today's fix in 4 of the 4 runs calibrated on (the same "
+                    "`plbench run` re-scores them): a re-score may change its rows."], line
 
 
 @pytest.mark.slow  # ≈ 1.1 s, most of it the first calibrate of the session
