@@ -766,7 +766,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     mistake is said before the folder's refusal, and before a minute of decoding. Returns (the resolved grid, the
     resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_grid, check_numbers
+    from benchmark.config import check_executor_settings, check_grid, check_numbers, check_out
     from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -775,6 +775,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
 
     s = spec.resolved()
     local = s.executor == "local" or dry_run  # a dry run plans here whatever the executor
+    check_out(s)  # `out: ''`: named by the file or api.run() before any check reads the store
     check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
         check_metric_names(s.metrics)

@@ -847,9 +847,8 @@ class GridSpec:
         lists = ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files")  # `seeds: 0.5` read as [0.5]
         d = check_kwargs(cls, d, f"{source}: setting", words=True, names=spelt,  # a YAML user's words: not "int | None"
                          written={k: written[k] for k in lists if k in written})
-        spelt = tuple(spelt.items())
-        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d),
-                          spelt=spelt))
+        spelt = tuple(spelt.items())  # values (`lr: -1`) are checked with the grid's names, in run's and api.run()'s
+        # one sequence (check_grid: a task's typo before the lr, as flags; a flag replacing the file's value unrefused)
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
         if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
@@ -1237,13 +1236,20 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
     return only
 
 
+def check_out(s) -> None:
+    """A config file's or ``api.run()``'s empty ``out`` (``out: ''``), named as given (``grid.yaml: out is empty``):
+    the first of run's and api.run()'s checks, as every other reads the store. A flag's, ``--out ''``, is the
+    results store's own line, which names the flag."""
+    if isinstance(s.out, str) and not s.out.strip() and "out" in dict(s.origins):
+        raise UserError(f"{s.named('out')} is empty: name a results directory")
+
+
 def check_numbers(s) -> None:
     """A grid's numeric settings (positive and finite sizes and rates, whole numbers and seeds below 2⁶³ — a 64-bit
     integer —, checkpoint intervals ≥ 0): one-line :class:`UserError` naming each where it was given
-    (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called on a config file's (or
-    ``api.run()``'s) settings as it is read, and by ``run`` on the resolved grid before it looks at ``--out``."""
-    if isinstance(s.out, str) and not s.out.strip():  # `out: ''`, api.run(out=''): named as given, not as --out
-        raise UserError(f"{s.named('out')} is empty: name a results directory")
+    (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called once, by :func:`check_grid` on the
+    resolved grid (flags over a config file's values), after its names, before ``run`` or ``api.run()`` looks at
+    ``--out``."""
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:

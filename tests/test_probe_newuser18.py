@@ -1,0 +1,52 @@
+"""A new user's first hour, probed (18): flag, config file and api.run() checked in one order, each number once."""
+
+import pytest
+import torchvision.models  # noqa: F401  (what a backbone loss's check imports)
+
+import benchmark.checkpoint  # noqa: F401  (what `run` imports, torch among them: imported once, not in a test's time)
+import benchmark.executors  # noqa: F401
+import benchmark.runner  # noqa: F401
+from benchmark import api
+from benchmark.cli import main
+from benchmark.errors import UserError
+
+
+@pytest.fixture
+def a_file(tmp_path):
+    """An --out that `run` refuses (a file in the way): nothing is read or trained past the checks."""
+    p = tmp_path / "afile"
+    p.write_text("mine\n")
+    return p
+
+
+def _last_error(capsys) -> str:
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_task_typo_beside_a_bad_lr_is_said_first_by_flag_config_file_and_api(tmp_path, a_file, capsys):
+    """``api.run(tasks=['denoize'], lr=-1)`` and a config file's ``tasks: [denoize]`` + ``lr: -1`` said the lr (checked
+    as the keywords or the file were read), ``run --tasks denoize --lr -1`` the task: one order now, the same line."""
+    assert main(["run", "--tasks", "denoize", "--lr", "-1", "--out", str(a_file)]) == 2
+    flag = _last_error(capsys)
+    assert flag.startswith("error: unknown task 'denoize'; did you mean denoise"), flag
+    (tmp_path / "g.yaml").write_text("tasks: [denoize]\nlr: -1\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == flag.replace("error: ", "error: g.yaml: ", 1)
+    with pytest.raises(UserError) as e:
+        api.run(tasks=["denoize"], lr=-1, out=str(a_file))
+    assert str(e.value).startswith("api.run(): unknown task 'denoize'; did you mean denoise"), e.value
+    assert str(e.value).split("; did you mean")[1].split(" (")[0] == flag.split("; did you mean")[1].split(" (")[0]
+
+
+def test_a_config_files_bad_number_is_overridden_by_its_flag_and_still_said_by_the_file_alone(tmp_path, a_file,
+                                                                                             capsys):
+    """A flag replaces the file's value; `--config g.yaml --lr 0.01` was refused for the file's `lr: -1` it replaced."""
+    (tmp_path / "g.yaml").write_text("tasks: [denoise]\nlosses: [l1]\nseeds: [0]\nlr: -1\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--lr", "0.01", "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == f"error: results directory {a_file} exists and is not a directory"
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == "error: g.yaml: lr must be positive, got -1.0"
+    with pytest.raises(UserError, match=r"^g\.yaml: lr must be positive, got -1\.0$"):
+        api.run(tmp_path / "g.yaml", out=str(a_file))
+    with pytest.raises(UserError, match=f"^results directory {a_file} exists"):
+        api.run(tmp_path / "g.yaml", lr=0.01, out=str(a_file))
