@@ -760,13 +760,13 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
 
 def planned(spec, dry_run: bool = False, where: str | None = None):
     """The one order ``run`` and ``api.run()`` check a grid ``spec`` (:class:`~benchmark.config.GridSpec`) in, then
-    read its data: the executor's settings, names, the logger, the executor's options, numbers, every other check that
-    reads no image (:func:`benchmark.config.check_grid`), then the results folder (its preflight, ``where``: what
-    writes there; a dry run: a warning), then the data, decoded once (:func:`benchmark.config.build_configs`). Each
-    mistake is said before the folder's refusal, and before a minute of decoding. Returns (the resolved grid, the
-    resolved configs, metric names, device string, the DataCache)."""
+    read its data: the executor's settings, names, the logger, the executor's options, then numbers and every other
+    check that reads no image (:func:`benchmark.config.check_grid`), then the results folder (its preflight,
+    ``where``: what writes there; a dry run: a warning), then the data, decoded once
+    (:func:`benchmark.config.build_configs`). Each mistake is said before the folder's refusal, and before a minute of
+    decoding. Returns (the resolved grid, the resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_grid, check_numbers, check_out
+    from benchmark.config import check_executor_settings, check_grid, check_out
     from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -800,9 +800,9 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
             parse_device(s.device)
     check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
-    check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
-    with ResultsStore(s.out).naming_file_losses():  # the values too (`--backbone-weights rnadom`, `--crop 7`,
-        plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())  # skimage:trian)
+    with ResultsStore(s.out).naming_file_losses():  # the values too (`--lr -1`, once: a file's and api.run()'s as a
+        # flag's; `--backbone-weights rnadom`, `--crop 7`, skimage:trian)
+        plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())
     try:
         ResultsStore(s.out).preflight(*([where] if where else []))
     except UserError as exc:

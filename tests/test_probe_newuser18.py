@@ -50,3 +50,25 @@ def test_a_config_files_bad_number_is_overridden_by_its_flag_and_still_said_by_t
         api.run(tmp_path / "g.yaml", out=str(a_file))
     with pytest.raises(UserError, match=f"^results directory {a_file} exists"):
         api.run(tmp_path / "g.yaml", lr=0.01, out=str(a_file))
+
+
+@pytest.mark.parametrize("how", ["flags", "config", "api"])
+def test_the_numbers_are_checked_once_per_invocation(tmp_path, a_file, monkeypatch, how):
+    """`check_numbers` ran twice for every `run` (before check_grid, then inside it) and three times for a config
+    file or api.run() (also as it was read): once is enough, in the one sequence of checks."""
+    import benchmark.config as config
+
+    calls = []
+    original = config.check_numbers
+    monkeypatch.setattr(config, "check_numbers", lambda s: (calls.append(s), original(s))[1])
+    (tmp_path / "g.yaml").write_text("tasks: [denoise]\nlosses: [l1]\nseeds: [0]\n")
+    with pytest.raises(UserError, match="exists and is not a directory"):
+        if how == "api":
+            api.run(tasks=["denoise"], losses=["l1"], seeds=[0], out=str(a_file))
+        else:
+            from benchmark.cli import build_parser, cmd_run  # main() would turn the error into an exit code
+
+            grid = ["--config", str(tmp_path / "g.yaml")] if how == "config" else \
+                ["--tasks", "denoise", "--losses", "l1", "--seeds", "0"]
+            cmd_run(build_parser().parse_args(["run", *grid, "--out", str(a_file)]))
+    assert len(calls) == 1, calls
