@@ -514,6 +514,9 @@ def weights_for(loss: str, backbone_weights: str) -> str:
 # --------------------------------------------------------------------------------------------
 # a grid as the user describes it: profile + config file + command-line flags
 # --------------------------------------------------------------------------------------------
+#: the settings a profile fills where none is given (:meth:`GridSpec.resolved`; the rest: :data:`RUN_DEFAULTS`)
+_PROFILE_FIELDS = ("tasks", "losses", "seeds", "net", "iterations", "batch_size", "crop", "lr", "train_data",
+                   "test_data", "backbone_weights", "metrics", "device")
 #: invocation defaults (what is not part of a profile)
 RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "workers_per_gpu": 1,
                 "slurm_time": "8:00:00", "checkpoint_every": 500, "checkpoint_seconds": 60.0, "compile": False,
@@ -762,6 +765,8 @@ class GridSpec:
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
         written = dict(d)  # as the file holds it: an empty `tasks: {}` is named as the mapping it is
+        block = written.get("executor") if isinstance(written.get("executor"), dict) else {}
+        nulls = [k for k, v in written.items() if v is None] + [f"executor.{k}" for k, v in block.items() if v is None]
         spelt = {}  # setting → as the file wrote it, where the executor block named it otherwise
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
@@ -844,6 +849,10 @@ class GridSpec:
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
+        for key in nulls if source != "api.run()" else ():  # `iterations:`, its number forgotten (YAML null): the
+            # profile's ran unsaid, as a list's did (a keyword's None is one not given)
+            whose = "the profile's" if key in _PROFILE_FIELDS else "its default"
+            raise UserError(f"{source}: {key}: has no value: give one, or leave {key} out for {whose}")
         lists = ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files")  # `seeds: 0.5` read as [0.5]
         d = check_kwargs(cls, d, f"{source}: setting", words=True, names=spelt,  # a YAML user's words: not "int | None"
                          written={k: written[k] for k in lists if k in written})
@@ -972,11 +981,7 @@ class GridSpec:
         """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
         with self.blamed("profile"):
             prof = profile("quick" if self.profile is None else self.profile)  # `--profile ""`: unknown
-        filled = {"profile": prof.name, "tasks": prof.tasks, "losses": prof.losses, "seeds": prof.seeds,
-                  "net": prof.net, "iterations": prof.iterations, "batch_size": prof.batch_size, "crop": prof.crop,
-                  "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
-                  "backbone_weights": prof.backbone_weights, "metrics": prof.metrics, "device": prof.device,
-                  **RUN_DEFAULTS}
+        filled = {"profile": prof.name, **{k: getattr(prof, k) for k in _PROFILE_FIELDS}, **RUN_DEFAULTS}
         taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
         out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
         unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds", "metrics")}  # a repeat counts once

@@ -72,3 +72,33 @@ def test_the_numbers_are_checked_once_per_invocation(tmp_path, a_file, monkeypat
                 ["--tasks", "denoise", "--losses", "l1", "--seeds", "0"]
             cmd_run(build_parser().parse_args(["run", *grid, "--out", str(a_file)]))
     assert len(calls) == 1, calls
+
+
+@pytest.mark.parametrize("text, key, whose", [
+    ("iterations:\n", "iterations", "the profile's"),
+    ("lr:\n", "lr", "the profile's"),
+    ("profile:\n", "profile", "its default"),
+    ("out:\n", "out", "its default"),
+    ("max_train_images: ~\n", "max_train_images", "its default"),
+    ("executor: {name: slurm, time: null}\n", "executor.time", "its default"),
+    ("executor:\n  name:\n  workers: 2\n", "executor.name", "its default"),
+])
+def test_a_setting_left_without_its_value_in_a_config_file_is_refused(tmp_path, a_file, capsys, text, key, whose):
+    """`iterations:` with its number forgotten (YAML null) trained the profile's 120 iterations without a word, `out:`
+    wrote into results/, where `losses:` without its list is refused (a4f8bb6): every setting alike, as the file's."""
+    from benchmark.config import GridSpec
+
+    (tmp_path / "grid.yaml").write_text(text)
+    said = f"grid.yaml: {key}: has no value: give one, or leave {key} out for {whose}"
+    assert main(["run", "--config", str(tmp_path / "grid.yaml"), "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == f"error: {said}"
+    if "." not in key:  # a keyword's None is one not given, as before
+        assert getattr(GridSpec.from_mapping({key: None}, "api.run()"), key) is None
+
+
+def test_an_executor_block_without_a_name_is_still_the_grids_executor_by_default(tmp_path):
+    from benchmark.config import GridSpec
+
+    (tmp_path / "grid.yaml").write_text("executor: {workers: 2}\niterations: 5\n")
+    spec = GridSpec.from_file(tmp_path / "grid.yaml")
+    assert (spec.executor, spec.workers, spec.resolved().executor) == (None, "2", "local")
