@@ -471,11 +471,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
-    if word and not word.startswith("-") and word not in COMMANDS:
+    if word and not word.startswith("-") and word not in COMMANDS:  # run takes no word: `plbench status` said
+        # 'unrecognized arguments: status (`plbench run -h` shows the options)'
         hint = did_you_mean(word, COMMANDS, n=2)
+        suffix = os.path.splitext(word)[1].lower()
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
-            print(_as_started(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)"), file=sys.stderr)
-            return 2
+            hint += " (`plbench -h` lists them)"
+        elif suffix in (".yaml", ".yml", ".toml", ".json", ".py"):  # `plbench grid.yaml`: the file, as run takes it
+            kind, flag = ("a loss file", "--loss-file") if suffix == ".py" else ("a config file", "--config")
+            hint = f"; {kind} is run with `plbench run {flag} {shlex.quote(word)}`"
+        else:
+            hint = f" (commands: {', '.join(COMMANDS)}; `plbench -h` describes them)"
+        print(_as_started(f"error: unknown command {word!r}{hint}"), file=sys.stderr)
+        return 2
     if lead and word in (*COMMANDS, "--version", "-V"):  # `plbench -q list`: the flags every command has
         argv = [word] if word in ("--version", "-V") else [word, *argv[:lead], *argv[lead + 1:]]
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-V")):

@@ -102,3 +102,21 @@ def test_an_executor_block_without_a_name_is_still_the_grids_executor_by_default
     (tmp_path / "grid.yaml").write_text("executor: {workers: 2}\niterations: 5\n")
     spec = GridSpec.from_file(tmp_path / "grid.yaml")
     assert (spec.executor, spec.workers, spec.resolved().executor) == (None, "2", "local")
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["status"], "error: unknown command 'status' (commands: run, list, report, weights, pretrain, compare, perf, "
+                 "findings, calibrate, check, merge; `plbench -h` describes them)"),
+    (["-q", "status", "--out", "r"], "error: unknown command 'status' (commands: run, "),
+    (["grid.yaml"], "error: unknown command 'grid.yaml'; a config file is run with `plbench run --config grid.yaml`"),
+    (["my_loss.py"], "error: unknown command 'my_loss.py'; a loss file is run with `plbench run --loss-file "
+                     "my_loss.py`"),
+])
+def test_a_word_that_is_no_command_is_named_so_not_an_argument_of_run(argv, says, capsys, tmp_path, monkeypatch):
+    """`plbench status` (or `plbench grid.yaml`) said 'unrecognized arguments: status (`plbench run -h` shows the
+    options)', sending a new user to run's options; a close misspelling (`reprot`) was already named a command."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(says) and err.count("\n") == 1, err
+    assert not (tmp_path / "results").exists() and not (tmp_path / "r").exists()
