@@ -120,3 +120,26 @@ def test_a_word_that_is_no_command_is_named_so_not_an_argument_of_run(argv, says
     err = capsys.readouterr().err
     assert err.startswith(says) and err.count("\n") == 1, err
     assert not (tmp_path / "results").exists() and not (tmp_path / "r").exists()
+
+
+def test_api_run_takes_a_mapping_or_the_gridspec_it_exports_as_its_config(a_file):
+    """`api.run({'tasks': ['denoise']})` — a config file's settings as a dict — and `api.run(api.GridSpec(...))`, the
+    class api exports for them, failed with TypeError: expected str, bytes or os.PathLike object: both are a grid now,
+    checked as keywords are; anything else is one line."""
+    from benchmark.config import GridSpec
+
+    with pytest.raises(UserError, match=r"^api\.run\(\): unknown task 'denoize'; did you mean denoise"):
+        api.run({"tasks": ["denoize"]}, out=str(a_file))
+    with pytest.raises(UserError, match=r"^api\.run\(\): iterations must be positive, got 0$"):
+        api.run(api.GridSpec(tasks=("denoise",), iterations=0), out=str(a_file))
+    with pytest.raises(UserError, match=r"^api\.run\(\): task 'denoise': sigma must be in \(0, 1\)"):
+        api.run(GridSpec(tasks=("denoise",), task_params=(("denoise", (("sigma", 2.0),)),)), out=str(a_file))
+    with pytest.raises(UserError, match=f"^results directory {a_file} exists and is not a directory$"):
+        api.run({"tasks": ["denoise"], "losses": ["l1"], "seeds": [0]}, iterations=5, out=str(a_file))
+    with pytest.raises(UserError, match=f"^results directory {a_file} exists"):
+        api.run(GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), loss_tasks=(("l1", ("denoise",)),)),
+                out=str(a_file))
+    with pytest.raises(UserError) as e:
+        api.run(42, out=str(a_file))
+    assert str(e.value) == ("api.run(): config is a config file's path, a mapping of settings or a GridSpec; "
+                            "got 42 (int)")
