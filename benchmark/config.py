@@ -341,6 +341,29 @@ def _load_toml(text: str, name: str) -> dict:
         raise _NotToml(f"{name} is not valid TOML: {str(exc).splitlines()[0]}") from None
 
 
+def _config_text(p: Path) -> str:
+    """A config file's text: UTF-8, with or without the BOM Notepad writes (tomllib refused it: 'Invalid statement
+    (at line 1, column 1)'), or UTF-16 with its BOM (PowerShell 5's ``echo … > grid.yaml``); another encoding is
+    one line naming the first byte that is not UTF-8, and its line."""
+    raw = p.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UserError(f"{p.name} is not a text file (not UTF-8 or UTF-16): a config is YAML") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if b"\0" in raw or exc.start == 0:  # a binary file (an image passed as the config): no line of text
+            raise UserError(f"{p.name} is not a text file (not UTF-8): a config is YAML") from None
+        byte = raw[exc.start]
+        char = bytes([byte]).decode("cp1252", errors="ignore")
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{p.name} is not UTF-8 text (line {line} holds the byte 0x{byte:02x}"
+                        + (f", as Windows-1252 or Latin-1 write {char}" if char.isalpha() else "")
+                        + "): save it as UTF-8") from None
+
+
 def _unique_key_loader():
     """A YAML safe loader that refuses a key given twice in one mapping (the second would win
     silently) and a key that is not a scalar (a list or mapping as a key), reads ``1e-3`` as a
@@ -887,10 +910,7 @@ class GridSpec:
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
             raise UserError(f"config file not found: {p}" + did_you_mean_path(path, kind="file"))
-        try:
-            text = p.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{p.name} is not a text file (not UTF-8): a config is YAML") from None
+        text = _config_text(p)
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")
         try:

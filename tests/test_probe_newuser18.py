@@ -143,3 +143,26 @@ def test_api_run_takes_a_mapping_or_the_gridspec_it_exports_as_its_config(a_file
         api.run(42, out=str(a_file))
     assert str(e.value) == ("api.run(): config is a config file's path, a mapping of settings or a GridSpec; "
                             "got 42 (int)")
+
+
+@pytest.mark.parametrize("name, data", [
+    ("grid.toml", b'\xef\xbb\xbftasks = ["denoise"]\nlosses = ["l1"]\n'),  # Notepad's "UTF-8 with BOM"
+    ("grid.yaml", "tasks: [denoise]\r\nlosses: [l1]\r\n".encode("utf-16")),  # PowerShell 5's `>`: UTF-16 with a BOM
+    ("grid.toml", 'tasks = ["denoise"]\nlosses = ["l1"]\n'.encode("utf-16-be").join([b"\xfe\xff", b""])),
+])
+def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path, a_file, capsys, name, data):
+    """A TOML file saved with a UTF-8 BOM was 'not valid TOML: Invalid statement (at line 1, column 1)' (the same
+    file as YAML was read), and one saved as UTF-16 — PowerShell 5 writes `echo … > grid.yaml` so — 'not a text
+    file (not UTF-8)'."""
+    (tmp_path / name).write_bytes(data)
+    assert main(["run", "--config", str(tmp_path / name), "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == f"error: results directory {a_file} exists and is not a directory"
+
+
+def test_a_config_file_in_another_encoding_is_named_so_with_its_line(tmp_path, capsys):
+    """A YAML file saved in Windows-1252 (an accent in a comment) was 'not a text file (not UTF-8)'."""
+    (tmp_path / "grid.yaml").write_bytes("tasks: [denoise]\n# photos d'été\nlosses: [l1]\n".encode("cp1252"))
+    assert main(["run", "--config", str(tmp_path / "grid.yaml"), "--out", str(tmp_path / "r")]) == 2
+    assert _last_error(capsys) == ("error: grid.yaml is not UTF-8 text (line 2 holds the byte 0xe9, as Windows-1252 "
+                                   "or Latin-1 write é): save it as UTF-8")
+    assert not (tmp_path / "r").exists()
