@@ -839,8 +839,12 @@ class GridSpec:
         for key in ("tasks", "seeds", "metrics"):  # `seeds: 0 1` (as on the command line) or `0,1`: one YAML string
             for item in d[key] if isinstance(d.get(key), list) else [d.get(key)]:
                 if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
+                    dashes = "-" in words  # `- sr4` indented under `- denoise`: YAML folds it into 'denoise - sr4'
+                    words = [w for w in words if w != "-"]
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
-                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
+                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)"
+                                    + (f"; a `- {words[-1]}` line indented deeper than the item above it continues "
+                                       "that item: indent the items alike" if dashes else ""))
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `losses:`, its list forgotten:
             if source != "api.run()" and key in written and written[key] is None:  # ran the profile's (as `[]` is
                 raise UserError(f"{source}: {key}: has no value: give its list, or leave {key} out for the "

@@ -166,3 +166,22 @@ def test_a_config_file_in_another_encoding_is_named_so_with_its_line(tmp_path, c
     assert _last_error(capsys) == ("error: grid.yaml is not UTF-8 text (line 2 holds the byte 0xe9, as Windows-1252 "
                                    "or Latin-1 write é): save it as UTF-8")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("text, said", [
+    ("tasks:\n  - denoise\n    - sr4\n", "grid.yaml: tasks: ['denoise - sr4'] names 2 values: a config file's list is "
+                                         "[denoise, sr4] (--tasks denoise sr4 on the command line); a `- sr4` line "
+                                         "indented deeper than the item above it continues that item: indent the "
+                                         "items alike"),
+    ("seeds: 0 1\n", "grid.yaml: seeds: '0 1' names 2 values: a config file's list is [0, 1] (--seeds 0 1 on the "
+                     "command line)"),
+])
+def test_a_list_item_indented_deeper_is_said_as_such_not_as_a_value_dash(tmp_path, text, said):
+    """`- sr4` indented under `- denoise` (YAML reads 'denoise - sr4') was told 'a config file's list is [denoise, -,
+    sr4]', a '-' task among them."""
+    from benchmark.config import GridSpec
+
+    (tmp_path / "grid.yaml").write_text(text)
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(tmp_path / "grid.yaml")
+    assert str(e.value) == said
