@@ -185,3 +185,21 @@ def test_a_list_item_indented_deeper_is_said_as_such_not_as_a_value_dash(tmp_pat
     with pytest.raises(UserError) as e:
         GridSpec.from_file(tmp_path / "grid.yaml")
     assert str(e.value) == said
+
+
+@pytest.mark.parametrize("spec, said", [
+    ("vgg(layers=(relu1_2, relu2_2))", "loss spec 'vgg(layers=(relu1_2, relu2_2))': arguments must be literals: "
+                                       "layers=(relu1_2, relu2_2) is not one; text is quoted, "
+                                       "layers=('relu1_2', 'relu2_2') (on a command line inside double quotes: "
+                                       "\"vgg(layers=('relu1_2', 'relu2_2'))\")"),
+    ("l1 + 0.1*vgg(layers=relu2_2)", "loss spec 'l1 + 0.1*vgg(layers=relu2_2)': arguments must be literals: "
+                                     "layers=relu2_2 is not one; text is quoted, layers='relu2_2' (on a command line "
+                                     "inside double quotes: \"vgg(layers='relu2_2')\")"),
+    ("charbonnier(eps=float('nan'))", "loss spec \"charbonnier(eps=float('nan'))\": arguments must be literals: "
+                                      "eps=float('nan') is not one"),
+])
+def test_a_loss_argument_whose_quotes_the_shell_took_is_shown_quoted(spec, said, capsys):
+    """`--losses 'vgg(layers=('relu1_2', 'relu2_2'))'` — the README's spec in single quotes, whose inner quotes the
+    shell removes — was 'arguments must be literals', naming neither the argument nor the quotes it lacks."""
+    assert main(["run", "--losses", spec, "--dry-run"]) == 2
+    assert _last_error(capsys) == f"error: {said}"
