@@ -75,6 +75,7 @@ class _Parser(argparse.ArgumentParser):
                     if hint:
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
                         message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
+                message += _one_value_options(self.argv, sub, message.split(":", 1)[1])
         shown = _shown_program()  # copied, the line must run: the interpreter as reachable from here
         if shown != "plbench" and prog.startswith(shown):
             prog = shlex.join(_runnable_program()) + prog[len(shown):]
@@ -86,6 +87,29 @@ class _Parser(argparse.ArgumentParser):
             if isinstance(action, argparse._SubParsersAction):
                 return next((action.choices[a] for a in self.argv if a in action.choices), None)
         return None
+
+
+def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str) -> str:
+    """For an unrecognised word (in ``stray``, argparse's list of them) right after an option of one value and that
+    value (``--loss-file a.py b.py``, as ``--losses`` and ``--train-data`` take several): that the option takes one,
+    and how a repeatable one is repeated."""
+    actions = {o: a for a in sub._actions for o in a.option_strings}
+    for i, word in enumerate(argv):
+        if i < 2 or word.startswith("-") or word not in stray.split():
+            continue
+        if argv[i - 1].startswith("--") and "=" in argv[i - 1]:  # `--loss-file=a.py b.py`
+            option, value = argv[i - 1].split("=", 1)
+        elif argv[i - 2].startswith("-") and not argv[i - 1].startswith("-"):
+            option, value = argv[i - 2], argv[i - 1]
+        else:
+            continue
+        action = actions.get(option)
+        if action is None or action.nargs is not None:
+            continue
+        if isinstance(action, argparse._AppendAction):
+            return f"; {option} takes one value a time: {option} {shlex.quote(value)} {option} {shlex.quote(word)}"
+        return f"; {option} takes one value"
+    return ""
 
 
 class _Paired(argparse.BooleanOptionalAction):
