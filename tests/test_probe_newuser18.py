@@ -220,3 +220,15 @@ def test_a_second_value_after_a_one_value_option_is_said_so(argv, said, capsys):
         main(argv)
     assert e.value.code == 2
     assert _last_error(capsys).startswith(said)
+
+
+def test_load_results_and_report_given_no_path_say_so_in_one_line():
+    """`api.load_results(summary)` — what api.run() returned, not its out — and `api.report(42)` failed with
+    TypeError: expected str, bytes or os.PathLike object."""
+    from benchmark.runner import GridSummary
+
+    for call, arg, said in ((api.load_results, GridSummary(), "GridSummary"), (api.report, 42, "42 (int)")):
+        with pytest.raises(UserError) as e:
+            call(arg)
+        assert str(e.value).startswith("out is a results directory's path (api.run()'s out=), got ") \
+            and said in str(e.value), e.value
