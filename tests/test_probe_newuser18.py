@@ -149,7 +149,7 @@ def test_api_run_takes_a_mapping_or_the_gridspec_it_exports_as_its_config(a_file
     ("grid.toml", b'\xef\xbb\xbftasks = ["denoise"]\nlosses = ["l1"]\n'),  # Notepad's "UTF-8 with BOM"
     ("grid.yaml", "tasks: [denoise]\r\nlosses: [l1]\r\n".encode("utf-16")),  # PowerShell 5's `>`: UTF-16 with a BOM
     ("grid.toml", 'tasks = ["denoise"]\nlosses = ["l1"]\n'.encode("utf-16-be").join([b"\xfe\xff", b""])),
-])
+], ids=["toml-utf8-bom", "yaml-utf16le", "toml-utf16be"])
 def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path, a_file, capsys, name, data):
     """A TOML file saved with a UTF-8 BOM was 'not valid TOML: Invalid statement (at line 1, column 1)' (the same
     file as YAML was read), and one saved as UTF-16 — PowerShell 5 writes `echo … > grid.yaml` so — 'not a text
