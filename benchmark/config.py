@@ -1223,6 +1223,15 @@ def _loss_item(x, source: str) -> str:
 def profile(name: str) -> Profile:
     """A profile by name; an unknown one is a one-line error with a suggestion."""
     if name not in PROFILES:
+        shipped = Path(__file__).resolve().parent.parent / "configs" / f"{Path(str(name)).stem}.yaml"
+        if str(name).strip() and shipped.is_file():  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
+            # (and standard-cpu, its smoke subset, was told 'did you mean standard?', the GPU profile)
+            try:
+                shown = str(shipped.relative_to(Path.cwd().resolve()))
+            except ValueError:
+                shown = str(shipped)
+            raise UserError(f"unknown profile {name!r}: {shown} is a config file, run with --config {shown} "
+                            f"(profiles: {', '.join(PROFILES)})")
         raise UserError(f"unknown profile {name!r}" + did_you_mean(name, PROFILES)
                         + f" (choose from {', '.join(PROFILES)})")
     return PROFILES[name]

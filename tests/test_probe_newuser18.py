@@ -232,3 +232,20 @@ def test_load_results_and_report_given_no_path_say_so_in_one_line():
             call(arg)
         assert str(e.value).startswith("out is a results directory's path (api.run()'s out=), got ") \
             and said in str(e.value), e.value
+
+
+@pytest.mark.parametrize("name", ["cpu", "standard-cpu", "configs/cpu.yaml"])
+def test_a_shipped_config_named_as_a_profile_points_to_its_file(name, a_file, capsys, tmp_path, monkeypatch):
+    """README calls configs/cpu.yaml 'the CPU profile': `--profile cpu` was 'unknown profile 'cpu' (choose from quick,
+    standard, full)', and `--profile standard-cpu` (its 'CPU smoke subset') 'did you mean standard?' — the GPU profile,
+    5,878 h on this CPU."""
+    from pathlib import Path
+
+    import benchmark
+
+    shipped = Path(benchmark.__file__).resolve().parent.parent / "configs" / f"{Path(name).stem}.yaml"
+    for where, shown in ((shipped.parent.parent, f"configs/{shipped.name}"), (tmp_path, str(shipped))):
+        monkeypatch.chdir(where)
+        assert main(["run", "--profile", name, "--out", str(a_file)]) == 2
+        assert _last_error(capsys) == (f"error: unknown profile {name!r}: {shown} is a config file, run with --config "
+                                       f"{shown} (profiles: quick, standard, full)")
