@@ -49,7 +49,11 @@ def _grid(config) -> GridSpec:
             if isinstance(d.get(key), (tuple, list)) and all(isinstance(x, (tuple, list)) and len(x) == 2
                                                              for x in d[key]):
                 d[key] = {k: (dict(v) if key == "task_params" else list(v)) for k, v in d[key]}
-        config = d
+        checked = GridSpec.from_mapping(d, "api.run()")
+        # a file's (GridSpec.from_file): its values named by the file still (`g.yaml: lr`, `g.yaml: executor.workers`),
+        # as run --config names them; a GridSpec built by hand has no origins: api.run()'s
+        return dataclasses.replace(checked, origins=tuple({**dict(checked.origins), **dict(config.origins)}.items()),
+                                   spelt=tuple({**dict(checked.spelt), **dict(config.spelt)}.items()))
     if isinstance(config, Mapping):
         return GridSpec.from_mapping(dict(config), "api.run()")
     raise UserError(f"api.run(): config is a config file's path, a mapping of settings or a GridSpec; got "

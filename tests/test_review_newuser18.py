@@ -1,0 +1,34 @@
+"""Review of probe-newuser (18): a GridSpec read from a file keeps its file's name in api.run()'s messages, a file or
+folder named as the first word is not taken for a misspelt command, the shipped-config hint in api.run()'s words,
+and a UTF-16 config without its byte-order mark."""
+
+import pytest
+import torchvision.models  # noqa: F401  (what a backbone loss's check imports: imported once, not in a test's time)
+
+import benchmark.checkpoint  # noqa: F401
+import benchmark.executors  # noqa: F401
+import benchmark.runner  # noqa: F401
+from benchmark import api
+from benchmark.config import GridSpec
+from benchmark.errors import UserError
+
+
+@pytest.fixture
+def a_file(tmp_path):
+    """An --out that `run` refuses (a file in the way): nothing is read or trained past the checks."""
+    p = tmp_path / "afile"
+    p.write_text("mine\n")
+    return p
+
+
+def test_api_run_of_a_gridspec_read_from_a_file_names_the_file_for_its_bad_number(tmp_path, a_file):
+    """``api.run(GridSpec.from_file('g.yaml'))`` with ``lr: -1`` said 'api.run(): lr must be positive': the file's
+    numbers are checked in run's sequence now (8c354c5), and the GridSpec was re-read as keywords (76fc5b2)."""
+    (tmp_path / "g.yaml").write_text("tasks: [denoise]\nlosses: [l1]\nlr: -1\n")
+    with pytest.raises(UserError, match=r"^g\.yaml: lr must be positive, got -1"):
+        api.run(GridSpec.from_file(tmp_path / "g.yaml"), out=str(a_file))
+    with pytest.raises(UserError, match=r"^api\.run\(\): lr must be positive, got -2"):  # a keyword over it: its own
+        api.run(GridSpec.from_file(tmp_path / "g.yaml"), lr=-2, out=str(a_file))
+    (tmp_path / "w.yaml").write_text("tasks: [denoise]\nlosses: [l1]\nexecutor: {name: local, workers: 0}\n")
+    with pytest.raises(UserError, match=r"^w\.yaml: executor\.workers must be at least 1, got 0"):
+        api.run(GridSpec.from_file(tmp_path / "w.yaml"), out=str(a_file))
