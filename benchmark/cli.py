@@ -497,11 +497,13 @@ def main(argv: list[str] | None = None) -> int:
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
     if word and not word.startswith("-") and word not in COMMANDS:  # run takes no word: `plbench status` said
         # 'unrecognized arguments: status (`plbench run -h` shows the options)'
-        hint = did_you_mean(word, COMMANDS, n=2)
         suffix = os.path.splitext(word)[1].lower()
+        path = "/" in word or os.sep in word or os.path.exists(word)  # `plbench runs/`: a path, no misspelt `run`
+        hint = did_you_mean(word, COMMANDS, n=2) if not path and not suffix else ""
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
             hint += " (`plbench -h` lists them)"
-        elif suffix in (".yaml", ".yml", ".toml", ".json", ".py"):  # `plbench grid.yaml`: the file, as run takes it
+        elif suffix in (".yaml", ".yml", ".toml", ".json", ".py"):  # `plbench grid.yaml` (merge.yaml: no `merge`
+            # misspelt): the file, as run takes it
             kind, flag = ("a loss file", "--loss-file") if suffix == ".py" else ("a config file", "--config")
             hint = f"; {kind} is run with `plbench run {flag} {shlex.quote(word)}`"
         else:

@@ -9,6 +9,7 @@ import benchmark.checkpoint  # noqa: F401
 import benchmark.executors  # noqa: F401
 import benchmark.runner  # noqa: F401
 from benchmark import api
+from benchmark.cli import main
 from benchmark.config import GridSpec
 from benchmark.errors import UserError
 
@@ -32,3 +33,22 @@ def test_api_run_of_a_gridspec_read_from_a_file_names_the_file_for_its_bad_numbe
     (tmp_path / "w.yaml").write_text("tasks: [denoise]\nlosses: [l1]\nexecutor: {name: local, workers: 0}\n")
     with pytest.raises(UserError, match=r"^w\.yaml: executor\.workers must be at least 1, got 0"):
         api.run(GridSpec.from_file(tmp_path / "w.yaml"), out=str(a_file))
+
+
+@pytest.mark.parametrize("word, says", [
+    ("merge.yaml", "a config file is run with `plbench run --config merge.yaml`"),
+    ("lists.py", "a loss file is run with `plbench run --loss-file lists.py`"),
+    ("perf.toml", "a config file is run with `plbench run --config perf.toml`"),
+    ("runs/", "(commands: run, "),
+    ("report", None),
+])
+def test_a_file_or_folder_as_the_first_word_is_not_a_misspelt_command(word, says, capsys, tmp_path, monkeypatch):
+    """``plbench merge.yaml`` was 'did you mean merge?', ``plbench runs/`` 'did you mean run?': a file's suffix or a
+    path's slash says what it is."""
+    monkeypatch.chdir(tmp_path)
+    if says is None:  # a folder that exists, named bare: no command's misspelling either
+        (tmp_path / "reports").mkdir()
+        word, says = "reports", "(commands: run, "
+    assert main([word]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "did you mean" not in err and says in err, err
