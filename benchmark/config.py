@@ -1004,7 +1004,8 @@ class GridSpec:
     def resolved(self) -> "GridSpec":
         """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
         with self.blamed("profile"):
-            prof = profile("quick" if self.profile is None else self.profile)  # `--profile ""`: unknown
+            prof = profile("quick" if self.profile is None else self.profile,  # `--profile ""`: unknown
+                           api=dict(self.origins).get("profile") == "api.run()")
         filled = {"profile": prof.name, **{k: getattr(prof, k) for k in _PROFILE_FIELDS}, **RUN_DEFAULTS}
         taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
         out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
@@ -1220,8 +1221,9 @@ def _loss_item(x, source: str) -> str:
     raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")
 
 
-def profile(name: str) -> Profile:
-    """A profile by name; an unknown one is a one-line error with a suggestion."""
+def profile(name: str, api: bool = False) -> Profile:
+    """A profile by name; an unknown one is a one-line error with a suggestion (a shipped config's name: its file,
+    as ``--config`` takes it, or ``api``: as ``api.run(config=…)`` does)."""
     if name not in PROFILES:
         shipped = Path(__file__).resolve().parent.parent / "configs" / f"{Path(str(name)).stem}.yaml"
         if str(name).strip() and shipped.is_file():  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
@@ -1230,7 +1232,8 @@ def profile(name: str) -> Profile:
                 shown = str(shipped.relative_to(Path.cwd().resolve()))
             except ValueError:
                 shown = str(shipped)
-            raise UserError(f"unknown profile {name!r}: {shown} is a config file, run with --config {shown} "
+            how = f"pass config={shown!r}" if api else f"run with --config {shown}"  # api.run() has no flags
+            raise UserError(f"unknown profile {name!r}: {shown} is a config file, {how} "
                             f"(profiles: {', '.join(PROFILES)})")
         raise UserError(f"unknown profile {name!r}" + did_you_mean(name, PROFILES)
                         + f" (choose from {', '.join(PROFILES)})")

@@ -52,3 +52,12 @@ def test_a_file_or_folder_as_the_first_word_is_not_a_misspelt_command(word, says
     assert main([word]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "did you mean" not in err and says in err, err
+
+
+def test_a_shipped_config_named_as_a_profile_in_api_run_is_told_as_its_keyword(a_file):
+    """``api.run(profile='cpu')`` was told to 'run with --config configs/cpu.yaml', a flag api.run() has not."""
+    with pytest.raises(UserError) as e:
+        api.run(profile="cpu", out=str(a_file))
+    said = str(e.value)
+    assert said.startswith("api.run(): unknown profile 'cpu': ") and "--config" not in said, said
+    assert "pass config=" in said and "cpu.yaml" in said, said
