@@ -351,6 +351,13 @@ def _config_text(p: Path) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise UserError(f"{p.name} is not a text file (not UTF-8 or UTF-16): a config is YAML") from None
+    even, odd = raw[0::2], raw[1::2]  # UTF-16 without its BOM: text whose every other byte is NUL (ASCII's high
+    # byte), read as UTF-8 'a binary file', and with an accent 'not a text file (not UTF-8)'
+    codec = "utf-16-le" if odd.count(0) * 2 > len(odd) and 0 not in even else \
+        "utf-16-be" if even.count(0) * 2 > len(even) and 0 not in odd else None
+    if codec and len(raw) % 2 == 0:
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode(codec)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

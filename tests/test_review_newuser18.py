@@ -61,3 +61,13 @@ def test_a_shipped_config_named_as_a_profile_in_api_run_is_told_as_its_keyword(a
     said = str(e.value)
     assert said.startswith("api.run(): unknown profile 'cpu': ") and "--config" not in said, said
     assert "pass config=" in said and "cpu.yaml" in said, said
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_config_without_its_byte_order_mark_is_read(tmp_path, a_file, capsys, codec):
+    """UTF-16 without a BOM (``[IO.File]::WriteAllText`` with ``UnicodeEncoding($false, $false)``): its ASCII read as
+    UTF-8 holds NULs, 'a binary file: a config is YAML'; with an accent, 'not a text file (not UTF-8)'."""
+    (tmp_path / "g.yaml").write_bytes("# réglages\ntasks: [denoize]\n".encode(codec))
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: g.yaml: unknown task 'denoize'"), err
