@@ -76,10 +76,22 @@ class _Parser(argparse.ArgumentParser):
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
                         message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
                 message += _one_value_options(self.argv, sub, message.split(":", 1)[1])
+                message += self._run_option_to_compare(sub, flags)
         shown = _shown_program()  # copied, the line must run: the interpreter as reachable from here
         if shown != "plbench" and prog.startswith(shown):
             prog = shlex.join(_runnable_program()) + prog[len(shown):]
         self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
+
+    def _run_option_to_compare(self, sub: argparse.ArgumentParser, flags: list[str]) -> str:
+        """``compare --iterations 50``, ``compare --config grid.yaml``: a grid's option of ``run``, which compare has
+        not (it trains at the settings of the field's runs in ``--out``): the first such flag, said so."""
+        run = next((a.choices.get("run") for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if run is None or sub.prog.split()[-1] != "compare":
+            return ""
+        own = {o for a in sub._actions for o in a.option_strings}
+        theirs = [f for f in flags if f not in own and any(f in a.option_strings for a in run._actions)]
+        return (f"; {theirs[0]} is an option of run: compare trains at the settings of the field's runs in --out"
+                if theirs else "")
 
     def _subcommand(self) -> argparse.ArgumentParser | None:
         """The parser of the subcommand named in :attr:`argv` (``None`` if none)."""

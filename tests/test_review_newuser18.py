@@ -71,3 +71,21 @@ def test_a_utf16_config_without_its_byte_order_mark_is_read(tmp_path, a_file, ca
     assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: g.yaml: unknown task 'denoize'"), err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["compare", "--loss", "l1", "--iterations", "50"], "--iterations"),
+    (["compare", "--config", "configs/cpu.yaml"], "--config"),
+    (["compare", "--loss", "l1", "--seeds", "0", "1", "--crop", "32"], "--seeds"),
+])
+def test_compare_given_an_option_of_run_says_it_trains_at_the_fields_settings(argv, flag, capsys):
+    """``compare --iterations 50`` was 'unrecognized arguments: --iterations 50 (`plbench compare -h` shows the
+    options)': a new user's try at a shorter comparison; compare trains at its field's own settings, which it takes
+    from the runs in --out."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"{flag} is an option of run: compare trains at the settings of the field's runs in --out" \
+        in err, err
