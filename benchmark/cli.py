@@ -522,6 +522,13 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (commands: {', '.join(COMMANDS)}; `plbench -h` describes them)"
         print(_as_started(f"error: unknown command {word!r}{hint}"), file=sys.stderr)
         return 2
+    j = lead  # `plbench -v list tasks`: an option no command has, then the command: said by that command's parser
+    runs = _run_option_strings() if word.startswith("-") else set()
+    while j < len(argv) and argv[j].startswith("-") and argv[j] not in ("-V", "--version") \
+            and (argv[j] in COMMON_FLAGS or argv[j].split("=", 1)[0] not in runs):
+        j += 1  # (run's options, a value after them perhaps, stay run's: `plbench --out list`)
+    if j > lead and j < len(argv) and argv[j] in COMMANDS:  # ('unrecognized arguments: -v list tasks', run's)
+        argv = [argv[j], *argv[:j], *argv[j + 1:]]
     if lead and word in (*COMMANDS, "--version", "-V"):  # `plbench -q list`: the flags every command has
         argv = [word] if word in ("--version", "-V") else [word, *argv[:lead], *argv[lead + 1:]]
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-V")):
@@ -574,6 +581,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         _restore_sigterm(previous_sigterm)
+
+
+def _run_option_strings() -> set[str]:
+    """``run``'s option strings (``--tasks``, ``-h``, …), as its parser names them."""
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {o for a in subs.choices["run"]._actions for o in a.option_strings}
 
 
 def _program() -> list[str]:

@@ -89,3 +89,17 @@ def test_compare_given_an_option_of_run_says_it_trains_at_the_fields_settings(ar
     assert len(err.splitlines()) == 1, err
     assert f"{flag} is an option of run: compare trains at the settings of the field's runs in --out" \
         in err, err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["-v", "list", "tasks"], "unrecognized arguments: -v (`plbench list -h` shows the options)"),
+    (["--verbose", "-q", "report"], "unrecognized arguments: --verbose (`plbench report -h` shows the options)"),
+])
+def test_an_unknown_option_before_the_command_is_said_by_that_command(argv, says, capsys):
+    """``plbench -v list tasks`` was 'unrecognized arguments: -v list tasks (`plbench run -h` shows the options)': the
+    command and its words taken as arguments of run."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {says}", err
