@@ -838,6 +838,12 @@ class GridSpec:
             d["task_params"] = params or d.get("task_params") or []
         if isinstance(d.get("losses"), dict):  # {l1: null, charbonnier: {eps: 0.01}}: as tasks take it
             d["losses"] = [{name: kw} for name, kw in d["losses"].items()]
+        for item in d["losses"] if source != "api.run()" and isinstance(d.get("losses"), list) else ():
+            if isinstance(item, str) and len(parts := re.split(r"\s+-\s+", item.strip())) > 1:  # `- ssim` indented
+                # under `- l1`, folded by YAML into 'l1 - ssim': no spec subtracts ('terms are added, never subtracted')
+                raise UserError(f"{source}: losses: {item!r} is one item: a `- {parts[-1]}` line indented deeper than "
+                                "the item above it continues that item: indent the items alike (one loss's terms are "
+                                f"added: {' + '.join(parts)})")
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]

@@ -103,3 +103,13 @@ def test_an_unknown_option_before_the_command_is_said_by_that_command(argv, says
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: {says}", err
+
+
+def test_a_loss_item_indented_deeper_is_said_as_such_not_as_a_subtraction(tmp_path, a_file, capsys):
+    """``losses: - l1 / '    - ssim'`` (YAML folds it into 'l1 - ssim') was told 'terms are added, never subtracted:
+    weights must be positive', where tasks, seeds and metrics say the indentation (9de9b19)."""
+    (tmp_path / "g.yaml").write_text("tasks: [denoise]\nlosses:\n  - l1\n    - ssim\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: g.yaml: losses: 'l1 - ssim' is one item: a `- ssim` line indented deeper than "
+                          "the item above it continues that item: indent the items alike"), err
