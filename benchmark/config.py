@@ -838,12 +838,16 @@ class GridSpec:
             d["task_params"] = params or d.get("task_params") or []
         if isinstance(d.get("losses"), dict):  # {l1: null, charbonnier: {eps: 0.01}}: as tasks take it
             d["losses"] = [{name: kw} for name, kw in d["losses"].items()]
-        for item in d["losses"] if source != "api.run()" and isinstance(d.get("losses"), list) else ():
-            if isinstance(item, str) and len(parts := re.split(r"\s+-\s+", item.strip())) > 1:  # `- ssim` indented
-                # under `- l1`, folded by YAML into 'l1 - ssim': no spec subtracts ('terms are added, never subtracted')
-                raise UserError(f"{source}: losses: {item!r} is one item: a `- {parts[-1]}` line indented deeper than "
-                                "the item above it continues that item: indent the items alike (one loss's terms are "
-                                f"added: {' + '.join(parts)})")
+        for key in ("losses", "train_data", "test_data", "loss_files") if source != "api.run()" else ():
+            for item in d[key] if isinstance(d.get(key), list) else ():  # `- ssim` indented under `- l1`, folded by
+                # YAML into 'l1 - ssim': no spec subtracts ('terms are added, never subtracted'); a path so folded is
+                # not there ('dataset folder not found: d1 - d2'), one whose name holds ' - ' is
+                if isinstance(item, str) and len(parts := re.split(r"\s+-\s+", item.strip())) > 1 \
+                        and (key == "losses" or not Path(item).expanduser().exists()):
+                    raise UserError(f"{source}: {key}: {item!r} is one item: a `- {parts[-1]}` line indented deeper "
+                                    "than the item above it continues that item: indent the items alike"
+                                    + (f" (one loss's terms are added: {' + '.join(parts)})" if key == "losses"
+                                       else ""))
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]

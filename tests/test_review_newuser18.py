@@ -113,3 +113,19 @@ def test_a_loss_item_indented_deeper_is_said_as_such_not_as_a_subtraction(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: g.yaml: losses: 'l1 - ssim' is one item: a `- ssim` line indented deeper than "
                           "the item above it continues that item: indent the items alike"), err
+
+
+@pytest.mark.parametrize("key", ["train_data", "test_data", "loss_files"])
+def test_a_path_item_indented_deeper_is_said_as_such_not_as_a_missing_path(tmp_path, a_file, capsys, key,
+                                                                          monkeypatch):
+    """``train_data: - d1 / '    - d2'`` was 'dataset folder not found: d1 - d2', ``loss_files`` 'loss file 'a.py -
+    b.py' not found': the same fold; a folder whose name holds ' - ' is still read as one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.yaml").write_text(f"tasks: [denoise]\nlosses: [l1]\n{key}:\n  - d1\n    - d2\n")
+    assert main(["run", "--config", "g.yaml", "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (f"error: g.yaml: {key}: 'd1 - d2' is one item: a `- d2` line indented deeper than the item above "
+                   "it continues that item: indent the items alike"), err
+    (tmp_path / "d1 - d2").mkdir()
+    assert main(["run", "--config", "g.yaml", "--out", str(a_file)]) == 2
+    assert "is one item" not in capsys.readouterr().err
