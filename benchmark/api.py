@@ -12,13 +12,17 @@
 ``run`` takes every setting of a config file (:class:`benchmark.config.GridSpec`: ``profile``,
 ``tasks`` — a list, or ``{task: {parameter: value}}`` —, ``losses``, ``seeds``, ``net``,
 ``iterations``, ``batch_size``, ``crop``, ``lr``, ``train_data``, ``test_data``, ``metrics``,
-``device``, ``out``, ``executor``, ``workers``, …) or a ``config=`` file, keywords overriding it.
+``device``, ``out``, ``executor``, ``workers``, …) or a ``config`` — a file's path, a mapping of those settings or a
+``GridSpec`` —, keywords overriding it.
 Bad input raises :class:`benchmark.errors.UserError` with the CLI's one-line message.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +33,36 @@ from benchmark.errors import UserError
 __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 
 
-def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
+def _grid(config) -> GridSpec:
+    """``run``'s ``config``: a YAML/TOML file's path, a mapping of its settings, or a :class:`GridSpec` — each
+    checked as keywords are (a GridSpec built by hand holds whatever it was given)."""
+    from benchmark.config import _NOT_SETTINGS
+
+    if config is None:
+        return GridSpec()
+    if isinstance(config, (str, os.PathLike)) and str(config).strip():
+        return GridSpec.from_file(config)
+    if isinstance(config, GridSpec):  # its settings, as the mapping a file holds
+        d = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in _NOT_SETTINGS}
+        d = {k: v for k, v in d.items()
+             if v is not None and (v or k not in ("task_params", "loss_files", "loss_tasks"))}  # () : none given
+        for key in ("task_params", "loss_tasks"):  # ((task, ((key, value), …)), …) → {task: {key: value}}
+            if isinstance(d.get(key), (tuple, list)) and all(isinstance(x, (tuple, list)) and len(x) == 2
+                                                             for x in d[key]):
+                d[key] = {k: (dict(v) if key == "task_params" else list(v)) for k, v in d[key]}
+        checked = GridSpec.from_mapping(d, "api.run()")
+        # a file's (GridSpec.from_file): its values named by the file still (`g.yaml: lr`, `g.yaml: executor.workers`),
+        # as run --config names them; a GridSpec built by hand has no origins: api.run()'s
+        return dataclasses.replace(checked, origins=tuple({**dict(checked.origins), **dict(config.origins)}.items()),
+                                   spelt=tuple({**dict(checked.spelt), **dict(config.spelt)}.items()))
+    if isinstance(config, Mapping):
+        return GridSpec.from_mapping(dict(config), "api.run()")
+    raise UserError(f"api.run(): config is a config file's path, a mapping of settings or a GridSpec; got "
+                    f"{config!r:.60} ({type(config).__name__})")
+
+
+def run(config: str | Path | Mapping | GridSpec | None = None, *, report: bool = True, progress: bool = False,
+        **settings):
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.cli import done_before, planned, say_interrupted, say_outcome, standard_streams
@@ -43,7 +76,7 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
 
     refuse_in_a_starting_worker()  # a script's top level run again in a local worker: before any planning
     report, progress = check_switch(report, "api.run(): report"), check_switch(progress, "api.run(): progress")
-    spec = GridSpec.from_file(config) if config else GridSpec()
+    spec = _grid(config)
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s, configs, metrics, device, data = planned(spec, where="`api.run()` writes its runs and report there")  # as run
     store = ResultsStore(s.out)

@@ -75,10 +75,23 @@ class _Parser(argparse.ArgumentParser):
                     if hint:
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
                         message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
+                message += _one_value_options(self.argv, sub, message.split(":", 1)[1])
+                message += self._run_option_to_compare(sub, flags)
         shown = _shown_program()  # copied, the line must run: the interpreter as reachable from here
         if shown != "plbench" and prog.startswith(shown):
             prog = shlex.join(_runnable_program()) + prog[len(shown):]
         self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
+
+    def _run_option_to_compare(self, sub: argparse.ArgumentParser, flags: list[str]) -> str:
+        """``compare --iterations 50``, ``compare --config grid.yaml``: a grid's option of ``run``, which compare has
+        not (it trains at the settings of the field's runs in ``--out``): the first such flag, said so."""
+        run = next((a.choices.get("run") for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if run is None or sub.prog.split()[-1] != "compare":
+            return ""
+        own = {o for a in sub._actions for o in a.option_strings}
+        theirs = [f for f in flags if f not in own and any(f in a.option_strings for a in run._actions)]
+        return (f"; {theirs[0]} is an option of run: compare trains at the settings of the field's runs in --out"
+                if theirs else "")
 
     def _subcommand(self) -> argparse.ArgumentParser | None:
         """The parser of the subcommand named in :attr:`argv` (``None`` if none)."""
@@ -86,6 +99,29 @@ class _Parser(argparse.ArgumentParser):
             if isinstance(action, argparse._SubParsersAction):
                 return next((action.choices[a] for a in self.argv if a in action.choices), None)
         return None
+
+
+def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str) -> str:
+    """For an unrecognised word (in ``stray``, argparse's list of them) right after an option of one value and that
+    value (``--loss-file a.py b.py``, as ``--losses`` and ``--train-data`` take several): that the option takes one,
+    and how a repeatable one is repeated."""
+    actions = {o: a for a in sub._actions for o in a.option_strings}
+    for i, word in enumerate(argv):
+        if i < 2 or word.startswith("-") or word not in stray.split():
+            continue
+        if argv[i - 1].startswith("--") and "=" in argv[i - 1]:  # `--loss-file=a.py b.py`
+            option, value = argv[i - 1].split("=", 1)
+        elif argv[i - 2].startswith("-") and not argv[i - 1].startswith("-"):
+            option, value = argv[i - 2], argv[i - 1]
+        else:
+            continue
+        action = actions.get(option)
+        if action is None or action.nargs is not None:
+            continue
+        if isinstance(action, argparse._AppendAction):
+            return f"; {option} takes one value a time: {option} {shlex.quote(value)} {option} {shlex.quote(word)}"
+        return f"; {option} takes one value"
+    return ""
 
 
 class _Paired(argparse.BooleanOptionalAction):
@@ -474,11 +510,28 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
-    if word and not word.startswith("-") and word not in COMMANDS:
-        hint = did_you_mean(word, COMMANDS, n=2)
+    if word and not word.startswith("-") and word not in COMMANDS:  # run takes no word: `plbench status` said
+        # 'unrecognized arguments: status (`plbench run -h` shows the options)'
+        suffix = os.path.splitext(word)[1].lower()
+        path = "/" in word or os.sep in word or os.path.exists(word)  # `plbench runs/`: a path, no misspelt `run`
+        hint = did_you_mean(word, COMMANDS, n=2) if not path and not suffix else ""
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
-            print(_as_started(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)"), file=sys.stderr)
-            return 2
+            hint += " (`plbench -h` lists them)"
+        elif suffix in (".yaml", ".yml", ".toml", ".json", ".py"):  # `plbench grid.yaml` (merge.yaml: no `merge`
+            # misspelt): the file, as run takes it
+            kind, flag = ("a loss file", "--loss-file") if suffix == ".py" else ("a config file", "--config")
+            hint = f"; {kind} is run with `plbench run {flag} {shlex.quote(word)}`"
+        else:
+            hint = f" (commands: {', '.join(COMMANDS)}; `plbench -h` describes them)"
+        print(_as_started(f"error: unknown command {word!r}{hint}"), file=sys.stderr)
+        return 2
+    j = lead  # `plbench -v list tasks`: an option no command has, then the command: said by that command's parser
+    runs = _run_option_strings() if word.startswith("-") else set()
+    while j < len(argv) and argv[j].startswith("-") and argv[j] not in ("-V", "--version") \
+            and (argv[j] in COMMON_FLAGS or argv[j].split("=", 1)[0] not in runs):
+        j += 1  # (run's options, a value after them perhaps, stay run's: `plbench --out list`)
+    if j > lead and j < len(argv) and argv[j] in COMMANDS:  # ('unrecognized arguments: -v list tasks', run's)
+        argv = [argv[j], *argv[:j], *argv[j + 1:]]
     if lead and word in (*COMMANDS, "--version", "-V"):  # `plbench -q list`: the flags every command has
         argv = [word] if word in ("--version", "-V") else [word, *argv[:lead], *argv[lead + 1:]]
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-V")):
@@ -531,6 +584,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         _restore_sigterm(previous_sigterm)
+
+
+def _run_option_strings() -> set[str]:
+    """``run``'s option strings (``--tasks``, ``-h``, …), as its parser names them."""
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {o for a in subs.choices["run"]._actions for o in a.option_strings}
 
 
 def _program() -> list[str]:
@@ -736,13 +796,13 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
 
 def planned(spec, dry_run: bool = False, where: str | None = None):
     """The one order ``run`` and ``api.run()`` check a grid ``spec`` (:class:`~benchmark.config.GridSpec`) in, then
-    read its data: the executor's settings, names, the logger, the executor's options, numbers, every other check that
-    reads no image (:func:`benchmark.config.check_grid`), then the results folder (its preflight, ``where``: what
-    writes there; a dry run: a warning), then the data, decoded once (:func:`benchmark.config.build_configs`). Each
-    mistake is said before the folder's refusal, and before a minute of decoding. Returns (the resolved grid, the
-    resolved configs, metric names, device string, the DataCache)."""
+    read its data: the executor's settings, names, the logger, the executor's options, then numbers and every other
+    check that reads no image (:func:`benchmark.config.check_grid`), then the results folder (its preflight,
+    ``where``: what writes there; a dry run: a warning), then the data, decoded once
+    (:func:`benchmark.config.build_configs`). Each mistake is said before the folder's refusal, and before a minute of
+    decoding. Returns (the resolved grid, the resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_grid, check_numbers
+    from benchmark.config import check_executor_settings, check_grid, check_out
     from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -751,6 +811,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
 
     s = spec.resolved()
     local = s.executor == "local" or dry_run  # a dry run plans here whatever the executor
+    check_out(s)  # `out: ''`: named by the file or api.run() before any check reads the store
     check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
         check_metric_names(s.metrics)
@@ -775,9 +836,9 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
             parse_device(s.device)
     check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
-    check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
-    with ResultsStore(s.out).naming_file_losses():  # the values too (`--backbone-weights rnadom`, `--crop 7`,
-        plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())  # skimage:trian)
+    with ResultsStore(s.out).naming_file_losses():  # the values too (`--lr -1`, once: a file's and api.run()'s as a
+        # flag's; `--backbone-weights rnadom`, `--crop 7`, skimage:trian)
+        plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())
     if dry_run:  # it trains nothing: csr's encoder self-trained for its run ids took half an hour on a busy machine
         from benchmark.weights import selftraining
 

@@ -341,6 +341,36 @@ def _load_toml(text: str, name: str) -> dict:
         raise _NotToml(f"{name} is not valid TOML: {str(exc).splitlines()[0]}") from None
 
 
+def _config_text(p: Path) -> str:
+    """A config file's text: UTF-8, with or without the BOM Notepad writes (tomllib refused it: 'Invalid statement
+    (at line 1, column 1)'), or UTF-16 with its BOM (PowerShell 5's ``echo … > grid.yaml``); another encoding is
+    one line naming the first byte that is not UTF-8, and its line."""
+    raw = p.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UserError(f"{p.name} is not a text file (not UTF-8 or UTF-16): a config is YAML") from None
+    even, odd = raw[0::2], raw[1::2]  # UTF-16 without its BOM: text whose every other byte is NUL (ASCII's high
+    # byte), read as UTF-8 'a binary file', and with an accent 'not a text file (not UTF-8)'
+    codec = "utf-16-le" if odd.count(0) * 2 > len(odd) and 0 not in even else \
+        "utf-16-be" if even.count(0) * 2 > len(even) and 0 not in odd else None
+    if codec and len(raw) % 2 == 0:
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode(codec)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if b"\0" in raw or exc.start == 0:  # a binary file (an image passed as the config): no line of text
+            raise UserError(f"{p.name} is not a text file (not UTF-8): a config is YAML") from None
+        byte = raw[exc.start]
+        char = bytes([byte]).decode("cp1252", errors="ignore")
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{p.name} is not UTF-8 text (line {line} holds the byte 0x{byte:02x}"
+                        + (f", as Windows-1252 or Latin-1 write {char}" if char.isalpha() else "")
+                        + "): save it as UTF-8") from None
+
+
 def _unique_key_loader():
     """A YAML safe loader that refuses a key given twice in one mapping (the second would win
     silently) and a key that is not a scalar (a list or mapping as a key), reads ``1e-3`` as a
@@ -514,6 +544,9 @@ def weights_for(loss: str, backbone_weights: str) -> str:
 # --------------------------------------------------------------------------------------------
 # a grid as the user describes it: profile + config file + command-line flags
 # --------------------------------------------------------------------------------------------
+#: the settings a profile fills where none is given (:meth:`GridSpec.resolved`; the rest: :data:`RUN_DEFAULTS`)
+_PROFILE_FIELDS = ("tasks", "losses", "seeds", "net", "iterations", "batch_size", "crop", "lr", "train_data",
+                   "test_data", "backbone_weights", "metrics", "device")
 #: invocation defaults (what is not part of a profile)
 RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "workers_per_gpu": 1,
                 "slurm_time": "8:00:00", "checkpoint_every": 500, "checkpoint_seconds": 60.0, "compile": False,
@@ -762,6 +795,8 @@ class GridSpec:
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
         written = dict(d)  # as the file holds it: an empty `tasks: {}` is named as the mapping it is
+        block = written.get("executor") if isinstance(written.get("executor"), dict) else {}
+        nulls = [k for k, v in written.items() if v is None] + [f"executor.{k}" for k, v in block.items() if v is None]
         spelt = {}  # setting → as the file wrote it, where the executor block named it otherwise
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
@@ -803,6 +838,16 @@ class GridSpec:
             d["task_params"] = params or d.get("task_params") or []
         if isinstance(d.get("losses"), dict):  # {l1: null, charbonnier: {eps: 0.01}}: as tasks take it
             d["losses"] = [{name: kw} for name, kw in d["losses"].items()]
+        for key in ("losses", "train_data", "test_data", "loss_files") if source != "api.run()" else ():
+            for item in d[key] if isinstance(d.get(key), list) else ():  # `- ssim` indented under `- l1`, folded by
+                # YAML into 'l1 - ssim': no spec subtracts ('terms are added, never subtracted'); a path so folded is
+                # not there ('dataset folder not found: d1 - d2'), one whose name holds ' - ' is
+                if isinstance(item, str) and len(parts := re.split(r"\s+-\s+", item.strip())) > 1 \
+                        and (key == "losses" or not Path(item).expanduser().exists()):
+                    raise UserError(f"{source}: {key}: {item!r} is one item: a `- {parts[-1]}` line indented deeper "
+                                    "than the item above it continues that item: indent the items alike"
+                                    + (f" (one loss's terms are added: {' + '.join(parts)})" if key == "losses"
+                                       else ""))
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]
@@ -811,8 +856,12 @@ class GridSpec:
         for key in ("tasks", "seeds", "metrics"):  # `seeds: 0 1` (as on the command line) or `0,1`: one YAML string
             for item in d[key] if isinstance(d.get(key), list) else [d.get(key)]:
                 if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
+                    dashes = "-" in words  # `- sr4` indented under `- denoise`: YAML folds it into 'denoise - sr4'
+                    words = [w for w in words if w != "-"]
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
-                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
+                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)"
+                                    + (f"; a `- {words[-1]}` line indented deeper than the item above it continues "
+                                       "that item: indent the items alike" if dashes else ""))
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `losses:`, its list forgotten:
             if source != "api.run()" and key in written and written[key] is None:  # ran the profile's (as `[]` is
                 raise UserError(f"{source}: {key}: has no value: give its list, or leave {key} out for the "
@@ -844,12 +893,15 @@ class GridSpec:
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
+        for key in nulls if source != "api.run()" else ():  # `iterations:`, its number forgotten (YAML null): the
+            # profile's ran unsaid, as a list's did (a keyword's None is one not given)
+            whose = "the profile's" if key in _PROFILE_FIELDS else "its default"
+            raise UserError(f"{source}: {key}: has no value: give one, or leave {key} out for {whose}")
         lists = ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files")  # `seeds: 0.5` read as [0.5]
         d = check_kwargs(cls, d, f"{source}: setting", words=True, names=spelt,  # a YAML user's words: not "int | None"
                          written={k: written[k] for k in lists if k in written})
-        spelt = tuple(spelt.items())
-        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d),
-                          spelt=spelt))
+        spelt = tuple(spelt.items())  # values (`lr: -1`) are checked with the grid's names, in run's and api.run()'s
+        # one sequence (check_grid: a task's typo before the lr, as flags; a flag replacing the file's value unrefused)
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
         if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
@@ -879,10 +931,7 @@ class GridSpec:
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
             raise UserError(f"config file not found: {p}" + did_you_mean_path(path, kind="file"))
-        try:
-            text = p.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{p.name} is not a text file (not UTF-8): a config is YAML") from None
+        text = _config_text(p)
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")
         try:
@@ -972,12 +1021,9 @@ class GridSpec:
     def resolved(self) -> "GridSpec":
         """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
         with self.blamed("profile"):
-            prof = profile("quick" if self.profile is None else self.profile)  # `--profile ""`: unknown
-        filled = {"profile": prof.name, "tasks": prof.tasks, "losses": prof.losses, "seeds": prof.seeds,
-                  "net": prof.net, "iterations": prof.iterations, "batch_size": prof.batch_size, "crop": prof.crop,
-                  "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
-                  "backbone_weights": prof.backbone_weights, "metrics": prof.metrics, "device": prof.device,
-                  **RUN_DEFAULTS}
+            prof = profile("quick" if self.profile is None else self.profile,  # `--profile ""`: unknown
+                           api=dict(self.origins).get("profile") == "api.run()")
+        filled = {"profile": prof.name, **{k: getattr(prof, k) for k in _PROFILE_FIELDS}, **RUN_DEFAULTS}
         taken = {k: v for k, v in filled.items() if getattr(self, k) is None}
         out = dataclasses.replace(self, **taken, filled=tuple(k for k in taken if k not in ("profile", *RUN_DEFAULTS)))
         unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds", "metrics")}  # a repeat counts once
@@ -1192,9 +1238,20 @@ def _loss_item(x, source: str) -> str:
     raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")
 
 
-def profile(name: str) -> Profile:
-    """A profile by name; an unknown one is a one-line error with a suggestion."""
+def profile(name: str, api: bool = False) -> Profile:
+    """A profile by name; an unknown one is a one-line error with a suggestion (a shipped config's name: its file,
+    as ``--config`` takes it, or ``api``: as ``api.run(config=…)`` does)."""
     if name not in PROFILES:
+        shipped = Path(__file__).resolve().parent.parent / "configs" / f"{Path(str(name)).stem}.yaml"
+        if str(name).strip() and shipped.is_file():  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
+            # (and standard-cpu, its smoke subset, was told 'did you mean standard?', the GPU profile)
+            try:
+                shown = str(shipped.relative_to(Path.cwd().resolve()))
+            except ValueError:
+                shown = str(shipped)
+            how = f"pass config={shown!r}" if api else f"run with --config {shown}"  # api.run() has no flags
+            raise UserError(f"unknown profile {name!r}: {shown} is a config file, {how} "
+                            f"(profiles: {', '.join(PROFILES)})")
         raise UserError(f"unknown profile {name!r}" + did_you_mean(name, PROFILES)
                         + f" (choose from {', '.join(PROFILES)})")
     return PROFILES[name]
@@ -1237,13 +1294,20 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
     return only
 
 
+def check_out(s) -> None:
+    """A config file's or ``api.run()``'s empty ``out`` (``out: ''``), named as given (``grid.yaml: out is empty``):
+    the first of run's and api.run()'s checks, as every other reads the store. A flag's, ``--out ''``, is the
+    results store's own line, which names the flag."""
+    if isinstance(s.out, str) and not s.out.strip() and "out" in dict(s.origins):
+        raise UserError(f"{s.named('out')} is empty: name a results directory")
+
+
 def check_numbers(s) -> None:
     """A grid's numeric settings (positive and finite sizes and rates, whole numbers and seeds below 2⁶³ — a 64-bit
     integer —, checkpoint intervals ≥ 0): one-line :class:`UserError` naming each where it was given
-    (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called on a config file's (or
-    ``api.run()``'s) settings as it is read, and by ``run`` on the resolved grid before it looks at ``--out``."""
-    if isinstance(s.out, str) and not s.out.strip():  # `out: ''`, api.run(out=''): named as given, not as --out
-        raise UserError(f"{s.named('out')} is empty: name a results directory")
+    (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called once, by :func:`check_grid` on the
+    resolved grid (flags over a config file's values), after its names, before ``run`` or ``api.run()`` looks at
+    ``--out``."""
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:

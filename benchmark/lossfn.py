@@ -69,6 +69,34 @@ def _finite_literal(value) -> bool:
     return True
 
 
+def _not_literal(call: ast.Call) -> str:
+    """The first keyword of ``call`` that is no literal, and where its bare words are text, the argument quoted:
+    ``layers=(relu1_2, relu2_2)``, the README's ``vgg(layers=('relu1_2', …))`` in single quotes whose inner quotes
+    the shell removed."""
+    for k in call.keywords:
+        try:
+            ast.literal_eval(k.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            written = f"{k.arg}={ast.unparse(k.value)}"
+            quoted = ast.parse(ast.unparse(k.value), mode="eval")
+            for n in ast.walk(quoted):
+                for field, v in ast.iter_fields(n):
+                    if isinstance(v, ast.Name):
+                        setattr(n, field, ast.Constant(v.id))
+                    elif isinstance(v, list):
+                        setattr(n, field, [ast.Constant(x.id) if isinstance(x, ast.Name) else x for x in v])
+            quoted.body = ast.Constant(quoted.body.id) if isinstance(quoted.body, ast.Name) else quoted.body
+            try:
+                ast.literal_eval(quoted)
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                return f": {written} is not one"
+            whole = ast.unparse(ast.Call(call.func, [], [ast.keyword(x.arg, quoted.body if x is k else x.value)
+                                                          for x in call.keywords]))
+            return (f": {written} is not one; text is quoted, {k.arg}={ast.unparse(quoted.body)} (on a command "
+                    f"line inside double quotes: \"{whole}\")")
+    return ""
+
+
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
     must be finite positive numbers (not booleans, ``nan``, ``inf``, negative or subtracted) whose
@@ -121,7 +149,7 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
             try:
                 kwargs = tuple(sorted((k.arg, ast.literal_eval(k.value)) for k in node.keywords))
             except (ValueError, TypeError, SyntaxError, RecursionError):
-                raise UserError(f"loss spec {short!r}: arguments must be literals") from None
+                raise UserError(f"loss spec {short!r}: arguments must be literals{_not_literal(node)}") from None
             for k in node.keywords:  # 1e400 reads as inf, which its canonical spec `w=inf` could not say again
                 if not _finite_literal(ast.literal_eval(k.value)):
                     typed = ast.get_source_segment(spec.strip(), k.value) or "?"

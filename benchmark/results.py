@@ -1218,6 +1218,9 @@ class ResultsStore:
 
     def __init__(self, root: str | Path, name: str = "--out"):
         """``name``: how an error names ``root``, as its user gave it (``--out``; ``out`` in :mod:`benchmark.api`)."""
+        if not isinstance(root, (str, os.PathLike)):  # api.load_results(summary): what api.run() returned
+            raise UserError(f"{name} is a results directory's path (api.run()'s out=), got {root!r:.60} "
+                            f"({type(root).__name__})")
         if str(root).strip() == "":
             raise UserError(f"{name} is empty: name a results directory"
                             + (" (e.g. --out results)" if name == "--out" else ""))

@@ -62,7 +62,7 @@ def test_a_whole_number_past_64_bits_is_refused_alike_by_flag_file_and_api(key, 
     10000000000000000000`` in the same file was accepted. One rule now: a whole-number setting is below 2**63, each
     source named as for 'must be positive'."""
     from benchmark import cli
-    from benchmark.config import GridSpec
+    from benchmark.config import GridSpec, check_numbers
 
     said = f"must be below 2**63, got {10**19}"
     flag = "--" + key.replace("_", "-")
@@ -70,11 +70,11 @@ def test_a_whole_number_past_64_bits_is_refused_alike_by_flag_file_and_api(key, 
     err = capsys.readouterr().err.strip()
     assert err == f"error: {flag} {said}", err
     (tmp_path / "g.yaml").write_text(f"{key}: {written}\n")
-    with pytest.raises(UserError) as e:
-        GridSpec.from_file(tmp_path / "g.yaml")
+    with pytest.raises(UserError) as e:  # checked with the grid (run, api.run), not as the file is read
+        check_numbers(GridSpec.from_file(tmp_path / "g.yaml"))
     assert str(e.value) == f"g.yaml: {key} {said}"
     with pytest.raises(UserError) as e:
-        GridSpec.from_mapping({key: float(written)}, "api.run()")
+        check_numbers(GridSpec.from_mapping({key: float(written)}, "api.run()"))
     assert str(e.value) == f"api.run(): {key} {said}"
     assert not (tmp_path / "r").exists()
 
@@ -205,7 +205,7 @@ def test_workers_past_64_bits_is_refused_as_every_whole_number_is(written, tmp_p
     """``--workers 1e19`` (and ``workers: 1e19`` in a config file) was taken — the 2**63 rule of ``--iterations``,
     ``--crop``, … left it out — and ``workers: 0`` in a file was refused as '--workers must be at least 1', a flag
     never given. One rule, each source named."""
-    from benchmark.config import GridSpec
+    from benchmark.config import GridSpec, check_numbers
     from benchmark.executors import executor_options
 
     said = f"workers must be below 2**63, got {10**19}"
@@ -213,11 +213,11 @@ def test_workers_past_64_bits_is_refused_as_every_whole_number_is(written, tmp_p
         executor_options(GridSpec(workers=written).resolved())
     assert str(e.value) == f"--{said}"
     (tmp_path / "g.yaml").write_text(f"workers: {written}\n")
-    with pytest.raises(UserError) as e:
-        GridSpec.from_file(tmp_path / "g.yaml")
+    with pytest.raises(UserError) as e:  # checked with the grid (run, api.run), not as the file is read
+        check_numbers(GridSpec.from_file(tmp_path / "g.yaml"))
     assert str(e.value) == f"g.yaml: {said}"
     with pytest.raises(UserError) as e:
-        GridSpec.from_mapping({"workers": float(written)}, "api.run()")
+        check_numbers(GridSpec.from_mapping({"workers": float(written)}, "api.run()"))
     assert str(e.value) == f"api.run(): {said}"
     assert executor_options(GridSpec(workers=str(2**63 - 1)).resolved())["workers"] == 2**63 - 1
     for key, value, bad in (("workers", 0, "must be at least 1, got 0"), ("workers", "two", "must be a number or auto"),
