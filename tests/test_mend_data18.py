@@ -1,0 +1,31 @@
+"""Mends of the data18 review: repeated work and duplicated helpers in benchmark/data.py, losses/csr.py and
+benchmark/weights.py made one."""
+import logging
+
+import datasets  # noqa: F401 - imported once at collection (1 s), not inside the first table test's time
+import pytest
+
+from benchmark import data
+from benchmark.errors import UserError
+
+
+def test_a_damaged_windows_1252_table_has_its_encoding_found_once(tmp_path, monkeypatch, caplog):
+    """A table that failed to read had its encoding found up to 3 times (``_read_table``, the blank-file check,
+    ``_holds_no_row``), each a whole read and, for Windows-1252, the same warning → found once in ``_load_table``
+    and passed on: one call, one warning, the same refusal."""
+    table = tmp_path / "t.json"
+    table.write_bytes('[{"path": "café.png"}, {"path": '.encode("cp1252"))
+    calls = []
+    found = data._text_encoding
+    monkeypatch.setattr(data, "_text_encoding", lambda path: calls.append(path) or found(path))
+    with caplog.at_level(logging.WARNING), pytest.raises(UserError, match="cannot be read"):
+        data._load_table(table)
+    assert calls == [table]
+    assert sum("Windows-1252" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.parametrize("text, blank", [(" \r\n\t\n\ufeff\n", True), ("\n\n a.png\n", False)])
+def test_the_blank_check_reads_a_text_table_in_its_encoding(tmp_path, text, blank):
+    table = tmp_path / "t.txt"
+    table.write_text(text, encoding="utf-16")
+    assert data._blank_text(table, "utf-16") is blank
