@@ -29,3 +29,22 @@ def test_the_blank_check_reads_a_text_table_in_its_encoding(tmp_path, text, blan
     table = tmp_path / "t.txt"
     table.write_text(text, encoding="utf-16")
     assert data._blank_text(table, "utf-16") is blank
+
+
+def test_csr_refusal_gives_a_shell_quoted_pretrain_command(monkeypatch, tmp_path):
+    """The pretrain command was written in 3 places; ``resolve_encoder``'s refusal wrote ``--data {selftrain_data}``
+    unquoted (``--data my photos``: two arguments) while the dry run quoted it → one ``_pretrain_command`` (shlex):
+    the refusal's command, split as a shell does, gives back the path; the dry run says the same command."""
+    import shlex
+
+    import losses.csr as C
+    from benchmark import weights as W
+
+    monkeypatch.setattr(W, "cache_dir", lambda subdir="plbench": tmp_path / subdir)
+    with pytest.raises(UserError) as err:
+        C.resolve_encoder(selftrain=False, selftrain_data="my photos")
+    said = str(err.value)
+    cmd = C._pretrain_command("my photos")
+    assert cmd in said and shlex.split(cmd)[-2:] == ["--data", "my photos"], said
+    assert C._would_selftrain(selftrain_data="my photos") == cmd
+    assert C._encoder_file(selftrain_data="my photos") == (str(C._selftrained_path("my photos")),)
