@@ -48,3 +48,18 @@ def test_csr_refusal_gives_a_shell_quoted_pretrain_command(monkeypatch, tmp_path
     assert cmd in said and shlex.split(cmd)[-2:] == ["--data", "my photos"], said
     assert C._would_selftrain(selftrain_data="my photos") == cmd
     assert C._encoder_file(selftrain_data="my photos") == (str(C._selftrained_path("my photos")),)
+
+
+def test_one_loop_gives_the_selftrain_commands_of_a_spec_and_of_a_grid(monkeypatch, tmp_path):
+    """``selftrain_command`` and ``selftraining`` were the same loop twice, the second giving "term: cmd" strings the
+    CLI split back → one ``selftrain_commands`` of (term, command) pairs: the first is ``selftrain_command``'s, a term
+    on random weights trains nothing, and the grid's are each spec's, each once."""
+    from benchmark import weights as W
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    spec = "l1 + csr(weights='random') + csr(selftrain_data='my photos')"
+    pairs = W.selftrain_commands(spec)
+    assert pairs == [("csr", "plbench pretrain --recipe simclr --data 'my photos'")]
+    assert W.selftrain_command(spec) == pairs[0][1] and W.selftrain_command("l1") == ""
+    assert W.selftrain_commands("csr", backbone="random") == []
+    assert W.selftraining({spec: "pretrained", "csr(selftrain_data='my photos')": "random"}) == pairs
