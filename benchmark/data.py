@@ -66,6 +66,7 @@ import logging
 import math
 import os
 import re
+import stat
 import struct
 import tempfile
 import time
@@ -73,7 +74,7 @@ import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 
@@ -832,10 +833,11 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                                  "column of local paths)")
         else:
             path = find_file(path, base)
-            if Path(path).is_dir():  # a list of the folders to read, as other tools take
+            st = os.stat(path)  # one stat: a folder (a list of the folders to read, as other tools take), the size
+            if stat.S_ISDIR(st.st_mode):
                 raise ValueError("a folder, not an image file: a table lists image files; give the folder as a "
                                  "source of its own (--train-data and --test-data take several)")
-    if (len(data) if data is not None else Path(path).stat().st_size) == 0:
+    if (len(data) if data is not None else st.st_size) == 0:
         raise ValueError("empty file (0 bytes)")
     # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
     # warnings naming neither the file nor the outcome: logged here under the image's name
@@ -1786,8 +1788,6 @@ def find_file(path: str, base: Path | None = None) -> Path:
             return found
     if broken := next((b for place in places if (b := _broken_link(place / p))), None):  # there, leading nowhere
         raise FileNotFoundError(broken)
-    from pathlib import PureWindowsPath
-
     win = PureWindowsPath(path)
     if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
@@ -1843,8 +1843,6 @@ def _windows_relative(path: str, base: Path | None = None) -> str:
     """A cell's relative path written on Windows (``photos\\trip\\b.png``: a CSV from pandas or Excel there) with its
     backslashes read as folder separators where it is not found as written but is so (:func:`find_file`'s places);
     else ``path`` unchanged (a POSIX file name may hold a backslash)."""
-    from pathlib import PureWindowsPath
-
     win = PureWindowsPath(path)
     if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute():
         return path

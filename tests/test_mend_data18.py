@@ -63,3 +63,35 @@ def test_one_loop_gives_the_selftrain_commands_of_a_spec_and_of_a_grid(monkeypat
     assert W.selftrain_command(spec) == pairs[0][1] and W.selftrain_command("l1") == ""
     assert W.selftrain_commands("csr", backbone="random") == []
     assert W.selftraining({spec: "pretrained", "csr(selftrain_data='my photos')": "random"}) == pairs
+
+
+def test_decode_image_stats_a_path_once_for_the_folder_and_the_size(tmp_path, monkeypatch):
+    """``decode_image`` called ``Path.is_dir()`` then ``Path.stat()`` on a file path: two stats → one ``os.stat``
+    (``S_ISDIR``, then its size): a folder and an empty file still refused as before."""
+    import os
+
+    import numpy as np
+    from PIL import Image
+
+    png = tmp_path / "a.png"
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(png)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "folder").mkdir()
+    stats = []
+    real = os.stat
+
+    def counted(p, *a, **k):
+        stats.append(os.fspath(p))
+        return real(p, *a, **k)
+
+    monkeypatch.setattr(os, "stat", counted)
+    data.find_file(str(png), None)
+    finding = len(stats)
+    stats.clear()
+    assert data.decode_image(str(png), "a").shape == (3, 4, 5)
+    assert stats.count(str(png)) == finding + 1, stats
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="a folder, not an image file"):
+        data.decode_image(str(tmp_path / "folder"), "f")
+    with pytest.raises(ValueError, match="empty file"):
+        data.decode_image(str(tmp_path / "empty.png"), "e")
