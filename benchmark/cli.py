@@ -845,7 +845,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
         if first := selftraining(plan.weights):  # (not `--backbone-weights random`: csr(selftrain_data=…) refuses it)
             raise UserError("a dry run trains nothing, but these runs' ids need an encoder the run would self-train "
                             "first (about 2 min on 2 idle CPU cores): make it with "
-                            + "; ".join(f"`{cmd}` ({term})" for term, cmd in (x.split(": ", 1) for x in first))
+                            + "; ".join(f"`{cmd}` ({term})" for term, cmd in first)
                             + ", then dry-run again")
     try:
         ResultsStore(s.out).preflight(*([where] if where else []))

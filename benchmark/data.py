@@ -66,6 +66,7 @@ import logging
 import math
 import os
 import re
+import stat
 import struct
 import tempfile
 import time
@@ -73,7 +74,7 @@ import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 
@@ -832,10 +833,11 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                                  "column of local paths)")
         else:
             path = find_file(path, base)
-            if Path(path).is_dir():  # a list of the folders to read, as other tools take
+            st = os.stat(path)  # one stat: a folder (a list of the folders to read, as other tools take), the size
+            if stat.S_ISDIR(st.st_mode):
                 raise ValueError("a folder, not an image file: a table lists image files; give the folder as a "
                                  "source of its own (--train-data and --test-data take several)")
-    if (len(data) if data is not None else Path(path).stat().st_size) == 0:
+    if (len(data) if data is not None else st.st_size) == 0:
         raise ValueError("empty file (0 bytes)")
     # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
     # warnings naming neither the file nor the outcome: logged here under the image's name
@@ -1786,8 +1788,6 @@ def find_file(path: str, base: Path | None = None) -> Path:
             return found
     if broken := next((b for place in places if (b := _broken_link(place / p))), None):  # there, leading nowhere
         raise FileNotFoundError(broken)
-    from pathlib import PureWindowsPath
-
     win = PureWindowsPath(path)
     if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
@@ -1843,8 +1843,6 @@ def _windows_relative(path: str, base: Path | None = None) -> str:
     """A cell's relative path written on Windows (``photos\\trip\\b.png``: a CSV from pandas or Excel there) with its
     backslashes read as folder separators where it is not found as written but is so (:func:`find_file`'s places);
     else ``path`` unchanged (a POSIX file name may hold a backslash)."""
-    from pathlib import PureWindowsPath
-
     win = PureWindowsPath(path)
     if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute():
         return path
@@ -2621,13 +2619,14 @@ def _load_table(path: Path):
     empty = f"{path}: a table of images that lists no image"
     if path.stat().st_size == 0:  # a list a script never filled
         raise UserError(f"{empty}: it is empty (0 bytes)")
+    # found once (a whole read, and a Windows-1252 table's warning), for the read and the checks of a failed one
+    encoding = None if path.suffix.lower() in (".parquet", ".arrow") else _text_encoding(path)
     try:
-        ds = _read_table(path)
+        ds = _read_table(path, encoding)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
-        if path.suffix.lower() not in (".parquet", ".arrow") and not path.read_text(
-                encoding=_text_encoding(path), errors="replace").strip("\ufeff \t\r\n"):
+        if encoding is not None and _blank_text(path, encoding):
             raise UserError(f"{empty}: it holds blank lines only") from None
-        if _holds_no_row(path):  # a JSON [] or {}, a parquet or arrow file of no rows: datasets finds 'no data'
+        if _holds_no_row(path, encoding):  # a JSON [] or {}, a parquet or arrow file of no rows: 'no data'
             raise UserError(f"{empty} (no row)") from None
         raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
     if len(ds) == 0:
@@ -2638,15 +2637,22 @@ def _load_table(path: Path):
     return ds
 
 
-def _holds_no_row(path: Path) -> bool:
-    """Whether a table that :func:`_read_table` did not read is one of no rows: a JSON ``[]`` or ``{}``, a parquet or
-    arrow (IPC stream or file) file of none."""
+def _blank_text(path: Path, encoding: str) -> bool:
+    """Whether a text table holds blank lines only (a byte-order mark, spaces, tabs, line ends), read in ``encoding``
+    up to its first line with text."""
+    with open(path, encoding=encoding, errors="replace") as f:
+        return not any(line.strip("\ufeff \t\r\n") for line in f)
+
+
+def _holds_no_row(path: Path, encoding: str | None) -> bool:
+    """Whether a table that :func:`_read_table` did not read is one of no rows: a JSON ``[]`` or ``{}`` (read in
+    ``encoding``, :func:`_text_encoding`'s), a parquet or arrow (IPC stream or file) file of none."""
     import pyarrow as pa
 
     suffix = path.suffix.lower()
     with contextlib.suppress(Exception):  # not so: the read's own error is said
         if suffix == ".json":
-            return json.loads(path.read_text(encoding=_text_encoding(path))) in ([], {})
+            return json.loads(path.read_text(encoding=encoding)) in ([], {})
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
@@ -2658,15 +2664,16 @@ def _holds_no_row(path: Path) -> bool:
     return False
 
 
-def _read_table(path: Path):
-    """:func:`_load_table`'s read of ``path``, any error its caller's to say."""
+def _read_table(path: Path, encoding: str | None):
+    """:func:`_load_table`'s read of ``path``, a text table's in ``encoding`` (:func:`_text_encoding`'s; None for
+    parquet and arrow), any error its caller's to say."""
     import datasets
 
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
         with contextlib.ExitStack() as stack:
             read = path
-            if suffix in (".jsonl", ".json") and (encoding := _text_encoding(path)) != "utf-8-sig":
+            if suffix in (".jsonl", ".json") and encoding != "utf-8-sig":
                 # UTF-16 or Windows-1252 (as Windows PowerShell 5 saves JSON): read from a UTF-8 copy
                 read = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plbench-table-"))) / path.name
                 read.write_text(path.read_text(encoding=encoding), encoding="utf-8")
@@ -2674,7 +2681,6 @@ def _read_table(path: Path):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 ds = datasets.load_dataset(builder, data_files=str(read), split="train")
             return _pandas_json(read, ds) if suffix == ".json" else ds
-    encoding = _text_encoding(path)
     sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt")
     if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
         lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]

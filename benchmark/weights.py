@@ -497,37 +497,35 @@ def weights_fingerprint(loss: str, backbone_weights: str = "pretrained") -> str:
     return ",".join(parts)
 
 
-def selftrain_command(loss: str) -> str:
-    """The command that makes the encoder a term of ``loss`` would self-train on pretrained weights as the cache
-    stands (a registration's ``selftrains=``: csr's SimCLR encoder, ``plbench pretrain --recipe simclr --data …``,
-    shell-quoted), "" for none."""
-    from benchmark.lossfn import parse_loss_spec
-    from benchmark.registry import LOSSES
-
-    for term in parse_loss_spec(loss):
-        would = LOSSES.get(term.name).meta.get("selftrains")
-        if would is not None and (cmd := would(**dict(term.kwargs))):
-            return cmd
-    return ""
-
-
-def selftraining(weights: dict[str, str]) -> list[str]:
-    """``term: command`` for each term of the losses of ``weights`` ({loss spec: the backbone weights it trains
-    with}, :attr:`benchmark.config.GridPlan.weights`) whose build on pretrained weights would train an encoder first
-    as the cache stands (a registration's ``selftrains=``, a function of the term's keywords giving the command that
-    makes it, "" for none: csr's self-trained SimCLR encoder) — what a dry run, which trains nothing, says instead of
-    training it for the run ids (:func:`weights_fingerprint` builds the choice)."""
+def selftrain_commands(loss: str, backbone: str = "pretrained") -> list[tuple[str, str]]:
+    """(term, command) for each term of ``loss`` whose build on ``backbone`` weights (the term's own ``weights=``
+    first) would train an encoder first as the cache stands (a registration's ``selftrains=``, a function of the
+    term's keywords giving the command that makes it, "" for none: csr's SimCLR encoder, ``plbench pretrain --recipe
+    simclr --data …``, shell-quoted), each once."""
     from benchmark.lossfn import parse_loss_spec
     from benchmark.registry import LOSSES
 
     out = []
-    for loss, backbone in weights.items():
-        for term in parse_loss_spec(loss):
-            would = LOSSES.get(term.name).meta.get("selftrains")
-            kwargs = dict(term.kwargs)
-            if would is not None and str(kwargs.get("weights", backbone)) == "pretrained" and (cmd := would(**kwargs)):
-                out.append(f"{term.name}: {cmd}")
+    for term in parse_loss_spec(loss):
+        would = LOSSES.get(term.name).meta.get("selftrains")
+        kwargs = dict(term.kwargs)
+        if would is not None and str(kwargs.get("weights", backbone)) == "pretrained" and (cmd := would(**kwargs)):
+            out.append((term.name, cmd))
     return list(dict.fromkeys(out))
+
+
+def selftrain_command(loss: str) -> str:
+    """The first command of :func:`selftrain_commands` on pretrained weights, "" for none."""
+    return next((cmd for _, cmd in selftrain_commands(loss)), "")
+
+
+def selftraining(weights: dict[str, str]) -> list[tuple[str, str]]:
+    """(term, command) for each term of the losses of ``weights`` ({loss spec: the backbone weights it trains
+    with}, :attr:`benchmark.config.GridPlan.weights`) that would train an encoder first (:func:`selftrain_commands`),
+    each once — what a dry run, which trains nothing, says instead of training it for the run ids
+    (:func:`weights_fingerprint` builds the choice)."""
+    return list(dict.fromkeys(pair for loss, backbone in weights.items()
+                              for pair in selftrain_commands(loss, backbone)))
 
 
 def is_checkpoint(weights: str) -> bool:

@@ -5,6 +5,7 @@ Medical Images", 2022)."""
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -34,6 +35,19 @@ def selftrained_simclr_config(data: str = SELFTRAIN_DATA):
     return PretrainConfig(recipe="simclr", data=data)
 
 
+def _selftrained_path(data: str = SELFTRAIN_DATA):
+    """Where the self-trained SimCLR encoder on ``data`` is cached (:func:`selftrained_simclr_config`'s file)."""
+    from benchmark.pretrain import output_path
+
+    return output_path(selftrained_simclr_config(data))
+
+
+def _pretrain_command(data: str | None = SELFTRAIN_DATA) -> str:
+    """The ``plbench pretrain`` command that makes the self-trained encoder on ``data`` (``--data`` left out for
+    None: its default, :data:`SELFTRAIN_DATA`), shell-quoted: a path with spaces is one argument."""
+    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", *(["--data", data] if data is not None else [])])
+
+
 def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA) -> str:
     """The weights behind ``encoder``: a weights key or a checkpoint path for :class:`Backbone`.
 
@@ -53,20 +67,19 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     cached = _cached_encoder(selftrain_data)
     if cached is not None:
         return cached
-    from benchmark.pretrain import output_path, pretrain
+    from benchmark.pretrain import pretrain
 
-    cfg = selftrained_simclr_config(selftrain_data)
-    path = output_path(cfg)
+    path = _selftrained_path(selftrain_data)
     if not selftrain:
         if named:
-            raise UserError(f"csr: no self-trained encoder on {selftrain_data} ({path.name} missing): plbench pretrain "
-                            f"--recipe simclr --data {selftrain_data}, or csr(selftrain=True)")
+            raise UserError(f"csr: no self-trained encoder on {selftrain_data} ({path.name} missing): "
+                            f"{_pretrain_command(selftrain_data)}, or csr(selftrain=True)")
         wanted = "; ".join(W.missing_message(W.get_file(k)).split(";")[0] for k in CONTRASTIVE_ENCODERS)
-        raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: plbench pretrain "
-                        f"--recipe simclr, or csr(selftrain=True))")
+        raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: {_pretrain_command(None)}, "
+                        f"or csr(selftrain=True))")
     log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder "
                 "%s (once, cached)", path.name)
-    return str(pretrain(cfg))
+    return str(pretrain(selftrained_simclr_config(selftrain_data)))
 
 
 def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:
@@ -74,12 +87,11 @@ def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:
     key where cached (not for named ``selftrain_data``), else the self-trained encoder's checkpoint where it is there;
     None where it would self-train first."""
     from benchmark import weights as W
-    from benchmark.pretrain import output_path
 
     for key in () if selftrain_data != SELFTRAIN_DATA else CONTRASTIVE_ENCODERS:
         if W.get_file(key).present:
             return key
-    path = output_path(selftrained_simclr_config(selftrain_data))
+    path = _selftrained_path(selftrain_data)
     return str(path) if path.is_file() else None
 
 
@@ -91,9 +103,7 @@ def _would_selftrain(encoder: str = "auto", selftrain: bool = True, selftrain_da
     (:func:`benchmark.weights.selftraining`)."""
     if encoder != "auto" or not selftrain or _cached_encoder(selftrain_data) is not None:
         return ""
-    import shlex
-
-    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", "--data", selftrain_data])  # a path with spaces
+    return _pretrain_command(selftrain_data)
 
 
 def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, **_) -> tuple[str, ...]:
@@ -104,14 +114,9 @@ def _encoder_file(encoder: str = "auto", selftrain_data: str = SELFTRAIN_DATA, *
     absence made ``--backbone-weights auto`` train csr random beside its cached encoder); else the named weights key,
     checkpoint path or self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
     if encoder == "auto" and selftrain_data != SELFTRAIN_DATA:
-        from benchmark.pretrain import output_path
-
-        return (str(output_path(selftrained_simclr_config(selftrain_data))),)
-    if encoder == "auto":
-        try:
-            encoder = resolve_encoder(encoder, selftrain=False, selftrain_data=selftrain_data)
-        except UserError:  # nothing cached: never self-trained for a listing
-            encoder = CONTRASTIVE_ENCODERS[0]
+        return (str(_selftrained_path(selftrain_data)),)
+    if encoder == "auto":  # nothing cached: MoCo v2's, never self-trained for a listing
+        encoder = _cached_encoder() or CONTRASTIVE_ENCODERS[0]
     return (str(encoder),)
 
 

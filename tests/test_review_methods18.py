@@ -82,7 +82,7 @@ def test_the_listing_and_the_dry_run_give_the_exact_pretrain_command(data, monke
     line = next(x for x in capsys.readouterr().out.splitlines() if "not found" in x)
     (cmd,) = [c for i, c in enumerate(line.split("`")) if i % 2]
     (said,) = selftraining({spec: "pretrained"})
-    assert said == f"csr: {cmd}", (said, cmd)
+    assert said == ("csr", cmd), (said, cmd)
     argv = shlex.split(cmd)
     assert argv[:2] == ["plbench", "pretrain"], argv
     made = []
