@@ -152,7 +152,9 @@ def test_python_api_and_dry_run_plan_hashable_configs(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "build_configs", spy)
     # what is planned is the question, not training it (the README's api.run trains: tests/test_api.py) nor
     # timing it (the dry run's estimate, ~80% of this test's CPU before: tests/test_perf.py's dry-run tests)
-    monkeypatch.setattr(executors, "execute", lambda *a, **k: None)
+    from benchmark.runner import GridSummary
+
+    monkeypatch.setattr(executors, "execute", lambda *a, **k: GridSummary())  # nothing trained, as it returns
     monkeypatch.setattr(cli, "_dry_run", lambda *a, **k: 0)
     api.run(tasks={"deblur": {"motion_length": [3, 7]}}, losses=["l1"], seeds=[0], iterations=2, crop=32,
             batch_size=2, metrics=["psnr"], device="cpu", out=str(tmp_path / "r"), report=False)
