@@ -36,7 +36,6 @@ from benchmark.results import (
     ResultsStore,
     atomic_output,
     atomic_write_bytes,
-    copy_of,
     gone_task,
     respelt_meta,
     stale_lines,
@@ -453,10 +452,10 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
             return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
 
         # a finished run's folder renamed (`mv runs/<id> runs/best`): a copy holding its record, no run — named where
-        # it is, with the mv that puts it back (ResultsStore.copies)
+        # it is, with the mv that puts it back (ResultsStore.renamed_copies)
         renamed = {}
-        for c in store.copies():
-            if (rid := copy_of(c, store.runs / c)) in gone and not os.path.lexists(store.run_dir(rid)):
+        for c, rid in (store.renamed_copies() if gone else {}).items():  # nothing gone: runs/ not listed again
+            if rid in gone:
                 renamed.setdefault(rid, c)
 
         def line(rid, w):
