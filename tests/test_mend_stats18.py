@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
 
@@ -69,3 +70,83 @@ def test_check_the_report_and_merge_agree_on_which_copies_are_renamed_runs(tmp_p
     assert f"mv {store.runs / f'{b}.bak'}" not in said and f"runs/{b} is a link to" in said, said
     here = write_store(tmp_path / "here", offsets={"l3": 0.0}, **KW)
     assert here.merge_from(store)["renamed_there"] == ["best"]
+
+
+def _no_figures(monkeypatch):
+    from benchmark import figures, report
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the figures: not these tests' (seconds)
+    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
+    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+
+
+def test_a_report_hands_back_the_stale_scores_its_findings_were_judged_with(tmp_path, monkeypatch):
+    """Was: compare's summary judged the findings again without the new loss's runs, reading every run's stale scores
+    (eval files, damage, metas) again, which its report had just read. Now write_report hands them back (stale_out),
+    read once: what its findings were judged with."""
+    from benchmark import findings
+    from benchmark.report import write_report
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    _no_figures(monkeypatch)
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **{**KW, "metrics": ("gmsd",)})
+    reads = _count(monkeypatch, ResultsStore, "stale_scores")
+    judged = _count(monkeypatch, findings, "check_store")
+    stale: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_report(store, n_boot=20, visual=False, html=False, formats=(), stale_out=stale)
+    assert len(reads) == 1 and len(judged) == 1, (reads, judged)
+    assert "gmsd" in stale and judged[0][1]["stale"] == stale, stale  # synthetic gmsd: scored before today's fix
+
+
+def test_compare_rejudges_only_the_findings_on_the_new_loss_with_the_reports_stale_scores(tmp_path, monkeypatch):
+    """Was: compare judged every registered finding a second time without the new loss's runs (and read every run's
+    stale scores again). Now only the findings with a part on the new loss are judged again, with the stale scores
+    its report read (compare passes write_report's stale_out): ℓ1 vs ℓ2 (zhao2017_l1_vs_l2) and DISTS vs ℓ2
+    (blau2018_pd_tradeoff) are not; Ding's claim about every rival is."""
+    from benchmark import findings
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    _no_figures(monkeypatch)
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"dists": 0.5, "l1": 0.0, "l2": 0.0, "mine": 0.5},
+                        metrics=("psnr", "gmsd"), seeds=range(2), n_images=2, seed=2, budget_check=False,
+                        weights={"dists": "vgg16:IMAGENET1K_V1+dists:v1"})
+    # as the report judged them, with the new loss's runs (three findings: the others' parts are on none of these)
+    after = findings.check_store(store, ["blau2018_pd_tradeoff", "ding2021_dists_lpips", "zhao2017_l1_vs_l2"],
+                                 n_boot=20)
+    stale = store.stale_scores(set(store.run_ids()))
+    reads = _count(monkeypatch, ResultsStore, "stale_scores")
+    judged = _count(monkeypatch, findings, "check_store")
+    group = [m for m in store.metas() if m.get("config")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _summary(store, {"sr4": group}, ["mine"], {"sr4": []}, 0.05, 20, "l1", (), findings_after=after,
+                 stale_all=stale)
+    assert reads == [] and len(judged) == 1, (reads, judged)
+    (_, names), kw = judged[0]
+    assert names == ["ding2021_dists_lpips"] and kw["stale"] is stale, judged[0]
+    assert {"zhao2017_l1_vs_l2", "blau2018_pd_tradeoff"} <= {r.name for r in after if r.parts}
+
+
+def test_compare_alone_reads_the_stale_scores_once(tmp_path, monkeypatch):
+    """_summary without its report's stale scores (``plbench compare``'s summary alone) reads them once, for every
+    task's coverage and both judgings of the findings — not once per task and once per judging (3 reads here)."""
+    from benchmark import findings
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    _no_figures(monkeypatch)
+    store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0, "mine": 0.5},
+                        metrics=("psnr",), seeds=range(2), n_images=2, seed=2, budget_check=False)
+    reads = _count(monkeypatch, ResultsStore, "stale_scores")
+    judged = _count(monkeypatch, findings, "check_store")
+    groups = {"sr4": [m for m in store.metas() if m.get("config")]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _summary(store, groups, ["mine"], {t: [] for t in groups}, 0.05, 20, "l1", ())
+    assert len(reads) == 1 and judged and all(kw["stale"] is not None for _, kw in judged), (reads, judged)
