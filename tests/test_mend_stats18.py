@@ -15,6 +15,19 @@ import benchmark.synthetic  # noqa: F401
 from benchmark.registry import FINDINGS, TASKS
 
 FINDINGS.names(), TASKS.names()  # the registries scanned at collection, not in a test's time
+
+
+def _load_fonts() -> None:
+    """matplotlib's fonts and the figures' style loaded once, at collection (the first figure drawn in a process
+    takes a second more), not in a test's time."""
+    with benchmark.figures.style() as plt:
+        fig = plt.figure()
+        fig.text(0, 0, "Ag ↑")
+        fig.draw_without_rendering()
+        plt.close(fig)
+
+
+_load_fonts()
 KW = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
 
 
@@ -150,3 +163,35 @@ def test_compare_alone_reads_the_stale_scores_once(tmp_path, monkeypatch):
         warnings.simplefilter("ignore")
         _summary(store, groups, ["mine"], {t: [] for t in groups}, 0.05, 20, "l1", ())
     assert len(reads) == 1 and judged and all(kw["stale"] is not None for _, kw in judged), (reads, judged)
+
+
+def test_a_smoke_tests_pd_plane_has_a_title_of_two_lines_at_most():
+    """Was: draw_pd_plane kept its own older rule for a smoke test's title — characters counted at 0.55 em, the head
+    broken on that count, the smoke line under it — so one task's plane of contrique_fr against ms_ssim opened with 3
+    lines ('P–D plane: perception = contrique_fr ↑,' / 'distortion = ms_ssim ↑' / 'Smoke test, not a ranking'), and
+    the smoke line came last where every other figure puts it first. Now it is fit_title's (title, caption, size): 2
+    lines as drawn, the smoke line first, its reasons opening the caption before the figure's own notes."""
+    from benchmark import figures as F
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute, smoke_test
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.1, "ssim": 0.3}, seeds=(0, 1, 2), n_images=2,
+              metrics=("ms_ssim", "contrique_fr"), unconverged=("l1",))
+    t, checks = drop_budget_checks(synthetic_table(**kw, budget_check=True))
+    metas = [m for _, m, _ in synthetic_runs(**kw) if m.get("config", {}).get("iterations") == 150]
+    stats = compute(t, metas, n_boot=20, checks=checks)
+    smoke = smoke_test(stats, short=True)
+    assert smoke.startswith("Smoke test, not a ranking"), smoke
+    with F.style() as plt:
+        fig = F.draw_pd_plane(stats)
+        fig.draw_without_rendering()
+        title, r = fig._suptitle, fig.canvas.get_renderer()
+        probe = fig.text(0, 0, "Ag", fontsize=title.get_fontsize())
+        one = probe.get_window_extent(r).height
+        lines = 1 + round((title.get_window_extent(r).height / one - 1) / 1.2)  # as tests/test_probe_report18.py
+        key = fig.plb_legend[3] or ""
+        plt.close(fig)
+    assert title.get_text().startswith("Smoke test, not a ranking") and lines <= 2, (lines, title.get_text())
+    reasons = smoke.split(":", 1)[1].split()[:3] if smoke not in title.get_text().replace("\n", " ") else []
+    assert " ".join(reasons) in key.replace("\n", " "), (smoke, key)  # said under the title, not dropped
