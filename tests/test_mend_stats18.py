@@ -195,3 +195,14 @@ def test_a_smoke_tests_pd_plane_has_a_title_of_two_lines_at_most():
     assert title.get_text().startswith("Smoke test, not a ranking") and lines <= 2, (lines, title.get_text())
     reasons = smoke.split(":", 1)[1].split()[:3] if smoke not in title.get_text().replace("\n", " ") else []
     assert " ".join(reasons) in key.replace("\n", " "), (smoke, key)  # said under the title, not dropped
+
+
+def test_a_p_without_its_relation_is_one_helper():
+    """Was: findings._fmt_p and stats.family_losses each stripped p_text's '= ' themselves (the former behind an
+    isfinite guard p_text already has). Now both are stats.p_bare: p_text's p, its digits kept on its side of α."""
+    from benchmark import findings, stats
+
+    assert [stats.p_bare(p) for p in (0.034, 0.0496, 1e-20, float("nan"), None)] == ["0.034", "0.0496", "< 1e-16",
+                                                                                    "–", "–"]
+    assert stats.p_bare(0.0096, alpha=0.01) == "0.0096" and stats.p_bare(0.0096) == "0.0096"
+    assert findings.p_bare is stats.p_bare and not hasattr(findings, "_fmt_p")
