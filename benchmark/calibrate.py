@@ -39,6 +39,7 @@ import pandas as pd
 from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 from benchmark.runstats import MIN_RUNS, more_images, variance_components
+from benchmark.stats import INPUT, blocks, p_text  # p as every p is written: '< 1e-16', never below the float floor
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,6 @@ def components(table: pd.DataFrame) -> pd.DataFrame:
     from itertools import combinations
 
     from benchmark.runstats import mean_squares
-    from benchmark.stats import INPUT, blocks
 
     rows = []
     for b in blocks(table[table["loss"].astype(str) != INPUT]):
@@ -398,7 +398,6 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
     :meth:`~benchmark.results.ResultsStore.stale_scores`); how many of the runs calibrated on they are is
     :attr:`Calibration.rescore`, which :func:`to_text` says."""
     from benchmark.findings import practical_margin
-    from benchmark.stats import INPUT, blocks
 
     if table.empty:
         raise UserError("no results to calibrate on: run `plbench run --seeds 0 1 2 ...` first")
@@ -415,8 +414,6 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
         if k := len(scored & set(map(str, ids))):
             stale[m] = (k, len(scored))
     if comps.empty:
-        from benchmark.stats import INPUT, blocks
-
         def shape(v: np.ndarray) -> tuple[int, int]:  # (runs, images every one of them has): what the components use
             v = v[~np.isnan(v).all(axis=1)]
             return len(v), int((~np.isnan(v)).all(axis=0).sum()) if len(v) else 0
@@ -581,8 +578,6 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
         return "no nulls"
     if false <= target * n:
         return "ok"
-    from benchmark.export import p_text  # as every p is written: '< 1e-16', never a value below the float floor
-
     p = float(binom.sf(false - 1, n, target))
     if p < alpha:
         return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p {p_text(p, alpha)}"

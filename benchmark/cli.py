@@ -1686,7 +1686,7 @@ def cmd_check(args) -> int:
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
     # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
-    renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c, store.runs / c)).is_dir()}
+    renamed = store.renamed_copies(copies)
     copies = [c for c in copies if c not in renamed]
     from benchmark.report import GONE_NAMED
 

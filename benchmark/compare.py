@@ -55,6 +55,7 @@ from benchmark.results import ResultsStore, atomic_write_bytes, current_digests,
 from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
 from benchmark.stats import (
     INPUT,
+    VERSION_SUFFIX,
     compute,
     family_losses,
     fragile_text,
@@ -496,8 +497,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     gone = store.gone()  # before the report, which notes them as named: the comparison names them too
     judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
+    stale: dict = {}  # the store's stale scores, read once by the report: its findings' and the summary's
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
-                         keep=keep or None, hint="plbench compare", findings_out=judged)
+                         keep=keep or None, hint="plbench compare", findings_out=judged, stale_out=stale)
     path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
@@ -521,7 +523,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
-                              since=began, findings_after=judged)
+                              since=began, findings_after=judged, stale_all=stale)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -795,7 +797,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
              gone: dict[str, str] | None = None, since: float | None = None,
-             findings_after: list | None = None) -> tuple[str, dict]:
+             findings_after: list | None = None, stale_all: dict | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
@@ -805,7 +807,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     not given). ``since``: when this compare began; the new loss's runs that started before it were taken from the
     store, timed when an earlier command trained them, and the header says so (None: every one timed now).
     ``findings_after``: the store's findings as its report just judged them, with the new loss's runs (judged here when
-    not given)."""
+    not given); ``stale_all``: the store's :meth:`~benchmark.results.ResultsStore.stale_scores` of every run, as its
+    report read them (read here once when not given): each task's coverage and the findings'."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -833,6 +836,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark.stats import version_scope
 
     table = store.table() if table is None else table
+    if stale_all is None:
+        stale_all = store.stale_scores(set(map(str, table["run_id"].unique())) if not table.empty else set())
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     board_rows = select(table, keep=board, hint="plbench compare").table if board else None
     scope = version_scope(board_rows) if board else None
@@ -879,7 +884,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
-        covered = coverage_table(store, ids)
+        covered = coverage_table(store, ids, stale=stale_all)
         stale = stale_lines(store, {r for r, m in metas.items() if r in ids or _in_setting(m, picked.settings)})
         covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale))]  # said below
         cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
@@ -1037,10 +1042,19 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         from benchmark.findings import check_store, verdicts_changed
 
         mine = table["run_id"].isin(current) if current is not None else table["loss"].isin(new)
-        moved = verdicts_changed(
-            check_store(store, alpha=alpha, table=table[~mine]),
-            check_store(store, alpha=alpha, table=table) if findings_after is None else findings_after) \
-            if mine.any() else []
+        moved = []
+        if mine.any():
+            after = check_store(store, alpha=alpha, table=table, stale=stale_all) if findings_after is None \
+                else findings_after
+            # only a finding with a part on the new loss's runs can change: judged again without them, the rest are
+            # not. Its parts' labels as the leaderboard's (stats.labels), the version aside: the findings decide it
+            # over every setting, compare over its board; every task of its runs, not only those compared here
+            bare = {VERSION_SUFFIX.sub("", lab) for lab in labels(table[mine]).unique()}
+            names = list(dict.fromkeys(r.name for r in after for p in r.parts
+                                       if {VERSION_SUFFIX.sub("", p.a), VERSION_SUFFIX.sub("", p.b)} & bare))
+            if names:
+                moved = verdicts_changed(check_store(store, names, alpha=alpha, table=table[~mine],
+                                                     stale=stale_all), after)
         if moved:
             lines += changes_section(
                 "Findings this comparison changed",

@@ -50,7 +50,7 @@ from benchmark.stats import (
     short_of,
     short_runs_who,
 )
-from benchmark.stats import p_text as p_text  # every printed p (findings, compare, calibrate import it from here)
+from benchmark.stats import p_text as p_text  # every printed p (compare imports it from here)
 from benchmark.stats import seed_list as _seed_list
 
 log = logging.getLogger(__name__)

@@ -1476,12 +1476,10 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if len(head) + 25 <= chars:
         head += " (better: right and up)"
     elif len(head) > chars:  # one column wide: the short name keeps it on one line (the axes say the rest)
-        head = _break_lines(f"P–D plane: {axes_text}", chars)
-    smoke = smoke_test(stats, short=True)
-    caption = None
-    if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
-        caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
-    fig.suptitle("\n".join(t for t in (head, smoke) if t))
+        head = f"P–D plane: {axes_text}"
+    # the title on at most 2 lines as drawn, as every figure's: a smoke line's reasons open the caption above the key
+    title, caption, size = fit_title(fig, head, smoke_test(stats, short=True))
+    fig.suptitle(title, fontsize=size)
     fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
         gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"

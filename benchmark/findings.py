@@ -62,7 +62,7 @@ import pandas as pd
 
 from benchmark.convergence import SCORE_AGAIN  # noqa: F401 - findings.SCORE_AGAIN: its callers
 from benchmark.docmarkup import agree, plural
-from benchmark.export import FEW_IMAGES, _decimals, _fmt, p_text
+from benchmark.export import FEW_IMAGES, _decimals, _fmt
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
 from benchmark.runstats import (  # noqa: F401 (margins: API)
@@ -83,7 +83,10 @@ from benchmark.stats import (
     loss_label,
     metric_order,
     name_key,
+    p_bare,
+    p_text,
     pd_metrics,
+    unpaired_checks_text,
     version_suffix,
 )
 
@@ -2024,8 +2027,6 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     if budget is not None:
         # runs at half a setting's iterations with no run at the full budget: read as budget checks, so in no setting
         # — a finding said 'l2 not in these results' of l2's 10 runs at 75 iterations (tests/test_review_verdicts18.py)
-        from benchmark.stats import unpaired_checks_text
-
         if said := unpaired_checks_text(checks, budget, table, hint="plbench report "):
             out = [replace(r, unpaired=said[0]) for r in out]
     return out
@@ -2211,12 +2212,6 @@ def to_text(results: list[FindingResult]) -> str:
     return "\n".join(lines + [t for t in (level, across) if t] + rescore_lines(results) + unpaired_lines(results))
 
 
-def _fmt_p(p: float, alpha: float = 0.05) -> str:
-    """As the leaderboard writes p (:func:`benchmark.export.p_text`): ``0.034``, ``< 1e-16`` for one
-    that underflowed (never ``0``), ``–`` for none."""
-    return p_text(p, alpha).removeprefix("= ") if math.isfinite(p) else "–"
-
-
 def _ci_decimals(lo: float, hi: float) -> int | None:
     """Decimals of an effect and its 95% CI: two significant digits of the half-width (as the
     leaderboard's cells), None without a finite CI of positive width."""
@@ -2318,7 +2313,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             rel = "≥" if p.relation == "at_least" else ">"
             effect = _effect(p.effect, p.ci_low, p.ci_high)
             lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {effect} | "
-                         f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj, r.alpha)} | {p.n_images} | "
+                         f"{_ci(p.ci_low, p.ci_high)} | {p_bare(p.p_adj, r.alpha)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
     return "\n".join(lines)
@@ -2388,7 +2383,7 @@ def to_html(results: list[FindingResult]) -> str:
                         f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">"
                         f"{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td>"
-                        f"<td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj, r.alpha)}</td>"
+                        f"<td data-v=\"{_sort_key(p.p_adj)}\">{p_bare(p.p_adj, r.alpha)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
         fam = (f"{stale_word(r.stale).capitalize()}: {r.stale}. " if r.stale else "") \

@@ -36,7 +36,6 @@ from benchmark.results import (
     ResultsStore,
     atomic_output,
     atomic_write_bytes,
-    copy_of,
     gone_task,
     respelt_meta,
     stale_lines,
@@ -453,10 +452,10 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
             return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
 
         # a finished run's folder renamed (`mv runs/<id> runs/best`): a copy holding its record, no run — named where
-        # it is, with the mv that puts it back (ResultsStore.copies)
+        # it is, with the mv that puts it back (ResultsStore.renamed_copies)
         renamed = {}
-        for c in store.copies():
-            if (rid := copy_of(c, store.runs / c)) in gone and not os.path.lexists(store.run_dir(rid)):
+        for c, rid in (store.renamed_copies() if gone else {}).items():  # nothing gone: runs/ not listed again
+            if rid in gone:
                 renamed.setdefault(rid, c)
 
         def line(rid, w):
@@ -515,9 +514,11 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report",
                  baseline_flag: str | None = None, where_name: str = "--where",
-                 findings_out: list | None = None) -> dict[str, Path]:
+                 findings_out: list | None = None, stale_out: dict | None = None) -> dict[str, Path]:
     """Derive every output listed in the module docstring; returns {kind: written path}. ``findings_out``: a list the
-    judged findings are appended to (``plbench compare`` reads what its new loss changed, judging them once more).
+    judged findings are appended to (``plbench compare`` reads what its new loss changed, judging them once more);
+    ``stale_out``: a dict given the store's stale scores they were judged with
+    (:meth:`~benchmark.results.ResultsStore.stale_scores` of every run, read once), which that judging reuses.
 
     ``where_name``: how a ``where`` field the results lack is named (``where`` from :func:`benchmark.api.report`).
 
@@ -533,13 +534,13 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     with store.report_lock():
         return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                              html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag,
-                             where_name=where_name, findings_out=findings_out)
+                             where_name=where_name, findings_out=findings_out, stale_out=stale_out)
 
 
 def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
                   html: bool, where: dict | None, keep: set[str] | None, hint: str,
                   baseline_flag: str | None = None, where_name: str = "--where",
-                  findings_out: list | None = None) -> dict[str, Path]:
+                  findings_out: list | None = None, stale_out: dict | None = None) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.errors import UserError
@@ -574,6 +575,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
                                                                and full[full["loss"] != INPUT].empty))
     # the stale scores of every run of the store, read once: this board's coverage and the findings' (check_store)
     stale_all = store.stale_scores(set(map(str, full["run_id"].unique())) | set(chosen.run_ids))
+    if stale_out is not None:
+        stale_out.update(stale_all)
     coverage = coverage_table(store, chosen.run_ids, stale=stale_all)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs

@@ -2213,6 +2213,18 @@ class ResultsStore:
         merged; ``check`` names them."""
         return sorted(p.name for p in self._entries()[0] if _is_copy(p))
 
+    def renamed_copies(self, copies: list[str] | None = None) -> dict[str, str]:
+        """{copy: run id} of the :meth:`copies` (``copies``: as already listed) whose run's own ``runs/<id>`` is not
+        there at all, not even as a link or a file (``mv runs/<id> runs/best``, not ``cp``): the only copy of that run,
+        to be renamed back. A link to nothing or a file at ``runs/<id>`` is named as such, not as renamed. One
+        definition for ``check``, the report's gone runs (:func:`benchmark.report.gone_lines`) and :meth:`merge_from`'s
+        ``renamed_there``."""
+        out = {}
+        for c in self.copies() if copies is None else copies:
+            if (rid := copy_of(c, self.runs / c)) and not os.path.lexists(self.run_dir(rid)):
+                out[c] = rid
+        return out
+
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
@@ -2657,8 +2669,8 @@ class ResultsStore:
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
         # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run) that gone() does not remember (a store
         # older than finished.log): not copied, named (``renamed_there``: the copies' names there)
-        out["renamed_there"] = [c for c in src.copies() if (rid := copy_of(c, src.runs / c)) not in gone
-                                and not os.path.lexists(src.run_dir(rid)) and not self.is_done(rid)]
+        out["renamed_there"] = [c for c, rid in src.renamed_copies().items() if rid not in gone
+                                and not self.is_done(rid)]
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue

@@ -898,6 +898,12 @@ def p_text(p, alpha: float = 0.05) -> str:
     return f"= {x:.{digits}g}"
 
 
+def p_bare(p, alpha: float = 0.05) -> str:
+    """:func:`p_text`'s p without its relation ``= ``, for a cell or a ``before → after``: ``0.034``, ``< 1e-16``,
+    ``–`` for none."""
+    return p_text(p, alpha).removeprefix("= ")
+
+
 def seed_list(seeds) -> str:
     """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
     xs, out = sorted(int(s) for s in seeds), []
@@ -918,7 +924,7 @@ def family_losses(sts: list["Stats"], new: set[str], alpha: float, whole: bool =
     False: the ▲/▼ are not said) — and a Holm p only grows with its family. A ▼ at p_holm = 0.023 on 5 losses went
     plain when `plbench compare` added two with no word (tests/test_probe_verdicts18.py)."""
     def said(old: float, now: float) -> str:
-        return f"p_holm {p_text(old, alpha).removeprefix('= ')} → {p_text(now, alpha).removeprefix('= ')}"
+        return f"p_holm {p_bare(old, alpha)} → {p_bare(now, alpha)}"
 
     out = []
     for st in sts:
