@@ -1354,7 +1354,8 @@ def cmd_perf(args) -> int:
     images = training_images(args.crop)  # the photos the steps are timed on: the probe draws its crops there
     # as `plbench run` checks its runs: before any step is built (a loss file's loss is probed at the whole batch), a
     # crop larger than every photo refused above (the check's own probe runs the net at the crop)
-    check_memory(losses, net=args.net, batch=args.batch, crop=args.crop, device=dev, task=args.task)
+    check_memory(losses, net=args.net, batch=args.batch, crop=args.crop, device=dev, task=args.task,
+                 compile=args.compile)
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
                            crop=args.crop, batch=args.batch, device_type=dev.type, images=images)
