@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 import torch
+import torch._dynamo  # noqa: F401 - Adam's first build imports it (seconds): at collection, not in a test's time
+
+import benchmark.runner  # noqa: F401 - at collection: no test pays for its first import
+from benchmark.data import image_extensions
+from benchmark.metrics import open_metric
+
+image_extensions(), open_metric("psnr")  # Pillow's plugins, the metrics' imports: at collection, not in a test's time
 
 
 def test_check_memory_sizes_the_run_config_harness_step_builds(monkeypatch):
@@ -24,3 +31,46 @@ def test_check_memory_sizes_the_run_config_harness_step_builds(monkeypatch):
     perf.harness_step("l2", images=[], **kw)
     assert [c.loss for c in sized] == ["l1", "l2"]
     assert sized[1] == built[0]
+
+
+def test_a_resumed_run_that_fails_in_training_reads_its_checkpoint_once_for_the_earlier_peak(tmp_path, monkeypatch):
+    """A resumed run that failed in training CRC-checked and torch.loaded its whole checkpoint again (_checkpoint_
+    progress) for the peak memory train() had already read at its restore: the failure path takes the progress kept
+    at the restore (Checkpointer.earlier), and still records the earlier attempt's 900 MB."""
+    import numpy as np
+    from test_probe_overnight14 import _photo_run
+
+    from benchmark import checkpoint, resources, runner
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import run_id
+    from benchmark.data import ImageRecord
+    from benchmark.results import ResultsStore
+    from benchmark.task import build_task
+
+    cfg = _photo_run(tmp_path, iterations=4)
+    rid, store = run_id(cfg), ResultsStore(tmp_path / "r")
+    step_call, fail_at, rss = runner.TrainStep.__call__, [3], [900.0]
+
+    def step(self, it):
+        if it == fail_at[0]:
+            raise RuntimeError("killed")
+        return step_call(self, it)
+
+    monkeypatch.setattr(runner.TrainStep, "__call__", step)
+    monkeypatch.setattr(resources, "peak_rss_mb", lambda: rss[0])
+    monkeypatch.setattr(resources, "check_fits", lambda *a, **k: None)
+    ck = Checkpointer(store.run_dir(rid) / "ckpt.pt", CheckpointPolicy(every=2, seconds=0),
+                      {"config": cfg.to_dict(), "code_version": runner.code_version()})
+    image = ImageRecord("i", torch.from_numpy(np.random.default_rng(0).integers(0, 256, (3, 32, 32), dtype=np.uint8)))
+    try:
+        runner.train(cfg, build_task("denoise"), [image], torch.device("cpu"), checkpoint=ck)
+    except RuntimeError:
+        pass  # the first attempt: checkpoint at 2 (900 MB), killed at 3
+    loads, restores, load, restore = [], [], checkpoint.torch.load, Checkpointer.restore
+    monkeypatch.setattr(checkpoint.torch, "load", lambda *a, **k: loads.append(1) or load(*a, **k))
+    monkeypatch.setattr(Checkpointer, "restore", lambda self, **k: restores.append(1) or restore(self, **k))
+    rss[0], fail_at[0] = 300.0, 4  # the resume fails in training at 300 MB
+    assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0,
+                           checkpoint=CheckpointPolicy(every=100, seconds=0)).failed == 1
+    assert (len(restores), len(loads)) == (1, 2)  # the thread count's read, the restore's: none at the failure
+    assert store.meta(rid)["peak_rss_mb"] == 900.0
