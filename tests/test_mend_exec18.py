@@ -74,3 +74,22 @@ def test_a_resumed_run_that_fails_in_training_reads_its_checkpoint_once_for_the_
                            checkpoint=CheckpointPolicy(every=100, seconds=0)).failed == 1
     assert (len(restores), len(loads)) == (1, 2)  # the thread count's read, the restore's: none at the failure
     assert store.meta(rid)["peak_rss_mb"] == 900.0
+
+
+def test_main_builds_its_parser_once_for_a_command_line_that_starts_with_an_option(monkeypatch, capsys):
+    """A command line starting with an option built a second whole parser (_run_option_strings) for run's option
+    strings before main built its own: one parser now, run's options read off it."""
+    import pytest
+
+    from benchmark import cli
+
+    built, build = [], cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda *a, **k: built.append(1) or build(*a, **k))
+    with pytest.raises(SystemExit):  # `plbench --nonsense list tasks`: said by list's parser
+        cli.main(["--nonsense", "list", "tasks"])
+    assert "unrecognized arguments: --nonsense" in capsys.readouterr().err
+    assert len(built) == 1
+    with pytest.raises(SystemExit):  # compare's hint still names run's option
+        cli.main(["compare", "--iterations", "50"])
+    assert "--iterations is an option of run" in capsys.readouterr().err
+    assert cli._run_option_strings(build()) >= {"--tasks", "--iterations", "-h"}
