@@ -93,3 +93,22 @@ def test_main_builds_its_parser_once_for_a_command_line_that_starts_with_an_opti
         cli.main(["compare", "--iterations", "50"])
     assert "--iterations is an option of run" in capsys.readouterr().err
     assert cli._run_option_strings(build()) >= {"--tasks", "--iterations", "-h"}
+
+
+def test_api_run_reads_a_gridspec_through_to_mapping_as_given(monkeypatch):
+    """api._grid re-wrote GridSpec.to_mapping (task parameters and loss tasks as a file holds them): it takes
+    to_mapping's, and keeps what to_mapping changes for a saved grid as given — no task list where none was given, a
+    loss typed twice, another executor's setting (refused later, as a keyword's)."""
+    from benchmark import api
+    from benchmark.config import GridSpec
+
+    calls, to_mapping = [], GridSpec.to_mapping
+    monkeypatch.setattr(GridSpec, "to_mapping", lambda self: calls.append(1) or to_mapping(self))
+    g = api._grid(GridSpec(executor="local", slurm_partition="gpu", losses=("l1", "l1"),
+                           task_params=(("denoise", (("sigma", 0.1),)),), loss_tasks=(("l1", ("denoise",)),)))
+    assert calls == [1]
+    assert (g.tasks, g.task_params, g.losses, g.slurm_partition, g.loss_tasks) == (
+        None, (("denoise", (("sigma", 0.1),)),), ("l1", "l1"), "gpu", (("l1", ("denoise",)),))
+    assert dict(g.origins)["slurm_partition"] == "api.run()"
+    assert api._grid(GridSpec(tasks=("denoise", "sr4"), task_params=(("denoise", (("sigma", 0.1),)),))).tasks == (
+        "denoise", "sr4")
