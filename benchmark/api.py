@@ -36,20 +36,21 @@ __all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
 def _grid(config) -> GridSpec:
     """``run``'s ``config``: a YAML/TOML file's path, a mapping of its settings, or a :class:`GridSpec` — each
     checked as keywords are (a GridSpec built by hand holds whatever it was given)."""
-    from benchmark.config import _NOT_SETTINGS
+    from benchmark.config import _EXECUTOR_FIELDS
 
     if config is None:
         return GridSpec()
     if isinstance(config, (str, os.PathLike)) and str(config).strip():
         return GridSpec.from_file(config)
-    if isinstance(config, GridSpec):  # its settings, as the mapping a file holds
-        d = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in _NOT_SETTINGS}
-        d = {k: v for k, v in d.items()
-             if v is not None and (v or k not in ("task_params", "loss_files", "loss_tasks"))}  # () : none given
-        for key in ("task_params", "loss_tasks"):  # ((task, ((key, value), …)), …) → {task: {key: value}}
-            if isinstance(d.get(key), (tuple, list)) and all(isinstance(x, (tuple, list)) and len(x) == 2
-                                                             for x in d[key]):
-                d[key] = {k: (dict(v) if key == "task_params" else list(v)) for k, v in d[key]}
+    if isinstance(config, GridSpec):  # its settings, as the mapping a file holds — as given, where to_mapping writes
+        # a saved grid: no task list where none was given (there `tasks` names the parameters' tasks), a loss typed
+        # twice kept (build_configs warns), another executor's settings kept (refused, as a keyword's is)
+        d = config.to_mapping()
+        if config.tasks is None and "tasks" in d:
+            d["task_params"] = d.pop("tasks")
+        if config.losses:
+            d["losses"] = list(config.losses)
+        d.update({k: getattr(config, k) for k in _EXECUTOR_FIELDS if getattr(config, k) is not None})
         checked = GridSpec.from_mapping(d, "api.run()")
         # a file's (GridSpec.from_file): its values named by the file still (`g.yaml: lr`, `g.yaml: executor.workers`),
         # as run --config names them; a GridSpec built by hand has no origins: api.run()'s

@@ -135,6 +135,7 @@ class Checkpointer:
     def __init__(self, path: Path, policy: CheckpointPolicy, fingerprint: dict):
         self.path, self.policy, self.fingerprint = Path(path), policy, fingerprint
         self._last_it, self._last_t = 0, time.monotonic()
+        self.restored: dict | None = None  # the progress restore() read ({}: no usable checkpoint); None: not yet
 
     def due(self, it: int) -> bool:
         p = self.policy
@@ -183,19 +184,24 @@ class Checkpointer:
         progress = state.get("progress") if state else None
         return progress if isinstance(progress, dict) else {}
 
+    def earlier(self) -> dict:
+        """The progress of the attempts before this one: what :meth:`restore` read, kept (a failure after it reads
+        no 300 MB checkpoint again, in a process that may have failed for memory), or :meth:`progress` where nothing
+        was restored yet (a failure before training started)."""
+        return self.restored if self.restored is not None else self.progress()
+
     def threads(self) -> tuple[int, ...]:
         """The torch thread counts the iterations before a usable checkpoint ran on (none: ``()``): a CPU run
         resumed on another count finishes on other numbers than an uninterrupted run (reductions are split per
         thread), so :func:`benchmark.runner.train`'s caller goes on with that count."""
-        state = self._load(quiet=True)
-        progress = state.get("progress") if state else None
-        counts = progress.get("threads") if isinstance(progress, dict) else None
+        counts = self.progress().get("threads")
         return tuple(sorted({int(t) for t in counts})) if isinstance(counts, list) else ()
 
     def restore(self, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device,
                 dgen: torch.Generator | None = None) -> tuple[int, dict]:
         """Load the checkpoint into the given objects: (iteration, progress), or (0, {}) if none fits."""
         state = self._load()
+        self.restored = state["progress"] if state is not None else {}
         if state is None:
             return 0, {}
         net.load_state_dict(state["net"])

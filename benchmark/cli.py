@@ -85,11 +85,10 @@ class _Parser(argparse.ArgumentParser):
     def _run_option_to_compare(self, sub: argparse.ArgumentParser, flags: list[str]) -> str:
         """``compare --iterations 50``, ``compare --config grid.yaml``: a grid's option of ``run``, which compare has
         not (it trains at the settings of the field's runs in ``--out``): the first such flag, said so."""
-        run = next((a.choices.get("run") for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
-        if run is None or sub.prog.split()[-1] != "compare":
+        if sub.prog.split()[-1] != "compare":
             return ""
-        own = {o for a in sub._actions for o in a.option_strings}
-        theirs = [f for f in flags if f not in own and any(f in a.option_strings for a in run._actions)]
+        own, runs = {o for a in sub._actions for o in a.option_strings}, _run_option_strings(self)
+        theirs = [f for f in flags if f not in own and f in runs]
         return (f"; {theirs[0]} is an option of run: compare trains at the settings of the field's runs in --out"
                 if theirs else "")
 
@@ -525,8 +524,9 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (commands: {', '.join(COMMANDS)}; `plbench -h` describes them)"
         print(_as_started(f"error: unknown command {word!r}{hint}"), file=sys.stderr)
         return 2
+    parser = build_parser(_shown_program())  # once: run's options below, then the command line's parse
     j = lead  # `plbench -v list tasks`: an option no command has, then the command: said by that command's parser
-    runs = _run_option_strings() if word.startswith("-") else set()
+    runs = _run_option_strings(parser) if word.startswith("-") else set()
     while j < len(argv) and argv[j].startswith("-") and argv[j] not in ("-V", "--version") \
             and (argv[j] in COMMON_FLAGS or argv[j].split("=", 1)[0] not in runs):
         j += 1  # (run's options, a value after them perhaps, stay run's: `plbench --out list`)
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-V")):
         argv = ["run", *argv]
     _Parser.argv = argv
-    args = build_parser(_shown_program()).parse_args(argv)
+    args = parser.parse_args(argv)
     _setup_logging(args)
     for line in getattr(args, "_once_repeated", ()):  # `--iterations 100 --iterations 200`: the last, said
         log.warning("%s", line)
@@ -586,11 +586,11 @@ def main(argv: list[str] | None = None) -> int:
         _restore_sigterm(previous_sigterm)
 
 
-def _run_option_strings() -> set[str]:
-    """``run``'s option strings (``--tasks``, ``-h``, …), as its parser names them."""
-    parser = build_parser()
-    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return {o for a in subs.choices["run"]._actions for o in a.option_strings}
+def _run_option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """``run``'s option strings (``--tasks``, ``-h``, …), as ``parser`` (:func:`build_parser`'s) names them (none: a
+    parser without ``run``)."""
+    run = next((a.choices.get("run") for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    return {o for a in run._actions for o in a.option_strings} if run is not None else set()
 
 
 def _program() -> list[str]:
@@ -1354,7 +1354,8 @@ def cmd_perf(args) -> int:
     images = training_images(args.crop)  # the photos the steps are timed on: the probe draws its crops there
     # as `plbench run` checks its runs: before any step is built (a loss file's loss is probed at the whole batch), a
     # crop larger than every photo refused above (the check's own probe runs the net at the crop)
-    check_memory(losses, net=args.net, batch=args.batch, crop=args.crop, device=dev, task=args.task)
+    check_memory(losses, net=args.net, batch=args.batch, crop=args.crop, device=dev, task=args.task,
+                 compile=args.compile)
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
                            crop=args.crop, batch=args.batch, device_type=dev.type, images=images)

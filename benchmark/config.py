@@ -838,14 +838,21 @@ class GridSpec:
             d["task_params"] = params or d.get("task_params") or []
         if isinstance(d.get("losses"), dict):  # {l1: null, charbonnier: {eps: 0.01}}: as tasks take it
             d["losses"] = [{name: kw} for name, kw in d["losses"].items()]
-        for key in ("losses", "train_data", "test_data", "loss_files") if source != "api.run()" else ():
-            for item in d[key] if isinstance(d.get(key), list) else ():  # `- ssim` indented under `- l1`, folded by
-                # YAML into 'l1 - ssim': no spec subtracts ('terms are added, never subtracted'); a path so folded is
-                # not there ('dataset folder not found: d1 - d2'), one whose name holds ' - ' is
-                if isinstance(item, str) and len(parts := re.split(r"\s+-\s+", item.strip())) > 1 \
-                        and (key == "losses" or not Path(item).expanduser().exists()):
-                    raise UserError(f"{source}: {key}: {item!r} is one item: a `- {parts[-1]}` line indented deeper "
-                                    "than the item above it continues that item: indent the items alike"
+        for key in ("losses", "train_data", "test_data", "loss_files", "tasks", "seeds", "metrics"):
+            words_of = key in ("tasks", "seeds", "metrics")  # `seeds: 0 1` (as on the command line) or `0,1`
+            if source == "api.run()" and not words_of:  # a keyword's value is no YAML fold
+                continue
+            for item in d[key] if isinstance(d.get(key), list) else [d.get(key)] if words_of else ():
+                if words_of and isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
+                    words = [w for w in words if w != "-"]
+                    raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
+                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)"
+                                    + (f"; a `- {words[-1]}` {_FOLDED}" if _folded(item) else ""))
+                # no loss spec subtracts ('terms are added, never subtracted'); a path so folded is not there ('dataset
+                # folder not found: d1 - d2'), one whose name holds ' - ' is
+                if not words_of and (parts := _folded(item)) and (key == "losses"
+                                                                  or not Path(item).expanduser().exists()):
+                    raise UserError(f"{source}: {key}: {item!r} is one item: a `- {parts[-1]}` {_FOLDED}"
                                     + (f" (one loss's terms are added: {' + '.join(parts)})" if key == "losses"
                                        else ""))
         if d.get("losses") is not None:
@@ -853,15 +860,6 @@ class GridSpec:
                                                            else [d["losses"]])]
         if d.get("loss_tasks") is not None:
             d["loss_tasks"] = _loss_tasks_item(d["loss_tasks"], source)
-        for key in ("tasks", "seeds", "metrics"):  # `seeds: 0 1` (as on the command line) or `0,1`: one YAML string
-            for item in d[key] if isinstance(d.get(key), list) else [d.get(key)]:
-                if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
-                    dashes = "-" in words  # `- sr4` indented under `- denoise`: YAML folds it into 'denoise - sr4'
-                    words = [w for w in words if w != "-"]
-                    raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
-                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)"
-                                    + (f"; a `- {words[-1]}` line indented deeper than the item above it continues "
-                                       "that item: indent the items alike" if dashes else ""))
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `losses:`, its list forgotten:
             if source != "api.run()" and key in written and written[key] is None:  # ran the profile's (as `[]` is
                 raise UserError(f"{source}: {key}: has no value: give its list, or leave {key} out for the "
@@ -1201,6 +1199,17 @@ def _task_params_item(task, params, source: str) -> list:
                         f"{{{task}: {{sigma: 0.1}}}}; got {params!r}")
     return sorted((str(k), _fraction(v) if isinstance(v, str) and _fraction(v) is not None else v)
                   for k, v in params.items())  # sigma: 25/255, a string to YAML, as --task-param reads it
+
+
+#: what a YAML list item folded into the one above it is told (:func:`_folded`), after "a `- sr4` "
+_FOLDED = "line indented deeper than the item above it continues that item: indent the items alike"
+
+
+def _folded(item) -> list[str]:
+    """The items a list item folded by YAML holds (``- sr4`` indented under ``- denoise`` reads 'denoise - sr4':
+    ``['denoise', 'sr4']``); ``[]`` where ``item`` is no such fold."""
+    parts = re.split(r"\s+-\s+", item.strip()) if isinstance(item, str) else []
+    return parts if len(parts) > 1 else []
 
 
 def _task_list_items(items: list, source: str) -> dict:

@@ -140,18 +140,27 @@ def training_images(crop: int) -> list:
     return usable_for_crop(load_images(spec), crop, spec)
 
 
+def _harness_config(loss: str, *, net: str, batch: int, crop: int, device_type: str, task: str = "denoise",
+                    compile: bool = False, iterations: int = 1000):
+    """The :class:`~benchmark.config.RunConfig` of a timed step (random-init backbones): what :func:`harness_step`
+    builds and :func:`check_memory` sizes."""
+    from benchmark.config import RunConfig, precision_for
+
+    return RunConfig(task=task, loss=loss, net=net, iterations=iterations, batch_size=batch, crop=crop,
+                     device_type=device_type, precision=precision_for(device_type), compile=compile,
+                     backbone_weights="random")
+
+
 def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.device, task: str = "denoise",
                  compile: bool = False, images=None, iterations: int = 1000):
     """The runner's own :class:`~benchmark.runner.TrainStep` for a loss (random-init backbones):
     sampling, degradation, finiteness check, forward, backward, Adam and scheduler. Returns a
     zero-argument function doing one step, and the step object."""
-    from benchmark.config import RunConfig, precision_for
     from benchmark.runner import TrainStep
     from benchmark.task import build_task
 
-    cfg = RunConfig(task=task, loss=loss, net=net, iterations=iterations, batch_size=batch, crop=crop,
-                    device_type=device.type, precision=precision_for(device.type), compile=compile,
-                    backbone_weights="random")
+    cfg = _harness_config(loss, net=net, batch=batch, crop=crop, device_type=device.type, task=task, compile=compile,
+                          iterations=iterations)
     task_obj = build_task(task)
     step = TrainStep(cfg, task_obj, images if images is not None else training_images(crop), device)
     counter = iter(range(1, 10**9))
@@ -159,17 +168,15 @@ def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.de
 
 
 def check_memory(losses: list[str], *, net: str, batch: int, crop: int, device: torch.device,
-                 task: str = "denoise") -> None:
+                 task: str = "denoise", compile: bool = False) -> None:
     """Refuse (one-line ``UserError``) timing a step this machine's free memory cannot hold, as ``plbench run`` refuses
     its runs (:func:`benchmark.resources.check_fits`): each candidate's step as :func:`harness_step` builds it, l1's
     too, before anything is built (``--batch-size 100000`` had the process OOM-killed)."""
     from benchmark import resources
-    from benchmark.config import RunConfig, precision_for
 
     dev = torch.device(device)
-    resources.check_fits([RunConfig(task=task, loss=loss, net=net, batch_size=batch, crop=crop, device_type=dev.type,
-                                    precision=precision_for(dev.type), backbone_weights="random")
-                          for loss in dict.fromkeys(["l1", *losses])], dev)
+    resources.check_fits([_harness_config(loss, net=net, batch=batch, crop=crop, device_type=dev.type, task=task,
+                                          compile=compile) for loss in dict.fromkeys(["l1", *losses])], dev)
 
 
 def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int = 64, device: str = "cpu",

@@ -369,8 +369,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     threads_before = tuple(sorted({int(t) for t in prior.get("threads", [])}))
     threads = torch.get_num_threads()
     # the peak memory of the attempts before (an attempt killed for memory held more than its resume may)
-    rss_before = prior.get("peak_rss_mb") if isinstance(prior.get("peak_rss_mb"), (int, float)) else None
-    rss_own_before = bool(prior.get("peak_rss_own", True))
+    rss_before, rss_own_before = _prior_rss(prior)
     mem_before = prior.get("peak_mem_mb") if isinstance(prior.get("peak_mem_mb"), (int, float)) else None
     if device.type == "cpu" and threads_before and threads_before != (threads,):
         log.warning("%s/%s seed %d: resumed on %d threads after training on %s: its numbers are not bit-identical "
@@ -540,6 +539,13 @@ def _largest(*values: float | None) -> float | None:
     return max((float(v) for v in values if v is not None), default=None)
 
 
+def _prior_rss(progress: dict) -> tuple[float | None, bool]:
+    """The host memory peak a checkpoint's ``progress`` keeps of the attempts before (None: none kept), and whether
+    each of them was its own (``peak_rss_own``)."""
+    rss = progress.get("peak_rss_mb")
+    return (rss if isinstance(rss, (int, float)) else None), bool(progress.get("peak_rss_own", True))
+
+
 def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None) -> dict:
     """meta.json's ``peak_rss_mb``: the run's peak of host memory, the largest of this attempt's (read now:
     :func:`benchmark.resources.peak_rss_mb`, since the run's reset) and its earlier attempts' (``result``'s, kept
@@ -550,12 +556,8 @@ def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | N
     earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900)."""
     from benchmark import resources
 
-    if result is not None:
-        rss_before, own_before = result.peak_rss_before, result.peak_rss_own_before
-    else:
-        rss_before = (before or {}).get("peak_rss_mb")
-        rss_before = rss_before if isinstance(rss_before, (int, float)) else None
-        own_before = bool((before or {}).get("peak_rss_own", True))
+    rss_before, own_before = (result.peak_rss_before, result.peak_rss_own_before) if result is not None else \
+        _prior_rss(before or {})
     peak = _largest(resources.peak_rss_mb(), rss_before)
     if peak is None:
         return {}
@@ -1413,6 +1415,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     threads = torch.get_num_threads()
     resume_on = _checkpoint_threads(grid, rid, cfg)
+    ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt")  # train()'s: a failure after its restore reads its progress kept
     # fewer threads than this process has, never more: more would take cores given to other workers or jobs (a run
     # checkpointed by one process resumed under --workers, a SLURM job requeued on fewer CPUs); train() then warns
     if resume_on and resume_on < threads:  # set back in the finally below
@@ -1430,7 +1433,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
         stage = "training"
-        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak)
+        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak,
+                                             checkpoint=ckpt)
         stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
@@ -1499,7 +1503,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at,
                         stalled=isinstance(exc, RunStalled), peak=peak_rss_fields(result, own_peak, before=(
-                            _checkpoint_progress(grid, rid, cfg) if result is None else None)))
+                            ckpt.earlier() if result is None and ckpt is not None else None)))
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1600,12 +1604,14 @@ def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
 
 
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
-                          curves=None, rss_own: bool = True) -> tuple[TrainResult, RunConfig]:
+                          curves=None, rss_own: bool = True, checkpoint: Checkpointer | None = None
+                          ) -> tuple[TrainResult, RunConfig]:
     """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.
     Returns the result and the config actually trained (its batch size may be halved). ``rss_own``: as
-    :func:`train`'s."""
+    :func:`train`'s; ``checkpoint``: the first try's (``ckpt.pt``; None: ``grid``'s policy's)."""
     try:
-        return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
+        return train(cfg, task, images, grid.device, grid.progress,
+                     checkpoint if checkpoint is not None else _checkpointer(grid, rid, cfg, "ckpt.pt"),
                      curves=curves, defer_stop=True, rss_own=rss_own), cfg
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
         if not is_out_of_memory(exc) or cfg.batch_size < 2:
@@ -1689,12 +1695,6 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
     ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
     counts = ckpt.threads() if ckpt is not None else ()
     return counts[0] if len(counts) == 1 else None
-
-
-def _checkpoint_progress(grid: _Grid, rid: str, cfg: RunConfig) -> dict:
-    """The progress kept by run ``rid``'s usable checkpoint (``{}``: none, or checkpoints off)."""
-    ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt")
-    return ckpt.progress() if ckpt is not None else {}
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:
