@@ -65,3 +65,20 @@ def test_api_run_stopped_says_its_call_resumes_the_grid(tmp_path, monkeypatch, c
     with caplog.at_level(logging.INFO, logger="benchmark"):
         cli.say_interrupted(store, cfgs)
     assert "the same command retries the failed" in caplog.records[0].getMessage()
+
+
+def test_an_encoder_pretrained_on_a_hub_id_typed_with_a_slash_after_it_is_the_one_csr_looks_for():
+    """data made a hub id typed with a slash after it (`me/photos/`, as a shell completes a folder) the same source
+    as `me/photos` (DataSpec.parse), and methods named csr(selftrain_data=X)'s encoder and `plbench pretrain --data X`
+    by X: the encoder's file hashed the data as typed, so `plbench pretrain --data me/photos/` made a file that
+    csr(selftrain_data='me/photos') did not find (refused: 'no self-trained encoder'), and the other way round. One
+    source, one encoder file; a folder that exists keeps its slash as typed, its token unchanged."""
+    from benchmark.pretrain import PretrainConfig, output_path
+
+    def path(data):
+        return output_path(PretrainConfig(recipe="simclr", data=data))
+
+    assert path("me/photos/") == path("me/photos")
+    assert path("me/photos/:train") == path("me/photos:train")
+    assert path("me/photos//@main:train#img") == path("me/photos@main:train#img")
+    assert path("skimage:train") != path("me/photos")
