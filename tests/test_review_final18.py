@@ -82,3 +82,26 @@ def test_an_encoder_pretrained_on_a_hub_id_typed_with_a_slash_after_it_is_the_on
     assert path("me/photos/:train") == path("me/photos:train")
     assert path("me/photos//@main:train#img") == path("me/photos@main:train#img")
     assert path("skimage:train") != path("me/photos")
+
+
+def test_a_data_source_argument_whose_quotes_the_shell_took_is_said_quoted():
+    """methods' README names an encoder's images as csr(selftrain_data='skimage-medical:train'); written on a command
+    line inside single quotes, the shell takes the inner ones: csr(selftrain_data=skimage-medical:train), which is no
+    Python expression (a '-' and a ':'), so newuser's hint for a bare word (layers=(relu1_2, …): 'text is quoted')
+    never came — 'cannot parse loss spec …: expected e.g. 'l1''. It gets the same hint."""
+    import pytest
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import parse_loss_spec
+
+    with pytest.raises(UserError) as e:
+        parse_loss_spec("csr(selftrain_data=skimage-medical:train)")
+    said = str(e.value)
+    assert "\n" not in said and "selftrain_data=skimage-medical:train is not one; text is quoted, " \
+        "selftrain_data='skimage-medical:train'" in said, said
+    assert "\"csr(selftrain_data='skimage-medical:train')\"" in said, said
+    with pytest.raises(UserError, match="cannot parse loss spec"):
+        parse_loss_spec("l1 +* l2")
+    with pytest.raises(UserError, match=r"text is quoted, selftrain_data='me/photos:train' .*"
+                                        r"\"l1 \+ 0.1\*csr\(selftrain_data='me/photos:train', encoder='auto'\)\""):
+        parse_loss_spec("l1 + 0.1*csr(selftrain_data=me/photos:train, encoder=auto)")
