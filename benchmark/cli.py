@@ -951,14 +951,19 @@ def cmd_run(args) -> int:
     return 0
 
 
-def say_interrupted(store, configs) -> None:
+#: what a grid's last lines say resumes it: `plbench run`'s command, and :func:`benchmark.api.run`'s own call (a
+#: script has no command to run again)
+AGAIN = {"command": "the same command", "api": "the same api.run() call"}
+
+
+def say_interrupted(store, configs, again: str = "command") -> None:
     """Where a grid stopped by Ctrl-C or SIGTERM (a scheduler's preemption) stands — finished, failed (each), left, and
     that the same command resumes it —, `plbench run`'s and :func:`benchmark.api.run`'s alike; a store that cannot be
-    read says nothing here, the interrupt's own line still comes."""
+    read says nothing here, the interrupt's own line still comes. ``again``: a key of :data:`AGAIN`."""
     from benchmark.runner import interrupted_lines
 
     with contextlib.suppress(Exception):
-        for line in interrupted_lines(store, configs):
+        for line in interrupted_lines(store, configs, AGAIN[again]):
             log.warning("%s", line)
 
 
@@ -975,11 +980,12 @@ def done_before(exc: BaseException):
     return summary if bug_or_lost or done else None
 
 
-def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float) -> None:
+def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float, again: str = "command") -> None:
     """The grid's last lines, `plbench run`'s and :func:`benchmark.api.run`'s alike, at the end of a night's log: what
     was trained, skipped, re-scored, diverged and failed, each run trained at half its batch, and each failed run —
     which, why, and that the same command retries it (each said once, hours earlier, where it happened). ``lost``: the
-    error that ended the grid (a lost worker, a full disk), said after these lines by the caller."""
+    error that ended the grid (a lost worker, a full disk), said after these lines by the caller. ``again``: a key of
+    :data:`AGAIN`, what retries the failed runs."""
     from benchmark.executors import WorkersLost
     from benchmark.runner import failed_runs, halved_runs
 
@@ -996,8 +1002,8 @@ def say_outcome(store, configs, summary, lost: BaseException | None, seconds: fl
         for line in failed_runs(store, configs):
             log.error("%s", line)
         log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
-                  "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
-                  agree(summary.failed, "", "s"), agree(summary.failed, "it", "them"))
+                  "and run %s: it retries %s, and trains nothing finished again", summary.failed,
+                  agree(summary.failed, "", "s"), AGAIN[again], agree(summary.failed, "it", "them"))
 
 
 def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.results.DiskFull

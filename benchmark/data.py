@@ -183,8 +183,7 @@ class DataSpec:
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
-        if re.fullmatch(r"[\w.-]+/[\w.-]+(/[^/]+)*/+", text) and not os.path.exists(os.path.expanduser(text)):
-            text = text.rstrip("/")  # a hub id typed with a slash after it, as a folder is: the same id, token, run ids
+        text = without_hub_slash(text)  # a hub id typed with a slash after it, as a folder is: one id, token, run ids
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
@@ -343,6 +342,15 @@ def _stray_option(original: str, text: str, holdout, cap=None) -> None:
         if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
             raise UserError(f"{original}: {written} is not an option of a source (it takes "
                             f"[holdout=P%] and [max_images=N]){close}")
+
+
+def without_hub_slash(source: str) -> str:
+    """A hub id typed with a slash after it (``me/photos/``, as a shell completes a folder) → ``me/photos``, the same
+    source (:meth:`DataSpec.parse`; a self-trained encoder's data, :class:`benchmark.pretrain.PretrainConfig`); any
+    other source, a folder that exists among them, as it is. ``source``: without its ``@``/``:``/``#`` tail."""
+    if re.fullmatch(r"[\w.-]+/[\w.-]+(/[^/]+)*/+", source) and not os.path.exists(os.path.expanduser(source)):
+        return source.rstrip("/")
+    return source
 
 
 def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:

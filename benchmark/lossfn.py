@@ -97,6 +97,34 @@ def _not_literal(call: ast.Call) -> str:
     return ""
 
 
+#: a keyword's value written as bare text that is no Python expression (``selftrain_data=skimage-medical:train``)
+_BARE_VALUE = re.compile(r"(?<=[(,])(\s*)(\w+)(\s*=\s*)([^'\"()\[\],\s][^'\"()\[\],]*?)(\s*)(?=[,)])")
+
+
+def _bare_text(spec: str) -> str:
+    """:func:`_not_literal`'s hint for a spec that is no expression because a keyword's text lost its quotes to the
+    shell and is not even a name (a data source, ``selftrain_data=skimage-medical:train``): "" where quoting such
+    values does not make it one."""
+    try:
+        quoted = _BARE_VALUE.sub(lambda m: m[0] if _literal(m[4]) else f"{m[1]}{m[2]}{m[3]}{m[4]!r}{m[5]}", spec)
+        ast.parse(quoted, mode="eval")
+    except SyntaxError:
+        return ""
+    for m in _BARE_VALUE.finditer(spec):
+        if not _literal(m[4]):
+            return (f": {m[2]}={m[4]} is not one; text is quoted, {m[2]}={m[4]!r} (on a command line inside double "
+                    f"quotes: \"{quoted}\")")
+    return ""
+
+
+def _literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
     must be finite positive numbers (not booleans, ``nan``, ``inf``, negative or subtracted) whose
@@ -125,6 +153,8 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
             raise UserError(f"loss spec {short!r} names {len(words)} losses: give each as its own argument "
                             f"(--losses {' '.join(w.strip(',') for w in words)}; a config file's list: "
                             f"[{', '.join(w.strip(',') for w in words)}])") from None
+        if hint := _bare_text(spec.strip()):  # csr(selftrain_data=skimage-medical:train): the shell took its quotes
+            raise UserError(f"loss spec {short!r}: arguments must be literals{hint}") from None
         raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
     except (RecursionError, MemoryError):
         raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None

@@ -97,6 +97,11 @@ class PretrainConfig:
     view_flips: str = "shared"
 
     def __post_init__(self):
+        from benchmark.data import _split_source, without_hub_slash
+
+        source = _split_source(str(self.data))[0]  # `--data me/photos/`: the source `me/photos` is, its one file
+        if (one := without_hub_slash(source)) != source and str(self.data).startswith(source):
+            object.__setattr__(self, "data", one + str(self.data)[len(source):])
         if self.recipe not in RECIPES:
             raise UserError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
         if not self.stages:

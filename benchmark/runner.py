@@ -1560,12 +1560,13 @@ def failed_runs(store: ResultsStore, configs: list[RunConfig], most: int = 20) -
     return lines[:most] + ([f"… and {len(lines) - most} more (runs/<id>/meta.json)"] if len(lines) > most else [])
 
 
-def interrupted_lines(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
+def interrupted_lines(store: ResultsStore, configs: list[RunConfig], again: str = "the same command") -> list[str]:
     """What an interrupted grid (Ctrl-C; SIGTERM: a scheduler's preemption, scancel) leaves, for the lines before the
     command that resumes it — the end of a night's log said 'interrupted' alone: how many of ``configs``' runs are
     finished (diverged among them), failed (each as :func:`failed_runs` names it: the same command retries them) and
     left (in flight, resumed from its checkpoint, or never begun). A run never begun has no folder: one listing
-    of ``runs/``, no record read for it (a scheduler's grace before SIGKILL is short)."""
+    of ``runs/``, no record read for it (a scheduler's grace before SIGKILL is short). ``again``: what resumes it
+    (:func:`benchmark.api.run`'s: ``"the same api.run() call"``)."""
     try:
         begun = set(os.listdir(store.runs))
     except OSError:
@@ -1582,9 +1583,9 @@ def interrupted_lines(store: ResultsStore, configs: list[RunConfig]) -> list[str
     left = len(configs) - finished - len(failed)
     return [f"the grid stands at {finished} of {plural(len(configs), 'run')} finished ({diverged} diverged), "
             f"{len(failed)} failed, {left} left"
-            + (": the same command retries the failed and resumes the rest" if failed and left
-               else f": the same command retries {agree(len(failed), 'it', 'them')}" if failed
-               else f": the same command resumes {agree(left, 'it', 'them')}" if left else ""),
+            + (f": {again} retries the failed and resumes the rest" if failed and left
+               else f": {again} retries {agree(len(failed), 'it', 'them')}" if failed
+               else f": {again} resumes {agree(left, 'it', 'them')}" if left else ""),
             *failed_runs(store, failed)]
 
 

@@ -374,7 +374,8 @@ class Stopped(torch.nn.Module):
 def test_a_night_script_calling_api_run_stopped_says_where_the_grid_stands(tmp_path):
     """A night's script calling api.run, stopped (SIGTERM: a preemption; Ctrl-C): `plbench run` says where the grid
     stands — finished, failed, left, and that the same command resumes it — before its interrupt line; the script's log
-    said nothing of it. api.run says the same lines (one cli.say_interrupted), then the KeyboardInterrupt goes on."""
+    said nothing of it. api.run says the same lines (one cli.say_interrupted; its own call resumes it), then the
+    KeyboardInterrupt goes on."""
     import os
     import subprocess
     import sys
@@ -390,5 +391,5 @@ def test_a_night_script_calling_api_run_stopped_says_where_the_grid_stands(tmp_p
                           timeout=300)
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr, proc.stderr[-2000:]
     said = [line for line in proc.stderr.splitlines() if "the grid stands at" in line]
-    assert len(said) == 1 and "of 2 runs finished" in said[0] and "the same command resumes" in said[0], \
+    assert len(said) == 1 and "of 2 runs finished" in said[0] and "the same api.run() call resumes" in said[0], \
         proc.stderr[-2000:]
