@@ -239,9 +239,9 @@ def test_the_usable_cores_are_read_from_each_cgroup_layout(layout, tmp_path, mon
     assert devices.usable_cores() == cores
 
 
-def _cpu_metas(where: dict[tuple[str, int], tuple[str, int, float]]):
+def _cpu_metas(where: dict[tuple[str, int], tuple[str, int, float]], **config):
     """The metas of l1 and l2 × 4 seeds on denoise, each CPU run's (device_name, threads, ms/it) as
-    ``where[(loss, seed)]`` gives them."""
+    ``where[(loss, seed)]`` gives them, and ``config``'s settings in each run's config."""
     from benchmark.synthetic import synthetic_runs
 
     metas = []
@@ -250,7 +250,7 @@ def _cpu_metas(where: dict[tuple[str, int], tuple[str, int, float]]):
         if "config" in meta:
             name, threads, ms = where[(meta["config"]["loss"], meta["config"]["seed"])]
             meta = {**meta, "device": "cpu", "device_name": name, "threads": threads, "ms_per_it": ms,
-                    "timing_excluded": {}}
+                    "timing_excluded": {}, "config": {**meta["config"], **config}}
         metas.append(meta)
     return metas
 

@@ -13,20 +13,10 @@ XEON, EPYC = "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "AMD EPYC 7763 64-Core
 
 
 def _cpu_metas(where):
-    """The metas of l1 and l2 × 4 seeds on denoise (net tiny, 8×48²), each CPU run's (device_name, threads, ms/it)
-    as ``where[(loss, seed)]`` gives them."""
-    from benchmark.synthetic import synthetic_runs
+    """test_probe_cost18's metas of l1 and l2 × 4 seeds on denoise, each on the net tiny at 8×48²."""
+    from test_probe_cost18 import _cpu_metas
 
-    metas = []
-    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(4),
-                                         metrics=("psnr",), n_images=2, budget_check=False):
-        if "config" in meta:
-            name, threads, ms = where[(meta["config"]["loss"], meta["config"]["seed"])]
-            meta = {**meta, "device": "cpu", "device_name": name, "threads": threads, "ms_per_it": ms,
-                    "timing_excluded": {},
-                    "config": {**meta["config"], "net": "tiny", "batch_size": 8, "crop": 48, "compile": False}}
-        metas.append(meta)
-    return metas
+    return _cpu_metas(where, net="tiny", batch_size=8, crop=48, compile=False)
 
 
 def test_the_dry_run_still_checks_its_estimate_against_runs_recorded_before_the_cpu_model_was():
