@@ -521,6 +521,31 @@ def backbone_weights_known(value: str) -> bool:
         find_checkpoint(str(value)) is not None
 
 
+def _refuse_term_weights(s, weights: dict[str, str]) -> None:
+    """A term its weights make refuse (a registration's ``refuses=``, a function of the term's keywords and weights
+    giving the loss's own one-line refusal, "" for none: ``csr(selftrain_data=X)`` on random weights) is refused
+    now, before any image is read, naming the setting that gave it those weights — and for ``auto``, which chose
+    random where the file is missing, the command that makes it (the registration's ``selftrains=``)."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    for ls, backbone in weights.items():
+        for term in parse_loss_spec(ls):
+            meta, kwargs = LOSSES.get(term.name).meta, dict(term.kwargs)
+            own = "weights" in kwargs
+            kwargs.setdefault("weights", backbone)
+            if (refuses := meta.get("refuses")) is None or not (said := refuses(**kwargs)):
+                continue
+            if not own:
+                said += f" (weights={backbone!r} from {s.named('backbone_weights')} {s.backbone_weights}"
+                make = meta.get("selftrains")
+                cmd = make(**{**kwargs, "weights": "pretrained"}) if make is not None else ""
+                if s.backbone_weights == "auto" and cmd:
+                    said += f", as its file is missing: make it with `{cmd}`, and auto then trains it pretrained"
+                said += ")"
+            raise UserError(said)
+
+
 def weights_for(loss: str, backbone_weights: str) -> str:
     """The backbone weights a loss trains with: ``auto`` is ``pretrained`` when every file the loss
     needs is in the cache and ``random`` otherwise (per loss, decided when the grid is planned, so a
@@ -1770,6 +1795,7 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
                                             "get" if len(idle) > 1 else "gets", s.named("loss_tasks"),
                                             ", ".join(loss_specs), "them" if len(idle) > 1 else "it")
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
+    _refuse_term_weights(s, weights)
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
         if "/" in str(s.backbone_weights) or str(s.backbone_weights).startswith("~"):  # a path: a file not there

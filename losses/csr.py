@@ -127,9 +127,22 @@ def _chosen_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     return resolve_encoder(encoder, selftrain, selftrain_data) if encoder == "auto" else None
 
 
+def _ignored_selftrain_data(encoder: str = "auto", weights: str = "pretrained", selftrain_data: str = SELFTRAIN_DATA,
+                            **_) -> str:
+    """Why ``selftrain_data`` would be ignored — a named encoder, or weights other than pretrained, load no
+    self-trained encoder — else "": the refusal of :class:`CSRLoss`, said by the grid's check before any image is
+    read (:func:`benchmark.config.check_grid`, the registration's ``refuses=``)."""
+    if selftrain_data == SELFTRAIN_DATA or (encoder == "auto" and str(weights) == "pretrained"):
+        return ""
+    given = f"encoder={encoder!r}" if encoder != "auto" else f"weights={weights!r}"
+    return (f"csr selftrain_data={selftrain_data!r} names the images of the self-trained encoder encoder='auto' "
+            f"falls back to with pretrained weights; {given} loads none and would ignore it")
+
+
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=_encoder_file, weights_chosen=_chosen_encoder, selftrains=_would_selftrain)
+               weights=_encoder_file, weights_chosen=_chosen_encoder, selftrains=_would_selftrain,
+               refuses=_ignored_selftrain_data)
 class CSRLoss(FeatureLoss):
     """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 
@@ -165,11 +178,8 @@ class CSRLoss(FeatureLoss):
                  weights: str = "pretrained", seed: int = 0, selftrain_data: str = SELFTRAIN_DATA):
         super().__init__()
         self.layers, self.eps = tuple(layers), float(eps)
-        if selftrain_data != SELFTRAIN_DATA and (encoder != "auto" or str(weights) != "pretrained"):
-            given = f"encoder={encoder!r}" if encoder != "auto" else f"weights={weights!r}"
-            raise UserError(f"csr selftrain_data={selftrain_data!r} names the images of the self-trained encoder "
-                            f"encoder='auto' falls back to with pretrained weights; {given} loads none and would "
-                            "ignore it")
+        if ignored := _ignored_selftrain_data(encoder, weights, selftrain_data):
+            raise UserError(ignored)
         pretrained = None
         if str(weights) == "pretrained":
             from benchmark import weights as W
