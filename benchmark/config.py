@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1737,6 +1738,10 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
         if t not in tasks:
             raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
                             f"({', '.join(tasks)})")
+    for key in ("train_data", "test_data"):  # `--train-data ''`: named by its flag, or by the file and key that gave it
+        if (empty := next((x for x in getattr(s, key) if not str(x).strip()), None)) is not None:
+            raise UserError(f"{s.named(key)} {shlex.quote(str(empty))}: empty dataset source: name a folder of "
+                            "images, an embedded set (skimage) or a hub id")
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
         train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
     with s.blamed("test_data"):

@@ -1,0 +1,28 @@
+"""Small leftovers of a new user and the store (probe xnew, session 18)."""
+from __future__ import annotations
+
+import pytest
+
+from benchmark.config import GridSpec, check_grid
+from benchmark.errors import UserError
+
+
+@pytest.mark.parametrize("flag", ["train_data", "test_data"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_empty_data_source_flag_is_named(flag, value):
+    spec = GridSpec(tasks=("denoise",), losses=("l1",), **{flag: (value,)})
+    with pytest.raises(UserError) as err:
+        check_grid(spec)
+    said = str(err.value)
+    name = "--" + flag.replace("_", "-")
+    assert said.startswith(f"{name} '{value}': empty dataset source"), said
+
+
+def test_empty_data_source_in_config_file_names_file_and_key(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text("tasks: [denoise]\nlosses: [l1]\ntrain_data: ['']\n")
+    with pytest.raises(UserError) as err:
+        check_grid(GridSpec.from_file(path))
+    said = str(err.value)
+    assert said.startswith(f"{path}: train_data ''") or said.startswith("grid.yaml: train_data ''"), said
+    assert "empty dataset source" in said and said.count("grid.yaml") == 1, said
