@@ -442,7 +442,8 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
                    help="local (default), ray (pip install .[ray]) or slurm (submitit; pip install .[slurm])")
     g.add_argument("--workers", metavar="N|auto",
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
-                        "GPU × --workers-per-gpu); ray: N tasks (default: one per GPU share or CPU); "
+                        "GPU × --workers-per-gpu; with --device cpu or no visible GPU, 1, in this process); "
+                        "ray: N tasks (default: one per GPU share or CPU); "
                         "slurm: N jobs (default: one job per run)")
     g.add_argument("--workers-per-gpu", type=_whole, metavar="K", help="runs sharing one GPU (default 1)")
     g.add_argument("--ray-address", help="join this Ray cluster (auto or host:port); default: a local instance")

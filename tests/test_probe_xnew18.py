@@ -26,3 +26,22 @@ def test_empty_data_source_in_config_file_names_file_and_key(tmp_path):
     said = str(err.value)
     assert said.startswith(f"{path}: train_data ''") or said.startswith("grid.yaml: train_data ''"), said
     assert "empty dataset source" in said and said.count("grid.yaml") == 1, said
+
+
+def _help(parser, sub: str, flag: str) -> str:
+    import argparse
+
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return next(a.help for a in action.choices[sub]._actions if flag in a.option_strings)
+
+
+def test_workers_auto_help_says_one_without_a_gpu(monkeypatch):
+    from benchmark import executors
+    from benchmark.cli import build_parser
+
+    monkeypatch.setattr(executors, "_visible_gpus", lambda: [])
+    assert executors.local_workers("cpu", "auto", 2, 10) == (1, [])  # what the help must say
+    assert executors.local_workers("auto", "auto", 2, 10) == (1, [])
+    said = _help(build_parser(), "run", "--workers")
+    assert "auto: one per visible GPU × --workers-per-gpu; with --device cpu or no visible GPU, 1, in this process" \
+        in said, said
