@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import itertools
 import logging
 import os
 import re
@@ -105,8 +106,12 @@ def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str
     value (``--loss-file a.py b.py``, as ``--losses`` and ``--train-data`` take several): that the option takes one,
     and how a repeatable one is repeated."""
     actions = {o: a for a in sub._actions for o in a.option_strings}
+
+    def strayed(word: str) -> bool:  # one of argparse's words, which it joined with spaces ('l1 + 0.1*ssim' one)
+        return f" {word} " in f" {stray.strip()} "
+
     for i, word in enumerate(argv):
-        if i < 2 or word.startswith("-") or word not in stray.split():
+        if i < 2 or word.startswith("-") or not strayed(word):
             continue
         if argv[i - 1].startswith("--") and "=" in argv[i - 1]:  # `--loss-file=a.py b.py`
             option, value = argv[i - 1].split("=", 1)
@@ -118,7 +123,11 @@ def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str
         if action is None or action.nargs is not None:
             continue
         if isinstance(action, argparse._AppendAction):
-            return f"; {option} takes one value a time: {option} {shlex.quote(value)} {option} {shlex.quote(word)}"
+            words = [value, *itertools.takewhile(lambda w: not w.startswith("-") and strayed(w), argv[i:])]
+            said = f"; {option} takes one value at a time: " + " ".join(f"{option} {shlex.quote(w)}" for w in words)
+            several = next((o for a in sub._actions if a.dest == action.dest and a.nargs in ("+", "*")
+                            for o in a.option_strings if o.startswith("--")), None)  # compare's --losses
+            return said + (f", or several at once: {several} {' '.join(map(shlex.quote, words))}" if several else "")
         return f"; {option} takes one value"
     return ""
 

@@ -45,3 +45,24 @@ def test_workers_auto_help_says_one_without_a_gpu(monkeypatch):
     said = _help(build_parser(), "run", "--workers")
     assert "auto: one per visible GPU × --workers-per-gpu; with --device cpu or no visible GPU, 1, in this process" \
         in said, said
+
+
+def test_compare_loss_given_two_values_points_to_losses_too(capsys):
+    """`compare --loss l1 l2` said to repeat --loss, not that compare's --losses takes several at once."""
+    from benchmark.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["compare", "--loss", "l1", "l2"])
+    assert e.value.code == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "; --loss takes one value at a time: --loss l1 --loss l2, or several at once: --losses l1 l2 (" in said, said
+    with pytest.raises(SystemExit):  # run has no one-value twin of --loss-file: only the repeat is said
+        main(["run", "--loss-file", "a.py", "b.py"])
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "; --loss-file takes one value at a time: --loss-file a.py --loss-file b.py (" in said, said
+
+    with pytest.raises(SystemExit):  # a spec with spaces, and a third: each said, as typed
+        main(["compare", "--loss", "l1", "l1 + 0.1*ssim", "l2"])
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--loss l1 --loss 'l1 + 0.1*ssim' --loss l2, or several at once: --losses l1 'l1 + 0.1*ssim' l2 (" \
+        in said, said
