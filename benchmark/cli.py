@@ -1724,7 +1724,16 @@ def cmd_check(args) -> int:
         _say(f"{plural(len(copies), 'folder')} named as {agree(len(copies), 'a copy of a run', 'copies of runs')} "
              f"({_first_three(copies, 'runs/')}): {agree(len(copies), 'not a run', 'not runs')}, read by no report "
              f"(move {agree(len(copies), 'it', 'them')} out of runs/ to keep the store tidy)")
-    for name, rid in sorted(store.links().items()):  # never set aside through the link: that run's own files
+    links = store.links()
+    renamed_links = store.renamed_links(links)
+    for name, rid in sorted(links.items()):  # never set aside through the link: that run's own files
+        if name in renamed_links:  # the store's only way to that run: renamed, not removed
+            own = renamed_links[name]
+            _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder (run {own}, which has no "
+                 f"runs/{own} here): read by no report under this name and left as it is by --repair; to read the "
+                 f"run here, rename the link: mv {shlex.quote(str(store.runs / name))} "
+                 f"{shlex.quote(str(store.run_dir(own)))}")
+            continue
         _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder: not a run, read by no report and "
              f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
              "store tidy)")

@@ -66,3 +66,32 @@ def test_compare_loss_given_two_values_points_to_losses_too(capsys):
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--loss l1 --loss 'l1 + 0.1*ssim' --loss l2, or several at once: --losses l1 'l1 + 0.1*ssim' l2 (" \
         in said, said
+
+
+@pytest.mark.parametrize("archived", ["run-id", "best-run"])
+def test_check_says_to_rename_a_link_that_is_the_stores_only_way_to_a_run(tmp_path, capsys, archived):
+    """`runs/best -> /archive/X` (run X's folder, its meta.json) and no runs/X: check said to remove the link — the
+    store's only way to reach X; it says to rename the link to runs/X, and still to remove one where runs/X is."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "here", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    rid = next(m["run_id"] for m in store.metas() if m.get("kind") != "input")
+    archive = tmp_path / "archive" / (rid if archived == "run-id" else archived)
+    archive.parent.mkdir()
+    store.run_dir(rid).rename(archive)
+    link = store.runs / "best"
+    link.symlink_to(archive)
+    (store.runs / "best2").symlink_to(archive)  # a second link to it: one rename (a second mv would move into it)
+    main(["check", "--out", str(store.root)])
+    said = capsys.readouterr().out
+    assert f"mv {link} {store.run_dir(rid)}" in said and f"rm {link}," not in said, said
+    assert f"rm {store.runs / 'best2'}" in said and f"mv {store.runs / 'best2'}" not in said, said
+    (store.runs / "best2").unlink()
+    link.rename(store.run_dir(rid))  # as advised: the run is read again, and no link is named
+    assert rid in store.run_ids() and not store.links()
+    (store.runs / "best").symlink_to(archive)  # a second link beside runs/X: remove it
+    main(["check", "--out", str(store.root)])
+    said = capsys.readouterr().out
+    assert f"rm {link}," in said and f"mv {link}" not in said, said
