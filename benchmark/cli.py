@@ -2126,11 +2126,13 @@ def cmd_weights(args) -> int:
 
 
 def cmd_pretrain(args) -> int:
-    from benchmark.data import DataSpec, check_holdouts
+    from benchmark.data import DataSpec, check_holdouts, check_not_empty
     from benchmark.pretrain import PretrainConfig, pretrain
     from benchmark.runner import resolve_device
 
     probes = [] if args.probe is None else args.probe or ["skimage:test"]
+    check_not_empty([args.data], "--data")
+    check_not_empty(probes, "--probe")
     check_holdouts([DataSpec.parse(args.data, role="train")], [DataSpec.parse(p, role="test") for p in probes],
                    ("--data", "--probe"))  # before pretraining (17 min), not when the probe is read after it
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,

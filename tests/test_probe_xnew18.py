@@ -95,3 +95,13 @@ def test_check_says_to_rename_a_link_that_is_the_stores_only_way_to_a_run(tmp_pa
     main(["check", "--out", str(store.root)])
     said = capsys.readouterr().out
     assert f"rm {link}," in said and f"mv {link}" not in said, said
+
+
+@pytest.mark.parametrize("argv, said", [(["--data", ""], "--data ''"), (["--probe", " "], "--probe ' '")])
+def test_pretrain_empty_data_source_names_its_flag(argv, said, capsys):
+    """`plbench pretrain --data ''` said only 'empty dataset source', as run's --train-data did."""
+    from benchmark.cli import main
+
+    assert main(["pretrain", *argv]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(f"error: {said}: empty dataset source"), line
