@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import itertools
 import logging
 import os
 import re
@@ -105,8 +106,12 @@ def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str
     value (``--loss-file a.py b.py``, as ``--losses`` and ``--train-data`` take several): that the option takes one,
     and how a repeatable one is repeated."""
     actions = {o: a for a in sub._actions for o in a.option_strings}
+
+    def strayed(word: str) -> bool:  # one of argparse's words, which it joined with spaces ('l1 + 0.1*ssim' one)
+        return f" {word} " in f" {stray.strip()} "
+
     for i, word in enumerate(argv):
-        if i < 2 or word.startswith("-") or word not in stray.split():
+        if i < 2 or word.startswith("-") or not strayed(word):
             continue
         if argv[i - 1].startswith("--") and "=" in argv[i - 1]:  # `--loss-file=a.py b.py`
             option, value = argv[i - 1].split("=", 1)
@@ -118,7 +123,11 @@ def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str
         if action is None or action.nargs is not None:
             continue
         if isinstance(action, argparse._AppendAction):
-            return f"; {option} takes one value a time: {option} {shlex.quote(value)} {option} {shlex.quote(word)}"
+            words = [value, *itertools.takewhile(lambda w: not w.startswith("-") and strayed(w), argv[i:])]
+            said = f"; {option} takes one value at a time: " + " ".join(f"{option} {shlex.quote(w)}" for w in words)
+            several = next((o for a in sub._actions if a.dest == action.dest and a.nargs in ("+", "*")
+                            for o in a.option_strings if o.startswith("--")), None)  # compare's --losses
+            return said + (f", or several at once: {several} {' '.join(map(shlex.quote, words))}" if several else "")
         return f"; {option} takes one value"
     return ""
 
@@ -442,7 +451,8 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
                    help="local (default), ray (pip install .[ray]) or slurm (submitit; pip install .[slurm])")
     g.add_argument("--workers", metavar="N|auto",
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
-                        "GPU × --workers-per-gpu); ray: N tasks (default: one per GPU share or CPU); "
+                        "GPU × --workers-per-gpu; with --device cpu or no visible GPU, 1, in this process); "
+                        "ray: N tasks (default: one per GPU share or CPU); "
                         "slurm: N jobs (default: one job per run)")
     g.add_argument("--workers-per-gpu", type=_whole, metavar="K", help="runs sharing one GPU (default 1)")
     g.add_argument("--ray-address", help="join this Ray cluster (auto or host:port); default: a local instance")
@@ -1714,7 +1724,16 @@ def cmd_check(args) -> int:
         _say(f"{plural(len(copies), 'folder')} named as {agree(len(copies), 'a copy of a run', 'copies of runs')} "
              f"({_first_three(copies, 'runs/')}): {agree(len(copies), 'not a run', 'not runs')}, read by no report "
              f"(move {agree(len(copies), 'it', 'them')} out of runs/ to keep the store tidy)")
-    for name, rid in sorted(store.links().items()):  # never set aside through the link: that run's own files
+    links = store.links()
+    renamed_links = store.renamed_links(links)
+    for name, rid in sorted(links.items()):  # never set aside through the link: that run's own files
+        if name in renamed_links:  # the store's only way to that run: renamed, not removed
+            own = renamed_links[name]
+            _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder (run {own}, which has no "
+                 f"runs/{own} here): read by no report under this name and left as it is by --repair; to read the "
+                 f"run here, rename the link: mv {shlex.quote(str(store.runs / name))} "
+                 f"{shlex.quote(str(store.run_dir(own)))}")
+            continue
         _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder: not a run, read by no report and "
              f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
              "store tidy)")
@@ -2107,11 +2126,13 @@ def cmd_weights(args) -> int:
 
 
 def cmd_pretrain(args) -> int:
-    from benchmark.data import DataSpec, check_holdouts
+    from benchmark.data import DataSpec, check_holdouts, check_not_empty
     from benchmark.pretrain import PretrainConfig, pretrain
     from benchmark.runner import resolve_device
 
     probes = [] if args.probe is None else args.probe or ["skimage:test"]
+    check_not_empty([args.data], "--data")
+    check_not_empty(probes, "--probe")
     check_holdouts([DataSpec.parse(args.data, role="train")], [DataSpec.parse(p, role="test") for p in probes],
                    ("--data", "--probe"))  # before pretraining (17 min), not when the probe is read after it
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,

@@ -1707,7 +1707,7 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     refusal of the results folder (`--backbone-weights rnadom --out FILE` said the folder, then, fixed, the typo), and
     :func:`build_configs` takes the plan (``plan=``) rather than checking (and warning) twice. Arguments as for
     :func:`build_configs`."""
-    from benchmark.data import check_holdouts, check_source_as_written
+    from benchmark.data import check_holdouts, check_not_empty, check_source_as_written
     from benchmark.lossfn import check_loss_arguments, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
@@ -1762,6 +1762,8 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
         if t not in tasks:
             raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
                             f"({', '.join(tasks)})")
+    for key in ("train_data", "test_data"):  # `--train-data ''`: named by its flag, or by the file and key that gave it
+        check_not_empty(getattr(s, key), s.named(key))
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys
         train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
     with s.blamed("test_data"):

@@ -121,6 +121,17 @@ def test_multiple(size_multiple: int = 1) -> int:
     return math.lcm(TEST_MULTIPLE, int(size_multiple))
 
 
+def check_not_empty(sources, named: str) -> None:
+    """A one-line :class:`UserError` naming the setting (``named``: ``--train-data``, ``grid.yaml: train_data``) of an
+    empty or blank source among ``sources`` (``--train-data ''``), which :meth:`DataSpec.parse` could say only as
+    "empty dataset source"."""
+    import shlex
+
+    if (empty := next((x for x in sources if not str(x).strip()), None)) is not None:
+        raise UserError(f"{named} {shlex.quote(str(empty))}: empty dataset source: name a folder of images, an "
+                        "embedded set (skimage) or a hub id")
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Where images come from. ``split=None`` means the source's default (``train`` for hub ids,

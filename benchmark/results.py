@@ -2225,6 +2225,20 @@ class ResultsStore:
                 out[c] = rid
         return out
 
+    def renamed_links(self, links: dict[str, str] | None = None) -> dict[str, str]:
+        """{link: run id} of the :meth:`links` (``links``: as already listed) to a folder elsewhere whose run's own
+        ``runs/<id>`` is not there at all (``ln -s /archive/<id> runs/best``): the store's only way to that run, to be
+        renamed to ``runs/<id>`` (then read as the run, moved there), not removed; of two links to one run, the first
+        by name. The run is its record's id, else the folder's name."""
+        out = {}
+        for name, to in (self.links() if links is None else links).items():
+            target = Path(to)
+            rid = _recorded_id(target) or (target.name if _RUN_ID.fullmatch(target.name) else "")
+            if (target.is_absolute() and rid and rid != name and rid not in out.values()  # two links: one renamed
+                    and not os.path.lexists(self.run_dir(rid))):
+                out[name] = rid
+        return out
+
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run

@@ -206,12 +206,12 @@ def test_a_loss_argument_whose_quotes_the_shell_took_is_shown_quoted(spec, said,
 
 
 @pytest.mark.parametrize("argv, said", [
-    (["run", "--loss-file", "a.py", "b.py"], "error: unrecognized arguments: b.py; --loss-file takes one value a "
+    (["run", "--loss-file", "a.py", "b.py"], "error: unrecognized arguments: b.py; --loss-file takes one value at a "
                                             "time: --loss-file a.py --loss-file b.py (`plbench run -h` shows"),
     (["run", "--iterations", "100", "200"], "error: unrecognized arguments: 200; --iterations takes one value "
                                             "(`plbench run -h` shows"),
-    (["compare", "--loss", "l1", "l2"], "error: unrecognized arguments: l2; --loss takes one value a time: --loss l1 "
-                                        "--loss l2 (`plbench compare -h`"),
+    (["compare", "--loss", "l1", "l2"], "error: unrecognized arguments: l2; --loss takes one value at a time: "
+                                        "--loss l1 --loss l2, or several at once: --losses l1 l2 (`plbench compare"),
 ])
 def test_a_second_value_after_a_one_value_option_is_said_so(argv, said, capsys):
     """`--loss-file a.py b.py`, as --losses and --train-data take several, was 'unrecognized arguments: b.py (`plbench
