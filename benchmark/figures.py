@@ -51,8 +51,9 @@ Figures:
   row of a loss the metric has no score for (the tables' "–"); each row as tall as its own name.
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
-  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
-  losses left out of the test (lacking a block most have) and the blocks left out (not every loss shown has them).
+  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title (:func:`fit_title`) says
+  what the ranks are and the Friedman p, the caption under it what the bars join, the losses left out of the test
+  (lacking a block most have) and the blocks left out (not every loss shown has them).
   Each loss's connector in its colour, line style and marker (at its corner), as in the other figures.
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
@@ -1814,24 +1815,29 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         ax.vlines([lo, lo + cd], 0.5, 0.6, color="k", lw=1)
         ax.text(lo + cd / 2, 0.6, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
     ax.axis("off")
-    w = fig.get_size_inches()[0]
-    title = (f"Mean rank of each loss's runs among the same seed's runs, over {f['n_blocks']} (task, metric) "
-             f"blocks; Friedman p {friedman_p_text(f)}; black bars join losses not significantly different (runs "
-             f"relabelled within seeds, α = {f['alpha']}) on these{images_of(stats)} test images, not over images"
-             if why is None else
-             f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
+    # the title on at most 2 lines as drawn, as every figure's (fit_title); the test's explanation goes under it
+    if why is None:
+        head = (f"Mean rank of each loss's runs among the same seed's runs, over {f['n_blocks']} (task, metric) "
+                f"blocks; Friedman p {friedman_p_text(f)}")
+        key = (f"Black bars join losses not significantly different (runs relabelled within seeds, "
+               f"α = {f['alpha']}) on these{images_of(stats)} test images, not over images")
+    else:
+        head, key = f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}", ""
+    notes = [key] if key else []
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
-        title += f". Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}"
+        notes.append(f"Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}")
     if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
-        title += "." + runs_dropped_text(stats).rstrip(".")
-    smoke = smoke_test(stats, short=True, runs=few is None)  # too few runs: the title says it already (why)
-    if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
-        title = f"{smoke}. {title}"
+        notes.append(runs_dropped_text(stats).strip().rstrip("."))
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
-        title += f". Blocks left out (not every loss shown has them, or not every one of their runs): {dropped}"
-        title += "." + runs_left_text(stats).rstrip(".") if runs_left_text(stats) else ""
-    ax.set_title(wrap_title(title, w, 7), fontsize=7)
+        notes.append(f"Blocks left out (not every loss shown has them, or not every one of their runs): {dropped}"
+                     + ("." + runs_left_text(stats).rstrip(".") if runs_left_text(stats) else ""))
+    # runs not shown converged (or too few): said on the figure, which is often shown alone; too few runs: the
+    # head says it already (why)
+    smoke = smoke_test(stats, short=True, runs=few is None)
+    title, caption, size = fit_title(fig, head, smoke, ". ".join(n.rstrip(".") for n in notes))
+    fig.suptitle(title, fontsize=size)
+    caption_below(fig, caption)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)
     renderer = fig.canvas.get_renderer()

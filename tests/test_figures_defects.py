@@ -361,8 +361,8 @@ def test_cd_diagram_is_descriptive_below_the_minimum_runs():
         t = synthetic_table(tasks=("denoise", "sr4"), metrics=("psnr", "ssim"), seeds=seeds,
                             offsets={"l1": 0.0, "l2": 0.05, "good": 1.0})
         fig = draw_cd_diagram(compute(t, n_boot=100))
-        ax = fig.axes[0]
-        return ax.get_title(), [t.get_text() for t in ax.texts]
+        ax = fig.axes[0]  # the title and, under the figure, the test's explanation (fit_title)
+        return f"{fig.get_suptitle()} {fig.get_supxlabel()}", [t.get_text() for t in ax.texts]
 
     title, texts = drawn((0, 1))
     assert "descriptive only" in title and "Friedman p" not in title and not any("CD =" in t for t in texts)
@@ -380,8 +380,9 @@ def test_a_p_value_that_underflowed_is_never_printed_as_zero():
     st = compute(t, n_boot=100)
     st.friedman["p"] = 0.0
     with F.style():
-        title = F.draw_cd_diagram(st).axes[0].get_title().replace("\n", " ")
-    assert "Friedman p < 1e-16;" in title and "p = 0" not in title
+        fig = F.draw_cd_diagram(st)
+        title = fig.get_suptitle().replace("\n", " ")
+    assert title.endswith("Friedman p < 1e-16") and "p = 0" not in title
     assert "p < 1e-16;" in friedman_text(st) and "p = 0;" not in friedman_text(st)
 
 
@@ -413,7 +414,7 @@ def test_cd_diagram_drawn_when_a_metric_is_missing_for_some_runs_of_every_loss()
     assert st.friedman["k"] == 4 and st.friedman["n_blocks"] == 8 and not st.friedman["excluded"]
     with F.style():
         fig = F.draw_cd_diagram(st)
-        assert fig is not None and "over 8 (task, metric) blocks" in fig.axes[0].get_title().replace("\n", " ")
+        assert fig is not None and "over 8 (task, metric) blocks" in fig.get_suptitle().replace("\n", " ")
         assert layout_problems(fig) == []
 
 

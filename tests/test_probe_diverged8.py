@@ -17,7 +17,7 @@ def _cd_title(st) -> str:
 
     with F.style() as plt:
         fig = F.draw_cd_diagram(st)
-        title = fig.axes[0].get_title().replace("\n", " ")
+        title = " ".join(f"{fig.get_suptitle()} {fig.get_supxlabel()}".split())  # title and caption (fit_title)
         plt.close(fig)
     return title
 

@@ -226,7 +226,8 @@ def test_cd_diagram_names_the_losses_it_leaves_out():
     with F.style() as plt:
         fig = F.draw_cd_diagram(st)
         ax = fig.axes[0]
-        texts = " ".join([ax.get_title()] + [t.get_text() for t in ax.texts]).replace("\n", " ")
+        said = [fig.get_suptitle(), fig.get_supxlabel()]  # the title and, under the figure, its caption (fit_title)
+        texts = " ".join(said + [t.get_text() for t in ax.texts]).replace("\n", " ")
         problems = layout_problems(fig)
         plt.close(fig)
     assert "vgg" in texts and "pdl" in texts and "not in every" in texts, texts
@@ -343,14 +344,14 @@ def test_cd_diagram_names_the_blocks_it_leaves_out():
     assert st.friedman["n_blocks"] == 4 and not st.friedman.get("excluded"), st.friedman
     with F.style() as plt:
         fig = F.draw_cd_diagram(st)
-        title = fig.axes[0].get_title().replace("\n", " ")
+        title = " ".join(f"{fig.get_suptitle()} {fig.get_supxlabel()}".split())  # and its caption
         problems = layout_problems(fig)
         plt.close(fig)
     assert "jpeg" in title and "psnr" in title.split("jpeg", 1)[1], title
     assert problems == []
     with F.style() as plt:  # a complete grid names no left-out block
         fig = F.draw_cd_diagram(_partial_field({}))
-        assert "left out" not in fig.axes[0].get_title().replace("\n", " ")
+        assert "left out" not in f"{fig.get_suptitle()} {fig.get_supxlabel()}".replace("\n", " ")
         plt.close(fig)
 
 

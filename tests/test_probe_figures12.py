@@ -146,7 +146,7 @@ def test_descriptive_cd_diagram_leaves_no_band_for_a_bar_it_does_not_draw():
         ax = fig.axes[0]
         assert not [x for x in ax.texts if x.get_text().startswith("CD =")]
         numbers = max(x.get_window_extent(r).y1 for x in ax.texts if x.get_text().isdigit())
-        assert (ax.title.get_window_extent(r).y0 - numbers) / fig.dpi < 0.3
+        assert (fig._suptitle.get_window_extent(r).y0 - numbers) / fig.dpi < 0.3  # the title: fit_title's
 
 
 def test_by_test_set_table_lists_losses_in_the_task_tables_order():

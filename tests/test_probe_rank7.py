@@ -194,7 +194,7 @@ def test_a_single_odd_cell_changes_nothing_about_the_losses_it_does_not_concern(
         assert "Blocks left out" in line and "denoise (" in line, line
     with F.style() as plt:
         fig = F.draw_cd_diagram(odd)
-        title = fig.axes[0].get_title().replace("\n", " ")
+        title = " ".join(f"{fig.get_suptitle()} {fig.get_supxlabel()}".split())  # and its caption
         texts = " ".join(t.get_text() for t in fig.axes[0].texts)
         plt.close(fig)
     assert "descriptive" not in title and "CD = " in texts, title
@@ -248,7 +248,7 @@ def test_blocks_left_out_of_the_cd_test_for_missing_runs_name_the_loss_whose_run
     assert "Those of denoise (lpips, psnr, ssim) are left out for every loss because mid lacks runs there" in line, line
     with F.style() as plt:
         fig = F.draw_cd_diagram(st)
-        title = fig.axes[0].get_title().replace("\n", " ")
+        title = " ".join(f"{fig.get_suptitle()} {fig.get_supxlabel()}".split())  # and its caption
         plt.close(fig)
     assert "mid lacks runs there" in title, title
 

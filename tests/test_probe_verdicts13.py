@@ -171,7 +171,7 @@ def test_the_friedman_line_says_its_relabellings_keep_the_test_images_fixed():
     from benchmark.figures import draw_cd_diagram
 
     fig = draw_cd_diagram(st)  # the published diagram's title too
-    title = " ".join(ax.get_title() for ax in fig.axes).replace("\n", " ")
+    title = " ".join(f"{fig.get_suptitle()} {fig.get_supxlabel()}".split())  # its explanation: the caption
     plt.close(fig)
     assert "on these 4 test images, not over images" in title, title
 

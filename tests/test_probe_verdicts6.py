@@ -201,7 +201,7 @@ def test_ranking_figures_say_when_runs_are_not_shown_converged(converged_or_not,
     for converged, st in converged_or_not.items():
         fig = getattr(F, draw)(st)
         caption = fig._supxlabel.get_text() if fig._supxlabel is not None else ""  # a title's reasons (fit_title)
-        text = " ".join(" ".join([ax.get_title() for ax in fig.axes] + [caption]).split())
+        text = " ".join(" ".join([fig.get_suptitle()] + [ax.get_title() for ax in fig.axes] + [caption]).split())
         assert ("5 of 15 runs not shown converged" in text) is (not converged), text
         plt.close(fig)
 

@@ -191,7 +191,7 @@ def test_cd_diagram_title_says_too_few_runs_once(tmp_path):
     ch = select(store.table(), keep=None, hint="test")
     st = S.compute(ch.table, [m for m in store.metas() if m.get("run_id") in ch.run_ids], n_boot=20, checks=ch.checks)
     fig = F.draw_cd_diagram(st)
-    text = " ".join(" ".join(ax.get_title() for ax in fig.axes).split())
+    text = " ".join(f"{fig.get_suptitle()} {fig.get_supxlabel()}".split())  # the title and its caption
     plt.close(fig)
     assert text.count("a verdict needs") == 1, text
     assert "Smoke test, not a ranking: 3 of 9 runs not shown converged" in text, text
