@@ -46,7 +46,7 @@ class JPEGArtifacts(ModcropTask):
         from torchvision.io import decode_jpeg, encode_jpeg  # lazy: torchvision import costs seconds
 
         if max(clean.shape[-2:]) > self.max_side:  # a segmentation fault in encode_jpeg, not an exception
-            raise ValueError(f"image {clean.shape[-2]}x{clean.shape[-1]} exceeds JPEG's largest side, "
+            raise ValueError(f"image {clean.shape[-1]}×{clean.shape[-2]} exceeds JPEG's largest side, "
                              f"{self.max_side} px")
         u8 = (clean.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
         encoded = encode_jpeg(list(u8), quality=self.quality)
