@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from benchmark.data import DataSpec, load_images
+
 
 @pytest.mark.parametrize(("task", "h", "w", "said"), [
     ("demosaic", 4, 5, r"image 5×4 must have even sides"),
@@ -35,3 +37,38 @@ def test_backbone_too_small_names_width_first():
     trunk = Backbone("vgg16", ["relu3_3"], weights="random")
     with pytest.raises(RuntimeError, match=r"a 9×2 input is too small for layer"):
         trunk(torch.rand(1, 3, 2, 9))
+
+
+def _pngs(folder, *names):
+    from PIL import Image
+
+    for name in names:
+        Image.new("RGB", (24, 16), (10, 200, 30)).save(folder / f"{name}.png")
+
+
+@pytest.mark.parametrize(("suffix", "text"), [
+    (".csv", "# made by me\npath,label\na.png,1\nb.png,2\n"),
+    (".csv", "# made by me, for the paper; v2\n\n# second note\nfile;label\na.png;1\nb.png;2\n"),
+    (".csv", "# one path a line\na.png,1\nb.png,2\n"),
+    (".tsv", "# exported from my tool\npath\tlabel\na.png\t1\nb.png\t2\n"),
+])
+def test_a_csv_with_comment_lines_above_its_header_is_read(tmp_path, suffix, text):
+    """A CSV whose first line is a '# …' note took that note for its header: 'has no image column … (columns: # made
+    by me)' (or one column holding 'path,label' and the rows) → '#' lines above the header that cannot be one (no
+    separator in them, or the next line names the image column) are passed over."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / f"photos{suffix}"
+    table.write_text(text)
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_a_header_column_named_hash_is_still_the_header(tmp_path, sep):
+    """A header whose first column is literally '#' (a row number, as many exports write) stays the header."""
+    from benchmark.data import _load_table
+
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_text(f"#{sep}photo\n1{sep}a.png\n2{sep}b.png\n")
+    assert _load_table(table).column_names == ["#", "photo"]
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#photo"))] == ["a", "b"]
