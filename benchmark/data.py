@@ -2543,6 +2543,10 @@ def _text_encoding(path: Path) -> str:
 #: the names under which a column is taken for the image column without a look at its values, in this order
 _IMAGE_COLUMN_NAMES = ("image", "img", "hr", "path", "file")
 
+#: the separators a CSV/TSV's cells may be split by, the first that its first line holds preferred
+#: (:func:`_csv_separator`): a comma, a spreadsheet's semicolon or tab, a database export's pipe
+_SEPARATORS = (",", ";", "\t", "|")
+
 #: the separator of a table of one path a line (a character no file name holds: each line one cell, commas and all)
 _NO_SEPARATOR = "\x1f"
 
@@ -2552,7 +2556,8 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
     """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
     that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
     header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
-    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``);
+    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), or
+    a pipe (``path|label``, a database's or a Markdown-minded script's export);
     none (:data:`_NO_SEPARATOR`) where the line names a file or holds none of them (one path a line, under a header
     ``path`` or not, a file's name with a comma or a semicolon in it among them). Where it holds several, the one that
     splits it into a cell naming an image (a table without a header, ``my, photo.png;1``), else the one that splits
@@ -2578,7 +2583,7 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
     if default:
         return default, at
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
-    found = [sep for sep in (",", ";", "\t") if sep in bare]
+    found = [sep for sep in _SEPARATORS if sep in bare]
     if len(found) > 1:
         def cells(line: str, sep: str) -> list[str]:
             return next(csv.reader([line], delimiter=sep), [])
@@ -2598,7 +2603,7 @@ def _note_lines(lines: list[str], base: Path) -> int:
     that holds no separator (``,`` ``;`` tab ``|``) or lies above a header that names the image column
     (:data:`_IMAGE_COLUMN_NAMES`: ``# made by me, 2024`` above ``path,label``)."""
     def cells(line: str) -> list[str]:
-        return [c.strip().strip("\"'").lower() for c in re.split(r"[,;\t|]", line)]
+        return [c.strip().strip("\"'").lower() for c in re.split(f"[{re.escape(''.join(_SEPARATORS))}]", line)]
 
     header = next((line for line in lines if not line.lstrip().startswith("#")), "")
     names_image = any(c in _IMAGE_COLUMN_NAMES for c in cells(header))

@@ -72,3 +72,16 @@ def test_a_header_column_named_hash_is_still_the_header(tmp_path, sep):
     table.write_text(f"#{sep}photo\n1{sep}a.png\n2{sep}b.png\n")
     assert _load_table(table).column_names == ["#", "photo"]
     assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#photo"))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("text", ["path|label\na.png|1\nb.png|2\n", "a.png|1\nb.png|2\n",
+                                  "file|label, note\na.png|1\nb.png|2\n",
+                                  "# made by me\nfile|label\na.png|1\nb.png|2\n"])
+def test_a_pipe_separated_table_is_read_by_its_pipes(tmp_path, text):
+    """A table separated by pipes (``path|label``, as Markdown-minded scripts and some databases export) was one
+    column named 'path|label' holding 'a.png|1' → '|' is a separator as ';' and a tab are."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_text(text)
+    spec = DataSpec.parse(str(table) + ("#file" if text.startswith(("file", "#")) else ""))
+    assert [r.image_id for r in load_images(spec)] == ["a", "b"]
