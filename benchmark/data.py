@@ -2744,11 +2744,15 @@ def _read_table(path: Path, encoding: str | None):
         return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
                            **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
 
-    table = read()
+    def stripped(frame):  # 'a.png | 1' (a hand-aligned table's): cells and names without the spaces around them, as
+        # a .txt list's lines are read (_list_entry)
+        return frame.apply(lambda col: col.str.strip()).rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
+
+    table = stripped(read())
     # a header cell that is an image path (in any column: captions first, paths second) means no header
     named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
     if named:
-        table = read(header=None)
+        table = stripped(read(header=None))
         table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
     return datasets.Dataset.from_pandas(table, preserve_index=False)
 

@@ -85,3 +85,14 @@ def test_a_pipe_separated_table_is_read_by_its_pipes(tmp_path, text):
     table.write_text(text)
     spec = DataSpec.parse(str(table) + ("#file" if text.startswith(("file", "#")) else ""))
     assert [r.image_id for r in load_images(spec)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("sep", ["|", ",", ";"])
+def test_spaces_around_a_tables_cells_are_not_part_of_its_paths(tmp_path, sep):
+    """'path | label' above 'a.png | 1' (as a pipe table is written to be read, and a hand-aligned CSV) looked for a
+    file 'a.png ' and read no image → a text table's cells and header names are read without the spaces around them,
+    as a .txt list's lines are."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_text(f"path {sep} label\na.png {sep} 1\n  b.png{sep}2\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#path"))] == ["a", "b"]
