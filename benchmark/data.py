@@ -2599,9 +2599,9 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
 def _note_lines(lines: list[str], base: Path) -> int:
     """How many of a CSV/TSV's first lines (its non-blank ones, ``lines``) are ``#`` notes above its header, which
     pandas would take for the header (``# made by me``: one column of that name): a line starting with ``#`` that
-    names no existing file and whose first cell is not ``#`` itself (a header's row-number column, ``#,path``), and
-    that holds no separator (``,`` ``;`` tab ``|``) or lies above a header that names the image column
-    (:data:`_IMAGE_COLUMN_NAMES`: ``# made by me, 2024`` above ``path,label``)."""
+    names no existing file and whose first cell is not ``#`` itself beside others (a header's row-number column,
+    ``#,path``; a lone ``#`` is a note's frame), and that holds no separator (:data:`_SEPARATORS`) or lies above a
+    header that names the image column (:data:`_IMAGE_COLUMN_NAMES`: ``# made by me, 2024`` above ``path,label``)."""
     def cells(line: str) -> list[str]:
         return [c.strip().strip("\"'").lower() for c in re.split(f"[{re.escape(''.join(_SEPARATORS))}]", line)]
 
@@ -2610,8 +2610,9 @@ def _note_lines(lines: list[str], base: Path) -> int:
     n = 0
     for line in lines:
         stripped = line.strip()
-        if (not stripped.startswith("#") or cells(stripped)[0] == "#" or _list_entry(stripped, base)
-                or not (names_image or len(cells(stripped)) == 1)):
+        one = len(cells(stripped)) == 1  # no separator: no header of several columns
+        if (not stripped.startswith("#") or (cells(stripped)[0] == "#" and not one) or _list_entry(stripped, base)
+                or not (names_image or one)):
             break
         n += 1
     return n

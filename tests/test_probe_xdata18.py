@@ -96,3 +96,13 @@ def test_spaces_around_a_tables_cells_are_not_part_of_its_paths(tmp_path, sep):
     table = tmp_path / "photos.csv"
     table.write_text(f"path {sep} label\na.png {sep} 1\n  b.png{sep}2\n")
     assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#path"))] == ["a", "b"]
+
+
+def test_a_lone_hash_line_above_a_csv_header_is_a_note(tmp_path):
+    """A box of notes, '#' / '# made by me' / '#', above a CSV's header: the lone '#' lines were taken for a header
+    column named '#' ('has no image column … (columns: #)') → a '#' line with no separator is a note; '#,photo' (a
+    header's row-number column) stays the header (test_a_header_column_named_hash_is_still_the_header)."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_text("#\n# made by me\n#\npath,label\na.png,1\nb.png,2\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
