@@ -2755,6 +2755,12 @@ def _read_table(path: Path, encoding: str | None):
     if named:
         table = stripped(read(header=None))
         table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
+    # a '# …' note line among the rows (its other cells empty) is no image; a file named '#1.png' is
+    first = table.iloc[:, 0].fillna("") if len(table.columns) else None
+    if first is not None and first.str.startswith("#").any():
+        note = (first.str.startswith("#") & (table.iloc[:, 1:].fillna("") == "").all(axis=1)
+                & first.map(lambda cell: not _list_entry(cell, path.parent)))
+        table = table[~note].reset_index(drop=True)
     return datasets.Dataset.from_pandas(table, preserve_index=False)
 
 

@@ -106,3 +106,17 @@ def test_a_lone_hash_line_above_a_csv_header_is_a_note(tmp_path):
     table = tmp_path / "photos.csv"
     table.write_text("#\n# made by me\n#\npath,label\na.png,1\nb.png,2\n")
     assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
+
+
+def test_a_note_line_among_a_csvs_rows_is_no_image(tmp_path, caplog):
+    """A '# …' note line between a CSV's rows was read as a row: 'skipping unreadable image # second batch: no such
+    file', counted among the unreadable → a row that is a '#' note alone (its other cells empty, no file of that
+    name) is passed over, without a warning; a row naming a file '#1.png' is kept."""
+    import logging
+
+    _pngs(tmp_path, "a", "b", "#1")
+    table = tmp_path / "photos.csv"
+    table.write_text("path,label\na.png,1\n# second batch\nb.png,2\n#1.png,3\n")
+    with caplog.at_level(logging.WARNING):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b", "#1"]
+    assert "unreadable" not in caplog.text
