@@ -417,7 +417,7 @@ class Backbone(nn.Module):
             if not TOO_SMALL.search(str(exc)) or not 0 < min(x.shape[-2:]) < self.min_side():
                 raise
             h, w = x.shape[-2:]
-            raise RuntimeError(f"backbone {self.arch}: a {h}×{w} input is too small for layer "
+            raise RuntimeError(f"backbone {self.arch}: a {w}×{h} input is too small for layer "
                                f"{self._failing_layer(h, w)!r} "
                                f"(needs ≥ {self.min_side()} px per side): {str(exc).strip()}") from exc
 

@@ -2551,35 +2551,50 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
+#: the names under which a column is taken for the image column without a look at its values, in this order
+_IMAGE_COLUMN_NAMES = ("image", "img", "hr", "path", "file")
+
+#: the separators a CSV/TSV's cells may be split by, the first that its first line holds preferred
+#: (:func:`_csv_separator`): a comma, a spreadsheet's semicolon or tab, a database export's pipe
+_SEPARATORS = (",", ";", "\t", "|")
+
 #: the separator of a table of one path a line (a character no file name holds: each line one cell, commas and all)
 _NO_SEPARATOR = "\x1f"
 
 
-def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = False) -> tuple[str, int]:
+def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = False,
+                   default: str | None = None) -> tuple[str, int]:
     """(the separator of a ``.csv`` table, how many lines before its header to pass over), read off its first line
     that is not blank (with ``comments``, a ``.txt`` list's, nor a ``#`` comment: :func:`_list_entry`; those before a
     header are passed over): a comma wherever it has one, else a semicolon or a tab where it has one (a spreadsheet's
-    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``);
+    'CSV' in locales whose decimal mark is a comma: Excel's in German, French, Italian, … writes ``file;label``), or
+    a pipe (``path|label``, a database's or a Markdown-minded script's export);
     none (:data:`_NO_SEPARATOR`) where the line names a file or holds none of them (one path a line, under a header
     ``path`` or not, a file's name with a comma or a semicolon in it among them). Where it holds several, the one that
     splits it into a cell naming an image (a table without a header, ``my, photo.png;1``), else the one that splits
     the lines read into as many cells each (``file;label, note`` above ``a.png;1``), else the first as above. A quoted
     cell's text is not looked in (``"file";"label, note"``: semicolons). A line ``sep=;`` (a CSV made for Excel, which
-    reads it so) names it, and is passed over."""
+    reads it so) names it, and is passed over; otherwise ``default`` is it where given (a ``.tsv``'s tab). A CSV/TSV's
+    ``#`` notes above its header are passed over too (:func:`_note_lines`)."""
     import csv
 
     with open(path, encoding=encoding, errors="replace", newline="") as f:
         lines = [line.rstrip("\r\n") for line in itertools.islice(f, 1000)]
     rows = [i for i, line in enumerate(lines) if line.strip() and not (comments and not _list_entry(line, path.parent))]
+    if not comments:  # a CSV/TSV's '# …' notes above its header (comments mode has passed over its own already)
+        rows = rows[_note_lines([lines[i] for i in rows], path.parent):]
     at = rows[0] if rows else len(lines)
     first = lines[at] if at < len(lines) else ""
     if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
         return named.group(1), at + 1
     first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
-        return _NO_SEPARATOR, 0  # one path a line ('x;1.png', 'my, photo.png'): found where _list_entry's are
+        # one path a line ('x;1.png', 'my, photo.png'): found where _list_entry's are; a CSV's notes above passed over
+        return default or _NO_SEPARATOR, (0 if comments else at)
+    if default:
+        return default, at
     bare = re.sub(r'"[^"]*"', "", first)  # the separators between the cells, not a cell's own
-    found = [sep for sep in (",", ";", "\t") if sep in bare]
+    found = [sep for sep in _SEPARATORS if sep in bare]
     if len(found) > 1:
         def cells(line: str, sep: str) -> list[str]:
             return next(csv.reader([line], delimiter=sep), [])
@@ -2589,7 +2604,29 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
         even = [sep for sep in found if len({len(cells(lines[i], sep)) for i in rows[:50]}) == 1]
         found = naming or even or found
     # a .txt list: "\t" makes it a TSV; a first line of one cell, one column: 'my, photo.png' below it one path
-    return (found[0] if found else _NO_SEPARATOR), (at if comments else 0)
+    return (found[0] if found else _NO_SEPARATOR), at
+
+
+def _note_lines(lines: list[str], base: Path) -> int:
+    """How many of a CSV/TSV's first lines (its non-blank ones, ``lines``) are ``#`` notes above its header, which
+    pandas would take for the header (``# made by me``: one column of that name): a line starting with ``#`` that
+    names no existing file and whose first cell is not ``#`` itself beside others (a header's row-number column,
+    ``#,path``; a lone ``#`` is a note's frame), and that holds no separator (:data:`_SEPARATORS`) or lies above a
+    header that names the image column (:data:`_IMAGE_COLUMN_NAMES`: ``# made by me, 2024`` above ``path,label``)."""
+    def cells(line: str) -> list[str]:
+        return [c.strip().strip("\"'").lower() for c in re.split(f"[{re.escape(''.join(_SEPARATORS))}]", line)]
+
+    header = next((line for line in lines if not line.lstrip().startswith("#")), "")
+    names_image = any(c in _IMAGE_COLUMN_NAMES for c in cells(header))
+    n = 0
+    for line in lines:
+        stripped = line.strip()
+        one = len(cells(stripped)) == 1  # no separator: no header of several columns
+        if (not stripped.startswith("#") or (cells(stripped)[0] == "#" and not one) or _list_entry(stripped, base)
+                or not (names_image or one)):
+            break
+        n += 1
+    return n
 
 
 #: the keys of pandas' ``to_json(orient='split')`` and ``orient='table'`` layouts, which datasets reads as one row
@@ -2700,14 +2737,13 @@ def _read_table(path: Path, encoding: str | None):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 ds = datasets.load_dataset(builder, data_files=str(read), split="train")
             return _pandas_json(read, ds) if suffix == ".json" else ds
-    sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt")
+    sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt", default="\t" if suffix == ".tsv" else None)
     if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
         lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
         return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                           features=datasets.Features({"path": datasets.Value("string")}))
     import pandas as pd
 
-    sep = "\t" if suffix == ".tsv" and not skip else sep  # a .tsv's tab, unless a sep= line names another
     text = None
     if suffix == ".txt":  # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
         with open(path, encoding=encoding, newline="") as f:  # naming a file, '#1.png', kept), the header's line
@@ -2720,12 +2756,22 @@ def _read_table(path: Path, encoding: str | None):
         return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
                            **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
 
-    table = read()
+    def stripped(frame):  # 'a.png | 1' (a hand-aligned table's): cells and names without the spaces around them, as
+        # a .txt list's lines are read (_list_entry)
+        return frame.apply(lambda col: col.str.strip()).rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
+
+    table = stripped(read())
     # a header cell that is an image path (in any column: captions first, paths second) means no header
     named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
     if named:
-        table = read(header=None)
+        table = stripped(read(header=None))
         table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
+    # a '# …' note line among the rows (its other cells empty) is no image; a file named '#1.png' is
+    first = table.iloc[:, 0].fillna("") if len(table.columns) else None
+    if first is not None and first.str.startswith("#").any():
+        note = (first.str.startswith("#") & (table.iloc[:, 1:].fillna("") == "").all(axis=1)
+                & first.map(lambda cell: not _list_entry(cell, path.parent)))
+        table = table[~note].reset_index(drop=True)
     return datasets.Dataset.from_pandas(table, preserve_index=False)
 
 
@@ -2925,7 +2971,7 @@ def _image_column(ds, spec: DataSpec) -> str:
             raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images, encoded image bytes, "
                             f"file paths or pixel arrays ({_PIXEL_ARRAYS})")
         return col
-    preferred = ("image", "img", "hr")
+    preferred = _IMAGE_COLUMN_NAMES[:3]  # image columns by name; path/file name columns of paths
     images = [name for name, feat in ds.features.items() if _is_image(feat)]
     if len(images) > 1:  # e.g. lr and hr: the clean one is not necessarily the first
         pick = next((n for n in preferred if n in images), None)
@@ -2939,7 +2985,7 @@ def _image_column(ds, spec: DataSpec) -> str:
         return pick
     if images:
         return images[0]
-    for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
+    for name in _IMAGE_COLUMN_NAMES:  # columns holding file paths or encoded image bytes
         if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
             # image paths beside gt paths (a paired set): the names say the other column holds the clean images
             clean = [n for n in ds.column_names if n != name and _names_clean(n)

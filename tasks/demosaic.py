@@ -64,7 +64,7 @@ class Demosaic(ModcropTask):
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         n, c, h, w = clean.shape
         if h % 2 or w % 2:
-            raise ValueError(f"image {h}x{w} must have even sides for a Bayer mosaic")
+            raise ValueError(f"image {w}×{h} must have even sides for a Bayer mosaic")
         mosaic = clean * bayer_masks(h, w, clean.device).to(clean.dtype)
         if self.noise_sigma > 0:
             noise = randn(clean.shape, stream(generator, "noise"), clean)

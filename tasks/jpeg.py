@@ -43,11 +43,11 @@ class JPEGArtifacts(ModcropTask):
                 "4:2:0 chroma (ARCNN/DnCNN compress grey/Y images)")
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        from torchvision.io import decode_jpeg, encode_jpeg  # lazy: torchvision import costs seconds
-
         if max(clean.shape[-2:]) > self.max_side:  # a segmentation fault in encode_jpeg, not an exception
-            raise ValueError(f"image {clean.shape[-2]}x{clean.shape[-1]} exceeds JPEG's largest side, "
+            raise ValueError(f"image {clean.shape[-1]}×{clean.shape[-2]} exceeds JPEG's largest side, "
                              f"{self.max_side} px")
+        from torchvision.io import decode_jpeg, encode_jpeg  # lazy (after the check): its import costs seconds
+
         u8 = (clean.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
         encoded = encode_jpeg(list(u8), quality=self.quality)
         decoded = torch.stack([decode_jpeg(e) for e in encoded])

@@ -124,7 +124,7 @@ class SuperResolution(ModcropTask):
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         h, w = clean.shape[-2:]
         if h % self.scale or w % self.scale:
-            raise ValueError(f"image {h}x{w} is not a multiple of scale {self.scale}")
+            raise ValueError(f"image {w}×{h} is not a multiple of scale {self.scale}")
         low_size = (h // self.scale, w // self.scale)
         if self.resize == "matlab":  # clean: a uint8 image's levels, as the papers' PNGs (benchmark.data)
             low = imresize(clean, low_size, uint8=True)

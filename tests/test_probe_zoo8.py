@@ -255,7 +255,7 @@ def test_a_crop_too_small_for_the_trunk_names_the_side_that_runs(name, built):
     try:
         loss(*_pair(n=1, h=9, w=17))
     except RuntimeError as exc:
-        m = re.search(r"backbone \S+: a 9×17 input is too small for layer '\w+' \(needs ≥ (\d+) px per side\): "
+        m = re.search(r"backbone \S+: a 17×9 input is too small for layer '\w+' \(needs ≥ (\d+) px per side\): "
                       r".*Output size is too small", str(exc))
         assert m, str(exc)
         # the layer named is the one that failed (contextual at 2×2 named its tap relu3_4, though pool2 failed):
