@@ -37,41 +37,18 @@ def test_a_resumed_run_that_fails_in_training_reads_its_checkpoint_once_for_the_
     """A resumed run that failed in training CRC-checked and torch.loaded its whole checkpoint again (_checkpoint_
     progress) for the peak memory train() had already read at its restore: the failure path takes the progress kept
     at the restore (Checkpointer.earlier), and still records the earlier attempt's 900 MB."""
-    import numpy as np
-    from test_probe_overnight14 import _photo_run
+    from test_review_cost18 import killed_after_a_checkpoint_at_900_mb
 
     from benchmark import checkpoint, resources, runner
     from benchmark.checkpoint import Checkpointer, CheckpointPolicy
-    from benchmark.config import run_id
-    from benchmark.data import ImageRecord
-    from benchmark.results import ResultsStore
-    from benchmark.task import build_task
 
-    cfg = _photo_run(tmp_path, iterations=4)
-    rid, store = run_id(cfg), ResultsStore(tmp_path / "r")
-    step_call, fail_at, rss = runner.TrainStep.__call__, [3], [900.0]
-
-    def step(self, it):
-        if it == fail_at[0]:
-            raise RuntimeError("killed")
-        return step_call(self, it)
-
-    monkeypatch.setattr(runner.TrainStep, "__call__", step)
-    monkeypatch.setattr(resources, "peak_rss_mb", lambda: rss[0])
     monkeypatch.setattr(resources, "check_fits", lambda *a, **k: None)
-    ck = Checkpointer(store.run_dir(rid) / "ckpt.pt", CheckpointPolicy(every=2, seconds=0),
-                      {"config": cfg.to_dict(), "code_version": runner.code_version()})
-    image = ImageRecord("i", torch.from_numpy(np.random.default_rng(0).integers(0, 256, (3, 32, 32), dtype=np.uint8)))
-    try:
-        runner.train(cfg, build_task("denoise"), [image], torch.device("cpu"), checkpoint=ck)
-    except RuntimeError:
-        pass  # the first attempt: checkpoint at 2 (900 MB), killed at 3
+    cfg, rid, store = killed_after_a_checkpoint_at_900_mb(tmp_path, monkeypatch)  # checkpoint at 2, killed at 3
     loads, restores, load, restore = [], [], checkpoint.torch.load, Checkpointer.restore
     monkeypatch.setattr(checkpoint.torch, "load", lambda *a, **k: loads.append(1) or load(*a, **k))
     monkeypatch.setattr(Checkpointer, "restore", lambda self, **k: restores.append(1) or restore(self, **k))
-    rss[0], fail_at[0] = 300.0, 4  # the resume fails in training at 300 MB
     assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0,
-                           checkpoint=CheckpointPolicy(every=100, seconds=0)).failed == 1
+                           checkpoint=CheckpointPolicy(every=100, seconds=0)).failed == 1  # at 4, at 300 MB
     assert (len(restores), len(loads)) == (1, 2)  # the thread count's read, the restore's: none at the failure
     assert store.meta(rid)["peak_rss_mb"] == 900.0
 

@@ -281,24 +281,30 @@ if __name__ == "__main__":
 '''
 
 
-@pytest.mark.slow
-def test_a_night_script_calling_api_run_ends_its_log_with_what_finished_and_what_failed(tmp_path):
-    """A night's script calling api.run: its log had each run's error hours earlier, where it happened, and no end
-    summary — what was trained, skipped, failed (which, why) and that the same call retries it — which `plbench run`
-    says last. api.run says the same lines as the command (one shared cli.say_outcome)."""
+def _night_script(tmp_path, loss_file: str):
+    """_A_NIGHT_SCRIPT run in a subprocess with ``loss_file``'s loss, on this checkout (not the install's): its
+    CompletedProcess (stdout and stderr as text)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    (tmp_path / "raises.py").write_text(_RAISES_IN_ITS_THIRD_STEP)
+    (tmp_path / "raises.py").write_text(loss_file)
     (tmp_path / "night.py").write_text(_A_NIGHT_SCRIPT)
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     root = Path(__file__).resolve().parents[1]
-    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])  # this checkout, not the install's
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
     script = [str(tmp_path / "night.py"), str(tmp_path / "r"), str(tmp_path / "raises.py")]
-    proc = subprocess.run([sys.executable, *script],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    return subprocess.run([sys.executable, *script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+
+
+@pytest.mark.slow
+def test_a_night_script_calling_api_run_ends_its_log_with_what_finished_and_what_failed(tmp_path):
+    """A night's script calling api.run: its log had each run's error hours earlier, where it happened, and no end
+    summary — what was trained, skipped, failed (which, why) and that the same call retries it — which `plbench run`
+    says last. api.run says the same lines as the command (one shared cli.say_outcome)."""
+    proc = _night_script(tmp_path, _RAISES_IN_ITS_THIRD_STEP)
     assert proc.returncode == 0, proc.stderr[-2000:]
     tail = proc.stderr.strip().splitlines()[-3:]
     assert "trained 1, skipped 0 (already done), re-scored 0, diverged 0, failed 1" in tail[0], tail
@@ -376,19 +382,7 @@ def test_a_night_script_calling_api_run_stopped_says_where_the_grid_stands(tmp_p
     stands — finished, failed, left, and that the same command resumes it — before its interrupt line; the script's log
     said nothing of it. api.run says the same lines (one cli.say_interrupted; its own call resumes it), then the
     KeyboardInterrupt goes on."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    (tmp_path / "raises.py").write_text(_STOPPED_IN_ITS_THIRD_STEP)
-    (tmp_path / "night.py").write_text(_A_NIGHT_SCRIPT)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
-    root = Path(__file__).resolve().parents[1]
-    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])  # this checkout, not the install's
-    script = [str(tmp_path / "night.py"), str(tmp_path / "r"), str(tmp_path / "raises.py")]
-    proc = subprocess.run([sys.executable, *script], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=300)
+    proc = _night_script(tmp_path, _STOPPED_IN_ITS_THIRD_STEP)
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr, proc.stderr[-2000:]
     said = [line for line in proc.stderr.splitlines() if "the grid stands at" in line]
     assert len(said) == 1 and "of 2 runs finished" in said[0] and "the same api.run() call resumes" in said[0], \

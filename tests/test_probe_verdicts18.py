@@ -8,23 +8,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
+from test_probe_verdicts17 import _zhao  # zhao2017 on psnr alone
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 from benchmark.registry import FINDINGS, TASKS
 from benchmark.synthetic import synthetic_table
 
 FINDINGS.names(), TASKS.names()  # the registries scanned at collection, not in a test's time
-
-
-def _zhao(t, alpha: float = 0.05):
-    import findings.zhao2017_l1_vs_l2 as zhao
-    from benchmark.findings import check_all
-
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
-        mp.setattr(zhao, "METRICS", ("psnr",))
-        warnings.simplefilter("ignore")
-        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, alpha=alpha)
-    return r
 
 
 @pytest.mark.parametrize("offset", [3.0, -3.0])

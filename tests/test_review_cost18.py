@@ -87,13 +87,10 @@ def test_the_note_on_losses_timed_on_other_tasks_names_each_set_of_tasks_once():
     assert "on demosaic: f0, f1, f2; and 3 more;" in capped, capped
 
 
-@pytest.mark.slow  # a grid's run, resumed and failed in training: 2-8 s on 2 busy cores (the fast one: below)
-def test_a_run_that_failed_in_training_after_a_resume_records_the_peak_of_its_earlier_attempts(tmp_path,
-                                                                                              monkeypatch):
-    """Was (70690a6): a failed run's record held ``peak_rss_fields`` of what training returned, and a run that failed
-    in training returned nothing: an attempt that held 900 MB, killed after its checkpoint, then a resume that failed
-    in training at 300 MB recorded ``peak_rss_mb`` 300 — the checkpoint's 900 unread. Now a run that failed before
-    training returned takes the earlier attempts' peak from its checkpoint."""
+def killed_after_a_checkpoint_at_900_mb(tmp_path, monkeypatch):
+    """A denoise run's first attempt (4 iterations on one photo), its peak memory 900 MB, checkpointed at 2 and
+    killed at 3; its resume will fail in training at iteration 4, at 300 MB. Returns (config, run id, store)."""
+    import numpy as np
     from test_probe_overnight14 import _photo_run
 
     from benchmark import resources, runner
@@ -120,6 +117,20 @@ def test_a_run_that_failed_in_training_after_a_resume_records_the_peak_of_its_ea
     with pytest.raises(RuntimeError, match="killed"):  # the first attempt: checkpoint at 2 (900 MB), killed at 3
         runner.train(cfg, build_task("denoise"), [image], torch.device("cpu"), checkpoint=ck)
     rss[0], fail_at[0] = 300.0, 4  # the resume fails in training at 300 MB
+    return cfg, rid, store
+
+
+@pytest.mark.slow  # a grid's run, resumed and failed in training: 2-8 s on 2 busy cores (the fast one: below)
+def test_a_run_that_failed_in_training_after_a_resume_records_the_peak_of_its_earlier_attempts(tmp_path,
+                                                                                              monkeypatch):
+    """Was (70690a6): a failed run's record held ``peak_rss_fields`` of what training returned, and a run that failed
+    in training returned nothing: an attempt that held 900 MB, killed after its checkpoint, then a resume that failed
+    in training at 300 MB recorded ``peak_rss_mb`` 300 — the checkpoint's 900 unread. Now a run that failed before
+    training returned takes the earlier attempts' peak from its checkpoint."""
+    from benchmark import runner
+    from benchmark.checkpoint import CheckpointPolicy
+
+    cfg, rid, store = killed_after_a_checkpoint_at_900_mb(tmp_path, monkeypatch)  # the resume fails at 300 MB
     assert runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, stall_s=0,
                            checkpoint=CheckpointPolicy(every=100, seconds=0)).failed == 1
     failed = store.meta(rid)
