@@ -154,6 +154,11 @@ class TrainResult:
     #: thread's); under :data:`benchmark.devices.MIN_CPU_SHARE` per torch thread (:func:`benchmark.devices.busy`) the
     #: machine was busy with other work and ms/it reads high
     cpu_share: float | None = None
+    #: on the CPU, the cores its threads could run on at once (:func:`benchmark.devices.usable_cores`: affinity, a
+    #: container's quota) over the same steady seconds as ``cpu_share``, each attempt's weighted by its seconds: what
+    #: that share is judged against (the last attempt's alone judged a run idle on its first attempt's 1-core quota,
+    #: resumed on 8, busy)
+    cpu_cores: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
     stop_requested: bool = False
@@ -400,7 +405,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] if same_kind else [0.0, 0]
     # the process's CPU and wall seconds over those steady iterations: the share of the cores the run's ms/it was timed
     # with is of every attempt's, as its ms/it is (a busy attempt resumed idle passed as timed idle)
-    cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))] if same_kind else [0.0, 0.0]
+    # and the cores its threads could run on over those seconds (× seconds: each attempt's quota weighted by its time;
+    # a checkpoint of before it was kept counts its seconds at this attempt's cores)
+    cores_now = usable_cores() if device.type == "cpu" else 0.0
+    cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))][:3] if same_kind else [0.0, 0.0]
+    if len(cpu_before) < 3:
+        cpu_before = [*cpu_before[:2], cpu_before[1] * cores_now]
     warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
@@ -435,10 +445,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 steady_before[1] + at - start - warm]
 
     def cpu_so_far() -> list:
-        """[CPU seconds, wall seconds] of the process over the steady iterations so far, earlier attempts' included."""
+        """[CPU seconds, wall seconds, usable cores × wall seconds] of the process over the steady iterations so far,
+        earlier attempts' included."""
         if t_warm is None:
             return list(cpu_before)
-        return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + time.perf_counter() - t_warm]
+        wall = time.perf_counter() - t_warm
+        return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + wall, cpu_before[2] + wall * cores_now]
 
     def peaks() -> dict:
         """The peak memory of this run so far, every attempt's: what a checkpoint keeps."""
@@ -503,8 +515,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
-        cpu_s, wall_s = cpu_so_far()
+        cpu_s, wall_s, core_s = cpu_so_far()
         share = cpu_s / wall_s if device.type == "cpu" and wall_s > 0 else None
+        cores = core_s / wall_s if share is not None and core_s > 0 else (cores_now if share is not None else None)
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
         spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
         timed = max(timed, 0) if t_warm is not None else 0
@@ -530,7 +543,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
-                       stop_requested=stop_requested, cpu_share=share, peak_rss_before=rss_before,
+                       stop_requested=stop_requested, cpu_share=share, cpu_cores=cores, peak_rss_before=rss_before,
                        peak_rss_own_before=rss_own_before)
 
 
@@ -1751,7 +1764,8 @@ def _cost(r: TrainResult) -> dict:
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
             # the cores its threads could run on (a container's CPU quota): what its share is judged against
-            **({"cpu_share": r.cpu_share, "cpu_cores": usable_cores()} if r.cpu_share is not None else {}),
+            **({"cpu_share": r.cpu_share, "cpu_cores": r.cpu_cores if r.cpu_cores is not None else usable_cores()}
+               if r.cpu_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}

@@ -1,0 +1,67 @@
+"""Probe of the cost side, 2026-12-07 (fourth pass): a resumed run's cores, macOS's CPU model, ``plbench perf``'s cold
+start and out-of-memory, the dry run's one name of its device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch._dynamo  # noqa: F401 - Adam's first build imports it (seconds): at collection, not in a test's time
+
+import benchmark.runner  # noqa: F401 - at collection: no test pays for its first import
+import benchmark.task  # noqa: F401
+
+
+def _images(n: int = 1, side: int = 32):
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, side, side), dtype=np.uint8)))
+            for k in range(n)]
+
+
+def test_a_resumed_run_s_cpu_cores_are_of_every_attempt_its_cpu_share_is_of(tmp_path, monkeypatch):
+    """Was: a resumed run's ``cpu_share`` is over the steady seconds of every attempt, but its ``cpu_cores`` — what
+    that share is judged against (:func:`benchmark.devices.busy`) — was read when meta.json was written: the last
+    attempt's. 8 threads timed 10 iterations in a container allowed 1 core, using all of it (share 1.0: idle), then
+    resumed for 1 iteration on 8 free cores (share 8.0): the run's share 1.6 was judged against 8 cores and the run
+    read as timed busy. Now the checkpoint carries the cores × seconds too, and ``cpu_cores`` is over the same seconds
+    as the share (1.6 here): the run is idle on both attempts, and so it reads."""
+    import time as _time
+
+    import benchmark.runner as R
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.devices import busy
+    from benchmark.task import build_task
+
+    step_call = R.TrainStep.__call__
+    clock, per_step, kill_at, cores = {"wall": 0.0, "cpu": 0.0}, [(0.01, 0.01)], [14], [1.0]
+
+    def step(self, it):
+        if it == kill_at[0]:
+            raise RuntimeError("killed")
+        clock["wall"] += per_step[0][0]
+        clock["cpu"] += per_step[0][1]
+        return step_call(self, it)
+
+    monkeypatch.setattr(R.TrainStep, "__call__", step)
+    monkeypatch.setattr(_time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(_time, "process_time", lambda: clock["cpu"])
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
+    monkeypatch.setattr(R, "usable_cores", lambda: cores[0])
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    cfg = RunConfig(task="denoise", loss="l1", iterations=17, batch_size=1, crop=16, net="tiny")
+
+    def attempt():
+        ck = Checkpointer(tmp_path / "ck.pt", CheckpointPolicy(every=13, seconds=0), {"config": cfg.to_dict()})
+        return R.train(cfg, build_task("denoise"), _images(), torch.device("cpu"), checkpoint=ck)
+
+    with pytest.raises(RuntimeError, match="killed"):
+        attempt()  # 1 core's quota, all of it used: 10 ms a step of 10 ms CPU; checkpoint at 13, killed at 14
+    per_step[0], kill_at[0], cores[0] = (0.01, 0.08), 0, 8.0
+    r = attempt()  # 8 free cores, every one used: 3 warm-up iterations, 1 timed
+    assert r.resumed_at == 13 and r.cpu_share == pytest.approx(1.8 / 1.1, rel=0.02), r.cpu_share
+    meta = R._cost(r)
+    assert meta["cpu_cores"] == pytest.approx((10 * 0.01 * 1 + 1 * 0.01 * 8) / 0.11, rel=0.02), meta
+    assert not busy(meta["cpu_share"], 8, meta["cpu_cores"])  # the cost table's timed_busy
