@@ -1330,8 +1330,8 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str
 #: a CPU run's ``device_name`` that names no model: what an x86 machine's meta.json recorded before it named the
 #: model (/proc/cpuinfo's, :func:`benchmark.devices.cpu_model`): ``platform.processor()``'s "" ("cpu") or
 #: ``x86_64``. Another architecture's name (``aarch64``: an ARM node's /proc/cpuinfo has no "model name"; ``arm``,
-#: ``i386``: macOS) is all such a machine ever records, before and since, and stays in its kind: joined to the one
-#: model of its thread count, an ARM node's runs merged into an EPYC's store were pooled with them
+#: ``i386``: macOS before its sysctl was read) is all such a machine ever records, and stays in its kind: joined to
+#: the one model of its thread count, an ARM node's runs merged into an EPYC's store were pooled with them
 NO_CPU_MODEL = frozenset({"", "cpu", "x86_64", "amd64"})
 
 

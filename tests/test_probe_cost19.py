@@ -65,3 +65,38 @@ def test_a_resumed_run_s_cpu_cores_are_of_every_attempt_its_cpu_share_is_of(tmp_
     meta = R._cost(r)
     assert meta["cpu_cores"] == pytest.approx((10 * 0.01 * 1 + 1 * 0.01 * 8) / 0.11, rel=0.02), meta
     assert not busy(meta["cpu_share"], 8, meta["cpu_cores"])  # the cost table's timed_busy
+
+
+def test_a_mac_names_its_cpu_model(monkeypatch, tmp_path):
+    """Was: the CPU model was read from /proc/cpuinfo alone; a Mac has none, so every Mac's runs recorded
+    ``platform.processor()``'s ``arm`` (or ``i386``): an M1's and an M3 Max's runs merged into one store were one kind,
+    pooled into one median, and the dry run's step times of one reused on the other. Now macOS's
+    ``sysctl -n machdep.cpu.brand_string`` names it, as /proc/cpuinfo does on Linux; where sysctl says nothing the
+    architecture stands, as before."""
+    import platform
+    import subprocess
+
+    from benchmark import devices
+    from benchmark.stats import device_kind
+
+    asked = []
+
+    def sysctl(cmd, **kw):
+        asked.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, stdout=brand[0], stderr="")
+
+    brand = ["Apple M2 Pro\n"]
+    monkeypatch.setattr(devices, "CPUINFO", str(tmp_path / "no-cpuinfo"), raising=False)
+    monkeypatch.setattr(platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(platform, "processor", lambda: "arm")
+    monkeypatch.setattr(subprocess, "run", sysctl)
+    devices.cpu_model.cache_clear()
+    try:
+        assert devices.cpu_model() == "Apple M2 Pro"
+        assert asked == [["sysctl", "-n", "machdep.cpu.brand_string"]]
+        assert device_kind("cpu", devices.cpu_model(), 8) == "cpu (Apple M2 Pro, 8 threads)"
+        brand[0] = ""
+        devices.cpu_model.cache_clear()
+        assert devices.cpu_model() == "arm"
+    finally:
+        devices.cpu_model.cache_clear()
