@@ -278,7 +278,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     perf.add_argument("--task", default="denoise", help="task whose degradation the step runs (default: denoise)")
     perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
-    perf.add_argument("--warmup", type=int, default=2, help="untimed steps per loss first (default: 2)")
+    perf.add_argument("--warmup", type=int, default=2,
+                      help="untimed steps per loss first (default: 2), after two of l1 that pay the process's "
+                           "one-time costs whatever this is")
     perf.add_argument("--compile", action="store_true",
                       help="torch.compile the net and the frozen backbones (the harness's step only)")
     perf.add_argument("--no-naive", action="store_true", help="skip the naive fp32 eager references")

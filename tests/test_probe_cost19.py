@@ -100,3 +100,54 @@ def test_a_mac_names_its_cpu_model(monkeypatch, tmp_path):
         assert devices.cpu_model() == "arm"
     finally:
         devices.cpu_model.cache_clear()
+
+
+class _Clock:
+    """A stand-in for perf's ``time`` whose clock moves only as the stand-in steps say."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+    process_time = perf_counter
+
+
+def _counting_steps(monkeypatch, clock, first_s=0.1, step_s=0.01, fail=None):
+    """``benchmark.perf.harness_step`` as stand-ins that count their calls: the process's first step of all costs
+    ``first_s`` (its thread pools, caches, the allocator's first blocks), every other ``step_s``; ``fail``: an
+    exception every step of a loss of that name raises."""
+    from types import SimpleNamespace
+
+    from benchmark import perf
+
+    calls = []
+
+    def harness_step(loss, **kw):
+        def step():
+            if fail is not None and loss == fail[0]:
+                raise fail[1]
+            clock.now += first_s if not calls else step_s
+            calls.append(loss)
+        return step, SimpleNamespace(loss_fn=SimpleNamespace(provenance="stand-in"), prefetch=None)
+
+    monkeypatch.setattr(perf, "harness_step", harness_step)
+    monkeypatch.setattr(perf, "time", clock)
+    monkeypatch.setattr(perf, "_WARM", set())
+    return calls
+
+
+def test_perf_with_no_warmup_does_not_charge_the_process_s_cold_start_to_l1(monkeypatch):
+    """Was: ``plbench perf --warmup 0 --reps 1`` timed l1's first step first, and with it the process's one-time
+    costs (thread pools, kernel caches, lazy imports): 10× a warm step here, so l2, as dear as l1, read 0.10 × L1.
+    Now every process pays them in steps of its own before any candidate is timed, whatever --warmup (as the dry run
+    does): l2 reads 1.00 × L1."""
+    from benchmark import perf
+
+    clock = _Clock()
+    calls = _counting_steps(monkeypatch, clock)
+    rows = {r.name: r for r in perf.measure(["l2"], reps=1, warmup=0, naive=False, flops=False)}
+    assert rows["l2"].x_l1 == pytest.approx(1.0), rows["l2"]
+    assert rows["l1"].ms_per_step == pytest.approx(10.0), rows["l1"]
+    assert calls[-2:] == ["l1", "l2"]  # the timed steps, after the warm-up's
