@@ -38,6 +38,7 @@ from torch import nn
 from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.docmarkup import agree, plural
+from benchmark.errors import UserError
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -218,50 +219,69 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             label, cls = NAIVE[base]
             makers[label] = reference(cls)
             provenance[label] = "naive fp32 eager reference"
-    # the process's one-time costs paid before any candidate's step, whatever --warmup: l1, first, paid them alone
-    _warm_process(dev, images, net=net, batch=batch, crop=crop, task=task)
-    steps = {n: make() for n, make in makers.items()}
-    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
-    with cudnn:  # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
-        for _ in range(warmup):
+    doing = ["l1"]  # the candidate being built or stepped: what an out-of-memory error names
+    try:
+        # the process's one-time costs paid before any candidate's step, whatever --warmup: l1, first, paid them alone
+        _warm_process(dev, images, net=net, batch=batch, crop=crop, task=task)
+        steps = {}
+        for n, make in makers.items():
+            doing[0] = n
+            steps[n] = make()
+        cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
+        with cudnn:  # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
+            for _ in range(warmup):
+                for n in steps:
+                    doing[0] = n
+                    steps[n]()
+            times = {n: [] for n in steps}
+            for _ in range(reps):
+                for n in steps:
+                    doing[0] = n
+                    _sync(dev)
+                    t0 = time.perf_counter()
+                    steps[n]()
+                    _sync(dev)
+                    times[n].append(time.perf_counter() - t0)
+            med = {n: statistics.median(v) for n, v in times.items()}
+            gflops = {}
             for n in steps:
-                steps[n]()
-        times = {n: [] for n in steps}
-        for _ in range(reps):
-            for n in steps:
-                _sync(dev)
-                t0 = time.perf_counter()
-                steps[n]()
-                _sync(dev)
-                times[n].append(time.perf_counter() - t0)
-        med = {n: statistics.median(v) for n, v in times.items()}
-        gflops = {}
-        for n in steps:
-            gflops[n] = None
-            if flops:
-                from torch.utils.flop_counter import FlopCounterMode
+                gflops[n] = None
+                if flops:
+                    from torch.utils.flop_counter import FlopCounterMode
 
-                try:
-                    with FlopCounterMode(display=False) as fc:
-                        steps[n]()
-                    gflops[n] = fc.get_total_flops() / 1e9
-                except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
-                    log.debug("flop count failed for %s: %s", n, exc)
-        peaks = {}
-        if mem is not None:  # each candidate alone: with all of them built, every row counted every net and trunk
-            steps.clear()
-            peaks = {n: _peak_alone(make, dev, mem) for n, make in makers.items()}
-        rows = []
-        for n in makers:
-            base = _naive_base(n)
-            ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
-            gflop = gflops[n]
-            quartiles = _iqr(times[n])
-            ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
-            rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
-                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
-                                spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
-                                x_l1_iqr=ratio))
+                    try:
+                        with FlopCounterMode(display=False) as fc:
+                            steps[n]()
+                        gflops[n] = fc.get_total_flops() / 1e9
+                    except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
+                        log.debug("flop count failed for %s: %s", n, exc)
+            peaks = {}
+            if mem is not None:  # each candidate alone: with all of them built, every row counted every net and trunk
+                steps.clear()
+                for n, make in makers.items():
+                    doing[0] = n
+                    peaks[n] = _peak_alone(make, dev, mem)
+            rows = []
+            for n in makers:
+                base = _naive_base(n)
+                ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
+                gflop = gflops[n]
+                quartiles = _iqr(times[n])
+                ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
+                rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
+                                    peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
+                                    spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
+                                    x_l1_iqr=ratio))
+    except Exception as exc:
+        from benchmark.runner import is_out_of_memory
+
+        if not is_out_of_memory(exc):
+            raise
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)
+        raise UserError(f"out of memory on {where} in a training step of net {net} with loss {doing[0]!r} at batch "
+                        f"{batch} × {crop}² crops ({first}); lower --batch-size or --crop (or use a smaller --net)"
+                        ) from None
     return rows
 
 

@@ -151,3 +151,25 @@ def test_perf_with_no_warmup_does_not_charge_the_process_s_cold_start_to_l1(monk
     assert rows["l2"].x_l1 == pytest.approx(1.0), rows["l2"]
     assert rows["l1"].ms_per_step == pytest.approx(10.0), rows["l1"]
     assert calls[-2:] == ["l1", "l2"]  # the timed steps, after the warm-up's
+
+
+def test_perf_out_of_gpu_memory_is_one_line_naming_the_loss_and_the_shape(monkeypatch):
+    """Was: ``plbench perf --batch-size 512 --crop 256`` on a GPU checks the scoring's memory alone (the step is not
+    estimated there), and a step the GPU could not hold ended in torch's traceback of CUDA's out-of-memory error.
+    Now an out-of-memory error while a candidate is built or stepped (cuDNN's and
+    cuBLAS's allocation failures too: :func:`benchmark.runner.is_out_of_memory`) is one line naming the loss, net and
+    shape and what to lower; any other error still goes up as it is."""
+    from benchmark import perf
+    from benchmark.errors import UserError
+
+    oom = torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.10 GiB total)\n"
+                                      "See documentation for Memory Management")
+    _counting_steps(monkeypatch, _Clock(), fail=("vgg", oom))
+    with pytest.raises(UserError) as err:
+        perf.measure(["vgg"], net="base", batch=512, crop=256, reps=1, warmup=0, naive=False, flops=False)
+    line = str(err.value)
+    assert "\n" not in line and "'vgg'" in line and "net base" in line and "512 × 256²" in line, line
+    assert "Tried to allocate 20.00 GiB" in line and "--batch-size" in line, line
+    _counting_steps(monkeypatch, _Clock(), fail=("vgg", ValueError("a bug in the loss")))
+    with pytest.raises(ValueError, match="a bug in the loss"):
+        perf.measure(["vgg"], reps=1, warmup=0, naive=False, flops=False)
