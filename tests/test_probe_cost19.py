@@ -173,3 +173,34 @@ def test_perf_out_of_gpu_memory_is_one_line_naming_the_loss_and_the_shape(monkey
     _counting_steps(monkeypatch, _Clock(), fail=("vgg", ValueError("a bug in the loss")))
     with pytest.raises(ValueError, match="a bug in the loss"):
         perf.measure(["vgg"], reps=1, warmup=0, naive=False, flops=False)
+
+
+def test_the_dry_run_names_its_device_one_way(tmp_path, monkeypatch, capsys):
+    """Was: one dry run named its device three ways: the header 'on cpu (CPU, 2 threads)', the step-times line
+    'measured on cpu:Intel(R) Xeon(R) Processor:2cores:2t' (the step-time cache's key) and the measured table 'on cpu
+    (Intel(R) Xeon(R) Processor, 2 threads)': three machines, to a reader comparing them. Now every line names it as
+    the cost table and the store's runs do (:func:`benchmark.stats.device_kind`)."""
+    from conftest import dry_run_estimate, metric_set_of
+
+    import benchmark.devices
+    import benchmark.metrics
+    import benchmark.perf
+    from benchmark import cli
+    from benchmark.config import RunConfig, resolve
+    from benchmark.devices import torch_threads
+
+    grid = [resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32))]
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", lambda configs, *a, **k: {
+        **dry_run_estimate(configs, {"l1": {"denoise": 7.6}}), "device": "cpu:Xeon W:2cores:2t"})
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    monkeypatch.setattr(benchmark.devices, "cpu_model", lambda: "Xeon W")
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    args = type("Args", (), {"dry_run": True})()
+    with torch_threads(2):
+        assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick") == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("dry run:"))
+    times = next(line for line in out.splitlines() if line.startswith("step times:"))
+    assert "on cpu (Xeon W, 2 threads); nothing was trained" in header, header
+    assert "measured on cpu (Xeon W, 2 threads), at" in times, times
+    assert "CPU," not in out and "cpu:" not in out, out
