@@ -559,23 +559,32 @@ def _prior_rss(progress: dict) -> tuple[float | None, bool]:
     return (rss if isinstance(rss, (int, float)) else None), bool(progress.get("peak_rss_own", True))
 
 
-def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None) -> dict:
+def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None,
+                    device: torch.device | None = None) -> dict:
     """meta.json's ``peak_rss_mb``: the run's peak of host memory, the largest of this attempt's (read now:
     :func:`benchmark.resources.peak_rss_mb`, since the run's reset) and its earlier attempts' (``result``'s, kept
     in the checkpoint it resumed from; None: a run that failed before training returned), and ``peak_rss_of:
     process`` where one of them could not be reset (``own_peak`` False: this attempt's): the process's peak, maybe an
     earlier run's (left out of the cost table). ``{}`` where no peak can be read. ``before``: where ``result`` is None,
     the progress of the run's checkpoint (:meth:`benchmark.checkpoint.Checkpointer.progress`), whose peak is the
-    earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900)."""
+    earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900).
+    On a GPU (``device``) also ``peak_mem_mb``, the allocator's peak read now, since the run's reset: its scoring's
+    too where it was scored (read at the end of training alone, a test set's whole images through the net were left
+    out), a failed run's the peak it reached (none was recorded), the largest of its attempts' as the host's."""
     from benchmark import resources
 
     rss_before, own_before = (result.peak_rss_before, result.peak_rss_own_before) if result is not None else \
         _prior_rss(before or {})
+    out = {}
+    if device is not None and device.type == "cuda":
+        mem_before = result.peak_mem_mb if result is not None else (before or {}).get("peak_mem_mb")
+        mem_before = mem_before if isinstance(mem_before, (int, float)) else None
+        out["peak_mem_mb"] = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20)
     peak = _largest(resources.peak_rss_mb(), rss_before)
     if peak is None:
-        return {}
+        return out
     own = own_peak and own_before
-    return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"})}
+    return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"}), **out}
 
 
 def _steady_kind(device: torch.device, threads: int) -> str:
@@ -1440,6 +1449,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     from benchmark.resources import reset_peak_rss
 
     own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
+    if device.type == "cuda":  # and peak_mem_mb (a run failed before it trained read the worker's last run's)
+        torch.cuda.reset_peak_memory_stats(device)
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
@@ -1489,7 +1500,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
             # the host memory it needed, training and scoring (the process's: imports and the data it holds included),
             # its earlier attempts' too
-            meta.update(peak_rss_fields(result, own_peak))
+            meta.update(peak_rss_fields(result, own_peak, device=device))
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
@@ -1516,7 +1527,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at,
                         stalled=isinstance(exc, RunStalled), peak=peak_rss_fields(result, own_peak, before=(
-                            ckpt.earlier() if result is None and ckpt is not None else None)))
+                            ckpt.earlier() if result is None and ckpt is not None else None), device=device))
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"

@@ -204,3 +204,29 @@ def test_the_dry_run_names_its_device_one_way(tmp_path, monkeypatch, capsys):
     assert "on cpu (Xeon W, 2 threads); nothing was trained" in header, header
     assert "measured on cpu (Xeon W, 2 threads), at" in times, times
     assert "CPU," not in out and "cpu:" not in out, out
+
+
+def test_a_gpu_run_s_peak_memory_covers_its_scoring_and_a_failed_run_records_it(monkeypatch):
+    """Was: meta.json's ``peak_mem_mb`` was the allocator's peak read at the end of training: scoring, which runs the
+    test set's whole images through the net (a Kodak24 image is 25× a 128² crop's pixels), was left out of the
+    column that says what GPU a loss needs; and a run that failed (out of memory at half the batch too) recorded no
+    ``peak_mem_mb`` at all, beside its host peak. Now both are read where the host's is, when the run is recorded —
+    after scoring — the largest of its attempts' (the checkpoint's), and on the CPU there is none."""
+    from types import SimpleNamespace
+
+    from benchmark import resources
+    from benchmark.runner import peak_rss_fields
+
+    gpu = SimpleNamespace(type="cuda")  # no CUDA here: the allocator's counter is the test's
+    peak = [5000 * 2**20]
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: peak[0])
+    monkeypatch.setattr(resources, "peak_rss_mb", lambda: 800.0)
+    trained = SimpleNamespace(peak_mem_mb=2000.0, peak_rss_before=None, peak_rss_own_before=True)
+    assert peak_rss_fields(trained, True, device=gpu) == {"peak_rss_mb": 800.0, "peak_mem_mb": 5000.0}
+    peak[0] = 1000 * 2**20  # scoring held less than training did
+    assert peak_rss_fields(trained, True, device=gpu)["peak_mem_mb"] == 2000.0
+    # failed in training, resumed from a checkpoint whose attempt held 7 GB: none returned, the checkpoint's kept
+    got = peak_rss_fields(None, True, before={"peak_mem_mb": 7000.0, "peak_rss_mb": 600.0}, device=gpu)
+    assert got == {"peak_rss_mb": 800.0, "peak_mem_mb": 7000.0}, got
+    assert peak_rss_fields(None, True, device=gpu)["peak_mem_mb"] == 1000.0  # failed before any checkpoint
+    assert "peak_mem_mb" not in peak_rss_fields(trained, True, device=torch.device("cpu"))
