@@ -230,3 +230,24 @@ def test_a_gpu_run_s_peak_memory_covers_its_scoring_and_a_failed_run_records_it(
     assert got == {"peak_rss_mb": 800.0, "peak_mem_mb": 7000.0}, got
     assert peak_rss_fields(None, True, device=gpu)["peak_mem_mb"] == 1000.0  # failed before any checkpoint
     assert "peak_mem_mb" not in peak_rss_fields(trained, True, device=torch.device("cpu"))
+
+
+def test_the_gpu_check_names_the_host_cpu_s_model(monkeypatch):
+    """Was: ``scripts/gpu_check.py`` recorded the host CPU as ``platform.processor()`` — ``x86_64`` on every Linux
+    machine — and its Markdown named none, though the data side of the step it times (sampling, JPEG's host-side
+    degradation) and its whole ``--device cpu`` check run there. Now it is the model the runs' meta.json names
+    (:func:`benchmark.devices.cpu_model`), in gpu_check.json and beside the thread count in gpu_check.md."""
+    import importlib.util
+    from pathlib import Path
+
+    from benchmark import devices, weights
+
+    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).parents[1] / "scripts" / "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(weights, "weights_report", lambda losses=None: [])  # (the real one imports every loss)
+    monkeypatch.setattr(devices, "cpu_model", lambda: "AMD EPYC 9654 96-Core Processor")
+    env = mod.environment(torch.device("cpu"))
+    assert env["cpu"] == "AMD EPYC 9654 96-Core Processor", env
+    md = mod.to_markdown({"date": "d", "environment": env, "wall_s": 1.0})
+    assert f"{env['threads']} threads of AMD EPYC 9654 96-Core Processor; total 1 s." in md, md
