@@ -1449,7 +1449,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_rss_mb", "device",
-            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "timed_model_assumed"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
@@ -1460,6 +1460,10 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["peak_rss_mb"] = pd.to_numeric(df["peak_rss_mb"], errors="coerce")
 
     df["device_kind"] = device_kinds(df["device"], df["device_name"], df["threads"])
+    # a run whose meta.json names no CPU model (x86_64: recorded before it was named) counted as the store's one model
+    # at its thread count: its machine's after an upgrade, but another machine's where merged from one (said: export)
+    df["model_assumed"] = [k != device_kind(d, n, t) and not math.isnan(ms) for k, d, n, t, ms in
+                           zip(df["device_kind"], df["device"], df["device_name"], df["threads"], df["ms_per_it"])]
 
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over
@@ -1486,6 +1490,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
                           "timed_busy": int(g["timed_busy"].sum()),
+                          "timed_model_assumed": int(g["model_assumed"].sum()),
                           # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
                           # the runs the row's note is about — its unconverged runs, else its scored ones — not the
                           # first meta's (a failed run of a newer version joining an unversioned label took it)

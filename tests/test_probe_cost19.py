@@ -251,3 +251,32 @@ def test_the_gpu_check_names_the_host_cpu_s_model(monkeypatch):
     assert env["cpu"] == "AMD EPYC 9654 96-Core Processor", env
     md = mod.to_markdown({"date": "d", "environment": env, "wall_s": 1.0})
     assert f"{env['threads']} threads of AMD EPYC 9654 96-Core Processor; total 1 s." in md, md
+
+
+def test_runs_recorded_before_the_cpu_model_was_named_and_counted_as_one_are_said_to_be():
+    """Was: a CPU run whose meta.json names no model (``x86_64``: recorded before plbench named it) joins the one
+    model the store names at its thread count (:func:`benchmark.stats.device_kinds`) — right for the store's machine
+    before and after an upgrade, but an old Xeon store merged with an EPYC's newer runs had its l1 runs pooled into
+    the EPYC's median, the leaderboard silent about it. The join stays (a store of its machine alone would otherwise
+    lose every pooled median at the upgrade), and is said: the cost table counts such runs per loss
+    (``timed_model_assumed``) and the notes name them, and what keeps another machine's apart."""
+    from test_probe_cost18 import _cpu_metas
+
+    from benchmark import stats as S
+    from benchmark.export import CSV_COLUMNS, device_cost_lines
+
+    epyc = "AMD EPYC 7763 64-Core Processor"
+    where = {("l1", s): ("x86_64" if s < 2 else epyc, 4, 30.0 if s < 2 else 10.0) for s in range(4)}
+    where.update({("l2", s): (epyc, 4, 20.0) for s in range(4)})
+    costs = S.cost_table(_cpu_metas(where))[0].set_index("label")
+    assert costs.loc["l1", "timed_on"] == f"cpu ({epyc}, 4 threads)", costs  # joined, as before
+    assert costs.loc["l1", "ms_per_it"] == 20.0 and costs.loc["l1", "timed_model_assumed"] == 2, costs
+    assert costs.loc["l2", "timed_model_assumed"] == 0
+    assert "timed_model_assumed" in CSV_COLUMNS["costs.csv"]
+    notes = device_cost_lines(type("Stats", (), {"costs": costs.reset_index()})())
+    said = [n for n in notes if "before plbench named the CPU model" in n]
+    assert len(said) == 1 and "ms/it of 2 runs (l1)" in said[0] and "device_name" in said[0], notes
+    alone = {k: ("x86_64", 4, 10.0) for k in where}  # no model named anywhere: nothing assumed, nothing said
+    costs = S.cost_table(_cpu_metas(alone))[0]
+    assert costs["timed_model_assumed"].sum() == 0 and costs["timed_on"].tolist() == ["cpu (4 threads)"] * 2
+    assert not [n for n in device_cost_lines(type("Stats", (), {"costs": costs})()) if "CPU model" in n]
