@@ -147,7 +147,7 @@ def test_perf_with_no_warmup_does_not_charge_the_process_s_cold_start_to_l1(monk
 
     clock = _Clock()
     calls = _counting_steps(monkeypatch, clock)
-    rows = {r.name: r for r in perf.measure(["l2"], reps=1, warmup=0, naive=False, flops=False)}
+    rows = {r.name: r for r in perf.measure(["l2"], reps=1, warmup=0, naive=False, flops=False, images=[])}
     assert rows["l2"].x_l1 == pytest.approx(1.0), rows["l2"]
     assert rows["l1"].ms_per_step == pytest.approx(10.0), rows["l1"]
     assert calls[-2:] == ["l1", "l2"]  # the timed steps, after the warm-up's
@@ -166,13 +166,14 @@ def test_perf_out_of_gpu_memory_is_one_line_naming_the_loss_and_the_shape(monkey
                                       "See documentation for Memory Management")
     _counting_steps(monkeypatch, _Clock(), fail=("vgg", oom))
     with pytest.raises(UserError) as err:
-        perf.measure(["vgg"], net="base", batch=512, crop=256, reps=1, warmup=0, naive=False, flops=False)
+        perf.measure(["vgg"], net="base", batch=512, crop=256, reps=1, warmup=0, naive=False, flops=False,
+                     images=[])
     line = str(err.value)
     assert "\n" not in line and "'vgg'" in line and "net base" in line and "512 × 256²" in line, line
     assert "Tried to allocate 20.00 GiB" in line and "--batch-size" in line, line
     _counting_steps(monkeypatch, _Clock(), fail=("vgg", ValueError("a bug in the loss")))
     with pytest.raises(ValueError, match="a bug in the loss"):
-        perf.measure(["vgg"], reps=1, warmup=0, naive=False, flops=False)
+        perf.measure(["vgg"], reps=1, warmup=0, naive=False, flops=False, images=[])
 
 
 def test_the_dry_run_names_its_device_one_way(tmp_path, monkeypatch, capsys):
