@@ -106,6 +106,11 @@ class PerfRow:
     #: the interquartile range of its × L1 over the reps, each rep's step over the same rep's l1 step (interleaved:
     #: a drift of the machine hits both); a range that holds 1 is no difference from l1 on this machine today
     x_l1_iqr: tuple[float, float] | None = None
+    #: on a CPU, its process's CPU seconds ÷ wall seconds over its timed steps; ``busy``: under
+    #: :func:`benchmark.devices.min_cpu_share` of a core per torch thread (other work held the cores: ms/step reads
+    #: high)
+    cpu_share: float | None = None
+    busy: bool = False
 
 
 def _iqr(values: list[float]) -> tuple[float, float] | None:
@@ -234,14 +239,16 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                     doing[0] = n
                     steps[n]()
             times = {n: [] for n in steps}
+            cpu = dict.fromkeys(steps, 0.0)  # the process's CPU seconds over each candidate's timed steps
             for _ in range(reps):
                 for n in steps:
                     doing[0] = n
                     _sync(dev)
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     steps[n]()
                     _sync(dev)
                     times[n].append(time.perf_counter() - t0)
+                    cpu[n] += time.process_time() - c0
             med = {n: statistics.median(v) for n, v in times.items()}
             gflops = {}
             for n in steps:
@@ -268,10 +275,16 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 gflop = gflops[n]
                 quartiles = _iqr(times[n])
                 ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
+                # on a CPU, the cores the process had while its steps were timed, judged as the dry run's and the
+                # runs' are (a GPU's wait has no CPU time; steps under MIN_JUDGED_S are too short to judge)
+                wall = sum(times[n])
+                share = cpu[n] / wall if dev.type == "cpu" and wall > 0 else None
                 rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
                                     peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
-                                    x_l1_iqr=ratio))
+                                    x_l1_iqr=ratio, cpu_share=share,
+                                    busy=share is not None and med[n] >= MIN_JUDGED_S
+                                    and busy(share, torch.get_num_threads(), usable_cores())))
     except Exception as exc:
         from benchmark.runner import is_out_of_memory
 
@@ -326,6 +339,10 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
                      f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
                      f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
+    if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
+        lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
+                     "thread (other work held the cores): ms/step and it/s read high; × L1 and × naive compare steps "
+                     "interleaved under the same load")
     return "\n".join(lines)
 
 

@@ -281,3 +281,30 @@ def test_runs_recorded_before_the_cpu_model_was_named_and_counted_as_one_are_sai
     costs = S.cost_table(_cpu_metas(alone))[0]
     assert costs["timed_model_assumed"].sum() == 0 and costs["timed_on"].tolist() == ["cpu (4 threads)"] * 2
     assert not [n for n in device_cost_lines(type("Stats", (), {"costs": costs})()) if "CPU model" in n]
+
+
+def test_perf_says_which_steps_were_timed_while_other_work_held_the_cores(monkeypatch):
+    """Was: ``plbench perf`` on a CPU shared with other jobs printed ms/step and it/s several times an idle machine's
+    with nothing but the load average in its header, while the dry run and every run judge such a timing (its
+    process's CPU seconds ÷ wall seconds per torch thread, ``PLBENCH_MIN_CPU_SHARE``) and say it reads high. Now perf
+    times each candidate's CPU seconds too, records its share in its row and names the candidates timed so under
+    its table (× L1 stays comparable: the steps are interleaved under the same load)."""
+    from benchmark import perf
+
+    class Busy(_Clock):
+        """Every step's wall time, a fifth of it the process's CPU time: four fifths went to other work."""
+
+        def process_time(self):
+            return self.now / 5
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(perf, "usable_cores", lambda: 1.0)
+    _counting_steps(monkeypatch, Busy(), first_s=0.05, step_s=0.05)
+    rows = perf.measure(["l2"], reps=3, warmup=0, naive=False, flops=False, images=[])
+    assert all(r.busy and r.cpu_share == pytest.approx(0.2) for r in rows), rows
+    table = perf.format_rows(rows, "header")
+    assert table.splitlines()[-1].startswith("l1, l2: timed while this process had under 0.5 of a core"), table
+    _counting_steps(monkeypatch, _Clock(), first_s=0.05, step_s=0.05)  # every second of it the process's own
+    rows = perf.measure(["l2"], reps=3, warmup=0, naive=False, flops=False, images=[])
+    assert not any(r.busy for r in rows) and "timed while" not in perf.format_rows(rows, "header")
