@@ -286,11 +286,11 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
                                     and busy(share, torch.get_num_threads(), usable_cores())))
     except Exception as exc:
-        from benchmark.runner import is_out_of_memory
+        from benchmark.runner import is_out_of_memory, oom_summary
 
         if not is_out_of_memory(exc):
             raise
-        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        first = oom_summary(exc)
         where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)
         raise UserError(f"out of memory on {where} in a training step of net {net} with loss {doing[0]!r} at batch "
                         f"{batch} × {crop}² crops ({first}); lower --batch-size or --crop (or use a smaller --net)"

@@ -1641,7 +1641,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
         if not is_out_of_memory(exc) or cfg.batch_size < 2:
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "OutOfMemoryError"
+        first = oom_summary(exc)
     # outside the handler, so the failed attempt's frames (and its tensors) are already released
     half = dataclasses.replace(cfg, batch_size=cfg.batch_size // 2)
     log.warning("run %s ran out of memory at batch size %d (%s); retrying once at %d", rid, cfg.batch_size, first,
@@ -1658,7 +1658,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     except Exception as exc:  # noqa: BLE001
         if not is_out_of_memory(exc):
             raise
-        again = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        again = oom_summary(exc) if str(exc).strip() else ""
         raise torch.cuda.OutOfMemoryError(f"out of memory at batch size {cfg.batch_size} and again at "
                                           f"{half.batch_size}: {again}".rstrip(": ")) from None
 
@@ -1698,6 +1698,16 @@ def measure_cuda_step(cfg, images, device: torch.device, device_path: bool | Non
     del step
     torch.cuda.empty_cache()
     return float(peak + resident)
+
+
+def oom_summary(exc: BaseException) -> str:
+    """An out-of-memory error in a few words, for one line: its first line, of CUDA's allocator's message the first
+    three sentences (what was asked, the GPU's total and what was free), not the process's and PyTorch's shares,
+    PYTORCH_CUDA_ALLOC_CONF advice and documentation link that follow (~500 characters of one line)."""
+    import re
+
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return " ".join(re.split(r"(?<=\.)\s+(?=[A-Z])", first)[:3])
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

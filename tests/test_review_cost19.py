@@ -1,6 +1,9 @@
 """Review of the cost fixes on probe-cost (commits 5f4a57b..d7c779e): defects found in them or next to them."""
 from __future__ import annotations
 
+import pytest
+import torch
+
 
 def test_a_mac_s_runs_recorded_before_its_model_was_read_join_its_model_after_the_upgrade():
     """Was (since devices.cpu_model read macOS's sysctl): a Mac's runs recorded before it named the model are
@@ -30,3 +33,28 @@ def test_a_mac_s_runs_recorded_before_its_model_was_read_join_its_model_after_th
     costs = S.cost_table(_cpu_metas(where))[0]
     assert [set(t.split("; ")) for t in costs["timed_on"]] == [{"cpu (arm, 8 threads)", f"cpu ({epyc}, 8 threads)"}] * 2
     assert costs["timed_model_assumed"].sum() == 0
+
+
+def test_perf_out_of_gpu_memory_keeps_torch_s_sizes_not_its_whole_paragraph(monkeypatch):
+    """Was: ``plbench perf``'s out-of-memory line carried CUDA's whole message, one line of torch's ~500 characters —
+    the process's and PyTorch's shares, PYTORCH_CUDA_ALLOC_CONF advice and a documentation link — after which the
+    line's own remedy (lower --batch-size or --crop) came. Now it keeps what was asked and what was free."""
+    from test_probe_cost19 import _Clock, _counting_steps
+
+    from benchmark import perf
+    from benchmark.errors import UserError
+
+    oom = torch.cuda.OutOfMemoryError(
+        "CUDA out of memory. Tried to allocate 20.00 GiB. GPU 0 has a total capacity of 79.10 GiB of which 3.06 GiB is "
+        "free. Including non-PyTorch memory, this process has 76.03 GiB memory in use. Of the allocated memory 75.50 "
+        "GiB is allocated by PyTorch, and 12.34 MiB is reserved by PyTorch but unallocated. If reserved but "
+        "unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid "
+        "fragmentation.  See documentation for Memory Management  "
+        "(https://pytorch.org/docs/stable/notes/cuda.html#environment-variables)")
+    _counting_steps(monkeypatch, _Clock(), fail=("vgg", oom))
+    with pytest.raises(UserError) as err:
+        perf.measure(["vgg"], net="base", batch=512, crop=256, reps=1, warmup=0, naive=False, flops=False, images=[])
+    line = str(err.value)
+    assert "Tried to allocate 20.00 GiB" in line and "3.06 GiB is free" in line, line
+    assert "PYTORCH_CUDA_ALLOC_CONF" not in line and "http" not in line and len(line) < 300, line
+    assert line.endswith("lower --batch-size or --crop (or use a smaller --net)"), line
