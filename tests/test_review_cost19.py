@@ -3,6 +3,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_probe_cost18 import _cpu_metas
+from test_probe_cost19 import _Clock, _counting_steps
+
+# at collection: no test pays for its first import
+from benchmark import perf
+from benchmark import stats as S
+from benchmark.errors import UserError
+from benchmark.export import device_cost_lines
 
 
 def test_a_mac_s_runs_recorded_before_its_model_was_read_join_its_model_after_the_upgrade():
@@ -11,11 +19,6 @@ def test_a_mac_s_runs_recorded_before_its_model_was_read_join_its_model_after_th
     Mac's store was two kinds of device across the upgrade, every label timed on both lost its pooled ms/it (NaN,
     "timed on several kinds"). Such a run now joins the one model of its family (Apple's, Intel's) its store names at
     its thread count, as an x86_64 run does, counted in ``timed_model_assumed`` and said; never another family's."""
-    from test_probe_cost18 import _cpu_metas
-
-    from benchmark import stats as S
-    from benchmark.export import device_cost_lines
-
     m2 = "Apple M2 Pro"
     where = {("l1", s): ("arm" if s < 2 else m2, 8, 30.0 if s < 2 else 10.0) for s in range(4)}
     where.update({("l2", s): (m2, 8, 20.0) for s in range(4)})
@@ -39,11 +42,6 @@ def test_perf_out_of_gpu_memory_keeps_torch_s_sizes_not_its_whole_paragraph(monk
     """Was: ``plbench perf``'s out-of-memory line carried CUDA's whole message, one line of torch's ~500 characters —
     the process's and PyTorch's shares, PYTORCH_CUDA_ALLOC_CONF advice and a documentation link — after which the
     line's own remedy (lower --batch-size or --crop) came. Now it keeps what was asked and what was free."""
-    from test_probe_cost19 import _Clock, _counting_steps
-
-    from benchmark import perf
-    from benchmark.errors import UserError
-
     oom = torch.cuda.OutOfMemoryError(
         "CUDA out of memory. Tried to allocate 20.00 GiB. GPU 0 has a total capacity of 79.10 GiB of which 3.06 GiB is "
         "free. Including non-PyTorch memory, this process has 76.03 GiB memory in use. Of the allocated memory 75.50 "
