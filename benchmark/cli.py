@@ -278,7 +278,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     perf.add_argument("--task", default="denoise", help="task whose degradation the step runs (default: denoise)")
     perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
-    perf.add_argument("--warmup", type=int, default=2, help="untimed steps per loss first (default: 2)")
+    perf.add_argument("--warmup", type=int, default=2,
+                      help="untimed steps per loss first (default: 2), after two of l1 that pay the process's "
+                           "one-time costs whatever this is")
     perf.add_argument("--compile", action="store_true",
                       help="torch.compile the net and the frozen backbones (the harness's step only)")
     perf.add_argument("--no-naive", action="store_true", help="skip the naive fp32 eager references")
@@ -1224,17 +1226,23 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     with torch_threads(threads):
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                             metric_set=metric_set, inputs_scored=inputs_scored)
-        n = torch.get_num_threads()  # under workers or a SLURM job: each run's (the sequential sum is of runs so)
-        name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else (
-            f"CPU, {plural(n, 'thread')}" + (" per run" if threads and (workers > 1 or executor != "local")
-                                                        else ""))
+        from benchmark import devices
+        from benchmark.stats import device_kind
+
+        # the device as the cost table and the store's runs name it (`cpu (<model>, 2 threads)`, `cuda (<GPU>)`): one
+        # name in every line below (the header said "cpu (CPU, 2 threads)", the step times "cpu:<model>:2cores:2t");
+        # under workers or a SLURM job the threads are each run's (the sequential sum is of runs so)
+        machine = (str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
+                   torch.get_num_threads())
+        kind = device_kind(*machine)
+        per_run = dev.type != "cuda" and threads and (workers > 1 or executor != "local")
         c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
         # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
         checks = _budget_checks(grid, configs)
         print(f"dry run: {plural(est['runs'], 'run')} ({profile_name} profile; net {c0.net}, "
               f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
               + (f"; {checks} of them budget checks at half the iterations" if checks else "")
-              + f") on {dev} ({name}); nothing was trained")
+              + f") on {kind}" + (", the threads each run trains on" if per_run else "") + "; nothing was trained")
         print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
               f"evaluation {_span(est['eval_s'])})")
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
@@ -1265,15 +1273,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         for line in estimate_table_lines(est["ms_per_step"]):
             print(line)
         if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
-            from benchmark import devices
             from benchmark.perf import estimate_check_lines, measured_in_store
-            from benchmark.stats import device_kind
 
-            here = (str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
-                    torch.get_num_threads())
-            kind = device_kind(*here)
             settings = {(c.task, c.loss, c.net, c.batch_size, c.crop, bool(c.compile)) for c in grid}
-            measured = measured_in_store(store.metas(), settings, kind, machine=here)
+            measured = measured_in_store(store.metas(), settings, kind, machine=machine)
             for line in estimate_check_lines(est["ms_per_step"], measured, kind):
                 print(line)
         probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
@@ -1281,7 +1284,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print(f"step times: {est['measured']} measured now"
               + (f" ({busy} of them while this machine was busy: not kept)" if busy else "")
               + f", {est['reused']} reused from {est['cache']}; "
-              f"estimate in {time.monotonic() - t0:.0f} s (measured on {est['device']}, at {probes})")
+              f"estimate in {time.monotonic() - t0:.0f} s (measured on {kind}, at {probes})")
         if dev.type != "cuda":
             print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
                   "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")

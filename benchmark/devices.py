@@ -79,22 +79,36 @@ def resolve_device(device: str, setting: str = "") -> torch.device:
         raise
 
 
+#: where a Linux machine names its CPU model (a module constant, for tests)
+CPUINFO = "/proc/cpuinfo"
+
+
 @functools.cache
 def cpu_model() -> str:
-    """This machine's CPU model as ``/proc/cpuinfo`` names it (``"AMD EPYC 7763 64-Core Processor"``), else
+    """This machine's CPU model as ``/proc/cpuinfo`` names it (``"AMD EPYC 7763 64-Core Processor"``), on macOS as
+    ``sysctl -n machdep.cpu.brand_string`` does (``"Apple M2 Pro"``, ``"Intel(R) Core(TM) i7-9750H …"``), else
     ``platform.processor()`` or ``platform.machine()``: what a CPU cost was measured on (``platform.processor()``
-    alone is "" on Linux, or ``x86_64``, the same for a laptop and a server); read once per process (the dry run
-    keys every step time by it)."""
+    alone is "" on Linux, or ``x86_64``, the same for a laptop and a server; on macOS ``arm`` or ``i386``, every Mac
+    alike); read once per process (the dry run keys every step time by it)."""
+    import platform
     from pathlib import Path
 
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in Path(CPUINFO).read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    import platform
+    if platform.system() == "Darwin":
+        import subprocess
 
+        try:
+            brand = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                                   timeout=5, check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            brand = ""
+        if brand:
+            return brand
     return platform.processor() or platform.machine()
 
 

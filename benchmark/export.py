@@ -937,6 +937,14 @@ def device_cost_lines(stats: Stats) -> list[str]:
     if len(kinds) > 1:
         out.append("ms/it was timed on several kinds of device, so its columns compare machines as well as losses — "
                    + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(kinds.items())) + ".")
+    assumed = c[c["timed_model_assumed"] > 0] if "timed_model_assumed" in c.columns else c.iloc[0:0]
+    if not assumed.empty:  # stats.device_kinds: right after an upgrade on one machine, wrong for another's runs
+        out.append(f"ms/it of {plural(int(assumed['timed_model_assumed'].sum()), 'run')} "
+                   f"({', '.join(map(str, assumed['label']))}) was recorded before plbench named the CPU model "
+                   "(its meta.json's device_name x86_64, or a Mac's arm or i386) and is counted as the one model "
+                   "these results name at its thread count: right for this store's machine before an upgrade, "
+                   "wrong for runs merged from another machine — name that machine's model in their meta.json's "
+                   "device_name to keep them apart.")
     return out
 
 
@@ -2066,6 +2074,9 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
                              "before they were left out)",
         "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
                       "per torch thread: ms/it reads high",
+        "timed_model_assumed": "its CPU runs whose meta.json names no CPU model (device_name x86_64, a Mac's arm or "
+                               "i386: recorded before plbench named it), counted as the one model (of a Mac's, its "
+                               "family's) the store names at their thread count",
     },
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",

@@ -38,6 +38,7 @@ from torch import nn
 from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.docmarkup import agree, plural
+from benchmark.errors import UserError
 from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,11 @@ class PerfRow:
     #: the interquartile range of its × L1 over the reps, each rep's step over the same rep's l1 step (interleaved:
     #: a drift of the machine hits both); a range that holds 1 is no difference from l1 on this machine today
     x_l1_iqr: tuple[float, float] | None = None
+    #: on a CPU, its process's CPU seconds ÷ wall seconds over its timed steps; ``busy``: under
+    #: :func:`benchmark.devices.min_cpu_share` of a core per torch thread (other work held the cores: ms/step reads
+    #: high)
+    cpu_share: float | None = None
+    busy: bool = False
 
 
 def _iqr(values: list[float]) -> tuple[float, float] | None:
@@ -218,48 +224,77 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             label, cls = NAIVE[base]
             makers[label] = reference(cls)
             provenance[label] = "naive fp32 eager reference"
-    steps = {n: make() for n, make in makers.items()}
-    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
-    with cudnn:  # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
-        for _ in range(warmup):
+    doing = ["l1"]  # the candidate being built or stepped: what an out-of-memory error names
+    try:
+        # the process's one-time costs paid before any candidate's step, whatever --warmup: l1, first, paid them alone
+        _warm_process(dev, images, net=net, batch=batch, crop=crop, task=task)
+        steps = {}
+        for n, make in makers.items():
+            doing[0] = n
+            steps[n] = make()
+        cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
+        with cudnn:  # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
+            for _ in range(warmup):
+                for n in steps:
+                    doing[0] = n
+                    steps[n]()
+            times = {n: [] for n in steps}
+            cpu = dict.fromkeys(steps, 0.0)  # the process's CPU seconds over each candidate's timed steps
+            for _ in range(reps):
+                for n in steps:
+                    doing[0] = n
+                    _sync(dev)
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    steps[n]()
+                    _sync(dev)
+                    times[n].append(time.perf_counter() - t0)
+                    cpu[n] += time.process_time() - c0
+            med = {n: statistics.median(v) for n, v in times.items()}
+            gflops = {}
             for n in steps:
-                steps[n]()
-        times = {n: [] for n in steps}
-        for _ in range(reps):
-            for n in steps:
-                _sync(dev)
-                t0 = time.perf_counter()
-                steps[n]()
-                _sync(dev)
-                times[n].append(time.perf_counter() - t0)
-        med = {n: statistics.median(v) for n, v in times.items()}
-        gflops = {}
-        for n in steps:
-            gflops[n] = None
-            if flops:
-                from torch.utils.flop_counter import FlopCounterMode
+                gflops[n] = None
+                if flops:
+                    from torch.utils.flop_counter import FlopCounterMode
 
-                try:
-                    with FlopCounterMode(display=False) as fc:
-                        steps[n]()
-                    gflops[n] = fc.get_total_flops() / 1e9
-                except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
-                    log.debug("flop count failed for %s: %s", n, exc)
-        peaks = {}
-        if mem is not None:  # each candidate alone: with all of them built, every row counted every net and trunk
-            steps.clear()
-            peaks = {n: _peak_alone(make, dev, mem) for n, make in makers.items()}
-        rows = []
-        for n in makers:
-            base = _naive_base(n)
-            ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
-            gflop = gflops[n]
-            quartiles = _iqr(times[n])
-            ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
-            rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
-                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
-                                spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
-                                x_l1_iqr=ratio))
+                    try:
+                        with FlopCounterMode(display=False) as fc:
+                            steps[n]()
+                        gflops[n] = fc.get_total_flops() / 1e9
+                    except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
+                        log.debug("flop count failed for %s: %s", n, exc)
+            peaks = {}
+            if mem is not None:  # each candidate alone: with all of them built, every row counted every net and trunk
+                steps.clear()
+                for n, make in makers.items():
+                    doing[0] = n
+                    peaks[n] = _peak_alone(make, dev, mem)
+            rows = []
+            for n in makers:
+                base = _naive_base(n)
+                ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
+                gflop = gflops[n]
+                quartiles = _iqr(times[n])
+                ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
+                # on a CPU, the cores the process had while its steps were timed, judged as the dry run's and the
+                # runs' are (a GPU's wait has no CPU time; steps under MIN_JUDGED_S are too short to judge)
+                wall = sum(times[n])
+                share = cpu[n] / wall if dev.type == "cpu" and wall > 0 else None
+                rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
+                                    peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
+                                    spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
+                                    x_l1_iqr=ratio, cpu_share=share,
+                                    busy=share is not None and med[n] >= MIN_JUDGED_S
+                                    and busy(share, torch.get_num_threads(), usable_cores())))
+    except Exception as exc:
+        from benchmark.runner import is_out_of_memory, oom_summary
+
+        if not is_out_of_memory(exc):
+            raise
+        first = oom_summary(exc)
+        where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)
+        raise UserError(f"out of memory on {where} in a training step of net {net} with loss {doing[0]!r} at batch "
+                        f"{batch} × {crop}² crops ({first}); lower --batch-size or --crop (or use a smaller --net)"
+                        ) from None
     return rows
 
 
@@ -304,6 +339,10 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
                      f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
                      f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
+    if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
+        lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
+                     "thread (other work held the cores): ms/step and it/s read high; × L1 and × naive compare steps "
+                     "interleaved under the same load")
     return "\n".join(lines)
 
 
@@ -488,16 +527,21 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
 _WARM: set = set()
 
 
-def _warm_process(dev: torch.device, images) -> None:
-    """One discarded step per process and device before anything is timed: the first step of a
-    process pays one-time costs (thread pools, kernel/primitive caches, lazy imports) that no later
-    step pays, and would be charged to whichever loss happens to be timed first."""
-    if (dev.type, dev.index) in _WARM:
+def _warm_process(dev: torch.device, images, net: str = "tiny", batch: int = PROBES[0][0], crop: int = PROBES[0][1],
+                  task: str = "denoise") -> None:
+    """Two discarded l1 steps per process, device and shape (``net``, ``batch`` × ``crop``², ``task``) before anything
+    is timed: the first step of a process pays one-time costs (thread pools, kernel/primitive caches, lazy imports, the
+    allocator's first blocks of the shape) that no later step pays, and would be charged to whichever loss happens to
+    be timed first (``plbench perf --warmup 0 --reps 1`` read vgg at 0.5 × L1)."""
+    key = (dev.type, dev.index, net, batch, crop, task)
+    if key in _WARM:
         return
-    step, _ = harness_step("l1", net="tiny", batch=PROBES[0][0], crop=PROBES[0][1], device=dev, images=images)
-    for _ in range(2):
-        step()
-    _WARM.add((dev.type, dev.index))
+    step, _ = harness_step("l1", net=net, batch=batch, crop=crop, device=dev, task=task, images=images)
+    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
+    with cudnn:
+        for _ in range(2):
+            step()
+    _WARM.add(key)
 
 
 def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch.device, compile: bool,

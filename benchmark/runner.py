@@ -154,6 +154,11 @@ class TrainResult:
     #: thread's); under :data:`benchmark.devices.MIN_CPU_SHARE` per torch thread (:func:`benchmark.devices.busy`) the
     #: machine was busy with other work and ms/it reads high
     cpu_share: float | None = None
+    #: on the CPU, the cores its threads could run on at once (:func:`benchmark.devices.usable_cores`: affinity, a
+    #: container's quota) over the same steady seconds as ``cpu_share``, each attempt's weighted by its seconds: what
+    #: that share is judged against (the last attempt's alone judged a run idle on its first attempt's 1-core quota,
+    #: resumed on 8, busy)
+    cpu_cores: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
     stop_requested: bool = False
@@ -400,7 +405,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] if same_kind else [0.0, 0]
     # the process's CPU and wall seconds over those steady iterations: the share of the cores the run's ms/it was timed
     # with is of every attempt's, as its ms/it is (a busy attempt resumed idle passed as timed idle)
-    cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))] if same_kind else [0.0, 0.0]
+    # and the cores its threads could run on over those seconds (× seconds: each attempt's quota weighted by its time;
+    # a checkpoint of before it was kept counts its seconds at this attempt's cores)
+    cores_now = usable_cores() if device.type == "cpu" else 0.0
+    cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))][:3] if same_kind else [0.0, 0.0]
+    if len(cpu_before) < 3:
+        cpu_before = [*cpu_before[:2], cpu_before[1] * cores_now]
     warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
@@ -435,10 +445,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 steady_before[1] + at - start - warm]
 
     def cpu_so_far() -> list:
-        """[CPU seconds, wall seconds] of the process over the steady iterations so far, earlier attempts' included."""
+        """[CPU seconds, wall seconds, usable cores × wall seconds] of the process over the steady iterations so far,
+        earlier attempts' included."""
         if t_warm is None:
             return list(cpu_before)
-        return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + time.perf_counter() - t_warm]
+        wall = time.perf_counter() - t_warm
+        return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + wall, cpu_before[2] + wall * cores_now]
 
     def peaks() -> dict:
         """The peak memory of this run so far, every attempt's: what a checkpoint keeps."""
@@ -503,8 +515,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
-        cpu_s, wall_s = cpu_so_far()
+        cpu_s, wall_s, core_s = cpu_so_far()
         share = cpu_s / wall_s if device.type == "cpu" and wall_s > 0 else None
+        cores = core_s / wall_s if share is not None and core_s > 0 else (cores_now if share is not None else None)
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
         spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
         timed = max(timed, 0) if t_warm is not None else 0
@@ -530,7 +543,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
-                       stop_requested=stop_requested, cpu_share=share, peak_rss_before=rss_before,
+                       stop_requested=stop_requested, cpu_share=share, cpu_cores=cores, peak_rss_before=rss_before,
                        peak_rss_own_before=rss_own_before)
 
 
@@ -546,23 +559,32 @@ def _prior_rss(progress: dict) -> tuple[float | None, bool]:
     return (rss if isinstance(rss, (int, float)) else None), bool(progress.get("peak_rss_own", True))
 
 
-def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None) -> dict:
+def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | None = None,
+                    device: torch.device | None = None) -> dict:
     """meta.json's ``peak_rss_mb``: the run's peak of host memory, the largest of this attempt's (read now:
     :func:`benchmark.resources.peak_rss_mb`, since the run's reset) and its earlier attempts' (``result``'s, kept
     in the checkpoint it resumed from; None: a run that failed before training returned), and ``peak_rss_of:
     process`` where one of them could not be reset (``own_peak`` False: this attempt's): the process's peak, maybe an
     earlier run's (left out of the cost table). ``{}`` where no peak can be read. ``before``: where ``result`` is None,
     the progress of the run's checkpoint (:meth:`benchmark.checkpoint.Checkpointer.progress`), whose peak is the
-    earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900)."""
+    earlier attempts' (a resume that failed in training recorded its own 300 MB where one before it held 900).
+    On a GPU (``device``) also ``peak_mem_mb``, the allocator's peak read now, since the run's reset: its scoring's
+    too where it was scored (read at the end of training alone, a test set's whole images through the net were left
+    out), a failed run's the peak it reached (none was recorded), the largest of its attempts' as the host's."""
     from benchmark import resources
 
     rss_before, own_before = (result.peak_rss_before, result.peak_rss_own_before) if result is not None else \
         _prior_rss(before or {})
+    out = {}
+    if device is not None and device.type == "cuda":
+        mem_before = result.peak_mem_mb if result is not None else (before or {}).get("peak_mem_mb")
+        mem_before = mem_before if isinstance(mem_before, (int, float)) else None
+        out["peak_mem_mb"] = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20)
     peak = _largest(resources.peak_rss_mb(), rss_before)
     if peak is None:
-        return {}
+        return out
     own = own_peak and own_before
-    return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"})}
+    return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"}), **out}
 
 
 def _steady_kind(device: torch.device, threads: int) -> str:
@@ -1427,6 +1449,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     from benchmark.resources import reset_peak_rss
 
     own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
+    if device.type == "cuda":  # and peak_mem_mb (a run failed before it trained read the worker's last run's)
+        torch.cuda.reset_peak_memory_stats(device)
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
@@ -1476,7 +1500,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta["wall_s"] = time.monotonic() - t0 + result.resumed_train_s
             # the host memory it needed, training and scoring (the process's: imports and the data it holds included),
             # its earlier attempts' too
-            meta.update(peak_rss_fields(result, own_peak))
+            meta.update(peak_rss_fields(result, own_peak, device=device))
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
         if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
@@ -1503,7 +1527,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at,
                         stalled=isinstance(exc, RunStalled), peak=peak_rss_fields(result, own_peak, before=(
-                            ckpt.earlier() if result is None and ckpt is not None else None)))
+                            ckpt.earlier() if result is None and ckpt is not None else None), device=device))
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1617,7 +1641,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
         if not is_out_of_memory(exc) or cfg.batch_size < 2:
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "OutOfMemoryError"
+        first = oom_summary(exc)
     # outside the handler, so the failed attempt's frames (and its tensors) are already released
     half = dataclasses.replace(cfg, batch_size=cfg.batch_size // 2)
     log.warning("run %s ran out of memory at batch size %d (%s); retrying once at %d", rid, cfg.batch_size, first,
@@ -1634,7 +1658,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     except Exception as exc:  # noqa: BLE001
         if not is_out_of_memory(exc):
             raise
-        again = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        again = oom_summary(exc) if str(exc).strip() else ""
         raise torch.cuda.OutOfMemoryError(f"out of memory at batch size {cfg.batch_size} and again at "
                                           f"{half.batch_size}: {again}".rstrip(": ")) from None
 
@@ -1674,6 +1698,16 @@ def measure_cuda_step(cfg, images, device: torch.device, device_path: bool | Non
     del step
     torch.cuda.empty_cache()
     return float(peak + resident)
+
+
+def oom_summary(exc: BaseException) -> str:
+    """An out-of-memory error in a few words, for one line: its first line, of CUDA's allocator's message the first
+    three sentences (what was asked, the GPU's total and what was free), not the process's and PyTorch's shares,
+    PYTORCH_CUDA_ALLOC_CONF advice and documentation link that follow (~500 characters of one line)."""
+    import re
+
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return " ".join(re.split(r"(?<=\.)\s+(?=[A-Z])", first)[:3])
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -1751,7 +1785,8 @@ def _cost(r: TrainResult) -> dict:
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
             # the cores its threads could run on (a container's CPU quota): what its share is judged against
-            **({"cpu_share": r.cpu_share, "cpu_cores": usable_cores()} if r.cpu_share is not None else {}),
+            **({"cpu_share": r.cpu_share, "cpu_cores": r.cpu_cores if r.cpu_cores is not None else usable_cores()}
+               if r.cpu_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}

@@ -1329,10 +1329,17 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str
 
 #: a CPU run's ``device_name`` that names no model: what an x86 machine's meta.json recorded before it named the
 #: model (/proc/cpuinfo's, :func:`benchmark.devices.cpu_model`): ``platform.processor()``'s "" ("cpu") or
-#: ``x86_64``. Another architecture's name (``aarch64``: an ARM node's /proc/cpuinfo has no "model name"; ``arm``,
-#: ``i386``: macOS) is all such a machine ever records, before and since, and stays in its kind: joined to the one
-#: model of its thread count, an ARM node's runs merged into an EPYC's store were pooled with them
+#: ``x86_64``. Another architecture's name (``aarch64``: an ARM node's /proc/cpuinfo has no "model name") is all such
+#: a machine ever records, and stays in its kind: joined to the one model of its thread count, an ARM node's runs merged
+#: into an EPYC's store were pooled with them (a Mac's ``arm``/``i386``, before its sysctl was read, joins its own
+#: family's model alone: :data:`MAC_BEFORE_MODEL`)
 NO_CPU_MODEL = frozenset({"", "cpu", "x86_64", "amd64"})
+
+#: what a Mac's meta.json recorded before its model was read from sysctl (platform.processor()'s ``arm``: Apple
+#: silicon; ``i386``: an Intel Mac), and the family of the models it may be: such a run joins the one model of that
+#: family its store names at its thread count (:func:`device_kinds`; one Mac's store was two kinds across the
+#: upgrade, every pooled ms/it lost), never another family's (an old Mac's runs merged into an EPYC's store)
+MAC_BEFORE_MODEL = {"arm": "apple", "i386": "intel"}
 
 
 def cpu_model_of(name) -> str:
@@ -1369,9 +1376,10 @@ def device_kind(device, name=None, threads=None) -> str:
 
 def device_kinds(devices, names, threads) -> list[str]:
     """:func:`device_kind` of each run (``devices``, ``names``, ``threads``: their meta.json fields, in order); a CPU
-    run whose ``device_name`` names no model (recorded before meta.json named it: ``x86_64``, ``cpu``) is of the one
-    model the runs of its thread count name, where they name one (its store's machine, before and after an upgrade),
-    else of its thread count alone."""
+    run whose ``device_name`` names no model (recorded before meta.json named it: ``x86_64``, ``cpu``; a Mac's ``arm``
+    or ``i386``, of its family's models alone: :data:`MAC_BEFORE_MODEL`) is of the one model the runs of its thread
+    count name, where they name one (its store's machine, before and after an upgrade), else of its thread count
+    alone."""
     runs = list(zip(devices, names, threads))
     models: dict[int, set[str]] = {}
     for d, name, t in runs:
@@ -1380,7 +1388,10 @@ def device_kinds(devices, names, threads) -> list[str]:
     out = []
     for d, name, t in runs:
         one = models.get(_thread_count(t), set())
-        if device_kind(d) == "cpu" and not cpu_model_of(name) and len(one) == 1:
+        family = MAC_BEFORE_MODEL.get(name.strip().lower()) if isinstance(name, str) else None
+        if family is not None:  # a Mac's before sysctl was read: a model of its family alone
+            one = {m for m in one if family in m.lower()}
+        if device_kind(d) == "cpu" and (family is not None or not cpu_model_of(name)) and len(one) == 1:
             name = next(iter(one))
         out.append(device_kind(d, name, t))
     return out
@@ -1449,7 +1460,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_rss_mb", "device",
-            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy"]
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "timed_model_assumed"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
@@ -1460,6 +1471,10 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["peak_rss_mb"] = pd.to_numeric(df["peak_rss_mb"], errors="coerce")
 
     df["device_kind"] = device_kinds(df["device"], df["device_name"], df["threads"])
+    # a run whose meta.json names no CPU model (x86_64: recorded before it was named) counted as the store's one model
+    # at its thread count: its machine's after an upgrade, but another machine's where merged from one (said: export)
+    df["model_assumed"] = [k != device_kind(d, n, t) and not math.isnan(ms) for k, d, n, t, ms in
+                           zip(df["device_kind"], df["device"], df["device_name"], df["threads"], df["ms_per_it"])]
 
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over
@@ -1486,6 +1501,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
                           "timed_busy": int(g["timed_busy"].sum()),
+                          "timed_model_assumed": int(g["model_assumed"].sum()),
                           # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
                           # the runs the row's note is about — its unconverged runs, else its scored ones — not the
                           # first meta's (a failed run of a newer version joining an unversioned label took it)

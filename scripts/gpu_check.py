@@ -48,11 +48,13 @@ def environment(device) -> dict:
     import torch
 
     from benchmark import __version__
+    from benchmark.devices import cpu_model
     from benchmark.weights import weights_report
 
     env = {"plbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
            "cuda": torch.version.cuda, "cudnn": None, "device": str(device), "threads": torch.get_num_threads(),
-           "host": platform.node(), "cpu": platform.processor() or platform.machine()}
+           # the host CPU's model (sampling, JPEG's degradation, the CPU check's steps), as the runs' meta.json names it
+           "host": platform.node(), "cpu": cpu_model()}
     def gpu():
         props = torch.cuda.get_device_properties(device)
         env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
@@ -438,7 +440,7 @@ def to_markdown(res: dict) -> str:
         return "\n".join([head, "", f"not run: {res['error']}", ""])
     total = f"total {res['wall_s']:.0f} s" if "wall_s" in res else "unfinished"
     lines = [head, "", f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
-             f"{env['threads']} threads; {total}.", "",
+             f"{env['threads']} threads" + (f" of {env['cpu']}" if env.get("cpu") else "") + f"; {total}.", "",
              *([f"Environment: {env['error']}", ""] if env.get("error") else []), _weights_md(env.get("weights")), ""]
     for key, title in SECTIONS.items():
         if key in res:

@@ -6,6 +6,8 @@ import pytest
 import torch
 from conftest import dry_run_estimate, metric_set_of
 
+from benchmark.docmarkup import plural
+
 
 def _done_store(tmp_path, configs, threads):
     from benchmark.config import run_id
@@ -67,7 +69,7 @@ def test_a_dry_run_under_workers_times_and_compares_at_the_threads_its_runs_trai
     assert f"measured in the results directory on cpu (x, {threads} thread" in out, out
     assert "×2.0 (2)" in out, out
     per_run = threads != 2  # the header names whose thread count it is: each run's, where it is not this process's
-    assert (f"(CPU, {threads} thread{'s' if threads > 1 else ''} per run)" in out) == per_run, out
+    assert (f"on cpu (x, {plural(threads, 'thread')}), the threads each run trains on;" in out) == per_run, out
 
 
 def _hung_store(tmp_path):
