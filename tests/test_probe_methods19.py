@@ -90,3 +90,16 @@ def test_estimate_seconds_times_real_steps_and_caches_nothing(monkeypatch, tmp_p
     seconds, rate = P.estimate_seconds(cfg, steps=2)
     assert rate > 0 and seconds >= 40 / rate, (seconds, rate)
     assert not P.output_path(cfg).exists() and not any((tmp_path / "torch").rglob("*.pt"))
+
+
+def test_perf_never_self_trains_csrs_encoder_to_time_a_step(monkeypatch, tmp_path, capsys):
+    """``plbench perf --losses "csr(weights='pretrained')"`` with no contrastive encoder cached self-trained the
+    SimCLR encoder first — 500 steps, 20–40 min on a loaded 2-core machine — to time one step, where the dry run
+    refuses the same. It refuses as the dry run does: one line, the command that makes the encoder and its time here."""
+    from benchmark.cli import main
+
+    timed = _timed(monkeypatch, tmp_path)
+    assert main(["perf", "--losses", "l1", "csr(weights='pretrained')", "--reps", "1", "--crop", "32"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "`plbench pretrain --recipe simclr --data skimage:train`" in err, err
+    assert "about 13 min here" in err and len(timed) == 1, err
