@@ -131,3 +131,28 @@ def test_a_store_of_fileless_metrics_is_read_without_importing_the_metrics(monke
     monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
     digests = current_digests(["psnr", "ssim", "vsi", "gmsd", "mad"])
     assert set(digests) == {"vsi", "gmsd", "mad"}, digests  # their code tags, read from the source text
+
+
+# ------------------------------------------------------------------------------ contrique_fr is not CONTRIQUE-FR
+def test_contrique_fr_says_it_is_the_unweighted_mean_not_the_authors_regressed_score(monkeypatch):
+    """CONTRIQUE's FR score is a ridge regressor (the authors' LIVE_FR.save, CSIQ_FR.save) applied to |q_ref − q_dist|;
+    ``contrique_fr`` takes the unweighted mean of it, with no regressor — said in its docstring alone, while the weights
+    each pass records (``resnet50:contrique+contrique_features(v2)``) and ``plbench list metrics``' citation read as
+    CONTRIQUE's own FR model, scores a user could set beside the paper's. Both now say which reduction it is."""
+    from benchmark import backbones
+    from benchmark.metrics import ContriqueFR
+    from benchmark.registry import METRICS
+
+    class Encoder:  # the ResNet-50 stands in: its provenance is what the metric's is built on
+        provenance = "resnet50:contrique"
+
+        def __init__(self, *a, **k):
+            pass
+
+        def to(self, device):
+            return self
+
+    monkeypatch.setattr(backbones, "Backbone", Encoder)
+    m = ContriqueFR()
+    assert m.provenance == "resnet50:contrique+contrique_features(v2)+mean_abs_diff(no_ridge_regressor)", m.provenance
+    assert "without the authors' ridge regressors" in METRICS.get("contrique_fr").citation
