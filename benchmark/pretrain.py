@@ -609,12 +609,16 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     manifest = {"recipe": cfg.recipe, "arch": cfg.arch, "data": cfg.data,
                 "dataset_fingerprint": dataset_fingerprint(images), "steps": cfg.steps, "seed": cfg.seed,
                 "final_loss": loss_val, "config": asdict(cfg), "classes": [n for n, _ in classes],
-                "wall_s": wall, "loop_s": loop_s, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9),
                 "device": str(device), "provenance": provenance(cfg)}
+    # the timings go to the sidecar alone: the checkpoint's bytes are the weights' and what made them, so the same
+    # config pretrained again (another node, a cleared cache) is the same file — run ids hold its SHA-256
+    # (:func:`benchmark.weights.weights_fingerprint`), and wall_s in it gave csr's runs new ids each time
+    timings = {"wall_s": wall, "loop_s": loop_s, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9)}
     _atomic_save({"state_dict": {k: v.float().cpu() for k, v in trunk.container.state_dict().items()},
                   "manifest": manifest}, path)
     from benchmark.results import atomic_write_json
 
+    manifest |= timings
     atomic_write_json(path.with_suffix(".json"), manifest)
     state_path.unlink(missing_ok=True)
     info("pretrained %s in %.1f s (%.1f steps/s), final loss %.4f → %s", cfg.name, wall,

@@ -156,3 +156,27 @@ def test_contrique_fr_says_it_is_the_unweighted_mean_not_the_authors_regressed_s
     m = ContriqueFR()
     assert m.provenance == "resnet50:contrique+contrique_features(v2)+mean_abs_diff(no_ridge_regressor)", m.provenance
     assert "without the authors' ridge regressors" in METRICS.get("contrique_fr").citation
+
+
+# ------------------------------------------------------------------ a self-trained encoder's file is its weights
+@pytest.mark.slow  # two pretrainings: ~1 s with torchvision imported, several s on a cold or loaded machine
+def test_the_same_encoder_pretrained_again_is_the_same_file(tmp_path):
+    """A self-trained checkpoint held its pretraining's wall time (manifest wall_s, steps/s): the same config trained
+    again — on another node, or after a cache was cleared — gave the very same weights (deterministic on a CPU) in a
+    file of another SHA-256, and csr's run ids, which hold that SHA-256, changed: a merge of two nodes' stores had
+    each csr run twice under two ids. The timings are in the sidecar JSON alone; the file is the same bytes."""
+    import hashlib
+    import json
+
+    import torch
+
+    from benchmark.data import ImageRecord
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    photo = [ImageRecord("a", torch.randint(0, 256, (3, 40, 40), dtype=torch.uint8,
+                                            generator=torch.Generator().manual_seed(0)))]
+    cfg = PretrainConfig(recipe="simclr", steps=1, batch_size=2, crop=16, bn_recalibrate=False)
+    a, b = (pretrain(cfg, out_dir=tmp_path / d, quiet=True, images=photo) for d in ("node1", "node2"))
+    assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+    side = json.loads(a.with_suffix(".json").read_text())
+    assert {"wall_s", "loop_s", "steps_per_s"} <= set(side) and side["steps"] == 1, side
