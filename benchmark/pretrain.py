@@ -58,7 +58,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.data import DataSpec, ImageRecord, fingerprint, load_images, to_float, usable_for_crop
+from benchmark import data as _data  # load_images at each call, not bound at import (under a test's patch: for good)
+from benchmark.data import DataSpec, ImageRecord, fingerprint, to_float, usable_for_crop
 from benchmark.errors import UserError
 from benchmark.weights import read_manifest  # noqa: F401 - part of this module's API
 
@@ -520,7 +521,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
         info("encoder already pretrained: %s", path)
         return path
     spec = DataSpec.parse(cfg.data)
-    images = images or usable_for_crop(load_images(spec), 2 * cfg.crop, spec)
+    images = images or usable_for_crop(_data.load_images(spec), 2 * cfg.crop, spec)
     classes = distortion_classes() if cfg.recipe == "contrique" else []
     torch.manual_seed(cfg.seed)
     trunk = Trunk(cfg.arch).to(device)
@@ -746,7 +747,7 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
 
 def _probe_images(data: str, crop: int) -> list[ImageRecord]:
     spec = DataSpec.parse(data)
-    images = usable_for_crop(load_images(spec), 2 * crop, spec)
+    images = usable_for_crop(_data.load_images(spec), 2 * crop, spec)
     if len(images) == 1:  # one held-out image (e.g. skimage-medical:test): its 2×2 tiles are the units
         images = _tiles(images[0], 2 * crop)
     if len(images) < 2:
@@ -791,7 +792,7 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
     trunk.to(device)
     if bn == "recalibrate":
         spec = DataSpec.parse(bn_data)
-        recalibrate_bn(trunk, usable_for_crop(load_images(spec), 2 * crop, spec), crop, bn_batch_size,
+        recalibrate_bn(trunk, usable_for_crop(_data.load_images(spec), 2 * crop, spec), crop, bn_batch_size,
                        batches=bn_batches, seed=0, device=device)
     trunk.eval()
     x, y, groups, names = _probe_set(images, crop, per_class, 1, device)
