@@ -32,3 +32,12 @@ def test_pretrain_reads_the_images_through_benchmark_data_even_when_first_import
             sys.modules["benchmark.pretrain"] = saved
         if had is not None:
             benchmark.pretrain = had
+
+
+def test_no_images_to_crop_is_a_one_line_error_not_a_raw_max():
+    from benchmark.data import DataSpec, usable_for_crop
+
+    with pytest.raises(UserError) as err:
+        usable_for_crop([], 64, DataSpec.parse("skimage-natural:train"))
+    said = str(err.value)
+    assert "\n" not in said and "skimage-natural:train" in said and "no images" in said, said
