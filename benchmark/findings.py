@@ -877,7 +877,7 @@ def variant_note(loss: str) -> str:
 
     own = _term_names(loss)
     if own and len(own) == 1 and own[0] != loss:  # no registered arm: another variant of it counts as that rival
-        return (f"a variant of {own[0]} (other arguments, same weights) trained beside {loss}, another variant "
+        return (f"a variant of {own[0]} (other arguments, same weights) trained beside {loss}, the variant "
                 f"counted as the {own[0]} rival ({own[0]} as registered has no runs here): the same rival, listed, "
                 "not counted (a rival is each loss as registered, counted once, as the paper compared each "
                 "published loss once)")

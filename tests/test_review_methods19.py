@@ -41,3 +41,24 @@ def test_no_images_to_crop_is_a_one_line_error_not_a_raw_max():
         usable_for_crop([], 64, DataSpec.parse("skimage-natural:train"))
     said = str(err.value)
     assert "\n" not in said and "skimage-natural:train" in said and "no images" in said, said
+
+
+def test_a_listed_variants_note_names_the_counted_one_as_the_rival_not_as_another():
+    """Without ``vgg`` as registered, the listed variant's note said it was trained beside X, "another variant counted
+    as the vgg rival" — X being that very variant, "another" read as a third arm. The note names X as the one counted,
+    whatever order the store holds the arms in (the first by spec)."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    vgg3, vgg23, pre = ("vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))", "vgg(layers=('relu2_2', 'relu3_3'))",
+                        "vgg16:IMAGENET1K_V1")
+    t = synthetic_table(offsets={"pdl": {"vsi": 0.8}, vgg23: {"vsi": 0.8}, vgg3: 0.0, "l2": 0.0},
+                        weights={"pdl": pre, vgg3: pre, vgg23: pre}, tasks=("sr4",), metrics=("vsi",),
+                        n_images=2, seeds=(0, 1))
+    t = t.iloc[::-1].reset_index(drop=True)  # the store's order reversed: the variant counted does not follow it
+    (r,) = check_all(t, ["delbracio2021_pdl"], n_boot=10)
+    aside = [p for p in r.parts if p.b.startswith(vgg23)]
+    counted = {p.b.split(" [")[0] for p in r.parts if p.counted and p.b.startswith("vgg(")}
+    assert counted == {vgg3} and aside, [(p.b, p.counted) for p in r.parts]
+    assert all(f"beside {vgg3}, the variant counted as the vgg rival" in p.note and "\n" not in p.note
+               for p in aside), [p.note for p in aside]
