@@ -38,6 +38,9 @@ def _timed(monkeypatch, tmp_path):
     from benchmark import pretrain as P
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    # nothing cached (TORCH_HOME above), said without building the zoo's file table, which imports torchvision (~5 s
+    # on a loaded machine; tests/test_probe_methods18.py reads the cache for real)
+    monkeypatch.setattr("losses.csr._cached_encoder", lambda *a, **k: None)
     monkeypatch.setattr(P, "pretrain", lambda cfg, **_: pytest.fail(f"the dry run pretrained {cfg.name}"))
     timed = []
 
