@@ -62,3 +62,20 @@ def test_a_listed_variants_note_names_the_counted_one_as_the_rival_not_as_anothe
     assert counted == {vgg3} and aside, [(p.b, p.counted) for p in r.parts]
     assert all(f"beside {vgg3}, the variant counted as the vgg rival" in p.note and "\n" not in p.note
                for p in aside), [p.note for p in aside]
+
+
+def test_contrique_fr_scored_before_its_provenance_named_the_mean_is_not_stale(tmp_path):
+    """f2fb9a9 appended '+mean_abs_diff(no_ridge_regressor)' to the weights each contrique_fr pass records, with no
+    change of its numbers: a stored pass is re-scored only where the file it read differs (metric_sha256, or the
+    sha256= prefix an older pass's provenance names), never for the provenance's wording — no silent recompute."""
+    from benchmark.results import ResultsStore
+
+    digest = "ab12cd34" + "0" * 56
+    before = "resnet50:contrique(sha256=ab12cd34)+contrique_features(v2)"  # as passes recorded it before f2fb9a9
+    recorded = {"scored": ["contrique_fr"], "metric_sha256": {"contrique_fr": digest},
+                "metric_weights": {"contrique_fr": before}}
+    older = {"scored": ["contrique_fr"], "metric_weights": {"contrique_fr": before}}  # before metric_sha256
+    store = ResultsStore(tmp_path)
+    assert store.stale_metrics("r", {"contrique_fr": digest}, [recorded]) == {}
+    assert store.stale_metrics("r", {"contrique_fr": digest}, [older]) == {}
+    assert store.stale_metrics("r", {"contrique_fr": "f" * 64}, [recorded]) == {"contrique_fr": digest}
