@@ -1349,14 +1349,6 @@ def cmd_perf(args) -> int:
     losses = expand_losses(args.losses)
     for spec in losses:
         check_loss_arguments(spec)
-    from benchmark.weights import selftraining
-
-    # its steps are on random backbones (perf._harness_config), but a term's own weights='pretrained' loads them:
-    # csr's there with no contrastive encoder cached was self-trained first, 20–40 min, to time one step
-    if first := selftraining({spec: "random" for spec in losses}):
-        raise UserError("perf times steps and trains nothing, but " + "; ".join(
-            f"{term} would self-train its encoder first: make it with `{cmd}` ({_pretrain_estimate(cmd)})"
-            for term, cmd in first) + ", then time it again")
     build_net(args.net)  # validates the name
     dev = resolve_device(args.device, setting="--device")
     from benchmark.registry import TASKS
@@ -1366,6 +1358,15 @@ def cmd_perf(args) -> int:
     from benchmark.task import build_task
 
     check_crop(build_task(args.task), args.crop, args.task)  # as `plbench run` plans a grid
+    from benchmark.weights import selftraining
+
+    # its steps are on random backbones (perf._harness_config), but a term's own weights='pretrained' loads them:
+    # csr's there with no contrastive encoder cached was self-trained first, 20–40 min, to time one step. After the
+    # flags' checks: the refusal times a few pretraining steps (seconds), not to be paid for a mistyped --net
+    if first := selftraining({spec: "random" for spec in losses}):
+        raise UserError("perf times steps and trains nothing, but " + "; ".join(
+            f"{term} would self-train its encoder first: make it with `{cmd}` ({_pretrain_estimate(cmd)})"
+            for term, cmd in first) + ", then time it again")
     from benchmark.lossfn import build_loss, check_loss_on_crop
     from benchmark.perf import check_memory, training_images
 

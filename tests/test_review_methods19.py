@@ -79,3 +79,19 @@ def test_contrique_fr_scored_before_its_provenance_named_the_mean_is_not_stale(t
     assert store.stale_metrics("r", {"contrique_fr": digest}, [recorded]) == {}
     assert store.stale_metrics("r", {"contrique_fr": digest}, [older]) == {}
     assert store.stale_metrics("r", {"contrique_fr": "f" * 64}, [recorded]) == {"contrique_fr": digest}
+
+
+def test_perf_checks_its_flags_before_timing_csrs_pretraining(monkeypatch, tmp_path, capsys):
+    """72c0f74's refusal of csr(weights='pretrained') with no encoder cached times a few real pretraining steps
+    (seconds on a loaded machine) and came before perf's checks of --net, --device, --task and --crop: a mistyped
+    net paid that timing, then was told to pretrain an encoder, not that the net does not exist."""
+    from benchmark import pretrain as P
+    from benchmark.cli import main
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr("losses.csr._cached_encoder", lambda *a, **k: None)
+    timed = []
+    monkeypatch.setattr(P, "estimate_seconds", lambda cfg, **_: timed.append(cfg) or (600.0, 1.0))
+    assert main(["perf", "--losses", "csr(weights='pretrained')", "--net", "unetx", "--reps", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unetx" in err and "pretrain" not in err and not timed, err
