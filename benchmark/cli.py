@@ -852,13 +852,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
         # flag's; `--backbone-weights rnadom`, `--crop 7`, skimage:trian)
         plan = check_grid(spec, local=local, recorded=ResultsStore(s.out).recorded_losses())
     if dry_run:  # it trains nothing: csr's encoder self-trained for its run ids took half an hour on a busy machine
-        from benchmark.weights import selftraining
-
-        if first := selftraining(plan.weights):  # (not `--backbone-weights random`: csr(selftrain_data=…) refuses it)
-            raise UserError("a dry run trains nothing, but these runs' ids need an encoder the run would self-train "
-                            "first (about 2 min on 2 idle CPU cores): make it with "
-                            + "; ".join(f"`{cmd}` ({term})" for term, cmd in first)
-                            + ", then dry-run again")
+        plan = _selftraining_left_out(plan)  # (not `--backbone-weights random`: csr(selftrain_data=…) refuses it)
     try:
         ResultsStore(s.out).preflight(*([where] if where else []))
     except UserError as exc:
@@ -1367,6 +1361,15 @@ def cmd_perf(args) -> int:
     from benchmark.task import build_task
 
     check_crop(build_task(args.task), args.crop, args.task)  # as `plbench run` plans a grid
+    from benchmark.weights import selftraining
+
+    # its steps are on random backbones (perf._harness_config), but a term's own weights='pretrained' loads them:
+    # csr's there with no contrastive encoder cached was self-trained first, 20–40 min, to time one step. After the
+    # flags' checks: the refusal times a few pretraining steps (seconds), not to be paid for a mistyped --net
+    if first := selftraining({spec: "random" for spec in losses}):
+        raise UserError("perf times steps and trains nothing, but " + "; ".join(
+            f"{term} would self-train its encoder first: make it with `{cmd}` ({_pretrain_estimate(cmd)})"
+            for term, cmd in first) + ", then time it again")
     from benchmark.lossfn import build_loss, check_loss_on_crop
     from benchmark.perf import check_memory, training_images
 
@@ -2130,7 +2133,7 @@ def cmd_weights(args) -> int:
 
 def cmd_pretrain(args) -> int:
     from benchmark.data import DataSpec, check_holdouts, check_not_empty
-    from benchmark.pretrain import PretrainConfig, pretrain
+    from benchmark.pretrain import pretrain
     from benchmark.runner import resolve_device
 
     probes = [] if args.probe is None else args.probe or ["skimage:test"]
@@ -2138,10 +2141,7 @@ def cmd_pretrain(args) -> int:
     check_not_empty(probes, "--probe")
     check_holdouts([DataSpec.parse(args.data, role="train")], [DataSpec.parse(p, role="test") for p in probes],
                    ("--data", "--probe"))  # before pretraining (17 min), not when the probe is read after it
-    cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
-                         batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
-                         classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces,
-                         view_scales=args.view_scales, view_flips=args.view_flips)
+    cfg = _pretrain_config(args)
     dev = resolve_device(args.device, setting="--device")
     path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
                     progress=sys.stderr.isatty())
@@ -2155,6 +2155,55 @@ def cmd_pretrain(args) -> int:
     for held_out in probes:
         _print_probe(cfg, path, _in_role(held_out, "test"), max(1, args.probe_random_seeds), dev)
     return 0
+
+
+def _pretrain_config(args):
+    """``plbench pretrain``'s flags → the :class:`~benchmark.pretrain.PretrainConfig` it trains (the one place: the
+    command and a dry run's estimate of the command it names, :func:`_selftraining_left_out`)."""
+    from benchmark.pretrain import PretrainConfig
+
+    return PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
+                          batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
+                          classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces,
+                          view_scales=args.view_scales, view_flips=args.view_flips)
+
+
+def _pretrain_estimate(cmd: str) -> str:
+    """How long the ``plbench pretrain`` command ``cmd`` (shell-quoted, as :func:`benchmark.weights.selftraining`
+    gives it) takes here, measured: a few of its steps timed on its device (:func:`benchmark.pretrain.
+    estimate_seconds`), e.g. "about 14 min here: 3 of its 500 steps timed, 0.61 steps/s"."""
+    from benchmark import pretrain as P
+    from benchmark.runner import resolve_device
+
+    argv = shlex.split(cmd)
+    args = build_parser().parse_args(argv[argv.index("pretrain"):])
+    cfg = _pretrain_config(args)
+    seconds, rate = P.estimate_seconds(cfg, device=resolve_device(args.device, setting="--device"))
+    took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return (f"about {took} here: {min(P.TIMED_STEPS, cfg.steps)} of its {cfg.steps} steps timed, {rate:.2g} steps/s "
+            "as this machine is loaded now")
+
+
+def _selftraining_left_out(plan):
+    """A dry run's grid ``plan`` without the losses whose run ids need an encoder the run would self-train first
+    (csr on pretrained weights with no contrastive encoder cached: the id holds the encoder's SHA-256), said in a
+    warning with the command that makes each encoder and how long it takes here, measured
+    (:func:`_pretrain_estimate`): the rest is estimated as ever. Where no loss is left, that line is the refusal. A
+    dry run trains nothing (self-training it for the ids took half an hour on a busy machine)."""
+    from benchmark.weights import selftrain_commands, selftraining
+
+    first = selftraining(plan.weights)
+    if not first:
+        return plan
+    left = [ls for ls in plan.loss_specs if selftrain_commands(ls, plan.weights[ls])]
+    rest = tuple(ls for ls in plan.loss_specs if ls not in left)
+    line = (f"a dry run trains nothing, but the run ids of {', '.join(left)} need an encoder the run would self-train "
+            "first: make it with " + "; ".join(f"`{cmd}` ({term}; {_pretrain_estimate(cmd)})" for term, cmd in first)
+            + ", then dry-run again")
+    if not rest:
+        raise UserError(line)
+    log.warning("%s; the estimate below leaves out their runs", line)
+    return dataclasses.replace(plan, loss_specs=rest, weights={ls: plan.weights[ls] for ls in rest})
 
 
 def _in_role(text: str, role: str) -> str:

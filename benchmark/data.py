@@ -3549,6 +3549,8 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet
     if small and not quiet:
         log.warning("skipping %s of %s smaller than the %d px crop: %s",
                     plural(len(small), "image"), spec, crop, ", ".join(small[:10]))
+    if not records:  # a source that read none (its loader refuses an empty folder; a caller's list may be empty)
+        raise UserError(f"no images in {spec} to cut {crop} px crops from")
     if not keep:
         largest = max(min(r.size) for r in records)
         raise UserError(f"every image in {spec} is smaller than the {crop} px crop "

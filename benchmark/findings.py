@@ -871,8 +871,16 @@ def _taps(spec: str, name: str) -> tuple[str, ...] | None:
 
 
 def variant_note(loss: str) -> str:
-    """A rival part's note where the rival is a variant of ``loss`` trained beside it (:meth:`Results.variant_beside`).
-    """
+    """A rival part's note where the rival is a variant trained beside ``loss``, the arm counted as that rival in its
+    place (:meth:`Results.variant_beside`): the loss as registered, or, without it, the first other variant by spec."""
+    from benchmark.config import _term_names
+
+    own = _term_names(loss)
+    if own and len(own) == 1 and own[0] != loss:  # no registered arm: another variant of it counts as that rival
+        return (f"a variant of {own[0]} (other arguments, same weights) trained beside {loss}, the variant "
+                f"counted as the {own[0]} rival ({own[0]} as registered has no runs here): the same rival, listed, "
+                "not counted (a rival is each loss as registered, counted once, as the paper compared each "
+                "published loss once)")
     return (f"a variant of {loss} (other arguments, same weights) trained beside {loss} as registered: the same rival, "
             "listed, not counted (a rival is each loss as registered, as the paper compared each published loss once)")
 
@@ -1098,13 +1106,15 @@ class Results:
         return self.is_loss(spec, *names) or bool(set(loss_terms(spec)) & set(names))
 
     def variant_beside(self, task: str, arm: Arm) -> str:
-        """The registered loss ``arm`` is a variant of — one term with other arguments, such as the profiles'
-        ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` (:data:`benchmark.config.FINDING_BASELINES`) — where an arm
-        of that loss as registered, on the same weights (not only their kind), is trained on ``task`` too; ""
-        otherwise. The one rule of the claims about every rival (delbracio2021_pdl, ding2021_dists_lpips;
-        :func:`variant_note`): a rival is each loss as registered, as the papers compared each published loss once,
-        so such a variant is listed, not counted; without the registered loss beside it the variant is that rival and
-        counts."""
+        """The arm counted in place of ``arm``, a variant of a registered loss — one term with other arguments, such as
+        the profiles' ``vgg(layers=('relu1_2', 'relu2_2', 'relu3_3'))`` (:data:`benchmark.config.FINDING_BASELINES`):
+        that loss's name where an arm of it as registered, on the same weights (not only their kind), is trained on
+        ``task`` too; without one, the first other variant of it on the same weights by spec (as :meth:`arm` takes
+        the first weight set by name); "" where ``arm`` itself counts. The one rule of the claims about every rival
+        (delbracio2021_pdl, ding2021_dists_lpips; :func:`variant_note`): a rival is each loss as registered, counted
+        once, as the papers compared each published loss once, so such a variant is listed, not counted; without the
+        registered loss beside it one variant is that rival and counts (two layer settings of the VGG loss with no
+        ``vgg`` were two rivals: tests/test_probe_methods19.py)."""
         from benchmark.config import _term_names
 
         own = _term_names(arm.loss)
@@ -1112,8 +1122,12 @@ class Results:
             return ""
         # the same weights, not only their kind: `vgg(arch='vgg19')` on VGG-19's ImageNet weights is another network
         # than `vgg` on VGG-16's, a rival of its own (counted), though both are "pretrained"
-        return own[0] if any(o.weights == arm.weights and o.loss != arm.loss and self.is_loss(o.loss, own[0])
-                             for o in self.arms(task)) else ""
+        same = [o for o in self.arms(task) if o.weights == arm.weights and o.loss != arm.loss
+                and _term_names(o.loss) == own]
+        if any(self.is_loss(o.loss, own[0]) for o in same):
+            return own[0]
+        first = min([arm.loss] + [o.loss for o in same])
+        return "" if first == arm.loss else first
 
     def _identity(self, spec: str) -> tuple | None:
         if spec not in self._identities:

@@ -153,6 +153,12 @@ def tagged(metric: str) -> bool:
     return metric.partition("@")[0] in CODE_VERSIONS
 
 
+#: pyiqa metrics that need no weight file (FACTS.md, pyiqa 0.1.16); the rest of pyiqa's list is probed. Here, with
+#: no torch, so a reader knows them without importing the metrics (:func:`benchmark.results.current_digests`)
+OFFLINE_OK = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vif", "gmsd",
+              "nlpd", "mad", "vsi", "piqe", "entropy")
+
+
 def code_digest(metric: str) -> str:
     """The SHA-256 of ``metric``'s tag in :data:`CODE_VERSIONS` (:func:`tagged`); "" for a metric not there. A metric
     of :data:`PYIQA_CODE` under another pyiqa (:func:`mirrors_pyiqa`) is scored by that pyiqa's code (its own module,

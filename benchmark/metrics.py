@@ -453,12 +453,19 @@ REF_CACHE_PER_PX = {"ssim": 21.6, "ms_ssim": 28.6, "ssimc": 64.8, "fsim": 20.0, 
                     "cw_ssim": 2.0, "entropy": 0.0, "vif": 11.8, "mad": 76.4, "gmsd": 0.0}
 
 
+#: how :class:`ContriqueFR` turns |q_ref − q_dist| into a score, in its provenance: the mean, no regressor fitted
+REDUCTION = "mean_abs_diff(no_ridge_regressor)"
+
+
 class ContriqueFR(torch.nn.Module):
     """CONTRIQUE full-reference distance: mean |q(pred) − q(target)| over the quality vector q of
     the authors' model (:func:`losses.contrique.contrique_features`: global average pool of the
-    encoder's last stage at full ⊕ bicubic ×0.5 scale, each scale L2-normalised). CONTRIQUE's FR
-    model feeds |q_ref − q_dist| to a ridge regressor fitted per database; with no subjective
-    scores to fit, the unweighted mean is the score. Lower is better.
+    encoder's last stage at full ⊕ bicubic ×0.5 scale, each scale L2-normalised). Not the authors' FR score:
+    CONTRIQUE's FR model feeds |q_ref − q_dist| to a ridge regressor fitted per database (their released
+    ``LIVE_FR.save``, ``CSIQ_FR.save``, … map it to a database's subjective scale); with no subjective scores here
+    and none of those regressors loaded, the unweighted mean is the score — a distance on its own scale, not
+    comparable with the paper's predictions or SRCCs. Lower is better. :attr:`provenance` (each pass records it)
+    says so: ``…+contrique_features(v2)+mean_abs_diff(no_ridge_regressor)``.
 
     ``weights``: ``"pretrained"`` (CONTRIQUE's ResNet-50, ``CONTRIQUE_checkpoint25.tar``) or a
     checkpoint: a path, or the name of one in ``<torch hub dir>/plbench/selftrained/`` (what
@@ -481,7 +488,7 @@ class ContriqueFR(torch.nn.Module):
 
         self.backbone = Backbone("resnet50", ("layer4",), weights=weights, pretrained="resnet50:contrique",
                                  normalize="none", fp32=True).to(device)
-        self.provenance = f"{self.backbone.provenance}+contrique_features(v{FEATURES_VERSION})"
+        self.provenance = f"{self.backbone.provenance}+contrique_features(v{FEATURES_VERSION})+{REDUCTION}"
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -491,7 +498,7 @@ class ContriqueFR(torch.nn.Module):
 
 
 register_metric("contrique_fr", citation="Madhusudana et al., IEEE TIP 2022 (full-reference use of the quality "
-                "vector)")(ContriqueFR)
+                "vector: mean |q_ref − q_dist|, without the authors' ridge regressors)")(ContriqueFR)
 
 
 class PaperY(torch.nn.Module):

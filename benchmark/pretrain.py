@@ -58,7 +58,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.data import DataSpec, ImageRecord, fingerprint, load_images, to_float, usable_for_crop
+from benchmark import data as _data  # load_images at each call, not bound at import (under a test's patch: for good)
+from benchmark.data import DataSpec, ImageRecord, fingerprint, to_float, usable_for_crop
 from benchmark.errors import UserError
 from benchmark.weights import read_manifest  # noqa: F401 - part of this module's API
 
@@ -500,24 +501,27 @@ PROGRESS_LOG_SECONDS = 30.0
 
 def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str | torch.device = "cpu",
              save_every: int = 50, progress: bool = False, images: list[ImageRecord] | None = None,
-             log_every_s: float = PROGRESS_LOG_SECONDS) -> Path:
+             log_every_s: float = PROGRESS_LOG_SECONDS, quiet: bool = False) -> Path:
     """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted.
 
     Without a bar (``progress=False``: worker logs, a run that self-trains its encoder first —
     ``csr``'s ``encoder="auto"`` — which would otherwise print nothing for minutes) it logs (INFO)
     a line at the first and last step and at most every ``log_every_s`` seconds between: step,
-    loss, steps/s and the time left. With the bar, the bar shows it (no line cuts through it).
+    loss, steps/s and the time left. With the bar, the bar shows it (no line cuts through it). ``quiet``: no INFO line
+    at all (:func:`estimate_seconds`' few timed steps). The manifest records ``loop_s``, the steps' own seconds (not
+    the images' reading nor the BatchNorm recalibration, which ``wall_s`` includes).
     """
     from tqdm import tqdm
 
     device = torch.device(device)
     path = output_path(cfg, out_dir)
     state_path = path.with_suffix(".state.pt")
+    info = (lambda *a: None) if quiet else log.info
     if path.exists():
-        log.info("encoder already pretrained: %s", path)
+        info("encoder already pretrained: %s", path)
         return path
     spec = DataSpec.parse(cfg.data)
-    images = images or usable_for_crop(load_images(spec), 2 * cfg.crop, spec)
+    images = images or usable_for_crop(_data.load_images(spec), 2 * cfg.crop, spec)
     classes = distortion_classes() if cfg.recipe == "contrique" else []
     torch.manual_seed(cfg.seed)
     trunk = Trunk(cfg.arch).to(device)
@@ -544,7 +548,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
             g.set_state(st["gen"])
             torch.set_rng_state(st["rng"])
             start, curve = int(st["step"]), [tuple(x) for x in st["curve"]]
-            log.info("resuming pretraining %s at step %d", cfg.name, start)
+            info("resuming pretraining %s at step %d", cfg.name, start)
     trunk.train()
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
                 else torch.autocast("cpu", enabled=False))
@@ -591,7 +595,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
         now = time.perf_counter()
         if not progress and (step == start or now - last_log >= log_every_s or step + 1 == cfg.steps):
             rate = (step + 1 - start) / max(now - t0, 1e-9)
-            log.info("pretraining %s: step %d/%d, loss %.4f, %.2f steps/s, about %.0f s left", cfg.name, step + 1,
+            info("pretraining %s: step %d/%d, loss %.4f, %.2f steps/s, about %.0f s left", cfg.name, step + 1,
                      cfg.steps, loss_val, rate, (cfg.steps - step - 1) / max(rate, 1e-9))
             last_log = now
         if (step + 1) % save_every == 0 and step + 1 < cfg.steps:
@@ -599,23 +603,50 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
                           "opt": opt.state_dict(), "sched": sched.state_dict(), "gen": g.get_state(),
                           "rng": torch.get_rng_state(), "step": step + 1, "curve": curve}, state_path)
     bar.close()
+    loop_s = time.perf_counter() - t0
     if cfg.bn_recalibrate:
         recalibrate_bn(trunk, images, cfg.crop, cfg.batch_size, seed=cfg.seed, device=device)
     wall = time.perf_counter() - t0
     manifest = {"recipe": cfg.recipe, "arch": cfg.arch, "data": cfg.data,
                 "dataset_fingerprint": dataset_fingerprint(images), "steps": cfg.steps, "seed": cfg.seed,
                 "final_loss": loss_val, "config": asdict(cfg), "classes": [n for n, _ in classes],
-                "wall_s": wall, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9), "device": str(device),
-                "provenance": provenance(cfg)}
+                "device": str(device), "provenance": provenance(cfg)}
+    # the timings go to the sidecar alone: the checkpoint's bytes are the weights' and what made them, so the same
+    # config pretrained again (another node, a cleared cache) is the same file — run ids hold its SHA-256
+    # (:func:`benchmark.weights.weights_fingerprint`), and wall_s in it gave csr's runs new ids each time
+    timings = {"wall_s": wall, "loop_s": loop_s, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9)}
     _atomic_save({"state_dict": {k: v.float().cpu() for k, v in trunk.container.state_dict().items()},
                   "manifest": manifest}, path)
     from benchmark.results import atomic_write_json
 
+    manifest |= timings
     atomic_write_json(path.with_suffix(".json"), manifest)
     state_path.unlink(missing_ok=True)
-    log.info("pretrained %s in %.1f s (%.1f steps/s), final loss %.4f → %s", cfg.name, wall,
-             manifest["steps_per_s"], loss_val, path)
+    info("pretrained %s in %.1f s (%.1f steps/s), final loss %.4f → %s", cfg.name, wall,
+         manifest["steps_per_s"], loss_val, path)
     return path
+
+
+#: steps :func:`estimate_seconds` times (the first included: an estimate on the high side)
+TIMED_STEPS = 3
+
+
+def estimate_seconds(cfg: PretrainConfig, device: str | torch.device = "cpu", steps: int = TIMED_STEPS
+                     ) -> tuple[float, float]:
+    """(seconds, steps/s): about how long :func:`pretrain` of ``cfg`` takes on ``device`` on this machine as it is
+    loaded now, from ``steps`` of its steps run for real — its images read, its BatchNorm recalibrated — into a
+    temporary folder, deleted after, nothing cached: the whole at the rate of those steps, plus what is not a step.
+    What a dry run, which trains nothing, says of an encoder a run would self-train first (:mod:`benchmark.cli`)."""
+    import tempfile
+    from dataclasses import replace
+
+    k = max(1, min(int(steps), cfg.steps))
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="plbench-pretrain-timing-") as tmp:
+        path = pretrain(replace(cfg, steps=k), out_dir=tmp, device=device, save_every=k + 1, quiet=True)
+        loop_s = float(json.loads(path.with_suffix(".json").read_text())["loop_s"])
+    rate = k / max(loop_s, 1e-9)
+    return time.perf_counter() - t0 - loop_s + cfg.steps / rate, rate
 
 
 @torch.no_grad()
@@ -716,7 +747,7 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
 
 def _probe_images(data: str, crop: int) -> list[ImageRecord]:
     spec = DataSpec.parse(data)
-    images = usable_for_crop(load_images(spec), 2 * crop, spec)
+    images = usable_for_crop(_data.load_images(spec), 2 * crop, spec)
     if len(images) == 1:  # one held-out image (e.g. skimage-medical:test): its 2×2 tiles are the units
         images = _tiles(images[0], 2 * crop)
     if len(images) < 2:
@@ -761,7 +792,7 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
     trunk.to(device)
     if bn == "recalibrate":
         spec = DataSpec.parse(bn_data)
-        recalibrate_bn(trunk, usable_for_crop(load_images(spec), 2 * crop, spec), crop, bn_batch_size,
+        recalibrate_bn(trunk, usable_for_crop(_data.load_images(spec), 2 * crop, spec), crop, bn_batch_size,
                        batches=bn_batches, seed=0, device=device)
     trunk.eval()
     x, y, groups, names = _probe_set(images, crop, per_class, 1, device)

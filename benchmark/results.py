@@ -459,6 +459,15 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
                         ".lock"})
 
 
+def _metric_plugins() -> bool:
+    """Do installed packages declare metrics (``plbench.metrics`` entry points; asked once per process)?"""
+    import sys
+
+    from benchmark.registry import _plugins
+
+    return _plugins("plbench.metrics", tuple(sys.path))
+
+
 def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | None = None) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
     (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
@@ -470,10 +479,14 @@ def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | No
     file it cannot read, with why. ``store``: the files hashed are noted there as today's
     (:meth:`ResultsStore.note_digests`), for a machine without them to read. ``why``: filled with {metric: why its
     file cannot be hashed} of those left out that are there but cannot be read (another user's 0600 file)."""
-    from benchmark.metric_code import code_digest
+    from benchmark.metric_code import OFFLINE_OK, code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
-    rest = sorted(m for m in dict.fromkeys(metrics) if m not in out)
+    # pyiqa's metrics that read no file and have no tag (psnr) have no digest: known without importing the metrics, and
+    # torch with them (`plbench findings` on a store of psnr scores imported torch for it), where no plugin may have
+    # registered a metric of that name
+    fileless = () if _metric_plugins() else OFFLINE_OK
+    rest = sorted(m for m in dict.fromkeys(metrics) if m not in out and m not in fileless)
     if not rest:
         return out
     from benchmark.metrics import weights_digest

@@ -39,6 +39,7 @@ from torch import nn
 
 from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean, offline_switches
+from benchmark.metric_code import OFFLINE_OK  # noqa: F401 - re-exported: the pyiqa metrics that need no file
 
 log = logging.getLogger(__name__)
 
@@ -567,11 +568,6 @@ def weights_report(losses: list[str] | None = None) -> list[dict]:
             rows.append({"loss": name, "needs": "checkpoint", "file": path.name, "path": str(path),
                          "present": found is not None})
     return rows
-
-
-#: pyiqa metrics that need no weight file (FACTS.md, pyiqa 0.1.16); the rest of pyiqa's list is probed
-OFFLINE_OK = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vif", "gmsd",
-              "nlpd", "mad", "vsi", "piqe", "entropy")
 
 
 def metric_weight_keys(metric: str) -> tuple[str, ...]:

@@ -168,6 +168,8 @@ def test_a_dry_run_never_self_trains_csrs_encoder(monkeypatch, tmp_path, capsys)
         raise AssertionError(f"the dry run pretrained {cfg.name}")
 
     monkeypatch.setattr(P, "pretrain", trained)
+    # its few timed steps, in a temporary folder, are no pretraining (test_probe_methods19.py times them)
+    monkeypatch.setattr(P, "estimate_seconds", lambda cfg, **_: (600.0, 1.0))
     args = ["run", "--tasks", "denoise", "--seeds", "0", "--dry-run", "--backbone-weights", "pretrained",
             "--no-budget-check", "--out", str(tmp_path / "r"), "--losses"]
     for spec, data in (("csr", "skimage:train"), (f"csr(selftrain_data={MEDICAL!r})", MEDICAL)):

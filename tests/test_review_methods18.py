@@ -107,6 +107,7 @@ def test_the_dry_runs_refusal_offers_only_what_works(monkeypatch, tmp_path, caps
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(P, "pretrain", lambda cfg, **_: pytest.fail(f"the dry run pretrained {cfg.name}"))
+    monkeypatch.setattr(P, "estimate_seconds", lambda cfg, **_: (600.0, 1.0))  # its timed steps (test_probe_methods19)
     spec = "csr(selftrain_data='skimage-medical:train')"
     assert main(["run", "--tasks", "denoise", "--seeds", "0", "--dry-run", "--backbone-weights", "pretrained",
                  "--no-budget-check", "--out", str(tmp_path / "r"), "--losses", spec]) == 2
