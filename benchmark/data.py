@@ -3577,6 +3577,29 @@ def image_hash(pixels: torch.Tensor) -> str:
     return h.hexdigest()[:16]
 
 
+def overlap_lines(metas: list[dict]) -> list[str]:
+    """One note per (training data, test data) pair of these runs' meta.json records (``test_overlap``, written
+    from :meth:`DataCache.known_overlap` when the grid was planned) whose test images are also training images:
+    their scores are not held-out scores. The leaderboard's note, as lasting as the runs it is about."""
+    groups: dict[tuple[str, str], tuple[list[str], int, set, int]] = {}
+    for m in metas:
+        found, cfg = m.get("test_overlap"), m.get("config") or {}
+        if not isinstance(found, dict) or not found.get("images"):
+            continue
+        key = (" + ".join(map(str, cfg.get("train_data") or ())), " + ".join(map(str, cfg.get("test_data") or ())))
+        images, n, tasks, runs = groups.get(key, (list(found["images"]), int(found.get("test_images") or 0), set(), 0))
+        groups[key] = images, n, tasks | {str(cfg.get("task"))}, runs + 1
+    out = []
+    for (train, test), (images, n, tasks, runs) in groups.items():
+        k = len(images)
+        out.append(f"Test images trained on: {k} of {plural(max(n, k), 'test image')} "
+                   f"{agree(k, 'is also a training image', 'are also training images')} (train: {train}; "
+                   f"test: {test}), in {plural(runs, 'run')} ({', '.join(sorted(tasks))}): "
+                   f"{agree(k, 'its scores are', 'their scores are')} not held-out scores and flatter those runs — "
+                   + ", ".join(images[:5]) + (", …" if k > 5 else "") + ".")
+    return out
+
+
 def dataset_names(specs) -> dict[DataSpec, str]:
     """A distinct short name per source, for result rows: :attr:`DataSpec.name`, except where two
     sources share one (``a/Set5`` and ``b/Set5``): those take as many parent folders as tell them
@@ -4627,6 +4650,27 @@ class DataCache:
                                   f"{plural(n_test, 'test image')}"):
                 self._overlap(key, train, test)
         return self._overlaps[key]
+
+    def known_overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> dict | None:
+        """What :meth:`overlap` found for this pair where it was asked here or given by the driver
+        (:meth:`take_overlaps`), comparing no images: ``{"images": [...], "test_images": n}`` for a run's meta.json
+        (:func:`overlap_lines` reads it back for the leaderboard); None where it was not checked."""
+        key = (tuple(train), tuple(test))
+        if key not in self._overlaps:
+            return None
+        n = sum(len(self.images(s)) for s in dict.fromkeys(test))
+        return {"images": list(self._overlaps[key]), "test_images": n}
+
+    def overlaps(self, configs) -> tuple:
+        """The driver's :meth:`overlap` answers for ``configs``' (training, test) pairs, as it planned them, for
+        workers to take (:meth:`take_overlaps`) and record in their runs' meta.json: they compare no images."""
+        pairs = dict.fromkeys((tuple(c.train_data), tuple(c.test_data)) for c in configs)
+        return tuple((k, tuple(self._overlaps[k])) for k in pairs if k in self._overlaps)
+
+    def take_overlaps(self, given) -> None:
+        """The driver's :meth:`overlaps`, known here as if checked here."""
+        for key, both in given:
+            self._overlaps.setdefault(tuple(key), list(both))
 
     def _overlap(self, key: tuple, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> None:
         """:meth:`overlap`'s comparisons, its answer kept under ``key`` and logged."""
