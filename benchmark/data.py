@@ -2536,6 +2536,9 @@ def _text_encoding(path: Path) -> str:
         return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
+    if b"\x00" in raw[:4096] and (wide := _wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
+        log.info("%s: no byte-order mark, its NUL bytes those of %s text: read as %s", path, wide.upper(), wide.upper())
+        return wide
     if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)
         return "utf-8-sig"
     try:
@@ -2549,6 +2552,28 @@ def _text_encoding(path: Path) -> str:
         log.warning("%s: not UTF-8 (byte 0x%02X at %d): read as Windows-1252, as Excel and Notepad save a table on "
                     "Windows; save it as UTF-8 if its names read wrong", path, raw[exc.start], exc.start)
         return "cp1252"
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding, little- or big-endian, of a text ``raw`` written without a byte-order mark
+    (Python's ``encode('utf-16-le')``, .NET's ``Encoding.Unicode`` without its preamble): told by where its NUL bytes
+    fall in its first 4 KiB (each ASCII character's high bytes: UTF-16-LE's at odd offsets, BE's at even ones), then
+    checked by decoding it whole; None where no such pattern holds (a binary file, or UTF-8 with a stray NUL)."""
+    head = raw[:4096]
+    for enc, width, zero in (("utf-32-le", 4, (1, 2, 3)), ("utf-32-be", 4, (0, 1, 2)), ("utf-16-le", 2, (1,)),
+                             ("utf-16-be", 2, (0,))):
+        n = len(head) // width * width
+        if not n or len(raw) % width:
+            continue
+        cols = [head[i:n:width] for i in range(width)]
+        if all(c.count(0) >= 0.5 * len(c) for i, c in enumerate(cols) if i in zero) and all(
+                c.count(0) <= 0.05 * len(c) for i, c in enumerate(cols) if i not in zero):
+            try:
+                raw.decode(enc)
+            except UnicodeDecodeError:
+                return None
+            return enc
+    return None
 
 
 #: the names under which a column is taken for the image column without a look at its values, in this order

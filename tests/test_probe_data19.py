@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.data import DataSpec
+from benchmark.data import DataSpec, load_images
 
 
 def _pngs(folder, *names, size=(24, 16)):
@@ -72,3 +72,21 @@ def test_a_grid_tested_on_a_copy_of_its_training_folder_says_so_on_its_leaderboa
     assert store.meta(run_id(configs[0]))["test_overlap"]["images"] == ["copy/a", "copy/b", "copy/c"]
     paths = write_report(store, formats=("png",), visual=False)
     assert "Test images trained on: 3 of 3 test images are also training images" in paths["markdown"].read_text()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".tsv", ".json"])
+def test_a_table_in_utf_16_without_a_byte_order_mark_is_read(tmp_path, suffix, encoding):
+    """A table written as UTF-16 with no byte-order mark (``open(f, 'w', encoding='utf-16-le')``, .NET's
+    ``Encoding.Unicode`` without its preamble) was read as UTF-8: each path spelt with NULs between its letters, every
+    line 'unreadable' (``a . p n g``) or 'Couldn't cast' → its NUL bytes' places tell UTF-16/32 and its byte order."""
+    import json
+
+    _pngs(tmp_path, "café", "b")
+    text = {".txt": "café.png\nb.png\n", ".csv": "file,label\r\ncafé.png,1\r\nb.png,2\r\n",
+            ".tsv": "file\tlabel\ncafé.png\t1\nb.png\t2\n",
+            ".json": json.dumps([{"file": "café.png"}, {"file": "b.png"}], ensure_ascii=False)}[suffix]
+    table = tmp_path / f"photos{suffix}"
+    table.write_bytes(text.encode(encoding))
+    column = "" if suffix == ".txt" else "#file"
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}{column}"))] == ["café", "b"]
