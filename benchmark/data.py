@@ -2610,8 +2610,11 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
         rows = rows[_note_lines([lines[i] for i in rows], path.parent):]
     at = rows[0] if rows else len(lines)
     first = lines[at] if at < len(lines) else ""
-    if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
-        return named.group(1), at + 1
+    if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):  # notes may stand below it too, above the header
+        rest = rows[1:]
+        if not comments:
+            rest = rest[_note_lines([lines[i] for i in rest], path.parent):]
+        return named.group(1), rest[0] if rest else at + 1
     first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
         # one path a line ('x;1.png', 'my, photo.png'): found where _list_entry's are; a CSV's notes above passed over
@@ -2641,12 +2644,17 @@ def _note_lines(lines: list[str], base: Path) -> int:
     def cells(line: str) -> list[str]:
         return [c.strip().strip("\"'").lower() for c in re.split(f"[{re.escape(''.join(_SEPARATORS))}]", line)]
 
-    header = next((line for line in lines if not line.lstrip().startswith("#")), "")
+    def unquoted(line: str) -> str | None:  # a spreadsheet's note cell, quoted for its comma: '"# by me, 2026",,'
+        m = re.fullmatch(f'\\s*"((?:[^"]|"")*)"[{re.escape(" ".join(_SEPARATORS))}]*', line)
+        return m.group(1).replace('""', '"') if m else None
+
+    header = next((line for line in lines if not (unquoted(line) or line).lstrip().startswith("#")), "")
     names_image = any(c in _IMAGE_COLUMN_NAMES for c in cells(header))
     n = 0
     for line in lines:
-        stripped = line.strip()
-        one = len(cells(stripped)) == 1  # no separator: no header of several columns
+        quoted = unquoted(line)
+        stripped = (quoted if quoted is not None else line).strip()
+        one = quoted is not None or len(cells(stripped)) == 1  # no separator: no header of several columns
         if (not stripped.startswith("#") or (cells(stripped)[0] == "#" and not one) or _list_entry(stripped, base)
                 or not (names_image or one)):
             break

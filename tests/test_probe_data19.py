@@ -90,3 +90,28 @@ def test_a_table_in_utf_16_without_a_byte_order_mark_is_read(tmp_path, suffix, e
     table.write_bytes(text.encode(encoding))
     column = "" if suffix == ".txt" else "#file"
     assert [r.image_id for r in load_images(DataSpec.parse(f"{table}{column}"))] == ["café", "b"]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("quoted.csv", '"# made by me, 2026"\nfile,label\na.png,1\nb.png,2\n'),
+    ("quoted_cells.csv", '"# made by me, 2026",,\nfile,label,x\na.png,1,\nb.png,2,\n'),
+    ("quoted.tsv", '"# made by ""me"""\nfile\tlabel\na.png\t1\nb.png\t2\n'),
+    ("sep_first.csv", "sep=;\n# made by me\nfile;label\na.png;1\nb.png;2\n"),
+    ("sep_quoted.csv", 'sep=;\n"# made by me; 2026"\nfile;label\na.png;1\nb.png;2\n')])
+def test_a_note_quoted_as_a_spreadsheet_cell_or_below_a_sep_line_is_no_header(tmp_path, name, content):
+    """A ``# …`` note above a CSV/TSV's header is passed over; one a spreadsheet saved quoted, for the comma in it
+    (``"# made by me, 2026"``, with its row's empty cells ``,,``), or one below Excel's ``sep=;`` line, was taken
+    for the header: 'has no column 'file' (columns: # made by me, 2026)' → a wholly quoted ``#`` cell is a note, and
+    the notes below a ``sep=`` line are passed over as those above it."""
+    _pngs(tmp_path, "a", "b")
+    (tmp_path / name).write_text(content)
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / name}#file"))] == ["a", "b"]
+
+
+def test_a_quoted_header_or_path_stays_what_it_is(tmp_path):
+    """Quotes alone make no note: a quoted header row, and a one-column list of quoted paths, one named ``#1.png``."""
+    _pngs(tmp_path, "#1", "b")
+    (tmp_path / "h.csv").write_text('"file","label"\n"#1.png",1\nb.png,2\n')
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'h.csv'}#file"))] == ["#1", "b"]
+    (tmp_path / "l.csv").write_text('"#1.png"\n"b.png"\n')
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "l.csv")))] == ["#1", "b"]
