@@ -306,7 +306,10 @@ def _hub_address(text: str) -> tuple[str, str] | None:
 
 
 def _is_table(p: Path) -> bool:
-    """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`: a source read as a table of images."""
+    """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`, or a Markdown file holding a pipe table
+    (:func:`_markdown_table`): a source read as a table of images."""
+    if p.suffix.lower() == ".md":
+        return p.is_file() and _markdown_table(p, _text_encoding(p)) is not None
     return p.suffix.lower() in TABLE_SUFFIXES and p.is_file()
 
 
@@ -2753,6 +2756,26 @@ def _holds_no_row(path: Path, encoding: str | None) -> bool:
     return False
 
 
+#: a Markdown table's rule line, under its header: ``|---|:--:|``, ``--- | ---``
+_MARKDOWN_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?")
+
+
+def _markdown_table(path: Path, encoding: str) -> str | None:
+    """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
+    or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
+    pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
+    the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
+    lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
+    if start is None or start + 1 >= len(lines) or "|" not in lines[start + 1] \
+            or not _MARKDOWN_RULE.fullmatch(lines[start + 1]):
+        return None
+    rows = []
+    for line in itertools.takewhile(lambda s: s.startswith("|"), [lines[start], *lines[start + 2:]]):
+        rows.append(line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:])
+    return "\n".join(rows)
+
+
 def _read_table(path: Path, encoding: str | None):
     """:func:`_load_table`'s read of ``path``, a text table's in ``encoding`` (:func:`_text_encoding`'s; None for
     parquet and arrow), any error its caller's to say."""
@@ -2770,16 +2793,19 @@ def _read_table(path: Path, encoding: str | None):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 ds = datasets.load_dataset(builder, data_files=str(read), split="train")
             return _pandas_json(read, ds) if suffix == ".json" else ds
-    sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt", default="\t" if suffix == ".tsv" else None)
-    if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
+    markdown = _markdown_table(path, encoding)  # '| path | label |' over '|---|---|', in a .txt or a .csv
+    sep, skip = ("|", 0) if markdown is not None else _csv_separator(
+        path, encoding, comments=suffix == ".txt", default="\t" if suffix == ".tsv" else None)
+    if suffix == ".txt" and sep != "\t" and markdown is None:  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
         lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
         return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                           features=datasets.Features({"path": datasets.Value("string")}))
     import pandas as pd
 
-    text = None
-    if suffix == ".txt":  # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
-        with open(path, encoding=encoding, newline="") as f:  # naming a file, '#1.png', kept), the header's line
+    text = markdown
+    # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
+    if suffix == ".txt" and markdown is None:  # naming a file, '#1.png', kept), the header's line
+        with open(path, encoding=encoding, newline="") as f:
             text = "\n".join(line.rstrip("\r\n") for i, line in enumerate(f)  # counted as _csv_separator counts it
                              if i >= skip and not (line.lstrip().startswith("#")
                                                    and not _list_entry(line.split("\t")[0], path.parent)))

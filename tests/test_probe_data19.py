@@ -115,3 +115,23 @@ def test_a_quoted_header_or_path_stays_what_it_is(tmp_path):
     assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'h.csv'}#file"))] == ["#1", "b"]
     (tmp_path / "l.csv").write_text('"#1.png"\n"b.png"\n')
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "l.csv")))] == ["#1", "b"]
+
+
+@pytest.mark.parametrize("name", ["photos.txt", "photos.csv", "photos.md"])
+def test_a_markdown_pipe_table_is_read_by_its_cells(tmp_path, name):
+    """A table kept as Markdown (``| path | label |`` over a ``|---|---|`` rule, a title and prose around it) was read
+    as one path a line: '| a.png | 1 |: no such file' for each row, or, as a ``.md``, refused as 'a file, not a
+    dataset' → its rows' cells, between the outer pipes, under its header; the rule and the text around it no rows."""
+    _pngs(tmp_path, "a", "my photo")
+    (tmp_path / name).write_text("# My photos\n\nShot in 2026.\n\n| path | label |\n| :--- | ---: |\n"
+                                 "| a.png | 1 |\n| my photo.png | 2 |\n\nTwo more to come.\n")
+    for given in (str(tmp_path / name), f"{tmp_path / name}#path"):
+        assert [r.image_id for r in load_images(DataSpec.parse(given))] == ["a", "my photo"]
+
+
+def test_a_markdown_file_without_a_table_is_still_no_source(tmp_path):
+    from benchmark.errors import UserError
+
+    (tmp_path / "notes.md").write_text("# notes\n\n| not a table, no rule under it |\n")
+    with pytest.raises(UserError, match="is a file, not a dataset"):
+        load_images(DataSpec.parse(str(tmp_path / "notes.md")))
