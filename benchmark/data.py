@@ -155,9 +155,10 @@ class DataSpec:
         ``at@sign`` stays one name). ``role`` (``"train"`` or ``"test"``): what the source is for; a
         saved ``DatasetDict`` named without ``:SPLIT`` then gets its split here (:func:`default_split`),
         so the spec, and every token written from it, names the split that was used."""
-        text = original = text.strip()
-        if not text:
-            raise UserError("empty dataset source")
+        given, text = text, text.strip()
+        original = text
+        if not text:  # a Python caller's '' (pretrain(PretrainConfig(data='')), probe(data='')): said as the CLI's
+            check_not_empty([given], "data source")
         if role not in (None, "train", "test"):
             raise ValueError(f"role must be 'train', 'test' or None, got {role!r}")
         # the form token() writes, last; read wherever written, but not out of an existing folder's name

@@ -135,3 +135,22 @@ def test_a_markdown_file_without_a_table_is_still_no_source(tmp_path):
     (tmp_path / "notes.md").write_text("# notes\n\n| not a table, no rule under it |\n")
     with pytest.raises(UserError, match="is a file, not a dataset"):
         load_images(DataSpec.parse(str(tmp_path / "notes.md")))
+
+
+def test_an_empty_source_from_python_is_one_clear_line(tmp_path):
+    """`plbench pretrain --data ''` names its flag and what to give; from Python, ``PretrainConfig(data='')`` (what
+    pretrain trains on), ``probe(data=' ')`` and ``DataSpec.parse('')`` said only 'empty dataset source' →
+    the same line, naming the setting where there is one."""
+    from benchmark.errors import UserError
+    from benchmark.pretrain import PretrainConfig, probe
+
+    what = "empty dataset source: name a folder of images, an embedded set (skimage) or a hub id"
+    with pytest.raises(UserError) as e:
+        PretrainConfig(data="")
+    assert str(e.value) == f"data '': {what}"
+    with pytest.raises(UserError) as e:
+        probe("tinycnn", None, data=" ")
+    assert str(e.value) == f"data source ' ': {what}"
+    with pytest.raises(UserError) as e:
+        DataSpec.parse("")
+    assert str(e.value) == f"data source '': {what}"
