@@ -3247,8 +3247,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
 
 
 def _prepared(spec: DataSpec, ds, col: str | None = None):
-    """(ds, col, mode, arrays, id_col): ``ds`` (:func:`load_raw`'s) as :func:`_decoded` reads it — only its image
-    column ``col`` (:func:`_image_column` where None), images undecoded, pixel arrays as numpy, and its id column —
+    """(ds, col, mode, arrays, id_col, name_col): ``ds`` (:func:`load_raw`'s) as :func:`_decoded` reads it — only its
+    image column ``col`` (:func:`_image_column` where None), images undecoded, pixel arrays as numpy, its id column
+    and the column its rows are named by in messages (the id column, else a file name's: :data:`_NAME_COLUMNS`) —
     with the mode its image feature declares and the dtype of its pixel arrays (or None)."""
     import datasets
 
@@ -3260,20 +3261,26 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    name_col = id_col or next((c for c in _NAME_COLUMNS if c in ds.column_names and c != col), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
-    ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
+    ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col, name_col) if c)))
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    return ds, col, mode, arrays, id_col
+    return ds, col, mode, arrays, id_col, name_col
+
+
+#: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped
+#: row is '``dog.png`` (row 1)', not 'row 1'; they do not make its image ids
+_NAME_COLUMNS = ("filename", "file", "image_name", "img_name", "fname", "key", "__key__", "uid", "image_key")
 
 
 def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     """The images of ``ds`` (:func:`load_raw`'s), decoded, at most ``spec.max_images``. ``more``: where ``ds`` is the
     first rows of a longer split, a callable that returns the whole split, called only where those rows hold too
     few images; its rows after them are read on."""
-    ds, col, mode, arrays, id_col = _prepared(spec, ds)
+    ds, col, mode, arrays, id_col, name_col = _prepared(spec, ds)
     # relative paths: from the saved dataset's folder (a table's) first
     base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     rows = enumerate(ds)
@@ -3308,14 +3315,15 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if arrays and value is not None:
             value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
-        where = path or f"row {i}"
+        # a row of bytes or pixels named by its dataset's name for it where there is one: 'dog.png (row 1)'
+        where = path or (f"{row[name_col]} (row {i})" if name_col and row[name_col] not in (None, "") else f"row {i}")
         try:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
             whys.setdefault(" ".join(str(exc).split()) or type(exc).__name__, where)
             if len(bad) <= MAX_NAMED_UNREADABLE:
-                log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
+                log.warning("skipping %s: %s", f"unreadable image {path}" if path else where, exc)
             continue
         if mode:
             pixels = declared_mode(pixels, mode, where, notes)

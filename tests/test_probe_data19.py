@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from benchmark.data import DataSpec, load_images
@@ -154,3 +156,31 @@ def test_an_empty_source_from_python_is_one_clear_line(tmp_path):
     with pytest.raises(UserError) as e:
         DataSpec.parse("")
     assert str(e.value) == f"data source '': {what}"
+
+
+@pytest.mark.parametrize("column", ["filename", "file_name"])
+def test_a_datasets_rows_are_named_by_its_file_name_column_in_messages(tmp_path, caplog, column):
+    """A saved dataset of image bytes with a column naming each file: a damaged, a too small and a transparent image
+    were named 'row 1', 'row 2 (4×4)', 'row 3' — which photo, the user had to count → by that column, with the row:
+    'dog.png (row 1)'; the image ids are unchanged (``file_name`` makes them, ``filename`` does not)."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    def png(size, mode="RGB"):
+        out = io.BytesIO()
+        Image.new(mode, size, (1, 2, 3, 100) if mode == "RGBA" else (1, 2, 3)).save(out, "PNG")
+        return {"bytes": out.getvalue(), "path": None}
+
+    ds = datasets.Dataset.from_dict(
+        {"image": [png((32, 32)), {"bytes": b"garbage", "path": None}, png((4, 4)), png((32, 32), "RGBA")],
+         column: ["cat.png", "dog.png", "tiny.png", "alpha.png"]},
+        features=datasets.Features({"image": datasets.Image(), column: datasets.Value("string")}))
+    ds.save_to_disk(str(tmp_path / "saved"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "saved")))]
+    assert ids == (["cat.png", "alpha.png"] if column == "file_name" else ["00000", "00003"])
+    assert "skipping dog.png (row 1): not an image file" in caplog.text
+    assert "tiny.png (row 2) (4×4)" in caplog.text and "background): alpha.png (row 3)" in caplog.text
+    assert "1 unreadable: dog.png (row 1)" in caplog.text
