@@ -2121,7 +2121,14 @@ _METADATA = "imagefolder metadata"
 #: a folder's skipped file whose link leads back to itself (:func:`folder_files`), and the words for several
 _LOOP = "link in a loop (it leads back to itself)"
 #: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
-_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)"}
+_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)",
+                 **{one: many.replace("export it", "export them").replace("develop it", "develop them")
+                    .replace("tone-map it", "tone-map them")
+                    for one, many in ((_HEIF, f"HEIC/HEIF photos, {_HEIF_WHY}"),
+                                      (_RAW, _RAW.replace("RAW file,", "RAW files,")
+                                       .replace("a 16-bit TIFF or PNG", "16-bit TIFFs or PNGs")),
+                                      (_HDR, _HDR.replace("HDR image", "HDR images")),
+                                      (_JXL, _JXL.replace("XL image,", "XL images,")))}}
 
 
 def _broken_link(link: Path) -> str | None:
@@ -2294,7 +2301,8 @@ def folder_dataset(spec: DataSpec):
     if paired is not None:
         return paired
     if not files:
-        photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
+        photos = "; ".join(plural(len(v), k, _SKIPPED_MANY.get(k, k)) for k, v in skipped.items()
+                           if k in _NOT_DECODED.values())
         raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]

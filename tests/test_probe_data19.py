@@ -184,3 +184,28 @@ def test_a_datasets_rows_are_named_by_its_file_name_column_in_messages(tmp_path,
     assert "skipping dog.png (row 1): not an image file" in caplog.text
     assert "tiny.png (row 2) (4×4)" in caplog.text and "background): alpha.png (row 3)" in caplog.text
     assert "1 unreadable: dog.png (row 1)" in caplog.text
+
+
+def test_photos_no_decoder_reads_are_counted_in_their_plural(tmp_path, caplog):
+    """A phone's HEIC photos and a camera's RAW files skipped in a folder were said '2 HEIC/HEIF photo, … export it',
+    '2 camera RAW file' (the reason's text was its own plural) → '2 HEIC/HEIF photos, … export them as JPEG or PNG',
+    in the folder's warning and in the refusal of a folder holding nothing else."""
+    from benchmark.errors import UserError
+
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+    for name in ("IMG_0001.HEIC", "IMG_0002.heic"):
+        (tmp_path / name).write_bytes(heic)
+    for name in ("a.CR2", "b.NEF"):
+        (tmp_path / name).write_bytes(b"II*\x00")
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(str(tmp_path)))
+    assert "2 HEIC/HEIF photos, which no decoder here reads (pip install pillow-heif, or export them as JPEG or " \
+           "PNG); 2 camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)" in str(e.value), e.value
+    _pngs(tmp_path, "c")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        load_images(DataSpec.parse(str(tmp_path)))
+    assert "skipped 2 HEIC/HEIF photos, which" in caplog.text and "2 camera RAW files, not" in caplog.text
+    (tmp_path / "b.NEF").unlink()
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        load_images(DataSpec.parse(str(tmp_path)))
+    assert "1 camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG): a.CR2" in caplog.text
