@@ -3657,20 +3657,21 @@ def overlap_lines(metas: list[dict]) -> list[str]:
     """One note per (training data, test data) pair of these runs' meta.json records (``test_overlap``, written
     from :meth:`DataCache.known_overlap` when the grid was planned) whose test images are also training images:
     their scores are not held-out scores. The leaderboard's note, as lasting as the runs it is about."""
-    groups: dict[tuple[str, str], tuple[list[str], int, set, int]] = {}
+    groups: dict[tuple[str, str], tuple[list[str], int, set]] = {}
     for m in metas:
         found, cfg = m.get("test_overlap"), m.get("config") or {}
         if not isinstance(found, dict) or not found.get("images"):
             continue
         key = (" + ".join(map(str, cfg.get("train_data") or ())), " + ".join(map(str, cfg.get("test_data") or ())))
-        images, n, tasks, runs = groups.get(key, (list(found["images"]), int(found.get("test_images") or 0), set(), 0))
-        groups[key] = images, n, tasks | {str(cfg.get("task"))}, runs + 1
+        images, n, runs = groups.get(key, (list(found["images"]), int(found.get("test_images") or 0), set()))
+        # a run and its budget check at half the iterations: one (task, loss, seed)
+        groups[key] = images, n, runs | {(str(cfg.get("task")), str(cfg.get("loss")), str(cfg.get("seed")))}
     out = []
-    for (train, test), (images, n, tasks, runs) in groups.items():
+    for (train, test), (images, n, runs) in groups.items():
         k = len(images)
         out.append(f"Test images trained on: {k} of {plural(max(n, k), 'test image')} "
                    f"{agree(k, 'is also a training image', 'are also training images')} (train: {train}; "
-                   f"test: {test}), in {plural(runs, 'run')} ({', '.join(sorted(tasks))}): "
+                   f"test: {test}), in {plural(len(runs), 'run')} ({', '.join(sorted({r[0] for r in runs}))}): "
                    f"{agree(k, 'its scores are', 'their scores are')} not held-out scores and flatter those runs — "
                    + ", ".join(images[:5]) + (", …" if k > 5 else "") + ".")
     return out

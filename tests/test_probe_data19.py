@@ -43,7 +43,8 @@ def test_the_overlap_check_travels_to_workers_and_into_a_note(tmp_path):
     assert worker._overlaps == data._overlaps and not worker._images
     meta = {"config": {"task": "denoise", "train_data": [train[0].token()], "test_data": [test[0].token()]},
             "test_overlap": found}
-    (line,) = overlap_lines([meta, dict(meta, config=dict(meta["config"], task="sr4"))])
+    check = dict(meta, config=dict(meta["config"], iterations=60))  # its budget check: the same run, counted once
+    (line,) = overlap_lines([meta, check, dict(meta, config=dict(meta["config"], task="sr4"))])
     assert line.startswith("Test images trained on: 3 of 3 test images are also training images (train: ")
     assert "in 2 runs (denoise, sr4)" in line and line.endswith("copy/a, copy/b, copy/c."), line
     clean = dict(meta, test_overlap={"images": [], "test_images": 3})
