@@ -2821,8 +2821,16 @@ def _read_table(path: Path, encoding: str | None):
 
     def read(**kw):
         source = io.StringIO(text) if text is not None else path
-        return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
-                           **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
+        # index_col=False: rows of one cell more than the header (a separator ending each row, as scripts write
+        # them: 'a.png,1,') were read with their first cells as pandas' index, every column shifted one to the left
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False, index_col=False,
+                                **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
+            log.info("%s: rows with more cells than its header names (%s): the cells past them are not read", path,
+                     ", ".join(map(str, frame.columns)))
+        return frame
 
     def stripped(frame):  # 'a.png | 1' (a hand-aligned table's): cells and names without the spaces around them, as
         # a .txt list's lines are read (_list_entry)

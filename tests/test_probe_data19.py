@@ -210,3 +210,17 @@ def test_photos_no_decoder_reads_are_counted_in_their_plural(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         load_images(DataSpec.parse(str(tmp_path)))
     assert "1 camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG): a.CR2" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["file,label\na.png,1,\nb.png,2,\n", "file;label\r\na.png;1;\r\nb.png;2;\r\n",
+                                  "file,label\na.png,1,kept?\nb.png,2\n", "file\tlabel\na.png\t1\t\nb.png\t2\t\n"])
+def test_rows_of_one_cell_more_than_the_header_keep_their_columns(tmp_path, text):
+    """A script's CSV whose every row ends with a separator (``a.png,1,``) holds one cell more a row than its header:
+    pandas took each row's first cell for its index and shifted the columns, the ``file`` column reading the labels
+    ('skipping unreadable image 1: no such file: 1', then 'contains no readable image') → its columns read as its
+    header names them, the cells past them not read."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / ("photos.tsv" if "\t" in text else "photos.csv")
+    table.write_bytes(text.encode())
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#file"))] == ["a", "b"]
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
