@@ -224,3 +224,17 @@ def test_rows_of_one_cell_more_than_the_header_keep_their_columns(tmp_path, text
     table.write_bytes(text.encode())
     assert [r.image_id for r in load_images(DataSpec.parse(f"{table}#file"))] == ["a", "b"]
     assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("name", ["photos.xlsx", "photos.ods", "Photos.XLS"])
+def test_a_spreadsheet_workbook_is_refused_saying_to_save_it_as_csv(tmp_path, name):
+    """A list of photos kept in a spreadsheet, its workbook given as the source, was refused as 'a file, not a
+    dataset: a source is … a table of image paths (.txt, .csv, …)', leaving the user to guess it is the format →
+    one line naming it a workbook and the CSV to save and pass."""
+    from benchmark.errors import UserError
+
+    (tmp_path / name).write_bytes(b"PK\x03\x04")
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(str(tmp_path / name)))
+    assert str(e.value) == (f"{tmp_path / name} is a spreadsheet workbook, which is not read: save its sheet as CSV "
+                            f"(in Excel: Save As → CSV UTF-8) and pass {(tmp_path / name).with_suffix('.csv')}")
