@@ -2777,11 +2777,13 @@ def _markdown_table(path: Path, encoding: str) -> str | None:
     or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
     pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
     the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
-    lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
-    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
-    if start is None or start + 1 >= len(lines) or "|" not in lines[start + 1] \
-            or not _MARKDOWN_RULE.fullmatch(lines[start + 1]):
+    with open(path, encoding=encoding, errors="replace") as f:  # its header near the top: a big CSV is not read twice
+        head = [line.strip() for line in itertools.islice(f, 1000)]
+    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
+    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
+            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
         return None
+    lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
     rows = []
     for line in itertools.takewhile(lambda s: s.startswith("|"), [lines[start], *lines[start + 2:]]):
         rows.append(line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:])
