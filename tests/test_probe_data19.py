@@ -27,8 +27,7 @@ def test_the_overlap_check_travels_to_workers_and_into_a_note(tmp_path):
     import shutil
 
     from benchmark.config import RunConfig
-    from benchmark.data import overlap_lines
-    from benchmark.runner import DataCache
+    from benchmark.data import DataCache, overlap_lines
 
     _pngs(tmp_path / "mine", "a", "b", "c")
     shutil.copytree(tmp_path / "mine", tmp_path / "copy")
