@@ -237,3 +237,24 @@ def test_a_spreadsheet_workbook_is_refused_saying_to_save_it_as_csv(tmp_path, na
         load_images(DataSpec.parse(str(tmp_path / name)))
     assert str(e.value) == (f"{tmp_path / name} is a spreadsheet workbook, which is not read: save its sheet as CSV "
                             f"(in Excel: Save As → CSV UTF-8) and pass {(tmp_path / name).with_suffix('.csv')}")
+
+
+@pytest.mark.slow
+def test_compare_says_the_field_was_tested_on_training_images(tmp_path, monkeypatch):
+    """`plbench compare` ranks a new loss among the field's runs: where those recorded test images that were
+    training images (``test_overlap``), its section said nothing while the leaderboard does → the same note."""
+    import json
+
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the notes are tested, not the figure
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "mine": 0.5}, metrics=("psnr",), seeds=(0,),
+                        n_images=4, budget_check=False)
+    metas = [m for m in store.metas() if m.get("kind") != "input"]
+    for m in metas:
+        m["test_overlap"] = {"images": ["set/img0"], "test_images": 4}
+        (store.run_dir(m["run_id"]) / "meta.json").write_text(json.dumps(m))
+    text, _ = _summary(store, {"denoise": metas}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert "Test images trained on: 1 of 4 test images is also a training image" in text, text
