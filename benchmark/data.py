@@ -2824,17 +2824,33 @@ def _read_table(path: Path, encoding: str | None):
                              if i >= skip and not (line.lstrip().startswith("#")
                                                    and not _list_entry(line.split("\t")[0], path.parent)))
 
-    def read(**kw):
+    def csv(**kw):
         source = io.StringIO(text) if text is not None else path
+        return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
+                           **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
+
+    def read(**kw):
         # index_col=False: rows of one cell more than the header (a separator ending each row, as scripts write
         # them: 'a.png,1,') were read with their first cells as pandas' index, every column shifted one to the left
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            frame = pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False, index_col=False,
-                                **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
-            log.info("%s: rows with more cells than its header names (%s): the cells past them are not read", path,
-                     ", ".join(map(str, frame.columns)))
+            frame = csv(index_col=False, **kw)
+        if not any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
+            return frame
+        names = ", ".join(map(str, frame.columns))
+        wide = csv(**kw)  # pandas' own read: the cells past the header's taken from the front, as row names
+        k = wide.index.nlevels if not isinstance(wide.index, pd.RangeIndex) else 0
+        past = wide.iloc[:, -min(k, wide.shape[1]):] == "" if k else None  # the cells past the header's, empty
+        if k and not past.all().all():
+            if k == 1 and not past.any().any():  # R's write.table: a row name first in every row, none in its header
+                log.info("%s: each row holds one cell more than its header names (%s): its first, a row name "
+                         "(R's write.table), is not read", path, names)
+                return wide.reset_index(drop=True)
+            if k > 1:
+                raise ValueError(f"its rows hold {k} cells more than its header names ({names}), not empty: name each "
+                                 "column in its header line")
+        log.info("%s: rows with more cells than its header names (%s): the cells past them are not read", path,
+                 names)
         return frame
 
     def stripped(frame):  # 'a.png | 1' (a hand-aligned table's): cells and names without the spaces around them, as

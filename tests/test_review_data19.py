@@ -1,0 +1,46 @@
+"""Review of the session-19 data fixes (branch probe-data): cases next to the ones they fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.data import DataSpec, load_images
+
+
+def _pngs(folder, *names, size=(24, 16)):
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(folder / f"{name}.png")
+
+
+@pytest.mark.parametrize("text", ['"file","label"\n"1","a.png",1\n"2","b.png",2\n',
+                                  "file\tlabel\n1\ta.png\t1\n2\tb.png\t2\n"])
+def test_r_write_table_row_names_are_still_read_as_row_names(tmp_path, text):
+    """R's ``write.table(sep=',')`` writes a row name first in each row and none in its header: pandas read those as
+    its index, and so did this before 933bdd5; its ``index_col=False`` (for rows ending in a separator) read the row
+    names as the file column ('no such file: 1') → rows one cell longer whose last cells are not all empty keep
+    pandas' reading, their first cells row names."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / ("photos.tsv" if "\t" in text else "photos.csv")
+    table.write_text(text)
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
+
+
+def test_rows_of_several_filled_cells_past_the_header_are_an_error_not_dropped(tmp_path):
+    """Rows of two cells more than the header, filled ('a.png,1,x,y' under 'file,label'): a misaligned table whose
+    cells were dropped at INFO (933bdd5) → one clear line naming the count and the header."""
+    from benchmark.errors import UserError
+
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.csv"
+    table.write_text("file,label\na.png,1,x,y\nb.png,2,x,y\n")
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(str(table)))
+    assert str(e.value) == (f"{table}: a table of images that cannot be read (its rows hold 2 cells more than its "
+                            "header names (file, label), not empty: name each column in its header line)")
+    table.write_text("file,label\na.png,1,,\nb.png,2,,\n")  # two separators ending each row: still read
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
