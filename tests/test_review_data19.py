@@ -44,3 +44,37 @@ def test_rows_of_several_filled_cells_past_the_header_are_an_error_not_dropped(t
                             "header names (file, label), not empty: name each column in its header line)")
     table.write_text("file,label\na.png,1,,\nb.png,2,,\n")  # two separators ending each row: still read
     assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("in_store", [True, False])
+def test_compare_checks_the_overlap_only_of_the_runs_it_trains(tmp_path, monkeypatch, in_store):
+    """1148ad9 had compare check its data's overlap (every training and test image decoded and compared: ~15 s for
+    BSD200 against Kodak24 on two cores) before run_grid even where every new run was already in the store, whose
+    meta.json holds its record → only the runs to train are checked."""
+    import json
+
+    from benchmark import compare, runner
+    from benchmark.config import RunConfig
+    from benchmark.data import DataCache
+    from benchmark.synthetic import write_store
+
+    _pngs(tmp_path / "imgs", "a", "b")
+    spec = (DataSpec.parse(str(tmp_path / "imgs")),)
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, metrics=("psnr",), seeds=(0,), n_images=4,
+                        budget_check=False)
+    for m in store.metas():
+        (store.run_dir(m["run_id"]) / "meta.json").write_text(json.dumps(dict(m, code_version=runner.code_version())))
+    checked = []
+    monkeypatch.setattr(DataCache, "overlap", lambda self, *pair: checked.append(pair) or [])
+    monkeypatch.setattr(compare, "_probe_new_losses", lambda *a, **k: None)
+    monkeypatch.setattr(compare, "_config_from", lambda group, loss, seed, data, device: RunConfig(
+        task="denoise", loss=loss, seed=seed, train_data=spec, test_data=spec))
+    monkeypatch.setattr(runner, "is_attempted", lambda *a, **k: in_store)
+
+    def run_grid(*a, **k):
+        raise KeyboardInterrupt  # the planning before it is what is tested
+
+    monkeypatch.setattr(runner, "run_grid", run_grid)
+    with pytest.raises(KeyboardInterrupt):
+        compare.compare(tmp_path / "r", losses=("charbonnier",), device="cpu")
+    assert checked == ([] if in_store else [(spec, spec)])
