@@ -2428,7 +2428,8 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
             raise UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
                             ".txt file listing the images to use, one path a line")
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".numbers"):  # a list kept in a spreadsheet
+        # a list kept in a spreadsheet
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
             raise UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
                             f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
         raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "

@@ -78,3 +78,14 @@ def test_compare_checks_the_overlap_only_of_the_runs_it_trains(tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         compare.compare(tmp_path / "r", losses=("charbonnier",), device="cpu")
     assert checked == ([] if in_store else [(spec, spec)])
+
+
+@pytest.mark.parametrize("name", ["photos.xlsb", "photos.fods"])
+def test_every_workbook_kind_is_refused_saying_to_save_it_as_csv(tmp_path, name):
+    """81b6baf named .xlsx, .xlsm, .xls, .ods and .numbers a workbook; Excel's binary workbook (.xlsb) and
+    LibreOffice's flat one (.fods) still got 'a file, not a dataset: a source is … (.txt, .csv, …)'."""
+    from benchmark.errors import UserError
+
+    (tmp_path / name).write_bytes(b"PK\x03\x04")
+    with pytest.raises(UserError, match=r"is a spreadsheet workbook, which is not read: save its sheet as CSV"):
+        load_images(DataSpec.parse(str(tmp_path / name)))
