@@ -2770,7 +2770,7 @@ def _holds_no_row(path: Path, encoding: str | None) -> bool:
 
 
 #: a Markdown table's rule line, under its header: ``|---|:--:|``, ``--- | ---``
-_MARKDOWN_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?")
+_MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 
 def _markdown_table(path: Path, encoding: str) -> str | None:

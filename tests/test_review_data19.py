@@ -89,3 +89,13 @@ def test_every_workbook_kind_is_refused_saying_to_save_it_as_csv(tmp_path, name)
     (tmp_path / name).write_bytes(b"PK\x03\x04")
     with pytest.raises(UserError, match=r"is a spreadsheet workbook, which is not read: save its sheet as CSV"):
         load_images(DataSpec.parse(str(tmp_path / name)))
+
+
+@pytest.mark.parametrize("rule", ["|-|-|", "|:-|-:|", "| :--: | -- |"])
+def test_a_markdown_tables_rule_of_fewer_than_three_hyphens_is_a_rule(tmp_path, rule):
+    """GitHub's tables take a rule cell of one hyphen or more (``|-|-|``, ``|:-|-:|``); 863e99a's wanted three, so
+    such a table in a .md was refused as 'a file, not a dataset', in a .txt or .csv read line by line."""
+    _pngs(tmp_path, "a", "b")
+    for name in ("photos.md", "photos.csv"):
+        (tmp_path / name).write_text(f"| path | label |\n{rule}\n| a.png | 1 |\n| b.png | 2 |\n")
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / name)))] == ["a", "b"]
