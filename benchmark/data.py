@@ -2787,8 +2787,24 @@ def _markdown_table(path: Path, encoding: str) -> str | None:
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
     rows = []
     for line in itertools.takewhile(lambda s: s.startswith("|"), [lines[start], *lines[start + 2:]]):
-        rows.append(line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:])
+        row = line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:]
+        rows.append("|".join(_markdown_cell(c) for c in re.split(r"(?<!\\)\|", row)))
     return "\n".join(rows)
+
+
+#: a Markdown table's cell that is one code span, image or link: `` `a.png` ``, ``![a](a.png)``, ``[a](<my a.png>)``
+_MARKDOWN_WRAPPED = re.compile(r'\s*(?:`+\s*([^`]+?)\s*`+|!?\[[^\]]*\]\(\s*(?:<([^>]+)>|(\S+))(?:\s+"[^"]*")?\s*\))\s*')
+
+
+def _markdown_cell(cell: str) -> str:
+    """A Markdown table's cell as the text it stands for: the path in a code span, or an image's or link's target
+    (percent-escapes undone, ``my%20photo.png``) — each read as a path, '`a.png`: no such file', before."""
+    m = _MARKDOWN_WRAPPED.fullmatch(cell)
+    if not m:
+        return cell
+    from urllib.parse import unquote
+
+    return m.group(1) if m.group(1) is not None else m.group(2) or unquote(m.group(3))
 
 
 def _read_table(path: Path, encoding: str | None):

@@ -91,6 +91,19 @@ def test_every_workbook_kind_is_refused_saying_to_save_it_as_csv(tmp_path, name)
         load_images(DataSpec.parse(str(tmp_path / name)))
 
 
+@pytest.mark.parametrize("cells", [("`a.png`", "`b.png`"), ("![](a.png)", '![b](<b.png> "the b")'),
+                                   ("[a](a.png)", "![b](./b.png)")])
+def test_a_markdown_tables_code_spans_images_and_links_are_read_as_their_paths(tmp_path, cells):
+    """A Markdown table of images (863e99a) writes its paths as code (`` `a.png` ``) or shows them (``![](a.png)``):
+    each cell was read as the path '`a.png`' ('no such file', then 'contains no readable image') → its code span's
+    text, its image's or link's target."""
+    _pngs(tmp_path, "a", "b")
+    table = tmp_path / "photos.md"
+    table.write_text("# My photos\n\n| path | label |\n|---|---|\n" + "".join(f"| {c} | {i} |\n" for i, c in
+                                                                          enumerate(cells)) + "\nTaken in 2026.\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(table)))] == ["a", "b"]
+
+
 @pytest.mark.parametrize("rule", ["|-|-|", "|:-|-:|", "| :--: | -- |"])
 def test_a_markdown_tables_rule_of_fewer_than_three_hyphens_is_a_rule(tmp_path, rule):
     """GitHub's tables take a rule cell of one hyphen or more (``|-|-|``, ``|:-|-:|``); 863e99a's wanted three, so
