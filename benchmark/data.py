@@ -2555,6 +2555,9 @@ def _text_encoding(path: Path) -> str:
     if b"\x00" in raw[:4096] and (wide := _wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
         log.info("%s: no byte-order mark, its NUL bytes those of %s text: read as %s", path, wide.upper(), wide.upper())
         return wide
+    if _binary(raw[:4096]):  # a parquet, a NumPy array or an image under a .csv name: not read as text, said so
+        raise UserError(f"{path}: a table of images that is not text: it holds binary data (NUL and control "
+                        "bytes), not lines of text")
     if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)
         return "utf-8-sig"
     try:
@@ -2585,11 +2588,21 @@ def _wide_encoding(raw: bytes) -> str | None:
         if all(c.count(0) >= 0.5 * len(c) for i, c in enumerate(cols) if i in zero) and all(
                 c.count(0) <= 0.05 * len(c) for i, c in enumerate(cols) if i not in zero):
             try:
-                raw.decode(enc)
+                text = raw.decode(enc)
             except UnicodeDecodeError:
                 return None
-            return enc
+            return None if _binary(text[:4096]) else enc  # numbers stored as 16-bit integers: binary, not text
     return None
+
+
+def _binary(head: bytes | str) -> bool:
+    """Whether ``head``, a file's first bytes or its text, is binary data, not text: one in ten of its characters a
+    NUL or another control character but tab, line and page ends (a UTF-8 table's stray NUL is text)."""
+    codes = head if isinstance(head, bytes) else [min(ord(c), 0x100) for c in head]
+    wide = not isinstance(head, bytes)  # decoded: C1's controls too (U+0080–U+009F), no text's characters
+    control = sum(1 for c in codes
+                  if (c < 0x20 and c not in (9, 10, 12, 13)) or c == 0x7F or (wide and 0x80 <= c < 0xA0))
+    return bool(codes) and control >= 0.1 * len(codes)
 
 
 #: the names under which a column is taken for the image column without a look at its values, in this order

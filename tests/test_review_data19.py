@@ -112,3 +112,21 @@ def test_a_markdown_tables_rule_of_fewer_than_three_hyphens_is_a_rule(tmp_path, 
     for name in ("photos.md", "photos.csv"):
         (tmp_path / name).write_text(f"| path | label |\n{rule}\n| a.png | 1 |\n| b.png | 2 |\n")
         assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / name)))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("raw", [bytes(range(256)) * 4, bytes(b for i in range(512) for b in (i % 256, 0)),
+                                 b"".join(i.to_bytes(4, "little") for i in range(500))])
+def test_a_binary_file_under_a_tables_name_is_said_to_be_binary(tmp_path, raw):
+    """A binary file named as a table (an array's bytes, 16-bit numbers whose NUL bytes fall as UTF-16's, 70becdf's
+    detection reading them as UTF-16 text) gave pandas' 'Expected 2 fields in line 12, saw 7' or a decoder's error →
+    one line saying it is binary data, not text; a UTF-8 table with a stray NUL is still read."""
+    from benchmark.errors import UserError
+
+    _pngs(tmp_path, "a", "b")
+    (tmp_path / "photos.csv").write_bytes(raw)
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(str(tmp_path / "photos.csv")))
+    assert str(e.value) == (f"{tmp_path / 'photos.csv'}: a table of images that is not text: it holds binary data "
+                            "(NUL and control bytes), not lines of text")
+    (tmp_path / "photos.csv").write_bytes(b"file,label\na.png,1\x00\nb.png,2\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos.csv")))] == ["a", "b"]
