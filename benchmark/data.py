@@ -2872,7 +2872,9 @@ def _read_table(path: Path, encoding: str | None):
         k = wide.index.nlevels if not isinstance(wide.index, pd.RangeIndex) else 0
         past = wide.iloc[:, -min(k, wide.shape[1]):] == "" if k else None  # the cells past the header's, empty
         if k and not past.all().all():
-            if k == 1 and not past.any().any():  # R's write.table: a row name first in every row, none in its header
+            # R's write.table: a row name first in every row, none in its header ('1', not an image's path)
+            if k == 1 and not past.any().any() and not any(Path(str(n)).suffix.lower() in image_extensions()
+                                                           for n in wide.index):
                 log.info("%s: each row holds one cell more than its header names (%s): its first, a row name "
                          "(R's write.table), is not read", path, names)
                 return wide.reset_index(drop=True)

@@ -130,3 +130,12 @@ def test_a_binary_file_under_a_tables_name_is_said_to_be_binary(tmp_path, raw):
                             "(NUL and control bytes), not lines of text")
     (tmp_path / "photos.csv").write_bytes(b"file,label\na.png,1\x00\nb.png,2\n")
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos.csv")))] == ["a", "b"]
+
+
+def test_a_filled_cell_past_the_header_after_the_path_is_no_row_name(tmp_path):
+    """One filled cell past the header in every row is R's row name where it stands first ('1,a.png,1'); where the
+    first cells are image paths ('a.png,1,x' under 'file,label') they are the files, the cell past the header the one
+    not read, not row names making the labels the files ('no such file: 1')."""
+    _pngs(tmp_path, "a", "b")
+    (tmp_path / "photos.csv").write_text("file,label\na.png,1,x\nb.png,2,y\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos.csv")))] == ["a", "b"]
