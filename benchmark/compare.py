@@ -461,10 +461,15 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if not metrics:
             notes[task].append("skipped: the field has no scored metrics for this task.")
             continue
-        cached = sum(is_attempted(store, run_id(c), metrics) for c in configs)
+        todo = [c for c in configs if not is_attempted(store, run_id(c), metrics)]
+        cached = len(configs) - len(todo)
         log.info("%s: %s of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
                  "in the store", task, plural(len(configs), "run"), ", ".join(new), seeds, ", ".join(metrics),
                  len(configs) - cached, cached)
+        # as `run` plans: test images trained on are warned of and recorded in the new runs' meta.json, as the
+        # field's; only for the runs to train (those in the store have theirs: a compare run again decodes nothing)
+        for pair in dict.fromkeys((c.train_data, c.test_data) for c in todo):
+            data.overlap(*pair)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         # rows added: the table read above is no longer the store's — by this compare, or by another process working
@@ -892,6 +897,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                                                 every=list(metas.values()))
                + gone_lines(store, {r: w for r, w in gone.items() if gone_task(w) == task})]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
+        from benchmark.data import overlap_lines
+
+        cov += overlap_lines([metas[r] for r in ids])  # test images trained on, as the leaderboard's notes say
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)
         cov += [x for x in (one_run_text(st),) if x]

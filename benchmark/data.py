@@ -155,9 +155,10 @@ class DataSpec:
         ``at@sign`` stays one name). ``role`` (``"train"`` or ``"test"``): what the source is for; a
         saved ``DatasetDict`` named without ``:SPLIT`` then gets its split here (:func:`default_split`),
         so the spec, and every token written from it, names the split that was used."""
-        text = original = text.strip()
-        if not text:
-            raise UserError("empty dataset source")
+        given, text = text, text.strip()
+        original = text
+        if not text:  # a Python caller's '' (pretrain(PretrainConfig(data='')), probe(data='')): said as the CLI's
+            check_not_empty([given], "data source")
         if role not in (None, "train", "test"):
             raise ValueError(f"role must be 'train', 'test' or None, got {role!r}")
         # the form token() writes, last; read wherever written, but not out of an existing folder's name
@@ -306,7 +307,10 @@ def _hub_address(text: str) -> tuple[str, str] | None:
 
 
 def _is_table(p: Path) -> bool:
-    """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`: a source read as a table of images."""
+    """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`, or a Markdown file holding a pipe table
+    (:func:`_markdown_table`): a source read as a table of images."""
+    if p.suffix.lower() == ".md":
+        return p.is_file() and _markdown_table(p, _text_encoding(p)) is not None
     return p.suffix.lower() in TABLE_SUFFIXES and p.is_file()
 
 
@@ -2117,7 +2121,14 @@ _METADATA = "imagefolder metadata"
 #: a folder's skipped file whose link leads back to itself (:func:`folder_files`), and the words for several
 _LOOP = "link in a loop (it leads back to itself)"
 #: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
-_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)"}
+_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)",
+                 **{one: many.replace("export it", "export them").replace("develop it", "develop them")
+                    .replace("tone-map it", "tone-map them")
+                    for one, many in ((_HEIF, f"HEIC/HEIF photos, {_HEIF_WHY}"),
+                                      (_RAW, _RAW.replace("RAW file,", "RAW files,")
+                                       .replace("a 16-bit TIFF or PNG", "16-bit TIFFs or PNGs")),
+                                      (_HDR, _HDR.replace("HDR image", "HDR images")),
+                                      (_JXL, _JXL.replace("XL image,", "XL images,")))}}
 
 
 def _broken_link(link: Path) -> str | None:
@@ -2290,7 +2301,8 @@ def folder_dataset(spec: DataSpec):
     if paired is not None:
         return paired
     if not files:
-        photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
+        photos = "; ".join(plural(len(v), k, _SKIPPED_MANY.get(k, k)) for k, v in skipped.items()
+                           if k in _NOT_DECODED.values())
         raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
@@ -2416,6 +2428,10 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
             raise UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
                             ".txt file listing the images to use, one path a line")
+        # a list kept in a spreadsheet
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
+            raise UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
+                            f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
         raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
                         "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
                         "or a hub id")
@@ -2536,6 +2552,12 @@ def _text_encoding(path: Path) -> str:
         return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
+    if b"\x00" in raw[:4096] and (wide := _wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
+        log.info("%s: no byte-order mark, its NUL bytes those of %s text: read as %s", path, wide.upper(), wide.upper())
+        return wide
+    if _binary(raw[:4096]):  # a parquet, a NumPy array or an image under a .csv name: not read as text, said so
+        raise UserError(f"{path}: a table of images that is not text: it holds binary data (NUL and control "
+                        "bytes), not lines of text")
     if raw.isascii():  # UTF-8 without a decoded copy made to tell (a 500 MB JSONL: 0.5 s and as many MB more)
         return "utf-8-sig"
     try:
@@ -2549,6 +2571,38 @@ def _text_encoding(path: Path) -> str:
         log.warning("%s: not UTF-8 (byte 0x%02X at %d): read as Windows-1252, as Excel and Notepad save a table on "
                     "Windows; save it as UTF-8 if its names read wrong", path, raw[exc.start], exc.start)
         return "cp1252"
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding, little- or big-endian, of a text ``raw`` written without a byte-order mark
+    (Python's ``encode('utf-16-le')``, .NET's ``Encoding.Unicode`` without its preamble): told by where its NUL bytes
+    fall in its first 4 KiB (each ASCII character's high bytes: UTF-16-LE's at odd offsets, BE's at even ones), then
+    checked by decoding it whole; None where no such pattern holds (a binary file, or UTF-8 with a stray NUL)."""
+    head = raw[:4096]
+    for enc, width, zero in (("utf-32-le", 4, (1, 2, 3)), ("utf-32-be", 4, (0, 1, 2)), ("utf-16-le", 2, (1,)),
+                             ("utf-16-be", 2, (0,))):
+        n = len(head) // width * width
+        if not n or len(raw) % width:
+            continue
+        cols = [head[i:n:width] for i in range(width)]
+        if all(c.count(0) >= 0.5 * len(c) for i, c in enumerate(cols) if i in zero) and all(
+                c.count(0) <= 0.05 * len(c) for i, c in enumerate(cols) if i not in zero):
+            try:
+                text = raw.decode(enc)
+            except UnicodeDecodeError:
+                return None
+            return None if _binary(text[:4096]) else enc  # numbers stored as 16-bit integers: binary, not text
+    return None
+
+
+def _binary(head: bytes | str) -> bool:
+    """Whether ``head``, a file's first bytes or its text, is binary data, not text: one in ten of its characters a
+    NUL or another control character but tab, line and page ends (a UTF-8 table's stray NUL is text)."""
+    codes = head if isinstance(head, bytes) else [min(ord(c), 0x100) for c in head]
+    wide = not isinstance(head, bytes)  # decoded: C1's controls too (U+0080–U+009F), no text's characters
+    control = sum(1 for c in codes
+                  if (c < 0x20 and c not in (9, 10, 12, 13)) or c == 0x7F or (wide and 0x80 <= c < 0xA0))
+    return bool(codes) and control >= 0.1 * len(codes)
 
 
 #: the names under which a column is taken for the image column without a look at its values, in this order
@@ -2585,8 +2639,11 @@ def _csv_separator(path: Path, encoding: str = "utf-8-sig", comments: bool = Fal
         rows = rows[_note_lines([lines[i] for i in rows], path.parent):]
     at = rows[0] if rows else len(lines)
     first = lines[at] if at < len(lines) else ""
-    if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):
-        return named.group(1), at + 1
+    if named := re.fullmatch(r"sep=(.) *", first, re.IGNORECASE):  # notes may stand below it too, above the header
+        rest = rows[1:]
+        if not comments:
+            rest = rest[_note_lines([lines[i] for i in rest], path.parent):]
+        return named.group(1), rest[0] if rest else at + 1
     first = first.strip()
     if any((where / first.strip("\"'")).expanduser().is_file() for where in (path.parent, Path.cwd())):
         # one path a line ('x;1.png', 'my, photo.png'): found where _list_entry's are; a CSV's notes above passed over
@@ -2616,12 +2673,17 @@ def _note_lines(lines: list[str], base: Path) -> int:
     def cells(line: str) -> list[str]:
         return [c.strip().strip("\"'").lower() for c in re.split(f"[{re.escape(''.join(_SEPARATORS))}]", line)]
 
-    header = next((line for line in lines if not line.lstrip().startswith("#")), "")
+    def unquoted(line: str) -> str | None:  # a spreadsheet's note cell, quoted for its comma: '"# by me, 2026",,'
+        m = re.fullmatch(f'\\s*"((?:[^"]|"")*)"[{re.escape(" ".join(_SEPARATORS))}]*', line)
+        return m.group(1).replace('""', '"') if m else None
+
+    header = next((line for line in lines if not (unquoted(line) or line).lstrip().startswith("#")), "")
     names_image = any(c in _IMAGE_COLUMN_NAMES for c in cells(header))
     n = 0
     for line in lines:
-        stripped = line.strip()
-        one = len(cells(stripped)) == 1  # no separator: no header of several columns
+        quoted = unquoted(line)
+        stripped = (quoted if quoted is not None else line).strip()
+        one = quoted is not None or len(cells(stripped)) == 1  # no separator: no header of several columns
         if (not stripped.startswith("#") or (cells(stripped)[0] == "#" and not one) or _list_entry(stripped, base)
                 or not (names_image or one)):
             break
@@ -2720,6 +2782,44 @@ def _holds_no_row(path: Path, encoding: str | None) -> bool:
     return False
 
 
+#: a Markdown table's rule line, under its header: ``|---|:--:|``, ``--- | ---``
+_MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
+
+
+def _markdown_table(path: Path, encoding: str) -> str | None:
+    """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
+    or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
+    pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
+    the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
+    with open(path, encoding=encoding, errors="replace") as f:  # its header near the top: a big CSV is not read twice
+        head = [line.strip() for line in itertools.islice(f, 1000)]
+    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
+    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
+            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
+        return None
+    lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
+    rows = []
+    for line in itertools.takewhile(lambda s: s.startswith("|"), [lines[start], *lines[start + 2:]]):
+        row = line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:]
+        rows.append("|".join(_markdown_cell(c) for c in re.split(r"(?<!\\)\|", row)))
+    return "\n".join(rows)
+
+
+#: a Markdown table's cell that is one code span, image or link: `` `a.png` ``, ``![a](a.png)``, ``[a](<my a.png>)``
+_MARKDOWN_WRAPPED = re.compile(r'\s*(?:`+\s*([^`]+?)\s*`+|!?\[[^\]]*\]\(\s*(?:<([^>]+)>|(\S+))(?:\s+"[^"]*")?\s*\))\s*')
+
+
+def _markdown_cell(cell: str) -> str:
+    """A Markdown table's cell as the text it stands for: the path in a code span, or an image's or link's target
+    (percent-escapes undone, ``my%20photo.png``) — each read as a path, '`a.png`: no such file', before."""
+    m = _MARKDOWN_WRAPPED.fullmatch(cell)
+    if not m:
+        return cell
+    from urllib.parse import unquote
+
+    return m.group(1) if m.group(1) is not None else m.group(2) or unquote(m.group(3))
+
+
 def _read_table(path: Path, encoding: str | None):
     """:func:`_load_table`'s read of ``path``, a text table's in ``encoding`` (:func:`_text_encoding`'s; None for
     parquet and arrow), any error its caller's to say."""
@@ -2737,24 +2837,53 @@ def _read_table(path: Path, encoding: str | None):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 ds = datasets.load_dataset(builder, data_files=str(read), split="train")
             return _pandas_json(read, ds) if suffix == ".json" else ds
-    sep, skip = _csv_separator(path, encoding, comments=suffix == ".txt", default="\t" if suffix == ".tsv" else None)
-    if suffix == ".txt" and sep != "\t":  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
+    markdown = _markdown_table(path, encoding)  # '| path | label |' over '|---|---|', in a .txt or a .csv
+    sep, skip = ("|", 0) if markdown is not None else _csv_separator(
+        path, encoding, comments=suffix == ".txt", default="\t" if suffix == ".tsv" else None)
+    if suffix == ".txt" and sep != "\t" and markdown is None:  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
         lines = [_list_entry(line, path.parent) for line in path.read_text(encoding=encoding).splitlines()]
         return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                           features=datasets.Features({"path": datasets.Value("string")}))
     import pandas as pd
 
-    text = None
-    if suffix == ".txt":  # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
-        with open(path, encoding=encoding, newline="") as f:  # naming a file, '#1.png', kept), the header's line
+    text = markdown
+    # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
+    if suffix == ".txt" and markdown is None:  # naming a file, '#1.png', kept), the header's line
+        with open(path, encoding=encoding, newline="") as f:
             text = "\n".join(line.rstrip("\r\n") for i, line in enumerate(f)  # counted as _csv_separator counts it
                              if i >= skip and not (line.lstrip().startswith("#")
                                                    and not _list_entry(line.split("\t")[0], path.parent)))
 
-    def read(**kw):
+    def csv(**kw):
         source = io.StringIO(text) if text is not None else path
         return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
                            **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
+
+    def read(**kw):
+        # index_col=False: rows of one cell more than the header (a separator ending each row, as scripts write
+        # them: 'a.png,1,') were read with their first cells as pandas' index, every column shifted one to the left
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = csv(index_col=False, **kw)
+        if not any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
+            return frame
+        names = ", ".join(map(str, frame.columns))
+        wide = csv(**kw)  # pandas' own read: the cells past the header's taken from the front, as row names
+        k = wide.index.nlevels if not isinstance(wide.index, pd.RangeIndex) else 0
+        past = wide.iloc[:, -min(k, wide.shape[1]):] == "" if k else None  # the cells past the header's, empty
+        if k and not past.all().all():
+            # R's write.table: a row name first in every row, none in its header ('1', not an image's path)
+            if k == 1 and not past.any().any() and not any(Path(str(n)).suffix.lower() in image_extensions()
+                                                           for n in wide.index):
+                log.info("%s: each row holds one cell more than its header names (%s): its first, a row name "
+                         "(R's write.table), is not read", path, names)
+                return wide.reset_index(drop=True)
+            if k > 1:
+                raise ValueError(f"its rows hold {k} cells more than its header names ({names}), not empty: name each "
+                                 "column in its header line")
+        log.info("%s: rows with more cells than its header names (%s): the cells past them are not read", path,
+                 names)
+        return frame
 
     def stripped(frame):  # 'a.png | 1' (a hand-aligned table's): cells and names without the spaces around them, as
         # a .txt list's lines are read (_list_entry)
@@ -3187,8 +3316,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
 
 
 def _prepared(spec: DataSpec, ds, col: str | None = None):
-    """(ds, col, mode, arrays, id_col): ``ds`` (:func:`load_raw`'s) as :func:`_decoded` reads it — only its image
-    column ``col`` (:func:`_image_column` where None), images undecoded, pixel arrays as numpy, and its id column —
+    """(ds, col, mode, arrays, id_col, name_col): ``ds`` (:func:`load_raw`'s) as :func:`_decoded` reads it — only its
+    image column ``col`` (:func:`_image_column` where None), images undecoded, pixel arrays as numpy, its id column
+    and the column its rows are named by in messages (the id column, else a file name's: :data:`_NAME_COLUMNS`) —
     with the mode its image feature declares and the dtype of its pixel arrays (or None)."""
     import datasets
 
@@ -3200,20 +3330,26 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    name_col = id_col or next((c for c in _NAME_COLUMNS if c in ds.column_names and c != col), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
-    ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
+    ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col, name_col) if c)))
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    return ds, col, mode, arrays, id_col
+    return ds, col, mode, arrays, id_col, name_col
+
+
+#: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped
+#: row is '``dog.png`` (row 1)', not 'row 1'; they do not make its image ids
+_NAME_COLUMNS = ("filename", "file", "image_name", "img_name", "fname", "key", "__key__", "uid", "image_key")
 
 
 def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     """The images of ``ds`` (:func:`load_raw`'s), decoded, at most ``spec.max_images``. ``more``: where ``ds`` is the
     first rows of a longer split, a callable that returns the whole split, called only where those rows hold too
     few images; its rows after them are read on."""
-    ds, col, mode, arrays, id_col = _prepared(spec, ds)
+    ds, col, mode, arrays, id_col, name_col = _prepared(spec, ds)
     # relative paths: from the saved dataset's folder (a table's) first
     base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     rows = enumerate(ds)
@@ -3248,14 +3384,15 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if arrays and value is not None:
             value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
-        where = path or f"row {i}"
+        # a row of bytes or pixels named by its dataset's name for it where there is one: 'dog.png (row 1)'
+        where = path or (f"{row[name_col]} (row {i})" if name_col and row[name_col] not in (None, "") else f"row {i}")
         try:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
             whys.setdefault(" ".join(str(exc).split()) or type(exc).__name__, where)
             if len(bad) <= MAX_NAMED_UNREADABLE:
-                log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
+                log.warning("skipping %s: %s", f"unreadable image {path}" if path else where, exc)
             continue
         if mode:
             pixels = declared_mode(pixels, mode, where, notes)
@@ -3577,6 +3714,30 @@ def image_hash(pixels: torch.Tensor) -> str:
     h = hashlib.sha256(f"{tuple(px.shape)}|{px.dtype}|".encode())
     h.update(px.numpy().tobytes())
     return h.hexdigest()[:16]
+
+
+def overlap_lines(metas: list[dict]) -> list[str]:
+    """One note per (training data, test data) pair of these runs' meta.json records (``test_overlap``, written
+    from :meth:`DataCache.known_overlap` when the grid was planned) whose test images are also training images:
+    their scores are not held-out scores. The leaderboard's note, as lasting as the runs it is about."""
+    groups: dict[tuple[str, str], tuple[list[str], int, set]] = {}
+    for m in metas:
+        found, cfg = m.get("test_overlap"), m.get("config") or {}
+        if not isinstance(found, dict) or not found.get("images"):
+            continue
+        key = (" + ".join(map(str, cfg.get("train_data") or ())), " + ".join(map(str, cfg.get("test_data") or ())))
+        images, n, runs = groups.get(key, (list(found["images"]), int(found.get("test_images") or 0), set()))
+        # a run and its budget check at half the iterations: one (task, loss, seed)
+        groups[key] = images, n, runs | {(str(cfg.get("task")), str(cfg.get("loss")), str(cfg.get("seed")))}
+    out = []
+    for (train, test), (images, n, runs) in groups.items():
+        k = len(images)
+        out.append(f"Test images trained on: {k} of {plural(max(n, k), 'test image')} "
+                   f"{agree(k, 'is also a training image', 'are also training images')} (train: {train}; "
+                   f"test: {test}), in {plural(len(runs), 'run')} ({', '.join(sorted({r[0] for r in runs}))}): "
+                   f"{agree(k, 'its scores are', 'their scores are')} not held-out scores and flatter those runs — "
+                   + ", ".join(images[:5]) + (", …" if k > 5 else "") + ".")
+    return out
 
 
 def dataset_names(specs) -> dict[DataSpec, str]:
@@ -4629,6 +4790,27 @@ class DataCache:
                                   f"{plural(n_test, 'test image')}"):
                 self._overlap(key, train, test)
         return self._overlaps[key]
+
+    def known_overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> dict | None:
+        """What :meth:`overlap` found for this pair where it was asked here or given by the driver
+        (:meth:`take_overlaps`), comparing no images: ``{"images": [...], "test_images": n}`` for a run's meta.json
+        (:func:`overlap_lines` reads it back for the leaderboard); None where it was not checked."""
+        key = (tuple(train), tuple(test))
+        if key not in self._overlaps:
+            return None
+        n = sum(len(self.images(s)) for s in dict.fromkeys(test))
+        return {"images": list(self._overlaps[key]), "test_images": n}
+
+    def overlaps(self, configs) -> tuple:
+        """The driver's :meth:`overlap` answers for ``configs``' (training, test) pairs, as it planned them, for
+        workers to take (:meth:`take_overlaps`) and record in their runs' meta.json: they compare no images."""
+        pairs = dict.fromkeys((tuple(c.train_data), tuple(c.test_data)) for c in configs)
+        return tuple((k, tuple(self._overlaps[k])) for k in pairs if k in self._overlaps)
+
+    def take_overlaps(self, given) -> None:
+        """The driver's :meth:`overlaps`, known here as if checked here."""
+        for key, both in given:
+            self._overlaps.setdefault(tuple(key), list(both))
 
     def _overlap(self, key: tuple, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> None:
         """:meth:`overlap`'s comparisons, its answer kept under ``key`` and logged."""

@@ -106,6 +106,9 @@ class WorkUnit:
     #: the driver's ``SOURCE[holdout=P%]`` splits (:meth:`benchmark.data.DataCache.holdouts`), drawn here from the near
     #: copies it joined: this node's detectors, rounding otherwise, would split a borderline folder otherwise
     holdouts: tuple = ()
+    #: the driver's overlap checks of the runs' (training, test) data (:meth:`benchmark.data.DataCache.overlaps`),
+    #: recorded in each run's meta.json: test images that are training images, found once, where the grid was planned
+    overlaps: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -128,6 +131,7 @@ def run_unit(unit: WorkUnit) -> dict:
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
         data.take_holdouts(unit.holdouts)  # the hold-outs split as the driver planned them, not drawn again here
+        data.take_overlaps(unit.overlaps)  # what the driver's overlap check found, for the runs' meta.json
         if unit.decoded:  # a local worker: the driver's decoded images, mapped (one copy for every worker)
             data.adopt(unit.decoded)
 
@@ -185,6 +189,12 @@ def _holdouts(data, configs) -> tuple:
     (:attr:`WorkUnit.holdouts`)."""
     specs = [s for c in configs for s in (*c.train_data, *c.test_data) if s.holdout]
     return data.holdouts(specs) if data is not None and specs else ()
+
+
+def _overlaps(data, configs) -> tuple:
+    """The driver's overlap checks of ``configs``' data (:meth:`benchmark.data.DataCache.overlaps`; no ``data``:
+    ``()``, nothing recorded), for every worker to take (:attr:`WorkUnit.overlaps`)."""
+    return data.overlaps(configs) if data is not None else ()
 
 
 def _planned(configs) -> dict:
@@ -869,7 +879,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
                               planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
-                              decoded=shared[1] if shared else (), holdouts=holdouts))
+                              decoded=shared[1] if shared else (), holdouts=holdouts,
+                              overlaps=_overlaps(data, todo)))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {plural(per_worker_threads, 'thread')} each")
@@ -1102,7 +1113,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
                        task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs), stall_s=stall_s,
-                       holdouts=_holdouts(data, todo))
+                       holdouts=_holdouts(data, todo), overlaps=_overlaps(data, todo))
         log.info("ray executor: %s (%s) on %s, each %s", plural(len(units), "task"), split, plural(len(todo), "run"),
                  opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
@@ -1465,19 +1476,20 @@ class SlurmLedger:
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None,
-           holdouts: tuple = ()) -> list[WorkUnit]:
+           holdouts: tuple = (), overlaps: tuple = ()) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
     progress lines count; ``holdouts``: the driver's hold-out splits (:func:`_holdouts`: the keys of near copies
-    only). A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N units of N configs
-    (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the driver's progress line
-    counts the grid."""
+    only); ``overlaps``: its overlap checks (:func:`_overlaps`). A unit of ``split="run"`` counts its own run only:
+    each carrying the whole grid made N units of N configs (quadratic: submitit pickles each job's unit to a file,
+    ~2 MB each at 20,000 runs); the driver's progress line counts the grid."""
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
-                  logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts)
+                  logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts,
+                  overlaps=overlaps)
     plan = _planned(configs)
     if split == "run":
         common.pop("grid")
@@ -1746,7 +1758,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
-                       grid=list(configs), stall_s=stall_s, holdouts=_holdouts(data, todo))
+                       grid=list(configs), stall_s=stall_s, holdouts=_holdouts(data, todo),
+                       overlaps=_overlaps(data, todo))
         if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
             ledger.intend(token, units, ids)
         try:

@@ -98,7 +98,9 @@ class PretrainConfig:
     view_flips: str = "shared"
 
     def __post_init__(self):
-        from benchmark.data import _split_source, without_hub_slash
+        from benchmark.data import _split_source, check_not_empty, without_hub_slash
+
+        check_not_empty([self.data], "data")  # PretrainConfig(data=''): as the CLI's --data '' (not a bare line later)
 
         source = _split_source(str(self.data))[0]  # `--data me/photos/`: the source `me/photos` is, its one file
         if (one := without_hub_slash(source)) != source and str(self.data).startswith(source):

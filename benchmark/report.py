@@ -543,6 +543,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
                   findings_out: list | None = None, stale_out: dict | None = None) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
+    from benchmark.data import overlap_lines
     from benchmark.errors import UserError
     from benchmark.settings import Selection, _matches, select, settings_of, task_conventions
 
@@ -596,7 +597,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(
         store, chosen.settings, metas)
-    stats.in_flight = in_flight_lines(store, store.in_flight())
+    stats.in_flight = in_flight_lines(store, store.in_flight()) + overlap_lines(metas)  # said first: both flatter
     for line in stats.in_flight:
         log.warning("report: %s", line)
     t_stats = time.perf_counter()

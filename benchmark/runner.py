@@ -1464,6 +1464,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
             meta["grid_id"] = grid.grid_id
+        if (overlap := grid.data.known_overlap(cfg.train_data, cfg.test_data)) is not None:
+            meta["test_overlap"] = overlap  # test images also trained on: the leaderboard's note (overlap_lines)
         if used.batch_size != cfg.batch_size:
             # a different setting, never pooled with the runs trained at the configured batch size
             meta.update(batch_size_used=used.batch_size, setting=setting(used),

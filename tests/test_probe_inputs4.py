@@ -485,7 +485,7 @@ def test_hdr_renders_are_named_as_such_not_as_non_images(tmp_path, caplog):
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "ok.png")
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["ok"]
-    assert "2 HDR image (OpenEXR/Radiance), not decoded" in caplog.text and "render.exr" in caplog.text
+    assert "2 HDR images (OpenEXR/Radiance), not decoded" in caplog.text and "render.exr" in caplog.text
 
 
 @pytest.mark.parametrize("name", ["Set5.zip", "DIV2K_valid_HR.tar.gz"])
