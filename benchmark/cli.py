@@ -664,11 +664,12 @@ def _checkpoints_off(args) -> bool:
             and (s.executor != "slurm" or s.submitit_cluster == "debug"))
 
 
-def _sigterm_as_interrupt() -> dict:
+def _sigterm_as_interrupt(default_only: bool = False) -> dict:
     """SIGTERM (a scheduler's polite kill) and SIGHUP (the terminal closed, the ssh session dropped: killed outright,
     up to --checkpoint-seconds of training were lost) are handled like Ctrl-C: the current write completes, the
-    process exits cleanly and says how to resume; an ignored one (``nohup``) stays ignored. Returns the previous
-    handlers."""
+    process exits cleanly and says how to resume; an ignored one (``nohup``) stays ignored. ``default_only``: only a
+    signal still at its default (which ends the process at once) — :func:`benchmark.api.run`'s, which leaves a
+    script's own handler to it. Returns the previous handlers."""
     import signal
     import threading
 
@@ -679,7 +680,8 @@ def _sigterm_as_interrupt() -> dict:
         raise KeyboardInterrupt
 
     return {s: signal.signal(s, handler) for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
-            if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
+            if s is not None and signal.getsignal(s) is not signal.SIG_IGN
+            and (not default_only or signal.getsignal(s) is signal.SIG_DFL)}
 
 
 def _restore_sigterm(previous: dict) -> None:
