@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean, exit_now
+from benchmark.errors import AGAIN, UPDATE_PLBENCH, UserError, did_you_mean, exit_now  # AGAIN: what resumes a grid
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -961,11 +961,6 @@ def cmd_run(args) -> int:
     if unsaid is not None:
         raise unsaid
     return 0
-
-
-#: what a grid's last lines say resumes it: `plbench run`'s command, and :func:`benchmark.api.run`'s own call (a
-#: script has no command to run again)
-AGAIN = {"command": "the same command", "api": "the same api.run() call"}
 
 
 def say_interrupted(store, configs, again: str = "command") -> None:

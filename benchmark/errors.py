@@ -30,6 +30,34 @@ class UnknownName(UserError):
         self.kind, self.name = kind, name
 
 
+#: what runs a grid again — resumes it, retries its failed runs —, as its lines say it: `plbench run`'s command, or
+#: :func:`benchmark.api.run`'s own call (a script has no command to run again)
+AGAIN = {"command": "the same command", "api": "the same api.run() call"}
+#: set to ``api`` by :func:`benchmark.api.run` for its call, so that every line of its grid names the call
+#: (:func:`again`): the processes it starts (local workers, a SLURM job's sbatch) inherit it
+AGAIN_ENV = "PLBENCH_AGAIN"
+
+
+def again() -> str:
+    """What runs this process's grid again, for its lines (a full disk's error, a hung run's, workers lost): ``the
+    same command``, or ``the same api.run() call`` within :func:`benchmark.api.run` (:data:`AGAIN_ENV`)."""
+    return AGAIN["api" if os.environ.get(AGAIN_ENV) == "api" else "command"]
+
+
+@contextlib.contextmanager
+def again_as(who: str):
+    """Within the block, :func:`again` says ``who``'s (a key of :data:`AGAIN`), its processes started meanwhile too."""
+    before = os.environ.get(AGAIN_ENV)
+    os.environ[AGAIN_ENV] = who
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(AGAIN_ENV, None)
+        else:
+            os.environ[AGAIN_ENV] = before
+
+
 #: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
 #: code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then
 UPDATE_PLBENCH = "update plbench (`git pull`, or `pip install -U` of the package)"

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Protocol
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError
+from benchmark.errors import UserError, again
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -538,14 +538,14 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
-                              f"{agree(summary.locked, 'is', 'are')} unfinished; run the same command again to resume "
+                              f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again to resume "
                               f"{agree(summary.locked, 'it from its checkpoint', 'them from their checkpoints')}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
         if summary.failed:
-            log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: the same command retries "
-                        "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed,
+            log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: %s retries "
+                        "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed, again(),
                         agree(summary.failed, "it", "them"))
         elif hung:  # a re-score or input scoring that hung: marked, its rows kept (said in `what`); no run failed
             log.warning("%s; every run of the grid is finished", what)

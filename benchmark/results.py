@@ -72,7 +72,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UnknownName, UserError, did_you_mean_path
+from benchmark.errors import UnknownName, UserError, again, did_you_mean_path
 from benchmark.faults import crash_point, disk_full_point
 
 log = logging.getLogger(__name__)
@@ -289,20 +289,20 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
         if _dangling(way):  # nothing written through or over it: its folder, and results, may come back
             err = InTheWay(f"cannot write {path}: {way} is a link to {os.readlink(way)}, which is not there (a disk "
                            "not mounted, a folder moved?); nothing was written, results written before are intact: "
-                           "mount or restore it (or remove the link to train it again here) and run the same command "
-                           "again")
+                           "mount or restore it (or remove the link to train it again here) and run "
+                           f"{again()} again")
         else:
             err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; "
                            "nothing half-written was left, results written before are intact: move it aside and run "
-                           "the same command again")
+                           f"{again()} again")
         err.way = way
         return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
-                        "written before are intact: free space and run the same command again to resume")
+                        f"written before are intact: free space and run {again()} again to resume")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         err = NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
-                          "before are intact: make the folder writable and run the same command again to resume")
+                          f"before are intact: make the folder writable and run {again()} again to resume")
         err.way = Path(path)
         return err
     return exc
@@ -331,7 +331,7 @@ def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSErro
     fix = "".join(f for f in ("free space, ", "make the store writable, ") if f in fixes)
     what = agree(len(stuck), "the file moved before it was", f"the {len(stuck)} files moved before it were")
     return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
-                f"intact): {fix}{move}, then run the same command again")
+                f"intact): {fix}{move}, then run {again()} again")
 
 
 def disk_full(exc: BaseException) -> DiskFull | None:
@@ -1255,7 +1255,7 @@ class ResultsStore:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
                 raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
                                 f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
-                                f"{marker.name} and run the same command again (no run is touched meanwhile)") from None
+                                f"{marker.name} and run {again()} again (no run is touched meanwhile)") from None
             raise UserError(f"{marker} {what}; is {self.root} a plbench "
                             "results directory? use another --out") from None
         if version == 1:
@@ -1373,7 +1373,7 @@ class ResultsStore:
         for path in (self.root, self.runs):
             if _dangling(path):
                 raise UserError(f"{path} is a link to {os.readlink(path)}, which is not there (a disk not mounted, a "
-                                "folder moved?): mount or restore it and run the same command again; nothing was "
+                                f"folder moved?): mount or restore it and run {again()} again; nothing was "
                                 "written")
 
     def preflight(self, writes: str = "`plbench run` writes its runs and report there") -> None:
@@ -1756,7 +1756,7 @@ class ResultsStore:
         if other := self.linked_run(run_id):  # its lock, its files: another run's (merged or trained over it)
             err = InTheWay(f"cannot write {path}: runs/{run_id} is a link to {_run_folder(other)}, another run's "
                            "folder; nothing was written through it, that run's files are intact: remove the link (rm "
-                           f"{shlex.quote(str(self.run_dir(run_id)))}) and run the same command again")
+                           f"{shlex.quote(str(self.run_dir(run_id)))}) and run {again()} again")
             err.way = self.run_dir(run_id)
             raise err
         said, hinted, t0 = False, False, time.monotonic()

@@ -52,3 +52,24 @@ def test_a_night_script_terminated_while_scoring_stops_cleanly_and_says_where_th
     assert "the script's own except KeyboardInterrupt ran" in proc.stdout, proc.stdout
     said = [line for line in proc.stderr.splitlines() if "the grid stands at" in line]
     assert len(said) == 1 and "the same api.run() call resumes" in said[0], proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_a_full_disk_met_by_api_run_says_to_run_the_same_call_again(tmp_path, monkeypatch):
+    """A full disk met by api.run raised 'free space and run the same command again to resume': a script has no
+    command to run again (its grid's last lines say 'the same api.run() call' already). Every line that says what
+    retries or resumes the grid says the call under api.run — its error, and the lines its workers log."""
+    from benchmark import api, faults
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(faults, "_passed", {})
+    monkeypatch.setenv(faults.DISK_FULL_ENV, "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    with pytest.raises(UserError) as err:
+        api.run(tasks=["denoise"], losses=["l1"], seeds=[0], iterations=2, batch_size=2, crop=32, metrics=["psnr"],
+                budget_check=False, out=tmp_path / "r", report=False)
+    assert "disk full while writing" in str(err.value), err.value
+    assert "run the same api.run() call again" in str(err.value) and "same command" not in str(err.value), err.value
+    from benchmark.errors import again
+
+    assert again() == "the same command", "the call's wording ends with the call"
