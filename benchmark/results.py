@@ -890,6 +890,30 @@ LOCK_TIME = "%Y-%m-%dT%H:%M:%SZ"
 _LOCK_LINE = re.compile(r"pid (\d+) on (\S+) (?:(since)(?: ([^\s,]*))?)?")
 
 
+#: the lock file's own inode, as its holder saw it (``…, inode N``): every client of a shared (NFS) store sees the
+#: server's number alike, while a copy of the store (cp -r, cp -a, rsync, a tar) is another file, another number
+_LOCK_INODE = re.compile(r", inode (\d+)")
+
+
+def copied_lock(path: Path, text: str) -> bool:
+    """Whether the run lock at ``path``, its text ``text``, is a copy of one (a store copied while a worker held it):
+    its text names the inode of the file its holder locked, and ``path`` is another file. A lock of an earlier plbench,
+    which names none, is never judged so; one gone meanwhile is a copy of nothing held."""
+    m = _LOCK_INODE.search(text)
+    if m is None:
+        return False
+    try:
+        return path.stat().st_ino != int(m.group(1))
+    except OSError:
+        return True
+
+
+def shown_holder(text: str) -> str:
+    """A run lock's text as its lines show who holds it (``pid N on HOST since T``, a role after a comma): without the
+    inode it records for :func:`copied_lock`."""
+    return _LOCK_INODE.sub("", text)
+
+
 def lock_holder(text: str) -> tuple[int, str, str | None] | None:
     """``(pid, host, since)`` of a run lock's text as :meth:`RunLock.acquire` writes it (``pid N on HOST since T``,
     a role after a comma, :meth:`RunLock.mark`), or None where it does not begin so (read empty, "another
@@ -925,7 +949,7 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # held (EWOULDBLOCK)
-                holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+                holder = shown_holder(os.read(fd, 200).decode(errors="replace").strip()) or "another process"
                 os.close(fd)
                 return holder
             except OSError as exc:  # no locks at all there (ENOLCK: NFS without its lock daemon; ENOSYS: Lustre
@@ -941,8 +965,9 @@ class RunLock:
             if same:
                 os.ftruncate(fd, 0)
                 # since when, as the UTC day and time: read on other machines of a shared store (is it stale?)
+                # and the file it locked: a copy of the store (another file) is told from the store shared (NFS)
                 os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
-                             f"{time.strftime(LOCK_TIME, time.gmtime())}".encode())
+                             f"{time.strftime(LOCK_TIME, time.gmtime())}, inode {os.fstat(fd).st_ino}".encode())
                 return cls(path, fd)
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
@@ -1092,7 +1117,7 @@ def held_elsewhere(path: Path, roles: bool = False, text: str | None = None) -> 
     except OSError:
         return ""
     who = lock_holder(holder)
-    if who is None or who[1] == socket.gethostname():
+    if who is None or who[1] == socket.gethostname() or copied_lock(path, holder):  # a copy's: held by nothing here
         return ""
     return f"pid {who[0]} on {who[1]}" if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
 
@@ -2285,8 +2310,10 @@ class ResultsStore:
                 continue
             if who[1] == socket.gethostname() and RunLock.held_for(path) is None:
                 continue
+            if copied_lock(path, holder):  # a copy of the store made while another machine trained it: nothing holds
+                continue  # it here (this host's copy is told by its holder's open files, held_for)
             if (self.meta(rid) or {}).get("status") not in ("ok", "diverged"):
-                out[rid] = holder
+                out[rid] = shown_holder(holder)
         return out
 
     def recorded_losses(self) -> list[tuple[str, bool]]:

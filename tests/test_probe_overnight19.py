@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from benchmark.progress import GridProgress
+from benchmark.results import ResultsStore
+from tests.test_probe_store17 import _one_done
+
 _A_SCRIPT_TERMINATED_WHILE_SCORING = '''
 import logging, os, signal, sys
 from benchmark import api, metrics
@@ -73,3 +77,31 @@ def test_a_full_disk_met_by_api_run_says_to_run_the_same_call_again(tmp_path, mo
     from benchmark.errors import again
 
     assert again() == "the same command", "the call's wording ends with the call"
+
+
+@pytest.mark.parametrize("cp", ["cp -r", "cp -a"])
+def test_a_store_copied_mid_grid_to_another_machine_holds_no_run_there(tmp_path, monkeypatch, cp):
+    """A store copied mid-grid (cp -r, which gives each file the copy's time, or cp -a) and read on another machine:
+    the copy's lock files name the first machine's live worker, so the copy's progress line counted the run as
+    'running on another machine' and `report`/`check` said it was in flight there, until three times the longest run
+    had passed unchanged — a copy cannot be told from a shared (NFS) store by its text or times. A lock now records
+    the file it locked (its inode, which every client of a shared store sees alike and a copy never has): on the copy
+    the run is one still to do at once; on the shared store itself it stays in flight."""
+    import shutil
+    import socket
+
+
+    store, cfgs, ids = _one_done(tmp_path / "a")
+    lock = store.lock(ids[1])  # node A's worker, training it now
+    try:
+        shutil.copytree(tmp_path / "a", tmp_path / "b", copy_function=shutil.copy if cp == "cp -r" else shutil.copy2)
+        real = socket.gethostname()
+        monkeypatch.setattr(socket, "gethostname", lambda: f"{real}-node-b")  # read from machine B
+        copy = ResultsStore(tmp_path / "b")
+        assert copy.in_flight() == {}, copy.in_flight()
+        line = GridProgress(copy, cfgs, workers=1).line()
+        assert "another machine" not in line and "running" not in line.split("ETA")[0].replace("0 running", ""), line
+        assert list(store.in_flight()) == [ids[1]], "the shared store itself, read from B: in flight on A"
+        assert "1 on another machine" in GridProgress(store, cfgs, workers=1).line()
+    finally:
+        lock.release()
