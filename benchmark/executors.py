@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, again
 
@@ -1603,47 +1604,6 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
     return gb
 
 
-def _end_once_saved(result_pickle) -> None:
-    """End this SLURM job's process as the command ends (:func:`~benchmark.errors.exit_now`: the other atexit handlers,
-    logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
-    a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
-    active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
-    saved no result or an error, the process ends as before, with submitit's exit code. It runs as an atexit handler,
-    after those registered after it (last in, first out: a logger's, imported while the job trained), which exit_now's
-    own run of the handlers ran again: they are unregistered first, so each handler runs once — those registered before
-    it (torch's, multiprocessing's: imported with the job's function) by exit_now."""
-    import atexit
-    import pickle
-
-    ran, later = [], []
-    register = atexit.register
-
-    def registering(func, *args, **kwargs):  # a handler registered after this one: run before it
-        later.append(func)
-        return register(func, *args, **kwargs)
-
-    def end() -> None:
-        if ran:  # exit_now runs the atexit handlers, this one among them
-            return
-        ran.append(True)
-        if atexit.register is registering:
-            atexit.register = register
-        try:
-            with open(result_pickle, "rb") as f:
-                status = pickle.load(f)[0]
-        except Exception:  # noqa: BLE001 - no result saved (submitit raised) or unreadable: its own end
-            return
-        if status == "success":
-            from benchmark import errors
-
-            for func in later:  # run already
-                atexit.unregister(func)
-            errors.exit_now(0)
-
-    register(end)
-    atexit.register = registering
-
-
 class RequeueableUnit:
     """A SLURM job's function. On a time-out or preemption SLURM sends ``SIGUSR2`` (submitit asks for
     it 90 s ahead); submitit's handler calls :meth:`checkpoint` and requeues the job with what it
@@ -1681,10 +1641,6 @@ class RequeueableUnit:
                 return
             requeue(signum, frame)  # not training: requeue now
 
-        with contextlib.suppress(Exception):  # where submitit saves this job's result (its job environment)
-            from submitit import JobEnvironment
-
-            _end_once_saved(JobEnvironment().paths.result_pickle)
         signal.signal(usr2, on_usr2)
         try:
             result = _worker_main(unit)
@@ -1732,7 +1688,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             if not todo:
                 return _collect(list(configs), store_root, metrics, [], "slurm jobs")
         try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process without SLURM
-            ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
+            # each job's process is plbench's entry around submitit's (benchmark.slurmjob): once its result is saved,
+            # it ends as the command does, not through the interpreter's teardown (a C++ thread's abort: FAILED)
+            ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm",
+                                       slurm_python=slurmjob.COMMAND, local_python=slurmjob.COMMAND)
         except RuntimeError as exc:
             if (cluster or "slurm") != "slurm":
                 raise

@@ -105,3 +105,72 @@ def test_a_store_copied_mid_grid_to_another_machine_holds_no_run_there(tmp_path,
         assert "1 on another machine" in GridProgress(store, cfgs, workers=1).line()
     finally:
         lock.release()
+
+
+_A_SLURM_JOB = '''
+import atexit, os, sys
+from benchmark import slurmjob
+
+class AbortsInTeardown:  # destroyed only by the interpreter's teardown, as pyarrow's thread pool
+    def __del__(self, abort=os.abort, write=os.write):
+        write(2, b"terminate called without an active exception\\\\n")
+        abort()
+
+keep = AbortsInTeardown()
+register = atexit.register
+atexit.register(lambda: print("a handler registered with the job's function ran"))  # torch's, multiprocessing's
+
+
+def process_job(folder):  # submitit's: the job's function, then its result saved (or its error, raised again)
+    print("atexit.register is atexit's own while the job runs:", atexit.register is register)
+    atexit.register(lambda: print("a handler registered while the job trained ran"))  # a logger's (wandb, mlflow)
+    if sys.argv[1] == "error":
+        raise RuntimeError("the job's function raised")
+
+
+slurmjob.main(["-u", "-m", "submitit.core._submit", "folder"], process_job=process_job)
+'''
+
+
+@pytest.mark.parametrize("outcome, code", [("success", 0), ("error", -6)])
+def test_a_slurm_job_ends_through_its_own_entry_without_patching_atexit(outcome, code):
+    """A SLURM job ended past the interpreter's teardown (where pyarrow's thread aborted it, FAILED in sacct) through an
+    atexit handler registered at the job function's start that replaced atexit.register for the job's life, to know
+    which handlers ran before it. The job's process is plbench's own entry now (benchmark.slurmjob, submitit's
+    `python`): submitit's process_job, then exit_now(0) once its result is saved — each handler once, atexit untouched;
+    a job whose function raised ends as submitit's entry ends it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.run([sys.executable, "-c", _A_SLURM_JOB, outcome], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=60)
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-1000:])
+    assert "atexit.register is atexit's own while the job runs: True" in proc.stdout, proc.stdout
+    if outcome == "success":
+        assert "terminate called" not in proc.stderr, proc.stderr[-1000:]
+        assert proc.stdout.count("a handler registered while the job trained ran") == 1, proc.stdout
+        assert proc.stdout.count("a handler registered with the job's function ran") == 1, proc.stdout
+
+
+
+def test_slurm_jobs_are_started_through_plbenchs_own_entry(tmp_path, monkeypatch):
+    """execute_slurm names benchmark.slurmjob as submitit's python for the slurm cluster and the local one."""
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark import slurmjob
+    from tests.test_probe_fa14 import _cheap_config
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    submitted = fake_slurm.count_submissions(monkeypatch, {"trained": 1})
+    ex.execute_slurm([_cheap_config()], tmp_path / "r", ("psnr",), "cpu", split="run")
+    assert submitted == [1]
+    made = submitit.AutoExecutor.made
+    assert made["slurm_python"] == made["local_python"] == slurmjob.COMMAND, made
+    assert slurmjob.COMMAND.endswith(" -u -m benchmark.slurmjob"), slurmjob.COMMAND
