@@ -69,11 +69,12 @@ def run(config: str | Path | Mapping | GridSpec | None = None, *, report: bool =
     it as Ctrl-C does, wherever it is — planning, training, scoring: where the grid stands is said, then
     :class:`KeyboardInterrupt` goes on."""
     from benchmark.cli import _restore_sigterm, _sigterm_as_interrupt
-    from benchmark.errors import again_as
+    from benchmark.errors import again_as, output_to_a_reader_gone_goes_nowhere
 
     previous = _sigterm_as_interrupt(default_only=True)  # the default ended the script at once, its results' summary
     try:  # and its own `except KeyboardInterrupt` unsaid; a handler of the script's stays its own
-        with again_as("api"):  # its lines (a full disk's, a hung run's, its workers') name this call, not a command
+        # its lines (a full disk's, a hung run's, its workers') name this call, not a command; output to a reader gone
+        with again_as("api"), output_to_a_reader_gone_goes_nowhere():  # goes nowhere, not into the runs' errors
             return _run(config, report=report, progress=progress, **settings)
     finally:
         _restore_sigterm(previous)

@@ -556,10 +556,15 @@ def main(argv: list[str] | None = None) -> int:
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
         _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
-        return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
-                "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
-                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
-                "merge": cmd_merge}[args.command](args)
+        from benchmark.errors import output_to_a_reader_gone_goes_nowhere
+
+        # a grid's output to a reader gone (`| tee night.log` killed) goes nowhere, not into its runs' errors
+        with (output_to_a_reader_gone_goes_nowhere() if args.command in ("run", "compare") else
+              contextlib.nullcontext()):
+            return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
+                    "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
+                    "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
+                    "merge": cmd_merge}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise

@@ -195,6 +195,67 @@ def download_hint(exc: BaseException) -> str:
             f"weights go in {Path(torch.hub.get_dir()) / 'checkpoints'}")
 
 
+class _ToAReaderGone:
+    """``sys.stdout``/``sys.stderr`` of a grid whose reader may go away (``plbench run … | head``, a ``| tee`` killed,
+    an ssh session's pipe gone): a write that meets the broken pipe makes the stream's descriptor the null device and
+    is made again there, so what is printed from then on — a loss's debugging print, a library's chatter — goes
+    nowhere instead of failing the run that printed it. Everything else is the stream's own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _nowhere(self) -> None:
+        try:
+            fd = self._stream.fileno()
+        except (OSError, ValueError, AttributeError):  # no descriptor (io.StringIO): a stream of its own
+            self._stream = open(os.devnull, "w")  # noqa: SIM115 - this process's stream from now on
+            return
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)  # the buffered text that met the broken pipe is written there too
+        os.close(null)
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._nowhere()
+            return self._stream.write(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._nowhere()
+            self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def output_to_a_reader_gone_goes_nowhere():
+    """Within the block, this process's ``sys.stdout`` and ``sys.stderr`` write nowhere once their reader is gone
+    (:class:`_ToAReaderGone`), instead of raising ``BrokenPipeError`` into whatever printed: every run of a night
+    whose ``| tee`` was killed failed at its loss's first print. Around what trains a grid: ``plbench run`` and
+    ``compare``, :func:`benchmark.api.run`, each worker."""
+    put = {}
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _ToAReaderGone):
+            put[name] = _ToAReaderGone(stream)
+            setattr(sys, name, put[name])
+    try:
+        yield
+    finally:
+        for name, guard in put.items():
+            if getattr(sys, name) is guard:  # the stream itself again (its descriptor the null device if it was gone)
+                setattr(sys, name, guard._stream)
+
+
 def exit_now(code) -> None:
     """End the process with ``code`` once what Python runs at exit has run — its non-daemon threads joined, the
     :mod:`atexit` handlers (multiprocessing's children joined, Ray's shutdown, temporary directories' cleanup),

@@ -49,7 +49,7 @@ from typing import Protocol
 
 from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, again
+from benchmark.errors import UserError, again, output_to_a_reader_gone_goes_nowhere
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -239,7 +239,8 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        summary = run_unit(unit)
+        with output_to_a_reader_gone_goes_nowhere():  # the driver's stdout, a pipe whose reader is gone: no run's error
+            summary = run_unit(unit)
         # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
         return {"summary": summary, **({"requeued": True} if again else {})}

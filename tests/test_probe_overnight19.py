@@ -174,3 +174,75 @@ def test_slurm_jobs_are_started_through_plbenchs_own_entry(tmp_path, monkeypatch
     made = submitit.AutoExecutor.made
     assert made["slurm_python"] == made["local_python"] == slurmjob.COMMAND, made
     assert slurmjob.COMMAND.endswith(" -u -m benchmark.slurmjob"), slurmjob.COMMAND
+
+
+_A_LOSS_THAT_PRINTS = '''
+import torch
+
+from benchmark.registry import register_loss
+
+
+@register_loss("probe19_prints")
+class Prints(torch.nn.Module):
+    def forward(self, pred, target):
+        loss = (pred - target).abs().mean()
+        print("loss", float(loss.detach()))  # a user's debugging, a library's chatter
+        return loss
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_grid_whose_stdout_reader_went_away_still_trains(tmp_path, workers):
+    """`plbench run … | head`, a `| tee night.log` killed, an ssh session's pipe gone: the first print of a loss
+    (a user's debugging, a library's chatter on stdout) met a broken pipe, and every run of the night failed at its
+    first iteration with 'BrokenPipeError: [Errno 32] Broken pipe' — the reader of the output, not the run. What is
+    written to a stream whose reader is gone goes nowhere now, in the command and in each worker; the runs train."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "prints.py").write_text(_A_LOSS_THAT_PRINTS)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    with open(tmp_path / "err.log", "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses",
+                                 "probe19_prints", "--loss-file", str(tmp_path / "prints.py"), "--seeds", "0", "1",
+                                 "--iterations", "4", "--batch-size", "2", "--crop", "32", "--metrics", "psnr",
+                                 "--no-budget-check", "--no-report", "--workers", workers,
+                                 "--out", str(tmp_path / "r")],
+                                stdout=subprocess.PIPE, stderr=err, env=env, cwd=Path(__file__).resolve().parents[1])
+        proc.stdout.close()  # the reader gone before the first line
+        code = proc.wait(timeout=300)
+    said = (tmp_path / "err.log").read_text()
+    assert code == 0, said[-2000:]
+    assert "trained 2, skipped 0 (already done), re-scored 0, diverged 0, failed 0" in said, said[-2000:]
+    assert "BrokenPipeError" not in said, said[-2000:]
+
+
+_PRINTS_TO_A_READER_GONE = '''
+import os, sys
+from benchmark.errors import output_to_a_reader_gone_goes_nowhere
+
+r, w = os.pipe()
+os.close(r)
+os.dup2(w, 1)
+os.close(w)
+with output_to_a_reader_gone_goes_nowhere():
+    for i in range(3):
+        print("line", i, flush=True)
+sys.stderr.write("printed past the reader gone")
+'''
+
+
+def test_a_print_to_a_reader_gone_goes_nowhere():
+    """The mechanism: once the reader of stdout is gone, a print (flushed) raised BrokenPipeError; now stdout is the
+    null device from then on, and the process goes on."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.run([sys.executable, "-c", _PRINTS_TO_A_READER_GONE], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=60)
+    assert proc.returncode == 0 and "printed past the reader gone" in proc.stderr, proc.stderr[-1000:]
+    assert "BrokenPipeError" not in proc.stderr, proc.stderr[-1000:]
