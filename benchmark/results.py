@@ -1099,25 +1099,30 @@ def held_as_far_as_known(path: Path) -> bool:
     """Whether the run lock at ``path`` must be taken as held: by a live process of this host
     (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
     checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
-    stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
+    stale one). Never a live worker's run named for retraining, nor its files removed, from another node: a lock
+    whose file is not the one its holder locked (:func:`copied_lock`) counts as held here too — a copy of the store,
+    or a live run on a mount whose clients see other inode numbers (SMB ``noserverino``, some FUSE mounts)."""
     try:  # read once for both
         text = path.read_text(errors="replace")
     except OSError:
         return False
-    return RunLock.held_for(path, text=text) is not None or bool(held_elsewhere(path, roles=True, text=text))
+    return RunLock.held_for(path, text=text) is not None or bool(
+        held_elsewhere(path, roles=True, text=text, copies=True))
 
 
-def held_elsewhere(path: Path, roles: bool = False, text: str | None = None) -> str:
+def held_elsewhere(path: Path, roles: bool = False, text: str | None = None, copies: bool = False) -> str:
     """``pid N on HOST`` where the run lock at ``path`` names another machine (a worker on another node of a shared
-    store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, or one
-    read empty). ``roles``: a merge's short copy (:data:`MERGE_READ`, :data:`MERGE_WRITE`) counts too; without,
-    only a run trained or scored there does. ``text``: the file's text, read already by the caller."""
+    store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, one
+    read empty, or a copy's, :func:`copied_lock`). ``roles``: a merge's short copy (:data:`MERGE_READ`,
+    :data:`MERGE_WRITE`) counts too; without, only a run trained or scored there does. ``text``: the file's text, read
+    already by the caller. ``copies``: a copy's lock counts too — for what is shown only is the inode trusted (a mount
+    whose clients see other inode numbers makes a live run's lock look copied), never before a file is removed."""
     try:
         holder = path.read_text(errors="replace") if text is None else text
     except OSError:
         return ""
     who = lock_holder(holder)
-    if who is None or who[1] == socket.gethostname() or copied_lock(path, holder):  # a copy's: held by nothing here
+    if who is None or who[1] == socket.gethostname() or (not copies and copied_lock(path, holder)):  # a copy's
         return ""
     return f"pid {who[0]} on {who[1]}" if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
 
