@@ -248,12 +248,28 @@ def output_to_a_reader_gone_goes_nowhere():
         if stream is not None and not isinstance(stream, _ToAReaderGone):
             put[name] = _ToAReaderGone(stream)
             setattr(sys, name, put[name])
+    # a log handler made on one of them before (a script's logging.basicConfig(stream=sys.stdout)) holds the stream
+    # itself: through the guard too, or each record of the night wrote a '--- Logging error ---' traceback to stderr
+    guards = {id(g._stream): g for g in put.values()}
+    handlers = [h for h in _stream_handlers() if id(getattr(h, "stream", None)) in guards]
+    for h in handlers:
+        h.stream = guards[id(h.stream)]
     try:
         yield
     finally:
+        for h in handlers:
+            if isinstance(h.stream, _ToAReaderGone):
+                h.stream = h.stream._stream
         for name, guard in put.items():
             if getattr(sys, name) is guard:  # the stream itself again (its descriptor the null device if it was gone)
                 setattr(sys, name, guard._stream)
+
+
+def _stream_handlers() -> list[logging.StreamHandler]:
+    """Every :class:`logging.StreamHandler` of this process's loggers, the root's first."""
+    loggers = [logging.getLogger(), *(x for x in list(logging.Logger.manager.loggerDict.values())
+                                      if isinstance(x, logging.Logger))]
+    return [h for x in loggers for h in list(x.handlers) if isinstance(h, logging.StreamHandler)]
 
 
 def exit_now(code) -> None:
