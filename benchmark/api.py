@@ -64,7 +64,24 @@ def _grid(config) -> GridSpec:
 
 def run(config: str | Path | Mapping | GridSpec | None = None, *, report: bool = True, progress: bool = False,
         **settings):
-    """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
+    """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`.
+    SIGTERM and SIGHUP (a scheduler's preemption, a closed session), where the script leaves them at their default, stop
+    it as Ctrl-C does, wherever it is — planning, training, scoring: where the grid stands is said, then
+    :class:`KeyboardInterrupt` goes on."""
+    from benchmark.cli import _restore_sigterm, _sigterm_as_interrupt
+    from benchmark.errors import again_as, output_to_a_reader_gone_goes_nowhere
+
+    previous = _sigterm_as_interrupt(default_only=True)  # the default ended the script at once, its results' summary
+    try:  # and its own `except KeyboardInterrupt` unsaid; a handler of the script's stays its own
+        # its lines (a full disk's, a hung run's, its workers') name this call, not a command; output to a reader gone
+        with again_as("api"), output_to_a_reader_gone_goes_nowhere():  # goes nowhere, not into the runs' errors
+            return _run(config, report=report, progress=progress, **settings)
+    finally:
+        _restore_sigterm(previous)
+
+
+def _run(config, *, report: bool, progress: bool, **settings):
+    """:func:`run`, its SIGTERM an interrupt."""
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.cli import done_before, planned, say_interrupted, say_outcome, standard_streams
 

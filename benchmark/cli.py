@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean, exit_now
+from benchmark.errors import AGAIN, UPDATE_PLBENCH, UserError, did_you_mean, exit_now  # AGAIN: what resumes a grid
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -558,10 +558,15 @@ def main(argv: list[str] | None = None) -> int:
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
         _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
-        return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
-                "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
-                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
-                "merge": cmd_merge}[args.command](args)
+        from benchmark.errors import output_to_a_reader_gone_goes_nowhere
+
+        # a grid's output to a reader gone (`| tee night.log` killed) goes nowhere, not into its runs' errors
+        with (output_to_a_reader_gone_goes_nowhere() if args.command in ("run", "compare") else
+              contextlib.nullcontext()):
+            return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
+                    "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
+                    "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
+                    "merge": cmd_merge}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
@@ -666,11 +671,12 @@ def _checkpoints_off(args) -> bool:
             and (s.executor != "slurm" or s.submitit_cluster == "debug"))
 
 
-def _sigterm_as_interrupt() -> dict:
+def _sigterm_as_interrupt(default_only: bool = False) -> dict:
     """SIGTERM (a scheduler's polite kill) and SIGHUP (the terminal closed, the ssh session dropped: killed outright,
     up to --checkpoint-seconds of training were lost) are handled like Ctrl-C: the current write completes, the
-    process exits cleanly and says how to resume; an ignored one (``nohup``) stays ignored. Returns the previous
-    handlers."""
+    process exits cleanly and says how to resume; an ignored one (``nohup``) stays ignored. ``default_only``: only a
+    signal still at its default (which ends the process at once) — :func:`benchmark.api.run`'s, which leaves a
+    script's own handler to it. Returns the previous handlers."""
     import signal
     import threading
 
@@ -681,7 +687,8 @@ def _sigterm_as_interrupt() -> dict:
         raise KeyboardInterrupt
 
     return {s: signal.signal(s, handler) for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
-            if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
+            if s is not None and signal.getsignal(s) is not signal.SIG_IGN
+            and (not default_only or signal.getsignal(s) is signal.SIG_DFL)}
 
 
 def _restore_sigterm(previous: dict) -> None:
@@ -955,11 +962,6 @@ def cmd_run(args) -> int:
     if unsaid is not None:
         raise unsaid
     return 0
-
-
-#: what a grid's last lines say resumes it: `plbench run`'s command, and :func:`benchmark.api.run`'s own call (a
-#: script has no command to run again)
-AGAIN = {"command": "the same command", "api": "the same api.run() call"}
 
 
 def say_interrupted(store, configs, again: str = "command") -> None:

@@ -30,6 +30,34 @@ class UnknownName(UserError):
         self.kind, self.name = kind, name
 
 
+#: what runs a grid again — resumes it, retries its failed runs —, as its lines say it: `plbench run`'s command, or
+#: :func:`benchmark.api.run`'s own call (a script has no command to run again)
+AGAIN = {"command": "the same command", "api": "the same api.run() call"}
+#: set to ``api`` by :func:`benchmark.api.run` for its call, so that every line of its grid names the call
+#: (:func:`again`): the processes it starts (local workers, a SLURM job's sbatch) inherit it
+AGAIN_ENV = "PLBENCH_AGAIN"
+
+
+def again() -> str:
+    """What runs this process's grid again, for its lines (a full disk's error, a hung run's, workers lost): ``the
+    same command``, or ``the same api.run() call`` within :func:`benchmark.api.run` (:data:`AGAIN_ENV`)."""
+    return AGAIN["api" if os.environ.get(AGAIN_ENV) == "api" else "command"]
+
+
+@contextlib.contextmanager
+def again_as(who: str):
+    """Within the block, :func:`again` says ``who``'s (a key of :data:`AGAIN`), its processes started meanwhile too."""
+    before = os.environ.get(AGAIN_ENV)
+    os.environ[AGAIN_ENV] = who
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(AGAIN_ENV, None)
+        else:
+            os.environ[AGAIN_ENV] = before
+
+
 #: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
 #: code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then
 UPDATE_PLBENCH = "update plbench (`git pull`, or `pip install -U` of the package)"
@@ -165,6 +193,83 @@ def download_hint(exc: BaseException) -> str:
 
     return (f"; a download failed: {why} — fetch the file on a connected machine: torch.hub and torchvision "
             f"weights go in {Path(torch.hub.get_dir()) / 'checkpoints'}")
+
+
+class _ToAReaderGone:
+    """``sys.stdout``/``sys.stderr`` of a grid whose reader may go away (``plbench run … | head``, a ``| tee`` killed,
+    an ssh session's pipe gone): a write that meets the broken pipe makes the stream's descriptor the null device and
+    is made again there, so what is printed from then on — a loss's debugging print, a library's chatter — goes
+    nowhere instead of failing the run that printed it. Everything else is the stream's own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _nowhere(self) -> None:
+        try:
+            fd = self._stream.fileno()
+        except (OSError, ValueError, AttributeError):  # no descriptor (io.StringIO): a stream of its own
+            self._stream = open(os.devnull, "w")  # noqa: SIM115 - this process's stream from now on
+            return
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)  # the buffered text that met the broken pipe is written there too
+        os.close(null)
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._nowhere()
+            return self._stream.write(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._nowhere()
+            self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def output_to_a_reader_gone_goes_nowhere():
+    """Within the block, this process's ``sys.stdout`` and ``sys.stderr`` write nowhere once their reader is gone
+    (:class:`_ToAReaderGone`), instead of raising ``BrokenPipeError`` into whatever printed: every run of a night
+    whose ``| tee`` was killed failed at its loss's first print. Around what trains a grid: ``plbench run`` and
+    ``compare``, :func:`benchmark.api.run`, each worker."""
+    put = {}
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _ToAReaderGone):
+            put[name] = _ToAReaderGone(stream)
+            setattr(sys, name, put[name])
+    # a log handler made on one of them before (a script's logging.basicConfig(stream=sys.stdout)) holds the stream
+    # itself: through the guard too, or each record of the night wrote a '--- Logging error ---' traceback to stderr
+    guards = {id(g._stream): g for g in put.values()}
+    handlers = [h for h in _stream_handlers() if id(getattr(h, "stream", None)) in guards]
+    for h in handlers:
+        h.stream = guards[id(h.stream)]
+    try:
+        yield
+    finally:
+        for h in handlers:
+            if isinstance(h.stream, _ToAReaderGone):
+                h.stream = h.stream._stream
+        for name, guard in put.items():
+            if getattr(sys, name) is guard:  # the stream itself again (its descriptor the null device if it was gone)
+                setattr(sys, name, guard._stream)
+
+
+def _stream_handlers() -> list[logging.StreamHandler]:
+    """Every :class:`logging.StreamHandler` of this process's loggers, the root's first."""
+    loggers = [logging.getLogger(), *(x for x in list(logging.Logger.manager.loggerDict.values())
+                                      if isinstance(x, logging.Logger))]
+    return [h for x in loggers for h in list(x.handlers) if isinstance(h, logging.StreamHandler)]
 
 
 def exit_now(code) -> None:

@@ -47,8 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError
+from benchmark.errors import UserError, again, output_to_a_reader_gone_goes_nowhere
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -248,7 +249,8 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        summary = run_unit(unit)
+        with output_to_a_reader_gone_goes_nowhere():  # the driver's stdout, a pipe whose reader is gone: no run's error
+            summary = run_unit(unit)
         # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
         return {"summary": summary, **({"requeued": True} if again else {})}
@@ -548,14 +550,14 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
-                              f"{agree(summary.locked, 'is', 'are')} unfinished; run the same command again to resume "
+                              f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again to resume "
                               f"{agree(summary.locked, 'it from its checkpoint', 'them from their checkpoints')}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
         if summary.failed:
-            log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: the same command retries "
-                        "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed,
+            log.warning("%s; no run of the grid is left unfinished (%s%d failed, said below: %s retries "
+                        "%s)", what, "" if hung else f"the other {where} took over its runs; ", summary.failed, again(),
                         agree(summary.failed, "it", "them"))
         elif hung:  # a re-score or input scoring that hung: marked, its rows kept (said in `what`); no run failed
             log.warning("%s; every run of the grid is finished", what)
@@ -1615,47 +1617,6 @@ def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float
     return gb
 
 
-def _end_once_saved(result_pickle) -> None:
-    """End this SLURM job's process as the command ends (:func:`~benchmark.errors.exit_now`: the other atexit handlers,
-    logs flushed, exit 0) once submitit has saved its result as a success, not through the interpreter's teardown: there
-    a C++ library's thread (pyarrow's) aborted the job now and then, its result saved — 'terminate called without an
-    active exception' in its log, a core file, and the job FAILED (exit 134) in sacct and SLURM's mail. Where submitit
-    saved no result or an error, the process ends as before, with submitit's exit code. It runs as an atexit handler,
-    after those registered after it (last in, first out: a logger's, imported while the job trained), which exit_now's
-    own run of the handlers ran again: they are unregistered first, so each handler runs once — those registered before
-    it (torch's, multiprocessing's: imported with the job's function) by exit_now."""
-    import atexit
-    import pickle
-
-    ran, later = [], []
-    register = atexit.register
-
-    def registering(func, *args, **kwargs):  # a handler registered after this one: run before it
-        later.append(func)
-        return register(func, *args, **kwargs)
-
-    def end() -> None:
-        if ran:  # exit_now runs the atexit handlers, this one among them
-            return
-        ran.append(True)
-        if atexit.register is registering:
-            atexit.register = register
-        try:
-            with open(result_pickle, "rb") as f:
-                status = pickle.load(f)[0]
-        except Exception:  # noqa: BLE001 - no result saved (submitit raised) or unreadable: its own end
-            return
-        if status == "success":
-            from benchmark import errors
-
-            for func in later:  # run already
-                atexit.unregister(func)
-            errors.exit_now(0)
-
-    register(end)
-    atexit.register = registering
-
-
 class RequeueableUnit:
     """A SLURM job's function. On a time-out or preemption SLURM sends ``SIGUSR2`` (submitit asks for
     it 90 s ahead); submitit's handler calls :meth:`checkpoint` and requeues the job with what it
@@ -1693,10 +1654,6 @@ class RequeueableUnit:
                 return
             requeue(signum, frame)  # not training: requeue now
 
-        with contextlib.suppress(Exception):  # where submitit saves this job's result (its job environment)
-            from submitit import JobEnvironment
-
-            _end_once_saved(JobEnvironment().paths.result_pickle)
         signal.signal(usr2, on_usr2)
         try:
             result = _worker_main(unit)
@@ -1744,7 +1701,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             if not todo:
                 return _collect(list(configs), store_root, metrics, [], "slurm jobs")
         try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process without SLURM
-            ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
+            # each job's process is plbench's entry around submitit's (benchmark.slurmjob): once its result is saved,
+            # it ends as the command does, not through the interpreter's teardown (a C++ thread's abort: FAILED)
+            ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm",
+                                       slurm_python=slurmjob.COMMAND, local_python=slurmjob.COMMAND)
         except RuntimeError as exc:
             if (cluster or "slurm") != "slurm":
                 raise

@@ -39,6 +39,7 @@ import statistics
 import threading
 import time
 
+from benchmark.errors import again
 from benchmark.results import RunLock, held_elsewhere, of_this_grid
 
 log = logging.getLogger(__name__)
@@ -490,7 +491,7 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
                      f"process was ended (--stall-timeout)")
 
             def last_line(error: str = error) -> None:
-                log.error("%s; the same command retries it and goes on with the grid's other runs", error)
+                log.error("%s; %s retries it and goes on with the grid's other runs", error, again())
                 flush()
 
             def last_record(error: str = error, stack: str = stack) -> None:

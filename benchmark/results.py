@@ -72,7 +72,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UnknownName, UserError, did_you_mean_path
+from benchmark.errors import UnknownName, UserError, again, did_you_mean_path
 from benchmark.faults import crash_point, disk_full_point
 
 log = logging.getLogger(__name__)
@@ -289,20 +289,20 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
         if _dangling(way):  # nothing written through or over it: its folder, and results, may come back
             err = InTheWay(f"cannot write {path}: {way} is a link to {os.readlink(way)}, which is not there (a disk "
                            "not mounted, a folder moved?); nothing was written, results written before are intact: "
-                           "mount or restore it (or remove the link to train it again here) and run the same command "
-                           "again")
+                           "mount or restore it (or remove the link to train it again here) and run "
+                           f"{again()} again")
         else:
             err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; "
                            "nothing half-written was left, results written before are intact: move it aside and run "
-                           "the same command again")
+                           f"{again()} again")
         err.way = way
         return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
-                        "written before are intact: free space and run the same command again to resume")
+                        f"written before are intact: free space and run {again()} again to resume")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         err = NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
-                          "before are intact: make the folder writable and run the same command again to resume")
+                          f"before are intact: make the folder writable and run {again()} again to resume")
         err.way = Path(path)
         return err
     return exc
@@ -331,7 +331,7 @@ def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSErro
     fix = "".join(f for f in ("free space, ", "make the store writable, ") if f in fixes)
     what = agree(len(stuck), "the file moved before it was", f"the {len(stuck)} files moved before it were")
     return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
-                f"intact): {fix}{move}, then run the same command again")
+                f"intact): {fix}{move}, then run {again()} again")
 
 
 def disk_full(exc: BaseException) -> DiskFull | None:
@@ -903,6 +903,30 @@ LOCK_TIME = "%Y-%m-%dT%H:%M:%SZ"
 _LOCK_LINE = re.compile(r"pid (\d+) on (\S+) (?:(since)(?: ([^\s,]*))?)?")
 
 
+#: the lock file's own inode, as its holder saw it (``…, inode N``): every client of a shared (NFS) store sees the
+#: server's number alike, while a copy of the store (cp -r, cp -a, rsync, a tar) is another file, another number
+_LOCK_INODE = re.compile(r", inode (\d+)")
+
+
+def copied_lock(path: Path, text: str) -> bool:
+    """Whether the run lock at ``path``, its text ``text``, is a copy of one (a store copied while a worker held it):
+    its text names the inode of the file its holder locked, and ``path`` is another file. A lock of an earlier plbench,
+    which names none, is never judged so; one gone meanwhile is a copy of nothing held."""
+    m = _LOCK_INODE.search(text)
+    if m is None:
+        return False
+    try:
+        return path.stat().st_ino != int(m.group(1))
+    except OSError:
+        return True
+
+
+def shown_holder(text: str) -> str:
+    """A run lock's text as its lines show who holds it (``pid N on HOST since T``, a role after a comma): without the
+    inode it records for :func:`copied_lock`."""
+    return _LOCK_INODE.sub("", text)
+
+
 def lock_holder(text: str) -> tuple[int, str, str | None] | None:
     """``(pid, host, since)`` of a run lock's text as :meth:`RunLock.acquire` writes it (``pid N on HOST since T``,
     a role after a comma, :meth:`RunLock.mark`), or None where it does not begin so (read empty, "another
@@ -938,7 +962,7 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # held (EWOULDBLOCK)
-                holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+                holder = shown_holder(os.read(fd, 200).decode(errors="replace").strip()) or "another process"
                 os.close(fd)
                 return holder
             except OSError as exc:  # no locks at all there (ENOLCK: NFS without its lock daemon; ENOSYS: Lustre
@@ -954,8 +978,9 @@ class RunLock:
             if same:
                 os.ftruncate(fd, 0)
                 # since when, as the UTC day and time: read on other machines of a shared store (is it stale?)
+                # and the file it locked: a copy of the store (another file) is told from the store shared (NFS)
                 os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
-                             f"{time.strftime(LOCK_TIME, time.gmtime())}".encode())
+                             f"{time.strftime(LOCK_TIME, time.gmtime())}, inode {os.fstat(fd).st_ino}".encode())
                 return cls(path, fd)
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
@@ -1087,25 +1112,30 @@ def held_as_far_as_known(path: Path) -> bool:
     """Whether the run lock at ``path`` must be taken as held: by a live process of this host
     (:meth:`RunLock.held_for`), or by one of another machine of a shared (NFS) store — whose processes cannot be
     checked from here (:meth:`ResultsStore.in_flight` counts it in flight; :func:`stale_lock_hint` says how to clear a
-    stale one). Never a live worker's run named for retraining, nor its files removed, from another node."""
+    stale one). Never a live worker's run named for retraining, nor its files removed, from another node: a lock
+    whose file is not the one its holder locked (:func:`copied_lock`) counts as held here too — a copy of the store,
+    or a live run on a mount whose clients see other inode numbers (SMB ``noserverino``, some FUSE mounts)."""
     try:  # read once for both
         text = path.read_text(errors="replace")
     except OSError:
         return False
-    return RunLock.held_for(path, text=text) is not None or bool(held_elsewhere(path, roles=True, text=text))
+    return RunLock.held_for(path, text=text) is not None or bool(
+        held_elsewhere(path, roles=True, text=text, copies=True))
 
 
-def held_elsewhere(path: Path, roles: bool = False, text: str | None = None) -> str:
+def held_elsewhere(path: Path, roles: bool = False, text: str | None = None, copies: bool = False) -> str:
     """``pid N on HOST`` where the run lock at ``path`` names another machine (a worker on another node of a shared
-    store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, or one
-    read empty). ``roles``: a merge's short copy (:data:`MERGE_READ`, :data:`MERGE_WRITE`) counts too; without,
-    only a run trained or scored there does. ``text``: the file's text, read already by the caller."""
+    store, whose processes cannot be checked from here: taken as held), else "" (no lock, one of this host, one
+    read empty, or a copy's, :func:`copied_lock`). ``roles``: a merge's short copy (:data:`MERGE_READ`,
+    :data:`MERGE_WRITE`) counts too; without, only a run trained or scored there does. ``text``: the file's text, read
+    already by the caller. ``copies``: a copy's lock counts too — for what is shown only is the inode trusted (a mount
+    whose clients see other inode numbers makes a live run's lock look copied), never before a file is removed."""
     try:
         holder = path.read_text(errors="replace") if text is None else text
     except OSError:
         return ""
     who = lock_holder(holder)
-    if who is None or who[1] == socket.gethostname():
+    if who is None or who[1] == socket.gethostname() or (not copies and copied_lock(path, holder)):  # a copy's
         return ""
     return f"pid {who[0]} on {who[1]}" if roles or (MERGE_READ not in holder and MERGE_WRITE not in holder) else ""
 
@@ -1268,7 +1298,7 @@ class ResultsStore:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
                 raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
                                 f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
-                                f"{marker.name} and run the same command again (no run is touched meanwhile)") from None
+                                f"{marker.name} and run {again()} again (no run is touched meanwhile)") from None
             raise UserError(f"{marker} {what}; is {self.root} a plbench "
                             "results directory? use another --out") from None
         if version == 1:
@@ -1386,7 +1416,7 @@ class ResultsStore:
         for path in (self.root, self.runs):
             if _dangling(path):
                 raise UserError(f"{path} is a link to {os.readlink(path)}, which is not there (a disk not mounted, a "
-                                "folder moved?): mount or restore it and run the same command again; nothing was "
+                                f"folder moved?): mount or restore it and run {again()} again; nothing was "
                                 "written")
 
     def preflight(self, writes: str = "`plbench run` writes its runs and report there") -> None:
@@ -1769,7 +1799,7 @@ class ResultsStore:
         if other := self.linked_run(run_id):  # its lock, its files: another run's (merged or trained over it)
             err = InTheWay(f"cannot write {path}: runs/{run_id} is a link to {_run_folder(other)}, another run's "
                            "folder; nothing was written through it, that run's files are intact: remove the link (rm "
-                           f"{shlex.quote(str(self.run_dir(run_id)))}) and run the same command again")
+                           f"{shlex.quote(str(self.run_dir(run_id)))}) and run {again()} again")
             err.way = self.run_dir(run_id)
             raise err
         said, hinted, t0 = False, False, time.monotonic()
@@ -2298,8 +2328,10 @@ class ResultsStore:
                 continue
             if who[1] == socket.gethostname() and RunLock.held_for(path) is None:
                 continue
+            if copied_lock(path, holder):  # a copy of the store made while another machine trained it: nothing holds
+                continue  # it here (this host's copy is told by its holder's open files, held_for)
             if (self.meta(rid) or {}).get("status") not in ("ok", "diverged"):
-                out[rid] = holder
+                out[rid] = shown_holder(holder)
         return out
 
     def recorded_losses(self) -> list[tuple[str, bool]]:

@@ -65,7 +65,7 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
 )
 from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError
+from benchmark.errors import UserError, again
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.nets import build_net, count_params
@@ -1252,8 +1252,8 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                                  record=_ending(grid, record)):
                     return _rescore(grid, rid, cfg, task, task_version, items)
             except RunStalled as exc:  # its record and rows stay as they are: a finished run, not a failed one
-                log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and the same command "
-                          "scores it again", rid, cfg.task, cfg.loss, cfg.seed, exc)
+                log.error("run %s (%s/%s seed %d) not re-scored: %s; its other rows are kept, and %s scores it "
+                          "again", rid, cfg.task, cfg.loss, cfg.seed, exc, again())
                 return "unscored"
         if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
             from benchmark.results import of_this_grid

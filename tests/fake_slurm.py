@@ -62,9 +62,10 @@ def executor(jobs, cluster: str = "slurm") -> type:
 
     class Executor:
         params: dict = {}  # the last update_parameters (the job name: what sbatch --job-name gets)
+        made: dict = {}  # the last constructor's keywords (slurm_python: each job's process)
 
-        def __init__(self, folder, cluster=None):
-            pass
+        def __init__(self, folder, cluster=None, **kwargs):
+            type(self).made = kwargs
 
         def update_parameters(self, **kw):
             type(self).params = {**type(self).params, **kw}

@@ -220,7 +220,7 @@ def test_a_lock_says_when_it_was_taken_with_its_day_in_utc(tmp_path):
         text = (tmp_path / ".lock").read_text()
     finally:
         lock.release()
-    m = re.fullmatch(r"pid \d+ on \S+ since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", text)
+    m = re.fullmatch(r"pid \d+ on \S+ since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ), inode \d+", text)  # the file's own
     assert m, text
     taken = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
     assert before - 2 <= taken <= time.time() + 1

@@ -1,34 +1,8 @@
-"""Review 18 of overnight and cluster runs: how a SLURM job's process ends once submitit saved its result."""
+"""Review 18 of overnight and cluster runs: the age of a run in flight on a store whose file server's clock is off
+(how a SLURM job's process ends once submitit saved its result: tests/test_probe_overnight19.py)."""
 from __future__ import annotations
 
 import pytest
-
-_A_JOB_THAT_IMPORTED_TORCH = '''
-import atexit, pickle, sys
-from benchmark.executors import _end_once_saved
-
-atexit.register(lambda: print("a handler registered with the job's function ran"))  # torch's, multiprocessing's
-_end_once_saved(sys.argv[1])  # at the job function's start
-atexit.register(lambda: print("a handler registered while the job trained ran"))  # a logger's (wandb, mlflow)
-with open(sys.argv[1], "wb") as f:  # what submitit's process_job saves once the job's function returned
-    pickle.dump(("success", {"summary": None}), f)
-'''
-
-
-def test_a_slurm_jobs_end_runs_each_atexit_handler_once(tmp_path):
-    """_end_once_saved runs as an atexit handler and ended the job by exit_now, which ran every atexit handler again:
-    those registered after it, while the job trained (a logger's), had run already, and ran twice. Each handler runs
-    once — those registered before it too (torch's, multiprocessing's: imported when the job's function is
-    unpickled); the job still ends with 0."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    proc = subprocess.run([sys.executable, "-c", _A_JOB_THAT_IMPORTED_TORCH, str(tmp_path / "result.pkl")],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=60)
-    assert proc.returncode == 0, proc.stderr[-1000:]
-    assert proc.stdout.count("a handler registered while the job trained ran") == 1, proc.stdout
-    assert proc.stdout.count("a handler registered with the job's function ran") == 1, proc.stdout
 
 
 def test_a_live_run_on_a_store_whose_file_server_is_behind_this_machine_is_in_flight(tmp_path, monkeypatch):
