@@ -548,6 +548,11 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
 _WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
 
 
+#: (prefix, suffix) of :meth:`ResultsStore.store_now`'s file in the store's root: a process killed while it is there
+#: leaves it, which :meth:`ResultsStore.leftover_temp_files` finds (``check`` names it, ``--repair`` removes it)
+CLOCK_PROBE = (".clock.", ".probe")
+
+
 def device_safe(stem: str) -> str:
     """``stem`` in a name Windows takes as a file's: one that is a device's, whatever follows its first dot (``aux``,
     ``nul.v2``: :data:`_WINDOWS_DEVICE`), with that dot made ``_`` (``nul_v2``), or ``_`` added where it has none
@@ -1306,6 +1311,7 @@ class ResultsStore:
     def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
         ``grids/``, ``figures/`` or a run folder no live process holds (an unfinished run's retry removes its own),
+        and the probes of the store's clock (:meth:`store_now`, ``.clock.*.probe``) one left in the root,
         untouched for at least ``min_age_s`` seconds: younger ones may be another process's write in flight.
         ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
         file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
@@ -1321,8 +1327,9 @@ class ResultsStore:
         except OSError:
             runs = []
         for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
-            try:
-                names = [p for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name]
+            try:  # and in the root, a killed process's probe of the store's clock (:meth:`store_now`)
+                names = [p for p in folder.iterdir() if p.name.startswith(".") and (".tmp" in p.name or (
+                    folder == self.root and p.name.startswith(CLOCK_PROBE[0]) and p.name.endswith(CLOCK_PROBE[1])))]
             except OSError:  # not there (moved meanwhile), not a folder
                 continue
             for p in names:
@@ -1337,7 +1344,7 @@ class ResultsStore:
         by its own clock, which may be hours off this host's), or None where none can be written (read-only). It
         writes, and removes, one small file (``.clock.*.probe``)."""
         try:
-            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=CLOCK_PROBE[0], suffix=CLOCK_PROBE[1])
         except OSError:
             return None
         try:
