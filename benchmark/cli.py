@@ -365,7 +365,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     _add_common(mrg)
     mrg.add_argument("sources", nargs="+", metavar="SRC",
                      help="results directories to copy finished runs from (exit code 1: runs not copied, their "
-                          "folders here in the way, each named; exit code 2: a source that cannot be read, named in "
+                          "folders here in the way, each named, or saved grids not copied, grids/ here in the way; "
+                          "exit code 2: a source that cannot be read, named in "
                           "the last line, the others are merged)")
     mrg.add_argument("--out", default="results", help="results directory to merge into (default: results)")
 
@@ -1591,6 +1592,7 @@ def cmd_merge(args) -> int:
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
     blocked: list[str] = []  # runs not copied for what is in the way here
+    no_grids: list[str] = []  # the sources whose saved grids were not copied, grids/ here in the way
     unread: list[tuple[str, str]] = []  # (source, why) of the sources that are no store to merge: the others merged
     check_each = f"`plbench check --out {shlex.quote(str(args.out))}` names each"  # beyond the three a line names
     for src_path in args.sources:
@@ -1656,6 +1658,10 @@ def cmd_merge(args) -> int:
             more = f"; and {len(way) - 3} more ({check_each})" if len(way) > 3 else ""
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
                          f"way: {named}{more}")
+        if way := got.get("grids_in_the_way"):  # grids/ here a file, or not writable: the runs merged all the same
+            no_grids.append(src_path)
+            parts.append(f"its saved grids not copied ({dst.root / 'grids'}: "
+                         f"{_in_the_way(way[0], 'grids', dst.root / 'grids')})")
         if grids := got.get("grids"):  # the merged runs' grids, to replay here (a re-score) and name their profile
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
                          f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here)")
@@ -1666,13 +1672,17 @@ def cmd_merge(args) -> int:
         n = len(blocked)
         _say(f"merge incomplete: {plural(n, 'run')} not copied, {agree(n, 'its folder', 'their folders')} here in the "
              f"way ({_first_three(blocked, 'runs/')}: {'said above' if n <= 3 else check_each}), every other run "
-             "merged; clear "
-             f"{agree(n, 'it', 'them')} as said and run the same command again")
+             "merged" + (f", and the saved grids of {plural(len(no_grids), 'source')} not copied" if no_grids else "")
+             + f"; clear {agree(n, 'it', 'them')} as said and run the same command again")
+    elif no_grids:  # every run merged; the grids that replay them here are not: the last line, exit 1
+        _say(f"merge incomplete: the saved grids of {plural(len(no_grids), 'source')} not copied, "
+             f"{dst.root / 'grids'} in the way (said above), every run merged; clear it as said and run the same "
+             "command again")
     if unread:  # bad input (exit 2), said last: each source not merged and why
         others = "none of them merged" if len(unread) == len(args.sources) else "the others were merged"
         raise UserError(f"{len(unread)} of {len(args.sources)} sources not merged: "
                         + "; ".join(f"{shlex.quote(str(src))} ({why})" for src, why in unread) + f"; {others}")
-    return 1 if blocked else 0
+    return 1 if blocked or no_grids else 0
 
 
 def _in_the_way(why: str, rid: str, folder) -> str:

@@ -2673,7 +2673,8 @@ class ResultsStore:
         copied, nothing written through it; ``in_the_way_why``: each one's line), the runs after it merged all
         the same. ``src``'s notes of today's metric files are taken where this store has none
         (:meth:`_adopt_notes`), and its saved grids this store lacks (``grids``: their names here,
-        :meth:`_adopt_grids`). Each run is read under
+        :meth:`_adopt_grids`; ``grids_in_the_way``: the one line saying why none could be written here, ``grids`` a
+        file or a folder not writable, the runs merged all the same). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2714,7 +2715,12 @@ class ResultsStore:
                 out["in_the_way"].append(rid)
                 out["in_the_way_why"].append(str(exc))
         self._adopt_notes(src)
-        out["grids"] = self._adopt_grids(src)
+        try:
+            out["grids"] = self._adopt_grids(src)
+        except (InTheWay, NotWritable) as exc:  # grids/ here a file, or a folder this user may not write: the runs
+            if not blocks(exc, self.root / "grids"):  # are merged all the same, the grids named (merge again once
+                raise  # it is cleared), the next source merged
+            out["grids"], out["grids_in_the_way"] = [], [str(exc)]
         return out
 
     def refuse_itself(self, src: "ResultsStore") -> None:

@@ -37,3 +37,29 @@ def test_check_names_and_repair_removes_a_clock_probe_a_killed_process_left(tmp_
         in said, said
     main(["check", "--repair", "--out", str(store.root)])
     assert not old.exists() and young.exists()
+
+
+def test_a_grids_file_in_the_way_here_merges_every_source_and_says_so(tmp_path, capsys):
+    """`plbench merge a b --out here` where here/grids is a file (a tool's, a copy gone wrong): the first source's runs
+    were copied, then its saved grid could not be, and the command ended in that one error — its line never said,
+    the second source never merged. Now every source's runs are merged, each source's line says its saved grids were
+    not copied and why, and the last line says the merge is incomplete (exit 1); merging again once it is moved
+    aside copies them."""
+    from benchmark.cli import main
+
+    here, _ = _store(tmp_path / "here")
+    a, (ra,) = _store(tmp_path / "a", ("l2",))
+    b, (rb,) = _store(tmp_path / "b", ("huber",))
+    for s in (a, b):
+        (s.root / "grids").mkdir()
+        (s.root / "grids" / "20260101-000000Z.yaml").write_text(f"grid: {s.root.name}\n")
+    (here.root / "grids").write_text("mine\n")
+    assert main(["merge", str(a.root), str(b.root), "--out", str(here.root)]) == 1
+    said = capsys.readouterr().out.strip().splitlines()
+    assert {ra, rb} <= set(here.run_ids()), said
+    way = f"saved grids not copied ({here.root / 'grids'}: a file in the way — move it aside)"
+    assert sum(way in line for line in said) == 2 and said[-1].startswith("merge incomplete: "), said
+    assert "saved grids of 2 sources not copied" in said[-1] and "every run merged" in said[-1], said
+    (here.root / "grids").rename(tmp_path / "grids.mine")
+    assert main(["merge", str(a.root), str(b.root), "--out", str(here.root)]) == 0
+    assert len(list((here.root / "grids").glob("*.yaml"))) == 2
