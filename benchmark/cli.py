@@ -1587,7 +1587,7 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore, copy_of
+    from benchmark.results import ResultsStore
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
@@ -1643,7 +1643,7 @@ def cmd_merge(args) -> int:
                          f"names {them} again)")
         if moved := got.get("renamed_there"):  # a run folder renamed there, runs/best: its run in no merged board
             parts.append(f"{len(moved)} renamed there, not copied: "
-                         + ", ".join(f"runs/{c} (run {copy_of(c, src.runs / c)})" for c in moved[:3])
+                         + ", ".join(f"runs/{c} (run {rid})" for c, rid in zip(moved[:3], got["renamed_there_runs"]))
                          + (", …" if len(moved) > 3 else "") + f" — `plbench check --out {shlex.quote(str(src.root))}` "
                          f"names each; rename {agree(len(moved), 'it', 'them')} back there, then merge again")
         if got["held"]:
@@ -1712,14 +1712,18 @@ def cmd_check(args) -> int:
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
-    # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
-    renamed = store.renamed_copies(copies)
+    links = store.links()
+    # ... or the run's folder renamed (mv, not cp), or moved elsewhere and linked in under another name: the only way
+    # to a run whose runs/<id> is not there, to be renamed back (ResultsStore.renamed)
+    every = store.renamed(copies, links)
+    renamed = {c: rid for c, rid in every.items() if c not in links}
+    renamed_links = {c: rid for c, rid in every.items() if c in links}
     copies = [c for c in copies if c not in renamed]
-    from benchmark.report import GONE_NAMED
+    from benchmark.report import GONE_NAMED, renamed_gone
 
-    if len(gone) <= GONE_NAMED:  # a finished run's first copy: named below, as gone with its mv (gone_lines)
-        said = set()
-        renamed = {c: rid for c, rid in renamed.items() if rid not in gone or (rid in said or said.add(rid))}
+    # a finished run's first copy or link: named below, as gone with its mv (gone_lines)
+    told = set(renamed_gone(store, gone).values()) if len(gone) <= GONE_NAMED else set()
+    renamed = {c: rid for c, rid in renamed.items() if c not in told}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
         named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is
@@ -1734,9 +1738,9 @@ def cmd_check(args) -> int:
         _say(f"{plural(len(copies), 'folder')} named as {agree(len(copies), 'a copy of a run', 'copies of runs')} "
              f"({_first_three(copies, 'runs/')}): {agree(len(copies), 'not a run', 'not runs')}, read by no report "
              f"(move {agree(len(copies), 'it', 'them')} out of runs/ to keep the store tidy)")
-    links = store.links()
-    renamed_links = store.renamed_links(links)
     for name, rid in sorted(links.items()):  # never set aside through the link: that run's own files
+        if name in told:  # a finished run's only way in: named below, as gone with its mv (gone_lines)
+            continue
         if name in renamed_links:  # the store's only way to that run: renamed, not removed
             own = renamed_links[name]
             _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder (run {own}, which has no "

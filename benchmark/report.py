@@ -425,6 +425,17 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
 GONE_NAMED = 10
 
 
+def renamed_gone(store: ResultsStore, gone: dict[str, str]) -> dict[str, str]:
+    """{run id: the name in ``runs/`` to rename back} of the ``gone`` runs (:meth:`ResultsStore.gone`) renamed,
+    not lost (:meth:`ResultsStore.renamed`: a copy, else a link, the first by name): what :func:`gone_lines` names
+    with its ``mv``, and ``check`` not again. Nothing gone: ``runs/`` is not listed again."""
+    out: dict[str, str] = {}
+    for c, rid in (store.renamed() if gone else {}).items():
+        if rid in gone:
+            out.setdefault(rid, c)
+    return out
+
+
 def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False) -> list[str]:
     """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone,
     or holds none of its results (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this
@@ -451,20 +462,20 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         def it(rid):  # what to put back: a folder cut short by a copy is there, its files are not
             return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
 
-        # a finished run's folder renamed (`mv runs/<id> runs/best`): a copy holding its record, no run — named where
-        # it is, with the mv that puts it back (ResultsStore.renamed_copies)
-        renamed = {}
-        for c, rid in (store.renamed_copies() if gone else {}).items():  # nothing gone: runs/ not listed again
-            if rid in gone:
-                renamed.setdefault(rid, c)
+        # a finished run's folder renamed (`mv runs/<id> runs/best`: a copy holding its record, no run; or moved
+        # elsewhere and linked in under another name) — named where it is, with the mv that puts it back
+        renamed = renamed_gone(store, gone)
 
         def line(rid, w):
             d = store.run_dir(rid)
             if c := renamed.get(rid):
                 left = ": the next report leaves it out" if check else ""
+                way = store.runs / c
+                how = (f"moved to {os.readlink(way)} and linked in as runs/{c}, under which no report reads it{left}; "
+                       "rename the link" if way.is_symlink() else
+                       f"renamed runs/{c}, where no report reads it{left}; rename it back")
                 return (f"run {rid} ({w}){sep}{'' if check else 'left out: '}finished in this store, but its folder "
-                        f"is gone, renamed runs/{c}, where no report reads it{left}; rename it back: "
-                        f"mv {shlex.quote(str(store.runs / c))} {shlex.quote(str(d))}")
+                        f"is gone, {how}: mv {shlex.quote(str(way))} {shlex.quote(str(d))}")
             if d.is_symlink() and not d.exists():
                 return (f"run {rid} ({w}){sep}finished in this store, but {where(rid)} (a disk not mounted, a folder "
                         f"moved?): {'its results cannot be read and ' if check else ''}"

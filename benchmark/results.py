@@ -2246,6 +2246,15 @@ class ResultsStore:
                 out[name] = rid
         return out
 
+    def renamed(self, copies: list[str] | None = None, links: dict[str, str] | None = None) -> dict[str, str]:
+        """{name in ``runs/``: run id} of every way to a run whose own ``runs/<id>`` is not there at all: its copies
+        (:meth:`renamed_copies`, ``mv runs/<id> runs/best``) then the links to its folder elsewhere
+        (:meth:`renamed_links`, ``mv runs/<id> /archive/x; ln -s /archive/x runs/best``) — each the run renamed, to
+        be renamed back with ``mv``, not lost, deleted or retrained. The one rule of ``check``, the report's gone
+        runs (:func:`benchmark.report.gone_lines`) and :meth:`merge_from`'s ``renamed_there`` (``copies``,
+        ``links``: as already listed)."""
+        return {**self.renamed_copies(copies), **self.renamed_links(links)}
+
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
@@ -2665,8 +2674,9 @@ class ResultsStore:
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
-        rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (the copies there,
-        :meth:`copies`, of runs whose folders there are gone and :meth:`gone` does not name: renamed, not copied),
+        rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (a copy or link there,
+        :meth:`renamed`, of each run whose folder there is gone: renamed, not copied, not gone;
+        ``renamed_there_runs``: their runs),
         ``held`` (a live process works on it here), ``held_there`` (a live process works on it in ``src``: its
         files may be half-written, so it is not read; merge again later) and ``in_the_way`` (its folder here a
         link to a folder not there or to another run's, or something else in the way, :func:`blocks`: not
@@ -2688,11 +2698,15 @@ class ResultsStore:
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
-        out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
-        # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run) that gone() does not remember (a store
-        # older than finished.log): not copied, named (``renamed_there``: the copies' names there)
-        out["renamed_there"] = [c for c, rid in src.renamed_copies().items() if rid not in gone
-                                and not self.is_done(rid)]
+        # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run; or moved elsewhere and linked in under
+        # another name), whether or not gone() remembers it: not copied, named as renamed, not as lost
+        # (``renamed_there``: the copies' and links' names there, one per run)
+        renamed: dict[str, str] = {}
+        for c, rid in src.renamed().items():
+            if rid not in renamed.values() and not self.is_done(rid):
+                renamed[c] = rid
+        out["renamed_there"], out["renamed_there_runs"] = list(renamed), list(renamed.values())
+        out["gone_there"] = sorted(r for r in gone if not self.is_done(r) and r not in renamed.values())
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue

@@ -63,3 +63,31 @@ def test_a_grids_file_in_the_way_here_merges_every_source_and_says_so(tmp_path, 
     (here.root / "grids").rename(tmp_path / "grids.mine")
     assert main(["merge", str(a.root), str(b.root), "--out", str(here.root)]) == 0
     assert len(list((here.root / "grids").glob("*.yaml"))) == 2
+
+
+def test_a_link_that_is_a_finished_runs_only_way_in_is_a_renamed_run_for_check_the_report_and_merge(tmp_path,
+                                                                                                     capsys):
+    """`mv runs/X /archive/best-run; ln -s /archive/best-run runs/best` of a finished run X: check told to rename the
+    link (ResultsStore.renamed_links) and, on the next line, that X's results are lost ('put the folder back, or the
+    same `plbench run` retrains it; deleted on purpose: the next `plbench report` notes it'); the board said it is
+    gone, deleted or left out of a copy, and a merge from that store 'finished there whose results are not there'.
+    Now one rule (ResultsStore.renamed: copies and links alike) names it where it is, with the mv, in all three."""
+    from benchmark.cli import main
+    from benchmark.report import gone_lines
+
+    store, (x, y) = _store(tmp_path / "here", ("l1", "l2"))
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    archive = tmp_path / "archive" / "best-run"
+    archive.parent.mkdir()
+    store.run_dir(x).rename(archive)
+    (store.runs / "best").symlink_to(archive)
+    mv = f"mv {store.runs / 'best'} {store.run_dir(x)}"
+    (board,) = gone_lines(store)
+    assert mv in board and "runs/best" in board and "retrains" not in board and "deleted" not in board, board
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = [ln for ln in capsys.readouterr().out.splitlines() if "runs/best" in ln or x in ln]
+    assert len(said) == 1 and mv in said[0] and "lost" not in said[0] and "retrains" not in said[0], said
+    other, _ = _store(tmp_path / "other", ("l3",))
+    got = other.merge_from(store)
+    assert got["renamed_there"] == ["best"] and got["gone_there"] == [] and y in got["copied"], got
