@@ -1241,6 +1241,10 @@ class ResultsStore:
         self._said: set[str] = set()  # the lines of stale_left logged: once each, however often the table is read
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
+        self._folds: bool | None = None  # :meth:`folds_case`, asked once
+        #: {run id: its folder's name as listed} of the run folders named in other letters than their id on a disk
+        #: that folds case (:meth:`_entries`): :meth:`run_dir` names the folder as it is (on that disk, the same)
+        self._cased: dict[str, str] = {}
 
     def check_version(self) -> None:
         """Refuse a directory written with another layout (``store.json``), touching nothing."""
@@ -1431,7 +1435,19 @@ class ResultsStore:
             raise UserError(f"results directory {self.root} is not writable: {exc.strerror}") from None
 
     def run_dir(self, run_id: str) -> Path:
-        return self.runs / run_id
+        return self.runs / self._cased.get(run_id, run_id)
+
+    def folds_case(self) -> bool:
+        """Whether the store's disk takes names in any letter case for one (macOS's default, Windows, an SMB share):
+        ``runs/`` and ``RUNS/`` are one folder — asked once per store (one stat), and only where a folder of
+        ``runs/`` is named as a run id in other letters (``0123…ABCD``), which on such a disk *is* run ``0123…abcd``
+        (:meth:`_entries`): found done by :meth:`is_done`, so never a copy of itself, nor gone."""
+        if self._folds is None:
+            try:
+                self._folds = os.path.samefile(self.runs, self.root / self.runs.name.upper())
+            except OSError:  # no RUNS/: a disk that tells case apart
+                self._folds = False
+        return self._folds
 
     @contextlib.contextmanager
     def report_lock(self, poll_s: float = 0.2):
@@ -2181,7 +2197,13 @@ class ResultsStore:
             links = {p.name: other for p in found if (other := self._linked_to(p, runs))}
         except OSError:
             links = {}
-        return [p for p, _, folder in entries if folder and p.name not in links], links
+        folders = [p for p, _, folder in entries if folder and p.name not in links]
+        # a run id in other letters (`0123…ABCD`): on a disk that folds case, that run's own folder, listed by its id
+        for i, p in enumerate(folders):
+            if (rid := p.name.lower()) != p.name and _RUN_ID.fullmatch(rid) and self.folds_case():
+                self._cased[rid] = p.name
+                folders[i] = p.with_name(rid)
+        return folders, links
     def linked_run(self, run_id: str) -> str:
         """The run whose folder ``runs/<run_id>`` is a symlink to (:meth:`links`), or "": one ``lstat``, the link
         alone resolved. Nothing is written through it (:meth:`lock` refuses it in one line: ``plbench run`` and

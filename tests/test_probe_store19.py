@@ -91,3 +91,38 @@ def test_a_link_that_is_a_finished_runs_only_way_in_is_a_renamed_run_for_check_t
     other, _ = _store(tmp_path / "other", ("l3",))
     got = other.merge_from(store)
     assert got["renamed_there"] == ["best"] and got["gone_there"] == [] and y in got["copied"], got
+
+
+def test_a_run_folder_under_another_letter_case_on_a_case_insensitive_disk_is_the_run(tmp_path, monkeypatch, capsys):
+    """On a case-insensitive disk (macOS's default, Windows, an SMB share) `runs/0123…ABCD` is `runs/0123…abcd`: the
+    run itself, found by `plbench run` as done. Its name, not a run id's (lower-case hex), read as a copy of the run:
+    no report read it (the board said the run gone, deleted), and check told the user to move the store's only copy
+    of it out of runs/. Now a store on such a disk (ResultsStore.folds_case, one stat, once) lists it as the run."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    store, (x, y) = _store(tmp_path / "r", ("l1", "l2"))
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    store.run_dir(x).rename(store.runs / x.upper())
+    monkeypatch.setattr(ResultsStore, "folds_case", lambda self: True, raising=False)  # as on macOS
+    store = ResultsStore(store.root)
+    assert x in store.run_ids() and store.copies() == [] and store.gone() == {} and store.is_done(x)
+    assert set(store.table()["run_id"]) >= {x, y}
+    assert main(["check", "--out", str(store.root)]) == 0
+    said = capsys.readouterr().out
+    assert ": 2 runs (and 1 scoring" in said and "copy" not in said and "gone" not in said, said
+
+
+def test_a_store_knows_whether_its_disk_folds_letter_case(tmp_path, monkeypatch):
+    """ResultsStore.folds_case: whether runs/ and RUNS/ are one folder (asked once per store); no RUNS/: no."""
+    from benchmark.results import ResultsStore
+
+    store, _ = _store(tmp_path / "r")
+    folds = (tmp_path / "r" / "RUNS").exists()  # this disk's own answer
+    assert ResultsStore(store.root).folds_case() is folds
+    calls = []
+    monkeypatch.setattr(os.path, "samefile", lambda a, b: calls.append((a, b)) or True)
+    s = ResultsStore(store.root)
+    assert s.folds_case() and s.folds_case() and len(calls) == 1
+    assert calls[0] == (s.runs, s.root / "RUNS")
