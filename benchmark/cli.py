@@ -1587,7 +1587,7 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, paths_not_here
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
@@ -1663,8 +1663,16 @@ def cmd_merge(args) -> int:
             parts.append(f"its saved grids not copied ({dst.root / 'grids'}: "
                          f"{_in_the_way(way[0], 'grids', dst.root / 'grids')})")
         if grids := got.get("grids"):  # the merged runs' grids, to replay here (a re-score) and name their profile
+            away = {g: paths_not_here(dst.root / "grids" / g) for g in grids}  # a node's data by
+            away = {g: paths for g, paths in away.items() if paths}  # its path: no replay here without it
+            where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
+                              for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
+            one = sum(map(len, away.values())) == 1
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
-                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here)")
+                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here"
+                         + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
+                            f"where {'that is' if one else 'those are'} (the same images at another path are another "
+                            "setting)" if away else "") + ")")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     if len(unread) < len(args.sources):
         _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")

@@ -553,6 +553,29 @@ _WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
 CLOCK_PROBE = (".clock.", ".probe")
 
 
+def paths_not_here(grid: Path) -> list[str]:
+    """The absolute local paths a saved grid (``grids/<time>.yaml``: its data, loss files and backbone weights,
+    recorded absolute by :meth:`benchmark.config.GridSpec.with_absolute_paths`) names that are not on this machine
+    — a node's ``/scratch/...`` merged into a head node's store: the grid replays only where they are (the same images
+    at another path are another setting, their runs trained again). Each as the grid writes it (a ``:test`` split
+    kept); none where the file is no grid, or cannot be read."""
+    import yaml
+
+    try:
+        spec = yaml.safe_load(grid.read_bytes())
+    except (OSError, yaml.YAMLError):
+        return []
+    out = []
+    for key in ("train_data", "test_data", "loss_files", "backbone_weights") if isinstance(spec, dict) else ():
+        for token in spec.get(key) if isinstance(spec.get(key), list) else [spec.get(key)]:
+            if not isinstance(token, str) or not os.path.isabs(os.path.expanduser(token)):
+                continue  # a hub id, an embedded source, none
+            heads = [token] + [token[:i] for i, ch in enumerate(token) if ch in "@:#" and i]  # SOURCE[@REV][:SPLIT]
+            if not any(os.path.exists(os.path.expanduser(h)) for h in heads) and token not in out:
+                out.append(token)
+    return out
+
+
 def device_safe(stem: str) -> str:
     """``stem`` in a name Windows takes as a file's: one that is a device's, whatever follows its first dot (``aux``,
     ``nul.v2``: :data:`_WINDOWS_DEVICE`), with that dot made ``_`` (``nul_v2``), or ``_`` added where it has none
@@ -2771,7 +2794,8 @@ class ResultsStore:
         saved in a store runs into that store) — what re-scores them on a metric, or with today's metric file — and
         read by the report for their profile (:func:`benchmark.report.grid_profile`). A name taken here by another
         grid (two nodes started in the same second) gets the next free number (:func:`atomic_write_new`). The names
-        written, in ``grids/``; nothing where ``src`` has none or they cannot be read."""
+        written, in ``grids/``; nothing where ``src`` has none or they cannot be read (``plbench merge`` names those
+        whose local paths are not on this machine: :func:`paths_not_here`)."""
         try:
             theirs = sorted((p for p in (src.root / "grids").glob("*.yaml") if p.is_file()), key=grid_order)
         except OSError:

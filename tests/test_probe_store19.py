@@ -126,3 +126,26 @@ def test_a_store_knows_whether_its_disk_folds_letter_case(tmp_path, monkeypatch)
     s = ResultsStore(store.root)
     assert s.folds_case() and s.folds_case() and len(calls) == 1
     assert calls[0] == (s.runs, s.root / "RUNS")
+
+
+def test_merge_says_when_a_copied_grid_names_data_not_on_this_machine(tmp_path, capsys):
+    """A node's saved grid records its data by absolute path (/scratch/node2/BSD200); merged into a head node where
+    that path is not, merge's line still said '`plbench run --config …/grids/<name>` runs one here' — there it fails
+    on the missing folder, and the same images at another path are another setting, every run trained again. Now
+    the line names each copied grid's paths not on this machine and says it replays only where they are."""
+    from benchmark.cli import main
+
+    here, _ = _store(tmp_path / "here")
+    node, _ = _store(tmp_path / "node2", ("l2",))
+    data = tmp_path / "data"
+    data.mkdir()
+    (node.root / "grids").mkdir()
+    away = "/nonexistent-node2-scratch/BSD200"
+    (node.root / "grids" / "20260101-000000Z.yaml").write_text(
+        f"profile: standard\ntrain_data:\n- {away}\ntest_data:\n- {data}:test\n")
+    (node.root / "grids" / "20260101-000001Z.yaml").write_text(f"profile: standard\ntest_data:\n- {data}\n")
+    assert main(["merge", str(node.root), "--out", str(here.root)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert "2 saved grids copied" in line, line
+    assert f"grids/20260101-000000Z.yaml names {away}, not on this machine: it replays only where that is" in line
+    assert str(data) not in line and "20260101-000001Z.yaml names" not in line, line
