@@ -1781,6 +1781,17 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         _say(f"{plural(len(leftovers), 'temporary file')} left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
+    if ckpts := store.left_checkpoints():  # a finished run's: harmless, never read, but up to hundreds of MB each
+        size = 0
+        for p in ckpts:
+            with contextlib.suppress(OSError):
+                size += p.stat().st_size
+                if args.repair:
+                    p.unlink()
+        _say(f"{plural(len(ckpts), 'checkpoint')} of finished runs ("
+             + _first_three([str(p.relative_to(store.root)) for p in ckpts])
+             + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
+             + ("removed" if args.repair else "never read; --repair removes them"))
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
     left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
     for rid, what in sorted(unrecorded.items()):  # not damage, but rows no table shows: say so

@@ -653,6 +653,12 @@ def _is_copy(folder: Path) -> bool:
     return bool(_recorded_id(folder))  # a run id in the record of a folder not named so: another run's
 
 
+def _is_checkpoint(p: Path) -> bool:
+    """A run's mid-training checkpoint (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``): deleted once the run is
+    finished; one left in a finished run's folder (a run stopped right after its record) is never read."""
+    return p.name.startswith("ckpt") and p.suffix == ".pt"
+
+
 def _pass_index(p: Path) -> int:
     """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
     try:
@@ -1364,6 +1370,22 @@ class ResultsStore:
                     if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
                             folder.parent != self.runs or not held_as_far_as_known(folder / ".lock")):
                         found.append(p)
+        return sorted(found)
+
+    def left_checkpoints(self) -> list[Path]:
+        """The checkpoints (:func:`_is_checkpoint`) in the folders of finished runs (``ok``, ``diverged``) no live
+        process holds: a run stopped right after writing its record, before it deleted them — never read again (the
+        run is done), up to hundreds of MB each; ``check`` names them, ``--repair`` removes them, ``merge`` copies no
+        finished run's."""
+        found = []
+        for rid in self.run_ids():
+            d = self.run_dir(rid)
+            try:
+                ckpts = [p for p in d.glob("ckpt*.pt") if _is_checkpoint(p) and p.is_file()]
+            except OSError:
+                continue
+            if ckpts and self.is_done(rid) and not held_as_far_as_known(d / ".lock"):
+                found += ckpts
         return sorted(found)
 
     def store_now(self) -> float | None:
@@ -2972,7 +2994,9 @@ class ResultsStore:
             self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
             # without what it records
-            for p in sorted(own_files(there), key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
+            # a finished run's checkpoint (a run stopped right after its record, before it deleted it): no result
+            files = [p for p in own_files(there) if not _is_checkpoint(p)]
+            for p in sorted(files, key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
                 # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:

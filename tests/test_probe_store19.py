@@ -1,7 +1,9 @@
 """Session-19 probe of the results store, ``merge``, ``check`` and the report's gone runs: leftovers of the store's
-clock probe, a ``grids`` file in the way of a merge, a link that is a run's only way in, a case-insensitive disk."""
+clock probe and a finished run's checkpoint, a ``grids`` file in the way of a merge, a merged grid's data not on this
+machine, a link that is a run's only way in, a case-insensitive disk."""
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -149,3 +151,27 @@ def test_merge_says_when_a_copied_grid_names_data_not_on_this_machine(tmp_path, 
     assert "2 saved grids copied" in line, line
     assert f"grids/20260101-000000Z.yaml names {away}, not on this machine: it replays only where that is" in line
     assert str(data) not in line and "20260101-000001Z.yaml names" not in line, line
+
+
+def test_a_finished_runs_checkpoint_left_by_a_crash_after_its_record_is_named_removed_and_never_merged(tmp_path,
+                                                                                                        capsys):
+    """A run killed right after its meta.json (before it deleted ckpt.pt: a checkpoint newer than its record, 900 MB
+    on a GPU) kept it for good: check never named it, --repair never removed it, and merge copied it into every store
+    it joined. Now check names it (a finished run's checkpoint: never read), --repair removes it, its results intact;
+    merge copies a finished run without it; a failed run's checkpoint (what the retry resumes) is no leftover."""
+    from benchmark.cli import main
+
+    store, (x, y) = _store(tmp_path / "here", ("l1", "l2"))
+    (store.run_dir(x) / "ckpt.pt").write_bytes(b"\0" * 4096)
+    failed = store.meta(y) | {"status": "failed"}
+    (store.run_dir(y) / "meta.json").write_text(json.dumps(failed))
+    (store.run_dir(y) / "ckpt.pt").write_bytes(b"\0" * 4096)
+    other, _ = _store(tmp_path / "other", ("l3",))
+    assert x in other.merge_from(store)["copied"]
+    assert sorted(p.name for p in other.run_dir(x).iterdir()) == ["eval-0.json", "eval-0.parquet", "meta.json"]
+    assert main(["check", "--out", str(store.root)]) == 0
+    said = capsys.readouterr().out
+    assert f"runs/{x}/ckpt.pt" in said and "never read; --repair removes" in said and f"runs/{y}/ckpt" not in said, said
+    main(["check", "--repair", "--out", str(store.root)])
+    assert not (store.run_dir(x) / "ckpt.pt").exists() and (store.run_dir(y) / "ckpt.pt").exists()
+    assert store.is_done(x) and not store.damage(x)
