@@ -1992,8 +1992,12 @@ class ResultsStore:
     def forget_gone(self, run_ids) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
         (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
-        whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
+        whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not,
+        nor one renamed (:meth:`renamed`: its results still in the store, under another name, which every report
+        names until it is renamed back)."""
         run_ids = [r for r in run_ids if self._holds_none(r)]
+        if run_ids and (renamed := set(self.renamed().values())):
+            run_ids = [r for r in run_ids if r not in renamed]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),
                                f"{agree(len(run_ids), 'it is', 'they are')} named again by the next check and "

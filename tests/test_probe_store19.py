@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import benchmark.cli  # noqa: F401 - imported once, at collection: no test here pays for the command line's imports
@@ -175,3 +176,27 @@ def test_a_finished_runs_checkpoint_left_by_a_crash_after_its_record_is_named_re
     main(["check", "--repair", "--out", str(store.root)])
     assert not (store.run_dir(x) / "ckpt.pt").exists() and (store.run_dir(y) / "ckpt.pt").exists()
     assert store.is_done(x) and not store.damage(x)
+
+
+def test_a_report_does_not_forget_a_renamed_run_as_deleted_on_purpose(tmp_path):
+    """A report names each gone run once, then notes it in finished.log (ResultsStore.forget_gone: a run deleted on
+    purpose is acknowledged so). A finished run renamed (`mv runs/X runs/best`) or moved and linked in under another
+    name was forgotten alike: after one report the next boards left it out in silence, its results still in the store
+    and one mv from being read. Now a renamed run is not forgotten: every board names it, with its mv, until it is
+    renamed back; a run really deleted is still forgotten."""
+    from benchmark.report import gone_lines
+
+    store, (x, y, z) = _store(tmp_path / "r", ("l1", "l2", "huber"))
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    store.run_dir(x).rename(store.runs / "best")
+    archive = tmp_path / "archive" / "kept"
+    archive.parent.mkdir()
+    store.run_dir(y).rename(archive)
+    (store.runs / "kept").symlink_to(archive)
+    shutil.rmtree(store.run_dir(z))
+    assert set(store.gone()) == {x, y, z}
+    store.forget_gone(set(store.gone()))  # what a report does once it named them
+    assert set(store.gone()) == {x, y}
+    said = " ".join(gone_lines(store))
+    assert f"mv {store.runs / 'best'} {store.run_dir(x)}" in said and f"mv {store.runs / 'kept'}" in said, said
