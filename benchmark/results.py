@@ -1267,7 +1267,7 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
-        self._said: set[str] = set()  # the lines of stale_left logged: once each, however often the table is read
+        self._said: set[str] = set()  # the lines of stale_left (and finished.log's failures) logged: once each
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
         self._folds: bool | None = None  # :meth:`folds_case`, asked once
@@ -2006,7 +2006,8 @@ class ResultsStore:
     def _log_finished(self, lines: str,
                       lost: str = "a run folder deleted before the next report may go unnamed") -> None:
         """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
-        that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)."""
+        that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)
+        — once per store and reason, however many runs a grid or a merge notes."""
         import fcntl
 
         path = self.root / FINISHED_LOG
@@ -2029,8 +2030,10 @@ class ResultsStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        except OSError as exc:
-            log.warning("could not note in %s (%s): %s", path, exc.strerror or exc, lost)
+        except OSError as exc:  # said once per store, not once per run noted (a merge of 500 runs: 500 lines)
+            if (said := f"could not note in {path} ({exc.strerror or exc}): {lost}") not in self._said:
+                self._said.add(said)
+                log.warning("%s", said)
 
     def note_digests(self, digests: dict[str, str]) -> None:
         """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`

@@ -200,3 +200,19 @@ def test_a_report_does_not_forget_a_renamed_run_as_deleted_on_purpose(tmp_path):
     assert set(store.gone()) == {x, y}
     said = " ".join(gone_lines(store))
     assert f"mv {store.runs / 'best'} {store.run_dir(x)}" in said and f"mv {store.runs / 'kept'}" in said, said
+
+
+def test_a_finished_log_that_cannot_be_written_is_said_once_not_per_run(tmp_path, caplog):
+    """A shared store's finished.log this user may not append to (another user's 0644 file), or a folder in its place:
+    each run noted as finished — every run a grid trains, every run merge copies — said the same warning again, 500
+    lines for a merge of 500 runs. Now the store says it once; every run is still copied and readable."""
+    import logging
+
+    here, _ = _store(tmp_path / "here")
+    other, theirs = _store(tmp_path / "other", ("l2", "huber", "charbonnier"))
+    (here.root / "finished.log").mkdir()
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        got = here.merge_from(other)
+    assert set(theirs) <= set(got["copied"]), got
+    said = [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()]
+    assert len(said) == 1 and "finished.log" in said[0], said
