@@ -1772,7 +1772,8 @@ def cmd_check(args) -> int:
              f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "
              f"(move {agree(len(strays), 'it', 'them')} out of runs/ to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
-    if args.repair and (damaged or leftovers):
+    ckpts = store.left_checkpoints()  # a finished run's: harmless, never read, but up to hundreds of MB each
+    if args.repair and (damaged or leftovers or ckpts):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
@@ -1781,13 +1782,14 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         _say(f"{plural(len(leftovers), 'temporary file')} left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
-    if ckpts := store.left_checkpoints():  # a finished run's: harmless, never read, but up to hundreds of MB each
-        size = 0
-        for p in ckpts:
-            with contextlib.suppress(OSError):
-                size += p.stat().st_size
-                if args.repair:
-                    p.unlink()
+    sizes = {}
+    for p in ckpts:
+        with contextlib.suppress(OSError):
+            sizes[p] = p.stat().st_size
+    if ckpts and args.repair:  # each under its run's lock: a worker that took the run since keeps its own
+        ckpts = store.remove_left_checkpoints(ckpts)
+    if ckpts:
+        size = sum(sizes.get(p, 0) for p in ckpts)
         _say(f"{plural(len(ckpts), 'checkpoint')} of finished runs ("
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "

@@ -1388,6 +1388,27 @@ class ResultsStore:
                 found += ckpts
         return sorted(found)
 
+    def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:
+        """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
+        still finished: a worker that took the run since (a retry of it, after its record was set aside) holds or
+        rewrote them, and they are its own — left as they are. The files removed."""
+        removed = []
+        for rid in self.run_ids():
+            d = self.run_dir(rid)
+            if not (mine := [p for p in found if p.parent == d]):
+                continue
+            lock = self.lock(rid)
+            if isinstance(lock, str):  # a live process took it since it was listed: its files
+                continue
+            with lock:
+                if not self.is_done(rid):
+                    continue
+                for p in mine:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        removed.append(p)
+        return removed
+
     def store_now(self) -> float | None:
         """Now by the store's clock: the time a file written in its root now is stamped with (a file server stamps it
         by its own clock, which may be hours off this host's), or None where none can be written (read-only). It

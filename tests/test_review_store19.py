@@ -1,0 +1,53 @@
+"""Review of the session-19 store fixes (probe-store): a finished run's checkpoint that a worker took since check
+listed it, ..."""
+from __future__ import annotations
+
+import json
+
+import benchmark.cli  # noqa: F401 - imported once, at collection
+import benchmark.synthetic  # noqa: F401
+
+KW = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+
+
+def _store(root, losses=("l1",)):
+    from benchmark.synthetic import write_store
+
+    store = write_store(root, offsets={loss: 0.0 for loss in losses}, **KW)
+    return store, sorted(r for r in store.run_ids() if not r.startswith("input-"))
+
+
+def test_repair_leaves_a_checkpoint_a_worker_took_after_check_listed_it(tmp_path, monkeypatch, capsys):
+    """check --repair listed a finished run's left checkpoint (no live holder then), and removed it later without
+    the run's lock: a worker that took the run in between (its retry, its record set aside) lost the checkpoint it
+    resumes from. Now each is removed under the run's lock while the run is still finished; one held is left."""
+    from benchmark import results
+    from benchmark.cli import main
+    from benchmark.results import RunLock
+
+    store, (x, y) = _store(tmp_path / "r", ("l1", "l2"))
+    for rid in (x, y):
+        (store.run_dir(rid) / "ckpt.pt").write_bytes(b"\0" * 4096)
+    monkeypatch.setattr(results, "held_as_far_as_known", lambda path: False)  # listed before the worker came
+    worker = RunLock.acquire(store.run_dir(x) / ".lock")  # x taken by a worker since
+    try:
+        main(["check", "--repair", "--out", str(store.root)])
+    finally:
+        worker.release()
+    said = capsys.readouterr().out
+    assert (store.run_dir(x) / "ckpt.pt").exists() and not (store.run_dir(y) / "ckpt.pt").exists()
+    assert f"1 checkpoint of finished runs (runs/{y}/ckpt.pt, 0.0 MB)" in said and f"runs/{x}/ckpt" not in said, said
+
+
+def test_repair_leaves_a_checkpoint_of_a_run_no_longer_finished(tmp_path, monkeypatch):
+    """The run's record was set aside for its retry (not finished any more) after check listed its checkpoint:
+    the retry's checkpoint stays."""
+    from benchmark.results import ResultsStore
+
+    store, (x,) = _store(tmp_path / "r")
+    ck = store.run_dir(x) / "ckpt.pt"
+    ck.write_bytes(b"\0")
+    found = store.left_checkpoints()
+    assert found == [ck]
+    (store.run_dir(x) / "meta.json").write_text(json.dumps(store.meta(x) | {"status": "failed"}))
+    assert ResultsStore(store.root).remove_left_checkpoints(found) == [] and ck.exists()
