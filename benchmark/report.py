@@ -487,13 +487,29 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         return [line(rid, w) for rid, w in sorted(gone.items())]
     from collections import Counter
 
-    tasks = Counter(gone_task(w) for w in gone.values())
-    first, per_task = sorted(gone)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
-    return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, "
-            f"left out of a copy or hold none of their results (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists "
-            "every id)"
-            + ("; their results are lost and the next report leaves them out" if check else "; left out")
-            + "; " + fix.format(it="the folders", them="them", they="they", are="are")]
+    # those renamed (ResultsStore.renamed: a copy or a link under another name) are no deletion: a line of their own
+    renamed = renamed_gone(store, gone)
+    lost = {r: w for r, w in gone.items() if r not in renamed}
+    out = []
+    if lost:
+        tasks = Counter(gone_task(w) for w in lost.values())
+        first, per_task = sorted(lost)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
+        n, more = len(lost), ", …" if len(lost) > 3 else ""
+        out.append(f"{plural(n, 'run')} finished in this store {agree(n, 'is', 'are')} gone ({per_task}): "
+                   f"{agree(n, 'its folder was', 'their folders were')} deleted, left out of a copy or "
+                   f"{agree(n, 'holds', 'hold')} none of {agree(n, 'its', 'their')} results "
+                   f"(runs/{', runs/'.join(first)}{more}; {FINISHED_LOG} lists every id)"
+                   + (f"; {agree(n, 'its results are', 'their results are')} lost and the next report leaves "
+                      f"{agree(n, 'it', 'them')} out" if check else "; left out") + "; "
+                   + fix.format(it=agree(n, "the folder", "the folders"), them=agree(n, "it", "them"),
+                                they=agree(n, "it", "they"), are=agree(n, "is", "are")))
+    if renamed and not check:  # check names each, with its mv
+        n, first = len(renamed), sorted(renamed.items())[:3]
+        out.append(f"{plural(n, 'run')} finished in this store {agree(n, 'is', 'are')} renamed in runs/ ("
+                   + ", ".join(f"runs/{c} is run {rid}" for rid, c in first) + (", …" if n > 3 else "")
+                   + f"), where no report reads {agree(n, 'it', 'them')}; left out; rename each back to runs/<its "
+                   f"id> (`plbench check --out {shlex.quote(str(store.root))}` names each with its mv)")
+    return out
 
 
 def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:

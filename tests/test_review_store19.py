@@ -51,3 +51,30 @@ def test_repair_leaves_a_checkpoint_of_a_run_no_longer_finished(tmp_path, monkey
     assert found == [ck]
     (store.run_dir(x) / "meta.json").write_text(json.dumps(store.meta(x) | {"status": "failed"}))
     assert ResultsStore(store.root).remove_left_checkpoints(found) == [] and ck.exists()
+
+
+def test_many_gone_runs_count_a_renamed_one_apart_not_as_deleted(tmp_path, monkeypatch, capsys):
+    """More than GONE_NAMED gone runs are one line — which counted a run renamed (mv runs/<id> runs/best, its
+    results still in the store) among those 'deleted, left out of a copy', 'put the folders back, or the same
+    `plbench run` retrains them'. Now the renamed are a line of their own on the board (with their names), and
+    check, which names each with its mv, leaves them out of its count of the deleted."""
+    import shutil
+
+    from benchmark import report
+    from benchmark.cli import main
+
+    monkeypatch.setattr(report, "GONE_NAMED", 1)
+    store, (x, y, z) = _store(tmp_path / "r", ("l1", "l2", "l3"))
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    shutil.rmtree(store.run_dir(x))
+    shutil.rmtree(store.run_dir(z))
+    store.run_dir(y).rename(store.runs / "best")
+    lost, moved = report.gone_lines(store)
+    assert lost.startswith("2 runs finished in this store are gone") and y not in lost, lost
+    assert moved.startswith("1 run finished in this store is renamed in runs/ (runs/best is run ") and y in moved
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr().out
+    (count,) = [ln for ln in said.splitlines() if "are gone" in ln]
+    assert count.startswith("2 runs") and y not in count, count
+    assert f"mv {store.runs / 'best'} {store.run_dir(y)}" in said, said
