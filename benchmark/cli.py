@@ -1760,13 +1760,13 @@ def cmd_check(args) -> int:
              f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
              "store tidy)")
     for name, to in store.no_folders().items():  # no run's folder: read by no report, `plbench run` fails it there
-        if name in gone:  # a finished run's link to nothing: said below, as gone
+        if name.lower() in gone:  # a finished run's link to nothing: said below, as gone (runs/<ID>, where case folds)
             continue
         _say(f"runs/{name} is a link to {to}, which is not there (a disk not mounted, a folder moved?): read by no "
              "report, and `plbench run` trains nothing through it; mount or restore it, or remove the link "
              f"(rm {shlex.quote(str(store.runs / name))}) to train it again here" if to else
-             f"runs/{name} is a file, not a run's folder: read by no report, and `plbench run` fails run {name} on "
-             "it; move it out of runs/")
+             f"runs/{name} is a file, not a run's folder: read by no report, and `plbench run` fails run "
+             f"{name.lower()} on it; move it out of runs/")
     if strays:
         _say(f"{plural(len(strays), 'folder')} in runs/ with no run id for a name and none of a run's files "
              f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "

@@ -2359,7 +2359,8 @@ class ResultsStore:
     def no_folders(self) -> dict[str, str]:
         """Of the entries of ``runs/`` named as a run id, {name: ""} of the plain files, {name: where it points} of the
         links to nothing (a disk not mounted): neither is a run's folder, so no report reads them and ``plbench run``
-        fails that run on them — ``check`` names them (a finished run's link to nothing is :meth:`gone`'s)."""
+        fails that run on them — ``check`` names them (a finished run's link to nothing is :meth:`gone`'s). On a disk
+        that folds case (:meth:`folds_case`) a run id in other letters (``0123…ABCD``) is that run's too."""
         try:
             with os.scandir(self.runs) as it:
                 entries = [(e.name, e.is_symlink(), e.is_dir()) for e in it]
@@ -2367,7 +2368,8 @@ class ResultsStore:
             return {}
         out = {}
         for name, link, folder in entries:
-            if folder or not _RUN_ID.fullmatch(name):
+            if folder or not (_RUN_ID.fullmatch(name) or (
+                    name.lower() != name and _RUN_ID.fullmatch(name.lower()) and self.folds_case())):
                 continue
             with contextlib.suppress(OSError):
                 out[name] = os.readlink(self.runs / name) if link and not (self.runs / name).exists() else ""

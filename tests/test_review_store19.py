@@ -3,6 +3,7 @@ listed it, ..."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import benchmark.cli  # noqa: F401 - imported once, at collection
 import benchmark.synthetic  # noqa: F401
@@ -58,8 +59,6 @@ def test_many_gone_runs_count_a_renamed_one_apart_not_as_deleted(tmp_path, monke
     results still in the store) among those 'deleted, left out of a copy', 'put the folders back, or the same
     `plbench run` retrains them'. Now the renamed are a line of their own on the board (with their names), and
     check, which names each with its mv, leaves them out of its count of the deleted."""
-    import shutil
-
     from benchmark import report
     from benchmark.cli import main
 
@@ -78,3 +77,29 @@ def test_many_gone_runs_count_a_renamed_one_apart_not_as_deleted(tmp_path, monke
     (count,) = [ln for ln in said.splitlines() if "are gone" in ln]
     assert count.startswith("2 runs") and y not in count, count
     assert f"mv {store.runs / 'best'} {store.run_dir(y)}" in said, said
+
+
+def test_a_file_named_as_a_run_id_in_capitals_on_a_case_insensitive_disk_is_named_by_check(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """On a disk that folds case, runs/0123…ABCD a file is in the way of run 0123…abcd (`plbench run` fails it
+    there), yet check's no_folders took only lower-case names: an unfinished run's was never named; a finished
+    run's was named once, as gone, not twice."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    store, (x, y) = _store(tmp_path / "r", ("l1", "l2"))
+    store.note_finished(y, store.meta(y))
+    zid = "ab" * 8
+    for rid in (x, y):
+        shutil.rmtree(store.run_dir(rid))
+    (store.runs / zid.upper()).write_text("not a run\n")
+    (store.runs / y.upper()).write_text("not a run\n")
+    monkeypatch.setattr(ResultsStore, "folds_case", lambda self: True)  # as on macOS
+    assert set(ResultsStore(store.root).no_folders()) == {zid.upper(), y.upper()}
+    main(["check", "--out", str(store.root)])
+    said = capsys.readouterr().out
+    assert f"runs/{zid.upper()} is a file, not a run's folder: read by no report, and `plbench run` fails run {zid} " \
+        "on it" in said, said
+    assert f"runs/{y.upper()} is a file" not in said, said
+    monkeypatch.setattr(ResultsStore, "folds_case", lambda self: False)  # a disk that tells case apart: no run's
+    assert ResultsStore(store.root).no_folders() == {}
