@@ -1821,7 +1821,11 @@ def cmd_check(args) -> int:
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
         _say(line)
-    lost = f"{len(gone)} gone (said above: finished here, its results not in runs/)" if gone else ""
+    moved_in = len(renamed_gone(store, gone))  # renamed in runs/ (ResultsStore.renamed): not lost, their mv said
+    lost = ", ".join([f"{len(gone) - moved_in} gone (said above: finished here, its results not in runs/)"]
+                     * bool(len(gone) - moved_in)
+                     + [f"{moved_in} renamed (said above: runs/<id> renamed in runs/, the mv that puts "
+                        f"{agree(moved_in, 'it', 'them')} back said)"] * bool(moved_in))
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it

@@ -103,3 +103,18 @@ def test_a_file_named_as_a_run_id_in_capitals_on_a_case_insensitive_disk_is_name
     assert f"runs/{y.upper()} is a file" not in said, said
     monkeypatch.setattr(ResultsStore, "folds_case", lambda self: False)  # a disk that tells case apart: no run's
     assert ResultsStore(store.root).no_folders() == {}
+
+
+def test_checks_summary_counts_a_renamed_run_as_renamed_not_gone(tmp_path, capsys):
+    """check's last line said '1 gone (said above: finished here, its results not in runs/)' of a run renamed
+    (mv runs/<id> runs/best), whose results are in runs/ under another name and whose mv the line above says."""
+    from benchmark.cli import main
+
+    store, (x, y) = _store(tmp_path / "r", ("l1", "l2"))
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    store.run_dir(y).rename(store.runs / "best")
+    shutil.rmtree(store.run_dir(x))
+    assert main(["check", "--out", str(store.root)]) == 1
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "1 gone (said above: finished here, its results not in runs/), 1 renamed (said above" in last, last
