@@ -367,7 +367,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     _add_common(mrg)
     mrg.add_argument("sources", nargs="+", metavar="SRC",
                      help="results directories to copy finished runs from (exit code 1: runs not copied, their "
-                          "folders here in the way, each named; exit code 2: a source that cannot be read, named in "
+                          "folders here in the way, each named, or saved grids not copied, grids/ here in the way; "
+                          "exit code 2: a source that cannot be read, named in "
                           "the last line, the others are merged)")
     mrg.add_argument("--out", default="results", help="results directory to merge into (default: results)")
 
@@ -1594,11 +1595,12 @@ def _say(*parts, **kwargs) -> None:
 
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
-    from benchmark.results import ResultsStore, copy_of
+    from benchmark.results import ResultsStore, paths_not_here
 
     dst = ResultsStore(args.out)
     dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
     blocked: list[str] = []  # runs not copied for what is in the way here
+    no_grids: list[str] = []  # the sources whose saved grids were not copied, grids/ here in the way
     unread: list[tuple[str, str]] = []  # (source, why) of the sources that are no store to merge: the others merged
     check_each = f"`plbench check --out {shlex.quote(str(args.out))}` names each"  # beyond the three a line names
     for src_path in args.sources:
@@ -1649,7 +1651,7 @@ def cmd_merge(args) -> int:
                          f"names {them} again)")
         if moved := got.get("renamed_there"):  # a run folder renamed there, runs/best: its run in no merged board
             parts.append(f"{len(moved)} renamed there, not copied: "
-                         + ", ".join(f"runs/{c} (run {copy_of(c, src.runs / c)})" for c in moved[:3])
+                         + ", ".join(f"runs/{c} (run {rid})" for c, rid in zip(moved[:3], got["renamed_there_runs"]))
                          + (", …" if len(moved) > 3 else "") + f" — `plbench check --out {shlex.quote(str(src.root))}` "
                          f"names each; rename {agree(len(moved), 'it', 'them')} back there, then merge again")
         if got["held"]:
@@ -1664,9 +1666,21 @@ def cmd_merge(args) -> int:
             more = f"; and {len(way) - 3} more ({check_each})" if len(way) > 3 else ""
             parts.append(f"{len(way)} not copied, {agree(len(way), 'its folder', 'their folders')} here in the "
                          f"way: {named}{more}")
+        if way := got.get("grids_in_the_way"):  # grids/ here a file, or not writable: the runs merged all the same
+            no_grids.append(src_path)
+            parts.append(f"its saved grids not copied ({dst.root / 'grids'}: "
+                         f"{_in_the_way(way[0], 'grids', dst.root / 'grids')})")
         if grids := got.get("grids"):  # the merged runs' grids, to replay here (a re-score) and name their profile
+            away = {g: paths_not_here(dst.root / "grids" / g) for g in grids}  # a node's data by
+            away = {g: paths for g, paths in away.items() if paths}  # its path: no replay here without it
+            where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
+                              for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
+            one = sum(map(len, away.values())) == 1
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
-                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here)")
+                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here"
+                         + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
+                            f"where {'that is' if one else 'those are'} (the same images at another path are another "
+                            "setting)" if away else "") + ")")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     if len(unread) < len(args.sources):
         _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
@@ -1674,13 +1688,17 @@ def cmd_merge(args) -> int:
         n = len(blocked)
         _say(f"merge incomplete: {plural(n, 'run')} not copied, {agree(n, 'its folder', 'their folders')} here in the "
              f"way ({_first_three(blocked, 'runs/')}: {'said above' if n <= 3 else check_each}), every other run "
-             "merged; clear "
-             f"{agree(n, 'it', 'them')} as said and run the same command again")
+             "merged" + (f", and the saved grids of {plural(len(no_grids), 'source')} not copied" if no_grids else "")
+             + f"; clear {agree(n, 'it', 'them')} as said and run the same command again")
+    elif no_grids:  # every run merged; the grids that replay them here are not: the last line, exit 1
+        _say(f"merge incomplete: the saved grids of {plural(len(no_grids), 'source')} not copied, "
+             f"{dst.root / 'grids'} in the way (said above), every run merged; clear it as said and run the same "
+             "command again")
     if unread:  # bad input (exit 2), said last: each source not merged and why
         others = "none of them merged" if len(unread) == len(args.sources) else "the others were merged"
         raise UserError(f"{len(unread)} of {len(args.sources)} sources not merged: "
                         + "; ".join(f"{shlex.quote(str(src))} ({why})" for src, why in unread) + f"; {others}")
-    return 1 if blocked else 0
+    return 1 if blocked or no_grids else 0
 
 
 def _in_the_way(why: str, rid: str, folder) -> str:
@@ -1710,14 +1728,18 @@ def cmd_check(args) -> int:
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
-    # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
-    renamed = store.renamed_copies(copies)
+    links = store.links()
+    # ... or the run's folder renamed (mv, not cp), or moved elsewhere and linked in under another name: the only way
+    # to a run whose runs/<id> is not there, to be renamed back (ResultsStore.renamed)
+    every = store.renamed(copies, links)
+    renamed = {c: rid for c, rid in every.items() if c not in links}
+    renamed_links = {c: rid for c, rid in every.items() if c in links}
     copies = [c for c in copies if c not in renamed]
-    from benchmark.report import GONE_NAMED
+    from benchmark.report import GONE_NAMED, renamed_gone
 
-    if len(gone) <= GONE_NAMED:  # a finished run's first copy: named below, as gone with its mv (gone_lines)
-        said = set()
-        renamed = {c: rid for c, rid in renamed.items() if rid not in gone or (rid in said or said.add(rid))}
+    # a finished run's first copy or link: named below, as gone with its mv (gone_lines)
+    told = set(renamed_gone(store, gone).values()) if len(gone) <= GONE_NAMED else set()
+    renamed = {c: rid for c, rid in renamed.items() if c not in told}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
         named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is
@@ -1732,9 +1754,9 @@ def cmd_check(args) -> int:
         _say(f"{plural(len(copies), 'folder')} named as {agree(len(copies), 'a copy of a run', 'copies of runs')} "
              f"({_first_three(copies, 'runs/')}): {agree(len(copies), 'not a run', 'not runs')}, read by no report "
              f"(move {agree(len(copies), 'it', 'them')} out of runs/ to keep the store tidy)")
-    links = store.links()
-    renamed_links = store.renamed_links(links)
     for name, rid in sorted(links.items()):  # never set aside through the link: that run's own files
+        if name in told:  # a finished run's only way in: named below, as gone with its mv (gone_lines)
+            continue
         if name in renamed_links:  # the store's only way to that run: renamed, not removed
             own = renamed_links[name]
             _say(f"runs/{name} is a link to {_run_folder(rid)}, another run's folder (run {own}, which has no "
@@ -1746,19 +1768,20 @@ def cmd_check(args) -> int:
              f"left as it is by --repair (remove the link, rm {shlex.quote(str(store.runs / name))}, to keep the "
              "store tidy)")
     for name, to in store.no_folders().items():  # no run's folder: read by no report, `plbench run` fails it there
-        if name in gone:  # a finished run's link to nothing: said below, as gone
+        if name.lower() in gone:  # a finished run's link to nothing: said below, as gone (runs/<ID>, where case folds)
             continue
         _say(f"runs/{name} is a link to {to}, which is not there (a disk not mounted, a folder moved?): read by no "
              "report, and `plbench run` trains nothing through it; mount or restore it, or remove the link "
              f"(rm {shlex.quote(str(store.runs / name))}) to train it again here" if to else
-             f"runs/{name} is a file, not a run's folder: read by no report, and `plbench run` fails run {name} on "
-             "it; move it out of runs/")
+             f"runs/{name} is a file, not a run's folder: read by no report, and `plbench run` fails run "
+             f"{name.lower()} on it; move it out of runs/")
     if strays:
         _say(f"{plural(len(strays), 'folder')} in runs/ with no run id for a name and none of a run's files "
              f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "
              f"(move {agree(len(strays), 'it', 'them')} out of runs/ to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
-    if args.repair and (damaged or leftovers):
+    ckpts = store.left_checkpoints()  # a finished run's: harmless, never read, but up to hundreds of MB each
+    if args.repair and (damaged or leftovers or ckpts):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
@@ -1767,6 +1790,18 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         _say(f"{plural(len(leftovers), 'temporary file')} left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
+    sizes = {}
+    for p in ckpts:
+        with contextlib.suppress(OSError):
+            sizes[p] = p.stat().st_size
+    if ckpts and args.repair:  # each under its run's lock: a worker that took the run since keeps its own
+        ckpts = store.remove_left_checkpoints(ckpts)
+    if ckpts:
+        size = sum(sizes.get(p, 0) for p in ckpts)
+        _say(f"{plural(len(ckpts), 'checkpoint')} of finished runs ("
+             + _first_three([str(p.relative_to(store.root)) for p in ckpts])
+             + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
+             + ("removed" if args.repair else "never read; --repair removes them"))
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
     left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
     for rid, what in sorted(unrecorded.items()):  # not damage, but rows no table shows: say so
@@ -1794,7 +1829,11 @@ def cmd_check(args) -> int:
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
         _say(line)
-    lost = f"{len(gone)} gone (said above: finished here, its results not in runs/)" if gone else ""
+    moved_in = len(renamed_gone(store, gone))  # renamed in runs/ (ResultsStore.renamed): not lost, their mv said
+    lost = ", ".join([f"{len(gone) - moved_in} gone (said above: finished here, its results not in runs/)"]
+                     * bool(len(gone) - moved_in)
+                     + [f"{moved_in} renamed (said above: runs/<id> renamed in runs/, the mv that puts "
+                        f"{agree(moved_in, 'it', 'them')} back said)"] * bool(moved_in))
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it

@@ -425,6 +425,17 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
 GONE_NAMED = 10
 
 
+def renamed_gone(store: ResultsStore, gone: dict[str, str]) -> dict[str, str]:
+    """{run id: the name in ``runs/`` to rename back} of the ``gone`` runs (:meth:`ResultsStore.gone`) renamed,
+    not lost (:meth:`ResultsStore.renamed`: a copy, else a link, the first by name): what :func:`gone_lines` names
+    with its ``mv``, and ``check`` not again. Nothing gone: ``runs/`` is not listed again."""
+    out: dict[str, str] = {}
+    for c, rid in (store.renamed() if gone else {}).items():
+        if rid in gone:
+            out.setdefault(rid, c)
+    return out
+
+
 def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False) -> list[str]:
     """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone,
     or holds none of its results (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this
@@ -451,20 +462,20 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         def it(rid):  # what to put back: a folder cut short by a copy is there, its files are not
             return "its files" if store.run_dir(rid).is_dir() else "the folder" if check else "it"
 
-        # a finished run's folder renamed (`mv runs/<id> runs/best`): a copy holding its record, no run — named where
-        # it is, with the mv that puts it back (ResultsStore.renamed_copies)
-        renamed = {}
-        for c, rid in (store.renamed_copies() if gone else {}).items():  # nothing gone: runs/ not listed again
-            if rid in gone:
-                renamed.setdefault(rid, c)
+        # a finished run's folder renamed (`mv runs/<id> runs/best`: a copy holding its record, no run; or moved
+        # elsewhere and linked in under another name) — named where it is, with the mv that puts it back
+        renamed = renamed_gone(store, gone)
 
         def line(rid, w):
             d = store.run_dir(rid)
             if c := renamed.get(rid):
                 left = ": the next report leaves it out" if check else ""
+                way = store.runs / c
+                how = (f"moved to {os.readlink(way)} and linked in as runs/{c}, under which no report reads it{left}; "
+                       "rename the link" if way.is_symlink() else
+                       f"renamed runs/{c}, where no report reads it{left}; rename it back")
                 return (f"run {rid} ({w}){sep}{'' if check else 'left out: '}finished in this store, but its folder "
-                        f"is gone, renamed runs/{c}, where no report reads it{left}; rename it back: "
-                        f"mv {shlex.quote(str(store.runs / c))} {shlex.quote(str(d))}")
+                        f"is gone, {how}: mv {shlex.quote(str(way))} {shlex.quote(str(d))}")
             if d.is_symlink() and not d.exists():
                 return (f"run {rid} ({w}){sep}finished in this store, but {where(rid)} (a disk not mounted, a folder "
                         f"moved?): {'its results cannot be read and ' if check else ''}"
@@ -476,13 +487,29 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
         return [line(rid, w) for rid, w in sorted(gone.items())]
     from collections import Counter
 
-    tasks = Counter(gone_task(w) for w in gone.values())
-    first, per_task = sorted(gone)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
-    return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, "
-            f"left out of a copy or hold none of their results (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists "
-            "every id)"
-            + ("; their results are lost and the next report leaves them out" if check else "; left out")
-            + "; " + fix.format(it="the folders", them="them", they="they", are="are")]
+    # those renamed (ResultsStore.renamed: a copy or a link under another name) are no deletion: a line of their own
+    renamed = renamed_gone(store, gone)
+    lost = {r: w for r, w in gone.items() if r not in renamed}
+    out = []
+    if lost:
+        tasks = Counter(gone_task(w) for w in lost.values())
+        first, per_task = sorted(lost)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
+        n, more = len(lost), ", …" if len(lost) > 3 else ""
+        out.append(f"{plural(n, 'run')} finished in this store {agree(n, 'is', 'are')} gone ({per_task}): "
+                   f"{agree(n, 'its folder was', 'their folders were')} deleted, left out of a copy or "
+                   f"{agree(n, 'holds', 'hold')} none of {agree(n, 'its', 'their')} results "
+                   f"(runs/{', runs/'.join(first)}{more}; {FINISHED_LOG} lists every id)"
+                   + (f"; {agree(n, 'its results are', 'their results are')} lost and the next report leaves "
+                      f"{agree(n, 'it', 'them')} out" if check else "; left out") + "; "
+                   + fix.format(it=agree(n, "the folder", "the folders"), them=agree(n, "it", "them"),
+                                they=agree(n, "it", "they"), are=agree(n, "is", "are")))
+    if renamed and not check:  # check names each, with its mv
+        n, first = len(renamed), sorted(renamed.items())[:3]
+        out.append(f"{plural(n, 'run')} finished in this store {agree(n, 'is', 'are')} renamed in runs/ ("
+                   + ", ".join(f"runs/{c} is run {rid}" for rid, c in first) + (", …" if n > 3 else "")
+                   + f"), where no report reads {agree(n, 'it', 'them')}; left out; rename each back to runs/<its "
+                   f"id> (`plbench check --out {shlex.quote(str(store.root))}` names each with its mv)")
+    return out
 
 
 def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:

@@ -561,6 +561,34 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
 _WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9]|lpt[0-9]", re.I)
 
 
+#: (prefix, suffix) of :meth:`ResultsStore.store_now`'s file in the store's root: a process killed while it is there
+#: leaves it, which :meth:`ResultsStore.leftover_temp_files` finds (``check`` names it, ``--repair`` removes it)
+CLOCK_PROBE = (".clock.", ".probe")
+
+
+def paths_not_here(grid: Path) -> list[str]:
+    """The absolute local paths a saved grid (``grids/<time>.yaml``: its data, loss files and backbone weights,
+    recorded absolute by :meth:`benchmark.config.GridSpec.with_absolute_paths`) names that are not on this machine
+    — a node's ``/scratch/...`` merged into a head node's store: the grid replays only where they are (the same images
+    at another path are another setting, their runs trained again). Each as the grid writes it (a ``:test`` split
+    kept); none where the file is no grid, or cannot be read."""
+    import yaml
+
+    try:
+        spec = yaml.safe_load(grid.read_bytes())
+    except (OSError, yaml.YAMLError):
+        return []
+    out = []
+    for key in ("train_data", "test_data", "loss_files", "backbone_weights") if isinstance(spec, dict) else ():
+        for token in spec.get(key) if isinstance(spec.get(key), list) else [spec.get(key)]:
+            if not isinstance(token, str) or not os.path.isabs(os.path.expanduser(token)):
+                continue  # a hub id, an embedded source, none
+            heads = [token] + [token[:i] for i, ch in enumerate(token) if ch in "@:#" and i]  # SOURCE[@REV][:SPLIT]
+            if not any(os.path.exists(os.path.expanduser(h)) for h in heads) and token not in out:
+                out.append(token)
+    return out
+
+
 def device_safe(stem: str) -> str:
     """``stem`` in a name Windows takes as a file's: one that is a device's, whatever follows its first dot (``aux``,
     ``nul.v2``: :data:`_WINDOWS_DEVICE`), with that dot made ``_`` (``nul_v2``), or ``_`` added where it has none
@@ -636,6 +664,12 @@ def _is_copy(folder: Path) -> bool:
     if _RUN_ID.fullmatch(folder.name):  # a run's own name: a record naming another is its damage (check names it)
         return False
     return bool(_recorded_id(folder))  # a run id in the record of a folder not named so: another run's
+
+
+def _is_checkpoint(p: Path) -> bool:
+    """A run's mid-training checkpoint (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``): deleted once the run is
+    finished; one left in a finished run's folder (a run stopped right after its record) is never read."""
+    return p.name.startswith("ckpt") and p.suffix == ".pt"
 
 
 def _pass_index(p: Path) -> int:
@@ -1276,9 +1310,13 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
-        self._said: set[str] = set()  # the lines of stale_left logged: once each, however often the table is read
+        self._said: set[str] = set()  # the lines of stale_left (and finished.log's failures) logged: once each
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
+        self._folds: bool | None = None  # :meth:`folds_case`, asked once
+        #: {run id: its folder's name as listed} of the run folders named in other letters than their id on a disk
+        #: that folds case (:meth:`_entries`): :meth:`run_dir` names the folder as it is (on that disk, the same)
+        self._cased: dict[str, str] = {}
 
     def check_version(self) -> None:
         """Refuse a directory written with another layout (``store.json``), touching nothing."""
@@ -1349,6 +1387,7 @@ class ResultsStore:
     def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
         ``grids/``, ``figures/`` or a run folder no live process holds (an unfinished run's retry removes its own),
+        and the probes of the store's clock (:meth:`store_now`, ``.clock.*.probe``) one left in the root,
         untouched for at least ``min_age_s`` seconds: younger ones may be another process's write in flight.
         ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
         file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
@@ -1364,8 +1403,9 @@ class ResultsStore:
         except OSError:
             runs = []
         for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
-            try:
-                names = [p for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name]
+            try:  # and in the root, a killed process's probe of the store's clock (:meth:`store_now`)
+                names = [p for p in folder.iterdir() if p.name.startswith(".") and (".tmp" in p.name or (
+                    folder == self.root and p.name.startswith(CLOCK_PROBE[0]) and p.name.endswith(CLOCK_PROBE[1])))]
             except OSError:  # not there (moved meanwhile), not a folder
                 continue
             for p in names:
@@ -1375,12 +1415,49 @@ class ResultsStore:
                         found.append(p)
         return sorted(found)
 
+    def left_checkpoints(self) -> list[Path]:
+        """The checkpoints (:func:`_is_checkpoint`) in the folders of finished runs (``ok``, ``diverged``) no live
+        process holds: a run stopped right after writing its record, before it deleted them — never read again (the
+        run is done), up to hundreds of MB each; ``check`` names them, ``--repair`` removes them, ``merge`` copies no
+        finished run's."""
+        found = []
+        for rid in self.run_ids():
+            d = self.run_dir(rid)
+            try:
+                ckpts = [p for p in d.glob("ckpt*.pt") if _is_checkpoint(p) and p.is_file()]
+            except OSError:
+                continue
+            if ckpts and self.is_done(rid) and not held_as_far_as_known(d / ".lock"):
+                found += ckpts
+        return sorted(found)
+
+    def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:
+        """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
+        still finished: a worker that took the run since (a retry of it, after its record was set aside) holds or
+        rewrote them, and they are its own — left as they are. The files removed."""
+        removed = []
+        for rid in self.run_ids():
+            d = self.run_dir(rid)
+            if not (mine := [p for p in found if p.parent == d]):
+                continue
+            lock = self.lock(rid)
+            if isinstance(lock, str):  # a live process took it since it was listed: its files
+                continue
+            with lock:
+                if not self.is_done(rid):
+                    continue
+                for p in mine:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        removed.append(p)
+        return removed
+
     def store_now(self) -> float | None:
         """Now by the store's clock: the time a file written in its root now is stamped with (a file server stamps it
         by its own clock, which may be hours off this host's), or None where none can be written (read-only). It
         writes, and removes, one small file (``.clock.*.probe``)."""
         try:
-            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=CLOCK_PROBE[0], suffix=CLOCK_PROBE[1])
         except OSError:
             return None
         try:
@@ -1467,7 +1544,19 @@ class ResultsStore:
             raise UserError(f"results directory {self.root} is not writable: {exc.strerror}") from None
 
     def run_dir(self, run_id: str) -> Path:
-        return self.runs / run_id
+        return self.runs / self._cased.get(run_id, run_id)
+
+    def folds_case(self) -> bool:
+        """Whether the store's disk takes names in any letter case for one (macOS's default, Windows, an SMB share):
+        ``runs/`` and ``RUNS/`` are one folder — asked once per store (one stat), and only where a folder of
+        ``runs/`` is named as a run id in other letters (``0123…ABCD``), which on such a disk *is* run ``0123…abcd``
+        (:meth:`_entries`): found done by :meth:`is_done`, so never a copy of itself, nor gone."""
+        if self._folds is None:
+            try:
+                self._folds = os.path.samefile(self.runs, self.root / self.runs.name.upper())
+            except OSError:  # no RUNS/: a disk that tells case apart
+                self._folds = False
+        return self._folds
 
     @contextlib.contextmanager
     def report_lock(self, poll_s: float = 0.2):
@@ -1967,8 +2056,12 @@ class ResultsStore:
     def forget_gone(self, run_ids) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
         (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
-        whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
+        whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not,
+        nor one renamed (:meth:`renamed`: its results still in the store, under another name, which every report
+        names until it is renamed back)."""
         run_ids = [r for r in run_ids if self._holds_none(r)]
+        if run_ids and (renamed := set(self.renamed().values())):
+            run_ids = [r for r in run_ids if r not in renamed]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),
                                f"{agree(len(run_ids), 'it is', 'they are')} named again by the next check and "
@@ -1977,7 +2070,8 @@ class ResultsStore:
     def _log_finished(self, lines: str,
                       lost: str = "a run folder deleted before the next report may go unnamed") -> None:
         """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
-        that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)."""
+        that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)
+        — once per store and reason, however many runs a grid or a merge notes."""
         import fcntl
 
         path = self.root / FINISHED_LOG
@@ -2000,8 +2094,10 @@ class ResultsStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        except OSError as exc:
-            log.warning("could not note in %s (%s): %s", path, exc.strerror or exc, lost)
+        except OSError as exc:  # said once per store, not once per run noted (a merge of 500 runs: 500 lines)
+            if (said := f"could not note in {path} ({exc.strerror or exc}): {lost}") not in self._said:
+                self._said.add(said)
+                log.warning("%s", said)
 
     def note_digests(self, digests: dict[str, str]) -> None:
         """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`
@@ -2217,7 +2313,13 @@ class ResultsStore:
             links = {p.name: other for p in found if (other := self._linked_to(p, runs))}
         except OSError:
             links = {}
-        return [p for p, _, folder in entries if folder and p.name not in links], links
+        folders = [p for p, _, folder in entries if folder and p.name not in links]
+        # a run id in other letters (`0123…ABCD`): on a disk that folds case, that run's own folder, listed by its id
+        for i, p in enumerate(folders):
+            if (rid := p.name.lower()) != p.name and _RUN_ID.fullmatch(rid) and self.folds_case():
+                self._cased[rid] = p.name
+                folders[i] = p.with_name(rid)
+        return folders, links
     def linked_run(self, run_id: str) -> str:
         """The run whose folder ``runs/<run_id>`` is a symlink to (:meth:`links`), or "": one ``lstat``, the link
         alone resolved. Nothing is written through it (:meth:`lock` refuses it in one line: ``plbench run`` and
@@ -2282,6 +2384,15 @@ class ResultsStore:
                 out[name] = rid
         return out
 
+    def renamed(self, copies: list[str] | None = None, links: dict[str, str] | None = None) -> dict[str, str]:
+        """{name in ``runs/``: run id} of every way to a run whose own ``runs/<id>`` is not there at all: its copies
+        (:meth:`renamed_copies`, ``mv runs/<id> runs/best``) then the links to its folder elsewhere
+        (:meth:`renamed_links`, ``mv runs/<id> /archive/x; ln -s /archive/x runs/best``) — each the run renamed, to
+        be renamed back with ``mv``, not lost, deleted or retrained. The one rule of ``check``, the report's gone
+        runs (:func:`benchmark.report.gone_lines`) and :meth:`merge_from`'s ``renamed_there`` (``copies``,
+        ``links``: as already listed)."""
+        return {**self.renamed_copies(copies), **self.renamed_links(links)}
+
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
         ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
@@ -2291,7 +2402,8 @@ class ResultsStore:
     def no_folders(self) -> dict[str, str]:
         """Of the entries of ``runs/`` named as a run id, {name: ""} of the plain files, {name: where it points} of the
         links to nothing (a disk not mounted): neither is a run's folder, so no report reads them and ``plbench run``
-        fails that run on them — ``check`` names them (a finished run's link to nothing is :meth:`gone`'s)."""
+        fails that run on them — ``check`` names them (a finished run's link to nothing is :meth:`gone`'s). On a disk
+        that folds case (:meth:`folds_case`) a run id in other letters (``0123…ABCD``) is that run's too."""
         try:
             with os.scandir(self.runs) as it:
                 entries = [(e.name, e.is_symlink(), e.is_dir()) for e in it]
@@ -2299,7 +2411,8 @@ class ResultsStore:
             return {}
         out = {}
         for name, link, folder in entries:
-            if folder or not _RUN_ID.fullmatch(name):
+            if folder or not (_RUN_ID.fullmatch(name) or (
+                    name.lower() != name and _RUN_ID.fullmatch(name.lower()) and self.folds_case())):
                 continue
             with contextlib.suppress(OSError):
                 out[name] = os.readlink(self.runs / name) if link and not (self.runs / name).exists() else ""
@@ -2703,15 +2816,17 @@ class ResultsStore:
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
-        rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (the copies there,
-        :meth:`copies`, of runs whose folders there are gone and :meth:`gone` does not name: renamed, not copied),
+        rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (a copy or link there,
+        :meth:`renamed`, of each run whose folder there is gone: renamed, not copied, not gone;
+        ``renamed_there_runs``: their runs),
         ``held`` (a live process works on it here), ``held_there`` (a live process works on it in ``src``: its
         files may be half-written, so it is not read; merge again later) and ``in_the_way`` (its folder here a
         link to a folder not there or to another run's, or something else in the way, :func:`blocks`: not
         copied, nothing written through it; ``in_the_way_why``: each one's line), the runs after it merged all
         the same. ``src``'s notes of today's metric files are taken where this store has none
         (:meth:`_adopt_notes`), and its saved grids this store lacks (``grids``: their names here,
-        :meth:`_adopt_grids`). Each run is read under
+        :meth:`_adopt_grids`; ``grids_in_the_way``: the one line saying why none could be written here, ``grids`` a
+        file or a folder not writable, the runs merged all the same). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
         store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
         complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
@@ -2725,11 +2840,15 @@ class ResultsStore:
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why")}
         gone = src.gone()  # finished there, its results not there: not a run still training
-        out["gone_there"] = sorted(r for r in gone if not self.is_done(r))
-        # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run) that gone() does not remember (a store
-        # older than finished.log): not copied, named (``renamed_there``: the copies' names there)
-        out["renamed_there"] = [c for c, rid in src.renamed_copies().items() if rid not in gone
-                                and not self.is_done(rid)]
+        # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run; or moved elsewhere and linked in under
+        # another name), whether or not gone() remembers it: not copied, named as renamed, not as lost
+        # (``renamed_there``: the copies' and links' names there, one per run)
+        renamed: dict[str, str] = {}
+        for c, rid in src.renamed().items():
+            if rid not in renamed.values() and not self.is_done(rid):
+                renamed[c] = rid
+        out["renamed_there"], out["renamed_there_runs"] = list(renamed), list(renamed.values())
+        out["gone_there"] = sorted(r for r in gone if not self.is_done(r) and r not in renamed.values())
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue
@@ -2752,7 +2871,12 @@ class ResultsStore:
                 out["in_the_way"].append(rid)
                 out["in_the_way_why"].append(str(exc))
         self._adopt_notes(src)
-        out["grids"] = self._adopt_grids(src)
+        try:
+            out["grids"] = self._adopt_grids(src)
+        except (InTheWay, NotWritable) as exc:  # grids/ here a file, or a folder this user may not write: the runs
+            if not blocks(exc, self.root / "grids"):  # are merged all the same, the grids named (merge again once
+                raise  # it is cleared), the next source merged
+            out["grids"], out["grids_in_the_way"] = [], [str(exc)]
         return out
 
     def refuse_itself(self, src: "ResultsStore") -> None:
@@ -2767,7 +2891,8 @@ class ResultsStore:
         saved in a store runs into that store) — what re-scores them on a metric, or with today's metric file — and
         read by the report for their profile (:func:`benchmark.report.grid_profile`). A name taken here by another
         grid (two nodes started in the same second) gets the next free number (:func:`atomic_write_new`). The names
-        written, in ``grids/``; nothing where ``src`` has none or they cannot be read."""
+        written, in ``grids/``; nothing where ``src`` has none or they cannot be read (``plbench merge`` names those
+        whose local paths are not on this machine: :func:`paths_not_here`)."""
         try:
             theirs = sorted((p for p in (src.root / "grids").glob("*.yaml") if p.is_file()), key=grid_order)
         except OSError:
@@ -2944,7 +3069,9 @@ class ResultsStore:
             self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
             # without what it records
-            for p in sorted(own_files(there), key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
+            # a finished run's checkpoint (a run stopped right after its record, before it deleted it): no result
+            files = [p for p in own_files(there) if not _is_checkpoint(p)]
+            for p in sorted(files, key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
                 # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
