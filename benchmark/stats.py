@@ -880,10 +880,12 @@ P_FLOOR = 1e-16
 
 def p_text(p, alpha: float = 0.05) -> str:
     """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
-    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, more where
-    two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
+    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, up to four
+    where two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
     ``= 0.05`` beside 'significantly better' at α = 0.05, as a p of 0.0504 that is not (tests/test_probe_verdicts18.py);
-    now ``= 0.0496``."""
+    now ``= 0.0496``. Where four do not, the bound between the p and α in the fewest digits: ``< 0.05`` for a p a hair
+    under α = 0.05 (the digits that kept ``=`` on its side ran to 17, ``= 0.049999999999999996``), ``≥ 0.0123`` for
+    one a hair above α = 0.0123 (tests/test_probe_verdicts19.py)."""
     try:
         x = float(p) if p is not None else math.nan
     except (TypeError, ValueError):
@@ -892,10 +894,23 @@ def p_text(p, alpha: float = 0.05) -> str:
         return "= –"
     if x < P_FLOOR:
         return f"< {P_FLOOR:.0e}"
-    digits = 2  # up to 17, where every float prints as itself: a 6-digit cap wrote a significant 0.04999999 '= 0.05'
-    while digits < 17 and (x < alpha) != (float(f"{x:.{digits}g}") < alpha):
-        digits += 1
-    return f"= {x:.{digits}g}"
+    for digits in (2, 3, 4):
+        if (x < alpha) == (float(f"{x:.{digits}g}") < alpha):
+            return f"= {x:.{digits}g}"
+    return _alpha_bound(x, alpha)
+
+
+def _alpha_bound(x: float, alpha: float) -> str:
+    """``< u`` (x < α) or ``≥ u`` (x ≥ α) with u the number of the fewest significant digits between x and α
+    (x < u ≤ α, or α ≤ u ≤ x, as floats): α cut down, or rounded up, to those digits; α itself where none is."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    below, da = x < alpha, Decimal(alpha)
+    for digits in range(1, 18):
+        u = da.quantize(Decimal(1).scaleb(da.adjusted() - digits + 1), rounding=ROUND_FLOOR if below else ROUND_CEILING)
+        if (x < float(u) <= alpha) if below else (alpha <= float(u) <= x):
+            return f"{'<' if below else '≥'} {float(u):.{digits}g}"
+    return f"{'<' if below else '≥'} {alpha!r}"
 
 
 def p_bare(p, alpha: float = 0.05) -> str:
