@@ -6,6 +6,7 @@ import math
 from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
+import pytest
 
 
 def _digits(num: str) -> int:
@@ -46,3 +47,78 @@ def test_a_p_a_hair_below_alpha_prints_the_fewest_digits_on_its_side():
                     assert not p < float(cut), (p, alpha, t)
             else:
                 assert rel == "≥" and alpha <= v <= p, (p, alpha, t)
+
+
+def _two_iteration_runs(its=(150, 200)):
+    """``(run_id, meta, rows)`` of l1 and l2 on sr4 × 5 seeds at each of ``its`` iterations (neither half the other)."""
+    import json
+
+    from benchmark.synthetic import synthetic_runs
+
+    for n, data_seed in zip(its, (0, 1)):
+        for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "l2": -0.5}, metrics=("psnr",),
+                                              seeds=range(5), n_images=4, seed=data_seed, seed_sd=0.1,
+                                              budget_check=False):
+            if n != 150:
+                if meta.get("kind") == "input":
+                    continue
+                rid = f"{rid[:-4]}{n:04d}"
+                meta = {**json.loads(json.dumps(meta).replace('"iterations": 150', f'"iterations": {n}')),
+                        "run_id": rid}
+                rows = [{**r, "run_id": rid, "setting": r["setting"].replace('"iterations": 150', f'"iterations": {n}')}
+                        for r in rows]
+            yield rid, meta, rows
+
+
+def _two_iteration_counts(root):
+    """:func:`_two_iteration_runs` written as a results store."""
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in _two_iteration_runs():
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+def test_several_settings_are_said_with_the_where_that_shows_one():
+    """The line `plbench findings` prints on a store of several settings (the CLI: the slow test below); none on one
+    setting, nor for budget checks at half the iterations, which are no setting of their own."""
+    from benchmark.results import to_frame
+    from benchmark.settings import several_settings_text
+    from benchmark.synthetic import synthetic_table
+
+    t = to_frame([r for _, _, rows in _two_iteration_runs() for r in rows])
+    line = several_settings_text(t, "plbench findings --out r")
+    assert line == ("the results hold 2 settings that differ in iterations (150 | 200): each is checked apart, their "
+                    "parts one Holm family per finding; `plbench findings --out r --where iterations=200` shows one")
+    assert several_settings_text(t[~t["setting"].astype(str).str.contains('"iterations": 200')], "x") == ""
+    one = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0}, metrics=("psnr",), seeds=range(2), n_images=2,
+                          budget_check=True)
+    assert several_settings_text(one, "x") == ""
+
+
+@pytest.mark.slow
+def test_findings_on_several_settings_say_how_to_pick_one_and_where_picks_it(tmp_path, capsys):
+    """Was: `plbench findings` on runs at 150 and 200 iterations printed every finding once per setting with no word
+    of why or how to pick one, and took no --where (`plbench report` refuses such a store naming the --where).
+    Now it says what the settings differ in and the --where that shows one, and --where shows that setting alone
+    (its parts still one Holm family with the other's, as the report's Findings), a typo refused as report's."""
+    from benchmark.cli import main
+
+    _two_iteration_counts(tmp_path / "r")
+    out = str(tmp_path / "r")
+    assert main(["findings", "--out", out, "--only", "zhao2017_l1_vs_l2"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("checked on:") == 2, text
+    assert ("the results hold 2 settings that differ in iterations (150 | 200): each is checked apart, their parts "
+            "one Holm family per finding; `") in text, text
+    assert f"findings --out {out} --where iterations=200` shows one" in text, text
+    assert main(["findings", "--out", out, "--only", "zhao2017_l1_vs_l2", "--where", "iterations=200"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("checked on:") == 1 and "200 iterations" in text and "settings that differ" not in text, text
+    assert "Holm family: this setting and 1 other" in text, text
+    assert main(["findings", "--out", out, "--only", "zhao2017_l1_vs_l2", "--where", "iterations=250"]) != 0
+    assert "no results match iterations=250 (they have iterations: 150 | 200" in capsys.readouterr().err
