@@ -122,3 +122,44 @@ def test_findings_on_several_settings_say_how_to_pick_one_and_where_picks_it(tmp
     assert "Holm family: this setting and 1 other" in text, text
     assert main(["findings", "--out", out, "--only", "zhao2017_l1_vs_l2", "--where", "iterations=250"]) != 0
     assert "no results match iterations=250 (they have iterations: 150 | 200" in capsys.readouterr().err
+
+
+def test_the_tasks_compare_did_not_compute_are_named_with_what_each_lacks():
+    """The line of compare's summary (the slow test below writes it): each task of the board with no cell computed,
+    and why — left out by --tasks, no setting of its field picked, or no cell — in name order."""
+    from benchmark.compare import unjudged_text
+
+    line = unjudged_text({"sr4", "deblur", "jpeg"}, {"deblur": ["two settings"], "jpeg": []}, {"jpeg": [{}]})
+    assert line == ("The leaderboard's ▲/▼ (one Holm family over the whole table, which these tests join too) are not "
+                    "judged here: no cells of the board's tasks deblur (no setting of its field picked: its section "
+                    "says why), jpeg (no cell computed: its section says why), sr4 (not compared now: --tasks left it "
+                    "out) were computed — `plbench report` re-derives them")
+    assert unjudged_text(set(), {}, {}) == ""
+
+
+@pytest.mark.slow
+def test_compare_says_the_tables_marks_are_not_judged_and_which_tasks_it_did_not_compute(tmp_path, monkeypatch):
+    """Was: `plbench compare --tasks denoise` on a board of denoise and sr4 checked its new losses' effect on the
+    metric columns' Holm families only and said nothing of the leaderboard's ▲/▼ (one family over the whole table,
+    which the new tests join too): a ▼ on sr4 the regenerated leaderboard dropped went unsaid, and no line named the
+    task it had not computed. Now the section says the ▲/▼ are not judged here and what each task lacks."""
+    from benchmark import figures
+    from benchmark.compare import _setting, _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", tasks=("denoise", "sr4"),
+                        offsets={"l1": 0.0, "l2": -0.35, "mine": 0.0}, metrics=("psnr",), seeds=range(5), n_images=4,
+                        seed=13, seed_sd=0.1, noise=0.05, budget_check=False)
+    metas = [m for m in store.metas() if m.get("config")]
+    group = [m for m in metas if m["config"]["task"] == "denoise"]
+    keep = {_setting(m) for m in metas}
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 20, "l1", (), keep=keep)
+    section = text.split("## The field's verdicts this comparison changed")[1].split("\n## ")[0]
+    assert ("The leaderboard's ▲/▼ (one Holm family over the whole table, which these tests join too) are not judged "
+            "here: no cells of the board's tasks sr4 (not compared now: --tasks left it out) were computed — "
+            "`plbench report` re-derives them") in section, section
+    # every task computed: the ▲/▼ are judged, no such line
+    both = {t: [m for m in metas if m["config"]["task"] == t] for t in ("denoise", "sr4")}
+    text, _ = _summary(store, both, ["mine"], {"denoise": [], "sr4": []}, 0.05, 20, "l1", (), keep=keep)
+    assert "are not judged here" not in text, text
