@@ -1296,8 +1296,15 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     stats_, gaps = np.concatenate(stats_), np.concatenate(gaps)
     p = (1 + int((stats_ >= obs - 1e-9 * max(obs, 1.0)).sum())) / (1 + n_perm)
     mr = dict(zip(labels_, map(float, observed)))
+    # the χ² printed is Friedman's with its correction for ties (scipy's friedmanchisquare, R's friedman.test, on the
+    # n·S rankings): without it a block of tied runs (a saturated metric) printed half what a reader recomputes
+    # (tests/test_probe_verdicts19.py). A relabelling keeps every ranking's ties, so the correction is one factor
+    # over them all and the p above is the same either way
+    ties = sum(float((c ** 3 - c).sum()) for c in (np.unique(row, return_counts=True)[1]
+                                                 for row in ranks.transpose(0, 2, 1).reshape(-1, k)))
+    corr = 1.0 - ties / (n * S * k * (k * k - 1))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
-            "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
+            "n_runs": S, "method": "permutation", "statistic": obs / corr if corr > 0 else obs, "n_blocks": n,
             "runs_left_blocks": sorted(thin), "runs_left_by": sorted(map(str, lacking), key=name_key),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 

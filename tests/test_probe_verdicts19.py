@@ -323,3 +323,27 @@ def test_the_readme_gives_the_fragile_flag_simulation_as_the_script_measured_it(
     assert r, "README's --family 9 sentence"
     assert (round(float(m[1])), round(float(m[2])), int(m[3])) == (int(r[1]), int(r[2]), int(r[3])), (m.groups(),
                                                                                                      r.groups())
+
+
+def test_the_friedman_chi2_is_the_one_scipy_gives_where_runs_tie():
+    """Was: the Friedman line printed χ² without the correction for ties, so a block of tied runs (ssim saturated at
+    one value for every run) printed χ² = 3.8 where scipy's friedmanchisquare (and R's friedman.test) on the same
+    rankings give 7.6; its permutation p was right either way. Now the χ² printed is the tie-corrected one, recomputed
+    here with scipy from the runs, and the p is unchanged."""
+    from scipy.stats import friedmanchisquare
+
+    from benchmark import stats
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.0, "good": 0.5}, metrics=("psnr", "ssim"),
+                        seeds=range(5), n_images=6, seed_sd=0.1, noise=0.1)
+    t.loc[t["metric"] == "ssim", "value"] = 0.9
+    f = stats.compute(t, n_boot=20).friedman
+    rows = {lab: [] for lab in f["ranks"]}
+    for m in ("psnr", "ssim"):
+        runs = t[(t["metric"] == m) & (t["loss"] != "input")].groupby(["loss", "seed"])["value"].mean()
+        for lab in rows:
+            rows[lab] += list(runs[lab].to_numpy())
+    ref = friedmanchisquare(*rows.values())
+    assert f["statistic"] == pytest.approx(ref.statistic, rel=1e-9), (f["statistic"], ref.statistic)
+    assert f["p"] == pytest.approx(0.02449, abs=1e-5)  # the permutation p, as before (1 + 48) / 2001
