@@ -1211,7 +1211,9 @@ def unjudged_text(missing, notes: dict[str, list[str]], chosen: dict) -> str:
     if not missing:
         return ""
     return ("The leaderboard's ▲/▼ (one Holm family over the whole table, which these tests join too) are not judged "
-            "here: no cells of the board's tasks " + ", ".join(f"{t} ({why(t)})" for t in sorted(missing))
+            # `--tasks denoise` beside sr4: one task, the usual case
+            f"here: no cells of the board's {agree(len(missing), 'task', 'tasks')} "
+            + ", ".join(f"{t} ({why(t)})" for t in sorted(missing))
             + " were computed — `plbench report` re-derives them")
 
 

@@ -295,7 +295,7 @@ def test_compare_says_the_tables_marks_are_not_judged_and_which_tasks_it_did_not
     text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 20, "l1", (), keep=keep)
     section = text.split("## The field's verdicts this comparison changed")[1].split("\n## ")[0]
     assert ("The leaderboard's ▲/▼ (one Holm family over the whole table, which these tests join too) are not judged "
-            "here: no cells of the board's tasks sr4 (not compared now: --tasks left it out) were computed — "
+            "here: no cells of the board's task sr4 (not compared now: --tasks left it out) were computed — "
             "`plbench report` re-derives them") in section, section
     # every task computed: the ▲/▼ are judged, no such line
     both = {t: [m for m in metas if m["config"]["task"] == t] for t in ("denoise", "sr4")}
