@@ -783,19 +783,25 @@ def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pai
     """{loss index: (seeds, max p)} of a column's losses out of bold (significantly worse than another,
     :func:`cell_table`) that one run keeps out: leaving that seed's runs out of every pair of the column
     (:func:`benchmark.runstats.without_each_run`), Holm over the column's pairs leaves none of those the loss
-    significantly trails significant (or the loss no longer trailing) — every such seed, and the largest over them of
-    the smallest Holm p left (:func:`decider`'s reading). A loss left plain
+    significantly trails significant (or the loss no longer trailing), nor any other pair of it significant with it
+    trailing there — every such seed, and the largest over them of the smallest Holm p left (:func:`decider`'s
+    reading). A loss left plain
     on 5 paired seeds at p_holm = 0.024, any of four seeds' runs left out p ≥ 0.07, read as firmly out of the top
     group (tests/test_probe_verdicts17.py)."""
     out: dict[int, tuple[tuple[int, ...], float]] = {}
-    cache: dict[int, dict[int, tuple[float, bool]]] = {}
+    cache: dict[int, dict[int, tuple[float, bool, float]]] = {}
 
-    def drops(k: int) -> dict[int, tuple[float, bool]]:  # {seed: (p, no longer trailing)} of pair k without it
+    def drops(k: int) -> dict[int, tuple[float, bool, float]]:  # {seed: (p, no longer trailing, effect)} without it
         if k not in cache:
             i, j, r = runs[k]  # r.effect > 0: i better (w, trailing, is j)
-            cache[k] = {int(seed): (p, effect * r.effect <= 0) for seed, p, effect in
+            cache[k] = {int(seed): (p, effect * r.effect <= 0, effect) for seed, p, effect in
                         without_each_run(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)}
         return cache[k]
+
+    def trails(w: int, k: int, seed: int) -> bool:  # w the worse of pair k with that seed's runs left out
+        i, j, r = runs[k]
+        effect = drops(k).get(seed, (math.nan, False, r.effect))[2]
+        return (w == j and effect > 0) or (w == i and effect < 0)
 
     tested = np.isfinite(p_pair)
     for w in sorted({w for t, pa in zip(pairs, p_adj) if pa < alpha for w in t}):
@@ -809,7 +815,7 @@ def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pai
         shares = np.array([bool({i, j} & losers) for i, j, _ in runs], bool)
         q = np.where(tested, 1.0, np.nan)
         candidates = []
-        for seed, (p, turned) in drops(first).items():
+        for seed, (p, turned, _) in drops(first).items():
             q[first] = p
             if math.isfinite(p) and (turned or holm(q)[first] >= alpha):
                 candidates.append(seed)
@@ -824,7 +830,11 @@ def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pai
             if not all(math.isfinite(q[k]) for k in ks):
                 continue
             adj = holm(q)
-            if all(adj[k] >= alpha or drops(k).get(seed, (math.nan, False))[1] for k in ks):
+            # and no other pair of w's significant with w behind: a loss that, without the seed, trails another it
+            # did not is still out of bold — that seed frees nothing (tests/test_review_verdicts19.py)
+            others = [k for k in np.flatnonzero(tested & shares) if w in runs[k][:2] and k not in ks]
+            if (all(adj[k] >= alpha or drops(k).get(seed, (math.nan, False))[1] for k in ks)
+                    and not any(adj[k] < alpha and trails(w, int(k), seed) for k in others)):
                 seeds.append(int(seed))
                 worst = max(worst, min(float(adj[k]) for k in ks))
         if seeds:
