@@ -47,3 +47,19 @@ def test_a_loss_that_trails_another_without_the_seed_is_not_freed_by_it():
     again = stats.compute(t[~((t["seed"] == 2) & t["loss"].isin({"mine", "l2"}))], n_boot=20).cells.set_index("loss")
     assert not again.at["mine", "top_group"]
     assert cells.at["mine", "bold_decided_by"] == "0; 1; 5", cells.at["mine", "bold_decided_by"]
+
+
+def test_the_fragile_out_of_bold_note_says_the_rule_it_applies():
+    """Was: the note's rule said 'none of the pairs it is significantly worse in stays significant' — the pairs it
+    trailed only, where a seed frees a loss only when it then trails no loss significantly (a pair it did not trail
+    may become significant without the seed). Now the rule says that."""
+    import pandas as pd
+
+    from benchmark import export as E
+
+    cells = pd.DataFrame([{"task": "deblur", "metric": "ssim", "label": "ssim", "bold_decided_by": "0; 1",
+                           "bold_p_without": 0.12}])
+    from types import SimpleNamespace
+
+    text = E.fragile_cells_text(SimpleNamespace(cells=cells, alpha=0.05), "bold_decided_by", "bold_p_without")
+    assert "— it is significantly worse than no other loss after Holm over the column's pairs):" in text, text
