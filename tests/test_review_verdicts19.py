@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
+
+import benchmark.compare  # noqa: F401
+import benchmark.export  # noqa: F401
+import benchmark.stats  # noqa: F401
+import benchmark.synthetic  # noqa: F401
+
 
 def test_one_task_compare_did_not_compute_is_named_as_one_task():
     """Was: ``unjudged_text`` said 'the board's tasks sr4 (…)' of the one task `--tasks denoise` left out beside sr4 —
