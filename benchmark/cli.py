@@ -332,6 +332,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     fnd.add_argument("--bootstrap", type=int, default=None,
                      help="no effect: each part's 95%% CI is Student's t from the run-to-run and image levels (no "
                           "resampling); accepted, and checked as report's, so command lines that pass it still run")
+    fnd.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
+                     help="show one setting of a directory that holds several, e.g. iterations=300 (its parts stay "
+                          "in one Holm family with every setting's, as the report's Findings; every --where counts)")
 
     cal = sub.add_parser("calibrate", help="false-verdict rate of the findings checker on nulls drawn from the "
                          "results' variance components and on A/A splits of real runs; runs needed for an effect")
@@ -1579,8 +1582,17 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
+    from benchmark.settings import parse_where, select, several_settings_text
+
+    where = parse_where(args.where)
     with store.report_lock():  # findings.md/.csv are a report's too: never one file of each of two checks
-        results = check_store(store, args.only, alpha=args.alpha, n_boot=n_boot)  # as a report's Findings
+        table = store.table(categories=True)
+        # --where: one setting shown, as `report --where` shows it (the Holm family still every setting's); without,
+        # every setting is checked apart and a store of several says how to pick one, as the report's refusal does
+        show = set(select(table, where=where, hint=_hint("findings", args.out)).run_ids) if where else None
+        results = check_store(store, args.only, alpha=args.alpha, n_boot=n_boot, table=table, show=show)
+        if not where and (line := several_settings_text(table, _hint("findings", args.out))):
+            _say(line)
         print(to_text(results))
         for kind, p in write(results, store.root, args.alpha).items():
             print(f"{kind}: {p}")

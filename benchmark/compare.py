@@ -1036,6 +1036,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     # family over the whole table: said where every task of it was computed here
     here = {task for st in computed for task in st.cells.get("task", ())}
     whole = board_rows is not None and set(board_rows["task"]) <= here
+    unjudged = "" if whole or board_rows is None else unjudged_text(set(board_rows["task"]) - here, notes, chosen)
     if changed := family_losses(computed, new_all, alpha, whole=whole):
         lines += changes_section(
             "The field's verdicts this comparison changed",
@@ -1043,7 +1044,11 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             f"{', '.join(md_code(n) for n in new)} joined the Holm families the field's are adjusted in "
             "(each metric column's pairs"
             + ("; the leaderboard's ▲/▼, one family over the whole table" if whole else "")
-            + f"), and a Holm p only grows with its family. No longer significant at α = {alpha:g}:", changed)
+            + f"), and a Holm p only grows with its family{'. ' + unjudged if unjudged else ''}. "
+            f"No longer significant at α = {alpha:g}:", changed)
+    elif unjudged and new_all:
+        lines += ["## The field's verdicts this comparison changed", "",
+                  f"None in the metric columns' pairs. {unjudged}.", ""]
     # the store's findings (as the report's Findings tab and `plbench findings` judge them) without and with the new
     # loss's runs: a claim about every rival gains parts on it, so a published verdict can change
     if table is not None and not table.empty and new_all:
@@ -1196,6 +1201,28 @@ def _effects_line(shown: str, effects: list[str], alpha: float) -> str:
     return (f"Effects of {shown} (its paired mean difference from each loss it is significantly better or worse than, "
             f"positive = better, in the metric's units; unadjusted 95 % CI{level}; p Holm over the column's pairs): "
             + "; ".join(effects) + ".")
+
+
+def unjudged_text(missing, notes: dict[str, list[str]], chosen: dict) -> str:
+    """Why the leaderboard's ▲/▼ — one Holm family over the whole table, which a new loss's tests join — are not
+    judged by ``plbench compare``: the board's ``missing`` tasks it computed no cells of, each with what it lacks
+    (``deblur: not compared now (--tasks)``); its first form said the metric columns' families only, with no word of
+    the ▲/▼ nor of which tasks were not computed (tests/test_probe_verdicts19.py). ``notes``/``chosen``: compare's
+    per-task notes and picked groups."""
+    def why(task: str) -> str:
+        if task not in notes:
+            return "not compared now: --tasks left it out"
+        if task not in chosen:
+            return "no setting of its field picked: its section says why"
+        return "no cell computed: its section says why"
+
+    if not missing:
+        return ""
+    return ("The leaderboard's ▲/▼ (one Holm family over the whole table, which these tests join too) are not judged "
+            # `--tasks denoise` beside sr4: one task, the usual case
+            f"here: no cells of the board's {agree(len(missing), 'task', 'tasks')} "
+            + ", ".join(f"{t} ({why(t)})" for t in sorted(missing))
+            + " were computed — `plbench report` re-derives them")
 
 
 def changes_section(title: str, lead: str, items: list[str]) -> list[str]:

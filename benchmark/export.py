@@ -584,8 +584,8 @@ def fragile_cells_text(stats: Stats, by: str = "decided_by", p_without: str = "p
     if by == "decided_by":
         head, rule = "Fragile ▲/▼", f"its p Holm-adjusted over the table ≥ α = {stats.alpha:g}, or its effect turned"
     else:
-        head, rule = ("Fragile out of bold", "none of the pairs it is significantly worse in stays significant after "
-                      "Holm over the column's pairs")
+        head, rule = ("Fragile out of bold",
+                      "it is significantly worse than no other loss after Holm over the column's pairs")
     return fragile_note(head, rule, (
         f"{r.task}/{r.metric}: {r.label} " + (f"{UP if r.vs_base > 0 else DOWN} " if by == "decided_by" else "")
         + f"({fragile_text(getattr(r, by), getattr(r, p_without), alpha=stats.alpha)})"

@@ -266,6 +266,9 @@ class Part:
     #: every seed whose runs, left out, leave the verdict's Holm p ≥ α or its effect on the other side
     #: (:func:`one_run_decides`: a fragile verdict), () when none does
     decided_by: tuple = ()
+    #: the setting's place in its finding's Holm family (:func:`judged`): parts of one setting and task share the runs
+    #: of an arm they have in common, which :func:`one_run_decides` leaves out of both
+    group: int = 0
 
 
 def _unsettled_label(p: Part) -> str:
@@ -1628,7 +1631,8 @@ def judge(parts: list[Part], alpha: float) -> None:
 def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     """Leave one run out of a decided part (in place): where leaving out one seed's runs (:attr:`Part.drops`, of its
     contradiction's test :attr:`Part.drops_worse` for a contradicted part) leaves its Holm p — in ``family``, its own p
-    replaced — at or above ``alpha``, or its effect on the other side of the verdict's bound, every such seed is in
+    and those of the parts that hold those runs re-tested without them (:func:`benchmark.stats.decider`) — at or above
+    ``alpha``, or its effect on the other side of the verdict's bound, every such seed is in
     :attr:`Part.decided_by` and the note says ``fragile: leaving out one seed's runs makes it non-significant (any of
     seeds 0, 3: max p_holm = 0.081)`` (:func:`benchmark.stats.fragile_text`). 5 paired seeds at p_holm = 0.025 read
     "reproduced" with nothing to tell it from one that any four of its seeds reproduce (tests/test_probe_verdicts17.py,
@@ -1640,8 +1644,15 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     bound = p.practical if con else p.margin
     drops = [(s, q, e + bound) for s, q, e in (p.drops_worse if con else p.drops)]
     i = next(k for k, q in enumerate(family) if q is p)
+
+    def shared(m: int):  # a part whose test holds the runs left out (one of p's arms, same setting and task): theirs
+        q = family[m]
+        if q.group == p.group and q.task == p.task and {q.a, q.b} & {p.a, p.b}:
+            return q.drops_worse if con else q.drops
+        return None
+
     found = decider(drops, np.array([q.p_worse if con else q.p for q in family], float), i, -1.0 if con else 1.0,
-                    alpha)
+                    alpha, shared)
     if found is None:
         return
     seeds, adj = found
@@ -1857,6 +1868,9 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
     **one** Holm family — every part of every setting — and each setting's verdict from its own parts. Each
     setting its own family let a finding checked on many settings (a noise-level sweep) come out reproduced
     in some setting more often than α (``tests/test_probe_verdicts6.py``)."""
+    for g, r in enumerate(results):
+        for p in r.parts or ():
+            p.group = g
     judge([p for r in results if r.parts for p in r.parts], alpha)
     out = []
     for r in results:

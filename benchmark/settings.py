@@ -359,6 +359,48 @@ def _one_crop(settings: list[dict]) -> dict:
     return {"crop": top}
 
 
+def _several(st: pd.DataFrame, crop: dict) -> tuple[str, str, list[dict], dict] | None:
+    """``(counts, example, pool, diff)`` where the settings ``st`` (:func:`settings_of`, budget checks left out) are
+    several — ``counts`` what they differ in (``iterations (150 | 200)``), ``example`` the ``--where`` value of one
+    (``iterations=200``) —, else None: :func:`select`'s refusal and :func:`several_settings_text`'s line."""
+    shared = {json.dumps({**_shared(s), **crop}, sort_keys=True, default=str) for s in st["setting"]}
+    per_task_conflict = st.groupby("task")["key"].nunique()
+    if not (len(shared) > 1 or (per_task_conflict > 1).any()):
+        return None
+    tasks = [t for t, n in per_task_conflict.items() if n > 1]
+    pool = list(st["setting"]) if len(shared) > 1 else list(st[st["task"] == tasks[0]]["setting"])
+    diff = _differences([_shared(s) if len(shared) > 1 else s for s in pool])
+    diff = {k: v for k, v in diff.items() if k not in ("net_signature", "train_fingerprint", "test_fingerprint")
+            } or diff
+    field_, values = next(iter(diff.items()))
+    if field_ == "task_params":
+        param = next(iter(_differences([v if isinstance(v, dict) else {} for v in values])), None)
+        example = f"{tasks[0]}.{param}={values[0].get(param)}" if param and tasks else "TASK.PARAM=VALUE"
+    else:
+        example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
+    counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
+    return counts, example, pool, diff
+
+
+def several_settings_text(table: pd.DataFrame, hint: str) -> str:
+    """One line where ``table`` holds several settings (budget checks apart), as :func:`select` refuses them, for a
+    command that checks each apart (``plbench findings``): what they differ in and the ``--where`` that shows one
+    (``hint``: the command, e.g. ``plbench findings --out results``); "" for one setting. `plbench findings` on runs
+    at 150 and 200 iterations printed every finding twice with no word of how to pick one
+    (tests/test_probe_verdicts19.py)."""
+    st = settings_of(table)
+    if st.empty:
+        return ""
+    checks = budget_checks(st)
+    st = st[~st["key"].isin({k for k, main in checks.items() if main in set(st["key"])})]
+    several = _several(st, _one_crop(list(st["setting"]))) if len(st) > 1 else None
+    if not several:
+        return ""
+    counts, example, _, _ = several
+    return (f"the results hold {len(st)} settings that differ in {counts}: each is checked apart, their parts one "
+            f"Holm family per finding; `{hint} --where {shlex.quote(example)}` shows one")
+
+
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
            hint: str = "plbench report", where_name: str = "--where") -> Selection:
     """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own);
@@ -391,21 +433,8 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
                         + (f"`{hint}` without --where lists the settings)" if where_name == "--where" else
                            f"without {where_name}, api.report() lists the settings)"))
     crop = _one_crop(list(st["setting"]))  # one --crop that sr4 records as the 40 px it trains at 42, denoise as 42
-    shared = {json.dumps({**_shared(s), **crop}, sort_keys=True, default=str) for s in st["setting"]}
-    per_task_conflict = st.groupby("task")["key"].nunique()
-    if len(shared) > 1 or (per_task_conflict > 1).any():
-        tasks = [t for t, n in per_task_conflict.items() if n > 1]
-        pool = list(st["setting"]) if len(shared) > 1 else list(st[st["task"] == tasks[0]]["setting"])
-        diff = _differences([_shared(s) if len(shared) > 1 else s for s in pool])
-        diff = {k: v for k, v in diff.items() if k not in ("net_signature", "train_fingerprint", "test_fingerprint")
-                } or diff
-        field_, values = next(iter(diff.items()))
-        if field_ == "task_params":
-            param = next(iter(_differences([v if isinstance(v, dict) else {} for v in values])), None)
-            example = f"{tasks[0]}.{param}={values[0].get(param)}" if param and tasks else "TASK.PARAM=VALUE"
-        else:
-            example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
-        counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
+    if several := _several(st, crop):
+        counts, example, pool, diff = several
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
                         f"averages across settings: pick one with "
                         + (f"`{hint} --where {shlex.quote(example)}`" if where_name == "--where" else

@@ -724,6 +724,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i]), "_drops": drops_all.get(i, []),
+                         "_pair": (b, i, base) if i in tested else None,
                          "bold_decided_by": seeds_cell(bold_by[i][0]) if i in bold_by else None,
                          "bold_p_without": bold_by[i][1] if i in bold_by else np.nan})
     cells = pd.DataFrame(rows)
@@ -743,62 +744,97 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
 
 def one_run_decides(cells: pd.DataFrame, alpha: float) -> None:
     """Leave one run out of each ▲/▼ (in place): ``decided_by``, every seed (``0; 3``) whose runs — left out of the
-    cell's paired test against the baseline (its ``_drops``: :func:`benchmark.runstats.without_each_run`) — leave its
-    p, Holm-adjusted over the table's family with its own p replaced, at or above ``alpha`` or its effect on the other
-    side (None where no one run decides the mark), and ``p_without`` the largest such Holm p; ``_drops`` is dropped.
+    cell's paired test against the baseline (its ``_drops``: :func:`benchmark.runstats.without_each_run`) and of every
+    other test of the table's family they are in, its task's (its ``_pair``: (block, loss, baseline) row indices, each
+    left out of lazily, :func:`decider`) — leave its Holm p at or above ``alpha`` or its effect on the other side
+    (None where no one run
+    decides the mark), and ``p_without`` the largest such Holm p; ``_drops`` and ``_pair`` are dropped.
     5 paired seeds at p_holm = 0.024 were a plain ▼ though leaving out any of four seeds' runs leaves p ≥ 0.07: a re-run
     of one seed could take the mark away (tests/test_probe_verdicts17.py)."""
     cells["decided_by"], cells["p_without"] = pd.Series([None] * len(cells), index=cells.index, dtype=object), np.nan
     ps = cells["p_base"].to_numpy(float)
+    drops, pairs = list(cells["_drops"]), list(cells["_pair"]) if "_pair" in cells.columns else [None] * len(cells)
+
+    def family_drops(m: int):
+        if drops[m] or pairs[m] is None:
+            return drops[m]
+        b, i, base = pairs[m]
+        drops[m] = without_each_run(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
+        return drops[m]
+
+    tasks = cells["task"].astype(str).to_numpy()
     for k in np.flatnonzero(cells["vs_base"].isin([1.0, -1.0]).to_numpy()):
-        if (worst := decider(cells["_drops"].iat[k], ps, k, float(cells["vs_base"].iat[k]), alpha)) is not None:
+        # the runs left out (the loss's and the baseline's of one seed on k's task) are in every test of that task
+        # (each against the baseline), in none of another task's (other runs, whatever their seed)
+        def shared(m: int, task=tasks[k]):
+            return family_drops(m) if tasks[m] == task else None
+
+        if (worst := decider(drops[k], ps, k, float(cells["vs_base"].iat[k]), alpha, shared)) is not None:
             cells.iloc[k, cells.columns.get_loc("decided_by")] = seeds_cell(worst[0])
             cells.iloc[k, cells.columns.get_loc("p_without")] = worst[1]
-    del cells["_drops"]  # in place, as the caller reads it (DataFrame.drop(inplace=True) warns in pandas 3)
+    # in place, as the caller reads it (DataFrame.drop(inplace=True) warns in pandas 3)
+    del cells["_drops"]
+    if "_pair" in cells.columns:
+        del cells["_pair"]
 
 
 def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pair: np.ndarray, p_adj: np.ndarray,
                            alpha: float) -> dict[int, tuple[tuple[int, ...], float]]:
     """{loss index: (seeds, max p)} of a column's losses out of bold (significantly worse than another,
-    :func:`cell_table`) that one run keeps out: leaving that seed's runs out of each pair the loss significantly trails
-    (:func:`benchmark.runstats.without_each_run`), Holm over the column's pairs with those p's replaced leaves none of
-    them significant (or the loss no longer trailing) — every such seed, and the largest over them of the smallest
-    Holm p left (:func:`decider`'s reading). A loss left plain
+    :func:`cell_table`) that one run keeps out: leaving that seed's runs out of every pair of the column
+    (:func:`benchmark.runstats.without_each_run`), Holm over the column's pairs leaves none of those the loss
+    significantly trails significant (or the loss no longer trailing), nor any other pair of it significant with it
+    trailing there — every such seed, and the largest over them of the smallest Holm p left (:func:`decider`'s
+    reading). A loss left plain
     on 5 paired seeds at p_holm = 0.024, any of four seeds' runs left out p ≥ 0.07, read as firmly out of the top
     group (tests/test_probe_verdicts17.py)."""
     out: dict[int, tuple[tuple[int, ...], float]] = {}
+    cache: dict[int, dict[int, tuple[float, bool, float]]] = {}
 
-    def drops(k: int) -> dict[int, tuple[float, bool]]:  # {seed: (p, no longer trailing)} of pair k without it
-        i, j, r = runs[k]  # r.effect > 0: i better (w, trailing, is j)
-        return {int(seed): (p, effect * r.effect <= 0)
-                for seed, p, effect in without_each_run(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)}
+    def drops(k: int) -> dict[int, tuple[float, bool, float]]:  # {seed: (p, no longer trailing, effect)} without it
+        if k not in cache:
+            i, j, r = runs[k]  # r.effect > 0: i better (w, trailing, is j)
+            cache[k] = {int(seed): (p, effect * r.effect <= 0, effect) for seed, p, effect in
+                        without_each_run(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)}
+        return cache[k]
 
+    def trails(w: int, k: int, seed: int) -> bool:  # w the worse of pair k with that seed's runs left out
+        i, j, r = runs[k]
+        effect = drops(k).get(seed, (math.nan, False, r.effect))[2]
+        return (w == j and effect > 0) or (w == i and effect < 0)
+
+    tested = np.isfinite(p_pair)
     for w in sorted({w for t, pa in zip(pairs, p_adj) if pa < alpha for w in t}):
         ks = [k for k, (t, pa) in enumerate(zip(pairs, p_adj)) if w in t and pa < alpha]
-        # the pair it trails most clearly first: a seed that does not free it — even with the other pairs' p at 1,
-        # Holm's most lenient — frees none (most excluded losses cost that one pair's leave-one-out alone)
+        # the pair it trails most clearly first: a seed that does not free it — even with every other pair's p at 1,
+        # Holm's most lenient (its adjusted p only grows with another's) — frees none (most excluded losses cost
+        # that one pair's leave-one-out alone)
         first = min(ks, key=lambda k: p_pair[k])
-        q = p_pair.copy()
-        q[ks] = 1.0
-        by_seed: dict[int, dict[int, tuple[float, bool]]] = {}
-        for seed, (p, turned) in drops(first).items():
+        # the runs left out (w's and each rival's of one seed) are in every pair of w or of a rival it trails
+        losers = {w} | {x for k in ks for x in runs[k][:2]}
+        shares = np.array([bool({i, j} & losers) for i, j, _ in runs], bool)
+        q = np.where(tested, 1.0, np.nan)
+        candidates = []
+        for seed, (p, turned, _) in drops(first).items():
             q[first] = p
             if math.isfinite(p) and (turned or holm(q)[first] >= alpha):
-                by_seed[seed] = {first: (p, turned)}
-        for k in ks if by_seed else ():
-            if k != first:
-                got = drops(k)
-                for seed in by_seed:
-                    by_seed[seed][k] = got.get(seed, (math.nan, False))
+                candidates.append(seed)
         seeds, worst = [], -math.inf
-        for seed, got in by_seed.items():
-            if len(got) < len(ks) or not all(math.isfinite(p) for p, _ in got.values()):
-                continue
+        for seed in candidates:
+            # every pair of the column those runs are in, without them — as a re-run without that seed tests them (a
+            # pair's p kept where it lacks the seed): the other pairs held at their full-run p's misread it
+            # (tests/test_probe_verdicts19.py)
             q = p_pair.copy()
-            for k, (p, _) in got.items():
-                q[k] = p
+            for k in np.flatnonzero(tested & shares):
+                q[k] = drops(int(k)).get(seed, (q[k], False))[0]
+            if not all(math.isfinite(q[k]) for k in ks):
+                continue
             adj = holm(q)
-            if all(adj[k] >= alpha or turned for k, (_, turned) in got.items()):
+            # and no other pair of w's significant with w behind: a loss that, without the seed, trails another it
+            # did not is still out of bold — that seed frees nothing (tests/test_review_verdicts19.py)
+            others = [k for k in np.flatnonzero(tested & shares) if w in runs[k][:2] and k not in ks]
+            if (all(adj[k] >= alpha or drops(k).get(seed, (math.nan, False))[1] for k in ks)
+                    and not any(adj[k] < alpha and trails(w, int(k), seed) for k in others)):
                 seeds.append(int(seed))
                 worst = max(worst, min(float(adj[k]) for k in ks))
         if seeds:
@@ -806,24 +842,56 @@ def out_of_bold_on_one_run(b: "Block", pairs: list[list[int]], runs: list, p_pai
     return out
 
 
-def decider(drops, family_p: np.ndarray, k: int, direction: float,
-            alpha: float) -> tuple[tuple[int, ...], float] | None:
+def decider(drops, family_p: np.ndarray, k: int, direction: float, alpha: float,
+            family_drops=None) -> tuple[tuple[int, ...], float] | None:
     """``(seeds, max Holm p)`` of the runs that decide test ``k`` of a Holm family (``family_p``, the raw p's): of its
     ``drops`` (:func:`benchmark.runstats.without_each_run`), **every** seed whose runs left out leave its p,
-    Holm-adjusted with ``family_p[k]`` replaced, at or above ``alpha`` — or its effect no longer on the side of
+    Holm-adjusted over the family without that seed, at or above ``alpha`` — or its effect no longer on the side of
     ``direction`` (+1: positive) — with the largest such Holm p; None when no one run does. Several seeds are the rule
-    with few runs (a marginal result, not one odd run): naming one of them would mislead (:func:`fragile_text`)."""
+    with few runs (a marginal result, not one odd run): naming one of them would mislead (:func:`fragile_text`).
+
+    ``family_drops(m)``: member ``m``'s own ``drops`` (or ``{seed: p}``; None or [] where it has none), asked only where
+    the family can decide: the whole family is re-tested without the seed — a seed's runs are in every comparison of
+    its loss's and its baseline's, so a re-run of that seed moves the others' p's too — with a member's p kept where
+    it lacks that seed (a result held by the other members' p's at their full-run values read 'not fragile' where
+    the family without the seed, as a re-run without it tests it, leaves it ≥ α: tests/test_probe_verdicts19.py).
+    None: the other members' p's held as they are (a family of one, or a caller with no runs for them)."""
+    p0 = np.array(family_p, float)
+    members: list[dict] | None = None
     seeds, worst = [], -math.inf
     for seed, p_drop, effect in drops:
         if not math.isfinite(p_drop):
             continue
-        q = np.array(family_p, float)
+        turned = effect * direction <= 0
+        if family_drops is not None and not turned:
+            # Holm's adjusted p only grows with any other raw p: with the others at 1 it is the largest any family
+            # without the seed can give it — still below α, the seed decides nothing (the others not re-tested)
+            q = np.where(np.isnan(p0), np.nan, 1.0)
+            q[k] = p_drop
+            if holm(q)[k] < alpha:
+                continue
+        q = p0.copy()
+        if family_drops is not None:
+            if members is None:
+                members = [_as_drops(family_drops(m)) if m != k and math.isfinite(p0[m]) else {}
+                           for m in range(len(p0))]
+            for m, got in enumerate(members):
+                q[m] = got.get(int(seed), q[m])
         q[k] = p_drop
         adj = float(holm(q)[k])
-        if adj >= alpha or effect * direction <= 0:
+        if adj >= alpha or turned:
             seeds.append(int(seed))
             worst = max(worst, adj)
     return (tuple(sorted(seeds)), worst) if seeds else None
+
+
+def _as_drops(got) -> dict[int, float]:
+    """``{seed: p}`` of a member's ``drops`` (:func:`benchmark.runstats.without_each_run`'s list, or such a dict)."""
+    if not got:
+        return {}
+    if isinstance(got, dict):
+        return {int(s): float(p) for s, p in got.items()}
+    return {int(s): float(p) for s, p, *_ in got}
 
 
 #: what each "fragile" note says: the findings' parts, the leaderboard's ▲/▼ and bold, ``plbench compare``'s wins and
@@ -868,10 +936,15 @@ def pair_decided_by(stats: "Stats", task: str, metric: str, a: str, b: str) -> t
     blk = stats.block(task, metric)
     if not at.size or blk is None or not col["p_adj"].iat[at[0]] < stats.alpha:
         return None
-    i, j = blk.labels.index(a), blk.labels.index(b)
-    drops = without_each_run(blk.values[i], blk.values[j], blk.seeds, blk.seeds, higher=blk.higher)
-    return decider(drops, col["p"].to_numpy(float), int(at[0]), float(np.sign(col["effect"].iat[at[0]])),
-                   stats.alpha)
+    def drops(m: int) -> list | None:  # pair m of the column with each seed's runs left out, where it has a or b's
+        if not {col["a"].iat[m], col["b"].iat[m]} & {a, b}:
+            return None
+        i, j = blk.labels.index(col["a"].iat[m]), blk.labels.index(col["b"].iat[m])
+        return without_each_run(blk.values[i], blk.values[j], blk.seeds, blk.seeds, higher=blk.higher)
+
+    k = int(at[0])
+    # the column's other pairs of a or b re-tested without the seed too, as the leaderboard's bold reads them
+    return decider(drops(k), col["p"].to_numpy(float), k, float(np.sign(col["effect"].iat[k])), stats.alpha, drops)
 
 
 #: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
@@ -880,10 +953,12 @@ P_FLOOR = 1e-16
 
 def p_text(p, alpha: float = 0.05) -> str:
     """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
-    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, more where
-    two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
+    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none. Two significant digits, up to four
+    where two would put it on the other side of ``alpha`` (the verdicts' α): a significant p_holm of 0.0496 read
     ``= 0.05`` beside 'significantly better' at α = 0.05, as a p of 0.0504 that is not (tests/test_probe_verdicts18.py);
-    now ``= 0.0496``."""
+    now ``= 0.0496``. Where four do not, the bound between the p and α in the fewest digits: ``< 0.05`` for a p a hair
+    under α = 0.05 (the digits that kept ``=`` on its side ran to 17, ``= 0.049999999999999996``), ``≥ 0.0123`` for
+    one a hair above α = 0.0123 (tests/test_probe_verdicts19.py)."""
     try:
         x = float(p) if p is not None else math.nan
     except (TypeError, ValueError):
@@ -892,10 +967,23 @@ def p_text(p, alpha: float = 0.05) -> str:
         return "= –"
     if x < P_FLOOR:
         return f"< {P_FLOOR:.0e}"
-    digits = 2  # up to 17, where every float prints as itself: a 6-digit cap wrote a significant 0.04999999 '= 0.05'
-    while digits < 17 and (x < alpha) != (float(f"{x:.{digits}g}") < alpha):
-        digits += 1
-    return f"= {x:.{digits}g}"
+    for digits in (2, 3, 4):
+        if (x < alpha) == (float(f"{x:.{digits}g}") < alpha):
+            return f"= {x:.{digits}g}"
+    return _alpha_bound(x, alpha)
+
+
+def _alpha_bound(x: float, alpha: float) -> str:
+    """``< u`` (x < α) or ``≥ u`` (x ≥ α) with u the number of the fewest significant digits between x and α
+    (x < u ≤ α, or α ≤ u ≤ x, as floats): α cut down, or rounded up, to those digits; α itself where none is."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    below, da = x < alpha, Decimal(alpha)
+    for digits in range(1, 18):
+        u = da.quantize(Decimal(1).scaleb(da.adjusted() - digits + 1), rounding=ROUND_FLOOR if below else ROUND_CEILING)
+        if (x < float(u) <= alpha) if below else (alpha <= float(u) <= x):
+            return f"{'<' if below else '≥'} {float(u):.{digits}g}"
+    return f"{'<' if below else '≥'} {alpha!r}"
 
 
 def p_bare(p, alpha: float = 0.05) -> str:
@@ -1218,8 +1306,15 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     stats_, gaps = np.concatenate(stats_), np.concatenate(gaps)
     p = (1 + int((stats_ >= obs - 1e-9 * max(obs, 1.0)).sum())) / (1 + n_perm)
     mr = dict(zip(labels_, map(float, observed)))
+    # the χ² printed is Friedman's with its correction for ties (scipy's friedmanchisquare, R's friedman.test, on the
+    # n·S rankings): without it a block of tied runs (a saturated metric) printed half what a reader recomputes
+    # (tests/test_probe_verdicts19.py). A relabelling keeps every ranking's ties, so the correction is one factor
+    # over them all and the p above is the same either way
+    ties = sum(float((c ** 3 - c).sum()) for c in (np.unique(row, return_counts=True)[1]
+                                                 for row in ranks.transpose(0, 2, 1).reshape(-1, k)))
+    corr = 1.0 - ties / (n * S * k * (k * k - 1))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
-            "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
+            "n_runs": S, "method": "permutation", "statistic": obs / corr if corr > 0 else obs, "n_blocks": n,
             "runs_left_blocks": sorted(thin), "runs_left_by": sorted(map(str, lacking), key=name_key),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 

@@ -43,8 +43,8 @@ def test_one_fragile_note_for_the_leaderboard_and_compare(monkeypatch):
         f"Fragile ▲/▼ ({FRAGILE} — its p Holm-adjusted over the table ≥ α = 0.05, or its effect turned): "
         "denoise/psnr: l2 ▲ (seed 3: p_holm = 0.081) — more seeds settle it.")
     assert E.fragile_cells_text(st, "bold_decided_by", "bold_p_without") == (
-        f"Fragile out of bold ({FRAGILE} — none of the pairs it is significantly worse in stays significant after "
-        "Holm over the column's pairs): deblur/ssim: ssim (any of seeds 0, 1: max p_holm = 0.12) — more seeds "
+        f"Fragile out of bold ({FRAGILE} — it is significantly worse than no other loss after Holm over the column's "
+        "pairs): deblur/ssim: ssim (any of seeds 0, 1: max p_holm = 0.12) — more seeds "
         "settle it.")
     assert calls == ["Fragile ▲/▼", "Fragile out of bold"]
     assert E.fragile_cells_text(SimpleNamespace(cells=cells.drop(columns="bold_decided_by"), alpha=0.05),

@@ -17,9 +17,9 @@ def test_a_p_a_hair_below_alpha_is_not_printed_as_alpha():
 
     for p in (0.04999999, 0.05 - 1e-12, 0.05 - 1e-17 * 2):
         text = p_text(p)
-        assert p < 0.05 and float(text.removeprefix("= ")) < 0.05, (p, text)
+        assert p < 0.05 and (text == "< 0.05" or float(text.removeprefix("= ")) < 0.05), (p, text)
     assert p_text(0.05) == "= 0.05" and p_text(0.0504) == "= 0.05" and p_text(0.0496) == "= 0.0496"
-    assert p_text(0.009999999, alpha=0.01) == "= 0.009999999"
+    assert p_text(0.009999999, alpha=0.01) == "< 0.01"  # the fewest digits on its side (test_probe_verdicts19)
 
 
 def test_the_fragile_and_friedman_p_are_printed_as_every_p():
