@@ -1687,12 +1687,12 @@ def cmd_merge(args) -> int:
             away = {g: paths for g, paths in away.items() if paths}  # its path: no replay here without it
             where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
                               for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
-            one = sum(map(len, away.values())) == 1
+            n_away = sum(map(len, away.values()))
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
                          f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here"
                          + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
-                            f"where {'that is' if one else 'those are'} (the same images at another path are another "
-                            "setting)" if away else "") + ")")
+                            f"where {agree(n_away, 'that is', 'those are')} (the same images at another path are "
+                            "another setting)" if away else "") + ")")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
     if len(unread) < len(args.sources):
         _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
