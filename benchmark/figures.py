@@ -586,11 +586,33 @@ def caption_below(fig, caption: str) -> None:
 _BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
 
 
+def _bracketed_glued(text: str, chars: int) -> str:
+    """``text`` with the spaces of each bracketed phrase that fits a line of ``chars`` characters made
+    unbreakable ("\u00a0"); of a longer phrase, those of the phrases inside it that fit."""
+    spans, opened = [], []
+    for i, ch in enumerate(text):
+        if ch in "([":
+            opened.append(i)
+        elif ch in ")]" and opened:
+            spans.append((opened.pop(), i + 1))
+    out = list(text)
+    for a, b in spans:  # inner phrases close first: an outer one that fits re-glues them, one that does not keeps them
+        start, end = a, b  # the word it makes, with what touches it ("(no score)." is 11 characters)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        if end - start <= chars:
+            out[a:b] = ["\u00a0" if c == " " else c for c in out[a:b]]
+    return "".join(out)
+
+
 def _break_lines(text: str, chars: int) -> str:
     """``text`` on lines of at most ``chars`` characters, broken at spaces but never next to a comparison sign
-    (a lone "≥ 5" on its own line), a word longer than a line where :func:`wrap_label` breaks one (a metric
-    panel's title read 'topiq_fr_pipal_percept' over 'ual ↑'); the characters are unchanged."""
-    glued = re.sub(r"[\t\n\r\f]", " ", _BOUND.sub("\u00a0", text))
+    (a lone "≥ 5" on its own line), nor inside a bracketed phrase that fits a line ("there (no" over "score)"), a word
+    longer than a line where :func:`wrap_label` breaks one (a metric panel's title read 'topiq_fr_pipal_percept' over
+    'ual ↑'); the characters are unchanged."""
+    glued = re.sub(r"[\t\n\r\f]", " ", _bracketed_glued(_BOUND.sub("\u00a0", text), chars))
     # a long word's pieces are joined by "\v": whitespace where textwrap may break, printed as nothing
     glued = " ".join("\v".join(_soft_pieces(w, chars)) for w in glued.split(" "))
     return "\n".join(line.replace("\v", "").replace("\u00a0", " ")

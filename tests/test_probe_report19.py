@@ -1,0 +1,51 @@
+"""Published figures, tables and the report on awkward inputs (session 19)."""
+
+from __future__ import annotations
+
+from benchmark import figures as F
+
+#: the rank heatmap's key where every mark is drawn (a smoke test, a column ranking fewer losses, a loss without every
+#: block, a cell with no score): the caption that broke "(no" from "score)"
+RANK_KEY = ("Smoke test, not a ranking: 18 of 18 runs not shown converged; 3 runs per loss where a verdict needs ≥ 5. "
+            "colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); all: the "
+            "overall ranking's mean rank over the blocks most losses have, text and colour (1 = best, 6 = worst); "
+            "*: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable; –: not ranked "
+            "there (no score).")
+
+
+def _phrases(text: str) -> list[str]:
+    """Every bracketed phrase of ``text``, innermost ones too."""
+    out, opened = [], []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            out.append(text[opened.pop():i + 1])
+    return out
+
+
+def test_a_wrapped_caption_never_breaks_inside_a_bracketed_phrase_that_fits_a_line():
+    """Was: the rank heatmap's caption ended '–: not ranked' / 'there (no' / 'score).' and broke '(in brackets: the'
+    from 'losses it ranks)': the line breaker (figures._break_lines, behind every title and caption) broke at any
+    space. A bracketed phrase that fits on a line is now kept on one, whatever the width; only one longer than a line
+    is broken, and no character changes."""
+    for chars in range(20, 90):
+        lines = F._break_lines(RANK_KEY, chars).split("\n")
+        assert " ".join(lines) == RANK_KEY
+        assert all(len(line) <= chars for line in lines), (chars, lines)
+        for phrase in _phrases(RANK_KEY):
+            if len(phrase) + 1 <= chars:  # with the ";" or "." that follows it
+                assert any(phrase in line for line in lines), (chars, phrase, lines)
+
+
+def test_the_rank_heatmaps_caption_keeps_no_score_on_one_line():
+    """The same, as the figure's caption is fitted to its measured width (fit_title, 7 pt)."""
+    with F.style() as plt:
+        for width in (3.0, 4.4, 5.2):
+            fig = plt.figure(figsize=(width, 3))
+            fig.set_dpi(F.PNG_DPI)
+            _, caption, _ = F.fit_title(fig, "Mean rank over each task's metrics", key=RANK_KEY)
+            plt.close(fig)
+            lines = caption.split("\n")
+            for phrase in ("(no score)", "(in brackets: the losses it ranks)", "(1 = best, 6 = worst)"):
+                assert any(phrase in line for line in lines), (width, phrase, lines)
