@@ -2223,10 +2223,6 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
              + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
     ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
-    # room for long column names under the panels (a metric scored with a checkpoint): without it
-    # they took the rows' height and the rows' names and values ran into each other
-    names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
-    labels_h = max(0.9, names_in)  # the metric names, once under the last row of panels (`named`)
     panel_h = row_h * len(shown) + 0.4
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
@@ -2249,6 +2245,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         chars = max((len(str(t)) for _, _, text in cells.values() for t in text.flat), default=1)
         panel_w = max(COL2, n_metrics * (0.05 * chars + 0.1) + 0.9 + names_w)  # a 6-pt digit ≈ 0.05 in
     cols = leaderboard_columns(n, panel_w)
+    # the metric names, once under the last row of panels (`named`): across, where each fits its column with room to
+    # spare (one metric's column 2 in wide stood over a name set upright, the gap beside it 0.6 in deep), else upright,
+    # with room for long ones (a metric scored with a checkpoint): without it they took the rows' height and the rows'
+    # names and values ran into each other
+    name_chars = max((len(_column_name(c)) for c in columns), default=0)
+    across = n_metrics * (name_chars * 0.06 + 0.2) <= panel_w - names_w - 0.6  # a 7-pt character ≈ 0.055 in
+    labels_h = 0.25 if across else name_chars * 0.55 * 8 / 72
     n_rows = -(-n // cols)
     # the rows that name their columns: the last, and the one above it where the last row's lone panel is centred
     # (two a row, an odd count): its columns are half a panel off theirs, none in line below them
@@ -2276,7 +2279,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         for tick, label in zip(ax.get_yticklabels(), shown):
             if label in flagged[task]:
                 tick.set_color(WORSE_COLOUR)
-        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=90)
+        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=0 if across else 90)
         ax.set_xlabel("")
         ax.set_ylabel("")
         # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmark import figures as F
 
 #: the rank heatmap's key where every mark is drawn (a smoke test, a column ranking fewer losses, a loss without every
@@ -49,3 +51,36 @@ def test_the_rank_heatmaps_caption_keeps_no_score_on_one_line():
             lines = caption.split("\n")
             for phrase in ("(no score)", "(in brackets: the losses it ranks)", "(1 = best, 6 = worst)"):
                 assert any(phrase in line for line in lines), (width, phrase, lines)
+
+
+def _board(metrics, tasks=("denoise",)):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    return {t: pd.DataFrame({m: rng.normal(25, 2, 4) for m in metrics}, index=["input", "l1", "l2", "ssim"])
+            for t in tasks}
+
+
+@pytest.mark.parametrize("tasks", [("denoise",), ("denoise", "sr4")])
+def test_a_one_metric_leaderboard_has_no_gap_above_its_colour_bar(tasks):
+    """Was: a one-metric leaderboard.png set its one column's name upright under a 2-in wide column, in a 0.9-in band
+    kept for names, 0.78 in between the cells and the colour bar's label, most of it white beside a word. Names that
+    fit their columns with room to spare are now set across them, in a band as tall as they are: 0.32 in, measured as
+    drawn; nothing overlaps or leaves the canvas."""
+    from test_figure_layout import layout_problems
+
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(_board(["psnr ↑"], tasks))
+        r = fig.canvas.get_renderer()
+        panel = [a for a in fig.axes if a.get_title() in tasks][-1]
+        label = next(t for t in fig.findobj(lambda a: hasattr(a, "get_text"))
+                     if str(t.get_text()).startswith("change from the degraded input"))
+        name = next(t for t in panel.get_xticklabels() if t.get_visible() and t.get_text())
+        white = (panel.get_window_extent(r).y0 - label.get_window_extent(r).y1) / fig.dpi
+        box = name.get_window_extent(r)
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert name.get_text() == "psnr (dB) ↑" and box.width > box.height, "the name across its column"
+    assert white <= 0.45, f"{white:.2f} in between the cells and the colour bar's label"
+    assert problems == [], problems
