@@ -84,3 +84,34 @@ def test_a_one_metric_leaderboard_has_no_gap_above_its_colour_bar(tasks):
     assert name.get_text() == "psnr (dB) ↑" and box.width > box.height, "the name across its column"
     assert white <= 0.45, f"{white:.2f} in between the cells and the colour bar's label"
     assert problems == [], problems
+
+
+@pytest.mark.slow  # compare's summary, its statistics and findings: 2.5 s on a loaded 2-core machine
+def test_compares_summary_says_the_test_sets_are_pooled(tmp_path, monkeypatch):
+    """Was: `plbench compare` scored on two test sets (`--test-data natural medical`) printed its verdicts and ranks
+    over both sets' images with nothing said, where the leaderboard's notes say the marks pool the sets. Its task
+    notes now say it in the same words, naming each set with its images; a board of one set says nothing of it."""
+    import warnings
+
+    from benchmark import report
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])  # the figures: not this test's (seconds)
+    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
+    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "mine": 0.5}, metrics=("psnr",),
+                                          seeds=range(2), n_images=5, budget_check=False):
+        rows = [{**r, "dataset": "medical" if r["image"] >= "img0003" else "natural"} for r in rows]
+        store.write_eval(rid, rows, ["psnr"], {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text, _ = _summary(store, {"sr4": [m for m in store.metas() if m.get("config")]}, ["mine"], {"sr4": []},
+                           0.05, 20, "l1", ())
+    text = " ".join(text.split())
+    assert "Test sets pooled: every cell's mean, interval, bold and" in text, text[:3000]
+    assert "medical (2 images), natural (3 images)" in text
