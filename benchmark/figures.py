@@ -1134,7 +1134,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # sticks out above them into the title
     label_in = (max(map(len, label.split("\n"))) * 0.55 * 8 / 72) if k > 1 else 0.0
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
-    from benchmark.export import PARTIAL
+    from benchmark.export import PARTIAL, not_ranked_text
 
     # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
@@ -1158,8 +1158,11 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * (TITLE_LINES - 1) + max(row_h * len(tr), label_in)),
                            layout="constrained")
     # a little narrower than the canvas: the title is centred on the axes; the marks' key goes under the figure
-    title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, note.lstrip("; "),
-                                     width=0.85 * width)
+    # a loss with no restoration anywhere (every run diverged or failed) is in no row: said, as under the tables'
+    # overall ranking, not left out unsaid
+    lost = not_ranked_text(stats).rstrip(".")
+    key = ". ".join(k for k in (note.lstrip("; "), lost) if k)
+    title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, key, width=0.85 * width)
     caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        + (PARTIAL if t == "all" and l in partial else "")
@@ -1781,6 +1784,7 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         friedman_left_blocks,
         friedman_p_text,
         images_of,
+        not_ranked_text,
         runs_dropped_text,
         runs_left_text,
         short_runs_who,
@@ -1848,6 +1852,8 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     notes = [key] if key else []
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         notes.append(f"Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}")
+    if not_ranked_text(stats):  # no restoration anywhere (every run diverged or failed): named, as the tables do
+        notes.append(not_ranked_text(stats).rstrip("."))
     if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
         notes.append(runs_dropped_text(stats).strip().rstrip("."))
     dropped = friedman_left_blocks(stats)

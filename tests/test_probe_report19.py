@@ -115,3 +115,39 @@ def test_compares_summary_says_the_test_sets_are_pooled(tmp_path, monkeypatch):
     text = " ".join(text.split())
     assert "Test sets pooled: every cell's mean, interval, bold and" in text, text[:3000]
     assert "medical (2 images), natural (3 images)" in text
+
+
+@pytest.fixture(scope="module")
+def failed_vgg():
+    """One task, l1, good and bad scored over 5 seeds, and vgg, whose 3 runs all failed: nothing of it to rank."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, seeds=range(5), n_images=3,
+              metrics=("psnr", "ssim"), budget_check=False)
+    setting = {"task": "denoise", "task_params": {"sigma": 0.1}, "net": "tiny", "iterations": 150,
+               "code_version": "0.1.0+c1"}
+    failed = [{"run_id": f"vgg{s}", "status": "failed", "error": "RuntimeError: boom", "setting": setting,
+               "config": {"task": "denoise", "loss": "vgg", "seed": s, "iterations": 150}} for s in range(3)]
+    return compute(synthetic_table(**kw), [m for _, m, _ in synthetic_runs(**kw)] + failed, n_boot=5)
+
+
+@pytest.mark.parametrize("figure", ["rank", "cd"])
+def test_the_ranking_figures_name_a_loss_whose_every_run_failed(failed_vgg, figure):
+    """Was: a loss whose every run failed was named by the leaderboard figure ('vgg (failed 3/3)'), the P–D plane
+    ('Not drawn: vgg (failed 3/3)'), the metrics figure and the tables ('Not ranked — every run failed: vgg (denoise
+    3/3)' under the overall ranking), but the rank heatmap and the CD diagram — the overall ranking drawn — left it out
+    unsaid, as if it had never been run. Both now say it under the figure, in the tables' words."""
+    from test_figure_layout import layout_problems
+
+    from benchmark.export import not_ranked_text
+
+    said = not_ranked_text(failed_vgg).rstrip(".")
+    assert said == "Not ranked — every run failed: vgg (denoise 3/3)", said
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(failed_vgg) if figure == "rank" else F.draw_cd_diagram(failed_vgg)
+        caption = " ".join(fig.get_supxlabel().split())
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert said in caption, caption
+    assert problems == [], problems
