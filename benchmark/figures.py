@@ -2198,7 +2198,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
     # a lost loss: its row, after the others, in name order (w2 before w10) as the task tables list it
-    order += sorted({lab for _, lab in (lost or {})} - set(order), key=name_key)
+    lost_only = {lab for _, lab in (lost or {})} - set(order)
+    order += sorted(lost_only, key=name_key)
     shown = order if rows is None else [lab for lab in order if lab in set(rows) or lab == INPUT]
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
@@ -2307,7 +2308,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}:\u00a0restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "") + ("; –:\u00a0no\u00a0score" if dashed else "") + (
-        f"; {PARTIAL}:\u00a0ranked over fewer (task, metric) blocks, listed last" if partial else "")
+        f"; {PARTIAL}:\u00a0" + (
+            # every loss starred (tasks of disjoint loss sets): none is listed after another for it
+            "no (task, metric) block is every loss's: each ranked over its own, none comparable"
+            if marked >= set(order) - {INPUT} - lost_only else "ranked over fewer (task, metric) blocks, listed last")
+        if partial else "")
     # (a key's sign and its words on one line: wrap_title broke "–: no" from "score")
     losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \

@@ -151,3 +151,22 @@ def test_the_ranking_figures_name_a_loss_whose_every_run_failed(failed_vgg, figu
         plt.close(fig)
     assert said in caption, caption
     assert problems == [], problems
+
+
+def test_the_leaderboard_figure_does_not_say_starred_losses_are_listed_last_when_every_loss_is_starred():
+    """Was: two tasks trained with disjoint loss sets (no (task, metric) block every loss has) starred every row of
+    leaderboard.png and its key said "*: ranked over fewer (task, metric) blocks, listed last" — false, every loss
+    was starred and none listed after another for it. The key now says what the tables say: no block is every
+    loss's, so no mean rank compares them; where some losses have every block it still says the starred are last."""
+    boards = {**_board(["psnr ↑"], ("denoise",)), **_board(["psnr ↑"], ("sr4",))}
+    boards["denoise"].loc[["l2", "ssim"]] = float("nan")  # denoise: l1 alone; sr4: l2 and ssim alone
+    boards["sr4"].loc["l1"] = float("nan")
+    with F.style() as plt:
+        keys = []
+        for partial in (("l1", "l2", "ssim"), ("l1",)):
+            fig = F.draw_leaderboard_heatmap(boards, partial=partial)
+            keys.append(" ".join(fig.get_supxlabel().split()))
+            plt.close(fig)
+    assert "listed last" not in keys[0], keys[0]
+    assert "*: no (task, metric) block is every loss's: each ranked over its own, none comparable" in keys[0], keys[0]
+    assert "*: ranked over fewer (task, metric) blocks, listed last" in keys[1], keys[1]
