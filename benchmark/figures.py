@@ -1995,7 +1995,6 @@ def draw_training_curves(metas: list[dict], styles=None):
         ax.set_ylabel(("loss / |first value|" if negative_start else "loss / first value") if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
-    w = fig.get_size_inches()[0]
     k_lo, k_hi = min(windows), max(windows)
     if int(seeds.max()) < 2:
         seeds_text = "one seed per loss"
@@ -2003,14 +2002,14 @@ def draw_training_curves(metas: list[dict], styles=None):
         seeds_text = f"mean over {_count(seeds)} seeds; band: min–max"
     else:
         seeds_text = f"mean over {_count(seeds)} seeds; band: min–max where a loss has ≥ 2"
-    if k_hi <= 1:  # nothing smoothed: nothing to say
-        head = "Training loss relative to its first value"
-    else:
-        window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
-        head = f"Training loss, moving average over {window} logged values, relative to its first value"
-    fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
+    # the title on at most 2 lines as drawn, as every figure's (fit_title: one task's 3.5-in figure took 3); how the
+    # curves are smoothed heads their key
+    smoothing = "" if k_hi <= 1 else (  # nothing smoothed: nothing to say
+        f"Each curve a moving average over {k_lo if k_lo == k_hi else f'{k_lo}–{k_hi}'} logged values")
+    title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=smoothing)
+    fig.suptitle(title, fontsize=size)
     fig.plb_name = "Training loss curves"  # its key's title, drawn apart (legend_apart)
-    _legend(fig, labels, styles, line=True, marker=True, names=names)
+    _legend(fig, labels, styles, line=True, marker=True, names=names, title=caption or None)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
 

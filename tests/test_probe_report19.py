@@ -62,14 +62,14 @@ def _board(metrics, tasks=("denoise",)):
             for t in tasks}
 
 
-@pytest.mark.parametrize("tasks", [("denoise",), ("denoise", "sr4")])
-def test_a_one_metric_leaderboard_has_no_gap_above_its_colour_bar(tasks):
+def test_a_one_metric_leaderboard_has_no_gap_above_its_colour_bar():
     """Was: a one-metric leaderboard.png set its one column's name upright under a 2-in wide column, in a 0.9-in band
     kept for names, 0.78 in between the cells and the colour bar's label, most of it white beside a word. Names that
     fit their columns with room to spare are now set across them, in a band as tall as they are: 0.32 in, measured as
     drawn; nothing overlaps or leaves the canvas."""
     from test_figure_layout import layout_problems
 
+    tasks = ("denoise",)
     with F.style() as plt:
         fig = F.draw_leaderboard_heatmap(_board(["psnr ↑"], tasks))
         r = fig.canvas.get_renderer()
@@ -170,3 +170,29 @@ def test_the_leaderboard_figure_does_not_say_starred_losses_are_listed_last_when
     assert "listed last" not in keys[0], keys[0]
     assert "*: no (task, metric) block is every loss's: each ranked over its own, none comparable" in keys[0], keys[0]
     assert "*: ranked over fewer (task, metric) blocks, listed last" in keys[1], keys[1]
+
+
+def test_the_training_curves_title_takes_two_lines_and_the_smoothing_heads_its_key():
+    """Was: the training curves' title was a 3-line paragraph on one task's 3.5-in figure ("Training loss, moving
+    average over 5 logged values," / "relative to its first value" / "(mean over 3 seeds; band: min–max)"), where
+    every other figure's title takes at most 2 lines. Its title now says what is drawn and over which seeds, fitted
+    (fit_title); how the curves are smoothed heads their key, under the panels."""
+    from test_figure_layout import layout_problems
+    from test_probe_report18 import _title_lines
+
+    from benchmark.synthetic import synthetic_runs
+
+    metas = [m for _, m, _ in synthetic_runs(offsets={"l1": 0.0, "ℓ1_ünïcode": 0.3, "Ωmega loss (plugin)": 0.2},
+                                             n_images=2, budget_check=False)]
+    with F.style() as plt:
+        fig = F.draw_training_curves(metas)
+        fig.draw_without_rendering()
+        title = fig._suptitle.get_text().replace("\n", " ")
+        key = " ".join(fig.legends[0].get_title().get_text().split())
+        lines = _title_lines(fig, fig._suptitle)
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert lines <= F.TITLE_LINES, title
+    assert title == "Training loss relative to its first value (mean over 3 seeds; band: min–max)", title
+    assert key == "Each curve a moving average over 5 logged values.", key
+    assert problems == [], problems
