@@ -1193,8 +1193,29 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     ax.tick_params(length=0)
     ax.set_title(title, fontsize=size)
     fit_canvas(fig)
+    _names_across(fig, ax)
     fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
+
+
+def _names_across(fig, ax, room: float = 0.8) -> None:
+    """Set ``ax``'s upright column names (a heatmap's, laid out by :func:`fit_canvas`) across their columns where
+    each takes at most ``room`` of its column's width, the figure made shorter by the height that frees (one task's
+    rank heatmap stood 'denoise' and 'all' upright under 0.75-in columns, a 0.5-in band of white beside them)."""
+    names = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    if not names:
+        return
+    r = fig.canvas.get_renderer()
+    column = ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())
+    if any(_text_width(fig, t.get_text(), t.get_fontsize()) > room * column for t in names):
+        return
+    upright = max(t.get_window_extent(r).height for t in names)
+    ax.tick_params(axis="x", labelrotation=0)
+    fig.draw_without_rendering()
+    freed = (upright - max(t.get_window_extent(r).height for t in ax.get_xticklabels() if t.get_text())) / fig.dpi
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h - max(0.0, freed))
+    fit_canvas(fig)
 
 
 def column_counts(stats: Stats) -> dict[str, int]:

@@ -196,3 +196,23 @@ def test_the_training_curves_title_takes_two_lines_and_the_smoothing_heads_its_k
     assert title == "Training loss relative to its first value (mean over 3 seeds; band: min–max)", title
     assert key == "Each curve a moving average over 5 logged values.", key
     assert problems == [], problems
+
+
+def test_a_one_task_rank_heatmap_sets_its_column_names_across(failed_vgg):
+    """Was: one task's rank heatmap stood 'denoise' and 'all' upright under columns twice as wide as the words, a
+    band of white beside them between the cells and the caption. Column names that fit their columns with room to
+    spare are now set across them, the figure shorter by what that frees, measured as drawn; nothing overlaps."""
+    from test_figure_layout import layout_problems
+
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(failed_vgg)
+        r = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        names = [t for t in ax.get_xticklabels() if t.get_text()]
+        below = (ax.get_window_extent(r).y0 - fig._supxlabel.get_window_extent(r).y1) / fig.dpi
+        across = all(t.get_window_extent(r).width > t.get_window_extent(r).height for t in names)
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert [t.get_text() for t in names] == ["denoise", "all"] and across, "the names across their columns"
+    assert below <= 0.35, f"{below:.2f} in between the cells and the caption"
+    assert problems == [], problems
