@@ -1193,28 +1193,38 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     ax.tick_params(length=0)
     ax.set_title(title, fontsize=size)
     fit_canvas(fig)
-    _names_across(fig, ax)
+    _names_across(fig, [ax])
     fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
 
 
-def _names_across(fig, ax, room: float = 0.8) -> None:
-    """Set ``ax``'s upright column names (a heatmap's, laid out by :func:`fit_canvas`) across their columns where
-    each takes at most ``room`` of its column's width, the figure made shorter by the height that frees (one task's
-    rank heatmap stood 'denoise' and 'all' upright under 0.75-in columns, a 0.5-in band of white beside them)."""
-    names = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
-    if not names:
-        return
+def _names_across(fig, axes, room: float = 0.8) -> None:
+    """Set the upright column names of heatmap ``axes`` (laid out by :func:`fit_canvas`) across their columns where
+    every one takes at most ``room`` of its column's width as drawn, the figure made shorter by the height that frees
+    in each row of panels that names its columns (one task's rank heatmap stood 'denoise' and 'all' upright under
+    0.75-in columns, a one-metric leaderboard its metric under a 2-in one: bands of white beside them)."""
     r = fig.canvas.get_renderer()
-    column = ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())
-    if any(_text_width(fig, t.get_text(), t.get_fontsize()) > room * column for t in names):
+    named = {ax: [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()] for ax in axes}
+    named = {ax: names for ax, names in named.items() if names}
+    if not named or any(_text_width(fig, t.get_text(), t.get_fontsize())
+                        > room * ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())
+                        for ax, names in named.items() for t in names):
         return
-    upright = max(t.get_window_extent(r).height for t in names)
-    ax.tick_params(axis="x", labelrotation=0)
+
+    def bands() -> dict[float, float]:  # each row of panels (by its cells' bottom): its names' height
+        out: dict[float, float] = {}
+        for ax, names in named.items():
+            y0 = round(ax.get_position().y0, 3)
+            out[y0] = max(out.get(y0, 0.0), *(t.get_window_extent(r).height for t in names))
+        return out
+
+    upright = bands()
+    for ax in named:
+        ax.tick_params(axis="x", labelrotation=0)
     fig.draw_without_rendering()
-    freed = (upright - max(t.get_window_extent(r).height for t in ax.get_xticklabels() if t.get_text())) / fig.dpi
+    freed = sum(upright.values()) - sum(bands().values())
     w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h - max(0.0, freed))
+    fig.set_size_inches(w, h - max(0.0, freed) / fig.dpi)
     fit_canvas(fig)
 
 
@@ -2272,13 +2282,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         chars = max((len(str(t)) for _, _, text in cells.values() for t in text.flat), default=1)
         panel_w = max(COL2, n_metrics * (0.05 * chars + 0.1) + 0.9 + names_w)  # a 6-pt digit ≈ 0.05 in
     cols = leaderboard_columns(n, panel_w)
-    # the metric names, once under the last row of panels (`named`): across, where each fits its column with room to
-    # spare (one metric's column 2 in wide stood over a name set upright, the gap beside it 0.6 in deep), else upright,
-    # with room for long ones (a metric scored with a checkpoint): without it they took the rows' height and the rows'
-    # names and values ran into each other
-    name_chars = max((len(_column_name(c)) for c in columns), default=0)
-    across = n_metrics * (name_chars * 0.06 + 0.2) <= panel_w - names_w - 0.6  # a 7-pt character ≈ 0.055 in
-    labels_h = 0.25 if across else name_chars * 0.55 * 8 / 72
+    # the metric names, once under the last row of panels (`named`), upright with room for long ones (a metric scored
+    # with a checkpoint): without it they took the rows' height and the rows' names and values ran into each other;
+    # set across their columns at the end where they fit (_names_across)
+    labels_h = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
     n_rows = -(-n // cols)
     # the rows that name their columns: the last, and the one above it where the last row's lone panel is centred
     # (two a row, an odd count): its columns are half a panel off theirs, none in line below them
@@ -2306,7 +2313,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         for tick, label in zip(ax.get_yticklabels(), shown):
             if label in flagged[task]:
                 tick.set_color(WORSE_COLOUR)
-        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=0 if across else 90)
+        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=90)
         ax.set_xlabel("")
         ax.set_ylabel("")
         # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel
@@ -2344,6 +2351,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     caption_below(fig, caption)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
+    _names_across(fig, axes)
     return fig
 
 
