@@ -557,7 +557,8 @@ def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | 
         heads = heads[:room - 1] + [heads[room - 1] + " …"]
     lines += heads
     caption += [key.lstrip("; ")] if key else []
-    text = ". ".join(c.rstrip(".") for c in caption if c)
+    # each part a sentence, opened with a capital (the rank heatmap's key began "colour: …" after a full stop)
+    text = ". ".join(c[:1].upper() + c[1:].rstrip(".") for c in caption if c)
     return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7)), fs
 
 
