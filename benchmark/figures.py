@@ -596,12 +596,14 @@ def _bracketed_glued(text: str, chars: int) -> str:
             opened.append(i)
         elif ch in ")]" and opened:
             spans.append((opened.pop(), i + 1))
-    out = list(text)
+    out, breaks = list(text), " \t\n\r\f\v"  # where a line may break: not "\u00a0", whitespace to str.isspace
     for a, b in spans:  # inner phrases close first: an outer one that fits re-glues them, one that does not keeps them
-        start, end = a, b  # the word it makes, with what touches it ("(no score)." is 11 characters)
-        while start > 0 and not text[start - 1].isspace():
+        # the run it makes, with what touches it as glued so far ("(no score)." is 11 characters; "needs ≥ (five runs)",
+        # glued to its sign, 19: counted from "(five" only, it was longer than a line and cut inside a word)
+        start, end = a, b
+        while start > 0 and out[start - 1] not in breaks:
             start -= 1
-        while end < len(text) and not text[end].isspace():
+        while end < len(out) and out[end] not in breaks:
             end += 1
         if end - start <= chars:
             out[a:b] = ["\u00a0" if c == " " else c for c in out[a:b]]
