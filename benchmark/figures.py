@@ -557,8 +557,9 @@ def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | 
         heads = heads[:room - 1] + [heads[room - 1] + " …"]
     lines += heads
     caption += [key.lstrip("; ")] if key else []
-    # each part a sentence, opened with a capital (the rank heatmap's key began "colour: …" after a full stop)
-    text = ". ".join(c[:1].upper() + c[1:].rstrip(".") for c in caption if c)
+    # each part a sentence, as written: one may open with a name ("bad (3 runs) is left out …"), kept as the tables
+    # print it; a figure whose key opens with its own word capitalises it (draw_rank_heatmap)
+    text = ". ".join(c.rstrip(".") for c in caption if c)
     return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7)), fs
 
 
@@ -1165,6 +1166,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # overall ranking, not left out unsaid
     lost = not_ranked_text(stats).rstrip(".")
     key = ". ".join(k for k in (note.lstrip("; "), lost) if k)
+    key = key[:1].upper() + key[1:]  # a sentence of the caption: "Colour: rank scaled …", its own word, not a name
     title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, key, width=0.85 * width)
     caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")

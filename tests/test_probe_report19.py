@@ -216,18 +216,3 @@ def test_a_one_task_rank_heatmap_sets_its_column_names_across(failed_vgg):
     assert [t.get_text() for t in names] == ["denoise", "all"] and across, "the names across their columns"
     assert below <= 0.35, f"{below:.2f} in between the cells and the caption"
     assert problems == [], problems
-
-
-def test_a_caption_opens_each_sentence_with_a_capital():
-    """Was: the rank heatmap of tasks ranking different numbers of losses printed under the figure "… where a verdict
-    needs ≥ 5." over "colour: rank scaled per column, …": its key, a sentence of the caption, kept its first word
-    lower-case. Every part of a caption (fit_title) now opens with a capital; the rest is as written."""
-    with F.style() as plt:
-        fig = plt.figure(figsize=(4.4, 3))
-        fig.set_dpi(F.PNG_DPI)
-        _, caption, _ = F.fit_title(fig, "Mean rank over each task's metrics",
-                                    "Smoke test, not a ranking: 3 runs per loss where a verdict needs ≥ 5",
-                                    "colour: rank scaled per column; all: the overall ranking's mean rank")
-        plt.close(fig)
-    text = " ".join(caption.split())
-    assert text == "Colour: rank scaled per column; all: the overall ranking's mean rank.", text

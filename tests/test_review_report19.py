@@ -26,3 +26,42 @@ def test_adjacent_bracketed_phrases_glued_together_stay_within_a_line():
         lines = F._break_lines(text, chars).split("\n")
         assert " ".join(lines) == text, (chars, lines)
         assert all(len(line) <= chars for line in lines), (chars, lines)
+
+
+def test_a_caption_keeps_a_loss_name_that_opens_a_sentence_as_written():
+    """Was (86bb290): fit_title opened every part of a caption with a capital, so a key that opens with a loss's name
+    — the CD diagram's, where the test is descriptive only and a loss short of runs everywhere is left out of it —
+    printed "Bad (3 runs) is left out of the test", a name the tables print as "bad" ("l1", "lpips" alike). A
+    caption's parts are as written; the figure whose key opens with its own word says it with a capital."""
+    with F.style() as plt:
+        fig = plt.figure(figsize=(4.4, 3))
+        fig.set_dpi(F.PNG_DPI)
+        for name in ("bad", "l1", "lpips"):
+            key = f"{name} (3 runs) is left out of the test: fewer than 5 runs in every block"
+            _, caption, _ = F.fit_title(fig, "Mean rank over 2 (task, metric) blocks", key=key)
+            assert " ".join(caption.split()) == key + ".", caption
+        plt.close(fig)
+
+
+def test_the_rank_heatmaps_key_opens_its_sentence_with_a_capital():
+    """The rank heatmap of tasks ranking different numbers of losses printed "… needs ≥ 5." over "colour: rank scaled
+    per column, …" (86bb290's case): its key, its own words, opens with a capital ("Colour:") — said by the figure,
+    not by fit_title for every caption (above)."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("denoise", "deblur"), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, seeds=range(5), n_images=3,
+              metrics=("psnr",), budget_check=False)
+    table = synthetic_table(**kw)
+    keep = ~((table["task"] == "deblur") & (table["loss"] == "bad"))  # deblur ranks 2 losses, denoise 3: scaled
+
+    def kept(m):
+        cfg = m.get("config") or {}
+        return not (cfg.get("task") == "deblur" and cfg.get("loss") == "bad")
+
+    stats = compute(table[keep], [m for _, m, _ in synthetic_runs(**kw) if kept(m)], n_boot=5)
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(stats)
+        caption = " ".join(fig._supxlabel.get_text().split())
+        plt.close(fig)
+    assert ". Colour: rank scaled per column" in caption, caption
