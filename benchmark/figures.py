@@ -1960,12 +1960,14 @@ def draw_training_curves(metas: list[dict], styles=None):
     negative_start = False  # a curve whose first value is below 0: divided by its size
     stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
     moved = _moved(metas)  # two versions of a loss file: two curves, labelled as the tables label them
+    tried: dict[tuple[str, str], list[str]] = {}  # (task, label) → its runs' statuses, to name the ones not drawn
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
-        if m.get("kind") == "input" or not curve or "task" not in cfg:
+        if m.get("kind") == "input" or "task" not in cfg or "loss" not in cfg:
             continue
         label = run_label(cfg["loss"], m.get("weights", "none"), m.get("loss_versions"), moved)
         pts = [(int(it), float(v)) for it, v in curve if v is not None and np.isfinite(v)]
+        tried.setdefault((cfg["task"], label), []).append("" if pts else m.get("status", "ok"))
         if not pts:
             continue
         runs[label] = runs.get(label, 0) + 1
@@ -2042,7 +2044,16 @@ def draw_training_curves(metas: list[dict], styles=None):
     # curves are smoothed heads their key
     smoothing = "" if k_hi <= 1 else (  # nothing smoothed: nothing to say
         f"Each curve a moving average over {k_lo if k_lo == k_hi else f'{k_lo}–{k_hi}'} logged values")
-    title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=smoothing)
+    # a loss with no curve in a task (every run failed or diverged before logging its loss) is in no panel there:
+    # named, as the other figures name a loss with nothing to show, not left out unsaid
+    blank = {(t, lab): st for (t, lab), st in tried.items() if all(x in ("failed", "diverged") for x in st)}
+    kinds = " or ".join(sorted({x for st in blank.values() for x in st}, reverse=True))  # "failed or diverged"
+    missing = "; ".join(f"{lab} (" + ", ".join(f"{t} {len(st)}/{len(st)}" for (t, l2), st in sorted(blank.items())
+                                              if l2 == lab) + ")"
+                        for lab in sorted({lab for _, lab in blank}, key=name_key))
+    missing = f"No curve — every run {kinds} before logging its loss: {missing}" if missing else ""
+    key = ". ".join(k for k in (smoothing, missing) if k)
+    title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
     fig.suptitle(title, fontsize=size)
     fig.plb_name = "Training loss curves"  # its key's title, drawn apart (legend_apart)
     _legend(fig, labels, styles, line=True, marker=True, names=names, title=caption or None)

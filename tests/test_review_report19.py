@@ -65,3 +65,24 @@ def test_the_rank_heatmaps_key_opens_its_sentence_with_a_capital():
         caption = " ".join(fig._supxlabel.get_text().split())
         plt.close(fig)
     assert ". Colour: rank scaled per column" in caption, caption
+
+
+def test_the_training_curves_name_a_loss_whose_every_run_stopped_before_logging_its_loss():
+    """Was: a loss whose every run failed before logging any training loss had no curve and was in no panel of the
+    training curves, left out unsaid, where the ranking figures and the tables name it ("Not ranked — every run
+    failed: vgg (denoise 3/3)"). The figure's caption now names it, per task where it has no curve; a loss with
+    curves is not named."""
+    from benchmark.synthetic import synthetic_runs
+
+    metas = [m for _, m, _ in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0}, seeds=range(2),
+                                             n_images=2, metrics=("psnr",), budget_check=False)]
+    failed = [{"run_id": f"vgg{s}", "status": "failed", "error": "RuntimeError: boom", "loss_curve": [],
+               "config": {"task": "denoise", "loss": "vgg", "seed": s, "iterations": 150}} for s in range(3)]
+    with F.style() as plt:
+        fig = F.draw_training_curves(metas + failed)
+        legend = fig.legends[0] if fig.legends else None
+        texts = [fig._suptitle.get_text()] + ([legend.get_title().get_text()] if legend else [])
+        plt.close(fig)
+    text = " ".join(" ".join(texts).split())
+    assert "No curve — every run failed before logging its loss: vgg (denoise 3/3)" in text, text
+    assert "l1 (" not in text and "good (" not in text, text
