@@ -1845,6 +1845,15 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     gap = 0.18 + 0.07 * len(groups)
     ypos = [0.0] * k
     left_y = right_y = -gap
+    # a left and a right loss tied on one rank, at one height, drew their markers on one point (the second hid the
+    # first): the right column then starts half a row lower, its corners between the left's
+    left_rows = {round(left_y - sum(heights[:i]) - heights[i] / 2, 3): round(vals[i], 2) for i in range(half)}
+    y = right_y
+    for i in range(k - 1, half - 1, -1):
+        if left_rows.get(round(y - heights[i] / 2, 3)) == round(vals[i], 2):
+            right_y -= min(heights) / 2
+            break
+        y -= heights[i]
     for i in range(half):  # left column: best rank at the top
         ypos[i] = left_y - heights[i] / 2
         left_y -= heights[i]

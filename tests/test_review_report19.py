@@ -86,3 +86,30 @@ def test_the_training_curves_name_a_loss_whose_every_run_stopped_before_logging_
     text = " ".join(" ".join(texts).split())
     assert "No curve — every run failed before logging its loss: vgg (denoise 3/3)" in text, text
     assert "l1 (" not in text and "good (" not in text, text
+
+
+def test_the_cd_diagrams_tied_losses_across_its_columns_draw_their_markers_apart():
+    """Was: a loss of the left column and one of the right tied on one mean rank (l1 and l2 at 3.00), at one height,
+    drew their corner markers on one point, the right one's hiding the left one's. The right column now starts half a
+    row lower where that happens: every loss's marker is drawn apart from the others'."""
+    from test_figure_layout import layout_problems
+
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, "l1_twin": 0.0, "l2": 0.0, "good": 1.0, "bad": -1.0},
+              seeds=range(5), n_images=3, metrics=("psnr", "ssim"), budget_check=False, noise=0.0)
+    stats = compute(synthetic_table(**kw), [m for _, m, _ in synthetic_runs(**kw)], n_boot=5)
+    assert stats.friedman["ranks"]["l1"] == stats.friedman["ranks"]["l2"]  # the tie across the columns
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(stats)
+        ax = fig.axes[0]
+        corners = [tuple(ax.transData.transform((ln.get_xdata()[1], ln.get_ydata()[1])) / fig.dpi)
+                   for ln in ax.lines if len(ln.get_xdata()) == 3 and ln.get_marker() not in ("None", "", None)]
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert len(corners) == 5, corners
+    apart = [((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5
+             for i, (x1, y1) in enumerate(corners) for x2, y2 in corners[i + 1:]]
+    assert min(apart) >= 4 / 72, f"markers {min(apart):.3f} in apart"  # 4-pt markers
+    assert problems == [], problems
