@@ -822,6 +822,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         metric_decimals,
         metric_unit,
         one_run_text,
+        pooled_sets_text,
         reads_high_cost_lines,
         survivors_text,
         task_frame,
@@ -903,6 +904,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
         # test_probe_verdicts13.py)
         cov += [x for x in (one_run_text(st),) if x]
+        cov += [x for x in (pooled_sets_text(st),) if x]  # two test sets: the marks pool them, as the leaderboard says
         # scores and runs left out of a column, runs of a budget check's setting that check no run: as the leaderboard
         cov += st.nonfinite + st.sparse + st.unpaired_checks
         cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said

@@ -1070,6 +1070,19 @@ def clipped_ci_lines(stats: Stats) -> list[str]:
             f"whose interval over few seeds reached past it; the true mean lies within, so no coverage is lost."]
 
 
+def pooled_sets_text(stats: Stats) -> str:
+    """Where the board scores several test sets: its marks pool their images, said where the marks are read (the
+    notes above the tables, compare's summary), not only after the tables (leaderboard.md's By test set); "" for one
+    set."""
+    if len(stats.test_sets) <= 1:
+        return ""
+    sets = ", ".join(f"{d} ({plural(n, 'image')})" for d, n in stats.test_sets.items())
+    return (f"Test sets pooled: every cell's mean, interval, bold and {UP}/{DOWN} pool the images of the "
+            f"{len(stats.test_sets)} test sets, {sets}, each image one item of the paired test — a loss marked better "
+            f"on the pooled images may be worse on one set; the means per set (By test set, in "
+            "leaderboard.md) carry no test.")
+
+
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
     one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one).
@@ -1112,12 +1125,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
-        if len(stats.test_sets) > 1:  # said where the marks are read, not only after the tables (By test set)
-            sets = ", ".join(f"{d} ({plural(n, 'image')})" for d, n in stats.test_sets.items())
-            out.append(f"Test sets pooled: every cell's mean, interval, bold and {UP}/{DOWN} pool the images of the "
-                       f"{len(stats.test_sets)} test sets, {sets}, each image one item of the paired test — a loss "
-                       "marked better on the pooled images may be worse on one set; the means per set (By test set, "
-                       "in leaderboard.md) carry no test.")
+        out += [x for x in (pooled_sets_text(stats),) if x]
         if few:
             counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
             out.append(f"Too few runs for any verdict in {', '.join(few)} "

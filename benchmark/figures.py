@@ -557,6 +557,8 @@ def fit_title(fig, head: str, smoke: str = "", key: str = "", fontsize: float | 
         heads = heads[:room - 1] + [heads[room - 1] + " …"]
     lines += heads
     caption += [key.lstrip("; ")] if key else []
+    # each part a sentence, as written: one may open with a name ("bad (3 runs) is left out …"), kept as the tables
+    # print it; a figure whose key opens with its own word capitalises it (draw_rank_heatmap)
     text = ". ".join(c.rstrip(".") for c in caption if c)
     return "\n".join(lines), "\n".join(_measured_lines(fig, text + "." if text else "", 0.94 * w, 7)), fs
 
@@ -586,11 +588,35 @@ def caption_below(fig, caption: str) -> None:
 _BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
 
 
+def _bracketed_glued(text: str, chars: int) -> str:
+    """``text`` with the spaces of each bracketed phrase that fits a line of ``chars`` characters made
+    unbreakable ("\u00a0"); of a longer phrase, those of the phrases inside it that fit."""
+    spans, opened = [], []
+    for i, ch in enumerate(text):
+        if ch in "([":
+            opened.append(i)
+        elif ch in ")]" and opened:
+            spans.append((opened.pop(), i + 1))
+    out, breaks = list(text), " \t\n\r\f\v"  # where a line may break: not "\u00a0", whitespace to str.isspace
+    for a, b in spans:  # inner phrases close first: an outer one that fits re-glues them, one that does not keeps them
+        # the run it makes, with what touches it as glued so far ("(no score)." is 11 characters; "needs ≥ (five runs)",
+        # glued to its sign, 19: counted from "(five" only, it was longer than a line and cut inside a word)
+        start, end = a, b
+        while start > 0 and out[start - 1] not in breaks:
+            start -= 1
+        while end < len(out) and out[end] not in breaks:
+            end += 1
+        if end - start <= chars:
+            out[a:b] = ["\u00a0" if c == " " else c for c in out[a:b]]
+    return "".join(out)
+
+
 def _break_lines(text: str, chars: int) -> str:
     """``text`` on lines of at most ``chars`` characters, broken at spaces but never next to a comparison sign
-    (a lone "≥ 5" on its own line), a word longer than a line where :func:`wrap_label` breaks one (a metric
-    panel's title read 'topiq_fr_pipal_percept' over 'ual ↑'); the characters are unchanged."""
-    glued = re.sub(r"[\t\n\r\f]", " ", _BOUND.sub("\u00a0", text))
+    (a lone "≥ 5" on its own line), nor inside a bracketed phrase that fits a line ("there (no" over "score)"), a word
+    longer than a line where :func:`wrap_label` breaks one (a metric panel's title read 'topiq_fr_pipal_percept' over
+    'ual ↑'); the characters are unchanged."""
+    glued = re.sub(r"[\t\n\r\f]", " ", _bracketed_glued(_BOUND.sub("\u00a0", text), chars))
     # a long word's pieces are joined by "\v": whitespace where textwrap may break, printed as nothing
     glued = " ".join("\v".join(_soft_pieces(w, chars)) for w in glued.split(" "))
     return "\n".join(line.replace("\v", "").replace("\u00a0", " ")
@@ -1112,7 +1138,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # sticks out above them into the title
     label_in = (max(map(len, label.split("\n"))) * 0.55 * 8 / 72) if k > 1 else 0.0
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
-    from benchmark.export import PARTIAL
+    from benchmark.export import PARTIAL, not_ranked_text
 
     # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
@@ -1136,8 +1162,12 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * (TITLE_LINES - 1) + max(row_h * len(tr), label_in)),
                            layout="constrained")
     # a little narrower than the canvas: the title is centred on the axes; the marks' key goes under the figure
-    title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, note.lstrip("; "),
-                                     width=0.85 * width)
+    # a loss with no restoration anywhere (every run diverged or failed) is in no row: said, as under the tables'
+    # overall ranking, not left out unsaid
+    lost = not_ranked_text(stats).rstrip(".")
+    key = ". ".join(k for k in (note.lstrip("; "), lost) if k)
+    key = key[:1].upper() + key[1:]  # a sentence of the caption: "Colour: rank scaled …", its own word, not a name
+    title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, key, width=0.85 * width)
     caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        + (PARTIAL if t == "all" and l in partial else "")
@@ -1168,8 +1198,39 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     ax.tick_params(length=0)
     ax.set_title(title, fontsize=size)
     fit_canvas(fig)
+    _names_across(fig, [ax])
     fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
+
+
+def _names_across(fig, axes, room: float = 0.8) -> None:
+    """Set the upright column names of heatmap ``axes`` (laid out by :func:`fit_canvas`) across their columns where
+    every one takes at most ``room`` of its column's width as drawn, the figure made shorter by the height that frees
+    in each row of panels that names its columns (one task's rank heatmap stood 'denoise' and 'all' upright under
+    0.75-in columns, a one-metric leaderboard its metric under a 2-in one: bands of white beside them)."""
+    r = fig.canvas.get_renderer()
+    named = {ax: [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()] for ax in axes}
+    named = {ax: names for ax, names in named.items() if names}
+    if not named or any(_text_width(fig, t.get_text(), t.get_fontsize())
+                        > room * ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())
+                        for ax, names in named.items() for t in names):
+        return
+
+    def bands() -> dict[float, float]:  # each row of panels (by its cells' bottom): its names' height
+        out: dict[float, float] = {}
+        for ax, names in named.items():
+            y0 = round(ax.get_position().y0, 3)
+            out[y0] = max(out.get(y0, 0.0), *(t.get_window_extent(r).height for t in names))
+        return out
+
+    upright = bands()
+    for ax in named:
+        ax.tick_params(axis="x", labelrotation=0)
+    fig.draw_without_rendering()
+    freed = sum(upright.values()) - sum(bands().values())
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h - max(0.0, freed) / fig.dpi)
+    fit_canvas(fig)
 
 
 def column_counts(stats: Stats) -> dict[str, int]:
@@ -1759,6 +1820,7 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         friedman_left_blocks,
         friedman_p_text,
         images_of,
+        not_ranked_text,
         runs_dropped_text,
         runs_left_text,
         short_runs_who,
@@ -1783,6 +1845,15 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     gap = 0.18 + 0.07 * len(groups)
     ypos = [0.0] * k
     left_y = right_y = -gap
+    # a left and a right loss tied on one rank, at one height, drew their markers on one point (the second hid the
+    # first): the right column then starts half a row lower, its corners between the left's
+    left_rows = {round(left_y - sum(heights[:i]) - heights[i] / 2, 3): round(vals[i], 2) for i in range(half)}
+    y = right_y
+    for i in range(k - 1, half - 1, -1):
+        if left_rows.get(round(y - heights[i] / 2, 3)) == round(vals[i], 2):
+            right_y -= min(heights) / 2
+            break
+        y -= heights[i]
     for i in range(half):  # left column: best rank at the top
         ypos[i] = left_y - heights[i] / 2
         left_y -= heights[i]
@@ -1826,6 +1897,8 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     notes = [key] if key else []
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         notes.append(f"Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}")
+    if not_ranked_text(stats):  # no restoration anywhere (every run diverged or failed): named, as the tables do
+        notes.append(not_ranked_text(stats).rstrip("."))
     if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
         notes.append(runs_dropped_text(stats).strip().rstrip("."))
     dropped = friedman_left_blocks(stats)
@@ -1896,12 +1969,14 @@ def draw_training_curves(metas: list[dict], styles=None):
     negative_start = False  # a curve whose first value is below 0: divided by its size
     stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
     moved = _moved(metas)  # two versions of a loss file: two curves, labelled as the tables label them
+    tried: dict[tuple[str, str], list[str]] = {}  # (task, label) → its runs' statuses, to name the ones not drawn
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
-        if m.get("kind") == "input" or not curve or "task" not in cfg:
+        if m.get("kind") == "input" or "task" not in cfg or "loss" not in cfg:
             continue
         label = run_label(cfg["loss"], m.get("weights", "none"), m.get("loss_versions"), moved)
         pts = [(int(it), float(v)) for it, v in curve if v is not None and np.isfinite(v)]
+        tried.setdefault((cfg["task"], label), []).append("" if pts else m.get("status", "ok"))
         if not pts:
             continue
         runs[label] = runs.get(label, 0) + 1
@@ -1967,7 +2042,6 @@ def draw_training_curves(metas: list[dict], styles=None):
         ax.set_ylabel(("loss / |first value|" if negative_start else "loss / first value") if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
-    w = fig.get_size_inches()[0]
     k_lo, k_hi = min(windows), max(windows)
     if int(seeds.max()) < 2:
         seeds_text = "one seed per loss"
@@ -1975,14 +2049,23 @@ def draw_training_curves(metas: list[dict], styles=None):
         seeds_text = f"mean over {_count(seeds)} seeds; band: min–max"
     else:
         seeds_text = f"mean over {_count(seeds)} seeds; band: min–max where a loss has ≥ 2"
-    if k_hi <= 1:  # nothing smoothed: nothing to say
-        head = "Training loss relative to its first value"
-    else:
-        window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
-        head = f"Training loss, moving average over {window} logged values, relative to its first value"
-    fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
+    # the title on at most 2 lines as drawn, as every figure's (fit_title: one task's 3.5-in figure took 3); how the
+    # curves are smoothed heads their key
+    smoothing = "" if k_hi <= 1 else (  # nothing smoothed: nothing to say
+        f"Each curve a moving average over {k_lo if k_lo == k_hi else f'{k_lo}–{k_hi}'} logged values")
+    # a loss with no curve in a task (every run failed or diverged before logging its loss) is in no panel there:
+    # named, as the other figures name a loss with nothing to show, not left out unsaid
+    blank = {(t, lab): st for (t, lab), st in tried.items() if all(x in ("failed", "diverged") for x in st)}
+    kinds = " or ".join(sorted({x for st in blank.values() for x in st}, reverse=True))  # "failed or diverged"
+    missing = "; ".join(f"{lab} (" + ", ".join(f"{t} {len(st)}/{len(st)}" for (t, l2), st in sorted(blank.items())
+                                              if l2 == lab) + ")"
+                        for lab in sorted({lab for _, lab in blank}, key=name_key))
+    missing = f"No curve — every run {kinds} before logging its loss: {missing}" if missing else ""
+    key = ". ".join(k for k in (smoothing, missing) if k)
+    title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
+    fig.suptitle(title, fontsize=size)
     fig.plb_name = "Training loss curves"  # its key's title, drawn apart (legend_apart)
-    _legend(fig, labels, styles, line=True, marker=True, names=names)
+    _legend(fig, labels, styles, line=True, marker=True, names=names, title=caption or None)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
 
@@ -2170,7 +2253,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
     # a lost loss: its row, after the others, in name order (w2 before w10) as the task tables list it
-    order += sorted({lab for _, lab in (lost or {})} - set(order), key=name_key)
+    lost_only = {lab for _, lab in (lost or {})} - set(order)
+    order += sorted(lost_only, key=name_key)
     shown = order if rows is None else [lab for lab in order if lab in set(rows) or lab == INPUT]
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
@@ -2201,10 +2285,6 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
              + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
     ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
-    # room for long column names under the panels (a metric scored with a checkpoint): without it
-    # they took the rows' height and the rows' names and values ran into each other
-    names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
-    labels_h = max(0.9, names_in)  # the metric names, once under the last row of panels (`named`)
     panel_h = row_h * len(shown) + 0.4
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
@@ -2227,6 +2307,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         chars = max((len(str(t)) for _, _, text in cells.values() for t in text.flat), default=1)
         panel_w = max(COL2, n_metrics * (0.05 * chars + 0.1) + 0.9 + names_w)  # a 6-pt digit ≈ 0.05 in
     cols = leaderboard_columns(n, panel_w)
+    # the metric names, once under the last row of panels (`named`), upright with room for long ones (a metric scored
+    # with a checkpoint): without it they took the rows' height and the rows' names and values ran into each other;
+    # set across their columns at the end where they fit (_names_across)
+    labels_h = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
     n_rows = -(-n // cols)
     # the rows that name their columns: the last, and the one above it where the last row's lone panel is centred
     # (two a row, an odd count): its columns are half a panel off theirs, none in line below them
@@ -2276,7 +2360,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}:\u00a0restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "") + ("; –:\u00a0no\u00a0score" if dashed else "") + (
-        f"; {PARTIAL}:\u00a0ranked over fewer (task, metric) blocks, listed last" if partial else "")
+        f"; {PARTIAL}:\u00a0" + (
+            # every loss starred (tasks of disjoint loss sets): none is listed after another for it
+            "no (task, metric) block is every loss's: each ranked over its own, none comparable"
+            if marked >= set(order) - {INPUT} - lost_only else "ranked over fewer (task, metric) blocks, listed last")
+        if partial else "")
     # (a key's sign and its words on one line: wrap_title broke "–: no" from "score")
     losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
     some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
@@ -2288,6 +2376,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     caption_below(fig, caption)
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
+    _names_across(fig, axes)
     return fig
 
 

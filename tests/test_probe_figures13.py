@@ -121,14 +121,14 @@ def test_the_quick_profiles_leaderboard_figure_fits_a_page(tmp_path):
 def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, monkeypatch):
     """One task of 60 losses drew a 13.6-in leaderboard.png: splitting by task could not help. Its rows go into
     balanced parts no taller than a page, each with the input row, the colours on the whole task's scale (a loss's
-    cell is the same colour in whichever part it is), the title saying which rows. (A 3.9-in page and 8 losses:
+    cell is the same colour in whichever part it is), the title saying which rows. (A 3.3-in page and 8 losses:
     the same split, drawn in a fraction of the time.)"""
     import numpy as np
     import pandas as pd
 
     from benchmark import figures as F
 
-    monkeypatch.setattr(F, "PAGE_IN", 3.9)
+    monkeypatch.setattr(F, "PAGE_IN", 3.3)
     losses = ["input", *(f"loss_{i:02d}" for i in range(8))]
     board = {"denoise": pd.DataFrame({"psnr ↑": np.linspace(20, 30, 9)}, index=losses)}
     drawn, draw = [], F.draw_leaderboard_heatmap
