@@ -950,6 +950,10 @@ class GridSpec:
         import yaml
 
         p = Path(path).expanduser()
+        if not p.exists() and (shipped := shipped_config(path, as_path=True)) is not None:
+            logging.getLogger(__name__).info("%s is not in %s: reading the one shipped with plbench, %s", path,
+                                             Path.cwd(), shipped)
+            p = shipped
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
@@ -1272,16 +1276,30 @@ def _loss_item(x, source: str) -> str:
     raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")
 
 
+def shipped_config(name, as_path: bool = False) -> Path | None:
+    """The config file shipped with plbench (``benchmark/configs/<name>.yaml``: the CPU profile, the profiles as
+    files) that ``name`` names — ``cpu``, or with ``as_path`` only as a path is written, ``cpu.yaml`` or
+    README's ``configs/cpu.yaml`` —, found with importlib.resources, so that an installed plbench has them from
+    any folder, as a checkout does; ``None`` for any other name."""
+    import importlib.resources
+
+    head, _, base = str(name).strip().replace("\\", "/").rpartition("/")
+    stem = base.removesuffix(".yaml")
+    if head not in ("", "configs") or not re.fullmatch(r"\w[\w.-]*", stem) or (as_path and stem == base):
+        return None
+    found = importlib.resources.files("benchmark") / "configs" / f"{stem}.yaml"
+    return Path(str(found)) if found.is_file() else None
+
+
 def profile(name: str, api: bool = False) -> Profile:
     """A profile by name; an unknown one is a one-line error with a suggestion (a shipped config's name: its file,
     as ``--config`` takes it, or ``api``: as ``api.run(config=…)`` does)."""
     if name not in PROFILES:
-        shipped = Path(__file__).resolve().parent.parent / "configs" / f"{Path(str(name)).stem}.yaml"
-        if str(name).strip() and shipped.is_file():  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
+        shipped = shipped_config(name)
+        if shipped is not None:  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
             # (and standard-cpu, its smoke subset, was told 'did you mean standard?', the GPU profile)
-            try:
-                shown = str(shipped.relative_to(Path.cwd().resolve()))
-            except ValueError:
+            shown = f"configs/{shipped.name}"  # as --config reads it from here: the shipped file, unless one of yours
+            if (mine := Path(shown)).exists() and mine.resolve() != shipped.resolve():
                 shown = str(shipped)
             how = f"pass config={shown!r}" if api else f"run with --config {shown}"  # api.run() has no flags
             raise UserError(f"unknown profile {name!r}: {shown} is a config file, {how} "

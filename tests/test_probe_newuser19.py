@@ -1,0 +1,106 @@
+"""A new user's first hour, probed (19): the shipped configs in an installed plbench, …"""
+
+import fnmatch
+import logging
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import datasets  # noqa: F401  (what planning a folder source imports)
+import pytest
+import torchvision.models  # noqa: F401  (what a backbone loss's check imports)
+
+import benchmark.checkpoint  # noqa: F401  (what `run` imports, torch among them: imported once, not in a test's time)
+import benchmark.config as C
+import benchmark.executors  # noqa: F401
+import benchmark.runner  # noqa: F401
+from benchmark.cli import main
+from benchmark.config import GridSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _last_error(capsys) -> str:
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def a_file(tmp_path):
+    """An --out that `run` refuses (a file in the way): nothing is read or trained past the checks."""
+    p = tmp_path / "afile"
+    p.write_text("mine\n")
+    return p
+
+
+@pytest.fixture
+def installed(tmp_path, monkeypatch):
+    """plbench as pip installs it: the package's files in site-packages, no checkout around them (its
+    ``configs/`` found through importlib.resources, not beside the source tree)."""
+    import importlib.resources
+
+    site = tmp_path / "site-packages" / "benchmark"
+    shutil.copytree(Path(C.__file__).parent / "configs", site / "configs")
+    real = importlib.resources.files
+    monkeypatch.setattr(importlib.resources, "files", lambda pkg: site if pkg == "benchmark" else real(pkg))
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.chdir(home)
+    return site
+
+
+def test_the_shipped_configs_are_package_data():
+    """``configs/`` sat beside the packages, which pyproject ships alone: a pip-installed plbench had no
+    ``configs/cpu.yaml`` — the CPU profile README runs — anywhere."""
+    import tomllib
+
+    shipped = sorted(p.name for p in (Path(C.__file__).parent / "configs").glob("*.yaml"))
+    assert {"cpu.yaml", "quick.yaml", "standard.yaml", "standard-cpu.yaml", "full.yaml"} <= set(shipped)
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = setuptools.get("package-data", {}).get("benchmark", [])
+    assert "benchmark" in setuptools["packages"]
+    assert all(any(fnmatch.fnmatch(f"configs/{n}", g) for g in globs) for n in shipped), globs
+    assert not (ROOT / "configs").exists()  # one place
+
+
+def test_readmes_config_path_runs_the_shipped_file_in_an_installed_plbench(installed, caplog):
+    """README's ``plbench run --config configs/cpu.yaml`` from any folder of an installed plbench: 'config file not
+    found: configs/cpu.yaml'."""
+    caplog.set_level(logging.INFO, "benchmark.config")
+    spec = GridSpec.from_file("configs/cpu.yaml")
+    assert spec.out == "results-cpu" and spec.seeds == (0, 1, 2, 3, 4)
+    assert f"the one shipped with plbench, {installed / 'configs' / 'cpu.yaml'}" in caplog.text
+    assert GridSpec.from_file("configs/standard-cpu.yaml").net == "tiny"
+    (Path("configs")).mkdir()
+    Path("configs/cpu.yaml").write_text("seeds: [7]\n")  # a file of the user's own by that path: theirs
+    assert GridSpec.from_file("configs/cpu.yaml").seeds == (7,)
+    with pytest.raises(C.UserError, match=r"config file not found: configs/cpux\.yaml"):
+        GridSpec.from_file("configs/cpux.yaml")
+
+
+def test_a_shipped_config_named_as_a_profile_in_an_installed_plbench_points_to_a_file_that_runs(
+        installed, a_file, capsys):
+    """``--profile cpu`` in an installed plbench was 'unknown profile 'cpu' (choose from …)': the hint to the file was
+    looked for beside the source tree, where pip puts no configs."""
+    assert main(["run", "--profile", "cpu", "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == ("error: unknown profile 'cpu': configs/cpu.yaml is a config file, run with --config "
+                                   "configs/cpu.yaml (profiles: quick, standard, full)")
+    assert main(["run", "--config", "configs/cpu.yaml", "--out", str(a_file)]) == 2  # the hint runs: to --out's check
+    assert "afile" in _last_error(capsys)
+
+
+@pytest.mark.slow
+def test_a_wheel_holds_the_shipped_configs(tmp_path):
+    """The wheel pip builds from the checkout ships ``benchmark/configs/*.yaml``."""
+    src, out = tmp_path / "src", tmp_path / "whl"  # a copy: the build's build/ and *.egg-info written there
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("benchmark", "tasks", "losses", "findings"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                    str(src)], check=True, cwd=tmp_path)
+    names = zipfile.ZipFile(next(out.glob("*.whl"))).namelist()
+    shipped = {f"benchmark/configs/{p.name}" for p in (Path(C.__file__).parent / "configs").glob("*.yaml")}
+    assert shipped and shipped <= set(names), sorted(n for n in names if "configs" in n)
