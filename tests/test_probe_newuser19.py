@@ -104,3 +104,40 @@ def test_a_wheel_holds_the_shipped_configs(tmp_path):
     names = zipfile.ZipFile(next(out.glob("*.whl"))).namelist()
     shipped = {f"benchmark/configs/{p.name}" for p in (Path(C.__file__).parent / "configs").glob("*.yaml")}
     assert shipped and shipped <= set(names), sorted(n for n in names if "configs" in n)
+
+
+def test_a_script_read_from_stdin_is_not_run_again_by_the_spawned_workers(monkeypatch):
+    """``python - <<'EOF' … api.run(workers=2) … EOF`` (a batch script's heredoc): spawn read ``__main__.__file__``,
+    '<stdin>', as a script to run again in each worker, which died 'FileNotFoundError: …/<stdin>' — every run lost.
+    A main module that is no file is started as a notebook's is: not imported again."""
+    import multiprocessing.spawn
+    import types
+
+    from benchmark.executors import _main_as_spawn_reads_it
+
+    main = types.ModuleType("__main__")
+    main.__file__, main.__spec__ = "<stdin>", None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert "init_main_from_path" in multiprocessing.spawn.get_preparation_data("w")  # what failed
+    with _main_as_spawn_reads_it():
+        assert "init_main_from_path" not in multiprocessing.spawn.get_preparation_data("w")
+    assert main.__file__ == "<stdin>"  # as it was, after the workers started
+    script = Path(__file__)  # a script that is a file: imported again, as spawn does (its __main__ guard)
+    main.__file__ = str(script)
+    with _main_as_spawn_reads_it():
+        assert multiprocessing.spawn.get_preparation_data("w")["init_main_from_path"] == str(script)
+
+
+@pytest.mark.slow
+def test_api_run_with_workers_from_a_script_on_stdin_trains_its_runs(tmp_path):
+    """The same end to end: two spawned workers train a grid whose driver's script came on stdin."""
+    import os
+
+    script = ("from benchmark import api\n"
+              "s = api.run(tasks=['denoise'], losses=['l1'], seeds=[0, 1], iterations=3, metrics=['psnr'], "
+              "budget_check=False, workers=2, out='res', report=False)\n"
+              "print('trained', s.trained, 'failed', s.failed)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-"], input=script, text=True, capture_output=True, cwd=tmp_path, env=env,
+                       timeout=600)
+    assert p.returncode == 0 and "trained 2 failed 0" in p.stdout, p.stderr[-2000:]
