@@ -192,6 +192,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     """``prog``: the command usage lines and examples name (:func:`_shown_program`)."""
     from benchmark import __version__
+    from benchmark.configs import shipped_configs
 
     parser = _Parser(prog=prog, description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
@@ -204,8 +205,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
     run.add_argument("--config", metavar="FILE", action="append",
-                     help="a YAML (or .toml) file describing the grid (see configs/*.yaml); flags override it; "
-                          "given twice, the second file overrides the first")
+                     help="a YAML (or .toml) file describing the grid; flags override it; given twice, the second "
+                          "file overrides the first. Shipped with plbench, read from any folder that has no such "
+                          "file: " + ", ".join(shipped_configs()))
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
+from benchmark.configs import shipped_config
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
@@ -1274,21 +1275,6 @@ def _loss_item(x, source: str) -> str:
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw or {}).items()}
         return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in sorted(kw.items())) + ")" if kw else str(name)
     raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")
-
-
-def shipped_config(name, as_path: bool = False) -> Path | None:
-    """The config file shipped with plbench (``benchmark/configs/<name>.yaml``: the CPU profile, the profiles as
-    files) that ``name`` names — ``cpu``, or with ``as_path`` only as a path is written, ``cpu.yaml`` or
-    README's ``configs/cpu.yaml`` —, found with importlib.resources, so that an installed plbench has them from
-    any folder, as a checkout does; ``None`` for any other name."""
-    import importlib.resources
-
-    head, _, base = str(name).strip().replace("\\", "/").rpartition("/")
-    stem = base.removesuffix(".yaml")
-    if head not in ("", "configs") or not re.fullmatch(r"\w[\w.-]*", stem) or (as_path and stem == base):
-        return None
-    found = importlib.resources.files("benchmark") / "configs" / f"{stem}.yaml"
-    return Path(str(found)) if found.is_file() else None
 
 
 def profile(name: str, api: bool = False) -> Profile:

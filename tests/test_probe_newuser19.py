@@ -2,6 +2,7 @@
 
 import fnmatch
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -41,9 +42,10 @@ def installed(tmp_path, monkeypatch):
     import importlib.resources
 
     site = tmp_path / "site-packages" / "benchmark"
-    shutil.copytree(Path(C.__file__).parent / "configs", site / "configs")
+    shutil.copytree(Path(C.__file__).parent / "configs", site / "configs", ignore=shutil.ignore_patterns("*.py*"))
     real = importlib.resources.files
-    monkeypatch.setattr(importlib.resources, "files", lambda pkg: site if pkg == "benchmark" else real(pkg))
+    monkeypatch.setattr(importlib.resources, "files", lambda pkg: site / "configs" if pkg == "benchmark.configs"
+                        else real(pkg))
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.chdir(home)
@@ -58,9 +60,9 @@ def test_the_shipped_configs_are_package_data():
     shipped = sorted(p.name for p in (Path(C.__file__).parent / "configs").glob("*.yaml"))
     assert {"cpu.yaml", "quick.yaml", "standard.yaml", "standard-cpu.yaml", "full.yaml"} <= set(shipped)
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    globs = setuptools.get("package-data", {}).get("benchmark", [])
-    assert "benchmark" in setuptools["packages"]
-    assert all(any(fnmatch.fnmatch(f"configs/{n}", g) for g in globs) for n in shipped), globs
+    globs = setuptools.get("package-data", {}).get("benchmark.configs", [])
+    assert "benchmark.configs" in setuptools["packages"]
+    assert all(any(fnmatch.fnmatch(n, g) for g in globs) for n in shipped), globs
     assert not (ROOT / "configs").exists()  # one place
 
 
@@ -141,3 +143,15 @@ def test_api_run_with_workers_from_a_script_on_stdin_trains_its_runs(tmp_path):
     p = subprocess.run([sys.executable, "-"], input=script, text=True, capture_output=True, cwd=tmp_path, env=env,
                        timeout=600)
     assert p.returncode == 0 and "trained 2 failed 0" in p.stdout, p.stderr[-2000:]
+
+
+def test_run_help_names_the_shipped_configs_that_config_reads(installed, capsys):
+    """``run --help`` said '(see configs/*.yaml)', a folder an installed plbench has not: it names the shipped files,
+    as ``--config`` reads them from any folder."""
+    (installed / "configs" / "mine.yaml").write_text("seeds: [3]\n")  # read from the package, not a fixed list
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(re.sub(r"-\n\s+", "-", capsys.readouterr().out).split())  # argparse wraps at a hyphen
+    assert "configs/*.yaml" not in text
+    for name in ("cpu", "standard-cpu", "quick", "standard", "full", "mine"):
+        assert f"configs/{name}.yaml" in text, name

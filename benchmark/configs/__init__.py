@@ -1,0 +1,27 @@
+"""The config files shipped with plbench: ``cpu.yaml`` (the CPU profile), ``standard-cpu.yaml`` and the profiles as
+files (``quick.yaml``, ``standard.yaml``, ``full.yaml``). They are package data, found with importlib.resources, so
+``--config configs/cpu.yaml`` reads them from any folder, an installed plbench's too
+(:meth:`benchmark.config.GridSpec.from_file`). Imports nothing heavy: ``run --help`` lists them."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from pathlib import Path
+
+
+def shipped_configs() -> list[str]:
+    """The shipped config files' names as ``--config`` reads them from any folder (``configs/cpu.yaml``, …)."""
+    folder = importlib.resources.files(__name__)
+    return sorted(f"configs/{f.name}" for f in folder.iterdir() if f.name.endswith(".yaml"))
+
+
+def shipped_config(name, as_path: bool = False) -> Path | None:
+    """The shipped config file that ``name`` names — ``cpu``, or with ``as_path`` only as a path is written,
+    ``cpu.yaml`` or README's ``configs/cpu.yaml`` —; ``None`` for any other name."""
+    head, _, base = str(name).strip().replace("\\", "/").rpartition("/")
+    stem = base.removesuffix(".yaml")
+    if head not in ("", "configs") or not re.fullmatch(r"\w[\w.-]*", stem) or (as_path and stem == base):
+        return None
+    found = importlib.resources.files(__name__) / f"{stem}.yaml"
+    return Path(str(found)) if found.is_file() else None
