@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
-from benchmark.configs import shipped_config
+from benchmark.configs import near_shipped_config, shipped_config
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
@@ -958,7 +958,8 @@ class GridSpec:
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
-            raise UserError(f"config file not found: {p}" + did_you_mean_path(path, kind="file"))
+            raise UserError(f"config file not found: {p}"
+                            + (did_you_mean_path(path, kind="file") or near_shipped_config(path)))
         text = _config_text(p)
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")

@@ -155,3 +155,16 @@ def test_run_help_names_the_shipped_configs_that_config_reads(installed, capsys)
     assert "configs/*.yaml" not in text
     for name in ("cpu", "standard-cpu", "quick", "standard", "full", "mine"):
         assert f"configs/{name}.yaml" in text, name
+
+
+@pytest.mark.parametrize("given, shipped", [("cpu", "cpu"), ("cpu.yml", "cpu"), ("configs/cpu", "cpu"),
+                                            ("configs/CPU.yaml", "cpu"), ("standard_cpu.yaml", "standard-cpu"),
+                                            ("configs/quik.yaml", "quick")])
+def test_a_near_name_of_a_shipped_config_is_offered_it(installed, a_file, capsys, given, shipped):
+    """``--config cpu`` (README's 'the CPU profile'), ``cpu.yml``, ``configs/CPU.yaml``: 'config file not found: cpu',
+    no word of the shipped ``configs/cpu.yaml`` that ``--config`` reads from any folder."""
+    assert main(["run", "--config", given, "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == (f"error: config file not found: {given}; did you mean configs/{shipped}.yaml "
+                                   "(shipped with plbench)?")
+    assert main(["run", "--config", "configs/nothing-like-it.yaml", "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == "error: config file not found: configs/nothing-like-it.yaml"

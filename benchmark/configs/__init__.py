@@ -25,3 +25,17 @@ def shipped_config(name, as_path: bool = False) -> Path | None:
         return None
     found = importlib.resources.files(__name__) / f"{stem}.yaml"
     return Path(str(found)) if found.is_file() else None
+
+
+def near_shipped_config(name) -> str:
+    """``"; did you mean configs/cpu.yaml (shipped with plbench)?"`` for a config path that is not there whose name
+    is close to a shipped one's (``cpu``, ``cpu.yml``, ``configs/CPU.yaml``, ``standard_cpu.yaml``); else ``""``."""
+    from benchmark.errors import did_you_mean
+
+    head, _, base = str(name).strip().replace("\\", "/").rpartition("/")
+    stem = re.sub(r"\.(ya?ml|toml)$", "", base, flags=re.IGNORECASE)
+    if head not in ("", "configs") or not stem:
+        return ""
+    stems = [n.removeprefix("configs/").removesuffix(".yaml") for n in shipped_configs()]
+    close = did_you_mean(stem, stems, cutoff=0.75)
+    return close.replace("?", ".yaml (shipped with plbench)?").replace("mean ", "mean configs/") if close else ""
