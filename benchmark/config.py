@@ -1765,8 +1765,12 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:
+            try:  # a misspelt task (`denoize`): its close names, as --task-param's is said
+                TASKS.get(t)
+            except UserError as exc:
+                raise UserError(f"{s.named('task_params')}: {exc}") from None
             raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
-                            f"({', '.join(tasks)})")
+                            f"({', '.join(tasks)}): add it to the tasks or drop its parameters")
     for key in ("train_data", "test_data"):  # `--train-data ''`: named by its flag, or by the file and key that gave it
         check_not_empty(getattr(s, key), s.named(key))
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys

@@ -168,3 +168,21 @@ def test_a_near_name_of_a_shipped_config_is_offered_it(installed, a_file, capsys
                                    "(shipped with plbench)?")
     assert main(["run", "--config", "configs/nothing-like-it.yaml", "--out", str(a_file)]) == 2
     assert _last_error(capsys) == "error: config file not found: configs/nothing-like-it.yaml"
+
+
+def test_a_misspelt_task_in_task_params_is_said_as_the_flags_is(tmp_path, a_file, capsys):
+    """``--task-param denoize.sigma=0.1`` says 'unknown task 'denoize'; did you mean denoise'; a config file's or
+    ``api.run()``'s ``task_params: {denoize: …}`` only 'names task 'denoize', which is not in this grid (denoise,
+    sr4, …)', no close name, no way out."""
+    from benchmark import api
+
+    (tmp_path / "g.yaml").write_text("task_params: {denoize: {sigma: 0.1}}\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    said = _last_error(capsys)
+    assert said.startswith("error: g.yaml: task_params: unknown task 'denoize'; did you mean denoise"), said
+    with pytest.raises(C.UserError, match=r"^api\.run\(\): task_params: unknown task 'denoize'; did you mean denoise"):
+        api.run(task_params={"denoize": {"sigma": 0.1}}, out=str(a_file))
+    (tmp_path / "g.yaml").write_text("tasks: [denoise]\ntask_params: {sr4: {scale: 2}}\n")  # a task, not the grid's
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == ("error: g.yaml: task_params names task 'sr4', which is not in this grid (denoise): "
+                                   "add it to the tasks or drop its parameters")
