@@ -871,6 +871,10 @@ class GridSpec:
             for item in d[key] if isinstance(d.get(key), list) else [d.get(key)] if words_of else ():
                 if words_of and isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
                     words = [w for w in words if w != "-"]
+                    if source == "api.run()":  # a Python call: its list, as Python writes it
+                        listed = [int(w) if key == "seeds" and w.isdigit() else w for w in words]
+                        raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: pass a list, "
+                                        f"{key}={listed!r}")
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)"
                                     + (f"; a `- {words[-1]}` {_FOLDED}" if _folded(item) else ""))

@@ -186,3 +186,16 @@ def test_a_misspelt_task_in_task_params_is_said_as_the_flags_is(tmp_path, a_file
     assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
     assert _last_error(capsys) == ("error: g.yaml: task_params names task 'sr4', which is not in this grid (denoise): "
                                    "add it to the tasks or drop its parameters")
+
+
+@pytest.mark.parametrize("key", ["tasks", "metrics", "seeds"])
+def test_api_run_given_several_values_in_one_string_is_told_the_python_list(key, a_file):
+    """``api.run(tasks='denoise sr4')`` from a notebook was told 'a config file's list is [denoise, sr4] (--tasks
+    denoise sr4 on the command line)': neither is what a Python call writes."""
+    from benchmark import api
+
+    value = {"tasks": "denoise sr4", "metrics": "psnr, ssim", "seeds": "0 1"}[key]
+    listed = {"tasks": "['denoise', 'sr4']", "metrics": "['psnr', 'ssim']", "seeds": "[0, 1]"}[key]
+    with pytest.raises(C.UserError) as e:
+        api.run(**{key: value}, out=str(a_file))
+    assert str(e.value) == f"api.run(): {key}: {value!r} names 2 values: pass a list, {key}={listed}"
