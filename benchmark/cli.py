@@ -62,7 +62,14 @@ class _Parser(argparse.ArgumentParser):
         prog = self.prog
         m = re.match(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message.split(": ", 1)[-1])
         if m:  # `list metric`, `--logger tensorbord`: the closest choice first
-            message += did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
+            choices, words = re.findall(r"'([^']*)'", m.group(2)), re.split(r"[\s,]+", m.group(1).strip(" ,"))
+            flag = re.match(r"argument (--[\w-]+)", message)
+            several = flag and any(flag.group(1) in a.option_strings and a.nargs in ("+", "*")
+                                   for p in (self, self._subcommand() or self) for a in p._actions)
+            if several and len(words) > 1 and set(words) <= set(choices):  # `--formats 'png svg'`: not 'svg?'
+                message += f" (several values are written {flag.group(1)} {' '.join(words)})"
+            else:
+                message += did_you_mean(m.group(1), choices)
         if message.startswith("unrecognized arguments:"):
             # reported by the top-level parser: name the subcommand's options, not plbench's
             sub = self._subcommand()
@@ -1490,6 +1497,10 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if not isinstance(formats, str) and not (isinstance(formats, Iterable) and not isinstance(formats, Mapping)):
         raise UserError(f"{name('formats')} must be {', '.join(FIGURE_FORMATS[:-1])} or {FIGURE_FORMATS[-1]}, or "
                         f"several of them, got {formats!r}")
+    if isinstance(formats, str) and len(words := re.split(r"[\s,]+", formats.strip(" ,"))) > 1 \
+            and set(words) <= set(FIGURE_FORMATS):  # api.report(formats='png svg'): not 'did you mean svg?'
+        raise UserError(f"{name('formats')}: {formats!r} names {len(words)} formats: pass "
+                        f"{name('formats')}={tuple(words)!r}")
     formats = (formats,) if isinstance(formats, str) else tuple(formats)
     for f in formats:
         if f not in FIGURE_FORMATS:

@@ -199,3 +199,20 @@ def test_api_run_given_several_values_in_one_string_is_told_the_python_list(key,
     with pytest.raises(C.UserError) as e:
         api.run(**{key: value}, out=str(a_file))
     assert str(e.value) == f"api.run(): {key}: {value!r} names 2 values: pass a list, {key}={listed}"
+
+
+def test_several_formats_in_one_string_are_not_offered_one_of_them(tmp_path, capsys):
+    """``--formats 'png svg'`` (quoted) and ``api.report(formats='png svg')`` were asked 'did you mean svg?': the
+    report then drew no PNG-beside-SVG the user asked for. Both now say how several are given."""
+    from benchmark import api
+
+    with pytest.raises(SystemExit, match="2"):
+        main(["report", "--out", str(tmp_path), "--formats", "png svg"])
+    said = _last_error(capsys)
+    assert "did you mean" not in said and "(several values are written --formats png svg)" in said, said
+    with pytest.raises(C.UserError) as e:
+        api.report(tmp_path, formats="png, svg")
+    assert str(e.value) == "formats: 'png, svg' names 2 formats: pass formats=('png', 'svg')"
+    with pytest.raises(SystemExit, match="2"):  # one word that is no choice: its close choices, as before
+        main(["list", "metrcs"])
+    assert "did you mean" in _last_error(capsys)
