@@ -216,3 +216,42 @@ def test_several_formats_in_one_string_are_not_offered_one_of_them(tmp_path, cap
     with pytest.raises(SystemExit, match="2"):  # one word that is no choice: its close choices, as before
         main(["list", "metrcs"])
     assert "did you mean" in _last_error(capsys)
+
+
+def test_a_folder_of_one_photo_is_said_as_one_image(tmp_path, caplog):
+    """A first try on one photo of one's own logged 'loaded 1 images from …'."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataCache, DataSpec
+
+    folder = tmp_path / "Mes photos été"
+    folder.mkdir()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / "une.png")
+    caplog.set_level(logging.INFO, "benchmark.data")
+    assert len(DataCache().images(DataSpec.parse(str(folder), role="test"))) == 1
+    assert f"loaded 1 image from {folder}" in caplog.text and "1 images" not in caplog.text
+
+
+def test_one_test_photo_is_scored_as_one_image(tmp_path, caplog, random_images):
+    """… and 'denoise: scoring the degraded test inputs (1 images; psnr), …' before its first run."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from benchmark.data import DataCache
+    from benchmark.metrics import MetricSet
+    from benchmark.results import ResultsStore
+    from benchmark.runner import _score_input, build_task, held_out_items
+
+    task, spec, data = build_task("denoise"), random_images(n=1, size=40), DataCache()
+    items = held_out_items(task, {spec: data.images(spec)})
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cpu = torch.device("cpu")
+    grid = SimpleNamespace(store=store, metrics=MetricSet(("psnr",), cpu), device=cpu, higher={"psnr": True},
+                           grid_id="", since=None, stall_s=0)
+    with caplog.at_level(logging.INFO, logger="benchmark.runner"):
+        _score_input(grid, task, "1", (spec,), "fp", items)
+    assert [r.getMessage() for r in caplog.records] == [
+        "denoise: scoring the degraded test inputs (1 image; psnr), the leaderboard's `input` row"]
