@@ -919,6 +919,8 @@ class GridSpec:
         fields = {f.name for f in dataclasses.fields(cls)} - set(_NOT_SETTINGS)
         unknown = sorted(set(d) - fields)
         if unknown:
+            if said := _command_flag(unknown[0], d[unknown[0]], source):
+                raise UserError(f"{source}: {unknown[0]!r} is no grid setting{said}")
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         for key in nulls if source != "api.run()" else ():  # `iterations:`, its number forgotten (YAML null): the
@@ -1265,6 +1267,28 @@ def _task_list_items(items: list, source: str) -> dict:
                             f"{params}): a grid runs each task with one set of parameters")
         out[task] = params
     return out
+
+
+#: a command's flags that are no grid setting, by the key a config file or ``api.run()`` would spell them with:
+#: (the flag, ``api.run()``'s way)
+_COMMAND_FLAGS = {"dry_run": ("--dry-run", ": api.run() trains; `plbench run --dry-run` estimates a grid's time"),
+                  "no_report": ("--no-report", ": pass report=False"), "report": ("--no-report", ""),
+                  "no_progress": ("--no-progress", ": pass progress=False"), "progress": ("--no-progress", "")}
+
+
+def _command_flag(key: str, value, source: str) -> str:
+    """How a setting that is a command's flag, not the grid's (``dry_run: true``, ``no_report``, ``config: b.yaml``
+    in a file), is given instead; ``""`` for any other key (an unknown setting, said with its close names)."""
+    key = key.replace("-", "_")
+    if key == "config" and source != "api.run()":
+        return (f": a config file names no other; give both, --config {value} --config {source} (the second "
+                "overrides the first)")
+    if key not in _COMMAND_FLAGS:
+        return ""
+    flag, api_way = _COMMAND_FLAGS[key]
+    if source == "api.run()":
+        return api_way
+    return f" but the command's flag {flag}: give it on the command line"
 
 
 def _loss_item(x, source: str) -> str:

@@ -255,3 +255,32 @@ def test_one_test_photo_is_scored_as_one_image(tmp_path, caplog, random_images):
         _score_input(grid, task, "1", (spec,), "fp", items)
     assert [r.getMessage() for r in caplog.records] == [
         "denoise: scoring the degraded test inputs (1 image; psnr), the leaderboard's `input` row"]
+
+
+@pytest.mark.parametrize("text, said", [
+    ("dry_run: true", "'dry_run' is no grid setting but the command's flag --dry-run: give it on the command line"),
+    ("no_report: true", "'no_report' is no grid setting but the command's flag --no-report: give it on the command "
+                        "line"),
+    ("report: false", "'report' is no grid setting but the command's flag --no-report: give it on the command line"),
+    ("progress: false", "'progress' is no grid setting but the command's flag --no-progress: give it on the command "
+                        "line"),
+    ("config: other.yaml", "'config' is no grid setting: a config file names no other; give both, --config "
+                           "other.yaml --config g.yaml (the second overrides the first)"),
+])
+def test_a_command_flag_written_in_a_config_file_is_said_so(tmp_path, a_file, capsys, text, said):
+    """``dry_run: true`` in a grid file was 'unknown setting 'dry_run' (settings: backbone_weights, batch_size, … 35
+    names)', none of them what was meant."""
+    (tmp_path / "g.yaml").write_text(text + "\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    assert _last_error(capsys) == f"error: g.yaml: {said}"
+
+
+def test_api_run_given_a_command_flag_says_its_keyword(a_file):
+    """``api.run(no_report=True)``, ``api.run(dry_run=True)``: the same list of 35 settings."""
+    from benchmark import api
+
+    with pytest.raises(C.UserError, match=r"^api\.run\(\): 'no_report' is no grid setting: pass report=False$"):
+        api.run(no_report=True, out=str(a_file))
+    with pytest.raises(C.UserError, match=r"^api\.run\(\): 'dry_run' is no grid setting: api\.run\(\) trains; "
+                                          r"`plbench run --dry-run` estimates a grid's time"):
+        api.run(dry_run=True, out=str(a_file))
