@@ -78,7 +78,13 @@ class _Parser(argparse.ArgumentParser):
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
                            if o.startswith("--")}
                 flags = [w.split("=", 1)[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+                from benchmark.config import synonym_hint
+
                 for flag in flags:  # compared without the dashes every option shares
+                    said = synonym_hint(flag, flag=True)  # `--patch-size`: --crop, not the close --batch-size
+                    if said and said.split("mean ", 1)[1].split("?")[0].lstrip("-") in options:  # this command's
+                        message += said.replace("?", f" (for {flag})?", 1) if len(flags) > 1 else said
+                        continue
                     hint = did_you_mean(flag.lstrip("-"), options)
                     if hint:
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))

@@ -921,7 +921,8 @@ class GridSpec:
         if unknown:
             if said := _command_flag(unknown[0], d[unknown[0]], source):
                 raise UserError(f"{source}: {unknown[0]!r} is no grid setting{said}")
-            hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
+            hint = synonym_hint(unknown[0]) or did_you_mean(unknown[0], sorted(fields)) \
+                or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         for key in nulls if source != "api.run()" else ():  # `iterations:`, its number forgotten (YAML null): the
             # profile's ran unsaid, as a list's did (a keyword's None is one not given)
@@ -1267,6 +1268,23 @@ def _task_list_items(items: list, source: str) -> dict:
                             f"{params}): a grid runs each task with one set of parameters")
         out[task] = params
     return out
+
+
+#: other libraries' names of a setting (BasicSR's ``patch_size``, a trainer's ``epochs``), by which a file's key or
+#: a flag is offered ours, where a close spelling would offer another (``patch_size``: batch_size, ``steps``: seeds)
+SETTING_SYNONYMS = {"patch_size": "crop", "crop_size": "crop", "gt_size": "crop", "steps": "iterations",
+                    "max_steps": "iterations", "epochs": "iterations", "learning_rate": "lr", "model": "net",
+                    "arch": "net", "seed": "seeds", "gpu": "device"}
+
+
+def synonym_hint(key: str, flag: bool = False) -> str:
+    """``"; did you mean crop?"`` (``--crop`` where ``flag``) for another library's name of a setting; else ``""``."""
+    ours = SETTING_SYNONYMS.get(key.strip("-").replace("-", "_").lower())
+    if ours is None:
+        return ""
+    shown = "--" + ours.replace("_", "-") if flag else ours
+    return f"; did you mean {shown}?" + (" (training is counted in iterations of one batch, not epochs)"
+                                         if "epoch" in key.lower() else "")
 
 
 #: a command's flags that are no grid setting, by the key a config file or ``api.run()`` would spell them with:

@@ -284,3 +284,18 @@ def test_api_run_given_a_command_flag_says_its_keyword(a_file):
     with pytest.raises(C.UserError, match=r"^api\.run\(\): 'dry_run' is no grid setting: api\.run\(\) trains; "
                                           r"`plbench run --dry-run` estimates a grid's time"):
         api.run(dry_run=True, out=str(a_file))
+
+
+@pytest.mark.parametrize("word, meant", [("patch_size", "crop"), ("crop_size", "crop"), ("steps", "iterations"),
+                                         ("learning_rate", "lr"), ("epochs", "iterations"), ("model", "net")])
+def test_another_libraries_name_of_a_setting_is_offered_ours_not_a_lookalike(word, meant, tmp_path, a_file, capsys):
+    """``--patch-size 48`` was asked 'did you mean --batch-size?' (a 6× larger batch, where a crop was meant),
+    ``steps: 100`` 'did you mean seeds?', ``--learning-rate``, ``epochs``, ``model`` nothing."""
+    with pytest.raises(SystemExit, match="2"):
+        main(["run", f"--{word.replace('_', '-')}", "48", "--out", str(a_file)])
+    said = _last_error(capsys)
+    assert f"; did you mean --{meant.replace('_', '-')}?" in said, said
+    (tmp_path / "g.yaml").write_text(f"{word}: 48\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml"), "--out", str(a_file)]) == 2
+    said = _last_error(capsys)
+    assert said.startswith(f"error: g.yaml: unknown setting {word!r}; did you mean {meant}?"), said
