@@ -6,8 +6,17 @@ files (``quick.yaml``, ``standard.yaml``, ``full.yaml``). They are package data,
 from __future__ import annotations
 
 import importlib.resources
+import posixpath
 import re
 from pathlib import Path
+
+
+def _head_and_base(name) -> tuple[str, str]:
+    """``name``'s folder and last part, as written the same however it is spelt: ``./configs/cpu.yaml`` is
+    README's ``configs/cpu.yaml`` (it was 'config file not found: configs/cpu.yaml' in a folder without one)."""
+    text = posixpath.normpath(str(name).strip().replace("\\", "/")) if str(name).strip() else ""
+    head, _, base = text.rpartition("/")
+    return head, base
 
 
 def shipped_configs() -> list[str]:
@@ -18,8 +27,8 @@ def shipped_configs() -> list[str]:
 
 def shipped_config(name, as_path: bool = False) -> Path | None:
     """The shipped config file that ``name`` names — ``cpu``, or with ``as_path`` only as a path is written,
-    ``cpu.yaml`` or README's ``configs/cpu.yaml`` —; ``None`` for any other name."""
-    head, _, base = str(name).strip().replace("\\", "/").rpartition("/")
+    ``cpu.yaml`` or README's ``configs/cpu.yaml`` (``./configs/cpu.yaml`` alike) —; ``None`` for any other name."""
+    head, base = _head_and_base(name)
     stem = base.removesuffix(".yaml")
     if head not in ("", "configs") or not re.fullmatch(r"\w[\w.-]*", stem) or (as_path and stem == base):
         return None
@@ -29,12 +38,13 @@ def shipped_config(name, as_path: bool = False) -> Path | None:
 
 def near_shipped_config(name) -> str:
     """``"; did you mean configs/cpu.yaml (shipped with plbench)?"`` for a config path that is not there whose name
-    is close to a shipped one's (``cpu``, ``cpu.yml``, ``configs/CPU.yaml``, ``standard_cpu.yaml``); else ``""``."""
+    is close to a shipped one's (``cpu``, ``cpu.yml``, ``configs/CPU.yaml``, ``standard_cpu.yaml``), or in another
+    folder named ``configs`` (``../configs/cpu.yaml``: where an earlier plbench checkout kept them); else ``""``."""
     from benchmark.errors import did_you_mean
 
-    head, _, base = str(name).strip().replace("\\", "/").rpartition("/")
+    head, base = _head_and_base(name)
     stem = re.sub(r"\.(ya?ml|toml)$", "", base, flags=re.IGNORECASE)
-    if head not in ("", "configs") or not stem:
+    if (head and head.rpartition("/")[2] != "configs") or not stem:
         return ""
     stems = [n.removeprefix("configs/").removesuffix(".yaml") for n in shipped_configs()]
     close = did_you_mean(stem, stems, cutoff=0.75)
