@@ -3,6 +3,7 @@
 import pytest
 
 from benchmark.config import GridSpec
+from benchmark.devices import parse_device
 from benchmark.errors import UserError
 
 
@@ -22,3 +23,16 @@ def test_a_configs_folder_of_an_earlier_checkout_is_offered_the_shipped_file(tmp
     stem = name.rpartition("/")[2]
     with pytest.raises(UserError, match=rf"not found: .*; did you mean configs/{stem} \(shipped with plbench\)\?$"):
         GridSpec.from_file(name)
+
+
+@pytest.mark.parametrize(("given", "meant"), [("CPU", "cpu"), ("Cuda:1", "cuda:1"), ("GPU", "cuda"), ("AUTO", "auto")])
+def test_a_device_in_capitals_is_offered_its_name_as_other_choices_are(given, meant):
+    """``--device CPU`` said only 'use auto, cpu, cuda or cuda:N', where ``--net Tiny`` says 'did you mean tiny?'."""
+    with pytest.raises(UserError, match=rf"unknown device '{given}': .*; did you mean {meant}\?$"):
+        parse_device(given)
+
+
+def test_a_device_not_close_to_any_gets_no_guess():
+    with pytest.raises(UserError) as err:
+        parse_device("tpu")
+    assert "did you mean" not in str(err.value)
