@@ -724,8 +724,19 @@ def main_entry() -> None:
 # --------------------------------------------------------------------------------------------
 def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
-    from benchmark.config import GridSpec, check_task_params_of_flags, parse_loss_tasks, parse_task_params
+    from benchmark.config import (
+        GridSpec,
+        check_task_params_of_flags,
+        parse_loss_tasks,
+        parse_task_params,
+        several_names,
+    )
 
+    for key in ("tasks", "metrics"):  # `--tasks 'denoise sr4'` (quoted as one word) was 'did you mean denoise?'
+        for item in getattr(args, key) or ():
+            if len(names := several_names(item)) > 1:
+                raise UserError(f"--{key}: {item!r} names {len(names)} values: several values are written "
+                                f"--{key} {' '.join(names)}")
     flags = GridSpec(
         profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
         losses=_tuple(args.losses), loss_files=tuple(args.loss_file), loss_tasks=parse_loss_tasks(args.loss_tasks),

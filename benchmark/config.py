@@ -867,6 +867,10 @@ class GridSpec:
         for key in ("losses", "train_data", "test_data", "loss_files", "tasks", "seeds", "metrics"):
             words_of = key in ("tasks", "seeds", "metrics")  # `seeds: 0 1` (as on the command line) or `0,1`
             if source == "api.run()" and not words_of:  # a keyword's value is no YAML fold
+                if key == "losses" and isinstance(d.get(key), str) and len(names := several_names(d[key])) > 1:
+                    # losses='l1 l2' was told the flag's and a file's way ('--losses l1 l2; a config file's list')
+                    raise UserError(f"{source}: {key}: {d[key]!r} names {len(names)} losses: pass a list, "
+                                    f"{key}={names!r}")
                 continue
             for item in d[key] if isinstance(d.get(key), list) else [d.get(key)] if words_of else ():
                 if words_of and isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
@@ -1268,6 +1272,13 @@ def _task_list_items(items: list, source: str) -> dict:
                             f"{params}): a grid runs each task with one set of parameters")
         out[task] = params
     return out
+
+
+def several_names(text: str) -> list[str]:
+    """The names in one string that holds several (``'denoise sr4'``, ``'psnr,ssim'``: a list written as one word);
+    ``[]`` for anything else, one name, or a spec with arguments or terms (``'l1 + 0.01*ms_ssim'``, ``denoise(…)``)."""
+    text = str(text).strip(" ,")
+    return re.split(r"[\s,]+", text) if re.fullmatch(r"[\w.-]+(?:[\s,]+[\w.-]+)+", text) else []
 
 
 #: other libraries' names of a setting (BasicSR's ``patch_size``, a trainer's ``epochs``), by which a file's key or

@@ -36,3 +36,33 @@ def test_a_device_not_close_to_any_gets_no_guess():
     with pytest.raises(UserError) as err:
         parse_device("tpu")
     assert "did you mean" not in str(err.value)
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--tasks", "denoise sr4"], "--tasks: 'denoise sr4' names 2 values: several values are written "
+                                 "--tasks denoise sr4"),
+    (["--metrics", "psnr,ssim"], "--metrics: 'psnr,ssim' names 2 values: several values are written "
+                                 "--metrics psnr ssim"),
+])
+def test_several_tasks_or_metrics_in_one_flag_word_are_not_offered_one_of_them(tmp_path, capsys, argv, said):
+    """``--tasks 'denoise sr4'`` was 'unknown task …; did you mean denoise?' (a grid of one task where two were meant),
+    ``--metrics psnr,ssim`` offered three names: told how several are given, as ``--formats 'png svg'`` is."""
+    from benchmark.cli import main
+
+    assert main(["run", *argv, "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {said}"], err
+
+
+@pytest.mark.parametrize("losses", ["l1 l2", "l1, l2"])
+def test_api_run_given_several_losses_in_one_string_is_told_the_python_list(tmp_path, losses):
+    """``api.run(losses='l1 l2')`` was told the flag's and a file's way ('--losses l1 l2; a config file's list'),
+    where tasks/metrics/seeds so given are told ``pass a list``; a spec with terms stays one loss."""
+    from benchmark import api
+
+    with pytest.raises(UserError, match=r"^api.run\(\): losses: .* names 2 losses: pass a list, "
+                                        r"losses=\['l1', 'l2'\]$"):
+        api.run(losses=losses, out=str(tmp_path / "r"))
+    from benchmark.config import several_names
+
+    assert several_names("l1 + 0.01*ms_ssim") == [] and several_names("denoise(sigma=0.1, clip=1)") == []
