@@ -62,7 +62,14 @@ class _Parser(argparse.ArgumentParser):
         prog = self.prog
         m = re.match(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message.split(": ", 1)[-1])
         if m:  # `list metric`, `--logger tensorbord`: the closest choice first
-            message += did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
+            choices, words = re.findall(r"'([^']*)'", m.group(2)), re.split(r"[\s,]+", m.group(1).strip(" ,"))
+            flag = re.match(r"argument (--[\w-]+)", message)
+            several = flag and any(flag.group(1) in a.option_strings and a.nargs in ("+", "*")
+                                   for p in (self, self._subcommand() or self) for a in p._actions)
+            if several and len(words) > 1 and set(words) <= set(choices):  # `--formats 'png svg'`: not 'svg?'
+                message += f" (several values are written {flag.group(1)} {' '.join(words)})"
+            else:
+                message += did_you_mean(m.group(1), choices)
         if message.startswith("unrecognized arguments:"):
             # reported by the top-level parser: name the subcommand's options, not plbench's
             sub = self._subcommand()
@@ -71,7 +78,13 @@ class _Parser(argparse.ArgumentParser):
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
                            if o.startswith("--")}
                 flags = [w.split("=", 1)[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+                from benchmark.config import synonym_hint
+
                 for flag in flags:  # compared without the dashes every option shares
+                    said = synonym_hint(flag, flag=True)  # `--patch-size`: --crop, not the close --batch-size
+                    if said and said.split("mean ", 1)[1].split("?")[0].lstrip("-") in options:  # this command's
+                        message += said.replace("?", f" (for {flag})?", 1) if len(flags) > 1 else said
+                        continue
                     hint = did_you_mean(flag.lstrip("-"), options)
                     if hint:
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
@@ -192,6 +205,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     """``prog``: the command usage lines and examples name (:func:`_shown_program`)."""
     from benchmark import __version__
+    from benchmark.configs import shipped_configs
 
     parser = _Parser(prog=prog, description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
@@ -204,8 +218,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
     run.add_argument("--config", metavar="FILE", action="append",
-                     help="a YAML (or .toml) file describing the grid (see configs/*.yaml); flags override it; "
-                          "given twice, the second file overrides the first")
+                     help="a YAML (or .toml) file describing the grid; flags override it; given twice, the second "
+                          "file overrides the first. Shipped with plbench, read from any folder that has no such "
+                          "file: " + ", ".join(shipped_configs()))
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "
@@ -722,8 +737,19 @@ def main_entry() -> None:
 # --------------------------------------------------------------------------------------------
 def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
-    from benchmark.config import GridSpec, check_task_params_of_flags, parse_loss_tasks, parse_task_params
+    from benchmark.config import (
+        GridSpec,
+        check_task_params_of_flags,
+        parse_loss_tasks,
+        parse_task_params,
+        several_names,
+    )
 
+    for key in ("tasks", "metrics"):  # `--tasks 'denoise sr4'` (quoted as one word) was 'did you mean denoise?'
+        for item in getattr(args, key) or ():
+            if len(names := several_names(item)) > 1:
+                raise UserError(f"--{key}: {item!r} names {len(names)} values: several values are written "
+                                f"--{key} {' '.join(names)}")
     flags = GridSpec(
         profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
         losses=_tuple(args.losses), loss_files=tuple(args.loss_file), loss_tasks=parse_loss_tasks(args.loss_tasks),
@@ -1500,6 +1526,10 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if not isinstance(formats, str) and not (isinstance(formats, Iterable) and not isinstance(formats, Mapping)):
         raise UserError(f"{name('formats')} must be {', '.join(FIGURE_FORMATS[:-1])} or {FIGURE_FORMATS[-1]}, or "
                         f"several of them, got {formats!r}")
+    if isinstance(formats, str) and len(words := re.split(r"[\s,]+", formats.strip(" ,"))) > 1 \
+            and set(words) <= set(FIGURE_FORMATS):  # api.report(formats='png svg'): not 'did you mean svg?'
+        raise UserError(f"{name('formats')}: {formats!r} names {len(words)} formats: pass "
+                        f"{name('formats')}={tuple(words)!r}")
     formats = (formats,) if isinstance(formats, str) else tuple(formats)
     for f in formats:
         if f not in FIGURE_FORMATS:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
+from benchmark.configs import near_shipped_config, shipped_config
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
@@ -866,10 +867,18 @@ class GridSpec:
         for key in ("losses", "train_data", "test_data", "loss_files", "tasks", "seeds", "metrics"):
             words_of = key in ("tasks", "seeds", "metrics")  # `seeds: 0 1` (as on the command line) or `0,1`
             if source == "api.run()" and not words_of:  # a keyword's value is no YAML fold
+                if key == "losses" and isinstance(d.get(key), str) and len(names := several_names(d[key])) > 1:
+                    # losses='l1 l2' was told the flag's and a file's way ('--losses l1 l2; a config file's list')
+                    raise UserError(f"{source}: {key}: {d[key]!r} names {len(names)} losses: pass a list, "
+                                    f"{key}={names!r}")
                 continue
             for item in d[key] if isinstance(d.get(key), list) else [d.get(key)] if words_of else ():
                 if words_of and isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
                     words = [w for w in words if w != "-"]
+                    if source == "api.run()":  # a Python call: its list, as Python writes it
+                        listed = [int(w) if key == "seeds" and w.isdigit() else w for w in words]
+                        raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: pass a list, "
+                                        f"{key}={listed!r}")
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)"
                                     + (f"; a `- {words[-1]}` {_FOLDED}" if _folded(item) else ""))
@@ -914,7 +923,10 @@ class GridSpec:
         fields = {f.name for f in dataclasses.fields(cls)} - set(_NOT_SETTINGS)
         unknown = sorted(set(d) - fields)
         if unknown:
-            hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
+            if said := _command_flag(unknown[0], d[unknown[0]], source):
+                raise UserError(f"{source}: {unknown[0]!r} is no grid setting{said}")
+            hint = synonym_hint(unknown[0]) or did_you_mean(unknown[0], sorted(fields)) \
+                or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         for key in nulls if source != "api.run()" else ():  # `iterations:`, its number forgotten (YAML null): the
             # profile's ran unsaid, as a list's did (a keyword's None is one not given)
@@ -950,10 +962,15 @@ class GridSpec:
         import yaml
 
         p = Path(path).expanduser()
+        if not p.exists() and (shipped := shipped_config(path, as_path=True)) is not None:
+            logging.getLogger(__name__).info("%s is not in %s: reading the one shipped with plbench, %s", path,
+                                             Path.cwd(), shipped)
+            p = shipped
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
-            raise UserError(f"config file not found: {p}" + did_you_mean_path(path, kind="file"))
+            raise UserError(f"config file not found: {p}"
+                            + (did_you_mean_path(path, kind="file") or near_shipped_config(path)))
         text = _config_text(p)
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")
@@ -1257,6 +1274,52 @@ def _task_list_items(items: list, source: str) -> dict:
     return out
 
 
+def several_names(text: str) -> list[str]:
+    """The names in one string that holds several (``'denoise sr4'``, ``'psnr,ssim'``: a list written as one word);
+    ``[]`` for anything else, one name, or a spec with arguments or terms (``'l1 + 0.01*ms_ssim'``, ``denoise(…)``)."""
+    text = str(text).strip(" ,")
+    return re.split(r"[\s,]+", text) if re.fullmatch(r"[\w.-]+(?:[\s,]+[\w.-]+)+", text) else []
+
+
+#: other libraries' names of a setting (BasicSR's ``patch_size``, a trainer's ``epochs``), by which a file's key or
+#: a flag is offered ours, where a close spelling would offer another (``patch_size``: batch_size, ``steps``: seeds)
+SETTING_SYNONYMS = {"patch_size": "crop", "crop_size": "crop", "gt_size": "crop", "steps": "iterations",
+                    "max_steps": "iterations", "epochs": "iterations", "learning_rate": "lr", "model": "net",
+                    "arch": "net", "seed": "seeds", "gpu": "device"}
+
+
+def synonym_hint(key: str, flag: bool = False) -> str:
+    """``"; did you mean crop?"`` (``--crop`` where ``flag``) for another library's name of a setting; else ``""``."""
+    ours = SETTING_SYNONYMS.get(key.strip("-").replace("-", "_").lower())
+    if ours is None:
+        return ""
+    shown = "--" + ours.replace("_", "-") if flag else ours
+    return f"; did you mean {shown}?" + (" (training is counted in iterations of one batch, not epochs)"
+                                         if "epoch" in key.lower() else "")
+
+
+#: a command's flags that are no grid setting, by the key a config file or ``api.run()`` would spell them with:
+#: (the flag, ``api.run()``'s way)
+_COMMAND_FLAGS = {"dry_run": ("--dry-run", ": api.run() trains; `plbench run --dry-run` estimates a grid's time"),
+                  "no_report": ("--no-report", ": pass report=False"), "report": ("--no-report", ""),
+                  "no_progress": ("--no-progress", ": pass progress=False"), "progress": ("--no-progress", "")}
+
+
+def _command_flag(key: str, value, source: str) -> str:
+    """How a setting that is a command's flag, not the grid's (``dry_run: true``, ``no_report``, ``config: b.yaml``
+    in a file), is given instead; ``""`` for any other key (an unknown setting, said with its close names)."""
+    key = key.replace("-", "_")
+    if key == "config" and source != "api.run()":
+        return (f": a config file names no other; give both, --config {value} --config {source} (the second "
+                "overrides the first)")
+    if key not in _COMMAND_FLAGS:
+        return ""
+    flag, api_way = _COMMAND_FLAGS[key]
+    if source == "api.run()":
+        return api_way
+    return f" but the command's flag {flag}: give it on the command line"
+
+
 def _loss_item(x, source: str) -> str:
     """A config file's loss entry → a loss spec: ``'l1'``, ``'0.84*ms_ssim + 0.16*l1'`` or
     ``{pdl: {layers: [relu1_2]}}`` → ``"pdl(layers=('relu1_2',))"``."""
@@ -1276,12 +1339,11 @@ def profile(name: str, api: bool = False) -> Profile:
     """A profile by name; an unknown one is a one-line error with a suggestion (a shipped config's name: its file,
     as ``--config`` takes it, or ``api``: as ``api.run(config=…)`` does)."""
     if name not in PROFILES:
-        shipped = Path(__file__).resolve().parent.parent / "configs" / f"{Path(str(name)).stem}.yaml"
-        if str(name).strip() and shipped.is_file():  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
+        shipped = shipped_config(name)
+        if shipped is not None:  # README's "the CPU profile", configs/cpu.yaml: `--profile cpu`
             # (and standard-cpu, its smoke subset, was told 'did you mean standard?', the GPU profile)
-            try:
-                shown = str(shipped.relative_to(Path.cwd().resolve()))
-            except ValueError:
+            shown = f"configs/{shipped.name}"  # as --config reads it from here: the shipped file, unless one of yours
+            if (mine := Path(shown)).exists() and mine.resolve() != shipped.resolve():
                 shown = str(shipped)
             how = f"pass config={shown!r}" if api else f"run with --config {shown}"  # api.run() has no flags
             raise UserError(f"unknown profile {name!r}: {shown} is a config file, {how} "
@@ -1760,8 +1822,12 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:
+            try:  # a misspelt task (`denoize`): its close names, as --task-param's is said
+                TASKS.get(t)
+            except UserError as exc:
+                raise UserError(f"{s.named('task_params')}: {exc}") from None
             raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
-                            f"({', '.join(tasks)})")
+                            f"({', '.join(tasks)}): add it to the tasks or drop its parameters")
     for key in ("train_data", "test_data"):  # `--train-data ''`: named by its flag, or by the file and key that gave it
         check_not_empty(getattr(s, key), s.named(key))
     with s.blamed("train_data"):  # a config file's folder not there: named by the file, as its other keys

@@ -4439,7 +4439,7 @@ class DataCache:
             self._images[spec] = holdout_part(spec, whole, held=self._held[key])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
-            log.info("loaded %d images from %s", len(self._images[spec]), spec)
+            log.info("loaded %s from %s", plural(len(self._images[spec]), "image"), spec)
         return self._images[spec]
 
     def holdouts(self, specs) -> tuple:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from typing import TYPE_CHECKING
 
 from benchmark.docmarkup import plural
@@ -45,7 +46,11 @@ def parse_device(device: str) -> torch.device:
     try:
         dev = torch.device(device)
     except RuntimeError:
-        raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
+        # `--device CPU`, `GPU`: a close name offered, as every other choice's is (`--net Tiny`: did you mean tiny?)
+        lower = str(device).strip().lower()
+        close = "cuda" if lower in ("gpu", "nvidia") else lower if re.fullmatch(r"auto|cpu|cuda(:\d+)?", lower) else ""
+        raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N"
+                        + (f"; did you mean {close}?" if close else "")) from None
     if dev.type not in DEVICE_TYPES:  # torch knows mps, xpu, meta, …: refused here, before planning reads any image
         raise UserError(f"device {device!r} is not one plbench trains on: use auto, cpu, cuda or cuda:N")
     return dev

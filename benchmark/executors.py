@@ -759,6 +759,25 @@ def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | No
 
 
 @contextlib.contextmanager
+def _main_as_spawn_reads_it():
+    """While workers are spawned: a main module that names no file (``python - <<EOF`` — a batch script's heredoc —
+    or ``python - < night.py``: ``__file__`` is ``'<stdin>'``) hides that name, so spawn starts the workers as it
+    starts a notebook's or ``python -c``'s, without importing the main module again; spawn ran ``'<stdin>'`` as a
+    script path in every worker, which died at once (FileNotFoundError), every run lost. A script that is a file
+    is imported again as spawn does (the ``__main__`` guard it needs: :func:`refuse_in_a_starting_worker`)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    hide = isinstance(path, str) and getattr(main, "__spec__", None) is None and not os.path.isfile(path)
+    if hide:
+        del main.__file__
+    try:
+        yield
+    finally:
+        if hide:
+            main.__file__ = path
+
+
+@contextlib.contextmanager
 def _environ(**values: str | None):
     """Set (or, with None, remove) environment variables for the duration of the block; a child
     started inside inherits them before any import of its own."""
@@ -919,7 +938,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         except OSError:  # no stderr to pass on (closed by a daemonising wrapper): started as it is
             boot = None
         try:
-            with _environ(**env), boot.as_stderr() if boot else contextlib.nullcontext():
+            with _environ(**env), _main_as_spawn_reads_it(), boot.as_stderr() if boot else contextlib.nullcontext():
                 p = ctx.Process(target=_spawned_worker, args=(unit, send, os.getpid(), _ParentFd(boot.fd) if boot
                                                              else None), name=f"plbench-{unit.tag.strip('[]')}")
                 p.start()

@@ -1860,8 +1860,8 @@ def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_
         if not todo.metrics and done:
             return
         # minutes on large test sets, before the task's first run: said, or it looks like a hang
-        log.info("%s: scoring the degraded test inputs (%d images; %s), the leaderboard's `input` row", task.name,
-                 len(items), ", ".join(m.name for m in todo.metrics))
+        log.info("%s: scoring the degraded test inputs (%s; %s), the leaderboard's `input` row", task.name,
+                 plural(len(items), "image"), ", ".join(m.name for m in todo.metrics))
         scores = evaluate(None, items, todo, grid.device)
         rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss="input", seed=None,
                          net="none", weights="none", train_data="none", higher=grid.higher, loss_version="",

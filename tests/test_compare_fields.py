@@ -20,6 +20,7 @@ import pytest
 from benchmark.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "benchmark" / "configs"  # the config files shipped in the package
 SHARED = ROOT.parent / "shared" / "datasets"
 GDL = ('import torch\nfrom benchmark.registry import register_loss\n\n\n'
        '@register_loss("gdl_l1", version="1", citation="Mathieu et al., ICLR 2016")\n'
@@ -35,8 +36,8 @@ SMALL = ["--losses", "l1", "--seeds", "0", "--iterations", "2", "--metrics", "ps
 #: every way a grid can be described, each reduced to a budget a test can afford
 FIELDS = {
     "quick-profile": ["--profile", "quick", "--tasks", "deblur", "denoise", *SMALL],
-    "quick.yaml": ["--config", str(ROOT / "configs" / "quick.yaml"), "--tasks", "deblur", "jpeg", *SMALL],
-    "standard-cpu.yaml": ["--config", str(ROOT / "configs" / "standard-cpu.yaml"), "--tasks", "deblur", *SMALL,
+    "quick.yaml": ["--config", str(SHIPPED / "quick.yaml"), "--tasks", "deblur", "jpeg", *SMALL],
+    "standard-cpu.yaml": ["--config", str(SHIPPED / "standard-cpu.yaml"), "--tasks", "deblur", *SMALL,
                           "--max-train-images", "4", "--test-data", str(SHARED / "CSet5")],
     "flags": ["--tasks", "deblur", "sr4", *SMALL, "--crop", "32", "--batch-size", "2",
               "--train-data", "skimage-natural:train", "skimage-medical:train",
@@ -97,13 +98,13 @@ def _configs_of_every_path(tmp_path):
     from benchmark.runner import DataCache
 
     data = DataCache()
-    specs = [GridSpec(profile="quick"), GridSpec.from_file(ROOT / "configs" / "quick.yaml"),
+    specs = [GridSpec(profile="quick"), GridSpec.from_file(SHIPPED / "quick.yaml"),
              GridSpec(tasks=("deblur",), task_params=(("deblur", (("gaussian_sigma", [0.5, 1.5]),)),),
                       losses=("l1", "l1 + 0.1*ssim"), seeds=(0, 1),
                       train_data=("skimage-natural:train", "skimage-medical:train"),
                       test_data=("skimage-natural:test", "skimage-medical:test"))]
     if (SHARED / "BSD200").is_dir():
-        specs.append(GridSpec.from_file(ROOT / "configs" / "standard-cpu.yaml").merged(
+        specs.append(GridSpec.from_file(SHIPPED / "standard-cpu.yaml").merged(
             GridSpec(losses=("l1", "l2"), max_train_images=4, test_data=(str(SHARED / "CSet5"),))))
     for spec in specs:
         configs, _, _ = build_configs(spec, data)

@@ -13,7 +13,7 @@ from benchmark.config import GridSpec, build_configs, run_id
 from benchmark.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+CONFIGS = sorted((ROOT / "benchmark" / "configs").glob("*.yaml"))
 
 
 def _spec(*argv) -> GridSpec:
@@ -187,7 +187,7 @@ def test_relative_paths_in_a_config_are_the_current_directorys(tmp_path, monkeyp
     with pytest.raises(UserError, match=r"grid\.yaml: train_data 'imgs' is not in .*: relative paths in a config file "
                        r"are resolved against the current directory.*\(it is at .*cfg/imgs: write that path\)"):
         GridSpec.from_file(f)
-    assert "../shared/datasets/BSD200" in (ROOT / "configs" / "cpu.yaml").read_text()  # why: repo-root relative
+    assert "../shared/datasets/BSD200" in (CONFIGS[0].parent / "cpu.yaml").read_text()  # why: repo-root relative
 
 
 def test_repeated_tasks_losses_and_seeds_run_once_with_a_warning(tmp_path, caplog):

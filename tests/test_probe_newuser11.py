@@ -107,11 +107,11 @@ def test_a_shipped_configs_shared_images_are_found_where_the_profiles_find_them(
     use_shared_datasets(monkeypatch, shared)
     (tmp_path / "clone").mkdir()
     monkeypatch.chdir(tmp_path / "clone")  # no ../shared here
-    spec = GridSpec.from_file(ROOT / "configs" / "cpu.yaml")
+    spec = GridSpec.from_file(ROOT / "benchmark" / "configs" / "cpu.yaml")
     sources = [*spec.train_data, *spec.test_data]
     assert len(sources) == 4 and all(Path(s).parent == shared for s in sources), sources
     (tmp_path / "shared" / "datasets" / "BSD200").mkdir(parents=True)  # beside this directory: read from here
-    spec = GridSpec.from_file(ROOT / "configs" / "cpu.yaml")
+    spec = GridSpec.from_file(ROOT / "benchmark" / "configs" / "cpu.yaml")
     assert spec.train_data[0] == "../shared/datasets/BSD200" and Path(spec.train_data[1]).parent == shared
     (tmp_path / "shared").rename(tmp_path / "moved")  # nowhere: the error names the variable that says where
     use_shared_datasets(monkeypatch, tmp_path / "nowhere")
@@ -119,7 +119,7 @@ def test_a_shipped_configs_shared_images_are_found_where_the_profiles_find_them(
     from benchmark.data import load_images
     from benchmark.errors import UserError
 
-    token = GridSpec.from_file(ROOT / "configs" / "cpu.yaml").train_data[0]
+    token = GridSpec.from_file(ROOT / "benchmark" / "configs" / "cpu.yaml").train_data[0]
     with pytest.raises(UserError, match=r"^dataset folder not found: \.\./shared/datasets/BSD200 .*PLBENCH_SHARED_DAT"):
         load_images(DataSpec.parse(token, role="train"))
 

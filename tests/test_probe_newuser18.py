@@ -243,8 +243,12 @@ def test_a_shipped_config_named_as_a_profile_points_to_its_file(name, a_file, ca
 
     import benchmark
 
-    shipped = Path(benchmark.__file__).resolve().parent.parent / "configs" / f"{Path(name).stem}.yaml"
-    for where, shown in ((shipped.parent.parent, f"configs/{shipped.name}"), (tmp_path, str(shipped))):
+    shipped = Path(benchmark.__file__).resolve().parent / "configs" / f"{Path(name).stem}.yaml"
+    mine = tmp_path / "mine"  # a folder holding a configs/<name>.yaml of its own: the shipped one named by its path
+    (mine / "configs").mkdir(parents=True)
+    (mine / "configs" / shipped.name).write_text("seeds: [7]\n")
+    here = f"configs/{shipped.name}"  # as --config reads it from there: the shipped file, from a checkout or not
+    for where, shown in ((shipped.parent.parent.parent, here), (tmp_path, here), (mine, str(shipped))):
         monkeypatch.chdir(where)
         assert main(["run", "--profile", name, "--out", str(a_file)]) == 2
         assert _last_error(capsys) == (f"error: unknown profile {name!r}: {shown} is a config file, run with --config "

@@ -20,7 +20,7 @@ def test_the_shipped_configs_and_the_readme_api_write_to_results_folders_that_do
     from benchmark.config import RUN_DEFAULTS
 
     outs = {Path(RUN_DEFAULTS["out"]): "default"}
-    for cfg in sorted((ROOT / "configs").glob("*.yaml")):
+    for cfg in sorted((ROOT / "benchmark" / "configs").glob("*.yaml")):
         out = (yaml.safe_load(cfg.read_text()) or {}).get("out")
         if out:
             outs[Path(out)] = cfg.name
