@@ -2552,7 +2552,7 @@ def _text_encoding(path: Path) -> str:
         return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
-    if b"\x00" in raw[:4096] and (wide := _wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
+    if b"\x00" in raw[:4096] and (wide := wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
         log.info("%s: no byte-order mark, its NUL bytes those of %s text: read as %s", path, wide.upper(), wide.upper())
         return wide
     if _binary(raw[:4096]):  # a parquet, a NumPy array or an image under a .csv name: not read as text, said so
@@ -2573,7 +2573,7 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
-def _wide_encoding(raw: bytes) -> str | None:
+def wide_encoding(raw: bytes) -> str | None:
     """The UTF-16 or UTF-32 encoding, little- or big-endian, of a text ``raw`` written without a byte-order mark
     (Python's ``encode('utf-16-le')``, .NET's ``Encoding.Unicode`` without its preamble): told by where its NUL bytes
     fall in its first 4 KiB (each ASCII character's high bytes: UTF-16-LE's at odd offsets, BE's at even ones), then
