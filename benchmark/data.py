@@ -308,9 +308,10 @@ def _hub_address(text: str) -> tuple[str, str] | None:
 
 def _is_table(p: Path) -> bool:
     """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`, or a Markdown file holding a pipe table
-    (:func:`_markdown_table`): a source read as a table of images."""
+    (:func:`_markdown_start`: its head read, in the encoding its first bytes tell; asked by :meth:`DataSpec.parse`,
+    ``.name`` and ``.kind``, no table built and no whole file read): a source read as a table of images."""
     if p.suffix.lower() == ".md":
-        return p.is_file() and _markdown_table(p, _text_encoding(p)) is not None
+        return p.is_file() and _markdown_start(p, _text_encoding(p, head=_HEAD_BYTES)) is not None
     return p.suffix.lower() in TABLE_SUFFIXES and p.is_file()
 
 
@@ -2540,14 +2541,24 @@ def _list_entry(line: str, base: Path) -> str:
     return line
 
 
-def _text_encoding(path: Path) -> str:
+#: how many bytes of a text file's start tell its encoding where a yes/no on its kind is all that is asked
+_HEAD_BYTES = 8192
+
+
+def _text_encoding(path: Path, head: int | None = None) -> str:
     """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-32 or UTF-16 where it starts with
     that byte-order mark (UTF-32's little-endian one, FF FE 00 00, looked for first: it begins with UTF-16's; UTF-16 is
     Excel's 'Unicode Text (*.txt)', tab-separated, and Windows PowerShell 5's JSON), else UTF-8 (a
     byte-order mark dropped), else Windows-1252
     where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
-    in a warning naming the table; else UTF-8, whose error the caller reports."""
-    raw = path.read_bytes()
+    in a warning naming the table; else UTF-8, whose error the caller reports. With ``head``, told from the file's
+    first ``head`` bytes only (a UTF-8 character cut at their end is UTF-8's)."""
+    if head is None:
+        raw = path.read_bytes()
+    else:
+        with open(path, "rb") as f:
+            raw = f.read(head)
+    cut = head is not None and len(raw) == head  # more may follow: a multi-byte character cut in two is not an error
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
@@ -2564,6 +2575,8 @@ def _text_encoding(path: Path) -> str:
         raw.decode("utf-8-sig")
         return "utf-8-sig"
     except UnicodeDecodeError as exc:
+        if cut and exc.reason == "unexpected end of data":
+            return "utf-8-sig"
         try:
             raw.decode("cp1252")
         except UnicodeDecodeError:
@@ -2786,16 +2799,25 @@ def _holds_no_row(path: Path, encoding: str | None) -> bool:
 _MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 
+def _markdown_start(path: Path, encoding: str) -> int | None:
+    """The line number of a Markdown pipe table's header in ``path`` (its first line in ``|``, a ``|---|---|`` rule
+    under it), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
+    they hold no such table. What :func:`_is_table` asks, and where :func:`_markdown_table` starts."""
+    with open(path, encoding=encoding, errors="replace") as f:
+        head = [line.strip() for line in itertools.islice(f, 1000)]
+    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
+    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
+            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
+        return None
+    return start
+
+
 def _markdown_table(path: Path, encoding: str) -> str | None:
     """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
     or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
     pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
     the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
-    with open(path, encoding=encoding, errors="replace") as f:  # its header near the top: a big CSV is not read twice
-        head = [line.strip() for line in itertools.islice(f, 1000)]
-    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
-    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
-            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
+    if (start := _markdown_start(path, encoding)) is None:
         return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
     rows = []

@@ -19,3 +19,27 @@ def test_a_grid_yaml_without_a_byte_order_mark_reads_as_a_table_does(tmp_path, c
     assert config._config_text(grid) == text
     spec = config.GridSpec.from_file(grid)
     assert spec.tasks and spec.iterations == 5
+
+
+def test_a_markdown_sources_kind_is_told_from_its_head_no_table_built(tmp_path, monkeypatch):
+    """DataSpec.parse, .name and .kind each asked _is_table, which built the whole Markdown table (_markdown_table)
+    and decoded the whole file (_text_encoding) for a yes/no: 0.24 s a call on 100k rows → the head alone is read
+    (_markdown_start, the encoding from the first KiB): no table built, no whole read."""
+    from pathlib import Path
+
+    md = tmp_path / "photos.md"
+    md.write_text("# My photos\n\n| path | label |\n|---|---|\n" + "| a.png | 1 |\n" * 2000, encoding="utf-8")
+    built, whole = [], []
+    real = data._markdown_table
+    monkeypatch.setattr(data, "_markdown_table", lambda *a, **k: built.append(a) or real(*a, **k))
+    for name in ("read_bytes", "read_text"):
+        read = getattr(Path, name)
+        monkeypatch.setattr(Path, name, lambda self, *a, _read=read, **k: (whole.append(self) if self == md else None)
+                            or _read(self, *a, **k))
+    spec = data.DataSpec.parse(str(md))
+    assert (spec.name, spec.kind) == ("photos.md", "table")
+    assert built == [] and whole == []
+    assert data._markdown_start(md, "utf-8") == 2 and real(md, "utf-8").splitlines()[0] == " path | label "
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nno table | here\n", encoding="utf-8")
+    assert data.DataSpec.parse(str(notes)).kind == "file"
