@@ -2076,12 +2076,16 @@ def _not_utf8(name: str) -> str:
 
 _HEIF_WHY = "which no decoder here reads (pip install pillow-heif, or export it as JPEG or PNG)"
 _HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
+_HEIF_MANY = "HEIC/HEIF photos, which no decoder here reads (pip install pillow-heif, or export them as JPEG or PNG)"
 _RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
+_RAW_MANY = "camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)"
 #: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
 #: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
 #: one of :func:`image_extensions` and the file is read), cameras' RAW files and HDR renders
 _HDR = "HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF"
+_HDR_MANY = "HDR images (OpenEXR/Radiance), not decoded: tone-map them into [0, 1] and save a 16-bit or float TIFF"
 _JXL = "JPEG XL image, which no decoder here reads (pip install pillow-jxl-plugin, or export it as PNG)"
+_JXL_MANY = "JPEG XL images, which no decoder here reads (pip install pillow-jxl-plugin, or export them as PNG)"
 _NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR, ".jxl": _JXL,
                 **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
                                  ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
@@ -2122,14 +2126,9 @@ _METADATA = "imagefolder metadata"
 #: a folder's skipped file whose link leads back to itself (:func:`folder_files`), and the words for several
 _LOOP = "link in a loop (it leads back to itself)"
 #: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
+#: (each written beside its singular, a rewording made in both)
 _SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)",
-                 **{one: many.replace("export it", "export them").replace("develop it", "develop them")
-                    .replace("tone-map it", "tone-map them")
-                    for one, many in ((_HEIF, f"HEIC/HEIF photos, {_HEIF_WHY}"),
-                                      (_RAW, _RAW.replace("RAW file,", "RAW files,")
-                                       .replace("a 16-bit TIFF or PNG", "16-bit TIFFs or PNGs")),
-                                      (_HDR, _HDR.replace("HDR image", "HDR images")),
-                                      (_JXL, _JXL.replace("XL image,", "XL images,")))}}
+                 _HEIF: _HEIF_MANY, _RAW: _RAW_MANY, _HDR: _HDR_MANY, _JXL: _JXL_MANY}
 
 
 def _broken_link(link: Path) -> str | None:
