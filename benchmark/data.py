@@ -4815,12 +4815,14 @@ class DataCache:
     def known_overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> dict | None:
         """What :meth:`overlap` found for this pair where it was asked here or given by the driver
         (:meth:`take_overlaps`), comparing no images: ``{"images": [...], "test_images": n}`` for a run's meta.json
-        (:func:`overlap_lines` reads it back for the leaderboard); None where it was not checked."""
+        (:func:`overlap_lines` reads it back for the leaderboard), ``{"images": []}`` where none overlaps (the test
+        set not decoded to count it: no note says its size); None where it was not checked."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
             return None
-        n = sum(len(self.images(s)) for s in dict.fromkeys(test))
-        return {"images": list(self._overlaps[key]), "test_images": n}
+        if not (both := list(self._overlaps[key])):
+            return {"images": []}
+        return {"images": both, "test_images": sum(len(self.images(s)) for s in dict.fromkeys(test))}
 
     def overlaps(self, configs) -> tuple:
         """The driver's :meth:`overlap` answers for ``configs``' (training, test) pairs, as it planned them, for

@@ -43,3 +43,18 @@ def test_a_markdown_sources_kind_is_told_from_its_head_no_table_built(tmp_path, 
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\n\nno table | here\n", encoding="utf-8")
     assert data.DataSpec.parse(str(notes)).kind == "file"
+
+
+def test_a_run_with_no_test_image_trained_on_decodes_no_test_set_for_its_record(tmp_path, monkeypatch):
+    """known_overlap, asked per run before scoring, counted the test images (decoding the test set) even where none
+    overlaps and no note would say the count → counted only where some test image is a training image."""
+    from benchmark.data import DataCache, DataSpec
+
+    train, test = (DataSpec(str(tmp_path / "mine")),), (DataSpec(str(tmp_path / "theirs")),)
+    cache = DataCache()
+    cache.take_overlaps([((train, test), ())])  # a worker: the driver found none
+    decoded = []
+    monkeypatch.setattr(DataCache, "images", lambda self, spec: decoded.append(spec) or [])
+    assert cache.known_overlap(train, test) == {"images": []} and decoded == []
+    cache.take_overlaps([((test, train), ("x/a",))])
+    assert cache.known_overlap(test, train) == {"images": ["x/a"], "test_images": 0} and decoded == list(train)
