@@ -31,7 +31,7 @@ from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
 from benchmark.configs import near_shipped_config, shipped_config
-from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
+from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec, wide_encoding
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
@@ -344,21 +344,19 @@ def _load_toml(text: str, name: str) -> dict:
 
 def _config_text(p: Path) -> str:
     """A config file's text: UTF-8, with or without the BOM Notepad writes (tomllib refused it: 'Invalid statement
-    (at line 1, column 1)'), or UTF-16 with its BOM (PowerShell 5's ``echo … > grid.yaml``); another encoding is
-    one line naming the first byte that is not UTF-8, and its line."""
+    (at line 1, column 1)'), or UTF-16 with its BOM (PowerShell 5's ``echo … > grid.yaml``), or UTF-16/32 without
+    one (told as a table's is: :func:`benchmark.data.wide_encoding`); another encoding is one line naming the first
+    byte that is not UTF-8, and its line."""
     raw = p.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise UserError(f"{p.name} is not a text file (not UTF-8 or UTF-16): a config is YAML") from None
-    even, odd = raw[0::2], raw[1::2]  # UTF-16 without its BOM: text whose every other byte is NUL (ASCII's high
-    # byte), read as UTF-8 'a binary file', and with an accent 'not a text file (not UTF-8)'
-    codec = "utf-16-le" if odd.count(0) * 2 > len(odd) and 0 not in even else \
-        "utf-16-be" if even.count(0) * 2 > len(even) and 0 not in odd else None
-    if codec and len(raw) % 2 == 0:
-        with contextlib.suppress(UnicodeDecodeError):
-            return raw.decode(codec)
+    # UTF-16 or UTF-32 without its BOM (ASCII's high bytes NUL), told as a table's is (data.wide_encoding; it
+    # checks the length and decodes it whole), read as UTF-8 'a binary file', and with an accent 'not a text file'
+    if b"\0" in raw[:4096] and (codec := wide_encoding(raw)):
+        return raw.decode(codec)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -308,9 +308,10 @@ def _hub_address(text: str) -> tuple[str, str] | None:
 
 def _is_table(p: Path) -> bool:
     """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`, or a Markdown file holding a pipe table
-    (:func:`_markdown_table`): a source read as a table of images."""
+    (:func:`_markdown_start`: its head read, in the encoding its first bytes tell; asked by :meth:`DataSpec.parse`,
+    ``.name`` and ``.kind``, no table built and no whole file read): a source read as a table of images."""
     if p.suffix.lower() == ".md":
-        return p.is_file() and _markdown_table(p, _text_encoding(p)) is not None
+        return p.is_file() and _markdown_start(p, _text_encoding(p, head=_HEAD_BYTES)) is not None
     return p.suffix.lower() in TABLE_SUFFIXES and p.is_file()
 
 
@@ -2075,12 +2076,16 @@ def _not_utf8(name: str) -> str:
 
 _HEIF_WHY = "which no decoder here reads (pip install pillow-heif, or export it as JPEG or PNG)"
 _HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
+_HEIF_MANY = "HEIC/HEIF photos, which no decoder here reads (pip install pillow-heif, or export them as JPEG or PNG)"
 _RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
+_RAW_MANY = "camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)"
 #: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
 #: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
 #: one of :func:`image_extensions` and the file is read), cameras' RAW files and HDR renders
 _HDR = "HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF"
+_HDR_MANY = "HDR images (OpenEXR/Radiance), not decoded: tone-map them into [0, 1] and save a 16-bit or float TIFF"
 _JXL = "JPEG XL image, which no decoder here reads (pip install pillow-jxl-plugin, or export it as PNG)"
+_JXL_MANY = "JPEG XL images, which no decoder here reads (pip install pillow-jxl-plugin, or export them as PNG)"
 _NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR, ".jxl": _JXL,
                 **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
                                  ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
@@ -2121,14 +2126,9 @@ _METADATA = "imagefolder metadata"
 #: a folder's skipped file whose link leads back to itself (:func:`folder_files`), and the words for several
 _LOOP = "link in a loop (it leads back to itself)"
 #: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
+#: (each written beside its singular, a rewording made in both)
 _SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)",
-                 **{one: many.replace("export it", "export them").replace("develop it", "develop them")
-                    .replace("tone-map it", "tone-map them")
-                    for one, many in ((_HEIF, f"HEIC/HEIF photos, {_HEIF_WHY}"),
-                                      (_RAW, _RAW.replace("RAW file,", "RAW files,")
-                                       .replace("a 16-bit TIFF or PNG", "16-bit TIFFs or PNGs")),
-                                      (_HDR, _HDR.replace("HDR image", "HDR images")),
-                                      (_JXL, _JXL.replace("XL image,", "XL images,")))}}
+                 _HEIF: _HEIF_MANY, _RAW: _RAW_MANY, _HDR: _HDR_MANY, _JXL: _JXL_MANY}
 
 
 def _broken_link(link: Path) -> str | None:
@@ -2540,19 +2540,29 @@ def _list_entry(line: str, base: Path) -> str:
     return line
 
 
-def _text_encoding(path: Path) -> str:
+#: how many bytes of a text file's start tell its encoding where a yes/no on its kind is all that is asked
+_HEAD_BYTES = 8192
+
+
+def _text_encoding(path: Path, head: int | None = None) -> str:
     """The encoding of a text table (CSV, TSV, ``.txt`` list, JSON, JSON lines): UTF-32 or UTF-16 where it starts with
     that byte-order mark (UTF-32's little-endian one, FF FE 00 00, looked for first: it begins with UTF-16's; UTF-16 is
     Excel's 'Unicode Text (*.txt)', tab-separated, and Windows PowerShell 5's JSON), else UTF-8 (a
     byte-order mark dropped), else Windows-1252
     where that reads it (Excel's 'CSV (Comma delimited)' and older Notepad save in it: ``café.png`` as byte 0xE9), said
-    in a warning naming the table; else UTF-8, whose error the caller reports."""
-    raw = path.read_bytes()
+    in a warning naming the table; else UTF-8, whose error the caller reports. With ``head``, told from the file's
+    first ``head`` bytes only (a UTF-8 character cut at their end is UTF-8's)."""
+    if head is None:
+        raw = path.read_bytes()
+    else:
+        with open(path, "rb") as f:
+            raw = f.read(head)
+    cut = head is not None and len(raw) == head  # more may follow: a multi-byte character cut in two is not an error
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 'Unicode Text', Notepad's 'Unicode'
         return "utf-16"
-    if b"\x00" in raw[:4096] and (wide := _wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
+    if b"\x00" in raw[:4096] and (wide := wide_encoding(raw)):  # no mark: a script's or .NET's UTF-16/32
         log.info("%s: no byte-order mark, its NUL bytes those of %s text: read as %s", path, wide.upper(), wide.upper())
         return wide
     if _binary(raw[:4096]):  # a parquet, a NumPy array or an image under a .csv name: not read as text, said so
@@ -2564,6 +2574,8 @@ def _text_encoding(path: Path) -> str:
         raw.decode("utf-8-sig")
         return "utf-8-sig"
     except UnicodeDecodeError as exc:
+        if cut and exc.reason == "unexpected end of data":
+            return "utf-8-sig"
         try:
             raw.decode("cp1252")
         except UnicodeDecodeError:
@@ -2573,7 +2585,7 @@ def _text_encoding(path: Path) -> str:
         return "cp1252"
 
 
-def _wide_encoding(raw: bytes) -> str | None:
+def wide_encoding(raw: bytes) -> str | None:
     """The UTF-16 or UTF-32 encoding, little- or big-endian, of a text ``raw`` written without a byte-order mark
     (Python's ``encode('utf-16-le')``, .NET's ``Encoding.Unicode`` without its preamble): told by where its NUL bytes
     fall in its first 4 KiB (each ASCII character's high bytes: UTF-16-LE's at odd offsets, BE's at even ones), then
@@ -2786,16 +2798,25 @@ def _holds_no_row(path: Path, encoding: str | None) -> bool:
 _MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 
+def _markdown_start(path: Path, encoding: str) -> int | None:
+    """The line number of a Markdown pipe table's header in ``path`` (its first line in ``|``, a ``|---|---|`` rule
+    under it), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
+    they hold no such table. What :func:`_is_table` asks, and where :func:`_markdown_table` starts."""
+    with open(path, encoding=encoding, errors="replace") as f:
+        head = [line.strip() for line in itertools.islice(f, 1000)]
+    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
+    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
+            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
+        return None
+    return start
+
+
 def _markdown_table(path: Path, encoding: str) -> str | None:
     """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
     or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
     pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
     the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
-    with open(path, encoding=encoding, errors="replace") as f:  # its header near the top: a big CSV is not read twice
-        head = [line.strip() for line in itertools.islice(f, 1000)]
-    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
-    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
-            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
+    if (start := _markdown_start(path, encoding)) is None:
         return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
     rows = []
@@ -4794,12 +4815,14 @@ class DataCache:
     def known_overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> dict | None:
         """What :meth:`overlap` found for this pair where it was asked here or given by the driver
         (:meth:`take_overlaps`), comparing no images: ``{"images": [...], "test_images": n}`` for a run's meta.json
-        (:func:`overlap_lines` reads it back for the leaderboard); None where it was not checked."""
+        (:func:`overlap_lines` reads it back for the leaderboard), ``{"images": []}`` where none overlaps (the test
+        set not decoded to count it: no note says its size); None where it was not checked."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
             return None
-        n = sum(len(self.images(s)) for s in dict.fromkeys(test))
-        return {"images": list(self._overlaps[key]), "test_images": n}
+        if not (both := list(self._overlaps[key])):
+            return {"images": []}
+        return {"images": both, "test_images": sum(len(self.images(s)) for s in dict.fromkeys(test))}
 
     def overlaps(self, configs) -> tuple:
         """The driver's :meth:`overlap` answers for ``configs``' (training, test) pairs, as it planned them, for
