@@ -1,0 +1,31 @@
+"""Mends of repeated work and duplicated helpers found in review of this session's diff (5f4a57b..)."""
+from __future__ import annotations
+
+from test_probe_cost18 import _cpu_metas
+
+from benchmark import stats as S
+
+EPYC = "AMD EPYC 7763 64-Core Processor"
+
+
+def test_a_merged_mac_run_does_not_keep_x86_runs_from_their_model(monkeypatch):
+    """Was: ``device_kinds`` counted a Mac's ``arm``/``i386`` (recorded before its model was read) as a CPU model of
+    its thread count, so one merged Mac run made two "models" there and the store's old ``x86_64`` runs no longer
+    joined their EPYC; and the cost table called ``device_kind`` again per run to learn whether a model was assumed.
+    Now such names are no model of the store's, and the flag comes back with the kinds, one ``device_kind`` per run."""
+    kinds, assumed = S.device_kinds_assumed(["cpu"] * 3, ["x86_64", EPYC, "arm"], [8] * 3)
+    assert kinds == [f"cpu ({EPYC}, 8 threads)"] * 2 + ["cpu (arm, 8 threads)"], kinds
+    assert assumed == [True, False, False]
+    assert S.device_kinds(["cpu"] * 2, ["i386", "x86_64"], [4] * 2) == ["cpu (i386, 4 threads)", "cpu (4 threads)"]
+
+    where = {("l1", s): ("x86_64" if s < 2 else EPYC, 4, 10.0) for s in range(4)}
+    where.update({("l2", s): ("arm" if s == 0 else EPYC, 4, 10.0) for s in range(4)})
+    metas = _cpu_metas(where)
+    named = []
+    real = S.device_kind
+    monkeypatch.setattr(S, "device_kind", lambda d, n=None, t=None: (named.append(n) if n is not None else None)
+                        or real(d, n, t))
+    costs = S.cost_table(metas)[0].set_index("label")
+    assert len(named) == sum("config" in m for m in metas), named  # one kind per run, none recomputed
+    assert costs.loc["l1", "timed_model_assumed"] == 2 and costs.loc["l2", "timed_model_assumed"] == 0, costs
+    assert costs.loc["l1", "timed_on"] == f"cpu ({EPYC}, 4 threads)", costs
