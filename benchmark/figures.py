@@ -2055,12 +2055,13 @@ def draw_training_curves(metas: list[dict], styles=None):
         f"Each curve a moving average over {k_lo if k_lo == k_hi else f'{k_lo}–{k_hi}'} logged values")
     # a loss with no curve in a task (every run failed or diverged before logging its loss) is in no panel there:
     # named, as the other figures name a loss with nothing to show, not left out unsaid
+    from benchmark.export import lost_runs_text, lost_status
+
     blank = {(t, lab): st for (t, lab), st in tried.items() if all(x in ("failed", "diverged") for x in st)}
-    kinds = " or ".join(sorted({x for st in blank.values() for x in st}, reverse=True))  # "failed or diverged"
-    missing = "; ".join(f"{lab} (" + ", ".join(f"{t} {len(st)}/{len(st)}" for (t, l2), st in sorted(blank.items())
-                                              if l2 == lab) + ")"
-                        for lab in sorted({lab for _, lab in blank}, key=name_key))
-    missing = f"No curve — every run {kinds} before logging its loss: {missing}" if missing else ""
+    lost = {lab: [(t, lost_status(st.count("diverged"), st.count("failed"), len(st)))
+                  for (t, l2), st in sorted(blank.items()) if l2 == lab]
+            for lab in sorted({lab for _, lab in blank}, key=name_key)}
+    missing = lost_runs_text("No curve", lost, " before logging its loss")
     key = ". ".join(k for k in (smoothing, missing) if k)
     title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
     fig.suptitle(title, fontsize=size)

@@ -1,9 +1,12 @@
 """Mends of repeated work and duplicated helpers found in review of this session's diff (5f4a57b..)."""
 from __future__ import annotations
 
+import seaborn  # noqa: F401  (at collection: no test pays for its first import)
 from test_probe_cost18 import _cpu_metas
 
+from benchmark import figures as F
 from benchmark import stats as S
+from benchmark.synthetic import synthetic_runs
 
 EPYC = "AMD EPYC 7763 64-Core Processor"
 
@@ -29,3 +32,22 @@ def test_a_merged_mac_run_does_not_keep_x86_runs_from_their_model(monkeypatch):
     assert len(named) == sum("config" in m for m in metas), named  # one kind per run, none recomputed
     assert costs.loc["l1", "timed_model_assumed"] == 2 and costs.loc["l2", "timed_model_assumed"] == 0, costs
     assert costs.loc["l1", "timed_on"] == f"cpu ({EPYC}, 4 threads)", costs
+
+
+def test_the_training_curves_caption_tells_a_loss_s_mixed_failures_apart():
+    """Was: the training curves' "No curve" caption formatted its statuses by hand, every run of a task counted as one
+    ("every run failed or diverged before logging its loss: vgg (denoise 3/3)"), one diverged and two failed runs read
+    as three of either. Now it is :func:`benchmark.export.lost_status`'s per task, in ``not_ranked_text``'s words
+    (one helper, :func:`benchmark.export.lost_runs_text`)."""
+    metas = [m for _, m, _ in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0}, seeds=range(2),
+                                             n_images=2, metrics=("psnr",), budget_check=False)]
+    lost = [{"run_id": f"vgg{s}", "status": "diverged" if s == 0 else "failed", "loss_curve": [],
+             "config": {"task": "denoise", "loss": "vgg", "seed": s, "iterations": 150}} for s in range(3)]
+    with F.style() as plt:
+        fig = F.draw_training_curves(metas + lost)
+        legend = fig.legends[0] if fig.legends else None
+        texts = [fig._suptitle.get_text()] + ([legend.get_title().get_text()] if legend else [])
+        plt.close(fig)
+    text = " ".join(" ".join(texts).split())
+    want = "No curve — every run diverged or failed before logging its loss: vgg (denoise: diverged 1/3, failed 2/3)"
+    assert want in text, text
