@@ -1845,21 +1845,19 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     gap = 0.18 + 0.07 * len(groups)
     ypos = [0.0] * k
     left_y = right_y = -gap
-    # a left and a right loss tied on one rank, at one height, drew their markers on one point (the second hid the
-    # first): the right column then starts half a row lower, its corners between the left's
-    left_rows = {round(left_y - sum(heights[:i]) - heights[i] / 2, 3): round(vals[i], 2) for i in range(half)}
-    y = right_y
-    for i in range(k - 1, half - 1, -1):
-        if left_rows.get(round(y - heights[i] / 2, 3)) == round(vals[i], 2):
-            right_y -= min(heights) / 2
-            break
-        y -= heights[i]
     for i in range(half):  # left column: best rank at the top
         ypos[i] = left_y - heights[i] / 2
         left_y -= heights[i]
     for i in range(k - 1, half - 1, -1):  # right column: worst rank at the top (no crossing connectors)
         ypos[i] = right_y - heights[i] / 2
         right_y -= heights[i]
+    # a left and a right loss tied on one rank, at one height, drew their markers on one point (the second hid the
+    # first): the right column then starts half a row lower, its corners between the left's
+    corners = {(round(ypos[i], 3), round(vals[i], 2)) for i in range(half)}
+    if any((round(ypos[i], 3), round(vals[i], 2)) in corners for i in range(half, k)):
+        shift = min(heights) / 2
+        ypos[half:] = [y - shift for y in ypos[half:]]
+        right_y -= shift
     bottom = min(left_y, right_y) - 0.05
     top = 0.75 if why is None else 0.35  # above the rank numbers, room for the CD bar only where it is drawn
     fig, ax = plt.subplots(figsize=(COL2, top - bottom + 0.5), layout="constrained")
