@@ -51,3 +51,27 @@ def test_the_training_curves_caption_tells_a_loss_s_mixed_failures_apart():
     text = " ".join(" ".join(texts).split())
     want = "No curve — every run diverged or failed before logging its loss: vgg (denoise: diverged 1/3, failed 2/3)"
     assert want in text, text
+
+
+def test_perf_reads_the_usable_cores_once_per_table_not_once_per_row(monkeypatch):
+    """Was: ``perf.measure`` called :func:`benchmark.devices.usable_cores` (which reads /proc and the cgroup's files)
+    once per row it judged busy. Now once before the rows, every row judged against it as before."""
+    import torch
+    from test_probe_cost19 import _Clock, _counting_steps
+
+    from benchmark import perf
+
+    class Busy(_Clock):
+        """A fifth of every step's wall time the process's CPU time: each row judged busy."""
+
+        def process_time(self):
+            return self.now / 5
+
+    reads = []
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(perf, "usable_cores", lambda: reads.append(1) or 1.0)
+    _counting_steps(monkeypatch, Busy(), first_s=0.05, step_s=0.05)
+    rows = perf.measure(["l2", "charbonnier"], reps=2, warmup=0, naive=False, flops=False, images=[])
+    assert len(rows) == 3 and all(r.busy for r in rows), rows
+    assert len(reads) == 1, reads
