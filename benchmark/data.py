@@ -80,7 +80,7 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -403,7 +403,7 @@ def _unread(path: Path, exc: BaseException, what: str = "data") -> str:
                 return _LFS_WHY.format(what)
     except OSError:
         pass
-    return _first_line(exc)
+    return first_line(exc)
 
 
 def _data_files_unread(root: Path, exc: BaseException) -> str:
@@ -413,9 +413,9 @@ def _data_files_unread(root: Path, exc: BaseException) -> str:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for f in sorted(filenames):
             if Path(f).suffix.lower() in DATA_FILE_SUFFIXES and (why := _unread(Path(dirpath) / f, exc)) != \
-                    _first_line(exc):
+                    first_line(exc):
                 return f"{Path(dirpath, f).relative_to(root)} is {why}"
-    return _first_line(exc)
+    return first_line(exc)
 
 
 def _read_json(path: Path):
@@ -1186,7 +1186,7 @@ def _srgb_transform(icc: bytes):
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         desc = " ".join((ImageCms.getProfileDescription(profile) or "").split()) or "no description"
     except (OSError, ImageCms.PyCMSError, TypeError, ValueError) as exc:
-        raise ValueError(f"its colour profile cannot be read ({_first_line(exc)})") from None
+        raise ValueError(f"its colour profile cannot be read ({first_line(exc)})") from None
     space = profile.profile.xcolor_space.strip()
     if space not in _ICC_SPACES:
         raise ValueError(f"its colour profile ({desc}) is of the {space} colour space")
@@ -1206,7 +1206,7 @@ def _srgb_transform(icc: bytes):
     except ImageCms.PyCMSError as exc:
         if named:  # as before: a profile called sRGB that littleCMS cannot apply leaves the pixels as stored
             return None, desc, space
-        raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
+        raise ValueError(f"its colour profile ({desc}) cannot be applied ({first_line(exc)})") from None
     return transform, desc, space
 
 
@@ -1663,7 +1663,7 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
             tags = {t.code: t.value for t in page.tags}
             bits = page.bitspersample
     except Exception as exc:  # noqa: BLE001 - tifffile raises many types for a damaged file
-        raise ValueError(_undecodable(b"II*\x00") + f" (nor tifffile: {_first_line(exc)})") from None
+        raise ValueError(_undecodable(b"II*\x00") + f" (nor tifffile: {first_line(exc)})") from None
     if axes.startswith("S") and arr.ndim == 3:  # planar: one plane per channel
         arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
     if axes == "YX":
@@ -1992,7 +1992,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
     if hint := did_you_mean_path(spec.source):  # `my_photos/tset`: a misspelt local folder, read as a hub id
-        hub = "is not cached and the hub is offline" if offline else f"did not load: {_first_line(exc)}"
+        hub = "is not cached and the hub is offline" if offline else f"did not load: {first_line(exc)}"
         return UserError(f"dataset folder not found: {spec.source} (cwd {os.getcwd()}){hint} (read as a hub id, "
                          f"it {hub})")
     repo = "/".join(spec.source.split("/")[:2])
@@ -2013,7 +2013,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
                          f"download it on a connected machine into {cache}, or pass a local folder "
                          "(HF_HUB_OFFLINE=1 skips the hub's retries)")
-    first = _first_line(exc)
+    first = first_line(exc)
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
         return UserError(f"cannot load dataset {spec.source!r} from the hub ({first}), and {local}")
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
@@ -2341,7 +2341,7 @@ def _metadata_rows(path: Path) -> list[dict]:
             columns = [c for c in pq.read_schema(path).names if _is_file_name(c)]
             rows = pq.read_table(path, columns=columns).to_pylist() if columns else []
     except Exception as exc:  # noqa: BLE001 - csv, json and pyarrow raise many types for a damaged file
-        log.warning("%s: an imagefolder metadata file that cannot be read (%s): not used", path, _first_line(exc))
+        log.warning("%s: an imagefolder metadata file that cannot be read (%s): not used", path, first_line(exc))
         return []
     return [r for r in rows if r is not None]
 
@@ -2514,7 +2514,7 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
                 or "Couldn't reach" in text or _no_such_split_or_config(exc):
             raise  # would fail the whole split's load too: said once (an unreachable hub's retries not waited twice)
         log.info("%s: cannot be streamed (%s): reading the whole split for its first %s", spec,
-                 _first_line(exc), plural(rows, "image"))
+                 first_line(exc), plural(rows, "image"))
         return None
     try:  # its rows, read over the network: a connection dropped or slow mid-shard is not the whole load's fate
         taken = list(itertools.islice(stream.decode(False), rows))
@@ -2524,7 +2524,7 @@ def _first_rows(spec: DataSpec, rows: int, *args, **kwargs):
         if _no_such_split_or_config(exc):
             raise
         log.info("%s: its stream failed mid-split (%s): reading the whole split for its first %s", spec,
-                 _first_line(exc), plural(rows, "image"))
+                 first_line(exc), plural(rows, "image"))
         return None
 
 
@@ -2961,16 +2961,11 @@ def _load_saved(spec: DataSpec):
         ds = datasets.Dataset.load_from_disk(str(folder))
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
         bad, why = _damaged_file(folder, names)
-        what = f"{bad} cannot be read ({why})" if bad else f"cannot be read ({_first_line(exc)})"
+        what = f"{bad} cannot be read ({why})" if bad else f"cannot be read ({first_line(exc)})"
         raise UserError(f"saved dataset {where} is damaged: {what}") from None
     if len(ds) == 0:
         raise UserError(f"saved dataset {where} holds no rows")
     return ds
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _damaged_file(folder: Path, names: list[str]) -> tuple[str | None, str]:
@@ -3589,7 +3584,7 @@ class _Spill:
     def _fail(self, exc: BaseException) -> None:
         self.failed = exc
         log.warning("%s: could not write or map decoded images in %s (%s): the rest stay in memory", self.spec,
-                    self._folder(), _first_line(exc))
+                    self._folder(), first_line(exc))
 
     def __call__(self, pixels: torch.Tensor):
         import tempfile
@@ -4514,7 +4509,7 @@ class DataCache:
             if f is not None:
                 f.close()
             log.warning("could not write the decoded images for the workers to share (%s): each decodes its own",
-                        _first_line(exc))
+                        first_line(exc))
             return None
         return f, (f"/proc/{os.getpid()}/fd/{f.fileno()}", tuple(index))
 
@@ -4527,7 +4522,7 @@ class DataCache:
             size = os.stat(path).st_size
             flat = torch.from_file(path, shared=False, size=size, dtype=torch.uint8) if size else None
         except (OSError, RuntimeError) as exc:
-            log.info("the driver's decoded images cannot be mapped (%s): decoding them here", _first_line(exc))
+            log.info("the driver's decoded images cannot be mapped (%s): decoding them here", first_line(exc))
             return
         for spec, entries in index:
             records = []

@@ -10,6 +10,12 @@ import sys
 from pathlib import Path
 
 
+def first_line(exc: BaseException) -> str:
+    """``exc``'s message's first line that is not blank, else its type's name: an error in a few words."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class UserError(Exception):
     """Bad input from the user: unknown names, malformed config, unreachable data, ...
 

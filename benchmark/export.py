@@ -739,19 +739,25 @@ def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
 
 
 def not_ranked_text(stats: Stats) -> str:
-    """``Not ranked — every run diverged: l2 (denoise 2/2)``, or "" when every loss is ranked."""
+    """``Not ranked — every run diverged: l2 (denoise 2/2).``, or "" when every loss is ranked."""
     nr = not_ranked(stats)
-    if not nr:
+    return lost_runs_text("Not ranked", nr) + "." if nr else ""
+
+
+def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "") -> str:
+    """``{what} — every run diverged{when}: l2 (denoise 2/2)`` of ``lost`` ({loss label: [(task, status)]}, each
+    status :func:`lost_status`'s), its losses and tasks in the order given; one kind named where every status is of it,
+    else each task's statuses (``l2 (denoise: diverged 1/3, failed 2/3)``); "" when ``lost`` is empty."""
+    if not lost:
         return ""
-    statuses = [s for parts in nr.values() for _, s in parts]
+    statuses = [s for parts in lost.values() for _, s in parts]
     for kind in ("diverged", "failed"):
         if all(s.startswith(kind) and "," not in s for s in statuses):
-            return (f"Not ranked — every run {kind}: "
+            return (f"{what} — every run {kind}{when}: "
                     + "; ".join(f"{loss} (" + ", ".join(f"{t} {s.split(' ', 1)[1]}" for t, s in parts) + ")"
-                                for loss, parts in nr.items()) + ".")
-    return ("Not ranked — every run diverged or failed: "
-            + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")" for loss, parts in nr.items())
-            + ".")
+                                for loss, parts in lost.items()))
+    return (f"{what} — every run diverged or failed{when}: "
+            + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")" for loss, parts in lost.items()))
 
 
 def _below_gap(stats: Stats, task: str, label: str) -> float:

@@ -1845,21 +1845,19 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     gap = 0.18 + 0.07 * len(groups)
     ypos = [0.0] * k
     left_y = right_y = -gap
-    # a left and a right loss tied on one rank, at one height, drew their markers on one point (the second hid the
-    # first): the right column then starts half a row lower, its corners between the left's
-    left_rows = {round(left_y - sum(heights[:i]) - heights[i] / 2, 3): round(vals[i], 2) for i in range(half)}
-    y = right_y
-    for i in range(k - 1, half - 1, -1):
-        if left_rows.get(round(y - heights[i] / 2, 3)) == round(vals[i], 2):
-            right_y -= min(heights) / 2
-            break
-        y -= heights[i]
     for i in range(half):  # left column: best rank at the top
         ypos[i] = left_y - heights[i] / 2
         left_y -= heights[i]
     for i in range(k - 1, half - 1, -1):  # right column: worst rank at the top (no crossing connectors)
         ypos[i] = right_y - heights[i] / 2
         right_y -= heights[i]
+    # a left and a right loss tied on one rank, at one height, drew their markers on one point (the second hid the
+    # first): the right column then starts half a row lower, its corners between the left's
+    corners = {(round(ypos[i], 3), round(vals[i], 2)) for i in range(half)}
+    if any((round(ypos[i], 3), round(vals[i], 2)) in corners for i in range(half, k)):
+        shift = min(heights) / 2
+        ypos[half:] = [y - shift for y in ypos[half:]]
+        right_y -= shift
     bottom = min(left_y, right_y) - 0.05
     top = 0.75 if why is None else 0.35  # above the rank numbers, room for the CD bar only where it is drawn
     fig, ax = plt.subplots(figsize=(COL2, top - bottom + 0.5), layout="constrained")
@@ -2055,12 +2053,13 @@ def draw_training_curves(metas: list[dict], styles=None):
         f"Each curve a moving average over {k_lo if k_lo == k_hi else f'{k_lo}–{k_hi}'} logged values")
     # a loss with no curve in a task (every run failed or diverged before logging its loss) is in no panel there:
     # named, as the other figures name a loss with nothing to show, not left out unsaid
+    from benchmark.export import lost_runs_text, lost_status
+
     blank = {(t, lab): st for (t, lab), st in tried.items() if all(x in ("failed", "diverged") for x in st)}
-    kinds = " or ".join(sorted({x for st in blank.values() for x in st}, reverse=True))  # "failed or diverged"
-    missing = "; ".join(f"{lab} (" + ", ".join(f"{t} {len(st)}/{len(st)}" for (t, l2), st in sorted(blank.items())
-                                              if l2 == lab) + ")"
-                        for lab in sorted({lab for _, lab in blank}, key=name_key))
-    missing = f"No curve — every run {kinds} before logging its loss: {missing}" if missing else ""
+    lost = {lab: [(t, lost_status(st.count("diverged"), st.count("failed"), len(st)))
+                  for (t, l2), st in sorted(blank.items()) if l2 == lab]
+            for lab in sorted({lab for _, lab in blank}, key=name_key)}
+    missing = lost_runs_text("No curve", lost, " before logging its loss")
     key = ". ".join(k for k in (smoothing, missing) if k)
     title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
     fig.suptitle(title, fontsize=size)

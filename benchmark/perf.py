@@ -24,6 +24,7 @@ evaluation per test set, extrapolated to the whole grid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import statistics
@@ -224,25 +225,25 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             label, cls = NAIVE[base]
             makers[label] = reference(cls)
             provenance[label] = "naive fp32 eager reference"
-    doing = ["l1"]  # the candidate being built or stepped: what an out-of-memory error names
+    doing = "l1"  # the candidate being built or stepped: what an out-of-memory error names
     try:
         # the process's one-time costs paid before any candidate's step, whatever --warmup: l1, first, paid them alone
         _warm_process(dev, images, net=net, batch=batch, crop=crop, task=task)
         steps = {}
         for n, make in makers.items():
-            doing[0] = n
+            doing = n
             steps[n] = make()
-        cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
-        with cudnn:  # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
+        # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
+        with _cudnn_benchmark(dev):
             for _ in range(warmup):
                 for n in steps:
-                    doing[0] = n
+                    doing = n
                     steps[n]()
             times = {n: [] for n in steps}
             cpu = dict.fromkeys(steps, 0.0)  # the process's CPU seconds over each candidate's timed steps
             for _ in range(reps):
                 for n in steps:
-                    doing[0] = n
+                    doing = n
                     _sync(dev)
                     t0, c0 = time.perf_counter(), time.process_time()
                     steps[n]()
@@ -266,9 +267,11 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             if mem is not None:  # each candidate alone: with all of them built, every row counted every net and trunk
                 steps.clear()
                 for n, make in makers.items():
-                    doing[0] = n
+                    doing = n
                     peaks[n] = _peak_alone(make, dev, mem)
             rows = []
+            # /proc and the cgroup's files, read once (a CPU's rows alone are judged): the same for every row
+            cores = usable_cores() if dev.type == "cpu" else None
             for n in makers:
                 base = _naive_base(n)
                 ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
@@ -284,7 +287,7 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
                                     x_l1_iqr=ratio, cpu_share=share,
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
-                                    and busy(share, torch.get_num_threads(), usable_cores())))
+                                    and busy(share, torch.get_num_threads(), cores)))
     except Exception as exc:
         from benchmark.runner import is_out_of_memory, oom_summary
 
@@ -292,7 +295,7 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             raise
         first = oom_summary(exc)
         where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)
-        raise UserError(f"out of memory on {where} in a training step of net {net} with loss {doing[0]!r} at batch "
+        raise UserError(f"out of memory on {where} in a training step of net {net} with loss {doing!r} at batch "
                         f"{batch} × {crop}² crops ({first}); lower --batch-size or --crop (or use a smaller --net)"
                         ) from None
     return rows
@@ -318,12 +321,9 @@ def _peak_alone(make, dev: torch.device, mem) -> float:
     return peak
 
 
-class _nullctx:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
+def _cudnn_benchmark(dev: torch.device):
+    """cuDNN picking its fastest algorithms on CUDA, as the runner trains; nothing elsewhere."""
+    return torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else contextlib.nullcontext()
 
 
 def format_rows(rows: list[PerfRow], header: str) -> str:
@@ -537,8 +537,7 @@ def _warm_process(dev: torch.device, images, net: str = "tiny", batch: int = PRO
     if key in _WARM:
         return
     step, _ = harness_step("l1", net=net, batch=batch, crop=crop, device=dev, task=task, images=images)
-    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
-    with cudnn:
+    with _cudnn_benchmark(dev):
         for _ in range(2):
             step()
     _WARM.add(key)
@@ -550,8 +549,7 @@ def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch
     after ``warmup`` discarded steps at this shape (on CUDA under ``cudnn.benchmark``, as the runner
     trains)."""
     _warm_process(dev, images)
-    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
-    with cudnn:
+    with _cudnn_benchmark(dev):
         step, st = harness_step(loss, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
                                 images=images)
         for _ in range(warmup):

@@ -65,7 +65,7 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
 )
 from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, again
+from benchmark.errors import UserError, again, first_line
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.nets import build_net, count_params
@@ -1708,8 +1708,7 @@ def oom_summary(exc: BaseException) -> str:
     PYTORCH_CUDA_ALLOC_CONF advice and documentation link that follow (~500 characters of one line)."""
     import re
 
-    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-    return " ".join(re.split(r"(?<=\.)\s+(?=[A-Z])", first)[:3])
+    return " ".join(re.split(r"(?<=\.)\s+(?=[A-Z])", first_line(exc).rstrip())[:3])
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

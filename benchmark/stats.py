@@ -1475,21 +1475,29 @@ def device_kinds(devices, names, threads) -> list[str]:
     or ``i386``, of its family's models alone: :data:`MAC_BEFORE_MODEL`) is of the one model the runs of its thread
     count name, where they name one (its store's machine, before and after an upgrade), else of its thread count
     alone."""
+    return device_kinds_assumed(devices, names, threads)[0]
+
+
+def device_kinds_assumed(devices, names, threads) -> tuple[list[str], list[bool]]:
+    """:func:`device_kinds`, and per run whether its kind names a model its ``device_name`` does not (the one model
+    of its thread count, assumed: ``timed_model_assumed``). A name recorded before the model was (``x86_64``, a Mac's
+    ``arm``) is no model of the store's: a merged Mac run never keeps the x86 runs from their model."""
     runs = list(zip(devices, names, threads))
     models: dict[int, set[str]] = {}
     for d, name, t in runs:
-        if device_kind(d) == "cpu" and cpu_model_of(name):
-            models.setdefault(_thread_count(t), set()).add(cpu_model_of(name))
-    out = []
+        model = cpu_model_of(name)
+        if device_kind(d) == "cpu" and model and model.lower() not in MAC_BEFORE_MODEL:
+            models.setdefault(_thread_count(t), set()).add(model)
+    kinds, assumed = [], []
     for d, name, t in runs:
         one = models.get(_thread_count(t), set())
         family = MAC_BEFORE_MODEL.get(name.strip().lower()) if isinstance(name, str) else None
         if family is not None:  # a Mac's before sysctl was read: a model of its family alone
             one = {m for m in one if family in m.lower()}
-        if device_kind(d) == "cpu" and (family is not None or not cpu_model_of(name)) and len(one) == 1:
-            name = next(iter(one))
-        out.append(device_kind(d, name, t))
-    return out
+        swap = device_kind(d) == "cpu" and (family is not None or not cpu_model_of(name)) and len(one) == 1
+        kinds.append(device_kind(d, next(iter(one)) if swap else name, t))
+        assumed.append(swap)
+    return kinds, assumed
 
 
 def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
@@ -1565,11 +1573,10 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
     df["peak_rss_mb"] = pd.to_numeric(df["peak_rss_mb"], errors="coerce")
 
-    df["device_kind"] = device_kinds(df["device"], df["device_name"], df["threads"])
     # a run whose meta.json names no CPU model (x86_64: recorded before it was named) counted as the store's one model
     # at its thread count: its machine's after an upgrade, but another machine's where merged from one (said: export)
-    df["model_assumed"] = [k != device_kind(d, n, t) and not math.isnan(ms) for k, d, n, t, ms in
-                           zip(df["device_kind"], df["device"], df["device_name"], df["threads"], df["ms_per_it"])]
+    df["device_kind"], assumed = device_kinds_assumed(df["device"], df["device_name"], df["threads"])
+    df["model_assumed"] = [a and not math.isnan(ms) for a, ms in zip(assumed, df["ms_per_it"])]
 
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over
