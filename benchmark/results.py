@@ -67,6 +67,7 @@ import stat
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -1435,10 +1436,14 @@ class ResultsStore:
         """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
         still finished: a worker that took the run since (a retry of it, after its record was set aside) holds or
         rewrote them, and they are its own — left as they are. The files removed."""
+        by_folder: dict[Path, list[Path]] = defaultdict(list)
+        for p in found:
+            by_folder[p.parent].append(p)
         removed = []
-        for rid in self.run_ids():
-            d = self.run_dir(rid)
-            if not (mine := [p for p in found if p.parent == d]):
+        for d, mine in sorted(by_folder.items()):
+            # the run's id: its folder's name (in other letters on a disk that folds case: :meth:`_entries`)
+            rid = low if (low := d.name.lower()) != d.name and _RUN_ID.fullmatch(low) else d.name
+            if not d.is_dir():  # gone since it was listed: nothing to remove, and no lock to make a folder for
                 continue
             lock = self.lock(rid)
             if isinstance(lock, str):  # a live process took it since it was listed: its files
