@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import AGAIN, UPDATE_PLBENCH, UserError, did_you_mean, exit_now  # AGAIN: what resumes a grid
+from benchmark.errors import UPDATE_PLBENCH, UserError, again, did_you_mean, exit_now  # again: what resumes a grid
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -968,14 +968,15 @@ def cmd_run(args) -> int:
     return 0
 
 
-def say_interrupted(store, configs, again: str = "command") -> None:
+def say_interrupted(store, configs) -> None:
     """Where a grid stopped by Ctrl-C or SIGTERM (a scheduler's preemption) stands — finished, failed (each), left, and
     that the same command resumes it —, `plbench run`'s and :func:`benchmark.api.run`'s alike; a store that cannot be
-    read says nothing here, the interrupt's own line still comes. ``again``: a key of :data:`AGAIN`."""
+    read says nothing here, the interrupt's own line still comes. What resumes it: :func:`~benchmark.errors.again`
+    (``the same api.run() call`` within :func:`benchmark.api.run`)."""
     from benchmark.runner import interrupted_lines
 
     with contextlib.suppress(Exception):
-        for line in interrupted_lines(store, configs, AGAIN[again]):
+        for line in interrupted_lines(store, configs, again()):
             log.warning("%s", line)
 
 
@@ -992,12 +993,12 @@ def done_before(exc: BaseException):
     return summary if bug_or_lost or done else None
 
 
-def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float, again: str = "command") -> None:
+def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float) -> None:
     """The grid's last lines, `plbench run`'s and :func:`benchmark.api.run`'s alike, at the end of a night's log: what
     was trained, skipped, re-scored, diverged and failed, each run trained at half its batch, and each failed run —
     which, why, and that the same command retries it (each said once, hours earlier, where it happened). ``lost``: the
-    error that ended the grid (a lost worker, a full disk), said after these lines by the caller. ``again``: a key of
-    :data:`AGAIN`, what retries the failed runs."""
+    error that ended the grid (a lost worker, a full disk), said after these lines by the caller. What retries the
+    failed runs: :func:`~benchmark.errors.again` (``the same api.run() call`` within :func:`benchmark.api.run`)."""
     from benchmark.executors import WorkersLost
     from benchmark.runner import failed_runs, halved_runs
 
@@ -1015,7 +1016,7 @@ def say_outcome(store, configs, summary, lost: BaseException | None, seconds: fl
             log.error("%s", line)
         log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
                   "and run %s: it retries %s, and trains nothing finished again", summary.failed,
-                  agree(summary.failed, "", "s"), AGAIN[again], agree(summary.failed, "it", "them"))
+                  agree(summary.failed, "", "s"), again(), agree(summary.failed, "it", "them"))
 
 
 def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.results.DiskFull
