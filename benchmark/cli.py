@@ -1792,8 +1792,9 @@ def cmd_check(args) -> int:
         _say(f"{plural(len(strays), 'folder')} in runs/ with no run id for a name and none of a run's files "
              f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "
              f"(move {agree(len(strays), 'it', 'them')} out of runs/ to keep the store tidy)")
-    leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
-    ckpts = store.left_checkpoints()  # a finished run's: harmless, never read, but up to hundreds of MB each
+    listed: dict = {}  # each run's checkpoints, found in the same listing of its folder
+    leftovers = store.leftover_temp_files(store_clock=args.repair, checkpoints=listed)  # --repair removes them
+    ckpts = store.left_checkpoints(listed)  # a finished run's: harmless, never read, but up to hundreds of MB each
     if args.repair and (damaged or leftovers or ckpts):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them

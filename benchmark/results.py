@@ -1385,7 +1385,8 @@ class ResultsStore:
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
-    def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
+    def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False,
+                            checkpoints: dict[str, list[Path]] | None = None) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
         ``grids/``, ``figures/`` or a run folder no live process holds (an unfinished run's retry removes its own),
         and the probes of the store's clock (:meth:`store_now`, ``.clock.*.probe``) one left in the root,
@@ -1393,22 +1394,27 @@ class ResultsStore:
         ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
         file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
         server's does not take another host's write in flight for a leftover; it writes (and removes) one
-        small file in the root."""
+        small file in the root. ``checkpoints`` (a dict, filled): each run's checkpoints (:func:`_is_checkpoint`) by
+        run id, found in the same listing of its folder, for :meth:`left_checkpoints` (``check``: one pass)."""
         now = time.time()
         if store_clock and (server := self.store_now()) is not None:  # read-only: nothing will be removed anyway
             now = min(now, server)
         found = []
         try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
             # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
-            runs = [self.run_dir(r) for r in self.run_ids()]  # not a user's copy of a run: what it holds is theirs
+            runs = {self.run_dir(r): r for r in self.run_ids()}  # not a user's copy of a run: what it holds is theirs
         except OSError:
-            runs = []
+            runs = {}
         for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
-            try:  # and in the root, a killed process's probe of the store's clock (:meth:`store_now`)
-                names = [p for p in folder.iterdir() if p.name.startswith(".") and (".tmp" in p.name or (
-                    folder == self.root and p.name.startswith(CLOCK_PROBE[0]) and p.name.endswith(CLOCK_PROBE[1])))]
+            try:
+                listed = list(folder.iterdir())
             except OSError:  # not there (moved meanwhile), not a folder
                 continue
+            if checkpoints is not None and folder in runs:
+                checkpoints[runs[folder]] = [p for p in listed if _is_checkpoint(p)]
+            # and in the root, a killed process's probe of the store's clock (:meth:`store_now`)
+            names = [p for p in listed if p.name.startswith(".") and (".tmp" in p.name or (
+                folder == self.root and p.name.startswith(CLOCK_PROBE[0]) and p.name.endswith(CLOCK_PROBE[1])))]
             for p in names:
                 with contextlib.suppress(OSError):
                     if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
@@ -1416,19 +1422,21 @@ class ResultsStore:
                         found.append(p)
         return sorted(found)
 
-    def left_checkpoints(self) -> list[Path]:
+    def left_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> list[Path]:
         """The checkpoints (:func:`_is_checkpoint`) in the folders of finished runs (``ok``, ``diverged``) no live
         process holds: a run stopped right after writing its record, before it deleted them — never read again (the
         run is done), up to hundreds of MB each; ``check`` names them, ``--repair`` removes them, ``merge`` copies no
-        finished run's."""
+        finished run's. ``listed``: each run's, as :meth:`leftover_temp_files` collected them in its listing of the run
+        folders (``check``: no second one); None: listed here, by that same pass."""
+        if listed is None:
+            self.leftover_temp_files(checkpoints=(listed := {}))
         found = []
-        for rid in self.run_ids():
-            d = self.run_dir(rid)
+        for rid, names in listed.items():
             try:
-                ckpts = [p for p in d.glob("ckpt*.pt") if _is_checkpoint(p) and p.is_file()]
+                ckpts = [p for p in names if p.is_file()]
             except OSError:
                 continue
-            if ckpts and self.is_done(rid) and not held_as_far_as_known(d / ".lock"):
+            if ckpts and self.is_done(rid) and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
                 found += ckpts
         return sorted(found)
 

@@ -34,3 +34,35 @@ def test_remove_left_checkpoints_visits_only_the_folders_it_was_given(tmp_path, 
     monkeypatch.setattr(ResultsStore, "lock", lambda self, rid, *a, **k: locked.append(rid) or real_lock(self, rid))
     assert fresh.remove_left_checkpoints(found) == found
     assert sorted(locked) == [x, y] and not any(p.exists() for p in found)
+
+
+def test_check_lists_each_run_folder_once_for_temp_files_and_checkpoints(tmp_path, monkeypatch, capsys):
+    """check listed every run folder twice: once for temporary files (leftover_temp_files), again for left
+    checkpoints (left_checkpoints, a glob of ckpt*.pt). One listing now finds both; the checkpoint is still named.
+    (The eval-* globs are the reading of each run's passes: not counted here.)"""
+    from collections import Counter
+    from pathlib import Path
+
+    from benchmark import results
+    from benchmark.cli import main
+
+    store, (x, y) = _store(tmp_path / "r", ("l1", "l2"))
+    (store.run_dir(x) / "ckpt.pt").write_bytes(b"\0")
+    monkeypatch.setattr(results, "held_as_far_as_known", lambda path: False)
+    folders = {store.run_dir(x), store.run_dir(y)}
+    seen = Counter()
+    iterdir, glob = Path.iterdir, Path.glob
+
+    def counted_iterdir(self):
+        seen[self] += self in folders
+        return iterdir(self)
+
+    def counted_glob(self, pattern, *a, **k):
+        seen[self] += self in folders and not pattern.startswith("eval-")
+        return glob(self, pattern, *a, **k)
+
+    monkeypatch.setattr(Path, "iterdir", counted_iterdir)
+    monkeypatch.setattr(Path, "glob", counted_glob)
+    main(["check", "--out", str(store.root)])
+    assert f"1 checkpoint of finished runs (runs/{x}/ckpt.pt" in capsys.readouterr().out
+    assert {p: n for p, n in seen.items() if n} == dict.fromkeys(folders, 1), seen
