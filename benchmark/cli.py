@@ -1751,7 +1751,8 @@ def cmd_check(args) -> int:
     from benchmark.report import GONE_NAMED, renamed_gone
 
     # a finished run's first copy or link: named below, as gone with its mv (gone_lines)
-    told = set(renamed_gone(store, gone).values()) if len(gone) <= GONE_NAMED else set()
+    back = renamed_gone(store, gone, every)  # {run id: its name in runs/} of the gone runs renamed: said below
+    told = set(back.values()) if len(gone) <= GONE_NAMED else set()
     renamed = {c: rid for c, rid in renamed.items() if c not in told}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
@@ -1841,9 +1842,9 @@ def cmd_check(args) -> int:
              f"{copied_mid_grid_hint(store.root, away)}")
     from benchmark.report import gone_lines
 
-    for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
+    for line in gone_lines(store, gone, check=True, every=every):  # one per run; a mass deletion one in all
         _say(line)
-    moved_in = len(renamed_gone(store, gone))  # renamed in runs/ (ResultsStore.renamed): not lost, their mv said
+    moved_in = len(back)  # renamed in runs/ (ResultsStore.renamed): not lost, their mv said
     lost = ", ".join([f"{len(gone) - moved_in} gone (said above: finished here, its results not in runs/)"]
                      * bool(len(gone) - moved_in)
                      + [f"{moved_in} renamed (said above: runs/<id> renamed in runs/, the mv that puts "

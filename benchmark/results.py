@@ -2066,14 +2066,14 @@ class ResultsStore:
                 else f"{cfg.get('task')}/{cfg.get('loss')}{seed}")
         self._log_finished(f"+{run_id}\t{' '.join(str(what).split())}")
 
-    def forget_gone(self, run_ids) -> None:
+    def forget_gone(self, run_ids, every: dict[str, str] | None = None) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
         (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
         whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not,
         nor one renamed (:meth:`renamed`: its results still in the store, under another name, which every report
-        names until it is renamed back)."""
+        names until it is renamed back). ``every``: :meth:`renamed` as the caller already has it (None: asked here)."""
         run_ids = [r for r in run_ids if self._holds_none(r)]
-        if run_ids and (renamed := set(self.renamed().values())):
+        if run_ids and (renamed := set((self.renamed() if every is None else every).values())):
             run_ids = [r for r in run_ids if r not in renamed]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),

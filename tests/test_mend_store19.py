@@ -1,8 +1,15 @@
 """Mends of the session-19 store review: repeated work and duplicated helpers (one test per mend)."""
 from __future__ import annotations
 
+import scipy.stats  # noqa: F401 - the report's tests
+import seaborn  # noqa: F401 - a report's figure style
+
 import benchmark.cli  # noqa: F401 - imported once, at collection
+import benchmark.figures  # noqa: F401
+import benchmark.report  # noqa: F401
+import benchmark.stats  # noqa: F401
 import benchmark.synthetic  # noqa: F401
+import benchmark.task  # noqa: F401 - torch, which a report's settings text imports
 
 KW = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
 
@@ -66,3 +73,55 @@ def test_check_lists_each_run_folder_once_for_temp_files_and_checkpoints(tmp_pat
     main(["check", "--out", str(store.root)])
     assert f"1 checkpoint of finished runs (runs/{x}/ckpt.pt" in capsys.readouterr().out
     assert {p: n for p, n in seen.items() if n} == dict.fromkeys(folders, 1), seen
+
+
+def _gone_and_renamed(root):
+    """A store of three finished runs: one folder deleted, one renamed (mv runs/<id> runs/best)."""
+    import shutil
+
+    store, (x, y, z) = _store(root, ("l1", "l2", "l3"))
+    for rid in store.run_ids():
+        store.note_finished(rid, store.meta(rid))
+    shutil.rmtree(store.run_dir(x))
+    store.run_dir(y).rename(store.runs / "best")
+    return store, x, y
+
+
+def _count_renamed(monkeypatch):
+    from benchmark.results import ResultsStore
+
+    calls = []
+    real = ResultsStore.renamed
+    monkeypatch.setattr(ResultsStore, "renamed", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    return calls
+
+
+def test_check_asks_which_runs_are_renamed_once(tmp_path, monkeypatch, capsys):
+    """check had ResultsStore.renamed (two listings of runs/, a meta.json read per folder not named as a run) in
+    hand, yet asked it three times more for its gone runs (renamed_gone for the links it leaves to gone_lines,
+    gone_lines itself, the count of the renamed): now once, the lines as before."""
+    from benchmark.cli import main
+
+    store, x, y = _gone_and_renamed(tmp_path / "r")
+    calls = _count_renamed(monkeypatch)
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr().out
+    assert len(calls) == 1, len(calls)
+    assert f"run {x} " in said and f"mv {store.runs / 'best'} {store.run_dir(y)}" in said, said
+    assert "1 gone (said above" in said and "1 renamed (said above" in said, said
+
+
+def test_report_asks_which_runs_are_renamed_once(tmp_path, monkeypatch):
+    """The report asked ResultsStore.renamed for its gone lines, then again to forget the gone runs: now once; the
+    renamed run is still not forgotten, the deleted one is."""
+    from benchmark import report
+    from benchmark.results import FINISHED_LOG
+
+    store, x, y = _gone_and_renamed(tmp_path / "r")
+    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})  # figures are not what is counted: < 1 s
+    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    calls = _count_renamed(monkeypatch)
+    report.write_report(store, formats=(), visual=False, html=False, n_boot=20)
+    assert len(calls) == 1, len(calls)
+    log = (store.root / FINISHED_LOG).read_text()
+    assert f"-{x}" in log and f"-{y}" not in log, log
