@@ -575,6 +575,8 @@ def paths_not_here(grid: Path) -> list[str]:
     kept); none where the file is no grid, or cannot be read."""
     import yaml
 
+    from benchmark.data import _split_source  # SOURCE[@REV][:SPLIT][#COLUMN], as the grid was written with it
+
     try:
         spec = yaml.safe_load(grid.read_bytes())
     except (OSError, yaml.YAMLError):
@@ -584,8 +586,7 @@ def paths_not_here(grid: Path) -> list[str]:
         for token in spec.get(key) if isinstance(spec.get(key), list) else [spec.get(key)]:
             if not isinstance(token, str) or not os.path.isabs(os.path.expanduser(token)):
                 continue  # a hub id, an embedded source, none
-            heads = [token] + [token[:i] for i, ch in enumerate(token) if ch in "@:#" and i]  # SOURCE[@REV][:SPLIT]
-            if not any(os.path.exists(os.path.expanduser(h)) for h in heads) and token not in out:
+            if not os.path.exists(os.path.expanduser(_split_source(token)[0])) and token not in out:
                 out.append(token)
     return out
 

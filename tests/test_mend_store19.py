@@ -1,6 +1,9 @@
 """Mends of the session-19 store review: repeated work and duplicated helpers (one test per mend)."""
 from __future__ import annotations
 
+import json
+import os
+
 import scipy.stats  # noqa: F401 - the report's tests
 import seaborn  # noqa: F401 - a report's figure style
 
@@ -125,3 +128,28 @@ def test_report_asks_which_runs_are_renamed_once(tmp_path, monkeypatch):
     assert len(calls) == 1, len(calls)
     log = (store.root / FINISHED_LOG).read_text()
     assert f"-{x}" in log and f"-{y}" not in log, log
+
+
+def test_paths_not_here_splits_a_source_as_the_grid_wrote_it(tmp_path, monkeypatch):
+    """paths_not_here cut SOURCE[@REV][:SPLIT][#COLUMN] by hand beside data._split_source, which wrote the grid's
+    paths (GridSpec.with_absolute_paths): it now asks _split_source — the same paths named, each once."""
+    import benchmark.data
+    from benchmark.results import paths_not_here
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (tmp_path / "w.pth").write_bytes(b"\0")
+    missing = tmp_path / "gone"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    here = ["skimage:train", "hf:org/ds@main:train", "imgs", f"{folder}:test", f"{folder}@v1:test",
+            f"{folder}#image", str(folder)]
+    away = ["~/missing", f"{missing}:test", f"{missing}@v1:train#image"]
+    grid = tmp_path / "g.yaml"
+    grid.write_text(json.dumps({"train_data": here[:4] + away[:1], "test_data": here[4:] + away[1:] + away[1:2],
+                                "loss_files": [str(tmp_path / "my_loss.py")],
+                                "backbone_weights": ["vgg16=file(/nowhere/w.pth)", str(tmp_path / "w.pth")]}))
+    calls = []
+    real = benchmark.data._split_source
+    monkeypatch.setattr(benchmark.data, "_split_source", lambda t: calls.append(t) or real(t))
+    assert paths_not_here(grid) == [*away[:1], *away[1:], str(tmp_path / "my_loss.py")]
+    assert calls and all(os.path.isabs(os.path.expanduser(t)) for t in calls)
