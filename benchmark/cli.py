@@ -2227,7 +2227,8 @@ def _pretrain_config(args):
 def _pretrain_estimate(cmd: str) -> str:
     """How long the ``plbench pretrain`` command ``cmd`` (shell-quoted, as :func:`benchmark.weights.selftraining`
     gives it) takes here, measured: a few of its steps timed on its device (:func:`benchmark.pretrain.
-    estimate_seconds`), e.g. "about 14 min here: 3 of its 500 steps timed, 0.61 steps/s"."""
+    estimate_seconds`), e.g. "about 0.23 h here: 3 of its 500 steps timed, 0.61 steps/s" — in the dry run's units
+    (:func:`_span`), as the grid's estimate beside it."""
     from benchmark import pretrain as P
     from benchmark.runner import resolve_device
 
@@ -2235,9 +2236,8 @@ def _pretrain_estimate(cmd: str) -> str:
     args = build_parser().parse_args(argv[argv.index("pretrain"):])
     cfg = _pretrain_config(args)
     seconds, rate = P.estimate_seconds(cfg, device=resolve_device(args.device, setting="--device"))
-    took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
-    return (f"about {took} here: {min(P.TIMED_STEPS, cfg.steps)} of its {cfg.steps} steps timed, {rate:.2g} steps/s "
-            "as this machine is loaded now")
+    return (f"about {_span(seconds)} here: {min(P.TIMED_STEPS, cfg.steps)} of its {cfg.steps} steps timed, "
+            f"{rate:.2g} steps/s as this machine is loaded now")
 
 
 def _selftraining_left_out(plan):

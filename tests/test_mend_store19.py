@@ -153,3 +153,15 @@ def test_paths_not_here_splits_a_source_as_the_grid_wrote_it(tmp_path, monkeypat
     monkeypatch.setattr(benchmark.data, "_split_source", lambda t: calls.append(t) or real(t))
     assert paths_not_here(grid) == [*away[:1], *away[1:], str(tmp_path / "my_loss.py")]
     assert calls and all(os.path.isabs(os.path.expanduser(t)) for t in calls)
+
+
+def test_a_pretrain_estimate_is_in_the_dry_runs_units(monkeypatch):
+    """_pretrain_estimate said minutes its own way ("about 360 min") beside the dry run's "2.00 h": now _span's."""
+    from benchmark import pretrain as P
+    from benchmark.cli import _pretrain_estimate, _span
+
+    cmd = "plbench pretrain --recipe simclr --data skimage:train"
+    for seconds, said in ((6 * 3600.0, "6.00 h"), (754.0, "0.21 h"), (150.0, "2.5 min"), (45.0, "45 s")):
+        monkeypatch.setattr(P, "estimate_seconds", lambda cfg, s=seconds, **_: (s, 0.66))
+        assert _span(seconds) == said
+        assert _pretrain_estimate(cmd).startswith(f"about {said} here: 3 of its 500 steps timed, 0.66 steps/s"), said
