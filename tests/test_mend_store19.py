@@ -165,3 +165,41 @@ def test_a_pretrain_estimate_is_in_the_dry_runs_units(monkeypatch):
         monkeypatch.setattr(P, "estimate_seconds", lambda cfg, s=seconds, **_: (s, 0.66))
         assert _span(seconds) == said
         assert _pretrain_estimate(cmd).startswith(f"about {said} here: 3 of its 500 steps timed, 0.66 steps/s"), said
+
+
+def test_local_workers_take_the_drivers_overlap_checks_computed_once(tmp_path, monkeypatch):
+    """execute_local computed the driver's overlap checks (_overlaps) once per worker, inside the loop that builds
+    their units: now once, beside the hold-outs, every worker's unit holding the same."""
+    import pytest
+
+    from benchmark import executors
+    from benchmark.config import RunConfig
+
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=seed, train_fingerprint="x", test_fingerprint="y")
+            for seed in range(3)]
+    checks = []
+
+    class Data:
+        def share(self, specs):
+            return None
+
+        def overlaps(self, configs):
+            checks.append(1)
+            return (("overlap", 1),)
+
+    units = []
+
+    class Started(Exception):
+        pass
+
+    def run_processes(us, envs, monitor):
+        units.extend(us)
+        raise Started
+
+    monkeypatch.setattr(executors, "local_workers", lambda *a: (3, []))
+    monkeypatch.setattr(executors, "_to_submit", lambda configs, *a: list(configs))
+    monkeypatch.setattr(executors, "check_local_memory", lambda *a, **k: None)
+    monkeypatch.setattr(executors, "_run_processes", run_processes)
+    with pytest.raises(Started):
+        executors.execute_local(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=3, data=Data())
+    assert len(checks) == 1 and len(units) == 3 and all(u.overlaps == (("overlap", 1),) for u in units), checks
