@@ -106,13 +106,13 @@ def _run(config, *, report: bool, progress: bool, **settings):
                           checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds),
                           loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM (a preemption): where the grid stands, as `plbench run` says
-        say_interrupted(store, configs, again="api")
+        say_interrupted(store, configs)
         raise
     except Exception as exc:  # workers lost, a full disk: what the grid did, then the error, as `plbench run` says
         if (done := done_before(exc)) is not None:
-            say_outcome(store, configs, done, exc, time.monotonic() - t0, again="api")
+            say_outcome(store, configs, done, exc, time.monotonic() - t0)
         raise
-    say_outcome(store, configs, summary, None, time.monotonic() - t0, again="api")  # as the command's, its call's
+    say_outcome(store, configs, summary, None, time.monotonic() - t0)  # as the command's, its call's
     if report:
         from benchmark.report import write_report
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import AGAIN, UPDATE_PLBENCH, UserError, did_you_mean, exit_now  # AGAIN: what resumes a grid
+from benchmark.errors import UPDATE_PLBENCH, UserError, again, did_you_mean, exit_now  # again: what resumes a grid
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -994,14 +994,15 @@ def cmd_run(args) -> int:
     return 0
 
 
-def say_interrupted(store, configs, again: str = "command") -> None:
+def say_interrupted(store, configs) -> None:
     """Where a grid stopped by Ctrl-C or SIGTERM (a scheduler's preemption) stands — finished, failed (each), left, and
     that the same command resumes it —, `plbench run`'s and :func:`benchmark.api.run`'s alike; a store that cannot be
-    read says nothing here, the interrupt's own line still comes. ``again``: a key of :data:`AGAIN`."""
+    read says nothing here, the interrupt's own line still comes. What resumes it: :func:`~benchmark.errors.again`
+    (``the same api.run() call`` within :func:`benchmark.api.run`)."""
     from benchmark.runner import interrupted_lines
 
     with contextlib.suppress(Exception):
-        for line in interrupted_lines(store, configs, AGAIN[again]):
+        for line in interrupted_lines(store, configs, again()):
             log.warning("%s", line)
 
 
@@ -1018,12 +1019,12 @@ def done_before(exc: BaseException):
     return summary if bug_or_lost or done else None
 
 
-def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float, again: str = "command") -> None:
+def say_outcome(store, configs, summary, lost: BaseException | None, seconds: float) -> None:
     """The grid's last lines, `plbench run`'s and :func:`benchmark.api.run`'s alike, at the end of a night's log: what
     was trained, skipped, re-scored, diverged and failed, each run trained at half its batch, and each failed run —
     which, why, and that the same command retries it (each said once, hours earlier, where it happened). ``lost``: the
-    error that ended the grid (a lost worker, a full disk), said after these lines by the caller. ``again``: a key of
-    :data:`AGAIN`, what retries the failed runs."""
+    error that ended the grid (a lost worker, a full disk), said after these lines by the caller. What retries the
+    failed runs: :func:`~benchmark.errors.again` (``the same api.run() call`` within :func:`benchmark.api.run`)."""
     from benchmark.executors import WorkersLost
     from benchmark.runner import failed_runs, halved_runs
 
@@ -1041,7 +1042,7 @@ def say_outcome(store, configs, summary, lost: BaseException | None, seconds: fl
             log.error("%s", line)
         log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
                   "and run %s: it retries %s, and trains nothing finished again", summary.failed,
-                  agree(summary.failed, "", "s"), AGAIN[again], agree(summary.failed, "it", "them"))
+                  agree(summary.failed, "", "s"), again(), agree(summary.failed, "it", "them"))
 
 
 def _board_line_said(line: str) -> "DiskFull | None":  # noqa: F821 - benchmark.results.DiskFull
@@ -1780,7 +1781,8 @@ def cmd_check(args) -> int:
     from benchmark.report import GONE_NAMED, renamed_gone
 
     # a finished run's first copy or link: named below, as gone with its mv (gone_lines)
-    told = set(renamed_gone(store, gone).values()) if len(gone) <= GONE_NAMED else set()
+    back = renamed_gone(store, gone, every)  # {run id: its name in runs/} of the gone runs renamed: said below
+    told = set(back.values()) if len(gone) <= GONE_NAMED else set()
     renamed = {c: rid for c, rid in renamed.items() if c not in told}
     if len(renamed) == 1:
         ((c, rid),) = renamed.items()
@@ -1821,8 +1823,9 @@ def cmd_check(args) -> int:
         _say(f"{plural(len(strays), 'folder')} in runs/ with no run id for a name and none of a run's files "
              f"({_first_three(strays, 'runs/')}): {agree(len(strays), 'no run', 'no runs')}, read by no report "
              f"(move {agree(len(strays), 'it', 'them')} out of runs/ to keep the store tidy)")
-    leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
-    ckpts = store.left_checkpoints()  # a finished run's: harmless, never read, but up to hundreds of MB each
+    listed: dict = {}  # each run's checkpoints, found in the same listing of its folder
+    leftovers = store.leftover_temp_files(store_clock=args.repair, checkpoints=listed)  # --repair removes them
+    ckpts = store.left_checkpoints(listed)  # a finished run's: harmless, never read, but up to hundreds of MB each
     if args.repair and (damaged or leftovers or ckpts):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
@@ -1869,9 +1872,9 @@ def cmd_check(args) -> int:
              f"{copied_mid_grid_hint(store.root, away)}")
     from benchmark.report import gone_lines
 
-    for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
+    for line in gone_lines(store, gone, check=True, every=every):  # one per run; a mass deletion one in all
         _say(line)
-    moved_in = len(renamed_gone(store, gone))  # renamed in runs/ (ResultsStore.renamed): not lost, their mv said
+    moved_in = len(back)  # renamed in runs/ (ResultsStore.renamed): not lost, their mv said
     lost = ", ".join([f"{len(gone) - moved_in} gone (said above: finished here, its results not in runs/)"]
                      * bool(len(gone) - moved_in)
                      + [f"{moved_in} renamed (said above: runs/<id> renamed in runs/, the mv that puts "
@@ -2254,7 +2257,8 @@ def _pretrain_config(args):
 def _pretrain_estimate(cmd: str) -> str:
     """How long the ``plbench pretrain`` command ``cmd`` (shell-quoted, as :func:`benchmark.weights.selftraining`
     gives it) takes here, measured: a few of its steps timed on its device (:func:`benchmark.pretrain.
-    estimate_seconds`), e.g. "about 14 min here: 3 of its 500 steps timed, 0.61 steps/s"."""
+    estimate_seconds`), e.g. "about 0.23 h here: 3 of its 500 steps timed, 0.61 steps/s" — in the dry run's units
+    (:func:`_span`), as the grid's estimate beside it."""
     from benchmark import pretrain as P
     from benchmark.runner import resolve_device
 
@@ -2262,9 +2266,8 @@ def _pretrain_estimate(cmd: str) -> str:
     args = build_parser().parse_args(argv[argv.index("pretrain"):])
     cfg = _pretrain_config(args)
     seconds, rate = P.estimate_seconds(cfg, device=resolve_device(args.device, setting="--device"))
-    took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
-    return (f"about {took} here: {min(P.TIMED_STEPS, cfg.steps)} of its {cfg.steps} steps timed, {rate:.2g} steps/s "
-            "as this machine is loaded now")
+    return (f"about {_span(seconds)} here: {min(P.TIMED_STEPS, cfg.steps)} of its {cfg.steps} steps timed, "
+            f"{rate:.2g} steps/s as this machine is loaded now")
 
 
 def _selftraining_left_out(plan):

@@ -852,6 +852,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
     # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
     gone = store.gone() if gone is None else gone
+    every = store.renamed() if gone else {}  # the renamed of them (ResultsStore.renamed): listed once, not per task
     from benchmark.report import baseline_here, baseline_loss
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
@@ -896,7 +897,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))
-               + gone_lines(store, {r: w for r, w in gone.items() if gone_task(w) == task})]
+               + gone_lines(store, {r: w for r, w in gone.items() if gone_task(w) == task}, every=every)]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         from benchmark.data import overlap_lines
 

@@ -879,7 +879,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
     units, envs = [], []
     plan = _planned(todo)
-    holdouts = _holdouts(data, todo)
+    holdouts, overlaps = _holdouts(data, todo), _overlaps(data, todo)  # the driver's, once for every worker
     from benchmark.data import decoded_in_ram_bytes
 
     # a worker maps the driver's decoded images (shared, above); one that cannot decodes its own copy, on 1/N of the
@@ -900,8 +900,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
                               planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
-                              decoded=shared[1] if shared else (), holdouts=holdouts,
-                              overlaps=_overlaps(data, todo)))
+                              decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {plural(per_worker_threads, 'thread')} each")

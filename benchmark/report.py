@@ -425,23 +425,26 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
 GONE_NAMED = 10
 
 
-def renamed_gone(store: ResultsStore, gone: dict[str, str]) -> dict[str, str]:
+def renamed_gone(store: ResultsStore, gone: dict[str, str], every: dict[str, str] | None = None) -> dict[str, str]:
     """{run id: the name in ``runs/`` to rename back} of the ``gone`` runs (:meth:`ResultsStore.gone`) renamed,
     not lost (:meth:`ResultsStore.renamed`: a copy, else a link, the first by name): what :func:`gone_lines` names
-    with its ``mv``, and ``check`` not again. Nothing gone: ``runs/`` is not listed again."""
+    with its ``mv``, and ``check`` not again. ``every``: :meth:`ResultsStore.renamed` as the caller already has it
+    (None: asked here). Nothing gone: ``runs/`` is not listed again."""
     out: dict[str, str] = {}
-    for c, rid in (store.renamed() if gone else {}).items():
+    for c, rid in ((store.renamed() if every is None else every) if gone else {}).items():
         if rid in gone:
             out.setdefault(rid, c)
     return out
 
 
-def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False) -> list[str]:
+def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False,
+               every: dict[str, str] | None = None) -> list[str]:
     """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone,
     or holds none of its results (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this
     report leaves it out — said here (a warning and the leaderboard's notes), not forgotten in silence. More than
     :data:`GONE_NAMED` (a cleanup gone wrong) are one line: how many, per task, the first ids, and where every id is.
-    ``check``: as ``plbench check`` says it."""
+    ``check``: as ``plbench check`` says it. ``every``: :meth:`~benchmark.results.ResultsStore.renamed` as the caller
+    already has it (None: asked here, where a run is gone)."""
     gone = store.gone() if gone is None else gone
     fix = "put {it} back, or the same `plbench run` retrains {them}"
     if check:
@@ -464,7 +467,7 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
 
         # a finished run's folder renamed (`mv runs/<id> runs/best`: a copy holding its record, no run; or moved
         # elsewhere and linked in under another name) — named where it is, with the mv that puts it back
-        renamed = renamed_gone(store, gone)
+        renamed = renamed_gone(store, gone, every)
 
         def line(rid, w):
             d = store.run_dir(rid)
@@ -488,7 +491,7 @@ def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check
     from collections import Counter
 
     # those renamed (ResultsStore.renamed: a copy or a link under another name) are no deletion: a line of their own
-    renamed = renamed_gone(store, gone)
+    renamed = renamed_gone(store, gone, every)
     lost = {r: w for r, w in gone.items() if r not in renamed}
     out = []
     if lost:
@@ -612,7 +615,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
     gone_ids = store.gone()
-    for line in (gone := gone_lines(store, gone_ids)):
+    every = store.renamed() if gone_ids else {}  # the renamed of them: one listing for the lines and forget_gone
+    for line in (gone := gone_lines(store, gone_ids, every=every)):
         log.warning("report: %s", line)
     # scores of another file than the rest of their column's, out of every table: counted over this board's runs
     stale = stale_lines(store, set(chosen.run_ids) | {m.get("run_id") for m in metas_all
@@ -683,7 +687,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         out["html"] = page
     with atomic_output(csv) as tmp:
         table.to_csv(tmp, index=False)
-    store.forget_gone(set(gone_ids))  # named above, left out: not named again (a '-' the log never held: no-op)
+    store.forget_gone(set(gone_ids), every)  # named above, left out: not named again (a '-' the log never held: no-op)
     log.info("report: %d rows → %d files in %.1f s (read %.1f s, statistics %.1f s, figures %.1f s)",
              len(table), len(out), time.perf_counter() - t0, t_read - t0, t_stats - t_read, t_figs - t_stats)
     return out

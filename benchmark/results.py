@@ -67,6 +67,7 @@ import stat
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -574,6 +575,8 @@ def paths_not_here(grid: Path) -> list[str]:
     kept); none where the file is no grid, or cannot be read."""
     import yaml
 
+    from benchmark.data import _split_source  # SOURCE[@REV][:SPLIT][#COLUMN], as the grid was written with it
+
     try:
         spec = yaml.safe_load(grid.read_bytes())
     except (OSError, yaml.YAMLError):
@@ -583,8 +586,7 @@ def paths_not_here(grid: Path) -> list[str]:
         for token in spec.get(key) if isinstance(spec.get(key), list) else [spec.get(key)]:
             if not isinstance(token, str) or not os.path.isabs(os.path.expanduser(token)):
                 continue  # a hub id, an embedded source, none
-            heads = [token] + [token[:i] for i, ch in enumerate(token) if ch in "@:#" and i]  # SOURCE[@REV][:SPLIT]
-            if not any(os.path.exists(os.path.expanduser(h)) for h in heads) and token not in out:
+            if not os.path.exists(os.path.expanduser(_split_source(token)[0])) and token not in out:
                 out.append(token)
     return out
 
@@ -1384,7 +1386,8 @@ class ResultsStore:
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
-    def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
+    def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False,
+                            checkpoints: dict[str, list[Path]] | None = None) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
         ``grids/``, ``figures/`` or a run folder no live process holds (an unfinished run's retry removes its own),
         and the probes of the store's clock (:meth:`store_now`, ``.clock.*.probe``) one left in the root,
@@ -1392,22 +1395,27 @@ class ResultsStore:
         ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
         file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
         server's does not take another host's write in flight for a leftover; it writes (and removes) one
-        small file in the root."""
+        small file in the root. ``checkpoints`` (a dict, filled): each run's checkpoints (:func:`_is_checkpoint`) by
+        run id, found in the same listing of its folder, for :meth:`left_checkpoints` (``check``: one pass)."""
         now = time.time()
         if store_clock and (server := self.store_now()) is not None:  # read-only: nothing will be removed anyway
             now = min(now, server)
         found = []
         try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
             # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
-            runs = [self.run_dir(r) for r in self.run_ids()]  # not a user's copy of a run: what it holds is theirs
+            runs = {self.run_dir(r): r for r in self.run_ids()}  # not a user's copy of a run: what it holds is theirs
         except OSError:
-            runs = []
+            runs = {}
         for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
-            try:  # and in the root, a killed process's probe of the store's clock (:meth:`store_now`)
-                names = [p for p in folder.iterdir() if p.name.startswith(".") and (".tmp" in p.name or (
-                    folder == self.root and p.name.startswith(CLOCK_PROBE[0]) and p.name.endswith(CLOCK_PROBE[1])))]
+            try:
+                listed = list(folder.iterdir())
             except OSError:  # not there (moved meanwhile), not a folder
                 continue
+            if checkpoints is not None and folder in runs:
+                checkpoints[runs[folder]] = [p for p in listed if _is_checkpoint(p)]
+            # and in the root, a killed process's probe of the store's clock (:meth:`store_now`)
+            names = [p for p in listed if p.name.startswith(".") and (".tmp" in p.name or (
+                folder == self.root and p.name.startswith(CLOCK_PROBE[0]) and p.name.endswith(CLOCK_PROBE[1])))]
             for p in names:
                 with contextlib.suppress(OSError):
                     if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
@@ -1415,19 +1423,21 @@ class ResultsStore:
                         found.append(p)
         return sorted(found)
 
-    def left_checkpoints(self) -> list[Path]:
+    def left_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> list[Path]:
         """The checkpoints (:func:`_is_checkpoint`) in the folders of finished runs (``ok``, ``diverged``) no live
         process holds: a run stopped right after writing its record, before it deleted them — never read again (the
         run is done), up to hundreds of MB each; ``check`` names them, ``--repair`` removes them, ``merge`` copies no
-        finished run's."""
+        finished run's. ``listed``: each run's, as :meth:`leftover_temp_files` collected them in its listing of the run
+        folders (``check``: no second one); None: listed here, by that same pass."""
+        if listed is None:
+            self.leftover_temp_files(checkpoints=(listed := {}))
         found = []
-        for rid in self.run_ids():
-            d = self.run_dir(rid)
+        for rid, names in listed.items():
             try:
-                ckpts = [p for p in d.glob("ckpt*.pt") if _is_checkpoint(p) and p.is_file()]
+                ckpts = [p for p in names if p.is_file()]
             except OSError:
                 continue
-            if ckpts and self.is_done(rid) and not held_as_far_as_known(d / ".lock"):
+            if ckpts and self.is_done(rid) and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
                 found += ckpts
         return sorted(found)
 
@@ -1435,10 +1445,14 @@ class ResultsStore:
         """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
         still finished: a worker that took the run since (a retry of it, after its record was set aside) holds or
         rewrote them, and they are its own — left as they are. The files removed."""
+        by_folder: dict[Path, list[Path]] = defaultdict(list)
+        for p in found:
+            by_folder[p.parent].append(p)
         removed = []
-        for rid in self.run_ids():
-            d = self.run_dir(rid)
-            if not (mine := [p for p in found if p.parent == d]):
+        for d, mine in sorted(by_folder.items()):
+            # the run's id: its folder's name (in other letters on a disk that folds case: :meth:`_entries`)
+            rid = low if (low := d.name.lower()) != d.name and _RUN_ID.fullmatch(low) else d.name
+            if not d.is_dir():  # gone since it was listed: nothing to remove, and no lock to make a folder for
                 continue
             lock = self.lock(rid)
             if isinstance(lock, str):  # a live process took it since it was listed: its files
@@ -2053,14 +2067,14 @@ class ResultsStore:
                 else f"{cfg.get('task')}/{cfg.get('loss')}{seed}")
         self._log_finished(f"+{run_id}\t{' '.join(str(what).split())}")
 
-    def forget_gone(self, run_ids) -> None:
+    def forget_gone(self, run_ids, every: dict[str, str] | None = None) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
         (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
         whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not,
         nor one renamed (:meth:`renamed`: its results still in the store, under another name, which every report
-        names until it is renamed back)."""
+        names until it is renamed back). ``every``: :meth:`renamed` as the caller already has it (None: asked here)."""
         run_ids = [r for r in run_ids if self._holds_none(r)]
-        if run_ids and (renamed := set(self.renamed().values())):
+        if run_ids and (renamed := set((self.renamed() if every is None else every).values())):
             run_ids = [r for r in run_ids if r not in renamed]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)),

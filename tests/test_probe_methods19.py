@@ -65,7 +65,7 @@ def test_the_dry_runs_refusal_says_how_long_the_encoder_takes_here_as_measured(m
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "idle" not in err, err
     assert "`plbench pretrain --recipe simclr --data skimage:train`" in err, err
-    assert "about 13 min here: 3 of its 500 steps timed, 0.66 steps/s" in err, err
+    assert "about 0.21 h here: 3 of its 500 steps timed, 0.66 steps/s" in err, err
     assert timed == [selftrained_simclr_config()], timed
 
 
@@ -81,7 +81,7 @@ def test_the_dry_run_estimates_the_rest_of_the_grid_beside_csrs_encoder(monkeypa
     out = capsys.readouterr().out
     assert "dry run: 1 run " in out and "l1" in out, out
     said = [r.getMessage() for r in caplog.records if "the estimate below leaves out" in r.getMessage()]
-    assert len(said) == 1 and "run ids of csr" in said[0] and "about 13 min here" in said[0], said
+    assert len(said) == 1 and "run ids of csr" in said[0] and "about 0.21 h here" in said[0], said
 
 
 @pytest.mark.slow
@@ -105,7 +105,7 @@ def test_perf_never_self_trains_csrs_encoder_to_time_a_step(monkeypatch, tmp_pat
     assert main(["perf", "--losses", "l1", "csr(weights='pretrained')", "--reps", "1", "--crop", "32"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "`plbench pretrain --recipe simclr --data skimage:train`" in err, err
-    assert "about 13 min here" in err and len(timed) == 1, err
+    assert "about 0.21 h here" in err and len(timed) == 1, err
 
 
 # ------------------------------------------------------------------------------ findings without torch
