@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import UnknownName, UserError, did_you_mean, did_you_mean_path
+from benchmark.errors import AGAIN, UnknownName, UserError, again, did_you_mean, did_you_mean_path
 
 log = logging.getLogger(__name__)
 
@@ -225,9 +225,11 @@ class Registry:
         hint = f"; did you mean {', '.join(prefix)}?" if prefix else did_you_mean(name, self._entries, n=3, cutoff=0.5)
         plural = self.kind + ("es" if self.kind.endswith("s") else "s")
         lister = "plbench findings --list" if self.kind == "finding" else f"plbench list {plural}"
+        python = again() == AGAIN["api"]  # within api.run (a notebook, a script): its keyword, the Python listing too
         if not hint and self.kind == "loss":  # maybe the loss of the user's own file, --loss-file forgotten
-            hint = "; a loss of your own file is loaded with --loss-file FILE"
-        return f"unknown {self.kind} {name!r}{hint} (`{lister}` shows all)"
+            hint = f"; a loss of your own file is loaded with {'loss_files=[FILE]' if python else '--loss-file FILE'}"
+        listing = f" or benchmark.registry.{plural.upper()}.names()" if python else ""
+        return f"unknown {self.kind} {name!r}{hint} (`{lister}`{listing} shows all)"
 
     def __contains__(self, name: str) -> bool:
         self._scan()
