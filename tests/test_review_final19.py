@@ -22,3 +22,34 @@ def test_api_run_names_the_python_listing_beside_the_command(tmp_path):
     assert "loss_files=[FILE]" in mine and "--loss-file" not in mine and "LOSSES.names()" in mine, mine
     assert TASKS.unknown_message("denoize").endswith("(`plbench list tasks` shows all)")
     assert "--loss-file FILE" in LOSSES.unknown_message("zzzqqq_mine")
+
+
+def test_readme_says_how_to_copy_a_shipped_profile_and_the_command_prints_its_path(tmp_path, capsys):
+    """Was: the profiles moved from a top-level configs/ into the package (benchmark/configs/); README said
+    `--config configs/cpu.yaml` reads them from any folder but not where to find one to copy and edit (a pip install
+    has no checkout to browse). README names both ways, and `python -m benchmark.configs NAME` prints the path."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    assert "`cp benchmark/configs/cpu.yaml mine.yaml`" in readme and (root / "benchmark/configs/cpu.yaml").is_file()
+    assert '`cp "$(python -m benchmark.configs cpu)" mine.yaml`' in readme
+    for argv, want in ((["cpu"], ["cpu.yaml"]), (["configs/standard-cpu.yaml"], ["standard-cpu.yaml"]),
+                       ([], ["cpu.yaml", "full.yaml", "quick.yaml", "standard-cpu.yaml", "standard.yaml"])):
+        old = sys.argv
+        sys.argv = ["benchmark.configs", *argv]
+        try:
+            runpy.run_module("benchmark.configs", run_name="__main__")
+        finally:
+            sys.argv = old
+        paths = capsys.readouterr().out.split("\n")[:-1]
+        assert [Path(p).name for p in paths] == want and all(Path(p).is_file() for p in paths), paths
+    sys.argv, old = ["benchmark.configs", "cpuu"], sys.argv
+    try:
+        with pytest.raises(SystemExit) as got:
+            runpy.run_module("benchmark.configs", run_name="__main__")
+    finally:
+        sys.argv = old
+    assert "configs/cpu.yaml" in str(got.value) and "\n" not in str(got.value), got.value
