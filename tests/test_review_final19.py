@@ -53,3 +53,17 @@ def test_readme_says_how_to_copy_a_shipped_profile_and_the_command_prints_its_pa
     finally:
         sys.argv = old
     assert "configs/cpu.yaml" in str(got.value) and "\n" not in str(got.value), got.value
+
+
+def test_readme_states_the_api_runs_unknown_name_line_as_it_is():
+    """README quotes api.run's unknown-name line; the same text as registry.unknown_message gives within api.run."""
+    from pathlib import Path
+
+    from benchmark.errors import again_as
+    from benchmark.registry import TASKS
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    with again_as("api"):
+        line = TASKS.unknown_message("qqqzz")
+    quoted = line[line.index("("):]
+    assert f"``{quoted}``" in readme and "`loss_files=[FILE]`" in readme, quoted
