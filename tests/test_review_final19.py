@@ -67,3 +67,32 @@ def test_readme_states_the_api_runs_unknown_name_line_as_it_is():
         line = TASKS.unknown_message("qqqzz")
     quoted = line[line.index("("):]
     assert f"``{quoted}``" in readme and "`loss_files=[FILE]`" in readme, quoted
+
+
+def test_api_run_takes_sighup_at_its_default_as_an_interrupt_and_leaves_a_scripts_own(monkeypatch):
+    """README: "a SIGTERM or SIGHUP the script leaves at its default is that interrupt wherever the call is";
+    test_probe_overnight19 sends SIGTERM alone. Within api.run both are the interrupt's handler, a script's own
+    SIGHUP handler stays its own, and each is the script's again after the call."""
+    import signal
+
+    from benchmark import api
+
+    seen = {}
+    monkeypatch.setattr(api, "_run", lambda *a, **k: seen.update(
+        {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}))
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        for s in before:
+            signal.signal(s, signal.SIG_DFL)
+        api.run()
+        assert all(callable(h) and h not in (signal.SIG_DFL, signal.SIG_IGN) for h in seen.values()), seen
+        with pytest.raises(KeyboardInterrupt):
+            seen[signal.SIGHUP](signal.SIGHUP, None)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+        mine = lambda signum, frame: None  # noqa: E731
+        signal.signal(signal.SIGHUP, mine)
+        api.run()
+        assert seen[signal.SIGHUP] is mine and signal.getsignal(signal.SIGHUP) is mine
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
