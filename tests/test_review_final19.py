@@ -20,6 +20,12 @@ def test_api_run_names_the_python_listing_beside_the_command(tmp_path):
     with again_as("api"):
         mine = LOSSES.unknown_message("zzzqqq_mine")
     assert "loss_files=[FILE]" in mine and "--loss-file" not in mine and "LOSSES.names()" in mine, mine
+    for kind, values, python in (("metrics", ["psnrr"], "benchmark.metrics.available_metrics()"),
+                                 ("losses", ["zzq*"], "benchmark.registry.LOSSES.names()")):  # their checks' own lines
+        settings = {"tasks": ["denoise"], "losses": ["l1"], "seeds": [0], kind: values}
+        with pytest.raises(UserError) as got:
+            api.run(out=str(tmp_path / "r"), report=False, **settings)
+        assert f"(`plbench list {kind}` or {python} shows all)" in str(got.value), got.value
     assert TASKS.unknown_message("denoize").endswith("(`plbench list tasks` shows all)")
     assert "--loss-file FILE" in LOSSES.unknown_message("zzzqqq_mine")
 
