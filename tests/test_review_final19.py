@@ -102,3 +102,25 @@ def test_api_run_takes_sighup_at_its_default_as_an_interrupt_and_leaves_a_script
     finally:
         for s, h in before.items():
             signal.signal(s, h)
+
+
+def test_findings_say_their_test_images_were_trained_on_as_the_leaderboard_does(tmp_path):
+    """Was: data's train/test overlap record (meta.json ``test_overlap``) is noted on the leaderboard, report and
+    compare, but `plbench findings` and findings.md judged a claim 'reproduced' on those runs with no word that their
+    scores are not held-out scores. Both now say the leaderboard's line; a store without overlap says nothing."""
+    import json
+
+    from benchmark import findings
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.2}, metrics=("psnr",), seeds=(0, 1), n_images=3,
+                        budget_check=False)
+    assert not any(r.trained_on for r in findings.check_store(store, ["zhao2017_l1_vs_l2"]))
+    for m in store.metas():
+        if m.get("kind") != "input":
+            m["test_overlap"] = {"images": ["set/img0"], "test_images": 3}
+            (store.run_dir(m["run_id"]) / "meta.json").write_text(json.dumps(m))
+    results = findings.check_store(type(store)(store.root), ["zhao2017_l1_vs_l2"])
+    said = "Test images trained on: 1 of 3 test images is also a training image"
+    assert said in findings.to_text(results) and said in findings.to_markdown(results), findings.to_text(results)
+    assert findings.to_markdown(results).count(said) == 1
