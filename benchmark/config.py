@@ -1437,7 +1437,7 @@ def expand_losses(specs) -> list[str]:
     (:func:`benchmark.lossfn.loss_identity`: term order, ``eps=1``/``eps=1.0``, a list/tuple, a
     default value given), kept as first written, with a warning: each spelling has its own run id."""
     from benchmark.lossfn import canonical_spec, loss_identity
-    from benchmark.registry import LOSSES
+    from benchmark.registry import LOSSES, lister
 
     out = []
     named: dict[str, list[str]] = {}  # canonical spec → how it was written, where a spec was named
@@ -1447,7 +1447,7 @@ def expand_losses(specs) -> list[str]:
         elif _is_pattern(spec):
             matched = LOSSES.names(spec)
             if not matched:
-                raise UserError(f"no loss matches {spec!r} (`plbench list losses` shows all)")
+                raise UserError(f"no loss matches {spec!r} ({lister('loss')} shows all)")
             out += matched
         else:
             out.append(spec)

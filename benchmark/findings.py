@@ -481,6 +481,9 @@ class FindingResult:
     #: the store's runs at half a setting's iterations that check no run, in no finding
     #: (:func:`benchmark.stats.unpaired_checks_text`; "" when none)
     unpaired: str = ""
+    #: the leaderboard's notes on the checked runs' test images that are also training images
+    #: (:func:`benchmark.data.overlap_lines`; () when none)
+    trained_on: tuple[str, ...] = ()
 
     @property
     def counted(self) -> list[Part]:
@@ -1535,8 +1538,11 @@ def rescore_lines(results: list["FindingResult"]) -> list[str]:
 
 
 def unpaired_lines(results: list["FindingResult"]) -> list[str]:
-    """The line on the store's runs that check no run (:attr:`FindingResult.unpaired`), once; [] when none."""
-    return list(dict.fromkeys(r.unpaired for r in results if r.unpaired))
+    """The line on the store's runs that check no run (:attr:`FindingResult.unpaired`), once, after the notes on test
+    images also trained on (:attr:`FindingResult.trained_on`, the leaderboard's: a verdict on them rests on scores
+    that are not held out); [] when none."""
+    return list(dict.fromkeys([x for r in results for x in r.trained_on] + [r.unpaired for r in results
+                                                                              if r.unpaired]))
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -1972,8 +1978,16 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
         ids = set(map(str, table["run_id"].unique())) if not table.empty else set()  # not a str copy of every row
         stale = store.stale_scores(ids)
     rescore = {m: set(s["runs"]) for m, s in stale.items() if m not in store.stale_left}
-    return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
-                     lost=lost_runs(store.metas_as_read()), show=show, rescore=rescore)
+    metas = store.metas_as_read()
+    out = check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True, lost=lost_runs(metas), show=show,
+                    rescore=rescore)
+    from benchmark.data import overlap_lines
+
+    # test images also trained on, as the leaderboard's notes say: `plbench findings` and findings.md said nothing
+    checked = set(map(str, table["run_id"].unique())) if not table.empty else set()
+    if lines := tuple(overlap_lines([m for m in metas if m.get("run_id") in (checked if show is None else show)])):
+        out = [replace(r, trained_on=lines) for r in out]
+    return out
 
 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,

@@ -26,7 +26,7 @@ import torch
 
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean
-from benchmark.registry import METRICS, register_metric
+from benchmark.registry import METRICS, lister, register_metric
 from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metrics that need no file
 
 log = logging.getLogger(__name__)
@@ -824,7 +824,7 @@ def check_metric_names(names) -> None:
             continue
         if n not in known:
             raise UserError(f"unknown metric {n!r}{did_you_mean(n, sorted(known), n=3, cutoff=0.5)} "
-                            "(`plbench list metrics` shows all)")
+                            f"({lister('metric')} shows all)")
 
 
 @dataclass

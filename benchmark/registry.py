@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import UnknownName, UserError, did_you_mean, did_you_mean_path
+from benchmark.errors import AGAIN, UnknownName, UserError, again, did_you_mean, did_you_mean_path
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,21 @@ class Entry:
     def doc(self) -> str:
         doc = (getattr(self.obj, "__doc__", None) or "").strip()
         return doc.splitlines()[0] if doc else ""
+
+
+#: the Python call that lists what ``plbench list <kind>s`` lists, for a line said within :func:`benchmark.api.run`
+PYTHON_LISTS = {"task": "benchmark.registry.TASKS.names()", "loss": "benchmark.registry.LOSSES.names()",
+                "metric": "benchmark.metrics.available_metrics()", "finding": "benchmark.registry.FINDINGS.names()"}
+
+
+def lister(kind: str) -> str:
+    """What lists every name of ``kind`` (task, loss, metric, finding), as an unknown name's line ends:
+    ``(`plbench list tasks`)``, and within :func:`benchmark.api.run` (:func:`benchmark.errors.again`: a notebook or a
+    script, which may have no ``plbench`` to run) the Python call beside it."""
+    plural = kind + ("es" if kind.endswith("s") else "s")
+    command = "plbench findings --list" if kind == "finding" else f"plbench list {plural}"
+    python = PYTHON_LISTS.get(kind) if again() == AGAIN["api"] else None
+    return f"`{command}`" + (f" or {python}" if python else "")
 
 
 class Registry:
@@ -223,11 +238,10 @@ class Registry:
         ``zhao`` → ``zhao2017_l1_vs_l2, zhao2017_mix_best``) and the command that lists them all."""
         prefix = sorted(n for n in self._entries if n.lower().startswith(name.lower()))[:4] if name else []
         hint = f"; did you mean {', '.join(prefix)}?" if prefix else did_you_mean(name, self._entries, n=3, cutoff=0.5)
-        plural = self.kind + ("es" if self.kind.endswith("s") else "s")
-        lister = "plbench findings --list" if self.kind == "finding" else f"plbench list {plural}"
+        python = again() == AGAIN["api"]  # within api.run (a notebook, a script): its keyword too
         if not hint and self.kind == "loss":  # maybe the loss of the user's own file, --loss-file forgotten
-            hint = "; a loss of your own file is loaded with --loss-file FILE"
-        return f"unknown {self.kind} {name!r}{hint} (`{lister}` shows all)"
+            hint = f"; a loss of your own file is loaded with {'loss_files=[FILE]' if python else '--loss-file FILE'}"
+        return f"unknown {self.kind} {name!r}{hint} ({lister(self.kind)} shows all)"
 
     def __contains__(self, name: str) -> bool:
         self._scan()

@@ -22,7 +22,8 @@ def test_a_lock_whose_inode_is_another_is_never_taken_as_free_before_removing_fi
     d.mkdir(parents=True, exist_ok=True)
     lock = d / ".lock"
     since = time.strftime(results.LOCK_TIME, time.gmtime())
-    lock.write_text(f"pid 4242 on {socket.gethostname()}-node-a since {since}, inode {os.stat(d).st_ino + 7}")
+    lock.touch()  # its own inode + 1, never its own (the folder's + 7 was the lock's where inodes are handed out in
+    lock.write_text(f"pid 4242 on {socket.gethostname()}-node-a since {since}, inode {lock.stat().st_ino + 1}")  # turn
     tmp = d / ".net.pt.abc.tmp.pt"  # a write of node A's live worker, as this client sees it
     tmp.write_bytes(b"x")
     old = time.time() - 2 * 3600

@@ -1,0 +1,23 @@
+"""``python -m benchmark.configs [NAME]``: the path of the shipped config file ``NAME`` names (``cpu``, ``cpu.yaml``,
+``configs/cpu.yaml``), to copy and edit (``cp "$(python -m benchmark.configs cpu)" mine.yaml``); with no name, every
+shipped file's, one a line. An unknown name is one line on stderr (exit 1)."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmark.configs import near_shipped_config, shipped_config, shipped_configs
+
+
+def main(argv: list[str]) -> None:
+    names = argv or [n.removeprefix("configs/") for n in shipped_configs()]
+    for name in names:
+        found = shipped_config(name) or shipped_config(name, as_path=True)
+        if found is None:
+            hint = near_shipped_config(name) or f"; shipped: {', '.join(shipped_configs())}"
+            raise SystemExit(f"no shipped config file {name!r}{hint}")
+        print(found)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
