@@ -291,7 +291,7 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
     except Exception as exc:
         from benchmark.runner import is_out_of_memory, oom_summary
 
-        if not is_out_of_memory(exc):
+        if not is_out_of_memory(exc, host=True):  # the CPU's allocator failing too: one line, as a GPU's
             raise
         first = oom_summary(exc)
         where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)

@@ -24,3 +24,25 @@ def test_the_pretrain_estimate_names_its_device_as_the_dry_run_does(monkeypatch,
     said = _pretrain_estimate(f"{PRETRAIN} --steps {steps}")
     kind = device_kind("cpu", "Xeon W-2245", torch.get_num_threads())
     assert said == f"about 45 s here: {timed} on {kind}, 0.66 steps/s as this machine is loaded now", said
+
+
+@pytest.mark.parametrize("message", [
+    "[enforce fail at alloc_cpu.cpp:114] data. DefaultCPUAllocator: not enough memory: you tried to allocate "
+    "21474836480 bytes.",
+    "DefaultCPUAllocator: can't allocate memory: you tried to allocate 21474836480 bytes. Error code 12 (Cannot "
+    "allocate memory)"])
+def test_perf_out_of_host_memory_on_the_cpu_is_one_line(monkeypatch, message):
+    """``plbench perf --batch-size 512 --crop 256`` on the CPU: the host's allocator failing (a RuntimeError torch
+    raises as "DefaultCPUAllocator: …", not recognised as out of memory) ended in a traceback, where a GPU's is one
+    line (runner.oom_summary). It is now the same one line naming the loss, net and shape and what to lower."""
+    from test_probe_cost19 import _Clock, _counting_steps
+
+    from benchmark import perf
+    from benchmark.errors import UserError
+
+    _counting_steps(monkeypatch, _Clock(), fail=("vgg", RuntimeError(message)))
+    with pytest.raises(UserError) as err:
+        perf.measure(["vgg"], net="base", batch=512, crop=256, reps=1, warmup=0, naive=False, flops=False, images=[])
+    line = str(err.value)
+    assert "\n" not in line and line.startswith("out of memory on cpu in a training step of net base with loss 'vgg'")
+    assert "512 × 256²" in line and "allocate 21474836480 bytes" in line and "--batch-size" in line, line
