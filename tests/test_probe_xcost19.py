@@ -46,3 +46,43 @@ def test_perf_out_of_host_memory_on_the_cpu_is_one_line(monkeypatch, message):
     line = str(err.value)
     assert "\n" not in line and line.startswith("out of memory on cpu in a training step of net base with loss 'vgg'")
     assert "512 × 256²" in line and "allocate 21474836480 bytes" in line and "--batch-size" in line, line
+
+
+HARNESS_FILELESS = ("psnr_y", "ssim_y", "psnr_rgb", "psnrb_y")
+
+
+def test_the_harness_s_own_fileless_metrics_are_read_without_importing_the_metrics(monkeypatch):
+    """``plbench findings`` / ``report`` on a store scored with psnr_y, ssim_y@shave4, psnr_rgb or psnrb_y imported
+    benchmark.metrics and torch to learn that they read no file: they have no code tag and are not pyiqa's
+    (metric_code.OFFLINE_OK). Each is now marked where it is registered (``register_metric(…, reads_no_file=True)``),
+    read from the source without importing it (metric_code.READS_NO_FILE); a metric of a file is still hashed."""
+    import importlib.abc
+    import sys
+
+    from benchmark.results import current_digests
+
+    heavy = ("benchmark.metrics", "benchmark.weights", "torch")
+
+    class Refuse(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name in heavy:
+                raise AssertionError(f"{name} imported")
+
+    for name in heavy:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
+    digests = current_digests(["psnr", "psnr_y", "ssim_y@shave4", "psnr_rgb@shave8", "psnrb_y@grey", "mad"])
+    assert set(digests) == {"mad"}, digests
+
+
+def test_the_fileless_marker_is_the_registrys_own():
+    """READS_NO_FILE is read from the registrations, not kept beside them: every metric registered with
+    ``reads_no_file=True`` is in it and no other, and none of them has a file digest."""
+    from benchmark.metric_code import READS_NO_FILE
+    from benchmark.metrics import weights_digest
+    from benchmark.registry import METRICS
+
+    marked = {e.name for e in METRICS.entries() if e.meta.get("reads_no_file") is True}
+    assert marked == set(READS_NO_FILE) >= set(HARNESS_FILELESS), (marked, READS_NO_FILE)
+    assert "contrique_fr" not in READS_NO_FILE
+    assert all(weights_digest(m) == "" for m in READS_NO_FILE)
