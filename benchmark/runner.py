@@ -138,7 +138,7 @@ class TrainResult:
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
     resumed_train_s: float = 0.0   # seconds of training before that checkpoint (earlier attempts)
     threads_before: tuple[int, ...] = ()  # torch thread counts the iterations before the checkpoint ran on
-    #: the largest peak of host memory (MB) of the attempts before the checkpoint this run resumed from, as their
+    #: the largest peak of host memory (MiB) of the attempts before the checkpoint this run resumed from, as their
     #: process read it at each save (None: no earlier attempt, or its checkpoint kept none); ``peak_rss_own_before``:
     #: False where one of them could not reset its peak (the process's, maybe an earlier run's: ``peak_rss_of``)
     peak_rss_before: float | None = None

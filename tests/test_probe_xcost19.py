@@ -86,3 +86,30 @@ def test_the_fileless_marker_is_the_registrys_own():
     assert marked == set(READS_NO_FILE) >= set(HARNESS_FILELESS), (marked, READS_NO_FILE)
     assert "contrique_fr" not in READS_NO_FILE
     assert all(weights_digest(m) == "" for m in READS_NO_FILE)
+
+
+def test_memory_is_labelled_in_the_unit_it_is_counted_in():
+    """meta.json's peak_mem_mb and peak_rss_mb are counted in 2²⁰ bytes (torch's allocator bytes / 2**20, /proc's
+    VmHWM kB / 1024) and the overall ranking (leaderboard.md, report.html), its legend, csv_columns.md's costs.csv
+    rows and ``plbench perf`` labelled them MB, 10⁶ bytes: 5 % off a figure a reader sizes a machine by, beside
+    nvidia-smi's MiB. Every label and column doc now says MiB; costs.csv's column names are unchanged."""
+    import html
+
+    from benchmark import stats as S
+    from benchmark.export import CSV_COLUMNS, html_report, markdown
+    from benchmark.perf import PerfRow, format_rows
+    from benchmark.synthetic import synthetic_table
+
+    st = S.compute(synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.5}, seeds=(0,),
+                                   metrics=("psnr",)), n_boot=5)
+    md, page = markdown(st), html.unescape(html_report(st, {}))
+    head = next(line for line in md.splitlines() if line.startswith("| loss | mean rank"))
+    assert "| peak MiB | RSS MiB |" in head, head
+    assert "<th>peak MiB</th><th>RSS MiB</th>" in page
+    for text in (md, page.replace("<code>", "`").replace("</code>", "`")):
+        assert "`peak MiB`: the largest peak of GPU memory" in text and "`RSS MiB`: the largest peak of CPU" in text
+        assert " MB" not in text.replace("MiB", ""), [s for s in text.split("\n") if " MB" in s]
+    docs = CSV_COLUMNS["costs.csv"]
+    assert "(MiB)" in docs["peak_mem_mb"] and "(MiB)" in docs["peak_rss_mb"], docs
+    row = PerfRow("l1", 10.0, 100.0, 1.0, None, 12.0, None, None, "stand-in")
+    assert "peak MiB" in format_rows([row], "setup") and "peak MB" not in format_rows([row], "setup")
