@@ -2257,16 +2257,22 @@ def _pretrain_config(args):
 def _pretrain_estimate(cmd: str) -> str:
     """How long the ``plbench pretrain`` command ``cmd`` (shell-quoted, as :func:`benchmark.weights.selftraining`
     gives it) takes here, measured: a few of its steps timed on its device (:func:`benchmark.pretrain.
-    estimate_seconds`), e.g. "about 0.23 h here: 3 of its 500 steps timed, 0.61 steps/s" — in the dry run's units
-    (:func:`_span`), as the grid's estimate beside it."""
+    estimate_seconds`), e.g. "about 0.23 h here: 3 of its 500 steps timed on cpu (<model>, 2 threads), 0.61 steps/s"
+    ("its 1 step timed" where that is all of them) — in the dry run's units (:func:`_span`) and naming the device as
+    the dry run beside it does (:func:`benchmark.stats.device_kind`, at the threads the steps ran on)."""
+    import torch
+
     from benchmark import pretrain as P
-    from benchmark.runner import resolve_device
+    from benchmark.runner import _steady_kind, resolve_device
 
     argv = shlex.split(cmd)
     args = build_parser().parse_args(argv[argv.index("pretrain"):])
     cfg = _pretrain_config(args)
-    seconds, rate = P.estimate_seconds(cfg, device=resolve_device(args.device, setting="--device"))
-    return (f"about {_span(seconds)} here: {min(P.TIMED_STEPS, cfg.steps)} of its {cfg.steps} steps timed, "
+    dev = resolve_device(args.device, setting="--device")
+    seconds, rate = P.estimate_seconds(cfg, device=dev)
+    k = min(P.TIMED_STEPS, cfg.steps)
+    timed = f"its {plural(k, 'step')}" if k >= cfg.steps else f"{k} of its {cfg.steps} steps"
+    return (f"about {_span(seconds)} here: {timed} timed on {_steady_kind(dev, torch.get_num_threads())}, "
             f"{rate:.2g} steps/s as this machine is loaded now")
 
 

@@ -67,8 +67,8 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
                 "other work, so read it within one grid: the notes name runs timed with under half a core; never "
                 "pooled over a CPU and a GPU, two GPU models or two CPU "
                 "models or thread counts: – for a "
-                "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
-                "GPU memory over its runs (– on a CPU); `RSS MB`: the largest peak of CPU memory (the resident memory "
+                "loss timed on more than one, the notes give each device's median); `peak MiB`: the largest peak of "
+                "GPU memory over its runs (– on a CPU); `RSS MiB`: the largest peak of CPU memory (the resident memory "
                 "of a run's process while it trained and was scored, imports and data included) over its runs "
                 "(a run's whose peak was not reset at its start, which may be an earlier run's, left out).")
 #: what the task tables' own columns hold (:func:`task_rows`)
@@ -1523,7 +1523,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         extra = extra_blocks_text(stats)
         lines += [f"> {md_text(extra, cell=False)}", ""] if extra else []
         lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
-                  + (" common blocks |" if common else "") + " ms/it | peak MB | RSS MB | runs | diverged | failed |",
+                  + (" common blocks |" if common else "") + " ms/it | peak MiB | RSS MiB | runs | diverged | failed |",
                   "|---|" + "---:|" * (11 + common)]  # numbers right-aligned
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
@@ -2077,8 +2077,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
                      "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
-        "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",
-        "peak_rss_mb": "the largest peak of CPU memory over its runs (MB): the resident memory of a run's process "
+        "peak_mem_mb": "the largest peak of GPU memory over its runs (MiB); empty on a CPU",
+        "peak_rss_mb": "the largest peak of CPU memory over its runs (MiB): the resident memory of a run's process "
                        "while it trained and was scored (imports and data included; meta.json's peak_rss_mb; a peak "
                        "not reset at the run's start, peak_rss_of: process, left out)",
         "device": "the devices its runs trained on",
@@ -2427,7 +2427,7 @@ def _rank_table(stats: Stats) -> str:
                     + '<td data-v="">–</td>' * (4 + common) + '<td data-v="0">0</td>' + tds(vals) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
                                               *(["common blocks"] if common else []),
-                                              "ms/it", "peak MB", "RSS MB", "runs", "diverged", "failed"))
+                                              "ms/it", "peak MiB", "RSS MiB", "runs", "diverged", "failed"))
     note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
                    if x)
     lost = not_ranked_text(stats)

@@ -20,6 +20,8 @@ from pathlib import Path
 #: the decorator as written at a line's start (``@code_version(``, ``@metric_code.code_version(``): a file without it is
 #: not parsed (``config.code_version()`` is called in ten files, 840 kB, ≈ 1 s of every table reader's start to parse)
 _DECORATED = re.compile(r"^[ \t]*@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(", re.M)
+#: a metric's registration as a decorator (``@register_metric(``): where its :data:`READS_NO_FILE` marker is written
+_REGISTERED = re.compile(r"^[ \t]*@\s*(?:[A-Za-z_]\w*\s*\.\s*)*register_metric\s*\(", re.M)
 #: a docstring's delimiter: a decorator after an odd number of them may be an example in one
 _TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
@@ -59,45 +61,58 @@ def _decorator_call(text: str, start: int, path: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str, bool], ...]:
+def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[tuple[str, str, bool], ...], tuple[str, ...]]:
     """The (metric, tag, pyiqa_code) of the ``@code_version("metric", "tag"[, pyiqa_code=True])`` decorators
-    in one file (``mtime_ns``/``size`` key the cache): each decorator's call parsed alone with :mod:`ast` (the whole
-    file, 47 ms of every reader's start, only where one does not parse)."""
+    in one file (``mtime_ns``/``size`` key the cache), and the metrics it registers with
+    ``@register_metric("metric", …, reads_no_file=True)``: each decorator's call parsed alone with :mod:`ast` (the
+    whole file, 47 ms of every reader's start, only where one does not parse)."""
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
-    matches = list(_DECORATED.finditer(text))
+    matches = sorted([*_DECORATED.finditer(text), *_REGISTERED.finditer(text)], key=lambda m: m.start())
     calls = [_decorator_call(text, m.start(), path) for m in matches]
     # not read alone where one does not parse, or may be in a docstring (an example at a line's start: after an odd
     # number of triple quotes) — the file's classes' decorators then, as Python reads them
     if None in calls or any(len(_TRIPLE_QUOTE.findall(text, 0, m.start())) % 2 for m in matches):
         calls = [d for node in ast.walk(ast.parse(text, filename=path)) if isinstance(node, ast.ClassDef)
                  for d in node.decorator_list if isinstance(d, ast.Call)]
-    out = []
+    out, fileless = [], []
     for called in calls:
         name = getattr(called.func, "id", None) or getattr(called.func, "attr", None)
         if name == "code_version":
             metric, tag = (ast.literal_eval(a) for a in called.args)
             kw = {k.arg: ast.literal_eval(k.value) for k in called.keywords}
             out.append((metric, tag, kw.get("pyiqa_code") is True))
-    return tuple(out)
+        elif name == "register_metric" and called.args and any(
+                k.arg == "reads_no_file" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in called.keywords):
+            fileless.append(ast.literal_eval(called.args[0]))
+    return tuple(out), tuple(fileless)
+
+
+def _scan(folder: str | Path | None = None) -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
+    """:func:`declared`'s two, and the metrics the files register with ``reads_no_file=True``
+    (:data:`READS_NO_FILE`), in one pass over the ``*.py`` files of ``folder``."""
+    tags: dict[str, str] = {}
+    pyiqa_code, fileless = set(), set()
+    for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
+        st = f.stat()
+        found, none_read = _tags_in(str(f), st.st_mtime_ns, st.st_size)
+        fileless.update(none_read)
+        for metric, tag, falls in found:
+            if metric in tags:
+                raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
+            tags[metric] = tag
+            if falls:
+                pyiqa_code.add(metric)
+    return tags, frozenset(pyiqa_code), frozenset(fileless)
 
 
 def declared(folder: str | Path | None = None) -> tuple[dict[str, str], frozenset[str]]:
     """({metric: tag} of every :func:`code_version` decorator in the ``*.py`` files of ``folder`` (the harness's
     ``benchmark`` package), the metrics among them whose decorator says ``pyiqa_code=True``), read from their source
     in one pass: no import, no torch. A metric tagged twice is an error."""
-    tags: dict[str, str] = {}
-    pyiqa_code = set()
-    for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
-        st = f.stat()
-        for metric, tag, falls in _tags_in(str(f), st.st_mtime_ns, st.st_size):
-            if metric in tags:
-                raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
-            tags[metric] = tag
-            if falls:
-                pyiqa_code.add(metric)
-    return tags, frozenset(pyiqa_code)
+    return _scan(folder)[:2]
 
 
 def declared_code_versions(folder: str | Path | None = None) -> dict[str, str]:
@@ -117,7 +132,13 @@ CODE_VERSIONS: dict[str, str]
 #: the metrics of :data:`CODE_VERSIONS` whose numbers are also pyiqa's code's: fsim and vsi, scored by pyiqa's own
 #: module (its downsampling, not the tag's) under a pyiqa other than :data:`PYIQA_MIRRORED`; mad, pyiqa's helpers
 PYIQA_CODE: frozenset[str]
-CODE_VERSIONS, PYIQA_CODE = declared()
+#: the harness's own metrics that read no file and have no code tag (psnr_y, ssim_y, psnr_rgb, psnrb_y), marked where
+#: each is registered (``@register_metric(…, reads_no_file=True)`` in :mod:`benchmark.metrics`) and read from there
+#: without importing it: a reader hashes nothing for them, nor imports torch to learn it
+#: (:func:`benchmark.results.current_digests`). Only the harness's files are read: a plugin's metric has its code's
+#: digest.
+READS_NO_FILE: frozenset[str]
+CODE_VERSIONS, PYIQA_CODE, READS_NO_FILE = _scan()
 
 #: the pyiqa whose code :mod:`benchmark.fastiqa`'s classes mirror; under another, pyiqa's own modules score
 PYIQA_MIRRORED = "0.1.16"

@@ -586,7 +586,7 @@ class PaperY(torch.nn.Module):
 
 
 @register_metric("psnr_y", citation="PSNR on Y of BT.601 YCbCr, 8-bit, border shaved: EDSR/RCAN/SwinIR tables "
-                 "(BasicSR calculate_psnr, test_y_channel=True)")
+                 "(BasicSR calculate_psnr, test_y_channel=True)", reads_no_file=True)
 class PaperPSNRY(PaperY):
     __doc__ = PaperY.__doc__
 
@@ -596,7 +596,7 @@ class PaperPSNRY(PaperY):
 
 
 @register_metric("ssim_y", citation="SSIM (Wang et al., TIP 2004) on Y of BT.601 YCbCr, 8-bit, border shaved: "
-                 "EDSR/RCAN/SwinIR tables (BasicSR calculate_ssim, test_y_channel=True)")
+                 "EDSR/RCAN/SwinIR tables (BasicSR calculate_ssim, test_y_channel=True)", reads_no_file=True)
 class PaperSSIMY(PaperY):
     __doc__ = PaperY.__doc__
 
@@ -613,7 +613,7 @@ class PaperSSIMY(PaperY):
 
 
 @register_metric("psnr_rgb", citation="CPSNR of demosaicking tables (Kodak, McMaster): PSNR over R, G and B of the "
-                 "8-bit images, border shaved")
+                 "8-bit images, border shaved", reads_no_file=True)
 class PaperCPSNR(PaperY):
     """CPSNR as demosaicking (and colour denoising) tables report it: the PSNR of the mean squared error over all
     three channels of the 8-bit images, peak 255, ``shave`` px cut from every border (``psnr_rgb@shaveN``: a
@@ -657,7 +657,7 @@ def blocking_effect_factor(y: torch.Tensor, block: int = 8) -> torch.Tensor:
 
 
 @register_metric("psnrb_y", citation="PSNR-B (Yim & Bovik, IEEE TIP 2011) on Y of BT.601 YCbCr, 8-bit: the JPEG "
-                 "artifact-removal tables (ARCNN, DnCNN, FBCNN)")
+                 "artifact-removal tables (ARCNN, DnCNN, FBCNN)", reads_no_file=True)
 class PaperPSNRBY(PaperY):
     """PSNR-B (Yim & Bovik 2011) as JPEG artifact-removal tables report it (ARCNN, DnCNN, FBCNN, which score grey
     or Y images): on Y of BT.601 YCbCr of the 8-bit images (:meth:`PaperY.luma`), 10·log10(255² / (MSE + BEF))

@@ -291,7 +291,7 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
     except Exception as exc:
         from benchmark.runner import is_out_of_memory, oom_summary
 
-        if not is_out_of_memory(exc):
+        if not is_out_of_memory(exc, host=True):  # the CPU's allocator failing too: one line, as a GPU's
             raise
         first = oom_summary(exc)
         where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)
@@ -331,7 +331,7 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
     in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
     width = _loss_width((r.name for r in rows), 28)  # a spec never cut, as in the dry run's tables
     lines = [header, f"{'loss':{width}s} {'ms/step':>9s} {'IQR %':>6s} {'it/s':>8s} {'× L1':>6s} {'× L1 IQR':>11s} "
-                     f"{'× naive':>8s} {'peak MB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
+                     f"{'× naive':>8s} {'peak MiB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
     for r in rows:
         f = lambda v, spec: (format(v, spec) if v is not None else "–")  # noqa: E731
         ratio = f"{r.x_l1_iqr[0]:.2f}–{r.x_l1_iqr[1]:.2f}" if r.x_l1_iqr else "–"

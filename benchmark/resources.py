@@ -158,7 +158,7 @@ def reset_peak_rss() -> bool:
 
 
 def peak_rss_mb() -> float | None:
-    """This process's peak resident memory (MB, 2²⁰ bytes) since :func:`reset_peak_rss`, else since it started:
+    """This process's peak resident memory (MiB, 2²⁰ bytes) since :func:`reset_peak_rss`, else since it started:
     ``VmHWM`` of ``/proc/self/status``, else ``getrusage``'s ``ru_maxrss``; None where neither is readable."""
     if kb := _status_kb("VmHWM"):
         return kb["VmHWM"] / 1024

@@ -480,14 +480,16 @@ def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | No
     file it cannot read, with why. ``store``: the files hashed are noted there as today's
     (:meth:`ResultsStore.note_digests`), for a machine without them to read. ``why``: filled with {metric: why its
     file cannot be hashed} of those left out that are there but cannot be read (another user's 0600 file)."""
-    from benchmark.metric_code import OFFLINE_OK, code_digest
+    from benchmark.metric_code import OFFLINE_OK, READS_NO_FILE, code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
     # pyiqa's metrics that read no file and have no tag (psnr) have no digest: known without importing the metrics, and
     # torch with them (`plbench findings` on a store of psnr scores imported torch for it), where no plugin may have
-    # registered a metric of that name
+    # registered a metric of that name; the harness's own (psnr_y@shave4: by its name before '@'), whose names no
+    # plugin may take, marked where each is registered
     fileless = () if _metric_plugins() else OFFLINE_OK
-    rest = sorted(m for m in dict.fromkeys(metrics) if m not in out and m not in fileless)
+    rest = sorted(m for m in dict.fromkeys(metrics) if m not in out and m not in fileless
+                  and m.partition("@")[0] not in READS_NO_FILE)
     if not rest:
         return out
     from benchmark.metrics import weights_digest

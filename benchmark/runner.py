@@ -138,7 +138,7 @@ class TrainResult:
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
     resumed_train_s: float = 0.0   # seconds of training before that checkpoint (earlier attempts)
     threads_before: tuple[int, ...] = ()  # torch thread counts the iterations before the checkpoint ran on
-    #: the largest peak of host memory (MB) of the attempts before the checkpoint this run resumed from, as their
+    #: the largest peak of host memory (MiB) of the attempts before the checkpoint this run resumed from, as their
     #: process read it at each save (None: no earlier attempt, or its checkpoint kept none); ``peak_rss_own_before``:
     #: False where one of them could not reset its peak (the process's, maybe an earlier run's: ``peak_rss_of``)
     peak_rss_before: float | None = None
@@ -1671,6 +1671,9 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
 OOM_MESSAGES = ("CUDNN_STATUS_ALLOC_FAILED", "CUBLAS_STATUS_ALLOC_FAILED", "CUDA out of memory",
                 "CUDA error: out of memory", "cudaErrorMemoryAllocation", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE",
                 "HIP out of memory")
+#: what the host's allocator says when it cannot give a CPU tensor its memory (a RuntimeError: "[enforce fail at
+#: alloc_cpu.cpp:114] data. DefaultCPUAllocator: not enough memory: …", on older builds "… can't allocate memory")
+HOST_OOM_MESSAGES = ("DefaultCPUAllocator", "alloc_cpu.cpp")
 
 
 def measure_cuda_step(cfg, images, device: torch.device, device_path: bool | None = None) -> float:
@@ -1711,13 +1714,16 @@ def oom_summary(exc: BaseException) -> str:
     return " ".join(re.split(r"(?<=\.)\s+(?=[A-Z])", first_line(exc).rstrip())[:3])
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    """Is ``exc`` (or its cause) the device running out of memory, which half the batch may fix?"""
+def is_out_of_memory(exc: BaseException, host: bool = False) -> bool:
+    """Is ``exc`` (or its cause) the device running out of memory, which half the batch may fix? ``host``: the
+    host's allocator failing counts too (:data:`HOST_OOM_MESSAGES`: ``plbench perf``'s step on the CPU; a run's is
+    not retried at half the batch, which the README says of CUDA's alone)."""
+    messages = OOM_MESSAGES + HOST_OOM_MESSAGES if host else OOM_MESSAGES
     seen = 0
     while exc is not None and seen < 5:
         if isinstance(exc, torch.cuda.OutOfMemoryError):
             return True
-        if isinstance(exc, RuntimeError) and any(m in str(exc) for m in OOM_MESSAGES):
+        if isinstance(exc, RuntimeError) and any(m in str(exc) for m in messages):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False

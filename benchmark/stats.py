@@ -1506,7 +1506,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
-    max peak MB (``peak_mem_mb``, GPU memory; ``peak_rss_mb``, the process's resident memory on the host, meta.json's
+    max peak MiB (``peak_mem_mb``, GPU memory; ``peak_rss_mb``, the process's resident memory on the host, meta.json's
     per run). A label timed on several kinds of
     device (:func:`device_kinds`: a CPU and a GPU, two GPU models, two CPU models or thread counts) gets no pooled
     ms/it (NaN):

@@ -386,7 +386,7 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
     if key == "steps":
-        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MB | TFLOP/s |",
+        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MiB | TFLOP/s |",
                  "|---|---|---|---|---|---|---|---|"]
         for r in val:
             if "skipped" in r:  # a net not started: no loss

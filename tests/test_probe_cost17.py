@@ -124,9 +124,9 @@ def test_the_cost_table_shows_cpu_memory_where_gpu_memory_shows():
     head = next(line for line in md.splitlines() if line.startswith("| loss | mean rank"))
     row = next(line for line in md.splitlines() if line.startswith("| vgg |"))
     cells = [c.strip() for c in head.strip("|").split("|")]
-    assert "RSS MB" in cells and row.strip("|").split("|")[cells.index("RSS MB")].strip() == "910", (head, row)
-    assert "`RSS MB`: the largest peak of CPU memory" in md
-    assert "<th>RSS MB</th>" in _rank_table(st) and 'data-v="910' in _rank_table(st)
+    assert "RSS MiB" in cells and row.strip("|").split("|")[cells.index("RSS MiB")].strip() == "910", (head, row)
+    assert "`RSS MiB`: the largest peak of CPU memory" in md
+    assert "<th>RSS MiB</th>" in _rank_table(st) and 'data-v="910' in _rank_table(st)
     assert "CPU memory" in CSV_COLUMNS["costs.csv"]["peak_rss_mb"]
 
 

@@ -130,7 +130,7 @@ def test_the_overall_ranking_says_what_its_cost_columns_are():
     st = S.compute(t, n_boot=50)
     for text in (markdown(st), html.unescape(html_report(st, {})).replace("<code>", "`").replace("</code>", "`")):
         assert "`ms/it`: the median over the loss's runs of its steady-state training time per iteration" in text
-        assert "`peak MB`: the largest peak of GPU memory" in text
+        assert "`peak MiB`: the largest peak of GPU memory" in text
 
 
 def test_the_task_tables_legend_says_what_rank_unconv_and_diverged_are():

@@ -65,7 +65,7 @@ def test_the_dry_runs_refusal_says_how_long_the_encoder_takes_here_as_measured(m
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "idle" not in err, err
     assert "`plbench pretrain --recipe simclr --data skimage:train`" in err, err
-    assert "about 0.21 h here: 3 of its 500 steps timed, 0.66 steps/s" in err, err
+    assert "about 0.21 h here: 3 of its 500 steps timed on cpu (" in err and "), 0.66 steps/s" in err, err
     assert timed == [selftrained_simclr_config()], timed
 
 
