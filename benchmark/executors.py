@@ -395,6 +395,10 @@ def refuse_in_a_starting_worker() -> None:
         raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
+#: what a worker killed by SIGKILL was likely killed by, said after the first such worker's line only (:func:`_collect`)
+SIGKILL_NOTE = " (the out-of-memory killer sends it, as does kill -9)"
+
+
 def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
@@ -411,8 +415,7 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
             sig = signal.Signals(-exitcode).name
         except ValueError:
             sig = f"signal {-exitcode}"
-        how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
-                                        if -exitcode == signal.SIGKILL else "")
+        how = f"was killed by {sig}" + (SIGKILL_NOTE if -exitcode == signal.SIGKILL else "")
     elif exitcode == STALLED_EXIT:  # _run_processes starts one in its place once per run of its unit, no more
         how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
                "often as it has runs: not started again") if not said else (
@@ -547,7 +550,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
         _count_lost_workers_runs(summary, configs, store_root, since, grid_id)
     if lost:
-        what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
+        what = _lost_lines([r["error"] for r in lost[:3]]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
                               f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again to resume "
@@ -564,6 +567,13 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         else:
             log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _lost_lines(errors: list[str]) -> str:
+    """Lost workers' lines joined, :data:`SIGKILL_NOTE` after the first that has it only: two workers killed by the
+    out-of-memory killer said its clause twice in one line."""
+    first = next((i for i, e in enumerate(errors) if SIGKILL_NOTE in e), None)
+    return "; ".join(e if i == first else e.replace(SIGKILL_NOTE, "") for i, e in enumerate(errors))
 
 
 def _sum_up(exc: Exception, configs: list, store_root, metrics, summaries: list[dict], since: float | None,
