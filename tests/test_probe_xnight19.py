@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 
 def test_two_killed_workers_say_the_oom_killer_clause_once(tmp_path, caplog):
     """Two workers killed by SIGKILL: 'worker a was killed by SIGKILL (the out-of-memory killer sends it, as does kill
@@ -18,3 +20,48 @@ def test_two_killed_workers_say_the_oom_killer_clause_once(tmp_path, caplog):
     assert text.count("out-of-memory killer") == 1, text
     assert "worker w0 was killed by SIGKILL (the out-of-memory killer" in text
     assert "worker w1 was killed by SIGKILL" in text and "worker w2 was killed by SIGTERM" in text
+
+
+def test_host_out_of_memory_is_one_line_naming_what_to_lower():
+    """A CPU run's MemoryError (often without a message) was recorded as 'MemoryError' alone."""
+    from benchmark.config import RunConfig
+    from benchmark.runner import failure_message
+
+    cfg = RunConfig(task="denoise", loss="l1", batch_size=16, crop=96)
+    for exc in (MemoryError(), MemoryError("Unable to allocate 3.1 GiB for an array\nwith shape (9, 9)")):
+        line = failure_message(exc, cfg)
+        assert line.startswith("MemoryError: the host ran out of memory at batch size 16, crop 96"), line
+        assert "lower the batch size or the crop, or run fewer workers" in line and "\n" not in line, line
+    assert "(Unable to allocate 3.1 GiB for an array)" in line
+    assert failure_message(ValueError("bad\nmore"), cfg) == "ValueError: bad"
+
+
+@pytest.mark.slow
+def test_a_run_out_of_host_memory_says_so_and_what_to_lower(tmp_path, monkeypatch, random_images, caplog):
+    """A CPU run whose allocation failed (MemoryError, often with no message) was recorded and logged as 'MemoryError'
+    alone: nothing said the host ran out of memory, nor what setting to lower."""
+    import torch
+
+    from benchmark import runner
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    data = random_images(2, 40)
+    cfg = runner.resolve_all([RunConfig(task="denoise", loss="l1", iterations=3, batch_size=2, crop=32,
+                                        train_data=(data,), test_data=(data,))])[0]
+    store = ResultsStore(tmp_path / "r")
+
+    def out_of_memory(kind):
+        if kind == "iteration":
+            raise MemoryError
+
+    monkeypatch.setattr(runner, "crash_point", out_of_memory)
+    with caplog.at_level(logging.ERROR, logger="benchmark"):
+        runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
+    error = store.meta(run_id(cfg))["error"]
+    assert error.startswith("MemoryError: the host ran out of memory") and "\n" not in error, error
+    assert "batch size 2" in error and "crop 32" in error and "workers" in error, error
+    logged = [r.getMessage() for r in caplog.records if run_id(cfg) in r.getMessage()]
+    assert any("the host ran out of memory" in m for m in logged), logged
+    (line,) = runner.failed_runs(store, [cfg])
+    assert run_id(cfg) in line and "the host ran out of memory" in line
