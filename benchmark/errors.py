@@ -4,6 +4,7 @@ harness ends with its code (:func:`exit_now`: the command, a local worker, a SLU
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -202,19 +203,21 @@ def download_hint(exc: BaseException) -> str:
 
 
 class _ToAReaderGone:
-    """``sys.stdout``/``sys.stderr`` of a grid whose reader may go away (``plbench run … | head``, a ``| tee`` killed,
-    an ssh session's pipe gone): a write that meets the broken pipe makes the stream's descriptor the null device and
-    is made again there, so what is printed from then on — a loss's debugging print, a library's chatter — goes
-    nowhere instead of failing the run that printed it. Everything else is the stream's own."""
+    """``sys.stdout``/``sys.stderr`` (and their ``buffer``) of a grid whose reader may go away (``plbench run … |
+    head``, a ``| tee`` killed, an ssh session's pipe gone): a write that meets the broken pipe makes the stream's
+    descriptor the null device and is made again there, so what is printed from then on — a loss's debugging print, a
+    library's chatter — goes nowhere instead of failing the run that printed it. Everything else is the stream's own."""
 
     def __init__(self, stream):
         self._stream = stream
+        self._buffer = None
 
     def _nowhere(self) -> None:
         try:
             fd = self._stream.fileno()
         except (OSError, ValueError, AttributeError):  # no descriptor (io.StringIO): a stream of its own
-            self._stream = open(os.devnull, "w")  # noqa: SIM115 - this process's stream from now on
+            binary = isinstance(self._stream, (io.RawIOBase, io.BufferedIOBase))
+            self._stream = open(os.devnull, "wb" if binary else "w")  # noqa: SIM115 - this process's stream from now on
             return
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, fd)  # the buffered text that met the broken pipe is written there too
@@ -237,6 +240,15 @@ class _ToAReaderGone:
         except BrokenPipeError:
             self._nowhere()
             self._stream.flush()
+
+    @property
+    def buffer(self):
+        """The stream's binary buffer (``sys.stdout.buffer.write(b"…")``), guarded as the stream is: bytes written there
+        raised BrokenPipeError into the run past the guard."""
+        raw = self._stream.buffer  # AttributeError where the stream has none (io.StringIO), as the stream's own
+        if self._buffer is None or self._buffer._stream is not raw:
+            self._buffer = _ToAReaderGone(raw)
+        return self._buffer
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

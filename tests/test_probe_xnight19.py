@@ -65,3 +65,30 @@ def test_a_run_out_of_host_memory_says_so_and_what_to_lower(tmp_path, monkeypatc
     assert any("the host ran out of memory" in m for m in logged), logged
     (line,) = runner.failed_runs(store, [cfg])
     assert run_id(cfg) in line and "the host ran out of memory" in line
+
+
+def test_bytes_written_to_stdout_buffer_with_the_reader_gone_go_nowhere(monkeypatch):
+    """`sys.stdout.buffer.write(b"…")` (a loss printing bytes, a library writing raw output) bypassed the guard and
+    raised BrokenPipeError into the run once `| head` was gone."""
+    import contextlib
+    import os
+    import sys
+
+    from benchmark.errors import output_to_a_reader_gone_goes_nowhere
+
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone
+    stdout = open(w, "w")  # noqa: SIM115 - closed below
+    monkeypatch.setattr("sys.stdout", stdout)
+    try:
+        with output_to_a_reader_gone_goes_nowhere():
+            buffer = sys.stdout.buffer
+            buffer.write(b"raw bytes of a run\n")
+            buffer.flush()
+            buffer.writelines([b"more\n"])
+            print("text after it", flush=True)
+            assert buffer.raw is not None  # everything else is the buffer's own
+        assert sys.stdout is stdout
+    finally:
+        with contextlib.suppress(OSError):
+            stdout.close()
