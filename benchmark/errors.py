@@ -4,6 +4,8 @@ harness ends with its code (:func:`exit_now`: the command, a local worker, a SLU
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import io
 import logging
 import os
@@ -40,29 +42,38 @@ class UnknownName(UserError):
 #: what runs a grid again — resumes it, retries its failed runs —, as its lines say it: `plbench run`'s command, or
 #: :func:`benchmark.api.run`'s own call (a script has no command to run again)
 AGAIN = {"command": "the same command", "api": "the same api.run() call"}
-#: set to ``api`` by :func:`benchmark.api.run` for its call, so that every line of its grid names the call
-#: (:func:`again`): the processes it starts (local workers, a SLURM job's sbatch) inherit it
-AGAIN_ENV = "PLBENCH_AGAIN"
+#: ``api`` within :func:`benchmark.api.run`'s call (:func:`again_as`): the call's own — its thread's context, the
+#: threads it starts that copy it (:func:`in_this_context`), its workers' units (``WorkUnit.again``) —, not the
+#: process's: a CLI call or another api.run in a thread beside it says its own words
+_AGAIN = contextvars.ContextVar("plbench_again", default="command")
+
+
+def again_who() -> str:
+    """Who runs this grid again here (a key of :data:`AGAIN`): ``api`` within :func:`benchmark.api.run`'s call."""
+    return _AGAIN.get()
 
 
 def again() -> str:
-    """What runs this process's grid again, for its lines (a full disk's error, a hung run's, workers lost): ``the
-    same command``, or ``the same api.run() call`` within :func:`benchmark.api.run` (:data:`AGAIN_ENV`)."""
-    return AGAIN["api" if os.environ.get(AGAIN_ENV) == "api" else "command"]
+    """What runs this call's grid again, for its lines (a full disk's error, a hung run's, workers lost): ``the same
+    command``, or ``the same api.run() call`` within :func:`benchmark.api.run` (:func:`again_as`)."""
+    return AGAIN[again_who()]
 
 
 @contextlib.contextmanager
 def again_as(who: str):
-    """Within the block, :func:`again` says ``who``'s (a key of :data:`AGAIN`), its processes started meanwhile too."""
-    before = os.environ.get(AGAIN_ENV)
-    os.environ[AGAIN_ENV] = who
+    """Within the block — this thread's context, not the process's —, :func:`again` says ``who``'s (a key of
+    :data:`AGAIN`)."""
+    token = _AGAIN.set(who if who in AGAIN else "command")
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(AGAIN_ENV, None)
-        else:
-            os.environ[AGAIN_ENV] = before
+        _AGAIN.reset(token)
+
+
+def in_this_context(target):
+    """``target`` to run in a copy of this thread's context (``threading.Thread(target=in_this_context(f))``): a new
+    thread starts in an empty one, where :func:`again` said a command's words within api.run's call."""
+    return functools.partial(contextvars.copy_context().run, target)
 
 
 #: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older

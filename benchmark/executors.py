@@ -43,13 +43,13 @@ import sys
 import time
 import time as _time  # execute_slurm's argument `time` (the job's time limit) shadows the module there
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, again, output_to_a_reader_gone_goes_nowhere
+from benchmark.errors import UserError, again, again_as, again_who, output_to_a_reader_gone_goes_nowhere
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -110,6 +110,9 @@ class WorkUnit:
     #: the driver's overlap checks of the runs' (training, test) data (:meth:`benchmark.data.DataCache.overlaps`),
     #: recorded in each run's meta.json: test images that are training images, found once, where the grid was planned
     overlaps: tuple = ()
+    #: who runs the grid again, as the driver's call says it (:func:`benchmark.errors.again_who`: ``api`` within
+    #: api.run's call), for the worker's lines to say it too: a process, a Ray task, a SLURM job have no context of it
+    again: str = field(default_factory=again_who)
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -249,7 +252,8 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        with output_to_a_reader_gone_goes_nowhere():  # the driver's stdout, a pipe whose reader is gone: no run's error
+        # the driver's stdout, a pipe whose reader is gone: no run's error; its lines say the driver's call
+        with output_to_a_reader_gone_goes_nowhere(), again_as(unit.again):
             summary = run_unit(unit)
         # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")

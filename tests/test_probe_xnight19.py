@@ -92,3 +92,75 @@ def test_bytes_written_to_stdout_buffer_with_the_reader_gone_go_nowhere(monkeypa
     finally:
         with contextlib.suppress(OSError):
             stdout.close()
+
+
+def _in_thread(body):
+    """``body(ready, go)`` in a thread: it sets ``ready`` once inside what it holds and waits for ``go`` to leave."""
+    import threading
+
+    ready, go, errors = threading.Event(), threading.Event(), []
+
+    def run():
+        try:
+            body(ready, go)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the test
+            errors.append(exc)
+            ready.set()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    assert ready.wait(5)
+    return t, go, errors
+
+
+def test_api_run_wording_stays_in_its_own_call_beside_another_thread():
+    """api.run's 'the same api.run() call' was a process-wide variable: a CLI call in another thread said it too, and
+    the first of two api.run calls to end took it from the second, still running."""
+    from benchmark.errors import AGAIN, again, again_as
+
+    seen = {}
+
+    def api_call(ready, go):
+        with again_as("api"):
+            ready.set()
+            go.wait(5)
+            seen["api, after the other ended"] = again()
+
+    def other_api_call(ready, go):
+        with again_as("api"):
+            seen["other api"] = again()
+        ready.set()
+
+    first, go, errors = _in_thread(api_call)
+    assert again() == AGAIN["command"], "a CLI call beside an api.run call named the call"
+    second, _, errors2 = _in_thread(other_api_call)
+    second.join(5)
+    go.set()
+    first.join(5)
+    assert not errors and not errors2
+    assert seen == {"other api": AGAIN["api"], "api, after the other ended": AGAIN["api"]}
+
+
+def test_api_run_wording_reaches_its_threads_and_workers(monkeypatch):
+    """Without the process-wide variable, what api.run starts says its wording still: the stall watch's threads, and a
+    worker (its unit carries it: a local process, a Ray task, a SLURM job), which run in no context of the call."""
+    from benchmark import executors, progress
+    from benchmark.errors import AGAIN, again, again_as
+
+    said = []
+    with again_as("api"):
+        progress._started(lambda: said.append(again())).join(5)
+        unit = executors.WorkUnit((), "unused", ("psnr",), "cpu")
+    assert said == [AGAIN["api"]]
+    monkeypatch.setattr(executors, "run_unit", lambda unit: again())
+    monkeypatch.setattr(executors, "bars_of_a_worker", lambda: None, raising=False)
+    got = []
+
+    def worker(ready, go):
+        got.append(executors._worker_main(unit))
+        ready.set()
+
+    _in_thread(worker)[0].join(5)
+    assert got == [{"summary": AGAIN["api"]}]
+    assert executors.WorkUnit((), "unused", ("psnr",), "cpu").again == "command"
+
