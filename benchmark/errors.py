@@ -265,12 +265,49 @@ class _ToAReaderGone:
         return getattr(self._stream, name)
 
 
+class _Guard:
+    """The one guard of this process's ``sys.stdout``/``sys.stderr`` (the streams are the process's): put up by the
+    first call that holds it, taken down by the last to end — two calls in threads (api.run beside a CLI call, two
+    api.run), the first to start took it down as it ended while the other still ran."""
+
+    def __init__(self):
+        import threading
+
+        self.lock, self.held, self.put, self.handlers = threading.Lock(), 0, {}, []
+
+    def up(self) -> None:
+        with self.lock:
+            self.held += 1
+            if self.held == 1:
+                self.put, self.handlers = _guard_streams()
+
+    def down(self) -> None:
+        with self.lock:
+            self.held -= 1
+            if self.held == 0:
+                _unguard_streams(self.put, self.handlers)
+                self.put, self.handlers = {}, []
+
+
+_GUARD = _Guard()
+
+
 @contextlib.contextmanager
 def output_to_a_reader_gone_goes_nowhere():
     """Within the block, this process's ``sys.stdout`` and ``sys.stderr`` write nowhere once their reader is gone
     (:class:`_ToAReaderGone`), instead of raising ``BrokenPipeError`` into whatever printed: every run of a night
     whose ``| tee`` was killed failed at its loss's first print. Around what trains a grid: ``plbench run`` and
-    ``compare``, :func:`benchmark.api.run`, each worker."""
+    ``compare``, :func:`benchmark.api.run`, each worker; held until the last of them in this process ends."""
+    _GUARD.up()
+    try:
+        yield
+    finally:
+        _GUARD.down()
+
+
+def _guard_streams() -> tuple[dict, list]:
+    """Put :class:`_ToAReaderGone` on ``sys.stdout``/``sys.stderr`` and the log handlers writing to them: what was put,
+    for :func:`_unguard_streams`."""
     put = {}
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
@@ -283,15 +320,17 @@ def output_to_a_reader_gone_goes_nowhere():
     handlers = [h for h in _stream_handlers() if id(getattr(h, "stream", None)) in guards]
     for h in handlers:
         h.stream = guards[id(h.stream)]
-    try:
-        yield
-    finally:
-        for h in handlers:
-            if isinstance(h.stream, _ToAReaderGone):
-                h.stream = h.stream._stream
-        for name, guard in put.items():
-            if getattr(sys, name) is guard:  # the stream itself again (its descriptor the null device if it was gone)
-                setattr(sys, name, guard._stream)
+    return put, handlers
+
+
+def _unguard_streams(put: dict, handlers: list) -> None:
+    """The streams :func:`_guard_streams` guarded, their own again (their descriptor the null device if gone)."""
+    for h in handlers:
+        if isinstance(h.stream, _ToAReaderGone):
+            h.stream = h.stream._stream
+    for name, guard in put.items():
+        if getattr(sys, name) is guard:
+            setattr(sys, name, guard._stream)
 
 
 def _stream_handlers() -> list[logging.StreamHandler]:

@@ -164,3 +164,30 @@ def test_api_run_wording_reaches_its_threads_and_workers(monkeypatch):
     assert got == [{"summary": AGAIN["api"]}]
     assert executors.WorkUnit((), "unused", ("psnr",), "cpu").again == "command"
 
+
+
+def test_the_broken_pipe_guard_stands_until_the_last_call_holding_it_ends():
+    """Two calls in threads (api.run beside a CLI call, two api.run): the first to start put the guard up and took it
+    down as it ended, while the other still ran, whose runs then met BrokenPipeError again."""
+    import sys
+
+    from benchmark.errors import _ToAReaderGone, output_to_a_reader_gone_goes_nowhere
+
+    own = sys.stdout
+
+    def call(ready, go):
+        with output_to_a_reader_gone_goes_nowhere():
+            ready.set()
+            go.wait(5)
+
+    first, go_first, errors = _in_thread(call)
+    second, go_second, errors2 = _in_thread(call)
+    try:
+        go_first.set()
+        first.join(5)
+        assert isinstance(sys.stdout, _ToAReaderGone), "the first call to end took the other's guard down"
+    finally:
+        go_first.set()
+        go_second.set()
+        second.join(5)
+    assert not errors and not errors2 and sys.stdout is own
