@@ -191,3 +191,18 @@ def test_the_broken_pipe_guard_stands_until_the_last_call_holding_it_ends():
         go_second.set()
         second.join(5)
     assert not errors and not errors2 and sys.stdout is own
+
+
+def test_a_command_out_of_host_memory_is_not_called_an_internal_error(monkeypatch, capsys):
+    """Out of host memory outside any run (a grid's data decoded, a report of a large store) said 'error: internal
+    error: MemoryError (rerun with --debug …)': a bug to report, where the machine had too little memory."""
+    from benchmark import cli
+
+    def out_of_memory(args):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "cmd_list", out_of_memory)
+    assert cli.main(["list", "tasks"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "internal error" not in err, err
+    assert err.startswith("error: the host ran out of memory (MemoryError) in `plbench list`"), err
