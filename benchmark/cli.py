@@ -615,6 +615,12 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "debug", False):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if isinstance(exc, MemoryError):  # the machine's memory, not a bug: no traceback to report
+            print(f"error: the host ran out of memory (MemoryError{': ' + first if first else ''}) in "
+                  f"`plbench {args.command}`: free memory (other programs, fewer --workers) or run it on a machine "
+                  "with more" + ("; finished runs are saved: the same command resumes the rest"
+                                 if args.command in ("run", "compare") else ""), file=sys.stderr)
+            return 1
         print(f"error: internal error: {type(exc).__name__}{': ' + first if first else ''} "
               "(rerun with --debug for the traceback)", file=sys.stderr)
         return 1

@@ -4,6 +4,9 @@ harness ends with its code (:func:`exit_now`: the command, a local worker, a SLU
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
+import io
 import logging
 import os
 import sys
@@ -39,29 +42,38 @@ class UnknownName(UserError):
 #: what runs a grid again — resumes it, retries its failed runs —, as its lines say it: `plbench run`'s command, or
 #: :func:`benchmark.api.run`'s own call (a script has no command to run again)
 AGAIN = {"command": "the same command", "api": "the same api.run() call"}
-#: set to ``api`` by :func:`benchmark.api.run` for its call, so that every line of its grid names the call
-#: (:func:`again`): the processes it starts (local workers, a SLURM job's sbatch) inherit it
-AGAIN_ENV = "PLBENCH_AGAIN"
+#: ``api`` within :func:`benchmark.api.run`'s call (:func:`again_as`): the call's own — its thread's context, the
+#: threads it starts that copy it (:func:`in_this_context`), its workers' units (``WorkUnit.again``) —, not the
+#: process's: a CLI call or another api.run in a thread beside it says its own words
+_AGAIN = contextvars.ContextVar("plbench_again", default="command")
+
+
+def again_who() -> str:
+    """Who runs this grid again here (a key of :data:`AGAIN`): ``api`` within :func:`benchmark.api.run`'s call."""
+    return _AGAIN.get()
 
 
 def again() -> str:
-    """What runs this process's grid again, for its lines (a full disk's error, a hung run's, workers lost): ``the
-    same command``, or ``the same api.run() call`` within :func:`benchmark.api.run` (:data:`AGAIN_ENV`)."""
-    return AGAIN["api" if os.environ.get(AGAIN_ENV) == "api" else "command"]
+    """What runs this call's grid again, for its lines (a full disk's error, a hung run's, workers lost): ``the same
+    command``, or ``the same api.run() call`` within :func:`benchmark.api.run` (:func:`again_as`)."""
+    return AGAIN[again_who()]
 
 
 @contextlib.contextmanager
 def again_as(who: str):
-    """Within the block, :func:`again` says ``who``'s (a key of :data:`AGAIN`), its processes started meanwhile too."""
-    before = os.environ.get(AGAIN_ENV)
-    os.environ[AGAIN_ENV] = who
+    """Within the block — this thread's context, not the process's —, :func:`again` says ``who``'s (a key of
+    :data:`AGAIN`)."""
+    token = _AGAIN.set(who if who in AGAIN else "command")
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(AGAIN_ENV, None)
-        else:
-            os.environ[AGAIN_ENV] = before
+        _AGAIN.reset(token)
+
+
+def in_this_context(target):
+    """``target`` to run in a copy of this thread's context (``threading.Thread(target=in_this_context(f))``): a new
+    thread starts in an empty one, where :func:`again` said a command's words within api.run's call."""
+    return functools.partial(contextvars.copy_context().run, target)
 
 
 #: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
@@ -202,19 +214,21 @@ def download_hint(exc: BaseException) -> str:
 
 
 class _ToAReaderGone:
-    """``sys.stdout``/``sys.stderr`` of a grid whose reader may go away (``plbench run … | head``, a ``| tee`` killed,
-    an ssh session's pipe gone): a write that meets the broken pipe makes the stream's descriptor the null device and
-    is made again there, so what is printed from then on — a loss's debugging print, a library's chatter — goes
-    nowhere instead of failing the run that printed it. Everything else is the stream's own."""
+    """``sys.stdout``/``sys.stderr`` (and their ``buffer``) of a grid whose reader may go away (``plbench run … |
+    head``, a ``| tee`` killed, an ssh session's pipe gone): a write that meets the broken pipe makes the stream's
+    descriptor the null device and is made again there, so what is printed from then on — a loss's debugging print, a
+    library's chatter — goes nowhere instead of failing the run that printed it. Everything else is the stream's own."""
 
     def __init__(self, stream):
         self._stream = stream
+        self._buffer = None
 
     def _nowhere(self) -> None:
         try:
             fd = self._stream.fileno()
         except (OSError, ValueError, AttributeError):  # no descriptor (io.StringIO): a stream of its own
-            self._stream = open(os.devnull, "w")  # noqa: SIM115 - this process's stream from now on
+            binary = isinstance(self._stream, (io.RawIOBase, io.BufferedIOBase))
+            self._stream = open(os.devnull, "wb" if binary else "w")  # noqa: SIM115 - this process's stream from now on
             return
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, fd)  # the buffered text that met the broken pipe is written there too
@@ -238,8 +252,44 @@ class _ToAReaderGone:
             self._nowhere()
             self._stream.flush()
 
+    @property
+    def buffer(self):
+        """The stream's binary buffer (``sys.stdout.buffer.write(b"…")``), guarded as the stream is: bytes written there
+        raised BrokenPipeError into the run past the guard."""
+        raw = self._stream.buffer  # AttributeError where the stream has none (io.StringIO), as the stream's own
+        if self._buffer is None or self._buffer._stream is not raw:
+            self._buffer = _ToAReaderGone(raw)
+        return self._buffer
+
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+class _Guard:
+    """The one guard of this process's ``sys.stdout``/``sys.stderr`` (the streams are the process's): put up by the
+    first call that holds it, taken down by the last to end — two calls in threads (api.run beside a CLI call, two
+    api.run), the first to start took it down as it ended while the other still ran."""
+
+    def __init__(self):
+        import threading
+
+        self.lock, self.held, self.put, self.handlers = threading.Lock(), 0, {}, []
+
+    def up(self) -> None:
+        with self.lock:
+            self.held += 1
+            if self.held == 1:
+                self.put, self.handlers = _guard_streams()
+
+    def down(self) -> None:
+        with self.lock:
+            self.held -= 1
+            if self.held == 0:
+                _unguard_streams(self.put, self.handlers)
+                self.put, self.handlers = {}, []
+
+
+_GUARD = _Guard()
 
 
 @contextlib.contextmanager
@@ -247,7 +297,17 @@ def output_to_a_reader_gone_goes_nowhere():
     """Within the block, this process's ``sys.stdout`` and ``sys.stderr`` write nowhere once their reader is gone
     (:class:`_ToAReaderGone`), instead of raising ``BrokenPipeError`` into whatever printed: every run of a night
     whose ``| tee`` was killed failed at its loss's first print. Around what trains a grid: ``plbench run`` and
-    ``compare``, :func:`benchmark.api.run`, each worker."""
+    ``compare``, :func:`benchmark.api.run`, each worker; held until the last of them in this process ends."""
+    _GUARD.up()
+    try:
+        yield
+    finally:
+        _GUARD.down()
+
+
+def _guard_streams() -> tuple[dict, list]:
+    """Put :class:`_ToAReaderGone` on ``sys.stdout``/``sys.stderr`` and the log handlers writing to them: what was put,
+    for :func:`_unguard_streams`."""
     put = {}
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
@@ -260,15 +320,17 @@ def output_to_a_reader_gone_goes_nowhere():
     handlers = [h for h in _stream_handlers() if id(getattr(h, "stream", None)) in guards]
     for h in handlers:
         h.stream = guards[id(h.stream)]
-    try:
-        yield
-    finally:
-        for h in handlers:
-            if isinstance(h.stream, _ToAReaderGone):
-                h.stream = h.stream._stream
-        for name, guard in put.items():
-            if getattr(sys, name) is guard:  # the stream itself again (its descriptor the null device if it was gone)
-                setattr(sys, name, guard._stream)
+    return put, handlers
+
+
+def _unguard_streams(put: dict, handlers: list) -> None:
+    """The streams :func:`_guard_streams` guarded, their own again (their descriptor the null device if gone)."""
+    for h in handlers:
+        if isinstance(h.stream, _ToAReaderGone):
+            h.stream = h.stream._stream
+    for name, guard in put.items():
+        if getattr(sys, name) is guard:
+            setattr(sys, name, guard._stream)
 
 
 def _stream_handlers() -> list[logging.StreamHandler]:

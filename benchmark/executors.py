@@ -43,13 +43,13 @@ import sys
 import time
 import time as _time  # execute_slurm's argument `time` (the job's time limit) shadows the module there
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, again, output_to_a_reader_gone_goes_nowhere
+from benchmark.errors import UserError, again, again_as, again_who, output_to_a_reader_gone_goes_nowhere
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -110,6 +110,9 @@ class WorkUnit:
     #: the driver's overlap checks of the runs' (training, test) data (:meth:`benchmark.data.DataCache.overlaps`),
     #: recorded in each run's meta.json: test images that are training images, found once, where the grid was planned
     overlaps: tuple = ()
+    #: who runs the grid again, as the driver's call says it (:func:`benchmark.errors.again_who`: ``api`` within
+    #: api.run's call), for the worker's lines to say it too: a process, a Ray task, a SLURM job have no context of it
+    again: str = field(default_factory=again_who)
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -249,7 +252,8 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        with output_to_a_reader_gone_goes_nowhere():  # the driver's stdout, a pipe whose reader is gone: no run's error
+        # the driver's stdout, a pipe whose reader is gone: no run's error; its lines say the driver's call
+        with output_to_a_reader_gone_goes_nowhere(), again_as(unit.again):
             summary = run_unit(unit)
         # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
@@ -395,6 +399,10 @@ def refuse_in_a_starting_worker() -> None:
         raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
+#: what a worker killed by SIGKILL was likely killed by, said after the first such worker's line only (:func:`_collect`)
+SIGKILL_NOTE = " (the out-of-memory killer sends it, as does kill -9)"
+
+
 def _died(name: str, exitcode: int | None, said: str = "") -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited — ``said``: the last line it wrote to stderr while Python
@@ -411,8 +419,7 @@ def _died(name: str, exitcode: int | None, said: str = "") -> dict:
             sig = signal.Signals(-exitcode).name
         except ValueError:
             sig = f"signal {-exitcode}"
-        how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
-                                        if -exitcode == signal.SIGKILL else "")
+        how = f"was killed by {sig}" + (SIGKILL_NOTE if -exitcode == signal.SIGKILL else "")
     elif exitcode == STALLED_EXIT:  # _run_processes starts one in its place once per run of its unit, no more
         how = (f"was ended with a run hung in C code (exit code {exitcode}; the hung runs are recorded failed), as "
                "often as it has runs: not started again") if not said else (
@@ -547,7 +554,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
         _count_lost_workers_runs(summary, configs, store_root, since, grid_id)
     if lost:
-        what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
+        what = _lost_lines([r["error"] for r in lost[:3]]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
                               f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again to resume "
@@ -564,6 +571,13 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         else:
             log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _lost_lines(errors: list[str]) -> str:
+    """Lost workers' lines joined, :data:`SIGKILL_NOTE` after the first that has it only: two workers killed by the
+    out-of-memory killer said its clause twice in one line."""
+    first = next((i for i, e in enumerate(errors) if SIGKILL_NOTE in e), None)
+    return "; ".join(e if i == first else e.replace(SIGKILL_NOTE, "") for i, e in enumerate(errors))
 
 
 def _sum_up(exc: Exception, configs: list, store_root, metrics, summaries: list[dict], since: float | None,

@@ -39,7 +39,7 @@ import statistics
 import threading
 import time
 
-from benchmark.errors import again
+from benchmark.errors import again, in_this_context
 from benchmark.results import RunLock, held_elsewhere, of_this_grid
 
 log = logging.getLogger(__name__)
@@ -388,7 +388,7 @@ def _started(say) -> threading.Thread:
         with contextlib.suppress(Exception):
             say()
 
-    thread = threading.Thread(target=run, name="plbench-stall-words", daemon=True)
+    thread = threading.Thread(target=in_this_context(run), name="plbench-stall-words", daemon=True)
     thread.start()
     return thread
 
@@ -518,7 +518,7 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
 
     previous = signal.signal(signal.SIGALRM, interrupt) if here else None
     beat()
-    thread = threading.Thread(target=watch, name="plbench-stall-watch", daemon=True)
+    thread = threading.Thread(target=in_this_context(watch), name="plbench-stall-watch", daemon=True)
     thread.start()
     try:
         yield

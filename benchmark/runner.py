@@ -1521,8 +1521,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             raise
         if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
             raise full from None
-        message = str(exc) if isinstance(exc, UserError) else \
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
+        message = failure_message(exc, cfg)
         at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
         log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
                   _failed_where(stage, at, cfg.iterations), message)
@@ -1537,6 +1536,21 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         curves.close()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+
+
+def failure_message(exc: BaseException, cfg: RunConfig) -> str:
+    """A failed run's error in one line, as its log line, meta.json and the grid's summary say it: bad input's own
+    message, else the exception's type and first line; the host out of memory (``MemoryError``, often with no message
+    at all: 'MemoryError' alone said neither that nor what to change) names the settings that size it."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    text = str(exc).strip()
+    said = text.splitlines()[0] if text else ""
+    if isinstance(exc, MemoryError):
+        return (f"MemoryError: the host ran out of memory at batch size {cfg.batch_size}, crop {cfg.crop}"
+                + (f" ({said})" if said else "")
+                + ": lower the batch size or the crop, or run fewer workers at once")
+    return f"{type(exc).__name__}: {said}".rstrip(": ")
 
 
 def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceback: str, started: float,
