@@ -1951,13 +1951,56 @@ def check_embedded_split(spec: DataSpec) -> None:
 
 def check_source_as_written(spec: DataSpec) -> None:
     """What a source's name alone refuses, no image read (said as the grid is planned, before ``run`` looks at
-    ``--out``): an embedded source's split (``skimage:trian``) and a path that is not there (``/data/photoz``, ``./x``:
-    :attr:`DataSpec.kind` ``missing-path``, the rule :func:`load_raw` refuses it by, in its words)."""
+    ``--out``, and before any source is decoded): an embedded source's split (``skimage:trian``), a path that is not
+    there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
+    (``notes.pdf``, an archive: ``file``) and, offline, a hub id no cache holds (``nonexist``) — each by the rule
+    :func:`load_raw` refuses it by, in its words."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
     elif kind == "missing-path":
         raise _missing_path_error(spec)
+    elif kind == "file":
+        raise _file_error(spec)
+    elif _offline_and_not_cached(spec):
+        load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
+
+
+def _file_error(spec: DataSpec) -> UserError:
+    """One line for a source that is an existing file but no table of images (:attr:`DataSpec.kind` ``file``)."""
+    if spec.source.lower().endswith(_ARCHIVES):
+        return UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
+                         "images it holds")
+    path = Path(spec.source).expanduser()
+    if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
+        return UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
+                         ".txt file listing the images to use, one path a line")
+    # a list kept in a spreadsheet
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
+        return UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
+                         f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
+    return UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
+                     "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
+                     "or a hub id")
+
+
+def _offline_and_not_cached(spec: DataSpec) -> bool:
+    """Whether ``spec`` is a hub id (no data file of it named) that, offline, neither the hub cache
+    (``datasets--owner--name``) nor ``datasets``' (``owner___name``, the name as it writes it) holds: one
+    :func:`load_raw` refuses without reading anything. A folder of either name: False (let it load)."""
+    import datasets
+    from datasets.naming import camelcase_to_snakecase
+    from huggingface_hub import constants
+
+    if spec.kind != "hub" or hub_data_file(spec.source) is not None or not (constants.HF_HUB_OFFLINE
+                                                                              or datasets.config.HF_HUB_OFFLINE):
+        return False
+    parts = without_hub_slash(spec.source).split("/")[:2]
+    snake = camelcase_to_snakecase(parts[-1])
+    cache = os.environ.get("HF_DATASETS_CACHE") or str(datasets.config.HF_DATASETS_CACHE)
+    there = [Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts))] + [
+        Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
+    return not any(p.exists() for p in there)
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:
@@ -2421,20 +2464,7 @@ def load_raw(spec: DataSpec, rows: int | None = None):
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
-        if spec.source.lower().endswith(_ARCHIVES):
-            raise UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
-                            "images it holds")
-        path = Path(spec.source).expanduser()
-        if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
-            raise UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
-                            ".txt file listing the images to use, one path a line")
-        # a list kept in a spreadsheet
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
-            raise UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
-                            f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
-        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
-                        "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
-                        "or a hub id")
+        raise _file_error(spec)
     if kind == "table":
         _no_revision(spec, f"the table {spec.source}")
         if spec.split:

@@ -49,3 +49,26 @@ def test_an_executor_block_with_several_unknown_keys_names_them_all():
     with pytest.raises(UserError, match=r"^grid.yaml: unknown executor keys 'partiton', did you mean partition\?; "
                                         r"'tiem', did you mean time\?$"):
         GridSpec.from_mapping({"executor": {"name": "slurm", "partiton": "gpu", "tiem": "1:00:00"}}, "grid.yaml")
+
+
+@pytest.mark.parametrize("source", ["nonexist", "notes.pdf"])
+def test_a_test_source_refused_by_its_name_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch, capsys,
+                                                                                   source):
+    """``--test-data nonexist`` (a hub id not cached, offline) and ``--test-data notes.pdf`` (a file that is no
+    source) were refused only after the whole training set was decoded (BSD200 + T91: minutes): what a source's name
+    and the disk say alone is said before any image is read."""
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4\n")
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", source,
+                 "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and source in err[-1], err
+    assert decoded == [], decoded
