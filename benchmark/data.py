@@ -2830,29 +2830,43 @@ _MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 def _markdown_start(path: Path, encoding: str) -> int | None:
     """The line number of a Markdown pipe table's header in ``path`` (its first line in ``|``, a ``|---|---|`` rule
-    under it), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
+    under it; else, GitHub's table without outer pipes, a line ``path | label`` over a ``--- | ---`` rule of as many
+    cells), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
     they hold no such table. What :func:`_is_table` asks, and where :func:`_markdown_table` starts."""
     with open(path, encoding=encoding, errors="replace") as f:
         head = [line.strip() for line in itertools.islice(f, 1000)]
     start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
-    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
-            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
-        return None
-    return start
+    if start is not None and start + 1 < len(head) and "|" in head[start + 1] \
+            and _MARKDOWN_RULE.fullmatch(head[start + 1]):
+        return start
+    # GitHub's table without outer pipes ('path | label' over '--- | ---'): a header of as many cells as its rule
+    return next((i for i, (line, rule) in enumerate(zip(head, head[1:])) if "|" in line and not line.startswith("|")
+                 and "|" in rule and _MARKDOWN_RULE.fullmatch(rule)
+                 and len(_markdown_cells(line)) == len(_markdown_cells(rule))), None)
+
+
+def _markdown_cells(line: str) -> list[str]:
+    """A Markdown table line's cells, its outer pipes (where written) dropped; ``\\|`` is a pipe in a cell."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return re.split(r"(?<!\\)\|", row)
 
 
 def _markdown_table(path: Path, encoding: str) -> str | None:
     """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
-    or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
+    or prose above it passed over, the table ending at its first line not in ``|``; without outer pipes, at its first
+    line holding none), as a pipe-separated text for
     pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
     the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
     if (start := _markdown_start(path, encoding)) is None:
         return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
+    outer = lines[start].startswith("|")  # without outer pipes, its rows are its lines holding one
     rows = []
-    for line in itertools.takewhile(lambda s: s.startswith("|"), [lines[start], *lines[start + 2:]]):
-        row = line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:]
-        rows.append("|".join(_markdown_cell(c) for c in re.split(r"(?<!\\)\|", row)))
+    for line in itertools.takewhile(lambda s: s.startswith("|") if outer else "|" in s,
+                                    [lines[start], *lines[start + 2:]]):
+        rows.append("|".join(_markdown_cell(c) for c in _markdown_cells(line)))
     return "\n".join(rows)
 
 

@@ -72,3 +72,26 @@ def test_a_test_source_refused_by_its_name_is_refused_before_any_image_is_decode
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and source in err[-1], err
     assert decoded == [], decoded
+
+
+def _pngs(folder, *names):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)).save(folder / f"{name}.png")
+
+
+@pytest.mark.parametrize("name", ["photos.md", "photos.txt"])
+def test_a_markdown_table_without_outer_pipes_is_read(tmp_path, name):
+    """GitHub's table without outer pipes (``path | label`` over ``--- | ---``) was refused in a ``.md`` as 'a file,
+    not a dataset' (and read as one path a line in a ``.txt``): its rows' cells, as with outer pipes."""
+    from benchmark.data import DataSpec, load_images
+
+    _pngs(tmp_path, "a", "my photo")
+    (tmp_path / name).write_text("# My photos\n\nShot in 2026 | by me.\n\npath | label\n:--- | ---:\n"
+                                 "a.png | 1\nmy photo.png | 2\n\nTwo more to come.\n")
+    for given in (str(tmp_path / name), f"{tmp_path / name}#path"):
+        assert [r.image_id for r in load_images(DataSpec.parse(given))] == ["a", "my photo"]
+
