@@ -1979,9 +1979,11 @@ def _file_error(spec: DataSpec) -> UserError:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
         return UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
                          f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
-    return UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
-                     "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
-                     "or a hub id")
+    lacks = ": it holds no Markdown table (a header row over a '--- | ---' rule in its first 1000 lines);" \
+        if path.suffix.lower() == ".md" else ":"
+    return UserError(f"{spec.source} is a file, not a dataset{lacks} a source is an image folder, a table of image "
+                     "paths (.txt, .csv, .jsonl, .parquet, .md holding a pipe table), a saved dataset (a folder "
+                     "written by save_to_disk) or a hub id")
 
 
 def _offline_and_not_cached(spec: DataSpec) -> bool:

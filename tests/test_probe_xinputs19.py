@@ -95,3 +95,17 @@ def test_a_markdown_table_without_outer_pipes_is_read(tmp_path, name):
     for given in (str(tmp_path / name), f"{tmp_path / name}#path"):
         assert [r.image_id for r in load_images(DataSpec.parse(given))] == ["a", "my photo"]
 
+
+def test_a_file_that_is_no_source_lists_markdown_among_the_tables(tmp_path):
+    """'is a file, not a dataset: … a table of image paths (.txt, .csv, .jsonl, .parquet)' left out the ``.md``
+    table that is read; a ``.md`` without one is told what it lacks."""
+    from benchmark.data import DataSpec, load_images
+
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4\n")
+    (tmp_path / "notes.md").write_text("# notes\n\nno table here\n")
+    with pytest.raises(UserError, match=r"is a file, not a dataset: .*\(\.txt, \.csv, \.jsonl, \.parquet, "
+                                        r"\.md holding a pipe table\)"):
+        load_images(DataSpec.parse(str(tmp_path / "notes.pdf")))
+    with pytest.raises(UserError, match=r"notes\.md is a file, not a dataset: it holds no Markdown table"):
+        load_images(DataSpec.parse(str(tmp_path / "notes.md")))
+
