@@ -2948,6 +2948,16 @@ def _read_table(path: Path, encoding: str | None):
             if k > 1:
                 raise ValueError(f"its rows hold {k} cells more than its header names ({names}), not empty: name each "
                                  "column in its header line")
+            # one cell past the header, filled in some rows (or beside the paths in all): data dropped, said as such
+            filled = [i for i, empty in enumerate(past.iloc[:, 0]) if not empty]
+            rows = "every row below its header holds" if len(filled) == len(wide) else \
+                f"row{'s' if len(filled) > 1 else ''} {', '.join(str(i + 1) for i in filled[:10])}" \
+                f"{', …' if len(filled) > 10 else ''} below its header hold{'' if len(filled) > 1 else 's'}"
+            cells = ", ".join(f"{frame.iloc[i, 0]}: {wide.iloc[i, -1]!r}" for i in filled[:3])
+            log.warning("%s: %s a filled cell past the %d columns it names (%s), not read (%s%s): name its column in "
+                        "the header line to read it", path, rows, len(frame.columns), names, cells,
+                        ", …" if len(filled) > 3 else "")
+            return frame
         log.info("%s: rows with more cells than its header names (%s): the cells past them are not read", path,
                  names)
         return frame

@@ -109,3 +109,18 @@ def test_a_file_that_is_no_source_lists_markdown_among_the_tables(tmp_path):
     with pytest.raises(UserError, match=r"notes\.md is a file, not a dataset: it holds no Markdown table"):
         load_images(DataSpec.parse(str(tmp_path / "notes.md")))
 
+
+def test_a_filled_cell_past_the_header_in_some_rows_is_a_warning_naming_them(tmp_path, caplog):
+    """'file,label' over 'a.png,1,' and 'b.png,2,keep' and 'c.png,3,me': b's and c's third cell, filled, was dropped
+    at INFO ('rows with more cells than its header names') → a WARNING naming those rows."""
+    import logging
+
+    from benchmark.data import DataSpec, load_images
+
+    _pngs(tmp_path, "a", "b", "c")
+    (tmp_path / "photos.csv").write_text("file,label\na.png,1,\nb.png,2,keep\nc.png,3,me\n")
+    with caplog.at_level(logging.INFO, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos.csv")))] == ["a", "b", "c"]
+    said = [r for r in caplog.records if "past" in r.getMessage() or "more cells" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING], [r.getMessage() for r in said]
+    assert "rows 2, 3 below" in said[0].getMessage() and "'keep'" in said[0].getMessage(), said[0].getMessage()
