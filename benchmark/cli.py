@@ -56,8 +56,9 @@ class _Parser(argparse.ArgumentParser):
         m = re.match(r"argument (--[\w-]+): invalid (?:int|float) value: '([^']*)'$", message)
         listed = m and any(m.group(1) in a.option_strings and a.nargs in ("+", "*")
                            for p in (self, self._subcommand() or self) for a in p._actions)
-        if listed and re.fullmatch(r"[\s\d.eE+-]*(,[\s\d.eE+-]*)+", m.group(2)):  # `--seeds 0,1,2`: one word
-            values = " ".join(re.split(r"[,\s]+", m.group(2).strip(", ")))
+        words = re.split(r"[,\s]+", m.group(2).strip(", ")) if m else []  # `--seeds 0,1,2`, `--seeds '0 1'`: one word
+        if listed and len(words) > 1 and all(re.fullmatch(r"[+-]?[\d.]+(?:[eE][+-]?\d+)?", w) for w in words):
+            values = " ".join(words)
             message += f" (several values are written {m.group(1)} {values})"
         prog = self.prog
         m = re.match(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message.split(": ", 1)[-1])

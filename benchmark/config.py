@@ -830,10 +830,12 @@ class GridSpec:
                 d[key] = d[key].tolist()  # 0-d one: one value); an array of pixels as data is refused as it is
         if isinstance(d.get("executor"), dict):
             ex = dict(d.pop("executor"))
-            for k in ex:
-                if k not in EXECUTOR_KEYS:
-                    hint = did_you_mean(str(k), EXECUTOR_KEYS) or f" (keys: {', '.join(EXECUTOR_KEYS)})"
-                    raise UserError(f"{source}: unknown executor key {k!r}{hint}")
+            if wrong := [k for k in ex if k not in EXECUTOR_KEYS]:  # all of them, each with its close name
+                hints = [did_you_mean(str(k), EXECUTOR_KEYS) for k in wrong]
+                raise UserError(f"{source}: unknown executor key{'s' if len(wrong) > 1 else ''} "
+                                + "; ".join(f"{k!r}" + (h.replace("; ", ", ", 1) if len(wrong) > 1 else h)
+                                            for k, h in zip(wrong, hints))
+                                + ("" if all(hints) else f" (keys: {', '.join(EXECUTOR_KEYS)})"))
             d["executor"] = ex.pop("name", None)
             for k, v in ex.items():
                 key = k if k in _EXECUTOR_FIELDS else f"slurm_{k}"  # partition: → slurm_partition
@@ -919,13 +921,8 @@ class GridSpec:
         if isinstance(d.get("seeds"), list):
             d["seeds"] = [_integral(x) for x in d["seeds"]]
         fields = {f.name for f in dataclasses.fields(cls)} - set(_NOT_SETTINGS)
-        unknown = sorted(set(d) - fields)
-        if unknown:
-            if said := _command_flag(unknown[0], d[unknown[0]], source):
-                raise UserError(f"{source}: {unknown[0]!r} is no grid setting{said}")
-            hint = synonym_hint(unknown[0]) or did_you_mean(unknown[0], sorted(fields)) \
-                or f" (settings: {', '.join(sorted(fields))})"
-            raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
+        if unknown := [k for k in d if k not in fields]:  # all of them, in the file's (the call's) order, each with
+            raise UserError(_unknown_settings(unknown, d, fields, source))  # its hint: a fix per rerun hid the next
         for key in nulls if source != "api.run()" else ():  # `iterations:`, its number forgotten (YAML null): the
             # profile's ran unsaid, as a list's did (a keyword's None is one not given)
             whose = "the profile's" if key in _PROFILE_FIELDS else "its default"
@@ -1316,6 +1313,27 @@ def _command_flag(key: str, value, source: str) -> str:
     if source == "api.run()":
         return api_way
     return f" but the command's flag {flag}: give it on the command line"
+
+
+def _unknown_settings(unknown: list, d: dict, fields: set, source: str) -> str:
+    """The one line naming every key of ``unknown`` (no grid setting), each with its hint: ``grid.yaml: unknown
+    settings 'epochs', did you mean iterations? (…); 'patch-size', did you mean crop?``; the settings listed once
+    where a key is close to none. One key is said as before (``unknown setting 'epochs'; did you mean …``)."""
+    listing = f" (settings: {', '.join(sorted(fields))})"
+    if len(unknown) == 1:
+        if said := _command_flag(unknown[0], d[unknown[0]], source):
+            return f"{source}: {unknown[0]!r} is no grid setting{said}"
+        return f"{source}: unknown setting {unknown[0]!r}" + (synonym_hint(unknown[0])
+                                                               or did_you_mean(unknown[0], sorted(fields)) or listing)
+    said, bare = [], False
+    for key in unknown:
+        if flag := _command_flag(key, d[key], source):
+            said.append(f"{key!r}, no grid setting{flag}")
+            continue
+        hint = synonym_hint(key) or did_you_mean(key, sorted(fields))
+        bare = bare or not hint
+        said.append(f"{key!r}" + hint.replace("; ", ", ", 1))
+    return f"{source}: unknown settings " + "; ".join(said) + (listing if bare else "")
 
 
 def _loss_item(x, source: str) -> str:

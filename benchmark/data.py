@@ -1951,13 +1951,58 @@ def check_embedded_split(spec: DataSpec) -> None:
 
 def check_source_as_written(spec: DataSpec) -> None:
     """What a source's name alone refuses, no image read (said as the grid is planned, before ``run`` looks at
-    ``--out``): an embedded source's split (``skimage:trian``) and a path that is not there (``/data/photoz``, ``./x``:
-    :attr:`DataSpec.kind` ``missing-path``, the rule :func:`load_raw` refuses it by, in its words)."""
+    ``--out``, and before any source is decoded): an embedded source's split (``skimage:trian``), a path that is not
+    there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
+    (``notes.pdf``, an archive: ``file``) and, offline, a hub id no cache holds (``nonexist``) — each by the rule
+    :func:`load_raw` refuses it by, in its words."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
     elif kind == "missing-path":
         raise _missing_path_error(spec)
+    elif kind == "file":
+        raise _file_error(spec)
+    elif _offline_and_not_cached(spec):
+        load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
+
+
+def _file_error(spec: DataSpec) -> UserError:
+    """One line for a source that is an existing file but no table of images (:attr:`DataSpec.kind` ``file``)."""
+    if spec.source.lower().endswith(_ARCHIVES):
+        return UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
+                         "images it holds")
+    path = Path(spec.source).expanduser()
+    if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
+        return UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
+                         ".txt file listing the images to use, one path a line")
+    # a list kept in a spreadsheet
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
+        return UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
+                         f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
+    lacks = ": it holds no Markdown table (a header row over a '--- | ---' rule in its first 1000 lines);" \
+        if path.suffix.lower() == ".md" else ":"
+    return UserError(f"{spec.source} is a file, not a dataset{lacks} a source is an image folder, a table of image "
+                     "paths (.txt, .csv, .jsonl, .parquet, .md holding a pipe table), a saved dataset (a folder "
+                     "written by save_to_disk) or a hub id")
+
+
+def _offline_and_not_cached(spec: DataSpec) -> bool:
+    """Whether ``spec`` is a hub id (no data file of it named) that, offline, neither the hub cache
+    (``datasets--owner--name``) nor ``datasets``' (``owner___name``, the name as it writes it) holds: one
+    :func:`load_raw` refuses without reading anything. A folder of either name: False (let it load)."""
+    import datasets
+    from datasets.naming import camelcase_to_snakecase
+    from huggingface_hub import constants
+
+    if spec.kind != "hub" or hub_data_file(spec.source) is not None or not (constants.HF_HUB_OFFLINE
+                                                                              or datasets.config.HF_HUB_OFFLINE):
+        return False
+    parts = without_hub_slash(spec.source).split("/")[:2]
+    snake = camelcase_to_snakecase(parts[-1])
+    cache = os.environ.get("HF_DATASETS_CACHE") or str(datasets.config.HF_DATASETS_CACHE)
+    there = [Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts))] + [
+        Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
+    return not any(p.exists() for p in there)
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:
@@ -2421,20 +2466,7 @@ def load_raw(spec: DataSpec, rows: int | None = None):
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
-        if spec.source.lower().endswith(_ARCHIVES):
-            raise UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
-                            "images it holds")
-        path = Path(spec.source).expanduser()
-        if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
-            raise UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
-                            ".txt file listing the images to use, one path a line")
-        # a list kept in a spreadsheet
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".fods", ".numbers"):
-            raise UserError(f"{spec.source} is a spreadsheet workbook, which is not read: save its sheet as CSV (in "
-                            f"Excel: Save As → CSV UTF-8) and pass {path.with_suffix('.csv')}")
-        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
-                        "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
-                        "or a hub id")
+        raise _file_error(spec)
     if kind == "table":
         _no_revision(spec, f"the table {spec.source}")
         if spec.split:
@@ -2800,29 +2832,43 @@ _MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 def _markdown_start(path: Path, encoding: str) -> int | None:
     """The line number of a Markdown pipe table's header in ``path`` (its first line in ``|``, a ``|---|---|`` rule
-    under it), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
+    under it; else, GitHub's table without outer pipes, a line ``path | label`` over a ``--- | ---`` rule of as many
+    cells), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
     they hold no such table. What :func:`_is_table` asks, and where :func:`_markdown_table` starts."""
     with open(path, encoding=encoding, errors="replace") as f:
         head = [line.strip() for line in itertools.islice(f, 1000)]
     start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
-    if start is None or start + 1 >= len(head) or "|" not in head[start + 1] \
-            or not _MARKDOWN_RULE.fullmatch(head[start + 1]):
-        return None
-    return start
+    if start is not None and start + 1 < len(head) and "|" in head[start + 1] \
+            and _MARKDOWN_RULE.fullmatch(head[start + 1]):
+        return start
+    # GitHub's table without outer pipes ('path | label' over '--- | ---'): a header of as many cells as its rule
+    return next((i for i, (line, rule) in enumerate(zip(head, head[1:])) if "|" in line and not line.startswith("|")
+                 and "|" in rule and _MARKDOWN_RULE.fullmatch(rule)
+                 and len(_markdown_cells(line)) == len(_markdown_cells(rule))), None)
+
+
+def _markdown_cells(line: str) -> list[str]:
+    """A Markdown table line's cells, its outer pipes (where written) dropped; ``\\|`` is a pipe in a cell."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return re.split(r"(?<!\\)\|", row)
 
 
 def _markdown_table(path: Path, encoding: str) -> str | None:
     """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
-    or prose above it passed over, the table ending at its first line not in ``|``), as a pipe-separated text for
+    or prose above it passed over, the table ending at its first line not in ``|``; without outer pipes, at its first
+    line holding none), as a pipe-separated text for
     pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
     the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
     if (start := _markdown_start(path, encoding)) is None:
         return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
+    outer = lines[start].startswith("|")  # without outer pipes, its rows are its lines holding one
     rows = []
-    for line in itertools.takewhile(lambda s: s.startswith("|"), [lines[start], *lines[start + 2:]]):
-        row = line[1:-1] if line.endswith("|") and len(line) > 1 else line[1:]
-        rows.append("|".join(_markdown_cell(c) for c in re.split(r"(?<!\\)\|", row)))
+    for line in itertools.takewhile(lambda s: s.startswith("|") if outer else "|" in s,
+                                    [lines[start], *lines[start + 2:]]):
+        rows.append("|".join(_markdown_cell(c) for c in _markdown_cells(line)))
     return "\n".join(rows)
 
 
@@ -2902,6 +2948,16 @@ def _read_table(path: Path, encoding: str | None):
             if k > 1:
                 raise ValueError(f"its rows hold {k} cells more than its header names ({names}), not empty: name each "
                                  "column in its header line")
+            # one cell past the header, filled in some rows (or beside the paths in all): data dropped, said as such
+            filled = [i for i, empty in enumerate(past.iloc[:, 0]) if not empty]
+            rows = "every row below its header holds" if len(filled) == len(wide) else \
+                f"row{'s' if len(filled) > 1 else ''} {', '.join(str(i + 1) for i in filled[:10])}" \
+                f"{', …' if len(filled) > 10 else ''} below its header hold{'' if len(filled) > 1 else 's'}"
+            cells = ", ".join(f"{frame.iloc[i, 0]}: {wide.iloc[i, -1]!r}" for i in filled[:3])
+            log.warning("%s: %s a filled cell past the %d columns it names (%s), not read (%s%s): name its column in "
+                        "the header line to read it", path, rows, len(frame.columns), names, cells,
+                        ", …" if len(filled) > 3 else "")
+            return frame
         log.info("%s: rows with more cells than its header names (%s): the cells past them are not read", path,
                  names)
         return frame
