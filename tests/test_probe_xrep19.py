@@ -42,3 +42,22 @@ def test_every_note_of_compares_task_ends_with_a_full_stop(tmp_path, monkeypatch
     notes = [line for line in text.splitlines() if line.startswith("> ")]
     assert any(n.startswith("> Smoke test, not a ranking") for n in notes), text[:2000]
     assert [n for n in notes if not n.rstrip().endswith(".")] == []
+
+
+@pytest.mark.slow  # the statistics of a board: ~2 s on a loaded 2-core machine
+def test_leaderboard_md_points_to_its_own_by_test_set_section_as_below():
+    """Was: leaderboard.md's note 'Test sets pooled: …' sent its reader to '(By test set, in leaderboard.md)' — the
+    file they are reading. There it now says 'below'; the notes read elsewhere (LaTeX, HTML, compare) still name the
+    file, where the section is."""
+    from benchmark import export
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    table = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=range(2), n_images=4, budget_check=False)
+    table["dataset"] = ["medical" if i >= "img0002" else "natural" for i in table["image"]]
+    stats = compute(table, n_boot=20)
+    md = export.markdown(stats)
+    pooled = next(line for line in md.splitlines() if "Test sets pooled" in line)
+    assert "(By test set, below)" in pooled and "leaderboard.md" not in pooled, pooled
+    assert "By test set, in leaderboard.md" in export.latex(stats)
+    assert "By test set, in leaderboard.md" in export.pooled_sets_text(stats)
