@@ -61,3 +61,30 @@ def test_leaderboard_md_points_to_its_own_by_test_set_section_as_below():
     assert "(By test set, below)" in pooled and "leaderboard.md" not in pooled, pooled
     assert "By test set, in leaderboard.md" in export.latex(stats)
     assert "By test set, in leaderboard.md" in export.pooled_sets_text(stats)
+
+
+def test_check_gives_each_renamed_copy_its_mv_when_more_than_ten_runs_are_gone(tmp_path, capsys):
+    """Was: with more than 10 finished runs gone (a cleanup gone wrong), ``check`` named the run folders renamed in
+    runs/ (``mv runs/<id> "runs/<id> copy"``) in one grouped line, the first three and '…', 'rename its copy back to
+    runs/<id>' — and its summary said their mv was 'said above'. Each is now named with its own ``mv`` (the first 10),
+    the rest counted."""
+    import shlex
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.report import GONE_NAMED
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "my r", offsets={"l1": 0.0, "good": 1.0}, seeds=range(6), n_images=1,
+                        metrics=("psnr",), budget_check=False)
+    rids = sorted(r for r in store.run_ids() if not r.startswith("input-"))[:GONE_NAMED + 2]
+    for rid in rids:
+        store.note_finished(rid, store.meta(rid))
+        shutil.move(store.run_dir(rid), store.runs / f"{rid} copy")
+    assert main(["check", "--out", str(store.root)]) == 1
+    out = capsys.readouterr().out
+    backs = [f"mv {shlex.quote(str(store.runs / f'{r} copy'))} {shlex.quote(str(store.run_dir(r)))}" for r in rids]
+    told = [b for b in backs if b in out]
+    assert len(told) == GONE_NAMED, out
+    more = [x for x in out.splitlines() if "2 more" in x]
+    assert len(more) == 1 and all(f"runs/{r} copy" in more[0] for r in rids if not any(r in b for b in told)), out
