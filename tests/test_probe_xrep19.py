@@ -88,3 +88,33 @@ def test_check_gives_each_renamed_copy_its_mv_when_more_than_ten_runs_are_gone(t
     assert len(told) == GONE_NAMED, out
     more = [x for x in out.splitlines() if "2 more" in x]
     assert len(more) == 1 and all(f"runs/{r} copy" in more[0] for r in rids if not any(r in b for b in told)), out
+
+
+@pytest.mark.slow  # the statistics of a board, then the figure: ~2 s on a loaded 2-core machine
+def test_the_cd_diagram_draws_tied_losses_lines_apart():
+    """Was: losses tied on one mean rank drew their connectors' vertical lines on one x, the lower over the upper
+    (only the markers set apart, at their own heights): a reader saw one line for two losses. Each tied loss's vertical
+    now stands a few points from the next, in their order down the column (no line crosses another's), and a loss
+    not tied stays on its rank."""
+    import dataclasses
+
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    stats = compute(synthetic_table(offsets={"l1": 0.0, "a": 0.5, "b": 1.0, "c": 1.5, "d": 2.0}, seeds=(0,),
+                                    n_images=2, metrics=("psnr", "ssim")), n_boot=10)
+    ranks = {"a": 1.5, "b": 1.5, "c": 3.5, "d": 3.5, "l1": 5.0}  # two ties in the left column, one in the right
+    stats = dataclasses.replace(stats, friedman={**stats.friedman, "ranks": ranks})
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(stats)
+        ax = fig.axes[0]
+        lines = [ln for ln in ax.lines if ln.get_markevery() == [1]]
+        xs = [float(ln.get_xdata()[0]) for ln in lines]
+        assert all(ln.get_xdata()[0] == ln.get_xdata()[1] for ln in lines)  # still a vertical line
+        pts = [ax.transData.transform((x, 0))[0] * 72 / fig.dpi for x in xs]  # in points
+        plt.close(fig)
+    assert len(lines) == 5
+    assert pts[1] - pts[0] >= 2.0 and pts[3] - pts[2] >= 2.0, pts  # a, b and c, d apart, in their order
+    assert abs(xs[0] + xs[1] - 3.0) < 1e-9 and abs(xs[2] + xs[3] - 7.0) < 1e-9, xs  # centred on their rank
+    assert xs[4] == 5.0, xs
