@@ -118,3 +118,40 @@ def test_the_cd_diagram_draws_tied_losses_lines_apart():
     assert pts[1] - pts[0] >= 2.0 and pts[3] - pts[2] >= 2.0, pts  # a, b and c, d apart, in their order
     assert abs(xs[0] + xs[1] - 3.0) < 1e-9 and abs(xs[2] + xs[3] - 7.0) < 1e-9, xs  # centred on their rank
     assert xs[4] == 5.0, xs
+
+
+def test_a_grid_of_workers_warns_once_that_finished_log_cannot_be_written(tmp_path, monkeypatch, caplog):
+    """Was: with finished.log not writable (a folder in its place, a colleague's read-only file), each worker of a
+    grid said 'could not note in …/finished.log' once, its own store's once: N workers, N lines. The driver now says
+    it once, before the workers start, and they take it as said."""
+    import dataclasses
+    import logging
+
+    from benchmark import executors, runner
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import FINISHED_LOG, ResultsStore
+
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=seed, train_fingerprint="x", test_fingerprint="y")
+            for seed in range(3)]
+    root = tmp_path / "r"
+    ResultsStore(root).ensure_writable()
+    (root / FINISHED_LOG).mkdir()  # cannot be opened to append, as root too
+
+    def run_grid(configs, store, *a, **k):  # each run finished: noted in finished.log by the worker's store
+        for c in configs:
+            store.note_finished(run_id(c), {"config": dataclasses.asdict(c), "status": "ok"})
+        return runner.GridSummary()
+
+    def run_processes(units, envs, monitor=None):  # each unit as its own worker would run it
+        return [{"summary": executors.run_unit(u)} for u in units]
+
+    monkeypatch.setattr(runner, "run_grid", run_grid)
+    monkeypatch.setattr(executors, "local_workers", lambda *a: (3, []))
+    monkeypatch.setattr(executors, "_to_submit", lambda configs, *a: list(configs))
+    monkeypatch.setattr(executors, "check_local_memory", lambda *a, **k: None)
+    monkeypatch.setattr(executors, "_run_processes", run_processes)
+    monkeypatch.setattr(executors, "_collect", lambda *a, **k: None)
+    with caplog.at_level(logging.WARNING):
+        executors.execute_local(cfgs, root, ("psnr",), "cpu", workers=3)
+    said = [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()]
+    assert len(said) == 1 and FINISHED_LOG in said[0], said
