@@ -155,3 +155,41 @@ def test_a_grid_of_workers_warns_once_that_finished_log_cannot_be_written(tmp_pa
         executors.execute_local(cfgs, root, ("psnr",), "cpu", workers=3)
     said = [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()]
     assert len(said) == 1 and FINISHED_LOG in said[0], said
+
+
+@pytest.mark.slow  # two leaderboards drawn: 1-3.5 s each on a loaded 2-core machine
+@pytest.mark.parametrize("n", [7, 12])
+def test_the_leaderboard_sets_across_each_column_name_that_fits_a_long_one_upright(n):
+    """Was: leaderboard.png set its metric names across their columns only where every one fitted: 7 or 12 metrics
+    and one long name (a pyiqa metric's) stood them all upright. Each name that fits its column (0.8 of its width) is
+    now set across it, the long one alone upright; nothing overlaps or leaves the canvas."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    short = ["psnr ↑", "ssim ↑", "lpips ↓", "dists ↓", "vif ↑", "fsim ↑", "gmsd ↓", "nlpd ↓", "mad ↓", "vsi ↑",
+             "cw_ssim ↑"][:n - 1]
+    metrics = [*short, "topiq_fr_pipal_with_a_long_name ↑"]
+    rng = np.random.default_rng(0)
+    board = {"denoise": pd.DataFrame({m: rng.normal(25, 2, 4) for m in metrics}, index=["input", "l1", "l2", "ssim"])}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(board)
+        fig.savefig(io.BytesIO(), format="png")  # as written: the names' rotation kept through a draw
+        r = fig.canvas.get_renderer()
+        panel = next(a for a in fig.axes if a.get_title() == "denoise")
+        names = {t.get_text(): t.get_window_extent(r) for t in panel.get_xticklabels() if t.get_text()}
+        column = panel.get_window_extent(r).width / n
+        problems = layout_problems(fig)
+        plt.close(fig)
+    across = [k for k, b in names.items() if b.width > b.height]
+    upright = [k for k in names if k not in across]
+    assert len(names) == n and "topiq_fr_pipal_with_a_long_name ↑" in upright and len(across) > n / 2, names
+    assert all(names[k].width <= 0.8 * column for k in across) and all(names[k].height > 0.8 * column
+                                                                      for k in upright), (column, names)
+    if n == 7:  # wide columns: every name but the long one fits
+        assert upright == ["topiq_fr_pipal_with_a_long_name ↑"], upright
+    assert problems == [], problems
