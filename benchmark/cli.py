@@ -1791,16 +1791,20 @@ def cmd_check(args) -> int:
     back = renamed_gone(store, gone, every)  # {run id: its name in runs/} of the gone runs renamed: said below
     told = set(back.values()) if len(gone) <= GONE_NAMED else set()
     renamed = {c: rid for c, rid in renamed.items() if c not in told}
-    if len(renamed) == 1:
-        ((c, rid),) = renamed.items()
+    # each with the mv that renames it back (more than GONE_NAMED gone: gone_lines groups them, naming none): the
+    # first GONE_NAMED, the rest counted
+    for c, rid in sorted(renamed.items())[:GONE_NAMED]:
         named = "is named as" if copy_of(c) else "holds"  # runs/best: its record says whose copy it is
         _say(f"runs/{c} {named} a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
              f"restore the run, rename it back: mv {shlex.quote(str(store.runs / c))} "
              f"{shlex.quote(str(store.run_dir(rid)))}")
-    elif renamed:
-        _say(f"{len(renamed)} folders are named as copies of runs whose folders are gone ("
-             + _first_three(renamed, "runs/") + "): no report reads them "
-             "as they are; to restore each run, rename its copy back to runs/<id>")
+    if len(renamed) > GONE_NAMED:
+        more = len(renamed) - GONE_NAMED
+        _say(f"{plural(more, 'more folder')} {agree(more, 'is', 'are')} named as "
+             f"{agree(more, 'a copy of a run whose folder is', 'copies of runs whose folders are')} gone ("
+             + _first_three(sorted(renamed)[GONE_NAMED:], "runs/") + f"): no report reads {agree(more, 'it', 'them')} "
+             f"as {agree(more, 'it is', 'they are')}; to restore {agree(more, 'the run', 'each run')}, rename its "
+             "copy back to runs/<id> as above")
     if copies:
         _say(f"{plural(len(copies), 'folder')} named as {agree(len(copies), 'a copy of a run', 'copies of runs')} "
              f"({_first_three(copies, 'runs/')}): {agree(len(copies), 'not a run', 'not runs')}, read by no report "

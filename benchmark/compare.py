@@ -798,6 +798,13 @@ def _summary_lock(store: ResultsStore, path: Path):
                               "summary into %s (%s); waiting for it, then reading the store again")
 
 
+def _full_stop(note: str) -> str:
+    """A task's note as the summary quotes it: ended by a full stop, as every note of leaderboard.md is
+    (:func:`benchmark.export.notes` ends the smoke test's line; here it came bare)."""
+    note = note.rstrip()
+    return note if note.endswith((".", "!", "?")) else note + "."
+
+
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
@@ -876,7 +883,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     figs = {}
     for task in sorted(notes):
         lines += [f"## {task}", ""]
-        lines += [f"> {md_text(n, cell=False)}" for n in notes[task]]  # notes name losses: as leaderboard.md's
+        lines += [f"> {_full_stop(md_text(n, cell=False))}" for n in notes[task]]  # names losses: as leaderboard.md
         if task not in chosen:
             lines.append("")
             continue
@@ -918,7 +925,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             cov.append("Several versions of one loss, each its own row and never pooled (for a loss file the hash of "
                        "its text: the runs of its earlier text are part of the field here, not of the loss compared), "
                        "oldest first: " + "; ".join(st.versions) + ".")
-        lines += [f"> {line}" for line in cov]
+        lines += [f"> {_full_stop(line)}" for line in cov]
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells

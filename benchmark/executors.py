@@ -113,6 +113,9 @@ class WorkUnit:
     #: who runs the grid again, as the driver's call says it (:func:`benchmark.errors.again_who`: ``api`` within
     #: api.run's call), for the worker's lines to say it too: a process, a Ray task, a SLURM job have no context of it
     again: str = field(default_factory=again_who)
+    #: the store's warnings the driver gave once for every worker (finished.log not writable:
+    #: :meth:`benchmark.results.ResultsStore.finished_log_unwritable`), not given again by each
+    said: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -131,6 +134,7 @@ def run_unit(unit: WorkUnit) -> dict:
             load_user_file(f, LOSSES)
         check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
+        store.said_by_the_driver(unit.said)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
@@ -880,6 +884,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     if cuda and not gpus:
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()
+    said = (ResultsStore(store_root).finished_log_unwritable(),)  # said once here, not by each worker
     if not gpus:  # CPU workers share this machine's RAM: checked here for all of them, before any starts
         check_local_memory(todo, resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
                            ResultsStore(store_root), metrics)
@@ -914,7 +919,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
                               planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
-                              decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps))
+                              decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps,
+                              said=said))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {plural(per_worker_threads, 'thread')} each")
@@ -1516,6 +1522,8 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     only); ``overlaps``: its overlap checks (:func:`_overlaps`). A unit of ``split="run"`` counts its own run only:
     each carrying the whole grid made N units of N configs (quadratic: submitit pickles each job's unit to a file,
     ~2 MB each at 20,000 runs); the driver's progress line counts the grid."""
+    from benchmark.results import ResultsStore
+
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
@@ -1523,7 +1531,7 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts,
-                  overlaps=overlaps)
+                  overlaps=overlaps, said=(ResultsStore(store_root).finished_log_unwritable(),))
     plan = _planned(configs)
     if split == "run":
         common.pop("grid")

@@ -1076,23 +1076,23 @@ def clipped_ci_lines(stats: Stats) -> list[str]:
             f"whose interval over few seeds reached past it; the true mean lies within, so no coverage is lost."]
 
 
-def pooled_sets_text(stats: Stats) -> str:
+def pooled_sets_text(stats: Stats, below: bool = False) -> str:
     """Where the board scores several test sets: its marks pool their images, said where the marks are read (the
     notes above the tables, compare's summary), not only after the tables (leaderboard.md's By test set); "" for one
-    set."""
+    set. ``below``: said in leaderboard.md itself, whose By test set follows (not "in leaderboard.md")."""
     if len(stats.test_sets) <= 1:
         return ""
     sets = ", ".join(f"{d} ({plural(n, 'image')})" for d, n in stats.test_sets.items())
     return (f"Test sets pooled: every cell's mean, interval, bold and {UP}/{DOWN} pool the images of the "
             f"{len(stats.test_sets)} test sets, {sets}, each image one item of the paired test — a loss marked better "
-            f"on the pooled images may be worse on one set; the means per set (By test set, in "
-            "leaderboard.md) carry no test.")
+            f"on the pooled images may be worse on one set; the means per set (By test set, "
+            f"{'below' if below else 'in leaderboard.md'}) carry no test.")
 
 
-def notes(stats: Stats, coverage: bool = True) -> list[str]:
+def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
     one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one).
-    Markdown, LaTeX and HTML print the same lines."""
+    Markdown, LaTeX and HTML print the same lines; ``board``: leaderboard.md's, whose By test set is below them."""
     from benchmark.stats import smoke_test
 
     smoke = smoke_test(stats)
@@ -1131,7 +1131,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
-        out += [x for x in (pooled_sets_text(stats),) if x]
+        out += [x for x in (pooled_sets_text(stats, below=board),) if x]
         if few:
             counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
@@ -1508,7 +1508,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"of) that metric. {WORSE}: some runs restore worse than the degraded input (`< input`). `input` is "
              f"the degraded image itself. Losses with learned weights show their "
              f"provenance in brackets (`random` = randomly initialised backbone). " + TASK_COLUMNS, ""]
-    lines += [f"> {md_text(n, cell=False)}" for n in notes(stats)]
+    lines += [f"> {md_text(n, cell=False)}" for n in notes(stats, board=True)]
     unranked = not_ranked(stats)
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)

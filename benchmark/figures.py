@@ -1205,15 +1205,16 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
 
 def _names_across(fig, axes, room: float = 0.8) -> None:
     """Set the upright column names of heatmap ``axes`` (laid out by :func:`fit_canvas`) across their columns where
-    every one takes at most ``room`` of its column's width as drawn, the figure made shorter by the height that frees
-    in each row of panels that names its columns (one task's rank heatmap stood 'denoise' and 'all' upright under
-    0.75-in columns, a one-metric leaderboard its metric under a 2-in one: bands of white beside them)."""
+    each takes at most ``room`` of its column's width as drawn, the others left upright, the figure made shorter by
+    the height that frees in each row of panels that names its columns (one task's rank heatmap stood 'denoise' and
+    'all' upright under 0.75-in columns, a one-metric leaderboard its metric under a 2-in one: bands of white beside
+    them; one long metric name of seven stood the six short ones upright with it)."""
     r = fig.canvas.get_renderer()
     named = {ax: [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()] for ax in axes}
     named = {ax: names for ax, names in named.items() if names}
-    if not named or any(_text_width(fig, t.get_text(), t.get_fontsize())
-                        > room * ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())
-                        for ax, names in named.items() for t in names):
+    fits = {t for ax, names in named.items() for t in names if _text_width(fig, t.get_text(), t.get_fontsize())
+            <= room * ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())}
+    if not fits:
         return
 
     def bands() -> dict[float, float]:  # each row of panels (by its cells' bottom): its names' height
@@ -1224,8 +1225,8 @@ def _names_across(fig, axes, room: float = 0.8) -> None:
         return out
 
     upright = bands()
-    for ax in named:
-        ax.tick_params(axis="x", labelrotation=0)
+    for t in fits:
+        t.set_rotation(0)
     fig.draw_without_rendering()
     freed = sum(upright.values()) - sum(bands().values())
     w, h = fig.get_size_inches()
@@ -1787,6 +1788,8 @@ def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
 CD_WRAPS = (30, 38, 46)
 #: the gap (points) between a CD diagram's connector and its loss label: more than a marker's radius (2 pt)
 CD_LABEL_GAP = 4.0
+#: inches between the vertical lines of losses tied on a mean rank (or nearer than this on the axis) in the CD diagram
+CD_TIE_IN = 0.04
 
 
 def draw_cd_diagram(stats: Stats, styles=None):
@@ -1865,12 +1868,13 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     ax.set_xlim(lo - 0.3, hi + 0.3)
     ax.set_ylim(bottom, top)
     ax.hlines(0, lo, hi, color="k", lw=0.8)
+    connectors = []  # each loss's line, set apart from a tied loss's once the axis's width is known (_spread_ties)
     for i, (label, r) in enumerate(ranks.items()):
         left = i < half
         xe = lo - 0.25 if left else hi + 0.25
         st = styles.get(label, styles[INPUT])  # its whole style, marker at the corner: 10 colours repeat beyond 10
-        ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=st.color, lw=0.8, ls=st.linestyle, marker=st.marker,
-                markevery=[1], ms=4, mew=0.8, **_half(st))
+        connectors += ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=st.color, lw=0.8, ls=st.linestyle,
+                              marker=st.marker, markevery=[1], ms=4, mew=0.8, **_half(st))
         # the label CD_LABEL_GAP points past the connector's end, whatever a rank's width: 0.05 rank apart, a 60-loss
         # axis drew the first and last losses' markers (at 1 and 60) on their labels' first letters
         ax.annotate(texts[i], (xe, ypos[i]), xytext=(-CD_LABEL_GAP if left else CD_LABEL_GAP, 0),
@@ -1914,6 +1918,7 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     renderer = fig.canvas.get_renderer()
     per_rank = ax.get_window_extent(renderer).width / fig.dpi / (hi - lo + 0.6)
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100) if s * per_rank >= 0.28)
+    _spread_ties(connectors, vals, CD_TIE_IN / per_rank)
     numbered = _numbered_ranks(lo, hi, step)
     for t in range(lo, hi + 1):
         ax.vlines(t, 0, 0.12 if t in numbered else 0.08, color="k", lw=0.6)
@@ -1921,6 +1926,24 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
             ax.text(t, 0.15, str(t), ha="center", va="bottom", fontsize=7)
     fit_canvas(fig)
     return fig
+
+
+def _spread_ties(lines, vals, apart: float) -> None:
+    """Set the vertical parts of the CD diagram's connectors (``lines``, one per loss, at its mean rank ``vals``,
+    best first) ``apart`` ranks from each other where they stood nearer (losses tied on a rank drew one line, the
+    lower over the upper): each run of them centred on its ranks' middle, in their order (ascending down the left
+    column and up the right one, so no vertical crosses another's horizontal); the others stay on their ranks."""
+    i = 0
+    while i < len(vals):
+        j = i
+        while j + 1 < len(vals) and vals[j + 1] - vals[j] < apart:
+            j += 1
+        mid = (vals[i] + vals[j]) / 2
+        for n in range(i, j + 1) if j > i else ():
+            x = mid + (n - i - (j - i) / 2) * apart
+            xs = list(lines[n].get_xdata())
+            lines[n].set_xdata([x, x] + xs[2:])
+        i = j + 1
 
 
 def _numbered_ranks(lo: int, hi: int, step: int) -> list[int]:

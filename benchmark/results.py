@@ -1270,6 +1270,8 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 #: the store's append-only list of its finished runs (``+<id>\t<what>``; ``-<id>``: left out by a report, which named
 #: its folder gone): what :meth:`ResultsStore.gone` remembers a deleted run folder by
 FINISHED_LOG = "finished.log"
+#: what a run not noted finished in :data:`FINISHED_LOG` costs, as its warning says
+NOTED_FINISHED_LOST = "a run folder deleted before the next report may go unnamed"
 #: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
 #: (:meth:`ResultsStore.note_digests`), which stands for today's on a machine without it (:meth:`ResultsStore.table`)
 DIGESTS_FILE = "metric-digests.json"
@@ -2083,8 +2085,7 @@ class ResultsStore:
                                f"{agree(len(run_ids), 'it is', 'they are')} named again by the next check and "
                                "report")
 
-    def _log_finished(self, lines: str,
-                      lost: str = "a run folder deleted before the next report may go unnamed") -> None:
+    def _log_finished(self, lines: str, lost: str = NOTED_FINISHED_LOST) -> None:
         """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
         that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)
         — once per store and reason, however many runs a grid or a merge notes."""
@@ -2111,9 +2112,34 @@ class ResultsStore:
             finally:
                 os.close(fd)
         except OSError as exc:  # said once per store, not once per run noted (a merge of 500 runs: 500 lines)
-            if (said := f"could not note in {path} ({exc.strerror or exc}): {lost}") not in self._said:
-                self._said.add(said)
-                log.warning("%s", said)
+            self._say_once(f"could not note in {path} ({exc.strerror or exc}): {lost}")
+
+    def _say_once(self, said: str) -> None:
+        """Warn ``said`` unless this store (or, for a grid's worker, its driver: :meth:`said_by_the_driver`) has."""
+        if said not in self._said:
+            self._said.add(said)
+            log.warning("%s", said)
+
+    def finished_log_unwritable(self) -> str:
+        """A grid's driver, before its workers start: the warning a run noted finished would give now where
+        :data:`FINISHED_LOG` cannot be written (a file of another user's, read-only; a folder in its place), said here
+        once and returned for the workers to take (:meth:`said_by_the_driver`), each of which said it again: N lines
+        for N workers. "" where it can be written, or is not there yet (its folder writable: the caller's
+        :meth:`ensure_writable`); nothing is written, or created, to find out."""
+        path = self.root / FINISHED_LOG
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        except FileNotFoundError:
+            return ""
+        except OSError as exc:
+            self._say_once(said := f"could not note in {path} ({exc.strerror or exc}): {NOTED_FINISHED_LOST}")
+            return said
+        return ""
+
+    def said_by_the_driver(self, lines) -> None:
+        """A worker's store: ``lines`` (:meth:`finished_log_unwritable`'s) were said by the grid's driver, once for
+        every worker; not said again here (a new reason still is)."""
+        self._said.update(x for x in lines if x)
 
     def note_digests(self, digests: dict[str, str]) -> None:
         """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`
