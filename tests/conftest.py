@@ -371,3 +371,41 @@ def a_file(tmp_path):
     p = tmp_path / "afile"
     p.write_text("mine\n")
     return p
+
+
+def refuse_imports(monkeypatch, *names: str) -> None:
+    """Make importing any of ``names`` (dropped from sys.modules first) raise AssertionError for the rest of the test:
+    a torch-free path proved torch-free."""
+    import importlib.abc
+    import sys
+
+    class Refuse(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name in names:
+                raise AssertionError(f"{name} imported")
+
+    for name in names:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
+
+
+def two_seed_store(tmp_path, monkeypatch, datasets=None):
+    """A store of task sr4, l1 and mine (0.5 better) over 2 seeds × 5 images scored on psnr, the report's figures
+    stubbed out (seconds, not these tests'); ``datasets``: row → its test set's name."""
+    from benchmark import figures as F
+    from benchmark import report
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])
+    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
+    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "mine": 0.5}, metrics=("psnr",),
+                                          seeds=range(2), n_images=5, budget_check=False):
+        if datasets:
+            rows = [{**r, "dataset": datasets(r)} for r in rows]
+        store.write_eval(rid, rows, ["psnr"], {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store

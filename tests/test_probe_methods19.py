@@ -114,24 +114,14 @@ def test_a_store_of_fileless_metrics_is_read_without_importing_the_metrics(monke
     without torch could not check its findings): every table asks for the digests of the metrics' files, and psnr —
     no file, no code tag — was looked up by importing benchmark.metrics. pyiqa's metrics that read no file are known
     without it (benchmark.metric_code.OFFLINE_OK); a metric of a file is still hashed."""
-    import importlib.abc
-    import sys
+    from conftest import refuse_imports
 
     from benchmark.metric_code import OFFLINE_OK
     from benchmark.results import current_digests
     from benchmark.weights import OFFLINE_OK as RE_EXPORTED
 
     assert RE_EXPORTED is OFFLINE_OK
-    heavy = ("benchmark.metrics", "benchmark.weights", "torch")
-
-    class Refuse(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name in heavy:
-                raise AssertionError(f"{name} imported")
-
-    for name in heavy:
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
+    refuse_imports(monkeypatch, "benchmark.metrics", "benchmark.weights", "torch")
     digests = current_digests(["psnr", "ssim", "vsi", "gmsd", "mad"])
     assert set(digests) == {"vsi", "gmsd", "mad"}, digests  # their code tags, read from the source text
 

@@ -93,21 +93,12 @@ def test_compares_summary_says_the_test_sets_are_pooled(tmp_path, monkeypatch):
     notes now say it in the same words, naming each set with its images; a board of one set says nothing of it."""
     import warnings
 
-    from benchmark import report
-    from benchmark.compare import _summary
-    from benchmark.results import ResultsStore, atomic_write_json
-    from benchmark.synthetic import synthetic_runs
+    from conftest import two_seed_store
 
-    monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])  # the figures: not this test's (seconds)
-    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
-    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
-    store = ResultsStore(tmp_path)
-    store.ensure_writable()
-    for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "mine": 0.5}, metrics=("psnr",),
-                                          seeds=range(2), n_images=5, budget_check=False):
-        rows = [{**r, "dataset": "medical" if r["image"] >= "img0003" else "natural"} for r in rows]
-        store.write_eval(rid, rows, ["psnr"], {})
-        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    from benchmark.compare import _summary
+
+    store = two_seed_store(tmp_path, monkeypatch,
+                           datasets=lambda r: "medical" if r["image"] >= "img0003" else "natural")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         text, _ = _summary(store, {"sr4": [m for m in store.metas() if m.get("config")]}, ["mine"], {"sr4": []},

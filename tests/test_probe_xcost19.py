@@ -56,21 +56,11 @@ def test_the_harness_s_own_fileless_metrics_are_read_without_importing_the_metri
     benchmark.metrics and torch to learn that they read no file: they have no code tag and are not pyiqa's
     (metric_code.OFFLINE_OK). Each is now marked where it is registered (``register_metric(…, reads_no_file=True)``),
     read from the source without importing it (metric_code.READS_NO_FILE); a metric of a file is still hashed."""
-    import importlib.abc
-    import sys
+    from conftest import refuse_imports
 
     from benchmark.results import current_digests
 
-    heavy = ("benchmark.metrics", "benchmark.weights", "torch")
-
-    class Refuse(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name in heavy:
-                raise AssertionError(f"{name} imported")
-
-    for name in heavy:
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
+    refuse_imports(monkeypatch, "benchmark.metrics", "benchmark.weights", "torch")
     digests = current_digests(["psnr", "psnr_y", "ssim_y@shave4", "psnr_rgb@shave8", "psnrb_y@grey", "mad"])
     assert set(digests) == {"mad"}, digests
 

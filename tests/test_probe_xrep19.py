@@ -3,26 +3,7 @@ losses, check's renamed copies, finished.log's warning."""
 from __future__ import annotations
 
 import pytest
-
-
-def _two_seed_store(tmp_path, monkeypatch, datasets=None):
-    from benchmark import figures as F
-    from benchmark import report
-    from benchmark.results import ResultsStore, atomic_write_json
-    from benchmark.synthetic import synthetic_runs
-
-    monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])  # the figures: not these tests' (seconds)
-    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
-    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
-    store = ResultsStore(tmp_path)
-    store.ensure_writable()
-    for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "mine": 0.5}, metrics=("psnr",),
-                                          seeds=range(2), n_images=5, budget_check=False):
-        if datasets:
-            rows = [{**r, "dataset": datasets(r)} for r in rows]
-        store.write_eval(rid, rows, ["psnr"], {})
-        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
-    return store
+from conftest import two_seed_store
 
 
 @pytest.mark.slow  # compare's summary, its statistics and findings: ~2.5 s on a loaded 2-core machine
@@ -34,7 +15,7 @@ def test_every_note_of_compares_task_ends_with_a_full_stop(tmp_path, monkeypatch
 
     from benchmark.compare import _summary
 
-    store = _two_seed_store(tmp_path, monkeypatch)
+    store = two_seed_store(tmp_path, monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         text, _ = _summary(store, {"sr4": [m for m in store.metas() if m.get("config")]}, ["mine"], {"sr4": []},
