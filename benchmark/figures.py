@@ -1205,16 +1205,15 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
 
 def _names_across(fig, axes, room: float = 0.8) -> None:
     """Set the upright column names of heatmap ``axes`` (laid out by :func:`fit_canvas`) across their columns where
-    each takes at most ``room`` of its column's width as drawn, the others left upright, the figure made shorter by
-    the height that frees in each row of panels that names its columns (one task's rank heatmap stood 'denoise' and
-    'all' upright under 0.75-in columns, a one-metric leaderboard its metric under a 2-in one: bands of white beside
-    them; one long metric name of seven stood the six short ones upright with it)."""
+    every one takes at most ``room`` of its column's width as drawn, the figure made shorter by the height that frees
+    in each row of panels that names its columns (one task's rank heatmap stood 'denoise' and 'all' upright under
+    0.75-in columns, a one-metric leaderboard its metric under a 2-in one: bands of white beside them)."""
     r = fig.canvas.get_renderer()
     named = {ax: [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()] for ax in axes}
     named = {ax: names for ax, names in named.items() if names}
-    fits = {t for ax, names in named.items() for t in names if _text_width(fig, t.get_text(), t.get_fontsize())
-            <= room * ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())}
-    if not fits:
+    if not named or any(_text_width(fig, t.get_text(), t.get_fontsize())
+                        > room * ax.get_window_extent(r).width / fig.dpi / len(ax.get_xticks())
+                        for ax, names in named.items() for t in names):
         return
 
     def bands() -> dict[float, float]:  # each row of panels (by its cells' bottom): its names' height
@@ -1225,8 +1224,8 @@ def _names_across(fig, axes, room: float = 0.8) -> None:
         return out
 
     upright = bands()
-    for t in fits:
-        t.set_rotation(0)
+    for ax in named:
+        ax.tick_params(axis="x", labelrotation=0)
     fig.draw_without_rendering()
     freed = sum(upright.values()) - sum(bands().values())
     w, h = fig.get_size_inches()
