@@ -1,0 +1,27 @@
+"""Short round: data tables, a worker's error outside any run, report.to_markdown."""
+from __future__ import annotations
+
+import pytest
+
+from benchmark import data
+from benchmark.errors import UserError
+
+
+def test_a_later_row_with_a_cell_past_the_header_is_refused_in_our_line(tmp_path):
+    """``file,label`` / ``a.png,1`` / ``b.png,2,keep``: pandas' 'Error tokenizing data. C error: Expected 2 fields in
+    line 3, saw 3' was the whole message. Now one line names the file, the line, its cells and what to do."""
+    (tmp_path / "list.csv").write_text("file,label\na.png,1\nb.png,2,keep\n")
+    with pytest.raises(UserError) as e:
+        data._load_table(tmp_path / "list.csv")
+    said = str(e.value)
+    assert "list.csv" in said and "line 3" in said and "3 cells" in said and "2 columns (file, label)" in said
+    assert "header line" in said and "C error" not in said and "tokenizing" not in said and "\n" not in said
+
+
+def test_a_markdown_tables_line_is_its_files_line_in_the_refusal(tmp_path):
+    """A Markdown table (title and prose above it) with a row of one cell too many: the line is the file's."""
+    (tmp_path / "list.txt").write_text("# Photos\n\nsome prose\n\n| path | label |\n|---|---|\n| a.png | 1 |\n"
+                                       "| b.png | 2 |\n| c.png | 3 | 4 |\n")
+    with pytest.raises(UserError, match=r"line 9 holds 3 cells"):
+        data._load_table(tmp_path / "list.txt")
+
