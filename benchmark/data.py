@@ -2852,7 +2852,7 @@ def _markdown_cells(line: str) -> list[str]:
     row = line.strip()
     row = row[1:] if row.startswith("|") else row
     row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
-    return re.split(r"(?<!\\)\|", row)
+    return [cell.replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", row)]
 
 
 def _markdown_table(path: Path, encoding: str) -> tuple[str, list[int]] | None:
@@ -2869,12 +2869,18 @@ def _markdown_table(path: Path, encoding: str) -> tuple[str, list[int]] | None:
     rows = []
     for line in itertools.takewhile(lambda s: s.startswith("|") if outer else "|" in s,
                                     [lines[start], *lines[start + 2:]]):
-        rows.append("|".join(_markdown_cell(c) for c in _markdown_cells(line)))
+        rows.append("|".join(_pipe_quoted(_markdown_cell(c)) for c in _markdown_cells(line)))
     return "\n".join(rows), [start + 1, *range(start + 3, start + 2 + len(rows))]
 
 
 #: a Markdown table's cell that is one code span, image or link: `` `a.png` ``, ``![a](a.png)``, ``[a](<my a.png>)``
 _MARKDOWN_WRAPPED = re.compile(r'\s*(?:`+\s*([^`]+?)\s*`+|!?\[[^\]]*\]\(\s*(?:<([^>]+)>|(\S+))(?:\s+"[^"]*")?\s*\))\s*')
+
+
+def _pipe_quoted(cell: str) -> str:
+    """A Markdown table's cell for the pipe-separated text pandas reads: quoted where it holds a pipe (``x \\| y``,
+    GitHub's escaped pipe, a ``|`` in the cell), which split it at the pipe, a ``x \\`` and a cell past the header's."""
+    return '"' + cell.replace('"', '""') + '"' if "|" in cell else cell
 
 
 def _markdown_cell(cell: str) -> str:

@@ -25,3 +25,11 @@ def test_a_markdown_tables_line_is_its_files_line_in_the_refusal(tmp_path):
     with pytest.raises(UserError, match=r"line 9 holds 3 cells"):
         data._load_table(tmp_path / "list.txt")
 
+
+def test_an_escaped_pipe_in_a_markdown_cell_is_a_pipe(tmp_path):
+    r"""``| a.png | x \| y |`` (GitHub's escaped pipe) was split at the ``\|``: the label read ``x \``, and ``y`` was
+    dropped as a cell past the header's. Now the cell reads ``x | y``."""
+    (tmp_path / "list.txt").write_text("| path | label |\n|---|---|\n| a.png | x \\| y |\n| b.png | 2 |\n")
+    frame = data._load_table(tmp_path / "list.txt").to_pandas()
+    assert list(frame.columns) == ["path", "label"] and frame["label"].tolist() == ["x | y", "2"]
+
