@@ -33,3 +33,25 @@ def test_an_escaped_pipe_in_a_markdown_cell_is_a_pipe(tmp_path):
     frame = data._load_table(tmp_path / "list.txt").to_pandas()
     assert list(frame.columns) == ["path", "label"] and frame["label"].tolist() == ["x | y", "2"]
 
+
+def test_a_memory_error_outside_any_run_is_the_hosts_out_of_memory_line(monkeypatch, capsys):
+    """A ``MemoryError()`` raised in a worker before its first run (decoding the data) came back as 'MemoryError: ',
+    a colon and nothing after it, and the command's last line called it an internal error, asking for --debug's
+    traceback; now the host-out-of-memory line, with what to change, as a run's and the command's say it."""
+    from benchmark import cli, executors
+
+    def short(unit):
+        raise MemoryError()
+
+    monkeypatch.setattr(executors, "run_unit", short)
+    result = executors._worker_main(executors.WorkUnit((), "/nonexistent", ("psnr",), "cpu", tag="[w0]"))
+    assert result["user"] is False and not result["error"].rstrip().endswith(":")
+    assert "host ran out of memory" in result["error"] and "fewer workers" in result["error"]
+    with pytest.raises(executors.WorkerFailed, match=r"failed: MemoryError: the host ran out of memory") as e:
+        executors._raise_failures([result], "workers")
+    monkeypatch.setattr(cli, "cmd_list", lambda args: (_ for _ in ()).throw(e.value))
+    assert cli.main(["list", "tasks"]) == 1
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("error: a worker (w0) failed: MemoryError: the host ran out of memory"), said
+    assert "internal error" not in said and "--debug" not in said and "\n" not in said
+
