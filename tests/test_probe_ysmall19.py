@@ -1,6 +1,7 @@
 """Short round: data tables, a worker's error outside any run, report.to_markdown."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from benchmark import data
@@ -55,3 +56,15 @@ def test_a_memory_error_outside_any_run_is_the_hosts_out_of_memory_line(monkeypa
     assert said.startswith("error: a worker (w0) failed: MemoryError: the host ran out of memory"), said
     assert "internal error" not in said and "--debug" not in said and "\n" not in said
 
+
+def test_to_markdown_holds_the_by_test_set_section_its_note_points_to():
+    """With two test sets the pooled note says '(By test set, below)', but report.to_markdown() left that section
+    out: the note pointed at nothing. Now its text is leaderboard.md's, the section included."""
+    from benchmark import report
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.5}, seeds=(0, 1, 2), metrics=("psnr",), n_images=6)
+    t["dataset"] = np.where(t["image"].isin(["img0000", "img0001", "img0002"]), "A", "B")
+    text = report.to_markdown(t, n_boot=20)
+    assert "By test set, below" in text and "\n## By test set\n" in text
+    assert text.index("By test set, below") < text.index("\n## By test set\n")
