@@ -622,6 +622,10 @@ def main(argv: list[str] | None = None) -> int:
                   "with more" + ("; finished runs are saved: the same command resumes the rest"
                                  if args.command in ("run", "compare") else ""), file=sys.stderr)
             return 1
+        if getattr(exc, "host_memory", False):  # a worker's (WorkerFailed): its line says the host's memory
+            print(f"error: {first}" + ("; finished runs are saved: the same command resumes the rest"
+                                       if args.command in ("run", "compare") else ""), file=sys.stderr)
+            return 1
         print(f"error: internal error: {type(exc).__name__}{': ' + first if first else ''} "
               "(rerun with --debug for the traceback)", file=sys.stderr)
         return 1

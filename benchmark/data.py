@@ -2852,15 +2852,16 @@ def _markdown_cells(line: str) -> list[str]:
     row = line.strip()
     row = row[1:] if row.startswith("|") else row
     row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
-    return re.split(r"(?<!\\)\|", row)
+    return [cell.replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", row)]
 
 
-def _markdown_table(path: Path, encoding: str) -> str | None:
+def _markdown_table(path: Path, encoding: str) -> tuple[str, list[int]] | None:
     """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
     or prose above it passed over, the table ending at its first line not in ``|``; without outer pipes, at its first
     line holding none), as a pipe-separated text for
     pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
-    the header as a column named ``Unnamed: 0``. None where ``path`` holds no such table."""
+    the header as a column named ``Unnamed: 0``; with the file's line number (from 1) of each of its lines. None where
+    ``path`` holds no such table."""
     if (start := _markdown_start(path, encoding)) is None:
         return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
@@ -2868,12 +2869,18 @@ def _markdown_table(path: Path, encoding: str) -> str | None:
     rows = []
     for line in itertools.takewhile(lambda s: s.startswith("|") if outer else "|" in s,
                                     [lines[start], *lines[start + 2:]]):
-        rows.append("|".join(_markdown_cell(c) for c in _markdown_cells(line)))
-    return "\n".join(rows)
+        rows.append("|".join(_pipe_quoted(_markdown_cell(c)) for c in _markdown_cells(line)))
+    return "\n".join(rows), [start + 1, *range(start + 3, start + 2 + len(rows))]
 
 
 #: a Markdown table's cell that is one code span, image or link: `` `a.png` ``, ``![a](a.png)``, ``[a](<my a.png>)``
 _MARKDOWN_WRAPPED = re.compile(r'\s*(?:`+\s*([^`]+?)\s*`+|!?\[[^\]]*\]\(\s*(?:<([^>]+)>|(\S+))(?:\s+"[^"]*")?\s*\))\s*')
+
+
+def _pipe_quoted(cell: str) -> str:
+    """A Markdown table's cell for the pipe-separated text pandas reads: quoted where it holds a pipe (``x \\| y``,
+    GitHub's escaped pipe, a ``|`` in the cell), which split it at the pipe, a ``x \\`` and a cell past the header's."""
+    return '"' + cell.replace('"', '""') + '"' if "|" in cell else cell
 
 
 def _markdown_cell(cell: str) -> str:
@@ -2904,7 +2911,7 @@ def _read_table(path: Path, encoding: str | None):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 ds = datasets.load_dataset(builder, data_files=str(read), split="train")
             return _pandas_json(read, ds) if suffix == ".json" else ds
-    markdown = _markdown_table(path, encoding)  # '| path | label |' over '|---|---|', in a .txt or a .csv
+    markdown, line_of = _markdown_table(path, encoding) or (None, None)  # '| path | label |' over '|---|---|'
     sep, skip = ("|", 0) if markdown is not None else _csv_separator(
         path, encoding, comments=suffix == ".txt", default="\t" if suffix == ".tsv" else None)
     if suffix == ".txt" and sep != "\t" and markdown is None:  # a tab makes it Excel's 'Text (Tab delimited)', a TSV
@@ -2917,21 +2924,45 @@ def _read_table(path: Path, encoding: str | None):
     # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
     if suffix == ".txt" and markdown is None:  # naming a file, '#1.png', kept), the header's line
         with open(path, encoding=encoding, newline="") as f:
-            text = "\n".join(line.rstrip("\r\n") for i, line in enumerate(f)  # counted as _csv_separator counts it
-                             if i >= skip and not (line.lstrip().startswith("#")
-                                                   and not _list_entry(line.split("\t")[0], path.parent)))
+            kept = [(i + 1, line.rstrip("\r\n")) for i, line in enumerate(f)  # counted as _csv_separator counts it
+                    if i >= skip and not (line.lstrip().startswith("#")
+                                          and not _list_entry(line.split("\t")[0], path.parent))]
+        text, line_of = "\n".join(line for _, line in kept), [i for i, _ in kept]
 
     def csv(**kw):
         source = io.StringIO(text) if text is not None else path
         return pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False,
                            **({} if text is not None else {"encoding": encoding, "skiprows": skip}), **kw)
 
+    def uneven(exc: pd.errors.ParserError, **kw) -> ValueError | None:
+        """A row of more cells than the header's, below the first (pandas' 'Expected 2 fields in line 3, saw 3'
+        was the whole message), said by the file's line, its cells and the header's columns; None for another."""
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m is None:
+            return None
+        expected, line, saw = map(int, m.groups())
+        if line_of is not None:  # a text built from the file (a Markdown table's rows, a tab table without comments)
+            line = line_of[line - 1] if 0 < line <= len(line_of) else line
+        names = []
+        with contextlib.suppress(Exception):
+            names = [str(c).strip() for c in csv(nrows=0, index_col=False, **kw).columns]
+        # no header (its first row an image's, as read below): the first row's cells, and a header line to add
+        headed = kw.get("header", "infer") is not None and len(names) == expected and not any(
+            Path(n).suffix.lower() in image_extensions() for n in names)
+        return ValueError(f"line {line} holds {saw} cells, more than the {expected} "
+                          + (f"columns ({', '.join(names)}) its header line names: name each column in its header "
+                             "line" if headed else "cells of its first row: add a header line naming each column")
+                          + ", or remove the cells past them")
+
     def read(**kw):
         # index_col=False: rows of one cell more than the header (a separator ending each row, as scripts write
         # them: 'a.png,1,') were read with their first cells as pandas' index, every column shifted one to the left
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            frame = csv(index_col=False, **kw)
+            try:
+                frame = csv(index_col=False, **kw)
+            except pd.errors.ParserError as exc:
+                raise (uneven(exc, **kw) or exc) from None
         if not any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
             return frame
         names = ", ".join(map(str, frame.columns))

@@ -269,8 +269,15 @@ def _worker_main(unit: WorkUnit) -> dict:
                 "host": _host()}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
-        return {"error": f"{type(exc).__name__}: {exc}", "user": False, "worker": _name(unit) or "?",
-                "host": _host()}
+        # the host out of memory (a bare MemoryError() read 'MemoryError: ') as a run's line says it
+        if isinstance(exc, MemoryError):
+            from benchmark.runner import failure_message
+
+            error = failure_message(exc, None)
+        else:
+            error = f"{type(exc).__name__}: {exc}" if str(exc).strip() else type(exc).__name__
+        return {"error": error, "user": False, "worker": _name(unit) or "?", "host": _host(),
+                **({"memory": True} if isinstance(exc, MemoryError) else {})}
 
 
 def local_workers(device_spec: str, workers: int | str, workers_per_gpu: int, runs: int) -> tuple[int, list[str]]:
@@ -374,6 +381,7 @@ class WorkerFailed(RuntimeError):
     before this one, as :class:`WorkersLost` and a full disk have it."""
 
     summary = None
+    host_memory = False  # the host out of memory (MemoryError) in that worker: not a bug, no traceback to ask for
 
 
 class WorkersLost(UserError):
@@ -662,7 +670,9 @@ def _raise_failures(results: list[dict], where: str) -> None:
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     name = f" ({first['worker']})" if first.get("worker") else ""
-    raise WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
+    err = WorkerFailed(f"a {where.rstrip('s')}{name} failed: {first['error']}{more}")
+    err.host_memory = bool(first.get("memory"))  # no bug: said as the host's memory, no traceback asked for
+    raise err
 
 
 def _hang_found(unit: WorkUnit, since: float, grid_id: str = "") -> str | None:

@@ -91,11 +91,14 @@ def order_rows(wide: pd.DataFrame, higher: dict[str, bool]) -> pd.DataFrame:
 
 
 def to_markdown(table: pd.DataFrame, stats: Stats | None = None, **kw) -> str:
-    """The ``leaderboard.md`` text (see :func:`benchmark.export.markdown`); ``kw`` goes to
-    :func:`benchmark.stats.compute` when ``stats`` is not given."""
+    """The ``leaderboard.md`` text (see :func:`benchmark.export.markdown`), its figure links aside: with several test
+    sets its "By test set" section too (:func:`by_dataset_markdown`), which the pooled note's "(By test set, below)"
+    points to; ``kw`` goes to :func:`benchmark.stats.compute` when ``stats`` is not given."""
+    from benchmark.export import by_dataset_markdown as by_dataset
     from benchmark.export import markdown
 
-    return markdown(stats if stats is not None else compute(table, **kw))
+    stats = stats if stats is not None else compute(table, **kw)
+    return markdown(stats) + by_dataset(table, stats)
 
 
 def by_dataset_markdown(table: pd.DataFrame, stats=None) -> str:

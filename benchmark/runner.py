@@ -1538,18 +1538,21 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             torch.set_num_threads(threads)
 
 
-def failure_message(exc: BaseException, cfg: RunConfig) -> str:
+def failure_message(exc: BaseException, cfg: RunConfig | None) -> str:
     """A failed run's error in one line, as its log line, meta.json and the grid's summary say it: bad input's own
     message, else the exception's type and first line; the host out of memory (``MemoryError``, often with no message
-    at all: 'MemoryError' alone said neither that nor what to change) names the settings that size it."""
+    at all: 'MemoryError' alone said neither that nor what to change) names the settings that size it. ``cfg`` None:
+    a worker's error outside any run (decoding the data before its first), as the driver's line says it."""
     if isinstance(exc, UserError):
         return str(exc)
     text = str(exc).strip()
     said = text.splitlines()[0] if text else ""
     if isinstance(exc, MemoryError):
-        return (f"MemoryError: the host ran out of memory at batch size {cfg.batch_size}, crop {cfg.crop}"
+        return ("MemoryError: the host ran out of memory"
+                + (f" at batch size {cfg.batch_size}, crop {cfg.crop}" if cfg is not None else " outside any run")
                 + (f" ({said})" if said else "")
-                + ": lower the batch size or the crop, or run fewer workers at once")
+                + (": lower the batch size or the crop, or run fewer workers at once" if cfg is not None
+                   else ": free memory (other programs) or run fewer workers at once"))
     return f"{type(exc).__name__}: {said}".rstrip(": ")
 
 

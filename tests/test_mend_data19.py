@@ -39,7 +39,7 @@ def test_a_markdown_sources_kind_is_told_from_its_head_no_table_built(tmp_path, 
     spec = data.DataSpec.parse(str(md))
     assert (spec.name, spec.kind) == ("photos.md", "table")
     assert built == [] and whole == []
-    assert data._markdown_start(md, "utf-8") == 2 and real(md, "utf-8").splitlines()[0] == " path | label "
+    assert data._markdown_start(md, "utf-8") == 2 and real(md, "utf-8")[0].splitlines()[0] == " path | label "
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\n\nno table | here\n", encoding="utf-8")
     assert data.DataSpec.parse(str(notes)).kind == "file"
