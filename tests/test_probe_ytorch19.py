@@ -45,3 +45,89 @@ def test_the_crop_check_still_blames_a_loss_that_fails(monkeypatch):
     loss = _raising(monkeypatch, RuntimeError("shape mismatch in my loss"))
     with pytest.raises(UserError, match=r"loss 'l1' fails on 48×48 training crops .*shape mismatch in my loss"):
         check_loss_on_crop("l1", loss, [build_task("denoise")], crop=48)
+
+
+def _hub_with_lpips(tmp_path, monkeypatch):
+    """A torch hub dir holding lpips's two files (AlexNet's, the heads) and brisque's kept as read; {name: bytes}."""
+    from benchmark import weights as W
+
+    hub = tmp_path / "torch" / "hub"
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    files = {"checkpoints/alexnet-owt-7be5be79.pth": b"alexnet", "pyiqa/LPIPS_v0.1_alex-df73285e.pth": b"heads",
+             "pyiqa/brisque_svm_weights.pth": b"svm"}
+    for rel, data in files.items():
+        (hub / rel).parent.mkdir(parents=True, exist_ok=True)
+        (hub / rel).write_bytes(data)
+    W.remember_metric_files("brisque", [str(hub / "pyiqa/brisque_svm_weights.pth")])
+    return files
+
+
+def test_a_report_on_lpips_scores_hashes_their_files_without_torch(tmp_path, monkeypatch):
+    """``plbench findings`` / ``report`` on a store scored with lpips (dists, niqe, musiq; a pyiqa metric whose files
+    were kept as it was opened: brisque) imported torch to hash the weight files: current_digests went through
+    benchmark.metrics, and benchmark.weights imported torch (and torchvision, for two file names) at module level.
+    Locating and hashing a file now needs neither; the digests are the files' own."""
+    import hashlib
+
+    from conftest import refuse_imports
+
+    files = _hub_with_lpips(tmp_path, monkeypatch)
+    import sys
+
+    from benchmark.results import current_digests
+
+    refuse_imports(monkeypatch, "torch", "torchvision", "benchmark.metrics")
+    monkeypatch.delitem(sys.modules, "benchmark.weights")  # imported anew, under the refusal
+    digests = current_digests(["lpips", "brisque", "niqe", "psnr"])
+    sha = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    lpips = hashlib.sha256((sha["checkpoints/alexnet-owt-7be5be79.pth"]
+                            + sha["pyiqa/LPIPS_v0.1_alex-df73285e.pth"]).encode()).hexdigest()
+    assert digests == {"lpips": lpips, "brisque": sha["pyiqa/brisque_svm_weights.pth"]}, digests
+
+
+def test_the_torch_free_digests_are_the_metrics_own(tmp_path, monkeypatch):
+    """What a reader hashes without torch is what a scoring pass records (metrics.weights_digest), and no metric of
+    the harness takes a name of the pyiqa table it hashes that way."""
+    from benchmark.metrics import weights_digest
+    from benchmark.registry import METRICS
+    from benchmark.results import current_digests
+    from benchmark.weights import METRIC_WEIGHTS
+
+    _hub_with_lpips(tmp_path, monkeypatch)
+    names = ["lpips", "brisque", "dists"]
+    assert current_digests(names) == {m: d for m in names if (d := weights_digest(m))}
+    assert not {e.name for e in METRICS.entries()} & set(METRIC_WEIGHTS)
+
+
+@pytest.mark.parametrize("env", [{"TORCH_HOME": "th"}, {"XDG_CACHE_HOME": "xdg"}, {}])
+def test_the_hub_dir_read_without_torch_is_torch_s(tmp_path, monkeypatch, env):
+    """weights.hub_dir, torch not imported, is the folder torch.hub.get_dir() names under the same variables."""
+    import sys
+
+    import torch
+
+    from benchmark.weights import hub_dir
+
+    monkeypatch.delenv("TORCH_HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for k, v in env.items():
+        monkeypatch.setenv(k, str(tmp_path / v))
+    expected = torch.hub.get_dir()
+    monkeypatch.delitem(sys.modules, "torch")
+    assert str(hub_dir()) == expected
+
+
+@pytest.mark.slow  # imports torchvision (2 s where nothing did before)
+def test_the_torchvision_files_written_out_are_torchvision_s():
+    """The torchvision checkpoints' file names, written in benchmark.weights so that no torchvision is imported to
+    locate them, are those of the installed torchvision's WeightsEnum members."""
+    import torchvision.models as tvm
+
+    from benchmark.weights import TORCHVISION_STORE, known_files
+
+    tv = [wf for wf in known_files().values() if wf.url and wf.url.startswith(TORCHVISION_STORE)]
+    assert len(tv) >= 6
+    for wf in tv:
+        member = wf.key.partition(":")[2]
+        assert tvm.get_model_weights(wf.arch)[member].url == wf.url, wf.key
