@@ -131,3 +131,52 @@ def test_the_torchvision_files_written_out_are_torchvision_s():
     for wf in tv:
         member = wf.key.partition(":")[2]
         assert tvm.get_model_weights(wf.arch)[member].url == wf.url, wf.key
+
+
+COMPILE_S = 0.3
+
+
+def _counting_compile(monkeypatch):
+    """A stand-in for torch.compile (backbones.compile_fn): counts what is compiled and takes COMPILE_S at the first
+    call of each compiled function, as compiling does; the calls after run eagerly."""
+    import time
+
+    from benchmark import backbones
+
+    compiled = []
+
+    def compile_fn(fn):
+        compiled.append(type(fn).__name__)
+        state = {"first": True}
+
+        def run(*a, **k):
+            if state["first"]:
+                state["first"] = False
+                time.sleep(COMPILE_S)
+            return fn(*a, **k)
+        return run
+
+    monkeypatch.setattr(backbones, "compile_fn", compile_fn)
+    return compiled
+
+
+@pytest.mark.slow  # two dry-run estimates on the CPU (7 s)
+def test_the_dry_run_charges_each_compiled_run_its_compilation_once(tmp_path, monkeypatch):
+    """``compile: yes`` with ``--dry-run`` compiled the net at each step shape it timed (minutes on a CPU), discarded
+    that first step as warm-up and estimated the runs without it, though each compiled run compiles again from empty
+    caches (runner.train): the estimate left out the cost the dry run itself paid. The first step's time over a
+    step's is now charged to each run once (not per step), and said per loss (est["compile_s"], the dry run's line)."""
+    import benchmark.perf as perf
+    from benchmark.config import RunConfig
+
+    compiled = _counting_compile(monkeypatch)
+    grid = [RunConfig(task="denoise", loss="l1", iterations=10, batch_size=2, crop=32, compile=c, seed=s)
+            for c in (False, True) for s in (0, 1)]
+    est = perf.estimate_grid(grid, ["psnr"], "cpu", perf.StepTimes(tmp_path / "t.json"))
+    assert compiled == ["ResidualCNN"], compiled  # one shape timed, compiled once: what the dry run compiles
+    assert set(est["compile_s"]) == {"l1"} and COMPILE_S * 0.8 < est["compile_s"]["l1"] < COMPILE_S * 2, est
+    eager = perf.estimate_grid(grid[:2], ["psnr"], "cpu", perf.StepTimes(tmp_path / "t.json"))
+    assert eager["compile_s"] == {} and eager["measured"] == 0
+    # two compiled runs: each pays it once (the eager ones and the compiled ones' steps cost alike here)
+    assert est["train_s"] - 2 * eager["train_s"] > 2 * COMPILE_S * 0.8, (est["train_s"], eager["train_s"])
+    assert est["train_s"] - 2 * eager["train_s"] < 2 * COMPILE_S * 2 + 0.5 * eager["train_s"]
