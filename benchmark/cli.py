@@ -1317,6 +1317,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             measured = measured_in_store(store.metas(), settings, kind, machine=machine)
             for line in estimate_check_lines(est["ms_per_step"], measured, kind):
                 print(line)
+        if est.get("compile_s"):  # each compiled run compiles first, from empty caches: timed here, in the estimate
+            print("compile: each run first compiles its net and the loss's backbones (torch.compile, timed here): "
+                  + ", ".join(f"{loss} {_span(v)}" for loss, v in sorted(est["compile_s"].items()))
+                  + " a run, in the estimate above")
         probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
         busy = est.get("busy", 0)  # measured under load: used once, not kept (StepTimes.get)
         print(f"step times: {est['measured']} measured now"

@@ -611,6 +611,18 @@ def _error_text(exc: BaseException) -> str:
     return why[:197] + "..." if len(why) > 200 else why
 
 
+def _refuse_out_of_memory(exc: BaseException, spec: str, n: int, side: int, batch_matters: bool) -> None:
+    """:func:`check_loss_on_crop`'s probe running out of memory (the host's allocator or a GPU's,
+    :func:`benchmark.runner.is_out_of_memory`) is no failure of the loss: one line saying so, on what shape and what to
+    lower, where it said the loss fails on that crop and sent the user up :data:`CROP_LADDER`."""
+    from benchmark.runner import is_out_of_memory, oom_summary
+
+    if is_out_of_memory(exc, host=True):
+        lower = "--crop or --batch-size" if batch_matters else "--crop"
+        raise UserError(f"out of memory on the cpu checking loss {spec!r} on {n} × {side}² crops before training "
+                        f"({oom_summary(exc)}); lower {lower}, or free memory on this machine") from None
+
+
 def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
                        device_type: str = "cpu", images=None) -> None:
     """The loss run on the grid's training shapes, before anything is trained.
@@ -721,6 +733,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
+            _refuse_out_of_memory(exc, spec, n, crop - crop % task.size_multiple, grad)
             why = _error_text(exc)
             if device_type != "cpu" and grad:
                 log.warning("loss %r fails on the CPU (%s); the grid trains on %s, where it is not checked before "

@@ -762,31 +762,17 @@ def digest_holds(name: str) -> str:
 
 def _files_digest(name: str) -> str:
     """:func:`weights_digest` of the file(s) alone."""
-    import hashlib
-
-    from benchmark.weights import digest_of, file_sha256, get_file, metric_files, metric_weight_keys
+    from benchmark.weights import file_sha256, keys_digest, pyiqa_files_digest
 
     base, _, arg = name.partition("@")
-    if base in METRICS:
-        cls = METRICS.get(base).obj
-        if getattr(cls, "option", None) is not None:
-            return ""
-        if arg:
-            return file_sha256(_native_weights(name))
-        keys = tuple(getattr(cls, "weight_keys", ()))
-    else:
-        keys = metric_weight_keys(name)
-        if not keys:  # any other pyiqa metric: the files it read when it was last opened (files_read)
-            files = metric_files(name)
-            if not files or not all(p.is_file() for p in files):
-                return ""
-            return digest_of(file_sha256(p) for p in files)
-    paths = [get_file(k).path for k in keys]
-    if not paths or not all(p.is_file() for p in paths):
+    if base not in METRICS:  # a pyiqa metric: its table's files, or those it read when it was last opened
+        return pyiqa_files_digest(name)
+    cls = METRICS.get(base).obj
+    if getattr(cls, "option", None) is not None:
         return ""
-    if len(paths) == 1:
-        return file_sha256(paths[0])
-    return hashlib.sha256("".join(file_sha256(p) for p in paths).encode()).hexdigest()
+    if arg:
+        return file_sha256(_native_weights(name))
+    return keys_digest(tuple(getattr(cls, "weight_keys", ())))
 
 
 def pyiqa_names() -> list[str]:

@@ -388,8 +388,9 @@ STEPTIMES_MAX = 5000
 
 
 #: in every time's key: times kept before a busy machine's were left out (:data:`MIN_CPU_SHARE`) are not reused —
-#: the code version alone stays the same across releases of the same numbers (a step of 10 ms kept at 1.36 s)
-TIMES_TAG = "/t2"
+#: the code version alone stays the same across releases of the same numbers (a step of 10 ms kept at 1.36 s); /t3:
+#: a compiled step's time holds its compilation's (:func:`_time_step`), which one kept before did not
+TIMES_TAG = "/t3"
 
 
 class StepTimes:
@@ -544,20 +545,23 @@ def _warm_process(dev: torch.device, images, net: str = "tiny", batch: int = PRO
 
 
 def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch.device, compile: bool,
-               images, reps: int = 3, warmup: int = 2) -> tuple[float, float]:
-    """(seconds of a runner step, of its data part: sampling + degradation; the fastest of ``reps``),
-    after ``warmup`` discarded steps at this shape (on CUDA under ``cudnn.benchmark``, as the runner
-    trains)."""
+               images, reps: int = 3, warmup: int = 2) -> tuple[float, float, float]:
+    """(seconds of a runner step, of its data part: sampling + degradation; the fastest of ``reps``; and with
+    ``compile``, the seconds its first step took over a step's: torch.compile compiling the net and the loss's
+    backbones, which every compiled run pays once, from empty caches: :func:`benchmark.runner.train`), after
+    ``warmup`` discarded steps at this shape (on CUDA under ``cudnn.benchmark``, as the runner trains)."""
     _warm_process(dev, images)
     with _cudnn_benchmark(dev):
         step, st = harness_step(loss, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
                                 images=images)
-        for _ in range(warmup):
+        first = _best_time(step, dev, 1) if compile and warmup else 0.0
+        for _ in range(warmup - bool(first)):
             step()
         if st.prefetch is not None:  # a host-side degradation: the step's own data part is made ahead
             st.prefetch.rewind()
         data = _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
-        return _best_time(step, dev, reps), data
+        best = _best_time(step, dev, reps)
+        return best, data, max(first - best, 0.0)
 
 
 def probe_shapes(batch: int, crop: int, dev: torch.device) -> tuple[tuple[int, int], ...]:
@@ -640,15 +644,18 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         return cache.get(StepTimes.key(dev, *key_parts), fn)
 
     step_s: dict[tuple, float] = {}
+    compile_s: dict[tuple, float] = {}  # with --compile: each run's compilation (its first step over a step's), once
 
     def estimate(loss: str, task: str, net: str, batch: int, crop: int, compile: bool) -> float:
         key = (loss, task, net, batch, crop, compile)
         if key not in step_s:
             points = []
             for b, cr in probe_shapes(batch, crop, dev):
-                step, data = timed((net, _timing_name(loss), first_task, b, cr, compile),
-                                   lambda b=b, cr=cr: _time_step(loss, net, first_task, b, cr, dev, compile, imgs(cr)))
+                step, data, *first = timed((net, _timing_name(loss), first_task, b, cr, compile),
+                                           lambda b=b, cr=cr: _time_step(loss, net, first_task, b, cr, dev, compile,
+                                                                         imgs(cr)))
                 points.append((b * cr * cr, max(step - data, 0.0)))
+                compile_s[key] = max([compile_s.get(key, 0.0), *first[:1]])  # kept before it was timed: 0
             real_data = timed(("data", "-", task, batch, crop, False),
                               lambda: _time_data(task, batch, crop, dev, imgs(crop)))
             step_s[key] = scaled_compute(points, batch * crop**2) + real_data
@@ -707,7 +714,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         eval_s[shared] = warm + spill * (cold_s[shared] - warm)
     cache.save()
     runs_eval = cold_s if process_per_run else eval_s
-    per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)],
+    per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)]
+                       + compile_s.get((c.loss, c.task, c.net, c.batch_size, c.crop, c.compile), 0.0),
                        runs_eval[(c.test_data, c.net)]) for c in configs}
     by_task: dict[str, float] = {}
     by_family: dict[str, float] = {}
@@ -741,6 +749,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             ms.setdefault(key[0], {})[key[1]] = 1e3 * t
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
+            "compile_s": {loss: max(t for k, t in compile_s.items() if k[0] == loss and k in grid_keys)
+                          for loss in {k[0] for k in compile_s if k in grid_keys and compile_s[k] > 0}},
             "busy": cache.busy, "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
             "probes": sorted({p for c in configs for p in probe_shapes(c.batch_size, c.crop, dev)})}
 

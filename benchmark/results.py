@@ -487,17 +487,29 @@ def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | No
     # torch with them (`plbench findings` on a store of psnr scores imported torch for it), where no plugin may have
     # registered a metric of that name; the harness's own (psnr_y@shave4: by its name before '@'), whose names no
     # plugin may take, marked where each is registered
-    fileless = () if _metric_plugins() else OFFLINE_OK
+    plugins = _metric_plugins()
+    fileless = () if plugins else OFFLINE_OK
     rest = sorted(m for m in dict.fromkeys(metrics) if m not in out and m not in fileless
                   and m.partition("@")[0] not in READS_NO_FILE)
     if not rest:
         return out
-    from benchmark.metrics import weights_digest
+    from benchmark.metric_code import with_code
+    from benchmark.weights import METRIC_WEIGHTS, pyiqa_files_digest, remembered_metrics
 
+    # pyiqa's metrics that read a file (lpips, dists, niqe, musiq; those whose files were kept as they were opened)
+    # are hashed without the metrics, and torch with them (`plbench findings` on lpips scores imported torch to hash
+    # its two files), where no plugin may have registered a metric of that name: as weights_digest hashes them
+    pyiqa_files = set() if plugins else {*METRIC_WEIGHTS, *remembered_metrics()}
     hashed = {}
     for m in rest:
         try:
-            if digest := weights_digest(m):
+            if m in pyiqa_files:
+                digest = with_code(m, pyiqa_files_digest(m))
+            else:
+                from benchmark.metrics import weights_digest
+
+                digest = weights_digest(m)
+            if digest:
                 hashed[m] = digest
         except (UserError, OSError) as exc:
             if why is not None:

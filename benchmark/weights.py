@@ -33,13 +33,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from benchmark.docmarkup import plural
 from benchmark.errors import UserError, did_you_mean, offline_switches
 from benchmark.metric_code import OFFLINE_OK  # noqa: F401 - re-exported: the pyiqa metrics that need no file
+
+if TYPE_CHECKING:  # torch is imported where a file is downloaded or loaded, never to locate or hash one
+    import torch
+    from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,16 @@ os.umask(_UMASK)
 # cache directories and the offline switch
 # ---------------------------------------------------------------------------------------------
 def hub_dir() -> Path:
-    """torch.hub's directory: ``$TORCH_HOME/hub`` (default ``~/.cache/torch/hub``)."""
-    return Path(torch.hub.get_dir())
+    """torch.hub's directory: ``$TORCH_HOME/hub`` (default ``$XDG_CACHE_HOME/torch/hub``, ``~/.cache/torch/hub``),
+    as ``torch.hub.get_dir()`` reads it, without importing torch where it is not imported yet: locating and hashing a
+    metric's file (:func:`benchmark.results.current_digests`: ``plbench findings`` / ``report`` on lpips scores) needs
+    no torch. Where torch is imported, its own answer (a ``torch.hub.set_dir`` honoured)."""
+    import sys
+
+    if (mod := sys.modules.get("torch")) is not None and hasattr(mod, "hub"):
+        return Path(mod.hub.get_dir())
+    cache = os.getenv("XDG_CACHE_HOME", os.path.join("~", ".cache"))
+    return Path(os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(cache, "torch")))) / "hub"
 
 
 def cache_dir(subdir: str = "plbench") -> Path:
@@ -175,26 +185,29 @@ class WeightFile:
         return self.path.is_file()
 
 
-def _torchvision_file(key: str, arch: str, enum_name: str, member: str) -> WeightFile:
-    import torchvision.models as tvm
+#: where torchvision's ImageNet weights are published (each ``WeightsEnum`` member's ``url`` is this and the file name)
+TORCHVISION_STORE = "https://download.pytorch.org/models"
 
-    url = getattr(getattr(tvm, enum_name), member).url
-    filename = url.rsplit("/", 1)[-1]
+
+def _torchvision_file(key: str, arch: str, filename: str) -> WeightFile:
+    """A torchvision checkpoint's record, ``key`` = ``<arch>:<WeightsEnum member>``, its ``filename`` as that member's
+    URL names it (its SHA-256 prefix in it: ``vgg16-397923af.pth``). Written here, not read from torchvision's enums,
+    so that locating and hashing a file imports neither torchvision nor torch (a test holds them equal to the enums of
+    the torchvision installed: tests/test_probe_ytorch19.py)."""
     m = _HASH_RE.search(filename)
-    return WeightFile(key, arch, filename, "checkpoints", url, m.group(1) if m else None)
+    return WeightFile(key, arch, filename, "checkpoints", f"{TORCHVISION_STORE}/{filename}", m.group(1) if m else None)
 
 
 @functools.lru_cache(maxsize=1)
 def known_files() -> dict[str, WeightFile]:
-    """Every checkpoint the zoo knows by key (built lazily: torchvision enums give URL/hash)."""
+    """Every checkpoint the zoo knows by key."""
     files = [
-        _torchvision_file("vgg16:IMAGENET1K_V1", "vgg16", "VGG16_Weights", "IMAGENET1K_V1"),
-        _torchvision_file("vgg19:IMAGENET1K_V1", "vgg19", "VGG19_Weights", "IMAGENET1K_V1"),
-        _torchvision_file("alexnet:IMAGENET1K_V1", "alexnet", "AlexNet_Weights", "IMAGENET1K_V1"),
-        _torchvision_file("squeezenet1_1:IMAGENET1K_V1", "squeezenet1_1", "SqueezeNet1_1_Weights",
-                          "IMAGENET1K_V1"),
-        _torchvision_file("resnet50:IMAGENET1K_V1", "resnet50", "ResNet50_Weights", "IMAGENET1K_V1"),
-        _torchvision_file("resnet50:IMAGENET1K_V2", "resnet50", "ResNet50_Weights", "IMAGENET1K_V2"),
+        _torchvision_file("vgg16:IMAGENET1K_V1", "vgg16", "vgg16-397923af.pth"),
+        _torchvision_file("vgg19:IMAGENET1K_V1", "vgg19", "vgg19-dcbb9e9d.pth"),
+        _torchvision_file("alexnet:IMAGENET1K_V1", "alexnet", "alexnet-owt-7be5be79.pth"),
+        _torchvision_file("squeezenet1_1:IMAGENET1K_V1", "squeezenet1_1", "squeezenet1_1-b8a52dc0.pth"),
+        _torchvision_file("resnet50:IMAGENET1K_V1", "resnet50", "resnet50-0676ba61.pth"),
+        _torchvision_file("resnet50:IMAGENET1K_V2", "resnet50", "resnet50-11ad3fa6.pth"),
         WeightFile("resnet50:dino", "resnet50", "dino_resnet50_pretrain.pth", "checkpoints",
                    "https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth",
                    remap="strip_module", note="DINO ResNet-50 backbone (Caron et al. 2021), torch.hub"),
@@ -326,6 +339,8 @@ def resolve(key: str, *, allow_download: bool = False) -> Path:
         raise UserError(missing_message(wf))
     path.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s → %s", wf.url, path)
+    import torch
+
     try:
         torch.hub.download_url_to_file(wf.url, str(path), hash_prefix=wf.sha256_prefix, progress=True)
     except Exception as exc:  # noqa: BLE001 - network errors become one line
@@ -336,6 +351,8 @@ def resolve(key: str, *, allow_download: bool = False) -> Path:
 
 def load_state(path: str | Path, remap: str = "none") -> dict[str, torch.Tensor]:
     """``torch.load(weights_only=True)``; unwraps ``{"state_dict": ...}`` / ``{"model": ...}``."""
+    import torch
+
     path = Path(path).expanduser()
     if not path.is_file():
         raise UserError(f"checkpoint not found: {path}")
@@ -678,6 +695,31 @@ def digest_of(digests: Iterable[str]) -> str:
     if len(digests) <= 1:
         return digests[0] if digests else ""
     return hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+def keys_digest(keys: Iterable[str]) -> str:
+    """The SHA-256 of the weights files of ``keys`` (:func:`get_file`), each by :func:`file_sha256`: the file's own for
+    one, the SHA-256 of their digests in order for several; "" for none, or where one is not there."""
+    paths = [get_file(k).path for k in keys]
+    if not paths or not all(p.is_file() for p in paths):
+        return ""
+    if len(paths) == 1:
+        return file_sha256(paths[0])
+    return hashlib.sha256("".join(file_sha256(p) for p in paths).encode()).hexdigest()
+
+
+def pyiqa_files_digest(metric: str) -> str:
+    """The SHA-256 of the file(s) a pyiqa metric reads (not a metric the harness registers): those of
+    :data:`METRIC_WEIGHTS` (:func:`keys_digest`), else the files it read when it was last opened here
+    (:func:`metric_files`, :func:`digest_of`); "" where it reads none or one is not there. No torch: a reader of
+    scores hashes them without it (:func:`benchmark.results.current_digests`), as
+    :func:`benchmark.metrics.weights_digest` does for every metric."""
+    if keys := metric_weight_keys(metric):
+        return keys_digest(keys)
+    files = metric_files(metric)
+    if not files or not all(p.is_file() for p in files):
+        return ""
+    return digest_of(file_sha256(p) for p in files)
 
 
 def remembered_metrics() -> list[str]:
