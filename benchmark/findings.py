@@ -511,6 +511,12 @@ class FindingResult:
         return min(open_, key=lambda p: (p_of(p), -abs(p.effect) / width[id(p)] if math.isfinite(p.effect) else 0))
 
     @property
+    def fragile(self) -> bool:
+        """Does a deciding part rest on one seed's runs (:func:`one_run_decides`): the verdict sentence's ``fragile:
+        …`` (:func:`_one_run_caveat`)."""
+        return any(p.decided_by for p in self.counted if p.verdict in ("reproduced", "contradicted"))
+
+    @property
     def verdict_text(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
@@ -1512,14 +1518,20 @@ def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]
     DISTS/LPIPS against every other objective), and its Holm family grows. ``ding2021_dists_lpips: reproduced →
     inconclusive (…)``, after's verdict sentence in the parenthesis. A published 'reproduced' went inconclusive on the
     regenerated findings.md when `plbench compare` added a loss as good as DISTS, with no word
-    (tests/test_probe_verdicts18.py)."""
+    (tests/test_probe_verdicts18.py). The same verdict that turns fragile, or stops being so
+    (:attr:`FindingResult.fragile`: a new rival's parts join the Holm family and share the runs of the claim's own
+    arm), is named too: ``reproduced → reproduced, fragile (…)`` — a robust published part left resting on one seed's
+    runs went unsaid (tests/test_probe_yverd19.py)."""
     was = {(r.name, r.setting): r for r in before}
     out = []
     for r in after:
         old = was.get((r.name, r.setting))
-        if old is not None and old.verdict != r.verdict:
-            why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
-            out.append(f"{r.name}: {old.verdict} → {r.verdict}{why}")
+        if old is None or (old.verdict == r.verdict and old.fragile == r.fragile):
+            continue
+        same = old.verdict == r.verdict
+        why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
+        out.append(f"{r.name}: {old.verdict}{', fragile' if same and old.fragile else ''} → "
+                   f"{r.verdict}{', fragile' if same and r.fragile else ''}{why}")
     return out
 
 
