@@ -86,6 +86,7 @@ from benchmark.stats import (
     p_bare,
     p_text,
     pd_metrics,
+    seeds_cell,
     unpaired_checks_text,
     version_suffix,
 )
@@ -266,6 +267,8 @@ class Part:
     #: every seed whose runs, left out, leave the verdict's Holm p ≥ α or its effect on the other side
     #: (:func:`one_run_decides`: a fragile verdict), () when none does
     decided_by: tuple = ()
+    #: the largest of the Holm p's each without one :attr:`decided_by` seed's runs (NaN where none decides it)
+    p_without: float = float("nan")
     #: the setting's place in its finding's Holm family (:func:`judged`): parts of one setting and task share the runs
     #: of an arm they have in common, which :func:`one_run_decides` leaves out of both
     group: int = 0
@@ -1674,7 +1677,7 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     if found is None:
         return
     seeds, adj = found
-    p.decided_by = seeds
+    p.decided_by, p.p_without = seeds, float(adj)
     what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
     p.note = ((p.note + "; " if p.note else "")
               + f"{FRAGILE} ({fragile_text(seeds, adj, what, alpha)}) — more seeds settle it")
@@ -2207,7 +2210,8 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
                 "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
                 "seeds_a",
-                "seeds_b", "circular", "counted", "part_verdict", "note", "stale", "verdict_text", "pooled_effect",
+                "seeds_b", "circular", "counted", "part_verdict", "decided_by", "p_without",
+                "note", "stale", "verdict_text", "pooled_effect",
                 "pooled_ci_low", "pooled_ci_high", "holm_family"]
 
 
@@ -2217,7 +2221,9 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
     Every row carries its finding's verdict as findings.md states it (``verdict_text``: why an inconclusive one is
     open and what would settle it), its pooled effect and 95 % CI in practical margins (:func:`pooled`; empty where
     none) and its Holm family (:attr:`FindingResult.family`): the bare verdict left a pandas user unable to tell three
-    runs from thirty that disagree (tests/test_probe_verdicts12.py)."""
+    runs from thirty that disagree (tests/test_probe_verdicts12.py). A fragile part's seeds and its largest Holm p
+    without one (``decided_by``, ``p_without``: :func:`one_run_decides`) are columns, as summary.csv's are for a
+    fragile ▲/▼: in the note's prose alone a pandas user could not pick them (tests/test_probe_yverd19.py)."""
     rows = []
     for r in results:
         pool = pooled(r.parts) or (math.nan,) * 3
@@ -2233,7 +2239,8 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
                          "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj,
                          "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
-                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note,
+                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict,
+                         "decided_by": seeds_cell(p.decided_by), "p_without": p.p_without, "note": p.note,
                          **whole})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
 

@@ -46,5 +46,28 @@ def test_a_finding_a_compared_loss_makes_fragile_is_named():
     assert verdicts_changed(after, after) == []
 
 
+def test_findings_csv_names_each_fragile_parts_seeds_as_summary_csv_does():
+    """Was: findings.csv gave a fragile part's seeds inside its prose note alone ("fragile: … (any of seeds 1, 4: max
+    p_holm = 0.07) — more seeds settle it"), while summary.csv has `decided_by` and `p_without` columns for a fragile
+    ▲/▼: a pandas user could not pick the fragile parts of the findings without parsing sentences. Now findings.csv has
+    both columns, as summary.csv writes them ("; "-joined seeds; the largest Holm p without one of them), empty where
+    no seed decides the part; csv_columns.md describes them."""
+    from benchmark.export import CSV_COLUMNS
+    from benchmark.findings import PART_COLUMNS, parts_frame
+
+    t = synthetic_table(tasks=("sr4",), offsets={"pdl": 0.2, "vgg": 0.0, "mine": -0.2}, metrics=("lpips",),
+                        seeds=range(5), n_images=6, seed=39, seed_sd=0.1, noise=0.05, weights=PRETRAINED)
+    (r,) = _pdl(t)
+    f = parts_frame([r])
+    assert {"decided_by", "p_without"} <= set(PART_COLUMNS) <= set(CSV_COLUMNS["findings.csv"])
+    by = dict(zip(f["b"], f["decided_by"]))
+    assert by == {"mine [vgg16:imagenet]": "1; 2; 4", "vgg [vgg16:imagenet]": "1; 4"}, by
+    for p, (_, row) in zip(r.parts, f.iterrows()):
+        assert f"max p_holm = {row['p_without']:.2g})" in p.note and row["p_without"] >= 0.05, (p.note, row)
+    (robust,) = _pdl(t[t["loss"] != "mine"])
+    g = parts_frame([robust])
+    assert list(g["decided_by"]) == [""] and g["p_without"].isna().all(), g
+
+
 if __name__ == "__main__":
     pytest.main([__file__, "-q", "-n0"])
