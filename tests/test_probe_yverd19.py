@@ -69,5 +69,34 @@ def test_findings_csv_names_each_fragile_parts_seeds_as_summary_csv_does():
     assert list(g["decided_by"]) == [""] and g["p_without"].isna().all(), g
 
 
+@pytest.mark.slow  # ≈ 1.2 s: the statistics of a two-task board computed three times
+def test_compares_new_loss_gets_the_grids_wins_losses_and_fragile_flags():
+    """`plbench compare` judges its new loss one task at a time (compare._summary: stats.compute on the task's table),
+    the report over the whole table: each (task, metric) column is one Holm family of its pairs either way, so a loss
+    added by compare and the same runs trained in the grid get the same pair p's and the same fragile wins and losses
+    (stats.pair_decided_by, each seed re-tested across the column's pairs on those runs). Checked on two tasks where
+    some of mine's wins and losses are fragile."""
+    from benchmark.stats import compute, pair_decided_by
+
+    t = synthetic_table(tasks=("sr4", "denoise"), offsets={"l1": 0.0, "l2": -0.12, "mine": 0.1, "good": 0.15},
+                        metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=6, seed_sd=0.1, noise=0.05,
+                        budget_check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = compute(t, baseline="l1", n_boot=20)
+        fragile = 0
+        for task in ("sr4", "denoise"):
+            alone = compute(t[t["task"] == task], baseline="l1", n_boot=20)
+            mine = [(m, a, b) for m in ("psnr", "ssim") for o in ("l1", "l2", "good")
+                    for a, b in (("mine", o), (o, "mine"))]
+            got = [pair_decided_by(alone, task, *x) for x in mine]
+            assert got == [pair_decided_by(grid, task, *x) for x in mine], task
+            fragile += sum(g is not None for g in got)
+            cols = ["metric", "a", "b", "p"]
+            assert alone.pairs[cols].reset_index(drop=True).equals(
+                grid.pairs.loc[grid.pairs["task"] == task, cols].reset_index(drop=True)), task
+    assert fragile, "no fragile win or loss of mine: the check would compare nothing"
+
+
 if __name__ == "__main__":
     pytest.main([__file__, "-q", "-n0"])
