@@ -2118,7 +2118,12 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "seeds_a": "the runs (seeds) of a", "seeds_b": "the runs (seeds) of b",
         "circular": "True where a loss of the part was trained on its metric",
         "counted": "True when the part counts towards the finding's verdict",
-        "part_verdict": "this part's own verdict", "note": "why a part (or the whole finding) has no verdict",
+        "part_verdict": "this part's own verdict",
+        "decided_by": "for a fragile part (reproduced or contradicted): every seed (\"; \"-joined) whose runs, left "
+                      "out, leave its Holm p ≥ α (or its effect past the verdict's bound); empty when no one seed's "
+                      "runs do",
+        "p_without": "the largest of those Holm-adjusted p's, each without one `decided_by` seed's runs",
+        "note": "why a part (or the whole finding) has no verdict",
         "stale": "empty for a setting this code would run again; else why its runs are of another code or task "
         "version (such settings are a Holm family of their own)",
         "verdict_text": "the finding's verdict as findings.md states it: on how many parts; for an inconclusive one, "

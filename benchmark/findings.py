@@ -86,6 +86,7 @@ from benchmark.stats import (
     p_bare,
     p_text,
     pd_metrics,
+    seeds_cell,
     unpaired_checks_text,
     version_suffix,
 )
@@ -266,6 +267,8 @@ class Part:
     #: every seed whose runs, left out, leave the verdict's Holm p ≥ α or its effect on the other side
     #: (:func:`one_run_decides`: a fragile verdict), () when none does
     decided_by: tuple = ()
+    #: the largest of the Holm p's each without one :attr:`decided_by` seed's runs (NaN where none decides it)
+    p_without: float = float("nan")
     #: the setting's place in its finding's Holm family (:func:`judged`): parts of one setting and task share the runs
     #: of an arm they have in common, which :func:`one_run_decides` leaves out of both
     group: int = 0
@@ -509,6 +512,12 @@ class FindingResult:
         width = {id(p): max(p.ci_high - p.ci_low, 1e-300) if math.isfinite(p.ci_high - p.ci_low) else math.inf
                  for p in open_}
         return min(open_, key=lambda p: (p_of(p), -abs(p.effect) / width[id(p)] if math.isfinite(p.effect) else 0))
+
+    @property
+    def fragile(self) -> bool:
+        """Does a deciding part rest on one seed's runs (:func:`one_run_decides`): the verdict sentence's ``fragile:
+        …`` (:func:`_one_run_caveat`)."""
+        return any(p.decided_by for p in self.counted if p.verdict in ("reproduced", "contradicted"))
 
     @property
     def verdict_text(self) -> str:
@@ -1512,14 +1521,20 @@ def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]
     DISTS/LPIPS against every other objective), and its Holm family grows. ``ding2021_dists_lpips: reproduced →
     inconclusive (…)``, after's verdict sentence in the parenthesis. A published 'reproduced' went inconclusive on the
     regenerated findings.md when `plbench compare` added a loss as good as DISTS, with no word
-    (tests/test_probe_verdicts18.py)."""
+    (tests/test_probe_verdicts18.py). The same verdict that turns fragile, or stops being so
+    (:attr:`FindingResult.fragile`: a new rival's parts join the Holm family and share the runs of the claim's own
+    arm), is named too: ``reproduced → reproduced, fragile (…)`` — a robust published part left resting on one seed's
+    runs went unsaid (tests/test_probe_yverd19.py)."""
     was = {(r.name, r.setting): r for r in before}
     out = []
     for r in after:
         old = was.get((r.name, r.setting))
-        if old is not None and old.verdict != r.verdict:
-            why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
-            out.append(f"{r.name}: {old.verdict} → {r.verdict}{why}")
+        if old is None or (old.verdict == r.verdict and old.fragile == r.fragile):
+            continue
+        same = old.verdict == r.verdict
+        why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
+        out.append(f"{r.name}: {old.verdict}{', fragile' if same and old.fragile else ''} → "
+                   f"{r.verdict}{', fragile' if same and r.fragile else ''}{why}")
     return out
 
 
@@ -1662,7 +1677,7 @@ def one_run_decides(p: Part, family: list[Part], alpha: float) -> None:
     if found is None:
         return
     seeds, adj = found
-    p.decided_by = seeds
+    p.decided_by, p.p_without = seeds, float(adj)
     what = f"p_holm (worse by more than {p.practical:g})" if con and not p.margin else "p_holm"
     p.note = ((p.note + "; " if p.note else "")
               + f"{FRAGILE} ({fragile_text(seeds, adj, what, alpha)}) — more seeds settle it")
@@ -2195,7 +2210,8 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
                 "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
                 "seeds_a",
-                "seeds_b", "circular", "counted", "part_verdict", "note", "stale", "verdict_text", "pooled_effect",
+                "seeds_b", "circular", "counted", "part_verdict", "decided_by", "p_without",
+                "note", "stale", "verdict_text", "pooled_effect",
                 "pooled_ci_low", "pooled_ci_high", "holm_family"]
 
 
@@ -2205,7 +2221,9 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
     Every row carries its finding's verdict as findings.md states it (``verdict_text``: why an inconclusive one is
     open and what would settle it), its pooled effect and 95 % CI in practical margins (:func:`pooled`; empty where
     none) and its Holm family (:attr:`FindingResult.family`): the bare verdict left a pandas user unable to tell three
-    runs from thirty that disagree (tests/test_probe_verdicts12.py)."""
+    runs from thirty that disagree (tests/test_probe_verdicts12.py). A fragile part's seeds and its largest Holm p
+    without one (``decided_by``, ``p_without``: :func:`one_run_decides`) are columns, as summary.csv's are for a
+    fragile ▲/▼: in the note's prose alone a pandas user could not pick them (tests/test_probe_yverd19.py)."""
     rows = []
     for r in results:
         pool = pooled(r.parts) or (math.nan,) * 3
@@ -2221,7 +2239,8 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
                          "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj,
                          "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
-                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note,
+                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict,
+                         "decided_by": seeds_cell(p.decided_by), "p_without": p.p_without, "note": p.note,
                          **whole})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
 
