@@ -365,3 +365,40 @@ def exit_now(code) -> None:
         with contextlib.suppress(Exception):  # a reader gone (`plbench findings | head`), a stream closed or None
             stream.flush()
     os._exit(code)
+
+
+#: what an out-of-memory error says when it is not a ``torch.cuda.OutOfMemoryError``: cuDNN's and
+#: cuBLAS's allocation failures (raised as RuntimeError), the CUDA runtime's own, a compiled
+#: kernel's allocation
+OOM_MESSAGES = ("CUDNN_STATUS_ALLOC_FAILED", "CUBLAS_STATUS_ALLOC_FAILED", "CUDA out of memory",
+                "CUDA error: out of memory", "cudaErrorMemoryAllocation", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE",
+                "HIP out of memory")
+#: what the host's allocator says when it cannot give a CPU tensor its memory (a RuntimeError: "[enforce fail at
+#: alloc_cpu.cpp:114] data. DefaultCPUAllocator: not enough memory: …", on older builds "… can't allocate memory")
+HOST_OOM_MESSAGES = ("DefaultCPUAllocator", "alloc_cpu.cpp")
+
+
+def oom_summary(exc: BaseException) -> str:
+    """An out-of-memory error in a few words, for one line: its first line, of CUDA's allocator's message the first
+    three sentences (what was asked, the GPU's total and what was free), not the process's and PyTorch's shares,
+    PYTORCH_CUDA_ALLOC_CONF advice and documentation link that follow (~500 characters of one line)."""
+    import re
+
+    return " ".join(re.split(r"(?<=\.)\s+(?=[A-Z])", first_line(exc).rstrip())[:3])
+
+
+def is_out_of_memory(exc: BaseException, host: bool = False) -> bool:
+    """Is ``exc`` (or its cause) the device running out of memory, which half the batch may fix? ``host``: the
+    host's allocator failing counts too (:data:`HOST_OOM_MESSAGES`: ``plbench perf``'s step on the CPU; a run's is
+    not retried at half the batch, which the README says of CUDA's alone)."""
+    messages = OOM_MESSAGES + HOST_OOM_MESSAGES if host else OOM_MESSAGES
+    torch = sys.modules.get("torch")  # no torch imported: no torch error to be (this module stays torch-free)
+    cuda_oom = torch.cuda.OutOfMemoryError if torch is not None else ()
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, cuda_oom):
+            return True
+        if isinstance(exc, RuntimeError) and any(m in str(exc) for m in messages):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

@@ -613,9 +613,9 @@ def _error_text(exc: BaseException) -> str:
 
 def _refuse_out_of_memory(exc: BaseException, spec: str, n: int, side: int, batch_matters: bool) -> None:
     """:func:`check_loss_on_crop`'s probe running out of memory (the host's allocator or a GPU's,
-    :func:`benchmark.runner.is_out_of_memory`) is no failure of the loss: one line saying so, on what shape and what to
+    :func:`benchmark.errors.is_out_of_memory`) is no failure of the loss: one line saying so, on what shape and what to
     lower, where it said the loss fails on that crop and sent the user up :data:`CROP_LADDER`."""
-    from benchmark.runner import is_out_of_memory, oom_summary
+    from benchmark.errors import is_out_of_memory, oom_summary
 
     if is_out_of_memory(exc, host=True):
         lower = "--crop or --batch-size" if batch_matters else "--crop"

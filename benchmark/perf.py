@@ -289,7 +289,7 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
                                     and busy(share, torch.get_num_threads(), cores)))
     except Exception as exc:
-        from benchmark.runner import is_out_of_memory, oom_summary
+        from benchmark.errors import is_out_of_memory, oom_summary
 
         if not is_out_of_memory(exc, host=True):  # the CPU's allocator failing too: one line, as a GPU's
             raise
