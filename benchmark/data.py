@@ -2982,8 +2982,8 @@ def _read_table(path: Path, encoding: str | None):
             # one cell past the header, filled in some rows (or beside the paths in all): data dropped, said as such
             filled = [i for i, empty in enumerate(past.iloc[:, 0]) if not empty]
             rows = "every row below its header holds" if len(filled) == len(wide) else \
-                f"row{'s' if len(filled) > 1 else ''} {', '.join(str(i + 1) for i in filled[:10])}" \
-                f"{', …' if len(filled) > 10 else ''} below its header hold{'' if len(filled) > 1 else 's'}"
+                f"{agree(len(filled), 'row', 'rows')} {', '.join(str(i + 1) for i in filled[:10])}" \
+                f"{', …' if len(filled) > 10 else ''} below its header {agree(len(filled), 'holds', 'hold')}"
             cells = ", ".join(f"{frame.iloc[i, 0]}: {wide.iloc[i, -1]!r}" for i in filled[:3])
             log.warning("%s: %s a filled cell past the %d columns it names (%s), not read (%s%s): name its column in "
                         "the header line to read it", path, rows, len(frame.columns), names, cells,
