@@ -409,3 +409,28 @@ def two_seed_store(tmp_path, monkeypatch, datasets=None):
         store.write_eval(rid, rows, ["psnr"], {})
         atomic_write_json(store.run_dir(rid) / "meta.json", meta)
     return store
+
+
+def steps_on_a_fake_clock(monkeypatch, per_step: tuple[float, float], kill_at: int):
+    """The runner's training steps on the test's own clocks: each step spends ``per_step`` = (wall, CPU) seconds, and
+    the step at iteration ``kill_at`` raises RuntimeError("killed") (a process killed there). Returns the state, whose
+    ``per_step`` and ``kill_at`` a test changes between attempts (``wall`` and ``cpu``: the clocks' readings)."""
+    import time as _time
+    from types import SimpleNamespace
+
+    from benchmark.runner import TrainStep
+
+    state = SimpleNamespace(wall=0.0, cpu=0.0, per_step=per_step, kill_at=kill_at)
+    step_call = TrainStep.__call__
+
+    def step(self, it):
+        if it == state.kill_at:
+            raise RuntimeError("killed")
+        state.wall += state.per_step[0]
+        state.cpu += state.per_step[1]
+        return step_call(self, it)
+
+    monkeypatch.setattr(TrainStep, "__call__", step)
+    monkeypatch.setattr(_time, "perf_counter", lambda: state.wall)
+    monkeypatch.setattr(_time, "process_time", lambda: state.cpu)
+    return state

@@ -340,27 +340,15 @@ def test_a_resumed_run_s_cpu_share_is_of_every_attempt_its_ms_per_it_is_of(tmp_p
     with the core free, recorded ms/it 40 (mostly busy time) beside a share of 1.0, and the run passed as timed idle.
     Now the checkpoint carries the CPU and wall seconds of the steady iterations too, and the share is over every
     attempt's. The clocks are the test's own."""
-    import time as _time
+    from conftest import steps_on_a_fake_clock
 
     from benchmark.checkpoint import Checkpointer, CheckpointPolicy
     from benchmark.config import RunConfig
     from benchmark.devices import busy
-    from benchmark.runner import TrainStep, train
+    from benchmark.runner import train
     from benchmark.task import build_task
 
-    step_call = TrainStep.__call__
-    clock, per_step, kill_at = {"wall": 0.0, "cpu": 0.0}, [(0.05, 0.01)], [14]
-
-    def step(self, it):
-        if it == kill_at[0]:
-            raise RuntimeError("killed")
-        clock["wall"] += per_step[0][0]
-        clock["cpu"] += per_step[0][1]
-        return step_call(self, it)
-
-    monkeypatch.setattr(TrainStep, "__call__", step)
-    monkeypatch.setattr(_time, "perf_counter", lambda: clock["wall"])
-    monkeypatch.setattr(_time, "process_time", lambda: clock["cpu"])
+    clock = steps_on_a_fake_clock(monkeypatch, (0.05, 0.01), kill_at=14)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     cfg = RunConfig(task="denoise", loss="l1", iterations=19, batch_size=1, crop=16, net="tiny")
 
@@ -370,7 +358,7 @@ def test_a_resumed_run_s_cpu_share_is_of_every_attempt_its_ms_per_it_is_of(tmp_p
 
     with pytest.raises(RuntimeError, match="killed"):
         attempt()  # busy: a fifth of a core, 50 ms a step; checkpoint at 13, killed at 14
-    per_step[0], kill_at[0] = (0.01, 0.01), 0
+    clock.per_step, clock.kill_at = (0.01, 0.01), 0
     r = attempt()  # idle: 10 ms a step, all of it CPU
     assert r.resumed_at == 13 and r.steady_ms_per_it > 25, r.steady_ms_per_it  # mostly the busy attempt's time
     assert r.cpu_share == pytest.approx((10 * 0.01 + 3 * 0.01) / (10 * 0.05 + 3 * 0.01), rel=0.05), r.cpu_share

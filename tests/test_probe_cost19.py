@@ -27,7 +27,7 @@ def test_a_resumed_run_s_cpu_cores_are_of_every_attempt_its_cpu_share_is_of(tmp_
     resumed for 1 iteration on 8 free cores (share 8.0): the run's share 1.6 was judged against 8 cores and the run
     read as timed busy. Now the checkpoint carries the cores × seconds too, and ``cpu_cores`` is over the same seconds
     as the share (1.6 here): the run is idle on both attempts, and so it reads."""
-    import time as _time
+    from conftest import steps_on_a_fake_clock
 
     import benchmark.runner as R
     from benchmark.checkpoint import Checkpointer, CheckpointPolicy
@@ -35,19 +35,7 @@ def test_a_resumed_run_s_cpu_cores_are_of_every_attempt_its_cpu_share_is_of(tmp_
     from benchmark.devices import busy
     from benchmark.task import build_task
 
-    step_call = R.TrainStep.__call__
-    clock, per_step, kill_at, cores = {"wall": 0.0, "cpu": 0.0}, [(0.01, 0.01)], [14], [1.0]
-
-    def step(self, it):
-        if it == kill_at[0]:
-            raise RuntimeError("killed")
-        clock["wall"] += per_step[0][0]
-        clock["cpu"] += per_step[0][1]
-        return step_call(self, it)
-
-    monkeypatch.setattr(R.TrainStep, "__call__", step)
-    monkeypatch.setattr(_time, "perf_counter", lambda: clock["wall"])
-    monkeypatch.setattr(_time, "process_time", lambda: clock["cpu"])
+    clock, cores = steps_on_a_fake_clock(monkeypatch, (0.01, 0.01), kill_at=14), [1.0]
     monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
     monkeypatch.setattr(R, "usable_cores", lambda: cores[0])
     monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
@@ -59,7 +47,7 @@ def test_a_resumed_run_s_cpu_cores_are_of_every_attempt_its_cpu_share_is_of(tmp_
 
     with pytest.raises(RuntimeError, match="killed"):
         attempt()  # 1 core's quota, all of it used: 10 ms a step of 10 ms CPU; checkpoint at 13, killed at 14
-    per_step[0], kill_at[0], cores[0] = (0.01, 0.08), 0, 8.0
+    clock.per_step, clock.kill_at, cores[0] = (0.01, 0.08), 0, 8.0
     r = attempt()  # 8 free cores, every one used: 3 warm-up iterations, 1 timed
     assert r.resumed_at == 13 and r.cpu_share == pytest.approx(1.8 / 1.1, rel=0.02), r.cpu_share
     meta = R._cost(r)
