@@ -520,6 +520,12 @@ class FindingResult:
         return any(p.decided_by for p in self.counted if p.verdict in ("reproduced", "contradicted"))
 
     @property
+    def verdict_label(self) -> str:
+        """The verdict word with its fragility, as every before → after line names it: ``reproduced, fragile`` where
+        :attr:`fragile`, else the bare verdict (``inconclusive``)."""
+        return f"{self.verdict}, fragile" if self.fragile else self.verdict
+
+    @property
     def verdict_text(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
@@ -1524,17 +1530,17 @@ def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]
     (tests/test_probe_verdicts18.py). The same verdict that turns fragile, or stops being so
     (:attr:`FindingResult.fragile`: a new rival's parts join the Holm family and share the runs of the claim's own
     arm), is named too: ``reproduced → reproduced, fragile (…)`` — a robust published part left resting on one seed's
-    runs went unsaid (tests/test_probe_yverd19.py)."""
+    runs went unsaid (tests/test_probe_yverd19.py). Each side is :attr:`FindingResult.verdict_label`, the verdict
+    changed or not: ``inconclusive → reproduced`` dropped the ", fragile" of a new verdict resting on one seed's runs
+    (tests/test_probe_report20.py)."""
     was = {(r.name, r.setting): r for r in before}
     out = []
     for r in after:
         old = was.get((r.name, r.setting))
         if old is None or (old.verdict == r.verdict and old.fragile == r.fragile):
             continue
-        same = old.verdict == r.verdict
         why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
-        out.append(f"{r.name}: {old.verdict}{', fragile' if same and old.fragile else ''} → "
-                   f"{r.verdict}{', fragile' if same and r.fragile else ''}{why}")
+        out.append(f"{r.name}: {old.verdict_label} → {r.verdict_label}{why}")
     return out
 
 
