@@ -654,6 +654,12 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         low, high = metric_range(b.metric)
         clipped = (ci[:, 0] < low) | (ci[:, 1] > high)
         ci = np.clip(ci, low, high)
+        # a CI of float noise (every value of the arm the same, 0.9 throughout: [0.8999999999999997,
+        # 0.9000000000000004]) is none, as compare_runs' no-spread rule has it: its ends the mean. Kept, it gave its
+        # column six decimals and every cell "0.900000 [0.900000, 0.900000]" (tests/test_probe_report20.py)
+        with np.errstate(invalid="ignore"):
+            noise = (ci[:, 1] - ci[:, 0]) <= 1e-12 * np.nanmax(np.abs(b.values), axis=(1, 2), initial=0.0)
+        ci[noise] = means[noise, None]
         per_img = b.per_image
         sign = 1.0 if b.higher else -1.0
         restored = [i for i, l in enumerate(b.labels) if l != INPUT and not np.isnan(means[i])]

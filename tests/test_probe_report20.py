@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import warnings
 
+import scipy.special  # noqa: F401
+import scipy.stats  # noqa: F401
+
+import benchmark.convergence  # noqa: F401 (compute's lazy imports, scipy's and the config's: at collection)
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
+import benchmark.stats  # noqa: F401
 from benchmark.registry import FINDINGS
 from benchmark.synthetic import synthetic_table
 
@@ -32,3 +37,23 @@ def test_a_changed_verdict_names_its_fragility_on_both_sides():
                                                f"({new.verdict_text})"]
     assert verdicts_changed(after, before) == [f"delbracio2021_pdl: inconclusive → reproduced, fragile "
                                                f"({old.verdict_text})"]
+
+
+def test_a_column_where_every_loss_ties_shows_no_interval_of_float_noise():
+    """Was: a metric on which every restored image of every loss scores the same (a saturated metric, 0.9 throughout)
+    got CIs of float noise, [0.8999999999999997, 0.9000000000000004]: the column took six decimals for that ±4e-16 and
+    the leaderboard printed "0.900000 [0.900000, 0.900000]" in every row (the input's "0.654692" beside them), as
+    summary.csv kept the noise. Now a CI narrower than the values' rounding is no CI (its ends the mean), as the pair
+    tests' no-spread rule has it: the column has the decimals of its real intervals."""
+    from benchmark.export import markdown, metric_decimals
+    from benchmark.stats import compute
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "ssim": -0.2}, metrics=("psnr", "ssim"), seeds=range(5),
+                        n_images=6, seed=3, seed_sd=0.1)
+    t.loc[(t["metric"] == "ssim") & (t["loss"] != "input"), "value"] = 0.9
+    stats = compute(t, n_boot=20)
+    c = stats.cells[(stats.cells["metric"] == "ssim") & (stats.cells["label"] != "input")]
+    assert (c["ci_low"] == c["mean"]).all() and (c["ci_high"] == c["mean"]).all(), c[["mean", "ci_low", "ci_high"]]
+    assert metric_decimals(stats, "denoise", "ssim") == 3
+    md = markdown(stats)
+    assert "0.900000" not in md and "| 0.900 " in md.replace("**", ""), md
