@@ -831,9 +831,10 @@ def friedman_text(stats: Stats) -> str:
 
 def images_of(stats: Stats) -> str:
     """The test images per (task, metric) cell of the restored runs, as a number to put before "test images":
-    `` 4``, `` 3–24`` where they differ; "" when none."""
+    `` 4``, `` 3–24`` where they differ; "" when none. A cell of no score (a loss whose every psnr is NaN) counts no
+    images, not 0: it read "on these 0–6 test images" (tests/test_probe_report20.py)."""
     c = stats.cells
-    n = sorted(set(c.loc[c["label"] != INPUT, "n_images"].astype(int))) if not c.empty else []
+    n = sorted({k for k in c.loc[c["label"] != INPUT, "n_images"].astype(int) if k > 0}) if not c.empty else []
     return "" if not n else f" {n[0]}" if len(n) == 1 else f" {n[0]}–{n[-1]}"
 
 

@@ -57,3 +57,20 @@ def test_a_column_where_every_loss_ties_shows_no_interval_of_float_noise():
     assert metric_decimals(stats, "denoise", "ssim") == 3
     md = markdown(stats)
     assert "0.900000" not in md and "| 0.900 " in md.replace("**", ""), md
+
+
+def test_a_loss_with_no_finite_score_adds_no_zero_to_the_test_images_counted():
+    """Was: one loss whose every psnr was NaN (a metric that failed on its runs) made the Friedman note and the CD
+    diagram's caption read "on these 0–6 test images": its cell of no score counted as one of 0 images, though that
+    loss is left out of both. Now a cell with no scored image counts no images: "on these 6 test images"."""
+    from benchmark.export import friedman_text, images_of
+    from benchmark.stats import compute
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "ssim": -0.2, "bad": 0.1}, metrics=("psnr", "ssim"),
+                        seeds=range(5), n_images=6, seed=3, seed_sd=0.1)
+    t.loc[(t["metric"] == "psnr") & (t["loss"] == "bad"), "value"] = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = compute(t, n_boot=20)
+    assert images_of(stats) == " 6"
+    assert "0–6" not in friedman_text(stats) and "the 6 test images" in friedman_text(stats)
