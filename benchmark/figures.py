@@ -72,6 +72,7 @@ import logging
 import math
 import re
 import textwrap
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -737,6 +738,62 @@ def _as_format(base: Path, fmt: str) -> Path:
     return base.with_name(f"{base.name}.{fmt}")
 
 
+#: isolates of :func:`isolate_rtl`: First Strong Isolate … Pop Directional Isolate
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def _rtl(ch: str) -> bool:
+    return unicodedata.bidirectional(ch) in ("R", "AL")
+
+
+def isolate_rtl(text: str) -> str:
+    """``text`` with each right-to-left run (Arabic, Hebrew letters, and what lies between two of them on a line but
+    a left-to-right letter or a bracket: 'عربية وسطى') set in an isolate, U+2068 … U+2069. A text whose first strong
+    letter is right-to-left is laid out right to left as a whole (the Unicode bidi rule matplotlib follows): a
+    plugin loss 'خسارة_عربية' had its rank in the CD diagram, a row's ⚠ or "(1 diverged)", drawn on its left. An
+    isolate keeps the name's own order and the figure's left-to-right one around it; it has no width. Unchanged
+    without such a letter, or once isolated."""
+    if _FSI in text or not any(_rtl(c) for c in text):
+        return text
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if not _rtl(text[i]):
+            out.append(text[i])
+            i += 1
+            continue
+        end = j = i + 1  # the run ends at its last right-to-left letter before a line's end, an LTR letter or bracket
+        while j < n and text[j] != "\n" and unicodedata.bidirectional(text[j]) != "L" and text[j] not in "()[]{}":
+            j += 1
+            if _rtl(text[j - 1]):
+                end = j
+        out.append(f"{_FSI}{text[i:end]}{_PDI}")
+        i = end
+    return "".join(out)
+
+
+def _isolate_rtl_texts(fig) -> None:
+    """:func:`isolate_rtl` on every text ``fig`` draws: its texts, and its axes' fixed tick labels, which each draw
+    sets again from their formatter."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for t in fig.findobj(Text):
+        if (text := t.get_text()) and (done := isolate_rtl(str(text))) != text:
+            t.set_text(done)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            f = axis.get_major_formatter()
+            if isinstance(f, FixedFormatter):
+                f.seq = [isolate_rtl(str(x)) for x in f.seq]
+            elif isinstance(f, FuncFormatter) and not getattr(f.func, "plb_isolated", False):
+                # set_ticks(…, labels) sets a FuncFormatter over the labels given
+                def isolated(x, pos=None, inner=f.func):
+                    return isolate_rtl(str(inner(x, pos)))
+
+                isolated.plb_isolated = True
+                f.func = isolated
+
+
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths; the
     figure's files in formats not asked for this time (a PDF left by an earlier ``--formats png
@@ -750,6 +807,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
+    _isolate_rtl_texts(fig)
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = _as_format(base, fmt)

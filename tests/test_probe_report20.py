@@ -11,10 +11,13 @@ import scipy.stats  # noqa: F401
 import benchmark.convergence  # noqa: F401 (compute's lazy imports, scipy's and the config's: at collection)
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 import benchmark.stats  # noqa: F401
+from benchmark import figures as F
 from benchmark.registry import FINDINGS
 from benchmark.synthetic import synthetic_table
 
 FINDINGS.names()  # the registry scanned at collection, not in a test's time
+with F.style():  # matplotlib's fonts looked up at collection too
+    pass
 
 
 def test_a_changed_verdict_names_its_fragility_on_both_sides():
@@ -74,3 +77,32 @@ def test_a_loss_with_no_finite_score_adds_no_zero_to_the_test_images_counted():
         stats = compute(t, n_boot=20)
     assert images_of(stats) == " 6"
     assert "0–6" not in friedman_text(stats) and "the 6 test images" in friedman_text(stats)
+
+
+ARABIC = "خسارة_عربية"
+
+
+def test_a_right_to_left_loss_name_keeps_what_follows_it_on_its_right(tmp_path):
+    """Was: a plugin loss named in Arabic ('خسارة_عربية') was drawn with its rank before it in the CD diagram,
+    "(12.20) خسارة_عربية" beside "loss18 (12.33)": a text whose first letter is right-to-left is laid out right to
+    left as a whole (the Unicode bidi rule matplotlib follows), so its rank, a legend's or a row's "(1 diverged)" or
+    "⚠" landed on its left. Now every text a saved figure draws has each right-to-left run isolated (U+2068 … U+2069),
+    so the figure's left-to-right layout places what follows it on its right; tick labels too, which are set from
+    their formatter at each draw."""
+    import numpy as np
+
+    assert F.isolate_rtl(f"{ARABIC} (12.20)") == f"\u2068{ARABIC}\u2069 (12.20)"
+    assert F.isolate_rtl(f"l1 + 0.5*{ARABIC} ⚠\n(1 diverged)") == f"l1 + 0.5*\u2068{ARABIC}\u2069 ⚠\n(1 diverged)"
+    assert F.isolate_rtl("عربية وسطى (v2)") == "\u2068عربية وسطى\u2069 (v2)"
+    assert F.isolate_rtl("loss18 (12.33)") == "loss18 (12.33)"
+    assert F.isolate_rtl(F.isolate_rtl(ARABIC)) == F.isolate_rtl(ARABIC)
+    with F.style() as plt:
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot(np.arange(3))
+        ax.set_yticks([0, 1], [f"{ARABIC} ⚠", "l1"])
+        ax.text(0, 0, f"{ARABIC} (12.20)")
+        fig.clear = lambda: None  # kept to read back what save drew
+        F.save(fig, tmp_path / "x", formats=("png",))
+        drawn = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if ARABIC in t.get_text()]
+        plt.close(fig)
+    assert set(drawn) == {f"\u2068{ARABIC}\u2069 ⚠", f"\u2068{ARABIC}\u2069 (12.20)"}, drawn
