@@ -2528,7 +2528,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     *Findings* (``findings``: the HTML of :func:`benchmark.findings.to_html`, when given) and *Method* (the
     method docstrings, rendered by :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the
     page title (default :func:`page_title` of the tasks)."""
-    from benchmark.docmarkup import inline_html, to_html
+    from benchmark.docmarkup import bdi_html, inline_html, to_html
 
     tasks = report_tasks(stats)
     ids = task_tab_ids(tasks)
@@ -2570,7 +2570,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     sections.append(f'<section class="tab" id="method"><h2>Method</h2>{method}</section>')
     known = stats.setting and stats.setting not in ("setting not recorded", "no results")
     setting = f"Setting: {html.escape(stats.setting)}. " if known else ""
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    # a right-to-left loss name's runs in <bdi>: its number after it read as before it (docmarkup.bdi_html)
+    return bdi_html("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "

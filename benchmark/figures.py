@@ -72,7 +72,6 @@ import logging
 import math
 import re
 import textwrap
-import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -81,7 +80,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import isolate_rtl, plural
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
@@ -738,42 +737,10 @@ def _as_format(base: Path, fmt: str) -> Path:
     return base.with_name(f"{base.name}.{fmt}")
 
 
-#: isolates of :func:`isolate_rtl`: First Strong Isolate … Pop Directional Isolate
-_FSI, _PDI = "\u2068", "\u2069"
-
-
-def _rtl(ch: str) -> bool:
-    return unicodedata.bidirectional(ch) in ("R", "AL")
-
-
-def isolate_rtl(text: str) -> str:
-    """``text`` with each right-to-left run (Arabic, Hebrew letters, and what lies between two of them on a line but
-    a left-to-right letter or a bracket: 'عربية وسطى') set in an isolate, U+2068 … U+2069. A text whose first strong
-    letter is right-to-left is laid out right to left as a whole (the Unicode bidi rule matplotlib follows): a
-    plugin loss 'خسارة_عربية' had its rank in the CD diagram, a row's ⚠ or "(1 diverged)", drawn on its left. An
-    isolate keeps the name's own order and the figure's left-to-right one around it; it has no width. Unchanged
-    without such a letter, or once isolated."""
-    if _FSI in text or not any(_rtl(c) for c in text):
-        return text
-    out, i, n = [], 0, len(text)
-    while i < n:
-        if not _rtl(text[i]):
-            out.append(text[i])
-            i += 1
-            continue
-        end = j = i + 1  # the run ends at its last right-to-left letter before a line's end, an LTR letter or bracket
-        while j < n and text[j] != "\n" and unicodedata.bidirectional(text[j]) != "L" and text[j] not in "()[]{}":
-            j += 1
-            if _rtl(text[j - 1]):
-                end = j
-        out.append(f"{_FSI}{text[i:end]}{_PDI}")
-        i = end
-    return "".join(out)
-
-
 def _isolate_rtl_texts(fig) -> None:
-    """:func:`isolate_rtl` on every text ``fig`` draws: its texts, and its axes' fixed tick labels, which each draw
-    sets again from their formatter."""
+    """:func:`benchmark.docmarkup.isolate_rtl` on every text ``fig`` draws: its texts, and its axes' fixed tick
+    labels, which each draw sets again from their formatter. A text whose first strong letter is right-to-left is laid
+    out right to left as a whole: a plugin loss 'خسارة_عربية' had its CD-diagram rank, a row's ⚠, drawn on its left."""
     from matplotlib.text import Text
     from matplotlib.ticker import FixedFormatter, FuncFormatter
 

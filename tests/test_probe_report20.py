@@ -106,3 +106,22 @@ def test_a_right_to_left_loss_name_keeps_what_follows_it_on_its_right(tmp_path):
         drawn = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if ARABIC in t.get_text()]
         plt.close(fig)
     assert set(drawn) == {f"\u2068{ARABIC}\u2069 ⚠", f"\u2068{ARABIC}\u2069 (12.20)"}, drawn
+
+
+def test_report_html_keeps_a_right_to_left_name_before_its_number():
+    """Was: report.html's Friedman note listed "loss19 10.87, خسارة_عربية 12.20, loss18 12.33", which a browser
+    shows as "12.20 خسارة_عربية" (a number after an Arabic word joins its right-to-left run): the rank read as the
+    previous loss's. Now every right-to-left run of the page's text is in a <bdi> element (not in the page's title,
+    styles or scripts, and no invisible character for a reader copying the name)."""
+    import re
+
+    from benchmark.export import html_report
+    from benchmark.stats import compute
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, ARABIC: 0.1}, metrics=("psnr", "ssim"), seeds=range(5),
+                        n_images=6, seed=3, seed_sd=0.1)
+    page = html_report(compute(t, n_boot=20), {}, title=f"grid {ARABIC}")
+    assert f"<title>grid {ARABIC}</title>" in page and "\u2068" not in page
+    text = re.sub(r"<script\b.*?</script>|<style\b.*?</style>|<title>.*?</title>", "", page, flags=re.S)
+    assert text.count(ARABIC) == text.count(f"<bdi>{ARABIC}</bdi>") > 3, text.count(ARABIC)
+    assert re.search(rf"<bdi>{ARABIC}</bdi> [0-9.]+", text)
