@@ -2170,6 +2170,7 @@ th{cursor:pointer;background:#fafafa;position:relative}th:after{content:" ⇅";c
 th.asc:after{content:" ▲";color:#333}th.desc:after{content:" ▼";color:#333}
 td.top{font-weight:bold;background:#fff8e1}tr.input td{color:#777;font-style:italic}
 .scroll{max-width:100%;overflow-x:auto}
+table.ranks td:first-child{white-space:normal;overflow-wrap:break-word;max-width:16em}
 table.leaderboard{font-size:12px}
 table.leaderboard th{white-space:normal;vertical-align:bottom}table.leaderboard th:after{font-size:9px}
 table.leaderboard td{white-space:normal}table.leaderboard td:first-child{overflow-wrap:break-word;max-width:16em}
@@ -2437,8 +2438,9 @@ def _rank_table(stats: Stats) -> str:
     note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
                    if x)
     lost = not_ranked_text(stats)
-    return (note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
-            "</table>" + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
+    # in a scroll box, its names wrapping, as the task tables: a 60-character spec took it past a 1280 px window
+    return (note + f'<div class="scroll"><table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>'
+            f'{"".join(rows)}</tbody></table></div>' + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
 
 
 BENCHMARK = "plbench perceptual-loss benchmark"

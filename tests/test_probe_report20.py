@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 
@@ -125,3 +126,40 @@ def test_report_html_keeps_a_right_to_left_name_before_its_number():
     text = re.sub(r"<script\b.*?</script>|<style\b.*?</style>|<title>.*?</title>", "", page, flags=re.S)
     assert text.count(ARABIC) == text.count(f"<bdi>{ARABIC}</bdi>") > 3, text.count(ARABIC)
     assert re.search(rf"<bdi>{ARABIC}</bdi> [0-9.]+", text)
+
+
+#: the page's width and its widest content, and the overall ranking table's right edge, written into the body
+OVERVIEW_FIT = """<script>(function(){var t=document.querySelector('section.tab.active table.ranks');
+var d=document.documentElement;document.body.setAttribute('data-fit',[Math.ceil(t.getBoundingClientRect().right),
+d.clientWidth,d.scrollWidth].join(','));})();</script>"""
+
+
+@pytest.mark.slow
+def test_the_overall_ranking_fits_the_page_beside_a_60_character_loss_name(tmp_path):
+    """Was: report.html's overall ranking table set each loss name on one line and sat in no scroll box, as the task
+    tables do: a 60-character spec ('l1 + 0.01*ms_ssim + 0.001*vgg(layers=…)') made it 1342 px wide, past a 1280 px
+    window, its 'diverged' and 'failed' columns off the page, which scrolled sideways as a whole. Now its names wrap
+    (at 16em, as the task tables' do) inside a scroll box: the table ends on the page, the page is as wide as the
+    window."""
+    import re
+    import subprocess
+
+    from conftest import needs
+    from test_report_html import CHROMIUM
+
+    from benchmark.export import html_report
+    from benchmark.stats import compute
+
+    needs(CHROMIUM is not None, "chromium (Debian's package)")
+    long = "l1 + 0.01*ms_ssim + 0.001*vgg(layers=('relu1_2','relu2_2'))"
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, long: 0.1}, metrics=("psnr", "ssim"), seeds=range(5),
+                        n_images=6, seed=3, seed_sd=0.1)
+    page = tmp_path / "report.html"
+    page.write_text(html_report(compute(t, n_boot=20), {}).replace("</body>", OVERVIEW_FIT + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
+                           page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    right, width, widest = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    assert width == 1280 and right <= width and widest <= width, (right, width, widest)
