@@ -2424,7 +2424,8 @@ def to_html(results: list[FindingResult]) -> str:
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
         rows.append(f'<tr data-verdict="{e(r.verdict)}"><td>{e(r.name)}</td>'
-                    f'<td><span class="verdict" style="background:{colour}">{e(r.verdict)}</span>'
+                    # the sentence wraps under its badge: on one line it took the table past the window
+                    f'<td class="wrap"><span class="verdict" style="background:{colour}">{e(r.verdict)}</span>'
                     f'{e(r.verdict_text[len(r.verdict):])}</td>'
                     f"<td class=\"wrap\">{e(r.claim)}</td><td class=\"wrap\">{e(_detail(r))}</td>"
                     f"<td>{e(r.tally())}</td>" + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
@@ -2435,11 +2436,11 @@ def to_html(results: list[FindingResult]) -> str:
            f'<p class="note">{e(level)}</p>' if level else "",
            # the findings resting on scores not re-scored since a metric's fix, as findings.md says them
            *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results) + unpaired_lines(results)),
-           '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
-           "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
+           '<div class="scroll"><table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th>'
+           "<th>claim</th><th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")
            + "<th>source</th></tr></thead>"
-           f"<tbody>{''.join(rows)}</tbody></table>"]
+           f"<tbody>{''.join(rows)}</tbody></table></div>"]
     for r in results:
         if not r.parts:
             continue

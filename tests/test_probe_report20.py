@@ -163,3 +163,46 @@ def test_the_overall_ranking_fits_the_page_beside_a_60_character_loss_name(tmp_p
     assert proc.returncode == 0, proc.stderr[-2000:]
     right, width, widest = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
     assert width == 1280 and right <= width and widest <= width, (right, width, widest)
+
+
+FINDINGS_FIT = """<script>(function(){var t=document.querySelector('section.tab.active table.findings');
+var d=document.documentElement;document.body.setAttribute('data-fit',[Math.ceil(t.getBoundingClientRect().right),
+d.clientWidth,d.scrollWidth].join(','));})();</script>"""
+
+
+@pytest.mark.slow
+def test_the_findings_tab_fits_the_page_with_a_long_verdict(tmp_path):
+    """Was: report.html's Findings table set each verdict sentence on one line: "inconclusive: no part significant
+    (2 tested; closest sr4/lpips, p_holm = 0.061: ≈ 11 paired seeds per arm (5 now) would reproduce it …)" made the
+    table some 2000 px wide, in no scroll box, the claim and source columns past a 1280 px window. Now the sentence
+    wraps under its verdict badge (the badge itself kept whole) and the table sits in a scroll box."""
+    import re
+    import subprocess
+
+    from conftest import needs
+    from test_report_html import CHROMIUM
+
+    from benchmark.export import html_report
+    from benchmark.findings import check_all
+    from benchmark.findings import to_html as findings_html
+    from benchmark.stats import compute
+
+    needs(CHROMIUM is not None, "chromium (Debian's package)")
+    t = synthetic_table(tasks=("sr4",), offsets={"pdl": 0.15, "vgg": 0.0, "mine": -0.2}, metrics=("lpips",),
+                        seeds=range(5), n_images=6, seed=39, seed_sd=0.1, noise=0.05,
+                        weights={loss: "vgg16:imagenet" for loss in ("pdl", "vgg", "mine")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_all(t, ["delbracio2021_pdl"], n_boot=20)
+        stats = compute(t, n_boot=20)
+    assert len(results[0].verdict_text) > 150, results[0].verdict_text
+    page = tmp_path / "report.html"
+    html = html_report(stats, {}, findings=findings_html(results))
+    page.write_text(html.replace("</body>", FINDINGS_FIT + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
+                           page.resolve().as_uri() + "#findings"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    right, width, widest = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    assert width == 1280 and right <= width and widest <= width, (right, width, widest)
