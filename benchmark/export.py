@@ -2184,7 +2184,7 @@ figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee
 .worse{color:#e65100}tr.lost td{color:#b71c1c}
 #js-errors{color:#b00;white-space:pre}
 td.wrap{white-space:normal;max-width:340px;text-align:left}
-table.findings th,table.findings td{text-align:left;vertical-align:top}
+table.findings th,table.findings td{text-align:left;vertical-align:top}table.findings td.wrap{min-width:9em}
 .verdict{color:#fff;padding:2px 7px;border-radius:3px;font-weight:bold;white-space:nowrap}
 details{margin:6px 0}summary{cursor:pointer}
 """

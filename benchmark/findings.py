@@ -2428,7 +2428,8 @@ def to_html(results: list[FindingResult]) -> str:
                     f'<td class="wrap"><span class="verdict" style="background:{colour}">{e(r.verdict)}</span>'
                     f'{e(r.verdict_text[len(r.verdict):])}</td>'
                     f"<td class=\"wrap\">{e(r.claim)}</td><td class=\"wrap\">{e(_detail(r))}</td>"
-                    f"<td>{e(r.tally())}</td>" + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
+                    f"<td class=\"wrap\">{e(r.tally())}</td>"
+                    + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
                     + f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
     out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
            f'{e("; ".join(shared))}.</p>' if shared else "",

@@ -206,3 +206,44 @@ def test_the_findings_tab_fits_the_page_with_a_long_verdict(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     right, width, widest = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
     assert width == 1280 and right <= width and widest <= width, (right, width, widest)
+
+
+FINDINGS_BOX = """<script>(function(){var t=document.querySelector('section.tab.active table.findings');
+document.body.setAttribute('data-fit',[t.scrollWidth,t.parentElement.clientWidth].join(','));})();</script>"""
+
+
+@pytest.mark.slow
+def test_the_findings_table_needs_no_sideways_scrolling_at_1280_px(tmp_path):
+    """Was: with every registered finding checked (its setting column shown, long citations), the Findings table in
+    its scroll box was wider than a 1280 px window: its parts tally ("2/12 reproduced, 0 contradicted, 6 out of
+    regime (4 circular not counted)") on one line, the wrapping columns squeezed to a word a line, its source column
+    off to the right. Now the tally wraps too and every wrapping column keeps 9em: the table fits its box."""
+    import re
+    import subprocess
+
+    from conftest import needs
+    from test_report_html import CHROMIUM
+
+    from benchmark.export import html_report
+    from benchmark.findings import check_all
+    from benchmark.findings import to_html as findings_html
+    from benchmark.stats import compute
+
+    needs(CHROMIUM is not None, "chromium (Debian's package)")
+    t = synthetic_table(tasks=("sr4", "denoise"), metrics=("lpips", "psnr", "ssim"), seeds=range(5), n_images=6,
+                        offsets={"pdl": 0.15, "vgg": 0.0, "mine": -0.2, "l1": 0, "l2": 0.1, "lpips": 0.2}, seed=39,
+                        seed_sd=0.1, noise=0.05,
+                        weights={loss: "vgg16:imagenet" for loss in ("pdl", "vgg", "mine", "lpips")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results, stats = check_all(t, n_boot=20), compute(t, n_boot=20)
+    page = tmp_path / "report.html"
+    html = html_report(stats, {}, findings=findings_html(results))
+    page.write_text(html.replace("</body>", FINDINGS_BOX + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
+                           page.resolve().as_uri() + "#findings"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table, box = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    assert table <= box, (table, box)
