@@ -10,6 +10,7 @@ import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 
 import benchmark.convergence  # noqa: F401 (compute's lazy imports, scipy's and the config's: at collection)
+import benchmark.findings  # noqa: F401
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 import benchmark.stats  # noqa: F401
 from benchmark import figures as F
