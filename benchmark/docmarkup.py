@@ -29,13 +29,14 @@ def _rtl(ch: str) -> bool:
 
 
 def isolate_rtl(text: str, start: str = "\u2068", end: str = "\u2069") -> str:
-    """``text`` with each right-to-left run (Arabic, Hebrew letters, and what lies between two of them on a line but
-    a left-to-right letter or a bracket: 'عربية وسطى') between ``start`` and ``end``: the isolates U+2068 … U+2069
+    """``text`` with each right-to-left run (Arabic or Hebrew letters, and the digits and '_' between two of them: a
+    loss name, an identifier, 'خسارة_عربية') between ``start`` and ``end``: the isolates U+2068 … U+2069
     (a figure's text) or ``<bdi>`` … ``</bdi>`` (:func:`bdi_html`). A text or paragraph whose first strong letter is
     right-to-left is laid out right to left, and a number after an Arabic word joins it (the Unicode bidi rules a
     browser and matplotlib follow): a plugin loss 'خسارة_عربية' had its CD-diagram rank drawn on its left, and
     report.html's Friedman note read "12.20 خسارة_عربية" for "خسارة_عربية 12.20". Isolated, the name keeps its own
-    order and the text its left-to-right one around it. Unchanged without such a letter, or once isolated."""
+    order and the text its left-to-right one around it; two names in a list ('خسارة_عربية, עברית') are two runs, kept
+    in their written order (as one, the second was drawn first). Unchanged without such a letter, or once isolated."""
     if start in text or not any(_rtl(c) for c in text):
         return text
     out, i, n = [], 0, len(text)
@@ -44,8 +45,8 @@ def isolate_rtl(text: str, start: str = "\u2068", end: str = "\u2069") -> str:
             out.append(text[i])
             i += 1
             continue
-        stop = j = i + 1  # the run ends at its last right-to-left letter before a line's end, an LTR letter or bracket
-        while j < n and text[j] != "\n" and unicodedata.bidirectional(text[j]) != "L" and text[j] not in "()[]{}<>":
+        stop = j = i + 1  # the run: one name, to its last right-to-left letter before a character no name holds
+        while j < n and (text[j].isalnum() or text[j] == "_") and unicodedata.bidirectional(text[j]) != "L":
             j += 1
             if _rtl(text[j - 1]):
                 stop = j

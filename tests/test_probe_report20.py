@@ -95,7 +95,7 @@ def test_a_right_to_left_loss_name_keeps_what_follows_it_on_its_right(tmp_path):
 
     assert F.isolate_rtl(f"{ARABIC} (12.20)") == f"\u2068{ARABIC}\u2069 (12.20)"
     assert F.isolate_rtl(f"l1 + 0.5*{ARABIC} ⚠\n(1 diverged)") == f"l1 + 0.5*\u2068{ARABIC}\u2069 ⚠\n(1 diverged)"
-    assert F.isolate_rtl("عربية وسطى (v2)") == "\u2068عربية وسطى\u2069 (v2)"
+    assert F.isolate_rtl("خسارة2 (v2)") == "\u2068خسارة\u20692 (v2)"
     assert F.isolate_rtl("loss18 (12.33)") == "loss18 (12.33)"
     assert F.isolate_rtl(F.isolate_rtl(ARABIC)) == F.isolate_rtl(ARABIC)
     with F.style() as plt:
@@ -248,3 +248,15 @@ def test_the_findings_table_needs_no_sideways_scrolling_at_1280_px(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     table, box = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
     assert table <= box, (table, box)
+
+
+def test_two_right_to_left_names_in_a_list_keep_their_order():
+    """Was: isolate_rtl took 'خسارة_عربية, עברית' (two plugin losses listed in a note) as one right-to-left run, set
+    right to left as a whole: the second name drawn first, left of the first. A loss name is an identifier (letters,
+    digits, '_'), so a run is one name now: each is isolated on its own, the list in its written order."""
+    from benchmark.docmarkup import bdi_html, isolate_rtl
+
+    hebrew = "עברית"
+    assert isolate_rtl(f"{ARABIC}, {hebrew}") == f"\u2068{ARABIC}\u2069, \u2068{hebrew}\u2069"
+    assert isolate_rtl(f"l1 + 0.5*{ARABIC} + {hebrew}") == f"l1 + 0.5*\u2068{ARABIC}\u2069 + \u2068{hebrew}\u2069"
+    assert bdi_html(f"<p>{ARABIC}; {hebrew} 0.9</p>") == f"<p><bdi>{ARABIC}</bdi>; <bdi>{hebrew}</bdi> 0.9</p>"
