@@ -28,9 +28,14 @@ def _rtl(ch: str) -> bool:
     return unicodedata.bidirectional(ch) in ("R", "AL")
 
 
+def _in_name(ch: str) -> bool:
+    """A character a loss name (an identifier) may hold: a letter, a digit, '_', a combining mark, ZWNJ or ZWJ."""
+    return ch.isalnum() or ch in "_\u200c\u200d" or unicodedata.category(ch).startswith("M")
+
+
 def isolate_rtl(text: str, start: str = "\u2068", end: str = "\u2069") -> str:
-    """``text`` with each right-to-left run (Arabic or Hebrew letters, and the digits and '_' between two of them: a
-    loss name, an identifier, 'خسارة_عربية') between ``start`` and ``end``: the isolates U+2068 … U+2069
+    """``text`` with each right-to-left run (Arabic or Hebrew letters with their marks, and the digits and '_' between
+    two of them: a loss name, an identifier, 'خسارة_عربية') between ``start`` and ``end``: the isolates U+2068 … U+2069
     (a figure's text) or ``<bdi>`` … ``</bdi>`` (:func:`bdi_html`). A text or paragraph whose first strong letter is
     right-to-left is laid out right to left, and a number after an Arabic word joins it (the Unicode bidi rules a
     browser and matplotlib follow): a plugin loss 'خسارة_عربية' had its CD-diagram rank drawn on its left, and
@@ -45,10 +50,12 @@ def isolate_rtl(text: str, start: str = "\u2068", end: str = "\u2069") -> str:
             out.append(text[i])
             i += 1
             continue
-        stop = j = i + 1  # the run: one name, to its last right-to-left letter before a character no name holds
-        while j < n and (text[j].isalnum() or text[j] == "_") and unicodedata.bidirectional(text[j]) != "L":
+        stop = j = i + 1  # the run: one name, to its last right-to-left letter (and its marks) before a character
+        # no name holds. A name's vowel marks (Arabic 'خَسارة', Hebrew 'שָׁלוֹם': an identifier's combining marks) and a
+        # Persian name's ZWNJ are in it: cut there, its pieces were isolated apart, set left to right, the marks alone
+        while j < n and _in_name(text[j]) and unicodedata.bidirectional(text[j]) != "L":
             j += 1
-            if _rtl(text[j - 1]):
+            if _rtl(text[j - 1]) or (stop == j - 1 and unicodedata.category(text[j - 1]).startswith("M")):
                 stop = j
         out.append(f"{start}{text[i:stop]}{end}")
         i = stop

@@ -1,0 +1,18 @@
+"""Review of the report round 20 fixes (tests/test_probe_report20.py): right-to-left names in figures and report.html,
+and the leaderboard's columns."""
+
+from __future__ import annotations
+
+
+def test_a_right_to_left_name_with_vowel_marks_is_isolated_whole():
+    """Was: isolate_rtl cut a right-to-left name at each combining mark (not alphanumeric): the Hebrew 'שָׁלוֹם' (with
+    its niqqud) or an Arabic 'خَسارة' (a fatha), both valid loss names, became several isolated pieces, set left to
+    right in their written order (the name's letters scrambled) with the marks left outside, off their letters; a
+    Persian name's ZWNJ cut it in two the same way. Now a name's marks and ZWNJ are in its one run."""
+    from benchmark.docmarkup import bdi_html, isolate_rtl
+
+    hebrew, arabic, persian = "שָׁלוֹם", "خَسارة_عربيةٌ", "می\u200cخواهم"
+    for name in (hebrew, arabic, persian):
+        assert isolate_rtl(f"{name} (12.20)") == f"\u2068{name}\u2069 (12.20)", isolate_rtl(name)
+        assert bdi_html(f"<p>l1 + {name} 0.9</p>") == f"<p>l1 + <bdi>{name}</bdi> 0.9</p>"
+    assert isolate_rtl(f"{arabic}, {hebrew}") == f"\u2068{arabic}\u2069, \u2068{hebrew}\u2069"
