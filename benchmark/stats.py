@@ -87,10 +87,11 @@ INPUT = "input"
 
 
 def metric_order(metrics) -> list[str]:
-    """Common full-reference metrics first, in a fixed order, then the rest alphabetically."""
+    """Common full-reference metrics first, in a fixed order, then the rest in name order, a number in a name read as
+    a number (:func:`name_key`, the losses' order): ``m2`` before ``m10``, where string order put ``m10`` first."""
     preferred = ["psnr", "ssim", "ms_ssim", "lpips", "dists", "vsi", "fsim", "gmsd", "nlpd", "vif", "mad", "niqe",
                  "musiq"]
-    return [m for m in preferred if m in metrics] + sorted(m for m in metrics if m not in preferred)
+    return [m for m in preferred if m in metrics] + sorted((m for m in metrics if m not in preferred), key=name_key)
 
 
 def loss_terms(spec: str) -> list[str]:

@@ -3,6 +3,14 @@ and the leaderboard's columns."""
 
 from __future__ import annotations
 
+import scipy.special  # noqa: F401
+import scipy.stats  # noqa: F401
+
+import benchmark.convergence  # noqa: F401 (compute's lazy imports: at collection, not in a test's time)
+import benchmark.export  # noqa: F401
+import benchmark.metrics  # noqa: F401
+import benchmark.stats  # noqa: F401
+
 
 def test_a_right_to_left_name_with_vowel_marks_is_isolated_whole():
     """Was: isolate_rtl cut a right-to-left name at each combining mark (not alphanumeric): the Hebrew 'שָׁלוֹם' (with
@@ -16,3 +24,13 @@ def test_a_right_to_left_name_with_vowel_marks_is_isolated_whole():
         assert isolate_rtl(f"{name} (12.20)") == f"\u2068{name}\u2069 (12.20)", isolate_rtl(name)
         assert bdi_html(f"<p>l1 + {name} 0.9</p>") == f"<p>l1 + <bdi>{name}</bdi> 0.9</p>"
     assert isolate_rtl(f"{arabic}, {hebrew}") == f"\u2068{arabic}\u2069, \u2068{hebrew}\u2069"
+
+
+def test_metric_columns_after_the_common_ones_are_in_natural_order():
+    """Was: the metrics after the common ones (psnr, ssim, …) were in string order, 'm10' before 'm2' and
+    'pyiqa_v10' before 'pyiqa_v2', where losses and every other name list read a number as a number. Now they are in
+    the losses' name order (stats.name_key): the leaderboard's header reads psnr, m2, m10."""
+    from benchmark.stats import metric_order
+
+    assert metric_order(["m10", "psnr", "m2", "ahiq", "topiq_fr"]) == ["psnr", "ahiq", "m2", "m10", "topiq_fr"]
+    assert metric_order({"clip_v10", "clip_v2", "ssim"}) == ["ssim", "clip_v2", "clip_v10"]
