@@ -1631,9 +1631,17 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         ranked = task_frame(stats, task)[2] if stats is not None else []
         order = [INPUT] + [lb for lb in ranked if lb != INPUT] + sorted(
             (lb for lb in wide.index if lb != INPUT and lb not in ranked), key=name_key)
-        for label in [lb for lb in order if lb in wide.index]:
+        shown = [lb for lb in order if lb in wide.index]
+        for label in shown:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
             lines.append(f"| {md_name(label)} | " + " | ".join(cells) + " |")
+        # a column of '–' only (every image of a set unscored on a metric by some run) said nothing of why
+        # (tests/test_review_report20.py)
+        if empty := [f"{md_text(m, cell=False)} ({md_text(d, cell=False)})" for d, m in cols
+                     if wide.loc[shown, (d, m)].isna().all()]:
+            lines += ["", f"– throughout in {', '.join(empty)}: none of the set's images has a score from every "
+                          "loss's runs on that metric, and an image some run has no score for is left out of the "
+                          "whole column, as in the task table."]
         lines.append("")
     return "\n".join(lines)
 

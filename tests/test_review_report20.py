@@ -34,3 +34,29 @@ def test_metric_columns_after_the_common_ones_are_in_natural_order():
 
     assert metric_order(["m10", "psnr", "m2", "ahiq", "topiq_fr"]) == ["psnr", "ahiq", "m2", "m10", "topiq_fr"]
     assert metric_order({"clip_v10", "clip_v2", "ssim"}) == ["ssim", "clip_v2", "clip_v10"]
+
+
+def test_a_by_test_set_column_of_dashes_says_why():
+    """Was: leaderboard.md's 'By test set' table showed a column of '–' only (ssim on set B, whose images some run
+    could not score: each such image is out of the whole column) with nothing in that section saying why, beside
+    'Images per set: A 3 images, B 3 images'. Now one line under the table names the column and the reason; a table
+    with a value in every column has no such line."""
+    import warnings
+
+    import numpy as np
+
+    from benchmark.export import by_dataset_markdown
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2}, metrics=("psnr", "ssim"), seeds=range(2), n_images=4, seed=3)
+    t["dataset"] = np.where(t["image"].isin(["img0000", "img0001"]), "A", "B")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert "– throughout" not in by_dataset_markdown(t, compute(t, n_boot=10))
+        t.loc[(t["metric"] == "ssim") & (t["dataset"] == "B") & (t["loss"] != "input"), "value"] = np.nan
+        md = by_dataset_markdown(t, compute(t, n_boot=10))
+    (row,) = [line for line in md.splitlines() if line.startswith("| l1 |")]
+    assert row.endswith("| – |") and "ssim ↑ (B) |" in md, md
+    (note,) = [line for line in md.splitlines() if line.startswith("– throughout")]
+    assert note.startswith("– throughout in ssim (B): none of the set's images has a score from every loss's runs")
