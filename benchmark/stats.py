@@ -68,6 +68,7 @@ from benchmark.runstats import (  # noqa: F401
     version_suffix,
     weights_kind,
     weights_seed,
+    within_rounding,
     without_each_run,
 )
 
@@ -656,10 +657,10 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         clipped = (ci[:, 0] < low) | (ci[:, 1] > high)
         ci = np.clip(ci, low, high)
         # a CI of float noise (every value of the arm the same, 0.9 throughout: [0.8999999999999997,
-        # 0.9000000000000004]) is none, as compare_runs' no-spread rule has it: its ends the mean. Kept, it gave its
-        # column six decimals and every cell "0.900000 [0.900000, 0.900000]" (tests/test_probe_report20.py)
-        with np.errstate(invalid="ignore"):
-            noise = (ci[:, 1] - ci[:, 0]) <= 1e-12 * np.nanmax(np.abs(b.values), axis=(1, 2), initial=0.0)
+        # 0.9000000000000004]) is none, by the pair tests' rounding rule (runstats.within_rounding): its ends the
+        # mean. Kept, it gave its column six decimals and every cell "0.900000 [0.900000, 0.900000]"
+        # (tests/test_probe_report20.py)
+        noise = within_rounding(ci[:, 1] - ci[:, 0], np.nanmax(np.abs(b.values), axis=(1, 2), initial=0.0))
         ci[noise] = means[noise, None]
         per_img = b.per_image
         sign = 1.0 if b.higher else -1.0

@@ -60,3 +60,41 @@ def test_a_by_test_set_column_of_dashes_says_why():
     assert row.endswith("| – |") and "ssim ↑ (B) |" in md, md
     (note,) = [line for line in md.splitlines() if line.startswith("– throughout")]
     assert note.startswith("– throughout in ssim (B): none of the set's images has a score from every loss's runs")
+
+
+def test_a_difference_of_float_rounding_is_no_difference_in_the_pair_tests():
+    """Was: a saturated metric (0.9 throughout) where one loss's scores came out 0.9000000000000001 on most images got
+    a ▲ against ℓ1 (Holm p = 0.004, effect 8e-17) and cast ℓ1 out of the bold top group, while its cell showed
+    '0.900' with no interval (the cells' rounding rule, fa4a00d) and the ranks tied: compare_runs judged the
+    spread against the differences' own size, not the values'. Now one rule (runstats.within_rounding) makes a
+    difference within 1e-12 of its values none, in the pair tests as in the cells; a real difference of 1e-8 between
+    values of 1e-6 is still tested."""
+    import warnings
+
+    import numpy as np
+
+    from benchmark.export import markdown
+    from benchmark.runstats import compare_runs
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    rng = np.random.default_rng(0)
+    up = np.where(rng.random((5, 6)) < 0.8, np.nextafter(0.9, 1.0), 0.9)
+    r = compare_runs(up, np.full((5, 6), 0.9))
+    assert (r.effect, r.p) == (0.0, 1.0), r
+    tiny = 1e-6 * (1 + 0.01 * rng.standard_normal((5, 6)))
+    assert compare_runs(tiny + 1e-8 * (1 + 0.1 * rng.standard_normal((5, 6))), tiny).p < 1e-3
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2}, metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=3,
+                        seed_sd=0.1)
+    sat = (t["metric"] == "ssim") & (t["loss"] != "input")
+    t.loc[sat, "value"] = 0.9
+    t.loc[sat & (t["loss"] == "l2"), "value"] = np.where(rng.random((sat & (t["loss"] == "l2")).sum()) < 0.8,
+                                                         np.nextafter(0.9, 1.0), 0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = compute(t, n_boot=10)
+    c = stats.cells[(stats.cells["metric"] == "ssim") & (stats.cells["label"] != "input")].set_index("label")
+    assert c["top_group"].all() and (c.loc["l2", "vs_base"] == 0), c[["p_base_adj", "vs_base", "top_group"]]
+    rows = [line for line in markdown(stats).splitlines() if line.startswith(("| l1 | 5 |", "| l2 | 5 |"))]
+    assert len(rows) == 2 and all("| **0.900** |" in row for row in rows), rows
