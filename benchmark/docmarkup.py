@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import inspect
 import re
+import unicodedata
 
 _ROLE = re.compile(r":(?:py:)?(?:class|func|data|mod|meth|attr|obj|exc|const):`([^`]+)`")
 _CODE2 = re.compile(r"``(.+?)``")
@@ -21,6 +22,55 @@ _BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
 _BULLET = re.compile(r"^([*-]) +")
 _STASH = "\x00{}\x00"
+
+
+def _rtl(ch: str) -> bool:
+    return unicodedata.bidirectional(ch) in ("R", "AL")
+
+
+def _in_name(ch: str) -> bool:
+    """A character a loss name (an identifier) may hold: a letter, a digit, '_', a combining mark, ZWNJ or ZWJ."""
+    return ch.isalnum() or ch in "_\u200c\u200d" or unicodedata.category(ch).startswith("M")
+
+
+def isolate_rtl(text: str, start: str = "\u2068", end: str = "\u2069") -> str:
+    """``text`` with each right-to-left run (Arabic or Hebrew letters with their marks, and the digits and '_' between
+    two of them: a loss name, an identifier, 'خسارة_عربية') between ``start`` and ``end``: the isolates U+2068 … U+2069
+    (a figure's text) or ``<bdi>`` … ``</bdi>`` (:func:`bdi_html`). A text or paragraph whose first strong letter is
+    right-to-left is laid out right to left, and a number after an Arabic word joins it (the Unicode bidi rules a
+    browser and matplotlib follow): a plugin loss 'خسارة_عربية' had its CD-diagram rank drawn on its left, and
+    report.html's Friedman note read "12.20 خسارة_عربية" for "خسارة_عربية 12.20". Isolated, the name keeps its own
+    order and the text its left-to-right one around it; two names in a list ('خسارة_عربية, עברית') are two runs, kept
+    in their written order (as one, the second was drawn first). Unchanged without such a letter, or once isolated."""
+    if start in text or not any(_rtl(c) for c in text):
+        return text
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if not _rtl(text[i]):
+            out.append(text[i])
+            i += 1
+            continue
+        stop = j = i + 1  # the run: one name, to its last right-to-left letter (and its marks) before a character
+        # no name holds. A name's vowel marks (Arabic 'خَسارة', Hebrew 'שָׁלוֹם': an identifier's combining marks) and a
+        # Persian name's ZWNJ are in it: cut there, its pieces were isolated apart, set left to right, the marks alone
+        while j < n and _in_name(text[j]) and unicodedata.bidirectional(text[j]) != "L":
+            j += 1
+            if _rtl(text[j - 1]) or (stop == j - 1 and unicodedata.category(text[j - 1]).startswith("M")):
+                stop = j
+        out.append(f"{start}{text[i:stop]}{end}")
+        i = stop
+    return "".join(out)
+
+
+#: an HTML page's parts that are not text to isolate in: tags, and the raw text of script, style and title
+_NOT_TEXT = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<title\b.*?</title>|<[^>]*>)", re.S | re.I)
+
+
+def bdi_html(doc: str) -> str:
+    """An HTML page with each right-to-left run of its text (:func:`isolate_rtl`) in a ``<bdi>`` element: isolated
+    without an invisible character that a reader copying a loss name would copy too."""
+    return "".join(part if i % 2 else isolate_rtl(part, "<bdi>", "</bdi>")
+                   for i, part in enumerate(_NOT_TEXT.split(doc)))
 
 
 def agree(n, one: str, many: str) -> str:

@@ -831,9 +831,10 @@ def friedman_text(stats: Stats) -> str:
 
 def images_of(stats: Stats) -> str:
     """The test images per (task, metric) cell of the restored runs, as a number to put before "test images":
-    `` 4``, `` 3–24`` where they differ; "" when none."""
+    `` 4``, `` 3–24`` where they differ; "" when none. A cell of no score (a loss whose every psnr is NaN) counts no
+    images, not 0: it read "on these 0–6 test images" (tests/test_probe_report20.py)."""
     c = stats.cells
-    n = sorted(set(c.loc[c["label"] != INPUT, "n_images"].astype(int))) if not c.empty else []
+    n = sorted({k for k in c.loc[c["label"] != INPUT, "n_images"].astype(int) if k > 0}) if not c.empty else []
     return "" if not n else f" {n[0]}" if len(n) == 1 else f" {n[0]}–{n[-1]}"
 
 
@@ -1630,9 +1631,17 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         ranked = task_frame(stats, task)[2] if stats is not None else []
         order = [INPUT] + [lb for lb in ranked if lb != INPUT] + sorted(
             (lb for lb in wide.index if lb != INPUT and lb not in ranked), key=name_key)
-        for label in [lb for lb in order if lb in wide.index]:
+        shown = [lb for lb in order if lb in wide.index]
+        for label in shown:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
             lines.append(f"| {md_name(label)} | " + " | ".join(cells) + " |")
+        # a column of '–' only (every image of a set unscored on a metric by some run) said nothing of why
+        # (tests/test_review_report20.py)
+        if empty := [f"{md_text(m, cell=False)} ({md_text(d, cell=False)})" for d, m in cols
+                     if wide.loc[shown, (d, m)].isna().all()]:
+            lines += ["", f"– throughout in {', '.join(empty)}: none of the set's images has a score from every "
+                          "loss's runs on that metric, and an image some run has no score for is left out of the "
+                          "whole column, as in the task table."]
         lines.append("")
     return "\n".join(lines)
 
@@ -2169,6 +2178,7 @@ th{cursor:pointer;background:#fafafa;position:relative}th:after{content:" ⇅";c
 th.asc:after{content:" ▲";color:#333}th.desc:after{content:" ▼";color:#333}
 td.top{font-weight:bold;background:#fff8e1}tr.input td{color:#777;font-style:italic}
 .scroll{max-width:100%;overflow-x:auto}
+table.ranks td:first-child{white-space:normal;overflow-wrap:break-word;max-width:16em}
 table.leaderboard{font-size:12px}
 table.leaderboard th{white-space:normal;vertical-align:bottom}table.leaderboard th:after{font-size:9px}
 table.leaderboard td{white-space:normal}table.leaderboard td:first-child{overflow-wrap:break-word;max-width:16em}
@@ -2182,7 +2192,7 @@ figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee
 .worse{color:#e65100}tr.lost td{color:#b71c1c}
 #js-errors{color:#b00;white-space:pre}
 td.wrap{white-space:normal;max-width:340px;text-align:left}
-table.findings th,table.findings td{text-align:left;vertical-align:top}
+table.findings th,table.findings td{text-align:left;vertical-align:top}table.findings td.wrap{min-width:9em}
 .verdict{color:#fff;padding:2px 7px;border-radius:3px;font-weight:bold;white-space:nowrap}
 details{margin:6px 0}summary{cursor:pointer}
 """
@@ -2436,8 +2446,9 @@ def _rank_table(stats: Stats) -> str:
     note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
                    if x)
     lost = not_ranked_text(stats)
-    return (note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
-            "</table>" + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
+    # in a scroll box, its names wrapping, as the task tables: a 60-character spec took it past a 1280 px window
+    return (note + f'<div class="scroll"><table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>'
+            f'{"".join(rows)}</tbody></table></div>' + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
 
 
 BENCHMARK = "plbench perceptual-loss benchmark"
@@ -2527,7 +2538,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     *Findings* (``findings``: the HTML of :func:`benchmark.findings.to_html`, when given) and *Method* (the
     method docstrings, rendered by :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the
     page title (default :func:`page_title` of the tasks)."""
-    from benchmark.docmarkup import inline_html, to_html
+    from benchmark.docmarkup import bdi_html, inline_html, to_html
 
     tasks = report_tasks(stats)
     ids = task_tab_ids(tasks)
@@ -2569,7 +2580,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     sections.append(f'<section class="tab" id="method"><h2>Method</h2>{method}</section>')
     known = stats.setting and stats.setting not in ("setting not recorded", "no results")
     setting = f"Setting: {html.escape(stats.setting)}. " if known else ""
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    # a right-to-left loss name's runs in <bdi>: its number after it read as before it (docmarkup.bdi_html)
+    return bdi_html("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "

@@ -80,7 +80,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import plural
+from benchmark.docmarkup import isolate_rtl, plural
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
@@ -737,6 +737,30 @@ def _as_format(base: Path, fmt: str) -> Path:
     return base.with_name(f"{base.name}.{fmt}")
 
 
+def _isolate_rtl_texts(fig) -> None:
+    """:func:`benchmark.docmarkup.isolate_rtl` on every text ``fig`` draws: its texts, and its axes' fixed tick
+    labels, which each draw sets again from their formatter. A text whose first strong letter is right-to-left is laid
+    out right to left as a whole: a plugin loss 'خسارة_عربية' had its CD-diagram rank, a row's ⚠, drawn on its left."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for t in fig.findobj(Text):
+        if (text := t.get_text()) and (done := isolate_rtl(str(text))) != text:
+            t.set_text(done)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            f = axis.get_major_formatter()
+            if isinstance(f, FixedFormatter):
+                f.seq = [isolate_rtl(str(x)) for x in f.seq]
+            elif isinstance(f, FuncFormatter) and not getattr(f.func, "plb_isolated", False):
+                # set_ticks(…, labels) sets a FuncFormatter over the labels given
+                def isolated(x, pos=None, inner=f.func):
+                    return isolate_rtl(str(inner(x, pos)))
+
+                isolated.plb_isolated = True
+                f.func = isolated
+
+
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths; the
     figure's files in formats not asked for this time (a PDF left by an earlier ``--formats png
@@ -750,6 +774,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
+    _isolate_rtl_texts(fig)
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = _as_format(base, fmt)

@@ -520,6 +520,12 @@ class FindingResult:
         return any(p.decided_by for p in self.counted if p.verdict in ("reproduced", "contradicted"))
 
     @property
+    def verdict_label(self) -> str:
+        """The verdict word with its fragility, as every before → after line names it: ``reproduced, fragile`` where
+        :attr:`fragile`, else the bare verdict (``inconclusive``)."""
+        return f"{self.verdict}, fragile" if self.fragile else self.verdict
+
+    @property
     def verdict_text(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
@@ -1524,17 +1530,17 @@ def verdicts_changed(before: list["FindingResult"], after: list["FindingResult"]
     (tests/test_probe_verdicts18.py). The same verdict that turns fragile, or stops being so
     (:attr:`FindingResult.fragile`: a new rival's parts join the Holm family and share the runs of the claim's own
     arm), is named too: ``reproduced → reproduced, fragile (…)`` — a robust published part left resting on one seed's
-    runs went unsaid (tests/test_probe_yverd19.py)."""
+    runs went unsaid (tests/test_probe_yverd19.py). Each side is :attr:`FindingResult.verdict_label`, the verdict
+    changed or not: ``inconclusive → reproduced`` dropped the ", fragile" of a new verdict resting on one seed's runs
+    (tests/test_probe_report20.py)."""
     was = {(r.name, r.setting): r for r in before}
     out = []
     for r in after:
         old = was.get((r.name, r.setting))
         if old is None or (old.verdict == r.verdict and old.fragile == r.fragile):
             continue
-        same = old.verdict == r.verdict
         why = f" ({r.verdict_text})" if r.parts and r.verdict_text else ""
-        out.append(f"{r.name}: {old.verdict}{', fragile' if same and old.fragile else ''} → "
-                   f"{r.verdict}{', fragile' if same and r.fragile else ''}{why}")
+        out.append(f"{r.name}: {old.verdict_label} → {r.verdict_label}{why}")
     return out
 
 
@@ -2418,10 +2424,12 @@ def to_html(results: list[FindingResult]) -> str:
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
         rows.append(f'<tr data-verdict="{e(r.verdict)}"><td>{e(r.name)}</td>'
-                    f'<td><span class="verdict" style="background:{colour}">{e(r.verdict)}</span>'
+                    # the sentence wraps under its badge: on one line it took the table past the window
+                    f'<td class="wrap"><span class="verdict" style="background:{colour}">{e(r.verdict)}</span>'
                     f'{e(r.verdict_text[len(r.verdict):])}</td>'
                     f"<td class=\"wrap\">{e(r.claim)}</td><td class=\"wrap\">{e(_detail(r))}</td>"
-                    f"<td>{e(r.tally())}</td>" + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
+                    f"<td class=\"wrap\">{e(r.tally())}</td>"
+                    + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
                     + f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
     out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
            f'{e("; ".join(shared))}.</p>' if shared else "",
@@ -2429,11 +2437,11 @@ def to_html(results: list[FindingResult]) -> str:
            f'<p class="note">{e(level)}</p>' if level else "",
            # the findings resting on scores not re-scored since a metric's fix, as findings.md says them
            *(f'<p class="note">{e(line)}</p>' for line in rescore_lines(results) + unpaired_lines(results)),
-           '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
-           "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
+           '<div class="scroll"><table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th>'
+           "<th>claim</th><th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")
            + "<th>source</th></tr></thead>"
-           f"<tbody>{''.join(rows)}</tbody></table>"]
+           f"<tbody>{''.join(rows)}</tbody></table></div>"]
     for r in results:
         if not r.parts:
             continue
