@@ -1800,7 +1800,23 @@ def find_file(path: str, base: Path | None = None) -> Path:
     the places looked in, or the link there that leads to no file (:func:`_broken_link`). A path not there as
     written is looked for with its accents composed otherwise (:func:`on_disk`: a folder copied from a Mac names
     ``café.png`` decomposed, a table written elsewhere composed). One written on Windows from its drive or share
-    (``C:\\photos\\a.png``), not found, is said to be one."""
+    (``C:\\photos\\a.png``), not found, is said to be one. ``~`` is expanded, and so are ``$VAR`` and ``${VAR}``
+    (a list written for a shell, as the CLI's own paths are typed: ``$DATA/photos/a.png``) where the path is not a
+    file's name as written (``$1.png``); a variable that is not set is named so."""
+    try:
+        return _find_file(path, base)
+    except FileNotFoundError:
+        if "$" not in path:
+            raise
+        unset = [v for v in re.findall(r"\$(\w+|\{[^}$]*\})", path) if v.strip("{}") not in os.environ]
+        if unset:
+            raise FileNotFoundError(f"no such file: {path} (${unset[0].strip('{}')} is not set in the environment: "
+                                    "set it, or write the path out)") from None
+        return _find_file(os.path.expandvars(path), base)
+
+
+def _find_file(path: str, base: Path | None = None) -> Path:
+    """:func:`find_file`'s look-up of ``path`` as written (``~`` expanded)."""
     p = Path(path).expanduser()
     if p.is_absolute():
         if (found := on_disk(p)) is None:
