@@ -2910,6 +2910,17 @@ def _markdown_cell(cell: str) -> str:
     return m.group(1) if m.group(1) is not None else m.group(2) or unquote(m.group(3))
 
 
+def _counted_lines(lines: list[str]) -> list[int]:
+    """The index in a CSV's ``lines`` of each line its parser counts (pandas' 'line N' of an error): every line but
+    those that go on with a cell quoted over several lines (``a.png,"two`` then ``lines"``: one line to pandas)."""
+    starts, quoted = [], False
+    for i, line in enumerate(lines):
+        if not quoted:
+            starts.append(i)
+        quoted ^= line.count('"') % 2 == 1  # a doubled quote in a quoted cell ('""') counts twice: no change
+    return starts
+
+
 def _read_table(path: Path, encoding: str | None):
     """:func:`_load_table`'s read of ``path``, a text table's in ``encoding`` (:func:`_text_encoding`'s; None for
     parquet and arrow), any error its caller's to say."""
@@ -2957,6 +2968,14 @@ def _read_table(path: Path, encoding: str | None):
         if m is None:
             return None
         expected, line, saw = map(int, m.groups())
+        # pandas counts a row whose quoted cell spans lines (a caption of two lines) as one line: the line it starts on
+        if text is not None:
+            read_lines = text.split("\n")
+        else:
+            with open(path, encoding=encoding, newline="") as f:
+                read_lines = re.split(r"\r\n|\r|\n", f.read())
+        starts = _counted_lines(read_lines)
+        line = starts[line - 1] + 1 if 0 < line <= len(starts) else line
         if line_of is not None:  # a text built from the file (a Markdown table's rows, a tab table without comments)
             line = line_of[line - 1] if 0 < line <= len(line_of) else line
         names = []

@@ -45,3 +45,17 @@ def test_a_list_naming_an_unset_variable_says_it_is_not_set(tmp_path, monkeypatc
         load_images(DataSpec.parse(str(tmp_path / "list.txt")))
     (tmp_path / "list.txt").write_text("$1.png\nb.png\n")
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))] == ["$1", "b"]
+
+
+@pytest.mark.parametrize("name, text, line", [
+    ("photos.csv", 'path,caption\na.png,"two\nlines"\nc.png,x\nb.png,x,y\n', 5),
+    ("photos.csv", '# made by me\n\npath,caption\na.png,"two\nlines"\nc.png,x\nb.png,x,y\n', 7),
+    ("photos.txt", '# made by me\npath\tcaption\n# a note\na.png\t"two\nlines"\nc.png\tx\nb.png\tx\ty\n', 7),
+])
+def test_a_table_with_a_quoted_multi_line_cell_names_the_file_line_of_a_bad_row(tmp_path, name, text, line):
+    """A caption quoted over two lines made pandas count one line less than the file holds: the row of three cells
+    on line 5 (line 7 below notes) was said to be on line 4 (6)."""
+    _pngs(tmp_path, "a", "b")
+    (tmp_path / name).write_text(text)
+    with pytest.raises(UserError, match=rf"line {line} holds 3 cells"):
+        load_images(DataSpec.parse(str(tmp_path / name)))
