@@ -2847,20 +2847,31 @@ _MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 
 def _markdown_start(path: Path, encoding: str) -> int | None:
-    """The line number of a Markdown pipe table's header in ``path`` (its first line in ``|``, a ``|---|---|`` rule
-    under it; else, GitHub's table without outer pipes, a line ``path | label`` over a ``--- | ---`` rule of as many
-    cells), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
-    they hold no such table. What :func:`_is_table` asks, and where :func:`_markdown_table` starts."""
+    """The line number (from 0) of the first Markdown pipe table's header in ``path`` (:func:`_markdown_tables`),
+    looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where they hold
+    no such table. What :func:`_is_table` asks."""
     with open(path, encoding=encoding, errors="replace") as f:
         head = [line.strip() for line in itertools.islice(f, 1000)]
-    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
-    if start is not None and start + 1 < len(head) and "|" in head[start + 1] \
-            and _MARKDOWN_RULE.fullmatch(head[start + 1]):
-        return start
-    # GitHub's table without outer pipes ('path | label' over '--- | ---'): a header of as many cells as its rule
-    return next((i for i, (line, rule) in enumerate(zip(head, head[1:])) if "|" in line and not line.startswith("|")
-                 and "|" in rule and _MARKDOWN_RULE.fullmatch(rule)
-                 and len(_markdown_cells(line)) == len(_markdown_cells(rule))), None)
+    return next((start for start, _ in _markdown_tables(head)), None)
+
+
+def _markdown_tables(lines: list[str]):
+    """Each Markdown pipe table in ``lines`` (stripped), as (its header's index, its header and row lines): a line
+    in ``|`` over a ``|---|---|`` rule, the table ending at its first line not in ``|``; or GitHub's table without
+    outer pipes, a line ``path | label`` over a ``--- | ---`` rule of as many cells, ending at its first line holding
+    no pipe."""
+    i = 0
+    while i + 1 < len(lines):
+        line, rule = lines[i], lines[i + 1]
+        outer = line.startswith("|")
+        if "|" in line and "|" in rule and _MARKDOWN_RULE.fullmatch(rule) and (
+                outer or len(_markdown_cells(line)) == len(_markdown_cells(rule))):
+            rows = list(itertools.takewhile(lambda s, outer=outer: s.startswith("|") if outer else "|" in s,
+                                            itertools.islice(lines, i + 2, None)))
+            yield i, [line, *rows]
+            i += 2 + len(rows)
+        else:
+            i += 1
 
 
 def _markdown_cells(line: str) -> list[str]:
@@ -2872,20 +2883,32 @@ def _markdown_cells(line: str) -> list[str]:
 
 
 def _markdown_table(path: Path, encoding: str) -> tuple[str, list[int]] | None:
-    """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
-    or prose above it passed over, the table ending at its first line not in ``|``; without outer pipes, at its first
-    line holding none), as a pipe-separated text for
-    pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
-    the header as a column named ``Unnamed: 0``; with the file's line number (from 1) of each of its lines. None where
-    ``path`` holds no such table."""
-    if (start := _markdown_start(path, encoding)) is None:
-        return None
+    """The rows of the Markdown pipe table of images in ``path`` (``| path | label |`` above a ``|---|---|`` rule,
+    :func:`_markdown_tables`; a title, notes or prose around it passed over, and so are tables that name no image: a
+    header cell that names no image column, :data:`_IMAGE_COLUMN_NAMES`, and no cell an image file), as a
+    pipe-separated text for pandas without the outer pipes and the rule: each line was read as a path
+    (``| a.png | 1 |``, no such file) or the header as a column named ``Unnamed: 0``; with the file's line number
+    (from 1) of each of its lines. None where ``path`` holds no such table; a ``ValueError`` where it holds several
+    tables of images (a train table and a test table: its first alone was read, the others dropped unsaid)."""
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
-    outer = lines[start].startswith("|")  # without outer pipes, its rows are its lines holding one
-    rows = []
-    for line in itertools.takewhile(lambda s: s.startswith("|") if outer else "|" in s,
-                                    [lines[start], *lines[start + 2:]]):
-        rows.append("|".join(_pipe_quoted(_markdown_cell(c)) for c in _markdown_cells(line)))
+    tables = list(_markdown_tables(lines))
+    if not tables:
+        return None
+
+    def of_images(rows: list[str]) -> bool:
+        header = [c.strip().lower() for c in _markdown_cells(rows[0])]
+        return any(c in _IMAGE_COLUMN_NAMES for c in header) or any(
+            Path(_markdown_cell(c).strip()).suffix.lower() in image_extensions()
+            for row in rows[1:] for c in _markdown_cells(row))
+
+    images = [(start, rows) for start, rows in tables if of_images(rows)]
+    if len(images) > 1:
+        raise ValueError(f"it holds {len(images)} tables of images (lines "
+                         f"{', '.join(str(s + 1) for s, _ in images[:-1])} and {images[-1][0] + 1}): only one is read "
+                         "from a file; keep one a file (a train table and a test table: one for --train-data, one "
+                         "for --test-data)")
+    start, table = (images or tables)[0]
+    rows = ["|".join(_pipe_quoted(_markdown_cell(c)) for c in _markdown_cells(line)) for line in table]
     return "\n".join(rows), [start + 1, *range(start + 3, start + 2 + len(rows))]
 
 

@@ -47,6 +47,20 @@ def test_a_list_naming_an_unset_variable_says_it_is_not_set(tmp_path, monkeypatc
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))] == ["$1", "b"]
 
 
+def test_a_markdown_file_of_two_image_tables_is_refused_naming_them(tmp_path):
+    """A README-like ``.md`` with a train table and a test table was read as its first table alone: the test images
+    silently dropped (or, read whole, mixed into training). Several tables of images in one file are refused in one
+    line naming their lines; a table of something else (no image path) is passed over, wherever it stands."""
+    _pngs(tmp_path, "a", "b", "c", "d")
+    (tmp_path / "photos.md").write_text("# Train\n\n| path |\n|---|\n| a.png |\n| b.png |\n\n"
+                                        "# Test\n\n| path | note |\n|---|---|\n| c.png | x |\n| d.png | y |\n")
+    with pytest.raises(UserError, match=r"photos\.md: .*2 tables of images \(lines 3 and 10\).*one a file"):
+        load_images(DataSpec.parse(str(tmp_path / "photos.md")))
+    (tmp_path / "photos.md").write_text("# Shots\n\n| camera | count |\n|---|---|\n| X100 | 2 |\n\n"
+                                        "## List\n\n| path | note |\n|---|---|\n| c.png | x |\n| d.png | y |\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos.md")))] == ["c", "d"]
+
+
 @pytest.mark.parametrize("name, text, line", [
     ("photos.csv", 'path,caption\na.png,"two\nlines"\nc.png,x\nb.png,x,y\n', 5),
     ("photos.csv", '# made by me\n\npath,caption\na.png,"two\nlines"\nc.png,x\nb.png,x,y\n', 7),
