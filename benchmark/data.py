@@ -1969,8 +1969,9 @@ def check_source_as_written(spec: DataSpec) -> None:
     """What a source's name alone refuses, no image read (said as the grid is planned, before ``run`` looks at
     ``--out``, and before any source is decoded): an embedded source's split (``skimage:trian``), a path that is not
     there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
-    (``notes.pdf``, an archive: ``file``) and, offline, a hub id no cache holds (``nonexist``) — each by the rule
-    :func:`load_raw` refuses it by, in its words."""
+    (``notes.pdf``, an archive: ``file``) and a hub id no cache holds: offline (``nonexist``), and online one the hub
+    does not hold, or cannot be reached for (:func:`_check_on_hub`) — each by the rule :func:`load_raw` refuses it
+    by, in its words."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
@@ -1980,6 +1981,8 @@ def check_source_as_written(spec: DataSpec) -> None:
         raise _file_error(spec)
     elif _offline_and_not_cached(spec):
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
+    elif kind == "hub" and not _hub_offline() and _not_cached(spec):  # asked of the hub before any source is decoded
+        _check_on_hub(spec)
 
 
 def _file_error(spec: DataSpec) -> UserError:
@@ -2006,19 +2009,52 @@ def _offline_and_not_cached(spec: DataSpec) -> bool:
     """Whether ``spec`` is a hub id (no data file of it named) that, offline, neither the hub cache
     (``datasets--owner--name``) nor ``datasets``' (``owner___name``, the name as it writes it) holds: one
     :func:`load_raw` refuses without reading anything. A folder of either name: False (let it load)."""
+    if spec.kind != "hub" or hub_data_file(spec.source) is not None or not _hub_offline():
+        return False
+    return _not_cached(spec)
+
+
+def _hub_offline() -> bool:
+    """Whether the hub is switched off (``HF_HUB_OFFLINE``, or ``HF_DATASETS_OFFLINE``, datasets' own switch)."""
+    import datasets
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE or datasets.config.HF_HUB_OFFLINE)
+
+
+def _not_cached(spec: DataSpec) -> bool:
+    """Whether neither the hub cache (``datasets--owner--name``) nor ``datasets``' (``owner___name``) holds the hub id
+    ``spec`` (:attr:`DataSpec.kind` ``hub``)."""
     import datasets
     from datasets.naming import camelcase_to_snakecase
     from huggingface_hub import constants
 
-    if spec.kind != "hub" or hub_data_file(spec.source) is not None or not (constants.HF_HUB_OFFLINE
-                                                                              or datasets.config.HF_HUB_OFFLINE):
-        return False
     parts = without_hub_slash(spec.source).split("/")[:2]
     snake = camelcase_to_snakecase(parts[-1])
     cache = os.environ.get("HF_DATASETS_CACHE") or str(datasets.config.HF_DATASETS_CACHE)
     there = [Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts))] + [
         Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
     return not any(p.exists() for p in there)
+
+
+def _check_on_hub(spec: DataSpec) -> None:
+    """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
+    request, so that a misspelt id, a revision not there or a hub that cannot be reached is said while the grid is
+    planned (:func:`check_source_as_written`), in :func:`_hub_error`'s words — not after the training sources were
+    decoded (minutes), when :func:`load_raw` would meet it. An answer that is neither (a server error, a gated or
+    private repository the token is refused for) is left to the load, which says it."""
+    from huggingface_hub import HfApi, constants
+
+    repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
+    try:
+        HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
+        names = {c.__name__ for c in type(exc).__mro__}
+        if names & {"RepositoryNotFoundError", "RevisionNotFoundError"}:
+            raise _hub_error(spec, exc) from None
+        if isinstance(exc, OSError) or names & {"TransportError", "ConnectionError", "Timeout"}:
+            raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({first_line(exc)})")) from None
+        log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, first_line(exc))
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from benchmark.data import DataSpec, load_images
@@ -73,3 +75,64 @@ def test_a_table_with_a_quoted_multi_line_cell_names_the_file_line_of_a_bad_row(
     (tmp_path / name).write_text(text)
     with pytest.raises(UserError, match=rf"line {line} holds 3 cells"):
         load_images(DataSpec.parse(str(tmp_path / name)))
+
+
+@pytest.mark.parametrize("answer, said", [("not found", r"cannot load dataset 'me/nonexist' from the hub \(404"),
+                                          ("no network", r"'me/nonexist' is not cached and the hub cannot be reached")])
+def test_an_online_hub_id_the_hub_refuses_is_said_before_any_source_is_decoded(tmp_path, monkeypatch, capsys, answer,
+                                                                               said):
+    """Online, ``--test-data me/nonexist`` (a misspelt id, no cache holding it) was refused only when it was loaded,
+    after the training sources were decoded (BSD200 + T91: minutes): the hub is asked, once, while the grid is
+    planned, and its 'not found' (or no answer) said before any image is read."""
+    import httpx2
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    asked = []
+
+    def info(self, repo, **kw):
+        asked.append(repo)
+        url = f"https://huggingface.co/api/datasets/{repo}"
+        if answer == "no network":
+            raise httpx2.ConnectError("[Errno -3] Temporary failure in name resolution")
+        raise RepositoryNotFoundError(f"404 Client Error. Repository Not Found for url: {url}.",
+                                      response=httpx2.Response(404, request=httpx2.Request("GET", url)))
+
+    def load(*a, **k):  # the load itself never reaches the hub here
+        raise ConnectionError("Couldn't reach 'me/nonexist' on the Hub (LocalEntryNotFoundError)")
+
+    monkeypatch.setattr(HfApi, "dataset_info", info)
+    monkeypatch.setattr("datasets.load_dataset", load)
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", "me/nonexist",
+                 "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and re.search(said, err[-1]), err
+    assert decoded == [] and asked == ["me/nonexist"], (decoded, asked)
+
+
+def test_an_online_hub_id_the_hub_holds_passes_its_check(monkeypatch, tmp_path):
+    """The hub's yes is no error (its other answers, a server error, are left to the load, which says them)."""
+    from huggingface_hub import HfApi
+
+    from benchmark.data import check_source_as_written
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    asked = []
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
+    check_source_as_written(DataSpec.parse("me/photos@v2:test"))
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: 1 / 0)
+    check_source_as_written(DataSpec.parse("me/photos"))
+    assert asked == [("me/photos", "v2")]
