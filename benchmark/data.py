@@ -192,6 +192,8 @@ class DataSpec:
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{said} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
+        if "$" in text and not os.path.exists(os.path.expanduser(text)):  # a config file's '$DATA/photos:test', as a
+            text = os.path.expandvars(text)  # shell reads it (as a list's paths are: find_file); an unset one kept
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
@@ -1808,10 +1810,9 @@ def find_file(path: str, base: Path | None = None) -> Path:
     except FileNotFoundError:
         if "$" not in path:
             raise
-        unset = [v for v in re.findall(r"\$(\w+|\{[^}$]*\})", path) if v.strip("{}") not in os.environ]
-        if unset:
-            raise FileNotFoundError(f"no such file: {path} (${unset[0].strip('{}')} is not set in the environment: "
-                                    "set it, or write the path out)") from None
+        if unset := _unset_variables(path):
+            raise FileNotFoundError(f"no such file: {path} (${unset[0]} is not set in the environment: set it, or "
+                                    "write the path out)") from None
         return _find_file(os.path.expandvars(path), base)
 
 
@@ -2070,7 +2071,16 @@ def _missing_path_error(spec: DataSpec) -> UserError:
         shared = (f" (the shared images: it is at {there}: write that path)" if there.exists() else
                   " (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put "
                   "shared/datasets beside the checkout)")
+    if unset := _unset_variables(spec.source):
+        return UserError(f"{what} not found: {spec.source}{where}: ${unset[0]} is not set in the environment (set it, "
+                         "or write the path out)")
     return UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
+
+
+def _unset_variables(path: str) -> list[str]:
+    """The names of the environment variables ``path`` names (``$VAR``, ``${VAR}``, as ``os.path.expandvars``
+    reads them) that are not set."""
+    return [v.strip("{}") for v in re.findall(r"\$(\w+|\{[^}$]*\})", path) if v.strip("{}") not in os.environ]
 
 
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:

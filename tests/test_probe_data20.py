@@ -136,3 +136,19 @@ def test_an_online_hub_id_the_hub_holds_passes_its_check(monkeypatch, tmp_path):
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: 1 / 0)
     check_source_as_written(DataSpec.parse("me/photos"))
     assert asked == [("me/photos", "v2")]
+
+
+def test_a_source_named_by_an_environment_variable_is_that_path(tmp_path, monkeypatch):
+    """A config file's ``train_data: [$DATA/photos:test]`` (no shell to expand it, as the CLI's arguments are) was
+    'dataset folder not found: $DATA/photos': ``$VAR`` and ``${VAR}`` in a source are expanded as in a list's paths,
+    to the token (and run ids) of the path typed out; an unset one is named."""
+    from benchmark.data import check_source_as_written
+
+    _pngs(tmp_path / "photos" / "test", "a")
+    (tmp_path / "photos" / "list.txt").write_text("test/a.png\n")
+    monkeypatch.setenv("DATA", str(tmp_path))
+    assert DataSpec.parse("$DATA/photos:test") == DataSpec.parse(f"{tmp_path}/photos:test")
+    assert DataSpec.parse("${DATA}/photos/list.txt").token() == DataSpec.parse(f"{tmp_path}/photos/list.txt").token()
+    monkeypatch.delenv("PLBENCH_NO_SUCH_VAR", raising=False)
+    with pytest.raises(UserError, match=r"\$PLBENCH_NO_SUCH_VAR/photos \(cwd .*\): \$PLBENCH_NO_SUCH_VAR is not set"):
+        check_source_as_written(DataSpec.parse("$PLBENCH_NO_SUCH_VAR/photos"))
