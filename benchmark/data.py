@@ -884,6 +884,12 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
                 return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
+        if data is None and img.format == "TIFF" and img.tag_v2.get(0x0112) in (5, 6, 7, 8):
+            # turned by 90°: Pillow maps an uncompressed grey or RGBA TIFF's pixels from its file at the turned size,
+            # rows of the wrong length (a scramble); from memory it decodes them, as it does a compressed one's
+            img.close()
+            data = Path(path).read_bytes()
+            img = Image.open(io.BytesIO(data))
         with img:
             page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, getattr(img, "n_frames", 1))
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it

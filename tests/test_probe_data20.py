@@ -152,3 +152,31 @@ def test_a_source_named_by_an_environment_variable_is_that_path(tmp_path, monkey
     monkeypatch.delenv("PLBENCH_NO_SUCH_VAR", raising=False)
     with pytest.raises(UserError, match=r"\$PLBENCH_NO_SUCH_VAR/photos \(cwd .*\): \$PLBENCH_NO_SUCH_VAR is not set"):
         check_source_as_written(DataSpec.parse("$PLBENCH_NO_SUCH_VAR/photos"))
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16", "RGBA"])
+@pytest.mark.parametrize("orientation, turn", [(6, -1), (8, 1)])
+def test_an_uncompressed_tiff_turned_by_its_exif_orientation_is_read_as_a_viewer_shows_it(tmp_path, mode,
+                                                                                           orientation, turn):
+    """An uncompressed grey (8- or 16-bit) or RGBA TIFF whose orientation tag turns it by 90° (a scanner's, a
+    microscope's export) was read scrambled: Pillow maps such a file's pixels at its turned size, rows of the wrong
+    length, then turns them. Read as the same file LZW-compressed is: turned, every pixel in place."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    yy, xx = np.mgrid[0:24, 0:40]
+    grey = (xx * 6 + yy).astype(np.uint8)
+    if mode == "RGBA":
+        pixels = np.stack([grey, 255 - grey, grey // 2, np.full_like(grey, 255)], -1)
+    else:
+        pixels = grey.astype(np.uint16) * 257 if mode == "I;16" else grey
+    img = Image.fromarray(pixels)
+    exif = img.getexif()
+    exif[0x0112] = orientation
+    img.save(tmp_path / "scan.tif", exif=exif)
+    (record,) = load_images(DataSpec.parse(str(tmp_path)))
+    got = record.pixels.float() if record.pixels.dtype == torch.uint8 else record.pixels * 255  # on 0 … 255
+    planes = pixels[..., :3] if mode == "RGBA" else np.stack([grey] * 3, -1)
+    expected = torch.from_numpy(np.rot90(planes, turn).astype(np.float32)).permute(2, 0, 1)
+    assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-3), mode
