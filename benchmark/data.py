@@ -3613,12 +3613,14 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
             continue
         if id_col and row[id_col] is not None:
-            keys.append((i, str(row[id_col]), None))
+            keys.append((i, str(row[id_col]), None, None))
         elif path:
             named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
-            keys.append((i, named.stem, named.name))  # the name with its suffix tells same stems apart
+            # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
+            # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
+            keys.append((i, named.stem, named.name, named if spec.kind == "table" else None))
         else:
-            keys.append((i, f"{i:05d}", None))
+            keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()
         if in_ram + size > decoded_in_ram_bytes():
             pixels = spill(pixels)
@@ -3851,18 +3853,38 @@ def _few(named: list[tuple], n: int = 5) -> str:
     return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
 
 
-def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
-    """(row, id, alternative id) → distinct ids, in Unicode's composed form (NFC: a name macOS wrote decomposed, e +
-    U+0301, is the id the same name typed on Linux has, so a folder's fingerprint is one on both): ids given more
-    than once take their alternative (a file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is
-    one; an id still seen before gets ``_<row>``."""
+def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[str]:
+    """(row, id, alternative id, path) → distinct ids, in Unicode's composed form (NFC: a name macOS wrote
+    decomposed, e + U+0301, is the id the same name typed on Linux has, so a folder's fingerprint is one on both): ids
+    given more than once take their alternative (a file's name with its suffix: ``photo.bmp``, ``photo.webp``) where
+    there is one; files of one name in other folders (a list's ``trip/x.png`` and ``home/x.png``) take their path
+    without its suffix from as many of its folders as tell them apart (``trip/x``, ``home/x``: as a folder source
+    names them); an id still seen before (one file listed twice) gets ``_<row>``."""
     import unicodedata
 
-    keys = [(i, unicodedata.normalize("NFC", key), alt and unicodedata.normalize("NFC", alt)) for i, key, alt in keys]
-    n = Counter(key for _, key, _ in keys)
+    def nfc(text):
+        return text and unicodedata.normalize("NFC", text)
+
+    keys = [(i, nfc(key), nfc(alt), path) for i, key, alt, path in keys]
+    n = Counter(key for _, key, _, _ in keys)
+    ids = [alt if n[key] > 1 and alt else key for _, key, alt, _ in keys]
+    groups: dict[str, list[int]] = {}
+    for k, image_id in enumerate(ids):
+        groups.setdefault(image_id, []).append(k)
+    for same in groups.values():
+        paths = [keys[k][3] for k in same]
+        if len(same) < 2 or None in paths:
+            continue
+        parts = [nfc(os.path.normpath(p.with_suffix("").as_posix())).split("/") for p in paths]
+        distinct = len({tuple(p) for p in parts})
+        for depth in range(2, max(map(len, parts)) + 1):
+            tails = ["/".join(p[-depth:]) for p in parts]
+            if len(set(tails)) == distinct > 1:
+                for k, tail in zip(same, tails):
+                    ids[k] = tail
+                break
     out, seen = [], set()
-    for i, key, alt in keys:
-        image_id = alt if n[key] > 1 and alt else key
+    for (i, *_), image_id in zip(keys, ids):
         if image_id in seen:
             image_id = f"{image_id}_{i}"
         seen.add(image_id)

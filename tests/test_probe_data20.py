@@ -180,3 +180,16 @@ def test_an_uncompressed_tiff_turned_by_its_exif_orientation_is_read_as_a_viewer
     planes = pixels[..., :3] if mode == "RGBA" else np.stack([grey] * 3, -1)
     expected = torch.from_numpy(np.rot90(planes, turn).astype(np.float32)).permute(2, 0, 1)
     assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-3), mode
+
+
+def test_a_list_of_same_named_photos_in_other_folders_names_each_by_its_folder(tmp_path):
+    """A list of ``trip/x.png``, ``home/x.png``, ``old/home/x.png`` gave the ids ``x.png``, ``x.png_1``,
+    ``x.png_2`` (by row: no per-image row, visual grid or overlap warning said which file): each is named by as
+    many of its folders as tell it apart, as a folder source names them (``trip/x``, ``home/x``); a file listed twice
+    is still one id and a numbered copy, and a lone name keeps its stem."""
+    for where in ("trip", "home", "old/home"):
+        _pngs(tmp_path / where, "x")
+    _pngs(tmp_path, "y")
+    (tmp_path / "list.txt").write_text("trip/x.png\nhome/x.png\nold/home/x.png\ny.png\ntrip/x.png\n")
+    ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))]
+    assert ids == ["trip/x", "home/x", "old/home/x", "y", "trip/x_4"]
