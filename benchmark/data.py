@@ -3678,8 +3678,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
                             f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
         why = next(iter(whys), "")
-        shared = "every one" if len(whys) == 1 else Path(str(whys.get(why, ""))).name
-        what = f" ({len(bad)} unreadable files{_logged(bad)}; {shared}: {why})" if bad else ""
+        shared = "every one" if len(whys) == 1 and len(bad) > 1 else Path(str(whys.get(why, ""))).name
+        what = f" ({plural(len(bad), 'unreadable file')}{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),

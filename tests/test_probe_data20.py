@@ -193,3 +193,12 @@ def test_a_list_of_same_named_photos_in_other_folders_names_each_by_its_folder(t
     (tmp_path / "list.txt").write_text("trip/x.png\nhome/x.png\nold/home/x.png\ny.png\ntrip/x.png\n")
     ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "list.txt")))]
     assert ids == ["trip/x", "home/x", "old/home/x", "y", "trip/x_4"]
+
+
+def test_a_source_of_one_unreadable_file_names_it_in_the_singular(tmp_path):
+    """A list naming one file, empty, said 'contains no readable image (1 unreadable files; every one: empty file
+    (0 bytes))': one file, named."""
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "list.txt").write_text("a.png\n")
+    with pytest.raises(UserError, match=r"no readable image \(1 unreadable file; a\.png: empty file \(0 bytes\)\)$"):
+        load_images(DataSpec.parse(str(tmp_path / "list.txt")))
