@@ -202,3 +202,29 @@ def test_a_source_of_one_unreadable_file_names_it_in_the_singular(tmp_path):
     (tmp_path / "list.txt").write_text("a.png\n")
     with pytest.raises(UserError, match=r"no readable image \(1 unreadable file; a\.png: empty file \(0 bytes\)\)$"):
         load_images(DataSpec.parse(str(tmp_path / "list.txt")))
+
+
+@pytest.mark.parametrize("name, text", [
+    ("photos.csv", "path,caption\na.png,x\nb.png,x,y\n"),
+    ("photos.md", "| path |\n|---|\n| a.png |\n\n| path |\n|---|\n| b.png |\n"),
+    ("photos.csv#pth", "path,caption\na.png,x\nb.png,y\n"),
+])
+def test_a_test_table_that_cannot_be_read_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch, capsys,
+                                                                                  name, text):
+    """A test list whose row holds a cell too many, a Markdown file of two tables of images, or a ``#COLUMN`` it does
+    not hold was refused only when it was read, after the training sources were decoded (BSD200 + T91: minutes): a
+    table is read (its images not) as the grid's sources are checked, its messages said once, at its load."""
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _pngs(tmp_path, "a", "b")
+    (tmp_path / name.split("#")[0]).write_text(text)
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", str(tmp_path / name),
+                 "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "photos" in err[-1], err
+    assert decoded == [], decoded
