@@ -1976,9 +1976,10 @@ def check_source_as_written(spec: DataSpec) -> None:
     """What a source's name alone refuses, no image read (said as the grid is planned, before ``run`` looks at
     ``--out``, and before any source is decoded): an embedded source's split (``skimage:trian``), a path that is not
     there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
-    (``notes.pdf``, an archive: ``file``) and a hub id no cache holds: offline (``nonexist``), and online one the hub
-    does not hold, or cannot be reached for (:func:`_check_on_hub`), and a text table of images that cannot be read (its
-    images not read) — each by the rule :func:`load_raw` refuses it by, in its words."""
+    (``notes.pdf``, an archive: ``file``), a hub id no cache holds: offline (``nonexist``), and online one the hub
+    does not hold, or cannot be reached for (:func:`_check_on_hub`), a text table of images that cannot be read, and
+    a saved dataset's or an image folder's split or column not there (read, their images not) — each by the rule
+    :func:`load_raw` refuses it by, in its words."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
@@ -1990,8 +1991,9 @@ def check_source_as_written(spec: DataSpec) -> None:
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
     elif kind == "hub" and not _hub_offline() and _not_cached(spec):  # asked of the hub before any source is decoded
         _check_on_hub(spec)
-    elif kind == "table" and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):  # a text table: read
-        # (a row of a cell too many, two Markdown tables, no #COLUMN), its images not; its warnings said at its load
+    elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
+        # read, its images not: a text table (a row of a cell too many, two Markdown tables), a saved dataset's or a
+        # folder's split (:tset) and column (#imag); their warnings said at their load
         level = log.level
         log.setLevel(logging.ERROR)
         try:

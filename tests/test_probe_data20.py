@@ -228,3 +228,33 @@ def test_a_test_table_that_cannot_be_read_is_refused_before_any_image_is_decoded
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "photos" in err[-1], err
     assert decoded == [], decoded
+
+
+@pytest.mark.parametrize("kind", ["saved", "folder"])
+@pytest.mark.parametrize("slip, said", [(":tset", "did you mean test"), ("#imag", "did you mean image")])
+def test_a_misspelt_split_or_column_of_a_test_source_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch,
+                                                                                           capsys, kind, slip, said):
+    """``--test-data saved:tset`` (a saved DatasetDict's split, or an image folder's sub-folder, misspelt) or
+    ``saved#imag`` was refused only after the training sources were decoded: its splits and columns are looked at
+    (no image decoded) while the grid's sources are checked."""
+    import datasets
+
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    for split in ("train", "test"):
+        _pngs(tmp_path / "photos" / split, "a", "b", size=(32, 32))
+    if kind == "saved":
+        datasets.DatasetDict({split: datasets.Dataset.from_dict(
+            {"image": [str(p) for p in sorted((tmp_path / "photos" / split).iterdir())]},
+            features=datasets.Features({"image": datasets.Image()})) for split in ("train", "test")}
+        ).save_to_disk(str(tmp_path / "saved"))
+    source = str(tmp_path / ("saved" if kind == "saved" else "photos")) + (slip if slip[0] == ":" else ":test" + slip)
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", source,
+                 "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and said in err[-1], err
+    assert decoded == [], decoded
