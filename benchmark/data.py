@@ -2952,10 +2952,10 @@ def _markdown_table(path: Path, encoding: str) -> tuple[str, list[int]] | None:
     (``| a.png | 1 |``, no such file) or the header as a column named ``Unnamed: 0``; with the file's line number
     (from 1) of each of its lines. None where ``path`` holds no such table; a ``ValueError`` where it holds several
     tables of images (a train table and a test table: its first alone was read, the others dropped unsaid)."""
+    if _markdown_start(path, encoding) is None:  # none near its top: a CSV, not read whole a second time
+        return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
     tables = list(_markdown_tables(lines))
-    if not tables:
-        return None
 
     def of_images(rows: list[str]) -> bool:
         header = [c.strip().lower() for c in _markdown_cells(rows[0])]
