@@ -1978,8 +1978,8 @@ def check_source_as_written(spec: DataSpec) -> None:
     there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
     (``notes.pdf``, an archive: ``file``), a hub id no cache holds: offline (``nonexist``), and online one the hub
     does not hold, or cannot be reached for (:func:`_check_on_hub`), a text table of images that cannot be read, and
-    a saved dataset's or an image folder's split or column not there (read, their images not) — each by the rule
-    :func:`load_raw` refuses it by, in its words."""
+    a saved dataset's, an image folder's or a local copy of hub files' split (or column) not there (read, their
+    images not) — each by the rule :func:`load_raw` refuses it by, in its words."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
@@ -1991,6 +1991,8 @@ def check_source_as_written(spec: DataSpec) -> None:
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
     elif kind == "hub" and not _hub_offline() and _not_cached(spec):  # asked of the hub before any source is decoded
         _check_on_hub(spec)
+    elif kind == "files":  # a local copy of a hub dataset's files: its split, off their names (not the data read)
+        _files_split(spec)
     elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
         # read, its images not: a text table (a row of a cell too many, two Markdown tables), a saved dataset's or a
         # folder's split (:tset) and column (#imag); their warnings said at their load
@@ -2528,6 +2530,18 @@ def _no_revision(spec: DataSpec, what: str) -> None:
                         "(a revision is a hub dataset's)")
 
 
+def _files_split(spec: DataSpec) -> str:
+    """The split of a local copy of a hub dataset's files (:attr:`DataSpec.kind` ``files``) that ``spec`` reads, read
+    off its files' names; a revision, or a split it has not, a one-line :class:`UserError`."""
+    _no_revision(spec, f"the local copy {spec.source}")
+    splits = files_splits(Path(spec.source))
+    split = spec.split or default_split(spec, splits, None)
+    if split not in splits:
+        raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}"
+                        + did_you_mean(split, splits))
+    return split
+
+
 def load_raw(spec: DataSpec, rows: int | None = None):
     """The ``datasets.Dataset`` behind a spec, split applied, before decoding. A revision or a split
     the source cannot honour is a :class:`UserError`. ``rows``: where given, a hub dataset's data files (a hub id,
@@ -2563,12 +2577,7 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         _no_revision(spec, f"the saved dataset {spec.source}")
         return _load_saved(spec)
     if kind == "files":
-        _no_revision(spec, f"the local copy {spec.source}")
-        splits = files_splits(Path(spec.source))
-        split = spec.split or default_split(spec, splits, None)
-        if split not in splits:
-            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}"
-                            + did_you_mean(split, splits))
+        split = _files_split(spec)
         try:
             with _no_card_warning():
                 if rows is not None and (first := _first_rows(spec, rows, str(Path(spec.source).expanduser()),

@@ -258,3 +258,33 @@ def test_a_misspelt_split_or_column_of_a_test_source_is_refused_before_any_image
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and said in err[-1], err
     assert decoded == [], decoded
+
+
+def test_a_misspelt_split_of_a_local_copy_of_hub_files_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch,
+                                                                                             capsys):
+    """``--test-data copy:tset`` (``huggingface-cli download … --local-dir copy``: parquet shards per split) was
+    refused only after the training sources were decoded: its splits, read off its files' names, are checked with
+    the grid's sources."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    (tmp_path / "copy" / "data").mkdir(parents=True)
+    for split in ("train", "test"):
+        buf = io.BytesIO()
+        Image.new("RGB", (32, 32), (9, 99, 199)).save(buf, format="PNG")
+        pq.write_table(pa.table({"image": [{"bytes": buf.getvalue(), "path": "a.png"}]}),
+                       tmp_path / "copy" / "data" / f"{split}-00000-of-00001.parquet")
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data",
+                 f"{tmp_path / 'copy'}:tset", "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "did you mean test" in err[-1], err
+    assert decoded == [], decoded
