@@ -1976,10 +1976,9 @@ def check_source_as_written(spec: DataSpec) -> None:
     """What a source's name alone refuses, no image read (said as the grid is planned, before ``run`` looks at
     ``--out``, and before any source is decoded): an embedded source's split (``skimage:trian``), a path that is not
     there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
-    (``notes.pdf``, an archive: ``file``), a hub id no cache holds: offline (``nonexist``), and online one the hub
-    does not hold, or cannot be reached for (:func:`_check_on_hub`), a text table of images that cannot be read, and
-    a saved dataset's, an image folder's or a local copy of hub files' split (or column) not there (read, their
-    images not) — each by the rule :func:`load_raw` refuses it by, in its words."""
+    (``notes.pdf``, an archive: ``file``) and, offline, a hub id no cache holds (``nonexist``) — each by the rule
+    :func:`load_raw` refuses it by, in its words. What needs a source read (or the hub asked) is
+    :func:`check_source_readable`'s."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
@@ -1989,13 +1988,21 @@ def check_source_as_written(spec: DataSpec) -> None:
         raise _file_error(spec)
     elif _offline_and_not_cached(spec):
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
-    elif kind == "hub" and not _hub_offline() and _not_cached(spec):  # asked of the hub before any source is decoded
+
+
+def check_source_readable(spec: DataSpec) -> None:
+    """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
+    source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
+    id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
+    images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
+    folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
+    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load."""
+    kind = spec.kind
+    if kind == "hub" and not _hub_offline() and _not_cached(spec):
         _check_on_hub(spec)
-    elif kind == "files":  # a local copy of a hub dataset's files: its split, off their names (not the data read)
+    elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
     elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
-        # read, its images not: a text table (a row of a cell too many, two Markdown tables), a saved dataset's or a
-        # folder's split (:tset) and column (#imag); their warnings said at their load
         level = log.level
         log.setLevel(logging.ERROR)
         try:

@@ -125,16 +125,16 @@ def test_an_online_hub_id_the_hub_holds_passes_its_check(monkeypatch, tmp_path):
     """The hub's yes is no error (its other answers, a server error, are left to the load, which says them)."""
     from huggingface_hub import HfApi
 
-    from benchmark.data import check_source_as_written
+    from benchmark.data import check_source_readable
 
     for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
         monkeypatch.setattr(switch, False)
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     asked = []
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
-    check_source_as_written(DataSpec.parse("me/photos@v2:test"))
+    check_source_readable(DataSpec.parse("me/photos@v2:test"))
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: 1 / 0)
-    check_source_as_written(DataSpec.parse("me/photos"))
+    check_source_readable(DataSpec.parse("me/photos"))
     assert asked == [("me/photos", "v2")]
 
 
