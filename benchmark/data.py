@@ -2074,10 +2074,11 @@ def _not_cached(spec: DataSpec) -> bool:
 
 def _check_on_hub(spec: DataSpec) -> None:
     """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
-    request, so that a misspelt id, a revision not there or a hub that cannot be reached is said while the grid is
-    planned (:func:`check_source_as_written`), in :func:`_hub_error`'s words — not after the training sources were
-    decoded (minutes), when :func:`load_raw` would meet it. An answer that is neither (a server error, a gated or
-    private repository the token is refused for) is left to the load, which says it."""
+    request, so that a misspelt id (or one private or gated, no token with access to it set: the hub says 401 or 404
+    alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while the grid is
+    planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
+    (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
+    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it."""
     from huggingface_hub import HfApi, constants
 
     repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
@@ -2085,11 +2086,36 @@ def _check_on_hub(spec: DataSpec) -> None:
         HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
         names = {c.__name__ for c in type(exc).__mro__}
-        if names & {"RepositoryNotFoundError", "RevisionNotFoundError"}:
-            raise _hub_error(spec, exc) from None
-        if isinstance(exc, OSError) or names & {"TransportError", "ConnectionError", "Timeout"}:
-            raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({first_line(exc)})")) from None
-        log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, first_line(exc))
+        status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
+        if "GatedRepoError" in names:
+            why = (f"the dataset {repo} is gated: accept its terms on https://huggingface.co/datasets/{repo} with the "
+                   "account of the token set (HF_TOKEN, or hf auth login)")
+        elif "RevisionNotFoundError" in names:
+            why = f"the hub's dataset {repo} has no revision {spec.revision!r}"
+        elif "RepositoryNotFoundError" in names:
+            why = (f"the hub holds no dataset {repo}, or it is private or gated and no token with access to it is "
+                   "set: HF_TOKEN, or hf auth login")
+        elif status == 403:
+            raise _hub_error(spec, PermissionError(
+                f"the hub refuses the token set for dataset {repo} ({_hub_words(exc)}): a token with read access to "
+                "it (HF_TOKEN, or hf auth login; a fine-grained token granted this repository)")) from None
+        elif status is None and (isinstance(exc, OSError) or names & {"TransportError", "ConnectionError",
+                                                                        "Timeout"}):
+            raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
+        else:
+            log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
+            return
+        raise _hub_error(spec, FileNotFoundError(why)) from None
+
+
+def _hub_words(exc: BaseException) -> str:
+    """The hub client's error in its words: its first line that says something, its request id left out (the hub's
+    errors begin ``404 Client Error. (Request ID: Root=…)`` or ``(Request ID: …)`` alone)."""
+    for line in str(exc).splitlines():
+        line = re.sub(r"\s*\(Request ID: [^)]*\)", "", line).strip()
+        if line:
+            return line
+    return type(exc).__name__
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:

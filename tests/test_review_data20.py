@@ -31,3 +31,53 @@ def test_a_multi_page_tiff_whose_turned_main_page_follows_a_preview_is_read_turn
     planes = page[..., :3] if mode == "RGBA" else np.stack([grey] * 3, -1)
     expected = torch.from_numpy(np.rot90(planes, -1).copy()).permute(2, 0, 1)
     assert record.pixels.shape == expected.shape and torch.equal(record.pixels, expected), mode
+
+
+def _hub_answer(status, headers, url="https://huggingface.co/api/datasets/me/photos"):
+    """The hub client's own error for an answer of ``status`` (its words, as it raises them)."""
+    import httpx2
+    from huggingface_hub.utils import hf_raise_for_status
+
+    response = httpx2.Response(status, headers={**headers, "X-Request-Id": "Root=1-abc"},
+                               json={"error": headers.get("X-Error-Message", "")},
+                               request=httpx2.Request("GET", url))
+    try:
+        hf_raise_for_status(response)
+    except Exception as exc:  # noqa: BLE001 - whichever type it is
+        return exc
+    raise AssertionError("no error raised")
+
+
+@pytest.mark.parametrize("source, status, headers, said", [
+    ("me/photos", 404, {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"},
+     r"'me/photos' from the hub \(the hub holds no dataset me/photos, or it is private or gated and no token with "
+     r"access to it is set: HF_TOKEN, or hf auth login\)"),
+    ("me/photos", 401, {"X-Error-Message": "Invalid username or password."},
+     r"no dataset me/photos, or it is private or gated and no token with access"),
+    ("me/photos", 403, {"X-Error-Message": "Forbidden"},
+     r"the hub refuses the token set for dataset me/photos \(403 Forbidden: Forbidden\.\): a token with read access"),
+    ("me/photos@v9:test", 404, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": "Invalid rev id: v9"},
+     r"from the hub \(the hub's dataset me/photos has no revision 'v9'\)"),
+])
+def test_the_hubs_refusal_is_said_in_words_not_its_status_line(monkeypatch, tmp_path, source, status, headers,
+                                                                 said):
+    """ace9b5a said the hub's real 'not found' by its first line, '404 Client Error. (Request ID: Root=…)', a
+    private dataset's 401 the same (no word of a token), a revision not there no better, and a token refused (403)
+    only after the training sources were decoded: each is said in words, while the grid is planned."""
+    from huggingface_hub import HfApi
+
+    from benchmark.data import check_source_readable
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    exc = _hub_answer(status, headers)
+
+    def info(self, repo, **kw):
+        raise exc
+
+    monkeypatch.setattr(HfApi, "dataset_info", info)
+    with pytest.raises(UserError, match=said) as caught:
+        check_source_readable(DataSpec.parse(source))
+    assert "\n" not in str(caught.value) and "Request ID" not in str(caught.value)
