@@ -192,8 +192,10 @@ class DataSpec:
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{said} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
-        if "$" in text and not os.path.exists(os.path.expanduser(text)):  # a config file's '$DATA/photos:test', as a
-            text = os.path.expandvars(text)  # shell reads it (as a list's paths are: find_file); an unset one kept
+        if "$" in text and not os.path.exists(os.path.expanduser(_split_source(text)[0])):  # '$DATA/photos:test' in
+            # a config file, as a shell reads it (a list's paths too: find_file); an unset one kept, and a folder of a
+            # name holding a '$' (run$TAG:test) read as written (tests/test_review_data20.py)
+            text = os.path.expandvars(text)
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk

@@ -81,3 +81,20 @@ def test_the_hubs_refusal_is_said_in_words_not_its_status_line(monkeypatch, tmp_
     with pytest.raises(UserError, match=said) as caught:
         check_source_readable(DataSpec.parse(source))
     assert "\n" not in str(caught.value) and "Request ID" not in str(caught.value)
+
+
+def test_a_folder_whose_name_holds_a_dollar_is_read_as_written_with_a_split_or_column(tmp_path, monkeypatch):
+    """3b6c340 expanded ``$VAR`` where the source as written was no path, its ``:SPLIT`` or ``#COLUMN`` still on it:
+    a folder named ``run$TAG`` (a folder may hold a ``$``; a hub id cannot) with ``TAG`` set was another path,
+    'not found', as ``run$TAG:test``, though read as ``run$TAG``. The path as written wins where it is there."""
+    import numpy as np
+    from PIL import Image
+
+    for split, name in (("test", "a"), ("train", "b")):
+        (tmp_path / "run$TAG" / split).mkdir(parents=True)
+        Image.fromarray(np.zeros((16, 24, 3), np.uint8)).save(tmp_path / "run$TAG" / split / f"{name}.png")
+    monkeypatch.setenv("TAG", "x")
+    spec = DataSpec.parse(f"{tmp_path}/run$TAG:test")
+    assert (spec.source, spec.split, spec.kind) == (str(tmp_path / "run$TAG"), "test", "folder")
+    assert [r.image_id for r in load_images(spec)] == ["test/a"]
+    assert DataSpec.parse(f"{tmp_path}/run$TAG#image").source == str(tmp_path / "run$TAG")
