@@ -3681,7 +3681,7 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
-            keys.append((i, named.stem, named.name, named if spec.kind == "table" else None))
+            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" else None))
         else:
             keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()
@@ -3914,6 +3914,18 @@ def _logged(bad: list) -> str:
 def _few(named: list[tuple], n: int = 5) -> str:
     """The file names of the first ``n`` of ``[(path or name, …), …]``, "…" after them if there are more."""
     return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
+
+
+def _table_place(path: str, base: Path | None) -> Path:
+    """Where a table's ``path`` lies, for :func:`_distinct_ids` to name same-named files by their folders: from the
+    table's folder ``base`` where it is in it (``trip/x.png``), else its whole path (``../x.png``: the folder it is in,
+    not '..': tests/test_review_data20.py); a file in an archive, its own path in it."""
+    named = Path(archive_member_name(path))
+    if base is None or named != Path(path):
+        return named
+    full = Path(os.path.normpath(base / os.path.expandvars(os.path.expanduser(path))))
+    root = Path(os.path.normpath(base))
+    return full.relative_to(root) if full.is_relative_to(root) else full
 
 
 def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[str]:

@@ -98,3 +98,18 @@ def test_a_folder_whose_name_holds_a_dollar_is_read_as_written_with_a_split_or_c
     assert (spec.source, spec.split, spec.kind) == (str(tmp_path / "run$TAG"), "test", "folder")
     assert [r.image_id for r in load_images(spec)] == ["test/a"]
     assert DataSpec.parse(f"{tmp_path}/run$TAG#image").source == str(tmp_path / "run$TAG")
+
+
+def test_same_named_photos_listed_from_a_lists_folder_are_named_by_their_own_folders(tmp_path):
+    """73a3253 named same-named files by the path as written in the list: ``../x.png`` and ``x.png`` of a list kept in
+    ``photos/lists/`` were ``../x`` and ``x`` (an id that names no folder of its own); named by the folders they are
+    in, from the list's folder as a folder source names its files, they are ``photos/x`` and ``x``."""
+    import numpy as np
+    from PIL import Image
+
+    (tmp_path / "photos" / "lists").mkdir(parents=True)
+    Image.fromarray(np.full((16, 24, 3), 10, np.uint8)).save(tmp_path / "photos" / "x.png")
+    Image.fromarray(np.full((16, 24, 3), 90, np.uint8)).save(tmp_path / "photos" / "lists" / "x.png")
+    (tmp_path / "photos" / "lists" / "l.txt").write_text("../x.png\nx.png\n")
+    ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos" / "lists" / "l.txt")))]
+    assert ids == ["photos/x", "x"]
