@@ -3088,10 +3088,13 @@ def _read_table(path: Path, encoding: str | None):
     text = markdown
     # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
     if suffix == ".txt" and markdown is None:  # naming a file, '#1.png', kept), the header's line
+        kept, quoted = [], False  # a line inside a cell quoted over lines is the cell's, '#' or not
         with open(path, encoding=encoding, newline="") as f:
-            kept = [(i + 1, line.rstrip("\r\n")) for i, line in enumerate(f)  # counted as _csv_separator counts it
-                    if i >= skip and not (line.lstrip().startswith("#")
-                                          and not _list_entry(line.split("\t")[0], path.parent))]
+            for i, line in enumerate(f):  # counted as _csv_separator counts it
+                if i >= skip and (quoted or not (line.lstrip().startswith("#")
+                                                 and not _list_entry(line.split("\t")[0], path.parent))):
+                    kept.append((i + 1, line.rstrip("\r\n")))
+                    quoted ^= line.count('"') % 2 == 1  # as _counted_lines reads it
         text, line_of = "\n".join(line for _, line in kept), [i for i, _ in kept]
 
     def csv(**kw):

@@ -113,3 +113,20 @@ def test_same_named_photos_listed_from_a_lists_folder_are_named_by_their_own_fol
     (tmp_path / "photos" / "lists" / "l.txt").write_text("../x.png\nx.png\n")
     ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "photos" / "lists" / "l.txt")))]
     assert ids == ["photos/x", "x"]
+
+
+def test_a_hash_line_inside_a_quoted_cell_of_a_tab_separated_list_is_the_cell_s(tmp_path):
+    """A tab-separated ``.txt`` (Excel's 'Text (Tab delimited)') whose caption, quoted over two lines, has a second
+    line starting with ``#`` lost that line as a comment: the quote left open, 'EOF inside string', the table
+    unread. A line inside a quoted cell is the cell's, as in a .csv or .tsv; a ``#`` note line elsewhere still
+    passed over."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import load_raw
+
+    for name in "abc":
+        Image.fromarray(np.full((16, 24, 3), 10, np.uint8)).save(tmp_path / f"{name}.png")
+    (tmp_path / "l.txt").write_text('path\tcaption\na.png\t"two\n# lines"\n# a note\nb.png\tx\nc.png\ty\n')
+    ds = load_raw(DataSpec.parse(str(tmp_path / "l.txt")))
+    assert ds["path"] == ["a.png", "b.png", "c.png"] and ds["caption"] == ["two\n# lines", "x", "y"]
