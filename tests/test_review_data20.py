@@ -130,3 +130,51 @@ def test_a_hash_line_inside_a_quoted_cell_of_a_tab_separated_list_is_the_cell_s(
     (tmp_path / "l.txt").write_text('path\tcaption\na.png\t"two\n# lines"\n# a note\nb.png\tx\nc.png\ty\n')
     ds = load_raw(DataSpec.parse(str(tmp_path / "l.txt")))
     assert ds["path"] == ["a.png", "b.png", "c.png"] and ds["caption"] == ["two\n# lines", "x", "y"]
+
+
+def test_the_dry_run_times_its_evaluation_on_the_test_images_the_grid_decoded(tmp_path, monkeypatch):
+    """A dry run decoded the test data a second time (estimate_grid's own DataCache) to time an evaluation, so every
+    skipped file's warning was said twice: it is given the grid's DataCache and reads the images decoded there."""
+    import types
+
+    import numpy as np
+    from PIL import Image
+
+    import benchmark.data as data
+    import benchmark.runner as runner
+    from benchmark.perf import estimate_grid
+
+    (tmp_path / "test").mkdir()
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(tmp_path / "test" / "a.png")
+    spec = DataSpec.parse(str(tmp_path / "test"))
+    cache = data.DataCache()
+    cache.images(spec)
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda s, *a, **k: decoded.append(str(s)) or real(s, *a, **k))
+    given = []
+
+    class Stop(Exception):
+        pass
+
+    def held_out(task, images):
+        given.append({s: [r.image_id for r in rs] for s, rs in images.items()})
+        raise Stop
+
+    monkeypatch.setattr(runner, "held_out_items", held_out)
+
+    class Times:  # every training time known; the evaluation's measured (stopped where it reads the images)
+        measured = busy = reused = 0
+        path = tmp_path / "steptimes.json"
+
+        def get(self, key, fn):
+            return fn() if "|eval|" in key else 1e-3 if "|data|-|" in key else (1e-3, 0.0)
+
+        def save(self):
+            pass
+
+    config = types.SimpleNamespace(loss="l1", task="denoise", task_params=(), net="tiny", batch_size=2, crop=32,
+                                   compile=False, iterations=10, test_data=(spec,), test_fingerprint="f")
+    with pytest.raises(Stop):
+        estimate_grid([config], ["psnr"], "cpu", Times(), metric_set=object(), data=cache)
+    assert given == [{spec: ["a"]}] and decoded == []
