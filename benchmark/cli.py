@@ -1263,7 +1263,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     threads = threads_per_run(executor, opts, dev, workers)
     with torch_threads(threads):
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
-                            metric_set=metric_set, inputs_scored=inputs_scored)
+                            metric_set=metric_set, inputs_scored=inputs_scored, data=data)
         from benchmark import devices
         from benchmark.stats import device_kind
 

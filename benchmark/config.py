@@ -1931,7 +1931,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
     ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache, usable_for_crop
+    from benchmark.data import DataCache, check_source_readable, usable_for_crop
     from benchmark.lossfn import build_loss, check_loss_on_crop
 
     plan = plan if plan is not None else check_grid(spec, local, recorded)
@@ -1939,6 +1939,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
                                                        plan.train, plan.tests)
     weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
+    for role, sources in (("train_data", train), ("test_data", tests)):  # a test source's slip said before the
+        with s.blamed(role):  # training images are decoded (minutes): a table's row, a split, a hub id online
+            for d in sources:
+                check_source_readable(d)
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from
     # these images (decoded once: resolve() fingerprints them next)

@@ -192,6 +192,10 @@ class DataSpec:
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{said} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
+        if "$" in text and not os.path.exists(os.path.expanduser(_split_source(text)[0])):  # '$DATA/photos:test' in
+            # a config file, as a shell reads it (a list's paths too: find_file); an unset one kept, and a folder of a
+            # name holding a '$' (run$TAG:test) read as written (tests/test_review_data20.py)
+            text = os.path.expandvars(text)
         text, revision, split, column = _split_source(text)
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
@@ -882,7 +886,15 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
                 return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
-        with img:
+        opened = None
+        if data is None and img.format == "TIFF" and _tiff_turned(img):
+            # Pillow maps an uncompressed grey or RGBA TIFF's pixels from a file it opened by name at the turned size,
+            # rows of the wrong length (a scramble); from a file object it decodes them, as it does a compressed one's,
+            # the file read as it is decoded (not copied into memory whole: a scan of gigabytes)
+            img.close()
+            opened = open(path, "rb")  # noqa: SIM115 - closed with img, below
+            img = Image.open(opened)
+        with img, opened or contextlib.nullcontext():
             page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, getattr(img, "n_frames", 1))
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
             deep = _is_16_bit_colour(img)
@@ -1398,6 +1410,13 @@ def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | N
     return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
 
 
+def _tiff_turned(img) -> bool:
+    """Whether the page of a TIFF opened by Pillow that is read (:func:`_tiff_main_page`: not a preview before it,
+    whose tags may differ: tests/test_review_data20.py) is turned by 90° by its orientation tag (5-8)."""
+    _tiff_main_page(img)
+    return img.tag_v2.get(0x0112) in (5, 6, 7, 8)
+
+
 def _tiff_main_page(img) -> tuple[int, int]:
     """(the page to read, the pages that count) of a TIFF opened by Pillow, left on that page: its first page, or,
     where that is a reduced-resolution preview (NewSubfileType bit 0: scanners' and some cameras' files), its first
@@ -1800,7 +1819,22 @@ def find_file(path: str, base: Path | None = None) -> Path:
     the places looked in, or the link there that leads to no file (:func:`_broken_link`). A path not there as
     written is looked for with its accents composed otherwise (:func:`on_disk`: a folder copied from a Mac names
     ``café.png`` decomposed, a table written elsewhere composed). One written on Windows from its drive or share
-    (``C:\\photos\\a.png``), not found, is said to be one."""
+    (``C:\\photos\\a.png``), not found, is said to be one. ``~`` is expanded, and so are ``$VAR`` and ``${VAR}``
+    (a list written for a shell, as the CLI's own paths are typed: ``$DATA/photos/a.png``) where the path is not a
+    file's name as written (``$1.png``); a variable that is not set is named so."""
+    try:
+        return _find_file(path, base)
+    except FileNotFoundError:
+        if "$" not in path:
+            raise
+        if unset := _unset_variables(path):
+            raise FileNotFoundError(f"no such file: {path} (${unset[0]} is not set in the environment: set it, or "
+                                    "write the path out)") from None
+        return _find_file(os.path.expandvars(path), base)
+
+
+def _find_file(path: str, base: Path | None = None) -> Path:
+    """:func:`find_file`'s look-up of ``path`` as written (``~`` expanded)."""
     p = Path(path).expanduser()
     if p.is_absolute():
         if (found := on_disk(p)) is None:
@@ -1954,7 +1988,8 @@ def check_source_as_written(spec: DataSpec) -> None:
     ``--out``, and before any source is decoded): an embedded source's split (``skimage:trian``), a path that is not
     there (``/data/photoz``, ``./x``: :attr:`DataSpec.kind` ``missing-path``), a file that is no source
     (``notes.pdf``, an archive: ``file``) and, offline, a hub id no cache holds (``nonexist``) — each by the rule
-    :func:`load_raw` refuses it by, in its words."""
+    :func:`load_raw` refuses it by, in its words. What needs a source read (or the hub asked) is
+    :func:`check_source_readable`'s."""
     kind = spec.kind
     if kind == "embedded":
         check_embedded_split(spec)
@@ -1964,6 +1999,27 @@ def check_source_as_written(spec: DataSpec) -> None:
         raise _file_error(spec)
     elif _offline_and_not_cached(spec):
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
+
+
+def check_source_readable(spec: DataSpec) -> None:
+    """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
+    source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
+    id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
+    images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
+    folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
+    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load."""
+    kind = spec.kind
+    if kind == "hub" and not _hub_offline() and _not_cached(spec):
+        _check_on_hub(spec)
+    elif kind == "files":  # its split, off its files' names (its data not read)
+        _files_split(spec)
+    elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
+        level = log.level
+        log.setLevel(logging.ERROR)
+        try:
+            _prepared(spec, load_raw(spec))
+        finally:
+            log.setLevel(level)
 
 
 def _file_error(spec: DataSpec) -> UserError:
@@ -1990,19 +2046,78 @@ def _offline_and_not_cached(spec: DataSpec) -> bool:
     """Whether ``spec`` is a hub id (no data file of it named) that, offline, neither the hub cache
     (``datasets--owner--name``) nor ``datasets``' (``owner___name``, the name as it writes it) holds: one
     :func:`load_raw` refuses without reading anything. A folder of either name: False (let it load)."""
+    if spec.kind != "hub" or hub_data_file(spec.source) is not None or not _hub_offline():
+        return False
+    return _not_cached(spec)
+
+
+def _hub_offline() -> bool:
+    """Whether the hub is switched off (``HF_HUB_OFFLINE``, or ``HF_DATASETS_OFFLINE``, datasets' own switch)."""
+    import datasets
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE or datasets.config.HF_HUB_OFFLINE)
+
+
+def _not_cached(spec: DataSpec) -> bool:
+    """Whether neither the hub cache (``datasets--owner--name``) nor ``datasets``' (``owner___name``) holds the hub id
+    ``spec`` (:attr:`DataSpec.kind` ``hub``)."""
     import datasets
     from datasets.naming import camelcase_to_snakecase
     from huggingface_hub import constants
 
-    if spec.kind != "hub" or hub_data_file(spec.source) is not None or not (constants.HF_HUB_OFFLINE
-                                                                              or datasets.config.HF_HUB_OFFLINE):
-        return False
     parts = without_hub_slash(spec.source).split("/")[:2]
     snake = camelcase_to_snakecase(parts[-1])
     cache = os.environ.get("HF_DATASETS_CACHE") or str(datasets.config.HF_DATASETS_CACHE)
     there = [Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts))] + [
         Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
     return not any(p.exists() for p in there)
+
+
+def _check_on_hub(spec: DataSpec) -> None:
+    """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
+    request, so that a misspelt id (or one private or gated, no token with access to it set: the hub says 401 or 404
+    alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while the grid is
+    planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
+    (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
+    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it."""
+    from huggingface_hub import HfApi, constants
+
+    repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
+    try:
+        HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
+        names = {c.__name__ for c in type(exc).__mro__}
+        status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
+        if "GatedRepoError" in names:
+            why = (f"the dataset {repo} is gated: accept its terms on https://huggingface.co/datasets/{repo} with the "
+                   "account of the token set (HF_TOKEN, or hf auth login)")
+        elif "RevisionNotFoundError" in names:
+            why = f"the hub's dataset {repo} has no revision {spec.revision!r}"
+        elif "RepositoryNotFoundError" in names:
+            why = (f"the hub holds no dataset {repo}, or it is private or gated and no token with access to it is "
+                   "set: HF_TOKEN, or hf auth login")
+        elif status == 403:
+            raise _hub_error(spec, PermissionError(
+                f"the hub refuses the token set for dataset {repo} ({_hub_words(exc)}): a token with read access to "
+                "it (HF_TOKEN, or hf auth login; a fine-grained token granted this repository)")) from None
+        elif status is None and (isinstance(exc, OSError) or names & {"TransportError", "ConnectionError",
+                                                                        "Timeout"}):
+            raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
+        else:
+            log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
+            return
+        raise _hub_error(spec, FileNotFoundError(why)) from None
+
+
+def _hub_words(exc: BaseException) -> str:
+    """The hub client's error in its words: its first line that says something, its request id left out (the hub's
+    errors begin ``404 Client Error. (Request ID: Root=…)`` or ``(Request ID: …)`` alone)."""
+    for line in str(exc).splitlines():
+        line = re.sub(r"\s*\(Request ID: [^)]*\)", "", line).strip()
+        if line:
+            return line
+    return type(exc).__name__
 
 
 def _missing_path_error(spec: DataSpec) -> UserError:
@@ -2018,7 +2133,16 @@ def _missing_path_error(spec: DataSpec) -> UserError:
         shared = (f" (the shared images: it is at {there}: write that path)" if there.exists() else
                   " (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put "
                   "shared/datasets beside the checkout)")
+    if unset := _unset_variables(spec.source):
+        return UserError(f"{what} not found: {spec.source}{where}: ${unset[0]} is not set in the environment (set it, "
+                         "or write the path out)")
     return UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
+
+
+def _unset_variables(path: str) -> list[str]:
+    """The names of the environment variables ``path`` names (``$VAR``, ``${VAR}``, as ``os.path.expandvars``
+    reads them) that are not set."""
+    return [v.strip("{}") for v in re.findall(r"\$(\w+|\{[^}$]*\})", path) if v.strip("{}") not in os.environ]
 
 
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
@@ -2450,6 +2574,18 @@ def _no_revision(spec: DataSpec, what: str) -> None:
                         "(a revision is a hub dataset's)")
 
 
+def _files_split(spec: DataSpec) -> str:
+    """The split of a local copy of a hub dataset's files (:attr:`DataSpec.kind` ``files``) that ``spec`` reads, read
+    off its files' names; a revision, or a split it has not, a one-line :class:`UserError`."""
+    _no_revision(spec, f"the local copy {spec.source}")
+    splits = files_splits(Path(spec.source))
+    split = spec.split or default_split(spec, splits, None)
+    if split not in splits:
+        raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}"
+                        + did_you_mean(split, splits))
+    return split
+
+
 def load_raw(spec: DataSpec, rows: int | None = None):
     """The ``datasets.Dataset`` behind a spec, split applied, before decoding. A revision or a split
     the source cannot honour is a :class:`UserError`. ``rows``: where given, a hub dataset's data files (a hub id,
@@ -2485,12 +2621,7 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         _no_revision(spec, f"the saved dataset {spec.source}")
         return _load_saved(spec)
     if kind == "files":
-        _no_revision(spec, f"the local copy {spec.source}")
-        splits = files_splits(Path(spec.source))
-        split = spec.split or default_split(spec, splits, None)
-        if split not in splits:
-            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}"
-                            + did_you_mean(split, splits))
+        split = _files_split(spec)
         try:
             with _no_card_warning():
                 if rows is not None and (first := _first_rows(spec, rows, str(Path(spec.source).expanduser()),
@@ -2831,20 +2962,31 @@ _MARKDOWN_RULE = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?")
 
 
 def _markdown_start(path: Path, encoding: str) -> int | None:
-    """The line number of a Markdown pipe table's header in ``path`` (its first line in ``|``, a ``|---|---|`` rule
-    under it; else, GitHub's table without outer pipes, a line ``path | label`` over a ``--- | ---`` rule of as many
-    cells), looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where
-    they hold no such table. What :func:`_is_table` asks, and where :func:`_markdown_table` starts."""
+    """The line number (from 0) of the first Markdown pipe table's header in ``path`` (:func:`_markdown_tables`),
+    looked for in its first 1000 lines (its header near the top: a big CSV is not read twice); None where they hold
+    no such table. What :func:`_is_table` asks."""
     with open(path, encoding=encoding, errors="replace") as f:
         head = [line.strip() for line in itertools.islice(f, 1000)]
-    start = next((i for i, line in enumerate(head) if line.startswith("|")), None)
-    if start is not None and start + 1 < len(head) and "|" in head[start + 1] \
-            and _MARKDOWN_RULE.fullmatch(head[start + 1]):
-        return start
-    # GitHub's table without outer pipes ('path | label' over '--- | ---'): a header of as many cells as its rule
-    return next((i for i, (line, rule) in enumerate(zip(head, head[1:])) if "|" in line and not line.startswith("|")
-                 and "|" in rule and _MARKDOWN_RULE.fullmatch(rule)
-                 and len(_markdown_cells(line)) == len(_markdown_cells(rule))), None)
+    return next((start for start, _ in _markdown_tables(head)), None)
+
+
+def _markdown_tables(lines: list[str]):
+    """Each Markdown pipe table in ``lines`` (stripped), as (its header's index, its header and row lines): a line
+    in ``|`` over a ``|---|---|`` rule, the table ending at its first line not in ``|``; or GitHub's table without
+    outer pipes, a line ``path | label`` over a ``--- | ---`` rule of as many cells, ending at its first line holding
+    no pipe."""
+    i = 0
+    while i + 1 < len(lines):
+        line, rule = lines[i], lines[i + 1]
+        outer = line.startswith("|")
+        if "|" in line and "|" in rule and _MARKDOWN_RULE.fullmatch(rule) and (
+                outer or len(_markdown_cells(line)) == len(_markdown_cells(rule))):
+            rows = list(itertools.takewhile(lambda s, outer=outer: s.startswith("|") if outer else "|" in s,
+                                            itertools.islice(lines, i + 2, None)))
+            yield i, [line, *rows]
+            i += 2 + len(rows)
+        else:
+            i += 1
 
 
 def _markdown_cells(line: str) -> list[str]:
@@ -2856,20 +2998,32 @@ def _markdown_cells(line: str) -> list[str]:
 
 
 def _markdown_table(path: Path, encoding: str) -> tuple[str, list[int]] | None:
-    """The rows of a Markdown pipe table in ``path`` (``| path | label |`` above a ``|---|---|`` rule; a title, notes
-    or prose above it passed over, the table ending at its first line not in ``|``; without outer pipes, at its first
-    line holding none), as a pipe-separated text for
-    pandas without the outer pipes and the rule: each line was read as a path (``| a.png | 1 |``, no such file) or
-    the header as a column named ``Unnamed: 0``; with the file's line number (from 1) of each of its lines. None where
-    ``path`` holds no such table."""
-    if (start := _markdown_start(path, encoding)) is None:
+    """The rows of the Markdown pipe table of images in ``path`` (``| path | label |`` above a ``|---|---|`` rule,
+    :func:`_markdown_tables`; a title, notes or prose around it passed over, and so are tables that name no image: a
+    header cell that names no image column, :data:`_IMAGE_COLUMN_NAMES`, and no cell an image file), as a
+    pipe-separated text for pandas without the outer pipes and the rule: each line was read as a path
+    (``| a.png | 1 |``, no such file) or the header as a column named ``Unnamed: 0``; with the file's line number
+    (from 1) of each of its lines. None where ``path`` holds no such table; a ``ValueError`` where it holds several
+    tables of images (a train table and a test table: its first alone was read, the others dropped unsaid)."""
+    if _markdown_start(path, encoding) is None:  # none near its top: a CSV, not read whole a second time
         return None
     lines = [line.strip() for line in path.read_text(encoding=encoding, errors="replace").splitlines()]
-    outer = lines[start].startswith("|")  # without outer pipes, its rows are its lines holding one
-    rows = []
-    for line in itertools.takewhile(lambda s: s.startswith("|") if outer else "|" in s,
-                                    [lines[start], *lines[start + 2:]]):
-        rows.append("|".join(_pipe_quoted(_markdown_cell(c)) for c in _markdown_cells(line)))
+    tables = list(_markdown_tables(lines))
+
+    def of_images(rows: list[str]) -> bool:
+        header = [c.strip().lower() for c in _markdown_cells(rows[0])]
+        return any(c in _IMAGE_COLUMN_NAMES for c in header) or any(
+            Path(_markdown_cell(c).strip()).suffix.lower() in image_extensions()
+            for row in rows[1:] for c in _markdown_cells(row))
+
+    images = [(start, rows) for start, rows in tables if of_images(rows)]
+    if len(images) > 1:
+        raise ValueError(f"it holds {len(images)} tables of images (lines "
+                         f"{', '.join(str(s + 1) for s, _ in images[:-1])} and {images[-1][0] + 1}): only one is read "
+                         "from a file; keep one a file (a train table and a test table: one for --train-data, one "
+                         "for --test-data)")
+    start, table = (images or tables)[0]
+    rows = ["|".join(_pipe_quoted(_markdown_cell(c)) for c in _markdown_cells(line)) for line in table]
     return "\n".join(rows), [start + 1, *range(start + 3, start + 2 + len(rows))]
 
 
@@ -2892,6 +3046,17 @@ def _markdown_cell(cell: str) -> str:
     from urllib.parse import unquote
 
     return m.group(1) if m.group(1) is not None else m.group(2) or unquote(m.group(3))
+
+
+def _counted_lines(lines: list[str]) -> list[int]:
+    """The index in a CSV's ``lines`` of each line its parser counts (pandas' 'line N' of an error): every line but
+    those that go on with a cell quoted over several lines (``a.png,"two`` then ``lines"``: one line to pandas)."""
+    starts, quoted = [], False
+    for i, line in enumerate(lines):
+        if not quoted:
+            starts.append(i)
+        quoted ^= line.count('"') % 2 == 1  # a doubled quote in a quoted cell ('""') counts twice: no change
+    return starts
 
 
 def _read_table(path: Path, encoding: str | None):
@@ -2923,10 +3088,13 @@ def _read_table(path: Path, encoding: str | None):
     text = markdown
     # a tab table: its '#' comment lines passed over wherever they are, as a list's (a row
     if suffix == ".txt" and markdown is None:  # naming a file, '#1.png', kept), the header's line
+        kept, quoted = [], False  # a line inside a cell quoted over lines is the cell's, '#' or not
         with open(path, encoding=encoding, newline="") as f:
-            kept = [(i + 1, line.rstrip("\r\n")) for i, line in enumerate(f)  # counted as _csv_separator counts it
-                    if i >= skip and not (line.lstrip().startswith("#")
-                                          and not _list_entry(line.split("\t")[0], path.parent))]
+            for i, line in enumerate(f):  # counted as _csv_separator counts it
+                if i >= skip and (quoted or not (line.lstrip().startswith("#")
+                                                 and not _list_entry(line.split("\t")[0], path.parent))):
+                    kept.append((i + 1, line.rstrip("\r\n")))
+                    quoted ^= line.count('"') % 2 == 1  # as _counted_lines reads it
         text, line_of = "\n".join(line for _, line in kept), [i for i, _ in kept]
 
     def csv(**kw):
@@ -2941,6 +3109,14 @@ def _read_table(path: Path, encoding: str | None):
         if m is None:
             return None
         expected, line, saw = map(int, m.groups())
+        # pandas counts a row whose quoted cell spans lines (a caption of two lines) as one line: the line it starts on
+        if text is not None:
+            read_lines = text.split("\n")
+        else:
+            with open(path, encoding=encoding, newline="") as f:
+                read_lines = re.split(r"\r\n|\r|\n", f.read())
+        starts = _counted_lines(read_lines)
+        line = starts[line - 1] + 1 if 0 < line <= len(starts) else line
         if line_of is not None:  # a text built from the file (a Markdown table's rows, a tab table without comments)
             line = line_of[line - 1] if 0 < line <= len(line_of) else line
         names = []
@@ -3503,12 +3679,14 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
             continue
         if id_col and row[id_col] is not None:
-            keys.append((i, str(row[id_col]), None))
+            keys.append((i, str(row[id_col]), None, None))
         elif path:
             named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
-            keys.append((i, named.stem, named.name))  # the name with its suffix tells same stems apart
+            # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
+            # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
+            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" else None))
         else:
-            keys.append((i, f"{i:05d}", None))
+            keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()
         if in_ram + size > decoded_in_ram_bytes():
             pixels = spill(pixels)
@@ -3566,8 +3744,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
                             f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
         why = next(iter(whys), "")
-        shared = "every one" if len(whys) == 1 else Path(str(whys.get(why, ""))).name
-        what = f" ({len(bad)} unreadable files{_logged(bad)}; {shared}: {why})" if bad else ""
+        shared = "every one" if len(whys) == 1 and len(bad) > 1 else Path(str(whys.get(why, ""))).name
+        what = f" ({plural(len(bad), 'unreadable file')}{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
@@ -3741,18 +3919,50 @@ def _few(named: list[tuple], n: int = 5) -> str:
     return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
 
 
-def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
-    """(row, id, alternative id) → distinct ids, in Unicode's composed form (NFC: a name macOS wrote decomposed, e +
-    U+0301, is the id the same name typed on Linux has, so a folder's fingerprint is one on both): ids given more
-    than once take their alternative (a file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is
-    one; an id still seen before gets ``_<row>``."""
+def _table_place(path: str, base: Path | None) -> Path:
+    """Where a table's ``path`` lies, for :func:`_distinct_ids` to name same-named files by their folders: from the
+    table's folder ``base`` where it is in it (``trip/x.png``), else its whole path (``../x.png``: the folder it is in,
+    not '..': tests/test_review_data20.py); a file in an archive, its own path in it."""
+    named = Path(archive_member_name(path))
+    if base is None or named != Path(path):
+        return named
+    full = Path(os.path.normpath(base / os.path.expandvars(os.path.expanduser(path))))
+    root = Path(os.path.normpath(base))
+    return full.relative_to(root) if full.is_relative_to(root) else full
+
+
+def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[str]:
+    """(row, id, alternative id, path) → distinct ids, in Unicode's composed form (NFC: a name macOS wrote
+    decomposed, e + U+0301, is the id the same name typed on Linux has, so a folder's fingerprint is one on both): ids
+    given more than once take their alternative (a file's name with its suffix: ``photo.bmp``, ``photo.webp``) where
+    there is one; files of one name in other folders (a list's ``trip/x.png`` and ``home/x.png``) take their path
+    without its suffix from as many of its folders as tell them apart (``trip/x``, ``home/x``: as a folder source
+    names them); an id still seen before (one file listed twice) gets ``_<row>``."""
     import unicodedata
 
-    keys = [(i, unicodedata.normalize("NFC", key), alt and unicodedata.normalize("NFC", alt)) for i, key, alt in keys]
-    n = Counter(key for _, key, _ in keys)
+    def nfc(text):
+        return text and unicodedata.normalize("NFC", text)
+
+    keys = [(i, nfc(key), nfc(alt), path) for i, key, alt, path in keys]
+    n = Counter(key for _, key, _, _ in keys)
+    ids = [alt if n[key] > 1 and alt else key for _, key, alt, _ in keys]
+    groups: dict[str, list[int]] = {}
+    for k, image_id in enumerate(ids):
+        groups.setdefault(image_id, []).append(k)
+    for same in groups.values():
+        paths = [keys[k][3] for k in same]
+        if len(same) < 2 or None in paths:
+            continue
+        parts = [nfc(os.path.normpath(p.with_suffix("").as_posix())).split("/") for p in paths]
+        distinct = len({tuple(p) for p in parts})
+        for depth in range(2, max(map(len, parts)) + 1):
+            tails = ["/".join(p[-depth:]) for p in parts]
+            if len(set(tails)) == distinct > 1:
+                for k, tail in zip(same, tails):
+                    ids[k] = tail
+                break
     out, seen = [], set()
-    for i, key, alt in keys:
-        image_id = alt if n[key] > 1 and alt else key
+    for (i, *_), image_id in zip(keys, ids):
         if image_id in seen:
             image_id = f"{image_id}_{i}"
         seen.add(image_id)

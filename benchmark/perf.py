@@ -605,9 +605,11 @@ def _ref_caches(metrics) -> list:
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
-                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset()) -> dict:
+                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset(), data=None) -> dict:
     """The grid's wall time without training it (``metric_set``: the grid's
-    :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again; ``inputs_scored``: the
+    :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again; ``data``: the grid's
+    :class:`~benchmark.data.DataCache`, whose test images an evaluation is timed on, not decoded again, their skipped
+    files said again: tests/test_review_data20.py; ``inputs_scored``: the
     ``(task, task_params, test_data)`` whose degraded inputs the results hold scored, which a resumed grid does not
     score again).
 
@@ -673,7 +675,7 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             floor += [estimate(x, task, net, batch, crop, compile) for x in dict.fromkeys(terms)]
         step_s[(loss, task, net, batch, crop, compile)] = max(t, *floor)
     grid_keys = {(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile) for c in configs}
-    data, metrics = DataCache(), metric_set
+    data, metrics = data if data is not None else DataCache(), metric_set
     eval_s: dict[tuple, float] = {}  # a warm evaluation (every reference side cached), seconds
     cold_s: dict[tuple, float] = {}  # the first of a process (none cached)
     for c in configs:
