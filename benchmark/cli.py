@@ -1270,8 +1270,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         # the device as the cost table and the store's runs name it (`cpu (<model>, 2 threads)`, `cuda (<GPU>)`): one
         # name in every line below (the header said "cpu (CPU, 2 threads)", the step times "cpu:<model>:2cores:2t");
         # under workers or a SLURM job the threads are each run's (the sequential sum is of runs so)
-        machine = (str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
-                   torch.get_num_threads())
+        machine = (str(dev), devices.device_name(dev), torch.get_num_threads())
         kind = device_kind(*machine)
         per_run = dev.type != "cuda" and threads and (workers > 1 or executor != "local")
         c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
@@ -2282,7 +2281,8 @@ def _pretrain_estimate(cmd: str) -> str:
     import torch
 
     from benchmark import pretrain as P
-    from benchmark.runner import _steady_kind, resolve_device
+    from benchmark.runner import resolve_device
+    from benchmark.stats import timed_kind
 
     argv = shlex.split(cmd)
     args = build_parser().parse_args(argv[argv.index("pretrain"):])
@@ -2291,7 +2291,7 @@ def _pretrain_estimate(cmd: str) -> str:
     seconds, rate = P.estimate_seconds(cfg, device=dev)
     k = min(P.TIMED_STEPS, cfg.steps)
     timed = f"its {plural(k, 'step')}" if k >= cfg.steps else f"{k} of its {cfg.steps} steps"
-    return (f"about {_span(seconds)} here: {timed} timed on {_steady_kind(dev, torch.get_num_threads())}, "
+    return (f"about {_span(seconds)} here: {timed} timed on {timed_kind(dev, torch.get_num_threads())}, "
             f"{rate:.2g} steps/s as this machine is loaded now")
 
 

@@ -117,6 +117,17 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def device_name(device: torch.device) -> str:
+    """The model of ``device`` as a run's ``meta.json`` records it (``device_name``) and the cost table tells kinds
+    apart by it (:func:`benchmark.stats.device_kind`): a GPU's (``"NVIDIA H100 80GB HBM3"``), else this machine's CPU
+    model (:func:`cpu_model`; ``"cpu"`` where none is named)."""
+    if device.type == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name(device)
+    return cpu_model() or "cpu"
+
+
 #: a CPU timing whose process got less than this share of one core per torch thread while it ran (CPU time ÷ wall time
 #: of the fastest call, ÷ the threads it ran on: a 2-thread step with one core's time had half of what it asked for)
 #: was taken on a machine busy with other work: the fastest of three calls was still 13× the idle

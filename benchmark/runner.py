@@ -408,7 +408,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # those times were taken on the kind of device the checkpoint names (``steady_on``: a GPU's model, a CPU's thread
     # count): resumed on another (a requeued job on another GPU model, a CPU checkpoint of several counts), they are
     # no measure of this one's step, and meta.json names this one — the run is timed afresh
-    steady_on = _steady_kind(device, threads)
+    from benchmark.stats import timed_kind
+
+    steady_on = timed_kind(device, threads)
     same_kind = prior.get("steady_on", steady_on) == steady_on
     steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] if same_kind else [0.0, 0]
     # the process's CPU and wall seconds over those steady iterations: the share of the cores the run's ms/it was timed
@@ -593,16 +595,6 @@ def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | N
         return out
     own = own_peak and own_before
     return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"}), **out}
-
-
-def _steady_kind(device: torch.device, threads: int) -> str:
-    """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
-    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's model and torch thread count."""
-    from benchmark import devices as _devices
-    from benchmark.stats import device_kind
-
-    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda"
-                       else _devices.cpu_model(), threads)
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
@@ -1762,8 +1754,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "code_version": code_version(), "loss_versions": run_loss_versions(cfg.loss, cfg.precision),
             "loss_files": _loss_files(cfg.loss), "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
-            "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
-                            else _devices.cpu_model() or "cpu"),
+            "device_name": _devices.device_name(device),
             "threads": torch.get_num_threads(), "started": started,
             "wall_s": time.time() - started if wall_s is None else wall_s,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,

@@ -1469,6 +1469,15 @@ def device_kind(device, name=None, threads=None) -> str:
     return f"cpu ({', '.join(parts)})" if parts else kind
 
 
+def timed_kind(device, threads: int) -> str:
+    """The kind (:func:`device_kind`) of a step this process times on ``device`` (a ``torch.device``) at ``threads``
+    torch threads: the kind a run's ``meta.json`` will be of (:func:`benchmark.devices.device_name`), which a
+    resumed run's steady seconds are kept under and the dry run's and ``plbench pretrain``'s estimates name."""
+    from benchmark.devices import device_name
+
+    return device_kind(str(device), device_name(device), threads)
+
+
 def device_kinds(devices, names, threads) -> list[str]:
     """:func:`device_kind` of each run (``devices``, ``names``, ``threads``: their meta.json fields, in order); a CPU
     run whose ``device_name`` names no model (recorded before meta.json named it: ``x86_64``, ``cpu``; a Mac's ``arm``
