@@ -1431,10 +1431,21 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str
 NO_CPU_MODEL = frozenset({"", "cpu", "x86_64", "amd64"})
 
 #: what a Mac's meta.json recorded before its model was read from sysctl (platform.processor()'s ``arm``: Apple
-#: silicon; ``i386``: an Intel Mac), and the family of the models it may be: such a run joins the one model of that
-#: family its store names at its thread count (:func:`device_kinds`; one Mac's store was two kinds across the
-#: upgrade, every pooled ms/it lost), never another family's (an old Mac's runs merged into an EPYC's store)
+#: silicon; ``i386``: an Intel Mac, or an x86_64 process translated by Rosetta 2: :func:`_of_mac_family`), and the
+#: family of the models it may be: such a run joins the one model of that family its store names at its thread
+#: count (:func:`device_kinds`; one Mac's store was two kinds across the upgrade, every pooled ms/it
+#: lost), never another family's (an old Mac's runs merged into an EPYC's store)
 MAC_BEFORE_MODEL = {"arm": "apple", "i386": "intel"}
+
+
+def _of_mac_family(model: str, family: str) -> bool:
+    """Is ``model`` (a CPU model a store's runs name) one a Mac run recorded as :data:`MAC_BEFORE_MODEL`'s ``family``
+    may be? platform.processor() says ``i386`` in any x86_64 process, an Intel Mac's or one translated by Rosetta 2 on
+    Apple silicon (``"Apple M1 under Rosetta"``), and ``arm`` in a native one only."""
+    from benchmark.devices import ROSETTA
+
+    translated = model.endswith(ROSETTA)
+    return translated or family in model.lower() if family == "intel" else family in model.lower() and not translated
 
 
 def cpu_model_of(name) -> str:
@@ -1502,7 +1513,7 @@ def device_kinds_assumed(devices, names, threads) -> tuple[list[str], list[bool]
         one = models.get(_thread_count(t), set())
         family = MAC_BEFORE_MODEL.get(name.strip().lower()) if isinstance(name, str) else None
         if family is not None:  # a Mac's before sysctl was read: a model of its family alone
-            one = {m for m in one if family in m.lower()}
+            one = {m for m in one if _of_mac_family(m, family)}
         swap = device_kind(d) == "cpu" and (family is not None or not cpu_model_of(name)) and len(one) == 1
         kinds.append(device_kind(d, next(iter(one)) if swap else name, t))
         assumed.append(swap)
