@@ -184,6 +184,12 @@ class Checkpointer:
         progress = state.get("progress") if state else None
         return progress if isinstance(progress, dict) else {}
 
+    def iteration(self) -> int:
+        """The training iteration a usable checkpoint was saved after, which a run resumes from (0: none)."""
+        state = self._load(quiet=True)
+        it = state.get("iteration") if state else None
+        return it if isinstance(it, int) and it > 0 else 0
+
     def earlier(self) -> dict:
         """The progress of the attempts before this one: what :meth:`restore` read, kept (a failure after it reads
         no 300 MB checkpoint again, in a process that may have failed for memory), or :meth:`progress` where nothing

@@ -929,7 +929,8 @@ def cmd_run(args) -> int:
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
-                        data=data, executor=s.executor, store=ResultsStore(s.out))
+                        data=data, executor=s.executor, store=ResultsStore(s.out),
+                        checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds))
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
@@ -1193,12 +1194,14 @@ def _warn_runs_kept_apart(store, configs) -> None:
 
 
 def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None, *, data=None,
-             executor: str = "local", store=None) -> int:
+             executor: str = "local", store=None, checkpoint=None) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing. ``opts``
     (:func:`~benchmark.executors.executor_options`): how many processes evaluate (each computes the test
     images' reference sides once; SLURM's one job per run: every run). A local grid that this machine's memory
-    cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing."""
+    cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing. A run
+    of ``store`` interrupted with a checkpoint (``checkpoint``: the run's policy, default the default one) is estimated
+    at the iterations it has left, as it resumes (:func:`_resumed`)."""
     import torch
 
     from benchmark.perf import estimate_grid
@@ -1208,6 +1211,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     inputs_scored: set = set()
     rescored = 0  # finished runs the run scores again: a worker's too (execute_local starts workers for them)
+    resumed: dict = {}  # {config: iterations its checkpoint holds}: the runs left that resume from one
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
@@ -1229,11 +1233,16 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             print(f"{done} of the {plural(len(configs), 'run')} already {agree(done, 'has', 'have')} results in "
                   f"{store.root}: the run does not train {it}, and this estimate leaves {it} out{lacking}")
             configs = pending
-            from benchmark.runner import input_groups, is_complete
+        from benchmark.checkpoint import CheckpointPolicy
+        from benchmark.runner import input_groups, is_complete
 
-            # the degraded test inputs a task's first run scores: not again where the results hold them
-            inputs_scored = {k[:3] for k, rid in input_groups(configs).items()
-                             if not store.damage(rid) and is_complete(store, rid, metrics)}
+        # the degraded test inputs a task's first run scores: not again where the results hold them (a grid stopped
+        # in its first run holds them too)
+        inputs_scored = {k[:3] for k, rid in input_groups(configs).items()
+                         if not store.damage(rid) and is_complete(store, rid, metrics)}
+        policy = checkpoint or CheckpointPolicy()  # a SLURM job saves one when stopped, whatever the policy
+        resumed = _resumed(store, [c for c in configs if c not in retrained],
+                           policy if executor != "slurm" else dataclasses.replace(policy, on_stop=True))
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
@@ -1262,7 +1271,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     # the store's measured runs looked up, at those, not at this process's own count; given back after
     threads = threads_per_run(executor, opts, dev, workers)
     with torch_threads(threads):
-        est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
+        left = [dataclasses.replace(c, iterations=c.iterations - resumed[c]) if c in resumed else c for c in configs]
+        est = estimate_grid(left, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                             metric_set=metric_set, inputs_scored=inputs_scored)
         from benchmark import devices
         from benchmark.stats import device_kind
@@ -1280,6 +1290,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
               f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
               + (f"; {checks} of them budget checks at half the iterations" if checks else "")
               + f") on {kind}" + (", the threads each run trains on" if per_run else "") + "; nothing was trained")
+        if resumed:
+            n, trained = len(resumed), sum(resumed.values())
+            print(f"{plural(n, 'run')} {agree(n, 'resumes from its checkpoint', 'resume from their checkpoints')} "
+                  f"({trained} of {agree(n, 'its', 'their')} {sum(c.iterations for c in resumed)} iterations "
+                  f"trained): this estimate counts the {sum(c.iterations for c in resumed) - trained} left")
         print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
               f"evaluation {_span(est['eval_s'])})")
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
@@ -1330,6 +1345,21 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
                   "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
         return 0
+
+
+def _resumed(store, configs, policy) -> dict:
+    """{config: the iterations its checkpoint holds} of the runs of ``configs`` that resume from one in ``store``
+    under ``policy`` (a usable ``ckpt.pt``: :func:`benchmark.runner.checkpointer`, as the run reads it): an overnight
+    grid stopped at 3 a.m. trains what its runs have left, not their whole budget again."""
+    from benchmark.config import run_id
+    from benchmark.runner import checkpointer
+
+    out = {}
+    for c in configs:
+        ckpt = checkpointer(store, run_id(c), c, policy)
+        if ckpt is not None and 0 < (it := ckpt.iteration()) < c.iterations:
+            out[c] = it
+    return out
 
 
 def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> tuple[str, int]:

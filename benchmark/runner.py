@@ -1724,10 +1724,16 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:
-    if not grid.policy.enabled:
+    return checkpointer(grid.store, rid, cfg, grid.policy, name)
+
+
+def checkpointer(store: ResultsStore, rid: str, cfg: RunConfig, policy: CheckpointPolicy,
+                 name: str = "ckpt.pt") -> Checkpointer | None:
+    """Run ``rid``'s checkpointer at ``name`` in ``store`` (None where ``policy`` saves none): the checkpoint its
+    training resumes from, and a dry run reads what is left of it from (:meth:`Checkpointer.iteration`)."""
+    if not policy.enabled:
         return None
-    return Checkpointer(grid.store.run_dir(rid) / name, grid.policy,
-                        {"config": cfg.to_dict(), "code_version": code_version()})
+    return Checkpointer(store.run_dir(rid) / name, policy, {"config": cfg.to_dict(), "code_version": code_version()})
 
 
 def _loss_files(spec: str) -> dict[str, str]:

@@ -3,6 +3,8 @@ the dry run and ``plbench perf`` tell it."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 
 from benchmark import devices
@@ -58,3 +60,49 @@ def test_a_rosetta_process_on_apple_silicon_is_another_kind_than_a_native_one(mo
     assert kinds == ["cpu (Apple M1 under Rosetta, 8 threads)"] * 2 + ["cpu (arm, 8 threads)"]
     kinds = device_kinds(["cpu"] * 3, [named["native"], "i386", "arm"], [8, 8, 8])
     assert kinds == ["cpu (Apple M1, 8 threads)", "cpu (i386, 8 threads)", "cpu (Apple M1, 8 threads)"]
+
+
+def test_a_dry_run_counts_only_the_iterations_an_interrupted_run_has_left(tmp_path, monkeypatch, capsys):
+    """Was: the dry run of a grid stopped at 3 a.m. (a run's checkpoint at iteration 339 of 400) estimated that run's
+    400 iterations again (48 s where the run trains 61 iterations, 7 s), and, the grid's first run not finished, its
+    degraded inputs' scoring again though the store held it → a run resuming from a usable checkpoint is estimated at
+    the iterations it has left, said in a line; a checkpoint of another configuration, or a policy that saves none,
+    resumes nothing; the inputs scored are looked up whether or not a run is done."""
+    from conftest import dry_run_estimate, metric_set_of
+
+    import benchmark.metrics
+    import benchmark.perf
+    import benchmark.runner
+    from benchmark import cli
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "res")
+    stopped, other = (resolve(RunConfig(task="denoise", loss=loss, iterations=40, batch_size=2, crop=32))
+                      for loss in ("l1", "l2"))
+    net = torch.nn.Linear(1, 1)
+    opt = SimpleNamespace(state_dict=dict)  # an optimiser's and a schedule's state (a real one imports dynamo: 6 s)
+    for c, fingerprint_of in ((stopped, stopped), (other, stopped)):  # other's: another configuration's checkpoint
+        store.run_dir(run_id(c)).mkdir(parents=True)
+        Checkpointer(store.run_dir(run_id(c)) / "ckpt.pt", CheckpointPolicy(),
+                     {"config": fingerprint_of.to_dict(), "code_version": benchmark.runner.code_version()}).save(
+            30, net=net, opt=opt, sched=opt, loss_fn=torch.nn.L1Loss(),
+            gen=torch.Generator(), device=torch.device("cpu"), progress={})
+    asked = []
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", lambda configs, *a, **k: asked.append((configs, k)) or
+                        dry_run_estimate(configs, {"l1": {"denoise": 7.6}}))
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    monkeypatch.setattr(benchmark.runner, "is_complete", lambda store, rid, *a, **k: rid.startswith("input-"))
+    args = type("Args", (), {"dry_run": True})()
+    for policy, left in ((None, [10, 40]), (CheckpointPolicy(every=50), [10, 40]), (CheckpointPolicy(0, 0), [40, 40])):
+        asked.clear()
+        assert cli._dry_run(args, [stopped, other], ("psnr",), torch.device("cpu"), "quick", store=store,
+                            checkpoint=policy) == 0
+        out = capsys.readouterr().out
+        (configs, kwargs), = asked
+        assert [c.iterations for c in configs] == left, policy
+        said = "1 run resumes from its checkpoint (30 of its 40 iterations trained): this estimate counts the 10 left"
+        assert (said in out) == (left[0] == 10), out
+        assert kwargs["inputs_scored"] and "nothing was trained" in out
