@@ -1312,7 +1312,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             cores = _cores() if dev.type == "cpu" and here else workers
             runs = max(1, int(est["runs"]))  # a worker that only scores finished runs again trains none of these
             at_once = min(workers, cores, runs)
-            print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
+            # a run is not split over workers (as the run's ETA says): a grid of one PDL run of 4 h and seven ℓ1 runs
+            # of 10 min on 8 workers read '≈ 39 min'
+            spread, longest = est["seconds"] / at_once, est.get("longest_s", 0.0)
+            print(f"  ≈ {_span(max(spread, longest))} on {workers} workers, "
+                  + ("if they scale linearly" if longest <= spread else
+                     f"its longest run alone (a run is not split over workers; {_span(spread)} were they shared out "
+                     "evenly)")
                   + (f" ({cores} cores: at most {cores} run at once)" if cores < min(workers, runs) else
                      f" ({plural(runs, 'run')} to train: at most {runs} at once)" if runs < workers
                      else ""))

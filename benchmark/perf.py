@@ -753,6 +753,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         if key in grid_keys:
             ms.setdefault(key[0], {})[key[1]] = 1e3 * t
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
+            # the longest run alone (training and its evaluation): no number of workers finishes the grid sooner
+            "longest_s": max((tr + ev for tr, ev in per_run.values()), default=0.0),
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
             "compile_s": {loss: max(t for k, t in compile_s.items() if k[0] == loss and k in grid_keys)
                           for loss in {k[0] for k in compile_s if k in grid_keys and compile_s[k] > 0}},

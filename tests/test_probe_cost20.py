@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from benchmark import devices
@@ -134,3 +135,45 @@ def test_perf_s_times_l1_lies_within_its_own_interquartile_range(monkeypatch):
     low, high = rows["l2"].x_l1_iqr
     assert low <= rows["l2"].x_l1 <= high and rows["l2"].x_l1 == 10.0, rows["l2"]  # paired ratios 10, 1, 10
     assert rows["l1"].x_l1 == 1.0 and rows["l2"].ms_per_step == 10_000.0  # ms/step: still the median step
+
+
+def test_a_dry_run_on_workers_is_never_shorter_than_its_longest_run(monkeypatch, capsys):
+    """Was: the dry run's '≈ … on N workers' was the sequential estimate ÷ the runs at once, though a run is not split
+    over workers (the run's own ETA knows it): one PDL run of 100 s and three ℓ1 runs of 1 s on 4 workers read
+    '≈ 26 s' for a grid that takes 100 s at least → estimate_grid gives its longest run (``longest_s``) and the line
+    is never below it, saying why. The step and evaluation times are the test's own (a StepTimes stand-in)."""
+    from conftest import metric_set_of
+
+    import benchmark.executors
+    import benchmark.metrics
+    import benchmark.perf
+    from benchmark import cli
+    from benchmark.config import RunConfig, resolve
+
+    class Times:  # StepTimes' interface: a step (step s, its data s), a data part, an evaluation (warm, cold, spill)
+        measured = busy = reused = 0
+        path = "steptimes.json"
+
+        def get(self, key, measure):
+            parts = key.split("|")
+            if parts[3] == "eval":
+                return 0.0 if key.endswith("|spill") else 0.5
+            return 0.0 if parts[4] == "-" else (1.0 if parts[4] == "pdl" else 0.01, 0.0)
+
+        def save(self):
+            pass
+
+    grid = [resolve(RunConfig(task="denoise", loss=loss, iterations=100, batch_size=2, crop=32, seed=seed))
+            for loss, seed in (("pdl", 0), ("l1", 0), ("l1", 1), ("l1", 2))]
+    real = benchmark.perf.estimate_grid
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", lambda configs, metrics, device, **k: real(
+        configs, metrics, device, Times(), **k))
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    monkeypatch.setattr(benchmark.executors, "_cores", lambda: 8)
+    est = real(grid, ("psnr",), "cpu", Times(), processes=4)
+    assert est["longest_s"] == pytest.approx(100.5) and est["seconds"] < 4 * 100.5, est  # pdl: 100 steps + scoring
+    args = type("Args", (), {"dry_run": True})()
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {"workers": 4}) == 0
+    out = capsys.readouterr().out
+    assert "≈ 1.7 min on 4 workers, its longest run alone (a run is not split over workers; " in out, out
