@@ -1271,9 +1271,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     # the store's measured runs looked up, at those, not at this process's own count; given back after
     threads = threads_per_run(executor, opts, dev, workers)
     with torch_threads(threads):
-        left = [dataclasses.replace(c, iterations=c.iterations - resumed[c]) if c in resumed else c for c in configs]
-        est = estimate_grid(left, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
-                            metric_set=metric_set, inputs_scored=inputs_scored)
+        est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
+                            metric_set=metric_set, inputs_scored=inputs_scored, trained=resumed)
         from benchmark import devices
         from benchmark.stats import device_kind
 
@@ -1363,7 +1362,9 @@ def _resumed(store, configs, policy) -> dict:
     out = {}
     for c in configs:
         ckpt = checkpointer(store, run_id(c), c, policy)
-        if ckpt is not None and 0 < (it := ckpt.iteration()) < c.iterations:
+        # at its last iteration: its training was done when it stopped (the runner checkpoints there), its scoring
+        # not — it resumes to score, training nothing
+        if ckpt is not None and 0 < (it := ckpt.iteration()) <= c.iterations:
             out[c] = it
     return out
 

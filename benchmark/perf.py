@@ -610,11 +610,13 @@ def _ref_caches(metrics) -> list:
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
-                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset()) -> dict:
+                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset(),
+                  trained: dict | None = None) -> dict:
     """The grid's wall time without training it (``metric_set``: the grid's
     :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again; ``inputs_scored``: the
     ``(task, task_params, test_data)`` whose degraded inputs the results hold scored, which a resumed grid does not
-    score again).
+    score again; ``trained``: {config: the iterations its checkpoint holds}, of the runs that resume from one, charged
+    the rest alone — none where their training was done — and their scoring).
 
     Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
     loss on the grid's first task, after one discarded step per process (:func:`_warm_process`) and
@@ -719,7 +721,9 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         eval_s[shared] = warm + spill * (cold_s[shared] - warm)
     cache.save()
     runs_eval = cold_s if process_per_run else eval_s
-    per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)]
+    trained = trained or {}
+    per_run = {id(c): (max(0, c.iterations - trained.get(c, 0))
+                       * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)]
                        + compile_s.get((c.loss, c.task, c.net, c.batch_size, c.crop, c.compile), 0.0),
                        runs_eval[(c.test_data, c.net)]) for c in configs}
     by_task: dict[str, float] = {}

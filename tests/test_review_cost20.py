@@ -35,3 +35,50 @@ def test_the_dry_run_reads_a_checkpoint_s_iteration_without_reading_its_weights(
     (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04" + b"\0" * 64)  # cut short
     assert Checkpointer(tmp_path / "bad.pt", CheckpointPolicy(), fp).iteration() == 0
     assert Checkpointer(tmp_path / "none.pt", CheckpointPolicy(), fp).iteration() == 0
+
+
+def test_a_run_killed_after_its_training_is_estimated_at_its_scoring_alone(tmp_path, monkeypatch, capsys):
+    """Was: a run whose training was done when it was stopped (the runner checkpoints at its last iteration, so a kill
+    during its evaluation — minutes for MAD on Kodak24 — costs no training again) was estimated by the dry run at its
+    whole budget, as a run never started (`0 < it < iterations`) → it counts no iteration left, its evaluation
+    still; a run at iteration 30 of 40 still counts its 10. ``estimate_grid`` gets the iterations each run has
+    trained (``trained``) and charges the rest, its compile and its scoring as before."""
+    from conftest import dry_run_estimate, metric_set_of
+
+    import benchmark.metrics
+    import benchmark.perf
+    import benchmark.runner
+    from benchmark import cli
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "res")
+    done, midway = (resolve(RunConfig(task="denoise", loss=loss, iterations=40, batch_size=2, crop=32))
+                    for loss in ("l1", "l2"))
+    for c, it in ((done, 40), (midway, 30)):
+        store.run_dir(run_id(c)).mkdir(parents=True)
+        _saved(store.run_dir(run_id(c)) / "ckpt.pt", it, {"config": c.to_dict(),
+                                                          "code_version": benchmark.runner.code_version()})
+    asked = []
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", lambda configs, *a, **k: asked.append((configs, k)) or
+                        dry_run_estimate(configs, {"l1": {"denoise": 7.6}}))
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    args = type("Args", (), {"dry_run": True})()
+    assert cli._dry_run(args, [done, midway], ("psnr",), torch.device("cpu"), "quick", store=store) == 0
+    (configs, kwargs), = asked
+    assert configs == [done, midway] and kwargs.get("trained") == {done: 40, midway: 30}, kwargs
+    assert "2 runs resume from their checkpoints (70 of their 80 iterations trained): this estimate counts the 10 " \
+           "left" in capsys.readouterr().out
+    monkeypatch.undo()  # the real estimate_grid, on the test's own step and evaluation times (a StepTimes stand-in)
+    def get(key, measure):  # an evaluation 0.5 s (none spilled), a step 1 s, a data part nothing
+        part = key.split("|")
+        if part[3] == "eval":
+            return 0.0 if key.endswith("|spill") else 0.5
+        return 0.0 if part[4] == "-" else (1.0, 0.0)
+
+    times = SimpleNamespace(measured=0, busy=0, reused=0, path="steptimes.json", save=lambda: None, get=get)
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    real = benchmark.perf.estimate_grid([done, midway], ("psnr",), "cpu", times, trained={done: 40, midway: 30},
+                                        inputs_scored={(done.task, done.task_params, done.test_data)})
+    assert real["train_s"] == 10.0 and real["longest_s"] == 10.5, real  # midway's 10 steps of 1 s + its scoring
