@@ -82,3 +82,19 @@ def test_a_run_killed_after_its_training_is_estimated_at_its_scoring_alone(tmp_p
     real = benchmark.perf.estimate_grid([done, midway], ("psnr",), "cpu", times, trained={done: 40, midway: 30},
                                         inputs_scored={(done.task, done.task_params, done.test_data)})
     assert real["train_s"] == 10.0 and real["longest_s"] == 10.5, real  # midway's 10 steps of 1 s + its scoring
+
+
+def test_the_cost_legend_names_the_share_of_a_core_its_notes_judge_busy_by(monkeypatch):
+    """Was: the leaderboard's cost legend said "the notes name runs timed with under half a core" whatever
+    PLBENCH_MIN_CPU_SHARE was, while the note itself judges by it (0.25: runs at 0.3 of a core named by the legend's
+    words, by no note; 0: no note at all) → the legend names the share the notes use, and at 0 that none is judged."""
+    from benchmark import export
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.25")
+    text = export.cost_columns()
+    assert "under 0.25 of a core per thread" in text and "half a core" not in text, text
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0")
+    assert "no run's ms/it is judged timed busy (PLBENCH_MIN_CPU_SHARE is 0)" in export.cost_columns()
+    monkeypatch.delenv("PLBENCH_MIN_CPU_SHARE")
+    assert "under 0.5 of a core per thread" in export.cost_columns()
+
