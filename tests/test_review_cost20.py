@@ -98,3 +98,33 @@ def test_the_cost_legend_names_the_share_of_a_core_its_notes_judge_busy_by(monke
     monkeypatch.delenv("PLBENCH_MIN_CPU_SHARE")
     assert "under 0.5 of a core per thread" in export.cost_columns()
 
+
+def test_the_grid_s_eta_charges_a_stopped_run_only_what_its_checkpoint_leaves(tmp_path):
+    """Was: the runner's ETA charged a run stopped with a checkpoint (no process holding it: the grid restarted after
+    a kill at 3 a.m.) its family's whole mean again, as the dry run did before bf9b5e6: one pdl run of 200 s stopped
+    after 180 s of training read ETA 200 s, not 20 → a run not in flight whose folder keeps a ``ckpt.pt`` is charged
+    its family's mean less the training seconds its ``curve.csv`` last records (at most the mean); one without a
+    checkpoint, whose next attempt starts over, is charged in full."""
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+
+    def cfg(loss, seed):
+        from benchmark.config import RunConfig
+
+        return RunConfig(task="denoise", loss=loss, seed=seed, train_fingerprint="x", test_fingerprint="y")
+
+    from benchmark.config import run_id
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, stopped, fresh = cfg("pdl", 0), cfg("pdl", 1), cfg("pdl", 2)
+    store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict(), "wall_s": 200.0})
+    folder = store.run_dir(run_id(stopped))
+    folder.mkdir(parents=True)
+    (folder / "curve.csv").write_text("iteration,seconds,loss,lr\n100,90.0,0.1,0.001\n200,180.0,0.1,0.001\n")
+    p = GridProgress(store, [done, stopped], workers=1)
+    assert p.eta()[0] == 200.0  # its curve alone: a kill without a checkpoint, trained again from the start
+    (folder / "ckpt.pt").write_bytes(b"a checkpoint")
+    assert p.eta()[0] == 20.0
+    p = GridProgress(store, [done, stopped, fresh], workers=2)
+    assert p.eta()[0] == 200.0  # the fresh run's whole mean: the longest left
