@@ -938,7 +938,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels,
-               metric_names=metric_names)
+               metric_names=metric_names, test_sizes={c.test_data: {tuple(r.size) for r in data.pooled(c.test_data)}
+                                                      for c in pending})
     metrics = require_scorable(metrics or _metrics.MetricSet(metric_names, device))
     if grid_progress is None:
         from benchmark.progress import GridProgress

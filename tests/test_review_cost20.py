@@ -128,3 +128,35 @@ def test_the_grid_s_eta_charges_a_stopped_run_only_what_its_checkpoint_leaves(tm
     assert p.eta()[0] == 20.0
     p = GridProgress(store, [done, stopped, fresh], workers=2)
     assert p.eta()[0] == 200.0  # the fresh run's whole mean: the longest left
+
+
+def test_the_memory_check_counts_mad_s_filters_kept_per_image_size(monkeypatch):
+    """Was: the memory check counted the metrics' reference caches, not MAD's log-Gabor filters and CSF it keeps per
+    image size (fastiqa.SizeCache, 2 sizes: 168 B a pixel, 126 MB on Kodak24's landscape and portrait photos), so a
+    machine 100 MB short of a Kodak24 grid scoring mad passed → check_fits gets the test images' sizes and counts
+    MAD's filters of its two largest sizes kept (a size whose maps pass 128 MiB is built per call, not kept)."""
+    import pytest
+
+    from benchmark import metrics, resources
+    from benchmark.config import RunConfig
+    from benchmark.errors import UserError
+    from benchmark.resources import check_fits, metric_cache_bytes
+
+    # a machine with 100 MB more free than a tiny ℓ1 run on 24 photos of 500² needs for training, scoring and the
+    # test set's float copies (as tests/test_probe_cost17.py's), mad's reference caches aside: its filters alone
+    cfg = RunConfig(task="denoise", loss="l1", net="tiny", batch_size=1, crop=16)
+    npx = 24 * 500 * 500
+    est = resources.estimate("tiny", "l1", 1, 16, cfg.backbone_weights, 500 * 500)
+    free = max(est.train_bytes, est.eval_bytes) + 2 * 3 * 4 * npx + 100 * 2**20
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (free, "available RAM (test)"))
+    monkeypatch.setattr(metrics, "REF_CACHE_PER_PX", {"mad": 0.0})
+    args = dict(configs=[cfg], device=torch.device("cpu"), eval_pixels={cfg.test_data: 500 * 500},
+                test_pixels={cfg.test_data: npx}, metric_names=("psnr", "mad"))
+    kodak = {(768, 512), (512, 768)}
+    check_fits(**args, test_sizes={cfg.test_data: {(500, 500)}})  # 42 MB: fits
+    with pytest.raises(UserError, match=r"the metrics. reference caches of its images \(≈ 0.1 GiB\)"):
+        check_fits(**args, test_sizes={cfg.test_data: kodak})
+    assert metric_cache_bytes(("mad",), "cpu", 1.0, kodak) == 2 * 168 * 768 * 512
+    assert metric_cache_bytes(("mad",), "cpu", 1.0, {(100, 100), (200, 200), (300, 300)}) == 168 * (300**2 + 200**2)
+    assert metric_cache_bytes(("mad",), "cpu", 1.0, {(2040, 1356)}) == 0  # DIV2K's: built per call
+    assert metric_cache_bytes(("psnr",), "cpu", 1.0, kodak) == 0
