@@ -156,16 +156,17 @@ class Checkpointer:
         self._last_it, self._last_t = it, time.monotonic()
         log.debug("checkpoint at iteration %d → %s", it, self.path)
 
-    def _load(self, quiet: bool = False) -> dict | None:
+    def _load(self, quiet: bool = False, peek: bool = False) -> dict | None:
         """The checkpoint's state when there is one this run can use, else None (said in a warning unless
-        ``quiet``)."""
+        ``quiet``). ``peek``: its record alone is read (its tensors mapped from the file, not read, nor their CRC-32
+        checked: a 300 MB checkpoint's iteration in milliseconds), for what it says, never to restore from."""
         if not self.path.exists():
             return None
         try:
             with zipfile.ZipFile(self.path) as z:  # torch.load reads a changed tensor without a word: its CRC-32 tells
-                if bad := z.testzip():
+                if not peek and (bad := z.testzip()):
                     raise ValueError(f"{bad} does not match its CRC-32 (changed on disk)")
-            state = torch.load(self.path, map_location="cpu", weights_only=True)
+            state = torch.load(self.path, map_location="cpu", weights_only=True, **({"mmap": True} if peek else {}))
         except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
             if not quiet:
                 log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
@@ -183,6 +184,14 @@ class Checkpointer:
         state = self._load(quiet=True)
         progress = state.get("progress") if state else None
         return progress if isinstance(progress, dict) else {}
+
+    def iteration(self) -> int:
+        """The training iteration a usable checkpoint was saved after, which a run resumes from (0: none); its record
+        alone read (a dry run reads every interrupted run's): a tensor changed on disk, which the run finds and
+        starts over for, is not looked for."""
+        state = self._load(quiet=True, peek=True)
+        it = state.get("iteration") if state else None
+        return it if isinstance(it, int) and it > 0 else 0
 
     def earlier(self) -> dict:
         """The progress of the attempts before this one: what :meth:`restore` read, kept (a failure after it reads

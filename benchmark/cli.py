@@ -929,7 +929,8 @@ def cmd_run(args) -> int:
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
-                        data=data, executor=s.executor, store=ResultsStore(s.out))
+                        data=data, executor=s.executor, store=ResultsStore(s.out),
+                        checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds))
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
@@ -1193,12 +1194,14 @@ def _warn_runs_kept_apart(store, configs) -> None:
 
 
 def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None, *, data=None,
-             executor: str = "local", store=None) -> int:
+             executor: str = "local", store=None, checkpoint=None) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing. ``opts``
     (:func:`~benchmark.executors.executor_options`): how many processes evaluate (each computes the test
     images' reference sides once; SLURM's one job per run: every run). A local grid that this machine's memory
-    cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing."""
+    cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing. A run
+    of ``store`` interrupted with a checkpoint (``checkpoint``: the run's policy, default the default one) is estimated
+    at the iterations it has left, as it resumes (:func:`_resumed`)."""
     import torch
 
     from benchmark.perf import estimate_grid
@@ -1208,6 +1211,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     inputs_scored: set = set()
     rescored = 0  # finished runs the run scores again: a worker's too (execute_local starts workers for them)
+    resumed: dict = {}  # {config: iterations its checkpoint holds}: the runs left that resume from one
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
@@ -1229,11 +1233,16 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             print(f"{done} of the {plural(len(configs), 'run')} already {agree(done, 'has', 'have')} results in "
                   f"{store.root}: the run does not train {it}, and this estimate leaves {it} out{lacking}")
             configs = pending
-            from benchmark.runner import input_groups, is_complete
+        from benchmark.checkpoint import CheckpointPolicy
+        from benchmark.runner import input_groups, is_complete
 
-            # the degraded test inputs a task's first run scores: not again where the results hold them
-            inputs_scored = {k[:3] for k, rid in input_groups(configs).items()
-                             if not store.damage(rid) and is_complete(store, rid, metrics)}
+        # the degraded test inputs a task's first run scores: not again where the results hold them (a grid stopped
+        # in its first run holds them too)
+        inputs_scored = {k[:3] for k, rid in input_groups(configs).items()
+                         if not store.damage(rid) and is_complete(store, rid, metrics)}
+        policy = checkpoint or CheckpointPolicy()  # a SLURM job saves one when stopped, whatever the policy
+        resumed = _resumed(store, [c for c in configs if c not in retrained],
+                           policy if executor != "slurm" else dataclasses.replace(policy, on_stop=True))
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
@@ -1263,15 +1272,14 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     threads = threads_per_run(executor, opts, dev, workers)
     with torch_threads(threads):
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
-                            metric_set=metric_set, inputs_scored=inputs_scored, data=data)
+                            metric_set=metric_set, inputs_scored=inputs_scored, data=data, trained=resumed)
         from benchmark import devices
         from benchmark.stats import device_kind
 
         # the device as the cost table and the store's runs name it (`cpu (<model>, 2 threads)`, `cuda (<GPU>)`): one
         # name in every line below (the header said "cpu (CPU, 2 threads)", the step times "cpu:<model>:2cores:2t");
         # under workers or a SLURM job the threads are each run's (the sequential sum is of runs so)
-        machine = (str(dev), torch.cuda.get_device_name(dev) if dev.type == "cuda" else devices.cpu_model(),
-                   torch.get_num_threads())
+        machine = (str(dev), devices.device_name(dev), torch.get_num_threads())
         kind = device_kind(*machine)
         per_run = dev.type != "cuda" and threads and (workers > 1 or executor != "local")
         c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
@@ -1281,6 +1289,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
               f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
               + (f"; {checks} of them budget checks at half the iterations" if checks else "")
               + f") on {kind}" + (", the threads each run trains on" if per_run else "") + "; nothing was trained")
+        if resumed:
+            n, trained = len(resumed), sum(resumed.values())
+            print(f"{plural(n, 'run')} {agree(n, 'resumes from its checkpoint', 'resume from their checkpoints')} "
+                  f"({trained} of {agree(n, 'its', 'their')} {sum(c.iterations for c in resumed)} iterations "
+                  f"trained): this estimate counts the {sum(c.iterations for c in resumed) - trained} left")
         print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
               f"evaluation {_span(est['eval_s'])})")
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):
@@ -1298,7 +1311,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             cores = _cores() if dev.type == "cpu" and here else workers
             runs = max(1, int(est["runs"]))  # a worker that only scores finished runs again trains none of these
             at_once = min(workers, cores, runs)
-            print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
+            # a run is not split over workers (as the run's ETA says): a grid of one PDL run of 4 h and seven ℓ1 runs
+            # of 10 min on 8 workers read '≈ 39 min'
+            spread, longest = est["seconds"] / at_once, est.get("longest_s", 0.0)
+            print(f"  ≈ {_span(max(spread, longest))} on {workers} workers, "
+                  + ("if they scale linearly" if longest <= spread else
+                     f"its longest run alone (a run is not split over workers; {_span(spread)} were they shared out "
+                     "evenly)")
                   + (f" ({cores} cores: at most {cores} run at once)" if cores < min(workers, runs) else
                      f" ({plural(runs, 'run')} to train: at most {runs} at once)" if runs < workers
                      else ""))
@@ -1331,6 +1350,23 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
                   "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
         return 0
+
+
+def _resumed(store, configs, policy) -> dict:
+    """{config: the iterations its checkpoint holds} of the runs of ``configs`` that resume from one in ``store``
+    under ``policy`` (a usable ``ckpt.pt``: :func:`benchmark.runner.checkpointer`, as the run reads it): an overnight
+    grid stopped at 3 a.m. trains what its runs have left, not their whole budget again."""
+    from benchmark.config import run_id
+    from benchmark.runner import checkpointer
+
+    out = {}
+    for c in configs:
+        ckpt = checkpointer(store, run_id(c), c, policy)
+        # at its last iteration: its training was done when it stopped (the runner checkpoints there), its scoring
+        # not — it resumes to score, training nothing
+        if ckpt is not None and 0 < (it := ckpt.iteration()) <= c.iterations:
+            out[c] = it
+    return out
 
 
 def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> tuple[str, int]:
@@ -2282,7 +2318,8 @@ def _pretrain_estimate(cmd: str) -> str:
     import torch
 
     from benchmark import pretrain as P
-    from benchmark.runner import _steady_kind, resolve_device
+    from benchmark.runner import resolve_device
+    from benchmark.stats import timed_kind
 
     argv = shlex.split(cmd)
     args = build_parser().parse_args(argv[argv.index("pretrain"):])
@@ -2291,7 +2328,7 @@ def _pretrain_estimate(cmd: str) -> str:
     seconds, rate = P.estimate_seconds(cfg, device=dev)
     k = min(P.TIMED_STEPS, cfg.steps)
     timed = f"its {plural(k, 'step')}" if k >= cfg.steps else f"{k} of its {cfg.steps} steps"
-    return (f"about {_span(seconds)} here: {timed} timed on {_steady_kind(dev, torch.get_num_threads())}, "
+    return (f"about {_span(seconds)} here: {timed} timed on {timed_kind(dev, torch.get_num_threads())}, "
             f"{rate:.2g} steps/s as this machine is loaded now")
 
 

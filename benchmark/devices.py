@@ -86,6 +86,8 @@ def resolve_device(device: str, setting: str = "") -> torch.device:
 
 #: where a Linux machine names its CPU model (a module constant, for tests)
 CPUINFO = "/proc/cpuinfo"
+#: what :func:`cpu_model` appends to an Apple CPU's model in an x86_64 process (translated by Rosetta 2)
+ROSETTA = "under Rosetta"
 
 
 @functools.cache
@@ -94,7 +96,9 @@ def cpu_model() -> str:
     ``sysctl -n machdep.cpu.brand_string`` does (``"Apple M2 Pro"``, ``"Intel(R) Core(TM) i7-9750H …"``), else
     ``platform.processor()`` or ``platform.machine()``: what a CPU cost was measured on (``platform.processor()``
     alone is "" on Linux, or ``x86_64``, the same for a laptop and a server; on macOS ``arm`` or ``i386``, every Mac
-    alike); read once per process (the dry run keys every step time by it)."""
+    alike); read once per process (the dry run keys every step time by it). An x86_64 process on Apple silicon
+    (an Intel build of Python, translated by Rosetta 2: its torch's steps run several times a native one's) names
+    its model ``"Apple M2 Pro under Rosetta"``, another kind in the cost table and the dry run's step times."""
     import platform
     from pathlib import Path
 
@@ -112,9 +116,20 @@ def cpu_model() -> str:
                                    timeout=5, check=False).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             brand = ""
-        if brand:
-            return brand
+        if brand:  # an Intel build of Python on Apple silicon: x86 code translated, its steps another kind's
+            return f"{brand} {ROSETTA}" if brand.startswith("Apple") and platform.machine() == "x86_64" else brand
     return platform.processor() or platform.machine()
+
+
+def device_name(device: torch.device) -> str:
+    """The model of ``device`` as a run's ``meta.json`` records it (``device_name``) and the cost table tells kinds
+    apart by it (:func:`benchmark.stats.device_kind`): a GPU's (``"NVIDIA H100 80GB HBM3"``), else this machine's CPU
+    model (:func:`cpu_model`; ``"cpu"`` where none is named)."""
+    if device.type == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name(device)
+    return cpu_model() or "cpu"
 
 
 #: a CPU timing whose process got less than this share of one core per torch thread while it ran (CPU time ÷ wall time

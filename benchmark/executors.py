@@ -334,7 +334,7 @@ def check_local_memory(configs: list, device, data, workers: int, gpus: list, wo
                share=memory_share(workers, workers_per_gpu, gpus),
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device),
                test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
-               metric_names=metric_names)
+               metric_names=metric_names, test_sizes={t: {tuple(r.size) for r in data.pooled(t)} for t in tests})
 
 
 def shard_order(configs: list, i: int, n: int) -> list:

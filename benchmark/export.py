@@ -64,13 +64,26 @@ WORSE_TEX = "(!)"
 #: ``peak_rss_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
-                "other work, so read it within one grid: the notes name runs timed with under half a core; never "
+                "other work, so read it within one grid: {busy}; never "
                 "pooled over a CPU and a GPU, two GPU models or two CPU "
                 "models or thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MiB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU); `RSS MiB`: the largest peak of CPU memory (the resident memory "
                 "of a run's process while it trained and was scored, imports and data included) over its runs "
                 "(a run's whose peak was not reset at its start, which may be an earlier run's, left out).")
+
+
+def cost_columns() -> str:
+    """:data:`COST_COLUMNS` naming the share of a core under which a CPU run counts as timed busy
+    (:func:`benchmark.devices.min_cpu_share`, ``PLBENCH_MIN_CPU_SHARE``), as the notes judge it
+    (:func:`reads_high_cost_lines`)."""
+    from benchmark.devices import min_cpu_share
+
+    share = min_cpu_share()
+    return COST_COLUMNS.format(busy=f"the notes name runs timed with under {share:g} of a core per thread" if share
+                               else "no run's ms/it is judged timed busy (PLBENCH_MIN_CPU_SHARE is 0)")
+
+
 #: what the task tables' own columns hold (:func:`task_rows`)
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best; equal mean ranks are "
                 "listed by name, in every table and figure); `ms/it`: the median "
@@ -1519,7 +1532,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                   "by name); "
                   "`excl. circular` drops the blocks "
                   "where the loss is scored by its own metric. Mean ranks are descriptive: nothing is bold here "
-                  "(significance is tested cell by cell, in the task tables). " + COST_COLUMNS, ""]
+                  "(significance is tested cell by cell, in the task tables). " + cost_columns(), ""]
         lines += [f"> {md_text(caveat, cell=False)}", ""] if caveat else []
         extra = extra_blocks_text(stats)
         lines += [f"> {md_text(extra, cell=False)}", ""] if extra else []
@@ -2559,7 +2572,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
                 "<p>Mean rank over the (task, metric) blocks most losses have (1 = best; equal mean ranks listed "
                 "by name). Mean ranks "
                 "are descriptive: nothing is bold here (significance is tested cell by cell, in the task tables). "
-                + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(COST_COLUMNS)) + "</p>"
+                + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(cost_columns())) + "</p>"
                 f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"
                 + figs("leaderboard", "rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]

@@ -96,6 +96,7 @@ class PerfRow:
     name: str
     ms_per_step: float
     it_per_s: float
+    #: the median over the reps of its step over the same rep's l1 step (the statistic :attr:`x_l1_iqr` is of)
     x_l1: float
     x_naive: float | None
     peak_mem_mb: float | None
@@ -277,12 +278,16 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 ref = NAIVE[base][0] if base and NAIVE[base][0] in med else None
                 gflop = gflops[n]
                 quartiles = _iqr(times[n])
-                ratio = _iqr([t / b for t, b in zip(times[n], times["l1"])])
+                # × L1: the median of the per-rep ratios (each rep's step over the same rep's l1 step), the statistic
+                # its IQR is of — the ratio of the two medians fell outside that range under load (2.54, 2.58–8.91)
+                paired = [t / b for t, b in zip(times[n], times["l1"])]
+                ratio = _iqr(paired)
                 # on a CPU, the cores the process had while its steps were timed, judged as the dry run's and the
                 # runs' are (a GPU's wait has no CPU time; steps under MIN_JUDGED_S are too short to judge)
                 wall = sum(times[n])
                 share = cpu[n] / wall if dev.type == "cpu" and wall > 0 else None
-                rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
+                rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired),
+                                    med[n] / med[ref] if ref else None,
                                     peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
                                     x_l1_iqr=ratio, cpu_share=share,
@@ -605,13 +610,15 @@ def _ref_caches(metrics) -> list:
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
-                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset(), data=None) -> dict:
+                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset(), data=None,
+                  trained: dict | None = None) -> dict:
     """The grid's wall time without training it (``metric_set``: the grid's
     :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again; ``data``: the grid's
     :class:`~benchmark.data.DataCache`, whose test images an evaluation is timed on, not decoded again, their skipped
     files said again: tests/test_review_data20.py; ``inputs_scored``: the
     ``(task, task_params, test_data)`` whose degraded inputs the results hold scored, which a resumed grid does not
-    score again).
+    score again; ``trained``: {config: the iterations its checkpoint holds}, of the runs that resume from one, charged
+    the rest alone — none where their training was done — and their scoring).
 
     Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
     loss on the grid's first task, after one discarded step per process (:func:`_warm_process`) and
@@ -716,7 +723,9 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         eval_s[shared] = warm + spill * (cold_s[shared] - warm)
     cache.save()
     runs_eval = cold_s if process_per_run else eval_s
-    per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)]
+    trained = trained or {}
+    per_run = {id(c): (max(0, c.iterations - trained.get(c, 0))
+                       * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)]
                        + compile_s.get((c.loss, c.task, c.net, c.batch_size, c.crop, c.compile), 0.0),
                        runs_eval[(c.test_data, c.net)]) for c in configs}
     by_task: dict[str, float] = {}
@@ -750,6 +759,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         if key in grid_keys:
             ms.setdefault(key[0], {})[key[1]] = 1e3 * t
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
+            # the longest run alone (training and its evaluation): no number of workers finishes the grid sooner
+            "longest_s": max((tr + ev for tr, ev in per_run.values()), default=0.0),
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
             "compile_s": {loss: max(t for k, t in compile_s.items() if k[0] == loss and k in grid_keys)
                           for loss in {k[0] for k in compile_s if k in grid_keys and compile_s[k] > 0}},

@@ -10,7 +10,9 @@ flight (its ``.lock`` held by a live process on this host, :class:`benchmark.res
 of another machine of a shared store, which cannot be checked from here) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
 age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
-trained before it), so the ETA counts down between finished runs instead of standing still for a long run. The
+trained before it), so the ETA counts down between finished runs instead of standing still for a long run; a run
+stopped with a checkpoint (its folder's ``ckpt.pt``, no process holding it) is charged what its family's mean leaves
+after the training seconds its ``curve.csv`` last records, as it resumes from there. The
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
 own workers, counted once. A lock held from another machine for over :data:`STALE_RUNS` times the longest
@@ -128,13 +130,15 @@ class GridProgress:
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
         flight), "todo": {family: runs left, this grid's failures left out}, "seconds": {family: [wall s of
-        finished runs]}, "running": {family: [seconds each run in flight has run]}, "elsewhere": [the process of
+        finished runs]}, "running": {family: [seconds each run in flight has run]}, "resumes": {family: [training
+        seconds of each run left that resumes from its checkpoint]}, "elsewhere": [the process of
         another machine (``pid N on HOST``) holding each run of the grid held there]}``. A failure an earlier
         invocation recorded is a run still to do (this grid retries it), not one it started."""
         done = failed = started = 0  # started: not done, but failed or in flight
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
         running: dict[str, list[float]] = {}
+        resumes: dict[str, list[float]] = {}  # {family: training seconds} of the runs left that resume a checkpoint
         elsewhere: list[str] = []
         away: list[tuple] = []  # the runs whose locks name another machine
         try:  # one listing: a run not begun has no folder, so no record or lock to read (N reads a call otherwise)
@@ -179,6 +183,9 @@ class GridProgress:
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", self._store_now() - age))
                     running.setdefault(fam, []).append(age)
+                elif not here and (self.store.run_dir(rid) / "ckpt.pt").exists():  # stopped with a checkpoint: it
+                    # resumes from there, having trained what its curve last says (an attempt's without one starts over)
+                    resumes.setdefault(fam, []).append(_trained_s(self.store.run_dir(rid) / "curve.csv", 0.0))
                 started += here or age is not None
         # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no
         # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that
@@ -203,7 +210,7 @@ class GridProgress:
             running.setdefault(fam, []).append(age)
             started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
-                "running": running, "elsewhere": elsewhere, "stale": stale}
+                "running": running, "resumes": resumes, "elsewhere": elsewhere, "stale": stale}
 
     def _store_now(self) -> float:
         """Now by the clock that stamps the store's files (its file server's), against which a lock file's time is an
@@ -256,11 +263,15 @@ class GridProgress:
         # run is assumed about to finish, not negative time)
         in_flight = [(per.get(f, overall), age) for f, ages in st.get("running", {}).items() for age in ages]
         left -= sum(min(age, mean) for mean, age in in_flight)
+        # a run stopped with a checkpoint resumes from it: what it trained before is not charged again
+        resumes = st.get("resumes", {})
+        left -= sum(min(t, per.get(f, overall)) for f, ts in resumes.items() for t in ts)
         # a run is not split over workers: the grid's tail (fewer runs left than workers) takes its longest run
-        # (``todo`` counts the runs in flight too: those not started yet are the rest)
+        # (``todo`` counts the runs in flight and those that resume too: those to start afresh are the rest)
         longest = max([*(per.get(f, overall) for f, n in st["todo"].items()
-                         if n > len(st.get("running", {}).get(f, ()))),
-                       *(max(mean - age, 0.0) for mean, age in in_flight)], default=0.0)
+                         if n > len(st.get("running", {}).get(f, ())) + len(resumes.get(f, ()))),
+                       *(max(mean - age, 0.0) for mean, age in in_flight),
+                       *(max(per.get(f, overall) - t, 0.0) for f, ts in resumes.items() for t in ts)], default=0.0)
         # another machine's processes share what is left: each run in flight here is one process of this node, each
         # holder there one of that node (a SLURM or Ray grid's own jobs among them: never more than the grid's workers)
         away = st.get("elsewhere", ())

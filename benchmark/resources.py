@@ -271,28 +271,33 @@ def measure_cache_per_pixel(name: str, device: str) -> tuple[float, int]:
     return sum(c.computed for c in caches) / side**2, len(caches)
 
 
-def metric_cache_bytes(metric_names, device, pixels: float) -> float:
+def metric_cache_bytes(metric_names, device, pixels: float, sizes=()) -> float:
     """Bytes the reference caches of ``metric_names`` (:class:`benchmark.fastiqa.RefCache`: a clean test image's half
     of ssim, ms_ssim, fsim, vsi, nlpd, vif, cw_ssim, mad…, kept for the process's life) come to hold over a test set of
     ``pixels`` pixels in all: per metric its bytes per pixel as declared beside it
     (:data:`benchmark.metrics.REF_CACHE_PER_PX`; 0 without one, every learned metric) × ``pixels``, at most its cache's
-    budget (:data:`benchmark.fastiqa.REF_CACHE_BYTES`). Nothing is opened: the memory check runs in the driver of CPU
-    workers, each worker and the dry run."""
-    from benchmark.fastiqa import REF_CACHE_BYTES
+    budget (:data:`benchmark.fastiqa.REF_CACHE_BYTES`); with ``sizes`` (the test images' ``(height, width)``), MAD's
+    filters kept per image size beside them (:func:`benchmark.fastiqa.mad_filters_kept`: of its largest
+    :data:`~benchmark.fastiqa.MAD_FILTER_SIZES` sizes; FSIM's, of images downsampled to ~256 px a side, 6 MB a size, are
+    left out). Nothing is opened: the memory check runs in the driver of CPU workers, each worker and the dry run."""
+    from benchmark.fastiqa import MAD_FILTER_SIZES, REF_CACHE_BYTES, mad_filters_kept
     from benchmark.metrics import REF_CACHE_PER_PX
 
     total = 0.0
     for name in dict.fromkeys(metric_names or ()):
         total += min(REF_CACHE_PER_PX.get(name, 0.0) * pixels, REF_CACHE_BYTES)
+    if "mad" in (metric_names or ()):
+        total += sum(sorted((mad_filters_kept(h, w) for h, w in set(sizes)), reverse=True)[:MAD_FILTER_SIZES])
     return total
 
 
 def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, share: int = 1,
-               measure=None, test_pixels: dict | None = None, metric_names=()) -> None:
+               measure=None, test_pixels: dict | None = None, metric_names=(), test_sizes: dict | None = None) -> None:
     """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
 
     ``eval_pixels``: {test data tuple: pixels of its largest image}. ``test_pixels``: {test data tuple:
-    pixels of all its images}: a task's runs hold a float32 clean and degraded copy of every test image
+    pixels of all its images}; ``test_sizes``: {test data tuple: its images' (height, width)}, for MAD's filters kept
+    per size (:func:`metric_cache_bytes`): a task's runs hold a float32 clean and degraded copy of every test image
     (:func:`benchmark.runner.held_out_items`, on the host), counted beside training and evaluation on
     the CPU, as are the reference caches its ``metric_names`` keep of those images (:func:`metric_cache_bytes`; on
     the device they score on). ``share``: runs sharing this
@@ -336,7 +341,7 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
                   c.batch_size, c.crop, _gib(est.train_bytes), _gib(est.eval_bytes), where, _gib(free))
         npx = (test_pixels or {}).get(c.test_data, 0)
         copies = 2 * 3 * 4 * npx if device.type != "cuda" else 0
-        caches = metric_cache_bytes(metric_names, device, npx) if npx else 0.0
+        caches = metric_cache_bytes(metric_names, device, npx, (test_sizes or {}).get(c.test_data, ())) if npx else 0.0
         held = copies + caches
         parts = [*([f"the test set's float copies (≈ {_gib(copies)}, {npx / 1e6:.0f} Mpx × clean and degraded)"]
                    if copies > 0.05 * free else []),

@@ -408,7 +408,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # those times were taken on the kind of device the checkpoint names (``steady_on``: a GPU's model, a CPU's thread
     # count): resumed on another (a requeued job on another GPU model, a CPU checkpoint of several counts), they are
     # no measure of this one's step, and meta.json names this one — the run is timed afresh
-    steady_on = _steady_kind(device, threads)
+    from benchmark.stats import timed_kind
+
+    steady_on = timed_kind(device, threads)
     same_kind = prior.get("steady_on", steady_on) == steady_on
     steady_before = [float(x) for x in prior.get("steady", (0.0, 0))] if same_kind else [0.0, 0]
     # the process's CPU and wall seconds over those steady iterations: the share of the cores the run's ms/it was timed
@@ -593,16 +595,6 @@ def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | N
         return out
     own = own_peak and own_before
     return {"peak_rss_mb": peak, **({} if own else {"peak_rss_of": "process"}), **out}
-
-
-def _steady_kind(device: torch.device, threads: int) -> str:
-    """The kind of device a run's steady-state seconds were timed on, as the cost table tells kinds apart
-    (:func:`benchmark.stats.device_kind`): a GPU's model, a CPU's model and torch thread count."""
-    from benchmark import devices as _devices
-    from benchmark.stats import device_kind
-
-    return device_kind(str(device), torch.cuda.get_device_name(device) if device.type == "cuda"
-                       else _devices.cpu_model(), threads)
 
 
 def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
@@ -946,7 +938,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels,
-               metric_names=metric_names)
+               metric_names=metric_names, test_sizes={c.test_data: {tuple(r.size) for r in data.pooled(c.test_data)}
+                                                      for c in pending})
     metrics = require_scorable(metrics or _metrics.MetricSet(metric_names, device))
     if grid_progress is None:
         from benchmark.progress import GridProgress
@@ -1732,10 +1725,16 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:
-    if not grid.policy.enabled:
+    return checkpointer(grid.store, rid, cfg, grid.policy, name)
+
+
+def checkpointer(store: ResultsStore, rid: str, cfg: RunConfig, policy: CheckpointPolicy,
+                 name: str = "ckpt.pt") -> Checkpointer | None:
+    """Run ``rid``'s checkpointer at ``name`` in ``store`` (None where ``policy`` saves none): the checkpoint its
+    training resumes from, and a dry run reads what is left of it from (:meth:`Checkpointer.iteration`)."""
+    if not policy.enabled:
         return None
-    return Checkpointer(grid.store.run_dir(rid) / name, grid.policy,
-                        {"config": cfg.to_dict(), "code_version": code_version()})
+    return Checkpointer(store.run_dir(rid) / name, policy, {"config": cfg.to_dict(), "code_version": code_version()})
 
 
 def _loss_files(spec: str) -> dict[str, str]:
@@ -1762,8 +1761,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "code_version": code_version(), "loss_versions": run_loss_versions(cfg.loss, cfg.precision),
             "loss_files": _loss_files(cfg.loss), "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
-            "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
-                            else _devices.cpu_model() or "cpu"),
+            "device_name": _devices.device_name(device),
             "threads": torch.get_num_threads(), "started": started,
             "wall_s": time.time() - started if wall_s is None else wall_s,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,

@@ -1439,10 +1439,21 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str
 NO_CPU_MODEL = frozenset({"", "cpu", "x86_64", "amd64"})
 
 #: what a Mac's meta.json recorded before its model was read from sysctl (platform.processor()'s ``arm``: Apple
-#: silicon; ``i386``: an Intel Mac), and the family of the models it may be: such a run joins the one model of that
-#: family its store names at its thread count (:func:`device_kinds`; one Mac's store was two kinds across the
-#: upgrade, every pooled ms/it lost), never another family's (an old Mac's runs merged into an EPYC's store)
+#: silicon; ``i386``: an Intel Mac, or an x86_64 process translated by Rosetta 2: :func:`_of_mac_family`), and the
+#: family of the models it may be: such a run joins the one model of that family its store names at its thread
+#: count (:func:`device_kinds`; one Mac's store was two kinds across the upgrade, every pooled ms/it
+#: lost), never another family's (an old Mac's runs merged into an EPYC's store)
 MAC_BEFORE_MODEL = {"arm": "apple", "i386": "intel"}
+
+
+def _of_mac_family(model: str, family: str) -> bool:
+    """Is ``model`` (a CPU model a store's runs name) one a Mac run recorded as :data:`MAC_BEFORE_MODEL`'s ``family``
+    may be? platform.processor() says ``i386`` in any x86_64 process, an Intel Mac's or one translated by Rosetta 2 on
+    Apple silicon (``"Apple M1 under Rosetta"``), and ``arm`` in a native one only."""
+    from benchmark.devices import ROSETTA
+
+    translated = model.endswith(ROSETTA)
+    return translated or family in model.lower() if family == "intel" else family in model.lower() and not translated
 
 
 def cpu_model_of(name) -> str:
@@ -1477,6 +1488,15 @@ def device_kind(device, name=None, threads=None) -> str:
     return f"cpu ({', '.join(parts)})" if parts else kind
 
 
+def timed_kind(device, threads: int) -> str:
+    """The kind (:func:`device_kind`) of a step this process times on ``device`` (a ``torch.device``) at ``threads``
+    torch threads: the kind a run's ``meta.json`` will be of (:func:`benchmark.devices.device_name`), which a
+    resumed run's steady seconds are kept under and the dry run's and ``plbench pretrain``'s estimates name."""
+    from benchmark.devices import device_name
+
+    return device_kind(str(device), device_name(device), threads)
+
+
 def device_kinds(devices, names, threads) -> list[str]:
     """:func:`device_kind` of each run (``devices``, ``names``, ``threads``: their meta.json fields, in order); a CPU
     run whose ``device_name`` names no model (recorded before meta.json named it: ``x86_64``, ``cpu``; a Mac's ``arm``
@@ -1501,7 +1521,7 @@ def device_kinds_assumed(devices, names, threads) -> tuple[list[str], list[bool]
         one = models.get(_thread_count(t), set())
         family = MAC_BEFORE_MODEL.get(name.strip().lower()) if isinstance(name, str) else None
         if family is not None:  # a Mac's before sysctl was read: a model of its family alone
-            one = {m for m in one if family in m.lower()}
+            one = {m for m in one if _of_mac_family(m, family)}
         swap = device_kind(d) == "cpu" and (family is not None or not cpu_model_of(name)) and len(one) == 1
         kinds.append(device_kind(d, next(iter(one)) if swap else name, t))
         assumed.append(swap)

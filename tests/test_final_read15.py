@@ -4,8 +4,7 @@ import torch
 
 from benchmark.devices import cpu_model
 from benchmark.report import task_file_name
-from benchmark.runner import _steady_kind
-from benchmark.stats import device_kind
+from benchmark.stats import device_kind, timed_kind
 
 
 def test_a_task_named_like_a_numbered_part_gets_a_file_name_of_its_own():
@@ -18,10 +17,11 @@ def test_a_task_named_like_a_numbered_part_gets_a_file_name_of_its_own():
 
 
 def test_the_kind_a_checkpoints_steady_time_is_kept_under_is_the_cost_tables_kind():
-    """runner._steady_kind wrote the cost table's device-kind label again by hand: one wording change in either would
-    have dropped (or pooled) a resumed run's steady-state seconds unsaid → it is stats.device_kind."""
+    """runner._steady_kind (now stats.timed_kind) wrote the cost table's device-kind label again by hand: one wording
+    change in either would have dropped (or pooled) a resumed run's steady-state seconds unsaid → it is
+    stats.device_kind."""
     for threads in (1, 2, 8):
-        assert _steady_kind(torch.device("cpu"), threads) == device_kind("cpu", cpu_model(), threads)
+        assert timed_kind(torch.device("cpu"), threads) == device_kind("cpu", cpu_model(), threads)
 
 
 def test_the_weights_cache_record_is_readable_by_the_other_users_of_a_shared_cache(tmp_path):

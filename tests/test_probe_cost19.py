@@ -77,6 +77,7 @@ def test_a_mac_names_its_cpu_model(monkeypatch, tmp_path):
     monkeypatch.setattr(devices, "CPUINFO", str(tmp_path / "no-cpuinfo"), raising=False)
     monkeypatch.setattr(platform, "system", lambda: "Darwin")
     monkeypatch.setattr(platform, "processor", lambda: "arm")
+    monkeypatch.setattr(platform, "machine", lambda: "arm64")  # a native process (x86_64: Rosetta's, test_probe_cost20)
     monkeypatch.setattr(subprocess, "run", sysctl)
     devices.cpu_model.cache_clear()
     try:
