@@ -1107,7 +1107,7 @@ def leaderboard_line(paths: dict, in_flight: dict | None = None) -> str:
     if in_flight:
         n, who = len(in_flight), next(iter(in_flight.values()))
         line += (f" — partial: {plural(n, 'run')} of this grid {agree(n, 'is', 'are')} still being "
-                 f"trained by another process ({who}{', …' if len(set(in_flight.values())) > 1 else ''}), which "
+                 f"trained by another process ({who}{agree(len(set(in_flight.values())), '', ', …')}), which "
                  "writes the board again when it ends")
     return line
 
@@ -1681,7 +1681,7 @@ def cmd_merge(args) -> int:
                          f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
         if apart := got["trained_apart"]:  # one run id, two trainings: which one the leaderboard shows, said
             parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
-                         f"{', the first' if len(apart) > 1 else ''}: {got['trained_apart_why'][0]}"
+                         f"{agree(len(apart), '', ', the first')}: {got['trained_apart_why'][0]}"
                          " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
                          "GPU's, or another thread count's; this store's results are the ones "
                          f"its tables read, the other {agree(len(apart), 'copy stays', 'copies stay')} in "

@@ -518,13 +518,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                 notes[task].append(
                     f"{len(held_now)} of {plural(len(cs), 'run')} of the new loss "
                     f"{agree(len(held_now), 'is', 'are')} being trained by another process on "
-                    f"this results directory (runs/{held_now[0]}{', the first' if len(held_now) > 1 else ''}; this "
+                    f"this results directory (runs/{held_now[0]}{agree(len(held_now), '', ', the first')}; this "
                     "compare left them to it): the same `plbench compare` once it finishes shows them.")
             if stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]:
                 notes[task].append(
                     f"{len(stopped)} of {plural(len(cs), 'run')} of the new loss left to another process "
                     f"{agree(len(stopped), 'was', 'were')} stopped there "
-                    f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
+                    f"before they finished (runs/{stopped[0]}{agree(len(stopped), '', ', the first')}): the same "
                     "`plbench compare` trains them.")
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
@@ -576,7 +576,7 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
 
     return done, [(f"`{m}`: {plural(len(olds), 'field run')} had been scored by its code before today's fix"
                    if changed(m) == "fix" else f"`{m}`: {plural(len(olds), 'field run')} had been scored with the "
-                   f"{changed(m)} there before (sha256 {olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now "
+                   f"{changed(m)} there before (sha256 {olds[0][:8]}…{agree(len(set(olds)), '', ', …')}), now "
                    f"{digests[m][:8]}…")
                   + agree(len(olds), ": re-scored from its net.pt before this ranking, nothing retrained (the earlier "
                           "scores stay in its eval-*.parquet", ": re-scored from their net.pt before this ranking, "
@@ -606,14 +606,14 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
             why = (m.get("error") or "no error recorded") if status == "failed" else (
                 f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
             out.append(f"{loss}: {len(lost)} of {plural(len(runs), 'run')} of the new loss {what} ({why}; "
-                       f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
+                       f"runs/{rid}/meta.json{agree(len(lost), '', ', the first')}).")
         lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
                    and not set(metrics) <= (have := store.metrics_attempted(rid))}
         if lacking:
             rid, missing = next(iter(lacking.items()))
             out.append(f"{loss}: {len(lacking)} of {plural(len(runs), 'run')} of the new loss could not be scored on "
                        f"{', '.join(missing)}: net.pt missing or unreadable (runs/{rid}/net.pt"
-                       f"{', the first' if len(lacking) > 1 else ''}; see the log).")
+                       f"{agree(len(lacking), '', ', the first')}; see the log).")
     return out
 
 

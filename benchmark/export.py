@@ -352,11 +352,11 @@ def families_text(stats: Stats) -> str:
                    f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
     if len(cols):
         k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"
-        out.append(f"bold is one family per (task, metric) column ({k} pair{'' if k == '1' else 's'} each, "
+        out.append(f"bold is one family per (task, metric) column ({k} pair{agree(k, '', 's')} each, "
                    f"{len(cols)} column"
                    f"{agree(len(cols), '', 's')}): each column holds α on its own"
-                   + (", so across the columns a table of equal losses leaves some loss out of bold somewhere more "
-                      "often than α" if len(cols) > 1 else ""))
+                   + agree(len(cols), "", ", so across the columns a table of equal losses leaves some loss out of "
+                           "bold somewhere more often than α"))
     return (" Families: " + "; ".join(out) + ".") if out else ""
 
 

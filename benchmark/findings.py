@@ -451,7 +451,7 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     # a part on one test image: the seeds settle it over training runs on that image, never over images — said as a
     # verdict on it says it (_few_images_caveat, compare's caveat); the plan read as one for the claim
     # (tests/test_review_verdicts15.py)
-    one = ", on its one test image only (over training runs on it, not over images)" if p.n_images < 2 else ""
+    one = agree(p.n_images, ", on its one test image only (over training runs on it, not over images)", "")
     if runs is None and power(endless) < SETTLE_POWER:
         return (f"{many} paired seeds per arm ({p.n_runs} now), or {more_images()}, would {what} it with "
                 f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured{one}")

@@ -568,7 +568,7 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
         ([f"the same `plbench run` re-scores {agree(len(rids), 'it', 'them' if not gone else f'{can} of them')}"]
          if can else [])
         + ([f"{len(gone)} {agree(len(gone), 'has', 'have')} no net.pt to score (runs/{gone[0]}"
-            f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
+            f"{agree(len(gone), '', ', the first')}: put it back, or move the run aside to retrain it)"] if gone
            else []))
 
 
@@ -1152,7 +1152,8 @@ def copied_mid_grid_hint(root: Path, n: int = 1) -> str:
     """For ``n`` unfinished runs of the store at ``root`` whose locks name another machine: what to do where the store
     is a copy made while that machine trained them (rsync, ``cp -a``, a tar: a copied lock names its holder, yet
     nothing releases it here), which cannot be told from a store shared with that machine (NFS) from here."""
-    it, they, finish, has = ("it", "it", "finishes", "has") if n == 1 else ("them", "they", "finish", "have")
+    it, they = agree(n, "it", "them"), agree(n, "it", "they")
+    finish, has = agree(n, "finishes", "finish"), agree(n, "has", "have")
     return (f"if this results directory is a copy made while that machine trained {it} (rsync, cp -a, a tar), {they} "
             f"{finish} there, not here: `plbench merge <that machine's results> --out {shlex.quote(str(root))}` "
             f"copies {it} in once {they} {has} (or `plbench run` here trains {it} again)")
@@ -2555,7 +2556,7 @@ class ResultsStore:
                 f"unknown loss {exc.name!r}: {self.root} holds {plural(runs, 'run')} of it, of a loss "
                 f"file not loaded now (version{agree(len(versions), '', 's')} "
                 + ", ".join(f"v{v}" for v in sorted(versions, key=versions.get)) + "): load it with --loss-file "
-                + (shlex.quote(newest) + (" (its newest runs' file)" if len(files) > 1 else "") if newest else "FILE")
+                + (shlex.quote(newest) + agree(len(files), "", " (its newest runs' file)") if newest else "FILE")
                 + (f" — not there now (the store or the file moved): a copy of that file at "
                    f"v{max(versions, key=versions.get)}, wherever it is, finds these runs" if gone else "")
             ) from None

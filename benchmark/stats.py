@@ -918,7 +918,7 @@ def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm", alpha: f
     n = len(seeds.split(";")) if isinstance(seeds, str) else len(seeds)
     if p is None or not math.isfinite(p):
         return fragile_seeds(seeds)
-    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} {p_text(p, alpha)}"
+    return f"{fragile_seeds(seeds)}: {agree(n, '', 'max ')}{p_name} {p_text(p, alpha)}"
 
 
 def seeds_cell(seeds) -> str:
