@@ -2869,7 +2869,8 @@ class ResultsStore:
         ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
         retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
-        (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
+        (finished in ``src`` but damaged there, :meth:`damage` — its rows cut or changed, or its ``meta.json`` garbled
+        or a folder beside its results, never an unfinished run —, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
         rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (a copy or link there,
         :meth:`renamed`, of each run whose folder there is gone: renamed, not copied, not gone;
@@ -2907,9 +2908,9 @@ class ResultsStore:
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue
-            if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
-                out["unfinished"].append(rid)  # there that found it held would leave it undone)
-                continue
+            if (src.meta(rid) or {}).get("status") not in STATUSES and not src.damage_meta_matters(rid):
+                out["unfinished"].append(rid)  # unfinished there: never locked (a worker there that found it held
+                continue  # would leave it undone); a garbled record beside its results is damage, said as such
             try:
                 if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
                     self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
@@ -3050,10 +3051,12 @@ class ResultsStore:
 
         meta = src.meta(rid)
         failed = meta is not None and meta.get("status") == "failed"
-        if not failed and not src.is_done(rid):
+        if not failed and not src.is_done(rid) and not src.damage_meta_matters(rid):
             out["unfinished"].append(rid)
             return
-        if not failed and src.damage(rid):  # its results cut or changed there: named by merge, never copied
+        # its results cut or changed there, or its record garbled beside them (a copy cut mid-file, a folder in its
+        # place): named by merge with its damage, never copied, never taken for a run still training there
+        if not failed and src.damage(rid):
             if self.is_done(rid) and not self.damage(rid):
                 out["kept"].append(rid)  # finished intact here: nothing lost
             else:

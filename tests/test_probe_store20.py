@@ -23,3 +23,40 @@ def test_words_chosen_by_a_count_above_one_agree_through_the_helper(caplog, tmp_
     two = in_flight_lines(store, {"a" * 16: "pid 7 on here", "b" * 16: "pid 7 on here"}, comparison=True)[0]
     assert "1 run in this results directory was being trained" in one and "once it finishes adds it (" in one, one
     assert "2 runs in this results directory were being" in two and "compare` once they finish adds them" in two, two
+
+
+def _small(root, **kw):
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 2, "metrics": ("psnr",),
+          "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def test_merge_names_a_run_whose_record_is_damaged_there_not_as_unfinished(tmp_path, capsys):
+    """A node's run whose meta.json is garbled (a copy cut mid-file, a power cut) or a folder, next to its rows and
+    net, is damaged (`plbench check` there says 'meta.json unreadable'), yet `plbench merge` called it '1 not finished
+    there (not copied)' — a run still training there, to merge later — so the user waited for a run that never
+    finishes. Now it is damaged there, named with its damage, as a run with cut rows is; an intact copy here keeps
+    it."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    src = _small(tmp_path / "node2")
+    here = ResultsStore(tmp_path / "here")
+    shutil.copytree(src.root, here.root)
+    garbled, folder = sorted(r for r in src.run_ids() if not r.startswith("input-"))[:2]
+    meta = src.run_dir(garbled) / "meta.json"
+    meta.write_bytes(meta.read_bytes()[:120])  # cut mid-file
+    (src.run_dir(folder) / "meta.json").unlink()
+    (src.run_dir(folder) / "meta.json").mkdir()
+    got = ResultsStore(tmp_path / "new").merge_from(src)
+    assert sorted(got["damaged_there"]) == sorted([garbled, folder]) and got["unfinished"] == [], got
+    got = here.merge_from(src)
+    assert got["damaged_there"] == [] and {garbled, folder} <= set(got["kept"]), got
+    assert main(["merge", str(src.root), "--out", str(tmp_path / "new2")]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "damaged there" in x]
+    assert f"{garbled} (meta.json unreadable)" in line and f"{folder} (meta.json unreadable)" in line, line
+    assert "not finished there" not in line, line
