@@ -2992,10 +2992,33 @@ class ResultsStore:
         # its rows are not mixed in: another net's; a run diverged here has no net to score (said trained apart)
         if (self.meta(rid) or {}).get("status") != "diverged" and src.metrics_scored(rid) - self.metrics_scored(rid):
             out["more_there"].append(rid)
-        if how := trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
+        if how := trained_apart(self.meta(rid) or {}, src.meta(rid) or {}) or self._scored_apart(src, rid):
             out["trained_apart"].append(rid)
             out["trained_apart_why"].append(how)
         return True
+
+    def _scored_apart(self, src: "ResultsStore", rid: str) -> str:
+        """Run ``rid``, finished ``ok`` in both stores, where their saved nets' checksums cannot tell one training from
+        two (a record without it: a run recorded before plbench kept them): "its scores differ from this store's"
+        where the first evaluation pass of each (the training's own scoring) holds another value for an (image,
+        metric) both scored, else "". Records that both hold the checksum are told by it (:func:`trained_apart`),
+        nothing read; so is a scoring of the degraded input, which trains nothing."""
+        mine, theirs = self.meta(rid) or {}, src.meta(rid) or {}
+        if mine.get("kind") == "input" or mine.get("status") != "ok" or theirs.get("status") != "ok":
+            return ""
+        if all(isinstance(m.get("state_sha256"), dict) and m["state_sha256"].get("net.pt") for m in (mine, theirs)):
+            return ""
+        try:
+            a, b = (s._read_pass(d, min(d.glob("eval-*.json"), key=_pass_index))
+                    for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid))))
+        except (OSError, ValueError, Damage):  # no pass to read (ValueError: none there), or a damaged one
+            return ""
+        keys = [c for c in ("dataset", "image", "metric") if c in a.columns and c in b.columns]
+        if "image" not in keys or "metric" not in keys or "value" not in a.columns or "value" not in b.columns:
+            return ""
+        both = a[[*keys, "value"]].merge(b[[*keys, "value"]], on=keys)
+        x, y = (pd.to_numeric(both[c], errors="coerce") for c in ("value_x", "value_y"))
+        return "its scores differ from this store's" if (~((x == y) | (x.isna() & y.isna()))).any() else ""
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:
         """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its

@@ -60,3 +60,26 @@ def test_merge_names_a_run_whose_record_is_damaged_there_not_as_unfinished(tmp_p
     (line,) = [x for x in capsys.readouterr().out.splitlines() if "damaged there" in x]
     assert f"{garbled} (meta.json unreadable)" in line and f"{folder} (meta.json unreadable)" in line, line
     assert "not finished there" not in line, line
+
+
+def test_merge_says_a_run_whose_scores_differ_there_where_no_net_checksum_tells(tmp_path, capsys):
+    """Two stores holding one run id with other scores (the grid run on both nodes, its runs recorded before plbench
+    kept its nets' checksums, or its net.pt not there): merge said '… already here' and kept this store's numbers,
+    the other's never mentioned — trained_apart only compared the nets' checksums. Where those cannot tell, the first
+    pass's scores are compared: a run scored apart is counted and named as trained apart; an identical copy is not."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    here, there = _small(tmp_path / "here"), _small(tmp_path / "there", seed=1)  # other rows, the same run ids
+    shutil.copytree(here.root, tmp_path / "copy")
+    runs = sorted(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    assert sorted(r for r in there.run_ids() if not r.startswith("input-")) == runs
+    assert ResultsStore(tmp_path / "copy").merge_from(here)["trained_apart"] == []
+    got = ResultsStore(here.root).merge_from(there)
+    assert set(runs) <= set(got["kept"]) and sorted(got["trained_apart"]) == runs, got
+    assert got["trained_apart_why"][0] == "its scores differ from this store's", got
+    assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
+    line = capsys.readouterr().out
+    assert f"2 of those trained apart there (runs/{got['trained_apart'][0]}, the first: its scores differ" in line, line
