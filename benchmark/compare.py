@@ -586,7 +586,9 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
     """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
-    its runs, the first error (or iteration of divergence) and that run's ``meta.json``; and per loss whose
+    its runs, the first error (or iteration of divergence) and that run's ``meta.json``; per loss whose runs ran out
+    of memory and trained at half the batch (``batch_size_used``: a setting of its own, in no table here); and per
+    loss whose
     finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could not be
     scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
     a diverged run is cached (a second compare skips it)."""
@@ -607,6 +609,16 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
                 f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
             out.append(f"{loss}: {len(lost)} of {plural(len(runs), 'run')} of the new loss {what} ({why}; "
                        f"runs/{rid}/meta.json{agree(len(lost), '', ', the first')}).")
+        # out of memory at the field's batch size, trained at half of it (runner._train_with_oom_retry): a setting of
+        # its own, in no table of this comparison, as `plbench run` says of such runs (runner.halved_runs)
+        if halved := [(rid, m) for rid, m in runs if m.get("status") in ("ok", "diverged")
+                      and isinstance(m.get("batch_size_used"), int)]:
+            rid, used = halved[0][0], halved[0][1]["batch_size_used"]
+            asked = next(c.batch_size for c in configs if run_id(c) == rid)
+            out.append(f"{loss}: {len(halved)} of {plural(len(runs), 'run')} of the new loss ran out of memory at "
+                       f"batch size {asked} and trained at batch size {used} (runs/{rid}"
+                       f"{agree(len(halved), '', ', the first')}): a setting of its own, not in this comparison — "
+                       f"train the field at batch size {used} too and compare with `--where batch_size={used}`.")
         lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
                    and not set(metrics) <= (have := store.metrics_attempted(rid))}
         if lacking:

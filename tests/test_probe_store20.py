@@ -83,3 +83,33 @@ def test_merge_says_a_run_whose_scores_differ_there_where_no_net_checksum_tells(
     assert main(["merge", str(there.root), "--out", str(here.root)]) == 0
     line = capsys.readouterr().out
     assert f"2 of those trained apart there (runs/{got['trained_apart'][0]}, the first: its scores differ" in line, line
+
+
+def test_compare_names_the_new_losss_runs_trained_at_half_the_batch():
+    """A new loss out of memory at the field's batch size (a heavy perceptual loss on the field's GPU) is retried at
+    half the batch, a setting of its own: `plbench run` names such runs in its last lines, but compare said nothing —
+    its section showed the new loss on the seeds left ('flaky2 seeds 1, 3 (2)', 'not tested'), and its budget checks
+    'without a run at the full budget', the runs trained at half the batch never mentioned. Now a note per loss
+    names them, the batch they trained at, and what compares them."""
+    from benchmark.compare import _lost_run_notes
+    from benchmark.config import RunConfig, run_id
+
+    configs = [RunConfig(task="denoise", loss=loss, seed=s, iterations=2, batch_size=16) for loss in ("l1", "l2")
+               for s in (0, 1, 2)]
+    halved = [run_id(c) for c in configs if c.loss == "l2" and c.seed != 1]
+    metas = {run_id(c): {"status": "ok", **({"batch_size_used": 8} if run_id(c) in halved else {})} for c in configs}
+
+    class Store:
+        root = "/data/results"
+
+        def meta(self, rid):
+            return metas.get(rid)
+
+    (note,) = _lost_run_notes(Store(), configs)
+    assert note.startswith(f"l2: 2 of 3 runs of the new loss ran out of memory at batch size 16 and trained at batch "
+                           f"size 8 (runs/{halved[0]}, the first): a setting of its own, not in this comparison"), note
+    assert "--where batch_size=8" in note, note
+    metas[halved[1]].pop("batch_size_used")
+    (note,) = _lost_run_notes(Store(), configs)
+    assert note.startswith("l2: 1 of 3 runs of the new loss ran out of memory at batch size 16 and trained at batch "
+                           f"size 8 (runs/{halved[0]}): a setting of its own"), note
