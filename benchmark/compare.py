@@ -512,20 +512,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         for task, (cs, ms) in lost_of.items():  # as the store is now: a run left to another process included
             notes[task] += _lost_run_notes(store, cs, ms)
         for task, cs in held.items():  # still in training there now, this compare's own work done: said so
-            left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
-            held_now = [r for r in left if _held(store, r)]
-            if held_now:
-                notes[task].append(
-                    f"{len(held_now)} of {plural(len(cs), 'run')} of the new loss "
-                    f"{agree(len(held_now), 'is', 'are')} being trained by another process on "
-                    f"this results directory (runs/{held_now[0]}{agree(len(held_now), '', ', the first')}; this "
-                    "compare left them to it): the same `plbench compare` once it finishes shows them.")
-            if stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]:
-                notes[task].append(
-                    f"{len(stopped)} of {plural(len(cs), 'run')} of the new loss left to another process "
-                    f"{agree(len(stopped), 'was', 'were')} stopped there "
-                    f"before they finished (runs/{stopped[0]}{agree(len(stopped), '', ', the first')}): the same "
-                    "`plbench compare` trains them.")
+            notes[task] += _left_notes(store, cs)
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
                               since=began, findings_after=judged, stale_all=stale)
@@ -582,6 +569,28 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
                           "scores stay in its eval-*.parquet", ": re-scored from their net.pt before this ranking, "
                           "nothing retrained (the earlier scores stay in their eval-*.parquet")
                   + ", out of every table)" for m, olds in sorted(was.items())]
+
+
+def _left_notes(store: ResultsStore, configs: list) -> list[str]:
+    """The notes on the new loss's runs of one task (``configs``) that this compare left to another process: those
+    it still trains (held now) and those it stopped before they finished (no process holds them, none failed: the
+    same compare trains them), each count with the words that agree with it."""
+    from benchmark.config import run_id
+
+    left = sorted({run_id(c) for c in configs} - {r for r in map(run_id, configs) if store.is_done(r)})
+    held_now = [r for r in left if _held(store, r)]
+    out = []
+    if n := len(held_now):
+        out.append(f"{n} of {plural(len(configs), 'run')} of the new loss {agree(n, 'is', 'are')} being trained by "
+                   f"another process on this results directory (runs/{held_now[0]}{agree(n, '', ', the first')}; "
+                   f"this compare left {agree(n, 'it', 'them')} to that process): the same `plbench compare` once "
+                   f"it finishes shows {agree(n, 'it', 'them')}.")
+    if n := len(stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]):
+        out.append(f"{n} of {plural(len(configs), 'run')} of the new loss left to another process "
+                   f"{agree(n, 'was', 'were')} stopped there before {agree(n, 'it', 'they')} finished "
+                   f"(runs/{stopped[0]}{agree(n, '', ', the first')}): the same `plbench compare` trains "
+                   f"{agree(n, 'it', 'them')}.")
+    return out
 
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:

@@ -113,3 +113,32 @@ def test_compare_names_the_new_losss_runs_trained_at_half_the_batch():
     (note,) = _lost_run_notes(Store(), configs)
     assert note.startswith("l2: 1 of 3 runs of the new loss ran out of memory at batch size 16 and trained at batch "
                            f"size 8 (runs/{halved[0]}): a setting of its own"), note
+
+
+def test_compare_says_one_run_left_to_another_process_in_the_singular(tmp_path):
+    """compare's notes on the new loss's runs left to another process wrote the plural whatever the count: '1 of 2
+    runs … is being trained by another process (…; this compare left them to it): … once it finishes shows them', and
+    '1 of 2 runs … was stopped there before they finished (…): the same `plbench compare` trains them'. Each word now
+    agrees with its count (compare._left_notes)."""
+    from benchmark.compare import _left_notes
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    configs = [RunConfig(task="denoise", loss="l1", seed=s, iterations=2) for s in range(4)]
+    rids = [run_id(c) for c in configs]
+    held = [store.lock(r) for r in rids[:1]]  # another process trains it
+    one = _left_notes(store, configs[:2])
+    assert one == [f"1 of 2 runs of the new loss is being trained by another process on this results directory "
+                   f"(runs/{rids[0]}; this compare left it to that process): the same `plbench compare` once it "
+                   "finishes shows it.",
+                   f"1 of 2 runs of the new loss left to another process was stopped there before it finished "
+                   f"(runs/{rids[1]}): the same `plbench compare` trains it."], one
+    held.append(store.lock(rids[1]))
+    two = _left_notes(store, configs)
+    assert two[0].startswith("2 of 4 runs of the new loss are being trained") and "left them to that" in two[0], two
+    assert two[0].endswith("shows them.") and "were stopped there before they finished" in two[1], two
+    assert two[1].endswith("trains them."), two
+    for lock in held:
+        lock.release()
