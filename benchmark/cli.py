@@ -1977,9 +1977,12 @@ def cmd_check(args) -> int:
             return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{plural(done, 'run')} finished"]
-            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')})"] * bool(failed)
+            # a new loss's runs, which `plbench compare` trains and nothing tells apart here: compare named beside run
+            # (`plbench run --out results` alone trains the quick profile's grid there, not that loss)
+            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')}, the same "
+               "`plbench compare` a compared loss's)"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{agree(unfinished, 'it', 'them')})"] * bool(unfinished)
+               f"{agree(unfinished, 'it', 'them')}, the same `plbench compare` a compared loss's)"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)

@@ -142,3 +142,26 @@ def test_compare_says_one_run_left_to_another_process_in_the_singular(tmp_path):
     assert two[1].endswith("trains them."), two
     for lock in held:
         lock.release()
+
+
+def test_check_says_a_new_losss_interrupted_or_failed_run_is_resumed_by_compare(tmp_path, capsys):
+    """A `plbench compare` stopped part-way (Ctrl-C, the node's time limit) leaves the new loss's run with its
+    checkpoint, and one that failed its record; `plbench check` said only 'the same `plbench run` resumes it' /
+    'retries it' — a user who ran compare alone had no such command, and `plbench run --out results` trains the quick
+    profile's grid there, not the new loss. It names compare beside run for both."""
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+
+    store = _small(tmp_path / "r")
+    rid = next(m["run_id"] for m in store.metas() if m.get("kind") != "input")
+    for f in store.run_dir(rid).glob("eval-*"):
+        f.unlink()
+    atomic_write_json(store.run_dir(rid) / "meta.json", {**store.meta(rid), "status": "failed", "error": "boom"})
+    stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
+    stopped.mkdir()
+    (stopped / "ckpt.pt").write_bytes(b"x")
+    assert main(["check", "--out", str(store.root)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "1 unfinished (interrupted or still training: the same `plbench run` resumes it, the same `plbench " \
+           "compare` a compared loss's)" in last, last
+    assert "1 failed (the same `plbench run` retries it, the same `plbench compare` a compared loss's)" in last, last
