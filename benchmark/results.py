@@ -3091,11 +3091,12 @@ class ResultsStore:
         d, there = self.run_dir(rid), src.run_dir(rid)
 
         def copied(p: Path) -> bool:
-            """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
-            the same copy, not this store's own attempt to set aside."""
-            if p.is_dir():
-                return all(copied(f) for f in p.rglob("*") if f.is_file())
+            """Byte for byte the source's file (a sub-folder of a folder there: each of its files), as a killed merge
+            left it: the same copy, not this store's own attempt to set aside — a folder where the source has a file
+            (``meta.json/``, empty) is none."""
             q = there / p.relative_to(d)
+            if p.is_dir():
+                return q.is_dir() and all(copied(f) for f in p.rglob("*") if f.is_file())
             return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
 
         def recorded_here() -> bool:

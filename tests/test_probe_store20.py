@@ -165,3 +165,26 @@ def test_check_says_a_new_losss_interrupted_or_failed_run_is_resumed_by_compare(
     assert "1 unfinished (interrupted or still training: the same `plbench run` resumes it, the same `plbench " \
            "compare` a compared loss's)" in last, last
     assert "1 failed (the same `plbench run` retries it, the same `plbench compare` a compared loss's)" in last, last
+
+
+def test_merge_replaces_a_run_here_whose_record_is_a_folder(tmp_path):
+    """A run here whose meta.json is a folder (a tool's or a hand's mkdir, a copy gone wrong) beside its rows is
+    damaged, as `check` says, and `check --repair` or `plbench run` sets it aside; `plbench merge` of a store that
+    finished it said instead 'not copied, its folder here in the way (…/meta.json is a folder in the way — move it
+    aside)', exit 1: the empty folder was taken for a killed merge's byte copy of the source's files, so nothing
+    was set aside. A folder is a copy only of a folder there: the run is replaced, its files set aside."""
+    import shutil
+
+    from benchmark.results import ResultsStore
+
+    src = _small(tmp_path / "node2")
+    shutil.copytree(src.root, tmp_path / "here")
+    here = ResultsStore(tmp_path / "here")
+    rid = next(m["run_id"] for m in here.metas() if m.get("kind") != "input")
+    (here.run_dir(rid) / "meta.json").unlink()
+    (here.run_dir(rid) / "meta.json").mkdir()
+    got = ResultsStore(here.root).merge_from(src)
+    assert got["replaced"] == [rid] and got["in_the_way"] == [], got
+    here = ResultsStore(here.root)
+    assert here.is_done(rid) and not here.damage(rid)
+    assert (here.run_dir(rid) / "damaged" / "0" / "meta.json").is_dir()
