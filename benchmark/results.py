@@ -101,6 +101,10 @@ COLUMNS = {
     "code_version": "string",
 }
 STORE_VERSION = 2
+#: two scores of one (image, metric) that differ by no more than this (relative; absolute ``SCORE_NOISE_ATOL`` near 0)
+#: are one net's, scored by another CPU or GPU (float32's reduction order: ~1e-7, cudnn's choice of algorithm ~1e-6):
+#: :meth:`ResultsStore._scored_apart` takes them for one training, a difference in no digit a table prints
+SCORE_NOISE_RTOL, SCORE_NOISE_ATOL = 1e-5, 1e-7
 #: the signals that stop a run after the write in progress: Ctrl-C, SIGTERM (a scheduler's polite kill) and SIGHUP (the
 #: terminal of a foreground command closed, its ssh session dropped: killed outright, it lost up to
 #: --checkpoint-seconds of training); each one a process ignores (``nohup``) stays ignored
@@ -3001,8 +3005,9 @@ class ResultsStore:
         """Run ``rid``, finished ``ok`` in both stores, where their saved nets' checksums cannot tell one training from
         two (a record without it: a run recorded before plbench kept them): "its scores differ from this store's"
         where the first evaluation pass of each (the training's own scoring) holds another value for an (image,
-        metric) both scored, else "". Records that both hold the checksum are told by it (:func:`trained_apart`),
-        nothing read; so is a scoring of the degraded input, which trains nothing."""
+        metric) both scored, beyond float noise (:data:`SCORE_NOISE_RTOL`), else "". Records that both hold the
+        checksum are told by it (:func:`trained_apart`), nothing read; so is a scoring of the degraded input, which
+        trains nothing."""
         mine, theirs = self.meta(rid) or {}, src.meta(rid) or {}
         if mine.get("kind") == "input" or mine.get("status") != "ok" or theirs.get("status") != "ok":
             return ""
@@ -3016,9 +3021,13 @@ class ResultsStore:
         keys = [c for c in ("dataset", "image", "metric") if c in a.columns and c in b.columns]
         if "image" not in keys or "metric" not in keys or "value" not in a.columns or "value" not in b.columns:
             return ""
+        import numpy as np
+
         both = a[[*keys, "value"]].merge(b[[*keys, "value"]], on=keys)
-        x, y = (pd.to_numeric(both[c], errors="coerce") for c in ("value_x", "value_y"))
-        return "its scores differ from this store's" if (~((x == y) | (x.isna() & y.isna()))).any() else ""
+        x, y = (pd.to_numeric(both[c], errors="coerce").to_numpy(float) for c in ("value_x", "value_y"))
+        # float noise is one training: one net scored by another CPU or GPU differs in its last float32 digits
+        same = np.isclose(x, y, rtol=SCORE_NOISE_RTOL, atol=SCORE_NOISE_ATOL, equal_nan=True)
+        return "its scores differ from this store's" if not same.all() else ""
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:
         """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
