@@ -1116,11 +1116,11 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
     out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
 
-    agree = seed_agreement(stats.blocks)
-    if "rho" in agree and _finite(agree["rho"]):
-        per_task = ", ".join(f"{t} {_fmt(r, '.2f')}" for t, r in agree["by_task"].items())
+    ranks = seed_agreement(stats.blocks)
+    if "rho" in ranks and _finite(ranks["rho"]):
+        per_task = ", ".join(f"{t} {_fmt(r, '.2f')}" for t, r in ranks["by_task"].items())
         out.append(f"Ranking stability: the losses' order under one seed against another agrees with Spearman "
-                   f"ρ = {_fmt(agree['rho'], '.2f')} on average (min {_fmt(agree['min'], '.2f')}; {agree['pairs']} "
+                   f"ρ = {_fmt(ranks['rho'], '.2f')} on average (min {_fmt(ranks['min'], '.2f')}; {ranks['pairs']} "
                    f"(task, metric) blocks × seed pairs; per task: {per_task}).")
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS

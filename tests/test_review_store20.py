@@ -1,6 +1,8 @@
 """Review of the store probe (session 20): merge's score comparison, the words scan, the helpers' names."""
 from __future__ import annotations
 
+import re
+
 
 def _small(root, **kw):
     from benchmark.synthetic import write_store
@@ -34,3 +36,42 @@ def test_fragile_seeds_words_agree_with_the_seeds_named():
         ["seed 3", "seed 3", "any of seeds 0, 1, 3", "any of seeds 1, 4"]
     assert fragile_text("3; ", 0.081) == "seed 3: p_holm = 0.081"
     assert fragile_text("1;3", 0.12) == "any of seeds 1, 3: max p_holm = 0.12"
+
+
+#: a line that binds ``agree`` or ``plural`` as a name of its own (an assignment, a walrus, a loop or
+#: ``with``/``except`` target, a parameter, a nested ``def``): in a module that imports docmarkup's helper, that
+#: function's every call of the helper reads the local instead — UnboundLocalError before it is set (findings'
+#: settle_plan, b13ae25)
+_BINDS = re.compile(r"""^\s*(?:(?P<a>agree|plural)\s*(?::[^=\n]+)?=(?!=)|def\s+(?P<d>agree|plural)\s*\()"""
+                    r"""|\b(?P<w>agree|plural)\s*:="""
+                    r"""|^\s*for\s+[^\n]*?\b(?P<f>agree|plural)\b[^\n]*?\s+in\s"""
+                    r"""|\bas\s+(?P<s>agree|plural)\b(?!\s*\()"""
+                    r"""|\b(?:def\s+\w+|lambda)\b[^\n]*?[(,\s](?P<p>agree|plural)\s*(?:[:=,)][^=]|:\s*$)""", re.M)
+
+
+def test_no_function_names_a_local_after_the_words_helpers():
+    """82ae785 put docmarkup.agree into a function where a local ``agree`` (the seeds that settle a part if the images
+    agree) shadowed it: every findings plan on few images raised UnboundLocalError (b13ae25 renamed it). export's
+    notes held another such local (the seeds' rank agreement), a trap for the next agree() written there. No module
+    that imports agree or plural names a local after either."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in [p for d in ("benchmark", "losses", "tasks") for p in sorted((root / d).glob("*.py"))]:
+        text = path.read_text()
+        helpers = {n for n in ("agree", "plural")
+                   if re.search(rf"^from benchmark\.docmarkup import .*\b{n}\b", text, re.M)}
+        for i, line in enumerate(text.splitlines(), 1):  # the lines that name either: the scan in well under a second
+            if ("agree" in line or "plural" in line) and (m := _BINDS.search(line)):
+                if set(filter(None, m.groupdict().values())) & helpers:
+                    found.append(f"{path.name}:{i}: {line.strip()[:90]}")
+    assert not found, "\n".join(found)
+
+
+def test_the_local_name_scan_finds_each_kind_of_binding():
+    lines = ["agree = 1", "x = agree(n, 'a', 'b')", "if agree == 1:", "def agree(n):", "if (agree := f()):",
+             "for i, agree in enumerate(x):", "for x in agree(n, 'a', 'b'):", "with f() as plural:",
+             "def f(a, agree=None):", "def g(plural):", "f(agree=1)", "y = [plural(n, 'run')]"]
+    hits = [i for i, line in enumerate(lines) if _BINDS.search(line)]
+    assert hits == [0, 3, 4, 5, 7, 8, 9], hits
