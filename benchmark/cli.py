@@ -1108,7 +1108,7 @@ def leaderboard_line(paths: dict, in_flight: dict | None = None) -> str:
     if in_flight:
         n, who = len(in_flight), next(iter(in_flight.values()))
         line += (f" — partial: {plural(n, 'run')} of this grid {agree(n, 'is', 'are')} still being "
-                 f"trained by another process ({who}{', …' if len(set(in_flight.values())) > 1 else ''}), which "
+                 f"trained by another process ({who}{agree(len(set(in_flight.values())), '', ', …')}), which "
                  "writes the board again when it ends")
     return line
 
@@ -1717,7 +1717,7 @@ def cmd_merge(args) -> int:
                          f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
         if apart := got["trained_apart"]:  # one run id, two trainings: which one the leaderboard shows, said
             parts.append(f"{len(apart)} of those trained apart there (runs/{apart[0]}"
-                         f"{', the first' if len(apart) > 1 else ''}: {got['trained_apart_why'][0]}"
+                         f"{agree(len(apart), '', ', the first')}: {got['trained_apart_why'][0]}"
                          " — a run trained on both machines, whose training is not bit for bit reproducible there: a "
                          "GPU's, or another thread count's; this store's results are the ones "
                          f"its tables read, the other {agree(len(apart), 'copy stays', 'copies stay')} in "
@@ -2013,9 +2013,12 @@ def cmd_check(args) -> int:
             return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{plural(done, 'run')} finished"]
-            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')})"] * bool(failed)
+            # a new loss's runs, which `plbench compare` trains and nothing tells apart here: compare named beside run
+            # (`plbench run --out results` alone trains the quick profile's grid there, not that loss)
+            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')}, the same "
+               "`plbench compare` a compared loss's)"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{agree(unfinished, 'it', 'them')})"] * bool(unfinished)
+               f"{agree(unfinished, 'it', 'them')}, the same `plbench compare` a compared loss's)"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)

@@ -512,20 +512,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         for task, (cs, ms) in lost_of.items():  # as the store is now: a run left to another process included
             notes[task] += _lost_run_notes(store, cs, ms)
         for task, cs in held.items():  # still in training there now, this compare's own work done: said so
-            left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
-            held_now = [r for r in left if _held(store, r)]
-            if held_now:
-                notes[task].append(
-                    f"{len(held_now)} of {plural(len(cs), 'run')} of the new loss "
-                    f"{agree(len(held_now), 'is', 'are')} being trained by another process on "
-                    f"this results directory (runs/{held_now[0]}{', the first' if len(held_now) > 1 else ''}; this "
-                    "compare left them to it): the same `plbench compare` once it finishes shows them.")
-            if stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]:
-                notes[task].append(
-                    f"{len(stopped)} of {plural(len(cs), 'run')} of the new loss left to another process "
-                    f"{agree(len(stopped), 'was', 'were')} stopped there "
-                    f"before they finished (runs/{stopped[0]}{', the first' if len(stopped) > 1 else ''}): the same "
-                    "`plbench compare` trains them.")
+            notes[task] += _left_notes(store, cs)
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
                               since=began, findings_after=judged, stale_all=stale)
@@ -576,7 +563,7 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
 
     return done, [(f"`{m}`: {plural(len(olds), 'field run')} had been scored by its code before today's fix"
                    if changed(m) == "fix" else f"`{m}`: {plural(len(olds), 'field run')} had been scored with the "
-                   f"{changed(m)} there before (sha256 {olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now "
+                   f"{changed(m)} there before (sha256 {olds[0][:8]}…{agree(len(set(olds)), '', ', …')}), now "
                    f"{digests[m][:8]}…")
                   + agree(len(olds), ": re-scored from its net.pt before this ranking, nothing retrained (the earlier "
                           "scores stay in its eval-*.parquet", ": re-scored from their net.pt before this ranking, "
@@ -584,9 +571,33 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
                   + ", out of every table)" for m, olds in sorted(was.items())]
 
 
+def _left_notes(store: ResultsStore, configs: list) -> list[str]:
+    """The notes on the new loss's runs of one task (``configs``) that this compare left to another process: those
+    it still trains (held now) and those it stopped before they finished (no process holds them, none failed: the
+    same compare trains them), each count with the words that agree with it."""
+    from benchmark.config import run_id
+
+    left = sorted({run_id(c) for c in configs} - {r for r in map(run_id, configs) if store.is_done(r)})
+    held_now = [r for r in left if _held(store, r)]
+    out = []
+    if n := len(held_now):
+        out.append(f"{n} of {plural(len(configs), 'run')} of the new loss {agree(n, 'is', 'are')} being trained by "
+                   f"another process on this results directory (runs/{held_now[0]}{agree(n, '', ', the first')}; "
+                   f"this compare left {agree(n, 'it', 'them')} to that process): the same `plbench compare` once "
+                   f"it finishes shows {agree(n, 'it', 'them')}.")
+    if n := len(stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]):
+        out.append(f"{n} of {plural(len(configs), 'run')} of the new loss left to another process "
+                   f"{agree(n, 'was', 'were')} stopped there before {agree(n, 'it', 'they')} finished "
+                   f"(runs/{stopped[0]}{agree(n, '', ', the first')}): the same `plbench compare` trains "
+                   f"{agree(n, 'it', 'them')}.")
+    return out
+
+
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
     """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
-    its runs, the first error (or iteration of divergence) and that run's ``meta.json``; and per loss whose
+    its runs, the first error (or iteration of divergence) and that run's ``meta.json``; per loss whose runs ran out
+    of memory and trained at half the batch (``batch_size_used``: a setting of its own, in no table here); and per
+    loss whose
     finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could not be
     scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
     a diverged run is cached (a second compare skips it)."""
@@ -606,14 +617,24 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
             why = (m.get("error") or "no error recorded") if status == "failed" else (
                 f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
             out.append(f"{loss}: {len(lost)} of {plural(len(runs), 'run')} of the new loss {what} ({why}; "
-                       f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
+                       f"runs/{rid}/meta.json{agree(len(lost), '', ', the first')}).")
+        # out of memory at the field's batch size, trained at half of it (runner._train_with_oom_retry): a setting of
+        # its own, in no table of this comparison, as `plbench run` says of such runs (runner.halved_runs)
+        if halved := [(rid, m) for rid, m in runs if m.get("status") in ("ok", "diverged")
+                      and isinstance(m.get("batch_size_used"), int)]:
+            rid, used = halved[0][0], halved[0][1]["batch_size_used"]
+            asked = next(c.batch_size for c in configs if run_id(c) == rid)
+            out.append(f"{loss}: {len(halved)} of {plural(len(runs), 'run')} of the new loss ran out of memory at "
+                       f"batch size {asked} and trained at batch size {used} (runs/{rid}"
+                       f"{agree(len(halved), '', ', the first')}): a setting of its own, not in this comparison — "
+                       f"train the field at batch size {used} too and compare with `--where batch_size={used}`.")
         lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
                    and not set(metrics) <= (have := store.metrics_attempted(rid))}
         if lacking:
             rid, missing = next(iter(lacking.items()))
             out.append(f"{loss}: {len(lacking)} of {plural(len(runs), 'run')} of the new loss could not be scored on "
                        f"{', '.join(missing)}: net.pt missing or unreadable (runs/{rid}/net.pt"
-                       f"{', the first' if len(lacking) > 1 else ''}; see the log).")
+                       f"{agree(len(lacking), '', ', the first')}; see the log).")
     return out
 
 

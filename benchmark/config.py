@@ -832,7 +832,7 @@ class GridSpec:
             ex = dict(d.pop("executor"))
             if wrong := [k for k in ex if k not in EXECUTOR_KEYS]:  # all of them, each with its close name
                 hints = [did_you_mean(str(k), EXECUTOR_KEYS) for k in wrong]
-                raise UserError(f"{source}: unknown executor key{'s' if len(wrong) > 1 else ''} "
+                raise UserError(f"{source}: unknown executor key{agree(len(wrong), '', 's')} "
                                 + "; ".join(f"{k!r}" + (h.replace("; ", ", ", 1) if len(wrong) > 1 else h)
                                             for k, h in zip(wrong, hints))
                                 + ("" if all(hints) else f" (keys: {', '.join(EXECUTOR_KEYS)})"))
@@ -1875,9 +1875,9 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
     if idle and len(idle) < len(tasks):  # `--tasks denoise sr4 --loss-tasks l1=denoise`, l1 the grid's one loss: sr4
         # planned no run, unsaid (every task without one: the empty grid's error says it)
         logging.getLogger(__name__).warning("%s %s %s no run: %s keeps every loss of this grid (%s) off %s",
-                                            "tasks" if len(idle) > 1 else "task", ", ".join(idle),
-                                            "get" if len(idle) > 1 else "gets", s.named("loss_tasks"),
-                                            ", ".join(loss_specs), "them" if len(idle) > 1 else "it")
+                                            agree(len(idle), "task", "tasks"), ", ".join(idle),
+                                            agree(len(idle), "gets", "get"), s.named("loss_tasks"),
+                                            ", ".join(loss_specs), agree(len(idle), "it", "them"))
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     _refuse_term_weights(s, weights)
     taken = any(takes_weights(ls) for ls in loss_specs)

@@ -365,11 +365,11 @@ def families_text(stats: Stats) -> str:
                    f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
     if len(cols):
         k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"
-        out.append(f"bold is one family per (task, metric) column ({k} pair{'' if k == '1' else 's'} each, "
+        out.append(f"bold is one family per (task, metric) column ({k} pair{agree(k, '', 's')} each, "
                    f"{len(cols)} column"
                    f"{agree(len(cols), '', 's')}): each column holds α on its own"
-                   + (", so across the columns a table of equal losses leaves some loss out of bold somewhere more "
-                      "often than α" if len(cols) > 1 else ""))
+                   + agree(len(cols), "", ", so across the columns a table of equal losses leaves some loss out of "
+                           "bold somewhere more often than α"))
     return (" Families: " + "; ".join(out) + ".") if out else ""
 
 
@@ -1130,11 +1130,11 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
     out += cost_spread_lines(stats)
     from benchmark.stats import seed_agreement
 
-    agree = seed_agreement(stats.blocks)
-    if "rho" in agree and _finite(agree["rho"]):
-        per_task = ", ".join(f"{t} {_fmt(r, '.2f')}" for t, r in agree["by_task"].items())
+    ranks = seed_agreement(stats.blocks)
+    if "rho" in ranks and _finite(ranks["rho"]):
+        per_task = ", ".join(f"{t} {_fmt(r, '.2f')}" for t, r in ranks["by_task"].items())
         out.append(f"Ranking stability: the losses' order under one seed against another agrees with Spearman "
-                   f"ρ = {_fmt(agree['rho'], '.2f')} on average (min {_fmt(agree['min'], '.2f')}; {agree['pairs']} "
+                   f"ρ = {_fmt(ranks['rho'], '.2f')} on average (min {_fmt(ranks['min'], '.2f')}; {ranks['pairs']} "
                    f"(task, metric) blocks × seed pairs; per task: {per_task}).")
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS

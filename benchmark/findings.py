@@ -426,7 +426,7 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
         # them (tests/test_probe_verdicts14.py) — so both plans are said: the test images it would take, with the
         # seeds there are, if the level is as large as measured (at its bound, as the seeds are planned); the seeds it
         # would take if the images agree (no loss × image level: only the runs' level and the residual)
-        agree = next((k for k in counts if power(k, 0.0) >= SETTLE_POWER), None) if measured > 0 else None
+        if_agreeing = next((k for k in counts if power(k, 0.0) >= SETTLE_POWER), None) if measured > 0 else None
         more = range(n_img + 1, 50 * max(n_img, 2) + 1)
 
         def images_for(k: int) -> int | None:
@@ -436,12 +436,12 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
 
         # the images first with as many seeds as there are, else with the seeds planned for images that agree. A
         # larger test set is another run id (its pixels' fingerprint is in it): its runs train again, said so
-        plans = [max(p.n_runs, MIN_RUNS)] + ([agree] if agree else [])
+        plans = [max(p.n_runs, MIN_RUNS)] + ([if_agreeing] if if_agreeing else [])
         k, m = next(((k, m) for k in plans if (m := images_for(k)) is not None), (None, None))
         images = (f"{more_images()} may" if m is None else
                   f"≈ {m} test images with {k} paired seeds per arm would ({TRAIN_AGAIN})")
         seeds = (f"; if they agree (their level, on {plural(n_img - 1, 'degree')} of freedom, may be "
-                 f"chance), ≈ {agree} paired seeds per arm would" if agree is not None else "")
+                 f"chance), ≈ {if_agreeing} paired seeds per arm would" if if_agreeing is not None else "")
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
                 f"freedom alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone "
                 f"cannot {what} it {'if their level is as measured' if measured > 0 else 'on these images'}, "
@@ -451,7 +451,7 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     # a part on one test image: the seeds settle it over training runs on that image, never over images — said as a
     # verdict on it says it (_few_images_caveat, compare's caveat); the plan read as one for the claim
     # (tests/test_review_verdicts15.py)
-    one = ", on its one test image only (over training runs on it, not over images)" if p.n_images < 2 else ""
+    one = agree(p.n_images, ", on its one test image only (over training runs on it, not over images)", "")
     if runs is None and power(endless) < SETTLE_POWER:
         return (f"{many} paired seeds per arm ({p.n_runs} now), or {more_images()}, would {what} it with "
                 f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured{one}")

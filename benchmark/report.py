@@ -264,10 +264,10 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
     return [f"{plural(n, 'run')} in this results directory {agree(n, 'was', 'were')} being trained by "
             f"another process when this {'comparison' if comparison else 'board'} was written ({'; '.join(who[:2])}"
             f"{', …' if len(who) > 2 else ''}): not in these tables; "
-            + (f"the same `plbench compare` once {'they finish' if n > 1 else 'it finishes'} adds "
-               f"{'them' if n > 1 else 'it'}" if comparison else
-               f"`plbench report --out {shlex.quote(str(store.root))}` once {'they finish' if n > 1 else 'it finishes'}"
-               f" adds {'them' if n > 1 else 'it'} (a `plbench run` writes this board again when it ends)")
+            + (f"the same `plbench compare` once {agree(n, 'it finishes', 'they finish')} adds "
+               f"{agree(n, 'it', 'them')}" if comparison else
+               f"`plbench report --out {shlex.quote(str(store.root))}` once {agree(n, 'it finishes', 'they finish')}"
+               f" adds {agree(n, 'it', 'them')} (a `plbench run` writes this board again when it ends)")
             + (f"; {'held' if away == n else f'{away} of them held'} from another machine: "
                f"{copied_mid_grid_hint(store.root, away)}" if away else "")]
 

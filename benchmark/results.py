@@ -101,6 +101,10 @@ COLUMNS = {
     "code_version": "string",
 }
 STORE_VERSION = 2
+#: two scores of one (image, metric) that differ by no more than this (relative; absolute ``SCORE_NOISE_ATOL`` near 0)
+#: are one net's, scored by another CPU or GPU (float32's reduction order: ~1e-7, cudnn's choice of algorithm ~1e-6):
+#: :meth:`ResultsStore._scored_apart` takes them for one training, a difference in no digit a table prints
+SCORE_NOISE_RTOL, SCORE_NOISE_ATOL = 1e-5, 1e-7
 #: the signals that stop a run after the write in progress: Ctrl-C, SIGTERM (a scheduler's polite kill) and SIGHUP (the
 #: terminal of a foreground command closed, its ssh session dropped: killed outright, it lost up to
 #: --checkpoint-seconds of training); each one a process ignores (``nohup``) stays ignored
@@ -568,7 +572,7 @@ def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
         ([f"the same `plbench run` re-scores {agree(len(rids), 'it', 'them' if not gone else f'{can} of them')}"]
          if can else [])
         + ([f"{len(gone)} {agree(len(gone), 'has', 'have')} no net.pt to score (runs/{gone[0]}"
-            f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
+            f"{agree(len(gone), '', ', the first')}: put it back, or move the run aside to retrain it)"] if gone
            else []))
 
 
@@ -1152,7 +1156,8 @@ def copied_mid_grid_hint(root: Path, n: int = 1) -> str:
     """For ``n`` unfinished runs of the store at ``root`` whose locks name another machine: what to do where the store
     is a copy made while that machine trained them (rsync, ``cp -a``, a tar: a copied lock names its holder, yet
     nothing releases it here), which cannot be told from a store shared with that machine (NFS) from here."""
-    it, they, finish, has = ("it", "it", "finishes", "has") if n == 1 else ("them", "they", "finish", "have")
+    it, they = agree(n, "it", "them"), agree(n, "it", "they")
+    finish, has = agree(n, "finishes", "finish"), agree(n, "has", "have")
     return (f"if this results directory is a copy made while that machine trained {it} (rsync, cp -a, a tar), {they} "
             f"{finish} there, not here: `plbench merge <that machine's results> --out {shlex.quote(str(root))}` "
             f"copies {it} in once {they} {has} (or `plbench run` here trains {it} again)")
@@ -2555,7 +2560,7 @@ class ResultsStore:
                 f"unknown loss {exc.name!r}: {self.root} holds {plural(runs, 'run')} of it, of a loss "
                 f"file not loaded now (version{agree(len(versions), '', 's')} "
                 + ", ".join(f"v{v}" for v in sorted(versions, key=versions.get)) + "): load it with --loss-file "
-                + (shlex.quote(newest) + (" (its newest runs' file)" if len(files) > 1 else "") if newest else "FILE")
+                + (shlex.quote(newest) + agree(len(files), "", " (its newest runs' file)") if newest else "FILE")
                 + (f" — not there now (the store or the file moved): a copy of that file at "
                    f"v{max(versions, key=versions.get)}, wherever it is, finds these runs" if gone else "")
             ) from None
@@ -2868,7 +2873,8 @@ class ResultsStore:
         ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
         retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
-        (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
+        (finished in ``src`` but damaged there, :meth:`damage` — its rows cut or changed, or its ``meta.json`` garbled
+        or a folder beside its results, never an unfinished run —, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
         rsync of that store cut short; not finished here: nothing to copy), ``renamed_there`` (a copy or link there,
         :meth:`renamed`, of each run whose folder there is gone: renamed, not copied, not gone;
@@ -2906,9 +2912,9 @@ class ResultsStore:
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if rid in gone:
                 continue
-            if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
-                out["unfinished"].append(rid)  # there that found it held would leave it undone)
-                continue
+            if (src.meta(rid) or {}).get("status") not in STATUSES and not src.damage_meta_matters(rid):
+                out["unfinished"].append(rid)  # unfinished there: never locked (a worker there that found it held
+                continue  # would leave it undone); a garbled record beside its results is damage, said as such
             try:
                 if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
                     self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
@@ -2990,10 +2996,38 @@ class ResultsStore:
         # its rows are not mixed in: another net's; a run diverged here has no net to score (said trained apart)
         if (self.meta(rid) or {}).get("status") != "diverged" and src.metrics_scored(rid) - self.metrics_scored(rid):
             out["more_there"].append(rid)
-        if how := trained_apart(self.meta(rid) or {}, src.meta(rid) or {}):
+        if how := trained_apart(self.meta(rid) or {}, src.meta(rid) or {}) or self._scored_apart(src, rid):
             out["trained_apart"].append(rid)
             out["trained_apart_why"].append(how)
         return True
+
+    def _scored_apart(self, src: "ResultsStore", rid: str) -> str:
+        """Run ``rid``, finished ``ok`` in both stores, where their saved nets' checksums cannot tell one training from
+        two (a record without it: a run recorded before plbench kept them): "its scores differ from this store's"
+        where the first evaluation pass of each (the training's own scoring) holds another value for an (image,
+        metric) both scored, beyond float noise (:data:`SCORE_NOISE_RTOL`), else "". Records that both hold the
+        checksum are told by it (:func:`trained_apart`), nothing read; so is a scoring of the degraded input, which
+        trains nothing."""
+        mine, theirs = self.meta(rid) or {}, src.meta(rid) or {}
+        if mine.get("kind") == "input" or mine.get("status") != "ok" or theirs.get("status") != "ok":
+            return ""
+        if all(isinstance(m.get("state_sha256"), dict) and m["state_sha256"].get("net.pt") for m in (mine, theirs)):
+            return ""
+        try:
+            a, b = (s._read_pass(d, min(d.glob("eval-*.json"), key=_pass_index))
+                    for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid))))
+        except (OSError, ValueError, Damage):  # no pass to read (ValueError: none there), or a damaged one
+            return ""
+        keys = [c for c in ("dataset", "image", "metric") if c in a.columns and c in b.columns]
+        if "image" not in keys or "metric" not in keys or "value" not in a.columns or "value" not in b.columns:
+            return ""
+        import numpy as np
+
+        both = a[[*keys, "value"]].merge(b[[*keys, "value"]], on=keys)
+        x, y = (pd.to_numeric(both[c], errors="coerce").to_numpy(float) for c in ("value_x", "value_y"))
+        # float noise is one training: one net scored by another CPU or GPU differs in its last float32 digits
+        same = np.isclose(x, y, rtol=SCORE_NOISE_RTOL, atol=SCORE_NOISE_ATOL, equal_nan=True)
+        return "its scores differ from this store's" if not same.all() else ""
 
     def _fill_state(self, src: "ResultsStore", rid: str) -> None:
         """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
@@ -3049,10 +3083,12 @@ class ResultsStore:
 
         meta = src.meta(rid)
         failed = meta is not None and meta.get("status") == "failed"
-        if not failed and not src.is_done(rid):
+        if not failed and not src.is_done(rid) and not src.damage_meta_matters(rid):
             out["unfinished"].append(rid)
             return
-        if not failed and src.damage(rid):  # its results cut or changed there: named by merge, never copied
+        # its results cut or changed there, or its record garbled beside them (a copy cut mid-file, a folder in its
+        # place): named by merge with its damage, never copied, never taken for a run still training there
+        if not failed and src.damage(rid):
             if self.is_done(rid) and not self.damage(rid):
                 out["kept"].append(rid)  # finished intact here: nothing lost
             else:
@@ -3064,11 +3100,12 @@ class ResultsStore:
         d, there = self.run_dir(rid), src.run_dir(rid)
 
         def copied(p: Path) -> bool:
-            """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
-            the same copy, not this store's own attempt to set aside."""
-            if p.is_dir():
-                return all(copied(f) for f in p.rglob("*") if f.is_file())
+            """Byte for byte the source's file (a sub-folder of a folder there: each of its files), as a killed merge
+            left it: the same copy, not this store's own attempt to set aside — a folder where the source has a file
+            (``meta.json/``, empty) is none."""
             q = there / p.relative_to(d)
+            if p.is_dir():
+                return q.is_dir() and all(copied(f) for f in p.rglob("*") if f.is_file())
             return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
 
         def recorded_here() -> bool:

@@ -910,10 +910,15 @@ FRAGILE = "fragile: leaving out one seed's runs makes it non-significant"
 def fragile_seeds(seeds) -> str:
     """``seed 3`` or ``any of seeds 0, 1, 3, 4``: the seeds :func:`decider` found, as :func:`fragile_text` names
     them; also the CSV columns' value (``0; 1; 3; 4``) read back."""
+    seeds = _seed_list(seeds)
+    return f"{agree(len(seeds), 'seed', 'any of seeds')} {', '.join(map(str, seeds))}"
+
+
+def _seed_list(seeds) -> list[int]:
+    """The seeds of :func:`fragile_seeds`, sorted: a list, or the CSV cell (``0; 1; 3``) read back, blanks left out."""
     if isinstance(seeds, str):
         seeds = [int(float(x)) for x in seeds.split(";") if x.strip()]
-    seeds = sorted(int(s) for s in seeds)
-    return f"seed {seeds[0]}" if len(seeds) == 1 else "any of seeds " + ", ".join(map(str, seeds))
+    return sorted(int(s) for s in seeds)
 
 
 def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm", alpha: float = 0.05) -> str:
@@ -923,10 +928,10 @@ def fragile_text(seeds, p: float | None = None, p_name: str = "p_holm", alpha: f
     test_review_verdicts17.py). ``p`` as every p is printed (:func:`p_text`, on its side of ``alpha``): its own
     ``.2g`` wrote a p_holm of 0.0496 (an effect turned) '= 0.05' and one below the float floor '= 1e-18'
     (tests/test_review_verdicts18.py)."""
-    n = len(seeds.split(";")) if isinstance(seeds, str) else len(seeds)
+    n = len(_seed_list(seeds))
     if p is None or not math.isfinite(p):
         return fragile_seeds(seeds)
-    return f"{fragile_seeds(seeds)}: {'max ' if n > 1 else ''}{p_name} {p_text(p, alpha)}"
+    return f"{fragile_seeds(seeds)}: {agree(n, '', 'max ')}{p_name} {p_text(p, alpha)}"
 
 
 def seeds_cell(seeds) -> str:

@@ -55,11 +55,14 @@ def test_one_fragile_note_for_the_leaderboard_and_compare(monkeypatch):
         "`l2` on ssim (seed 1) — more seeds settle it.")
 
 
-#: ``"A" if <count> == 1 else "B"`` (also ``!= 1``, or a flag named ``one``/``many``) between two plain strings on one
-#: line: a singular/plural choice written by hand instead of docmarkup.agree/plural (a regex: parsing the product's
-#: large modules takes seconds)
-_HAND = re.compile(r"""(?P<q>['"])[^'"\n{}\\]*(?P=q)\s+if\s+(?:[^\n]{0,80}?\s[=!]=\s*1|one|many)\s+else\s+"""
-                   r"""(?P<r>['"])[^'"\n{}\\]*(?P=r)""")
+#: A plain string, or a tuple of them (``("it", "has") if n == 1 else ("them", "have")``)
+_WORDS = r"""(?:'[^'\n{}\\]*'|"[^"\n{}\\]*")"""
+_WORDS = rf"""(?:{_WORDS}|\(\s*{_WORDS}(?:\s*,\s*{_WORDS})+\s*,?\s*\))"""
+#: ``"A" if <count> == 1 else "B"`` (also ``!= 1``, ``== "1"``, ``> 1``, ``>= 2``, ``< 2``, ``<= 1``, ``len(x) - 1``,
+#: or a flag named ``one``/``many``) between two plain strings (or tuples of them) on one line: a singular/plural
+#: choice written by hand instead of docmarkup.agree/plural (a regex: parsing the product's large modules takes seconds)
+_HAND = re.compile(rf"""{_WORDS}\s+if\s+(?:[^\n]{{0,80}}?\s(?:[=!]=\s*(?P<c>['"]?)1(?P=c)|>\s*1|>=\s*2|<\s*2|<=\s*1|"""
+                   rf"""-\s*1)|one|many)\s+else\s+{_WORDS}""")
 
 
 def _hand_written_agreements(paths):
@@ -95,5 +98,11 @@ def test_the_scan_finds_each_kind_of_hand_written_choice(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("n = 2\none = n == 1\n"
                  "a = 'is' if n == 1 else 'are'\nb = f\"run{'s' if n != 1 else ''}\"\n"
-                 "c = 'were' if n != 1 else 'was'\nd = 'it' if one else 'them'\ne = 0.5 if n == 1 else 1\n")
-    assert sorted(x.split(":")[1] for x in _hand_written_agreements([f])) == ["3", "4", "5", "6"]
+                 "c = 'were' if n != 1 else 'was'\nd = 'it' if one else 'them'\ne = 0.5 if n == 1 else 1\n"
+                 "g = 'tasks' if len(x) > 1 else 'task'\nh = f\"key{'s' if len(x) >= 2 else ''}\"\n"
+                 "i = 'it finishes' if n < 2 else 'they finish'\nj = f\"pair{'' if k == '1' else 's'}\"\n"
+                 "k = 'them' if n <= 1 else 'it'\nm = ', the first' if len(x) - 1 else ''\n"
+                 "o = 'x' if n > 10 else 'y'\np = 'x' if n > 1.5 else 'y'\n"
+                 "q, r = ('it', 'has') if n == 1 else ('them', 'have')\ns = (1, 'a') if n == 1 else (2, 'b')\n")
+    assert sorted((x.split(":")[1] for x in _hand_written_agreements([f])), key=int) == \
+        ["3", "4", "5", "6", "8", "9", "10", "11", "12", "13", "16"]

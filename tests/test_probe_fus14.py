@@ -212,7 +212,7 @@ def test_a_run_left_to_another_compare_that_failed_or_was_stopped_is_not_said_to
         res = C.compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=20)
         written = res.path.read_text()
         assert "being trained" not in written, written
-        assert ("CUDA out of memory" if how == "failed" else "stopped there before they finished") in written, written
+        assert ("CUDA out of memory" if how == "failed" else "stopped there before it finished") in written, written
 
 
 def test_the_coverage_of_a_column_none_of_whose_runs_has_todays_file_is_the_same_without_the_file(tmp_path,
