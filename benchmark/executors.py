@@ -119,7 +119,8 @@ class WorkUnit:
 
 
 def run_unit(unit: WorkUnit) -> dict:
-    """Run one :class:`WorkUnit` in this process; the :class:`GridSummary` as a dict."""
+    """Run one :class:`WorkUnit` in this process; the :class:`GridSummary` as a dict, with ``"said"``: the store's
+    warnings kept for the driver to say once for the grid, where any (:meth:`ResultsStore.for_the_driver`)."""
     import torch
 
     from benchmark.config import run_id
@@ -166,7 +167,8 @@ def run_unit(unit: WorkUnit) -> dict:
                             gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s,
                             worker=_name(unit))
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
-    return summary
+    # the store's warnings met here (finished.log failing mid-grid), for the driver to say once for the grid
+    return {**summary, "said": store.for_the_driver()} if store.for_the_driver() else summary
 
 
 def _identity(c) -> dict:
@@ -239,9 +241,10 @@ def check_planned(unit: WorkUnit) -> None:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True, "worker": tag, "pid": pid, "host": …}``, or ``{"error": …,
-    "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
-    exit status), so the driver can report a failure in one line instead of a pickled traceback.
+    Returns ``{"summary": …}`` (with ``"said"``: warnings for the driver to say once for the grid, where any),
+    ``{"interrupted": True, "worker": tag, "pid": pid, "host": …}``, or ``{"error": …, "user": bool}`` (bad input
+    also carries its ``exit_code``: a full disk's 3 must reach the driver's exit status), so the driver can report
+    a failure in one line instead of a pickled traceback.
     """
     from benchmark.progress import bars_of_a_worker
 
@@ -259,9 +262,11 @@ def _worker_main(unit: WorkUnit) -> dict:
         # the driver's stdout, a pipe whose reader is gone: no run's error; its lines say the driver's call
         with output_to_a_reader_gone_goes_nowhere(), again_as(unit.again):
             summary = run_unit(unit)
+        # the store's warnings met here (finished.log failing mid-grid): said by the driver, once for the grid
+        said = summary.pop("said", []) if isinstance(summary, dict) else []
         # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
-        return {"summary": summary, **({"requeued": True} if again else {})}
+        return {"summary": summary, **({"requeued": True} if again else {}), **({"said": said} if said else {})}
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": _name(unit) or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
@@ -553,6 +558,8 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
     diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
+    for line in dict.fromkeys(x for r in results for x in r.get("said", ())):  # met by several workers: said once
+        log.warning("%s", line)
     lost = [r for r in results if r.get("lost")]
     requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
     try:

@@ -1329,6 +1329,9 @@ class ResultsStore:
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
         self._said: set[str] = set()  # the lines of stale_left (and finished.log's failures) logged: once each
+        #: a grid's worker (:meth:`said_by_the_driver`): its finished.log failures kept for the driver to say once
+        #: for the grid (:meth:`for_the_driver`); None: said here
+        self._to_driver: list[str] | None = None
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
         self._folds: bool | None = None  # :meth:`folds_case`, asked once
@@ -2127,10 +2130,15 @@ class ResultsStore:
             self._say_once(f"could not note in {path} ({exc.strerror or exc}): {lost}")
 
     def _say_once(self, said: str) -> None:
-        """Warn ``said`` unless this store (or, for a grid's worker, its driver: :meth:`said_by_the_driver`) has."""
+        """Warn ``said`` unless this store (or, for a grid's worker, its driver: :meth:`said_by_the_driver`) has; a
+        worker's store keeps it for its driver instead (:meth:`for_the_driver`), which says it once for the grid."""
         if said not in self._said:
             self._said.add(said)
-            log.warning("%s", said)
+            if self._to_driver is None:
+                log.warning("%s", said)
+            else:
+                self._to_driver.append(said)
+                log.debug("%s (said by the grid's driver)", said)
 
     def finished_log_unwritable(self) -> str:
         """A grid's driver, before its workers start: the warning a run noted finished would give now where
@@ -2150,8 +2158,16 @@ class ResultsStore:
 
     def said_by_the_driver(self, lines) -> None:
         """A worker's store: ``lines`` (:meth:`finished_log_unwritable`'s) were said by the grid's driver, once for
-        every worker; not said again here (a new reason still is)."""
+        every worker; not said again here. A new reason (finished.log failing mid-grid: a disk filled, the store
+        remounted read-only) is kept for the driver (:meth:`for_the_driver`), which says each line once for the grid:
+        N workers meeting it said N identical lines."""
         self._said.update(x for x in lines if x)
+        if self._to_driver is None:
+            self._to_driver = []
+
+    def for_the_driver(self) -> list[str]:
+        """The warnings this worker's store kept for its grid's driver to say (:meth:`said_by_the_driver`)."""
+        return list(self._to_driver or ())
 
     def note_digests(self, digests: dict[str, str]) -> None:
         """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`
