@@ -958,15 +958,45 @@ _LOCK_LINE = re.compile(r"pid (\d+) on (\S+) (?:(since)(?: ([^\s,]*))?)?")
 _LOCK_INODE = re.compile(r", inode (\d+)")
 
 
+def _mount_table() -> str:
+    """The kernel's table of mounts (``/proc/self/mounts``: device, mount point, type, options), "" where there is
+    none (not Linux)."""
+    try:
+        return Path("/proc/self/mounts").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def inodes_per_client(path: Path) -> bool:
+    """Whether the mount ``path`` is on numbers its files per client, so that another machine sees other inode numbers
+    than this one: SMB with ``noserverino`` (set, or the kernel's fallback where the server has none), and FUSE
+    (sshfs, s3fs, gcsfuse number the files they hand out themselves). Read from the longest mount point above it."""
+    try:
+        where = os.path.realpath(path)
+    except OSError:
+        return False
+    best, fstype, options = "", "", ""
+    for line in _mount_table().splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])  # "\040": a space
+        if len(point) > len(best) and (where == point or where.startswith(point.rstrip("/") + "/")):
+            best, fstype, options = point, fields[2], fields[3]
+    return (fstype in ("cifs", "smb3", "smbfs") and "noserverino" in options.split(",")) or fstype.startswith("fuse")
+
+
 def copied_lock(path: Path, text: str) -> bool:
     """Whether the run lock at ``path``, its text ``text``, is a copy of one (a store copied while a worker held it):
     its text names the inode of the file its holder locked, and ``path`` is another file. A lock of an earlier plbench,
-    which names none, is never judged so; one gone meanwhile is a copy of nothing held."""
+    which names none, is never judged so; one gone meanwhile is a copy of nothing held; nor is one on a mount whose
+    clients number files themselves (:func:`inodes_per_client`: SMB ``noserverino``, FUSE), where another machine's
+    live run records another number than this client sees: a copy cannot be told there, and the lock counts held."""
     m = _LOCK_INODE.search(text)
     if m is None:
         return False
     try:
-        return path.stat().st_ino != int(m.group(1))
+        return path.stat().st_ino != int(m.group(1)) and not inodes_per_client(path)
     except OSError:
         return True
 

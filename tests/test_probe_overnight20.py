@@ -41,3 +41,62 @@ def test_finished_log_failing_mid_grid_is_said_once_per_grid_not_per_worker(tmp_
     said = [r.getMessage() for r in caplog.records
             if r.levelno >= logging.WARNING and "could not note in" in r.getMessage()]
     assert len(said) == 1 and FINISHED_LOG in said[0], said
+
+
+def _live_lock_of_node_a_seen_through_client_inodes(store, rid):
+    """node A's live run's lock as a client that numbers files itself sees it: its recorded inode is not this file's."""
+    import socket
+    import time
+
+    from benchmark import results
+
+    d = store.run_dir(rid)
+    d.mkdir(parents=True, exist_ok=True)
+    lock = d / ".lock"
+    lock.touch()
+    since = time.strftime(results.LOCK_TIME, time.gmtime())
+    lock.write_text(f"pid 4242 on {socket.gethostname()}-node-a since {since}, inode {lock.stat().st_ino + 1}")
+    return lock
+
+
+def _mounted_as(monkeypatch, root, fstype: str, options: str) -> None:
+    """``root`` read as a mount of ``fstype`` with ``options`` (the kernel's table of mounts, /proc/self/mounts)."""
+    from benchmark import results
+
+    real = getattr(results, "_mount_table", str)
+    monkeypatch.setattr(results, "_mount_table", lambda: real() + f"//srv/share {root} {fstype} {options} 0 0\n",
+                        raising=False)
+
+
+def test_a_live_run_on_a_mount_whose_clients_number_files_is_in_flight_not_taken_for_a_copy(tmp_path, monkeypatch):
+    """Was: on an SMB mount with `noserverino` (or a FUSE mount: sshfs, s3fs), where each client numbers the files
+    itself, another machine's LIVE run's lock records its client's inode, never this client's: taken for a copy of the
+    store, the run was shown held by nothing (the board's note, `check`, the progress line's running runs). Where the
+    store's mount numbers files per client the inode tells nothing, and such a lock counts held (with the copy hint),
+    as before inodes were recorded; on a local disk a copy is still told."""
+    from benchmark import results
+    from tests.test_probe_store17 import _one_done
+
+    store, cfgs, ids = _one_done(tmp_path)
+    lock = _live_lock_of_node_a_seen_through_client_inodes(store, ids[1])
+    assert results.copied_lock(lock, lock.read_text()), "a local disk: the inode tells a copy"
+    assert store.in_flight() == {}
+    _mounted_as(monkeypatch, tmp_path, "cifs", "rw,relatime,vers=3.1.1,cache=strict,noserverino,actimeo=1")
+    assert not results.copied_lock(lock, lock.read_text())
+    assert list(store.in_flight()) == [ids[1]] and "node-a" in store.in_flight()[ids[1]]
+    assert results.held_elsewhere(lock), "the progress line's running runs count it"
+    _mounted_as(monkeypatch, tmp_path, "fuse.sshfs", "rw,nosuid,nodev,relatime,user_id=0,group_id=0")
+    assert list(store.in_flight()) == [ids[1]]
+
+
+def test_a_copy_on_an_smb_mount_with_server_inode_numbers_is_still_told(tmp_path, monkeypatch):
+    """An SMB mount with `serverino` (the default where the server has numbers) gives every client the server's: a
+    lock whose recorded inode is another is a copy's there, shown held by nothing, as on a local disk."""
+    from benchmark import results
+    from tests.test_probe_store17 import _one_done
+
+    store, cfgs, ids = _one_done(tmp_path)
+    lock = _live_lock_of_node_a_seen_through_client_inodes(store, ids[1])
+    _mounted_as(monkeypatch, tmp_path, "cifs", "rw,relatime,vers=3.1.1,serverino,actimeo=1")
+    assert results.copied_lock(lock, lock.read_text())
+    assert store.in_flight() == {}
