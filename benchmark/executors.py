@@ -682,16 +682,16 @@ def _raise_failures(results: list[dict], where: str) -> None:
     raise err
 
 
-def _hang_found(unit: WorkUnit, since: float, grid_id: str = "") -> str | None:
+def _hang_found(unit: WorkUnit, since: float, grid_id: str = "", pid: int | None = None) -> str | None:
     """What a hang in C code of ``unit``'s worker recorded at or after ``since``, in a run of its share or one it took
-    over (``steal``), ``grid_id`` as in :func:`benchmark.runner.hang_recorded`; None when none is found or ``unit``'s
-    store cannot be read here."""
+    over (``steal``), ``grid_id`` and ``pid`` (its process) as in :func:`benchmark.runner.hang_recorded`; None when
+    none is found or ``unit``'s store cannot be read here."""
     try:
         from benchmark.results import ResultsStore
         from benchmark.runner import hang_recorded
 
         return hang_recorded(ResultsStore(unit.store_root), list(unit.configs), since, grid_id, worker=_name(unit),
-                             taken=list(unit.steal))
+                             taken=list(unit.steal), pid=pid)
     except Exception:  # noqa: BLE001 - the store unreadable here: the caller's line as it is
         return None
 
@@ -701,13 +701,14 @@ def _name(unit: WorkUnit) -> str:
     return unit.tag.strip("[]")
 
 
-def _hang_said(unit: WorkUnit, since: float) -> str:
-    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
-    a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's line said 'recorded as
-    failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
-    # by time alone: a local worker's clock is the driver's, and one started in the place of a worker a hang ended
-    # (the same unit, name and grid id) has its predecessor's record of this grid before its own ``since``
-    return (_hang_found(unit, since)
+def _hang_said(unit: WorkUnit, since: float, pid: int | None = None) -> str:
+    """What the hang in C code that ended ``unit``'s worker (exit 75, process ``pid``), started at ``since``,
+    recorded: a run failed, a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's
+    line said 'recorded as failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+    # by its process where the record names one: a clock stepped back during the night made the record older than the
+    # worker's start; else by time alone (a local worker's clock is the driver's), never by the grid's id: one started
+    # in the place of a worker a hang ended (the same unit, name and grid id) would be said to have hung in its run
+    return (_hang_found(unit, since, pid=pid)
             or "no record of the hang found: the worker's log above says where it hung")
 
 
@@ -1002,7 +1003,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     # a run that hung in C code ended its process (its failure recorded, stall_watch): the rest of
                     # the worker's runs go to a worker in its place, which leaves that run failed (at most one new
                     # worker per run of the unit)
-                    hung = _hang_said(units[i], begun[i]) if p.exitcode == STALLED_EXIT else ""
+                    hung = _hang_said(units[i], begun[i], p.pid) if p.exitcode == STALLED_EXIT else ""
                     if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
                         restarts[i] += 1
                         log.warning("worker %s was ended with a hang in C code (%s); starting a worker in its place "

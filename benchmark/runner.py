@@ -1330,7 +1330,7 @@ def _mark_stalled(grid: _Grid, rid: str, error: str) -> None:
     grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
     atomic_write_json(grid.store.run_dir(rid) / STALLED, {
         "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {}),
-        **({"worker": grid.worker} if grid.worker else {})})
+        **({"worker": grid.worker} if grid.worker else {}), "pid": os.getpid()})  # the process a hang ends
 
 
 def _clear_stall_mark(store: ResultsStore, rid: str) -> None:
@@ -1372,7 +1372,7 @@ def _ending(grid: _Grid, record):
 
 
 def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "", worker: str = "",
-                  taken=()) -> str | None:
+                  taken=(), pid: int | None = None) -> str | None:
     """What a process ended by a hang in C code (exit 75, :func:`benchmark.progress.stall_watch`) recorded of it, for
     the driver's line: among ``configs``' runs and their degraded inputs, the newest record of a hang written at or
     after ``since`` (``time.time()`` when that process started) — a run recorded failed (retried after the grid's
@@ -1380,8 +1380,10 @@ def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "",
     grid, the next command does). A record naming ``grid_id`` (a remote grid's) is this grid's by that id alone: a SLURM
     node's clock, or its file server's, need not agree with the driver's ``since``. With ``worker`` (an executor's
     worker, :attr:`_Grid.worker`), a record naming another worker is not that worker's hang, and ``taken``, the runs
-    of other workers' shares it may have taken over, count where their record names ``worker``. None when none is
-    found (the record could not be written)."""
+    of other workers' shares it may have taken over, count where their record names ``worker``. With ``pid`` (a local
+    worker's process, which the hang ended), a record naming its process is that process's by its pid alone, not by
+    a time a clock stepped back during the night makes older than ``since``. None when none is found (the record
+    could not be written)."""
 
     from benchmark.results import of_this_grid
 
@@ -1389,6 +1391,8 @@ def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "",
         # meta.json's mtime
         if worker and record.get("worker", "") != worker and (record.get("worker") or not own):
             return False
+        if pid is not None and isinstance(record.get("pid"), int):  # the process that wrote it: no clock asked
+            return record["pid"] == pid
         return of_this_grid({**record, "at": at}, "at", since, grid_id)
 
     found: list[tuple[float, str]] = []
@@ -1575,6 +1579,7 @@ def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceba
                                 **({"failed_at": at} if at is not None else {}),
                                 **({"stalled": True} if stalled else {}),
                                 **({"worker": grid.worker} if stalled and grid.worker else {}),
+                                **({"pid": os.getpid()} if stalled else {}),  # the process the hang ends
                                 "traceback": traceback, "started": started, "code_version": code_version(),
                                 "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                 "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {}),

@@ -100,3 +100,36 @@ def test_a_copy_on_an_smb_mount_with_server_inode_numbers_is_still_told(tmp_path
     _mounted_as(monkeypatch, tmp_path, "cifs", "rw,relatime,vers=3.1.1,serverino,actimeo=1")
     assert results.copied_lock(lock, lock.read_text())
     assert store.in_flight() == {}
+
+
+def test_a_workers_hang_is_named_after_the_clock_stepped_back_and_not_its_predecessors(tmp_path):
+    """Was: the driver found what a local worker ended by a hang in C code (exit 75) recorded by time alone, at or
+    after the worker's start by the wall clock: with the clock stepped back during the night (NTP, a VM resumed) the
+    hung run's record was older than the worker's start, and the morning's line said 'no record of the hang found'.
+    A hang's record now names the process that wrote it, and the driver matches the ended worker's pid: a clock step
+    hides nothing, and a worker started in the place of an earlier one is still not said to have hung in its run."""
+    import os
+    import time
+
+    from benchmark import executors, runner
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    other = resolve(RunConfig(task="denoise", loss="l2", iterations=4, batch_size=2, crop=32, seed=0))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    unit = executors.WorkUnit((cfg, other), str(store.root), ("psnr",), "cpu", tag="[w0]", grid_id="g1")
+    started = time.time()  # the worker's start by the driver's clock; then the clock is stepped back an hour
+    grid = runner._Grid(store, ("psnr",), None, {}, None, None, None, False, grid_id="g1", worker="w0")
+    runner._record_failure(grid, cfg, run_id(cfg), "hung", "stack", started - 3600, stalled=True)
+    meta = store.run_dir(run_id(cfg)) / "meta.json"
+    os.utime(meta, (started - 3590, started - 3590))
+    said = executors._hang_said(unit, started, os.getpid())
+    assert said.startswith(f"its hung run {run_id(cfg)}"), said
+    assert executors._hang_said(unit, started - 7200, os.getpid() + 1).startswith("no record"), \
+        "a worker started in its place (another pid) did not hang in its predecessor's run"
+    runner._mark_stalled(grid, run_id(other), "hung")  # a re-score's mark names its process too
+    mark = runner.stall_mark(store, run_id(other))
+    atomic_write_json(store.run_dir(run_id(other)) / runner.STALLED, {**mark, "at": started - 3500})
+    assert executors._hang_said(unit, started, os.getpid()).startswith(f"its re-score of run {run_id(other)}")
