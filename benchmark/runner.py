@@ -858,6 +858,9 @@ class _Grid:
     #: the executor's name of the worker these runs are done in (``w0``, ``r3``: :attr:`WorkUnit.tag`), written into
     #: a hang's record: the driver names the job a hang ended by it, the hung run in its share or one it took over
     worker: str = ""
+    #: where the run in flight is (:func:`_run_one`'s stage: setup, training, saving, evaluation, writing), for the
+    #: record of a hang in C code, written from the stall watch's thread (meta.json's ``failed_in``)
+    stage: str = ""
 
 
 def require_scorable(metrics):
@@ -1274,10 +1277,11 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
         started, prior = time.time(), (grid.store.meta(rid) or {}).get("started")  # an earlier attempt's record
+        grid.stage = ""  # set by _run_one as it goes
 
         def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
             if _attempts_record(grid, rid, prior) is None:  # not a run this attempt recorded finished
-                _record_failure(grid, cfg, rid, error, stack, started, stalled=True)
+                _record_failure(grid, cfg, rid, error, stack, started, grid.stage or None, stalled=True)
 
         try:
             with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
@@ -1463,15 +1467,17 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
     if device.type == "cuda":  # and peak_mem_mb (a run failed before it trained read the worker's last run's)
         torch.cuda.reset_peak_memory_stats(device)
-    stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
+    # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in); on the grid too,
+    # for a hang in C code, which the stall watch's thread records
+    grid.stage = stage = "setup"
     result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
-        stage = "training"
+        grid.stage = stage = "training"
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak,
                                              checkpoint=ckpt)
-        stage = "saving"
+        grid.stage = stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
@@ -1493,9 +1499,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                                                    {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
-            t_eval, stage = time.monotonic(), "evaluation"
+            t_eval, grid.stage = time.monotonic(), "evaluation"
+            stage = "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
-            stage = "writing"
+            grid.stage = stage = "writing"
             meta["eval_s"] = time.monotonic() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import pytest
+
 
 def test_finished_log_failing_mid_grid_is_said_once_per_grid_not_per_worker(tmp_path, monkeypatch, caplog):
     """Was: finished.log writable when the driver probed it, then not (a disk filled, the store remounted read-only):
@@ -133,3 +135,48 @@ def test_a_workers_hang_is_named_after_the_clock_stepped_back_and_not_its_predec
     mark = runner.stall_mark(store, run_id(other))
     atomic_write_json(store.run_dir(run_id(other)) / runner.STALLED, {**mark, "at": started - 3500})
     assert executors._hang_said(unit, started, os.getpid()).startswith(f"its re-score of run {run_id(other)}")
+
+
+@pytest.mark.slow  # the embedded photos decoded for the run's set-up: ~4 s on a loaded 2-core machine
+def test_a_run_hung_in_c_code_is_recorded_in_the_stage_it_hung_in(tmp_path, monkeypatch, caplog):
+    """Was: a run hung in C code in its training (a deadlock in a loss's native code) was recorded failed with no
+    stage, and the morning's summary said '… failed in an unknown stage: … hung in C code', where a hang the interrupt
+    stopped said 'failed at training iteration 5 of 10'. The record written from the stall watch's thread now says the
+    stage the run was in (meta.json's failed_in), and the summary 'failed in training'."""
+    import contextlib
+    import json
+
+    import torch
+
+    from benchmark import progress, runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import run_id
+    from benchmark.data import DataCache
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+    from tests.test_probe_overnight15 import _cheap_config, _hung_in_c
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cfg = _cheap_config(0)
+    data = DataCache()
+    data.pooled(cfg.train_data)  # decoded before the watch starts: the set-up's reading is not what hangs here
+    grid = runner._Grid(store, ("psnr",), None, {}, torch.device("cpu"), data, CheckpointPolicy(), False,
+                        "none", GridProgress(store, [cfg]), stall_s=0.5)
+    exits, at_exit = [], []
+
+    def exit_now(code):  # the record as the process would end on it (the stand-in goes on past it)
+        at_exit.append(json.loads((store.run_dir(run_id(cfg)) / "meta.json").read_text()))
+        exits.append(code)
+
+    monkeypatch.setattr(progress.os, "_exit", exit_now)
+    monkeypatch.setattr(runner, "_train_with_oom_retry", lambda *a, **k: _hung_in_c(exits))
+    with contextlib.suppress(Exception):
+        runner._run_locked_or_blocked(grid, cfg, run_id(cfg), None, "v", [], True)
+    assert exits == [progress.STALLED_EXIT], exits
+    meta = at_exit[0]
+    assert meta["status"] == "failed" and meta["stalled"] is True
+    assert meta.get("failed_in") == "training", meta
+    store.write_meta(run_id(cfg), meta)  # the record the process ended on, as the morning's summary reads it
+    (line,) = runner.failed_runs(store, [cfg])
+    assert "failed in training: " in line and "unknown stage" not in line, line
