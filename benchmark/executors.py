@@ -691,7 +691,7 @@ def _hang_found(unit: WorkUnit, since: float, grid_id: str = "", pid: int | None
         from benchmark.runner import hang_recorded
 
         return hang_recorded(ResultsStore(unit.store_root), list(unit.configs), since, grid_id, worker=_name(unit),
-                             taken=list(unit.steal), pid=pid)
+                             taken=list(unit.steal), pid=pid, pid_grid=unit.grid_id if pid is not None else "")
     except Exception:  # noqa: BLE001 - the store unreadable here: the caller's line as it is
         return None
 

@@ -1334,7 +1334,7 @@ def _mark_stalled(grid: _Grid, rid: str, error: str) -> None:
     grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
     atomic_write_json(grid.store.run_dir(rid) / STALLED, {
         "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {}),
-        **({"worker": grid.worker} if grid.worker else {}), "pid": os.getpid()})  # the process a hang ends
+        **({"worker": grid.worker} if grid.worker else {}), **_process()})  # the process a hang ends
 
 
 def _clear_stall_mark(store: ResultsStore, rid: str) -> None:
@@ -1375,8 +1375,16 @@ def _ending(grid: _Grid, record):
     return write
 
 
+def _process() -> dict:
+    """A hang's record of the process it ends: its pid and machine (a pid is a machine's own: another node's, or a
+    container's beside this one, may be the same number)."""
+    import socket
+
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
 def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "", worker: str = "",
-                  taken=(), pid: int | None = None) -> str | None:
+                  taken=(), pid: int | None = None, pid_grid: str = "") -> str | None:
     """What a process ended by a hang in C code (exit 75, :func:`benchmark.progress.stall_watch`) recorded of it, for
     the driver's line: among ``configs``' runs and their degraded inputs, the newest record of a hang written at or
     after ``since`` (``time.time()`` when that process started) — a run recorded failed (retried after the grid's
@@ -1385,18 +1393,24 @@ def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "",
     node's clock, or its file server's, need not agree with the driver's ``since``. With ``worker`` (an executor's
     worker, :attr:`_Grid.worker`), a record naming another worker is not that worker's hang, and ``taken``, the runs
     of other workers' shares it may have taken over, count where their record names ``worker``. With ``pid`` (a local
-    worker's process, which the hang ended), a record naming its process is that process's by its pid alone, not by
-    a time a clock stepped back during the night makes older than ``since``. None when none is found (the record
-    could not be written)."""
+    worker's process, which the hang ended, on this machine, of grid ``pid_grid``), a record naming its process — its
+    pid on this machine, in that grid — is that process's, not by a time a clock stepped back during the night makes
+    older than ``since``; one naming the same pid on another machine (a SLURM node's, a container's beside this one)
+    or in another grid (the pid used again by a later process) is not. None when none is found (the record could not
+    be written)."""
 
     from benchmark.results import of_this_grid
+
+    here = _process()["host"]
 
     def ours(record: dict, at: float, own: bool = True) -> bool:  # a mark's time is its "at"; a failed run's, its
         # meta.json's mtime
         if worker and record.get("worker", "") != worker and (record.get("worker") or not own):
             return False
-        if pid is not None and isinstance(record.get("pid"), int):  # the process that wrote it: no clock asked
-            return record["pid"] == pid
+        if pid is not None and isinstance(record.get("pid"), int) and isinstance(record.get("host"), str):
+            # the process that wrote it, no clock asked: a pid is one machine's, and used again by a later process
+            return (record["pid"] == pid and record["host"] == here
+                    and (not pid_grid or record.get("grid_id", pid_grid) == pid_grid))
         return of_this_grid({**record, "at": at}, "at", since, grid_id)
 
     found: list[tuple[float, str]] = []
@@ -1586,7 +1600,7 @@ def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceba
                                 **({"failed_at": at} if at is not None else {}),
                                 **({"stalled": True} if stalled else {}),
                                 **({"worker": grid.worker} if stalled and grid.worker else {}),
-                                **({"pid": os.getpid()} if stalled else {}),  # the process the hang ends
+                                **(_process() if stalled else {}),  # the process the hang ends
                                 "traceback": traceback, "started": started, "code_version": code_version(),
                                 "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                 "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {}),

@@ -1,0 +1,32 @@
+"""Review of overnight round 20: a hang's pid told apart by machine and grid, finished.log's failure said early, …"""
+from __future__ import annotations
+
+
+def test_a_hangs_pid_is_matched_on_this_machine_and_grid_only(tmp_path):
+    """Was: the driver matched a hang's record to the local worker a hang ended by its pid alone, with no clock asked:
+    a record of the same pid written on another machine of a shared store (a SLURM node's, a container's beside this
+    one: containers number their processes from 1 alike), or by an earlier grid's process whose pid this worker got
+    again, was said to be this worker's hang. A record now names its machine too, and matches by pid on this machine
+    and in this grid only."""
+    import os
+    import time
+
+    from benchmark import executors, runner
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    unit = executors.WorkUnit((cfg,), str(store.root), ("psnr",), "cpu", tag="[w0]", grid_id="g1")
+    grid = runner._Grid(store, ("psnr",), None, {}, None, None, None, False, grid_id="g1", worker="w0")
+    started = time.time()
+    runner._record_failure(grid, cfg, run_id(cfg), "hung", "stack", started - 3600, stalled=True)
+    meta = store.meta(run_id(cfg))
+    assert meta["pid"] == os.getpid() and isinstance(meta["host"], str)
+    later = started + 3600  # the worker's start: after the record by the clock, which cannot tell it then
+    assert executors._hang_said(unit, later, os.getpid()).startswith(f"its hung run {run_id(cfg)}")
+    store.write_meta(run_id(cfg), {**meta, "host": meta["host"] + "-node-b"})
+    assert executors._hang_said(unit, later, os.getpid()).startswith("no record"), "another machine's process"
+    store.write_meta(run_id(cfg), {**meta, "grid_id": "g0"})
+    assert executors._hang_said(unit, later, os.getpid()).startswith("no record"), "an earlier grid's process"
