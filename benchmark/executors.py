@@ -135,7 +135,7 @@ def run_unit(unit: WorkUnit) -> dict:
             load_user_file(f, LOSSES)
         check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
-        store.said_by_the_driver(unit.said)
+        store.said_by_the_driver(unit.said, unit.grid_id)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
@@ -557,9 +557,13 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     requeue (``requeued``: a job was requeued; its last attempt finds them done): with ``since``
     (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
     diverged), not as done by an earlier command."""
+    from benchmark.results import forget_said, said_here
+
     results = [_stopped(r) for r in results]
     for line in dict.fromkeys(x for r in results for x in r.get("said", ())):  # met by several workers: said once
-        log.warning("%s", line)
+        if not said_here(grid_id, line):  # a worker on this machine said it when it met it (a local grid's: above)
+            log.warning("%s", line)
+    forget_said(grid_id)
     lost = [r for r in results if r.get("lost")]
     requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
     try:

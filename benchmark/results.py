@@ -958,6 +958,44 @@ _LOCK_LINE = re.compile(r"pid (\d+) on (\S+) (?:(since)(?: ([^\s,]*))?)?")
 _LOCK_INODE = re.compile(r", inode (\d+)")
 
 
+def _said_folder(grid_id: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"plbench-said-{grid_id}"
+
+
+def said_first_here(grid_id: str, line: str) -> bool:
+    """Claim warning ``line`` for grid ``grid_id`` among its processes on this machine (a file in the temp folder,
+    created once): True for the first to claim it, which says it; True without a grid, or where the claim cannot be
+    made (it is said rather than lost)."""
+    import hashlib
+
+    if not grid_id:
+        return True
+    folder = _said_folder(grid_id)
+    try:
+        folder.mkdir(exist_ok=True)
+        os.close(os.open(folder / hashlib.sha256(line.encode()).hexdigest()[:32], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def said_here(grid_id: str, line: str) -> bool:
+    """Whether a process of grid ``grid_id`` on this machine said ``line`` (:func:`said_first_here`)."""
+    import hashlib
+
+    return bool(grid_id) and (_said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]).exists()
+
+
+def forget_said(grid_id: str) -> None:
+    """The grid's driver, at its end: the claims of its processes here (:func:`said_first_here`) removed."""
+    import shutil
+
+    if grid_id:
+        shutil.rmtree(_said_folder(grid_id), ignore_errors=True)
+
+
 def _mount_table() -> str:
     """The kernel's table of mounts (``/proc/self/mounts``: device, mount point, type, options), "" where there is
     none (not Linux)."""
@@ -1362,6 +1400,7 @@ class ResultsStore:
         #: a grid's worker (:meth:`said_by_the_driver`): its finished.log failures kept for the driver to say once
         #: for the grid (:meth:`for_the_driver`); None: said here
         self._to_driver: list[str] | None = None
+        self._grid_id = ""  # that worker's grid (:func:`said_first_here`)
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
         self._folds: bool | None = None  # :meth:`folds_case`, asked once
@@ -2164,7 +2203,9 @@ class ResultsStore:
         worker's store keeps it for its driver instead (:meth:`for_the_driver`), which says it once for the grid."""
         if said not in self._said:
             self._said.add(said)
-            if self._to_driver is None:
+            if self._to_driver is None or said_first_here(self._grid_id, said):
+                # the first of the grid's workers here to meet it says it now, not at the grid's end: a night's log
+                # read early, and a worker killed -9 before its summary, left it unsaid
                 log.warning("%s", said)
             else:
                 self._to_driver.append(said)
@@ -2186,12 +2227,14 @@ class ResultsStore:
             return said
         return ""
 
-    def said_by_the_driver(self, lines) -> None:
+    def said_by_the_driver(self, lines, grid_id: str = "") -> None:
         """A worker's store: ``lines`` (:meth:`finished_log_unwritable`'s) were said by the grid's driver, once for
         every worker; not said again here. A new reason (finished.log failing mid-grid: a disk filled, the store
-        remounted read-only) is kept for the driver (:meth:`for_the_driver`), which says each line once for the grid:
-        N workers meeting it said N identical lines."""
+        remounted read-only) is said at once by the first worker of grid ``grid_id`` on this machine to meet it
+        (:func:`said_first_here`), and kept by the others for the driver (:meth:`for_the_driver`), which says it once
+        for the grid unless a worker on its machine has: N workers meeting it said N identical lines."""
         self._said.update(x for x in lines if x)
+        self._grid_id = grid_id
         if self._to_driver is None:
             self._to_driver = []
 

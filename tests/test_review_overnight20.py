@@ -30,3 +30,41 @@ def test_a_hangs_pid_is_matched_on_this_machine_and_grid_only(tmp_path):
     assert executors._hang_said(unit, later, os.getpid()).startswith("no record"), "another machine's process"
     store.write_meta(run_id(cfg), {**meta, "grid_id": "g0"})
     assert executors._hang_said(unit, later, os.getpid()).startswith("no record"), "an earlier grid's process"
+
+
+def test_finished_log_failing_mid_grid_is_said_when_first_met_and_kept_from_a_killed_worker(tmp_path, monkeypatch,
+                                                                                              caplog):
+    """Was (after be906f9): a worker's store kept finished.log's failure for the driver, which said it with the
+    workers' summaries at the grid's end: a log watched at night said nothing for hours, and a worker killed -9 (no
+    summary) that alone met it lost it. The first worker of the grid on a machine to meet it says it at once; the
+    others keep it for the driver, which says it once unless a worker on its machine has."""
+    import logging
+    import tempfile
+
+    from benchmark import executors
+    from benchmark.results import FINISHED_LOG, ResultsStore
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    root = tmp_path / "r"
+    ResultsStore(root).ensure_writable()
+    (root / FINISHED_LOG).mkdir()  # went bad after the driver's probe
+    first, second = ResultsStore(root), ResultsStore(root)
+    for store in (first, second):
+        store.said_by_the_driver(("",), "g1")
+    with caplog.at_level(logging.WARNING):
+        first.note_finished("a", {"status": "ok"})
+        assert [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()], "said when met"
+        second.note_finished("b", {"status": "ok"})
+    said = [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()]
+    assert len(said) == 1 and first.for_the_driver() == [] and second.for_the_driver() == said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # the first worker killed -9: its line was said; the driver's not again
+        executors._collect([], root, ("psnr",), [{"summary": {}, "said": second.for_the_driver()}], "workers",
+                           grid_id="g1")
+    assert not [r for r in caplog.records if "could not note in" in r.getMessage()]
+    assert not list((tmp_path / "tmp").iterdir()), "the driver removes the grid's claims"
+    with caplog.at_level(logging.WARNING):  # workers on other machines (SLURM nodes): said once by the driver
+        executors._collect([], root, ("psnr",), [{"summary": {}, "said": said}, {"summary": {}, "said": said}],
+                           "slurm jobs", grid_id="g2")
+    assert len([r for r in caplog.records if "could not note in" in r.getMessage()]) == 1
