@@ -1019,7 +1019,8 @@ def inodes_per_client(path: Path) -> bool:
         if len(fields) < 4:
             continue
         point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])  # "\040": a space
-        if len(point) > len(best) and (where == point or where.startswith(point.rstrip("/") + "/")):
+        # >=: of mounts at one point (autofs, then the share over it) the last is the one a path there reaches
+        if len(point) >= len(best) and (where == point or where.startswith(point.rstrip("/") + "/")):
             best, fstype, options = point, fields[2], fields[3]
     return (fstype in ("cifs", "smb3", "smbfs") and "noserverino" in options.split(",")) or fstype.startswith("fuse")
 

@@ -68,3 +68,21 @@ def test_finished_log_failing_mid_grid_is_said_when_first_met_and_kept_from_a_ki
         executors._collect([], root, ("psnr",), [{"summary": {}, "said": said}, {"summary": {}, "said": said}],
                            "slurm jobs", grid_id="g2")
     assert len([r for r in caplog.records if "could not note in" in r.getMessage()]) == 1
+
+
+def test_an_automounted_share_is_judged_by_the_mount_over_its_autofs_entry(tmp_path, monkeypatch):
+    """Was: with an SMB `noserverino` share mounted on demand (fstab's x-systemd.automount, autofs), the mount table
+    has the autofs entry first and the share over it at the same mount point; the first of two equally long mount
+    points was taken, autofs, so a live run's lock from another machine was still taken for a copy. The last mount at a
+    point (the one over the others, what a path there reaches) decides."""
+    from benchmark import results
+    from tests.test_probe_overnight20 import _live_lock_of_node_a_seen_through_client_inodes
+    from tests.test_probe_store17 import _one_done
+
+    store, cfgs, ids = _one_done(tmp_path)
+    lock = _live_lock_of_node_a_seen_through_client_inodes(store, ids[1])
+    table = (f"systemd-1 {tmp_path} autofs rw,relatime,fd=52,pgrp=1,timeout=0,minproto=5,maxproto=5,direct 0 0\n"
+             f"//srv/share {tmp_path} cifs rw,relatime,vers=3.1.1,noserverino,actimeo=1 0 0\n")
+    monkeypatch.setattr(results, "_mount_table", lambda: table)
+    assert results.inodes_per_client(lock)
+    assert list(store.in_flight()) == [ids[1]]
