@@ -1277,7 +1277,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
         started, prior = time.time(), (grid.store.meta(rid) or {}).get("started")  # an earlier attempt's record
-        grid.stage = ""  # set by _run_one as it goes
+        grid.stage = "setup"  # set by _run_one as it goes: what comes before its try (the logger, the checkpoint) too
 
         def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
             if _attempts_record(grid, rid, prior) is None:  # not a run this attempt recorded finished
@@ -1298,7 +1298,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                           cfg.seed, meta.get("status"), exc)
                 return {"ok": "trained", "diverged": "diverged"}.get(meta.get("status"), "failed")
             log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
-            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, stalled=True)
+            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, grid.stage or None, stalled=True)
             return "failed"
 
 

@@ -86,3 +86,26 @@ def test_an_automounted_share_is_judged_by_the_mount_over_its_autofs_entry(tmp_p
     monkeypatch.setattr(results, "_mount_table", lambda: table)
     assert results.inodes_per_client(lock)
     assert list(store.in_flight()) == [ids[1]]
+
+
+def test_a_run_stalled_outside_its_own_handling_is_recorded_in_its_stage(tmp_path, monkeypatch):
+    """Was (after 9b7e9b0): a hang the interrupt stopped outside _run_one's own handling (before its try: the set-up's
+    checkpoint lookup) was recorded failed with no stage (the summary's 'failed in an unknown stage'), and so was a hang
+    in C code in the same place: the stage was set only as the try began. Both now say 'setup'."""
+    from benchmark import runner
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.progress import RunStalled
+    from benchmark.results import ResultsStore
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    grid = runner._Grid(store, ("psnr",), None, {}, None, None, None, False)
+
+    def run_one(grid, *a, **k):  # hung before its try: opening the run's logger, looking up its checkpoint
+        raise RunStalled("made no progress for 1 s: stopped as hung")
+
+    monkeypatch.setattr(runner, "_run_one", run_one)
+    assert runner._run_locked_or_blocked(grid, cfg, run_id(cfg), None, "v", [], True) == "failed"
+    meta = store.meta(run_id(cfg))
+    assert meta["stalled"] is True and meta.get("failed_in") == "setup", meta
