@@ -1,6 +1,8 @@
 """Review of overnight round 20: a hang's pid told apart by machine and grid, finished.log's failure said early, …"""
 from __future__ import annotations
 
+import pytest
+
 
 def test_a_hangs_pid_is_matched_on_this_machine_and_grid_only(tmp_path):
     """Was: the driver matched a hang's record to the local worker a hang ended by its pid alone, with no clock asked:
@@ -109,3 +111,29 @@ def test_a_run_stalled_outside_its_own_handling_is_recorded_in_its_stage(tmp_pat
     assert runner._run_locked_or_blocked(grid, cfg, run_id(cfg), None, "v", [], True) == "failed"
     meta = store.meta(run_id(cfg))
     assert meta["stalled"] is True and meta.get("failed_in") == "setup", meta
+
+
+def test_a_run_in_flight_keeps_its_age_in_the_eta_after_the_clock_stepped_back(tmp_path, monkeypatch):
+    """Was: the clock stepped back during the night (NTP, a VM resumed) put a run in flight's lock time ahead of
+    now: its age read negative, and the ETA charged it as not started at all, an hour more left. The age first seen
+    goes on by the monotonic clock."""
+    import os
+    import time
+
+    import benchmark.progress as progress
+    from benchmark.results import RunLock
+    from tests.test_probe_store17 import _one_done
+
+    store, cfgs, ids = _one_done(tmp_path)  # one pdl run of 200 s done; one in flight here for 100 s
+    path = store.run_dir(ids[1]) / ".lock"
+    lock = RunLock.acquire(path)
+    try:
+        real = time.time()
+        os.utime(path, (real - 100, real - 100))
+        bars = progress.GridProgress(store, cfgs, workers=1)
+        assert bars.eta()[0] == pytest.approx(300, abs=5)  # 100 s left of it, 200 s for the last
+        monkeypatch.setattr(progress.time, "time", lambda: real - 3600)
+        assert min(bars.status()["running"]["pdl"]) >= 99
+        assert bars.eta()[0] == pytest.approx(300, abs=5)
+    finally:
+        lock.release()
