@@ -119,7 +119,8 @@ class WorkUnit:
 
 
 def run_unit(unit: WorkUnit) -> dict:
-    """Run one :class:`WorkUnit` in this process; the :class:`GridSummary` as a dict."""
+    """Run one :class:`WorkUnit` in this process; the :class:`GridSummary` as a dict, with ``"said"``: the store's
+    warnings kept for the driver to say once for the grid, where any (:meth:`ResultsStore.for_the_driver`)."""
     import torch
 
     from benchmark.config import run_id
@@ -134,7 +135,7 @@ def run_unit(unit: WorkUnit) -> dict:
             load_user_file(f, LOSSES)
         check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
-        store.said_by_the_driver(unit.said)
+        store.said_by_the_driver(unit.said, unit.grid_id)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
@@ -166,7 +167,8 @@ def run_unit(unit: WorkUnit) -> dict:
                             gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s,
                             worker=_name(unit))
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
-    return summary
+    # the store's warnings met here (finished.log failing mid-grid), for the driver to say once for the grid
+    return {**summary, "said": store.for_the_driver()} if store.for_the_driver() else summary
 
 
 def _identity(c) -> dict:
@@ -239,9 +241,10 @@ def check_planned(unit: WorkUnit) -> None:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True, "worker": tag, "pid": pid, "host": …}``, or ``{"error": …,
-    "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
-    exit status), so the driver can report a failure in one line instead of a pickled traceback.
+    Returns ``{"summary": …}`` (with ``"said"``: warnings for the driver to say once for the grid, where any),
+    ``{"interrupted": True, "worker": tag, "pid": pid, "host": …}``, or ``{"error": …, "user": bool}`` (bad input
+    also carries its ``exit_code``: a full disk's 3 must reach the driver's exit status), so the driver can report
+    a failure in one line instead of a pickled traceback.
     """
     from benchmark.progress import bars_of_a_worker
 
@@ -259,9 +262,11 @@ def _worker_main(unit: WorkUnit) -> dict:
         # the driver's stdout, a pipe whose reader is gone: no run's error; its lines say the driver's call
         with output_to_a_reader_gone_goes_nowhere(), again_as(unit.again):
             summary = run_unit(unit)
+        # the store's warnings met here (finished.log failing mid-grid): said by the driver, once for the grid
+        said = summary.pop("said", []) if isinstance(summary, dict) else []
         # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
         again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
-        return {"summary": summary, **({"requeued": True} if again else {})}
+        return {"summary": summary, **({"requeued": True} if again else {}), **({"said": said} if said else {})}
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": _name(unit) or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
@@ -552,7 +557,13 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     requeue (``requeued``: a job was requeued; its last attempt finds them done): with ``since``
     (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
     diverged), not as done by an earlier command."""
+    from benchmark.results import forget_said, said_here
+
     results = [_stopped(r) for r in results]
+    for line in dict.fromkeys(x for r in results for x in r.get("said", ())):  # met by several workers: said once
+        if not said_here(grid_id, line):  # a worker on this machine said it when it met it (a local grid's: above)
+            log.warning("%s", line)
+    forget_said(grid_id)
     lost = [r for r in results if r.get("lost")]
     requeued = requeued or any(r.get("requeued") for r in results)  # a SLURM job's, a hung worker's replacement
     try:
@@ -675,16 +686,16 @@ def _raise_failures(results: list[dict], where: str) -> None:
     raise err
 
 
-def _hang_found(unit: WorkUnit, since: float, grid_id: str = "") -> str | None:
+def _hang_found(unit: WorkUnit, since: float, grid_id: str = "", pid: int | None = None) -> str | None:
     """What a hang in C code of ``unit``'s worker recorded at or after ``since``, in a run of its share or one it took
-    over (``steal``), ``grid_id`` as in :func:`benchmark.runner.hang_recorded`; None when none is found or ``unit``'s
-    store cannot be read here."""
+    over (``steal``), ``grid_id`` and ``pid`` (its process) as in :func:`benchmark.runner.hang_recorded`; None when
+    none is found or ``unit``'s store cannot be read here."""
     try:
         from benchmark.results import ResultsStore
         from benchmark.runner import hang_recorded
 
         return hang_recorded(ResultsStore(unit.store_root), list(unit.configs), since, grid_id, worker=_name(unit),
-                             taken=list(unit.steal))
+                             taken=list(unit.steal), pid=pid, pid_grid=unit.grid_id if pid is not None else "")
     except Exception:  # noqa: BLE001 - the store unreadable here: the caller's line as it is
         return None
 
@@ -694,13 +705,14 @@ def _name(unit: WorkUnit) -> str:
     return unit.tag.strip("[]")
 
 
-def _hang_said(unit: WorkUnit, since: float) -> str:
-    """What the hang in C code that ended ``unit``'s worker (exit 75), started at ``since``, recorded: a run failed,
-    a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's line said 'recorded as
-    failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
-    # by time alone: a local worker's clock is the driver's, and one started in the place of a worker a hang ended
-    # (the same unit, name and grid id) has its predecessor's record of this grid before its own ``since``
-    return (_hang_found(unit, since)
+def _hang_said(unit: WorkUnit, since: float, pid: int | None = None) -> str:
+    """What the hang in C code that ended ``unit``'s worker (exit 75, process ``pid``), started at ``since``,
+    recorded: a run failed, a re-score or the degraded inputs' scoring marked (:func:`_hang_found`) — the driver's
+    line said 'recorded as failed' for each, wrong for a mark, whose rows stay and which the next command scores."""
+    # by its process where the record names one: a clock stepped back during the night made the record older than the
+    # worker's start; else by time alone (a local worker's clock is the driver's), never by the grid's id: one started
+    # in the place of a worker a hang ended (the same unit, name and grid id) would be said to have hung in its run
+    return (_hang_found(unit, since, pid=pid)
             or "no record of the hang found: the worker's log above says where it hung")
 
 
@@ -995,7 +1007,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     # a run that hung in C code ended its process (its failure recorded, stall_watch): the rest of
                     # the worker's runs go to a worker in its place, which leaves that run failed (at most one new
                     # worker per run of the unit)
-                    hung = _hang_said(units[i], begun[i]) if p.exitcode == STALLED_EXIT else ""
+                    hung = _hang_said(units[i], begun[i], p.pid) if p.exitcode == STALLED_EXIT else ""
                     if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
                         restarts[i] += 1
                         log.warning("worker %s was ended with a hang in C code (%s); starting a worker in its place "

@@ -124,6 +124,9 @@ class GridProgress:
         #: its curve's training seconds then, whether they changed while watched)} of the runs held from another
         #: machine — how long they stayed unchanged, on this machine's own clock (:meth:`_held_s`); dropped once done
         self._watched: dict[str, tuple[tuple, float, float, bool]] = {}
+        #: {run_id: (its lock's text, time.monotonic() and its age when first seen)} of the runs in flight here
+        #: (:meth:`_anchored`)
+        self._anchors: dict[str, tuple[str, float, float]] = {}
         #: (time.monotonic() when measured, the store's clock less this machine's) — :meth:`_store_now`
         self._skew: tuple[float, float] | None = None
 
@@ -160,6 +163,7 @@ class GridProgress:
             if st in ("ok", "diverged"):
                 done += 1
                 self._watched.pop(rid, None)  # watched no more: what is kept stays within the runs still to do
+                self._anchors.pop(rid, None)
                 self._finished[rid] = wall = _wall_s(meta)
                 if wall:
                     seconds.setdefault(fam, []).append(wall)
@@ -181,6 +185,7 @@ class GridProgress:
                     # time is read
                     continue
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint
+                    age = self._anchored(rid, text, age)
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", self._store_now() - age))
                     running.setdefault(fam, []).append(age)
                 elif not here and (self.store.run_dir(rid) / "ckpt.pt").exists():  # stopped with a checkpoint: it
@@ -211,6 +216,17 @@ class GridProgress:
             started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running, "resumes": resumes, "elsewhere": elsewhere, "stale": stale}
+
+    def _anchored(self, rid: str, text: str, age: float) -> float:
+        """The age of run ``rid`` in flight here, its lock's text ``text``, by the clock ``age``: at least the age it
+        had when this process first saw that lock, carried on by the monotonic clock — a clock stepped back during the
+        night (NTP, a VM resumed) put the lock's time ahead of now, and the ETA counted the run as just started."""
+        now = time.monotonic()
+        seen = self._anchors.get(rid)
+        if seen is None or seen[0] != text:  # another attempt's lock (its text names its process and start)
+            self._anchors[rid] = (text, now, max(age, 0.0))
+            return max(age, 0.0)
+        return max(age, seen[2] + (now - seen[1]))
 
     def _store_now(self) -> float:
         """Now by the clock that stamps the store's files (its file server's), against which a lock file's time is an

@@ -962,15 +962,84 @@ _LOCK_LINE = re.compile(r"pid (\d+) on (\S+) (?:(since)(?: ([^\s,]*))?)?")
 _LOCK_INODE = re.compile(r", inode (\d+)")
 
 
+def _said_folder(grid_id: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"plbench-said-{grid_id}"
+
+
+def said_first_here(grid_id: str, line: str) -> bool:
+    """Claim warning ``line`` for grid ``grid_id`` among its processes on this machine (a file in the temp folder,
+    created once): True for the first to claim it, which says it; True without a grid, or where the claim cannot be
+    made (it is said rather than lost)."""
+    import hashlib
+
+    if not grid_id:
+        return True
+    folder = _said_folder(grid_id)
+    try:
+        folder.mkdir(exist_ok=True)
+        os.close(os.open(folder / hashlib.sha256(line.encode()).hexdigest()[:32], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def said_here(grid_id: str, line: str) -> bool:
+    """Whether a process of grid ``grid_id`` on this machine said ``line`` (:func:`said_first_here`)."""
+    import hashlib
+
+    return bool(grid_id) and (_said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]).exists()
+
+
+def forget_said(grid_id: str) -> None:
+    """The grid's driver, at its end: the claims of its processes here (:func:`said_first_here`) removed."""
+    import shutil
+
+    if grid_id:
+        shutil.rmtree(_said_folder(grid_id), ignore_errors=True)
+
+
+def _mount_table() -> str:
+    """The kernel's table of mounts (``/proc/self/mounts``: device, mount point, type, options), "" where there is
+    none (not Linux)."""
+    try:
+        return Path("/proc/self/mounts").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def inodes_per_client(path: Path) -> bool:
+    """Whether the mount ``path`` is on numbers its files per client, so that another machine sees other inode numbers
+    than this one: SMB with ``noserverino`` (set, or the kernel's fallback where the server has none), and FUSE
+    (sshfs, s3fs, gcsfuse number the files they hand out themselves). Read from the longest mount point above it."""
+    try:
+        where = os.path.realpath(path)
+    except OSError:
+        return False
+    best, fstype, options = "", "", ""
+    for line in _mount_table().splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])  # "\040": a space
+        # >=: of mounts at one point (autofs, then the share over it) the last is the one a path there reaches
+        if len(point) >= len(best) and (where == point or where.startswith(point.rstrip("/") + "/")):
+            best, fstype, options = point, fields[2], fields[3]
+    return (fstype in ("cifs", "smb3", "smbfs") and "noserverino" in options.split(",")) or fstype.startswith("fuse")
+
+
 def copied_lock(path: Path, text: str) -> bool:
     """Whether the run lock at ``path``, its text ``text``, is a copy of one (a store copied while a worker held it):
     its text names the inode of the file its holder locked, and ``path`` is another file. A lock of an earlier plbench,
-    which names none, is never judged so; one gone meanwhile is a copy of nothing held."""
+    which names none, is never judged so; one gone meanwhile is a copy of nothing held; nor is one on a mount whose
+    clients number files themselves (:func:`inodes_per_client`: SMB ``noserverino``, FUSE), where another machine's
+    live run records another number than this client sees: a copy cannot be told there, and the lock counts held."""
     m = _LOCK_INODE.search(text)
     if m is None:
         return False
     try:
-        return path.stat().st_ino != int(m.group(1))
+        return path.stat().st_ino != int(m.group(1)) and not inodes_per_client(path)
     except OSError:
         return True
 
@@ -1334,6 +1403,10 @@ class ResultsStore:
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
         self._said: set[str] = set()  # the lines of stale_left (and finished.log's failures) logged: once each
+        #: a grid's worker (:meth:`said_by_the_driver`): its finished.log failures kept for the driver to say once
+        #: for the grid (:meth:`for_the_driver`); None: said here
+        self._to_driver: list[str] | None = None
+        self._grid_id = ""  # that worker's grid (:func:`said_first_here`)
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
         self._folds: bool | None = None  # :meth:`folds_case`, asked once
@@ -2132,10 +2205,17 @@ class ResultsStore:
             self._say_once(f"could not note in {path} ({exc.strerror or exc}): {lost}")
 
     def _say_once(self, said: str) -> None:
-        """Warn ``said`` unless this store (or, for a grid's worker, its driver: :meth:`said_by_the_driver`) has."""
+        """Warn ``said`` unless this store (or, for a grid's worker, its driver: :meth:`said_by_the_driver`) has; a
+        worker's store keeps it for its driver instead (:meth:`for_the_driver`), which says it once for the grid."""
         if said not in self._said:
             self._said.add(said)
-            log.warning("%s", said)
+            if self._to_driver is None or said_first_here(self._grid_id, said):
+                # the first of the grid's workers here to meet it says it now, not at the grid's end: a night's log
+                # read early, and a worker killed -9 before its summary, left it unsaid
+                log.warning("%s", said)
+            else:
+                self._to_driver.append(said)
+                log.debug("%s (said by the grid's driver)", said)
 
     def finished_log_unwritable(self) -> str:
         """A grid's driver, before its workers start: the warning a run noted finished would give now where
@@ -2153,10 +2233,20 @@ class ResultsStore:
             return said
         return ""
 
-    def said_by_the_driver(self, lines) -> None:
+    def said_by_the_driver(self, lines, grid_id: str = "") -> None:
         """A worker's store: ``lines`` (:meth:`finished_log_unwritable`'s) were said by the grid's driver, once for
-        every worker; not said again here (a new reason still is)."""
+        every worker; not said again here. A new reason (finished.log failing mid-grid: a disk filled, the store
+        remounted read-only) is said at once by the first worker of grid ``grid_id`` on this machine to meet it
+        (:func:`said_first_here`), and kept by the others for the driver (:meth:`for_the_driver`), which says it once
+        for the grid unless a worker on its machine has: N workers meeting it said N identical lines."""
         self._said.update(x for x in lines if x)
+        self._grid_id = grid_id
+        if self._to_driver is None:
+            self._to_driver = []
+
+    def for_the_driver(self) -> list[str]:
+        """The warnings this worker's store kept for its grid's driver to say (:meth:`said_by_the_driver`)."""
+        return list(self._to_driver or ())
 
     def note_digests(self, digests: dict[str, str]) -> None:
         """Note ``digests`` ({metric: SHA-256 of its file here now}, :func:`current_digests`) in :data:`DIGESTS_FILE`

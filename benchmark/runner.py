@@ -850,6 +850,9 @@ class _Grid:
     #: the executor's name of the worker these runs are done in (``w0``, ``r3``: :attr:`WorkUnit.tag`), written into
     #: a hang's record: the driver names the job a hang ended by it, the hung run in its share or one it took over
     worker: str = ""
+    #: where the run in flight is (:func:`_run_one`'s stage: setup, training, saving, evaluation, writing), for the
+    #: record of a hang in C code, written from the stall watch's thread (meta.json's ``failed_in``)
+    stage: str = ""
 
 
 def require_scorable(metrics):
@@ -1267,10 +1270,11 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
         started, prior = time.time(), (grid.store.meta(rid) or {}).get("started")  # an earlier attempt's record
+        grid.stage = "setup"  # set by _run_one as it goes: what comes before its try (the logger, the checkpoint) too
 
         def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
             if _attempts_record(grid, rid, prior) is None:  # not a run this attempt recorded finished
-                _record_failure(grid, cfg, rid, error, stack, started, stalled=True)
+                _record_failure(grid, cfg, rid, error, stack, started, grid.stage or None, stalled=True)
 
         try:
             with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
@@ -1287,7 +1291,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                           cfg.seed, meta.get("status"), exc)
                 return {"ok": "trained", "diverged": "diverged"}.get(meta.get("status"), "failed")
             log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
-            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, stalled=True)
+            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, grid.stage or None, stalled=True)
             return "failed"
 
 
@@ -1323,7 +1327,7 @@ def _mark_stalled(grid: _Grid, rid: str, error: str) -> None:
     grid.store.run_dir(rid).mkdir(parents=True, exist_ok=True)
     atomic_write_json(grid.store.run_dir(rid) / STALLED, {
         "at": time.time(), "error": error, **({"grid_id": grid.grid_id} if grid.grid_id else {}),
-        **({"worker": grid.worker} if grid.worker else {})})
+        **({"worker": grid.worker} if grid.worker else {}), **_process()})  # the process a hang ends
 
 
 def _clear_stall_mark(store: ResultsStore, rid: str) -> None:
@@ -1364,8 +1368,16 @@ def _ending(grid: _Grid, record):
     return write
 
 
+def _process() -> dict:
+    """A hang's record of the process it ends: its pid and machine (a pid is a machine's own: another node's, or a
+    container's beside this one, may be the same number)."""
+    import socket
+
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
 def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "", worker: str = "",
-                  taken=()) -> str | None:
+                  taken=(), pid: int | None = None, pid_grid: str = "") -> str | None:
     """What a process ended by a hang in C code (exit 75, :func:`benchmark.progress.stall_watch`) recorded of it, for
     the driver's line: among ``configs``' runs and their degraded inputs, the newest record of a hang written at or
     after ``since`` (``time.time()`` when that process started) — a run recorded failed (retried after the grid's
@@ -1373,15 +1385,25 @@ def hang_recorded(store: ResultsStore, configs, since: float, grid_id: str = "",
     grid, the next command does). A record naming ``grid_id`` (a remote grid's) is this grid's by that id alone: a SLURM
     node's clock, or its file server's, need not agree with the driver's ``since``. With ``worker`` (an executor's
     worker, :attr:`_Grid.worker`), a record naming another worker is not that worker's hang, and ``taken``, the runs
-    of other workers' shares it may have taken over, count where their record names ``worker``. None when none is
-    found (the record could not be written)."""
+    of other workers' shares it may have taken over, count where their record names ``worker``. With ``pid`` (a local
+    worker's process, which the hang ended, on this machine, of grid ``pid_grid``), a record naming its process — its
+    pid on this machine, in that grid — is that process's, not by a time a clock stepped back during the night makes
+    older than ``since``; one naming the same pid on another machine (a SLURM node's, a container's beside this one)
+    or in another grid (the pid used again by a later process) is not. None when none is found (the record could not
+    be written)."""
 
     from benchmark.results import of_this_grid
+
+    here = _process()["host"]
 
     def ours(record: dict, at: float, own: bool = True) -> bool:  # a mark's time is its "at"; a failed run's, its
         # meta.json's mtime
         if worker and record.get("worker", "") != worker and (record.get("worker") or not own):
             return False
+        if pid is not None and isinstance(record.get("pid"), int) and isinstance(record.get("host"), str):
+            # the process that wrote it, no clock asked: a pid is one machine's, and used again by a later process
+            return (record["pid"] == pid and record["host"] == here
+                    and (not pid_grid or record.get("grid_id", pid_grid) == pid_grid))
         return of_this_grid({**record, "at": at}, "at", since, grid_id)
 
     found: list[tuple[float, str]] = []
@@ -1452,15 +1474,17 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     own_peak = reset_peak_rss()  # meta.json's peak_rss_mb: this run's, not the worker's earlier runs'
     if device.type == "cuda":  # and peak_mem_mb (a run failed before it trained read the worker's last run's)
         torch.cuda.reset_peak_memory_stats(device)
-    stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
+    # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in); on the grid too,
+    # for a hang in C code, which the stall watch's thread records
+    grid.stage = stage = "setup"
     result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
-        stage = "training"
+        grid.stage = stage = "training"
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak,
                                              checkpoint=ckpt)
-        stage = "saving"
+        grid.stage = stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
@@ -1482,9 +1506,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                                                    {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
-            t_eval, stage = time.monotonic(), "evaluation"
+            t_eval, grid.stage = time.monotonic(), "evaluation"
+            stage = "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
-            stage = "writing"
+            grid.stage = stage = "writing"
             meta["eval_s"] = time.monotonic() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
@@ -1568,6 +1593,7 @@ def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceba
                                 **({"failed_at": at} if at is not None else {}),
                                 **({"stalled": True} if stalled else {}),
                                 **({"worker": grid.worker} if stalled and grid.worker else {}),
+                                **(_process() if stalled else {}),  # the process the hang ends
                                 "traceback": traceback, "started": started, "code_version": code_version(),
                                 "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                 "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {}),

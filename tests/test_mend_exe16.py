@@ -24,7 +24,7 @@ def test_a_remote_and_a_local_workers_hang_are_looked_up_by_one_helper(tmp_path,
     other = dataclasses.replace(cfg, seed=1)
     calls = []
 
-    def recorded(store, configs, since, grid_id="", worker="", taken=()):
+    def recorded(store, configs, since, grid_id="", worker="", taken=(), pid=None, pid_grid=""):
         calls.append((list(configs), since, grid_id, list(taken)))
         return "its hung run x recorded failed"
 
