@@ -54,7 +54,8 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     ``"auto"``: MoCo v2, else SimCLR ResNet-50 (:data:`CONTRASTIVE_ENCODERS`), whichever file is
     present in the weights cache; else the self-trained SimCLR encoder on ``selftrain_data`` — taken first, whatever
     the cache holds, where ``selftrain_data`` names other images than :data:`SELFTRAIN_DATA` (the domain named)
-    (:func:`selftrained_simclr_config`), trained now and cached if missing (``selftrain=True``;
+    (:func:`selftrained_simclr_config`), trained now on the CPU (:data:`SELFTRAIN_DEVICE`) and cached if missing
+    (``selftrain=True``;
     500 steps: 0.22–0.44 steps/s, 20–40 min, on this project's loaded 2-core machine; a dry run times a
     few of them where it would) — or a one-line :class:`UserError` saying what to put where.
     Any other value (a weights key such as ``"resnet50:dino"``, a path, a self-trained name) is
@@ -78,9 +79,32 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
         wanted = "; ".join(W.missing_message(W.get_file(k)).split(";")[0] for k in CONTRASTIVE_ENCODERS)
         raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: {_pretrain_command(None)}, "
                         f"or csr(selftrain=True))")
-    log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder "
-                "%s (once, cached)", path.name)
-    return str(pretrain(selftrained_simclr_config(selftrain_data)))
+    log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder %s (once, "
+                "cached) on the CPU%s", path.name, _selftrain_device_note(selftrain_data))
+    return str(pretrain(selftrained_simclr_config(selftrain_data), device=SELFTRAIN_DEVICE))
+
+
+#: where csr's automatic self-training runs, whatever the grid's ``--device``: on the CPU the encoder is deterministic
+#: for its seed to the checkpoint's bytes (:mod:`benchmark.pretrain`), so every process that makes it again — a SLURM
+#: or Ray worker with a cache of its own, a GPU-less head node planning a GPU grid — makes the one file whose SHA-256
+#: the run ids hold (:func:`benchmark.weights.weights_fingerprint`); bf16 autocast and cuDNN's kernels on a GPU give
+#: another file on each such node, and the worker refuses its runs ("the weights of loss 'csr' changed since this grid
+#: was set up")
+SELFTRAIN_DEVICE = "cpu"
+
+
+def _selftrain_device_note(data: str = SELFTRAIN_DATA) -> str:
+    """What the self-training warning adds on a machine with a GPU (:func:`benchmark.devices.resolve_device`'s
+    ``auto``): why it runs on the CPU all the same (:data:`SELFTRAIN_DEVICE`) and the command that makes the encoder on
+    the GPU instead, once, for this cache; "" on a CPU-only machine."""
+    from benchmark.devices import resolve_device
+
+    if resolve_device("auto").type == "cpu":
+        return ""
+    cmd = _pretrain_command(None if data == SELFTRAIN_DATA else data) + " --device cuda"
+    return (", not this machine's GPU: the CPU's file is the same on every node that makes it again, which keeps "
+            f"csr's run ids; to make it on the GPU in far less time, stop here and run `{cmd}` (a file of this cache "
+            "alone: a node without it makes the CPU's, and its csr runs are refused)")
 
 
 def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:

@@ -1,0 +1,43 @@
+"""Probe of the five research methods, session 20."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+
+def _nothing_cached(monkeypatch, tmp_path):
+    from benchmark import pretrain as P
+    from benchmark import weights as W
+
+    monkeypatch.setattr(W, "get_file", lambda key: SimpleNamespace(key=key, present=False))
+    monkeypatch.setattr(W, "cache_dir", lambda subdir="plbench": tmp_path / subdir)
+    trained = []
+    monkeypatch.setattr(P, "pretrain", lambda cfg, **k: trained.append((cfg, str(k.get("device", "cpu"))))
+                        or P.output_path(cfg))
+    return trained
+
+
+@pytest.mark.parametrize("machine", ["cuda", "cpu"])
+def test_csr_self_trains_on_the_cpu_on_a_gpu_machine_and_says_why_and_how_to_use_the_gpu(monkeypatch, tmp_path,
+                                                                                        caplog, machine):
+    """On a machine with a GPU, csr's automatic self-training ran on the CPU (20–40 min on a busy 2-core machine)
+    saying only 'self-training the SimCLR encoder … (once, cached)': nothing said why the GPU sat idle, nor how to make
+    the encoder there. It stays on the CPU (its bytes are the same on every node that makes it again: the run ids
+    hold them) and, where the device resolver finds a GPU, the warning says so and names the GPU command."""
+    import losses.csr as C
+    from benchmark import devices
+
+    trained = _nothing_cached(monkeypatch, tmp_path)
+    monkeypatch.setattr(devices, "resolve_device", lambda device, setting="": torch.device(
+        machine if device == "auto" else device))
+    with caplog.at_level(logging.WARNING, logger="losses.csr"):
+        C.resolve_encoder(selftrain_data="skimage-medical:train")
+    assert [(c.data, dev) for c, dev in trained] == [("skimage-medical:train", "cpu")]
+    line = caplog.records[-1].getMessage()
+    assert "on the CPU" in line
+    gpu = "plbench pretrain --recipe simclr --data skimage-medical:train --device cuda"
+    assert (gpu in line and "run ids" in line) if machine == "cuda" else "GPU" not in line
