@@ -41,3 +41,29 @@ def test_csr_self_trains_on_the_cpu_on_a_gpu_machine_and_says_why_and_how_to_use
     assert "on the CPU" in line
     gpu = "plbench pretrain --recipe simclr --data skimage-medical:train --device cuda"
     assert (gpu in line and "run ids" in line) if machine == "cuda" else "GPU" not in line
+
+
+def test_a_pyiqa_metric_never_opened_is_digested_without_torch(monkeypatch, tmp_path):
+    """``plbench findings`` / ``report`` on a store scored with a pyiqa metric outside the weights table and never
+    opened here (brisque, topiq_nr: no file remembered) imported benchmark.metrics and torch only to learn its digest
+    is pyiqa's files' — none known, "". A name the harness does not register is pyiqa's, known from the source
+    without importing it (metric_code.REGISTERED), and its digest is read as the table's metrics' are."""
+    from conftest import refuse_imports
+
+    from benchmark import weights as W
+    from benchmark.results import current_digests
+
+    monkeypatch.setattr(W, "remembered_metrics", lambda: [])  # never opened on this machine
+    refuse_imports(monkeypatch, "benchmark.metrics", "torch")
+    assert current_digests(["brisque", "topiq_nr", "psnr_y"]) == {}
+
+
+def test_the_harness_metric_names_read_from_the_source_are_the_registrys():
+    """metric_code.REGISTERED, read from the ``register_metric("name"`` calls of the harness's files, is every
+    metric the harness registers and no other (a docstring's example is none)."""
+    import benchmark.metrics  # noqa: F401 - its registrations
+    from benchmark.metric_code import REGISTERED
+    from benchmark.registry import METRICS
+
+    own = {e.name for e in METRICS.entries() if str(e.source).startswith("benchmark.")}
+    assert set(REGISTERED) == own and "contrique_fr" in REGISTERED, (REGISTERED, own)
