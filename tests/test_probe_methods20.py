@@ -67,3 +67,45 @@ def test_the_harness_metric_names_read_from_the_source_are_the_registrys():
 
     own = {e.name for e in METRICS.entries() if str(e.source).startswith("benchmark.")}
     assert set(REGISTERED) == own and "contrique_fr" in REGISTERED, (REGISTERED, own)
+
+
+@pytest.mark.slow  # resolves two configs on the embedded photos: 8 s the first time in a process
+@pytest.mark.parametrize("order", [("l1", "vgg"), ("vgg", "l1")])
+def test_a_new_deep_loss_takes_the_fields_weights_whatever_run_comes_first(tmp_path, order):
+    """``plbench compare --loss pdl`` against a field of l1 (weights ``none``) and vgg on pretrained VGG-16 (one
+    setting): the new loss took the weights of the group's first run alone — ``random`` where that was l1's, by the
+    order of run ids —, so PDL trained on a random VGG beside the field's pretrained one. It takes the field's."""
+    from benchmark.compare import _config_from
+    from benchmark.config import RunConfig, resolve
+    from benchmark.runner import DataCache
+
+    data = DataCache()
+    metas = []
+    for loss in order:
+        cfg = resolve(RunConfig(task="denoise", loss=loss, iterations=10, backbone_weights="pretrained"), data)
+        metas.append({"config": cfg.to_dict()})
+    assert [m["config"]["backbone_weights"] for m in metas] == ["none" if x == "l1" else "pretrained" for x in order]
+    new = _config_from(metas[0], "pdl", 0, data, "cpu", metas)
+    assert new.backbone_weights == "pretrained" and new.loss == "pdl"
+
+
+@pytest.mark.parametrize("field, want", [(("none", "pretrained"), "pretrained"), (("pretrained", "none"), "pretrained"),
+                                         (("none", "none"), "random"), (("random", "none"), "random")])
+def test_the_fields_weights_are_its_deep_losses_not_its_first_runs(field, want):
+    """The weights compare gives a new loss: those of the field group's losses that take weights, in any order (the
+    first run's alone gave ``random`` wherever it was a pixel loss's, ``none``)."""
+    from benchmark.compare import _field_weights
+
+    assert _field_weights([{"config": {"backbone_weights": w}} for w in field], "pdl") == want
+
+
+def test_a_field_planned_with_auto_gives_the_new_loss_what_auto_gives_it(monkeypatch):
+    """A field planned with ``--backbone-weights auto`` holds pretrained runs (files cached) and random ones: the new
+    loss gets what auto gives it here."""
+    import benchmark.config as C
+    from benchmark.compare import _field_weights
+
+    field = [{"config": {"backbone_weights": w}} for w in ("random", "none", "pretrained")]
+    for here in ("pretrained", "random"):
+        monkeypatch.setattr(C, "weights_for", lambda loss, w, here=here: here if w == "auto" else w)
+        assert _field_weights(field, "pdl") == here
