@@ -55,9 +55,9 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     present in the weights cache; else the self-trained SimCLR encoder on ``selftrain_data`` — taken first, whatever
     the cache holds, where ``selftrain_data`` names other images than :data:`SELFTRAIN_DATA` (the domain named)
     (:func:`selftrained_simclr_config`), trained now on the CPU (:data:`SELFTRAIN_DEVICE`) and cached if missing
-    (``selftrain=True``;
-    500 steps: 0.22–0.44 steps/s, 20–40 min, on this project's loaded 2-core machine; a dry run times a
-    few of them where it would) — or a one-line :class:`UserError` saying what to put where.
+    (``selftrain=True``; 500 steps on one thread, :data:`benchmark.pretrain.CPU_THREADS`: about 1.2 steps/s, 7 min, on
+    this project's loaded 2-core machine, where two threads ran 0.22–0.44 steps/s; a dry run times a few of them where
+    it would) — or a one-line :class:`UserError` saying what to put where.
     Any other value (a weights key such as ``"resnet50:dino"``, a path, a self-trained name) is
     returned as is.
     """
@@ -85,11 +85,12 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
 
 
 #: where csr's automatic self-training runs, whatever the grid's ``--device``: on the CPU the encoder is deterministic
-#: for its seed to the checkpoint's bytes (:mod:`benchmark.pretrain`), so every process that makes it again — a SLURM
-#: or Ray worker with a cache of its own, a GPU-less head node planning a GPU grid — makes the one file whose SHA-256
-#: the run ids hold (:func:`benchmark.weights.weights_fingerprint`); bf16 autocast and cuDNN's kernels on a GPU give
-#: another file on each such node, and the worker refuses its runs ("the weights of loss 'csr' changed since this grid
-#: was set up")
+#: for its seed to the checkpoint's bytes, on :data:`benchmark.pretrain.CPU_THREADS` threads whatever the machine's
+#: cores, so every process that makes it again — a SLURM or Ray worker with a cache of its own, a GPU-less head node
+#: planning a GPU grid — makes the one file whose SHA-256 the run ids hold (:func:`benchmark.weights.
+#: weights_fingerprint`) where their CPUs run the same kernels (AVX-512's may differ from AVX2's); bf16 autocast and
+#: cuDNN's kernels on a GPU give another file on each such node, and the worker refuses its runs ("the weights of
+#: loss 'csr' changed since this grid was set up")
 SELFTRAIN_DEVICE = "cpu"
 
 
@@ -103,8 +104,8 @@ def _selftrain_device_note(data: str = SELFTRAIN_DATA) -> str:
         return ""
     cmd = _pretrain_command(None if data == SELFTRAIN_DATA else data) + " --device cuda"
     return (", not this machine's GPU: the CPU's file is the same on every node that makes it again, which keeps "
-            f"csr's run ids; to make it on the GPU in far less time, stop here and run `{cmd}` (a file of this cache "
-            "alone: a node without it makes the CPU's, and its csr runs are refused)")
+            f"csr's run ids; `{cmd}` makes it on the GPU in far less time, for this cache alone (a node without that "
+            "file makes the CPU's and refuses csr's runs)")
 
 
 def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:
