@@ -42,10 +42,13 @@ def _selftrained_path(data: str = SELFTRAIN_DATA):
     return output_path(selftrained_simclr_config(data))
 
 
-def _pretrain_command(data: str | None = SELFTRAIN_DATA) -> str:
+def _pretrain_command(data: str | None = SELFTRAIN_DATA, device: str | None = None) -> str:
     """The ``plbench pretrain`` command that makes the self-trained encoder on ``data`` (``--data`` left out for
-    None: its default, :data:`SELFTRAIN_DATA`), shell-quoted: a path with spaces is one argument."""
-    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", *(["--data", data] if data is not None else [])])
+    None: its default, :data:`SELFTRAIN_DATA`), shell-quoted: a path with spaces is one argument. On ``device``, else
+    the CPU, as csr self-trains it (:data:`SELFTRAIN_DEVICE`), the file every node makes again (``plbench pretrain``'s
+    own default, ``auto``, made the GPU's on a machine with one, a file a worker without it does not make)."""
+    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", *(["--data", data] if data is not None else []),
+                       "--device", device or SELFTRAIN_DEVICE])
 
 
 def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA) -> str:
@@ -102,7 +105,7 @@ def _selftrain_device_note(data: str = SELFTRAIN_DATA) -> str:
 
     if resolve_device("auto").type == "cpu":
         return ""
-    cmd = _pretrain_command(None if data == SELFTRAIN_DATA else data) + " --device cuda"
+    cmd = _pretrain_command(None if data == SELFTRAIN_DATA else data, device="cuda")
     return (", not this machine's GPU: the CPU's file is the same on every node that makes it again, which keeps "
             f"csr's run ids; `{cmd}` makes it on the GPU in far less time, for this cache alone (a node without that "
             "file makes the CPU's and refuses csr's runs)")

@@ -54,3 +54,26 @@ def test_a_cpu_pretraining_is_the_same_file_whatever_the_processs_thread_count(t
     finally:
         torch.set_num_threads(before)
     assert hashlib.sha256(files[0].read_bytes()).digest() == hashlib.sha256(files[1].read_bytes()).digest()
+
+
+@pytest.mark.parametrize("data", ["skimage:train", "skimage-medical:train"])
+def test_every_command_that_makes_csrs_encoder_makes_it_on_the_cpu(monkeypatch, tmp_path, data):
+    """csr self-trains its encoder on the CPU — the one file every node makes again, whose SHA-256 its run ids hold —
+    but the commands that make it first (csr's refusal with ``selftrain=False``, the dry run's and ``plbench perf``'s
+    "make it with `plbench pretrain --recipe simclr …`", whose estimate times it too) left ``--device`` at its default,
+    ``auto``: on a machine with a GPU they made the GPU's file, which a worker without it does not make again, and it
+    refused the grid's csr runs. Each names ``--device cpu``, as the automatic self-training runs."""
+    import losses.csr as C
+    from benchmark import weights as W
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(W, "get_file", lambda key: __import__("types").SimpleNamespace(key=key, present=False,
+                                                                                       path=tmp_path / key))
+    monkeypatch.setattr(W, "cache_dir", lambda subdir="plbench": tmp_path / subdir)
+    monkeypatch.setattr(W, "missing_message", lambda f: f"{f.key} missing")
+    spec = "csr" if data == "skimage:train" else f"csr(selftrain_data='{data}')"
+    [(term, cmd)] = W.selftrain_commands(spec)
+    assert cmd.startswith("plbench pretrain --recipe simclr") and cmd.endswith(" --device cpu"), cmd
+    with pytest.raises(UserError) as err:
+        C.resolve_encoder(selftrain=False, selftrain_data=data)
+    assert "--device cpu" in str(err.value) and "\n" not in str(err.value), err.value
