@@ -2318,8 +2318,6 @@ def _pretrain_estimate(cmd: str) -> str:
     estimate_seconds`), e.g. "about 0.23 h here: 3 of its 500 steps timed on cpu (<model>, 2 threads), 0.61 steps/s"
     ("its 1 step timed" where that is all of them) — in the dry run's units (:func:`_span`) and naming the device as
     the dry run beside it does (:func:`benchmark.stats.device_kind`, at the threads the steps ran on)."""
-    import torch
-
     from benchmark import pretrain as P
     from benchmark.runner import resolve_device
     from benchmark.stats import timed_kind
@@ -2331,7 +2329,7 @@ def _pretrain_estimate(cmd: str) -> str:
     seconds, rate = P.estimate_seconds(cfg, device=dev)
     k = min(P.TIMED_STEPS, cfg.steps)
     timed = f"its {plural(k, 'step')}" if k >= cfg.steps else f"{k} of its {cfg.steps} steps"
-    return (f"about {_span(seconds)} here: {timed} timed on {timed_kind(dev, torch.get_num_threads())}, "
+    return (f"about {_span(seconds)} here: {timed} timed on {timed_kind(dev, P.threads_on(dev))}, "
             f"{rate:.2g} steps/s as this machine is loaded now")
 
 

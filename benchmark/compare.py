@@ -144,8 +144,29 @@ def _diff(a: dict, b: dict) -> str:
     return ", ".join(f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
 
 
-def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
-    """The field's config for a new loss and seed, resolved on today's data: the same setting or an error."""
+def _field_weights(metas: list[dict], loss: str) -> str:
+    """The backbone weights a new ``loss`` trains with beside a field group's runs (``metas``, one setting): those of
+    the field's losses that take weights — ``none`` is a pixel loss's —, which a field planned with
+    ``--backbone-weights auto`` may hold two of (pretrained where a loss's files were cached, else random): then what
+    auto gives the new loss here (:func:`benchmark.config.weights_for`); a pixel-only field, ``random`` (as before).
+    Not the first run's alone: where that was a pixel loss's (``none``), a new deep loss beside a field of pretrained
+    VGG and LPIPS runs trained on a random VGG, or not, by the order of run ids."""
+    kinds = list(dict.fromkeys(str(m["config"].get("backbone_weights", "random")) for m in metas))
+    kinds = [k for k in kinds if k != "none"]
+    if not kinds:
+        return "random"
+    if len(kinds) == 1:
+        return kinds[0]
+    from benchmark.config import weights_for
+
+    auto = weights_for(loss, "auto")
+    return auto if auto in kinds else sorted(kinds)[0]
+
+
+def _config_from(meta: dict, loss: str, seed: int, data, device_type: str, field: list[dict] | None = None):
+    """The field's config for a new loss and seed, resolved on today's data: the same setting or an error. ``field``:
+    the metas of ``meta``'s group, whose weights the new loss takes (:func:`_field_weights`; ``meta``'s alone without).
+    """
     import dataclasses
 
     from benchmark.config import RunConfig, resolve, setting
@@ -172,8 +193,8 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
                             f"{cfg['task']!r} was {'trained' if which == 'train' else 'scored'} on (content "
                             f"fingerprint {old} → {now}): a new loss would not be comparable; restore that data, "
                             f"or re-run the field on it (`plbench run --out <new dir> ...`) and compare there")
-    new = resolve(dataclasses.replace(base, loss=loss, seed=seed, backbone_weights=cfg.get("backbone_weights", "random")
-                                      if cfg.get("backbone_weights") != "none" else "random",
+    weights = _field_weights(field or [meta], loss)
+    new = resolve(dataclasses.replace(base, loss=loss, seed=seed, backbone_weights=weights,
                                       weights_fingerprint=""), data)  # the new loss's own, not the field's
     if new.crop != base.crop:  # a field stored before Task.train_crop (sr4 at crop 42: 40-px crops, images filtered at
         new = dataclasses.replace(new, crop=base.crop)  # 42): the new loss is trained as its runs were, at their crop
@@ -441,10 +462,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))
                                | {m for m, left in stale_left.items() if ids & set(left["stale"])}))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
-        configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds] if group else []
+        configs = [_config_from(group[0], loss, s, data, dev.type, group) for loss in new for s in seeds] if group \
+            else []
         check = check_groups.get(_setting(group[0])) if group else None
         if check:  # the field has budget checks (benchmark.convergence): the new loss gets them too
-            configs += [_config_from(check[0], loss, s, data, dev.type) for loss in new for s in seeds]
+            configs += [_config_from(check[0], loss, s, data, dev.type, group) for loss in new for s in seeds]
         current |= {run_id(c) for c in configs}
         if tasks and task not in tasks:
             # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
@@ -688,7 +710,7 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
         if not group:
             continue
         for loss in new:
-            cfg = _config_from(group[0], loss, group[0]["config"]["seed"], data, device_type)
+            cfg = _config_from(group[0], loss, group[0]["config"]["seed"], data, device_type, group)
             check_loss_on_crop(loss, build_loss(loss, seed=0, weights=cfg.backbone_weights),
                                [build_task(cfg.task, **dict(cfg.task_params))], crop=cfg.crop,
                                batch=cfg.batch_size, device_type=device_type, images=data.pooled(cfg.train_data))

@@ -22,6 +22,10 @@ from pathlib import Path
 _DECORATED = re.compile(r"^[ \t]*@\s*(?:[A-Za-z_]\w*\s*\.\s*)*code_version\s*\(", re.M)
 #: a metric's registration as a decorator (``@register_metric(``): where its :data:`READS_NO_FILE` marker is written
 _REGISTERED = re.compile(r"^[ \t]*@\s*(?:[A-Za-z_]\w*\s*\.\s*)*register_metric\s*\(", re.M)
+#: a metric's registration, a decorator or a call, at a line's start (``register_metric("contrique_fr", …)``): the
+#: names :data:`REGISTERED` reads (an example in a docstring's ``` ``@register_metric("metric", …`` ``` starts with
+#: backticks: none)
+_NAMED = re.compile(r"^[ \t]*@?\s*(?:[A-Za-z_]\w*\s*\.\s*)*register_metric\s*\(\s*(['\"])([A-Za-z_]\w*)\1", re.M)
 #: a docstring's delimiter: a decorator after an odd number of them may be an example in one
 _TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
@@ -61,14 +65,17 @@ def _decorator_call(text: str, start: int, path: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[tuple[str, str, bool], ...], tuple[str, ...]]:
+def _tags_in(path: str, mtime_ns: int, size: int
+             ) -> tuple[tuple[tuple[str, str, bool], ...], tuple[str, ...], tuple[str, ...]]:
     """The (metric, tag, pyiqa_code) of the ``@code_version("metric", "tag"[, pyiqa_code=True])`` decorators
-    in one file (``mtime_ns``/``size`` key the cache), and the metrics it registers with
+    in one file (``mtime_ns``/``size`` key the cache), the metrics it registers with
     ``@register_metric("metric", …, reads_no_file=True)``: each decorator's call parsed alone with :mod:`ast` (the
-    whole file, 47 ms of every reader's start, only where one does not parse)."""
+    whole file, 47 ms of every reader's start, only where one does not parse), and every metric it registers
+    (:data:`_NAMED`)."""
     import ast
 
     text = Path(path).read_text(encoding="utf-8")
+    named = tuple(m.group(2) for m in _NAMED.finditer(text))
     matches = sorted([*_DECORATED.finditer(text), *_REGISTERED.finditer(text)], key=lambda m: m.start())
     calls = [_decorator_call(text, m.start(), path) for m in matches]
     # not read alone where one does not parse, or may be in a docstring (an example at a line's start: after an odd
@@ -87,25 +94,28 @@ def _tags_in(path: str, mtime_ns: int, size: int) -> tuple[tuple[tuple[str, str,
                 k.arg == "reads_no_file" and isinstance(k.value, ast.Constant) and k.value.value is True
                 for k in called.keywords):
             fileless.append(ast.literal_eval(called.args[0]))
-    return tuple(out), tuple(fileless)
+    return tuple(out), tuple(fileless), named
 
 
-def _scan(folder: str | Path | None = None) -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
-    """:func:`declared`'s two, and the metrics the files register with ``reads_no_file=True``
-    (:data:`READS_NO_FILE`), in one pass over the ``*.py`` files of ``folder``."""
+def _scan(folder: str | Path | None = None
+          ) -> tuple[dict[str, str], frozenset[str], frozenset[str], frozenset[str]]:
+    """:func:`declared`'s two, the metrics the files register with ``reads_no_file=True``
+    (:data:`READS_NO_FILE`) and every metric they register (:data:`REGISTERED`), in one pass over the ``*.py`` files
+    of ``folder``."""
     tags: dict[str, str] = {}
-    pyiqa_code, fileless = set(), set()
+    pyiqa_code, fileless, registered = set(), set(), set()
     for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
         st = f.stat()
-        found, none_read = _tags_in(str(f), st.st_mtime_ns, st.st_size)
+        found, none_read, named = _tags_in(str(f), st.st_mtime_ns, st.st_size)
         fileless.update(none_read)
+        registered.update(named)
         for metric, tag, falls in found:
             if metric in tags:
                 raise ValueError(f"metric {metric!r}: two @code_version tags (the second in {f})")
             tags[metric] = tag
             if falls:
                 pyiqa_code.add(metric)
-    return tags, frozenset(pyiqa_code), frozenset(fileless)
+    return tags, frozenset(pyiqa_code), frozenset(fileless), frozenset(registered)
 
 
 def declared(folder: str | Path | None = None) -> tuple[dict[str, str], frozenset[str]]:
@@ -138,7 +148,12 @@ PYIQA_CODE: frozenset[str]
 #: (:func:`benchmark.results.current_digests`). Only the harness's files are read: a plugin's metric has its code's
 #: digest.
 READS_NO_FILE: frozenset[str]
-CODE_VERSIONS, PYIQA_CODE, READS_NO_FILE = _scan()
+#: every metric the harness registers (``register_metric("name", …)`` in its files, a call or a decorator), read from
+#: there without importing it: any other name a store holds that no plugin registers is pyiqa's, whose digest is its
+#: files' (:func:`benchmark.weights.pyiqa_files_digest`), hashed without torch
+#: (:func:`benchmark.results.current_digests`)
+REGISTERED: frozenset[str]
+CODE_VERSIONS, PYIQA_CODE, READS_NO_FILE, REGISTERED = _scan()
 
 #: the pyiqa whose code :mod:`benchmark.fastiqa`'s classes mirror; under another, pyiqa's own modules score
 PYIQA_MIRRORED = "0.1.16"

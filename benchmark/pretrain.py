@@ -33,8 +33,8 @@ manifest (recipe, architecture, dataset fingerprint, steps, seed, final loss) in
 and beside it as JSON. Any feature loss takes it with ``weights=<path>``; the run records the
 provenance ``<arch>:selftrained(<recipe>, …)``.
 
-Training is deterministic on the CPU for a seed; an interrupted run resumes from
-``<name>.state.pt`` (saved atomically every ``save_every`` steps).
+Training is deterministic on the CPU for a seed (on :data:`CPU_THREADS` threads, whatever the machine's cores);
+an interrupted run resumes from ``<name>.state.pt`` (saved atomically every ``save_every`` steps).
 
 What is shown to work (issue 15, :func:`probe` with the same BatchNorm recalibration for every
 encoder): ``data=<BSD200>, steps=1500`` (tinycnn, 32 × 64² crops, ~17 min on 2 CPU cores) beats
@@ -501,10 +501,27 @@ def _atomic_save(obj, path: Path) -> None:
 PROGRESS_LOG_SECONDS = 30.0
 
 
+#: the intra-op threads pretraining on the CPU runs on, whatever this process's count: a CPU's numbers depend on the
+#: thread count (its reductions are split by it: 1, 2 and 4 threads gave three checkpoints of one config), so a SLURM
+#: worker of 32 cores and a 2-core head node make the same file — whose SHA-256 csr's run ids hold
+#: (:func:`benchmark.weights.weights_fingerprint`) — where their CPUs run the same kernels (AVX-512's may differ from
+#: AVX2's). The small encoders self-trained on a CPU lose little on one (4–8× faster on this project's loaded 2-core
+#: machine than on 2)
+CPU_THREADS = 1
+
+
+def threads_on(device: str | torch.device) -> int:
+    """The intra-op threads :func:`pretrain` runs on on ``device``: :data:`CPU_THREADS` on the CPU, else this
+    process's count."""
+    return CPU_THREADS if torch.device(device).type == "cpu" else torch.get_num_threads()
+
+
 def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str | torch.device = "cpu",
              save_every: int = 50, progress: bool = False, images: list[ImageRecord] | None = None,
              log_every_s: float = PROGRESS_LOG_SECONDS, quiet: bool = False) -> Path:
-    """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted.
+    """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted. On the CPU on
+    :data:`CPU_THREADS` threads (this process's count given back after): the same bytes on every machine of one
+    instruction set.
 
     Without a bar (``progress=False``: worker logs, a run that self-trains its encoder first —
     ``csr``'s ``encoder="auto"`` — which would otherwise print nothing for minutes) it logs (INFO)
@@ -513,9 +530,18 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     at all (:func:`estimate_seconds`' few timed steps). The manifest records ``loop_s``, the steps' own seconds (not
     the images' reading nor the BatchNorm recalibration, which ``wall_s`` includes).
     """
-    from tqdm import tqdm
+    from benchmark.devices import torch_threads
 
     device = torch.device(device)
+    with torch_threads(CPU_THREADS if device.type == "cpu" else None):
+        return _pretrain(cfg, out_dir, device, save_every, progress, images, log_every_s, quiet)
+
+
+def _pretrain(cfg: PretrainConfig, out_dir: str | Path | None, device: torch.device, save_every: int,
+              progress: bool, images: list[ImageRecord] | None, log_every_s: float, quiet: bool) -> Path:
+    """:func:`pretrain`'s work, on the threads it set."""
+    from tqdm import tqdm
+
     path = output_path(cfg, out_dir)
     state_path = path.with_suffix(".state.pt")
     info = (lambda *a: None) if quiet else log.info

@@ -247,6 +247,11 @@ class Registry:
         self._scan()
         return name in self._entries
 
+    def holds(self, name: str) -> bool:
+        """Is ``name`` registered in this process so far (a script's ``add``, a module imported)? No scan of the
+        package, no plugin lookup: no import (no torch) for a caller asking of one that may never have been loaded."""
+        return name in self._entries
+
     def names(self, pattern: str = "*") -> list[str]:
         """Sorted names matching a shell-style wildcard, as timm's ``list_models``."""
         self._scan()

@@ -64,6 +64,7 @@ import shlex
 import signal
 import socket
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -466,8 +467,6 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
 
 def _metric_plugins() -> bool:
     """Do installed packages declare metrics (``plbench.metrics`` entry points; asked once per process)?"""
-    import sys
-
     from benchmark.registry import _plugins
 
     return _plugins("plbench.metrics", tuple(sys.path))
@@ -484,7 +483,7 @@ def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | No
     file it cannot read, with why. ``store``: the files hashed are noted there as today's
     (:meth:`ResultsStore.note_digests`), for a machine without them to read. ``why``: filled with {metric: why its
     file cannot be hashed} of those left out that are there but cannot be read (another user's 0600 file)."""
-    from benchmark.metric_code import OFFLINE_OK, READS_NO_FILE, code_digest
+    from benchmark.metric_code import OFFLINE_OK, READS_NO_FILE, REGISTERED, code_digest
 
     out = {m: d for m in sorted(metrics) if (d := code_digest(m))}
     # pyiqa's metrics that read no file and have no tag (psnr) have no digest: known without importing the metrics, and
@@ -498,12 +497,19 @@ def current_digests(metrics, store: "ResultsStore | None" = None, why: dict | No
     if not rest:
         return out
     from benchmark.metric_code import with_code
+    from benchmark.registry import METRICS
     from benchmark.weights import METRIC_WEIGHTS, pyiqa_files_digest, remembered_metrics
 
     # pyiqa's metrics that read a file (lpips, dists, niqe, musiq; those whose files were kept as they were opened)
     # are hashed without the metrics, and torch with them (`plbench findings` on lpips scores imported torch to hash
     # its two files), where no plugin may have registered a metric of that name: as weights_digest hashes them
     pyiqa_files = set() if plugins else {*METRIC_WEIGHTS, *remembered_metrics()}
+    if not plugins and "benchmark.metrics" not in sys.modules:  # (once imported, weights_digest costs nothing)
+        # any other pyiqa metric (a name neither the harness registers — REGISTERED, read from its source — nor this
+        # process) was never opened here (brisque): no file known, its digest "" — known without importing the metrics
+        # and torch to learn it
+        rest = [m for m in rest if m in pyiqa_files or m.partition("@")[0] in REGISTERED
+                or METRICS.holds(m.partition("@")[0])]
     hashed = {}
     for m in rest:
         try:

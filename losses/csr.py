@@ -42,10 +42,13 @@ def _selftrained_path(data: str = SELFTRAIN_DATA):
     return output_path(selftrained_simclr_config(data))
 
 
-def _pretrain_command(data: str | None = SELFTRAIN_DATA) -> str:
+def _pretrain_command(data: str | None = SELFTRAIN_DATA, device: str | None = None) -> str:
     """The ``plbench pretrain`` command that makes the self-trained encoder on ``data`` (``--data`` left out for
-    None: its default, :data:`SELFTRAIN_DATA`), shell-quoted: a path with spaces is one argument."""
-    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", *(["--data", data] if data is not None else [])])
+    None: its default, :data:`SELFTRAIN_DATA`), shell-quoted: a path with spaces is one argument. On ``device``, else
+    the CPU, as csr self-trains it (:data:`SELFTRAIN_DEVICE`), the file every node makes again (``plbench pretrain``'s
+    own default, ``auto``, made the GPU's on a machine with one, a file a worker without it does not make)."""
+    return shlex.join(["plbench", "pretrain", "--recipe", "simclr", *(["--data", data] if data is not None else []),
+                       "--device", device or SELFTRAIN_DEVICE])
 
 
 def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_data: str = SELFTRAIN_DATA) -> str:
@@ -54,9 +57,10 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
     ``"auto"``: MoCo v2, else SimCLR ResNet-50 (:data:`CONTRASTIVE_ENCODERS`), whichever file is
     present in the weights cache; else the self-trained SimCLR encoder on ``selftrain_data`` — taken first, whatever
     the cache holds, where ``selftrain_data`` names other images than :data:`SELFTRAIN_DATA` (the domain named)
-    (:func:`selftrained_simclr_config`), trained now and cached if missing (``selftrain=True``;
-    500 steps: 0.22–0.44 steps/s, 20–40 min, on this project's loaded 2-core machine; a dry run times a
-    few of them where it would) — or a one-line :class:`UserError` saying what to put where.
+    (:func:`selftrained_simclr_config`), trained now on the CPU (:data:`SELFTRAIN_DEVICE`) and cached if missing
+    (``selftrain=True``; 500 steps on one thread, :data:`benchmark.pretrain.CPU_THREADS`: about 1.2 steps/s, 7 min, on
+    this project's loaded 2-core machine, where two threads ran 0.22–0.44 steps/s; a dry run times a few of them where
+    it would) — or a one-line :class:`UserError` saying what to put where.
     Any other value (a weights key such as ``"resnet50:dino"``, a path, a self-trained name) is
     returned as is.
     """
@@ -78,9 +82,33 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True, selftrain_dat
         wanted = "; ".join(W.missing_message(W.get_file(k)).split(";")[0] for k in CONTRASTIVE_ENCODERS)
         raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: {_pretrain_command(None)}, "
                         f"or csr(selftrain=True))")
-    log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder "
-                "%s (once, cached)", path.name)
-    return str(pretrain(selftrained_simclr_config(selftrain_data)))
+    log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder %s (once, "
+                "cached) on the CPU%s", path.name, _selftrain_device_note(selftrain_data))
+    return str(pretrain(selftrained_simclr_config(selftrain_data), device=SELFTRAIN_DEVICE))
+
+
+#: where csr's automatic self-training runs, whatever the grid's ``--device``: on the CPU the encoder is deterministic
+#: for its seed to the checkpoint's bytes, on :data:`benchmark.pretrain.CPU_THREADS` threads whatever the machine's
+#: cores, so every process that makes it again — a SLURM or Ray worker with a cache of its own, a GPU-less head node
+#: planning a GPU grid — makes the one file whose SHA-256 the run ids hold (:func:`benchmark.weights.
+#: weights_fingerprint`) where their CPUs run the same kernels (AVX-512's may differ from AVX2's); bf16 autocast and
+#: cuDNN's kernels on a GPU give another file on each such node, and the worker refuses its runs ("the weights of
+#: loss 'csr' changed since this grid was set up")
+SELFTRAIN_DEVICE = "cpu"
+
+
+def _selftrain_device_note(data: str = SELFTRAIN_DATA) -> str:
+    """What the self-training warning adds on a machine with a GPU (:func:`benchmark.devices.resolve_device`'s
+    ``auto``): why it runs on the CPU all the same (:data:`SELFTRAIN_DEVICE`) and the command that makes the encoder on
+    the GPU instead, once, for this cache; "" on a CPU-only machine."""
+    from benchmark.devices import resolve_device
+
+    if resolve_device("auto").type == "cpu":
+        return ""
+    cmd = _pretrain_command(None if data == SELFTRAIN_DATA else data, device="cuda")
+    return (", not this machine's GPU: the CPU's file is the same on every node that makes it again, which keeps "
+            f"csr's run ids; `{cmd}` makes it on the GPU in far less time, for this cache alone (a node without that "
+            "file makes the CPU's and refuses csr's runs)")
 
 
 def _cached_encoder(selftrain_data: str = SELFTRAIN_DATA) -> str | None:

@@ -45,7 +45,7 @@ def test_csr_refusal_gives_a_shell_quoted_pretrain_command(monkeypatch, tmp_path
         C.resolve_encoder(selftrain=False, selftrain_data="my photos")
     said = str(err.value)
     cmd = C._pretrain_command("my photos")
-    assert cmd in said and shlex.split(cmd)[-2:] == ["--data", "my photos"], said
+    assert cmd in said and shlex.split(cmd)[-4:-2] == ["--data", "my photos"], said
     assert C._would_selftrain(selftrain_data="my photos") == cmd
     assert C._encoder_file(selftrain_data="my photos") == (str(C._selftrained_path("my photos")),)
 
@@ -59,7 +59,7 @@ def test_one_loop_gives_the_selftrain_commands_of_a_spec_and_of_a_grid(monkeypat
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     spec = "l1 + csr(weights='random') + csr(selftrain_data='my photos')"
     pairs = W.selftrain_commands(spec)
-    assert pairs == [("csr", "plbench pretrain --recipe simclr --data 'my photos'")]
+    assert pairs == [("csr", "plbench pretrain --recipe simclr --data 'my photos' --device cpu")]
     assert W.selftrain_command(spec) == pairs[0][1] and W.selftrain_command("l1") == ""
     assert W.selftrain_commands("csr", backbone="random") == []
     assert W.selftraining({spec: "pretrained", "csr(selftrain_data='my photos')": "random"}) == pairs

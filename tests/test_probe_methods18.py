@@ -181,7 +181,7 @@ def test_a_dry_run_never_self_trains_csrs_encoder(monkeypatch, tmp_path, capsys)
     from benchmark.weights import selftraining
 
     assert selftraining({"csr": "pretrained", "csr(weights='random')": "random"}) == [
-        ("csr", "plbench pretrain --recipe simclr --data skimage:train")]
+        ("csr", "plbench pretrain --recipe simclr --data skimage:train --device cpu")]
     made.parent.mkdir(parents=True)
     made.write_bytes(b"encoder")  # made: nothing left to train, the dry run plans on it
     assert selftraining({"csr": "pretrained"}) == []

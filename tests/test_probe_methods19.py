@@ -64,7 +64,7 @@ def test_the_dry_runs_refusal_says_how_long_the_encoder_takes_here_as_measured(m
     assert main([*DRY, "--out", str(tmp_path / "r"), "--losses", "csr"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "idle" not in err, err
-    assert "`plbench pretrain --recipe simclr --data skimage:train`" in err, err
+    assert "`plbench pretrain --recipe simclr --data skimage:train --device cpu`" in err, err
     assert "about 0.21 h here: 3 of its 500 steps timed on cpu (" in err and "), 0.66 steps/s" in err, err
     assert timed == [selftrained_simclr_config()], timed
 
@@ -104,7 +104,7 @@ def test_perf_never_self_trains_csrs_encoder_to_time_a_step(monkeypatch, tmp_pat
     timed = _timed(monkeypatch, tmp_path)
     assert main(["perf", "--losses", "l1", "csr(weights='pretrained')", "--reps", "1", "--crop", "32"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "`plbench pretrain --recipe simclr --data skimage:train`" in err, err
+    assert "\n" not in err and "`plbench pretrain --recipe simclr --data skimage:train --device cpu`" in err, err
     assert "about 0.21 h here" in err and len(timed) == 1, err
 
 
