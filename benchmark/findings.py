@@ -1942,7 +1942,10 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
                     f"{arm.label}: the first by name of {len(others) + 1} {what} here (also {', '.join(others)}: not "
                     "tested by this finding)")
         why = finding.out_of_regime(res, c) if hasattr(finding, "out_of_regime") else ""
-        if why and p.status == "ok":
+        # whatever its runs lack: a part outside the regime never counts, so 'too few runs (train 2 more seeds)' or
+        # 'not converged (a longer schedule)' asked for runs that would only read out of regime once trained
+        # (tests/test_probe_verdicts20.py)
+        if why:
             p.status = OUT_OF_REGIME
             p.note = (p.note + "; " if p.note else "") + f"out of regime: {why}"
         count_circ = finding.count_circular if c.count_circular is None else c.count_circular

@@ -1,0 +1,28 @@
+"""Probe of verdicts (round 20): a finding on runs outside its paper's regime is out of regime whatever they lack, …"""
+
+from __future__ import annotations
+
+import benchmark.stats  # noqa: F401 (imported once at collection, not in a test's time)
+from benchmark.findings import FINDINGS, check_all
+from benchmark.synthetic import synthetic_table
+
+FINDINGS.names()  # the registry scanned at collection, not in a test's time
+
+
+def test_a_part_outside_the_regime_is_out_of_regime_whatever_it_lacks():
+    """Was: a part was marked out of regime only when it could be tested, so Zhao's ℓ1 ≥ ℓ2 on demosaicking without
+    noise (3 seeds) read 'inconclusive: 3 of 3 parts with too few runs (…: train 2 more seeds of each arm)' — and
+    once those seeds were trained, 'out of regime': the advice cost runs that can never count. Now such a part is out
+    of regime whatever its runs lack (too few, missing, not converged), and so is the finding when every part is."""
+    t = synthetic_table(tasks=("demosaic", "sr4"), metrics=("psnr",), offsets={"l1": 0.5, "l2": 0.0},
+                        seeds=range(3), n_images=6)
+    t.loc[t["task"] == "demosaic", "task_params"] = '{"noise_sigma": 0.0}'
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"])
+    by_task = {p.task: p for p in r.parts}
+    assert by_task["demosaic"].verdict == "out of regime" and "without noise" in by_task["demosaic"].note
+    assert by_task["sr4"].verdict == "too few runs"  # in the regime: more seeds do settle it
+    assert "1 of 2 parts with too few runs" in r.verdict_text and "1 of 2 parts outside the paper's regime" in \
+        r.verdict_text
+    (r,) = check_all(t[t["task"] != "sr4"], ["zhao2017_l1_vs_l2"])
+    assert r.verdict == "out of regime" and "train 2 more seeds" not in r.verdict_text
+    assert r.parts[0].verdict == "out of regime"
