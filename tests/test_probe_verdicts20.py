@@ -26,3 +26,25 @@ def test_a_part_outside_the_regime_is_out_of_regime_whatever_it_lacks():
     (r,) = check_all(t[t["task"] != "sr4"], ["zhao2017_l1_vs_l2"])
     assert r.verdict == "out of regime" and "train 2 more seeds" not in r.verdict_text
     assert r.parts[0].verdict == "out of regime"
+
+
+def test_a_loss_trained_in_another_setting_is_not_said_absent():
+    """Was: ℓ1 run at 150 iterations and ℓ2 at 400 (a schedule changed between two `plbench run`s) gave Zhao's claim
+    'not applicable: l2 not in these results' in one setting and 'l1 not in these results' in the other — false of
+    the store, and silent on why the pair is never compared. Now the reason says where the loss's runs are: in
+    another setting, with what differs, and that runs of two settings are never compared."""
+    import json
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(5),
+                        n_images=4)
+    l2 = t["loss"] == "l2"
+    t.loc[l2, "setting"] = t.loc[l2, "setting"].map(lambda s: json.dumps({**json.loads(s), "iterations": 400},
+                                                                           sort_keys=True))
+    by_it = {"150" if "150 iterations" in r.setting else "400": r for r in check_all(t, ["zhao2017_l1_vs_l2"])}
+    assert by_it["150"].verdict == by_it["400"].verdict == "not applicable"
+    assert by_it["150"].reason.startswith("l2 not in this setting") and "iterations 400 there" in by_it["150"].reason
+    assert by_it["400"].reason.startswith("l1 not in this setting") and "iterations 150 there" in by_it["400"].reason
+    assert "never compared" in by_it["150"].reason
+    # a loss in no setting at all is still not in these results
+    (r,) = check_all(t[~l2], ["zhao2017_l1_vs_l2"])
+    assert r.reason.startswith("l2 not in these results")
