@@ -274,6 +274,8 @@ class Part:
     #: the setting's place in its finding's Holm family (:func:`judged`): parts of one setting and task share the runs
     #: of an arm they have in common, which :func:`one_run_decides` leaves out of both
     group: int = 0
+    #: why the part lies outside the paper's regime (:meth:`Finding.out_of_regime`; "" inside it)
+    regime_why: str = ""
 
 
 def _unsettled_label(p: Part) -> str:
@@ -551,6 +553,18 @@ class FindingResult:
             rest = self.open_reason(others=True)
             return (f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
                     + (f"; {rest}" if rest else ""))
+        if self.verdict == OUT_OF_REGIME:
+            # why, and what held in it: a bare 'out of regime' left the reason (and the flag that runs the paper's
+            # task) to findings.md's part notes (tests/test_probe_verdicts20.py)
+            out = [p for p in c if p.verdict == OUT_OF_REGIME]
+            tasks: dict[str, list[str]] = {}  # each reason once, with the tasks it holds on
+            for p in out:
+                if p.regime_why and p.task not in tasks.setdefault(p.regime_why, []):
+                    tasks[p.regime_why].append(p.task)
+            why = "; ".join(f"{', '.join(ts)}: {w}" for w, ts in tasks.items())
+            return (f"out of regime: {len(out)} of {plural(len(c), 'part')} outside the paper's regime"
+                    + (f" ({why})" if why else "") + (f"; reproduced on {plural(n_rep, 'part')} in it{one}"
+                                                      if n_rep else ""))
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         if self.verdict == "inconclusive" and c:
@@ -1962,7 +1976,7 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
         # 'not converged (a longer schedule)' asked for runs that would only read out of regime once trained
         # (tests/test_probe_verdicts20.py)
         if why:
-            p.status = OUT_OF_REGIME
+            p.status, p.regime_why = OUT_OF_REGIME, why
             p.note = (p.note + "; " if p.note else "") + f"out of regime: {why}"
         count_circ = finding.count_circular if c.count_circular is None else c.count_circular
         if (p.circular and not count_circ) or not c.count:

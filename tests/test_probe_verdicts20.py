@@ -72,3 +72,21 @@ def test_the_readme_gives_the_fragile_flags_20_seed_figures_as_the_script_measur
     assert r, "README's 20-seed sentence"
     assert (round(float(three[1])), round(float(three[2])), int(three[3])) == tuple(map(int, r.groups()[:3]))
     assert (round(float(power[1])), round(float(power[2])), int(power[3])) == tuple(map(int, r.groups()[3:]))
+
+
+def test_an_out_of_regime_verdict_says_why_and_what_held_in_it():
+    """Was: a finding out of its paper's regime printed a bare 'OUT OF REGIME' (plbench findings, findings.md's
+    table): why — demosaicking without noise, and the flag that runs the paper's task — was in the parts' notes of
+    findings.md alone, and where the parts in the regime were reproduced the verdict line did not say so. Now the
+    verdict says how many parts lie outside the regime and why, and what held in it."""
+    t = synthetic_table(tasks=("demosaic", "sr4"), metrics=("psnr",), offsets={"l1": 1.0, "l2": 0.0},
+                        seeds=range(5), n_images=6)
+    t.loc[t["task"] == "demosaic", "task_params"] = '{"noise_sigma": 0.0}'
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"])
+    assert r.verdict == "out of regime"
+    assert r.verdict_text.startswith("out of regime: 1 of 2 parts outside the paper's regime (demosaic: "
+                                     "demosaicking without noise"), r.verdict_text
+    assert "demosaic.noise_sigma" in r.verdict_text and "reproduced on 1 part in it" in r.verdict_text
+    (r,) = check_all(t[t["task"] != "sr4"], ["zhao2017_l1_vs_l2"])
+    assert r.verdict_text.startswith("out of regime: 1 of 1 part outside the paper's regime (demosaic: ")
+    assert "reproduced" not in r.verdict_text
