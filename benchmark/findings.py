@@ -1951,8 +1951,8 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     # findings, and the next one's parts were told "not tested by this finding" of arms it tests
     res.forget_choices()
     blocked = finding.applicable(res)
-    head = f"{', '.join(finding.missing_losses(res))} {ABSENT}"
-    if blocked and elsewhere and blocked[1].startswith(head):
+    head = f"{', '.join(finding.missing_losses(res))} {ABSENT}" if blocked and elsewhere else ""
+    if head and blocked[1].startswith(head):
         # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
         # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py)
         blocked = (blocked[0], head.replace(ABSENT, "not in this setting (") + "; ".join(
@@ -2128,7 +2128,8 @@ def _elsewhere(finding: Finding, shared: list[Results], groups: list[tuple[str, 
     """{loss: how the other setting(s) that train it differ from setting ``i``} for each loss the finding needs that
     setting ``i`` lacks and another of the store has (:func:`_unjudged`'s ``elsewhere``): ``iterations 400
     there, 150 here``; {} when none."""
-    missing = finding.missing_losses(shared[i]) if len(shared) > 1 else []
+    # a claim object that is not a Finding (the API's duck-typed ones) has no needs to look for elsewhere
+    missing = finding.missing_losses(shared[i]) if len(shared) > 1 and isinstance(finding, Finding) else []
     if not missing:
         return {}
     from benchmark.settings import _differences, _fmt, _parse, _shared
