@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import benchmark.stats  # noqa: F401 (imported once at collection, not in a test's time)
+import scipy.special  # noqa: F401 (imported once at collection, not in a test's time)
+
+import benchmark.data  # noqa: F401
+import benchmark.settings  # noqa: F401
+import benchmark.stats  # noqa: F401
 from benchmark.findings import FINDINGS, check_all
 from benchmark.synthetic import synthetic_table
 
