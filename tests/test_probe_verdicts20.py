@@ -94,3 +94,28 @@ def test_an_out_of_regime_verdict_says_why_and_what_held_in_it():
     (r,) = check_all(t[t["task"] != "sr4"], ["zhao2017_l1_vs_l2"])
     assert r.verdict_text.startswith("out of regime: 1 of 1 part outside the paper's regime (demosaic: ")
     assert "reproduced" not in r.verdict_text
+
+
+def test_the_ranking_still_moves_counts_pairs_of_losses_not_pairs_times_metrics():
+    """Was: the leaderboard's Budget-stability note summed the pairs that changed order over the task's metrics, so
+    'good' alone overtaking l1 and l2 (still improving; the other losses converged) on psnr, ssim and lpips read
+    'the ranking still moves in denoise (6 pairs of losses change order)' — every pair of its 4 losses, a ranking
+    reshuffled (here on psnr and lpips: 4). Now it counts each pair of losses once, whatever the metrics, and names
+    them."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark.convergence import budget_gains, budget_stability
+    from benchmark.export import convergence_notes
+    from benchmark.settings import drop_budget_checks
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 0.6, "l2": 0.0, "bad": -2.0},
+                        metrics=("psnr", "lpips"), seeds=range(5), n_images=4, seed_sd=0.3,
+                        unconverged=("good",), budget_check=True)
+    cv = budget_stability(budget_gains(*drop_budget_checks(t), per_item=True))  # as stats.compute has it
+    assert int(cv["moved"].sum()) == 4  # per metric: good vs l1 and vs l2, on each of 2 metrics
+    st = SimpleNamespace(task_costs=pd.DataFrame(columns=["task", "label", "ok", "unconverged"]), budget=None,
+                         budget_iterations=None, convergence=cv)
+    line = next(x for x in convergence_notes(st) if x.startswith("Budget stability"))
+    assert "the ranking still moves in denoise (2 pairs of losses change order: good–l1, good–l2)" in line, line
