@@ -1,0 +1,53 @@
+"""Review of verdicts (round 20): one row's direction never flips a whole metric's column, …"""
+
+from __future__ import annotations
+
+import pytest
+
+import benchmark.stats  # noqa: F401 (imported once at collection, not in a test's time)
+from benchmark.errors import UserError
+
+
+def _store(tmp_path, flip: str = "", to=True):
+    """A store of l1 and good (denoise, 2 seeds × 4 images, psnr and lpips), the rows of the runs ``flip`` names
+    ("input": the degraded input's; "first": the run read first) saying lpips is higher-is-better (``to``)."""
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    runs = list(synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr", "lpips"), seeds=range(2),
+                               n_images=4, budget_check=False))
+    first = min(rid for rid, _, _ in runs)
+    for rid, meta, rows in runs:
+        if (flip == "input" and meta.get("kind") == "input") or (flip == "first" and rid == first):
+            rows = [{**r, "higher_is_better": to} if r["metric"] == "lpips" else r for r in rows]
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+@pytest.mark.parametrize("flip", ["input", "first"])
+def test_rows_that_disagree_on_a_metrics_direction_are_refused_naming_the_metric_and_runs(tmp_path, flip):
+    """Was: stats.blocks took a metric's direction from its first row and findings.Results from its first value, so
+    the degraded input's rows saying lpips is higher-is-better (a hand-edited record, two pyiqa versions) judged the
+    whole lpips column the wrong way (the run read first flipped: every ▲ a ▼) without a word. Now the table refuses
+    it: one line naming the metric, the runs on each side and what to do."""
+    store = _store(tmp_path, flip)
+    flipped = min(store.run_ids()) if flip == "first" else \
+        next(m["run_id"] for m in store.metas() if m.get("kind") == "input")
+    with pytest.raises(UserError) as e:
+        store.table()
+    msg = str(e.value)
+    assert "\n" not in msg and "lpips" in msg and "psnr" not in msg
+    assert flipped in msg and "higher" in msg and "lower" in msg
+    assert "plbench run" in msg  # what to do
+
+
+@pytest.mark.parametrize("flip", ["", "first"])
+def test_a_metric_whose_rows_agree_reads_as_before(tmp_path, flip):
+    """A metric whose rows agree reads as written; a row without a direction (NA) reads as its metric's others, never
+    as higher-is-better whatever the others say."""
+    t = _store(tmp_path, flip, to=None).table()
+    assert set(t.groupby("metric", observed=True)["higher_is_better"].unique().map(tuple)) == {(True,), (False,)}
+
