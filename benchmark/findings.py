@@ -1951,13 +1951,25 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     # findings, and the next one's parts were told "not tested by this finding" of arms it tests
     res.forget_choices()
     blocked = finding.applicable(res)
-    head = f"{', '.join(finding.missing_losses(res))} {ABSENT}" if blocked and elsewhere else ""
-    if head and blocked[1].startswith(head):
+    missing = finding.missing_losses(res) if blocked and elsewhere else []
+    head = f"{', '.join(missing)} {ABSENT}"
+    if missing and blocked[1].startswith(head):
         # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
-        # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py)
-        blocked = (blocked[0], head.replace(ABSENT, "not in this setting (") + "; ".join(
-            f"{loss}'s runs: {d}" for loss, d in elsewhere.items()) + "): runs of two settings are never compared, "
-            "train both in one" + blocked[1][len(head):])
+        # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py); a loss in no setting still is
+        # absent, never said to be elsewhere (tests/test_review_verdicts20.py)
+        absent = [loss for loss in missing if loss not in elsewhere]
+        there = [loss for loss in missing if loss in elsewhere]
+        how: dict[str, list[str]] = {}
+        for loss in there:
+            how.setdefault(elsewhere[loss], []).append(loss)
+        whose = {d: "their" if len(how) == 1 < len(there) else " and ".join(f"{loss}'s" for loss in ls)
+                 for d, ls in how.items()}
+        runs = "; ".join(f"{whose[d]} runs: {d}" for d in how)
+        losses = list(finding.needs.losses)
+        both = ", ".join(losses[:-1]) + f" and {losses[-1]}" if len(losses) > 1 else losses[0]
+        blocked = (blocked[0], (f"{', '.join(absent)} {ABSENT}; " if absent else "")
+                   + f"{', '.join(there)} not in this setting ({runs}): runs of two settings are never compared, "
+                   f"train {both} in one" + blocked[1][len(head):])
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])
     parts = []

@@ -51,3 +51,32 @@ def test_a_metric_whose_rows_agree_reads_as_before(tmp_path, flip):
     t = _store(tmp_path, flip, to=None).table()
     assert set(t.groupby("metric", observed=True)["higher_is_better"].unique().map(tuple)) == {(True,), (False,)}
 
+
+def test_a_loss_in_no_setting_is_not_said_to_be_in_another():
+    """Was (a8b3ff5): where a claim lacked two losses in a setting and another setting trained one of them, the reason
+    read 'l1, l2 not in this setting (l2's runs: iterations 400 there, 150 here): …, train both in one' — l1 is in no
+    setting of the store, and 'train both in one' is no advice for it. Now the absent loss is 'not in these results'
+    and only the one trained elsewhere is said to be there; two losses of one other setting are said once."""
+    import json
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"good": 0.0, "l2": 0.0}, seeds=range(3),
+                        n_images=3, budget_check=False)
+    l2 = t["loss"] == "l2"
+    t.loc[l2, "setting"] = t.loc[l2, "setting"].map(lambda s: json.dumps({**json.loads(s), "iterations": 400},
+                                                                           sort_keys=True))
+    by_it = {"150" if "150 iterations" in r.setting else "400": r for r in check_all(t, ["zhao2017_l1_vs_l2"])}
+    assert by_it["150"].reason.startswith("l1 not in these results; l2 not in this setting (l2's runs: iterations "
+                                          "400 there, 150 here)"), by_it["150"].reason
+    assert "train l1 and l2 in one" in by_it["150"].reason and "both" not in by_it["150"].reason
+    assert by_it["400"].reason.startswith("l1 not in these results") and "this setting" not in by_it["400"].reason
+    # both losses in the other setting: named together, their difference once
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"good": 0.0, "l1": 0.0, "l2": 0.0},
+                        seeds=range(3), n_images=3, budget_check=False)
+    pair = t["loss"].isin(["l1", "l2"])
+    t.loc[pair, "setting"] = t.loc[pair, "setting"].map(lambda s: json.dumps({**json.loads(s), "iterations": 400},
+                                                                             sort_keys=True))
+    (r,) = [r for r in check_all(t, ["zhao2017_l1_vs_l2"]) if "150 iterations" in r.setting]
+    assert r.reason.startswith("l1, l2 not in this setting (their runs: iterations 400 there, 150 here)"), r.reason
