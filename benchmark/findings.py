@@ -562,9 +562,16 @@ class FindingResult:
                 if p.regime_why and p.task not in tasks.setdefault(p.regime_why, []):
                     tasks[p.regime_why].append(p.task)
             why = "; ".join(f"{', '.join(ts)}: {w}" for w, ts in tasks.items())
-            return (f"out of regime: {len(out)} of {plural(len(c), 'part')} outside the paper's regime"
-                    + (f" ({why})" if why else "") + (f"; reproduced on {plural(n_rep, 'part')} in it{one}"
-                                                      if n_rep else ""))
+            inside = len(c) - len(out)
+            # and the parts in it still open (too few runs: how many more seeds), never left unsaid behind the ones
+            # reproduced (tests/test_review_verdicts20.py)
+            said = f"{len(out)} of {plural(len(c), 'part')} outside the paper's regime"
+            rest = self.open_reason(others=True) if n_rep < inside else ""
+            rest = rest.replace(f"; {said}", "").replace(said, "").strip("; ")
+            held = (f"reproduced on {n_rep} of {plural(inside, 'part')} in it" if rest
+                    else f"reproduced on {plural(n_rep, 'part')} in it")
+            return (f"out of regime: {said}" + (f" ({why})" if why else "")
+                    + (f"; {held}{one}" if n_rep else "") + (f"; {rest}" if rest else ""))
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         if self.verdict == "inconclusive" and c:
