@@ -100,3 +100,24 @@ def test_an_out_of_regime_verdict_says_which_parts_in_the_regime_are_still_open(
     assert "train 3 more seeds" in text and text.count("outside the paper's regime") == 1
     (r,) = check_all(t[t["task"] != "jpeg"], ["zhao2017_l1_vs_l2"])  # every part in it reproduced: as it was
     assert r.verdict_text.endswith("reproduced on 1 part in it"), r.verdict_text
+
+
+def test_a_reshuffled_ranking_names_a_few_pairs_not_every_one():
+    """Was (4230d62): the Budget-stability note named every pair of losses that changed order, so a 40-loss table whose
+    ranking reshuffled wrote 780 'a–b' pairs into one sentence of the leaderboard. Now the first few are named and
+    the rest counted."""
+    from itertools import combinations
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark.export import convergence_notes
+
+    pairs = tuple(combinations([f"loss{i:02d}" for i in range(40)], 2))
+    cv = pd.DataFrame([{"task": "sr4", "metric": "psnr", "tau": 0.1, "losses": 40, "moved": len(pairs),
+                        "reversed": len(pairs), "moved_pairs": pairs, "reversed_pairs": pairs}])
+    st = SimpleNamespace(task_costs=pd.DataFrame(columns=["task", "label", "ok", "unconverged"]), budget=None,
+                         budget_iterations=None, convergence=cv)
+    line = next(x for x in convergence_notes(st) if x.startswith("Budget stability"))
+    assert "780 pairs of losses change order: loss00–loss01, loss00–loss02" in line, line
+    assert "and 775 more" in line and len(line) < 800, line
