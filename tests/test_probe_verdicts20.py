@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import scipy.special  # noqa: F401 (imported once at collection, not in a test's time)
+import scipy.stats  # noqa: F401 (budget_stability's tests, ~1 s on first use)
 
 import benchmark.data  # noqa: F401
 import benchmark.settings  # noqa: F401
