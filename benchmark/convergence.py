@@ -492,18 +492,28 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     (:func:`end_reversed`) — a pair 0.3 dB apart at ½ budget and level at the end moved, but did not change
     order. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
     for four equal, converged losses), so "the ranking still moves" rests on ``moved``, not on τ.
-    Columns: task, metric, tau, losses, moved, reversed."""
-    from benchmark.runstats import holm, practical_margin
+    ``moved_pairs``/``reversed_pairs``: those pairs, as tuples of the two losses' labels (``("good", "l1")``): one
+    pair of losses moves on several metrics, counted once per task where the task is said (its ``moved`` summed
+    over the metrics read 6 pairs of 4 losses where one loss overtook two on 3 metrics, tests/test_probe_verdicts20.py).
+    Columns: task, metric, tau, losses, moved, reversed, moved_pairs, reversed_pairs."""
+    from benchmark.runstats import holm, loss_label, practical_margin, version_suffix
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]
     per_item = "item" in gains.columns
     for task, gt in gains.groupby("task", sort=True):
-        rows, ps, owner, flips = [], [], [], []
+        rows, ps, owner, flips, named = [], [], [], [], []
+        several = {k for k, n in gt.groupby(arm[:2])["loss_version"].nunique().items() if n > 1}
+
+        def label(key, several=several) -> str:  # as the leaderboard labels it (its version where several)
+            loss, kind, version = (str(k) for k in key)
+            return loss_label(loss, kind) + (version_suffix(version) if (key[0], key[1]) in several else "")
+
         for metric, g in gt.groupby("metric", sort=True):
             means = run_gains(g).groupby(arm)[["check", "final"]].mean()
             rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
-                         "losses": len(means), "moved": 0, "reversed": 0})
+                         "losses": len(means), "moved": 0, "reversed": 0, "moved_pairs": (),
+                         "reversed_pairs": ()})
             # per arm: (seeds × images) — or (seeds,) — of its scores at ½ budget and at the end
             wide = {k: {col: (a.pivot_table(index="seed", columns="item", values=col, aggfunc="mean")
                               if per_item else a.groupby("seed")[col].mean()) for col in ("check", "final")}
@@ -515,12 +525,18 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
                     ps.append(change_p(half, end, margin))
                     flips.append(end_reversed(half, end, level))
                     owner.append(len(rows) - 1)
+                    named.append((label(a), label(b)))
         if ps:
-            for k, pa, flip in zip(owner, holm(np.array(ps, float)), flips):
+            for k, pa, flip, pair in zip(owner, holm(np.array(ps, float)), flips, named):
                 rows[k]["moved"] += int(pa < 1 - level)
                 rows[k]["reversed"] += int(pa < 1 - level and flip)
+                if pa < 1 - level:
+                    rows[k]["moved_pairs"] += (pair,)
+                    if flip:
+                        rows[k]["reversed_pairs"] += (pair,)
         out += rows
-    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved", "reversed"])
+    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved", "reversed", "moved_pairs",
+                                      "reversed_pairs"])
 
 
 def _paired(a, b) -> np.ndarray:

@@ -1372,13 +1372,24 @@ def convergence_notes(stats: Stats) -> list[str]:
         # "change order" only for the pairs whose end effect is shown on the other side; a gap that moved across 0
         # to about level (+0.3 → −0.01) was lost, not reversed (convergence.end_reversed)
         flipped = cv.groupby("task")["reversed"].sum() if "reversed" in cv.columns else moved
+        named = {}  # each pair of losses once, whatever the metrics it moved on (tests/test_probe_verdicts20.py)
+        if "moved_pairs" in cv.columns:
+            for t, g in cv.groupby("task"):
+                named[t] = tuple(dict.fromkeys(p for ps in g["moved_pairs"] for p in ps))
+                moved[t] = len(named[t])
+                flipped[t] = len(dict.fromkeys(p for ps in g["reversed_pairs"] for p in ps))
 
         def pairs(t) -> str:
             n, k = int(moved[t]), int(flipped.get(t, 0))
             s = agree(n, "", "s")
+            # the first few named, the rest counted: a 40-loss ranking reshuffled is 780 pairs, never one sentence
+            # of them (tests/test_review_verdicts20.py)
+            few = named.get(t, ())[:5]
+            which = (": " + ", ".join(f"{a}–{b}" for a, b in few)
+                     + (f" and {len(named[t]) - len(few)} more" if len(named[t]) > len(few) else "")) if few else ""
             if k == n:
-                return f"{n} pair{s} of losses change order"
-            return (f"{n} pair{s} of losses whose gap crossed 0 by a shown change, "
+                return f"{n} pair{s} of losses change order{which}"
+            return (f"{n} pair{s} of losses whose gap crossed 0 by a shown change{which}, "
                     + (f"{k} of them shown reversed" if k else "not shown reversed: the gap was lost"))
 
         unstable = [f"{t} ({pairs(t)})" for t in per.index if moved.get(t, 0) > 0]

@@ -1333,6 +1333,45 @@ def meta_problem(meta, run_id: str) -> str:
 ROW_KEY = ["run_id", "dataset", "image", "metric"]
 
 
+def _runs_named(rows: pd.DataFrame, n: int = 3) -> str:
+    """The runs of ``rows`` as a line names them: "<id> (<loss> seed <s>, <task>)", the first ``n``, then how many
+    more."""
+    first = rows.drop_duplicates("run_id").sort_values("run_id", kind="stable")
+    named = [f"{r.run_id}: {r.task} input" if str(r.loss) == "input" else
+             f"{r.run_id}: {r.loss}" + (f" seed {int(r.seed)}" if not pd.isna(r.seed) else "") + f", {r.task}"
+             for r in first.head(n).itertuples()]
+    return "; ".join(named) + (f"; and {len(first) - n} more" if len(first) > n else "")
+
+
+def one_direction(table: pd.DataFrame, root: Path | str = "") -> pd.DataFrame:
+    """``table`` with one direction (``higher_is_better``) per metric, as every reader takes it from one row
+    (:func:`benchmark.stats.blocks`, :class:`benchmark.findings.Results`): a row without one (NA) reads as its
+    metric's other rows; rows of one metric that disagree (two versions of a metric scoring one store, a record
+    edited by hand, a plugin metric registered the other way since) are a :class:`UserError` naming the metric,
+    the runs on each side and what to do — never a whole column judged by whichever run is read first."""
+    if table.empty or "higher_is_better" not in table.columns:
+        return table
+    h = table["higher_is_better"].astype("boolean")
+    known = h.groupby(table["metric"], observed=True).agg(["min", "max"]).dropna()
+    split = known[known["min"] != known["max"]]
+    if not split.empty:
+        m = str(split.index[0])
+        rows = table[(table["metric"].astype(str) == m) & h.notna()]
+        up, down = rows[h[rows.index].astype(bool)], rows[~h[rows.index].astype(bool)]
+        ups = plural(up["run_id"].nunique(), "run")
+        raise UserError(
+            f"metric {m!r}: its rows disagree on which way is better — higher in {ups} "
+            f"({_runs_named(up)}), lower in {down['run_id'].nunique()} ({_runs_named(down)}): two versions of the "
+            f"metric scored this store, or a record was edited by hand, so its column cannot be judged; move the "
+            f"wrong side's runs out of {Path(root) / 'runs' if root else 'runs/'} and the same `plbench run` trains "
+            "and scores them again" + (f" ({', '.join(map(str, split.index[1:]))}: theirs disagree too)"
+                                       if len(split) > 1 else ""))
+    if not h.isna().any() or known.empty:
+        return table
+    fill = table["metric"].astype(str).map({str(k): bool(v) for k, v in known["min"].items()})
+    return table.assign(higher_is_better=h.fillna(fill.astype("boolean")))
+
+
 def _sha256(data: bytes) -> str:
     import hashlib
 
@@ -2756,7 +2795,7 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return self._without_stale(table, recorded, newest)
+        return one_direction(self._without_stale(table, recorded, newest), self.root)
 
     def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]],
                        newest: dict[str, tuple[float, str]] | None = None) -> pd.DataFrame:

@@ -27,7 +27,9 @@ Measured (seed 0; README, *Statistics*), share of the significant draws flagged:
 2026-12-07, ``--n 20000``, the family drawn as runs against one baseline and re-tested without the seed (``--family
 9`` before then, its other p's drawn uniform and held: 61.3 % at 5 seeds, null 83.9 %): ``--family 9`` (δ 0.319):
 59.6 % / 0.0 % / 0.0 % (null 93.0 / 65.5 / 53.0 %, 114 / 116 / 100 draws); ``--family 9 --images 3`` (δ 0.353):
-63.8 % / 2.9 % at 5 / 10 seeds (null 100 / 89.5 %, 7 / 19 draws).
+63.8 % / 2.9 % at 5 / 10 seeds (null 100 / 89.5 %, 7 / 19 draws). At 20 seeds, 2026-12-07, ``--n 20000`` (4 and 10 min
+on a shared core): ``--family 9 --images 3 --runs 20`` (δ 0.353): 0.0 % (null 96.6 %, 29 draws); ``--family 9
+--power-runs 20 --runs 20`` (δ 0.0924, 80 % power at 20 seeds in that family): 11.9 % of 16091 (null 52.7 %, 93 draws).
 """
 
 from __future__ import annotations

@@ -233,4 +233,4 @@ def test_a_task_of_two_losses_whose_order_reversed_is_said_to_move():
     st = SimpleNamespace(task_costs=pd.DataFrame(columns=["task", "label", "ok", "unconverged"]), budget=None,
                          budget_iterations=None, convergence=cv)
     line = next((x for x in convergence_notes(st) if x.startswith("Budget stability")), "")
-    assert "the ranking still moves in sr4 (1 pair of losses change order)" in line, line
+    assert "the ranking still moves in sr4 (1 pair of losses change order: a–b)" in line, line
