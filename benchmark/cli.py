@@ -71,9 +71,12 @@ class _Parser(argparse.ArgumentParser):
                 message += f" (several values are written {flag.group(1)} {' '.join(words)})"
             else:
                 message += did_you_mean(m.group(1), choices)
+        stray = self._stray_option_before(message)
+        if stray:  # `list --epochs 3`: argparse took the 3 for `what` and said only 'invalid choice: '3''
+            message = f"unrecognized arguments: {stray}"
         if message.startswith("unrecognized arguments:"):
             # reported by the top-level parser: name the subcommand's options, not plbench's
-            sub = self._subcommand()
+            sub = self._subcommand() or (self if stray else None)
             if sub is not None:
                 prog = sub.prog
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
@@ -82,6 +85,10 @@ class _Parser(argparse.ArgumentParser):
                 from benchmark.config import synonym_hint
 
                 for flag in flags:  # compared without the dashes every option shares
+                    said = _length_hint(sub, flag, _run_option_strings(self))
+                    if said:  # `pretrain --epochs 3`: --steps; `report --epochs`: it trains nothing
+                        message += said.replace("? (", f" (for {flag})? (", 1) if len(flags) > 1 else said
+                        continue
                     said = synonym_hint(flag, flag=True)  # `--patch-size`: --crop, not the close --batch-size
                     if said and said.split("mean ", 1)[1].split("?")[0].lstrip("-") in options:  # this command's
                         message += said.replace("?", f" (for {flag})?", 1) if len(flags) > 1 else said
@@ -96,6 +103,18 @@ class _Parser(argparse.ArgumentParser):
         if shown != "plbench" and prog.startswith(shown):
             prog = shlex.join(_runnable_program()) + prog[len(shown):]
         self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
+
+    def _stray_option_before(self, message: str) -> str:
+        """``--epochs 3`` where a positional's invalid choice is the word after an option this (sub)command has not
+        (``list --epochs 3``, ``weights --steps 5``): the two words, said as the unrecognised option they are;
+        else ``""``."""
+        m = re.match(r"argument (\w+): invalid choice: '([^']*)'", message)
+        known = {o for a in self._actions for o in a.option_strings}
+        if not m or m.group(2) not in self.argv[1:]:
+            return ""
+        before = self.argv[self.argv.index(m.group(2), 1) - 1]
+        return f"{before} {m.group(2)}" if before.startswith("--") and "=" not in before and before not in known \
+            else ""
 
     def _run_option_to_compare(self, sub: argparse.ArgumentParser, flags: list[str]) -> str:
         """``compare --iterations 50``, ``compare --config grid.yaml``: a grid's option of ``run``, which compare has
@@ -113,6 +132,33 @@ class _Parser(argparse.ArgumentParser):
             if isinstance(action, argparse._SubParsersAction):
                 return next((action.choices[a] for a in self.argv if a in action.choices), None)
         return None
+
+
+#: the option that sets how long a command trains or times, by its dest: run's --iterations, pretrain's --steps,
+#: perf's --reps (:func:`_length_hint`)
+LENGTH_DESTS = ("iterations", "steps", "reps")
+
+
+def _length_hint(sub: argparse.ArgumentParser, flag: str, run_options: set[str]) -> str:
+    """For a flag another library (``--epochs``, ``--max-steps``) or another command (``--iterations`` to
+    ``pretrain``) names a training length with, what this command counts: ``"; did you mean --steps? (pretrain
+    counts training steps, not epochs)"``; where it trains nothing, that it does not (compare: at the field's
+    iterations, unless ``flag`` is run's, which :meth:`_Parser._run_option_to_compare` says); else ``""``."""
+    from benchmark.config import SETTING_SYNONYMS
+
+    word = flag.lstrip("-").replace("-", "_").lower()
+    if SETTING_SYNONYMS.get(word) != "iterations" and word not in LENGTH_DESTS:
+        return ""
+    command = sub.prog.split()[-1]
+    own = next((a for a in sub._actions if a.dest in LENGTH_DESTS), None)
+    if own is not None:
+        counted = re.sub(r"\s*\(.*\)$", "", own.help or own.dest)  # 'training steps (default: 500)': 'training steps'
+        return f"; did you mean {own.option_strings[0]}? ({command} counts {counted}" + \
+            (", not epochs)" if "epoch" in word else ")")
+    if command == "compare":
+        return "" if flag in run_options else \
+            "; compare trains for as many iterations as the field's runs in --out (set by `plbench run --iterations`)"
+    return f"; {command} trains nothing (a grid's training length is `plbench run --iterations`)"
 
 
 def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str) -> str:
