@@ -457,7 +457,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     pt.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches (default: 0)")
     pt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default: auto)")
     pt.add_argument("--out-dir", help="where the checkpoint goes (default: <torch hub dir>/plbench/selftrained)")
-    pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps")
+    pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps (0: never)")
     pt.add_argument("--probe", nargs="*", metavar="HELD_OUT",
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
@@ -2288,6 +2288,8 @@ def cmd_pretrain(args) -> int:
     from benchmark.runner import resolve_device
 
     probes = [] if args.probe is None else args.probe or ["skimage:test"]
+    if args.probe_random_seeds < 1:  # said before the encoder trains (17 min), not taken as 1
+        raise UserError(f"--probe-random-seeds must be at least 1, got {args.probe_random_seeds}")
     check_not_empty([args.data], "--data")
     check_not_empty(probes, "--probe")
     check_holdouts([DataSpec.parse(args.data, role="train")], [DataSpec.parse(p, role="test") for p in probes],
@@ -2304,7 +2306,7 @@ def cmd_pretrain(args) -> int:
     print("use it:  " + shlex.join([*prog, "run", "--losses", f"csr(weights='{ref}')", "--metrics", "psnr", "ssim",
                                     f"contrique_fr@{ref}"]))
     for held_out in probes:
-        _print_probe(cfg, path, _in_role(held_out, "test"), max(1, args.probe_random_seeds), dev)
+        _print_probe(cfg, path, _in_role(held_out, "test"), args.probe_random_seeds, dev)
     return 0
 
 

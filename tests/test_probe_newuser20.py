@@ -4,7 +4,9 @@ import argparse
 import re
 
 import pytest
+import torch._dynamo  # noqa: F401  (what Adam imports at its first use: imported once, not in a test's time)
 
+import benchmark.pretrain  # noqa: F401
 from benchmark.cli import build_parser, main
 
 _COMMANDS = sorted(next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
@@ -41,3 +43,46 @@ def test_a_training_length_flag_gets_the_commands_own_or_a_hint_on_every_subcomm
             said
     if command in ("run", "pretrain", "perf"):  # the commands that train or time steps are offered their count
         assert offered, said
+
+
+@pytest.mark.parametrize("flags, said", [
+    (["--lr", "-1"], "error: lr must be positive and finite, got -1.0"),
+    (["--lr", "0"], "error: lr must be positive and finite, got 0.0"),
+    (["--seed", "-1"], "error: seed must be in [0, 2**63), got -1"),
+    (["--crop", "3"], "error: crop must be at least 8 px, got 3"),
+    (["--crop", "9"], "error: crop 9: contrique's 2 × crop region, cut into both views, must be a multiple of 4 "
+                      "(its distortion classes' scale factors): use 8 or 10"),
+    (["--classes-per-batch", "0"], "error: classes_per_batch must be in [1, 18] (the 17 distortion classes and "
+                                   "pristine), got 0"),
+    (["--classes-per-batch", "100"], "error: classes_per_batch must be in [1, 18]"),
+    (["--save-every", "-1"], "error: save_every must be 0 (never) or a positive number of steps, got -1"),
+    (["--probe", "--probe-random-seeds", "0"], "error: --probe-random-seeds must be at least 1, got 0"),
+])
+def test_pretrain_refuses_an_out_of_range_value_before_reading_any_image(flags, said, tmp_path, monkeypatch, capsys):
+    """``plbench pretrain --lr -1`` and ``--crop 3``/``9`` were internal errors (Adam's, a task's) after the data was
+    read; ``--save-every 0`` a ZeroDivisionError after the first step; ``--lr 0``, ``--seed -1``,
+    ``--classes-per-batch 0`` or ``100`` (drawn as 1 or all 18) and ``--probe-random-seeds 0`` (taken as 1) trained."""
+    from benchmark import data
+
+    def no_images(*a, **k):
+        raise AssertionError("an image was read")
+
+    monkeypatch.setattr(data, "load_images", no_images)
+    assert main(["pretrain", "--out-dir", str(tmp_path), "--device", "cpu", *flags]) == 2
+    got = _last_error(capsys)
+    assert got.startswith(said), got
+    assert not any(tmp_path.iterdir())
+
+
+def test_pretrain_save_every_0_saves_no_state_and_trains(tmp_path):
+    """``--save-every 0`` means never, as run's ``--checkpoint-every 0`` (it was a ZeroDivisionError at step 1)."""
+    import torch
+
+    from benchmark.data import ImageRecord
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    images = [ImageRecord(f"i{i}", (torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(i)) * 255)
+                          .to(torch.uint8)) for i in range(3)]
+    cfg = PretrainConfig(steps=1, batch_size=2, crop=8, classes_per_batch=2, bn_recalibrate=False)
+    path = pretrain(cfg, out_dir=tmp_path, save_every=0, images=images, quiet=True)
+    assert path.is_file() and not list(tmp_path.glob("*.state.pt"))
