@@ -86,3 +86,21 @@ def test_pretrain_save_every_0_saves_no_state_and_trains(tmp_path):
     cfg = PretrainConfig(steps=1, batch_size=2, crop=8, classes_per_batch=2, bn_recalibrate=False)
     path = pretrain(cfg, out_dir=tmp_path, save_every=0, images=images, quiet=True)
     assert path.is_file() and not list(tmp_path.glob("*.state.pt"))
+
+
+def test_merge_does_not_call_a_held_out_folder_that_is_here_away(tmp_path):
+    """``plbench merge`` of a store whose grid trained on ``'/my photos/Ünïcode fotos[holdout=25%]'`` said that
+    folder was 'not on this machine: it replays only where that is' — the folder beside it: the ``[holdout=…]`` and
+    ``[max_images=N]`` options were read as part of its name."""
+    import json
+
+    from benchmark.results import paths_not_here
+
+    folder = tmp_path / "my photos" / "Ünïcode fotos"
+    folder.mkdir(parents=True)
+    gone = tmp_path / "gone"
+    grid = tmp_path / "g.yaml"
+    grid.write_text(json.dumps({"train_data": [f"{folder}[holdout=25%]", f"{folder}:train[max_images=3]",
+                                               f"{gone}[holdout=25%]"],
+                                "test_data": [f"{folder}[holdout=25%]", f"{folder}[holdout=25%:test]"]}))
+    assert paths_not_here(grid) == [f"{gone}[holdout=25%]"]
