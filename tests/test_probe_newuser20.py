@@ -104,3 +104,17 @@ def test_merge_does_not_call_a_held_out_folder_that_is_here_away(tmp_path):
                                                f"{gone}[holdout=25%]"],
                                 "test_data": [f"{folder}[holdout=25%]", f"{folder}[holdout=25%:test]"]}))
     assert paths_not_here(grid) == [f"{gone}[holdout=25%]"]
+
+
+def test_python_m_benchmark_configs_help_prints_its_usage(capsys):
+    """``python -m benchmark.configs --help`` (README names the command) was "no shipped config file '--help'", exit
+    1; ``--list`` alike: now the usage, exit 0, and an unknown option said as one."""
+    from benchmark.configs.__main__ import main as configs_main
+
+    for flag in ("--help", "-h"):
+        configs_main([flag])
+        out = capsys.readouterr().out
+        assert out.startswith("usage: python -m benchmark.configs [NAME ...]") and "configs/cpu.yaml" in out, out
+    with pytest.raises(SystemExit) as got:
+        configs_main(["--list"])
+    assert str(got.value).startswith("error: unknown option '--list' (usage: python -m benchmark.configs"), got.value
