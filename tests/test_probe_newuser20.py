@@ -118,3 +118,19 @@ def test_python_m_benchmark_configs_help_prints_its_usage(capsys):
     with pytest.raises(SystemExit) as got:
         configs_main(["--list"])
     assert str(got.value).startswith("error: unknown option '--list' (usage: python -m benchmark.configs"), got.value
+
+
+def test_api_report_names_every_unknown_keyword_and_the_flags_own(tmp_path):
+    """A notebook copying ``plbench report --bootstrap 2000 --no-visual`` as ``api.report(bootstrap=2000)`` was told
+    only "unknown option 'bootstrap'" (its keyword is n_boot), and of two typos only the first was named, the second
+    refused on the next try, where a config file's or api.run()'s unknown keys are all named in one line."""
+    from benchmark import api
+
+    with pytest.raises(api.UserError) as got:
+        api.report(tmp_path, bootstrap=2000)
+    assert str(got.value) == "api.report(): unknown option 'bootstrap', pass n_boot=N", got.value
+    with pytest.raises(api.UserError) as got:
+        api.report(tmp_path, formts="png", no_visual=True, out_dir="x")
+    assert str(got.value) == ("api.report(): unknown options 'formts', did you mean formats?; 'no_visual', pass "
+                              "visual=False; 'out_dir' (options: baseline, alpha, n_boot, formats, visual, where, "
+                              "html)"), got.value
