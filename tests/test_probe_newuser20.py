@@ -3,10 +3,13 @@
 import argparse
 import re
 
+import datasets  # noqa: F401  (what reading a data source's token imports)
 import pytest
 import torch._dynamo  # noqa: F401  (what Adam imports at its first use: imported once, not in a test's time)
 
+import benchmark.checkpoint  # noqa: F401  (what `run` and `pretrain` import: imported once, not in a test's time)
 import benchmark.pretrain  # noqa: F401
+import benchmark.runner  # noqa: F401
 from benchmark.cli import build_parser, main
 
 _COMMANDS = sorted(next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
@@ -134,3 +137,19 @@ def test_api_report_names_every_unknown_keyword_and_the_flags_own(tmp_path):
     assert str(got.value) == ("api.report(): unknown options 'formts', did you mean formats?; 'no_visual', pass "
                               "visual=False; 'out_dir' (options: baseline, alpha, n_boot, formats, visual, where, "
                               "html)"), got.value
+
+
+@pytest.mark.parametrize("word", ["all", "*"])
+def test_metrics_all_is_not_offered_two_pyiqa_metrics(word, tmp_path, capsys):
+    """``--metrics all`` (as ``--losses all``) was 'unknown metric 'all'; did you mean qualiclip, afine_all?' — two
+    pyiqa metrics, one of them learned —; now it says metrics are named one by one, in a file and api.run() alike."""
+    from benchmark import api
+
+    (tmp_path / "afile").write_text("x")
+    assert main(["run", "--metrics", "psnr", word, "--out", str(tmp_path / "afile")]) == 2
+    said = _last_error(capsys)
+    assert said.startswith(f"error: metrics: {word!r} names every loss among losses, not every metric: name the "
+                           "metrics, e.g. psnr ssim lpips ("), said
+    assert "did you mean" not in said, said
+    with pytest.raises(api.UserError, match=r"^api.run\(\): metrics: .* names every loss among losses"):
+        api.run(metrics=[word], out=str(tmp_path / "afile"))
