@@ -301,7 +301,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
     run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
                      help="run LOSS on these tasks only, e.g. vgg=sr4 (a slow loss on fewer tasks; repeatable)")
-    run.add_argument("--out", help="results directory (default: results)")
+    run.add_argument("--out", help="results directory (default: the --config file's out, else results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.add_argument("--checkpoint-every", type=_whole, metavar="N",
@@ -373,7 +373,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="several specs at once, as `plbench run --losses` (added to --loss)")
     cmp.add_argument("--out", default="results", help="results directory holding the field (default: results)")
     cmp.add_argument("--tasks", nargs="+", help="only these tasks of the field")
-    cmp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    cmp.add_argument("--device", default="auto",
+                     help="auto, cpu, cuda, cuda:N; auto: the kind of device the field trained on (a CPU field's new "
+                          "loss trains on the CPU, GPU or not); another kind than the field's is refused")
     cmp.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_report_options(cmp)
 

@@ -153,3 +153,17 @@ def test_metrics_all_is_not_offered_two_pyiqa_metrics(word, tmp_path, capsys):
     assert "did you mean" not in said, said
     with pytest.raises(api.UserError, match=r"^api.run\(\): metrics: .* names every loss among losses"):
         api.run(metrics=[word], out=str(tmp_path / "afile"))
+
+
+def test_run_out_and_compare_device_help_say_what_the_defaults_do():
+    """``run --help`` said ``--out`` defaults to results, where ``--config configs/cpu.yaml`` writes to results-cpu
+    (README: a results folder holds one grid's settings); ``compare --help`` said ``--device`` takes auto, not that
+    auto is the field's kind of device (a CPU field's loss trains on the CPU on a GPU machine too)."""
+    from benchmark.config import RUN_DEFAULTS, GridSpec
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    out = next(a for a in subs["run"]._actions if a.dest == "out")
+    assert out.help.endswith(f"(default: the --config file's out, else {RUN_DEFAULTS['out']})"), out.help
+    assert GridSpec.from_file("configs/cpu.yaml").out not in (None, RUN_DEFAULTS["out"])
+    device = next(a for a in subs["compare"]._actions if a.dest == "device")
+    assert device.default == "auto" and "auto: the kind of device the field trained on" in device.help, device.help
