@@ -139,18 +139,16 @@ class PretrainConfig:
                             f"got {self.classes_per_batch}")
 
     def _check_crop(self) -> None:
-        """``crop`` at least the harness's :data:`benchmark.config.MIN_CROP` and, for ``contrique``, its 2·crop
-        region (both views' source) a multiple of what every distortion class's task cuts to: ``--crop 7`` was a
-        ValueError of the ×4 bicubic class at some step, ``--crop 2`` a convolution's, after the data was read."""
-        from benchmark.config import MIN_CROP
-
-        if self.crop < MIN_CROP:
-            raise UserError(f"crop must be at least {MIN_CROP} px, got {self.crop}")
-        step = region_multiple() if self.recipe == "contrique" else 1
-        if (2 * self.crop) % step:
-            fits = [c for c in (self.crop - 1, self.crop + 1) if c >= MIN_CROP and (2 * c) % step == 0]
-            raise UserError(f"crop {self.crop}: contrique's 2 × crop region, cut into both views, must be a multiple "
-                            f"of {step} (its distortion classes' scale factors): use " + " or ".join(map(str, fits)))
+        """``crop`` what every distortion class's task cuts (:func:`crop_rule`): the crop-px crops BatchNorm is
+        recalibrated on and the probe distorts, as ``contrique``'s 2·crop region, go through each class, so ``--crop
+        10`` (its region 20 px fits) was the ×4 bicubic class's ValueError after the last step, ``--crop 2`` a
+        convolution's, after the data was read."""
+        step, least = crop_rule()
+        if self.crop < least or self.crop % step:
+            below = self.crop - self.crop % step
+            fits = " or ".join(map(str, sorted({max(least, below), max(least, below + step)})))
+            raise UserError(f"crop {self.crop}: every distortion class cuts the crops (BatchNorm recalibration, the "
+                            f"probe) and takes a multiple of {step} px from {least}: use {fits}")
 
     @property
     def name(self) -> str:
@@ -313,12 +311,14 @@ _TASK_DISTORTIONS = (
 )
 
 
-def region_multiple() -> int:
-    """What a ``contrique`` region's side must be a multiple of: every task distortion class's size multiple (×4
-    bicubic: 4)."""
+def crop_rule() -> tuple[int, int]:
+    """What a side the distortion classes act on (a crop, ``contrique``'s 2·crop region) must be: a multiple of every
+    task distortion class's size multiple, and at least twice the largest (:meth:`benchmark.task.Task.min_crop`'s rule;
+    ×4 bicubic: a multiple of 4 from 8 px)."""
     from benchmark.task import build_task
 
-    return math.lcm(*(build_task(t, **p).size_multiple for _, t, p in _TASK_DISTORTIONS))
+    multiples = [int(build_task(t, **p).size_multiple) for _, t, p in _TASK_DISTORTIONS]
+    return math.lcm(*multiples), 2 * max(multiples)
 
 
 def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:

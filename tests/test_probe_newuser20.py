@@ -52,9 +52,10 @@ def test_a_training_length_flag_gets_the_commands_own_or_a_hint_on_every_subcomm
     (["--lr", "-1"], "error: lr must be positive and finite, got -1.0"),
     (["--lr", "0"], "error: lr must be positive and finite, got 0.0"),
     (["--seed", "-1"], "error: seed must be in [0, 2**63), got -1"),
-    (["--crop", "3"], "error: crop must be at least 8 px, got 3"),
-    (["--crop", "9"], "error: crop 9: contrique's 2 × crop region, cut into both views, must be a multiple of 4 "
-                      "(its distortion classes' scale factors): use 8 or 10"),
+    (["--crop", "3"], "error: crop 3: every distortion class cuts the crops (BatchNorm recalibration, the probe) and "
+                      "takes a multiple of 4 px from 8: use 8"),
+    (["--crop", "9"], "error: crop 9: every distortion class cuts the crops (BatchNorm recalibration, the probe) and "
+                      "takes a multiple of 4 px from 8: use 8 or 12"),
     (["--classes-per-batch", "0"], "error: classes_per_batch must be in [1, 18] (the 17 distortion classes and "
                                    "pristine), got 0"),
     (["--classes-per-batch", "100"], "error: classes_per_batch must be in [1, 18]"),

@@ -1,0 +1,43 @@
+"""Review of the newuser probe (20): pretrain's crop rule, a positional's typo after an unknown option, …"""
+
+import pytest
+import torch
+
+import benchmark.pretrain  # noqa: F401  (imported once, not in a test's time)
+from benchmark.cli import main
+
+
+def _images(n: int = 3, side: int = 40):
+    from benchmark.data import ImageRecord
+
+    return [ImageRecord(f"i{i}", (torch.rand(3, side, side, generator=torch.Generator().manual_seed(i)) * 255)
+                        .to(torch.uint8)) for i in range(n)]
+
+
+@pytest.mark.parametrize("recipe, crop", [("contrique", 10), ("contrique", 6), ("simclr", 10), ("simclr", 9)])
+def test_pretrain_refuses_a_crop_its_bn_recalibration_cannot_distort(recipe, crop, tmp_path, monkeypatch, capsys):
+    """``--crop 10`` (offered by the refusal of ``--crop 9``) and ``--recipe simclr --crop 9`` passed the check (a
+    contrique 2·crop region a multiple of 4, simclr nothing) and trained every step, then BatchNorm recalibration cut
+    crop-px crops through the ×4 bicubic class: 'image 10×10 is not a multiple of scale 4', the encoder lost."""
+    from benchmark import data
+
+    def no_images(*a, **k):
+        raise AssertionError("an image was read")
+
+    monkeypatch.setattr(data, "load_images", no_images)
+    assert main(["pretrain", "--recipe", recipe, "--crop", str(crop), "--out-dir", str(tmp_path), "--device",
+                 "cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: crop {crop}: every distortion class cuts the crops"), err
+    assert "multiple of 4 px from 8: use 8" in err[0], err
+
+
+@pytest.mark.parametrize("recipe", ["contrique", "simclr"])
+def test_a_crop_pretrain_takes_trains_through_its_bn_recalibration(recipe, tmp_path):
+    """What the check lets through (12: a multiple of 4, not of 8) trains and recalibrates: the rule is no stricter
+    than the distortion classes."""
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    kw = {"classes_per_batch": 2} if recipe == "contrique" else {}
+    cfg = PretrainConfig(recipe=recipe, steps=1, batch_size=2, crop=12, **kw)
+    assert pretrain(cfg, out_dir=tmp_path, save_every=0, images=_images(), quiet=True).is_file()
