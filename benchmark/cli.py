@@ -72,6 +72,9 @@ class _Parser(argparse.ArgumentParser):
             else:
                 message += did_you_mean(m.group(1), choices)
         stray = self._stray_option_before(message)
+        if stray and "; did you mean " in message:  # `list --json lossess`: a typo of the choice, after a switch
+            message += f"; {stray.split()[0]} is not an option of {self.prog.split()[-1]}"
+            stray = ""
         if stray:  # `list --epochs 3`: argparse took the 3 for `what` and said only 'invalid choice: '3''
             message = f"unrecognized arguments: {stray}"
         if message.startswith("unrecognized arguments:"):

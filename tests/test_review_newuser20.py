@@ -41,3 +41,21 @@ def test_a_crop_pretrain_takes_trains_through_its_bn_recalibration(recipe, tmp_p
     kw = {"classes_per_batch": 2} if recipe == "contrique" else {}
     cfg = PretrainConfig(recipe=recipe, steps=1, batch_size=2, crop=12, **kw)
     assert pretrain(cfg, out_dir=tmp_path, save_every=0, images=_images(), quiet=True).is_file()
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["list", "--json", "lossess"], "error: argument what: invalid choice: 'lossess' (choose from 'all', 'tasks', "
+                                    "'losses', 'metrics'); did you mean losses?; --json is not an option of list ("),
+    (["weights", "--json", "lst"], "error: argument action: invalid choice: 'lst' (choose from 'list', 'prefetch'); "
+                                   "did you mean list?; --json is not an option of weights ("),
+    (["list", "--epochs", "3"], "error: unrecognized arguments: --epochs 3; list trains nothing"),
+])
+def test_a_positionals_typo_after_an_unknown_switch_keeps_its_did_you_mean(argv, said, capsys):
+    """``plbench list --json lossess`` was 'unrecognized arguments: --json lossess' — the typo of ``losses`` taken
+    for the unknown option's value, its 'did you mean losses?' lost — since ``list --epochs 3`` is said as the option
+    and its value; a word close to a choice is the positional's typo, the option named beside it."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(said), err
