@@ -277,7 +277,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      "profile's)")
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
-    run.add_argument("--seeds", nargs="+", type=_whole, help="seeds (default: the profile's)")
+    run.add_argument("--seeds", nargs="+", type=_whole,
+                     help="the seeds, a run each: --seeds 3 is seed 3, --seeds 0 1 2 three seeds (default: the "
+                          "profile's)")
     run.add_argument("--iterations", type=_whole, help="training iterations per run (default: the profile's)")
     run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
@@ -984,8 +986,9 @@ def cmd_run(args) -> int:
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
-    log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), agree(len(configs), "", "s"), s.profile,
-             f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
+    log.info("grid: %d run%s (%s profile%s), %s, on %s → %s", len(configs), agree(len(configs), "", "s"), s.profile,
+             f"; {checks} of them budget checks at half the iterations" if checks else "", _seeds_said(configs), dev,
+             store.root)
     _warn_runs_kept_apart(store, configs)
     stamp = grid_stamp()  # UTC: the grids of nodes in several time zones are named in the order they started
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
@@ -1206,6 +1209,14 @@ def _budget_checks(configs, among=None) -> int:
     return sum(c in halves for c in (configs if among is None else among))
 
 
+def _seeds_said(configs) -> str:
+    """The grid's seeds as its plan line names them, ``1 seed (3)``, ``3 seeds (0 1 2)``: ``seeds: 3`` in a file and
+    ``--seeds 3`` are seed 3, one seed, and the plan said only "2 runs" (several seeds are ``--seeds 0 1 2``)."""
+    seeds = sorted({c.seed for c in configs})
+    shown = " ".join(map(str, seeds)) if len(seeds) <= 8 else f"{seeds[0]} … {seeds[-1]}"
+    return f"{plural(len(seeds), 'seed')} ({shown})"
+
+
 def _warn_runs_kept_apart(store, configs) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
@@ -1331,7 +1342,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print(f"dry run: {plural(est['runs'], 'run')} ({profile_name} profile; net {c0.net}, "
               f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
               + (f"; {checks} of them budget checks at half the iterations" if checks else "")
-              + f") on {kind}" + (", the threads each run trains on" if per_run else "") + "; nothing was trained")
+              + f"), {_seeds_said(grid)}, on {kind}" + (", the threads each run trains on" if per_run else "")
+              + "; nothing was trained")
         print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
               f"evaluation {_span(est['eval_s'])})")
         if dev.type == "cpu" and (executor == "local" or (executor == "ray" and opts.get("ray_address") is None)):

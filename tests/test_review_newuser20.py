@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from conftest import dry_run_estimate, metric_set_of
 
 import benchmark.pretrain  # noqa: F401  (imported once, not in a test's time)
 from benchmark.cli import main
@@ -40,7 +41,7 @@ def test_a_crop_pretrain_takes_trains_through_its_bn_recalibration(recipe, tmp_p
 
     kw = {"classes_per_batch": 2} if recipe == "contrique" else {}
     cfg = PretrainConfig(recipe=recipe, steps=1, batch_size=2, crop=12, **kw)
-    assert pretrain(cfg, out_dir=tmp_path, save_every=0, images=_images(), quiet=True).is_file()
+    assert pretrain(cfg, out_dir=tmp_path, save_every=0, images=_images(2, 24), quiet=True).is_file()
 
 
 @pytest.mark.parametrize("argv, said", [
@@ -59,3 +60,31 @@ def test_a_positionals_typo_after_an_unknown_switch_keeps_its_did_you_mean(argv,
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(said), err
+
+
+def test_the_plan_line_says_how_many_seeds_seeds_3_is(tmp_path, monkeypatch, capsys):
+    """``seeds: 3`` in a file (``--seeds 3`` alike) is seed 3, one seed, and the dry run's plan line said only
+    "1 run (quick profile; …)": a user who meant three seeds learnt it from the leaderboard's seeds = 1."""
+    import dataclasses
+
+    import benchmark.metrics
+    import benchmark.perf
+    from benchmark import cli
+    from benchmark.config import GridSpec, RunConfig
+    from benchmark.results import ResultsStore
+
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", lambda configs, *a, **k: dry_run_estimate(configs))
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", metric_set_of("psnr"))
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    cfg = tmp_path / "grid.yaml"
+    cfg.write_text("tasks: [denoise]\nlosses: [l1]\nseeds: 3\n")
+    assert tuple(GridSpec.from_file(cfg).seeds) == (3,)
+    one = RunConfig(task="denoise", loss="l1", seed=3, iterations=4, batch_size=2, crop=32)
+    args = type("Args", (), {"dry_run": True})()
+    store = ResultsStore(tmp_path / "r")
+    assert cli._dry_run(args, [one], ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert "dry run: 1 run (quick profile; net tiny, 4 iterations of 2×32²), 1 seed (3), on cpu" \
+        in capsys.readouterr().out
+    three = [dataclasses.replace(one, seed=s) for s in (0, 1, 2)]
+    assert cli._dry_run(args, three, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert "3 runs (quick profile; net tiny, 4 iterations of 2×32²), 3 seeds (0 1 2), on" in capsys.readouterr().out
