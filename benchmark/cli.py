@@ -339,13 +339,13 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     perf.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                       help="a Python file that registers losses (repeatable)")
     perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
-    perf.add_argument("--batch-size", "--batch", dest="batch", type=int, default=16,
+    perf.add_argument("--batch-size", "--batch", dest="batch", type=_whole, default=16,
                       help="crops per step (default: 16)")
-    perf.add_argument("--crop", type=int, default=128, help="crop side in pixels (default: 128)")
+    perf.add_argument("--crop", type=_whole, default=128, help="crop side in pixels (default: 128)")
     perf.add_argument("--task", default="denoise", help="task whose degradation the step runs (default: denoise)")
     perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
-    perf.add_argument("--warmup", type=int, default=2,
+    perf.add_argument("--reps", type=_whole, default=20, help="timed steps per loss (median reported)")
+    perf.add_argument("--warmup", type=_whole, default=2,
                       help="untimed steps per loss first (default: 2), after two of l1 that pay the process's "
                            "one-time costs whatever this is")
     perf.add_argument("--compile", action="store_true",
@@ -398,7 +398,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     fnd.add_argument("--only", nargs="+", metavar="NAME", help="check only these findings")
     fnd.add_argument("--list", action="store_true", help="list the registered findings and what each needs")
     fnd.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
-    fnd.add_argument("--bootstrap", type=int, default=None,
+    fnd.add_argument("--bootstrap", type=_whole, default=None,
                      help="no effect: each part's 95%% CI is Student's t from the run-to-run and image levels (no "
                           "resampling); accepted, and checked as report's, so command lines that pass it still run")
     fnd.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
@@ -409,15 +409,15 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                          "results' variance components and on A/A splits of real runs; runs needed for an effect")
     _add_common(cal)
     cal.add_argument("--out", default="results", help="results directory (calibration.md goes there)")
-    cal.add_argument("--nulls", type=int, default=200, help="simulated nulls per (task, metric) (default: 200)")
-    cal.add_argument("--runs", type=int, help="runs per arm (default: the checker's minimum, "
+    cal.add_argument("--nulls", type=_whole, default=200, help="simulated nulls per (task, metric) (default: 200)")
+    cal.add_argument("--runs", type=_whole, help="runs per arm (default: the checker's minimum, "
                      "benchmark.runstats.MIN_RUNS = 5)")
-    cal.add_argument("--splits", type=int, default=300, help="A/A splits per (task, metric, loss) at most")
+    cal.add_argument("--splits", type=_whole, default=300, help="A/A splits per (task, metric, loss) at most")
     cal.add_argument("--effect", type=float, default=6.0,
                      help="effect for the power, in practical margins of each metric (default: 6 = 0.3 dB PSNR)")
     cal.add_argument("--metrics", nargs="+", help="only these metrics (default: every one in the results)")
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
-    cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
+    cal.add_argument("--seed", type=_whole, default=0, help="seed of the simulations and splits (default: 0)")
     cal.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
                      help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002 "
                           "(every --where counts)")
@@ -449,9 +449,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
     pt.add_argument("--arch", default="tinycnn", help="tinycnn (CPU), resnet18, resnet50, vgg16, ...")
     pt.add_argument("--data", default="skimage:train", help="any source the benchmark can load")
-    pt.add_argument("--steps", type=int, default=500, help="training steps (default: 500)")
-    pt.add_argument("--batch-size", type=int, default=32, help="samples per batch (classes × regions)")
-    pt.add_argument("--classes-per-batch", type=int, default=8, help="contrique: distortion classes per batch")
+    pt.add_argument("--steps", type=_whole, default=500, help="training steps (default: 500)")
+    pt.add_argument("--batch-size", type=_whole, default=32, help="samples per batch (classes × regions)")
+    pt.add_argument("--classes-per-batch", type=_whole, default=8, help="contrique: distortion classes per batch")
     pt.add_argument("--no-colour-spaces", action="store_true", help="contrique: RGB views only")
     pt.add_argument("--view-scales", choices=("fixed", "random"), default="fixed",
                     help="contrique: fixed (default) the first view full scale, the second ×0.5; random: drawn per "
@@ -459,16 +459,17 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     pt.add_argument("--view-flips", choices=("shared", "independent"), default="shared",
                     help="contrique: shared (default) both views mirrored together; independent: each view flipped "
                          "on its own, as the authors' loader")
-    pt.add_argument("--crop", type=int, default=64, help="crop side in pixels (default: 64)")
+    pt.add_argument("--crop", type=_whole, default=64, help="crop side in pixels (default: 64)")
     pt.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
-    pt.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches (default: 0)")
+    pt.add_argument("--seed", type=_whole, default=0, help="seed of the initialisation and the batches (default: 0)")
     pt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default: auto)")
     pt.add_argument("--out-dir", help="where the checkpoint goes (default: <torch hub dir>/plbench/selftrained)")
-    pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps (0: never)")
+    pt.add_argument("--save-every", type=_whole, default=25,
+                    help="checkpoint the training state every N steps (0: never)")
     pt.add_argument("--probe", nargs="*", metavar="HELD_OUT",
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
-    pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
+    pt.add_argument("--probe-random-seeds", type=_whole, default=3, help="random inits to compare with (default 3)")
     return _describe(_state_defaults(parser), prog)
 
 
@@ -1551,7 +1552,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1): a spec "
                    "in any spelling, or a row's label as the table prints it, e.g. 'vgg [vgg16:random]'")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per CI (default: 1000)")
+    p.add_argument("--bootstrap", type=_whole, default=1000, help="bootstrap resamples per CI (default: 1000)")
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
                    help="figure formats (PNG is always written; it is what the HTML embeds)")
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")

@@ -88,3 +88,25 @@ def test_the_plan_line_says_how_many_seeds_seeds_3_is(tmp_path, monkeypatch, cap
     three = [dataclasses.replace(one, seed=s) for s in (0, 1, 2)]
     assert cli._dry_run(args, three, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert "3 runs (quick profile; net tiny, 4 iterations of 2×32²), 3 seeds (0 1 2), on" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["pretrain", "--steps", "1e3"], "steps", 1000), (["pretrain", "--save-every", "5e1"], "save_every", 50),
+    (["perf", "--reps", "1e2"], "reps", 100), (["report", "--bootstrap", "2e3"], "bootstrap", 2000),
+    (["calibrate", "--nulls", "1e3"], "nulls", 1000),
+])
+def test_every_commands_whole_number_flag_reads_1e3_as_runs_do(argv, dest, value):
+    """``plbench run --iterations 1e4`` is 10000 (as ``iterations: 1e4`` in a file) but ``pretrain --steps 1e3``,
+    ``perf --reps 1e2`` and ``report --bootstrap 2e3`` were 'invalid int value': one reader for every command."""
+    from benchmark.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    got = getattr(args, dest)
+    assert got == value and type(got) is int, vars(args)
+
+
+def test_a_fractional_whole_number_flag_is_still_invalid(capsys):
+    """``--steps 2.5`` stays argparse's one line, its type named int."""
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--steps", "2.5"])
+    assert "argument --steps: invalid int value: '2.5'" in capsys.readouterr().err
