@@ -122,7 +122,7 @@ class PretrainConfig:
                 if (tuple(getattr(self, k)) if k == "stages" else getattr(self, k)) != default:
                     raise UserError(f"{k}={getattr(self, k)!r} is a contrique setting that recipe {self.recipe} does "
                                     f"not use (its own views): leave it at {default!r} or use --recipe contrique")
-        for k in ("steps", "batch_size", "crop"):
+        for k in ("steps", "batch_size", "crop", "proj_dim"):  # proj_dim 0: an IndexError at the first step
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
         if self.batch_size < 2:  # NT-Xent needs negatives; BatchNorm, two samples per channel
@@ -130,6 +130,10 @@ class PretrainConfig:
         # as a run's (RunConfig): `--lr -1` was Adam's traceback, `--lr 0` 500 steps that learn nothing
         if not self.lr > 0 or not math.isfinite(self.lr):
             raise UserError(f"lr must be positive and finite, got {self.lr}")
+        if not self.tau > 0 or not math.isfinite(self.tau):  # tau -0.1 trained away from its positives, 0 diverged
+            raise UserError(f"tau must be positive and finite, got {self.tau}")
+        if not 0 <= self.warmup <= 1:  # a fraction of the steps: -1 or 2 trained unsaid, at another schedule's name
+            raise UserError(f"warmup must be a fraction of the steps in [0, 1], got {self.warmup}")
         if not 0 <= self.seed < 2**63:
             raise UserError(f"seed must be in [0, 2**63), got {self.seed}")
         self._check_crop()

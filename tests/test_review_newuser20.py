@@ -1,5 +1,7 @@
 """Review of the newuser probe (20): pretrain's crop rule, a positional's typo after an unknown option, …"""
 
+import re
+
 import pytest
 import torch
 from conftest import dry_run_estimate, metric_set_of
@@ -110,3 +112,21 @@ def test_a_fractional_whole_number_flag_is_still_invalid(capsys):
     with pytest.raises(SystemExit):
         main(["pretrain", "--steps", "2.5"])
     assert "argument --steps: invalid int value: '2.5'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field, value, said", [
+    ("tau", -0.1, "tau must be positive and finite, got -0.1"), ("tau", 0.0, "tau must be positive and finite"),
+    ("tau", float("nan"), "tau must be positive and finite"),
+    ("warmup", -1.0, "warmup must be a fraction of the steps in [0, 1], got -1.0"),
+    ("warmup", 2.0, "warmup must be a fraction of the steps in [0, 1], got 2.0"),
+    ("proj_dim", 0, "proj_dim must be positive, got 0"),
+])
+def test_pretrain_config_refuses_every_out_of_range_field(field, value, said):
+    """c3be40b checked the fields pretrain's flags set (lr, seed, crop, classes_per_batch); ``PretrainConfig(tau=-0.1)``
+    and ``warmup=2.0`` still trained unsaid (under another file name), ``tau=0`` diverged at step 1 after the data was
+    read, ``proj_dim=0`` was an IndexError at the first step."""
+    from benchmark.errors import UserError
+    from benchmark.pretrain import PretrainConfig
+
+    with pytest.raises(UserError, match=r"^" + re.escape(said)):
+        PretrainConfig(**{field: value})
