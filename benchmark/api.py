@@ -134,6 +134,28 @@ def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd
     return store.table() if budget_checks else drop_budget_checks(store.table())[0]
 
 
+#: :func:`report`'s keywords
+REPORT_OPTIONS = ("baseline", "alpha", "n_boot", "formats", "visual", "where", "html")
+#: ``plbench report``'s flags, written as keywords, that are other keywords here
+_REPORT_FLAGS = {"bootstrap": "n_boot=N", "no_visual": "visual=False"}
+
+
+def _unknown_report_options(unknown: list[str]) -> str:
+    """The one line naming every keyword of ``unknown`` :func:`report` does not take, each with its hint: the keyword
+    a ``plbench report`` flag is here (``bootstrap=2000``: ``n_boot=2000``), else a close one; the options listed
+    where any has none."""
+    from benchmark.errors import did_you_mean
+
+    said, bare = [], False
+    for key in unknown:
+        flag = _REPORT_FLAGS.get(key.replace("-", "_").lower())
+        hint = f", pass {flag}" if flag else did_you_mean(key, REPORT_OPTIONS).replace("; ", ", ", 1)
+        bare = bare or not hint
+        said.append(f"{key!r}{hint}")
+    return (f"api.report(): unknown option{'s' if len(unknown) > 1 else ''} " + "; ".join(said)
+            + (f" (options: {', '.join(REPORT_OPTIONS)})" if bare else ""))
+
+
 def report(out: str | Path = "results", **options) -> dict[str, Path]:
     """Every leaderboard, figure and export of a results directory (:func:`benchmark.report.write_report`:
     ``baseline``, ``alpha``, ``n_boot``, ``formats`` — a name or several of png/pdf/svg —, ``visual``,
@@ -144,12 +166,8 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
 
-    unknown = sorted(set(options) - {"baseline", "alpha", "n_boot", "formats", "visual", "where", "html"})
-    if unknown:
-        from benchmark.errors import did_you_mean
-
-        raise UserError(f"api.report(): unknown option {unknown[0]!r}" + did_you_mean(
-            unknown[0], ("baseline", "alpha", "n_boot", "formats", "visual", "where", "html")))
+    if unknown := [k for k in options if k not in REPORT_OPTIONS]:  # in the call's order, every one
+        raise UserError(_unknown_report_options(unknown))
     from benchmark.params import check_switch
 
     html = check_switch(options.pop("html", True), "html")

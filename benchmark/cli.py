@@ -71,9 +71,15 @@ class _Parser(argparse.ArgumentParser):
                 message += f" (several values are written {flag.group(1)} {' '.join(words)})"
             else:
                 message += did_you_mean(m.group(1), choices)
+        stray = self._stray_option_before(message)
+        if stray and "; did you mean " in message:  # `list --json lossess`: a typo of the choice, after a switch
+            message += f"; {stray.split()[0]} is not an option of {self.prog.split()[-1]}"
+            stray = ""
+        if stray:  # `list --epochs 3`: argparse took the 3 for `what` and said only 'invalid choice: '3''
+            message = f"unrecognized arguments: {stray}"
         if message.startswith("unrecognized arguments:"):
             # reported by the top-level parser: name the subcommand's options, not plbench's
-            sub = self._subcommand()
+            sub = self._subcommand() or (self if stray else None)
             if sub is not None:
                 prog = sub.prog
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
@@ -82,6 +88,10 @@ class _Parser(argparse.ArgumentParser):
                 from benchmark.config import synonym_hint
 
                 for flag in flags:  # compared without the dashes every option shares
+                    said = _length_hint(sub, flag, _run_option_strings(self))
+                    if said:  # `pretrain --epochs 3`: --steps; `report --epochs`: it trains nothing
+                        message += said.replace("? (", f" (for {flag})? (", 1) if len(flags) > 1 else said
+                        continue
                     said = synonym_hint(flag, flag=True)  # `--patch-size`: --crop, not the close --batch-size
                     if said and said.split("mean ", 1)[1].split("?")[0].lstrip("-") in options:  # this command's
                         message += said.replace("?", f" (for {flag})?", 1) if len(flags) > 1 else said
@@ -96,6 +106,18 @@ class _Parser(argparse.ArgumentParser):
         if shown != "plbench" and prog.startswith(shown):
             prog = shlex.join(_runnable_program()) + prog[len(shown):]
         self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
+
+    def _stray_option_before(self, message: str) -> str:
+        """``--epochs 3`` where a positional's invalid choice is the word after an option this (sub)command has not
+        (``list --epochs 3``, ``weights --steps 5``): the two words, said as the unrecognised option they are;
+        else ``""``."""
+        m = re.match(r"argument (\w+): invalid choice: '([^']*)'", message)
+        known = {o for a in self._actions for o in a.option_strings}
+        if not m or m.group(2) not in self.argv[1:]:
+            return ""
+        before = self.argv[self.argv.index(m.group(2), 1) - 1]
+        return f"{before} {m.group(2)}" if before.startswith("--") and "=" not in before and before not in known \
+            else ""
 
     def _run_option_to_compare(self, sub: argparse.ArgumentParser, flags: list[str]) -> str:
         """``compare --iterations 50``, ``compare --config grid.yaml``: a grid's option of ``run``, which compare has
@@ -113,6 +135,33 @@ class _Parser(argparse.ArgumentParser):
             if isinstance(action, argparse._SubParsersAction):
                 return next((action.choices[a] for a in self.argv if a in action.choices), None)
         return None
+
+
+#: the option that sets how long a command trains or times, by its dest: run's --iterations, pretrain's --steps,
+#: perf's --reps (:func:`_length_hint`)
+LENGTH_DESTS = ("iterations", "steps", "reps")
+
+
+def _length_hint(sub: argparse.ArgumentParser, flag: str, run_options: set[str]) -> str:
+    """For a flag another library (``--epochs``, ``--max-steps``) or another command (``--iterations`` to
+    ``pretrain``) names a training length with, what this command counts: ``"; did you mean --steps? (pretrain
+    counts training steps, not epochs)"``; where it trains nothing, that it does not (compare: at the field's
+    iterations, unless ``flag`` is run's, which :meth:`_Parser._run_option_to_compare` says); else ``""``."""
+    from benchmark.config import SETTING_SYNONYMS
+
+    word = flag.lstrip("-").replace("-", "_").lower()
+    if SETTING_SYNONYMS.get(word) != "iterations" and word not in LENGTH_DESTS:
+        return ""
+    command = sub.prog.split()[-1]
+    own = next((a for a in sub._actions if a.dest in LENGTH_DESTS), None)
+    if own is not None:
+        counted = re.sub(r"\s*\(.*\)$", "", own.help or own.dest)  # 'training steps (default: 500)': 'training steps'
+        return f"; did you mean {own.option_strings[0]}? ({command} counts {counted}" + \
+            (", not epochs)" if "epoch" in word else ")")
+    if command == "compare":
+        return "" if flag in run_options else \
+            "; compare trains for as many iterations as the field's runs in --out (set by `plbench run --iterations`)"
+    return f"; {command} trains nothing (a grid's training length is `plbench run --iterations`)"
 
 
 def _one_value_options(argv: list[str], sub: argparse.ArgumentParser, stray: str) -> str:
@@ -228,7 +277,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      "profile's)")
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
-    run.add_argument("--seeds", nargs="+", type=_whole, help="seeds (default: the profile's)")
+    run.add_argument("--seeds", nargs="+", type=_whole,
+                     help="the seeds, a run each: --seeds 3 is seed 3, --seeds 0 1 2 three seeds (default: the "
+                          "profile's)")
     run.add_argument("--iterations", type=_whole, help="training iterations per run (default: the profile's)")
     run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
@@ -255,7 +306,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
     run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
                      help="run LOSS on these tasks only, e.g. vgg=sr4 (a slow loss on fewer tasks; repeatable)")
-    run.add_argument("--out", help="results directory (default: results)")
+    run.add_argument("--out", help="results directory (default: the --config file's out, else results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.add_argument("--checkpoint-every", type=_whole, metavar="N",
@@ -288,13 +339,13 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     perf.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                       help="a Python file that registers losses (repeatable)")
     perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
-    perf.add_argument("--batch-size", "--batch", dest="batch", type=int, default=16,
+    perf.add_argument("--batch-size", "--batch", dest="batch", type=_whole, default=16,
                       help="crops per step (default: 16)")
-    perf.add_argument("--crop", type=int, default=128, help="crop side in pixels (default: 128)")
+    perf.add_argument("--crop", type=_whole, default=128, help="crop side in pixels (default: 128)")
     perf.add_argument("--task", default="denoise", help="task whose degradation the step runs (default: denoise)")
     perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
-    perf.add_argument("--warmup", type=int, default=2,
+    perf.add_argument("--reps", type=_whole, default=20, help="timed steps per loss (median reported)")
+    perf.add_argument("--warmup", type=_whole, default=2,
                       help="untimed steps per loss first (default: 2), after two of l1 that pay the process's "
                            "one-time costs whatever this is")
     perf.add_argument("--compile", action="store_true",
@@ -327,7 +378,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="several specs at once, as `plbench run --losses` (added to --loss)")
     cmp.add_argument("--out", default="results", help="results directory holding the field (default: results)")
     cmp.add_argument("--tasks", nargs="+", help="only these tasks of the field")
-    cmp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    cmp.add_argument("--device", default="auto",
+                     help="auto, cpu, cuda, cuda:N; auto: the kind of device the field trained on (a CPU field's new "
+                          "loss trains on the CPU, GPU or not); another kind than the field's is refused")
     cmp.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_report_options(cmp)
 
@@ -345,7 +398,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     fnd.add_argument("--only", nargs="+", metavar="NAME", help="check only these findings")
     fnd.add_argument("--list", action="store_true", help="list the registered findings and what each needs")
     fnd.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
-    fnd.add_argument("--bootstrap", type=int, default=None,
+    fnd.add_argument("--bootstrap", type=_whole, default=None,
                      help="no effect: each part's 95%% CI is Student's t from the run-to-run and image levels (no "
                           "resampling); accepted, and checked as report's, so command lines that pass it still run")
     fnd.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
@@ -356,15 +409,15 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                          "results' variance components and on A/A splits of real runs; runs needed for an effect")
     _add_common(cal)
     cal.add_argument("--out", default="results", help="results directory (calibration.md goes there)")
-    cal.add_argument("--nulls", type=int, default=200, help="simulated nulls per (task, metric) (default: 200)")
-    cal.add_argument("--runs", type=int, help="runs per arm (default: the checker's minimum, "
+    cal.add_argument("--nulls", type=_whole, default=200, help="simulated nulls per (task, metric) (default: 200)")
+    cal.add_argument("--runs", type=_whole, help="runs per arm (default: the checker's minimum, "
                      "benchmark.runstats.MIN_RUNS = 5)")
-    cal.add_argument("--splits", type=int, default=300, help="A/A splits per (task, metric, loss) at most")
+    cal.add_argument("--splits", type=_whole, default=300, help="A/A splits per (task, metric, loss) at most")
     cal.add_argument("--effect", type=float, default=6.0,
                      help="effect for the power, in practical margins of each metric (default: 6 = 0.3 dB PSNR)")
     cal.add_argument("--metrics", nargs="+", help="only these metrics (default: every one in the results)")
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
-    cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
+    cal.add_argument("--seed", type=_whole, default=0, help="seed of the simulations and splits (default: 0)")
     cal.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
                      help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002 "
                           "(every --where counts)")
@@ -396,9 +449,9 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
     pt.add_argument("--arch", default="tinycnn", help="tinycnn (CPU), resnet18, resnet50, vgg16, ...")
     pt.add_argument("--data", default="skimage:train", help="any source the benchmark can load")
-    pt.add_argument("--steps", type=int, default=500, help="training steps (default: 500)")
-    pt.add_argument("--batch-size", type=int, default=32, help="samples per batch (classes × regions)")
-    pt.add_argument("--classes-per-batch", type=int, default=8, help="contrique: distortion classes per batch")
+    pt.add_argument("--steps", type=_whole, default=500, help="training steps (default: 500)")
+    pt.add_argument("--batch-size", type=_whole, default=32, help="samples per batch (classes × regions)")
+    pt.add_argument("--classes-per-batch", type=_whole, default=8, help="contrique: distortion classes per batch")
     pt.add_argument("--no-colour-spaces", action="store_true", help="contrique: RGB views only")
     pt.add_argument("--view-scales", choices=("fixed", "random"), default="fixed",
                     help="contrique: fixed (default) the first view full scale, the second ×0.5; random: drawn per "
@@ -406,16 +459,17 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     pt.add_argument("--view-flips", choices=("shared", "independent"), default="shared",
                     help="contrique: shared (default) both views mirrored together; independent: each view flipped "
                          "on its own, as the authors' loader")
-    pt.add_argument("--crop", type=int, default=64, help="crop side in pixels (default: 64)")
+    pt.add_argument("--crop", type=_whole, default=64, help="crop side in pixels (default: 64)")
     pt.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
-    pt.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches (default: 0)")
+    pt.add_argument("--seed", type=_whole, default=0, help="seed of the initialisation and the batches (default: 0)")
     pt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default: auto)")
     pt.add_argument("--out-dir", help="where the checkpoint goes (default: <torch hub dir>/plbench/selftrained)")
-    pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps")
+    pt.add_argument("--save-every", type=_whole, default=25,
+                    help="checkpoint the training state every N steps (0: never)")
     pt.add_argument("--probe", nargs="*", metavar="HELD_OUT",
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
-    pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
+    pt.add_argument("--probe-random-seeds", type=_whole, default=3, help="random inits to compare with (default 3)")
     return _describe(_state_defaults(parser), prog)
 
 
@@ -934,8 +988,9 @@ def cmd_run(args) -> int:
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
-    log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), agree(len(configs), "", "s"), s.profile,
-             f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
+    log.info("grid: %d run%s (%s profile%s), %s, on %s → %s", len(configs), agree(len(configs), "", "s"), s.profile,
+             f"; {checks} of them budget checks at half the iterations" if checks else "", _seeds_said(configs), dev,
+             store.root)
     _warn_runs_kept_apart(store, configs)
     stamp = grid_stamp()  # UTC: the grids of nodes in several time zones are named in the order they started
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
@@ -1156,6 +1211,14 @@ def _budget_checks(configs, among=None) -> int:
     return sum(c in halves for c in (configs if among is None else among))
 
 
+def _seeds_said(configs) -> str:
+    """The grid's seeds as its plan line names them, ``1 seed (3)``, ``3 seeds (0 1 2)``: ``seeds: 3`` in a file and
+    ``--seeds 3`` are seed 3, one seed, and the plan said only "2 runs" (several seeds are ``--seeds 0 1 2``)."""
+    seeds = sorted({c.seed for c in configs})
+    shown = " ".join(map(str, seeds)) if len(seeds) <= 8 else f"{seeds[0]} … {seeds[-1]}"
+    return f"{plural(len(seeds), 'seed')} ({shown})"
+
+
 def _warn_runs_kept_apart(store, configs) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
@@ -1288,7 +1351,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print(f"dry run: {plural(est['runs'], 'run')} ({profile_name} profile; net {c0.net}, "
               f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
               + (f"; {checks} of them budget checks at half the iterations" if checks else "")
-              + f") on {kind}" + (", the threads each run trains on" if per_run else "") + "; nothing was trained")
+              + f"), {_seeds_said(grid)}, on {kind}" + (", the threads each run trains on" if per_run else "")
+              + "; nothing was trained")
         if resumed:
             n, trained = len(resumed), sum(resumed.values())
             print(f"{plural(n, 'run')} {agree(n, 'resumes from its checkpoint', 'resume from their checkpoints')} "
@@ -1524,7 +1588,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1): a spec "
                    "in any spelling, or a row's label as the table prints it, e.g. 'vgg [vgg16:random]'")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per CI (default: 1000)")
+    p.add_argument("--bootstrap", type=_whole, default=1000, help="bootstrap resamples per CI (default: 1000)")
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
                    help="figure formats (PNG is always written; it is what the HTML embeds)")
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
@@ -2281,6 +2345,8 @@ def cmd_pretrain(args) -> int:
     from benchmark.runner import resolve_device
 
     probes = [] if args.probe is None else args.probe or ["skimage:test"]
+    if args.probe_random_seeds < 1:  # said before the encoder trains (17 min), not taken as 1
+        raise UserError(f"--probe-random-seeds must be at least 1, got {args.probe_random_seeds}")
     check_not_empty([args.data], "--data")
     check_not_empty(probes, "--probe")
     check_holdouts([DataSpec.parse(args.data, role="train")], [DataSpec.parse(p, role="test") for p in probes],
@@ -2297,7 +2363,7 @@ def cmd_pretrain(args) -> int:
     print("use it:  " + shlex.join([*prog, "run", "--losses", f"csr(weights='{ref}')", "--metrics", "psnr", "ssim",
                                     f"contrique_fr@{ref}"]))
     for held_out in probes:
-        _print_probe(cfg, path, _in_role(held_out, "test"), max(1, args.probe_random_seeds), dev)
+        _print_probe(cfg, path, _in_role(held_out, "test"), args.probe_random_seeds, dev)
     return 0
 
 

@@ -1279,8 +1279,10 @@ def several_names(text: str) -> list[str]:
 #: other libraries' names of a setting (BasicSR's ``patch_size``, a trainer's ``epochs``), by which a file's key or
 #: a flag is offered ours, where a close spelling would offer another (``patch_size``: batch_size, ``steps``: seeds)
 SETTING_SYNONYMS = {"patch_size": "crop", "crop_size": "crop", "gt_size": "crop", "steps": "iterations",
-                    "max_steps": "iterations", "epochs": "iterations", "learning_rate": "lr", "model": "net",
-                    "arch": "net", "seed": "seeds", "gpu": "device"}
+                    "max_steps": "iterations", "num_steps": "iterations", "epochs": "iterations",
+                    "epoch": "iterations", "num_epochs": "iterations", "max_epochs": "iterations",
+                    "iters": "iterations", "max_iters": "iterations", "num_iterations": "iterations",
+                    "learning_rate": "lr", "model": "net", "arch": "net", "seed": "seeds", "gpu": "device"}
 
 
 def synonym_hint(key: str, flag: bool = False) -> str:

@@ -808,6 +808,9 @@ def check_metric_names(names) -> None:
     for n in names:
         if _native_weights(n) is not None:
             continue
+        if n in ("all", "*"):  # as --losses takes it: was 'did you mean qualiclip, afine_all?', two pyiqa metrics
+            raise UserError(f"metrics: {n!r} names every loss among losses, not every metric: name the metrics, e.g. "
+                            f"psnr ssim lpips ({len(known)} known; {lister('metric')} shows all)")
         if n not in known:
             raise UserError(f"unknown metric {n!r}{did_you_mean(n, sorted(known), n=3, cutoff=0.5)} "
                             f"({lister('metric')} shows all)")

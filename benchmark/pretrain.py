@@ -122,11 +122,37 @@ class PretrainConfig:
                 if (tuple(getattr(self, k)) if k == "stages" else getattr(self, k)) != default:
                     raise UserError(f"{k}={getattr(self, k)!r} is a contrique setting that recipe {self.recipe} does "
                                     f"not use (its own views): leave it at {default!r} or use --recipe contrique")
-        for k in ("steps", "batch_size", "crop"):
+        for k in ("steps", "batch_size", "crop", "proj_dim"):  # proj_dim 0: an IndexError at the first step
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
         if self.batch_size < 2:  # NT-Xent needs negatives; BatchNorm, two samples per channel
             raise UserError(f"batch_size must be at least 2 for contrastive pretraining, got {self.batch_size}")
+        # as a run's (RunConfig): `--lr -1` was Adam's traceback, `--lr 0` 500 steps that learn nothing
+        if not self.lr > 0 or not math.isfinite(self.lr):
+            raise UserError(f"lr must be positive and finite, got {self.lr}")
+        if not self.tau > 0 or not math.isfinite(self.tau):  # tau -0.1 trained away from its positives, 0 diverged
+            raise UserError(f"tau must be positive and finite, got {self.tau}")
+        if not 0 <= self.warmup <= 1:  # a fraction of the steps: -1 or 2 trained unsaid, at another schedule's name
+            raise UserError(f"warmup must be a fraction of the steps in [0, 1], got {self.warmup}")
+        if not 0 <= self.seed < 2**63:
+            raise UserError(f"seed must be in [0, 2**63), got {self.seed}")
+        self._check_crop()
+        k = len(distortion_classes()) + 1 if self.recipe == "contrique" else 0  # and pristine
+        if k and not 1 <= self.classes_per_batch <= k:  # 0 drew one class, 100 all k, each under another file name
+            raise UserError(f"classes_per_batch must be in [1, {k}] (the {k - 1} distortion classes and pristine), "
+                            f"got {self.classes_per_batch}")
+
+    def _check_crop(self) -> None:
+        """``crop`` what every distortion class's task cuts (:func:`crop_rule`): the crop-px crops BatchNorm is
+        recalibrated on and the probe distorts, as ``contrique``'s 2·crop region, go through each class, so ``--crop
+        10`` (its region 20 px fits) was the ×4 bicubic class's ValueError after the last step, ``--crop 2`` a
+        convolution's, after the data was read."""
+        step, least = crop_rule()
+        if self.crop < least or self.crop % step:
+            below = self.crop - self.crop % step
+            fits = " or ".join(map(str, sorted({max(least, below), max(least, below + step)})))
+            raise UserError(f"crop {self.crop}: every distortion class cuts the crops (BatchNorm recalibration, the "
+                            f"probe) and takes a multiple of {step} px from {least}: use {fits}")
 
     @property
     def name(self) -> str:
@@ -268,19 +294,35 @@ def distortion_classes() -> list[tuple[str, object]]:
             return F.interpolate(F.interpolate(x, scale_factor=1 / s, mode="area"), size=(h, w), mode="nearest")
         return fn
 
-    return [
-        ("noise_10", task("denoise", sigma=10 / 255)), ("noise_25", task("denoise", sigma=25 / 255)),
-        ("noise_50", task("denoise", sigma=50 / 255)),
-        ("bicubic_x2", task("sr4", scale=2)), ("bicubic_x4", task("sr4", scale=4)),
-        ("gblur_1", task("deblur", p_motion=0.0, gaussian_sigma=(1.0, 1.0), noise_sigma=0.0)),
-        ("gblur_2.5", task("deblur", p_motion=0.0, gaussian_sigma=(2.5, 2.5), noise_sigma=0.0)),
-        ("motion_7", task("deblur", p_motion=1.0, motion_length=(7.0, 7.0), noise_sigma=0.0)),
-        ("motion_13", task("deblur", p_motion=1.0, motion_length=(13.0, 13.0), noise_sigma=0.0)),
-        ("jpeg_30", task("jpeg", quality=30)), ("jpeg_10", task("jpeg", quality=10)),
-        ("mosaic", task("demosaic")),
+    return [(name, task(t, **p)) for name, t, p in _TASK_DISTORTIONS] + [
         ("dark_0.6", brightness(0.6)), ("bright_1.4", brightness(1.4)), ("contrast_0.5", contrast(0.5)),
         ("desat_0.2", saturation(0.2)), ("pixelate_4", pixelate(4)),
     ]
+
+
+#: the distortion classes a task's degradation makes, first in :func:`distortion_classes`' order: (class, task,
+#: parameters)
+_TASK_DISTORTIONS = (
+    ("noise_10", "denoise", dict(sigma=10 / 255)), ("noise_25", "denoise", dict(sigma=25 / 255)),
+    ("noise_50", "denoise", dict(sigma=50 / 255)),
+    ("bicubic_x2", "sr4", dict(scale=2)), ("bicubic_x4", "sr4", dict(scale=4)),
+    ("gblur_1", "deblur", dict(p_motion=0.0, gaussian_sigma=(1.0, 1.0), noise_sigma=0.0)),
+    ("gblur_2.5", "deblur", dict(p_motion=0.0, gaussian_sigma=(2.5, 2.5), noise_sigma=0.0)),
+    ("motion_7", "deblur", dict(p_motion=1.0, motion_length=(7.0, 7.0), noise_sigma=0.0)),
+    ("motion_13", "deblur", dict(p_motion=1.0, motion_length=(13.0, 13.0), noise_sigma=0.0)),
+    ("jpeg_30", "jpeg", dict(quality=30)), ("jpeg_10", "jpeg", dict(quality=10)),
+    ("mosaic", "demosaic", {}),
+)
+
+
+def crop_rule() -> tuple[int, int]:
+    """What a side the distortion classes act on (a crop, ``contrique``'s 2·crop region) must be: a multiple of every
+    task distortion class's size multiple, and at least twice the largest (:meth:`benchmark.task.Task.min_crop`'s rule;
+    ×4 bicubic: a multiple of 4 from 8 px)."""
+    from benchmark.task import build_task
+
+    multiples = [int(build_task(t, **p).size_multiple) for _, t, p in _TASK_DISTORTIONS]
+    return math.lcm(*multiples), 2 * max(multiples)
 
 
 def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
@@ -532,6 +574,8 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     """
     from benchmark.devices import torch_threads
 
+    if isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 0:  # 0 divided at step 1
+        raise UserError(f"save_every must be 0 (never) or a positive number of steps, got {save_every!r}")
     device = torch.device(device)
     with torch_threads(CPU_THREADS if device.type == "cpu" else None):
         return _pretrain(cfg, out_dir, device, save_every, progress, images, log_every_s, quiet)
@@ -626,7 +670,7 @@ def _pretrain(cfg: PretrainConfig, out_dir: str | Path | None, device: torch.dev
             info("pretraining %s: step %d/%d, loss %.4f, %.2f steps/s, about %.0f s left", cfg.name, step + 1,
                      cfg.steps, loss_val, rate, (cfg.steps - step - 1) / max(rate, 1e-9))
             last_log = now
-        if (step + 1) % save_every == 0 and step + 1 < cfg.steps:
+        if save_every and (step + 1) % save_every == 0 and step + 1 < cfg.steps:
             _atomic_save({"config": asdict(cfg), "trunk": trunk.state_dict(), "proj": proj.state_dict(),
                           "opt": opt.state_dict(), "sched": sched.state_dict(), "gen": g.get_state(),
                           "rng": torch.get_rng_state(), "step": step + 1, "curve": curve}, state_path)

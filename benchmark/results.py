@@ -599,7 +599,7 @@ def paths_not_here(grid: Path) -> list[str]:
     kept); none where the file is no grid, or cannot be read."""
     import yaml
 
-    from benchmark.data import _split_source  # SOURCE[@REV][:SPLIT][#COLUMN], as the grid was written with it
+    from benchmark.data import DataSpec, _split_source  # SOURCE[@REV][:SPLIT][#COLUMN], as the grid was written with it
 
     try:
         spec = yaml.safe_load(grid.read_bytes())
@@ -610,7 +610,11 @@ def paths_not_here(grid: Path) -> list[str]:
         for token in spec.get(key) if isinstance(spec.get(key), list) else [spec.get(key)]:
             if not isinstance(token, str) or not os.path.isabs(os.path.expanduser(token)):
                 continue  # a hub id, an embedded source, none
-            if not os.path.exists(os.path.expanduser(_split_source(token)[0])) and token not in out:
+            path = _split_source(token)[0]
+            if key in ("train_data", "test_data"):  # its [holdout=P%] and [max_images=N] read as DataSpec reads them
+                with contextlib.suppress(UserError, ValueError):  # (they were part of the folder's name: not here)
+                    path = DataSpec.parse(token, role=key.removesuffix("_data")).source
+            if not os.path.exists(os.path.expanduser(path)) and token not in out:
                 out.append(token)
     return out
 

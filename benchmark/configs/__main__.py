@@ -8,8 +8,17 @@ import sys
 
 from benchmark.configs import near_shipped_config, shipped_config, shipped_configs
 
+USAGE = "usage: python -m benchmark.configs [NAME ...]"
+HELP = """Print the path of the shipped config file each NAME names (cpu, cpu.yaml or configs/cpu.yaml), to copy and
+edit: cp "$(python -m benchmark.configs cpu)" mine.yaml; with no NAME, every shipped file's path, one a line."""
+
 
 def main(argv: list[str]) -> None:
+    if {"-h", "--help"} & set(argv):  # was "no shipped config file '--help'", exit 1
+        print(f"{USAGE}\n\n{HELP}\n\nshipped: {', '.join(shipped_configs())}")
+        return
+    if flag := next((a for a in argv if a.startswith("-")), None):
+        raise SystemExit(f"error: unknown option {flag!r} ({USAGE}; -h shows more)")
     names = argv or [n.removeprefix("configs/") for n in shipped_configs()]
     for name in names:
         found = shipped_config(name) or shipped_config(name, as_path=True)
