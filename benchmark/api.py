@@ -144,6 +144,7 @@ def _unknown_report_options(unknown: list[str]) -> str:
     """The one line naming every keyword of ``unknown`` :func:`report` does not take, each with its hint: the keyword
     a ``plbench report`` flag is here (``bootstrap=2000``: ``n_boot=2000``), else a close one; the options listed
     where any has none."""
+    from benchmark.docmarkup import agree
     from benchmark.errors import did_you_mean
 
     said, bare = [], False
@@ -152,7 +153,7 @@ def _unknown_report_options(unknown: list[str]) -> str:
         hint = f", pass {flag}" if flag else did_you_mean(key, REPORT_OPTIONS).replace("; ", ", ", 1)
         bare = bare or not hint
         said.append(f"{key!r}{hint}")
-    return (f"api.report(): unknown option{'s' if len(unknown) > 1 else ''} " + "; ".join(said)
+    return (f"api.report(): {agree(len(unknown), 'unknown option', 'unknown options')} " + "; ".join(said)
             + (f" (options: {', '.join(REPORT_OPTIONS)})" if bare else ""))
 
 
