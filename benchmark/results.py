@@ -972,18 +972,23 @@ def _said_folder(grid_id: str) -> Path:
     return Path(tempfile.gettempdir()) / f"plbench-said-{grid_id}"
 
 
+def _said_file(grid_id: str, line: str) -> Path:
+    """The claim file of warning ``line`` for grid ``grid_id`` on this machine (:func:`said_first_here`)."""
+    import hashlib
+
+    return _said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]
+
+
 def said_first_here(grid_id: str, line: str) -> bool:
     """Claim warning ``line`` for grid ``grid_id`` among its processes on this machine (a file in the temp folder,
     created once): True for the first to claim it, which says it; True without a grid, or where the claim cannot be
     made (it is said rather than lost)."""
-    import hashlib
-
     if not grid_id:
         return True
-    folder = _said_folder(grid_id)
+    said = _said_file(grid_id, line)
     try:
-        folder.mkdir(exist_ok=True)
-        os.close(os.open(folder / hashlib.sha256(line.encode()).hexdigest()[:32], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        said.parent.mkdir(exist_ok=True)
+        os.close(os.open(said, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
         return False
     except OSError:
@@ -993,9 +998,7 @@ def said_first_here(grid_id: str, line: str) -> bool:
 
 def said_here(grid_id: str, line: str) -> bool:
     """Whether a process of grid ``grid_id`` on this machine said ``line`` (:func:`said_first_here`)."""
-    import hashlib
-
-    return bool(grid_id) and (_said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]).exists()
+    return bool(grid_id) and _said_file(grid_id, line).exists()
 
 
 def forget_said(grid_id: str) -> None:
