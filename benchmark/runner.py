@@ -1476,15 +1476,15 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         torch.cuda.reset_peak_memory_stats(device)
     # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in); on the grid too,
     # for a hang in C code, which the stall watch's thread records
-    grid.stage = stage = "setup"
+    grid.stage = "setup"
     result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
-        grid.stage = stage = "training"
+        grid.stage = "training"
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak,
                                              checkpoint=ckpt)
-        grid.stage = stage = "saving"
+        grid.stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
@@ -1507,9 +1507,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
             t_eval, grid.stage = time.monotonic(), "evaluation"
-            stage = "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
-            grid.stage = stage = "writing"
+            grid.stage = "writing"
             meta["eval_s"] = time.monotonic() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
@@ -1548,6 +1547,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
             raise full from None
         message = failure_message(exc, cfg)
+        stage = grid.stage
         at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
         log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
                   _failed_where(stage, at, cfg.iterations), message)
