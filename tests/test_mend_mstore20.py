@@ -20,3 +20,47 @@ def test_said_first_here_and_said_here_share_one_claim_file(tmp_path, monkeypatc
     assert not R.said_first_here("g1", "a line")
     assert calls[:2] == [("g1", "a line"), ("g1", "a line")]
     assert real("g1", "a line").parent == tmp_path / "plbench-said-g1" and len(real("g1", "a line").name) == 32
+
+
+def test_trained_s_reads_the_curves_tail_not_the_whole_file(tmp_path, monkeypatch):
+    """_trained_s ran at every poll for each run in flight or stopped with a checkpoint, reading its whole curve.csv
+    (3.2 MB at 100k iterations): it reads the last CURVE_TAIL bytes now, the row the tail cuts left out, with the
+    same seconds as before (rows ending in \\r\\n, as csv writes them)."""
+    import builtins
+    import time
+
+    import pytest
+
+    from benchmark import progress as P
+
+    curve = tmp_path / "curve.csv"
+    rows = "".join(f"{i},{i * 0.2:.3f},0.1,0.001\r\n" for i in range(1, 20001))
+    curve.write_bytes(("iteration,seconds,loss,lr\r\n" + rows + "20001,40").encode())
+    read = []
+
+    class Counted:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.f.close()
+
+        def seek(self, *a):
+            return self.f.seek(*a)
+
+        def read(self, *a):
+            data = self.f.read(*a)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(P, "open", lambda *a, **k: Counted(builtins.open(*a, **k)), raising=False)
+    monkeypatch.setattr(type(curve), "read_text", lambda *a, **k: pytest.fail("the whole curve read"))
+    assert P._trained_s(curve, time.time() - 60) == pytest.approx(4000.0)
+    assert sum(read) <= P.CURVE_TAIL < curve.stat().st_size
+    curve.write_bytes(b"iteration,seconds,loss,lr\r\n1,0.200,0.1,0.001\r\n")  # shorter than the tail: header left out
+    assert P._trained_s(curve, time.time() - 60) == pytest.approx(0.2)
+    curve.write_bytes(b"iteration,seconds,loss,lr\r\n")
+    assert P._trained_s(curve, time.time() - 60) == 0.0
