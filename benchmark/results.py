@@ -1038,6 +1038,25 @@ def inodes_per_client(path: Path) -> bool:
     return (fstype in ("cifs", "smb3", "smbfs") and "noserverino" in options.split(",")) or fstype.startswith("fuse")
 
 
+#: how long a device's answer of :func:`inodes_per_client` stands in :func:`copied_lock` (a share remounted with other
+#: options on the same device number is seen after at most this long)
+MOUNTS_RECHECK_S = 300.0
+#: {(st_dev, the mount table's reader, MOUNTS_RECHECK_S period): :func:`inodes_per_client`}: :func:`copied_lock`'s
+#: mount table read and path resolved once per device and period, not at each poll for each lock held elsewhere (1 ms
+#: a lock on a host of 800 mounts). The reader is part of the key: a table patched in is read afresh
+_PER_CLIENT_DEVS: dict[tuple, bool] = {}
+
+
+def _inodes_per_client_dev(path: Path, dev: int) -> bool:
+    """:func:`inodes_per_client` of ``path``, its file's device ``dev``, as first decided for that device (of late)."""
+    key = (dev, _mount_table, int(time.monotonic() // MOUNTS_RECHECK_S))
+    if key not in _PER_CLIENT_DEVS:
+        if len(_PER_CLIENT_DEVS) >= 64:  # bounded: periods gone by, tables patched in
+            _PER_CLIENT_DEVS.clear()
+        _PER_CLIENT_DEVS[key] = inodes_per_client(path)
+    return _PER_CLIENT_DEVS[key]
+
+
 def copied_lock(path: Path, text: str) -> bool:
     """Whether the run lock at ``path``, its text ``text``, is a copy of one (a store copied while a worker held it):
     its text names the inode of the file its holder locked, and ``path`` is another file. A lock of an earlier plbench,
@@ -1048,9 +1067,10 @@ def copied_lock(path: Path, text: str) -> bool:
     if m is None:
         return False
     try:
-        return path.stat().st_ino != int(m.group(1)) and not inodes_per_client(path)
+        st = path.stat()
     except OSError:
         return True
+    return st.st_ino != int(m.group(1)) and not _inodes_per_client_dev(path, st.st_dev)
 
 
 def shown_holder(text: str) -> str:

@@ -64,3 +64,34 @@ def test_trained_s_reads_the_curves_tail_not_the_whole_file(tmp_path, monkeypatc
     assert P._trained_s(curve, time.time() - 60) == pytest.approx(0.2)
     curve.write_bytes(b"iteration,seconds,loss,lr\r\n")
     assert P._trained_s(curve, time.time() - 60) == 0.0
+
+
+def test_copied_lock_reads_the_mount_table_once_per_device_not_per_poll(tmp_path, monkeypatch):
+    """copied_lock read and parsed /proc/self/mounts and resolved the lock's path at every poll for every lock held
+    elsewhere (inodes_per_client), on exactly the SMB/FUSE mounts it was added for: decided once per device number
+    now (and MOUNTS_RECHECK_S), the same answer; a table patched in is read afresh."""
+    from benchmark import results as R
+
+    reads = []
+
+    def table():
+        reads.append(1)
+        return f"//srv/share {tmp_path} cifs rw,relatime,vers=3.1.1,noserverino,actimeo=1 0 0\n"
+
+    monkeypatch.setattr(R, "_mount_table", table)
+    monkeypatch.setattr(R, "_PER_CLIENT_DEVS", {})
+    locks = []
+    for name in ("a", "b"):
+        lock = tmp_path / name / ".lock"
+        lock.parent.mkdir()
+        lock.write_text("x")
+        lock.write_text(f"pid 4242 on elsewhere-node since 2026-01-01T00:00:00Z, inode {lock.stat().st_ino + 1}")
+        locks.append(lock)
+    for _ in range(5):  # polls
+        assert not any(R.copied_lock(lock, lock.read_text()) for lock in locks), "noserverino: held, not a copy"
+    assert len(reads) == 1
+    now = R.time.monotonic()
+    monkeypatch.setattr(R.time, "monotonic", lambda: now + R.MOUNTS_RECHECK_S)
+    assert not R.copied_lock(locks[0], locks[0].read_text()) and len(reads) == 2
+    monkeypatch.setattr(R, "_mount_table", lambda: "")  # a local disk: the inode tells a copy
+    assert R.copied_lock(locks[0], locks[0].read_text())
