@@ -39,7 +39,7 @@ import torch
 
 from benchmark import CODE_VERSION
 from benchmark import metrics as _metrics  # MetricSet read when used, not bound here (a patch would outlive its test)
-from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+from benchmark.checkpoint import Checkpointer, CheckpointPolicy, checkpointer  # noqa: F401 - checkpointer re-exported
 from benchmark.config import (
     RUN_DEFAULTS,
     RunConfig,
@@ -947,7 +947,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
-        grid_progress = GridProgress(store, configs, since=since, grid_id=grid_id)
+        grid_progress = GridProgress(store, configs, since=since, grid_id=grid_id, policy=checkpoint)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since,
@@ -1752,15 +1752,6 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:
     return checkpointer(grid.store, rid, cfg, grid.policy, name)
-
-
-def checkpointer(store: ResultsStore, rid: str, cfg: RunConfig, policy: CheckpointPolicy,
-                 name: str = "ckpt.pt") -> Checkpointer | None:
-    """Run ``rid``'s checkpointer at ``name`` in ``store`` (None where ``policy`` saves none): the checkpoint its
-    training resumes from, and a dry run reads what is left of it from (:meth:`Checkpointer.iteration`)."""
-    if not policy.enabled:
-        return None
-    return Checkpointer(store.run_dir(rid) / name, policy, {"config": cfg.to_dict(), "code_version": code_version()})
 
 
 def _loss_files(spec: str) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """Mends of repeated work and duplicated helpers (session 20, mstore): the claim file of a warning said once per
-machine and grid built in one place; …"""
+machine and grid built in one place; a curve's tail read, not the whole file; the mount table read once per device;
+one decision of whether a run resumes from its checkpoint."""
 from __future__ import annotations
+
+from tests.test_review_cost20 import _saved  # torch imported at collection, not in the test
 
 
 def test_said_first_here_and_said_here_share_one_claim_file(tmp_path, monkeypatch):
@@ -95,3 +98,41 @@ def test_copied_lock_reads_the_mount_table_once_per_device_not_per_poll(tmp_path
     assert not R.copied_lock(locks[0], locks[0].read_text()) and len(reads) == 2
     monkeypatch.setattr(R, "_mount_table", lambda: "")  # a local disk: the inode tells a copy
     assert R.copied_lock(locks[0], locks[0].read_text())
+
+
+def test_a_stale_checkpoint_is_not_taken_off_the_eta_and_each_is_peeked_once(tmp_path, monkeypatch):
+    """The run resuming from its checkpoint was decided two ways: the ETA took any ckpt.pt (progress), the dry run and
+    the run the one they read (cli._resumed: checkpoints on, the config's fingerprint and code version). A stale or
+    foreign ckpt.pt, or any under --no-checkpoint, took off the ETA training the run does again → both ask
+    checkpoint.resumes_at, GridProgress once per version of the file (st_mtime_ns), not at every poll."""
+    import os
+
+    from benchmark import checkpoint
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import RunConfig, code_version, run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+
+    def cfg(seed):
+        return RunConfig(task="denoise", loss="pdl", seed=seed, train_fingerprint="x", test_fingerprint="y")
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, stopped = cfg(0), cfg(1)
+    store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict(), "wall_s": 200.0})
+    folder = store.run_dir(run_id(stopped))
+    folder.mkdir(parents=True)
+    (folder / "curve.csv").write_text("iteration,seconds,loss,lr\n100,90.0,0.1,0.001\n200,180.0,0.1,0.001\n")
+    peeks = []
+    real = checkpoint.resumes_at
+    monkeypatch.setattr(checkpoint, "resumes_at", lambda *a: peeks.append(a[1]) or real(*a))
+    _saved(folder / "ckpt.pt", 200, {"config": done.to_dict(), "code_version": code_version()})  # another run's
+    p = GridProgress(store, [done, stopped])
+    assert p.eta()[0] == 200.0 and p.eta()[0] == 200.0  # trained again in full
+    assert peeks == [run_id(stopped)], "peeked once over two polls"
+    _saved(folder / "ckpt.pt", 200, {"config": stopped.to_dict(), "code_version": code_version()})
+    st = (folder / "ckpt.pt").stat()
+    os.utime(folder / "ckpt.pt", ns=(st.st_atime_ns, st.st_mtime_ns + 1000))  # a new version of the file
+    assert p.eta()[0] == 20.0 and p.eta()[0] == 20.0 and len(peeks) == 2
+    assert GridProgress(store, [done, stopped], policy=CheckpointPolicy(every=0, seconds=0)).eta()[0] == 200.0, \
+        "--no-checkpoint: the run reads no checkpoint"
