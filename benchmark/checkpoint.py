@@ -124,6 +124,28 @@ def _as_current(fingerprint):
     return fingerprint
 
 
+def checkpointer(store, rid: str, cfg, policy: CheckpointPolicy, name: str = "ckpt.pt") -> Checkpointer | None:
+    """Run ``rid``'s checkpointer at ``name`` in ``store`` (a :class:`~benchmark.results.ResultsStore`; ``cfg`` its
+    :class:`~benchmark.config.RunConfig`; None where ``policy`` saves none): the checkpoint its training resumes from,
+    and a dry run reads what is left of it from (:meth:`Checkpointer.iteration`)."""
+    from benchmark.config import code_version
+
+    if not policy.enabled:
+        return None
+    return Checkpointer(store.run_dir(rid) / name, policy, {"config": cfg.to_dict(), "code_version": code_version()})
+
+
+def resumes_at(store, rid: str, cfg, policy: CheckpointPolicy) -> int:
+    """The training iteration run ``rid`` of ``store`` (its config ``cfg``) resumes from under ``policy``, as the run
+    reads its ``ckpt.pt`` (:func:`checkpointer`: checkpoints on, the config's fingerprint and code version its own);
+    0: it starts afresh. At its last iteration its training was done when it stopped (the runner checkpoints there),
+    its scoring not: it resumes to score, training nothing. What the dry run and the progress line's ETA both take off
+    (a stale or foreign ``ckpt.pt``, or one under ``--no-checkpoint``, is trained again)."""
+    ckpt = checkpointer(store, rid, cfg, policy)
+    it = ckpt.iteration() if ckpt is not None else 0
+    return it if it <= cfg.iterations else 0
+
+
 class Checkpointer:
     """Saves and restores one training run's state at ``path`` under a policy.
 

@@ -1418,17 +1418,14 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
 def _resumed(store, configs, policy) -> dict:
     """{config: the iterations its checkpoint holds} of the runs of ``configs`` that resume from one in ``store``
-    under ``policy`` (a usable ``ckpt.pt``: :func:`benchmark.runner.checkpointer`, as the run reads it): an overnight
+    under ``policy`` (a usable ``ckpt.pt``: :func:`benchmark.checkpoint.resumes_at`, as the run reads it): an overnight
     grid stopped at 3 a.m. trains what its runs have left, not their whole budget again."""
+    from benchmark.checkpoint import resumes_at
     from benchmark.config import run_id
-    from benchmark.runner import checkpointer
 
     out = {}
     for c in configs:
-        ckpt = checkpointer(store, run_id(c), c, policy)
-        # at its last iteration: its training was done when it stopped (the runner checkpoints there), its scoring
-        # not — it resumes to score, training nothing
-        if ckpt is not None and 0 < (it := ckpt.iteration()) <= c.iterations:
+        if it := resumes_at(store, run_id(c), c, policy):
             out[c] = it
     return out
 

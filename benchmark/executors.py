@@ -151,7 +151,7 @@ def run_unit(unit: WorkUnit) -> dict:
         from benchmark.progress import GridProgress
 
         progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since,
-                                grid_id=unit.grid_id)
+                                grid_id=unit.grid_id, policy=unit.checkpoint)
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
@@ -891,7 +891,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         store = ResultsStore(store_root)
         store.ensure_writable()
         grid_id = uuid.uuid4().hex[:12]  # the progress line's failures of this grid by id, not by a clock (d7e2e4f)
-        bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id)
+        bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id, policy=checkpoint)
         since = time.time()
         try:
             with torch_threads(threads), log_to_bars(progress):
@@ -949,7 +949,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id)
+    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
+                        policy=checkpoint)
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
@@ -1186,7 +1187,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                            since=units[0].since if units else None, grid_id=units[0].grid_id if units else "")
+                            since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
+                            policy=checkpoint)
         monitor, results = Monitor(bars), []
         try:
             with log_to_bars(progress):
@@ -1809,8 +1811,12 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     from benchmark.progress import GridProgress, Monitor, log_to_bars
     from benchmark.results import ResultsStore
 
+    # a job saves a checkpoint when stopped even with periodic ones off (RequeueableUnit), and resumes from it
+    jobs_policy = (dataclasses.replace(checkpoint, on_stop=True) if cluster != "debug" and checkpoint is not None
+                   and not checkpoint.enabled else checkpoint)
     bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                        since=units[0].since if units else None, grid_id=units[0].grid_id if units else "")
+                        since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
+                        policy=jobs_policy)
     monitor = Monitor(bars)
     results: dict[int, dict] = {}
     try:

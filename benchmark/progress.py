@@ -11,7 +11,8 @@ of another machine of a shared store, which cannot be checked from here) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
 age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
 trained before it), so the ETA counts down between finished runs instead of standing still for a long run; a run
-stopped with a checkpoint (its folder's ``ckpt.pt``, no process holding it) is charged what its family's mean leaves
+stopped with a checkpoint (a ``ckpt.pt`` it resumes from, :func:`~benchmark.checkpoint.resumes_at`, no process
+holding it) is charged what its family's mean leaves
 after the training seconds its ``curve.csv`` last records, as it resumes from there. The
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
@@ -53,16 +54,27 @@ def _fmt(seconds: float) -> str:
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+#: the bytes of a ``curve.csv``'s end :func:`_trained_s` reads: its last rows (a row is some 30 bytes), not the whole
+#: file (3 MB at 100k iterations), read at every poll of the progress for each run in flight or stopped
+CURVE_TAIL = 4096
+
+
 def _trained_s(curve, since: float) -> float:
     """Training seconds of a run in flight as its live ``curve.csv`` last says them (a resumed run's go on from
     those before its checkpoint, :class:`~benchmark.loggers.CurveLog`); 0 when the file is missing, unreadable
-    or older than ``since`` (the attempt's start: a failed earlier attempt's curve says nothing of this one)."""
+    or older than ``since`` (the attempt's start: a failed earlier attempt's curve says nothing of this one). Its last
+    :data:`CURVE_TAIL` bytes alone are read."""
     try:
         if curve.stat().st_mtime < since - 1:
             return 0.0
-        lines = curve.read_text(errors="replace").split("\n")[1:]  # the header (iteration,seconds,loss,lr) left out
+        with open(curve, "rb") as f:
+            start = max(0, f.seek(0, os.SEEK_END) - CURVE_TAIL)
+            f.seek(start)
+            tail = f.read(CURVE_TAIL)
     except OSError:
         return 0.0
+    # the first line left out: the header (iteration,seconds,loss,lr), or a row the tail cuts
+    lines = tail.decode(errors="replace").splitlines()[1:]  # csv's rows end in \r\n
     for line in reversed(lines):  # the last row whose seconds are whole (a field follows): not one cut mid-write
         fields = line.split(",")
         try:
@@ -96,10 +108,12 @@ class GridProgress:
     (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
     where a run's record has one, as the summary and the retries compare it: a clock stepped back during the night
     makes no failure of this grid look older) tell this grid's failures, which move the run counter, from those an
-    earlier invocation recorded, which are runs this one still has to do."""
+    earlier invocation recorded, which are runs this one still has to do. ``policy``: the grid's
+    :class:`~benchmark.checkpoint.CheckpointPolicy` (None: run_grid's default), under which a stopped run resumes
+    from its checkpoint or not (:func:`~benchmark.checkpoint.resumes_at`)."""
 
     def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None,
-                 grid_id: str = ""):
+                 grid_id: str = "", policy=None):
         from benchmark.config import run_id
         from benchmark.lossfn import loss_family
 
@@ -129,6 +143,10 @@ class GridProgress:
         self._anchors: dict[str, tuple[str, float, float]] = {}
         #: (time.monotonic() when measured, the store's clock less this machine's) — :meth:`_store_now`
         self._skew: tuple[float, float] | None = None
+        self.policy = policy
+        #: {run_id: (its ckpt.pt's st_mtime_ns, the iteration it resumes from)} of the runs stopped with a checkpoint:
+        #: each checkpoint peeked once (:meth:`_resumes_at`), not at every poll
+        self._ckpts: dict[str, tuple[int, int]] = {}
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
@@ -164,6 +182,7 @@ class GridProgress:
                 done += 1
                 self._watched.pop(rid, None)  # watched no more: what is kept stays within the runs still to do
                 self._anchors.pop(rid, None)
+                self._ckpts.pop(rid, None)
                 self._finished[rid] = wall = _wall_s(meta)
                 if wall:
                     seconds.setdefault(fam, []).append(wall)
@@ -188,8 +207,8 @@ class GridProgress:
                     age = self._anchored(rid, text, age)
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", self._store_now() - age))
                     running.setdefault(fam, []).append(age)
-                elif not here and (self.store.run_dir(rid) / "ckpt.pt").exists():  # stopped with a checkpoint: it
-                    # resumes from there, having trained what its curve last says (an attempt's without one starts over)
+                elif not here and self._resumes_at(rid):  # stopped with a checkpoint it resumes from (as the run
+                    # reads it): having trained what its curve last says (an attempt's without one starts over)
                     resumes.setdefault(fam, []).append(_trained_s(self.store.run_dir(rid) / "curve.csv", 0.0))
                 started += here or age is not None
         # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no
@@ -216,6 +235,23 @@ class GridProgress:
             started += 1
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running, "resumes": resumes, "elsewhere": elsewhere, "stale": stale}
+
+    def _resumes_at(self, rid: str) -> int:
+        """The iteration run ``rid`` resumes from (:func:`~benchmark.checkpoint.resumes_at` under the grid's policy: a
+        ``ckpt.pt`` of another config or code version, or under ``--no-checkpoint``, is trained again, not taken off
+        the ETA); its checkpoint peeked once per version of the file (``st_mtime_ns``), not at every poll."""
+        try:
+            stamp = (self.store.run_dir(rid) / "ckpt.pt").stat().st_mtime_ns
+        except OSError:
+            self._ckpts.pop(rid, None)
+            return 0
+        seen = self._ckpts.get(rid)
+        if seen is None or seen[0] != stamp:
+            from benchmark.checkpoint import CheckpointPolicy, resumes_at
+
+            policy = CheckpointPolicy() if self.policy is None else self.policy
+            seen = self._ckpts[rid] = (stamp, resumes_at(self.store, rid, self.runs[rid], policy))
+        return seen[1]
 
     def _anchored(self, rid: str, text: str, age: float) -> float:
         """The age of run ``rid`` in flight here, its lock's text ``text``, by the clock ``age``: at least the age it

@@ -976,18 +976,23 @@ def _said_folder(grid_id: str) -> Path:
     return Path(tempfile.gettempdir()) / f"plbench-said-{grid_id}"
 
 
+def _said_file(grid_id: str, line: str) -> Path:
+    """The claim file of warning ``line`` for grid ``grid_id`` on this machine (:func:`said_first_here`)."""
+    import hashlib
+
+    return _said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]
+
+
 def said_first_here(grid_id: str, line: str) -> bool:
     """Claim warning ``line`` for grid ``grid_id`` among its processes on this machine (a file in the temp folder,
     created once): True for the first to claim it, which says it; True without a grid, or where the claim cannot be
     made (it is said rather than lost)."""
-    import hashlib
-
     if not grid_id:
         return True
-    folder = _said_folder(grid_id)
+    said = _said_file(grid_id, line)
     try:
-        folder.mkdir(exist_ok=True)
-        os.close(os.open(folder / hashlib.sha256(line.encode()).hexdigest()[:32], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        said.parent.mkdir(exist_ok=True)
+        os.close(os.open(said, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
         return False
     except OSError:
@@ -997,9 +1002,7 @@ def said_first_here(grid_id: str, line: str) -> bool:
 
 def said_here(grid_id: str, line: str) -> bool:
     """Whether a process of grid ``grid_id`` on this machine said ``line`` (:func:`said_first_here`)."""
-    import hashlib
-
-    return bool(grid_id) and (_said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]).exists()
+    return bool(grid_id) and _said_file(grid_id, line).exists()
 
 
 def forget_said(grid_id: str) -> None:
@@ -1039,6 +1042,25 @@ def inodes_per_client(path: Path) -> bool:
     return (fstype in ("cifs", "smb3", "smbfs") and "noserverino" in options.split(",")) or fstype.startswith("fuse")
 
 
+#: how long a device's answer of :func:`inodes_per_client` stands in :func:`copied_lock` (a share remounted with other
+#: options on the same device number is seen after at most this long)
+MOUNTS_RECHECK_S = 300.0
+#: {(st_dev, the mount table's reader, MOUNTS_RECHECK_S period): :func:`inodes_per_client`}: :func:`copied_lock`'s
+#: mount table read and path resolved once per device and period, not at each poll for each lock held elsewhere (1 ms
+#: a lock on a host of 800 mounts). The reader is part of the key: a table patched in is read afresh
+_PER_CLIENT_DEVS: dict[tuple, bool] = {}
+
+
+def _inodes_per_client_dev(path: Path, dev: int) -> bool:
+    """:func:`inodes_per_client` of ``path``, its file's device ``dev``, as first decided for that device (of late)."""
+    key = (dev, _mount_table, int(time.monotonic() // MOUNTS_RECHECK_S))
+    if key not in _PER_CLIENT_DEVS:
+        if len(_PER_CLIENT_DEVS) >= 64:  # bounded: periods gone by, tables patched in
+            _PER_CLIENT_DEVS.clear()
+        _PER_CLIENT_DEVS[key] = inodes_per_client(path)
+    return _PER_CLIENT_DEVS[key]
+
+
 def copied_lock(path: Path, text: str) -> bool:
     """Whether the run lock at ``path``, its text ``text``, is a copy of one (a store copied while a worker held it):
     its text names the inode of the file its holder locked, and ``path`` is another file. A lock of an earlier plbench,
@@ -1049,9 +1071,10 @@ def copied_lock(path: Path, text: str) -> bool:
     if m is None:
         return False
     try:
-        return path.stat().st_ino != int(m.group(1)) and not inodes_per_client(path)
+        st = path.stat()
     except OSError:
         return True
+    return st.st_ino != int(m.group(1)) and not _inodes_per_client_dev(path, st.st_dev)
 
 
 def shown_holder(text: str) -> str:

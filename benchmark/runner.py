@@ -39,7 +39,7 @@ import torch
 
 from benchmark import CODE_VERSION
 from benchmark import metrics as _metrics  # MetricSet read when used, not bound here (a patch would outlive its test)
-from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+from benchmark.checkpoint import Checkpointer, CheckpointPolicy, checkpointer  # noqa: F401 - checkpointer re-exported
 from benchmark.config import (
     RUN_DEFAULTS,
     RunConfig,
@@ -947,7 +947,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
-        grid_progress = GridProgress(store, configs, since=since, grid_id=grid_id)
+        grid_progress = GridProgress(store, configs, since=since, grid_id=grid_id, policy=checkpoint)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since,
@@ -1476,15 +1476,15 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         torch.cuda.reset_peak_memory_stats(device)
     # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in); on the grid too,
     # for a hang in C code, which the stall watch's thread records
-    grid.stage = stage = "setup"
+    grid.stage = "setup"
     result = None  # what training returned: a failure after it records the earlier attempts' peak memory too
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
-        grid.stage = stage = "training"
+        grid.stage = "training"
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, rss_own=own_peak,
                                              checkpoint=ckpt)
-        grid.stage = stage = "saving"
+        grid.stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started, time.monotonic() - t0)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
@@ -1507,9 +1507,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
             t_eval, grid.stage = time.monotonic(), "evaluation"
-            stage = "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
-            grid.stage = stage = "writing"
+            grid.stage = "writing"
             meta["eval_s"] = time.monotonic() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
@@ -1548,6 +1547,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
             raise full from None
         message = failure_message(exc, cfg)
+        stage = grid.stage
         at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
         log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
                   _failed_where(stage, at, cfg.iterations), message)
@@ -1752,15 +1752,6 @@ def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:
     return checkpointer(grid.store, rid, cfg, grid.policy, name)
-
-
-def checkpointer(store: ResultsStore, rid: str, cfg: RunConfig, policy: CheckpointPolicy,
-                 name: str = "ckpt.pt") -> Checkpointer | None:
-    """Run ``rid``'s checkpointer at ``name`` in ``store`` (None where ``policy`` saves none): the checkpoint its
-    training resumes from, and a dry run reads what is left of it from (:meth:`Checkpointer.iteration`)."""
-    if not policy.enabled:
-        return None
-    return Checkpointer(store.run_dir(rid) / name, policy, {"config": cfg.to_dict(), "code_version": code_version()})
 
 
 def _loss_files(spec: str) -> dict[str, str]:

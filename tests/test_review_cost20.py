@@ -104,7 +104,8 @@ def test_the_grid_s_eta_charges_a_stopped_run_only_what_its_checkpoint_leaves(tm
     a kill at 3 a.m.) its family's whole mean again, as the dry run did before bf9b5e6: one pdl run of 200 s stopped
     after 180 s of training read ETA 200 s, not 20 → a run not in flight whose folder keeps a ``ckpt.pt`` is charged
     its family's mean less the training seconds its ``curve.csv`` last records (at most the mean); one without a
-    checkpoint, whose next attempt starts over, is charged in full."""
+    checkpoint, whose next attempt starts over, is charged in full. (The checkpoint is one the run resumes from, its
+    config's and code version's: :func:`benchmark.checkpoint.resumes_at`, test_mend_mstore20.)"""
     from benchmark.progress import GridProgress
     from benchmark.results import ResultsStore
 
@@ -124,7 +125,9 @@ def test_the_grid_s_eta_charges_a_stopped_run_only_what_its_checkpoint_leaves(tm
     (folder / "curve.csv").write_text("iteration,seconds,loss,lr\n100,90.0,0.1,0.001\n200,180.0,0.1,0.001\n")
     p = GridProgress(store, [done, stopped], workers=1)
     assert p.eta()[0] == 200.0  # its curve alone: a kill without a checkpoint, trained again from the start
-    (folder / "ckpt.pt").write_bytes(b"a checkpoint")
+    from benchmark.config import code_version
+
+    _saved(folder / "ckpt.pt", 200, {"config": stopped.to_dict(), "code_version": code_version()})
     assert p.eta()[0] == 20.0
     p = GridProgress(store, [done, stopped, fresh], workers=2)
     assert p.eta()[0] == 200.0  # the fresh run's whole mean: the longest left
