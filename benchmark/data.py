@@ -4740,6 +4740,10 @@ class DataCache:
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
 
+    def __contains__(self, spec: DataSpec) -> bool:
+        """Whether ``spec``'s images are held (decoded, or adopted from another cache)."""
+        return spec in self._images
+
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
             source = dataclasses.replace(spec, holdout=None, max_images=None)

@@ -1,0 +1,47 @@
+"""Mends of session 20's data work: repeated reads and duplicated helpers (each a count, not a timing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets  # noqa: F401 - imported once at collection (1 s), not inside a test's time
+
+from benchmark.data import DataSpec
+
+
+def _pngs(folder, *names, size=(32, 32)):
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(folder / f"{name}.png")
+
+
+def test_the_early_source_check_reads_no_source_its_load_reads_next_or_the_cache_holds(tmp_path, monkeypatch):
+    """The early check (check_source_readable) read every table/folder source, and the load read each again a few
+    lines later: the first training source (its own load says the same error next) and a source the DataCache holds
+    are not checked; a later training source and a test source not held still are (each read once more)."""
+    import benchmark.data as data
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.config import build_configs
+
+    _pngs(tmp_path / "photos", "a", "b", "c")
+    for name in ("one", "two", "held", "test"):
+        (tmp_path / f"{name}.csv").write_text("path\n" + "".join(f"{tmp_path / 'photos' / n}.png\n" for n in "abc"))
+    cache = data.DataCache()
+    cache.images(DataSpec.parse(str(tmp_path / "held.csv"), role="test"))
+    reads = []
+    real = data.load_raw
+    monkeypatch.setattr(data, "load_raw", lambda spec, *a, **k: reads.append(Path(spec.source).stem) or real(
+        spec, *a, **k))
+    spec = grid_spec(build_parser().parse_args([
+        "run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--crop", "16",
+        "--train-data", str(tmp_path / "one.csv"), str(tmp_path / "two.csv"),
+        "--test-data", str(tmp_path / "held.csv"), str(tmp_path / "test.csv")]))
+    build_configs(spec, data=cache)
+    assert sorted(reads) == ["one", "test", "test", "two", "two"], reads
+
+
+
