@@ -522,11 +522,13 @@ def _configs_error(path: Path) -> UserError | None:
 
 
 @contextlib.contextmanager
-def _no_card_warning():
+def _no_card_warning(*names: str):
     """Held back while a local copy is read: huggingface_hub's WARNING "Repo card metadata block was not
     found" (a README without YAML metadata, as most downloaded copies have: nothing about the data) and
-    the parquet reader's ERROR on a damaged shard (the one-line :class:`UserError` then says it)."""
-    loggers = [logging.getLogger(n) for n in ("huggingface_hub.repocard", "datasets.packaged_modules.parquet.parquet")]
+    the parquet reader's ERROR on a damaged shard (the one-line :class:`UserError` then says it); and the loggers
+    ``names`` (a read whose messages its load says again)."""
+    loggers = [logging.getLogger(n) for n in ("huggingface_hub.repocard", "datasets.packaged_modules.parquet.parquet",
+                                              *names)]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
@@ -2014,12 +2016,8 @@ def check_source_readable(spec: DataSpec) -> None:
     elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
     elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
-        level = log.level
-        log.setLevel(logging.ERROR)
-        try:
+        with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec))
-        finally:
-            log.setLevel(level)
 
 
 def _file_error(spec: DataSpec) -> UserError:

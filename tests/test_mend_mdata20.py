@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-import datasets  # noqa: F401 - imported once at collection (1 s), not inside a test's time
+import datasets  # imported once at collection (1 s), not in a test's time
 
 from benchmark.data import DataSpec
 
@@ -45,3 +46,27 @@ def test_the_early_source_check_reads_no_source_its_load_reads_next_or_the_cache
 
 
 
+
+
+def test_the_early_check_of_a_saved_dataset_draws_no_progress_bar_and_says_nothing_its_load_says(tmp_path,
+                                                                                                  monkeypatch):
+    """check_source_readable quieted its own logger by hand and left datasets' progress bars on (a saved dataset of
+    more than 16 shards drew one in the check): it reads under _quiet_datasets and _no_card_warning, both restored."""
+    import benchmark.data as data
+
+    _pngs(tmp_path / "photos", "a", "b")
+    datasets.Dataset.from_dict({"image": [str(p) for p in sorted((tmp_path / "photos").iterdir())]},
+                               features=datasets.Features({"image": datasets.Image()})).save_to_disk(
+        str(tmp_path / "saved"))
+    seen = []
+    real = data.load_raw
+
+    def load(spec, *a, **k):
+        seen.append((datasets.is_progress_bar_enabled(), data.log.getEffectiveLevel()))
+        return real(spec, *a, **k)
+
+    monkeypatch.setattr(data, "load_raw", load)
+    datasets.enable_progress_bars()
+    data.check_source_readable(DataSpec.parse(str(tmp_path / "saved")))
+    assert seen == [(False, logging.CRITICAL)], seen
+    assert datasets.is_progress_bar_enabled() and data.log.getEffectiveLevel() < logging.CRITICAL
