@@ -2159,7 +2159,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
     if hint := did_you_mean_path(spec.source):  # `my_photos/tset`: a misspelt local folder, read as a hub id
-        hub = "is not cached and the hub is offline" if offline else f"did not load: {first_line(exc)}"
+        hub = "is not cached and the hub is offline" if offline else f"did not load: {_hub_words(exc)}"
         return UserError(f"dataset folder not found: {spec.source} (cwd {os.getcwd()}){hint} (read as a hub id, "
                          f"it {hub})")
     repo = "/".join(spec.source.split("/")[:2])
@@ -2180,7 +2180,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
                          f"download it on a connected machine into {cache}, or pass a local folder "
                          "(HF_HUB_OFFLINE=1 skips the hub's retries)")
-    first = first_line(exc)
+    first = _hub_words(exc)
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
         return UserError(f"cannot load dataset {spec.source!r} from the hub ({first}), and {local}")
     return UserError(f"cannot load dataset {spec.source!r}: {first}")

@@ -70,3 +70,17 @@ def test_the_early_check_of_a_saved_dataset_draws_no_progress_bar_and_says_nothi
     data.check_source_readable(DataSpec.parse(str(tmp_path / "saved")))
     assert seen == [(False, logging.CRITICAL)], seen
     assert datasets.is_progress_bar_enabled() and data.log.getEffectiveLevel() < logging.CRITICAL
+
+
+def test_a_hub_error_met_by_the_load_is_worded_as_the_early_check_words_it(tmp_path, monkeypatch):
+    """The hub's '(Request ID: …)' was left out only in the early check (_hub_words); the load's _hub_error printed
+    '404 Client Error. (Request ID: …)': both word it one way."""
+    from benchmark.data import _hub_error
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    monkeypatch.chdir(tmp_path)
+    exc = FileNotFoundError("404 Client Error. (Request ID: Root=1-abc;def)\n\nRepository Not Found for url: x")
+    said = str(_hub_error(DataSpec.parse("me/photos"), exc))
+    assert "Request ID" not in said and "(404 Client Error.)" in said, said
+    said = str(_hub_error(DataSpec.parse("me/photos"), RuntimeError("(Request ID: Root=1-abc)\nServer said no")))
+    assert said == "cannot load dataset 'me/photos': Server said no", said
