@@ -80,7 +80,7 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -2011,7 +2011,8 @@ def check_source_readable(spec: DataSpec) -> None:
     folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
     :func:`load_raw` refuses it by, in its words; their warnings said once, at their load."""
     kind = spec.kind
-    if kind == "hub" and not _hub_offline() and _not_cached(spec):
+    # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
+    if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec)
     elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
@@ -2635,11 +2636,9 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
             ds = _hub_data_file(repo, file, spec.split or "train", spec.revision)
         else:
-            from huggingface_hub import constants
-
             # offline (either switch: HF_DATASETS_OFFLINE is datasets' own), the datasets cache a download left is
             # read (streaming would ask the hub); online, a cap streams
-            first = None if rows is None or constants.HF_HUB_OFFLINE or datasets.config.HF_HUB_OFFLINE else \
+            first = None if rows is None or _hub_offline() else \
                 _first_rows(spec, rows, repo, config, split=spec.split or "train", revision=spec.revision)
             ds = first if first is not None else \
                 datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)

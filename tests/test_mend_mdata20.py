@@ -84,3 +84,25 @@ def test_a_hub_error_met_by_the_load_is_worded_as_the_early_check_words_it(tmp_p
     assert "Request ID" not in said and "(404 Client Error.)" in said, said
     said = str(_hub_error(DataSpec.parse("me/photos"), RuntimeError("(Request ID: Root=1-abc)\nServer said no")))
     assert said == "cannot load dataset 'me/photos': Server said no", said
+
+
+def test_the_early_hub_check_asks_nothing_under_plbench_offline(tmp_path, monkeypatch):
+    """PLBENCH_OFFLINE=1 forbids every network access of this package's (weights.offline counts it), but the early
+    check's HfApi().dataset_info request was still made under it: it asks the hub only where neither the hub's
+    switches nor PLBENCH_OFFLINE is on."""
+    from huggingface_hub import HfApi
+
+    from benchmark.data import check_source_readable
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    asked = []
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append(repo))
+    monkeypatch.setenv("PLBENCH_OFFLINE", "1")
+    check_source_readable(DataSpec.parse("me/photos"))
+    assert asked == []
+    monkeypatch.setenv("PLBENCH_OFFLINE", "0")
+    check_source_readable(DataSpec.parse("me/photos"))
+    assert asked == ["me/photos"]
