@@ -888,8 +888,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
                 return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
+        # a TIFF's page read (not a preview before it, whose tags may differ: tests/test_review_data20.py), left on it
+        page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, None)
         opened = None
-        if data is None and img.format == "TIFF" and _tiff_turned(img):
+        if data is None and img.format == "TIFF" and img.tag_v2.get(0x0112) in (5, 6, 7, 8):  # turned by 90°
             # Pillow maps an uncompressed grey or RGBA TIFF's pixels from a file it opened by name at the turned size,
             # rows of the wrong length (a scramble); from a file object it decodes them, as it does a compressed one's,
             # the file read as it is decoded (not copied into memory whole: a scan of gigabytes)
@@ -897,7 +899,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             opened = open(path, "rb")  # noqa: SIM115 - closed with img, below
             img = Image.open(opened)
         with img, opened or contextlib.nullcontext():
-            page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, getattr(img, "n_frames", 1))
+            if opened is not None:  # the TIFF opened again: on the page read
+                img.seek(page)
+            if n is None:  # not a TIFF: its frames
+                n = getattr(img, "n_frames", 1)
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
             deep = _is_16_bit_colour(img)
             grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
@@ -1410,13 +1415,6 @@ def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | N
         return torch.from_numpy(np.round(out * 255).astype(np.uint8)).permute(2, 0, 1).contiguous()
     out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
     return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
-
-
-def _tiff_turned(img) -> bool:
-    """Whether the page of a TIFF opened by Pillow that is read (:func:`_tiff_main_page`: not a preview before it,
-    whose tags may differ: tests/test_review_data20.py) is turned by 90° by its orientation tag (5-8)."""
-    _tiff_main_page(img)
-    return img.tag_v2.get(0x0112) in (5, 6, 7, 8)
 
 
 def _tiff_main_page(img) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import datasets  # imported once at collection (1 s), not in a test's time
 
-from benchmark.data import DataSpec
+from benchmark.data import DataSpec, load_images
 
 
 def _pngs(folder, *names, size=(32, 32)):
@@ -106,3 +106,25 @@ def test_the_early_hub_check_asks_nothing_under_plbench_offline(tmp_path, monkey
     monkeypatch.setenv("PLBENCH_OFFLINE", "0")
     check_source_readable(DataSpec.parse("me/photos"))
     assert asked == ["me/photos"]
+
+
+def test_a_turned_tiff_opened_by_path_steps_through_its_pages_once(tmp_path, monkeypatch):
+    """_tiff_main_page (which seeks every page) ran twice per TIFF opened by path (once to see whether its page is
+    turned, once more on the file opened again): once now, the page read the same (turned, after its preview)."""
+    import numpy as np
+    import tifffile
+
+    import benchmark.data as data
+
+    yy, xx = np.mgrid[0:24, 0:40]
+    grey = (xx * 6 + yy).astype(np.uint8)
+    with tifffile.TiffWriter(tmp_path / "scan.tif") as tif:
+        tif.write(grey[:6, :10], subfiletype=1)
+        tif.write(grey, extratags=[(0x0112, 3, 1, 6, False)])
+    calls = []
+    real = data._tiff_main_page
+    monkeypatch.setattr(data, "_tiff_main_page", lambda img: calls.append(1) or real(img))
+    (record,) = load_images(DataSpec.parse(str(tmp_path)))
+    assert len(calls) == 1
+    assert tuple(record.pixels.shape) == (3, 40, 24)
+    assert np.array_equal(record.pixels[0].numpy(), np.rot90(grey, -1))
