@@ -3949,13 +3949,9 @@ def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[
         if len(same) < 2 or None in paths:
             continue
         parts = [nfc(os.path.normpath(p.with_suffix("").as_posix())).split("/") for p in paths]
-        distinct = len({tuple(p) for p in parts})
-        for depth in range(2, max(map(len, parts)) + 1):
-            tails = ["/".join(p[-depth:]) for p in parts]
-            if len(set(tails)) == distinct > 1:
-                for k, tail in zip(same, tails):
-                    ids[k] = tail
-                break
+        if tails := _tails_apart(parts, len({tuple(p) for p in parts})):
+            for k, tail in zip(same, tails):
+                ids[k] = tail
     out, seen = [], set()
     for (i, *_), image_id in zip(keys, ids):
         if image_id in seen:
@@ -3963,6 +3959,17 @@ def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[
         seen.add(image_id)
         out.append(image_id)
     return out
+
+
+def _tails_apart(parts: list[list[str]], need: int, taken=frozenset()) -> list[str] | None:
+    """The shortest tails (the last ``depth`` ≥ 2 of each path's ``parts``, joined by ``/``) of which there are
+    ``need`` > 1 distinct ones, none of them ``taken``: how same-named files (:func:`_distinct_ids`) and sources
+    (:func:`dataset_names`) are told apart; None where no depth does."""
+    for depth in range(2, max(map(len, parts), default=1) + 1):
+        tails = ["/".join(p[-depth:]) for p in parts]
+        if len(set(tails)) == need > 1 and not set(tails) & taken:
+            return tails
+    return None
 
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
@@ -4060,15 +4067,13 @@ def dataset_names(specs) -> dict[DataSpec, str]:
         if count < 2:
             continue
         group = [s for s in specs if names[s] == name]
-        depth = max((len(Path(s.source).parts) for s in group), default=1)
-        for k in range(2, depth + 1):
-            tried = {s: unicodedata.normalize("NFC", "/".join(Path(s.source).parts[-k:]).lstrip("/")
-                                              + (f":{s.split}" if s.split else "") + s.part) for s in group}
-            if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
-                names.update(tried)
-                break
-        else:
-            names.update({s: s.token() for s in group})
+        parts = []  # its folders (below the root's "/"), the last one with its split and part: ``a/Set5:test``
+        for s in group:
+            *up, last = Path(s.source).parts[1 if Path(s.source).parts[:1] == ("/",) else 0:] or ("/",)
+            parts.append([unicodedata.normalize("NFC", p) for p in (*up, last + (f":{s.split}" if s.split else "")
+                                                                     + s.part)])
+        tails = _tails_apart(parts, len(group), set(names.values()) - {name})
+        names.update(zip(group, tails) if tails else {s: s.token() for s in group}.items())
     return names
 
 

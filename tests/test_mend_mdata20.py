@@ -128,3 +128,22 @@ def test_a_turned_tiff_opened_by_path_steps_through_its_pages_once(tmp_path, mon
     assert len(calls) == 1
     assert tuple(record.pixels.shape) == (3, 40, 24)
     assert np.array_equal(record.pixels[0].numpy(), np.rot90(grey, -1))
+
+
+def test_same_named_sources_and_files_are_told_apart_by_one_rule(tmp_path):
+    """_distinct_ids wrote again the 'shortest distinct path tail' rule dataset_names has: one helper, _tails_apart,
+    used by both; the same names as before (a split kept on the last folder, a name taken by another source skipped,
+    a root never written, one file listed twice numbered)."""
+    import benchmark.data as data
+
+    for d in ("a/Set5", "b/Set5", "x/a/Set5", "y/Set5/Set5"):
+        (tmp_path / d).mkdir(parents=True)
+    specs = [DataSpec.parse(str(tmp_path / s)) for s in ("a/Set5", "b/Set5", "x/a/Set5", "a/Set5:test", "b/Set5:test")]
+    assert list(data.dataset_names(specs).values()) == [
+        f"{tmp_path.name}/a/Set5", f"{tmp_path.name}/b/Set5", "x/a/Set5", "a/Set5:test", "b/Set5:test"]
+    specs = [DataSpec.parse(str(tmp_path / s)) for s in ("a/Set5", "y/Set5", "y/Set5/Set5")]
+    assert list(data.dataset_names(specs).values()) == ["a/Set5", "y/Set5", "Set5/Set5"]
+    paths = [Path(p) for p in ("/a/x.png", "/b/a/x.png", "/c/x.jpg", "/a/x.png", "/r/x.gif")]
+    keys = [(i, p.stem, p.name, p) for i, p in enumerate(paths)] + [(5, "x", None, None)]
+    assert data._distinct_ids(keys) == ["/a/x", "b/a/x", "x.jpg", "/a/x_3", "x.gif", "x"]
+    assert data._tails_apart([["", "a", "x"], ["b", "a", "x"]], 2, taken={"/a/x"}) is None
