@@ -3050,8 +3050,14 @@ def _counted_lines(lines: list[str]) -> list[int]:
     for i, line in enumerate(lines):
         if not quoted:
             starts.append(i)
-        quoted ^= line.count('"') % 2 == 1  # a doubled quote in a quoted cell ('""') counts twice: no change
+        quoted ^= _turns_quote(line)
     return starts
+
+
+def _turns_quote(line: str) -> bool:
+    """Whether a CSV line opens a cell quoted over lines, or closes the one it goes on (an odd count of ``"``: a
+    doubled quote in a quoted cell, ``""``, counts twice: no change)."""
+    return line.count('"') % 2 == 1
 
 
 def _read_table(path: Path, encoding: str | None):
@@ -3089,7 +3095,7 @@ def _read_table(path: Path, encoding: str | None):
                 if i >= skip and (quoted or not (line.lstrip().startswith("#")
                                                  and not _list_entry(line.split("\t")[0], path.parent))):
                     kept.append((i + 1, line.rstrip("\r\n")))
-                    quoted ^= line.count('"') % 2 == 1  # as _counted_lines reads it
+                    quoted ^= _turns_quote(line)  # as _counted_lines reads it
         text, line_of = "\n".join(line for _, line in kept), [i for i, _ in kept]
 
     def csv(**kw):

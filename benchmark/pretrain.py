@@ -533,7 +533,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     from benchmark.devices import torch_threads
 
     device = torch.device(device)
-    with torch_threads(CPU_THREADS if device.type == "cpu" else None):
+    with torch_threads(threads_on(device)):
         return _pretrain(cfg, out_dir, device, save_every, progress, images, log_every_s, quiet)
 
 
