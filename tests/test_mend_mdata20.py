@@ -66,10 +66,15 @@ def test_the_early_check_of_a_saved_dataset_draws_no_progress_bar_and_says_nothi
         return real(spec, *a, **k)
 
     monkeypatch.setattr(data, "load_raw", load)
+    was = datasets.is_progress_bar_enabled()
     datasets.enable_progress_bars()
-    data.check_source_readable(DataSpec.parse(str(tmp_path / "saved")))
-    assert seen == [(False, logging.CRITICAL)], seen
-    assert datasets.is_progress_bar_enabled() and data.log.getEffectiveLevel() < logging.CRITICAL
+    try:
+        data.check_source_readable(DataSpec.parse(str(tmp_path / "saved")))
+        assert seen == [(False, logging.CRITICAL)], seen
+        assert datasets.is_progress_bar_enabled() and data.log.getEffectiveLevel() < logging.CRITICAL
+    finally:
+        if not was:
+            datasets.disable_progress_bars()
 
 
 def test_a_hub_error_met_by_the_load_is_worded_as_the_early_check_words_it(tmp_path, monkeypatch):
