@@ -1941,10 +1941,13 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
                                                        plan.train, plan.tests)
     weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
-    for role, sources in (("train_data", train), ("test_data", tests)):  # a test source's slip said before the
-        with s.blamed(role):  # training images are decoded (minutes): a table's row, a split, a hub id online
+    # a test source's slip said before the training images are decoded (minutes): a table's row, a split, a hub id
+    # online; not the first training source's (its own load, next, says it) nor one the cache holds (read twice)
+    for role, sources in (("train_data", train[1:]), ("test_data", tests)):
+        with s.blamed(role):
             for d in sources:
-                check_source_readable(d)
+                if d not in data:
+                    check_source_readable(d)
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from
     # these images (decoded once: resolve() fingerprints them next)

@@ -80,7 +80,7 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -522,11 +522,13 @@ def _configs_error(path: Path) -> UserError | None:
 
 
 @contextlib.contextmanager
-def _no_card_warning():
+def _no_card_warning(*names: str):
     """Held back while a local copy is read: huggingface_hub's WARNING "Repo card metadata block was not
     found" (a README without YAML metadata, as most downloaded copies have: nothing about the data) and
-    the parquet reader's ERROR on a damaged shard (the one-line :class:`UserError` then says it)."""
-    loggers = [logging.getLogger(n) for n in ("huggingface_hub.repocard", "datasets.packaged_modules.parquet.parquet")]
+    the parquet reader's ERROR on a damaged shard (the one-line :class:`UserError` then says it); and the loggers
+    ``names`` (a read whose messages its load says again)."""
+    loggers = [logging.getLogger(n) for n in ("huggingface_hub.repocard", "datasets.packaged_modules.parquet.parquet",
+                                              *names)]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
@@ -886,8 +888,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
                 return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
+        # a TIFF's page read (not a preview before it, whose tags may differ: tests/test_review_data20.py), left on it
+        page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, None)
         opened = None
-        if data is None and img.format == "TIFF" and _tiff_turned(img):
+        if data is None and img.format == "TIFF" and img.tag_v2.get(0x0112) in (5, 6, 7, 8):  # turned by 90°
             # Pillow maps an uncompressed grey or RGBA TIFF's pixels from a file it opened by name at the turned size,
             # rows of the wrong length (a scramble); from a file object it decodes them, as it does a compressed one's,
             # the file read as it is decoded (not copied into memory whole: a scan of gigabytes)
@@ -895,7 +899,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             opened = open(path, "rb")  # noqa: SIM115 - closed with img, below
             img = Image.open(opened)
         with img, opened or contextlib.nullcontext():
-            page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, getattr(img, "n_frames", 1))
+            if opened is not None:  # the TIFF opened again: on the page read
+                img.seek(page)
+            if n is None:  # not a TIFF: its frames
+                n = getattr(img, "n_frames", 1)
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
             deep = _is_16_bit_colour(img)
             grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
@@ -1408,13 +1415,6 @@ def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | N
         return torch.from_numpy(np.round(out * 255).astype(np.uint8)).permute(2, 0, 1).contiguous()
     out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
     return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
-
-
-def _tiff_turned(img) -> bool:
-    """Whether the page of a TIFF opened by Pillow that is read (:func:`_tiff_main_page`: not a preview before it,
-    whose tags may differ: tests/test_review_data20.py) is turned by 90° by its orientation tag (5-8)."""
-    _tiff_main_page(img)
-    return img.tag_v2.get(0x0112) in (5, 6, 7, 8)
 
 
 def _tiff_main_page(img) -> tuple[int, int]:
@@ -2009,17 +2009,14 @@ def check_source_readable(spec: DataSpec) -> None:
     folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
     :func:`load_raw` refuses it by, in its words; their warnings said once, at their load."""
     kind = spec.kind
-    if kind == "hub" and not _hub_offline() and _not_cached(spec):
+    # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
+    if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec)
     elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
     elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
-        level = log.level
-        log.setLevel(logging.ERROR)
-        try:
+        with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec))
-        finally:
-            log.setLevel(level)
 
 
 def _file_error(spec: DataSpec) -> UserError:
@@ -2161,7 +2158,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
     if hint := did_you_mean_path(spec.source):  # `my_photos/tset`: a misspelt local folder, read as a hub id
-        hub = "is not cached and the hub is offline" if offline else f"did not load: {first_line(exc)}"
+        hub = "is not cached and the hub is offline" if offline else f"did not load: {_hub_words(exc)}"
         return UserError(f"dataset folder not found: {spec.source} (cwd {os.getcwd()}){hint} (read as a hub id, "
                          f"it {hub})")
     repo = "/".join(spec.source.split("/")[:2])
@@ -2182,7 +2179,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
                          f"download it on a connected machine into {cache}, or pass a local folder "
                          "(HF_HUB_OFFLINE=1 skips the hub's retries)")
-    first = first_line(exc)
+    first = _hub_words(exc)
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
         return UserError(f"cannot load dataset {spec.source!r} from the hub ({first}), and {local}")
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
@@ -2637,11 +2634,9 @@ def load_raw(spec: DataSpec, rows: int | None = None):
         if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
             ds = _hub_data_file(repo, file, spec.split or "train", spec.revision)
         else:
-            from huggingface_hub import constants
-
             # offline (either switch: HF_DATASETS_OFFLINE is datasets' own), the datasets cache a download left is
             # read (streaming would ask the hub); online, a cap streams
-            first = None if rows is None or constants.HF_HUB_OFFLINE or datasets.config.HF_HUB_OFFLINE else \
+            first = None if rows is None or _hub_offline() else \
                 _first_rows(spec, rows, repo, config, split=spec.split or "train", revision=spec.revision)
             ds = first if first is not None else \
                 datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
@@ -3055,8 +3050,14 @@ def _counted_lines(lines: list[str]) -> list[int]:
     for i, line in enumerate(lines):
         if not quoted:
             starts.append(i)
-        quoted ^= line.count('"') % 2 == 1  # a doubled quote in a quoted cell ('""') counts twice: no change
+        quoted ^= _turns_quote(line)
     return starts
+
+
+def _turns_quote(line: str) -> bool:
+    """Whether a CSV line opens a cell quoted over lines, or closes the one it goes on (an odd count of ``"``: a
+    doubled quote in a quoted cell, ``""``, counts twice: no change)."""
+    return line.count('"') % 2 == 1
 
 
 def _read_table(path: Path, encoding: str | None):
@@ -3094,7 +3095,7 @@ def _read_table(path: Path, encoding: str | None):
                 if i >= skip and (quoted or not (line.lstrip().startswith("#")
                                                  and not _list_entry(line.split("\t")[0], path.parent))):
                     kept.append((i + 1, line.rstrip("\r\n")))
-                    quoted ^= line.count('"') % 2 == 1  # as _counted_lines reads it
+                    quoted ^= _turns_quote(line)  # as _counted_lines reads it
         text, line_of = "\n".join(line for _, line in kept), [i for i, _ in kept]
 
     def csv(**kw):
@@ -3954,13 +3955,9 @@ def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[
         if len(same) < 2 or None in paths:
             continue
         parts = [nfc(os.path.normpath(p.with_suffix("").as_posix())).split("/") for p in paths]
-        distinct = len({tuple(p) for p in parts})
-        for depth in range(2, max(map(len, parts)) + 1):
-            tails = ["/".join(p[-depth:]) for p in parts]
-            if len(set(tails)) == distinct > 1:
-                for k, tail in zip(same, tails):
-                    ids[k] = tail
-                break
+        if tails := _tails_apart(parts, len({tuple(p) for p in parts})):
+            for k, tail in zip(same, tails):
+                ids[k] = tail
     out, seen = [], set()
     for (i, *_), image_id in zip(keys, ids):
         if image_id in seen:
@@ -3968,6 +3965,17 @@ def _distinct_ids(keys: list[tuple[int, str, str | None, Path | None]]) -> list[
         seen.add(image_id)
         out.append(image_id)
     return out
+
+
+def _tails_apart(parts: list[list[str]], need: int, taken=frozenset()) -> list[str] | None:
+    """The shortest tails (the last ``depth`` ≥ 2 of each path's ``parts``, joined by ``/``) of which there are
+    ``need`` > 1 distinct ones, none of them ``taken``: how same-named files (:func:`_distinct_ids`) and sources
+    (:func:`dataset_names`) are told apart; None where no depth does."""
+    for depth in range(2, max(map(len, parts), default=1) + 1):
+        tails = ["/".join(p[-depth:]) for p in parts]
+        if len(set(tails)) == need > 1 and not set(tails) & taken:
+            return tails
+    return None
 
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
@@ -4065,15 +4073,13 @@ def dataset_names(specs) -> dict[DataSpec, str]:
         if count < 2:
             continue
         group = [s for s in specs if names[s] == name]
-        depth = max((len(Path(s.source).parts) for s in group), default=1)
-        for k in range(2, depth + 1):
-            tried = {s: unicodedata.normalize("NFC", "/".join(Path(s.source).parts[-k:]).lstrip("/")
-                                              + (f":{s.split}" if s.split else "") + s.part) for s in group}
-            if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
-                names.update(tried)
-                break
-        else:
-            names.update({s: s.token() for s in group})
+        parts = []  # its folders (below the root's "/"), the last one with its split and part: ``a/Set5:test``
+        for s in group:
+            *up, last = Path(s.source).parts[1 if Path(s.source).parts[:1] == ("/",) else 0:] or ("/",)
+            parts.append([unicodedata.normalize("NFC", p) for p in (*up, last + (f":{s.split}" if s.split else "")
+                                                                     + s.part)])
+        tails = _tails_apart(parts, len(group), set(names.values()) - {name})
+        names.update(zip(group, tails) if tails else {s: s.token() for s in group}.items())
     return names
 
 
@@ -4739,6 +4745,10 @@ class DataCache:
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
+
+    def __contains__(self, spec: DataSpec) -> bool:
+        """Whether ``spec``'s images are held (decoded, or adopted from another cache)."""
+        return spec in self._images
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source

@@ -577,7 +577,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     if isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 0:  # 0 divided at step 1
         raise UserError(f"save_every must be 0 (never) or a positive number of steps, got {save_every!r}")
     device = torch.device(device)
-    with torch_threads(CPU_THREADS if device.type == "cpu" else None):
+    with torch_threads(threads_on(device)):
         return _pretrain(cfg, out_dir, device, save_every, progress, images, log_every_s, quiet)
 
 
