@@ -748,10 +748,12 @@ class Finding:
         """Does one of ``arms`` train ``loss``, a loss of :attr:`needs` (:meth:`Results.is_loss`)?"""
         return any(res.is_loss(a.loss, loss) for a in arms)
 
-    def missing_losses(self, res: "Results") -> list[str]:
-        """The losses of :attr:`needs` no arm of the claim's tasks in ``res`` trains."""
+    def missing_losses(self, res: "Results", arms=None) -> list[str]:
+        """The losses of :attr:`needs` no arm of the claim's tasks in ``res`` trains. ``arms``: those tasks' arms,
+        where the caller has them already (:meth:`applicable`), else read from ``res``."""
         n = self.needs
-        arms = {a for t in res.tasks(n.tasks) for a in res.arms(t)}
+        if arms is None:
+            arms = {a for t in res.tasks(n.tasks) for a in res.arms(t)}
         return [loss for loss in n.losses if not self.has_loss(res, arms, loss)]
 
     def applicable(self, res: "Results") -> tuple[str, str] | None:
@@ -762,7 +764,7 @@ class Finding:
         if not tasks:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
-        missing = self.missing_losses(res)
+        missing = self.missing_losses(res, arms)
         if missing and (n.weights == "any" or n.weights_of):
             return "not applicable", f"{', '.join(missing)} {ABSENT}" + _variants_note(res, arms, missing)
         if n.weights != "any":
