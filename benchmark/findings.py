@@ -51,10 +51,11 @@ Everything else is shared here, so every finding is judged by the same rules:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -1956,27 +1957,29 @@ def _none_counted(parts: list[Part]) -> str:
 
 
 def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = "", citation: str = "",
-              source: str = "", elsewhere: dict[str, str] | None = None) -> FindingResult:
+              source: str = "", elsewhere: Callable[[], dict[str, str]] | None = None) -> FindingResult:
     """One finding on one setting: its parts compared but not judged (``verdict`` "not applicable" until
-    :func:`judged`), or its final result where it has no parts. ``elsewhere``: {loss the claim needs and this setting
-    lacks: how another setting that trains it differs} (:func:`_elsewhere`), said in place of "not in these results"."""
+    :func:`judged`), or its final result where it has no parts. ``elsewhere``: called only where a loss the claim needs
+    is missing here, it gives {loss the claim needs: how another setting that trains it differs} (:func:`_elsewhere`),
+    said in place of "not in these results"."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
                          regime=getattr(finding, "regime", ""), every=bool(getattr(finding, "every_part", False)))
     # the arms another finding took of several (Results.arm/first) are its own: check_all shares one Results between
     # findings, and the next one's parts were told "not tested by this finding" of arms it tests
     res.forget_choices()
     blocked = finding.applicable(res)
-    missing = finding.missing_losses(res) if blocked and elsewhere else []
+    missing = finding.missing_losses(res) if blocked and elsewhere is not None else []
     head = f"{', '.join(missing)} {ABSENT}"
-    if missing and blocked[1].startswith(head):
+    where = elsewhere() if missing and blocked[1].startswith(head) else {}
+    if any(loss in where for loss in missing):
         # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
         # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py); a loss in no setting still is
         # absent, never said to be elsewhere (tests/test_review_verdicts20.py)
-        absent = [loss for loss in missing if loss not in elsewhere]
-        there = [loss for loss in missing if loss in elsewhere]
+        absent = [loss for loss in missing if loss not in where]
+        there = [loss for loss in missing if loss in where]
         how: dict[str, list[str]] = {}
         for loss in there:
-            how.setdefault(elsewhere[loss], []).append(loss)
+            how.setdefault(where[loss], []).append(loss)
         whose = {d: "their" if len(how) == 1 < len(there) else " and ".join(f"{loss}'s" for loss in ls)
                  for d, ls in how.items()}
         runs = "; ".join(f"{whose[d]} runs: {d}" for d in how)
@@ -2132,10 +2135,15 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     # are one. _settings_apart never groups a stale task's runs with current runs of another task
     stale = [stale_reason(rows) if stale_of else "" for _, rows in groups]
     families = [f for f in ([i for i, s in enumerate(stale) if not s], [i for i, s in enumerate(stale) if s]) if f]
+    setting_of = functools.cache(lambda i: _setting_fields(groups[i][1]))  # parsed once, where a finding asks
     for e in entries:  # one Holm family per finding, over every (current, or stale) setting it is checked on
         finding = e.obj()
+        # a claim object that is not a Finding (the API's duck-typed ones) has no needs to look for elsewhere
+        several = len(shared) > 1 and isinstance(finding, Finding)
+        missing_of = functools.cache(lambda j, finding=finding: finding.missing_losses(shared[j]))  # once a setting
         every = [_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", ""),
-                           _elsewhere(finding, shared, groups, i)) for i, res in enumerate(shared)]
+                           functools.partial(_elsewhere, finding, shared, setting_of, i, missing_of) if several
+                           else None) for i, res in enumerate(shared)]
         for fam in families:
             done = judged([every[i] for i in fam], alpha)
             text = family_text(fam, stale, done)
@@ -2150,33 +2158,34 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     return out
 
 
-def _elsewhere(finding: Finding, shared: list[Results], groups: list[tuple[str, pd.DataFrame]], i: int
-               ) -> dict[str, str]:
+def _setting_fields(rows: pd.DataFrame) -> dict:
+    """The shared fields of the setting ``rows`` were run in (their first recorded one); {} where none is recorded."""
+    from benchmark.settings import _parse, _shared
+
+    keys = rows["setting"].dropna().astype(str).unique() if "setting" in rows.columns else ()
+    return _shared(_parse(keys[0])) if len(keys) else {}
+
+
+def _elsewhere(finding: Finding, shared: list[Results], setting_of: Callable[[int], dict], i: int,
+               missing_of: Callable[[int], list[str]]) -> dict[str, str]:
     """{loss: how the other setting(s) that train it differ from setting ``i``} for each loss the finding needs that
-    setting ``i`` lacks and another of the store has (:func:`_unjudged`'s ``elsewhere``): ``iterations 400
-    there, 150 here``; {} when none."""
-    # a claim object that is not a Finding (the API's duck-typed ones) has no needs to look for elsewhere
-    missing = finding.missing_losses(shared[i]) if len(shared) > 1 and isinstance(finding, Finding) else []
-    if not missing:
-        return {}
-    from benchmark.settings import _differences, _fmt, _parse, _shared
+    another setting of the store trains (:func:`_unjudged`'s ``elsewhere``, which asks only of those setting ``i``
+    lacks): ``iterations 400 there, 150 here``; {} when none. ``setting_of(j)``: setting ``j``'s shared fields
+    (:func:`_setting_fields`); ``missing_of(j)``: :meth:`Finding.missing_losses` of setting ``j``, each read once."""
+    from benchmark.settings import _differences, _fmt
 
-    def shared_setting(rows: pd.DataFrame) -> dict:
-        keys = rows["setting"].dropna().astype(str).unique() if "setting" in rows.columns else ()
-        return _shared(_parse(keys[0])) if len(keys) else {}
-
-    out = {}
-    for loss in missing:
-        diffs = []
-        for j, res in enumerate(shared):
-            if j == i or loss in finding.missing_losses(res) or not res.tasks(finding.needs.tasks):
-                continue
-            d = _differences([shared_setting(groups[i][1]), shared_setting(groups[j][1])])
-            diffs.append(", ".join(f"{k} {_fmt(v[1])} there, {_fmt(v[0])} here" for k, v in d.items())
-                         or "another setting")
-        if diffs:
-            out[loss] = "; ".join(dict.fromkeys(diffs))
-    return out
+    out: dict[str, list[str]] = {}
+    for j, res in enumerate(shared):
+        if j == i or not res.tasks(finding.needs.tasks):
+            continue
+        trained = [loss for loss in finding.needs.losses if loss not in missing_of(j)]
+        if not trained:
+            continue
+        d = _differences([setting_of(i), setting_of(j)])
+        diff = ", ".join(f"{k} {_fmt(v[1])} there, {_fmt(v[0])} here" for k, v in d.items()) or "another setting"
+        for loss in trained:
+            out.setdefault(loss, []).append(diff)
+    return {loss: "; ".join(dict.fromkeys(diffs)) for loss, diffs in out.items()}
 
 
 def _stale_settings(table: pd.DataFrame) -> dict[str, str]:

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import scipy.special  # noqa: F401 (imported once at collection, not in a test's time)
 import scipy.stats  # noqa: F401
 
 import benchmark.data  # noqa: F401
 import benchmark.settings  # noqa: F401
 import benchmark.stats  # noqa: F401
-from benchmark.findings import FINDINGS, Results
+from benchmark.findings import FINDINGS, Results, check_all
 from benchmark.synthetic import synthetic_table
 
 FINDINGS.names()  # the registry scanned at collection, not in a test's time
-
-
-def _two_settings():
-    """ℓ1 at 150 iterations, ℓ2 at 400: each setting lacks the loss the other trains."""
-    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(5),
-                        n_images=4)
-    l2 = t["loss"] == "l2"
-    t.loc[l2, "setting"] = t.loc[l2, "setting"].map(lambda s: json.dumps({**json.loads(s), "iterations": 400},
-                                                                           sort_keys=True))
-    return t
 
 
 def test_applicable_reads_the_arms_once(monkeypatch):
@@ -38,3 +29,46 @@ def test_applicable_reads_the_arms_once(monkeypatch):
     verdict, reason = finding.applicable(res)
     assert reason.startswith("l2 not in these results")
     assert calls == ["sr4"]  # once per task, not twice
+
+
+def _settings(t, loss_iterations: dict[str, int]):
+    """``t`` with each loss's runs in a setting of its own number of iterations."""
+    t = t.copy()
+    for loss, it in loss_iterations.items():
+        rows = t["loss"] == loss
+        t.loc[rows, "setting"] = t.loc[rows, "setting"].map(
+            lambda s, it=it: json.dumps({**json.loads(s), "iterations": it}, sort_keys=True))
+    return t
+
+
+def test_a_loss_elsewhere_is_looked_for_once_per_setting_and_only_where_missing(monkeypatch):
+    """Was: check_all ran _elsewhere for every finding × setting before _unjudged knew the claim was blocked, and it
+    called missing_losses again per missing loss × other setting, parsing each setting again each pass. Now each
+    setting's missing losses are read once per finding, the settings parsed once per check_all, and _elsewhere runs
+    only where a loss is missing."""
+    import benchmark.findings as f
+
+    calls, parsed = [], []
+    real, real_setting = f.Finding.missing_losses, f._setting_fields
+    monkeypatch.setattr(f.Finding, "missing_losses", lambda self, res, arms=None: calls.append(arms is None)
+                        or real(self, res, arms))
+    monkeypatch.setattr(f, "_setting_fields", lambda rows: parsed.append(1) or real_setting(rows))
+    # three settings, each training both losses: nothing to look for elsewhere
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(2),
+                        n_images=2)
+    both = pd.concat([_settings(t.assign(run_id=t["run_id"].astype(str) + f"-{it}"), {"l1": it, "l2": it})
+                      for it in (150, 250, 400)], ignore_index=True)
+    assert len(check_all(both, ["zhao2017_l1_vs_l2"])) == 3
+    assert calls == [False] * 3 and not parsed  # applicable's own, on the arms it read; no setting parsed
+    calls.clear()
+    # ℓ1 at 150, ℓ2 at 250 and 400: every setting lacks a loss another trains
+    t3 = pd.concat([_settings(t, {"l1": 150, "l2": 400}),
+                    _settings(t[t["loss"] == "l2"].assign(run_id=lambda d: d["run_id"].astype(str) + "-250"),
+                              {"l2": 250})], ignore_index=True)
+    by_it = {r.setting.split(" iterations")[0].split()[-1]: r for r in check_all(t3, ["zhao2017_l1_vs_l2"])}
+    assert by_it["150"].reason.startswith("l2 not in this setting (l2's runs: iterations 250 there, 150 here; "
+                                          "iterations 400 there, 150 here)"), by_it["150"].reason
+    assert by_it["400"].reason.startswith("l1 not in this setting (l1's runs: iterations 150 there, 400 here)")
+    # per setting: applicable's (its arms) and _unjudged's own, then once per other setting for the finding (was 15)
+    assert calls.count(False) == 3 and calls.count(True) == 3 + 3, calls
+    assert len(parsed) == 3
