@@ -2172,7 +2172,7 @@ def _elsewhere(finding: Finding, shared: list[Results], setting_of: Callable[[in
     another setting of the store trains (:func:`_unjudged`'s ``elsewhere``, which asks only of those setting ``i``
     lacks): ``iterations 400 there, 150 here``; {} when none. ``setting_of(j)``: setting ``j``'s shared fields
     (:func:`_setting_fields`); ``missing_of(j)``: :meth:`Finding.missing_losses` of setting ``j``, each read once."""
-    from benchmark.settings import _differences, _fmt
+    from benchmark.settings import _fmt, differences
 
     out: dict[str, list[str]] = {}
     for j, res in enumerate(shared):
@@ -2181,7 +2181,7 @@ def _elsewhere(finding: Finding, shared: list[Results], setting_of: Callable[[in
         trained = [loss for loss in finding.needs.losses if loss not in missing_of(j)]
         if not trained:
             continue
-        d = _differences([setting_of(i), setting_of(j)])
+        d = differences(setting_of(i), setting_of(j))
         diff = ", ".join(f"{k} {_fmt(v[1])} there, {_fmt(v[0])} here" for k, v in d.items()) or "another setting"
         for loss in trained:
             out.setdefault(loss, []).append(diff)

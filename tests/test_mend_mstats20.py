@@ -72,3 +72,23 @@ def test_a_loss_elsewhere_is_looked_for_once_per_setting_and_only_where_missing(
     # per setting: applicable's (its arms) and _unjudged's own, then once per other setting for the finding (was 15)
     assert calls.count(False) == 3 and calls.count(True) == 3 + 3, calls
     assert len(parsed) == 3
+
+
+def test_a_loss_elsewhere_is_said_by_what_differs_not_by_the_data_hashes():
+    """Was: _elsewhere wrote its own "how two settings differ" and skipped the rule that leaves out net_signature and
+    the data fingerprints, so a reason read 'train_fingerprint fp150abcdef… there, fp100abcdef… here'. Now it and
+    select's refusal share settings.differences: the hashes only where nothing else differs."""
+    from benchmark.settings import differences
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(2),
+                        n_images=2)
+    for loss, it in (("l1", 150), ("l2", 400)):
+        rows = t["loss"] == loss
+        t.loc[rows, "setting"] = t.loc[rows, "setting"].map(lambda s, it=it: json.dumps(
+            {**json.loads(s), "iterations": it, "train_fingerprint": f"fp{it}abcdef"}, sort_keys=True))
+    by_it = {"150" if "150 iterations" in r.setting else "400": r for r in check_all(t, ["zhao2017_l1_vs_l2"])}
+    assert "(l2's runs: iterations 400 there, 150 here)" in by_it["150"].reason, by_it["150"].reason
+    assert "fingerprint" not in by_it["150"].reason + by_it["400"].reason
+    # where only a hash differs, it is what is said
+    assert differences({"train_fingerprint": "a", "iterations": 1}, {"train_fingerprint": "b", "iterations": 1}) == \
+        {"train_fingerprint": ["a", "b"]}
