@@ -92,3 +92,22 @@ def test_a_loss_elsewhere_is_said_by_what_differs_not_by_the_data_hashes():
     # where only a hash differs, it is what is said
     assert differences({"train_fingerprint": "a", "iterations": 1}, {"train_fingerprint": "b", "iterations": 1}) == \
         {"train_fingerprint": ["a", "b"]}
+
+
+def test_budget_stability_labels_each_arm_once(monkeypatch):
+    """Was: budget_stability kept a second copy of _arm_namer's labeller and called it for both losses of every pair
+    on every metric (L²·M calls). Now the one labeller (convergence._arm_labeller) names each arm once per task."""
+    import benchmark.runstats
+    from benchmark.convergence import budget_gains, budget_stability
+    from benchmark.settings import drop_budget_checks
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 0.6, "l2": 0.0, "bad": -2.0},
+                        metrics=("psnr", "lpips"), seeds=range(3), n_images=2, seed_sd=0.3,
+                        unconverged=("good",), budget_check=True)
+    gains = budget_gains(*drop_budget_checks(t), per_item=True)
+    calls = []
+    real = benchmark.runstats.loss_label
+    monkeypatch.setattr(benchmark.runstats, "loss_label", lambda loss, kind: calls.append(loss) or real(loss, kind))
+    cv = budget_stability(gains)
+    assert sorted(calls) == ["bad", "good", "l1", "l2"]  # was 2 × 6 pairs × 2 metrics = 24
+    assert all(isinstance(a, str) for pairs in cv["moved_pairs"] for pair in pairs for a in pair)
