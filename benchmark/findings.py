@@ -573,8 +573,7 @@ class FindingResult:
             # and the parts in it still open (too few runs: how many more seeds), never left unsaid behind the ones
             # reproduced (tests/test_review_verdicts20.py)
             said = f"{len(out)} of {plural(len(c), 'part')} outside the paper's regime"
-            rest = self.open_reason(others=True) if n_rep < inside else ""
-            rest = rest.replace(f"; {said}", "").replace(said, "").strip("; ")
+            rest = self.open_reason(others=True, skip=(OUT_OF_REGIME,)) if n_rep < inside else ""
             held = (f"reproduced on {n_rep} of {plural(inside, 'part')} in it" if rest
                     else f"reproduced on {plural(n_rep, 'part')} in it")
             return (f"out of regime: {said}" + (f" ({why})" if why else "")
@@ -585,13 +584,14 @@ class FindingResult:
             return f"inconclusive: {self.open_reason()}"
         return self.verdict
 
-    def open_reason(self, others: bool = False) -> str:
+    def open_reason(self, others: bool = False, skip: tuple[str, ...] = ()) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
         could not be tested, by why (too few runs: how many more seeds; missing or diverged runs; not converged;
         no spread), or — where parts were tested — why none decided (a reproduction the pooled effect does not
         bear out; no part significant, with :func:`seeds_to_settle` for the part closest to a decision). A bare
         "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
-        not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
+        not reproduced only (a claim about every part, held on some: why the others are open; "" when none).
+        ``skip``: verdicts whose count the caller says itself (:attr:`verdict_text`'s parts outside the regime)."""
         c = self.counted
         of = f"of {plural(len(c), 'part')}"  # '1 of 1 part', not '1 of 1 parts'
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
@@ -624,7 +624,7 @@ class FindingResult:
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
             k = sum(p.verdict == status and p not in unchecked and p not in blind for p in untested)
-            if k:
+            if k and status not in skip:
                 bits.append(f"{k} of {plural(len(c), 'part')} {why}")
         # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
         said = {TOO_FEW, "missing runs", UNSETTLED, NOT_SCORED, NO_SPREAD, OUT_OF_REGIME, "inconclusive"}
@@ -757,6 +757,31 @@ class Finding:
             arms = {a for t in res.tasks(n.tasks) for a in res.arms(t)}
         return [loss for loss in n.losses if not self.has_loss(res, arms, loss)]
 
+    def absent_reason(self, res: "Results", arms, missing: list[str], elsewhere: dict[str, str] | None = None) -> str:
+        """Why the claim cannot be tested where ``arms`` (of its tasks in ``res``) train none of the losses ``missing``:
+        ``l2 not in these results``, with the variants of them that ran (:func:`_variants_note`). ``elsewhere``:
+        {loss: how another setting of the store that trains it differs} (:func:`_elsewhere`): those losses are said
+        to be in another setting, not absent."""
+        where = {loss: elsewhere[loss] for loss in missing if elsewhere and loss in elsewhere}
+        note = _variants_note(res, arms, missing)
+        if not where:
+            return f"{', '.join(missing)} {ABSENT}" + note
+        # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
+        # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py); a loss in no setting still is
+        # absent, never said to be elsewhere (tests/test_review_verdicts20.py)
+        absent = [loss for loss in missing if loss not in where]
+        how: dict[str, list[str]] = {}
+        for loss in where:
+            how.setdefault(where[loss], []).append(loss)
+        whose = {d: "their" if len(how) == 1 < len(where) else " and ".join(f"{loss}'s" for loss in ls)
+                 for d, ls in how.items()}
+        runs = "; ".join(f"{whose[d]} runs: {d}" for d in how)
+        losses = list(self.needs.losses)
+        both = ", ".join(losses[:-1]) + f" and {losses[-1]}" if len(losses) > 1 else losses[0]
+        return ((f"{', '.join(absent)} {ABSENT}; " if absent else "")
+                + f"{', '.join(where)} not in this setting ({runs}): runs of two settings are never compared, "
+                f"train {both} in one" + note)
+
     def applicable(self, res: "Results") -> tuple[str, str] | None:
         """``(verdict, reason)`` when the results cannot test the claim, else None. The default
         checks :attr:`needs`; a claim about pretrained networks says ``needs weights``."""
@@ -767,7 +792,7 @@ class Finding:
         arms = {a for t in tasks for a in res.arms(t)}
         missing = self.missing_losses(res, arms)
         if missing and (n.weights == "any" or n.weights_of):
-            return "not applicable", f"{', '.join(missing)} {ABSENT}" + _variants_note(res, arms, missing)
+            return "not applicable", self.absent_reason(res, arms, missing)
         if n.weights != "any":
             family = n.weights_of or n.losses
             kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in family}
@@ -1968,26 +1993,11 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     # findings, and the next one's parts were told "not tested by this finding" of arms it tests
     res.forget_choices()
     blocked = finding.applicable(res)
-    missing = finding.missing_losses(res) if blocked and elsewhere is not None else []
-    head = f"{', '.join(missing)} {ABSENT}"
-    where = elsewhere() if missing and blocked[1].startswith(head) else {}
-    if any(loss in where for loss in missing):
-        # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
-        # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py); a loss in no setting still is
-        # absent, never said to be elsewhere (tests/test_review_verdicts20.py)
-        absent = [loss for loss in missing if loss not in where]
-        there = [loss for loss in missing if loss in where]
-        how: dict[str, list[str]] = {}
-        for loss in there:
-            how.setdefault(where[loss], []).append(loss)
-        whose = {d: "their" if len(how) == 1 < len(there) else " and ".join(f"{loss}'s" for loss in ls)
-                 for d, ls in how.items()}
-        runs = "; ".join(f"{whose[d]} runs: {d}" for d in how)
-        losses = list(finding.needs.losses)
-        both = ", ".join(losses[:-1]) + f" and {losses[-1]}" if len(losses) > 1 else losses[0]
-        blocked = (blocked[0], (f"{', '.join(absent)} {ABSENT}; " if absent else "")
-                   + f"{', '.join(there)} not in this setting ({runs}): runs of two settings are never compared, "
-                   f"train {both} in one" + blocked[1][len(head):])
+    if blocked and elsewhere is not None:
+        arms = {a for t in res.tasks(finding.needs.tasks) for a in res.arms(t)}
+        # the reason applicable gave for losses not trained here (not that of another need, weights or metrics)
+        if (missing := finding.missing_losses(res, arms)) and blocked[1] == finding.absent_reason(res, arms, missing):
+            blocked = (blocked[0], finding.absent_reason(res, arms, missing, elsewhere()))
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])
     parts = []
