@@ -130,3 +130,34 @@ def test_the_absent_loss_reason_is_built_by_one_method_variants_note_and_all(mon
                                    "settings are never compared, train l1 and l2 in one (NOTE)")
     (r,) = check_all(t[t["loss"] != "l2"], ["zhao2017_l1_vs_l2"])
     assert r.reason == "l2 not in these results (NOTE)"
+
+
+def test_compares_half_batch_note_uses_runners_rule_and_each_run_id_once(monkeypatch):
+    """Was: compare's half-batch note kept a second copy of runner.halved_runs' rule, and found the batch asked by
+    recomputing every config's run id. Now both use runner.halved_batch, and the config rides with its run id."""
+    import benchmark.config
+    import benchmark.runner
+    from benchmark.compare import _lost_run_notes
+    from benchmark.config import RunConfig, run_id
+
+    configs = [RunConfig(task="denoise", loss="l2", seed=s, iterations=2, batch_size=16) for s in range(4)]
+    ids = [run_id(c) for c in configs]
+    metas = {ids[0]: {"status": "ok"}, ids[1]: {"status": "ok", "batch_size_used": 8},
+             ids[2]: {"status": "failed", "batch_size_used": 8}, ids[3]: {"status": "diverged", "batch_size_used": 8}}
+    assert [benchmark.runner.halved_batch(metas[r]) for r in ids] == [None, 8, None, 8]
+    calls = []
+    monkeypatch.setattr(benchmark.config, "run_id", lambda c: calls.append(c) or run_id(c))
+    rules = []
+    real = benchmark.runner.halved_batch
+    monkeypatch.setattr(benchmark.runner, "halved_batch", lambda m: rules.append(m) or real(m))
+
+    class Store:
+        root = "/data/results"
+
+        def meta(self, rid):
+            return metas.get(rid)
+
+    notes = _lost_run_notes(Store(), configs)
+    assert any(n.startswith(f"l2: 2 of 4 runs of the new loss ran out of memory at batch size 16 and trained at "
+                            f"batch size 8 (runs/{ids[1]}, the first)") for n in notes), notes
+    assert len(calls) == 4 and len(rules) == 4  # one run id per config; runner's rule for each run
