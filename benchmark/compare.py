@@ -624,15 +624,16 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
     scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
     a diverged run is cached (a second compare skips it)."""
     from benchmark.config import run_id
+    from benchmark.runner import halved_batch
 
-    by_loss: dict[str, list[tuple[str, dict]]] = {}
+    by_loss: dict[str, list[tuple[object, str, dict]]] = {}  # loss: (config, run id, meta) of each of its runs
     for c in configs:
         rid = run_id(c)
-        by_loss.setdefault(c.loss, []).append((rid, store.meta(rid) or {}))
+        by_loss.setdefault(c.loss, []).append((c, rid, store.meta(rid) or {}))
     out = []
     for loss, runs in by_loss.items():
         for status, what in (("failed", "failed"), ("diverged", "diverged")):
-            lost = [(rid, m) for rid, m in runs if m.get("status") == status]
+            lost = [(rid, m) for _, rid, m in runs if m.get("status") == status]
             if not lost:
                 continue
             rid, m = lost[0]
@@ -642,16 +643,14 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
                        f"runs/{rid}/meta.json{agree(len(lost), '', ', the first')}).")
         # out of memory at the field's batch size, trained at half of it (runner._train_with_oom_retry): a setting of
         # its own, in no table of this comparison, as `plbench run` says of such runs (runner.halved_runs)
-        if halved := [(rid, m) for rid, m in runs if m.get("status") in ("ok", "diverged")
-                      and isinstance(m.get("batch_size_used"), int)]:
-            rid, used = halved[0][0], halved[0][1]["batch_size_used"]
-            asked = next(c.batch_size for c in configs if run_id(c) == rid)
+        if halved := [(c, rid, used) for c, rid, m in runs if (used := halved_batch(m)) is not None]:
+            c, rid, used = halved[0]
             out.append(f"{loss}: {len(halved)} of {plural(len(runs), 'run')} of the new loss ran out of memory at "
-                       f"batch size {asked} and trained at batch size {used} (runs/{rid}"
+                       f"batch size {c.batch_size} and trained at batch size {used} (runs/{rid}"
                        f"{agree(len(halved), '', ', the first')}): a setting of its own, not in this comparison — "
                        f"train the field at batch size {used} too and compare with `--where batch_size={used}`.")
-        lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
-                   and not set(metrics) <= (have := store.metrics_attempted(rid))}
+        lacking = {rid: [x for x in metrics if x not in have] for _, rid, m in runs if metrics
+                   and m.get("status") == "ok" and not set(metrics) <= (have := store.metrics_attempted(rid))}
         if lacking:
             rid, missing = next(iter(lacking.items()))
             out.append(f"{loss}: {len(lacking)} of {plural(len(runs), 'run')} of the new loss could not be scored on "

@@ -240,20 +240,30 @@ def classify(runs: int, low: float, high: float, margin: float) -> str:
     return UNCLEAR
 
 
-def _arm_namer(gains: pd.DataFrame):
-    """How a line names an arm of ``gains`` (its :data:`ARM` keys, a metric's after them): ``task/label`` with the
-    label the leaderboard and the findings give it (:func:`benchmark.runstats.loss_label`, its version as
-    :func:`benchmark.runstats.version_suffix` writes it where the loss has several on the task) — not the keys as
-    stored, ``denoise/l1/none/l1=1``."""
+def _arm_labeller(gains: pd.DataFrame):
+    """``label(task, loss, weights_kind, loss_version)``: the label the leaderboard and the findings give an arm of
+    ``gains`` (:func:`benchmark.runstats.loss_label`, its version as :func:`benchmark.runstats.version_suffix` writes
+    it where the loss has several on the task) — not the keys as stored, ``l1/none/l1=1``."""
     from benchmark.runstats import loss_label, version_suffix
 
     cols = ["task", "loss", "weights_kind"]
     several = set() if gains.empty else {
         tuple(map(str, k)) for k, n in gains.groupby(cols)["loss_version"].nunique().items() if n > 1}
 
+    def label(task, loss, kind, version) -> str:
+        task, loss, kind, version = str(task), str(loss), str(kind), str(version)
+        return loss_label(loss, kind) + (version_suffix(version) if (task, loss, kind) in several else "")
+
+    return label
+
+
+def _arm_namer(gains: pd.DataFrame):
+    """How a line names an arm of ``gains`` (its :data:`ARM` keys, a metric's after them): ``task/label``
+    (:func:`_arm_labeller`), not the keys as stored, ``denoise/l1/none/l1=1``."""
+    label = _arm_labeller(gains)
+
     def name(keys) -> str:
-        _, task, loss, kind, version = (str(k) for k in keys[:5])
-        return f"{task}/{loss_label(loss, kind)}" + (version_suffix(version) if (task, loss, kind) in several else "")
+        return f"{keys[1]}/{label(*keys[1:5])}"
 
     return name
 
@@ -496,19 +506,15 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     pair of losses moves on several metrics, counted once per task where the task is said (its ``moved`` summed
     over the metrics read 6 pairs of 4 losses where one loss overtook two on 3 metrics, tests/test_probe_verdicts20.py).
     Columns: task, metric, tau, losses, moved, reversed, moved_pairs, reversed_pairs."""
-    from benchmark.runstats import holm, loss_label, practical_margin, version_suffix
+    from benchmark.runstats import holm, practical_margin
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]
     per_item = "item" in gains.columns
+    label = _arm_labeller(gains)  # as the leaderboard labels an arm (its version where several)
     for task, gt in gains.groupby("task", sort=True):
         rows, ps, owner, flips, named = [], [], [], [], []
-        several = {k for k, n in gt.groupby(arm[:2])["loss_version"].nunique().items() if n > 1}
-
-        def label(key, several=several) -> str:  # as the leaderboard labels it (its version where several)
-            loss, kind, version = (str(k) for k in key)
-            return loss_label(loss, kind) + (version_suffix(version) if (key[0], key[1]) in several else "")
-
+        names: dict = {}  # each arm's label, once per task: not once per pair and metric
         for metric, g in gt.groupby("metric", sort=True):
             means = run_gains(g).groupby(arm)[["check", "final"]].mean()
             rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
@@ -519,13 +525,16 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
                               if per_item else a.groupby("seed")[col].mean()) for col in ("check", "final")}
                     for k, a in g.groupby(arm, sort=True)}
             keys, margin = list(wide), practical_margin(str(metric))
+            for k in keys:
+                if k not in names:
+                    names[k] = label(task, *k)
             for i, a in enumerate(keys):
                 for b in keys[i + 1:]:
                     half, end = (_paired(wide[a][col], wide[b][col]) for col in ("check", "final"))
                     ps.append(change_p(half, end, margin))
                     flips.append(end_reversed(half, end, level))
                     owner.append(len(rows) - 1)
-                    named.append((label(a), label(b)))
+                    named.append((names[a], names[b]))
         if ps:
             for k, pa, flip, pair in zip(owner, holm(np.array(ps, float)), flips, named):
                 rows[k]["moved"] += int(pa < 1 - level)

@@ -51,10 +51,11 @@ Everything else is shared here, so every finding is judged by the same rules:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -572,8 +573,7 @@ class FindingResult:
             # and the parts in it still open (too few runs: how many more seeds), never left unsaid behind the ones
             # reproduced (tests/test_review_verdicts20.py)
             said = f"{len(out)} of {plural(len(c), 'part')} outside the paper's regime"
-            rest = self.open_reason(others=True) if n_rep < inside else ""
-            rest = rest.replace(f"; {said}", "").replace(said, "").strip("; ")
+            rest = self.open_reason(others=True, skip=(OUT_OF_REGIME,)) if n_rep < inside else ""
             held = (f"reproduced on {n_rep} of {plural(inside, 'part')} in it" if rest
                     else f"reproduced on {plural(n_rep, 'part')} in it")
             return (f"out of regime: {said}" + (f" ({why})" if why else "")
@@ -584,13 +584,14 @@ class FindingResult:
             return f"inconclusive: {self.open_reason()}"
         return self.verdict
 
-    def open_reason(self, others: bool = False) -> str:
+    def open_reason(self, others: bool = False, skip: tuple[str, ...] = ()) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
         could not be tested, by why (too few runs: how many more seeds; missing or diverged runs; not converged;
         no spread), or — where parts were tested — why none decided (a reproduction the pooled effect does not
         bear out; no part significant, with :func:`seeds_to_settle` for the part closest to a decision). A bare
         "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
-        not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
+        not reproduced only (a claim about every part, held on some: why the others are open; "" when none).
+        ``skip``: verdicts whose count the caller says itself (:attr:`verdict_text`'s parts outside the regime)."""
         c = self.counted
         of = f"of {plural(len(c), 'part')}"  # '1 of 1 part', not '1 of 1 parts'
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
@@ -623,7 +624,7 @@ class FindingResult:
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
             k = sum(p.verdict == status and p not in unchecked and p not in blind for p in untested)
-            if k:
+            if k and status not in skip:
                 bits.append(f"{k} of {plural(len(c), 'part')} {why}")
         # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
         said = {TOO_FEW, "missing runs", UNSETTLED, NOT_SCORED, NO_SPREAD, OUT_OF_REGIME, "inconclusive"}
@@ -748,11 +749,38 @@ class Finding:
         """Does one of ``arms`` train ``loss``, a loss of :attr:`needs` (:meth:`Results.is_loss`)?"""
         return any(res.is_loss(a.loss, loss) for a in arms)
 
-    def missing_losses(self, res: "Results") -> list[str]:
-        """The losses of :attr:`needs` no arm of the claim's tasks in ``res`` trains."""
+    def missing_losses(self, res: "Results", arms=None) -> list[str]:
+        """The losses of :attr:`needs` no arm of the claim's tasks in ``res`` trains. ``arms``: those tasks' arms,
+        where the caller has them already (:meth:`applicable`), else read from ``res``."""
         n = self.needs
-        arms = {a for t in res.tasks(n.tasks) for a in res.arms(t)}
+        if arms is None:
+            arms = {a for t in res.tasks(n.tasks) for a in res.arms(t)}
         return [loss for loss in n.losses if not self.has_loss(res, arms, loss)]
+
+    def absent_reason(self, res: "Results", arms, missing: list[str], elsewhere: dict[str, str] | None = None) -> str:
+        """Why the claim cannot be tested where ``arms`` (of its tasks in ``res``) train none of the losses ``missing``:
+        ``l2 not in these results``, with the variants of them that ran (:func:`_variants_note`). ``elsewhere``:
+        {loss: how another setting of the store that trains it differs} (:func:`_elsewhere`): those losses are said
+        to be in another setting, not absent."""
+        where = {loss: elsewhere[loss] for loss in missing if elsewhere and loss in elsewhere}
+        note = _variants_note(res, arms, missing)
+        if not where:
+            return f"{', '.join(missing)} {ABSENT}" + note
+        # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
+        # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py); a loss in no setting still is
+        # absent, never said to be elsewhere (tests/test_review_verdicts20.py)
+        absent = [loss for loss in missing if loss not in where]
+        how: dict[str, list[str]] = {}
+        for loss in where:
+            how.setdefault(where[loss], []).append(loss)
+        whose = {d: "their" if len(how) == 1 < len(where) else " and ".join(f"{loss}'s" for loss in ls)
+                 for d, ls in how.items()}
+        runs = "; ".join(f"{whose[d]} runs: {d}" for d in how)
+        losses = list(self.needs.losses)
+        both = ", ".join(losses[:-1]) + f" and {losses[-1]}" if len(losses) > 1 else losses[0]
+        return ((f"{', '.join(absent)} {ABSENT}; " if absent else "")
+                + f"{', '.join(where)} not in this setting ({runs}): runs of two settings are never compared, "
+                f"train {both} in one" + note)
 
     def applicable(self, res: "Results") -> tuple[str, str] | None:
         """``(verdict, reason)`` when the results cannot test the claim, else None. The default
@@ -762,9 +790,9 @@ class Finding:
         if not tasks:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
-        missing = self.missing_losses(res)
+        missing = self.missing_losses(res, arms)
         if missing and (n.weights == "any" or n.weights_of):
-            return "not applicable", f"{', '.join(missing)} {ABSENT}" + _variants_note(res, arms, missing)
+            return "not applicable", self.absent_reason(res, arms, missing)
         if n.weights != "any":
             family = n.weights_of or n.losses
             kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in family}
@@ -1954,35 +1982,22 @@ def _none_counted(parts: list[Part]) -> str:
 
 
 def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = "", citation: str = "",
-              source: str = "", elsewhere: dict[str, str] | None = None) -> FindingResult:
+              source: str = "", elsewhere: Callable[[], dict[str, str]] | None = None) -> FindingResult:
     """One finding on one setting: its parts compared but not judged (``verdict`` "not applicable" until
-    :func:`judged`), or its final result where it has no parts. ``elsewhere``: {loss the claim needs and this setting
-    lacks: how another setting that trains it differs} (:func:`_elsewhere`), said in place of "not in these results"."""
+    :func:`judged`), or its final result where it has no parts. ``elsewhere``: called only where a loss the claim needs
+    is missing here, it gives {loss the claim needs: how another setting that trains it differs} (:func:`_elsewhere`),
+    said in place of "not in these results"."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
                          regime=getattr(finding, "regime", ""), every=bool(getattr(finding, "every_part", False)))
     # the arms another finding took of several (Results.arm/first) are its own: check_all shares one Results between
     # findings, and the next one's parts were told "not tested by this finding" of arms it tests
     res.forget_choices()
     blocked = finding.applicable(res)
-    missing = finding.missing_losses(res) if blocked and elsewhere else []
-    head = f"{', '.join(missing)} {ABSENT}"
-    if missing and blocked[1].startswith(head):
-        # a loss another setting of the store trains is not in this one, not absent: ℓ2 run at 400 iterations beside
-        # ℓ1 at 150 read 'l2 not in these results' (tests/test_probe_verdicts20.py); a loss in no setting still is
-        # absent, never said to be elsewhere (tests/test_review_verdicts20.py)
-        absent = [loss for loss in missing if loss not in elsewhere]
-        there = [loss for loss in missing if loss in elsewhere]
-        how: dict[str, list[str]] = {}
-        for loss in there:
-            how.setdefault(elsewhere[loss], []).append(loss)
-        whose = {d: "their" if len(how) == 1 < len(there) else " and ".join(f"{loss}'s" for loss in ls)
-                 for d, ls in how.items()}
-        runs = "; ".join(f"{whose[d]} runs: {d}" for d in how)
-        losses = list(finding.needs.losses)
-        both = ", ".join(losses[:-1]) + f" and {losses[-1]}" if len(losses) > 1 else losses[0]
-        blocked = (blocked[0], (f"{', '.join(absent)} {ABSENT}; " if absent else "")
-                   + f"{', '.join(there)} not in this setting ({runs}): runs of two settings are never compared, "
-                   f"train {both} in one" + blocked[1][len(head):])
+    if blocked and elsewhere is not None:
+        arms = {a for t in res.tasks(finding.needs.tasks) for a in res.arms(t)}
+        # the reason applicable gave for losses not trained here (not that of another need, weights or metrics)
+        if (missing := finding.missing_losses(res, arms)) and blocked[1] == finding.absent_reason(res, arms, missing):
+            blocked = (blocked[0], finding.absent_reason(res, arms, missing, elsewhere()))
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])
     parts = []
@@ -2130,10 +2145,15 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     # are one. _settings_apart never groups a stale task's runs with current runs of another task
     stale = [stale_reason(rows) if stale_of else "" for _, rows in groups]
     families = [f for f in ([i for i, s in enumerate(stale) if not s], [i for i, s in enumerate(stale) if s]) if f]
+    setting_of = functools.cache(lambda i: _setting_fields(groups[i][1]))  # parsed once, where a finding asks
     for e in entries:  # one Holm family per finding, over every (current, or stale) setting it is checked on
         finding = e.obj()
+        # a claim object that is not a Finding (the API's duck-typed ones) has no needs to look for elsewhere
+        several = len(shared) > 1 and isinstance(finding, Finding)
+        missing_of = functools.cache(lambda j, finding=finding: finding.missing_losses(shared[j]))  # once a setting
         every = [_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", ""),
-                           _elsewhere(finding, shared, groups, i)) for i, res in enumerate(shared)]
+                           functools.partial(_elsewhere, finding, shared, setting_of, i, missing_of) if several
+                           else None) for i, res in enumerate(shared)]
         for fam in families:
             done = judged([every[i] for i in fam], alpha)
             text = family_text(fam, stale, done)
@@ -2148,33 +2168,34 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     return out
 
 
-def _elsewhere(finding: Finding, shared: list[Results], groups: list[tuple[str, pd.DataFrame]], i: int
-               ) -> dict[str, str]:
+def _setting_fields(rows: pd.DataFrame) -> dict:
+    """The shared fields of the setting ``rows`` were run in (their first recorded one); {} where none is recorded."""
+    from benchmark.settings import _parse, _shared
+
+    keys = rows["setting"].dropna().astype(str).unique() if "setting" in rows.columns else ()
+    return _shared(_parse(keys[0])) if len(keys) else {}
+
+
+def _elsewhere(finding: Finding, shared: list[Results], setting_of: Callable[[int], dict], i: int,
+               missing_of: Callable[[int], list[str]]) -> dict[str, str]:
     """{loss: how the other setting(s) that train it differ from setting ``i``} for each loss the finding needs that
-    setting ``i`` lacks and another of the store has (:func:`_unjudged`'s ``elsewhere``): ``iterations 400
-    there, 150 here``; {} when none."""
-    # a claim object that is not a Finding (the API's duck-typed ones) has no needs to look for elsewhere
-    missing = finding.missing_losses(shared[i]) if len(shared) > 1 and isinstance(finding, Finding) else []
-    if not missing:
-        return {}
-    from benchmark.settings import _differences, _fmt, _parse, _shared
+    another setting of the store trains (:func:`_unjudged`'s ``elsewhere``, which asks only of those setting ``i``
+    lacks): ``iterations 400 there, 150 here``; {} when none. ``setting_of(j)``: setting ``j``'s shared fields
+    (:func:`_setting_fields`); ``missing_of(j)``: :meth:`Finding.missing_losses` of setting ``j``, each read once."""
+    from benchmark.settings import _fmt, differences
 
-    def shared_setting(rows: pd.DataFrame) -> dict:
-        keys = rows["setting"].dropna().astype(str).unique() if "setting" in rows.columns else ()
-        return _shared(_parse(keys[0])) if len(keys) else {}
-
-    out = {}
-    for loss in missing:
-        diffs = []
-        for j, res in enumerate(shared):
-            if j == i or loss in finding.missing_losses(res) or not res.tasks(finding.needs.tasks):
-                continue
-            d = _differences([shared_setting(groups[i][1]), shared_setting(groups[j][1])])
-            diffs.append(", ".join(f"{k} {_fmt(v[1])} there, {_fmt(v[0])} here" for k, v in d.items())
-                         or "another setting")
-        if diffs:
-            out[loss] = "; ".join(dict.fromkeys(diffs))
-    return out
+    out: dict[str, list[str]] = {}
+    for j, res in enumerate(shared):
+        if j == i or not res.tasks(finding.needs.tasks):
+            continue
+        trained = [loss for loss in finding.needs.losses if loss not in missing_of(j)]
+        if not trained:
+            continue
+        d = differences(setting_of(i), setting_of(j))
+        diff = ", ".join(f"{k} {_fmt(v[1])} there, {_fmt(v[0])} here" for k, v in d.items()) or "another setting"
+        for loss in trained:
+            out.setdefault(loss, []).append(diff)
+    return {loss: "; ".join(dict.fromkeys(diffs)) for loss, diffs in out.items()}
 
 
 def _stale_settings(table: pd.DataFrame) -> dict[str, str]:

@@ -1659,18 +1659,24 @@ def interrupted_lines(store: ResultsStore, configs: list[RunConfig], again: str 
             *failed_runs(store, failed)]
 
 
+def halved_batch(meta: dict) -> int | None:
+    """The batch size a finished run (ok or diverged) trained at after running out of memory at the one asked
+    (its ``meta.json``'s ``batch_size_used``, :func:`_train_with_oom_retry`): a setting of its own; None where it
+    trained at the batch asked, or never finished."""
+    used = meta.get("batch_size_used")
+    return used if meta.get("status") in ("ok", "diverged") and isinstance(used, int) else None
+
+
 def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
-    """One line per run of ``configs`` that ran out of memory and trained at half the batch (meta.json's
-    ``batch_size_used``): a setting of its own, so not on the leaderboard of the grid's setting."""
+    """One line per run of ``configs`` that ran out of memory and trained at half the batch (:func:`halved_batch`):
+    a setting of its own, so not on the leaderboard of the grid's setting."""
     lines = []
     for c in configs:
         rid = run_id(c)
-        meta = store.meta(rid) or {}
-        if meta.get("status") in ("ok", "diverged") and isinstance(meta.get("batch_size_used"), int):
+        if (used := halved_batch(store.meta(rid) or {})) is not None:
             lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) ran out of memory at batch size {c.batch_size} "
-                         f"and trained at batch size {meta['batch_size_used']}: a setting of its own, not on this "
-                         f"grid's leaderboard (`plbench report --out {shlex.quote(str(store.root))} "
-                         f"--where batch_size={meta['batch_size_used']}`)")
+                         f"and trained at batch size {used}: a setting of its own, not on this grid's leaderboard "
+                         f"(`plbench report --out {shlex.quote(str(store.root))} --where batch_size={used}`)")
     return lines
 
 

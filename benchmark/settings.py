@@ -267,6 +267,19 @@ def _differences(settings: list[dict]) -> dict[str, list]:
     return diff
 
 
+#: the fields that tell settings apart by a hash (the net's signature, the data's fingerprints): said only where nothing
+#: else differs — beside ``iterations 400 | 150`` they name no change a reader can act on
+HASHES = ("net_signature", "train_fingerprint", "test_fingerprint")
+
+
+def differences(*settings: dict) -> dict[str, list]:
+    """{field: its distinct values, in the order of ``settings`` ("–" where one does not record it)} of the fields
+    the settings differ in, :data:`HASHES` left out unless only they differ: how two settings differ, as
+    :func:`select`'s refusal and a finding's "not in this setting" (:func:`benchmark.findings._elsewhere`) say it."""
+    diff = _differences(list(settings))
+    return {k: v for k, v in diff.items() if k not in HASHES} or diff
+
+
 def matching_inputs(inputs: pd.DataFrame, chosen: dict[str, dict]) -> pd.DataFrame:
     """The degraded-input rows that belong to the chosen settings ({task: setting dict}): same task
     and every field an input row records (task parameters and version, test data and its
@@ -369,9 +382,7 @@ def _several(st: pd.DataFrame, crop: dict) -> tuple[str, str, list[dict], dict] 
         return None
     tasks = [t for t, n in per_task_conflict.items() if n > 1]
     pool = list(st["setting"]) if len(shared) > 1 else list(st[st["task"] == tasks[0]]["setting"])
-    diff = _differences([_shared(s) if len(shared) > 1 else s for s in pool])
-    diff = {k: v for k, v in diff.items() if k not in ("net_signature", "train_fingerprint", "test_fingerprint")
-            } or diff
+    diff = differences(*[_shared(s) if len(shared) > 1 else s for s in pool])
     field_, values = next(iter(diff.items()))
     if field_ == "task_params":
         param = next(iter(_differences([v if isinstance(v, dict) else {} for v in values])), None)
