@@ -1870,6 +1870,32 @@ def _in_the_way(why: str, rid: str, folder) -> str:
 
 
 def cmd_check(args) -> int:
+    """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
+    is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
+    rc = _check_records(args)
+    return 1 if _direction_split(args.out) else rc
+
+
+def _direction_split(out) -> bool:
+    """Whether the store's table has a metric whose rows disagree on its direction, said in the one line
+    :meth:`ResultsStore.table` raises (its damaged runs left out quietly: the lines above name them)."""
+    from benchmark.results import DirectionSplit, ResultsStore
+
+    quiet = logging.getLogger("benchmark.results")
+    was, quiet.disabled = quiet.disabled, True
+    try:
+        ResultsStore(out).table(categories=True)
+    except DirectionSplit as e:
+        _say(str(e))
+        return True
+    except UserError:  # a store no table reads: the lines above say why
+        return False
+    finally:
+        quiet.disabled = was
+    return False
+
+
+def _check_records(args) -> int:
     from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)

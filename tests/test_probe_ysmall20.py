@@ -1,0 +1,71 @@
+"""Probe ysmall (round 20): reviewers' leftovers — one direction per metric everywhere a table is judged, ..."""
+
+from __future__ import annotations
+
+import pytest
+
+import benchmark.stats  # noqa: F401 (imported once at collection, not in a test's time)
+from benchmark.errors import UserError
+
+
+def _split_table():
+    """A synthetic table (l1 and good on denoise, psnr and lpips) whose first run's lpips rows say higher is better."""
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr", "lpips"), offsets={"good": 0.0, "l1": 0.0},
+                        seeds=range(2), n_images=3, budget_check=False)
+    first = t.loc[t["loss"] != "input", "run_id"].astype(str).min()
+    flip = (t["run_id"].astype(str) == first) & (t["metric"] == "lpips")
+    t["higher_is_better"] = t["higher_is_better"].astype(object)
+    t.loc[flip, "higher_is_better"] = not bool(t.loc[~flip & (t["metric"] == "lpips"), "higher_is_better"].iloc[0])
+    return t.astype({"higher_is_better": bool}), first
+
+
+@pytest.mark.parametrize("reader", ["blocks", "check_all"])
+def test_a_table_from_python_whose_rows_disagree_on_a_direction_is_refused(reader):
+    """Was: ResultsStore.table() refused a metric whose rows disagree on higher/lower is better, but a table passed
+    straight to stats.blocks or findings.check_all (a notebook, the API) took the direction from its first row and
+    judged the whole column that way. Now both apply the same rule (results.one_direction): one line naming the
+    metric and the runs on each side."""
+    from benchmark.findings import check_all
+    from benchmark.stats import blocks
+
+    t, first = _split_table()
+    with pytest.raises(UserError) as e:
+        blocks(t) if reader == "blocks" else check_all(t, ["zhao2017_l1_vs_l2"])
+    msg = str(e.value)
+    assert "\n" not in msg and "'lpips'" in msg and "psnr" not in msg
+    assert first in msg and "higher in" in msg and "lower in" in msg
+    agreed = t[t["metric"] == "psnr"]
+    assert [b.metric for b in blocks(agreed)] == ["psnr"]  # a table whose rows agree reads as before
+
+
+def test_check_reports_a_metric_whose_runs_disagree_on_its_direction(tmp_path, capsys):
+    """Was: `plbench check` (the store's health check) said every record was readable and exited 0 on a store whose
+    lpips rows disagree on their direction, which every report, findings and compare then refuses. Now it says the
+    same line table() raises, and exits 1; a store whose metrics agree is as clean as before."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    def store(root, flip):
+        s = ResultsStore(root)
+        s.ensure_writable()
+        runs = list(synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr", "lpips"), seeds=range(2),
+                                   n_images=2, budget_check=False))
+        first = min(rid for rid, _, _ in runs)
+        for rid, meta, rows in runs:
+            if flip and rid == first:
+                rows = [{**r, "higher_is_better": True} if r["metric"] == "lpips" else r for r in rows]
+            s.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+            atomic_write_json(s.run_dir(rid) / "meta.json", meta)
+        return first
+
+    first = store(tmp_path / "bad", True)
+    assert main(["check", "--out", str(tmp_path / "bad")]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "which way is better" in x)
+    assert "'lpips'" in line and first in line and "higher in" in line and "lower in" in line
+    store(tmp_path / "good", False)
+    assert main(["check", "--out", str(tmp_path / "good")]) == 0
+    assert "which way is better" not in capsys.readouterr().out
