@@ -2102,10 +2102,11 @@ def _check_records(args) -> int:
             [f"{plural(done, 'run')} finished"]
             # a new loss's runs, which `plbench compare` trains and nothing tells apart here: compare named beside run
             # (`plbench run --out results` alone trains the quick profile's grid there, not that loss)
-            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')}, the same "
-               "`plbench compare` a compared loss's)"] * bool(failed)
+            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')}, or the same "
+               "`plbench compare` for a compared loss)"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{agree(unfinished, 'it', 'them')}, the same `plbench compare` a compared loss's)"] * bool(unfinished)
+               f"{agree(unfinished, 'it', 'them')}, or the same `plbench compare` for a compared loss)"]
+            * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)

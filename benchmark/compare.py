@@ -619,10 +619,9 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
     """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
     its runs, the first error (or iteration of divergence) and that run's ``meta.json``; per loss whose runs ran out
     of memory and trained at half the batch (``batch_size_used``: a setting of its own, in no table here); and per
-    loss whose
-    finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could not be
-    scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
-    a diverged run is cached (a second compare skips it)."""
+    loss whose finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could
+    not be scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this
+    pass: a diverged run is cached (a second compare skips it)."""
     from benchmark.config import run_id
 
     by_loss: dict[str, list[tuple[str, dict]]] = {}

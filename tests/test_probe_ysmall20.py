@@ -69,3 +69,39 @@ def test_check_reports_a_metric_whose_runs_disagree_on_its_direction(tmp_path, c
     store(tmp_path / "good", False)
     assert main(["check", "--out", str(tmp_path / "good")]) == 0
     assert "which way is better" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("status", ["failed", "running"])
+def test_check_says_which_command_retries_a_compared_loss_in_plain_words(tmp_path, capsys, status):
+    """Was: `plbench check`'s line for a failed or interrupted run read "(the same `plbench run` retries it, the same
+    `plbench compare` a compared loss's)", a terse clause hard to parse. Now: "…, or the same `plbench compare` for a
+    compared loss"."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    s = ResultsStore(tmp_path)
+    s.ensure_writable()
+    runs = list(synthetic_runs(offsets={"l1": 0.0}, metrics=("psnr",), seeds=range(2), n_images=2,
+                               budget_check=False))
+    stopped = max(rid for rid, meta, _ in runs if meta.get("kind") != "input")
+    for rid, meta, rows in runs:
+        if rid == stopped:
+            atomic_write_json(s.run_dir(rid) / "meta.json", {**meta, "status": status})
+            continue
+        s.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(s.run_dir(rid) / "meta.json", meta)
+    main(["check", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    verb = "retries" if status == "failed" else "resumes"
+    assert f"the same `plbench run` {verb} it, or the same `plbench compare` for a compared loss)" in out, out
+    assert "a compared loss's" not in out
+
+
+def test_lost_run_notes_docstring_wraps_as_a_paragraph():
+    """compare._lost_run_notes' docstring had a line broken after two words ("per\\n    loss whose\\n    finished"):
+    each line of it but the last now fills its width (none under half the module's 120 columns)."""
+    from benchmark.compare import _lost_run_notes
+
+    lines = [x.strip() for x in _lost_run_notes.__doc__.splitlines()]
+    assert all(len(x) > 60 for x in lines[:-1]), lines
