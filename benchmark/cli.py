@@ -2010,7 +2010,7 @@ def _check_records(args) -> int:
             _say(f"run {rid} is not finished: {hint}")
             away += 1
     if away:  # one piece of advice for them all, as the board's note (report.in_flight_lines) gives it
-        _say(f"{'that run is' if away == 1 else f'those {away} runs are'} held from another machine: "
+        _say(f"{agree(away, 'that run is', f'those {away} runs are')} held from another machine: "
              f"{copied_mid_grid_hint(store.root, away)}")
     from benchmark.report import gone_lines
 

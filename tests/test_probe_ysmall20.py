@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import benchmark.stats  # noqa: F401 (imported once at collection, not in a test's time)
@@ -105,3 +107,40 @@ def test_lost_run_notes_docstring_wraps_as_a_paragraph():
 
     lines = [x.strip() for x in _lost_run_notes.__doc__.splitlines()]
     assert all(len(x) > 60 for x in lines[:-1]), lines
+
+
+#: a plain string, an f-string
+_PLAIN, _F = r"""(?:'[^'\n{}\\]*'|"[^"\n{}\\]*")""", r"""(?:f'[^'\n\\]*'|f"[^"\n\\]*")"""
+#: ``'that run is' if n == 1 else f'those {n} runs are'``: a singular/plural choice by hand whose plural side is an
+#: f-string (test_mend_words17's scan reads plain strings only), told by an agreeing pair of words on its two sides
+_HAND_F = re.compile(rf"""(?P<one>{_PLAIN}|{_F})\s+if\s+[^\n]{{0,80}}?\s(?:==\s*1|!=\s*1|>\s*1|<\s*2)\s+else\s+"""
+                     rf"""(?P<many>{_PLAIN}|{_F})""")
+_PAIRS = (("is", "are"), ("was", "were"), ("has", "have"), ("it", "them"), ("this", "these"), ("that", "those"))
+
+
+def _agreements_by_hand_in_f_strings(paths):
+    found = []
+    for path in paths:
+        text = path.read_text()
+        for m in _HAND_F.finditer(text):
+            if not (m.group("one").startswith("f") or m.group("many").startswith("f")):
+                continue  # plain strings on both sides: test_mend_words17's scan
+            a, b = (set(re.findall(r"[a-z]+", m.group(k))) for k in ("one", "many"))
+            if any({x, y} <= a | b and (x in a) != (y in a) for x, y in _PAIRS):
+                found.append(f"{path.name}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)[:90]}")
+    return found
+
+
+def test_no_singular_or_plural_is_chosen_by_hand_inside_an_f_string(tmp_path):
+    """Was: cli.cmd_check said `'that run is' if away == 1 else f'those {away} runs are'`, a singular/plural choice
+    written by hand (its plural side an f-string, which the product-wide scan of plain strings does not read). Now
+    docmarkup.agree makes it, same text; the scan below reads f-strings too, and finds the form where written."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    paths = [p for d in ("benchmark", "losses", "tasks") for p in sorted((root / d).glob("*.py"))]
+    assert not (found := _agreements_by_hand_in_f_strings([*paths, root / "run_all.py"])), "\n".join(found)
+    f = tmp_path / "m.py"
+    f.write_text("a = 'that run is' if n == 1 else f'those {n} runs are'\nb = '' if n == 1 else f'-{n}'\n"
+                 "c = f'{x} has' if len(x) > 1 else 'they have'\n")
+    assert [x.split(":")[1] for x in _agreements_by_hand_in_f_strings([f])] == ["1", "3"]
