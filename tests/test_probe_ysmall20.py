@@ -144,3 +144,30 @@ def test_no_singular_or_plural_is_chosen_by_hand_inside_an_f_string(tmp_path):
     f.write_text("a = 'that run is' if n == 1 else f'those {n} runs are'\nb = '' if n == 1 else f'-{n}'\n"
                  "c = f'{x} has' if len(x) > 1 else 'they have'\n")
     assert [x.split(":")[1] for x in _agreements_by_hand_in_f_strings([f])] == ["1", "3"]
+
+
+def test_a_metric_registered_in_any_product_package_is_known_as_the_harnesss(tmp_path, monkeypatch):
+    """Was: metric_code's scan (REGISTERED, READS_NO_FILE, CODE_VERSIONS) read benchmark/*.py only, so a metric
+    registered in losses/ or tasks/ (a loss file registering its companion metric) escaped it and was taken for
+    pyiqa's: its digest pyiqa's files', its reads_no_file and code tag unread. Now the scan reads every package the
+    registries import (tasks, losses, findings) besides benchmark/."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from benchmark import metric_code
+    from benchmark.registry import FINDINGS, LOSSES, TASKS
+
+    root = Path(__file__).resolve().parents[1]
+    for pkg in (TASKS.package, LOSSES.package, FINDINGS.package):
+        shutil.copytree(root / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / LOSSES.package / "companion.py").write_text(
+        "from benchmark.registry import register_metric\nfrom benchmark.metric_code import code_version\n\n\n"
+        "@register_metric(\"companion_fr\", reads_no_file=True)\n@code_version(\"companion_fr\", \"v2\")\n"
+        "class Companion:\n    pass\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    for pkg in (TASKS.package, LOSSES.package, FINDINGS.package):
+        monkeypatch.delitem(sys.modules, pkg, raising=False)
+    tags, _, fileless, registered = metric_code._scan()
+    assert "companion_fr" in registered and "companion_fr" in fileless and tags["companion_fr"] == "v2"
+    assert registered >= metric_code.REGISTERED  # benchmark/'s own metrics still read
