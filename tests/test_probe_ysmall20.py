@@ -171,3 +171,24 @@ def test_a_metric_registered_in_any_product_package_is_known_as_the_harnesss(tmp
     tags, _, fileless, registered = metric_code._scan()
     assert "companion_fr" in registered and "companion_fr" in fileless and tags["companion_fr"] == "v2"
     assert registered >= metric_code.REGISTERED  # benchmark/'s own metrics still read
+
+
+@pytest.mark.parametrize("loss, field, said", [
+    ("pdl", ("none", "none"), "pdl(weights='pretrained')"),
+    ("l1 + 0.1*vgg(layers=('relu2_2',))", ("none",), "l1 + 0.1*vgg(layers=('relu2_2',), weights='pretrained')"),
+    ("pdl(weights='pretrained')", ("none",), ""),  # its weights named: nothing to guess
+    ("pdl", ("none", "pretrained"), ""),  # the field's deep loss's weights, taken
+    ("l1", ("none",), ""),  # no backbone
+])
+def test_compare_says_which_weights_a_new_deep_loss_gets_beside_a_pixel_only_field(loss, field, said):
+    """Was: `plbench compare --loss pdl` beside a field of pixel losses alone (trained with `--backbone-weights
+    pretrained` or not: a pixel run records `none`) trained PDL on a random VGG without a word. Now its planning says
+    which weights the new loss gets, why, and the spec that chooses pretrained ones."""
+    from benchmark.compare import field_weights_note
+
+    note = field_weights_note([{"config": {"backbone_weights": w}} for w in field], loss)
+    if not said:
+        assert note == ""
+        return
+    assert "\n" not in note and "random" in note and "pixel" in note and "--backbone-weights" in note
+    assert f'--loss "{said}"' in note
