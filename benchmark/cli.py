@@ -1870,6 +1870,32 @@ def _in_the_way(why: str, rid: str, folder) -> str:
 
 
 def cmd_check(args) -> int:
+    """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
+    is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
+    rc = _check_records(args)
+    return 1 if _direction_split(args.out) else rc
+
+
+def _direction_split(out) -> bool:
+    """Whether the store's table has a metric whose rows disagree on its direction, said in the one line
+    :meth:`ResultsStore.table` raises (its damaged runs left out quietly: the lines above name them)."""
+    from benchmark.results import DirectionSplit, ResultsStore
+
+    quiet = logging.getLogger("benchmark.results")
+    was, quiet.disabled = quiet.disabled, True
+    try:
+        ResultsStore(out).table(categories=True)
+    except DirectionSplit as e:
+        _say(str(e))
+        return True
+    except UserError:  # a store no table reads: the lines above say why
+        return False
+    finally:
+        quiet.disabled = was
+    return False
+
+
+def _check_records(args) -> int:
     from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)
@@ -1984,7 +2010,7 @@ def cmd_check(args) -> int:
             _say(f"run {rid} is not finished: {hint}")
             away += 1
     if away:  # one piece of advice for them all, as the board's note (report.in_flight_lines) gives it
-        _say(f"{'that run is' if away == 1 else f'those {away} runs are'} held from another machine: "
+        _say(f"{agree(away, 'that run is', f'those {away} runs are')} held from another machine: "
              f"{copied_mid_grid_hint(store.root, away)}")
     from benchmark.report import gone_lines
 
@@ -2076,10 +2102,11 @@ def cmd_check(args) -> int:
             [f"{plural(done, 'run')} finished"]
             # a new loss's runs, which `plbench compare` trains and nothing tells apart here: compare named beside run
             # (`plbench run --out results` alone trains the quick profile's grid there, not that loss)
-            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')}, the same "
-               "`plbench compare` a compared loss's)"] * bool(failed)
+            + [f"{failed} failed (the same `plbench run` retries {agree(failed, 'it', 'them')}, or the same "
+               "`plbench compare` for a compared loss)"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{agree(unfinished, 'it', 'them')}, the same `plbench compare` a compared loss's)"] * bool(unfinished)
+               f"{agree(unfinished, 'it', 'them')}, or the same `plbench compare` for a compared loss)"]
+            * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)

@@ -163,6 +163,26 @@ def _field_weights(metas: list[dict], loss: str) -> str:
     return auto if auto in kinds else sorted(kinds)[0]
 
 
+def field_weights_note(metas: list[dict], loss: str) -> str:
+    """What compare says of a new ``loss`` beside a field group (``metas``) of pixel losses alone, whose runs record
+    ``none`` whatever ``--backbone-weights`` they were run with, so :func:`_field_weights` has none to follow: which
+    weights its terms that take weights and name none get (random), and the spec that trains them on pretrained ones.
+    "" where the field has a deep loss's weights to take, or the loss takes none or names its own."""
+    from benchmark.lossfn import Term, parse_loss_spec, takes_weights
+
+    if any(str(m["config"].get("backbone_weights", "random")) != "none" for m in metas):
+        return ""
+    terms = parse_loss_spec(loss)
+    open_ = [i for i, t in enumerate(terms) if takes_weights(t.name) and "weights" not in dict(t.kwargs)]
+    if not open_:
+        return ""
+    spec = " + ".join(str(Term(t.weight, t.name, (*t.kwargs, ("weights", "pretrained"))) if i in open_ else t)
+                      for i, t in enumerate(terms))
+    return (f"{loss} trains on random backbone weights: the field's runs here are pixel losses alone, which record "
+            "no backbone weights to follow (whatever --backbone-weights they were run with); to train it on "
+            f'pretrained weights, compare --loss "{spec}"')
+
+
 def _config_from(meta: dict, loss: str, seed: int, data, device_type: str, field: list[dict] | None = None):
     """The field's config for a new loss and seed, resolved on today's data: the same setting or an error. ``field``:
     the metas of ``meta``'s group, whose weights the new loss takes (:func:`_field_weights`; ``meta``'s alone without).
@@ -488,6 +508,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         log.info("%s: %s of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
                  "in the store", task, plural(len(configs), "run"), ", ".join(new), seeds, ", ".join(metrics),
                  len(configs) - cached, cached)
+        for loss in new:  # a new deep loss beside a pixel-only field: which weights it gets, and how to choose
+            if said := field_weights_note(group, loss):
+                log.info("%s: %s", task, said)
         # as `run` plans: test images trained on are warned of and recorded in the new runs' meta.json, as the
         # field's; only for the runs to train (those in the store have theirs: a compare run again decodes nothing)
         for pair in dict.fromkeys((c.train_data, c.test_data) for c in todo):
@@ -619,10 +642,9 @@ def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]
     """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
     its runs, the first error (or iteration of divergence) and that run's ``meta.json``; per loss whose runs ran out
     of memory and trained at half the batch (``batch_size_used``: a setting of its own, in no table here); and per
-    loss whose
-    finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could not be
-    scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
-    a diverged run is cached (a second compare skips it)."""
+    loss whose finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could
+    not be scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this
+    pass: a diverged run is cached (a second compare skips it)."""
     from benchmark.config import run_id
     from benchmark.runner import halved_batch
 

@@ -2094,8 +2094,10 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts
     of every setting of ``table`` are still one Holm family. ``rescore``: {metric: the runs scored on it with another
     file or code than today's, kept} (:attr:`Results.rescore`; :func:`check_store` reads them from the store)."""
+    from benchmark.results import one_direction
     from benchmark.settings import drop_budget_checks
 
+    table = one_direction(table)  # one direction per metric, as a store's table has (never its first row's)
     names = list(names) if names else FINDINGS.names()
     entries = [FINDINGS.get(n) for n in names]
     table, found = drop_budget_checks(table)

@@ -101,10 +101,11 @@ def _scan(folder: str | Path | None = None
           ) -> tuple[dict[str, str], frozenset[str], frozenset[str], frozenset[str]]:
     """:func:`declared`'s two, the metrics the files register with ``reads_no_file=True``
     (:data:`READS_NO_FILE`) and every metric they register (:data:`REGISTERED`), in one pass over the ``*.py`` files
-    of ``folder``."""
+    of ``folder`` (default: the product's, :func:`product_folders`)."""
     tags: dict[str, str] = {}
     pyiqa_code, fileless, registered = set(), set(), set()
-    for f in sorted(Path(folder or Path(__file__).parent).glob("*.py")):
+    folders = [Path(folder)] if folder else product_folders()
+    for f in [f for d in folders for f in sorted(d.glob("*.py"))]:
         st = f.stat()
         found, none_read, named = _tags_in(str(f), st.st_mtime_ns, st.st_size)
         fileless.update(none_read)
@@ -118,10 +119,25 @@ def _scan(folder: str | Path | None = None
     return tags, frozenset(pyiqa_code), frozenset(fileless), frozenset(registered)
 
 
+def product_folders() -> list[Path]:
+    """The folders whose files may register a metric of the harness: ``benchmark/`` and every package the registries
+    import (:attr:`benchmark.registry.Registry.package`: tasks, losses, findings), found without importing them — a
+    metric registered in ``losses/`` is the harness's as one in :mod:`benchmark.metrics` is, never taken for pyiqa's."""
+    import importlib.util
+
+    from benchmark.registry import FINDINGS, LOSSES, METRICS, TASKS
+
+    out = [Path(__file__).parent]
+    for pkg in dict.fromkeys(r.package for r in (TASKS, LOSSES, METRICS, FINDINGS) if r.package):
+        spec = importlib.util.find_spec(pkg)
+        out += [Path(p) for p in (spec.submodule_search_locations or ()) if Path(p).is_dir()] if spec else []
+    return list(dict.fromkeys(out))
+
+
 def declared(folder: str | Path | None = None) -> tuple[dict[str, str], frozenset[str]]:
-    """({metric: tag} of every :func:`code_version` decorator in the ``*.py`` files of ``folder`` (the harness's
-    ``benchmark`` package), the metrics among them whose decorator says ``pyiqa_code=True``), read from their source
-    in one pass: no import, no torch. A metric tagged twice is an error."""
+    """({metric: tag} of every :func:`code_version` decorator in the ``*.py`` files of ``folder`` (default: the
+    product's, :func:`product_folders`), the metrics among them whose decorator says ``pyiqa_code=True``), read from
+    their source in one pass: no import, no torch. A metric tagged twice is an error."""
     return _scan(folder)[:2]
 
 

@@ -1370,12 +1370,18 @@ def _runs_named(rows: pd.DataFrame, n: int = 3) -> str:
     return "; ".join(named) + (f"; and {len(first) - n} more" if len(first) > n else "")
 
 
+class DirectionSplit(UserError):
+    """A metric whose rows disagree on which way is better (:func:`one_direction`): `plbench check` says it."""
+
+
 def one_direction(table: pd.DataFrame, root: Path | str = "") -> pd.DataFrame:
     """``table`` with one direction (``higher_is_better``) per metric, as every reader takes it from one row
     (:func:`benchmark.stats.blocks`, :class:`benchmark.findings.Results`): a row without one (NA) reads as its
     metric's other rows; rows of one metric that disagree (two versions of a metric scoring one store, a record
     edited by hand, a plugin metric registered the other way since) are a :class:`UserError` naming the metric,
-    the runs on each side and what to do — never a whole column judged by whichever run is read first."""
+    the runs on each side and what to do — never a whole column judged by whichever run is read first. The one rule
+    for a table read from a store (:meth:`ResultsStore.table`), passed from Python (:func:`benchmark.stats.blocks`,
+    :func:`benchmark.findings.check_all`) or checked (`plbench check`): :class:`DirectionSplit`."""
     if table.empty or "higher_is_better" not in table.columns:
         return table
     h = table["higher_is_better"].astype("boolean")
@@ -1386,7 +1392,7 @@ def one_direction(table: pd.DataFrame, root: Path | str = "") -> pd.DataFrame:
         rows = table[(table["metric"].astype(str) == m) & h.notna()]
         up, down = rows[h[rows.index].astype(bool)], rows[~h[rows.index].astype(bool)]
         ups = plural(up["run_id"].nunique(), "run")
-        raise UserError(
+        raise DirectionSplit(
             f"metric {m!r}: its rows disagree on which way is better — higher in {ups} "
             f"({_runs_named(up)}), lower in {down['run_id'].nunique()} ({_runs_named(down)}): two versions of the "
             f"metric scored this store, or a record was edited by hand, so its column cannot be judged; move the "

@@ -416,10 +416,13 @@ def _common_counts(blks: list["Block"]) -> dict[tuple[str, str], tuple[int, int,
 
 def blocks(table: pd.DataFrame, scope: VersionScope | None = None) -> list[Block]:
     """Split the tidy table into (task, metric) arrays; duplicate rows are averaged; non-finite
-    values are missing (:func:`finite_values`)."""
+    values are missing (:func:`finite_values`); a metric whose rows disagree on its direction is refused, as a
+    store's table is (:func:`benchmark.results.one_direction`), never judged by its first row."""
     if table.empty:
         return []
-    table = finite_values(table)
+    from benchmark.results import one_direction
+
+    table = finite_values(one_direction(table))
     t = pd.DataFrame({
         "task": table["task"].astype(str), "metric": table["metric"].astype(str),
         "label": _labels(table, scope), "loss": table["loss"].astype(str),

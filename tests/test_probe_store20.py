@@ -162,9 +162,10 @@ def test_check_says_a_new_losss_interrupted_or_failed_run_is_resumed_by_compare(
     (stopped / "ckpt.pt").write_bytes(b"x")
     assert main(["check", "--out", str(store.root)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert "1 unfinished (interrupted or still training: the same `plbench run` resumes it, the same `plbench " \
-           "compare` a compared loss's)" in last, last
-    assert "1 failed (the same `plbench run` retries it, the same `plbench compare` a compared loss's)" in last, last
+    assert "1 unfinished (interrupted or still training: the same `plbench run` resumes it, or the same `plbench " \
+           "compare` for a compared loss)" in last, last
+    assert "1 failed (the same `plbench run` retries it, or the same `plbench compare` for a compared loss)" \
+        in last, last
 
 
 def test_merge_replaces_a_run_here_whose_record_is_a_folder(tmp_path):
