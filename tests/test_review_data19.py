@@ -67,7 +67,7 @@ def test_compare_checks_the_overlap_only_of_the_runs_it_trains(tmp_path, monkeyp
     checked = []
     monkeypatch.setattr(DataCache, "overlap", lambda self, *pair: checked.append(pair) or [])
     monkeypatch.setattr(compare, "_probe_new_losses", lambda *a, **k: None)
-    monkeypatch.setattr(compare, "_config_from", lambda group, loss, seed, data, device: RunConfig(
+    monkeypatch.setattr(compare, "_config_from", lambda group, loss, seed, data, device, *field: RunConfig(
         task="denoise", loss=loss, seed=seed, train_data=spec, test_data=spec))
     monkeypatch.setattr(runner, "is_attempted", lambda *a, **k: in_store)
 
