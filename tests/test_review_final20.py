@@ -56,3 +56,30 @@ def test_compares_left_run_notes_name_each_new_loss_and_count_its_runs_as_its_ha
                         "once it finishes shows it."), notes
     assert [n.split(":")[0] for n in notes] == ["l1", "l2", "l2"], notes  # l1's two and l2's other: stopped there
     assert notes[0].startswith("l1: 2 of 2 runs of the new loss left to another process were stopped"), notes
+
+
+def test_the_eta_credits_a_stopped_run_what_its_checkpoint_holds_as_the_dry_run_does(tmp_path):
+    """cost made the dry run charge a run stopped with a checkpoint the iterations it has left from the checkpoint
+    (checkpoint.resumes_at), and the ETA its family's mean less the training seconds its curve.csv last records;
+    mend made both ask resumes_at whether it resumes. But the curve goes on past the checkpoint (saved at 100, killed
+    at 200): the run trains 100 → 200 again, which the dry run counted and the ETA took off (20 s left of a 200 s run,
+    not 110). Now the ETA credits the seconds the curve records at the checkpoint's iteration."""
+    from benchmark.config import RunConfig, code_version, run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+    from tests.test_review_cost20 import _saved
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, stopped = (RunConfig(task="denoise", loss="pdl", seed=s, train_fingerprint="x", test_fingerprint="y")
+                     for s in (0, 1))
+    store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict(), "wall_s": 200.0})
+    folder = store.run_dir(run_id(stopped))
+    folder.mkdir(parents=True)
+    (folder / "curve.csv").write_text("iteration,seconds,loss,lr\n100,90.0,0.1,0.001\n200,180.0,0.1,0.001\n")
+    _saved(folder / "ckpt.pt", 100, {"config": stopped.to_dict(), "code_version": code_version()})
+    assert GridProgress(store, [done, stopped], workers=1).eta()[0] == 110.0
+    rows = "".join(f"{i},{i * 0.9},0.1,0.001\n" for i in range(1, 1001))  # the checkpoint's row before the tail read
+    (folder / "curve.csv").write_text("iteration,seconds,loss,lr\n" + rows)
+    _saved(folder / "ckpt.pt", 50, {"config": stopped.to_dict(), "code_version": code_version()})
+    assert GridProgress(store, [done, stopped], workers=1).eta()[0] == 200.0 - 45.0
