@@ -83,3 +83,17 @@ def test_the_eta_credits_a_stopped_run_what_its_checkpoint_holds_as_the_dry_run_
     (folder / "curve.csv").write_text("iteration,seconds,loss,lr\n" + rows)
     _saved(folder / "ckpt.pt", 50, {"config": stopped.to_dict(), "code_version": code_version()})
     assert GridProgress(store, [done, stopped], workers=1).eta()[0] == 200.0 - 45.0
+
+
+def test_the_leaderboards_metrics_note_names_the_metrics_in_its_columns_order():
+    """report put the metric columns in one order (stats.metric_order: psnr, ssim, ms_ssim, then by name, a number as a
+    number), but the Metrics note above them still listed the metrics' conventions in string order, 'ms_ssim: …;
+    psnr: …; ssim: …', the columns reading psnr, ssim, ms_ssim. Now the note follows the columns."""
+    from benchmark.export import notes
+    from benchmark.stats import compute, metric_order
+    from benchmark.synthetic import synthetic_table
+
+    st = compute(synthetic_table(metrics=("psnr", "ssim", "ms_ssim"), seeds=(0, 1, 2), n_images=4), n_boot=20)
+    (line,) = [n for n in notes(st) if n.startswith("Metrics: ")]
+    said = [part.split(":")[0] for part in line[len("Metrics: "):].split("; ")]
+    assert said == metric_order(said) == ["psnr", "ssim", "ms_ssim"], line
