@@ -617,24 +617,30 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
 
 
 def _left_notes(store: ResultsStore, configs: list) -> list[str]:
-    """The notes on the new loss's runs of one task (``configs``) that this compare left to another process: those
-    it still trains (held now) and those it stopped before they finished (no process holds them, none failed: the
-    same compare trains them), each count with the words that agree with it."""
+    """The notes on the new losses' runs of one task (``configs``) that this compare left to another process, per new
+    loss, as :func:`_lost_run_notes` names them (``l2: 1 of 3 runs of the new loss …``): those it still trains (held
+    now) and those it stopped before they finished (no process holds them, none failed: the same compare trains them),
+    each count of that loss's runs, with the words that agree with it."""
     from benchmark.config import run_id
 
-    left = sorted({run_id(c) for c in configs} - {r for r in map(run_id, configs) if store.is_done(r)})
-    held_now = [r for r in left if _held(store, r)]
+    by_loss: dict[str, list] = {}
+    for c in configs:
+        by_loss.setdefault(c.loss, []).append(c)
     out = []
-    if n := len(held_now):
-        out.append(f"{n} of {plural(len(configs), 'run')} of the new loss {agree(n, 'is', 'are')} being trained by "
-                   f"another process on this results directory (runs/{held_now[0]}{agree(n, '', ', the first')}; "
-                   f"this compare left {agree(n, 'it', 'them')} to that process): the same `plbench compare` once "
-                   f"it finishes shows {agree(n, 'it', 'them')}.")
-    if n := len(stopped := [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]):
-        out.append(f"{n} of {plural(len(configs), 'run')} of the new loss left to another process "
-                   f"{agree(n, 'was', 'were')} stopped there before {agree(n, 'it', 'they')} finished "
-                   f"(runs/{stopped[0]}{agree(n, '', ', the first')}): the same `plbench compare` trains "
-                   f"{agree(n, 'it', 'them')}.")
+    for loss, cs in by_loss.items():
+        left = sorted({run_id(c) for c in cs} - {r for r in map(run_id, cs) if store.is_done(r)})
+        held_now = [r for r in left if _held(store, r)]
+        if n := len(held_now):
+            out.append(f"{loss}: {n} of {plural(len(cs), 'run')} of the new loss {agree(n, 'is', 'are')} being "
+                       f"trained by another process on this results directory (runs/{held_now[0]}"
+                       f"{agree(n, '', ', the first')}; this compare left {agree(n, 'it', 'them')} to that process): "
+                       f"the same `plbench compare` once it finishes shows {agree(n, 'it', 'them')}.")
+        stopped = [r for r in left if r not in held_now and (store.meta(r) or {}).get("status") != "failed"]
+        if n := len(stopped):
+            out.append(f"{loss}: {n} of {plural(len(cs), 'run')} of the new loss left to another process "
+                       f"{agree(n, 'was', 'were')} stopped there before {agree(n, 'it', 'they')} finished "
+                       f"(runs/{stopped[0]}{agree(n, '', ', the first')}): the same `plbench compare` trains "
+                       f"{agree(n, 'it', 'them')}.")
     return out
 
 

@@ -1115,7 +1115,8 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
     from benchmark.metrics import metric_convention
 
-    how = [f"{m}: {metric_convention(m)}" for m in sorted({b.metric for b in stats.blocks}) if metric_convention(m)]
+    how = [f"{m}: {metric_convention(m)}" for m in metric_order({b.metric for b in stats.blocks})  # as the columns
+           if metric_convention(m)]
     if how:  # a paper's table states its convention; ours must too (psnr here is not a table's PSNR-Y)
         out.append("Metrics: " + "; ".join(how) + ".")
     if stats.tasks_convention:  # the defaults too: the Setting line names only parameters off them
@@ -1284,7 +1285,7 @@ def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:
     from benchmark.runstats import practical_margin
 
     c = stats.cells if task is None or stats.cells.empty else stats.cells[stats.cells["task"] == task]
-    scored = sorted(set(c["metric"].astype(str))) if not c.empty else []
+    scored = metric_order(set(c["metric"].astype(str))) if not c.empty else []  # as the columns stand
     return [m for m in scored if not math.isfinite(practical_margin(m))]
 
 

@@ -59,11 +59,14 @@ def _fmt(seconds: float) -> str:
 CURVE_TAIL = 4096
 
 
-def _trained_s(curve, since: float) -> float:
+def _trained_s(curve, since: float, upto: int | None = None) -> float:
     """Training seconds of a run in flight as its live ``curve.csv`` last says them (a resumed run's go on from
     those before its checkpoint, :class:`~benchmark.loggers.CurveLog`); 0 when the file is missing, unreadable
     or older than ``since`` (the attempt's start: a failed earlier attempt's curve says nothing of this one). Its last
-    :data:`CURVE_TAIL` bytes alone are read."""
+    :data:`CURVE_TAIL` bytes alone are read. ``upto``: the iteration a stopped run resumes from
+    (:func:`~benchmark.checkpoint.resumes_at`): the seconds its curve records there, not past it (the iterations after
+    the checkpoint are trained again, as the dry run counts them); where the tail starts after it, its first row's
+    seconds in proportion."""
     try:
         if curve.stat().st_mtime < since - 1:
             return 0.0
@@ -74,15 +77,21 @@ def _trained_s(curve, since: float) -> float:
     except OSError:
         return 0.0
     # the first line left out: the header (iteration,seconds,loss,lr), or a row the tail cuts
-    lines = tail.decode(errors="replace").splitlines()[1:]  # csv's rows end in \r\n
-    for line in reversed(lines):  # the last row whose seconds are whole (a field follows): not one cut mid-write
+    rows = []  # (iteration, seconds) of the rows whose seconds are whole (a field follows): not one cut mid-write
+    for line in tail.decode(errors="replace").splitlines()[1:]:  # csv's rows end in \r\n
         fields = line.split(",")
         try:
             if len(fields) >= 3:
-                return max(0.0, float(fields[1]))
+                rows.append((int(float(fields[0])), max(0.0, float(fields[1]))))
         except ValueError:
             continue
-    return 0.0
+    if upto is None or not rows:
+        return rows[-1][1] if rows else 0.0
+    before = [sec for it, sec in rows if it <= upto]
+    if before:
+        return before[-1]
+    first_it, first_s = rows[0]
+    return first_s * upto / first_it if first_it > 0 else 0.0
 
 
 #: a lock held from another machine for longer than this many times its family's longest finished run is taken for one
@@ -207,9 +216,10 @@ class GridProgress:
                     age = self._anchored(rid, text, age)
                     age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", self._store_now() - age))
                     running.setdefault(fam, []).append(age)
-                elif not here and self._resumes_at(rid):  # stopped with a checkpoint it resumes from (as the run
-                    # reads it): having trained what its curve last says (an attempt's without one starts over)
-                    resumes.setdefault(fam, []).append(_trained_s(self.store.run_dir(rid) / "curve.csv", 0.0))
+                elif not here and (it := self._resumes_at(rid)):  # stopped with a checkpoint it resumes from
+                    # (as the run reads it): having trained what its curve says at the checkpoint's iteration (an
+                    # attempt's without one starts over; those after it are trained again)
+                    resumes.setdefault(fam, []).append(_trained_s(self.store.run_dir(rid) / "curve.csv", 0.0, it))
                 started += here or age is not None
         # a lock held from another machine for longer than STALE_RUNS × the longest finished run of its family is no
         # run in flight: a copy of the store made mid-grid (which `plbench run` here trains again) or a machine that

@@ -130,14 +130,14 @@ def test_compare_says_one_run_left_to_another_process_in_the_singular(tmp_path):
     rids = [run_id(c) for c in configs]
     held = [store.lock(r) for r in rids[:1]]  # another process trains it
     one = _left_notes(store, configs[:2])
-    assert one == [f"1 of 2 runs of the new loss is being trained by another process on this results directory "
+    assert one == [f"l1: 1 of 2 runs of the new loss is being trained by another process on this results directory "
                    f"(runs/{rids[0]}; this compare left it to that process): the same `plbench compare` once it "
                    "finishes shows it.",
-                   f"1 of 2 runs of the new loss left to another process was stopped there before it finished "
+                   f"l1: 1 of 2 runs of the new loss left to another process was stopped there before it finished "
                    f"(runs/{rids[1]}): the same `plbench compare` trains it."], one
     held.append(store.lock(rids[1]))
     two = _left_notes(store, configs)
-    assert two[0].startswith("2 of 4 runs of the new loss are being trained") and "left them to that" in two[0], two
+    assert two[0].startswith("l1: 2 of 4 runs of the new loss are being trained") and "left them to that" in two[0], two
     assert two[0].endswith("shows them.") and "were stopped there before they finished" in two[1], two
     assert two[1].endswith("trains them."), two
     for lock in held:
