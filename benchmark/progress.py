@@ -544,8 +544,11 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             _started(lambda stack=stack: log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)).join(
                 min(grace, 1.0))
             if here:
-                fired.set()
-                signal.pthread_kill(runner, signal.SIGALRM)
+                with lock:  # a run whose block was left meanwhile (its handler given back) gets no alarm
+                    if done.is_set():
+                        return
+                    fired.set()
+                    signal.pthread_kill(runner, signal.SIGALRM)
             else:
                 stop_thread()
             # the run stops (the block ends), or goes on making progress (code that caught the interrupt as one more
