@@ -1,0 +1,35 @@
+"""One voice across leaderboard, findings and notes (probe zvoice, round 20)."""
+
+from __future__ import annotations
+
+
+def _saturated_table():
+    """sr4, l1 vs l2 over 5 seeds: psnr tells them apart, ssim is 0.9 for every run on every image."""
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.5}, metrics=("psnr", "ssim"), seeds=range(5),
+                        n_images=4)
+    t.loc[(t["metric"] == "ssim") & (t["loss"] != "input"), "value"] = 0.9
+    return t
+
+
+def test_the_leaderboard_names_a_saturated_column_as_the_findings_do():
+    """Was: on a saturated metric (ssim 0.9 for every loss) the leaderboard bolded every loss with no note, while
+    the findings called the same pair "no spread … saturated?". Now one note line names the column(s) and says no
+    loss is told apart there, from the same rule (RunComparison.no_spread); a column that tells losses apart is not
+    named."""
+    from benchmark.export import notes
+    from benchmark.findings import check_all
+    from benchmark.stats import compute
+
+    t = _saturated_table()
+    st = compute(t, n_boot=20)
+    ssim = st.cells[(st.cells["metric"] == "ssim") & (st.cells["label"] != "input")]
+    assert ssim["top_group"].all()  # every loss bold: the note must say why
+    lines = [x for x in notes(st) if x.startswith("Saturated")]
+    assert len(lines) == 1 and "sr4/ssim" in lines[0] and "psnr" not in lines[0]
+    assert "no loss is told apart" in lines[0]
+    part = next(p for f in check_all(t, ["zhao2017_l1_vs_l2"]) for p in f.parts if p.metric == "ssim")
+    assert part.status == "no spread"  # the findings' word for the same column
+    t2 = t[t["metric"] == "psnr"]
+    assert not [x for x in notes(compute(t2, n_boot=20)) if x.startswith("Saturated")]
