@@ -1394,11 +1394,18 @@ def convergence_notes(stats: Stats) -> list[str]:
         # to about level (+0.3 → −0.01) was lost, not reversed (convergence.end_reversed)
         flipped = cv.groupby("task")["reversed"].sum() if "reversed" in cv.columns else moved
         named = {}  # each pair of losses once, whatever the metrics it moved on (tests/test_probe_verdicts20.py)
+
+        def in_name_order(ps) -> tuple:
+            # each pair, and the pairs, in name order as every other list of losses (tests/test_probe_zvoice20.py):
+            # in block order the first few named were the first metric's, "w10–w9" before another metric's "w2–w3"
+            ps = {tuple(sorted(p, key=name_key)) for p in ps}
+            return tuple(sorted(ps, key=lambda p: tuple(map(name_key, p))))
+
         if "moved_pairs" in cv.columns:
             for t, g in cv.groupby("task"):
-                named[t] = tuple(dict.fromkeys(p for ps in g["moved_pairs"] for p in ps))
+                named[t] = in_name_order(p for ps in g["moved_pairs"] for p in ps)
                 moved[t] = len(named[t])
-                flipped[t] = len(dict.fromkeys(p for ps in g["reversed_pairs"] for p in ps))
+                flipped[t] = len(in_name_order(p for ps in g["reversed_pairs"] for p in ps))
 
         def pairs(t) -> str:
             n, k = int(moved[t]), int(flipped.get(t, 0))

@@ -33,3 +33,23 @@ def test_the_leaderboard_names_a_saturated_column_as_the_findings_do():
     assert part.status == "no spread"  # the findings' word for the same column
     t2 = t[t["metric"] == "psnr"]
     assert not [x for x in notes(compute(t2, n_boot=20)) if x.startswith("Saturated")]
+
+
+def test_the_budget_stability_note_names_its_pairs_in_name_order():
+    """Was: the Budget-stability note named "the first 5" pairs that changed order in block order (the first metric's
+    pairs first, each pair as its block held it: "w10–w11, …" and "w10–w9"), where every other list of losses is in
+    natural name order. Now the pairs, and each pair's two losses, are in name order (stats.name_key)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark.export import convergence_notes
+
+    lp = (("w10", "w11"), ("w10", "w12"), ("w11", "w12"), ("w12", "w13"), ("w10", "w9"))
+    ps = (("w2", "w3"),)
+    cv = pd.DataFrame([{"task": "sr4", "metric": m, "tau": 0.1, "losses": 6, "moved": len(p), "reversed": len(p),
+                        "moved_pairs": p, "reversed_pairs": p} for m, p in (("lpips", lp), ("psnr", ps))])
+    st = SimpleNamespace(task_costs=pd.DataFrame(columns=["task", "label", "ok", "unconverged"]), budget=None,
+                         budget_iterations=None, convergence=cv)
+    line = next(x for x in convergence_notes(st) if x.startswith("Budget stability"))
+    assert "6 pairs of losses change order: w2–w3, w9–w10, w10–w11, w10–w12, w11–w12 and 1 more" in line, line
