@@ -1103,6 +1103,20 @@ def pooled_sets_text(stats: Stats, below: bool = False) -> str:
             f"{'below' if below else 'in leaderboard.md'}) carry no test.")
 
 
+def saturated_columns(stats: Stats) -> list[str]:
+    """The (task, metric) columns, "task/metric" in the columns' order, where every pair of losses the top group
+    tested has no spread (:attr:`benchmark.runstats.RunComparison.no_spread`: every paired difference the same, SE
+    0 — the findings' "no spread … saturated?"): ssim 0.9 for every loss bolds every one of them, telling none
+    apart."""
+    p = stats.pairs
+    if p.empty or "no_spread" not in p.columns:
+        return []
+    flat = p.groupby(["task", "metric"], observed=True, sort=False)["no_spread"].all()
+    cols = {(str(t), str(m)) for (t, m), v in flat.items() if v}
+    order = {m: i for i, m in enumerate(metric_order({m for _, m in cols}))}
+    return [f"{t}/{m}" for t, m in sorted(cols, key=lambda c: (c[0], order[c[1]]))]
+
+
 def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
     one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one).
@@ -1178,6 +1192,12 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
             out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "
                        f"{', '.join(unpaired)}; never bold or {UP}/{DOWN}, whatever their means.")
         flat = restored[restored["no_spread"].astype(bool)] if "no_spread" in restored.columns else restored.iloc[0:0]
+        saturated = saturated_columns(stats)
+        if saturated:
+            out.append(f"Saturated — every paired (run, image) difference between its losses is the same number (no "
+                       f"spread, SE 0: a saturated metric or copied runs?): {', '.join(saturated)}; no loss is told "
+                       "apart there, whatever its bold says.")
+        flat = flat[[f"{t}/{m}" not in saturated for t, m in zip(flat["task"], flat["metric"])]]  # said just above
         if not flat.empty:
             seen = dict.fromkeys((r.task, r.metric, *sorted((r.label, other), key=name_key))  # each pair once
                                  for r in flat.itertuples(index=False) for other in r.no_spread.split("; "))
@@ -1374,11 +1394,18 @@ def convergence_notes(stats: Stats) -> list[str]:
         # to about level (+0.3 → −0.01) was lost, not reversed (convergence.end_reversed)
         flipped = cv.groupby("task")["reversed"].sum() if "reversed" in cv.columns else moved
         named = {}  # each pair of losses once, whatever the metrics it moved on (tests/test_probe_verdicts20.py)
+
+        def in_name_order(ps) -> tuple:
+            # each pair, and the pairs, in name order as every other list of losses (tests/test_probe_zvoice20.py):
+            # in block order the first few named were the first metric's, "w10–w9" before another metric's "w2–w3"
+            ps = {tuple(sorted(p, key=name_key)) for p in ps}
+            return tuple(sorted(ps, key=lambda p: tuple(map(name_key, p))))
+
         if "moved_pairs" in cv.columns:
             for t, g in cv.groupby("task"):
-                named[t] = tuple(dict.fromkeys(p for ps in g["moved_pairs"] for p in ps))
+                named[t] = in_name_order(p for ps in g["moved_pairs"] for p in ps)
                 moved[t] = len(named[t])
-                flipped[t] = len(dict.fromkeys(p for ps in g["reversed_pairs"] for p in ps))
+                flipped[t] = len(in_name_order(p for ps in g["reversed_pairs"] for p in ps))
 
         def pairs(t) -> str:
             n, k = int(moved[t]), int(flipped.get(t, 0))

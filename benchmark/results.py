@@ -1361,13 +1361,24 @@ ROW_KEY = ["run_id", "dataset", "image", "metric"]
 
 
 def _runs_named(rows: pd.DataFrame, n: int = 3) -> str:
-    """The runs of ``rows`` as a line names them: "<id> (<loss> seed <s>, <task>)", the first ``n``, then how many
-    more."""
-    first = rows.drop_duplicates("run_id").sort_values("run_id", kind="stable")
-    named = [f"{r.run_id}: {r.task} input" if str(r.loss) == "input" else
+    """The runs of ``rows`` as a line names them: "<id>: <loss> seed <s>, <task>" (a degraded input's entry: "<id>:
+    <task> input", after the runs), the first ``n`` by id, then how many more."""
+    first = rows.drop_duplicates("run_id").assign(is_input=lambda f: f["loss"].astype(str) == "input")
+    first = first.sort_values(["is_input", "run_id"], kind="stable")
+    named = [f"{r.run_id}: {r.task} input" if r.is_input else
              f"{r.run_id}: {r.loss}" + (f" seed {int(r.seed)}" if not pd.isna(r.seed) else "") + f", {r.task}"
              for r in first.head(n).itertuples()]
     return "; ".join(named) + (f"; and {len(first) - n} more" if len(first) > n else "")
+
+
+def _runs_counted(rows: pd.DataFrame) -> str:
+    """How many runs ``rows`` hold, "3 runs", the degraded inputs' entries (no run: nothing trained) said apart, "3
+    runs and 1 degraded input" (:func:`one_direction`'s sides)."""
+    ids = rows.drop_duplicates("run_id")
+    k = int((ids["loss"].astype(str) == "input").sum())
+    n = len(ids) - k
+    said = [plural(n, "run")] if n or not k else []
+    return " and ".join(said + ([plural(k, "degraded input")] if k else []))
 
 
 class DirectionSplit(UserError):
@@ -1391,10 +1402,9 @@ def one_direction(table: pd.DataFrame, root: Path | str = "") -> pd.DataFrame:
         m = str(split.index[0])
         rows = table[(table["metric"].astype(str) == m) & h.notna()]
         up, down = rows[h[rows.index].astype(bool)], rows[~h[rows.index].astype(bool)]
-        ups = plural(up["run_id"].nunique(), "run")
         raise DirectionSplit(
-            f"metric {m!r}: its rows disagree on which way is better — higher in {ups} "
-            f"({_runs_named(up)}), lower in {down['run_id'].nunique()} ({_runs_named(down)}): two versions of the "
+            f"metric {m!r}: its rows disagree on which way is better — higher in {_runs_counted(up)} "
+            f"({_runs_named(up)}), lower in {_runs_counted(down)} ({_runs_named(down)}): two versions of the "
             f"metric scored this store, or a record was edited by hand, so its column cannot be judged; move the "
             f"wrong side's runs out of {Path(root) / 'runs' if root else 'runs/'} and the same `plbench run` trains "
             "and scores them again" + (f" ({', '.join(map(str, split.index[1:]))}: theirs disagree too)"

@@ -87,6 +87,14 @@ class RunComparison:
     def tested(self) -> bool:
         return self.status == "ok" and not math.isnan(self.p)
 
+    @property
+    def no_spread(self) -> bool:
+        """Every paired (run, image) difference the same number, up to rounding (:func:`_paired_test`'s rule, SE 0):
+        status :data:`NO_SPREAD`, or an exact copy tested without a margin (p 1) — under a margin a copy is
+        :data:`NO_SPREAD` too, the findings' "no spread … saturated?". The leaderboard's saturated columns
+        (:func:`benchmark.export.saturated_columns`) are those whose every pair is this."""
+        return self.se == 0.0
+
 
 def mean_squares(v: np.ndarray) -> tuple[float, float, float]:
     """(MS_row, MS_col, MS_residual) of a complete (S, I) two-way table without replication
