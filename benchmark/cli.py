@@ -916,7 +916,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     (:func:`benchmark.config.build_configs`). Each mistake is said before the folder's refusal, and before a minute of
     decoding. Returns (the resolved grid, the resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_grid, check_out
+    from benchmark.config import check_executor_settings, check_grid, check_not_all, check_out
     from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -928,8 +928,10 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     check_out(s)  # `out: ''`: named by the file or api.run() before any check reads the store
     check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
+        check_not_all("metrics", s.metrics, dict(s.origins).get("metrics"))
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
+        check_not_all("tasks", s.tasks, dict(s.origins).get("tasks"))
         _check_task_names(s.tasks)
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
         for f in s.loss_files:  # a loss file's error names that file (and the config file naming it)
