@@ -1689,12 +1689,12 @@ def cmd_report(args) -> int:
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
 
+    kwargs = _report_kwargs(args)  # a typo in a value (--alpha 2) before the store's "no results", as run checks
     store = ResultsStore(args.out)
     store.check_version()
     store.require_results(args.out)
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
-    kwargs = _report_kwargs(args)
     # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
     # label, resolved on the table the report reads (the store is read once)
     flag = "--baseline" if args.baseline != "l1" else None
@@ -2251,13 +2251,14 @@ def cmd_compare(args) -> int:
     if args.tasks:
         _check_task_names(args.tasks)
     resolve_device(args.device, setting="--device")  # before the store is read, named as the flag
+    report = _report_kwargs(args)  # --alpha 2, --bootstrap 0: before the store's "no results", as report's
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
     store.require_results(args.out)
     store.check_foreign()
     _outputs_writable(store)
     result = compare(args.out, loss_files=args.loss_file, losses=args.losses, tasks=args.tasks, device=args.device,
-                     progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
+                     progress=not args.no_progress and sys.stderr.isatty(), **report)
     print(result.text)
     print(f"comparison: {result.path}")
     if result.failed:

@@ -47,3 +47,18 @@ def test_all_for_tasks_or_metrics_is_said_in_a_config_files_and_api_runs_words(k
         api.run(**{key: ["all"]}, out=str(tmp_path / "r"))
     assert str(exc.value).startswith(f"api.run(): {key}=['all']: 'all' is for losses only (losses=['all'] "), exc.value
     assert f"e.g. {key}=[" in str(exc.value)
+
+
+@pytest.mark.parametrize("command", [["report"], ["compare", "--loss", "l1"]])
+@pytest.mark.parametrize("flags, said", [(["--bootstrap", "0"], "--bootstrap must be at least 100"),
+                                         (["--alpha", "2"], "--alpha must be in (0, 1)")])
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_a_bad_value_is_said_before_the_stores_no_results(command, flags, said, folder, tmp_path, capsys):
+    """``plbench report --bootstrap 0`` on a missing or empty folder said 'no results in …'; fixed that, the next try
+    said the value: a typo in a value is said first, as ``run`` checks its values before reading data."""
+    out = tmp_path / folder
+    if folder == "empty":
+        out.mkdir()
+    assert _refused([*command, *flags, "--out", str(out)]) not in (0, None)
+    got = _last_error(capsys)
+    assert got.startswith(f"error: {said}"), got
