@@ -62,3 +62,27 @@ def test_a_bad_value_is_said_before_the_stores_no_results(command, flags, said, 
     assert _refused([*command, *flags, "--out", str(out)]) not in (0, None)
     got = _last_error(capsys)
     assert got.startswith(f"error: {said}"), got
+
+
+@pytest.mark.parametrize("batch, classes, trained, said", [
+    (10, 8, 8, "not 10: use a batch size that is a multiple of 8 (8 or 16)"),
+    (4, 8, 4, "not 8 classes: use a batch size that is a multiple of 8 (8) or 4 classes"),
+    (12, 5, 10, "not 12: use a batch size that is a multiple of 5 (10 or 15)")])
+def test_a_contrique_grid_batch_cut_short_is_said_before_any_image_is_read(batch, classes, trained, said, tmp_path,
+                                                                            caplog, capsys):
+    """``plbench pretrain --batch-size 10`` (8 classes a batch) trained 8 samples a step, ``--batch-size 4`` only 4
+    classes, silently, under the file name of the config asked for: one warning line says the batch trained."""
+    from benchmark.pretrain import PretrainConfig
+
+    cfg = PretrainConfig(batch_size=batch, classes_per_batch=classes)
+    assert cfg.grid_shape()[0] * cfg.grid_shape()[1] == trained
+    argv = ["pretrain", "--batch-size", str(batch), "--classes-per-batch", str(classes), "--data",
+            str(tmp_path / "not-there"), "--out-dir", str(tmp_path / "enc")]
+    with caplog.at_level("WARNING", logger="benchmark.pretrain"):
+        assert _refused(argv) not in (0, None)
+    assert "dataset folder not found" in _last_error(capsys)  # the warning came before the data was read
+    notes = [r.getMessage() for r in caplog.records if "grid batches" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].endswith(said), notes
+    assert f"grid batches of {trained} samples" in notes[0], notes
+    assert PretrainConfig(batch_size=32, classes_per_batch=8).grid_note() == ""  # the default: nothing to say
+    assert PretrainConfig(batch_size=10, batch_design="random").grid_note() == ""  # no grid: every sample drawn
