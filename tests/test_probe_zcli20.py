@@ -86,3 +86,36 @@ def test_a_contrique_grid_batch_cut_short_is_said_before_any_image_is_read(batch
     assert f"grid batches of {trained} samples" in notes[0], notes
     assert PretrainConfig(batch_size=32, classes_per_batch=8).grid_note() == ""  # the default: nothing to say
     assert PretrainConfig(batch_size=10, batch_design="random").grid_note() == ""  # no grid: every sample drawn
+
+
+@pytest.mark.slow  # a field trained (2 iterations), then compare planned: about 2 s
+@pytest.mark.parametrize("loss, said", [("pdl", "pdl(weights='pretrained')"), ("l1 + 0.1*vgg", None)])
+def test_plbench_compare_says_which_weights_a_new_deep_loss_gets_beside_a_pixel_only_field(loss, said, tmp_path,
+                                                                                             monkeypatch, caplog,
+                                                                                             capsys):
+    """compare.field_weights_note was tested as a helper only: through ``plbench compare --loss pdl`` on a store of
+    pixel losses alone, its line is said while the comparison is planned, before any run trains."""
+    import benchmark.runner as R
+
+    out = tmp_path / "field"  # a field of one pixel loss, trained as a user trains it
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "2", "--metrics",
+                 "psnr", "--crop", "32", "--batch-size", "2", "--no-budget-check", "--no-report", "--device", "cpu",
+                 "--no-progress", "-q", "--out", str(out)]) == 0
+
+    class Trained(UserError):  # said as a one-line error, as main says any
+        pass
+
+    def run_grid(configs, *a, **k):  # the comparison planned: stop before its runs train
+        assert {c.backbone_weights for c in configs} == {"random"}, configs
+        raise Trained("stopped where the runs would train")
+
+    monkeypatch.setattr(R, "run_grid", run_grid)  # compare imports it from there
+    with caplog.at_level("INFO"):
+        assert main(["compare", "--loss", loss, "--out", str(out), "--device", "cpu", "--no-visual", "--formats",
+              "png", "--bootstrap", "100"]) != 0
+    assert "stopped where the runs would train" in capsys.readouterr().err
+    lines = [r.getMessage() for r in caplog.records if "trains on random backbone weights" in r.getMessage()]
+    spec = said or loss.replace("vgg", "vgg(weights='pretrained')")
+    assert lines == [f"denoise: {loss} trains on random backbone weights: the field's runs here are pixel losses "
+                     "alone, which record no backbone weights to follow (whatever --backbone-weights they were run "
+                     f'with); to train it on pretrained weights, compare --loss "{spec}"'], lines
