@@ -2249,6 +2249,9 @@ def cmd_compare(args) -> int:
     with ResultsStore(args.out).naming_file_losses():  # a typo before the --out folder's refusal, as run's
         _check_loss_and_net_names(args.loss_file, args.losses)
     if args.tasks:
+        from benchmark.config import check_not_all
+
+        check_not_all("tasks", args.tasks, every="leave --tasks out to compare on every task of the field")
         _check_task_names(args.tasks)
     resolve_device(args.device, setting="--device")  # before the store is read, named as the flag
     report = _report_kwargs(args)  # --alpha 2, --bootstrap 0: before the store's "no results", as report's

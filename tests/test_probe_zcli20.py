@@ -119,3 +119,11 @@ def test_plbench_compare_says_which_weights_a_new_deep_loss_gets_beside_a_pixel_
     assert lines == [f"denoise: {loss} trains on random backbone weights: the field's runs here are pixel losses "
                      "alone, which record no backbone weights to follow (whatever --backbone-weights they were run "
                      f'with); to train it on pretrained weights, compare --loss "{spec}"'], lines
+
+
+def test_compare_tasks_all_says_to_leave_tasks_out(tmp_path, capsys):
+    """``plbench compare --loss l1 --tasks all`` said only 'unknown task 'all'': compare takes every task of the
+    field without ``--tasks``, said before the store is read."""
+    assert _refused(["compare", "--loss", "l1", "--tasks", "all", "--out", str(tmp_path / "none")]) not in (0, None)
+    assert _last_error(capsys) == ("error: --tasks all: 'all' names no task: leave --tasks out to compare on every "
+                                   "task of the field")
