@@ -1724,12 +1724,12 @@ def cmd_findings(args) -> int:
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
     args.only = list(dict.fromkeys(args.only)) if args.only else None  # a name given twice is checked once
+    from benchmark.settings import parse_where, select, several_settings_text
+
+    where = parse_where(args.where)  # `--where foo` before the store's "no results", as report's
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    from benchmark.settings import parse_where, select, several_settings_text
-
-    where = parse_where(args.where)
     with store.report_lock():  # findings.md/.csv are a report's too: never one file of each of two checks
         table = store.table(categories=True)
         # --where: one setting shown, as `report --where` shows it (the Holm family still every setting's); without,
@@ -2211,13 +2211,14 @@ def cmd_calibrate(args) -> int:
         raise UserError(f"--seed must be in [0, 2**63), got {args.seed}")
     if not (math.isfinite(args.effect) and args.effect > 0):
         raise UserError(f"--effect must be a positive finite number of practical margins, got {args.effect}")
+    from benchmark.settings import parse_where, select
+
+    where = parse_where(args.where)  # `--where foo` before the store's "no results", as report's
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    from benchmark.settings import parse_where, select
-
     # one setting, as the leaderboard: the variance of runs trained differently is not run-to-run variance
-    chosen = select(store.table(), where=parse_where(args.where), hint=_hint("calibrate", args.out))
+    chosen = select(store.table(), where=where, hint=_hint("calibrate", args.out))
     table = chosen.table
     if args.metrics:
         have = set(table["metric"].astype(str))

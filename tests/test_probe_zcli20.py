@@ -127,3 +127,11 @@ def test_compare_tasks_all_says_to_leave_tasks_out(tmp_path, capsys):
     assert _refused(["compare", "--loss", "l1", "--tasks", "all", "--out", str(tmp_path / "none")]) not in (0, None)
     assert _last_error(capsys) == ("error: --tasks all: 'all' names no task: leave --tasks out to compare on every "
                                    "task of the field")
+
+
+@pytest.mark.parametrize("command", ["report", "findings", "calibrate"])
+def test_a_malformed_where_is_said_before_the_stores_no_results(command, tmp_path, capsys):
+    """``plbench findings --where foo`` (and calibrate's) on a missing folder said 'no results in …', where report
+    said the malformed --where: every command with --where says it first."""
+    assert _refused([command, "--where", "foo", "--out", str(tmp_path / "none")]) not in (0, None)
+    assert _last_error(capsys).startswith("error: --where 'foo': expected FIELD=VALUE")
