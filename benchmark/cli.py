@@ -942,6 +942,10 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
         with s.blamed("loss_tasks", flag=True):  # `--loss-tasks l1=denoize`: as build_configs says it, before --out
             for loss, tasks in s.loss_tasks:
                 _check_loss_and_net_names((), [loss])
+                if every := next((t for t in tasks if t in ("all", "*")), None):  # was 'unknown task 'all''
+                    name = s.named("loss_tasks")  # --loss-tasks, grid.yaml: loss_tasks, api.run(): loss_tasks
+                    raise UserError(f"{name}: {every!r} names no task for {loss}: leave {loss} out of "
+                                    f"{name.rpartition(': ')[2]} to train it on every task of the grid")
                 _check_task_names(tasks)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)

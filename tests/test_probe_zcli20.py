@@ -135,3 +135,21 @@ def test_a_malformed_where_is_said_before_the_stores_no_results(command, tmp_pat
     said the malformed --where: every command with --where says it first."""
     assert _refused([command, "--where", "foo", "--out", str(tmp_path / "none")]) not in (0, None)
     assert _last_error(capsys).startswith("error: --where 'foo': expected FIELD=VALUE")
+
+
+def test_loss_tasks_all_says_to_leave_the_loss_out(tmp_path, capsys):
+    """``--loss-tasks l1=all`` (a file's ``loss_tasks: {l1: [all]}``, api.run()'s) said only 'unknown task 'all'': a
+    loss left out of loss_tasks trains on every task of the grid, said in the words of the source that gave it."""
+    out = str(tmp_path / "r")
+    assert _refused(["run", "--loss-tasks", "l1=all", "--out", out]) not in (0, None)
+    assert _last_error(capsys) == ("error: --loss-tasks: 'all' names no task for l1: leave l1 out of --loss-tasks to "
+                                   "train it on every task of the grid")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("loss_tasks: {l1: ['*']}\n")
+    assert _refused(["run", "--config", str(grid), "--out", out]) not in (0, None)
+    assert _last_error(capsys).startswith("error: grid.yaml: loss_tasks: '*' names no task for l1: leave l1 out of "
+                                          "loss_tasks ")
+    with pytest.raises(UserError, match=r"^api.run\(\): loss_tasks: 'all' names no task for l1: leave l1 out of "
+                                        r"loss_tasks "):
+        api.run(loss_tasks={"l1": ["all"]}, out=out)
+    assert not (tmp_path / "r").exists()
