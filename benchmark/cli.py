@@ -916,7 +916,7 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     (:func:`benchmark.config.build_configs`). Each mistake is said before the folder's refusal, and before a minute of
     decoding. Returns (the resolved grid, the resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_grid, check_out
+    from benchmark.config import check_executor_settings, check_grid, check_not_all, check_out
     from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -928,8 +928,10 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     check_out(s)  # `out: ''`: named by the file or api.run() before any check reads the store
     check_executor_settings(spec, s)
     with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
+        check_not_all("metrics", s.metrics, dict(s.origins).get("metrics"))
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
+        check_not_all("tasks", s.tasks, dict(s.origins).get("tasks"))
         _check_task_names(s.tasks)
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
         for f in s.loss_files:  # a loss file's error names that file (and the config file naming it)
@@ -940,6 +942,10 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
         with s.blamed("loss_tasks", flag=True):  # `--loss-tasks l1=denoize`: as build_configs says it, before --out
             for loss, tasks in s.loss_tasks:
                 _check_loss_and_net_names((), [loss])
+                if every := next((t for t in tasks if t in ("all", "*")), None):  # was 'unknown task 'all''
+                    name = s.named("loss_tasks")  # --loss-tasks, grid.yaml: loss_tasks, api.run(): loss_tasks
+                    raise UserError(f"{name}: {every!r} names no task for {loss}: leave {loss} out of "
+                                    f"{name.rpartition(': ')[2]} to train it on every task of the grid")
                 _check_task_names(tasks)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
@@ -1687,12 +1693,12 @@ def cmd_report(args) -> int:
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
 
+    kwargs = _report_kwargs(args)  # a typo in a value (--alpha 2) before the store's "no results", as run checks
     store = ResultsStore(args.out)
     store.check_version()
     store.require_results(args.out)
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
-    kwargs = _report_kwargs(args)
     # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
     # label, resolved on the table the report reads (the store is read once)
     flag = "--baseline" if args.baseline != "l1" else None
@@ -1722,12 +1728,12 @@ def cmd_findings(args) -> int:
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
     args.only = list(dict.fromkeys(args.only)) if args.only else None  # a name given twice is checked once
+    from benchmark.settings import parse_where, select, several_settings_text
+
+    where = parse_where(args.where)  # `--where foo` before the store's "no results", as report's
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    from benchmark.settings import parse_where, select, several_settings_text
-
-    where = parse_where(args.where)
     with store.report_lock():  # findings.md/.csv are a report's too: never one file of each of two checks
         table = store.table(categories=True)
         # --where: one setting shown, as `report --where` shows it (the Holm family still every setting's); without,
@@ -2209,13 +2215,14 @@ def cmd_calibrate(args) -> int:
         raise UserError(f"--seed must be in [0, 2**63), got {args.seed}")
     if not (math.isfinite(args.effect) and args.effect > 0):
         raise UserError(f"--effect must be a positive finite number of practical margins, got {args.effect}")
+    from benchmark.settings import parse_where, select
+
+    where = parse_where(args.where)  # `--where foo` before the store's "no results", as report's
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    from benchmark.settings import parse_where, select
-
     # one setting, as the leaderboard: the variance of runs trained differently is not run-to-run variance
-    chosen = select(store.table(), where=parse_where(args.where), hint=_hint("calibrate", args.out))
+    chosen = select(store.table(), where=where, hint=_hint("calibrate", args.out))
     table = chosen.table
     if args.metrics:
         have = set(table["metric"].astype(str))
@@ -2247,15 +2254,19 @@ def cmd_compare(args) -> int:
     with ResultsStore(args.out).naming_file_losses():  # a typo before the --out folder's refusal, as run's
         _check_loss_and_net_names(args.loss_file, args.losses)
     if args.tasks:
+        from benchmark.config import check_not_all
+
+        check_not_all("tasks", args.tasks, every="leave --tasks out to compare on every task of the field")
         _check_task_names(args.tasks)
     resolve_device(args.device, setting="--device")  # before the store is read, named as the flag
+    report = _report_kwargs(args)  # --alpha 2, --bootstrap 0: before the store's "no results", as report's
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
     store.require_results(args.out)
     store.check_foreign()
     _outputs_writable(store)
     result = compare(args.out, loss_files=args.loss_file, losses=args.losses, tasks=args.tasks, device=args.device,
-                     progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
+                     progress=not args.no_progress and sys.stderr.isatty(), **report)
     print(result.text)
     print(f"comparison: {result.path}")
     if result.failed:

@@ -809,8 +809,9 @@ def check_metric_names(names) -> None:
         if _native_weights(n) is not None:
             continue
         if n in ("all", "*"):  # as --losses takes it: was 'did you mean qualiclip, afine_all?', two pyiqa metrics
-            raise UserError(f"metrics: {n!r} names every loss among losses, not every metric: name the metrics, e.g. "
-                            f"psnr ssim lpips ({len(known)} known; {lister('metric')} shows all)")
+            from benchmark.config import check_not_all  # a grid's source words it (planning): here the flags'
+
+            check_not_all("metrics", [n])
         if n not in known:
             raise UserError(f"unknown metric {n!r}{did_you_mean(n, sorted(known), n=3, cutoff=0.5)} "
                             f"({lister('metric')} shows all)")

@@ -142,6 +142,30 @@ class PretrainConfig:
             raise UserError(f"classes_per_batch must be in [1, {k}] (the {k - 1} distortion classes and pristine), "
                             f"got {self.classes_per_batch}")
 
+    def grid_shape(self) -> tuple[int, int]:
+        """``contrique``'s grid batch (:func:`contrique_batch`): (classes, regions per class); it trains their
+        product, which is ``batch_size`` only where ``classes_per_batch`` divides it."""
+        k = len(distortion_classes()) + 1
+        n_cls = max(1, min(self.classes_per_batch, k, self.batch_size))
+        return n_cls, max(1, self.batch_size // n_cls)
+
+    def grid_note(self) -> str:
+        """Why a ``contrique`` grid batch trains other than ``batch_size`` samples of ``classes_per_batch`` classes
+        (``batch_size`` 10 with 8 classes trains 8 samples, 4 gets 4 classes), in one line, or "": said at planning,
+        the setting kept (the encoder's file name stays that of the config)."""
+        if self.recipe != "contrique" or self.batch_design != "grid":
+            return ""
+        n_cls, n_reg = self.grid_shape()
+        if n_cls * n_reg == self.batch_size and n_cls == self.classes_per_batch:
+            return ""
+        c, b = self.classes_per_batch, self.batch_size
+        fits = " or ".join(map(str, sorted({max(c, b - b % c), b - b % c + c})))
+        said = (f"contrique: a batch size of {b} with {c} classes per batch trains grid batches of {n_cls * n_reg} "
+                f"samples ({n_cls} classes × {n_reg} region{'s' if n_reg > 1 else ''} each)")
+        if n_cls < c:
+            return f"{said}, not {c} classes: use a batch size that is a multiple of {c} ({fits}) or {b} classes"
+        return f"{said}, not {b}: use a batch size that is a multiple of {c} ({fits})"
+
     def _check_crop(self) -> None:
         """``crop`` what every distortion class's task cuts (:func:`crop_rule`): the crop-px crops BatchNorm is
         recalibrated on and the probe distorts, as ``contrique``'s 2·crop region, go through each class, so ``--crop
@@ -466,8 +490,7 @@ def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, st
         distorted = torch.cat([distort(region[i:i + 1], c) for i, c in enumerate(pick)])
         labels = torch.tensor(pick)
     else:
-        n_cls = max(1, min(cfg.classes_per_batch, k, cfg.batch_size))
-        n_reg = max(1, cfg.batch_size // n_cls)
+        n_cls, n_reg = cfg.grid_shape()  # batch_size cut to a multiple of the classes (said at planning)
         region, _ = _crops(images, n_reg, 2 * cfg.crop, g)
         region = region.to(device)
         pick = torch.randperm(k, generator=g)[:n_cls].tolist()
@@ -576,6 +599,8 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
 
     if isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 0:  # 0 divided at step 1
         raise UserError(f"save_every must be 0 (never) or a positive number of steps, got {save_every!r}")
+    if not quiet and (note := cfg.grid_note()):
+        log.warning("%s", note)
     device = torch.device(device)
     with torch_threads(threads_on(device)):
         return _pretrain(cfg, out_dir, device, save_every, progress, images, log_every_s, quiet)

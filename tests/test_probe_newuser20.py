@@ -149,10 +149,11 @@ def test_metrics_all_is_not_offered_two_pyiqa_metrics(word, tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     assert main(["run", "--metrics", "psnr", word, "--out", str(tmp_path / "afile")]) == 2
     said = _last_error(capsys)
-    assert said.startswith(f"error: metrics: {word!r} names every loss among losses, not every metric: name the "
-                           "metrics, e.g. psnr ssim lpips ("), said
+    assert said.startswith(f"error: --metrics {word}: {word!r} is for losses only (--losses all names every "
+                           "registered loss), not every metric: name the metrics, e.g. --metrics psnr ssim "
+                           "lpips ("), said
     assert "did you mean" not in said, said
-    with pytest.raises(api.UserError, match=r"^api.run\(\): metrics: .* names every loss among losses"):
+    with pytest.raises(api.UserError, match=r"^api.run\(\): metrics=\[.*\]: .* is for losses only"):
         api.run(metrics=[word], out=str(tmp_path / "afile"))
 
 
