@@ -916,10 +916,11 @@ def planned(spec, dry_run: bool = False, where: str | None = None):
     (:func:`benchmark.config.build_configs`). Each mistake is said before the folder's refusal, and before a minute of
     decoding. Returns (the resolved grid, the resolved configs, metric names, device string, the DataCache)."""
     from benchmark.config import build_configs as build
-    from benchmark.config import check_executor_settings, check_grid, check_not_all, check_out
+    from benchmark.config import check_executor_settings, check_grid, check_out
     from benchmark.executors import executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
+    from benchmark.registry import check_not_all
     from benchmark.results import ResultsStore
     from benchmark.runner import DataCache
 
@@ -2254,7 +2255,7 @@ def cmd_compare(args) -> int:
     with ResultsStore(args.out).naming_file_losses():  # a typo before the --out folder's refusal, as run's
         _check_loss_and_net_names(args.loss_file, args.losses)
     if args.tasks:
-        from benchmark.config import check_not_all
+        from benchmark.registry import check_not_all
 
         check_not_all("tasks", args.tasks, every="leave --tasks out to compare on every task of the field")
         _check_task_names(args.tasks)

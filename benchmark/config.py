@@ -1449,37 +1449,6 @@ def check_numbers(s) -> None:
             raise UserError(f"{s.named(name)} must be 0 (off) or positive, got {getattr(s, name)}")
 
 
-def check_not_all(key: str, names, source: str | None = None, every: str = "") -> None:
-    """``all`` (or ``*``) among a grid's ``tasks`` or ``metrics``: only losses take it (:func:`expand_losses`), so a
-    one-line error saying so in the words of the source that gave it (``source``: a config file's name,
-    ``"api.run()"``, or None for the flags): ``--metrics all`` was told of the file key ``metrics: 'all' names every
-    loss among losses``, and ``--tasks all`` only 'unknown task 'all''. Tasks are listed (a handful), metrics
-    counted. ``every``: how the command itself takes every one (``compare``: no ``--tasks``), said instead of the
-    names to give."""
-    from benchmark.registry import TASKS, lister
-
-    for n in names:
-        if n not in ("all", "*"):
-            continue
-        kind = key[:-1]
-        if key == "tasks":
-            example, known = TASKS.names()[:2], f"registered: {', '.join(TASKS.names())}"
-        else:
-            from benchmark.metrics import available_metrics
-
-            example, known = ["psnr", "ssim", "lpips"], f"{len(available_metrics())} known; {lister(kind)} shows all"
-        if source == "api.run()":
-            given, losses, fix = f"{key}=[{n!r}]", "losses=['all']", f"{key}={example!r}"
-        elif source:  # a config file's key
-            given, losses, fix = f"{key}: {n}", "losses: all", f"{key}: [{', '.join(example)}]"
-        else:
-            given, losses, fix = f"--{key} {n}", "--losses all", f"--{key} {' '.join(example)}"
-        if every:
-            raise UserError(f"{source + ': ' if source else ''}{given}: {n!r} names no {kind}: {every}")
-        raise UserError(f"{source + ': ' if source else ''}{given}: {n!r} is for losses only ({losses} names every "
-                        f"registered loss), not every {kind}: name the {key}, e.g. {fix} ({known})")
-
-
 def expand_losses(specs) -> list[str]:
     """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats.
     A loss named twice — the same spec, or two specs that are one loss once canonical (``l1`` and

@@ -26,7 +26,7 @@ import torch
 
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean
-from benchmark.registry import METRICS, lister, register_metric
+from benchmark.registry import METRICS, check_not_all, lister, register_metric
 from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metrics that need no file
 
 log = logging.getLogger(__name__)
@@ -809,9 +809,7 @@ def check_metric_names(names) -> None:
         if _native_weights(n) is not None:
             continue
         if n in ("all", "*"):  # as --losses takes it: was 'did you mean qualiclip, afine_all?', two pyiqa metrics
-            from benchmark.config import check_not_all  # a grid's source words it (planning): here the flags'
-
-            check_not_all("metrics", [n])
+            check_not_all("metrics", [n])  # a grid's source words it (planning): here the flags'
         if n not in known:
             raise UserError(f"unknown metric {n!r}{did_you_mean(n, sorted(known), n=3, cutoff=0.5)} "
                             f"({lister('metric')} shows all)")

@@ -60,6 +60,7 @@ from torch import nn
 
 from benchmark import data as _data  # load_images at each call, not bound at import (under a test's patch: for good)
 from benchmark.data import DataSpec, ImageRecord, fingerprint, to_float, usable_for_crop
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 from benchmark.weights import read_manifest  # noqa: F401 - part of this module's API
 
@@ -161,7 +162,7 @@ class PretrainConfig:
         c, b = self.classes_per_batch, self.batch_size
         fits = " or ".join(map(str, sorted({max(c, b - b % c), b - b % c + c})))
         said = (f"contrique: a batch size of {b} with {c} classes per batch trains grid batches of {n_cls * n_reg} "
-                f"samples ({n_cls} classes × {n_reg} region{'s' if n_reg > 1 else ''} each)")
+                f"samples ({n_cls} classes × {plural(n_reg, 'region')} each)")
         if n_cls < c:
             return f"{said}, not {c} classes: use a batch size that is a multiple of {c} ({fits}) or {b} classes"
         return f"{said}, not {b}: use a batch size that is a multiple of {c} ({fits})"

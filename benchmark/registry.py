@@ -458,3 +458,30 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     module.__plbench_registered__ = added
     log.info("loaded %s from %s: %s", registry.kind, path, ", ".join(added))
     return added
+
+
+def check_not_all(key: str, names, source: str | None = None, every: str = "") -> None:
+    """``all`` (or ``*``) among a grid's ``tasks`` or ``metrics``: only losses take it (:func:`expand_losses`), so a
+    one-line error saying so in the words of the source that gave it (``source``: a config file's name,
+    ``"api.run()"``, or None for the flags): ``--metrics all`` was told of the file key ``metrics: 'all' names every
+    loss among losses``, and ``--tasks all`` only 'unknown task 'all''. Tasks are listed (a handful), metrics
+    pointed to. ``every``: how the command itself takes every one (``compare``: no ``--tasks``), said instead of the
+    names to give."""
+    for n in names:
+        if n not in ("all", "*"):
+            continue
+        kind = key[:-1]
+        if key == "tasks":
+            example, known = TASKS.names()[:2], f"registered: {', '.join(TASKS.names())}"
+        else:  # (pyiqa's too: more than the registry holds, counted where the metrics are loaded)
+            example, known = ["psnr", "ssim", "lpips"], f"{lister(kind)} shows all"
+        if source == "api.run()":
+            given, losses, fix = f"{key}=[{n!r}]", "losses=['all']", f"{key}={example!r}"
+        elif source:  # a config file's key
+            given, losses, fix = f"{key}: {n}", "losses: all", f"{key}: [{', '.join(example)}]"
+        else:
+            given, losses, fix = f"--{key} {n}", "--losses all", f"--{key} {' '.join(example)}"
+        if every:
+            raise UserError(f"{source + ': ' if source else ''}{given}: {n!r} names no {kind}: {every}")
+        raise UserError(f"{source + ': ' if source else ''}{given}: {n!r} is for losses only ({losses} names every "
+                        f"registered loss), not every {kind}: name the {key}, e.g. {fix} ({known})")
