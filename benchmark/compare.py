@@ -52,7 +52,7 @@ from benchmark.export import (
     one_image_text,
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task, of_this_grid
-from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
+from benchmark.runstats import MIN_RUNS, NO_SPREAD, SAME_DIFFERENCE_WHY, more_images
 from benchmark.stats import (
     INPUT,
     VERSION_SUFFIX,
@@ -1239,8 +1239,9 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
         out.append(f"{'and' if out else 'dominated'} by the means of {names(few)}, not tested (a test "
                    f"needs ≥ {MIN_RUNS} paired runs of the two: no verdict either way)")
     if flat:
-        out.append(f"{'and' if out else 'dominated'} by the means of {names(flat)}, not tested (no spread: every "
-                   "paired difference the same, SE 0 — copied runs or a saturated metric: no verdict either way)")
+        # a pair of the field's with no spread and a difference (an exact copy is tested, p 1): runstats' words
+        out.append(f"{'and' if out else 'dominated'} by the means of {names(flat)}, not tested (no spread, "
+                   f"{SAME_DIFFERENCE_WHY})")
     return "; ".join(out)
 
 

@@ -1,0 +1,47 @@
+"""Leftovers of the day's reviews: the saturated note, compare's weights line in the saved comparison, perf's × naive
+as paired as its × L1 (tests/test_probe_zmix20.py)."""
+
+from __future__ import annotations
+
+from benchmark.synthetic import synthetic_table
+
+
+def _ssim_at(l2: float):
+    """sr4, l1 vs l2 over 5 seeds: psnr tells them apart; ssim is 0.9 for every l1 run on every image, ``l2`` for
+    every l2 run."""
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.5}, metrics=("psnr", "ssim"), seeds=range(5),
+                        n_images=4)
+    m = (t["metric"] == "ssim") & (t["loss"] != "input")
+    t.loc[m, "value"] = 0.9
+    t.loc[m & (t["loss"] == "l2"), "value"] = l2
+    return t
+
+
+def _said(t):
+    from benchmark.export import notes
+    from benchmark.findings import check_all
+    from benchmark.stats import compute
+
+    lines = notes(compute(t, n_boot=20))
+    part = next(p for f in check_all(t, ["zhao2017_l1_vs_l2"]) for p in f.parts if p.metric == "ssim")
+    return [x for x in lines if x.startswith("Saturated")], [x for x in lines if "no spread" in x], part
+
+
+def test_a_constant_non_zero_difference_is_not_called_saturated():
+    """Was: the leaderboard's "Saturated — … no loss is told apart there" fired where every pair differed by the same
+    NON-zero amount (quantised values: l2 0.85 beside l1 0.9 on every run and image), which does tell them apart, and
+    the findings called it "are the runs copies, or the metric saturated?". Now saturated means the same scores
+    (RunComparison.same_scores); a constant non-zero difference is said as one (a quantised metric?), in both."""
+    sat, flat, part = _said(_ssim_at(0.85))
+    assert not sat, sat
+    assert len(flat) == 1 and "sr4/ssim: l1 vs l2" in flat[0] and "non-zero difference" in flat[0], flat
+    assert part.status == "no spread" and "non-zero difference" in part.note and "saturated" not in part.note, part.note
+
+
+def test_the_same_scores_are_still_called_saturated():
+    """The other case: ssim 0.9 for every run of both losses is the Saturated line (and no "Not tested" pair), and
+    the findings' part (tested with a margin, so no spread) says copied runs or a saturated metric."""
+    sat, flat, part = _said(_ssim_at(0.9))
+    assert len(sat) == 1 and "sr4/ssim" in sat[0] and "no loss is told apart" in sat[0], sat
+    assert not [x for x in flat if x.startswith("Not tested")], flat
+    assert part.status == "no spread" and "saturated metric" in part.note and "non-zero" not in part.note, part.note
