@@ -488,17 +488,21 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if check:  # the field has budget checks (benchmark.convergence): the new loss gets them too
             configs += [_config_from(check[0], loss, s, data, dev.type, group) for loss in new for s in seeds]
         current |= {run_id(c) for c in configs}
+        # a new deep loss beside a pixel-only field: which weights it gets, and how to choose — logged while planning
+        # and in the saved comparison (its task's notes), whose reader would otherwise trust a random-VGG result
+        weights_said = [said for loss in new if group and (said := field_weights_note(group, loss))]
         if tasks and task not in tasks:
             # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
             # trained the new loss here, so `compare --tasks X` never drops the other tasks' results
             if group and metrics and any(is_attempted(store, run_id(c), metrics) for c in configs):
-                notes[task], chosen[task] = task_notes, group
+                notes[task], chosen[task] = task_notes + weights_said, group
             continue
         notes[task] = task_notes
         for n in task_notes:
             log.warning("%s: %s", task, n)
         if group is None:
             continue
+        notes[task] += weights_said
         chosen[task] = group
         if not metrics:
             notes[task].append("skipped: the field has no scored metrics for this task.")
@@ -508,9 +512,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         log.info("%s: %s of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
                  "in the store", task, plural(len(configs), "run"), ", ".join(new), seeds, ", ".join(metrics),
                  len(configs) - cached, cached)
-        for loss in new:  # a new deep loss beside a pixel-only field: which weights it gets, and how to choose
-            if said := field_weights_note(group, loss):
-                log.info("%s: %s", task, said)
+        for said in weights_said:
+            log.info("%s: %s", task, said)
         # as `run` plans: test images trained on are warned of and recorded in the new runs' meta.json, as the
         # field's; only for the runs to train (those in the store have theirs: a compare run again decodes nothing)
         for pair in dict.fromkeys((c.train_data, c.test_data) for c in todo):

@@ -3,6 +3,8 @@ as paired as its × L1 (tests/test_probe_zmix20.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from benchmark.synthetic import synthetic_table
 
 
@@ -71,3 +73,31 @@ def test_the_shipped_profile_path_test_runs_alike_after_another_test_imported_th
         assert "benchmark.configs.__main__" in sys.modules  # put back as it was: no other test sees a change
     finally:
         mp.undo()
+
+
+@pytest.mark.slow  # a field trained (2 iterations), then the new loss trained and compared: a few seconds
+def test_the_saved_comparison_says_which_weights_a_new_deep_loss_got(tmp_path, capsys):
+    """Was: compare's line naming the weights a new deep loss gets beside a pixel-only field (random, and the spec
+    that chooses pretrained ones: compare.field_weights_note) was only logged while planning; compare/<loss>.md and
+    what `plbench compare` prints at its end did not say it, so a reader of the saved file trusted a random-VGG
+    result. Now it is one of its task's notes there, in the same words."""
+    from benchmark.cli import main
+    from benchmark.compare import field_weights_note
+    from benchmark.export import md_text
+
+    out = tmp_path / "field"
+    common = ["--crop", "32", "--batch-size", "2", "--device", "cpu"]
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "2", "--metrics",
+                 "psnr", "--no-budget-check", "--no-report", "--no-progress", "-q", "--out", str(out), *common]) == 0
+    capsys.readouterr()
+    loss = "l1 + 0.1*vgg"
+    assert main(["compare", "--loss", loss, "--out", str(out), "--device", "cpu", "--no-visual", "--formats", "png",
+                 "--bootstrap", "100"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    said = field_weights_note([{"config": {"backbone_weights": "none"}}], loss)
+    assert said and "trains on random backbone weights" in said
+    (saved,) = (out / "compare").glob("*.md")
+    text = " ".join(saved.read_text(encoding="utf-8").split())
+    quoted = " ".join(md_text(said, cell=False).split())  # as the summary quotes every note of its task
+    assert f"## denoise > {quoted}" in text, text
+    assert quoted in printed, printed
