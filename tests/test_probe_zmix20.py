@@ -3,6 +3,8 @@ as paired as its × L1 (tests/test_probe_zmix20.py)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from benchmark.synthetic import synthetic_table
@@ -101,3 +103,40 @@ def test_the_saved_comparison_says_which_weights_a_new_deep_loss_got(tmp_path, c
     quoted = " ".join(md_text(said, cell=False).split())  # as the summary quotes every note of its task
     assert f"## denoise > {quoted}" in text, text
     assert quoted in printed, printed
+
+
+def test_perf_s_times_naive_is_the_same_paired_statistic_as_its_times_l1(monkeypatch):
+    """Was: `plbench perf`'s × L1 was the median of the per-rep paired ratios while × naive beside it was still the
+    ratio of the two medians: two statistics in neighbouring columns, the second outside the range of its own reps'
+    ratios under load. Every rep times both (interleaved), so × naive is now the median of each rep's step over the
+    same rep's naive step. On the test's own clock: vgg takes 10, 10, 100 s in its three reps, naive:vgg 1, 10, 10 s
+    (paired ratios 10, 1, 10: median 10, where the medians' ratio is 1)."""
+    import time as _time
+
+    import torch
+
+    from benchmark import perf
+
+    clock = {"wall": 0.0}
+    took = {"l1": [1.0, 1.0, 1.0], "vgg": [10.0, 10.0, 100.0], "naive:vgg": [1.0, 10.0, 10.0]}
+
+    def timed(name):
+        def step():
+            clock["wall"] += took[name].pop(0)
+        return step
+
+    class Naive(torch.nn.Module):  # the reference built, never stepped for real: its step is the clock's
+        pass
+
+    monkeypatch.setattr(perf, "harness_step", lambda name, **kw: (timed(name), SimpleNamespace(
+        loss_fn=SimpleNamespace(provenance="none"))))
+    monkeypatch.setattr(perf, "NAIVE", {"vgg": ("naive:vgg", Naive)})
+    monkeypatch.setattr(perf, "_naive_step", lambda *a: timed("naive:vgg"))
+    monkeypatch.setattr(torch.optim, "Adam", lambda *a, **k: None)  # its first build imports for 0.8 s; never steps
+    monkeypatch.setattr(perf, "_warm_process", lambda *a, **k: None)
+    monkeypatch.setattr(_time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(_time, "process_time", lambda: clock["wall"])
+    rows = {r.name: r for r in perf.measure(["vgg"], net="tiny", batch=1, crop=32, device="cpu", reps=3, warmup=0,
+                                            naive=True, flops=False, images=[])}
+    assert rows["vgg"].x_naive == 10.0 and rows["vgg"].x_l1 == 10.0, rows["vgg"]
+    assert rows["naive:vgg"].x_naive is None and rows["l1"].x_naive is None
