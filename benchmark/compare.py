@@ -52,7 +52,7 @@ from benchmark.export import (
     one_image_text,
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, current_digests, gone_task, of_this_grid
-from benchmark.runstats import MIN_RUNS, NO_SPREAD, more_images
+from benchmark.runstats import MIN_RUNS, NO_SPREAD, SAME_DIFFERENCE_WHY, more_images
 from benchmark.stats import (
     INPUT,
     VERSION_SUFFIX,
@@ -488,17 +488,21 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if check:  # the field has budget checks (benchmark.convergence): the new loss gets them too
             configs += [_config_from(check[0], loss, s, data, dev.type, group) for loss in new for s in seeds]
         current |= {run_id(c) for c in configs}
+        # a new deep loss beside a pixel-only field: which weights it gets, and how to choose — logged while planning
+        # and in the saved comparison (its task's notes), whose reader would otherwise trust a random-VGG result
+        weights_said = [said for loss in new if group and (said := field_weights_note(group, loss))]
         if tasks and task not in tasks:
             # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
             # trained the new loss here, so `compare --tasks X` never drops the other tasks' results
             if group and metrics and any(is_attempted(store, run_id(c), metrics) for c in configs):
-                notes[task], chosen[task] = task_notes, group
+                notes[task], chosen[task] = task_notes + weights_said, group
             continue
         notes[task] = task_notes
         for n in task_notes:
             log.warning("%s: %s", task, n)
         if group is None:
             continue
+        notes[task] += weights_said
         chosen[task] = group
         if not metrics:
             notes[task].append("skipped: the field has no scored metrics for this task.")
@@ -508,9 +512,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         log.info("%s: %s of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
                  "in the store", task, plural(len(configs), "run"), ", ".join(new), seeds, ", ".join(metrics),
                  len(configs) - cached, cached)
-        for loss in new:  # a new deep loss beside a pixel-only field: which weights it gets, and how to choose
-            if said := field_weights_note(group, loss):
-                log.info("%s: %s", task, said)
+        for said in weights_said:
+            log.info("%s: %s", task, said)
         # as `run` plans: test images trained on are warned of and recorded in the new runs' meta.json, as the
         # field's; only for the runs to train (those in the store have theirs: a compare run again decodes nothing)
         for pair in dict.fromkeys((c.train_data, c.test_data) for c in todo):
@@ -1239,8 +1242,9 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
         out.append(f"{'and' if out else 'dominated'} by the means of {names(few)}, not tested (a test "
                    f"needs ≥ {MIN_RUNS} paired runs of the two: no verdict either way)")
     if flat:
-        out.append(f"{'and' if out else 'dominated'} by the means of {names(flat)}, not tested (no spread: every "
-                   "paired difference the same, SE 0 — copied runs or a saturated metric: no verdict either way)")
+        # a pair of the field's with no spread and a difference (an exact copy is tested, p 1): runstats' words
+        out.append(f"{'and' if out else 'dominated'} by the means of {names(flat)}, not tested (no spread, "
+                   f"{SAME_DIFFERENCE_WHY})")
     return "; ".join(out)
 
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.docmarkup import agree, plural
-from benchmark.runstats import more_images
+from benchmark.runstats import SAME_DIFFERENCE_WHY, more_images
 from benchmark.stats import (
     INPUT,
     Stats,
@@ -1105,13 +1105,14 @@ def pooled_sets_text(stats: Stats, below: bool = False) -> str:
 
 def saturated_columns(stats: Stats) -> list[str]:
     """The (task, metric) columns, "task/metric" in the columns' order, where every pair of losses the top group
-    tested has no spread (:attr:`benchmark.runstats.RunComparison.no_spread`: every paired difference the same, SE
-    0 — the findings' "no spread … saturated?"): ssim 0.9 for every loss bolds every one of them, telling none
-    apart."""
+    tested scores the same (:attr:`benchmark.runstats.RunComparison.same_scores`: every paired difference 0, SE 0 —
+    the findings' "no spread … saturated?"): ssim 0.9 for every loss bolds every one of them, telling none apart. A
+    column whose pairs differ by the same non-zero number on every run and image (a quantised metric) orders its
+    losses, and is not one: its pairs are the notes' "Not tested" line."""
     p = stats.pairs
-    if p.empty or "no_spread" not in p.columns:
+    if p.empty or "same_scores" not in p.columns:
         return []
-    flat = p.groupby(["task", "metric"], observed=True, sort=False)["no_spread"].all()
+    flat = p.groupby(["task", "metric"], observed=True, sort=False)["same_scores"].all()
     cols = {(str(t), str(m)) for (t, m), v in flat.items() if v}
     order = {m: i for i, m in enumerate(metric_order({m for _, m in cols}))}
     return [f"{t}/{m}" for t, m in sorted(cols, key=lambda c: (c[0], order[c[1]]))]
@@ -1191,19 +1192,20 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
         if unpaired:
             out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "
                        f"{', '.join(unpaired)}; never bold or {UP}/{DOWN}, whatever their means.")
+        # the cells' no_spread: pairs of status NO_SPREAD, a non-zero difference (an exact copy is tested, p 1)
         flat = restored[restored["no_spread"].astype(bool)] if "no_spread" in restored.columns else restored.iloc[0:0]
         saturated = saturated_columns(stats)
         if saturated:
-            out.append(f"Saturated — every paired (run, image) difference between its losses is the same number (no "
-                       f"spread, SE 0: a saturated metric or copied runs?): {', '.join(saturated)}; no loss is told "
+            out.append(f"Saturated — every loss scores the same on every run and image (every paired difference 0, "
+                       f"no spread, SE 0: a saturated metric or copied runs?): {', '.join(saturated)}; no loss is told "
                        "apart there, whatever its bold says.")
         flat = flat[[f"{t}/{m}" not in saturated for t, m in zip(flat["task"], flat["metric"])]]  # said just above
         if not flat.empty:
             seen = dict.fromkeys((r.task, r.metric, *sorted((r.label, other), key=name_key))  # each pair once
                                  for r in flat.itertuples(index=False) for other in r.no_spread.split("; "))
             pairs = "; ".join(f"{t}/{m}: {a} vs {b}" for t, m, a, b in seen)
-            out.append(f"Not tested — every paired (run, image) difference is the same number (no spread, SE 0: "
-                       f"duplicated runs or a saturated metric?): {pairs}; never bold or {UP}/{DOWN} for that.")
+            out.append(f"Not tested — no spread, {SAME_DIFFERENCE_WHY}: {pairs}; never bold or {UP}/{DOWN} for "
+                       "that.")
         if not is_baseline(stats.cells, stats.baseline).any():
             dead = stats.baseline in set(unscored(stats)["loss"])  # it ran, but every run diverged or failed
             out.append(f"Baseline `{stats.baseline}` " + ("has no scored run (every run diverged or failed)" if dead

@@ -73,6 +73,7 @@ from benchmark.runstats import (  # noqa: F401 (margins: API)
     TOO_FEW,
     TRAIN_AGAIN,
     more_images,
+    no_spread_why,
     practical_margin,
     two_level_df,
 )
@@ -620,8 +621,9 @@ class FindingResult:
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
                             (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
                                          f"names it: {SCORE_AGAIN})"),
-                            (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
-                                        "saturated metric)"),
+                            (NO_SPREAD, "no spread (" + "; or ".join(
+                                dict.fromkeys(no_spread_why(p.effect) for p in untested if p.verdict == NO_SPREAD))
+                             + ")"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
             k = sum(p.verdict == status and p not in unchecked and p not in blind for p in untested)
             if k and status not in skip:
@@ -1694,7 +1696,7 @@ def judge(parts: list[Part], alpha: float) -> None:
                     f"{plural(p.n_runs, 'paired run')}; a verdict needs ≥ {MIN_RUNS} (plbench calibrate)"
             elif p.status == NO_SPREAD:
                 p.note = (p.note + "; " if p.note else "") + \
-                    "every paired difference is the same (SE 0): no test; are the runs copies, or the metric saturated?"
+                    f"no spread, no test: {no_spread_why(p.effect)}"
             continue
         sig = p.p_adj < alpha
         p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)

@@ -9,7 +9,8 @@ naive fp32 eager references of the two classic deep-feature losses:
 * ``naive:lpips`` — the ``lpips`` package (``LPIPS(net="alex", pnet_rand=True)``, ``normalize=True``).
 
 Candidates are interleaved one step at a time and the median is reported, so drifts of the
-machine hit every candidate alike; ratios (× L1, × naive) are therefore measured in one run.
+machine hit every candidate alike; ratios (× L1, × naive) are therefore measured in one run, each
+the median over the reps of a step over the same rep's step of l1 (of the naive reference).
 FLOPs (``torch.utils.flop_counter``) come from one extra step each; peak memory (CUDA) from one step of
 each candidate built again alone, once the others are freed.
 
@@ -98,6 +99,8 @@ class PerfRow:
     it_per_s: float
     #: the median over the reps of its step over the same rep's l1 step (the statistic :attr:`x_l1_iqr` is of)
     x_l1: float
+    #: the same statistic against its naive reference (:data:`NAIVE`): the median over the reps of its step over the
+    #: same rep's naive step (None: no reference)
     x_naive: float | None
     peak_mem_mb: float | None
     gflop_per_step: float | None
@@ -286,8 +289,10 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 # runs' are (a GPU's wait has no CPU time; steps under MIN_JUDGED_S are too short to judge)
                 wall = sum(times[n])
                 share = cpu[n] / wall if dev.type == "cpu" and wall > 0 else None
-                rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired),
-                                    med[n] / med[ref] if ref else None,
+                # × naive: the same paired statistic, each rep's step over the same rep's naive step (every rep times
+                # both, interleaved) — not the ratio of the medians beside × L1's median of ratios
+                x_naive = statistics.median(t / b for t, b in zip(times[n], times[ref])) if ref else None
+                rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired), x_naive,
                                     peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
                                     x_l1_iqr=ratio, cpu_share=share,

@@ -92,8 +92,30 @@ class RunComparison:
         """Every paired (run, image) difference the same number, up to rounding (:func:`_paired_test`'s rule, SE 0):
         status :data:`NO_SPREAD`, or an exact copy tested without a margin (p 1) — under a margin a copy is
         :data:`NO_SPREAD` too, the findings' "no spread … saturated?". The leaderboard's saturated columns
-        (:func:`benchmark.export.saturated_columns`) are those whose every pair is this."""
+        (:func:`benchmark.export.saturated_columns`) are those whose every pair is :attr:`same_scores`."""
         return self.se == 0.0
+
+    @property
+    def same_scores(self) -> bool:
+        """No spread and no difference: every paired (run, image) difference 0 (each one within rounding of its
+        values, :func:`within_rounding`, is 0 in the test) — the two arms score the same. A pair with no spread and a
+        difference (the same non-zero number on every run and image: a quantised metric) is told apart by it, though
+        not tested (:func:`no_spread_why`)."""
+        return self.se == 0.0 and self.effect == 0.0
+
+
+#: why a pair with no spread is not tested, where it has no difference (:attr:`RunComparison.same_scores`) and where
+#: it has one (:func:`no_spread_why`)
+SAME_SCORES_WHY = "the same scores on every run and image, SE 0: copied runs or a saturated metric?"
+SAME_DIFFERENCE_WHY = ("the same non-zero difference on every run and image, SE 0: a quantised metric? It orders the "
+                       "two, but is no test")
+
+
+def no_spread_why(effect: float) -> str:
+    """Why a pair with no spread (SE 0) is not tested, in the words the leaderboard's notes, the findings' notes and
+    ``plbench compare`` share: the same scores (``effect`` 0: copied runs or a saturated metric?) or the same non-zero
+    difference on every run and image (a quantised metric?), which orders the two but is no test."""
+    return SAME_SCORES_WHY if effect == 0.0 else SAME_DIFFERENCE_WHY
 
 
 def mean_squares(v: np.ndarray) -> tuple[float, float, float]:

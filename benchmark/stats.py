@@ -623,7 +623,7 @@ def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[
 
 #: columns of :attr:`Stats.pairs`
 PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "ci_low", "ci_high", "p", "p_adj", "n_runs", "status",
-                "no_spread"]
+                "no_spread", "same_scores"]
 
 
 def is_baseline(cells: pd.DataFrame, baseline: str) -> pd.Series:
@@ -698,7 +698,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
             pairs_out += [{"task": b.task, "metric": b.metric, "a": b.labels[i], "b": b.labels[j], "effect": r.effect,
                            "ci_low": r.ci_low, "ci_high": r.ci_high,
                            "p": r.p, "p_adj": pa, "n_runs": r.n_runs, "status": r.status,
-                           "no_spread": r.no_spread}
+                           "no_spread": r.no_spread, "same_scores": r.same_scores}
                           for (i, j, r), pa in zip(runs, p_adj)]
         for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():

@@ -23,7 +23,8 @@ def test_measure_two_losses_side_by_side():
         assert r.ms_per_step > 0 and r.it_per_s == pytest.approx(1e3 / r.ms_per_step)
         assert r.gflop_per_step and r.gflop_per_step > 0 and r.achieved_tflops > 0
         assert r.peak_mem_mb is None  # CPU: no peak-memory counter
-    assert by["vgg"].x_naive == pytest.approx(by["vgg"].ms_per_step / by["naive:vgg"].ms_per_step)
+    # the median of the reps' paired ratios, as × L1 (tests/test_probe_zmix20.py pins the statistic on a fake clock)
+    assert by["vgg"].x_naive > 0 and by["naive:vgg"].x_naive is None
     assert by["l2"].x_naive is None
     text = format_rows(rows, "header")
     assert text.splitlines()[0] == "header" and "× L1" in text and "naive:vgg" in text

@@ -42,22 +42,19 @@ def test_readme_says_how_to_copy_a_shipped_profile_and_the_command_prints_its_pa
     readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
     assert "`cp benchmark/configs/cpu.yaml mine.yaml`" in readme and (root / "benchmark/configs/cpu.yaml").is_file()
     assert '`cp "$(python -m benchmark.configs cpu)" mine.yaml`' in readme
-    for argv, want in ((["cpu"], ["cpu.yaml"]), (["configs/standard-cpu.yaml"], ["standard-cpu.yaml"]),
-                       ([], ["cpu.yaml", "full.yaml", "quick.yaml", "standard-cpu.yaml", "standard.yaml"])):
-        old = sys.argv
-        sys.argv = ["benchmark.configs", *argv]
-        try:
+    with pytest.MonkeyPatch.context() as mp:
+        # as `python -m` runs it, whatever test imported the module before (runpy warned "found in sys.modules" then:
+        # tests/test_probe_zmix20.py); put back after
+        mp.delitem(sys.modules, "benchmark.configs.__main__", raising=False)
+        for argv, want in ((["cpu"], ["cpu.yaml"]), (["configs/standard-cpu.yaml"], ["standard-cpu.yaml"]),
+                           ([], ["cpu.yaml", "full.yaml", "quick.yaml", "standard-cpu.yaml", "standard.yaml"])):
+            mp.setattr(sys, "argv", ["benchmark.configs", *argv])
             runpy.run_module("benchmark.configs", run_name="__main__")
-        finally:
-            sys.argv = old
-        paths = capsys.readouterr().out.split("\n")[:-1]
-        assert [Path(p).name for p in paths] == want and all(Path(p).is_file() for p in paths), paths
-    sys.argv, old = ["benchmark.configs", "cpuu"], sys.argv
-    try:
+            paths = capsys.readouterr().out.split("\n")[:-1]
+            assert [Path(p).name for p in paths] == want and all(Path(p).is_file() for p in paths), paths
+        mp.setattr(sys, "argv", ["benchmark.configs", "cpuu"])
         with pytest.raises(SystemExit) as got:
             runpy.run_module("benchmark.configs", run_name="__main__")
-    finally:
-        sys.argv = old
     assert "configs/cpu.yaml" in str(got.value) and "\n" not in str(got.value), got.value
 
 
