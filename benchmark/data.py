@@ -2001,17 +2001,19 @@ def check_source_as_written(spec: DataSpec) -> None:
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
 
 
-def check_source_readable(spec: DataSpec) -> None:
+def check_source_readable(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
     id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
     images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
     folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
-    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load."""
+    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load. ``asked``: the (hub id,
+    revision) pairs the hub was already asked about in this planning (one set per planning, filled here), so that
+    one id used as training and test data, or in several splits, is asked once."""
     kind = spec.kind
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
-        _check_on_hub(spec)
+        _check_on_hub(spec, asked)
     elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
     elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
@@ -2071,16 +2073,22 @@ def _not_cached(spec: DataSpec) -> bool:
     return not any(p.exists() for p in there)
 
 
-def _check_on_hub(spec: DataSpec) -> None:
+def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
     """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
     request, so that a misspelt id (or one private or gated, no token with access to it set: the hub says 401 or 404
     alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while the grid is
     planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
     (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
-    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it."""
+    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it.
+    A (hub id, revision) in ``asked`` is not asked again (its answer was taken: a refusal would have ended the
+    planning); it is added to it."""
     from huggingface_hub import HfApi, constants
 
     repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
+    if asked is not None:
+        if (repo, spec.revision) in asked:
+            return
+        asked.add((repo, spec.revision))
     try:
         HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
