@@ -36,3 +36,34 @@ def test_a_hub_id_used_for_training_and_testing_is_asked_of_the_hub_once(tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and re.search(r"'me/photos' is not cached and the hub cannot be reached", err[-1]), err
     assert asked == [("me/photos", "v2"), ("me/photos", None)], asked
+
+
+def test_the_early_hub_check_gives_up_after_its_deadline_on_a_hung_network(tmp_path, monkeypatch):
+    """The check's only bound was huggingface_hub's ETag timeout (10 s) on the request, which does not cover a hang
+    in name resolution or connect on a broken network (no HF_HUB_OFFLINE set): planning could hang for minutes before
+    any run. The whole request runs under a deadline (data.HUB_CHECK_S); past it, one line says the hub did not
+    answer in so many seconds, and planning stops there (the id is not cached: its load would need that network)."""
+    import threading
+    import time
+
+    import pytest
+    from huggingface_hub import HfApi
+
+    import benchmark.data as data
+    from benchmark.errors import UserError
+
+    _online(monkeypatch, tmp_path)
+    monkeypatch.setattr(data, "HUB_CHECK_S", 0.05, raising=False)  # the old code: no such name
+    answered = threading.Event()
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: answered.wait(5))
+    late = threading.Timer(0.5, answered.set)  # the hub's late answer (a check without a deadline takes it as a yes)
+    late.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(UserError, match=r"'me/photos' is not cached and the hub did not answer in 0\.05 s") as e:
+            data.check_source_readable(data.DataSpec.parse("me/photos:test"))
+    finally:
+        late.cancel()
+        answered.set()
+    assert time.monotonic() - start < 0.4 and "\n" not in str(e.value)
+    assert "HF_HUB_OFFLINE=1" in str(e.value) and "check the network" in str(e.value), e.value
