@@ -1942,12 +1942,14 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
     # a test source's slip said before the training images are decoded (minutes): a table's row, a split, a hub id
-    # online; not the first training source's (its own load, next, says it) nor one the cache holds (read twice)
+    # online; not the first training source's (its own load, next, says it) nor one the cache holds (read twice);
+    # a hub id (and revision) asked of the hub once, whichever sources and splits name it
+    asked: set[tuple[str, str | None]] = set()
     for role, sources in (("train_data", train[1:]), ("test_data", tests)):
         with s.blamed(role):
             for d in sources:
                 if d not in data:
-                    check_source_readable(d)
+                    check_source_readable(d, asked)
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
     # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from
     # these images (decoded once: resolve() fingerprints them next)

@@ -2001,17 +2001,19 @@ def check_source_as_written(spec: DataSpec) -> None:
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
 
 
-def check_source_readable(spec: DataSpec) -> None:
+def check_source_readable(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
     id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
     images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
     folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
-    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load."""
+    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load. ``asked``: the (hub id,
+    revision) pairs the hub was already asked about in this planning (one set per planning, filled here), so that
+    one id used as training and test data, or in several splits, is asked once."""
     kind = spec.kind
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
-        _check_on_hub(spec)
+        _check_on_hub(spec, asked)
     elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
     elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
@@ -2071,40 +2073,76 @@ def _not_cached(spec: DataSpec) -> bool:
     return not any(p.exists() for p in there)
 
 
-def _check_on_hub(spec: DataSpec) -> None:
+# the early hub check's deadline on its whole request (seconds): huggingface_hub's ETag timeout (10 s) bounds a read,
+# not a hang in name resolution or connect on a broken network (no HF_HUB_OFFLINE set); twice it
+HUB_CHECK_S = 20.0
+
+
+class _HubSilent(TimeoutError):
+    """The hub did not answer the early check (:func:`_check_on_hub`) within :data:`HUB_CHECK_S`."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"the hub did not answer in {seconds:g} s")
+        self.seconds = seconds
+
+
+def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
     """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
     request, so that a misspelt id (or one private or gated, no token with access to it set: the hub says 401 or 404
     alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while the grid is
     planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
     (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
-    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it."""
+    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it.
+    A (hub id, revision) in ``asked`` is not asked again (its answer was taken: a refusal would have ended the
+    planning); it is added to it. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub
+    that has not answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so
+    its load needs the same network, and datasets' retries there would hang the planning for minutes."""
+    import threading
+
     from huggingface_hub import HfApi, constants
 
     repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
-    try:
-        HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
-        names = {c.__name__ for c in type(exc).__mro__}
-        status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
-        if "GatedRepoError" in names:
-            why = (f"the dataset {repo} is gated: accept its terms on https://huggingface.co/datasets/{repo} with the "
-                   "account of the token set (HF_TOKEN, or hf auth login)")
-        elif "RevisionNotFoundError" in names:
-            why = f"the hub's dataset {repo} has no revision {spec.revision!r}"
-        elif "RepositoryNotFoundError" in names:
-            why = (f"the hub holds no dataset {repo}, or it is private or gated and no token with access to it is "
-                   "set: HF_TOKEN, or hf auth login")
-        elif status == 403:
-            raise _hub_error(spec, PermissionError(
-                f"the hub refuses the token set for dataset {repo} ({_hub_words(exc)}): a token with read access to "
-                "it (HF_TOKEN, or hf auth login; a fine-grained token granted this repository)")) from None
-        elif status is None and (isinstance(exc, OSError) or names & {"TransportError", "ConnectionError",
-                                                                        "Timeout"}):
-            raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
-        else:
-            log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
+    if asked is not None:
+        if (repo, spec.revision) in asked:
             return
-        raise _hub_error(spec, FileNotFoundError(why)) from None
+        asked.add((repo, spec.revision))
+    answer: list[Exception | None] = []
+
+    def ask() -> None:
+        try:
+            HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
+            answer.append(None)
+        except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
+            answer.append(exc)
+
+    thread = threading.Thread(target=ask, name=f"hub check {repo}", daemon=True)  # daemon: never holds the exit
+    thread.start()
+    thread.join(HUB_CHECK_S)
+    if not answer:
+        raise _hub_error(spec, _HubSilent(HUB_CHECK_S)) from None
+    if (exc := answer[0]) is None:  # the hub holds it
+        return
+    names = {c.__name__ for c in type(exc).__mro__}
+    status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
+    if "GatedRepoError" in names:
+        why = (f"the dataset {repo} is gated: accept its terms on https://huggingface.co/datasets/{repo} with the "
+               "account of the token set (HF_TOKEN, or hf auth login)")
+    elif "RevisionNotFoundError" in names:
+        why = f"the hub's dataset {repo} has no revision {spec.revision!r}"
+    elif "RepositoryNotFoundError" in names:
+        why = (f"the hub holds no dataset {repo}, or it is private or gated and no token with access to it is "
+               "set: HF_TOKEN, or hf auth login")
+    elif status == 403:
+        raise _hub_error(spec, PermissionError(
+            f"the hub refuses the token set for dataset {repo} ({_hub_words(exc)}): a token with read access to "
+            "it (HF_TOKEN, or hf auth login; a fine-grained token granted this repository)")) from None
+    elif status is None and (isinstance(exc, OSError) or names & {"TransportError", "ConnectionError",
+                                                                    "Timeout"}):
+        raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
+    else:
+        log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
+        return
+    raise _hub_error(spec, FileNotFoundError(why)) from None
 
 
 def _hub_words(exc: BaseException) -> str:
@@ -2175,6 +2213,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
                          f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
                          "--repo-type dataset --local-dir DIR)")
+    if isinstance(exc, _HubSilent):  # a network that resolves or connects nowhere, and not in the cache
+        return UserError(f"dataset {spec.source!r} is not cached and {exc}, and {local}: check the network (its "
+                         f"DNS, a proxy), or download it on a connected machine into {cache} or pass a local folder; "
+                         "HF_HUB_OFFLINE=1 reads the caches alone, the hub not asked")
     if isinstance(exc, ConnectionError) or "Couldn't reach" in text:  # no network, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
                          f"download it on a connected machine into {cache}, or pass a local folder "
