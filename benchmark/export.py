@@ -68,7 +68,9 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
                 "pooled over a CPU and a GPU, two GPU models or two CPU "
                 "models or thread counts: – for a "
                 "loss timed on more than one, the notes give each device's median); `peak MiB`: the largest peak of "
-                "GPU memory over its runs (– on a CPU); `RSS MiB`: the largest peak of CPU memory (the resident memory "
+                "GPU memory allocated by tensors over its runs (– on a CPU; what the caching allocator reserved, "
+                "which sizes `--workers-per-gpu`, is at least as much: `costs.csv`'s `peak_mem_reserved_mb`); "
+                "`RSS MiB`: the largest peak of CPU memory (the resident memory "
                 "of a run's process while it trained and was scored, imports and data included) over its runs "
                 "(a run's whose peak was not reset at its start, which may be an earlier run's, left out).")
 
@@ -2140,7 +2142,10 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
                      "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
-        "peak_mem_mb": "the largest peak of GPU memory over its runs (MiB); empty on a CPU",
+        "peak_mem_mb": "the largest peak of GPU memory allocated by tensors over its runs (MiB); empty on a CPU",
+        "peak_mem_reserved_mb": "the largest peak of GPU memory the caching allocator reserved over its runs (MiB; "
+                                "at least peak_mem_mb): what --workers-per-gpu is sized by, as the memory check "
+                                "sizes it; empty on a CPU and for runs recorded before it was",
         "peak_rss_mb": "the largest peak of CPU memory over its runs (MiB): the resident memory of a run's process "
                        "while it trained and was scored (imports and data included; meta.json's peak_rss_mb; a peak "
                        "not reset at the run's start, peak_rss_of: process, left out)",

@@ -170,6 +170,9 @@ class TrainResult:
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
     stop_requested: bool = False
+    #: the caching allocator's peak reserved (MiB), as ``peak_mem_mb`` is of the allocated: what a GPU's workers are
+    #: sized by (:func:`benchmark.resources.check_fits` measures reserved bytes), often 1.2–2× the allocated
+    peak_mem_reserved_mb: float | None = None
 
 
 def cuda_determinism() -> None:
@@ -384,6 +387,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # the peak memory of the attempts before (an attempt killed for memory held more than its resume may)
     rss_before, rss_own_before = _prior_rss(prior)
     mem_before = prior.get("peak_mem_mb") if isinstance(prior.get("peak_mem_mb"), (int, float)) else None
+    reserved_before = _number(prior.get("peak_mem_reserved_mb"))
     if device.type == "cpu" and threads_before and threads_before != (threads,):
         log.warning("%s/%s seed %d: resumed on %d threads after training on %s: its numbers are not bit-identical "
                     "to an uninterrupted run on either (recorded in meta.json as threads_before_resume)",
@@ -471,6 +475,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             out["peak_rss_mb"] = rss
         if device.type == "cuda":
             out["peak_mem_mb"] = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20)
+            out["peak_mem_reserved_mb"] = _largest(reserved_before, torch.cuda.max_memory_reserved(device) / 2**20)
         return out
 
     def _save(at: int) -> None:
@@ -547,6 +552,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         step.prefetch.close()
     wall = train_s + time.perf_counter() - t0
     peak = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20) if device.type == "cuda" else None
+    reserved = (_largest(reserved_before, torch.cuda.max_memory_reserved(device) / 2**20) if device.type == "cuda"
+                else None)
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
@@ -554,7 +561,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
                        stop_requested=stop_requested, cpu_share=share, cpu_cores=cores, peak_rss_before=rss_before,
-                       peak_rss_own_before=rss_own_before)
+                       peak_rss_own_before=rss_own_before, peak_mem_reserved_mb=reserved)
+
+
+def _number(value) -> float | None:
+    """``value`` where it is a number (a checkpoint's or meta.json's field), else None (missing: an older one)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _largest(*values: float | None) -> float | None:
@@ -590,6 +602,10 @@ def peak_rss_fields(result: TrainResult | None, own_peak: bool, before: dict | N
         mem_before = result.peak_mem_mb if result is not None else (before or {}).get("peak_mem_mb")
         mem_before = mem_before if isinstance(mem_before, (int, float)) else None
         out["peak_mem_mb"] = _largest(mem_before, torch.cuda.max_memory_allocated(device) / 2**20)
+        reserved_before = result.peak_mem_reserved_mb if result is not None else (before or {}).get(
+            "peak_mem_reserved_mb")
+        out["peak_mem_reserved_mb"] = _largest(_number(reserved_before),
+                                               torch.cuda.max_memory_reserved(device) / 2**20)
     peak = _largest(resources.peak_rss_mb(), rss_before)
     if peak is None:
         return out
@@ -1789,7 +1805,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "wall_s": time.time() - started if wall_s is None else wall_s,
             "train_s": r.wall_s, "iterations_done": r.iterations_done,
             **_cost(r), "final_loss": r.final_loss,
-            "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
+            "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb, "peak_mem_reserved_mb": r.peak_mem_reserved_mb,
             "diverged_at": r.diverged_at,
             "weights": r.loss_fn.provenance, "weights_sha256": files_sha256(r.loss_fn),
             "net_params": count_params(r.net), "resumed_at": r.resumed_at,

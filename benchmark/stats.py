@@ -1544,7 +1544,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
-    max peak MiB (``peak_mem_mb``, GPU memory; ``peak_rss_mb``, the process's resident memory on the host, meta.json's
+    max peak MiB (``peak_mem_mb``, GPU memory allocated; ``peak_mem_reserved_mb``, GPU memory the caching allocator
+    reserved, what a GPU's workers are sized by, empty for a run recorded before it was; ``peak_rss_mb``, the
+    process's resident memory on the host, meta.json's
     per run). A label timed on several kinds of
     device (:func:`device_kinds`: a CPU and a GPU, two GPU models, two CPU models or thread counts) gets no pooled
     ms/it (NaN):
@@ -1589,6 +1591,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                 label += version_suffix(ver)
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
+                     "peak_mem_reserved_mb": m.get("peak_mem_reserved_mb"),
                      # a peak not reset at the run's start (peak_rss_of: process) may be an earlier run's: left out
                      "peak_rss_mb": m.get("peak_rss_mb") if m.get("peak_rss_of") != "process" else None,
                      "device": m.get("device"), "device_name": m.get("device_name"), "threads": m.get("threads"),
@@ -1600,7 +1603,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      "timed_busy": m.get("ms_per_it") is not None and m.get("cpu_share") is not None
                      and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
-            "peak_mem_mb", "peak_rss_mb", "device",
+            "peak_mem_mb", "peak_mem_reserved_mb", "peak_rss_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "timed_model_assumed"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
@@ -1609,6 +1612,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df = pd.DataFrame(rows)
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
+    df["peak_mem_reserved_mb"] = pd.to_numeric(df["peak_mem_reserved_mb"], errors="coerce")
     df["peak_rss_mb"] = pd.to_numeric(df["peak_rss_mb"], errors="coerce")
 
     # a run whose meta.json names no CPU model (x86_64: recorded before it was named) counted as the store's one model
@@ -1633,6 +1637,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "ms_per_it_low": math.nan if mixed else g["ms_per_it"].min(),
                           "ms_per_it_high": math.nan if mixed else g["ms_per_it"].max(),
                           "peak_mem_mb": g["peak_mem_mb"].max(),
+                          "peak_mem_reserved_mb": g["peak_mem_reserved_mb"].max(),  # what sizes a GPU's workers
                           "peak_rss_mb": g["peak_rss_mb"].max(),  # the host's memory, a GPU run's too
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
                           "ms_per_it_by_device": "; ".join(

@@ -210,14 +210,17 @@ def test_a_gpu_run_s_peak_memory_covers_its_scoring_and_a_failed_run_records_it(
     gpu = SimpleNamespace(type="cuda")  # no CUDA here: the allocator's counter is the test's
     peak = [5000 * 2**20]
     monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: peak[0])
+    monkeypatch.setattr(torch.cuda, "max_memory_reserved", lambda device=None: peak[0])
     monkeypatch.setattr(resources, "peak_rss_mb", lambda: 800.0)
-    trained = SimpleNamespace(peak_mem_mb=2000.0, peak_rss_before=None, peak_rss_own_before=True)
-    assert peak_rss_fields(trained, True, device=gpu) == {"peak_rss_mb": 800.0, "peak_mem_mb": 5000.0}
+    trained = SimpleNamespace(peak_mem_mb=2000.0, peak_mem_reserved_mb=None, peak_rss_before=None,
+                              peak_rss_own_before=True)
+    assert peak_rss_fields(trained, True, device=gpu) == {"peak_rss_mb": 800.0, "peak_mem_mb": 5000.0,
+                                                         "peak_mem_reserved_mb": 5000.0}
     peak[0] = 1000 * 2**20  # scoring held less than training did
     assert peak_rss_fields(trained, True, device=gpu)["peak_mem_mb"] == 2000.0
     # failed in training, resumed from a checkpoint whose attempt held 7 GB: none returned, the checkpoint's kept
     got = peak_rss_fields(None, True, before={"peak_mem_mb": 7000.0, "peak_rss_mb": 600.0}, device=gpu)
-    assert got == {"peak_rss_mb": 800.0, "peak_mem_mb": 7000.0}, got
+    assert got == {"peak_rss_mb": 800.0, "peak_mem_mb": 7000.0, "peak_mem_reserved_mb": 1000.0}, got
     assert peak_rss_fields(None, True, device=gpu)["peak_mem_mb"] == 1000.0  # failed before any checkpoint
     assert "peak_mem_mb" not in peak_rss_fields(trained, True, device=torch.device("cpu"))
 
