@@ -434,3 +434,37 @@ def steps_on_a_fake_clock(monkeypatch, per_step: tuple[float, float], kill_at: i
     monkeypatch.setattr(_time, "perf_counter", lambda: state.wall)
     monkeypatch.setattr(_time, "process_time", lambda: state.cpu)
     return state
+
+
+def direction_store(root, flip: str = "", to=True, n_images: int = 4):
+    """A store of l1 and good (denoise, 2 seeds × ``n_images`` images, psnr and lpips), the rows of the runs ``flip``
+    names ("input": the degraded input's; "first": the run read first, ``min(store.run_ids())``) saying lpips is
+    higher-is-better (``to``): a metric whose rows disagree on its direction, for the tests of its one rule."""
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    runs = list(synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr", "lpips"), seeds=range(2),
+                               n_images=n_images, budget_check=False))
+    first = min(rid for rid, _, _ in runs)
+    for rid, meta, rows in runs:
+        if (flip == "input" and meta.get("kind") == "input") or (flip == "first" and rid == first):
+            rows = [{**r, "higher_is_better": to} if r["metric"] == "lpips" else r for r in rows]
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+def dry_run_of_test_data(monkeypatch, capsys, source: str, out) -> tuple[int, list[str], list[str]]:
+    """``plbench run --dry-run`` of l1 on denoise with ``--test-data source``: (its exit code, its stderr's lines, the
+    sources it decoded), for the tests that a source is refused before any image is decoded."""
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    decoded = []
+    real = data._decoded
+    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", source,
+                 "--out", str(out), "--dry-run", "--no-progress"])
+    return code, capsys.readouterr().err.strip().splitlines(), decoded

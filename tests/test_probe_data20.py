@@ -238,9 +238,7 @@ def test_a_misspelt_split_or_column_of_a_test_source_is_refused_before_any_image
     ``saved#imag`` was refused only after the training sources were decoded: its splits and columns are looked at
     (no image decoded) while the grid's sources are checked."""
     import datasets
-
-    import benchmark.data as data
-    from benchmark.cli import main
+    from conftest import dry_run_of_test_data
 
     for split in ("train", "test"):
         _pngs(tmp_path / "photos" / split, "a", "b", size=(32, 32))
@@ -250,12 +248,7 @@ def test_a_misspelt_split_or_column_of_a_test_source_is_refused_before_any_image
             features=datasets.Features({"image": datasets.Image()})) for split in ("train", "test")}
         ).save_to_disk(str(tmp_path / "saved"))
     source = str(tmp_path / ("saved" if kind == "saved" else "photos")) + (slip if slip[0] == ":" else ":test" + slip)
-    decoded = []
-    real = data._decoded
-    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
-    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", source,
-                 "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
-    err = capsys.readouterr().err.strip().splitlines()
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, source, tmp_path / "r")
     assert code == 2 and said in err[-1], err
     assert decoded == [], decoded
 

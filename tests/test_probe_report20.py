@@ -130,6 +130,26 @@ def test_report_html_keeps_a_right_to_left_name_before_its_number():
 
 
 #: the page's width and its widest content, and the overall ranking table's right edge, written into the body
+def _fit_in_chromium(tmp_path, html: str, script: str, tab: str = "") -> list[int]:
+    """report.html ``html`` with ``script`` (which writes its measures into body's ``data-fit``) opened in headless
+    chromium in a 1280 × 900 window (at ``tab``, e.g. "#findings"): the measures, as ints."""
+    import re
+    import subprocess
+
+    from conftest import needs
+    from test_report_html import CHROMIUM
+
+    needs(CHROMIUM is not None, "chromium (Debian's package)")
+    page = tmp_path / "report.html"
+    page.write_text(html.replace("</body>", script + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
+                           page.resolve().as_uri() + tab], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return list(map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(",")))
+
+
 OVERVIEW_FIT = """<script>(function(){var t=document.querySelector('section.tab.active table.ranks');
 var d=document.documentElement;document.body.setAttribute('data-fit',[Math.ceil(t.getBoundingClientRect().right),
 d.clientWidth,d.scrollWidth].join(','));})();</script>"""
@@ -142,27 +162,13 @@ def test_the_overall_ranking_fits_the_page_beside_a_60_character_loss_name(tmp_p
     window, its 'diverged' and 'failed' columns off the page, which scrolled sideways as a whole. Now its names wrap
     (at 16em, as the task tables' do) inside a scroll box: the table ends on the page, the page is as wide as the
     window."""
-    import re
-    import subprocess
-
-    from conftest import needs
-    from test_report_html import CHROMIUM
-
     from benchmark.export import html_report
     from benchmark.stats import compute
 
-    needs(CHROMIUM is not None, "chromium (Debian's package)")
     long = "l1 + 0.01*ms_ssim + 0.001*vgg(layers=('relu1_2','relu2_2'))"
     t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, long: 0.1}, metrics=("psnr", "ssim"), seeds=range(5),
                         n_images=6, seed=3, seed_sd=0.1)
-    page = tmp_path / "report.html"
-    page.write_text(html_report(compute(t, n_boot=20), {}).replace("</body>", OVERVIEW_FIT + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
-                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
-                           page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    right, width, widest = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    right, width, widest = _fit_in_chromium(tmp_path, html_report(compute(t, n_boot=20), {}), OVERVIEW_FIT)
     assert width == 1280 and right <= width and widest <= width, (right, width, widest)
 
 
@@ -177,9 +183,6 @@ def test_the_findings_tab_fits_the_page_with_a_long_verdict(tmp_path):
     (2 tested; closest sr4/lpips, p_holm = 0.061: ≈ 11 paired seeds per arm (5 now) would reproduce it …)" made the
     table some 2000 px wide, in no scroll box, the claim and source columns past a 1280 px window. Now the sentence
     wraps under its verdict badge (the badge itself kept whole) and the table sits in a scroll box."""
-    import re
-    import subprocess
-
     from conftest import needs
     from test_report_html import CHROMIUM
 
@@ -197,15 +200,8 @@ def test_the_findings_tab_fits_the_page_with_a_long_verdict(tmp_path):
         results = check_all(t, ["delbracio2021_pdl"], n_boot=20)
         stats = compute(t, n_boot=20)
     assert len(results[0].verdict_text) > 150, results[0].verdict_text
-    page = tmp_path / "report.html"
     html = html_report(stats, {}, findings=findings_html(results))
-    page.write_text(html.replace("</body>", FINDINGS_FIT + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
-                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
-                           page.resolve().as_uri() + "#findings"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    right, width, widest = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    right, width, widest = _fit_in_chromium(tmp_path, html, FINDINGS_FIT, "#findings")
     assert width == 1280 and right <= width and widest <= width, (right, width, widest)
 
 
@@ -219,9 +215,6 @@ def test_the_findings_table_needs_no_sideways_scrolling_at_1280_px(tmp_path):
     its scroll box was wider than a 1280 px window: its parts tally ("2/12 reproduced, 0 contradicted, 6 out of
     regime (4 circular not counted)") on one line, the wrapping columns squeezed to a word a line, its source column
     off to the right. Now the tally wraps too and every wrapping column keeps 9em: the table fits its box."""
-    import re
-    import subprocess
-
     from conftest import needs
     from test_report_html import CHROMIUM
 
@@ -238,15 +231,8 @@ def test_the_findings_table_needs_no_sideways_scrolling_at_1280_px(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results, stats = check_all(t, n_boot=20), compute(t, n_boot=20)
-    page = tmp_path / "report.html"
     html = html_report(stats, {}, findings=findings_html(results))
-    page.write_text(html.replace("</body>", FINDINGS_BOX + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
-                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
-                           page.resolve().as_uri() + "#findings"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    table, box = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    table, box = _fit_in_chromium(tmp_path, html, FINDINGS_BOX, "#findings")
     assert table <= box, (table, box)
 
 

@@ -57,19 +57,13 @@ def test_a_test_source_refused_by_its_name_is_refused_before_any_image_is_decode
     """``--test-data nonexist`` (a hub id not cached, offline) and ``--test-data notes.pdf`` (a file that is no
     source) were refused only after the whole training set was decoded (BSD200 + T91: minutes): what a source's name
     and the disk say alone is said before any image is read."""
-    import benchmark.data as data
-    from benchmark.cli import main
+    from conftest import dry_run_of_test_data
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4\n")
-    decoded = []
-    real = data._decoded
-    monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
-    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--test-data", source,
-                 "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
-    err = capsys.readouterr().err.strip().splitlines()
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, source, tmp_path / "r")
     assert code == 2 and source in err[-1], err
     assert decoded == [], decoded
 

@@ -46,22 +46,12 @@ def test_check_reports_a_metric_whose_runs_disagree_on_its_direction(tmp_path, c
     """Was: `plbench check` (the store's health check) said every record was readable and exited 0 on a store whose
     lpips rows disagree on their direction, which every report, findings and compare then refuses. Now it says the
     same line table() raises, and exits 1; a store whose metrics agree is as clean as before."""
+    from conftest import direction_store
+
     from benchmark.cli import main
-    from benchmark.results import ResultsStore, atomic_write_json
-    from benchmark.synthetic import synthetic_runs
 
     def store(root, flip):
-        s = ResultsStore(root)
-        s.ensure_writable()
-        runs = list(synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr", "lpips"), seeds=range(2),
-                                   n_images=2, budget_check=False))
-        first = min(rid for rid, _, _ in runs)
-        for rid, meta, rows in runs:
-            if flip and rid == first:
-                rows = [{**r, "higher_is_better": True} if r["metric"] == "lpips" else r for r in rows]
-            s.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
-            atomic_write_json(s.run_dir(rid) / "meta.json", meta)
-        return first
+        return min(direction_store(root, "first" if flip else "", n_images=2).run_ids())
 
     first = store(tmp_path / "bad", True)
     assert main(["check", "--out", str(tmp_path / "bad")]) == 1

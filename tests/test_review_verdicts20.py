@@ -9,22 +9,9 @@ from benchmark.errors import UserError
 
 
 def _store(tmp_path, flip: str = "", to=True):
-    """A store of l1 and good (denoise, 2 seeds × 4 images, psnr and lpips), the rows of the runs ``flip`` names
-    ("input": the degraded input's; "first": the run read first) saying lpips is higher-is-better (``to``)."""
-    from benchmark.results import ResultsStore, atomic_write_json
-    from benchmark.synthetic import synthetic_runs
+    from conftest import direction_store
 
-    store = ResultsStore(tmp_path)
-    store.ensure_writable()
-    runs = list(synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr", "lpips"), seeds=range(2),
-                               n_images=4, budget_check=False))
-    first = min(rid for rid, _, _ in runs)
-    for rid, meta, rows in runs:
-        if (flip == "input" and meta.get("kind") == "input") or (flip == "first" and rid == first):
-            rows = [{**r, "higher_is_better": to} if r["metric"] == "lpips" else r for r in rows]
-        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
-        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
-    return store
+    return direction_store(tmp_path, flip, to)
 
 
 @pytest.mark.parametrize("flip", ["input", "first"])
