@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import scipy.stats  # noqa: F401 - the statistics' own import, at collection rather than in the first test's time
+import torch._dynamo  # noqa: F401 - what Adam's first construction imports (seconds), paid at collection likewise
 
 from benchmark import stats as S
 
@@ -71,3 +72,57 @@ def test_a_loss_timed_busy_alone_keeps_its_median_and_says_so(monkeypatch):
     assert costs.loc["l1", "ms_per_it"] == 50.0 and costs.loc["l1", "timed_busy"] == 2
     text = " ".join(reads_high_cost_lines(SimpleNamespace(costs=costs.reset_index())))
     assert "(l1)" in text and "reads high" in text and "left out" not in text, text
+
+
+class _Allocator:
+    """A stand-in for torch.cuda's counters on the CPU: every step allocates 3 MiB and the caching allocator keeps
+    8 MiB reserved (what it holds for the step, at least as much), so the two peaks differ as on a GPU."""
+
+    def __init__(self):
+        self.resets = 0
+
+    def max_memory_allocated(self, device=None) -> int:
+        return 3 * 2**20
+
+    def max_memory_reserved(self, device=None) -> int:
+        return 8 * 2**20
+
+    def reset_peak_memory_stats(self, device=None) -> None:
+        self.resets += 1
+
+    def synchronize(self, device=None) -> None:
+        pass
+
+    def empty_cache(self) -> None:
+        pass
+
+
+def test_perf_reports_the_reserved_peak_beside_the_allocated_one(monkeypatch):
+    """Was: ``plbench perf``'s ``peak MiB`` was the allocator's allocated peak alone, unlabelled as such, while a run's
+    meta.json and costs.csv also record what the caching allocator reserved — what ``--workers-per-gpu`` is sized by
+    (at least as much; 1.3–2× on a small net): a user sizing workers from perf's table undercounted. Now each row
+    carries ``peak_mem_reserved_mb`` beside ``peak_mem_mb``, the table prints both (``rsv MiB``) and a line under it
+    says which is which."""
+    import gc
+
+    import torch
+
+    from benchmark import perf
+    from benchmark.data import ImageRecord
+
+    monkeypatch.setattr(perf, "training_images", lambda crop: [
+        ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i))) for i in range(2)])
+    meter = _Allocator()
+    gc.freeze()  # (perf's gc.collect over the whole test process: seconds)
+    try:
+        rows = perf.measure(["l2"], net="tiny", batch=1, crop=16, reps=1, warmup=0, naive=False, flops=False,
+                            memory=meter)
+    finally:
+        gc.unfreeze()
+    assert [(r.peak_mem_mb, r.peak_mem_reserved_mb) for r in rows] == [(3.0, 8.0), (3.0, 8.0)]
+    table = perf.format_rows(rows, "setup").splitlines()
+    assert "peak MiB" in table[1] and "rsv MiB" in table[1], table
+    assert table[2].split()[7:9] == ["3", "8"], table
+    assert any("rsv MiB" in line and "--workers-per-gpu" in line for line in table[3:]), table
+    cpu = perf.format_rows([perf.PerfRow("l1", 1.0, 1e3, 1.0, None, None, None, None, "none")], "setup")
+    assert "rsv MiB" in cpu and "--workers-per-gpu" not in cpu  # no GPU figure: nothing to explain
