@@ -78,11 +78,13 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
 def cost_columns() -> str:
     """:data:`COST_COLUMNS` naming the share of a core under which a CPU run counts as timed busy
     (:func:`benchmark.devices.min_cpu_share`, ``PLBENCH_MIN_CPU_SHARE``), as the notes judge it
-    (:func:`reads_high_cost_lines`)."""
+    (:func:`reads_high_cost_lines`) and the median leaves it out (:func:`benchmark.stats.cost_table`)."""
     from benchmark.devices import min_cpu_share
 
     share = min_cpu_share()
-    return COST_COLUMNS.format(busy=f"the notes name runs timed with under {share:g} of a core per thread" if share
+    return COST_COLUMNS.format(busy=f"runs timed with under {share:g} of a core per thread are left out of it where "
+                               "the loss has runs timed with the cores free on the same kind of device, and the notes "
+                               "name them" if share
                                else "no run's ms/it is judged timed busy (PLBENCH_MIN_CPU_SHARE is 0)")
 
 

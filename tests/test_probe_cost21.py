@@ -126,3 +126,17 @@ def test_perf_reports_the_reserved_peak_beside_the_allocated_one(monkeypatch):
     assert any("rsv MiB" in line and "--workers-per-gpu" in line for line in table[3:]), table
     cpu = perf.format_rows([perf.PerfRow("l1", 1.0, 1e3, 1.0, None, None, None, None, "none")], "setup")
     assert "rsv MiB" in cpu and "--workers-per-gpu" not in cpu  # no GPU figure: nothing to explain
+
+
+def test_the_cost_legend_says_which_runs_the_median_is_of(monkeypatch):
+    """Was: the leaderboard's legend called ``ms/it`` the median over the loss's runs, all of them, once the median
+    left out the runs timed busy where the loss has runs timed with the cores free (cost_table) → it says so, at the
+    share of a core the notes judge by; at 0, where none is judged, nothing is left out and it says none."""
+    from benchmark import export
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.25")
+    text = export.cost_columns()
+    assert "runs timed with under 0.25 of a core per thread are left out of it where the loss has runs timed with " \
+           "the cores free" in text, text
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0")
+    assert "left out of it" not in export.cost_columns()
