@@ -78,11 +78,13 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
 def cost_columns() -> str:
     """:data:`COST_COLUMNS` naming the share of a core under which a CPU run counts as timed busy
     (:func:`benchmark.devices.min_cpu_share`, ``PLBENCH_MIN_CPU_SHARE``), as the notes judge it
-    (:func:`reads_high_cost_lines`)."""
+    (:func:`reads_high_cost_lines`) and the median leaves it out (:func:`benchmark.stats.cost_table`)."""
     from benchmark.devices import min_cpu_share
 
     share = min_cpu_share()
-    return COST_COLUMNS.format(busy=f"the notes name runs timed with under {share:g} of a core per thread" if share
+    return COST_COLUMNS.format(busy=f"runs timed with under {share:g} of a core per thread are left out of it where "
+                               "the loss has runs timed with the cores free on the same kind of device, and the notes "
+                               "name them" if share
                                else "no run's ms/it is judged timed busy (PLBENCH_MIN_CPU_SHARE is 0)")
 
 
@@ -1068,10 +1070,22 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
-        out.append(f"ms/it of {plural(int(busy['timed_busy'].sum()), 'run')} "
-                   f"({', '.join(map(str, busy['label']))}) was timed "
-                   f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with "
-                   "other work; cpu_share in meta.json), so it reads high next to the others'.")
+        # left out of its loss's median where the loss has runs timed free (benchmark.stats.cost_table); read high
+        # where it has none
+        left = busy["busy_left_out"].fillna(0).astype(int) if "busy_left_out" in busy.columns \
+            else pd.Series(0, index=busy.index)
+        high = busy[left < busy["timed_busy"]]
+        said = [f"{plural(int(busy['timed_busy'].sum()), 'run')} ({', '.join(map(str, busy['label']))}) was timed "
+                f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with other "
+                "work; cpu_share in meta.json)"]
+        if (left > 0).any():
+            said.append(f"left out of the median of {', '.join(map(str, busy.loc[left > 0, 'label']))}, which "
+                        f"{agree(int((left > 0).sum()), 'has', 'have')} runs timed with the cores free"
+                        + (f" ({plural(int(left.sum()), 'run')})" if (left < busy["timed_busy"]).any() else ""))
+        if not high.empty:
+            said.append(f"in the median of {', '.join(map(str, high['label']))}, which "
+                        f"{agree(len(high), 'has', 'have')} none, so it reads high next to the others'")
+        out.append("ms/it of " + ": ".join(said[:2]) + "".join(f"; {s}" for s in said[2:]) + ".")
     return out
 
 
@@ -2138,10 +2152,11 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ok": "its finished runs", "diverged": "its runs stopped by a non-finite loss",
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
-        "ms_per_it": "median steady-state training time per iteration (ms) over its runs; empty when timed on "
+        "ms_per_it": "median steady-state training time per iteration (ms) over its runs (those timed with the "
+                     "cores free where it has any: busy_left_out); empty when timed on "
                      "more than one kind of device (a GPU model, a CPU's model and thread count)",
-        "ms_per_it_low": "the smallest ms/it of its runs (empty where ms_per_it is)",
-        "ms_per_it_high": "the largest ms/it of its runs (empty where ms_per_it is)",
+        "ms_per_it_low": "the smallest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
+        "ms_per_it_high": "the largest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
         "peak_mem_mb": "the largest peak of GPU memory allocated by tensors over its runs (MiB); empty on a CPU",
         "peak_mem_reserved_mb": "the largest peak of GPU memory the caching allocator reserved over its runs (MiB; "
                                 "at least peak_mem_mb): what --workers-per-gpu is sized by, as the memory check "
@@ -2156,6 +2171,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
                              "before they were left out)",
         "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
                       "per torch thread: ms/it reads high",
+        "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
+                         "it has runs timed with the cores free on their kind of device",
         "timed_model_assumed": "its CPU runs whose meta.json names no CPU model (device_name x86_64, a Mac's arm or "
                                "i386: recorded before plbench named it), counted as the one model (of a Mac's, its "
                                "family's) the store names at their thread count",

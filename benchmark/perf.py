@@ -116,6 +116,10 @@ class PerfRow:
     #: high)
     cpu_share: float | None = None
     busy: bool = False
+    #: MiB the caching allocator reserved at the peak of its step (CUDA; None on the CPU): at least
+    #: :attr:`peak_mem_mb`, which tensors allocated — what ``--workers-per-gpu`` is sized by, as meta.json's
+    #: ``peak_mem_reserved_mb``
+    peak_mem_reserved_mb: float | None = None
 
 
 def _iqr(values: list[float]) -> tuple[float, float] | None:
@@ -272,7 +276,7 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 steps.clear()
                 for n, make in makers.items():
                     doing = n
-                    peaks[n] = _peak_alone(make, dev, mem)
+                    peaks[n] = _peak_alone(make, dev, mem)  # (allocated, reserved)
             rows = []
             # /proc and the cgroup's files, read once (a CPU's rows alone are judged): the same for every row
             cores = usable_cores() if dev.type == "cpu" else None
@@ -292,10 +296,11 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 # × naive: the same paired statistic, each rep's step over the same rep's naive step (every rep times
                 # both, interleaved) — not the ratio of the medians beside × L1's median of ratios
                 x_naive = statistics.median(t / b for t, b in zip(times[n], times[ref])) if ref else None
+                allocated, reserved = peaks.get(n, (None, None))
                 rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired), x_naive,
-                                    peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
+                                    allocated, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
-                                    x_l1_iqr=ratio, cpu_share=share,
+                                    x_l1_iqr=ratio, cpu_share=share, peak_mem_reserved_mb=reserved,
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
                                     and busy(share, torch.get_num_threads(), cores)))
     except Exception as exc:
@@ -311,8 +316,9 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
     return rows
 
 
-def _peak_alone(make, dev: torch.device, mem) -> float:
-    """MiB allocated at the peak of one step of the candidate ``make`` builds, built alone (no other candidate's net,
+def _peak_alone(make, dev: torch.device, mem) -> tuple[float, float]:
+    """MiB allocated by tensors, and MiB the caching allocator reserved (at least as much: what ``--workers-per-gpu``
+    is sized by), at the peak of one step of the candidate ``make`` builds, built alone (no other candidate's net,
     trunk or optimiser state resident; what a run of it holds: its own and the training set on the device)."""
     import gc
 
@@ -324,7 +330,7 @@ def _peak_alone(make, dev: torch.device, mem) -> float:
     mem.reset_peak_memory_stats(dev)
     step()
     mem.synchronize(dev)
-    peak = mem.max_memory_allocated(dev) / 2**20
+    peak = (mem.max_memory_allocated(dev) / 2**20, mem.max_memory_reserved(dev) / 2**20)
     del step
     gc.collect()
     mem.empty_cache()
@@ -341,14 +347,19 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
     in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
     width = _loss_width((r.name for r in rows), 28)  # a spec never cut, as in the dry run's tables
     lines = [header, f"{'loss':{width}s} {'ms/step':>9s} {'IQR %':>6s} {'it/s':>8s} {'× L1':>6s} {'× L1 IQR':>11s} "
-                     f"{'× naive':>8s} {'peak MiB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
+                     f"{'× naive':>8s} {'peak MiB':>8s} {'rsv MiB':>8s} {'GFLOP':>7s} {'TFLOP/s':>8s}  weights"]
     for r in rows:
         f = lambda v, spec: (format(v, spec) if v is not None else "–")  # noqa: E731
         ratio = f"{r.x_l1_iqr[0]:.2f}–{r.x_l1_iqr[1]:.2f}" if r.x_l1_iqr else "–"
         lines.append(f"{r.name:{width}s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
                      f"{r.x_l1:6.2f} {ratio:>11s} "
-                     f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
+                     f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} "
+                     f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
                      f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
+    if any(r.peak_mem_mb is not None or r.peak_mem_reserved_mb is not None for r in rows):
+        lines.append("peak MiB: GPU memory allocated by tensors at the peak of one step of the loss built alone; "
+                     "rsv MiB: what the caching allocator reserved then (at least as much; what --workers-per-gpu is "
+                     "sized by, as a run's peak_mem_reserved_mb)")
     if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
         lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
                      "thread (other work held the cores): ms/step and it/s read high; × L1 and × naive compare steps "

@@ -1543,7 +1543,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
-    :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max),
+    :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max;
+    of its runs timed with the cores free where it has any, per kind of device, as the dry run's check of its estimate:
+    ``busy_left_out`` counts the busy runs so left out, ``timed_busy`` every busy run),
     max peak MiB (``peak_mem_mb``, GPU memory allocated; ``peak_mem_reserved_mb``, GPU memory the caching allocator
     reserved, what a GPU's workers are sized by, empty for a run recorded before it was; ``peak_rss_mb``, the
     process's resident memory on the host, meta.json's
@@ -1604,7 +1606,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_mem_reserved_mb", "peak_rss_mb", "device",
-            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "timed_model_assumed"]
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "busy_left_out",
+            "timed_model_assumed"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
@@ -1627,15 +1630,23 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         timed = ~np.isnan(ms)
         kinds = sorted(set(kind[timed]))
         mixed = len(set(kinds) - {"unknown"}) > 1  # a run recording no device joins either
-        by_dev = {k: ms[timed & (kind == k)] for k in kinds} if mixed else {}
+        # of each kind's runs, those timed with the cores free where it has any, as the dry run checks its estimate
+        # (benchmark.perf.measured_in_store): a median over busy runs too charged l1 5× its free run's time, above
+        # l2's, an order a re-run on a free machine overturns
+        busy_run = g["timed_busy"].to_numpy(bool)
+        counted = np.zeros_like(timed)
+        for sel in ([timed & (kind == k) for k in kinds] if mixed else [timed]):
+            counted |= (sel & ~busy_run) if (sel & ~busy_run).any() else sel
+        by_dev = {k: ms[counted & (kind == k)] for k in kinds} if mixed else {}
+        pooled = pd.Series(ms[counted], dtype=float)
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),
                           "diverged": int((g["status"] == "diverged").sum()),
                           "failed": int((g["status"] == "failed").sum()),
                           "unconverged": int(g["unconverged"].sum()),
-                          "ms_per_it": math.nan if mixed else g["ms_per_it"].median(),
+                          "ms_per_it": math.nan if mixed else pooled.median(),
                           # its runs' spread: how far a re-run's median may move (NaN where not pooled)
-                          "ms_per_it_low": math.nan if mixed else g["ms_per_it"].min(),
-                          "ms_per_it_high": math.nan if mixed else g["ms_per_it"].max(),
+                          "ms_per_it_low": math.nan if mixed else pooled.min(),
+                          "ms_per_it_high": math.nan if mixed else pooled.max(),
                           "peak_mem_mb": g["peak_mem_mb"].max(),
                           "peak_mem_reserved_mb": g["peak_mem_reserved_mb"].max(),  # what sizes a GPU's workers
                           "peak_rss_mb": g["peak_rss_mb"].max(),  # the host's memory, a GPU run's too
@@ -1646,6 +1657,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
                           "timed_busy": int(g["timed_busy"].sum()),
+                          # of those, the runs its ms/it leaves out (its kind of device has runs timed free)
+                          "busy_left_out": int((timed & busy_run & ~counted).sum()),
                           "timed_model_assumed": int(g["model_assumed"].sum()),
                           # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
                           # the runs the row's note is about — its unconverged runs, else its scored ones — not the

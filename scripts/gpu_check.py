@@ -93,7 +93,8 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
 
     def rows_of(names, net):
         return [{"net": net, "batch": batch, "crop": crop, "loss": r.name, "ms_per_step": r.ms_per_step,
-                 "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb, "tflops": r.achieved_tflops,
+                 "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb,
+                 "peak_mem_reserved_mb": r.peak_mem_reserved_mb, "tflops": r.achieved_tflops,
                  "weights": r.provenance}
                 for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
                                  warmup=2, images=images)]
@@ -386,18 +387,19 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
     if key == "steps":
-        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MiB | TFLOP/s |",
-                 "|---|---|---|---|---|---|---|---|"]
+        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MiB | rsv MiB | TFLOP/s |",
+                 "|---|---|---|---|---|---|---|---|---|"]
         for r in val:
             if "skipped" in r:  # a net not started: no loss
-                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | |")
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | | |")
                 continue
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
             if "error" in r:
-                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
+                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | | |")
                 continue
             lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
-                         f"{f(r['peak_mem_mb'], '.0f')} | {f(r['tflops'], '.3g')} |")
+                         f"{f(r['peak_mem_mb'], '.0f')} | {f(r.get('peak_mem_reserved_mb'), '.0f')} | "
+                         f"{f(r['tflops'], '.3g')} |")
         return lines
     if key == "utilisation":
         u = val

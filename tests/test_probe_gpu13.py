@@ -356,6 +356,9 @@ class _LiveTensorBytes:
     def max_memory_allocated(self, device=None) -> int:
         return self.memory_allocated()
 
+    def max_memory_reserved(self, device=None) -> int:  # a CPU has no cache: what is live
+        return self.memory_allocated()
+
     def reset_peak_memory_stats(self, device=None) -> None:
         self.resets += 1
 

@@ -212,7 +212,7 @@ def test_a_slow_first_section_leaves_the_later_ones_their_share(tmp_path, monkey
     def measure(names, *, net, **k):  # each net's step times take 0.3 s
         time.sleep(0.3)
         return [SimpleNamespace(name=n, ms_per_step=1.0, x_l1=1.0, x_naive=None, peak_mem_mb=None,
-                                achieved_tflops=None, provenance="-") for n in names]
+                                peak_mem_reserved_mb=None, achieved_tflops=None, provenance="-") for n in names]
 
     monkeypatch.setattr(benchmark.perf, "measure", measure)
     monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: {"samples": 0, "iterations": 1, "wall_s": 0.1})
