@@ -1,0 +1,44 @@
+"""Probe of the verdicts, session 21: what a re-run or a calibration would overturn."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.special
+
+from benchmark import calibrate as C
+from benchmark.runstats import MIN_RUNS, compare_runs
+from benchmark.synthetic import synthetic_table
+
+
+def _twice_as_liberal(monkeypatch):
+    """Every paired test's p halved (Student's t CDF halved where runstats reads it): a checker that calls about
+    twice α of equal pairs significant."""
+    orig = scipy.special.stdtr
+    monkeypatch.setattr(scipy.special, "stdtr", lambda df, t: 0.5 * orig(df, t))
+
+
+def test_calibrate_counts_a_false_verdict_either_way_round_and_catches_a_checker_twice_too_liberal(monkeypatch):
+    """A null has no direction and every significance the benchmark prints is two-sided at α, but calibrate counted
+    only "A is better than B" reproduced or contradicted: a calibrated checker read ≈ α/2 of nulls, and one that
+    called twice α of equal pairs significant (p halved) read ≈ α — "ok" or "within the simulation's noise", never
+    TOO HIGH. Counted either way round, its simulated nulls are TOO HIGH, and a null the checker decides against A
+    (B better) is a false verdict too."""
+    comp = {"task": "denoise", "metric": "psnr", "higher": True, "n_images": 12, "run_sd": 0.2, "image_sd": 1.0,
+            "image_x_run_sd": 0.05}
+    rng = np.random.default_rng(5)
+    draws = [C.simulate(comp, MIN_RUNS, rng) for _ in range(300)]
+    b_better = next((a, b) for a, b in draws if (r := compare_runs(a, b)).tested and r.p < 0.05 and r.effect < 0)
+    assert C.fast_verdict(*b_better, "denoise", "psnr", True) == "inconclusive"  # "A better" is not decided …
+    assert C.false_verdict(*b_better, "denoise", "psnr", True)  # … but "B better" is: a false verdict on a null
+    # a calibrated checker decides ≈ α of these nulls either way (p < α, both directions), not α/2
+    both = sum(C.false_verdict(a, b, "denoise", "psnr", True) for a, b in draws)
+    two_sided = sum((r := compare_runs(a, b)).tested and r.p < 0.05 for a, b in draws)
+    assert both == two_sided and 0.025 * 300 < both
+    t = synthetic_table(tasks=("denoise",), metrics=("vif",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(6),
+                        seed_sd=0.3, n_images=8)  # vif: no practical margin, no power curve to draw
+    _twice_as_liberal(monkeypatch)
+    cal = C.calibrate(t, n_nulls=400, splits=5, aa_sims=0, max_runs=MIN_RUNS)
+    text = C.to_text(cal)
+    assert cal.null_rate > 0.075, cal.nulls
+    assert "TOO HIGH" in text.split("**Simulated nulls**")[1].splitlines()[0]
+    assert "either way round" in text
