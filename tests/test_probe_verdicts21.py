@@ -42,3 +42,24 @@ def test_calibrate_counts_a_false_verdict_either_way_round_and_catches_a_checker
     assert cal.null_rate > 0.075, cal.nulls
     assert "TOO HIGH" in text.split("**Simulated nulls**")[1].splitlines()[0]
     assert "either way round" in text
+
+
+def test_zhao_s_claims_on_super_resolution_at_another_scale_are_out_of_regime():
+    """Zhao et al.'s two findings state their regime as "×4 super-resolution", as Tariq's does, but only Tariq's
+    checked the ``sr4`` task's ``scale``: ℓ1 ≥ ℓ2 on ×2 super-resolution (``--task-param sr4.scale=2``) was
+    contradicted — a verdict on the paper's claim from outside its regime. Now a part on ``sr4`` at another scale is
+    out of regime for both, said with the scale; ×4 (given or the default) stays in it."""
+    from benchmark.findings import check_all
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l1": -0.6, "l2": 0.0, "ms_ssim_l1": -0.6},
+                        seeds=range(5), n_images=6)
+    (base,) = check_all(t, ["zhao2017_l1_vs_l2"])
+    assert base.verdict == "contradicted"  # ×4 (the task's default): in the regime
+    t["task_params"] = '{"scale": 4}'
+    assert check_all(t, ["zhao2017_l1_vs_l2"])[0].verdict == "contradicted"
+    t["task_params"] = '{"scale": 2}'
+    for name in ("zhao2017_l1_vs_l2", "zhao2017_mix_best"):
+        (r,) = check_all(t, [name])
+        assert r.verdict == "out of regime", (name, r.verdict_text)
+        assert all(p.verdict == "out of regime" and "×2 super-resolution; the paper's is ×4" in p.note
+                   for p in r.parts), [p.note for p in r.parts]
