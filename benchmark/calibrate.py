@@ -408,6 +408,16 @@ def aa_reference(comp: dict, n: int, runs: int, sims: int, splits: int, rng: np.
     return out
 
 
+def too_few_runs_text(runs: int, what: str = "runs") -> str:
+    """Why a calibration of ``runs`` per arm (< :data:`~benchmark.runstats.MIN_RUNS`) is refused, in one line: the
+    checker tests no pair of fewer, so every null and A/A split is 'too few runs' and the false-verdict rate 0 — a
+    perfect calibration of verdicts that cannot be given (it printed "0/50 false verdicts = 0.0% (ok)";
+    tests/test_probe_verdicts21.py)."""
+    return (f"{what} must be at least {MIN_RUNS}, the fewest paired runs the checker tests "
+            f"(benchmark.runstats.MIN_RUNS), got {runs}: with fewer every null and A/A split is 'too few runs', "
+            f"a false-verdict rate of 0 that says nothing")
+
+
 def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, splits: int = 200,
               effect: float = 6.0, max_runs: int = 12, alpha: float = 0.05, seed: int = 0,
               metrics=None, aa_sims: int = 20, rescore: dict[str, set[str]] | None = None) -> Calibration:
@@ -417,6 +427,8 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
     :attr:`Calibration.rescore`, which :func:`to_text` says."""
     from benchmark.findings import practical_margin
 
+    if runs < MIN_RUNS:
+        raise UserError(too_few_runs_text(runs))
     if table.empty:
         raise UserError("no results to calibrate on: run `plbench run --seeds 0 1 2 ...` first")
     from benchmark.settings import drop_budget_checks

@@ -141,7 +141,7 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "# Calibration of the findings checker" in out and (tmp_path / "calibration.md").exists()
     for bad, msg in ((["--nulls", "3"], "--nulls must be at least 20"), (["--effect", "inf"], "--effect"),
-                     (["--runs", "1"], "--runs must be at least 2"), (["--metrics", "lpipz"], "--metrics lpipz")):
+                     (["--runs", "1"], "--runs must be at least 5"), (["--metrics", "lpipz"], "--metrics lpipz")):
         assert main(["calibrate", "--out", str(tmp_path), *bad, "-q"]) == 2
         assert msg in capsys.readouterr().err
     assert main(["calibrate", "--out", str(tmp_path / "none"), "-q"]) == 2

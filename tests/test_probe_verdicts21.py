@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.special
 
 from benchmark import calibrate as C
@@ -26,20 +27,20 @@ def test_calibrate_counts_a_false_verdict_either_way_round_and_catches_a_checker
     comp = {"task": "denoise", "metric": "psnr", "higher": True, "n_images": 12, "run_sd": 0.2, "image_sd": 1.0,
             "image_x_run_sd": 0.05}
     rng = np.random.default_rng(5)
-    draws = [C.simulate(comp, MIN_RUNS, rng) for _ in range(300)]
+    draws = [C.simulate(comp, MIN_RUNS, rng) for _ in range(200)]
     b_better = next((a, b) for a, b in draws if (r := compare_runs(a, b)).tested and r.p < 0.05 and r.effect < 0)
     assert C.fast_verdict(*b_better, "denoise", "psnr", True) == "inconclusive"  # "A better" is not decided …
     assert C.false_verdict(*b_better, "denoise", "psnr", True)  # … but "B better" is: a false verdict on a null
     # a calibrated checker decides ≈ α of these nulls either way (p < α, both directions), not α/2
     both = sum(C.false_verdict(a, b, "denoise", "psnr", True) for a, b in draws)
     two_sided = sum((r := compare_runs(a, b)).tested and r.p < 0.05 for a, b in draws)
-    assert both == two_sided and 0.025 * 300 < both
+    assert both == two_sided and 0.025 * 200 < both
     t = synthetic_table(tasks=("denoise",), metrics=("vif",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(6),
                         seed_sd=0.3, n_images=8)  # vif: no practical margin, no power curve to draw
     _twice_as_liberal(monkeypatch)
-    cal = C.calibrate(t, n_nulls=400, splits=5, aa_sims=0, max_runs=MIN_RUNS)
+    cal = C.calibrate(t, n_nulls=300, splits=5, aa_sims=0, max_runs=MIN_RUNS)
     text = C.to_text(cal)
-    assert cal.null_rate > 0.075, cal.nulls
+    assert cal.null_rate > 0.07, cal.nulls
     assert "TOO HIGH" in text.split("**Simulated nulls**")[1].splitlines()[0]
     assert "either way round" in text
 
@@ -63,3 +64,27 @@ def test_zhao_s_claims_on_super_resolution_at_another_scale_are_out_of_regime():
         assert r.verdict == "out of regime", (name, r.verdict_text)
         assert all(p.verdict == "out of regime" and "×2 super-resolution; the paper's is ×4" in p.note
                    for p in r.parts), [p.note for p in r.parts]
+
+
+def test_calibrate_refuses_fewer_runs_per_arm_than_the_checker_tests(tmp_path, capsys):
+    """``plbench calibrate --runs 3`` (or 2) drew nulls and A/A splits of 3 runs per arm, which the checker never
+    tests (fewer than MIN_RUNS paired runs: 'too few runs'), and printed "0/50 false verdicts = 0.0% (ok)" for the
+    nulls and the A/A alike — a perfect calibration of verdicts that cannot be given. Now it is refused in one line
+    that says why, as is the same call of :func:`benchmark.calibrate.calibrate`; MIN_RUNS itself still runs."""
+    from benchmark.cli import main
+    from benchmark.errors import UserError
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), metrics=("vif",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(10),
+                seed_sd=0.2, n_images=6)
+    for runs in (3, MIN_RUNS - 1, 2):
+        assert main(["calibrate", "--out", str(tmp_path), "--runs", str(runs), "--nulls", "20", "--splits", "2",
+                     "-q"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"--runs must be at least {MIN_RUNS}" in err[0] and "too few runs" in err[0], err
+    assert not (tmp_path / "calibration.md").exists()
+    t = synthetic_table(tasks=("denoise",), metrics=("vif",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(6),
+                        n_images=4)
+    with pytest.raises(UserError, match=f"at least {MIN_RUNS}"):
+        C.calibrate(t, n_nulls=20, runs=3, aa_sims=0)
+    assert C.calibrate(t, n_nulls=20, runs=MIN_RUNS, splits=2, aa_sims=0).runs == MIN_RUNS
