@@ -102,7 +102,7 @@ def test_calibrate_on_a_table_with_known_components():
     need = C.needs_runs(cal.power)
     assert set(need["metric"]) == {"psnr", "ssim"}
     text = C.to_text(cal)
-    assert "Simulated nulls" in text and "A/A on real runs" in text and "calibrated: 95 % of sets" in text
+    assert "Simulated nulls" in text and "A/A on real runs" in text and "this checker, simulated: 95 % of sets" in text
 
 
 def test_aa_needs_enough_seeds():
