@@ -370,23 +370,25 @@ FAR_MARGIN = 0.15
 
 
 def aa_splits(n: int, runs: int, limit: int, rng: np.random.Generator) -> list[tuple[list[int], list[int]]]:
-    """Distinct ordered splits of ``n`` runs into two disjoint arms of ``runs`` (indices 0..n−1):
-    every one of them when there are at most ``limit`` (10 seeds into 5 + 5: 252), else ``limit``
-    distinct ones drawn at random — never the same split twice, so the A/A rate is not inflated by
-    repeats."""
+    """Distinct unordered splits of ``n`` runs into two disjoint arms of ``runs`` (indices 0..n−1), the arm holding
+    the smaller index first: every one of them when there are at most ``limit`` (10 seeds into 5 + 5: 126), else
+    ``limit`` distinct ones drawn at random — never the same split twice, nor a split and its mirror (arms Y, X of
+    X, Y), so the A/A rate is not inflated by repeats: a false verdict is counted either way round
+    (:func:`false_verdict`), so a mirror is the same test (ordered, 10 seeds gave each of 126 tests twice;
+    tests/test_probe_verdicts21.py)."""
     from itertools import combinations
 
-    total = math.comb(n, runs) * math.comb(n - runs, runs)
+    total = math.comb(n, runs) * math.comb(n - runs, runs) // 2
     if total <= limit:
         out = []
         for a in combinations(range(n), runs):
             rest = [i for i in range(n) if i not in a]
-            out += [(list(a), list(b)) for b in combinations(rest, runs)]
+            out += [(list(a), list(b)) for b in combinations(rest, runs) if a[0] < b[0]]
         return out
     seen, out = set(), []
     while len(out) < limit:
         pick = rng.permutation(n)
-        key = (tuple(sorted(pick[:runs])), tuple(sorted(pick[runs:2 * runs])))
+        key = tuple(sorted((tuple(sorted(pick[:runs])), tuple(sorted(pick[runs:2 * runs])))))
         if key not in seen:
             seen.add(key)
             out.append((list(key[0]), list(key[1])))

@@ -110,3 +110,21 @@ def test_an_a_a_rate_is_not_excused_by_the_spread_of_a_checker_its_own_nulls_fin
     text = C.to_text(C.calibrate(t, n_nulls=300, splits=60, aa_sims=8))
     (aa,) = [x for x in text.splitlines() if x.startswith("**A/A on real runs**")]
     assert "This checker on simulated sets of runs like these" in aa and "TOO HIGH" not in aa, aa
+
+
+def test_a_a_splits_hold_no_split_and_its_mirror_the_same_test_twice():
+    """A false verdict is counted either way round (:func:`benchmark.calibrate.false_verdict`), so a split and its
+    mirror — arms X, Y and arms Y, X — are the same test; aa_splits gave ordered splits (10 seeds into 5 + 5: all 252,
+    each test twice; 100 drawn of 14 seeds: mirrors among them), each counted as a split of its own. Now the splits
+    are unordered: 126 of 10 seeds, and none drawn with its mirror."""
+    rng = np.random.default_rng(3)
+    full = C.aa_splits(10, 5, 1000, rng)
+    as_sets = {frozenset([tuple(a), tuple(b)]) for a, b in full}
+    assert len(full) == len(as_sets) == 126
+    some = C.aa_splits(14, 5, 200, rng)
+    assert len(some) == len({frozenset([tuple(a), tuple(b)]) for a, b in some}) == 200
+    comp = {"task": "denoise", "metric": "psnr", "higher": True, "n_images": 6, "run_sd": 0.2, "image_sd": 1.0,
+            "image_x_run_sd": 0.05}
+    for _ in range(40):  # the same test either way round: what makes a mirror a repeat
+        a, b = C.simulate(comp, MIN_RUNS, rng)
+        assert C.false_verdict(a, b, "denoise", "psnr", True) == C.false_verdict(b, a, "denoise", "psnr", True)
