@@ -128,3 +128,30 @@ def test_a_a_splits_hold_no_split_and_its_mirror_the_same_test_twice():
     for _ in range(40):  # the same test either way round: what makes a mirror a repeat
         a, b = C.simulate(comp, MIN_RUNS, rng)
         assert C.false_verdict(a, b, "denoise", "psnr", True) == C.false_verdict(b, a, "denoise", "psnr", True)
+
+
+def test_a_metric_no_row_gives_a_direction_for_is_refused_not_read_as_higher_is_better():
+    """A table whose rows of a metric all lack ``higher_is_better`` (NA: a table built by hand or exported without
+    the column, passed to ``stats.compute`` or ``findings.check_all``) had that metric read as higher-is-better
+    (``blocks``' default): on LPIPS the loss 0.02 lower on every run — better — was ranked last, marked ▼
+    significantly worse than the baseline, and the worse baseline bolded. Now such a metric is refused in one line
+    naming it (as rows that disagree are); a metric some of whose rows give the direction still reads it from them."""
+    import pandas as pd
+
+    from benchmark import stats as S
+    from benchmark.errors import UserError
+    from benchmark.findings import check_all
+
+    t = synthetic_table(tasks=("denoise",), metrics=("lpips", "psnr"), offsets={"l1": 0.0, "good": 0.5},
+                        seeds=range(5), n_images=6)
+    told = S.compute(t, n_boot=20).cells.set_index(["metric", "label"])
+    assert told.loc[("lpips", "good"), "vs_base"] == 1.0 and told.loc[("lpips", "good"), "rank"] == 1.0
+    lost = t.assign(higher_is_better=t["higher_is_better"].where(t["metric"] != "lpips", pd.NA))
+    for call in (lambda: S.compute(lost, n_boot=20), lambda: check_all(lost, ["zhao2017_l1_vs_l2"])):
+        with pytest.raises(UserError, match="'lpips'.*which way is better") as e:
+            call()
+        assert "\n" not in str(e.value)
+    some = lost.copy()
+    some.loc[some.index[(some["metric"] == "lpips")][:3], "higher_is_better"] = False  # three rows give it
+    again = S.compute(some, n_boot=20).cells.set_index(["metric", "label"])
+    assert again.loc[("lpips", "good"), "vs_base"] == 1.0
