@@ -410,7 +410,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     _add_common(cal)
     cal.add_argument("--out", default="results", help="results directory (calibration.md goes there)")
     cal.add_argument("--nulls", type=_whole, default=200, help="simulated nulls per (task, metric) (default: 200)")
-    cal.add_argument("--runs", type=_whole, help="runs per arm (default: the checker's minimum, "
+    cal.add_argument("--runs", type=_whole, help="runs per arm (default and least: the checker's minimum, "
                      "benchmark.runstats.MIN_RUNS = 5)")
     cal.add_argument("--splits", type=_whole, default=300, help="A/A splits per (task, metric, loss) at most")
     cal.add_argument("--effect", type=float, default=6.0,
@@ -2208,8 +2208,8 @@ def cmd_calibrate(args) -> int:
         raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
     if args.nulls < 20:
         raise UserError(f"--nulls must be at least 20, got {args.nulls}")
-    if args.runs < 2:
-        raise UserError(f"--runs must be at least 2 (run-to-run variance), got {args.runs}")
+    if args.runs < MIN_RUNS:
+        raise UserError(cal_mod.too_few_runs_text(args.runs, "--runs"))
     if args.splits < 1:
         raise UserError(f"--splits must be at least 1, got {args.splits}")
     if not 0 <= args.seed < 2**63:

@@ -334,6 +334,21 @@ SETTLE_POWER = 0.8
 SETTLE_BOUND = 0.7
 
 
+def sr_scale_outside(res: "Results", task: str, scale: float = 4) -> str:
+    """Why ``task``'s runs in ``res`` lie outside a paper's ×``scale`` super-resolution ("" when they do not, or when
+    the task has no ``scale``): the ``sr4`` task takes ``--task-param sr4.scale=<s>`` and keeps its name, so a claim
+    about ×4 must read the scale its runs were trained at (its default, 4, when the rows record none) — Tariq's and
+    Zhao's findings alike (tests/test_probe_verdicts21.py)."""
+    if task != "sr4":
+        return ""
+    got = res.task_params(task).get("scale", 4)  # sr4's default scale is 4
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return ""
+    return "" if got == scale else f"×{got:g} super-resolution; the paper's is ×{scale:g}"
+
+
 def no_margin_why(metric: str, unchecked: bool = False) -> str:
     """Why a part on a metric without a practical margin (vif, mad) is never contradicted, as every line says it;
     ``unchecked``: also that its convergence was not checked (:func:`benchmark.convergence.no_margin_text`'s

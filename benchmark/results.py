@@ -1409,8 +1409,21 @@ def one_direction(table: pd.DataFrame, root: Path | str = "") -> pd.DataFrame:
             f"wrong side's runs out of {Path(root) / 'runs' if root else 'runs/'} and the same `plbench run` trains "
             "and scores them again" + (f" ({', '.join(map(str, split.index[1:]))}: theirs disagree too)"
                                        if len(split) > 1 else ""))
-    if not h.isna().any() or known.empty:
+    if not h.isna().any():
         return table
+    # a metric no row gives a direction for: never read as higher-is-better (stats.blocks' default), which turned
+    # every verdict of a lower-is-better metric over — the better loss on LPIPS ranked last and marked ▼
+    # (tests/test_probe_verdicts21.py)
+    blind = sorted(set(table.loc[h.isna(), "metric"].astype(str)) - set(map(str, known.index)))
+    if blind:
+        m = blind[0]
+        rows = table[table["metric"].astype(str) == m]
+        where = _runs_counted(rows) if "run_id" in rows.columns else plural(len(rows), "row")
+        raise DirectionSplit(
+            f"metric {m!r}: none of its rows records which way is better (higher_is_better empty in {where}), so "
+            "its column cannot be ranked or tested; fill the table's higher_is_better column for it (True where "
+            "higher is better, False where lower)"
+            + (f" ({', '.join(blind[1:])}: theirs are empty too)" if len(blind) > 1 else ""))
     fill = table["metric"].astype(str).map({str(k): bool(v) for k, v in known["min"].items()})
     return table.assign(higher_is_better=h.fillna(fill.astype("boolean")))
 

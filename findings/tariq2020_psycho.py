@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from benchmark.findings import BeatsOnSameWeights, Needs
+from benchmark.findings import BeatsOnSameWeights, Needs, sr_scale_outside
 from benchmark.registry import register_finding
 
 TASKS = ("sr4",)
@@ -38,13 +38,8 @@ class PsychoBeatsVGG(BeatsOnSameWeights):
               "the same pretrained VGG-16")
 
     def out_of_regime(self, res, c):
-        scale = res.task_params(c.task).get("scale", 4)  # sr4's default scale is 4
-        try:
-            scale = float(scale)
-        except (TypeError, ValueError):
-            scale = 4.0
-        if scale != 4:
-            return f"×{scale:g} super-resolution; the paper's is ×4"
+        if why := sr_scale_outside(res, c.task):
+            return why
         if c.a.kind != "pretrained":
             return (f"psycho on {c.a.kind} VGG-16 weights; the paper scores the channels of ImageNet-pretrained "
                     "VGG-16")

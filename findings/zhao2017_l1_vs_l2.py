@@ -3,7 +3,7 @@ even on PSNR — ℓ2's own metric."""
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import Comparison, Finding, Needs, sr_scale_outside
 from benchmark.registry import register_finding
 
 TASKS = ("sr4", "jpeg", "demosaic")  # the paper's super-resolution, JPEG deblocking, demosaicking + denoising
@@ -22,6 +22,14 @@ def demosaic_without_noise(res, task: str) -> str:
         return ""
     return "" if sigma > 0 else ("demosaicking without noise; the paper's is joint demosaicking + denoising "
                                  "(`--task-param demosaic.noise_sigma=<σ>`)")
+
+
+def zhao_regime(res, task: str) -> str:
+    """Why ``task``'s runs lie outside Zhao et al.'s regime ("" inside it): demosaicking without noise
+    (:func:`demosaic_without_noise`), or super-resolution at a scale other than the paper's ×4
+    (:func:`benchmark.findings.sr_scale_outside`: ``sr4`` at ``scale=2`` was judged as ×4,
+    tests/test_probe_verdicts21.py)."""
+    return demosaic_without_noise(res, task) or sr_scale_outside(res, task)
 
 
 @register_finding("zhao2017_l1_vs_l2", version="3",
@@ -44,7 +52,7 @@ class L1AtLeastL2(Finding):
     regime = "joint demosaicking + denoising (a noisy mosaic), ×4 super-resolution, JPEG deblocking"
 
     def out_of_regime(self, res, c):
-        return demosaic_without_noise(res, c.task)
+        return zhao_regime(res, c.task)
 
     def comparisons(self, res):
         for task in res.tasks(TASKS):

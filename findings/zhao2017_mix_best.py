@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmark.findings import Comparison, Finding, Needs
 from benchmark.registry import register_finding
-from findings.zhao2017_l1_vs_l2 import demosaic_without_noise
+from findings.zhao2017_l1_vs_l2 import zhao_regime
 
 TASKS = ("sr4", "jpeg", "demosaic")
 METRICS = ("psnr", "ssim", "ms_ssim")
@@ -29,7 +29,7 @@ class MixBest(Finding):
     regime = "joint demosaicking + denoising (a noisy mosaic), ×4 super-resolution, JPEG deblocking"
 
     def out_of_regime(self, res, c):
-        return demosaic_without_noise(res, c.task)
+        return zhao_regime(res, c.task)
 
     def comparisons(self, res):
         for task in res.tasks(TASKS):
