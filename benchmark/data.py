@@ -2016,7 +2016,14 @@ def check_source_readable(spec: DataSpec, asked: set[tuple[str, str | None]] | N
         _check_on_hub(spec, asked)
     elif kind == "files":  # its split, off its files' names (its data not read)
         _files_split(spec)
-    elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
+    elif kind == "table" and Path(spec.source).suffix.lower() in (".parquet", ".arrow"):
+        # its first rows alone (its schema's features): not its whole data copied into the datasets cache
+        _no_revision(spec, f"the table {spec.source}")
+        if spec.split:
+            load_raw(spec)  # refuses it, nothing read
+        with _quiet_datasets(), _no_card_warning(__name__):
+            _prepared(spec, _table_head(Path(spec.source).expanduser()))
+    elif kind in ("table", "saved", "folder"):
         with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec))
 
@@ -2965,6 +2972,48 @@ def _load_table(path: Path):
         raise UserError(f"{empty} (no row" + (": comments and blank lines only)" if listed else " below its header)"
                                               if suffix in (".csv", ".tsv", ".txt") else ")"))
     return ds
+
+
+def _table_head(path: Path, rows: int | None = None):
+    """The first ``rows`` (:data:`GUESS_ROWS` where None) rows of a parquet or arrow (IPC stream or file) table of
+    images as a ``datasets.Dataset``, its features those its schema declares (as :func:`_read_table`'s whole read gives
+    them), its images undecoded: what :func:`check_source_readable` looks at (its columns, its image column guessed),
+    the file neither read whole nor copied into the ``datasets`` cache (a table of encoded images may hold gigabytes).
+    One that cannot be read so (damaged, empty): :func:`_load_table`'s, which says why in its words."""
+    import datasets
+    import pyarrow as pa
+
+    rows = rows or GUESS_ROWS
+
+    def first(batches, schema) -> pa.Table:
+        taken, n = [], 0
+        for batch in batches:
+            taken.append(batch)
+            n += batch.num_rows
+            if n >= rows:
+                break
+        return pa.Table.from_batches(taken, schema=schema).slice(0, rows)
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            file = pq.ParquetFile(path)
+            table = first(file.iter_batches(batch_size=rows), file.schema_arrow)
+        else:
+            with pa.memory_map(str(path)) as source:
+                try:  # datasets writes IPC streams
+                    reader = pa.ipc.open_stream(source)
+                    table = first(reader, reader.schema)
+                except pa.ArrowInvalid:
+                    source.seek(0)
+                    reader = pa.ipc.open_file(source)
+                    table = first((reader.get_batch(i) for i in range(reader.num_record_batches)), reader.schema)
+        if table.num_rows == 0:
+            raise ValueError("no row")
+        return datasets.Dataset(datasets.table.InMemoryTable(table))
+    except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file: the whole read says why
+        return _load_table(path)
 
 
 def _blank_text(path: Path, encoding: str) -> bool:

@@ -1,0 +1,74 @@
+"""Data inputs, probed as a researcher with their own photos, tables and Hugging Face datasets would hit them
+(session 21)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _pngs(folder, *names, size=(24, 16)):
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(folder / f"{name}.png")
+
+
+def _image_table(tmp_path, suffix: str):
+    """A parquet or arrow (datasets' IPC stream) table of two encoded PNGs, its column ``image``."""
+    import datasets
+
+    _pngs(tmp_path / "photos", "a", "b", size=(32, 32))
+    ds = datasets.Dataset.from_dict({"image": [str(p) for p in sorted((tmp_path / "photos").iterdir())]},
+                                    features=datasets.Features({"image": datasets.Image()}))
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".parquet":
+        ds.to_parquet(str(path))
+    else:
+        import pyarrow as pa
+
+        table = ds.with_format("arrow")[:]
+        table = table.replace_schema_metadata(ds.data.schema.metadata)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+@pytest.mark.parametrize("slip, said", [("#imag", "did you mean image"), (":test", "no splits")])
+def test_a_parquet_or_arrow_test_table_s_slip_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch, capsys,
+                                                                                    suffix, slip, said):
+    """``--test-data t.parquet#imag`` (a column it lacks) or ``t.arrow:test`` (a table has no split) was refused only
+    when the test table was loaded, after the training sources were decoded (minutes): a text table's were said while
+    the grid was planned, a parquet's or arrow's not. Now its schema and first rows are read then (not its whole
+    data, nor its images)."""
+    from conftest import dry_run_of_test_data
+
+    path = _image_table(tmp_path, suffix)
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, str(path) + slip, tmp_path / "r")
+    assert code == 2 and said in err[-1], err
+    assert decoded == [], decoded
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_a_parquet_or_arrow_table_is_checked_off_its_first_rows_and_a_damaged_one_said_as_its_load_says(
+        tmp_path, monkeypatch, suffix):
+    """The early check of a parquet or arrow table reads its first rows, not the whole table (``_load_table`` copies
+    it into the datasets cache); one cut short is refused then, in the words of its load."""
+    import benchmark.data as data
+    from benchmark.data import DataSpec, check_source_readable
+    from benchmark.errors import UserError
+
+    path = _image_table(tmp_path, suffix)
+    whole = []
+    real = data._load_table
+    monkeypatch.setattr(data, "_load_table", lambda p: whole.append(p) or real(p))
+    check_source_readable(DataSpec.parse(str(path) + "#image"))
+    check_source_readable(DataSpec.parse(str(path)))
+    assert whole == []
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(UserError, match="a table of images that cannot be read"):
+        check_source_readable(DataSpec.parse(str(path)))
+    assert whole == [path]
