@@ -2100,19 +2100,20 @@ def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = No
     planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
     (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
     :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it.
-    A (hub id, revision) in ``asked`` is not asked again (its answer was taken: a refusal would have ended the
-    planning); it is added to it. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub
-    that has not answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so
-    its load needs the same network, and datasets' retries there would hang the planning for minutes."""
+    A (hub id, revision) in ``asked`` (the id lower-cased: the hub's ids are case-blind) is not asked again (its answer
+    was taken: a refusal would have ended the planning); it is added to it. The request runs in a daemon thread,
+    waited on :data:`HUB_CHECK_S` at most: a hub that has not answered by then is refused (:class:`_HubSilent`), not
+    left to the load — the id is not cached, so its load needs the same network, and datasets' retries there would
+    hang the planning for minutes."""
     import threading
 
     from huggingface_hub import HfApi, constants
 
     repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
-    if asked is not None:
-        if (repo, spec.revision) in asked:
+    if asked is not None:  # the hub's ids are case-blind (Me/Photos is me/photos): one question per id
+        if (repo.lower(), spec.revision) in asked:
             return
-        asked.add((repo, spec.revision))
+        asked.add((repo.lower(), spec.revision))
     answer: list[Exception | None] = []
 
     def ask() -> None:

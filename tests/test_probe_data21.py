@@ -72,3 +72,29 @@ def test_a_parquet_or_arrow_table_is_checked_off_its_first_rows_and_a_damaged_on
     with pytest.raises(UserError, match="a table of images that cannot be read"):
         check_source_readable(DataSpec.parse(str(path)))
     assert whole == [path]
+
+
+def _online(monkeypatch, tmp_path):
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_two_hub_ids_differing_only_in_case_are_asked_of_the_hub_once(tmp_path, monkeypatch):
+    """The hub's ids are case-blind (``Me/Photos`` is ``me/photos``), but the early check kept the ids it had asked
+    about as typed: ``--train-data me/photos --test-data Me/Photos:test`` asked the hub twice in one planning (each
+    up to its deadline on a slow network). Now once per id whatever its case (and revision)."""
+    from huggingface_hub import HfApi
+
+    from benchmark.data import DataSpec, check_source_readable
+
+    _online(monkeypatch, tmp_path)
+    asked = []
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
+    seen: set = set()
+    for text in ("me/photos:train", "Me/Photos:test", "ME/PHOTOS@v2:test", "me/photos@v2:train"):
+        check_source_readable(DataSpec.parse(text), seen)
+    assert asked == [("me/photos", None), ("ME/PHOTOS", "v2")], asked
