@@ -1944,7 +1944,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     # a test source's slip said before the training images are decoded (minutes): a table's row, a split, a hub id
     # online; not the first training source's (its own load, next, says it) nor one the cache holds (read twice);
     # a hub id (and revision) asked of the hub once, whichever sources and splits name it
-    asked: set[tuple[str, str | None]] = set()
+    asked: dict[tuple, tuple[str, ...] | bool | None] = {}  # and its splits: once per id, revision, config
     for role, sources in (("train_data", train[1:]), ("test_data", tests)):
         with s.blamed(role):
             for d in sources:

@@ -2001,15 +2001,16 @@ def check_source_as_written(spec: DataSpec) -> None:
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
 
 
-def check_source_readable(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
+def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | None] | None = None
+                          ) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
     id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
     images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
     folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
-    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load. ``asked``: the (hub id,
-    revision) pairs the hub was already asked about in this planning (one set per planning, filled here), so that
-    one id used as training and test data, or in several splits, is asked once."""
+    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load. ``asked``: what the hub
+    was already asked in this planning (one per planning, filled by :func:`_check_on_hub`), so that one id used as
+    training and test data, or in several splits, is asked once."""
     kind = spec.kind
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
@@ -2093,27 +2094,76 @@ class _HubSilent(TimeoutError):
         self.seconds = seconds
 
 
-def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
+def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | None] | None = None) -> None:
     """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
-    request, so that a misspelt id (or one private or gated, no token with access to it set: the hub says 401 or 404
-    alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while the grid is
-    planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
-    (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
-    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it.
-    A (hub id, revision) in ``asked`` (the id lower-cased: the hub's ids are case-blind) is not asked again (its answer
-    was taken: a refusal would have ended the planning); it is added to it. The request runs in a daemon thread,
-    waited on :data:`HUB_CHECK_S` at most: a hub that has not answered by then is refused (:class:`_HubSilent`), not
-    left to the load — the id is not cached, so its load needs the same network, and datasets' retries there would
-    hang the planning for minutes."""
+    request (:func:`_ask_hub`), so that a misspelt id (or one private or gated, no token with access to it set: the hub
+    says 401 or 404 alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while
+    the grid is planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its
+    status line (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
+    :func:`load_raw` would meet it, after downloading and preparing the whole dataset. Then its splits
+    (:func:`_hub_splits`): a split it has not (``:tset``; ``train``, the default, where none is named) or a config it
+    has not is refused too (where the hub said yes: another answer is left to the load). ``asked`` (one per planning,
+    filled here): a (hub id, revision) in it (the id lower-cased: the hub's ids are case-blind) is not asked again (its
+    answer was kept: a refusal would have ended the planning), nor the splits of a (hub id, revision, config), kept
+    there."""
+    asked = {} if asked is None else asked
+    parts = without_hub_slash(spec.source).split("/")
+    repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
+    if (repo.lower(), spec.revision) not in asked:  # the hub's ids are case-blind (Me/Photos is me/photos)
+        asked[(repo.lower(), spec.revision)] = _ask_hub(spec, repo)
+    if not asked[(repo.lower(), spec.revision)] or hub_data_file(spec.source) is not None:
+        return  # its answer left to the load; a data file named: read as the split asked for
+    if (key := (repo.lower(), spec.revision, config)) not in asked:
+        asked[key] = _hub_splits(spec, repo, config)
+    split = spec.split or "train"
+    if (splits := asked[key]) is not None and split not in splits:
+        default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
+        raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
+                        + (did_you_mean(split, splits) if spec.split else ""))
+
+
+def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...] | None:
+    """The splits of the hub dataset ``repo`` (its config ``config``) at ``spec``'s revision, as ``datasets`` resolves
+    them for its load (``get_dataset_split_names``: its card's, or its data files' names; no data read), asked in a
+    daemon thread waited on :data:`HUB_CHECK_S` at most. A config it has not: a one-line :class:`UserError`. None where
+    they cannot be had (another error, no answer in time): the load says what it meets."""
+    import threading
+
+    answer: list = []
+
+    def ask() -> None:
+        import datasets
+
+        try:
+            answer.append(tuple(datasets.get_dataset_split_names(repo, config, revision=spec.revision)))
+        except Exception as exc:  # noqa: BLE001 - datasets raises many types for a builder it cannot resolve
+            answer.append(exc)
+
+    thread = threading.Thread(target=ask, name=f"hub splits {repo}", daemon=True)  # daemon: never holds the exit
+    thread.start()
+    thread.join(HUB_CHECK_S)
+    if not answer:
+        log.debug("%s: the hub did not list its splits in %g s: left to the load", spec.source, HUB_CHECK_S)
+        return None
+    if isinstance(exc := answer[0], Exception):
+        if _no_such_split_or_config(exc):
+            raise _hub_error(spec, exc) from None
+        log.debug("%s: its splits could not be listed (%s): left to the load", spec.source, _hub_words(exc))
+        return None
+    return exc or None
+
+
+def _ask_hub(spec: DataSpec, repo: str) -> bool:
+    """:func:`_check_on_hub`'s question whether the hub holds ``repo`` at ``spec``'s revision, refused in one line
+    where it does not; True where it does. Another answer (a server error, a rate limit) is left to the load, which
+    says it: False. The request
+    runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub that has not answered by then is refused
+    (:class:`_HubSilent`), not left to the load — the id is not cached, so its load needs the same network, and
+    datasets' retries there would hang the planning for minutes."""
     import threading
 
     from huggingface_hub import HfApi, constants
 
-    repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
-    if asked is not None:  # the hub's ids are case-blind (Me/Photos is me/photos): one question per id
-        if (repo.lower(), spec.revision) in asked:
-            return
-        asked.add((repo.lower(), spec.revision))
     answer: list[Exception | None] = []
 
     def ask() -> None:
@@ -2129,7 +2179,7 @@ def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = No
     if not answer:
         raise _hub_error(spec, _HubSilent(HUB_CHECK_S)) from None
     if (exc := answer[0]) is None:  # the hub holds it
-        return
+        return True
     names = {c.__name__ for c in type(exc).__mro__}
     status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
     if "GatedRepoError" in names:
@@ -2149,7 +2199,7 @@ def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = No
         raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
     else:
         log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
-        return
+        return False
     raise _hub_error(spec, FileNotFoundError(why)) from None
 
 

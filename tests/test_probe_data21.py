@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -94,7 +96,69 @@ def test_two_hub_ids_differing_only_in_case_are_asked_of_the_hub_once(tmp_path, 
     _online(monkeypatch, tmp_path)
     asked = []
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
-    seen: set = set()
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test"])
+    seen: dict = {}
     for text in ("me/photos:train", "Me/Photos:test", "ME/PHOTOS@v2:test", "me/photos@v2:train"):
         check_source_readable(DataSpec.parse(text), seen)
     assert asked == [("me/photos", None), ("ME/PHOTOS", "v2")], asked
+
+
+@pytest.mark.parametrize("source, said", [
+    ("me/photos:tset", r"'me/photos' has splits train, test; got 'tset'; did you mean test\?"),
+    ("me/photos/faces:tset", r"'me/photos/faces' has splits train, test; got 'tset'; did you mean test\?"),
+])
+def test_a_misspelt_split_of_an_online_hub_id_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch, capsys,
+                                                                                     source, said):
+    """``--test-data me/photos:tset`` (online, not cached): the hub was asked whether it holds me/photos, not its
+    split, so the slip was met when the test data was loaded — its whole dataset downloaded and prepared, after the
+    training sources were decoded (minutes). Its splits are asked too (the builder's, no data read), within the same
+    deadline."""
+    from conftest import dry_run_of_test_data
+    from huggingface_hub import HfApi
+
+    _online(monkeypatch, tmp_path)
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
+    named = []
+    monkeypatch.setattr("datasets.get_dataset_split_names",
+                        lambda repo, config=None, **kw: named.append((repo, config)) or ["train", "test"])
+    loaded = []
+    monkeypatch.setattr("datasets.load_dataset", lambda *a, **k: loaded.append(a) or 1 / 0)
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, source, tmp_path / "r")
+    assert code == 2 and re.search(said, err[-1]), err
+    assert decoded == [] and loaded == [], (decoded, loaded)
+    assert named == [("me/photos", source.split(":")[0].split("/")[2] if source.count("/") == 2 else None)]
+
+
+def test_an_online_hub_id_without_the_default_split_is_refused_and_a_split_it_has_is_let_through(tmp_path, monkeypatch):
+    """A hub id named without a split is read as its ``train`` split: one that has none (test and validation only)
+    was met at its load, after a whole download. A split it has passes; where its split names cannot be had (another
+    error, or none in time) the load is left to say what it meets."""
+    from huggingface_hub import HfApi
+
+    import benchmark.data as data
+    from benchmark.data import DataSpec, check_source_readable
+    from benchmark.errors import UserError
+
+    _online(monkeypatch, tmp_path)
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["test", "validation"])
+    with pytest.raises(UserError, match=r"has splits test, validation; got 'train' \(the default: name one as "
+                                        r"me/photos:SPLIT\)"):
+        check_source_readable(DataSpec.parse("me/photos"))
+    check_source_readable(DataSpec.parse("me/photos:validation"))
+
+    def no_config(*a, **k):
+        raise ValueError("BuilderConfig 'facez' not found. Available: ['faces']")
+
+    monkeypatch.setattr("datasets.get_dataset_split_names", no_config)
+    with pytest.raises(UserError, match=r"dataset 'me/photos/facez': BuilderConfig 'facez' not found"):
+        check_source_readable(DataSpec.parse("me/photos/facez:test"))
+
+    def odd(*a, **k):
+        raise RuntimeError("a builder that cannot list its splits")
+
+    monkeypatch.setattr("datasets.get_dataset_split_names", odd)
+    check_source_readable(DataSpec.parse("me/photos:tset"))
+    monkeypatch.setattr(data, "HUB_CHECK_S", 0.05)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: __import__("time").sleep(1) or ["x"])
+    check_source_readable(DataSpec.parse("me/photos:tset"))

@@ -23,6 +23,7 @@ def test_a_hub_id_used_for_training_and_testing_is_asked_of_the_hub_once(tmp_pat
 
     _online(monkeypatch, tmp_path)
     asked = []
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test", "validation"])
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
 
     def load(*a, **k):  # the load itself never reaches the hub here
