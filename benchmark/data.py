@@ -3965,8 +3965,10 @@ def _malloc_trim():
 
 
 class _Spill:
-    """Decoded images written, as they are, to one unlinked file per source and memory-mapped back once (copy on
-    write): the same (3, H, W) tensors of the same dtype and values, so fingerprints, run ids and every crop a seed
+    """Decoded images written, as they are, to one unlinked file per source (its name removed as it is made, so
+    that a process killed while decoding — the OOM killer, a job's time limit — leaves no file behind; Linux maps it
+    back through ``/proc/self/fd``, elsewhere its name is kept until :meth:`finish`) and memory-mapped back once (copy
+    on write): the same (3, H, W) tensors of the same dtype and values, so fingerprints, run ids and every crop a seed
     draws are unchanged, but their pages are the file's, which the kernel reads in as crops touch them and drops
     under pressure, not process memory. The folder is ``PLBENCH_SPILL_DIR`` or the system's temporary folder (a
     tmpfs /tmp holds it in memory: name a disk). Where the file cannot be written the image stays in memory.
@@ -3982,7 +3984,7 @@ class _Spill:
     _Pending = collections.namedtuple("_Pending", "offset dtype shape")
 
     def __init__(self, spec):
-        self.spec, self.count, self.bytes, self.failed, self.file = spec, 0, 0, None, None
+        self.spec, self.count, self.bytes, self.failed, self.file, self.path = spec, 0, 0, None, None, None
 
     def _folder(self) -> str:
         import tempfile
@@ -4003,8 +4005,12 @@ class _Spill:
         arr = pixels.contiguous().numpy()
         try:
             if self.file is None:
-                self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw",
+                self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", delete=False,
                                                         dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
+                self.path = self.file.name
+                if os.path.isdir("/proc/self/fd"):  # Linux: no name left to a kill (the OOM killer) before finish()
+                    self.path = f"/proc/self/fd/{self.file.fileno()}"
+                    os.unlink(self.file.name)
             offset = -(-self.file.tell() // self.ALIGN) * self.ALIGN
             self.file.seek(offset)
             arr.tofile(self.file)
@@ -4025,10 +4031,11 @@ class _Spill:
             f.flush()
             size = os.fstat(f.fileno()).st_size
             try:
-                flat = torch.from_file(f.name, shared=False, size=size, dtype=torch.uint8)
+                flat = torch.from_file(self.path, shared=False, size=size, dtype=torch.uint8)
             except (OSError, RuntimeError) as exc:  # no mapping left, a file system that maps nothing
                 self._fail(exc)
-                flat = torch.from_numpy(np.fromfile(f.name, dtype=np.uint8))
+                f.seek(0)
+                flat = torch.from_numpy(np.fromfile(f, dtype=np.uint8))
             out = []
             for rec in records:
                 if isinstance(rec, self._Pending):
@@ -4036,7 +4043,10 @@ class _Spill:
                     rec = flat[rec.offset:rec.offset + nbytes].view(rec.dtype).view(rec.shape)
                 out.append(rec)
         finally:
-            f.close()  # the mapping outlives the file's name
+            f.close()  # the mapping outlives the file and its name
+            if self.path == f.name:  # a name kept till now (no /proc): removed
+                with contextlib.suppress(OSError):
+                    os.unlink(f.name)
         if self.count and not self.failed:
             _release_freed_memory()
             log.info("%s: %s beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "

@@ -162,3 +162,23 @@ def test_an_online_hub_id_without_the_default_split_is_refused_and_a_split_it_ha
     monkeypatch.setattr(data, "HUB_CHECK_S", 0.05)
     monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: __import__("time").sleep(1) or ["x"])
     check_source_readable(DataSpec.parse("me/photos:tset"))
+
+
+def test_decoded_images_spilled_to_disk_leave_no_file_behind_a_process_killed_while_decoding(tmp_path, monkeypatch):
+    """Beyond PLBENCH_DECODED_RAM_MB, decoded images are written to a temporary file in PLBENCH_SPILL_DIR (or /tmp),
+    its name removed only once the source was decoded: a process killed meanwhile — the OOM killer, exactly where a
+    big store spills, or a job's time limit — left a file of up to the whole source's decoded pixels (gigabytes) for
+    good, one more each time. Its name is removed as it is made (Linux: mapped again through /proc/self/fd); the
+    pixels read back are the same."""
+    import torch
+
+    import benchmark.data as data
+
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path))
+    spill = data._Spill("photos")
+    images = [torch.randint(0, 256, (3, 20, 30), dtype=torch.uint8), torch.rand(3, 9, 7)]
+    pending = [spill(px) for px in images]
+    assert list(tmp_path.iterdir()) == []  # what a kill now leaves
+    back = spill.finish(pending)
+    assert all(a.dtype == b.dtype and torch.equal(a, b) for a, b in zip(back, images))
+    assert list(tmp_path.iterdir()) == []
