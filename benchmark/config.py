@@ -1942,10 +1942,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
     # a test source's slip said before the training images are decoded (minutes): a table's row, a split, a hub id
-    # online; not the first training source's (its own load, next, says it) nor one the cache holds (read twice);
+    # online; not the first training source's (its own load, next, says it: read twice otherwise) unless it is a hub
+    # id (its load online downloads the whole dataset before it meets a split it lacks), nor one the cache holds;
     # a hub id (and revision) asked of the hub once, whichever sources and splits name it
     asked: dict[tuple, tuple[str, ...] | bool | None] = {}  # and its splits: once per id, revision, config
-    for role, sources in (("train_data", train[1:]), ("test_data", tests)):
+    first = [d for d in train[:1] if d.kind == "hub"]
+    for role, sources in (("train_data", [*first, *train[1:]]), ("test_data", tests)):
         with s.blamed(role):
             for d in sources:
                 if d not in data:

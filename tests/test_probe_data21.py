@@ -182,3 +182,26 @@ def test_decoded_images_spilled_to_disk_leave_no_file_behind_a_process_killed_wh
     back = spill.finish(pending)
     assert all(a.dtype == b.dtype and torch.equal(a, b) for a, b in zip(back, images))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_misspelt_split_of_the_first_training_source_online_is_refused_before_its_download(tmp_path, monkeypatch,
+                                                                                             capsys):
+    """The early source check passed over the first training source (its own load comes next and says what it
+    meets), but a hub id's load online downloads and prepares the whole dataset before it finds a split it lacks:
+    ``--train-data me/photos:trian`` cost that download (minutes, gigabytes). A hub id is checked first whatever its
+    place (a question to the hub, no data read)."""
+    from huggingface_hub import HfApi
+
+    from benchmark.cli import main
+
+    _online(monkeypatch, tmp_path)
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test"])
+    loaded = []
+    monkeypatch.setattr("datasets.load_dataset", lambda *a, **k: loaded.append(a) or 1 / 0)
+    code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--train-data", "me/photos:trian",
+                 "--test-data", "skimage:test", "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    said = r"'me/photos' has splits train, test; got 'trian'; did you mean train\?"
+    assert code == 2 and re.search(said, err[-1]), err
+    assert loaded == []
