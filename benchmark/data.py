@@ -2005,18 +2005,20 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
                           ) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
-    id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
-    images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
-    folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
-    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load. ``asked``: what the hub
+    id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a table of images
+    that cannot be read (a row of a cell too many, two Markdown tables of images; a parquet or arrow one off its first
+    rows, :func:`_table_head`); a saved dataset's, an image folder's or a local copy of hub files' (its first rows
+    streamed) split (``:tset``) or column (``#imag``) not there — each by the rule :func:`load_raw` refuses it by, in
+    its words; their warnings said once, at their load. ``asked``: what the hub
     was already asked in this planning (one per planning, filled by :func:`_check_on_hub`), so that one id used as
     training and test data, or in several splits, is asked once."""
     kind = spec.kind
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec, asked)
-    elif kind == "files":  # its split, off its files' names (its data not read)
-        _files_split(spec)
+    elif kind == "files":  # its split, off its files' names, then its column off its first rows, streamed
+        with _quiet_datasets(), _no_card_warning(__name__):
+            _prepared(spec, load_raw(spec, rows=GUESS_ROWS))
     elif kind == "table" and Path(spec.source).suffix.lower() in (".parquet", ".arrow"):
         # its first rows alone (its schema's features): not its whole data copied into the datasets cache
         _no_revision(spec, f"the table {spec.source}")

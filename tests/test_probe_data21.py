@@ -205,3 +205,23 @@ def test_a_misspelt_split_of_the_first_training_source_online_is_refused_before_
     said = r"'me/photos' has splits train, test; got 'trian'; did you mean train\?"
     assert code == 2 and re.search(said, err[-1]), err
     assert loaded == []
+
+
+def test_a_misspelt_column_of_a_local_copy_of_hub_files_is_refused_before_any_image_is_decoded(tmp_path, monkeypatch,
+                                                                                              capsys):
+    """``--test-data copy:test#imag`` (a folder ``huggingface-cli download --local-dir`` left: parquet shards, no image
+    file) had its split checked while the grid was planned, not its column: the slip was met at its load, after the
+    training sources were decoded (minutes). Its first rows are streamed (no whole read) and its column looked for."""
+    import datasets
+    from conftest import dry_run_of_test_data
+
+    _pngs(tmp_path / "photos", "a", "b", size=(32, 32))
+    (tmp_path / "copy" / "data").mkdir(parents=True)
+    for split in ("train", "test"):
+        datasets.Dataset.from_dict({"image": [str(p) for p in sorted((tmp_path / "photos").iterdir())]},
+                                   features=datasets.Features({"image": datasets.Image()})
+                                   ).to_parquet(str(tmp_path / "copy" / "data" / f"{split}-00000-of-00001.parquet"))
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, str(tmp_path / "copy") + ":test#imag",
+                                              tmp_path / "r")
+    assert code == 2 and "has no column 'imag'; did you mean image?" in err[-1], err
+    assert decoded == [], decoded
