@@ -2005,7 +2005,8 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
                           ) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
-    id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a table of images
+    id no cache holds that the hub does not hold, or cannot be reached for, or a split it lacks (:func:`_check_on_hub`);
+    a hub id the cache holds, read from there (its split, its column); a table of images
     that cannot be read (a row of a cell too many, two Markdown tables of images; a parquet or arrow one off its first
     rows, :func:`_table_head`); a saved dataset's, an image folder's or a local copy of hub files' (its first rows
     streamed) split (``:tset``) or column (``#imag``) not there — each by the rule :func:`load_raw` refuses it by, in
@@ -2016,6 +2017,9 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec, asked)
+    elif kind == "hub" and hub_data_file(spec.source) is None and not _not_cached(spec):
+        with _quiet_datasets(), _no_card_warning(__name__):  # its cached copy, memory-mapped: its split and column
+            _prepared(spec, load_raw(spec))
     elif kind == "files":  # its split, off its files' names, then its column off its first rows, streamed
         with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec, rows=GUESS_ROWS))

@@ -225,3 +225,21 @@ def test_a_misspelt_column_of_a_local_copy_of_hub_files_is_refused_before_any_im
                                               tmp_path / "r")
     assert code == 2 and "has no column 'imag'; did you mean image?" in err[-1], err
     assert decoded == [], decoded
+
+
+@pytest.mark.parametrize("slip, said", [(":validaton", "validaton"), (":validation#imag", "did you mean image")])
+def test_a_cached_hub_id_s_slip_is_refused_before_any_image_is_decoded(monkeypatch, capsys, tmp_path, slip, said):
+    """A hub id the cache holds was passed over by the early check (only one no cache holds was asked of the hub), so
+    ``--test-data owner/name:validaton`` or ``…#imag`` was met at its load, after the training sources were decoded
+    (minutes). Its cached copy is read as a saved dataset's is (memory-mapped, no image decoded) while the grid is
+    planned."""
+    import numpy as np
+    from conftest import dry_run_of_test_data
+    from hubcache import cache_hub_dataset
+
+    rng = np.random.default_rng(0)
+    cache_hub_dataset("plbench-test/probe21", {s: [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)] * 2
+                                               for s in ("train", "validation")})
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, "plbench-test/probe21" + slip, tmp_path / "r")
+    assert code == 2 and said in err[-1], err
+    assert decoded == [], decoded
