@@ -2055,6 +2055,13 @@ def _file_error(spec: DataSpec) -> UserError:
                      "written by save_to_disk) or a hub id")
 
 
+def checked_before_its_load(spec: DataSpec) -> bool:
+    """Whether the first training source, whose own load comes next (so a local one is not read twice), is still
+    checked by :func:`check_source_readable` first: a hub id no cache holds, whose load online downloads and prepares
+    the whole dataset before it meets a split it lacks (a cached one's load reads its cache, and says it at once)."""
+    return spec.kind == "hub" and _not_cached(spec)
+
+
 def _offline_and_not_cached(spec: DataSpec) -> bool:
     """Whether ``spec`` is a hub id (no data file of it named) that, offline, neither the hub cache
     (``datasets--owner--name``) nor ``datasets``' (``owner___name``, the name as it writes it) holds: one

@@ -243,3 +243,23 @@ def test_a_cached_hub_id_s_slip_is_refused_before_any_image_is_decoded(monkeypat
     code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, "plbench-test/probe21" + slip, tmp_path / "r")
     assert code == 2 and said in err[-1], err
     assert decoded == [], decoded
+
+
+def test_a_cached_hub_id_as_the_first_training_source_is_not_read_by_the_early_check(monkeypatch, capsys, tmp_path):
+    """The first training source is checked early only where its load would download first (a hub id no cache
+    holds); a cached one is left to its load, which reads it once (the test source's slip still said first)."""
+    import numpy as np
+    from hubcache import cache_hub_dataset
+
+    import benchmark.data as data
+    from benchmark.cli import main
+
+    rng = np.random.default_rng(1)
+    cache_hub_dataset("plbench-test/probe21b", {"train": [rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)] * 2})
+    checked = []
+    real = data.check_source_readable
+    monkeypatch.setattr(data, "check_source_readable", lambda spec, *a: checked.append(str(spec)) or real(spec, *a))
+    main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--train-data", "plbench-test/probe21b:train",
+          "--test-data", "plbench-test/probe21b:tran", "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
+    assert 'Unknown split "tran"' in capsys.readouterr().err
+    assert checked == ["plbench-test/probe21b:tran"], checked
