@@ -2006,13 +2006,12 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
     id no cache holds that the hub does not hold, or cannot be reached for, or a split it lacks (:func:`_check_on_hub`);
-    a hub id the cache holds, read from there (its split, its column); a table of images
-    that cannot be read (a row of a cell too many, two Markdown tables of images; a parquet or arrow one off its first
-    rows, :func:`_table_head`); a saved dataset's, an image folder's or a local copy of hub files' (its first rows
-    streamed) split (``:tset``) or column (``#imag``) not there — each by the rule :func:`load_raw` refuses it by, in
-    its words; their warnings said once, at their load. ``asked``: what the hub
-    was already asked in this planning (one per planning, filled by :func:`_check_on_hub`), so that one id used as
-    training and test data, or in several splits, is asked once."""
+    a hub id the cache holds, read from there (its split, its column); a table of images that cannot be read (a row of
+    a cell too many, two Markdown tables of images; a parquet or arrow one off its first rows, :func:`_table_head`); a
+    saved dataset's, an image folder's or a local copy of hub files' (its first rows streamed) split (``:tset``) or
+    column (``#imag``) not there — each by the rule :func:`load_raw` refuses it by, in its words; their warnings said
+    once, at their load. ``asked``: what the hub was already asked in this planning (one per planning, filled by
+    :func:`_check_on_hub`), so that one id used as training and test data, or in several splits, is asked once."""
     kind = spec.kind
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
@@ -2169,10 +2168,9 @@ def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...
 def _ask_hub(spec: DataSpec, repo: str) -> bool:
     """:func:`_check_on_hub`'s question whether the hub holds ``repo`` at ``spec``'s revision, refused in one line
     where it does not; True where it does. Another answer (a server error, a rate limit) is left to the load, which
-    says it: False. The request
-    runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub that has not answered by then is refused
-    (:class:`_HubSilent`), not left to the load — the id is not cached, so its load needs the same network, and
-    datasets' retries there would hang the planning for minutes."""
+    says it: False. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub that has not
+    answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so its load needs
+    the same network, and datasets' retries there would hang the planning for minutes."""
     import threading
 
     from huggingface_hub import HfApi, constants
@@ -4022,8 +4020,8 @@ class _Spill:
                                                         dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
                 self.path = self.file.name
                 if os.path.isdir("/proc/self/fd"):  # Linux: no name left to a kill (the OOM killer) before finish()
-                    self.path = f"/proc/self/fd/{self.file.fileno()}"
                     os.unlink(self.file.name)
+                    self.path = f"/proc/self/fd/{self.file.fileno()}"
             offset = -(-self.file.tell() // self.ALIGN) * self.ALIGN
             self.file.seek(offset)
             arr.tofile(self.file)

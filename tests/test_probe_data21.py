@@ -263,3 +263,23 @@ def test_a_cached_hub_id_as_the_first_training_source_is_not_read_by_the_early_c
           "--test-data", "plbench-test/probe21b:tran", "--out", str(tmp_path / "r"), "--dry-run", "--no-progress"])
     assert 'Unknown split "tran"' in capsys.readouterr().err
     assert checked == ["plbench-test/probe21b:tran"], checked
+
+
+def test_a_spill_file_whose_name_cannot_be_removed_is_removed_at_its_finish(tmp_path, monkeypatch):
+    """Where removing the spill file's name fails as it is made, the images stay in memory (said once) and the
+    file, still named, is removed at :meth:`finish` — not left behind under a /proc path taken for its name."""
+    import os
+
+    import torch
+
+    import benchmark.data as data
+
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path))
+    real = os.unlink
+    monkeypatch.setattr(os, "unlink", lambda p: (_ for _ in ()).throw(PermissionError("refused")))
+    spill = data._Spill("photos")
+    px = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
+    assert spill(px) is px and spill.failed is not None
+    monkeypatch.setattr(os, "unlink", real)
+    assert spill.finish([px])[0] is px
+    assert list(tmp_path.iterdir()) == []
