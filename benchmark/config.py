@@ -1933,7 +1933,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
     ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache, check_source_readable, usable_for_crop
+    from benchmark.data import DataCache, check_source_readable, checked_before_its_load, usable_for_crop
     from benchmark.lossfn import build_loss, check_loss_on_crop
 
     plan = plan if plan is not None else check_grid(spec, local, recorded)
@@ -1942,10 +1942,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     weights, only, common, dtype = plan.weights, plan.only, plan.common, plan.dtype
     data = data if data is not None else DataCache()
     # a test source's slip said before the training images are decoded (minutes): a table's row, a split, a hub id
-    # online; not the first training source's (its own load, next, says it) nor one the cache holds (read twice);
+    # online; not the first training source's (its own load, next, says it: read twice otherwise) unless it is a hub
+    # id no cache holds (checked_before_its_load), nor one the cache holds;
     # a hub id (and revision) asked of the hub once, whichever sources and splits name it
-    asked: set[tuple[str, str | None]] = set()
-    for role, sources in (("train_data", train[1:]), ("test_data", tests)):
+    asked: dict[tuple, tuple[str, ...] | bool | None] = {}  # and its splits: once per id, revision, config
+    first = [d for d in train[:1] if checked_before_its_load(d)]
+    for role, sources in (("train_data", [*first, *train[1:]]), ("test_data", tests)):
         with s.blamed(role):
             for d in sources:
                 if d not in data:

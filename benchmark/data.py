@@ -2001,22 +2001,35 @@ def check_source_as_written(spec: DataSpec) -> None:
         load_raw(spec)  # refuses it, nothing downloaded or decoded (one cached where not looked for: read, left)
 
 
-def check_source_readable(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
+def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | None] | None = None
+                          ) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
-    id no cache holds that the hub does not hold, or cannot be reached for (:func:`_check_on_hub`); a text table of
-    images that cannot be read (a row of a cell too many, two Markdown tables of images); a saved dataset's, an image
-    folder's or a local copy of hub files' split (``:tset``) or column (``#imag``) not there — each by the rule
-    :func:`load_raw` refuses it by, in its words; their warnings said once, at their load. ``asked``: the (hub id,
-    revision) pairs the hub was already asked about in this planning (one set per planning, filled here), so that
-    one id used as training and test data, or in several splits, is asked once."""
+    id no cache holds that the hub does not hold, or cannot be reached for, or a split it lacks (:func:`_check_on_hub`);
+    a hub id the cache holds, read from there (its split, its column); a table of images that cannot be read (a row of
+    a cell too many, two Markdown tables of images; a parquet or arrow one off its first rows, :func:`_table_head`); a
+    saved dataset's, an image folder's or a local copy of hub files' (its first rows streamed) split (``:tset``) or
+    column (``#imag``) not there — each by the rule :func:`load_raw` refuses it by, in its words; their warnings said
+    once, at their load. ``asked``: what the hub was already asked in this planning (one per planning, filled by
+    :func:`_check_on_hub`), so that one id used as training and test data, or in several splits, is asked once."""
     kind = spec.kind
     # the hub asked by us, not by datasets: PLBENCH_OFFLINE (no network access of this package's) also forbids it
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec, asked)
-    elif kind == "files":  # its split, off its files' names (its data not read)
-        _files_split(spec)
-    elif kind in ("table", "saved", "folder") and Path(spec.source).suffix.lower() not in (".parquet", ".arrow"):
+    elif kind == "hub" and hub_data_file(spec.source) is None and not _not_cached(spec):
+        with _quiet_datasets(), _no_card_warning(__name__):  # its cached copy, memory-mapped: its split and column
+            _prepared(spec, load_raw(spec))
+    elif kind == "files":  # its split, off its files' names, then its column off its first rows, streamed
+        with _quiet_datasets(), _no_card_warning(__name__):
+            _prepared(spec, load_raw(spec, rows=GUESS_ROWS))
+    elif kind == "table" and Path(spec.source).suffix.lower() in (".parquet", ".arrow"):
+        # its first rows alone (its schema's features): not its whole data copied into the datasets cache
+        _no_revision(spec, f"the table {spec.source}")
+        if spec.split:
+            load_raw(spec)  # refuses it, nothing read
+        with _quiet_datasets(), _no_card_warning(__name__):
+            _prepared(spec, _table_head(Path(spec.source).expanduser()))
+    elif kind in ("table", "saved", "folder"):
         with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec))
 
@@ -2039,6 +2052,13 @@ def _file_error(spec: DataSpec) -> UserError:
     return UserError(f"{spec.source} is a file, not a dataset{lacks} a source is an image folder, a table of image "
                      "paths (.txt, .csv, .jsonl, .parquet, .md holding a pipe table), a saved dataset (a folder "
                      "written by save_to_disk) or a hub id")
+
+
+def checked_before_its_load(spec: DataSpec) -> bool:
+    """Whether the first training source, whose own load comes next (so a local one is not read twice), is still
+    checked by :func:`check_source_readable` first: a hub id no cache holds, whose load online downloads and prepares
+    the whole dataset before it meets a split it lacks (a cached one's load reads its cache, and says it at once)."""
+    return spec.kind == "hub" and _not_cached(spec)
 
 
 def _offline_and_not_cached(spec: DataSpec) -> bool:
@@ -2086,26 +2106,75 @@ class _HubSilent(TimeoutError):
         self.seconds = seconds
 
 
-def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = None) -> None:
+def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | None] | None = None) -> None:
     """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
-    request, so that a misspelt id (or one private or gated, no token with access to it set: the hub says 401 or 404
-    alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while the grid is
-    planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its status line
-    (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
-    :func:`load_raw` would meet it. Another answer (a server error, a rate limit) is left to the load, which says it.
-    A (hub id, revision) in ``asked`` is not asked again (its answer was taken: a refusal would have ended the
-    planning); it is added to it. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub
-    that has not answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so
-    its load needs the same network, and datasets' retries there would hang the planning for minutes."""
+    request (:func:`_ask_hub`), so that a misspelt id (or one private or gated, no token with access to it set: the hub
+    says 401 or 404 alike), a revision not there, a token refused (403) or a hub that cannot be reached is said while
+    the grid is planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its
+    status line (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
+    :func:`load_raw` would meet it, after downloading and preparing the whole dataset. Then its splits
+    (:func:`_hub_splits`): a split it has not (``:tset``; ``train``, the default, where none is named) or a config it
+    has not is refused too (where the hub said yes: another answer is left to the load). ``asked`` (one per planning,
+    filled here): a (hub id, revision) in it (the id lower-cased: the hub's ids are case-blind) is not asked again (its
+    answer was kept: a refusal would have ended the planning), nor the splits of a (hub id, revision, config), kept
+    there."""
+    asked = {} if asked is None else asked
+    parts = without_hub_slash(spec.source).split("/")
+    repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
+    if (repo.lower(), spec.revision) not in asked:  # the hub's ids are case-blind (Me/Photos is me/photos)
+        asked[(repo.lower(), spec.revision)] = _ask_hub(spec, repo)
+    if not asked[(repo.lower(), spec.revision)] or hub_data_file(spec.source) is not None:
+        return  # its answer left to the load; a data file named: read as the split asked for
+    if (key := (repo.lower(), spec.revision, config)) not in asked:
+        asked[key] = _hub_splits(spec, repo, config)
+    split = spec.split or "train"
+    if (splits := asked[key]) is not None and split not in splits:
+        default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
+        raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
+                        + (did_you_mean(split, splits) if spec.split else ""))
+
+
+def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...] | None:
+    """The splits of the hub dataset ``repo`` (its config ``config``) at ``spec``'s revision, as ``datasets`` resolves
+    them for its load (``get_dataset_split_names``: its card's, or its data files' names; no data read), asked in a
+    daemon thread waited on :data:`HUB_CHECK_S` at most. A config it has not: a one-line :class:`UserError`. None where
+    they cannot be had (another error, no answer in time): the load says what it meets."""
+    import threading
+
+    answer: list = []
+
+    def ask() -> None:
+        import datasets
+
+        try:
+            answer.append(tuple(datasets.get_dataset_split_names(repo, config, revision=spec.revision)))
+        except Exception as exc:  # noqa: BLE001 - datasets raises many types for a builder it cannot resolve
+            answer.append(exc)
+
+    thread = threading.Thread(target=ask, name=f"hub splits {repo}", daemon=True)  # daemon: never holds the exit
+    thread.start()
+    thread.join(HUB_CHECK_S)
+    if not answer:
+        log.debug("%s: the hub did not list its splits in %g s: left to the load", spec.source, HUB_CHECK_S)
+        return None
+    if isinstance(exc := answer[0], Exception):
+        if _no_such_split_or_config(exc):
+            raise _hub_error(spec, exc) from None
+        log.debug("%s: its splits could not be listed (%s): left to the load", spec.source, _hub_words(exc))
+        return None
+    return exc or None
+
+
+def _ask_hub(spec: DataSpec, repo: str) -> bool:
+    """:func:`_check_on_hub`'s question whether the hub holds ``repo`` at ``spec``'s revision, refused in one line
+    where it does not; True where it does. Another answer (a server error, a rate limit) is left to the load, which
+    says it: False. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub that has not
+    answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so its load needs
+    the same network, and datasets' retries there would hang the planning for minutes."""
     import threading
 
     from huggingface_hub import HfApi, constants
 
-    repo = "/".join(without_hub_slash(spec.source).split("/")[:2])
-    if asked is not None:
-        if (repo, spec.revision) in asked:
-            return
-        asked.add((repo, spec.revision))
     answer: list[Exception | None] = []
 
     def ask() -> None:
@@ -2121,7 +2190,7 @@ def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = No
     if not answer:
         raise _hub_error(spec, _HubSilent(HUB_CHECK_S)) from None
     if (exc := answer[0]) is None:  # the hub holds it
-        return
+        return True
     names = {c.__name__ for c in type(exc).__mro__}
     status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
     if "GatedRepoError" in names:
@@ -2141,7 +2210,7 @@ def _check_on_hub(spec: DataSpec, asked: set[tuple[str, str | None]] | None = No
         raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
     else:
         log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
-        return
+        return False
     raise _hub_error(spec, FileNotFoundError(why)) from None
 
 
@@ -2965,6 +3034,48 @@ def _load_table(path: Path):
         raise UserError(f"{empty} (no row" + (": comments and blank lines only)" if listed else " below its header)"
                                               if suffix in (".csv", ".tsv", ".txt") else ")"))
     return ds
+
+
+def _table_head(path: Path, rows: int | None = None):
+    """The first ``rows`` (:data:`GUESS_ROWS` where None) rows of a parquet or arrow (IPC stream or file) table of
+    images as a ``datasets.Dataset``, its features those its schema declares (as :func:`_read_table`'s whole read gives
+    them), its images undecoded: what :func:`check_source_readable` looks at (its columns, its image column guessed),
+    the file neither read whole nor copied into the ``datasets`` cache (a table of encoded images may hold gigabytes).
+    One that cannot be read so (damaged, empty): :func:`_load_table`'s, which says why in its words."""
+    import datasets
+    import pyarrow as pa
+
+    rows = rows or GUESS_ROWS
+
+    def first(batches, schema) -> pa.Table:
+        taken, n = [], 0
+        for batch in batches:
+            taken.append(batch)
+            n += batch.num_rows
+            if n >= rows:
+                break
+        return pa.Table.from_batches(taken, schema=schema).slice(0, rows)
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            file = pq.ParquetFile(path)
+            table = first(file.iter_batches(batch_size=rows), file.schema_arrow)
+        else:
+            with pa.memory_map(str(path)) as source:
+                try:  # datasets writes IPC streams
+                    reader = pa.ipc.open_stream(source)
+                    table = first(reader, reader.schema)
+                except pa.ArrowInvalid:
+                    source.seek(0)
+                    reader = pa.ipc.open_file(source)
+                    table = first((reader.get_batch(i) for i in range(reader.num_record_batches)), reader.schema)
+        if table.num_rows == 0:
+            raise ValueError("no row")
+        return datasets.Dataset(datasets.table.InMemoryTable(table))
+    except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file: the whole read says why
+        return _load_table(path)
 
 
 def _blank_text(path: Path, encoding: str) -> bool:
@@ -3865,8 +3976,10 @@ def _malloc_trim():
 
 
 class _Spill:
-    """Decoded images written, as they are, to one unlinked file per source and memory-mapped back once (copy on
-    write): the same (3, H, W) tensors of the same dtype and values, so fingerprints, run ids and every crop a seed
+    """Decoded images written, as they are, to one unlinked file per source (its name removed as it is made, so
+    that a process killed while decoding — the OOM killer, a job's time limit — leaves no file behind; Linux maps it
+    back through ``/proc/self/fd``, elsewhere its name is kept until :meth:`finish`) and memory-mapped back once (copy
+    on write): the same (3, H, W) tensors of the same dtype and values, so fingerprints, run ids and every crop a seed
     draws are unchanged, but their pages are the file's, which the kernel reads in as crops touch them and drops
     under pressure, not process memory. The folder is ``PLBENCH_SPILL_DIR`` or the system's temporary folder (a
     tmpfs /tmp holds it in memory: name a disk). Where the file cannot be written the image stays in memory.
@@ -3882,7 +3995,7 @@ class _Spill:
     _Pending = collections.namedtuple("_Pending", "offset dtype shape")
 
     def __init__(self, spec):
-        self.spec, self.count, self.bytes, self.failed, self.file = spec, 0, 0, None, None
+        self.spec, self.count, self.bytes, self.failed, self.file, self.path = spec, 0, 0, None, None, None
 
     def _folder(self) -> str:
         import tempfile
@@ -3903,8 +4016,12 @@ class _Spill:
         arr = pixels.contiguous().numpy()
         try:
             if self.file is None:
-                self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw",
+                self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", delete=False,
                                                         dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
+                self.path = self.file.name
+                if os.path.isdir("/proc/self/fd"):  # Linux: no name left to a kill (the OOM killer) before finish()
+                    os.unlink(self.file.name)
+                    self.path = f"/proc/self/fd/{self.file.fileno()}"
             offset = -(-self.file.tell() // self.ALIGN) * self.ALIGN
             self.file.seek(offset)
             arr.tofile(self.file)
@@ -3925,10 +4042,11 @@ class _Spill:
             f.flush()
             size = os.fstat(f.fileno()).st_size
             try:
-                flat = torch.from_file(f.name, shared=False, size=size, dtype=torch.uint8)
+                flat = torch.from_file(self.path, shared=False, size=size, dtype=torch.uint8)
             except (OSError, RuntimeError) as exc:  # no mapping left, a file system that maps nothing
                 self._fail(exc)
-                flat = torch.from_numpy(np.fromfile(f.name, dtype=np.uint8))
+                f.seek(0)
+                flat = torch.from_numpy(np.fromfile(f, dtype=np.uint8))
             out = []
             for rec in records:
                 if isinstance(rec, self._Pending):
@@ -3936,7 +4054,10 @@ class _Spill:
                     rec = flat[rec.offset:rec.offset + nbytes].view(rec.dtype).view(rec.shape)
                 out.append(rec)
         finally:
-            f.close()  # the mapping outlives the file's name
+            f.close()  # the mapping outlives the file and its name
+            if self.path == f.name:  # a name kept till now (no /proc): removed
+                with contextlib.suppress(OSError):
+                    os.unlink(f.name)
         if self.count and not self.failed:
             _release_freed_memory()
             log.info("%s: %s beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "

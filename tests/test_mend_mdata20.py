@@ -104,6 +104,7 @@ def test_the_early_hub_check_asks_nothing_under_plbench_offline(tmp_path, monkey
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     asked = []
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test", "validation"])
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append(repo))
     monkeypatch.setenv("PLBENCH_OFFLINE", "1")
     check_source_readable(DataSpec.parse("me/photos"))

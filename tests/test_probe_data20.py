@@ -131,6 +131,7 @@ def test_an_online_hub_id_the_hub_holds_passes_its_check(monkeypatch, tmp_path):
         monkeypatch.setattr(switch, False)
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     asked = []
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test", "validation"])
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
     check_source_readable(DataSpec.parse("me/photos@v2:test"))
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: 1 / 0)

@@ -23,6 +23,7 @@ def test_a_hub_id_used_for_training_and_testing_is_asked_of_the_hub_once(tmp_pat
 
     _online(monkeypatch, tmp_path)
     asked = []
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test", "validation"])
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append((repo, kw.get("revision"))))
 
     def load(*a, **k):  # the load itself never reaches the hub here
@@ -35,7 +36,7 @@ def test_a_hub_id_used_for_training_and_testing_is_asked_of_the_hub_once(tmp_pat
                  "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and re.search(r"'me/photos' is not cached and the hub cannot be reached", err[-1]), err
-    assert asked == [("me/photos", "v2"), ("me/photos", None)], asked
+    assert asked == [("me/photos", None), ("me/photos", "v2")], asked  # the first training source, a hub id, first
 
 
 def test_the_early_hub_check_gives_up_after_its_deadline_on_a_hung_network(tmp_path, monkeypatch):
