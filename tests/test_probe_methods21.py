@@ -55,3 +55,47 @@ def test_a_checked_finding_carries_its_refutation_into_the_verdict_and_findings_
     assert f"refuted by: {want}" in to_text([r])
     md = write([r], tmp_path)["findings_md"]
     assert f"Refuted by: {want}" in md.read_text(encoding="utf-8")
+
+
+def test_a_self_trained_encoder_made_again_with_other_bytes_says_why_and_how_to_mend_it(monkeypatch, tmp_path):
+    """A worker of a SLURM/Ray grid whose cache lacks csr's self-trained encoder makes it again; on a CPU of another
+    instruction set its bytes differ (measured: ONEDNN_MAX_CPU_ISA=AVX2 against AVX-512 gives another file, ATen's and
+    MKL's dispatch do not), and the run was refused with 'the weights of loss 'csr' changed since this grid was set up
+    (…); re-run the command to plan it again' — which the head node does, and the worker refuses again. The refusal now
+    names the self-trained encoder, says why it can differ on this machine, that planning again does not mend that,
+    and what does: the planning machine's file copied here, or one file every node reads (csr(encoder=…))."""
+    from benchmark.config import RunConfig, resolve
+    from benchmark.errors import UserError
+    from losses.csr import _selftrained_path
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    path = _selftrained_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"the head node's encoder")
+    planned = resolve(RunConfig(task="denoise", loss="csr", backbone_weights="pretrained"))
+    assert planned.weights_fingerprint.startswith("csr=sha256:")
+    path.write_bytes(b"the same recipe made again on an AVX2 worker")  # another CPU's kernels: other bytes
+    with pytest.raises(UserError) as err:
+        resolve(planned)
+    line = str(err.value)
+    assert "\n" not in line
+    assert "changed since this grid was set up" in line and "re-run the command to plan it again" in line
+    assert f"csr's self-trained encoder {path}" in line and "instruction set" in line
+    assert "planning again does not mend" in line and f"copy {path.name} from the planning machine" in line
+    assert "csr(encoder=" in line
+
+
+def test_a_checkpoint_given_by_path_changed_keeps_the_plain_refusal(tmp_path):
+    """A checkpoint named by path and replaced in place is no self-trained encoder made again by a worker: its refusal
+    stays the plain one (plan again), with no word of instruction sets."""
+    from benchmark.config import RunConfig, resolve
+    from benchmark.errors import UserError
+
+    ckpt = tmp_path / "enc.pt"
+    ckpt.write_bytes(b"an encoder")
+    spec = f"vgg(weights={str(ckpt)!r}, layers=('layer1',))"
+    planned = resolve(RunConfig(task="denoise", loss=spec, backbone_weights="random"))
+    ckpt.write_bytes(b"another encoder")
+    with pytest.raises(UserError, match="changed since this grid was set up") as err:
+        resolve(planned)
+    assert "instruction set" not in str(err.value)
