@@ -99,3 +99,39 @@ def test_a_checkpoint_given_by_path_changed_keeps_the_plain_refusal(tmp_path):
     with pytest.raises(UserError, match="changed since this grid was set up") as err:
         resolve(planned)
     assert "instruction set" not in str(err.value)
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_lpips_heads_missing_say_how_to_get_them_and_that_random_weights_still_need_them(monkeypatch, tmp_path,
+                                                                                          installed):
+    """LPIPS's linear heads ship in the lpips wheel. Without the package the refusal read 'put alex.pth at <python
+    package lpips not installed>/weights/v0.1/alex.pth (…); … or use weights='random'' — no path to put a file at, and
+    ``lpips(weights='random')`` reads the same heads, so that remedy failed the same way. It now says to install the
+    package (or, installed without the file, to reinstall it, naming where the file belongs) and that random trunk
+    weights still read the heads."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from benchmark import weights as W
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES
+
+    real = importlib.util.find_spec
+
+    def find_spec(name, *a, **k):
+        if name == "lpips":
+            return SimpleNamespace(submodule_search_locations=[str(tmp_path / "lpips")]) if installed else None
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(UserError) as err:
+        LOSSES.get("lpips").obj(weights="random")
+    line = str(err.value)
+    assert "\n" not in line and "missing weights lpips:alex:v0.1" in line
+    assert "not installed>" not in line and "or use weights='random'" not in line
+    assert "weights='random' too" in line
+    if installed:
+        assert str(tmp_path / "lpips" / "weights" / "v0.1" / "alex.pth") in line and "pip install" in line
+    else:
+        assert "the lpips package is not installed" in line and "pip install lpips" in line
+    assert W.missing_message(W.get_file("resnet50:simclr")).endswith("or use weights='random'")  # others as they were
