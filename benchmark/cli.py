@@ -1717,7 +1717,11 @@ def cmd_findings(args) -> int:
 
     if args.list:
         for e in FINDINGS.entries():
-            print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj().needs_text()}; {e.citation}")
+            finding = e.obj()
+            print(f"{e.name:<24} {finding.claim}\n{'':<24} needs {finding.needs_text()}; {e.citation}")
+            for label, text in (("paper's regime", finding.regime), ("refuted by", finding.refuted_by)):
+                if text:
+                    print(f"{'':<24} {label}: {text}")
         return 0
     # as `report` checks them: --bootstrap 10⁶ ran out of memory here, where report refused it in one line
     n_boot = N_BOOT if args.bootstrap is None else args.bootstrap

@@ -252,8 +252,11 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
     if cfg.weights_fingerprint and cfg.weights_fingerprint != wfp:
+        from benchmark.weights import selftrained_changed_note
+
         raise UserError(f"the weights of loss {cfg.loss!r} changed since this grid was set up "
-                        f"({cfg.weights_fingerprint} → {wfp or 'none'}); re-run the command to plan it again")
+                        f"({cfg.weights_fingerprint} → {wfp or 'none'}); re-run the command to plan it again"
+                        + selftrained_changed_note(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights)))
     if wfp != cfg.weights_fingerprint:
         changes["weights_fingerprint"] = wfp
     if data is not None:

@@ -494,6 +494,8 @@ class FindingResult:
     reason: str = ""
     #: the paper's regime (:attr:`Finding.regime`)
     regime: str = ""
+    #: what would refute the claim (:attr:`Finding.refuted_by`)
+    refuted_by: str = ""
     #: the Holm family the parts were adjusted in, in words (:func:`family_text`; "" when judged alone)
     family: str = ""
     #: why this setting's runs are stale (:func:`stale_reason`; "" when current)
@@ -744,8 +746,12 @@ class Finding:
     needs: Needs = Needs()
     #: count parts where a loss is scored by its own metric (for claims *about* such metrics)
     count_circular: bool = False
-    #: the regime of the paper's experiments, in one line (printed with every verdict)
+    #: the regime of the paper's experiments, in one line (printed with every verdict and by ``--list``)
     regime: str = ""
+    #: what would refute the claim, in one line (printed with every verdict and by ``--list``): which arm beating
+    #: which, by more than the metric's practical margin (the only way a part is contradicted, :func:`part_verdict`),
+    #: and where the test is weaker than the paper's own claim, said so
+    refuted_by: str = ""
     #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
     #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
     every_part: bool = False
@@ -2005,7 +2011,8 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     is missing here, it gives {loss the claim needs: how another setting that trains it differs} (:func:`_elsewhere`),
     said in place of "not in these results"."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
-                         regime=getattr(finding, "regime", ""), every=bool(getattr(finding, "every_part", False)))
+                         regime=getattr(finding, "regime", ""), refuted_by=getattr(finding, "refuted_by", ""),
+                         every=bool(getattr(finding, "every_part", False)))
     # the arms another finding took of several (Results.arm/first) are its own: check_all shares one Results between
     # findings, and the next one's parts were told "not tested by this finding" of arms it tests
     res.forget_choices()
@@ -2395,6 +2402,8 @@ def to_text(results: list[FindingResult]) -> str:
             lines.append(f"{pad}Holm family: {r.family}")
         if r.regime:
             lines.append(f"{pad}paper's regime: {r.regime}")
+        if r.refuted_by:
+            lines.append(f"{pad}refuted by: {r.refuted_by}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
     level = _ci_level(results).strip()  # the printed CIs' level where α is not theirs (tests/test_review_verdicts15.py)
@@ -2495,7 +2504,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
         lines += ["", f"## {r.name}: {r.verdict_text}", "", md_text(f"{r.claim}. {r.setting}."  # as the table's
                   + (f" {stale_word(r.stale).capitalize()}: {r.stale}." if r.stale else "")
                   + (f" Holm family: {r.family}." if r.family else "")
-                  + (f" Paper's regime: {r.regime}." if r.regime else ""), cell=False), "",
+                  + (f" Paper's regime: {r.regime}." if r.regime else "")
+                  + (f" Refuted by: {r.refuted_by}." if r.refuted_by else ""), cell=False), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:

@@ -320,6 +320,17 @@ def verify(wf: WeightFile, path: Path) -> None:
 
 
 def missing_message(wf: WeightFile) -> str:
+    """One line for a known file that is not there: where it goes and how to get it. A file a Python package ships
+    (``package:<module>/…``: LPIPS's linear heads) comes from installing that package — no download, and read whatever
+    the trunk's weights, so ``weights='random'`` is no remedy for it."""
+    if wf.subdir.startswith("package:"):
+        mod, _, rel = wf.subdir.removeprefix("package:").partition("/")
+        if importlib.util.find_spec(mod) is None:
+            return (f"missing weights {wf.key}: the {mod} package is not installed — `pip install {mod}` (its wheel "
+                    f"ships {rel}/{wf.filename}); read whatever the trunk's weights (weights='random' too)")
+        return (f"missing weights {wf.key}: {wf.path} is not in the installed {mod} package"
+                + (f" ({wf.note})" if wf.note else "")
+                + f" — `pip install --force-reinstall {mod}`; read whatever the trunk's weights (weights='random' too)")
     src = f" (from {wf.url})" if wf.url else (f" ({wf.note})" if wf.note else "")
     return (f"missing weights {wf.key}: put {wf.filename} at {wf.path}{src}; "
             f"offline runs never download — prefetch on a connected machine or use weights='random'")
@@ -466,6 +477,42 @@ def _term_files(loss: str) -> tuple[str, ...]:
             files = (*named, *(k for k in files if k in known_files() and get_file(k).subdir.startswith("package:")))
         keys += files
     return tuple(dict.fromkeys(keys))
+
+
+def selftrained_choices(loss: str, backbone_weights: str = "pretrained") -> list[tuple[str, Path]]:
+    """(term name, file) for each term of ``loss`` whose weights, as the cache stands, are an encoder the harness
+    self-trained into ``<cache>/selftrained/`` because no public one was cached (csr's ``encoder="auto"``: its
+    ``weights_chosen``): a file every node makes again for itself, whose bytes follow its CPU's kernels."""
+    from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.registry import LOSSES
+
+    own = cache_dir() / "selftrained"
+    out = []
+    for term in parse_loss_spec(loss):
+        kwargs = dict(term.kwargs)
+        if not takes_weights(term.name) or str(kwargs.get("weights", backbone_weights)) != "pretrained":
+            continue
+        chosen = LOSSES.get(term.name).meta.get("weights_chosen")
+        choice = chosen(**kwargs) if chosen is not None else None
+        if choice is not None and Path(str(choice)).expanduser().parent == own:
+            out.append((term.name, Path(str(choice)).expanduser()))
+    return out
+
+
+def selftrained_changed_note(loss: str, backbone_weights: str = "pretrained") -> str:
+    """What the refusal of a run whose weights changed since planning adds where a term's weights are a self-trained
+    encoder (:func:`selftrained_choices`): a worker whose cache lacked it made it again, and on a CPU of another
+    instruction set the same recipe gives other bytes (oneDNN's convolution kernels: ``ONEDNN_MAX_CPU_ISA=AVX2``
+    against AVX-512 gave another file, ATen's and MKL's dispatch did not), which planning again on the head node
+    never mends; "" for every other spec."""
+    found = selftrained_choices(loss, backbone_weights)
+    if not found:
+        return ""
+    name, path = found[0]
+    return (f"; {name}'s self-trained encoder {path} is not the file the grid was planned with: where this machine "
+            "made it again on a CPU of another instruction set (AVX2 against AVX-512), the same recipe gives other "
+            f"bytes and planning again does not mend that — copy {path.name} from the planning machine to "
+            f"{path.parent} here, or give {name} one file every node reads ({name}(encoder='<path>'))")
 
 
 def weights_fingerprint(loss: str, backbone_weights: str = "pretrained") -> str:

@@ -36,6 +36,10 @@ class PerceptionDistortionTradeoff(Finding):
     every_part = True
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
               "without a reference (the paper's no-reference proxies; here niqe or musiq)")
+    refuted_by = ("a deep-feature loss scoring below ℓ2 on the perception axis, or above it on PSNR, significantly, by "
+                  "more than the metric's practical margin (0.05 dB PSNR); the paper's bound itself is refuted only by "
+                  "a loss better on both axes — one worse on perception and on PSNR goes against this reading (every "
+                  "deep-feature loss trades one for the other), not against the bound")
 
     def out_of_regime(self, res, c):
         if c.note == "perception" and c.metric.split("@", 1)[0] not in NO_REFERENCE:

@@ -50,6 +50,9 @@ class PDLOutperforms(Finding):
                   weights_of=("pdl",))
     every_part = True
     regime = "PDL on ImageNet-pretrained VGG features (the paper's), against perceptual losses on pretrained backbones"
+    refuted_by = ("another reference-based perceptual loss on the same kind of weights scoring above PDL, "
+                  "significantly, by more than the metric's practical margin on a perceptual metric of one of the "
+                  "paper's five tasks that neither is trained on")
 
     def out_of_regime(self, res, c):
         if c.a.kind != "pretrained":

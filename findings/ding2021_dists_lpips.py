@@ -40,6 +40,9 @@ class DeepFeatureObjectivesBest(Finding):
     every_part = True
     regime = ("ImageNet-pretrained DISTS/LPIPS as objectives; the paper's judge is human ratings, stood in for "
               "here by the perceptual metrics")
+    refuted_by = ("another objective scoring above the better pretrained DISTS/LPIPS arm, significantly, by more than "
+                  "the metric's practical margin on a perceptual metric of super-resolution or deblurring neither is "
+                  "trained on; a rival up to that margin above it (a tie) still leaves them the best")
 
     def comparisons(self, res):
         from benchmark.stats import is_circular

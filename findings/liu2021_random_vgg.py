@@ -30,6 +30,8 @@ class RandomVGGBeatsL2(Finding):
     needs = Needs(losses=("l2",), metrics=("perceptual",))
     every_part = True
     regime = "a randomly initialised VGG as the loss network (the paper's point), added to ℓ2, against ℓ2 alone"
+    refuted_by = ("ℓ2 alone scoring above the random-VGG arm, significantly, by more than the metric's practical "
+                  "margin on a perceptual metric neither is trained on")
 
     def _random_vgg(self, res, task):
         from benchmark.stats import loss_terms

@@ -34,6 +34,8 @@ class ContrastiveSelectBeatsVGG(BeatsOnSameWeights):
     every_part = True
     loss = "contrastive_select"
     regime = "features of an ImageNet-pretrained VGG-16 selected online, against the VGG loss on the same network"
+    refuted_by = ("the VGG loss scoring above contrastive_select on the same pretrained weights, significantly, by "
+                  "more than the metric's practical margin on a perceptual metric neither is trained on")
     differs = ("contrastive_select compares unit-normalised features (each position's channel vector scaled to length "
                "1, LPIPS-style: our reading, not the paper's) where the VGG loss compares raw ones: the effect mixes "
                "the selection with that normalisation")

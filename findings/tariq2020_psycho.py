@@ -36,6 +36,8 @@ class PsychoBeatsVGG(BeatsOnSameWeights):
     pair_tasks = TASKS
     regime = ("×4 super-resolution; psycho's channels scored on ImageNet-pretrained VGG-16, against the VGG loss on "
               "the same pretrained VGG-16")
+    refuted_by = ("the VGG loss scoring above psycho on the same pretrained weights, significantly, by more than the "
+                  "metric's practical margin on a perceptual metric of ×4 super-resolution neither is trained on")
 
     def out_of_regime(self, res, c):
         if why := sr_scale_outside(res, c.task):

@@ -180,8 +180,11 @@ class MSSSIML1Loss(nn.Module):
     """α·(1 − MS-SSIM) + (1 − α)·L1 with α = 0.84, Zhao et al.'s best loss.
 
     Reading chosen: the L1 term is the plain mean absolute error. The paper weights it with the
-    Gaussian of the coarsest MS-SSIM scale and their released Caffe code uses other defaults;
-    both are documented differences, not reproduced here.
+    Gaussian of the coarsest MS-SSIM scale, and the authors' released Caffe layer (github.com/NVlabs/PL4NN,
+    ``src/loss.py`` ``MSSSIML1``) differs in its defaults too: ``alpha`` 0.025 (not the paper's 0.84), MS-SSIM of
+    one odd-sized patch as Gaussians of σ = 0.5, 1, 2, 4, 8 centred on it (no downsampling, no per-scale exponents:
+    the coarsest luminance term times the product of the five contrast-structure terms), and the L1 weighted by the
+    σ = 8 Gaussian. Neither is reproduced here: ``alpha=0.025`` gives the released weighting of the two terms.
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 2^(levels−2) + 1 px per side (9 at 5 levels).
