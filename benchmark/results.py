@@ -1997,6 +1997,22 @@ class ResultsStore:
             raise Damage(f"{parquet.name} holds {len(df)} rows, its record says {rec['rows']}")
         return df
 
+    def _read_pass_columns(self, d: Path, rec_path: Path, columns, rec: dict | None = None) -> dict[str, list]:
+        """:meth:`_read_pass` of the ``columns`` (names) the pass has, each a list of its values (Python's strings and
+        numbers): the rest of its columns never decoded, no frame built; its bytes checked against its record's
+        checksum and row count alike."""
+        import pyarrow.parquet as pq
+
+        rec, parquet, data = self._pass_bytes(d, rec_path, rec)
+        try:
+            f = pq.ParquetFile(io.BytesIO(data))
+            t = f.read(columns=[c for c in columns if c in f.schema_arrow.names])
+        except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            raise Damage(f"{parquet.name} unreadable") from None
+        if "rows" in rec and rec["rows"] != t.num_rows:
+            raise Damage(f"{parquet.name} holds {t.num_rows} rows, its record says {rec['rows']}")
+        return {c: t.column(c).to_pylist() for c in t.column_names}
+
     def is_done(self, run_id: str) -> bool:
         meta = self.meta(run_id)
         return meta is not None and meta.get("status") in ("ok", "diverged")
@@ -3185,24 +3201,34 @@ class ResultsStore:
         where the first evaluation pass of each (the training's own scoring) holds another value for an (image,
         metric) both scored, beyond float noise (:data:`SCORE_NOISE_RTOL`), else "". Records that both hold the
         checksum are told by it (:func:`trained_apart`), nothing read; so is a scoring of the degraded input, which
-        trains nothing."""
+        trains nothing, and a first pass whose record holds the checksum the other's holds: the same rows, byte for
+        byte (a copy: a store merged again), never parsed — parsing both passes of every kept run into frames was
+        most of a merge's time. Rows of other bytes are read in their key and value columns alone."""
         mine, theirs = self.meta(rid) or {}, src.meta(rid) or {}
         if mine.get("kind") == "input" or mine.get("status") != "ok" or theirs.get("status") != "ok":
             return ""
         if all(isinstance(m.get("state_sha256"), dict) and m["state_sha256"].get("net.pt") for m in (mine, theirs)):
             return ""
+        cols = ("dataset", "image", "metric", "value")
         try:
-            a, b = (s._read_pass(d, min(d.glob("eval-*.json"), key=_pass_index))
-                    for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid))))
+            firsts = [(s, d, p, s._read_record(p)) for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid)))
+                      for p in (min(d.glob("eval-*.json"), key=_pass_index),)]
+            if firsts[0][3].get("sha256") and firsts[0][3].get("sha256") == firsts[1][3].get("sha256"):
+                return ""
+            a, b = (s._read_pass_columns(d, p, cols, rec) for s, d, p, rec in firsts)
         except (OSError, ValueError, Damage):  # no pass to read (ValueError: none there), or a damaged one
             return ""
-        keys = [c for c in ("dataset", "image", "metric") if c in a.columns and c in b.columns]
-        if "image" not in keys or "metric" not in keys or "value" not in a.columns or "value" not in b.columns:
+        keys = [c for c in cols[:3] if c in a and c in b]
+        if "image" not in keys or "metric" not in keys or "value" not in a or "value" not in b:
             return ""
         import numpy as np
 
-        both = a[[*keys, "value"]].merge(b[[*keys, "value"]], on=keys)
-        x, y = (pd.to_numeric(both[c], errors="coerce").to_numpy(float) for c in ("value_x", "value_y"))
+        theirs_by: dict[tuple, list] = defaultdict(list)  # every pair of rows of one (dataset, image, metric)
+        for *k, v in zip(*(b[c] for c in keys), b["value"]):
+            theirs_by[tuple(k)].append(v)
+        pairs = [(v, w) for *k, v in zip(*(a[c] for c in keys), a["value"]) for w in theirs_by.get(tuple(k), ())]
+        x, y = (pd.to_numeric(pd.Series([p[i] for p in pairs], dtype=object), errors="coerce").to_numpy(float)
+                for i in (0, 1))
         # float noise is one training: one net scored by another CPU or GPU differs in its last float32 digits
         same = np.isclose(x, y, rtol=SCORE_NOISE_RTOL, atol=SCORE_NOISE_ATOL, equal_nan=True)
         return "its scores differ from this store's" if not same.all() else ""
