@@ -1996,6 +1996,20 @@ def _check_records(args) -> int:
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
              + ("removed" if args.repair else "never read; --repair removes them"))
+    # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
+    # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
+    superseded = store.superseded(listed)
+    for rid, by in superseded.items():
+        alone = store.only_checkpoints(rid)
+        gone_now = args.repair and alone and store.remove_superseded(rid)
+        _say(f"run {rid}: not finished, and superseded by run {by}, finished since with the settings and code version "
+             "its checkpoint records: its loss's code (a --loss-file edited), task or net changed after it stopped, so "
+             f"the command that started it trains run {by} instead and resumes this one only if that code is put back; "
+             + ("removed (its checkpoint, all it held)" if gone_now else "--repair removes it (its checkpoint, all it "
+                "holds)" if alone else f"it holds more than its checkpoint: move {store.run_dir(rid)} out of runs/ "
+                "once you do not need it"))
+    n -= sum(r in superseded and not str(r).startswith("input-") for r in ids)
+    ids = [r for r in ids if r not in superseded]
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
     left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
     for rid, what in sorted(unrecorded.items()):  # not damage, but rows no table shows: say so
@@ -2101,7 +2115,8 @@ def _check_records(args) -> int:
         also = f"{plural(scored, 'scoring')} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
-        if not (failed or unfinished or left or gone):
+        aside = f"{len(superseded)} superseded (said above)" if superseded else ""
+        if not (failed or unfinished or left or gone or superseded):
             _say(f"{store.root}: {plural(n, 'run')}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
@@ -2114,6 +2129,7 @@ def _check_records(args) -> int:
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
                f"{agree(unfinished, 'it', 'them')}, or the same `plbench compare` for a compared loss)"]
             * bool(unfinished)
+            + [aside] * bool(aside)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)

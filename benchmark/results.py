@@ -1648,6 +1648,57 @@ class ResultsStore:
                         removed.append(p)
         return removed
 
+    def superseded(self, listed: dict[str, list[Path]]) -> dict[str, str]:
+        """{run id: the run that supersedes it} for each run not finished (no record, or one of no status), held by no
+        live process, whose ``ckpt.pt`` was written for the config and code version (:func:`benchmark.checkpoint.
+        written_for`) of a run finished here since under another id — its loss's code (a ``--loss-file`` edited:
+        its hash is in the run id), task or net changed after it stopped, so the command that started it trains
+        that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
+        :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
+        waiting = {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
+                   and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
+                   and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
+        if not waiting:
+            return {}
+        from benchmark.checkpoint import fingerprint_key, written_for
+
+        finished: dict[str, str] = {}
+        for rid in self.run_ids():
+            m = self.meta(rid) or {}
+            if m.get("status") in ("ok", "diverged") and isinstance(m.get("config"), dict) and m.get("code_version"):
+                finished.setdefault(fingerprint_key({"config": m["config"], "code_version": m["code_version"]}), rid)
+        out = {}
+        for rid, ckpt in sorted(waiting.items()):
+            if (fp := written_for(ckpt)) and (by := finished.get(fingerprint_key(fp))) and by != rid:
+                out[rid] = by
+        return out
+
+    def only_checkpoints(self, run_id: str) -> bool:
+        """Run ``run_id``'s folder holds its checkpoints (:func:`_is_checkpoint`) and nothing of its own besides
+        (hidden files aside: its lock, a write in flight): what :meth:`remove_superseded` may remove."""
+        try:
+            own = [p for p in self.run_dir(run_id).iterdir() if not p.name.startswith(".")]
+        except OSError:
+            return False
+        return bool(own) and all(_is_checkpoint(p) and p.is_file() for p in own)
+
+    def remove_superseded(self, run_id: str) -> bool:
+        """Remove the folder of a run :meth:`superseded` names, under its lock and only while it is still not
+        finished and holds checkpoints alone (:meth:`only_checkpoints`); whether it was removed."""
+        lock = self.lock(run_id)
+        if isinstance(lock, str):  # a process took it since it was read (the code put back): its run
+            return False
+        d = self.run_dir(run_id)
+        with lock:
+            if (self.meta(run_id) or {}).get("status") in STATUSES or not self.only_checkpoints(run_id):
+                return False
+            for p in d.iterdir():
+                if p.name != ".lock":
+                    p.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the lock released (its file removed): the folder, unless refilled
+            d.rmdir()
+        return not d.exists()
+
     def store_now(self) -> float | None:
         """Now by the store's clock: the time a file written in its root now is stamped with (a file server stamps it
         by its own clock, which may be hours off this host's), or None where none can be written (read-only). It

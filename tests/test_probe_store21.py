@@ -32,3 +32,49 @@ def test_merging_a_copy_again_reads_no_rows_of_its_kept_runs(tmp_path, monkeypat
     there = _small(tmp_path / "there", seed=1)  # other rows under the same run ids: still told apart
     got = ResultsStore(tmp_path / "copy").merge_from(there)
     assert got["trained_apart"] and got["trained_apart_why"][0] == "its scores differ from this store's", got
+
+
+def _checkpoint(store, rid, cfg):
+    """A mid-training checkpoint of ``cfg`` in ``runs/<rid>/ckpt.pt``, as the runner writes it (its fingerprint: the
+    config and today's code version)."""
+    import torch
+
+    from benchmark.checkpoint import CheckpointPolicy, checkpointer
+
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    checkpointer(store, rid, cfg, CheckpointPolicy()).save(
+        3, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+        gen=torch.Generator(), device=torch.device("cpu"), progress={})
+    return store.run_dir(rid) / "ckpt.pt"
+
+
+def test_check_names_a_checkpoint_whose_run_finished_since_under_another_id(tmp_path, capsys):
+    """`plbench compare --loss-file my.py` stopped mid-training, my.py edited, the same compare run again: the loss's
+    file hash is in the run id, so the compare trained the run under a new id to the end, and the first folder (its
+    ckpt.pt, up to hundreds of MB) stayed — `plbench check` counted it '1 unfinished (... the same `plbench compare`
+    resumes it)', which no command ever does. A run not finished whose checkpoint records the config and code version
+    of a run finished since under another id is named as superseded by it, not counted unfinished; --repair removes
+    its folder (a checkpoint, nothing else); an unfinished run no finished run matches is still resumable."""
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, code_version
+
+    store = _small(tmp_path / "results")
+    cfg, other = (RunConfig(task="denoise", loss="l1", seed=s, iterations=2) for s in (0, 1))
+    done = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]
+    store.write_meta(done, {**store.meta(done), "config": cfg.to_dict(), "code_version": code_version()})
+    orphan, waiting = "0123456789abcdef", "fedcba9876543210"
+    _checkpoint(store, orphan, cfg)  # trained before its loss file was edited
+    _checkpoint(store, waiting, other)  # no run of its settings finished: the same command resumes it
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if x.startswith(f"run {orphan}")]
+    assert f"superseded by run {done}" in line and "--repair removes it" in line, line
+    assert "1 unfinished (interrupted or still training" in out and "1 superseded" in out, out
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert not store.run_dir(orphan).exists() and (store.run_dir(waiting) / "ckpt.pt").is_file(), out
+    assert f"run {orphan}" in out and "removed" in out, out
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "superseded" not in out and "1 unfinished" in out and "moved or deleted" not in out, out
