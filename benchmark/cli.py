@@ -1975,7 +1975,10 @@ def _check_records(args) -> int:
     listed: dict = {}  # each run's checkpoints, found in the same listing of its folder
     leftovers = store.leftover_temp_files(store_clock=args.repair, checkpoints=listed)  # --repair removes them
     ckpts = store.left_checkpoints(listed)  # a finished run's: harmless, never read, but up to hundreds of MB each
-    if args.repair and (damaged or leftovers or ckpts):
+    # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
+    # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
+    superseded = store.superseded(listed)
+    if args.repair and (damaged or leftovers or ckpts or superseded):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
@@ -1996,9 +1999,6 @@ def _check_records(args) -> int:
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
              + ("removed" if args.repair else "never read; --repair removes them"))
-    # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
-    # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
-    superseded = store.superseded(listed)
     for rid, by in superseded.items():
         alone = store.only_checkpoints(rid)
         gone_now = args.repair and alone and store.remove_superseded(rid)
