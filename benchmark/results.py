@@ -1470,6 +1470,14 @@ def gone_task(what: str) -> str:
     return what.split("/")[0].split(" ")[0]
 
 
+def _json_kind(value) -> str:
+    """What a JSON value is, in words (``a list``, ``a number``): a file of valid JSON and another shape, said."""
+    if value is None:
+        return "null"
+    return {list: "a list", str: "a string", bool: "true or false", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -1509,13 +1517,14 @@ class ResultsStore:
             return
         try:
             data = read_json(marker)
-            version = data.get("store_version")
-        except (OSError, ValueError, AttributeError) as exc:
+        except (OSError, ValueError) as exc:
             what = f"is unreadable ({type(exc).__name__})"
         else:  # read, but no version in it (emptied, edited, another tool's file): damaged, not another plbench's
-            what = ("has no store_version" if "store_version" not in data else
+            version = data.get("store_version") if isinstance(data, dict) else None
+            what = (f"holds {_json_kind(data)}, not an object" if not isinstance(data, dict) else
+                    "has no store_version" if "store_version" not in data else
                     None if isinstance(version, int) and not isinstance(version, bool) else
-                    f"has store_version {version!r}, not a number")
+                    f"has store_version {version!r}, not a whole number")
         if what:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
                 raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "

@@ -98,3 +98,22 @@ def test_check_repair_of_a_superseded_run_in_a_read_only_store_moves_nothing(tmp
     with pytest.raises(UserError, match="cannot repair .*not writable .*nothing was moved"):
         cli.main(["check", "--out", str(store.root), "--repair", "--debug"])
     assert ckpt.is_file()
+
+
+def test_a_store_json_of_another_shape_is_said_as_such(tmp_path):
+    """store.json hand-edited to ``[2]`` was 'unreadable (AttributeError)' — a Python exception's name for valid JSON
+    of another shape — and ``{"store_version": 2.0}`` had 'store_version 2.0, not a number', which it is: each says
+    what it holds now, and what to write, as before."""
+    import pytest
+
+    from benchmark.errors import UserError
+
+    store = _small(tmp_path / "results")
+    for text, said in (("[2]", "holds a list, not an object"),
+                       ('{"store_version": 2.0}', "has store_version 2.0, not a whole number"),
+                       ('{"store_version": "2"}', "has store_version '2', not a whole number")):
+        (store.root / "store.json").write_text(text)
+        with pytest.raises(UserError) as e:
+            store.check_version()
+        assert f"store.json {said}, but" in str(e.value) and '{"store_version": 2}' in str(e.value), str(e.value)
+        assert "Error" not in str(e.value), str(e.value)
