@@ -1798,6 +1798,10 @@ def cmd_merge(args) -> int:
                          "`plbench run` here retries it)")
         if got["unfinished"]:
             parts.append(f"{len(got['unfinished'])} not finished there (not copied)")
+        if sup := got.get("superseded_there"):  # never finished there: no merge to wait for
+            parts.append(f"{len(sup)} superseded there by {agree(len(sup), 'a run', 'runs')} finished since under "
+                         f"another id (not copied: `plbench check --out {shlex.quote(str(src.root))}` names "
+                         f"{agree(len(sup), 'it', 'them')}, --repair removes {agree(len(sup), 'it', 'them')})")
         if bad := got["damaged_there"]:  # results the merged store lacks: which, and why
             named = "; ".join(f"{r} ({src.damage(r) or 'damaged'})" for r in bad[:3])
             parts.append(f"{len(bad)} damaged there, not copied: {named}"

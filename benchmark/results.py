@@ -3126,7 +3126,9 @@ class ResultsStore:
         ``failed`` (failed in ``src`` and no record of it here: its record — ``meta.json``, ``attempts/``,
         ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
         retries it),
-        ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
+        ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``superseded_there``
+        (unfinished there, its checkpoint's settings finished there since under another id: :meth:`superseded`; not
+        copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage` — its rows cut or changed, or its ``meta.json`` garbled
         or a folder beside its results, never an unfinished run —, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
@@ -3152,7 +3154,8 @@ class ResultsStore:
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
                                                      "trained_apart_why", "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
-                                                     "held_there", "in_the_way", "in_the_way_why")}
+                                                     "held_there", "in_the_way", "in_the_way_why",
+                                                     "superseded_there")}
         gone = src.gone()  # finished there, its results not there: not a run still training
         # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run; or moved elsewhere and linked in under
         # another name), whether or not gone() remembers it: not copied, named as renamed, not as lost
@@ -3184,6 +3187,11 @@ class ResultsStore:
                     raise
                 out["in_the_way"].append(rid)
                 out["in_the_way_why"].append(str(exc))
+        # unfinished there, but its checkpoint's settings finished there since under another id (a --loss-file edited
+        # mid-compare): no command there resumes it, so it is no run to merge later (:meth:`superseded`)
+        waiting = {r: [c] for r in out["unfinished"] if (c := src.run_dir(r) / "ckpt.pt").is_file()}
+        out["superseded_there"] = sorted(src.superseded(waiting))
+        out["unfinished"] = [r for r in out["unfinished"] if r not in out["superseded_there"]]
         self._adopt_notes(src)
         try:
             out["grids"] = self._adopt_grids(src)

@@ -117,3 +117,26 @@ def test_a_store_json_of_another_shape_is_said_as_such(tmp_path):
             store.check_version()
         assert f"store.json {said}, but" in str(e.value) and '{"store_version": 2}' in str(e.value), str(e.value)
         assert "Error" not in str(e.value), str(e.value)
+
+
+def test_merge_names_a_run_superseded_there_not_as_one_still_training(tmp_path, capsys):
+    """A node's store holding a superseded run (test above: a --loss-file edited mid-compare there) is merged: the run
+    was '1 not finished there (not copied)', as a run still training there is — merge again later — which it never
+    finishes. It is counted as superseded there, with what names and removes it there."""
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, code_version
+    from benchmark.results import ResultsStore
+
+    there = _small(tmp_path / "there")
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2)
+    done = sorted(r for r in there.run_ids() if not r.startswith("input-"))[0]
+    there.write_meta(done, {**there.meta(done), "config": cfg.to_dict(), "code_version": code_version()})
+    _checkpoint(there, "0123456789abcdef", cfg)
+    _checkpoint(there, "fedcba9876543210", RunConfig(task="denoise", loss="l1", seed=1, iterations=2))
+    got = ResultsStore(tmp_path / "here").merge_from(there)
+    assert got["unfinished"] == ["fedcba9876543210"] and got["superseded_there"] == ["0123456789abcdef"], got
+    assert main(["merge", str(there.root), "--out", str(tmp_path / "here2")]) == 0
+    line = capsys.readouterr().out
+    assert "1 not finished there (not copied)" in line, line
+    assert (f"1 superseded there by a run finished since under another id (not copied: `plbench check --out "
+            f"{there.root}` names it, --repair removes it)") in line, line
