@@ -1478,6 +1478,27 @@ def _json_kind(value) -> str:
         type(value), type(value).__name__)
 
 
+def _run_ids_in(md) -> list[str]:
+    """The least and greatest ``run_id`` of each row group of a pass, as its parquet footer's statistics record them
+    (none where they are not recorded: nothing read to tell)."""
+    out = []
+    for i in range(md.num_row_groups):
+        group = md.row_group(i)
+        for j in range(group.num_columns):
+            col = group.column(j)
+            if col.path_in_schema == "run_id" and col.is_stats_set and col.statistics.has_min_max:
+                out += [col.statistics.min, col.statistics.max]
+    return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in out]
+
+
+def _foreign_rows(names, run_id: str, parquet: Path) -> None:
+    """:class:`Damage` where a pass's rows name (``names``: the ``run_id`` values they hold) a run other than
+    ``run_id``, whose folder holds them."""
+    other = sorted({str(n) for n in names if isinstance(n, (str, bytes)) and str(n).lower() != run_id.lower()})
+    if other:
+        raise Damage(f"{parquet.name} holds rows of run {other[0]}, not this run's (copied from another run's folder?)")
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -1932,7 +1953,7 @@ class ResultsStore:
         for rec_path in passes:
             try:
                 if deep:
-                    self._verify_pass(d, rec_path)
+                    self._verify_pass(d, rec_path, run_id)
                 else:
                     self._read_record(rec_path)
                     if not (d / (rec_path.stem + ".parquet")).is_file():
@@ -1979,7 +2000,23 @@ class ResultsStore:
                 raise Damage(f"{rec_path.name} is not a pass record (its {field} is {rec[field]!r:.60})")
         return rec
 
-    def _verify_pass(self, d: Path, rec_path: Path) -> None:
+    @staticmethod
+    def _own_rows(run_id: str, parquet: Path, rows):
+        """``rows`` (a pass's, a :class:`pyarrow.Table` or DataFrame), or :class:`Damage` where they name another run
+        in their ``run_id`` than ``run_id``, the folder's: another run's pass copied into it (by hand, a store put
+        together from two copies), which the table read as that run's twice and this one's as none."""
+        if rows is None or "run_id" not in (rows.column_names if hasattr(rows, "column_names") else rows.columns):
+            return rows
+        if hasattr(rows, "column_names"):
+            import pyarrow.compute as pc
+
+            names = pc.unique(rows.column("run_id")).to_pylist()
+        else:
+            names = rows["run_id"].unique()
+        _foreign_rows(names, run_id, parquet)
+        return rows
+
+    def _verify_pass(self, d: Path, rec_path: Path, run_id: str | None = None) -> None:
         """:class:`Damage` where one committed pass's rows fail what :meth:`_read_pass` checks, without making a
         frame of them: bytes that differ from its record's checksum (truncated or changed), or a row count (the
         parquet footer's) other than its record's. Parsing every pass's rows into a DataFrame was most of the
@@ -1987,25 +2024,29 @@ class ResultsStore:
         every byte, so a pass that matches it is the readable file :meth:`write_eval` wrote. A record without a
         checksum (none that this code wrote) is read in full, as before."""
         rec = self._read_record(rec_path)
-        if not rec.get("sha256"):
-            self._read_pass(d, rec_path)
-            return
         parquet = d / (rec_path.stem + ".parquet")
+        if not rec.get("sha256"):
+            rows = self._read_pass(d, rec_path)
+            if run_id:
+                self._own_rows(run_id, parquet, rows)
+            return
         try:
             data = parquet.read_bytes()
         except OSError:
             raise Damage(f"{parquet.name} missing") from None
         if rec["sha256"] != _sha256(data):
             raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
-        if "rows" in rec:
+        if "rows" in rec or run_id:
             import pyarrow.parquet as pq
 
             try:
-                rows = pq.read_metadata(io.BytesIO(data)).num_rows
+                md = pq.read_metadata(io.BytesIO(data))
             except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
                 raise Damage(f"{parquet.name} unreadable") from None
-            if rec["rows"] != rows:
-                raise Damage(f"{parquet.name} holds {rows} rows, its record says {rec['rows']}")
+            if "rows" in rec and rec["rows"] != md.num_rows:
+                raise Damage(f"{parquet.name} holds {md.num_rows} rows, its record says {rec['rows']}")
+            if run_id:  # the footer's statistics of the run_id column: no row read
+                _foreign_rows(_run_ids_in(md), run_id, parquet)
 
     def _pass_bytes(self, d: Path, rec_path: Path, rec: dict | None = None) -> tuple[dict, Path, bytes]:
         """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
@@ -2866,9 +2907,9 @@ class ResultsStore:
                 records = [self._read_record(p) for p in passes]
                 superseded = _superseded(records)
                 when = {m: rec.get("written") for rec in records for m in rec.get("scored", [])}  # the latest's
-                return why, [_without_metrics((self._read_pass_arrow(d, p, rec) if arrow else None)
-                                              or self._read_pass(d, p, categories, rec), superseded[i])
-                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
+                return why, [_without_metrics(self._own_rows(run_id, p.with_suffix(".parquet"), (
+                    self._read_pass_arrow(d, p, rec) if arrow else None) or self._read_pass(d, p, categories, rec)),
+                    superseded[i]) for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
             except Damage as exc:
                 return str(exc), [], {}, {}
 

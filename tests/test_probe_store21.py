@@ -140,3 +140,24 @@ def test_merge_names_a_run_superseded_there_not_as_one_still_training(tmp_path, 
     assert "1 not finished there (not copied)" in line, line
     assert (f"1 superseded there by a run finished since under another id (not copied: `plbench check --out "
             f"{there.root}` names it, --repair removes it)") in line, line
+
+
+def test_a_pass_holding_another_runs_rows_is_damage_not_a_silent_swap(tmp_path, capsys):
+    """A run folder whose eval-0.* are another run's (copied between folders by hand, a store assembled from two
+    copies): every checksum matches its record, so check said 'every record readable', and the table counted the other
+    run's rows under it — read as duplicates of that run's and dropped, this run's results silently gone from every
+    table. The rows of a pass name their run (run_id): a pass whose rows name another run is damage, named."""
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "results")
+    mine, other = sorted(r for r in store.run_ids() if not r.startswith("input-"))[:2]
+    for name in ("eval-0.json", "eval-0.parquet"):
+        shutil.copy2(store.run_dir(other) / name, store.run_dir(mine) / name)
+    assert f"rows of run {other}" in store.damage(mine) and not store.damage(other)
+    table = store.table()
+    assert mine in store.damaged and set(table["run_id"]) == set(store.run_ids()) - {mine}
+    assert main(["check", "--out", str(store.root)]) == 1
+    out = capsys.readouterr().out
+    assert f"run {mine}: eval-0.parquet holds rows of run {other}" in out, out
