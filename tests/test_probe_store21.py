@@ -161,3 +161,21 @@ def test_a_pass_holding_another_runs_rows_is_damage_not_a_silent_swap(tmp_path, 
     assert main(["check", "--out", str(store.root)]) == 1
     out = capsys.readouterr().out
     assert f"run {mine}: eval-0.parquet holds rows of run {other}" in out, out
+
+
+def test_golden_only_with_a_name_of_no_entry_is_refused_not_all_match(capsys):
+    """`python -m benchmark.golden --only loss:pdll` (a typo) checked no entry and printed 'golden numbers: all
+    match', exit 0 — the guard passed having computed nothing (and --update wrote nothing, exit 0). A name of no entry
+    is one line naming it with the nearest entry, exit 2, before any number is computed."""
+    import pytest
+
+    from benchmark import golden
+
+    with pytest.raises(SystemExit) as e:
+        golden.main(["--only", "loss:pdll", "task:denoise"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "--only: no golden entry loss:pdll" in err and "loss:pdl" in err, err
+    with pytest.raises(SystemExit):
+        golden.main(["--update", "--only", "net:tinyy"])
+    assert "no golden entry net:tinyy" in capsys.readouterr().err
