@@ -179,3 +179,27 @@ def test_golden_only_with_a_name_of_no_entry_is_refused_not_all_match(capsys):
     with pytest.raises(SystemExit):
         golden.main(["--update", "--only", "net:tinyy"])
     assert "no golden entry net:tinyy" in capsys.readouterr().err
+
+
+def test_golden_numbers_file_cut_short_is_one_line_and_update_writes_it_whole(tmp_path, monkeypatch):
+    """tests/golden/numbers.json cut short (an --update killed mid-write: it was written in place, or a merge conflict
+    left in it) made every golden check a JSONDecodeError traceback. It is one line naming the file and how to get it
+    back; --update writes it whole or not at all (a temporary file renamed over it)."""
+    import json
+
+    import pytest
+
+    from benchmark import golden
+    from benchmark.errors import UserError
+
+    path = tmp_path / "numbers.json"
+    path.write_text('{"net:tiny": {"version": "1", "numb')
+    with pytest.raises(UserError, match=r"numbers\.json is not readable JSON .*git checkout"):
+        golden.load(path)
+    monkeypatch.setattr(golden, "entries", lambda: {"net:tiny": ("2", lambda: [1.0, 2.0])})
+    path.write_text(json.dumps({"runner": {"version": "1", "numbers": [3.0]}}))
+    writes = []
+    real = golden.atomic_write_bytes
+    monkeypatch.setattr(golden, "atomic_write_bytes", lambda p, data: writes.append(p) or real(p, data))
+    assert golden.update(path) == (["net:tiny"], [])
+    assert writes == [path] and set(golden.load(path)) == {"net:tiny", "runner"}
