@@ -124,6 +124,25 @@ def _as_current(fingerprint):
     return fingerprint
 
 
+def fingerprint_key(fingerprint) -> str:
+    """One text per run a checkpoint can resume (its fingerprint read by :func:`_as_current`): what
+    :func:`written_for` and a finished run's record (``config``, ``code_version``) are matched by."""
+    import json
+
+    return json.dumps(_as_current(fingerprint), sort_keys=True, default=str)
+
+
+def written_for(path: Path) -> dict | None:
+    """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path``, its record alone read
+    (the tensors mapped, not read); None where it is unreadable, of another format, or has none."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run
+        return None
+    fingerprint = state.get("fingerprint") if isinstance(state, dict) and state.get("format") == FORMAT else None
+    return fingerprint if isinstance(fingerprint, dict) and "config" in fingerprint else None
+
+
 def checkpointer(store, rid: str, cfg, policy: CheckpointPolicy, name: str = "ckpt.pt") -> Checkpointer | None:
     """Run ``rid``'s checkpointer at ``name`` in ``store`` (a :class:`~benchmark.results.ResultsStore`; ``cfg`` its
     :class:`~benchmark.config.RunConfig`; None where ``policy`` saves none): the checkpoint its training resumes from,

@@ -1802,6 +1802,10 @@ def cmd_merge(args) -> int:
                          "`plbench run` here retries it)")
         if got["unfinished"]:
             parts.append(f"{len(got['unfinished'])} not finished there (not copied)")
+        if sup := got.get("superseded_there"):  # never finished there: no merge to wait for
+            parts.append(f"{len(sup)} superseded there by {agree(len(sup), 'a run', 'runs')} finished since under "
+                         f"another id (not copied: `plbench check --out {shlex.quote(str(src.root))}` names "
+                         f"{agree(len(sup), 'it', 'them')}, --repair removes {agree(len(sup), 'it', 'them')})")
         if bad := got["damaged_there"]:  # results the merged store lacks: which, and why
             named = "; ".join(f"{r} ({src.damage(r) or 'damaged'})" for r in bad[:3])
             parts.append(f"{len(bad)} damaged there, not copied: {named}"
@@ -1979,7 +1983,10 @@ def _check_records(args) -> int:
     listed: dict = {}  # each run's checkpoints, found in the same listing of its folder
     leftovers = store.leftover_temp_files(store_clock=args.repair, checkpoints=listed)  # --repair removes them
     ckpts = store.left_checkpoints(listed)  # a finished run's: harmless, never read, but up to hundreds of MB each
-    if args.repair and (damaged or leftovers or ckpts):
+    # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
+    # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
+    superseded = store.superseded(listed)
+    if args.repair and (damaged or leftovers or ckpts or superseded):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
@@ -2000,6 +2007,17 @@ def _check_records(args) -> int:
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
              + ("removed" if args.repair else "never read; --repair removes them"))
+    for rid, by in superseded.items():
+        alone = store.only_checkpoints(rid)
+        gone_now = args.repair and alone and store.remove_superseded(rid)
+        _say(f"run {rid}: not finished, and superseded by run {by}, finished since with the settings and code version "
+             "its checkpoint records: its loss's code (a --loss-file edited), task or net changed after it stopped, so "
+             f"the command that started it trains run {by} instead and resumes this one only if that code is put back; "
+             + ("removed (its checkpoint, all it held)" if gone_now else "--repair removes it (its checkpoint, all it "
+                "holds)" if alone else f"it holds more than its checkpoint: move {store.run_dir(rid)} out of runs/ "
+                "once you do not need it"))
+    n -= sum(r in superseded and not str(r).startswith("input-") for r in ids)
+    ids = [r for r in ids if r not in superseded]
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
     left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
     for rid, what in sorted(unrecorded.items()):  # not damage, but rows no table shows: say so
@@ -2105,7 +2123,8 @@ def _check_records(args) -> int:
         also = f"{plural(scored, 'scoring')} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
-        if not (failed or unfinished or left or gone):
+        aside = f"{len(superseded)} superseded (said above)" if superseded else ""
+        if not (failed or unfinished or left or gone or superseded):
             _say(f"{store.root}: {plural(n, 'run')}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
@@ -2118,6 +2137,7 @@ def _check_records(args) -> int:
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
                f"{agree(unfinished, 'it', 'them')}, or the same `plbench compare` for a compared loss)"]
             * bool(unfinished)
+            + [aside] * bool(aside)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
             + [lost] * bool(lost)

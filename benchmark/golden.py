@@ -41,6 +41,8 @@ from pathlib import Path
 import torch
 
 from benchmark.docmarkup import agree
+from benchmark.errors import UserError
+from benchmark.results import atomic_write_bytes
 
 GOLDEN_PATH = Path(__file__).resolve().parents[1] / "tests" / "golden" / "numbers.json"
 RTOL, ATOL = 2e-4, 1e-6
@@ -217,7 +219,19 @@ def entries() -> dict[str, tuple[str, Callable[[], list[float]]]]:
 
 
 def load(path: Path = GOLDEN_PATH) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+    """The stored entries ({} where the file is not there); a file that is no JSON object (cut short, a merge conflict
+    left in it) is one :class:`UserError` naming it."""
+    if not path.exists():
+        return {}
+    try:
+        stored = json.loads(path.read_text())
+    except (UnicodeDecodeError, ValueError) as exc:
+        stored = exc
+    if not isinstance(stored, dict):
+        why = f"{type(stored).__name__}: {stored}" if isinstance(stored, Exception) else "not an object"
+        raise UserError(f"{path} is not readable JSON ({why}): put it back with `git checkout {path.name}` in "
+                        f"{path.parent} (or from your last commit), then run this again")
+    return stored
 
 
 def close(a: list[float], b: list[float]) -> bool:
@@ -257,8 +271,8 @@ def update(path: Path = GOLDEN_PATH, only: list[str] | None = None) -> tuple[lis
             continue
         stored[name] = {"version": version, "numbers": numbers}
         written.append(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(sorted(stored.items())), indent=1) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)  # whole or not at all: a killed --update leaves the last one
+    atomic_write_bytes(path, (json.dumps(dict(sorted(stored.items())), indent=1) + "\n").encode())
     return written, refused
 
 
@@ -268,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--update", action="store_true", help="write new and re-versioned entries")
     p.add_argument("--only", nargs="+", help="entry names, e.g. loss:pdl task:denoise")
     args = p.parse_args(argv)
+    if args.only and (unknown := [n for n in args.only if n not in (known := entries())]):  # a typo checked nothing
+        from benchmark.errors import did_you_mean  # and said "all match"
+
+        p.error(f"--only: no golden entry {unknown[0]}{did_you_mean(unknown[0], known)} (entries are named "
+                "task:NAME, held_out:NAME, loss:SPEC, metric:NAME, net:PRESET and runner)")
     torch.set_num_threads(1)
     if not args.update:
         stored = load()
@@ -284,4 +303,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except UserError as e:  # numbers.json unreadable: one line, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

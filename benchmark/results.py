@@ -1483,6 +1483,35 @@ def gone_task(what: str) -> str:
     return what.split("/")[0].split(" ")[0]
 
 
+def _json_kind(value) -> str:
+    """What a JSON value is, in words (``a list``, ``a number``): a file of valid JSON and another shape, said."""
+    if value is None:
+        return "null"
+    return {list: "a list", str: "a string", bool: "true or false", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
+def _run_ids_in(md) -> list[str]:
+    """The least and greatest ``run_id`` of each row group of a pass, as its parquet footer's statistics record them
+    (none where they are not recorded: nothing read to tell)."""
+    out = []
+    for i in range(md.num_row_groups):
+        group = md.row_group(i)
+        for j in range(group.num_columns):
+            col = group.column(j)
+            if col.path_in_schema == "run_id" and col.is_stats_set and col.statistics.has_min_max:
+                out += [col.statistics.min, col.statistics.max]
+    return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in out]
+
+
+def _foreign_rows(names, run_id: str, parquet: Path) -> None:
+    """:class:`Damage` where a pass's rows name (``names``: the ``run_id`` values they hold) a run other than
+    ``run_id``, whose folder holds them."""
+    other = sorted({str(n) for n in names if isinstance(n, (str, bytes)) and str(n).lower() != run_id.lower()})
+    if other:
+        raise Damage(f"{parquet.name} holds rows of run {other[0]}, not this run's (copied from another run's folder?)")
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -1522,13 +1551,14 @@ class ResultsStore:
             return
         try:
             data = read_json(marker)
-            version = data.get("store_version")
-        except (OSError, ValueError, AttributeError) as exc:
+        except (OSError, ValueError) as exc:
             what = f"is unreadable ({type(exc).__name__})"
         else:  # read, but no version in it (emptied, edited, another tool's file): damaged, not another plbench's
-            what = ("has no store_version" if "store_version" not in data else
+            version = data.get("store_version") if isinstance(data, dict) else None
+            what = (f"holds {_json_kind(data)}, not an object" if not isinstance(data, dict) else
+                    "has no store_version" if "store_version" not in data else
                     None if isinstance(version, int) and not isinstance(version, bool) else
-                    f"has store_version {version!r}, not a number")
+                    f"has store_version {version!r}, not a whole number")
         if what:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
                 raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
@@ -1660,6 +1690,57 @@ class ResultsStore:
                         p.unlink()
                         removed.append(p)
         return removed
+
+    def superseded(self, listed: dict[str, list[Path]]) -> dict[str, str]:
+        """{run id: the run that supersedes it} for each run not finished (no record, or one of no status), held by no
+        live process, whose ``ckpt.pt`` was written for the config and code version (:func:`benchmark.checkpoint.
+        written_for`) of a run finished here since under another id — its loss's code (a ``--loss-file`` edited:
+        its hash is in the run id), task or net changed after it stopped, so the command that started it trains
+        that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
+        :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
+        waiting = {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
+                   and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
+                   and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
+        if not waiting:
+            return {}
+        from benchmark.checkpoint import fingerprint_key, written_for
+
+        finished: dict[str, str] = {}
+        for rid in self.run_ids():
+            m = self.meta(rid) or {}
+            if m.get("status") in ("ok", "diverged") and isinstance(m.get("config"), dict) and m.get("code_version"):
+                finished.setdefault(fingerprint_key({"config": m["config"], "code_version": m["code_version"]}), rid)
+        out = {}
+        for rid, ckpt in sorted(waiting.items()):
+            if (fp := written_for(ckpt)) and (by := finished.get(fingerprint_key(fp))) and by != rid:
+                out[rid] = by
+        return out
+
+    def only_checkpoints(self, run_id: str) -> bool:
+        """Run ``run_id``'s folder holds its checkpoints (:func:`_is_checkpoint`) and nothing of its own besides
+        (hidden files aside: its lock, a write in flight): what :meth:`remove_superseded` may remove."""
+        try:
+            own = [p for p in self.run_dir(run_id).iterdir() if not p.name.startswith(".")]
+        except OSError:
+            return False
+        return bool(own) and all(_is_checkpoint(p) and p.is_file() for p in own)
+
+    def remove_superseded(self, run_id: str) -> bool:
+        """Remove the folder of a run :meth:`superseded` names, under its lock and only while it is still not
+        finished and holds checkpoints alone (:meth:`only_checkpoints`); whether it was removed."""
+        lock = self.lock(run_id)
+        if isinstance(lock, str):  # a process took it since it was read (the code put back): its run
+            return False
+        d = self.run_dir(run_id)
+        with lock:
+            if (self.meta(run_id) or {}).get("status") in STATUSES or not self.only_checkpoints(run_id):
+                return False
+            for p in d.iterdir():
+                if p.name != ".lock":
+                    p.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the lock released (its file removed): the folder, unless refilled
+            d.rmdir()
+        return not d.exists()
 
     def store_now(self) -> float | None:
         """Now by the store's clock: the time a file written in its root now is stamped with (a file server stamps it
@@ -1885,7 +1966,7 @@ class ResultsStore:
         for rec_path in passes:
             try:
                 if deep:
-                    self._verify_pass(d, rec_path)
+                    self._verify_pass(d, rec_path, run_id)
                 else:
                     self._read_record(rec_path)
                     if not (d / (rec_path.stem + ".parquet")).is_file():
@@ -1932,7 +2013,23 @@ class ResultsStore:
                 raise Damage(f"{rec_path.name} is not a pass record (its {field} is {rec[field]!r:.60})")
         return rec
 
-    def _verify_pass(self, d: Path, rec_path: Path) -> None:
+    @staticmethod
+    def _own_rows(run_id: str, parquet: Path, rows):
+        """``rows`` (a pass's, a :class:`pyarrow.Table` or DataFrame), or :class:`Damage` where they name another run
+        in their ``run_id`` than ``run_id``, the folder's: another run's pass copied into it (by hand, a store put
+        together from two copies), which the table read as that run's twice and this one's as none."""
+        if rows is None or "run_id" not in (rows.column_names if hasattr(rows, "column_names") else rows.columns):
+            return rows
+        if hasattr(rows, "column_names"):
+            import pyarrow.compute as pc
+
+            names = pc.unique(rows.column("run_id")).to_pylist()
+        else:
+            names = rows["run_id"].unique()
+        _foreign_rows(names, run_id, parquet)
+        return rows
+
+    def _verify_pass(self, d: Path, rec_path: Path, run_id: str | None = None) -> None:
         """:class:`Damage` where one committed pass's rows fail what :meth:`_read_pass` checks, without making a
         frame of them: bytes that differ from its record's checksum (truncated or changed), or a row count (the
         parquet footer's) other than its record's. Parsing every pass's rows into a DataFrame was most of the
@@ -1940,25 +2037,29 @@ class ResultsStore:
         every byte, so a pass that matches it is the readable file :meth:`write_eval` wrote. A record without a
         checksum (none that this code wrote) is read in full, as before."""
         rec = self._read_record(rec_path)
-        if not rec.get("sha256"):
-            self._read_pass(d, rec_path)
-            return
         parquet = d / (rec_path.stem + ".parquet")
+        if not rec.get("sha256"):
+            rows = self._read_pass(d, rec_path)
+            if run_id:
+                self._own_rows(run_id, parquet, rows)
+            return
         try:
             data = parquet.read_bytes()
         except OSError:
             raise Damage(f"{parquet.name} missing") from None
         if rec["sha256"] != _sha256(data):
             raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
-        if "rows" in rec:
+        if "rows" in rec or run_id:
             import pyarrow.parquet as pq
 
             try:
-                rows = pq.read_metadata(io.BytesIO(data)).num_rows
+                md = pq.read_metadata(io.BytesIO(data))
             except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
                 raise Damage(f"{parquet.name} unreadable") from None
-            if rec["rows"] != rows:
-                raise Damage(f"{parquet.name} holds {rows} rows, its record says {rec['rows']}")
+            if "rows" in rec and rec["rows"] != md.num_rows:
+                raise Damage(f"{parquet.name} holds {md.num_rows} rows, its record says {rec['rows']}")
+            if run_id:  # the footer's statistics of the run_id column: no row read
+                _foreign_rows(_run_ids_in(md), run_id, parquet)
 
     def _pass_bytes(self, d: Path, rec_path: Path, rec: dict | None = None) -> tuple[dict, Path, bytes]:
         """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
@@ -2009,6 +2110,22 @@ class ResultsStore:
         if "rows" in rec and rec["rows"] != len(df):
             raise Damage(f"{parquet.name} holds {len(df)} rows, its record says {rec['rows']}")
         return df
+
+    def _read_pass_columns(self, d: Path, rec_path: Path, columns, rec: dict | None = None) -> dict[str, list]:
+        """:meth:`_read_pass` of the ``columns`` (names) the pass has, each a list of its values (Python's strings and
+        numbers): the rest of its columns never decoded, no frame built; its bytes checked against its record's
+        checksum and row count alike."""
+        import pyarrow.parquet as pq
+
+        rec, parquet, data = self._pass_bytes(d, rec_path, rec)
+        try:
+            f = pq.ParquetFile(io.BytesIO(data))
+            t = f.read(columns=[c for c in columns if c in f.schema_arrow.names])
+        except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            raise Damage(f"{parquet.name} unreadable") from None
+        if "rows" in rec and rec["rows"] != t.num_rows:
+            raise Damage(f"{parquet.name} holds {t.num_rows} rows, its record says {rec['rows']}")
+        return {c: t.column(c).to_pylist() for c in t.column_names}
 
     def is_done(self, run_id: str) -> bool:
         meta = self.meta(run_id)
@@ -2803,9 +2920,9 @@ class ResultsStore:
                 records = [self._read_record(p) for p in passes]
                 superseded = _superseded(records)
                 when = {m: rec.get("written") for rec in records for m in rec.get("scored", [])}  # the latest's
-                return why, [_without_metrics((self._read_pass_arrow(d, p, rec) if arrow else None)
-                                              or self._read_pass(d, p, categories, rec), superseded[i])
-                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
+                return why, [_without_metrics(self._own_rows(run_id, p.with_suffix(".parquet"), (
+                    self._read_pass_arrow(d, p, rec) if arrow else None) or self._read_pass(d, p, categories, rec)),
+                    superseded[i]) for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
             except Damage as exc:
                 return str(exc), [], {}, {}
 
@@ -3063,7 +3180,9 @@ class ResultsStore:
         ``failed`` (failed in ``src`` and no record of it here: its record — ``meta.json``, ``attempts/``,
         ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
         retries it),
-        ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
+        ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``superseded_there``
+        (unfinished there, its checkpoint's settings finished there since under another id: :meth:`superseded`; not
+        copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage` — its rows cut or changed, or its ``meta.json`` garbled
         or a folder beside its results, never an unfinished run —, and not finished intact here: not copied),
         ``gone_there`` (finished in ``src``, its folder there gone or holding none of its results: :meth:`gone`, an
@@ -3089,7 +3208,8 @@ class ResultsStore:
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
                                                      "trained_apart_why", "failed",
                                                      "unfinished", "damaged_there", "gone_there", "held",
-                                                     "held_there", "in_the_way", "in_the_way_why")}
+                                                     "held_there", "in_the_way", "in_the_way_why",
+                                                     "superseded_there")}
         gone = src.gone()  # finished there, its results not there: not a run still training
         # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run; or moved elsewhere and linked in under
         # another name), whether or not gone() remembers it: not copied, named as renamed, not as lost
@@ -3121,6 +3241,11 @@ class ResultsStore:
                     raise
                 out["in_the_way"].append(rid)
                 out["in_the_way_why"].append(str(exc))
+        # unfinished there, but its checkpoint's settings finished there since under another id (a --loss-file edited
+        # mid-compare): no command there resumes it, so it is no run to merge later (:meth:`superseded`)
+        waiting = {r: [c] for r in out["unfinished"] if (c := src.run_dir(r) / "ckpt.pt").is_file()}
+        out["superseded_there"] = sorted(src.superseded(waiting))
+        out["unfinished"] = [r for r in out["unfinished"] if r not in out["superseded_there"]]
         self._adopt_notes(src)
         try:
             out["grids"] = self._adopt_grids(src)
@@ -3198,24 +3323,34 @@ class ResultsStore:
         where the first evaluation pass of each (the training's own scoring) holds another value for an (image,
         metric) both scored, beyond float noise (:data:`SCORE_NOISE_RTOL`), else "". Records that both hold the
         checksum are told by it (:func:`trained_apart`), nothing read; so is a scoring of the degraded input, which
-        trains nothing."""
+        trains nothing, and a first pass whose record holds the checksum the other's holds: the same rows, byte for
+        byte (a copy: a store merged again), never parsed — parsing both passes of every kept run into frames was
+        most of a merge's time. Rows of other bytes are read in their key and value columns alone."""
         mine, theirs = self.meta(rid) or {}, src.meta(rid) or {}
         if mine.get("kind") == "input" or mine.get("status") != "ok" or theirs.get("status") != "ok":
             return ""
         if all(isinstance(m.get("state_sha256"), dict) and m["state_sha256"].get("net.pt") for m in (mine, theirs)):
             return ""
+        cols = ("dataset", "image", "metric", "value")
         try:
-            a, b = (s._read_pass(d, min(d.glob("eval-*.json"), key=_pass_index))
-                    for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid))))
+            firsts = [(s, d, p, s._read_record(p)) for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid)))
+                      for p in (min(d.glob("eval-*.json"), key=_pass_index),)]
+            if firsts[0][3].get("sha256") and firsts[0][3].get("sha256") == firsts[1][3].get("sha256"):
+                return ""
+            a, b = (s._read_pass_columns(d, p, cols, rec) for s, d, p, rec in firsts)
         except (OSError, ValueError, Damage):  # no pass to read (ValueError: none there), or a damaged one
             return ""
-        keys = [c for c in ("dataset", "image", "metric") if c in a.columns and c in b.columns]
-        if "image" not in keys or "metric" not in keys or "value" not in a.columns or "value" not in b.columns:
+        keys = [c for c in cols[:3] if c in a and c in b]
+        if "image" not in keys or "metric" not in keys or "value" not in a or "value" not in b:
             return ""
         import numpy as np
 
-        both = a[[*keys, "value"]].merge(b[[*keys, "value"]], on=keys)
-        x, y = (pd.to_numeric(both[c], errors="coerce").to_numpy(float) for c in ("value_x", "value_y"))
+        theirs_by: dict[tuple, list] = defaultdict(list)  # every pair of rows of one (dataset, image, metric)
+        for *k, v in zip(*(b[c] for c in keys), b["value"]):
+            theirs_by[tuple(k)].append(v)
+        pairs = [(v, w) for *k, v in zip(*(a[c] for c in keys), a["value"]) for w in theirs_by.get(tuple(k), ())]
+        x, y = (pd.to_numeric(pd.Series([p[i] for p in pairs], dtype=object), errors="coerce").to_numpy(float)
+                for i in (0, 1))
         # float noise is one training: one net scored by another CPU or GPU differs in its last float32 digits
         same = np.isclose(x, y, rtol=SCORE_NOISE_RTOL, atol=SCORE_NOISE_ATOL, equal_nan=True)
         return "its scores differ from this store's" if not same.all() else ""
