@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmark.ckptrecord import FORMAT, as_current
 from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
-FORMAT = 2  # 2: the CUDA RNG state of the run's own device only
 
 
 @dataclass(frozen=True)
@@ -113,36 +113,6 @@ def _restore_rng(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def _as_current(fingerprint):
-    """A checkpoint's fingerprint with its ``code_version`` read by :func:`benchmark.config.as_current_code`:
-    another release of the same numbers code (``0.1.0+c3`` / ``0.1.1+c3``) trains the run of the same id (its
-    finished runs are kept as done), so its checkpoint resumes it rather than start the run over."""
-    if isinstance(fingerprint, dict) and "code_version" in fingerprint:
-        from benchmark.config import as_current_code
-
-        return {**fingerprint, "code_version": as_current_code(fingerprint["code_version"])}
-    return fingerprint
-
-
-def fingerprint_key(fingerprint) -> str:
-    """One text per run a checkpoint can resume (its fingerprint read by :func:`_as_current`): what
-    :func:`written_for` and a finished run's record (``config``, ``code_version``) are matched by."""
-    import json
-
-    return json.dumps(_as_current(fingerprint), sort_keys=True, default=str)
-
-
-def written_for(path: Path) -> dict | None:
-    """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path``, its record alone read
-    (the tensors mapped, not read); None where it is unreadable, of another format, or has none."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run
-        return None
-    fingerprint = state.get("fingerprint") if isinstance(state, dict) and state.get("format") == FORMAT else None
-    return fingerprint if isinstance(fingerprint, dict) and "config" in fingerprint else None
-
-
 def checkpointer(store, rid: str, cfg, policy: CheckpointPolicy, name: str = "ckpt.pt") -> Checkpointer | None:
     """Run ``rid``'s checkpointer at ``name`` in ``store`` (a :class:`~benchmark.results.ResultsStore`; ``cfg`` its
     :class:`~benchmark.config.RunConfig`; None where ``policy`` saves none): the checkpoint its training resumes from,
@@ -169,7 +139,8 @@ class Checkpointer:
     """Saves and restores one training run's state at ``path`` under a policy.
 
     ``fingerprint`` (the run's effective config and code version) must match for a checkpoint to
-    be used (a code version of another release of the same numbers code matches: :func:`_as_current`); a
+    be used (a code version of another release of the same numbers code matches:
+    :func:`~benchmark.ckptrecord.as_current`); a
     checkpoint from another config is ignored (and overwritten by the next save).
     """
 
@@ -213,7 +184,7 @@ class Checkpointer:
                 log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
             return None
         if not isinstance(state, dict) or state.get("format") != FORMAT \
-                or _as_current(state.get("fingerprint")) != _as_current(self.fingerprint):
+                or as_current(state.get("fingerprint")) != as_current(self.fingerprint):
             if not quiet:
                 log.warning("ignoring checkpoint %s: written for another configuration", self.path)
             return None

@@ -1693,7 +1693,7 @@ class ResultsStore:
 
     def superseded(self, listed: dict[str, list[Path]]) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run not finished (no record, or one of no status), held by no
-        live process, whose ``ckpt.pt`` was written for the config and code version (:func:`benchmark.checkpoint.
+        live process, whose ``ckpt.pt`` was written for the config and code version (:func:`benchmark.ckptrecord.
         written_for`) of a run finished here since under another id — its loss's code (a ``--loss-file`` edited:
         its hash is in the run id), task or net changed after it stopped, so the command that started it trains
         that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
@@ -1703,7 +1703,7 @@ class ResultsStore:
                    and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
         if not waiting:
             return {}
-        from benchmark.checkpoint import fingerprint_key, written_for
+        from benchmark.ckptrecord import fingerprint_key, written_for
 
         finished: dict[str, str] = {}
         for rid in self.run_ids():

@@ -1,0 +1,42 @@
+"""What a checkpoint (``runs/<id>/ckpt.pt``, :mod:`benchmark.checkpoint`) says of the run it was written for, read
+without its tensors: its format and fingerprint (``{"config": …, "code_version": …}``). Apart from
+:mod:`benchmark.checkpoint` so the results store (:meth:`benchmark.results.ResultsStore.superseded`), which that module
+writes through, can read it too without an import cycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+FORMAT = 2  # 2: the CUDA RNG state of the run's own device only
+
+
+def as_current(fingerprint):
+    """A checkpoint's fingerprint with its ``code_version`` read by :func:`benchmark.config.as_current_code`:
+    another release of the same numbers code (``0.1.0+c3`` / ``0.1.1+c3``) trains the run of the same id (its
+    finished runs are kept as done), so its checkpoint resumes it rather than start the run over."""
+    if isinstance(fingerprint, dict) and "code_version" in fingerprint:
+        from benchmark.config import as_current_code
+
+        return {**fingerprint, "code_version": as_current_code(fingerprint["code_version"])}
+    return fingerprint
+
+
+def fingerprint_key(fingerprint) -> str:
+    """One text per run a checkpoint can resume (its fingerprint read by :func:`as_current`): what
+    :func:`written_for` and a finished run's record (``config``, ``code_version``) are matched by."""
+    import json
+
+    return json.dumps(as_current(fingerprint), sort_keys=True, default=str)
+
+
+def written_for(path: Path) -> dict | None:
+    """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path``, its record alone read
+    (the tensors mapped, not read); None where it is unreadable, of another format, or has none."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run
+        return None
+    fingerprint = state.get("fingerprint") if isinstance(state, dict) and state.get("format") == FORMAT else None
+    return fingerprint if isinstance(fingerprint, dict) and "config" in fingerprint else None
