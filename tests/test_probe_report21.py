@@ -1,0 +1,136 @@
+"""Probe of the published figures, tables and report (round 21): right-to-left loss names in the Markdown outputs
+(leaderboard.md, findings.md, compare's summary) as GitHub renders them, and awkward stores."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+import scipy.special  # noqa: F401
+import scipy.stats  # noqa: F401
+
+import benchmark.convergence  # noqa: F401 (compute's lazy imports, scipy's and the config's: at collection)
+import benchmark.findings  # noqa: F401
+import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
+import benchmark.stats  # noqa: F401
+from benchmark import figures as F
+from benchmark.registry import FINDINGS
+
+FINDINGS.names()  # the registry scanned at collection, not in a test's time
+with F.style():  # matplotlib's fonts looked up at collection too
+    pass
+
+ARABIC, HEBREW = "خسارة_عربية", "עברית"
+_OPEN, _CLOSE = "\u2066\u2067\u2068", "\u2069"
+
+
+def _strong(ch: str) -> str | None:
+    kind = unicodedata.bidirectional(ch)
+    return "R" if kind in ("R", "AL") else "L" if kind == "L" else None
+
+
+def _misplaced_numbers(text: str, auto: bool) -> list[str]:
+    """Where the Unicode bidi algorithm (UAX #9, as a browser applies it) sets a number of ``text`` (one Markdown
+    block or table cell) on the wrong side of the name before it: a digit whose last strong letter before it, outside
+    isolates (an isolate is one neutral from outside), is right-to-left joins that right-to-left run (W2, W7, N1) and
+    is drawn on its left; and with ``auto`` (GitHub's ``dir="auto"`` on a paragraph, list item, heading or quote: the
+    first strong letter, an isolate's too, sets the block's direction) a block whose first strong letter is right to
+    left is laid out right to left whole, each number before its name. Returns the context of each, [] when none."""
+    bad = []
+    first = next((s for c in text if (s := _strong(c))), None)
+    if auto and first == "R":
+        bad.append(f"block laid out right to left: {text[:60]!r}")
+    depth, last = 0, "L"
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch == _CLOSE:
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            if (s := _strong(ch)) is not None:
+                last = s
+            elif ch.isdigit() and last == "R":
+                bad.append(text[max(i - 25, 0):i + 10])
+    return bad
+
+
+def _markdown_misplaced(doc: str) -> list[str]:
+    """:func:`_misplaced_numbers` of every block and table cell of a Markdown document, its markup as written (link
+    targets and fenced code, which are not text drawn in a line, aside)."""
+    bad, fenced = [], False
+    for line in doc.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        if fenced or line.startswith("```"):  # code as written, not a text block
+            continue
+        line = re.sub(r"\]\([^)\s]*\)", "]", line)  # a link's or image's target is not drawn
+        if line.lstrip().startswith("|"):
+            for cell in re.split(r"(?<!\\)\|", line):
+                bad += _misplaced_numbers(cell, auto=False)
+        else:
+            bad += _misplaced_numbers(re.sub(r"^\s*(?:>\s*)*(?:#+\s+|[-*]\s+)?", "", line), auto=True)
+    return bad
+
+
+@pytest.mark.slow
+def test_the_number_after_a_right_to_left_name_stays_on_its_right_in_the_markdown(tmp_path):
+    """Was: leaderboard.md (and findings.md, compare's summary) wrote a right-to-left loss name as it is, so GitHub
+    showed the Friedman note's "خسارة_عربية 3.07, l1 3.87" as "3.07 خسارة_عربية, l1 3.87" (a number after an Arabic
+    word joins its right-to-left run): the rank read as the loss before it's, and a note starting with the name was
+    set right to left whole (GitHub's dir="auto"). report.html and the figures isolated such names, the Markdown did
+    not. Now every right-to-left run of their text is between the isolates U+2068 … U+2069 (GitHub strips <bdi>),
+    a block starting with one begins with a LEFT-TO-RIGHT MARK, code spans keep their text and link targets theirs."""
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.2, ARABIC: 0.1, HEBREW: 0.3},
+                        metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=3)
+    write_report(store, n_boot=20, formats=(), visual=False, html=False)
+    board = (tmp_path / "r" / "leaderboard.md").read_text(encoding="utf-8")
+    assert re.search(rf"\u2068{ARABIC}\u2069 [0-9.]+, l1 [0-9.]+", board), "the Friedman note's mean run ranks"
+    assert board.count(ARABIC) == board.count(f"\u2068{ARABIC}\u2069") >= 3
+    assert not _markdown_misplaced(board), _markdown_misplaced(board)
+
+
+def test_isolating_a_markdown_document_keeps_code_link_targets_and_fences_as_written():
+    """isolate_rtl_markdown (what leaderboard.md, findings.md and compare/<loss>.md are written through): a note
+    starting with a right-to-left name is set left to right (LRM), a code span is isolated whole with its text as
+    written (a command a reader copies), a link's target and a fenced block are untouched; idempotent."""
+    from benchmark.docmarkup import isolate_rtl_markdown
+
+    doc = (f"> {ARABIC}: 2 of 5 runs diverged\n- {HEBREW} 0.91, l1 0.90\n| {ARABIC} (v2) | 12.20 |\n"
+           f"`plbench run --losses {ARABIC},l1` 3 runs\n![{ARABIC} 1](figures/{ARABIC}_1.png)\n```\n{ARABIC} 1\n```")
+    assert _markdown_misplaced(doc)  # the checker sees the defect it guards against
+    done = isolate_rtl_markdown(doc)
+    assert not _markdown_misplaced(done), _markdown_misplaced(done)
+    assert done.splitlines()[0] == f"> \u200e\u2068{ARABIC}\u2069: 2 of 5 runs diverged"
+    assert f"\u2068`plbench run --losses {ARABIC},l1`\u2069 3 runs" in done  # the command copied as written
+    assert f"(figures/{ARABIC}_1.png)" in done and done.endswith(f"```\n{ARABIC} 1\n```")
+    assert isolate_rtl_markdown(done) == done and isolate_rtl_markdown("l1 12.2 `x`") == "l1 12.2 `x`"
+
+
+def test_findings_md_and_compare_s_summary_isolate_a_right_to_left_name(tmp_path, monkeypatch):
+    """Was: findings.md and compare/<loss>.md were written as composed: a right-to-left rival's effect or rank read
+    on its wrong side on GitHub. Now both files are written through :func:`isolate_rtl_markdown`, as leaderboard.md;
+    the summary printed on the terminal stays as composed (no invisible characters in a terminal)."""
+    from benchmark.compare import write_keeping_edits
+    from benchmark.findings import write as write_findings
+
+    text = f"# Where `{ARABIC}` lands\n\n> {ARABIC} 0.91 vs l1 0.90\n"
+    path = tmp_path / "compare" / "x.md"
+    path.parent.mkdir()
+    write_keeping_edits(path, text)
+    assert not _markdown_misplaced(path.read_text(encoding="utf-8"))
+    assert write_keeping_edits(path, text) is None  # written again as plbench wrote it: not taken for a hand edit
+    monkeypatch.setattr(benchmark.findings, "to_markdown", lambda results, alpha=0.05: text)
+    out = write_findings([], tmp_path)
+    assert not _markdown_misplaced(out["findings_md"].read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", [ARABIC, HEBREW])
+def test_the_checker_passes_left_to_right_text_and_isolated_names(name):
+    """The checker's own ground: a left-to-right line and an isolated name pass, a bare name before a number not."""
+    assert not _markdown_misplaced("l1 12.20, l2 13.1\n| l1 | 12.2 |")
+    assert not _markdown_misplaced(f"l1 \u2068{name}\u2069 12.20")
+    assert _markdown_misplaced(f"l1 {name} 12.20")
