@@ -741,22 +741,52 @@ def survivors_text(stats: Stats) -> str:
             "findings give its parts no verdict (missing runs).")
 
 
+#: the status :func:`not_ranked` gives a task where a loss's runs finished but none has a finite score
+NO_FINITE = "no finite score"
+
+
+def no_finite_score(stats: Stats) -> dict[str, list[str]]:
+    """{loss label: [task]}: losses with cells (runs that finished) but not one finite mean in any of them — every
+    score NaN or ±inf, the metrics could score none of their outputs — so no rank anywhere, tasks in order."""
+    c = stats.cells
+    if c.empty:
+        return {}
+    c = c[c["label"] != INPUT]
+    finite = c.groupby("label", observed=True)["mean"].apply(lambda v: bool(np.isfinite(v.astype(float)).any()))
+    out: dict[str, list[str]] = {}
+    for label in sorted((lab for lab, ok in finite.items() if not ok), key=name_key):
+        out[label] = sorted(set(c.loc[c["label"] == label, "task"].astype(str)))
+    return out
+
+
 def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
-    """{loss label: [(task, status)]}: losses with no restoration anywhere (every run diverged or
-    failed), so with no rank in the overall ranking."""
+    """{loss label: [(task, status)]}: losses with no rank in the overall ranking: no restoration anywhere (every
+    run diverged or failed: :func:`lost_status`), or restorations with no finite score anywhere (:data:`NO_FINITE`,
+    :func:`no_finite_score`: they had no row at all there, as if never run)."""
     lost = unscored(stats)
     ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "label"]) if not stats.cells.empty else set()
     out: dict[str, list[tuple[str, str]]] = {}
     for r in lost.itertuples(index=False):
         if r.label not in ranked:
             out.setdefault(r.label, []).append((r.task, r.status))
+    for label, tasks in no_finite_score(stats).items():
+        out.setdefault(label, []).extend((t, NO_FINITE) for t in tasks)
     return out
 
 
 def not_ranked_text(stats: Stats) -> str:
-    """``Not ranked — every run diverged: l2 (denoise 2/2).``, or "" when every loss is ranked."""
+    """``Not ranked — every run diverged: l2 (denoise 2/2).``, ``Not ranked — no finite score (every score NaN or
+    ±inf: the metrics could score none of its restorations): my_loss (denoise).``, both where both, or "" when every
+    loss is ranked."""
     nr = not_ranked(stats)
-    return lost_runs_text("Not ranked", nr) + "." if nr else ""
+    lost = {k: v for k, v in nr.items() if all(s != NO_FINITE for _, s in v)}
+    blank = {k: [t for t, s in v if s == NO_FINITE] for k, v in nr.items() if k not in lost}
+    parts = [lost_runs_text("Not ranked", lost)] if lost else []
+    if blank:
+        parts.append(f"{'Not ranked' if not lost else 'not ranked either'} — {NO_FINITE} (every score NaN or ±inf: "
+                     f"the metrics could score none of {agree(len(blank), 'its', 'their')} restorations): "
+                     + "; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()))
+    return "; ".join(parts) + "." if parts else ""
 
 
 def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "") -> str:
@@ -1238,7 +1268,8 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
         out.append("No restoration to score — every run diverged or failed: "
                    + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
                    + ". Listed in the task tables without a rank"
-                   + (f"; not in the overall ranking: {', '.join(not_ranked(stats))}." if not_ranked(stats) else "."))
+                   + (f"; not in the overall ranking: {', '.join(out_of)}."
+                      if (out_of := [k for k in not_ranked(stats) if k in set(lost["label"])]) else "."))
     if stats.versions:
         out.append("Several versions of one loss, each its own row and never pooled (the registry version, and for "
                    "a loss file the hash of its text: an edited file's runs are a version of their own), oldest "
@@ -2002,9 +2033,10 @@ def latex(stats: Stats) -> str:
             body.append((r["label"], " & ".join([tex_label(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
                                                  *([_tex(_fmt(r.get("mean_rank_common"), ".2f"))] if common else []),
                                                  _tex(_count(cost.get("runs")))]) + r" \\"))
-        for loss in unranked:
-            body.append((loss, rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: every run "
-                               f"diverged or failed}} & {_tex(_count(_cost(stats, loss).get('runs')))} \\\\"))
+        for loss, parts in unranked.items():
+            why = NO_FINITE if all(st == NO_FINITE for _, st in parts) else "every run diverged or failed"
+            body.append((loss, rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: {why}}} & "
+                               f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\"))
         parts = tex_row_groups(body, caption, lines=lambda b: _tex_name_lines(b[0]))
         for part, some in enumerate(parts, 1):
             if part > 1:

@@ -16,6 +16,7 @@ import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at col
 import benchmark.stats  # noqa: F401
 from benchmark import figures as F
 from benchmark.registry import FINDINGS
+from benchmark.synthetic import synthetic_table
 
 FINDINGS.names()  # the registry scanned at collection, not in a test's time
 with F.style():  # matplotlib's fonts looked up at collection too
@@ -134,3 +135,38 @@ def test_the_checker_passes_left_to_right_text_and_isolated_names(name):
     assert not _markdown_misplaced("l1 12.20, l2 13.1\n| l1 | 12.2 |")
     assert not _markdown_misplaced(f"l1 \u2068{name}\u2069 12.20")
     assert _markdown_misplaced(f"l1 {name} 12.20")
+
+
+def _all_nan_stats():
+    """Stats of a grid where every score of one loss's finished runs is NaN (its metric could score none of them)."""
+    import warnings
+
+    from benchmark.stats import compute
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "nanloss": 0.1}, metrics=("psnr", "ssim"), seeds=range(5),
+                        n_images=6, seed=3, seed_sd=0.1)
+    t.loc[t["loss"] == "nanloss", "value"] = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compute(t, n_boot=20)
+
+
+def test_a_loss_with_no_finite_score_is_listed_as_not_ranked_in_the_overall_ranking():
+    """Was: a loss whose runs all finished but whose every score was NaN (its metric could score none of its
+    outputs) had a row of dashes in its task table and was simply missing from the overall ranking of leaderboard.md,
+    report.html and leaderboard.tex: not ranked, not listed, no word there why (the 'Not ranked' row and note covered
+    losses whose runs diverged or failed only). Now it is a 'not ranked' row with its cost, and the note under the
+    ranking says why: no finite score."""
+    from benchmark.export import html_report, latex, markdown, not_ranked, not_ranked_text
+
+    stats = _all_nan_stats()
+    assert "nanloss" not in set(stats.ranks["label"])
+    assert "nanloss" in not_ranked(stats)
+    text = not_ranked_text(stats)
+    assert "nanloss (denoise)" in text and "no finite score" in text, text
+    board = markdown(stats)
+    ranking = board.split("## Overall ranking")[1].split("## denoise")[0]
+    assert re.search(r"^\| nanloss \| not ranked \| – \|", ranking, re.M), ranking
+    assert "no finite score" in ranking
+    assert re.search(r"<td>nanloss</td><td data-v=\"\">not ranked</td>", html_report(stats, {}))
+    assert re.search(r"nanloss & \\multicolumn\{\d\}\{l\}\{not ranked: no finite score\}", latex(stats))
