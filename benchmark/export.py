@@ -200,7 +200,8 @@ def metric_decimals(stats: Stats, task: str, metric: str) -> int:
 
 
 def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Cells of one task, rows ordered input first then by mean rank; and the metric order."""
+    """Cells of one task, rows ordered input first then by mean rank (the losses ranked over fewer of its metrics after
+    the others, and those with no rank in it after them); and the metric order."""
     c = stats.cells[stats.cells["task"] == task] if not stats.cells.empty else stats.cells
     if c.empty:
         return pd.DataFrame(), [], []
@@ -209,7 +210,11 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
     # a loss ranked over fewer of the task's metrics (one unscored for its runs) after the others, as the overall
     # ranking lists it: its mean rank leaves out the columns it lacks (partial_rank_text names them)
     short = _partial_ranks(c)
-    order = [lab for lab in order if lab not in short] + [lab for lab in order if lab in short]
+    # and a loss with no rank in the task at all (every score NaN or ±inf) after both: never above a ranked one
+    blank = set(c.loc[c["label"] != INPUT].groupby("label")["rank"].apply(lambda r: r.isna().all()).loc[lambda b: b]
+                .index)
+    order = ([lab for lab in order if lab not in short and lab not in blank] + [lab for lab in order if lab in short]
+             + [lab for lab in order if lab in blank and lab not in short])
     if INPUT in set(c["label"]):
         order = [INPUT] + order
     return c.set_index(["label", "metric"]), metrics, order

@@ -170,3 +170,28 @@ def test_a_loss_with_no_finite_score_is_listed_as_not_ranked_in_the_overall_rank
     assert "no finite score" in ranking
     assert re.search(r"<td>nanloss</td><td data-v=\"\">not ranked</td>", html_report(stats, {}))
     assert re.search(r"nanloss & \\multicolumn\{\d\}\{l\}\{not ranked: no finite score\}", latex(stats))
+
+
+def test_a_loss_with_no_score_in_its_task_comes_after_the_ranked_ones_in_its_task_table():
+    """Was: a task table listed the losses by mean rank, then those ranked over fewer metrics (one not scored for
+    them), but a loss with no rank at all (every score NaN) fell between the two: leaderboard.md's denoise table (and
+    report.html's, leaderboard.tex's, the metrics figure's rows) read l1 (rank 3.8), nanloss (–), nodists (2.0), an
+    unranked loss above a ranked one, while leaderboard.png listed it last. Now a loss with no rank in its task comes
+    after every ranked one, the shorter-ranked included, in every task table and figure that takes their order."""
+    import warnings
+
+    from benchmark.export import markdown, task_frame
+    from benchmark.stats import compute
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "nanloss": 0.1, "nodists": 0.3}, metrics=("psnr", "ssim",
+                        "dists"), seeds=range(5), n_images=6, seed=3, seed_sd=0.1)
+    t.loc[t["loss"] == "nanloss", "value"] = float("nan")
+    t = t[~((t["loss"] == "nodists") & (t["metric"] == "dists"))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = compute(t, n_boot=20)
+    order = task_frame(stats, "denoise")[2]
+    assert order[0] == "input" and order[-2:] == ["nodists", "nanloss"], order
+    table = markdown(stats).split("## denoise")[1]
+    rows = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")][1:]
+    assert rows == order, rows
