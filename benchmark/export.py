@@ -438,6 +438,10 @@ def _unpaired(stats: Stats) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: how many losses of a task :func:`one_run_text` names where every one rests on one run; more are 'every loss'
+ONE_RUN_NAMED = 4
+
+
 def one_run_text(stats: Stats) -> str:
     """A note naming the cells that rest on one run, per task (``denoise (good, l1)``), or "": their
     interval is the image bootstrap alone — no seed to resample, and the Student's t floor
@@ -448,8 +452,14 @@ def one_run_text(stats: Stats) -> str:
     one = c[(c["label"] != INPUT) & (c["n_seeds"] == 1)]
     if one.empty:
         return ""
-    where = "; ".join(f"{t} ({', '.join(sorted(map(str, g['label'].unique()), key=name_key))})"
-                      for t, g in one.groupby("task", sort=True))
+    losses = c[c["label"] != INPUT].groupby("task", sort=True)["label"].agg(lambda v: set(map(str, v)))
+    parts = {t: set(map(str, g["label"])) for t, g in one.groupby("task", sort=True)}
+    # a task whose every loss rests on one run (a one-seed grid of 30 losses) says so, not each name over again; a
+    # few (up to ONE_RUN_NAMED) are named, as short as the words
+    every = {t for t, labs in parts.items() if labs == losses.get(t) and len(labs) > ONE_RUN_NAMED}
+    where = "every task (every loss)" if every == set(losses.index) and len(every) > 1 else "; ".join(
+        f"{t} (every loss)" if t in every else f"{t} ({', '.join(sorted(labs, key=name_key))})"
+        for t, labs in parts.items())
     return (f"One run per cell in {where}: the interval of such a cell is the image-to-image spread alone "
             "(no second run to resample or to estimate the run-to-run spread from), so it is narrower than the "
             "uncertainty over training seeds; train more seeds before reading it as the loss's.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pandas as pd
 import pytest
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
@@ -195,3 +196,32 @@ def test_a_loss_with_no_score_in_its_task_comes_after_the_ranked_ones_in_its_tas
     table = markdown(stats).split("## denoise")[1]
     rows = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")][1:]
     assert rows == order, rows
+
+
+def test_a_grid_of_one_seed_says_every_cell_rests_on_one_run_without_listing_every_loss():
+    """Was: with one seed (a first look at a 32-loss grid, four tasks), leaderboard.md's 'One run per cell' note
+    listed every loss of every task by name — 3,300 characters, the loss list four times over — before saying what
+    it means. Now a task whose every loss has one run says 'every loss', and where that holds for every task the note
+    says so in one clause; a task where only some cells rest on one run, or of a few losses (ONE_RUN_NAMED), still
+    names them."""
+    import warnings
+
+    from benchmark.export import one_run_text
+    from benchmark.stats import compute
+
+    offsets = {f"loss{i:02d}_{'x' * 20}": 0.05 * i for i in range(12)}
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets=offsets, metrics=("psnr",), seeds=(0,), n_images=6, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = one_run_text(compute(t, n_boot=20))
+        assert text.startswith("One run per cell in every task (every loss): the interval"), text
+        assert "loss03" not in text and len(text) < 400, text
+        more = synthetic_table(tasks=("sr4",), offsets={"loss00_" + "x" * 20: 0.0}, metrics=("psnr",), seeds=(1,),
+                               n_images=6, seed=3)  # a second run of one loss in sr4
+        text = one_run_text(compute(pd.concat([t, more[more["loss"] != "input"]]), n_boot=20))
+        single = one_run_text(compute(t[t["task"] == "denoise"], n_boot=20))
+    assert text.startswith("One run per cell in denoise (every loss); sr4 (loss01_"), text
+    assert "loss00_" not in text.split("sr4")[1], text
+    assert single.startswith("One run per cell in denoise (every loss): "), single
+    few = one_run_text(compute(t[t["loss"].isin(["input", "loss00_" + "x" * 20, "loss01_" + "x" * 20])], n_boot=20))
+    assert few.startswith(f"One run per cell in denoise (loss00_{'x' * 20}, loss01_{'x' * 20}); sr4 (loss00_"), few
