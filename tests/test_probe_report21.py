@@ -225,3 +225,22 @@ def test_a_grid_of_one_seed_says_every_cell_rests_on_one_run_without_listing_eve
     assert single.startswith("One run per cell in denoise (every loss): "), single
     few = one_run_text(compute(t[t["loss"].isin(["input", "loss00_" + "x" * 20, "loss01_" + "x" * 20])], n_boot=20))
     assert few.startswith(f"One run per cell in denoise (loss00_{'x' * 20}, loss01_{'x' * 20}); sr4 (loss00_"), few
+
+
+def test_no_critical_difference_summary_says_what_each_count_it_has_is():
+    """Was: leaderboard.md under a grid of one loss read "No critical-difference summary: needs ≥3 losses and ≥2
+    complete (task, metric) blocks; have 1 and 3." — which count is which left to the reader. Now each count names
+    what it counts, in its number: "have 1 loss and 3 blocks"."""
+    import warnings
+
+    from benchmark.export import friedman_text
+    from benchmark.stats import compute
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = compute(synthetic_table(offsets={"l1": 0.0}, metrics=("psnr", "ssim", "lpips"), seeds=(0, 1),
+                                      n_images=4, seed=3), n_boot=10)
+        two = compute(synthetic_table(offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr",), seeds=(0, 1), n_images=4,
+                                      seed=3), n_boot=10)
+    assert friedman_text(one).endswith("; have 1 loss and 3 blocks."), friedman_text(one)
+    assert friedman_text(two).endswith("; have 2 losses and 1 block."), friedman_text(two)
