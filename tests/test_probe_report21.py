@@ -244,3 +244,39 @@ def test_no_critical_difference_summary_says_what_each_count_it_has_is():
                                       seed=3), n_boot=10)
     assert friedman_text(one).endswith("; have 1 loss and 3 blocks."), friedman_text(one)
     assert friedman_text(two).endswith("; have 2 losses and 1 block."), friedman_text(two)
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+
+
+@pytest.mark.parametrize("seeds", [(0,), (0, 1)])
+def test_a_figure_s_bars_of_a_one_run_cell_say_they_are_the_images_spread_alone(seeds):
+    """Was: with one seed the perception–distortion plane's key read "bars: 95% CI" and the metric points' figure
+    said nothing of its bars, though a one-run cell's interval is the image-to-image spread alone (no second run to
+    estimate the run-to-run spread from) — narrower than the uncertainty over training seeds; leaderboard.md said so
+    ('One run per cell'), the figures, which a paper shows alone, did not. Now both keys say it where a shown cell
+    rests on one run, and only there."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from benchmark.stats import compute
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "vgg": 0.5}, metrics=("psnr", "lpips"), seeds=seeds, n_images=6,
+                        seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = compute(t, n_boot=20)
+        with F.style():
+            pd_fig = F.draw_pd_plane(stats)
+            mp_fig = F.draw_metric_points(stats, "denoise")
+    texts = _legend_texts(pd_fig) + _legend_texts(mp_fig)
+    plt.close(pd_fig)
+    plt.close(mp_fig)
+    said = [x for x in texts if "images alone" in x]
+    if len(seeds) == 1:
+        assert "bars: 95% CI (one run: over images alone)" in texts, texts
+        assert len(said) == 2, texts
+    else:
+        assert not said and "bars: 95% CI" in texts, texts
