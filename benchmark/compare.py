@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import agree, plural
+from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
 from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
 from benchmark.export import (
     FEW_IMAGES,
@@ -295,7 +295,7 @@ def write_keeping_edits(path: Path, text: str) -> Path | None:
     otherwise). A crash between the file and its checksum costs one such copy, never the user's text."""
     import hashlib
 
-    data = text.encode()
+    data = isolate_rtl_markdown(text).encode()  # as leaderboard.md: a right-to-left name's number on its right
     stamp = path.with_name(f".{path.name}.sha256")
     try:
         old, unreadable = (path.read_bytes() if path.is_file() else None), False

@@ -73,6 +73,65 @@ def bdi_html(doc: str) -> str:
                    for i, part in enumerate(_NOT_TEXT.split(doc)))
 
 
+#: in one line of Markdown: a code span (its opening backticks not escaped), a link's or image's target, or other text
+_MD_PART = re.compile(r"(?<!\\)(`+)(?:.+?)(?<!`)\1(?!`)|(?<=\])\([^)\s]*\)|[^`\]]+|.", re.S)
+#: a Markdown line's block markers: indentation, blockquote '>', heading '#', list bullet or number
+_MD_LEAD = re.compile(r"^(\s*(?:>\s*)*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+)?)")
+_LRM = "\u200e"
+
+
+def _first_strong_rtl(text: str) -> bool:
+    for ch in text:
+        if (kind := unicodedata.bidirectional(ch)) in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _isolate_md_text(text: str) -> str:
+    """One block's (or one table cell's) Markdown with each right-to-left run of its text isolated (U+2068 … U+2069),
+    a code span holding one isolated whole (its text as written: a command a reader copies stays clean), a link's
+    target as written."""
+    out = []
+    for m in _MD_PART.finditer(text):
+        part = m.group(0)
+        if m.group(1) is not None or part.startswith("("):
+            out.append(f"\u2068{part}\u2069" if m.group(1) and any(_rtl(c) for c in part) else part)
+        else:
+            out.append(isolate_rtl(part))
+    return "".join(out)
+
+
+def isolate_rtl_markdown(doc: str) -> str:
+    """A Markdown document (``leaderboard.md``, ``findings.md``, ``compare/<loss>.md``) with each right-to-left run of
+    its text isolated (:func:`isolate_rtl`: U+2068 … U+2069, the bidi isolates GitHub keeps, where it strips
+    ``<bdi>``): 'خسارة_عربية 12.20' in the Friedman note rendered as '12.20 خسارة_عربية' (a number after an Arabic
+    word joins its right-to-left run), the rank read as the loss before it's. A paragraph, heading, list item or
+    quote whose first strong letter is right-to-left also starts with a LEFT-TO-RIGHT MARK: GitHub sets them
+    ``dir="auto"``, which takes the first strong letter (an isolate's too) as the block's direction and would lay
+    the whole line out right to left. Table cells are isolated cell by cell; code spans keep their text (wrapped
+    whole), fenced code blocks and link targets are left as written. Unchanged without a right-to-left letter, or once
+    isolated (a line holding U+2068)."""
+    if not any(_rtl(c) for c in doc):
+        return doc
+    lines, fenced = [], False
+    for line in doc.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if fenced or line.lstrip().startswith(("```", "~~~")) or not any(_rtl(c) for c in line) or "\u2068" in line:
+            lines.append(line)
+            continue
+        if line.lstrip().startswith("|"):  # a table row: each cell on its own (an unescaped '|' ends one)
+            cells = re.split(r"(?<!\\)(\|)", line)
+            lines.append("".join(c if c == "|" else _isolate_md_text(c) for c in cells))
+            continue
+        lead = _MD_LEAD.match(line).group(1)
+        body = line[len(lead):]
+        lines.append(lead + (_LRM if _first_strong_rtl(body) else "") + _isolate_md_text(body))
+    return "\n".join(lines)
+
+
 def agree(n, one: str, many: str) -> str:
     """The word (or words) that agree with the count ``n``: ``one`` where ``n`` is 1 (``1``, ``1.0``, ``"1"``), else
     ``many`` (0 too): ``agree(n, "is", "are")``, ``agree(n, "it", "them")``, ``f"run{agree(n, '', 's')}"``. Every

@@ -202,7 +202,8 @@ def metric_decimals(stats: Stats, task: str, metric: str) -> int:
 
 
 def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Cells of one task, rows ordered input first then by mean rank; and the metric order."""
+    """Cells of one task, rows ordered input first then by mean rank (the losses ranked over fewer of its metrics after
+    the others, and those with no rank in it after them); and the metric order."""
     c = stats.cells[stats.cells["task"] == task] if not stats.cells.empty else stats.cells
     if c.empty:
         return pd.DataFrame(), [], []
@@ -211,7 +212,11 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
     # a loss ranked over fewer of the task's metrics (one unscored for its runs) after the others, as the overall
     # ranking lists it: its mean rank leaves out the columns it lacks (partial_rank_text names them)
     short = _partial_ranks(c)
-    order = [lab for lab in order if lab not in short] + [lab for lab in order if lab in short]
+    # and a loss with no rank in the task at all (every score NaN or ±inf) after both: never above a ranked one
+    blank = set(c.loc[c["label"] != INPUT].groupby("label")["rank"].apply(lambda r: r.isna().all()).loc[lambda b: b]
+                .index)
+    order = ([lab for lab in order if lab not in short and lab not in blank] + [lab for lab in order if lab in short]
+             + [lab for lab in order if lab in blank and lab not in short])
     if INPUT in set(c["label"]):
         order = [INPUT] + order
     return c.set_index(["label", "metric"]), metrics, order
@@ -435,6 +440,10 @@ def _unpaired(stats: Stats) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: how many losses of a task :func:`one_run_text` names where every one rests on one run; more are 'every loss'
+ONE_RUN_NAMED = 4
+
+
 def one_run_text(stats: Stats) -> str:
     """A note naming the cells that rest on one run, per task (``denoise (good, l1)``), or "": their
     interval is the image bootstrap alone — no seed to resample, and the Student's t floor
@@ -445,8 +454,14 @@ def one_run_text(stats: Stats) -> str:
     one = c[(c["label"] != INPUT) & (c["n_seeds"] == 1)]
     if one.empty:
         return ""
-    where = "; ".join(f"{t} ({', '.join(sorted(map(str, g['label'].unique()), key=name_key))})"
-                      for t, g in one.groupby("task", sort=True))
+    losses = c[c["label"] != INPUT].groupby("task", sort=True)["label"].agg(lambda v: set(map(str, v)))
+    parts = {t: set(map(str, g["label"])) for t, g in one.groupby("task", sort=True)}
+    # a task whose every loss rests on one run (a one-seed grid of 30 losses) says so, not each name over again; a
+    # few (up to ONE_RUN_NAMED) are named, as short as the words
+    every = {t for t, labs in parts.items() if labs == losses.get(t) and len(labs) > ONE_RUN_NAMED}
+    where = "every task (every loss)" if every == set(losses.index) and len(every) > 1 else "; ".join(
+        f"{t} (every loss)" if t in every else f"{t} ({', '.join(sorted(labs, key=name_key))})"
+        for t, labs in parts.items())
     return (f"One run per cell in {where}: the interval of such a cell is the image-to-image spread alone "
             "(no second run to resample or to estimate the run-to-run spread from), so it is narrower than the "
             "uncertainty over training seeds; train more seeds before reading it as the loss's.")
@@ -743,22 +758,52 @@ def survivors_text(stats: Stats) -> str:
             "findings give its parts no verdict (missing runs).")
 
 
+#: the status :func:`not_ranked` gives a task where a loss's runs finished but none has a finite score
+NO_FINITE = "no finite score"
+
+
+def no_finite_score(stats: Stats) -> dict[str, list[str]]:
+    """{loss label: [task]}: losses with cells (runs that finished) but not one finite mean in any of them — every
+    score NaN or ±inf, the metrics could score none of their outputs — so no rank anywhere, tasks in order."""
+    c = stats.cells
+    if c.empty:
+        return {}
+    c = c[c["label"] != INPUT]
+    finite = c.groupby("label", observed=True)["mean"].apply(lambda v: bool(np.isfinite(v.astype(float)).any()))
+    out: dict[str, list[str]] = {}
+    for label in sorted((lab for lab, ok in finite.items() if not ok), key=name_key):
+        out[label] = sorted(set(c.loc[c["label"] == label, "task"].astype(str)))
+    return out
+
+
 def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
-    """{loss label: [(task, status)]}: losses with no restoration anywhere (every run diverged or
-    failed), so with no rank in the overall ranking."""
+    """{loss label: [(task, status)]}: losses with no rank in the overall ranking: no restoration anywhere (every
+    run diverged or failed: :func:`lost_status`), or restorations with no finite score anywhere (:data:`NO_FINITE`,
+    :func:`no_finite_score`: they had no row at all there, as if never run)."""
     lost = unscored(stats)
     ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "label"]) if not stats.cells.empty else set()
     out: dict[str, list[tuple[str, str]]] = {}
     for r in lost.itertuples(index=False):
         if r.label not in ranked:
             out.setdefault(r.label, []).append((r.task, r.status))
+    for label, tasks in no_finite_score(stats).items():
+        out.setdefault(label, []).extend((t, NO_FINITE) for t in tasks)
     return out
 
 
 def not_ranked_text(stats: Stats) -> str:
-    """``Not ranked — every run diverged: l2 (denoise 2/2).``, or "" when every loss is ranked."""
+    """``Not ranked — every run diverged: l2 (denoise 2/2).``, ``Not ranked — no finite score (every score NaN or
+    ±inf: the metrics could score none of its restorations): my_loss (denoise).``, both where both, or "" when every
+    loss is ranked."""
     nr = not_ranked(stats)
-    return lost_runs_text("Not ranked", nr) + "." if nr else ""
+    lost = {k: v for k, v in nr.items() if all(s != NO_FINITE for _, s in v)}
+    blank = {k: [t for t, s in v if s == NO_FINITE] for k, v in nr.items() if k not in lost}
+    parts = [lost_runs_text("Not ranked", lost)] if lost else []
+    if blank:
+        parts.append(f"{'Not ranked' if not lost else 'not ranked either'} — {NO_FINITE} (every score NaN or ±inf: "
+                     f"the metrics could score none of {agree(len(blank), 'its', 'their')} restorations): "
+                     + "; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()))
+    return "; ".join(parts) + "." if parts else ""
 
 
 def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "") -> str:
@@ -1252,7 +1297,8 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
         out.append("No restoration to score — every run diverged or failed: "
                    + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
                    + ". Listed in the task tables without a rank"
-                   + (f"; not in the overall ranking: {', '.join(not_ranked(stats))}." if not_ranked(stats) else "."))
+                   + (f"; not in the overall ranking: {', '.join(out_of)}."
+                      if (out_of := [k for k in not_ranked(stats) if k in set(lost["label"])]) else "."))
     if stats.versions:
         out.append("Several versions of one loss, each its own row and never pooled (the registry version, and for "
                    "a loss file the hash of its text: an edited file's runs are a version of their own), oldest "
@@ -2016,9 +2062,10 @@ def latex(stats: Stats) -> str:
             body.append((r["label"], " & ".join([tex_label(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
                                                  *([_tex(_fmt(r.get("mean_rank_common"), ".2f"))] if common else []),
                                                  _tex(_count(cost.get("runs")))]) + r" \\"))
-        for loss in unranked:
-            body.append((loss, rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: every run "
-                               f"diverged or failed}} & {_tex(_count(_cost(stats, loss).get('runs')))} \\\\"))
+        for loss, parts in unranked.items():
+            why = NO_FINITE if all(st == NO_FINITE for _, st in parts) else "every run diverged or failed"
+            body.append((loss, rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: {why}}} & "
+                               f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\"))
         parts = tex_row_groups(body, caption, lines=lambda b: _tex_name_lines(b[0]))
         for part, some in enumerate(parts, 1):
             if part > 1:

@@ -1355,6 +1355,21 @@ def pareto_steps(x, y, x_higher: bool, y_higher: bool, far_x: float, far_y: floa
     return sx * np.asarray(px), sy * np.asarray(py)
 
 
+#: the perception–distortion plane's key of its bars where a point rests on one run (:func:`_one_run_cells`)
+BARS_ONE_RUN = "bars: 95% CI (one run: over images alone)"
+
+
+def _one_run_cells(stats: Stats, tasks, labels=None) -> bool:
+    """Whether a loss's cell of ``tasks`` (of ``labels`` only, when given) rests on one run: its 95% CI is the
+    image-to-image spread alone, narrower than the uncertainty over training seeds (the notes' 'One run per cell',
+    :func:`benchmark.export.one_run_text`), which a figure shown alone must say too."""
+    c = stats.cells
+    if c.empty:
+        return False
+    c = c[(c["label"] != INPUT) & c["task"].isin(list(tasks)) & (c["n_seeds"] == 1)]
+    return bool(len(c) if labels is None else c["label"].isin(list(labels)).any())
+
+
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     """Perception–distortion plane (see module docstring); labels in ``highlight`` are drawn as a
     star, in the plot and in the legend (the loss being compared).
@@ -1418,7 +1433,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
     # the legend's own entries (drawn below): their length decides its columns, so its height, and, for many long
     # names, the figure's width
-    keys = ["bars: 95% CI", "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
+    # a one-run point's bars are the image-to-image spread alone (no run-to-run spread): said, as the notes say it
+    bars = BARS_ONE_RUN if _one_run_cells(stats, tasks) else "bars: 95% CI"
+    keys = [bars, "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
         [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
     width = legend_width(COL1 if one else min(COL2, 2.4 * cols), all_labels, keys)
     fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
@@ -1581,7 +1598,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         note = wrap_title(f"Drawn on one spot (equal means as the tables print them): {spot}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
-    extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), "bars: 95% CI"),
+    extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), bars),
              (Line2D([], [], color="0.15", lw=0.9, ls=(0, (4, 2)), marker="o", mfc="white", mec="k", mew=0.9, ms=4),
               "Pareto front (black rim)")]
     if flags["input"]:
@@ -1739,6 +1756,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                f"{plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}" if n < MIN_RUNS else
                "no pair of losses testable (the leaderboard's notes say why)")
         proxies = [(Line2D([], [], marker="o", **dot), f"not tested: {why}")]
+    if _one_run_cells(stats, [task], labels):  # its bars leave the run-to-run spread out: said, as the notes say
+        proxies.append((Line2D([], [], color="0.35", lw=0.8), "bars of a one-run cell: over images alone"))
     if circular_any:
         proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,
                                ms=math.sqrt(CIRCULAR_RING)), "ringed: circular (trained on this metric)"))

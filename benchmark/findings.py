@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.convergence import SCORE_AGAIN  # noqa: F401 - findings.SCORE_AGAIN: its callers
-from benchmark.docmarkup import agree, plural
+from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
 from benchmark.export import FEW_IMAGES, _decimals, _fmt
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
@@ -2605,7 +2605,7 @@ def write(results: list[FindingResult], root, alpha: float = 0.05) -> dict[str, 
 
     root = Path(root)
     md = root / "findings.md"
-    atomic_write_bytes(md, to_markdown(results, alpha).encode())
+    atomic_write_bytes(md, isolate_rtl_markdown(to_markdown(results, alpha)).encode())  # as leaderboard.md
     csv = root / "findings.csv"
     with atomic_output(csv) as tmp:
         parts_frame(results).to_csv(tmp, index=False)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import agree, plural
+from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
@@ -660,7 +660,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     # the leaderboard figure, every part, first among the figures leaderboard.md links and report.html shows
     shown = ({"leaderboard": [png, *leaderboard_parts(png)]} if png else {}) | figs
     md = root / "leaderboard.md"
-    atomic_write_bytes(md, (export.markdown(stats, shown, root) + export.by_dataset_markdown(table, stats)).encode())
+    # a right-to-left loss name's runs isolated: its number after it read as before it on GitHub (docmarkup)
+    atomic_write_bytes(md, isolate_rtl_markdown(export.markdown(stats, shown, root)
+                                                + export.by_dataset_markdown(table, stats)).encode())
     out["markdown"] = md
     tex = root / "leaderboard.tex"
     atomic_write_bytes(tex, export.latex(stats).encode())

@@ -1203,7 +1203,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     wide = wide[keep].dropna()
     k, n = wide.shape[1], wide.shape[0]
     if k < 3 or n < 2:
-        return {"reason": f"needs ≥3 losses and ≥2 complete (task, metric) blocks; have {k} and {n}",
+        return {"reason": "needs ≥3 losses and ≥2 complete (task, metric) blocks; have "
+                          f"{plural(k, 'loss', 'losses')} and {plural(n, 'block')}",
                 "excluded": excluded}
     perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
         "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
