@@ -459,9 +459,10 @@ def one_run_text(stats: Stats) -> str:
     # a task whose every loss rests on one run (a one-seed grid of 30 losses) says so, not each name over again; a
     # few (up to ONE_RUN_NAMED) are named, as short as the words
     every = {t for t, labs in parts.items() if labs == losses.get(t) and len(labs) > ONE_RUN_NAMED}
-    where = "every task (every loss)" if every == set(losses.index) and len(every) > 1 else "; ".join(
-        f"{t} (every loss)" if t in every else f"{t} ({', '.join(sorted(labs, key=name_key))})"
-        for t, labs in parts.items())
+    named = "; ".join(f"{t} (every loss)" if t in every else f"{t} ({', '.join(sorted(labs, key=name_key))})"
+                      for t, labs in parts.items())
+    all_tasks = every == set(losses.index) and len(every) >= 2  # several tasks, each with every loss on one run
+    where = "every task (every loss)" if all_tasks else named
     return (f"One run per cell in {where}: the interval of such a cell is the image-to-image spread alone "
             "(no second run to resample or to estimate the run-to-run spread from), so it is narrower than the "
             "uncertainty over training seeds; train more seeds before reading it as the loss's.")
