@@ -116,6 +116,9 @@ class WorkUnit:
     #: the store's warnings the driver gave once for every worker (finished.log not writable:
     #: :meth:`benchmark.results.ResultsStore.finished_log_unwritable`), not given again by each
     said: tuple = ()
+    #: the worker's log is its own, not the driver's console (a SLURM job's file; a Ray task's output is forwarded to
+    #: the driver): a warning kept for the driver where it is not is said there too
+    own_log: bool = False
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -135,7 +138,9 @@ def run_unit(unit: WorkUnit) -> dict:
             load_user_file(f, LOSSES)
         check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
-        store.said_by_the_driver(unit.said, unit.grid_id)
+        from benchmark.results import driver_here
+
+        store.said_by_the_driver(unit.said, unit.grid_id, here=driver_here(unit.grid_id), own_log=unit.own_log)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
@@ -914,6 +919,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
+    from benchmark.results import open_claims
+
+    open_claims(grid_id)  # the grid's warnings claimed by its workers (all on this machine); removed by _collect
     per_worker_threads = worker_threads(workers, threads)
     # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
     # them N times more, each holding (or spilling to a file of its own) a copy
@@ -1540,19 +1548,21 @@ class SlurmLedger:
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None,
-           holdouts: tuple = (), overlaps: tuple = ()) -> list[WorkUnit]:
+           holdouts: tuple = (), overlaps: tuple = (), own_log: bool = False) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
     progress lines count; ``holdouts``: the driver's hold-out splits (:func:`_holdouts`: the keys of near copies
     only); ``overlaps``: its overlap checks (:func:`_overlaps`). A unit of ``split="run"`` counts its own run only:
     each carrying the whole grid made N units of N configs (quadratic: submitit pickles each job's unit to a file,
     ~2 MB each at 20,000 runs); the driver's progress line counts the grid."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, open_claims
 
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
+    grid_id = uuid.uuid4().hex[:12]
+    open_claims(grid_id)  # the grid's warnings claimed by its workers on this machine; removed by _collect
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
-                  grid_id=uuid.uuid4().hex[:12],
+                  grid_id=grid_id, own_log=own_log,
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts,
                   overlaps=overlaps, said=(ResultsStore(store_root).finished_log_unwritable(),))
@@ -1783,7 +1793,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
                        grid=list(configs), stall_s=stall_s, holdouts=_holdouts(data, todo),
-                       overlaps=_overlaps(data, todo))
+                       overlaps=_overlaps(data, todo), own_log=True)
         if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
             ledger.intend(token, units, ids)
         try:

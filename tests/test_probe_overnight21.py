@@ -1,0 +1,117 @@
+"""Probe of the overnight run (session 21): finished.log's failure met by workers on other machines (a Ray cluster's
+nodes, SLURM's), and the claim files of a grid's warnings left in the temp folder."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+
+def _broken_after_probe(tmp_path):
+    from benchmark.results import ResultsStore
+
+    root = tmp_path / "r"
+    ResultsStore(root).ensure_writable()
+    return root
+
+
+def _a_node_meets_it(monkeypatch, unit, node_tmp):
+    """Run ``unit`` as a worker on another machine (its own temp folder) whose only run is noted finished while
+    finished.log cannot be written; its result."""
+    from benchmark import executors, runner
+
+    def run_grid(configs, store, *a, **k):
+        store.note_finished("a", {"status": "ok"})
+        return runner.GridSummary(trained=1)
+
+    monkeypatch.setattr(runner, "run_grid", run_grid)
+    monkeypatch.setattr(tempfile, "tempdir", str(node_tmp))
+    try:
+        return executors.run_unit(unit)
+    finally:
+        monkeypatch.setattr(tempfile, "tempdir", str(node_tmp.parent / "driver"))
+
+
+def _said(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()]
+
+
+@pytest.mark.parametrize("own_log", [False, True], ids=["ray", "slurm"])
+def test_a_worker_on_another_node_says_finished_log_failing_once_in_the_drivers_log_and_leaves_no_claim(
+        tmp_path, monkeypatch, caplog, own_log):
+    """Was (after 27ff0d7b): a worker on another machine than the driver's claimed the line in its own temp folder,
+    said it there as the first of its node, and the driver, finding no claim on its own machine, said it again: a Ray
+    cluster's workers' output is the driver's console (log_to_driver), so the line was said twice there, once more for
+    each node; and the claims on those nodes were never removed (the driver's forget_said reaches its own machine
+    only). A worker where the driver is not keeps it for the driver, which says it once; a SLURM job also says it in
+    its own log; no claim is made on a node."""
+    from benchmark import executors
+    from benchmark.results import FINISHED_LOG
+
+    driver_tmp, node_tmp = tmp_path / "driver", tmp_path / "node"
+    driver_tmp.mkdir(), node_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(driver_tmp))
+    root = _broken_after_probe(tmp_path)
+    units = executors._units([], 1, "shard", root, ("psnr",), "cpu", None, (), "csv", 1, own_log=own_log)
+    (root / FINISHED_LOG).mkdir()  # went bad after the driver's probe
+    with caplog.at_level(logging.WARNING):
+        result = _a_node_meets_it(monkeypatch, units[0], node_tmp)
+    on_node = _said(caplog)
+    assert len(on_node) == (1 if own_log else 0), on_node  # a SLURM job's log is its own; a Ray task's the driver's
+    assert not list(node_tmp.iterdir()), "no claim left on the node"
+    assert result["said"], result
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        executors._collect([], root, ("psnr",), [result], "slurm jobs" if own_log else "ray tasks",
+                           grid_id=units[0].grid_id)
+    assert len(_said(caplog)) == 1
+    assert not list(driver_tmp.iterdir()), "the driver removes its grid's claims"
+
+
+def test_a_local_worker_still_says_it_when_first_met_and_the_driver_not_again(tmp_path, monkeypatch, caplog):
+    """The driver's machine as before (27ff0d7b): its worker says it at once; the driver does not repeat it."""
+    from benchmark import executors
+    from benchmark.results import FINISHED_LOG
+
+    driver_tmp = tmp_path / "driver"
+    driver_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(driver_tmp))
+    root = _broken_after_probe(tmp_path)
+    units = executors._units([], 1, "shard", root, ("psnr",), "cpu", None, (), "csv", 1)
+    (root / FINISHED_LOG).mkdir()
+    with caplog.at_level(logging.WARNING):
+        result = _a_node_meets_it(monkeypatch, units[0], driver_tmp)  # the same temp folder: the driver's machine
+        executors._collect([], root, ("psnr",), [result], "ray tasks", grid_id=units[0].grid_id)
+    assert len(_said(caplog)) == 1
+    assert not list(driver_tmp.iterdir())
+
+
+def test_a_killed_drivers_claims_are_swept_by_the_next_grid_here(tmp_path, monkeypatch):
+    """Was: a driver killed (kill -9, a node's reboot of the login shell, an OOM kill) never reached forget_said, and
+    the claims of its grid stayed in the temp folder for good, one folder per grid. The next grid started on the
+    machine removes those of a driver no longer running (and, from before drivers were recorded, those untouched for a
+    day); a live driver's stay."""
+    from benchmark import executors, results
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    results.open_claims("glive", pid=None)  # this process: alive
+    results.open_claims("gdead", pid=dead.pid)
+    assert results.said_first_here("gdead", "a line") and results.said_first_here("glive", "a line")
+    old, recent = tmp_path / "plbench-said-gold", tmp_path / "plbench-said-grecent"  # made by the code before
+    for d in (old, recent):
+        d.mkdir()
+        (d / "0123").touch()
+    long_ago = time.time() - 2 * 86400
+    import os
+
+    os.utime(old, (long_ago, long_ago))
+    os.utime(old / "0123", (long_ago, long_ago))
+    units = executors._units([], 1, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "csv", 1)
+    left = sorted(p.name for p in tmp_path.glob("plbench-said-*"))
+    assert left == sorted(["plbench-said-glive", "plbench-said-grecent", f"plbench-said-{units[0].grid_id}"])
