@@ -2348,15 +2348,17 @@ class ResultsStore:
         worker's store keeps it for its driver instead (:meth:`for_the_driver`), which says it once for the grid."""
         if said not in self._said:
             self._said.add(said)
-            if self._to_driver is None or (self._driver_here and said_first_here(self._grid_id, said)):
+            if self._to_driver is None or (not self._own_log and self._driver_here
+                                            and said_first_here(self._grid_id, said)):
                 # the first of the grid's workers here to meet it says it now, not at the grid's end: a night's log
                 # read early, and a worker killed -9 before its summary, left it unsaid
                 log.warning("%s", said)
             else:
                 # a worker on another machine than the driver's claims nothing (no claim there is ever removed): a Ray
-                # task's output is the driver's console, where the driver says it once; a SLURM job's log is its own
+                # task's output is the driver's console, where the driver says it once; a SLURM job's log is its own,
+                # the driver's another: said in both
                 self._to_driver.append(said)
-                if not self._driver_here and self._own_log:
+                if self._own_log:
                     log.warning("%s", said)
                 else:
                     log.debug("%s (said by the grid's driver)", said)
@@ -2383,8 +2385,9 @@ class ResultsStore:
         remounted read-only) is said at once by the first worker of grid ``grid_id`` on this machine to meet it
         (:func:`said_first_here`), and kept by the others for the driver (:meth:`for_the_driver`), which says it once
         for the grid unless a worker on its machine has: N workers meeting it said N identical lines. A worker where the
-        driver is not (``here`` false: :func:`driver_here`) keeps each for the driver, saying it too only where its log
-        is its own (``own_log``: a SLURM job's, not a Ray task's, which the driver's console shows)."""
+        driver is not (``here`` false: :func:`driver_here`) keeps each for the driver and claims nothing; one whose log
+        is its own (``own_log``: a SLURM job's, not a Ray task's, which the driver's console shows) says it there and
+        keeps it for the driver's log, wherever it runs."""
         self._said.update(x for x in lines if x)
         self._grid_id, self._driver_here, self._own_log = grid_id, here, own_log
         if self._to_driver is None:

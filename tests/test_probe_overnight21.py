@@ -115,3 +115,26 @@ def test_a_killed_drivers_claims_are_swept_by_the_next_grid_here(tmp_path, monke
     units = executors._units([], 1, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "csv", 1)
     left = sorted(p.name for p in tmp_path.glob("plbench-said-*"))
     assert left == sorted(["plbench-said-glive", "plbench-said-grecent", f"plbench-said-{units[0].grid_id}"])
+
+
+def test_a_slurm_job_on_the_drivers_machine_says_it_in_its_own_log_and_the_driver_in_its(tmp_path, monkeypatch,
+                                                                                          caplog):
+    """A SLURM job's log is a file of its own (submitit's local cluster on the driver's machine too): the job says the
+    line there, and the driver, whose log is another, says it once in its own; the job claims nothing."""
+    from benchmark import executors
+    from benchmark.results import FINISHED_LOG
+
+    driver_tmp = tmp_path / "driver"
+    driver_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(driver_tmp))
+    root = _broken_after_probe(tmp_path)
+    units = executors._units([], 1, "shard", root, ("psnr",), "cpu", None, (), "csv", 1, own_log=True)
+    (root / FINISHED_LOG).mkdir()
+    with caplog.at_level(logging.WARNING):
+        result = _a_node_meets_it(monkeypatch, units[0], driver_tmp)
+    assert len(_said(caplog)) == 1 and result["said"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        executors._collect([], root, ("psnr",), [result], "slurm jobs", grid_id=units[0].grid_id)
+    assert len(_said(caplog)) == 1
+    assert not list(driver_tmp.iterdir())
