@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
 RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the grid's progress
+#: the Ray driver, its tasks done, waits until their output forwarded to its console has been quiet this long (Ray's log
+#: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
+RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -1221,12 +1224,48 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
         finally:
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: shut down now
+                _ray_output_settled()  # the tasks' last lines on the console before the instance goes (or we end)
             bars.close()
     finally:
         if started:
             ray.shutdown()
     return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None,
                     grid_id=units[0].grid_id if units else "")
+
+
+def _stdstream_dispatcher():
+    """Ray's dispatcher of the tasks' output forwarded to the driver (``log_to_driver``), where this Ray has one (a
+    private API: None where it moved)."""
+    try:
+        from ray._private.ray_logging import global_worker_stdstream_dispatcher
+    except Exception:  # noqa: BLE001 - another Ray: a fixed wait instead
+        return None
+    return global_worker_stdstream_dispatcher if hasattr(global_worker_stdstream_dispatcher, "add_handler") else None
+
+
+def _ray_output_settled(quiet: float | None = None, most: float | None = None) -> None:
+    """Wait until the Ray tasks' output forwarded to this console has been quiet for ``quiet`` seconds
+    (:data:`RAY_SETTLE_S`), ``most`` (:data:`RAY_SETTLE_MAX_S`) at most: a task's last lines (its last run's 'ok', a
+    warning said for the grid) are forwarded a moment after it returned, and a shut-down instance, or a driver that
+    ended, lost them. Where Ray's dispatcher cannot be watched, ``quiet`` seconds."""
+    quiet = RAY_SETTLE_S if quiet is None else quiet
+    most = RAY_SETTLE_MAX_S if most is None else most
+    dispatcher, last = _stdstream_dispatcher(), [time.monotonic()]
+    name = f"plbench-settle-{id(last)}"
+    if dispatcher is not None:
+        try:
+            dispatcher.add_handler(name, lambda data: last.__setitem__(0, time.monotonic()))
+        except Exception:  # noqa: BLE001 - a dispatcher of another shape: a fixed wait
+            dispatcher = None
+    try:
+        end = time.monotonic() + (most if dispatcher is not None else quiet)
+        while (now := time.monotonic()) < end and now - last[0] < quiet:
+            time.sleep(min(0.05, quiet))
+    finally:
+        if dispatcher is not None:
+            with contextlib.suppress(Exception):
+                dispatcher.remove_handler(name)
 
 
 def _to_submit(configs: list, store_root, metrics, what: str) -> list:

@@ -138,3 +138,69 @@ def test_a_slurm_job_on_the_drivers_machine_says_it_in_its_own_log_and_the_drive
         executors._collect([], root, ("psnr",), [result], "slurm jobs", grid_id=units[0].grid_id)
     assert len(_said(caplog)) == 1
     assert not list(driver_tmp.iterdir())
+
+
+def test_the_ray_tasks_last_lines_reach_the_console_before_the_instance_is_shut_down(tmp_path, monkeypatch):
+    """Was: Ray forwards a task's output to the driver's console (log_to_driver) a moment after it is written (its log
+    monitor polls the workers' files), and the driver shut its local instance down (or, joined to a cluster, ended)
+    as soon as the last task's result was in: the task's last lines — its last run's 'ok', the runs it left to another
+    worker, a warning said there for the grid — never reached the console (seen with 2 tasks: w0's 'run … ok' lost).
+    The driver now waits until the forwarded output has been quiet a moment (at most a few seconds)."""
+    import threading
+    import types
+
+    from benchmark import executors
+    from benchmark.config import RunConfig, resolve
+
+    class Dispatcher:
+        def __init__(self):
+            self.handlers = {}
+
+        def add_handler(self, name, handler):
+            self.handlers[name] = handler
+
+        def remove_handler(self, name):
+            self.handlers.pop(name, None)
+
+        def emit(self, data):
+            for h in list(self.handlers.values()):
+                h(data)
+
+    shown, at_shutdown = [], []
+    dispatcher = Dispatcher()
+    dispatcher.add_handler("ray_print_logs", lambda data: shown.extend(data["lines"]))
+
+    class FakeRay:
+        exceptions = types.SimpleNamespace(RayError=RuntimeError)
+        up = False
+
+        def is_initialized(self):
+            return self.up
+
+        def init(self, **kw):
+            self.up = True
+
+        def shutdown(self):
+            at_shutdown.append(list(shown))
+            self.up = False
+
+        def cluster_resources(self):
+            return {"CPU": 2.0}
+
+        def remote(self, **opts):
+            return lambda fn: types.SimpleNamespace(remote=lambda unit: unit.tag)
+
+        def get(self, ref):  # the task's last line, written before it returned, forwarded a moment later
+            threading.Timer(0.3, dispatcher.emit, ({"lines": [f"{ref} run ok"]},)).start()
+            return {"summary": {"trained": 1}}
+
+        def wait(self, refs, num_returns=1, timeout=None):
+            return list(refs)[:num_returns], list(refs)[num_returns:]
+
+    monkeypatch.setattr(executors, "_require", lambda module, extra: FakeRay())
+    monkeypatch.setattr(executors, "_stdstream_dispatcher", lambda: dispatcher, raising=False)
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    t0 = time.monotonic()
+    executors.execute_ray([cfg], tmp_path / "r", ("psnr",), "cpu", workers=1)
+    assert at_shutdown == [["[w0] run ok"]], at_shutdown
+    assert time.monotonic() - t0 < 4 and dispatcher.handlers.keys() == {"ray_print_logs"}
