@@ -1339,7 +1339,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     # the threads each run trains on (local workers: cores // N; a SLURM job: its cores): the steps are timed, and
     # the store's measured runs looked up, at those, not at this process's own count; given back after
-    threads = threads_per_run(executor, opts, dev, workers)
+    threads = threads_per_run(executor, opts, dev, workers, runs=len(configs) + rescored)
     with torch_threads(threads):
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                             metric_set=metric_set, inputs_scored=inputs_scored, data=data, trained=resumed)

@@ -788,12 +788,13 @@ def slurm_threads(cpus_per_task: int | None, threads: int | None = None) -> int:
     return cpus_per_task or threads or 1
 
 
-def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | None:
+def threads_per_run(executor: str, opts: dict, device, workers: int, runs: int | None = None) -> int | None:
     """The torch threads a CPU grid's runs train on under ``executor`` with :func:`executor_options`' ``opts`` and
     ``workers`` processes (:func:`local_workers`): what the dry run times its steps at and looks the store's
     measured runs up by. Local: :func:`worker_threads` with two or more workers, one process its own count (None);
     SLURM: each job's ``--slurm-cpus``; a Ray instance started here with ``--workers N``: :func:`worker_threads`, one
-    each without; None on a GPU or a Ray cluster elsewhere, whose nodes' cores are not known here."""
+    each without (no more tasks than ``runs``, as execute_ray makes); None on a GPU or a Ray cluster elsewhere, whose
+    nodes' cores are not known here."""
     if getattr(device, "type", str(device)) != "cpu":
         return None
     if executor == "local":
@@ -802,7 +803,9 @@ def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | No
         return slurm_threads(opts.get("cpus_per_task"), opts.get("threads"))
     if executor == "ray" and opts.get("ray_address") is None:
         given = opts.get("workers")
-        return worker_threads(given, opts.get("threads")) if given not in (None, "auto") else opts.get("threads") or 1
+        if given in (None, "auto"):
+            return opts.get("threads") or 1
+        return worker_threads(min(int(given), max(1, runs)) if runs is not None else given, opts.get("threads"))
     return None
 
 
@@ -1154,7 +1157,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
         if ray_address is None and workers not in (None, "auto"):  # each task the threads a local worker gets
-            init["num_cpus"] = int(workers) * worker_threads(int(workers), threads)
+            n = min(int(workers), max(1, len(todo)))  # no more tasks than runs left, as no more local workers
+            init["num_cpus"] = n * worker_threads(n, threads)
         try:
             ray.init(**{k: v for k, v in init.items() if v is not None})
         except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
@@ -1174,8 +1178,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         cpus = int(resources.get("CPU", 1))
         if workers in (None, "auto"):
             slots = n_gpu * workers_per_gpu if use_gpu else max(1, cpus // (threads or 1))
-        else:
-            slots = int(workers)
+        else:  # no more slots than runs left (as local workers): the cores of slots no task fills go to those that run
+            slots = min(int(workers), max(1, len(todo)))
         task_threads = worker_threads(slots, threads, cpus)  # the rule the dry run times at (threads_per_run)
         if started and ray_address is None and not use_gpu:  # a Ray instance on this machine: tasks share its RAM
             from benchmark.results import ResultsStore
