@@ -925,7 +925,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
-    from benchmark.results import open_claims
+    from benchmark.results import forget_said, open_claims
 
     open_claims(grid_id)  # the grid's warnings claimed by its workers (all on this machine); removed by _collect
     per_worker_threads = worker_threads(workers, threads)
@@ -968,6 +968,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
+    except BaseException:  # stopped (Ctrl-C, SIGTERM), or the driver's own error: no _collect to remove the claims
+        forget_said(grid_id)
+        raise
     finally:
         bars.close()
         if shared:
@@ -1226,6 +1229,9 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
+            from benchmark.results import forget_said
+
+            forget_said(units[0].grid_id if units else "")  # no _collect to remove the grid's claims
             raise
         finally:
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: shut down now

@@ -257,3 +257,24 @@ def test_ray_workers_beyond_the_runs_left_give_each_task_the_cores_a_local_worke
     assert [u.threads for u in ray.units] == [local, local] and ray.opts["num_cpus"] == local
     assert ray.init_kwargs["num_cpus"] == 16
     assert executors.threads_per_run("ray", {"workers": 8}, torch.device("cpu"), 8, runs=2) == local
+
+
+def test_a_grid_interrupted_leaves_no_claim_folder(tmp_path, monkeypatch):
+    """Was (after open_claims): a grid stopped by Ctrl-C or SIGTERM (a scheduler's preemption, systemd's stop) ended
+    before _collect, so its claim folder stayed in the temp folder until the next grid on the machine swept it. The
+    driver removes it on the way out too."""
+    from benchmark import executors
+    from benchmark.config import RunConfig, resolve
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+
+    def stopped(units, envs, monitor=None):
+        assert list((tmp_path / "tmp").glob("plbench-said-*")), "the grid's claims open while its workers run"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(executors, "_run_processes", stopped)
+    cfgs = [resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=s)) for s in (0, 1)]
+    with pytest.raises(KeyboardInterrupt):
+        executors.execute_local(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=2)
+    assert not list((tmp_path / "tmp").iterdir())
