@@ -278,3 +278,39 @@ def test_a_grid_interrupted_leaves_no_claim_folder(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         executors.execute_local(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=2)
     assert not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_run_stopped_with_a_checkpoint_under_another_id_is_said_to_train_again(tmp_path, caplog):
+    """Was: a run stopped at night with a checkpoint (a kill, a time limit) whose id changed before the resume — its
+    --loss-file edited (its hash is part of the id), the code's version bumped — was trained from the start under the
+    new id without a word, the hours its checkpoint held lost and the file left behind; finished runs of another id
+    were said (made_by_other_code), stopped ones not. The run now says how many such runs train again, and where
+    their checkpoints are."""
+    import torch
+
+    from benchmark.checkpoint import FORMAT
+    from benchmark.cli import _warn_runs_kept_apart
+    from benchmark.config import RunConfig, code_version, resolve, run_id
+    from benchmark.results import ResultsStore
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4000, batch_size=2, crop=32, seed=0))
+    other = resolve(RunConfig(task="denoise", loss="l1", iterations=4000, batch_size=2, crop=32, seed=1))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    old = store.run_dir("0123456789abcdef")  # the id it had before the edit
+    old.mkdir(parents=True)
+    torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
+                "iteration": 2500, "progress": {}}, old / "ckpt.pt")
+    (old / "curve.csv").write_text("iteration,loss\n")
+    with caplog.at_level(logging.WARNING):
+        _warn_runs_kept_apart(store, [cfg, other])
+    said = [r.getMessage() for r in caplog.records if "checkpoint" in r.getMessage()]
+    assert len(said) == 1 and "1 of the 2 runs" in said[0] and "2500" in said[0] and str(old) in said[0], said
+    assert run_id(cfg) != old.name
+    caplog.clear()
+    resumed = store.run_dir(run_id(cfg))  # once it trains under its id: nothing more to say
+    resumed.mkdir(parents=True)
+    (resumed / "ckpt.pt").write_bytes((old / "ckpt.pt").read_bytes())
+    with caplog.at_level(logging.WARNING):
+        _warn_runs_kept_apart(store, [cfg, other])
+    assert not [r for r in caplog.records if "checkpoint" in r.getMessage()]
