@@ -1231,10 +1231,25 @@ def _warn_runs_kept_apart(store, configs) -> None:
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
     whose estimate counts them: it said nothing, and the run then warned only after it was started."""
     from benchmark.config import newer_code
-    from benchmark.runner import code_version, made_at_other_paths, made_at_untrained_crop, made_by_other_code
+    from benchmark.runner import (
+        code_version,
+        made_at_other_paths,
+        made_at_untrained_crop,
+        made_by_other_code,
+        stopped_under_other_id,
+    )
 
     if not store.runs.is_dir():
         return
+    stopped = stopped_under_other_id(store, configs)  # a night's run resumed after its loss file or the code changed
+    if stopped:
+        n = len(stopped)
+        shown = ", ".join(f"{p} (iteration {it})" for p, it in list(stopped.items())[:3])
+        log.warning("%d of the %s of this grid %s stopped with a checkpoint under another id (a --loss-file edited, "
+                    "the code's version changed since): not resumed, trained from the start; %s: %s%s — remove "
+                    "%s once not needed", n, plural(len(configs), "run"), agree(n, "was", "were"),
+                    agree(n, "its checkpoint", "their checkpoints"), shown,
+                    f" (and {n - 3} more)" if n > 3 else "", agree(n, "it", "them"))
     for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
         log.warning("%d of the %s of this grid %s in %s with the same data (same content) at other paths "
                     "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
@@ -1339,7 +1354,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     # the threads each run trains on (local workers: cores // N; a SLURM job: its cores): the steps are timed, and
     # the store's measured runs looked up, at those, not at this process's own count; given back after
-    threads = threads_per_run(executor, opts, dev, workers)
+    threads = threads_per_run(executor, opts, dev, workers, runs=len(configs) + rescored)
     with torch_threads(threads):
         est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                             metric_set=metric_set, inputs_scored=inputs_scored, data=data, trained=resumed)

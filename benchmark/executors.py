@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
 RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the grid's progress
+#: the Ray driver, its tasks done, waits until their output forwarded to its console has been quiet this long (Ray's log
+#: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
+RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -116,6 +119,9 @@ class WorkUnit:
     #: the store's warnings the driver gave once for every worker (finished.log not writable:
     #: :meth:`benchmark.results.ResultsStore.finished_log_unwritable`), not given again by each
     said: tuple = ()
+    #: the worker's log is its own, not the driver's console (a SLURM job's file; a Ray task's output is forwarded to
+    #: the driver): a warning kept for the driver where it is not is said there too
+    own_log: bool = False
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -135,7 +141,9 @@ def run_unit(unit: WorkUnit) -> dict:
             load_user_file(f, LOSSES)
         check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
-        store.said_by_the_driver(unit.said, unit.grid_id)
+        from benchmark.results import driver_here
+
+        store.said_by_the_driver(unit.said, unit.grid_id, here=driver_here(unit.grid_id), own_log=unit.own_log)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
@@ -780,12 +788,13 @@ def slurm_threads(cpus_per_task: int | None, threads: int | None = None) -> int:
     return cpus_per_task or threads or 1
 
 
-def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | None:
+def threads_per_run(executor: str, opts: dict, device, workers: int, runs: int | None = None) -> int | None:
     """The torch threads a CPU grid's runs train on under ``executor`` with :func:`executor_options`' ``opts`` and
     ``workers`` processes (:func:`local_workers`): what the dry run times its steps at and looks the store's
     measured runs up by. Local: :func:`worker_threads` with two or more workers, one process its own count (None);
     SLURM: each job's ``--slurm-cpus``; a Ray instance started here with ``--workers N``: :func:`worker_threads`, one
-    each without; None on a GPU or a Ray cluster elsewhere, whose nodes' cores are not known here."""
+    each without (no more tasks than ``runs``, as execute_ray makes); None on a GPU or a Ray cluster elsewhere, whose
+    nodes' cores are not known here."""
     if getattr(device, "type", str(device)) != "cpu":
         return None
     if executor == "local":
@@ -794,7 +803,9 @@ def threads_per_run(executor: str, opts: dict, device, workers: int) -> int | No
         return slurm_threads(opts.get("cpus_per_task"), opts.get("threads"))
     if executor == "ray" and opts.get("ray_address") is None:
         given = opts.get("workers")
-        return worker_threads(given, opts.get("threads")) if given not in (None, "auto") else opts.get("threads") or 1
+        if given in (None, "auto"):
+            return opts.get("threads") or 1
+        return worker_threads(min(int(given), max(1, runs)) if runs is not None else given, opts.get("threads"))
     return None
 
 
@@ -914,6 +925,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
+    from benchmark.results import forget_said, open_claims
+
+    open_claims(grid_id)  # the grid's warnings claimed by its workers (all on this machine); removed by _collect
     per_worker_threads = worker_threads(workers, threads)
     # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
     # them N times more, each holding (or spilling to a file of its own) a copy
@@ -954,6 +968,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
+    except BaseException:  # stopped (Ctrl-C, SIGTERM), or the driver's own error: no _collect to remove the claims
+        forget_said(grid_id)
+        raise
     finally:
         bars.close()
         if shared:
@@ -1143,7 +1160,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
         if ray_address is None and workers not in (None, "auto"):  # each task the threads a local worker gets
-            init["num_cpus"] = int(workers) * worker_threads(int(workers), threads)
+            n = min(int(workers), max(1, len(todo)))  # no more tasks than runs left, as no more local workers
+            init["num_cpus"] = n * worker_threads(n, threads)
         try:
             ray.init(**{k: v for k, v in init.items() if v is not None})
         except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
@@ -1163,8 +1181,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         cpus = int(resources.get("CPU", 1))
         if workers in (None, "auto"):
             slots = n_gpu * workers_per_gpu if use_gpu else max(1, cpus // (threads or 1))
-        else:
-            slots = int(workers)
+        else:  # no more slots than runs left (as local workers): the cores of slots no task fills go to those that run
+            slots = min(int(workers), max(1, len(todo)))
         task_threads = worker_threads(slots, threads, cpus)  # the rule the dry run times at (threads_per_run)
         if started and ray_address is None and not use_gpu:  # a Ray instance on this machine: tasks share its RAM
             from benchmark.results import ResultsStore
@@ -1211,14 +1229,53 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
+            from benchmark.results import forget_said
+
+            forget_said(units[0].grid_id if units else "")  # no _collect to remove the grid's claims
             raise
         finally:
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: shut down now
+                _ray_output_settled()  # the tasks' last lines on the console before the instance goes (or we end)
             bars.close()
     finally:
         if started:
             ray.shutdown()
     return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None,
                     grid_id=units[0].grid_id if units else "")
+
+
+def _stdstream_dispatcher():
+    """Ray's dispatcher of the tasks' output forwarded to the driver (``log_to_driver``), where this Ray has one (a
+    private API: None where it moved)."""
+    try:
+        from ray._private.ray_logging import global_worker_stdstream_dispatcher
+    except Exception:  # noqa: BLE001 - another Ray: a fixed wait instead
+        return None
+    return global_worker_stdstream_dispatcher if hasattr(global_worker_stdstream_dispatcher, "add_handler") else None
+
+
+def _ray_output_settled(quiet: float | None = None, most: float | None = None) -> None:
+    """Wait until the Ray tasks' output forwarded to this console has been quiet for ``quiet`` seconds
+    (:data:`RAY_SETTLE_S`), ``most`` (:data:`RAY_SETTLE_MAX_S`) at most: a task's last lines (its last run's 'ok', a
+    warning said for the grid) are forwarded a moment after it returned, and a shut-down instance, or a driver that
+    ended, lost them. Where Ray's dispatcher cannot be watched, ``quiet`` seconds."""
+    quiet = RAY_SETTLE_S if quiet is None else quiet
+    most = RAY_SETTLE_MAX_S if most is None else most
+    dispatcher, last = _stdstream_dispatcher(), [time.monotonic()]
+    name = f"plbench-settle-{id(last)}"
+    if dispatcher is not None:
+        try:
+            dispatcher.add_handler(name, lambda data: last.__setitem__(0, time.monotonic()))
+        except Exception:  # noqa: BLE001 - a dispatcher of another shape: a fixed wait
+            dispatcher = None
+    try:
+        end = time.monotonic() + (most if dispatcher is not None else quiet)
+        while (now := time.monotonic()) < end and now - last[0] < quiet:
+            time.sleep(min(0.05, quiet))
+    finally:
+        if dispatcher is not None:
+            with contextlib.suppress(Exception):
+                dispatcher.remove_handler(name)
 
 
 def _to_submit(configs: list, store_root, metrics, what: str) -> list:
@@ -1540,19 +1597,21 @@ class SlurmLedger:
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None,
-           holdouts: tuple = (), overlaps: tuple = ()) -> list[WorkUnit]:
+           holdouts: tuple = (), overlaps: tuple = (), own_log: bool = False) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
     progress lines count; ``holdouts``: the driver's hold-out splits (:func:`_holdouts`: the keys of near copies
     only); ``overlaps``: its overlap checks (:func:`_overlaps`). A unit of ``split="run"`` counts its own run only:
     each carrying the whole grid made N units of N configs (quadratic: submitit pickles each job's unit to a file,
     ~2 MB each at 20,000 runs); the driver's progress line counts the grid."""
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, open_claims
 
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
+    grid_id = uuid.uuid4().hex[:12]
+    open_claims(grid_id)  # the grid's warnings claimed by its workers on this machine; removed by _collect
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
-                  grid_id=uuid.uuid4().hex[:12],
+                  grid_id=grid_id, own_log=own_log,
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts,
                   overlaps=overlaps, said=(ResultsStore(store_root).finished_log_unwritable(),))
@@ -1783,7 +1842,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
                        grid=list(configs), stall_s=stall_s, holdouts=_holdouts(data, todo),
-                       overlaps=_overlaps(data, todo))
+                       overlaps=_overlaps(data, todo), own_log=True)
         if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
             ledger.intend(token, units, ids)
         try:

@@ -983,10 +983,60 @@ def _said_file(grid_id: str, line: str) -> Path:
     return _said_folder(grid_id) / hashlib.sha256(line.encode()).hexdigest()[:32]
 
 
+#: the file of a grid's claim folder naming its driver's process (:func:`open_claims`)
+_CLAIMS_DRIVER = "driver"
+#: how long a claim folder of a grid that named no driver (left by a version before they did) is kept untouched
+_CLAIMS_UNNAMED_S = 86400.0
+
+
+def open_claims(grid_id: str, pid: int | None = None) -> None:
+    """A grid's driver, before its workers start: the grid's claim folder made on this machine, naming the driver's
+    process (``pid``, default this one), so that a worker here claims its warnings (:func:`said_first_here`) and one
+    elsewhere (:func:`driver_here` false: a Ray node's, a SLURM node's) leaves them to the driver. The folders a driver
+    no longer running left (killed before :func:`forget_said`), and those older than a day naming none, are removed."""
+    import shutil
+
+    if not grid_id:
+        return
+    for old in Path(tempfile.gettempdir()).glob("plbench-said-*"):
+        try:
+            text = (old / _CLAIMS_DRIVER).read_text().strip()
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                if time.time() - max(p.stat().st_mtime for p in (old, *old.iterdir())) > _CLAIMS_UNNAMED_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            continue
+        except OSError:  # another user's, not readable: theirs
+            continue
+        if text.isdigit() and not _pid_alive(int(text)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = _said_folder(grid_id)
+    with contextlib.suppress(OSError):  # none made: its workers leave their warnings to the driver, said once still
+        folder.mkdir(exist_ok=True)
+        (folder / _CLAIMS_DRIVER).write_text(f"{os.getpid() if pid is None else pid}\n")
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: another user's
+        return True
+    return True
+
+
+def driver_here(grid_id: str) -> bool:
+    """Whether grid ``grid_id``'s driver runs on this machine (:func:`open_claims` made its folder here); True without
+    a grid."""
+    return not grid_id or (_said_folder(grid_id) / _CLAIMS_DRIVER).exists()
+
+
 def said_first_here(grid_id: str, line: str) -> bool:
     """Claim warning ``line`` for grid ``grid_id`` among its processes on this machine (a file in the temp folder,
     created once): True for the first to claim it, which says it; True without a grid, or where the claim cannot be
-    made (it is said rather than lost)."""
+    made (it is said rather than lost). Only where the driver is (:func:`driver_here`), which removes the claims."""
     if not grid_id:
         return True
     said = _said_file(grid_id, line)
@@ -1537,6 +1587,7 @@ class ResultsStore:
         #: for the grid (:meth:`for_the_driver`); None: said here
         self._to_driver: list[str] | None = None
         self._grid_id = ""  # that worker's grid (:func:`said_first_here`)
+        self._driver_here, self._own_log = True, False  # where its driver is, whose its log is (said_by_the_driver)
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
         self._folds: bool | None = None  # :meth:`folds_case`, asked once
@@ -2427,13 +2478,20 @@ class ResultsStore:
         worker's store keeps it for its driver instead (:meth:`for_the_driver`), which says it once for the grid."""
         if said not in self._said:
             self._said.add(said)
-            if self._to_driver is None or said_first_here(self._grid_id, said):
+            if self._to_driver is None or (not self._own_log and self._driver_here
+                                            and said_first_here(self._grid_id, said)):
                 # the first of the grid's workers here to meet it says it now, not at the grid's end: a night's log
                 # read early, and a worker killed -9 before its summary, left it unsaid
                 log.warning("%s", said)
             else:
+                # a worker on another machine than the driver's claims nothing (no claim there is ever removed): a Ray
+                # task's output is the driver's console, where the driver says it once; a SLURM job's log is its own,
+                # the driver's another: said in both
                 self._to_driver.append(said)
-                log.debug("%s (said by the grid's driver)", said)
+                if self._own_log:
+                    log.warning("%s", said)
+                else:
+                    log.debug("%s (said by the grid's driver)", said)
 
     def finished_log_unwritable(self) -> str:
         """A grid's driver, before its workers start: the warning a run noted finished would give now where
@@ -2451,14 +2509,17 @@ class ResultsStore:
             return said
         return ""
 
-    def said_by_the_driver(self, lines, grid_id: str = "") -> None:
+    def said_by_the_driver(self, lines, grid_id: str = "", here: bool = True, own_log: bool = False) -> None:
         """A worker's store: ``lines`` (:meth:`finished_log_unwritable`'s) were said by the grid's driver, once for
         every worker; not said again here. A new reason (finished.log failing mid-grid: a disk filled, the store
         remounted read-only) is said at once by the first worker of grid ``grid_id`` on this machine to meet it
         (:func:`said_first_here`), and kept by the others for the driver (:meth:`for_the_driver`), which says it once
-        for the grid unless a worker on its machine has: N workers meeting it said N identical lines."""
+        for the grid unless a worker on its machine has: N workers meeting it said N identical lines. A worker where the
+        driver is not (``here`` false: :func:`driver_here`) keeps each for the driver and claims nothing; one whose log
+        is its own (``own_log``: a SLURM job's, not a Ray task's, which the driver's console shows) says it there and
+        keeps it for the driver's log, wherever it runs."""
         self._said.update(x for x in lines if x)
-        self._grid_id = grid_id
+        self._grid_id, self._driver_here, self._own_log = grid_id, here, own_log
         if self._to_driver is None:
             self._to_driver = []
 

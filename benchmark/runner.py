@@ -1139,6 +1139,37 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
                         and not store.is_done(run_id(c))))
 
 
+def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
+    """{run folder: training iteration of its checkpoint} for the runs of ``store`` stopped with a checkpoint
+    (``ckpt.pt``, no ``meta.json``) of one of ``configs`` under another id than the config has now — its ``--loss-file``
+    edited (its hash is part of the id), the code's version bumped — while the config is neither done nor stopped
+    under its own: a run the grid trains from the start, which it would otherwise not say. Only the checkpoints'
+    records are read (:meth:`Checkpointer._load` ``peek``), and only where a run folder has no ``meta.json``."""
+    from benchmark.checkpoint import FORMAT
+
+    if not store.runs.is_dir():
+        return {}
+    ids = {run_id(c) for c in configs}
+    wanted = {json.dumps(c.to_dict(), sort_keys=True, default=str): run_id(c) for c in configs}
+    out: dict[str, int] = {}
+    for d in sorted(store.runs.iterdir()):
+        ckpt = d / "ckpt.pt"
+        if d.name in ids or (d / "meta.json").exists() or not ckpt.is_file():
+            continue
+        try:
+            state = torch.load(ckpt, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:  # noqa: BLE001 - not a checkpoint this code reads: nothing to say of it
+            continue
+        fp = state.get("fingerprint") if isinstance(state, dict) and state.get("format") == FORMAT else None
+        rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
+        it = state.get("iteration")
+        if rid is None or not isinstance(it, int) or it <= 0 or store.is_done(rid) \
+                or (store.run_dir(rid) / "ckpt.pt").exists():
+            continue
+        out[str(d)] = it
+    return out
+
+
 def made_at_untrained_crop(store: ResultsStore, configs: list[RunConfig]) -> dict[tuple[str, int], int]:
     """{(task, crop recorded there): how many of ``configs``} for the configs not done in ``store`` under their id
     while a finished run of the same config is there recorded at a crop its task does not train on — an ``sr4`` run
