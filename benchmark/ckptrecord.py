@@ -31,12 +31,18 @@ def fingerprint_key(fingerprint) -> str:
     return json.dumps(as_current(fingerprint), sort_keys=True, default=str)
 
 
-def written_for(path: Path) -> dict | None:
-    """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path``, its record alone read
-    (the tensors mapped, not read); None where it is unreadable, of another format, or has none."""
+def record(path: Path) -> dict | None:
+    """The checkpoint at ``path`` as saved (``format``, ``fingerprint``, ``iteration``, …), its tensors mapped, not
+    read; None where it is unreadable or of another format."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run
         return None
-    fingerprint = state.get("fingerprint") if isinstance(state, dict) and state.get("format") == FORMAT else None
+    return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+
+
+def written_for(path: Path) -> dict | None:
+    """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path`` (:func:`record`); None
+    where it is unreadable, of another format, or has none."""
+    fingerprint = (record(path) or {}).get("fingerprint")
     return fingerprint if isinstance(fingerprint, dict) and "config" in fingerprint else None

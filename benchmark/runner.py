@@ -1144,8 +1144,8 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
     (``ckpt.pt``, no ``meta.json``) of one of ``configs`` under another id than the config has now — its ``--loss-file``
     edited (its hash is part of the id), the code's version bumped — while the config is neither done nor stopped
     under its own: a run the grid trains from the start, which it would otherwise not say. Only the checkpoints'
-    records are read (:meth:`Checkpointer._load` ``peek``), and only where a run folder has no ``meta.json``."""
-    from benchmark.checkpoint import FORMAT
+    records are read (:func:`benchmark.ckptrecord.record`), and only where a run folder has no ``meta.json``."""
+    from benchmark.ckptrecord import record
 
     if not store.runs.is_dir():
         return {}
@@ -1156,11 +1156,9 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
         ckpt = d / "ckpt.pt"
         if d.name in ids or (d / "meta.json").exists() or not ckpt.is_file():
             continue
-        try:
-            state = torch.load(ckpt, map_location="cpu", weights_only=True, mmap=True)
-        except Exception:  # noqa: BLE001 - not a checkpoint this code reads: nothing to say of it
+        if (state := record(ckpt)) is None:  # not a checkpoint this code reads: nothing to say of it
             continue
-        fp = state.get("fingerprint") if isinstance(state, dict) and state.get("format") == FORMAT else None
+        fp = state.get("fingerprint")
         rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
         it = state.get("iteration")
         if rid is None or not isinstance(it, int) or it <= 0 or store.is_done(rid) \
