@@ -2,10 +2,11 @@
 
 ``run_all.py`` and the ``plbench`` console script both call :func:`main`. With no subcommand the
 quick profile runs. Bad input — including a bad command line — is one line on stderr
-(``error: …``) and exit code 2; ``--debug`` shows the traceback. A full disk (or quota) while any
-command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no run recorded as
-failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C, SIGTERM or SIGHUP
-finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the command that resumes.
+(``error: …``) and exit code 2; ``--debug`` shows the traceback before that line, the exit code the same. A full
+disk (or quota) while any command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no
+run recorded as failed). A grid with failed runs, or an internal error (also one line), exits 1.
+Ctrl-C, SIGTERM or SIGHUP finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the
+command that resumes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import shlex
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
@@ -642,8 +644,8 @@ def main(argv: list[str] | None = None) -> int:
                     "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
                     "merge": cmd_merge}[args.command](args)
     except UserError as exc:
-        if getattr(args, "debug", False):
-            raise
+        if getattr(args, "debug", False):  # the traceback, then the same line and exit code: a script reads 2 or 3
+            traceback.print_exc(file=sys.stderr)
         print(_as_started(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (`plbench findings | head`): not an error of ours

@@ -1,0 +1,43 @@
+"""A new user's first hour, probed (21): ``--debug`` on bad input, ``report --baseline`` on no results, …"""
+
+import pytest
+
+from benchmark.cli import main
+
+
+def _lines(capsys) -> list[str]:
+    return capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize(("error", "code"), [("UserError", 2), ("DiskFull", 3)])
+def test_debug_shows_the_traceback_and_keeps_the_one_line_error_and_its_exit_code(error, code, monkeypatch, capsys):
+    """``--debug`` re-raised a UserError: Python's traceback and exit 1 — a night script told that 2 is bad input and
+    3 a full disk read an internal error, and the one-line error was gone. Now: the traceback, then the same line and
+    the same exit code as without ``--debug``."""
+    import benchmark.cli
+    import benchmark.errors
+    import benchmark.results
+
+    kind = {"UserError": benchmark.errors.UserError, "DiskFull": benchmark.results.DiskFull}[error]
+
+    def fails(args):
+        raise kind("the message of the mistake")
+
+    monkeypatch.setattr(benchmark.cli, "cmd_list", fails)
+    assert main(["list", "tasks"]) == code
+    plain = _lines(capsys)
+    assert plain == ["error: the message of the mistake"], plain
+    assert main(["--debug", "list", "tasks"]) == code
+    said = _lines(capsys)
+    assert said[0] == "Traceback (most recent call last):", said
+    assert any(line.startswith("benchmark.") and "the message of the mistake" in line for line in said), said
+    assert said[-1] == "error: the message of the mistake", said
+
+
+def test_debug_on_a_missing_results_folder_exits_2_with_its_line(tmp_path, capsys):
+    """The README's 'error: …, exit code 2; --debug shows the traceback', as a user meets it."""
+    assert main(["--debug", "report", "--out", str(tmp_path / "nowhere")]) == 2
+    said = _lines(capsys)
+    assert "Traceback (most recent call last):" in said, said
+    assert said[-1].startswith(f"error: no results in {tmp_path / 'nowhere'}: no such directory"), said
+
