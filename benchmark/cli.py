@@ -1699,7 +1699,11 @@ def cmd_report(args) -> int:
     kwargs = _report_kwargs(args)  # a typo in a value (--alpha 2) before the store's "no results", as run checks
     store = ResultsStore(args.out)
     store.check_version()
-    store.require_results(args.out)
+    try:
+        store.require_results(args.out)
+    except UserError:  # no runs to hold a row's label: a misspelt loss (`--baseline l9`) is said first
+        _baseline_misspelt(args.baseline)
+        raise
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
     # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
@@ -1711,6 +1715,23 @@ def cmd_report(args) -> int:
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.monotonic() - t0)
     return 0
+
+
+def _baseline_misspelt(baseline: str) -> None:
+    """A one-line error when ``baseline`` (``report --baseline``) names a loss no registry holds while a registered one
+    is spelt close to it (``l9``: l2, l1) — a typo whatever a store holds, said before the store's own refusal as a
+    typo in ``--alpha`` is. Anything else (a spec, a row's label, a loss file's loss) is left to the store's table."""
+    from benchmark.errors import UnknownName
+    from benchmark.lossfn import loss_identity
+
+    try:
+        loss_identity(baseline.strip())
+    except UnknownName as exc:
+        if "did you mean" in str(exc):  # `l9`, or a term of a spec (`l9 + ssim`): the term named
+            raise UserError(f"--baseline {exc.name!r} is no registered loss{str(exc).split(repr(exc.name), 1)[1]}"
+                            if exc.name == baseline.strip() else f"--baseline {baseline!r}: {exc}") from None
+    except UserError:  # a label (`vgg [vgg16:random]`), a spec of another form: the table's to judge
+        pass
 
 
 def cmd_findings(args) -> int:

@@ -41,3 +41,16 @@ def test_debug_on_a_missing_results_folder_exits_2_with_its_line(tmp_path, capsy
     assert "Traceback (most recent call last):" in said, said
     assert said[-1].startswith(f"error: no results in {tmp_path / 'nowhere'}: no such directory"), said
 
+
+
+def test_a_misspelt_baseline_on_a_missing_results_folder_is_said_first(tmp_path, capsys):
+    """``plbench report --baseline l9 --out nowhere`` said 'no results', and once runs were there, that l9 is no
+    loss: a typo in a value is said before the store's refusal, as ``--alpha 2`` is. A baseline that is a loss (l2)
+    still gets the store's line (it may name a run's label only once there are runs)."""
+    assert main(["report", "--baseline", "l9", "--out", str(tmp_path / "nowhere")]) == 2
+    said = _lines(capsys)
+    assert len(said) == 1 and said[0].startswith("error: --baseline 'l9' is no registered loss"), said
+    assert "did you mean" in said[0] and "l1" in said[0], said
+    assert main(["report", "--baseline", "l2", "--out", str(tmp_path / "nowhere")]) == 2
+    said = _lines(capsys)
+    assert len(said) == 1 and said[0].startswith(f"error: no results in {tmp_path / 'nowhere'}"), said
