@@ -54,3 +54,21 @@ def test_a_misspelt_baseline_on_a_missing_results_folder_is_said_first(tmp_path,
     assert main(["report", "--baseline", "l2", "--out", str(tmp_path / "nowhere")]) == 2
     said = _lines(capsys)
     assert len(said) == 1 and said[0].startswith(f"error: no results in {tmp_path / 'nowhere'}"), said
+
+
+def test_a_where_field_that_is_a_task_parameter_is_offered_with_its_task(tmp_path, capsys):
+    """``plbench report --where sigma=0.1`` said 'no such setting field (fields: …; task parameters as TASK.PARAM)':
+    the user must find which task has sigma. A field that is a parameter of the store's tasks is offered as
+    TASK.PARAM, and that spelling then selects."""
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    assert main(["report", "--out", str(store.root), "--where", "sigma=0.1", "--no-visual"]) == 2
+    said = _lines(capsys)
+    assert len(said) == 1 and said[0].startswith("error: --where sigma: no such setting field"), said
+    assert "did you mean denoise.sigma?" in said[0], said
+    from benchmark.settings import parse_where, select
+
+    table = store.table()
+    assert set(select(table, where=parse_where(["denoise.sigma=0.1"])).run_ids) == set(store.run_ids())
