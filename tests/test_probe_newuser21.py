@@ -72,3 +72,21 @@ def test_a_where_field_that_is_a_task_parameter_is_offered_with_its_task(tmp_pat
 
     table = store.table()
     assert set(select(table, where=parse_where(["denoise.sigma=0.1"])).run_ids) == set(store.run_ids())
+
+
+@pytest.mark.parametrize("argv", [["cpux"], ["cpu", "--list"]])
+def test_python_m_benchmark_configs_says_bad_input_as_every_command_does(argv, capsys):
+    """``python -m benchmark.configs cpux`` printed 'no shipped config file …' without the 'error:' every other bad
+    input starts with, and exited 1 — the code of a failed grid or an internal error — as did an unknown option: a
+    script's ``cp "$(python -m benchmark.configs NAME)" mine.yaml`` could not tell a typo from a crash. Now one line
+    'error: …' on stderr, exit 2, nothing on stdout."""
+    from benchmark.configs.__main__ import main as configs_main
+
+    with pytest.raises(SystemExit) as got:
+        configs_main(argv)
+    assert got.value.code == 2
+    out, err = capsys.readouterr()
+    said = err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("error: "), said
+    assert out == "", out
+    assert ("did you mean configs/cpu.yaml" in said[0]) if argv == ["cpux"] else "unknown option '--list'" in said[0]
