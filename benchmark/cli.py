@@ -508,6 +508,9 @@ def _describe(parser: argparse.ArgumentParser, prog: str = "plbench") -> argpars
             p.description = textwrap.fill(choice.help[0].upper() + choice.help[1:] + ".", 79)
             p.epilog = "examples:\n" + "\n".join(f"  {re.sub(r'(^|(?<= ))plbench ', prog + ' ', e, count=1)}"
                                                   for e in EXAMPLES.get(choice.dest, ()))
+            for action in p._actions:  # `plbench run` in an option's help: as started (`.venv/bin/python run_all.py`)
+                if isinstance(action.help, str) and "`plbench " in action.help and prog != "plbench":
+                    action.help = _as_started(action.help.replace("%", "\0")).replace("%", "%%").replace("\0", "%")
     return parser
 
 

@@ -90,3 +90,20 @@ def test_python_m_benchmark_configs_says_bad_input_as_every_command_does(argv, c
     assert len(said) == 1 and said[0].startswith("error: "), said
     assert out == "", out
     assert ("did you mean configs/cpu.yaml" in said[0]) if argv == ["cpux"] else "unknown option '--list'" in said[0]
+
+
+@pytest.mark.parametrize("command", ["check", "compare", "run"])
+def test_a_commands_help_names_the_commands_it_suggests_as_it_was_started(command, started_as_run_all, capsys):
+    """After the README's first command (``.venv/bin/python run_all.py``, no ``plbench`` on the PATH) every error and
+    every example names ``.venv/bin/python run_all.py …``, but the options' help still said `` `plbench run` ``
+    (``check --repair``), `` `plbench run --losses` `` (``compare``), `` `plbench pretrain` `` (``run``): 'command
+    not found' when copied. The options' help names them as the examples do."""
+    import re
+
+    started_as_run_all(command, "--help")
+    with pytest.raises(SystemExit) as got:
+        main([command, "--help"])
+    assert got.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert not re.search(r"`plbench ", out), re.findall(r".{60}`plbench .{30}", out)
+    assert re.search(r"`\.venv/bin/python run_all\.py (run|pretrain)", out), out
