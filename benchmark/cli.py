@@ -1705,7 +1705,7 @@ def cmd_report(args) -> int:
     try:
         store.require_results(args.out)
     except UserError:  # no runs to hold a row's label: a misspelt loss (`--baseline l9`) is said first
-        _baseline_misspelt(args.baseline)
+        baseline_misspelt(args.baseline)
         raise
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
@@ -1720,10 +1720,11 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _baseline_misspelt(baseline: str) -> None:
-    """A one-line error when ``baseline`` (``report --baseline``) names a loss no registry holds while a registered one
-    is spelt close to it (``l9``: l2, l1) — a typo whatever a store holds, said before the store's own refusal as a
-    typo in ``--alpha`` is. Anything else (a spec, a row's label, a loss file's loss) is left to the store's table."""
+def baseline_misspelt(baseline: str, flag: str = "--baseline") -> None:
+    """A one-line error when ``baseline`` (``report --baseline``, ``api.report(baseline=…)``: ``flag``) names a loss
+    no registry holds while a registered one is spelt close to it (``l9``: l2, l1) — a typo whatever a store holds,
+    said before the store's own refusal as a typo in ``--alpha`` is. Anything else (a spec, a row's label, a loss
+    file's loss) is left to the store's table."""
     from benchmark.errors import UnknownName
     from benchmark.lossfn import loss_identity
 
@@ -1731,8 +1732,8 @@ def _baseline_misspelt(baseline: str) -> None:
         loss_identity(baseline.strip())
     except UnknownName as exc:
         if "did you mean" in str(exc):  # `l9`, or a term of a spec (`l9 + ssim`): the term named
-            raise UserError(f"--baseline {exc.name!r} is no registered loss{str(exc).split(repr(exc.name), 1)[1]}"
-                            if exc.name == baseline.strip() else f"--baseline {baseline!r}: {exc}") from None
+            raise UserError(f"{flag} {exc.name!r} is no registered loss{str(exc).split(repr(exc.name), 1)[1]}"
+                            if exc.name == baseline.strip() else f"{flag} {baseline!r}: {exc}") from None
     except UserError:  # a label (`vgg [vgg16:random]`), a spec of another form: the table's to judge
         pass
 

@@ -107,3 +107,17 @@ def test_a_commands_help_names_the_commands_it_suggests_as_it_was_started(comman
     out = " ".join(capsys.readouterr().out.split())
     assert not re.search(r"`plbench ", out), re.findall(r".{60}`plbench .{30}", out)
     assert re.search(r"`\.venv/bin/python run_all\.py (run|pretrain)", out), out
+
+
+def test_api_report_says_a_misspelt_baseline_before_a_missing_results_folder(tmp_path):
+    """``api.report(out=…, baseline='l9')`` runs ``plbench report``'s checks: on a folder with no results it said
+    'no results' where the command now says the typo first."""
+    from benchmark import api
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as got:
+        api.report(out=tmp_path / "nowhere", baseline="l9")
+    assert str(got.value).startswith("baseline 'l9' is no registered loss; did you mean"), got.value
+    with pytest.raises(UserError) as got:
+        api.report(out=tmp_path / "nowhere", baseline="l2")
+    assert str(got.value).startswith(f"no results in {tmp_path / 'nowhere'}"), got.value
