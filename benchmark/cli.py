@@ -260,7 +260,12 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     from benchmark.configs import shipped_configs
 
     parser = _Parser(prog=prog, description="Which training loss gives the best-looking "
-                                     "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
+                                     "restorations? Train a small net per (task, loss, seed), score it with pyiqa.",
+                     # the flags _add_common gives every command (main takes them before its name too): `plbench -h`
+                     # listed -h and -V alone
+                     epilog="With no command, the command is run (the quick profile). Every command takes --debug "
+                            "(an error's traceback, before its line) and -q/--quiet (warnings and errors only), "
+                            "before or after its name; COMMAND -h lists its options.")
     from benchmark import CODE_VERSION
 
     # the same string every result row and report records (package version + code version)

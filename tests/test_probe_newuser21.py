@@ -121,3 +121,16 @@ def test_api_report_says_a_misspelt_baseline_before_a_missing_results_folder(tmp
     with pytest.raises(UserError) as got:
         api.report(out=tmp_path / "nowhere", baseline="l2")
     assert str(got.value).startswith(f"no results in {tmp_path / 'nowhere'}"), got.value
+
+
+def test_the_top_level_help_names_the_flags_every_command_takes_and_the_default_command(capsys):
+    """``plbench -h`` listed only -h and -V: ``--debug`` (the README's way to a traceback) and ``-q``, which every
+    command takes before or after its name, were found only in a command's own help, and that ``plbench`` alone is
+    ``plbench run`` only as '(default)' beside run."""
+    with pytest.raises(SystemExit) as got:
+        main(["-h"])
+    assert got.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--debug" in out and "-q/--quiet" in out, out
+    assert "with no command" in out.lower() and "quick profile" in out, out
+    assert main(["--debug", "-q", "list", "tasks"]) == 0  # as the help says: before the command's name
