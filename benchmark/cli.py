@@ -2295,7 +2295,11 @@ def cmd_compare(args) -> int:
     report = _report_kwargs(args)  # --alpha 2, --bootstrap 0: before the store's "no results", as report's
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
-    store.require_results(args.out)
+    try:
+        store.require_results(args.out)
+    except UserError:  # as `report`: a misspelt baseline (`--baseline l9`) said first
+        baseline_misspelt(args.baseline)
+        raise
     store.check_foreign()
     _outputs_writable(store)
     result = compare(args.out, loss_files=args.loss_file, losses=args.losses, tasks=args.tasks, device=args.device,

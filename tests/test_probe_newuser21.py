@@ -134,3 +134,11 @@ def test_the_top_level_help_names_the_flags_every_command_takes_and_the_default_
     assert "--debug" in out and "-q/--quiet" in out, out
     assert "with no command" in out.lower() and "quick profile" in out, out
     assert main(["--debug", "-q", "list", "tasks"]) == 0  # as the help says: before the command's name
+
+
+def test_compare_says_a_misspelt_baseline_before_a_missing_results_folder(tmp_path, capsys):
+    """``plbench compare --loss l2 --baseline l9 --out nowhere`` said 'no results', as ``report`` did: the typo
+    first, as ``--loss l9`` is said first."""
+    assert main(["compare", "--loss", "l2", "--baseline", "l9", "--out", str(tmp_path / "nowhere")]) == 2
+    said = _lines(capsys)
+    assert len(said) == 1 and said[0].startswith("error: --baseline 'l9' is no registered loss; did you mean"), said
