@@ -142,3 +142,17 @@ def test_compare_says_a_misspelt_baseline_before_a_missing_results_folder(tmp_pa
     assert main(["compare", "--loss", "l2", "--baseline", "l9", "--out", str(tmp_path / "nowhere")]) == 2
     said = _lines(capsys)
     assert len(said) == 1 and said[0].startswith("error: --baseline 'l9' is no registered loss; did you mean"), said
+
+
+def test_compare_of_the_only_loss_a_store_holds_says_so(tmp_path, capsys):
+    """``plbench compare --loss l1 --out r`` where every finished run is of l1 said 'no finished field runs in r to
+    compare against' — the user sees finished runs there. The line says they are of the loss compared and that a
+    field is runs of other losses."""
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), n_images=2, metrics=("psnr",),
+                        budget_check=False)
+    assert main(["compare", "--loss", "l1", "--out", str(store.root)]) == 2
+    said = _lines(capsys)
+    assert len(said) == 1 and said[0].startswith(f"error: no finished field runs in {store.root}"), said
+    assert "are of l1, the loss compared" in said[0] and "other losses" in said[0], said
