@@ -663,6 +663,11 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except KeyboardInterrupt:
+        if args.command in ("report", "findings"):  # each output is written whole, but not all of them: say so
+            _say_stopped("\ninterrupted; the outputs in --out may be partly rewritten (some of this report's beside "
+                         "the previous one's; no run is touched). The same command writes them all again:\n  "
+                         + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
+            return 130
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             _say_stopped("\ninterrupted")
             return 130

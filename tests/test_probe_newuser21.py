@@ -156,3 +156,20 @@ def test_compare_of_the_only_loss_a_store_holds_says_so(tmp_path, capsys):
     said = _lines(capsys)
     assert len(said) == 1 and said[0].startswith(f"error: no finished field runs in {store.root}"), said
     assert "are of l1, the loss compared" in said[0] and "other losses" in said[0], said
+
+
+@pytest.mark.parametrize("command", ["report", "findings"])
+def test_an_interrupted_report_says_its_outputs_may_be_mixed_and_how_to_redo_them(command, monkeypatch, capsys):
+    """Ctrl-C during ``plbench report`` ended on 'interrupted' alone, exit 130, leaving some outputs rewritten
+    (convergence.csv, leaderboard.png) beside the previous report's others (leaderboard.md, report.html): a reader
+    took the old table for the new one. The line says the outputs may be partly rewritten and the command that
+    writes them all again; runs are never touched."""
+    import benchmark.cli
+
+    def stopped(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmark.cli, f"cmd_{command}", stopped)
+    assert main([command, "--out", "somewhere"]) == 130
+    said = " ".join(capsys.readouterr().err.split())
+    assert "partly rewritten" in said and f"{command} --out somewhere" in said, said
