@@ -163,7 +163,7 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     ``where`` — ``"FIELD=VALUE"`` strings as ``plbench report --where`` takes them, or a mapping). Each is
     checked as ``plbench report`` checks its flag, before anything is written: bad input is a one-line
     :class:`~benchmark.errors.UserError`."""
-    from benchmark.cli import report_options
+    from benchmark.cli import baseline_misspelt, report_options
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
 
@@ -175,7 +175,11 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     kwargs = report_options(**options)
     store = ResultsStore(out, name="out")
     store.check_version()
-    store.require_results(out)
+    try:
+        store.require_results(out)
+    except UserError:  # as `plbench report`: a misspelt loss (`baseline='l9'`) said first
+        baseline_misspelt(kwargs["baseline"], "baseline")
+        raise
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     # asked for by name: a typo is an error, not a report without ▲/▼ marks (checked on the table the report reads)
     flag = "baseline" if "baseline" in options else None

@@ -2,10 +2,11 @@
 
 ``run_all.py`` and the ``plbench`` console script both call :func:`main`. With no subcommand the
 quick profile runs. Bad input — including a bad command line — is one line on stderr
-(``error: …``) and exit code 2; ``--debug`` shows the traceback. A full disk (or quota) while any
-command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no run recorded as
-failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C, SIGTERM or SIGHUP
-finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the command that resumes.
+(``error: …``) and exit code 2; ``--debug`` shows the traceback before that line, the exit code the same. A full
+disk (or quota) while any command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no
+run recorded as failed). A grid with failed runs, or an internal error (also one line), exits 1.
+Ctrl-C, SIGTERM or SIGHUP finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the
+command that resumes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import shlex
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
@@ -258,7 +260,12 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     from benchmark.configs import shipped_configs
 
     parser = _Parser(prog=prog, description="Which training loss gives the best-looking "
-                                     "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
+                                     "restorations? Train a small net per (task, loss, seed), score it with pyiqa.",
+                     # the flags _add_common gives every command (main takes them before its name too): `plbench -h`
+                     # listed -h and -V alone
+                     epilog="With no command, the command is run (the quick profile). Every command takes --debug "
+                            "(an error's traceback, before its line) and -q/--quiet (warnings and errors only), "
+                            "before or after its name; COMMAND -h lists its options.")
     from benchmark import CODE_VERSION
 
     # the same string every result row and report records (package version + code version)
@@ -506,6 +513,9 @@ def _describe(parser: argparse.ArgumentParser, prog: str = "plbench") -> argpars
             p.description = textwrap.fill(choice.help[0].upper() + choice.help[1:] + ".", 79)
             p.epilog = "examples:\n" + "\n".join(f"  {re.sub(r'(^|(?<= ))plbench ', prog + ' ', e, count=1)}"
                                                   for e in EXAMPLES.get(choice.dest, ()))
+            for action in p._actions:  # `plbench run` in an option's help: as started (`.venv/bin/python run_all.py`)
+                if isinstance(action.help, str) and "`plbench " in action.help and prog != "plbench":
+                    action.help = _as_started(action.help.replace("%", "\0")).replace("%", "%%").replace("\0", "%")
     return parser
 
 
@@ -642,8 +652,8 @@ def main(argv: list[str] | None = None) -> int:
                     "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
                     "merge": cmd_merge}[args.command](args)
     except UserError as exc:
-        if getattr(args, "debug", False):
-            raise
+        if getattr(args, "debug", False):  # the traceback, then the same line and exit code: a script reads 2 or 3
+            traceback.print_exc(file=sys.stderr)
         print(_as_started(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (`plbench findings | head`): not an error of ours
@@ -653,6 +663,11 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except KeyboardInterrupt:
+        if args.command in ("report", "findings"):  # each output is written whole, but not all of them: say so
+            _say_stopped("\ninterrupted; the outputs in --out may be partly rewritten (some of this report's beside "
+                         "the previous one's; no run is touched). The same command writes them all again:\n  "
+                         + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
+            return 130
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             _say_stopped("\ninterrupted")
             return 130
@@ -1712,7 +1727,11 @@ def cmd_report(args) -> int:
     kwargs = _report_kwargs(args)  # a typo in a value (--alpha 2) before the store's "no results", as run checks
     store = ResultsStore(args.out)
     store.check_version()
-    store.require_results(args.out)
+    try:
+        store.require_results(args.out)
+    except UserError:  # no runs to hold a row's label: a misspelt loss (`--baseline l9`) is said first
+        baseline_misspelt(args.baseline)
+        raise
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
     # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
@@ -1724,6 +1743,24 @@ def cmd_report(args) -> int:
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.monotonic() - t0)
     return 0
+
+
+def baseline_misspelt(baseline: str, flag: str = "--baseline") -> None:
+    """A one-line error when ``baseline`` (``report --baseline``, ``api.report(baseline=…)``: ``flag``) names a loss
+    no registry holds while a registered one is spelt close to it (``l9``: l2, l1) — a typo whatever a store holds,
+    said before the store's own refusal as a typo in ``--alpha`` is. Anything else (a spec, a row's label, a loss
+    file's loss) is left to the store's table."""
+    from benchmark.errors import UnknownName
+    from benchmark.lossfn import loss_identity
+
+    try:
+        loss_identity(baseline.strip())
+    except UnknownName as exc:
+        if "did you mean" in str(exc):  # `l9`, or a term of a spec (`l9 + ssim`): the term named
+            raise UserError(f"{flag} {exc.name!r} is no registered loss{str(exc).split(repr(exc.name), 1)[1]}"
+                            if exc.name == baseline.strip() else f"{flag} {baseline!r}: {exc}") from None
+    except UserError:  # a label (`vgg [vgg16:random]`), a spec of another form: the table's to judge
+        pass
 
 
 def cmd_findings(args) -> int:
@@ -2302,7 +2339,11 @@ def cmd_compare(args) -> int:
     report = _report_kwargs(args)  # --alpha 2, --bootstrap 0: before the store's "no results", as report's
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
-    store.require_results(args.out)
+    try:
+        store.require_results(args.out)
+    except UserError:  # as `report`: a misspelt baseline (`--baseline l9`) said first
+        baseline_misspelt(args.baseline)
+        raise
     store.check_foreign()
     _outputs_writable(store)
     result = compare(args.out, loss_files=args.loss_file, losses=args.losses, tasks=args.tasks, device=args.device,

@@ -436,8 +436,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
 
         baseline = resolve_baseline(store, baseline, new, what="these results or the new one",
                                     table=table)  # or a row's label
-    if not groups:
-        raise UserError(f"no finished field runs in {store.root} to compare against")
+    if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
+        own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
+                      for m in g} & set(new))
+        raise UserError(f"no finished field runs in {store.root} to compare against"
+                        + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
+                           f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
+                           if own else ""))
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
 

@@ -156,7 +156,11 @@ def check_where(st: pd.DataFrame, where: dict[str, str], where_name: str = "--wh
     unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
     if unknown:
         fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
-        raise UserError(f"{where_name} {unknown[0]}: no such setting field{did_you_mean(unknown[0], fields)} "
+        # `sigma=0.1`: a parameter of a task here, offered as TASK.PARAM (one per task that has it)
+        owners = sorted({f"{t}.{unknown[0]}" for t, s in zip(st["task"], st["setting"])
+                         if unknown[0] in (s.get("task_params") or {})})
+        hint = f"; did you mean {', '.join(owners)}?" if owners else did_you_mean(unknown[0], fields)
+        raise UserError(f"{where_name} {unknown[0]}: no such setting field{hint} "
                         f"(fields: {', '.join(fields)}; "
                         "task parameters as TASK.PARAM)")
     tasks = sorted(set(st["task"]))

@@ -121,7 +121,9 @@ def test_python_m_benchmark_configs_help_prints_its_usage(capsys):
         assert out.startswith("usage: python -m benchmark.configs [NAME ...]") and "configs/cpu.yaml" in out, out
     with pytest.raises(SystemExit) as got:
         configs_main(["--list"])
-    assert str(got.value).startswith("error: unknown option '--list' (usage: python -m benchmark.configs"), got.value
+    said = capsys.readouterr().err
+    assert got.value.code == 2, got.value
+    assert said.startswith("error: unknown option '--list' (usage: python -m benchmark.configs"), said
 
 
 def test_api_report_names_every_unknown_keyword_and_the_flags_own(tmp_path):

@@ -55,7 +55,8 @@ def test_readme_says_how_to_copy_a_shipped_profile_and_the_command_prints_its_pa
         mp.setattr(sys, "argv", ["benchmark.configs", "cpuu"])
         with pytest.raises(SystemExit) as got:
             runpy.run_module("benchmark.configs", run_name="__main__")
-    assert "configs/cpu.yaml" in str(got.value) and "\n" not in str(got.value), got.value
+    said = capsys.readouterr().err
+    assert got.value.code == 2 and "configs/cpu.yaml" in said and said.count("\n") == 1, said
 
 
 def test_readme_states_the_api_runs_unknown_name_line_as_it_is():
