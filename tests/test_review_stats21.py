@@ -22,3 +22,30 @@ def test_a_table_without_the_higher_is_better_column_is_refused_in_one_line_not_
         with pytest.raises(UserError, match="no higher_is_better column.*lpips, psnr") as e:
             call()
         assert "\n" not in str(e.value)
+
+
+def test_a_grid_of_one_seed_but_its_baseline_names_the_baseline_not_every_other_loss():
+    """f70604e6 shortened the 'One run per cell' note only where *every* loss of a task rests on one run; the common
+    first look — every loss on one seed, the baseline on three — still listed every other loss by name, task after
+    task (here 11 names of 22 characters, twice). Now such a task says 'every loss but <the few>', and where every
+    task has the same few the note opens 'every task (every loss but l1)'."""
+    import warnings
+
+    import pandas as pd
+
+    from benchmark.export import one_run_text
+    from benchmark.stats import compute
+
+    offsets = {"l1": 0.0, **{f"loss{i:02d}_{'x' * 16}": 0.05 * i for i in range(1, 12)}}
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets=offsets, metrics=("psnr",), seeds=(0,), n_images=6, seed=3)
+    more = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0}, metrics=("psnr",), seeds=(1, 2),
+                           n_images=6, seed=3)
+    grid = pd.concat([t, more[more["loss"] != "input"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        both = one_run_text(compute(grid, n_boot=20))
+        one = one_run_text(compute(grid[~((grid["task"] == "sr4") & (grid["loss"] == "l1")
+                                           & (grid["seed"] > 0))], n_boot=20))
+    assert both.startswith("One run per cell in every task (every loss but l1): the interval"), both
+    assert "loss03" not in both and len(both) < 400, both
+    assert one.startswith("One run per cell in denoise (every loss but l1); sr4 (every loss): "), one
