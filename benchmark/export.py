@@ -790,12 +790,16 @@ def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
     run diverged or failed: :func:`lost_status`), or restorations with no finite score anywhere (:data:`NO_FINITE`,
     :func:`no_finite_score`: they had no row at all there, as if never run)."""
     lost = unscored(stats)
-    ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "label"]) if not stats.cells.empty else set()
+    blank = no_finite_score(stats)
+    # a loss with no finite score where it has cells is unranked too: its tasks whose every run diverged or failed are
+    # listed beside them, never dropped (tests/test_review_stats21.py)
+    ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "label"]) - set(blank) if not stats.cells.empty \
+        else set()
     out: dict[str, list[tuple[str, str]]] = {}
     for r in lost.itertuples(index=False):
         if r.label not in ranked:
             out.setdefault(r.label, []).append((r.task, r.status))
-    for label, tasks in no_finite_score(stats).items():
+    for label, tasks in blank.items():
         out.setdefault(label, []).extend((t, NO_FINITE) for t in tasks)
     return out
 
@@ -805,14 +809,15 @@ def not_ranked_text(stats: Stats) -> str:
     ±inf: the metrics could score none of its restorations): my_loss (denoise).``, both where both, or "" when every
     loss is ranked."""
     nr = not_ranked(stats)
-    lost = {k: v for k, v in nr.items() if all(s != NO_FINITE for _, s in v)}
-    blank = {k: [t for t, s in v if s == NO_FINITE] for k, v in nr.items() if k not in lost}
+    # a loss of both kinds (no finite score in one task, every run lost in another) named in each, its tasks apart
+    lost = {k: w for k, v in nr.items() if (w := [(t, s) for t, s in v if s != NO_FINITE])}
+    blank = {k: w for k, v in nr.items() if (w := [t for t, s in v if s == NO_FINITE])}
     parts = [lost_runs_text("Not ranked", lost)] if lost else []
     if blank:
-        parts.append(f"{'Not ranked' if not lost else 'not ranked either'} — {NO_FINITE} (every score NaN or ±inf: "
+        parts.append(f"Not ranked — {NO_FINITE} (every score NaN or ±inf: "
                      f"the metrics could score none of {agree(len(blank), 'its', 'their')} restorations): "
                      + "; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()))
-    return "; ".join(parts) + "." if parts else ""
+    return ". ".join(parts) + "." if parts else ""  # two sentences: a '; ' reads as one more loss of the first
 
 
 def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "") -> str:
@@ -2072,7 +2077,9 @@ def latex(stats: Stats) -> str:
                                                  *([_tex(_fmt(r.get("mean_rank_common"), ".2f"))] if common else []),
                                                  _tex(_count(cost.get("runs")))]) + r" \\"))
         for loss, parts in unranked.items():
-            why = NO_FINITE if all(st == NO_FINITE for _, st in parts) else "every run diverged or failed"
+            kinds = {st == NO_FINITE for _, st in parts}  # of both kinds: each said
+            why = {frozenset([True]): NO_FINITE, frozenset([False]): "every run diverged or failed"}.get(
+                frozenset(kinds), f"{NO_FINITE}, or every run diverged or failed")
             body.append((loss, rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: {why}}} & "
                                f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\"))
         parts = tex_row_groups(body, caption, lines=lambda b: _tex_name_lines(b[0]))

@@ -76,3 +76,37 @@ def test_an_a_a_rate_above_alpha_is_not_said_to_rest_on_a_checker_holding_alpha_
     assert "TOO HIGH" not in within, within
     held = aa_line(8)  # nulls 4.0 %: ok
     assert "which holds α on the simulated nulls" in held, held
+
+
+def test_a_loss_with_no_finite_score_in_one_task_and_every_run_lost_in_another_is_said_not_ranked_for_both():
+    """a6db8b3b listed a loss whose finished runs have no finite score as not ranked, but a loss of both kinds — every
+    score NaN in denoise, every run diverged in sr4 — had its sr4 left out: not_ranked skipped lost tasks of any loss
+    with cells, so the note under the ranking said 'no finite score: nanloss (denoise)' alone and the LaTeX row 'not
+    ranked: no finite score'. Now both its tasks are said, each with its reason, and the LaTeX row names both."""
+    import dataclasses
+    import re
+    import warnings
+
+    import pandas as pd
+
+    from benchmark.export import latex, not_ranked, not_ranked_text
+    from benchmark.stats import compute
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "l2": 0.2, "nanloss": 0.1},
+                        metrics=("psnr", "ssim"), seeds=range(5), n_images=6, seed=3)
+    t.loc[(t["loss"] == "nanloss") & (t["task"] == "denoise"), "value"] = float("nan")
+    t = t[~((t["loss"] == "nanloss") & (t["task"] == "sr4"))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = compute(t, n_boot=20)
+    dead = lambda task, loss: loss == "nanloss" and task == "sr4"  # noqa: E731
+    tc = pd.DataFrame([{"task": task, "label": loss, "loss": loss, "runs": 5, "ok": 0 if dead(task, loss) else 5,
+                        "diverged": 5 if dead(task, loss) else 0, "failed": 0, "ms_per_it": 1.0}
+                       for task in ("denoise", "sr4") for loss in ("l1", "l2", "nanloss")])
+    st = dataclasses.replace(st, task_costs=tc)
+    assert sorted(not_ranked(st)["nanloss"]) == [("denoise", "no finite score"), ("sr4", "diverged 5/5")]
+    text = not_ranked_text(st)
+    assert text.startswith("Not ranked — every run diverged: nanloss (sr4 5/5). Not ranked — no finite score"), text
+    assert text.endswith(": nanloss (denoise)."), text
+    assert re.search(r"nanloss & \\multicolumn\{\d\}\{l\}\{not ranked: no finite score, or every run diverged or "
+                     r"failed\}", latex(st))
