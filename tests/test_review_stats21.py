@@ -110,3 +110,23 @@ def test_a_loss_with_no_finite_score_in_one_task_and_every_run_lost_in_another_i
     assert text.endswith(": nanloss (denoise)."), text
     assert re.search(r"nanloss & \\multicolumn\{\d\}\{l\}\{not ranked: no finite score, or every run diverged or "
                      r"failed\}", latex(st))
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_lpips_heads_missing_say_the_file_is_needed_not_a_bare_read(monkeypatch, tmp_path, installed):
+    """561c9dcd's line for a missing LPIPS head ended '…; read whatever the trunk's weights (weights='random' too)' —
+    a clause without its subject that reads as an order to the user ('read …'). Now it says which file is needed
+    whatever the trunk's weights."""
+    import importlib.machinery
+    import importlib.util
+
+    from benchmark import weights as W
+
+    real = importlib.util.find_spec
+    spec = importlib.machinery.ModuleSpec("lpips", None, origin=str(tmp_path / "lpips" / "__init__.py"))
+    spec.submodule_search_locations = [str(tmp_path / "lpips")]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: (spec if installed else None) if n == "lpips"
+                        else real(n, *a))
+    line = W.missing_message(W.get_file("lpips:alex:v0.1"))
+    assert "; read whatever" not in line, line
+    assert "alex.pth is needed whatever the trunk's weights (weights='random' too)" in line, line
