@@ -1443,8 +1443,19 @@ def one_direction(table: pd.DataFrame, root: Path | str = "") -> pd.DataFrame:
     the runs on each side and what to do — never a whole column judged by whichever run is read first. The one rule
     for a table read from a store (:meth:`ResultsStore.table`), passed from Python (:func:`benchmark.stats.blocks`,
     :func:`benchmark.findings.check_all`) or checked (`plbench check`): :class:`DirectionSplit`."""
-    if table.empty or "higher_is_better" not in table.columns:
+    if table.empty:
         return table
+    if "higher_is_better" not in table.columns:
+        # no column at all (a table exported or built without it): every metric's direction unknown, refused as one
+        # whose rows all leave it empty is — it raised a KeyError traceback in stats.blocks and findings.check_all
+        # (tests/test_review_stats21.py)
+        if "metric" not in table.columns:
+            return table
+        names = sorted(set(table["metric"].astype(str)))
+        raise DirectionSplit(
+            f"the table has no higher_is_better column, so no metric's direction is known "
+            f"({', '.join(names[:5])}{', …' if len(names) > 5 else ''}) and none can be ranked or tested; add the "
+            "column (True where higher is better, False where lower) for every row")
     h = table["higher_is_better"].astype("boolean")
     known = h.groupby(table["metric"], observed=True).agg(["min", "max"]).dropna()
     split = known[known["min"] != known["max"]]

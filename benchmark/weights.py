@@ -321,16 +321,18 @@ def verify(wf: WeightFile, path: Path) -> None:
 
 def missing_message(wf: WeightFile) -> str:
     """One line for a known file that is not there: where it goes and how to get it. A file a Python package ships
-    (``package:<module>/…``: LPIPS's linear heads) comes from installing that package — no download, and read whatever
-    the trunk's weights, so ``weights='random'`` is no remedy for it."""
+    (``package:<module>/…``: LPIPS's linear heads) comes from installing that package — no download, and is needed
+    whatever the trunk's weights, so ``weights='random'`` is no remedy for it."""
     if wf.subdir.startswith("package:"):
         mod, _, rel = wf.subdir.removeprefix("package:").partition("/")
         if importlib.util.find_spec(mod) is None:
             return (f"missing weights {wf.key}: the {mod} package is not installed — `pip install {mod}` (its wheel "
-                    f"ships {rel}/{wf.filename}); read whatever the trunk's weights (weights='random' too)")
+                    f"ships {rel}/{wf.filename}); {wf.filename} is needed whatever the trunk's weights "
+                    "(weights='random' too)")
         return (f"missing weights {wf.key}: {wf.path} is not in the installed {mod} package"
                 + (f" ({wf.note})" if wf.note else "")
-                + f" — `pip install --force-reinstall {mod}`; read whatever the trunk's weights (weights='random' too)")
+                + f" — `pip install --force-reinstall {mod}`; {wf.filename} is needed whatever the trunk's weights "
+                  "(weights='random' too)")
     src = f" (from {wf.url})" if wf.url else (f" ({wf.note})" if wf.note else "")
     return (f"missing weights {wf.key}: put {wf.filename} at {wf.path}{src}; "
             f"offline runs never download — prefetch on a connected machine or use weights='random'")
