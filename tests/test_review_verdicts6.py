@@ -143,7 +143,7 @@ def test_a_setting_with_too_few_runs_is_not_in_its_findings_holm_family():
     from tests.test_probe_verdicts6 import _settings_table
 
     t = _settings_table(np.random.default_rng(3), n_settings=3)
-    t = t[~(t["run_id"].str.endswith("-4") & (t["seed"] >= 3))]  # scale 4: seeds 0–2 only
+    t = t[~(t["run_id"].str.endswith("-4") & (t["seed"] >= 3))]  # the third setting (lr 4e-4): seeds 0–2 only
     res = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
     parts = [p for r in res for p in r.parts]
     few = [p for p in parts if p.status == TOO_FEW]
