@@ -72,6 +72,7 @@ import tempfile
 import time
 import unicodedata
 import warnings
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
@@ -3996,6 +3997,7 @@ class _Spill:
 
     def __init__(self, spec):
         self.spec, self.count, self.bytes, self.failed, self.file, self.path = spec, 0, 0, None, None, None
+        self._drop = None  # the named file's removal where its name is kept: at finish, or as this is dropped
 
     def _folder(self) -> str:
         import tempfile
@@ -4019,8 +4021,12 @@ class _Spill:
                 self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", delete=False,
                                                         dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
                 self.path = self.file.name
+                # a name kept (no /proc, its removal refused) is removed however decoding ends: at finish(), or as
+                # this spill is dropped, or at exit (Ctrl-C, an error raised while rows are read on)
+                self._drop = weakref.finalize(self, _drop_spill_file, self.file, self.file.name)
                 if os.path.isdir("/proc/self/fd"):  # Linux: no name left to a kill (the OOM killer) before finish()
                     os.unlink(self.file.name)
+                    self._drop.detach()
                     self.path = f"/proc/self/fd/{self.file.fileno()}"
             offset = -(-self.file.tell() // self.ALIGN) * self.ALIGN
             self.file.seek(offset)
@@ -4055,15 +4061,22 @@ class _Spill:
                 out.append(rec)
         finally:
             f.close()  # the mapping outlives the file and its name
-            if self.path == f.name:  # a name kept till now (no /proc): removed
-                with contextlib.suppress(OSError):
-                    os.unlink(f.name)
+            if self._drop is not None:  # a name kept till now (no /proc): removed
+                self._drop()
         if self.count and not self.failed:
             _release_freed_memory()
             log.info("%s: %s beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
                      "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, plural(self.count, "image"),
                      f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
         return out
+
+
+def _drop_spill_file(file, name: str) -> None:
+    """A spill file whose name was kept (:class:`_Spill`) closed and its name removed, quietly."""
+    with contextlib.suppress(OSError):
+        file.close()
+    with contextlib.suppress(OSError):
+        os.unlink(name)
 
 
 #: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a
