@@ -2018,8 +2018,10 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec, asked)
     elif kind == "hub" and hub_data_file(spec.source) is None and not _not_cached(spec):
-        with _quiet_datasets(), _no_card_warning(__name__):  # its cached copy, memory-mapped: its split and column
-            _prepared(spec, load_raw(spec))
+        # its cached copy, memory-mapped: its split and column; a capped one's first rows streamed online, as its load
+        # streams them (the cache may hold its card alone, which a streamed load or _hub_splits left: not read whole)
+        with _quiet_datasets(), _no_card_warning(__name__):
+            _prepared(spec, load_raw(spec, rows=None if spec.max_images is None else GUESS_ROWS))
     elif kind == "files":  # its split, off its files' names, then its column off its first rows, streamed
         with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec, rows=GUESS_ROWS))

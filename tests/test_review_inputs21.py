@@ -24,3 +24,51 @@ def test_a_named_spill_file_is_removed_when_decoding_stops_before_its_finish(tmp
     del spill  # decoding stopped: no finish
     gc.collect()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whole_by_the_early_check(tmp_path,
+                                                                                                    monkeypatch):
+    """A hub id counts as cached once the hub cache holds a folder of it — which a streamed load (``--max-train-images``
+    online) or the early check's own split listing leaves with the dataset card alone. 3aa5c092 read such an id
+    whole while the grid was planned (``load_raw(spec)``): a capped training source, whose load streams its first
+    rows, had its whole dataset downloaded and prepared (minutes, gigabytes). A capped one's first rows are streamed,
+    as its load does."""
+    import io
+
+    import datasets
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataSpec, check_source_readable
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    card = tmp_path / "hub" / "datasets--me--big" / "snapshots" / "abc"
+    card.mkdir(parents=True)
+    (card / "README.md").write_text("---\n---\n")  # what a streamed load left
+    png = io.BytesIO()
+    Image.fromarray(np.zeros((24, 24, 3), dtype=np.uint8)).save(png, format="PNG")
+    features = datasets.Features({"image": datasets.Image()})
+
+    class Stream:
+        def __init__(self):
+            self.features = features
+
+        def decode(self, _):
+            return iter([{"image": {"bytes": png.getvalue(), "path": "a.png"}}] * 4)
+
+    loads = []
+
+    def load_dataset(*a, streaming=False, **k):
+        loads.append("streamed" if streaming else "whole")
+        if streaming:
+            return Stream()
+        raise RuntimeError("the whole dataset downloaded and prepared")
+
+    monkeypatch.setattr("datasets.load_dataset", load_dataset)
+    check_source_readable(DataSpec.parse("me/big:train", max_images=8, role="train"), {})
+    assert loads == ["streamed"], loads
