@@ -2082,8 +2082,8 @@ def _hub_offline() -> bool:
 
 
 def _not_cached(spec: DataSpec) -> bool:
-    """Whether neither the hub cache (``datasets--owner--name``) nor ``datasets``' (``owner___name``) holds the hub id
-    ``spec`` (:attr:`DataSpec.kind` ``hub``)."""
+    """Whether neither the hub cache (``datasets--owner--name``, a data file of it: :func:`_hub_files_cached`) nor
+    ``datasets``' (``owner___name``) holds the hub id ``spec`` (:attr:`DataSpec.kind` ``hub``)."""
     import datasets
     from datasets.naming import camelcase_to_snakecase
     from huggingface_hub import constants
@@ -2091,9 +2091,24 @@ def _not_cached(spec: DataSpec) -> bool:
     parts = without_hub_slash(spec.source).split("/")[:2]
     snake = camelcase_to_snakecase(parts[-1])
     cache = os.environ.get("HF_DATASETS_CACHE") or str(datasets.config.HF_DATASETS_CACHE)
-    there = [Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts))] + [
-        Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
-    return not any(p.exists() for p in there)
+    there = [Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
+    return not any(p.exists() for p in there) and not _hub_files_cached(
+        Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts)))
+
+
+#: what the hub cache holds of a dataset no data file of which was downloaded: its card (and a standalone YAML, its
+#: infos), which a streamed load or the early check's split listing (:func:`_hub_splits`) downloads
+_HUB_CARD_FILES = frozenset({"README.md", ".gitattributes", ".huggingface.yaml", "dataset_infos.json"})
+
+
+def _hub_files_cached(repo: Path) -> bool:
+    """Whether the hub cache's folder ``repo`` (``datasets--owner--name``) holds a file of the dataset beyond its card
+    (:data:`_HUB_CARD_FILES`): a folder with the card alone is no cached copy (its load downloads the whole dataset),
+    so its id is still asked of the hub, its split too. Stops at the first such file."""
+    for _, _, files in os.walk(repo / "snapshots"):
+        if any(f not in _HUB_CARD_FILES for f in files):
+            return True
+    return False
 
 
 # the early hub check's deadline on its whole request (seconds): huggingface_hub's ETag timeout (10 s) bounds a read,

@@ -28,11 +28,10 @@ def test_a_named_spill_file_is_removed_when_decoding_stops_before_its_finish(tmp
 
 def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whole_by_the_early_check(tmp_path,
                                                                                                     monkeypatch):
-    """A hub id counts as cached once the hub cache holds a folder of it — which a streamed load (``--max-train-images``
-    online) or the early check's own split listing leaves with the dataset card alone. 3aa5c092 read such an id
-    whole while the grid was planned (``load_raw(spec)``): a capped training source, whose load streams its first
-    rows, had its whole dataset downloaded and prepared (minutes, gigabytes). A capped one's first rows are streamed,
-    as its load does."""
+    """A hub id counts as cached once the hub cache holds a data file of it — one shard an interrupted load left will
+    do. 3aa5c092 read such an id whole while the grid was planned (``load_raw(spec)``): a capped training source
+    (``--max-train-images``), whose load online streams its first rows, had its whole dataset downloaded and prepared
+    (minutes, gigabytes) by the check. A capped one's first rows are streamed, as its load does."""
     import io
 
     import datasets
@@ -49,7 +48,9 @@ def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whol
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
     card = tmp_path / "hub" / "datasets--me--big" / "snapshots" / "abc"
     card.mkdir(parents=True)
-    (card / "README.md").write_text("---\n---\n")  # what a streamed load left
+    (card / "README.md").write_text("---\n---\n")
+    (card / "data").mkdir()
+    (card / "data" / "train-00000-of-00004.parquet").write_bytes(b"PAR1")  # one shard of four: a load interrupted
     png = io.BytesIO()
     Image.fromarray(np.zeros((24, 24, 3), dtype=np.uint8)).save(png, format="PNG")
     features = datasets.Features({"image": datasets.Image()})
@@ -72,3 +73,39 @@ def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whol
     monkeypatch.setattr("datasets.load_dataset", load_dataset)
     check_source_readable(DataSpec.parse("me/big:train", max_images=8, role="train"), {})
     assert loads == ["streamed"], loads
+
+
+def test_a_hub_id_whose_cache_holds_its_card_alone_has_its_split_asked_of_the_hub_not_its_data_downloaded(
+        tmp_path, monkeypatch):
+    """The early check's own split listing (f7cde546: ``get_dataset_split_names``, the dataset card downloaded into
+    the hub cache) made the id count as cached: ``--train-data me/photos --test-data me/photos:tset`` — or the same
+    command again after a refused slip — passed the test source to the cached branch (3aa5c092), which loaded it
+    whole (the dataset downloaded and prepared, minutes) before meeting ``tset``, and left the first training source
+    unchecked (d02e95a0). A hub-cache folder holding the card alone is no cached copy: its splits are asked of the
+    hub."""
+    import pytest
+    from huggingface_hub import HfApi
+
+    from benchmark.data import DataSpec, check_source_readable, checked_before_its_load
+    from benchmark.errors import UserError
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    card = tmp_path / "hub" / "datasets--me--photos" / "snapshots" / "abc"
+    card.mkdir(parents=True)
+    (card / "README.md").write_text("---\n---\n")  # what the split listing (or a streamed load) left
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test"])
+    loads = []
+    monkeypatch.setattr("datasets.load_dataset", lambda *a, **k: loads.append(a) or 1 / 0)
+    assert checked_before_its_load(DataSpec.parse("me/photos", role="train"))
+    with pytest.raises(UserError, match=r"'me/photos' has splits train, test; got 'tset'; did you mean test\?"):
+        check_source_readable(DataSpec.parse("me/photos:tset", role="test"), {})
+    assert loads == []
+    (card / "data").mkdir()
+    (card / "data" / "train-00000-of-00001.parquet").write_bytes(b"PAR1")  # a data file downloaded: a cached copy
+    assert not checked_before_its_load(DataSpec.parse("me/photos", role="train"))
