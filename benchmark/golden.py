@@ -283,10 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", help="entry names, e.g. loss:pdl task:denoise")
     args = p.parse_args(argv)
     if args.only and (unknown := [n for n in args.only if n not in (known := entries())]):  # a typo checked nothing
-        from benchmark.errors import did_you_mean  # and said "all match"
+        from benchmark.errors import did_you_mean  # and said "all match": each one line, no usage block
 
-        p.error(f"--only: no golden entry {unknown[0]}{did_you_mean(unknown[0], known)} (entries are named "
-                "task:NAME, held_out:NAME, loss:SPEC, metric:NAME, net:PRESET and runner)")
+        for name in dict.fromkeys(unknown):
+            print(f"error: --only: no golden entry {name}{did_you_mean(name, known)} (entries are named task:NAME, "
+                  "held_out:NAME, loss:SPEC, metric:NAME, net:PRESET and runner)", file=sys.stderr)
+        raise SystemExit(2)
     torch.set_num_threads(1)
     if not args.update:
         stored = load()

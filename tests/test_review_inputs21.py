@@ -109,3 +109,19 @@ def test_a_hub_id_whose_cache_holds_its_card_alone_has_its_split_asked_of_the_hu
     (card / "data").mkdir()
     (card / "data" / "train-00000-of-00001.parquet").write_bytes(b"PAR1")  # a data file downloaded: a cached copy
     assert not checked_before_its_load(DataSpec.parse("me/photos", role="train"))
+
+
+def test_golden_only_names_each_unknown_entry_in_one_line_without_a_usage_block(capsys):
+    """427af7a9 refused ``--only`` names of no entry through argparse's error: a usage block over the line, and only
+    the first unknown name said (``--only loss:pdll net:tinyy``: net:tinyy met on the next try). Each is one line of
+    its own, nothing else, exit 2."""
+    import pytest
+
+    from benchmark import golden
+
+    with pytest.raises(SystemExit) as e:
+        golden.main(["--only", "loss:pdll", "runner", "net:tinyy"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "no golden entry loss:pdll" in err[0] and "no golden entry net:tinyy" in err[1], err
+    assert all(line.startswith("error: ") for line in err), err
