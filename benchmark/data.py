@@ -2131,11 +2131,11 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
     the grid is planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its
     status line (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
     :func:`load_raw` would meet it, after downloading and preparing the whole dataset. Then its splits
-    (:func:`_hub_splits`): a split it has not (``:tset``; ``train``, the default, where none is named) or a config it
-    has not is refused too (where the hub said yes: another answer is left to the load). ``asked`` (one per planning,
-    filled here): a (hub id, revision) in it (the id lower-cased: the hub's ids are case-blind) is not asked again (its
-    answer was kept: a refusal would have ended the planning), nor the splits of a (hub id, revision, config), kept
-    there."""
+    (:func:`_hub_splits`): a split it has not (``:tset``, a part of ``:train+tset``; ``train``, the default, where none
+    is named; ``:all`` is every split) or a config it has not is refused too (where the hub said yes: another answer
+    is left to the load). ``asked`` (one per planning, filled here): a (hub id, revision) in it (the id lower-cased:
+    the hub's ids are case-blind) is not asked again (its answer was kept: a refusal would have ended the planning),
+    nor the splits of a (hub id, revision, config), kept there."""
     asked = {} if asked is None else asked
     parts = without_hub_slash(spec.source).split("/")
     repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
@@ -2145,11 +2145,13 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
         return  # its answer left to the load; a data file named: read as the split asked for
     if (key := (repo.lower(), spec.revision, config)) not in asked:
         asked[key] = _hub_splits(spec, repo, config)
-    split = spec.split or "train"
-    if (splits := asked[key]) is not None and split not in splits:
-        default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
-        raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
-                        + (did_you_mean(split, splits) if spec.split else ""))
+    if (splits := asked[key]) is None or (spec.split or "").strip() == "all":  # datasets' every split
+        return
+    for split in re.split(r"\s*\+\s*", (spec.split or "train").strip()):  # train+test: those joined, as datasets reads
+        if split not in splits:
+            default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
+            raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
+                            + (did_you_mean(split, splits) if spec.split else ""))
 
 
 def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...] | None:

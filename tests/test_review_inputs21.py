@@ -125,3 +125,28 @@ def test_golden_only_names_each_unknown_entry_in_one_line_without_a_usage_block(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "no golden entry loss:pdll" in err[0] and "no golden entry net:tinyy" in err[1], err
     assert all(line.startswith("error: ") for line in err), err
+
+
+def test_an_online_hub_id_s_split_of_all_or_of_splits_joined_with_plus_is_let_through(tmp_path, monkeypatch):
+    """``datasets`` reads ``:all`` and ``:train+test`` (every split, or those joined), and so did the load of a hub id;
+    f7cde546's early check refused both online ('has splits train, test; got 'all''), a working source refused. Each
+    part of a joined split is checked; a slip in one is still said, naming it."""
+    import pytest
+    from huggingface_hub import HfApi
+
+    from benchmark.data import DataSpec, check_source_readable
+    from benchmark.errors import UserError
+
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test"])
+    asked: dict = {}
+    for text in ("me/photos:all", "me/photos:train+test", "me/photos:test + train"):
+        check_source_readable(DataSpec.parse(text, role="test"), asked)
+    with pytest.raises(UserError, match=r"has splits train, test; got 'tset'; did you mean test\?"):
+        check_source_readable(DataSpec.parse("me/photos:train+tset", role="test"), asked)
