@@ -304,9 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli(argv: list[str] | None = None) -> int:
+    """:func:`main` as ``python -m benchmark.golden`` runs it: a :class:`UserError` (numbers.json unreadable, a full
+    disk) is one line, not a traceback, and exits with its code, as plbench's commands do (3: a full disk)."""
     try:
-        sys.exit(main())
-    except UserError as e:  # numbers.json unreadable: one line, not a traceback
+        return main(argv)
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        return e.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

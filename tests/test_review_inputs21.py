@@ -150,3 +150,24 @@ def test_an_online_hub_id_s_split_of_all_or_of_splits_joined_with_plus_is_let_th
         check_source_readable(DataSpec.parse(text, role="test"), asked)
     with pytest.raises(UserError, match=r"has splits train, test; got 'tset'; did you mean test\?"):
         check_source_readable(DataSpec.parse("me/photos:train+tset", role="test"), asked)
+
+
+def test_golden_update_on_a_full_disk_exits_3_in_one_line(monkeypatch, capsys):
+    """762739ae made ``python -m benchmark.golden`` say a UserError in one line, exit 2 — a full disk too (the
+    DiskFull its atomic write raises is one), where every command of this project exits 3 (a night script tells a
+    full disk from a bad input by it). Now 3 for a full disk, 2 for the rest."""
+    from benchmark import golden
+    from benchmark.results import DiskFull
+
+    monkeypatch.setattr(golden, "entries", lambda: {"net:tiny": ("999", lambda: [1.0])})
+    monkeypatch.setattr(golden, "load", lambda path=None: {})
+
+    def full(path, data):
+        raise DiskFull(f"disk full while writing {path} (No space left on device)")
+
+    monkeypatch.setattr(golden, "atomic_write_bytes", full)
+    assert golden.cli(["--update"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: disk full while writing"), err
+    monkeypatch.setattr(golden, "load", lambda path=None: (_ for _ in ()).throw(golden.UserError("x is not JSON")))
+    assert golden.cli([]) == 2
