@@ -72,6 +72,7 @@ import tempfile
 import time
 import unicodedata
 import warnings
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
@@ -2017,8 +2018,10 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
     if kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches() and _not_cached(spec):
         _check_on_hub(spec, asked)
     elif kind == "hub" and hub_data_file(spec.source) is None and not _not_cached(spec):
-        with _quiet_datasets(), _no_card_warning(__name__):  # its cached copy, memory-mapped: its split and column
-            _prepared(spec, load_raw(spec))
+        # its cached copy, memory-mapped: its split and column; a capped one's first rows streamed online, as its load
+        # streams them (the cache may hold its card alone, which a streamed load or _hub_splits left: not read whole)
+        with _quiet_datasets(), _no_card_warning(__name__):
+            _prepared(spec, load_raw(spec, rows=None if spec.max_images is None else GUESS_ROWS))
     elif kind == "files":  # its split, off its files' names, then its column off its first rows, streamed
         with _quiet_datasets(), _no_card_warning(__name__):
             _prepared(spec, load_raw(spec, rows=GUESS_ROWS))
@@ -2079,8 +2082,8 @@ def _hub_offline() -> bool:
 
 
 def _not_cached(spec: DataSpec) -> bool:
-    """Whether neither the hub cache (``datasets--owner--name``) nor ``datasets``' (``owner___name``) holds the hub id
-    ``spec`` (:attr:`DataSpec.kind` ``hub``)."""
+    """Whether neither the hub cache (``datasets--owner--name``, a data file of it: :func:`_hub_files_cached`) nor
+    ``datasets``' (``owner___name``) holds the hub id ``spec`` (:attr:`DataSpec.kind` ``hub``)."""
     import datasets
     from datasets.naming import camelcase_to_snakecase
     from huggingface_hub import constants
@@ -2088,9 +2091,24 @@ def _not_cached(spec: DataSpec) -> bool:
     parts = without_hub_slash(spec.source).split("/")[:2]
     snake = camelcase_to_snakecase(parts[-1])
     cache = os.environ.get("HF_DATASETS_CACHE") or str(datasets.config.HF_DATASETS_CACHE)
-    there = [Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts))] + [
-        Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
-    return not any(p.exists() for p in there)
+    there = [Path(cache) / "___".join([*parts[:-1], name]) for name in dict.fromkeys((parts[-1], snake))]
+    return not any(p.exists() for p in there) and not _hub_files_cached(
+        Path(constants.HF_HUB_CACHE) / ("datasets--" + "--".join(parts)))
+
+
+#: what the hub cache holds of a dataset no data file of which was downloaded: its card (and a standalone YAML, its
+#: infos), which a streamed load or the early check's split listing (:func:`_hub_splits`) downloads
+_HUB_CARD_FILES = frozenset({"README.md", ".gitattributes", ".huggingface.yaml", "dataset_infos.json"})
+
+
+def _hub_files_cached(repo: Path) -> bool:
+    """Whether the hub cache's folder ``repo`` (``datasets--owner--name``) holds a file of the dataset beyond its card
+    (:data:`_HUB_CARD_FILES`): a folder with the card alone is no cached copy (its load downloads the whole dataset),
+    so its id is still asked of the hub, its split too. Stops at the first such file."""
+    for _, _, files in os.walk(repo / "snapshots"):
+        if any(f not in _HUB_CARD_FILES for f in files):
+            return True
+    return False
 
 
 # the early hub check's deadline on its whole request (seconds): huggingface_hub's ETag timeout (10 s) bounds a read,
@@ -2113,11 +2131,11 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
     the grid is planned (:func:`check_source_readable`), in :func:`_hub_error`'s words and the hub's meaning, not its
     status line (``404 Client Error. (Request ID: …)``) — not after the training sources were decoded (minutes), when
     :func:`load_raw` would meet it, after downloading and preparing the whole dataset. Then its splits
-    (:func:`_hub_splits`): a split it has not (``:tset``; ``train``, the default, where none is named) or a config it
-    has not is refused too (where the hub said yes: another answer is left to the load). ``asked`` (one per planning,
-    filled here): a (hub id, revision) in it (the id lower-cased: the hub's ids are case-blind) is not asked again (its
-    answer was kept: a refusal would have ended the planning), nor the splits of a (hub id, revision, config), kept
-    there."""
+    (:func:`_hub_splits`): a split it has not (``:tset``, a part of ``:train+tset``; ``train``, the default, where none
+    is named; ``:all`` is every split) or a config it has not is refused too (where the hub said yes: another answer
+    is left to the load). ``asked`` (one per planning, filled here): a (hub id, revision) in it (the id lower-cased:
+    the hub's ids are case-blind) is not asked again (its answer was kept: a refusal would have ended the planning),
+    nor the splits of a (hub id, revision, config), kept there."""
     asked = {} if asked is None else asked
     parts = without_hub_slash(spec.source).split("/")
     repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
@@ -2127,11 +2145,13 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
         return  # its answer left to the load; a data file named: read as the split asked for
     if (key := (repo.lower(), spec.revision, config)) not in asked:
         asked[key] = _hub_splits(spec, repo, config)
-    split = spec.split or "train"
-    if (splits := asked[key]) is not None and split not in splits:
-        default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
-        raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
-                        + (did_you_mean(split, splits) if spec.split else ""))
+    if (splits := asked[key]) is None or (spec.split or "").strip() == "all":  # datasets' every split
+        return
+    for split in re.split(r"\s*\+\s*", (spec.split or "train").strip()):  # train+test: those joined, as datasets reads
+        if split not in splits:
+            default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
+            raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
+                            + (did_you_mean(split, splits) if spec.split else ""))
 
 
 def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...] | None:
@@ -3996,6 +4016,7 @@ class _Spill:
 
     def __init__(self, spec):
         self.spec, self.count, self.bytes, self.failed, self.file, self.path = spec, 0, 0, None, None, None
+        self._drop = None  # the named file's removal where its name is kept: at finish, or as this is dropped
 
     def _folder(self) -> str:
         import tempfile
@@ -4019,8 +4040,12 @@ class _Spill:
                 self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", delete=False,
                                                         dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
                 self.path = self.file.name
+                # a name kept (no /proc, its removal refused) is removed however decoding ends: at finish(), or as
+                # this spill is dropped, or at exit (Ctrl-C, an error raised while rows are read on)
+                self._drop = weakref.finalize(self, _drop_spill_file, self.file, self.file.name)
                 if os.path.isdir("/proc/self/fd"):  # Linux: no name left to a kill (the OOM killer) before finish()
                     os.unlink(self.file.name)
+                    self._drop.detach()
                     self.path = f"/proc/self/fd/{self.file.fileno()}"
             offset = -(-self.file.tell() // self.ALIGN) * self.ALIGN
             self.file.seek(offset)
@@ -4055,15 +4080,22 @@ class _Spill:
                 out.append(rec)
         finally:
             f.close()  # the mapping outlives the file and its name
-            if self.path == f.name:  # a name kept till now (no /proc): removed
-                with contextlib.suppress(OSError):
-                    os.unlink(f.name)
+            if self._drop is not None:  # a name kept till now (no /proc): removed
+                self._drop()
         if self.count and not self.failed:
             _release_freed_memory()
             log.info("%s: %s beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
                      "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, plural(self.count, "image"),
                      f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
         return out
+
+
+def _drop_spill_file(file, name: str) -> None:
+    """A spill file whose name was kept (:class:`_Spill`) closed and its name removed, quietly."""
+    with contextlib.suppress(OSError):
+        file.close()
+    with contextlib.suppress(OSError):
+        os.unlink(name)
 
 
 #: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a

@@ -283,10 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", help="entry names, e.g. loss:pdl task:denoise")
     args = p.parse_args(argv)
     if args.only and (unknown := [n for n in args.only if n not in (known := entries())]):  # a typo checked nothing
-        from benchmark.errors import did_you_mean  # and said "all match"
+        from benchmark.errors import did_you_mean  # and said "all match": each one line, no usage block
 
-        p.error(f"--only: no golden entry {unknown[0]}{did_you_mean(unknown[0], known)} (entries are named "
-                "task:NAME, held_out:NAME, loss:SPEC, metric:NAME, net:PRESET and runner)")
+        for name in dict.fromkeys(unknown):
+            print(f"error: --only: no golden entry {name}{did_you_mean(name, known)} (entries are named task:NAME, "
+                  "held_out:NAME, loss:SPEC, metric:NAME, net:PRESET and runner)", file=sys.stderr)
+        raise SystemExit(2)
     torch.set_num_threads(1)
     if not args.update:
         stored = load()
@@ -302,9 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli(argv: list[str] | None = None) -> int:
+    """:func:`main` as ``python -m benchmark.golden`` runs it: a :class:`UserError` (numbers.json unreadable, a full
+    disk) is one line, not a traceback, and exits with its code, as plbench's commands do (3: a full disk)."""
     try:
-        sys.exit(main())
-    except UserError as e:  # numbers.json unreadable: one line, not a traceback
+        return main(argv)
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        return e.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
