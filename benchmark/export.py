@@ -83,8 +83,8 @@ def cost_columns() -> str:
 
     share = min_cpu_share()
     return COST_COLUMNS.format(busy=f"runs timed with under {share:g} of a core per thread are left out of it where "
-                               "the loss has runs timed with the cores free on the same kind of device, and the notes "
-                               "name them" if share
+                               "the loss has runs timed with the cores free on the same task and kind of device, and "
+                               "the notes name them" if share
                                else "no run's ms/it is judged timed busy (PLBENCH_MIN_CPU_SHARE is 0)")
 
 
@@ -2200,8 +2200,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ok": "its finished runs", "diverged": "its runs stopped by a non-finite loss",
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
-        "ms_per_it": "median steady-state training time per iteration (ms) over its runs (those timed with the "
-                     "cores free where it has any: busy_left_out); empty when timed on "
+        "ms_per_it": "median steady-state training time per iteration (ms) over its runs (of each task, those timed "
+                     "with the cores free where it has any: busy_left_out); empty when timed on "
                      "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
@@ -2220,7 +2220,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
                       "per torch thread: ms/it reads high",
         "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
-                         "it has runs timed with the cores free on their kind of device",
+                         "it has runs timed with the cores free on their task and kind of device",
         "timed_model_assumed": "its CPU runs whose meta.json names no CPU model (device_name x86_64, a Mac's arm or "
                                "i386: recorded before plbench named it), counted as the one model (of a Mac's, its "
                                "family's) the store names at their thread count",
