@@ -1116,21 +1116,29 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
-        # left out of its loss's median where the loss has runs timed free (benchmark.stats.cost_table); read high
-        # where it has none
+        # left out of its loss's median where the loss has runs of the same task timed free
+        # (benchmark.stats.cost_table); read high where it has none
         left = busy["busy_left_out"].fillna(0).astype(int) if "busy_left_out" in busy.columns \
             else pd.Series(0, index=busy.index)
-        high = busy[left < busy["timed_busy"]]
+        kept = busy["timed_busy"].astype(int) - left
+        both = (left > 0).any() and (kept > 0).any()  # some left out, some kept: each label's count, never a total
+
+        def named(which, counts) -> str:
+            return ", ".join(f"{lab} ({plural(int(n), 'run')})" if both else str(lab)
+                             for lab, n in zip(busy.loc[which, "label"], counts[which]))
+
         said = [f"{plural(int(busy['timed_busy'].sum()), 'run')} ({', '.join(map(str, busy['label']))}) was timed "
                 f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with other "
                 "work; cpu_share in meta.json)"]
         if (left > 0).any():
-            said.append(f"left out of the median of {', '.join(map(str, busy.loc[left > 0, 'label']))}, which "
+            said.append(f"left out of the median of {named(left > 0, left)}, which "
                         f"{agree(int((left > 0).sum()), 'has', 'have')} runs timed with the cores free"
-                        + (f" ({plural(int(left.sum()), 'run')})" if (left < busy["timed_busy"]).any() else ""))
-        if not high.empty:
-            said.append(f"in the median of {', '.join(map(str, high['label']))}, which "
-                        f"{agree(len(high), 'has', 'have')} none, so it reads high next to the others'")
+                        + (" on the same task" if both else ""))
+        if (kept > 0).any():
+            said.append(f"in the median of {named(kept > 0, kept)}, "
+                        + ("with no run of the same task timed free" if both else
+                           f"which {agree(int((kept > 0).sum()), 'has', 'have')} none")
+                        + ", so it reads high next to the others'")
         out.append("ms/it of " + ": ".join(said[:2]) + "".join(f"; {s}" for s in said[2:]) + ".")
     return out
 

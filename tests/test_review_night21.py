@@ -45,3 +45,29 @@ def test_a_loss_s_overall_ms_per_it_keeps_a_task_whose_runs_were_all_timed_busy(
     assert costs.loc["l1", "timed_busy"] == 3 and costs.loc["l1", "busy_left_out"] == 0
     text = " ".join(reads_high_cost_lines(SimpleNamespace(costs=costs.reset_index())))
     assert "reads high" in text and "left out" not in text, text
+
+
+def test_the_busy_note_gives_each_loss_its_own_count_where_some_are_left_out_and_some_kept(monkeypatch):
+    """Was (probe-cost's 86214c12): with l1's 2 busy runs left out of its median (it has a free one) and l3's 3 kept
+    (it has none), the note read 'left out of the median of l1, which has runs timed with the cores free (2 runs)':
+    the count of the runs left out read as l1's free runs (it has 1), and 'l3, which has none' was untrue of a loss
+    with a task of free runs beside one without (the median is chosen per task). Now each loss carries its own count
+    where some are left out and some kept, and the kept ones are said to have no run of the same task timed free."""
+    from benchmark.export import reads_high_cost_lines
+    from benchmark.synthetic import synthetic_runs
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    metas, n = [], {"l1": 0, "l2": 0, "l3": 0}
+    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3, "l3": 0.2},
+                                         seeds=range(3), metrics=("psnr",), n_images=2, budget_check=False):
+        if "config" in meta:
+            loss = meta["config"]["loss"]
+            busy_run = loss == "l3" or (loss == "l1" and n[loss] < 2)
+            n[loss] += 1
+            meta = {**meta, "device": "cpu", "device_name": "AMD EPYC", "threads": 1, "timing_excluded": {},
+                    "ms_per_it": 50.0 if busy_run else 10.0, "cpu_share": 0.2 if busy_run else 0.95}
+        metas.append(meta)
+    text = " ".join(reads_high_cost_lines(SimpleNamespace(costs=S.cost_table(metas)[0])))
+    assert "left out of the median of l1 (2 runs), which has runs timed with the cores free on the same task" in text
+    assert "in the median of l3 (3 runs), with no run of the same task timed free, so it reads high" in text, text
+    assert "cores free (2 runs)" not in text, text
