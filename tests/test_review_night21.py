@@ -3,6 +3,7 @@ tests/test_probe_overnight21.py): what the review found still wrong."""
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import scipy.stats  # noqa: F401 - the statistics' own import, at collection rather than in the first test's time
@@ -71,3 +72,36 @@ def test_the_busy_note_gives_each_loss_its_own_count_where_some_are_left_out_and
     assert "left out of the median of l1 (2 runs), which has runs timed with the cores free on the same task" in text
     assert "in the median of l3 (3 runs), with no run of the same task timed free, so it reads high" in text, text
     assert "cores free (2 runs)" not in text, text
+
+
+def test_a_checkpoint_a_live_run_holds_under_another_id_is_not_said_stopped_nor_to_be_removed(tmp_path, caplog):
+    """Was (probe-overnight's 282e9850): every run folder of another id holding a checkpoint and no meta.json was said
+    'stopped with a checkpoint … trained from the start … remove it once not needed' — a run training right now under
+    its old id (the night's grid, started before the --loss-file was edited, while a dry run of the edited file is
+    planned beside it) too: the user was told to remove a live run's checkpoint. Now a folder whose lock a live
+    process holds is left out (held_as_far_as_known, as ResultsStore.superseded leaves it out), and said once it has
+    stopped."""
+    import torch
+
+    from benchmark.checkpoint import FORMAT
+    from benchmark.cli import _warn_runs_kept_apart
+    from benchmark.config import RunConfig, code_version, resolve
+    from benchmark.results import ResultsStore
+
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4000, batch_size=2, crop=32, seed=0))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    old = store.run_dir("0123456789abcdef")
+    old.mkdir(parents=True)
+    torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
+                "iteration": 2500, "progress": {}}, old / "ckpt.pt")
+    lock = store.lock(old.name)  # the night's grid training it now
+    try:
+        with caplog.at_level(logging.WARNING):
+            _warn_runs_kept_apart(store, [cfg])
+        assert not [r for r in caplog.records if "checkpoint" in r.getMessage()], caplog.text
+    finally:
+        lock.release()
+    with caplog.at_level(logging.WARNING):  # stopped since: said
+        _warn_runs_kept_apart(store, [cfg])
+    assert [r for r in caplog.records if "stopped with a checkpoint" in r.getMessage()], caplog.text
