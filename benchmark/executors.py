@@ -1207,7 +1207,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)
-        monitor, results = Monitor(bars), []
+        monitor, results, done = Monitor(bars), [], False
         try:
             with log_to_bars(progress):
                 for unit, ref in zip(units, refs):
@@ -1219,6 +1219,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                         results.append(_lost(unit, f"ray task: {first}"))
                     monitor.tick()
+            done = True  # every task's result in: _collect removes the grid's claims
         except KeyboardInterrupt:
             for ref in refs:
                 with contextlib.suppress(Exception):
@@ -1229,11 +1230,12 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
-            from benchmark.results import forget_said
-
-            forget_said(units[0].grid_id if units else "")  # no _collect to remove the grid's claims
             raise
         finally:
+            if not done:  # stopped (a second Ctrl-C in the wait above too), or the driver's own error: no _collect to
+                from benchmark.results import forget_said  # remove the grid's claims, as execute_local removes them
+
+                forget_said(units[0].grid_id if units else "")
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: shut down now
                 _ray_output_settled()  # the tasks' last lines on the console before the instance goes (or we end)
             bars.close()

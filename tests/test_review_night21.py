@@ -105,3 +105,55 @@ def test_a_checkpoint_a_live_run_holds_under_another_id_is_not_said_stopped_nor_
     with caplog.at_level(logging.WARNING):  # stopped since: said
         _warn_runs_kept_apart(store, [cfg])
     assert [r for r in caplog.records if "stopped with a checkpoint" in r.getMessage()], caplog.text
+
+
+def test_a_ray_driver_interrupted_twice_leaves_no_claim_folder(tmp_path, monkeypatch):
+    """Was (probe-overnight's 0f605dbe): the Ray driver removed its grid's claim folder on the way out only when its
+    first interrupt's grace wait ran to its end; the second Ctrl-C its own warning invites ('interrupt again to stop
+    now'), or any other error of the driver, ended it with the folder left in the temp folder. Now it is removed
+    however the driver ends before _collect, as the local driver removes it."""
+    import tempfile
+    import types
+
+    import pytest
+
+    from benchmark import executors
+    from benchmark.config import RunConfig, resolve
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    calls = []
+
+    class FakeRay:
+        exceptions = types.SimpleNamespace(RayError=RuntimeError)
+        up = False
+
+        def is_initialized(self):
+            return self.up
+
+        def init(self, **kw):
+            self.up = True
+
+        def shutdown(self):
+            self.up = False
+
+        def cluster_resources(self):
+            return {"CPU": 2.0}
+
+        def remote(self, **opts):
+            return lambda fn: types.SimpleNamespace(remote=lambda unit: unit.tag)
+
+        def cancel(self, ref):
+            pass
+
+        def wait(self, refs, num_returns=1, timeout=None):  # Ctrl-C while polling, again while waiting for the stop
+            calls.append(timeout)
+            assert list((tmp_path / "tmp").glob("plbench-said-*")), "the grid's claims open while its tasks run"
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(executors, "_require", lambda module, extra: FakeRay())
+    monkeypatch.setattr(executors, "_ray_output_settled", lambda: None)
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    with pytest.raises(KeyboardInterrupt):
+        executors.execute_ray([cfg], tmp_path / "r", ("psnr",), "cpu", workers=1)
+    assert len(calls) == 2 and not list((tmp_path / "tmp").iterdir()), (calls, list((tmp_path / "tmp").iterdir()))
