@@ -1610,7 +1610,8 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     grid_id = uuid.uuid4().hex[:12]
-    open_claims(grid_id)  # the grid's warnings claimed by its workers on this machine; removed by _collect
+    if not own_log:  # the grid's warnings claimed by its workers on this machine; removed by _collect. SLURM jobs
+        open_claims(grid_id)  # (own_log) claim none: no folder, none left by a driver stopped before _collect
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=grid_id, own_log=own_log,

@@ -157,3 +157,23 @@ def test_a_ray_driver_interrupted_twice_leaves_no_claim_folder(tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         executors.execute_ray([cfg], tmp_path / "r", ("psnr",), "cpu", workers=1)
     assert len(calls) == 2 and not list((tmp_path / "tmp").iterdir()), (calls, list((tmp_path / "tmp").iterdir()))
+
+
+def test_a_slurm_grid_opens_no_claim_folder_its_jobs_never_claim_into(tmp_path, monkeypatch):
+    """Was (probe-overnight's 554261c7/0f605dbe): the SLURM driver opened a claim folder in the temp folder like the
+    local and Ray drivers, though its jobs, whose logs are their own (own_log), claim nothing, and unlike them it did
+    not remove it when stopped (Ctrl-C, a preemption, sbatch failing): the folder stayed until another grid on the
+    machine swept it. Now a grid of own-log units opens none; a Ray grid's units still open theirs."""
+    import tempfile
+
+    from benchmark import executors
+    from benchmark.config import RunConfig, resolve
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    cfg = resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=0))
+    args = ([cfg], 1, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), None, 1)
+    units = executors._units(*args, own_log=True)
+    assert units[0].own_log and not list((tmp_path / "tmp").iterdir())
+    units = executors._units(*args)
+    assert [p.name for p in (tmp_path / "tmp").iterdir()] == [f"plbench-said-{units[0].grid_id}"]
