@@ -1198,9 +1198,13 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         log.info("ray executor: %s (%s) on %s, each %s", plural(len(units), "task"), split, plural(len(todo), "run"),
                  opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
-        refs = [remote.remote(u) for u in units]
         from benchmark.progress import GridProgress, Monitor, log_to_bars
-        from benchmark.results import ResultsStore
+        from benchmark.results import ResultsStore, open_claims
+
+        # the grid's warnings claimed by its tasks on this machine, removed by _collect (or below, stopped before): a
+        # SLURM job (own_log) claims none, so its driver opens none
+        open_claims(units[0].grid_id if units else "")
+        refs = [remote.remote(u) for u in units]
 
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
@@ -1605,13 +1609,11 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     only); ``overlaps``: its overlap checks (:func:`_overlaps`). A unit of ``split="run"`` counts its own run only:
     each carrying the whole grid made N units of N configs (quadratic: submitit pickles each job's unit to a file,
     ~2 MB each at 20,000 runs); the driver's progress line counts the grid."""
-    from benchmark.results import ResultsStore, open_claims
+    from benchmark.results import ResultsStore
 
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
-    grid_id = uuid.uuid4().hex[:12]
-    if not own_log:  # the grid's warnings claimed by its workers on this machine; removed by _collect. SLURM jobs
-        open_claims(grid_id)  # (own_log) claim none: no folder, none left by a driver stopped before _collect
+    grid_id = uuid.uuid4().hex[:12]  # the driver opens its claims (open_claims) as its tasks start, not here
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=grid_id, own_log=own_log,
