@@ -1198,16 +1198,20 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         log.info("ray executor: %s (%s) on %s, each %s", plural(len(units), "task"), split, plural(len(todo), "run"),
                  opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
-        refs = [remote.remote(u) for u in units]
         from benchmark.progress import GridProgress, Monitor, log_to_bars
-        from benchmark.results import ResultsStore
+        from benchmark.results import ResultsStore, open_claims
+
+        # the grid's warnings claimed by its tasks on this machine, removed by _collect (or below, stopped before): a
+        # SLURM job (own_log) claims none, so its driver opens none
+        open_claims(units[0].grid_id if units else "")
+        refs = [remote.remote(u) for u in units]
 
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)
-        monitor, results = Monitor(bars), []
+        monitor, results, done = Monitor(bars), [], False
         try:
             with log_to_bars(progress):
                 for unit, ref in zip(units, refs):
@@ -1219,6 +1223,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                         results.append(_lost(unit, f"ray task: {first}"))
                     monitor.tick()
+            done = True  # every task's result in: _collect removes the grid's claims
         except KeyboardInterrupt:
             for ref in refs:
                 with contextlib.suppress(Exception):
@@ -1229,11 +1234,12 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
-            from benchmark.results import forget_said
-
-            forget_said(units[0].grid_id if units else "")  # no _collect to remove the grid's claims
             raise
         finally:
+            if not done:  # stopped (a second Ctrl-C in the wait above too), or the driver's own error: no _collect to
+                from benchmark.results import forget_said  # remove the grid's claims, as execute_local removes them
+
+                forget_said(units[0].grid_id if units else "")
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: shut down now
                 _ray_output_settled()  # the tasks' last lines on the console before the instance goes (or we end)
             bars.close()
@@ -1603,12 +1609,11 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     only); ``overlaps``: its overlap checks (:func:`_overlaps`). A unit of ``split="run"`` counts its own run only:
     each carrying the whole grid made N units of N configs (quadratic: submitit pickles each job's unit to a file,
     ~2 MB each at 20,000 runs); the driver's progress line counts the grid."""
-    from benchmark.results import ResultsStore, open_claims
+    from benchmark.results import ResultsStore
 
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
-    grid_id = uuid.uuid4().hex[:12]
-    open_claims(grid_id)  # the grid's warnings claimed by its workers on this machine; removed by _collect
+    grid_id = uuid.uuid4().hex[:12]  # the driver opens its claims (open_claims) as its tasks start, not here
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=grid_id, own_log=own_log,

@@ -83,8 +83,8 @@ def cost_columns() -> str:
 
     share = min_cpu_share()
     return COST_COLUMNS.format(busy=f"runs timed with under {share:g} of a core per thread are left out of it where "
-                               "the loss has runs timed with the cores free on the same kind of device, and the notes "
-                               "name them" if share
+                               "the loss has runs timed with the cores free on the same task and kind of device, and "
+                               "the notes name them" if share
                                else "no run's ms/it is judged timed busy (PLBENCH_MIN_CPU_SHARE is 0)")
 
 
@@ -1129,21 +1129,29 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
-        # left out of its loss's median where the loss has runs timed free (benchmark.stats.cost_table); read high
-        # where it has none
+        # left out of its loss's median where the loss has runs of the same task timed free
+        # (benchmark.stats.cost_table); read high where it has none
         left = busy["busy_left_out"].fillna(0).astype(int) if "busy_left_out" in busy.columns \
             else pd.Series(0, index=busy.index)
-        high = busy[left < busy["timed_busy"]]
+        kept = busy["timed_busy"].astype(int) - left
+        both = (left > 0).any() and (kept > 0).any()  # some left out, some kept: each label's count, never a total
+
+        def named(which, counts) -> str:
+            return ", ".join(f"{lab} ({plural(int(n), 'run')})" if both else str(lab)
+                             for lab, n in zip(busy.loc[which, "label"], counts[which]))
+
         said = [f"{plural(int(busy['timed_busy'].sum()), 'run')} ({', '.join(map(str, busy['label']))}) was timed "
                 f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with other "
                 "work; cpu_share in meta.json)"]
         if (left > 0).any():
-            said.append(f"left out of the median of {', '.join(map(str, busy.loc[left > 0, 'label']))}, which "
+            said.append(f"left out of the median of {named(left > 0, left)}, which "
                         f"{agree(int((left > 0).sum()), 'has', 'have')} runs timed with the cores free"
-                        + (f" ({plural(int(left.sum()), 'run')})" if (left < busy["timed_busy"]).any() else ""))
-        if not high.empty:
-            said.append(f"in the median of {', '.join(map(str, high['label']))}, which "
-                        f"{agree(len(high), 'has', 'have')} none, so it reads high next to the others'")
+                        + (" on the same task" if both else ""))
+        if (kept > 0).any():
+            said.append(f"in the median of {named(kept > 0, kept)}, "
+                        + ("with no run of the same task timed free" if both else
+                           f"which {agree(int((kept > 0).sum()), 'has', 'have')} none")
+                        + ", so it reads high next to the others'")
         out.append("ms/it of " + ": ".join(said[:2]) + "".join(f"; {s}" for s in said[2:]) + ".")
     return out
 
@@ -2215,8 +2223,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ok": "its finished runs", "diverged": "its runs stopped by a non-finite loss",
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
-        "ms_per_it": "median steady-state training time per iteration (ms) over its runs (those timed with the "
-                     "cores free where it has any: busy_left_out); empty when timed on "
+        "ms_per_it": "median steady-state training time per iteration (ms) over its runs (of each task, those timed "
+                     "with the cores free where it has any: busy_left_out); empty when timed on "
                      "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
@@ -2235,7 +2243,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
                       "per torch thread: ms/it reads high",
         "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
-                         "it has runs timed with the cores free on their kind of device",
+                         "it has runs timed with the cores free on their task and kind of device",
         "timed_model_assumed": "its CPU runs whose meta.json names no CPU model (device_name x86_64, a Mac's arm or "
                                "i386: recorded before plbench named it), counted as the one model (of a Mac's, its "
                                "family's) the store names at their thread count",

@@ -1144,8 +1144,12 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
     (``ckpt.pt``, no ``meta.json``) of one of ``configs`` under another id than the config has now — its ``--loss-file``
     edited (its hash is part of the id), the code's version bumped — while the config is neither done nor stopped
     under its own: a run the grid trains from the start, which it would otherwise not say. Only the checkpoints'
-    records are read (:func:`benchmark.ckptrecord.record`), and only where a run folder has no ``meta.json``."""
+    records are read (:func:`benchmark.ckptrecord.record`), and only where a run folder has no ``meta.json``; a folder
+    whose lock a live process holds (:func:`benchmark.results.held_as_far_as_known`: a grid training it now under its
+    old id) is not stopped, as :meth:`ResultsStore.superseded` leaves it out: never a live run's checkpoint named for
+    removal."""
     from benchmark.ckptrecord import record
+    from benchmark.results import held_as_far_as_known
 
     if not store.runs.is_dir():
         return {}
@@ -1162,7 +1166,7 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
         rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
         it = state.get("iteration")
         if rid is None or not isinstance(it, int) or it <= 0 or store.is_done(rid) \
-                or (store.run_dir(rid) / "ckpt.pt").exists():
+                or (store.run_dir(rid) / "ckpt.pt").exists() or held_as_far_as_known(d / ".lock"):
             continue
         out[str(d)] = it
     return out

@@ -1545,8 +1545,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max;
-    of its runs timed with the cores free where it has any, per kind of device, as the dry run's check of its estimate:
-    ``busy_left_out`` counts the busy runs so left out, ``timed_busy`` every busy run),
+    of its runs timed with the cores free where it has any, per task and kind of device, as the dry run's check of its
+    estimate: ``busy_left_out`` counts the busy runs so left out, ``timed_busy`` every busy run),
     max peak MiB (``peak_mem_mb``, GPU memory allocated; ``peak_mem_reserved_mb``, GPU memory the caching allocator
     reserved, what a GPU's workers are sized by, empty for a run recorded before it was; ``peak_rss_mb``, the
     process's resident memory on the host, meta.json's
@@ -1631,13 +1631,17 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         timed = ~np.isnan(ms)
         kinds = sorted(set(kind[timed]))
         mixed = len(set(kinds) - {"unknown"}) > 1  # a run recording no device joins either
-        # of each kind's runs, those timed with the cores free where it has any, as the dry run checks its estimate
-        # (benchmark.perf.measured_in_store): a median over busy runs too charged l1 5× its free run's time, above
-        # l2's, an order a re-run on a free machine overturns
+        # of each task's runs on each kind of device, those timed with the cores free where it has any, as the dry run
+        # checks its estimate (benchmark.perf.measured_in_store, per loss and task): a median over busy runs too
+        # charged l1 5× its free run's time, above l2's, an order a re-run on a free machine overturns; chosen over
+        # all its tasks at once, the overall row dropped a task whose runs were all busy (a median of other tasks)
         busy_run = g["timed_busy"].to_numpy(bool)
+        task = g["task"].astype(str).to_numpy() if "task" in g.columns else np.full(len(g), "")
         counted = np.zeros_like(timed)
         for sel in ([timed & (kind == k) for k in kinds] if mixed else [timed]):
-            counted |= (sel & ~busy_run) if (sel & ~busy_run).any() else sel
+            for t in set(task[sel]):
+                one = sel & (task == t)
+                counted |= (one & ~busy_run) if (one & ~busy_run).any() else one
         by_dev = {k: ms[counted & (kind == k)] for k in kinds} if mixed else {}
         pooled = pd.Series(ms[counted], dtype=float)
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),

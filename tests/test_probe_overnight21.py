@@ -49,7 +49,7 @@ def test_a_worker_on_another_node_says_finished_log_failing_once_in_the_drivers_
     each node; and the claims on those nodes were never removed (the driver's forget_said reaches its own machine
     only). A worker where the driver is not keeps it for the driver, which says it once; a SLURM job also says it in
     its own log; no claim is made on a node."""
-    from benchmark import executors
+    from benchmark import executors, results
     from benchmark.results import FINISHED_LOG
 
     driver_tmp, node_tmp = tmp_path / "driver", tmp_path / "node"
@@ -57,6 +57,8 @@ def test_a_worker_on_another_node_says_finished_log_failing_once_in_the_drivers_
     monkeypatch.setattr(tempfile, "tempdir", str(driver_tmp))
     root = _broken_after_probe(tmp_path)
     units = executors._units([], 1, "shard", root, ("psnr",), "cpu", None, (), "csv", 1, own_log=own_log)
+    if not own_log:  # a Ray driver opens its grid's claims as its tasks start (a SLURM driver none)
+        results.open_claims(units[0].grid_id)
     (root / FINISHED_LOG).mkdir()  # went bad after the driver's probe
     with caplog.at_level(logging.WARNING):
         result = _a_node_meets_it(monkeypatch, units[0], node_tmp)
@@ -74,7 +76,7 @@ def test_a_worker_on_another_node_says_finished_log_failing_once_in_the_drivers_
 
 def test_a_local_worker_still_says_it_when_first_met_and_the_driver_not_again(tmp_path, monkeypatch, caplog):
     """The driver's machine as before (27ff0d7b): its worker says it at once; the driver does not repeat it."""
-    from benchmark import executors
+    from benchmark import executors, results
     from benchmark.results import FINISHED_LOG
 
     driver_tmp = tmp_path / "driver"
@@ -82,6 +84,7 @@ def test_a_local_worker_still_says_it_when_first_met_and_the_driver_not_again(tm
     monkeypatch.setattr(tempfile, "tempdir", str(driver_tmp))
     root = _broken_after_probe(tmp_path)
     units = executors._units([], 1, "shard", root, ("psnr",), "cpu", None, (), "csv", 1)
+    results.open_claims(units[0].grid_id)  # as the Ray driver opens them
     (root / FINISHED_LOG).mkdir()
     with caplog.at_level(logging.WARNING):
         result = _a_node_meets_it(monkeypatch, units[0], driver_tmp)  # the same temp folder: the driver's machine
@@ -95,7 +98,7 @@ def test_a_killed_drivers_claims_are_swept_by_the_next_grid_here(tmp_path, monke
     the claims of its grid stayed in the temp folder for good, one folder per grid. The next grid started on the
     machine removes those of a driver no longer running (and, from before drivers were recorded, those untouched for a
     day); a live driver's stay."""
-    from benchmark import executors, results
+    from benchmark import results
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -112,9 +115,9 @@ def test_a_killed_drivers_claims_are_swept_by_the_next_grid_here(tmp_path, monke
 
     os.utime(old, (long_ago, long_ago))
     os.utime(old / "0123", (long_ago, long_ago))
-    units = executors._units([], 1, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "csv", 1)
+    results.open_claims("gnext")  # the next grid's driver
     left = sorted(p.name for p in tmp_path.glob("plbench-said-*"))
-    assert left == sorted(["plbench-said-glive", "plbench-said-grecent", f"plbench-said-{units[0].grid_id}"])
+    assert left == sorted(["plbench-said-glive", "plbench-said-grecent", "plbench-said-gnext"])
 
 
 def test_a_slurm_job_on_the_drivers_machine_says_it_in_its_own_log_and_the_driver_in_its(tmp_path, monkeypatch,
