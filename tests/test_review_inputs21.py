@@ -28,8 +28,8 @@ def test_a_named_spill_file_is_removed_when_decoding_stops_before_its_finish(tmp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whole_by_the_early_check(tmp_path,
-                                                                                                    monkeypatch):
+def test_a_capped_hub_id_with_one_data_shard_cached_is_streamed_not_downloaded_whole_by_the_early_check(
+        tmp_path, monkeypatch):
     """A hub id counts as cached once the hub cache holds a data file of it — one shard an interrupted load left will
     do. 3aa5c092 read such an id whole while the grid was planned (``load_raw(spec)``): a capped training source
     (``--max-train-images``), whose load online streams its first rows, had its whole dataset downloaded and prepared
