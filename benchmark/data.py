@@ -3080,8 +3080,8 @@ def _table_head(path: Path, rows: int | None = None):
         if path.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
 
-            file = pq.ParquetFile(path)
-            table = first(file.iter_batches(batch_size=rows), file.schema_arrow)
+            with pq.ParquetFile(path) as file:  # closed once read (or the read fails), not left to the collector
+                table = first(file.iter_batches(batch_size=rows), file.schema_arrow)
         else:
             with pa.memory_map(str(path)) as source:
                 try:  # datasets writes IPC streams

@@ -349,6 +349,18 @@ def use_shared_datasets(monkeypatch, folder) -> None:
         monkeypatch.setattr(module, "SHARED_DATASETS", folder)
 
 
+def hub_online(monkeypatch, tmp_path) -> None:
+    """The Hugging Face hub reachable for one test (``HF_HUB_OFFLINE`` and ``PLBENCH_OFFLINE`` off, in the environment
+    and as huggingface_hub and datasets read them), its caches in ``tmp_path``: datasets' in ``cache``, the hub's in
+    ``hub``. The hub itself a test stubs (``HfApi.dataset_info``, ``datasets.get_dataset_split_names``…)."""
+    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
+        monkeypatch.setattr(switch, False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+
+
 @pytest.fixture
 def fake_cpu_clock(monkeypatch):
     """perf's wall and CPU clocks made fake: ``tick(share)`` spends one wall second in which the process has ``share``

@@ -283,3 +283,30 @@ def test_a_spill_file_whose_name_cannot_be_removed_is_removed_at_its_finish(tmp_
     monkeypatch.setattr(os, "unlink", real)
     assert spill.finish([px])[0] is px
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_early_check_of_a_parquet_table_closes_the_file_it_opened(tmp_path, monkeypatch):
+    """``_table_head`` opened a ``pyarrow.parquet.ParquetFile`` for a parquet table's first rows and never closed it:
+    the file stayed open until the garbage collector met it (on Windows it could be neither removed nor replaced
+    meanwhile; a damaged one's stayed open through its load's own read). It is closed once its rows are read, or
+    the read fails."""
+    import pyarrow.parquet as pq
+
+    import benchmark.data as data
+
+    opened = []
+
+    class Recorded(pq.ParquetFile):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            opened.append(self)
+
+    monkeypatch.setattr(pq, "ParquetFile", Recorded)
+    path = _image_table(tmp_path, ".parquet")
+    assert len(data._table_head(path)) == 2
+    assert len(opened) == 1 and opened[0].closed
+    blob = path.read_bytes()
+    path.write_bytes(blob[:4] + bytes(200) + blob[204:])  # its footer whole, its first data page damaged
+    monkeypatch.setattr(data, "_load_table", lambda p: "its load")
+    assert data._table_head(path) == "its load"
+    assert len(opened) == 2 and opened[1].closed

@@ -444,11 +444,10 @@ def test_run_counter_of_a_rerun_does_not_count_earlier_failures_as_started(tmp_p
     assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 failed")
 
 
-def test_local_ray_instance_on_the_cpu_uses_the_cores_like_local_workers(tmp_path, monkeypatch):
-    """`--executor ray --workers 2` on a 16-core machine started a local Ray instance with 2 CPUs,
-    so each task trained on one thread (15 cores idle, 8× slower than `--workers 2` locally, and not
-    the thread count the local executor uses, so the numbers differed from its). Now each task gets
-    cores // workers threads, as a local worker does."""
+def _local_ray_on_16_cores(monkeypatch):
+    """A stand-in for ``ray`` (over ``executors._require``) on a 16-core machine (``executors._cores``): a local
+    instance started by the driver (``init_kwargs``: what it was started with), whose tasks do nothing; it records the
+    last ``remote`` options (``opts``) and the units given as tasks (``units``). Returns it."""
     import types
 
     class FakeRay:
@@ -482,6 +481,15 @@ def test_local_ray_instance_on_the_cpu_uses_the_cores_like_local_workers(tmp_pat
     ray = FakeRay()
     monkeypatch.setattr(executors, "_require", lambda module, extra: ray)
     monkeypatch.setattr(executors, "_cores", lambda: 16)
+    return ray
+
+
+def test_local_ray_instance_on_the_cpu_uses_the_cores_like_local_workers(tmp_path, monkeypatch):
+    """`--executor ray --workers 2` on a 16-core machine started a local Ray instance with 2 CPUs,
+    so each task trained on one thread (15 cores idle, 8× slower than `--workers 2` locally, and not
+    the thread count the local executor uses, so the numbers differed from its). Now each task gets
+    cores // workers threads, as a local worker does."""
+    ray = _local_ray_on_16_cores(monkeypatch)
     configs, metrics = _tiny_grid()
     executors.execute_ray(configs, tmp_path / "r", metrics, "cpu", workers=2)
     assert ray.init_kwargs["num_cpus"] == 16

@@ -214,44 +214,13 @@ def test_ray_workers_beyond_the_runs_left_give_each_task_the_cores_a_local_worke
     each, 12 cores idle, where `--workers 8` locally makes 2 workers of 8 threads (workers beyond the runs left are not
     started, so they share no cores): 4x slower, and other CPU numbers than the local executor's (reductions split per
     thread), and the dry run timed the steps at 2 threads. The slots are capped at the runs left first, as locally."""
-    import types
-
     import torch
 
     from benchmark import executors
     from benchmark.config import RunConfig, resolve
+    from tests.test_probe_faults import _local_ray_on_16_cores
 
-    class FakeRay:
-        exceptions = types.SimpleNamespace(RayError=RuntimeError)
-
-        def __init__(self):
-            self.init_kwargs, self.opts, self.units, self.up = None, None, [], False
-
-        def is_initialized(self):
-            return self.up
-
-        def init(self, **kw):
-            self.init_kwargs, self.up = kw, True
-
-        def shutdown(self):
-            self.up = False
-
-        def cluster_resources(self):
-            return {"CPU": float(self.init_kwargs.get("num_cpus", 16))}
-
-        def remote(self, **opts):
-            self.opts = opts
-            return lambda fn: types.SimpleNamespace(remote=lambda unit: self.units.append(unit) or unit.tag)
-
-        def get(self, ref):
-            return {"summary": {"trained": 0}}
-
-        def wait(self, refs, num_returns=1, timeout=None):
-            return list(refs)[:num_returns], list(refs)[num_returns:]
-
-    ray = FakeRay()
-    monkeypatch.setattr(executors, "_require", lambda module, extra: ray)
-    monkeypatch.setattr(executors, "_cores", lambda: 16)
+    ray = _local_ray_on_16_cores(monkeypatch)
     monkeypatch.setattr(executors, "_ray_output_settled", lambda: None)
     cfgs = [resolve(RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32, seed=s)) for s in (0, 1)]
     executors.execute_ray(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=8)

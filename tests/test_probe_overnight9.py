@@ -184,11 +184,15 @@ def test_local_workers_keep_to_the_gpu_the_device_names(monkeypatch, tmp_path):
     """``--device cuda:1 --workers 2`` (GPU 0 is a colleague's): the workers were spread over every visible GPU,
     worker 0 on GPU 0 — the index was dropped. Each worker now sees the named GPU only (as CUDA_VISIBLE_DEVICES
     numbers it); ``cuda`` alone still spreads them."""
+    import tempfile
+
     import torch
     from test_probe_overnight import _slurm_unit
 
     import benchmark.executors as ex
 
+    (tmp_path / "tmp").mkdir()  # the grids' claim folders (never removed: _collect is stubbed) kept out of /tmp
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")

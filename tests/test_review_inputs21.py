@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import hub_online
+
 
 def test_a_named_spill_file_is_removed_when_decoding_stops_before_its_finish(tmp_path, monkeypatch):
     """Where the spill file keeps its name until :meth:`finish` (no /proc: macOS, Windows; or its removal refused),
@@ -26,8 +28,8 @@ def test_a_named_spill_file_is_removed_when_decoding_stops_before_its_finish(tmp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whole_by_the_early_check(tmp_path,
-                                                                                                    monkeypatch):
+def test_a_capped_hub_id_with_one_data_shard_cached_is_streamed_not_downloaded_whole_by_the_early_check(
+        tmp_path, monkeypatch):
     """A hub id counts as cached once the hub cache holds a data file of it — one shard an interrupted load left will
     do. 3aa5c092 read such an id whole while the grid was planned (``load_raw(spec)``): a capped training source
     (``--max-train-images``), whose load online streams its first rows, had its whole dataset downloaded and prepared
@@ -40,12 +42,7 @@ def test_a_capped_hub_id_whose_cache_holds_its_card_alone_is_not_downloaded_whol
 
     from benchmark.data import DataSpec, check_source_readable
 
-    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
-        monkeypatch.setattr(switch, False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    hub_online(monkeypatch, tmp_path)
     card = tmp_path / "hub" / "datasets--me--big" / "snapshots" / "abc"
     card.mkdir(parents=True)
     (card / "README.md").write_text("---\n---\n")
@@ -89,12 +86,7 @@ def test_a_hub_id_whose_cache_holds_its_card_alone_has_its_split_asked_of_the_hu
     from benchmark.data import DataSpec, check_source_readable, checked_before_its_load
     from benchmark.errors import UserError
 
-    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
-        monkeypatch.setattr(switch, False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    hub_online(monkeypatch, tmp_path)
     card = tmp_path / "hub" / "datasets--me--photos" / "snapshots" / "abc"
     card.mkdir(parents=True)
     (card / "README.md").write_text("---\n---\n")  # what the split listing (or a streamed load) left
@@ -137,12 +129,7 @@ def test_an_online_hub_id_s_split_of_all_or_of_splits_joined_with_plus_is_let_th
     from benchmark.data import DataSpec, check_source_readable
     from benchmark.errors import UserError
 
-    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
-        monkeypatch.setattr(switch, False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    hub_online(monkeypatch, tmp_path)
     monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
     monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test"])
     asked: dict = {}
