@@ -47,3 +47,58 @@ def test_blau_reads_right_for_a_lower_is_better_perception_metric(metric):
     for p in trade.parts:
         assert ("lower is better" if p.metric == metric else "higher is better") in p.note, p.note
     assert f"{metric}: lower is better" in text
+
+
+def _keys(fig) -> list[str]:
+    return [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+
+
+def _figure_keys(table, **points):
+    import matplotlib.pyplot as plt
+
+    from benchmark import figures as F
+    from benchmark.stats import compute
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = compute(table, n_boot=20)
+        with F.style():
+            fig = F.draw_pd_plane(stats) if not points else F.draw_metric_points(stats, "denoise", **points)
+    keys = _keys(fig)
+    plt.close(fig)
+    return keys
+
+
+def _one_seed(t, keep):
+    """``t`` without the second run's rows where ``keep`` (a boolean mask) is False: those cells rest on one run."""
+    return t[keep | (t["seed"].fillna(0).astype(int) != 1)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("case", ["task not drawn", "loss not drawn", "metric not on the plane", "drawn cell"])
+def test_pd_plane_s_one_run_key_is_decided_over_the_cells_it_draws(case):
+    """Was: the plane's key read "bars: 95% CI (one run: over images alone)" when any loss of any of its tasks
+    had a one-run cell on any metric — a task left out of the plane (no lpips), a loss not placed (no lpips score),
+    a metric not on its axes — though every point it drew rested on two runs. Now it is decided over the drawn
+    points' cells (their task, loss, and the plane's two metrics) alone; a drawn one-run cell still says it."""
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "vgg": 0.5, "pdl": 0.3}, metrics=("psnr", "lpips", "vsi"),
+                        seeds=(0, 1), n_images=6, seed=3, tasks=("denoise", "sr4"))
+    t = t[~((t["task"] == "sr4") & (t["metric"] == "lpips"))]  # sr4: no panel
+    t = t[~((t["loss"] == "pdl") & (t["metric"] == "lpips"))]  # pdl: no point
+    one = {"task not drawn": t["task"] == "sr4", "loss not drawn": t["loss"] == "pdl",
+           "metric not on the plane": t["metric"] == "vsi",
+           "drawn cell": (t["loss"] == "vgg") & (t["metric"] == "lpips") & (t["task"] == "denoise")}[case]
+    keys = _figure_keys(_one_seed(t, ~one))
+    if case == "drawn cell":
+        assert "bars: 95% CI (one run: over images alone)" in keys, keys
+    else:
+        assert "bars: 95% CI" in keys and not any("images alone" in k for k in keys), keys
+
+
+def test_metric_points_part_s_one_run_key_is_decided_over_its_own_panels():
+    """Was: a part of a metric-points figure (``metrics=``: some panels only) said "bars of a one-run cell: over
+    images alone" for a one-run cell of a panel it does not draw. Now only its own panels' cells decide it."""
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "vgg": 0.5}, metrics=("psnr", "lpips"), seeds=(0, 1),
+                        n_images=6, seed=3)
+    t = _one_seed(t, ~((t["loss"] == "vgg") & (t["metric"] == "lpips")))
+    assert not any("images alone" in k for k in _figure_keys(t, metrics=["psnr"]))
+    assert any("images alone" in k for k in _figure_keys(t, metrics=["lpips"]))
