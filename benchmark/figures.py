@@ -1359,15 +1359,20 @@ def pareto_steps(x, y, x_higher: bool, y_higher: bool, far_x: float, far_y: floa
 BARS_ONE_RUN = "bars: 95% CI (one run: over images alone)"
 
 
-def _one_run_cells(stats: Stats, tasks, labels=None) -> bool:
-    """Whether a loss's cell of ``tasks`` (of ``labels`` only, when given) rests on one run: its 95% CI is the
-    image-to-image spread alone, narrower than the uncertainty over training seeds (the notes' 'One run per cell',
-    :func:`benchmark.export.one_run_text`), which a figure shown alone must say too."""
+def _one_run_cells(stats: Stats, drawn: dict[str, list[str] | None], metrics=None) -> bool:
+    """Whether a cell the figure draws rests on one run: its 95% CI is the image-to-image spread alone, narrower than
+    the uncertainty over training seeds (the notes' 'One run per cell', :func:`benchmark.export.one_run_text`), which
+    a figure shown alone must say too. ``drawn``: {task: the losses drawn there (None: every one)}, ``metrics``: the
+    metrics drawn (None: every one) — a cell the figure leaves out (a task with no panel, a loss with no point, a
+    metric off its axes or panels) does not decide its key."""
     c = stats.cells
     if c.empty:
         return False
-    c = c[(c["label"] != INPUT) & c["task"].isin(list(tasks)) & (c["n_seeds"] == 1)]
-    return bool(len(c) if labels is None else c["label"].isin(list(labels)).any())
+    c = c[(c["label"] != INPUT) & (c["n_seeds"] == 1)]
+    if metrics is not None:
+        c = c[c["metric"].isin(list(metrics))]
+    return any(((c["task"] == t) & (c["label"].isin(list(ls)) if ls is not None else True)).any()
+               for t, ls in drawn.items())
 
 
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
@@ -1433,8 +1438,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
     # the legend's own entries (drawn below): their length decides its columns, so its height, and, for many long
     # names, the figure's width
-    # a one-run point's bars are the image-to-image spread alone (no run-to-run spread): said, as the notes say it
-    bars = BARS_ONE_RUN if _one_run_cells(stats, tasks) else "bars: 95% CI"
+    # a one-run point's bars are the image-to-image spread alone (no run-to-run spread): said, as the notes say it —
+    # of the points drawn (their two metrics), not of a task, loss or metric the plane leaves out
+    bars = BARS_ONE_RUN if _one_run_cells(stats, {t: drawable[t] for t in tasks}, (dist, perc)) else "bars: 95% CI"
     keys = [bars, "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
         [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
     width = legend_width(COL1 if one else min(COL2, 2.4 * cols), all_labels, keys)
@@ -1756,7 +1762,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                f"{plural(n, 'run')} per loss, a test needs ≥ {MIN_RUNS}" if n < MIN_RUNS else
                "no pair of losses testable (the leaderboard's notes say why)")
         proxies = [(Line2D([], [], marker="o", **dot), f"not tested: {why}")]
-    if _one_run_cells(stats, [task], labels):  # its bars leave the run-to-run spread out: said, as the notes say
+    if _one_run_cells(stats, {task: labels}, metrics):  # its bars leave the run-to-run spread out: said (its panels)
         proxies.append((Line2D([], [], color="0.35", lw=0.8), "bars of a one-run cell: over images alone"))
     if circular_any:
         proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,

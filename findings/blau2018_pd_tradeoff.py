@@ -36,13 +36,15 @@ class PerceptionDistortionTradeoff(Finding):
     every_part = True
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
               "without a reference (the paper's no-reference proxies; here niqe or musiq)")
-    refuted_by = ("a deep-feature loss scoring below ℓ2 on the perception axis, or above it on PSNR, significantly, by "
-                  "more than the metric's practical margin (0.05 dB PSNR); the paper's bound itself is refuted only by "
+    refuted_by = ("a deep-feature loss worse than ℓ2 on the perception axis (a lower score where higher is better, as "
+                  "musiq; a higher one where lower is better, as niqe, lpips, dists), or better than it on PSNR, "
+                  "significantly, by more than the metric's practical margin (0.05 dB PSNR); the paper's bound itself "
+                  "is refuted only by "
                   "a loss better on both axes — one worse on perception and on PSNR goes against this reading (every "
                   "deep-feature loss trades one for the other), not against the bound")
 
     def out_of_regime(self, res, c):
-        if c.note == "perception" and c.metric.split("@", 1)[0] not in NO_REFERENCE:
+        if c.note.startswith("perception") and c.metric.split("@", 1)[0] not in NO_REFERENCE:
             return (f"perception measured by {c.metric}, a full-reference metric; the paper's perception is a "
                     "distribution divergence (no-reference niqe/musiq stand in for it: cache their weights)")
         return ""
@@ -63,6 +65,10 @@ class PerceptionDistortionTradeoff(Finding):
     def comparisons(self, res):
         from benchmark.stats import PERCEPTION_AXIS, is_circular
 
+        def says(axis: str, metric: str) -> str:
+            """A part's note naming its metric's direction: "A > B" on niqe or lpips is a *lower* score."""
+            return f"{axis} ({metric}: {'higher' if res.higher.get(metric, True) else 'lower'} is better)"
+
         for task in res.tasks():
             dist, perc = res.perception_axis(task)
             nr = [m for m in res.metrics(task) if m.split("@", 1)[0] in NO_REFERENCE]
@@ -76,14 +82,14 @@ class PerceptionDistortionTradeoff(Finding):
             for f in res.arms(task):
                 if f.kind == "none":
                     continue
-                yield Comparison(task, perc, f, ref, "better", note="perception")
+                yield Comparison(task, perc, f, ref, "better", note=says("perception", perc))
                 own = perc
                 if is_circular(f.loss, perc):  # listed, not counted: F scored by its own metric
                     own = next((m for m in ranked if not is_circular(f.loss, m) and m != dist), None)
                     if own is not None:
-                        yield Comparison(task, own, f, ref, "better", note="perception")
+                        yield Comparison(task, own, f, ref, "better", note=says("perception", own))
                 # the claim is a trade-off: its distortion half alone (perception untested) is no evidence of it
                 yield Comparison(task, dist, ref, f, "better", count_circular=True, count=own is not None,
-                                 note="distortion" if own is not None else
-                                 f"distortion; not counted: the perception half is circular only ({f.label} scored "
-                                 f"by the metric it was trained on), so the trade-off is not tested")
+                                 note=says("distortion", dist) if own is not None else
+                                 f"{says('distortion', dist)}; not counted: the perception half is circular only "
+                                 f"({f.label} scored by the metric it was trained on), so the trade-off is not tested")
