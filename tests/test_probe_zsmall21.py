@@ -27,3 +27,41 @@ def test_one_number_written_two_ways_in_where_is_one_value_not_given_twice(items
 def test_really_different_where_values_are_still_refused(items, said):
     with pytest.raises(UserError, match="^" + re.escape(said)):
         parse_where(items)
+
+
+TINY = ["--tasks", "denoise", "--losses", "l1", "l2", "ssim", "--seeds", "0", "--iterations", "50", "--crop", "32",
+        "--batch-size", "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+        "--no-progress", "-q", "--no-budget-check"]
+
+
+def _lost_grid(tmp_path, checkpointed: int):
+    """A grid of 3 runs whose worker was killed: none finished, ``checkpointed`` of them with a ckpt.pt."""
+    from benchmark import executors
+    from benchmark.cli import build_configs, build_parser
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    configs, metrics, _device = build_configs(build_parser().parse_args(["run", *TINY]))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for cfg in configs[:checkpointed]:
+        store.run_dir(run_id(cfg)).mkdir(parents=True, exist_ok=True)
+        (store.run_dir(run_id(cfg)) / "ckpt.pt").write_bytes(b"stands for a checkpoint")
+    with pytest.raises(executors.WorkersLost) as err:
+        executors._collect(configs, store.root, metrics, [executors._died("w0", -9)], "workers")
+    return str(err.value)
+
+
+@pytest.mark.parametrize("checkpointed,said", [
+    (0, "3 of 3 runs of the grid are unfinished; run the same command again to start them again (none had a "
+        "checkpoint yet)"),
+    (1, "3 of 3 runs of the grid are unfinished; run the same command again: 1 resumes from its checkpoint, the "
+        "other 2 start again (no checkpoint yet)"),
+    (3, "3 of 3 runs of the grid are unfinished; run the same command again to resume them from their checkpoints")])
+def test_lost_workers_line_says_which_runs_resume_from_a_checkpoint(tmp_path, checkpointed, said):
+    """A worker killed before its 50-iteration runs wrote any checkpoint ended the grid with '… run the same command
+    again to resume them from their checkpoints': there were none; the runs start again from iteration 0. Now the
+    line says it as it is, in one line: those with a checkpoint resume, the others start again."""
+    line = _lost_grid(tmp_path, checkpointed)
+    assert "\n" not in line
+    assert line.endswith(said), line
