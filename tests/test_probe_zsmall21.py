@@ -65,3 +65,19 @@ def test_lost_workers_line_says_which_runs_resume_from_a_checkpoint(tmp_path, ch
     line = _lost_grid(tmp_path, checkpointed)
     assert "\n" not in line
     assert line.endswith(said), line
+
+
+def test_readme_says_a_table_without_the_higher_is_better_column_is_refused():
+    """013fd736 refused a table with no ``higher_is_better`` column at all in one line (it was a KeyError traceback),
+    but the README sentence on metrics whose rows give no direction did not say so: a user exporting without the
+    column read there only of rows that leave it empty. The sentence now says it and names the test behind it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = " ".join((root / "README.md").read_text().split())
+    start = readme.index("none of whose rows gives its direction")
+    sentence = readme[start:readme.index("`results.csv` is that table", start)]
+    assert "no `higher_is_better` column" in sentence, sentence
+    assert "`tests/test_review_stats21.py`" in sentence, sentence
+    assert "def test_a_table_without_the_higher_is_better_column_is_refused_in_one_line_not_a_key_error" in \
+        (root / "tests" / "test_review_stats21.py").read_text()
