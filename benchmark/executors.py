@@ -400,7 +400,8 @@ class WorkerFailed(RuntimeError):
 class WorkersLost(UserError):
     """A worker process (a Ray task, a SLURM job) died without reporting — killed by a signal (the
     out-of-memory killer, ``kill -9``), its node lost — and runs of the grid are left unfinished:
-    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints. ``summary``:
+    one line and exit code 1, like failed runs; the same command resumes those with a checkpoint from it and starts
+    the others again (the line says which). ``summary``:
     the grid's :class:`~benchmark.runner.GridSummary` all the same (what the other workers trained, what failed),
     for the grid's last lines to say before this one."""
 
@@ -588,8 +589,8 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         what = _lost_lines([r["error"] for r in lost[:3]]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
-                              f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again to resume "
-                              f"{agree(summary.locked, 'it from its checkpoint', 'them from their checkpoints')}")
+                              f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again"
+                              f"{_resume_said(summary.locked, _checkpointed(configs, store_root))}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
@@ -602,6 +603,38 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         else:
             log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _checkpointed(configs: list, store_root) -> int:
+    """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from
+    (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``)."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(store_root)
+    try:  # the run folders holding one, first: none (the usual case) costs no run id
+        held = {p.parent.name for p in store.runs.glob("*/ckpt*.pt")}
+    except OSError:
+        return 0
+    if not held:
+        return 0
+    ids = {run_id(c) for c in configs} & held
+    return sum((store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed") for rid in ids)
+
+
+def _resume_said(unfinished: int, checkpointed: int) -> str:
+    """What the same command does with ``unfinished`` runs of which ``checkpointed`` have a checkpoint, after "run
+    the same command again": those with one resume from it, the others (a worker lost before a run's first checkpoint,
+    checkpoints off) start again from iteration 0."""
+    checkpointed = min(checkpointed, unfinished)
+    if checkpointed == unfinished:
+        return f" to resume {agree(unfinished, 'it from its checkpoint', 'them from their checkpoints')}"
+    if not checkpointed:
+        return " to start " + agree(unfinished, "it again (it had no checkpoint yet)",
+                                    "them again (none had a checkpoint yet)")
+    return (f": {checkpointed} {agree(checkpointed, 'resumes from its checkpoint', 'resume from their checkpoints')}"
+            f", the other {unfinished - checkpointed} {agree(unfinished - checkpointed, 'starts', 'start')} again "
+            "(no checkpoint yet)")
 
 
 def _lost_lines(errors: list[str]) -> str:

@@ -77,11 +77,20 @@ def parse_where(items, name: str = "--where") -> dict[str, str]:
         if not sep or not key.strip():
             raise UserError(f"{name} {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")
         key, value = key.strip(), value.strip()
-        if key in out and out[key] != value:
+        if key in out and out[key] != value and not _same_number(out[key], value):  # lr=1e-3 lr=0.001: one value
             raise UserError(f"{name} {key} is given twice ({out[key]} and {value}): a run has one value; "
                             "give it once")
-        out[key] = value
+        out.setdefault(key, value)  # the first as written
     return out
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Are the ``--where`` values ``a`` and ``b`` one number written two ways (``1e-3`` and ``0.001``)? A run's value
+    matches both (:func:`_equal`), so giving both is giving one value."""
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
 
 
 def _equal(value, wanted: str) -> bool:

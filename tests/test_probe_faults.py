@@ -66,8 +66,8 @@ def test_a_killed_worker_is_one_clear_line_not_an_internal_error(tmp_path, caplo
         executors._collect(configs, store.root, metrics, [survivor, died], "workers")
     assert err.value.exit_code == 1
     assert str(err.value) == ("worker w0 was killed by SIGKILL (the out-of-memory killer sends it, as does kill -9): "
-                              "1 of 2 runs of the grid is unfinished; run the same command again to resume it "
-                              "from its checkpoint")
+                              "1 of 2 runs of the grid is unfinished; run the same command again to start it again "
+                              "(it had no checkpoint yet)")
     _finish(store, configs[1])  # the surviving worker took over the dead one's run
     summary = executors._collect(configs, store.root, metrics, [survivor, died], "workers")
     assert (summary.trained, summary.failed, summary.locked) == (1, 0, 0)
