@@ -51,15 +51,20 @@ def test_the_peak_cpu_memory_is_reset_per_run():
     from benchmark.resources import _status_kb, peak_rss_mb, reset_peak_rss
 
     assert reset_peak_rss()  # Linux: /proc/self/clear_refs
-    base = peak_rss_mb()
+    anon = _status_kb("RssAnon")["RssAnon"] / 1024
     x = torch.ones(200 * 2**20 // 4)  # 200 MB, written
+    held = _status_kb("VmRSS", "RssAnon")
     high = peak_rss_mb()
+    # the 200 MB are resident, and the peak holds them: anonymous memory alone is compared with before (no swap here to
+    # take it), as the whole resident size may shrink meanwhile — the kernel dropping file pages (a shared library's,
+    # under proactive reclaim: a 2026-12-07 CI worker's fell by ~90 MB while it held the 200 MB)
+    assert held["RssAnon"] / 1024 >= anon + 190 and high >= held["VmRSS"] / 1024 - 1, (anon, held, high)
     del x
     assert reset_peak_rss()
     now = _status_kb("VmRSS")["VmRSS"] / 1024  # freed pages the allocator kept (a loaded CI worker) stay resident
-    assert high >= base + 190 and peak_rss_mb() <= now + 50, (base, high, now, peak_rss_mb())  # the peak starts again
+    assert peak_rss_mb() <= now + 50, (high, now, peak_rss_mb())  # the peak starts again
     if now <= high - 150:  # the 200 MB went back: not in the peak read after the reset
-        assert peak_rss_mb() <= high - 150, (base, high, now, peak_rss_mb())
+        assert peak_rss_mb() <= high - 150, (high, now, peak_rss_mb())
 
 
 @pytest.mark.slow  # two runs trained and scored in one process: 5-8 s on 2 busy cores
