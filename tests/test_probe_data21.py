@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import hub_online
 
 
 def _pngs(folder, *names, size=(24, 16)):
@@ -77,11 +78,7 @@ def test_a_parquet_or_arrow_table_is_checked_off_its_first_rows_and_a_damaged_on
 
 
 def _online(monkeypatch, tmp_path):
-    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
-        monkeypatch.setattr(switch, False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    hub_online(monkeypatch, tmp_path)  # conftest's: the hub reachable, its caches in tmp_path
     monkeypatch.chdir(tmp_path)
 
 

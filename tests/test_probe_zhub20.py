@@ -2,13 +2,11 @@
 the whole request (a broken network's name resolution or connect)."""
 import re
 
+from conftest import hub_online
+
 
 def _online(monkeypatch, tmp_path):
-    for switch in ("huggingface_hub.constants.HF_HUB_OFFLINE", "datasets.config.HF_HUB_OFFLINE"):
-        monkeypatch.setattr(switch, False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    hub_online(monkeypatch, tmp_path)  # conftest's: the hub reachable, its caches in tmp_path
     monkeypatch.chdir(tmp_path)
 
 
