@@ -2154,26 +2154,37 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
                             + (did_you_mean(split, splits) if spec.split else ""))
 
 
+def _answer_within(seconds: float, ask, name: str) -> list:
+    """``ask()`` run in a daemon thread (never holding the exit) waited on ``seconds`` at most: ``[]`` where it has not
+    returned by then, else ``[what it returned]`` or ``[the exception it raised]`` — the hub's client and datasets raise
+    many types (their own, httpx's, OSError's) for what :func:`_ask_hub` and :func:`_hub_splits` tell apart."""
+    import threading
+
+    answer: list = []
+
+    def run() -> None:
+        try:
+            answer.append(ask())
+        except Exception as exc:  # noqa: BLE001 - the caller reads which
+            answer.append(exc)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return answer
+
+
 def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...] | None:
     """The splits of the hub dataset ``repo`` (its config ``config``) at ``spec``'s revision, as ``datasets`` resolves
     them for its load (``get_dataset_split_names``: its card's, or its data files' names; no data read), asked in a
     daemon thread waited on :data:`HUB_CHECK_S` at most. A config it has not: a one-line :class:`UserError`. None where
     they cannot be had (another error, no answer in time): the load says what it meets."""
-    import threading
-
-    answer: list = []
-
-    def ask() -> None:
+    def ask() -> tuple[str, ...]:
         import datasets
 
-        try:
-            answer.append(tuple(datasets.get_dataset_split_names(repo, config, revision=spec.revision)))
-        except Exception as exc:  # noqa: BLE001 - datasets raises many types for a builder it cannot resolve
-            answer.append(exc)
+        return tuple(datasets.get_dataset_split_names(repo, config, revision=spec.revision))
 
-    thread = threading.Thread(target=ask, name=f"hub splits {repo}", daemon=True)  # daemon: never holds the exit
-    thread.start()
-    thread.join(HUB_CHECK_S)
+    answer = _answer_within(HUB_CHECK_S, ask, f"hub splits {repo}")
     if not answer:
         log.debug("%s: the hub did not list its splits in %g s: left to the load", spec.source, HUB_CHECK_S)
         return None
@@ -2191,25 +2202,13 @@ def _ask_hub(spec: DataSpec, repo: str) -> bool:
     says it: False. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub that has not
     answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so its load needs
     the same network, and datasets' retries there would hang the planning for minutes."""
-    import threading
-
     from huggingface_hub import HfApi, constants
 
-    answer: list[Exception | None] = []
-
-    def ask() -> None:
-        try:
-            HfApi().dataset_info(repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
-            answer.append(None)
-        except Exception as exc:  # noqa: BLE001 - the hub client raises its own, httpx's and OSError's types
-            answer.append(exc)
-
-    thread = threading.Thread(target=ask, name=f"hub check {repo}", daemon=True)  # daemon: never holds the exit
-    thread.start()
-    thread.join(HUB_CHECK_S)
+    answer = _answer_within(HUB_CHECK_S, lambda: HfApi().dataset_info(
+        repo, revision=spec.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT), f"hub check {repo}")
     if not answer:
         raise _hub_error(spec, _HubSilent(HUB_CHECK_S)) from None
-    if (exc := answer[0]) is None:  # the hub holds it
+    if not isinstance(exc := answer[0], Exception):  # the hub holds it
         return True
     names = {c.__name__ for c in type(exc).__mro__}
     status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
