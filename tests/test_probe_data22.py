@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -25,3 +27,48 @@ def test_deblur_a_tiny_gaussian_sigma_is_the_identity_kernel_not_nan(sigma):
     clean = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(0))
     assert torch.equal(task.degrade(clean, image_generator(task, "k")), clean)
     assert torch.isfinite(task.sample_kernels(4, torch.Generator().manual_seed(0))).all()
+
+
+def _card(*configs):
+    """HfApi().dataset_info's answer for a dataset whose card lists ``configs``: (config name, column names)."""
+    from types import SimpleNamespace
+
+    from huggingface_hub import DatasetCardData
+
+    infos = [{"config_name": name, "features": [{"name": c, "dtype": "image" if c == "image" else "string"}
+                                                for c in cols]} for name, cols in configs]
+    return SimpleNamespace(card_data=DatasetCardData(dataset_info=infos[0] if len(infos) == 1 else infos))
+
+
+@pytest.mark.parametrize("source, said", [
+    ("me/photos:test#imgae", r"dataset 'me/photos' has no column 'imgae'; did you mean image\? \(columns: image, "
+                             r"caption\)"),
+    ("me/photos/faces#fase", r"dataset 'me/photos/faces' has no column 'fase'; did you mean face\? \(columns: face, "
+                             r"name\)"),
+])
+def test_a_misspelt_column_of_an_online_hub_id_is_refused_while_planning(tmp_path, monkeypatch, source, said):
+    """``--test-data me/photos:test#imgae`` (online, not cached): the hub was asked for the id and its splits, not
+    the column, so the slip was met at the load — the whole dataset downloaded and prepared, after the training
+    sources were decoded (minutes). The hub's answer on the id carries its card, whose dataset_info names each config's
+    columns: the column is checked against them, in the load's words, with no other request; a column the card does
+    not list (no card, no features, a config it does not name) is left to the load, as before."""
+    from conftest import hub_online
+    from huggingface_hub import HfApi
+
+    from benchmark.data import DataSpec, check_source_readable
+    from benchmark.errors import UserError
+
+    hub_online(monkeypatch, tmp_path)
+    card = _card(("default", ["image", "caption"]), ("faces", ["face", "name"]))
+    asked = []
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append(repo) or card)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train", "test"])
+    with pytest.raises(UserError, match=said):
+        check_source_readable(DataSpec.parse(source))
+    seen: dict = {}
+    for ok in ("me/photos:test#image", "me/photos/faces#face", "me/photos#caption.text", "me/photos/other#x"):
+        check_source_readable(DataSpec.parse(ok), seen)
+    assert asked == ["me/photos", "me/photos"], asked  # once per planning: the card came with the id's answer
+    for answer in (None, _card(("default", [])), SimpleNamespace(card_data=None)):  # nothing known: left to the load
+        monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, _a=answer, **kw: _a)
+        check_source_readable(DataSpec.parse("me/photos:test#imgae"))
