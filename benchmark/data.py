@@ -2145,9 +2145,10 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
         asked[(repo.lower(), spec.revision)], asked[("card", repo.lower(), spec.revision)] = _ask_hub(spec, repo)
     if not asked[(repo.lower(), spec.revision)] or hub_data_file(spec.source) is not None:
         return  # its answer left to the load; a data file named: read as the split asked for
-    if (key := (repo.lower(), spec.revision, config)) not in asked:
-        asked[key] = _hub_splits(spec, repo, config)
-    if (splits := asked[key]) is not None and (spec.split or "").strip() != "all":  # all: datasets' every split
+    every = (spec.split or "").strip() == "all"  # datasets' every split: none to check; listed for a config alone
+    if (not every or config is not None) and (key := (repo.lower(), spec.revision, config)) not in asked:
+        asked[key] = _hub_splits(spec, repo, config)  # (a config it has not: refused there)
+    if not every and (splits := asked[key]) is not None:
         for split in re.split(r"\s*\+\s*", (spec.split or "train").strip()):  # train+test: joined, as datasets reads
             if split not in splits:
                 default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"

@@ -72,3 +72,28 @@ def test_a_misspelt_column_of_an_online_hub_id_is_refused_while_planning(tmp_pat
     for answer in (None, _card(("default", [])), SimpleNamespace(card_data=None)):  # nothing known: left to the load
         monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, _a=answer, **kw: _a)
         check_source_readable(DataSpec.parse("me/photos:test#imgae"))
+
+
+def test_an_online_hub_ids_every_split_asks_the_hub_for_no_split_names(tmp_path, monkeypatch):
+    """``me/photos:all`` (datasets' every split) has no split to check, but the early check still listed the id's
+    splits first (the builder resolved on the hub: up to HUB_CHECK_S, 20 s, while planning) and then passed over the
+    answer → not asked for ``:all``; a named split still is, once, and a config's (``me/photos/facez:all``: the listing
+    is what refuses a config the id has not)."""
+    from conftest import hub_online
+    from huggingface_hub import HfApi
+
+    from benchmark.data import DataSpec, check_source_readable
+
+    hub_online(monkeypatch, tmp_path)
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: None)
+    listed = []
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda repo, *a, **k: listed.append(repo) or ["train"])
+    seen: dict = {}
+    check_source_readable(DataSpec.parse("me/photos:all"), seen)
+    check_source_readable(DataSpec.parse("me/photos: all "), seen)
+    assert listed == []
+    check_source_readable(DataSpec.parse("me/photos:train"), seen)
+    check_source_readable(DataSpec.parse("me/photos"), seen)
+    assert listed == ["me/photos"]
+    check_source_readable(DataSpec.parse("me/photos/faces:all"), seen)
+    assert listed == ["me/photos", "me/photos"]
