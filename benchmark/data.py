@@ -198,14 +198,19 @@ class DataSpec:
             # name holding a '$' (run$TAG:test) read as written (tests/test_review_data20.py)
             text = os.path.expandvars(text)
         text, revision, split, column = _split_source(text)
+        if (home := re.match(r"~([^/\\]+)", text)) and os.path.expanduser(text) == text and not os.path.exists(text):
+            # ~name of a user this machine has not (a shell leaves it as typed; pathlib raised RuntimeError)
+            raise UserError(f"{said}: ~{home.group(1)} is the home folder of user {home.group(1)!r}, and there is no "
+                            f"user {home.group(1)!r} on this machine (a folder in your own home is "
+                            f"~/{home.group(1)}{text[home.end():]})")
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
         text = without_hub_slash(text)  # a hub id typed with a slash after it, as a folder is: one id, token, run ids
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
-        if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(text).expanduser()):  # one name per folder (or
-            text = str(Path(text).expanduser().resolve())  # table), however it was typed
+        if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(os.path.expanduser(text))):  # one name per
+            text = str(Path(os.path.expanduser(text)).resolve())  # folder (or table), however it was typed
         spec = cls(text, split or None, column or None, revision or None, max_images, holdout)
         if holdout and spec.split is None and spec.kind in ("saved", "files"):  # both parts of one split: train's
             role = "train"

@@ -97,3 +97,30 @@ def test_an_online_hub_ids_every_split_asks_the_hub_for_no_split_names(tmp_path,
     assert listed == ["me/photos"]
     check_source_readable(DataSpec.parse("me/photos/faces:all"), seen)
     assert listed == ["me/photos", "me/photos"]
+
+
+@pytest.mark.parametrize("given", ["~photos", "~photos/set5:test", "~no_such_user_x/a#image"])
+def test_a_source_under_the_home_of_a_user_this_machine_has_not_is_one_line_not_an_internal_error(
+        tmp_path, monkeypatch, capsys, given):
+    """``--test-data ~photos`` (meant ~/photos; a shell leaves ``~name`` as typed where no user has that name, and a
+    config file's value is never expanded by one): pathlib's expanduser raised RuntimeError('Could not determine home
+    directory.'), which ``run`` printed as 'internal error' → a one-line UserError naming the missing user and the
+    folder of one's own home it may have meant; a folder of that name in the working directory is still read."""
+    from benchmark.cli import main
+    from benchmark.data import DataSpec
+    from benchmark.errors import UserError
+
+    monkeypatch.chdir(tmp_path)
+    user = given[1:].split("/")[0].split("#")[0]
+    with pytest.raises(UserError, match=rf"no user {user!r} .* ~/{user}") as err:
+        DataSpec.parse(given, role="test")
+    assert "\n" not in str(err.value)
+    code = main(["run", "--test-data", given, "--out", str(tmp_path / "r"), "--dry-run", "-q"])
+    out = capsys.readouterr().err
+    assert code != 0 and "internal error" not in out and f"no user {user!r}" in out, out
+    (tmp_path / "~photos").mkdir()  # a folder named so, here: read as written
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "~photos" / "a.png")
+    assert DataSpec.parse("~photos").kind == "folder"
