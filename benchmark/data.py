@@ -1840,8 +1840,9 @@ def find_file(path: str, base: Path | None = None) -> Path:
 
 
 def _find_file(path: str, base: Path | None = None) -> Path:
-    """:func:`find_file`'s look-up of ``path`` as written (``~`` expanded)."""
-    p = Path(path).expanduser()
+    """:func:`find_file`'s look-up of ``path`` as written (``~`` expanded; ``~name`` of a user this machine has not,
+    left as written, as a shell leaves it: not found, said so)."""
+    p = Path(os.path.expanduser(path))  # pathlib's expanduser raises RuntimeError for such a ~name
     if p.is_absolute():
         if (found := on_disk(p)) is None:
             raise FileNotFoundError(_broken_link(p) or f"no such file: {p}")
@@ -1856,6 +1857,10 @@ def _find_file(path: str, base: Path | None = None) -> Path:
     if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
                                 "folder)")
+    if (home := re.match(r"~([^/\\]+)", path)) and os.path.expanduser(path) == path:
+        user = home.group(1)
+        raise FileNotFoundError(f"no such file: {path} (no user {user!r} on this machine for ~{user}; one in your "
+                                f"own home is ~/{user}{path[home.end():]})")
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 

@@ -124,3 +124,22 @@ def test_a_source_under_the_home_of_a_user_this_machine_has_not_is_one_line_not_
 
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "~photos" / "a.png")
     assert DataSpec.parse("~photos").kind == "folder"
+
+
+def test_a_listed_image_under_the_home_of_a_user_this_machine_has_not_is_said_so(tmp_path, monkeypatch, caplog):
+    """A list's line ``~photos/a.png`` (meant ~/photos/a.png) was skipped as unreadable in pathlib's words, 'Could not
+    determine home directory.', naming neither the user nor the file it looked for → 'no such file' as any path not
+    there, with the user this machine has not and the path in one's own home it may mean."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataSpec, load_images
+
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "b.png")
+    (tmp_path / "list.txt").write_text("~photos/a.png\nb.png\n")
+    with caplog.at_level("WARNING"):
+        assert [r.image_id for r in load_images(DataSpec.parse("list.txt"))] == ["b"]
+    said = [r.getMessage() for r in caplog.records if "~photos/a.png" in r.getMessage()]
+    assert said and "no such file: ~photos/a.png" in said[0] and "no user 'photos'" in said[0], said
+    assert "~/photos/a.png" in said[0] and "home directory" not in said[0]
