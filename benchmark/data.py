@@ -198,14 +198,19 @@ class DataSpec:
             # name holding a '$' (run$TAG:test) read as written (tests/test_review_data20.py)
             text = os.path.expandvars(text)
         text, revision, split, column = _split_source(text)
+        if (home := re.match(r"~([^/\\]+)", text)) and os.path.expanduser(text) == text and not os.path.exists(text):
+            # ~name of a user this machine has not (a shell leaves it as typed; pathlib raised RuntimeError)
+            raise UserError(f"{said}: ~{home.group(1)} is the home folder of user {home.group(1)!r}, and there is no "
+                            f"user {home.group(1)!r} on this machine (a folder in your own home is "
+                            f"~/{home.group(1)}{text[home.end():]})")
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
         text = without_hub_slash(text)  # a hub id typed with a slash after it, as a folder is: one id, token, run ids
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
-        if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(text).expanduser()):  # one name per folder (or
-            text = str(Path(text).expanduser().resolve())  # table), however it was typed
+        if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(os.path.expanduser(text))):  # one name per
+            text = str(Path(os.path.expanduser(text)).resolve())  # folder (or table), however it was typed
         spec = cls(text, split or None, column or None, revision or None, max_images, holdout)
         if holdout and spec.split is None and spec.kind in ("saved", "files"):  # both parts of one split: train's
             role = "train"
@@ -1835,8 +1840,9 @@ def find_file(path: str, base: Path | None = None) -> Path:
 
 
 def _find_file(path: str, base: Path | None = None) -> Path:
-    """:func:`find_file`'s look-up of ``path`` as written (``~`` expanded)."""
-    p = Path(path).expanduser()
+    """:func:`find_file`'s look-up of ``path`` as written (``~`` expanded; ``~name`` of a user this machine has not,
+    left as written, as a shell leaves it: not found, said so)."""
+    p = Path(os.path.expanduser(path))  # pathlib's expanduser raises RuntimeError for such a ~name
     if p.is_absolute():
         if (found := on_disk(p)) is None:
             raise FileNotFoundError(_broken_link(p) or f"no such file: {p}")
@@ -1851,6 +1857,10 @@ def _find_file(path: str, base: Path | None = None) -> Path:
     if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
                                 "folder)")
+    if (home := re.match(r"~([^/\\]+)", path)) and os.path.expanduser(path) == path:
+        user = home.group(1)
+        raise FileNotFoundError(f"no such file: {path} (no user {user!r} on this machine for ~{user}; one in your "
+                                f"own home is ~/{user}{path[home.end():]})")
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 
@@ -2006,7 +2016,8 @@ def check_source_readable(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | b
                           ) -> None:
     """What reading a source, its images not decoded, refuses (said once ``run`` has looked at ``--out``, before any
     source is decoded: a test source's slip was said after the training images were decoded, minutes): online, a hub
-    id no cache holds that the hub does not hold, or cannot be reached for, or a split it lacks (:func:`_check_on_hub`);
+    id no cache holds that the hub does not hold, or cannot be reached for, or a split or (its card says) a column it
+    lacks (:func:`_check_on_hub`);
     a hub id the cache holds, read from there (its split, its column); a table of images that cannot be read (a row of
     a cell too many, two Markdown tables of images; a parquet or arrow one off its first rows, :func:`_table_head`); a
     saved dataset's, an image folder's or a local copy of hub files' (its first rows streamed) split (``:tset``) or
@@ -2133,25 +2144,49 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
     :func:`load_raw` would meet it, after downloading and preparing the whole dataset. Then its splits
     (:func:`_hub_splits`): a split it has not (``:tset``, a part of ``:train+tset``; ``train``, the default, where none
     is named; ``:all`` is every split) or a config it has not is refused too (where the hub said yes: another answer
-    is left to the load). ``asked`` (one per planning, filled here): a (hub id, revision) in it (the id lower-cased:
-    the hub's ids are case-blind) is not asked again (its answer was kept: a refusal would have ended the planning),
-    nor the splits of a (hub id, revision, config), kept there."""
+    is left to the load), and a ``#COLUMN`` its card lists no column of (:func:`_card_columns`: the card came with the
+    hub's answer on the id; a card that lists none leaves it to the load). ``asked`` (one per planning, filled here): a
+    (hub id, revision) in it (the id lower-cased: the hub's ids are case-blind) is not asked again (its answer and card
+    were kept: a refusal would have ended the planning), nor the splits of a (hub id, revision, config), kept there."""
     asked = {} if asked is None else asked
     parts = without_hub_slash(spec.source).split("/")
     repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
     if (repo.lower(), spec.revision) not in asked:  # the hub's ids are case-blind (Me/Photos is me/photos)
-        asked[(repo.lower(), spec.revision)] = _ask_hub(spec, repo)
+        asked[(repo.lower(), spec.revision)], asked[("card", repo.lower(), spec.revision)] = _ask_hub(spec, repo)
     if not asked[(repo.lower(), spec.revision)] or hub_data_file(spec.source) is not None:
         return  # its answer left to the load; a data file named: read as the split asked for
-    if (key := (repo.lower(), spec.revision, config)) not in asked:
-        asked[key] = _hub_splits(spec, repo, config)
-    if (splits := asked[key]) is None or (spec.split or "").strip() == "all":  # datasets' every split
-        return
-    for split in re.split(r"\s*\+\s*", (spec.split or "train").strip()):  # train+test: those joined, as datasets reads
-        if split not in splits:
-            default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
-            raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
-                            + (did_you_mean(split, splits) if spec.split else ""))
+    every = (spec.split or "").strip() == "all"  # datasets' every split: none to check; listed for a config alone
+    if (not every or config is not None) and (key := (repo.lower(), spec.revision, config)) not in asked:
+        asked[key] = _hub_splits(spec, repo, config)  # (a config it has not: refused there)
+    if not every and (splits := asked[key]) is not None:
+        for split in re.split(r"\s*\+\s*", (spec.split or "train").strip()):  # train+test: joined, as datasets reads
+            if split not in splits:
+                default = "" if spec.split else f" (the default: name one as {spec.source}:SPLIT)"
+                raise UserError(f"dataset {spec.source!r} has splits {', '.join(splits)}; got {split!r}{default}"
+                                + (did_you_mean(split, splits) if spec.split else ""))
+    col = spec.image_column
+    if col and (columns := _card_columns(asked.get(("card", repo.lower(), spec.revision)), config)) \
+            and col not in columns and col.split(".")[0] not in columns:  # a.b: the field b of the struct a
+        raise UserError(f"dataset {spec.source!r} has no column {col!r}{did_you_mean(col, columns)} "
+                        f"(columns: {', '.join(columns)})")  # as _image_column says it at the load
+
+
+def _card_columns(card, config: str | None) -> list[str] | None:
+    """The columns the hub's card (``dataset_info`` of its YAML, which datasets' load takes its features from) lists
+    for ``config`` (None: ``default``, or the card's one config), from :func:`_ask_hub`'s answer; None where it lists
+    none (no card, no features, a config it does not name): nothing is known before the load."""
+    entries = card.get("dataset_info") if hasattr(card, "get") else None
+    entries = [entries] if isinstance(entries, dict) else entries
+    if not isinstance(entries, list):
+        return None
+    entries = [e for e in entries if isinstance(e, dict)]
+    named = [e for e in entries if e.get("config_name", "default") == (config or "default")]
+    entry = named[0] if named else (entries[0] if config is None and len(entries) == 1 else None)
+    features = entry.get("features") if entry is not None else None
+    if isinstance(features, dict):
+        features = [{"name": k} for k in features]
+    names = [f.get("name") for f in features if isinstance(f, dict)] if isinstance(features, list) else []
+    return names if names and all(isinstance(n, str) for n in names) else None
 
 
 def _answer_within(seconds: float, ask, name: str) -> list:
@@ -2196,12 +2231,13 @@ def _hub_splits(spec: DataSpec, repo: str, config: str | None) -> tuple[str, ...
     return exc or None
 
 
-def _ask_hub(spec: DataSpec, repo: str) -> bool:
+def _ask_hub(spec: DataSpec, repo: str) -> tuple[bool, object]:
     """:func:`_check_on_hub`'s question whether the hub holds ``repo`` at ``spec``'s revision, refused in one line
-    where it does not; True where it does. Another answer (a server error, a rate limit) is left to the load, which
-    says it: False. The request runs in a daemon thread, waited on :data:`HUB_CHECK_S` at most: a hub that has not
-    answered by then is refused (:class:`_HubSilent`), not left to the load — the id is not cached, so its load needs
-    the same network, and datasets' retries there would hang the planning for minutes."""
+    where it does not; (True, its card data: :func:`_card_columns`) where it does. Another answer (a server error, a
+    rate limit) is left to the load, which says it: (False, None). The request runs in a daemon thread, waited on
+    :data:`HUB_CHECK_S` at most: a hub that has not answered by then is refused (:class:`_HubSilent`), not left to
+    the load — the id is not cached, so its load needs the same network, and datasets' retries there would hang the
+    planning for minutes."""
     from huggingface_hub import HfApi, constants
 
     answer = _answer_within(HUB_CHECK_S, lambda: HfApi().dataset_info(
@@ -2209,7 +2245,7 @@ def _ask_hub(spec: DataSpec, repo: str) -> bool:
     if not answer:
         raise _hub_error(spec, _HubSilent(HUB_CHECK_S)) from None
     if not isinstance(exc := answer[0], Exception):  # the hub holds it
-        return True
+        return True, getattr(exc, "card_data", None)
     names = {c.__name__ for c in type(exc).__mro__}
     status = getattr(getattr(exc, "response", None), "status_code", None)  # None: no answer came
     if "GatedRepoError" in names:
@@ -2229,7 +2265,7 @@ def _ask_hub(spec: DataSpec, repo: str) -> bool:
         raise _hub_error(spec, ConnectionError(f"Couldn't reach the hub ({_hub_words(exc)})")) from None
     else:
         log.debug("%s: the hub's answer on it (%s) is left to the load", spec.source, _hub_words(exc))
-        return False
+        return False, None
     raise _hub_error(spec, FileNotFoundError(why)) from None
 
 

@@ -11,9 +11,14 @@ import torch.nn.functional as F
 from benchmark.registry import register_task
 from benchmark.task import ModcropTask, randn, scale_hint, stream, uniform
 
+#: a Gaussian σ below this is this: its kernel is one pixel (exp(−1/(2σ²)) is 0 in float32 for σ < 0.07), where a
+#: σ under ~1e-23 made 2σ² zero in float32 and the kernel's centre 0/0, NaN; every kernel it gives is unchanged
+SIGMA_FLOOR = 0.01
+
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
-    """Isotropic Gaussian, (size, size), sums to 1."""
+    """Isotropic Gaussian, (size, size), sums to 1 (one pixel for σ ≤ :data:`SIGMA_FLOOR`)."""
+    sigma = max(sigma, SIGMA_FLOOR)
     x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
     g = torch.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * sigma**2))
     return g / g.sum()
@@ -41,7 +46,7 @@ def gaussian_kernels(size: int, sigma: torch.Tensor) -> torch.Tensor:
     """:func:`gaussian_kernel` for a batch of σ: (N,) → (N, size, size), on σ's device."""
     x = torch.arange(size, dtype=torch.float32, device=sigma.device) - (size - 1) / 2
     r2 = (x[:, None] ** 2 + x[None, :] ** 2)[None]
-    g = torch.exp(-r2 / (2 * sigma.float().view(-1, 1, 1) ** 2))
+    g = torch.exp(-r2 / (2 * sigma.float().clamp_min(SIGMA_FLOOR).view(-1, 1, 1) ** 2))
     return g / g.sum((1, 2), keepdim=True)
 
 
