@@ -1935,7 +1935,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         # RequeueableUnit saves none on the stop
         log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"),
                     "checkpoints are off: a run in progress starts again from iteration 0" if off
-                    else "their checkpoints resume them")
+                    else _cancelled_said([c for i, u in enumerate(units) if i not in results for c in u.configs],
+                                         store_root))
         _cancel(jobs, cluster or "slurm")
         raise
     finally:
@@ -1944,6 +1945,37 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
                     since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
                     grid_id=units[0].grid_id if units else "")
+
+
+def _cancelled_said(configs: list, store_root) -> str:
+    """What the next command does with the runs of the SLURM jobs a stopped driver cancels (``configs``, those of the
+    jobs with no result yet): a run in progress (its folder made, not finished) saves a checkpoint as its job stops and
+    resumes from it; one not begun (an array task SLURM had not started, a run later in a shard job) has none, and
+    starts from iteration 0."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(store_root)
+    begun = not_begun = 0
+    for c in dict.fromkeys(configs):
+        rid = run_id(c)
+        try:
+            there = store.run_dir(rid).is_dir()
+        except OSError:
+            there = False
+        if not there:
+            not_begun += 1
+        elif (store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed"):
+            begun += 1
+    said = []
+    if begun:
+        said.append(f"{plural(begun, 'run')} in progress {agree(begun, 'saves a checkpoint', 'save checkpoints')} "
+                    f"as {agree(begun, 'its job stops', 'their jobs stop')} and {agree(begun, 'resumes', 'resume')} "
+                    "from it when the same command runs again")
+    if not_begun:
+        said.append(f"{plural(not_begun, 'run')} not begun yet (jobs SLURM had not started, runs later in a job) "
+                    f"{agree(not_begun, 'starts', 'start')} from iteration 0 then")
+    return "; ".join(said) or "every run of the cancelled jobs is finished"
 
 
 def _cancel(jobs: list, cluster: str) -> None:

@@ -1,0 +1,74 @@
+"""Probe of the overnight run (session 22): what a stopped SLURM driver says of its runs, the claim folders tests
+left in the temp folder, and the local driver's word on checkpoints when they are off."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+
+def _grid(seeds):
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=seeds, iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    return list(build_configs(spec)[0])
+
+
+def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, checkpoint=None) -> str:
+    """A SLURM driver (submitit's local cluster, monkeypatched) of one job per run: one job done, ``begun`` jobs whose
+    run had begun (its folder made), ``pending`` jobs SLURM never started; Ctrl-C while it polls. Its warning."""
+    submitit = pytest.importorskip("submitit")
+    import fake_slurm
+
+    import benchmark.executors as ex
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    configs = _grid(tuple(range(1 + begun + pending)))
+    store = ResultsStore(tmp_path / "r")
+    for c in configs[1:1 + begun]:
+        store.run_dir(run_id(c)).mkdir(parents=True)
+
+    class Job:
+        def __init__(self, i):
+            self.job_id, self.i = f"1000_{i}", i
+
+        def done(self):
+            return self.i == 0
+
+        def result(self):
+            return {"summary": {"trained": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], "local"))
+    cancelled = []
+    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs))
+
+    def sleep(s):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ex._time, "sleep", sleep)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ex.execute_slurm(configs, store.root, ("psnr",), "cpu", cluster="local", checkpoint=checkpoint,
+                             logger="none")
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    assert len(cancelled) == len(configs)
+    return " ".join(r.getMessage() for r in records if r.getMessage().startswith("interrupted"))
+
+
+def test_a_stopped_slurm_driver_does_not_promise_checkpoints_to_runs_slurm_never_started(tmp_path, monkeypatch):
+    """Ctrl-C of a SLURM driver said 'cancelling N jobs; their checkpoints resume them' whatever the jobs were: the
+    array tasks SLURM had not started yet (pending), and the runs a job had not begun, have no checkpoint and none is
+    saved when they are cancelled — the next command trains them from iteration 0. It now says how many runs were in
+    progress (they save a checkpoint as they stop and resume from it) and how many had not begun (they start then)."""
+    said = _stopped_slurm_driver(tmp_path, monkeypatch, begun=1, pending=2)
+    assert "their checkpoints resume them" not in said, said
+    assert "1 run in progress" in said and "2 runs not begun yet" in said, said
+    said = _stopped_slurm_driver(tmp_path / "b", monkeypatch, begun=0, pending=2)
+    assert "in progress" not in said and "2 runs not begun yet" in said and "checkpoint" not in said, said
