@@ -1076,7 +1076,11 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
                 for i in range(len(procs))]
     except KeyboardInterrupt:
-        log.warning("stopping %s; each saves a checkpoint first", plural(sum(p.is_alive() for p, _ in procs), "worker"))
+        alive = sum(p.is_alive() for p, _ in procs)
+        off = any(u.checkpoint is not None and not u.checkpoint.enabled for u in units)  # None: the default, on
+        log.warning("stopping %s; %s", plural(alive, "worker"),
+                    "checkpoints are off: a run in progress starts again from iteration 0" if off
+                    else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
         for p, _ in procs:
             if p.is_alive():
                 # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT

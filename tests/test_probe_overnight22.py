@@ -72,3 +72,72 @@ def test_a_stopped_slurm_driver_does_not_promise_checkpoints_to_runs_slurm_never
     assert "1 run in progress" in said and "2 runs not begun yet" in said, said
     said = _stopped_slurm_driver(tmp_path / "b", monkeypatch, begun=0, pending=2)
     assert "in progress" not in said and "2 runs not begun yet" in said and "checkpoint" not in said, said
+
+
+@pytest.mark.parametrize("off", [False, True], ids=["checkpoints", "no-checkpoints"])
+def test_a_stopped_local_driver_says_no_checkpoint_is_saved_with_checkpoints_off(tmp_path, monkeypatch, off):
+    """Ctrl-C of ``plbench run --workers 2 --checkpoint-every 0 --checkpoint-seconds 0`` said 'stopping 2 workers;
+    each saves a checkpoint first', but with checkpoints off a local worker's run has no checkpointer: it stops with
+    none, and the next command trains it from iteration 0 (the SLURM debug cluster's line says so; the local one did
+    not). It says so now; with checkpoints on the line is as it was."""
+    import multiprocessing as mp
+
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+
+    real = mp.get_context("spawn")
+    signalled, kept = [], []
+
+    class Process:  # a worker that never reports: the driver polls, then is stopped
+        def __init__(self, target=None, args=(), name=""):
+            self.name, self.pid = name, 10**7 + len(signalled) + len(kept)
+
+        def start(self):
+            pass
+
+        def is_alive(self):
+            return True
+
+        def join(self, timeout=None):
+            pass
+
+    class Open:  # the worker's end of its pipe, kept open (the driver closes its copy)
+        def __init__(self, conn):
+            self.conn = conn
+
+        def close(self):
+            pass
+
+    class Ctx:
+        @staticmethod
+        def Pipe(duplex=False):  # noqa: N802 - multiprocessing's name
+            recv, send = real.Pipe(duplex=duplex)
+            kept.append(send)
+            return recv, Open(send)
+
+    Ctx.Process = Process
+
+    class Monitor:
+        def tick(self):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(mp, "get_context", lambda kind: Ctx)
+    monkeypatch.setattr(ex.os, "kill", lambda pid, sig: signalled.append((pid, sig)))
+    policy = CheckpointPolicy(every=0, seconds=0) if off else CheckpointPolicy()
+    units = [ex.dataclasses.replace(u, checkpoint=policy)
+             for u in ex._units([], 2, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)]
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ex._run_processes(units, [{}] * len(units), Monitor())
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    said = " ".join(r.getMessage() for r in records if r.getMessage().startswith("stopping"))
+    assert units and len(signalled) == len(units) and said.startswith("stopping"), (signalled, said)
+    if off:
+        assert "saves a checkpoint" not in said and "from iteration 0" in said, said
+    else:
+        assert said.endswith("saves a checkpoint first"), said
