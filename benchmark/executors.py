@@ -1937,10 +1937,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     except KeyboardInterrupt:
         off = (cluster == "debug" and checkpoint is not None and not checkpoint.enabled)  # in this process: no
         # RequeueableUnit saves none on the stop
-        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"),
-                    "checkpoints are off: a run in progress starts again from iteration 0" if off
+        try:  # the store read for each run not finished: a second Ctrl-C meanwhile still cancels the jobs
+            what = ("checkpoints are off: a run in progress starts again from iteration 0" if off
                     else _cancelled_said([c for i, u in enumerate(units) if i not in results for c in u.configs],
                                          store_root))
+        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the line only
+            what = "a run in progress resumes from the checkpoint it saves as it stops, one not begun starts then"
+        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"), what)
         _cancel(jobs, cluster or "slurm")
         raise
     finally:

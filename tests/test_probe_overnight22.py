@@ -15,9 +15,10 @@ def _grid(seeds):
     return list(build_configs(spec)[0])
 
 
-def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, checkpoint=None) -> str:
+def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, checkpoint=None, again=False) -> str:
     """A SLURM driver (submitit's local cluster, monkeypatched) of one job per run: one job done, ``begun`` jobs whose
-    run had begun (its folder made), ``pending`` jobs SLURM never started; Ctrl-C while it polls. Its warning."""
+    run had begun (its folder made), ``pending`` jobs SLURM never started; Ctrl-C while it polls (``again``: a second
+    one while it reads the store for its warning). Its warning."""
     submitit = pytest.importorskip("submitit")
     import fake_slurm
 
@@ -48,6 +49,8 @@ def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, check
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ex._time, "sleep", sleep)
+    if again:
+        monkeypatch.setattr(ex, "_cancelled_said", lambda *a: sleep(0))
     records = []
     handler = logging.Handler()
     handler.emit = records.append
@@ -72,6 +75,13 @@ def test_a_stopped_slurm_driver_does_not_promise_checkpoints_to_runs_slurm_never
     assert "1 run in progress" in said and "2 runs not begun yet" in said, said
     said = _stopped_slurm_driver(tmp_path / "b", monkeypatch, begun=0, pending=2)
     assert "in progress" not in said and "2 runs not begun yet" in said and "checkpoint" not in said, said
+
+
+def test_a_second_ctrl_c_while_the_slurm_driver_reads_the_store_still_cancels_every_job(tmp_path, monkeypatch):
+    """The stopped SLURM driver's warning reads the store for each run not finished (a 500-run grid on NFS: seconds)
+    before it cancels the jobs: a second Ctrl-C there must not leave the array queued to run all night."""
+    said = _stopped_slurm_driver(tmp_path, monkeypatch, begun=1, pending=1, again=True)  # asserts every job cancelled
+    assert said.startswith("interrupted: cancelling 3 jobs"), said
 
 
 @pytest.mark.parametrize("off", [False, True], ids=["checkpoints", "no-checkpoints"])
