@@ -958,47 +958,53 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
-    from benchmark.results import forget_said, open_claims
-
-    open_claims(grid_id)  # the grid's warnings claimed by its workers (all on this machine); removed by _collect
     per_worker_threads = worker_threads(workers, threads)
     # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
     # them N times more, each holding (or spilling to a file of its own) a copy
     shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
-    units, envs = [], []
-    plan = _planned(todo)
-    holdouts, overlaps = _holdouts(data, todo), _overlaps(data, todo)  # the driver's, once for every worker
-    from benchmark.data import decoded_in_ram_bytes
+    try:  # stopped while planning (Ctrl-C): the shared images' file is closed, not kept by a long-lived process
+        units, envs = [], []
+        plan = _planned(todo)
+        holdouts, overlaps = _holdouts(data, todo), _overlaps(data, todo)  # the driver's, once for every worker
+        from benchmark.data import decoded_in_ram_bytes
 
-    # a worker maps the driver's decoded images (shared, above); one that cannot decodes its own copy, on 1/N of the
-    # decoded-pixel budget, so N such copies stay within it
-    ram_mb = f"{decoded_in_ram_bytes() / 2**20 / workers:.6g}"
-    for i in range(workers):
-        env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
-                                      "MKL_NUM_THREADS": str(per_worker_threads), "PLBENCH_DECODED_RAM_MB": ram_mb}
-        device = device_spec
-        if gpus:
-            env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
-            device = "cuda"  # the one GPU this worker sees
-        order = shard_order(todo, i, workers)  # the grid's runs left (all of them the first time)
-        own = len(todo[i::workers])
-        units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
-                              progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
-                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
-                              grid=tuple(configs), grid_workers=workers, logger=logger,
-                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
-                              decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps,
-                              said=said))
-        envs.append(env)
-    placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
-                 else f"CPU, {plural(per_worker_threads, 'thread')} each")
-    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
+        # a worker maps the driver's decoded images (shared, above); one that cannot decodes its own copy, on 1/N of the
+        # decoded-pixel budget, so N such copies stay within it
+        ram_mb = f"{decoded_in_ram_bytes() / 2**20 / workers:.6g}"
+        for i in range(workers):
+            env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
+                                          "MKL_NUM_THREADS": str(per_worker_threads), "PLBENCH_DECODED_RAM_MB": ram_mb}
+            device = device_spec
+            if gpus:
+                env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
+                device = "cuda"  # the one GPU this worker sees
+            order = shard_order(todo, i, workers)  # the grid's runs left (all of them the first time)
+            own = len(todo[i::workers])
+            units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
+                                  progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
+                                  threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
+                                  grid=tuple(configs), grid_workers=workers, logger=logger,
+                                  gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
+                                  planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
+                                  decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps,
+                                  said=said))
+            envs.append(env)
+        placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
+                     else f"CPU, {plural(per_worker_threads, 'thread')} each")
+        log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
+    except BaseException:
+        if shared:
+            shared[0].close()
+        raise
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
     bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
                         policy=checkpoint)
-    try:
+    from benchmark.results import forget_said, open_claims
+
+    try:  # the grid's warnings claimed by its workers (all on this machine), opened as they start (not before the
+        # planning above: stopped there, it was left); removed by _collect, or below
+        open_claims(grid_id)
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
     except BaseException:  # stopped (Ctrl-C, SIGTERM), or the driver's own error: no _collect to remove the claims

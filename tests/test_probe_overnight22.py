@@ -151,3 +151,33 @@ def test_a_stopped_local_driver_says_no_checkpoint_is_saved_with_checkpoints_off
         assert "saves a checkpoint" not in said and "from iteration 0" in said, said
     else:
         assert said.endswith("saves a checkpoint first"), said
+
+
+def test_a_local_driver_stopped_while_it_plans_its_workers_leaves_no_claim_folder(tmp_path, monkeypatch):
+    """The local driver opened its grid's claim folder (``plbench-said-<grid>`` in the temp folder, naming its
+    process) before planning its workers — decoding the images they share takes minutes on a big set — and removed it
+    only once they had started: a Ctrl-C or an error there left the folder, for good in a long-lived process (a
+    notebook calling the API), and kept the file of the images it shares with them (an unlinked file of up to the
+    decoded set's size) open. The folder is opened just before the workers start, the file closed when stopped."""
+    import tempfile
+
+    import benchmark.executors as ex
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
+
+    def planned(todo):
+        raise KeyboardInterrupt  # Ctrl-C while the driver plans
+
+    shared = tempfile.TemporaryFile()
+
+    class Data:  # the driver's decoded images, written for its workers to map
+        def share(self, specs):
+            return shared, ("/proc/self/fd/0", ())
+
+    monkeypatch.setattr(ex, "_planned", planned)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_local(_grid((0, 1)), tmp_path / "r", ("psnr",), "cpu", workers=2, logger="none", data=Data())
+    assert not list((tmp_path / "tmp").glob("plbench-said-*"))
+    assert shared.closed
