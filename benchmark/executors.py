@@ -1244,18 +1244,19 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         from benchmark.progress import GridProgress, Monitor, log_to_bars
         from benchmark.results import ResultsStore, open_claims
 
-        # the grid's warnings claimed by its tasks on this machine, removed by _collect (or below, stopped before): a
-        # SLURM job (own_log) claims none, so its driver opens none
-        open_claims(units[0].grid_id if units else "")
-        refs = [remote.remote(u) for u in units]
-
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)
-        monitor, results, done = Monitor(bars), [], False
+        monitor, results, done, refs = Monitor(bars), [], False, []
         try:
+            # the grid's warnings claimed by its tasks on this machine, removed by _collect (or below, stopped before:
+            # a Ctrl-C while the tasks are submitted too, those submitted cancelled): a SLURM job (own_log) claims
+            # none, so its driver opens none
+            open_claims(units[0].grid_id if units else "")
+            for u in units:
+                refs.append(remote.remote(u))
             with log_to_bars(progress):
                 for unit, ref in zip(units, refs):
                     while not ray.wait([ref], num_returns=1, timeout=RAY_POLL_S)[0]:

@@ -181,3 +181,42 @@ def test_a_local_driver_stopped_while_it_plans_its_workers_leaves_no_claim_folde
         ex.execute_local(_grid((0, 1)), tmp_path / "r", ("psnr",), "cpu", workers=2, logger="none", data=Data())
     assert not list((tmp_path / "tmp").glob("plbench-said-*"))
     assert shared.closed
+
+
+def test_a_ray_driver_stopped_while_it_submits_its_tasks_cancels_those_submitted_and_leaves_no_claim_folder(
+        tmp_path, monkeypatch):
+    """The Ray driver opened its grid's claim folder and submitted every task before its try: a Ctrl-C while it
+    submitted a big grid's tasks (one per run: seconds) left the claim folder and cancelled none of the tasks already
+    submitted, which ran on without a driver to say so (on a cluster: until its job ended). They are cancelled (and
+    waited for to checkpoint) as when stopped later, and the folder removed."""
+    import tempfile
+
+    from test_probe_ray7 import FakeRay
+
+    import benchmark.executors as ex
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+
+    class Stopped(FakeRay):
+        cancelled: list = []
+
+        def remote(self, **opts):
+            def submit(unit):
+                if self.units:  # the second task: Ctrl-C
+                    raise KeyboardInterrupt
+                self.units.append(unit)
+                return unit
+
+            return lambda fn: type("Remote", (), {"remote": staticmethod(submit)})
+
+        def cancel(self, ref):
+            self.cancelled.append(ref)
+
+    ray = Stopped({})
+    monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
+    monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_ray(_grid((0, 1, 2)), tmp_path / "r", ("psnr",), "cpu", split="run", logger="none")
+    assert len(ray.units) == 1 and Stopped.cancelled == ray.units, (ray.units, Stopped.cancelled)
+    assert not list((tmp_path / "tmp").glob("plbench-said-*"))
