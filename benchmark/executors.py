@@ -1620,6 +1620,24 @@ class SlurmLedger:
         queued_set = set(queued)
         return [c for c in configs if c not in queued_set]
 
+    def forget(self, jobs: set[str]) -> None:
+        """Drop ``jobs`` (job ids as submitit gives them), cancelled by this driver, from the ledger: their runs are
+        submitted by the next driver. Under the submission lock if it is free at once; another driver submitting
+        (holding it) keeps its own record, and checks these jobs with ``sacct`` as before."""
+        from benchmark.results import RunLock, atomic_write_json
+
+        lock = RunLock.acquire(self.lock_path)
+        if isinstance(lock, str):  # held by another driver: not waited for on a Ctrl-C
+            return
+        with lock:
+            data = self.read()
+            runs = {rid: j for rid, j in data["runs"].items() if j not in jobs}
+            if len(runs) == len(data["runs"]):
+                return
+            at = {j: t for j, t in data["at"].items() if j not in jobs}
+            atomic_write_json(self.path, {"runs": runs, "at": at,
+                                          **({"pending": data["pending"]} if data["pending"] else {})})
+
     def record(self, units: list, jobs: list, ids: dict, token: str = "") -> None:
         """Save each unit's own runs against its job, keeping earlier entries whose jobs still run; the submission
         ``token`` (:meth:`intend`) is no longer pending."""
@@ -1951,7 +1969,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the line only
             what = "a run in progress resumes from the checkpoint it saves as it stops, one not begun starts then"
         log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"), what)
-        _cancel(jobs, cluster or "slurm")
+        if _cancel(jobs, cluster or "slurm") and ledger:  # they will not run: the same command, run again at once,
+            with contextlib.suppress(Exception):  # submits their runs (the controller lists them COMPLETING a while,
+                ledger.forget({str(job.job_id) for job in jobs})  # sacct lags)
         raise
     finally:
         bars.close()
@@ -1992,22 +2012,27 @@ def _cancelled_said(configs: list, store_root) -> str:
     return "; ".join(said) or "every run of the cancelled jobs is finished"
 
 
-def _cancel(jobs: list, cluster: str) -> None:
+def _cancel(jobs: list, cluster: str) -> bool:
     """Cancel submitit's ``jobs``: on SLURM one ``scancel`` naming each array (or plain job) once — submitit's
     ``job.cancel`` is one ``scancel`` per task, waited for in turn (minutes for a grid of one job per run, and a
-    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job."""
+    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job. Whether
+    every job was cancelled (no error met)."""
     import subprocess
 
     if cluster == "slurm" and jobs:
         bases = sorted({str(job.job_id).split("_")[0] for job in jobs})
         try:
             subprocess.run(["scancel", *bases], capture_output=True, timeout=120, check=True)
-            return
+            return True
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
+    ok = True
     for job in jobs:
-        with contextlib.suppress(Exception):
+        try:
             job.cancel(check=False)
+        except Exception:  # noqa: BLE001 - the others are cancelled all the same
+            ok = False
+    return ok
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -15,7 +15,8 @@ def _grid(seeds):
     return list(build_configs(spec)[0])
 
 
-def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, checkpoint=None, again=False) -> str:
+def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, checkpoint=None, again=False,
+                          cluster="local") -> str:
     """A SLURM driver (submitit's local cluster, monkeypatched) of one job per run: one job done, ``begun`` jobs whose
     run had begun (its folder made), ``pending`` jobs SLURM never started; Ctrl-C while it polls (``again``: a second
     one while it reads the store for its warning). Its warning."""
@@ -41,9 +42,9 @@ def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, check
         def result(self):
             return {"summary": {"trained": 1}}
 
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], "local"))
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], cluster))
     cancelled = []
-    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs))
+    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs) or True)
 
     def sleep(s):
         raise KeyboardInterrupt
@@ -57,7 +58,7 @@ def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, check
     logging.getLogger("benchmark.executors").addHandler(handler)
     try:
         with pytest.raises(KeyboardInterrupt):
-            ex.execute_slurm(configs, store.root, ("psnr",), "cpu", cluster="local", checkpoint=checkpoint,
+            ex.execute_slurm(configs, store.root, ("psnr",), "cpu", cluster=cluster, checkpoint=checkpoint,
                              logger="none")
     finally:
         logging.getLogger("benchmark.executors").removeHandler(handler)
@@ -220,3 +221,19 @@ def test_a_ray_driver_stopped_while_it_submits_its_tasks_cancels_those_submitted
         ex.execute_ray(_grid((0, 1, 2)), tmp_path / "r", ("psnr",), "cpu", split="run", logger="none")
     assert len(ray.units) == 1 and Stopped.cancelled == ray.units, (ray.units, Stopped.cancelled)
     assert not list((tmp_path / "tmp").glob("plbench-said-*"))
+
+
+def test_a_stopped_slurm_driver_forgets_the_jobs_it_cancelled_so_the_same_command_submits_their_runs(
+        tmp_path, monkeypatch):
+    """The store's SLURM ledger (.slurm-jobs.json) kept the runs of the jobs a stopped driver had just cancelled: the
+    same command run again at once (as the stop says) took them as 'queued or running in SLURM, submitted by an
+    earlier driver: not submitted again' while the controller still listed them COMPLETING (no accounting: squeue),
+    or sacct did not list them yet (for up to SLURM_ACCOUNTING_LAG_S after sbatch) — and left them unfinished. Once
+    its scancel succeeded the driver drops its jobs from the ledger."""
+    import json
+
+    import benchmark.executors as ex
+
+    _stopped_slurm_driver(tmp_path, monkeypatch, begun=1, pending=1, cluster="slurm")
+    ledger = json.loads((tmp_path / "r" / ex.SLURM_LEDGER).read_text())
+    assert not ledger["runs"], ledger
