@@ -958,47 +958,53 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
-    from benchmark.results import forget_said, open_claims
-
-    open_claims(grid_id)  # the grid's warnings claimed by its workers (all on this machine); removed by _collect
     per_worker_threads = worker_threads(workers, threads)
     # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
     # them N times more, each holding (or spilling to a file of its own) a copy
     shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
-    units, envs = [], []
-    plan = _planned(todo)
-    holdouts, overlaps = _holdouts(data, todo), _overlaps(data, todo)  # the driver's, once for every worker
-    from benchmark.data import decoded_in_ram_bytes
+    try:  # stopped while planning (Ctrl-C): the shared images' file is closed, not kept by a long-lived process
+        units, envs = [], []
+        plan = _planned(todo)
+        holdouts, overlaps = _holdouts(data, todo), _overlaps(data, todo)  # the driver's, once for every worker
+        from benchmark.data import decoded_in_ram_bytes
 
-    # a worker maps the driver's decoded images (shared, above); one that cannot decodes its own copy, on 1/N of the
-    # decoded-pixel budget, so N such copies stay within it
-    ram_mb = f"{decoded_in_ram_bytes() / 2**20 / workers:.6g}"
-    for i in range(workers):
-        env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
-                                      "MKL_NUM_THREADS": str(per_worker_threads), "PLBENCH_DECODED_RAM_MB": ram_mb}
-        device = device_spec
-        if gpus:
-            env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
-            device = "cuda"  # the one GPU this worker sees
-        order = shard_order(todo, i, workers)  # the grid's runs left (all of them the first time)
-        own = len(todo[i::workers])
-        units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
-                              progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
-                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
-                              grid=tuple(configs), grid_workers=workers, logger=logger,
-                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
-                              decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps,
-                              said=said))
-        envs.append(env)
-    placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
-                 else f"CPU, {plural(per_worker_threads, 'thread')} each")
-    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
+        # a worker maps the driver's decoded images (shared, above); one that cannot decodes its own copy, on 1/N of the
+        # decoded-pixel budget, so N such copies stay within it
+        ram_mb = f"{decoded_in_ram_bytes() / 2**20 / workers:.6g}"
+        for i in range(workers):
+            env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
+                                          "MKL_NUM_THREADS": str(per_worker_threads), "PLBENCH_DECODED_RAM_MB": ram_mb}
+            device = device_spec
+            if gpus:
+                env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
+                device = "cuda"  # the one GPU this worker sees
+            order = shard_order(todo, i, workers)  # the grid's runs left (all of them the first time)
+            own = len(todo[i::workers])
+            units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
+                                  progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
+                                  threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
+                                  grid=tuple(configs), grid_workers=workers, logger=logger,
+                                  gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
+                                  planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
+                                  decoded=shared[1] if shared else (), holdouts=holdouts, overlaps=overlaps,
+                                  said=said))
+            envs.append(env)
+        placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
+                     else f"CPU, {plural(per_worker_threads, 'thread')} each")
+        log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
+    except BaseException:
+        if shared:
+            shared[0].close()
+        raise
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
     bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
                         policy=checkpoint)
-    try:
+    from benchmark.results import forget_said, open_claims
+
+    try:  # the grid's warnings claimed by its workers (all on this machine), opened as they start (not before the
+        # planning above: stopped there, it was left); removed by _collect, or below
+        open_claims(grid_id)
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
     except BaseException:  # stopped (Ctrl-C, SIGTERM), or the driver's own error: no _collect to remove the claims
@@ -1076,7 +1082,11 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
                 for i in range(len(procs))]
     except KeyboardInterrupt:
-        log.warning("stopping %s; each saves a checkpoint first", plural(sum(p.is_alive() for p, _ in procs), "worker"))
+        alive = sum(p.is_alive() for p, _ in procs)
+        off = any(u.checkpoint is not None and not u.checkpoint.enabled for u in units)  # None: the default, on
+        log.warning("stopping %s; %s", plural(alive, "worker"),
+                    "checkpoints are off: a run in progress starts again from iteration 0" if off
+                    else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
         for p, _ in procs:
             if p.is_alive():
                 # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT
@@ -1234,18 +1244,19 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         from benchmark.progress import GridProgress, Monitor, log_to_bars
         from benchmark.results import ResultsStore, open_claims
 
-        # the grid's warnings claimed by its tasks on this machine, removed by _collect (or below, stopped before): a
-        # SLURM job (own_log) claims none, so its driver opens none
-        open_claims(units[0].grid_id if units else "")
-        refs = [remote.remote(u) for u in units]
-
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)
-        monitor, results, done = Monitor(bars), [], False
+        monitor, results, done, refs = Monitor(bars), [], False, []
         try:
+            # the grid's warnings claimed by its tasks on this machine, removed by _collect (or below, stopped before:
+            # a Ctrl-C while the tasks are submitted too, those submitted cancelled): a SLURM job (own_log) claims
+            # none, so its driver opens none
+            open_claims(units[0].grid_id if units else "")
+            for u in units:
+                refs.append(remote.remote(u))
             with log_to_bars(progress):
                 for unit, ref in zip(units, refs):
                     while not ray.wait([ref], num_returns=1, timeout=RAY_POLL_S)[0]:
@@ -1609,6 +1620,24 @@ class SlurmLedger:
         queued_set = set(queued)
         return [c for c in configs if c not in queued_set]
 
+    def forget(self, jobs: set[str]) -> None:
+        """Drop ``jobs`` (job ids as submitit gives them), cancelled by this driver, from the ledger: their runs are
+        submitted by the next driver. Under the submission lock if it is free at once; another driver submitting
+        (holding it) keeps its own record, and checks these jobs with ``sacct`` as before."""
+        from benchmark.results import RunLock, atomic_write_json
+
+        lock = RunLock.acquire(self.lock_path)
+        if isinstance(lock, str):  # held by another driver: not waited for on a Ctrl-C
+            return
+        with lock:
+            data = self.read()
+            runs = {rid: j for rid, j in data["runs"].items() if j not in jobs}
+            if len(runs) == len(data["runs"]):
+                return
+            at = {j: t for j, t in data["at"].items() if j not in jobs}
+            atomic_write_json(self.path, {"runs": runs, "at": at,
+                                          **({"pending": data["pending"]} if data["pending"] else {})})
+
     def record(self, units: list, jobs: list, ids: dict, token: str = "") -> None:
         """Save each unit's own runs against its job, keeping earlier entries whose jobs still run; the submission
         ``token`` (:meth:`intend`) is no longer pending."""
@@ -1933,10 +1962,16 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     except KeyboardInterrupt:
         off = (cluster == "debug" and checkpoint is not None and not checkpoint.enabled)  # in this process: no
         # RequeueableUnit saves none on the stop
-        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"),
-                    "checkpoints are off: a run in progress starts again from iteration 0" if off
-                    else "their checkpoints resume them")
-        _cancel(jobs, cluster or "slurm")
+        try:  # the store read for each run not finished: a second Ctrl-C meanwhile still cancels the jobs
+            what = ("checkpoints are off: a run in progress starts again from iteration 0" if off
+                    else _cancelled_said([c for i, u in enumerate(units) if i not in results for c in u.configs],
+                                         store_root))
+        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the line only
+            what = "a run in progress resumes from the checkpoint it saves as it stops, one not begun starts then"
+        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"), what)
+        if _cancel(jobs, cluster or "slurm") and ledger:  # they will not run: the same command, run again at once,
+            with contextlib.suppress(Exception):  # submits their runs (the controller lists them COMPLETING a while,
+                ledger.forget({str(job.job_id) for job in jobs})  # sacct lags)
         raise
     finally:
         bars.close()
@@ -1946,22 +1981,58 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     grid_id=units[0].grid_id if units else "")
 
 
-def _cancel(jobs: list, cluster: str) -> None:
+def _cancelled_said(configs: list, store_root) -> str:
+    """What the next command does with the runs of the SLURM jobs a stopped driver cancels (``configs``, those of the
+    jobs with no result yet): a run in progress (its folder made, not finished) saves a checkpoint as its job stops and
+    resumes from it; one not begun (an array task SLURM had not started, a run later in a shard job) has none, and
+    starts from iteration 0."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(store_root)
+    begun = not_begun = 0
+    for c in dict.fromkeys(configs):
+        rid = run_id(c)
+        try:
+            there = store.run_dir(rid).is_dir()
+        except OSError:
+            there = False
+        if not there:
+            not_begun += 1
+        elif (store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed"):
+            begun += 1
+    said = []
+    if begun:
+        said.append(f"{plural(begun, 'run')} in progress {agree(begun, 'saves a checkpoint', 'save checkpoints')} "
+                    f"as {agree(begun, 'its job stops', 'their jobs stop')} and {agree(begun, 'resumes', 'resume')} "
+                    "from it when the same command runs again")
+    if not_begun:
+        said.append(f"{plural(not_begun, 'run')} not begun yet (jobs SLURM had not started, runs later in a job) "
+                    f"{agree(not_begun, 'starts', 'start')} from iteration 0 then")
+    return "; ".join(said) or "every run of the cancelled jobs is finished"
+
+
+def _cancel(jobs: list, cluster: str) -> bool:
     """Cancel submitit's ``jobs``: on SLURM one ``scancel`` naming each array (or plain job) once — submitit's
     ``job.cancel`` is one ``scancel`` per task, waited for in turn (minutes for a grid of one job per run, and a
-    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job."""
+    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job. Whether
+    every job was cancelled (no error met)."""
     import subprocess
 
     if cluster == "slurm" and jobs:
         bases = sorted({str(job.job_id).split("_")[0] for job in jobs})
         try:
             subprocess.run(["scancel", *bases], capture_output=True, timeout=120, check=True)
-            return
+            return True
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
+    ok = True
     for job in jobs:
-        with contextlib.suppress(Exception):
+        try:
             job.cancel(check=False)
+        except Exception:  # noqa: BLE001 - the others are cancelled all the same
+            ok = False
+    return ok
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -85,6 +85,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
 
+@pytest.fixture(autouse=True)
+def _no_claim_folder_left():
+    """A test leaves no grid claim folder (``plbench-said-<grid>``, :func:`benchmark.results.open_claims`) of its own
+    process in the temp folder: one left (a test that stubs ``executors._collect``, which removes it) is removed and
+    the test fails, naming it — such folders piled up in /tmp, one per run of the suite. A test that needs the claims
+    kept points ``tempfile.tempdir`` into its ``tmp_path``."""
+    import shutil
+    import tempfile
+
+    tmp, mine = Path(tempfile.gettempdir()), str(os.getpid())  # before the test moves it
+    yield
+    left = []
+    for folder in tmp.glob("plbench-said-*"):
+        try:
+            if (folder / "driver").read_text().strip() == mine:
+                left.append(folder.name)
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another's, or removed meanwhile
+            continue
+    assert not left, f"the test left its grids' claim folders in {tmp}: {', '.join(left)}"
+
+
 @pytest.fixture
 def set5() -> Path:
     p = SHARED / "CSet5"

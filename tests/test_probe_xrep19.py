@@ -107,6 +107,7 @@ def test_a_grid_of_workers_warns_once_that_finished_log_cannot_be_written(tmp_pa
     it once, before the workers start, and they take it as said."""
     import dataclasses
     import logging
+    import tempfile
 
     from benchmark import executors, runner
     from benchmark.config import RunConfig, run_id
@@ -132,6 +133,8 @@ def test_a_grid_of_workers_warns_once_that_finished_log_cannot_be_written(tmp_pa
     monkeypatch.setattr(executors, "check_local_memory", lambda *a, **k: None)
     monkeypatch.setattr(executors, "_run_processes", run_processes)
     monkeypatch.setattr(executors, "_collect", lambda *a, **k: None)
+    (tmp_path / "tmp").mkdir()  # the grid's claim folder (never removed: _collect is stubbed) kept out of /tmp
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     with caplog.at_level(logging.WARNING):
         executors.execute_local(cfgs, root, ("psnr",), "cpu", workers=3)
     said = [r.getMessage() for r in caplog.records if "could not note in" in r.getMessage()]

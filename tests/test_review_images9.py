@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 
 import torch
 
@@ -48,6 +49,8 @@ def test_local_workers_share_the_decoded_pixel_budget(monkeypatch, tmp_path, ima
     monkeypatch.setattr(ex, "_run_processes",
                         lambda units, envs, monitor=None: seen.append([e.get("PLBENCH_DECODED_RAM_MB") for e in envs]))
     monkeypatch.setattr(ex, "_collect", lambda *a, **kw: None)
+    (tmp_path / "tmp").mkdir()  # the grid's claim folder (never removed: _collect is stubbed) kept out of /tmp
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=16,
                     batch_size=2, device="cpu", metrics=("psnr",), budget_check=False,
                     train_data=(str(image_folder),), test_data=(str(image_folder),))
