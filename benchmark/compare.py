@@ -168,12 +168,12 @@ def field_weights_note(metas: list[dict], loss: str) -> str:
     ``none`` whatever ``--backbone-weights`` they were run with, so :func:`_field_weights` has none to follow: which
     weights its terms that take weights and name none get (random), and the spec that trains them on pretrained ones.
     "" where the field has a deep loss's weights to take, or the loss takes none or names its own."""
-    from benchmark.lossfn import Term, parse_loss_spec, takes_weights
+    from benchmark.lossfn import Term, parse_loss_spec
 
     if any(str(m["config"].get("backbone_weights", "random")) != "none" for m in metas):
         return ""
     terms = parse_loss_spec(loss)
-    open_ = [i for i, t in enumerate(terms) if takes_weights(t.name) and "weights" not in dict(t.kwargs)]
+    open_ = [i for i, t in enumerate(terms) if "weights" not in dict(t.kwargs) and _pretrained_changes(t)]
     if not open_:
         return ""
     spec = " + ".join(str(Term(t.weight, t.name, (*t.kwargs, ("weights", "pretrained"))) if i in open_ else t)
@@ -181,6 +181,27 @@ def field_weights_note(metas: list[dict], loss: str) -> str:
     return (f"{loss} trains on random backbone weights: the field's runs here are pixel losses alone, which record "
             "no backbone weights to follow (whatever --backbone-weights they were run with); to train it on "
             f'pretrained weights, compare --loss "{spec}"')
+
+
+def _pretrained_changes(term) -> bool:
+    """Would ``weights='pretrained'`` give this spec term other weights than the random ones a pixel-only field
+    leaves it? Only where it then loads a pretrained file — a trunk's download or a checkpoint, not a file shipped in
+    a package (lpips' heads, read either way): not gpl (its random VGG is the method, whatever ``weights``), nor the
+    pixel-only ``pdl(layers=())`` (no backbone), nor a trunk no published file exists for (``vgg(arch='tinycnn')``)."""
+    from dataclasses import replace
+
+    from benchmark.backbones import NoPretrainedWeights
+    from benchmark.lossfn import takes_weights
+    from benchmark.weights import get_file, loss_checkpoints, loss_weight_keys
+
+    if not takes_weights(term.name):
+        return False
+    one = str(replace(term, weight=1.0))
+    try:
+        keys, refs = loss_weight_keys(one), loss_checkpoints(one)
+    except NoPretrainedWeights:
+        return False
+    return bool(refs) or any(not get_file(k).subdir.startswith("package:") for k in keys)
 
 
 def _config_from(meta: dict, loss: str, seed: int, data, device_type: str, field: list[dict] | None = None):

@@ -28,6 +28,9 @@ class _VGGFeatureLoss(FeatureLoss):
         super().__init__()
         self.layers = tuple(layers)
         self.criterion = criterion
+        if not self.layers:  # else refused below as 'layer_weights … got ()', an argument the user never gave
+            raise UserError(f"layers=() names no layer of {arch} to compare features at: give at least one, "
+                            f"e.g. layers=('relu2_2',)")
         given = layer_weights is not None  # () is not "none given": it was silently equal weights
         self.layer_weights = tuple(float(w) for w in layer_weights) if given else (1.0,) * len(self.layers)
         if len(self.layer_weights) != len(self.layers):
