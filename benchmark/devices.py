@@ -231,3 +231,24 @@ def busy(share, threads, cores=None) -> bool:
     if 0 < cores < math.inf:  # NaN compares false: no cap
         n = min(n, cores)  # half a core's quota: a share of 0.5 is all of it
     return math.isfinite(share) and share / n < min_cpu_share()
+
+
+def timed_busy(meta: dict) -> bool:
+    """Was run ``meta``'s ms/it (its ``meta.json``) timed while other work held the cores: :func:`busy` of its
+    ``cpu_share``, ``threads`` and ``cpu_cores``? False where it records no ``ms_per_it`` or no share (a GPU run, an
+    older run)."""
+    return (meta.get("ms_per_it") is not None and meta.get("cpu_share") is not None
+            and busy(meta.get("cpu_share"), meta.get("threads"), meta.get("cpu_cores")))
+
+
+def free_where_any(busy_runs, cells) -> list[bool]:
+    """Which runs a cost cell's ms/it is of: of each cell's runs, those timed with the cores free where the cell has
+    any, else all of them (a run timed while other work held the cores reads several times high: l1 charged 5× its
+    free run's time, above l2's; an estimate checked against one read ×25 off). ``busy_runs``: per run, whether it
+    was timed busy (:func:`timed_busy`); ``cells``: per run, its cell (any hashable: the dry run's (loss, task), the
+    cost table's (kind of device, task)), None where the run counts in none (untimed, another setting). The one rule
+    both the dry run's check of its estimate (:func:`benchmark.perf.measured_in_store`) and the cost table
+    (:func:`benchmark.stats.cost_table`) choose a cell's runs by."""
+    busy_runs, cells = list(busy_runs), list(cells)
+    free_cells = {c for c, b in zip(cells, busy_runs) if c is not None and not b}
+    return [c is not None and (not b or c not in free_cells) for c, b in zip(cells, busy_runs)]

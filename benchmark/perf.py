@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import MIN_CPU_SHARE, busy, free_where_any, timed_busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError
@@ -854,7 +854,7 @@ def measured_in_store(metas: list[dict], settings, kind: str,
     from benchmark.stats import device_kinds
 
     wanted = set(settings)
-    times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
+    cells, busy_runs, ms_of = [], [], []
     runs = [(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas] + ([machine] if machine else [])
     # as the cost table tells them (a run recorded before the CPU's model was: its machine's, this one's too)
     kinds = device_kinds(*zip(*runs))[:len(metas)] if runs else []
@@ -865,14 +865,15 @@ def measured_in_store(metas: list[dict], settings, kind: str,
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
         if key in wanted and run_kind == kind:
-            busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"),
-                                                                m.get("cpu_cores"))
-            times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))
+            cells.append((key[1], key[0]))
+            busy_runs.append(timed_busy(m))
+            ms_of.append(float(ms))
+    counted = free_where_any(busy_runs, cells)  # the cost table's rule (benchmark.stats.cost_table), one place
     out = {}
-    for k, v in sorted(times.items()):
-        free = [ms for b, ms in v if not b]
-        picked = free or [ms for _, ms in v]
-        out[k] = (statistics.median(picked), len(picked), not free)
+    for cell in sorted(set(cells)):
+        picked = [ms for c, ms, n in zip(cells, ms_of, counted) if n and c == cell]
+        out[cell] = (statistics.median(picked), len(picked),
+                     all(b for c, b in zip(cells, busy_runs) if c == cell))
     return out
 
 

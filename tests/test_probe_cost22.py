@@ -1,0 +1,67 @@
+"""Probe of the cost side, 2026-12-07 (second pass): one rule for which runs a cost cell's ms/it is of, the
+busy-machine check on a many-core host, and the figures a user quotes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import scipy.stats  # noqa: F401 - the statistics' own import, at collection rather than in the first test's time
+
+from benchmark import stats as S
+
+_SETTING = ("denoise", "l1", "tiny", 8, 64, False)
+
+
+def _meta(i: int, ms: float, share=None, threads: int = 1, name: str = "AMD EPYC") -> dict:
+    """A finished l1 denoise run's meta.json on a CPU, timed in the steady state; ``share``: its cpu_share (None:
+    none recorded, as an older run's)."""
+    m = {"run_id": f"r{i}", "status": "ok", "device": "cpu", "device_name": name, "threads": threads,
+         "ms_per_it": ms, "timing_excluded": {},
+         "config": {"task": "denoise", "loss": "l1", "net": "tiny", "batch_size": 8, "crop": 64, "compile": False,
+                    "seed": i}}
+    return m if share is None else {**m, "cpu_share": share, "cpu_cores": 64.0}
+
+
+def _cost_cell(metas: list[dict], kind: str) -> tuple[float, int]:
+    """The cost table's ms/it of l1 on denoise on ``kind`` (its per-device median where the cell has several kinds)
+    and how many busy runs it left out."""
+    row = S.cost_table(metas)[1].iloc[0]
+    if not row["ms_per_it_by_device"]:
+        return float(row["ms_per_it"]), int(row["busy_left_out"])
+    part = next(p for p in row["ms_per_it_by_device"].split("; ") if p.startswith(kind))
+    return float(re.search(r"\) ([\d.]+) ms/it", part).group(1)), int(row["busy_left_out"])
+
+
+@pytest.mark.parametrize("store", [
+    "all busy", "mixed", "no share recorded", "one free among busy", "two kinds, free on one"])
+def test_the_dry_run_and_the_cost_table_choose_a_cell_s_runs_alike(monkeypatch, store):
+    """Was: the rule 'a cell's runs timed with the cores free where it has any, else all' was written twice, over
+    lists in perf.measured_in_store and over masks in stats.cost_table, each with its own busy test of a meta. Now
+    one function (benchmark.devices.free_where_any, of benchmark.devices.timed_busy's flags) chooses for both, and
+    they give the same median on odd stores: all busy, mixed, none recording a share, two kinds of device."""
+    from benchmark.devices import free_where_any
+    from benchmark.perf import measured_in_store
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    metas = {"all busy": [_meta(0, 50.0, 0.2), _meta(1, 70.0, 0.1)],
+             "mixed": [_meta(0, 50.0, 0.2), _meta(1, 10.0, 0.95), _meta(2, 12.0, 0.9), _meta(3, 60.0, 0.3)],
+             "no share recorded": [_meta(0, 50.0), _meta(1, 10.0), _meta(2, 20.0)],
+             "one free among busy": [_meta(0, 50.0, 0.2), _meta(1, 10.0), _meta(2, 40.0, 0.4)],
+             "two kinds, free on one": [_meta(0, 50.0, 0.2), _meta(1, 10.0, 0.95),
+                                        _meta(2, 80.0, 0.2, threads=2), _meta(3, 90.0, 0.3, threads=2)]}[store]
+    want = {"all busy": (60.0, True), "mixed": (11.0, False), "no share recorded": (20.0, False),
+            "one free among busy": (10.0, False), "two kinds, free on one": (10.0, False)}[store]
+    left = {"all busy": 0, "mixed": 2, "no share recorded": 0, "one free among busy": 2,
+            "two kinds, free on one": 1}[store]
+    for threads in sorted({m["threads"] for m in metas}):
+        kind = S.device_kind("cpu", "AMD EPYC", threads)
+        ms, n, all_busy = measured_in_store(metas, [_SETTING], kind)[("l1", "denoise")]
+        cost, left_out = _cost_cell(metas, kind)
+        assert ms == cost, (store, kind, ms, cost)
+        if threads == 1:
+            assert (ms, all_busy) == want and left_out == left, (store, ms, all_busy, left_out)
+    of_kind = [m for m in metas if m["threads"] == 1]
+    flags = [m.get("cpu_share") is not None and m["cpu_share"] / 1 < 0.5 for m in of_kind]
+    assert free_where_any(flags, ["cell"] * len(flags)) == ([True] * len(flags) if all(flags)
+                                                            else [not f for f in flags])
