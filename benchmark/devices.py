@@ -212,6 +212,47 @@ def usable_cores() -> float:
     return cores
 
 
+#: where this process's threads' scheduler statistics are read (:func:`sched_times`; a module constant, for tests)
+PROC_TASKS = "/proc/self/task"
+
+
+def sched_times() -> tuple[float, float] | None:
+    """(seconds on a core, seconds runnable but waiting on a run queue for one) of this process's threads so far,
+    summed over ``/proc/self/task/*/schedstat``: how long its threads wanted a core another process held, which a
+    thread idle for want of work (a many-core host's step too small to split over all its threads) never adds to.
+    None where they cannot be read (not Linux, a kernel built without scheduler statistics)."""
+    import os
+
+    ran = waited = 0.0
+    try:
+        tasks = os.listdir(PROC_TASKS)
+    except OSError:
+        return None
+    read = 0
+    for tid in tasks:
+        try:
+            with open(f"{PROC_TASKS}/{tid}/schedstat") as f:
+                on_cpu, on_queue = f.read().split()[:2]
+            ran, waited, read = ran + int(on_cpu) / 1e9, waited + int(on_queue) / 1e9, read + 1
+        except (OSError, ValueError):  # a thread that ended meanwhile
+            continue
+    return (ran, waited) if read else None
+
+
+def waited_busy(ran: float, waited: float, wall: float) -> bool | None:
+    """Was a CPU timing of ``wall`` seconds taken while other work held the cores, judged by its process's threads'
+    scheduler statistics over it (:func:`sched_times`' differences): busy where, of the time they were runnable
+    (``ran`` on a core plus ``waited`` on a run queue), they had a core under :func:`min_cpu_share` of it. A thread
+    idle for want of work counts neither way, so a free 64-core host whose step keeps 12 of its 64 threads busy is
+    free (its share per thread, 0.19, read busy). None where they tell nothing of that timing — its threads runnable
+    under half its wall time (a CPU step keeps the calling thread runnable throughout; asleep, it waited on I/O or
+    another clock), or no wall time —, which :func:`busy` then judges by the share per thread; False where the
+    threshold is 0."""
+    if wall <= 0 or ran + waited < 0.5 * wall:
+        return None
+    return ran / (ran + waited) < min_cpu_share()
+
+
 def busy(share, threads, cores=None) -> bool:
     """Was a CPU timing taken while other work held the cores? ``share``: its process's CPU seconds ÷ wall seconds
     (``cpu_share`` in meta.json); ``threads``: the torch threads it ran on; ``cores``: the cores they could run on at

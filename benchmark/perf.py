@@ -37,7 +37,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.devices import MIN_CPU_SHARE, busy, free_where_any, timed_busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import (  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+    MIN_CPU_SHARE,
+    busy,
+    free_where_any,
+    sched_times,
+    timed_busy,
+    usable_cores,
+    waited_busy,
+)
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError
@@ -249,15 +257,21 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                     steps[n]()
             times = {n: [] for n in steps}
             cpu = dict.fromkeys(steps, 0.0)  # the process's CPU seconds over each candidate's timed steps
+            # its threads' seconds on a core and waiting for one over them (None: unreadable; _best_time's judgment)
+            waits: dict = {n: [0.0, 0.0] for n in steps} if dev.type == "cpu" and sched_times() else {}
             for _ in range(reps):
                 for n in steps:
                     doing = n
                     _sync(dev)
+                    s0 = sched_times() if waits else None
                     t0, c0 = time.perf_counter(), time.process_time()
                     steps[n]()
                     _sync(dev)
                     times[n].append(time.perf_counter() - t0)
                     cpu[n] += time.process_time() - c0
+                    if s0 is not None and (s1 := sched_times()) is not None:
+                        waits[n][0] += s1[0] - s0[0]
+                        waits[n][1] += s1[1] - s0[1]
             med = {n: statistics.median(v) for n, v in times.items()}
             gflops = {}
             for n in steps:
@@ -297,12 +311,15 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 # both, interleaved) — not the ratio of the medians beside × L1's median of ratios
                 x_naive = statistics.median(t / b for t, b in zip(times[n], times[ref])) if ref else None
                 allocated, reserved = peaks.get(n, (None, None))
+                # as _best_time judges the dry run's, over the same steps as the share
+                judged = waited_busy(*waits[n], sum(times[n])) if n in waits else None
                 rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired), x_naive,
                                     allocated, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
                                     x_l1_iqr=ratio, cpu_share=share, peak_mem_reserved_mb=reserved,
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
-                                    and busy(share, torch.get_num_threads(), cores)))
+                                    and (judged if judged is not None else busy(share, torch.get_num_threads(),
+                                                                                 cores))))
     except Exception as exc:
         from benchmark.errors import is_out_of_memory, oom_summary
 
@@ -529,20 +546,29 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
     """The fastest of ``reps`` calls: a machine shared with other jobs slows calls down at random
     (several-fold when threads are preempted), never speeds them up. On a CPU, a fastest call (of
     :data:`MIN_JUDGED_S` or more) during which the process had less than :data:`MIN_CPU_SHARE` of a core per torch
-    thread (:func:`benchmark.devices.busy`) is counted in :data:`_CONTENDED`."""
-    times, share = [], 1.0
+    thread (:func:`benchmark.devices.busy`) is counted in :data:`_CONTENDED` — where the scheduler's statistics of
+    its threads can be read, one whose threads, while runnable, had a core under that share of the time
+    (:func:`benchmark.devices.waited_busy`: threads idle for want of work, a many-core host's, are not other work)."""
+    times, share, waits = [], 1.0, None
+    cpu_dev = dev.type == "cpu"
     for _ in range(reps):
         _sync(dev)
+        s0 = sched_times() if cpu_dev else None
         t0, c0 = time.perf_counter(), time.process_time()
         fn()
         _sync(dev)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        s1 = sched_times() if s0 is not None else None
         if not times or wall < min(times):
             share = cpu / wall if wall > 0 else 1.0
+            waits = (s1[0] - s0[0], s1[1] - s0[1], wall) if s1 is not None else None
         times.append(wall)
     # a GPU's wait has no CPU time; a container's CPU quota caps the threads that can run at once (usable_cores)
-    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and busy(share, torch.get_num_threads(), usable_cores()):
-        _CONTENDED[0] += 1
+    if cpu_dev and min(times) >= MIN_JUDGED_S:
+        judged = waited_busy(*waits) if waits is not None else None
+        if judged is None:
+            judged = busy(share, torch.get_num_threads(), usable_cores())
+        _CONTENDED[0] += judged
     return min(times)
 
 

@@ -65,3 +65,81 @@ def test_the_dry_run_and_the_cost_table_choose_a_cell_s_runs_alike(monkeypatch, 
     flags = [m.get("cpu_share") is not None and m["cpu_share"] / 1 < 0.5 for m in of_kind]
     assert free_where_any(flags, ["cell"] * len(flags)) == ([True] * len(flags) if all(flags)
                                                             else [not f for f in flags])
+
+
+class _Host:
+    """A many-core host seen through the dry run's seams: its clock, its process's CPU time and its threads'
+    scheduler statistics (seconds on a core, seconds runnable but waiting for one). Each call of :meth:`step` lasts
+    50 ms of wall time during which ``running`` of the process's threads run and ``waiting`` of them wait on a run
+    queue (other work holding the cores)."""
+
+    def __init__(self, running: float, waiting: float):
+        self.t = self.cpu = self.ran = self.waited = 0.0
+        self.running, self.waiting = running, waiting
+
+    def step(self) -> None:
+        self.t += 0.05
+        self.cpu += 0.05 * self.running
+        self.ran += 0.05 * self.running
+        self.waited += 0.05 * self.waiting
+
+    def clock(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(perf_counter=lambda: self.t, process_time=lambda: self.cpu)
+
+
+@pytest.mark.parametrize("running, waiting, busy", [
+    (12.0, 0.0, False),  # a free 64-core box whose step keeps 12 of its 64 threads busy (small layers): no one waits
+    (12.0, 40.0, True),  # a loaded one: 40 of its threads' worth runnable but waiting for a core the others hold
+    (40.0, 0.0, False),  # free, the step filling most threads
+    (30.0, 34.0, True),  # loaded though the process's share alone (30 of 64 cores: 0.47 a thread) is near the line
+])
+def test_a_many_core_host_s_timing_is_judged_busy_by_its_threads_waiting_not_by_their_idleness(
+        monkeypatch, running, waiting, busy):
+    """Was: a CPU timing was judged busy where its process had under half a core per torch thread (cpu_share ÷
+    threads), unconfirmed on many-core machines: on a free 64-core host whose step kept 12 of its 64 threads busy
+    (layers too small to split 64 ways; the rest idle, waiting for work, not for a core) the dry run read 'measured
+    while this machine was busy', kept none of its step times and measured them all again at every dry run. Now,
+    where the kernel's scheduler statistics can be read (/proc/self/task/*/schedstat), a timing is busy where the
+    process's threads, while runnable, had a core under PLBENCH_MIN_CPU_SHARE of the time (waited on a run queue the
+    rest): idle threads count neither way; elsewhere the share per thread, as before."""
+    import torch
+
+    from benchmark import perf
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    host = _Host(running, waiting)
+    monkeypatch.setattr(perf, "time", host.clock())
+    monkeypatch.setattr(perf, "sched_times", lambda: (host.ran, host.waited))
+    monkeypatch.setattr(perf, "usable_cores", lambda: 64.0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 64)
+    before = perf._CONTENDED[0]
+    assert perf._best_time(host.step, torch.device("cpu"), 3) == pytest.approx(0.05)
+    assert (perf._CONTENDED[0] - before == 1) is busy, (running, waiting)
+
+
+def test_plbench_perf_judges_a_many_core_host_s_rows_as_the_dry_run_does(monkeypatch):
+    """plbench perf's rows on a free 64-core host whose steps keep 12 of 64 threads busy: none said 'timed while this
+    process had under 0.5 of a core per torch thread' (each row's threads waited for no core); the same host loaded
+    (40 threads' worth waiting) marks them, as the dry run's judgment (_best_time) does."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from benchmark import perf
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    monkeypatch.setattr(perf, "_warm_process", lambda *a, **k: None)
+    monkeypatch.setattr(perf, "usable_cores", lambda: 64.0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 64)
+    for waiting, busy in ((0.0, False), (40.0, True)):
+        host = _Host(12.0, waiting)
+        monkeypatch.setattr(perf, "time", host.clock())
+        monkeypatch.setattr(perf, "sched_times", lambda host=host: (host.ran, host.waited))
+        monkeypatch.setattr(perf, "harness_step", lambda name, host=host, **kw: (
+            host.step, SimpleNamespace(loss_fn=SimpleNamespace(provenance="none"))))
+        rows = perf.measure(["l2"], net="tiny", batch=1, crop=32, device="cpu", reps=3, warmup=0, naive=False,
+                            flops=False, images=[])
+        assert [r.busy for r in rows] == [busy, busy], (waiting, rows)
+        assert ("timed while" in perf.format_rows(rows, "header")) is busy
