@@ -275,11 +275,16 @@ def busy(share, threads, cores=None) -> bool:
 
 
 def timed_busy(meta: dict) -> bool:
-    """Was run ``meta``'s ms/it (its ``meta.json``) timed while other work held the cores: :func:`busy` of its
-    ``cpu_share``, ``threads`` and ``cpu_cores``? False where it records no ``ms_per_it`` or no share (a GPU run, an
-    older run)."""
-    return (meta.get("ms_per_it") is not None and meta.get("cpu_share") is not None
-            and busy(meta.get("cpu_share"), meta.get("threads"), meta.get("cpu_cores")))
+    """Was run ``meta``'s ms/it (its ``meta.json``) timed while other work held the cores? Where it records
+    ``cpu_runnable_share`` (its threads' share of a core while runnable, :func:`waited_busy`'s judgment), that under
+    :func:`min_cpu_share`; else :func:`busy` of its ``cpu_share``, ``threads`` and ``cpu_cores``. False where it
+    records no ``ms_per_it`` or no share (a GPU run, an older run)."""
+    if meta.get("ms_per_it") is None or meta.get("cpu_share") is None:
+        return False
+    runnable = meta.get("cpu_runnable_share")
+    if isinstance(runnable, (int, float)) and not isinstance(runnable, bool) and 0 <= runnable <= 1:
+        return runnable < min_cpu_share()
+    return busy(meta.get("cpu_share"), meta.get("threads"), meta.get("cpu_cores"))
 
 
 def free_where_any(busy_runs, cells) -> list[bool]:

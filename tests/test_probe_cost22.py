@@ -143,3 +143,62 @@ def test_plbench_perf_judges_a_many_core_host_s_rows_as_the_dry_run_does(monkeyp
                             flops=False, images=[])
         assert [r.busy for r in rows] == [busy, busy], (waiting, rows)
         assert ("timed while" in perf.format_rows(rows, "header")) is busy
+
+
+def test_a_run_on_a_free_many_core_host_is_not_recorded_busy_and_a_loaded_one_is(tmp_path, monkeypatch):
+    """Was: a run's meta.json was judged busy (cost table's timed_busy, the leaderboard's 'reads high' note, the dry
+    run's check marking it 'busy') by cpu_share per torch thread alone: a run on a free 64-core host whose step kept
+    12 of its 64 threads busy (cpu_share 12, 0.19 a thread) read busy. Now the run records ``cpu_runnable_share``,
+    its threads' share of a core while runnable over its steady iterations (every attempt's, carried by the
+    checkpoint), and is judged by it where recorded: that free host's run is not busy; resumed after an attempt on
+    a loaded one (threads waiting 3× as long as they ran), the whole run's share is of both attempts. The clocks
+    are the test's own."""
+    import torch
+    from conftest import steps_on_a_fake_clock
+
+    import benchmark.runner as R
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.devices import timed_busy
+    from benchmark.task import build_task
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    clock = steps_on_a_fake_clock(monkeypatch, (0.05, 0.6), kill_at=0)  # 12 of 64 threads' worth of CPU a step
+    clock.wait_rate = 0.0  # seconds its threads wait on a run queue per wall second
+    monkeypatch.setattr(R, "sched_times", lambda: (clock.cpu, clock.wall * clock.wait_rate))
+    monkeypatch.setattr(R, "usable_cores", lambda: 64.0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 64)
+    cfg = RunConfig(task="denoise", loss="l1", iterations=19, batch_size=1, crop=16, net="tiny")
+
+    def attempt(folder):
+        ck = Checkpointer(tmp_path / folder / "ck.pt", CheckpointPolicy(every=13, seconds=0),
+                          {"config": cfg.to_dict()})
+        r = R.train(cfg, build_task("denoise"), _images(), torch.device("cpu"), checkpoint=ck)
+        return {**R._cost(r), "threads": 64}
+
+    meta = attempt("free")
+    assert meta["cpu_share"] == pytest.approx(12.0) and meta["cpu_runnable_share"] == pytest.approx(1.0), meta
+    assert not timed_busy(meta)
+    assert timed_busy({k: v for k, v in meta.items() if k != "cpu_runnable_share"})  # the share per thread: 0.19
+
+    clock.per_step, clock.kill_at, clock.wait_rate = (0.05, 0.6), 14, 36.0  # loaded: 12 running, 36 waiting
+    with pytest.raises(RuntimeError, match="killed"):
+        attempt("resumed")  # checkpoint at 13, killed at 14
+    clock.kill_at, clock.wait_rate = 0, 0.0
+    meta = attempt("resumed")  # resumed at 13 on the host free again: 3 steady iterations
+    ran, waited = 0.6 * 13, 0.05 * 36.0 * 10  # 10 steady iterations loaded (after 3 of warm-up), 3 free
+    assert meta["cpu_runnable_share"] == pytest.approx(ran / (ran + waited), rel=0.05), meta
+    assert timed_busy(meta)
+
+
+
+def _images(n: int = 2, side: int = 32) -> list:
+    """``n`` random ``side``² colour training images (uint8 CHW)."""
+    import numpy as np
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, side, side), dtype=np.uint8)))
+            for k in range(n)]
