@@ -202,3 +202,18 @@ def _images(n: int = 2, side: int = 32) -> list:
     rng = np.random.default_rng(0)
     return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, side, side), dtype=np.uint8)))
             for k in range(n)]
+
+
+def test_the_busy_note_and_column_say_a_run_may_be_judged_by_its_threads_runnable_share(monkeypatch):
+    """A run judged busy by its cpu_runnable_share (its share per thread alone would pass) is named in the note,
+    which says what it was judged by, as costs.csv's column description does."""
+    from types import SimpleNamespace
+
+    from benchmark.export import reads_high_cost_lines
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    metas = [{**_meta(0, 50.0, 60.0, threads=64), "cpu_runnable_share": 0.3}, _meta(1, 10.0, 0.9)]
+    costs = S.cost_table(metas)[0]
+    assert costs["timed_busy"].tolist() == [1], costs
+    text = " ".join(reads_high_cost_lines(SimpleNamespace(costs=costs)))
+    assert "(l1) was timed while" in text and "runnable" in text and "cpu_runnable_share" in text, text
