@@ -379,8 +379,9 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
                      "sized by, as a run's peak_mem_reserved_mb)")
     if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
         lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
-                     "thread (other work held the cores): ms/step and it/s read high; × L1 and × naive compare steps "
-                     "interleaved under the same load")
+                     "thread, or, where the scheduler's statistics are read, its threads a core under that share of "
+                     "the time they were runnable (other work held the cores): ms/step and it/s read high; × L1 and "
+                     "× naive compare steps interleaved under the same load")
     return "\n".join(lines)
 
 

@@ -142,7 +142,8 @@ def test_plbench_perf_judges_a_many_core_host_s_rows_as_the_dry_run_does(monkeyp
         rows = perf.measure(["l2"], net="tiny", batch=1, crop=32, device="cpu", reps=3, warmup=0, naive=False,
                             flops=False, images=[])
         assert [r.busy for r in rows] == [busy, busy], (waiting, rows)
-        assert ("timed while" in perf.format_rows(rows, "header")) is busy
+        text = perf.format_rows(rows, "header")
+        assert ("timed while" in text) is busy and ("of the time they were runnable" in text) is busy, text
 
 
 def test_a_run_on_a_free_many_core_host_is_not_recorded_busy_and_a_loaded_one_is(tmp_path, monkeypatch):
