@@ -359,6 +359,16 @@ def _cudnn_benchmark(dev: torch.device):
     return torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else contextlib.nullcontext()
 
 
+def _sig3(v: float) -> str:
+    """``v`` to three significant figures in fixed notation, never fewer figures for being small: a CPU's 0.000279
+    TFLOP/s or a 3.1 MFLOP step's 0.00310 GFLOP (three decimals read them as 0.000 and 0.00); 100 or more whole."""
+    import math
+
+    if not v or not math.isfinite(v) or abs(v) >= 100:
+        return f"{v:.0f}"
+    return f"{v:.{max(0, 2 - math.floor(math.log10(abs(v))))}f}"
+
+
 def format_rows(rows: list[PerfRow], header: str) -> str:
     """The table ``plbench perf`` prints: medians over the reps, with ``IQR %`` (the step times' interquartile range
     in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
@@ -371,8 +381,10 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
         lines.append(f"{r.name:{width}s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
                      f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} "
-                     f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
-                     f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
+                     f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} "
+                     # three significant figures: a CPU's TFLOP/s read 0.000 with three decimals
+                     f"{_sig3(r.gflop_per_step) if r.gflop_per_step is not None else '–':>7s} "
+                     f"{_sig3(r.achieved_tflops) if r.achieved_tflops is not None else '–':>8s}  {r.provenance}")
     if any(r.peak_mem_mb is not None or r.peak_mem_reserved_mb is not None for r in rows):
         lines.append("peak MiB: GPU memory allocated by tensors at the peak of one step of the loss built alone; "
                      "rsv MiB: what the caching allocator reserved then (at least as much; what --workers-per-gpu is "

@@ -218,3 +218,20 @@ def test_the_busy_note_and_column_say_a_run_may_be_judged_by_its_threads_runnabl
     assert costs["timed_busy"].tolist() == [1], costs
     text = " ".join(reads_high_cost_lines(SimpleNamespace(costs=costs)))
     assert "(l1) was timed while" in text and "runnable" in text and "cpu_runnable_share" in text, text
+
+
+def test_plbench_perf_never_prints_a_nonzero_flop_rate_or_count_as_zero():
+    """Was: plbench perf's TFLOP/s column had three decimals: the tiny net's step on a CPU (0.06 GFLOP in 215 ms,
+    0.28 GFLOP/s) read '0.000' TFLOP/s, and a step under 5 MFLOP '0.00' GFLOP — a cost figure that reads as none.
+    Now both keep three significant figures however small."""
+    from benchmark import perf
+
+    row = perf.PerfRow("l1", 215.0, 1 / 0.215, 1.0, None, None, 0.06, 0.06 / 0.215 / 1e3, "none")
+    line = perf.format_rows([row], "header").splitlines()[-1]
+    assert "0.000279" in line and " 0.000 " not in line, line
+    row = perf.PerfRow("l1", 2.0, 500.0, 1.0, None, None, 0.0031, 0.0031 / 0.002 / 1e3, "none")
+    line = perf.format_rows([row], "header").splitlines()[-1]
+    assert "0.00310" in line and "0.00155" in line and " 0.00 " not in line, line
+    big = perf.PerfRow("vgg", 100.0, 10.0, 3.0, None, None, 1234.5, 12.345, "random")
+    line = perf.format_rows([big], "header").splitlines()[-1]
+    assert "1.23e+03" not in line and "1234" in line and "12.3" in line, line
