@@ -212,6 +212,47 @@ def usable_cores() -> float:
     return cores
 
 
+#: where this process's threads' scheduler statistics are read (:func:`sched_times`; a module constant, for tests)
+PROC_TASKS = "/proc/self/task"
+
+
+def sched_times() -> tuple[float, float] | None:
+    """(seconds on a core, seconds runnable but waiting on a run queue for one) of this process's threads so far,
+    summed over ``/proc/self/task/*/schedstat``: how long its threads wanted a core another process held, which a
+    thread idle for want of work (a many-core host's step too small to split over all its threads) never adds to.
+    None where they cannot be read (not Linux, a kernel built without scheduler statistics)."""
+    import os
+
+    ran = waited = 0.0
+    try:
+        tasks = os.listdir(PROC_TASKS)
+    except OSError:
+        return None
+    read = 0
+    for tid in tasks:
+        try:
+            with open(f"{PROC_TASKS}/{tid}/schedstat") as f:
+                on_cpu, on_queue = f.read().split()[:2]
+            ran, waited, read = ran + int(on_cpu) / 1e9, waited + int(on_queue) / 1e9, read + 1
+        except (OSError, ValueError):  # a thread that ended meanwhile
+            continue
+    return (ran, waited) if read else None
+
+
+def waited_busy(ran: float, waited: float, wall: float) -> bool | None:
+    """Was a CPU timing of ``wall`` seconds taken while other work held the cores, judged by its process's threads'
+    scheduler statistics over it (:func:`sched_times`' differences): busy where, of the time they were runnable
+    (``ran`` on a core plus ``waited`` on a run queue), they had a core under :func:`min_cpu_share` of it. A thread
+    idle for want of work counts neither way, so a free 64-core host whose step keeps 12 of its 64 threads busy is
+    free (its share per thread, 0.19, read busy). None where they tell nothing of that timing — its threads runnable
+    under half its wall time (a CPU step keeps the calling thread runnable throughout; asleep, it waited on I/O or
+    another clock), or no wall time —, which :func:`busy` then judges by the share per thread; False where the
+    threshold is 0."""
+    if wall <= 0 or ran + waited < 0.5 * wall:
+        return None
+    return ran / (ran + waited) < min_cpu_share()
+
+
 def busy(share, threads, cores=None) -> bool:
     """Was a CPU timing taken while other work held the cores? ``share``: its process's CPU seconds ÷ wall seconds
     (``cpu_share`` in meta.json); ``threads``: the torch threads it ran on; ``cores``: the cores they could run on at
@@ -231,3 +272,29 @@ def busy(share, threads, cores=None) -> bool:
     if 0 < cores < math.inf:  # NaN compares false: no cap
         n = min(n, cores)  # half a core's quota: a share of 0.5 is all of it
     return math.isfinite(share) and share / n < min_cpu_share()
+
+
+def timed_busy(meta: dict) -> bool:
+    """Was run ``meta``'s ms/it (its ``meta.json``) timed while other work held the cores? Where it records
+    ``cpu_runnable_share`` (its threads' share of a core while runnable, :func:`waited_busy`'s judgment), that under
+    :func:`min_cpu_share`; else :func:`busy` of its ``cpu_share``, ``threads`` and ``cpu_cores``. False where it
+    records no ``ms_per_it`` or no share (a GPU run, an older run)."""
+    if meta.get("ms_per_it") is None or meta.get("cpu_share") is None:
+        return False
+    runnable = meta.get("cpu_runnable_share")
+    if isinstance(runnable, (int, float)) and not isinstance(runnable, bool) and 0 <= runnable <= 1:
+        return runnable < min_cpu_share()
+    return busy(meta.get("cpu_share"), meta.get("threads"), meta.get("cpu_cores"))
+
+
+def free_where_any(busy_runs, cells) -> list[bool]:
+    """Which runs a cost cell's ms/it is of: of each cell's runs, those timed with the cores free where the cell has
+    any, else all of them (a run timed while other work held the cores reads several times high: l1 charged 5× its
+    free run's time, above l2's; an estimate checked against one read ×25 off). ``busy_runs``: per run, whether it
+    was timed busy (:func:`timed_busy`); ``cells``: per run, its cell (any hashable: the dry run's (loss, task), the
+    cost table's (kind of device, task)), None where the run counts in none (untimed, another setting). The one rule
+    both the dry run's check of its estimate (:func:`benchmark.perf.measured_in_store`) and the cost table
+    (:func:`benchmark.stats.cost_table`) choose a cell's runs by."""
+    busy_runs, cells = list(busy_runs), list(cells)
+    free_cells = {c for c, b in zip(cells, busy_runs) if c is not None and not b}
+    return [c is not None and (not b or c not in free_cells) for c, b in zip(cells, busy_runs)]

@@ -1141,8 +1141,9 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
                              for lab, n in zip(busy.loc[which, "label"], counts[which]))
 
         said = [f"{plural(int(busy['timed_busy'].sum()), 'run')} ({', '.join(map(str, busy['label']))}) was timed "
-                f"while its process had under {_min_cpu_share():g} of a core per thread (the machine busy with other "
-                "work; cpu_share in meta.json)"]
+                f"while its process had under {_min_cpu_share():g} of a core per thread, or its threads a core under "
+                "that share of the time they were runnable (the machine busy with other work; cpu_share, "
+                "cpu_runnable_share in meta.json)"]
         if (left > 0).any():
             said.append(f"left out of the median of {named(left > 0, left)}, which "
                         f"{agree(int((left > 0).sum()), 'has', 'have')} runs timed with the cores free"
@@ -2241,7 +2242,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
                              "before they were left out)",
         "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
-                      "per torch thread: ms/it reads high",
+                      "per torch thread, or (cpu_runnable_share recorded) their threads a core under that share of "
+                      "the time they were runnable: ms/it reads high",
         "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
                          "it has runs timed with the cores free on their task and kind of device",
         "timed_model_assumed": "its CPU runs whose meta.json names no CPU model (device_name x86_64, a Mac's arm or "

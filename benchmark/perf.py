@@ -37,7 +37,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.devices import MIN_CPU_SHARE, busy, usable_cores  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+from benchmark.devices import (  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
+    MIN_CPU_SHARE,
+    busy,
+    free_where_any,
+    sched_times,
+    timed_busy,
+    usable_cores,
+    waited_busy,
+)
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError
@@ -249,15 +257,21 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                     steps[n]()
             times = {n: [] for n in steps}
             cpu = dict.fromkeys(steps, 0.0)  # the process's CPU seconds over each candidate's timed steps
+            # its threads' seconds on a core and waiting for one over them (None: unreadable; _best_time's judgment)
+            waits: dict = {n: [0.0, 0.0] for n in steps} if dev.type == "cpu" and sched_times() else {}
             for _ in range(reps):
                 for n in steps:
                     doing = n
                     _sync(dev)
+                    s0 = sched_times() if waits else None
                     t0, c0 = time.perf_counter(), time.process_time()
                     steps[n]()
                     _sync(dev)
                     times[n].append(time.perf_counter() - t0)
                     cpu[n] += time.process_time() - c0
+                    if s0 is not None and (s1 := sched_times()) is not None:
+                        waits[n][0] += s1[0] - s0[0]
+                        waits[n][1] += s1[1] - s0[1]
             med = {n: statistics.median(v) for n, v in times.items()}
             gflops = {}
             for n in steps:
@@ -297,12 +311,15 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 # both, interleaved) — not the ratio of the medians beside × L1's median of ratios
                 x_naive = statistics.median(t / b for t, b in zip(times[n], times[ref])) if ref else None
                 allocated, reserved = peaks.get(n, (None, None))
+                # as _best_time judges the dry run's, over the same steps as the share
+                judged = waited_busy(*waits[n], sum(times[n])) if n in waits else None
                 rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired), x_naive,
                                     allocated, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
                                     x_l1_iqr=ratio, cpu_share=share, peak_mem_reserved_mb=reserved,
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
-                                    and busy(share, torch.get_num_threads(), cores)))
+                                    and (judged if judged is not None else busy(share, torch.get_num_threads(),
+                                                                                 cores))))
     except Exception as exc:
         from benchmark.errors import is_out_of_memory, oom_summary
 
@@ -342,6 +359,16 @@ def _cudnn_benchmark(dev: torch.device):
     return torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else contextlib.nullcontext()
 
 
+def _sig3(v: float) -> str:
+    """``v`` to three significant figures in fixed notation, never fewer figures for being small: a CPU's 0.000279
+    TFLOP/s or a 3.1 MFLOP step's 0.00310 GFLOP (three decimals read them as 0.000 and 0.00); 100 or more whole."""
+    import math
+
+    if not v or not math.isfinite(v) or abs(v) >= 100:
+        return f"{v:.0f}"
+    return f"{v:.{max(0, 2 - math.floor(math.log10(abs(v))))}f}"
+
+
 def format_rows(rows: list[PerfRow], header: str) -> str:
     """The table ``plbench perf`` prints: medians over the reps, with ``IQR %`` (the step times' interquartile range
     in % of their median) and ``× L1 IQR`` (the quartiles of the per-rep ratio to l1): how much a re-run may move."""
@@ -354,16 +381,19 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
         lines.append(f"{r.name:{width}s} {r.ms_per_step:9.2f} {f(r.spread_pct, '6.0f'):>6s} {r.it_per_s:8.2f} "
                      f"{r.x_l1:6.2f} {ratio:>11s} "
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} "
-                     f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} {f(r.gflop_per_step, '7.2f'):>7s} "
-                     f"{f(r.achieved_tflops, '8.3f'):>8s}  {r.provenance}")
+                     f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} "
+                     # three significant figures: a CPU's TFLOP/s read 0.000 with three decimals
+                     f"{_sig3(r.gflop_per_step) if r.gflop_per_step is not None else '–':>7s} "
+                     f"{_sig3(r.achieved_tflops) if r.achieved_tflops is not None else '–':>8s}  {r.provenance}")
     if any(r.peak_mem_mb is not None or r.peak_mem_reserved_mb is not None for r in rows):
         lines.append("peak MiB: GPU memory allocated by tensors at the peak of one step of the loss built alone; "
                      "rsv MiB: what the caching allocator reserved then (at least as much; what --workers-per-gpu is "
                      "sized by, as a run's peak_mem_reserved_mb)")
     if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
         lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
-                     "thread (other work held the cores): ms/step and it/s read high; × L1 and × naive compare steps "
-                     "interleaved under the same load")
+                     "thread, or, where the scheduler's statistics are read, its threads a core under that share of "
+                     "the time they were runnable (other work held the cores): ms/step and it/s read high; × L1 and "
+                     "× naive compare steps interleaved under the same load")
     return "\n".join(lines)
 
 
@@ -529,20 +559,29 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
     """The fastest of ``reps`` calls: a machine shared with other jobs slows calls down at random
     (several-fold when threads are preempted), never speeds them up. On a CPU, a fastest call (of
     :data:`MIN_JUDGED_S` or more) during which the process had less than :data:`MIN_CPU_SHARE` of a core per torch
-    thread (:func:`benchmark.devices.busy`) is counted in :data:`_CONTENDED`."""
-    times, share = [], 1.0
+    thread (:func:`benchmark.devices.busy`) is counted in :data:`_CONTENDED` — where the scheduler's statistics of
+    its threads can be read, one whose threads, while runnable, had a core under that share of the time
+    (:func:`benchmark.devices.waited_busy`: threads idle for want of work, a many-core host's, are not other work)."""
+    times, share, waits = [], 1.0, None
+    cpu_dev = dev.type == "cpu"
     for _ in range(reps):
         _sync(dev)
+        s0 = sched_times() if cpu_dev else None
         t0, c0 = time.perf_counter(), time.process_time()
         fn()
         _sync(dev)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        s1 = sched_times() if s0 is not None else None
         if not times or wall < min(times):
             share = cpu / wall if wall > 0 else 1.0
+            waits = (s1[0] - s0[0], s1[1] - s0[1], wall) if s1 is not None else None
         times.append(wall)
     # a GPU's wait has no CPU time; a container's CPU quota caps the threads that can run at once (usable_cores)
-    if dev.type == "cpu" and min(times) >= MIN_JUDGED_S and busy(share, torch.get_num_threads(), usable_cores()):
-        _CONTENDED[0] += 1
+    if cpu_dev and min(times) >= MIN_JUDGED_S:
+        judged = waited_busy(*waits) if waits is not None else None
+        if judged is None:
+            judged = busy(share, torch.get_num_threads(), usable_cores())
+        _CONTENDED[0] += judged
     return min(times)
 
 
@@ -854,7 +893,7 @@ def measured_in_store(metas: list[dict], settings, kind: str,
     from benchmark.stats import device_kinds
 
     wanted = set(settings)
-    times: dict[tuple[str, str], list[tuple[bool, float]]] = {}
+    cells, busy_runs, ms_of = [], [], []
     runs = [(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas] + ([machine] if machine else [])
     # as the cost table tells them (a run recorded before the CPU's model was: its machine's, this one's too)
     kinds = device_kinds(*zip(*runs))[:len(metas)] if runs else []
@@ -865,14 +904,15 @@ def measured_in_store(metas: list[dict], settings, kind: str,
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
         if key in wanted and run_kind == kind:
-            busy_run = m.get("cpu_share") is not None and busy(m.get("cpu_share"), m.get("threads"),
-                                                                m.get("cpu_cores"))
-            times.setdefault((key[1], key[0]), []).append((busy_run, float(ms)))
+            cells.append((key[1], key[0]))
+            busy_runs.append(timed_busy(m))
+            ms_of.append(float(ms))
+    counted = free_where_any(busy_runs, cells)  # the cost table's rule (benchmark.stats.cost_table), one place
     out = {}
-    for k, v in sorted(times.items()):
-        free = [ms for b, ms in v if not b]
-        picked = free or [ms for _, ms in v]
-        out[k] = (statistics.median(picked), len(picked), not free)
+    for cell in sorted(set(cells)):
+        picked = [ms for c, ms, n in zip(cells, ms_of, counted) if n and c == cell]
+        out[cell] = (statistics.median(picked), len(picked),
+                     all(b for c, b in zip(cells, busy_runs) if c == cell))
     return out
 
 

@@ -63,7 +63,12 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
     to_float,
     usable_for_crop,
 )
-from benchmark.devices import resolve_device, usable_cores  # noqa: F401 - resolve_device re-exported
+from benchmark.devices import (  # noqa: F401 - resolve_device re-exported
+    resolve_device,
+    sched_times,
+    usable_cores,
+    waited_busy,
+)
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import (  # noqa: F401 - the out-of-memory names: runner's API, written in errors (torch-free)
     HOST_OOM_MESSAGES,
@@ -167,6 +172,12 @@ class TrainResult:
     #: that share is judged against (the last attempt's alone judged a run idle on its first attempt's 1-core quota,
     #: resumed on 8, busy)
     cpu_cores: float | None = None
+    #: on the CPU, of the seconds its threads were runnable over the same steady seconds, the share they had a core
+    #: (the rest waiting on a run queue for one another process held: :func:`benchmark.devices.sched_times`), every
+    #: attempt's; None where the scheduler's statistics could not be read over all of them. What a run is judged busy
+    #: by where recorded (:func:`benchmark.devices.timed_busy`): threads idle for want of work — a many-core host's
+    #: small step's — lower ``cpu_share`` per thread without any other work on the machine
+    cpu_runnable_share: float | None = None
     #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
     #: the caller records the divergence, then raises KeyboardInterrupt
     stop_requested: bool = False
@@ -425,11 +436,16 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     cpu_before = [float(x) for x in prior.get("steady_cpu", (0.0, 0.0))][:3] if same_kind else [0.0, 0.0]
     if len(cpu_before) < 3:
         cpu_before = [*cpu_before[:2], cpu_before[1] * cores_now]
+    # its threads' seconds on a core and waiting for one over those steady iterations (every attempt's; None where an
+    # attempt's could not be read, or one before they were kept timed steady seconds: no judgment of the whole run)
+    sched_before = [float(x) for x in prior["steady_sched"]][:2] if same_kind and "steady_sched" in prior \
+        else ([0.0, 0.0] if cpu_before[1] == 0 else None)
     warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - (0 if steady_before[1] > 0 else 1)))
     ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
     t_warm = t0 if warm == 0 else None
     c_warm = time.process_time()  # the process's CPU seconds at t_warm: its share of the cores while timed
+    s_warm = sched_times() if device.type == "cpu" else None  # its threads' scheduler statistics at t_warm
 
     def flush() -> None:
         nonlocal loss_val
@@ -466,6 +482,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         wall = time.perf_counter() - t_warm
         return [cpu_before[0] + time.process_time() - c_warm, cpu_before[1] + wall, cpu_before[2] + wall * cores_now]
 
+    def sched_so_far() -> list | None:
+        """[seconds on a core, seconds waiting for one] of the process's threads over the steady iterations so far,
+        earlier attempts' included; None where unread."""
+        if t_warm is None or sched_before is None:
+            return None if sched_before is None else list(sched_before)
+        now = sched_times() if s_warm is not None else None
+        return None if now is None else [sched_before[0] + now[0] - s_warm[0], sched_before[1] + now[1] - s_warm[1]]
+
     def peaks() -> dict:
         """The peak memory of this run so far, every attempt's: what a checkpoint keeps."""
         from benchmark import resources  # the module's attribute: tests stand in for the reading
@@ -486,6 +510,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "steady": steady_so_far(at), "steady_on": steady_on,
                                                "steady_cpu": cpu_so_far(),
+                                               **({"steady_sched": ss} if (ss := sched_so_far()) is not None else {}),
                                                "acc": [float(acc_sum), acc_n],
                                                "threads": sorted({*threads_before, threads}), **peaks()})
 
@@ -522,6 +547,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             if it == start + warm:
                 _sync(device)
                 t_warm, c_warm = time.perf_counter(), time.process_time()
+                s_warm = sched_times() if device.type == "cpu" else None
         diverged_at = step.check()
         if diverged_at is None and not _finite_state(step.net):
             # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
@@ -532,6 +558,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         t_end = time.perf_counter()
         cpu_s, wall_s, core_s = cpu_so_far()
         share = cpu_s / wall_s if device.type == "cpu" and wall_s > 0 else None
+        sched = sched_so_far() if share is not None else None
+        # judged only where the statistics account for the timing (waited_busy: runnable half its wall time or more)
+        runnable = (sched[0] / (sched[0] + sched[1]) if sched is not None
+                    and waited_busy(sched[0], sched[1], wall_s) is not None else None)
         cores = core_s / wall_s if share is not None and core_s > 0 else (cores_now if share is not None else None)
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
         spent = (t_end - t_warm - ckpt_after_warm) if t_warm is not None and timed > 0 else 0.0
@@ -560,7 +590,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
-                       stop_requested=stop_requested, cpu_share=share, cpu_cores=cores, peak_rss_before=rss_before,
+                       stop_requested=stop_requested, cpu_share=share, cpu_cores=cores, cpu_runnable_share=runnable,
+                       peak_rss_before=rss_before,
                        peak_rss_own_before=rss_own_before, peak_mem_reserved_mb=reserved)
 
 
@@ -1856,6 +1887,7 @@ def _cost(r: TrainResult) -> dict:
             # the cores its threads could run on (a container's CPU quota): what its share is judged against
             **({"cpu_share": r.cpu_share, "cpu_cores": r.cpu_cores if r.cpu_cores is not None else usable_cores()}
                if r.cpu_share is not None else {}),
+            **({"cpu_runnable_share": r.cpu_runnable_share} if r.cpu_runnable_share is not None else {}),
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
                                 # none left out where no iteration was left to time (ms_per_it is the wall figure)
                                 "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}

@@ -1561,7 +1561,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
     ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
-    from benchmark.devices import busy
+    from benchmark.devices import free_where_any, timed_busy
 
     label_of = label_of or {}
     version_of = version_of or {}
@@ -1603,8 +1603,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
                      # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
-                     "timed_busy": m.get("ms_per_it") is not None and m.get("cpu_share") is not None
-                     and busy(m.get("cpu_share"), m.get("threads"), m.get("cpu_cores"))})
+                     "timed_busy": timed_busy(m)})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_mem_reserved_mb", "peak_rss_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "busy_left_out",
@@ -1637,11 +1636,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         # all its tasks at once, the overall row dropped a task whose runs were all busy (a median of other tasks)
         busy_run = g["timed_busy"].to_numpy(bool)
         task = g["task"].astype(str).to_numpy() if "task" in g.columns else np.full(len(g), "")
-        counted = np.zeros_like(timed)
-        for sel in ([timed & (kind == k) for k in kinds] if mixed else [timed]):
-            for t in set(task[sel]):
-                one = sel & (task == t)
-                counted |= (one & ~busy_run) if (one & ~busy_run).any() else one
+        # (one rule, benchmark.devices.free_where_any; a run recording no device joins the one kind where not mixed)
+        counted = np.array(free_where_any(busy_run, [((str(k) if mixed else ""), str(t)) if on else None
+                                                     for k, t, on in zip(kind, task, timed)]), dtype=bool)
         by_dev = {k: ms[counted & (kind == k)] for k in kinds} if mixed else {}
         pooled = pd.Series(ms[counted], dtype=float)
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),

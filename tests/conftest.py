@@ -386,10 +386,12 @@ def hub_online(monkeypatch, tmp_path) -> None:
 @pytest.fixture
 def fake_cpu_clock(monkeypatch):
     """perf's wall and CPU clocks made fake: ``tick(share)`` spends one wall second in which the process has ``share``
-    CPU seconds (``share`` 0.9: 0.9 of one core; 1.9: nearly two)."""
+    CPU seconds (``share`` 0.9: 0.9 of one core; 1.9: nearly two). Its threads' scheduler statistics unreadable (as
+    off Linux): a timing is judged by that share per thread, not by the real threads' waits over a fake second."""
     from benchmark import perf
 
     clock = {"wall": 0.0, "cpu": 0.0}
+    monkeypatch.setattr(perf, "sched_times", lambda: None)
     monkeypatch.setattr(perf.time, "perf_counter", lambda: clock["wall"])
     monkeypatch.setattr(perf.time, "process_time", lambda: clock["cpu"])
 

@@ -365,7 +365,8 @@ FUZZ_GRID = ["run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0"
              "--logger", "none", "-q"]
 #: meta.json fields that measure time (or say a run was resumed), not what was computed
 VOLATILE_META = {"eval_s", "it_per_s", "ms_per_it", "ms_per_it_wall", "started", "train_s", "wall_s",
-                 "timing_excluded", "cpu_share", "resumed_at", "threads_before_resume", "peak_mem_mb", "peak_rss_mb",
+                 "timing_excluded", "cpu_share", "cpu_runnable_share", "resumed_at", "threads_before_resume",
+                 "peak_mem_mb", "peak_rss_mb",
                  "peak_rss_of",
                  "state_stat",  # the saved nets' [size, modification time]: a time of writing
                  "grid_id"}  # the id of the command that trained or scored it (progress and retries go by it)
