@@ -1778,6 +1778,34 @@ class ResultsStore:
                 out[rid] = by
         return out
 
+    def failed_superseded(self) -> dict[str, str]:
+        """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
+        record's config and code version (``config``, ``code_version``: what :meth:`superseded` matches a checkpoint
+        by) are those of a run started after it and finished (``ok``, ``diverged``) under another id — a
+        ``--loss-file`` fixed after the failure (its hash is in the run id): the command that failed it trains that
+        run now, and retries this one only if the broken code is put back. A failure started after the finished run
+        (the file broken again), or either start unknown, is not superseded: the same command retries it."""
+        from benchmark.ckptrecord import fingerprint_key
+
+        finished: dict[str, tuple[float, str]] = {}
+        failed: list[tuple[str, str, float]] = []
+        for m in self.metas():
+            rid, st, started = m.get("run_id"), m.get("status"), m.get("started")
+            if not isinstance(m.get("config"), dict) or not m.get("code_version") or not isinstance(rid, str) \
+                    or not isinstance(started, (int, float)) or isinstance(started, bool):
+                continue
+            key = fingerprint_key({"config": m["config"], "code_version": m["code_version"]})
+            if st in ("ok", "diverged"):
+                finished[key] = max(finished.get(key, (started, rid)), (started, rid))  # the latest of them
+            elif st == "failed":
+                failed.append((rid, key, started))
+        out = {}
+        for rid, key, started in sorted(failed):
+            if (by := finished.get(key)) and by[1] != rid and by[0] > started \
+                    and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
+                out[rid] = by[1]
+        return out
+
     def only_checkpoints(self, run_id: str) -> bool:
         """Run ``run_id``'s folder holds its checkpoints (:func:`_is_checkpoint`) and nothing of its own besides
         (hidden files aside: its lock, a write in flight): what :meth:`remove_superseded` may remove."""

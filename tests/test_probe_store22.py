@@ -1,0 +1,57 @@
+"""Probe of the results store: integrity and input checks (session 22)."""
+from __future__ import annotations
+
+
+def _small(root, **kw):
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0, 1), "n_images": 2, "metrics": ("psnr",),
+          "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def _failed_before_success(root, failed_later: bool = False):
+    """A store whose run of ``good`` seed 0 failed, then (its --loss-file fixed: the file's hash is in the run id)
+    finished under another id with the same config and code version; ``failed_later``: the failure came after."""
+    from benchmark.results import atomic_write_json
+
+    store = _small(root)
+    ok = next(r for r in sorted(store.run_ids()) if (store.meta(r) or {}).get("config", {}).get("loss") == "good"
+              and store.meta(r)["config"]["seed"] == 0)
+    meta = store.meta(ok)
+    atomic_write_json(store.run_dir(ok) / "meta.json", {**meta, "code_version": "0.1.0+c3", "started": 2000.0})
+    failed = "0123456789abcdef"
+    store.run_dir(failed).mkdir()
+    atomic_write_json(store.run_dir(failed) / "meta.json", {
+        "run_id": failed, "config": meta["config"], "status": "failed", "error": "RuntimeError: bug in my loss",
+        "code_version": "0.1.0+c3", "started": 3000.0 if failed_later else 1000.0, "setting": meta["setting"],
+        "loss_versions": {"good": "1+7468392937a3"}})
+    return store, failed, ok
+
+
+def test_check_names_a_failed_run_whose_config_finished_since_under_another_id(tmp_path, capsys):
+    """`plbench run --loss-file my.py` failed (a bug in my.py), my.py fixed, the same command run again: the file's
+    hash is in the run id, so the run finished under a new id, and `plbench check` still counted the first '1 failed
+    (the same `plbench run` retries it ...)' — which that command never does (its run is done). A failed run whose
+    record's config and code version are those of a run finished since under another id is named as superseded by it,
+    not counted failed; a failure after that run (the file broken again) is still one the same command retries."""
+    from benchmark.cli import main
+
+    store, failed, ok = _failed_before_success(tmp_path / "res")
+    capsys.readouterr()
+    rc = main(["check", "--out", str(store.root)])
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert rc == 0, said
+    assert "failed (the same" not in said, said
+    assert f"run {failed}" in said and f"superseded by run {ok}" in said, said
+    assert (store.run_dir(failed) / "meta.json").is_file()  # its error and traceback are kept
+    assert main(["check", "--repair", "--out", str(store.root)]) == 0
+    assert (store.run_dir(failed) / "meta.json").is_file(), "--repair removed a failure's record"
+
+    store, failed, ok = _failed_before_success(tmp_path / "later", failed_later=True)
+    capsys.readouterr()
+    main(["check", "--out", str(store.root)])
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert "1 failed (the same" in said and "superseded" not in said, said
