@@ -696,10 +696,25 @@ def _is_copy(folder: Path) -> bool:
     return bool(_recorded_id(folder))  # a run id in the record of a folder not named so: another run's
 
 
+#: the names of a run's checkpoints, as the runner writes them: ``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``
+_CHECKPOINT = re.compile(r"ckpt(?:-b[0-9]+)?\.pt")
+
+
 def _is_checkpoint(p: Path) -> bool:
-    """A run's mid-training checkpoint (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``): deleted once the run is
-    finished; one left in a finished run's folder (a run stopped right after its record) is never read."""
-    return p.name.startswith("ckpt") and p.suffix == ".pt"
+    """A run's mid-training checkpoint (:data:`_CHECKPOINT`: ``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``):
+    deleted once the run is finished; one left in a finished run's folder (a run stopped right after its record) is
+    never read. Any other name (a user's copy, ``ckpt-old.pt``) is no checkpoint: nothing resumes from it or deletes
+    it. The one test of the runner (:func:`benchmark.runner._drop_checkpoints`), the executors' count of runs that
+    resume and ``check``."""
+    return _CHECKPOINT.fullmatch(p.name) is not None
+
+
+def checkpoints(folder: Path) -> list[Path]:
+    """The checkpoints (:func:`_is_checkpoint`, files) in run folder ``folder``; none where it cannot be listed."""
+    try:
+        return sorted(p for p in folder.iterdir() if _is_checkpoint(p) and p.is_file())
+    except OSError:
+        return []
 
 
 def _pass_index(p: Path) -> int:

@@ -85,6 +85,7 @@ from benchmark.results import (
     ResultsStore,
     _write_error,
     blocks,
+    checkpoints,
     current_digests,
     disk_full,
     stale_lock_hint,
@@ -1236,7 +1237,7 @@ def made_at_other_paths(store: ResultsStore, configs: list[RunConfig]) -> dict[s
 
 def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
     """Delete a finished run's checkpoints (a crash right after its meta.json can leave one)."""
-    found = list(store.run_dir(rid).glob("ckpt*.pt"))
+    found = checkpoints(store.run_dir(rid))
     if not found:
         return
     lock = None if locked else store.lock(rid)
@@ -1502,7 +1503,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     started, t0 = time.time(), time.monotonic()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
-    killed = any(store.run_dir(rid).glob("ckpt*.pt"))
+    killed = bool(checkpoints(store.run_dir(rid)))
     aside = store.reset_run(rid, redone=killed)
     from benchmark.loggers import CurveLog
 

@@ -55,3 +55,41 @@ def test_check_names_a_failed_run_whose_config_finished_since_under_another_id(t
     out = capsys.readouterr()
     said = out.out + out.err
     assert "1 failed (the same" in said and "superseded" not in said, said
+
+
+def test_one_definition_of_a_checkpoint_a_users_ckpt_copy_is_none(tmp_path, capsys):
+    """Three places named a run's checkpoints three ways: ``results._is_checkpoint`` (any ``ckpt*.pt``), the
+    executors' count of runs that resume (``glob('*/ckpt*.pt')``, folders too) and the runner's deletion after a run
+    finished (``glob('ckpt*.pt')``). A user's copy beside them (``ckpt-old.pt``, kept to compare) was taken for one:
+    the lost-workers line said the run resumes from its checkpoint while the checkpointer reads ``ckpt.pt`` alone and
+    trained it from iteration 0, and a finished run's deletion (and ``check --repair``) removed the user's file. What
+    the runner writes (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``) is a checkpoint; nothing else is."""
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, run_id
+    from benchmark.executors import _checkpointed
+    from benchmark.results import _is_checkpoint
+    from benchmark.runner import _drop_checkpoints
+
+    assert [_is_checkpoint(tmp_path / n) for n in ("ckpt.pt", "ckpt-b4.pt", "ckpt-old.pt", "ckpt.pt.pt",
+                                                      ".ckpt.pt.x1.tmp.pt", "ckpt-b.pt")] == [
+        True, True, False, False, False, False]
+    store = _small(tmp_path / "res")
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2)
+    rid = run_id(cfg)
+    store.run_dir(rid).mkdir()
+    (store.run_dir(rid) / "ckpt-old.pt").write_bytes(b"the user's copy")
+    assert _checkpointed([cfg], store.root) == 0  # unfinished, but nothing the checkpointer reads
+    (store.run_dir(rid) / "ckpt.pt").write_bytes(b"x")
+    assert _checkpointed([cfg], store.root) == 1
+
+    done = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]
+    for name in ("ckpt.pt", "ckpt-b4.pt", "ckpt-old.pt"):
+        (store.run_dir(done) / name).write_bytes(b"x")
+    _drop_checkpoints(store, done, locked=False)
+    assert sorted(p.name for p in store.run_dir(done).glob("ckpt*")) == ["ckpt-old.pt"]
+    for name in ("ckpt.pt", "ckpt-b4.pt"):
+        (store.run_dir(done) / name).write_bytes(b"x")
+    capsys.readouterr()
+    main(["check", "--repair", "--out", str(store.root)])
+    said = capsys.readouterr().out
+    assert sorted(p.name for p in store.run_dir(done).glob("ckpt*")) == ["ckpt-old.pt"], said
