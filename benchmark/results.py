@@ -1775,9 +1775,7 @@ class ResultsStore:
         its hash is in the run id), task or net changed after it stopped, so the command that started it trains
         that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
         :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
-        waiting = {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
-                   and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
-                   and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
+        waiting = self.stopped_with_checkpoint(listed)
         if not waiting:
             return {}
         from benchmark.ckptrecord import fingerprint_key, written_for
@@ -1792,6 +1790,18 @@ class ResultsStore:
             if (fp := written_for(ckpt)) and (by := finished.get(fingerprint_key(fp))) and by != rid:
                 out[rid] = by
         return out
+
+    def stopped_with_checkpoint(self, listed: dict[str, list[Path]] | None = None) -> dict[str, Path]:
+        """{run id: its ``ckpt.pt``} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
+        user's copy of one) not finished (no record, or one of no status — a damaged one next to results is damage,
+        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What :meth:`superseded` (check) and
+        :func:`benchmark.runner.stopped_under_other_id` (planning) each match their own way. ``listed``: each run's
+        checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
+        if listed is None:
+            listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
+        return {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
+                and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
+                and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
     def failed_superseded(self) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose

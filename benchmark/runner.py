@@ -1142,24 +1142,21 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
 
 def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
     """{run folder: training iteration of its checkpoint} for the runs of ``store`` stopped with a checkpoint
-    (``ckpt.pt``, no ``meta.json``) of one of ``configs`` under another id than the config has now — its ``--loss-file``
-    edited (its hash is part of the id), the code's version bumped — while the config is neither done nor stopped
-    under its own: a run the grid trains from the start, which it would otherwise not say. Only the checkpoints'
-    records are read (:func:`benchmark.ckptrecord.record`), and only where a run folder has no ``meta.json``; a folder
-    whose lock a live process holds (:func:`benchmark.results.held_as_far_as_known`: a grid training it now under its
-    old id) is not stopped, as :meth:`ResultsStore.superseded` leaves it out: never a live run's checkpoint named for
-    removal."""
+    (:meth:`ResultsStore.stopped_with_checkpoint`, the selection :meth:`ResultsStore.superseded` matches too: a run of
+    ``runs/``, no user's copy of one, not finished, its folder held by no live process — a grid training it now under
+    its old id — so never a live run's checkpoint named for removal) of one of ``configs`` under another id than the
+    config has now — its ``--loss-file`` edited (its hash is part of the id), the code's version bumped — while the
+    config is neither done nor stopped under its own: a run the grid trains from the start, which it would otherwise
+    not say. Only the checkpoints' records of those runs are read (:func:`benchmark.ckptrecord.record`)."""
     from benchmark.ckptrecord import record
-    from benchmark.results import held_as_far_as_known
 
     if not store.runs.is_dir():
         return {}
     ids = {run_id(c) for c in configs}
     wanted = {json.dumps(c.to_dict(), sort_keys=True, default=str): run_id(c) for c in configs}
     out: dict[str, int] = {}
-    for d in sorted(store.runs.iterdir()):
-        ckpt = d / "ckpt.pt"
-        if d.name in ids or (d / "meta.json").exists() or not ckpt.is_file():
+    for name, ckpt in sorted(store.stopped_with_checkpoint().items()):  # check's selection (ResultsStore.superseded)
+        if name in ids:
             continue
         if (state := record(ckpt)) is None:  # not a checkpoint this code reads: nothing to say of it
             continue
@@ -1167,9 +1164,9 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
         rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
         it = state.get("iteration")
         if rid is None or not isinstance(it, int) or it <= 0 or store.is_done(rid) \
-                or (store.run_dir(rid) / "ckpt.pt").exists() or held_as_far_as_known(d / ".lock"):
+                or (store.run_dir(rid) / "ckpt.pt").exists():
             continue
-        out[str(d)] = it
+        out[str(store.run_dir(name))] = it
     return out
 
 

@@ -93,3 +93,33 @@ def test_one_definition_of_a_checkpoint_a_users_ckpt_copy_is_none(tmp_path, caps
     main(["check", "--repair", "--out", str(store.root)])
     said = capsys.readouterr().out
     assert sorted(p.name for p in store.run_dir(done).glob("ckpt*")) == ["ckpt-old.pt"], said
+
+
+def test_a_copy_of_a_stopped_run_is_not_said_to_be_trained_again(tmp_path):
+    """``runner.stopped_under_other_id`` (the planning's 'stopped under another id: trained from the start' line) and
+    ``ResultsStore.superseded`` (check's) each chose 'unfinished run folders, held by no one, with a ckpt.pt' their own
+    way: the first listed ``runs/`` itself, so a user's copy of a stopped run (``cp -a runs/<id> runs/<id>-old``, no
+    run: :meth:`ResultsStore.run_ids` leaves it out) was named a run the grid trains again; and it left out any folder
+    with a meta.json, where check reads the record's status. One selector, ``ResultsStore.stopped_with_checkpoint``,
+    both use: the copy is no stopped run; the run it was copied from still is."""
+    import shutil
+
+    import torch
+
+    from benchmark.checkpoint import CheckpointPolicy, checkpointer
+    from benchmark.config import RunConfig
+    from benchmark.runner import stopped_under_other_id
+
+    store = _small(tmp_path / "res")
+    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=2)
+    old = "0123456789abcdef"  # its loss file edited since: the config's id is another now
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    checkpointer(store, old, cfg, CheckpointPolicy()).save(
+        3, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+        gen=torch.Generator(), device=torch.device("cpu"), progress={})
+    assert list(stopped_under_other_id(store, [cfg]).values()) == [3]
+    assert set(store.stopped_with_checkpoint()) == {old}
+    shutil.move(store.run_dir(old), store.runs / f"{old}-old")  # kept aside by the user: no run
+    assert stopped_under_other_id(store, [cfg]) == {}
+    assert store.stopped_with_checkpoint() == {}
