@@ -1854,7 +1854,13 @@ def cmd_merge(args) -> int:
                          "`plbench run` here retries it)")
         if got["unfinished"]:
             parts.append(f"{len(got['unfinished'])} not finished there (not copied)")
-        if sup := got.get("superseded_there"):  # never finished there: no merge to wait for
+        sup = got.get("superseded_there") or []
+        if lost_sup := [r for r in sup if (src.meta(r) or {}).get("status") == "failed"]:  # its record kept there
+            parts.append(f"{len(lost_sup)} failed there and superseded by {agree(len(lost_sup), 'a run', 'runs')} "
+                         "finished since under another id (its loss file fixed; not copied: no command retries "
+                         f"{agree(len(lost_sup), 'it', 'them')}; `plbench check --out {shlex.quote(str(src.root))}` "
+                         f"names {agree(len(lost_sup), 'it', 'them')})")
+        if sup := [r for r in sup if r not in lost_sup]:  # never finished there: no merge to wait for
             parts.append(f"{len(sup)} superseded there by {agree(len(sup), 'a run', 'runs')} finished since under "
                          f"another id (not copied: `plbench check --out {shlex.quote(str(src.root))}` names "
                          f"{agree(len(sup), 'it', 'them')}, --repair removes {agree(len(sup), 'it', 'them')})")

@@ -1803,18 +1803,19 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
-    def failed_superseded(self) -> dict[str, str]:
+    def failed_superseded(self, also: "ResultsStore | None" = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
         record's config and code version (``config``, ``code_version``: what :meth:`superseded` matches a checkpoint
         by) are those of a run started after it and finished (``ok``, ``diverged``) under another id — a
         ``--loss-file`` fixed after the failure (its hash is in the run id): the command that failed it trains that
         run now, and retries this one only if the broken code is put back. A failure started after the finished run
-        (the file broken again), or either start unknown, is not superseded: the same command retries it."""
+        (the file broken again), or either start unknown, is not superseded: the same command retries it. ``also``:
+        another store whose finished runs supersede too (a merge's: the run finished on the head, failed on a node)."""
         from benchmark.ckptrecord import fingerprint_key
 
         finished: dict[str, tuple[float, str]] = {}
         failed: list[tuple[str, str, float]] = []
-        for m in self.metas():
+        for m in self.metas() + [m for m in (also.metas() if also is not None else []) if m.get("status") != "failed"]:
             rid, st, started = m.get("run_id"), m.get("status"), m.get("started")
             if not isinstance(m.get("config"), dict) or not m.get("code_version") or not isinstance(rid, str) \
                     or not isinstance(started, (int, float)) or isinstance(started, bool):
@@ -3306,7 +3307,8 @@ class ResultsStore:
         ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
         retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``superseded_there``
-        (unfinished there, its checkpoint's settings finished there since under another id: :meth:`superseded`; not
+        (unfinished there, its checkpoint's settings finished there since under another id: :meth:`superseded`; or
+        failed there, its config finished since there or here under another id: :meth:`failed_superseded`; not
         copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage` — its rows cut or changed, or its ``meta.json`` garbled
         or a folder beside its results, never an unfinished run —, and not finished intact here: not copied),
@@ -3336,6 +3338,9 @@ class ResultsStore:
                                                      "held_there", "in_the_way", "in_the_way_why",
                                                      "superseded_there")}
         gone = src.gone()  # finished there, its results not there: not a run still training
+        # failed there, its config finished since (there or here) under another id (a --loss-file fixed): no command
+        # retries it, so its record is not copied (:meth:`failed_superseded`); said as superseded there
+        retried = src.failed_superseded(also=self)
         # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run; or moved elsewhere and linked in under
         # another name), whether or not gone() remembers it: not copied, named as renamed, not as lost
         # (``renamed_there``: the copies' and links' names there, one per run)
@@ -3346,7 +3351,7 @@ class ResultsStore:
         out["renamed_there"], out["renamed_there_runs"] = list(renamed), list(renamed.values())
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r) and r not in renamed.values())
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
-            if rid in gone:
+            if rid in gone or (rid in retried and not self.run_dir(rid).exists()):
                 continue
             if (src.meta(rid) or {}).get("status") not in STATUSES and not src.damage_meta_matters(rid):
                 out["unfinished"].append(rid)  # unfinished there: never locked (a worker there that found it held
@@ -3369,7 +3374,8 @@ class ResultsStore:
         # unfinished there, but its checkpoint's settings finished there since under another id (a --loss-file edited
         # mid-compare): no command there resumes it, so it is no run to merge later (:meth:`superseded`)
         waiting = {r: [c] for r in out["unfinished"] if (c := src.run_dir(r) / "ckpt.pt").is_file()}
-        out["superseded_there"] = sorted(src.superseded(waiting))
+        out["superseded_there"] = sorted(set(src.superseded(waiting))
+                                         | {r for r in retried if not self.run_dir(r).exists()})
         out["unfinished"] = [r for r in out["unfinished"] if r not in out["superseded_there"]]
         self._adopt_notes(src)
         try:

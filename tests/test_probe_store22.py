@@ -123,3 +123,39 @@ def test_a_copy_of_a_stopped_run_is_not_said_to_be_trained_again(tmp_path):
     shutil.move(store.run_dir(old), store.runs / f"{old}-old")  # kept aside by the user: no run
     assert stopped_under_other_id(store, [cfg]) == {}
     assert store.stopped_with_checkpoint() == {}
+
+
+def test_merge_copies_no_failure_superseded_there_or_here(tmp_path, capsys):
+    """A node's run failed (a bug in its --loss-file), the file was fixed and the run finished under its new id —
+    there, or on the head the node is merged into: `plbench merge` copied the failure's record and said '1 failed there
+    (its record copied: the report counts it, `plbench run` here retries it)', which no command does, and check here
+    then named it superseded. A failure superseded by a run finished after it (there or here) is not copied and is
+    said superseded there; a failure nothing finished since is still copied."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    src, failed, ok = _failed_before_success(tmp_path / "node")
+    head = ResultsStore(tmp_path / "head")
+    head.ensure_writable()
+    capsys.readouterr()
+    assert main(["merge", str(src.root), "--out", str(head.root)]) == 0
+    said = capsys.readouterr().out
+    assert "1 failed there and superseded" in said and "retries it" not in said.split("superseded")[0], said
+    assert not head.run_dir(failed).exists() and head.is_done(ok)
+
+    # the success here, the failure there: the same
+    import shutil
+
+    src2, failed2, ok2 = _failed_before_success(tmp_path / "node2")
+    head2, _, _ = _failed_before_success(tmp_path / "head2")
+    shutil.rmtree(head2.run_dir(failed2))  # the success here…
+    shutil.rmtree(src2.run_dir(ok2))  # …and not there
+    got = head2.merge_from(src2)
+    assert failed2 not in got["failed"] and failed2 in got["superseded_there"], got
+
+    src3, failed3, _ = _failed_before_success(tmp_path / "node3", failed_later=True)
+    head3 = ResultsStore(tmp_path / "head3")
+    head3.ensure_writable()
+    capsys.readouterr()
+    assert main(["merge", str(src3.root), "--out", str(head3.root)]) == 0
+    assert (head3.run_dir(failed3) / "meta.json").is_file(), capsys.readouterr()
