@@ -159,3 +159,26 @@ def test_merge_copies_no_failure_superseded_there_or_here(tmp_path, capsys):
     capsys.readouterr()
     assert main(["merge", str(src3.root), "--out", str(head3.root)]) == 0
     assert (head3.run_dir(failed3) / "meta.json").is_file(), capsys.readouterr()
+
+
+def test_the_report_leaves_out_a_failure_superseded_since(tmp_path):
+    """The report counted a failed run whose config finished since under another id (its --loss-file fixed) as a
+    failure of the loss: 'good (denoise: failed 1/3)', the loss compared on its other runs and its findings given no
+    verdict (missing runs) — a failure no command retries, which check names superseded and merge does not copy (with
+    its version in the label, a loss of its own, 'failed 1/1' in every cell). It is left out of the tables, and a
+    note says so and by which run; a failure nothing finished since is still counted."""
+    from benchmark.report import write_report
+
+    store, failed, ok = _failed_before_success(tmp_path / "res")
+    write_report(store, baseline="l1", alpha=0.05, n_boot=50, formats=(), visual=False, html=False, where=None,
+                 keep=None, hint="")
+    board = (store.root / "leaderboard.md").read_text()
+    assert "1+7468392937a3" not in board.replace(f"run {failed}", ""), board
+    assert f"run {failed}" in board and f"superseded by run {ok}" in board, board
+    assert "failed 1/" not in board and "missing runs" not in board, board
+
+    store, failed, ok = _failed_before_success(tmp_path / "later", failed_later=True)
+    write_report(store, baseline="l1", alpha=0.05, n_boot=50, formats=(), visual=False, html=False, where=None,
+                 keep=None, hint="")
+    board = (store.root / "leaderboard.md").read_text()
+    assert "failed 1/3" in board and "superseded" not in board, board
