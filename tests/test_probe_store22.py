@@ -182,3 +182,23 @@ def test_the_report_leaves_out_a_failure_superseded_since(tmp_path):
                  keep=None, hint="")
     board = (store.root / "leaderboard.md").read_text()
     assert "failed 1/3" in board and "superseded" not in board, board
+
+
+def test_the_findings_count_no_superseded_failure_as_a_lost_run(tmp_path, monkeypatch):
+    """`plbench findings` (and a report's Findings) read every failed record as a lost run of its arm — a failure
+    whose config finished since under another id (check: superseded; the report leaves it out) included, so an arm
+    was judged 'missing runs' for a failure no command retries. Its lost runs are those the report counts."""
+    import benchmark.findings as findings
+
+    store, failed, ok = _failed_before_success(tmp_path / "res")
+    seen = []
+    real = findings.lost_runs
+    monkeypatch.setattr(findings, "lost_runs", lambda metas: seen.extend(m.get("run_id") for m in metas)
+                        or real(metas))
+    findings.check_store(store, names=[], n_boot=10)
+    assert seen and failed not in seen and ok in seen, seen
+
+    store, failed, ok = _failed_before_success(tmp_path / "later", failed_later=True)
+    seen.clear()
+    findings.check_store(store, names=[], n_boot=10)
+    assert failed in seen, seen
