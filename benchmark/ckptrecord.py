@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 FORMAT = 2  # 2: the CUDA RNG state of the run's own device only
 
 
@@ -34,6 +32,8 @@ def fingerprint_key(fingerprint) -> str:
 def record(path: Path) -> dict | None:
     """The checkpoint at ``path`` as saved (``format``, ``fingerprint``, ``iteration``, …), its tensors mapped, not
     read; None where it is unreadable or of another format."""
+    import torch  # here: check matches records by :func:`fingerprint_key` and imports no torch
+
     try:
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run

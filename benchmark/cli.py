@@ -1854,7 +1854,13 @@ def cmd_merge(args) -> int:
                          "`plbench run` here retries it)")
         if got["unfinished"]:
             parts.append(f"{len(got['unfinished'])} not finished there (not copied)")
-        if sup := got.get("superseded_there"):  # never finished there: no merge to wait for
+        sup = got.get("superseded_there") or []
+        if lost_sup := [r for r in sup if (src.meta(r) or {}).get("status") == "failed"]:  # its record kept there
+            parts.append(f"{len(lost_sup)} failed there and superseded by {agree(len(lost_sup), 'a run', 'runs')} "
+                         "finished since under another id (its loss file fixed; not copied: no command retries "
+                         f"{agree(len(lost_sup), 'it', 'them')}; `plbench check --out {shlex.quote(str(src.root))}` "
+                         f"names {agree(len(lost_sup), 'it', 'them')})")
+        if sup := [r for r in sup if r not in lost_sup]:  # never finished there: no merge to wait for
             parts.append(f"{len(sup)} superseded there by {agree(len(sup), 'a run', 'runs')} finished since under "
                          f"another id (not copied: `plbench check --out {shlex.quote(str(src.root))}` names "
                          f"{agree(len(sup), 'it', 'them')}, --repair removes {agree(len(sup), 'it', 'them')})")
@@ -2068,6 +2074,16 @@ def _check_records(args) -> int:
              + ("removed (its checkpoint, all it held)" if gone_now else "--repair removes it (its checkpoint, all it "
                 "holds)" if alone else f"it holds more than its checkpoint: move {store.run_dir(rid)} out of runs/ "
                 "once you do not need it"))
+    # a failed run whose config finished since under another id (a --loss-file fixed after the failure: its hash is
+    # in the id): no command of this code retries it, so it is not counted failed; its record (the error) is kept
+    retried = store.failed_superseded()
+    for rid, by in retried.items():
+        _say(f"run {rid}: failed, and superseded by run {by}, started after it and finished with the same settings "
+             "and code version: its loss's code (a --loss-file fixed), task or net changed after the failure, so the "
+             f"command that failed it trains run {by} instead and retries this one only if that code is put back; its "
+             f"record (the error, the traceback) is kept: move {store.run_dir(rid)} out of runs/ once you do not "
+             "need it")
+    superseded = {**superseded, **retried}
     n -= sum(r in superseded and not str(r).startswith("input-") for r in ids)
     ids = [r for r in ids if r not in superseded]
     unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()

@@ -609,11 +609,11 @@ def _checkpointed(configs: list, store_root) -> int:
     """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from
     (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``)."""
     from benchmark.config import run_id
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, _is_checkpoint
 
     store = ResultsStore(store_root)
     try:  # the run folders holding one, first: none (the usual case) costs no run id
-        held = {p.parent.name for p in store.runs.glob("*/ckpt*.pt")}
+        held = {p.parent.name for p in store.runs.glob("*/ckpt*.pt") if _is_checkpoint(p) and p.is_file()}
     except OSError:
         return 0
     if not held:

@@ -584,7 +584,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
     if baseline_flag is not None:
         baseline = resolve_baseline(store, baseline, flag=baseline_flag, table=full)
-    metas_all = store.metas()
+    # a failed run whose config finished since under another id (its --loss-file fixed): no command retries it, check
+    # names it superseded and merge does not copy it — not a failure of a loss this board ranks; one note says so
+    superseded = store.failed_superseded()
+    metas_all = [m for m in store.metas() if m.get("run_id") not in superseded]
     try:
         chosen = select(full, where=where, keep=keep, hint=hint, where_name=where_name)
     except UserError:  # --where chose a setting whose every run diverged or failed: its lost runs are its report
@@ -630,7 +633,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(
-        store, chosen.settings, metas)
+        store, chosen.settings, metas) + [
+        f"failed run {rid} left out: superseded by run {by}, finished after it under another id with its config and "
+        "code version (its loss file fixed); no command retries it" for rid, by in sorted(superseded.items())
+        if by in chosen.run_ids]
     stats.in_flight = in_flight_lines(store, store.in_flight()) + overlap_lines(metas)  # said first: both flatter
     for line in stats.in_flight:
         log.warning("report: %s", line)

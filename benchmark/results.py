@@ -696,10 +696,25 @@ def _is_copy(folder: Path) -> bool:
     return bool(_recorded_id(folder))  # a run id in the record of a folder not named so: another run's
 
 
+#: the names of a run's checkpoints, as the runner writes them: ``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``
+_CHECKPOINT = re.compile(r"ckpt(?:-b[0-9]+)?\.pt")
+
+
 def _is_checkpoint(p: Path) -> bool:
-    """A run's mid-training checkpoint (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``): deleted once the run is
-    finished; one left in a finished run's folder (a run stopped right after its record) is never read."""
-    return p.name.startswith("ckpt") and p.suffix == ".pt"
+    """A run's mid-training checkpoint (:data:`_CHECKPOINT`: ``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``):
+    deleted once the run is finished; one left in a finished run's folder (a run stopped right after its record) is
+    never read. Any other name (a user's copy, ``ckpt-old.pt``) is no checkpoint: nothing resumes from it or deletes
+    it. The one test of the runner (:func:`benchmark.runner._drop_checkpoints`), the executors' count of runs that
+    resume and ``check``."""
+    return _CHECKPOINT.fullmatch(p.name) is not None
+
+
+def checkpoints(folder: Path) -> list[Path]:
+    """The checkpoints (:func:`_is_checkpoint`, files) in run folder ``folder``; none where it cannot be listed."""
+    try:
+        return sorted(p for p in folder.iterdir() if _is_checkpoint(p) and p.is_file())
+    except OSError:
+        return []
 
 
 def _pass_index(p: Path) -> int:
@@ -1760,9 +1775,7 @@ class ResultsStore:
         its hash is in the run id), task or net changed after it stopped, so the command that started it trains
         that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
         :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
-        waiting = {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
-                   and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
-                   and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
+        waiting = self.stopped_with_checkpoint(listed)
         if not waiting:
             return {}
         from benchmark.ckptrecord import fingerprint_key, written_for
@@ -1776,6 +1789,47 @@ class ResultsStore:
         for rid, ckpt in sorted(waiting.items()):
             if (fp := written_for(ckpt)) and (by := finished.get(fingerprint_key(fp))) and by != rid:
                 out[rid] = by
+        return out
+
+    def stopped_with_checkpoint(self, listed: dict[str, list[Path]] | None = None) -> dict[str, Path]:
+        """{run id: its ``ckpt.pt``} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
+        user's copy of one) not finished (no record, or one of no status — a damaged one next to results is damage,
+        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What :meth:`superseded` (check) and
+        :func:`benchmark.runner.stopped_under_other_id` (planning) each match their own way. ``listed``: each run's
+        checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
+        if listed is None:
+            listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
+        return {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
+                and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
+                and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
+
+    def failed_superseded(self, also: "ResultsStore | None" = None) -> dict[str, str]:
+        """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
+        record's config and code version (``config``, ``code_version``: what :meth:`superseded` matches a checkpoint
+        by) are those of a run started after it and finished (``ok``, ``diverged``) under another id — a
+        ``--loss-file`` fixed after the failure (its hash is in the run id): the command that failed it trains that
+        run now, and retries this one only if the broken code is put back. A failure started after the finished run
+        (the file broken again), or either start unknown, is not superseded: the same command retries it. ``also``:
+        another store whose finished runs supersede too (a merge's: the run finished on the head, failed on a node)."""
+        from benchmark.ckptrecord import fingerprint_key
+
+        finished: dict[str, tuple[float, str]] = {}
+        failed: list[tuple[str, str, float]] = []
+        for m in self.metas() + [m for m in (also.metas() if also is not None else []) if m.get("status") != "failed"]:
+            rid, st, started = m.get("run_id"), m.get("status"), m.get("started")
+            if not isinstance(m.get("config"), dict) or not m.get("code_version") or not isinstance(rid, str) \
+                    or not isinstance(started, (int, float)) or isinstance(started, bool):
+                continue
+            key = fingerprint_key({"config": m["config"], "code_version": m["code_version"]})
+            if st in ("ok", "diverged"):
+                finished[key] = max(finished.get(key, (started, rid)), (started, rid))  # the latest of them
+            elif st == "failed":
+                failed.append((rid, key, started))
+        out = {}
+        for rid, key, started in sorted(failed):
+            if (by := finished.get(key)) and by[1] != rid and by[0] > started \
+                    and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
+                out[rid] = by[1]
         return out
 
     def only_checkpoints(self, run_id: str) -> bool:
@@ -3253,7 +3307,8 @@ class ResultsStore:
         ``curve.csv``, no checkpoint — is copied, so the report counts the failure and the next ``plbench run`` here
         retries it),
         ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``superseded_there``
-        (unfinished there, its checkpoint's settings finished there since under another id: :meth:`superseded`; not
+        (unfinished there, its checkpoint's settings finished there since under another id: :meth:`superseded`; or
+        failed there, its config finished since there or here under another id: :meth:`failed_superseded`; not
         copied), ``damaged_there``
         (finished in ``src`` but damaged there, :meth:`damage` — its rows cut or changed, or its ``meta.json`` garbled
         or a folder beside its results, never an unfinished run —, and not finished intact here: not copied),
@@ -3283,6 +3338,9 @@ class ResultsStore:
                                                      "held_there", "in_the_way", "in_the_way_why",
                                                      "superseded_there")}
         gone = src.gone()  # finished there, its results not there: not a run still training
+        # failed there, its config finished since (there or here) under another id (a --loss-file fixed): no command
+        # retries it, so its record is not copied (:meth:`failed_superseded`); said as superseded there
+        retried = src.failed_superseded(also=self)
         # a run folder renamed there (`mv runs/<id> runs/best`: a copy, no run; or moved elsewhere and linked in under
         # another name), whether or not gone() remembers it: not copied, named as renamed, not as lost
         # (``renamed_there``: the copies' and links' names there, one per run)
@@ -3293,7 +3351,7 @@ class ResultsStore:
         out["renamed_there"], out["renamed_there_runs"] = list(renamed), list(renamed.values())
         out["gone_there"] = sorted(r for r in gone if not self.is_done(r) and r not in renamed.values())
         for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
-            if rid in gone:
+            if rid in gone or (rid in retried and not self.run_dir(rid).exists()):
                 continue
             if (src.meta(rid) or {}).get("status") not in STATUSES and not src.damage_meta_matters(rid):
                 out["unfinished"].append(rid)  # unfinished there: never locked (a worker there that found it held
@@ -3316,7 +3374,8 @@ class ResultsStore:
         # unfinished there, but its checkpoint's settings finished there since under another id (a --loss-file edited
         # mid-compare): no command there resumes it, so it is no run to merge later (:meth:`superseded`)
         waiting = {r: [c] for r in out["unfinished"] if (c := src.run_dir(r) / "ckpt.pt").is_file()}
-        out["superseded_there"] = sorted(src.superseded(waiting))
+        out["superseded_there"] = sorted(set(src.superseded(waiting))
+                                         | {r for r in retried if not self.run_dir(r).exists()})
         out["unfinished"] = [r for r in out["unfinished"] if r not in out["superseded_there"]]
         self._adopt_notes(src)
         try:

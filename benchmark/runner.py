@@ -90,6 +90,7 @@ from benchmark.results import (
     ResultsStore,
     _write_error,
     blocks,
+    checkpoints,
     current_digests,
     disk_full,
     stale_lock_hint,
@@ -1172,24 +1173,21 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
 
 def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
     """{run folder: training iteration of its checkpoint} for the runs of ``store`` stopped with a checkpoint
-    (``ckpt.pt``, no ``meta.json``) of one of ``configs`` under another id than the config has now — its ``--loss-file``
-    edited (its hash is part of the id), the code's version bumped — while the config is neither done nor stopped
-    under its own: a run the grid trains from the start, which it would otherwise not say. Only the checkpoints'
-    records are read (:func:`benchmark.ckptrecord.record`), and only where a run folder has no ``meta.json``; a folder
-    whose lock a live process holds (:func:`benchmark.results.held_as_far_as_known`: a grid training it now under its
-    old id) is not stopped, as :meth:`ResultsStore.superseded` leaves it out: never a live run's checkpoint named for
-    removal."""
+    (:meth:`ResultsStore.stopped_with_checkpoint`, the selection :meth:`ResultsStore.superseded` matches too: a run of
+    ``runs/``, no user's copy of one, not finished, its folder held by no live process — a grid training it now under
+    its old id — so never a live run's checkpoint named for removal) of one of ``configs`` under another id than the
+    config has now — its ``--loss-file`` edited (its hash is part of the id), the code's version bumped — while the
+    config is neither done nor stopped under its own: a run the grid trains from the start, which it would otherwise
+    not say. Only the checkpoints' records of those runs are read (:func:`benchmark.ckptrecord.record`)."""
     from benchmark.ckptrecord import record
-    from benchmark.results import held_as_far_as_known
 
     if not store.runs.is_dir():
         return {}
     ids = {run_id(c) for c in configs}
     wanted = {json.dumps(c.to_dict(), sort_keys=True, default=str): run_id(c) for c in configs}
     out: dict[str, int] = {}
-    for d in sorted(store.runs.iterdir()):
-        ckpt = d / "ckpt.pt"
-        if d.name in ids or (d / "meta.json").exists() or not ckpt.is_file():
+    for name, ckpt in sorted(store.stopped_with_checkpoint().items()):  # check's selection (ResultsStore.superseded)
+        if name in ids:
             continue
         if (state := record(ckpt)) is None:  # not a checkpoint this code reads: nothing to say of it
             continue
@@ -1197,9 +1195,9 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
         rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
         it = state.get("iteration")
         if rid is None or not isinstance(it, int) or it <= 0 or store.is_done(rid) \
-                or (store.run_dir(rid) / "ckpt.pt").exists() or held_as_far_as_known(d / ".lock"):
+                or (store.run_dir(rid) / "ckpt.pt").exists():
             continue
-        out[str(d)] = it
+        out[str(store.run_dir(name))] = it
     return out
 
 
@@ -1267,7 +1265,7 @@ def made_at_other_paths(store: ResultsStore, configs: list[RunConfig]) -> dict[s
 
 def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
     """Delete a finished run's checkpoints (a crash right after its meta.json can leave one)."""
-    found = list(store.run_dir(rid).glob("ckpt*.pt"))
+    found = checkpoints(store.run_dir(rid))
     if not found:
         return
     lock = None if locked else store.lock(rid)
@@ -1533,7 +1531,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     started, t0 = time.time(), time.monotonic()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
-    killed = any(store.run_dir(rid).glob("ckpt*.pt"))
+    killed = bool(checkpoints(store.run_dir(rid)))
     aside = store.reset_run(rid, redone=killed)
     from benchmark.loggers import CurveLog
 
