@@ -86,6 +86,7 @@ from benchmark.stats import (
     INPUT,
     VERSION_SUFFIX,
     Stats,
+    drawn_part,
     metric_order,
     name_key,
     pareto_front,
@@ -1587,8 +1588,10 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         head += " (better: right and up)"
     elif len(head) > chars:  # one column wide: the short name keeps it on one line (the axes say the rest)
         head = f"P–D plane: {axes_text}"
-    # the title on at most 2 lines as drawn, as every figure's: a smoke line's reasons open the caption above the key
-    title, caption, size = fit_title(fig, head, smoke_test(stats, short=True))
+    # the title on at most 2 lines as drawn, as every figure's: a smoke line's reasons open the caption above the key;
+    # it counts the points drawn (a loss not placed, a task with no panel, a third metric is no smoke test of it)
+    smoke = smoke_test(drawn_part(stats, {t: drawable[t] for t in tasks}, (dist, perc)), short=True)
+    title, caption, size = fit_title(fig, head, smoke)
     fig.suptitle(title, fontsize=size)
     fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
