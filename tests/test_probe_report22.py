@@ -57,3 +57,78 @@ def test_the_pd_plane_s_smoke_caption_counts_only_the_runs_it_draws():
         fig2 = F.draw_pd_plane(st2)
     text2 = _title_text(fig2)
     assert "5 of 10 runs not shown converged" in text2, text2
+
+
+ARABIC, HEBREW = "خسارة_عربية", "עברית"
+LONG_ARABIC = "خسارة_عربية_طويلة_جدا_للاختبار"
+
+
+def _rtl_groups(tex: str) -> tuple[list[str], list[str]]:
+    """(the text of each ``\\plbRL{…}`` group, the right-to-left letters outside any) of ``tex``; raises on an
+    unbalanced brace or ``\\begin``/``\\end``."""
+    import unicodedata
+
+    groups, stray, stack, envs = [], [], [], []
+    i = 0
+    while i < len(tex):
+        if tex.startswith("\\plbRL{", i) and not tex.startswith("\\plbRL}", i):
+            stack.append(len(groups))
+            groups.append("")
+            i += len("\\plbRL{")
+            continue
+        ch = tex[i]
+        if ch == "\\" and tex[i + 1:i + 2] in "{}\\_&%$#":
+            i += 2
+            continue
+        if ch == "%":  # a comment to the line's end
+            i = tex.find("\n", i) if "\n" in tex[i:] else len(tex)
+            continue
+        if ch == "{":
+            stack.append(None)
+        elif ch == "}":
+            assert stack, f"unbalanced }} at {tex[max(0, i - 40):i + 5]!r}"
+            stack.pop()
+        elif unicodedata.bidirectional(ch) in ("R", "AL"):
+            inside = [g for g in stack if g is not None]
+            if inside:
+                groups[inside[-1]] += ch
+            else:
+                stray.append(ch)
+        i += 1
+    assert not stack, "unbalanced {"
+    for m in __import__("re").finditer(r"\\(begin|end)\{(\w+\*?)\}", tex):
+        if m.group(1) == "begin":
+            envs.append(m.group(2))
+        else:
+            assert envs and envs.pop() == m.group(2), m.group(0)
+    assert not envs, envs
+    return groups, stray
+
+
+def test_leaderboard_tex_sets_each_right_to_left_name_in_a_macro_it_defines_and_says_what_it_needs():
+    """Was: leaderboard.tex wrote an Arabic or Hebrew loss name as it is: TeX sets every letter left to right, so
+    XeLaTeX and LuaLaTeX compiled it with its letters reversed (and Arabic unjoined), and its header named only the
+    engine. Now each right-to-left run is in ``\\plbRL{…}``, defined in the file's first lines as bidi's ``\\textRL``
+    where that package is loaded, else the text as it is; the header says what each engine needs; a long name's
+    line-break pieces stay in one run (each apart, they were set left to right); the file's braces and environments
+    balance."""
+    from benchmark import export as E
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, ARABIC: 1.0, HEBREW: 0.5, LONG_ARABIC: 0.2,
+                                                     f"l1+{HEBREW}": 0.3}, seeds=range(2), metrics=("psnr",),
+                        n_images=4)
+    tex = E.latex(S.compute(t, n_boot=10))
+    groups, stray = _rtl_groups(tex)
+    assert not stray, "".join(stray)
+    letters = {"".join(c for c in n if c != "_") for n in (ARABIC, HEBREW, LONG_ARABIC)}
+    assert letters <= set(groups), (letters, groups)  # each name one group, the long one's pieces too
+    head = tex.split("\n")[:6]
+    define = next(i for i, line in enumerate(tex.split("\n")) if line.startswith(r"\providecommand{\plbRL}"))
+    lines = tex.split("\n")
+    use = next(i for i, line in enumerate(lines) if "\\plbRL{" in line and not line.startswith(("%", r"\pro")))
+    assert define < use and r"\ifdefined\textRL" in tex.split("\n")[define]
+    assert any("bidi" in line and line.startswith("%") for line in head), head
+    # a table of left-to-right names is unchanged: no macro, no note
+    plain = E.latex(S.compute(synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 1.0}, seeds=range(2),
+                                               metrics=("psnr",), n_images=4), n_boot=10))
+    assert "plbRL" not in plain
