@@ -2377,6 +2377,17 @@ td.wrap{white-space:normal;max-width:340px;text-align:left}
 table.findings th,table.findings td{text-align:left;vertical-align:top}table.findings td.wrap{min-width:9em}
 .verdict{color:#fff;padding:2px 7px;border-radius:3px;font-weight:bold;white-space:nowrap}
 details{margin:6px 0}summary{cursor:pointer}
+@media (prefers-color-scheme:dark){
+body{background:#121212;color:#e0e0e0}a{color:#90caf9}
+nav{background:#1e272c}nav button{background:#263238;color:#e0e0e0;border-color:#546e7a}
+nav button.active{background:#b0bec5;color:#121212}
+th{background:#1e1e1e}th,td{border-bottom-color:#3a3a3a}th.asc:after,th.desc:after{color:#e0e0e0}
+td.top{background:#3d3000}tr.input td{color:#a0a0a0}
+.method code,.note code{background:#263238}pre,.note{background:#1e1e1e}
+.pm{color:#a0a0a0}.up{color:#81c784}.down{color:#ef9a9a}.circ{color:#ce93d8}
+figure img{background:#fff;border-color:#fff;padding:6px;border-radius:4px}figcaption{color:#bdbdbd}
+.worse{color:#ffb74d}tr.lost td{color:#ef9a9a}#js-errors{color:#ff8a80}
+}
 """
 
 #: first script on the page: any later script error is written into the (then visible) #js-errors box
@@ -2764,6 +2775,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     setting = f"Setting: {html.escape(stats.setting)}. " if known else ""
     # a right-to-left loss name's runs in <bdi>: its number after it read as before it (docmarkup.bdi_html)
     return bdi_html("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"color-scheme\" content=\"light dark\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "

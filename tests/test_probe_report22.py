@@ -132,3 +132,57 @@ def test_leaderboard_tex_sets_each_right_to_left_name_in_a_macro_it_defines_and_
     plain = E.latex(S.compute(synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 1.0}, seeds=range(2),
                                                metrics=("psnr",), n_images=4), n_boot=10))
     assert "plbRL" not in plain
+
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h
+    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _rules(css: str) -> dict[str, dict[str, str]]:
+    import re
+
+    out: dict[str, dict[str, str]] = {}
+    for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        for one in sel.split(","):
+            for decl in body.split(";"):
+                if ":" in decl:
+                    k, v = decl.split(":", 1)
+                    out.setdefault(one.strip(), {})[k.strip()] = v.strip()
+    return out
+
+
+def test_report_html_has_a_dark_mode_whose_text_reads_and_whose_figures_sit_on_a_white_card():
+    """Was: report.html had one light stylesheet: a reader whose system is dark got a white page (or, in a browser
+    forcing dark, dark text on dark cells). Now a ``prefers-color-scheme: dark`` block sets a dark page whose text,
+    table headers, best cells, notes, code and tabs keep a WCAG AA contrast (≥ 4.5), and the figures — drawn on
+    white — on a white card; the page declares ``color-scheme: light dark``."""
+    import re
+
+    from benchmark import export as E
+
+    m = re.search(r"@media\s*\(prefers-color-scheme:\s*dark\)\s*\{(.*)\}\s*$", E.CSS.strip(), re.S)
+    assert m, "no dark stylesheet"
+    dark, light = _rules(m.group(1)), _rules(E.CSS[:m.start()])
+    text = dark["body"]["color"]
+    page = dark["body"]["background"]
+    assert _contrast(text, page) >= 7
+    for sel in ("th", "td.top", "pre", ".note", ".method code", "nav"):  # a light background made dark
+        assert sel in dark and "background" in dark[sel], sel
+        assert _contrast(text, dark[sel]["background"]) >= 4.5, sel
+    for sel in (".pm", ".up", ".down", ".circ", ".worse", "figcaption", "tr.input td", "tr.lost td"):
+        assert sel in light and _contrast(dark[sel]["color"], page) >= 4.5, sel  # every coloured text restated
+    btn = dark["nav button.active"]
+    assert _contrast(btn["color"], btn["background"]) >= 4.5
+    assert dark["figure img"]["background"] == "#fff"
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 1.0}, seeds=range(2), metrics=("psnr",),
+                        n_images=4)
+    assert '<meta name="color-scheme" content="light dark">' in E.html_report(S.compute(t, n_boot=10), {})
