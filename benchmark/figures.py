@@ -42,7 +42,8 @@ Figures:
   both directions, the degraded input as a grey cross; the Pareto front (no other loss better on
   both) is a dashed staircase with black-rimmed points; axis ranges hold every CI bar whole but
   ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
-  their value (both values when off-scale on both axes).
+  their value (both values when off-scale on both axes); a dark ring = a loss trained on an axis's metric
+  (circular, the tables' †; † after an off-scale value).
 * :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs, better on the right in
   every panel (a lower-is-better metric's axis reversed); filled =
   top group (not significantly worse than another loss), hollow = tested and significantly worse
@@ -148,6 +149,8 @@ WORSE, WORSE_METRIC, WORSE_COLOUR = "⚠", "psnr", (0.75, 0.1, 0.1)
 WORSE_RING, WORSE_GID = 75.0, "worse-than-input"
 #: the metric plots' mark of a circular cell (the loss trained on that metric): a dark ring
 CIRCULAR_RING, CIRCULAR_GID = 60.0, "circular"
+#: the P–D plane's key of that ring (a value off-scale: † after it)
+CIRCULAR_KEY = "ringed (†): circular (trained on an axis's metric)"
 
 
 @contextmanager
@@ -1442,14 +1445,19 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     # a one-run point's bars are the image-to-image spread alone (no run-to-run spread): said, as the notes say it —
     # of the points drawn (their two metrics), not of a task, loss or metric the plane leaves out
     bars = BARS_ONE_RUN if _one_run_cells(stats, {t: drawable[t] for t in tasks}, (dist, perc)) else "bars: 95% CI"
+    c = stats.cells
+    any_circular = "circular" in c.columns and bool(
+        c.loc[c["metric"].isin([dist, perc]) & c["circular"].astype(bool), ["task", "label"]]
+        .apply(lambda r: r["task"] in drawable and r["label"] in drawable[r["task"]], axis=1).any())
     keys = [bars, "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
-        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
+        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks) + \
+        [CIRCULAR_KEY] * any_circular
     width = legend_width(COL1 if one else min(COL2, 2.4 * cols), all_labels, keys)
     fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
                                                   _legend_height(width, all_labels, keys)),
                              squeeze=False, layout="constrained")
     shown: list[str] = []
-    flags = {"input": False, "worse": False, "off": False}
+    flags = {"input": False, "worse": False, "off": False, "circular": False}
     together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
@@ -1486,6 +1494,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                               10 * (xlim[1] - xlim[0]), 10 * (ylim[1] - ylim[0]))
         ax.plot(px, py, color="0.15", lw=0.9, ls=(0, (4, 2)), zorder=3)  # clipped to the panel
         worse = worse_labels(stats, task)
+        # a loss trained on an axis's metric (the tables' †): ringed, as metrics_<task>.png rings it
+        circular = {l for l in labels if any(bool(f.loc[l, "circular"]) for f in (X, Y) if "circular" in f.columns)}
         off: dict[str, list] = {}
         for l in pts:
             xm, ym = float(X.loc[l, "mean"]), float(Y.loc[l, "mean"])
@@ -1522,6 +1532,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                             markeredgewidth=0.9 if on else 0.6, zorder=4 + on)
             if l in worse:
                 flags["worse"] = True
+            if l in circular:
+                flags["circular"] = True
+            if l in circular and (xc, yc) == (xm, ym):  # off-scale: † in its value
+                ax.scatter([xm], [ym], s=CIRCULAR_RING * (2 if l in highlight else 1), marker="o",
+                           facecolors="none", edgecolors="0.15", linewidths=0.7, zorder=7, gid=CIRCULAR_GID)
             if l in worse and (xc, yc) == (xm, ym):  # a red ring on the point itself (off-scale: ⚠ in its value)
                 ax.scatter([xm], [ym], s=WORSE_RING * (2 if l in highlight else 1), marker="o", facecolors="none",
                            edgecolors=WORSE_COLOUR, linewidths=1.1, zorder=7, gid=WORSE_GID)
@@ -1529,7 +1544,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         # and the values of several stand apart from their triangles, which may share a spot
         gone = [l for items in off.values() for l, *_ in items if l != INPUT]
         named = dict(zip(gone, wrap_labels(gone, 22, 1, also=all_labels)))
-        texts = {l: ("input " if l == INPUT else f"{named[l]}: ") + value + (f" {WORSE}" if l in worse else "")
+        texts = {l: ("input " if l == INPUT else f"{named[l]}: ") + value + " †" * (l in circular)
+                 + (f" {WORSE}" if l in worse else "")
                  for items in off.values() for l, _, _, value in items}
         # a text's width as a fraction of the panel's (5.5 pt characters about 0.55 em wide)
         span = {l: len(t) * 0.55 * 5.5 / 72 / (ax.get_position().width * width) for l, t in texts.items()}
@@ -1619,6 +1635,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                              ms=math.sqrt(WORSE_RING)), f"worse than the input on {WORSE_METRIC}"))
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
+    if flags["circular"]:
+        extra.append((Line2D([], [], ls="none", marker="o", mfc="none", mec="0.15", mew=0.7,
+                             ms=math.sqrt(CIRCULAR_RING)), CIRCULAR_KEY))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
             extra=extra, title=caption, fill=True,
             also=[l for by in unplaced.values() for ls in by.values() for l in ls]

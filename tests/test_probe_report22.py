@@ -186,3 +186,33 @@ def test_report_html_has_a_dark_mode_whose_text_reads_and_whose_figures_sit_on_a
     t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 1.0}, seeds=range(2), metrics=("psnr",),
                         n_images=4)
     assert '<meta name="color-scheme" content="light dark">' in E.html_report(S.compute(t, n_boot=10), {})
+
+
+def test_the_pd_plane_rings_a_loss_trained_on_one_of_its_axes_metrics():
+    """Was: the P–D plane drew a loss trained on its perceptual metric (``lpips_vgg`` on lpips: † circular in every
+    table, ringed in metrics_<task>.png) as a plain point at the top of the lpips axis — a reviewer reads it as the
+    best perception of the grid. Now such a point is ringed, and the key says what the ring means; a plane with no
+    circular point has neither."""
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "lpips_vgg": 1.0, "ssim": 0.5}, seeds=range(2),
+                        metrics=("psnr", "lpips"), n_images=4)
+    st = S.compute(t, n_boot=10)
+    assert st.cells.loc[(st.cells["label"] == "lpips_vgg") & (st.cells["metric"] == "lpips"), "circular"].all()
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    ax = fig.axes[0]
+    rings = [c for c in ax.collections if c.get_gid() == F.CIRCULAR_GID]
+    assert len(rings) == 1, rings
+    x = st.cells.loc[(st.cells["label"] == "lpips_vgg") & (st.cells["metric"] == "psnr"), "mean"].item()
+    assert abs(rings[0].get_offsets()[0][0] - x) < 1e-9
+    assert any("circular" in s for s in _legend_texts(fig)), _legend_texts(fig)
+    t2 = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "ssim": 1.0}, seeds=range(2),
+                         metrics=("psnr", "lpips"), n_images=4)
+    with F.style():
+        fig2 = F.draw_pd_plane(S.compute(t2, n_boot=10))
+    assert not [c for c in fig2.axes[0].collections if c.get_gid() == F.CIRCULAR_GID]
+    assert not any("circular" in s for s in _legend_texts(fig2))
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for leg in fig.legends + [a.get_legend() for a in fig.axes if a.get_legend()]
+            for t in leg.get_texts()]
