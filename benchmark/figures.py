@@ -2205,7 +2205,8 @@ def _board_values(board) -> pd.DataFrame:
     if isinstance(board, pd.DataFrame):
         return board.astype(float)
     ranks, text = board
-    vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.strip(), errors="coerce"))
+    vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.replace("†", "").str.strip(),
+                                                errors="coerce"))  # a circular cell's † (heatmap_panels) aside
     vals.columns = list(ranks.columns)
     return vals.astype(float)
 
@@ -2451,8 +2452,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.set_label("change from the degraded input ÷ the column's largest change", fontsize=7)
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
+    circular = any(str(t).endswith("†") for _, _, text in cells.values() for t in text.flat)
     note = (f"; {WORSE}:\u00a0restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "") + ("; –:\u00a0no\u00a0score" if dashed else "") + (
+        "; †:\u00a0circular (trained on that metric)" if circular else "") + (
         f"; {PARTIAL}:\u00a0" + (
             # every loss starred (tasks of disjoint loss sets): none is listed after another for it
             "no (task, metric) block is every loss's: each ranked over its own, none comparable"

@@ -216,3 +216,32 @@ def test_the_pd_plane_rings_a_loss_trained_on_one_of_its_axes_metrics():
 def _legend_texts(fig) -> list[str]:
     return [t.get_text() for leg in fig.legends + [a.get_legend() for a in fig.axes if a.get_legend()]
             for t in leg.get_texts()]
+
+
+def test_leaderboard_png_marks_a_circular_cell_as_the_tables_do():
+    """Was: leaderboard.png printed the lpips of a loss trained on lpips (and l2's psnr) as any other mean, where
+    leaderboard.md, .tex and report.html mark it † circular: the figure, published alone, gave the loss's own
+    objective as a win. Now such a cell reads "0.212 †", coloured by its number still, and the key under the figure
+    says what † is; a board with no circular cell has neither."""
+    from benchmark import report as R
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "lpips_vgg": 1.0}, seeds=range(2),
+                        metrics=("psnr", "lpips"), n_images=4)
+    st = S.compute(t, n_boot=10)
+    panels = R.heatmap_panels(t, None, st)
+    ranks, text = panels["denoise"]
+    assert text.loc["lpips_vgg", "lpips"].endswith(" †") and "†" not in text.loc["lpips_vgg", "psnr"]
+    assert "†" not in text.loc["l1", "lpips"]
+    vals = F._board_values(panels["denoise"])
+    assert vals.notna().all().all(), vals  # the number still read for its colour
+    with F.style():
+        fig = F.draw_leaderboard_heatmap(panels)
+    drawn = [x.get_text() for ax in fig.axes for x in ax.texts]
+    assert any(s.endswith("†") for s in drawn), drawn
+    caption = " ".join(x.get_text() for x in fig.texts) + (fig._suptitle.get_text() if fig._suptitle else "")
+    assert "†: circular" in caption.replace("\u00a0", " "), caption
+    t2 = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "ssim": 1.0}, seeds=range(2),
+                         metrics=("psnr", "lpips"), n_images=4)
+    with F.style():
+        fig2 = F.draw_leaderboard_heatmap(R.heatmap_panels(t2, None, S.compute(t2, n_boot=10)))
+    assert "circular" not in " ".join(x.get_text() for x in fig2.texts)
