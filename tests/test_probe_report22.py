@@ -245,3 +245,22 @@ def test_leaderboard_png_marks_a_circular_cell_as_the_tables_do():
     with F.style():
         fig2 = F.draw_leaderboard_heatmap(R.heatmap_panels(t2, None, S.compute(t2, n_boot=10)))
     assert "circular" not in " ".join(x.get_text() for x in fig2.texts)
+
+
+def test_the_cd_diagram_s_smoke_caption_counts_only_the_losses_it_draws():
+    """Was: the CD diagram opened with the grid's smoke test: the runs of a loss it leaves out (not in every block
+    most losses have: "Not shown … psnr_only"), one not shown converged, made a diagram of losses with 5 converged
+    runs each say "Smoke test, not a ranking: 1 of 11 runs not shown converged". Now it counts the losses drawn."""
+    good = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 1.0, "ssim": 0.5}, seeds=range(5),
+                           metrics=("psnr", "lpips"), n_images=4)
+    thin = synthetic_table(tasks=("denoise",), offsets={"psnr_only": 0.5}, seeds=range(5), metrics=("psnr",),
+                           n_images=4)
+    thin = thin[thin["loss"] != "input"]
+    st = _costs(S.compute(pd.concat([good, thin], ignore_index=True), n_boot=10), unconverged=("psnr_only",))
+    assert "psnr_only" not in st.friedman["ranks"]
+    assert S.smoke_test(st, short=True)
+    with F.style():
+        fig = F.draw_cd_diagram(st)
+    text = _title_text(fig) + " ".join(t.get_text() for t in fig.texts)
+    assert "psnr_only" in text  # named as not shown
+    assert "Smoke test" not in text, text
