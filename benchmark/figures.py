@@ -1611,10 +1611,14 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     fig.suptitle(title, fontsize=size)
     fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
+        # tasks whose losses are left out alike share one entry (15 names twice made a 20-line caption)
+        alike: dict[tuple, list[str]] = {}
+        for t, by in unplaced.items():
+            alike.setdefault(tuple(sorted((why, tuple(ls)) for why, ls in by.items())), []).append(t)
         gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
                           for t, ms in left_out.items()] +
-                         [f"{t}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in sorted(by.items()))
-                          for t, by in unplaced.items()])
+                         [f"{', '.join(ts)}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in by)
+                          for by, ts in alike.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     if together:  # one marker shows where several losses are: each is named

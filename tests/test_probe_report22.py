@@ -264,3 +264,22 @@ def test_the_cd_diagram_s_smoke_caption_counts_only_the_losses_it_draws():
     text = _title_text(fig) + " ".join(t.get_text() for t in fig.texts)
     assert "psnr_only" in text  # named as not shown
     assert "Smoke test" not in text, text
+
+
+def test_the_pd_plane_names_losses_left_out_of_several_tasks_alike_once():
+    """Was: a loss not placed on the P–D plane for the same reason in every task was named once per task: 15
+    long-named losses not scored on lpips in denoise and sr made a 20-line 'Not drawn' caption of two identical
+    lists. Now tasks whose losses are left out alike share one entry ("denoise, sr: a, b (lpips not scored)");
+    a task left out otherwise keeps its own."""
+    offs = {f"variant_{i:02d}": i / 10 for i in range(6)}
+    t = synthetic_table(tasks=("denoise", "sr", "deblur"), offsets=offs, seeds=range(2), metrics=("psnr", "lpips"),
+                        n_images=4)
+    out = (t["metric"] == "lpips") & t["loss"].isin(["variant_00", "variant_01"])
+    out |= (t["metric"] == "lpips") & (t["task"] == "deblur") & (t["loss"] == "variant_02")
+    st = S.compute(t[~out], n_boot=10)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    text = " ".join(_title_text(fig).split())
+    assert text.count("variant_00") == 2, text  # deblur's entry and the shared one
+    assert "denoise, sr: variant_00, variant_01 (lpips not scored)" in text, text
+    assert "deblur: variant_00, variant_01, variant_02 (lpips not scored)" in text, text
