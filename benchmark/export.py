@@ -30,6 +30,7 @@ import html
 import logging
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import agree, plural
+from benchmark.docmarkup import agree, isolate_rtl, plural
 from benchmark.runstats import SAME_DIFFERENCE_WHY, more_images
 from benchmark.stats import (
     INPUT,
@@ -1823,7 +1824,30 @@ def _tex_greek(ch: str) -> str:
 _TEX_LIGATURES = ("--", "''", ",,")
 
 
+#: the macro leaderboard.tex sets each right-to-left run in (:func:`_tex`), defined in its first lines: bidi's
+#: ``\\textRL`` where that package is loaded (XeLaTeX), else the run as it is (LuaLaTeX with babel's ``bidi=basic``
+#: orders it by the Unicode rules); ``\\textRL`` alone was not portable (undefined without bidi)
+TEX_RTL = r"\plbRL"
+TEX_RTL_DEF = r"\providecommand{\plbRL}[1]{\ifdefined\textRL\textRL{#1}\else#1\fi}"
+TEX_RTL_NOTE = (r"% right-to-left names are set in \plbRL{...} (defined below): XeLaTeX needs \usepackage{bidi} "
+                r"loaded last (its \textRL), LuaLaTeX \usepackage[bidi=basic]{babel}; without either their letters "
+                "run left to right")
+
+
 def _tex(s: str, name: bool = False) -> str:
+    """``s`` as LaTeX text, each right-to-left run (Arabic or Hebrew: :func:`benchmark.docmarkup.isolate_rtl`'s runs)
+    in ``\\protect\\plbRL{…}`` (:data:`TEX_RTL_DEF`): TeX sets every letter left to right, so a name in
+    Arabic or Hebrew compiled with its letters reversed (and, in a note, the numbers after it on the wrong side).
+    The rest: ``_tex_plain``."""
+    s = str(s)
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in s):
+        return _tex_plain(s, name)
+    pieces = re.split("(\u2068[^\u2069]*\u2069)", s if "\u2068" in s else isolate_rtl(s))
+    return "".join(rf"\protect{TEX_RTL}{{{_tex_plain(p[1:-1], name)}}}" if p.startswith("\u2068") else
+                   _tex_plain(p, name) for p in pieces if p)
+
+
+def _tex_plain(s: str, name: bool = False) -> str:
     """``s`` as LaTeX text that typesets as written: specials escaped, symbols as math, a backtick and a
     double quote as themselves (plain, TeX prints an opening quote ‘ and, in OT1, a closing ”), and no
     two characters merged into a ligature (``a--b`` is not ``a–b``). With ``name`` (a loss spec in a table
@@ -1944,6 +1968,16 @@ def tex_label(label: str, flag: str = "") -> str:
     label = str(label)
     if len(label) <= TEX_LABEL:
         return _tex(label, name=True) + (f" {flag}" if flag else "")
+    # a right-to-left run's pieces in one \plbRL (:func:`_tex`): each apart, the run's pieces were set left to right
+    runs = re.split("(\u2068[^\u2069]*\u2069)", isolate_rtl(label))
+    text = "".join(rf"\protect{TEX_RTL}{{{_tex_pieces(r[1:-1])}}}" if r.startswith("\u2068") else _tex_pieces(r)
+                   for r in runs if r) + (f" {flag}" if flag else "")
+    return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
+
+
+def _tex_pieces(label: str) -> str:
+    """A loss name's text (or one right-to-left run of it) escaped, with ``\\allowbreak{}`` where a line may break
+    (:func:`tex_label`)."""
     pieces = [""]
     for i, ch in enumerate(label):  # pieces of the name, each ending where a line may break
         run = re.search(r"\S*$", pieces[-1]).group(0)
@@ -1953,8 +1987,7 @@ def tex_label(label: str, flag: str = "") -> str:
         if ch in TEX_BREAKS and not (ch in "._" and label[i + 1:i + 2].isdigit()):  # 0.5, conv1_2 stay whole
             pieces.append("")
     # each piece escaped on its own: ``\allowbreak{}`` between two keeps them from forming a ligature too
-    text = r"\allowbreak{}".join(_tex(p, name=True) for p in pieces if p) + (f" {flag}" if flag else "")
-    return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
+    return r"\allowbreak{}".join(_tex_plain(p, name=True) for p in pieces if p)
 
 
 def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE) -> list[list[int]]:
@@ -2106,6 +2139,8 @@ def latex(stats: Stats) -> str:
                     r" & rank & & circular & & " + (r"blocks & " if common else "") + r"\\", r"\midrule"]
             out += [line for _, line in some]
             out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    if TEX_RTL + "{" in "\n".join(out):  # what a right-to-left name needs, where the reader of the .tex looks first
+        out[1:1] = [TEX_RTL_NOTE, TEX_RTL_DEF]
     odd = tex_unsupported("\n".join(out))
     if odd:  # say so where the reader of the .tex looks first, rather than let pdfLaTeX stop at line 40
         shown = ", ".join(odd[:12]) + (f" and {len(odd) - 12} more" if len(odd) > 12 else "")
@@ -2344,6 +2379,17 @@ td.wrap{white-space:normal;max-width:340px;text-align:left}
 table.findings th,table.findings td{text-align:left;vertical-align:top}table.findings td.wrap{min-width:9em}
 .verdict{color:#fff;padding:2px 7px;border-radius:3px;font-weight:bold;white-space:nowrap}
 details{margin:6px 0}summary{cursor:pointer}
+@media (prefers-color-scheme:dark){
+body{background:#121212;color:#e0e0e0}a{color:#90caf9}
+nav{background:#1e272c}nav button{background:#263238;color:#e0e0e0;border-color:#546e7a}
+nav button.active{background:#b0bec5;color:#121212}
+th{background:#1e1e1e}th,td{border-bottom-color:#3a3a3a}th.asc:after,th.desc:after{color:#e0e0e0}
+td.top{background:#3d3000}tr.input td{color:#a0a0a0}
+.method code,.note code{background:#263238}pre,.note{background:#1e1e1e}
+.pm{color:#a0a0a0}.up{color:#81c784}.down{color:#ef9a9a}.circ{color:#ce93d8}
+figure img{background:#fff;border-color:#fff;padding:6px;border-radius:4px}figcaption{color:#bdbdbd}
+.worse{color:#ffb74d}tr.lost td{color:#ef9a9a}#js-errors{color:#ff8a80}
+}
 """
 
 #: first script on the page: any later script error is written into the (then visible) #js-errors box
@@ -2731,6 +2777,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     setting = f"Setting: {html.escape(stats.setting)}. " if known else ""
     # a right-to-left loss name's runs in <bdi>: its number after it read as before it (docmarkup.bdi_html)
     return bdi_html("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"color-scheme\" content=\"light dark\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "

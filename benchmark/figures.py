@@ -42,7 +42,8 @@ Figures:
   both directions, the degraded input as a grey cross; the Pareto front (no other loss better on
   both) is a dashed staircase with black-rimmed points; axis ranges hold every CI bar whole but
   ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
-  their value (both values when off-scale on both axes).
+  their value (both values when off-scale on both axes); a dark ring = a loss trained on an axis's metric
+  (circular, the tables' †; † after an off-scale value).
 * :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs, better on the right in
   every panel (a lower-is-better metric's axis reversed); filled =
   top group (not significantly worse than another loss), hollow = tested and significantly worse
@@ -86,6 +87,7 @@ from benchmark.stats import (
     INPUT,
     VERSION_SUFFIX,
     Stats,
+    drawn_part,
     metric_order,
     name_key,
     pareto_front,
@@ -147,6 +149,8 @@ WORSE, WORSE_METRIC, WORSE_COLOUR = "⚠", "psnr", (0.75, 0.1, 0.1)
 WORSE_RING, WORSE_GID = 75.0, "worse-than-input"
 #: the metric plots' mark of a circular cell (the loss trained on that metric): a dark ring
 CIRCULAR_RING, CIRCULAR_GID = 60.0, "circular"
+#: the P–D plane's key of that ring (a value off-scale: † after it)
+CIRCULAR_KEY = "ringed (†): circular (trained on an axis's metric)"
 
 
 @contextmanager
@@ -1441,14 +1445,19 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     # a one-run point's bars are the image-to-image spread alone (no run-to-run spread): said, as the notes say it —
     # of the points drawn (their two metrics), not of a task, loss or metric the plane leaves out
     bars = BARS_ONE_RUN if _one_run_cells(stats, {t: drawable[t] for t in tasks}, (dist, perc)) else "bars: 95% CI"
+    c = stats.cells
+    any_circular = "circular" in c.columns and bool(
+        c.loc[c["metric"].isin([dist, perc]) & c["circular"].astype(bool), ["task", "label"]]
+        .apply(lambda r: r["task"] in drawable and r["label"] in drawable[r["task"]], axis=1).any())
     keys = [bars, "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
-        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
+        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks) + \
+        [CIRCULAR_KEY] * any_circular
     width = legend_width(COL1 if one else min(COL2, 2.4 * cols), all_labels, keys)
     fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
                                                   _legend_height(width, all_labels, keys)),
                              squeeze=False, layout="constrained")
     shown: list[str] = []
-    flags = {"input": False, "worse": False, "off": False}
+    flags = {"input": False, "worse": False, "off": False, "circular": False}
     together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
@@ -1485,6 +1494,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                               10 * (xlim[1] - xlim[0]), 10 * (ylim[1] - ylim[0]))
         ax.plot(px, py, color="0.15", lw=0.9, ls=(0, (4, 2)), zorder=3)  # clipped to the panel
         worse = worse_labels(stats, task)
+        # a loss trained on an axis's metric (the tables' †): ringed, as metrics_<task>.png rings it
+        circular = {l for l in labels if any(bool(f.loc[l, "circular"]) for f in (X, Y) if "circular" in f.columns)}
         off: dict[str, list] = {}
         for l in pts:
             xm, ym = float(X.loc[l, "mean"]), float(Y.loc[l, "mean"])
@@ -1521,6 +1532,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                             markeredgewidth=0.9 if on else 0.6, zorder=4 + on)
             if l in worse:
                 flags["worse"] = True
+            if l in circular:
+                flags["circular"] = True
+            if l in circular and (xc, yc) == (xm, ym):  # off-scale: † in its value
+                ax.scatter([xm], [ym], s=CIRCULAR_RING * (2 if l in highlight else 1), marker="o",
+                           facecolors="none", edgecolors="0.15", linewidths=0.7, zorder=7, gid=CIRCULAR_GID)
             if l in worse and (xc, yc) == (xm, ym):  # a red ring on the point itself (off-scale: ⚠ in its value)
                 ax.scatter([xm], [ym], s=WORSE_RING * (2 if l in highlight else 1), marker="o", facecolors="none",
                            edgecolors=WORSE_COLOUR, linewidths=1.1, zorder=7, gid=WORSE_GID)
@@ -1528,7 +1544,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         # and the values of several stand apart from their triangles, which may share a spot
         gone = [l for items in off.values() for l, *_ in items if l != INPUT]
         named = dict(zip(gone, wrap_labels(gone, 22, 1, also=all_labels)))
-        texts = {l: ("input " if l == INPUT else f"{named[l]}: ") + value + (f" {WORSE}" if l in worse else "")
+        texts = {l: ("input " if l == INPUT else f"{named[l]}: ") + value + " †" * (l in circular)
+                 + (f" {WORSE}" if l in worse else "")
                  for items in off.values() for l, _, _, value in items}
         # a text's width as a fraction of the panel's (5.5 pt characters about 0.55 em wide)
         span = {l: len(t) * 0.55 * 5.5 / 72 / (ax.get_position().width * width) for l, t in texts.items()}
@@ -1587,15 +1604,21 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         head += " (better: right and up)"
     elif len(head) > chars:  # one column wide: the short name keeps it on one line (the axes say the rest)
         head = f"P–D plane: {axes_text}"
-    # the title on at most 2 lines as drawn, as every figure's: a smoke line's reasons open the caption above the key
-    title, caption, size = fit_title(fig, head, smoke_test(stats, short=True))
+    # the title on at most 2 lines as drawn, as every figure's: a smoke line's reasons open the caption above the key;
+    # it counts the points drawn (a loss not placed, a task with no panel, a third metric is no smoke test of it)
+    smoke = smoke_test(drawn_part(stats, {t: drawable[t] for t in tasks}, (dist, perc)), short=True)
+    title, caption, size = fit_title(fig, head, smoke)
     fig.suptitle(title, fontsize=size)
     fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
+        # tasks whose losses are left out alike share one entry (15 names twice made a 20-line caption)
+        alike: dict[tuple, list[str]] = {}
+        for t, by in unplaced.items():
+            alike.setdefault(tuple(sorted((why, tuple(ls)) for why, ls in by.items())), []).append(t)
         gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
                           for t, ms in left_out.items()] +
-                         [f"{t}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in sorted(by.items()))
-                          for t, by in unplaced.items()])
+                         [f"{', '.join(ts)}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in by)
+                          for by, ts in alike.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     if together:  # one marker shows where several losses are: each is named
@@ -1616,6 +1639,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                              ms=math.sqrt(WORSE_RING)), f"worse than the input on {WORSE_METRIC}"))
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
+    if flags["circular"]:
+        extra.append((Line2D([], [], ls="none", marker="o", mfc="none", mec="0.15", mew=0.7,
+                             ms=math.sqrt(CIRCULAR_RING)), CIRCULAR_KEY))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
             extra=extra, title=caption, fill=True,
             also=[l for by in unplaced.values() for ls in by.values() for l in ls]
@@ -1958,7 +1984,9 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
                      + ("." + runs_left_text(stats).rstrip(".") if runs_left_text(stats) else ""))
     # runs not shown converged (or too few): said on the figure, which is often shown alone; too few runs: the
     # head says it already (why)
-    smoke = smoke_test(stats, short=True, runs=few is None)
+    # of the losses drawn: one not shown (named so) is no smoke test of the diagram
+    shown = {str(t): list(ranks.index) for t in stats.cells["task"].unique()} if not stats.cells.empty else {}
+    smoke = smoke_test(drawn_part(stats, shown), short=True, runs=few is None)
     title, caption, size = fit_title(fig, head, smoke, ". ".join(n.rstrip(".") for n in notes))
     fig.suptitle(title, fontsize=size)
     caption_below(fig, caption)
@@ -2183,7 +2211,8 @@ def _board_values(board) -> pd.DataFrame:
     if isinstance(board, pd.DataFrame):
         return board.astype(float)
     ranks, text = board
-    vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.strip(), errors="coerce"))
+    vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.replace("†", "").str.strip(),
+                                                errors="coerce"))  # a circular cell's † (heatmap_panels) aside
     vals.columns = list(ranks.columns)
     return vals.astype(float)
 
@@ -2429,8 +2458,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.set_label("change from the degraded input ÷ the column's largest change", fontsize=7)
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
+    circular = any(str(t).endswith("†") for _, _, text in cells.values() for t in text.flat)
     note = (f"; {WORSE}:\u00a0restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "") + ("; –:\u00a0no\u00a0score" if dashed else "") + (
+        "; †:\u00a0circular (trained on that metric)" if circular else "") + (
         f"; {PARTIAL}:\u00a0" + (
             # every loss starred (tasks of disjoint loss sets): none is listed after another for it
             "no (task, metric) block is every loss's: each ranked over its own, none comparable"

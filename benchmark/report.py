@@ -140,7 +140,8 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
     printed with its (task, metric) column's decimals in the task tables
     (:func:`benchmark.export.metric_decimals` of ``stats``), so the figure, ``leaderboard.md``, ``.tex``
     and ``report.html`` show one number alike; without ``stats``, :func:`benchmark.export.column_decimals`
-    of the column's means (as :func:`benchmark.export.by_dataset_markdown` without ``stats``)."""
+    of the column's means (as :func:`benchmark.export.by_dataset_markdown` without ``stats``); a circular cell (the loss
+    trained on that metric, ``stats``' ``circular``) "0.212 †", as the tables mark it."""
     from benchmark.export import column_decimals, metric_decimals
 
     boards = leaderboard(table, blks)
@@ -153,9 +154,14 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
                               .rank(ascending=not higher.get(m, True)) for m in wide.columns})
         ranks.columns = [f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns]
         text = pd.DataFrame(index=wide.index)
+        # a cell of a loss trained on its metric: † as the tables mark it (the figure reads the number before it)
+        c = stats.cells if stats is not None else pd.DataFrame()
+        circ = set() if c.empty or "circular" not in c.columns else set(
+            map(tuple, c.loc[(c["task"] == task) & c["circular"].astype(bool), ["label", "metric"]].to_numpy()))
         for m in wide.columns:
             dec = metric_decimals(stats, task, m) if stats is not None else column_decimals(wide[m], [], [])
-            text[m] = ["" if pd.isna(v) else f"{v:.{dec}f}" for v in wide[m]]
+            text[m] = ["" if pd.isna(v) else f"{v:.{dec}f}" + " †" * ((lab, m) in circ)
+                       for lab, v in zip(wide.index, wide[m])]
         panels[task] = (ranks, text)
     return panels
 

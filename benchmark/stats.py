@@ -42,6 +42,7 @@ Methods, per (task, metric) block:
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import logging
 import math
@@ -1396,6 +1397,28 @@ def short_runs_who(stats: "Stats", few: int) -> str:
     return (f"{plural(few, 'run')} per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
             ", ".join(f"{lab} ({plural(int(n), 'run')})"
                       for lab, n in sorted(thin.items(), key=lambda kv: name_key(kv[0]))))
+
+
+def drawn_part(stats: "Stats", drawn: dict[str, list[str]], metrics=None) -> "Stats":
+    """``stats`` cut to what a figure draws, for :func:`smoke_test` to count that alone: ``drawn`` {task: the losses
+    drawn there}, ``metrics`` the metrics drawn (None: every one). Its ``cells`` keep those tasks' input rows, its
+    ``task_costs`` those (task, loss) runs; a loss, task or metric the figure leaves out (and names as not drawn)
+    makes no smoke test of it."""
+    c = stats.cells
+    if not c.empty:
+        keep = pd.Series(False, index=c.index)
+        for t, ls in drawn.items():
+            keep |= (c["task"].astype(str) == t) & c["label"].isin(list(ls) + [INPUT])
+        if metrics is not None:
+            keep &= c["metric"].isin(list(metrics))
+        c = c[keep]
+    tc = stats.task_costs
+    if not tc.empty and {"task", "label"} <= set(tc.columns):
+        keep = pd.Series(False, index=tc.index)
+        for t, ls in drawn.items():
+            keep |= (tc["task"].astype(str) == t) & tc["label"].isin(list(ls))
+        tc = tc[keep]
+    return dataclasses.replace(stats, cells=c, task_costs=tc)
 
 
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str | None = None) -> str:
