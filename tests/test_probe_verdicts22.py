@@ -1,0 +1,36 @@
+"""Probe of the verdicts, session 22: a "reproduced" that says more than was tested, directions written by hand."""
+
+from __future__ import annotations
+
+import warnings
+
+from benchmark.synthetic import synthetic_table
+
+
+def _check(t, name):
+    from benchmark.findings import check_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, [name], n_boot=20)
+    return r
+
+
+def test_zhao_s_l1_vs_l2_is_not_reproduced_by_a_tie():
+    """Zhao et al. (METHODS.md: "a net trained with L1 reaches higher PSNR than one trained with L2, even though
+    PSNR is L2's own metric"; their Tables I–II have ℓ1 above ℓ2) claim ℓ1 *better*. The finding tested
+    non-inferiority (ℓ1 ≥ ℓ2 − margin) and printed "reproduced" for ℓ1 and ℓ2 alike to a thousandth of a dB on
+    8 seeds: a claim the data has nothing to say for. Now each part is ℓ1 > ℓ2: a tie is not reproduced (nor
+    contradicted), ℓ1 clearly above ℓ2 still is, and the claim and refutation lines say "better"."""
+    tie = synthetic_table(tasks=("sr4", "jpeg"), metrics=("psnr", "ssim"), offsets={"l1": 0.0, "l2": 0.0},
+                          seeds=range(8), seed_sd=0.001, noise=0.002, n_images=12)
+    r = _check(tie, "zhao2017_l1_vs_l2")
+    assert r.verdict not in ("reproduced", "contradicted"), r.verdict_text
+    assert all(p.relation == "better" and p.verdict != "reproduced" for p in r.parts), [
+        (p.relation, p.verdict) for p in r.parts]
+    ahead = synthetic_table(tasks=("sr4", "jpeg"), metrics=("psnr", "ssim"), offsets={"l1": 0.5, "l2": 0.0},
+                            seeds=range(8), seed_sd=0.001, noise=0.002, n_images=12)
+    assert _check(ahead, "zhao2017_l1_vs_l2").verdict == "reproduced"
+    assert "≥" not in r.claim and "better" in r.claim, r.claim
+    assert "non-inferiority" not in r.refuted_by and "tie" in r.refuted_by, r.refuted_by
+
