@@ -504,6 +504,8 @@ class FindingResult:
     every: bool = False
     #: the level the parts were judged at (:func:`judged`)
     alpha: float = 0.05
+    #: why the verdict is the paper's and not the default rule's (:meth:`Finding.read_verdict`; "" when the rule's)
+    reading: str = ""
     #: the store's runs at half a setting's iterations that check no run, in no finding
     #: (:func:`benchmark.stats.unpaired_checks_text`; "" when none)
     unpaired: str = ""
@@ -569,6 +571,8 @@ class FindingResult:
         # jpeg on 24 rests half on one image
         decided = [p for p in c if p.verdict in ("reproduced", "contradicted")]
         one = _few_images_caveat(decided) + _one_run_caveat(decided)
+        if self.reading:  # the finding's own reading of its parts against the paper (Finding.read_verdict)
+            return f"{self.verdict}: {self.reading}{one}"
         if self.verdict == "reproduced" and n_rep:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
@@ -755,6 +759,12 @@ class Finding:
     #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
     #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
     every_part: bool = False
+
+    def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
+        """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would
+        say more than the paper claims — a reading stronger than the paper's, whose parts can go against the reading
+        and not the paper: ``(verdict, why)``, ``why`` printed as the verdict's text ("" keeps the rule's, as here)."""
+        return verdict, ""
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
@@ -1987,8 +1997,11 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         verdict = verdict_of(r.parts, alpha)
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
+        reading = ""
+        if r.name in FINDINGS:  # its reading judged against the paper's own claim (blau2018: test_probe_verdicts22)
+            verdict, reading = FINDINGS.get(r.name).obj().read_verdict(r.counted, verdict)
         reason = "" if verdict != "not applicable" else _none_counted(r.parts)
-        out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha))
+        out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha, reading=reading))
     return out
 
 

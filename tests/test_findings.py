@@ -165,10 +165,12 @@ def test_blau_tradeoff():
     assert {p.metric for p in r.parts} == {"musiq", "psnr"}  # perception: a no-reference measure, as in the paper
     assert len(r.parts) == 2 * 2 * 2 and all(p.b == "l2" or p.a == "l2" for p in r.parts)
     # better on both axes: no trade-off — the perception part holds, the distortion part goes
-    # significantly against the claim: mixed (never a clean verdict), the distortion part heads it
+    # significantly against the claim: the one result against the paper's bound, contradicted (v5; v4 said mixed:
+    # tests/test_probe_verdicts22.py), the distortion part heads it
     both = {"vsi": 1.0, "musiq": 1.0, "psnr": 1.0}
     r = run("blau2018_pd_tradeoff", offsets={"l2": 0.0, "vgg": both}, **kw)
-    assert r.verdict == "mixed" and r.headline.metric == "psnr" and r.headline.verdict == "contradicted"
+    assert r.verdict == "contradicted" and r.headline.metric == "psnr" and r.headline.verdict == "contradicted"
+    assert "both axes" in r.verdict_text, r.verdict_text
     assert run("blau2018_pd_tradeoff", offsets={"l2": 0.0, "vgg": trade}, seeds=FEW, **kw).verdict == "inconclusive"
     r = run("blau2018_pd_tradeoff", offsets={"l2": 0.0, "l1": 0.3}, **kw)
     assert r.verdict == "not applicable" and "deep-feature" in r.reason
