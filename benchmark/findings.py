@@ -278,6 +278,21 @@ class Part:
     group: int = 0
     #: why the part lies outside the paper's regime (:meth:`Finding.out_of_regime`; "" inside it)
     regime_why: str = ""
+    #: the metric's direction: ``False`` where lower is better (lpips, dists, niqe), where :attr:`rel` reads ``<``
+    higher: bool = True
+
+    @property
+    def rel(self) -> str:
+        """The relation as the scores read: ``>``/``≥`` where higher is better, ``<``/``≤`` where lower is (A's lpips
+        below B's is A better: "A > B on lpips" read the wrong way round, tests/test_probe_verdicts22.py)."""
+        if self.relation == "at_least":
+            return "≥" if self.higher else "≤"
+        return ">" if self.higher else "<"
+
+    @property
+    def where(self) -> str:
+        """``task/metric``, with ``(lower is better)`` after a metric where it is."""
+        return f"{self.task}/{self.metric}" + ("" if self.higher else " (lower is better)")
 
 
 def _unsettled_label(p: Part) -> str:
@@ -727,18 +742,18 @@ class FindingResult:
         h = self.headline
         if h is None:
             return "–"
-        rel = "≥" if h.relation == "at_least" else ">"
+        rel = h.rel
         if not math.isfinite(h.p_adj):
             if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
-                return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
-            return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
+                return f"{h.a} {rel} {h.b} on {h.where}: not tested ({h.verdict}: {h.note or 'no effect'})"
+            return (f"{h.a} {rel} {h.b} on {h.where}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                     f"(not tested: {_unsettled_label(h)}, "
                     f"{plural(h.n_runs, 'paired run')})")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         # p as every table writes it (export.p_text: '< 1e-16', never a value below the float floor)
         p = (f"p_holm (worse by more than {h.practical:g}) {p_text(h.p_worse_adj, self.alpha)}"
              if h.verdict == "contradicted" and not h.margin else f"p_holm {p_text(h.p_adj, self.alpha)}")
-        return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
+        return (f"{h.a} {rel} {h.b} on {h.where}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                 f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
 
@@ -1492,14 +1507,14 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                         len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
                         is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
                         note=(c.note + "; " if c.note else "") + note, status=NOT_SCORED,
-                        practical=practical_margin(c.metric))
+                        practical=practical_margin(c.metric), higher=res.higher.get(c.metric, True))
         note = "; ".join(f"{k}: no results — every run {_lost_words(v)}" for k, v in gone.items())
         nan = float("nan")
         return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
                     len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
                     is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
                     note=(c.note + "; " if c.note else "") + note, status="missing runs",
-                    practical=practical_margin(c.metric))
+                    practical=practical_margin(c.metric), higher=res.higher.get(c.metric, True))
     items = sorted(set(va.columns[va.notna().any()]) & set(vb.columns[vb.notna().any()]))
     if c.items is not None:
         items = sorted(set(items) & set(c.items))
@@ -1586,7 +1601,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
                 se_images=r.se_images, unchecked=unchecked, residual=r.residual,
-                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse)
+                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse, higher=higher)
 
 
 #: how :func:`rescore_note` ends, which :func:`rescore_lines` finds a part's stale scores by
@@ -2501,7 +2516,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
              f"own, as each finding's section says), α = {alpha}.{_ci_level(results)}{_across_findings(results)} "
              "Effects are "
-             "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
+             "A − B in the metric's units (B − A where lower is better, as lpips, dists, niqe: there a part reads "
+             "`<`, `≤`), positive = A better; `≥` (`≤`) parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              *[f"> {_md(line)}" for line in rescore], *([""] if rescore else []),
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -2522,7 +2538,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
-            rel = "≥" if p.relation == "at_least" else ">"
+            rel = p.rel
             effect = _effect(p.effect, p.ci_low, p.ci_high)
             lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {effect} | "
                          f"{_ci(p.ci_low, p.ci_high)} | {p_bare(p.p_adj, r.alpha)} | {p.n_images} | "
@@ -2592,8 +2608,8 @@ def to_html(results: list[FindingResult]) -> str:
             continue
         body = []
         for p in r.parts:
-            rel = "≥" if p.relation == "at_least" else ">"
-            body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
+            rel = p.rel
+            body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{e(rel)}</td>"
                         f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">"
                         f"{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td>"

@@ -59,3 +59,28 @@ def test_blau_is_contradicted_only_by_a_loss_better_on_both_axes_not_by_another_
     assert both.verdict == "contradicted", both.verdict_text
     assert "both axes" in both.verdict_text, both.verdict_text
     assert _blau({"psnr": -1.0, "niqe": 1.0}).verdict == "reproduced"  # the trade-off the reading expects
+
+
+def test_a_part_on_a_lower_is_better_metric_reads_the_right_way_round():
+    """Was: a part on LPIPS (lower is better) printed "vgg [vgg16:imagenet] > l2 on sr4/lpips: +0.0524" — vgg's LPIPS
+    0.05 *lower* than ℓ2's read as higher — in the terminal, findings.md's and the report's part tables (the `>`
+    column), and the legend said effects are "A − B in the metric's units", which on LPIPS is −0.05. Now the symbol
+    reads the scores (`<`, `≤` where lower is better), the metric says it, and the legend says the effect is B − A
+    there; higher-is-better parts print as before."""
+    from benchmark.findings import to_html, to_markdown, to_text
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr", "lpips"), offsets={"l2": 0.0, "vgg": {"psnr": -1.0,
+                        "lpips": 1.0}}, seeds=range(5), seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
+    means = t[t["metric"] == "lpips"].groupby("loss")["value"].mean()
+    assert means["vgg"] < means["l2"]  # vgg's LPIPS is the lower (better) one
+    r = _check(t, "blau2018_pd_tradeoff")
+    lp = next(p for p in r.parts if p.metric == "lpips")
+    assert lp.a.startswith("vgg") and lp.effect > 0
+    said = r.effect_text() + to_text([r]) + to_markdown([r]) + to_html([r])
+    assert f"{lp.a} > l2 on sr4/lpips" not in said and f"{lp.a} | > |" not in said
+    assert f"{lp.a} < l2 on sr4/lpips (lower is better)" in r.effect_text(), r.effect_text()
+    md = to_markdown([r])
+    assert "| sr4 | lpips | vgg [vgg16:imagenet] | < | l2 |" in md, md
+    assert "| sr4 | psnr | l2 | > | vgg [vgg16:imagenet] |" in md, md  # higher is better: as before
+    assert "<td>sr4</td><td>lpips</td><td>vgg [vgg16:imagenet]</td><td>&lt;</td>" in to_html([r])
+    assert "B − A where lower is better" in md, md
