@@ -278,6 +278,21 @@ class Part:
     group: int = 0
     #: why the part lies outside the paper's regime (:meth:`Finding.out_of_regime`; "" inside it)
     regime_why: str = ""
+    #: the metric's direction: ``False`` where lower is better (lpips, dists, niqe), where :attr:`rel` reads ``<``
+    higher: bool = True
+
+    @property
+    def rel(self) -> str:
+        """The relation as the scores read: ``>``/``≥`` where higher is better, ``<``/``≤`` where lower is (A's lpips
+        below B's is A better: "A > B on lpips" read the wrong way round, tests/test_probe_verdicts22.py)."""
+        if self.relation == "at_least":
+            return "≥" if self.higher else "≤"
+        return ">" if self.higher else "<"
+
+    @property
+    def where(self) -> str:
+        """``task/metric``, with ``(lower is better)`` after a metric where it is."""
+        return f"{self.task}/{self.metric}" + ("" if self.higher else " (lower is better)")
 
 
 def _unsettled_label(p: Part) -> str:
@@ -504,6 +519,8 @@ class FindingResult:
     every: bool = False
     #: the level the parts were judged at (:func:`judged`)
     alpha: float = 0.05
+    #: why the verdict is the paper's and not the default rule's (:meth:`Finding.read_verdict`; "" when the rule's)
+    reading: str = ""
     #: the store's runs at half a setting's iterations that check no run, in no finding
     #: (:func:`benchmark.stats.unpaired_checks_text`; "" when none)
     unpaired: str = ""
@@ -569,6 +586,8 @@ class FindingResult:
         # jpeg on 24 rests half on one image
         decided = [p for p in c if p.verdict in ("reproduced", "contradicted")]
         one = _few_images_caveat(decided) + _one_run_caveat(decided)
+        if self.reading:  # the finding's own reading of its parts against the paper (Finding.read_verdict)
+            return f"{self.verdict}: {self.reading}{one}"
         if self.verdict == "reproduced" and n_rep:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
@@ -723,18 +742,18 @@ class FindingResult:
         h = self.headline
         if h is None:
             return "–"
-        rel = "≥" if h.relation == "at_least" else ">"
+        rel = h.rel
         if not math.isfinite(h.p_adj):
             if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
-                return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
-            return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
+                return f"{h.a} {rel} {h.b} on {h.where}: not tested ({h.verdict}: {h.note or 'no effect'})"
+            return (f"{h.a} {rel} {h.b} on {h.where}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                     f"(not tested: {_unsettled_label(h)}, "
                     f"{plural(h.n_runs, 'paired run')})")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         # p as every table writes it (export.p_text: '< 1e-16', never a value below the float floor)
         p = (f"p_holm (worse by more than {h.practical:g}) {p_text(h.p_worse_adj, self.alpha)}"
              if h.verdict == "contradicted" and not h.margin else f"p_holm {p_text(h.p_adj, self.alpha)}")
-        return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
+        return (f"{h.a} {rel} {h.b} on {h.where}: {_effect(h.effect, h.ci_low, h.ci_high)} "
                 f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
 
@@ -755,6 +774,12 @@ class Finding:
     #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
     #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
     every_part: bool = False
+
+    def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
+        """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would
+        say more than the paper claims — a reading stronger than the paper's, whose parts can go against the reading
+        and not the paper: ``(verdict, why)``, ``why`` printed as the verdict's text ("" keeps the rule's, as here)."""
+        return verdict, ""
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
@@ -1482,14 +1507,14 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                         len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
                         is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
                         note=(c.note + "; " if c.note else "") + note, status=NOT_SCORED,
-                        practical=practical_margin(c.metric))
+                        practical=practical_margin(c.metric), higher=res.higher.get(c.metric, True))
         note = "; ".join(f"{k}: no results — every run {_lost_words(v)}" for k, v in gone.items())
         nan = float("nan")
         return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
                     len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
                     is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
                     note=(c.note + "; " if c.note else "") + note, status="missing runs",
-                    practical=practical_margin(c.metric))
+                    practical=practical_margin(c.metric), higher=res.higher.get(c.metric, True))
     items = sorted(set(va.columns[va.notna().any()]) & set(vb.columns[vb.notna().any()]))
     if c.items is not None:
         items = sorted(set(items) & set(c.items))
@@ -1576,7 +1601,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
                 se_images=r.se_images, unchecked=unchecked, residual=r.residual,
-                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse)
+                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse, higher=higher)
 
 
 #: how :func:`rescore_note` ends, which :func:`rescore_lines` finds a part's stale scores by
@@ -1987,8 +2012,11 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         verdict = verdict_of(r.parts, alpha)
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
+        reading = ""
+        if r.name in FINDINGS:  # its reading judged against the paper's own claim (blau2018: test_probe_verdicts22)
+            verdict, reading = FINDINGS.get(r.name).obj().read_verdict(r.counted, verdict)
         reason = "" if verdict != "not applicable" else _none_counted(r.parts)
-        out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha))
+        out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha, reading=reading))
     return out
 
 
@@ -2491,7 +2519,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
              f"own, as each finding's section says), α = {alpha}.{_ci_level(results)}{_across_findings(results)} "
              "Effects are "
-             "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
+             "A − B in the metric's units (B − A where lower is better, as lpips, dists, niqe: there a part reads "
+             "`<`, `≤`), positive = A better; `≥` (`≤`) parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              *[f"> {_md(line)}" for line in rescore], *([""] if rescore else []),
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -2512,7 +2541,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
-            rel = "≥" if p.relation == "at_least" else ">"
+            rel = p.rel
             effect = _effect(p.effect, p.ci_low, p.ci_high)
             lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {effect} | "
                          f"{_ci(p.ci_low, p.ci_high)} | {p_bare(p.p_adj, r.alpha)} | {p.n_images} | "
@@ -2582,8 +2611,8 @@ def to_html(results: list[FindingResult]) -> str:
             continue
         body = []
         for p in r.parts:
-            rel = "≥" if p.relation == "at_least" else ">"
-            body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
+            rel = p.rel
+            body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{e(rel)}</td>"
                         f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">"
                         f"{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td>"

@@ -38,8 +38,9 @@ def test_blau_reads_right_for_a_lower_is_better_perception_metric(metric):
     assert all(p.verdict in ("reproduced", "out of regime") for p in perception)
     worse = _blau({metric: -1.0, "psnr": -1.0}, metrics=("psnr", metric))
     assert all(p.effect < 0 for p in worse.parts if p.metric == metric)
-    if metric == "niqe":  # no-reference: in the paper's regime, a worse niqe goes against the claim
-        assert worse.verdict == "mixed" and any(p.verdict == "contradicted" for p in worse.parts)
+    if metric == "niqe":  # no-reference: in the paper's regime, a worse niqe goes against the reading, not the paper
+        assert worse.verdict == "inconclusive" and any(p.verdict == "contradicted" for p in worse.parts)
+        assert "not the paper" in worse.verdict_text, worse.verdict_text  # was "mixed": tests/test_probe_verdicts22
     text = to_markdown([trade, worse])
     said = " ".join([trade.claim, trade.refuted_by, *(p.note for r in (trade, worse) for p in r.parts)])
     assert not re.search(r"\b(below|above|higher|lower) (than )?ℓ2|scoring (below|above)", said), said
