@@ -1448,9 +1448,32 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
               + f", {est['reused']} reused from {est['cache']}; "
               f"estimate in {time.monotonic() - t0:.0f} s (measured on {kind}, at {probes})")
         if dev.type != "cuda":
-            print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
-                  "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
+            print(_gpu_check_hint())
         return 0
+
+
+#: the one-command GPU measurement, in a checkout (an installed wheel ships the packages, not scripts/)
+_GPU_CHECK = Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.py"
+
+
+def _gpu_check_hint() -> str:
+    """A CPU dry run's last line: where a GPU's estimate comes from. It names ``scripts/gpu_check.py`` as it runs
+    from the current folder (its path relative to it when under it, else absolute) with this interpreter as the
+    PATH reaches it (``python``, else its path: the README's venv, not activated); where the script is not there,
+    it names none."""
+    import shutil
+
+    line = ("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the real "
+            "shape there)")
+    if not _GPU_CHECK.is_file():
+        return line
+    here = os.path.abspath(sys.executable)
+    found = shutil.which("python")
+    python = "python" if found and os.path.abspath(found) == here else os.path.relpath(here)
+    python = here if python.startswith("..") else python if os.sep in python else os.path.join(".", python)
+    script = os.path.relpath(_GPU_CHECK)
+    script = str(_GPU_CHECK) if script.startswith("..") else script
+    return f"{line}, or `{shlex.join([python, script])}` for a one-command GPU measurement"
 
 
 def _resumed(store, configs, policy) -> dict:

@@ -28,3 +28,35 @@ def test_an_unbounded_decoded_ram_budget_keeps_every_image_in_memory(value, monk
     assert decoded_in_ram_bytes() >= 2**62
     monkeypatch.setenv("PLBENCH_SPILL_DIR", str(image_folder / "nowhere"))  # a spill would fail: said, not raised
     assert len(load_images(DataSpec(str(image_folder)))) == 7  # the folder's images but its broken one
+
+
+def _words(hint: str) -> list[str]:
+    import re
+    import shlex
+
+    return shlex.split(re.search(r"`([^`]*)`", hint).group(1))
+
+
+def test_the_dry_runs_gpu_check_command_runs_from_the_users_folder(tmp_path, monkeypatch):
+    """A CPU dry run's last line said "or `python scripts/gpu_check.py` for a one-command GPU measurement" from any
+    folder: copied from the user's own (``--out results-mine`` beside their photos) it was "can't open file
+    'scripts/gpu_check.py'", and after the README's first command (the venv not activated) ``python`` has no torch.
+    Now the line names the script as it is reached from here and the interpreter that runs plbench."""
+    import os
+
+    from benchmark.cli import _gpu_check_hint
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `python` on the PATH: the README's venv, not activated
+    words = _words(_gpu_check_hint())
+    assert words[-1].endswith("gpu_check.py") and os.path.isfile(words[-1]), words
+    assert os.path.samefile(words[0], __import__("sys").executable), words
+
+
+def test_the_gpu_check_hint_is_left_out_where_the_script_is_not_shipped(monkeypatch):
+    """An installed wheel ships the packages, not ``scripts/``: no command is named that is not there."""
+    import benchmark.cli
+
+    monkeypatch.setattr(benchmark.cli, "_GPU_CHECK", benchmark.cli._GPU_CHECK.with_name("nowhere.py"))
+    hint = benchmark.cli._gpu_check_hint()
+    assert "gpu_check.py" not in hint and "run the same dry run on the GPU machine" in hint
