@@ -60,3 +60,32 @@ def test_the_gpu_check_hint_is_left_out_where_the_script_is_not_shipped(monkeypa
     monkeypatch.setattr(benchmark.cli, "_GPU_CHECK", benchmark.cli._GPU_CHECK.with_name("nowhere.py"))
     hint = benchmark.cli._gpu_check_hint()
     assert "gpu_check.py" not in hint and "run the same dry run on the GPU machine" in hint
+
+
+def test_an_install_hint_names_the_pip_of_the_python_that_runs_plbench(tmp_path, monkeypatch):
+    """``--logger wandb`` without wandb said "pip install 'perceptual-loss-bench[wandb]'" (so did a missing Ray or
+    submitit, and LPIPS's missing package): after the README's first command, the venv not activated, the PATH's
+    ``pip`` installs into another Python (or is not there) and the same command failed the same way. Now the hint
+    runs this interpreter's pip: ``pip`` where the PATH's is the one beside it, else ``<python> -m pip``."""
+    import os
+    import shlex
+    import sys
+
+    from benchmark.loggers import check_logger
+
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a, **k: None)
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "system-bin"
+    other.mkdir()
+    (other / "pip").write_text("#!/bin/sh\n")
+    (other / "pip").chmod(0o755)
+    monkeypatch.setenv("PATH", str(other))  # another Python's pip first on the PATH
+    with pytest.raises(UserError, match="needs the wandb package") as caught:
+        check_logger("wandb")
+    words = shlex.split(str(caught.value).split("package: ", 1)[1])
+    assert os.path.isfile(words[0]) and os.path.samefile(words[0], sys.executable), words
+    assert words[1:4] == ["-m", "pip", "install"], words
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(os.path.abspath(sys.executable)), str(other)]))
+    if os.access(os.path.join(os.path.dirname(os.path.abspath(sys.executable)), "pip"), os.X_OK):
+        with pytest.raises(UserError, match=r"needs the wandb package: pip install 'perceptual-loss-bench\[wandb\]'"):
+            check_logger("wandb")
