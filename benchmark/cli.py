@@ -1921,8 +1921,10 @@ def cmd_merge(args) -> int:
             where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
                               for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
             n_away = sum(map(len, away.values()))
-            parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
-                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here"
+            # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`)
+            replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / grids[0]))}` runs "
+                      + ("it here" if len(grids) == 1 else "the first here, each of the others alike"))
+            parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: {replay}"
                          + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
                             f"where {agree(n_away, 'that is', 'those are')} (the same images at another path are "
                             "another setting)" if away else "") + ")")

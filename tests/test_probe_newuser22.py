@@ -89,3 +89,29 @@ def test_an_install_hint_names_the_pip_of_the_python_that_runs_plbench(tmp_path,
     if os.access(os.path.join(os.path.dirname(os.path.abspath(sys.executable)), "pip"), os.X_OK):
         with pytest.raises(UserError, match=r"needs the wandb package: pip install 'perceptual-loss-bench\[wandb\]'"):
             check_logger("wandb")
+
+
+@pytest.mark.parametrize("n_grids", [1, 2])
+def test_merges_replay_command_names_a_saved_grid_that_is_there(n_grids, tmp_path, capsys, monkeypatch):
+    """``merge``'s line said "1 saved grid copied (grids/20261207-092416Z.yaml: `plbench run --config
+    merged/grids/<name>` runs one here)": copied into a shell, ``<name>`` is a redirection from a file ``name`` (bash:
+    "name: No such file or directory"), though the one grid's name was right before it. Now the command names a grid
+    that is there: the one copied, or the first of several (the others alike)."""
+    import os
+    import re
+    import shlex
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    monkeypatch.chdir(tmp_path)
+    kw = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    write_store(tmp_path / "here", offsets={"l1": 0.0}, **kw)
+    there = write_store(tmp_path / "there", offsets={"l2": 0.1}, **kw)
+    (there.root / "grids").mkdir()
+    for i in range(n_grids):
+        (there.root / "grids" / f"20261207-09241{i}Z.yaml").write_text("profile: quick\n")
+    assert main(["merge", "there", "--out", "here"]) == 0
+    line = next(s for s in capsys.readouterr().out.splitlines() if "copied (grids/" in s)
+    command = shlex.split(re.search(r"`([^`]*run --config [^`]*)`", line).group(1))
+    assert "<" not in " ".join(command) and os.path.isfile(command[command.index("--config") + 1]), line
