@@ -620,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (commands: {', '.join(COMMANDS)}; `plbench -h` describes them)"
         print(_as_started(f"error: unknown command {word!r}{hint}"), file=sys.stderr)
         return 2
+    if {"--version", "-V"} & set(argv) and not {"-h", "--help", "--"} & set(argv):  # `plbench run --version`
+        argv = ["--version"]  # was 'unrecognized arguments: --version; did you mean --version?' (the program's flag)
     parser = build_parser(_shown_program())  # once: run's options below, then the command line's parse
     j = lead  # `plbench -v list tasks`: an option no command has, then the command: said by that command's parser
     runs = _run_option_strings(parser) if word.startswith("-") else set()

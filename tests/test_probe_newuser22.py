@@ -115,3 +115,22 @@ def test_merges_replay_command_names_a_saved_grid_that_is_there(n_grids, tmp_pat
     line = next(s for s in capsys.readouterr().out.splitlines() if "copied (grids/" in s)
     command = shlex.split(re.search(r"`([^`]*run --config [^`]*)`", line).group(1))
     assert "<" not in " ".join(command) and os.path.isfile(command[command.index("--config") + 1]), line
+
+
+@pytest.mark.parametrize("argv", [["run", "--version"], ["list", "-V"], ["report", "--out", "results", "--version"],
+                                  ["--tasks", "denoise", "--version"]])
+def test_version_after_a_command_prints_the_version(argv, capsys):
+    """``plbench run --version`` (as ``pip install --version`` answers) said "error: unrecognized arguments:
+    --version; did you mean --version?", exit 2: a suggestion of the very flag given. Now ``--version`` / ``-V``
+    anywhere is the program's version, as ``plbench --version`` prints it, exit 0 (``-h`` wins anywhere alike)."""
+    from benchmark.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    expected = capsys.readouterr().out
+    assert expected.startswith("plbench ")
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    said = capsys.readouterr()
+    assert stop.value.code == 0 and said.out == expected and said.err == "", said
