@@ -134,3 +134,19 @@ def test_version_after_a_command_prints_the_version(argv, capsys):
         main(argv)
     said = capsys.readouterr()
     assert stop.value.code == 0 and said.out == expected and said.err == "", said
+
+
+def test_loss_tasks_naming_a_term_of_a_composite_the_grid_trains_is_warned(caplog):
+    """``--losses 'l1 + 0.01*vgg' --loss-tasks vgg=sr4`` (keep the slow VGG term to ×4 SR) was ignored in an INFO
+    line — 'loss_tasks names vgg, which this grid does not train' — hidden by ``-q`` and easily missed: the composite,
+    slow term and all, trained on every task. Now a WARNING names the composite and the entry that keeps it there."""
+    import logging
+
+    from benchmark.config import _restricted_tasks
+
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        only = _restricted_tasks((("vgg", ("sr4",)),), ["l1 + 0.01*vgg", "l1"], ["denoise", "sr4"])
+    assert only == {}
+    said = [r for r in caplog.records if "vgg" in r.getMessage()]
+    assert said and said[0].levelno == logging.WARNING, [(r.levelname, r.getMessage()) for r in said]
+    assert "l1 + 0.01*vgg" in said[0].getMessage() and "'l1 + 0.01*vgg=sr4'" in said[0].getMessage(), said
