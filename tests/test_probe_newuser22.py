@@ -150,3 +150,19 @@ def test_loss_tasks_naming_a_term_of_a_composite_the_grid_trains_is_warned(caplo
     said = [r for r in caplog.records if "vgg" in r.getMessage()]
     assert said and said[0].levelno == logging.WARNING, [(r.levelname, r.getMessage()) for r in said]
     assert "l1 + 0.01*vgg" in said[0].getMessage() and "'l1 + 0.01*vgg=sr4'" in said[0].getMessage(), said
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--tasks", "de*"], "--tasks 'de*': a pattern, which only --losses takes ('vgg*'); name the tasks: "
+                         "--tasks deblur demosaic denoise"),
+    (["--tasks", "denoise", "--metrics", "ps?r"], "--metrics 'ps?r': a pattern, which only --losses takes"),
+])
+def test_a_wildcard_among_tasks_or_metrics_says_only_losses_take_one(argv, expected, tmp_path, capsys):
+    """``--losses 'vgg*'`` picks every VGG loss, so a user tries ``--tasks 'de*'``: it said "unknown task 'de*'",
+    as if no task began so. Now: a pattern is for losses only, and a task pattern lists the tasks it matches to
+    write instead."""
+    from benchmark.cli import main
+
+    assert main(["run", *argv, "--losses", "l1", "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err
