@@ -620,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (commands: {', '.join(COMMANDS)}; `plbench -h` describes them)"
         print(_as_started(f"error: unknown command {word!r}{hint}"), file=sys.stderr)
         return 2
+    if {"--version", "-V"} & set(argv) and not {"-h", "--help", "--"} & set(argv):  # `plbench run --version`
+        argv = ["--version"]  # was 'unrecognized arguments: --version; did you mean --version?' (the program's flag)
     parser = build_parser(_shown_program())  # once: run's options below, then the command line's parse
     j = lead  # `plbench -v list tasks`: an option no command has, then the command: said by that command's parser
     runs = _run_option_strings(parser) if word.startswith("-") else set()
@@ -1448,9 +1450,32 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
               + f", {est['reused']} reused from {est['cache']}; "
               f"estimate in {time.monotonic() - t0:.0f} s (measured on {kind}, at {probes})")
         if dev.type != "cuda":
-            print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
-                  "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
+            print(_gpu_check_hint())
         return 0
+
+
+#: the one-command GPU measurement, in a checkout (an installed wheel ships the packages, not scripts/)
+_GPU_CHECK = Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.py"
+
+
+def _gpu_check_hint() -> str:
+    """A CPU dry run's last line: where a GPU's estimate comes from. It names ``scripts/gpu_check.py`` as it runs
+    from the current folder (its path relative to it when under it, else absolute) with this interpreter as the
+    PATH reaches it (``python``, else its path: the README's venv, not activated); where the script is not there,
+    it names none."""
+    import shutil
+
+    line = ("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the real "
+            "shape there)")
+    if not _GPU_CHECK.is_file():
+        return line
+    here = os.path.abspath(sys.executable)
+    found = shutil.which("python")
+    python = "python" if found and os.path.abspath(found) == here else os.path.relpath(here)
+    python = here if python.startswith("..") else python if os.sep in python else os.path.join(".", python)
+    script = os.path.relpath(_GPU_CHECK)
+    script = str(_GPU_CHECK) if script.startswith("..") else script
+    return f"{line}, or `{shlex.join([python, script])}` for a one-command GPU measurement"
 
 
 def _resumed(store, configs, policy) -> dict:
@@ -1904,8 +1929,10 @@ def cmd_merge(args) -> int:
             where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
                               for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
             n_away = sum(map(len, away.values()))
-            parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: `plbench run "
-                         f"--config {shlex.quote(str(dst.root / 'grids'))}/<name>` runs one here"
+            # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`)
+            replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / grids[0]))}` runs "
+                      + ("it here" if len(grids) == 1 else "the first here, each of the others alike"))
+            parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: {replay}"
                          + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
                             f"where {agree(n_away, 'that is', 'those are')} (the same images at another path are "
                             "another setting)" if away else "") + ")")

@@ -1381,8 +1381,11 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
     ``--losses``) is ignored — in a warning with did-you-mean where it is close to one the grid trains (``lpips(net=
     'alx')``) —, and one whose tasks all lie outside a narrower ``--tasks`` runs
     nowhere (logged). ``name``: the setting as its source gave it (:meth:`GridSpec.named`)."""
+    import shlex
+
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
+    from benchmark.specgrammar import term_names
 
     only, named = {}, {}
     by_identity = {loss_identity(ls): ls for ls in loss_specs}
@@ -1396,6 +1399,15 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
         specs[0] = by_identity.get(loss_identity(specs[0]), specs[0])  # the grid's spelling of the same loss
         if specs[0] not in loss_specs:  # a narrower --losses: ignored; a typo of a loss it trains is warned
             close = did_you_mean(specs[0], loss_specs)
+            within = [ls for ls in loss_specs if specs[0].split("(", 1)[0] in (term_names(ls) or ())]
+            if within and not close:  # `--losses 'l1 + 0.01*vgg' --loss-tasks vgg=sr4`: the composite's slow term
+                # (was an INFO line, the composite trained on every task): the composite is what loss_tasks names
+                logging.getLogger(__name__).warning(
+                    "%s names %s, which this grid trains only as a term of %s: ignored, %s runs on every task (a "
+                    "composite is kept to tasks by its whole spec: %s)", name, specs[0], ", ".join(within),
+                    agree(len(within), "it", "they"), " ".join(shlex.quote(f"{ls}={','.join(names)}")
+                                                            for ls in within))
+                continue
             logging.getLogger(__name__).log(logging.WARNING if close else logging.INFO,
                                             "%s names %s, which this grid does not train: ignored%s", name, specs[0],
                                             close)

@@ -3997,13 +3997,18 @@ def _still_comparing(what: str):
 
 def decoded_in_ram_bytes() -> int:
     """How many bytes of one source's decoded pixels are kept in memory (``PLBENCH_DECODED_RAM_MB``, default
-    :data:`DECODED_RAM_MB`); the images after them are memory-mapped from a file (:class:`_Spill`)."""
+    :data:`DECODED_RAM_MB`); the images after them are memory-mapped from a file (:class:`_Spill`). ``0`` spills
+    every image, ``inf`` none (no bound: 2**62 bytes); a value that is no number ≥ 0 (``nan``, ``-5``) is a
+    :class:`UserError`."""
     text = os.environ.get("PLBENCH_DECODED_RAM_MB", "").strip()
     try:
         mb = float(text) if text else DECODED_RAM_MB
     except ValueError:
-        raise UserError(f"PLBENCH_DECODED_RAM_MB={text!r} is not a number of megabytes") from None
-    return int(max(mb, 0) * 2**20)
+        mb = math.nan
+    if not mb >= 0:  # nan, a negative number, a word
+        raise UserError(f"PLBENCH_DECODED_RAM_MB={text!r} is not a number of megabytes ≥ 0 (default "
+                        f"{DECODED_RAM_MB}; 0 keeps no decoded image in memory, inf keeps them all)")
+    return min(int(min(mb, 2**42) * 2**20), 2**62)
 
 
 #: decoded megabytes of one source held in memory: BSD200 + T91 (≈ 150 MB as uint8) stay there whole; a folder of

@@ -76,6 +76,23 @@ def in_this_context(target):
     return functools.partial(contextvars.copy_context().run, target)
 
 
+def pip() -> str:
+    """How this interpreter's pip is run from the current folder, for an install hint's words: ``pip`` where the
+    PATH's ``pip`` is the one beside this interpreter (an activated venv), else ``<python> -m pip`` with the
+    interpreter as reached from here (``.venv/bin/python -m pip`` after the README's first command, the venv not
+    activated: the PATH's ``pip``, if any, installs into another Python)."""
+    import shlex
+    import shutil
+
+    here = os.path.abspath(sys.executable)
+    found = shutil.which("pip")
+    if found and os.path.dirname(os.path.abspath(found)) == os.path.dirname(here):
+        return "pip"
+    rel = os.path.relpath(here)
+    python = here if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel)
+    return f"{shlex.quote(python)} -m pip"
+
+
 #: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
 #: code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then
 UPDATE_PLBENCH = "update plbench (`git pull`, or `pip install -U` of the package)"

@@ -49,7 +49,7 @@ from typing import Protocol
 
 from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, again, again_as, again_who, output_to_a_reader_gone_goes_nowhere
+from benchmark.errors import UserError, again, again_as, again_who, output_to_a_reader_gone_goes_nowhere, pip
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -1178,7 +1178,8 @@ def _require(module: str, extra: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise UserError(f"the {extra} executor needs {module}: pip install 'perceptual-loss-bench[{extra}]'") from None
+        raise UserError(f"the {extra} executor needs {module}: {pip()} install "
+                        f"'perceptual-loss-bench[{extra}]'") from None
 
 
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from benchmark.config import check_logger_name
-from benchmark.errors import UserError
+from benchmark.errors import UserError, pip
 from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ def check_logger(kind: str, source: str = "", installed: bool = True, setting: s
     where it was given (:meth:`benchmark.config.GridSpec.named`: ``grid.yaml: logger``)."""
     check_logger_name(kind, source)
     if installed and kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
-        raise UserError(f"{setting} {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
+        raise UserError(f"{setting} {kind} needs the {kind} package: {pip()} install "
+                        f"'perceptual-loss-bench[{kind}]'")
 
 
 def _row_ok(row: dict) -> bool:

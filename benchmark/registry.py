@@ -468,9 +468,20 @@ def check_not_all(key: str, names, source: str | None = None, every: str = "") -
     pointed to. ``every``: how the command itself takes every one (``compare``: no ``--tasks``), said instead of the
     names to give."""
     for n in names:
-        if n not in ("all", "*"):
+        if n not in ("all", "*") and (not set("*?[") & set(str(n)) or "@" in str(n)):  # (a checkpoint path: its own)
             continue
         kind = key[:-1]
+        if n != "all" and n != "*" and not every:  # `--tasks 'de*'` (as --losses 'vgg*'): was 'unknown task 'de*''
+            import fnmatch
+            import shlex
+
+            where = {"api.run()": f"{key}=[{n!r}]"}.get(source or "", f"{key}: {n}" if source else
+                                                        f"--{key} {shlex.quote(str(n))}")
+            matched = fnmatch.filter(TASKS.names(), str(n)) if key == "tasks" else []
+            fix = (f"name the {key}: " + (f"--{key} {' '.join(matched)}" if not source else ", ".join(matched))
+                   if matched else f"name the {key} ({lister(kind)} shows all)")
+            raise UserError(f"{source + ': ' if source else ''}{where}: a pattern, which only --losses takes "
+                            f"('vgg*'); {fix}")
         if key == "tasks":
             example, known = TASKS.names()[:2], f"registered: {', '.join(TASKS.names())}"
         else:  # (pyiqa's too: more than the registry holds, counted where the metrics are loaded)

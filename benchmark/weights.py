@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmark.docmarkup import plural
-from benchmark.errors import UserError, did_you_mean, offline_switches
+from benchmark.errors import UserError, did_you_mean, offline_switches, pip
 from benchmark.metric_code import OFFLINE_OK  # noqa: F401 - re-exported: the pyiqa metrics that need no file
 
 if TYPE_CHECKING:  # torch is imported where a file is downloaded or loaded, never to locate or hash one
@@ -326,12 +326,12 @@ def missing_message(wf: WeightFile) -> str:
     if wf.subdir.startswith("package:"):
         mod, _, rel = wf.subdir.removeprefix("package:").partition("/")
         if importlib.util.find_spec(mod) is None:
-            return (f"missing weights {wf.key}: the {mod} package is not installed — `pip install {mod}` (its wheel "
-                    f"ships {rel}/{wf.filename}); {wf.filename} is needed whatever the trunk's weights "
+            return (f"missing weights {wf.key}: the {mod} package is not installed — `{pip()} install {mod}` "
+                    f"(its wheel ships {rel}/{wf.filename}); {wf.filename} is needed whatever the trunk's weights "
                     "(weights='random' too)")
         return (f"missing weights {wf.key}: {wf.path} is not in the installed {mod} package"
                 + (f" ({wf.note})" if wf.note else "")
-                + f" — `pip install --force-reinstall {mod}`; {wf.filename} is needed whatever the trunk's weights "
+                + f" — `{pip()} install --force-reinstall {mod}`; {wf.filename} is needed whatever the trunk's weights "
                   "(weights='random' too)")
     src = f" (from {wf.url})" if wf.url else (f" ({wf.note})" if wf.note else "")
     return (f"missing weights {wf.key}: put {wf.filename} at {wf.path}{src}; "

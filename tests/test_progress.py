@@ -145,7 +145,9 @@ def test_unknown_or_missing_logger_is_refused(tmp_path, capsys):
     import importlib.util
 
     if importlib.util.find_spec("mlflow") is None:
-        assert "--logger mlflow needs the mlflow package: pip install 'perceptual-loss-bench[mlflow]'" in err
+        from benchmark.errors import pip
+
+        assert f"--logger mlflow needs the mlflow package: {pip()} install 'perceptual-loss-bench[mlflow]'" in err
 
 
 def test_overall_bar_counts_finished_runs_and_shows_the_eta(tmp_path, capsys):
