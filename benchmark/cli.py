@@ -1931,7 +1931,7 @@ def cmd_merge(args) -> int:
             n_away = sum(map(len, away.values()))
             # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`)
             replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / grids[0]))}` runs "
-                      + ("it here" if len(grids) == 1 else "the first here, each of the others alike"))
+                      + agree(len(grids), "it here", "the first here, each of the others alike"))
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: {replay}"
                          + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
                             f"where {agree(n_away, 'that is', 'those are')} (the same images at another path are "
