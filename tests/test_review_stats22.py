@@ -1,0 +1,58 @@
+"""Review of the verdicts, methods and cost areas, session 22: what their fixes left."""
+
+from __future__ import annotations
+
+import pytest
+
+
+class _Box:
+    """A fake CPU: per wall second of a step, ``running`` threads' worth on a core and ``waiting`` on a run queue."""
+
+    def __init__(self, running: float, waiting: float) -> None:
+        self.running, self.waiting = running, waiting
+        self.t = self.cpu = self.ran = self.waited = 0.0
+
+    def step(self) -> None:
+        self.t += 0.05
+        self.cpu += 0.05 * self.running
+        self.ran += 0.05 * self.running
+        self.waited += 0.05 * self.waiting
+
+    def clock(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(perf_counter=lambda: self.t, process_time=lambda: self.cpu)
+
+
+@pytest.mark.parametrize("running, waiting, busy", [
+    (2.0, 14.0, False),  # docker --cpus 2, torch's default 16 threads: they wait on each other, no other work
+    (0.6, 15.4, True),  # the same container with other work holding its quota: 0.3 of each of its 2 cores
+])
+def test_more_threads_than_cores_waiting_on_each_other_are_not_a_busy_machine(monkeypatch, running, waiting, busy):
+    """Was (dd43d8cc, 643268a0): a timing was judged busy where its threads, while runnable, had a core under 0.5 of
+    the time — with no regard to the cores they could run on. 16 torch threads (torch's default, which a container's
+    ``--cpus 2`` does not change) on 2 usable cores wait on a run queue 7/8 of their runnable time for their own
+    siblings, on an idle machine: every such timing, and every such run, read busy — the case the share rule it
+    replaced judged right (1.9 of a core on 2 usable cores: free; tests/test_review_cost17.py). Measured here:
+    ``taskset -c 0`` with 4 threads, no other work, read busy (runnable share 0.48). Now the share is judged against
+    what each thread can have when they all run, cores ÷ threads where threads outnumber the cores."""
+    import torch
+
+    from benchmark import perf
+    from benchmark.devices import timed_busy, waited_busy
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    box = _Box(running, waiting)
+    monkeypatch.setattr(perf, "time", box.clock())
+    monkeypatch.setattr(perf, "sched_times", lambda: (box.ran, box.waited))
+    monkeypatch.setattr(perf, "usable_cores", lambda: 2.0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 16)
+    before = perf._CONTENDED[0]
+    perf._best_time(box.step, torch.device("cpu"), 3)
+    assert (perf._CONTENDED[0] - before == 1) is busy, (running, waiting)
+    assert waited_busy(running, waiting, 1.0, 16, 2.0) is busy
+    meta = {"ms_per_it": 50.0, "cpu_share": running, "threads": 16, "cpu_cores": 2.0,
+            "cpu_runnable_share": running / (running + waiting)}
+    assert timed_busy(meta) is busy, meta
+    # a free many-core host, as many threads as cores: judged as before (test_probe_cost22)
+    assert waited_busy(12.0, 0.0, 1.0, 64, 64.0) is False and waited_busy(12.0, 40.0, 1.0, 64, 64.0) is True
