@@ -56,3 +56,28 @@ def test_more_threads_than_cores_waiting_on_each_other_are_not_a_busy_machine(mo
     assert timed_busy(meta) is busy, meta
     # a free many-core host, as many threads as cores: judged as before (test_probe_cost22)
     assert waited_busy(12.0, 0.0, 1.0, 64, 64.0) is False and waited_busy(12.0, 40.0, 1.0, 64, 64.0) is True
+
+
+def test_findings_csv_says_its_effect_is_b_minus_a_where_lower_is_better():
+    """Was (75b98489): findings.md's legend and the README were mended to say a part's effect is B − A where lower
+    is better (LPIPS, DISTS, NIQE: positive = A better), but csv_columns.md, the data dictionary written beside
+    findings.csv, still said 'mean paired difference a − b …, positive = a better': on LPIPS a − b is negative
+    where a is better, so the file contradicted its own numbers. Now it says which way round, as the legend does."""
+    import warnings
+
+    from benchmark.export import CSV_COLUMNS
+    from benchmark.findings import PART_COLUMNS, check_all
+    from benchmark.synthetic import synthetic_table
+
+    said = CSV_COLUMNS["findings.csv"]["effect"]
+    assert "b − a where lower is better" in said and "positive = a better" in said, said
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr", "lpips"), offsets={"l2": 0.0, "vgg": {"psnr": -1.0,
+                        "lpips": 1.0}}, seeds=range(5), seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["blau2018_pd_tradeoff"], n_boot=20)
+    lp = next(p for p in r.parts if p.metric == "lpips")
+    means = t[t["metric"] == "lpips"].groupby("loss")["value"].mean()
+    assert lp.effect == pytest.approx(means["l2"] - means["vgg"], rel=0.2)  # b − a: positive, a better
+    assert "effect" in PART_COLUMNS
