@@ -144,7 +144,7 @@ class StyleLoss(FeatureLoss):
 
 
 @register_loss("gpl", version="1", citation="Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss for Modeling "
-               "Structured Output Dependencies, CVPR 2021")
+               "Structured Output Dependencies, CVPR 2021", weights=())  # no file: its random VGG is the method
 class GenericPerceptualLoss(_VGGFeatureLoss):
     """Perceptual loss of a *randomly initialised* VGG-19: needs no pretrained weights.
 

@@ -81,3 +81,44 @@ def test_findings_csv_says_its_effect_is_b_minus_a_where_lower_is_better():
     means = t[t["metric"] == "lpips"].groupby("loss")["value"].mean()
     assert lp.effect == pytest.approx(means["l2"] - means["vgg"], rel=0.2)  # b − a: positive, a better
     assert "effect" in PART_COLUMNS
+
+
+_MY_DEEP = '''
+import torch
+from benchmark.registry import register_loss
+from benchmark.backbones import Backbone
+
+
+@register_loss("rs22_my_deep", version="1", citation="Me et al., 2026")
+class MyDeep(torch.nn.Module):
+    """VGG-16 relu2_2 features, MSE: a user's deep loss, declaring no weight files."""
+    def __init__(self, weights="pretrained"):
+        super().__init__()
+        self.trunk = Backbone("vgg16", ("relu2_2",), weights=weights)
+
+    def forward(self, pred, target):
+        a, b = self.trunk(pred), self.trunk(target)
+        return sum(((x - y) ** 2).mean() for x, y in zip(a.values(), b.values()))
+'''
+
+
+def test_a_loss_file_s_deep_loss_beside_a_pixel_field_is_still_told_it_trains_on_random_weights(tmp_path):
+    """Was (e6253ad1): compare's pixel-field note named a term only where its registration lists a pretrained file
+    it loads (``weights=`` keys) — so a ``--loss-file`` deep loss, the command's own use, which takes ``weights``
+    and builds an ImageNet VGG from it but declares no files (README's "Adding a loss" shows none), trained beside
+    a field of pixel losses on random weights with no word said, where the note had said so. Now a registration that
+    declares no weights at all is not known to need none: the note names it, as before; gpl declares that it needs
+    none (``weights=()``: its random VGG is the method) and stays unnamed."""
+    from benchmark.compare import field_weights_note
+    from benchmark.registry import LOSSES, load_user_file
+
+    f = tmp_path / "my_deep.py"
+    f.write_text(_MY_DEEP)
+    load_user_file(f)
+    pixel_field = [{"config": {"backbone_weights": "none"}}]
+    try:
+        note = field_weights_note(pixel_field, "rs22_my_deep")
+    finally:
+        LOSSES.remove("rs22_my_deep")
+    assert "random backbone weights" in note and "rs22_my_deep(weights='pretrained')" in note, note
+    assert field_weights_note(pixel_field, "gpl") == "" and field_weights_note(pixel_field, "pdl(layers=())") == ""
