@@ -122,3 +122,23 @@ def test_a_loss_file_s_deep_loss_beside_a_pixel_field_is_still_told_it_trains_on
         LOSSES.remove("rs22_my_deep")
     assert "random backbone weights" in note and "rs22_my_deep(weights='pretrained')" in note, note
     assert field_weights_note(pixel_field, "gpl") == "" and field_weights_note(pixel_field, "pdl(layers=())") == ""
+
+
+@pytest.mark.parametrize("spec", ["vgg(arch='tinycnn', layers=())", "vgg(arch='resnet50', layers=())",
+                                  "vgg(layers=())"])
+def test_a_vgg_loss_with_no_layers_suggests_a_layer_its_trunk_has(spec):
+    """Was (2117c7b2): ``vgg(arch='tinycnn', layers=())`` was told 'give at least one, e.g. layers=('relu2_2',)' —
+    a layer tinycnn and resnet50 do not have, so following the advice failed next with 'backbone tinycnn has no
+    layer 'relu2_2''. Now the example is a layer of the loss's own trunk (relu2_2 where it has one), in one line."""
+    from benchmark.backbones import ARCHS
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+
+    with pytest.raises(UserError) as err:
+        build_loss(spec, weights="random")
+    msg = str(err.value)
+    assert "layers=()" in msg and "\n" not in msg, msg
+    example = msg.split("e.g. layers=(", 1)[1].split(",)", 1)[0].strip("'")
+    arch = spec.split("arch='", 1)[1].split("'", 1)[0] if "arch=" in spec else "vgg16"
+    assert example in ARCHS[arch].names, (example, msg)
+    build_loss(spec.replace("layers=()", f"layers=({example!r},)"), weights="random")  # the advice works
