@@ -187,15 +187,20 @@ def _pretrained_changes(term) -> bool:
     """Would ``weights='pretrained'`` give this spec term other weights than the random ones a pixel-only field
     leaves it? Only where it then loads a pretrained file — a trunk's download or a checkpoint, not a file shipped in
     a package (lpips' heads, read either way): not gpl (its random VGG is the method, whatever ``weights``), nor the
-    pixel-only ``pdl(layers=())`` (no backbone), nor a trunk no published file exists for (``vgg(arch='tinycnn')``)."""
+    pixel-only ``pdl(layers=())`` (no backbone), nor a trunk no published file exists for (``vgg(arch='tinycnn')``).
+    A registration that declares no ``weights=`` at all (a ``--loss-file`` deep loss building its own trunk) is not
+    known to load none: yes, as the note said of every term taking weights (tests/test_review_stats22.py)."""
     from dataclasses import replace
 
     from benchmark.backbones import NoPretrainedWeights
     from benchmark.lossfn import takes_weights
+    from benchmark.registry import LOSSES
     from benchmark.weights import get_file, loss_checkpoints, loss_weight_keys
 
     if not takes_weights(term.name):
         return False
+    if "weights" not in LOSSES.get(term.name).meta:  # its files undeclared: what weights='pretrained' loads unknown
+        return True
     one = str(replace(term, weight=1.0))
     try:
         keys, refs = loss_weight_keys(one), loss_checkpoints(one)

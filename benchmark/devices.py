@@ -239,7 +239,7 @@ def sched_times() -> tuple[float, float] | None:
     return (ran, waited) if read else None
 
 
-def waited_busy(ran: float, waited: float, wall: float) -> bool | None:
+def waited_busy(ran: float, waited: float, wall: float, threads=None, cores=None) -> bool | None:
     """Was a CPU timing of ``wall`` seconds taken while other work held the cores, judged by its process's threads'
     scheduler statistics over it (:func:`sched_times`' differences): busy where, of the time they were runnable
     (``ran`` on a core plus ``waited`` on a run queue), they had a core under :func:`min_cpu_share` of it. A thread
@@ -247,10 +247,28 @@ def waited_busy(ran: float, waited: float, wall: float) -> bool | None:
     free (its share per thread, 0.19, read busy). None where they tell nothing of that timing — its threads runnable
     under half its wall time (a CPU step keeps the calling thread runnable throughout; asleep, it waited on I/O or
     another clock), or no wall time —, which :func:`busy` then judges by the share per thread; False where the
-    threshold is 0."""
+    threshold is 0. ``threads``, ``cores``: the torch threads and the cores they could run on (:func:`runnable_busy`:
+    more threads than cores wait on each other, no other work)."""
     if wall <= 0 or ran + waited < 0.5 * wall:
         return None
-    return ran / (ran + waited) < min_cpu_share()
+    return runnable_busy(ran / (ran + waited), threads, cores)
+
+
+def runnable_busy(runnable: float, threads=None, cores=None) -> bool:
+    """Is ``runnable``, a timing's threads' share of a core while runnable (:func:`waited_busy`, meta.json's
+    ``cpu_runnable_share``), a machine busy with other work? Under :func:`min_cpu_share` of what each thread can have
+    when all run: a core, or cores ÷ threads where ``threads`` outnumber the ``cores`` they could run on — torch's
+    default 16 threads in a container allowed 2 cores wait on a run queue 7/8 of the time for their own siblings, on
+    an idle machine (judged against a whole core, every such timing read busy: tests/test_review_stats22.py), as
+    :func:`busy` judges the share per thread that had a core."""
+    import math
+
+    try:
+        n, c = float(threads), float(cores)
+    except (TypeError, ValueError):
+        n = c = math.nan
+    fit = c / n if math.isfinite(n) and math.isfinite(c) and n > c > 0 else 1.0  # NaN compares false: a whole core
+    return runnable < min_cpu_share() * fit
 
 
 def busy(share, threads, cores=None) -> bool:
@@ -276,14 +294,14 @@ def busy(share, threads, cores=None) -> bool:
 
 def timed_busy(meta: dict) -> bool:
     """Was run ``meta``'s ms/it (its ``meta.json``) timed while other work held the cores? Where it records
-    ``cpu_runnable_share`` (its threads' share of a core while runnable, :func:`waited_busy`'s judgment), that under
-    :func:`min_cpu_share`; else :func:`busy` of its ``cpu_share``, ``threads`` and ``cpu_cores``. False where it
-    records no ``ms_per_it`` or no share (a GPU run, an older run)."""
+    ``cpu_runnable_share`` (its threads' share of a core while runnable, :func:`waited_busy`'s judgment), that
+    (:func:`runnable_busy`, against its ``threads`` and ``cpu_cores``); else :func:`busy` of its ``cpu_share``,
+    ``threads`` and ``cpu_cores``. False where it records no ``ms_per_it`` or no share (a GPU run, an older run)."""
     if meta.get("ms_per_it") is None or meta.get("cpu_share") is None:
         return False
     runnable = meta.get("cpu_runnable_share")
     if isinstance(runnable, (int, float)) and not isinstance(runnable, bool) and 0 <= runnable <= 1:
-        return runnable < min_cpu_share()
+        return runnable_busy(runnable, meta.get("threads"), meta.get("cpu_cores"))
     return busy(meta.get("cpu_share"), meta.get("threads"), meta.get("cpu_cores"))
 
 

@@ -2300,7 +2300,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "setting": "the setting it was checked in", "task": "the task of this part",
         "metric": "the metric of this part", "a": "the loss the claim favours", "relation": "`better` (a beats b) or "
         "`at_least` (a is no worse than b by more than the practical margin)", "b": "the loss a is compared with",
-        "effect": "mean paired difference a − b over runs paired by seed, metric units, positive = a better",
+        "effect": "mean paired difference a − b over runs paired by seed (b − a where lower is better: lpips, "
+        "dists, niqe), metric units, positive = a better",
         "ci_low": "lower end of the effect's 95% CI", "ci_high": "upper end of that CI",
         "dz": "the effect over the run-level standard deviation of the differences",
         "margin": "the margin the part's test allows, metric units: the practical "

@@ -312,7 +312,8 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 x_naive = statistics.median(t / b for t, b in zip(times[n], times[ref])) if ref else None
                 allocated, reserved = peaks.get(n, (None, None))
                 # as _best_time judges the dry run's, over the same steps as the share
-                judged = waited_busy(*waits[n], sum(times[n])) if n in waits else None
+                judged = (waited_busy(*waits[n], sum(times[n]), torch.get_num_threads(), cores) if n in waits
+                          else None)
                 rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired), x_naive,
                                     allocated, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
@@ -578,9 +579,10 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
         times.append(wall)
     # a GPU's wait has no CPU time; a container's CPU quota caps the threads that can run at once (usable_cores)
     if cpu_dev and min(times) >= MIN_JUDGED_S:
-        judged = waited_busy(*waits) if waits is not None else None
+        cores = usable_cores()  # more threads than cores wait on each other: judged against what each can have
+        judged = waited_busy(*waits, torch.get_num_threads(), cores) if waits is not None else None
         if judged is None:
-            judged = busy(share, torch.get_num_threads(), usable_cores())
+            judged = busy(share, torch.get_num_threads(), cores)
         _CONTENDED[0] += judged
     return min(times)
 

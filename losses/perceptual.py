@@ -29,8 +29,12 @@ class _VGGFeatureLoss(FeatureLoss):
         self.layers = tuple(layers)
         self.criterion = criterion
         if not self.layers:  # else refused below as 'layer_weights … got ()', an argument the user never gave
+            from benchmark.backbones import _check_arch
+
+            names = _check_arch(arch).names  # the example one of its trunk's layers: tinycnn has no relu2_2
+            example = "relu2_2" if "relu2_2" in names else next((n for n in names if n.startswith("layer")), names[0])
             raise UserError(f"layers=() names no layer of {arch} to compare features at: give at least one, "
-                            f"e.g. layers=('relu2_2',)")
+                            f"e.g. layers=({example!r},)")
         given = layer_weights is not None  # () is not "none given": it was silently equal weights
         self.layer_weights = tuple(float(w) for w in layer_weights) if given else (1.0,) * len(self.layers)
         if len(self.layer_weights) != len(self.layers):
@@ -144,7 +148,7 @@ class StyleLoss(FeatureLoss):
 
 
 @register_loss("gpl", version="1", citation="Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss for Modeling "
-               "Structured Output Dependencies, CVPR 2021")
+               "Structured Output Dependencies, CVPR 2021", weights=())  # no file: its random VGG is the method
 class GenericPerceptualLoss(_VGGFeatureLoss):
     """Perceptual loss of a *randomly initialised* VGG-19: needs no pretrained weights.
 
