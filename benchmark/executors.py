@@ -1985,9 +1985,9 @@ def _cancelled_said(configs: list, store_root) -> str:
     """What the next command does with the runs of the SLURM jobs a stopped driver cancels (``configs``, those of the
     jobs with no result yet): a run in progress (its folder made, not finished) saves a checkpoint as its job stops and
     resumes from it; one not begun (an array task SLURM had not started, a run later in a shard job) has none, and
-    starts from iteration 0."""
+    starts from iteration 0, as does a failed run the job was to retry (unless its folder holds a checkpoint)."""
     from benchmark.config import run_id
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, checkpoints
 
     store = ResultsStore(store_root)
     begun = not_begun = 0
@@ -1997,10 +1997,15 @@ def _cancelled_said(configs: list, store_root) -> str:
             there = store.run_dir(rid).is_dir()
         except OSError:
             there = False
-        if not there:
-            not_begun += 1
-        elif (store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed"):
+        status = (store.meta(rid) or {}).get("status") if there else None
+        if status in ("ok", "diverged"):
+            continue
+        if status == "failed":  # an earlier command's failure the job was to retry: from its start, or its checkpoint
+            there = bool(checkpoints(store.run_dir(rid)))
+        if there:
             begun += 1
+        else:
+            not_begun += 1
     said = []
     if begun:
         said.append(f"{plural(begun, 'run')} in progress {agree(begun, 'saves a checkpoint', 'save checkpoints')} "

@@ -42,3 +42,32 @@ def test_a_merge_source_under_the_home_of_a_user_this_machine_has_not_is_named_a
     err = capsys.readouterr().err
     assert code == 2 and "internal error" not in err and "--out" not in err, err
     assert f"merge source {NO_USER}/node: there is no user 'no_such_user_x'" in err, err
+
+
+def test_a_stopped_slurm_driver_counts_a_failed_run_its_jobs_retry_as_one_not_begun(tmp_path):
+    """test_probe_overnight22's stop line counted a run as in progress (its folder made, not finished) or not begun
+    (no folder): a failed run an earlier command left, which the cancelled job was to retry (the same command retries
+    it), was neither, so a stop whose jobs held only such runs said 'every run of the cancelled jobs is finished' —
+    the next command trains them from iteration 0. Counted as not begun now (in progress where its folder holds a
+    checkpoint to resume from)."""
+    import json
+
+    from benchmark.config import GridSpec, build_configs, run_id
+    from benchmark.executors import _cancelled_said
+    from benchmark.results import ResultsStore
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = list(build_configs(spec)[0])
+    store = ResultsStore(tmp_path / "r")
+    for c in configs:
+        d = store.run_dir(run_id(c))
+        d.mkdir(parents=True)
+        (d / "meta.json").write_text(json.dumps({"run_id": run_id(c), "status": "failed", "error": "boom",
+                                                     "config": c.to_dict()}))
+    assert store.meta(run_id(configs[0]))["status"] == "failed"
+    said = _cancelled_said(configs, store.root)
+    assert "finished" not in said and "2 runs not begun yet" in said and "in progress" not in said, said
+    (store.run_dir(run_id(configs[1])) / "ckpt.pt").write_bytes(b"x")
+    said = _cancelled_said(configs, store.root)
+    assert "1 run not begun yet" in said and "1 run in progress" in said, said
