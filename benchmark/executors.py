@@ -992,14 +992,15 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                      else f"CPU, {plural(per_worker_threads, 'thread')} each")
         log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
+        from benchmark.progress import GridProgress, Monitor, log_to_bars
+
+        # (its store read — every record: seconds on NFS — stopped too: the shared images' file closed)
+        bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
+                            policy=checkpoint)
     except BaseException:
         if shared:
             shared[0].close()
         raise
-    from benchmark.progress import GridProgress, Monitor, log_to_bars
-
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
-                        policy=checkpoint)
     from benchmark.results import forget_said, open_claims
 
     try:  # the grid's warnings claimed by its workers (all on this machine), opened as they start (not before the

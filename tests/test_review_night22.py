@@ -71,3 +71,40 @@ def test_a_stopped_slurm_driver_counts_a_failed_run_its_jobs_retry_as_one_not_be
     (store.run_dir(run_id(configs[1])) / "ckpt.pt").write_bytes(b"x")
     said = _cancelled_said(configs, store.root)
     assert "1 run not begun yet" in said and "1 run in progress" in said, said
+
+
+def test_a_local_driver_stopped_while_it_reads_the_store_for_its_progress_line_closes_the_shared_images(
+        tmp_path, monkeypatch):
+    """test_probe_overnight22 closed the file of the images the local driver shares with its workers when it was
+    stopped while planning them; the progress line's store read after that (GridProgress: every record of a big store,
+    seconds on NFS), before the workers start, was outside both tries — a Ctrl-C there kept the file (up to the
+    decoded set's size) open, for good in a long-lived process. Closed there too."""
+    import tempfile
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+    from benchmark.config import GridSpec, build_configs
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
+    monkeypatch.setattr(ex, "_holdouts", lambda *a: ())
+    monkeypatch.setattr(ex, "_overlaps", lambda *a: ())
+
+    def reading(*a, **k):
+        raise KeyboardInterrupt  # Ctrl-C while the progress line reads the store
+
+    monkeypatch.setattr(progress, "GridProgress", reading)
+    shared = tempfile.TemporaryFile()
+
+    class Data:  # the driver's decoded images, written for its workers to map
+        def share(self, specs):
+            return shared, ("/proc/self/fd/0", ())
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_local(list(build_configs(spec)[0]), tmp_path / "r", ("psnr",), "cpu", workers=2, logger="none",
+                         data=Data())
+    assert shared.closed
+    assert not list((tmp_path / "tmp").glob("plbench-said-*"))
