@@ -1275,8 +1275,14 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
             # ... which takes them the rest of an iteration: shutting the local instance down (finally) at
             # once killed them first, losing the training since their last checkpoint
-            log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt again to stop now)",
-                        STOP_GRACE_S, plural(len(refs), "ray task"))
+            if checkpoint is not None and not checkpoint.enabled:  # a task runs the local worker's code: no
+                # checkpointer, none saved as it stops (as the local and SLURM debug drivers say)
+                log.warning("waiting up to %d s for %s to stop (checkpoints are off: a run in progress starts again "
+                            "from iteration 0; interrupt again to stop now)", STOP_GRACE_S,
+                            plural(len(refs), "ray task"))
+            else:
+                log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt again to stop now)",
+                            STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise

@@ -108,3 +108,56 @@ def test_a_local_driver_stopped_while_it_reads_the_store_for_its_progress_line_c
                          data=Data())
     assert shared.closed
     assert not list((tmp_path / "tmp").glob("plbench-said-*"))
+
+
+@pytest.mark.parametrize("off", [False, True], ids=["checkpoints", "no-checkpoints"])
+def test_a_stopped_ray_driver_says_no_checkpoint_is_saved_with_checkpoints_off(tmp_path, monkeypatch, off):
+    """test_probe_overnight22 made the local and SLURM drivers' stop lines say that with --checkpoint-every 0
+    --checkpoint-seconds 0 a run in progress starts again from iteration 0; the Ray driver, whose tasks run the local
+    worker's code (no checkpointer with checkpoints off), still said 'waiting up to 30 s for N ray tasks to checkpoint
+    and stop'. It says checkpoints are off now; with them on, the line is as it was."""
+    import logging
+    import tempfile
+
+    from test_probe_ray7 import FakeRay
+
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import GridSpec, build_configs
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+
+    class Stopped(FakeRay):
+        def remote(self, **opts):
+            def submit(unit):
+                if self.units:  # the second task: Ctrl-C
+                    raise KeyboardInterrupt
+                self.units.append(unit)
+                return unit
+
+            return lambda fn: type("Remote", (), {"remote": staticmethod(submit)})
+
+        def cancel(self, ref):
+            pass
+
+    monkeypatch.setattr(ex, "_require", lambda module, extra: Stopped({}))
+    monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ex.execute_ray(list(build_configs(spec)[0]), tmp_path / "r", ("psnr",), "cpu", split="run",
+                           logger="none",
+                           checkpoint=CheckpointPolicy(every=0, seconds=0) if off else CheckpointPolicy())
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    said = " ".join(r.getMessage() for r in records if r.getMessage().startswith("waiting"))
+    if off:
+        assert "to checkpoint" not in said and "checkpoints are off" in said and "iteration 0" in said, said
+    else:
+        assert "1 ray task to checkpoint and stop" in said, said
