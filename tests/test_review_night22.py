@@ -161,3 +161,24 @@ def test_a_stopped_ray_driver_says_no_checkpoint_is_saved_with_checkpoints_off(t
         assert "to checkpoint" not in said and "checkpoints are off" in said and "iteration 0" in said, said
     else:
         assert "1 ray task to checkpoint and stop" in said, said
+
+
+def test_compare_leaves_out_a_failure_superseded_since_as_the_report_does(tmp_path, monkeypatch):
+    """test_probe_store22 left a failed run whose config finished since under another id (its --loss-file fixed) out
+    of the report, the findings, check and merge; `plbench compare` — the command a --loss-file is fixed for — still
+    counted it on its board: 'good (denoise: failed 1/3) … findings give its parts no verdict (missing runs)'. Its
+    board reads the records as the report does now; a failure nothing finished since is still counted."""
+    from test_probe_store22 import _failed_before_success
+
+    from benchmark import figures
+    from benchmark.compare import _summary
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the notes are tested, not the figure
+    for later in (False, True):
+        store, failed, ok = _failed_before_success(tmp_path / str(later), failed_later=later)
+        done = [m for m in store.metas() if m.get("kind") != "input" and m.get("status") == "ok"]
+        text, _ = _summary(store, {"denoise": done}, ["good"], {"denoise": []}, 0.05, 50, "l1", ())
+        if later:
+            assert "failed 1/3" in text, text
+        else:
+            assert "failed 1/" not in text and "missing runs" not in text and "1+7468392937a3" not in text, text
