@@ -1847,8 +1847,8 @@ def cmd_merge(args) -> int:
     unread: list[tuple[str, str]] = []  # (source, why) of the sources that are no store to merge: the others merged
     check_each = f"`plbench check --out {shlex.quote(str(args.out))}` names each"  # beyond the three a line names
     for src_path in args.sources:
-        src = ResultsStore(src_path)
         try:
+            src = ResultsStore(src_path, "merge source")  # (~name of a user this machine has not: one line)
             src.check_version()
             src.require_results(src_path)
             dst.refuse_itself(src)  # `merge node*/results --out node1/results`: the others are merged all the same

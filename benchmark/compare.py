@@ -959,7 +959,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     board_rows = select(table, keep=board, hint="plbench compare").table if board else None
     scope = version_scope(board_rows) if board else None
     computed, new_all = [], set()  # each task's stats and its new losses' labels: the field's verdicts they changed
-    metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
+    # a loss spelt two ways: one, as in table; a failed run whose config finished since under another id (its
+    # --loss-file fixed) left out, as the report leaves it (ResultsStore.failed_superseded): no command retries it
+    superseded = store.failed_superseded()
+    metas = {m["run_id"]: m for m in store.metas_as_read() if m.get("run_id") not in superseded}
     # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
     # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
     gone = store.gone() if gone is None else gone

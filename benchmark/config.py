@@ -34,7 +34,7 @@ from benchmark.configs import near_shipped_config, shipped_config
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec, wide_encoding
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, expand_home
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
 # vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
@@ -959,7 +959,7 @@ class GridSpec:
         file (or one of comments only) is refused: it would silently run the whole default profile."""
         import yaml
 
-        p = Path(path).expanduser()
+        p = expand_home(path, "config file")
         if not p.exists() and (shipped := shipped_config(path, as_path=True)) is not None:
             logging.getLogger(__name__).info("%s is not in %s: reading the one shipped with plbench, %s", path,
                                              Path.cwd(), shipped)

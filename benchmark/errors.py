@@ -29,6 +29,22 @@ class UserError(Exception):
     exit_code = 2
 
 
+def expand_home(path: str | os.PathLike, said: str = "") -> Path:
+    """``path`` with ``~`` and ``~name`` expanded as a shell does, where pathlib's ``expanduser`` raised
+    RuntimeError('Could not determine home directory.') for a ``~name`` of a user this machine has not (``~photos``,
+    meant ``~/photos``: a shell leaves it as typed, a config file's value is never expanded) — an 'internal error'.
+    Such a path is refused in one line naming the missing user and the folder of one's own home it may mean (``said``:
+    how the error names it, ``--out``), unless a file or folder of that literal name is in the working directory."""
+    text = os.fspath(path)
+    expanded = os.path.expanduser(text)
+    if expanded == text and text.startswith("~") and not os.path.exists(text):
+        user, _, rest = text[1:].replace("\\", "/").partition("/")
+        if user:
+            raise UserError(f"{said + ' ' if said else ''}{text}: there is no user {user!r} on this machine for "
+                            f"~{user} (one in your own home is ~/{user}{'/' + rest if rest else ''})")
+    return Path(expanded)
+
+
 class UnknownName(UserError):
     """A name no registry holds (:meth:`benchmark.registry.Registry.get`): ``kind`` (``"loss"``, ``"task"``,
     …) and ``name`` let a caller that knows more (a results store holding runs of that loss, from a loss

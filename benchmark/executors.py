@@ -992,14 +992,15 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                      else f"CPU, {plural(per_worker_threads, 'thread')} each")
         log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
+        from benchmark.progress import GridProgress, Monitor, log_to_bars
+
+        # (its store read — every record: seconds on NFS — stopped too: the shared images' file closed)
+        bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
+                            policy=checkpoint)
     except BaseException:
         if shared:
             shared[0].close()
         raise
-    from benchmark.progress import GridProgress, Monitor, log_to_bars
-
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id,
-                        policy=checkpoint)
     from benchmark.results import forget_said, open_claims
 
     try:  # the grid's warnings claimed by its workers (all on this machine), opened as they start (not before the
@@ -1275,8 +1276,14 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
             # ... which takes them the rest of an iteration: shutting the local instance down (finally) at
             # once killed them first, losing the training since their last checkpoint
-            log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt again to stop now)",
-                        STOP_GRACE_S, plural(len(refs), "ray task"))
+            if checkpoint is not None and not checkpoint.enabled:  # a task runs the local worker's code: no
+                # checkpointer, none saved as it stops (as the local and SLURM debug drivers say)
+                log.warning("waiting up to %d s for %s to stop (checkpoints are off: a run in progress starts again "
+                            "from iteration 0; interrupt again to stop now)", STOP_GRACE_S,
+                            plural(len(refs), "ray task"))
+            else:
+                log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt again to stop now)",
+                            STOP_GRACE_S, plural(len(refs), "ray task"))
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
@@ -1986,9 +1993,9 @@ def _cancelled_said(configs: list, store_root) -> str:
     """What the next command does with the runs of the SLURM jobs a stopped driver cancels (``configs``, those of the
     jobs with no result yet): a run in progress (its folder made, not finished) saves a checkpoint as its job stops and
     resumes from it; one not begun (an array task SLURM had not started, a run later in a shard job) has none, and
-    starts from iteration 0."""
+    starts from iteration 0, as does a failed run the job was to retry (unless its folder holds a checkpoint)."""
     from benchmark.config import run_id
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, checkpoints
 
     store = ResultsStore(store_root)
     begun = not_begun = 0
@@ -1998,10 +2005,15 @@ def _cancelled_said(configs: list, store_root) -> str:
             there = store.run_dir(rid).is_dir()
         except OSError:
             there = False
-        if not there:
-            not_begun += 1
-        elif (store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed"):
+        status = (store.meta(rid) or {}).get("status") if there else None
+        if status in ("ok", "diverged"):
+            continue
+        if status == "failed":  # an earlier command's failure the job was to retry: from its start, or its checkpoint
+            there = bool(checkpoints(store.run_dir(rid)))
+        if there:
             begun += 1
+        else:
+            not_begun += 1
     said = []
     if begun:
         said.append(f"{plural(begun, 'run')} in progress {agree(begun, 'saves a checkpoint', 'save checkpoints')} "

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import AGAIN, UnknownName, UserError, again, did_you_mean, did_you_mean_path
+from benchmark.errors import AGAIN, UnknownName, UserError, again, did_you_mean, did_you_mean_path, expand_home
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +400,7 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     Returns the names it registered. A file that cannot be imported, or that registers
     nothing, is a :class:`UserError` with one line saying why.
     """
-    path = Path(path).expanduser().resolve()
+    path = expand_home(path, f"{registry.kind} file").resolve()
     if path.is_dir():
         raise UserError(f"{registry.kind} file {path} is a directory: pass a Python file (.py)")
     if not path.is_file():

@@ -74,7 +74,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UnknownName, UserError, again, did_you_mean_path
+from benchmark.errors import UnknownName, UserError, again, did_you_mean_path, expand_home
 from benchmark.faults import crash_point, disk_full_point
 
 log = logging.getLogger(__name__)
@@ -1599,7 +1599,7 @@ class ResultsStore:
         if str(root).strip() == "":
             raise UserError(f"{name} is empty: name a results directory"
                             + (" (e.g. --out results)" if name == "--out" else ""))
-        self.root = Path(root).expanduser()
+        self.root = expand_home(root, name)  # ~name of a user this machine has not: one line
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}

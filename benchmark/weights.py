@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmark.docmarkup import plural
-from benchmark.errors import UserError, did_you_mean, offline_switches, pip
+from benchmark.errors import UserError, did_you_mean, expand_home, offline_switches, pip
 from benchmark.metric_code import OFFLINE_OK  # noqa: F401 - re-exported: the pyiqa metrics that need no file
 
 if TYPE_CHECKING:  # torch is imported where a file is downloaded or loaded, never to locate or hash one
@@ -77,7 +77,7 @@ def find_checkpoint(ref: str) -> Path | None:
     """A checkpoint file given by path, or by name (``.pt`` optional) among the self-trained
     encoders in ``<torch hub dir>/plbench/selftrained/`` (what ``plbench pretrain`` writes)."""
     own = cache_dir() / "selftrained"
-    for cand in (Path(ref).expanduser(), own / ref, own / f"{ref}.pt"):
+    for cand in (expand_home(ref, "backbone weights"), own / ref, own / f"{ref}.pt"):
         if cand.is_file():
             return cand
     return None
