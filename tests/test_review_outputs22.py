@@ -33,3 +33,46 @@ def test_a_task_pattern_in_a_config_file_or_api_call_names_the_losses_key_as_wri
         check_not_all("tasks", ["de*"], source)
     assert str(e.value).startswith(f"{given}: a pattern, which {takes}; name the tasks: deblur, demosaic, denoise")
     assert "--losses" not in str(e.value)
+
+
+@pytest.mark.parametrize(("names", "package"), [(("IMG_0001.HEIC", "IMG_0002.heic"), "pillow-heif"),
+                                                (("scan.jxl",), "pillow-jxl-plugin")])
+def test_a_skipped_photo_s_install_hint_names_the_pip_of_the_python_that_runs_plbench(names, package, tmp_path,
+                                                                                       monkeypatch, caplog):
+    """The install hints were made to name this interpreter's pip (test_probe_newuser22), but a folder of a phone's
+    HEIC photos (or JPEG XL scans) still said "(pip install pillow-heif, …)": the venv not activated, the PATH's pip
+    installs into another Python. Now that hint, in the refusal and in the folder's warning, is ``<python> -m pip``
+    as for the others."""
+    import logging
+    import os
+    import shlex
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataSpec, load_images
+    from benchmark.errors import UserError
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in names:
+        (photos / name).write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" if "heic" in name.lower()
+                                    else b"\xff\x0a" + bytes(30))
+    other = tmp_path / "system-bin"
+    other.mkdir()
+    (other / "pip").write_text("#!/bin/sh\n")
+    (other / "pip").chmod(0o755)
+    monkeypatch.setenv("PATH", str(other))  # another Python's pip first on the PATH
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as caught:
+        load_images(DataSpec.parse(str(photos)))
+    said = str(caught.value)
+    assert "(pip install" not in said, said
+    words = shlex.split(said.split("reads (", 1)[1].split(",", 1)[0])
+    assert os.path.samefile(words[0], sys.executable) and words[1:] == ["-m", "pip", "install", package], said
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(photos / "a.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        load_images(DataSpec.parse(str(photos)))
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert f"-m pip install {package}" in warned and "(pip install" not in warned, warned
