@@ -25,7 +25,14 @@ import traceback
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UPDATE_PLBENCH, UserError, again, did_you_mean, exit_now  # again: what resumes a grid
+from benchmark.errors import (  # again: what resumes a grid
+    UPDATE_PLBENCH,
+    UserError,
+    again,
+    did_you_mean,
+    exit_now,
+    reached_from_here,
+)
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -737,8 +744,7 @@ def _runnable_program() -> list[str]:
     found = shutil.which(shown[0])
     if found and os.path.abspath(found) == here:
         return shown
-    rel = os.path.relpath(here)
-    return [here if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel), *shown[1:]]
+    return [reached_from_here(here), *shown[1:]]
 
 
 def _as_started(message: str) -> str:
@@ -1471,10 +1477,8 @@ def _gpu_check_hint() -> str:
         return line
     here = os.path.abspath(sys.executable)
     found = shutil.which("python")
-    python = "python" if found and os.path.abspath(found) == here else os.path.relpath(here)
-    python = here if python.startswith("..") else python if os.sep in python else os.path.join(".", python)
-    script = os.path.relpath(_GPU_CHECK)
-    script = str(_GPU_CHECK) if script.startswith("..") else script
+    python = "python" if found and os.path.abspath(found) == here else reached_from_here(here)
+    script = reached_from_here(_GPU_CHECK)
     return f"{line}, or `{shlex.join([python, script])}` for a one-command GPU measurement"
 
 

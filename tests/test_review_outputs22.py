@@ -76,3 +76,35 @@ def test_a_skipped_photo_s_install_hint_names_the_pip_of_the_python_that_runs_pl
         load_images(DataSpec.parse(str(photos)))
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert f"-m pip install {package}" in warned and "(pip install" not in warned, warned
+
+
+def test_an_install_hint_or_the_gpu_check_line_names_the_interpreter_where_no_relative_path_reaches_it(
+        tmp_path, monkeypatch):
+    """errors.pip() and the dry run's gpu_check line (test_probe_newuser22) each made their own copy of the resume
+    line's rule, ``os.path.relpath`` included, which raises where no relative path exists (this Python on C:, the
+    photos on D: on Windows; a current folder deleted): a missing wandb's one-line hint became an internal error.
+    Now one rule, errors.reached_from_here, gives the absolute path there, for all three lines."""
+    import os
+    import shlex
+    import sys
+
+    from benchmark import cli
+    from benchmark.errors import UserError
+    from benchmark.loggers import check_logger
+
+    def no_relative(path, start=None):
+        raise ValueError(f"path is on mount 'C:', start on mount 'D:' ({path})")
+
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a, **k: None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pip, no python on it
+    monkeypatch.setattr(os.path, "relpath", no_relative)
+    with pytest.raises(UserError, match="needs the wandb package") as caught:
+        check_logger("wandb")
+    words = shlex.split(str(caught.value).split("package: ", 1)[1])
+    assert words[0] == os.path.abspath(sys.executable) and words[1:4] == ["-m", "pip", "install"], words
+    from benchmark.errors import reached_from_here
+
+    assert reached_from_here(sys.executable) == os.path.abspath(sys.executable)
+    if cli._GPU_CHECK.is_file():
+        line = cli._gpu_check_hint()
+        assert shlex.join([os.path.abspath(sys.executable), str(cli._GPU_CHECK)]) in line, line
