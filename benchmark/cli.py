@@ -1933,11 +1933,14 @@ def cmd_merge(args) -> int:
             where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
                               for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
             n_away = sum(map(len, away.values()))
-            # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`)
-            replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / grids[0]))}` runs "
-                      + agree(len(grids), "it here", "the first here, each of the others alike"))
+            # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`) and
+            # replays here: not one that names a path not on this machine (that one is said so after it), none if all do
+            here = [g for g in grids if g not in away]
+            replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / here[0]))}` runs "
+                      + agree(len(here), "it here", "the first here, each of the others alike")) if here else ""
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: {replay}"
-                         + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
+                         + (f"{'; ' if here else ''}{where}, not on this machine: "
+                            f"{agree(len(away), 'it replays', 'they replay')} only "
                             f"where {agree(n_away, 'that is', 'those are')} (the same images at another path are "
                             "another setting)" if away else "") + ")")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")

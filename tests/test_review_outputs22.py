@@ -108,3 +108,36 @@ def test_an_install_hint_or_the_gpu_check_line_names_the_interpreter_where_no_re
     if cli._GPU_CHECK.is_file():
         line = cli._gpu_check_hint()
         assert shlex.join([os.path.abspath(sys.executable), str(cli._GPU_CHECK)]) in line, line
+
+
+@pytest.mark.parametrize("away_too", [False, True])
+def test_merges_replay_command_names_a_grid_that_replays_here(away_too, tmp_path, capsys, monkeypatch):
+    """merge's replay command named the first grid copied (test_probe_newuser22) even where that grid names a node's
+    data not on this machine, so the line said "`plbench run --config here/grids/A.yaml` runs the first here" and
+    then "grids/A.yaml names /scratch/…, not on this machine: it replays only where that is". Now it names the first
+    grid that replays here, and none where no grid does."""
+    import re
+    import shlex
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    monkeypatch.chdir(tmp_path)
+    kw = dict(seeds=(0,), n_images=2, metrics=("psnr",), budget_check=False)
+    write_store(tmp_path / "here", offsets={"l1": 0.0}, **kw)
+    there = write_store(tmp_path / "there", offsets={"l2": 0.1}, **kw)
+    (there.root / "grids").mkdir()
+    scratch = tmp_path / "node-scratch" / "photos"  # not on this machine
+    (there.root / "grids" / "20261207-092410Z.yaml").write_text(f"profile: quick\ntrain_data: {scratch}\n")
+    (there.root / "grids" / "20261207-092411Z.yaml").write_text(
+        f"profile: quick\ntrain_data: {scratch}\n" if away_too else "profile: quick\n")
+    assert main(["merge", "there", "--out", "here"]) == 0
+    line = next(s for s in capsys.readouterr().out.splitlines() if "copied (grids/" in s)
+    assert "not on this machine" in line, line
+    found = re.search(r"`([^`]*run --config [^`]*)`", line)
+    if away_too:
+        assert found is None and "runs the first here" not in line and "runs it here" not in line, line
+    else:
+        command = shlex.split(found.group(1))
+        assert command[command.index("--config") + 1].endswith("20261207-092411Z.yaml"), line
+        assert "runs it here" in line, line
