@@ -141,3 +141,30 @@ def test_merges_replay_command_names_a_grid_that_replays_here(away_too, tmp_path
         command = shlex.split(found.group(1))
         assert command[command.index("--config") + 1].endswith("20261207-092411Z.yaml"), line
         assert "runs it here" in line, line
+
+
+@pytest.mark.parametrize("name", ["--loss-tasks", "grid.yaml: loss_tasks"])
+def test_the_composite_s_loss_tasks_entry_is_written_as_its_source_writes_it(name, caplog):
+    """The warning for ``--loss-tasks lpips=sr4`` beside ``--losses "l1 + 0.01*lpips(net='vgg')"``
+    (test_probe_newuser22) offered the entry ``'l1 + 0.01*lpips(net='"'"'vgg'"'"')=sr4'`` (shlex's quoting of a
+    spec's own quotes), and offered that flag form to a config file too, whose loss_tasks is a mapping. Now the flag
+    entry reads as typed (``--loss-tasks "l1 + 0.01*lpips(net='vgg')=sr4"``), the file's as a mapping it loads."""
+    import logging
+    import shlex
+
+    import yaml
+
+    from benchmark.config import _restricted_tasks
+
+    spec = "l1 + 0.01*lpips(net='vgg')"
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        assert _restricted_tasks((("lpips", ("sr4",)),), [spec, "l1"], ["denoise", "sr4"], name) == {}
+    said = [r.getMessage() for r in caplog.records if "term of" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in caplog.records]
+    entry = said[0].split("by its whole spec: ", 1)[1].removesuffix(")")
+    assert "'\"'\"'" not in entry, entry
+    if name.startswith("--"):
+        assert entry == "--loss-tasks \"l1 + 0.01*lpips(net='vgg')=sr4\"", entry
+        assert shlex.split(entry) == ["--loss-tasks", f"{spec}=sr4"]
+    else:
+        assert "=sr4" not in entry and yaml.safe_load(entry) == {"loss_tasks": {spec: ["sr4"]}}, entry
