@@ -25,7 +25,14 @@ import traceback
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UPDATE_PLBENCH, UserError, again, did_you_mean, exit_now  # again: what resumes a grid
+from benchmark.errors import (  # again: what resumes a grid
+    UPDATE_PLBENCH,
+    UserError,
+    again,
+    did_you_mean,
+    exit_now,
+    reached_from_here,
+)
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -737,8 +744,7 @@ def _runnable_program() -> list[str]:
     found = shutil.which(shown[0])
     if found and os.path.abspath(found) == here:
         return shown
-    rel = os.path.relpath(here)
-    return [here if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel), *shown[1:]]
+    return [reached_from_here(here), *shown[1:]]
 
 
 def _as_started(message: str) -> str:
@@ -1471,10 +1477,8 @@ def _gpu_check_hint() -> str:
         return line
     here = os.path.abspath(sys.executable)
     found = shutil.which("python")
-    python = "python" if found and os.path.abspath(found) == here else os.path.relpath(here)
-    python = here if python.startswith("..") else python if os.sep in python else os.path.join(".", python)
-    script = os.path.relpath(_GPU_CHECK)
-    script = str(_GPU_CHECK) if script.startswith("..") else script
+    python = "python" if found and os.path.abspath(found) == here else reached_from_here(here)
+    script = reached_from_here(_GPU_CHECK)
     return f"{line}, or `{shlex.join([python, script])}` for a one-command GPU measurement"
 
 
@@ -1929,11 +1933,14 @@ def cmd_merge(args) -> int:
             where = "; ".join(f"grids/{g} names {', '.join(paths[:2])}{', …' if len(paths) > 2 else ''}"
                               for g, paths in list(away.items())[:3]) + ("; …" if len(away) > 3 else "")
             n_away = sum(map(len, away.values()))
-            # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`)
-            replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / grids[0]))}` runs "
-                      + agree(len(grids), "it here", "the first here, each of the others alike"))
+            # the command names a grid that is there (was `…/grids/<name>`: a shell's redirection from `name`) and
+            # replays here: not one that names a path not on this machine (that one is said so after it), none if all do
+            here = [g for g in grids if g not in away]
+            replay = (f"`plbench run --config {shlex.quote(str(dst.root / 'grids' / here[0]))}` runs "
+                      + agree(len(here), "it here", "the first here, each of the others alike")) if here else ""
             parts.append(f"{plural(len(grids), 'saved grid')} copied ({_first_three(grids, 'grids/')}: {replay}"
-                         + (f"; {where}, not on this machine: {agree(len(away), 'it replays', 'they replay')} only "
+                         + (f"{'; ' if here else ''}{where}, not on this machine: "
+                            f"{agree(len(away), 'it replays', 'they replay')} only "
                             f"where {agree(n_away, 'that is', 'those are')} (the same images at another path are "
                             "another setting)" if away else "") + ")")
         _say(f"{src.root} → {dst.root}: {', '.join(parts)}")

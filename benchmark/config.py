@@ -34,7 +34,7 @@ from benchmark.configs import near_shipped_config, shipped_config
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec, wide_encoding
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, expand_home
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, expand_home, pip
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
 # vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
@@ -337,7 +337,7 @@ def _load_toml(text: str, name: str) -> dict:
         try:
             import tomli as tomllib
         except ImportError:
-            raise _NotToml(f"{name}: reading a TOML config needs Python ≥ 3.11 (or `pip install tomli`); "
+            raise _NotToml(f"{name}: reading a TOML config needs Python ≥ 3.11 (or `{pip()} install tomli`); "
                            "or write it as YAML (`iterations: 5`)") from None
     try:
         return tomllib.loads(text)
@@ -1381,8 +1381,6 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
     ``--losses``) is ignored — in a warning with did-you-mean where it is close to one the grid trains (``lpips(net=
     'alx')``) —, and one whose tasks all lie outside a narrower ``--tasks`` runs
     nowhere (logged). ``name``: the setting as its source gave it (:meth:`GridSpec.named`)."""
-    import shlex
-
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
     from benchmark.specgrammar import term_names
@@ -1405,8 +1403,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
                 logging.getLogger(__name__).warning(
                     "%s names %s, which this grid trains only as a term of %s: ignored, %s runs on every task (a "
                     "composite is kept to tasks by its whole spec: %s)", name, specs[0], ", ".join(within),
-                    agree(len(within), "it", "they"), " ".join(shlex.quote(f"{ls}={','.join(names)}")
-                                                            for ls in within))
+                    agree(len(within), "it", "they"), _loss_tasks_entries(within, names, name))
                 continue
             logging.getLogger(__name__).log(logging.WARNING if close else logging.INFO,
                                             "%s names %s, which this grid does not train: ignored%s", name, specs[0],
@@ -1421,6 +1418,21 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str],
             logging.getLogger(__name__).warning("loss %s runs only on %s (loss_tasks), none of them in this grid",
                                                 specs[0], ", ".join(names))
     return only
+
+
+def _loss_tasks_entries(specs: list[str], tasks, name: str) -> str:
+    """``specs``, each kept to ``tasks``, as ``loss_tasks`` is written where ``name`` came from: a flag's words
+    (``--loss-tasks "l1 + 0.01*lpips(net='vgg')=sr4"``, double-quoted where that needs no escape: shlex's
+    ``'…'"'"'…'`` was unreadable), else a config file's or api.run()'s mapping (``loss_tasks: {"l1 + 0.01*vgg":
+    ["sr4"]}``: a file has no ``LOSS=TASK`` form)."""
+    import shlex
+
+    if not name.startswith("--"):
+        return "loss_tasks: {" + ", ".join(f"{json.dumps(ls, ensure_ascii=False)}: {json.dumps(list(tasks))}"
+                                           for ls in specs) + "}"
+    words = [f"{ls}={','.join(tasks)}" for ls in specs]
+    return "--loss-tasks " + " ".join(f'"{w}"' if "'" in w and not set('"$`\\!') & set(w) else shlex.quote(w)
+                                      for w in words)
 
 
 def check_out(s) -> None:

@@ -81,7 +81,7 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches, pip
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -1810,7 +1810,7 @@ def _undecodable(head: bytes) -> str:
     if kind is None and head[4:8] == b"ftyp":  # ISO media: HEIC/HEIF (phones), AVIF, or a video (mp4, mov)
         brand = head[8:12].decode("latin-1").strip()
         if brand in ("heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"):
-            return f"a HEIC/HEIF photo (brand {brand!r}), {_HEIF_WHY}"
+            return f"a HEIC/HEIF photo (brand {brand!r}), {_pip_said(_HEIF_WHY)}"
         if brand in ("avif", "avis"):
             return "an AVIF file Pillow cannot decode: damaged, or an encoding it does not read"
         return f"not an image file (an ISO media file of brand {brand!r}: a video?)"
@@ -2409,6 +2409,15 @@ def _not_utf8(name: str) -> str:
 _HEIF_WHY = "which no decoder here reads (pip install pillow-heif, or export it as JPEG or PNG)"
 _HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
 _HEIF_MANY = "HEIC/HEIF photos, which no decoder here reads (pip install pillow-heif, or export them as JPEG or PNG)"
+
+
+def _pip_said(text: str) -> str:
+    """``text`` (a skipped photo's reason: :data:`_HEIF_WHY`, :data:`_JXL`, their plurals) with its ``pip install``
+    as this interpreter's pip is run from here (:func:`benchmark.errors.pip`: the README's venv, not activated,
+    has the PATH's ``pip`` install into another Python). The reasons stay constants, keys of the skipped files."""
+    return text.replace("(pip install ", f"({pip()} install ")
+
+
 _RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
 _RAW_MANY = "camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)"
 #: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
@@ -2626,15 +2635,15 @@ def folder_dataset(spec: DataSpec):
                  spec, ", ".join(metadata[:5]))
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
-        why = "; ".join(f"{plural(len(v), k, _SKIPPED_MANY.get(k, k))}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}"
-                        for k, v in skipped.items())
+        why = _pip_said("; ".join(f"{plural(len(v), k, _SKIPPED_MANY.get(k, k))}: {', '.join(v[:5])}"
+                                  f"{', …' if len(v) > 5 else ''}" for k, v in skipped.items()))
         log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
     if not files:
-        photos = "; ".join(plural(len(v), k, _SKIPPED_MANY.get(k, k)) for k, v in skipped.items()
-                           if k in _NOT_DECODED.values())
+        photos = _pip_said("; ".join(plural(len(v), k, _SKIPPED_MANY.get(k, k)) for k, v in skipped.items()
+                                     if k in _NOT_DECODED.values()))
         raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]

@@ -104,9 +104,20 @@ def pip() -> str:
     found = shutil.which("pip")
     if found and os.path.dirname(os.path.abspath(found)) == os.path.dirname(here):
         return "pip"
-    rel = os.path.relpath(here)
-    python = here if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel)
-    return f"{shlex.quote(python)} -m pip"
+    return f"{shlex.quote(reached_from_here(here))} -m pip"
+
+
+def reached_from_here(path) -> str:
+    """``path`` (an interpreter, a script) as a command line typed in the current folder reaches it: relative where it
+    lies under that folder (``./python`` where bare, so a shell does not look it up on the PATH), else absolute — also
+    where no relative path exists (another drive on Windows: ``os.path.relpath`` raises ValueError; the current folder
+    deleted). The one rule of :func:`pip`, the CPU dry run's gpu_check line and the resume line after Ctrl-C."""
+    path = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(path)
+    except (ValueError, OSError):  # C:\ vs D:\, or no current folder: a hint's words never stop the command
+        return path
+    return path if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel)
 
 
 #: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older

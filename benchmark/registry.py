@@ -471,17 +471,21 @@ def check_not_all(key: str, names, source: str | None = None, every: str = "") -
         if n not in ("all", "*") and (not set("*?[") & set(str(n)) or "@" in str(n)):  # (a checkpoint path: its own)
             continue
         kind = key[:-1]
-        if n != "all" and n != "*" and not every:  # `--tasks 'de*'` (as --losses 'vgg*'): was 'unknown task 'de*''
-            import fnmatch
+        if n != "all" and n != "*":  # `--tasks 'de*'` (as --losses 'vgg*'): was 'unknown task 'de*'' (compare's:
+            import fnmatch  # "'de*' names no task")
             import shlex
 
             where = {"api.run()": f"{key}=[{n!r}]"}.get(source or "", f"{key}: {n}" if source else
                                                         f"--{key} {shlex.quote(str(n))}")
+            # the losses' key in the source's own words (a config file has no --losses)
+            takes = {"api.run()": "losses=['vgg*']"}.get(source or "", "losses: ['vgg*']" if source else
+                                                         "--losses takes ('vgg*')")
+            takes = takes if not source else f"losses takes ({takes})"
             matched = fnmatch.filter(TASKS.names(), str(n)) if key == "tasks" else []
             fix = (f"name the {key}: " + (f"--{key} {' '.join(matched)}" if not source else ", ".join(matched))
                    if matched else f"name the {key} ({lister(kind)} shows all)")
-            raise UserError(f"{source + ': ' if source else ''}{where}: a pattern, which only --losses takes "
-                            f"('vgg*'); {fix}")
+            raise UserError(f"{source + ': ' if source else ''}{where}: a pattern, which only {takes}; {fix}"
+                            + (f", or {every}" if every else ""))
         if key == "tasks":
             example, known = TASKS.names()[:2], f"registered: {', '.join(TASKS.names())}"
         else:  # (pyiqa's too: more than the registry holds, counted where the metrics are loaded)

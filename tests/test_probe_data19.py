@@ -199,7 +199,9 @@ def test_photos_no_decoder_reads_are_counted_in_their_plural(tmp_path, caplog):
         (tmp_path / name).write_bytes(b"II*\x00")
     with pytest.raises(UserError) as e:
         load_images(DataSpec.parse(str(tmp_path)))
-    assert "2 HEIC/HEIF photos, which no decoder here reads (pip install pillow-heif, or export them as JPEG or " \
+    from benchmark.errors import pip
+
+    assert f"2 HEIC/HEIF photos, which no decoder here reads ({pip()} install pillow-heif, or export them as JPEG or " \
            "PNG); 2 camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)" in str(e.value), e.value
     _pngs(tmp_path, "c")
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):

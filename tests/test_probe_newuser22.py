@@ -145,7 +145,7 @@ def test_loss_tasks_naming_a_term_of_a_composite_the_grid_trains_is_warned(caplo
     from benchmark.config import _restricted_tasks
 
     with caplog.at_level(logging.INFO, logger="benchmark.config"):
-        only = _restricted_tasks((("vgg", ("sr4",)),), ["l1 + 0.01*vgg", "l1"], ["denoise", "sr4"])
+        only = _restricted_tasks((("vgg", ("sr4",)),), ["l1 + 0.01*vgg", "l1"], ["denoise", "sr4"], "--loss-tasks")
     assert only == {}
     said = [r for r in caplog.records if "vgg" in r.getMessage()]
     assert said and said[0].levelno == logging.WARNING, [(r.levelname, r.getMessage()) for r in said]
