@@ -81,7 +81,7 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches, unknown_home
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -198,11 +198,10 @@ class DataSpec:
             # name holding a '$' (run$TAG:test) read as written (tests/test_review_data20.py)
             text = os.path.expandvars(text)
         text, revision, split, column = _split_source(text)
-        if (home := re.match(r"~([^/\\]+)", text)) and os.path.expanduser(text) == text and not os.path.exists(text):
-            # ~name of a user this machine has not (a shell leaves it as typed; pathlib raised RuntimeError)
-            raise UserError(f"{said}: ~{home.group(1)} is the home folder of user {home.group(1)!r}, and there is no "
-                            f"user {home.group(1)!r} on this machine (a folder in your own home is "
-                            f"~/{home.group(1)}{text[home.end():]})")
+        if missing := unknown_home(text):  # ~name of a user this machine has not (pathlib raised RuntimeError)
+            user, own = missing
+            raise UserError(f"{said}: ~{user} is the home folder of user {user!r}, and there is no user {user!r} on "
+                            f"this machine (a folder in your own home is {own})")
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
         text = without_hub_slash(text)  # a hub id typed with a slash after it, as a folder is: one id, token, run ids
@@ -1857,10 +1856,10 @@ def _find_file(path: str, base: Path | None = None) -> Path:
     if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
                                 "folder)")
-    if (home := re.match(r"~([^/\\]+)", path)) and os.path.expanduser(path) == path:
-        user = home.group(1)
+    if missing := unknown_home(path):
+        user, own = missing
         raise FileNotFoundError(f"no such file: {path} (no user {user!r} on this machine for ~{user}; one in your "
-                                f"own home is ~/{user}{path[home.end():]})")
+                                f"own home is {own})")
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 
