@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UPDATE_PLBENCH, UserError, again, did_you_mean, exit_now  # again: what resumes a grid
+from benchmark.errors import UserError, again, did_you_mean, exit_now, pip, update_plbench  # again: what resumes a grid
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
@@ -534,7 +534,8 @@ def _state_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("executors (benchmark.executors): where the runs go")
     g.add_argument("--executor", choices=("local", "ray", "slurm"),
-                   help="local (default), ray (pip install .[ray]) or slurm (submitit; pip install .[slurm])")
+                   help=f"local (default), ray ({pip()} install '.[ray]') or slurm (submitit; {pip()} install "
+                        "'.[slurm]')")
     g.add_argument("--workers", metavar="N|auto",
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
                         "GPU × --workers-per-gpu; with --device cpu or no visible GPU, 1, in this process); "
@@ -1285,7 +1286,7 @@ def _warn_runs_kept_apart(store, configs) -> None:
                         "this one (%s): not reused, trained again with this older code; theirs stay apart — to reuse "
                         "them, %s and run with that", n, plural(len(configs), "run"), agree(n, "is", "are"),
                         store.root, version, code_version(),
-                        UPDATE_PLBENCH)
+                        update_plbench())
             continue
         log.warning("%d of the %s of this grid %s in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "

@@ -34,7 +34,7 @@ from benchmark.configs import near_shipped_config, shipped_config
 from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec, wide_encoding
 from benchmark.devices import DEVICE_TYPES
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, expand_home
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, expand_home, pip
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
 # vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
@@ -337,7 +337,7 @@ def _load_toml(text: str, name: str) -> dict:
         try:
             import tomli as tomllib
         except ImportError:
-            raise _NotToml(f"{name}: reading a TOML config needs Python ≥ 3.11 (or `pip install tomli`); "
+            raise _NotToml(f"{name}: reading a TOML config needs Python ≥ 3.11 (or `{pip()} install tomli`); "
                            "or write it as YAML (`iterations: 5`)") from None
     try:
         return tomllib.loads(text)

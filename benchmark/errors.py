@@ -119,9 +119,11 @@ def pip() -> str:
     return f"{shlex.quote(python)} -m pip"
 
 
-#: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
-#: code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then
-UPDATE_PLBENCH = "update plbench (`git pull`, or `pip install -U` of the package)"
+def update_plbench() -> str:
+    """How runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
+    code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then. Its pip is the one
+    of the python running plbench (:func:`pip`)."""
+    return f"update plbench (`git pull`, or `{pip()} install -U` of the package)"
 
 
 def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
