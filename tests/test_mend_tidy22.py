@@ -73,3 +73,27 @@ def test_the_update_and_executor_hints_name_the_pip_of_the_python_that_runs_plbe
     run = parser._subparsers._group_actions[0].choices["run"]
     executor = next(a for a in run._actions if "--executor" in a.option_strings)
     assert f"{pip} install '.[ray]'" in executor.help and f"{pip} install '.[slurm]'" in executor.help, executor.help
+
+
+@pytest.mark.parametrize("sigma", [1e-30, 1e-200])
+def test_ssim_s_window_of_a_tiny_sigma_is_one_pixel_not_nan(sigma):
+    """d466e8c1 floored deblur's Gaussian σ at 0.01 (a tiny σ made 2σ² zero and the kernel 0/0, NaN); losses/ssim's
+    window, whose σ a loss file sets through ssim(), ms_ssim() and ssim_components() (sigma=), is made in float64: 1e-30
+    was one pixel there, but a σ under ~1e-154 made 2σ² zero the same way — every SSIM and MS-SSIM NaN, and its
+    gradient. Floored as deblur's is now: one pixel, the window every σ ≤ 0.025 already gave (bit-identical)."""
+    import torch
+
+    from losses.ssim import _gaussian_1d, ms_ssim, ssim
+
+    one_pixel = torch.zeros(11)
+    one_pixel[5] = 1.0
+    assert torch.equal(_gaussian_1d(11, sigma), one_pixel), _gaussian_1d(11, sigma)
+    assert torch.equal(_gaussian_1d(11, 0.02), one_pixel) and torch.equal(_gaussian_1d(11, 0.01), one_pixel)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 24, 24, generator=g).requires_grad_()
+    y = torch.rand(2, 3, 24, 24, generator=g)
+    for score in (ssim(x, y, sigma=sigma), ms_ssim(x, y, levels=2, sigma=sigma)):
+        score.sum().backward()
+        assert torch.isfinite(score).all() and torch.isfinite(x.grad).all(), (sigma, score)
+        x.grad = None
+    assert torch.equal(ssim(x, y, sigma=sigma), ssim(x, y, sigma=0.01))
