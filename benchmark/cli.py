@@ -26,12 +26,13 @@ from pathlib import Path
 
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import (  # again: what resumes a grid
-    UPDATE_PLBENCH,
     UserError,
     again,
     did_you_mean,
     exit_now,
+    pip,
     reached_from_here,
+    update_plbench,
 )
 
 log = logging.getLogger("benchmark")
@@ -541,7 +542,8 @@ def _state_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("executors (benchmark.executors): where the runs go")
     g.add_argument("--executor", choices=("local", "ray", "slurm"),
-                   help="local (default), ray (pip install .[ray]) or slurm (submitit; pip install .[slurm])")
+                   help=f"local (default), ray ({pip()} install '.[ray]') or slurm (submitit; {pip()} install "
+                        "'.[slurm]')")
     g.add_argument("--workers", metavar="N|auto",
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
                         "GPU × --workers-per-gpu; with --device cpu or no visible GPU, 1, in this process); "
@@ -1291,7 +1293,7 @@ def _warn_runs_kept_apart(store, configs) -> None:
                         "this one (%s): not reused, trained again with this older code; theirs stay apart — to reuse "
                         "them, %s and run with that", n, plural(len(configs), "run"), agree(n, "is", "are"),
                         store.root, version, code_version(),
-                        UPDATE_PLBENCH)
+                        update_plbench())
             continue
         log.warning("%d of the %s of this grid %s in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "

@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
-from benchmark.errors import UPDATE_PLBENCH, UserError, did_you_mean
+from benchmark.errors import UserError, did_you_mean, update_plbench
 from benchmark.export import (
     FEW_IMAGES,
     WORSE,
@@ -574,10 +574,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         every, some = _newer_field([[m] for m in old])
         raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its "
                         f"{plural(len(old), 'run')} {agree(len(old), 'was', 'were')} made by {versions}, " + (
-                            f"a newer plbench than this one: {UPDATE}" if every else
+                            f"a newer plbench than this one: {_update()}" if every else
                             "whose numbers a new loss trained now cannot be compared with; re-run the field first "
                             "(`plbench run --out <new dir>` with its settings) and compare there"
-                            + (f" (its runs of a newer plbench: {UPDATE})" if some else "")))
+                            + (f" (its runs of a newer plbench: {_update()})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     gone = store.gone()  # before the report, which notes them as named: the comparison names them too
     judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
@@ -842,8 +842,8 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
     if not usable:
         every, some = _newer_field(gs)
         notes.append("skipped: no field runs made by this code version; " + (
-            f"they were made by a newer plbench: {UPDATE}." if every else
-            "re-run the field first" + (f" (its runs of a newer plbench: {UPDATE})." if some else ".")))
+            f"they were made by a newer plbench: {_update()}." if every else
+            "re-run the field first" + (f" (its runs of a newer plbench: {_update()})." if some else ".")))
         return None, notes
     for other in usable[1:]:
         lost = "every one of them diverged; " if not _group_size(other)[0] else ""
@@ -869,8 +869,10 @@ def _field_devices(groups: dict[str, list[list[dict]]], tasks, here: str) -> dic
     return kinds
 
 
-#: how a field of a later release than this checkout is made comparable (re-running it here makes it with older code)
-UPDATE = f"{UPDATE_PLBENCH} and compare with that"
+def _update() -> str:
+    """How a field of a later release than this checkout is made comparable (re-running it here makes it with older
+    code)."""
+    return f"{update_plbench()} and compare with that"
 
 
 def _newer_field(gs) -> tuple[bool, bool]:

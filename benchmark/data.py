@@ -81,7 +81,7 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches, pip
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches, pip, unknown_home
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -198,11 +198,10 @@ class DataSpec:
             # name holding a '$' (run$TAG:test) read as written (tests/test_review_data20.py)
             text = os.path.expandvars(text)
         text, revision, split, column = _split_source(text)
-        if (home := re.match(r"~([^/\\]+)", text)) and os.path.expanduser(text) == text and not os.path.exists(text):
-            # ~name of a user this machine has not (a shell leaves it as typed; pathlib raised RuntimeError)
-            raise UserError(f"{said}: ~{home.group(1)} is the home folder of user {home.group(1)!r}, and there is no "
-                            f"user {home.group(1)!r} on this machine (a folder in your own home is "
-                            f"~/{home.group(1)}{text[home.end():]})")
+        if missing := unknown_home(text):  # ~name of a user this machine has not (pathlib raised RuntimeError)
+            user, own = missing
+            raise UserError(f"{said}: ~{user} is the home folder of user {user!r}, and there is no user {user!r} on "
+                            f"this machine (a folder in your own home is {own})")
         if text and not os.path.exists(os.path.expanduser(text)) and (found := on_disk(text)) is not None:
             text = str(found)  # 'été' typed composed, a Mac's copy decomposed: its name on disk
         text = without_hub_slash(text)  # a hub id typed with a slash after it, as a folder is: one id, token, run ids
@@ -1810,7 +1809,7 @@ def _undecodable(head: bytes) -> str:
     if kind is None and head[4:8] == b"ftyp":  # ISO media: HEIC/HEIF (phones), AVIF, or a video (mp4, mov)
         brand = head[8:12].decode("latin-1").strip()
         if brand in ("heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"):
-            return f"a HEIC/HEIF photo (brand {brand!r}), {_pip_said(_HEIF_WHY)}"
+            return f"a HEIC/HEIF photo (brand {brand!r}), {_heif_why()}"
         if brand in ("avif", "avis"):
             return "an AVIF file Pillow cannot decode: damaged, or an encoding it does not read"
         return f"not an image file (an ISO media file of brand {brand!r}: a video?)"
@@ -1857,10 +1856,10 @@ def _find_file(path: str, base: Path | None = None) -> Path:
     if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
                                 "folder)")
-    if (home := re.match(r"~([^/\\]+)", path)) and os.path.expanduser(path) == path:
-        user = home.group(1)
+    if missing := unknown_home(path):
+        user, own = missing
         raise FileNotFoundError(f"no such file: {path} (no user {user!r} on this machine for ~{user}; one in your "
-                                f"own home is ~/{user}{path[home.end():]})")
+                                f"own home is {own})")
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 
@@ -2406,33 +2405,35 @@ def _not_utf8(name: str) -> str:
     return ""
 
 
-_HEIF_WHY = "which no decoder here reads (pip install pillow-heif, or export it as JPEG or PNG)"
-_HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
-_HEIF_MANY = "HEIC/HEIF photos, which no decoder here reads (pip install pillow-heif, or export them as JPEG or PNG)"
+def _heif_why(them: bool = False) -> str:
+    """Why a HEIC/HEIF photo (``them``: several) is not read, its install hint naming the pip of the python running
+    plbench as reached from here (:func:`benchmark.errors.pip`)."""
+    it = "them" if them else "it"
+    return f"which no decoder here reads ({pip()} install pillow-heif, or export {it} as JPEG or PNG)"
 
 
-def _pip_said(text: str) -> str:
-    """``text`` (a skipped photo's reason: :data:`_HEIF_WHY`, :data:`_JXL`, their plurals) with its ``pip install``
-    as this interpreter's pip is run from here (:func:`benchmark.errors.pip`: the README's venv, not activated,
-    has the PATH's ``pip`` install into another Python). The reasons stay constants, keys of the skipped files."""
-    return text.replace("(pip install ", f"({pip()} install ")
+_RAW = ("camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)",
+        "camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)")
+_HDR = ("HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF",
+        "HDR images (OpenEXR/Radiance), not decoded: tone-map them into [0, 1] and save a 16-bit or float TIFF")
+_RAW_SUFFIXES = (".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw", ".x3f", ".3fr",
+                 ".iiq", ".rwl", ".erf", ".kdc", ".mrw")
 
 
-_RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
-_RAW_MANY = "camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)"
-#: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
-#: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
-#: one of :func:`image_extensions` and the file is read), cameras' RAW files and HDR renders
-_HDR = "HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF"
-_HDR_MANY = "HDR images (OpenEXR/Radiance), not decoded: tone-map them into [0, 1] and save a 16-bit or float TIFF"
-_JXL = "JPEG XL image, which no decoder here reads (pip install pillow-jxl-plugin, or export it as PNG)"
-_JXL_MANY = "JPEG XL images, which no decoder here reads (pip install pillow-jxl-plugin, or export them as PNG)"
-_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR, ".jxl": _JXL,
-                **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
-                                 ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
+def _not_decoded() -> dict[str, tuple[str, str]]:
+    """The suffixes of photographs that are not read → the reason a folder gives for skipping one of them and its
+    plural (not 'not an image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered,
+    the suffix is one of :func:`image_extensions` and the file is read), JPEG XL, cameras' RAW files and HDR renders.
+    Made at each use: an install hint names the pip of the python running plbench as reached from here now
+    (:func:`benchmark.errors.pip`)."""
+    heif = (f"HEIC/HEIF photo, {_heif_why()}", f"HEIC/HEIF photos, {_heif_why(them=True)}")
+    jxl = tuple(f"JPEG XL {what}, which no decoder here reads ({pip()} install pillow-jxl-plugin, or export {it} as "
+                "PNG)" for what, it in (("image", "it"), ("images", "them")))
+    return {".heic": heif, ".heif": heif, ".hif": heif, ".exr": _HDR, ".hdr": _HDR, ".jxl": jxl,
+            **dict.fromkeys(_RAW_SUFFIXES, _RAW)}
 
 
-#: signatures of formats Pillow always reads, found under a suffix of :data:`_NOT_DECODED` (a JPEG saved as
+#: signatures of formats Pillow always reads, found under a suffix of :func:`_not_decoded` (a JPEG saved as
 #: ``.HEIC``); not TIFF's, which most RAW files (DNG, NEF, CR2, ARW) share: Pillow would read their thumbnail
 _PLAIN_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
 
@@ -2468,8 +2469,8 @@ _METADATA = "imagefolder metadata"
 _LOOP = "link in a loop (it leads back to itself)"
 #: the plural of each reason :func:`folder_files` skips a file for that is a noun, as the skipped line counts them
 #: (each written beside its singular, a rewording made in both)
-_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)",
-                 _HEIF: _HEIF_MANY, _RAW: _RAW_MANY, _HDR: _HDR_MANY, _JXL: _JXL_MANY}
+#: (a photograph's: :func:`_not_decoded`)
+_SKIPPED_MANY = {"dangling link": "dangling links", _LOOP: "links in a loop (each leads back to itself)"}
 
 
 def _broken_link(link: Path) -> str | None:
@@ -2512,12 +2513,13 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     image`` (other suffixes; imagefolder metadata, :data:`METADATA_FILES`, under ``imagefolder metadata``; a
     phone's HEIC photo and a camera's RAW file are skipped with their own reason, unless the file is a JPEG, PNG,
     GIF or WebP under that name, read then: :func:`_plain_image_inside`;
-    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing; one that leads back to itself, ``a → b →
+    :func:`_not_decoded`), ``dangling link`` (a symbolic link to nothing; one that leads back to itself, ``a → b →
     a``: :data:`_LOOP`), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
     exts = image_extensions()
+    not_decoded = {suffix: one for suffix, (one, _) in _not_decoded().items()}
     real_root = root.resolve()
     above = {real_root, *real_root.parents}  # a link to one of these is a loop
 
@@ -2565,10 +2567,10 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 continue
             if path.is_symlink() and not path.exists():  # to nothing, or round to itself (a → b → a)
                 skipped.setdefault(_LOOP if _loops(path) else "dangling link", []).append(rel)
-            elif path.suffix.lower() in _NOT_DECODED and _plain_image_inside(path):
+            elif path.suffix.lower() in not_decoded and _plain_image_inside(path):
                 files.append(path)  # a JPEG named .HEIC (a phone's export, a renaming script): read as what it is
             elif path.suffix.lower() not in exts:
-                why = _METADATA if name in METADATA_FILES else _NOT_DECODED.get(path.suffix.lower(), "not an image")
+                why = _METADATA if name in METADATA_FILES else not_decoded.get(path.suffix.lower(), "not an image")
                 skipped.setdefault(why, []).append(rel)
             else:
                 files.append(path)
@@ -2634,16 +2636,17 @@ def folder_dataset(spec: DataSpec):
         log.info("%s: its imagefolder metadata (%s) names no second image a row: not read, every image file is",
                  spec, ", ".join(metadata[:5]))
     total = len(files) + sum(len(v) for v in skipped.values())
+    photos_many = dict(_not_decoded().values())  # a photograph's reason → its plural
+    many = {**_SKIPPED_MANY, **photos_many}
     if skipped:
-        why = _pip_said("; ".join(f"{plural(len(v), k, _SKIPPED_MANY.get(k, k))}: {', '.join(v[:5])}"
-                                  f"{', …' if len(v) > 5 else ''}" for k, v in skipped.items()))
+        why = "; ".join(f"{plural(len(v), k, many.get(k, k))}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}"
+                        for k, v in skipped.items())
         log.warning("%s: %d of %s %s; skipped %s", spec, len(files), plural(total, "file"),
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
     if not files:
-        photos = _pip_said("; ".join(plural(len(v), k, _SKIPPED_MANY.get(k, k)) for k, v in skipped.items()
-                                     if k in _NOT_DECODED.values()))
+        photos = "; ".join(plural(len(v), k, many[k]) for k, v in skipped.items() if k in photos_many)
         raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]

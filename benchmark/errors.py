@@ -36,13 +36,23 @@ def expand_home(path: str | os.PathLike, said: str = "") -> Path:
     Such a path is refused in one line naming the missing user and the folder of one's own home it may mean (``said``:
     how the error names it, ``--out``), unless a file or folder of that literal name is in the working directory."""
     text = os.fspath(path)
-    expanded = os.path.expanduser(text)
-    if expanded == text and text.startswith("~") and not os.path.exists(text):
-        user, _, rest = text[1:].replace("\\", "/").partition("/")
-        if user:
-            raise UserError(f"{said + ' ' if said else ''}{text}: there is no user {user!r} on this machine for "
-                            f"~{user} (one in your own home is ~/{user}{'/' + rest if rest else ''})")
-    return Path(expanded)
+    if missing := unknown_home(text):
+        user, own = missing
+        raise UserError(f"{said + ' ' if said else ''}{text}: there is no user {user!r} on this machine for "
+                        f"~{user} (one in your own home is {own})")
+    return Path(os.path.expanduser(text))
+
+
+def unknown_home(path: str | os.PathLike) -> tuple[str, str] | None:
+    """For a ``~name`` path of a user this machine has not (``~photos/a``: a shell leaves it as typed, pathlib's
+    ``expanduser`` raises RuntimeError) and no file or folder of that literal name in the working directory: the user
+    and the path in one's own home it may mean (``photos``, ``~/photos/a``); else None. The one rule of
+    :func:`expand_home` and of a data source's and an image list's own words for it (:mod:`benchmark.data`)."""
+    text = os.fspath(path)
+    if not text.startswith("~") or os.path.expanduser(text) != text or os.path.exists(text):
+        return None
+    user, _, rest = text[1:].replace("\\", "/").partition("/")
+    return (user, f"~/{user}{'/' + rest if rest else ''}") if user else None
 
 
 class UnknownName(UserError):
@@ -120,9 +130,11 @@ def reached_from_here(path) -> str:
     return path if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel)
 
 
-#: how runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
-#: code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then
-UPDATE_PLBENCH = "update plbench (`git pull`, or `pip install -U` of the package)"
+def update_plbench() -> str:
+    """How runs of a later plbench release than this checkout are reused (re-made here, they are made again with older
+    code: :func:`benchmark.config.newer_code`); ``compare`` and ``run`` end it with what to do then. Its pip is the one
+    of the python running plbench (:func:`pip`)."""
+    return f"update plbench (`git pull`, or `{pip()} install -U` of the package)"
 
 
 def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:

@@ -210,6 +210,12 @@ def randn(shape, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor
     return torch.randn(shape, generator=generator, device=generator.device).to(like.device, like.dtype)
 
 
+#: a Gaussian window's or kernel's σ below this is this (tasks/deblur's blur, losses/ssim's window): it is one pixel
+#: (exp(−1/(2σ²)) is 0 in float32 for σ < 0.07, in float64 for σ < 0.026), where a tiny σ (under ~1e-23 in float32,
+#: ~1e-154 in float64) made 2σ² zero and the centre 0/0, NaN; every window a σ gave is unchanged
+SIGMA_FLOOR = 0.01
+
+
 @functools.lru_cache(maxsize=128)
 def _constant(fn, args: tuple, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     return fn(*args).to(device=device, dtype=dtype)

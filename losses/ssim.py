@@ -18,13 +18,17 @@ from torch import nn
 from benchmark.params import Range
 from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
-from benchmark.task import device_constant
+from benchmark.task import SIGMA_FLOOR, device_constant
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang, Simoncelli, Bovik 2003
 
 
 @functools.lru_cache(maxsize=32)
 def _gaussian_1d(size: int, sigma: float) -> torch.Tensor:
+    """The normalised Gaussian window of ``size`` taps, float32; one pixel for σ ≤ :data:`benchmark.task.SIGMA_FLOOR`
+    (a σ a loss file passes to :func:`ssim`, :func:`ms_ssim`, :func:`ssim_components`: a tiny one made 2σ² zero and
+    the window NaN)."""
+    sigma = SIGMA_FLOOR if abs(sigma) < SIGMA_FLOOR else sigma  # a window any other σ gave: unchanged
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
     return (g / g.sum()).float()

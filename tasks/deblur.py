@@ -9,15 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import ModcropTask, randn, scale_hint, stream, uniform
-
-#: a Gaussian σ below this is this: its kernel is one pixel (exp(−1/(2σ²)) is 0 in float32 for σ < 0.07), where a
-#: σ under ~1e-23 made 2σ² zero in float32 and the kernel's centre 0/0, NaN; every kernel it gives is unchanged
-SIGMA_FLOOR = 0.01
+from benchmark.task import SIGMA_FLOOR, ModcropTask, randn, scale_hint, stream, uniform
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
-    """Isotropic Gaussian, (size, size), sums to 1 (one pixel for σ ≤ :data:`SIGMA_FLOOR`)."""
+    """Isotropic Gaussian, (size, size), sums to 1 (one pixel for σ ≤ :data:`benchmark.task.SIGMA_FLOOR`)."""
     sigma = max(sigma, SIGMA_FLOOR)
     x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
     g = torch.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * sigma**2))

@@ -88,6 +88,20 @@ class _Host:
 
         return SimpleNamespace(perf_counter=lambda: self.t, process_time=lambda: self.cpu)
 
+    def on_perf(self, monkeypatch, cores: float | None = None, threads: int | None = None) -> None:
+        """perf's clocks and scheduler statistics made this host's; ``cores``/``threads``: the cores it may use and
+        torch's thread count (None: left as they are)."""
+        import torch
+
+        from benchmark import perf
+
+        monkeypatch.setattr(perf, "time", self.clock())
+        monkeypatch.setattr(perf, "sched_times", lambda: (self.ran, self.waited))
+        if cores is not None:
+            monkeypatch.setattr(perf, "usable_cores", lambda: cores)
+        if threads is not None:
+            monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+
 
 @pytest.mark.parametrize("running, waiting, busy", [
     (12.0, 0.0, False),  # a free 64-core box whose step keeps 12 of its 64 threads busy (small layers): no one waits
@@ -110,10 +124,7 @@ def test_a_many_core_host_s_timing_is_judged_busy_by_its_threads_waiting_not_by_
 
     monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
     host = _Host(running, waiting)
-    monkeypatch.setattr(perf, "time", host.clock())
-    monkeypatch.setattr(perf, "sched_times", lambda: (host.ran, host.waited))
-    monkeypatch.setattr(perf, "usable_cores", lambda: 64.0)
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 64)
+    host.on_perf(monkeypatch, cores=64.0, threads=64)
     before = perf._CONTENDED[0]
     assert perf._best_time(host.step, torch.device("cpu"), 3) == pytest.approx(0.05)
     assert (perf._CONTENDED[0] - before == 1) is busy, (running, waiting)
@@ -135,8 +146,7 @@ def test_plbench_perf_judges_a_many_core_host_s_rows_as_the_dry_run_does(monkeyp
     monkeypatch.setattr(torch, "get_num_threads", lambda: 64)
     for waiting, busy in ((0.0, False), (40.0, True)):
         host = _Host(12.0, waiting)
-        monkeypatch.setattr(perf, "time", host.clock())
-        monkeypatch.setattr(perf, "sched_times", lambda host=host: (host.ran, host.waited))
+        host.on_perf(monkeypatch)
         monkeypatch.setattr(perf, "harness_step", lambda name, host=host, **kw: (
             host.step, SimpleNamespace(loss_fn=SimpleNamespace(provenance="none"))))
         rows = perf.measure(["l2"], net="tiny", batch=1, crop=32, device="cpu", reps=3, warmup=0, naive=False,

@@ -190,7 +190,7 @@ def test_photos_no_decoder_reads_are_counted_in_their_plural(tmp_path, caplog):
     """A phone's HEIC photos and a camera's RAW files skipped in a folder were said '2 HEIC/HEIF photo, … export it',
     '2 camera RAW file' (the reason's text was its own plural) → '2 HEIC/HEIF photos, … export them as JPEG or PNG',
     in the folder's warning and in the refusal of a folder holding nothing else."""
-    from benchmark.errors import UserError
+    from benchmark.errors import UserError, pip
 
     heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
     for name in ("IMG_0001.HEIC", "IMG_0002.heic"):
@@ -199,10 +199,8 @@ def test_photos_no_decoder_reads_are_counted_in_their_plural(tmp_path, caplog):
         (tmp_path / name).write_bytes(b"II*\x00")
     with pytest.raises(UserError) as e:
         load_images(DataSpec.parse(str(tmp_path)))
-    from benchmark.errors import pip
-
-    assert f"2 HEIC/HEIF photos, which no decoder here reads ({pip()} install pillow-heif, or export them as JPEG or " \
-           "PNG); 2 camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)" in str(e.value), e.value
+    assert f"2 HEIC/HEIF photos, which no decoder here reads ({pip()} install pillow-heif, or export them as JPEG " \
+           "or PNG); 2 camera RAW files, not decoded (develop them into 16-bit TIFFs or PNGs)" in str(e.value), e.value
     _pngs(tmp_path, "c")
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         load_images(DataSpec.parse(str(tmp_path)))

@@ -15,6 +15,45 @@ def _grid(seeds):
     return list(build_configs(spec)[0])
 
 
+def _said_when_stopped(call, starting: str) -> str:
+    """The lines of the benchmark.executors log that begin ``starting`` while ``call()`` is stopped by a Ctrl-C."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call()
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    return " ".join(r.getMessage() for r in records if r.getMessage().startswith(starting))
+
+
+def _ray_stopped_at_its_second_task():
+    """A fake ``ray`` (test_probe_ray7's FakeRay) on which submitting a second task is stopped by a Ctrl-C; the tasks
+    it cancels in ``cancelled``."""
+    from test_probe_ray7 import FakeRay
+
+    class Stopped(FakeRay):
+        def __init__(self):
+            super().__init__({})
+            self.cancelled = []
+
+        def remote(self, **opts):
+            def submit(unit):
+                if self.units:  # the second task: Ctrl-C
+                    raise KeyboardInterrupt
+                self.units.append(unit)
+                return unit
+
+            return lambda fn: type("Remote", (), {"remote": staticmethod(submit)})
+
+        def cancel(self, ref):
+            self.cancelled.append(ref)
+
+    return Stopped()
+
+
 def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, checkpoint=None, again=False,
                           cluster="local") -> str:
     """A SLURM driver (submitit's local cluster, monkeypatched) of one job per run: one job done, ``begun`` jobs whose
@@ -52,18 +91,10 @@ def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, check
     monkeypatch.setattr(ex._time, "sleep", sleep)
     if again:
         monkeypatch.setattr(ex, "_cancelled_said", lambda *a: sleep(0))
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logging.getLogger("benchmark.executors").addHandler(handler)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ex.execute_slurm(configs, store.root, ("psnr",), "cpu", cluster=cluster, checkpoint=checkpoint,
-                             logger="none")
-    finally:
-        logging.getLogger("benchmark.executors").removeHandler(handler)
+    said = _said_when_stopped(lambda: ex.execute_slurm(configs, store.root, ("psnr",), "cpu", cluster=cluster,
+                                                       checkpoint=checkpoint, logger="none"), "interrupted")
     assert len(cancelled) == len(configs)
-    return " ".join(r.getMessage() for r in records if r.getMessage().startswith("interrupted"))
+    return said
 
 
 def test_a_stopped_slurm_driver_does_not_promise_checkpoints_to_runs_slurm_never_started(tmp_path, monkeypatch):
@@ -137,16 +168,7 @@ def test_a_stopped_local_driver_says_no_checkpoint_is_saved_with_checkpoints_off
     policy = CheckpointPolicy(every=0, seconds=0) if off else CheckpointPolicy()
     units = [ex.dataclasses.replace(u, checkpoint=policy)
              for u in ex._units([], 2, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)]
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logging.getLogger("benchmark.executors").addHandler(handler)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ex._run_processes(units, [{}] * len(units), Monitor())
-    finally:
-        logging.getLogger("benchmark.executors").removeHandler(handler)
-    said = " ".join(r.getMessage() for r in records if r.getMessage().startswith("stopping"))
+    said = _said_when_stopped(lambda: ex._run_processes(units, [{}] * len(units), Monitor()), "stopping")
     assert units and len(signalled) == len(units) and said.startswith("stopping"), (signalled, said)
     if off:
         assert "saves a checkpoint" not in said and "from iteration 0" in said, said
@@ -192,34 +214,16 @@ def test_a_ray_driver_stopped_while_it_submits_its_tasks_cancels_those_submitted
     waited for to checkpoint) as when stopped later, and the folder removed."""
     import tempfile
 
-    from test_probe_ray7 import FakeRay
-
     import benchmark.executors as ex
 
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-
-    class Stopped(FakeRay):
-        cancelled: list = []
-
-        def remote(self, **opts):
-            def submit(unit):
-                if self.units:  # the second task: Ctrl-C
-                    raise KeyboardInterrupt
-                self.units.append(unit)
-                return unit
-
-            return lambda fn: type("Remote", (), {"remote": staticmethod(submit)})
-
-        def cancel(self, ref):
-            self.cancelled.append(ref)
-
-    ray = Stopped({})
+    ray = _ray_stopped_at_its_second_task()
     monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
     monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
     with pytest.raises(KeyboardInterrupt):
         ex.execute_ray(_grid((0, 1, 2)), tmp_path / "r", ("psnr",), "cpu", split="run", logger="none")
-    assert len(ray.units) == 1 and Stopped.cancelled == ray.units, (ray.units, Stopped.cancelled)
+    assert len(ray.units) == 1 and ray.cancelled == ray.units, (ray.units, ray.cancelled)
     assert not list((tmp_path / "tmp").glob("plbench-said-*"))
 
 

@@ -4,6 +4,7 @@ test_probe_data22): what those fixes left of their defects' categories."""
 from __future__ import annotations
 
 import pytest
+from test_probe_overnight22 import _grid, _ray_stopped_at_its_second_task, _said_when_stopped
 
 NO_USER = "~no_such_user_x"
 
@@ -52,13 +53,11 @@ def test_a_stopped_slurm_driver_counts_a_failed_run_its_jobs_retry_as_one_not_be
     checkpoint to resume from)."""
     import json
 
-    from benchmark.config import GridSpec, build_configs, run_id
+    from benchmark.config import run_id
     from benchmark.executors import _cancelled_said
     from benchmark.results import ResultsStore
 
-    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=32,
-                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
-    configs = list(build_configs(spec)[0])
+    configs = _grid((0, 1))
     store = ResultsStore(tmp_path / "r")
     for c in configs:
         d = store.run_dir(run_id(c))
@@ -83,7 +82,6 @@ def test_a_local_driver_stopped_while_it_reads_the_store_for_its_progress_line_c
 
     import benchmark.executors as ex
     import benchmark.progress as progress
-    from benchmark.config import GridSpec, build_configs
 
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
@@ -101,11 +99,8 @@ def test_a_local_driver_stopped_while_it_reads_the_store_for_its_progress_line_c
         def share(self, specs):
             return shared, ("/proc/self/fd/0", ())
 
-    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=32,
-                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
     with pytest.raises(KeyboardInterrupt):
-        ex.execute_local(list(build_configs(spec)[0]), tmp_path / "r", ("psnr",), "cpu", workers=2, logger="none",
-                         data=Data())
+        ex.execute_local(_grid((0, 1)), tmp_path / "r", ("psnr",), "cpu", workers=2, logger="none", data=Data())
     assert shared.closed
     assert not list((tmp_path / "tmp").glob("plbench-said-*"))
 
@@ -116,47 +111,19 @@ def test_a_stopped_ray_driver_says_no_checkpoint_is_saved_with_checkpoints_off(t
     --checkpoint-seconds 0 a run in progress starts again from iteration 0; the Ray driver, whose tasks run the local
     worker's code (no checkpointer with checkpoints off), still said 'waiting up to 30 s for N ray tasks to checkpoint
     and stop'. It says checkpoints are off now; with them on, the line is as it was."""
-    import logging
     import tempfile
-
-    from test_probe_ray7 import FakeRay
 
     import benchmark.executors as ex
     from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.config import GridSpec, build_configs
 
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-
-    class Stopped(FakeRay):
-        def remote(self, **opts):
-            def submit(unit):
-                if self.units:  # the second task: Ctrl-C
-                    raise KeyboardInterrupt
-                self.units.append(unit)
-                return unit
-
-            return lambda fn: type("Remote", (), {"remote": staticmethod(submit)})
-
-        def cancel(self, ref):
-            pass
-
-    monkeypatch.setattr(ex, "_require", lambda module, extra: Stopped({}))
+    ray = _ray_stopped_at_its_second_task()
+    monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
     monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
-    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=32,
-                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logging.getLogger("benchmark.executors").addHandler(handler)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ex.execute_ray(list(build_configs(spec)[0]), tmp_path / "r", ("psnr",), "cpu", split="run",
-                           logger="none",
-                           checkpoint=CheckpointPolicy(every=0, seconds=0) if off else CheckpointPolicy())
-    finally:
-        logging.getLogger("benchmark.executors").removeHandler(handler)
-    said = " ".join(r.getMessage() for r in records if r.getMessage().startswith("waiting"))
+    policy = CheckpointPolicy(every=0, seconds=0) if off else CheckpointPolicy()
+    said = _said_when_stopped(lambda: ex.execute_ray(_grid((0, 1)), tmp_path / "r", ("psnr",), "cpu", split="run",
+                                                     logger="none", checkpoint=policy), "waiting")
     if off:
         assert "to checkpoint" not in said and "checkpoints are off" in said and "iteration 0" in said, said
     else:

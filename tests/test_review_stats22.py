@@ -3,25 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-
-class _Box:
-    """A fake CPU: per wall second of a step, ``running`` threads' worth on a core and ``waiting`` on a run queue."""
-
-    def __init__(self, running: float, waiting: float) -> None:
-        self.running, self.waiting = running, waiting
-        self.t = self.cpu = self.ran = self.waited = 0.0
-
-    def step(self) -> None:
-        self.t += 0.05
-        self.cpu += 0.05 * self.running
-        self.ran += 0.05 * self.running
-        self.waited += 0.05 * self.waiting
-
-    def clock(self):
-        from types import SimpleNamespace
-
-        return SimpleNamespace(perf_counter=lambda: self.t, process_time=lambda: self.cpu)
+from test_probe_cost22 import _Host
 
 
 @pytest.mark.parametrize("running, waiting, busy", [
@@ -42,11 +24,8 @@ def test_more_threads_than_cores_waiting_on_each_other_are_not_a_busy_machine(mo
     from benchmark.devices import timed_busy, waited_busy
 
     monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
-    box = _Box(running, waiting)
-    monkeypatch.setattr(perf, "time", box.clock())
-    monkeypatch.setattr(perf, "sched_times", lambda: (box.ran, box.waited))
-    monkeypatch.setattr(perf, "usable_cores", lambda: 2.0)
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 16)
+    box = _Host(running, waiting)  # per 50 ms step, ``running`` threads' worth on a core and ``waiting`` queued
+    box.on_perf(monkeypatch, cores=2.0, threads=16)
     before = perf._CONTENDED[0]
     perf._best_time(box.step, torch.device("cpu"), 3)
     assert (perf._CONTENDED[0] - before == 1) is busy, (running, waiting)
