@@ -142,21 +142,8 @@ def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None, per_item: boo
     ``per_item``: one row per run, metric and test image instead (:data:`ITEM_COLUMNS`, the image's
     score, its check's, its gain) — what :func:`arm_budget` needs to put the image level in the bounds;
     :func:`run_gains` averages it back to these per-run rows."""
-    from benchmark.runstats import finite_values
-    from benchmark.settings import budget_checks, settings_of
-
     empty = pd.DataFrame(columns=ITEM_COLUMNS if per_item else GAIN_COLUMNS)
-    main = finite_values(table[table["loss"].astype(str) != "input"]) if not table.empty else table
-    if checks is None or checks.empty or main.empty or "setting" not in main.columns:
-        return empty
-    mapping = budget_checks(settings_of(pd.concat([main, checks], ignore_index=True)))  # check key → main key
-    m = _keyed(main, main["setting"].astype("string").fillna("").astype(str))
-    checks = finite_values(checks)
-    c = _keyed(checks, checks["setting"].astype("string").fillna("").astype(str).map(mapping))
-    c = c[c["setting"] != ""]  # a check whose run is not in ``table``
-    key = [*PAIR, "item"]
-    both = m[[*key, "run_id", "value", "higher_is_better"]].merge(
-        c[[*key, "run_id", "value"]].rename(columns={"run_id": "check_id", "value": "check"}), on=key, how="inner")
+    both = _pairs(table, checks)
     if both.empty:
         return empty
     g = both.groupby([*PAIR, "run_id", "item"], observed=True, sort=True).agg(
@@ -167,6 +154,34 @@ def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None, per_item: boo
     g["run_id"] = g["run_id"].astype(str)
     g["check_id"] = g["check_id"].astype(str)
     return g[ITEM_COLUMNS] if per_item else run_gains(g[ITEM_COLUMNS])
+
+
+def _pairs(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per (run, its check, test image, metric) both scored finitely: :func:`budget_gains`' pairing (a run
+    with the check of its own setting, task, loss, version, weights kind and seed); columns :data:`PAIR`, ``item``,
+    ``run_id``, ``value``, ``higher_is_better``, ``check_id``, ``check``. Empty where nothing pairs."""
+    from benchmark.runstats import finite_values
+    from benchmark.settings import budget_checks, settings_of
+
+    main = finite_values(table[table["loss"].astype(str) != "input"]) if not table.empty else table
+    if checks is None or checks.empty or main.empty or "setting" not in main.columns:
+        return pd.DataFrame(columns=[*PAIR, "item", "run_id", "value", "higher_is_better", "check_id", "check"])
+    mapping = budget_checks(settings_of(pd.concat([main, checks], ignore_index=True)))  # check key → main key
+    m = _keyed(main, main["setting"].astype("string").fillna("").astype(str))
+    checks = finite_values(checks)
+    c = _keyed(checks, checks["setting"].astype("string").fillna("").astype(str).map(mapping))
+    c = c[c["setting"] != ""]  # a check whose run is not in ``table``
+    key = [*PAIR, "item"]
+    return m[[*key, "run_id", "value", "higher_is_better"]].merge(
+        c[[*key, "run_id", "value"]].rename(columns={"run_id": "check_id", "value": "check"}), on=key, how="inner")
+
+
+def paired_checks(table: pd.DataFrame, checks: pd.DataFrame | None) -> set[str]:
+    """The run ids of the budget checks paired with some run of ``table`` (:func:`budget_gains`' pairing) — every
+    one of them: :func:`budget_gains` keeps one check id per run, so where one seed's run and its check are each
+    stored under two ids (the same computation: a loss with no backbone under ``--backbone-weights random`` and
+    ``pretrained``) the second check read as a check of no run (tests/test_probe_verdicts2_22.py)."""
+    return set(_pairs(table, checks)["check_id"].astype(str))
 
 
 def run_gains(items: pd.DataFrame) -> pd.DataFrame:

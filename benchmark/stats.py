@@ -1773,6 +1773,10 @@ def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table
         return []
     paired = set(items["check_id"].astype(str)) if "check_id" in items.columns else set()
     rest = checks[~checks["run_id"].astype(str).isin(paired)]
+    if not rest.empty:  # ``items`` keeps one check per run: every check paired with a run, where one seed has several
+        from benchmark.convergence import paired_checks
+
+        rest = rest[~rest["run_id"].astype(str).isin(paired_checks(table, checks))]
     if rest.empty:
         return []
     rest = rest.assign(_label=labels(rest, scope).to_numpy())
