@@ -67,3 +67,25 @@ def test_the_budget_checks_of_a_seed_stored_twice_are_not_said_to_have_no_run():
         alone = main[~((main["loss"] == "l2") & (main["seed"] == 4))]
         (line,) = stats.compute(alone, checks=checks, n_boot=20).unpaired_checks
     assert "1 run at 75 iterations" in line and "denoise/l2 (seed 4)" in line and "l1" not in line, line
+
+
+def test_a_seed_stored_under_two_run_ids_is_said_to_count_once():
+    """One seed's run of a loss stored under two run ids (a loss with no backbone under `--backbone-weights random`
+    and `pretrained`: one computation, two ids, one setting) is one unit of every mean, interval and test (its scores
+    averaged), but nothing said so: the overall table read 'runs 10' beside the task table's 'seeds 5', and a reader
+    could not tell whether the ▲/▼ rested on 5 runs or 10. Now the notes name the loss, task and seeds stored more
+    than once and say they count once; a store without such runs has no such note."""
+    from benchmark import stats
+    from benchmark.export import notes
+
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(5),
+                        seed_sd=0.3, n_images=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twice = stats.compute(_stored_twice(t, "l1"), n_boot=20)
+        once = stats.compute(t, n_boot=20)
+    (line,) = [x for x in notes(twice) if "run ids" in x]
+    assert "denoise/l1 (seeds 0–4, 2 run ids each)" in line and "l2" not in line.split(":")[-1], line
+    assert "count once" in line, line
+    assert not [x for x in notes(once) if "run ids" in x]
+    assert twice.cells.loc[twice.cells["label"] == "l1", "n_seeds"].tolist() == [5]
