@@ -1777,10 +1777,10 @@ def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -
         each = f"{ids[0]} run ids each" if len(ids) == 1 else f"{ids[0]}–{ids[-1]} run ids"
         parts.append(f"{task}/{label} (seed{agree(len(g), '', 's')} {seed_list(g.index.get_level_values(2))}, "
                      f"{each})")
-    return ["Runs of one loss and seed stored under several run ids (the same seed trained again in this setting: "
+    return ["Runs of one loss and seed stored under several run ids (the seed trained again in this setting: "
             "`--backbone-weights random` and `pretrained` of a loss with no backbone are one computation under two "
-            "ids) count once — their scores averaged, one seed one run in every mean, interval, test and budget "
-            "check; the overall table's `runs` counts every id: " + "; ".join(parts) + "."]
+            "ids; two random backbones are two) count once — their scores averaged, one seed one run in every mean, "
+            "interval, test and budget check; the overall table's `runs` counts every id: " + "; ".join(parts) + "."]
 
 
 def scored_test_sets(table: pd.DataFrame) -> dict[str, int]:
