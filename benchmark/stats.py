@@ -305,6 +305,13 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
     if not bad.any():
         return []
     kind = np.where(np.isnan(v[bad]), "NaN", np.where(v[bad] > 0, "inf", "-inf"))
+    # +inf where higher is better (PSNR of an output identical to its target), −inf where lower is: the best score
+    # there is, not one the metric could not make (tests/test_probe_verdicts2_22.py)
+    up = table["higher_is_better"].astype("boolean").fillna(True).to_numpy(bool)[bad] \
+        if "higher_is_better" in table.columns else np.ones(int(bad.sum()), bool)
+    best = np.isinf(v[bad]) & ((v[bad] > 0) == up)
+    perfect = sorted({f"{a}/{b}" for a, b, ok in zip(table["task"].astype(str).to_numpy()[bad],
+                                                      table["metric"].astype(str).to_numpy()[bad], best) if ok})
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
                       "label": labels(table, scope).to_numpy()[bad], "kind": kind,
@@ -347,7 +354,10 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
         inp = ", the input's included" if with_input else ""
         parts.insert(0, f"{', '.join(empty)}: no finite score in any run ({'/'.join(sorted(empty_kinds))}){inp}: "
                         "an empty column")
-    return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
+    why = "the metric could not score those outputs" + (
+        f"; but the best-side infinity of {', '.join(perfect)} (+inf where higher is better, −inf where lower is) is "
+        "an output identical to its target, a perfect score, left out all the same" if perfect else "")
+    return [f"Non-finite scores (NaN or ±inf: {why}) are left out "
             "of every mean, interval and test, as missing images, and so is each such image for every loss of "
             "its column, so every mean is over the same images"
             + (" (except where said)" if any(u for _, _, u in kept.values()) else "") + ": " + "; ".join(parts) + "."]

@@ -89,3 +89,31 @@ def test_a_seed_stored_under_two_run_ids_is_said_to_count_once():
     assert "count once" in line, line
     assert not [x for x in notes(once) if "run ids" in x]
     assert twice.cells.loc[twice.cells["label"] == "l1", "n_seeds"].tolist() == [5]
+
+
+def test_a_perfect_psnr_of_inf_is_not_said_to_be_a_score_the_metric_could_not_make():
+    """PSNR is +inf where an output equals its target (a flat patch, an identical pair among one's own photos): the
+    best score there is. The note on non-finite scores said of it, as of a NaN, "the metric could not score those
+    outputs" — a perfect restoration read as a failed metric, and the run left out of its column with no word of
+    why. Now a +inf on a higher-is-better metric (−inf on a lower-is-better one) is said to be a perfect score, left
+    out as the others; a NaN still reads as a score the metric could not make."""
+    import numpy as np
+
+    from benchmark import stats
+
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr", "ssim"), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(5),
+                        seed_sd=0.1, n_images=6)
+    perfect = t.copy()
+    perfect.loc[(perfect["loss"] == "l2") & (perfect["metric"] == "psnr") & (perfect["image"] == "img0000"),
+                "value"] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (line,) = stats.compute(perfect, n_boot=20).nonfinite
+    assert "denoise/psnr" in line and "perfect" in line and "identical to its target" in line, line
+    failed = t.copy()
+    failed.loc[(failed["loss"] == "l2") & (failed["metric"] == "ssim") & (failed["image"] == "img0000"),
+               "value"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (line,) = stats.compute(failed, n_boot=20).nonfinite
+    assert "could not score" in line and "perfect" not in line, line
