@@ -1023,7 +1023,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov += [x for x in (one_run_text(st),) if x]
         cov += [x for x in (pooled_sets_text(st),) if x]  # two test sets: the marks pool them, as the leaderboard says
         # scores and runs left out of a column, runs of a budget check's setting that check no run: as the leaderboard
-        cov += st.nonfinite + st.sparse + st.unpaired_checks
+        cov += st.nonfinite + st.sparse + st.unpaired_checks + st.stored_twice
         cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others

@@ -1223,7 +1223,7 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
         out.append("Tasks: " + "; ".join(stats.tasks_convention) + ".")
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
-    out += stats.nonfinite + stats.sparse + stats.unpaired_checks
+    out += stats.nonfinite + stats.sparse + stats.unpaired_checks + stats.stored_twice
     out += clipped_ci_lines(stats)
     out += reads_high_cost_lines(stats)
     out += device_cost_lines(stats)

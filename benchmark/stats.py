@@ -305,6 +305,13 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
     if not bad.any():
         return []
     kind = np.where(np.isnan(v[bad]), "NaN", np.where(v[bad] > 0, "inf", "-inf"))
+    # +inf where higher is better (PSNR of an output identical to its target), −inf where lower is: the best score
+    # there is, not one the metric could not make (tests/test_probe_verdicts2_22.py)
+    up = table["higher_is_better"].astype("boolean").fillna(True).to_numpy(bool)[bad] \
+        if "higher_is_better" in table.columns else np.ones(int(bad.sum()), bool)
+    best = np.isinf(v[bad]) & ((v[bad] > 0) == up)
+    perfect = sorted({f"{a}/{b}" for a, b, ok in zip(table["task"].astype(str).to_numpy()[bad],
+                                                      table["metric"].astype(str).to_numpy()[bad], best) if ok})
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
                       "label": labels(table, scope).to_numpy()[bad], "kind": kind,
@@ -347,7 +354,10 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: Versio
         inp = ", the input's included" if with_input else ""
         parts.insert(0, f"{', '.join(empty)}: no finite score in any run ({'/'.join(sorted(empty_kinds))}){inp}: "
                         "an empty column")
-    return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
+    why = "the metric could not score those outputs" + (
+        f"; but the best-side infinity of {', '.join(perfect)} (+inf where higher is better, −inf where lower is) is "
+        "an output identical to its target, a perfect score, left out all the same" if perfect else "")
+    return [f"Non-finite scores (NaN or ±inf: {why}) are left out "
             "of every mean, interval and test, as missing images, and so is each such image for every loss of "
             "its column, so every mean is over the same images"
             + (" (except where said)" if any(u for _, _, u in kept.values()) else "") + ": " + "; ".join(parts) + "."]
@@ -590,6 +600,8 @@ class Stats:
     #: a line when some runs at half the setting's iterations — read as budget checks, in no table — have no run of
     #: their loss and seed at the full budget (:func:`unpaired_checks_text`)
     unpaired_checks: list[str] = field(default_factory=list)
+    #: a line when some loss's seed is stored under several run ids, counted once (:func:`stored_twice_lines`)
+    stored_twice: list[str] = field(default_factory=list)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
@@ -1748,7 +1760,37 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
                  convergence=budget_stability(items), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
                  sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS), test_sets=scored_test_sets(table),
-                 unpaired_checks=unpaired_checks_text(checks, items, table, scope))
+                 unpaired_checks=unpaired_checks_text(checks, items, table, scope),
+                 stored_twice=stored_twice_lines(table, scope))
+
+
+def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list[str]:
+    """One line naming each (task, label) with a seed whose runs are stored under several run ids — the same seed's
+    training again in one setting (``--backbone-weights`` is per run: ``random`` and ``pretrained`` of a loss with no
+    backbone give one computation two ids): :func:`blocks` averages them into one run, the unit of every mean,
+    interval and test, which the overall table's run count (every id) did not say (tests/test_probe_verdicts2_22.py).
+    [] where every seed has one run."""
+    if table.empty or not {"run_id", "seed"} <= set(table.columns):
+        return []
+    runs = table.loc[table["loss"].astype(str) != INPUT].drop_duplicates("run_id")  # one row per run: cheap labels
+    runs = runs[runs["seed"].notna()]
+    if runs.empty:
+        return []
+    per = pd.DataFrame({"task": runs["task"].astype(str).to_numpy(), "label": labels(runs, scope).to_numpy(),
+                        "seed": runs["seed"].astype("int64").to_numpy()}).groupby(["task", "label", "seed"]).size()
+    many = per[per > 1]
+    if many.empty:
+        return []
+    parts = []
+    for (task, label), g in sorted(many.groupby(level=[0, 1]), key=lambda kv: (kv[0][0], name_key(kv[0][1]))):
+        ids = sorted(set(g.to_numpy().tolist()))
+        each = f"{ids[0]} run ids each" if len(ids) == 1 else f"{ids[0]}–{ids[-1]} run ids"
+        parts.append(f"{task}/{label} (seed{agree(len(g), '', 's')} {seed_list(g.index.get_level_values(2))}, "
+                     f"{each})")
+    return ["Runs of one loss and seed stored under several run ids (the seed trained again in this setting: "
+            "`--backbone-weights random` and `pretrained` of a loss with no backbone are one computation under two "
+            "ids; two random backbones are two) count once — their scores averaged, one seed one run in every mean, "
+            "interval, test and budget check; the overall table's `runs` counts every id: " + "; ".join(parts) + "."]
 
 
 def scored_test_sets(table: pd.DataFrame) -> dict[str, int]:
@@ -1773,6 +1815,10 @@ def unpaired_checks_text(checks: pd.DataFrame | None, items: pd.DataFrame, table
         return []
     paired = set(items["check_id"].astype(str)) if "check_id" in items.columns else set()
     rest = checks[~checks["run_id"].astype(str).isin(paired)]
+    if not rest.empty:  # ``items`` keeps one check per run: every check paired with a run, where one seed has several
+        from benchmark.convergence import paired_checks
+
+        rest = rest[~rest["run_id"].astype(str).isin(paired_checks(table, checks))]
     if rest.empty:
         return []
     rest = rest.assign(_label=labels(rest, scope).to_numpy())
