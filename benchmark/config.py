@@ -232,7 +232,9 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
     """Fill what the id needs and only a look can tell: the data fingerprints (from ``data``, a
     :class:`benchmark.runner.DataCache`), the device type and its precision, and ``none`` for the
     backbone weights of a loss that takes none (so pixel losses share one id across weight
-    settings), and the weights the loss loads where its spec does not fix them
+    settings), ``random`` for ``pretrained`` where the loss loads no pretrained file under either
+    (:func:`benchmark.weights.same_on_random_and_pretrained`: gpl, ``pdl(layers=())``; one id too), and the weights
+    the loss loads where its spec does not fix them
     (:func:`benchmark.weights.weights_fingerprint`). Fingerprints already set must match the data and the weights:
     a source or a weights choice that changed since the grid was planned is a :class:`UserError`. The crop becomes
     the side the task trains on
@@ -246,9 +248,12 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["crop"] = crop
     if device_type is not None and device_type != cfg.device_type:
         changes.update(device_type=device_type, precision=precision_for(device_type))
+    from benchmark.weights import same_on_random_and_pretrained, weights_fingerprint
+
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
         changes["backbone_weights"] = "none"
-    from benchmark.weights import weights_fingerprint
+    elif cfg.backbone_weights == "pretrained" and same_on_random_and_pretrained(cfg.loss):
+        changes["backbone_weights"] = "random"  # gpl, pdl(layers=()): one computation, one run id
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
     if cfg.weights_fingerprint and cfg.weights_fingerprint != wfp:

@@ -1,0 +1,78 @@
+"""Probe (methods2, round 22): the run identity of losses whose weights do not depend on ``--backbone-weights``."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.config import GridSpec, RunConfig, build_configs, resolve, run_id
+from benchmark.errors import UserError
+
+
+def _ids(loss: str, weights=("random", "pretrained")) -> dict[str, str]:
+    return {w: run_id(resolve(RunConfig(task="denoise", loss=loss, backbone_weights=w))) for w in weights}
+
+
+@pytest.mark.parametrize("loss", ["gpl", "pdl(layers=())", "pdl_proj(layers=())", "l1 + 0.1*gpl",
+                                  "vgg(weights='random')"])
+def test_a_loss_that_loads_no_pretrained_file_either_way_has_one_run_id(loss):
+    """gpl (its random VGG-19 is the method) and the pixel-only ``pdl(layers=())`` compute the same under
+    ``random`` and ``pretrained``: one run id, recorded as ``random`` (before: one id per value, so a store run
+    under both trained the computation twice and its board said "1 seed, unconv. 2/2")."""
+    ids = _ids(loss)
+    assert ids["random"] == ids["pretrained"]
+    assert resolve(RunConfig(task="denoise", loss=loss, backbone_weights="pretrained")).backbone_weights == "random"
+
+
+@pytest.mark.parametrize("loss", ["vgg", "lpips", "pdl", "l1 + 0.1*gpl + 0.1*vgg", "gpl + vgg(weights='pretrained')"])
+def test_a_loss_that_loads_a_pretrained_file_keeps_one_id_per_value(loss):
+    ids = _ids(loss)
+    assert ids["random"] != ids["pretrained"]
+    assert resolve(RunConfig(task="denoise", loss=loss, backbone_weights="pretrained")).backbone_weights == \
+        "pretrained"
+
+
+def test_a_trunk_without_a_published_file_is_not_made_random_under_pretrained():
+    """``vgg(arch='tinycnn')`` has no pretrained file: under ``pretrained`` its build is refused, so the run is not
+    quietly recorded (and trained) as the random one."""
+    from benchmark.backbones import NoPretrainedWeights
+
+    loss = "vgg(arch='tinycnn', layers=('layer1',))"
+    with pytest.raises(NoPretrainedWeights, match="tinycnn has no published pretrained weights"):
+        resolve(RunConfig(task="denoise", loss=loss, backbone_weights="pretrained"))
+    assert resolve(RunConfig(task="denoise", loss=loss, backbone_weights="random")).backbone_weights == "random"
+
+
+def test_gpl_on_a_checkpoint_keeps_the_checkpoint(tmp_path):
+    """A checkpoint path is what gpl's trunk then loads: not canonicalised (its content is in the id)."""
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"not read here: only hashed")
+    cfg = resolve(RunConfig(task="denoise", loss="gpl", backbone_weights=str(enc)))
+    assert cfg.backbone_weights == str(enc) and cfg.weights_fingerprint.startswith("gpl=sha256:")
+    assert run_id(cfg) != _ids("gpl")["random"]
+
+
+def test_a_grid_under_random_then_pretrained_plans_the_same_runs(random_images):
+    """The brief's reproduction as the CLI plans it: ``--backbone-weights random`` then ``pretrained`` on one store
+    plan the same run ids for gpl and ``pdl(layers=())`` (trained once), and the pixel loss beside them stays ``none``.
+    """
+    from benchmark.data import DataCache
+
+    data = random_images(n=2, size=40)
+
+    def plan(weights):
+        configs, _, _ = build_configs(GridSpec(tasks=("denoise",), losses=("pdl(layers=())", "gpl", "l1"), seeds=(0,),
+                                               metrics=("psnr",), device="cpu", iterations=2, crop=32, batch_size=2,
+                                               train_data=(data.token(),), test_data=(data.token(),),
+                                               backbone_weights=weights),
+                                      DataCache())
+        return {(c.loss, c.iterations): (run_id(c), c.backbone_weights) for c in configs}
+
+    random, pretrained = plan("random"), plan("pretrained")
+    assert random == pretrained
+    assert {w for _, w in random.values()} == {"random", "none"}
+
+
+def test_a_typo_in_backbone_weights_is_still_refused_for_gpl():
+    with pytest.raises(UserError):
+        build_configs(GridSpec(tasks=("denoise",), losses=("gpl",), seeds=(0,), metrics=("psnr",), device="cpu",
+                               iterations=2, backbone_weights="pretraind"))
