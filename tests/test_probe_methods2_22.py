@@ -76,3 +76,32 @@ def test_a_typo_in_backbone_weights_is_still_refused_for_gpl():
     with pytest.raises(UserError):
         build_configs(GridSpec(tasks=("denoise",), losses=("gpl",), seeds=(0,), metrics=("psnr",), device="cpu",
                                iterations=2, backbone_weights="pretraind"))
+
+
+def _meta(loss: str, weights: str) -> dict:
+    return {"config": {"loss": loss, "backbone_weights": weights}}
+
+
+def test_compare_takes_a_fields_weights_from_its_losses_that_load_a_file():
+    """A field planned with ``--backbone-weights pretrained`` records gpl as ``random`` (one id either way): that says
+    nothing of the field's weights, so a new deep loss beside gpl and a pretrained VGG trains on pretrained weights —
+    before, ``random`` and ``pretrained`` read as a field planned with ``auto``, and the new loss took what auto gives
+    here (random, its files not cached)."""
+    from benchmark.compare import _field_weights
+
+    field = [_meta("l1", "none"), _meta("gpl", "random"), _meta("pdl(layers=())", "random"), _meta("vgg", "pretrained")]
+    assert _field_weights(field, "lpips") == "pretrained"
+    assert _field_weights([_meta("l1", "none"), _meta("vgg", "random"), _meta("gpl", "random")], "lpips") == "random"
+
+
+def test_compare_notes_that_a_field_of_pixel_losses_and_gpl_has_no_weights_to_follow():
+    """Beside a field of l1 and gpl (gpl recorded ``random`` whatever the field's --backbone-weights), a new vgg
+    trains on random weights: said, with the spec that trains it on pretrained ones, as beside a pixel-only field."""
+    from benchmark.compare import field_weights_note
+
+    note = field_weights_note([_meta("l1", "none"), _meta("gpl", "random")], "vgg")
+    assert "vgg trains on random backbone weights" in note and "gpl" in note, note
+    assert "compare --loss \"vgg(weights='pretrained')\"" in note, note
+    assert field_weights_note([_meta("l1", "none"), _meta("vgg", "random"), _meta("gpl", "random")], "lpips") == ""
+    # an older store's gpl recorded under pretrained still says which weights its field was run with
+    assert field_weights_note([_meta("l1", "none"), _meta("gpl", "pretrained")], "vgg") == ""
