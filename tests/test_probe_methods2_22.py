@@ -105,3 +105,23 @@ def test_compare_notes_that_a_field_of_pixel_losses_and_gpl_has_no_weights_to_fo
     assert field_weights_note([_meta("l1", "none"), _meta("vgg", "random"), _meta("gpl", "random")], "lpips") == ""
     # an older store's gpl recorded under pretrained still says which weights its field was run with
     assert field_weights_note([_meta("l1", "none"), _meta("gpl", "pretrained")], "vgg") == ""
+
+
+@pytest.mark.parametrize("loss", ["gpl", "pdl(layers=())"])
+def test_backbone_weights_none_is_the_random_run_for_a_loss_that_loads_no_file(loss):
+    """``--backbone-weights none`` (accepted as the value pixel runs record) planned a third id for the pixel-only
+    ``pdl(layers=())`` and failed gpl's build ('not found: none; did you mean none?'): both are the random run."""
+    ids = _ids(loss, ("random", "none"))
+    assert ids["random"] == ids["none"]
+
+
+def test_backbone_weights_none_for_a_loss_with_a_trunk_is_one_line_naming_it(random_images):
+    """Was: the data read, then 'backbone vgg16: weights must be …; not found: none; did you mean none?'."""
+    data = random_images(n=2, size=40).token()
+    with pytest.raises(UserError) as exc:
+        build_configs(GridSpec(tasks=("denoise",), losses=("l1", "gpl", "vgg", "0.1*lpips + l1"), seeds=(0,),
+                               metrics=("psnr",), device="cpu", iterations=2, train_data=(data,),
+                               test_data=(data,), backbone_weights="none"))
+    msg = str(exc.value)
+    assert "none" in msg and "vgg, 0.1*lpips + l1" in msg and "gpl" not in msg and "\n" not in msg, msg
+    assert "random, pretrained, auto" in msg and "did you mean" not in msg, msg
