@@ -191,8 +191,10 @@ def _followed_weights(metas: list[dict]) -> list[str]:
 
 def field_weights_note(metas: list[dict], loss: str) -> str:
     """What compare says of a new ``loss`` beside a field group (``metas``) of pixel losses alone, whose runs record
-    ``none`` whatever ``--backbone-weights`` they were run with, so :func:`_field_weights` has none to follow: which
-    weights its terms that take weights and name none get (random), and the spec that trains them on pretrained ones.
+    ``none`` whatever ``--backbone-weights`` they were run with, or of losses that load no pretrained file either way
+    (gpl, ``pdl(layers=())``: ``random`` whatever, :func:`_says_nothing`; named in the note), so
+    :func:`_field_weights` has none to follow: which weights its terms that take weights and name none get (random),
+    and the spec that trains them on pretrained ones.
     "" where the field has a deep loss's weights to take, or the loss takes none or names its own."""
     from benchmark.lossfn import Term, parse_loss_spec
 
@@ -204,9 +206,12 @@ def field_weights_note(metas: list[dict], loss: str) -> str:
         return ""
     spec = " + ".join(str(Term(t.weight, t.name, (*t.kwargs, ("weights", "pretrained"))) if i in open_ else t)
                       for i, t in enumerate(terms))
-    pixel = all(str(m["config"].get("backbone_weights", "random")) == "none" for m in metas)
-    alone = ("are pixel losses alone, which record" if pixel else
-             "are pixel losses and losses that load no pretrained file either way (gpl, pdl(layers=())), which record")
+    same = list(dict.fromkeys(str(m["config"].get("loss")) for m in metas
+                              if str(m["config"].get("backbone_weights", "random")) != "none"))
+    pixel = any(str(m["config"].get("backbone_weights", "random")) == "none" for m in metas)
+    alone = ("are pixel losses alone, which record" if not same else
+             f"are {'pixel losses and ' if pixel else ''}{', '.join(same)}, which load"
+             " no pretrained file either way and record")
     return (f"{loss} trains on random backbone weights: the field's runs here {alone} "
             "no backbone weights to follow (whatever --backbone-weights they were run with); to train it on "
             f'pretrained weights, compare --loss "{spec}"')

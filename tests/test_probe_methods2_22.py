@@ -100,7 +100,10 @@ def test_compare_notes_that_a_field_of_pixel_losses_and_gpl_has_no_weights_to_fo
     from benchmark.compare import field_weights_note
 
     note = field_weights_note([_meta("l1", "none"), _meta("gpl", "random")], "vgg")
-    assert "vgg trains on random backbone weights" in note and "gpl" in note, note
+    assert "vgg trains on random backbone weights" in note and "are pixel losses and gpl, which load" in note, note
+    note = field_weights_note([_meta("gpl", "random"), _meta("pdl(layers=())", "random"), _meta("gpl", "random")],
+                              "vgg")
+    assert "the field's runs here are gpl, pdl(layers=()), which load no pretrained file" in note, note
     assert "compare --loss \"vgg(weights='pretrained')\"" in note, note
     assert field_weights_note([_meta("l1", "none"), _meta("vgg", "random"), _meta("gpl", "random")], "lpips") == ""
     # an older store's gpl recorded under pretrained still says which weights its field was run with
