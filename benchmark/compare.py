@@ -146,13 +146,13 @@ def _diff(a: dict, b: dict) -> str:
 
 def _field_weights(metas: list[dict], loss: str) -> str:
     """The backbone weights a new ``loss`` trains with beside a field group's runs (``metas``, one setting): those of
-    the field's losses that take weights — ``none`` is a pixel loss's —, which a field planned with
+    the field's losses that take weights — ``none`` is a pixel loss's, and gpl's ``random`` says nothing either
+    (:func:`_says_nothing`) —, which a field planned with
     ``--backbone-weights auto`` may hold two of (pretrained where a loss's files were cached, else random): then what
     auto gives the new loss here (:func:`benchmark.config.weights_for`); a pixel-only field, ``random`` (as before).
     Not the first run's alone: where that was a pixel loss's (``none``), a new deep loss beside a field of pretrained
     VGG and LPIPS runs trained on a random VGG, or not, by the order of run ids."""
-    kinds = list(dict.fromkeys(str(m["config"].get("backbone_weights", "random")) for m in metas))
-    kinds = [k for k in kinds if k != "none"]
+    kinds = _followed_weights(metas)
     if not kinds:
         return "random"
     if len(kinds) == 1:
@@ -163,14 +163,42 @@ def _field_weights(metas: list[dict], loss: str) -> str:
     return auto if auto in kinds else sorted(kinds)[0]
 
 
+def _says_nothing(meta: dict) -> bool:
+    """Does a field run's recorded ``backbone_weights`` say nothing of the weights the field was run with: ``none`` (a
+    pixel loss's), or ``random`` of a loss that computes the same under random and pretrained weights (gpl,
+    ``pdl(layers=())``: :func:`benchmark.weights.same_on_random_and_pretrained`; recorded ``random`` whatever
+    ``--backbone-weights``, :func:`benchmark.config.resolve`)?"""
+    cfg = meta["config"]
+    kind = str(cfg.get("backbone_weights", "random"))
+    if kind == "none":
+        return True
+    if kind != "random" or "loss" not in cfg:
+        return False
+    from benchmark.weights import same_on_random_and_pretrained
+
+    try:
+        return same_on_random_and_pretrained(str(cfg["loss"]))
+    except UserError:  # a --loss-file loss not registered in this process: its record read as it stands
+        return False
+
+
+def _followed_weights(metas: list[dict]) -> list[str]:
+    """The distinct backbone weights of a field's runs that tell which weights it was run with (:func:`_says_nothing`
+    left out), in order."""
+    return list(dict.fromkeys(str(m["config"].get("backbone_weights", "random")) for m in metas
+                              if not _says_nothing(m)))
+
+
 def field_weights_note(metas: list[dict], loss: str) -> str:
     """What compare says of a new ``loss`` beside a field group (``metas``) of pixel losses alone, whose runs record
-    ``none`` whatever ``--backbone-weights`` they were run with, so :func:`_field_weights` has none to follow: which
-    weights its terms that take weights and name none get (random), and the spec that trains them on pretrained ones.
+    ``none`` whatever ``--backbone-weights`` they were run with, or of losses that load no pretrained file either way
+    (gpl, ``pdl(layers=())``: ``random`` whatever, :func:`_says_nothing`; named in the note), so
+    :func:`_field_weights` has none to follow: which weights its terms that take weights and name none get (random),
+    and the spec that trains them on pretrained ones.
     "" where the field has a deep loss's weights to take, or the loss takes none or names its own."""
     from benchmark.lossfn import Term, parse_loss_spec
 
-    if any(str(m["config"].get("backbone_weights", "random")) != "none" for m in metas):
+    if _followed_weights(metas):
         return ""
     terms = parse_loss_spec(loss)
     open_ = [i for i, t in enumerate(terms) if "weights" not in dict(t.kwargs) and _pretrained_changes(t)]
@@ -178,7 +206,13 @@ def field_weights_note(metas: list[dict], loss: str) -> str:
         return ""
     spec = " + ".join(str(Term(t.weight, t.name, (*t.kwargs, ("weights", "pretrained"))) if i in open_ else t)
                       for i, t in enumerate(terms))
-    return (f"{loss} trains on random backbone weights: the field's runs here are pixel losses alone, which record "
+    same = list(dict.fromkeys(str(m["config"].get("loss")) for m in metas
+                              if str(m["config"].get("backbone_weights", "random")) != "none"))
+    pixel = any(str(m["config"].get("backbone_weights", "random")) == "none" for m in metas)
+    alone = ("are pixel losses alone, which record" if not same else
+             f"are {'pixel losses and ' if pixel else ''}{', '.join(same)}, which load"
+             " no pretrained file either way and record")
+    return (f"{loss} trains on random backbone weights: the field's runs here {alone} "
             "no backbone weights to follow (whatever --backbone-weights they were run with); to train it on "
             f'pretrained weights, compare --loss "{spec}"')
 

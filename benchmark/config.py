@@ -232,7 +232,9 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
     """Fill what the id needs and only a look can tell: the data fingerprints (from ``data``, a
     :class:`benchmark.runner.DataCache`), the device type and its precision, and ``none`` for the
     backbone weights of a loss that takes none (so pixel losses share one id across weight
-    settings), and the weights the loss loads where its spec does not fix them
+    settings), ``random`` for ``pretrained`` or ``none`` where the loss loads no pretrained file under either
+    (:func:`benchmark.weights.same_on_random_and_pretrained`: gpl, ``pdl(layers=())``; one id too), and the weights
+    the loss loads where its spec does not fix them
     (:func:`benchmark.weights.weights_fingerprint`). Fingerprints already set must match the data and the weights:
     a source or a weights choice that changed since the grid was planned is a :class:`UserError`. The crop becomes
     the side the task trains on
@@ -246,9 +248,12 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["crop"] = crop
     if device_type is not None and device_type != cfg.device_type:
         changes.update(device_type=device_type, precision=precision_for(device_type))
+    from benchmark.weights import same_on_random_and_pretrained, weights_fingerprint
+
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
         changes["backbone_weights"] = "none"
-    from benchmark.weights import weights_fingerprint
+    elif cfg.backbone_weights in ("pretrained", "none") and same_on_random_and_pretrained(cfg.loss):
+        changes["backbone_weights"] = "random"  # gpl, pdl(layers=()): one computation, one run id
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
     if cfg.weights_fingerprint and cfg.weights_fingerprint != wfp:
@@ -546,6 +551,24 @@ def _refuse_term_weights(s, weights: dict[str, str]) -> None:
                     said += f", as its file is missing: make it with `{cmd}`, and auto then trains it pretrained"
                 said += ")"
             raise UserError(said)
+
+
+def _refuse_no_weights(s, loss_specs) -> None:
+    """``--backbone-weights none`` (what a pixel loss's runs record) for a grid with a loss whose trunk takes the run's
+    weights (``vgg``; not gpl or ``pdl(layers=())``, which load no file either way and train as ``random``,
+    :func:`resolve`, nor a term naming its own ``weights``): one line naming those losses, before any image is read
+    (their build said 'weights must be …; not found: none; did you mean none?')."""
+    if s.backbone_weights != "none":
+        return
+    from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.weights import same_on_random_and_pretrained
+
+    deep = [ls for ls in loss_specs if any(takes_weights(t.name) and "weights" not in dict(t.kwargs)
+                                           and not same_on_random_and_pretrained(str(t)) for t in parse_loss_spec(ls))]
+    if deep:
+        raise UserError(f"{s.named('backbone_weights')} none: {', '.join(deep)} {agree(len(deep), 'has', 'have')} a "
+                        "backbone that takes the run's weights; give random, pretrained, auto, a weights key or a "
+                        "checkpoint (none is what a pixel loss's runs record)")
 
 
 def weights_for(loss: str, backbone_weights: str) -> str:
@@ -1909,6 +1932,7 @@ def check_grid(spec: GridSpec, local: bool = True, recorded=()) -> GridPlan:
                                             ", ".join(loss_specs), agree(len(idle), "it", "them"))
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     _refuse_term_weights(s, weights)
+    _refuse_no_weights(s, loss_specs)
     taken = any(takes_weights(ls) for ls in loss_specs)
     if taken and not backbone_weights_known(s.backbone_weights):  # said now, not once every source is decoded
         if "/" in str(s.backbone_weights) or str(s.backbone_weights).startswith("~"):  # a path: a file not there

@@ -595,6 +595,36 @@ def selftraining(weights: dict[str, str]) -> list[tuple[str, str]]:
                               for pair in selftrain_commands(loss, backbone)))
 
 
+def same_on_random_and_pretrained(loss: str) -> bool:
+    """Does ``loss`` compute the same whether the run's backbone weights are ``random`` or ``pretrained``, because no
+    term of it that takes weights would load a pretrained file under either (gpl: its random VGG-19 is the method,
+    whatever ``weights``; the pixel-only ``pdl(layers=())``: no backbone; a term given ``weights='random'``)? Then
+    :func:`benchmark.config.resolve` records both as ``random``, so the one computation has one run id. Not where a
+    term loads a trunk's download or a checkpoint (its own or the run's), nor a trunk no published file exists for
+    (``vgg(arch='tinycnn')``: ``pretrained`` is refused, not random), nor a registration that declares no ``weights=``
+    (a ``--loss-file`` deep loss building its own trunk: what it loads is unknown). A file shipped in a package (lpips'
+    heads) is read either way: no difference."""
+    from dataclasses import replace
+
+    from benchmark.backbones import NoPretrainedWeights
+    from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.registry import LOSSES
+
+    for term in parse_loss_spec(loss):
+        if not takes_weights(term.name):
+            continue
+        if "weights" not in LOSSES.get(term.name).meta:  # its files undeclared: what 'pretrained' loads unknown
+            return False
+        one = str(replace(term, weight=1.0))
+        try:
+            keys, refs = loss_weight_keys(one), loss_checkpoints(one)
+        except NoPretrainedWeights:
+            return False
+        if refs or any(not get_file(k).subdir.startswith("package:") for k in keys):
+            return False
+    return True
+
+
 def is_checkpoint(weights: str) -> bool:
     """Is a ``weights`` value (a term's, ``--backbone-weights``) a checkpoint by path or self-trained name, rather
     than ``random``, ``pretrained``, ``none``, ``auto`` or a weights key?"""
