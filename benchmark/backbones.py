@@ -42,6 +42,7 @@ from benchmark import precision
 from benchmark import weights as W
 from benchmark.errors import UserError
 from benchmark.precision import fp32_call
+from benchmark.weights import NoPretrainedWeights  # noqa: F401 - raised here, defined beside what it is about
 
 log = logging.getLogger(__name__)
 
@@ -220,10 +221,6 @@ def _check_arch(arch: str) -> Arch:
     if arch not in ARCHS:
         raise UserError(f"unknown backbone {arch!r}; known: {', '.join(ARCHS)}")
     return ARCHS[arch]
-
-
-class NoPretrainedWeights(UserError):
-    """``weights="pretrained"`` for a trunk with no published weights (tinycnn, resnet18: self-trained only)."""
 
 
 def pretrained_key(arch: str) -> str:

@@ -226,10 +226,9 @@ def _pretrained_changes(term) -> bool:
     known to load none: yes, as the note said of every term taking weights (tests/test_review_stats22.py)."""
     from dataclasses import replace
 
-    from benchmark.backbones import NoPretrainedWeights
     from benchmark.lossfn import takes_weights
     from benchmark.registry import LOSSES
-    from benchmark.weights import get_file, loss_checkpoints, loss_weight_keys
+    from benchmark.weights import NoPretrainedWeights, get_file, loss_checkpoints, loss_weight_keys
 
     if not takes_weights(term.name):
         return False

@@ -577,8 +577,14 @@ def weights_for(loss: str, backbone_weights: str) -> str:
     run's id and label say which it got)."""
     if backbone_weights != "auto":
         return backbone_weights
-    from benchmark.backbones import NoPretrainedWeights
-    from benchmark.weights import find_checkpoint, get_file, loss_checkpoints, loss_weight_keys, term_specs
+    from benchmark.weights import (
+        NoPretrainedWeights,
+        find_checkpoint,
+        get_file,
+        loss_checkpoints,
+        loss_weight_keys,
+        term_specs,
+    )
 
     try:
         keys = [k for term in term_specs([loss]) for k in loss_weight_keys(term)]  # each term with its arguments

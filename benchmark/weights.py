@@ -595,6 +595,12 @@ def selftraining(weights: dict[str, str]) -> list[tuple[str, str]]:
                               for pair in selftrain_commands(loss, backbone)))
 
 
+class NoPretrainedWeights(UserError):
+    """``weights="pretrained"`` for a trunk with no published weights (tinycnn, resnet18: self-trained only). Defined
+    here, not in :mod:`benchmark.backbones` (which raises it and imports this module): what asks whether a loss loads
+    a pretrained file (:func:`same_on_random_and_pretrained`) catches it without a cycle or torch."""
+
+
 def same_on_random_and_pretrained(loss: str) -> bool:
     """Does ``loss`` compute the same whether the run's backbone weights are ``random`` or ``pretrained``, because no
     term of it that takes weights would load a pretrained file under either (gpl: its random VGG-19 is the method,
@@ -606,7 +612,6 @@ def same_on_random_and_pretrained(loss: str) -> bool:
     heads) is read either way: no difference."""
     from dataclasses import replace
 
-    from benchmark.backbones import NoPretrainedWeights
     from benchmark.lossfn import parse_loss_spec, takes_weights
     from benchmark.registry import LOSSES
 
