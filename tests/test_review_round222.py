@@ -29,3 +29,22 @@ def test_ssim_s_even_window_of_a_tiny_sigma_is_its_two_centre_taps_not_nan(sigma
         assert torch.isfinite(score).all() and torch.isfinite(x.grad).all(), (sigma, side, score)
     x = torch.rand(1, 3, 10, 10, generator=g)
     assert torch.equal(ssim(x, x.flip(-1), sigma=sigma), ssim(x, x.flip(-1), sigma=0.02))
+
+
+def test_backbone_weights_none_plans_gpl_as_its_random_run(random_images):
+    """8cd02c3b: ``--backbone-weights none`` for gpl or ``pdl(layers=())`` is their random run — but only resolve()
+    said so: the grid's build of each loss (before any run) was still given ``none``, so ``plbench run --losses gpl
+    --backbone-weights none`` read the data and failed with 'backbone vgg19: weights must be …; not found: none; did
+    you mean none?', the very line the commit named. Now planned as ``random``: the random grid's runs, same ids."""
+    from benchmark.config import GridSpec, build_configs, run_id
+
+    data = random_images(n=2, size=40).token()
+
+    def planned(weights):
+        return build_configs(GridSpec(tasks=("denoise",), losses=("gpl", "pdl(layers=())"), seeds=(0,),
+                                      metrics=("psnr",), device="cpu", iterations=2, crop=32, train_data=(data,),
+                                      test_data=(data,), backbone_weights=weights))[0]
+
+    configs = planned("none")
+    assert {c.loss: c.backbone_weights for c in configs} == {"gpl": "random", "pdl(layers=())": "random"}, configs
+    assert sorted(map(run_id, configs)) == sorted(map(run_id, planned("random")))
