@@ -252,7 +252,8 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
 
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
         changes["backbone_weights"] = "none"
-    elif cfg.backbone_weights in ("pretrained", "none") and same_on_random_and_pretrained(cfg.loss):
+    elif cfg.backbone_weights in ("pretrained", "none") and takes_weights(cfg.loss) \
+            and same_on_random_and_pretrained(cfg.loss):  # not a pixel loss's none: its one id under every value
         changes["backbone_weights"] = "random"  # gpl, pdl(layers=()): one computation, one run id
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))

@@ -48,3 +48,18 @@ def test_backbone_weights_none_plans_gpl_as_its_random_run(random_images):
     configs = planned("none")
     assert {c.loss: c.backbone_weights for c in configs} == {"gpl": "random", "pdl(layers=())": "random"}, configs
     assert sorted(map(run_id, configs)) == sorted(map(run_id, planned("random")))
+
+
+@pytest.mark.parametrize("loss", ["l1", "ms_ssim", "l1 + 0.5*ssim"])
+def test_a_pixel_loss_under_backbone_weights_none_keeps_its_one_run_id(loss):
+    """665d385e/8cd02c3b record ``none`` as ``random`` where no term loads a pretrained file, and a pixel loss has no
+    term that does: resolve() made its ``none`` — the value its runs record under any setting — ``random``, a run id
+    of its own, so a pixel loss planned with ``--backbone-weights none`` was trained again beside the same run of a
+    random or pretrained grid (its label and provenance saying random weights it has not). Only a loss that takes
+    weights is made random; a pixel loss records ``none`` under every value, one id."""
+    from benchmark.config import RunConfig, resolve, run_id
+
+    got = {w: resolve(RunConfig(task="denoise", loss=loss, backbone_weights=w))
+           for w in ("random", "pretrained", "none")}
+    assert {c.backbone_weights for c in got.values()} == {"none"}, got
+    assert len({run_id(c) for c in got.values()}) == 1
