@@ -252,7 +252,8 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
 
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
         changes["backbone_weights"] = "none"
-    elif cfg.backbone_weights in ("pretrained", "none") and same_on_random_and_pretrained(cfg.loss):
+    elif cfg.backbone_weights in ("pretrained", "none") and takes_weights(cfg.loss) \
+            and same_on_random_and_pretrained(cfg.loss):  # not a pixel loss's none: its one id under every value
         changes["backbone_weights"] = "random"  # gpl, pdl(layers=()): one computation, one run id
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
@@ -574,7 +575,14 @@ def _refuse_no_weights(s, loss_specs) -> None:
 def weights_for(loss: str, backbone_weights: str) -> str:
     """The backbone weights a loss trains with: ``auto`` is ``pretrained`` when every file the loss
     needs is in the cache and ``random`` otherwise (per loss, decided when the grid is planned, so a
-    run's id and label say which it got)."""
+    run's id and label say which it got). ``none`` (what a pixel loss's runs record) is ``random`` for a loss that loads
+    no pretrained file either way (gpl, ``pdl(layers=())``: :func:`resolve`'s one id), so its build is given weights it
+    takes."""
+    if backbone_weights == "none":
+        from benchmark.lossfn import takes_weights
+        from benchmark.weights import same_on_random_and_pretrained
+
+        return "random" if takes_weights(loss) and same_on_random_and_pretrained(loss) else "none"
     if backbone_weights != "auto":
         return backbone_weights
     from benchmark.weights import (

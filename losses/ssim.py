@@ -27,10 +27,13 @@ MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang, Simoncelli, 
 def _gaussian_1d(size: int, sigma: float) -> torch.Tensor:
     """The normalised Gaussian window of ``size`` taps, float32; one pixel for σ ≤ :data:`benchmark.task.SIGMA_FLOOR`
     (a σ a loss file passes to :func:`ssim`, :func:`ms_ssim`, :func:`ssim_components`: a tiny one made 2σ² zero and
-    the window NaN)."""
+    the window NaN) — its two centre taps, 0.5 each, where ``size`` is even (the window shrunk to an even image side:
+    their exp(−0.25/(2σ²)) is 0 for σ under ~0.0129, the floor included, and the window was 0/0)."""
     sigma = SIGMA_FLOOR if abs(sigma) < SIGMA_FLOOR else sigma  # a window any other σ gave: unchanged
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
+    if not g.sum() > 0:  # every tap underflowed (an even window, a tiny σ): measured from the nearest taps instead
+        g = torch.exp(-(x**2 - (x**2).min()) / (2 * sigma**2))  # the same window, normalised; every finite one as was
     return (g / g.sum()).float()
 
 
