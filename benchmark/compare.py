@@ -224,22 +224,9 @@ def _pretrained_changes(term) -> bool:
     pixel-only ``pdl(layers=())`` (no backbone), nor a trunk no published file exists for (``vgg(arch='tinycnn')``).
     A registration that declares no ``weights=`` at all (a ``--loss-file`` deep loss building its own trunk) is not
     known to load none: yes, as the note said of every term taking weights (tests/test_review_stats22.py)."""
-    from dataclasses import replace
+    from benchmark.weights import term_loads_pretrained
 
-    from benchmark.lossfn import takes_weights
-    from benchmark.registry import LOSSES
-    from benchmark.weights import NoPretrainedWeights, get_file, loss_checkpoints, loss_weight_keys
-
-    if not takes_weights(term.name):
-        return False
-    if "weights" not in LOSSES.get(term.name).meta:  # its files undeclared: what weights='pretrained' loads unknown
-        return True
-    one = str(replace(term, weight=1.0))
-    try:
-        keys, refs = loss_weight_keys(one), loss_checkpoints(one)
-    except NoPretrainedWeights:
-        return False
-    return bool(refs) or any(not get_file(k).subdir.startswith("package:") for k in keys)
+    return bool(term_loads_pretrained(term))  # None: no published file, pretrained refused: no other weights
 
 
 def _config_from(meta: dict, loss: str, seed: int, data, device_type: str, field: list[dict] | None = None):

@@ -610,24 +610,34 @@ def same_on_random_and_pretrained(loss: str) -> bool:
     (``vgg(arch='tinycnn')``: ``pretrained`` is refused, not random), nor a registration that declares no ``weights=``
     (a ``--loss-file`` deep loss building its own trunk: what it loads is unknown). A file shipped in a package (lpips'
     heads) is read either way: no difference."""
+    from benchmark.lossfn import parse_loss_spec
+
+    return all(term_loads_pretrained(term) is False for term in parse_loss_spec(loss))
+
+
+def term_loads_pretrained(term) -> bool | None:
+    """Would ``weights='pretrained'`` make a loss spec term (:func:`benchmark.lossfn.parse_loss_spec`'s) load a
+    pretrained file — a trunk's download or a checkpoint (its own or the run's)? True also where its registration
+    declares no ``weights=`` (a ``--loss-file`` deep loss building its own trunk: what it loads is unknown); False for
+    a term taking no weights, gpl (its random VGG-19 is the method) and a file shipped in a package (lpips' heads,
+    read either way); None for a trunk no published file exists for (``vgg(arch='tinycnn')``: ``pretrained`` is
+    refused). The one question :func:`same_on_random_and_pretrained` (a run's id) and compare's note beside a
+    pixel-only field (:func:`benchmark.compare._pretrained_changes`) ask."""
     from dataclasses import replace
 
-    from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.lossfn import takes_weights
     from benchmark.registry import LOSSES
 
-    for term in parse_loss_spec(loss):
-        if not takes_weights(term.name):
-            continue
-        if "weights" not in LOSSES.get(term.name).meta:  # its files undeclared: what 'pretrained' loads unknown
-            return False
-        one = str(replace(term, weight=1.0))
-        try:
-            keys, refs = loss_weight_keys(one), loss_checkpoints(one)
-        except NoPretrainedWeights:
-            return False
-        if refs or any(not get_file(k).subdir.startswith("package:") for k in keys):
-            return False
-    return True
+    if not takes_weights(term.name):
+        return False
+    if "weights" not in LOSSES.get(term.name).meta:  # its files undeclared: what 'pretrained' loads unknown
+        return True
+    one = str(replace(term, weight=1.0))
+    try:
+        keys, refs = loss_weight_keys(one), loss_checkpoints(one)
+    except NoPretrainedWeights:
+        return None
+    return bool(refs) or any(not get_file(k).subdir.startswith("package:") for k in keys)
 
 
 def is_checkpoint(weights: str) -> bool:
