@@ -283,6 +283,17 @@ def _arm_namer(gains: pd.DataFrame):
     return name
 
 
+def _seed_units(g: pd.DataFrame) -> pd.Series:
+    """The statistical unit of each row of one arm's budget gains: its seed (one seed's runs stored under several ids
+    are one unit), or its own run where the seed is not known (no ``seed`` column, or none in that row) — runs of
+    unknown seed are not one seed (their seeds all read as one placeholder, they were averaged into one unit)."""
+    run = g["run_id"].astype(str) if "run_id" in g.columns else pd.Series(g.index.astype(str), index=g.index)
+    if "seed" not in g.columns:
+        return "run " + run
+    seed = pd.to_numeric(g["seed"], errors="coerce")
+    return ("seed " + seed.astype("Int64").astype(str)).where(seed.notna(), "run " + run)
+
+
 def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     """Per (task, arm, metric): runs with a check (seeds: one seed's runs stored under several ids count once), mean
     budget gain, its one-sided bounds, the metric's practical margin, the status (:func:`classify`) and the bounds'
@@ -304,10 +315,10 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
         # runs stored under several ids (a loss with no backbone under `--backbone-weights random` and `pretrained`,
         # the flag in the id, not in the setting) are averaged — pivoted by run id they were several runs, the bounds
         # narrowed on evidence the store does not have (tests/test_probe_verdicts2_22.py)
-        seed = pd.to_numeric(g["seed"], errors="coerce").fillna(-1).astype("int64")
-        x = g.assign(seed=seed).pivot_table(index="seed", columns="item", values="gain", aggfunc="mean",
+        unit = _seed_units(g)
+        x = g.assign(unit=unit).pivot_table(index="unit", columns="item", values="gain", aggfunc="mean",
                                             dropna=False).to_numpy(float) if "item" in g.columns else \
-            g["gain"].groupby(seed.to_numpy()).mean().to_numpy(float)
+            g["gain"].groupby(unit.to_numpy()).mean().to_numpy(float)
         if not np.isfinite(x).any():  # no evidence either way: not 'unclear' (which left every run unconverged)
             unscored.setdefault(str(metric), []).append(name(keys))
             continue
