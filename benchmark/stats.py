@@ -1767,8 +1767,9 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
 def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list[str]:
     """One line naming each (task, label) with a seed whose runs are stored under several run ids — the same seed's
     training again in one setting (``--backbone-weights`` is per run: ``random`` and ``pretrained`` of a loss with no
-    backbone give one computation two ids): :func:`blocks` averages them into one run, the unit of every mean,
-    interval and test, which the overall table's run count (every id) did not say (tests/test_probe_verdicts2_22.py).
+    backbone gave one computation two ids before :func:`benchmark.weights.same_on_random_and_pretrained`, in stores
+    kept from then): :func:`blocks` averages them into one run, the unit of every mean, interval and test, which the
+    overall table's run count (every id) did not say (tests/test_probe_verdicts2_22.py).
     [] where every seed has one run."""
     if table.empty or not {"run_id", "seed"} <= set(table.columns):
         return []
@@ -1788,9 +1789,10 @@ def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -
         parts.append(f"{task}/{label} (seed{agree(len(g), '', 's')} {seed_list(g.index.get_level_values(2))}, "
                      f"{each})")
     return ["Runs of one loss and seed stored under several run ids (the seed trained again in this setting: "
-            "`--backbone-weights random` and `pretrained` of a loss with no backbone are one computation under two "
-            "ids; two random backbones are two) count once — their scores averaged, one seed one run in every mean, "
-            "interval, test and budget check; the overall table's `runs` counts every id: " + "; ".join(parts) + "."]
+            "gpl or `pdl(layers=())` under `--backbone-weights random` and `pretrained` by a plbench before "
+            "2026-12-07 are one computation under two ids, one id since; two random backbones are two) count once — "
+            "their scores averaged, one seed one run in every mean, interval, test and budget check; the overall "
+            "table's `runs` counts every id: " + "; ".join(parts) + "."]
 
 
 def scored_test_sets(table: pd.DataFrame) -> dict[str, int]:
