@@ -292,6 +292,15 @@ def busy(share, threads, cores=None) -> bool:
     return math.isfinite(share) and share / n < min_cpu_share()
 
 
+def timing_busy(share, waits, threads=None, cores=None) -> bool:
+    """Was a CPU timing taken while other work held the cores? By its threads' scheduler statistics where they tell
+    (``waits``: (seconds on a core, seconds waiting for one, wall seconds) over it, :func:`waited_busy`), else by its
+    process's CPU ``share`` per thread (:func:`busy`). The one rule of ``plbench perf``'s rows and the dry run's step
+    times (:mod:`benchmark.perf`); a finished run's record is judged by :func:`timed_busy`."""
+    judged = waited_busy(*waits, threads, cores) if waits is not None else None
+    return busy(share, threads, cores) if judged is None else judged
+
+
 def timed_busy(meta: dict) -> bool:
     """Was run ``meta``'s ms/it (its ``meta.json``) timed while other work held the cores? Where it records
     ``cpu_runnable_share`` (its threads' share of a core while runnable, :func:`waited_busy`'s judgment), that

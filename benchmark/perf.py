@@ -39,12 +39,11 @@ from torch import nn
 
 from benchmark.devices import (  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
     MIN_CPU_SHARE,
-    busy,
     free_where_any,
     sched_times,
     timed_busy,
+    timing_busy,
     usable_cores,
-    waited_busy,
 )
 from benchmark.devices import min_cpu_share as _min_cpu_share  # re-exported too: below stats and runner both
 from benchmark.docmarkup import agree, plural
@@ -312,15 +311,13 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 x_naive = statistics.median(t / b for t, b in zip(times[n], times[ref])) if ref else None
                 allocated, reserved = peaks.get(n, (None, None))
                 # as _best_time judges the dry run's, over the same steps as the share
-                judged = (waited_busy(*waits[n], sum(times[n]), torch.get_num_threads(), cores) if n in waits
-                          else None)
+                step_waits = (*waits[n], wall) if n in waits else None
                 rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], statistics.median(paired), x_naive,
                                     allocated, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n],
                                     spread_pct=100 * (quartiles[1] - quartiles[0]) / med[n] if quartiles else None,
                                     x_l1_iqr=ratio, cpu_share=share, peak_mem_reserved_mb=reserved,
                                     busy=share is not None and med[n] >= MIN_JUDGED_S
-                                    and (judged if judged is not None else busy(share, torch.get_num_threads(),
-                                                                                 cores))))
+                                    and timing_busy(share, step_waits, torch.get_num_threads(), cores)))
     except Exception as exc:
         from benchmark.errors import is_out_of_memory, oom_summary
 
@@ -579,11 +576,8 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
         times.append(wall)
     # a GPU's wait has no CPU time; a container's CPU quota caps the threads that can run at once (usable_cores)
     if cpu_dev and min(times) >= MIN_JUDGED_S:
-        cores = usable_cores()  # more threads than cores wait on each other: judged against what each can have
-        judged = waited_busy(*waits, torch.get_num_threads(), cores) if waits is not None else None
-        if judged is None:
-            judged = busy(share, torch.get_num_threads(), cores)
-        _CONTENDED[0] += judged
+        # more threads than cores wait on each other: judged against what each can have (usable_cores)
+        _CONTENDED[0] += timing_busy(share, waits, torch.get_num_threads(), usable_cores())
     return min(times)
 
 
