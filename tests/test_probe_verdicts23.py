@@ -39,3 +39,28 @@ def test_zhao_s_mix_is_not_the_best_on_a_tie():
     assert "at least as good" not in tie.claim and "better than" in tie.claim, tie.claim
     assert "tie" in tie.refuted_by and "inconclusive" in tie.refuted_by, tie.refuted_by
     assert FINDINGS.get("zhao2017_mix_best").version == "4"
+
+
+def _blau_on(metrics: tuple[str, str], vgg: dict):
+    t = synthetic_table(tasks=("sr4",), metrics=metrics, offsets={"l2": 0.0, "vgg": vgg}, seeds=range(5),
+                        seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
+    return _check(t, "blau2018_pd_tradeoff")
+
+
+def test_blau_s_printed_sentences_say_what_its_rule_tests():
+    """Was: the claim line read "deep-feature losses trade distortion for perception: better perceptual score, worse
+    PSNR than ℓ2" — a loss worse on perception reads as against it, where the rule (v5) is contradicted only by a loss
+    better than ℓ2 on *both* axes (the paper's bound) and calls any other miss inconclusive; and every verdict said
+    "PSNR" when the distortion axis was SSIM (a store without psnr: the P–D plane's first fidelity metric), e.g.
+    "contradicted: better than ℓ2 on both axes (perception and PSNR)" on an ssim part. Now the claim line names both
+    outcomes, and the verdict names the distortion metric its parts were tested on."""
+    both = _blau_on(("ssim", "niqe"), {"ssim": 1.0, "niqe": 1.0})
+    assert both.verdict == "contradicted", both.verdict_text
+    assert "PSNR" not in both.verdict_text and "ssim" in both.verdict_text, both.verdict_text
+    other_way = _blau_on(("ssim", "niqe"), {"ssim": 1.0, "niqe": -1.0})
+    assert other_way.verdict == "inconclusive", other_way.verdict_text
+    assert "PSNR" not in other_way.verdict_text and "ssim" in other_way.verdict_text, other_way.verdict_text
+    on_psnr = _blau_on(("psnr", "niqe"), {"psnr": 1.0, "niqe": 1.0})
+    assert "(perception and PSNR)" in on_psnr.verdict_text, on_psnr.verdict_text
+    assert "better than ℓ2 on both" in both.claim and "contradicted only" in both.claim, both.claim
+    assert "distortion" in both.refuted_by and "SSIM" in both.refuted_by, both.refuted_by
