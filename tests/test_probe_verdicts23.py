@@ -64,3 +64,31 @@ def test_blau_s_printed_sentences_say_what_its_rule_tests():
     assert "(perception and PSNR)" in on_psnr.verdict_text, on_psnr.verdict_text
     assert "better than ℓ2 on both" in both.claim and "contradicted only" in both.claim, both.claim
     assert "distortion" in both.refuted_by and "SSIM" in both.refuted_by, both.refuted_by
+
+
+def test_calibrate_does_not_call_the_checker_ok_on_a_pooled_rate_one_cell_exceeds():
+    """Was: `plbench calibrate` judged only the nulls pooled over its (task, metric) cells: 15/100 false verdicts on
+    sr4/psnr (15 %, binomial p ≈ 4e-4 against 5 %, under Holm over the 3 cells too) beside 0/100 on two others printed
+    "15/300 false verdicts = 5.0% (ok)" — a rate no cell measured, hiding the one the checker fails. Now each cell is
+    tested too (one-sided binomial, Holm over the cells): the line says TOO HIGH and names the cell and its count;
+    the same counts spread evenly stay ok."""
+    import pandas as pd
+
+    from benchmark.calibrate import Calibration, to_text
+
+    def said(counts):
+        cells = [("sr4", "psnr"), ("sr4", "ssim"), ("jpeg", "psnr")]
+        comps = pd.DataFrame([{"task": t, "metric": m, "higher": True, "run_sd": 0.1, "image_sd": 1.0,
+                               "image_x_run_sd": 0.1, "loss_x_image_sd": 0.0, "n_images": 20, "losses": 2,
+                               "runs": 10} for t, m in cells])
+        nulls = pd.DataFrame([{"task": t, "metric": m, "n_nulls": 100, "false": k, "rate": k / 100}
+                              for (t, m), k in zip(cells, counts)])
+        cal = Calibration(comps, nulls, pd.DataFrame(),
+                          pd.DataFrame(columns=["task", "metric", "effect", "runs", "power"]), 5, "no A/A")
+        return next(x for x in to_text(cal).splitlines() if x.startswith("**Simulated nulls**"))
+
+    one = said([15, 0, 0])
+    assert "15/300" in one and "(ok)" not in one and "TOO HIGH" in one, one
+    assert "sr4/psnr: 15/100" in one and "sr4/ssim" not in one, one
+    even = said([5, 5, 5])
+    assert "(ok)" in even and "TOO HIGH" not in even, even
