@@ -589,7 +589,7 @@ class FindingResult:
         if self.reading:  # the finding's own reading of its parts against the paper (Finding.read_verdict)
             return f"{self.verdict}: {self.reading}{one}"
         if self.verdict == "reproduced" and n_rep:
-            return f"reproduced on {n_rep} {of}{one}"
+            return f"reproduced on {n_rep} {of}{one}{self.scope_note()}"
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
         if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
@@ -620,6 +620,20 @@ class FindingResult:
         if self.verdict == "inconclusive" and c:
             return f"inconclusive: {self.open_reason()}"
         return self.verdict
+
+    def scope_note(self) -> str:
+        """``; not tested on jpeg, demosaic, ssim: not in these results`` — the tasks and metrics the claim names
+        (its :class:`Needs`) no part of it was tested on; "" when every one was, or the claim names none. A claim
+        about three tasks and three metrics checked on sr4/psnr alone read "reproduced on 1 of 1 part" beside its claim
+        line (tests/test_probe_verdicts23.py)."""
+        if self.name not in FINDINGS:
+            return ""
+        needs = FINDINGS.get(self.name).obj.needs
+        tasks = {p.task for p in self.parts}
+        metrics = {p.metric.split("@", 1)[0] for p in self.parts}
+        left = [t for t in needs.tasks if t not in tasks] + [
+            m for m in needs.metrics if m != "perceptual" and m not in metrics]
+        return f"; not tested on {', '.join(left)}: not in these results" if left else ""
 
     def open_reason(self, others: bool = False, skip: tuple[str, ...] = ()) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that

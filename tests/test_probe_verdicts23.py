@@ -92,3 +92,23 @@ def test_calibrate_does_not_call_the_checker_ok_on_a_pooled_rate_one_cell_exceed
     assert "sr4/psnr: 15/100" in one and "sr4/ssim" not in one, one
     even = said([5, 5, 5])
     assert "(ok)" in even and "TOO HIGH" not in even, even
+
+
+def test_a_reproduced_claim_says_which_of_its_tasks_and_metrics_it_was_not_tested_on():
+    """Was: Zhao's "ℓ1 is better than ℓ2 on PSNR, SSIM and MS-SSIM for super-resolution, JPEG deblocking and
+    demosaicking", checked on a store of sr4 scored on psnr alone, printed "REPRODUCED on 1 of 1 part" beside that
+    claim line — 1 of the 9 (task, metric) pairs it names, the other 8 not in the store, said nowhere but in a
+    "checked on: tasks sr4" line. Now the verdict says which of the claim's tasks and metrics were not tested; a store
+    with all of them says nothing more."""
+    from benchmark.findings import to_text
+
+    sub = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l2": 0.0, "l1": 1.0}, seeds=range(5),
+                          seed_sd=0.05, n_images=6)
+    r = _check(sub, "zhao2017_l1_vs_l2")
+    assert r.verdict == "reproduced", r.verdict_text
+    assert "not tested on jpeg, demosaic, ssim, ms_ssim: not in these results" in r.verdict_text, r.verdict_text
+    assert "not tested on jpeg, demosaic" in to_text([r])
+    full = synthetic_table(tasks=("sr4", "jpeg", "demosaic"), metrics=("psnr", "ssim", "ms_ssim"),
+                           offsets={"l2": 0.0, "l1": 1.0}, seeds=range(5), seed_sd=0.05, n_images=6)
+    r = _check(full, "zhao2017_l1_vs_l2")
+    assert r.verdict == "reproduced" and "not tested" not in r.verdict_text, r.verdict_text
