@@ -31,6 +31,7 @@ class MixBest(Finding):
     needs = Needs(tasks=TASKS, losses=("ms_ssim_l1",), metrics=METRICS)
     count_circular = True
     every_part = True
+    rivals = RIVALS
     regime = "joint demosaicking + denoising (a noisy mosaic), ×4 super-resolution, JPEG deblocking"
     refuted_by = ("ℓ1, ℓ2, SSIM or MS-SSIM scoring above Mix, significantly, by more than the metric's practical "
                   "margin (0.05 dB PSNR, 0.002 SSIM or MS-SSIM) on a (task, metric) of the paper; a tie (Mix not "
