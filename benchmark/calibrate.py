@@ -616,6 +616,26 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
             "nulls to tell")
 
 
+def cells_too_high(nulls: pd.DataFrame, target: float = TARGET, alpha: float = 0.05) -> list[str]:
+    """The (task, metric) cells of ``nulls`` (task, metric, n_nulls, false) whose false verdicts are significantly
+    above ``target``: one-sided binomial p per cell, Holm over the cells at ``alpha`` (a checker at exactly ``target``
+    in every cell has one flagged in at most ``alpha`` of calibrations), each as ``"task/metric: k/n = r% (binomial
+    p_holm = …)"``. The pooled rate alone hid them: 15/100 on one cell beside 0/100 on two others read "5.0 % (ok)"
+    (tests/test_probe_verdicts23.py)."""
+    from scipy.stats import binom
+
+    from benchmark.runstats import holm
+
+    cells = nulls[nulls["n_nulls"] > 0]
+    if len(cells) < 2:
+        return []  # one cell: the pooled rate is the cell's
+    k, n = cells["false"].to_numpy(int), cells["n_nulls"].to_numpy(int)
+    p = np.where(k > target * n, binom.sf(k - 1, n, target), 1.0)
+    adj = holm(p)
+    return [f"{t}/{m}: {a}/{b} = {_pct(a / b)} (binomial p_holm {p_text(q, alpha)})"
+            for t, m, a, b, q in zip(cells["task"], cells["metric"], k, n, adj) if q < alpha]
+
+
 def to_text(cal: Calibration) -> str:
     """The report ``plbench calibrate`` prints (Markdown)."""
     target = cal.alpha  # a checker run at α must give a false verdict in at most α of nulls
@@ -648,6 +668,11 @@ def to_text(cal: Calibration) -> str:
                   f"metric) cells rest on {' or '.join(what)} (marked ⚠): their false-verdict rates and runs needed "
                   f"are estimates from thin data — {' and '.join(fix)} before relying on them.", ""]
     nulls_said = null_status(int(cal.nulls['false'].sum()), int(cal.nulls['n_nulls'].sum()), target)
+    high = cells_too_high(cal.nulls, target)
+    if high and not nulls_said.startswith("TOO HIGH"):
+        # a pooled rate at or near α is no rate any cell measured where one cell is far above it
+        nulls_said = (f"TOO HIGH in {plural(len(high), 'cell')} of {len(cal.nulls)}, beyond the simulation's noise, "
+                      f"which the pooled rate hides: {'; '.join(high)}")
     lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
               f"verdicts = {cal.null_rate:.1%} ({nulls_said}).",
               ""]

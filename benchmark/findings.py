@@ -589,7 +589,7 @@ class FindingResult:
         if self.reading:  # the finding's own reading of its parts against the paper (Finding.read_verdict)
             return f"{self.verdict}: {self.reading}{one}"
         if self.verdict == "reproduced" and n_rep:
-            return f"reproduced on {n_rep} {of}{one}"
+            return f"reproduced on {n_rep} {of}{one}{self.scope_note()}"
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
         if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
@@ -620,6 +620,25 @@ class FindingResult:
         if self.verdict == "inconclusive" and c:
             return f"inconclusive: {self.open_reason()}"
         return self.verdict
+
+    def scope_note(self) -> str:
+        """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
+        claim names (its :class:`Needs`), and the rivals (:attr:`Finding.rivals`), no part of it was tested on; ""
+        when every one was, or the claim names none. A claim about three tasks and three metrics checked on sr4/psnr
+        alone read "reproduced on 1 of 1 part" beside its claim line (tests/test_probe_verdicts23.py)."""
+        if self.name not in FINDINGS:
+            return ""
+        finding = FINDINGS.get(self.name).obj
+        needs = finding.needs
+        tasks = {p.task for p in self.parts}
+        metrics = {p.metric.split("@", 1)[0] for p in self.parts}
+        # an arm's label is its loss spec, then " [weights]" and "@version" where it has them
+        against = {re.split(r"[ @(]", p.b, maxsplit=1)[0] for p in self.parts}
+        left = {"tasks": [t for t in needs.tasks if t not in tasks],
+                "metrics": [m for m in needs.metrics if m != "perceptual" and m not in metrics],
+                "rivals": [r for r in finding.rivals if r not in against]}
+        said = ", ".join(f"{what} {'/'.join(names)}" for what, names in left.items() if names)
+        return f"; not tested on {said}: not in these results" if said else ""
 
     def open_reason(self, others: bool = False, skip: tuple[str, ...] = ()) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
@@ -774,6 +793,9 @@ class Finding:
     #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
     #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
     every_part: bool = False
+    #: the losses the claim names as its rivals ("better than each of ℓ1, ℓ2, SSIM and MS-SSIM"), by registered name:
+    #: those no part was tested against are said beside a reproduced verdict (:meth:`FindingResult.scope_note`)
+    rivals: tuple[str, ...] = ()
 
     def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
         """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would

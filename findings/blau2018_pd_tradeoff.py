@@ -33,17 +33,20 @@ class PerceptionDistortionTradeoff(Finding):
     contradicted, or mixed, by a loss off this reading's side — the trade-off the other way round, a worse loss — which
     the paper's bound allows: :meth:`read_verdict`)."""
 
-    claim = "deep-feature losses trade distortion for perception: better perceptual score, worse PSNR than ℓ2"
+    claim = ("no deep-feature loss is better than ℓ2 on both perception and distortion (the paper's bound): reproduced "
+             "when each trades, better than ℓ2 on a perceptual score and worse on distortion (PSNR; else SSIM, …); "
+             "contradicted only by one better on both")
     needs = Needs(metrics=("perceptual",))
     every_part = True
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
               "without a reference (the paper's no-reference proxies; here niqe or musiq)")
     refuted_by = ("a deep-feature loss better than ℓ2 on both axes: on the perception axis (a higher score where "
                   "higher is better, as musiq; a lower one where lower is better, as niqe, lpips, dists), "
-                  "significantly, and on PSNR, significantly by more than the metric's practical margin (0.05 dB) — "
+                  "significantly, and on distortion (PSNR; without it the first of PSNR-Y, SSIM, MS-SSIM present), "
+                  "significantly by more than the metric's practical margin (0.05 dB PSNR, 0.002 SSIM) — "
                   "no trade-off paid, the one result against the paper's bound; a loss worse than ℓ2 on the "
-                  "perception axis, or better than it on PSNR, goes against this reading (every deep-feature loss "
-                  "trades one for the other), not the bound: inconclusive, saying so")
+                  "perception axis, or better than it on distortion, goes against this reading (every deep-feature "
+                  "loss trades one for the other), not the bound: inconclusive, saying so")
 
     def read_verdict(self, counted, verdict):
         """The paper bounds the perception a distortion allows; it does not put every deep-feature loss on the
@@ -55,6 +58,9 @@ class PerceptionDistortionTradeoff(Finding):
         tests/test_probe_verdicts22.py)."""
         if verdict not in ("contradicted", "mixed"):
             return verdict, ""
+        # the distortion axis as tested: PSNR, or the plane's first fidelity metric without it (said "PSNR" on ssim)
+        used = sorted({p.metric for p in counted if p.note.startswith("distortion")})
+        axis = "/".join("PSNR" if m == "psnr" else m for m in used) or "PSNR"
         halves: dict[tuple[str, str], dict[str, list[str]]] = {}
         for p in counted:
             side = p.note.split(" ", 1)[0]
@@ -68,13 +74,13 @@ class PerceptionDistortionTradeoff(Finding):
         if both:
             named = ", ".join(f"{f} on {t}" for t, f in both)
             return ("mixed" if trades else "contradicted",
-                    f"better than ℓ2 on both axes (perception and PSNR), no trade-off paid: {named}"
+                    f"better than ℓ2 on both axes (perception and {axis}), no trade-off paid: {named}"
                     + (f"; the trade-off as read on {', '.join(f'{f} on {t}' for t, f in trades)}" if trades else ""))
         n_con = sum(p.verdict == "contradicted" for p in counted)
         return ("inconclusive",
                 f"contradicted on {n_con} of {len(counted)} parts of this reading (every deep-feature loss better "
-                "on perception and worse on PSNR than ℓ2), not the paper: no deep-feature loss is better than ℓ2 on "
-                "both axes, and one worse on perception or better on PSNR is a point the bound allows")
+                f"on perception and worse on {axis} than ℓ2), not the paper: no deep-feature loss is better than ℓ2 "
+                f"on both axes, and one worse on perception or better on {axis} is a point the bound allows")
 
     def out_of_regime(self, res, c):
         if c.note.startswith("perception") and c.metric.split("@", 1)[0] not in NO_REFERENCE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -54,11 +55,26 @@ def test_calibrate_says_which_metrics_rest_on_scores_made_before_a_metric_fix(tm
 
 
 def as_mix(t):
-    """``t`` with its ``l1`` runs as Zhao's Mix and its ``l2`` runs as ℓ1: zhao2017_mix_best's Mix ≥ ℓ1 is the
-    non-inferiority part (margin fixed in advance) zhao2017_l1_vs_l2 was until its v4 (ℓ1 > ℓ2 now, as the paper has
-    it: tests/test_probe_verdicts22.py)."""
+    """``t`` with its ``l1`` runs as Zhao's Mix and its ``l2`` runs as ℓ1: under :func:`mix_at_least`,
+    zhao2017_mix_best's Mix ≥ ℓ1 is the non-inferiority part (margin fixed in advance) zhao2017_l1_vs_l2 was until its
+    v4 (ℓ1 > ℓ2 now, as the paper has it: tests/test_probe_verdicts22.py)."""
     names = {"l1": "ms_ssim_l1", "l2": "l1"}
     return t.assign(loss=t["loss"].map(lambda x: names.get(x, x)).astype(t["loss"].dtype))
+
+
+@contextlib.contextmanager
+def mix_at_least():
+    """zhao2017_mix_best with its v3 rule, Mix ≥ each rival − the metric's margin (non-inferiority): the tests' vehicle
+    for a part tested with a margin. Mix > each rival since v4, as the paper has it (tests/test_probe_verdicts23.py)."""
+    import findings.zhao2017_mix_best as mix
+    from benchmark.findings import Comparison
+
+    def at_least(task, metric, a, b, relation, **kw):
+        return Comparison(task, metric, a, b, "at_least" if relation == "better" else relation, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mix, "Comparison", at_least)
+        yield
 
 
 def _zhao(t, alpha: float = 0.05):
@@ -66,7 +82,7 @@ def _zhao(t, alpha: float = 0.05):
     import findings.zhao2017_mix_best as mix
     from benchmark.findings import check_all
 
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(), mix_at_least():
         mp.setattr(mix, "METRICS", ("psnr",))
         warnings.simplefilter("ignore")
         (r,) = check_all(as_mix(t), ["zhao2017_mix_best"], n_boot=20, alpha=alpha)
