@@ -355,7 +355,7 @@ def _cudnn_benchmark(dev: torch.device):
     return torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else contextlib.nullcontext()
 
 
-def _sig3(v: float) -> str:
+def sig3(v: float) -> str:
     """``v`` to three significant figures in fixed notation, never fewer figures for being small: a CPU's 0.000279
     TFLOP/s or a 3.1 MFLOP step's 0.00310 GFLOP (three decimals read them as 0.000 and 0.00); 100 or more whole."""
     import math
@@ -379,18 +379,26 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} "
                      f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} "
                      # three significant figures: a CPU's TFLOP/s read 0.000 with three decimals
-                     f"{_sig3(r.gflop_per_step) if r.gflop_per_step is not None else '–':>7s} "
-                     f"{_sig3(r.achieved_tflops) if r.achieved_tflops is not None else '–':>8s}  {r.provenance}")
+                     f"{sig3(r.gflop_per_step) if r.gflop_per_step is not None else '–':>7s} "
+                     f"{sig3(r.achieved_tflops) if r.achieved_tflops is not None else '–':>8s}  {r.provenance}")
     if any(r.peak_mem_mb is not None or r.peak_mem_reserved_mb is not None for r in rows):
         lines.append("peak MiB: GPU memory allocated by tensors at the peak of one step of the loss built alone; "
                      "rsv MiB: what the caching allocator reserved then (at least as much; what --workers-per-gpu is "
                      "sized by, as a run's peak_mem_reserved_mb)")
-    if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
-        lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
-                     "thread, or, where the scheduler's statistics are read, its threads a core under that share of "
-                     "the time they were runnable (other work held the cores): ms/step and it/s read high; × L1 and "
-                     "× naive compare steps interleaved under the same load")
+    if line := busy_rows_line([r.name for r in rows if r.busy]):  # as the dry run and the runs judge a CPU timing
+        lines.append(line)
     return "\n".join(lines)
+
+
+def busy_rows_line(names: list[str]) -> str | None:
+    """The line under a table of step times (``plbench perf``'s, ``scripts/gpu_check.py``'s) naming its rows timed
+    while other work held the cores (:attr:`PerfRow.busy`), ``names``; None where there are none."""
+    if not names:
+        return None
+    return (f"{', '.join(names)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
+            "thread, or, where the scheduler's statistics are read, its threads a core under that share of "
+            "the time they were runnable (other work held the cores): ms/step and it/s read high; × L1 and "
+            "× naive compare steps interleaved under the same load")
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,7 +95,11 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         return [{"net": net, "batch": batch, "crop": crop, "loss": r.name, "ms_per_step": r.ms_per_step,
                  "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb,
                  "peak_mem_reserved_mb": r.peak_mem_reserved_mb, "tflops": r.achieved_tflops,
-                 "weights": r.provenance}
+                 "weights": r.provenance,
+                 # what plbench perf prints beside the medians: how far a re-run may move, and whether other work
+                 # held the cores while it was timed (a CPU's)
+                 "spread_pct": getattr(r, "spread_pct", None), "x_l1_iqr": getattr(r, "x_l1_iqr", None),
+                 "cpu_share": getattr(r, "cpu_share", None), "busy": bool(getattr(r, "busy", False))}
                 for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
                                  warmup=2, images=images)]
 
@@ -387,20 +391,29 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
     if key == "steps":
-        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MiB | rsv MiB | TFLOP/s |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+        from benchmark.perf import busy_rows_line, sig3
+
+        # as plbench perf's table (benchmark.perf.format_rows): the step times' IQR in % of their median and × ℓ1's
+        # quartiles over the reps beside the medians, TFLOP/s to three significant figures, the busy rows named
+        lines = ["| net | batch × crop² | loss | ms/step | IQR % | × ℓ1 | × ℓ1 IQR | × naive fp32 | peak MiB | rsv MiB "
+                 "| TFLOP/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in val:
             if "skipped" in r:  # a net not started: no loss
-                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | | |")
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} "
+                             "| | | | | | | |")
                 continue
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
             if "error" in r:
-                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | | |")
+                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | | | | |")
                 continue
-            lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
+            iqr = r.get("x_l1_iqr")
+            lines.append(f"{head} {r['ms_per_step']:.2f} | {f(r.get('spread_pct'), '.0f')} | {r['x_l1']:.2f} | "
+                         f"{f'{iqr[0]:.2f}–{iqr[1]:.2f}' if iqr else '–'} | {f(r['x_naive'], '.2f')} | "
                          f"{f(r['peak_mem_mb'], '.0f')} | {f(r.get('peak_mem_reserved_mb'), '.0f')} | "
-                         f"{f(r['tflops'], '.3g')} |")
-        return lines
+                         f"{'–' if r['tflops'] is None else sig3(r['tflops'])} |")
+        busy = busy_rows_line([f"{r['loss']} ({r['net']})" if len({x.get('net') for x in val}) > 1 else r["loss"]
+                               for r in val if r.get("busy")])
+        return lines + ([] if busy is None else ["", busy])
     if key == "utilisation":
         u = val
         return [f"{u['samples']} nvidia-smi samples: mean {u['mean_util']:.0f} %, median {u['median_util']:.0f} %, "
