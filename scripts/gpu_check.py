@@ -251,12 +251,25 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
                 execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none", data=data)
             wall = time.perf_counter() - t0
             span = _runs_span(configs, Path(d) / "r")
+            facts = _runs_facts(_finished_ok(configs, Path(d) / "r"))
         out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall, "runs_span_s": span,
-                    "runs_per_hour": 3600 * len(configs) / span, "runs_per_hour_wall": 3600 * len(configs) / wall})
+                    "runs_per_hour": 3600 * len(configs) / span, "runs_per_hour_wall": 3600 * len(configs) / wall,
+                    **facts})
         log.info("%s: %s in %.1f s from the first run's start to the last one's end (%.1f s with "
                  "start-up)", plural(k, "worker"), plural(len(configs), "run"), span, wall)
         saved()
     return out
+
+
+def _runs_facts(metas: list[dict]) -> dict:
+    """What a runs/hour row's runs were timed with, from their meta.json: ``threads_per_run``, their torch thread
+    counts (one worker trains in the check's process on all its threads, k CPU workers on the cores ÷ k each: rows of
+    other threads are no like-for-like throughput), and ``busy_runs``, how many were timed while other work held the
+    cores (:func:`benchmark.devices.timed_busy`, as the cost table judges a run: their throughput reads low)."""
+    from benchmark.devices import timed_busy
+
+    return {"threads_per_run": sorted({int(m["threads"]) for m in metas if isinstance(m.get("threads"), int)}),
+            "busy_runs": sum(timed_busy(m) for m in metas)}
 
 
 def _runs_span(configs, store_root: Path) -> float:
@@ -421,17 +434,21 @@ def _section_md(key: str, val, env: dict) -> list[str]:
                 if u.get("samples") else f"no nvidia-smi samples (device {env['device']}); run of "
                 f"{u['iterations']} iterations in {u['wall_s']:.1f} s."]
     if key == "runs_per_hour":
+        # each row's runs' torch threads (1 worker: the check's process's, k CPU workers: the cores ÷ k each) and
+        # those timed while other work held the cores: what its runs/hour is of (_runs_facts)
         lines = ["| workers | runs | iterations | runs' span s | runs/hour | wall s, start-up included | "
-                 "runs/hour, start-up included |", "|---|---|---|---|---|---|---|"]
+                 "runs/hour, start-up included | threads a run | runs timed busy |", "|---" * 9 + "|"]
         for r in val:
             k = r.get("workers_per_gpu", r.get("workers"))
             if "skipped" in r:
                 lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | skipped: {r['skipped']} "
-                             "| | | | | |")
+                             "| | | | | | | |")
                 continue
+            threads = ", ".join(map(str, r.get("threads_per_run") or [])) or "–"
+            busy = f"{r['busy_runs']} of {r['runs']}" if r.get("busy_runs") is not None else "–"
             lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
                          f"{r['runs_span_s']:.1f} | {r['runs_per_hour']:.0f} | {r['wall_s']:.1f} | "
-                         f"{r['runs_per_hour_wall']:.0f} |")
+                         f"{r['runs_per_hour_wall']:.0f} | {threads} | {busy} |")
         return lines
     s = val
     return [f"{s['runs']} runs, {s['rows']} rows: {'bit-identical' if s['bit_identical'] else 'not bit-identical'}"

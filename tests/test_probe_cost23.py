@@ -155,3 +155,33 @@ def test_the_gpu_check_s_step_table_prints_its_spreads_and_says_which_rows_were_
     assert "| 4504.65 | 12 | 5.92 | 5.50–6.30 |" in line and "0.0000684" in line and "e-05" not in md, line
     assert any(x.startswith("ms_ssim: timed while") and "read high" in x for x in md.splitlines()), md
     assert not any(x.startswith("l1, ") or x.startswith("l1:") for x in md.splitlines()), md
+
+
+def test_the_gpu_check_s_runs_per_hour_says_each_row_s_threads_a_run_and_its_busy_runs(monkeypatch):
+    """Was: the runs/hour table of ``gpu_device.sh --device cpu`` set 1 worker (training in the check's process on
+    all its torch threads, 2 here) beside 2 workers (1 thread each) with nothing to say the runs differed in threads,
+    nor that they were timed while other work held the cores: here, at load 10 on 2 cores, 283 runs/hour with one
+    worker and 1478 with two — a 5× gain from 2 cores that the threads and the load explain, not the workers. Now each
+    row carries its runs' torch threads (``threads_per_run``) and how many were timed busy (``busy_runs``, as the
+    cost table judges a run: benchmark.devices.timed_busy), and the table prints both."""
+    import torch
+
+    from benchmark import executors
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    mod = _gpu_check()
+    metas = {1: [_meta(0, 80.0, share=0.4, threads=2), _meta(1, 90.0, share=0.5, threads=2)],
+             2: [_meta(0, 9.0, share=0.95), _meta(1, 9.5, share=0.2)]}
+    workers = []
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: ["a", "b"])
+    monkeypatch.setattr(executors, "execute_local", lambda *a, **k: workers.append(k["workers"]))
+    monkeypatch.setattr(mod, "_runs_span", lambda *a, **k: 10.0)
+    monkeypatch.setattr(mod, "_finished_ok", lambda *a, **k: metas[workers[-1]])
+    rows = mod.runs_per_hour(torch.device("cpu"), (1, 2), n_runs=2, iterations=10, net="tiny", batch=2, crop=32)
+    assert [(r["threads_per_run"], r["busy_runs"]) for r in rows] == [([2], 2), ([1], 1)], rows
+    md = mod.to_markdown({"date": "d", "environment": {"device": "cpu", "torch": "t", "cuda": None, "cudnn": None,
+                                                       "plbench": "p", "threads": 2}, "runs_per_hour": rows})
+    head = next(x for x in md.splitlines() if x.startswith("| workers |"))
+    assert head.endswith("| threads a run | runs timed busy |"), head
+    lines = [x for x in md.splitlines() if x.startswith("| 1 | 2 | 10 |") or x.startswith("| 2 | 2 | 10 |")]
+    assert lines[0].endswith("| 2 | 2 of 2 |") and lines[1].endswith("| 1 | 1 of 2 |"), lines
