@@ -1120,11 +1120,21 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
     out: list[str] = []
     old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
         else stats.costs.iloc[0:0]
-    if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
-        out.append(f"ms/it of {plural(int(old['timed_with_warmup'].sum()), 'run')} "
-                   f"({', '.join(map(str, old['label']))}) "
-                   "was recorded before plbench timed the steady state: it includes the first iterations (with "
-                   "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
+    if not old.empty:  # their ms/it is wall time / iterations: left out where their task has steady-state runs
+        out_n = old["warmup_left_out"].fillna(0).astype(int) if "warmup_left_out" in old.columns \
+            else pd.Series(0, index=old.index)
+        kept_n = old["timed_with_warmup"].astype(int) - out_n
+        said = (f"ms/it of {plural(int(old['timed_with_warmup'].sum()), 'run')} "
+                f"({', '.join(map(str, old['label']))}) "
+                "was recorded before plbench timed the steady state: it includes the first iterations (with "
+                "--compile, the compilation) and checkpoint saves")
+        if (out_n > 0).any():
+            said += (f"; left out of the median of {', '.join(map(str, old.loc[out_n > 0, 'label']))}, which "
+                     f"{agree(int((out_n > 0).sum()), 'has', 'have')} runs of the same task timed in the steady state")
+        if (kept_n > 0).any():
+            said += (f"; in the median of {', '.join(map(str, old.loc[kept_n > 0, 'label']))}, with no such run of "
+                     "the same task, so it reads high next to the others'")
+        out.append(said + ".")
     busy = stats.costs[stats.costs["timed_busy"] > 0] if "timed_busy" in stats.costs.columns \
         else stats.costs.iloc[0:0]
     if not busy.empty:  # their ms/it counts the time other jobs held the cores
@@ -2259,8 +2269,9 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ok": "its finished runs", "diverged": "its runs stopped by a non-finite loss",
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
-        "ms_per_it": "median steady-state training time per iteration (ms) over its runs (of each task, those timed "
-                     "with the cores free where it has any: busy_left_out); empty when timed on "
+        "ms_per_it": "median steady-state training time per iteration (ms) over its finished runs (of each task "
+                     "and kind of device, those timed in the steady state where it has any: warmup_left_out; of "
+                     "those, the ones timed with the cores free where it has any: busy_left_out); empty when timed on "
                      "more than one kind of device (a GPU model, a CPU's model and thread count)",
         "ms_per_it_low": "the smallest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
         "ms_per_it_high": "the largest ms/it of the runs ms_per_it is the median of (empty where ms_per_it is)",
@@ -2281,6 +2292,9 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
                       "the time they were runnable: ms/it reads high",
         "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
                          "it has runs timed with the cores free on their task and kind of device",
+        "warmup_left_out": "of its timed_with_warmup runs, those left out of ms_per_it (and its low/high, "
+                           "ms_per_it_by_device) because it has runs timed in the steady state on their task and "
+                           "kind of device",
         "timed_model_assumed": "its CPU runs whose meta.json names no CPU model (device_name x86_64, a Mac's arm or "
                                "i386: recorded before plbench named it), counted as the one model (of a Mac's, its "
                                "family's) the store names at their thread count",

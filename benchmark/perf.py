@@ -39,9 +39,7 @@ from torch import nn
 
 from benchmark.devices import (  # noqa: F401 - MIN_CPU_SHARE re-exported: benchmark.perf.MIN_CPU_SHARE
     MIN_CPU_SHARE,
-    free_where_any,
     sched_times,
-    timed_busy,
     timing_busy,
     usable_cores,
 )
@@ -357,7 +355,7 @@ def _cudnn_benchmark(dev: torch.device):
     return torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else contextlib.nullcontext()
 
 
-def _sig3(v: float) -> str:
+def sig3(v: float) -> str:
     """``v`` to three significant figures in fixed notation, never fewer figures for being small: a CPU's 0.000279
     TFLOP/s or a 3.1 MFLOP step's 0.00310 GFLOP (three decimals read them as 0.000 and 0.00); 100 or more whole."""
     import math
@@ -381,18 +379,26 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
                      f"{f(r.x_naive, '8.2f'):>8s} {f(r.peak_mem_mb, '8.0f'):>8s} "
                      f"{f(r.peak_mem_reserved_mb, '8.0f'):>8s} "
                      # three significant figures: a CPU's TFLOP/s read 0.000 with three decimals
-                     f"{_sig3(r.gflop_per_step) if r.gflop_per_step is not None else '–':>7s} "
-                     f"{_sig3(r.achieved_tflops) if r.achieved_tflops is not None else '–':>8s}  {r.provenance}")
+                     f"{sig3(r.gflop_per_step) if r.gflop_per_step is not None else '–':>7s} "
+                     f"{sig3(r.achieved_tflops) if r.achieved_tflops is not None else '–':>8s}  {r.provenance}")
     if any(r.peak_mem_mb is not None or r.peak_mem_reserved_mb is not None for r in rows):
         lines.append("peak MiB: GPU memory allocated by tensors at the peak of one step of the loss built alone; "
                      "rsv MiB: what the caching allocator reserved then (at least as much; what --workers-per-gpu is "
                      "sized by, as a run's peak_mem_reserved_mb)")
-    if slow := [r.name for r in rows if r.busy]:  # as the dry run and the runs judge a CPU timing
-        lines.append(f"{', '.join(slow)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
-                     "thread, or, where the scheduler's statistics are read, its threads a core under that share of "
-                     "the time they were runnable (other work held the cores): ms/step and it/s read high; × L1 and "
-                     "× naive compare steps interleaved under the same load")
+    if line := busy_rows_line([r.name for r in rows if r.busy]):  # as the dry run and the runs judge a CPU timing
+        lines.append(line)
     return "\n".join(lines)
+
+
+def busy_rows_line(names: list[str]) -> str | None:
+    """The line under a table of step times (``plbench perf``'s, ``scripts/gpu_check.py``'s) naming its rows timed
+    while other work held the cores (:attr:`PerfRow.busy`), ``names``; None where there are none."""
+    if not names:
+        return None
+    return (f"{', '.join(names)}: timed while this process had under {_min_cpu_share():g} of a core per torch "
+            "thread, or, where the scheduler's statistics are read, its threads a core under that share of "
+            "the time they were runnable (other work held the cores): ms/step and it/s read high; × L1 and "
+            "× naive compare steps interleaved under the same load")
 
 
 # --------------------------------------------------------------------------------------------
@@ -877,39 +883,37 @@ def busy_machine_line(cores: int | None = None, load: float | None = None, timed
 
 def measured_in_store(metas: list[dict], settings, kind: str,
                       machine: tuple | None = None) -> dict[tuple[str, str], tuple[float, int, bool]]:
-    """``{(loss, task): (median ms/it, runs, busy)}`` of the store's finished runs (``metas``) trained with one of
-    ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — and timed in the steady state
-    (``timing_excluded`` recorded) on ``kind`` (:func:`benchmark.stats.device_kinds`: a CPU's model and thread count,
-    a GPU's model): what a dry run's estimate of the same step can be checked against. The median is of the runs timed
-    with the cores free where the cell has any (a run timed while other work held them, :func:`benchmark.devices.busy`,
-    reads several times high: an estimate checked against it read ×25 off); ``busy``: every run of the cell was.
+    """``{(loss, task): (median ms/it, runs, busy)}`` of the store's runs (``metas``) trained with one of
+    ``settings`` — (task, loss, net, batch size, crop, compile), the grid's — on ``kind``
+    (:func:`benchmark.stats.device_kinds`: a CPU's model and thread count, a GPU's model): what a dry run's estimate
+    of the same step can be checked against. A cell's runs are those the cost table's ms/it is of
+    (:func:`benchmark.stats.counted_kinds`, one selection: finished runs, a run recording no device joining the
+    cell's one kind, those timed in the steady state where any are, of those the ones timed with the cores free where
+    any are — a run timed while other work held them reads several times high: an estimate checked against one read
+    ×25 off); a cell whose runs were all timed before the steady state was (their wall figure, warm-up and saves in
+    it) is left out: no check of a steady step's estimate. ``busy``: every run counted was timed busy.
     ``machine``: this machine's (device, device_name, threads), ``kind``'s, counted as one more run of its model, so a
     run recorded before meta.json named the CPU model (``x86_64``) joins it where the store names no other model at
     that thread count (a store of such runs alone matched nothing once the kind named the model)."""
-    from benchmark.stats import device_kinds
+    from benchmark.stats import counted_kinds, device_kinds, run_timing
 
     wanted = set(settings)
-    cells, busy_runs, ms_of = [], [], []
     runs = [(m.get("device"), m.get("device_name"), m.get("threads")) for m in metas] + ([machine] if machine else [])
     # as the cost table tells them (a run recorded before the CPU's model was: its machine's, this one's too)
     kinds = device_kinds(*zip(*runs))[:len(metas)] if runs else []
-    for m, run_kind in zip(metas, kinds):
-        cfg, ms = m.get("config") or {}, m.get("ms_per_it")
-        if m.get("status") not in ("ok", "diverged") or ms is None or "timing_excluded" not in m:
-            continue
+    timings, cells = [], []
+    for m in metas:
+        cfg = m.get("config") or {}
         key = (cfg.get("task"), cfg.get("loss"), cfg.get("net"), cfg.get("batch_size"), cfg.get("crop"),
                bool(cfg.get("compile")))
-        if key in wanted and run_kind == kind:
-            cells.append((key[1], key[0]))
-            busy_runs.append(timed_busy(m))
-            ms_of.append(float(ms))
-    counted = free_where_any(busy_runs, cells)  # the cost table's rule (benchmark.stats.cost_table), one place
-    out = {}
-    for cell in sorted(set(cells)):
-        picked = [ms for c, ms, n in zip(cells, ms_of, counted) if n and c == cell]
-        out[cell] = (statistics.median(picked), len(picked),
-                     all(b for c, b in zip(cells, busy_runs) if c == cell))
-    return out
+        timings.append(run_timing(m) if m.get("kind") != "input" else None)
+        cells.append((key[1], key[0]) if key in wanted else None)
+    picked: dict[tuple[str, str], list[tuple[float, bool, bool]]] = {}
+    for t, c, k in zip(timings, cells, counted_kinds(timings, cells, kinds)):
+        if k == kind:
+            picked.setdefault(c, []).append(t)
+    return {cell: (statistics.median(t[0] for t in ts), len(ts), all(t[1] for t in ts))
+            for cell, ts in sorted(picked.items()) if all(t[2] for t in ts)}
 
 
 def _loss_width(losses, least: int = 34) -> int:

@@ -1574,14 +1574,64 @@ def device_kinds_assumed(devices, names, threads) -> tuple[list[str], list[bool]
     return kinds, assumed
 
 
+#: the statuses of a run whose ms/it a cost figure counts: trained to its end, or stopped by a non-finite loss (its
+#: steps ran); a failed run's time, where a store holds one (merged, hand-written), is of steps that ended in an error
+TIMED_STATUSES = ("ok", "diverged")
+
+
+def run_timing(meta: dict) -> tuple[float, bool, bool] | None:
+    """(ms/it, busy, steady) of a run's ``meta.json`` where a published cost may count it — a finished run
+    (:data:`TIMED_STATUSES`) recording a finite, positive ``ms_per_it`` —, else None. ``busy``: timed while other work
+    held the cores (:func:`benchmark.devices.timed_busy`); ``steady``: timed in the steady state (``timing_excluded``
+    recorded: warm-up iterations and checkpoint saves left out; a run recorded before, 2026-12-05, holds the training
+    wall time ÷ iterations)."""
+    from benchmark.devices import timed_busy
+
+    ms = meta.get("ms_per_it")
+    if meta.get("status") not in TIMED_STATUSES or isinstance(ms, bool) or not isinstance(ms, (int, float)) \
+            or not math.isfinite(ms) or ms <= 0:
+        return None
+    return float(ms), timed_busy(meta), "timing_excluded" in meta
+
+
+def counted_kinds(timings, cells, kinds) -> list[str | None]:
+    """Which runs a cost cell's ms/it is of, and the kind of device each counts under: the one selection of the cost
+    table (:func:`cost_table`: costs.csv, the leaderboard) and the dry run's check of its estimate
+    (:func:`benchmark.perf.measured_in_store`), so the two never average different runs. ``timings``: per run,
+    :func:`run_timing` of its meta (None: counts in no cell); ``cells``: per run, its cell (any hashable: the dry run's
+    (loss, task), the cost table's task; None: counts in none, another setting); ``kinds``: per run, its kind of device
+    (:func:`device_kinds`). Per cell and kind: a run recording no device (``unknown``) counts under the cell's one
+    other kind where it has one; of the runs, those timed in the steady state where any are (an old run's wall figure,
+    warm-up and saves in it, read 30 beside a steady 10), and of those the ones timed with the cores free where any
+    are (:func:`benchmark.devices.free_where_any`: a busy run reads several times high). Per run, the kind it counts
+    under, None where it is left out."""
+    from benchmark.devices import free_where_any
+
+    timings, cells, kinds = list(timings), list(cells), [str(k) for k in kinds]
+    known: dict = {}
+    for t, c, k in zip(timings, cells, kinds):
+        if t is not None and c is not None and k != "unknown":
+            known.setdefault(c, set()).add(k)
+    resolved = [None if t is None or c is None else
+                (next(iter(known[c])) if k == "unknown" and len(known.get(c, ())) == 1 else k)
+                for t, c, k in zip(timings, cells, kinds)]
+    where = [None if k is None else (c, k) for c, k in zip(cells, resolved)]
+    steady_cells = {w for w, t in zip(where, timings) if w is not None and t[2]}
+    where = [None if w is None or (w in steady_cells and not t[2]) else w for w, t in zip(where, timings)]
+    counted = free_where_any([t is not None and t[1] for t in timings], where)
+    return [k if n else None for k, n in zip(resolved, counted)]
+
+
 def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
                version_of: dict[str, str] | None = None, scope: VersionScope | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it (``ms_per_it_low``/``_high``: its runs' min and max;
-    of its runs timed with the cores free where it has any, per task and kind of device, as the dry run's check of its
-    estimate: ``busy_left_out`` counts the busy runs so left out, ``timed_busy`` every busy run),
+    of the runs :func:`counted_kinds` picks per task and kind of device, the dry run's check of its estimate's too:
+    finished, timed in the steady state where any are, of those with the cores free where any are —
+    ``warmup_left_out`` and ``busy_left_out`` count the runs so left out, ``timed_with_warmup`` and ``timed_busy``
+    every such run),
     max peak MiB (``peak_mem_mb``, GPU memory allocated; ``peak_mem_reserved_mb``, GPU memory the caching allocator
     reserved, what a GPU's workers are sized by, empty for a run recorded before it was; ``peak_rss_mb``, the
     process's resident memory on the host, meta.json's
@@ -1596,7 +1646,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
     ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
-    from benchmark.devices import free_where_any, timed_busy
+    from benchmark.devices import timed_busy
 
     label_of = label_of or {}
     version_of = version_of or {}
@@ -1638,10 +1688,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m,
                      # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
-                     "timed_busy": timed_busy(m)})
+                     "timed_busy": timed_busy(m),
+                     "timing": run_timing(m)})  # (ms, busy, steady) where a cost may count it: counted_kinds
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_mem_reserved_mb", "peak_rss_mb", "device",
-            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "busy_left_out",
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "busy_left_out", "warmup_left_out",
             "timed_model_assumed"]
     arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
@@ -1661,19 +1712,22 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over
         # both is no cost of either
-        ms, kind = g["ms_per_it"].to_numpy(float), g["device_kind"].to_numpy()
-        timed = ~np.isnan(ms)
-        kinds = sorted(set(kind[timed]))
-        mixed = len(set(kinds) - {"unknown"}) > 1  # a run recording no device joins either
-        # of each task's runs on each kind of device, those timed with the cores free where it has any, as the dry run
-        # checks its estimate (benchmark.perf.measured_in_store, per loss and task): a median over busy runs too
-        # charged l1 5× its free run's time, above l2's, an order a re-run on a free machine overturns; chosen over
-        # all its tasks at once, the overall row dropped a task whose runs were all busy (a median of other tasks)
+        timing = list(g["timing"])
+        timed = np.array([t is not None for t in timing], dtype=bool)
+        ms = np.array([t[0] if t is not None else math.nan for t in timing], dtype=float)
+        # of each task's runs on each kind of device, those timed in the steady state where any are, of those the ones
+        # timed with the cores free where any are: the dry run checks its estimate against the same runs
+        # (benchmark.perf.measured_in_store, per loss and task; one selection, counted_kinds): a median over busy
+        # runs too charged l1 5× its free run's time, above l2's; an old run's wall figure beside steady ones
+        # published 20 where the check read 10; chosen over all its tasks at once, the overall row dropped a task
+        # whose runs were all busy (a median of other tasks)
         busy_run = g["timed_busy"].to_numpy(bool)
+        steady = np.array([t is not None and t[2] for t in timing], dtype=bool)
         task = g["task"].astype(str).to_numpy() if "task" in g.columns else np.full(len(g), "")
-        # (one rule, benchmark.devices.free_where_any; a run recording no device joins the one kind where not mixed)
-        counted = np.array(free_where_any(busy_run, [((str(k) if mixed else ""), str(t)) if on else None
-                                                     for k, t, on in zip(kind, task, timed)]), dtype=bool)
+        kind = np.array(counted_kinds(timing, list(task), g["device_kind"]), dtype=object)
+        counted = np.array([k is not None for k in kind], dtype=bool)
+        kinds = sorted({str(k) for k in kind[counted]})
+        mixed = len(set(kinds) - {"unknown"}) > 1  # a run recording no device joins its task's one kind
         by_dev = {k: ms[counted & (kind == k)] for k in kinds} if mixed else {}
         pooled = pd.Series(ms[counted], dtype=float)
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),
@@ -1695,7 +1749,10 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
                           "timed_busy": int(g["timed_busy"].sum()),
                           # of those, the runs its ms/it leaves out (its kind of device has runs timed free)
-                          "busy_left_out": int((timed & busy_run & ~counted).sum()),
+                          "busy_left_out": int((timed & busy_run & steady & ~counted).sum()),
+                          # its runs timed before the steady state was that its ms/it leaves out (its task and kind
+                          # of device has runs timed in the steady state)
+                          "warmup_left_out": int((timed & ~steady & ~counted).sum()),
                           "timed_model_assumed": int(g["model_assumed"].sum()),
                           # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
                           # the runs the row's note is about — its unconverged runs, else its scored ones — not the

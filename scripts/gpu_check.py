@@ -95,7 +95,11 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         return [{"net": net, "batch": batch, "crop": crop, "loss": r.name, "ms_per_step": r.ms_per_step,
                  "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb,
                  "peak_mem_reserved_mb": r.peak_mem_reserved_mb, "tflops": r.achieved_tflops,
-                 "weights": r.provenance}
+                 "weights": r.provenance,
+                 # what plbench perf prints beside the medians: how far a re-run may move, and whether other work
+                 # held the cores while it was timed (a CPU's)
+                 "spread_pct": getattr(r, "spread_pct", None), "x_l1_iqr": getattr(r, "x_l1_iqr", None),
+                 "cpu_share": getattr(r, "cpu_share", None), "busy": bool(getattr(r, "busy", False))}
                 for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
                                  warmup=2, images=images)]
 
@@ -247,12 +251,25 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
                 execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none", data=data)
             wall = time.perf_counter() - t0
             span = _runs_span(configs, Path(d) / "r")
+            facts = _runs_facts(_finished_ok(configs, Path(d) / "r"))
         out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall, "runs_span_s": span,
-                    "runs_per_hour": 3600 * len(configs) / span, "runs_per_hour_wall": 3600 * len(configs) / wall})
+                    "runs_per_hour": 3600 * len(configs) / span, "runs_per_hour_wall": 3600 * len(configs) / wall,
+                    **facts})
         log.info("%s: %s in %.1f s from the first run's start to the last one's end (%.1f s with "
                  "start-up)", plural(k, "worker"), plural(len(configs), "run"), span, wall)
         saved()
     return out
+
+
+def _runs_facts(metas: list[dict]) -> dict:
+    """What a runs/hour row's runs were timed with, from their meta.json: ``threads_per_run``, their torch thread
+    counts (one worker trains in the check's process on all its threads, k CPU workers on the cores ÷ k each: rows of
+    other threads are no like-for-like throughput), and ``busy_runs``, how many were timed while other work held the
+    cores (:func:`benchmark.devices.timed_busy`, as the cost table judges a run: their throughput reads low)."""
+    from benchmark.devices import timed_busy
+
+    return {"threads_per_run": sorted({int(m["threads"]) for m in metas if isinstance(m.get("threads"), int)}),
+            "busy_runs": sum(timed_busy(m) for m in metas)}
 
 
 def _runs_span(configs, store_root: Path) -> float:
@@ -387,20 +404,29 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
     if key == "steps":
-        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MiB | rsv MiB | TFLOP/s |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+        from benchmark.perf import busy_rows_line, sig3
+
+        # as plbench perf's table (benchmark.perf.format_rows): the step times' IQR in % of their median and × ℓ1's
+        # quartiles over the reps beside the medians, TFLOP/s to three significant figures, the busy rows named
+        lines = ["| net | batch × crop² | loss | ms/step | IQR % | × ℓ1 | × ℓ1 IQR | × naive fp32 | peak MiB | rsv MiB "
+                 "| TFLOP/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in val:
             if "skipped" in r:  # a net not started: no loss
-                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | | |")
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} "
+                             "| | | | | | | |")
                 continue
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
             if "error" in r:
-                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | | |")
+                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | | | | |")
                 continue
-            lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
+            iqr = r.get("x_l1_iqr")
+            lines.append(f"{head} {r['ms_per_step']:.2f} | {f(r.get('spread_pct'), '.0f')} | {r['x_l1']:.2f} | "
+                         f"{f'{iqr[0]:.2f}–{iqr[1]:.2f}' if iqr else '–'} | {f(r['x_naive'], '.2f')} | "
                          f"{f(r['peak_mem_mb'], '.0f')} | {f(r.get('peak_mem_reserved_mb'), '.0f')} | "
-                         f"{f(r['tflops'], '.3g')} |")
-        return lines
+                         f"{'–' if r['tflops'] is None else sig3(r['tflops'])} |")
+        busy = busy_rows_line([f"{r['loss']} ({r['net']})" if len({x.get('net') for x in val}) > 1 else r["loss"]
+                               for r in val if r.get("busy")])
+        return lines + ([] if busy is None else ["", busy])
     if key == "utilisation":
         u = val
         return [f"{u['samples']} nvidia-smi samples: mean {u['mean_util']:.0f} %, median {u['median_util']:.0f} %, "
@@ -408,17 +434,21 @@ def _section_md(key: str, val, env: dict) -> list[str]:
                 if u.get("samples") else f"no nvidia-smi samples (device {env['device']}); run of "
                 f"{u['iterations']} iterations in {u['wall_s']:.1f} s."]
     if key == "runs_per_hour":
+        # each row's runs' torch threads (1 worker: the check's process's, k CPU workers: the cores ÷ k each) and
+        # those timed while other work held the cores: what its runs/hour is of (_runs_facts)
         lines = ["| workers | runs | iterations | runs' span s | runs/hour | wall s, start-up included | "
-                 "runs/hour, start-up included |", "|---|---|---|---|---|---|---|"]
+                 "runs/hour, start-up included | threads a run | runs timed busy |", "|---" * 9 + "|"]
         for r in val:
             k = r.get("workers_per_gpu", r.get("workers"))
             if "skipped" in r:
                 lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | skipped: {r['skipped']} "
-                             "| | | | | |")
+                             "| | | | | | | |")
                 continue
+            threads = ", ".join(map(str, r.get("threads_per_run") or [])) or "–"
+            busy = f"{r['busy_runs']} of {r['runs']}" if r.get("busy_runs") is not None else "–"
             lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
                          f"{r['runs_span_s']:.1f} | {r['runs_per_hour']:.0f} | {r['wall_s']:.1f} | "
-                         f"{r['runs_per_hour_wall']:.0f} |")
+                         f"{r['runs_per_hour_wall']:.0f} | {threads} | {busy} |")
         return lines
     s = val
     return [f"{s['runs']} runs, {s['rows']} rows: {'bit-identical' if s['bit_identical'] else 'not bit-identical'}"
