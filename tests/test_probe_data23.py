@@ -68,3 +68,71 @@ def test_matlab_imresize_of_a_big_photo_uses_a_band_of_taps_not_a_dense_matrix(m
     out = sr.imresize(torch.rand(1, 1, 3000, 8), (750, 2), uint8=True)
     assert out.shape == (1, 1, 750, 2)
 
+
+def test_several_online_hub_ids_are_asked_of_the_hub_at_once_and_said_in_order(tmp_path, monkeypatch, capsys):
+    """Planning asked the hub about each uncached hub id in turn (whether it holds it, then its splits), each up to
+    its 20 s deadline on a slow network: three test sources, up to two minutes → asked at once (a barrier the three
+    requests must all reach together), each once; the error of the third (a split it lacks) is still the one said,
+    naming it, and nothing is decoded."""
+    import threading
+
+    from conftest import dry_run_of_test_data, hub_online
+    from huggingface_hub import HfApi
+
+    hub_online(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    together, broken, asked, listed = threading.Barrier(3, timeout=3), [], [], []
+
+    def info(self, repo, **kw):
+        asked.append(repo)
+        try:
+            together.wait()
+        except threading.BrokenBarrierError:
+            broken.append(repo)
+
+    monkeypatch.setattr(HfApi, "dataset_info", info)
+    monkeypatch.setattr("datasets.get_dataset_split_names",
+                        lambda repo, config=None, **kw: listed.append(repo) or ["train", "test"])
+    monkeypatch.setattr("datasets.load_dataset", lambda *a, **k: 1 / 0)
+    import benchmark.cli
+
+    real_main = benchmark.cli.main
+    monkeypatch.setattr(benchmark.cli, "main", lambda argv: real_main(
+        [*argv[:argv.index("--test-data") + 2], "me/two:test", "Me/One:train", "me/three:tset",
+         *argv[argv.index("--test-data") + 2:]]))
+    code, err, decoded = dry_run_of_test_data(monkeypatch, capsys, "me/one:test", tmp_path / "r")
+    assert broken == [], f"asked one after the other: {broken}"
+    assert code == 2 and "'me/three' has splits train, test; got 'tset'" in err[-1], err
+    assert sorted(asked) == ["me/one", "me/three", "me/two"] and sorted(listed) == sorted(asked), (asked, listed)
+    assert decoded == []
+
+
+def test_an_unknown_hub_id_asked_ahead_is_refused_by_its_own_check_in_one_line(tmp_path, monkeypatch):
+    """The hub's refusal of an id asked ahead (ask_hub_ahead) is raised by that source's check, not by the one asked
+    with it, in the words the check said before."""
+    import httpx2
+    from conftest import hub_online
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    from benchmark.data import DataSpec, ask_hub_ahead, check_source_readable
+    from benchmark.errors import UserError
+
+    hub_online(monkeypatch, tmp_path)
+
+    def info(self, repo, **kw):
+        if repo == "me/gone":
+            url = f"https://huggingface.co/api/datasets/{repo}"
+            raise RepositoryNotFoundError(f"404 Client Error. Repository Not Found for url: {url}.",
+                                          response=httpx2.Response(404, request=httpx2.Request("GET", url)))
+
+    monkeypatch.setattr(HfApi, "dataset_info", info)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train"])
+    specs = [DataSpec.parse(t) for t in ("me/here", "me/gone", "me/here:train")]
+    asked: dict = {}
+    ask_hub_ahead(specs, asked)
+    check_source_readable(specs[0], asked)
+    with pytest.raises(UserError, match="the hub holds no dataset me/gone") as err:
+        check_source_readable(specs[1], asked)
+    assert "\n" not in str(err.value)
+    check_source_readable(specs[2], asked)
