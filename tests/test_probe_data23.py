@@ -136,3 +136,16 @@ def test_an_unknown_hub_id_asked_ahead_is_refused_by_its_own_check_in_one_line(t
         check_source_readable(specs[1], asked)
     assert "\n" not in str(err.value)
     check_source_readable(specs[2], asked)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_matlab_imresize_works_in_place_on_its_own_copies_only(dtype):
+    """imresize rounds each pass in place (on a photo each out-of-place pass over its pixels took as long as the
+    resize's matmuls): the caller's image, float64 too, is left as it was, and the result is contiguous."""
+    from tasks.super_resolution import imresize
+
+    img = torch.rand(1, 3, 20, 28, generator=torch.Generator().manual_seed(3), dtype=dtype) * 1.2 - 0.1
+    before = img.clone()
+    out = imresize(img, (5, 7), uint8=True)
+    assert torch.equal(img, before) and out.is_contiguous() and out.dtype == dtype
+    assert torch.equal(out, _dense_imresize(before, (5, 7), uint8=True))
