@@ -2166,9 +2166,12 @@ def ask_hub_ahead(specs, asked: dict) -> None:
 
     jobs: dict[tuple, tuple] = {}
     for spec in specs:
-        if not _asks_the_hub(spec):
+        try:
+            if not _asks_the_hub(spec):
+                continue
+            known, splits, repo, config = _hub_questions(spec)
+        except Exception:  # noqa: BLE001 - a source that cannot be looked at is said by its own check, with its role
             continue
-        known, splits, repo, config = _hub_questions(spec)
         if known not in asked:
             jobs.setdefault(known, (_ask_hub, spec, repo))
         if splits is not None and splits not in asked:

@@ -149,3 +149,29 @@ def test_matlab_imresize_works_in_place_on_its_own_copies_only(dtype):
     out = imresize(img, (5, 7), uint8=True)
     assert torch.equal(img, before) and out.is_contiguous() and out.dtype == dtype
     assert torch.equal(out, _dense_imresize(before, (5, 7), uint8=True))
+
+
+def test_a_source_that_cannot_be_looked_at_is_left_by_the_hub_questions_to_its_own_check(tmp_path, monkeypatch):
+    """ask_hub_ahead runs before the sources' checks, outside their --train-data/--test-data blame: a source whose
+    kind cannot be told (an OSError of a share, say) raised there, without the role it was given for → left to its
+    own check (which says it as before); the other ids are still asked."""
+    from conftest import hub_online
+    from huggingface_hub import HfApi
+
+    from benchmark.data import DataSpec, ask_hub_ahead
+
+    hub_online(monkeypatch, tmp_path)
+    asked = []
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, repo, **kw: asked.append(repo))
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train"])
+    real = DataSpec.kind
+
+    def kind(self):
+        if self.source == "me/broken":
+            raise PermissionError(13, "Permission denied", self.source)
+        return real.fget(self)
+
+    monkeypatch.setattr(DataSpec, "kind", property(kind))
+    table: dict = {}
+    ask_hub_ahead([DataSpec.parse(t) for t in ("me/broken", "me/one", "me/two")], table)
+    assert sorted(asked) == ["me/one", "me/two"] and ("me/one", None) in table and ("me/two", None) in table
