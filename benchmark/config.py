@@ -1998,7 +1998,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
     ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache, check_source_readable, checked_before_its_load, usable_for_crop
+    from benchmark.data import DataCache, ask_hub_ahead, check_source_readable, checked_before_its_load, usable_for_crop
     from benchmark.lossfn import build_loss, check_loss_on_crop
 
     plan = plan if plan is not None else check_grid(spec, local, recorded)
@@ -2012,6 +2012,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True, recorded=(),
     # a hub id (and revision) asked of the hub once, whichever sources and splits name it
     asked: dict[tuple, tuple[str, ...] | bool | None] = {}  # and its splits: once per id, revision, config
     first = [d for d in train[:1] if checked_before_its_load(d)]
+    ask_hub_ahead([d for d in [*first, *train[1:], *tests] if d not in data], asked)  # at once; said in turn below
     for role, sources in (("train_data", [*first, *train[1:]]), ("test_data", tests)):
         with s.blamed(role):
             for d in sources:

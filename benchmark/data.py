@@ -2134,6 +2134,77 @@ class _HubSilent(TimeoutError):
         self.seconds = seconds
 
 
+#: hub ids (and their splits) asked at once while a grid is planned (:func:`ask_hub_ahead`)
+HUB_ASK_THREADS = 8
+
+
+def _hub_questions(spec: DataSpec) -> tuple[tuple, tuple | None, str, str | None]:
+    """The keys :func:`_check_on_hub` keeps ``spec``'s answers under in ``asked`` — (hub id lower-cased, revision),
+    and (…, config) of its splits (None where its splits are not asked: ``:all`` of no config, a data file named) —
+    with its repo (``owner/name``) and config."""
+    parts = without_hub_slash(spec.source).split("/")
+    repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
+    every = (spec.split or "").strip() == "all"  # datasets' every split: none to check; listed for a config alone
+    splits = (repo.lower(), spec.revision, config) \
+        if (not every or config is not None) and hub_data_file(spec.source) is None else None
+    return (repo.lower(), spec.revision), splits, repo, config
+
+
+def _asks_the_hub(spec: DataSpec) -> bool:
+    """Whether :func:`check_source_readable` asks the hub about ``spec`` (a hub id no cache holds, online)."""
+    return (spec.kind == "hub" and not _hub_offline() and "PLBENCH_OFFLINE" not in offline_switches()
+            and _not_cached(spec))
+
+
+def ask_hub_ahead(specs, asked: dict) -> None:
+    """Every question :func:`check_source_readable` will ask the hub about ``specs`` (each distinct hub id no cache
+    holds, online: whether the hub holds it, and its splits), asked at once — :data:`HUB_ASK_THREADS` at most — and
+    kept in ``asked``, its answer or the error it raised, for :func:`_check_on_hub` to read (and raise) in turn: the
+    planning waited for each in turn, up to :data:`HUB_CHECK_S` twice an id on a slow network (a grid of four ids:
+    minutes). Nothing is said here: each source's answer, a refusal too, is said by its own check, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs: dict[tuple, tuple] = {}
+    for spec in specs:
+        try:
+            if not _asks_the_hub(spec):
+                continue
+            known, splits, repo, config = _hub_questions(spec)
+        except Exception:  # noqa: BLE001 - a source that cannot be looked at is said by its own check, with its role
+            continue
+        if known not in asked:
+            jobs.setdefault(known, (_ask_hub, spec, repo))
+        if splits is not None and splits not in asked:
+            jobs.setdefault(splits, (_hub_splits, spec, repo, config))
+    if len(jobs) < 2:
+        return  # one question: asked by its check, as before
+
+    def answer(job):
+        try:
+            return False, job[0](*job[1:])
+        except Exception as exc:  # noqa: BLE001 - raised by its source's own check, in order
+            return True, exc
+
+    with ThreadPoolExecutor(min(HUB_ASK_THREADS, len(jobs)), thread_name_prefix="plbench-hub") as pool:
+        for key, (failed, value) in zip(jobs, pool.map(answer, jobs.values())):
+            if failed:
+                asked[("error", key)] = value
+            elif len(key) == 2:
+                asked[key], asked[("card", *key)] = value
+            else:
+                asked[key] = value
+
+
+def _asked(asked: dict, key: tuple, ask):
+    """``asked[key]``, asked (``ask()``) where it is not there yet; an error :func:`ask_hub_ahead` kept for it:
+    raised."""
+    if (error := asked.pop(("error", key), None)) is not None:
+        raise error
+    if key not in asked:
+        asked[key] = ask()
+    return asked[key]
+
+
 def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | None] | None = None) -> None:
     """Online, a hub id no cache holds (:func:`_not_cached`): its dataset (and revision) asked of the hub, in one
     request (:func:`_ask_hub`), so that a misspelt id (or one private or gated, no token with access to it set: the hub
@@ -2148,15 +2219,17 @@ def _check_on_hub(spec: DataSpec, asked: dict[tuple, tuple[str, ...] | bool | No
     (hub id, revision) in it (the id lower-cased: the hub's ids are case-blind) is not asked again (its answer and card
     were kept: a refusal would have ended the planning), nor the splits of a (hub id, revision, config), kept there."""
     asked = {} if asked is None else asked
-    parts = without_hub_slash(spec.source).split("/")
-    repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
-    if (repo.lower(), spec.revision) not in asked:  # the hub's ids are case-blind (Me/Photos is me/photos)
-        asked[(repo.lower(), spec.revision)], asked[("card", repo.lower(), spec.revision)] = _ask_hub(spec, repo)
-    if not asked[(repo.lower(), spec.revision)] or hub_data_file(spec.source) is not None:
+    known, key, repo, config = _hub_questions(spec)  # the hub's ids are case-blind (Me/Photos is me/photos)
+
+    def ask_known():
+        answer, asked[("card", *known)] = _ask_hub(spec, repo)
+        return answer
+
+    if not _asked(asked, known, ask_known) or hub_data_file(spec.source) is not None:
         return  # its answer left to the load; a data file named: read as the split asked for
-    every = (spec.split or "").strip() == "all"  # datasets' every split: none to check; listed for a config alone
-    if (not every or config is not None) and (key := (repo.lower(), spec.revision, config)) not in asked:
-        asked[key] = _hub_splits(spec, repo, config)  # (a config it has not: refused there)
+    every = (spec.split or "").strip() == "all"
+    if key is not None:  # (a config it has not: refused there)
+        _asked(asked, key, lambda: _hub_splits(spec, repo, config))
     if not every and (splits := asked[key]) is not None:
         for split in re.split(r"\s*\+\s*", (spec.split or "train").strip()):  # train+test: joined, as datasets reads
             if split not in splits:
