@@ -1013,7 +1013,7 @@ def cmd_run(args) -> int:
     s, configs, metrics, device, data = planned(spec, dry_run=args.dry_run)  # checked, then the data read: as api.run
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
-        _warn_runs_kept_apart(ResultsStore(s.out), configs)
+        _warn_runs_kept_apart(ResultsStore(s.out), configs, dry_run=True)
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
                         data=data, executor=s.executor, store=ResultsStore(s.out),
                         checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds))
@@ -1251,21 +1251,25 @@ def _seeds_said(configs) -> str:
     return f"{plural(len(seeds), 'seed')} ({shown})"
 
 
-def _warn_runs_kept_apart(store, configs) -> None:
+def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
-    whose estimate counts them: it said nothing, and the run then warned only after it was started."""
+    whose estimate counts them: it said nothing, and the run then warned only after it was started. First, a run
+    stopped under an older id of the same computation is given its checkpoint under the new id, to resume
+    (:func:`benchmark.runner.resume_under_new_id`; ``dry_run``: said only)."""
     from benchmark.config import newer_code
     from benchmark.runner import (
         code_version,
         made_at_other_paths,
         made_at_untrained_crop,
         made_by_other_code,
+        resume_under_new_id,
         stopped_under_other_id,
     )
 
     if not store.runs.is_dir():
         return
+    resume_under_new_id(store, configs, dry_run=dry_run)  # gpl under 'pretrained' before 2026-12-07: one id since
     stopped = stopped_under_other_id(store, configs)  # a night's run resumed after its loss file or the code changed
     if stopped:
         n = len(stopped)

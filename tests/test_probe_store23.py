@@ -21,8 +21,9 @@ def _old_gpl_checkpoint(store, iteration: int = 3):
 
     cfg = resolve(RunConfig(task="denoise", loss="gpl", seed=0, iterations=8, backbone_weights="pretrained"))
     assert cfg.backbone_weights == "random"  # one id under both values now
-    old = "5ba8f1515f691dc6"  # the id the same command gave it then
-    fp = {"config": {**cfg.to_dict(), "backbone_weights": "pretrained"}, "code_version": code_version()}
+    then = {**cfg.to_dict(), "backbone_weights": "pretrained"}
+    old = run_id(RunConfig.from_dict(then))  # the id the same command gave it then
+    fp = {"config": then, "code_version": code_version()}
     store.run_dir(old).mkdir(parents=True)
     net = torch.nn.Linear(2, 2)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -53,3 +54,27 @@ def test_check_names_an_old_gpl_checkpoint_superseded_once_its_one_id_finished(t
     out = capsys.readouterr()
     said = out.out + out.err
     assert "unfinished" not in said and f"run {old}: not finished, and superseded by run {rid}" in said, said
+
+
+def test_an_old_gpl_checkpoint_is_resumed_under_its_one_id(tmp_path, caplog):
+    """The same command run by today's plbench after a gpl run stopped under ``--backbone-weights pretrained``
+    (before 2026-12-07: its own id then) trained it from iteration 0 under the new id — the same computation, the
+    checkpoint's hours thrown away — and said nothing. Planning now puts that checkpoint under the new id (a hard
+    link: the old folder keeps its file, which check then names superseded), so the run resumes from its iteration;
+    a dry run says it would and writes nothing."""
+    import logging
+
+    from benchmark.checkpoint import CheckpointPolicy, resumes_at
+    from benchmark.runner import resume_under_new_id
+
+    store = _small(tmp_path / "res")
+    cfg, rid, old = _old_gpl_checkpoint(store, iteration=3)
+    with caplog.at_level(logging.INFO):
+        assert resume_under_new_id(store, [cfg], dry_run=True) == {rid: (old, 3)}
+    assert not store.run_dir(rid).exists(), "a dry run wrote in the store"
+    assert "would resume" in caplog.text and f"{rid} from {old}'s iteration 3" in caplog.text, caplog.text
+    assert resumes_at(store, rid, cfg, CheckpointPolicy()) == 0
+    assert resume_under_new_id(store, [cfg]) == {rid: (old, 3)}
+    assert resumes_at(store, rid, cfg, CheckpointPolicy()) == 3
+    assert (store.run_dir(old) / "ckpt.pt").is_file()  # the old run's file kept where it was
+    assert resume_under_new_id(store, [cfg]) == {}  # its own checkpoint now: nothing more to do
