@@ -2118,9 +2118,10 @@ def _check_records(args) -> int:
     # in the id): no command of this code retries it, so it is not counted failed; its record (the error) is kept
     retried = store.failed_superseded()
     for rid, by in retried.items():
-        _say(f"run {rid}: failed, and superseded by run {by}, started after it and finished with the same settings "
-             "and code version: its loss's code (a --loss-file fixed), task or net changed after the failure, so the "
-             f"command that failed it trains run {by} instead and retries this one only if that code is put back; its "
+        _say(f"run {rid}: failed, and superseded by run {by}, finished with the same settings and code version "
+             "(started after it, or the --loss-file here is that run's): its loss's code (a --loss-file fixed), task "
+             f"or net changed after the failure, so the command that failed it trains run {by} instead and retries "
+             "this one only if that code is put back; its "
              f"record (the error, the traceback) is kept: move {store.run_dir(rid)} out of runs/ once you do not "
              "need it")
     superseded = {**superseded, **retried}

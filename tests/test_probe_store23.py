@@ -78,3 +78,47 @@ def test_an_old_gpl_checkpoint_is_resumed_under_its_one_id(tmp_path, caplog):
     assert resumes_at(store, rid, cfg, CheckpointPolicy()) == 3
     assert (store.run_dir(old) / "ckpt.pt").is_file()  # the old run's file kept where it was
     assert resume_under_new_id(store, [cfg]) == {}  # its own checkpoint now: nothing more to do
+
+
+def _failed_and_finished(root, failed_started: float, file_holds: str):
+    """A store whose run of loss ``good`` (from ``my_loss.py``) seed 0 failed under one version of the file and
+    finished under another (another id, the file's hash in it), their records' start times as given by two machines'
+    clocks (the finished one: 2000.0); ``my_loss.py`` holds ``file_holds`` now ('broken' or 'fixed')."""
+    import hashlib
+
+    from benchmark.results import atomic_write_json
+
+    store = _small(root)
+    src = root.parent / "my_loss.py"
+    code = {"broken": b"raise RuntimeError('bug')\n", "fixed": b"x = 1\n"}
+    h = {k: hashlib.sha256(v).hexdigest()[:12] for k, v in code.items()}
+    src.write_bytes(code[file_holds])
+    ok = next(r for r in sorted(store.run_ids()) if (store.meta(r) or {}).get("config", {}).get("loss") == "good"
+              and store.meta(r)["config"]["seed"] == 0)
+    meta = store.meta(ok)
+    atomic_write_json(store.run_dir(ok) / "meta.json", {
+        **meta, "code_version": "0.1.0+c3", "started": 2000.0, "loss_files": {"good": str(src)},
+        "loss_versions": {"good": f"1+{h['fixed']}"}})
+    failed = "0123456789abcdef"
+    store.run_dir(failed).mkdir()
+    atomic_write_json(store.run_dir(failed) / "meta.json", {
+        "run_id": failed, "config": meta["config"], "status": "failed", "error": "RuntimeError: bug in my loss",
+        "code_version": "0.1.0+c3", "started": failed_started, "setting": meta["setting"],
+        "loss_files": {"good": str(src)}, "loss_versions": {"good": f"1+{h['broken']}"}})
+    return store, failed, ok
+
+
+def test_a_failure_superseded_or_not_by_the_loss_file_as_it_is_not_by_two_machines_clocks(tmp_path):
+    """``failed_superseded`` ordered a failure and a success under another id by their records' ``started`` alone:
+    merged from two machines with skewed clocks, a failure made after the success (the file broken again: the same
+    command retries it) read as superseded — left out of the report, not copied by merge — and a failure before it
+    read as one the command retries. Where the records name their loss file and it is here, the file as it is says
+    which run the same command trains: its hash is the failure's (retried: not superseded) or the success's
+    (superseded), whatever the clocks say; the start times decide only where the file cannot tell."""
+    store, failed, ok = _failed_and_finished(tmp_path / "a", failed_started=1000.0, file_holds="broken")
+    assert store.failed_superseded() == {}, "a failure the same command retries (its file is broken now) superseded"
+    store, failed, ok = _failed_and_finished(tmp_path / "b", failed_started=3000.0, file_holds="fixed")
+    assert store.failed_superseded() == {failed: ok}
+    store, failed, ok = _failed_and_finished(tmp_path / "c", failed_started=1000.0, file_holds="fixed")
+    (tmp_path / "my_loss.py").unlink()  # the file is not here (a node's path): the clocks, as before
+    assert store.failed_superseded() == {failed: ok}
