@@ -1260,6 +1260,7 @@ def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
     from benchmark.config import newer_code
     from benchmark.runner import (
         code_version,
+        done_under_old_id,
         made_at_other_paths,
         made_at_untrained_crop,
         made_by_other_code,
@@ -1270,6 +1271,14 @@ def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
     if not store.runs.is_dir():
         return
     resume_under_new_id(store, configs, dry_run=dry_run)  # gpl under 'pretrained' before 2026-12-07: one id since
+    if twins := done_under_old_id(store, configs):  # ... and finished so: the same computation, trained again
+        n = len(twins)
+        log.warning("%d of the %s of this grid %s in %s under the id an older plbench gave the same computation (gpl "
+                    "or pdl(layers=()) under --backbone-weights pretrained, one id since 2026-12-07: %s): trained "
+                    "again under %s id now; both are kept, and the board counts each such seed once", n,
+                    plural(len(configs), "run"), agree(n, "is", "are"), store.root,
+                    ", ".join(f"{old} → {rid}" for rid, old in list(twins.items())[:3])
+                    + (f" and {n - 3} more" if n > 3 else ""), agree(n, "its", "their"))
     stopped = stopped_under_other_id(store, configs)  # a night's run resumed after its loss file or the code changed
     if stopped:
         n = len(stopped)

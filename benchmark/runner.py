@@ -1262,6 +1262,33 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     return out
 
 
+def done_under_old_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str, str]:
+    """{run id: the old run id} for each of ``configs`` not done under its id while ``store`` holds it finished
+    (``ok``, ``diverged``) under the id an older plbench gave the same computation (:func:`_id_then`: gpl or
+    ``pdl(layers=())`` under ``--backbone-weights pretrained`` before both values were one id): the grid trains it
+    again under its id now, and the board then counts the two ids of its seed once
+    (:func:`benchmark.stats.stored_twice_lines`). Only records whose config differs from one of ``configs`` as
+    written but not as read now (:func:`benchmark.ckptrecord.as_current`) have their id computed."""
+    from benchmark.ckptrecord import fingerprint_key
+
+    wanted: dict[str, tuple[str, RunConfig]] = {}
+    for c in configs:
+        if c.backbone_weights == "random" and not store.is_done(rid := run_id(c)):
+            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
+    if not wanted:
+        return {}
+    out: dict[str, str] = {}
+    for m in store.metas():
+        cfg, old = m.get("config"), m.get("run_id")
+        if m.get("status") not in ("ok", "diverged") or not isinstance(cfg, dict) or not isinstance(old, str) \
+                or cfg.get("backbone_weights") not in ("pretrained", "none") or not m.get("code_version"):
+            continue
+        rid, c = wanted.get(fingerprint_key({"config": cfg, "code_version": m["code_version"]}), (None, None))
+        if rid is not None and rid not in out and _id_then(cfg, old, c):
+            out[rid] = old
+    return out
+
+
 def _id_then(recorded, old: str, cfg: RunConfig) -> bool:
     """Whether a checkpoint's recorded config (``recorded``, a dict) under run id ``old`` is ``cfg`` as an older
     plbench recorded it, nothing else: another config as written (:func:`benchmark.ckptrecord.as_current` made them

@@ -122,3 +122,27 @@ def test_a_failure_superseded_or_not_by_the_loss_file_as_it_is_not_by_two_machin
     store, failed, ok = _failed_and_finished(tmp_path / "c", failed_started=1000.0, file_holds="fixed")
     (tmp_path / "my_loss.py").unlink()  # the file is not here (a node's path): the clocks, as before
     assert store.failed_superseded() == {failed: ok}
+
+
+def test_a_finished_old_gpl_run_trained_again_under_its_one_id_is_said(tmp_path, caplog):
+    """A gpl run finished under ``--backbone-weights pretrained`` before 2026-12-07 (its own id then) was trained again
+    by the same command under today's one id — the same computation, minutes to hours — without a word, where every
+    other run kept under another id (other data paths, another code version) is said. Now planning names it: trained
+    again, both kept, one seed counted once."""
+    import logging
+
+    from benchmark.cli import _warn_runs_kept_apart
+    from benchmark.config import RunConfig, code_version, run_id
+    from benchmark.results import atomic_write_json
+
+    store = _small(tmp_path / "res")
+    cfg, rid, old = _old_gpl_checkpoint(store)
+    (store.run_dir(old) / "ckpt.pt").unlink()
+    then = {**cfg.to_dict(), "backbone_weights": "pretrained"}
+    assert run_id(RunConfig.from_dict(then)) == old
+    atomic_write_json(store.run_dir(old) / "meta.json", {
+        "run_id": old, "config": then, "status": "ok", "code_version": code_version(), "started": 1.0})
+    with caplog.at_level(logging.WARNING):
+        _warn_runs_kept_apart(store, [cfg], dry_run=True)
+    said = [r.getMessage() for r in caplog.records if old in r.getMessage()]
+    assert said and "trained again" in said[0] and "once" in said[0], caplog.text
