@@ -13,12 +13,29 @@ FORMAT = 2  # 2: the CUDA RNG state of the run's own device only
 def as_current(fingerprint):
     """A checkpoint's fingerprint with its ``code_version`` read by :func:`benchmark.config.as_current_code`:
     another release of the same numbers code (``0.1.0+c3`` / ``0.1.1+c3``) trains the run of the same id (its
-    finished runs are kept as done), so its checkpoint resumes it rather than start the run over."""
-    if isinstance(fingerprint, dict) and "code_version" in fingerprint:
+    finished runs are kept as done), so its checkpoint resumes it rather than start the run over; and its config's
+    ``backbone_weights`` as :func:`benchmark.config.resolve` records it now (:func:`benchmark.config.
+    one_weights_value`): a gpl run checkpointed under ``pretrained`` by a plbench before 2026-12-07 is the computation
+    recorded ``random`` since, one id."""
+    if not isinstance(fingerprint, dict):
+        return fingerprint
+    out = fingerprint
+    if "code_version" in out:
         from benchmark.config import as_current_code
 
-        return {**fingerprint, "code_version": as_current_code(fingerprint["code_version"])}
-    return fingerprint
+        out = {**out, "code_version": as_current_code(out["code_version"])}
+    cfg = out.get("config")
+    if isinstance(cfg, dict) and cfg.get("backbone_weights") in ("pretrained", "none") \
+            and isinstance(cfg.get("loss"), str):
+        from benchmark.config import one_weights_value
+
+        try:
+            one = one_weights_value(cfg["loss"], cfg["backbone_weights"])
+        except Exception:  # noqa: BLE001 - a loss not registered here (its --loss-file not loaded): read as written
+            one = cfg["backbone_weights"]
+        if one != cfg["backbone_weights"]:
+            out = {**out, "config": {**cfg, "backbone_weights": one}}
+    return out
 
 
 def fingerprint_key(fingerprint) -> str:

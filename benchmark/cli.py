@@ -1013,7 +1013,7 @@ def cmd_run(args) -> int:
     s, configs, metrics, device, data = planned(spec, dry_run=args.dry_run)  # checked, then the data read: as api.run
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
-        _warn_runs_kept_apart(ResultsStore(s.out), configs)
+        _warn_runs_kept_apart(ResultsStore(s.out), configs, dry_run=True)
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
                         data=data, executor=s.executor, store=ResultsStore(s.out),
                         checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds))
@@ -1251,21 +1251,34 @@ def _seeds_said(configs) -> str:
     return f"{plural(len(seeds), 'seed')} ({shown})"
 
 
-def _warn_runs_kept_apart(store, configs) -> None:
+def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
-    whose estimate counts them: it said nothing, and the run then warned only after it was started."""
+    whose estimate counts them: it said nothing, and the run then warned only after it was started. First, a run
+    stopped under an older id of the same computation is given its checkpoint under the new id, to resume
+    (:func:`benchmark.runner.resume_under_new_id`; ``dry_run``: said only)."""
     from benchmark.config import newer_code
     from benchmark.runner import (
         code_version,
+        done_under_old_id,
         made_at_other_paths,
         made_at_untrained_crop,
         made_by_other_code,
+        resume_under_new_id,
         stopped_under_other_id,
     )
 
     if not store.runs.is_dir():
         return
+    resume_under_new_id(store, configs, dry_run=dry_run)  # gpl under 'pretrained' before 2026-12-07: one id since
+    if twins := done_under_old_id(store, configs):  # ... and finished so: the same computation, trained again
+        n = len(twins)
+        log.warning("%d of the %s of this grid %s in %s under the id an older plbench gave the same computation (gpl "
+                    "or pdl(layers=()) under --backbone-weights pretrained, one id since 2026-12-07: %s): trained "
+                    "again under %s id now; both are kept, and the board counts each such seed once", n,
+                    plural(len(configs), "run"), agree(n, "is", "are"), store.root,
+                    ", ".join(f"{old} → {rid}" for rid, old in list(twins.items())[:3])
+                    + (f" and {n - 3} more" if n > 3 else ""), agree(n, "its", "their"))
     stopped = stopped_under_other_id(store, configs)  # a night's run resumed after its loss file or the code changed
     if stopped:
         n = len(stopped)
@@ -2114,9 +2127,10 @@ def _check_records(args) -> int:
     # in the id): no command of this code retries it, so it is not counted failed; its record (the error) is kept
     retried = store.failed_superseded()
     for rid, by in retried.items():
-        _say(f"run {rid}: failed, and superseded by run {by}, started after it and finished with the same settings "
-             "and code version: its loss's code (a --loss-file fixed), task or net changed after the failure, so the "
-             f"command that failed it trains run {by} instead and retries this one only if that code is put back; its "
+        _say(f"run {rid}: failed, and superseded by run {by}, finished with the same settings and code version "
+             "(started after it, or the --loss-file here is that run's): its loss's code (a --loss-file fixed), task "
+             f"or net changed after the failure, so the command that failed it trains run {by} instead and retries "
+             "this one only if that code is put back; its "
              f"record (the error, the traceback) is kept: move {store.run_dir(rid)} out of runs/ once you do not "
              "need it")
     superseded = {**superseded, **retried}

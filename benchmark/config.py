@@ -228,6 +228,21 @@ def precision_for(device_type: str) -> str:
     return "bf16" if device_type == "cuda" else "fp32"
 
 
+def one_weights_value(loss: str, backbone_weights: str) -> str:
+    """The ``backbone_weights`` a run of ``loss`` is recorded (and keyed) under for the value asked: ``random`` for
+    ``pretrained`` or ``none`` where the loss takes weights yet loads no pretrained file under either
+    (:func:`benchmark.weights.same_on_random_and_pretrained`: gpl, ``pdl(layers=())``: one computation, one id),
+    else the value as asked (a pixel loss's ``none`` is :func:`resolve`'s own). What :func:`resolve` records, and what
+    a record written before that rule (a checkpoint of gpl under ``pretrained``) is read as
+    (:func:`benchmark.ckptrecord.as_current`)."""
+    from benchmark.lossfn import takes_weights
+    from benchmark.weights import same_on_random_and_pretrained
+
+    if backbone_weights in ("pretrained", "none") and takes_weights(loss) and same_on_random_and_pretrained(loss):
+        return "random"
+    return backbone_weights
+
+
 def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunConfig:
     """Fill what the id needs and only a look can tell: the data fingerprints (from ``data``, a
     :class:`benchmark.runner.DataCache`), the device type and its precision, and ``none`` for the
@@ -248,13 +263,12 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["crop"] = crop
     if device_type is not None and device_type != cfg.device_type:
         changes.update(device_type=device_type, precision=precision_for(device_type))
-    from benchmark.weights import same_on_random_and_pretrained, weights_fingerprint
+    from benchmark.weights import weights_fingerprint
 
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
         changes["backbone_weights"] = "none"
-    elif cfg.backbone_weights in ("pretrained", "none") and takes_weights(cfg.loss) \
-            and same_on_random_and_pretrained(cfg.loss):  # not a pixel loss's none: its one id under every value
-        changes["backbone_weights"] = "random"  # gpl, pdl(layers=()): one computation, one run id
+    elif (one := one_weights_value(cfg.loss, cfg.backbone_weights)) != cfg.backbone_weights:
+        changes["backbone_weights"] = one  # gpl, pdl(layers=()): one computation, one run id
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
     if cfg.weights_fingerprint and cfg.weights_fingerprint != wfp:

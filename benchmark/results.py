@@ -1588,6 +1588,32 @@ def _foreign_rows(names, run_id: str, parquet: Path) -> None:
         raise Damage(f"{parquet.name} holds rows of run {other[0]}, not this run's (copied from another run's folder?)")
 
 
+def _file_says(failed: dict, finished: dict, hashes: dict[str, str | None]) -> bool | None:
+    """Whether the ``--loss-file`` as it is here makes the same command train the finished run's code (True: the
+    failure superseded) or the failed run's (False: retried), by the file's hash against each record's
+    ``loss_versions`` (``<version>+<first 12 hex of its SHA-256>``) for each term whose hash the two records differ
+    in and whose file (``loss_files``) is here; None where no such file tells (gone, another edit, a package).
+    ``hashes``: {path: its hash}, filled as read."""
+    said: set[bool] = set()
+    files = failed.get("loss_files") if isinstance(failed.get("loss_files"), dict) else {}
+    mine, theirs = failed.get("loss_versions"), finished.get("loss_versions")
+    if not isinstance(mine, dict) or not isinstance(theirs, dict):
+        return None
+    for name, path in files.items():
+        a, b = str(mine.get(name, "")), str(theirs.get(name, ""))
+        if a == b or "+" not in a or "+" not in b or not isinstance(path, str):
+            continue
+        if path not in hashes:
+            try:
+                hashes[path] = _sha256(Path(path).read_bytes())[:12]
+            except OSError:
+                hashes[path] = None
+        now = hashes[path]
+        if now is not None and now in (a.rsplit("+", 1)[1], b.rsplit("+", 1)[1]):
+            said.add(now == b.rsplit("+", 1)[1])
+    return said.pop() if len(said) == 1 else None
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -1809,26 +1835,35 @@ class ResultsStore:
         by) are those of a run started after it and finished (``ok``, ``diverged``) under another id — a
         ``--loss-file`` fixed after the failure (its hash is in the run id): the command that failed it trains that
         run now, and retries this one only if the broken code is put back. A failure started after the finished run
-        (the file broken again), or either start unknown, is not superseded: the same command retries it. ``also``:
-        another store whose finished runs supersede too (a merge's: the run finished on the head, failed on a node)."""
+        (the file broken again), or either start unknown, is not superseded: the same command retries it. Where both
+        records name a loss file that is here, the file as it is decides, not the start times (two machines' clocks
+        in a merged store may be hours apart): :func:`_file_says`. ``also``: another store whose finished runs
+        supersede too (a merge's: the run finished on the head, failed on a node)."""
         from benchmark.ckptrecord import fingerprint_key
 
-        finished: dict[str, tuple[float, str]] = {}
-        failed: list[tuple[str, str, float]] = []
-        for m in self.metas() + [m for m in (also.metas() if also is not None else []) if m.get("status") != "failed"]:
+        mine = self.metas()
+        if not any(m.get("status") == "failed" for m in mine):  # nothing to supersede: no record's key computed
+            return {}
+        finished: dict[str, tuple[float, str, dict]] = {}
+        failed: list[tuple[str, str, float, dict]] = []
+        for m in mine + [m for m in (also.metas() if also is not None else []) if m.get("status") != "failed"]:
             rid, st, started = m.get("run_id"), m.get("status"), m.get("started")
             if not isinstance(m.get("config"), dict) or not m.get("code_version") or not isinstance(rid, str) \
                     or not isinstance(started, (int, float)) or isinstance(started, bool):
                 continue
             key = fingerprint_key({"config": m["config"], "code_version": m["code_version"]})
             if st in ("ok", "diverged"):
-                finished[key] = max(finished.get(key, (started, rid)), (started, rid))  # the latest of them
+                if key not in finished or (started, rid) > finished[key][:2]:  # the latest of them
+                    finished[key] = (started, rid, m)
             elif st == "failed":
-                failed.append((rid, key, started))
+                failed.append((rid, key, started, m))
         out = {}
-        for rid, key, started in sorted(failed):
-            if (by := finished.get(key)) and by[1] != rid and by[0] > started \
-                    and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
+        hashes: dict[str, str | None] = {}
+        for rid, key, started, m in sorted(failed, key=lambda f: f[:3]):
+            if not (by := finished.get(key)) or by[1] == rid or held_as_far_as_known(self.run_dir(rid) / ".lock"):
+                continue
+            said = _file_says(m, by[2], hashes)  # the loss file as it is here: no machine's clock
+            if said if said is not None else by[0] > started:
                 out[rid] = by[1]
         return out
 

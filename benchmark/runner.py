@@ -1201,6 +1201,107 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
     return out
 
 
+def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: bool = False) -> dict[str, tuple]:
+    """{run id: (the old run id, its checkpoint's iteration)} for each of ``configs`` neither done nor stopped under
+    its own id while a run of ``store`` stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) under
+    another id whose record, read as today's code records it (:func:`benchmark.ckptrecord.as_current`: gpl or
+    ``pdl(layers=())`` checkpointed under ``--backbone-weights pretrained`` before both values were one id), is the
+    config's own fingerprint and code version — the same computation. Each such checkpoint is hard-linked to the new
+    id's ``ckpt.pt`` (copied where the file system has no hard links) under that run's lock, so the run resumes from
+    its iteration instead of iteration 0 — only where the old id is the one today's code gives the recorded config
+    (:func:`_id_then`: a ``--loss-file`` edited since keeps the config, changes the id); the old folder keeps its
+    file (``plbench check`` names it superseded once the run finished, ``--repair`` removes it). ``dry_run``: said,
+    nothing written. One line says what was done."""
+    import shutil
+
+    from benchmark.ckptrecord import fingerprint_key, record
+
+    if not store.runs.is_dir():
+        return {}
+    stopped = store.stopped_with_checkpoint()
+    if not stopped:
+        return {}
+    wanted: dict[str, tuple[str, RunConfig]] = {}
+    for c in configs:
+        rid = run_id(c)
+        if rid not in stopped and not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
+            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
+    out: dict[str, tuple] = {}
+    for old, ckpt in sorted(stopped.items()):
+        state = record(ckpt)
+        fp, it = (state or {}).get("fingerprint"), (state or {}).get("iteration")
+        if not isinstance(fp, dict) or not isinstance(it, int) or it <= 0:
+            continue
+        rid, c = wanted.get(fingerprint_key(fp), (None, None))
+        if rid is None or rid in out or it > c.iterations or not _id_then(fp.get("config"), old, c):
+            continue
+        if not dry_run:
+            lock = store.lock(rid)
+            if isinstance(lock, str):  # a live process trains it now: its own
+                continue
+            with lock:
+                dest = store.run_dir(rid) / "ckpt.pt"
+                if dest.exists() or store.is_done(rid):
+                    continue
+                tmp = dest.with_name(f".ckpt.pt.adopt{os.getpid()}.tmp")
+                tmp.unlink(missing_ok=True)
+                try:
+                    os.link(ckpt, tmp)
+                except OSError:  # no hard links here (or across a mount): a copy
+                    shutil.copyfile(ckpt, tmp)
+                os.replace(tmp, dest)
+        out[rid] = (old, it)
+    if out:
+        shown = ", ".join(f"{rid} from {old}'s iteration {it}" for rid, (old, it) in list(out.items())[:3])
+        log.info("%s of this grid stopped with a checkpoint under an older id of the same computation (gpl or "
+                 "pdl(layers=()) under --backbone-weights pretrained, one id since 2026-12-07): %s under %s id now "
+                 "(%s%s); `plbench check` names the old folder%s superseded once %s finished",
+                 plural(len(out), "run"), "would resume" if dry_run else "resumes", agree(len(out), "its", "their"),
+                 shown, f", and {len(out) - 3} more" if len(out) > 3 else "", agree(len(out), "", "s"),
+                 agree(len(out), "it", "they are"))
+    return out
+
+
+def done_under_old_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str, str]:
+    """{run id: the old run id} for each of ``configs`` not done under its id while ``store`` holds it finished
+    (``ok``, ``diverged``) under the id an older plbench gave the same computation (:func:`_id_then`: gpl or
+    ``pdl(layers=())`` under ``--backbone-weights pretrained`` before both values were one id): the grid trains it
+    again under its id now, and the board then counts the two ids of its seed once
+    (:func:`benchmark.stats.stored_twice_lines`). Only records whose config differs from one of ``configs`` as
+    written but not as read now (:func:`benchmark.ckptrecord.as_current`) have their id computed."""
+    from benchmark.ckptrecord import fingerprint_key
+
+    wanted: dict[str, tuple[str, RunConfig]] = {}
+    for c in configs:
+        if c.backbone_weights == "random" and not store.is_done(rid := run_id(c)):
+            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
+    if not wanted:
+        return {}
+    out: dict[str, str] = {}
+    for m in store.metas():
+        cfg, old = m.get("config"), m.get("run_id")
+        if m.get("status") not in ("ok", "diverged") or not isinstance(cfg, dict) or not isinstance(old, str) \
+                or cfg.get("backbone_weights") not in ("pretrained", "none") or not m.get("code_version"):
+            continue
+        rid, c = wanted.get(fingerprint_key({"config": cfg, "code_version": m["code_version"]}), (None, None))
+        if rid is not None and rid not in out and _id_then(cfg, old, c):
+            out[rid] = old
+    return out
+
+
+def _id_then(recorded, old: str, cfg: RunConfig) -> bool:
+    """Whether a checkpoint's recorded config (``recorded``, a dict) under run id ``old`` is ``cfg`` as an older
+    plbench recorded it, nothing else: another config as written (:func:`benchmark.ckptrecord.as_current` made them
+    one), whose id by today's code is ``old``. A loss file edited since (its hash is in the id, not in the config)
+    gives the same config another id: that checkpoint is another computation's, never resumed here."""
+    if not isinstance(recorded, dict) or recorded == cfg.to_dict():
+        return False
+    try:
+        return run_id(RunConfig.from_dict(recorded)) == old
+    except Exception:  # noqa: BLE001 - a config this code cannot build: not today's run
+        return False
+
+
 def made_at_untrained_crop(store: ResultsStore, configs: list[RunConfig]) -> dict[tuple[str, int], int]:
     """{(task, crop recorded there): how many of ``configs``} for the configs not done in ``store`` under their id
     while a finished run of the same config is there recorded at a crop its task does not train on — an ``sr4`` run
