@@ -1,0 +1,101 @@
+"""Probe of the overnight run (session 23): what the Ray driver leaves running when it stops on something other than a
+Ctrl-C, and the faults of a night found fresh."""
+from __future__ import annotations
+
+import errno
+import logging
+import types
+
+import pytest
+from test_probe_overnight22 import _grid
+
+
+def _endless_ray(stubborn: bool = False):
+    """A fake ``ray`` (test_probe_ray7's FakeRay) whose tasks run until cancelled: a plain cancel (SIGINT to the task)
+    stops them unless ``stubborn`` (a task that does not stop in time), a forced one always. Records ``cancelled`` and
+    ``forced``."""
+    from test_probe_ray7 import FakeRay
+
+    class Endless(FakeRay):
+        def __init__(self):
+            super().__init__({})
+            self.cancelled, self.forced, self.stopped = [], [], set()
+
+        def remote(self, **opts):
+            def submit(unit):
+                self.units.append(unit)
+                return len(self.units) - 1
+
+            return lambda fn: types.SimpleNamespace(remote=submit)
+
+        def wait(self, refs, num_returns=1, timeout=None):
+            ready = [r for r in refs if r in self.stopped][:num_returns]
+            return ready, [r for r in refs if r not in ready]
+
+        def cancel(self, ref, force=False, recursive=True):
+            (self.forced if force else self.cancelled).append(ref)
+            if force or not stubborn:
+                self.stopped.add(ref)
+
+    return Endless()
+
+
+def _driver_fails(tmp_path, monkeypatch, ray, error: BaseException, seeds=(0, 1, 2)) -> tuple[BaseException, str]:
+    """``execute_ray`` of a 3-run grid on ``ray`` whose loop meets ``error`` (raised by the progress monitor, as a
+    store that went bad or a full disk raises there): the error it ends with and its executors log."""
+    import tempfile
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
+    monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
+
+    def tick(self):
+        raise error
+
+    monkeypatch.setattr(progress.Monitor, "tick", tick)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        with pytest.raises(BaseException) as info:
+            ex.execute_ray(_grid(seeds), tmp_path / "r", ("psnr",), "cpu", split="run", logger="none")
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    return info.value, " ".join(r.getMessage() for r in records if r.levelno >= logging.WARNING)
+
+
+@pytest.mark.parametrize("error", [OSError(errno.ENOSPC, "No space left on device", "r/runs"),
+                                   RuntimeError("a bug in the driver's loop")], ids=["disk-full", "driver-bug"])
+def test_a_ray_driver_stopped_by_an_error_cancels_its_tasks_and_says_so(tmp_path, monkeypatch, error):
+    """Only a Ctrl-C cancelled the Ray driver's tasks: stopped by anything else (a full disk, a store gone bad, a bug
+    in its loop) it cancelled none and said nothing of them — a user's own Ray instance (api.run after ray.init, a
+    notebook) kept them training into the store after the error (measured: both tasks of a 2-run grid still running
+    60 s after execute_ray raised ENOSPC); a local instance's shutdown killed them with no checkpoint saved. Every task
+    not finished is cancelled (SIGINT: they checkpoint and stop), waited for, the line says why, and the driver's own
+    error is what it ends with (a full disk: exit 3)."""
+    ray = _endless_ray()
+    raised, said = _driver_fails(tmp_path, monkeypatch, ray, error)
+    assert raised is error, raised
+    assert sorted(ray.cancelled) == [0, 1, 2] and not ray.forced, (ray.cancelled, ray.forced)
+    assert "cancelling 3 ray tasks" in said and str(error).splitlines()[0] in said, said
+    assert not list((tmp_path / "tmp").glob("plbench-said-*"))
+
+
+def test_a_ray_task_that_does_not_stop_in_the_grace_time_is_ended_not_left_running(tmp_path, monkeypatch):
+    """A cancelled task still running when the driver's grace wait ended was left to a local instance's shutdown — on
+    a Ray instance the driver did not start (the user's own, api.run after ray.init), nothing ended it: it trained on
+    into the store with no driver. It is now ended (a forced cancel), and the line says so and what it loses."""
+    import benchmark.executors as ex
+
+    monkeypatch.setattr(ex, "STOP_GRACE_S", 0)
+    ray = _endless_ray(stubborn=True)
+    ray.up = True  # the user's own instance: the driver does not shut it down
+    raised, said = _driver_fails(tmp_path, monkeypatch, ray, KeyboardInterrupt(), seeds=(0, 1))
+    assert isinstance(raised, KeyboardInterrupt), raised
+    assert sorted(ray.cancelled) == [0, 1] and sorted(ray.forced) == [0, 1], (ray.cancelled, ray.forced)
+    assert "2 ray tasks did not stop" in said and "ended" in said, said
