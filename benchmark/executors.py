@@ -2015,6 +2015,21 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             with contextlib.suppress(Exception):  # submits their runs (the controller lists them COMPLETING a while,
                 ledger.forget({str(job.job_id) for job in jobs})  # sacct lags)
         raise
+    except Exception as exc:  # the driver's own error (a full disk, a store gone bad while it polls, a bug in it)
+        left = [job for i, job in enumerate(jobs) if i not in results]
+        if left and (cluster or "slurm") == "slurm":  # SLURM's jobs outlive their driver (as one logged out), and
+            # the ledger keeps the next command from submitting their runs twice: what they train is not thrown away
+            log.warning("the driver stopped on an error (%s): %s not finished %s left to SLURM, training into the "
+                        "store (the same command does not submit their runs again while they are queued or running; "
+                        "`scancel %s` stops them)", first_line(exc), plural(len(left), "job"),
+                        agree(len(left), "is", "are"), " ".join(sorted({str(j.job_id).split("_")[0] for j in left})))
+        elif left and cluster != "debug":  # submitit's local jobs: this driver's own processes, no ledger to find
+            # them by — cancelled as at a Ctrl-C (the debug cluster's run in this process: none runs on)
+            log.warning("the driver stopped on an error (%s): cancelling %s (a run in progress resumes from the "
+                        "checkpoint it saves as it stops)", first_line(exc), plural(len(left), "job"))
+            with contextlib.suppress(Exception):
+                _cancel(left, cluster)
+        raise
     finally:
         bars.close()
     collected = [results[i] for i in range(len(jobs))]

@@ -99,3 +99,66 @@ def test_a_ray_task_that_does_not_stop_in_the_grace_time_is_ended_not_left_runni
     assert isinstance(raised, KeyboardInterrupt), raised
     assert sorted(ray.cancelled) == [0, 1] and sorted(ray.forced) == [0, 1], (ray.cancelled, ray.forced)
     assert "2 ray tasks did not stop" in said and "ended" in said, said
+
+
+def _slurm_driver_fails(tmp_path, monkeypatch, cluster: str) -> tuple[BaseException, str, list]:
+    """A SLURM driver (submitit monkeypatched: fake_slurm.executor) of a 3-run grid, one job per run, the first done,
+    whose poll meets a full disk (raised by the progress monitor, as a store gone bad raises there): the error it ends
+    with, its executors log from warnings up, and the jobs it cancelled."""
+    pytest.importorskip("submitit")
+    import fake_slurm
+    import submitit
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+
+    class Job:
+        def __init__(self, i):
+            self.job_id, self.i = f"1000_{i}", i
+
+        def done(self):
+            return self.i == 0
+
+        def result(self):
+            return {"summary": {"trained": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], cluster))
+    cancelled = []
+    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs) or True)
+    error = OSError(errno.ENOSPC, "No space left on device", "r/runs")
+
+    def tick(self):
+        raise error
+
+    monkeypatch.setattr(progress.Monitor, "tick", tick)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        with pytest.raises(BaseException) as info:
+            ex.execute_slurm(_grid((0, 1, 2)), tmp_path / "r", ("psnr",), "cpu", cluster=cluster, split="run",
+                             logger="none")
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    assert info.value is error, info.value
+    return info.value, " ".join(r.getMessage() for r in records if r.levelno >= logging.WARNING), cancelled
+
+
+def test_a_slurm_driver_stopped_by_an_error_says_which_jobs_it_leaves_to_slurm(tmp_path, monkeypatch):
+    """A SLURM driver stopped by an error of its own (a full disk, a store gone bad while it polls) ended with that
+    error alone: nothing said its jobs, queued or running, go on training into the store without it (as a driver
+    logged out leaves them, and the ledger keeps the next command from submitting them twice) nor how to stop them.
+    It says so now, naming the jobs and the scancel that stops them, and cancels none (what they do is not lost)."""
+    _, said, cancelled = _slurm_driver_fails(tmp_path, monkeypatch, "slurm")
+    assert not cancelled, cancelled
+    assert "No space left on device" in said and "2 jobs" in said and "scancel 1000" in said, said
+
+
+def test_a_local_submitit_driver_stopped_by_an_error_cancels_its_jobs(tmp_path, monkeypatch):
+    """submitit's local cluster runs the jobs as this driver's own processes, with no ledger for a next driver to find
+    them by: stopped by an error the driver left them running with no one to collect them. They are cancelled (they
+    checkpoint as they stop), as at a Ctrl-C, and the line says why."""
+    _, said, cancelled = _slurm_driver_fails(tmp_path, monkeypatch, "local")
+    assert [j.job_id for j in cancelled] == ["1000_1", "1000_2"], cancelled  # the first one's result is in
+    assert "No space left on device" in said and "cancelling 2 jobs" in said, said
