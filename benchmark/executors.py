@@ -1090,10 +1090,13 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         # a worker started in the place of one ended with its hung run: the runs that one finished are in no summary
         return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
                 for i in range(len(procs))]
-    except KeyboardInterrupt:
+    except BaseException as exc:  # a Ctrl-C, or the driver's own error (a full disk or a store gone bad while it
+        # polls, a bug): its workers stop all the same — left running they trained on into the store after the error
+        # (in a notebook's api.run), or the interpreter's exit waited for them (multiprocessing joins its children)
         alive = sum(p.is_alive() for p, _ in procs)
         off = any(u.checkpoint is not None and not u.checkpoint.enabled for u in units)  # None: the default, on
-        log.warning("stopping %s; %s", plural(alive, "worker"),
+        log.warning("%sstopping %s; %s", "" if isinstance(exc, KeyboardInterrupt) else
+                    f"the driver stopped on an error ({first_line(exc)}): ", plural(alive, "worker"),
                     "checkpoints are off: a run in progress starts again from iteration 0" if off
                     else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
         for p, _ in procs:
