@@ -1310,9 +1310,16 @@ def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
     line; an error of Ray's own (the cluster lost) is passed over, the driver's ``exc`` being the one it ends with."""
     if not refs:
         return
-    for ref in refs:
-        with contextlib.suppress(Exception):
-            ray.cancel(ref)
+    try:
+        for ref in refs:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref)
+    except KeyboardInterrupt:  # a second Ctrl-C while a big grid's tasks are cancelled one by one: the rest went on
+        _end_ray_tasks(ray, refs)  # with no driver — all ended now, as 'interrupt again to stop now' promises
+        log.warning("interrupted again: %s ended at once (the training since %s last checkpoint is lost; the same "
+                    "command resumes %s)", plural(len(refs), "ray task"), agree(len(refs), "its", "their"),
+                    agree(len(refs), "its run", "their runs"))
+        raise
     why = "" if isinstance(exc, KeyboardInterrupt) else first_line(exc)
     if why:  # a Ctrl-C says only what it waits for (the user knows why)
         log.warning("the driver stopped on an error (%s): cancelling %s", why, plural(len(refs), "ray task"))
@@ -1330,13 +1337,19 @@ def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
         still = refs
     except Exception:  # noqa: BLE001 - Ray itself gone: its tasks with it
         return
-    for ref in still:
-        with contextlib.suppress(Exception):
-            ray.cancel(ref, force=True)
+    _end_ray_tasks(ray, still)
     if still:
         log.warning("%s did not stop: ended (the training since %s last checkpoint is lost; the same command "
                     "resumes %s)", plural(len(still), "ray task"), agree(len(still), "its", "their"),
                     agree(len(still), "its run", "their runs"))
+
+
+def _end_ray_tasks(ray, refs: list) -> None:
+    """End the Ray tasks ``refs`` at once (a forced cancel: the worker process killed; a finished one: a no-op), every
+    one of them: an error of Ray's or a further Ctrl-C meanwhile (a few RPCs) does not leave the rest running."""
+    for ref in refs:
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            ray.cancel(ref, force=True)
 
 
 def _stdstream_dispatcher():

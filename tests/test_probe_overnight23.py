@@ -235,3 +235,24 @@ def test_a_local_driver_stopped_by_an_error_stops_its_workers(tmp_path, monkeypa
     assert sorted(p for p, _ in signalled) == pids and set(joined) == set(pids), (signalled, joined)
     assert {sig for _, sig in signalled} <= {signal.SIGINT, signal.SIGTERM}, signalled
     assert "No space left on device" in said and "stopping 2 workers" in said, said
+
+
+def test_a_second_ctrl_c_while_the_ray_driver_cancels_its_tasks_still_ends_every_task(tmp_path, monkeypatch):
+    """The stopped Ray driver cancels its tasks one by one (a grid split by run: one task per run, hundreds): a second
+    Ctrl-C meanwhile — as its user presses one again to hurry it — raised out of that loop, the tasks after it never
+    cancelled; on a Ray instance the driver did not start they trained on with no driver. Every task is still ended
+    (at once: 'interrupt again to stop now'), and the interrupt goes on."""
+    ray = _endless_ray()
+    ray.up = True  # the user's own instance: the driver does not shut it down
+    plain = type(ray).cancel
+
+    def cancel(self, ref, force=False, recursive=True):
+        plain(self, ref, force=force)
+        if not force and len(self.cancelled) == 1:  # the second Ctrl-C, as the first task is cancelled
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(ray), "cancel", cancel)
+    raised, said = _driver_fails(tmp_path, monkeypatch, ray, KeyboardInterrupt())
+    assert isinstance(raised, KeyboardInterrupt), raised
+    assert ray.stopped == {0, 1, 2} and {1, 2} <= set(ray.forced), (ray.cancelled, ray.forced)
+    assert "3 ray tasks ended at once" in said, said
