@@ -49,7 +49,15 @@ from typing import Protocol
 
 from benchmark import slurmjob
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, again, again_as, again_who, output_to_a_reader_gone_goes_nowhere, pip
+from benchmark.errors import (
+    UserError,
+    again,
+    again_as,
+    again_who,
+    first_line,
+    output_to_a_reader_gone_goes_nowhere,
+    pip,
+)
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
@@ -1082,10 +1090,13 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         # a worker started in the place of one ended with its hung run: the runs that one finished are in no summary
         return [{**results[i], "requeued": True} if restarts[i] and "summary" in results[i] else results[i]
                 for i in range(len(procs))]
-    except KeyboardInterrupt:
+    except BaseException as exc:  # a Ctrl-C, or the driver's own error (a full disk or a store gone bad while it
+        # polls, a bug): its workers stop all the same — left running they trained on into the store after the error
+        # (in a notebook's api.run), or the interpreter's exit waited for them (multiprocessing joins its children)
         alive = sum(p.is_alive() for p, _ in procs)
         off = any(u.checkpoint is not None and not u.checkpoint.enabled for u in units)  # None: the default, on
-        log.warning("stopping %s; %s", plural(alive, "worker"),
+        log.warning("%sstopping %s; %s", "" if isinstance(exc, KeyboardInterrupt) else
+                    f"the driver stopped on an error ({first_line(exc)}): ", plural(alive, "worker"),
                     "checkpoints are off: a run in progress starts again from iteration 0" if off
                     else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
         for p, _ in procs:
@@ -1270,22 +1281,11 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                         results.append(_lost(unit, f"ray task: {first}"))
                     monitor.tick()
             done = True  # every task's result in: _collect removes the grid's claims
-        except KeyboardInterrupt:
-            for ref in refs:
-                with contextlib.suppress(Exception):
-                    ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
-            # ... which takes them the rest of an iteration: shutting the local instance down (finally) at
-            # once killed them first, losing the training since their last checkpoint
-            if checkpoint is not None and not checkpoint.enabled:  # a task runs the local worker's code: no
-                # checkpointer, none saved as it stops (as the local and SLURM debug drivers say)
-                log.warning("waiting up to %d s for %s to stop (checkpoints are off: a run in progress starts again "
-                            "from iteration 0; interrupt again to stop now)", STOP_GRACE_S,
-                            plural(len(refs), "ray task"))
-            else:
-                log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt again to stop now)",
-                            STOP_GRACE_S, plural(len(refs), "ray task"))
-            with contextlib.suppress(Exception):
-                ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
+        except BaseException as exc:  # a Ctrl-C, or the driver's own error (a full disk, a store gone bad, a bug):
+            # every task not finished is cancelled — on an instance this driver did not start (the user's own Ray) none
+            # else would end them, and they trained on into the store with no driver; a local one's shutdown killed
+            # them with no checkpoint saved
+            _stop_ray_tasks(ray, refs[len(results):], exc, checkpoint)
             raise
         finally:
             if not done:  # stopped (a second Ctrl-C in the wait above too), or the driver's own error: no _collect to
@@ -1300,6 +1300,56 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             ray.shutdown()
     return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None,
                     grid_id=units[0].grid_id if units else "")
+
+
+def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
+    """Stop the Ray tasks ``refs`` (those whose result is not in) of a driver stopped by ``exc``: each is cancelled
+    (SIGINT: its run checkpoints and stops), waited for :data:`STOP_GRACE_S`, and one still running then — or when a
+    second Ctrl-C cuts the wait short — is ended (a forced cancel: the training since its last checkpoint lost), so no
+    task trains on into the store once the driver is gone, whoever started the Ray instance. Each step said in a
+    line; an error of Ray's own (the cluster lost) is passed over, the driver's ``exc`` being the one it ends with."""
+    if not refs:
+        return
+    try:
+        for ref in refs:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref)
+    except KeyboardInterrupt:  # a second Ctrl-C while a big grid's tasks are cancelled one by one: the rest went on
+        _end_ray_tasks(ray, refs)  # with no driver — all ended now, as 'interrupt again to stop now' promises
+        log.warning("interrupted again: %s ended at once (the training since %s last checkpoint is lost; the same "
+                    "command resumes %s)", plural(len(refs), "ray task"), agree(len(refs), "its", "their"),
+                    agree(len(refs), "its run", "their runs"))
+        raise
+    why = "" if isinstance(exc, KeyboardInterrupt) else first_line(exc)
+    if why:  # a Ctrl-C says only what it waits for (the user knows why)
+        log.warning("the driver stopped on an error (%s): cancelling %s", why, plural(len(refs), "ray task"))
+    if checkpoint is not None and not checkpoint.enabled:  # a task runs the local worker's code: no checkpointer, none
+        # saved as it stops (as the local and SLURM debug drivers say)
+        log.warning("waiting up to %d s for %s to stop (checkpoints are off: a run in progress starts again from "
+                    "iteration 0; interrupt %sto stop now)", STOP_GRACE_S, plural(len(refs), "ray task"),
+                    "again " if not why else "")
+    else:
+        log.warning("waiting up to %d s for %s to checkpoint and stop (interrupt %sto stop now)", STOP_GRACE_S,
+                    plural(len(refs), "ray task"), "again " if not why else "")
+    try:
+        still = ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)[1]
+    except KeyboardInterrupt:  # 'interrupt again to stop now': each is ended (one finished meanwhile: a no-op)
+        still = refs
+    except Exception:  # noqa: BLE001 - Ray itself gone: its tasks with it
+        return
+    _end_ray_tasks(ray, still)
+    if still:
+        log.warning("%s did not stop: ended (the training since %s last checkpoint is lost; the same command "
+                    "resumes %s)", plural(len(still), "ray task"), agree(len(still), "its", "their"),
+                    agree(len(still), "its run", "their runs"))
+
+
+def _end_ray_tasks(ray, refs: list) -> None:
+    """End the Ray tasks ``refs`` at once (a forced cancel: the worker process killed; a finished one: a no-op), every
+    one of them: an error of Ray's or a further Ctrl-C meanwhile (a few RPCs) does not leave the rest running."""
+    for ref in refs:
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            ray.cancel(ref, force=True)
 
 
 def _stdstream_dispatcher():
@@ -1980,6 +2030,21 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         if _cancel(jobs, cluster or "slurm") and ledger:  # they will not run: the same command, run again at once,
             with contextlib.suppress(Exception):  # submits their runs (the controller lists them COMPLETING a while,
                 ledger.forget({str(job.job_id) for job in jobs})  # sacct lags)
+        raise
+    except Exception as exc:  # the driver's own error (a full disk, a store gone bad while it polls, a bug in it)
+        left = [job for i, job in enumerate(jobs) if i not in results]
+        if left and (cluster or "slurm") == "slurm":  # SLURM's jobs outlive their driver (as one logged out), and
+            # the ledger keeps the next command from submitting their runs twice: what they train is not thrown away
+            log.warning("the driver stopped on an error (%s): %s not finished %s left to SLURM, training into the "
+                        "store (the same command does not submit their runs again while they are queued or running; "
+                        "`scancel %s` stops them)", first_line(exc), plural(len(left), "job"),
+                        agree(len(left), "is", "are"), " ".join(sorted({str(j.job_id).split("_")[0] for j in left})))
+        elif left and cluster != "debug":  # submitit's local jobs: this driver's own processes, no ledger to find
+            # them by — cancelled as at a Ctrl-C (the debug cluster's run in this process: none runs on)
+            log.warning("the driver stopped on an error (%s): cancelling %s (a run in progress resumes from the "
+                        "checkpoint it saves as it stops)", first_line(exc), plural(len(left), "job"))
+            with contextlib.suppress(Exception):
+                _cancel(left, cluster)
         raise
     finally:
         bars.close()
