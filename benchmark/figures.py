@@ -1184,7 +1184,10 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     if empty.any():
         note += "; –:\u00a0not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
-    smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
+    # runs not shown converged (or too few), as the leaderboard opens — of the (task, loss) cells it draws, the whole
+    # figure's in a part: a loss no run could score (no rank anywhere) is in no row, and no smoke test of it
+    smoke = smoke_test(drawn_part(stats, {str(t): list(col.index[col.notna()]) for t, col in
+                                          stats.task_ranks.items()}), short=True)
     some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
         f" of {k})" if part else ""
     # room for a title of TITLE_LINES (≈ 0.14 in a line past the first at 8 pt), not taken from the rows
