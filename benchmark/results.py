@@ -1803,19 +1803,21 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
-    def failed_superseded(self, also: "ResultsStore | None" = None) -> dict[str, str]:
+    def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
         record's config and code version (``config``, ``code_version``: what :meth:`superseded` matches a checkpoint
         by) are those of a run started after it and finished (``ok``, ``diverged``) under another id — a
         ``--loss-file`` fixed after the failure (its hash is in the run id): the command that failed it trains that
         run now, and retries this one only if the broken code is put back. A failure started after the finished run
         (the file broken again), or either start unknown, is not superseded: the same command retries it. ``also``:
-        another store whose finished runs supersede too (a merge's: the run finished on the head, failed on a node)."""
+        another store whose finished runs supersede too (a merge's: the run finished on the head, failed on a node).
+        ``metas``: this store's :meth:`metas`, where already read (:meth:`standing_metas`)."""
         from benchmark.ckptrecord import fingerprint_key
 
         finished: dict[str, tuple[float, str]] = {}
         failed: list[tuple[str, str, float]] = []
-        for m in self.metas() + [m for m in (also.metas() if also is not None else []) if m.get("status") != "failed"]:
+        there = [m for m in (also.metas() if also is not None else []) if m.get("status") != "failed"]
+        for m in (self.metas() if metas is None else metas) + there:
             rid, st, started = m.get("run_id"), m.get("status"), m.get("started")
             if not isinstance(m.get("config"), dict) or not m.get("code_version") or not isinstance(rid, str) \
                     or not isinstance(started, (int, float)) or isinstance(started, bool):
@@ -1831,6 +1833,15 @@ class ResultsStore:
                     and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
                 out[rid] = by[1]
         return out
+
+    def standing_metas(self) -> tuple[list[dict], dict[str, str]]:
+        """(the run records a report, its findings and a comparison count: :meth:`metas` without the failed runs
+        :meth:`failed_superseded` names, {those run ids: the run superseding each}) — every record read once. The
+        one place a command leaves those failures out: it reads this once and hands both on (``write_report`` to
+        ``check_store`` and, through ``superseded_out``, to ``compare``'s summary), never working it out again."""
+        metas = self.metas()
+        superseded = self.failed_superseded(metas=metas)
+        return [m for m in metas if m.get("run_id") not in superseded], superseded
 
     def only_checkpoints(self, run_id: str) -> bool:
         """Run ``run_id``'s folder holds its checkpoints (:func:`_is_checkpoint`) and nothing of its own besides

@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 
@@ -54,3 +55,62 @@ def test_the_rank_heatmap_s_smoke_line_counts_only_the_losses_it_draws():
     with F.style():
         fig2 = F.draw_rank_heatmap(st2)
     assert "Smoke test" in _text(fig2) and "5 of 10 runs not shown converged" in _text(fig2), _text(fig2)
+
+
+def _counting_superseded(monkeypatch) -> list[str]:
+    """Each ``ResultsStore.failed_superseded`` call, counted (its store's root per call)."""
+    from benchmark.results import ResultsStore
+
+    calls: list[str] = []
+    real = ResultsStore.failed_superseded
+
+    def counted(self, *a, **kw):
+        calls.append(str(self.root))
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(ResultsStore, "failed_superseded", counted)
+    return calls
+
+
+def test_standing_metas_leave_out_a_superseded_failure_reading_it_out_once(tmp_path, monkeypatch):
+    """Was: the report, its findings and compare each worked out ``failed_superseded()`` (every meta.json read) and
+    then read the metas again to leave those runs out. ``ResultsStore.standing_metas`` is the one place: the records
+    without them, and which they are, from one reading; ``check_store`` given them works out nothing again."""
+    import benchmark.findings as findings
+    from tests.test_probe_store22 import _failed_before_success
+
+    store, failed, ok = _failed_before_success(tmp_path / "res")
+    calls = _counting_superseded(monkeypatch)
+    read = []
+    real_meta = type(store).metas
+    monkeypatch.setattr(type(store), "metas", lambda self: read.append(1) or real_meta(self))
+    kept, superseded = store.standing_metas()
+    ids = {m["run_id"] for m in kept}
+    assert superseded == {failed: ok} and failed not in ids and ok in ids
+    assert len(calls) == 1 and len(read) == 1, (calls, read)
+    seen = []
+    real_lost = findings.lost_runs
+    monkeypatch.setattr(findings, "lost_runs", lambda metas: seen.extend(m.get("run_id") for m in metas)
+                        or real_lost(metas))
+    findings.check_store(store, names=[], n_boot=10, superseded=superseded)
+    assert len(calls) == 1, calls  # given, not worked out again
+    assert seen and failed not in seen and ok in seen, seen
+
+
+@pytest.mark.slow
+def test_a_report_works_out_the_superseded_failures_once(tmp_path, monkeypatch):
+    """Was: ``plbench report`` worked out ``failed_superseded()`` twice (the report's tables, then its findings'
+    ``check_store``), ``plbench compare`` four times (those, its summary's tables, its findings before and after).
+    Now once per report, handed on to the findings and (``superseded_out``) to compare's summary."""
+    from benchmark.report import write_report
+    from tests.test_probe_store22 import _failed_before_success
+
+    store, failed, ok = _failed_before_success(tmp_path / "res")
+    calls = _counting_superseded(monkeypatch)
+    out: dict = {}
+    write_report(store, baseline="l1", alpha=0.05, n_boot=20, formats=(), visual=False, html=False, hint="",
+                 superseded_out=out)
+    assert len(calls) == 1, calls
+    assert out == {failed: ok}
+    board = (store.root / "leaderboard.md").read_text()
+    assert f"superseded by run {ok}" in board and "failed 1/" not in board
