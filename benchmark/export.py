@@ -1248,9 +1248,12 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
         out += [x for x in (pooled_sets_text(stats, below=board),) if x]
         if few:
-            counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
+            # a count every task listed shares, once (one seed on six tasks named each task twice, "1 run" six
+            # times); else each task's, "per loss" said before them, not after the last alone
+            counts = (f"{plural(int(runs[few[0]]), 'run')} per loss, " if runs[few].nunique() == 1 else
+                      "per loss: " + ", ".join(f"{t} {plural(int(runs[t]), 'run')}" for t in few) + "; ")
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
-                       f"({counts} per loss, < {MIN_RUNS}): no cell "
+                       f"({counts}< {MIN_RUNS}): no cell "
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs

@@ -114,3 +114,22 @@ def test_a_report_works_out_the_superseded_failures_once(tmp_path, monkeypatch):
     assert out == {failed: ok}
     board = (store.root / "leaderboard.md").read_text()
     assert f"superseded by run {ok}" in board and "failed 1/" not in board
+
+
+def test_the_too_few_runs_note_counts_the_runs_once_when_every_task_has_as_many():
+    """Was: with one seed on six tasks the notes read "Too few runs for any verdict in deblur, demosaic, denoise, …
+    (deblur: 1 run, demosaic: 1 run, denoise: 1 run, …, sr: 1 run per loss, < 5)" — each task named twice, the count
+    six times; one task, "in denoise (denoise: 3 runs per loss, < 5)". Now a count shared by every task listed is
+    said once; tasks with different counts are each given theirs, "per loss" before them."""
+    from benchmark import export as E
+
+    tasks = ("deblur", "denoise", "sr")
+    one = S.compute(synthetic_table(tasks=tasks, offsets={"l1": 0.0, "l2": 0.5}, seeds=(0,), metrics=("psnr",),
+                                    n_images=4), n_boot=10)
+    line = next(n for n in E.notes(one) if n.startswith("Too few runs for any verdict"))
+    assert "in deblur, denoise, sr (1 run per loss, < 5)" in line, line
+    t = synthetic_table(tasks=tasks, offsets={"l1": 0.0, "l2": 0.5}, seeds=range(3), metrics=("psnr",), n_images=4)
+    mixed = S.compute(t[(t["task"] != "sr") | t["seed"].isin([0, 1]) | (t["loss"] == "input")], n_boot=10)
+    line = next(n for n in E.notes(mixed) if n.startswith("Too few runs for any verdict"))
+    assert "(per loss: deblur 3 runs, denoise 3 runs, sr 2 runs; < 5)" in line, line
+    assert "(1 run per loss, $<$ 5)" in E.latex(one) and "deblur: 1 run" not in E.latex(one)
