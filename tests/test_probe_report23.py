@@ -133,3 +133,25 @@ def test_the_too_few_runs_note_counts_the_runs_once_when_every_task_has_as_many(
     line = next(n for n in E.notes(mixed) if n.startswith("Too few runs for any verdict"))
     assert "(per loss: deblur 3 runs, denoise 3 runs, sr 2 runs; < 5)" in line, line
     assert "(1 run per loss, $<$ 5)" in E.latex(one) and "deblur: 1 run" not in E.latex(one)
+
+
+def test_the_rank_heatmap_marks_a_task_rank_over_fewer_of_its_metrics():
+    """Was: a loss with no lpips score (ffl) had its denoise cell of the rank heatmap printed '4.0' — a mean over psnr
+    and ssim — beside l1's '4.7' over psnr, ssim and lpips, unmarked: it read as ahead of l1, though the task table
+    lists it after the others and the notes say that rank is not comparable; only its ``all`` cell had the mark. Now
+    each such task cell has the mark (*) too, and the key says what it means there."""
+    from benchmark.export import PARTIAL
+
+    t = synthetic_table(tasks=("denoise", "sr"), offsets={"l1": 0.0, "l2": 0.5, "ffl": 0.2}, seeds=range(2),
+                        metrics=("psnr", "ssim", "lpips"), n_images=4)
+    t = t[~((t["loss"] == "ffl") & (t["metric"] == "lpips") & (t["task"] == "denoise"))]
+    st = S.compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_rank_heatmap(st)
+    ax = fig.axes[0]
+    rows = [x.get_text() for x in ax.get_yticklabels()]
+    cols = [x.get_text() for x in ax.get_xticklabels()]
+    cell = {(rows[int(x.get_position()[1])], cols[int(x.get_position()[0])]): x.get_text() for x in ax.texts}
+    assert cell[("ffl", "denoise")].endswith(PARTIAL), cell
+    assert not cell[("ffl", "sr")].endswith(PARTIAL) and not cell[("l1", "denoise")].endswith(PARTIAL), cell
+    assert "or metric of the task (a task's column)" in _text(fig), _text(fig)
