@@ -1257,8 +1257,16 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs
-        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {plural(int(n), 'run')})"
-                for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
+        # each loss named once, its tasks (and metrics) of one count together: "ssim (denoise/lpips, sr/lpips: 3
+        # runs)", not "ssim (denoise/lpips: 3 runs), ssim (sr/lpips: 3 runs)" — 30 losses short of lpips runs on six
+        # tasks named each loss six times
+        short_of_runs: dict[str, dict[int, list[str]]] = {}
+        for (task, label), n in per_loss.items():
+            if n < MIN_RUNS and task not in few:
+                where = f"{task}{_thin_metrics(restored, task, label, '/')}"
+                short_of_runs.setdefault(label, {}).setdefault(int(n), []).append(where)
+        thin = [f"{label} (" + ", ".join(f"{', '.join(where)}: {plural(n, 'run')}" for n, where in by_n.items()) + ")"
+                for label, by_n in short_of_runs.items()]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             from benchmark.stats import smoke_test, thin_cells
 

@@ -155,3 +155,18 @@ def test_the_rank_heatmap_marks_a_task_rank_over_fewer_of_its_metrics():
     assert cell[("ffl", "denoise")].endswith(PARTIAL), cell
     assert not cell[("ffl", "sr")].endswith(PARTIAL) and not cell[("l1", "denoise")].endswith(PARTIAL), cell
     assert "or metric of the task (a task's column)" in _text(fig), _text(fig)
+
+
+def test_the_too_few_runs_for_a_verdict_note_names_each_loss_once():
+    """Was: a loss short of lpips runs in two tasks was named once per task — "Too few runs for a verdict on ssim
+    (denoise/lpips: 3 runs), ssim (sr/lpips: 3 runs)"; 30 such losses on six tasks, each six times. Now each loss once,
+    its tasks of one count together: "ssim (denoise/lpips, sr/lpips: 3 runs)"; another count apart."""
+    from benchmark import export as E
+
+    t = synthetic_table(tasks=("denoise", "sr", "deblur"), offsets={"l1": 0.0, "l2": 0.5, "ssim": 0.2},
+                        seeds=range(5), metrics=("psnr", "lpips"), n_images=4)
+    gone = (t["loss"] == "ssim") & (t["metric"] == "lpips") & (
+        ((t["task"] != "deblur") & t["seed"].isin([3, 4])) | ((t["task"] == "deblur") & (t["seed"] == 4)))
+    st = S.compute(t[~gone], n_boot=10)
+    line = next(n for n in E.notes(st) if n.startswith("Too few runs for a verdict on"))
+    assert "on ssim (deblur/lpips: 4 runs, denoise/lpips, sr/lpips: 3 runs), where" in line, line
