@@ -2077,9 +2077,13 @@ def latex(stats: Stats) -> str:
     if lines:
         out += [r"\begin{flushleft}\footnotesize", r"\textbf{Notes.}"] + [tex_text(n) + r"\par" for n in lines] + \
                [r"\end{flushleft}", ""]
+    from benchmark.stats import smoke_test
+
     smoke = next((n for n in lines if n.startswith("Smoke test")), "")
-    short = "Smoke test, not a ranking (see the notes)." if smoke else ""
     for task in report_tasks(stats):
+        # a task's table, often set alone, says it of its own runs and cells (metrics_<task>.png's rule): a task of
+        # 5 converged runs per loss is no smoke test because another task's runs are not shown converged
+        short = "Smoke test, not a ranking (see the notes)." if smoke and smoke_test(stats, task=task) else ""
         metrics, rows = task_rows(stats, task)
         tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()

@@ -170,3 +170,25 @@ def test_the_too_few_runs_for_a_verdict_note_names_each_loss_once():
     st = S.compute(t[~gone], n_boot=10)
     line = next(n for n in E.notes(st) if n.startswith("Too few runs for a verdict on"))
     assert "on ssim (deblur/lpips: 4 runs, denoise/lpips, sr/lpips: 3 runs), where" in line, line
+
+
+def test_a_latex_task_table_says_smoke_test_only_of_its_own_runs():
+    """Was: every task table of leaderboard.tex had "Smoke test, not a ranking (see the notes)." in its caption when
+    the grid as a whole was one — denoise's table, every loss with 5 runs shown converged, said it because sr's runs
+    were not shown converged. Now a task's caption counts that task's runs and cells (as metrics_<task>.png does);
+    the notes and the overall ranking's caption still say it of the grid."""
+    from benchmark import export as E
+
+    t = synthetic_table(tasks=("denoise", "sr"), offsets={"l1": 0.0, "l2": 0.5}, seeds=range(5), metrics=("psnr",),
+                        n_images=4)
+    st = S.compute(t, n_boot=10)
+    tc = pd.DataFrame([{"task": task, "label": lab, "loss": lab, "runs": 5, "ok": 5,
+                        "unconverged": 5 * (task == "sr")} for task in ("denoise", "sr") for lab in ("l1", "l2")])
+    st = dataclasses.replace(st, task_costs=tc)
+    assert S.smoke_test(st) and not S.smoke_test(st, task="denoise")
+    tex = E.latex(st)
+    caption = {c.split(":")[0]: c for c in (line[len(r"\caption{"):] for line in tex.splitlines()
+                                            if line.startswith(r"\caption{"))}
+    assert "Smoke test" not in caption["denoise"], caption["denoise"]
+    ranks = next(c for k, c in caption.items() if k.startswith("Mean rank"))
+    assert "Smoke test" in caption["sr"] and "Smoke test" in ranks
