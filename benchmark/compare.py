@@ -602,8 +602,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     gone = store.gone()  # before the report, which notes them as named: the comparison names them too
     judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
     stale: dict = {}  # the store's stale scores, read once by the report: its findings' and the summary's
+    superseded: dict = {}  # its failed runs left out as superseded, worked out once by the report: the summary's too
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
-                         keep=keep or None, hint="plbench compare", findings_out=judged, stale_out=stale)
+                         keep=keep or None, hint="plbench compare", findings_out=judged, stale_out=stale,
+                         superseded_out=superseded)
     path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
@@ -614,7 +616,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             notes[task] += _left_notes(store, cs)
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
-                              since=began, findings_after=judged, stale_all=stale)
+                              since=began, findings_after=judged, stale_all=stale, superseded=superseded)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -935,7 +937,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
              gone: dict[str, str] | None = None, since: float | None = None,
-             findings_after: list | None = None, stale_all: dict | None = None) -> tuple[str, dict]:
+             findings_after: list | None = None, stale_all: dict | None = None,
+             superseded: dict[str, str] | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
@@ -946,7 +949,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     store, timed when an earlier command trained them, and the header says so (None: every one timed now).
     ``findings_after``: the store's findings as its report just judged them, with the new loss's runs (judged here when
     not given); ``stale_all``: the store's :meth:`~benchmark.results.ResultsStore.stale_scores` of every run, as its
-    report read them (read here once when not given): each task's coverage and the findings'."""
+    report read them (read here once when not given): each task's coverage and the findings'; ``superseded``: the
+    failed runs its report left out as superseded (:meth:`~benchmark.results.ResultsStore.standing_metas`; worked out
+    here once when not given), left out of every table and finding here alike."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -983,7 +988,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     computed, new_all = [], set()  # each task's stats and its new losses' labels: the field's verdicts they changed
     # a loss spelt two ways: one, as in table; a failed run whose config finished since under another id (its
     # --loss-file fixed) left out, as the report leaves it (ResultsStore.failed_superseded): no command retries it
-    superseded = store.failed_superseded()
+    superseded = store.failed_superseded() if superseded is None else superseded
     metas = {m["run_id"]: m for m in store.metas_as_read() if m.get("run_id") not in superseded}
     # finished runs whose folders are gone (deleted, a copy cut short): named in their task's notes — as the store
     # held them before this compare's report, which notes them as said (ResultsStore.gone names each once)
@@ -1196,8 +1201,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         mine = table["run_id"].isin(current) if current is not None else table["loss"].isin(new)
         moved = []
         if mine.any():
-            after = check_store(store, alpha=alpha, table=table, stale=stale_all) if findings_after is None \
-                else findings_after
+            after = check_store(store, alpha=alpha, table=table, stale=stale_all, superseded=superseded) \
+                if findings_after is None else findings_after
             # only a finding with a part on the new loss's runs can change: judged again without them, the rest are
             # not. Its parts' labels as the leaderboard's (stats.labels), the version aside: the findings decide it
             # over every setting, compare over its board; every task of its runs, not only those compared here
@@ -1206,7 +1211,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                                        if {VERSION_SUFFIX.sub("", p.a), VERSION_SUFFIX.sub("", p.b)} & bare))
             if names:
                 moved = verdicts_changed(check_store(store, names, alpha=alpha, table=table[~mine],
-                                                     stale=stale_all), after)
+                                                     stale=stale_all, superseded=superseded), after)
         if moved:
             lines += changes_section(
                 "Findings this comparison changed",

@@ -1258,14 +1258,25 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
         out += [x for x in (pooled_sets_text(stats, below=board),) if x]
         if few:
-            counts = ", ".join(f"{t}: {plural(int(runs[t]), 'run')}" for t in few)
+            # a count every task listed shares, once (one seed on six tasks named each task twice, "1 run" six
+            # times); else each task's, "per loss" said before them, not after the last alone
+            counts = (f"{plural(int(runs[few[0]]), 'run')} per loss, " if runs[few].nunique() == 1 else
+                      "per loss: " + ", ".join(f"{t} {plural(int(runs[t]), 'run')}" for t in few) + "; ")
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
-                       f"({counts} per loss, < {MIN_RUNS}): no cell "
+                       f"({counts}< {MIN_RUNS}): no cell "
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs
-        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {plural(int(n), 'run')})"
-                for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
+        # each loss named once, its tasks (and metrics) of one count together: "ssim (denoise/lpips, sr/lpips: 3
+        # runs)", not "ssim (denoise/lpips: 3 runs), ssim (sr/lpips: 3 runs)" — 30 losses short of lpips runs on six
+        # tasks named each loss six times
+        short_of_runs: dict[str, dict[int, list[str]]] = {}
+        for (task, label), n in per_loss.items():
+            if n < MIN_RUNS and task not in few:
+                where = f"{task}{_thin_metrics(restored, task, label, '/')}"
+                short_of_runs.setdefault(label, {}).setdefault(int(n), []).append(where)
+        thin = [f"{label} (" + ", ".join(f"{', '.join(where)}: {plural(n, 'run')}" for n, where in by_n.items()) + ")"
+                for label, by_n in short_of_runs.items()]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             from benchmark.stats import smoke_test, thin_cells
 
@@ -2076,9 +2087,13 @@ def latex(stats: Stats) -> str:
     if lines:
         out += [r"\begin{flushleft}\footnotesize", r"\textbf{Notes.}"] + [tex_text(n) + r"\par" for n in lines] + \
                [r"\end{flushleft}", ""]
+    from benchmark.stats import smoke_test
+
     smoke = next((n for n in lines if n.startswith("Smoke test")), "")
-    short = "Smoke test, not a ranking (see the notes)." if smoke else ""
     for task in report_tasks(stats):
+        # a task's table, often set alone, says it of its own runs and cells (metrics_<task>.png's rule): a task of
+        # 5 converged runs per loss is no smoke test because another task's runs are not shown converged
+        short = "Smoke test, not a ranking (see the notes)." if smoke and smoke_test(stats, task=task) else ""
         metrics, rows = task_rows(stats, task)
         tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()

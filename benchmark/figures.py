@@ -1167,24 +1167,36 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # sticks out above them into the title
     label_in = (max(map(len, label.split("\n"))) * 0.55 * 8 / 72) if k > 1 else 0.0
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
-    from benchmark.export import PARTIAL, not_ranked_text
+    from benchmark.export import PARTIAL, _partial_ranks, not_ranked_text
 
     # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
     partial = {lab for lab in tr.index if not bool(complete.get(lab, True))}
+    # and in a task column a loss ranked on fewer of the task's metrics than the others (one not scored for its runs):
+    # its mean rank there leaves out the metrics it lacks — the task table lists it after the others and the notes
+    # name it, here the rows are shared by every column: the cell carries the mark (ffl's '4.0' over psnr and ssim
+    # read as ahead of l1's '4.7' over psnr, ssim and lpips)
+    short = {str(t): set(_partial_ranks(stats.cells[stats.cells["task"].astype(str) == str(t)]))
+             for t in tr.columns[:-1]}
     # a key's sign and its first words on one line (wrap_title: "\u00a0" is no place to break)
     note = f"; {WORSE}:\u00a0runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if scaled:
         note += ("; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); "
                  f"all: the overall ranking's mean rank over the blocks most losses have, text and colour "
                  f"(1 = best, {k} = worst)")
-    if partial:
-        note += f"; {PARTIAL}:\u00a0not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+    if partial or any(short.values()):
+        which = ("not every (task, metric) block" if not any(short.values()) else
+                 "not every metric of the task" if not partial else
+                 "not every (task, metric) block (all) or metric of the task (a task's column)")
+        note += f"; {PARTIAL}:\u00a0{which}, a mean over fewer blocks and rivals, not comparable"
     empty = tr.isna().to_numpy()  # a loss not ranked in a task (absent, or no score): "–", as leaderboard.png
     if empty.any():
         note += "; –:\u00a0not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
-    smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
+    # runs not shown converged (or too few), as the leaderboard opens — of the (task, loss) cells it draws, the whole
+    # figure's in a part: a loss no run could score (no rank anywhere) is in no row, and no smoke test of it
+    smoke = smoke_test(drawn_part(stats, {str(t): list(col.index[col.notna()]) for t, col in
+                                          stats.task_ranks.items()}), short=True)
     some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
         f" of {k})" if part else ""
     # room for a title of TITLE_LINES (≈ 0.14 in a line past the first at 8 pt), not taken from the rows
@@ -1199,7 +1211,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, key, width=0.85 * width)
     caption_below(fig, caption)
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
-                       + (PARTIAL if t == "all" and l in partial else "")
+                       + (PARTIAL if (t == "all" and l in partial) or l in short.get(str(t), ()) else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
     # one loss there is nothing to compare and no colourbar

@@ -2126,13 +2126,15 @@ def lost_runs(metas: Iterable[dict]) -> pd.DataFrame:
 
 def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, n_boot: int = N_BOOT,
                 table: pd.DataFrame | None = None, show: set[str] | None = None,
-                stale: dict[str, dict] | None = None) -> list[FindingResult]:
+                stale: dict[str, dict] | None = None, superseded: dict[str, str] | None = None) -> list[FindingResult]:
     """The findings of a results store, as ``plbench findings`` and a report's *Findings* both judge them:
     :func:`check_all` on every setting of the store (``table``: its :meth:`~benchmark.results.ResultsStore.table`,
     when already read), convergence checked, its lost runs counted — one Holm family per finding over every
     setting, so the two never give one part two Holm p's. ``show``: the run ids whose settings' results are
     returned (a report's own setting's runs); default every setting. ``stale``: the store's
-    :meth:`~benchmark.results.ResultsStore.stale_scores` of the table's runs, where already read (a report's)."""
+    :meth:`~benchmark.results.ResultsStore.stale_scores` of the table's runs, where already read (a report's);
+    ``superseded``: its failed runs left out as superseded, where already worked out (a report's
+    :meth:`~benchmark.results.ResultsStore.standing_metas`)."""
     table = store.table(categories=True) if table is None else table
     # scores of another file or code than today's that the table keeps (no run re-scored yet; where some are, the
     # table left the older out and said so: stale_left) — as the report's coverage line reads them
@@ -2142,7 +2144,7 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
     rescore = {m: set(s["runs"]) for m, s in stale.items() if m not in store.stale_left}
     # a failure superseded by a run finished since under another id (its --loss-file fixed): no lost run of its arm,
     # as the report leaves it out (ResultsStore.failed_superseded)
-    superseded = store.failed_superseded()
+    superseded = store.failed_superseded() if superseded is None else superseded
     metas = [m for m in store.metas_as_read() if m.get("run_id") not in superseded]
     out = check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True, lost=lost_runs(metas), show=show,
                     rescore=rescore)

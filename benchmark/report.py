@@ -553,11 +553,14 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report",
                  baseline_flag: str | None = None, where_name: str = "--where",
-                 findings_out: list | None = None, stale_out: dict | None = None) -> dict[str, Path]:
+                 findings_out: list | None = None, stale_out: dict | None = None,
+                 superseded_out: dict | None = None) -> dict[str, Path]:
     """Derive every output listed in the module docstring; returns {kind: written path}. ``findings_out``: a list the
     judged findings are appended to (``plbench compare`` reads what its new loss changed, judging them once more);
     ``stale_out``: a dict given the store's stale scores they were judged with
-    (:meth:`~benchmark.results.ResultsStore.stale_scores` of every run, read once), which that judging reuses.
+    (:meth:`~benchmark.results.ResultsStore.stale_scores` of every run, read once), which that judging reuses;
+    ``superseded_out``: a dict given the failed runs left out as superseded
+    (:meth:`~benchmark.results.ResultsStore.standing_metas`, worked out once), which compare's summary reuses.
 
     ``where_name``: how a ``where`` field the results lack is named (``where`` from :func:`benchmark.api.report`).
 
@@ -573,13 +576,15 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     with store.report_lock():
         return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                              html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag,
-                             where_name=where_name, findings_out=findings_out, stale_out=stale_out)
+                             where_name=where_name, findings_out=findings_out, stale_out=stale_out,
+                             superseded_out=superseded_out)
 
 
 def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
                   html: bool, where: dict | None, keep: set[str] | None, hint: str,
                   baseline_flag: str | None = None, where_name: str = "--where",
-                  findings_out: list | None = None, stale_out: dict | None = None) -> dict[str, Path]:
+                  findings_out: list | None = None, stale_out: dict | None = None,
+                  superseded_out: dict | None = None) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.data import overlap_lines
@@ -592,8 +597,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         baseline = resolve_baseline(store, baseline, flag=baseline_flag, table=full)
     # a failed run whose config finished since under another id (its --loss-file fixed): no command retries it, check
     # names it superseded and merge does not copy it — not a failure of a loss this board ranks; one note says so
-    superseded = store.failed_superseded()
-    metas_all = [m for m in store.metas() if m.get("run_id") not in superseded]
+    metas_all, superseded = store.standing_metas()
+    if superseded_out is not None:
+        superseded_out.update(superseded)
     try:
         chosen = select(full, where=where, keep=keep, hint=hint, where_name=where_name)
     except UserError:  # --where chose a setting whose every run diverged or failed: its lost runs are its report
@@ -683,7 +689,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
 
     # the same check as `plbench findings` — a finding's Holm family spans every setting of the store — shown for
     # this report's setting (findings.check_store)
-    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids), stale=stale_all) \
+    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids), stale=stale_all,
+                                         superseded=superseded) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     if findings_out is not None:

@@ -1829,7 +1829,7 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
-    def failed_superseded(self, also: "ResultsStore | None" = None) -> dict[str, str]:
+    def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
         record's config and code version (``config``, ``code_version``: what :meth:`superseded` matches a checkpoint
         by) are those of a run started after it and finished (``ok``, ``diverged``) under another id — a
@@ -1838,10 +1838,11 @@ class ResultsStore:
         (the file broken again), or either start unknown, is not superseded: the same command retries it. Where both
         records name a loss file that is here, the file as it is decides, not the start times (two machines' clocks
         in a merged store may be hours apart): :func:`_file_says`. ``also``: another store whose finished runs
-        supersede too (a merge's: the run finished on the head, failed on a node)."""
+        supersede too (a merge's: the run finished on the head, failed on a node). ``metas``: this store's
+        :meth:`metas`, where already read (:meth:`standing_metas`)."""
         from benchmark.ckptrecord import fingerprint_key
 
-        mine = self.metas()
+        mine = self.metas() if metas is None else metas
         if not any(m.get("status") == "failed" for m in mine):  # nothing to supersede: no record's key computed
             return {}
         finished: dict[str, tuple[float, str, dict]] = {}
@@ -1866,6 +1867,15 @@ class ResultsStore:
             if said if said is not None else by[0] > started:
                 out[rid] = by[1]
         return out
+
+    def standing_metas(self) -> tuple[list[dict], dict[str, str]]:
+        """(the run records a report, its findings and a comparison count: :meth:`metas` without the failed runs
+        :meth:`failed_superseded` names, {those run ids: the run superseding each}) — every record read once. The
+        one place a command leaves those failures out: it reads this once and hands both on (``write_report`` to
+        ``check_store`` and, through ``superseded_out``, to ``compare``'s summary), never working it out again."""
+        metas = self.metas()
+        superseded = self.failed_superseded(metas=metas)
+        return [m for m in metas if m.get("run_id") not in superseded], superseded
 
     def only_checkpoints(self, run_id: str) -> bool:
         """Run ``run_id``'s folder holds its checkpoints (:func:`_is_checkpoint`) and nothing of its own besides
