@@ -562,14 +562,18 @@ def _refuse_no_weights(s, loss_specs) -> None:
     if s.backbone_weights != "none":
         return
     from benchmark.lossfn import parse_loss_spec, takes_weights
-    from benchmark.weights import same_on_random_and_pretrained
+    from benchmark.weights import same_on_random_and_pretrained, term_loads_pretrained
 
-    deep = [ls for ls in loss_specs if any(takes_weights(t.name) and "weights" not in dict(t.kwargs)
-                                           and not same_on_random_and_pretrained(str(t)) for t in parse_loss_spec(ls))]
-    if deep:
+    takers = {ls: [t for t in parse_loss_spec(ls) if takes_weights(t.name) and "weights" not in dict(t.kwargs)
+                   and not same_on_random_and_pretrained(str(t))] for ls in loss_specs}
+    deep = [ls for ls, terms in takers.items() if terms]
+    if deep:  # the values every such loss takes: no pretrained file (tinycnn) → neither pretrained nor a weights key
+        unpublished = any(term_loads_pretrained(t) is None for ls in deep for t in takers[ls])
+        values = "random, auto or a checkpoint" if unpublished else \
+            "random, pretrained, auto, a weights key or a checkpoint"
         raise UserError(f"{s.named('backbone_weights')} none: {', '.join(deep)} {agree(len(deep), 'has', 'have')} a "
-                        "backbone that takes the run's weights; give random, pretrained, auto, a weights key or a "
-                        "checkpoint (none is what a pixel loss's runs record)")
+                        f"backbone that takes the run's weights; give {values} (none is what a pixel loss's runs "
+                        "record)")
 
 
 def weights_for(loss: str, backbone_weights: str) -> str:

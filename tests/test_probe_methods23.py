@@ -1,0 +1,34 @@
+"""Probe (methods, round 23): the loss zoo's weights hints and identities, and the five methods' readings."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.config import GridSpec, build_configs
+from benchmark.errors import UserError
+
+
+def _none_refusal(data, losses) -> str:
+    with pytest.raises(UserError) as exc:
+        build_configs(GridSpec(tasks=("denoise",), losses=losses, seeds=(0,), metrics=("psnr",), device="cpu",
+                               iterations=2, train_data=(data,), test_data=(data,), backbone_weights="none"))
+    return str(exc.value)
+
+
+def test_backbone_weights_none_hint_for_a_trunk_with_no_published_file_names_only_values_that_work(random_images):
+    """``vgg(arch='tinycnn')`` under ``--backbone-weights none`` was told to 'give random, pretrained, auto, a weights
+    key or a checkpoint'; pretrained is refused for tinycnn (no published file) and no weights key is for it."""
+    loss = "vgg(arch='tinycnn', layers=('layer1',))"
+    msg = _none_refusal(random_images(n=2, size=40).token(), (loss,))
+    assert loss in msg and "\n" not in msg, msg
+    assert "pretrained" not in msg.split(";", 1)[1] and "weights key" not in msg, msg
+    assert "random" in msg and "auto" in msg and "checkpoint" in msg, msg
+
+
+def test_backbone_weights_none_hint_beside_a_trunk_with_a_file_names_the_values_every_loss_takes(random_images):
+    data = random_images(n=2, size=40).token()
+    msg = _none_refusal(data, ("vgg", "vgg(arch='tinycnn', layers=('layer1',))"))
+    assert "vgg, vgg(arch='tinycnn'" in msg and "weights key" not in msg, msg
+    assert "pretrained" not in msg.split(";", 1)[1], msg
+    alone = _none_refusal(data, ("vgg",))
+    assert "random, pretrained, auto, a weights key or a checkpoint" in alone, alone
