@@ -32,3 +32,26 @@ def test_backbone_weights_none_hint_beside_a_trunk_with_a_file_names_the_values_
     assert "pretrained" not in msg.split(";", 1)[1], msg
     alone = _none_refusal(data, ("vgg",))
     assert "random, pretrained, auto, a weights key or a checkpoint" in alone, alone
+
+
+@pytest.mark.parametrize("loss", ["l1", "gpl", "pdl(layers=())", "vgg", "l1 + 0.1*gpl", "vgg(weights='random')",
+                                  "vgg(arch='tinycnn', layers=('layer1',))"])
+@pytest.mark.parametrize("weights", ["random", "pretrained", "none"])
+def test_the_weights_a_run_records_and_builds_with_are_one_rule(loss, weights):
+    """'none means random for a loss loading no pretrained file' was written in both ``resolve`` (a run's id) and
+    ``weights_for`` (its build) → one ``config.recorded_weights`` both read: they cannot drift apart."""
+    from benchmark.config import RunConfig, recorded_weights, resolve, weights_for
+    from benchmark.weights import NoPretrainedWeights
+
+    want = recorded_weights(loss, weights)
+    if weights == "none":
+        assert weights_for(loss, weights) == want
+    try:
+        got = resolve(RunConfig(task="denoise", loss=loss, backbone_weights=weights)).backbone_weights
+    except NoPretrainedWeights:  # tinycnn under pretrained: refused, never recorded as random
+        assert "tinycnn" in loss and weights == "pretrained" and want == "pretrained"
+        return
+    assert got == want
+    assert want == ("none" if loss == "l1" else "random" if loss in ("gpl", "pdl(layers=())", "l1 + 0.1*gpl",
+                                                                     "vgg(weights='random')") and weights != "random"
+                    else weights)
