@@ -55,3 +55,24 @@ def test_the_weights_a_run_records_and_builds_with_are_one_rule(loss, weights):
     assert want == ("none" if loss == "l1" else "random" if loss in ("gpl", "pdl(layers=())", "l1 + 0.1*gpl",
                                                                      "vgg(weights='random')") and weights != "random"
                     else weights)
+
+
+def test_a_self_trained_encoder_says_which_instruction_set_and_torch_made_its_bytes(tmp_path, random_images):
+    """The same recipe gives other bytes on a CPU of another instruction set (oneDNN's convolutions; measured:
+    ``ONEDNN_MAX_CPU_ISA=AVX2`` against AVX-512), so two nodes' files of one config have two SHA-256s (two run ids:
+    honest) — but the sidecar said only ``device: cpu``, nothing telling which machine made which. Now it names the
+    CPU capability and torch version, in the sidecar alone (the checkpoint's bytes, hence run ids, unchanged)."""
+    import torch
+
+    from benchmark.data import load_images
+    from benchmark.pretrain import PretrainConfig, pretrain, read_manifest
+
+    images = load_images(random_images(n=4, size=64))
+    cfg = PretrainConfig(arch="tinycnn", data="skimage-natural:train", steps=1, batch_size=4, crop=32,
+                         recipe="simclr", bn_recalibrate=False)
+    path = pretrain(cfg, out_dir=tmp_path, images=images)
+    side = read_manifest(path)
+    assert side["made_on"] == {"device": "cpu", "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                               "torch": torch.__version__}, side
+    inside = torch.load(path, weights_only=True)["manifest"]
+    assert "made_on" not in inside and "wall_s" not in inside, inside
