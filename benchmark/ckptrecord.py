@@ -15,7 +15,7 @@ def as_current(fingerprint):
     another release of the same numbers code (``0.1.0+c3`` / ``0.1.1+c3``) trains the run of the same id (its
     finished runs are kept as done), so its checkpoint resumes it rather than start the run over; and its config's
     ``backbone_weights`` as :func:`benchmark.config.resolve` records it now (:func:`benchmark.config.
-    one_weights_value`): a gpl run checkpointed under ``pretrained`` by a plbench before 2026-12-07 is the computation
+    recorded_weights`): a gpl run checkpointed under ``pretrained`` by a plbench before 2026-12-07 is the computation
     recorded ``random`` since, one id."""
     if not isinstance(fingerprint, dict):
         return fingerprint
@@ -27,10 +27,10 @@ def as_current(fingerprint):
     cfg = out.get("config")
     if isinstance(cfg, dict) and cfg.get("backbone_weights") in ("pretrained", "none") \
             and isinstance(cfg.get("loss"), str):
-        from benchmark.config import one_weights_value
+        from benchmark.config import recorded_weights
 
         try:
-            one = one_weights_value(cfg["loss"], cfg["backbone_weights"])
+            one = recorded_weights(cfg["loss"], cfg["backbone_weights"])
         except Exception:  # noqa: BLE001 - a loss not registered here (its --loss-file not loaded): read as written
             one = cfg["backbone_weights"]
         if one != cfg["backbone_weights"]:

@@ -228,33 +228,16 @@ def precision_for(device_type: str) -> str:
     return "bf16" if device_type == "cuda" else "fp32"
 
 
-def one_weights_value(loss: str, backbone_weights: str) -> str:
-    """The ``backbone_weights`` a run of ``loss`` is recorded (and keyed) under for the value asked: ``random`` for
-    ``pretrained`` or ``none`` where the loss takes weights yet loads no pretrained file under either
-    (:func:`benchmark.weights.same_on_random_and_pretrained`: gpl, ``pdl(layers=())``: one computation, one id),
-    else the value as asked (a pixel loss's ``none`` is :func:`resolve`'s own). What :func:`resolve` records, and what
-    a record written before that rule (a checkpoint of gpl under ``pretrained``) is read as
-    (:func:`benchmark.ckptrecord.as_current`)."""
-    from benchmark.lossfn import takes_weights
-    from benchmark.weights import same_on_random_and_pretrained
-
-    if backbone_weights in ("pretrained", "none") and takes_weights(loss) and same_on_random_and_pretrained(loss):
-        return "random"
-    return backbone_weights
-
-
 def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunConfig:
     """Fill what the id needs and only a look can tell: the data fingerprints (from ``data``, a
-    :class:`benchmark.runner.DataCache`), the device type and its precision, and ``none`` for the
-    backbone weights of a loss that takes none (so pixel losses share one id across weight
-    settings), ``random`` for ``pretrained`` or ``none`` where the loss loads no pretrained file under either
-    (:func:`benchmark.weights.same_on_random_and_pretrained`: gpl, ``pdl(layers=())``; one id too), and the weights
-    the loss loads where its spec does not fix them
+    :class:`benchmark.runner.DataCache`), the device type and its precision, the backbone weights the run records
+    (:func:`recorded_weights`: ``none`` for a loss that takes none, so pixel losses share one id across weight
+    settings; ``random`` for ``pretrained`` or ``none`` where the loss loads no pretrained file under either: gpl,
+    ``pdl(layers=())``, one id too), and the weights the loss loads where its spec does not fix them
     (:func:`benchmark.weights.weights_fingerprint`). Fingerprints already set must match the data and the weights:
     a source or a weights choice that changed since the grid was planned is a :class:`UserError`. The crop becomes
     the side the task trains on
     (:meth:`benchmark.task.Task.train_crop`: ``sr4`` at crop 42 samples 40-px crops, so its id is crop 40's)."""
-    from benchmark.lossfn import takes_weights
     from benchmark.task import build_task
 
     changes: dict = {}
@@ -265,10 +248,9 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes.update(device_type=device_type, precision=precision_for(device_type))
     from benchmark.weights import weights_fingerprint
 
-    if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
-        changes["backbone_weights"] = "none"
-    elif (one := one_weights_value(cfg.loss, cfg.backbone_weights)) != cfg.backbone_weights:
-        changes["backbone_weights"] = one  # gpl, pdl(layers=()): one computation, one run id
+    recorded = recorded_weights(cfg.loss, cfg.backbone_weights)
+    if recorded != cfg.backbone_weights:
+        changes["backbone_weights"] = recorded
 
     wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
     if cfg.weights_fingerprint and cfg.weights_fingerprint != wfp:
@@ -576,14 +558,35 @@ def _refuse_no_weights(s, loss_specs) -> None:
     if s.backbone_weights != "none":
         return
     from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.weights import same_on_random_and_pretrained, term_loads_pretrained
+
+    takers = {ls: [t for t in parse_loss_spec(ls) if takes_weights(t.name) and "weights" not in dict(t.kwargs)
+                   and not same_on_random_and_pretrained(str(t))] for ls in loss_specs}
+    deep = [ls for ls, terms in takers.items() if terms]
+    if deep:  # the values every such loss takes: no pretrained file (tinycnn) → neither pretrained nor a weights key
+        unpublished = any(term_loads_pretrained(t) is None for ls in deep for t in takers[ls])
+        values = "random, auto or a checkpoint" if unpublished else \
+            "random, pretrained, auto, a weights key or a checkpoint"
+        raise UserError(f"{s.named('backbone_weights')} none: {', '.join(deep)} {agree(len(deep), 'has', 'have')} a "
+                        f"backbone that takes the run's weights; give {values} (none is what a pixel loss's runs "
+                        "record)")
+
+
+def recorded_weights(loss: str, backbone_weights: str) -> str:
+    """The backbone weights a run of ``loss`` under ``backbone_weights`` records (and builds with), where they do not
+    change what it computes: ``none`` for a loss that takes no weights (pixel losses: one id under every value);
+    ``random`` for ``pretrained`` or ``none`` where the loss loads no pretrained file under either
+    (:func:`benchmark.weights.same_on_random_and_pretrained`: gpl, ``pdl(layers=())``: one computation, one run id);
+    else ``backbone_weights`` itself (a trunk's ``none`` stays ``none``, refused by :func:`_refuse_no_weights`). The
+    one rule :func:`resolve` (a run's id) and :func:`weights_for` (its build) both read."""
+    from benchmark.lossfn import takes_weights
     from benchmark.weights import same_on_random_and_pretrained
 
-    deep = [ls for ls in loss_specs if any(takes_weights(t.name) and "weights" not in dict(t.kwargs)
-                                           and not same_on_random_and_pretrained(str(t)) for t in parse_loss_spec(ls))]
-    if deep:
-        raise UserError(f"{s.named('backbone_weights')} none: {', '.join(deep)} {agree(len(deep), 'has', 'have')} a "
-                        "backbone that takes the run's weights; give random, pretrained, auto, a weights key or a "
-                        "checkpoint (none is what a pixel loss's runs record)")
+    if not takes_weights(loss):
+        return "none"
+    if backbone_weights in ("pretrained", "none") and same_on_random_and_pretrained(loss):
+        return "random"
+    return backbone_weights
 
 
 def weights_for(loss: str, backbone_weights: str) -> str:
@@ -593,10 +596,7 @@ def weights_for(loss: str, backbone_weights: str) -> str:
     no pretrained file either way (gpl, ``pdl(layers=())``: :func:`resolve`'s one id), so its build is given weights it
     takes."""
     if backbone_weights == "none":
-        from benchmark.lossfn import takes_weights
-        from benchmark.weights import same_on_random_and_pretrained
-
-        return "random" if takes_weights(loss) and same_on_random_and_pretrained(loss) else "none"
+        return recorded_weights(loss, "none")
     if backbone_weights != "auto":
         return backbone_weights
     from benchmark.weights import (

@@ -33,7 +33,9 @@ manifest (recipe, architecture, dataset fingerprint, steps, seed, final loss) in
 and beside it as JSON. Any feature loss takes it with ``weights=<path>``; the run records the
 provenance ``<arch>:selftrained(<recipe>, …)``.
 
-Training is deterministic on the CPU for a seed (on :data:`CPU_THREADS` threads, whatever the machine's cores);
+Training is deterministic on the CPU for a seed (on :data:`CPU_THREADS` threads, whatever the machine's cores) on
+one instruction set and torch version, which the sidecar JSON names (:func:`made_on`: AVX2 and AVX-512 make other
+bytes, hence other run ids);
 an interrupted run resumes from ``<name>.state.pt`` (saved atomically every ``save_every`` steps).
 
 What is shown to work (issue 15, :func:`probe` with the same BatchNorm recalibration for every
@@ -712,7 +714,8 @@ def _pretrain(cfg: PretrainConfig, out_dir: str | Path | None, device: torch.dev
     # the timings go to the sidecar alone: the checkpoint's bytes are the weights' and what made them, so the same
     # config pretrained again (another node, a cleared cache) is the same file — run ids hold its SHA-256
     # (:func:`benchmark.weights.weights_fingerprint`), and wall_s in it gave csr's runs new ids each time
-    timings = {"wall_s": wall, "loop_s": loop_s, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9)}
+    timings = {"wall_s": wall, "loop_s": loop_s, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9),
+               "made_on": made_on(device)}
     _atomic_save({"state_dict": {k: v.float().cpu() for k, v in trunk.container.state_dict().items()},
                   "manifest": manifest}, path)
     from benchmark.results import atomic_write_json
@@ -723,6 +726,16 @@ def _pretrain(cfg: PretrainConfig, out_dir: str | Path | None, device: torch.dev
     info("pretrained %s in %.1f s (%.1f steps/s), final loss %.4f → %s", cfg.name, wall,
          manifest["steps_per_s"], loss_val, path)
     return path
+
+
+def made_on(device: str | torch.device) -> dict:
+    """What besides the config decides a self-trained checkpoint's bytes, for its sidecar JSON alone: the device
+    type, the CPU capability ATen dispatches to (``torch.backends.cpu.get_cpu_capability()``: ``AVX2``,
+    ``AVX512``; oneDNN's convolutions follow the instruction set, so AVX2 and AVX-512 machines make other files of
+    one config — other SHA-256s, other run ids) and the torch version. Not in the checkpoint: a node of the same
+    instruction set and torch makes the same file, so csr's runs keep their ids."""
+    return {"device": torch.device(device).type, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__}
 
 
 #: steps :func:`estimate_seconds` times (the first included: an estimate on the high side)
