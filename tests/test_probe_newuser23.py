@@ -43,3 +43,29 @@ def test_a_folder_whose_name_holds_an_option_like_text_is_read_as_written(tmp_pa
     monkeypatch.chdir(tmp_path)
     spec = DataSpec.parse("photos holdout=34%", role="train")
     assert spec.source.endswith("photos holdout=34%") and spec.holdout is None
+
+
+def test_timm_saying_it_loads_hub_weights_is_not_in_normal_output():
+    """``plbench list metrics --probe`` offline printed timm's ``I … timm.models._builder: Loading pretrained weights
+    from Hugging Face hub (timm/resnet50.a1_in1k)`` between its table's lines, for a file then said not cached (nothing
+    was loaded): timm's hub chatter is quiet as ``huggingface_hub``'s is, and shown under ``--debug`` as theirs is."""
+    import logging
+
+    from benchmark.cli import _setup_logging
+
+    class Args:
+        quiet, debug = False, False
+
+    builder = logging.getLogger("timm.models._builder")
+    names = ("timm", "datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL", "fontTools")
+    levels = {name: logging.getLogger(name).level for name in names}  # as this process had them
+    try:
+        _setup_logging(Args())
+        assert not builder.isEnabledFor(logging.INFO)
+        assert builder.isEnabledFor(logging.WARNING)  # its warnings still shown
+        Args.debug = True
+        _setup_logging(Args())
+        assert builder.isEnabledFor(logging.INFO)
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
