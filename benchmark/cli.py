@@ -584,7 +584,9 @@ def _setup_logging(args) -> None:
         if not any(isinstance(f, _AsStarted) for f in handler.filters):
             handler.addFilter(_AsStarted())
     debug = getattr(args, "debug", False)
-    for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec"):  # --debug: where data came from
+    # --debug: where data and weights came from (timm's INFO "Loading pretrained weights from Hugging Face hub" is said
+    # before a file found not cached offline: in `plbench list metrics --probe`'s table, for nothing loaded)
+    for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "timm"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
     for noisy in ("matplotlib", "PIL", "fontTools"):  # font and codec chatter: never about the user's problem
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -173,6 +173,7 @@ class DataSpec:
             holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
             text = text[:m.start()] + text[m.end():]
         _stray_option(original, text, m, cap)
+        _unbracketed_option(original, text)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
@@ -367,6 +368,24 @@ def _stray_option(original: str, text: str, holdout, cap=None) -> None:
         if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
             raise UserError(f"{original}: {written} is not an option of a source (it takes "
                             f"[holdout=P%] and [max_images=N]){close}")
+
+
+def _unbracketed_option(original: str, text: str) -> None:
+    """A :class:`UserError` for a source option written without its brackets, after a space, ``:`` or ``,``
+    (``photos holdout=34%``, ``photos:holdout=34%``: the help's ``SOURCE[holdout=P%]`` read as an optional part),
+    or passed as a source of its own (``--train-data photos holdout=34%`` unquoted): one line naming the bracketed
+    form, where it was "dataset folder not found" or "no sub-folder 'holdout=34%'". ``text``: the source once its
+    bracketed options are read; an existing path of that name (a folder named ``photos holdout=34%``) is left alone."""
+    m = re.fullmatch(r"(?:(?P<source>.*?)[\s,;:]+)?(?P<name>hold[-_]?out|max[-_]?images)\s*=\s*(?P<value>[^\s\[\]]*)",
+                     text.strip(), flags=re.IGNORECASE)
+    if not m or os.path.exists(os.path.expanduser(text)):
+        return
+    option = f"[{'holdout' if m['name'].lower().startswith('hold') else 'max_images'}={m['value']}]"
+    if m["source"]:
+        raise UserError(f"{original}: a source's options are written in brackets right after it, no space: "
+                        f"{m['source']}{option} (quoted in a shell)")
+    raise UserError(f"{original} is a source's option, not a source: write it in brackets right after its source, "
+                    f"SOURCE{option} (e.g. \"photos{option}\", quoted in a shell)")
 
 
 def without_hub_slash(source: str) -> str:

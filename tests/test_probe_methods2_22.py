@@ -51,25 +51,34 @@ def test_gpl_on_a_checkpoint_keeps_the_checkpoint(tmp_path):
     assert run_id(cfg) != _ids("gpl")["random"]
 
 
-def test_a_grid_under_random_then_pretrained_plans_the_same_runs(random_images):
+def test_a_grid_under_random_then_pretrained_plans_the_same_runs(random_images, monkeypatch):
     """The brief's reproduction as the CLI plans it: ``--backbone-weights random`` then ``pretrained`` on one store
     plan the same run ids for gpl and ``pdl(layers=())`` (trained once), and the pixel loss beside them stays ``none``.
-    """
+
+    Each loss is still built under each value (a pretrained file it needed would fail there); its forward on the
+    grid's crops (``check_loss_on_crop``: gpl's VGG-19, most of this test's seconds, tested by the loss-check files)
+    is recorded, not run: each plan asks it of each loss once, on the grid's crop."""
+    import benchmark.lossfn
     from benchmark.data import DataCache
 
     data = random_images(n=2, size=40)
+    probed: list[tuple[str, str, int]] = []
+    monkeypatch.setattr(benchmark.lossfn, "check_loss_on_crop",
+                        lambda spec, loss, tasks, *, crop, **kw: probed.append((spec, type(loss).__name__, crop)))
+    cache = DataCache()  # both plans read one store's images, as two CLI calls read the same folder
 
     def plan(weights):
         configs, _, _ = build_configs(GridSpec(tasks=("denoise",), losses=("pdl(layers=())", "gpl", "l1"), seeds=(0,),
                                                metrics=("psnr",), device="cpu", iterations=2, crop=32, batch_size=2,
                                                train_data=(data.token(),), test_data=(data.token(),),
                                                backbone_weights=weights),
-                                      DataCache())
+                                      cache)
         return {(c.loss, c.iterations): (run_id(c), c.backbone_weights) for c in configs}
 
     random, pretrained = plan("random"), plan("pretrained")
     assert random == pretrained
     assert {w for _, w in random.values()} == {"random", "none"}
+    assert sorted(probed) == sorted([(ls, "WeightedSum", 32) for ls in ("pdl(layers=())", "gpl", "l1")] * 2), probed
 
 
 def test_a_typo_in_backbone_weights_is_still_refused_for_gpl():
