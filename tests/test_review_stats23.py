@@ -1,0 +1,46 @@
+"""Review of today's verdicts and cost changes (2026-12-07, session 23): what a mend fixed that the area's own tests
+did not pin down."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from benchmark.synthetic import synthetic_table
+
+
+def _check(t, name):
+    from benchmark.findings import check_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, [name], n_boot=20)
+    return r
+
+
+def _stack(*tables):
+    t = pd.concat([x.astype({c: str for c in x.columns if isinstance(x[c].dtype, pd.CategoricalDtype)})
+                   for x in tables], ignore_index=True)
+    return t.astype({c: "category" for c in tables[0].columns if isinstance(tables[0][c].dtype, pd.CategoricalDtype)})
+
+
+def test_a_scope_note_says_not_in_these_results_only_of_what_is_not_in_them():
+    """Was: a reproduced verdict's scope note (FindingResult.scope_note) said of every task, metric and rival the
+    claim names and no part tested "not in these results" — Mix reproduced on sr4, with jpeg's ℓ1 and ℓ2 runs in the
+    store (no Mix run there), read "not tested on tasks jpeg/demosaic, …: not in these results", jpeg being in them.
+    Now what the results hold without a part of the claim is said apart: in these results, but in none of its
+    comparisons."""
+    metrics = ("psnr", "ssim", "ms_ssim")
+    sr4 = synthetic_table(tasks=("sr4",), metrics=metrics, offsets={"ms_ssim_l1": 1.0, "l1": 0.0, "l2": 0.0},
+                          seeds=range(5), seed_sd=0.05, n_images=6)
+    jpeg = synthetic_table(tasks=("jpeg",), metrics=metrics, offsets={"l1": 0.0, "ssim": 0.0}, seeds=range(5),
+                           seed_sd=0.05, n_images=6)
+    r = _check(_stack(sr4, jpeg), "zhao2017_mix_best")
+    assert r.verdict == "reproduced", r.verdict_text
+    assert r.verdict_text.endswith("; not tested on tasks demosaic, rivals ms_ssim: not in these results; on tasks "
+                                   "jpeg, rivals ssim: in these results, but in none of its comparisons"), \
+        r.verdict_text
+    alone = _check(sr4, "zhao2017_mix_best")  # nothing of the others there: said as before
+    assert alone.verdict_text.endswith("; not tested on tasks jpeg/demosaic, rivals ssim/ms_ssim: not in these "
+                                       "results"), alone.verdict_text
