@@ -44,3 +44,19 @@ def test_a_scope_note_says_not_in_these_results_only_of_what_is_not_in_them():
     alone = _check(sr4, "zhao2017_mix_best")  # nothing of the others there: said as before
     assert alone.verdict_text.endswith("; not tested on tasks jpeg/demosaic, rivals ssim/ms_ssim: not in these "
                                        "results"), alone.verdict_text
+
+
+def test_the_readme_s_time_for_the_reduced_gpu_check_is_one_measured_as_the_check_now_is():
+    """Was: README gave `--device cpu` "its own total 15 s, 20 s with start-up, on 2 idle cores", measured on
+    2026-12-05 before the identity copies trained in fresh processes — the only figure, though the cost probe saw over
+    300 s at load 10. Measured on 2026-12-07 (2 cores shared, load 2–7): the check's total 111 s, 120 s with
+    `gpu_device.sh`, 64 s of it the identity copies. Now the sentence gives the old figure as the old check's and the
+    new one with its load and where the time goes."""
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    start = text.index("`--device cpu` runs a reduced version")
+    said = text[start:start + 900]
+    assert "111 s" in said and "120 s" in said and "load" in said, said
+    assert "identity copies" in said and "64 s" in said, said
+    assert "over 300 s at load 10" in said, said
