@@ -1678,6 +1678,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
             if ver and (moved or versions_of_label.get(label) and ver not in versions_of_label[label]):
                 label += version_suffix(ver)
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
+                     # the seed, or the run where none is recorded: unconverged_seeds/ok_seeds count each once
+                     "seed_key": (cfg.get("task"), "seed", cfg["seed"]) if cfg.get("seed") is not None
+                     else (cfg.get("task"), "run", len(rows)),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "peak_mem_reserved_mb": m.get("peak_mem_reserved_mb"),
                      # a peak not reset at the run's start (peak_rss_of: process) may be an earlier run's: left out
@@ -1690,7 +1693,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      # timed while other work held the cores (benchmark.runner.TrainResult.cpu_share): reads high
                      "timed_busy": timed_busy(m),
                      "timing": run_timing(m)})  # (ms, busy, steady) where a cost may count it: counted_kinds
-    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "ms_per_it_low", "ms_per_it_high",
+    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ok_seeds", "unconverged_seeds", "ms_per_it",
+            "ms_per_it_low", "ms_per_it_high",
             "peak_mem_mb", "peak_mem_reserved_mb", "peak_rss_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup", "timed_busy", "busy_left_out", "warmup_left_out",
             "timed_model_assumed"]
@@ -1734,6 +1738,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "diverged": int((g["status"] == "diverged").sum()),
                           "failed": int((g["status"] == "failed").sum()),
                           "unconverged": int(g["unconverged"].sum()),
+                          # the same of its seeds, as the board's seeds column counts them: a seed trained under an
+                          # older plbench's id and today's (both kept) read "seeds 1, unconv. 2/2"
+                          # (tests/test_review_stats23.py)
+                          "ok_seeds": g.loc[g["status"] == "ok", "seed_key"].nunique(),
+                          "unconverged_seeds": g.loc[g["unconverged"].astype(bool), "seed_key"].nunique(),
                           "ms_per_it": math.nan if mixed else pooled.median(),
                           # its runs' spread: how far a re-run's median may move (NaN where not pooled)
                           "ms_per_it_low": math.nan if mixed else pooled.min(),

@@ -60,3 +60,28 @@ def test_the_readme_s_time_for_the_reduced_gpu_check_is_one_measured_as_the_chec
     assert "111 s" in said and "120 s" in said and "load" in said, said
     assert "identity copies" in said and "64 s" in said, said
     assert "over 300 s at load 10" in said, said
+
+
+def test_the_board_s_unconv_counts_seeds_as_its_seeds_column_does():
+    """Was: the leaderboard's ``unconv.`` counted run ids (cost_table's ``unconverged``/``ok``), its ``seeds`` column
+    seeds: a gpl seed trained under an older plbench's id and again under today's (one id since 665d385e: both kept in
+    the store) read "seeds 1, unconv. 2/2". Now the column counts the seeds of the row's finished runs not shown
+    converged over the seeds with a finished run (cost_table's ``unconverged_seeds``/``ok_seeds``); costs.csv keeps
+    its counts of runs beside them."""
+    from benchmark import stats as S
+    from benchmark.export import task_rows
+
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.1}, seeds=range(2),
+                        seed_sd=0.05, n_images=6)
+
+    def meta(rid, loss, seed):
+        return {"run_id": rid, "status": "ok", "ms_per_it": 10.0, "weights": "none",
+                "config": {"task": "denoise", "loss": loss, "seed": seed}}
+
+    metas = [meta("l1-0", "l1", 0), meta("l1-1", "l1", 1), meta("old-0", "l2", 0), meta("new-0", "l2", 0),
+             meta("l2-1", "l2", 1)]
+    st = S.compute(t, metas, n_boot=20)
+    row = st.task_costs.set_index("label").loc["l2"]
+    assert (row["ok"], row["unconverged"], row["ok_seeds"], row["unconverged_seeds"]) == (3, 3, 2, 2), row
+    (l2,) = [r for r in task_rows(st, "denoise")[1] if r.label == "l2"]
+    assert (l2.seeds, l2.unconv) == ("2", "2/2"), (l2.seeds, l2.unconv)
