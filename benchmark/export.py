@@ -2306,11 +2306,11 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "device": "the devices its runs trained on",
         "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
-        "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
-                             "before they were left out)",
-        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
-                      "per torch thread, or (cpu_runnable_share recorded) their threads a core under that share of "
-                      "the time they were runnable: ms/it reads high",
+        "timed_with_warmup": "its finished runs whose ms/it includes warm-up iterations and checkpoint saves "
+                             "(recorded before they were left out)",
+        "timed_busy": "its finished CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) "
+                      "of a core per torch thread, or (cpu_runnable_share recorded) their threads a core under that "
+                      "share of the time they were runnable: ms/it reads high",
         "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
                          "it has runs timed with the cores free on their task and kind of device",
         "warmup_left_out": "of its timed_with_warmup runs, those left out of ms_per_it (and its low/high, "

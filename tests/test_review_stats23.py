@@ -85,3 +85,29 @@ def test_the_board_s_unconv_counts_seeds_as_its_seeds_column_does():
     assert (row["ok"], row["unconverged"], row["ok_seeds"], row["unconverged_seeds"]) == (3, 3, 2, 2), row
     (l2,) = [r for r in task_rows(st, "denoise")[1] if r.label == "l2"]
     assert (l2.seeds, l2.unconv) == ("2", "2/2"), (l2.seeds, l2.unconv)
+
+
+def test_the_notes_on_old_and_busy_timings_count_only_runs_a_cost_may_count(monkeypatch):
+    """Was (707f5ade): cost_table's ms/it counts finished runs only (stats.run_timing), but its timed_with_warmup and
+    timed_busy still counted a failed run recording an ms/it (a merged or hand-written store), so the leaderboard's
+    note, which reads kept = timed_with_warmup − warmup_left_out, said of l1 with a failed old run (30 ms/it) beside
+    steady runs of 10 and 11 "in the median of l1, with no such run of the same task, so it reads high" — l1 has such
+    runs and its median (10.5) holds no old run; a failed busy run read "kept" the same way. Now both count the runs
+    a cost may count (finished, a finite ms/it), as warmup_left_out and busy_left_out do."""
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from benchmark import stats as S
+    from benchmark.export import reads_high_cost_lines
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_probe_cost23 import _meta
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    metas = [_meta(0, 30.0, steady=False, status="failed"), _meta(3, 90.0, share=0.2, status="failed"),
+             _meta(1, 10.0), _meta(2, 11.0)]
+    costs = S.cost_table(metas)[0].set_index("label", drop=False)
+    assert costs.loc["l1", "ms_per_it"] == 10.5
+    assert (costs.loc["l1", "timed_with_warmup"], costs.loc["l1", "timed_busy"]) == (0, 0), costs.loc["l1"]
+    assert reads_high_cost_lines(SimpleNamespace(costs=costs)) == []
