@@ -111,3 +111,23 @@ def test_the_notes_on_old_and_busy_timings_count_only_runs_a_cost_may_count(monk
     assert costs.loc["l1", "ms_per_it"] == 10.5
     assert (costs.loc["l1", "timed_with_warmup"], costs.loc["l1", "timed_busy"]) == (0, 0), costs.loc["l1"]
     assert reads_high_cost_lines(SimpleNamespace(costs=costs)) == []
+
+
+def test_blau_s_claim_and_refutation_name_the_distortion_axis_as_it_is_chosen():
+    """Was (a7850d7c): the claim line said the distortion axis is "PSNR; else SSIM, …" and refuted_by "PSNR; without
+    it the first of PSNR-Y, SSIM, MS-SSIM present", where the axis is the first present of
+    stats.DISTORTION_METRICS — psnr, psnry, ssim, ssimc, ms_ssim, cw_ssim: a store with psnry and no psnr is judged
+    on PSNR-Y, which the claim line skipped, and SSIM-C and CW-SSIM were named nowhere. Now both name the order in
+    full, and a verdict on psnry names it."""
+    from benchmark.registry import FINDINGS
+    from benchmark.stats import DISTORTION_METRICS
+
+    f = FINDINGS.get("blau2018_pd_tradeoff").obj
+    order = "PSNR-Y, SSIM, SSIM-C, MS-SSIM, CW-SSIM"
+    assert len(DISTORTION_METRICS) == 6 and DISTORTION_METRICS[0] == "psnr", DISTORTION_METRICS
+    assert f"(PSNR; without it the first present of {order})" in f.claim, f.claim
+    assert f"(PSNR; without it the first present of {order})" in f.refuted_by, f.refuted_by
+    t = synthetic_table(tasks=("sr4",), metrics=("psnry", "niqe"), offsets={"l2": 0.0, "vgg": {"psnry": 1.0,
+                        "niqe": 1.0}}, seeds=range(5), seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
+    r = _check(t, "blau2018_pd_tradeoff")
+    assert r.verdict == "contradicted" and "(perception and psnry)" in r.verdict_text, r.verdict_text
