@@ -93,7 +93,8 @@ def cost_columns() -> str:
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best; equal mean ranks are "
                 "listed by name, in every table and figure); `ms/it`: the median "
                 "steady-state training time per iteration of its runs of the task; `diverged`: its runs stopped by a "
-                "non-finite loss; `unconv.`: its runs not shown converged by their budget checks / its finished runs.")
+                "non-finite loss; `unconv.`: its seeds whose finished runs are not shown converged by their budget "
+                "checks / its seeds with a finished run (a seed trained under two run ids counts once, as in `seeds`).")
 #: the mark of a loss ranked over fewer (task, metric) blocks than the others (LaTeX: ``$^{*}$``);
 #: not :data:`WORSE`, which every legend gives as "runs worse than the degraded input"
 PARTIAL = "*"
@@ -1613,8 +1614,10 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             row.rank = float(c.xs(label, level="label")["rank"].mean())
             row.ms_per_it = cost.get("ms_per_it", NAN)
             row.diverged = _count(cost.get("diverged"))
-            if _finite(cost.get("unconverged")) and _finite(cost.get("ok")):
-                row.unconv = f"{int(cost['unconverged'])}/{int(cost['ok'])}"
+            # of seeds, as its seeds column: a seed under two run ids (an older plbench's, today's) counts once
+            un, ok = ("unconverged_seeds", "ok_seeds") if _finite(cost.get("ok_seeds")) else ("unconverged", "ok")
+            if _finite(cost.get(un)) and _finite(cost.get(ok)):
+                row.unconv = f"{int(cost[un])}/{int(cost[ok])}"
             hit = w[(w["task"] == task) & (w["label"] == label)] if w is not None and not w.empty else None
             if hit is not None and len(hit):
                 k, n = int(hit["worse"].iloc[0]), int(hit["runs"].iloc[0])
@@ -2284,6 +2287,9 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "ok": "its finished runs", "diverged": "its runs stopped by a non-finite loss",
         "failed": "its runs that raised an error",
         "unconverged": "its finished runs not shown converged by their budget checks",
+        "ok_seeds": "the seeds of its finished runs (a seed trained under two run ids, an older plbench's and "
+                    "today's, once): the leaderboard's unconv. is of seeds",
+        "unconverged_seeds": "the seeds of its finished runs not shown converged by their budget checks",
         "ms_per_it": "median steady-state training time per iteration (ms) over its finished runs (of each task "
                      "and kind of device, those timed in the steady state where it has any: warmup_left_out; of "
                      "those, the ones timed with the cores free where it has any: busy_left_out); empty when timed on "
@@ -2300,11 +2306,11 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "device": "the devices its runs trained on",
         "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",
         "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
-        "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
-                             "before they were left out)",
-        "timed_busy": "its CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) of a core "
-                      "per torch thread, or (cpu_runnable_share recorded) their threads a core under that share of "
-                      "the time they were runnable: ms/it reads high",
+        "timed_with_warmup": "its finished runs whose ms/it includes warm-up iterations and checkpoint saves "
+                             "(recorded before they were left out)",
+        "timed_busy": "its finished CPU runs timed while their process had under PLBENCH_MIN_CPU_SHARE (default 0.5) "
+                      "of a core per torch thread, or (cpu_runnable_share recorded) their threads a core under that "
+                      "share of the time they were runnable: ms/it reads high",
         "busy_left_out": "of those, the runs left out of ms_per_it (and its low/high, ms_per_it_by_device) because "
                          "it has runs timed with the cores free on their task and kind of device",
         "warmup_left_out": "of its timed_with_warmup runs, those left out of ms_per_it (and its low/high, "

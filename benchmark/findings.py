@@ -527,6 +527,10 @@ class FindingResult:
     #: the leaderboard's notes on the checked runs' test images that are also training images
     #: (:func:`benchmark.data.overlap_lines`; () when none)
     trained_on: tuple[str, ...] = ()
+    #: the tasks, metrics (base names) and losses the setting's results hold, whether or not a part tests them, as
+    #: ``tasks:jpeg``, ``metrics:ssim``, ``rivals:l1`` (a loss; ``ms_ssim`` is both): what :meth:`scope_note` calls "not
+    #: in these results" is what is not here (() where not recorded)
+    held: tuple[str, ...] = ()
 
     @property
     def counted(self) -> list[Part]:
@@ -637,8 +641,18 @@ class FindingResult:
         left = {"tasks": [t for t in needs.tasks if t not in tasks],
                 "metrics": [m for m in needs.metrics if m != "perceptual" and m not in metrics],
                 "rivals": [r for r in finding.rivals if r not in against]}
-        said = ", ".join(f"{what} {'/'.join(names)}" for what, names in left.items() if names)
-        return f"; not tested on {said}: not in these results" if said else ""
+        # what the results hold with no part of the claim (jpeg's ℓ1 and ℓ2 runs, no Mix run there) is in them: it
+        # read "not in these results" with the rest (tests/test_review_stats23.py)
+        held = set(self.held)
+
+        def said(here: bool) -> str:
+            return ", ".join(f"{what} {'/'.join(picked)}" for what, names in left.items()
+                             if (picked := [n for n in names if (f"{what}:{n}" in held) == here]))
+
+        absent, present = said(False), said(True)
+        return ((f"; not tested on {absent}: not in these results" if absent else "")
+                + (f"; {'on' if absent else 'not tested on'} {present}: in these results, but in none of its "
+                   "comparisons" if present else ""))
 
     def open_reason(self, others: bool = False, skip: tuple[str, ...] = ()) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
@@ -2098,7 +2112,13 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
         parts.append(p)
     if not parts:
         return replace(base, reason="the results hold none of the comparisons the claim predicts")
-    return replace(base, parts=parts, setting=describe_setting(res, parts))
+    t = res.table
+    # the tasks, metrics and losses here, by the names the claim uses (FindingResult.held: scope_note)
+    held = set() if t.empty else {*(f"tasks:{x}" for x in t["task"].astype(str).unique()),
+                                  *(f"metrics:{m.split('@', 1)[0]}" for m in t["metric"].astype(str).unique()),
+                                  *(f"rivals:{re.split(r'[ @(]', x, maxsplit=1)[0]}"
+                                    for x in t["loss"].astype(str).unique())}
+    return replace(base, parts=parts, setting=describe_setting(res, parts), held=tuple(sorted(held)))
 
 
 LOST_COLUMNS = ["task", "loss", "arm_weights", "seed", "status", "setting", "loss_version"]

@@ -34,17 +34,18 @@ class PerceptionDistortionTradeoff(Finding):
     the paper's bound allows: :meth:`read_verdict`)."""
 
     claim = ("no deep-feature loss is better than ℓ2 on both perception and distortion (the paper's bound): reproduced "
-             "when each trades, better than ℓ2 on a perceptual score and worse on distortion (PSNR; else SSIM, …); "
-             "contradicted only by one better on both")
+             "when each trades, better than ℓ2 on a perceptual score and worse on distortion (PSNR; without it "
+             "the first present of PSNR-Y, SSIM, SSIM-C, MS-SSIM, CW-SSIM); contradicted only by one better on "
+             "both")  # the distortion axis: benchmark.stats.DISTORTION_METRICS's order (pd_metrics)
     needs = Needs(metrics=("perceptual",))
     every_part = True
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
               "without a reference (the paper's no-reference proxies; here niqe or musiq)")
     refuted_by = ("a deep-feature loss better than ℓ2 on both axes: on the perception axis (a higher score where "
                   "higher is better, as musiq; a lower one where lower is better, as niqe, lpips, dists), "
-                  "significantly, and on distortion (PSNR; without it the first of PSNR-Y, SSIM, MS-SSIM present), "
-                  "significantly by more than the metric's practical margin (0.05 dB PSNR, 0.002 SSIM) — "
-                  "no trade-off paid, the one result against the paper's bound; a loss worse than ℓ2 on the "
+                  "significantly, and on distortion (PSNR; without it the first present of PSNR-Y, SSIM, SSIM-C, "
+                  "MS-SSIM, CW-SSIM), significantly by more than the metric's practical margin (0.05 dB PSNR, 0.002 "
+                  "SSIM) — no trade-off paid, the one result against the paper's bound; a loss worse than ℓ2 on the "
                   "perception axis, or better than it on distortion, goes against this reading (every deep-feature "
                   "loss trades one for the other), not the bound: inconclusive, saying so")
 
