@@ -1591,9 +1591,9 @@ def _foreign_rows(names, run_id: str, parquet: Path) -> None:
 def _file_says(failed: dict, finished: dict, hashes: dict[str, str | None]) -> bool | None:
     """Whether the ``--loss-file`` as it is here makes the same command train the finished run's code (True: the
     failure superseded) or the failed run's (False: retried), by the file's hash against each record's
-    ``loss_versions`` (``<version>+<first 12 hex of its SHA-256>``) for each term whose hash the two records differ
-    in and whose file (``loss_files``) is here; None where no such file tells (gone, another edit, a package).
-    ``hashes``: {path: its hash}, filled as read."""
+    ``loss_versions`` (``<version>+<first 12 hex of its SHA-256>[:t<trunk policy>]``: :func:`_hash_in`) for each
+    term whose hash the two records differ in and whose file (``loss_files``) is here; None where no such file tells
+    (gone, another edit, a package). ``hashes``: {path: its hash}, filled as read."""
     said: set[bool] = set()
     files = failed.get("loss_files") if isinstance(failed.get("loss_files"), dict) else {}
     mine, theirs = failed.get("loss_versions"), finished.get("loss_versions")
@@ -1608,10 +1608,16 @@ def _file_says(failed: dict, finished: dict, hashes: dict[str, str | None]) -> b
                 hashes[path] = _sha256(Path(path).read_bytes())[:12]
             except OSError:
                 hashes[path] = None
-        now = hashes[path]
-        if now is not None and now in (a.rsplit("+", 1)[1], b.rsplit("+", 1)[1]):
-            said.add(now == b.rsplit("+", 1)[1])
+        now, hers, his = hashes[path], _hash_in(a), _hash_in(b)
+        if now is not None and now in (hers, his):
+            said.add(now == his)
     return said.pop() if len(said) == 1 else None
+
+
+def _hash_in(version: str) -> str:
+    """The file hash in a term's ``loss_versions`` entry: ``1+<hash>`` or, in a bf16 run of a term with a trunk,
+    ``1+<hash>:t2`` (:func:`benchmark.lossfn.run_loss_versions`' trunk policy)."""
+    return version.rsplit("+", 1)[1].split(":", 1)[0]
 
 
 class ResultsStore:

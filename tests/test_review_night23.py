@@ -72,3 +72,25 @@ def test_the_registry_free_reading_of_a_record_agrees_with_the_registry(monkeypa
                 continue
             if bw == "pretrained" and one == "random" or bw == "none" and one == "random":
                 assert _may_read_otherwise(spec), spec
+
+
+def test_a_bf16_runs_loss_file_hash_still_decides_which_failure_is_superseded(tmp_path):
+    """``failed_superseded``'s reading of the ``--loss-file`` (a6c8dc88) took what follows ``+`` in a record's
+    ``loss_versions`` as the file's hash, yet a bf16 run (the default on a GPU) of a loss with a trunk records
+    ``1+<hash>:t2`` (the trunk policy): no hash matched, and the two machines' clocks decided again → the hash is read
+    up to the trunk policy's ``:``."""
+    from test_probe_store23 import _failed_and_finished
+
+    from benchmark.results import atomic_write_json
+
+    def bf16(store, rid):
+        meta = store.meta(rid)
+        atomic_write_json(store.run_dir(rid) / "meta.json",
+                          {**meta, "loss_versions": {k: f"{v}:t2" for k, v in meta["loss_versions"].items()}})
+
+    store, failed, ok = _failed_and_finished(tmp_path / "a", failed_started=1000.0, file_holds="broken")
+    bf16(store, failed), bf16(store, ok)
+    assert store.failed_superseded() == {}, "a failure the same command retries (its file is broken now) superseded"
+    store, failed, ok = _failed_and_finished(tmp_path / "b", failed_started=3000.0, file_holds="fixed")
+    bf16(store, failed), bf16(store, ok)
+    assert store.failed_superseded() == {failed: ok}
