@@ -94,3 +94,28 @@ def test_a_bf16_runs_loss_file_hash_still_decides_which_failure_is_superseded(tm
     store, failed, ok = _failed_and_finished(tmp_path / "b", failed_started=3000.0, file_holds="fixed")
     bf16(store, failed), bf16(store, ok)
     assert store.failed_superseded() == {failed: ok}
+
+
+def test_check_gives_an_old_gpl_checkpoint_its_own_reason_not_an_edited_loss_file(tmp_path, capsys):
+    """`plbench check` named an old gpl checkpoint (stopped under ``--backbone-weights pretrained`` before both values
+    were one id) superseded 'its loss's code (a --loss-file edited), task or net changed after it stopped … resumes
+    this one only if that code is put back' — none of which happened, and no code put back resumes it → the line
+    says the reason: recorded under the value an older plbench kept apart, the same computation finished under its
+    one id now. A superseded checkpoint of an edited loss file keeps its line."""
+    from test_probe_store23 import _old_gpl_checkpoint, _small
+
+    from benchmark.cli import main
+    from benchmark.config import code_version
+    from benchmark.results import atomic_write_json
+
+    store = _small(tmp_path / "res")
+    cfg, rid, old = _old_gpl_checkpoint(store)
+    store.run_dir(rid).mkdir()
+    atomic_write_json(store.run_dir(rid) / "meta.json", {
+        "run_id": rid, "config": cfg.to_dict(), "status": "ok", "code_version": code_version(), "started": 1.0})
+    capsys.readouterr()
+    main(["check", "--out", str(store.root)])
+    out = capsys.readouterr()
+    line = next(ln for ln in (out.out + out.err).splitlines() if f"run {old}: not finished" in ln)
+    assert "--loss-file edited" not in line and "put back" not in line, line
+    assert "--backbone-weights pretrained" in line and "one id" in line and f"superseded by run {rid}" in line, line
