@@ -119,3 +119,26 @@ def test_check_gives_an_old_gpl_checkpoint_its_own_reason_not_an_edited_loss_fil
     line = next(ln for ln in (out.out + out.err).splitlines() if f"run {old}: not finished" in ln)
     assert "--loss-file edited" not in line and "put back" not in line, line
     assert "--backbone-weights pretrained" in line and "one id" in line and f"superseded by run {rid}" in line, line
+
+
+@pytest.mark.parametrize("field, value", [("seed", 5), ("task", "deblur")])
+def test_check_names_a_meta_json_whose_config_disagrees_with_its_checksummed_rows(tmp_path, capsys, field, value):
+    """A ``meta.json`` edited by hand — its config's seed (or task) no longer that of its rows, which match their
+    checksums — passed ``plbench check`` as sound, while the readers of meta.json (planning's done runs, budget
+    checks, compare) and of the rows (the board) then disagreed on which run it is → the footer statistics check
+    already reads say the rows' seed and task: one that differs from the record is damage, said in one line."""
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=2,
+                        metrics=("psnr",), budget_check=False)
+    rid = next(r for r in sorted(store.run_ids()) if (store.meta(r) or {}).get("config", {}).get("seed") == 0)
+    assert main(["check", "--out", str(store.root)]) == 0
+    meta = json.loads((store.run_dir(rid) / "meta.json").read_text())
+    atomic_write_json(store.run_dir(rid) / "meta.json", {**meta, "config": {**meta["config"], field: value}})
+    capsys.readouterr()
+    rc = main(["check", "--out", str(store.root)])
+    said = capsys.readouterr()
+    lines = [ln for ln in (said.out + said.err).splitlines() if rid in ln]
+    assert rc != 0 and lines, said.out + said.err
+    assert any(f"{field} {value!s}" in ln and "meta.json" in ln for ln in lines), lines
