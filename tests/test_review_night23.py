@@ -142,3 +142,36 @@ def test_check_names_a_meta_json_whose_config_disagrees_with_its_checksummed_row
     lines = [ln for ln in (said.out + said.err).splitlines() if rid in ln]
     assert rc != 0 and lines, said.out + said.err
     assert any(f"{field} {value!s}" in ln and "meta.json" in ln for ln in lines), lines
+
+
+def test_api_run_resumes_an_old_gpl_checkpoint_under_its_one_id_as_plbench_run_does(tmp_path, monkeypatch):
+    """bfce6f69 put an old gpl checkpoint (stopped under ``--backbone-weights pretrained`` before both values were one
+    id) under the new id in ``plbench run``'s planning alone (cli._warn_runs_kept_apart): the same grid through
+    ``api.run`` (a notebook) trained the run from iteration 0, its checkpoint's hours lost, where the README says
+    such a run resumes → ``api.run`` gives it its checkpoint before the executor starts, as ``run`` does."""
+    import dataclasses
+
+    from test_probe_store23 import _old_gpl_checkpoint, _small
+
+    import benchmark.cli
+    import benchmark.executors
+    from benchmark import api
+    from benchmark.config import GridSpec
+
+    store = _small(tmp_path / "res")
+    cfg, rid, old = _old_gpl_checkpoint(store, iteration=3)
+    s = dataclasses.replace(GridSpec(), out=str(store.root)).resolved()
+    monkeypatch.setattr(benchmark.cli, "planned", lambda spec, **kw: (s, [cfg], ("psnr",), "cpu", None))
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def execute(executor, configs, root, *a, **kw):
+        seen["ckpt"] = (store.run_dir(rid) / "ckpt.pt").is_file()
+        raise Stop
+
+    monkeypatch.setattr(benchmark.executors, "execute", execute)
+    with pytest.raises(Stop):
+        api.run(out=str(store.root), report=False)
+    assert seen == {"ckpt": True}, "api.run started the old gpl run over from iteration 0"
