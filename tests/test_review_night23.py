@@ -30,25 +30,23 @@ def _store_with_a_failed_pixel_run(root: Path):
     return store
 
 
-@pytest.mark.parametrize("command", ["check", "report"])
+@pytest.mark.parametrize("command", ["check", "failed_superseded"])
 def test_reading_a_store_with_a_failed_run_imports_no_loss_module_nor_torch(tmp_path, command):
     """``ckptrecord.as_current`` (6ee0588b) read every record's ``backbone_weights`` through the loss registry, so
-    ``plbench check`` / ``report`` of any store holding a failed run (``failed_superseded`` keys every record) imported
-    every loss module and torch (8.7 s on a busy 2-core box) → the registry is asked only where a spec's terms could
-    load nothing under ``pretrained`` (gpl, pdl, a term's own ``weights=``, a loss the package does not declare)."""
+    ``plbench check`` of any store holding a failed run (``failed_superseded``, which report, compare and findings
+    call too, keys every record) imported every loss module and torch (8.7 s on a busy 2-core box) → the registry is
+    asked only where a spec's terms could load nothing under ``pretrained`` (gpl, layers, a term's own ``weights=``, a
+    loss the package does not declare)."""
     store = _store_with_a_failed_pixel_run(tmp_path / "r")
-    args = ["check", "--out", str(store.root)] if command == "check" else ["report", "--out", str(store.root)]
-    code = ("import sys, json\nfrom benchmark.cli import main\nrc = main(json.loads(sys.argv[1]))\n"
-            "print(json.dumps({'torch': 'torch' in sys.modules, 'losses': sorted(m for m in sys.modules "
-            "if m.startswith('losses.'))}))")
+    run = ("from benchmark.cli import main\nmain(['check', '--out', sys.argv[1]])\n" if command == "check" else
+           "from benchmark.results import ResultsStore\nassert ResultsStore(sys.argv[1]).failed_superseded() == {}\n")
+    code = ("import sys, json\n" + run + "print(json.dumps({'torch': 'torch' in sys.modules, 'losses': sorted(m for m "
+            "in sys.modules if m.startswith('losses.'))}))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    p = subprocess.run([sys.executable, "-c", code, json.dumps(args)], env=env, cwd=tmp_path, capture_output=True,
+    p = subprocess.run([sys.executable, "-c", code, str(store.root)], env=env, cwd=tmp_path, capture_output=True,
                        text=True, timeout=120)
     got = json.loads(p.stdout.strip().splitlines()[-1])
-    if command == "report":  # the report imported torch before 6ee0588b too (its figures): no loss module
-        got.pop("torch")
-    assert got == ({"torch": False, "losses": []} if command == "check" else {"losses": []}), \
-        p.stdout[-2000:] + p.stderr[-2000:]
+    assert got == {"torch": False, "losses": []}, p.stdout[-2000:] + p.stderr[-2000:]
 
 
 def test_the_registry_free_reading_of_a_record_agrees_with_the_registry(monkeypatch):
