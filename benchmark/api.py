@@ -99,6 +99,9 @@ def _run(config, *, report: bool, progress: bool, **settings):
     s, configs, metrics, device, data = planned(spec, where="`api.run()` writes its runs and report there")  # as run
     store = ResultsStore(s.out)
     store.ensure_writable()
+    from benchmark.runner import resume_under_new_id
+
+    resume_under_new_id(store, configs)  # an old gpl checkpoint under its one id now: resumed, as `plbench run` does
     dev = str(resolve_device(device)) if s.executor == "local" else device
     t0 = time.monotonic()
     try:

@@ -26,7 +26,7 @@ def as_current(fingerprint):
         out = {**out, "code_version": as_current_code(out["code_version"])}
     cfg = out.get("config")
     if isinstance(cfg, dict) and cfg.get("backbone_weights") in ("pretrained", "none") \
-            and isinstance(cfg.get("loss"), str):
+            and isinstance(cfg.get("loss"), str) and _may_read_otherwise(cfg["loss"]):
         from benchmark.config import recorded_weights
 
         try:
@@ -36,6 +36,30 @@ def as_current(fingerprint):
         if one != cfg["backbone_weights"]:
             out = {**out, "config": {**cfg, "backbone_weights": one}}
     return out
+
+
+#: the package's losses that load no pretrained file under ``pretrained`` as written bare (gpl: its random VGG-19 is
+#: the method): :func:`_may_read_otherwise`
+_LOAD_NOTHING = frozenset({"gpl"})
+#: what a term's arguments say where they may make it load nothing (``pdl(layers=())``, ``pdl_proj(layers=())``, a
+#: term's own ``weights='random'``)
+_LOAD_NOTHING_WORDS = ("weights", "layers", "random", "()")
+
+
+def _may_read_otherwise(loss: str) -> bool:
+    """Whether :func:`benchmark.config.recorded_weights` may read a record of ``loss`` under ``pretrained`` or
+    ``none`` as another value, known without the loss registry where it is not loaded (no loss module, no torch:
+    ``check`` and ``report`` key every record of a store holding a failed run): a term of gpl, a term whose arguments
+    name layers, weights or ``random``, or a loss the package's files do not declare (a ``--loss-file``'s, a
+    plugin's); the registry asked where it is loaded already."""
+    from benchmark.registry import LOSSES
+    from benchmark.specgrammar import term_names
+
+    names, declared = term_names(loss), LOSSES.declared_names()
+    if names is None or declared is None:  # not in the grammar, or the registry loaded (or plugins): it answers
+        return True
+    return any(w in loss for w in _LOAD_NOTHING_WORDS) or bool(_LOAD_NOTHING.intersection(names)) \
+        or not set(names) <= set(declared)
 
 
 def fingerprint_key(fingerprint) -> str:

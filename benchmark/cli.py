@@ -1253,6 +1253,21 @@ def _seeds_said(configs) -> str:
     return f"{plural(len(seeds), 'seed')} ({shown})"
 
 
+def _weights_kept_apart(store, rid: str, by: str) -> str | None:
+    """The ``backbone_weights`` run ``rid``'s checkpoint records where it differs from the finished run ``by``'s only
+    by that value, which :func:`benchmark.ckptrecord.as_current` reads as today's (gpl or ``pdl(layers=())`` under
+    ``pretrained`` before both values were one id); None otherwise (a ``--loss-file`` edited, the task or net)."""
+    from benchmark.ckptrecord import written_for
+
+    fp, done = written_for(store.run_dir(rid) / "ckpt.pt") or {}, (store.meta(by) or {}).get("config")
+    cfg = fp.get("config")
+    if not isinstance(cfg, dict) or not isinstance(done, dict) or cfg == done:
+        return None
+    then = cfg.get("backbone_weights")
+    return then if then != done.get("backbone_weights") and {**cfg, "backbone_weights": None} == \
+        {**done, "backbone_weights": None} else None
+
+
 def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
@@ -2119,9 +2134,14 @@ def _check_records(args) -> int:
     for rid, by in superseded.items():
         alone = store.only_checkpoints(rid)
         gone_now = args.repair and alone and store.remove_superseded(rid)
+        why = (f"its loss's code (a --loss-file edited), task or net changed after it stopped, so the command that "
+               f"started it trains run {by} instead and resumes this one only if that code is put back")
+        if (then := _weights_kept_apart(store, rid, by)) is not None:  # the old gpl id: nothing was edited
+            why = (f"it was started under --backbone-weights {then}, which a plbench before 2026-12-07 kept apart "
+                   f"from random for this loss (one computation, one id since), so the command that started it trains "
+                   f"run {by} and never resumes this one")
         _say(f"run {rid}: not finished, and superseded by run {by}, finished since with the settings and code version "
-             "its checkpoint records: its loss's code (a --loss-file edited), task or net changed after it stopped, so "
-             f"the command that started it trains run {by} instead and resumes this one only if that code is put back; "
+             f"its checkpoint records: {why}; "
              + ("removed (its checkpoint, all it held)" if gone_now else "--repair removes it (its checkpoint, all it "
                 "holds)" if alone else f"it holds more than its checkpoint: move {store.run_dir(rid)} out of runs/ "
                 "once you do not need it"))

@@ -1580,6 +1580,28 @@ def _run_ids_in(md) -> list[str]:
     return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in out]
 
 
+def _rows_of_config(md, config: dict, parquet: Path) -> None:
+    """:class:`Damage` where a pass's rows (``md``: its parquet footer, whose statistics say each column's least and
+    greatest value; none read where they are not recorded) are of another ``seed`` or ``task`` than the run's recorded
+    ``config`` — its meta.json edited by hand (the rows match their checksum)."""
+    for field in ("seed", "task"):
+        want = config.get(field)
+        if want is None or isinstance(want, bool):
+            continue
+        for i in range(md.num_row_groups):
+            group = md.row_group(i)
+            for j in range(group.num_columns):
+                col = group.column(j)
+                if col.path_in_schema != field or not col.is_stats_set or not col.statistics.has_min_max:
+                    continue
+                got = [v.decode(errors="replace") if isinstance(v, bytes) else v
+                       for v in (col.statistics.min, col.statistics.max)]
+                if any(g != want for g in got):
+                    held = got[0] if got[0] == got[1] else f"{got[0]}–{got[1]}"
+                    raise Damage(f"meta.json says {field} {want}, its rows in {parquet.name} {field} {held} "
+                                 "(meta.json edited by hand? the rows match their checksum)")
+
+
 def _foreign_rows(names, run_id: str, parquet: Path) -> None:
     """:class:`Damage` where a pass's rows name (``names``: the ``run_id`` values they hold) a run other than
     ``run_id``, whose folder holds them."""
@@ -1591,9 +1613,9 @@ def _foreign_rows(names, run_id: str, parquet: Path) -> None:
 def _file_says(failed: dict, finished: dict, hashes: dict[str, str | None]) -> bool | None:
     """Whether the ``--loss-file`` as it is here makes the same command train the finished run's code (True: the
     failure superseded) or the failed run's (False: retried), by the file's hash against each record's
-    ``loss_versions`` (``<version>+<first 12 hex of its SHA-256>``) for each term whose hash the two records differ
-    in and whose file (``loss_files``) is here; None where no such file tells (gone, another edit, a package).
-    ``hashes``: {path: its hash}, filled as read."""
+    ``loss_versions`` (``<version>+<first 12 hex of its SHA-256>[:t<trunk policy>]``: :func:`_hash_in`) for each
+    term whose hash the two records differ in and whose file (``loss_files``) is here; None where no such file tells
+    (gone, another edit, a package). ``hashes``: {path: its hash}, filled as read."""
     said: set[bool] = set()
     files = failed.get("loss_files") if isinstance(failed.get("loss_files"), dict) else {}
     mine, theirs = failed.get("loss_versions"), finished.get("loss_versions")
@@ -1608,10 +1630,16 @@ def _file_says(failed: dict, finished: dict, hashes: dict[str, str | None]) -> b
                 hashes[path] = _sha256(Path(path).read_bytes())[:12]
             except OSError:
                 hashes[path] = None
-        now = hashes[path]
-        if now is not None and now in (a.rsplit("+", 1)[1], b.rsplit("+", 1)[1]):
-            said.add(now == b.rsplit("+", 1)[1])
+        now, hers, his = hashes[path], _hash_in(a), _hash_in(b)
+        if now is not None and now in (hers, his):
+            said.add(now == his)
     return said.pop() if len(said) == 1 else None
+
+
+def _hash_in(version: str) -> str:
+    """The file hash in a term's ``loss_versions`` entry: ``1+<hash>`` or, in a bf16 run of a term with a trunk,
+    ``1+<hash>:t2`` (:func:`benchmark.lossfn.run_loss_versions`' trunk policy)."""
+    return version.rsplit("+", 1)[1].split(":", 1)[0]
 
 
 class ResultsStore:
@@ -2127,7 +2155,7 @@ class ResultsStore:
         for rec_path in passes:
             try:
                 if deep:
-                    self._verify_pass(d, rec_path, run_id)
+                    self._verify_pass(d, rec_path, run_id, meta.get("config"))
                 else:
                     self._read_record(rec_path)
                     if not (d / (rec_path.stem + ".parquet")).is_file():
@@ -2190,13 +2218,15 @@ class ResultsStore:
         _foreign_rows(names, run_id, parquet)
         return rows
 
-    def _verify_pass(self, d: Path, rec_path: Path, run_id: str | None = None) -> None:
+    def _verify_pass(self, d: Path, rec_path: Path, run_id: str | None = None, config: dict | None = None) -> None:
         """:class:`Damage` where one committed pass's rows fail what :meth:`_read_pass` checks, without making a
-        frame of them: bytes that differ from its record's checksum (truncated or changed), or a row count (the
-        parquet footer's) other than its record's. Parsing every pass's rows into a DataFrame was most of the
-        time ``plbench run`` and the SLURM driver took to plan a store of finished runs; the checksum covers
-        every byte, so a pass that matches it is the readable file :meth:`write_eval` wrote. A record without a
-        checksum (none that this code wrote) is read in full, as before."""
+        frame of them: bytes that differ from its record's checksum (truncated or changed), a row count (the
+        parquet footer's) other than its record's, or a seed or task (the footer's statistics) other than the run's
+        ``config`` (its meta.json, edited by hand: its readers and the rows' would disagree on the run). Parsing
+        every pass's rows into a DataFrame was most of the time ``plbench run`` and the SLURM driver took to plan a
+        store of finished runs; the checksum covers every byte, so a pass that matches it is the readable file
+        :meth:`write_eval` wrote. A record without a checksum (none that this code wrote) is read in full, as
+        before."""
         rec = self._read_record(rec_path)
         parquet = d / (rec_path.stem + ".parquet")
         if not rec.get("sha256"):
@@ -2221,6 +2251,8 @@ class ResultsStore:
                 raise Damage(f"{parquet.name} holds {md.num_rows} rows, its record says {rec['rows']}")
             if run_id:  # the footer's statistics of the run_id column: no row read
                 _foreign_rows(_run_ids_in(md), run_id, parquet)
+            if isinstance(config, dict):
+                _rows_of_config(md, config, parquet)
 
     def _pass_bytes(self, d: Path, rec_path: Path, rec: dict | None = None) -> tuple[dict, Path, bytes]:
         """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
