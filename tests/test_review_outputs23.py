@@ -28,3 +28,22 @@ def test_a_task_s_smoke_test_counts_its_own_thin_cells_not_the_grid_s():
                                             if line.startswith(r"\caption{"))}
     assert "Smoke test" not in caption["denoise"] and "l3 (3 runs" in caption["denoise"], caption["denoise"]
     assert "Smoke test" in caption["sr"]
+
+
+def test_a_self_trained_encoder_s_sidecar_names_the_onednn_isa_that_made_its_bytes(monkeypatch):
+    """Was: ``made_on`` (654c0a3b) named ATen's CPU capability alone, but oneDNN's convolutions decide the bytes and
+    ``ONEDNN_MAX_CPU_ISA=AVX2`` (the very case measured) leaves ATen's ``AVX512``: the two files still read alike.
+    Now it names oneDNN's ISA limit too (``default`` where none is set, ``off`` where oneDNN is not used)."""
+    import torch
+
+    from benchmark.pretrain import made_on
+
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    plain = made_on("cpu")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    capped = made_on("cpu")
+    assert capped["onednn"] == "AVX2" and plain["onednn"] in ("default", "off"), (plain, capped)
+    assert capped["cpu_capability"] == plain["cpu_capability"]  # what ATen says cannot tell the two apart
+    with torch.backends.mkldnn.flags(enabled=False):
+        assert made_on("cpu")["onednn"] == "off"
