@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 
@@ -47,3 +48,27 @@ def test_a_self_trained_encoder_s_sidecar_names_the_onednn_isa_that_made_its_byt
     assert capped["cpu_capability"] == plain["cpu_capability"]  # what ATen says cannot tell the two apart
     with torch.backends.mkldnn.flags(enabled=False):
         assert made_on("cpu")["onednn"] == "off"
+
+
+def test_where_lists_task_among_its_fields_and_says_why_seed_is_no_setting(tmp_path):
+    """Was: ``--where task=denoise`` worked but the fields a wrong ``--where`` listed left ``task`` out (as a per-task
+    field), and ``--where seed=0`` was "no such setting field", as a typo is. Now ``task`` is listed, and a run's own
+    field (seed, loss, backbone weights) is said in one line to be pooled (seeds) or ranked (losses) within a setting,
+    not chosen by ``--where``."""
+    from benchmark.errors import UserError
+    from benchmark.results import ResultsStore
+    from benchmark.settings import check_where, settings_of
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path / "res", tasks=("denoise", "sr"), offsets={"l1": 0.0, "l2": 0.5}, seeds=range(2),
+                metrics=("psnr",), n_images=2)
+    st = settings_of(ResultsStore(tmp_path / "res").table())
+    check_where(st, {"task": "denoise"})  # a field: no error
+    with pytest.raises(UserError) as err:
+        check_where(st, {"bogus": "1"})
+    assert "task" in str(err.value).split("fields: ", 1)[1], err.value
+    for field, said in (("seed", "pools"), ("loss", "ranks")):
+        with pytest.raises(UserError) as err:
+            check_where(st, {field: "0"})
+        msg = str(err.value)
+        assert said in msg and "\n" not in msg and "no such setting field" not in msg, msg
