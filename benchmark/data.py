@@ -380,7 +380,10 @@ def _unbracketed_option(original: str, text: str) -> None:
                      text.strip(), flags=re.IGNORECASE)
     if not m or os.path.exists(os.path.expanduser(text)):
         return
-    option = f"[{'holdout' if m['name'].lower().startswith('hold') else 'max_images'}={m['value']}]"
+    holdout, value = m["name"].lower().startswith("hold"), m["value"]
+    if holdout and re.fullmatch(r"\d+(?:\.\d*)?", value):  # holdout=34: a percentage, as [holdout=P%] reads it
+        value += "%"
+    option = f"[{'holdout' if holdout else 'max_images'}={value}]"
     if m["source"]:
         raise UserError(f"{original}: a source's options are written in brackets right after it, no space: "
                         f"{m['source']}{option} (quoted in a shell)")

@@ -72,3 +72,19 @@ def test_where_lists_task_among_its_fields_and_says_why_seed_is_no_setting(tmp_p
             check_where(st, {field: "0"})
         msg = str(err.value)
         assert said in msg and "\n" not in msg and "no such setting field" not in msg, msg
+
+
+@pytest.mark.parametrize("written", ["photos holdout=34", "holdout=34"])
+def test_an_unbracketed_holdout_without_its_percent_sign_is_named_in_the_form_that_is_read(tmp_path, monkeypatch,
+                                                                                          written):
+    """Was: ``photos holdout=34`` (e4c4b1dd) was told to write ``photos[holdout=34]``, which is then refused ("a
+    hold-out is a percentage … not [holdout=34]"): two tries. Now the form named is ``[holdout=34%]``, read as is."""
+    from benchmark.data import DataSpec
+    from benchmark.errors import UserError
+
+    (tmp_path / "photos").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as err:
+        DataSpec.parse(written, role="train")
+    assert "[holdout=34%]" in str(err.value), err.value
+    assert DataSpec.parse("photos[holdout=34%]", role="train").holdout is not None
