@@ -88,3 +88,17 @@ def test_an_unbracketed_holdout_without_its_percent_sign_is_named_in_the_form_th
         DataSpec.parse(written, role="train")
     assert "[holdout=34%]" in str(err.value), err.value
     assert DataSpec.parse("photos[holdout=34%]", role="train").holdout is not None
+
+
+def test_the_too_few_runs_note_sets_a_loss_s_counts_apart_by_semicolons():
+    """Was: a loss short of runs with two counts read "l3 (deblur: 4 runs, denoise, sr: 3 runs)" (9484f2cb): one comma
+    both between tasks of a count and between counts, so "4 runs, denoise" read as denoise's 4. Now the counts are
+    set apart by "; ": "l3 (deblur: 4 runs; denoise, sr: 3 runs)"; the losses still apart by ", "."""
+    from benchmark import export as E
+
+    t = synthetic_table(tasks=("deblur", "denoise", "sr"), offsets={"l1": 0.0, "l2": 0.5, "l3": 1.0, "l4": 1.2},
+                        seeds=range(5), metrics=("psnr", "ssim"), n_images=4)
+    deblur = t["task"] == "deblur"
+    short = t["loss"].isin(["l3", "l4"]) & ((~deblur & (t["seed"] >= 3)) | (deblur & (t["seed"] >= 4)))
+    line = next(n for n in E.notes(S.compute(t[~short], n_boot=10)) if n.startswith("Too few runs for a verdict on"))
+    assert "on l3 (deblur: 4 runs; denoise, sr: 3 runs), l4 (deblur: 4 runs; denoise, sr: 3 runs), where" in line, line
