@@ -102,3 +102,18 @@ def test_the_too_few_runs_note_sets_a_loss_s_counts_apart_by_semicolons():
     short = t["loss"].isin(["l3", "l4"]) & ((~deblur & (t["seed"] >= 3)) | (deblur & (t["seed"] >= 4)))
     line = next(n for n in E.notes(S.compute(t[~short], n_boot=10)) if n.startswith("Too few runs for a verdict on"))
     assert "on l3 (deblur: 4 runs; denoise, sr: 3 runs), l4 (deblur: 4 runs; denoise, sr: 3 runs), where" in line, line
+
+
+def test_an_unbracketed_option_passed_after_its_source_is_named_with_that_source():
+    """Was: ``--train-data Kodak24 holdout=10%`` unquoted (e4c4b1dd) said "write it … SOURCE[holdout=10%] (e.g.
+    "photos[holdout=10%]" …)", an example of another folder though the source was right before it. Now the line names
+    the source the option follows: ``'Kodak24[holdout=10%]'``, quoted as a shell needs it."""
+    from benchmark.data import check_not_empty
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        check_not_empty(["Kodak24", "holdout=10%"], "--train-data")
+    msg = str(err.value)
+    assert msg.startswith("--train-data Kodak24 holdout=10%:") and "'Kodak24[holdout=10%]'" in msg, msg
+    assert "photos" not in msg and "\n" not in msg
+    check_not_empty(["Kodak24", "photos"], "--train-data")  # two sources: nothing said
