@@ -1689,7 +1689,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
     p.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
                    help="report one setting of a directory that holds several, e.g. iterations=300 net=small "
-                        "denoise.sigma=0.1 (every --where counts)")
+                        "denoise.sigma=0.1 task=denoise (every --where counts; seeds and losses are pooled and "
+                        "ranked within a setting, not chosen)")
 
 
 #: the most bootstrap resamples per CI ``report``, ``compare`` and ``findings`` accept

@@ -131,6 +131,12 @@ def check_not_empty(sources, named: str) -> None:
     if (empty := next((x for x in sources if not str(x).strip()), None)) is not None:
         raise UserError(f"{named} {shlex.quote(str(empty))}: empty dataset source: name a folder of images, an "
                         "embedded set (skimage) or a hub id")
+    sources = [str(x) for x in sources]
+    for before, x in zip(sources, sources[1:]):  # `--train-data Kodak24 holdout=10%` unquoted: the option of the
+        # source before it, named with that source (DataSpec.parse, given it alone, can only say SOURCE[…])
+        if (found := _option_unbracketed(x)) is not None and found[0] is None:
+            raise UserError(f"{named} {shlex.quote(before)} {shlex.quote(x)}: {x} is the option of the source before "
+                            f"it, not a source: write {shlex.quote(before + found[1])}")
 
 
 @dataclass(frozen=True)
@@ -370,20 +376,32 @@ def _stray_option(original: str, text: str, holdout, cap=None) -> None:
                             f"[holdout=P%] and [max_images=N]){close}")
 
 
-def _unbracketed_option(original: str, text: str) -> None:
-    """A :class:`UserError` for a source option written without its brackets, after a space, ``:`` or ``,``
-    (``photos holdout=34%``, ``photos:holdout=34%``: the help's ``SOURCE[holdout=P%]`` read as an optional part),
-    or passed as a source of its own (``--train-data photos holdout=34%`` unquoted): one line naming the bracketed
-    form, where it was "dataset folder not found" or "no sub-folder 'holdout=34%'". ``text``: the source once its
-    bracketed options are read; an existing path of that name (a folder named ``photos holdout=34%``) is left alone."""
+def _option_unbracketed(text: str) -> tuple[str | None, str] | None:
+    """(the source written before it or None, the bracketed form) of a source option written without its brackets at
+    the end of ``text`` (:func:`_unbracketed_option`); None for any other text and for an existing path."""
     m = re.fullmatch(r"(?:(?P<source>.*?)[\s,;:]+)?(?P<name>hold[-_]?out|max[-_]?images)\s*=\s*(?P<value>[^\s\[\]]*)",
                      text.strip(), flags=re.IGNORECASE)
     if not m or os.path.exists(os.path.expanduser(text)):
+        return None
+    holdout, value = m["name"].lower().startswith("hold"), m["value"]
+    if holdout and re.fullmatch(r"\d+(?:\.\d*)?", value):  # holdout=34: a percentage, as [holdout=P%] reads it
+        value += "%"
+    return m["source"] or None, f"[{'holdout' if holdout else 'max_images'}={value}]"
+
+
+def _unbracketed_option(original: str, text: str) -> None:
+    """A :class:`UserError` for a source option written without its brackets, after a space, ``:`` or ``,``
+    (``photos holdout=34%``, ``photos:holdout=34%``: the help's ``SOURCE[holdout=P%]`` read as an optional part),
+    or passed as a source of its own (``--train-data photos holdout=34%`` unquoted; :func:`check_not_empty` names
+    the source before it where it has the list): one line naming the bracketed form, where it was "dataset folder not
+    found" or "no sub-folder 'holdout=34%'". ``text``: the source once its bracketed options are read; an existing path
+    of that name (a folder named ``photos holdout=34%``) is left alone."""
+    if (found := _option_unbracketed(text)) is None:
         return
-    option = f"[{'holdout' if m['name'].lower().startswith('hold') else 'max_images'}={m['value']}]"
-    if m["source"]:
+    source, option = found
+    if source:
         raise UserError(f"{original}: a source's options are written in brackets right after it, no space: "
-                        f"{m['source']}{option} (quoted in a shell)")
+                        f"{source}{option} (quoted in a shell)")
     raise UserError(f"{original} is a source's option, not a source: write it in brackets right after its source, "
                     f"SOURCE{option} (e.g. \"photos{option}\", quoted in a shell)")
 

@@ -1276,7 +1276,8 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
             if n < MIN_RUNS and task not in few:
                 where = f"{task}{_thin_metrics(restored, task, label, '/')}"
                 short_of_runs.setdefault(label, {}).setdefault(int(n), []).append(where)
-        thin = [f"{label} (" + ", ".join(f"{', '.join(where)}: {plural(n, 'run')}" for n, where in by_n.items()) + ")"
+        # counts apart by "; ": "deblur/lpips: 4 runs, denoise/lpips, sr/lpips: 3 runs" read denoise's as 4
+        thin = [f"{label} (" + "; ".join(f"{', '.join(where)}: {plural(n, 'run')}" for n, where in by_n.items()) + ")"
                 for label, by_n in short_of_runs.items()]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             from benchmark.stats import smoke_test, thin_cells

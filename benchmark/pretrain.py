@@ -731,11 +731,17 @@ def _pretrain(cfg: PretrainConfig, out_dir: str | Path | None, device: torch.dev
 def made_on(device: str | torch.device) -> dict:
     """What besides the config decides a self-trained checkpoint's bytes, for its sidecar JSON alone: the device
     type, the CPU capability ATen dispatches to (``torch.backends.cpu.get_cpu_capability()``: ``AVX2``,
-    ``AVX512``; oneDNN's convolutions follow the instruction set, so AVX2 and AVX-512 machines make other files of
-    one config — other SHA-256s, other run ids) and the torch version. Not in the checkpoint: a node of the same
-    instruction set and torch makes the same file, so csr's runs keep their ids."""
+    ``AVX512``), oneDNN's instruction-set limit (``onednn``: ``ONEDNN_MAX_CPU_ISA`` where set, ``default`` — the
+    CPU's best — where not, ``off`` where torch uses no oneDNN; its convolutions follow the instruction set, so AVX2
+    and AVX-512 make other files of one config — other SHA-256s, other run ids — and ``ONEDNN_MAX_CPU_ISA=AVX2`` leaves
+    ATen's capability ``AVX512``) and the torch version. Not in the checkpoint: a node of the same instruction set and
+    torch makes the same file, so csr's runs keep their ids."""
+    import os
+
+    onednn = ("off" if not (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled) else
+              os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "default")
     return {"device": torch.device(device).type, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch": torch.__version__}
+            "onednn": onednn, "torch": torch.__version__}
 
 
 #: steps :func:`estimate_seconds` times (the first included: an estimate on the high side)

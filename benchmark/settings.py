@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmark.config import PER_TASK
+from benchmark.config import PER_RUN, PER_TASK
 from benchmark.errors import UserError, did_you_mean
 
 INPUT = "input"
@@ -164,7 +164,13 @@ def check_where(st: pd.DataFrame, where: dict[str, str], where_name: str = "--wh
         return
     unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
     if unknown:
-        fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
+        # every field a setting records and --where reads, task (and task_version) too; its parameters as TASK.PARAM
+        fields = sorted({k for s in st["setting"] for k in s if k != "task_params"})
+        if unknown[0] in PER_RUN:  # a run's own field: pooled (seeds) or ranked (losses) within a setting, not one
+            what = ("a setting's leaderboard pools every seed of it (the CIs and tests rest on them)"
+                    if unknown[0] == "seed" else "a setting's leaderboard ranks every loss of it, a row each")
+            raise UserError(f"{where_name} {unknown[0]}: a run's own field, not a setting's: {what} "
+                            f"(fields: {', '.join(fields)}; task parameters as TASK.PARAM)")
         # `sigma=0.1`: a parameter of a task here, offered as TASK.PARAM (one per task that has it)
         owners = sorted({f"{t}.{unknown[0]}" for t, s in zip(st["task"], st["setting"])
                          if unknown[0] in (s.get("task_params") or {})})

@@ -1457,8 +1457,9 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True, task: str
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
     if untested:
         why.append(f"{short_runs_who(stats, int(restored['n_seeds'].min()))} where a verdict needs ≥ {MIN_RUNS}")
-    elif few and 2 * (n_thin_cells := thin_cells(stats))[0] > n_thin_cells[1]:  # most: else the notes name them
-        n_thin, n_cells = n_thin_cells
+    # most of the cells counted (a task's alone where ``task`` is given: another task's thin cells make no smoke test
+    # of a task whose cells have the runs); else the notes name them
+    elif few and 2 * (n_thin := int((restored["n_seeds"] < MIN_RUNS).sum())) > (n_cells := len(restored)):
         thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique(), key=name_key)
         who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts

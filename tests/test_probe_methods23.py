@@ -65,7 +65,7 @@ def test_a_self_trained_encoder_says_which_instruction_set_and_torch_made_its_by
     import torch
 
     from benchmark.data import load_images
-    from benchmark.pretrain import PretrainConfig, pretrain, read_manifest
+    from benchmark.pretrain import PretrainConfig, made_on, pretrain, read_manifest
 
     images = load_images(random_images(n=4, size=64))
     cfg = PretrainConfig(arch="tinycnn", data="skimage-natural:train", steps=1, batch_size=4, crop=32,
@@ -73,6 +73,6 @@ def test_a_self_trained_encoder_says_which_instruction_set_and_torch_made_its_by
     path = pretrain(cfg, out_dir=tmp_path, images=images)
     side = read_manifest(path)
     assert side["made_on"] == {"device": "cpu", "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-                               "torch": torch.__version__}, side
+                               "onednn": made_on("cpu")["onednn"], "torch": torch.__version__}, side
     inside = torch.load(path, weights_only=True)["manifest"]
     assert "made_on" not in inside and "wall_s" not in inside, inside

@@ -169,7 +169,7 @@ def test_the_too_few_runs_for_a_verdict_note_names_each_loss_once():
         ((t["task"] != "deblur") & t["seed"].isin([3, 4])) | ((t["task"] == "deblur") & (t["seed"] == 4)))
     st = S.compute(t[~gone], n_boot=10)
     line = next(n for n in E.notes(st) if n.startswith("Too few runs for a verdict on"))
-    assert "on ssim (deblur/lpips: 4 runs, denoise/lpips, sr/lpips: 3 runs), where" in line, line
+    assert "on ssim (deblur/lpips: 4 runs; denoise/lpips, sr/lpips: 3 runs), where" in line, line
 
 
 def test_a_latex_task_table_says_smoke_test_only_of_its_own_runs():
