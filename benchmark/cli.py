@@ -417,8 +417,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="no effect: each part's 95%% CI is Student's t from the run-to-run and image levels (no "
                           "resampling); accepted, and checked as report's, so command lines that pass it still run")
     fnd.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
-                     help="show one setting of a directory that holds several, e.g. iterations=300 (its parts stay "
-                          "in one Holm family with every setting's, as the report's Findings; every --where counts)")
+                     help=_where_help("show", "; its parts stay in one Holm family with every setting's, as the "
+                                              "report's Findings"))
 
     cal = sub.add_parser("calibrate", help="false-verdict rate of the findings checker on nulls drawn from the "
                          "results' variance components and on A/A splits of real runs; runs needed for an effect")
@@ -434,8 +434,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     cal.add_argument("--seed", type=_whole, default=0, help="seed of the simulations and splits (default: 0)")
     cal.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
-                     help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002 "
-                          "(every --where counts)")
+                     help=_where_help("calibrate on"))
 
     chk = sub.add_parser("check", help="verify a results directory: every run's records readable and their rows "
                          "matching their checksums; --repair sets damaged runs aside for re-scoring or retraining")
@@ -1688,9 +1687,16 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    help="figure formats (PNG is always written; it is what the HTML embeds)")
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
     p.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",  # repeated: all of them (AND)
-                   help="report one setting of a directory that holds several, e.g. iterations=300 net=small "
-                        "denoise.sigma=0.1 task=denoise (every --where counts; seeds and losses are pooled and "
-                        "ranked within a setting, not chosen)")
+                   help=_where_help("report"))
+
+
+def _where_help(verb: str, note: str = "") -> str:
+    """The help of ``--where``, one text for report, findings and calibrate, which read it by one rule
+    (:func:`benchmark.settings.parse_where`): ``verb`` (what the command does with the setting) and ``note`` (what
+    it alone adds) aside."""
+    return (f"{verb} one setting of a directory that holds several, e.g. iterations=300 net=small denoise.sigma=0.1 "
+            f"task=denoise (every --where counts; seeds and losses are pooled and ranked within a setting, not "
+            f"chosen{note})")
 
 
 #: the most bootstrap resamples per CI ``report``, ``compare`` and ``findings`` accept

@@ -804,7 +804,7 @@ class Finding:
     #: which, by more than the metric's practical margin (the only way a part is contradicted, :func:`part_verdict`),
     #: and where the test is weaker than the paper's own claim, said so
     refuted_by: str = ""
-    #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
+    #: the claim is about every part ("the best loss": better than each rival on each metric): reproduced only
     #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
     every_part: bool = False
     #: the losses the claim names as its rivals ("better than each of ℓ1, ℓ2, SSIM and MS-SSIM"), by registered name:

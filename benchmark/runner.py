@@ -1210,7 +1210,7 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     id's ``ckpt.pt`` (copied where the file system has no hard links) under that run's lock, so the run resumes from
     its iteration instead of iteration 0 — only where the old id is the one today's code gives the recorded config
     (:func:`_id_then`: a ``--loss-file`` edited since keeps the config, changes the id); the old folder keeps its
-    file (``plbench check`` names it superseded once the run finished, ``--repair`` removes it). ``dry_run``: said,
+    file (``plbench check`` names it superseded once the run has finished, ``--repair`` removes it). ``dry_run``: said,
     nothing written. One line says what was done."""
     import shutil
 
@@ -1258,7 +1258,7 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
                  "(%s%s); `plbench check` names the old folder%s superseded once %s finished",
                  plural(len(out), "run"), "would resume" if dry_run else "resumes", agree(len(out), "its", "their"),
                  shown, f", and {len(out) - 3} more" if len(out) > 3 else "", agree(len(out), "", "s"),
-                 agree(len(out), "it", "they are"))
+                 agree(len(out), "it has", "they have"))
     return out
 
 

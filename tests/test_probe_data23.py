@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import runpy
+from pathlib import Path
+
 import pytest
 import torch
 
 
-def _dense_imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool = False) -> torch.Tensor:
-    """The dense-matrix imresize as it was before the banded one (the reference it must equal)."""
-    from tasks.super_resolution import imresize_matrix
+@functools.cache
+def _bench_imresize() -> dict:
+    return runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "bench_imresize.py"))
 
-    h, w = img.shape[-2:]
-    x = torch.floor(img.double().clamp(0, 1) * 255 + 0.5) if uint8 else img.double()
-    passes = {0: lambda t: torch.matmul(imresize_matrix(h, size[0], size[0] / h), t),
-              1: lambda t: torch.matmul(t, imresize_matrix(w, size[1], size[1] / w).T)}
-    for axis in ((0, 1) if size[0] / h <= size[1] / w else (1, 0)):
-        x = passes[axis](x)
-        if uint8:
-            x = torch.floor(x.clamp(0, 255) + 0.5)
-    return (x / 255 if uint8 else x).to(img.dtype)
+
+def _dense_imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool = False) -> torch.Tensor:
+    """The dense-matrix imresize as it was before the banded one (the reference it must equal): the one
+    scripts/bench_imresize.py times the banded one against."""
+    return _bench_imresize()["dense_imresize"](img, size, uint8=uint8)
 
 
 @pytest.mark.parametrize("hw,size", [((37, 53), (9, 13)), ((53, 37), (17, 5)), ((9, 13), (37, 53)),

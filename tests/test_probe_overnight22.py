@@ -15,18 +15,95 @@ def _grid(seeds):
     return list(build_configs(spec)[0])
 
 
-def _said_when_stopped(call, starting: str) -> str:
-    """The lines of the benchmark.executors log that begin ``starting`` while ``call()`` is stopped by a Ctrl-C."""
+def _raised_and_said(call, raises: type[BaseException] = KeyboardInterrupt, starting: str = "",
+                     level: int = logging.NOTSET) -> tuple[BaseException, str]:
+    """``call()``, which must raise ``raises``: what it raised, and the lines of the benchmark.executors log at
+    ``level`` or above that begin ``starting``, joined by spaces."""
     records = []
     handler = logging.Handler()
     handler.emit = records.append
     logging.getLogger("benchmark.executors").addHandler(handler)
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(raises) as info:
             call()
     finally:
         logging.getLogger("benchmark.executors").removeHandler(handler)
-    return " ".join(r.getMessage() for r in records if r.getMessage().startswith(starting))
+    said = (r.getMessage() for r in records if r.levelno >= level)
+    return info.value, " ".join(m for m in said if m.startswith(starting))
+
+
+def _said_when_stopped(call, starting: str) -> str:
+    """The lines of the benchmark.executors log that begin ``starting`` while ``call()`` is stopped by a Ctrl-C."""
+    return _raised_and_said(call, starting=starting)[1]
+
+
+def _slurm_jobs(monkeypatch, cluster: str) -> list:
+    """submitit monkeypatched (fake_slurm.executor on ``cluster``) to submit one job per run, the first done (its
+    result in), the others queued or running; the jobs the driver cancels go in the list returned."""
+    submitit = pytest.importorskip("submitit")
+    import fake_slurm
+
+    import benchmark.executors as ex
+
+    class Job:
+        def __init__(self, i):
+            self.job_id, self.i = f"1000_{i}", i
+
+        def done(self):
+            return self.i == 0
+
+        def result(self):
+            return {"summary": {"trained": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], cluster))
+    cancelled = []
+    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs) or True)
+    return cancelled
+
+
+def _workers_that_never_report(monkeypatch) -> tuple[list, list, list]:
+    """multiprocessing's spawn context monkeypatched so the local driver's workers start, stay alive and never report
+    (each keeps its end of the pipe open), and benchmark.executors' os.kill recorded: the (pid, signal)s sent, the
+    pids joined and the pids started, lists filled as the driver goes."""
+    import multiprocessing as mp
+
+    import benchmark.executors as ex
+
+    real = mp.get_context("spawn")
+    signalled, joined, pids, kept = [], [], [], []
+
+    class Process:
+        def __init__(self, target=None, args=(), name=""):
+            self.name, self.pid = name, 10**7 + len(kept)
+            pids.append(self.pid)
+
+        def start(self):
+            pass
+
+        def is_alive(self):
+            return True
+
+        def join(self, timeout=None):
+            joined.append(self.pid)
+
+    class Open:  # the worker's end of its pipe, kept open (the driver closes its copy)
+        def __init__(self, conn):
+            self.conn = conn
+
+        def close(self):
+            pass
+
+    class Ctx:
+        @staticmethod
+        def Pipe(duplex=False):  # noqa: N802 - multiprocessing's name
+            recv, send = real.Pipe(duplex=duplex)
+            kept.append(send)
+            return recv, Open(send)
+
+    Ctx.Process = Process
+    monkeypatch.setattr(mp, "get_context", lambda kind: Ctx)
+    monkeypatch.setattr(ex.os, "kill", lambda pid, sig: signalled.append((pid, sig)))
+    return signalled, joined, pids
 
 
 def _ray_stopped_at_its_second_task():
@@ -59,31 +136,15 @@ def _stopped_slurm_driver(tmp_path, monkeypatch, begun: int, pending: int, check
     """A SLURM driver (submitit's local cluster, monkeypatched) of one job per run: one job done, ``begun`` jobs whose
     run had begun (its folder made), ``pending`` jobs SLURM never started; Ctrl-C while it polls (``again``: a second
     one while it reads the store for its warning). Its warning."""
-    submitit = pytest.importorskip("submitit")
-    import fake_slurm
-
     import benchmark.executors as ex
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
 
+    cancelled = _slurm_jobs(monkeypatch, cluster)
     configs = _grid(tuple(range(1 + begun + pending)))
     store = ResultsStore(tmp_path / "r")
     for c in configs[1:1 + begun]:
         store.run_dir(run_id(c)).mkdir(parents=True)
-
-    class Job:
-        def __init__(self, i):
-            self.job_id, self.i = f"1000_{i}", i
-
-        def done(self):
-            return self.i == 0
-
-        def result(self):
-            return {"summary": {"trained": 1}}
-
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], cluster))
-    cancelled = []
-    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs) or True)
 
     def sleep(s):
         raise KeyboardInterrupt
@@ -122,49 +183,15 @@ def test_a_stopped_local_driver_says_no_checkpoint_is_saved_with_checkpoints_off
     each saves a checkpoint first', but with checkpoints off a local worker's run has no checkpointer: it stops with
     none, and the next command trains it from iteration 0 (the SLURM debug cluster's line says so; the local one did
     not). It says so now; with checkpoints on the line is as it was."""
-    import multiprocessing as mp
-
     import benchmark.executors as ex
     from benchmark.checkpoint import CheckpointPolicy
 
-    real = mp.get_context("spawn")
-    signalled, kept = [], []
+    signalled, _, _ = _workers_that_never_report(monkeypatch)
 
-    class Process:  # a worker that never reports: the driver polls, then is stopped
-        def __init__(self, target=None, args=(), name=""):
-            self.name, self.pid = name, 10**7 + len(signalled) + len(kept)
-
-        def start(self):
-            pass
-
-        def is_alive(self):
-            return True
-
-        def join(self, timeout=None):
-            pass
-
-    class Open:  # the worker's end of its pipe, kept open (the driver closes its copy)
-        def __init__(self, conn):
-            self.conn = conn
-
-        def close(self):
-            pass
-
-    class Ctx:
-        @staticmethod
-        def Pipe(duplex=False):  # noqa: N802 - multiprocessing's name
-            recv, send = real.Pipe(duplex=duplex)
-            kept.append(send)
-            return recv, Open(send)
-
-    Ctx.Process = Process
-
-    class Monitor:
+    class Monitor:  # the driver polls, then is stopped
         def tick(self):
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(mp, "get_context", lambda kind: Ctx)
-    monkeypatch.setattr(ex.os, "kill", lambda pid, sig: signalled.append((pid, sig)))
     policy = CheckpointPolicy(every=0, seconds=0) if off else CheckpointPolicy()
     units = [ex.dataclasses.replace(u, checkpoint=policy)
              for u in ex._units([], 2, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)]

@@ -7,7 +7,7 @@ import logging
 import types
 
 import pytest
-from test_probe_overnight22 import _grid
+from test_probe_overnight22 import _grid, _raised_and_said, _slurm_jobs, _workers_that_never_report
 
 
 def _endless_ray(stubborn: bool = False):
@@ -46,27 +46,25 @@ def _driver_fails(tmp_path, monkeypatch, ray, error: BaseException, seeds=(0, 1,
     import tempfile
 
     import benchmark.executors as ex
-    import benchmark.progress as progress
 
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
     monkeypatch.setattr(ex, "check_local_memory", lambda *a, **k: None)
+    _monitor_raises(monkeypatch, error)
+    return _raised_and_said(lambda: ex.execute_ray(_grid(seeds), tmp_path / "r", ("psnr",), "cpu", split="run",
+                                                   logger="none"), BaseException, level=logging.WARNING)
+
+
+def _monitor_raises(monkeypatch, error: BaseException) -> None:
+    """The driver's progress monitor raises ``error`` at its first tick, as a store gone bad or a full disk raises
+    there."""
+    import benchmark.progress as progress
 
     def tick(self):
         raise error
 
     monkeypatch.setattr(progress.Monitor, "tick", tick)
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logging.getLogger("benchmark.executors").addHandler(handler)
-    try:
-        with pytest.raises(BaseException) as info:
-            ex.execute_ray(_grid(seeds), tmp_path / "r", ("psnr",), "cpu", split="run", logger="none")
-    finally:
-        logging.getLogger("benchmark.executors").removeHandler(handler)
-    return info.value, " ".join(r.getMessage() for r in records if r.levelno >= logging.WARNING)
 
 
 @pytest.mark.parametrize("error", [OSError(errno.ENOSPC, "No space left on device", "r/runs"),
@@ -105,44 +103,16 @@ def _slurm_driver_fails(tmp_path, monkeypatch, cluster: str) -> tuple[BaseExcept
     """A SLURM driver (submitit monkeypatched: fake_slurm.executor) of a 3-run grid, one job per run, the first done,
     whose poll meets a full disk (raised by the progress monitor, as a store gone bad raises there): the error it ends
     with, its executors log from warnings up, and the jobs it cancelled."""
-    pytest.importorskip("submitit")
-    import fake_slurm
-    import submitit
-
     import benchmark.executors as ex
-    import benchmark.progress as progress
 
-    class Job:
-        def __init__(self, i):
-            self.job_id, self.i = f"1000_{i}", i
-
-        def done(self):
-            return self.i == 0
-
-        def result(self):
-            return {"summary": {"trained": 1}}
-
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], cluster))
-    cancelled = []
-    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs) or True)
+    cancelled = _slurm_jobs(monkeypatch, cluster)
     error = OSError(errno.ENOSPC, "No space left on device", "r/runs")
-
-    def tick(self):
-        raise error
-
-    monkeypatch.setattr(progress.Monitor, "tick", tick)
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logging.getLogger("benchmark.executors").addHandler(handler)
-    try:
-        with pytest.raises(BaseException) as info:
-            ex.execute_slurm(_grid((0, 1, 2)), tmp_path / "r", ("psnr",), "cpu", cluster=cluster, split="run",
-                             logger="none")
-    finally:
-        logging.getLogger("benchmark.executors").removeHandler(handler)
-    assert info.value is error, info.value
-    return info.value, " ".join(r.getMessage() for r in records if r.levelno >= logging.WARNING), cancelled
+    _monitor_raises(monkeypatch, error)
+    raised, said = _raised_and_said(lambda: ex.execute_slurm(_grid((0, 1, 2)), tmp_path / "r", ("psnr",), "cpu",
+                                                             cluster=cluster, split="run", logger="none"),
+                                    BaseException, level=logging.WARNING)
+    assert raised is error, raised
+    return raised, said, cancelled
 
 
 def test_a_slurm_driver_stopped_by_an_error_says_which_jobs_it_leaves_to_slurm(tmp_path, monkeypatch):
@@ -171,65 +141,21 @@ def test_a_local_driver_stopped_by_an_error_stops_its_workers(tmp_path, monkeypa
     later, then writing their runs), from the command line the interpreter's exit waited for them (multiprocessing
     joins its children), the error shown and the command not ending. Each is sent SIGINT (it checkpoints and stops)
     and waited for, as at a Ctrl-C; the line says why; the driver ends with its own error (a full disk: exit 3)."""
-    import multiprocessing as mp
     import signal
 
     import benchmark.executors as ex
 
-    real = mp.get_context("spawn")
-    signalled, kept, joined, pids = [], [], [], []
-
-    class Process:  # a worker that never reports: the driver polls until its loop fails
-        def __init__(self, target=None, args=(), name=""):
-            self.name, self.pid = name, 10**7 + len(kept)
-            pids.append(self.pid)
-
-        def start(self):
-            pass
-
-        def is_alive(self):
-            return True
-
-        def join(self, timeout=None):
-            joined.append(self.pid)
-
-    class Open:  # the worker's end of its pipe, kept open (the driver closes its copy)
-        def __init__(self, conn):
-            self.conn = conn
-
-        def close(self):
-            pass
-
-    class Ctx:
-        Process = None
-
-        @staticmethod
-        def Pipe(duplex=False):  # noqa: N802 - multiprocessing's name
-            recv, send = real.Pipe(duplex=duplex)
-            kept.append(send)
-            return recv, Open(send)
-
-    Ctx.Process = Process
+    signalled, joined, pids = _workers_that_never_report(monkeypatch)
     error = OSError(errno.ENOSPC, "No space left on device", "r/runs")
 
-    class Monitor:
+    class Monitor:  # the driver polls its workers, which never report, until its loop fails
         def tick(self):
             raise error
 
-    monkeypatch.setattr(mp, "get_context", lambda kind: Ctx)
-    monkeypatch.setattr(ex.os, "kill", lambda pid, sig: signalled.append((pid, sig)))
     units = ex._units(_grid((0, 1)), 2, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logging.getLogger("benchmark.executors").addHandler(handler)
-    try:
-        with pytest.raises(OSError) as info:
-            ex._run_processes(units, [{}] * len(units), Monitor())
-    finally:
-        logging.getLogger("benchmark.executors").removeHandler(handler)
-    said = " ".join(r.getMessage() for r in records if r.levelno >= logging.WARNING)
-    assert info.value is error, info.value
+    raised, said = _raised_and_said(lambda: ex._run_processes(units, [{}] * len(units), Monitor()), OSError,
+                                    level=logging.WARNING)
+    assert raised is error, raised
     assert len(pids) == len(units) == 2, (pids, units)
     # SIGINT to a worker that started, SIGTERM to one still starting (as at a Ctrl-C): each stops, and is waited for
     assert sorted(p for p, _ in signalled) == pids and set(joined) == set(pids), (signalled, joined)
