@@ -33,7 +33,7 @@ def as_current(fingerprint):
             one = recorded_weights(cfg["loss"], cfg["backbone_weights"])
         except Exception:  # noqa: BLE001 - a loss not registered here (its --loss-file not loaded): read as written
             one = cfg["backbone_weights"]
-        if one != cfg["backbone_weights"]:
+        if one == "random":  # one computation, one id; a pixel loss's old value read as written, registry or not
             out = {**out, "config": {**cfg, "backbone_weights": one}}
     return out
 
