@@ -1095,10 +1095,14 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         # (in a notebook's api.run), or the interpreter's exit waited for them (multiprocessing joins its children)
         alive = sum(p.is_alive() for p, _ in procs)
         off = any(u.checkpoint is not None and not u.checkpoint.enabled for u in units)  # None: the default, on
-        log.warning("%sstopping %s; %s", "" if isinstance(exc, KeyboardInterrupt) else
-                    f"the driver stopped on an error ({first_line(exc)}): ", plural(alive, "worker"),
-                    "checkpoints are off: a run in progress starts again from iteration 0" if off
-                    else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
+        said = "" if isinstance(exc, KeyboardInterrupt) else f"the driver stopped on an error ({first_line(exc)}): "
+        if not alive:  # its workers all exited (their runs ended, saved as they went) or none started: none to stop
+            log.warning("%s%s", said or "interrupted: ", "no worker had started" if not procs
+                        else agree(len(procs), "its worker had exited", "its workers had all exited"))
+        else:
+            log.warning("%sstopping %s; %s", said, plural(alive, "worker"),
+                        "checkpoints are off: a run in progress starts again from iteration 0" if off
+                        else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
         for p, _ in procs:
             if p.is_alive():
                 # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT
