@@ -73,3 +73,43 @@ def test_a_local_driver_stopped_on_an_error_after_its_workers_exited_says_none_i
     said = _driver_stopped_with_its_workers_gone(tmp_path, monkeypatch, alive=True)
     assert ": stopping 1 worker; it saves a checkpoint first" in said, said  # _units: one unit for an empty grid
 
+
+
+def test_a_ray_cluster_that_refuses_the_token_is_named_not_told_to_be_started(tmp_path, monkeypatch):
+    """``--ray-address`` to a running Ray cluster that asks for a token (Ray 2.60: ``ray.init`` raises
+    ``ConnectionError('Failed to connect to Ray cluster at …')`` from the node's ``RuntimeError('… InvalidAuthToken:
+    Authentication token is missing or incorrect')``, or ``AuthenticationError`` when no token is set here at all)
+    was told 'cannot join … : Failed to connect … (start one with `ray start --head` …)' — a cluster that runs — or
+    ended in an internal error. What Ray said is named, with the token's places, and no start of a new cluster."""
+    ray = pytest.importorskip("ray")
+    import benchmark.executors as ex
+    from benchmark.errors import UserError
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+
+    def refused(**kw):
+        try:
+            raise RuntimeError("Unauthenticated: InvalidAuthToken: Authentication token is missing or incorrect")
+        except RuntimeError as e:
+            raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6379") from e
+
+    monkeypatch.setattr(ray, "init", refused)
+    with pytest.raises(UserError) as err:
+        ex.execute_ray([], tmp_path / "r", ("psnr",), "cpu", ray_address="10.0.0.5:6379")
+    said = str(err.value)
+    assert err.value.exit_code == 2 and "\n" not in said, said
+    assert said.startswith("cannot join the Ray cluster at --ray-address '10.0.0.5:6379': "), said
+    assert "InvalidAuthToken: Authentication token is missing or incorrect" in said, said
+    assert "ray start --head" not in said and "RAY_AUTH_TOKEN" in said, said
+
+    from ray.exceptions import AuthenticationError
+
+    def no_token(**kw):
+        raise AuthenticationError("Token authentication is enabled but no authentication token was found")
+
+    monkeypatch.setattr(ray, "init", no_token)
+    with pytest.raises(UserError) as err:
+        ex.execute_ray([], tmp_path / "r", ("psnr",), "cpu", ray_address="10.0.0.5:6379")
+    said = str(err.value)
+    assert "\n" not in said and "no authentication token was found" in said, said
+    assert "ray start --head" not in said and "RAY_AUTH_TOKEN" in said, said
