@@ -976,6 +976,11 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             _drop_checkpoints(store, ids[c], locked=False)
     if not pending and not inputs_missing:
         return summary
+    # a run stopped under the id an older plbench gave the same computation (gpl under 'pretrained' before
+    # 2026-12-07) resumes from its checkpoint under its id now: here, as every path to training (run's workers,
+    # api.run, compare) comes here — compare, calling run_grid alone, trained it from iteration 0
+    # (tests/test_probe_loose23.py); run and api.run hand it over in planning too, before their warnings
+    resume_under_new_id(store, [c for c in pending if not store.is_done(ids[c])])
     for c in pending:  # the data must still be what the grid was planned on
         resolve(c, data)
     for c in {c for c in pending if not store.is_done(ids[c])}:  # a plan made before a task's floor (deblur ≤ 10 px:
@@ -1218,14 +1223,14 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
 
     if not store.runs.is_dir():
         return {}
-    stopped = store.stopped_with_checkpoint()
+    wanted: dict[str, tuple[str, RunConfig]] = {}
+    for c in configs:  # first the runs that could take one (run_grid asks for each grid: no store scan for none)
+        rid = run_id(c)
+        if not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
+            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
+    stopped = store.stopped_with_checkpoint() if wanted else {}
     if not stopped:
         return {}
-    wanted: dict[str, tuple[str, RunConfig]] = {}
-    for c in configs:
-        rid = run_id(c)
-        if rid not in stopped and not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
-            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
     out: dict[str, tuple] = {}
     for old, ckpt in sorted(stopped.items()):
         state = record(ckpt)

@@ -135,3 +135,56 @@ def test_a_partial_reproduction_says_what_its_claim_was_not_tested_on():
     assert r.verdict_text.endswith("; not tested on tasks jpeg/demosaic, metrics ssim/ms_ssim, rivals ssim/ms_ssim: "
                                    "not in these results"), r.verdict_text
 
+
+
+def _old_gpl_checkpoint_planned(store, iteration: int = 3):
+    """test_probe_store23's old gpl checkpoint, of the config as a command plans it (its data's fingerprints in):
+    (the config, its run id now, the old run's id)."""
+    import torch
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig, code_version, resolve, run_id
+    from benchmark.data import DataCache
+
+    cfg = resolve(RunConfig(task="denoise", loss="gpl", seed=0, iterations=8, backbone_weights="pretrained"),
+                  DataCache())
+    assert cfg.backbone_weights == "random" and cfg.train_fingerprint  # one id under both values now
+    then = {**cfg.to_dict(), "backbone_weights": "pretrained"}
+    old = run_id(RunConfig.from_dict(then))
+    store.run_dir(old).mkdir(parents=True)
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    Checkpointer(store.run_dir(old) / "ckpt.pt", CheckpointPolicy(), {"config": then, "code_version": code_version()}
+                 ).save(iteration, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1),
+                        loss_fn=torch.nn.Module(), gen=torch.Generator(), device=torch.device("cpu"),
+                        progress={"curve": [[1, 0.5]]})
+    return cfg, run_id(cfg), old
+
+
+def test_compare_s_run_grid_resumes_an_old_gpl_checkpoint_under_its_one_id(tmp_path, monkeypatch):
+    """bfce6f69/c6f02a48 gave an old gpl checkpoint (stopped under ``--backbone-weights pretrained`` before both
+    values were one id) to its one id in ``plbench run``'s and ``api.run``'s planning only: ``plbench compare``
+    goes to :func:`benchmark.runner.run_grid` directly, so it trained that run again from iteration 0, the
+    checkpoint's hours lost. ``run_grid`` — which every path to training reaches — hands it over before training."""
+    import torch
+    from test_probe_store23 import _small
+
+    import benchmark.resources
+    from benchmark import runner
+
+    store = _small(tmp_path / "res")
+    cfg, rid, old = _old_gpl_checkpoint_planned(store)
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def check_fits(*a, **kw):  # the last check before training: where the run's checkpoint must already be
+        seen["ckpt"] = (store.run_dir(rid) / "ckpt.pt").is_file()
+        raise Stop
+
+    monkeypatch.setattr(benchmark.resources, "check_fits", check_fits)
+    with pytest.raises(Stop):
+        runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
+    assert seen == {"ckpt": True}, "run_grid started the old gpl run over from iteration 0"
+    assert (store.run_dir(old) / "ckpt.pt").is_file()  # the old folder keeps its file (check --repair removes it)
