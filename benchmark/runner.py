@@ -1206,7 +1206,8 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
     return out
 
 
-def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: bool = False) -> dict[str, tuple]:
+def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: bool = False,
+                        say: bool = True) -> dict[str, tuple]:
     """{run id: (the old run id, its checkpoint's iteration)} for each of ``configs`` neither done nor stopped under
     its own id while a run of ``store`` stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) under
     another id whose record, read as today's code records it (:func:`benchmark.ckptrecord.as_current`: gpl or
@@ -1216,7 +1217,7 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     its iteration instead of iteration 0 — only where the old id is the one today's code gives the recorded config
     (:func:`_id_then`: a ``--loss-file`` edited since keeps the config, changes the id); the old folder keeps its
     file (``plbench check`` names it superseded once the run finished, ``--repair`` removes it). ``dry_run``: said,
-    nothing written. One line says what was done."""
+    nothing written. One line says what was done (``say=False``: none; the dry run's estimate asks again)."""
     import shutil
 
     from benchmark.ckptrecord import fingerprint_key, record
@@ -1256,7 +1257,7 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
                     shutil.copyfile(ckpt, tmp)
                 os.replace(tmp, dest)
         out[rid] = (old, it)
-    if out:
+    if out and say:
         shown = ", ".join(f"{rid} from {old}'s iteration {it}" for rid, (old, it) in list(out.items())[:3])
         log.info("%s of this grid stopped with a checkpoint under an older id of the same computation (gpl or "
                  "pdl(layers=()) under --backbone-weights pretrained, one id since 2026-12-07): %s under %s id now "

@@ -188,3 +188,22 @@ def test_compare_s_run_grid_resumes_an_old_gpl_checkpoint_under_its_one_id(tmp_p
         runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
     assert seen == {"ckpt": True}, "run_grid started the old gpl run over from iteration 0"
     assert (store.run_dir(old) / "ckpt.pt").is_file()  # the old folder keeps its file (check --repair removes it)
+
+
+def test_the_dry_run_counts_an_old_gpl_checkpoint_at_the_iterations_it_has_left(tmp_path, caplog):
+    """The dry run's estimate took off a run's own checkpoint (checkpoint.resumes_at) but not an old gpl one (stopped
+    under ``--backbone-weights pretrained`` before both values were one id), which the run hands to its id now and
+    resumes from: it said the run 'would resume' from iteration 3 and timed it from iteration 0. It counts the
+    iterations left now, saying the handover once; nothing is written; with checkpoints off it counts them all."""
+    from test_probe_store23 import _small
+
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.cli import _resumed
+
+    store = _small(tmp_path / "res")
+    cfg, rid, old = _old_gpl_checkpoint_planned(store, iteration=3)
+    with caplog.at_level(logging.INFO):
+        assert _resumed(store, [cfg], CheckpointPolicy()) == {cfg: 3}
+    assert not (store.run_dir(rid) / "ckpt.pt").exists()  # a dry run writes nothing
+    assert not any("would resume" in r.getMessage() for r in caplog.records)  # said by planning's warnings alone
+    assert _resumed(store, [cfg], CheckpointPolicy(every=0, seconds=0)) == {}
