@@ -1516,14 +1516,21 @@ def _gpu_check_hint() -> str:
 def _resumed(store, configs, policy) -> dict:
     """{config: the iterations its checkpoint holds} of the runs of ``configs`` that resume from one in ``store``
     under ``policy`` (a usable ``ckpt.pt``: :func:`benchmark.checkpoint.resumes_at`, as the run reads it): an overnight
-    grid stopped at 3 a.m. trains what its runs have left, not their whole budget again."""
+    grid stopped at 3 a.m. trains what its runs have left, not their whole budget again. A run stopped under the id
+    an older plbench gave the same computation (gpl under 'pretrained' before 2026-12-07), whose checkpoint the run
+    hands to its id now (:func:`benchmark.runner.resume_under_new_id`, read here only, said by planning's warnings),
+    resumes from it as well: it was timed from iteration 0."""
     from benchmark.checkpoint import resumes_at
     from benchmark.config import run_id
+    from benchmark.runner import resume_under_new_id
 
     out = {}
     for c in configs:
         if it := resumes_at(store, run_id(c), c, policy):
             out[c] = it
+    if policy.enabled:  # checkpoints off: the run reads none, handed over or not
+        handed = resume_under_new_id(store, [c for c in configs if c not in out], dry_run=True, say=False)
+        out.update({c: it for c in configs if c not in out and (it := handed.get(run_id(c), (None, 0))[1])})
     return out
 
 

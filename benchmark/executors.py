@@ -1095,10 +1095,14 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         # (in a notebook's api.run), or the interpreter's exit waited for them (multiprocessing joins its children)
         alive = sum(p.is_alive() for p, _ in procs)
         off = any(u.checkpoint is not None and not u.checkpoint.enabled for u in units)  # None: the default, on
-        log.warning("%sstopping %s; %s", "" if isinstance(exc, KeyboardInterrupt) else
-                    f"the driver stopped on an error ({first_line(exc)}): ", plural(alive, "worker"),
-                    "checkpoints are off: a run in progress starts again from iteration 0" if off
-                    else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
+        said = "" if isinstance(exc, KeyboardInterrupt) else f"the driver stopped on an error ({first_line(exc)}): "
+        if not alive:  # its workers all exited (their runs ended, saved as they went) or none started: none to stop
+            log.warning("%s%s", said or "interrupted: ", "no worker had started" if not procs
+                        else agree(len(procs), "its worker had exited", "its workers had all exited"))
+        else:
+            log.warning("%sstopping %s; %s", said, plural(alive, "worker"),
+                        "checkpoints are off: a run in progress starts again from iteration 0" if off
+                        else agree(alive, "it saves a checkpoint first", "each saves a checkpoint first"))
         for p, _ in procs:
             if p.is_alive():
                 # a worker still starting (no word from _process_entry yet) has run none of its code, and its SIGINT
@@ -1194,6 +1198,25 @@ def _require(module: str, extra: str):
                         f"'perceptual-loss-bench[{extra}]'") from None
 
 
+def _ray_said(exc: BaseException, refused: type) -> tuple[str, bool]:
+    """What ``ray.init`` said, in one line: the first line of ``exc`` and of each error it was raised from (Ray 2.60
+    wraps a cluster's refusal, ``Unauthenticated: InvalidAuthToken: …``, in ``ConnectionError('Failed to connect to
+    Ray cluster at …')``), each said once; and whether it is a refused or missing token (``refused``:
+    ``ray.exceptions.AuthenticationError``), which no new cluster mends."""
+    lines, auth, seen = [], False, set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = (str(exc) if not isinstance(exc, refused) or isinstance(exc, ConnectionError)
+                else getattr(exc, "message", "") or str(exc)).strip()  # Ray's own help text after its message
+        line = text.splitlines()[0] if text else type(exc).__name__
+        auth = auth or isinstance(exc, refused) and not isinstance(exc, ConnectionError) or any(
+            word in line for word in ("InvalidAuthToken", "Unauthenticated", "uthentication token"))
+        if not any(line in said for said in lines):
+            lines.append(line)
+        exc = exc.__cause__
+    return ": ".join(lines), auth
+
+
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
                 workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
                 progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
@@ -1218,13 +1241,18 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         if ray_address is None and workers not in (None, "auto"):  # each task the threads a local worker gets
             n = min(int(workers), max(1, len(todo)))  # no more tasks than runs left, as no more local workers
             init["num_cpus"] = n * worker_threads(n, threads)
+        refused = getattr(getattr(ray, "exceptions", None), "AuthenticationError", ConnectionError)
         try:
             ray.init(**{k: v for k, v in init.items() if v is not None})
-        except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except (ConnectionError, ValueError, refused) as exc:  # no cluster there, a malformed address, no token
+            said, auth = _ray_said(exc, refused)
             if ray_address is None:
-                raise UserError(f"cannot start a local Ray instance: {first}") from None
-            raise UserError(f"cannot join the Ray cluster at --ray-address {ray_address!r}: {first} (start one with "
+                raise UserError(f"cannot start a local Ray instance: {said}") from None
+            if auth:  # a cluster runs there and refused this driver's token (none, or another): not one to start
+                raise UserError(f"cannot join the Ray cluster at --ray-address {ray_address!r}: {said} (it asks for "
+                                "its token: put it in RAY_AUTH_TOKEN, or a file named by RAY_AUTH_TOKEN_PATH, or "
+                                "~/.ray/auth_token, with RAY_AUTH_MODE=token)") from None
+            raise UserError(f"cannot join the Ray cluster at --ray-address {ray_address!r}: {said} (start one with "
                             "`ray start --head`, pass its HOST:PORT, or leave --ray-address out to start a local "
                             "one)") from None
         started = True

@@ -599,8 +599,10 @@ class FindingResult:
         if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
             # and why the others are open (too few runs: how many more seeds; ...), tests/test_review_verdicts11.py
             rest = self.open_reason(others=True)
+            # and what its claim was not tested on, as beside "reproduced": a reader of a partial reproduction needs
+            # it as much (tests/test_probe_loose23.py)
             return (f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
-                    + (f"; {rest}" if rest else ""))
+                    + (f"; {rest}" if rest else "") + self.scope_note())
         if self.verdict == OUT_OF_REGIME:
             # why, and what held in it: a bare 'out of regime' left the reason (and the flag that runs the paper's
             # task) to findings.md's part notes (tests/test_probe_verdicts20.py)
@@ -620,16 +622,18 @@ class FindingResult:
             return (f"out of regime: {said}" + (f" ({why})" if why else "")
                     + (f"; {held}{one}" if n_rep else "") + (f"; {rest}" if rest else ""))
         if self.verdict == "mixed" and n_rep and n_con:
-            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
+            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}{self.scope_note()}"
         if self.verdict == "inconclusive" and c:
-            return f"inconclusive: {self.open_reason()}"
+            return f"inconclusive: {self.open_reason()}" + (self.scope_note() if n_rep else "")
         return self.verdict
 
     def scope_note(self) -> str:
         """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
         claim names (its :class:`Needs`), and the rivals (:attr:`Finding.rivals`), no part of it was tested on; ""
-        when every one was, or the claim names none. A claim about three tasks and three metrics checked on sr4/psnr
-        alone read "reproduced on 1 of 1 part" beside its claim line (tests/test_probe_verdicts23.py)."""
+        when every one was, or the claim names none. Said after every verdict text that says "reproduced on n of
+        m" (reproduced; inconclusive or mixed with parts reproduced), none other. A claim about three tasks and
+        three metrics checked on sr4/psnr alone read "reproduced on 1 of 1 part" beside its claim line
+        (tests/test_probe_verdicts23.py)."""
         if self.name not in FINDINGS:
             return ""
         finding = FINDINGS.get(self.name).obj
@@ -808,7 +812,8 @@ class Finding:
     #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
     every_part: bool = False
     #: the losses the claim names as its rivals ("better than each of ℓ1, ℓ2, SSIM and MS-SSIM"), by registered name:
-    #: those no part was tested against are said beside a reproduced verdict (:meth:`FindingResult.scope_note`)
+    #: those no part was tested against are said beside a verdict with parts reproduced
+    #: (:meth:`FindingResult.scope_note`)
     rivals: tuple[str, ...] = ()
 
     def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:

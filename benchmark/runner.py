@@ -976,6 +976,11 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             _drop_checkpoints(store, ids[c], locked=False)
     if not pending and not inputs_missing:
         return summary
+    # a run stopped under the id an older plbench gave the same computation (gpl under 'pretrained' before
+    # 2026-12-07) resumes from its checkpoint under its id now: here, as every path to training (run's workers,
+    # api.run, compare) comes here — compare, calling run_grid alone, trained it from iteration 0
+    # (tests/test_probe_loose23.py); run and api.run hand it over in planning too, before their warnings
+    resume_under_new_id(store, [c for c in pending if not store.is_done(ids[c])])
     for c in pending:  # the data must still be what the grid was planned on
         resolve(c, data)
     for c in {c for c in pending if not store.is_done(ids[c])}:  # a plan made before a task's floor (deblur ≤ 10 px:
@@ -1201,7 +1206,8 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
     return out
 
 
-def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: bool = False) -> dict[str, tuple]:
+def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: bool = False,
+                        say: bool = True) -> dict[str, tuple]:
     """{run id: (the old run id, its checkpoint's iteration)} for each of ``configs`` neither done nor stopped under
     its own id while a run of ``store`` stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) under
     another id whose record, read as today's code records it (:func:`benchmark.ckptrecord.as_current`: gpl or
@@ -1211,21 +1217,21 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     its iteration instead of iteration 0 — only where the old id is the one today's code gives the recorded config
     (:func:`_id_then`: a ``--loss-file`` edited since keeps the config, changes the id); the old folder keeps its
     file (``plbench check`` names it superseded once the run has finished, ``--repair`` removes it). ``dry_run``: said,
-    nothing written. One line says what was done."""
+    nothing written. One line says what was done (``say=False``: none; the dry run's estimate asks again)."""
     import shutil
 
     from benchmark.ckptrecord import fingerprint_key, record
 
     if not store.runs.is_dir():
         return {}
-    stopped = store.stopped_with_checkpoint()
+    wanted: dict[str, tuple[str, RunConfig]] = {}
+    for c in configs:  # first the runs that could take one (run_grid asks for each grid: no store scan for none)
+        rid = run_id(c)
+        if not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
+            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
+    stopped = store.stopped_with_checkpoint() if wanted else {}
     if not stopped:
         return {}
-    wanted: dict[str, tuple[str, RunConfig]] = {}
-    for c in configs:
-        rid = run_id(c)
-        if rid not in stopped and not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
-            wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
     out: dict[str, tuple] = {}
     for old, ckpt in sorted(stopped.items()):
         state = record(ckpt)
@@ -1251,7 +1257,7 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
                     shutil.copyfile(ckpt, tmp)
                 os.replace(tmp, dest)
         out[rid] = (old, it)
-    if out:
+    if out and say:
         shown = ", ".join(f"{rid} from {old}'s iteration {it}" for rid, (old, it) in list(out.items())[:3])
         log.info("%s of this grid stopped with a checkpoint under an older id of the same computation (gpl or "
                  "pdl(layers=()) under --backbone-weights pretrained, one id since 2026-12-07): %s under %s id now "
