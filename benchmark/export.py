@@ -855,6 +855,20 @@ def _gap_text(g: float) -> str:
     return f"{g:+.2f}" if round(g, 2) != 0 else f"{g:+.1g}"
 
 
+def _margin_side_text(g: float, margin: float, fmt: str) -> str:
+    """``g`` (a budget gain, signed) written with ``fmt`` (``.2f``, ``.3g``), or with as many more digits as it takes
+    for the figure to lie on the same side of ``±margin`` as ``g`` and not on it: a PSNR arm still improving by
+    +0.054 dB was written "(+0.05 dB)" beside the 0.05 dB margin it is past (tests/test_probe_conv23.py)."""
+    kind, digits = fmt[-1], int(fmt[1:-1])
+    text = ""
+    for more in range(4):
+        text = f"{g:+.{digits + more}{kind}}"
+        shown = abs(float(text))
+        if not math.isfinite(margin) or (shown != margin and (shown > margin) == (abs(g) > margin)):
+            break
+    return text
+
+
 def worse_text(stats: Stats, task: str | None = None) -> str:
     """``denoise/l2 1 of 2 runs (-0.05 dB in those runs)``, for every (task, label) with runs below
     the degraded input (of ``task`` only, when given); "" when there are none."""
@@ -1482,7 +1496,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                 if len(deciding) and _finite(deciding["gain"].iloc[0]):
                     m = str(deciding["metric"].iloc[0])
                     g = float(deciding["gain"].iloc[0])
-                    gain = f" on {m} ({g:+.2f} dB)" if m == "psnr" else f" on {m} ({g:+.3g})"
+                    shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
+                    gain = f" on {m} ({shown} dB)" if m == "psnr" else f" on {m} ({shown})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
                        f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
