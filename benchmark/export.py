@@ -1437,7 +1437,7 @@ def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:
 def convergence_notes(stats: Stats) -> list[str]:
     """Runs not shown converged by their budget checks, per task and loss, and the agreement of the
     ranking at ½ budget with the final one (:mod:`benchmark.convergence`)."""
-    from benchmark.convergence import CONVERGED, arm_status
+    from benchmark.convergence import CONVERGED, UNCLEAR, arm_status
 
     out = []
     tc = stats.task_costs
@@ -1489,8 +1489,11 @@ def convergence_notes(stats: Stats) -> list[str]:
                 a = arm_rows(arms, r.task, r.loss, kind, ver)
                 status = arm_status(arms, r.task, r.loss, weights_kind=kind, loss_version=ver)
                 # the metric that decides the status (PSNR first where it does), with its gain
-                deciding = a[a["status"] == status] if (a["status"] == status).any() else \
-                    a[a["status"] != CONVERGED]  # unclear overall: a metric's own direction did not pass the family's
+                # unclear overall: every metric not converged keeps it so — a metric's own direction that did not
+                # pass the family's as much as one unclear alone (PSNR still improving by +2.3 dB on its own bounds was
+                # hidden behind "unclear on ssim (+0.001)": tests/test_probe_conv23.py)
+                deciding = a[a["status"] == status] if status != UNCLEAR and (a["status"] == status).any() else \
+                    a[a["status"] != CONVERGED]
                 deciding = deciding.sort_values("metric", key=lambda m: m.ne("psnr"))
                 gain = ""
                 if len(deciding) and _finite(deciding["gain"].iloc[0]):
