@@ -1501,6 +1501,11 @@ def convergence_notes(stats: Stats) -> list[str]:
                     g = float(deciding["gain"].iloc[0])
                     shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
                     gain = f" on {m} ({shown} dB)" if m == "psnr" else f" on {m} ({shown})"
+                broke = stats.broke_with_budget.get((str(r.task), str(r.loss), str(kind or "none")))
+                if broke:  # a seed diverged at the full budget where its check finished: not a gain of the others
+                    its_ = f" at {its[0]} iterations, its budget check at {its[1]} finished" if its else \
+                        ", its budget check at half the budget finished"
+                    gain = f" (seed{'s' if len(broke) > 1 else ''} {', '.join(map(str, broke))} diverged{its_})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
                        f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "

@@ -58,3 +58,33 @@ def test_an_unclear_arm_is_named_with_its_psnr_gain_where_psnr_is_not_converged(
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50)
     md = (tmp_path / "leaderboard.md").read_text()
     assert "sr4/good unclear on psnr (+2.30 dB)" in md, md
+
+
+def test_an_arm_whose_run_diverged_where_its_budget_check_finished_is_not_converged(tmp_path):
+    """good × 5 seeds, seed 4's run diverged at 150 iterations while its budget check at 75 finished: the other 4
+    seeds' gains are 0, and the board said "Converged: doubling the budget (from 75 to 150 iterations) changed the
+    losses of none of the 9 runs", unconv. 0/4 — the budget that broke a seed called converged. It is worse with more
+    budget, on every metric (two here: the Bonferroni widening of the family leaves that status alone)."""
+    from benchmark.report import write_report
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(tasks=("sr4",), metrics=("psnr", "ssim"), seeds=FIVE, n_images=6,
+                                          offsets={"l1": 0.0, "good": 1.0}):
+        cfg = meta.get("config", {})
+        if (cfg.get("loss"), cfg.get("seed"), cfg.get("iterations")) == ("good", 4, 150):
+            meta, rows = {**meta, "status": "diverged", "diverged_at": 140}, []
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50)
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert "sr4/good worse with more budget (seed 4 diverged at 150 iterations, its budget check at 75 finished)" in md
+    assert "Converged: doubling" not in md
+    board = [line for line in md.splitlines() if line.startswith("| good | 4 |")]
+    assert board and "| 4/4 |" in board[0]
+    assert any(line.startswith("| l1 | 5 |") and "| 0/5 |" in line for line in md.splitlines())
+    conv = (tmp_path / "convergence.csv").read_text().splitlines()
+    assert all("worse with more budget" in line for line in conv if line.startswith("sr4,good,"))
