@@ -17,9 +17,9 @@ def test_a_gain_just_past_the_psnr_margin_is_not_printed_as_the_margin(tmp_path)
     from benchmark.report import write_report
 
     gain = 0.054  # dB
-    write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=FIVE, n_images=6, offsets={"l1": 0.0, "good": 1.0},
+    write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=(0, 1), n_images=6, offsets={"l1": 0.0, "good": 1.0},
                 half_offsets={"good": 1.0 - gain / SCALE["psnr"]})
-    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     md = (tmp_path / "leaderboard.md").read_text()
     said = re.search(r"sr4/good still improving on psnr \(([+-][0-9.]+) dB\)", md)
     assert said, md
@@ -55,7 +55,7 @@ def test_an_unclear_arm_is_named_with_its_psnr_gain_where_psnr_is_not_converged(
               ("good", 1, "ssim"): -0.003}
     _store_with_check_shifts(tmp_path, shifts, tasks=("sr4",), metrics=("psnr", "ssim", "lpips"), seeds=(0, 1),
                              n_images=6, offsets={"l1": 0.0, "good": 1.0})
-    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     md = (tmp_path / "leaderboard.md").read_text()
     assert "sr4/good unclear on psnr (+2.30 dB)" in md, md
 
@@ -79,7 +79,7 @@ def test_an_arm_whose_run_diverged_where_its_budget_check_finished_is_not_conver
         if rows:
             store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
         atomic_write_json(store.run_dir(rid) / "meta.json", meta)
-    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     md = (tmp_path / "leaderboard.md").read_text()
     assert "sr4/good worse with more budget (seed 4 diverged at 150 iterations, its budget check at 75 finished)" in md
     assert "Converged: doubling" not in md
