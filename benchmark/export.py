@@ -1469,8 +1469,10 @@ def convergence_notes(stats: Stats) -> list[str]:
         keys = [k for k in ARM if k in arms.columns]
         checked = min(n_ok, int(arms.groupby(keys, dropna=False)["runs"].max().sum()))
         # seeds added with --no-budget-check take the status of their task and loss, judged on the others
-        rest = (f" The other {n_ok - checked} runs (seeds without a budget check) take the status of their task "
-                "and loss." if checked < n_ok else "")
+        n_rest = n_ok - checked
+        rest = (f" The other {agree(n_rest, 'run (a seed', f'{n_rest} runs (seeds')} without a budget check) "
+                f"{agree(n_rest, 'takes the status of its', 'take the status of their')} task and loss."
+                if checked < n_ok else "")
         bad = tc[tc["unconverged"] > 0]
         n_un = int(tc["unconverged"].sum())
         rule = ("converged: the one-sided 95 % bounds of the mean change over seeds and test images lie within "
@@ -1505,7 +1507,7 @@ def convergence_notes(stats: Stats) -> list[str]:
                 if broke:  # a seed diverged at the full budget where its check finished: not a gain of the others
                     its_ = f" at {its[0]} iterations, its budget check at {its[1]} finished" if its else \
                         ", its budget check at half the budget finished"
-                    gain = f" (seed{'s' if len(broke) > 1 else ''} {', '.join(map(str, broke))} diverged{its_})"
+                    gain = f" (seed{agree(len(broke), '', 's')} {', '.join(map(str, broke))} diverged{its_})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
                        f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "

@@ -88,3 +88,16 @@ def test_an_arm_whose_run_diverged_where_its_budget_check_finished_is_not_conver
     assert any(line.startswith("| l1 | 5 |") and "| 0/5 |" in line for line in md.splitlines())
     conv = (tmp_path / "convergence.csv").read_text().splitlines()
     assert all("worse with more budget" in line for line in conv if line.startswith("sr4,good,"))
+
+
+def test_one_run_without_a_budget_check_is_said_in_the_singular(tmp_path):
+    """Seeds 0-1 with budget checks, seed 2 added without: the converged note read "The other 1 runs (seeds without a
+    budget check) take the status of their task and loss"."""
+    from benchmark.report import write_report
+
+    offsets = {"l1": 0.0, "good": 1.0}
+    write_store(tmp_path, seeds=(0, 1), offsets=offsets, metrics=("psnr",), n_images=6)
+    write_store(tmp_path, seeds=(2,), offsets={"good": 1.0}, metrics=("psnr",), n_images=6, budget_check=False)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert "The other run (a seed without a budget check) takes the status of its task and loss." in md, md
