@@ -1470,7 +1470,9 @@ def convergence_notes(stats: Stats) -> list[str]:
         checked = min(n_ok, int(arms.groupby(keys, dropna=False)["runs"].max().sum()))
         # seeds added with --no-budget-check take the status of their task and loss, judged on the others
         n_rest = n_ok - checked
-        rest = (f" The other {agree(n_rest, 'run (a seed', f'{n_rest} runs (seeds')} without a budget check) "
+        # "without a budget check" was said of a seed whose check was trained and diverged (tests/test_probe_conv23.py)
+        who = agree(n_rest, "run (a seed whose budget check has", f"{n_rest} runs (seeds whose budget checks have")
+        rest = (f" The other {who} no score: not trained, diverged or failed) "
                 f"{agree(n_rest, 'takes the status of its', 'take the status of their')} task and loss."
                 if checked < n_ok else "")
         bad = tc[tc["unconverged"] > 0]

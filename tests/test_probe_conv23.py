@@ -100,4 +100,30 @@ def test_one_run_without_a_budget_check_is_said_in_the_singular(tmp_path):
     write_store(tmp_path, seeds=(2,), offsets={"good": 1.0}, metrics=("psnr",), n_images=6, budget_check=False)
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     md = (tmp_path / "leaderboard.md").read_text()
-    assert "The other run (a seed without a budget check) takes the status of its task and loss." in md, md
+    assert ("The other run (a seed whose budget check has no score: not trained, diverged or failed) takes the status "
+            "of its task and loss.") in md, md
+
+
+def test_a_seed_whose_budget_check_diverged_is_not_said_to_have_none(tmp_path):
+    """good × 5 seeds, seed 4's budget check diverged at 75 iterations while its run at 150 finished: the note said
+    "The other 1 runs (seeds without a budget check)" — the check was trained; it has no score. The note says that
+    the seed's check has no score, and what that covers (not trained, diverged or failed)."""
+    from benchmark.report import write_report
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, n_images=6,
+                                          offsets={"l1": 0.0, "good": 1.0}):
+        cfg = meta.get("config", {})
+        if (cfg.get("loss"), cfg.get("seed"), cfg.get("iterations")) == ("good", 4, 75):
+            meta, rows = {**meta, "status": "diverged", "diverged_at": 70}, []
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert "without a budget check" not in md
+    assert ("The other run (a seed whose budget check has no score: not trained, diverged or failed) takes the status "
+            "of its task and loss.") in md, md
