@@ -365,7 +365,9 @@ def family_statuses(rows: pd.DataFrame, level: float = LEVEL) -> list[str]:
     out = []
     for r in rows.itertuples(index=False):
         status, n = r.status, int(r.runs)
-        if status in (IMPROVING, DECLINING) and k > 1 and n >= 2:
+        # a status its own bounds do not give (an arm with a run that diverged where its check did not,
+        # benchmark.stats.worse_where_broken) is no bounds' claim to widen
+        if status in (IMPROVING, DECLINING) and k > 1 and n >= 2 and classify(n, r.low, r.high, r.margin) == status:
             df = float(getattr(r, "df", n - 1))
             df = df if math.isfinite(df) else float(n - 1)  # the bounds' own degrees of freedom (gain_stats)
             t_one, t_all = float(stdtrit(df, level)), float(stdtrit(df, 1 - (1 - level) / k))

@@ -602,6 +602,9 @@ class Stats:
     unpaired_checks: list[str] = field(default_factory=list)
     #: a line when some loss's seed is stored under several run ids, counted once (:func:`stored_twice_lines`)
     stored_twice: list[str] = field(default_factory=list)
+    #: {(task, loss, weights kind): seeds} whose run diverged at the full budget while its budget check finished
+    #: (:func:`diverged_after_check`): more budget broke them, so their arm is worse with more budget
+    broke_with_budget: dict = field(default_factory=dict)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
@@ -1817,6 +1820,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
     items = budget_gains(table, checks, per_item=True)  # per test image: bounds and changes over runs and images
     arms = arm_budget(items)
+    broke = diverged_after_check(metas or [], checks)
+    arms = worse_where_broken(arms, broke)
     # {run: its label / loss version}, from each run's last row (as a dict over every row kept), read
     # once per run, not iterated row by row in Python (2 × 10⁶ steps on a large table)
     label_of = _per_run(table["run_id"].astype(str), labels(table, scope)) \
@@ -1831,7 +1836,49 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
                  worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
                  sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS), test_sets=scored_test_sets(table),
                  unpaired_checks=unpaired_checks_text(checks, items, table, scope),
-                 stored_twice=stored_twice_lines(table, scope))
+                 stored_twice=stored_twice_lines(table, scope), broke_with_budget=broke)
+
+
+def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None) -> dict[tuple[str, str, str], list[int]]:
+    """{(task, loss, weights kind): seeds} of the runs of ``metas`` that diverged (status ``diverged``) while
+    their budget check — the same task, loss, weights kind and seed in ``checks``
+    (:attr:`benchmark.settings.Selection.checks`) — finished with a finite score: doubling the budget broke them.
+    Their arm has only its other seeds' gains, which said "converged" (the leaderboard: "doubling the budget
+    changed none of the 9 runs", one seed diverged at the full budget and its check fine at half,
+    tests/test_probe_conv23.py). {} without checks."""
+    from benchmark.runstats import finite_values
+
+    if checks is None or checks.empty or not metas:
+        return {}
+    ok = finite_values(checks)
+    kinds = ok["weights"].map(weights_kind).astype(str) if "weights" in ok.columns else \
+        pd.Series("none", index=ok.index)
+    seeds = pd.to_numeric(ok["seed"], errors="coerce") if "seed" in ok.columns else pd.Series(np.nan, index=ok.index)
+    checked = set(zip(ok["task"].astype(str), ok["loss"].astype(str), kinds, seeds))
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for m in metas:
+        cfg = m.get("config") or {}
+        if m.get("status") != "diverged" or cfg.get("seed") is None:
+            continue
+        key = (str(cfg.get("task")), str(cfg.get("loss")), weights_kind(m.get("weights", "none")))
+        if (*key, float(cfg["seed"])) in checked:
+            out.setdefault(key, []).append(int(cfg["seed"]))
+    return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def worse_where_broken(arms: pd.DataFrame, broke: dict) -> pd.DataFrame:
+    """``arms`` (:func:`benchmark.convergence.arm_budget`) with every metric's status of an arm in ``broke``
+    (:func:`diverged_after_check`) set to worse with more budget: a seed whose run diverged where its check at half the
+    budget did not is the budget made worse, whatever the other seeds' gains say."""
+    if not broke or arms is None or arms.empty:
+        return arms
+    from benchmark.convergence import DECLINING
+
+    kind = arms["weights_kind"].astype("string").fillna("").replace("", "none").astype(str)
+    hit = pd.Series(False, index=arms.index)
+    for task, loss, k in broke:
+        hit |= (arms["task"].astype(str) == task) & (arms["loss"].astype(str) == loss) & (kind == k)
+    return arms.assign(status=arms["status"].where(~hit, DECLINING))
 
 
 def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list[str]:

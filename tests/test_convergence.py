@@ -159,7 +159,8 @@ def test_seeds_added_without_checks_are_not_counted_as_checked(tmp_path):
         write_report(ResultsStore(root), html=False, visual=False, n_boot=50)
     part = (tmp_path / "part" / "leaderboard.md").read_text()
     assert "Converged: doubling the budget" in part and "none of the 6 runs with a budget check by" in part
-    assert "The other 4 runs (seeds without a budget check) take the status of their task and loss." in part
+    assert ("The other 4 runs (seeds whose budget checks have no score: not trained, diverged or failed) take the "
+            "status of their task and loss.") in part
     full = (tmp_path / "full" / "leaderboard.md").read_text()
     assert "none of the 6 runs by" in full and "The other" not in full
 
