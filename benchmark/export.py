@@ -1486,6 +1486,7 @@ def convergence_notes(stats: Stats) -> list[str]:
         if n_un:
             per = []
             from benchmark.convergence import arm_rows
+            from benchmark.stats import broken_seeds
 
             for r in bad.itertuples():
                 # the row's own arm: its kind of weights and version (stats.cost_table), not every run of its spec
@@ -1505,7 +1506,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                     g = float(deciding["gain"].iloc[0])
                     shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
                     gain = f" on {m} ({shown} dB)" if m == "psnr" else f" on {m} ({shown})"
-                broke = stats.broke_with_budget.get((str(r.task), str(r.loss), str(kind or "none")))
+                broke = broken_seeds(stats.broke_with_budget, str(r.task), str(r.loss), str(kind or "none"),
+                                     None if ver is None or pd.isna(ver) else str(ver))
                 if broke:  # a seed diverged at the full budget where its check finished: not a gain of the others
                     its_ = f" at {its[0]} iterations, its budget check at {its[1]} finished" if its else \
                         ", its budget check at half the budget finished"

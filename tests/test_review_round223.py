@@ -1,4 +1,4 @@
-"""Review of round 2 (session 23): run_grid's handover of old gpl checkpoints."""
+"""Review of round 2 (session 23): run_grid's handover of old gpl checkpoints, the diverged-after-check status."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from benchmark.results import ResultsStore  # noqa: E402
+
+FIVE = tuple(range(5))
 
 
 def test_run_grid_s_handover_scans_no_store_for_a_grid_no_old_id_could_hold(tmp_path, monkeypatch):
@@ -33,3 +37,50 @@ def test_run_grid_s_handover_scans_no_store_for_a_grid_no_old_id_could_hold(tmp_
     assert scans == [], "a grid of l1 and lpips runs listed the store's checkpoints"
     assert resume_under_new_id(store, [gpl, *others], dry_run=True) == {rid: (old, 3)}  # gpl still handed over
     assert scans == [1]
+
+
+def test_a_seed_diverged_under_an_older_loss_version_does_not_make_the_fixed_version_worse(tmp_path):
+    """good at version 1: seed 4's run diverged at 150 iterations, its budget check at 75 finished; the loss file
+    fixed (version 2) and its 5 seeds run again with checks, every one fine. 40dca61a's diverged_after_check keyed
+    the broken seed by task, loss and weights kind only, so version 2's arm — a row of its own on the board, whose
+    costs never take version 1's runs — was 'worse with more budget (seed 4 diverged …)' too. A diverged run counts
+    against the arm of its own loss version (a run recording no versions, as before: every version)."""
+    import hashlib
+
+    from benchmark.report import write_report
+    from benchmark.results import atomic_write_json
+    from benchmark.stats import diverged_after_check, worse_where_broken
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for v in (1, 2):
+        for rid, meta, rows in synthetic_runs(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, n_images=6,
+                                              offsets={"l1": 0.0, "good": 1.0}):
+            cfg = meta.get("config", {})
+            if v == 2 and cfg.get("loss") != "good":
+                continue
+            if cfg.get("loss") == "good":
+                rid = hashlib.sha256(f"{rid}{v}".encode()).hexdigest()[:16]
+                meta = {**meta, "run_id": rid, "loss_versions": {"good": v}}
+                rows = [{**r, "run_id": rid, "loss_version": f"good={v}"} for r in rows]
+                if (v, cfg.get("seed"), cfg.get("iterations")) == (1, 4, 150):
+                    meta, rows = {**meta, "status": "diverged", "diverged_at": 140}, []
+            if rows:
+                store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+            atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    metas = store.metas()
+    from benchmark.settings import drop_budget_checks
+
+    table, checks = drop_budget_checks(store.table())
+    broke = diverged_after_check(metas, checks)
+    assert list(broke.values()) == [[4]]
+    import pandas as pd
+
+    arms = pd.DataFrame({"task": ["sr4", "sr4"], "loss": ["good", "good"], "weights_kind": ["none", "none"],
+                         "loss_version": ["good=1", "good=2"], "metric": ["psnr", "psnr"],
+                         "status": ["converged", "converged"]})
+    assert list(worse_where_broken(arms, broke)["status"]) == ["worse with more budget", "converged"]
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
+    conv = (tmp_path / "convergence.csv").read_text().splitlines()
+    assert sum("worse with more budget" in line for line in conv if line.startswith("sr4,good,")) == 1, conv
