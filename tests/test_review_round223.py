@@ -84,3 +84,29 @@ def test_a_seed_diverged_under_an_older_loss_version_does_not_make_the_fixed_ver
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     conv = (tmp_path / "convergence.csv").read_text().splitlines()
     assert sum("worse with more budget" in line for line in conv if line.startswith("sr4,good,")) == 1, conv
+
+
+def test_the_note_on_seeds_diverged_where_their_checks_finished_says_which_run_and_agrees_in_number(tmp_path):
+    """good × 5 seeds, seeds 3 and 4 diverged at iteration 40 of their 150-iteration runs, their checks at 75 fine:
+    40dca61a's note read "seeds 3, 4 diverged at 150 iterations, its budget check at 75 finished" — 'at 150
+    iterations' read as the iteration they diverged at (40 here), and 'its' for two seeds. It names the runs they
+    diverged in, in the number of the seeds."""
+    from benchmark.report import write_report
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, n_images=6,
+                                          offsets={"l1": 0.0, "good": 1.0}):
+        cfg = meta.get("config", {})
+        if cfg.get("loss") == "good" and cfg.get("seed") in (3, 4) and cfg.get("iterations") == 150:
+            meta, rows = {**meta, "status": "diverged", "diverged_at": 40}, []
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert ("sr4/good worse with more budget (seeds 3, 4 diverged in their 150-iteration runs, their budget checks "
+            "at 75 finished)") in md, md
+    assert "diverged at 150 iterations" not in md
