@@ -1225,8 +1225,11 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     if not store.runs.is_dir():
         return {}
     wanted: dict[str, tuple[str, RunConfig]] = {}
+    could: dict[tuple[str, str], bool] = {}  # per loss and weights, not per run: a grid of 1000 runs has a few
     for c in configs:  # first the runs that could take one (run_grid asks for each grid: no store scan for none)
-        if not _had_another_id(c):  # l1, lpips, …: no older plbench gave them another id to stop under
+        if (c.loss, c.backbone_weights) not in could:
+            could[c.loss, c.backbone_weights] = _had_another_id(c)
+        if not could[c.loss, c.backbone_weights]:  # l1, lpips, …: no older plbench gave them another id
             continue
         rid = run_id(c)
         if not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():

@@ -33,8 +33,15 @@ def test_run_grid_s_handover_scans_no_store_for_a_grid_no_old_id_could_hold(tmp_
     monkeypatch.setattr(ResultsStore, "stopped_with_checkpoint", lambda self, *a: scans.append(1) or real(self, *a))
     others = [resolve(RunConfig(task="denoise", loss=loss, seed=0, iterations=8, backbone_weights=w), DataCache())
               for loss, w in (("l1", "random"), ("lpips", "random"))]
+    import benchmark.runner
+
+    asked = []
+    real_had = benchmark.runner._had_another_id
+    monkeypatch.setattr(benchmark.runner, "_had_another_id", lambda c: asked.append(c.loss) or real_had(c))
+    others += [resolve(RunConfig(task="denoise", loss="l1", seed=s, iterations=8), DataCache()) for s in (1, 2)]
     assert resume_under_new_id(store, others, dry_run=True) == {}
     assert scans == [], "a grid of l1 and lpips runs listed the store's checkpoints"
+    assert sorted(asked) == ["l1", "lpips"]  # once per loss and weights, not per run (0.13 ms each)
     assert resume_under_new_id(store, [gpl, *others], dry_run=True) == {rid: (old, 3)}  # gpl still handed over
     assert scans == [1]
 
