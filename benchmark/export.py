@@ -1486,6 +1486,7 @@ def convergence_notes(stats: Stats) -> list[str]:
         if n_un:
             per = []
             from benchmark.convergence import arm_rows
+            from benchmark.stats import broken_seeds
 
             for r in bad.itertuples():
                 # the row's own arm: its kind of weights and version (stats.cost_table), not every run of its spec
@@ -1505,11 +1506,17 @@ def convergence_notes(stats: Stats) -> list[str]:
                     g = float(deciding["gain"].iloc[0])
                     shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
                     gain = f" on {m} ({shown} dB)" if m == "psnr" else f" on {m} ({shown})"
-                broke = stats.broke_with_budget.get((str(r.task), str(r.loss), str(kind or "none")))
+                broke = broken_seeds(stats.broke_with_budget, str(r.task), str(r.loss), str(kind or "none"),
+                                     None if ver is None or pd.isna(ver) else str(ver))
                 if broke:  # a seed diverged at the full budget where its check finished: not a gain of the others
-                    its_ = f" at {its[0]} iterations, its budget check at {its[1]} finished" if its else \
-                        ", its budget check at half the budget finished"
-                    gain = f" (seed{agree(len(broke), '', 's')} {', '.join(map(str, broke))} diverged{its_})"
+                    # the run it diverged in, not "at 150 iterations" (read as the iteration it diverged at), and
+                    # in the seeds' number (tests/test_review_round223.py)
+                    n, s = len(broke), agree(len(broke), "", "s")
+                    whose = agree(n, "its", "their")
+                    its_ = (f" in {whose} {its[0]}-iteration run{s}, {whose} budget check{s} at {its[1]} finished"
+                            if its else
+                            f" in {whose} run{s} at the full budget, {whose} budget check{s} at half of it finished")
+                    gain = f" (seed{s} {', '.join(map(str, broke))} diverged{its_})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
                        f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "

@@ -1225,7 +1225,12 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     if not store.runs.is_dir():
         return {}
     wanted: dict[str, tuple[str, RunConfig]] = {}
+    could: dict[tuple[str, str], bool] = {}  # per loss and weights, not per run: a grid of 1000 runs has a few
     for c in configs:  # first the runs that could take one (run_grid asks for each grid: no store scan for none)
+        if (c.loss, c.backbone_weights) not in could:
+            could[c.loss, c.backbone_weights] = _had_another_id(c)
+        if not could[c.loss, c.backbone_weights]:  # l1, lpips, …: no older plbench gave them another id
+            continue
         rid = run_id(c)
         if not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
             wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
@@ -1293,6 +1298,21 @@ def done_under_old_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str
         if rid is not None and rid not in out and _id_then(cfg, old, c):
             out[rid] = old
     return out
+
+
+def _had_another_id(cfg: RunConfig) -> bool:
+    """Whether an older plbench may have given ``cfg``'s computation another id: its backbone weights recorded
+    ``random`` where ``pretrained`` or ``none`` record the same (:func:`benchmark.config.recorded_weights`: gpl,
+    ``pdl(layers=())``) — the only runs :func:`resume_under_new_id` hands a checkpoint to, so a grid of none of them
+    lists no store's checkpoints (run_grid asks for every grid, every worker)."""
+    from benchmark.config import recorded_weights
+
+    if cfg.backbone_weights != "random":
+        return False
+    try:
+        return any(recorded_weights(cfg.loss, w) == "random" for w in ("pretrained", "none"))
+    except Exception:  # noqa: BLE001 - a loss this process cannot build: asked as before, never skipped unsaid
+        return True
 
 
 def _id_then(recorded, old: str, cfg: RunConfig) -> bool:

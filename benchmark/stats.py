@@ -602,8 +602,8 @@ class Stats:
     unpaired_checks: list[str] = field(default_factory=list)
     #: a line when some loss's seed is stored under several run ids, counted once (:func:`stored_twice_lines`)
     stored_twice: list[str] = field(default_factory=list)
-    #: {(task, loss, weights kind): seeds} whose run diverged at the full budget while its budget check finished
-    #: (:func:`diverged_after_check`): more budget broke them, so their arm is worse with more budget
+    #: {(task, loss, weights kind, loss version): seeds} whose run diverged at the full budget while its budget check
+    #: finished (:func:`diverged_after_check`): more budget broke them, so their arm is worse with more budget
     broke_with_budget: dict = field(default_factory=dict)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
@@ -1839,13 +1839,15 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
                  stored_twice=stored_twice_lines(table, scope), broke_with_budget=broke)
 
 
-def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None) -> dict[tuple[str, str, str], list[int]]:
-    """{(task, loss, weights kind): seeds} of the runs of ``metas`` that diverged (status ``diverged``) while
-    their budget check — the same task, loss, weights kind and seed in ``checks``
+def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None) -> dict[tuple[str, str, str, str], list[int]]:
+    """{(task, loss, weights kind, loss version): seeds} of the runs of ``metas`` that diverged (status ``diverged``)
+    while their budget check — the same task, loss, weights kind, seed and loss version (a result row's
+    ``loss_version``; a run recording no versions: its check of any version) in ``checks``
     (:attr:`benchmark.settings.Selection.checks`) — finished with a finite score: doubling the budget broke them.
     Their arm has only its other seeds' gains, which said "converged" (the leaderboard: "doubling the budget
     changed none of the 9 runs", one seed diverged at the full budget and its check fine at half,
-    tests/test_probe_conv23.py). {} without checks."""
+    tests/test_probe_conv23.py). The version is the check's: a seed broken under a loss file's version 1 is no
+    claim on version 2's arm (tests/test_review_round223.py). {} without checks."""
     from benchmark.runstats import finite_values
 
     if checks is None or checks.empty or not metas:
@@ -1854,30 +1856,47 @@ def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None) -> dict
     kinds = ok["weights"].map(weights_kind).astype(str) if "weights" in ok.columns else \
         pd.Series("none", index=ok.index)
     seeds = pd.to_numeric(ok["seed"], errors="coerce") if "seed" in ok.columns else pd.Series(np.nan, index=ok.index)
-    checked = set(zip(ok["task"].astype(str), ok["loss"].astype(str), kinds, seeds))
-    out: dict[tuple[str, str, str], list[int]] = {}
+    vers = ok["loss_version"].astype("string").fillna("").astype(str) if "loss_version" in ok.columns else \
+        pd.Series("", index=ok.index)
+    checked: dict[tuple, set[str]] = {}
+    for key in set(zip(ok["task"].astype(str), ok["loss"].astype(str), kinds, seeds, vers)):
+        checked.setdefault(key[:4], set()).add(key[4])
+    out: dict[tuple[str, str, str, str], list[int]] = {}
     for m in metas:
         cfg = m.get("config") or {}
         if m.get("status") != "diverged" or cfg.get("seed") is None:
             continue
         key = (str(cfg.get("task")), str(cfg.get("loss")), weights_kind(m.get("weights", "none")))
-        if (*key, float(cfg["seed"])) in checked:
-            out.setdefault(key, []).append(int(cfg["seed"]))
+        lv = m.get("loss_versions")
+        own = ",".join(f"{k}={v}" for k, v in sorted(lv.items())) if isinstance(lv, dict) and lv else None
+        for ver in checked.get((*key, float(cfg["seed"])), set()):
+            if own is None or not ver or ver == own:
+                out.setdefault((*key, ver), []).append(int(cfg["seed"]))
     return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def broken_seeds(broke: dict, task: str, loss: str, kind: str, version: str | None = None) -> list[int]:
+    """The seeds of :func:`diverged_after_check`'s ``broke`` in the arm of ``task``, ``loss``, weights ``kind`` and
+    loss ``version`` (None or "": of every version of it)."""
+    return sorted({s for (t, lo, k, v), seeds in broke.items() for s in seeds
+                   if (t, lo, k) == (task, loss, kind) and (not version or not v or v == version)})
 
 
 def worse_where_broken(arms: pd.DataFrame, broke: dict) -> pd.DataFrame:
     """``arms`` (:func:`benchmark.convergence.arm_budget`) with every metric's status of an arm in ``broke``
     (:func:`diverged_after_check`) set to worse with more budget: a seed whose run diverged where its check at half the
-    budget did not is the budget made worse, whatever the other seeds' gains say."""
+    budget did not is the budget made worse, whatever the other seeds' gains say. Only the arm of that loss version."""
     if not broke or arms is None or arms.empty:
         return arms
     from benchmark.convergence import DECLINING
 
     kind = arms["weights_kind"].astype("string").fillna("").replace("", "none").astype(str)
+    ver = arms["loss_version"].astype("string").fillna("").astype(str) if "loss_version" in arms.columns else \
+        pd.Series("", index=arms.index)
     hit = pd.Series(False, index=arms.index)
-    for task, loss, k in broke:
-        hit |= (arms["task"].astype(str) == task) & (arms["loss"].astype(str) == loss) & (kind == k)
+    for task, loss, k, v in broke:
+        hit |= (arms["task"].astype(str) == task) & (arms["loss"].astype(str) == loss) & (kind == k) & (
+            (ver == v) | (ver == "") if v else True)
     return arms.assign(status=arms["status"].where(~hit, DECLINING))
 
 

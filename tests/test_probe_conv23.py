@@ -81,7 +81,8 @@ def test_an_arm_whose_run_diverged_where_its_budget_check_finished_is_not_conver
         atomic_write_json(store.run_dir(rid) / "meta.json", meta)
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     md = (tmp_path / "leaderboard.md").read_text()
-    assert "sr4/good worse with more budget (seed 4 diverged at 150 iterations, its budget check at 75 finished)" in md
+    assert ("sr4/good worse with more budget (seed 4 diverged in its 150-iteration run, its budget check at 75 "
+            "finished)") in md
     assert "Converged: doubling" not in md
     board = [line for line in md.splitlines() if line.startswith("| good | 4 |")]
     assert board and "| 4/4 |" in board[0]
