@@ -8,41 +8,10 @@ import pytest
 def _driver_stopped_with_its_workers_gone(tmp_path, monkeypatch, alive: bool) -> str:
     """The warning a local driver logs when its own error (a full disk while it polls) stops it, its workers
     ``alive`` or all exited."""
-    import multiprocessing as mp
-
     import benchmark.executors as ex
+    from tests.test_probe_overnight22 import _workers_that_never_report
 
-    real = mp.get_context("spawn")
-    kept = []
-
-    class Process:
-        def __init__(self, target=None, args=(), name=""):
-            self.name, self.pid = name, 10**7 + len(kept)
-
-        def start(self):
-            pass
-
-        def is_alive(self):
-            return alive
-
-        def join(self, timeout=None):
-            pass
-
-    class Open:
-        def __init__(self, conn):
-            self.conn = conn
-
-        def close(self):
-            pass
-
-    class Ctx:
-        @staticmethod
-        def Pipe(duplex=False):  # noqa: N802 - multiprocessing's name
-            recv, send = real.Pipe(duplex=duplex)
-            kept.append(send)
-            return recv, Open(send)
-
-    Ctx.Process = Process
+    _workers_that_never_report(monkeypatch, alive=alive)
 
     class Monitor:
         def tick(self):
@@ -51,8 +20,6 @@ def _driver_stopped_with_its_workers_gone(tmp_path, monkeypatch, alive: bool) ->
     records = []
     handler = logging.Handler()
     handler.emit = records.append
-    monkeypatch.setattr(mp, "get_context", lambda kind: Ctx)
-    monkeypatch.setattr(ex.os, "kill", lambda pid, sig: None)
     units = ex._units([], 2, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)
     logging.getLogger("benchmark.executors").addHandler(handler)
     try:

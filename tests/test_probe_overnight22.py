@@ -61,10 +61,10 @@ def _slurm_jobs(monkeypatch, cluster: str) -> list:
     return cancelled
 
 
-def _workers_that_never_report(monkeypatch) -> tuple[list, list, list]:
-    """multiprocessing's spawn context monkeypatched so the local driver's workers start, stay alive and never report
-    (each keeps its end of the pipe open), and benchmark.executors' os.kill recorded: the (pid, signal)s sent, the
-    pids joined and the pids started, lists filled as the driver goes."""
+def _workers_that_never_report(monkeypatch, alive: bool = True) -> tuple[list, list, list]:
+    """multiprocessing's spawn context monkeypatched so the local driver's workers start, stay alive (``alive``;
+    False: read as exited) and never report (each keeps its end of the pipe open), and benchmark.executors' os.kill
+    recorded: the (pid, signal)s sent, the pids joined and the pids started, lists filled as the driver goes."""
     import multiprocessing as mp
 
     import benchmark.executors as ex
@@ -81,7 +81,7 @@ def _workers_that_never_report(monkeypatch) -> tuple[list, list, list]:
             pass
 
         def is_alive(self):
-            return True
+            return alive
 
         def join(self, timeout=None):
             joined.append(self.pid)
