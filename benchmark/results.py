@@ -1567,39 +1567,31 @@ def _json_kind(value) -> str:
         type(value), type(value).__name__)
 
 
-def _run_ids_in(md) -> list[str]:
-    """The least and greatest ``run_id`` of each row group of a pass, as its parquet footer's statistics record them
-    (none where they are not recorded: nothing read to tell)."""
+def _footer_bounds(md, column: str) -> list:
+    """The least and greatest value of ``column`` in each row group of a pass, as its parquet footer's statistics
+    record them (none where they are not recorded: nothing read to tell); text decoded."""
     out = []
     for i in range(md.num_row_groups):
         group = md.row_group(i)
         for j in range(group.num_columns):
             col = group.column(j)
-            if col.path_in_schema == "run_id" and col.is_stats_set and col.statistics.has_min_max:
+            if col.path_in_schema == column and col.is_stats_set and col.statistics.has_min_max:
                 out += [col.statistics.min, col.statistics.max]
     return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in out]
 
 
 def _rows_of_config(md, config: dict, parquet: Path) -> None:
-    """:class:`Damage` where a pass's rows (``md``: its parquet footer, whose statistics say each column's least and
-    greatest value; none read where they are not recorded) are of another ``seed`` or ``task`` than the run's recorded
-    ``config`` — its meta.json edited by hand (the rows match their checksum)."""
+    """:class:`Damage` where a pass's rows (``md``: its parquet footer, :func:`_footer_bounds`) are of another ``seed``
+    or ``task`` than the run's recorded ``config`` — its meta.json edited by hand (the rows match their checksum)."""
     for field in ("seed", "task"):
         want = config.get(field)
         if want is None or isinstance(want, bool):
             continue
-        for i in range(md.num_row_groups):
-            group = md.row_group(i)
-            for j in range(group.num_columns):
-                col = group.column(j)
-                if col.path_in_schema != field or not col.is_stats_set or not col.statistics.has_min_max:
-                    continue
-                got = [v.decode(errors="replace") if isinstance(v, bytes) else v
-                       for v in (col.statistics.min, col.statistics.max)]
-                if any(g != want for g in got):
-                    held = got[0] if got[0] == got[1] else f"{got[0]}–{got[1]}"
-                    raise Damage(f"meta.json says {field} {want}, its rows in {parquet.name} {field} {held} "
-                                 "(meta.json edited by hand? the rows match their checksum)")
+        got = _footer_bounds(md, field)
+        if any(g != want for g in got):
+            held = got[0] if min(got) == max(got) else f"{min(got)}–{max(got)}"
+            raise Damage(f"meta.json says {field} {want}, its rows in {parquet.name} {field} {held} "
+                         "(meta.json edited by hand? the rows match their checksum)")
 
 
 def _foreign_rows(names, run_id: str, parquet: Path) -> None:
@@ -2250,7 +2242,7 @@ class ResultsStore:
             if "rows" in rec and rec["rows"] != md.num_rows:
                 raise Damage(f"{parquet.name} holds {md.num_rows} rows, its record says {rec['rows']}")
             if run_id:  # the footer's statistics of the run_id column: no row read
-                _foreign_rows(_run_ids_in(md), run_id, parquet)
+                _foreign_rows(_footer_bounds(md, "run_id"), run_id, parquet)
             if isinstance(config, dict):
                 _rows_of_config(md, config, parquet)
 
