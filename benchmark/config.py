@@ -241,7 +241,8 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
     from benchmark.task import build_task
 
     changes: dict = {}
-    crop = build_task(cfg.task, **dict(cfg.task_params)).train_crop(cfg.crop)
+    task = build_task(cfg.task, **dict(cfg.task_params))
+    crop = task.train_crop(cfg.crop)
     if crop != cfg.crop:
         changes["crop"] = crop
     if device_type is not None and device_type != cfg.device_type:
@@ -263,7 +264,7 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["weights_fingerprint"] = wfp
     if data is not None:
         for key, specs in (("train_fingerprint", cfg.train_data), ("test_fingerprint", cfg.test_data)):
-            fp = data.fingerprint(specs, role=key.split("_")[0])
+            fp = data.fingerprint(specs, role=key.split("_")[0], task=task)
             old = getattr(cfg, key)
             if old and old != fp:
                 which = key.split("_")[0]

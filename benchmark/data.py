@@ -5200,18 +5200,23 @@ class DataCache:
         """The images of several sources, in order (a training set such as BSD200 + T91)."""
         return [r for s in specs for r in self.images(s)]
 
-    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test") -> str:
+    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test", task=None) -> str:
         """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`). A
         training pool (``role="train"``) that mixes 8-bit with 16-bit or float images gets another
         one: before plbench scaled each crop by its own type, such batches were stacked as 0..255
         floats, so runs trained on them then must not be resumed as done now (every other pool,
-        and every test set, keeps its fingerprint and its run ids)."""
+        and every test set, keeps its fingerprint and its run ids). So does a pool whose images' dtypes ``task`` (a
+        :class:`benchmark.task.Task`) now degrades otherwise (:meth:`~benchmark.task.Task.data_tag`: ``sr4
+        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels)."""
         key = (specs, role == "train")
         if key not in self._fingerprints:
             pool = self.pooled(specs)
             mixed = role == "train" and len({r.pixels.dtype for r in pool}) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
+        tag = task.data_tag({r.pixels.dtype for r in self.pooled(specs)}) if task is not None else ""
+        if tag:
+            return hashlib.sha256(f"{tag}|{self._fingerprints[key]}".encode()).hexdigest()[:12]
         return self._fingerprints[key]
 
     def _hash(self, r: ImageRecord) -> str:

@@ -1,0 +1,77 @@
+"""Data edge cases, round 24 (each test failed before its fix): sr4 ``resize=matlab`` on 16-bit sources, images under
+8 px on a side under ``modcrop=true``."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from benchmark.config import RunConfig, resolve
+from benchmark.data import DataCache, DataSpec
+
+
+def _tiff16(path, h=32, w=40, seed=0):
+    import tifffile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(path, np.random.default_rng(seed).integers(0, 65536, (h, w, 3)).astype(np.uint16),
+                     photometric="rgb")
+
+
+def _png8(path, h=32, w=40, seed=0):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3)).astype(np.uint8)).save(path)
+
+
+# --- sr4 resize=matlab on a 16-bit source ------------------------------------------------------------------------
+def test_sr4_matlab_keeps_a_16bit_images_input_at_its_precision_and_8bit_ones_as_they_were():
+    """The low-resolution input of a 16-bit image was rounded to 8-bit levels (each imresize pass) while its target
+    stayed 16-bit: 2 % of a level's error in the input the net could never undo. Now a 16-bit (or float) image's
+    passes are not rounded (MATLAB on a double image); an 8-bit image's are, to the bit as before, in a batch of both
+    too."""
+    from benchmark.task import build_task
+    from tasks.super_resolution import imresize
+
+    task = build_task("sr4", resize="matlab")
+    g = torch.Generator().manual_seed(0)
+    deep = torch.from_numpy(np.random.default_rng(1).integers(0, 65536, (1, 3, 32, 32)) / 65535).float()
+    eight = torch.from_numpy(np.random.default_rng(2).integers(0, 256, (1, 3, 32, 32))).float() / 255
+    out = task.degrade(deep, g)
+    levels = out.double() * 255
+    assert (levels - levels.round()).abs().max() > 0.01  # not 8-bit levels (before: every value was one)
+    want = imresize(imresize(deep, (8, 8)), (32, 32)).clamp(0, 1)
+    assert torch.allclose(out, want, atol=1e-6)
+    old8 = imresize(imresize(eight, (8, 8), uint8=True), (32, 32), uint8=True)  # the 8-bit input before
+    assert torch.equal(task.degrade(eight, g), old8)
+    both = task.degrade(torch.cat([eight, deep]), g)
+    assert torch.equal(both[:1], old8) and torch.allclose(both[1:], want, atol=1e-6)
+
+
+def test_sr4_matlab_runs_on_16bit_sources_get_other_ids_and_8bit_sources_keep_theirs(tmp_path):
+    """The 16-bit input's numbers changed, so runs of sr4 resize=matlab on 16-bit data must not resume results stored
+    before: their data fingerprints (in the run id) differ; 8-bit sources' (the quick and standard profiles' data, all
+    8-bit), other tasks' and resize=torch's are the content hash as before."""
+    from benchmark.config import PROFILES
+    from benchmark.task import build_task
+
+    _tiff16(tmp_path / "deep" / "a.tif")
+    _png8(tmp_path / "eight" / "b.png")
+    deep, eight = DataSpec(str(tmp_path / "deep")), DataSpec(str(tmp_path / "eight"))
+    data = DataCache()
+    raw = {s: data.fingerprint((s,), role="test") for s in (deep, eight)}
+    raw_train = data.fingerprint((eight,), role="train")
+
+    def fps(task, params, train, test):
+        cfg = resolve(RunConfig(task=task, loss="l1", task_params=params, train_data=(train,), test_data=(test,)), data)
+        return cfg.train_fingerprint, cfg.test_fingerprint
+
+    matlab = (("resize", "matlab"),)
+    assert fps("sr4", matlab, eight, deep)[1] != raw[deep]  # before: the same id as the 8-bit-rounded runs
+    assert fps("sr4", matlab, deep, deep)[0] != data.fingerprint((deep,), role="train")
+    assert fps("sr4", matlab, eight, eight) == (raw_train, raw[eight])
+    assert fps("sr4", (), eight, deep)[1] == raw[deep] and fps("denoise", (), eight, deep)[1] == raw[deep]
+    for name in ("quick", "standard"):  # their images are 8-bit: no tag, so no id of theirs moves
+        for task in PROFILES[name].tasks:
+            assert build_task(task).data_tag({torch.uint8}) == ""
