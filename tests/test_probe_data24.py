@@ -75,3 +75,74 @@ def test_sr4_matlab_runs_on_16bit_sources_get_other_ids_and_8bit_sources_keep_th
     for name in ("quick", "standard"):  # their images are 8-bit: no tag, so no id of theirs moves
         for task in PROFILES[name].tasks:
             assert build_task(task).data_tag({torch.uint8}) == ""
+
+
+# --- images under 8 px on a side --------------------------------------------------------------------------------
+def _tiny_folder(root):
+    for name, (h, w) in {"a": (64, 72), "b": (56, 64), "t5": (5, 5), "s1": (1, 30), "t4": (4, 6)}.items():
+        _png8(root / f"{name}.png", h, w, seed=h * w)
+    return DataSpec(str(root))
+
+
+def test_images_under_8px_are_tested_on_by_modcrop_tasks_never_trained_on_and_scored_by_psnr_alone(tmp_path, caplog):
+    """Images under 8 px were skipped at loading for every task, though denoise, jpeg and deblur with modcrop=true
+    score the whole image, sr4 one cut to its scale and demosaic to even sides. Now they are loaded, named once in a
+    warning saying where they are used, tested on where the task's cut keeps them, left out of deblur (within its
+    kernel's reach, not refused: no run scored them before), scored by psnr alone (gmsd gave NaN on 2×2), and never
+    trained on."""
+    import logging
+
+    from benchmark.config import check_test_sides
+    from benchmark.data import usable_for_crop
+    from benchmark.metrics import MetricSet
+    from benchmark.runner import held_out_items
+    from benchmark.task import build_task
+
+    spec = _tiny_folder(tmp_path / "d")
+    data = DataCache()
+    with caplog.at_level(logging.WARNING):
+        recs = data.images(spec)
+    assert {r.image_id for r in recs} == {"a", "b", "t5", "s1", "t4"}
+    said = [r.getMessage() for r in caplog.records if "smaller than 8 px" in r.getMessage()]
+    assert len(said) == 1 and "modcrop=true" in said[0] and "t5.png (5×5)" in said[0] and "s1.png (30×1)" in said[0]
+
+    def tested(task, **params):
+        return {it.image: tuple(it.clean.shape[-2:]) for it in held_out_items(build_task(task, **params), {spec: recs})}
+
+    assert tested("denoise", modcrop=True) == {"a": (64, 72), "b": (56, 64), "t5": (5, 5), "s1": (1, 30), "t4": (4, 6)}
+    assert tested("jpeg", modcrop=True)["s1"] == (1, 30)
+    assert tested("sr4", modcrop=True, resize="matlab") == {"a": (64, 72), "b": (56, 64), "t5": (4, 4), "t4": (4, 4)}
+    assert tested("demosaic", modcrop=True)["t5"] == (4, 4) and "s1" not in tested("demosaic", modcrop=True)
+    for name in ("denoise", "sr4", "deblur", "jpeg", "demosaic"):  # cut to multiples of 8: as before
+        assert set(tested(name)) == {"a", "b"}, name
+    deblur = build_task("deblur", modcrop=True)
+    check_test_sides(deblur, "deblur", {spec: recs})  # not refused: the tiny ones are left out
+    assert set(tested("deblur", modcrop=True)) == {"a", "b"}
+    item = held_out_items(build_task("denoise", modcrop=True), {spec: recs})
+    tiny = next(it for it in item if it.image == "t5")
+    assert set(MetricSet(["psnr", "ssim", "gmsd"]).score(tiny.degraded, tiny.clean)) == {"psnr"}
+    assert {r.image_id for r in usable_for_crop(recs, 8, spec)} == {"a", "b"}
+
+
+def test_only_sources_holding_images_under_8px_change_their_test_fingerprint(tmp_path):
+    """Loading the tiny images changes the test fingerprint (so the run ids) of a source that holds one, and nothing
+    else: the training fingerprint leaves them out (never trained on), and the quick profile's skimage sets and the
+    standard profile's shared folders hold none (their fingerprints and ids are unchanged)."""
+    from PIL import Image
+
+    from benchmark.data import SHARED_DATASETS, fingerprint
+
+    spec = _tiny_folder(tmp_path / "d")
+    data = DataCache()
+    recs = data.images(spec)
+    big = [r for r in recs if min(r.size) >= 8]
+    assert data.fingerprint((spec,), role="train") == fingerprint(big)  # the training pool's id as before
+    assert data.fingerprint((spec,), role="test") != fingerprint(big)  # before: the same id, tiny ones skipped
+    quick = DataCache()  # the fingerprints the quick profile's runs carried at 75737ba9
+    assert quick.fingerprint((DataSpec("skimage", "train"),), role="train") == "7610136dc344"
+    assert quick.fingerprint((DataSpec("skimage-natural", "test"),), role="test") == "fb936c5d72ae"
+    for folder in ("BSD200", "T91", "Kodak24", "CSet14", "CSet5"):  # the standard and full profiles' images
+        for f in sorted((SHARED_DATASETS / folder).glob("*")):
+            if f.suffix.lower() in (".png", ".bmp", ".jpg"):
+                with Image.open(f) as im:
+                    assert min(im.size) >= 8, f
