@@ -4898,7 +4898,7 @@ def _thumbnail(px: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tenso
     :func:`_parts_of_many`) written and returned instead of a new one, the same values."""
     step = max(1, min(px.shape[-2:]) // 64)
     x = to_float(px[:, ::step, ::step])
-    h, w = x.shape[-2] // 8, x.shape[-1] // 8  # ≥ 1: images are ≥ MIN_IMAGE_SIDE px a side
+    h, w = x.shape[-2] // 8, x.shape[-1] // 8  # 0 under MIN_IMAGE_SIDE (a modcrop test image): NaN, no near copy
     x = x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w)
     if out is None:
         return x.mean((2, 4)).flatten()
