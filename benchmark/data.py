@@ -4010,13 +4010,16 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             pixels = declared_mode(pixels, mode, where, notes)
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:  # kept: a task with modcrop=true may test on it
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
-        if id_col and row[id_col] is not None:
+        # an id column that is the image column's absolute paths (a saved Dataset of `file_name`s written on this
+        # machine) gives no id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
+        own = id_col == col and path is not None and Path(str(path)).expanduser().is_absolute()
+        if id_col and row[id_col] is not None and not own:
             keys.append((i, str(row[id_col]), None, None))
         elif path:
             named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
-            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" else None))
+            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" or own else None))
         else:
             keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()

@@ -146,3 +146,31 @@ def test_only_sources_holding_images_under_8px_change_their_test_fingerprint(tmp
             if f.suffix.lower() in (".png", ".bmp", ".jpg"):
                 with Image.open(f) as im:
                     assert min(im.size) >= 8, f
+
+
+# --- a saved dataset whose id column is its column of absolute image paths ---------------------------------------
+def test_a_saved_datasets_absolute_file_name_paths_give_ids_by_file_not_by_this_machines_folders(tmp_path):
+    """A saved Dataset of one ``file_name`` column of absolute paths (how a script lists its photos) took that column
+    as its ids: '/home/me/photos/a.png', so result rows named images by this machine's folders, and the same photos
+    and table in another folder (another machine) had another fingerprint, so other run ids. Now such an id is the
+    file's, as a folder's images are: 'a', the same wherever the folder is; a relative name keeps its id."""
+    import datasets
+
+    from benchmark.data import fingerprint, load_images
+
+    def saved(where):
+        paths = []
+        for name in ("a", "b"):
+            _png8(where / "photos" / f"{name}.png", seed=ord(name))
+            paths.append(str(where / "photos" / f"{name}.png"))
+        datasets.Dataset.from_dict({"file_name": paths}).save_to_disk(str(where / "ds"))
+        return load_images(DataSpec(str(where / "ds")))
+
+    here, there = saved(tmp_path / "one"), saved(tmp_path / "two")
+    assert [r.image_id for r in here] == ["a", "b"]
+    assert fingerprint(here) == fingerprint(there)
+    rel = tmp_path / "rel"
+    _png8(rel / "c.png")
+    datasets.Dataset.from_dict({"file_name": ["c.png"]}).save_to_disk(str(rel / "ds"))
+    (rel / "ds" / "c.png").write_bytes((rel / "c.png").read_bytes())
+    assert [r.image_id for r in load_images(DataSpec(str(rel / "ds")))] == ["c.png"]  # as before
