@@ -246,10 +246,13 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str, field
                         + (f"this machine has no CUDA GPU: compare on one that has (--device {kind} there, or auto)"
                            if there else f"compare on the same kind of device (--device {kind})"))
     base = RunConfig.from_dict(cfg)
+    from benchmark.task import build_task
+
+    task = build_task(base.task, **dict(base.task_params))
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
         which = key.split("_")[0]
         try:
-            old, now = getattr(base, key), data.fingerprint(specs, role=which)
+            old, now = getattr(base, key), data.fingerprint(specs, role=which, task=task)
         except UserError as exc:  # a folder moved since: the user never named it to compare, the field's meta did
             raise UserError(f"the field of task {cfg['task']!r} was {'trained' if which == 'train' else 'scored'} "
                             f"on {', '.join(map(str, specs))}, which cannot be read now ({exc}): restore it there to "

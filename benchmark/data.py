@@ -47,7 +47,9 @@ pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` 
 (linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`), as is a camera's JPEG with no profile
 whose EXIF says Adobe RGB (DCF's "R03": :func:`_exif_encoding`).
 Unreadable files (a JPEG whose data ends before its image does among them: :func:`_check_jpeg_data`) and images under
-:data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
+:data:`MIN_IMAGE_SIDE` px on a side are logged by name: never trained on, tested on only by a task with
+``modcrop=true`` that can cut them (:func:`benchmark.runner.held_out_items`), scored by psnr alone
+(:data:`benchmark.metrics.ANY_SIDE`).
 """
 
 from __future__ import annotations
@@ -106,8 +108,8 @@ SKIMAGE_NATURAL = {
 SKIMAGE_MEDICAL = {"immunohistochemistry": "test", "retina": "train", "cell": "train"}
 EMBEDDED = {"skimage": {**SKIMAGE_NATURAL, **SKIMAGE_MEDICAL},
             "skimage-natural": SKIMAGE_NATURAL, "skimage-medical": SKIMAGE_MEDICAL}
-#: images with a side under this are skipped when loaded: no task can use them (test images are cut to
-#: multiples of 8 px, TEST_MULTIPLE; a training crop is ≥ 8 px, benchmark.config.MIN_CROP)
+#: images with a side under this are never trained on (a training crop is ≥ 8 px, benchmark.config.MIN_CROP) and
+#: tested on only by a task with modcrop=true (test images are otherwise cut to multiples of 8 px, TEST_MULTIPLE)
 MIN_IMAGE_SIDE = 8
 #: test images are cropped to multiples of this so every task scores the same pixels (benchmark.runner uses it;
 #: here so that planning, benchmark.config, can say which metrics the cut images are too small for)
@@ -4006,16 +4008,18 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             continue
         if mode:
             pixels = declared_mode(pixels, mode, where, notes)
-        if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
+        if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:  # kept: a task with modcrop=true may test on it
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
-            continue
-        if id_col and row[id_col] is not None:
+        # an id column that is the image column's absolute paths (a saved Dataset of `file_name`s written on this
+        # machine) gives no id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
+        own = id_col == col and path is not None and Path(str(path)).expanduser().is_absolute()
+        if id_col and row[id_col] is not None and not own:
             keys.append((i, str(row[id_col]), None, None))
         elif path:
             named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
-            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" else None))
+            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" or own else None))
         else:
             keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()
@@ -4064,23 +4068,24 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                     spec, plural(len(frames), "file") + (agree(len(frames), " holds", " hold")),
                     ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))
+    if small and len(small) == len(records):
+        also = f"; {len(bad)} unreadable" if bad else ""
+        raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
+                        f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
     if small:
-        log.warning("%s: skipped %s smaller than %d px on a side (test images are cut to multiples of "
-                    "%d px; a training crop is ≥ %d px): %s", spec, plural(len(small), "image"), MIN_IMAGE_SIDE,
-                    MIN_IMAGE_SIDE,
-                    MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
+        log.warning("%s: %s smaller than %d px on a side, never trained on (a training crop is ≥ %d px) and tested "
+                    "on only by a task with modcrop=true that can cut it (denoise, jpeg, deblur whole; sr4 to its "
+                    "scale; demosaic to even sides), and scored by psnr alone: %s", spec,
+                    plural(len(small), "image"), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
+                    ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
     if not records:
-        if small:
-            also = f"; {len(bad)} unreadable" if bad else ""
-            raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
-                            f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
         why = next(iter(whys), "")
         shared = "every one" if len(whys) == 1 and len(bad) > 1 else Path(str(whys.get(why, ""))).name
         what = f" ({plural(len(bad), 'unreadable file')}{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
+                    len(records) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 
@@ -4896,7 +4901,7 @@ def _thumbnail(px: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tenso
     :func:`_parts_of_many`) written and returned instead of a new one, the same values."""
     step = max(1, min(px.shape[-2:]) // 64)
     x = to_float(px[:, ::step, ::step])
-    h, w = x.shape[-2] // 8, x.shape[-1] // 8  # ≥ 1: images are ≥ MIN_IMAGE_SIDE px a side
+    h, w = x.shape[-2] // 8, x.shape[-1] // 8  # 0 under MIN_IMAGE_SIDE (a modcrop test image): NaN, no near copy
     x = x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w)
     if out is None:
         return x.mean((2, 4)).flatten()
@@ -5200,18 +5205,26 @@ class DataCache:
         """The images of several sources, in order (a training set such as BSD200 + T91)."""
         return [r for s in specs for r in self.images(s)]
 
-    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test") -> str:
+    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test", task=None) -> str:
         """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`). A
         training pool (``role="train"``) that mixes 8-bit with 16-bit or float images gets another
         one: before plbench scaled each crop by its own type, such batches were stacked as 0..255
         floats, so runs trained on them then must not be resumed as done now (every other pool,
-        and every test set, keeps its fingerprint and its run ids)."""
+        and every test set, keeps its fingerprint and its run ids). So does a pool whose images' dtypes ``task`` (a
+        :class:`benchmark.task.Task`) now degrades otherwise (:meth:`~benchmark.task.Task.data_tag`: ``sr4
+        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels)."""
         key = (specs, role == "train")
         if key not in self._fingerprints:
             pool = self.pooled(specs)
+            if role == "train":  # an image under 8 px is never trained on (a crop is ≥ 8 px): kept out, so a training
+                pool = [r for r in pool if min(r.size) >= MIN_IMAGE_SIDE]  # pool's id is what it was before they
+                # were loaded (test sets hold them: a task with modcrop=true scores them, so their ids change)
             mixed = role == "train" and len({r.pixels.dtype for r in pool}) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
+        tag = task.data_tag({r.pixels.dtype for r in self.pooled(specs)}) if task is not None else ""
+        if tag:
+            return hashlib.sha256(f"{tag}|{self._fingerprints[key]}".encode()).hexdigest()[:12]
         return self._fingerprints[key]
 
     def _hash(self, r: ImageRecord) -> str:

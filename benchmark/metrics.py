@@ -39,9 +39,13 @@ log = logging.getLogger(__name__)
 #: cw_ssim's 4-level steerable pyramid, vif's 4 scales of reflect padding, mad's 16×16 blocks, lpips' AlexNet
 #: (an 11/4 conv and two 3/2 pools), niqe's 96×96 blocks. The others the harness uses (psnr, psnry, fsim, vsi,
 #: gmsd, nlpd, piqe, entropy, dists, musiq, contrique_fr) score any image of ≥ 8 px a side
-#: (benchmark.data.MIN_IMAGE_SIDE: smaller ones are never loaded). tests/test_metrics.py checks the offline ones
-#: on both sides of their minimum.
+#: (benchmark.data.MIN_IMAGE_SIDE). tests/test_metrics.py checks the offline ones on both sides of their minimum.
 MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "mad": 16, "lpips": 31, "niqe": 96}
+#: Under 8 px a side (images a task with ``modcrop=true`` tests on whole: a 5×5 icon, a 1-px strip) only these score;
+#: every other metric leaves such an image out (gmsd gave NaN on 2×2, fsim on 1×30, piqe raised under 8 px)
+ANY_SIDE = ("psnr", "psnry")
+#: the side under which a metric not in :data:`ANY_SIDE` scores nothing (benchmark.data.MIN_IMAGE_SIDE)
+TINY_SIDE = 8
 
 
 #: The range each metric's score has by its definition (not as observed), where it is certain: a CI is cut
@@ -67,12 +71,14 @@ def metric_range(name: str) -> tuple[float, float]:
 
 
 def min_side(name: str) -> int:
-    """The smallest image side ``name`` (``contrique_fr@checkpoint`` too) can score; 0 for any."""
+    """The smallest image side ``name`` (``contrique_fr@checkpoint`` too) can score: :data:`MIN_SIDE`'s, with its
+    shave; at least :data:`TINY_SIDE` for a metric not in :data:`ANY_SIDE` (0 for psnr: any)."""
     base = name.partition("@")[0]
     if base == "ssim_y":  # its 11-px window within what the shave leaves
         return 11 + 2 * _shave(name)
     shave = _shave(name)
-    return MIN_SIDE.get(base, 0) + 2 * shave + (shave > 0)  # a shave of N leaves a side of 2N + 1 one pixel
+    need = MIN_SIDE.get(base, 0) + 2 * shave + (shave > 0)  # a shave of N leaves a side of 2N + 1 one pixel
+    return need if base in ANY_SIDE else max(need, TINY_SIDE)
 
 
 #: How each distortion metric is computed, for the reports' "Metrics:" note (:func:`metric_convention`): the

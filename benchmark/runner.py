@@ -52,6 +52,7 @@ from benchmark.config import (
     setting_json,
 )
 from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-exported
+    MIN_IMAGE_SIDE,
     TEST_MULTIPLE,
     DataCache,
     DataSpec,
@@ -730,7 +731,9 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
     task's :attr:`~benchmark.task.Task.test_multiple` — :data:`TEST_MULTIPLE`, or its least common multiple with
     the task's size multiple where that does not divide it (×3 super-resolution: 24), or the scale alone with
     ``sr4.modcrop=true`` — and an image smaller than that multiple, or larger than the task's
-    ``max_side`` (JPEG's 65 500 px), is left out with a warning."""
+    ``max_side`` (JPEG's 65 500 px), is left out with a warning; so is an image under :data:`MIN_IMAGE_SIDE` (tested
+    on whole with ``modcrop=true``) cut below the task's :meth:`~benchmark.task.Task.min_test_side` (deblur's kernel
+    reach; planning refuses a larger one)."""
     from collections import Counter
 
     from benchmark.data import dataset_names, image_hash
@@ -748,6 +751,11 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
             if min(h, w) < multiple:
                 log.warning("test image %s/%s (%d×%d) is smaller than %d px, the multiple task %s needs: left out",
                             names[spec], rec.image_id, w, h, multiple, task.name)
+                continue
+            if min(h, w) < MIN_IMAGE_SIDE and min(h - h % multiple, w - w % multiple) < task.min_test_side()[0]:
+                log.warning("test image %s/%s (%d×%d) is smaller than %d px, the least task %s takes (%s): left out",
+                            names[spec], rec.image_id, w, h, task.min_test_side()[0], task.name,
+                            task.min_test_side()[1])
                 continue
             clean = to_float(mod_crop(rec.pixels, multiple))[None]
             if task.max_side is not None and max(clean.shape[-2:]) > task.max_side:

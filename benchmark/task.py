@@ -103,6 +103,13 @@ class Task:
         """clean: (N, 3, H, W) float32 in [0, 1] → degraded net input, same shape, in [0, 1]."""
         raise NotImplementedError
 
+    def data_tag(self, dtypes) -> str:
+        """"" where the task degrades images of the given dtypes (the decoded sources' ``torch.uint8``,
+        ``torch.float32``, …) as it always has; else a line naming how that changed, which makes the data fingerprints
+        of its runs on such images other ones (:meth:`benchmark.data.DataCache.fingerprint`), so their stored results
+        are not resumed as today's (``sr4 resize=matlab`` on 16-bit sources)."""
+        return ""
+
     def convention(self) -> str:
         """One line: how this task degrades, in the terms papers state (scale and range of a noise level,
         clipping, resampling kernel, codec, border handling, pattern), for the report's "Tasks:" note; "" for

@@ -8,7 +8,9 @@ Two bicubic conventions, by ``resize`` (``--task-param sr4.resize=matlab``):
 * ``"matlab"``: MATLAB's ``imresize(I, 1/s, 'bicubic')`` and ``imresize(LR, s, 'bicubic')`` as the SR papers
   make their inputs (SRCNN, VDSR, EDSR, RCAN, SwinIR): a = −0.5 both ways, antialiased going down, symmetric
   (mirror) padding at the border, on the uint8 image as MATLAB resizes it (each of the two passes of a resize
-  rounded to 8 bit), so the low-resolution image and the upsampled input are 8-bit as the papers' PNGs are.
+  rounded to 8 bit), so the low-resolution image and the upsampled input are 8-bit as the papers' PNGs are; a 16-bit
+  or float source's are kept at its precision (MATLAB on a double image), not rounded to 8-bit levels its target
+  does not have (their runs' ids differ from those before: :meth:`SuperResolution.data_tag`).
   With the papers' scoring (``psnr_y@shave4``, :mod:`benchmark.metrics`) its input row gives Set5 28.42 dB and
   Set14 26.00 dB, the Bicubic ×4 rows of EDSR (Lim et al., CVPRW 2017, Table 6) and RCAN
   (Zhang et al., ECCV 2018, Table 3): 28.42 and 26.00 (``tests/test_probe_conventions8.py``).
@@ -124,7 +126,7 @@ def _resize_axis(x: torch.Tensor, n_out: int, scale: float, dim: int) -> torch.T
     return torch.matmul(mats, windows).flatten(-3, -2)[..., :n_out, :]
 
 
-def imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool = False) -> torch.Tensor:
+def imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool | torch.Tensor = False) -> torch.Tensor:
     """MATLAB's bicubic ``imresize`` of (N, C, H, W) in [0, 1] to ``size`` = (h, w) (``imresize(I, [h w])``: the
     scale of each axis is its output over its input side), one axis after the other as MATLAB does — the axis
     shrunk most first, H first on a tie — in float64 (MATLAB's double), returned in ``img``'s dtype.
@@ -132,23 +134,42 @@ def imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool = False) -> t
     ``uint8``: ``img`` is a uint8 image's levels (/ 255) and MATLAB's ``imresizemex`` returns each pass in the
     input's class, so each pass is saturated and rounded to 8 bit (as fatheral/matlab_imresize's port does), not
     only the result: on Set5 ×4 a single rounding at the end left 26 % of the bicubic input's pixels one level off
-    MATLAB's. Without it nothing is rounded (MATLAB on a double image)."""
+    MATLAB's. Without it nothing is rounded (MATLAB on a double image). A (N,) bool tensor: per image of the batch,
+    its 8-bit images rounded so (the same values as ``uint8=True`` gives them) and the others not
+    (:func:`on_8bit_levels`: a 16-bit or float source's kept at its precision), with no host synchronisation."""
     h, w = img.shape[-2:]
     # uint8: on the levels themselves, exact in float64, so a pass that lands on a half level (dyadic ×2 weights
     # do) rounds up as MATLAB's does, not as a float32 image's error of 1e-8 happens to tip it
     # (in place on copies of its own: on a photo each pass over its pixels took as long as a resize's matmuls)
     x = img.to(torch.float64, copy=True)
-    if uint8:
+    per_image = isinstance(uint8, torch.Tensor)
+    if per_image:  # (N, 1, 1, 1): each image's own rounding; a batch's 8-bit images in levels, the others in [0, 1]
+        on = uint8.to(device=x.device, dtype=torch.bool).reshape(-1, *(1,) * (x.dim() - 1))
+        x = torch.where(on, x.clamp(0, 1).mul(255).add(0.5).floor(), x)
+    elif uint8:
         x.clamp_(0, 1).mul_(255).add_(0.5).floor_()
     passes = {0: lambda t: _resize_axis(t, size[0], size[0] / h, -2),
               1: lambda t: _resize_axis(t, size[1], size[1] / w, -1)}
     for axis in ((0, 1) if size[0] / h <= size[1] / w else (1, 0)):
         x = passes[axis](x)
-        if uint8:
+        if per_image:
+            x = torch.where(on, x.clamp(0, 255).add(0.5).floor(), x)
+        elif uint8:
             x.clamp_(0, 255).add_(0.5).floor_()  # imresizemex's uint8: saturated, half away from zero
-    if uint8:
+    if per_image:
+        x = torch.where(on, x.div(255), x)
+    elif uint8:
         x.div_(255)
     return torch.empty(x.shape, dtype=img.dtype, device=x.device).copy_(x)
+
+
+def on_8bit_levels(img: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: which images of (N, C, H, W) in [0, 1] hold 8-bit levels only (every value within 10⁻³ of a level of
+    k / 255: an 8-bit source's, or a 16-bit one's whose values are 257·k, its high byte repeated), on ``img``'s device,
+    without a host synchronisation. A 16-bit source's value v / 65535 off those lies ≥ 1/257 of a level from one; a
+    float source's anywhere."""
+    levels = img.to(torch.float64) * 255
+    return ((levels - levels.round()).abs() <= 1e-3).flatten(1).all(1)
 
 
 @register_task("sr4", version="1", citation="bicubic ×4 (Dong et al., SRCNN, ECCV 2014; VDSR, CVPR 2016)")
@@ -182,13 +203,22 @@ class SuperResolution(ModcropTask):
             del p["resize"]
         return p
 
+    def data_tag(self, dtypes) -> str:
+        """``resize=matlab`` on images that are not uint8 (16-bit or float sources): their input was rounded to 8-bit
+        levels before it was kept at their precision, so such runs' data fingerprints are told apart
+        (:meth:`benchmark.task.Task.data_tag`); 8-bit sources', and ``resize=torch``'s, are as they were."""
+        if self.resize == "matlab" and any(d != torch.uint8 for d in dtypes):
+            return "sr4 resize=matlab: a 16-bit or float source's input at its precision"
+        return ""
+
     def convention(self) -> str:
         return self._resampling() + ("" if self.modcrop else "; modcrop=true cuts test images to the scale")
 
     def _resampling(self) -> str:
         if self.resize == "matlab":
             return (f"bicubic ×{self.scale} down and up by MATLAB's imresize (a = −0.5, antialiased, mirrored border), "
-                    "low-resolution image and input rounded to 8 bit, as the SR papers")
+                    "low-resolution image and input rounded to 8 bit, as the SR papers (a 16-bit or float source's "
+                    "kept at its precision)")
         return (f"bicubic ×{self.scale} down and up by torch's interpolate (antialiased down, a = −0.75 up, "
                 "renormalised border, float; not MATLAB's imresize of the papers: resize=matlab)")
 
@@ -201,8 +231,11 @@ class SuperResolution(ModcropTask):
         if h % self.scale or w % self.scale:
             raise ValueError(f"image {w}×{h} is not a multiple of scale {self.scale}")
         low_size = (h // self.scale, w // self.scale)
-        if self.resize == "matlab":  # clean: a uint8 image's levels, as the papers' PNGs (benchmark.data)
-            low = imresize(clean, low_size, uint8=True)
-            return imresize(low, (h, w), uint8=True)
+        if self.resize == "matlab":  # an 8-bit image's levels, as the papers' PNGs (benchmark.data), rounded to 8 bit
+            # as MATLAB rounds a uint8 image; a 16-bit or float source's kept at its precision (MATLAB on a double
+            # image), not rounded to 8-bit levels its target does not have
+            eight = on_8bit_levels(clean)
+            low = imresize(clean, low_size, uint8=eight)
+            return imresize(low, (h, w), uint8=eight).clamp_(0, 1)
         low = F.interpolate(clean, size=low_size, mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
         return F.interpolate(low, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
