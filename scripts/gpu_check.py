@@ -5,7 +5,8 @@ What it measures (each section is timed and bounded; the whole check is sized fo
 1. **environment**: device name, torch / CUDA / cuDNN versions, threads, which pretrained weights
    are cached (``benchmark.weights.weights_report``);
 2. **training step** (``benchmark.perf.measure``: the runner's own step, sampling and degradation
-   included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every family:
+   included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every registered family
+   (:func:`families`):
    ms/step, × ℓ1, × a naive fp32 reference where there is one, peak memory, achieved TFLOP/s;
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
 4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
@@ -39,9 +40,25 @@ from benchmark.docmarkup import plural  # noqa: E402  (torch-free: the line coun
 
 log = logging.getLogger("gpu_check")
 
-#: one loss of every family (pixel, structural, frequency, VGG perceptual, LPIPS, DISTS, PDL, contextual)
+#: the losses the GPU check times first (pixel, structural, frequency, VGG perceptual, LPIPS, DISTS, PDL, contextual);
+#: :func:`families` adds one loss of every other registered family after them
 FAMILIES = ("l1", "ms_ssim", "ffl", "vgg", "lpips", "dists", "pdl", "contextual")
 CPU_FAMILIES = ("l1", "ms_ssim", "vgg")
+
+
+def families(first=FAMILIES) -> tuple[str, ...]:
+    """``first``, then the first registered loss (by name) of every loss family (file) none of them is of: every
+    family the registry holds is timed on the GPU, a new loss file too, the hand-picked ones first."""
+    from benchmark.lossfn import loss_family
+    from benchmark.registry import LOSSES
+
+    have = {loss_family(name) for name in first}
+    extra = {}
+    for name in LOSSES.names():
+        fam = loss_family(name)
+        if fam not in have and not name.startswith("test_"):  # (a test's own registered loss: not a family)
+            extra.setdefault(fam, name)
+    return (*first, *extra.values())
 
 
 def environment(device) -> dict:
@@ -573,7 +590,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
     images = synthetic_images() if args.synthetic_images else None  # (None: the embedded training photos)
     if gpu:
         sections = {
-            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, images=images,
+            "steps": lambda: step_times(device, ("small", "base"), 16, 128, families(), reps=10, images=images,
                                         **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small",
