@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +81,88 @@ def test_a_new_loss_file_is_timed_by_the_gpu_check(tmp_path, monkeypatch):
         assert "gpu24_newfam" in seen["losses"] and loss_family("gpu24_newfam") == "my_new_family", seen
     finally:
         LOSSES.remove("gpu24_newfam")
+
+
+# ---- the GPU step's paths a first CUDA run takes, run on the CPU (device_path=True) and, where CUDA is, on it --------
+
+def _images():
+    import numpy as np
+
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
+            for k in range(3)]
+
+
+@functools.cache
+def _dense():
+    import runpy
+
+    return runpy.run_path(str(ROOT / "scripts" / "bench_imresize.py"))["dense_imresize"]
+
+
+def _dense_imresize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The dense-matrix, 8-bit imresize scripts/bench_imresize.py times the banded one against (the reference)."""
+    return _dense()(img, size, uint8=True)
+
+
+def _sr4_matlab_batches(device: torch.device, device_path: bool, iterations: int = 2) -> list:
+    """The (clean, degraded) batches a sr4 resize=matlab TrainStep on ``device`` trains on, each on the host."""
+    from benchmark.config import RunConfig
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    task = build_task("sr4", resize="matlab")
+    cfg = RunConfig(task="sr4", loss="l1", task_params=(("resize", "matlab"),), iterations=iterations, batch_size=2,
+                    crop=32, device_type=device.type, precision="bf16" if device.type == "cuda" else "fp32")
+    step = TrainStep(cfg, task, _images(), device, device_path=device_path)
+    seen = []
+    real = task.degrade
+
+    def spy(clean, generator):
+        degraded = real(clean, generator)
+        seen.append((clean.detach().cpu(), degraded.detach().cpu(), clean.is_contiguous(
+            memory_format=torch.channels_last), clean.device.type))
+        return degraded
+
+    object.__setattr__(task, "degrade", spy)  # (a frozen dataclass: this instance only)
+    for it in range(1, iterations + 1):
+        assert step(it) is not None
+    assert step.check() is None
+    return seen
+
+
+def test_sr4_matlab_trains_on_the_device_path_with_the_cpu_path_s_input(one_thread):
+    """sr4 resize=matlab's banded imresize on the GPU step's path (the device sampler's channels-last uint8 crops, the
+    device generator, fused Adam), run on the CPU: every batch's input equals the dense reference's of the same crops
+    bit for bit at 8 bit — what the CPU path gives them (issue 23's "imresize blocks' CUDA path untested"; on CUDA:
+    test_sr4_matlab_imresize_on_cuda_equals_the_cpu_s)."""
+    seen = _sr4_matlab_batches(torch.device("cpu"), device_path=True)
+    assert len(seen) == 2
+    for clean, degraded, channels_last, _ in seen:
+        assert channels_last  # the device sampler's batch, as on a GPU (not the CPU path's sample_batch)
+        assert torch.equal(clean, torch.round(clean * 255) / 255)  # 8-bit levels, as the matlab path reads them
+        ref = _dense_imresize(_dense_imresize(clean.contiguous(), (8, 8)), (32, 32))
+        assert torch.equal(torch.round(degraded * 255), torch.round(ref * 255))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_sr4_matlab_imresize_on_cuda_equals_the_cpu_s():
+    """GPU only (gpu_device.sh runs it after the check): the banded imresize in float64 on CUDA (cuBLAS's batched
+    matmul, device constants, the device sampler's batch) rounds to the same 8-bit levels as the CPU path, on the
+    crops a GPU run trains on and on a whole photo-sized image."""
+    from tasks.super_resolution import imresize
+
+    for clean, degraded, _, where in _sr4_matlab_batches(torch.device("cuda"), device_path=None):
+        assert where == "cuda"
+        ref = imresize(imresize(clean, (8, 8), uint8=True), (32, 32), uint8=True)
+        assert torch.equal(torch.round(degraded * 255), torch.round(ref * 255))
+    g = torch.Generator().manual_seed(7)
+    photo = torch.floor(torch.rand(1, 3, 480, 640, generator=g) * 255 + 0.5) / 255
+    for size in ((120, 160), (160, 213)):
+        on_cpu = imresize(photo, size, uint8=True)
+        on_cuda = imresize(photo.cuda(), size, uint8=True).cpu()
+        assert torch.equal(torch.round(on_cuda * 255), torch.round(on_cpu * 255)), size
+
