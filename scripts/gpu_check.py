@@ -127,10 +127,14 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
             rows.append({"net": net, "batch": batch, "crop": crop, "skipped": why()})
             saved()
             continue
+        failed = None
         try:
             rows += rows_of(losses, net)
         except Exception as exc:  # noqa: BLE001 - find which loss fails and keep the others' times
-            log.warning("step times, net %s: %s; timing each loss on its own", net, _one_line(exc))
+            failed = _one_line(exc)
+        if failed is not None:  # out of the except block: the failed set's steps (its traceback's frames) are freed
+            log.warning("step times, net %s: %s; timing each loss on its own", net, failed)
+            _free_device_memory(device)
             seen = set()
             for loss in losses:
                 try:
@@ -142,6 +146,18 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
         saved()
     return rows
+
+
+def _free_device_memory(device) -> None:
+    """Collect what a failed attempt left (its steps, in reference cycles) and, on a GPU, hand the allocator's cached
+    blocks back, so the next attempt meets the device's memory as the first did."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.device(device).type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def synthetic_images(size: int = 256, n: int = 8) -> list:
