@@ -191,18 +191,36 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
-class Utilisation:
-    """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi)."""
+def _nvidia_smi_id(device) -> list[str]:
+    """nvidia-smi's ``--id=GPU-<uuid>`` of a CUDA ``device`` (torch's index counts the GPUs CUDA_VISIBLE_DEVICES
+    leaves, in CUDA's order; nvidia-smi's counts every GPU of the machine, in PCI order: on a SLURM node or under
+    ``--device cuda:1`` nvidia-smi's first GPU is another one's); none where torch gives no UUID (every GPU's
+    lines then, the first read)."""
+    import torch
 
-    def __init__(self, every: float = 0.2):
+    if device is None or torch.device(device).type != "cuda":
+        return []
+    try:
+        uuid = str(torch.cuda.get_device_properties(torch.device(device)).uuid)
+    except Exception:  # noqa: BLE001 - an older torch, or a device that cannot be queried: unnamed
+        return []
+    return [f"--id={uuid if uuid.startswith(('GPU-', 'MIG-')) else 'GPU-' + uuid}"] if uuid else []
+
+
+class Utilisation:
+    """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi); ``device``: the
+    CUDA device the run trains on, the one GPU sampled (:func:`_nvidia_smi_id`)."""
+
+    def __init__(self, every: float = 0.2, device=None):
         self.every, self.samples = every, []
+        self.gpu = _nvidia_smi_id(device)
         self._stop = threading.Event()
         self._thread = None
 
     def _loop(self):
         while not self._stop.is_set():
             try:
-                out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used",
+                out = subprocess.run(["nvidia-smi", *self.gpu, "--query-gpu=utilization.gpu,memory.used",
                                       "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5)
                 first = out.stdout.strip().splitlines()[0].split(",")
                 self.samples.append((float(first[0]), float(first[1])))
@@ -249,7 +267,7 @@ def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
     data = DataCache()
     configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop,
                        data=data)
-    with tempfile.TemporaryDirectory() as d, Utilisation() as u:
+    with tempfile.TemporaryDirectory() as d, Utilisation(device=device) as u:
         t0 = time.perf_counter()
         run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none", data=data)
         wall = time.perf_counter() - t0

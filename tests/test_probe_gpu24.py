@@ -199,3 +199,35 @@ def test_a_loss_that_fails_leaves_no_memory_of_the_whole_set_to_the_retries(monk
     rows = mod.step_times(torch.device("cpu"), ("small",), 16, 128, ("l1", "vgg", "pdl"), reps=1)
     assert [r["loss"] for r in rows] == ["l1", "vgg", "pdl"], rows
     assert alive_in_retries == [False, False, False], alive_in_retries
+
+
+def test_utilisation_samples_the_gpu_the_run_trains_on(monkeypatch):
+    """The utilisation section read nvidia-smi's first line: nvidia-smi counts every GPU of the machine in PCI order,
+    whatever CUDA_VISIBLE_DEVICES says, so on a SLURM node that gave the job its GPU 5 (torch's cuda:0), or under
+    ``--device cuda:1``, the table showed another GPU's utilisation and memory — another job's, or 0 % of an idle one.
+    Now nvidia-smi is asked for the run's own GPU by its UUID."""
+    import subprocess
+    import threading
+    import types
+
+    mod = _gpu_check()
+    uuid = "6f3c1a2b-0d4e-5f60-7182-93a4b5c6d7e8"
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda device: types.SimpleNamespace(uuid=uuid, name="NVIDIA H100 80GB HBM3"))
+    monkeypatch.setattr(mod.shutil, "which", lambda name: "/usr/bin/" + name)
+    asked, done = [], threading.Event()
+
+    def nvidia_smi(args, **kw):
+        asked.append(list(args))
+        done.set()
+        gpu = 1 if f"--id=GPU-{uuid}" in args else 0  # the machine's two GPUs: 0 idle, 1 the run's
+        return subprocess.CompletedProcess(args, 0, stdout=["0, 3\n", "87, 40960\n"][gpu], stderr="")
+
+    monkeypatch.setattr(mod.subprocess, "run", nvidia_smi)
+    with mod.Utilisation(every=0.01, device=torch.device("cuda", 1)) as u:
+        assert done.wait(5)
+    assert all(f"--id=GPU-{uuid}" in a for a in asked), asked
+    assert u.summary()["max_mem_mib"] == 40960 and u.summary()["mean_util"] == 87, u.summary()
+    with mod.Utilisation(every=0.01, device=torch.device("cpu")) as cpu:  # no GPU: nvidia-smi as before, unnamed
+        pass
+    assert cpu.gpu == []
