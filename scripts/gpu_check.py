@@ -5,7 +5,8 @@ What it measures (each section is timed and bounded; the whole check is sized fo
 1. **environment**: device name, torch / CUDA / cuDNN versions, threads, which pretrained weights
    are cached (``benchmark.weights.weights_report``);
 2. **training step** (``benchmark.perf.measure``: the runner's own step, sampling and degradation
-   included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every family:
+   included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every registered family
+   (:func:`families`):
    ms/step, × ℓ1, × a naive fp32 reference where there is one, peak memory, achieved TFLOP/s;
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
 4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
@@ -39,9 +40,25 @@ from benchmark.docmarkup import plural  # noqa: E402  (torch-free: the line coun
 
 log = logging.getLogger("gpu_check")
 
-#: one loss of every family (pixel, structural, frequency, VGG perceptual, LPIPS, DISTS, PDL, contextual)
+#: the losses the GPU check times first (pixel, structural, frequency, VGG perceptual, LPIPS, DISTS, PDL, contextual);
+#: :func:`families` adds one loss of every other registered family after them
 FAMILIES = ("l1", "ms_ssim", "ffl", "vgg", "lpips", "dists", "pdl", "contextual")
 CPU_FAMILIES = ("l1", "ms_ssim", "vgg")
+
+
+def families(first=FAMILIES) -> tuple[str, ...]:
+    """``first``, then the first registered loss (by name) of every loss family (file) none of them is of: every
+    family the registry holds is timed on the GPU, a new loss file too, the hand-picked ones first."""
+    from benchmark.lossfn import loss_family
+    from benchmark.registry import LOSSES
+
+    have = {loss_family(name) for name in first}
+    extra = {}
+    for name in LOSSES.names():
+        fam = loss_family(name)
+        if fam not in have and not name.startswith("test_"):  # (a test's own registered loss: not a family)
+            extra.setdefault(fam, name)
+    return (*first, *extra.values())
 
 
 def environment(device) -> dict:
@@ -110,10 +127,14 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
             rows.append({"net": net, "batch": batch, "crop": crop, "skipped": why()})
             saved()
             continue
+        failed = None
         try:
             rows += rows_of(losses, net)
         except Exception as exc:  # noqa: BLE001 - find which loss fails and keep the others' times
-            log.warning("step times, net %s: %s; timing each loss on its own", net, _one_line(exc))
+            failed = _one_line(exc)
+        if failed is not None:  # out of the except block: the failed set's steps (its traceback's frames) are freed
+            log.warning("step times, net %s: %s; timing each loss on its own", net, failed)
+            _free_device_memory(device)
             seen = set()
             for loss in losses:
                 try:
@@ -125,6 +146,18 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
         saved()
     return rows
+
+
+def _free_device_memory(device) -> None:
+    """Collect what a failed attempt left (its steps, in reference cycles) and, on a GPU, hand the allocator's cached
+    blocks back, so the next attempt meets the device's memory as the first did."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.device(device).type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def synthetic_images(size: int = 256, n: int = 8) -> list:
@@ -158,18 +191,36 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
-class Utilisation:
-    """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi)."""
+def _nvidia_smi_id(device) -> list[str]:
+    """nvidia-smi's ``--id=GPU-<uuid>`` of a CUDA ``device`` (torch's index counts the GPUs CUDA_VISIBLE_DEVICES
+    leaves, in CUDA's order; nvidia-smi's counts every GPU of the machine, in PCI order: on a SLURM node or under
+    ``--device cuda:1`` nvidia-smi's first GPU is another one's); none where torch gives no UUID (every GPU's
+    lines then, the first read)."""
+    import torch
 
-    def __init__(self, every: float = 0.2):
+    if device is None or torch.device(device).type != "cuda":
+        return []
+    try:
+        uuid = str(torch.cuda.get_device_properties(torch.device(device)).uuid)
+    except Exception:  # noqa: BLE001 - an older torch, or a device that cannot be queried: unnamed
+        return []
+    return [f"--id={uuid if uuid.startswith(('GPU-', 'MIG-')) else 'GPU-' + uuid}"] if uuid else []
+
+
+class Utilisation:
+    """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi); ``device``: the
+    CUDA device the run trains on, the one GPU sampled (:func:`_nvidia_smi_id`)."""
+
+    def __init__(self, every: float = 0.2, device=None):
         self.every, self.samples = every, []
+        self.gpu = _nvidia_smi_id(device)
         self._stop = threading.Event()
         self._thread = None
 
     def _loop(self):
         while not self._stop.is_set():
             try:
-                out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used",
+                out = subprocess.run(["nvidia-smi", *self.gpu, "--query-gpu=utilization.gpu,memory.used",
                                       "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5)
                 first = out.stdout.strip().splitlines()[0].split(",")
                 self.samples.append((float(first[0]), float(first[1])))
@@ -216,7 +267,7 @@ def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
     data = DataCache()
     configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop,
                        data=data)
-    with tempfile.TemporaryDirectory() as d, Utilisation() as u:
+    with tempfile.TemporaryDirectory() as d, Utilisation(device=device) as u:
         t0 = time.perf_counter()
         run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none", data=data)
         wall = time.perf_counter() - t0
@@ -573,7 +624,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
     images = synthetic_images() if args.synthetic_images else None  # (None: the embedded training photos)
     if gpu:
         sections = {
-            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, images=images,
+            "steps": lambda: step_times(device, ("small", "base"), 16, 128, families(), reps=10, images=images,
                                         **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small",
