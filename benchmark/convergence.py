@@ -75,9 +75,10 @@ ARM = ["setting", "task", "loss", "weights_kind", "loss_version"]
 ARM_COLUMNS = [*ARM, "metric", "runs", "gain", "low", "high", "margin", "status", "df", "diverged_runs",
                "diverged_checks"]
 #: :func:`diverged_seeds`: one row per seed whose run (``side`` "run") or budget check (``side`` "check") diverged
-#: while the other of the two finished; ``setting``: the setting of the run at the full budget ("" where the diverged
-#: run records none: any)
-DIVERGED_COLUMNS = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "side"]
+#: while the other of the two finished; ``setting``: the setting of the run at the full budget
+#: run ("" where the diverged run records none: any); ``metrics``: those with a practical margin the finished one
+#: scored finitely (``"; "``-joined), the rows an arm with no budget gain at all gets (:func:`with_divergences`)
+DIVERGED_COLUMNS = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "side", "metrics"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,8 +360,9 @@ def _text(df: pd.DataFrame, column: str, default: str = "") -> pd.Series:
     return df[column].astype("string").fillna(default).astype(str)
 
 
-def _finished(rows: pd.DataFrame | None) -> dict[tuple, set[str]]:
-    """{(setting, task, loss, weights kind, seed): the loss versions} of the runs of ``rows`` with a finite score."""
+def _finished(rows: pd.DataFrame | None) -> dict[tuple, dict[str, set[str]]]:
+    """{(setting, task, loss, weights kind, seed): {loss version: the metrics}} of the runs of ``rows`` with a finite
+    score (of those metrics)."""
     from benchmark.runstats import finite_values, map_unique, weights_kind
 
     if rows is None or rows.empty or "seed" not in rows.columns:
@@ -371,11 +373,12 @@ def _finished(rows: pd.DataFrame | None) -> dict[tuple, set[str]]:
         return {}
     kind = map_unique(ok["weights"], weights_kind).astype(str) if "weights" in ok.columns else \
         _text(ok, "weights_kind", "none")
-    out: dict[tuple, set[str]] = {}
+    out: dict[tuple, dict[str, set[str]]] = {}
     keys = zip(_text(ok, "setting"), ok["task"].astype(str), ok["loss"].astype(str), kind,
-               pd.to_numeric(ok["seed"], errors="coerce").astype(float), _text(ok, "loss_version"))
-    for *key, ver in set(keys):
-        out.setdefault(tuple(key), set()).add(ver)
+               pd.to_numeric(ok["seed"], errors="coerce").astype(float), _text(ok, "loss_version"),
+               ok["metric"].astype(str))
+    for *key, ver, metric in set(keys):
+        out.setdefault(tuple(key), {}).setdefault(ver, set()).add(metric)
     return out
 
 
@@ -402,8 +405,12 @@ def diverged_seeds(metas, table: pd.DataFrame | None, checks: pd.DataFrame | Non
     mains = {k[0]: _parse(k[0]) for k in full}
     halves = {k[0]: _parse(k[0]) for k in half}
 
-    def versions(done: dict, settings, key: tuple) -> set[str]:
-        return set().union(*(done.get((s, *key), set()) for s in settings))
+    def versions(done: dict, settings, key: tuple) -> dict[str, set[str]]:
+        got: dict[str, set[str]] = {}
+        for s in settings:
+            for v, ms in done.get((s, *key), {}).items():
+                got.setdefault(v, set()).update(ms)
+        return got
 
     for m in metas:
         cfg = m.get("config") or {}
@@ -419,13 +426,17 @@ def diverged_seeds(metas, table: pd.DataFrame | None, checks: pd.DataFrame | Non
             side, setting, mine, other = "check", of[0], versions(half, [setting_json(s)], key), versions(full, of, key)
         else:  # a run at the full budget: its budget checks, in the settings that check it
             side, setting = "run", setting_json(s) if s is not None else ""
-            mine = versions(full, [setting], key) if s is not None else set()
+            mine = versions(full, [setting], key) if s is not None else {}
             other = versions(half, [x for x, d in halves.items() if s is None or is_budget_check(d, s)], key)
         match = {v for v in other if own is None or not v or v == own}
         if any(own is None or not v or v == own for v in mine):  # the seed finished at this budget too: it has a gain
             continue
+        from benchmark.runstats import practical_margin
+
         out += [{"setting": setting, "task": key[0], "loss": key[1], "weights_kind": key[2], "loss_version": v,
-                 "seed": int(key[3]), "side": side} for v in sorted(match)]
+                 "seed": int(key[3]), "side": side,
+                 "metrics": "; ".join(sorted(m for m in other[v] if math.isfinite(practical_margin(m))))}
+                for v in sorted(match)]
     return pd.DataFrame(out, columns=DIVERGED_COLUMNS).drop_duplicates(ignore_index=True)
 
 
@@ -435,10 +446,16 @@ def with_divergences(arms: pd.DataFrame, diverged: pd.DataFrame | None) -> pd.Da
     gains say: **worse with more budget** where a seed's run diverged and its check finished, **still improving**
     where a check diverged and its run finished (more budget made a run the half could not), **unclear** where the
     arm has seeds of both. An arm is matched by its setting (a diverged run recording none: any), task, loss,
-    weights kind and loss version (either side recording none: any). The one rule of the leaderboard,
-    ``convergence.csv`` and the findings."""
-    if arms is None or arms.empty or diverged is None or diverged.empty:
+    weights kind and loss version (either side recording none: any). An arm with such seeds and no budget gain at all
+    (its one seed's check diverged) gets a row per metric its finished runs scored (``runs`` 0, no gain): without one
+    it read "not checked", its check trained. The one rule of the leaderboard, ``convergence.csv`` and the
+    findings."""
+    if diverged is None or diverged.empty:
         return arms
+    if arms is None:
+        arms = pd.DataFrame(columns=ARM_COLUMNS)
+    arms = pd.concat([arms, _unpaired_arms(arms, diverged)], ignore_index=True) if len(arms) else \
+        _unpaired_arms(arms, diverged)
     col = _text
     kind = col(arms, "weights_kind").replace("", "none")
     seeds: dict[str, dict[int, set[int]]] = {"run": {}, "check": {}}
@@ -459,6 +476,27 @@ def with_divergences(arms: pd.DataFrame, diverged: pd.DataFrame | None) -> pd.Da
     status = out["status"].where(~runs, DECLINING).where(~mended, IMPROVING)
     out["status"] = status.where(~(runs & mended), UNCLEAR)
     return out
+
+
+def _unpaired_arms(arms: pd.DataFrame, diverged: pd.DataFrame) -> pd.DataFrame:
+    """:data:`ARM_COLUMNS` rows (status not checked, no gain) for each arm and metric of ``diverged`` that ``arms``
+    has no row of: the arms of :func:`with_divergences` whose every seed lacks a budget gain."""
+    from benchmark.runstats import practical_margin
+
+    have = set(zip(_text(arms, "task"), _text(arms, "loss"), _text(arms, "weights_kind").replace("", "none"),
+                   _text(arms, "loss_version")))
+    rows = {}
+    for r in diverged.itertuples(index=False):
+        key = (str(r.task), str(r.loss), str(r.weights_kind or "none"), str(r.loss_version))
+        if key in have or any(h[:3] == key[:3] and (not h[3] or not key[3]) for h in have):
+            continue
+        for m in (p.strip() for p in str(r.metrics).split(";") if p.strip()):
+            rows[(r.setting, *key, m)] = {"setting": r.setting, "task": key[0], "loss": key[1],
+                                          "weights_kind": key[2], "loss_version": key[3], "metric": m, "runs": 0,
+                                          "gain": math.nan, "low": math.nan, "high": math.nan,
+                                          "margin": practical_margin(m), "status": NOT_CHECKED, "df": math.nan,
+                                          "diverged_runs": "", "diverged_checks": ""}
+    return pd.DataFrame(list(rows.values()), columns=ARM_COLUMNS)
 
 
 def diverged_text(runs, checks, its: tuple[int, int] | None = None) -> str:

@@ -2358,11 +2358,15 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",
         "loss_version": "its terms' registry versions", "metric": "the IQA metric",
-        "runs": "runs with a budget check (the same run at half the iterations)",
+        "runs": "runs with a budget check (the same run at half the iterations); 0 where every seed lost one of the "
+                "two (its status from diverged_runs / diverged_checks)",
         "gain": "mean gain from half the budget to the full one, in metric units, positive = better",
         "low": "one-sided 95% lower bound of that gain", "high": "one-sided 95% upper bound of that gain",
         "margin": "the metric's practical margin (smallest effect of interest)",
-        "status": "converged, still improving, worse with more budget, unclear or not checked",
+        "status": "converged, still improving, worse with more budget, unclear or not checked: this metric's, from its "
+                  "bounds and margin (unclear with one run) or from diverged_runs / diverged_checks; the arm's own "
+                  "status (leaderboard, findings) is converged where every metric is, else a direction a metric "
+                  "shows at the Bonferroni level over the arm's metrics (or one the diverged seeds set)",
         "df": "degrees of freedom of the bounds' t quantile (over runs and test images; empty with one run)",
         "diverged_runs": "seeds (\"; \"-joined) whose run at the full budget diverged while its budget check finished: "
                          "they make the status worse with more budget, whatever the gain and bounds",

@@ -1131,6 +1131,20 @@ class Results:
         return (f"{' and '.join(blind)}: convergence cannot be checked without a metric with a practical margin "
                 f"(score one too, e.g. psnr: {SCORE_AGAIN})")
 
+    def diverged_of(self, task: str, arm: Arm) -> pd.DataFrame | None:
+        """The rows of :attr:`diverged` (:func:`benchmark.convergence.diverged_seeds`) of ``arm`` on ``task`` in this
+        setting: the seeds lost at one budget and finished at the other that set its status."""
+        d = self.diverged
+        if d is None or d.empty:
+            return d
+        keep = (d["task"] == task) & (d["loss"] == arm.loss) & (d["weights_kind"].replace("", "none") == (
+            arm.weights or "none"))
+        if arm.version:
+            keep &= d["loss_version"].isin({arm.version, ""})
+        if "setting" in self.table.columns:
+            keep &= d["setting"].isin(set(self.table["setting"].astype(str)) | {""})
+        return d[keep]
+
     def convergence_note(self, c: "Comparison") -> str:
         """:meth:`convergence_why`'s note alone."""
         return self.convergence_why(c)[0]
@@ -1169,7 +1183,7 @@ class Results:
                 mine = self.budget[self.budget["run_id"].isin(ids)]
                 # per image: bounds over runs and images; a seed that diverged at one budget and finished at the
                 # other sets the status, as on the leaderboard and in convergence.csv (with_divergences)
-                arms = with_divergences(arm_budget(mine), self.diverged)
+                arms = with_divergences(arm_budget(mine), self.diverged_of(c.task, arm))
                 status = arm_status(arms, c.task, arm.loss)
                 # each metric's status as a claim about the arm (Bonferroni over its metrics, family_statuses), as
                 # the arm's overall status and the leaderboard's: one metric's own direction that the family does

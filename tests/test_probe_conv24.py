@@ -125,3 +125,21 @@ def test_a_status_set_by_a_diverged_seed_is_not_widened_over_the_metrics():
                           "status": DECLINING}], columns=ARM_COLUMNS)
     assert math.isfinite(rows["df"].iloc[0])
     assert family_statuses(rows) == [DECLINING] * 3
+
+
+def test_an_arm_whose_only_seed_s_budget_check_diverged_is_still_improving_not_unchecked(tmp_path):
+    """good × 1 seed, its budget check diverged at 75 iterations while its 150-iteration run finished: the arm has no
+    budget gain at all, so convergence.csv had no row of it and the board read "sr4/good not checked" — its check was
+    trained. It is still improving, with a row in convergence.csv (runs 0, no gain, diverged_checks 0), and the
+    findings' part on it says so too."""
+    from benchmark.findings import check_store
+
+    _store(tmp_path, {("l2", 0, 75): "diverged"}, offsets={"l1": 0.0, "l2": 0.0}, seeds=(0,))
+    md, conv = _report(tmp_path)
+    assert "sr4/l2 still improving (seed 0 diverged in its budget check at 75, its 150-iteration run finished)" in md
+    assert [(r["runs"], r["gain"], r["status"], r["diverged_checks"]) for r in conv if r["loss"] == "l2"] == [
+        ("0", "", "still improving", "0")], conv
+    parts = [p for r in check_store(ResultsStore(tmp_path), ["zhao2017_l1_vs_l2"], n_boot=50) for p in r.parts]
+    assert parts and all("l2 still improving (seed 0 diverged in its budget check" in p.note for p in parts), \
+        [p.note for p in parts]
+
