@@ -163,3 +163,23 @@ def test_the_simulation_of_arms_still_improving_past_the_margin_counts_what_the_
     assert conv == 0.0 and 0.0 < up <= 1.0
     conv0, up0 = sim.past_margin(rng, 5, 6, 0.0, (0.01, 0.01, 0.01), 60)
     assert conv0 > 0.5 and up0 == 0.0
+
+
+def test_compare_reads_a_diverged_budget_check_as_the_leaderboard_does(tmp_path, monkeypatch):
+    """plbench compare's convergence line for a new loss `mine` × 3 seeds, seed 2's budget check diverged at 75
+    iterations while its run finished: it said "3 of 3 runs of mine shown converged" (the check's record is in no
+    setting compare chose); it reads the check as the leaderboard does — still improving, none shown converged."""
+    import warnings
+
+    from benchmark import figures, findings
+    from benchmark.compare import _summary
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the figures and findings: not this test's (seconds)
+    monkeypatch.setattr(findings, "check_store", lambda *a, **k: [])
+    store = _store(tmp_path, {("mine", 2, 75): "diverged"}, offsets={"l1": 0.0, "mine": 0.5})
+    group = [m for m in store.metas() if (m.get("config") or {}).get("loss") == "mine"
+             and m["config"].get("iterations") == 150]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text, _ = _summary(store, {"sr4": group}, ["mine"], {"sr4": []}, 0.05, 20, "l1", ())
+    assert "Convergence: 0 of 3 runs of mine shown converged" in text, text
