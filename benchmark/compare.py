@@ -979,7 +979,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         left_out_lines,
         stale_lines,
     )
-    from benchmark.settings import select
+    from benchmark.settings import lost_checks, select
     from benchmark.stats import version_scope
 
     table = store.table() if table is None else table
@@ -1033,7 +1033,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 and (m.get("config") or {}).get("task") == task and _in_setting(m, picked.settings)]
         # a store's row label (`mine (v2)`) as this board labels the same runs
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
-                     alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
+                     alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope,
+                     check_metas=lost_checks(metas.values(), picked.settings))
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         covered = coverage_table(store, ids, stale=stale_all)
         stale = stale_lines(store, {r for r, m in metas.items() if r in ids or _in_setting(m, picked.settings)})

@@ -69,7 +69,16 @@ GAIN_COLUMNS = ["setting", "task", "loss", "weights_kind", "loss_version", "seed
 ITEM_COLUMNS = [*GAIN_COLUMNS[:-3], "item", "final", "check", "gain"]
 #: an arm: one loss (and version) with one kind of weights on one task, in one setting
 ARM = ["setting", "task", "loss", "weights_kind", "loss_version"]
-ARM_COLUMNS = [*ARM, "metric", "runs", "gain", "low", "high", "margin", "status", "df"]
+#: ``diverged_runs`` / ``diverged_checks``: the seeds (``"; "``-joined, empty: none) whose run at the full budget
+#: diverged while its budget check finished, and whose budget check diverged while its run finished — the statuses
+#: they set (:func:`with_divergences`) are read off these columns, not the gains beside them
+ARM_COLUMNS = [*ARM, "metric", "runs", "gain", "low", "high", "margin", "status", "df", "diverged_runs",
+               "diverged_checks"]
+#: :func:`diverged_seeds`: one row per seed whose run (``side`` "run") or budget check (``side`` "check") diverged
+#: while the other of the two finished; ``setting``: the setting of the run at the full budget
+#: run ("" where the diverged run records none: any); ``metrics``: those with a practical margin the finished one
+#: scored finitely (``"; "``-joined), the rows an arm with no budget gain at all gets (:func:`with_divergences`)
+DIVERGED_COLUMNS = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "side", "metrics"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,11 +338,191 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
                         int(runs.sum()), plural(x.shape[0], "run"), int(items.sum()), plural(x.shape[1], "image"))
         n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
-                     "margin": margin, "status": classify(n, low, high, margin), "df": df})
+                     "margin": margin, "status": classify(n, low, high, margin), "df": df, "diverged_runs": "",
+                     "diverged_checks": ""})
     for metric, arms in unscored.items():
         log.info("budget check on %s left out for %s: no finite change (the metric scored none of their runs or "
                  "checks); convergence there rests on the other metrics", metric, ", ".join(arms))
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
+
+
+def _diverged(row) -> bool:
+    """Does an arm's row (:func:`arm_budget`, :func:`with_divergences`) name a seed that diverged at one budget and
+    finished at the other?"""
+    return any(isinstance(v, str) and v for v in (getattr(row, "diverged_runs", ""),
+                                                  getattr(row, "diverged_checks", "")))
+
+
+def _text(df: pd.DataFrame, column: str, default: str = "") -> pd.Series:
+    """``df[column]`` as plain strings, missing ones (and a missing column) ``default``."""
+    if column not in df.columns:
+        return pd.Series(default, index=df.index)
+    return df[column].astype("string").fillna(default).astype(str)
+
+
+def _finished(rows: pd.DataFrame | None) -> dict[tuple, dict[str, set[str]]]:
+    """{(setting, task, loss, weights kind, seed): {loss version: the metrics}} of the runs of ``rows`` with a finite
+    score (of those metrics)."""
+    from benchmark.runstats import finite_values, map_unique, weights_kind
+
+    if rows is None or rows.empty or "seed" not in rows.columns:
+        return {}
+    ok = finite_values(rows[rows["loss"].astype(str) != "input"])
+    ok = ok[ok["value"].notna() & ok["seed"].notna()]
+    if ok.empty:
+        return {}
+    kind = map_unique(ok["weights"], weights_kind).astype(str) if "weights" in ok.columns else \
+        _text(ok, "weights_kind", "none")
+    out: dict[tuple, dict[str, set[str]]] = {}
+    keys = zip(_text(ok, "setting"), ok["task"].astype(str), ok["loss"].astype(str), kind,
+               pd.to_numeric(ok["seed"], errors="coerce").astype(float), _text(ok, "loss_version"),
+               ok["metric"].astype(str))
+    for *key, ver, metric in set(keys):
+        out.setdefault(tuple(key), {}).setdefault(ver, set()).add(metric)
+    return out
+
+
+def diverged_seeds(metas, table: pd.DataFrame | None, checks: pd.DataFrame | None) -> pd.DataFrame:
+    """The one rule of a seed lost at one budget (:data:`DIVERGED_COLUMNS`): each run of ``metas`` (``meta.json``
+    records, the budget checks' among them) that **diverged** (a failed run is no evidence about the budget) while
+    the other of its pair finished with a finite score and it has no finished run of its own at that budget — side
+    "run": the run at the full budget diverged, its budget check (``checks``' rows: the same task, loss, weights kind
+    and seed in the setting's budget check) finished: more budget broke it; side "check": the budget check diverged,
+    the run (``table``'s rows, in the setting it checks, :func:`benchmark.settings.is_budget_check`) finished: more
+    budget mended it. Each seed has no budget gain, so the other seeds' gains alone said "converged" of an arm one of
+    whose seeds the budget broke or mended (tests/test_probe_conv23.py, tests/test_probe_conv24.py). The version is
+    the finished side's (a run recording no versions matches any): a seed broken under a loss file's version 1 is no
+    claim on version 2's arm (tests/test_review_round223.py). A diverged run recording no setting is read as a run
+    at the full budget of any setting (stores from before settings were recorded)."""
+    from benchmark.config import setting_json
+    from benchmark.runstats import weights_kind
+    from benchmark.settings import _parse, is_budget_check
+
+    out = []
+    full, half = _finished(table), _finished(checks)
+    if not metas or not (full or half):
+        return pd.DataFrame(out, columns=DIVERGED_COLUMNS)
+    mains = {k[0]: _parse(k[0]) for k in full}
+    halves = {k[0]: _parse(k[0]) for k in half}
+
+    def versions(done: dict, settings, key: tuple) -> dict[str, set[str]]:
+        got: dict[str, set[str]] = {}
+        for s in settings:
+            for v, ms in done.get((s, *key), {}).items():
+                got.setdefault(v, set()).update(ms)
+        return got
+
+    for m in metas:
+        cfg = m.get("config") or {}
+        if m.get("status") != "diverged" or cfg.get("seed") is None:
+            continue
+        s = m.get("setting")
+        s = s if isinstance(s, dict) else None
+        key = (str(cfg.get("task")), str(cfg.get("loss")), weights_kind(m.get("weights", "none")), float(cfg["seed"]))
+        lv = m.get("loss_versions")
+        own = ",".join(f"{k}={v}" for k, v in sorted(lv.items())) if isinstance(lv, dict) and lv else None
+        of = [x for x, d in mains.items() if s is not None and is_budget_check(s, d)]
+        if of:  # a budget check that diverged: its run at the full budget, in the setting it checks
+            side, setting, mine, other = "check", of[0], versions(half, [setting_json(s)], key), versions(full, of, key)
+        else:  # a run at the full budget: its budget checks, in the settings that check it
+            side, setting = "run", setting_json(s) if s is not None else ""
+            mine = versions(full, [setting], key) if s is not None else {}
+            other = versions(half, [x for x, d in halves.items() if s is None or is_budget_check(d, s)], key)
+        match = {v for v in other if own is None or not v or v == own}
+        if any(own is None or not v or v == own for v in mine):  # the seed finished at this budget too: it has a gain
+            continue
+        from benchmark.runstats import practical_margin
+
+        out += [{"setting": setting, "task": key[0], "loss": key[1], "weights_kind": key[2], "loss_version": v,
+                 "seed": int(key[3]), "side": side,
+                 "metrics": "; ".join(sorted(m for m in other[v] if math.isfinite(practical_margin(m))))}
+                for v in sorted(match)]
+    return pd.DataFrame(out, columns=DIVERGED_COLUMNS).drop_duplicates(ignore_index=True)
+
+
+def with_divergences(arms: pd.DataFrame, diverged: pd.DataFrame | None) -> pd.DataFrame:
+    """``arms`` (:func:`arm_budget`) with each arm's seeds of ``diverged`` (:func:`diverged_seeds`) in its
+    ``diverged_runs`` / ``diverged_checks`` and, on every metric, the status they give — whatever the other seeds'
+    gains say: **worse with more budget** where a seed's run diverged and its check finished, **still improving**
+    where a check diverged and its run finished (more budget made a run the half could not), **unclear** where the
+    arm has seeds of both. An arm is matched by its setting (a diverged run recording none: any), task, loss,
+    weights kind and loss version (either side recording none: any). An arm with such seeds and no budget gain at all
+    (its one seed's check diverged) gets a row per metric its finished runs scored (``runs`` 0, no gain): without one
+    it read "not checked", its check trained. The one rule of the leaderboard, ``convergence.csv`` and the
+    findings."""
+    if diverged is None or diverged.empty:
+        return arms
+    if arms is None:
+        arms = pd.DataFrame(columns=ARM_COLUMNS)
+    arms = pd.concat([arms, _unpaired_arms(arms, diverged)], ignore_index=True) if len(arms) else \
+        _unpaired_arms(arms, diverged)
+    col = _text
+    kind = col(arms, "weights_kind").replace("", "none")
+    seeds: dict[str, dict[int, set[int]]] = {"run": {}, "check": {}}
+    for (setting, task, loss, k, v, side), g in diverged.groupby(DIVERGED_COLUMNS[:5] + ["side"], sort=False):
+        hit = (col(arms, "task") == task) & (col(arms, "loss") == loss) & (kind == (k or "none"))
+        if setting and "setting" in arms.columns:
+            hit &= col(arms, "setting") == setting
+        if v:
+            hit &= col(arms, "loss_version").isin({v, ""})
+        for i in arms.index[hit]:
+            seeds[side].setdefault(i, set()).update(int(x) for x in g["seed"])
+    out = arms.copy()
+    for side, column in (("run", "diverged_runs"), ("check", "diverged_checks")):
+        have = col(out, column)
+        out[column] = [("; ".join(map(str, sorted(seeds[side][i]))) if i in seeds[side] else h)
+                       for i, h in zip(out.index, have)]
+    runs, mended = out["diverged_runs"] != "", out["diverged_checks"] != ""
+    status = out["status"].where(~runs, DECLINING).where(~mended, IMPROVING)
+    out["status"] = status.where(~(runs & mended), UNCLEAR)
+    return out
+
+
+def _unpaired_arms(arms: pd.DataFrame, diverged: pd.DataFrame) -> pd.DataFrame:
+    """:data:`ARM_COLUMNS` rows (status not checked, no gain) for each arm and metric of ``diverged`` that ``arms``
+    has no row of: the arms of :func:`with_divergences` whose every seed lacks a budget gain."""
+    from benchmark.runstats import practical_margin
+
+    have = set(zip(_text(arms, "task"), _text(arms, "loss"), _text(arms, "weights_kind").replace("", "none"),
+                   _text(arms, "loss_version")))
+    rows = {}
+    for r in diverged.itertuples(index=False):
+        key = (str(r.task), str(r.loss), str(r.weights_kind or "none"), str(r.loss_version))
+        if key in have or any(h[:3] == key[:3] and (not h[3] or not key[3]) for h in have):
+            continue
+        for m in (p.strip() for p in str(r.metrics).split(";") if p.strip()):
+            rows[(r.setting, *key, m)] = {"setting": r.setting, "task": key[0], "loss": key[1],
+                                          "weights_kind": key[2], "loss_version": key[3], "metric": m, "runs": 0,
+                                          "gain": math.nan, "low": math.nan, "high": math.nan,
+                                          "margin": practical_margin(m), "status": NOT_CHECKED, "df": math.nan,
+                                          "diverged_runs": "", "diverged_checks": ""}
+    return pd.DataFrame(list(rows.values()), columns=ARM_COLUMNS)
+
+
+def diverged_text(runs, checks, its: tuple[int, int] | None = None) -> str:
+    """What a note says of an arm's seeds whose run diverged while its budget check finished (``runs``) and whose
+    check diverged while its run finished (``checks``): seeds as ints, or as :data:`ARM_COLUMNS`' ``"; "``-joined
+    text; ``its``: (the full budget's iterations, the check's), None: unknown. "" where there are none."""
+    from benchmark.docmarkup import agree
+
+    def seeds(x) -> list[str]:
+        return [p.strip() for p in x.split(";") if p.strip()] if isinstance(x, str) else [str(v) for v in (x or ())]
+
+    parts = []
+    for which, own, other in (("run", "run", "budget check"), ("check", "budget check", "run")):
+        got = seeds(runs if which == "run" else checks)
+        if not got:
+            continue
+        n = len(got)
+        s, whose = agree(n, "", "s"), agree(n, "its", "their")
+        if its:
+            at = {"run": f"{its[0]}-iteration run{s}", "budget check": f"budget check{s} at {its[1]}"}
+        else:
+            at = {"run": f"run{s} at the full budget", "budget check": f"budget check{s} at half of it"}
+            if which == "check":
+                at = {"budget check": f"budget check{s} at half the budget", "run": f"run{s} at the full one"}
+        parts.append(f"seed{s} {', '.join(got)} diverged in {whose} {at[own]}, {whose} {at[other]} finished")
+    return "; ".join(parts)
 
 
 def arm_rows(arms: pd.DataFrame, task: str, loss: str, weights_kind: str | None = None,
@@ -365,9 +554,10 @@ def family_statuses(rows: pd.DataFrame, level: float = LEVEL) -> list[str]:
     out = []
     for r in rows.itertuples(index=False):
         status, n = r.status, int(r.runs)
-        # a status its own bounds do not give (an arm with a run that diverged where its check did not,
-        # benchmark.stats.worse_where_broken) is no bounds' claim to widen
-        if status in (IMPROVING, DECLINING) and k > 1 and n >= 2 and classify(n, r.low, r.high, r.margin) == status:
+        # a status set by a seed that diverged at one budget and finished at the other (with_divergences) is no
+        # bounds' claim to widen, even where the bounds happen to say the same
+        if status in (IMPROVING, DECLINING) and k > 1 and n >= 2 and classify(n, r.low, r.high, r.margin) == status \
+                and not _diverged(r):
             df = float(getattr(r, "df", n - 1))
             df = df if math.isfinite(df) else float(n - 1)  # the bounds' own degrees of freedom (gain_stats)
             t_one, t_all = float(stdtrit(df, level)), float(stdtrit(df, 1 - (1 - level) / k))

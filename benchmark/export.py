@@ -1434,6 +1434,13 @@ def _no_margin_metrics(stats: Stats, task: str | None = None) -> list[str]:
     return [m for m in scored if not math.isfinite(practical_margin(m))]
 
 
+def _seeds_of(arm: pd.DataFrame, column: str) -> list[int]:
+    """The seeds an arm's rows (:func:`benchmark.convergence.with_divergences`) name in ``column``."""
+    if column not in arm.columns:
+        return []
+    return sorted({int(p) for v in arm[column] if isinstance(v, str) for p in v.split(";") if p.strip()})
+
+
 def convergence_notes(stats: Stats) -> list[str]:
     """Runs not shown converged by their budget checks, per task and loss, and the agreement of the
     ranking at ½ budget with the final one (:mod:`benchmark.convergence`)."""
@@ -1485,8 +1492,7 @@ def convergence_notes(stats: Stats) -> list[str]:
             rule += f"; {unchecked}"
         if n_un:
             per = []
-            from benchmark.convergence import arm_rows
-            from benchmark.stats import broken_seeds
+            from benchmark.convergence import arm_rows, diverged_text
 
             for r in bad.itertuples():
                 # the row's own arm: its kind of weights and version (stats.cost_table), not every run of its spec
@@ -1506,17 +1512,11 @@ def convergence_notes(stats: Stats) -> list[str]:
                     g = float(deciding["gain"].iloc[0])
                     shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
                     gain = f" on {m} ({shown} dB)" if m == "psnr" else f" on {m} ({shown})"
-                broke = broken_seeds(stats.broke_with_budget, str(r.task), str(r.loss), str(kind or "none"),
-                                     None if ver is None or pd.isna(ver) else str(ver))
-                if broke:  # a seed diverged at the full budget where its check finished: not a gain of the others
-                    # the run it diverged in, not "at 150 iterations" (read as the iteration it diverged at), and
-                    # in the seeds' number (tests/test_review_round223.py)
-                    n, s = len(broke), agree(len(broke), "", "s")
-                    whose = agree(n, "its", "their")
-                    its_ = (f" in {whose} {its[0]}-iteration run{s}, {whose} budget check{s} at {its[1]} finished"
-                            if its else
-                            f" in {whose} run{s} at the full budget, {whose} budget check{s} at half of it finished")
-                    gain = f" (seed{s} {', '.join(map(str, broke))} diverged{its_})"
+                # a seed diverged at one budget where it finished at the other: not a gain of the others; the run it
+                # diverged in, not "at 150 iterations" (read as the iteration it diverged at), and in the seeds' number
+                # (tests/test_review_round223.py, tests/test_probe_conv24.py)
+                if said := diverged_text(_seeds_of(a, "diverged_runs"), _seeds_of(a, "diverged_checks"), its):
+                    gain = f" ({said})"
                 per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {plural(n_ok, 'run')} — doubling the budget ({span}) still "
                        f"changed them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
@@ -2358,12 +2358,21 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
     "convergence.csv": {
         "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",
         "loss_version": "its terms' registry versions", "metric": "the IQA metric",
-        "runs": "runs with a budget check (the same run at half the iterations)",
+        "runs": "runs with a budget check (the same run at half the iterations); 0 where every seed lost one of the "
+                "two (its status from diverged_runs / diverged_checks)",
         "gain": "mean gain from half the budget to the full one, in metric units, positive = better",
         "low": "one-sided 95% lower bound of that gain", "high": "one-sided 95% upper bound of that gain",
         "margin": "the metric's practical margin (smallest effect of interest)",
-        "status": "converged, still improving, worse with more budget, unclear or not checked",
+        "status": "converged, still improving, worse with more budget, unclear or not checked: this metric's, from its "
+                  "bounds and margin (unclear with one run) or from diverged_runs / diverged_checks; the arm's own "
+                  "status (leaderboard, findings) is converged where every metric is, else a direction a metric "
+                  "shows at the Bonferroni level over the arm's metrics (or one the diverged seeds set)",
         "df": "degrees of freedom of the bounds' t quantile (over runs and test images; empty with one run)",
+        "diverged_runs": "seeds (\"; \"-joined) whose run at the full budget diverged while its budget check finished: "
+                         "they make the status worse with more budget, whatever the gain and bounds",
+        "diverged_checks": "seeds (\"; \"-joined) whose budget check diverged while its run at the full budget "
+                           "finished: they make the status still improving (unclear with diverged_runs too), "
+                           "whatever the gain and bounds",
     },
     "findings.csv": {
         "finding": "the published claim's id", "verdict": "its verdict on these results",

@@ -1062,7 +1062,7 @@ class Results:
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
                  budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None,
-                 rescore: dict[str, set[str]] | None = None):
+                 rescore: dict[str, set[str]] | None = None, diverged: pd.DataFrame | None = None):
         from benchmark.stats import finite_values, map_unique
 
         table = finite_values(table)  # NaN/±inf scores are missing images, never an infinite effect
@@ -1113,6 +1113,9 @@ class Results:
         #: {metric: the runs whose scores of it were made with another file or code than today's, kept in the table
         #: (no run re-scored yet: :meth:`benchmark.results.ResultsStore.stale_scores`)}: a part on them is said to be
         self.rescore = rescore or {}
+        #: the seeds lost at one budget and finished at the other (:func:`benchmark.convergence.diverged_seeds`): they
+        #: set their arm's status, as on the leaderboard
+        self.diverged = diverged
 
     def margin_blind(self, c: "Comparison") -> str:
         """What a part of ``c`` says of an arm whose budget checks are on metrics without a practical margin alone
@@ -1127,6 +1130,20 @@ class Results:
                     f"finite score in their runs ({', '.join(nan)}: NaN)")
         return (f"{' and '.join(blind)}: convergence cannot be checked without a metric with a practical margin "
                 f"(score one too, e.g. psnr: {SCORE_AGAIN})")
+
+    def diverged_of(self, task: str, arm: Arm) -> pd.DataFrame | None:
+        """The rows of :attr:`diverged` (:func:`benchmark.convergence.diverged_seeds`) of ``arm`` on ``task`` in this
+        setting: the seeds lost at one budget and finished at the other that set its status."""
+        d = self.diverged
+        if d is None or d.empty:
+            return d
+        keep = (d["task"] == task) & (d["loss"] == arm.loss) & (d["weights_kind"].replace("", "none") == (
+            arm.weights or "none"))
+        if arm.version:
+            keep &= d["loss_version"].isin({arm.version, ""})
+        if "setting" in self.table.columns:
+            keep &= d["setting"].isin(set(self.table["setting"].astype(str)) | {""})
+        return d[keep]
 
     def convergence_note(self, c: "Comparison") -> str:
         """:meth:`convergence_why`'s note alone."""
@@ -1149,8 +1166,10 @@ class Results:
             UNCLEAR,
             arm_budget,
             arm_status,
+            diverged_text,
             effect_change_note,
             family_statuses,
+            with_divergences,
         )
 
         if self.budget is None:
@@ -1162,7 +1181,9 @@ class Results:
             if (c.task, arm) not in self._budget_arms:  # once per arm, not once per part
                 ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
                 mine = self.budget[self.budget["run_id"].isin(ids)]
-                arms = arm_budget(mine)  # per image: bounds over runs and images
+                # per image: bounds over runs and images; a seed that diverged at one budget and finished at the
+                # other sets the status, as on the leaderboard and in convergence.csv (with_divergences)
+                arms = with_divergences(arm_budget(mine), self.diverged_of(c.task, arm))
                 status = arm_status(arms, c.task, arm.loss)
                 # each metric's status as a claim about the arm (Bonferroni over its metrics, family_statuses), as
                 # the arm's overall status and the leaderboard's: one metric's own direction that the family does
@@ -1194,6 +1215,9 @@ class Results:
             row = (own if not own.empty else moved.sort_values(
                 "status", key=lambda s: s.ne(IMPROVING))).iloc[0]  # the part's metric, else one still improving
             word = "not shown converged" if row["status"] == UNCLEAR else row["status"]
+            if said := diverged_text(row.get("diverged_runs", ""), row.get("diverged_checks", "")):
+                why.append(f"{arm.label} {word} ({said})")  # not the other seeds' gain, which did not decide it
+                continue
             gain = float(row["gain"])
             why.append(f"{arm.label} {word} on {row['metric']}" + (
                 f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g})" if math.isfinite(gain) else ""))
@@ -2172,7 +2196,7 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
     superseded = store.failed_superseded() if superseded is None else superseded
     metas = [m for m in store.metas_as_read() if m.get("run_id") not in superseded]
     out = check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True, lost=lost_runs(metas), show=show,
-                    rescore=rescore)
+                    rescore=rescore, metas=metas)
     from benchmark.data import overlap_lines
 
     # test images also trained on, as the leaderboard's notes say: `plbench findings` and findings.md said nothing
@@ -2185,7 +2209,7 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
               n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None,
               lost: pd.DataFrame | None = None, show: set[str] | None = None,
-              rescore: dict[str, set[str]] | None = None) -> list[FindingResult]:
+              rescore: dict[str, set[str]] | None = None, metas: list[dict] | None = None) -> list[FindingResult]:
     """Every registered finding (or ``names``) on every setting of ``table`` — the budget checks of
     another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
     With ``convergence`` (results from a store), parts whose arms are not shown converged by their
@@ -2197,7 +2221,9 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     ``show``: the run ids whose settings' results are returned (grouped by themselves, as a table of those
     runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts
     of every setting of ``table`` are still one Holm family. ``rescore``: {metric: the runs scored on it with another
-    file or code than today's, kept} (:attr:`Results.rescore`; :func:`check_store` reads them from the store)."""
+    file or code than today's, kept} (:attr:`Results.rescore`; :func:`check_store` reads them from the store).
+    ``metas``: the runs' records, budget checks' included: a seed that diverged at one budget and finished at the other
+    sets its arm's status (:func:`benchmark.convergence.diverged_seeds`), as on the leaderboard."""
     from benchmark.results import one_direction
     from benchmark.settings import drop_budget_checks
 
@@ -2233,18 +2259,19 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
         chosen = ({str(t): _parse(s) for t, s in zip(last["task"], last["setting"].astype(str))}
                   if last is not None else {str(t): {} for t in rows["task"].unique()})
         group_inputs.append(matching_inputs(inputs, chosen))
-    budget = None
+    budget = diverged = None
     if convergence:
-        from benchmark.convergence import budget_gains
+        from benchmark.convergence import budget_gains, diverged_seeds
 
         # once for every finding and setting; per test image, so the arms' bounds have the image level in them
         budget = budget_gains(table, checks, per_item=True)
+        diverged = diverged_seeds(metas or [], table, checks)
     def lost_of(rows):
         if lost is None or lost.empty or "setting" not in rows.columns:
             return None
         return lost[lost["setting"].isin(set(rows["setting"].astype(str)))]
 
-    shared = [Results(rows, desc, inp, budget, lost_of(rows), rescore)  # one index each
+    shared = [Results(rows, desc, inp, budget, lost_of(rows), rescore, diverged)  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
     # the settings this code would run again are the family; stale ones (another code or task version) are a
     # family of their own — unless every setting is stale (a store of another release, stale_of empty), then they

@@ -629,7 +629,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     coverage = coverage_table(store, chosen.run_ids, stale=stale_all)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs
-    stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
+    from benchmark.settings import lost_checks
+
+    stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks,
+                    check_metas=lost_checks(metas_all, chosen.settings))
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
     gone_ids = store.gone()

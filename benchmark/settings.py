@@ -222,6 +222,14 @@ def is_budget_check(setting: dict, of: dict) -> bool:
         all(setting.get(k) == v for k, v in of.items() if k != "iterations") and set(setting) == set(of)
 
 
+def lost_checks(metas, settings: list[dict]) -> list[dict]:
+    """The records of ``metas`` of runs that diverged in the budget check of one of ``settings`` (a report's chosen
+    settings): no row names them, yet a check that diverged while its run finished sets its arm's status
+    (:func:`benchmark.convergence.diverged_seeds`)."""
+    return [m for m in metas if m.get("status") == "diverged" and isinstance(m.get("setting"), dict)
+            and any(is_budget_check(m["setting"], s) for s in settings)]
+
+
 def budget_checks(st: pd.DataFrame) -> dict[str, str]:
     """{check key: main key} among the (task, setting) rows of :func:`settings_of`."""
     out = {}

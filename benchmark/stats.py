@@ -1804,11 +1804,15 @@ def _per_run(keys: pd.Series, values: pd.Series) -> dict:
 
 
 def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str = "l1", alpha: float = 0.05,
-            n_boot: int = 1000, checks: pd.DataFrame | None = None, scope: VersionScope | None = None) -> Stats:
+            n_boot: int = 1000, checks: pd.DataFrame | None = None, scope: VersionScope | None = None,
+            check_metas: list[dict] | None = None) -> Stats:
     """Every statistic of the report from the tidy table (and run metadata for cost; ``checks``: the
     rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`; ``scope``: which labels
-    carry their loss version, decided over the whole table ``table`` is a part of, :func:`labels`)."""
-    from benchmark.convergence import arm_budget, budget_gains, budget_stability
+    carry their loss version, decided over the whole table ``table`` is a part of, :func:`labels`;
+    ``check_metas``: the records of the budget checks that left no rows, :func:`benchmark.settings.lost_checks` —
+    a check that diverged while its run finished sets its arm's status, :func:`benchmark.convergence.diverged_seeds`,
+    and is no run of the board's costs)."""
+    from benchmark.convergence import arm_budget, budget_gains, budget_stability, diverged_seeds, with_divergences
 
     blks = blocks(table, scope)  # built once: the notes below read them too
     nonfinite = nonfinite_lines(table, blks, scope)
@@ -1819,9 +1823,9 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
     items = budget_gains(table, checks, per_item=True)  # per test image: bounds and changes over runs and images
-    arms = arm_budget(items)
-    broke = diverged_after_check(metas or [], checks)
-    arms = worse_where_broken(arms, broke)
+    diverged = diverged_seeds([*(metas or []), *(check_metas or [])], table, checks)
+    arms = with_divergences(arm_budget(items), diverged)
+    broke = _broke(diverged)
     # {run: its label / loss version}, from each run's last row (as a dict over every row kept), read
     # once per run, not iterated row by row in Python (2 × 10⁶ steps on a large table)
     label_of = _per_run(table["run_id"].astype(str), labels(table, scope)) \
@@ -1839,65 +1843,34 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
                  stored_twice=stored_twice_lines(table, scope), broke_with_budget=broke)
 
 
-def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None) -> dict[tuple[str, str, str, str], list[int]]:
-    """{(task, loss, weights kind, loss version): seeds} of the runs of ``metas`` that diverged (status ``diverged``)
-    while their budget check — the same task, loss, weights kind, seed and loss version (a result row's
-    ``loss_version``; a run recording no versions: its check of any version) in ``checks``
-    (:attr:`benchmark.settings.Selection.checks`) — finished with a finite score: doubling the budget broke them.
-    Their arm has only its other seeds' gains, which said "converged" (the leaderboard: "doubling the budget
-    changed none of the 9 runs", one seed diverged at the full budget and its check fine at half,
-    tests/test_probe_conv23.py). The version is the check's: a seed broken under a loss file's version 1 is no
-    claim on version 2's arm (tests/test_review_round223.py). {} without checks."""
-    from benchmark.runstats import finite_values
+def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None,
+                         table: pd.DataFrame | None = None) -> dict[tuple[str, str, str, str], list[int]]:
+    """{(task, loss, weights kind, loss version): seeds} of the runs of ``metas`` that diverged at the full budget
+    while their budget check in ``checks`` finished: :func:`benchmark.convergence.diverged_seeds`' side "run" (the one
+    rule; ``table``: the runs' rows, which tell a run from a check; without it a diverged run is one at the full
+    budget). {} without checks."""
+    from benchmark.convergence import diverged_seeds
 
-    if checks is None or checks.empty or not metas:
-        return {}
-    ok = finite_values(checks)
-    kinds = ok["weights"].map(weights_kind).astype(str) if "weights" in ok.columns else \
-        pd.Series("none", index=ok.index)
-    seeds = pd.to_numeric(ok["seed"], errors="coerce") if "seed" in ok.columns else pd.Series(np.nan, index=ok.index)
-    vers = ok["loss_version"].astype("string").fillna("").astype(str) if "loss_version" in ok.columns else \
-        pd.Series("", index=ok.index)
-    checked: dict[tuple, set[str]] = {}
-    for key in set(zip(ok["task"].astype(str), ok["loss"].astype(str), kinds, seeds, vers)):
-        checked.setdefault(key[:4], set()).add(key[4])
+    return _broke(diverged_seeds(metas, table, checks))
+
+
+def _broke(d: pd.DataFrame) -> dict[tuple[str, str, str, str], list[int]]:
+    """:func:`diverged_after_check`'s dict of :func:`benchmark.convergence.diverged_seeds`' rows."""
+    d = d[d["side"] == "run"]
     out: dict[tuple[str, str, str, str], list[int]] = {}
-    for m in metas:
-        cfg = m.get("config") or {}
-        if m.get("status") != "diverged" or cfg.get("seed") is None:
-            continue
-        key = (str(cfg.get("task")), str(cfg.get("loss")), weights_kind(m.get("weights", "none")))
-        lv = m.get("loss_versions")
-        own = ",".join(f"{k}={v}" for k, v in sorted(lv.items())) if isinstance(lv, dict) and lv else None
-        for ver in checked.get((*key, float(cfg["seed"])), set()):
-            if own is None or not ver or ver == own:
-                out.setdefault((*key, ver), []).append(int(cfg["seed"]))
+    for *key, seed in zip(d["task"], d["loss"], d["weights_kind"], d["loss_version"], d["seed"]):
+        out.setdefault(tuple(key), []).append(int(seed))
     return {k: sorted(set(v)) for k, v in out.items()}
 
 
-def broken_seeds(broke: dict, task: str, loss: str, kind: str, version: str | None = None) -> list[int]:
-    """The seeds of :func:`diverged_after_check`'s ``broke`` in the arm of ``task``, ``loss``, weights ``kind`` and
-    loss ``version`` (None or "": of every version of it)."""
-    return sorted({s for (t, lo, k, v), seeds in broke.items() for s in seeds
-                   if (t, lo, k) == (task, loss, kind) and (not version or not v or v == version)})
-
-
 def worse_where_broken(arms: pd.DataFrame, broke: dict) -> pd.DataFrame:
-    """``arms`` (:func:`benchmark.convergence.arm_budget`) with every metric's status of an arm in ``broke``
-    (:func:`diverged_after_check`) set to worse with more budget: a seed whose run diverged where its check at half the
-    budget did not is the budget made worse, whatever the other seeds' gains say. Only the arm of that loss version."""
-    if not broke or arms is None or arms.empty:
-        return arms
-    from benchmark.convergence import DECLINING
+    """``arms`` (:func:`benchmark.convergence.arm_budget`) with the seeds of ``broke`` (:func:`diverged_after_check`)
+    applied by :func:`benchmark.convergence.with_divergences`, the one rule: their arm is worse with more budget."""
+    from benchmark.convergence import DIVERGED_COLUMNS, with_divergences
 
-    kind = arms["weights_kind"].astype("string").fillna("").replace("", "none").astype(str)
-    ver = arms["loss_version"].astype("string").fillna("").astype(str) if "loss_version" in arms.columns else \
-        pd.Series("", index=arms.index)
-    hit = pd.Series(False, index=arms.index)
-    for task, loss, k, v in broke:
-        hit |= (arms["task"].astype(str) == task) & (arms["loss"].astype(str) == loss) & (kind == k) & (
-            (ver == v) | (ver == "") if v else True)
-    return arms.assign(status=arms["status"].where(~hit, DECLINING))
+    rows = [{"setting": "", "task": t, "loss": lo, "weights_kind": k, "loss_version": v, "seed": s, "side": "run"}
+            for (t, lo, k, v), seeds in broke.items() for s in seeds]
+    return with_divergences(arms, pd.DataFrame(rows, columns=DIVERGED_COLUMNS))
 
 
 def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list[str]:

@@ -1,6 +1,6 @@
 """How often the budget check's "converged" is overturned by a longer run, and its rate at its margin.
 
-Two simulations of :func:`benchmark.convergence.gain_stats` + :func:`benchmark.convergence.classify` (the rule
+Three simulations of :func:`benchmark.convergence.gain_stats` + :func:`benchmark.convergence.classify` (the rule
 :func:`benchmark.convergence.arm_budget` applies per arm and metric; PSNR's 0.05 dB margin):
 
 * **At the margin**: budget gains ``d = ±margin + run + image + run × image`` (S seeds × I test images, each level
@@ -11,7 +11,10 @@ Two simulations of :func:`benchmark.convergence.gain_stats` + :func:`benchmark.c
   the share called converged, of those the share whose next 2× / 4× gain exceeds the margin, and the share not called
   converged whose next doubling would move it by at most half the margin.
 
-    python scripts/sim_budget_rule.py --n 2000       # ≈ 1 min on one shared core
+* **Past the margin**: ``d = factor × margin + run + image + run × image``, factor 1.25–2: arms still improving by
+  more than the margin per doubling; printed: the share called converged and the share called still improving.
+
+    python scripts/sim_budget_rule.py --n 2000       # ≈ 1 min on one shared core (--only margin|curves|past: one)
 
 Measured (2026-12-07, seed 0): at the margin, with ≥ 3 images 0.3–6.2 % converged at 1000 draws a design (the
 highest at 10 seeds × 24 images), 4.6–5.1 % on 6000 draws at 5–20 seeds × 24 images (and 3.7–4.0 % at 24 × 3): the
@@ -20,7 +23,8 @@ runs on that image, as a findings part on one image). Curves at 3 and 5 seeds ×
 arm's next doubling exceeded the margin (p = 0.1–1, B = 0.05–0.4 dB); its next two doublings did in up to 65 %
 (p = 0.1, B = 0.4 dB; 10–40 % at p = 0.5, B = 0.1): "converged" is about one more doubling, not two. Not converged
 though the next doubling would add at most half the margin: up to 42 % (p = 1, B = 0.05 dB: a true gain ½ → 1 at the
-margin itself) — the price of a test at its margin.
+margin itself) — the price of a test at its margin. Past the margin (``--n 1000 --only past``): 0–1.2 % converged at
+6 or 24 images (up to 7.5 % with one image), 4–52 % still improving, the rest unclear.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import itertools
 
 import numpy as np
 
-from benchmark.convergence import CONVERGED, classify, gain_stats
+from benchmark.convergence import CONVERGED, IMPROVING, classify, gain_stats
 
 MARGIN = 0.05
 
@@ -45,6 +49,22 @@ def at_margin(rng: np.random.Generator, S: int, I: int, sds: tuple[float, float,
         runs, _, low, high, _ = gain_stats(x)
         hits += classify(runs, low, high, MARGIN) == CONVERGED
     return hits / n
+
+
+def past_margin(rng: np.random.Generator, S: int, I: int, factor: float, sds: tuple[float, float, float],
+                n: int) -> tuple[float, float]:
+    """(converged, still improving): the shares of ``n`` arms still improving by ``factor`` × :data:`MARGIN` per
+    doubling (their true gain ½ → 1, ``factor`` > 1: more than the margin) that the rule calls converged and still
+    improving (S seeds × I images; ``sds``: sd of the run, image and residual levels, as :func:`at_margin`)."""
+    run, image, res = sds
+    conv = up = 0
+    for _ in range(n):
+        x = factor * MARGIN + rng.normal(0, run, (S, 1)) + rng.normal(0, image, (1, I)) + rng.normal(0, res, (S, I))
+        runs, _, low, high, _ = gain_stats(x)
+        status = classify(runs, low, high, MARGIN)
+        conv += status == CONVERGED
+        up += status == IMPROVING
+    return conv / n, up / n
 
 
 def curves(rng: np.random.Generator, p: float, B: float, S: int, I: int, n: int) -> tuple[float, float, float, float]:
@@ -70,16 +90,41 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", choices=("margin", "past", "curves"), help="one of the three tables")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
+    if args.only in (None, "margin"):
+        margin_table(rng, args.n)
+    if args.only in (None, "curves"):
+        curves_table(rng, args.n)
+    if args.only in (None, "past"):  # last: the first two tables draw what they drew before it was added
+        past_table(rng, args.n)
+
+
+def margin_table(rng: np.random.Generator, n: int) -> None:
+    """The table of :func:`at_margin`."""
     print("| seeds × images | sd run / image / residual | converged at ±margin |\n|---|---|---|")
     for S, I, sds in itertools.product((3, 5, 10), (1, 3, 6, 24), ((0.05, 0, 0.02), (0, 0.05, 0.02),
                                                                       (0.05, 0.05, 0.02))):
-        print(f"| {S} × {I} | {' / '.join(map(str, sds))} | {at_margin(rng, S, I, sds, args.n):.3f} |")
+        print(f"| {S} × {I} | {' / '.join(map(str, sds))} | {at_margin(rng, S, I, sds, n):.3f} |")
+
+
+def past_table(rng: np.random.Generator, n: int) -> None:
+    """The table of :func:`past_margin`."""
+    print("\n| gain per doubling | seeds × images | sd run / image / residual | converged | still improving |\n"
+          "|---|---|---|---|---|")
+    for f, S, I, sds in itertools.product((1.25, 1.5, 2.0), (3, 5), (1, 6, 24), ((0.05, 0.05, 0.02),
+                                                                               (0.1, 0.1, 0.05))):
+        c, u = past_margin(rng, S, I, f, sds, n)
+        print(f"| {f:g} × margin | {S} × {I} | {' / '.join(map(str, sds))} | {c:.3f} | {u:.3f} |")
+
+
+def curves_table(rng: np.random.Generator, n: int) -> None:
+    """The table of :func:`curves`."""
     print("\n| p | B (dB) | seeds × images | converged | next 2× > margin | next 4× > margin | "
           "not converged, next 2× ≤ margin/2 |\n|---|---|---|---|---|---|---|")
     for p, B, S in itertools.product((0.1, 0.5, 1.0), (0.05, 0.1, 0.2, 0.4), (3, 5)):
-        c, o2, o4, nd = curves(rng, p, B, S, 6, max(args.n // 2, 1))
+        c, o2, o4, nd = curves(rng, p, B, S, 6, max(n // 2, 1))
         print(f"| {p} | {B} | {S} × 6 | {c:.2f} | {o2:.2f} | {o4:.2f} | {nd:.2f} |")
 
 
