@@ -1580,14 +1580,16 @@ def _footer_bounds(md, column: str) -> list:
     return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in out]
 
 
-def _rows_of_config(md, config: dict, parquet: Path) -> None:
-    """:class:`Damage` where a pass's rows (``md``: its parquet footer, :func:`_footer_bounds`) are of another ``seed``
-    or ``task`` than the run's recorded ``config`` — its meta.json edited by hand (the rows match their checksum)."""
+def _rows_of_config(values_of, config: dict, parquet: Path) -> None:
+    """:class:`Damage` where a pass's rows are of another ``seed`` or ``task`` than the run's recorded ``config`` — its
+    meta.json edited by hand (the rows match their checksum). ``values_of``: a column's name → the values the rows hold
+    in it (its footer's statistics, :func:`_footer_bounds`, where no row is read; the rows' own where they are read:
+    :meth:`ResultsStore._own_rows`); none (null) passed over."""
     for field in ("seed", "task"):
         want = config.get(field)
         if want is None or isinstance(want, bool):
             continue
-        got = _footer_bounds(md, field)
+        got = [g for g in values_of(field) if g is not None]
         if any(g != want for g in got):
             held = got[0] if min(got) == max(got) else f"{min(got)}–{max(got)}"
             raise Damage(f"meta.json says {field} {want}, its rows in {parquet.name} {field} {held} "
@@ -2195,19 +2197,28 @@ class ResultsStore:
         return rec
 
     @staticmethod
-    def _own_rows(run_id: str, parquet: Path, rows):
+    def _own_rows(run_id: str, parquet: Path, rows, config: dict | None = None):
         """``rows`` (a pass's, a :class:`pyarrow.Table` or DataFrame), or :class:`Damage` where they name another run
         in their ``run_id`` than ``run_id``, the folder's: another run's pass copied into it (by hand, a store put
-        together from two copies), which the table read as that run's twice and this one's as none."""
-        if rows is None or "run_id" not in (rows.column_names if hasattr(rows, "column_names") else rows.columns):
+        together from two copies), which the table read as that run's twice and this one's as none; or where they are
+        of another seed or task than ``config`` (the run's meta.json: :func:`_rows_of_config`), as :meth:`damage` and
+        so ``check`` and ``plbench run`` judge it — no reader takes a run's rows that check calls damaged."""
+        if rows is None:
             return rows
-        if hasattr(rows, "column_names"):
-            import pyarrow.compute as pc
+        columns = rows.column_names if hasattr(rows, "column_names") else list(rows.columns)
 
-            names = pc.unique(rows.column("run_id")).to_pylist()
-        else:
-            names = rows["run_id"].unique()
-        _foreign_rows(names, run_id, parquet)
+        def values_of(column: str) -> list:
+            if column not in columns:
+                return []
+            if hasattr(rows, "column_names"):
+                import pyarrow.compute as pc
+
+                return pc.unique(rows.column(column)).to_pylist()
+            return [None if pd.isna(v) else v for v in rows[column].unique().tolist()]
+
+        _foreign_rows(values_of("run_id"), run_id, parquet)
+        if isinstance(config, dict):
+            _rows_of_config(values_of, config, parquet)
         return rows
 
     def _verify_pass(self, d: Path, rec_path: Path, run_id: str | None = None, config: dict | None = None) -> None:
@@ -2224,7 +2235,7 @@ class ResultsStore:
         if not rec.get("sha256"):
             rows = self._read_pass(d, rec_path)
             if run_id:
-                self._own_rows(run_id, parquet, rows)
+                self._own_rows(run_id, parquet, rows, config)
             return
         try:
             data = parquet.read_bytes()
@@ -2244,7 +2255,7 @@ class ResultsStore:
             if run_id:  # the footer's statistics of the run_id column: no row read
                 _foreign_rows(_footer_bounds(md, "run_id"), run_id, parquet)
             if isinstance(config, dict):
-                _rows_of_config(md, config, parquet)
+                _rows_of_config(lambda field: _footer_bounds(md, field), config, parquet)
 
     def _pass_bytes(self, d: Path, rec_path: Path, rec: dict | None = None) -> tuple[dict, Path, bytes]:
         """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
@@ -3108,7 +3119,8 @@ class ResultsStore:
                 return why, [], {}, {}
             d = self.run_dir(run_id)
             passes = sorted(d.glob("eval-*.json"), key=_pass_index)
-            why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
+            meta = self.meta(run_id) or {}
+            why = self._missing_record(d, passes) or self._no_pass(meta, d, passes)
             try:
                 if why:
                     return why, [], {}, {}
@@ -3116,7 +3128,8 @@ class ResultsStore:
                 superseded = _superseded(records)
                 when = {m: rec.get("written") for rec in records for m in rec.get("scored", [])}  # the latest's
                 return why, [_without_metrics(self._own_rows(run_id, p.with_suffix(".parquet"), (
-                    self._read_pass_arrow(d, p, rec) if arrow else None) or self._read_pass(d, p, categories, rec)),
+                    self._read_pass_arrow(d, p, rec) if arrow else None) or self._read_pass(d, p, categories, rec),
+                    meta.get("config")),
                     superseded[i]) for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
             except Damage as exc:
                 return str(exc), [], {}, {}
