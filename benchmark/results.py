@@ -1385,6 +1385,24 @@ class Damage(Exception):
 STATUSES = ("ok", "diverged", "failed")
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _curve(v) -> bool:
+    """A ``loss_curve`` as :mod:`benchmark.runner` writes it: [[iteration, loss], …], the loss a number (NaN or
+    infinite where the run diverged) or null."""
+    return isinstance(v, list) and all(isinstance(p, list) and len(p) == 2 and _number(p[0])
+                                       and (p[1] is None or _number(p[1])) for p in v)
+
+
+#: the fields of a run's ``meta.json`` whose shape a reader relies on, past those :func:`meta_problem` names one by
+#: one: {field: its test} — null or absent is as a record of a plbench that wrote none
+_META_FIELDS = {
+    "loss_curve": _curve,  # the training-curves figure unpacks each point
+}
+
+
 def meta_problem(meta, run_id: str) -> str:
     """Why a parsed ``meta.json`` of run ``run_id`` cannot be trusted, or "" when it is complete.
 
@@ -1418,6 +1436,9 @@ def meta_problem(meta, run_id: str) -> str:
             return f"meta.json has a config whose {k} is not a name ({str(cfg[k])[:40]!r})"
     if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
         return f"meta.json has a config whose seed is not an integer ({str(cfg['seed'])[:40]!r})"
+    for field, ok in _META_FIELDS.items():
+        if meta.get(field) is not None and not ok(meta[field]):
+            return f"meta.json has a {field} of another shape than plbench writes ({json.dumps(meta[field])[:40]})"
     return ""
 
 

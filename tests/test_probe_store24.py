@@ -45,3 +45,30 @@ def test_the_table_leaves_out_a_run_check_calls_damaged_for_a_config_its_rows_di
     assert rid not in set(table["run_id"].astype(str)), "the table holds the rows of a run check calls damaged"
     assert set(reader.damaged) == {rid} and f"meta.json says {field} {value}" in reader.damaged[rid]
     assert table["run_id"].astype(str).nunique() == 4  # the three other runs and the degraded input
+
+
+@pytest.mark.parametrize("curve", ["oops", 3, {"1": 0.5}, [["a", "b"]], [[1]], [[1, 0.5, 2]], [[True, 0.5]],
+                                   [[1, "0.5"]]])
+def test_a_meta_json_whose_loss_curve_is_of_another_shape_is_damage_not_a_crashed_report(tmp_path, curve):
+    """A meta.json of valid JSON whose ``loss_curve`` is no list of [iteration, loss] pairs (edited by hand, another
+    tool's): `plbench check` called the store sound, and `plbench report` ended in 'internal error: ValueError: not
+    enough values to unpack' when it drew the training curves — no report at all. The run is damaged, named by check
+    in one line, left out of the table, and its record is read by no figure; a curve as the runner writes it (a
+    diverged run's non-finite loss, a point without a loss) is no damage."""
+    import matplotlib.pyplot as plt
+
+    from benchmark.figures import draw_training_curves
+    from benchmark.results import ResultsStore
+
+    store = _small(tmp_path / "res")
+    rid = _trained(store)
+    _edit_meta(store, rid, lambda m: m.__setitem__("loss_curve", curve))
+    _edit_meta(store, _trained(store, "good", 1), lambda m: m.__setitem__(
+        "loss_curve", [[1, 0.5], [2, float("nan")], [3, None], [4, float("inf")], [5, 1]]))
+    reader = ResultsStore(store.root)
+    damaged = reader.check()
+    assert set(damaged) == {rid} and "loss_curve" in damaged[rid], damaged
+    assert rid not in set(reader.table()["run_id"].astype(str)) and rid in reader.damaged
+    assert rid not in {m["run_id"] for m in reader.metas()}
+    plt.close(draw_training_curves(reader.metas()))
+
