@@ -1872,6 +1872,18 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
+    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> dict[str, str]:
+        """{run id: why} for each run stopped with a checkpoint (:meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` no
+        run can resume from (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format): the run it
+        belongs to trains from iteration 0 again, though its folder looks like a run to resume. Its record alone read;
+        nothing read (nor torch imported) where no unfinished run has a checkpoint."""
+        waiting = self.stopped_with_checkpoint(listed)
+        if not waiting:
+            return {}
+        from benchmark.ckptrecord import unusable
+
+        return {rid: why for rid, ckpt in sorted(waiting.items()) if (why := unusable(ckpt))}
+
     def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
         record's config and code version (``config``, ``code_version``: what :meth:`superseded` matches a checkpoint

@@ -72,3 +72,49 @@ def test_a_meta_json_whose_loss_curve_is_of_another_shape_is_damage_not_a_crashe
     assert rid not in {m["run_id"] for m in reader.metas()}
     plt.close(draw_training_curves(reader.metas()))
 
+
+
+def _stopped_run(store, rid: str = "0123456789abcdef"):
+    """A run stopped with a checkpoint (a real one, written as the runner writes it): its folder and ckpt.pt."""
+    import torch
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig, code_version
+
+    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8)
+    store.run_dir(rid).mkdir(parents=True)
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    path = store.run_dir(rid) / "ckpt.pt"
+    Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()}).save(
+        3, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+        gen=torch.Generator(), device=torch.device("cpu"), progress={"curve": [[1, 0.5]]})
+    return rid, path
+
+
+@pytest.mark.parametrize("cut", ["half", "empty"])
+def test_check_names_an_unfinished_run_whose_checkpoint_no_run_can_resume_from(tmp_path, capsys, cut):
+    """A run stopped with a checkpoint, its ckpt.pt then cut short (an rsync or copy of the store stopped midway, a
+    full disk) or left empty: `plbench check` counted it '1 unfinished (... the same plbench run resumes it)' and
+    exited 0, though the run ignores such a file ('ignoring unreadable checkpoint') and trains from iteration 0. Check
+    names it in one line and exits 1; --repair sets the file aside under damaged/ (nothing deleted), after which a
+    check is clean; an intact checkpoint beside it is not named."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "res")
+    rid, path = _stopped_run(store)
+    _stopped_run(store, "fedcba9876543210")  # intact: resumed, not named
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if cut == "half" else b"")
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr()
+    said = said.out + said.err
+    lines = [line for line in said.splitlines() if "ckpt.pt" in line]
+    assert len(lines) == 1 and f"run {rid}: not finished" in lines[0] and "iteration 0" in lines[0], said
+    assert "fedcba9876543210" not in said
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not path.exists() and (store.run_dir(rid) / "damaged" / "0" / "ckpt.pt").is_file()
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert "ckpt.pt" not in capsys.readouterr().out
