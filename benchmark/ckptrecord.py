@@ -82,6 +82,26 @@ def record(path: Path) -> dict | None:
     return state if isinstance(state, dict) and state.get("format") == FORMAT else None
 
 
+def unusable(path: Path) -> str:
+    """Why no run can resume from the checkpoint at ``path`` (its record alone read, its tensors mapped, not read), in
+    words — empty, unreadable (cut short: a copy or sync stopped midway, a disk that filled), of another format — or ""
+    where its record reads (a tensor changed on disk is found where the run restores it: its CRC-32)."""
+    import torch  # here: as :func:`record`
+
+    try:
+        if path.stat().st_size == 0:
+            return "is empty"
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except FileNotFoundError:
+        return ""  # gone meanwhile (the run finished, or was set aside): nothing to say
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+        return f"cannot be read ({type(exc).__name__}: cut short by a copy or a full disk?)"
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        got = state.get("format") if isinstance(state, dict) else type(state).__name__
+        return f"is of another format ({str(got)[:20]}, this plbench reads {FORMAT})"
+    return ""
+
+
 def written_for(path: Path) -> dict | None:
     """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path`` (:func:`record`); None
     where it is unreadable, of another format, or has none."""

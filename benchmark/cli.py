@@ -2025,8 +2025,9 @@ def _in_the_way(why: str, rid: str, folder) -> str:
 def cmd_check(args) -> int:
     """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
     is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
-    rc = _check_records(args)
-    return 1 if _direction_split(args.out) else rc
+    found: dict = {}  # what _check_records found beside its summary (unusable checkpoints left as they are)
+    rc = _check_records(args, found)
+    return 1 if _direction_split(args.out) or found.get("unusable_left") else rc
 
 
 def _direction_split(out) -> bool:
@@ -2048,7 +2049,7 @@ def _direction_split(out) -> bool:
     return False
 
 
-def _check_records(args) -> int:
+def _check_records(args, found: dict) -> int:
     from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)
@@ -2124,8 +2125,22 @@ def _check_records(args) -> int:
     # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
     # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
     superseded = store.superseded(listed)
-    if args.repair and (damaged or leftovers or ckpts or superseded):
+    # an unfinished run whose checkpoint no run can resume from (empty, cut short by a copy): trained from iteration 0
+    # again, not resumed as its folder suggests; --repair sets the checkpoint aside (nothing is deleted)
+    unusable = store.unusable_checkpoints(listed)
+    if args.repair and (damaged or leftovers or ckpts or superseded or unusable):
         _repairable(store)
+    for rid, why in unusable.items():
+        ckpt = store.run_dir(rid) / "ckpt.pt"
+        done = ""
+        if args.repair and not isinstance(lock := store.lock(rid), str):
+            with lock:
+                if ckpt.is_file():
+                    done = f"set aside to {store.set_aside(rid, only=lambda p: p.name == 'ckpt.pt')}"
+        found["unusable_left"] = found.get("unusable_left", 0) + (not done)
+        _say(f"run {rid}: not finished, and its checkpoint {ckpt.relative_to(store.root)} {why}: the same `plbench "
+             "run` cannot resume from it and trains the run from iteration 0; "
+             + (done or "--repair sets it aside (nothing is deleted)"))
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
         if args.repair:

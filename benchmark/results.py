@@ -1385,6 +1385,24 @@ class Damage(Exception):
 STATUSES = ("ok", "diverged", "failed")
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _curve(v) -> bool:
+    """A ``loss_curve`` as :mod:`benchmark.runner` writes it: [[iteration, loss], …], the loss a number (NaN or
+    infinite where the run diverged) or null."""
+    return isinstance(v, list) and all(isinstance(p, list) and len(p) == 2 and _number(p[0])
+                                       and (p[1] is None or _number(p[1])) for p in v)
+
+
+#: the fields of a run's ``meta.json`` whose shape a reader relies on, past those :func:`meta_problem` names one by
+#: one: {field: its test} — null or absent is as a record of a plbench that wrote none
+_META_FIELDS = {
+    "loss_curve": _curve,  # the training-curves figure unpacks each point
+}
+
+
 def meta_problem(meta, run_id: str) -> str:
     """Why a parsed ``meta.json`` of run ``run_id`` cannot be trusted, or "" when it is complete.
 
@@ -1418,6 +1436,9 @@ def meta_problem(meta, run_id: str) -> str:
             return f"meta.json has a config whose {k} is not a name ({str(cfg[k])[:40]!r})"
     if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
         return f"meta.json has a config whose seed is not an integer ({str(cfg['seed'])[:40]!r})"
+    for field, ok in _META_FIELDS.items():
+        if meta.get(field) is not None and not ok(meta[field]):
+            return f"meta.json has a {field} of another shape than plbench writes ({json.dumps(meta[field])[:40]})"
     return ""
 
 
@@ -1580,14 +1601,16 @@ def _footer_bounds(md, column: str) -> list:
     return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in out]
 
 
-def _rows_of_config(md, config: dict, parquet: Path) -> None:
-    """:class:`Damage` where a pass's rows (``md``: its parquet footer, :func:`_footer_bounds`) are of another ``seed``
-    or ``task`` than the run's recorded ``config`` — its meta.json edited by hand (the rows match their checksum)."""
+def _rows_of_config(values_of, config: dict, parquet: Path) -> None:
+    """:class:`Damage` where a pass's rows are of another ``seed`` or ``task`` than the run's recorded ``config`` — its
+    meta.json edited by hand (the rows match their checksum). ``values_of``: a column's name → the values the rows hold
+    in it (its footer's statistics, :func:`_footer_bounds`, where no row is read; the rows' own where they are read:
+    :meth:`ResultsStore._own_rows`); none (null) passed over."""
     for field in ("seed", "task"):
         want = config.get(field)
         if want is None or isinstance(want, bool):
             continue
-        got = _footer_bounds(md, field)
+        got = [g for g in values_of(field) if g is not None]
         if any(g != want for g in got):
             held = got[0] if min(got) == max(got) else f"{min(got)}–{max(got)}"
             raise Damage(f"meta.json says {field} {want}, its rows in {parquet.name} {field} {held} "
@@ -1848,6 +1871,18 @@ class ResultsStore:
         return {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
+
+    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> dict[str, str]:
+        """{run id: why} for each run stopped with a checkpoint (:meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` no
+        run can resume from (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format): the run it
+        belongs to trains from iteration 0 again, though its folder looks like a run to resume. Its record alone read;
+        nothing read (nor torch imported) where no unfinished run has a checkpoint."""
+        waiting = self.stopped_with_checkpoint(listed)
+        if not waiting:
+            return {}
+        from benchmark.ckptrecord import unusable
+
+        return {rid: why for rid, ckpt in sorted(waiting.items()) if (why := unusable(ckpt))}
 
     def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose
@@ -2195,19 +2230,28 @@ class ResultsStore:
         return rec
 
     @staticmethod
-    def _own_rows(run_id: str, parquet: Path, rows):
+    def _own_rows(run_id: str, parquet: Path, rows, config: dict | None = None):
         """``rows`` (a pass's, a :class:`pyarrow.Table` or DataFrame), or :class:`Damage` where they name another run
         in their ``run_id`` than ``run_id``, the folder's: another run's pass copied into it (by hand, a store put
-        together from two copies), which the table read as that run's twice and this one's as none."""
-        if rows is None or "run_id" not in (rows.column_names if hasattr(rows, "column_names") else rows.columns):
+        together from two copies), which the table read as that run's twice and this one's as none; or where they are
+        of another seed or task than ``config`` (the run's meta.json: :func:`_rows_of_config`), as :meth:`damage` and
+        so ``check`` and ``plbench run`` judge it — no reader takes a run's rows that check calls damaged."""
+        if rows is None:
             return rows
-        if hasattr(rows, "column_names"):
-            import pyarrow.compute as pc
+        columns = rows.column_names if hasattr(rows, "column_names") else list(rows.columns)
 
-            names = pc.unique(rows.column("run_id")).to_pylist()
-        else:
-            names = rows["run_id"].unique()
-        _foreign_rows(names, run_id, parquet)
+        def values_of(column: str) -> list:
+            if column not in columns:
+                return []
+            if hasattr(rows, "column_names"):
+                import pyarrow.compute as pc
+
+                return pc.unique(rows.column(column)).to_pylist()
+            return [None if pd.isna(v) else v for v in rows[column].unique().tolist()]
+
+        _foreign_rows(values_of("run_id"), run_id, parquet)
+        if isinstance(config, dict):
+            _rows_of_config(values_of, config, parquet)
         return rows
 
     def _verify_pass(self, d: Path, rec_path: Path, run_id: str | None = None, config: dict | None = None) -> None:
@@ -2224,7 +2268,7 @@ class ResultsStore:
         if not rec.get("sha256"):
             rows = self._read_pass(d, rec_path)
             if run_id:
-                self._own_rows(run_id, parquet, rows)
+                self._own_rows(run_id, parquet, rows, config)
             return
         try:
             data = parquet.read_bytes()
@@ -2244,7 +2288,7 @@ class ResultsStore:
             if run_id:  # the footer's statistics of the run_id column: no row read
                 _foreign_rows(_footer_bounds(md, "run_id"), run_id, parquet)
             if isinstance(config, dict):
-                _rows_of_config(md, config, parquet)
+                _rows_of_config(lambda field: _footer_bounds(md, field), config, parquet)
 
     def _pass_bytes(self, d: Path, rec_path: Path, rec: dict | None = None) -> tuple[dict, Path, bytes]:
         """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
@@ -3108,7 +3152,8 @@ class ResultsStore:
                 return why, [], {}, {}
             d = self.run_dir(run_id)
             passes = sorted(d.glob("eval-*.json"), key=_pass_index)
-            why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
+            meta = self.meta(run_id) or {}
+            why = self._missing_record(d, passes) or self._no_pass(meta, d, passes)
             try:
                 if why:
                     return why, [], {}, {}
@@ -3116,7 +3161,8 @@ class ResultsStore:
                 superseded = _superseded(records)
                 when = {m: rec.get("written") for rec in records for m in rec.get("scored", [])}  # the latest's
                 return why, [_without_metrics(self._own_rows(run_id, p.with_suffix(".parquet"), (
-                    self._read_pass_arrow(d, p, rec) if arrow else None) or self._read_pass(d, p, categories, rec)),
+                    self._read_pass_arrow(d, p, rec) if arrow else None) or self._read_pass(d, p, categories, rec),
+                    meta.get("config")),
                     superseded[i]) for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records), when
             except Damage as exc:
                 return str(exc), [], {}, {}
