@@ -1363,7 +1363,13 @@ def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
         still = ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)[1]
     except KeyboardInterrupt:  # 'interrupt again to stop now': each is ended (one finished meanwhile: a no-op)
         still = refs
-    except Exception:  # noqa: BLE001 - Ray itself gone: its tasks with it
+    except Exception as lost:  # noqa: BLE001 - Ray itself gone (the cluster, or this driver's connection to it)
+        # said: the wait's line promised a follow-up, and the tasks may still run where only the connection broke
+        log.warning("the connection to Ray was lost while waiting for %s to stop (%s): whether %s stopped is not "
+                    "known here: if the cluster is still up, `ray list tasks --filter state=RUNNING` on it shows "
+                    "any still training into the store; the same command, run again, leaves a run a live task holds "
+                    "to it and resumes the others from their last checkpoint", plural(len(refs), "ray task"),
+                    first_line(lost), agree(len(refs), "it", "they"))
         return
     _end_ray_tasks(ray, still)
     if still:
