@@ -1464,6 +1464,9 @@ SLURM_LEDGER = ".slurm-jobs.json"
 #: SLURM job states in which a job will still run (or is running) its runs
 SLURM_ACTIVE = ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED",
                 "CONFIGURING", "COMPLETING", "SIGNALING", "STAGE_OUT", "STOPPED")
+# the states sacct gives a job that will not run again (anything else, an unknown one too, may still run)
+SLURM_ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
+               "REVOKED")
 SLURM_ACCOUNTING_LAG_S = 600.0  # a job sacct does not list yet, submitted this recently, counts as queued
 
 
@@ -2060,13 +2063,16 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                                          store_root))
         except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the line only
             what = "a run in progress resumes from the checkpoint it saves as it stops, one not begun starts then"
-        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"), what)
+        left = _still_queued(jobs, results)
+        log.warning("interrupted: cancelling %s%s; %s", plural(len(left), "job"),
+                    f" still queued or running (of {len(jobs)}; the others finished)" if len(left) < len(jobs)
+                    else "", what)
         if _cancel(jobs, cluster or "slurm") and ledger:  # they will not run: the same command, run again at once,
             with contextlib.suppress(Exception):  # submits their runs (the controller lists them COMPLETING a while,
                 ledger.forget({str(job.job_id) for job in jobs})  # sacct lags)
         raise
     except Exception as exc:  # the driver's own error (a full disk, a store gone bad while it polls, a bug in it)
-        left = [job for i, job in enumerate(jobs) if i not in results]
+        left = _still_queued(jobs, results)
         if left and (cluster or "slurm") == "slurm":  # SLURM's jobs outlive their driver (as one logged out), and
             # the ledger keeps the next command from submitting their runs twice: what they train is not thrown away
             log.warning("the driver stopped on an error (%s): %s not finished %s left to SLURM, training into the "
@@ -2086,6 +2092,25 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
                     since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
                     grid_id=units[0].grid_id if units else "")
+
+
+def _still_queued(jobs: list, results: dict) -> list:
+    """The submitit ``jobs`` a stopped driver leaves queued or running, as far as it knows without asking SLURM again:
+    those with no result collected (``results``: {index in ``jobs``: result}) whose state, as the jobs' shared sacct
+    watcher last read it (submitit's cache: no sacct call), is not an ended one (:data:`SLURM_ENDED`) — one job's
+    poll refreshes every job's state, so a job polled before it in the same round can be known finished with its
+    result not yet collected. A job whose state cannot be read counts as still queued."""
+    left = []
+    for i, job in enumerate(jobs):
+        if i in results:
+            continue
+        try:
+            state = str(job.watcher.get_state(job.job_id, mode="cache") or "UNKNOWN")
+        except Exception:  # noqa: BLE001 - no watcher (another cluster's job) or its cache unreadable: not known ended
+            state = "UNKNOWN"
+        if state.split(" ")[0].rstrip("+").upper() not in SLURM_ENDED:
+            left.append(job)
+    return left
 
 
 def _cancelled_said(configs: list, store_root) -> str:

@@ -2,6 +2,10 @@
 checkpoints, and the faults of a night found fresh."""
 from __future__ import annotations
 
+import logging
+
+import pytest
+from test_probe_overnight22 import _raised_and_said
 from test_probe_overnight23 import _driver_fails, _endless_ray
 
 
@@ -33,3 +37,69 @@ def test_a_ray_connection_lost_while_the_stopped_driver_waits_is_said(tmp_path, 
     tail = said[said.index("waiting up to"):]
     assert "connection to Ray was lost" in tail and "GCS connection lost" in tail and "more of Ray" not in tail, said
     assert "2 ray tasks" in tail and "same command" in tail, said
+
+
+def _slurm_jobs_in_states(monkeypatch, states: list[str], polled: int) -> list:
+    """submitit monkeypatched (fake_slurm.executor on SLURM) to submit one job per run, in ``states`` as the jobs'
+    shared sacct watcher last read them (submitit's cache), the first ``polled`` of them done when the driver polls;
+    the jobs the driver cancels go in the list returned."""
+    submitit = pytest.importorskip("submitit")
+    import fake_slurm
+
+    import benchmark.executors as ex
+
+    class Watcher:  # sacct as last read: one job's poll refreshed them all
+        def get_state(self, job_id, mode="standard"):
+            assert mode == "cache", "the stopped driver asked sacct again"
+            return states[int(job_id.split("_")[1])]
+
+    class Job:
+        watcher = Watcher()
+
+        def __init__(self, i):
+            self.job_id, self.i = f"1000_{i}", i
+
+        def done(self):
+            return self.i < polled
+
+        def result(self):
+            return {"summary": {"trained": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)], "slurm"))
+    cancelled = []
+    monkeypatch.setattr(ex, "_cancel", lambda jobs, cluster: cancelled.extend(jobs) or True)
+    return cancelled
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "disk-full"])
+def test_a_stopped_slurm_driver_counts_only_the_jobs_still_queued_or_running(tmp_path, monkeypatch, stop):
+    """A SLURM driver of 4 jobs, one collected, one known COMPLETED by the sacct read of a later job's poll (its result
+    not collected yet), two PENDING/RUNNING, stopped by a Ctrl-C said 'interrupted: cancelling 4 jobs', and stopped by
+    a full disk '3 jobs not finished are left to SLURM': jobs that had finished counted as jobs still to run. Both
+    lines now count the 2 the driver knows are queued or running (a state it has not read counts as queued)."""
+    import errno
+
+    from test_probe_overnight22 import _grid
+    from test_probe_overnight23 import _monitor_raises
+
+    import benchmark.executors as ex
+
+    cancelled = _slurm_jobs_in_states(monkeypatch, ["COMPLETED", "COMPLETED", "PENDING", "RUNNING"], polled=1)
+    if stop == "ctrl-c":
+        def sleep(s):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(ex._time, "sleep", sleep)
+        error = KeyboardInterrupt
+    else:
+        _monitor_raises(monkeypatch, OSError(errno.ENOSPC, "No space left on device", "r/runs"))
+        error = OSError
+    raised, said = _raised_and_said(lambda: ex.execute_slurm(_grid((0, 1, 2, 3)), tmp_path / "r", ("psnr",), "cpu",
+                                                             cluster="slurm", split="run", logger="none"),
+                                    error, level=logging.WARNING)
+    if stop == "ctrl-c":
+        assert "interrupted: cancelling 2 jobs still queued or running (of 4" in said, said
+        assert len(cancelled) == 4, cancelled  # scancel of the array: the ended ones are no matter
+    else:
+        assert "2 jobs not finished are left to SLURM" in said and "scancel 1000" in said, said
+        assert not cancelled, cancelled
