@@ -654,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
         _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
+        from benchmark.data import spill_folder
+
+        if args.command not in ("list", "check", "merge", "weights"):  # those that may decode images
+            spill_folder()  # PLBENCH_SPILL_DIR naming no folder: said now, not hours into decoding a big source
         from benchmark.errors import output_to_a_reader_gone_goes_nowhere
 
         # a grid's output to a reader gone (`| tee night.log` killed) goes nowhere, not into its runs' errors

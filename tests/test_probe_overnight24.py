@@ -103,3 +103,36 @@ def test_a_stopped_slurm_driver_counts_only_the_jobs_still_queued_or_running(tmp
     else:
         assert "2 jobs not finished are left to SLURM" in said and "scancel 1000" in said, said
         assert not cancelled, cancelled
+
+
+@pytest.mark.parametrize("bad", ["missing", "file"])
+def test_a_spill_folder_that_is_not_there_is_refused_before_any_work(tmp_path, monkeypatch, capsys, bad):
+    """``PLBENCH_SPILL_DIR`` naming a folder that is not there (a typo, a scratch disk not mounted) or a file was only
+    a warning once a big source passed PLBENCH_DECODED_RAM_MB, hours into reading it — and the rest of its images then
+    stayed in the memory the setting was there to spare. It is now a one-line error (exit 2) before planning, from the
+    command line and api.run alike; nothing is written to the results folder, and a folder that is there is taken."""
+    from benchmark import api
+    from benchmark.cli import main
+    from benchmark.errors import UserError
+
+    spill = tmp_path / "spil"
+    if bad == "file":
+        spill.write_text("")
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(spill))
+    out = tmp_path / "r"
+    rc = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "2", "--out", str(out),
+               "--no-budget-check"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "PLBENCH_SPILL_DIR" in err[0] and str(spill) in err[0], (rc, err)
+    assert ("is a file" if bad == "file" else "names no folder") in err[0], err
+    assert not out.exists(), list(out.rglob("*"))
+    with pytest.raises(UserError, match="PLBENCH_SPILL_DIR"):
+        api.run(tasks=["denoise"], losses=["l1"], seeds=[0], iterations=2, out=str(out), report=False)
+    assert not out.exists()
+    from benchmark.data import spill_folder
+
+    (tmp_path / "disk").mkdir()
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path / "disk"))
+    assert spill_folder() == str(tmp_path / "disk")
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", "")
+    assert spill_folder() is None
