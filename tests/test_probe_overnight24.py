@@ -136,3 +136,46 @@ def test_a_spill_folder_that_is_not_there_is_refused_before_any_work(tmp_path, m
     assert spill_folder() == str(tmp_path / "disk")
     monkeypatch.setenv("PLBENCH_SPILL_DIR", "")
     assert spill_folder() is None
+
+
+def test_the_dry_run_reads_an_old_gpl_checkpoint_once(tmp_path, monkeypatch, capsys):
+    """``run --dry-run`` of a grid with a gpl run stopped under ``--backbone-weights pretrained`` before gpl had one id
+    read the store's stopped checkpoints twice: in planning's warnings (which say it would resume) and again for the
+    estimate (each a torch.load of a checkpoint's record: on a store of 1000 stopped runs on NFS, seconds each time).
+    They are read once; the estimate still counts the run from the checkpoint's iteration."""
+    import torch
+
+    import benchmark.ckptrecord as ckptrecord
+    import benchmark.perf as perf
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, code_version, run_id
+
+    asked = []
+
+    def estimate(configs, *a, trained=None, **k):
+        asked.append((list(configs), dict(trained or {})))
+        raise KeyboardInterrupt  # the timing itself is not what is tested
+
+    monkeypatch.setattr(perf, "estimate_grid", estimate)
+    out = tmp_path / "r"
+    argv = ["run", "--tasks", "denoise", "--losses", "gpl", "--seeds", "0", "--iterations", "8", "--out", str(out),
+            "--no-budget-check", "--backbone-weights", "pretrained", "--device", "cpu", "--dry-run"]
+    assert main(argv) == 130
+    (cfg,), _ = asked.pop()
+    then = {**cfg.to_dict(), "backbone_weights": "pretrained"}
+    old = run_id(RunConfig.from_dict(then))
+    assert old != run_id(cfg)
+    (out / "runs" / old).mkdir(parents=True)
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    Checkpointer(out / "runs" / old / "ckpt.pt", CheckpointPolicy(), {"config": then, "code_version": code_version()}
+                 ).save(3, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+                        gen=torch.Generator(), device=torch.device("cpu"), progress={"curve": [[1, 0.5]]})
+    reads = []
+    real = ckptrecord.record
+    monkeypatch.setattr(ckptrecord, "record", lambda path: reads.append(path) or real(path))
+    assert main(argv) == 130
+    (cfg2,), trained = asked.pop()
+    assert cfg2 == cfg and trained == {cfg: 3}, trained
+    assert reads == [out / "runs" / old / "ckpt.pt"], reads
