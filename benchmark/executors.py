@@ -2163,13 +2163,20 @@ def _cancel(jobs: list, cluster: str) -> bool:
             return True
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
-    ok = True
+    failed, why = [], ""
     for job in jobs:
         try:
             job.cancel(check=False)
-        except Exception:  # noqa: BLE001 - the others are cancelled all the same
-            ok = False
-    return ok
+        except Exception as exc:  # noqa: BLE001 - the others are cancelled all the same
+            failed.append(str(job.job_id))
+            why = why or first_line(exc)
+    if failed:  # said: a job not cancelled may train on into the store with no driver (the ledger keeps its runs)
+        shown = " ".join(sorted({j.split("_")[0] for j in failed}) if cluster == "slurm" else failed)
+        log.warning("could not cancel %s (%s): %s may still be queued or running, training into the store; %s",
+                    plural(len(failed), "job"), why, agree(len(failed), "it", "they"),
+                    f"`scancel {shown}` stops {agree(len(failed), 'it', 'them')}" if cluster == "slurm"
+                    else f"job {shown} ({agree(len(failed), 'its', 'their')} processes) may need ending by hand")
+    return not failed
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -179,3 +179,40 @@ def test_the_dry_run_reads_an_old_gpl_checkpoint_once(tmp_path, monkeypatch, cap
     (cfg2,), trained = asked.pop()
     assert cfg2 == cfg and trained == {cfg: 3}, trained
     assert reads == [out / "runs" / old / "ckpt.pt"], reads
+
+
+@pytest.mark.parametrize("cluster", ["slurm", "local"])
+def test_jobs_a_stopped_slurm_driver_could_not_cancel_are_said(tmp_path, monkeypatch, cluster):
+    """A stopped SLURM driver whose ``scancel`` failed (not on this node's PATH, the controller down) cancelled the
+    jobs one by one, and where those cancels failed too it said nothing: the user went home believing the array
+    cancelled while it trained on into the store. A line now names the jobs not cancelled, why, and the scancel
+    that stops them (submitit's local jobs: that their processes may need ending by hand)."""
+    import subprocess
+
+    import benchmark.executors as ex
+
+    def no_scancel(*a, **k):
+        raise FileNotFoundError(2, "No such file or directory", "scancel")
+
+    monkeypatch.setattr(subprocess, "run", no_scancel)
+
+    class Job:
+        def __init__(self, i, fails):
+            self.job_id, self.fails = f"1000_{i}", fails
+
+        def cancel(self, check=True):
+            if self.fails:
+                raise RuntimeError(f"Could not cancel job {self.job_id}\nslurm_load_jobs error")
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("benchmark.executors").addHandler(handler)
+    try:
+        assert ex._cancel([Job(0, False), Job(1, True), Job(2, True)], cluster) is False
+    finally:
+        logging.getLogger("benchmark.executors").removeHandler(handler)
+    said = [r.getMessage() for r in records if "could not cancel" in r.getMessage()]
+    assert len(said) == 1 and "2 jobs" in said[0] and "Could not cancel job 1000_1" in said[0], said
+    assert "slurm_load_jobs" not in said[0], said
+    assert ("`scancel 1000`" if cluster == "slurm" else "job 1000_1 1000_2") in said[0], said
