@@ -1331,7 +1331,9 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
 
 
 def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
-    """Stop the Ray tasks ``refs`` (those whose result is not in) of a driver stopped by ``exc``: each is cancelled
+    """Stop the Ray tasks ``refs`` (those whose result is not in, less those Ray says are finished: the driver collects
+    them in order, so a later task may be done and was counted as one to stop) of a driver stopped by ``exc``: each is
+    cancelled
     (SIGINT: its run checkpoints and stops), waited for :data:`STOP_GRACE_S`, and one still running then — or when a
     second Ctrl-C cuts the wait short — is ended (a forced cancel: the training since its last checkpoint lost), so no
     task trains on into the store once the driver is gone, whoever started the Ray instance. Each step said in a
@@ -1339,6 +1341,12 @@ def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
     if not refs:
         return
     try:
+        try:  # those finished already (the driver collects in order: a later task may be done) are not counted
+            refs = ray.wait(refs, num_returns=len(refs), timeout=0)[1]
+        except Exception:  # noqa: BLE001 - Ray cannot say now: every one not collected, as before
+            pass
+        if not refs:
+            return
         for ref in refs:
             with contextlib.suppress(Exception):
                 ray.cancel(ref)

@@ -216,3 +216,18 @@ def test_jobs_a_stopped_slurm_driver_could_not_cancel_are_said(tmp_path, monkeyp
     assert len(said) == 1 and "2 jobs" in said[0] and "Could not cancel job 1000_1" in said[0], said
     assert "slurm_load_jobs" not in said[0], said
     assert ("`scancel 1000`" if cluster == "slurm" else "job 1000_1 1000_2") in said[0], said
+
+
+def test_a_stopped_ray_driver_counts_only_the_tasks_still_running(tmp_path, monkeypatch):
+    """The Ray driver collects its tasks' results in order: stopped while it waited for the first of 3 (a full disk),
+    it said 'cancelling 3 ray tasks' and cancelled the third, which had finished — as the SLURM driver counted
+    finished jobs. Ray is asked which are done (no wait): the 2 still running are cancelled and counted."""
+    import errno
+
+    ray = _endless_ray()
+    ray.stopped.add(2)  # the third task finished while the driver waited for the first
+    error = OSError(errno.ENOSPC, "No space left on device", "r/runs")
+    raised, said = _driver_fails(tmp_path, monkeypatch, ray, error)
+    assert raised is error, raised
+    assert sorted(ray.cancelled) == [0, 1] and not ray.forced, (ray.cancelled, ray.forced)
+    assert "cancelling 2 ray tasks" in said and "waiting up to 120 s for 2 ray tasks" in said, said
