@@ -93,6 +93,9 @@ def _run(config, *, report: bool, progress: bool, **settings):
     from benchmark.runner import resolve_device
 
     refuse_in_a_starting_worker()  # a script's top level run again in a local worker: before any planning
+    from benchmark.data import spill_folder
+
+    spill_folder()  # PLBENCH_SPILL_DIR naming no folder: said before the data is read
     report, progress = check_switch(report, "api.run(): report"), check_switch(progress, "api.run(): progress")
     spec = _grid(config)
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))

@@ -654,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmark.devices import min_cpu_share as _min_cpu_share
 
         _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
+        from benchmark.data import spill_folder
+
+        if args.command not in ("list", "check", "merge", "weights"):  # those that may decode images
+            spill_folder()  # PLBENCH_SPILL_DIR naming no folder: said now, not hours into decoding a big source
         from benchmark.errors import output_to_a_reader_gone_goes_nowhere
 
         # a grid's output to a reader gone (`| tee night.log` killed) goes nowhere, not into its runs' errors
@@ -1014,10 +1018,10 @@ def cmd_run(args) -> int:
     s, configs, metrics, device, data = planned(spec, dry_run=args.dry_run)  # checked, then the data read: as api.run
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
-        _warn_runs_kept_apart(ResultsStore(s.out), configs, dry_run=True)
+        handed = _warn_runs_kept_apart(ResultsStore(s.out), configs, dry_run=True)  # read once: the estimate's too
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
                         data=data, executor=s.executor, store=ResultsStore(s.out),
-                        checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds))
+                        checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds), handed=handed)
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
@@ -1267,14 +1271,17 @@ def _weights_kept_apart(store, rid: str, by: str) -> str | None:
         {**done, "backbone_weights": None} else None
 
 
-def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
+def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> dict:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
     whose estimate counts them: it said nothing, and the run then warned only after it was started. First, a run
     stopped under an older id of the same computation is given its checkpoint under the new id, to resume
-    (:func:`benchmark.runner.resume_under_new_id`; ``dry_run``: said only)."""
+    (:func:`benchmark.runner.resume_under_new_id`; ``dry_run``: said only). Returns what that hands over ({run id:
+    (the old run id, its checkpoint's iteration)}), which the dry run's estimate counts without reading the old
+    checkpoints again."""
     from benchmark.config import newer_code
     from benchmark.runner import (
+        StoppedCheckpoints,
         code_version,
         done_under_old_id,
         made_at_other_paths,
@@ -1285,8 +1292,10 @@ def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
     )
 
     if not store.runs.is_dir():
-        return
-    resume_under_new_id(store, configs, dry_run=dry_run)  # gpl under 'pretrained' before 2026-12-07: one id since
+        return {}
+    seen = StoppedCheckpoints(store)  # the stopped runs' checkpoints, each read once by the two looks below
+    # gpl under 'pretrained' before 2026-12-07: one id since
+    handed = resume_under_new_id(store, configs, dry_run=dry_run, stopped=seen)
     if twins := done_under_old_id(store, configs):  # ... and finished so: the same computation, trained again
         n = len(twins)
         log.warning("%d of the %s of this grid %s in %s under the id an older plbench gave the same computation (gpl "
@@ -1295,7 +1304,8 @@ def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
                     plural(len(configs), "run"), agree(n, "is", "are"), store.root,
                     ", ".join(f"{old} → {rid}" for rid, old in list(twins.items())[:3])
                     + (f" and {n - 3} more" if n > 3 else ""), agree(n, "its", "their"))
-    stopped = stopped_under_other_id(store, configs)  # a night's run resumed after its loss file or the code changed
+    # a night's run resumed after its loss file or the code changed
+    stopped = stopped_under_other_id(store, configs, seen)
     if stopped:
         n = len(stopped)
         shown = ", ".join(f"{p} (iteration {it})" for p, it in list(stopped.items())[:3])
@@ -1330,17 +1340,19 @@ def _warn_runs_kept_apart(store, configs, dry_run: bool = False) -> None:
                     agree(n, "is", "are"),
                     store.root, version, code_version(), shlex.quote(str(store.root)),
                     shlex.quote(f"code_version={version}"))
+    return handed
 
 
 def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None, *, data=None,
-             executor: str = "local", store=None, checkpoint=None) -> int:
+             executor: str = "local", store=None, checkpoint=None, handed: dict | None = None) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing. ``opts``
     (:func:`~benchmark.executors.executor_options`): how many processes evaluate (each computes the test
     images' reference sides once; SLURM's one job per run: every run). A local grid that this machine's memory
     cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing. A run
     of ``store`` interrupted with a checkpoint (``checkpoint``: the run's policy, default the default one) is estimated
-    at the iterations it has left, as it resumes (:func:`_resumed`)."""
+    at the iterations it has left, as it resumes (:func:`_resumed`; ``handed``: the checkpoints planning found under
+    an older id of the same computation, :func:`_warn_runs_kept_apart`'s answer, not read again; None: read here)."""
     import torch
 
     from benchmark.perf import estimate_grid
@@ -1381,7 +1393,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
                          if not store.damage(rid) and is_complete(store, rid, metrics)}
         policy = checkpoint or CheckpointPolicy()  # a SLURM job saves one when stopped, whatever the policy
         resumed = _resumed(store, [c for c in configs if c not in retrained],
-                           policy if executor != "slurm" else dataclasses.replace(policy, on_stop=True))
+                           policy if executor != "slurm" else dataclasses.replace(policy, on_stop=True), handed)
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
@@ -1513,13 +1525,14 @@ def _gpu_check_hint() -> str:
     return f"{line}, or `{shlex.join([python, script])}` for a one-command GPU measurement"
 
 
-def _resumed(store, configs, policy) -> dict:
+def _resumed(store, configs, policy, handed: dict | None = None) -> dict:
     """{config: the iterations its checkpoint holds} of the runs of ``configs`` that resume from one in ``store``
     under ``policy`` (a usable ``ckpt.pt``: :func:`benchmark.checkpoint.resumes_at`, as the run reads it): an overnight
     grid stopped at 3 a.m. trains what its runs have left, not their whole budget again. A run stopped under the id
     an older plbench gave the same computation (gpl under 'pretrained' before 2026-12-07), whose checkpoint the run
     hands to its id now (:func:`benchmark.runner.resume_under_new_id`, read here only, said by planning's warnings),
-    resumes from it as well: it was timed from iteration 0."""
+    resumes from it as well: it was timed from iteration 0. ``handed``: that hand-over as planning found it ({run id:
+    (old id, iteration)}), so the old checkpoints are read once per dry run, not again here (None: read here)."""
     from benchmark.checkpoint import resumes_at
     from benchmark.config import run_id
     from benchmark.runner import resume_under_new_id
@@ -1529,7 +1542,8 @@ def _resumed(store, configs, policy) -> dict:
         if it := resumes_at(store, run_id(c), c, policy):
             out[c] = it
     if policy.enabled:  # checkpoints off: the run reads none, handed over or not
-        handed = resume_under_new_id(store, [c for c in configs if c not in out], dry_run=True, say=False)
+        if handed is None:
+            handed = resume_under_new_id(store, [c for c in configs if c not in out], dry_run=True, say=False)
         out.update({c: it for c in configs if c not in out and (it := handed.get(run_id(c), (None, 0))[1])})
     return out
 

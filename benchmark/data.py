@@ -4138,6 +4138,24 @@ def decoded_in_ram_bytes() -> int:
     return min(int(min(mb, 2**42) * 2**20), 2**62)
 
 
+def spill_folder() -> str | None:
+    """``PLBENCH_SPILL_DIR``, the folder :class:`_Spill` writes decoded images to (and the workers' shared file),
+    checked: None where it is unset or empty (the system's temporary folder); a folder that is not there, a file, or
+    one this process cannot write in is a :class:`UserError` — said before any work starts (it only warned, once a
+    source passed ``PLBENCH_DECODED_RAM_MB`` hours into reading it, and kept those images in the memory the setting
+    was there to spare). Not made: a misspelt path would put gigabytes where no one looks."""
+    text = os.environ.get("PLBENCH_SPILL_DIR", "")
+    if not text:
+        return None
+    why = ("is a file, not a folder" if os.path.isfile(text) else "names no folder" if not os.path.isdir(text)
+           else "is a folder this process cannot write in" if not os.access(text, os.W_OK | os.X_OK) else "")
+    if why:
+        raise UserError(f"PLBENCH_SPILL_DIR={text!r} {why} (it takes the decoded images beyond "
+                        "PLBENCH_DECODED_RAM_MB): make it, name another on a disk, or unset it for the system's "
+                        "temporary folder")
+    return text
+
+
 #: decoded megabytes of one source held in memory: BSD200 + T91 (≈ 150 MB as uint8) stay there whole; a folder of
 #: 200 photos of 6 MP (3.6 GB) or a hub set of 100 000 would not fit a laptop's or a worker's memory
 DECODED_RAM_MB = 1024

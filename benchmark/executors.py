@@ -1331,7 +1331,9 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
 
 
 def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
-    """Stop the Ray tasks ``refs`` (those whose result is not in) of a driver stopped by ``exc``: each is cancelled
+    """Stop the Ray tasks ``refs`` (those whose result is not in, less those Ray says are finished: the driver collects
+    them in order, so a later task may be done and was counted as one to stop) of a driver stopped by ``exc``: each is
+    cancelled
     (SIGINT: its run checkpoints and stops), waited for :data:`STOP_GRACE_S`, and one still running then — or when a
     second Ctrl-C cuts the wait short — is ended (a forced cancel: the training since its last checkpoint lost), so no
     task trains on into the store once the driver is gone, whoever started the Ray instance. Each step said in a
@@ -1339,6 +1341,12 @@ def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
     if not refs:
         return
     try:
+        try:  # those finished already (the driver collects in order: a later task may be done) are not counted
+            refs = ray.wait(refs, num_returns=len(refs), timeout=0)[1]
+        except Exception:  # noqa: BLE001 - Ray cannot say now: every one not collected, as before
+            pass
+        if not refs:
+            return
         for ref in refs:
             with contextlib.suppress(Exception):
                 ray.cancel(ref)
@@ -1363,7 +1371,13 @@ def _stop_ray_tasks(ray, refs: list, exc: BaseException, checkpoint) -> None:
         still = ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)[1]
     except KeyboardInterrupt:  # 'interrupt again to stop now': each is ended (one finished meanwhile: a no-op)
         still = refs
-    except Exception:  # noqa: BLE001 - Ray itself gone: its tasks with it
+    except Exception as lost:  # noqa: BLE001 - Ray itself gone (the cluster, or this driver's connection to it)
+        # said: the wait's line promised a follow-up, and the tasks may still run where only the connection broke
+        log.warning("the connection to Ray was lost while waiting for %s to stop (%s): whether %s stopped is not "
+                    "known here: if the cluster is still up, `ray list tasks --filter state=RUNNING` on it shows "
+                    "any still training into the store; the same command, run again, leaves a run a live task holds "
+                    "to it and resumes the others from their last checkpoint", plural(len(refs), "ray task"),
+                    first_line(lost), agree(len(refs), "it", "they"))
         return
     _end_ray_tasks(ray, still)
     if still:
@@ -1458,6 +1472,9 @@ SLURM_LEDGER = ".slurm-jobs.json"
 #: SLURM job states in which a job will still run (or is running) its runs
 SLURM_ACTIVE = ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED",
                 "CONFIGURING", "COMPLETING", "SIGNALING", "STAGE_OUT", "STOPPED")
+# the states sacct gives a job that will not run again (anything else, an unknown one too, may still run)
+SLURM_ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
+               "REVOKED")
 SLURM_ACCOUNTING_LAG_S = 600.0  # a job sacct does not list yet, submitted this recently, counts as queued
 
 
@@ -2054,13 +2071,16 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                                          store_root))
         except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the line only
             what = "a run in progress resumes from the checkpoint it saves as it stops, one not begun starts then"
-        log.warning("interrupted: cancelling %s; %s", plural(len(jobs), "job"), what)
+        left = _still_queued(jobs, results)
+        log.warning("interrupted: cancelling %s%s; %s", plural(len(left), "job"),
+                    f" still queued or running (of {len(jobs)}; the others finished)" if len(left) < len(jobs)
+                    else "", what)
         if _cancel(jobs, cluster or "slurm") and ledger:  # they will not run: the same command, run again at once,
             with contextlib.suppress(Exception):  # submits their runs (the controller lists them COMPLETING a while,
                 ledger.forget({str(job.job_id) for job in jobs})  # sacct lags)
         raise
     except Exception as exc:  # the driver's own error (a full disk, a store gone bad while it polls, a bug in it)
-        left = [job for i, job in enumerate(jobs) if i not in results]
+        left = _still_queued(jobs, results)
         if left and (cluster or "slurm") == "slurm":  # SLURM's jobs outlive their driver (as one logged out), and
             # the ledger keeps the next command from submitting their runs twice: what they train is not thrown away
             log.warning("the driver stopped on an error (%s): %s not finished %s left to SLURM, training into the "
@@ -2080,6 +2100,25 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
                     since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
                     grid_id=units[0].grid_id if units else "")
+
+
+def _still_queued(jobs: list, results: dict) -> list:
+    """The submitit ``jobs`` a stopped driver leaves queued or running, as far as it knows without asking SLURM again:
+    those with no result collected (``results``: {index in ``jobs``: result}) whose state, as the jobs' shared sacct
+    watcher last read it (submitit's cache: no sacct call), is not an ended one (:data:`SLURM_ENDED`) — one job's
+    poll refreshes every job's state, so a job polled before it in the same round can be known finished with its
+    result not yet collected. A job whose state cannot be read counts as still queued."""
+    left = []
+    for i, job in enumerate(jobs):
+        if i in results:
+            continue
+        try:
+            state = str(job.watcher.get_state(job.job_id, mode="cache") or "UNKNOWN")
+        except Exception:  # noqa: BLE001 - no watcher (another cluster's job) or its cache unreadable: not known ended
+            state = "UNKNOWN"
+        if state.split(" ")[0].rstrip("+").upper() not in SLURM_ENDED:
+            left.append(job)
+    return left
 
 
 def _cancelled_said(configs: list, store_root) -> str:
@@ -2132,13 +2171,20 @@ def _cancel(jobs: list, cluster: str) -> bool:
             return True
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
-    ok = True
+    failed, why = [], ""
     for job in jobs:
         try:
             job.cancel(check=False)
-        except Exception:  # noqa: BLE001 - the others are cancelled all the same
-            ok = False
-    return ok
+        except Exception as exc:  # noqa: BLE001 - the others are cancelled all the same
+            failed.append(str(job.job_id))
+            why = why or first_line(exc)
+    if failed:  # said: a job not cancelled may train on into the store with no driver (the ledger keeps its runs)
+        shown = " ".join(sorted({j.split("_")[0] for j in failed}) if cluster == "slurm" else failed)
+        log.warning("could not cancel %s (%s): %s may still be queued or running, training into the store; %s",
+                    plural(len(failed), "job"), why, agree(len(failed), "it", "they"),
+                    f"`scancel {shown}` stops {agree(len(failed), 'it', 'them')}" if cluster == "slurm"
+                    else f"job {shown} ({agree(len(failed), 'its', 'their')} processes) may need ending by hand")
+    return not failed
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

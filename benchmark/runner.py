@@ -1184,25 +1184,51 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
                         and not store.is_done(run_id(c))))
 
 
-def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
+class StoppedCheckpoints:
+    """The runs of ``store`` stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) and their
+    checkpoints' records (:func:`benchmark.ckptrecord.record`), each listed or read once, when first asked: planning's
+    two looks at them (:func:`resume_under_new_id`, :func:`stopped_under_other_id`), and the dry run's estimate
+    after them, read each checkpoint once (a torch.load apiece: a store of hundreds of stopped runs on NFS took seconds
+    a pass)."""
+
+    def __init__(self, store: ResultsStore):
+        self.store, self._listing, self._records = store, None, {}
+
+    def listing(self) -> dict[str, Path]:
+        """{run id: its ``ckpt.pt``}, as :meth:`ResultsStore.stopped_with_checkpoint` gave it first."""
+        if self._listing is None:
+            self._listing = self.store.stopped_with_checkpoint()
+        return self._listing
+
+    def record(self, ckpt: Path) -> dict | None:
+        """The checkpoint at ``ckpt`` as saved (:func:`benchmark.ckptrecord.record`), read once."""
+        from benchmark.ckptrecord import record
+
+        if ckpt not in self._records:
+            self._records[ckpt] = record(ckpt)
+        return self._records[ckpt]
+
+
+def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig],
+                           stopped: StoppedCheckpoints | None = None) -> dict[str, int]:
     """{run folder: training iteration of its checkpoint} for the runs of ``store`` stopped with a checkpoint
     (:meth:`ResultsStore.stopped_with_checkpoint`, the selection :meth:`ResultsStore.superseded` matches too: a run of
     ``runs/``, no user's copy of one, not finished, its folder held by no live process — a grid training it now under
     its old id — so never a live run's checkpoint named for removal) of one of ``configs`` under another id than the
     config has now — its ``--loss-file`` edited (its hash is part of the id), the code's version bumped — while the
     config is neither done nor stopped under its own: a run the grid trains from the start, which it would otherwise
-    not say. Only the checkpoints' records of those runs are read (:func:`benchmark.ckptrecord.record`)."""
-    from benchmark.ckptrecord import record
-
+    not say. Only the checkpoints' records of those runs are read (:func:`benchmark.ckptrecord.record`; ``stopped``:
+    those planning listed and read already, not read again)."""
     if not store.runs.is_dir():
         return {}
+    stopped = stopped or StoppedCheckpoints(store)
     ids = {run_id(c) for c in configs}
     wanted = {json.dumps(c.to_dict(), sort_keys=True, default=str): run_id(c) for c in configs}
     out: dict[str, int] = {}
-    for name, ckpt in sorted(store.stopped_with_checkpoint().items()):  # check's selection (ResultsStore.superseded)
+    for name, ckpt in sorted(stopped.listing().items()):  # check's selection (ResultsStore.superseded)
         if name in ids:
             continue
-        if (state := record(ckpt)) is None:  # not a checkpoint this code reads: nothing to say of it
+        if (state := stopped.record(ckpt)) is None:  # not a checkpoint this code reads: nothing to say of it
             continue
         fp = state.get("fingerprint")
         rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
@@ -1215,7 +1241,7 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig]) -> dic
 
 
 def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: bool = False,
-                        say: bool = True) -> dict[str, tuple]:
+                        say: bool = True, stopped: StoppedCheckpoints | None = None) -> dict[str, tuple]:
     """{run id: (the old run id, its checkpoint's iteration)} for each of ``configs`` neither done nor stopped under
     its own id while a run of ``store`` stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) under
     another id whose record, read as today's code records it (:func:`benchmark.ckptrecord.as_current`: gpl or
@@ -1225,10 +1251,11 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     its iteration instead of iteration 0 — only where the old id is the one today's code gives the recorded config
     (:func:`_id_then`: a ``--loss-file`` edited since keeps the config, changes the id); the old folder keeps its
     file (``plbench check`` names it superseded once the run has finished, ``--repair`` removes it). ``dry_run``: said,
-    nothing written. One line says what was done (``say=False``: none; the dry run's estimate asks again)."""
+    nothing written. One line says what was done (``say=False``: none). ``stopped``: the stopped runs and their
+    records as planning listed and read them (:class:`StoppedCheckpoints`), not read again."""
     import shutil
 
-    from benchmark.ckptrecord import fingerprint_key, record
+    from benchmark.ckptrecord import fingerprint_key
 
     if not store.runs.is_dir():
         return {}
@@ -1242,12 +1269,13 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
         rid = run_id(c)
         if not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
             wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
-    stopped = store.stopped_with_checkpoint() if wanted else {}
-    if not stopped:
+    stopped = stopped or StoppedCheckpoints(store)
+    listed = stopped.listing() if wanted else {}
+    if not listed:
         return {}
     out: dict[str, tuple] = {}
-    for old, ckpt in sorted(stopped.items()):
-        state = record(ckpt)
+    for old, ckpt in sorted(listed.items()):
+        state = stopped.record(ckpt)
         fp, it = (state or {}).get("fingerprint"), (state or {}).get("iteration")
         if not isinstance(fp, dict) or not isinstance(it, int) or it <= 0:
             continue

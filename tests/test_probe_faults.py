@@ -334,6 +334,8 @@ def test_interrupted_ray_driver_waits_for_its_tasks_to_checkpoint(tmp_path, monk
 
         def wait(self, refs, num_returns, timeout):
             self.calls.append(("wait", tuple(refs), num_returns, timeout))
+            if timeout == 0:  # the stopped driver asks which are done: neither (w0's get was interrupted)
+                return [], refs
             return refs, []
 
     ray = FakeRay()
@@ -342,6 +344,7 @@ def test_interrupted_ray_driver_waits_for_its_tasks_to_checkpoint(tmp_path, monk
     with pytest.raises(KeyboardInterrupt):
         executors.execute_ray(configs, tmp_path / "r", metrics, "cpu", workers=2)
     assert ray.calls == [("wait", ("ref-[w0]",), 1, executors.RAY_POLL_S),  # the first task done: read it
+                         ("wait", ("ref-[w0]", "ref-[w1]"), 2, 0),  # which are done already: not cancelled
                          ("cancel", "ref-[w0]"), ("cancel", "ref-[w1]"),
                          ("wait", ("ref-[w0]", "ref-[w1]"), 2, executors.STOP_GRACE_S)]
 
