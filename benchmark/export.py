@@ -1174,7 +1174,15 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
             said.append(f"left out of the median of {named(left > 0, left)}, which "
                         f"{agree(int((left > 0).sum()), 'has', 'have')} runs timed with the cores free"
                         + (" on the same task" if both else ""))
-        if (kept > 0).any():
+        timed = stats.costs.loc[stats.costs["ms_per_it"].notna(), "label"] if "ms_per_it" in stats.costs.columns \
+            else stats.costs["label"]
+        if (kept > 0).any() and not both and set(map(str, timed)) <= set(map(str, busy.loc[kept > 0, "label"])):
+            # every loss with a ms/it is read from busy runs alone: there is no other to read high next to (a
+            # loaded 2-core machine's every grid said "which have none, so it reads high next to the others'")
+            said.append("in the median of every loss here, none of which has a run timed with the cores free: each "
+                        "ms/it reads high by its own runs' share of the load, so their order holds only as far as "
+                        "that load was alike")
+        elif (kept > 0).any():
             said.append(f"in the median of {named(kept > 0, kept)}, "
                         + ("with no run of the same task timed free" if both else
                            f"which {agree(int((kept > 0).sum()), 'has', 'have')} none")

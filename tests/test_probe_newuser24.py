@@ -21,3 +21,38 @@ def test_run_with_a_misspelt_device_is_one_line_naming_it_and_the_close_one(tmp_
     assert main(["run", "--device", "cdua", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --device: unknown device 'cdua': use auto, cpu, cuda or cuda:N; did you mean cuda?"], err
+
+
+def _all_busy_costs(monkeypatch, busy_l2: bool):
+    """The cost table of a store of l1 and l2, 2 runs each on 1 CPU thread, l1's timed while other work held the
+    cores (0.2 of a core), l2's too where ``busy_l2`` (a loaded 2-core machine), else with the core free."""
+    from benchmark import stats as S
+    from benchmark.synthetic import synthetic_runs
+
+    monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
+    metas = []
+    for _, meta, _rows in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(2),
+                                         metrics=("psnr",), n_images=2, budget_check=False):
+        if "config" in meta:
+            busy = meta["config"]["loss"] == "l1" or busy_l2
+            meta = {**meta, "device": "cpu", "device_name": "AMD EPYC", "threads": 1, "timing_excluded": {},
+                    "ms_per_it": 50.0, "cpu_share": 0.2 if busy else 0.95}
+        metas.append(meta)
+    return S.cost_table(metas)[0]
+
+
+def test_the_busy_timing_note_of_a_grid_timed_busy_throughout_names_no_others(monkeypatch):
+    """``compare``'s and the leaderboard's note on a grid trained on a loaded 2-core machine, every run timed busy,
+    said 'ms/it of 3 runs (l1, l2, my_loss) was timed while …: in the median of l1, l2, my_loss, which have none, so
+    it reads high next to the others'' — there were no others. Now it says every loss's ms/it reads high and what
+    their order then rests on; a loss timed busy beside one timed free keeps its line."""
+    from types import SimpleNamespace
+
+    from benchmark.export import reads_high_cost_lines
+
+    (line,) = reads_high_cost_lines(SimpleNamespace(costs=_all_busy_costs(monkeypatch, busy_l2=True)))
+    assert line.startswith("ms/it of 4 runs (l1, l2) was timed while"), line
+    assert "next to the others'" not in line and "which have none" not in line, line
+    assert "in the median of every loss here, none of which has a run timed with the cores free" in line, line
+    (line,) = reads_high_cost_lines(SimpleNamespace(costs=_all_busy_costs(monkeypatch, busy_l2=False)))
+    assert "in the median of l1, which has none, so it reads high next to the others'" in line, line
