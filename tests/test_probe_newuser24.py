@@ -56,3 +56,22 @@ def test_the_busy_timing_note_of_a_grid_timed_busy_throughout_names_no_others(mo
     assert "in the median of every loss here, none of which has a run timed with the cores free" in line, line
     (line,) = reads_high_cost_lines(SimpleNamespace(costs=_all_busy_costs(monkeypatch, busy_l2=False)))
     assert "in the median of l1, which has none, so it reads high next to the others'" in line, line
+
+
+def test_the_old_timing_note_of_a_store_timed_before_steady_timing_throughout_names_no_others():
+    """The same note's sibling: a store whose every run was recorded before plbench timed the steady state said of
+    them all 'in the median of l1, l2, with no such run of the same task, so it reads high next to the others''."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark.export import reads_high_cost_lines
+
+    costs = pd.DataFrame({"label": ["l1", "l2"], "ms_per_it": [30.0, 40.0], "timed_with_warmup": [2, 2],
+                          "warmup_left_out": [0, 0], "timed_busy": [0, 0]})
+    (line,) = reads_high_cost_lines(SimpleNamespace(costs=costs))
+    assert line.startswith("ms/it of 4 runs (l1, l2) was recorded before plbench timed the steady state"), line
+    assert "next to the others'" not in line and "every loss here, none of which has a run timed in the steady" \
+        in line, line
+    (line,) = reads_high_cost_lines(SimpleNamespace(costs=costs.assign(timed_with_warmup=[2, 0])))
+    assert "in the median of l1, with no such run of the same task, so it reads high next to the others'" in line
