@@ -75,3 +75,15 @@ def test_the_old_timing_note_of_a_store_timed_before_steady_timing_throughout_na
         in line, line
     (line,) = reads_high_cost_lines(SimpleNamespace(costs=costs.assign(timed_with_warmup=[2, 0])))
     assert "in the median of l1, with no such run of the same task, so it reads high next to the others'" in line
+
+
+@pytest.mark.parametrize(("spec", "bad", "meant"), [("charbonnier(esp=0.1)", "esp", "eps"),
+                                                     ("l1 + 0.1*pdl(layrs=('relu1_2',))", "layrs", "layers")])
+def test_a_misspelt_loss_argument_is_offered_its_close_name(tmp_path, capsys, spec, bad, meant):
+    """``--losses 'charbonnier(esp=0.1)'`` (or a config's ``{charbonnier: {esp: 0.1}}``) said 'loss 'charbonnier'
+    has no argument 'esp' (it takes: eps)' with no guess, where a task's ``sigam`` is offered sigma."""
+    from benchmark.cli import main
+
+    assert main(["run", "--losses", spec, "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"has no argument '{bad}'; did you mean {meant}? (it takes: " in err[0], err
