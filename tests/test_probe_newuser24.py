@@ -87,3 +87,17 @@ def test_a_misspelt_loss_argument_is_offered_its_close_name(tmp_path, capsys, sp
     assert main(["run", "--losses", spec, "--out", str(tmp_path / "r"), "--dry-run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"has no argument '{bad}'; did you mean {meant}? (it takes: " in err[0], err
+
+
+def test_a_misspelt_loss_file_in_a_config_is_offered_its_close_name(tmp_path, monkeypatch):
+    """A config's ``loss_files: [mine/my_los.py]`` said only 'not found in …: relative paths in a config file are
+    resolved against the current directory', where ``--loss-file mine/my_los.py`` is offered mine/my_loss.py."""
+    from benchmark.config import GridSpec
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "my_loss.py").write_text("")
+    (tmp_path / "grid.yaml").write_text("loss_files: [mine/my_los.py]\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"^grid\.yaml: loss file 'mine/my_los\.py' not found in .*; did you mean "
+                                        r"mine/my_loss\.py\?$"):
+        GridSpec.from_file("grid.yaml")
