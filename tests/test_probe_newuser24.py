@@ -101,3 +101,23 @@ def test_a_misspelt_loss_file_in_a_config_is_offered_its_close_name(tmp_path, mo
     with pytest.raises(UserError, match=r"^grid\.yaml: loss file 'mine/my_los\.py' not found in .*; did you mean "
                                         r"mine/my_loss\.py\?$"):
         GridSpec.from_file("grid.yaml")
+
+
+@pytest.mark.parametrize("given", ["coffe.png", "chelsea cat e.jpg"])
+def test_a_misspelt_photo_as_a_source_is_told_its_name_and_that_one_image_is_no_dataset(tmp_path, capsys, given):
+    """``--test-data photos/coffe.png`` said 'dataset folder not found: …/coffe.png; did you mean …/coffee.png?' — a
+    file called a folder, and the name offered then refused ('is a file, not a dataset: pass its folder'): two tries
+    to learn one thing. Now one line names the image, its close spelling and what a source of photos is."""
+    from PIL import Image
+
+    from benchmark.cli import main
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("coffee.png", "chelsea cat é.jpg"):
+        Image.new("RGB", (16, 16)).save(photos / name)
+    assert main(["run", "--test-data", str(photos / given), "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: image file not found: {photos / given}; did you mean "), err
+    assert err[0].endswith("? (and one image is no dataset: pass its folder, or a .txt file listing the images to "
+                           "use, one path a line)"), err
