@@ -1063,7 +1063,8 @@ class GridSpec:
             if not Path(f).expanduser().is_absolute() and not Path(f).exists():
                 near = p.parent / f
                 raise UserError(f"{p.name}: loss file {f!r} not found in {Path.cwd()}: {where}"
-                                + (f" (it is at {near}: write that path)" if near.exists() else ""))
+                                + (f" (it is at {near}: write that path)" if near.exists() else
+                                   did_you_mean_path(f, "file")))  # `my_los.py`, as `--loss-file my_los.py` is
         shared = {}  # `../shared/datasets/BSD200` (configs/cpu.yaml) not there from here: where the profiles read it
         for key in ("train_data", "test_data"):
             tokens = list(getattr(spec, key) or ())

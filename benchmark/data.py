@@ -2396,8 +2396,13 @@ def _missing_path_error(spec: DataSpec) -> UserError:
     if broken := _broken_link(Path(spec.source).expanduser()):
         return UserError(f"{spec.source} is {broken}")
     where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
-    what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
+    suffix = Path(spec.source).suffix.lower()
+    what = "table of images" if suffix in TABLE_SUFFIXES else "dataset folder"
     shared = ""
+    if suffix in image_extensions():  # `photos/coffe.png`: no folder, and its right spelling no source either
+        what = "image file"
+        shared = (" (and one image is no dataset: pass its folder, or a .txt file listing the images to use, one "
+                  "path a line)")
     if spec.source.startswith(SHARED_PREFIX):  # a flag's (a config file's is read from there: GridSpec.from_file)
         there = SHARED_DATASETS / spec.source.removeprefix(SHARED_PREFIX)
         shared = (f" (the shared images: it is at {there}: write that path)" if there.exists() else
@@ -2406,7 +2411,9 @@ def _missing_path_error(spec: DataSpec) -> UserError:
     if unset := _unset_variables(spec.source):
         return UserError(f"{what} not found: {spec.source}{where}: ${unset[0]} is not set in the environment (set it, "
                          "or write the path out)")
-    return UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
+    hint = did_you_mean_path(spec.source)
+    return UserError(f"{what} not found: {spec.source}{where}"
+                     + (hint + shared if hint and what == "image file" else hint or shared))
 
 
 def _unset_variables(path: str) -> list[str]:

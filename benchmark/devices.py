@@ -46,14 +46,33 @@ def parse_device(device: str) -> torch.device:
     try:
         dev = torch.device(device)
     except RuntimeError:
-        # `--device CPU`, `GPU`: a close name offered, as every other choice's is (`--net Tiny`: did you mean tiny?)
-        lower = str(device).strip().lower()
-        close = "cuda" if lower in ("gpu", "nvidia") else lower if re.fullmatch(r"auto|cpu|cuda(:\d+)?", lower) else ""
+        close = _close_device(device)
         raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N"
                         + (f"; did you mean {close}?" if close else "")) from None
     if dev.type not in DEVICE_TYPES:  # torch knows mps, xpu, meta, …: refused here, before planning reads any image
         raise UserError(f"device {device!r} is not one plbench trains on: use auto, cpu, cuda or cuda:N")
     return dev
+
+
+def _close_device(device: str) -> str:
+    """The device name :func:`parse_device` offers for a ``device`` torch does not know, as every other choice's
+    close name is offered (``--net Tiny``: did you mean tiny?): a case slip (``CPU``), another word for a GPU
+    (``gpu``, ``nvidia``), a misspelling (``cdua``, ``cpuu``) and an index written without its colon (``cuda0``,
+    ``gpu 1``, ``cdua:1``); ``""`` where none is close."""
+    import difflib
+
+    lower = str(device).strip().lower()
+    if re.fullmatch(r"auto|cpu|cuda(:\d+)?", lower):
+        return lower
+    found = re.fullmatch(r"([a-z]+?)[\s:_-]*(\d+)", lower)
+    word, index = (found.group(1), found.group(2)) if found else (lower, None)
+    if word in ("tpu", "npu"):  # another accelerator, no slip of `cpu`
+        return ""
+    name = "cuda" if word in ("gpu", "nvidia") else next(iter(difflib.get_close_matches(word, ("auto", "cpu", "cuda"),
+                                                                                         n=1, cutoff=0.6)), "")
+    if index is None:
+        return name
+    return f"cuda:{int(index)}" if name == "cuda" else ""
 
 
 def resolve_device(device: str, setting: str = "") -> torch.device:

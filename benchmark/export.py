@@ -1128,6 +1128,14 @@ def cost_spread_lines(stats: Stats) -> list[str]:
             "ms_per_it_low, ms_per_it_high)."]
 
 
+def _every_timed_label(stats: Stats, labels) -> bool:
+    """Whether ``labels`` hold every loss label of ``stats.costs`` with a ms/it: then a note on their figures
+    reading high has no other loss's to read high next to."""
+    costs = stats.costs
+    timed = costs.loc[costs["ms_per_it"].notna(), "label"] if "ms_per_it" in costs.columns else costs["label"]
+    return set(map(str, timed)) <= set(map(str, labels))
+
+
 def reads_high_cost_lines(stats: Stats) -> list[str]:
     """Notes on ms/it that reads high next to the others': runs timed before plbench timed the steady state
     (``timed_with_warmup``) and CPU runs timed while other work held the cores (``timed_busy``), each naming its
@@ -1146,7 +1154,11 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
         if (out_n > 0).any():
             said += (f"; left out of the median of {', '.join(map(str, old.loc[out_n > 0, 'label']))}, which "
                      f"{agree(int((out_n > 0).sum()), 'has', 'have')} runs of the same task timed in the steady state")
-        if (kept_n > 0).any():
+        if (kept_n > 0).any() and not (out_n > 0).any() and _every_timed_label(stats, old.loc[kept_n > 0, "label"]):
+            # a store made before steady timing, every loss's figure so: no other to read high next to
+            said += ("; in the median of every loss here, none of which has a run timed in the steady state: each "
+                     "ms/it reads high by its own first iterations, so their order holds only roughly")
+        elif (kept_n > 0).any():
             said += (f"; in the median of {', '.join(map(str, old.loc[kept_n > 0, 'label']))}, with no such run of "
                      "the same task, so it reads high next to the others'")
         out.append(said + ".")
@@ -1174,7 +1186,13 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
             said.append(f"left out of the median of {named(left > 0, left)}, which "
                         f"{agree(int((left > 0).sum()), 'has', 'have')} runs timed with the cores free"
                         + (" on the same task" if both else ""))
-        if (kept > 0).any():
+        if (kept > 0).any() and not both and _every_timed_label(stats, busy.loc[kept > 0, "label"]):
+            # every loss with a ms/it is read from busy runs alone: there is no other to read high next to (a
+            # loaded 2-core machine's every grid said "which have none, so it reads high next to the others'")
+            said.append("in the median of every loss here, none of which has a run timed with the cores free: each "
+                        "ms/it reads high by its own runs' share of the load, so their order holds only as far as "
+                        "that load was alike")
+        elif (kept > 0).any():
             said.append(f"in the median of {named(kept > 0, kept)}, "
                         + ("with no run of the same task timed free" if both else
                            f"which {agree(int((kept > 0).sum()), 'has', 'have')} none")

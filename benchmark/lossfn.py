@@ -338,7 +338,9 @@ def check_loss_arguments(spec: str) -> None:
         params, var_kw = _init_params(obj)
         unknown = [k for k, _ in term.kwargs if k not in params]
         if unknown and not var_kw:
-            raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))} "
+            # `charbonnier(esp=0.1)`: the close name offered, as a task's parameter is (`sigam`: did you mean sigma?)
+            close = did_you_mean(unknown[0], params) if len(unknown) == 1 else ""
+            raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))}{close} "
                             f"(it takes: {', '.join(params) or 'none'})")
         check_kwargs(obj, dict(term.kwargs), f"loss {term.name!r}")
     seen: dict[tuple, Term] = {}

@@ -84,7 +84,7 @@ _W_LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
 
 
 @pytest.mark.parametrize("spec,said", [
-    ("charbonnier(epss=1)", "loss 'charbonnier' has no argument 'epss' (it takes: eps)"),
+    ("charbonnier(epss=1)", "loss 'charbonnier' has no argument 'epss'; did you mean eps? (it takes: eps)"),
     ("fix_labels_w(0.5)", "'fix_labels_w(0.5)': arguments must be name=value, e.g. fix_labels_w(w=...)"),
     ("fix_labels_w(w=1e400)", "'fix_labels_w(w=1e400)': argument w=1e400 of 'fix_labels_w' is not a finite number"),
 ])
