@@ -79,3 +79,57 @@ def test_name_pieces_are_the_break_points_leaderboard_tex_and_report_html_share(
     assert export.html_name(f"my_loss+{rtl}") == f"my_<wbr>loss+{rtl}"
     assert export.tex_label(name).count(r"\allowbreak{}") == len(pieces) - 1
     assert all(len(p) <= export.TEX_PIECE for p in export.name_pieces("x" * 45))
+
+
+def _pd_markers(fig) -> list[tuple[float, float, float]]:
+    """(x, y, width) in pixels of every loss marker the P–D plane's panel draws (scatter points and half-filled
+    markers; not the input's cross, the rings, the Pareto line or the off-scale triangles)."""
+    import math
+
+    from matplotlib.collections import PathCollection
+
+    from benchmark.figures import CIRCULAR_GID, INPUT_GID, WORSE_GID
+
+    ax = fig.axes[0]
+    out = []
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and c.get_gid() not in (INPUT_GID, WORSE_GID, CIRCULAR_GID):
+            for (x, y), s in zip(c.get_offset_transform().transform(c.get_offsets()), c.get_sizes()):
+                out.append((x, y, math.sqrt(s) * fig.dpi / 72))
+    for line in ax.lines:
+        if line.get_marker() not in (None, "None", "") and len(line.get_xydata()) == 1:
+            (x, y), = line.get_transform().transform(line.get_xydata())
+            out.append((x, y, line.get_markersize() * fig.dpi / 72))
+    return out
+
+
+def test_the_pd_plane_names_losses_whose_markers_it_draws_over_each_other():
+    """Was: the P–D plane named 'Drawn on one spot' only the losses whose means print alike (good and good_twin,
+    28.10 dB, 0.205); a third loss 0.002 away on lpips (the long pdl spec, 28.10, 0.203) was drawn on top of them,
+    its diamond over their square and plus, so the caption named a spot by two losses a reader could not see, and
+    the one they could see was not named there. Now every group of points drawn within half a marker of each other,
+    as laid out, is named: 'Drawn over each other (means closer than a marker as drawn): good, good_twin, pdl(…)'."""
+    import math
+
+    import pandas as pd
+
+    from benchmark import figures as F
+
+    long = "pdl(layers=(conv1_1,conv2_1,conv3_1),resample=true)"
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, long: 1.0, "bad": -0.7}, metrics=("psnr", "ssim", "lpips"),
+                        seeds=range(5), n_images=6)
+    twin = t[t["loss"] == "good"].assign(loss="good_twin")
+    twin["run_id"] = twin["run_id"] + "t"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = compute(pd.concat([t, twin], ignore_index=True), n_boot=20)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+        fig.draw_without_rendering()
+        marks = _pd_markers(fig)
+        caption = fig.legends[-1].get_title().get_text().replace("\n", " ")
+    # the geometry the caption must answer for: markers whose centres lie within half a marker of another's
+    over = sum(1 for i, a in enumerate(marks) for b in marks[:i] if math.dist(a[:2], b[:2]) < max(a[2], b[2]) / 2)
+    assert over >= 2, marks  # the long spec over good and good_twin (and they over each other)
+    assert "Drawn on one spot (equal means as the tables print them): good, good_twin" in caption, caption
+    assert "Drawn over each other" in caption and long in caption.replace(" ", ""), caption
