@@ -2052,9 +2052,11 @@ def tex_label(label: str, flag: str = "") -> str:
     return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 
 
-def _tex_pieces(label: str) -> str:
-    """A loss name's text (or one right-to-left run of it) escaped, with ``\\allowbreak{}`` where a line may break
-    (:func:`tex_label`)."""
+def name_pieces(label: str) -> list[str]:
+    """A loss name (or one right-to-left run of it) in the pieces a table cell may break it into, joined back the
+    name: each ends after one of :data:`TEX_BREAKS` (not ``.`` or ``_`` before a digit: ``0.5``, ``conv1_2`` stay
+    whole) or, in a run without one, before a capital or at :data:`TEX_PIECE` characters. The one rule of both
+    leaderboard.tex's ``\\allowbreak{}`` (:func:`tex_label`) and report.html's ``<wbr>`` (:func:`html_name`)."""
     pieces = [""]
     for i, ch in enumerate(label):  # pieces of the name, each ending where a line may break
         run = re.search(r"\S*$", pieces[-1]).group(0)
@@ -2063,8 +2065,25 @@ def _tex_pieces(label: str) -> str:
         pieces[-1] += ch
         if ch in TEX_BREAKS and not (ch in "._" and label[i + 1:i + 2].isdigit()):  # 0.5, conv1_2 stay whole
             pieces.append("")
+    return [p for p in pieces if p]
+
+
+def _tex_pieces(label: str) -> str:
+    """A loss name's text (or one right-to-left run of it) escaped, with ``\\allowbreak{}`` where a line may break
+    (:func:`tex_label`, :func:`name_pieces`)."""
     # each piece escaped on its own: ``\allowbreak{}`` between two keeps them from forming a ligature too
-    return r"\allowbreak{}".join(_tex_plain(p, name=True) for p in pieces if p)
+    return r"\allowbreak{}".join(_tex_plain(p, name=True) for p in name_pieces(label))
+
+
+def html_name(label) -> str:
+    """A loss name as report.html's table cell: HTML-escaped, with ``<wbr>`` where :func:`name_pieces` lets a line
+    break, so a long spec in a 16 em cell wraps after its commas and brackets, as leaderboard.tex and the figures
+    wrap it, not wherever the line runs out (``overflow-wrap`` breaks a piece only where it is wider than the cell).
+    A right-to-left run ('خسارة_عربية') is kept whole, so the page puts it in one ``<bdi>`` (:func:`bdi_html`), not
+    one per piece."""
+    runs = re.split("(\u2068[^\u2069]*\u2069)", isolate_rtl(str(label)))
+    return "".join(html.escape(r[1:-1]) if r.startswith("\u2068") else "<wbr>".join(map(html.escape, name_pieces(r)))
+                   for r in runs if r)
 
 
 def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE) -> list[list[int]]:
@@ -2637,8 +2656,8 @@ def _task_table(stats: Stats, task: str) -> str:
     head = "".join(f"<th><span class=\"h\">{html.escape(m)}{metric_unit(m)} {'↑' if higher.get(m, True) else '↓'}"
                    "</span></th>" for m in metrics)
     body = []
-    for row in rows:  # a long label (a spec with its weights) may break after + and :
-        label = html.escape(row.label).replace("+", "+<wbr>").replace(":", ":<wbr>")
+    for row in rows:  # a long label (a spec with its weights) breaks where leaderboard.tex's does
+        label = html_name(row.label)
         if row.flagged:
             label += f' <span class="worse" title="some runs restore worse than the degraded input">{WORSE}</span>'
         tds = [f"<td>{label}</td>", f'<td data-v="{_num(row.seeds) if row.seeds.isdigit() else ""}">'
@@ -2726,12 +2745,12 @@ def _rank_table(stats: Stats) -> str:
                 (cost.get("peak_mem_mb"), ".0f"), (cost.get("peak_rss_mb"), ".0f"), (cost.get("runs"), "d"),
                 (cost.get("diverged"), "d"), (cost.get("failed"), "d")]
         flag = "" if r.get("complete", True) else f" {PARTIAL}"
-        rows.append(f"<tr><td>{html.escape(r['label'])}{flag}</td>{tds(vals)}</tr>")
+        rows.append(f"<tr><td>{html_name(r['label'])}{flag}</td>{tds(vals)}</tr>")
     for loss in not_ranked(stats):
         cost = _cost(stats, loss)
         vals = [(cost.get("ms_per_it"), ".1f"), (cost.get("peak_mem_mb"), ".0f"), (cost.get("peak_rss_mb"), ".0f"),
                 (cost.get("runs"), "d"), (cost.get("diverged"), "d"), (cost.get("failed"), "d")]
-        rows.append(f'<tr class="lost"><td>{html.escape(loss)}</td><td data-v="">not ranked</td>'
+        rows.append(f'<tr class="lost"><td>{html_name(loss)}</td><td data-v="">not ranked</td>'
                     + '<td data-v="">–</td>' * (4 + common) + '<td data-v="0">0</td>' + tds(vals) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
                                               *(["common blocks"] if common else []),

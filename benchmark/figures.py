@@ -1400,7 +1400,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     degraded input is a grey cross, the Pareto front a dashed staircase (front points with a black
     rim), a loss with runs worse than the input on psnr a red ring around its point (red-edged at
     the panel's edge, ⚠ in its value, when off-scale; :func:`worse_labels`). The limits hold every
-    drawn CI bar whole."""
+    drawn CI bar whole. Losses whose means print alike (one spot), and those whose markers it draws over each other
+    as laid out (:func:`_over_each_other`), are named in the caption above the key."""
     plt = _Figures()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -1471,6 +1472,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False, "circular": False}
     together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
+    marked: dict = {}  # {task: (panel, [(loss, x, y, marker area in pt²)])}: points drawn in range (_over_each_other)
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
@@ -1533,6 +1535,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             else:
                 on = l in fl
                 star = l in highlight
+                marked.setdefault(task, (ax, []))[1].append((l, xm, ym, 80 if star else (24 if on else 14)))
                 if star or styles[l].fill == "full":
                     ax.scatter([xm], [ym], s=80 if star else (24 if on else 14),
                                marker="*" if star else styles[l].marker, color=colour, edgecolor="k",
@@ -1659,7 +1662,49 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             also=[l for by in unplaced.values() for ls in by.values() for l in ls]
             + [l for gs in together.values() for ls in gs for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
+    # means apart as printed may still be drawn on top of each other (a loss's marker hid another's, while the caption
+    # named the spot by the losses under it): measured as laid out, each such group is named too
+    over = _over_each_other(fig, marked, together)
+    if over:
+        spot = "; ".join((f"{t}: " if len(tasks) > 1 else "") + "; ".join(", ".join(ls) for ls in groups)
+                         for t, groups in over.items())
+        note = wrap_title(f"Drawn over each other (means closer than a marker as drawn): {spot}",
+                          fig.get_size_inches()[0], 7)
+        caption = f"{caption}\n{note}" if caption else note
+        fig.legends[-1].set_title(caption)
+        fig.plb_legend = (*fig.plb_legend[:3], caption)
+        fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
+
+
+def _over_each_other(fig, marked: dict, named: dict) -> dict:
+    """{task: [[losses]]} of :func:`draw_pd_plane`'s points drawn over each other as ``fig`` is laid out: a point
+    whose centre is within half the larger marker's width of another's (``marked`` = {task: (panel, [(loss, x, y,
+    marker area in pt²)])}), grouped transitively, in drawing order; a group within one of ``named``'s groups of its
+    task (one spot as printed, already named) left out."""
+    out = {}
+    for task, (ax, pts) in marked.items():
+        xy = ax.transData.transform([(x, y) for _, x, y, _ in pts])
+        width = [math.sqrt(a) * fig.dpi / 72 for *_, a in pts]
+        group = list(range(len(pts)))
+
+        def root(i, group=group):
+            while group[i] != i:
+                i = group[i]
+            return i
+
+        for i in range(len(pts)):
+            for j in range(i):
+                if math.dist(xy[i], xy[j]) < max(width[i], width[j]) / 2:
+                    group[root(i)] = root(j)
+        groups: dict[int, list[str]] = {}
+        for i, (l, *_) in enumerate(pts):
+            groups.setdefault(root(i), []).append(l)
+        spots = [set(g) for g in named.get(task, [])]
+        found = [ls for ls in groups.values() if len(ls) > 1 and not any(set(ls) <= g for g in spots)]
+        if found:
+            out[task] = found
+    return out
 
 
 def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[str] | None = None,
