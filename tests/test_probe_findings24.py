@@ -38,3 +38,44 @@ def test_a_loss_keyword_without_a_value_is_named_with_a_value_it_takes(spec, sai
     with pytest.raises(UserError) as err:
         parse_loss_spec(spec)
     assert said in str(err.value)
+
+
+def _one(table, name):
+    import warnings
+
+    from benchmark.findings import check_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(table, [name], n_boot=20)
+    return r
+
+
+def test_a_contradiction_says_what_its_claim_was_not_tested_on():
+    """Was: the scope note stood beside "reproduced on n of m" alone: Zhao's ℓ1 ≥ ℓ2 contradicted on sr4/psnr read
+    "contradicted on 1 of 1 part", as if the claim about three tasks and three metrics were refuted on all of them."""
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l2": 0.0, "l1": -1.0}, seeds=range(5),
+                        seed_sd=0.05, n_images=6)
+    r = _one(t, "zhao2017_l1_vs_l2")
+    assert r.verdict == "contradicted", r.verdict_text
+    assert r.verdict_text == ("contradicted on 1 of 1 part; not tested on tasks jpeg/demosaic, metrics ssim/ms_ssim: "
+                              "not in these results"), r.verdict_text
+
+
+def test_an_out_of_regime_verdict_says_what_its_claim_was_not_tested_on():
+    """Was: "out of regime: 1 of 1 part outside the paper's regime (demosaic: …)" said nothing of sr4, jpeg, SSIM and
+    MS-SSIM, which the claim names and no part tried; now the same scope note follows it, and a store with every
+    task and metric adds none."""
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("demosaic",), metrics=("psnr",), offsets={"l1": 1.0, "l2": 0.0}, seeds=range(5),
+                        n_images=6)
+    t["task_params"] = '{"noise_sigma": 0.0}'
+    r = _one(t, "zhao2017_l1_vs_l2")
+    assert r.verdict == "out of regime", r.verdict_text
+    assert r.verdict_text.startswith("out of regime: 1 of 1 part outside the paper's regime (demosaic: ")
+    assert r.verdict_text.endswith("; not tested on tasks sr4/jpeg, metrics ssim/ms_ssim: not in these results"), \
+        r.verdict_text
+
