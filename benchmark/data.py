@@ -175,12 +175,17 @@ class DataSpec:
                     if not os.path.exists(os.path.expanduser(text[:c.end()]))), None)
         if cap and not os.path.exists(text):
             text, max_images = text[:cap.start()] + text[cap.end():], int(cap.group(1))
+            if not max_images:  # read as no cap by every `if max_images`, then as "no readable image" by the load
+                raise UserError(f"{original}: {cap.group(0)}: give a whole number of images of at least 1, "
+                                f"e.g. {_option_written('max_images', '')}")
         holdout = None
         m = re.search(r"\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)  # wherever written: after SOURCE, @REV,
-        if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
-            holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
+        read = m is not None and not os.path.exists(text)  # :SPLIT or #COLUMN (the token writes it last)
+        if read:
             text = text[:m.start()] + text[m.end():]
-        _stray_option(original, text, m, cap)
+        _stray_option(original, text, m, cap)  # a second hold-out said as one before the first's value is read
+        if read:
+            holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
         _unbracketed_option(original, text)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
@@ -368,11 +373,12 @@ def _stray_option(original: str, text: str, holdout, cap=None) -> None:
         if name.lower().replace("-", "").replace("_", "") == "holdout" and holdout is not None:
             raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {written}): give one [holdout=P%]")
         if name == "max_images" and not value.isdigit():
-            raise UserError(f"{original}: {written}: give a whole number of images, [max_images=N]")
+            raise UserError(f"{original}: {written}: give a whole number of images, [max_images=N] (e.g. "
+                            f"{_option_written(name, '')})")
         if written == f"[max_images={value}]" and cap is not None:
             raise UserError(f"{original}: two caps ({cap.group(0)} and {written}): give one [max_images=N]")
         if name in SOURCE_OPTIONS:  # its own name, with spaces
-            raise UserError(f"{original}: {written} is not read: write [{name}={value}], without spaces")
+            raise UserError(f"{original}: {written} is not read: write {_option_written(name, value)}, without spaces")
         if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
             raise UserError(f"{original}: {written} is not an option of a source (it takes "
                             f"[holdout=P%] and [max_images=N]){close}")
@@ -385,10 +391,23 @@ def _option_unbracketed(text: str) -> tuple[str | None, str] | None:
                      text.strip(), flags=re.IGNORECASE)
     if not m or os.path.exists(os.path.expanduser(text)):
         return None
-    holdout, value = m["name"].lower().startswith("hold"), m["value"]
-    if holdout and re.fullmatch(r"\d+(?:\.\d*)?", value):  # holdout=34: a percentage, as [holdout=P%] reads it
+    return m["source"] or None, _option_written("holdout" if m["name"].lower().startswith("hold") else "max_images",
+                                                 m["value"])
+
+
+#: a value each source option takes, for a message on one written without a value it reads
+OPTION_EXAMPLES = {"holdout": "10%", "max_images": "100"}
+
+
+def _option_written(name: str, value: str) -> str:
+    """``[NAME=VALUE]`` as a message tells the user to write it: ``value`` where it is one the option reads
+    (``holdout=34`` a percentage, ``[holdout=34%]``), else :data:`OPTION_EXAMPLES`' (an empty ``holdout=`` →
+    ``[holdout=10%]``), so the form named is one that parses; ``name``: ``holdout`` or ``max_images``."""
+    if name == "holdout" and re.fullmatch(r"\d+(?:\.\d*)?", value):  # holdout=34: a percentage, as [holdout=P%] reads
         value += "%"
-    return m["source"] or None, f"[{'holdout' if holdout else 'max_images'}={value}]"
+    valid = (re.fullmatch(r"\d+(?:\.\d*)?%(?::(?:test|train))?", value) if name == "holdout"
+             else re.fullmatch(r"0*[1-9]\d*", value))
+    return f"[{name}={value if valid else OPTION_EXAMPLES[name]}]"
 
 
 def _unbracketed_option(original: str, text: str) -> None:

@@ -571,6 +571,17 @@ class FindingResult:
 
     @property
     def verdict_text(self) -> str:
+        """:meth:`verdict_words` and, where a part is counted, :meth:`scope_note`: one rule for every verdict resting on
+        counted parts — reproduced, contradicted, mixed, inconclusive, out of regime, a finding's own reading — since
+        each is a verdict on the parts tested alone (a claim about three tasks contradicted on sr4 alone is not refuted
+        on jpeg, one out of regime on demosaic alone was not tried on the tasks it names at all). The note stood beside
+        "reproduced on n of m" alone: Zhao's ℓ1 vs ℓ2 read "contradicted on 1 of 1 part" on sr4/psnr, and "out of
+        regime: 1 of 1 part …" on demosaic, with no word of its other tasks and metrics
+        (tests/test_probe_findings24.py). No counted part (not applicable, needs weights): the verdict's words alone."""
+        return self.verdict_words + (self.scope_note() if self.counted else "")
+
+    @property
+    def verdict_words(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
         parts, contradicted on 1``, each followed by :func:`_few_images_caveat`: ``on one test image only`` when
@@ -593,7 +604,7 @@ class FindingResult:
         if self.reading:  # the finding's own reading of its parts against the paper (Finding.read_verdict)
             return f"{self.verdict}: {self.reading}{one}"
         if self.verdict == "reproduced" and n_rep:
-            return f"reproduced on {n_rep} {of}{one}{self.scope_note()}"
+            return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
         if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
@@ -602,7 +613,7 @@ class FindingResult:
             # and what its claim was not tested on, as beside "reproduced": a reader of a partial reproduction needs
             # it as much (tests/test_probe_loose23.py)
             return (f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
-                    + (f"; {rest}" if rest else "") + self.scope_note())
+                    + (f"; {rest}" if rest else ""))
         if self.verdict == OUT_OF_REGIME:
             # why, and what held in it: a bare 'out of regime' left the reason (and the flag that runs the paper's
             # task) to findings.md's part notes (tests/test_probe_verdicts20.py)
@@ -622,16 +633,16 @@ class FindingResult:
             return (f"out of regime: {said}" + (f" ({why})" if why else "")
                     + (f"; {held}{one}" if n_rep else "") + (f"; {rest}" if rest else ""))
         if self.verdict == "mixed" and n_rep and n_con:
-            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}{self.scope_note()}"
+            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         if self.verdict == "inconclusive" and c:
-            return f"inconclusive: {self.open_reason()}" + (self.scope_note() if n_rep else "")
+            return f"inconclusive: {self.open_reason()}"
         return self.verdict
 
     def scope_note(self) -> str:
         """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
         claim names (its :class:`Needs`), and the rivals (:attr:`Finding.rivals`), no part of it was tested on; ""
-        when every one was, or the claim names none. Said after every verdict text that says "reproduced on n of
-        m" (reproduced; inconclusive or mixed with parts reproduced), none other. A claim about three tasks and
+        when every one was, or the claim names none. Said after every verdict text resting on counted parts
+        (:attr:`verdict_text`: beside "reproduced on n of m" alone up to session 24). A claim about three tasks and
         three metrics checked on sr4/psnr alone read "reproduced on 1 of 1 part" beside its claim line
         (tests/test_probe_verdicts23.py)."""
         if self.name not in FINDINGS:

@@ -125,6 +125,32 @@ def _literal(text: str) -> bool:
     return True
 
 
+def _empty_keyword(spec: str) -> str | None:
+    """What a spec's first keyword written without a value (``pdl(pixels=)``, ``pdl(layers=(1,), pixels=)``) lacks,
+    in words naming the keyword and a value it takes (its default: ``e.g. pdl(pixels=True)``), or that the loss has no
+    such keyword (with those it has); None where no keyword of the spec is empty."""
+    import inspect
+
+    m = re.search(r"\b([A-Za-z_]\w*)\s*=\s*(?=[,)])", spec)
+    if m is None:
+        return None
+    depth, i = 0, m.start()
+    while i > 0 and depth >= 0:  # back to the '(' of the call the keyword is in
+        i -= 1
+        depth += {")": 1, "(": -1}.get(spec[i], 0)
+    call = re.search(r"([A-Za-z_]\w*)\s*$", spec[:i]) if depth < 0 else None
+    name, key = (call.group(1) if call else "?"), m.group(1)
+    if name not in LOSSES.names():
+        return f"keyword {key!r} of {name!r} has no value (and {name!r} is no registered loss)"
+    params, var_kw = _init_params(LOSSES.get(name).obj)
+    if key not in params and not var_kw:
+        return f"loss {name!r} has no argument {key!r} (it takes: {', '.join(params) or 'none'})"
+    default = params[key].default if key in params else inspect.Parameter.empty
+    example = (f", e.g. {name}({key}={default!r})" if default is not inspect.Parameter.empty
+               and _literal(repr(default)) else "")
+    return f"keyword {key!r} of {name!r} has no value: give it a literal{example}"
+
+
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
     must be finite positive numbers (not booleans, ``nan``, ``inf``, negative or subtracted) whose
@@ -155,6 +181,8 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
                             f"[{', '.join(w.strip(',') for w in words)}])") from None
         if hint := _bare_text(spec.strip()):  # csr(selftrain_data=skimage-medical:train): the shell took its quotes
             raise UserError(f"loss spec {short!r}: arguments must be literals{hint}") from None
+        if said := _empty_keyword(spec):  # pdl(pixels=): the keyword named, with a value it takes
+            raise UserError(f"loss spec {short!r}: {said}") from None
         raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
     except (RecursionError, MemoryError):
         raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None

@@ -128,8 +128,10 @@ def test_a_verdict_one_run_decides_says_which_seed_and_the_p_without_it():
     undo = [s for s in sorted(without) if without[s] >= 0.05]
     assert f"{', '.join(map(str, undo))}: max p_holm = {without[worst]:.2g})" in p.note, \
         p.note
-    assert r.verdict_text == ("contradicted on 1 of 1 part; fragile: leaving out one seed's runs makes it "
-                              f"non-significant (sr4/psnr: any of seeds {', '.join(map(str, undo))})")
+    said = ("contradicted on 1 of 1 part; fragile: leaving out one seed's runs makes it "
+            f"non-significant (sr4/psnr: any of seeds {', '.join(map(str, undo))})")
+    # and, as every verdict resting on counted parts, what the claim was not tested on (tests/test_probe_findings24.py)
+    assert r.verdict_words == said and r.verdict_text == said + r.scope_note(), r.verdict_text
 
 
 def test_a_leaderboard_mark_one_run_decides_is_named_in_the_notes():

@@ -86,7 +86,8 @@ def test_an_out_of_regime_verdict_says_which_parts_in_the_regime_are_still_open(
     assert "reproduced on 1 of 2 parts in it; 1 of 3 parts with too few runs" in text, text
     assert "train 3 more seeds" in text and text.count("outside the paper's regime") == 1
     (r,) = check_all(t[t["task"] != "jpeg"], ["zhao2017_l1_vs_l2"])  # every part in it reproduced: as it was
-    assert r.verdict_text.endswith("reproduced on 1 part in it"), r.verdict_text
+    assert r.verdict_words.endswith("reproduced on 1 part in it"), r.verdict_text  # then the scope note (findings24)
+    assert r.verdict_text == r.verdict_words + r.scope_note(), r.verdict_text
 
 
 def test_a_reshuffled_ranking_names_a_few_pairs_not_every_one():
