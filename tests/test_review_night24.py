@@ -40,3 +40,20 @@ def test_jobs_scancel_could_not_cancel_with_the_controller_down_are_said_and_kep
     said = [r.getMessage() for r in records if "could not cancel" in r.getMessage()]
     assert cancelled is False, "jobs scancel did not stop read as cancelled: the ledger forgets them"
     assert len(said) == 1 and "2 jobs" in said[0] and "`scancel 1000`" in said[0], [r.getMessage() for r in records]
+
+
+def test_a_spill_folder_not_there_refuses_only_the_commands_that_decode_images(tmp_path, monkeypatch, capsys):
+    """641d61af refused a PLBENCH_SPILL_DIR that is not there before every command but list, check, merge and
+    weights — so `plbench findings` and `plbench calibrate`, which read the store's rows and decode no image, were
+    refused too (exit 2) over a setting they never use: a stale export in a shell's profile kept a user from the
+    verdicts of a finished grid. They run; run (and report, whose visual grid reads a test source) still refuse."""
+    from benchmark.cli import main
+
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path / "spil"))
+    monkeypatch.chdir(tmp_path)
+    for argv in (["findings", "--out", str(tmp_path / "r")], ["calibrate", "--out", str(tmp_path / "r")]):
+        main(argv)
+        err = capsys.readouterr().err
+        assert "PLBENCH_SPILL_DIR" not in err, (argv, err)
+    assert main(["report", "--out", str(tmp_path / "r")]) == 2
+    assert "PLBENCH_SPILL_DIR" in capsys.readouterr().err
