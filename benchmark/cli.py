@@ -656,7 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         _min_cpu_share()  # a typo in PLBENCH_MIN_CPU_SHARE: said now, not at the report after the training
         from benchmark.data import spill_folder
 
-        if args.command not in ("list", "check", "merge", "weights"):  # those that may decode images
+        if args.command in ("run", "compare", "perf", "pretrain", "report"):  # those that may decode images
+            # (report: its visual grid's test source); findings and calibrate read the store's rows alone
             spill_folder()  # PLBENCH_SPILL_DIR naming no folder: said now, not hours into decoding a big source
         from benchmark.errors import output_to_a_reader_gone_goes_nowhere
 

@@ -2160,8 +2160,9 @@ def _cancelled_said(configs: list, store_root) -> str:
 def _cancel(jobs: list, cluster: str) -> bool:
     """Cancel submitit's ``jobs``: on SLURM one ``scancel`` naming each array (or plain job) once — submitit's
     ``job.cancel`` is one ``scancel`` per task, waited for in turn (minutes for a grid of one job per run, and a
-    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job. Whether
-    every job was cancelled (no error met)."""
+    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job (each
+    ``scancel``'s exit status checked; a job SLURM last read ended, :func:`_still_queued`, left alone). Whether every
+    job was cancelled (no error met)."""
     import subprocess
 
     if cluster == "slurm" and jobs:
@@ -2172,9 +2173,10 @@ def _cancel(jobs: list, cluster: str) -> bool:
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
     failed, why = [], ""
-    for job in jobs:
-        try:
-            job.cancel(check=False)
+    for job in _still_queued(jobs, {}):  # one SLURM last read ended has nothing to stop (its scancel may fail)
+        try:  # check=True: submitit's check=False is subprocess.call, whose scancel exiting 1 (the controller down,
+            # 'Unable to contact slurm controller') raised nothing, so a job still running read as cancelled
+            job.cancel(check=True)
         except Exception as exc:  # noqa: BLE001 - the others are cancelled all the same
             failed.append(str(job.job_id))
             why = why or first_line(exc)
