@@ -4,6 +4,9 @@ loss keyword misspelt and left empty is offered its close name as when it has a 
 import warnings
 
 import pandas as pd
+import pytest
+
+from benchmark.errors import UserError
 
 _LPIPS = "alexnet:IMAGENET1K_V1+lpips:alex:v0.1"
 
@@ -37,3 +40,30 @@ def test_ding_s_claim_is_about_super_resolution_alone():
     assert alone.verdict == "not applicable" and not alone.counted, alone.verdict_text
     assert "deblur" not in FINDINGS.get("ding2021_dists_lpips").obj.claim
     assert FINDINGS.get("ding2021_dists_lpips").version == "9"
+
+
+@pytest.mark.parametrize("spec, said", [
+    ("charbonnier(esp=)", "loss 'charbonnier' has no argument 'esp'; did you mean eps? (it takes: eps)"),
+    ("l1 + pdl(layrs=)", "loss 'pdl' has no argument 'layrs'; did you mean layers?"),
+])
+def test_a_misspelt_empty_loss_keyword_is_offered_its_close_name(spec, said):
+    """Was: probe-newuser's 'charbonnier(esp=0.1)' → "…no argument 'esp'; did you mean eps?" and probe-findings'
+    empty keyword, 'charbonnier(esp=)' → "…no argument 'esp' (it takes: eps)", two messages for one mistake written
+    in two places. Now one helper words both."""
+    from benchmark.lossfn import check_loss_arguments, parse_loss_spec
+
+    with pytest.raises(UserError) as err:
+        parse_loss_spec(spec)
+    assert said in str(err.value), str(err.value)
+    with pytest.raises(UserError) as full:
+        check_loss_arguments(spec.replace("=)", "=1)"))
+    assert said in str(full.value), str(full.value)
+
+
+def test_a_misspelt_loss_with_an_empty_keyword_is_offered_its_close_name():
+    """Was: 'charbonier(eps=)' → "…(and 'charbonier' is no registered loss)" where 'charbonier(eps=1)' offers
+    charbonnier."""
+    from benchmark.lossfn import parse_loss_spec
+
+    with pytest.raises(UserError, match="no registered loss; did you mean charbonnier"):
+        parse_loss_spec("charbonier(eps=)")
