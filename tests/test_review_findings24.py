@@ -67,3 +67,12 @@ def test_a_misspelt_loss_with_an_empty_keyword_is_offered_its_close_name():
 
     with pytest.raises(UserError, match="no registered loss; did you mean charbonnier"):
         parse_loss_spec("charbonier(eps=)")
+
+
+def test_csv_columns_md_says_verdict_text_carries_the_scope_note():
+    """Was: d35ecccf put the scope note after every counted verdict in findings.csv's verdict_text, while
+    csv_columns.md still described the column as the verdict on how many parts and why it is open."""
+    from benchmark.export import CSV_COLUMNS
+
+    said = next(cols["verdict_text"] for cols in CSV_COLUMNS.values() if "verdict_text" in cols)
+    assert "not tested on" in said and "counted parts" in said, said
