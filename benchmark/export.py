@@ -2437,7 +2437,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "stale": "empty for a setting this code would run again; else why its runs are of another code or task "
         "version (such settings are a Holm family of their own)",
         "verdict_text": "the finding's verdict as findings.md states it: on how many parts; for an inconclusive one, "
-        "why it is open and what would settle it",
+        "why it is open and what would settle it; after every verdict resting on counted parts, the claim's tasks, "
+        "metrics and rivals none of them tested ('; not tested on tasks jpeg/demosaic, …: not in these results')",
         "pooled_effect": "the finding's pooled effect, the mean of its tested counted parts' effects in units of each "
         "metric's practical margin (empty: none)", "pooled_ci_low": "lower end of the pooled effect's 95% CI",
         "pooled_ci_high": "upper end of that CI",

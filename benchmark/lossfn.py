@@ -141,10 +141,11 @@ def _empty_keyword(spec: str) -> str | None:
     call = re.search(r"([A-Za-z_]\w*)\s*$", spec[:i]) if depth < 0 else None
     name, key = (call.group(1) if call else "?"), m.group(1)
     if name not in LOSSES.names():
-        return f"keyword {key!r} of {name!r} has no value (and {name!r} is no registered loss)"
+        return (f"keyword {key!r} of {name!r} has no value (and {name!r} is no registered loss"
+                f"{did_you_mean(name, LOSSES.names())})")
     params, var_kw = _init_params(LOSSES.get(name).obj)
     if key not in params and not var_kw:
-        return f"loss {name!r} has no argument {key!r} (it takes: {', '.join(params) or 'none'})"
+        return no_such_argument(name, [key], params)
     default = params[key].default if key in params else inspect.Parameter.empty
     example = (f", e.g. {name}({key}={default!r})" if default is not inspect.Parameter.empty
                and _literal(repr(default)) else "")
@@ -345,6 +346,16 @@ def _init_params(obj) -> tuple[dict, bool]:
     return params, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def no_such_argument(loss: str, unknown: list[str], params) -> str:
+    """``loss 'charbonnier' has no argument 'esp'; did you mean eps? (it takes: eps)``: the one wording of keywords a
+    loss does not take, with or without a value (:func:`check_loss_arguments`, ``charbonnier(esp=0.1)``;
+    :func:`parse_loss_spec`, ``charbonnier(esp=)``): the close name offered for a lone one, as a task's parameter is
+    (``sigam``: did you mean sigma?). ``params``: the names the loss's constructor takes (:func:`_init_params`)."""
+    close = did_you_mean(unknown[0], params) if len(unknown) == 1 else ""
+    return (f"loss {loss!r} has no argument {', '.join(map(repr, unknown))}{close} "
+            f"(it takes: {', '.join(params) or 'none'})")
+
+
 def takes_weights(spec: str) -> bool:
     """Does any term of the spec use backbone weights (a ``weights`` argument)?"""
     for t in parse_loss_spec(spec):
@@ -366,10 +377,7 @@ def check_loss_arguments(spec: str) -> None:
         params, var_kw = _init_params(obj)
         unknown = [k for k, _ in term.kwargs if k not in params]
         if unknown and not var_kw:
-            # `charbonnier(esp=0.1)`: the close name offered, as a task's parameter is (`sigam`: did you mean sigma?)
-            close = did_you_mean(unknown[0], params) if len(unknown) == 1 else ""
-            raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))}{close} "
-                            f"(it takes: {', '.join(params) or 'none'})")
+            raise UserError(no_such_argument(term.name, unknown, params))
         check_kwargs(obj, dict(term.kwargs), f"loss {term.name!r}")
     seen: dict[tuple, Term] = {}
     for term in parse_loss_spec(spec):  # 'charbonnier + charbonnier(eps=0.001)': one term (its default) twice
