@@ -49,3 +49,28 @@ def test_the_board_reads_a_diverged_budget_check_recorded_under_another_spelling
     main, checks = drop_budget_checks(ResultsStore(tmp_path).table())
     found = diverged_seeds(ResultsStore(tmp_path).metas_as_read(), main, checks)
     assert list(zip(found["loss"], found["seed"], found["side"])) == [("ffl(alpha=1)", 2, "check")]
+
+
+def test_check_s_summary_does_not_say_the_run_resumes_from_a_checkpoint_it_names_unusable(tmp_path, capsys):
+    """98ad8eaa named a run whose ckpt.pt was cut short ('the same `plbench run` cannot resume from it and trains the
+    run from iteration 0') and then its summary line counted it '1 unfinished (interrupted or still training: the same
+    `plbench run` resumes it …)' — two lines of one check saying opposite things of one run. The summary counts it
+    apart, as it counts superseded runs: '1 unfinished whose checkpoint no run can resume from (said above)'; the
+    intact stopped run beside it is still the one the same command resumes. Exit 1 as before."""
+    from conftest import stopped_run
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "res", offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=2,
+                        metrics=("psnr",), budget_check=False)
+    path = stopped_run(store.run_dir("0123456789abcdef"))
+    stopped_run(store.run_dir("fedcba9876543210"))  # intact: resumed
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr()
+    summary = [line for line in (said.out + said.err).splitlines() if "runs finished" in line]
+    assert len(summary) == 1, said
+    assert "1 unfinished (interrupted or still training" in summary[0], summary
+    assert "1 unfinished whose checkpoint no run can resume from (said above)" in summary[0], summary
