@@ -2152,7 +2152,8 @@ def _check_records(args, found: dict) -> int:
             with lock:
                 if ckpt.is_file():
                     done = f"set aside to {store.set_aside(rid, only=lambda p: p.name == 'ckpt.pt')}"
-        found["unusable_left"] = found.get("unusable_left", 0) + (not done)
+        if not done:  # counted apart in the summary: not a run `plbench run` resumes
+            found.setdefault("unusable_left", set()).add(rid)
         _say(f"run {rid}: not finished, and its checkpoint {ckpt.relative_to(store.root)} {why}: the same `plbench "
              "run` cannot resume from it and trains the run from iteration 0; "
              + (done or "--repair sets it aside (nothing is deleted)"))
@@ -2293,6 +2294,7 @@ def _check_records(args, found: dict) -> int:
         left = left | set(merging)
         status = {r: (store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")
                   and r not in left}
+        cut = sum(r in found.get("unusable_left", ()) for r, st in status.items() if st is None)
         # a folder with nothing in it (a merge or run stopped by a full disk before its first file): no run begun,
         # nothing to resume or keep; the same command fills it
         empty = len([r for r, st in status.items() if st is None and _empty_dir(store.run_dir(r))])
@@ -2307,8 +2309,11 @@ def _check_records(args, found: dict) -> int:
         also = f"{plural(scored, 'scoring')} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
+        # an unfinished run whose checkpoint no run can resume from (named above): trained from iteration 0, not
+        # "resumed", which the unfinished count's words say of the others (cut: counted above, before the folders)
+        unfinished -= cut
         aside = f"{len(superseded)} superseded (said above)" if superseded else ""
-        if not (failed or unfinished or left or gone or superseded):
+        if not (failed or unfinished or cut or left or gone or superseded):
             _say(f"{store.root}: {plural(n, 'run')}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
@@ -2321,6 +2326,7 @@ def _check_records(args, found: dict) -> int:
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
                f"{agree(unfinished, 'it', 'them')}, or the same `plbench compare` for a compared loss)"]
             * bool(unfinished)
+            + [f"{cut} unfinished whose checkpoint no run can resume from (said above)"] * bool(cut)
             + [aside] * bool(aside)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)

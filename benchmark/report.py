@@ -631,8 +631,11 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs
     from benchmark.settings import lost_checks
 
+    # the lost budget checks read under the loss spellings the table reads (respelt_meta), as `metas` and the
+    # findings' and compare's records are: a check recorded as ffl(alpha=1.0) is ffl(alpha=1)'s arm's
+    lost_check_metas = [respelt_meta(m, store.respelt) for m in lost_checks(metas_all, chosen.settings)]
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks,
-                    check_metas=lost_checks(metas_all, chosen.settings))
+                    check_metas=lost_check_metas)
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
     gone_ids = store.gone()

@@ -409,6 +409,17 @@ def a_file(tmp_path):
     return p
 
 
+def stopped_run(folder: Path) -> Path:
+    """What an interrupted run leaves in ``folder`` (made): a ``ckpt.pt`` whose record is of this plbench's format,
+    a run's to resume (its fingerprint empty: of no run here) — not a file no run reads, which ``plbench check`` names
+    to set aside (tests/test_probe_store24.py). Returns the checkpoint's path."""
+    from benchmark.ckptrecord import FORMAT
+
+    folder.mkdir(parents=True)
+    torch.save({"format": FORMAT, "fingerprint": {}, "iteration": 3}, folder / "ckpt.pt")
+    return folder / "ckpt.pt"
+
+
 def refuse_imports(monkeypatch, *names: str) -> None:
     """Make importing any of ``names`` (dropped from sys.modules first) raise AssertionError for the rest of the test:
     a torch-free path proved torch-free."""

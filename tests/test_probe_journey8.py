@@ -84,9 +84,10 @@ def test_check_does_not_count_an_interrupted_or_failed_run_as_a_run(tmp_path, ca
     finished = [r for r in store.run_ids() if not r.startswith("input-")]
     assert main(["check", "--out", str(store.root)]) == 0
     assert f": {len(finished)} runs (and 1 scoring of the degraded input), every record" in capsys.readouterr().out
+    from conftest import stopped_run
+
     stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
-    stopped.mkdir()
-    (stopped / "ckpt.pt").write_bytes(b"x")
+    stopped_run(stopped)
     (stopped / "curve.csv").write_text("iteration,seconds,loss,lr\n4,1.0,0.1,0.001\n")
     failed = store.run_dir(finished[0])
     meta = json.loads((failed / "meta.json").read_text())

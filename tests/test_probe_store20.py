@@ -157,9 +157,9 @@ def test_check_says_a_new_losss_interrupted_or_failed_run_is_resumed_by_compare(
     for f in store.run_dir(rid).glob("eval-*"):
         f.unlink()
     atomic_write_json(store.run_dir(rid) / "meta.json", {**store.meta(rid), "status": "failed", "error": "boom"})
-    stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
-    stopped.mkdir()
-    (stopped / "ckpt.pt").write_bytes(b"x")
+    from conftest import stopped_run
+
+    stopped_run(store.run_dir("0123456789abcdef"))  # what an interrupted run leaves: its checkpoint
     assert main(["check", "--out", str(store.root)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "1 unfinished (interrupted or still training: the same `plbench run` resumes it, or the same `plbench " \

@@ -88,9 +88,9 @@ def test_check_and_merge_name_the_command_the_user_started(started_as_run_all, t
 
     store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), metrics=("psnr",), n_images=2,
                         budget_check=False)
-    stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
-    stopped.mkdir()
-    (stopped / "ckpt.pt").write_bytes(b"x")
+    from conftest import stopped_run
+
+    stopped_run(store.run_dir("0123456789abcdef"))  # what an interrupted run leaves: its checkpoint
     started_as_run_all("check", "--out", "r")
     assert main(["check", "--out", "r"]) == 0
     out = capsys.readouterr().out
