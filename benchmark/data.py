@@ -3838,7 +3838,13 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
     of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it). ``groups``: a dict
     that holds, and is given, the joins (a key → an earlier key of its near copies' group; keys not joined are not in
     it); ``settled``: those joins are a driver's final ones (:meth:`DataCache.holdouts`), the split is drawn from them
-    once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another."""
+    once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another.
+    An image under :data:`MIN_IMAGE_SIDE` px on a side (never trained on; a ``modcrop=true`` task tests on it) is held
+    out and neither counted nor ranked: the others split as they did before such images were loaded."""
+    tiny = [min(r.size) < MIN_IMAGE_SIDE for r in whole]
+    if any(tiny):
+        rest = iter(holdout_split([r for r, t in zip(whole, tiny) if not t], share, key_of, spec, groups, settled))
+        return [t or next(rest) for t in tiny]
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
     group = {} if groups is None else groups  # a key → an earlier key of its near copies' group (the least: its root)

@@ -1,0 +1,38 @@
+"""Review of round 24's data work (each test failed before its mend): images under 8 px, loaded since 44e3edf for
+``modcrop=true`` tasks to test on, must not move a hold-out's draw or an image cap, which count images to train on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmark.data import DataCache, DataSpec
+
+
+def _folder(root, tiny: bool):
+    """Nine 40×48 photos, and (``tiny``) three 5×5 icons named to come first in the folder's order."""
+    from PIL import Image
+
+    root.mkdir(parents=True)
+    for i in range(9):
+        pixels = np.random.default_rng(i).integers(0, 256, (40, 48, 3)).astype(np.uint8)
+        Image.fromarray(pixels).save(root / f"p{i}.png")
+    for j in range(3 if tiny else 0):
+        Image.fromarray(np.random.default_rng(100 + j).integers(0, 256, (5, 5, 3)).astype(np.uint8)).save(
+            root / f"a{j}.png")
+    return str(root)
+
+
+def test_images_under_8px_do_not_move_a_holdouts_draw(tmp_path):
+    """A 5×5 icon was drawn into the hold-out as any image: with 10 % of 12 images the test part was one icon (a
+    modcrop=false task then had nothing to test on) and the photo it held out before trained on, under another training
+    fingerprint. Now such images are held out without being counted or ranked: the photos split as without them."""
+    data = DataCache()
+    with_tiny, without = _folder(tmp_path / "with", True), _folder(tmp_path / "without", False)
+
+    def part(src, role):
+        spec = DataSpec.parse(f"{src}[holdout=10%]", role=role)
+        return sorted(r.image_id for r in data.images(spec)), data.fingerprint((spec,), role=role)
+
+    assert part(with_tiny, "train") == part(without, "train")
+    test, _ = part(with_tiny, "test")
+    assert test == sorted(["a0", "a1", "a2", *part(without, "test")[0]])
