@@ -3904,7 +3904,7 @@ def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: li
                  ) -> list[ImageRecord]:
     """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
     its hold-out (:func:`holdout_split`, or ``held``, its answer for ``whole``), in order, under the ids the whole
-    source gives them, at most ``spec.max_images``. ``key_of``: :func:`upright_hash` of a record."""
+    source gives them, at most ``spec.max_images`` (:func:`capped`). ``key_of``: :func:`upright_hash` of a record."""
     share, part = spec.holdout
     held = held if held is not None else holdout_split(whole, share, key_of, spec)
     keep = [r for r, h in zip(whole, held) if h == (part == "test")]
@@ -3912,7 +3912,21 @@ def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: li
              "pixels' hash; copies, turned, mirrored or near copies too, on one side); %d of the other part passed "
              "over", spec, plural(len(keep), "image"), part, share, sum(held), plural(len(whole), "image"),
              len(whole) - len(keep))
-    return keep[:spec.max_images] if spec.max_images is not None else keep
+    return capped(keep, spec.max_images)
+
+
+def capped(records: list[ImageRecord], max_images: int | None) -> list[ImageRecord]:
+    """The first ``max_images`` of ``records`` of :data:`MIN_IMAGE_SIDE` px or more a side, with the smaller ones among
+    them (never trained on, so not counted: a cap gives the images it gave before those were loaded); all of them where
+    ``max_images`` is None."""
+    if max_images is None:
+        return records
+    big = 0
+    for i, r in enumerate(records):
+        if big == max_images:
+            return records[:i]
+        big += min(r.size) >= MIN_IMAGE_SIDE
+    return records
 
 
 @contextlib.contextmanager
@@ -3981,7 +3995,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     if more is not None:
         def rest(start: int):  # lazily: only where the first rows ran out before the cap was reached (asked
             # for the row after them whatever they held: checked here, not streamed again for nothing)
-            while len(records) < spec.max_images:  # the first 2n + 16 rows (a hub id offline: all), new ones read on
+            # the first 2n + 16 rows (a hub id offline: all), new ones read on
+            while len(records) - len(small) < spec.max_images:
                 longer = _prepared(spec, more(2 * start + 16), col)[0]
                 if len(longer) <= start:  # a split of just the rows read
                     return
@@ -3996,7 +4011,9 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
     for i, row in rows:
-        if spec.max_images is not None and len(records) >= spec.max_images:
+        # the cap counts images of MIN_IMAGE_SIDE px or more (those under it, kept among them, are never trained on):
+        # a capped source holds the images it held before small ones were loaded
+        if spec.max_images is not None and len(records) - len(small) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
             # of max_images, the images kept count (rows skipped, a non-image file among them, do not bring it closer)

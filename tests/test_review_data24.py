@@ -36,3 +36,17 @@ def test_images_under_8px_do_not_move_a_holdouts_draw(tmp_path):
     assert part(with_tiny, "train") == part(without, "train")
     test, _ = part(with_tiny, "test")
     assert test == sorted(["a0", "a1", "a2", *part(without, "test")[0]])
+
+
+def test_images_under_8px_do_not_count_toward_an_image_cap(tmp_path):
+    """``--max-train-images 5`` on a folder whose first files are 5×5 icons gave 3 icons and 2 photos (2 images to
+    train on, under another training fingerprint). Now the cap counts images of 8 px or more a side: 5 photos, the
+    icons before them kept (never trained on), the training fingerprint the one the 5 photos alone have."""
+    data = DataCache()
+    with_tiny, without = _folder(tmp_path / "with", True), _folder(tmp_path / "without", False)
+    capped = DataSpec.parse(with_tiny, max_images=5, role="train")
+    assert sorted(r.image_id for r in data.images(capped)) == ["a0", "a1", "a2", "p0", "p1", "p2", "p3", "p4"]
+    plain = DataSpec.parse(without, max_images=5, role="train")
+    assert data.fingerprint((capped,), role="train") == data.fingerprint((plain,), role="train")
+    held = DataSpec.parse(f"{with_tiny}[holdout=10%]", max_images=1, role="test")  # a hold-out's part, capped so too
+    assert sorted(r.image_id for r in data.images(held)) == ["a0", "a1", "a2", "p5"]  # (was the one icon a0)
