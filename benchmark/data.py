@@ -5560,8 +5560,9 @@ class DataCache:
         def shape(r):
             return tuple(r.pixels.shape), r.pixels.dtype
 
-        # identical images share a shape: only images whose shape the other side has are hashed
-        train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
+        # identical images share a shape: only images whose shape the other side has are hashed; the training images
+        # trained on (one under MIN_IMAGE_SIDE px never is: a test copy of it is not a test image trained on)
+        train_recs = [r for s in dict.fromkeys(train) for r in self.images(s) if min(r.size) >= MIN_IMAGE_SIDE]
         test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
         common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
         seen = {self._hash(r) for r in train_recs if shape(r) in common}

@@ -50,3 +50,20 @@ def test_images_under_8px_do_not_count_toward_an_image_cap(tmp_path):
     assert data.fingerprint((capped,), role="train") == data.fingerprint((plain,), role="train")
     held = DataSpec.parse(f"{with_tiny}[holdout=10%]", max_images=1, role="test")  # a hold-out's part, capped so too
     assert sorted(r.image_id for r in data.images(held)) == ["a0", "a1", "a2", "p5"]  # (was the one icon a0)
+
+
+def test_a_test_image_under_8px_is_not_called_trained_on_for_a_copy_in_the_training_source(tmp_path):
+    """A 5×5 icon in the test set whose copy is in the training source was named among the test images trained on
+    (meta.json's test_overlap, the leaderboard's and verdicts' notes), though images under 8 px are never trained on
+    (44e3edf: no training crop comes from them, and the training fingerprint leaves them out). Now the overlap check
+    compares the test images with the training images that are trained on; a photo's copy is still named."""
+    from PIL import Image
+
+    train, test = _folder(tmp_path / "train", True), tmp_path / "test"
+    test.mkdir()
+    Image.open(tmp_path / "train" / "a0.png").save(test / "icon.png")
+    Image.open(tmp_path / "train" / "p3.png").save(test / "photo.png")
+    pixels = np.random.default_rng(77).integers(0, 256, (40, 48, 3)).astype(np.uint8)
+    Image.fromarray(pixels).save(test / "own.png")
+    data = DataCache()
+    assert data.overlap((DataSpec.parse(train),), (DataSpec.parse(str(test)),)) == ["test/photo"]
