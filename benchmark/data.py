@@ -4041,15 +4041,17 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:  # kept: a task with modcrop=true may test on it
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
         # an id column that is the image column's absolute paths (a saved Dataset of `file_name`s written on this
-        # machine) gives no id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
-        own = id_col == col and path is not None and Path(str(path)).expanduser().is_absolute()
-        if id_col and row[id_col] is not None and not own:
+        # machine), or that repeats them beside it (`image` cast from those paths, `file_name` the same paths), gives no
+        # id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
+        own = _own_path(row[id_col] if id_col else None, path, id_col == col)
+        if id_col and row[id_col] is not None and own is None:
             keys.append((i, str(row[id_col]), None, None))
-        elif path:
-            named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
+        elif own or path:
+            named = Path(archive_member_name(own or path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
-            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" or own else None))
+            keys.append((i, named.stem, named.name,
+                         _table_place(own or path, base) if spec.kind == "table" or own else None))
         else:
             keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()
@@ -4328,6 +4330,21 @@ def _logged(bad: list) -> str:
 def _few(named: list[tuple], n: int = 5) -> str:
     """The file names of the first ``n`` of ``[(path or name, …), …]``, "…" after them if there are more."""
     return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
+
+
+def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
+    """The absolute path an image's id column gives in place of an id (:func:`_decoded`), else None: the image
+    column's own ``path`` where the id column is that column (a saved Dataset of ``file_name`` paths), or the id
+    column's value where it is an absolute path to a file of the image's name beside it (``image`` cast from absolute
+    paths, its stored path that file's name, and ``file_name`` those paths: tests/test_review_data24.py)."""
+    if path is None:
+        return None
+    if same_column:
+        return path if Path(str(path)).expanduser().is_absolute() else None
+    if isinstance(id_value, str) and Path(id_value).expanduser().is_absolute() \
+            and Path(id_value).name == Path(str(path)).name:
+        return id_value
+    return None
 
 
 def _table_place(path: str, base: Path | None) -> Path:

@@ -67,3 +67,28 @@ def test_a_test_image_under_8px_is_not_called_trained_on_for_a_copy_in_the_train
     Image.fromarray(pixels).save(test / "own.png")
     data = DataCache()
     assert data.overlap((DataSpec.parse(train),), (DataSpec.parse(str(test)),)) == ["test/photo"]
+
+
+def test_a_file_name_column_repeating_the_images_absolute_paths_gives_no_id(tmp_path):
+    """A saved Dataset whose ``image`` column was cast from absolute paths beside a ``file_name`` column of the same
+    paths (``Dataset.from_dict({"image": paths, "file_name": paths}).cast_column("image", Image())``) named its result
+    rows by this machine's folders ('/home/me/photos/a.png'); e60e17e mended only a file_name column that is the image
+    column. Now such an id column gives no id either: 'a', 'b', as the images' folder would."""
+    import datasets
+    from PIL import Image
+
+    from benchmark.data import load_images
+
+    (tmp_path / "photos").mkdir()
+    paths = []
+    for n, seed in (("a", 1), ("b", 2)):
+        pixels = np.random.default_rng(seed).integers(0, 256, (32, 32, 3)).astype(np.uint8)
+        Image.fromarray(pixels).save(tmp_path / "photos" / f"{n}.png")
+        paths.append(str(tmp_path / "photos" / f"{n}.png"))
+    ds = datasets.Dataset.from_dict({"image": paths, "file_name": paths}).cast_column("image", datasets.Image())
+    ds.save_to_disk(str(tmp_path / "saved"))
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "saved")))] == ["a", "b"]
+    named = datasets.Dataset.from_dict({"image": paths, "file_name": ["x.png", "y.png"]}).cast_column(
+        "image", datasets.Image())  # a file_name of its own is its id, as before
+    named.save_to_disk(str(tmp_path / "named"))
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "named")))] == ["x.png", "y.png"]
