@@ -3857,7 +3857,13 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
     of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it). ``groups``: a dict
     that holds, and is given, the joins (a key → an earlier key of its near copies' group; keys not joined are not in
     it); ``settled``: those joins are a driver's final ones (:meth:`DataCache.holdouts`), the split is drawn from them
-    once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another."""
+    once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another.
+    An image under :data:`MIN_IMAGE_SIDE` px on a side (never trained on; a ``modcrop=true`` task tests on it) is held
+    out and neither counted nor ranked: the others split as they did before such images were loaded."""
+    tiny = [min(r.size) < MIN_IMAGE_SIDE for r in whole]
+    if any(tiny):
+        rest = iter(holdout_split([r for r, t in zip(whole, tiny) if not t], share, key_of, spec, groups, settled))
+        return [t or next(rest) for t in tiny]
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
     group = {} if groups is None else groups  # a key → an earlier key of its near copies' group (the least: its root)
@@ -3917,7 +3923,7 @@ def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: li
                  ) -> list[ImageRecord]:
     """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
     its hold-out (:func:`holdout_split`, or ``held``, its answer for ``whole``), in order, under the ids the whole
-    source gives them, at most ``spec.max_images``. ``key_of``: :func:`upright_hash` of a record."""
+    source gives them, at most ``spec.max_images`` (:func:`capped`). ``key_of``: :func:`upright_hash` of a record."""
     share, part = spec.holdout
     held = held if held is not None else holdout_split(whole, share, key_of, spec)
     keep = [r for r, h in zip(whole, held) if h == (part == "test")]
@@ -3925,7 +3931,21 @@ def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: li
              "pixels' hash; copies, turned, mirrored or near copies too, on one side); %d of the other part passed "
              "over", spec, plural(len(keep), "image"), part, share, sum(held), plural(len(whole), "image"),
              len(whole) - len(keep))
-    return keep[:spec.max_images] if spec.max_images is not None else keep
+    return capped(keep, spec.max_images)
+
+
+def capped(records: list[ImageRecord], max_images: int | None) -> list[ImageRecord]:
+    """The first ``max_images`` of ``records`` of :data:`MIN_IMAGE_SIDE` px or more a side, with the smaller ones among
+    them (never trained on, so not counted: a cap gives the images it gave before those were loaded); all of them where
+    ``max_images`` is None."""
+    if max_images is None:
+        return records
+    big = 0
+    for i, r in enumerate(records):
+        if big == max_images:
+            return records[:i]
+        big += min(r.size) >= MIN_IMAGE_SIDE
+    return records
 
 
 @contextlib.contextmanager
@@ -3994,7 +4014,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     if more is not None:
         def rest(start: int):  # lazily: only where the first rows ran out before the cap was reached (asked
             # for the row after them whatever they held: checked here, not streamed again for nothing)
-            while len(records) < spec.max_images:  # the first 2n + 16 rows (a hub id offline: all), new ones read on
+            # the first 2n + 16 rows (a hub id offline: all), new ones read on
+            while len(records) - len(small) < spec.max_images:
                 longer = _prepared(spec, more(2 * start + 16), col)[0]
                 if len(longer) <= start:  # a split of just the rows read
                     return
@@ -4009,7 +4030,9 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
     for i, row in rows:
-        if spec.max_images is not None and len(records) >= spec.max_images:
+        # the cap counts images of MIN_IMAGE_SIDE px or more (those under it, kept among them, are never trained on):
+        # a capped source holds the images it held before small ones were loaded
+        if spec.max_images is not None and len(records) - len(small) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
             # of max_images, the images kept count (rows skipped, a non-image file among them, do not bring it closer)
@@ -4037,15 +4060,17 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:  # kept: a task with modcrop=true may test on it
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-1]}×{pixels.shape[-2]})")  # W×H
         # an id column that is the image column's absolute paths (a saved Dataset of `file_name`s written on this
-        # machine) gives no id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
-        own = id_col == col and path is not None and Path(str(path)).expanduser().is_absolute()
-        if id_col and row[id_col] is not None and not own:
+        # machine), or that repeats them beside it (`image` cast from those paths, `file_name` the same paths), gives no
+        # id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
+        own = _own_path(row[id_col] if id_col else None, path, id_col == col)
+        if id_col and row[id_col] is not None and own is None:
             keys.append((i, str(row[id_col]), None, None))
-        elif path:
-            named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
+        elif own or path:
+            named = Path(archive_member_name(own or path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
-            keys.append((i, named.stem, named.name, _table_place(path, base) if spec.kind == "table" or own else None))
+            keys.append((i, named.stem, named.name,
+                         _table_place(own or path, base) if spec.kind == "table" or own else None))
         else:
             keys.append((i, f"{i:05d}", None, None))
         size = pixels.element_size() * pixels.numel()
@@ -4324,6 +4349,21 @@ def _logged(bad: list) -> str:
 def _few(named: list[tuple], n: int = 5) -> str:
     """The file names of the first ``n`` of ``[(path or name, …), …]``, "…" after them if there are more."""
     return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
+
+
+def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
+    """The absolute path an image's id column gives in place of an id (:func:`_decoded`), else None: the image
+    column's own ``path`` where the id column is that column (a saved Dataset of ``file_name`` paths), or the id
+    column's value where it is an absolute path to a file of the image's name beside it (``image`` cast from absolute
+    paths, its stored path that file's name, and ``file_name`` those paths: tests/test_review_data24.py)."""
+    if path is None:
+        return None
+    if same_column:
+        return path if Path(str(path)).expanduser().is_absolute() else None
+    if isinstance(id_value, str) and Path(id_value).expanduser().is_absolute() \
+            and Path(id_value).name == Path(str(path)).name:
+        return id_value
+    return None
 
 
 def _table_place(path: str, base: Path | None) -> Path:
@@ -5556,8 +5596,9 @@ class DataCache:
         def shape(r):
             return tuple(r.pixels.shape), r.pixels.dtype
 
-        # identical images share a shape: only images whose shape the other side has are hashed
-        train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
+        # identical images share a shape: only images whose shape the other side has are hashed; the training images
+        # trained on (one under MIN_IMAGE_SIDE px never is: a test copy of it is not a test image trained on)
+        train_recs = [r for s in dict.fromkeys(train) for r in self.images(s) if min(r.size) >= MIN_IMAGE_SIDE]
         test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
         common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
         seen = {self._hash(r) for r in train_recs if shape(r) in common}

@@ -180,7 +180,8 @@ def test_a_datasets_rows_are_named_by_its_file_name_column_in_messages(tmp_path,
     ds.save_to_disk(str(tmp_path / "saved"))
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "saved")))]
-    assert ids == (["cat.png", "alpha.png"] if column == "file_name" else ["00000", "00003"])
+    # the 4×4 one loaded since 44e3edf, for a task with modcrop=true to test on (tests/test_probe_data24.py), and named
+    assert ids == (["cat.png", "tiny.png", "alpha.png"] if column == "file_name" else ["00000", "00002", "00003"])
     assert "skipping dog.png (row 1): not an image file" in caplog.text
     assert "tiny.png (row 2) (4×4)" in caplog.text and "background): alpha.png (row 3)" in caplog.text
     assert "1 unreadable: dog.png (row 1)" in caplog.text
