@@ -374,10 +374,12 @@ def _finished(rows: pd.DataFrame | None) -> dict[tuple, dict[str, set[str]]]:
     kind = map_unique(ok["weights"], weights_kind).astype(str) if "weights" in ok.columns else \
         _text(ok, "weights_kind", "none")
     out: dict[tuple, dict[str, set[str]]] = {}
-    keys = zip(_text(ok, "setting"), ok["task"].astype(str), ok["loss"].astype(str), kind,
-               pd.to_numeric(ok["seed"], errors="coerce").astype(float), _text(ok, "loss_version"),
-               ok["metric"].astype(str))
-    for *key, ver, metric in set(keys):
+    keys = pd.DataFrame({"setting": _text(ok, "setting"), "task": ok["task"].astype(str),
+                         "loss": ok["loss"].astype(str), "kind": kind,
+                         "seed": pd.to_numeric(ok["seed"], errors="coerce").astype(float),
+                         "version": _text(ok, "loss_version"), "metric": ok["metric"].astype(str)})
+    # distinct keys by pandas, then a Python step per key, not per row (tests/test_probe_scale.py)
+    for *key, ver, metric in keys.drop_duplicates().itertuples(index=False, name=None):
         out.setdefault(tuple(key), {}).setdefault(ver, set()).add(metric)
     return out
 
@@ -399,6 +401,8 @@ def diverged_seeds(metas, table: pd.DataFrame | None, checks: pd.DataFrame | Non
     from benchmark.settings import _parse, is_budget_check
 
     out = []
+    if not any(m.get("status") == "diverged" for m in metas or ()):
+        return pd.DataFrame(out, columns=DIVERGED_COLUMNS)
     full, half = _finished(table), _finished(checks)
     if not metas or not (full or half):
         return pd.DataFrame(out, columns=DIVERGED_COLUMNS)
