@@ -420,6 +420,17 @@ def stopped_run(folder: Path) -> Path:
     return folder / "ckpt.pt"
 
 
+def load_script(name: str):
+    """``scripts/<name>.py`` (the scripts are no package) as a module, executed anew on each call: a test's
+    monkeypatching stays in its own copy."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def refuse_imports(monkeypatch, *names: str) -> None:
     """Make importing any of ``names`` (dropped from sys.modules first) raise AssertionError for the rest of the test:
     a torch-free path proved torch-free."""
