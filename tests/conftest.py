@@ -162,6 +162,16 @@ def random_images(tmp_path):
     return make
 
 
+def step_images(n: int = 3) -> list:
+    """``n`` training images for a step's tests: :class:`benchmark.data.ImageRecord` ``i0``, ``i1``, … of seeded
+    random uint8 pixels, (3, 56, 64) in [0, 255]."""
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
+            for k in range(n)]
+
+
 def needs(available: bool, what: str) -> None:
     """Skip a test whose optional tool is missing here; under CI (``PLBENCH_CI=1``, set by .ci/run,
     which installs every such tool) a missing tool fails the test instead of hiding it."""

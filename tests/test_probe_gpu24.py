@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import load_script
+from conftest import load_script, step_images
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,16 +79,6 @@ def test_a_new_loss_file_is_timed_by_the_gpu_check(tmp_path, monkeypatch):
 
 # ---- the GPU step's paths a first CUDA run takes, run on the CPU (device_path=True) and, where CUDA is, on it --------
 
-def _images():
-    import numpy as np
-
-    from benchmark.data import ImageRecord
-
-    rng = np.random.default_rng(0)
-    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
-            for k in range(3)]
-
-
 @functools.cache
 def _dense():
     import runpy
@@ -110,7 +100,7 @@ def _sr4_matlab_batches(device: torch.device, device_path: bool, iterations: int
     task = build_task("sr4", resize="matlab")
     cfg = RunConfig(task="sr4", loss="l1", task_params=(("resize", "matlab"),), iterations=iterations, batch_size=2,
                     crop=32, device_type=device.type, precision="bf16" if device.type == "cuda" else "fp32")
-    step = TrainStep(cfg, task, _images(), device, device_path=device_path)
+    step = TrainStep(cfg, task, step_images(), device, device_path=device_path)
     seen = []
     real = task.degrade
 
