@@ -172,6 +172,20 @@ def step_images(n: int = 3) -> list:
             for k in range(n)]
 
 
+def one_finding(table, name: str, n_boot: int = 20, **kw):
+    """The one :class:`benchmark.findings.FindingResult` of finding ``name`` checked on ``table`` (the tidy results
+    table) by :func:`benchmark.findings.check_all` (``n_boot`` resamples; ``kw``: its other arguments), its warnings
+    silenced."""
+    import warnings
+
+    from benchmark.findings import check_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(table, [name], n_boot=n_boot, **kw)
+    return r
+
+
 def needs(available: bool, what: str) -> None:
     """Skip a test whose optional tool is missing here; under CI (``PLBENCH_CI=1``, set by .ci/run,
     which installs every such tool) a missing tool fails the test instead of hiding it."""
