@@ -4189,15 +4189,17 @@ def decoded_in_ram_bytes() -> int:
     return min(int(min(mb, 2**42) * 2**20), 2**62)
 
 
-def spill_folder() -> str | None:
+def spill_folder(check: bool = True) -> str | None:
     """``PLBENCH_SPILL_DIR``, the folder :class:`_Spill` writes decoded images to (and the workers' shared file),
     checked: None where it is unset or empty (the system's temporary folder); a folder that is not there, a file, or
     one this process cannot write in is a :class:`UserError` — said before any work starts (it only warned, once a
     source passed ``PLBENCH_DECODED_RAM_MB`` hours into reading it, and kept those images in the memory the setting
-    was there to spare). Not made: a misspelt path would put gigabytes where no one looks."""
+    was there to spare). Not made: a misspelt path would put gigabytes where no one looks. ``check=False``: the
+    setting as it is, for the writers themselves (checked where the command started; a folder gone since is their
+    OSError, said as a warning, the images kept in memory)."""
     text = os.environ.get("PLBENCH_SPILL_DIR", "")
-    if not text:
-        return None
+    if not text or not check:
+        return text or None
     why = ("is a file, not a folder" if os.path.isfile(text) else "names no folder" if not os.path.isdir(text)
            else "is a folder this process cannot write in" if not os.access(text, os.W_OK | os.X_OK) else "")
     if why:
@@ -4257,7 +4259,7 @@ class _Spill:
     def _folder(self) -> str:
         import tempfile
 
-        return os.environ.get("PLBENCH_SPILL_DIR") or tempfile.gettempdir()
+        return spill_folder(check=False) or tempfile.gettempdir()
 
     def _fail(self, exc: BaseException) -> None:
         self.failed = exc
@@ -4274,7 +4276,7 @@ class _Spill:
         try:
             if self.file is None:
                 self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", delete=False,
-                                                        dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
+                                                        dir=spill_folder(check=False))
                 self.path = self.file.name
                 # a name kept (no /proc, its removal refused) is removed however decoding ends: at finish(), or as
                 # this spill is dropped, or at exit (Ctrl-C, an error raised while rows are read on)
@@ -5246,7 +5248,7 @@ class DataCache:
             return None
         f = None
         try:
-            f = tempfile.TemporaryFile(prefix="plbench-shared-", dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
+            f = tempfile.TemporaryFile(prefix="plbench-shared-", dir=spill_folder(check=False))
             index = []
             for spec in specs:
                 entries = []

@@ -1535,14 +1535,15 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             else:
                 on = l in fl
                 star = l in highlight
-                marked.setdefault(task, (ax, []))[1].append((l, xm, ym, 80 if star else (24 if on else 14)))
+                area = 80 if star else (24 if on else 14)  # pt², as drawn and as _over_each_other measures it
+                marked.setdefault(task, (ax, []))[1].append((l, xm, ym, area))
                 if star or styles[l].fill == "full":
-                    ax.scatter([xm], [ym], s=80 if star else (24 if on else 14),
+                    ax.scatter([xm], [ym], s=area,
                                marker="*" if star else styles[l].marker, color=colour, edgecolor="k",
                                linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
                 else:  # a half-filled marker (scatter draws the filled half alone): its outline in its colour,
                     # a front point's black
-                    ax.plot([xm], [ym], ls="none", marker=styles[l].marker, ms=math.sqrt(24 if on else 14),
+                    ax.plot([xm], [ym], ls="none", marker=styles[l].marker, ms=math.sqrt(area),
                             **{**_half(styles[l]), **({"markeredgecolor": "k"} if on else {})},
                             markeredgewidth=0.9 if on else 0.6, zorder=4 + on)
             if l in worse:

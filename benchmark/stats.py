@@ -603,7 +603,7 @@ class Stats:
     #: a line when some loss's seed is stored under several run ids, counted once (:func:`stored_twice_lines`)
     stored_twice: list[str] = field(default_factory=list)
     #: {(task, loss, weights kind, loss version): seeds} whose run diverged at the full budget while its budget check
-    #: finished (:func:`diverged_after_check`): more budget broke them, so their arm is worse with more budget
+    #: finished (:func:`_broke`): more budget broke them, so their arm is worse with more budget
     broke_with_budget: dict = field(default_factory=dict)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
@@ -1843,34 +1843,14 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
                  stored_twice=stored_twice_lines(table, scope), broke_with_budget=broke)
 
 
-def diverged_after_check(metas: list[dict], checks: pd.DataFrame | None,
-                         table: pd.DataFrame | None = None) -> dict[tuple[str, str, str, str], list[int]]:
-    """{(task, loss, weights kind, loss version): seeds} of the runs of ``metas`` that diverged at the full budget
-    while their budget check in ``checks`` finished: :func:`benchmark.convergence.diverged_seeds`' side "run" (the one
-    rule; ``table``: the runs' rows, which tell a run from a check; without it a diverged run is one at the full
-    budget). {} without checks."""
-    from benchmark.convergence import diverged_seeds
-
-    return _broke(diverged_seeds(metas, table, checks))
-
-
 def _broke(d: pd.DataFrame) -> dict[tuple[str, str, str, str], list[int]]:
-    """:func:`diverged_after_check`'s dict of :func:`benchmark.convergence.diverged_seeds`' rows."""
+    """{(task, loss, weights kind, loss version): seeds} of :func:`benchmark.convergence.diverged_seeds`' side "run"
+    rows (the run at the full budget diverged, its budget check finished): :attr:`Stats.broke_with_budget`."""
     d = d[d["side"] == "run"]
     out: dict[tuple[str, str, str, str], list[int]] = {}
     for *key, seed in zip(d["task"], d["loss"], d["weights_kind"], d["loss_version"], d["seed"]):
         out.setdefault(tuple(key), []).append(int(seed))
     return {k: sorted(set(v)) for k, v in out.items()}
-
-
-def worse_where_broken(arms: pd.DataFrame, broke: dict) -> pd.DataFrame:
-    """``arms`` (:func:`benchmark.convergence.arm_budget`) with the seeds of ``broke`` (:func:`diverged_after_check`)
-    applied by :func:`benchmark.convergence.with_divergences`, the one rule: their arm is worse with more budget."""
-    from benchmark.convergence import DIVERGED_COLUMNS, with_divergences
-
-    rows = [{"setting": "", "task": t, "loss": lo, "weights_kind": k, "loss_version": v, "seed": s, "side": "run"}
-            for (t, lo, k, v), seeds in broke.items() for s in seeds]
-    return with_divergences(arms, pd.DataFrame(rows, columns=DIVERGED_COLUMNS))
 
 
 def stored_twice_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list[str]:

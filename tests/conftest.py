@@ -162,6 +162,30 @@ def random_images(tmp_path):
     return make
 
 
+def step_images(n: int = 3) -> list:
+    """``n`` training images for a step's tests: :class:`benchmark.data.ImageRecord` ``i0``, ``i1``, … of seeded
+    random uint8 pixels, (3, 56, 64) in [0, 255]."""
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
+            for k in range(n)]
+
+
+def one_finding(table, name: str, n_boot: int = 20, **kw):
+    """The one :class:`benchmark.findings.FindingResult` of finding ``name`` checked on ``table`` (the tidy results
+    table) by :func:`benchmark.findings.check_all` (``n_boot`` resamples; ``kw``: its other arguments), its warnings
+    silenced."""
+    import warnings
+
+    from benchmark.findings import check_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(table, [name], n_boot=n_boot, **kw)
+    return r
+
+
 def needs(available: bool, what: str) -> None:
     """Skip a test whose optional tool is missing here; under CI (``PLBENCH_CI=1``, set by .ci/run,
     which installs every such tool) a missing tool fails the test instead of hiding it."""
@@ -418,6 +442,17 @@ def stopped_run(folder: Path) -> Path:
     folder.mkdir(parents=True)
     torch.save({"format": FORMAT, "fingerprint": {}, "iteration": 3}, folder / "ckpt.pt")
     return folder / "ckpt.pt"
+
+
+def load_script(name: str):
+    """``scripts/<name>.py`` (the scripts are no package) as a module, executed anew on each call: a test's
+    monkeypatching stays in its own copy."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def refuse_imports(monkeypatch, *names: str) -> None:

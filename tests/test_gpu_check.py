@@ -4,20 +4,18 @@ identity) works before a GPU sees it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.usefixtures("one_thread")
 def test_gpu_check_reduced_on_cpu(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("gpu_check")
     assert mod.main(["--device", "cpu", "--out", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "gpu_check.json").read_text())
     md = (tmp_path / "gpu_check.md").read_text()
@@ -40,20 +38,14 @@ def test_gpu_check_reduced_on_cpu(tmp_path, capsys):
                 if isinstance(res[k], dict) and ("skipped" in res[k] or "error" in res[k])]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.usefixtures("one_thread")
 def test_a_loss_that_fails_costs_only_its_own_row():
     """On a lent GPU, one loss that cannot be built (missing weights, a kernel the device lacks) must not
     lose the other losses' times."""
     import torch
 
-    rows = _load().step_times(torch.device("cpu"), ("tiny",), 1, 32, ("l1", "no_such_loss", "l2"), reps=1)
+    rows = load_script("gpu_check").step_times(torch.device("cpu"), ("tiny",), 1, 32, ("l1", "no_such_loss", "l2"),
+                                               reps=1)
     by = {r["loss"]: r for r in rows}
     assert "no_such_loss" in by["no_such_loss"]["error"]
     assert by["l1"]["ms_per_step"] > 0 and by["l2"]["ms_per_step"] > 0 and "error" not in by["l2"]
@@ -63,7 +55,7 @@ def test_a_loss_that_fails_costs_only_its_own_row():
 def test_a_failed_or_late_section_keeps_the_others(tmp_path, monkeypatch):
     """A section that raises is reported as failed (exit 1) and the rest still run; sections not started
     within --budget-s are skipped; the files are written after every section."""
-    mod = _load()
+    mod = load_script("gpu_check")
     monkeypatch.setattr(mod, "step_times", lambda *a, **k: [
         {"net": "tiny", "batch": 1, "crop": 32, "loss": "l1", "ms_per_step": 2.0, "x_l1": 1.0, "x_naive": None,
          "peak_mem_mb": None, "tflops": None, "weights": "-"}])

@@ -1,10 +1,11 @@
 """scripts/gpu_check.py's same-seed copies: a copy whose grid returned is not failed by its interpreter's teardown."""
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,9 +14,7 @@ def test_a_copy_whose_grid_returned_is_not_failed_by_an_abort_in_teardown(tmp_pa
     """A fresh-clone CI run saw one copy, both runs recorded ok, abort in teardown ('terminate called without an
     active exception', exit -6), failing the section → the copy ends with os._exit once run_grid has returned. Here a
     stand-in run_grid registers an abort for the interpreter's exit."""
-    spec = importlib.util.spec_from_file_location("gpu_check_copy16", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("gpu_check")
     fake = tmp_path / "fake" / "benchmark"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")

@@ -149,15 +149,10 @@ def test_the_simulation_of_arms_still_improving_past_the_margin_counts_what_the_
     improving by more than the margin per doubling): at 2 × the margin, 5 seeds × 6 images, none of 60 draws is called
     converged and some are called still improving; at a true gain of 0 most are converged — the code path the README's
     figure comes from tells the two apart."""
-    import importlib.util
-    from pathlib import Path
-
     import numpy as np
+    from conftest import load_script
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "sim_budget_rule.py"
-    spec = importlib.util.spec_from_file_location("sim_budget_rule", path)
-    sim = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sim)
+    sim = load_script("sim_budget_rule")
     rng = np.random.default_rng(0)
     conv, up = sim.past_margin(rng, 5, 6, 2.0, (0.05, 0.05, 0.02), 60)
     assert conv == 0.0 and 0.0 < up <= 1.0

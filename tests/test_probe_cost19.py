@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch._dynamo  # noqa: F401 - Adam's first build imports it (seconds): at collection, not in a test's time
+from conftest import load_script
 
 import benchmark.runner  # noqa: F401 - at collection: no test pays for its first import
 import benchmark.task  # noqa: F401
@@ -230,14 +231,10 @@ def test_the_gpu_check_names_the_host_cpu_s_model(monkeypatch):
     machine — and its Markdown named none, though the data side of the step it times (sampling, JPEG's host-side
     degradation) and its whole ``--device cpu`` check run there. Now it is the model the runs' meta.json names
     (:func:`benchmark.devices.cpu_model`), in gpu_check.json and beside the thread count in gpu_check.md."""
-    import importlib.util
-    from pathlib import Path
 
     from benchmark import devices, weights
 
-    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).parents[1] / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("gpu_check")
     monkeypatch.setattr(weights, "weights_report", lambda losses=None: [])  # (the real one imports every loss)
     monkeypatch.setattr(devices, "cpu_model", lambda: "AMD EPYC 9654 96-Core Processor")
     env = mod.environment(torch.device("cpu"))

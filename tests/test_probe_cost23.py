@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import load_script
 
 from benchmark import stats as S
 
@@ -115,17 +116,6 @@ def test_the_leaderboard_note_on_old_wall_figures_says_which_are_left_out_and_wh
     assert "in the median of l2, with no such run of the same task, so it reads high" in line, line
 
 
-def _gpu_check():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).resolve().parents[1] / "scripts"
-                                                  / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_the_gpu_check_s_step_table_prints_its_spreads_and_says_which_rows_were_timed_busy(monkeypatch):
     """Was: ``scripts/gpu_device.sh --device cpu``'s table of training steps (scripts/gpu_check.py) kept the median
     ms/step, × ℓ1 and TFLOP/s of each loss but dropped what ``plbench perf`` prints beside them from the same
@@ -136,7 +126,7 @@ def test_the_gpu_check_s_step_table_prints_its_spreads_and_says_which_rows_were_
     × ℓ1 IQR and TFLOP/s as plbench perf does, and a line under it names the busy rows."""
     import benchmark.perf as perf
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
 
     def measure(names, **k):
         return [perf.PerfRow(name=n, ms_per_step=760.92 * (1 + 4.92 * (n != "l1")), it_per_s=1.3, x_l1=1 + 4.92 * (
@@ -169,7 +159,7 @@ def test_the_gpu_check_s_runs_per_hour_says_each_row_s_threads_a_run_and_its_bus
     from benchmark import executors
 
     monkeypatch.setenv("PLBENCH_MIN_CPU_SHARE", "0.5")
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     metas = {1: [_meta(0, 80.0, share=0.4, threads=2), _meta(1, 90.0, share=0.5, threads=2)],
              2: [_meta(0, 9.0, share=0.95), _meta(1, 9.5, share=0.2)]}
     workers = []

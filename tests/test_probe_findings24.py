@@ -2,6 +2,7 @@
 value it reads; every other case of the grammars (duplicated, unknown) keeps its own message."""
 
 import pytest
+from conftest import one_finding
 
 from benchmark.data import DataSpec, check_not_empty
 from benchmark.errors import UserError
@@ -40,17 +41,6 @@ def test_a_loss_keyword_without_a_value_is_named_with_a_value_it_takes(spec, sai
     assert said in str(err.value)
 
 
-def _one(table, name):
-    import warnings
-
-    from benchmark.findings import check_all
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (r,) = check_all(table, [name], n_boot=20)
-    return r
-
-
 def test_a_contradiction_says_what_its_claim_was_not_tested_on():
     """Was: the scope note stood beside "reproduced on n of m" alone: Zhao's ℓ1 ≥ ℓ2 contradicted on sr4/psnr read
     "contradicted on 1 of 1 part", as if the claim about three tasks and three metrics were refuted on all of them."""
@@ -58,7 +48,7 @@ def test_a_contradiction_says_what_its_claim_was_not_tested_on():
 
     t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l2": 0.0, "l1": -1.0}, seeds=range(5),
                         seed_sd=0.05, n_images=6)
-    r = _one(t, "zhao2017_l1_vs_l2")
+    r = one_finding(t, "zhao2017_l1_vs_l2")
     assert r.verdict == "contradicted", r.verdict_text
     assert r.verdict_text == ("contradicted on 1 of 1 part; not tested on tasks jpeg/demosaic, metrics ssim/ms_ssim: "
                               "not in these results"), r.verdict_text
@@ -73,7 +63,7 @@ def test_an_out_of_regime_verdict_says_what_its_claim_was_not_tested_on():
     t = synthetic_table(tasks=("demosaic",), metrics=("psnr",), offsets={"l1": 1.0, "l2": 0.0}, seeds=range(5),
                         n_images=6)
     t["task_params"] = '{"noise_sigma": 0.0}'
-    r = _one(t, "zhao2017_l1_vs_l2")
+    r = one_finding(t, "zhao2017_l1_vs_l2")
     assert r.verdict == "out of regime", r.verdict_text
     assert r.verdict_text.startswith("out of regime: 1 of 1 part outside the paper's regime (demosaic: ")
     assert r.verdict_text.endswith("; not tested on tasks sr4/jpeg, metrics ssim/ms_ssim: not in these results"), \
@@ -89,7 +79,7 @@ def _ding(offset: float, seed: int = 0, **kw):
     kw = {"seeds": range(8), "seed_sd": 0.005, "noise": 0.005, "n_images": 6, **kw}
     t = synthetic_table(tasks=("sr4",), metrics=("dists",), offsets={"lpips": offset, "l1": 0.0},
                         weights={"lpips": _LPIPS}, seed=seed, **kw)
-    return _one(t, "ding2021_dists_lpips")
+    return one_finding(t, "ding2021_dists_lpips")
 
 
 def test_ding_s_winner_is_not_the_best_on_a_tie():
@@ -148,8 +138,8 @@ def test_every_finding_s_null_simulation_says_reproduced_rarely():
     assert set(_NULLS) == set(FINDINGS.names()), "a finding without a null store here"
     said = {}
     for name, store in _NULLS.items():
-        verdicts = [_one(synthetic_table(seeds=range(5), seed_sd=0.05, n_images=20, noise=0.15, seed=draw, **store),
-                         name).verdict for draw in range(12)]
+        verdicts = [one_finding(synthetic_table(seeds=range(5), seed_sd=0.05, n_images=20, noise=0.15, seed=draw,
+                                                **store), name).verdict for draw in range(12)]
         assert "not applicable" not in verdicts and "needs weights" not in verdicts, (name, verdicts)
         said[name] = verdicts.count("reproduced")
     assert all(n <= 2 for n in said.values()), said

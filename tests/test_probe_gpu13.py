@@ -3,21 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_written(tmp_path, monkeypatch):
@@ -25,7 +18,7 @@ def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_writte
     — or one that hung, a worker stuck in a kernel — ran on past it until the lent machine's 10-minute limit killed
     the command, and the sections after it never ran. Now a watchdog stops the check at the deadline: the tables
     are written with that section marked stopped (its rows so far kept), worker processes ended, exit 1."""
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     release, at_stop = threading.Event(), {}
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
@@ -58,7 +51,7 @@ def test_the_sections_after_one_stopped_at_the_budget_are_named_skipped(tmp_path
     """When the script ended at the deadline inside a section, gpu_check.md — what comes back from a lent machine —
     ended with that section: the sections after it were not in it at all, so it did not say that the GPU's
     utilisation, runs/hour and same-seed identity were never measured. Each is now listed, skipped, saying why."""
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     release, at_stop = threading.Event(), {}
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
@@ -87,7 +80,7 @@ def test_the_budget_watchdog_never_ends_a_test_process(tmp_path, monkeypatch):
     killed pytest with it. Only the script (``exit_at_deadline``) ends its process now; in another process the tables
     are written at the deadline with the section marked stopped, the section runs on (its later rows kept) and the
     check returns 1, the sections after it skipped."""
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     abandoned = []
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
@@ -127,7 +120,7 @@ def test_a_hung_training_process_of_the_check_is_ended_at_the_budget_in_a_test_p
     timeout. The check's own training processes are now ended at the deadline there too; the section stays stopped."""
     import time
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     abandoned = []
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
@@ -158,7 +151,7 @@ def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
     from benchmark.config import RunConfig, run_id
     from benchmark.results import ResultsStore
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
 
     def fake(configs, root, metrics, device, **kw):  # 0.3 s of start-up, then runs spanning 4 s of recorded time
         time.sleep(0.3)
@@ -195,7 +188,7 @@ def test_the_check_says_which_pretrained_weights_are_cached(monkeypatch):
             {"loss": "dists", "needs": "dists", "file": "DISTS_weights-f5e65c96.pth", "path": "/c/D.pth",
              "present": False}]
     monkeypatch.setattr(weights, "weights_report", lambda losses=None: rows)  # (the real one imports every loss)
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     env = mod.environment(torch.device("cpu"))
     files = {"vgg16-397923af.pth": True, "DISTS_weights-f5e65c96.pth": False}
     assert env["weights"] == files and "" not in env["weights"], env["weights"]
@@ -284,7 +277,7 @@ def test_same_seed_identity_trains_each_copy_in_a_fresh_process(tmp_path, monkey
         raise AssertionError("trained in the check's own process")
 
     monkeypatch.setattr(runner, "run_grid", not_here)
-    res = _gpu_check().same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
+    res = load_script("gpu_check").same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
     assert res["runs"] == 2 and res["rows"] > 0 and res["bit_identical"], res
 
 

@@ -3,20 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _no_sections(mod, monkeypatch):
@@ -28,7 +21,7 @@ def test_a_device_the_check_cannot_use_is_one_line_with_the_tables_written(tmp_p
     """``gpu_device.sh --device cuda`` (or a typo, ``--device gpu``, or ``cuda:1`` on a one-GPU machine) ended the check
     in a UserError traceback before anything was written: under $OUT only the log, no gpu_check.md/.json saying why.
     Now one line on stderr, exit 2, and both files written, naming what was asked and why it was refused."""
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     _no_sections(mod, monkeypatch)
     for device, why in (("gpu", "unknown device 'gpu'"), ("cuda:7", "device 'cuda:7' requested")):
         out = tmp_path / device.replace(":", "_")
@@ -51,7 +44,7 @@ def test_a_failing_environment_query_keeps_the_check_and_is_reported(tmp_path, m
 
     from benchmark import weights
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     monkeypatch.setattr(weights, "weights_report", lambda losses=None: [])  # (the real one imports every loss)
 
     def props(device):
@@ -85,7 +78,7 @@ def test_the_budget_counts_from_the_wrappers_start(tmp_path, monkeypatch):
     seconds) and the check's deadline counts from it."""
     import time
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     _no_sections(mod, monkeypatch)
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
@@ -139,7 +132,7 @@ def test_the_two_same_seed_copies_train_at_once(tmp_path, monkeypatch):
 
     from benchmark import results
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     monkeypatch.setattr(mod, "_configs", lambda *a, **k: ["c0", "c1"])
     monkeypatch.setattr(mod, "_TRAIN_COPY", (
         "import pathlib, sys, time\n"
@@ -178,13 +171,12 @@ def test_a_wrapper_that_stops_before_the_check_still_writes_the_tables(tmp_path)
     assert "missing module(s) pyiqa" in (out / "gpu_device.log").read_text()
 
 
-
 def test_a_net_skipped_at_the_deadline_is_written_in_the_markdown():
     """A step-time row for a net not started by the deadline (``{"net", "batch", "crop", "skipped"}``, no loss) made
     to_markdown raise KeyError('loss') — its table line was built before the skipped case was looked at — so the save
     after it failed: the section was reported failed with KeyError, and main's own save raised it again, a traceback
     with no gpu_check.md. The row is now its 'skipped:' line."""
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     steps = [{"net": "small", "batch": 16, "crop": 128, "loss": "l1", "ms_per_step": 2.0, "x_l1": 1.0, "x_naive": None,
               "peak_mem_mb": 10.0, "tflops": 1.0, "weights": "-"},
              {"net": "base", "batch": 16, "crop": 128, "skipped": "past the --budget-s deadline"}]
@@ -205,7 +197,7 @@ def test_a_slow_first_section_leaves_the_later_ones_their_share(tmp_path, monkey
 
     import benchmark.perf
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
 
@@ -290,7 +282,7 @@ def test_a_device_plbench_does_not_train_on_is_refused_before_the_data_is_decode
             "--device", "mps", "--out", str(tmp_path / "r")]
     assert main(argv) == 2
     assert not [r for r in caplog.records if "loaded" in r.getMessage()], "the data was decoded before the refusal"
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     _no_sections(mod, monkeypatch)
     assert mod.main(["--device", "mps", "--out", str(tmp_path / "check")]) == 2
     assert "not run: device 'mps' is not one plbench trains on" in (tmp_path / "check" / "gpu_check.md").read_text()

@@ -3,19 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_same_seed_identity_is_not_claimed_for_copies_whose_runs_failed(monkeypatch):
@@ -29,7 +22,7 @@ def test_same_seed_identity_is_not_claimed_for_copies_whose_runs_failed(monkeypa
     from benchmark.config import RunConfig, run_id
     from benchmark.results import ResultsStore
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     configs = [RunConfig(task="denoise", loss=loss, net="tiny", iterations=2, batch_size=1, crop=16)
                for loss in ("l1", "ms_ssim")]
     monkeypatch.setattr(mod, "_configs", lambda *a, **k: configs)
@@ -66,7 +59,7 @@ def test_gpu_utilisation_is_not_reported_for_a_run_that_failed(monkeypatch):
     from benchmark import runner
     from benchmark.config import RunConfig
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     cfg = RunConfig(task="denoise", loss="l1", net="tiny", iterations=2, batch_size=1, crop=16)
     monkeypatch.setattr(mod, "_configs", lambda *a, **k: [cfg])
     monkeypatch.setattr(runner, "run_grid", lambda configs, store, *a, **k: _failed_meta(
@@ -124,7 +117,7 @@ def test_runs_per_hour_and_utilisation_decode_the_data_once_as_plbench_run_does(
     from benchmark.config import RunConfig
     from benchmark.data import DataCache
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     cfg = RunConfig(task="denoise", loss="l1", net="tiny", iterations=2, batch_size=1, crop=16)
     planned, ran = [], []
 

@@ -10,15 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_script, step_images
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _fake_gpu_check(mod, monkeypatch, seen: dict) -> None:
@@ -49,7 +43,7 @@ def test_the_gpu_step_times_cover_every_registered_loss_family(tmp_path, monkeyp
     from benchmark.lossfn import loss_family
     from benchmark.registry import LOSSES
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     seen: dict = {}
     _fake_gpu_check(mod, monkeypatch, seen)
     assert mod.main(["--device", "cuda", "--out", str(tmp_path)]) == 0
@@ -74,7 +68,7 @@ def test_a_new_loss_file_is_timed_by_the_gpu_check(tmp_path, monkeypatch):
     new = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(new)
-        mod = _gpu_check()
+        mod = load_script("gpu_check")
         seen: dict = {}
         _fake_gpu_check(mod, monkeypatch, seen)
         assert mod.main(["--device", "cuda", "--out", str(tmp_path / "out")]) == 0
@@ -84,16 +78,6 @@ def test_a_new_loss_file_is_timed_by_the_gpu_check(tmp_path, monkeypatch):
 
 
 # ---- the GPU step's paths a first CUDA run takes, run on the CPU (device_path=True) and, where CUDA is, on it --------
-
-def _images():
-    import numpy as np
-
-    from benchmark.data import ImageRecord
-
-    rng = np.random.default_rng(0)
-    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
-            for k in range(3)]
-
 
 @functools.cache
 def _dense():
@@ -116,7 +100,7 @@ def _sr4_matlab_batches(device: torch.device, device_path: bool, iterations: int
     task = build_task("sr4", resize="matlab")
     cfg = RunConfig(task="sr4", loss="l1", task_params=(("resize", "matlab"),), iterations=iterations, batch_size=2,
                     crop=32, device_type=device.type, precision="bf16" if device.type == "cuda" else "fp32")
-    step = TrainStep(cfg, task, _images(), device, device_path=device_path)
+    step = TrainStep(cfg, task, step_images(), device, device_path=device_path)
     seen = []
     real = task.degrade
 
@@ -167,7 +151,6 @@ def test_sr4_matlab_imresize_on_cuda_equals_the_cpu_s():
         assert torch.equal(torch.round(on_cuda * 255), torch.round(on_cpu * 255)), size
 
 
-
 def test_a_loss_that_fails_leaves_no_memory_of_the_whole_set_to_the_retries(monkeypatch):
     """step_times builds every loss's step at once (``perf.measure``); where one fails — a GPU out of memory at 16 ×
     128² on the base net — it times each loss again on its own. Those retries ran inside the ``except`` block, so the
@@ -179,7 +162,7 @@ def test_a_loss_that_fails_leaves_no_memory_of_the_whole_set_to_the_retries(monk
 
     import benchmark.perf
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     alive_in_retries = []
     held: list = []
 
@@ -210,7 +193,7 @@ def test_utilisation_samples_the_gpu_the_run_trains_on(monkeypatch):
     import threading
     import types
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     uuid = "6f3c1a2b-0d4e-5f60-7182-93a4b5c6d7e8"
     monkeypatch.setattr(torch.cuda, "get_device_properties",
                         lambda device: types.SimpleNamespace(uuid=uuid, name="NVIDIA H100 80GB HBM3"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import fake_slurm  # tests/: SLURM stand-ins
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,15 +116,6 @@ def test_gpu_device_runs_the_check_into_out_and_keeps_its_log_there(tmp_path):
 # --------------------------------------------------------------------------------------------
 # scripts/gpu_check.py: a section cut short keeps the rows it measured
 # --------------------------------------------------------------------------------------------
-def _gpu_check():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _finished(configs, root) -> None:
     """What a grid's runs leave in ``root`` that runs/hour reads (meta.json: ok, when each started, training and
     evaluation seconds): for fake executors."""
@@ -161,7 +153,7 @@ def test_gpu_check_saves_each_worker_count_before_the_next(tmp_path, monkeypatch
     1-worker figure (minutes of device time) was lost; each row is now on disk as soon as measured."""
     import benchmark.executors
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     _fast_sections(mod, monkeypatch)
     calls = []
 
@@ -192,7 +184,7 @@ def test_gpu_check_stops_a_section_at_the_budget(tmp_path, monkeypatch):
 
     import benchmark.executors
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     _fast_sections(mod, monkeypatch)
     calls, stops = [], []
 
@@ -410,7 +402,6 @@ def test_runs_a_lost_worker_trained_are_counted_as_trained_not_already_done(tmp_
     killed = {"error": "worker w1 was killed by SIGKILL", "user": False, "lost": True}
     summary = ex._collect(configs, tmp_path / "r", ("psnr",), [{"summary": done}, killed], "workers", since=since)
     assert (summary.trained, summary.skipped, summary.locked) == (2, 1, 0)
-
 
 
 def test_usr2_while_training_checkpoints_before_submitit_requeues(monkeypatch):

@@ -134,20 +134,15 @@ def _fit_in_chromium(tmp_path, html: str, script: str, tab: str = "") -> list[in
     """report.html ``html`` with ``script`` (which writes its measures into body's ``data-fit``) opened in headless
     chromium in a 1280 × 900 window (at ``tab``, e.g. "#findings"): the measures, as ints."""
     import re
-    import subprocess
 
     from conftest import needs
-    from test_report_html import CHROMIUM
+    from test_report_html import CHROMIUM, dump_dom
 
     needs(CHROMIUM is not None, "chromium (Debian's package)")
     page = tmp_path / "report.html"
     page.write_text(html.replace("</body>", script + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
-                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
-                           page.resolve().as_uri() + tab], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return list(map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(",")))
+    dom, _ = dump_dom(page, tmp_path, tab, window="1280,900")
+    return list(map(int, re.search(r'data-fit="([\d,]+)"', dom).group(1).split(",")))
 
 
 OVERVIEW_FIT = """<script>(function(){var t=document.querySelector('section.tab.active table.ranks');

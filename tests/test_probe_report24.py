@@ -4,7 +4,6 @@ Chromium lays them out."""
 from __future__ import annotations
 
 import re
-import subprocess
 import warnings
 
 from benchmark import export
@@ -34,17 +33,13 @@ def _line_breaks(tmp_path, html: str) -> tuple[int, list[str]]:
     """``html`` (report.html) opened in headless Chromium in a 1280 × 900 window, every tab shown: how many times
     the loss cells' names wrap, and each break as 'a|b' (the characters before and after it)."""
     from conftest import needs
-    from test_report_html import CHROMIUM
+    from test_report_html import CHROMIUM, dump_dom
 
     needs(CHROMIUM is not None, "chromium (Debian's package)")
     page = tmp_path / "report.html"
     page.write_text(html.replace("</body>", LINE_BREAKS + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
-                           "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom",
-                           page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    found = re.search(r'data-breaks="([^"]*)"', proc.stdout).group(1).split("\u0001")
+    dom, _ = dump_dom(page, tmp_path, window="1280,900")
+    found = re.search(r'data-breaks="([^"]*)"', dom).group(1).split("\u0001")
     return int(found[0]), [b for b in found[1:] if b]
 
 

@@ -161,18 +161,10 @@ def test_the_metric_benches_make_their_test_pairs_in_one_place(tmp_path):
     photos, noise σ = 0.1 from one seeded generator) with a crop added, and the copy missed the original's check: a
     wrong ``--images`` ended the bench in a FileNotFoundError traceback. One helper now, bench_eval's
     ``noisy_pairs``, whose errors are one line naming the script."""
-    import importlib.util
-    from pathlib import Path
-
+    from conftest import load_script
     from PIL import Image
 
-    def load(name):
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    cpu = load("bench_metric_cpu")
+    cpu = load_script("bench_metric_cpu")
     with pytest.raises(SystemExit, match=f"^bench_metric_cpu: {tmp_path / 'nope'} is not a folder"):
         cpu.main(["--images", str(tmp_path / "nope"), "--metrics", "psnr", "--reps", "1", "--sizes", "8"])
     rng = np.random.default_rng(0)

@@ -77,14 +77,9 @@ def test_seeds_to_settle_is_consistent_with_a_simulated_rerun():
 # 2. the degrees of freedom of the two-level SE at Holm's first step ------------------------------------------
 def _sim():
     """scripts/sim_df_rule.py, the simulation the degrees-of-freedom rule was chosen by."""
-    import importlib.util
-    from pathlib import Path
+    from conftest import load_script
 
-    path = Path(__file__).parents[1] / "scripts" / "sim_df_rule.py"
-    spec = importlib.util.spec_from_file_location("_sim_df_rule", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("sim_df_rule")
 
 
 def test_the_simulations_rule_is_two_level_se():

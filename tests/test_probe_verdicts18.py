@@ -149,13 +149,9 @@ def test_the_fragile_flag_simulation_measures_a_holm_family_as_the_leaderboard_f
     family re-adjusted, which fires on more real effects (61 % at 80 % power on 5 seeds). Now the script takes
     --family and --images: in a family a result is significant at its Holm p (less often) and flagged by the family's
     re-adjusted p (more often: its Holm p without a seed is ≥ that p alone), as the leaderboard flags it."""
-    import importlib.util
-    from pathlib import Path
+    from conftest import load_script
 
-    spec = importlib.util.spec_from_file_location(
-        "sim_one_run", Path(__file__).resolve().parents[1] / "scripts" / "sim_one_run.py")
-    sim = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sim)
+    sim = load_script("sim_one_run")
     one = sim.rates(np.random.default_rng(3), 0.3, 5, 80, family=1, images=3)
     many = sim.rates(np.random.default_rng(3), 0.3, 5, 80, family=9, images=3)  # 9 tests a draw since 8271412
     assert many[0] < one[0] and many[1] > one[1] and many[2] < one[2], (one, many)

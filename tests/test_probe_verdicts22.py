@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
+from conftest import one_finding
 
 from benchmark.synthetic import synthetic_table
-
-
-def _check(t, name):
-    from benchmark.findings import check_all
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (r,) = check_all(t, [name], n_boot=20)
-    return r
 
 
 def test_zhao_s_l1_vs_l2_is_not_reproduced_by_a_tie():
@@ -24,13 +15,13 @@ def test_zhao_s_l1_vs_l2_is_not_reproduced_by_a_tie():
     contradicted), ℓ1 clearly above ℓ2 still is, and the claim and refutation lines say "better"."""
     tie = synthetic_table(tasks=("sr4", "jpeg"), metrics=("psnr", "ssim"), offsets={"l1": 0.0, "l2": 0.0},
                           seeds=range(8), seed_sd=0.001, noise=0.002, n_images=12)
-    r = _check(tie, "zhao2017_l1_vs_l2")
+    r = one_finding(tie, "zhao2017_l1_vs_l2")
     assert r.verdict not in ("reproduced", "contradicted"), r.verdict_text
     assert all(p.relation == "better" and p.verdict != "reproduced" for p in r.parts), [
         (p.relation, p.verdict) for p in r.parts]
     ahead = synthetic_table(tasks=("sr4", "jpeg"), metrics=("psnr", "ssim"), offsets={"l1": 0.5, "l2": 0.0},
                             seeds=range(8), seed_sd=0.001, noise=0.002, n_images=12)
-    assert _check(ahead, "zhao2017_l1_vs_l2").verdict == "reproduced"
+    assert one_finding(ahead, "zhao2017_l1_vs_l2").verdict == "reproduced"
     assert "≥" not in r.claim and "better" in r.claim, r.claim
     assert "non-inferiority" not in r.refuted_by and "tie" in r.refuted_by, r.refuted_by
 
@@ -38,7 +29,7 @@ def test_zhao_s_l1_vs_l2_is_not_reproduced_by_a_tie():
 def _blau(vgg: dict):
     t = synthetic_table(tasks=("sr4",), metrics=("psnr", "niqe"), offsets={"l2": 0.0, "vgg": vgg}, seeds=range(6),
                         seed_sd=0.05, n_images=12, weights={"vgg": "vgg16:imagenet"})
-    return _check(t, "blau2018_pd_tradeoff")
+    return one_finding(t, "blau2018_pd_tradeoff")
 
 
 def test_blau_is_contradicted_only_by_a_loss_better_on_both_axes_not_by_another_point_the_bound_allows():
@@ -73,7 +64,7 @@ def test_a_part_on_a_lower_is_better_metric_reads_the_right_way_round():
                         "lpips": 1.0}}, seeds=range(5), seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
     means = t[t["metric"] == "lpips"].groupby("loss")["value"].mean()
     assert means["vgg"] < means["l2"]  # vgg's LPIPS is the lower (better) one
-    r = _check(t, "blau2018_pd_tradeoff")
+    r = one_finding(t, "blau2018_pd_tradeoff")
     lp = next(p for p in r.parts if p.metric == "lpips")
     assert lp.a.startswith("vgg") and lp.effect > 0
     said = r.effect_text() + to_text([r]) + to_markdown([r]) + to_html([r])

@@ -3,18 +3,9 @@ rule tests."""
 
 from __future__ import annotations
 
-import warnings
+from conftest import one_finding
 
 from benchmark.synthetic import synthetic_table
-
-
-def _check(t, name):
-    from benchmark.findings import check_all
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (r,) = check_all(t, [name], n_boot=20)
-    return r
 
 
 def _mix(offset: float):
@@ -30,11 +21,11 @@ def test_zhao_s_mix_is_not_the_best_on_a_tie():
     contradicted), Mix clearly ahead is still reproduced, and the claim and refutation lines say "better" and "tie"."""
     from benchmark.registry import FINDINGS
 
-    tie = _check(_mix(0.0), "zhao2017_mix_best")
+    tie = one_finding(_mix(0.0), "zhao2017_mix_best")
     assert tie.verdict not in ("reproduced", "contradicted"), tie.verdict_text
     assert all(p.relation == "better" for p in tie.parts), [p.relation for p in tie.parts]
     assert not any(p.verdict == "reproduced" for p in tie.parts), [p.verdict for p in tie.parts]
-    ahead = _check(_mix(0.2), "zhao2017_mix_best")
+    ahead = one_finding(_mix(0.2), "zhao2017_mix_best")
     assert ahead.verdict == "reproduced", ahead.verdict_text
     assert "at least as good" not in tie.claim and "better than" in tie.claim, tie.claim
     assert "tie" in tie.refuted_by and "inconclusive" in tie.refuted_by, tie.refuted_by
@@ -44,7 +35,7 @@ def test_zhao_s_mix_is_not_the_best_on_a_tie():
 def _blau_on(metrics: tuple[str, str], vgg: dict):
     t = synthetic_table(tasks=("sr4",), metrics=metrics, offsets={"l2": 0.0, "vgg": vgg}, seeds=range(5),
                         seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
-    return _check(t, "blau2018_pd_tradeoff")
+    return one_finding(t, "blau2018_pd_tradeoff")
 
 
 def test_blau_s_printed_sentences_say_what_its_rule_tests():
@@ -104,14 +95,14 @@ def test_a_reproduced_claim_says_which_of_its_tasks_and_metrics_it_was_not_teste
 
     sub = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"l2": 0.0, "l1": 1.0}, seeds=range(5),
                           seed_sd=0.05, n_images=6)
-    r = _check(sub, "zhao2017_l1_vs_l2")
+    r = one_finding(sub, "zhao2017_l1_vs_l2")
     assert r.verdict == "reproduced", r.verdict_text
     said = "not tested on tasks jpeg/demosaic, metrics ssim/ms_ssim: not in these results"
     assert said in r.verdict_text, r.verdict_text
     assert "not tested on tasks jpeg/demosaic" in to_text([r])
     full = synthetic_table(tasks=("sr4", "jpeg", "demosaic"), metrics=("psnr", "ssim", "ms_ssim"),
                            offsets={"l2": 0.0, "l1": 1.0}, seeds=range(5), seed_sd=0.05, n_images=6)
-    r = _check(full, "zhao2017_l1_vs_l2")
+    r = one_finding(full, "zhao2017_l1_vs_l2")
     assert r.verdict == "reproduced" and "not tested" not in r.verdict_text, r.verdict_text
 
 
@@ -121,7 +112,7 @@ def test_mix_reproduced_against_some_of_its_rivals_says_which_it_was_not_tested_
     sentence names the rivals no part was tested against, with the tasks and metrics."""
     t = synthetic_table(tasks=("sr4",), metrics=("psnr",), offsets={"ms_ssim_l1": 1.0, "l1": 0.0}, seeds=range(5),
                         seed_sd=0.05, n_images=6)
-    r = _check(t, "zhao2017_mix_best")
+    r = one_finding(t, "zhao2017_mix_best")
     assert r.verdict == "reproduced", r.verdict_text
     assert ("not tested on tasks jpeg/demosaic, metrics ssim/ms_ssim, rivals l2/ssim/ms_ssim: not in these "
             "results") in r.verdict_text, r.verdict_text

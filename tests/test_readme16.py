@@ -41,8 +41,9 @@ def test_the_readmes_metric_cpu_table_names_the_script_that_measures_its_columns
     """README's per-image CPU table (psnr … mad) was measured by no script kept, so today's gmsd, fsim and vsi could not
     be re-timed the same way → `scripts/bench_metric_cpu.py` times exactly the table's columns side by side in one
     run, and the README names it with the run's date and the machine's state."""
-    import importlib.util
     from pathlib import Path
+
+    from conftest import load_script
 
     root = Path(__file__).resolve().parents[1]
     text = (root / "README.md").read_text(encoding="utf-8")
@@ -51,8 +52,6 @@ def test_the_readmes_metric_cpu_table_names_the_script_that_measures_its_columns
     assert "`scripts/bench_metric_cpu.py`" in paragraph and "2026-12-06" in paragraph and "load average" in paragraph
     header = next(line for line in paragraph.splitlines() if line.startswith("| | psnr"))
     columns = tuple(c.strip() for c in header.strip("|").split("|"))[1:]
-    spec = importlib.util.spec_from_file_location("bench_metric_cpu", root / "scripts" / "bench_metric_cpu.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("bench_metric_cpu")
     assert script.METRICS == columns
     assert {"ms", "× ssim"} <= {line.split("|")[1].strip() for line in paragraph.splitlines() if line.startswith("| ")}

@@ -12,11 +12,14 @@ from benchmark.synthetic import write_store
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if shutil.os.path.exists("/usr/bin/chromium") else None)
 
 
-def dump_dom(page, tmp_path, fragment: str = "") -> tuple[str, str]:
+def dump_dom(page, tmp_path, fragment: str = "", window: str = "") -> tuple[str, str]:
+    """``page`` (an HTML file) opened in headless Chromium at ``fragment`` (e.g. "#findings"), in a window of
+    ``window`` pixels ("1280,900", scrollbars hidden) where one is given: the DOM its scripts leave, and its log."""
     profile = tmp_path / "chromium-profile"
+    size = ["--hide-scrollbars", f"--window-size={window}"] if window else []
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+           "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *size,
            "--virtual-time-budget=3000", "--dump-dom", page.resolve().as_uri() + fragment]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -138,12 +141,7 @@ def test_task_table_fits_1400px(tmp_path):
                             "lpips_squeeze": "squeezenet1_1:random(seed=0)+lpips:squeeze:v0.1"})
     page = tmp_path / "report.html"
     page.write_text(html_report(stats, {}).replace("</body>", FIT_PROBE + "</body>"))
-    profile = tmp_path / "chromium-profile"
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--hide-scrollbars",
-                           "--window-size=1400,900", "--virtual-time-budget=3000", "--dump-dom",
-                           page.resolve().as_uri() + "#denoise"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    right, width, scroll, box = map(int, re.search(r'data-fit="([\d,]+)"', proc.stdout).group(1).split(","))
+    dom, _ = dump_dom(page, tmp_path, "#denoise", window="1400,900")
+    right, width, scroll, box = map(int, re.search(r'data-fit="([\d,]+)"', dom).group(1).split(","))
     assert width == 1400 and right <= width, (right, width)
     assert scroll <= box, (scroll, box)

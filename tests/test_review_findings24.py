@@ -1,10 +1,10 @@
 """Session 24's review of the findings branch: each finding counts the tasks its claim (METHODS.md) is about, and a
 loss keyword misspelt and left empty is offered its close name as when it has a value."""
 
-import warnings
 
 import pandas as pd
 import pytest
+from conftest import one_finding
 
 from benchmark.errors import UserError
 
@@ -19,12 +19,7 @@ def _ding_table(task: str, offset: float):
 
 
 def _ding(table):
-    from benchmark.findings import check_all
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (r,) = check_all(table, ["ding2021_dists_lpips"], n_boot=20)
-    return r
+    return one_finding(table, "ding2021_dists_lpips")
 
 
 def test_ding_s_claim_is_about_super_resolution_alone():

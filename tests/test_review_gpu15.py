@@ -210,11 +210,12 @@ def test_the_check_with_synthetic_images_times_the_step_without_datasets(tmp_pat
     that train on the data are named as skipped, not failed."""
     import sys
 
+    from conftest import load_script
+
     from benchmark import perf
     from benchmark.data import ImageRecord
-    from tests.test_probe_gpu15 import _gpu_check
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     monkeypatch.setitem(sys.modules, "datasets", None)  # `import datasets` fails, as on a machine without it
     seen = []
     monkeypatch.setattr(perf, "measure", lambda losses, images=None, **k: seen.append(images) or [])
@@ -231,12 +232,12 @@ def test_same_seed_identity_is_not_claimed_on_no_rows(monkeypatch):
     still '2 runs, 0 rows: bit-identical'. Now no rows to compare fails the section, saying so."""
     import pandas as pd
     import torch
+    from conftest import load_script
 
     from benchmark import results
     from benchmark.config import RunConfig
-    from tests.test_probe_gpu15 import _gpu_check
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     monkeypatch.setattr(mod, "_configs", lambda *a, **k: [RunConfig(task="denoise", loss="l1", net="tiny",
                                                                      iterations=2, batch_size=1, crop=16)])
     monkeypatch.setattr(mod, "_train_copies", lambda *a, **k: None)

@@ -274,11 +274,9 @@ def test_bench_big_store_refuses_a_command_it_does_not_have(capsys):
     """``scripts/bench_big_store.py --only merge`` (the commands are ``merge-copy`` and ``merge-again``) built both
     stores, timed nothing and printed an empty table with exit status 0: a comparison that silently did not
     happen. An unknown name is now an error naming the commands."""
-    import importlib.util
+    from conftest import load_script
 
-    spec = importlib.util.spec_from_file_location("bench_big_store", ROOT / "scripts" / "bench_big_store.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("bench_big_store")
     with pytest.raises(SystemExit) as exc:
         mod.main(["--only", "merge", "--runs", "2", "--factor", "1", "--losses", "1", "--images", "1"])
     assert exc.value.code == 2 and "merge-copy, merge-again" in capsys.readouterr().err

@@ -15,10 +15,12 @@ def test_gpu_check_keeps_the_rows_measured_before_a_section_fails(tmp_path, monk
     """runs/hour: 1 worker measured (minutes of device time, written at once), then 2 workers raise (out of
     GPU memory): the section's error replaced its rows in gpu_check.json/.md, so the 1-worker figure
     written a moment earlier was overwritten and lost. It now stays beside the error."""
-    import benchmark.executors
-    from tests.test_probe_overnight4 import _finished, _gpu_check, _two_configs
+    from conftest import load_script
 
-    mod = _gpu_check()
+    import benchmark.executors
+    from tests.test_probe_overnight4 import _finished, _two_configs
+
+    mod = load_script("gpu_check")
     monkeypatch.setattr(mod, "_configs", _two_configs)
     monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
     monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: {"samples": 0, "iterations": 1, "wall_s": 0.1})

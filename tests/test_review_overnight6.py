@@ -3,18 +3,14 @@ requeue, a job whose loss file no longer registers the planned loss."""
 import os
 import signal
 
-import numpy as np
 import pytest
 import torch
+from conftest import step_images
 
 
 @pytest.fixture
 def images():
-    from benchmark.data import ImageRecord
-
-    rng = np.random.default_rng(0)
-    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
-            for k in range(3)]
+    return step_images()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ scripts): each test here checks what the commits' own tests left unchecked or fa
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import subprocess
@@ -12,15 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"_review_{name}", ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_names_read_from_pyiqas_file_equal_list_models_and_a_moved_file_falls_back_silently(tmp_path):
@@ -89,7 +82,7 @@ def test_bench_eval_takes_a_nan_scored_by_both_paths_as_equal(monkeypatch, caplo
     and exit 1 (NaN != NaN), and ``--threads`` count it as a difference: equal bits are now equal, NaN included;
     a ``--threads`` equal to torch's count (nothing to compare) is a one-line error."""
     caplog.set_level(logging.INFO)
-    mod = _script("bench_eval")
+    mod = load_script("bench_eval")
     _fake_bench(monkeypatch, mod, [_Metric("flat", math.nan), _Metric("psnr", 30.0)])
     assert mod.main(["--metrics", "flat,psnr", "--reps", "1"]) == 0, caplog.text
     caplog.clear()

@@ -48,15 +48,16 @@ def test_run_grid_s_handover_scans_no_store_for_a_grid_no_old_id_could_hold(tmp_
 
 def test_a_seed_diverged_under_an_older_loss_version_does_not_make_the_fixed_version_worse(tmp_path):
     """good at version 1: seed 4's run diverged at 150 iterations, its budget check at 75 finished; the loss file
-    fixed (version 2) and its 5 seeds run again with checks, every one fine. 40dca61a's diverged_after_check keyed
+    fixed (version 2) and its 5 seeds run again with checks, every one fine. 40dca61a's diverged_after_check (now
+    convergence.diverged_seeds, the one rule, which it wrapped) keyed
     the broken seed by task, loss and weights kind only, so version 2's arm — a row of its own on the board, whose
     costs never take version 1's runs — was 'worse with more budget (seed 4 diverged …)' too. A diverged run counts
     against the arm of its own loss version (a run recording no versions, as before: every version)."""
     import hashlib
 
+    from benchmark.convergence import diverged_seeds, with_divergences
     from benchmark.report import write_report
     from benchmark.results import atomic_write_json
-    from benchmark.stats import diverged_after_check, worse_where_broken
     from benchmark.synthetic import synthetic_runs
 
     store = ResultsStore(tmp_path)
@@ -80,14 +81,18 @@ def test_a_seed_diverged_under_an_older_loss_version_does_not_make_the_fixed_ver
     from benchmark.settings import drop_budget_checks
 
     table, checks = drop_budget_checks(store.table())
-    broke = diverged_after_check(metas, checks)
-    assert list(broke.values()) == [[4]]
+    diverged = diverged_seeds(metas, None, checks)
+    broke = diverged[diverged["side"] == "run"]  # run diverged, check finished: more budget broke it
+    keys = broke.groupby(["task", "loss", "weights_kind", "loss_version"])["seed"]
+    assert [sorted(set(seeds)) for _, seeds in keys] == [[4]]
     import pandas as pd
 
-    arms = pd.DataFrame({"task": ["sr4", "sr4"], "loss": ["good", "good"], "weights_kind": ["none", "none"],
+    # both arms in the diverged run's setting, as arm_budget gives them (the one rule matches arms by setting too)
+    arms = pd.DataFrame({"setting": [broke["setting"].iloc[0]] * 2, "task": ["sr4", "sr4"], "loss": ["good", "good"],
+                         "weights_kind": ["none", "none"],
                          "loss_version": ["good=1", "good=2"], "metric": ["psnr", "psnr"],
                          "status": ["converged", "converged"]})
-    assert list(worse_where_broken(arms, broke)["status"]) == ["worse with more budget", "converged"]
+    assert list(with_divergences(arms, broke)["status"]) == ["worse with more budget", "converged"]
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=50, formats=())
     conv = (tmp_path / "convergence.csv").read_text().splitlines()
     assert sum("worse with more budget" in line for line in conv if line.startswith("sr4,good,")) == 1, conv

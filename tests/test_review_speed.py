@@ -35,15 +35,11 @@ def test_bench_eval_separate_path_keeps_nothing_of_the_clean_image(monkeypatch):
     clean side it called the set's own cached ssim/ms_ssim modules: from an image's second scoring they skipped the
     clean image's filter passes too (so the ratio left out the cache's gain), and they filled the set's cache, so
     the set never paid a first scoring → the separate path scores ssim/ms_ssim with a cache that keeps nothing."""
-    import importlib.util
-    from pathlib import Path
+    from conftest import load_script
 
     from benchmark import metrics as M
 
-    spec = importlib.util.spec_from_file_location(
-        "_review_speed_bench_eval", Path(__file__).resolve().parents[1] / "scripts" / "bench_eval.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("bench_eval")
     calls, real = [], M._gauss_filter
     monkeypatch.setattr(M, "_gauss_filter", lambda *a: calls.append(1) or real(*a))
     ms = M.MetricSet(["ssim"])

@@ -3,20 +3,10 @@ did not pin down."""
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
+from conftest import one_finding
 
 from benchmark.synthetic import synthetic_table
-
-
-def _check(t, name):
-    from benchmark.findings import check_all
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (r,) = check_all(t, [name], n_boot=20)
-    return r
 
 
 def _stack(*tables):
@@ -36,12 +26,12 @@ def test_a_scope_note_says_not_in_these_results_only_of_what_is_not_in_them():
                           seeds=range(5), seed_sd=0.05, n_images=6)
     jpeg = synthetic_table(tasks=("jpeg",), metrics=metrics, offsets={"l1": 0.0, "ssim": 0.0}, seeds=range(5),
                            seed_sd=0.05, n_images=6)
-    r = _check(_stack(sr4, jpeg), "zhao2017_mix_best")
+    r = one_finding(_stack(sr4, jpeg), "zhao2017_mix_best")
     assert r.verdict == "reproduced", r.verdict_text
     assert r.verdict_text.endswith("; not tested on tasks demosaic, rivals ms_ssim: not in these results; on tasks "
                                    "jpeg, rivals ssim: in these results, but in none of its comparisons"), \
         r.verdict_text
-    alone = _check(sr4, "zhao2017_mix_best")  # nothing of the others there: said as before
+    alone = one_finding(sr4, "zhao2017_mix_best")  # nothing of the others there: said as before
     assert alone.verdict_text.endswith("; not tested on tasks jpeg/demosaic, rivals ssim/ms_ssim: not in these "
                                        "results"), alone.verdict_text
 
@@ -129,5 +119,5 @@ def test_blau_s_claim_and_refutation_name_the_distortion_axis_as_it_is_chosen():
     assert f"(PSNR; without it the first present of {order})" in f.refuted_by, f.refuted_by
     t = synthetic_table(tasks=("sr4",), metrics=("psnry", "niqe"), offsets={"l2": 0.0, "vgg": {"psnry": 1.0,
                         "niqe": 1.0}}, seeds=range(5), seed_sd=0.05, n_images=8, weights={"vgg": "vgg16:imagenet"})
-    r = _check(t, "blau2018_pd_tradeoff")
+    r = one_finding(t, "blau2018_pd_tradeoff")
     assert r.verdict == "contradicted" and "(perception and psnry)" in r.verdict_text, r.verdict_text

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 
 import numpy as np
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
+from conftest import one_finding
 from test_probe_verdicts17 import as_mix, mix_at_least  # a non-inferiority part (zhao2017_l1_vs_l2's until v4)
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
-from benchmark.findings import check_all, seeds_to_settle
+from benchmark.findings import seeds_to_settle
 from benchmark.registry import FINDINGS, TASKS
 from benchmark.synthetic import synthetic_table
 
@@ -19,10 +19,7 @@ FINDINGS.names(), TASKS.names()  # the registries scanned at collection, not in 
 
 
 def _check(t, alpha=0.05, name="zhao2017_l1_vs_l2"):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        (r,) = check_all(t, [name], n_boot=0, alpha=alpha)
-    return r
+    return one_finding(t, name, n_boot=0, alpha=alpha)
 
 
 def test_a_plan_for_a_part_on_one_test_image_says_it_is_on_that_image_only():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import step_images
 
 from benchmark.config import RunConfig
 from benchmark.data import ImageRecord
@@ -22,9 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 @pytest.fixture(scope="module")
 def images() -> list[ImageRecord]:
-    rng = np.random.default_rng(0)
-    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
-            for k in range(3)]
+    return step_images()
 
 
 @pytest.fixture
