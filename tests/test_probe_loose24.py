@@ -1,0 +1,53 @@
+"""Loose ends, round 2 (session 24): each test failed on d40c6320, the branch's start, and passes after its fix."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_net_stopped_midway_through_its_losses_keeps_the_rows_already_timed(tmp_path, monkeypatch):
+    """step_times saved a net's rows once ``perf.measure`` had timed all its losses together, so a net still running
+    at the --budget-s deadline (the script ends there) lost every row it had measured, while README says "each row is
+    written as it is measured". Now each loss is timed (with ℓ1) on its own and its rows saved as it returns: at a
+    deadline hit while vgg is timed, gpu_check.json holds l1's and ms_ssim's rows, vgg and lpips not."""
+    import benchmark.perf
+
+    mod = _gpu_check()
+    release, at_stop = threading.Event(), {}
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+
+    def measure(names, **kw):  # l1 and ms_ssim time at once; vgg is still running at the deadline
+        if "vgg" in names:
+            release.wait(10)
+        return [benchmark.perf.PerfRow(n, 1.0 + (n != "l1"), 500.0, 1.0 + (n != "l1"), None, None, None, None, "-")
+                for n in dict.fromkeys(["l1", *names])]
+
+    def abandon(code):  # what the process leaves behind when it ends at the deadline
+        at_stop.update(code=code, json=json.loads((tmp_path / "gpu_check.json").read_text()))
+        release.set()
+
+    monkeypatch.setattr(benchmark.perf, "measure", measure)
+    monkeypatch.setattr(mod, "_abandon", abandon)
+    for name in ("utilisation_during_run", "runs_per_hour", "same_seed_identity"):
+        monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
+    monkeypatch.setattr(mod, "CPU_FAMILIES", ("l1", "ms_ssim", "vgg", "lpips"))
+    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "1.5"], exit_at_deadline=True)
+    assert at_stop, "the check was not stopped at its --budget-s deadline"
+    steps = at_stop["json"]["steps"]
+    assert "--budget-s deadline" in steps["stopped"], steps
+    assert [r["loss"] for r in steps.get("rows", [])] == ["l1", "ms_ssim"], steps
+    assert steps["rows"][1]["x_l1"] == 2.0, steps
+
