@@ -7,6 +7,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,4 +52,38 @@ def test_a_net_stopped_midway_through_its_losses_keeps_the_rows_already_timed(tm
     assert "--budget-s deadline" in steps["stopped"], steps
     assert [r["loss"] for r in steps.get("rows", [])] == ["l1", "ms_ssim"], steps
     assert steps["rows"][1]["x_l1"] == 2.0, steps
+
+
+@pytest.mark.parametrize("beside", [True, False])
+@pytest.mark.parametrize("cut", ["half", "empty"])
+def test_check_names_a_half_batch_retry_s_checkpoint_no_run_can_resume_from(tmp_path, capsys, cut, beside):
+    """A run that ran out of memory retries at half the batch and checkpoints to ``ckpt-b<n>.pt``
+    (runner._train_with_oom_retry), which the retry resumes from. check read only ``ckpt.pt``: a ``ckpt-b8.pt`` cut
+    short by a copy (or left empty) beside a sound ``ckpt.pt`` — or alone, the first try stopped before its first
+    save — passed unsaid, exit 0, though the retry ignores it and trains from iteration 0. Now it is named in one line
+    (exit 1), --repair sets it aside under damaged/ and leaves the sound ckpt.pt, after which a check is clean."""
+    from test_probe_store24 import _small, _stopped_run
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "res")
+    rid, path = _stopped_run(store)
+    half = path.with_name("ckpt-b8.pt")
+    data = path.read_bytes()
+    half.write_bytes(data[: len(data) // 2] if cut == "half" else b"")
+    if not beside:
+        path.unlink()
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr()
+    said = said.out + said.err
+    lines = [line for line in said.splitlines() if "ckpt-b8.pt" in line]
+    assert len(lines) == 1 and f"run {rid}: not finished" in lines[0] and "iteration 0" in lines[0], said
+    assert "batch size 8" in lines[0] and not any("ckpt.pt" in line for line in said.splitlines()), said
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not half.exists() and (store.run_dir(rid) / "damaged" / "0" / "ckpt-b8.pt").is_file()
+    assert path.is_file() == beside  # the sound checkpoint stays, resumed
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert "ckpt-b8.pt" not in capsys.readouterr().out
 
