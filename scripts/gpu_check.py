@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -197,29 +198,43 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
-def _nvidia_smi_id(device) -> list[str]:
-    """nvidia-smi's ``--id=GPU-<uuid>`` of a CUDA ``device`` (torch's index counts the GPUs CUDA_VISIBLE_DEVICES
-    leaves, in CUDA's order; nvidia-smi's counts every GPU of the machine, in PCI order: on a SLURM node or under
-    ``--device cuda:1`` nvidia-smi's first GPU is another one's); none where torch gives no UUID (every GPU's
-    lines then, the first read)."""
+def _nvidia_smi_ids(device) -> list[list[str]]:
+    """The ``--id=…`` arguments to ask nvidia-smi for a CUDA ``device``'s lines, in the order tried (torch's index
+    counts the GPUs CUDA_VISIBLE_DEVICES leaves, in CUDA's order; nvidia-smi's counts every GPU of the machine, in PCI
+    order: on a SLURM node or under ``--device cuda:1`` nvidia-smi's first GPU is another one's): the UUID as
+    ``nvidia-smi -L`` lists it — ``GPU-<uuid>``, or ``MIG-<uuid>`` for a MIG partition, whose UUID torch gives bare as
+    a whole GPU's — then ``GPU-<uuid>`` (:class:`Utilisation` takes the next where one gives no sample); ``[[]]`` (every
+    GPU's lines, the first read) where torch gives no UUID."""
     import torch
 
     if device is None or torch.device(device).type != "cuda":
-        return []
+        return [[]]
     try:
         uuid = str(torch.cuda.get_device_properties(torch.device(device)).uuid)
     except Exception:  # noqa: BLE001 - an older torch, or a device that cannot be queried: unnamed
-        return []
-    return [f"--id={uuid if uuid.startswith(('GPU-', 'MIG-')) else 'GPU-' + uuid}"] if uuid else []
+        return [[]]
+    if not uuid:
+        return [[]]
+    old = uuid if uuid.startswith(("GPU-", "MIG-")) else "GPU-" + uuid
+    bare = uuid.split("-", 1)[1] if uuid.startswith(("GPU-", "MIG-")) else uuid
+    listed = []
+    try:  # e.g. "  MIG 1g.10gb     Device  0: (UUID: MIG-1a2b…)" under its GPU's line
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=5).stdout
+        listed = [u for u in re.findall(r"UUID:\s*((?:GPU|MIG)-[0-9A-Fa-f-]+)", out or "")
+                  if u.split("-", 1)[1].lower() == bare.lower()]
+    except Exception:  # noqa: BLE001 - no nvidia-smi, or one that hangs: the old query alone
+        pass
+    return [[f"--id={u}"] for u in dict.fromkeys([*listed[:1], old])]
 
 
 class Utilisation:
     """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi); ``device``: the
-    CUDA device the run trains on, the one GPU sampled (:func:`_nvidia_smi_id`)."""
+    CUDA device the run trains on, the one GPU sampled (:func:`_nvidia_smi_ids`: its id as nvidia-smi lists it, the
+    next id tried while one gives no sample; ``gpu``: the id arguments of the query in use)."""
 
     def __init__(self, every: float = 0.2, device=None):
         self.every, self.samples = every, []
-        self.gpu = _nvidia_smi_id(device)
+        self.device, self.gpu, self._ids = device, [], [[]]
         self._stop = threading.Event()
         self._thread = None
 
@@ -231,11 +246,15 @@ class Utilisation:
                 first = out.stdout.strip().splitlines()[0].split(",")
                 self.samples.append((float(first[0]), float(first[1])))
             except Exception:  # noqa: BLE001 - no nvidia-smi (CPU) or a transient failure
-                pass
+                if not self.samples and self.gpu in self._ids[:-1]:  # no sample by this id yet: the next one
+                    self.gpu = self._ids[self._ids.index(self.gpu) + 1]
+                    continue
             self._stop.wait(self.every)
 
     def __enter__(self):
         if shutil.which("nvidia-smi"):
+            self._ids = _nvidia_smi_ids(self.device)
+            self.gpu = self._ids[0]
             self._thread = threading.Thread(target=self._loop, daemon=True)
             self._thread.start()
         return self

@@ -220,6 +220,9 @@ def test_utilisation_samples_the_gpu_the_run_trains_on(monkeypatch):
     asked, done = [], threading.Event()
 
     def nvidia_smi(args, **kw):
+        if "-L" in args:  # the listing the id is read from (session 24: a MIG partition's is MIG-…)
+            return subprocess.CompletedProcess(args, 0, stdout=f"GPU 0: NVIDIA H100 (UUID: GPU-0-idle)\n"
+                                               f"GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-{uuid})\n", stderr="")
         asked.append(list(args))
         done.set()
         gpu = 1 if f"--id=GPU-{uuid}" in args else 0  # the machine's two GPUs: 0 idle, 1 the run's

@@ -87,3 +87,52 @@ def test_check_names_a_half_batch_retry_s_checkpoint_no_run_can_resume_from(tmp_
     assert main(["check", "--out", str(store.root)]) == 0
     assert "ckpt-b8.pt" not in capsys.readouterr().out
 
+
+def test_utilisation_samples_a_mig_partition_by_the_uuid_nvidia_smi_lists_it_under(tmp_path, monkeypatch):
+    """torch gives a MIG partition's UUID bare, as a whole GPU's, and the check asked nvidia-smi for
+    ``--id=GPU-<uuid>``: on a MIG-partitioned GPU no device has that id, so the utilisation section had no sample.
+    Now the id is the one ``nvidia-smi -L`` lists (``MIG-<uuid>``); where a query by it gives no sample, the old
+    ``GPU-<uuid>`` query is taken (a fake nvidia-smi on PATH here)."""
+    import os
+    import time
+    import types
+
+    import torch
+
+    mod = _gpu_check()
+    uuid = "6f3c1a2b-0d4e-5f60-7182-93a4b5c6d7e8"
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda device: types.SimpleNamespace(uuid=uuid, name="NVIDIA H100 80GB HBM3 MIG 3g.40gb"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "nvidia-smi"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo "$*" >> "$FAKE_SMI_LOG"\n'
+        'case "$*" in\n'
+        "  *-L*) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-11111111-2222-3333-4444-555555555555)'\n"
+        f"        echo '  MIG 3g.40gb     Device  0: (UUID: MIG-{uuid})' ;;\n"
+        f"  *--id=MIG-{uuid}*) if [ \"$FAKE_SMI_MIG\" = 1 ]; then echo '42, 17000'; "
+        "else echo 'No devices were found'; exit 6; fi ;;\n"
+        f"  *--id=GPU-{uuid}*) if [ \"$FAKE_SMI_MIG\" = 1 ]; then echo 'No devices were found'; exit 6; "
+        "else echo '7, 300'; fi ;;\n"
+        "  *) echo '99, 99999' ;;\n"
+        "esac\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def sampled(mig: str) -> tuple[dict, list[str]]:
+        log = tmp_path / f"asked-{mig}.txt"
+        monkeypatch.setenv("FAKE_SMI_LOG", str(log))
+        monkeypatch.setenv("FAKE_SMI_MIG", mig)
+        with mod.Utilisation(every=0.01, device=torch.device("cuda", 0)) as u:
+            end = time.monotonic() + 8
+            while not u.samples and time.monotonic() < end:
+                time.sleep(0.01)
+        return u.summary(), log.read_text().splitlines()
+
+    summary, asked = sampled("1")  # the partition answers to its MIG- id alone
+    assert summary.get("max_mem_mib") == 17000 and summary["mean_util"] == 42, (summary, asked)
+    assert not any("99999" in a for a in asked) and any(f"--id=MIG-{uuid}" in a for a in asked), asked
+    summary, asked = sampled("0")  # a query by the listed id gives no sample: the old GPU- query
+    assert summary.get("max_mem_mib") == 300 and summary["mean_util"] == 7, (summary, asked)
