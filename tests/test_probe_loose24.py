@@ -136,3 +136,24 @@ def test_utilisation_samples_a_mig_partition_by_the_uuid_nvidia_smi_lists_it_und
     assert not any("99999" in a for a in asked) and any(f"--id=MIG-{uuid}" in a for a in asked), asked
     summary, asked = sampled("0")  # a query by the listed id gives no sample: the old GPU- query
     assert summary.get("max_mem_mib") == 300 and summary["mean_util"] == 7, (summary, asked)
+
+
+@pytest.mark.parametrize("spec,says", [
+    ("pdl(=1)", "an argument of 'pdl' has no keyword name"),
+    ("l1 + 0.1*pdl(layers=('layer1',), =2)", "an argument of 'pdl' has no keyword name"),
+    ("pdl(num-proj=4)", "argument 'num-proj' of 'pdl' is no keyword name"),
+    ("pdl(**x)", "an argument of 'pdl' is unpacked (**)"),
+])
+def test_a_loss_keyword_with_no_name_names_the_loss_and_its_keywords(spec, says):
+    """``pdl(=1)`` (a keyword with no name, or a name that is none: ``num-proj``) got the generic 'cannot parse loss
+    spec …: expected e.g. 'l1' or 'l1 + 0.01*pdl'', and ``pdl(**x)`` 'arguments must be name=value', neither naming
+    the loss nor what it takes. Now one line names the loss and its keywords (a close one offered), as
+    ``pdl(pixels=)`` and ``pdl(1)`` already were."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import parse_loss_spec
+
+    with pytest.raises(UserError) as err:
+        parse_loss_spec(spec)
+    msg = str(err.value)
+    assert says in msg and "pdl takes: layers, pixels" in msg and "num_proj" in msg and "\n" not in msg, msg
+    assert ("did you mean num_proj?" in msg) == ("num-proj" in spec), msg
