@@ -2145,18 +2145,20 @@ def _check_records(args, found: dict) -> int:
     unusable = store.unusable_checkpoints(listed)
     if args.repair and (damaged or leftovers or ckpts or superseded or unusable):
         _repairable(store)
-    for rid, why in unusable.items():
-        ckpt = store.run_dir(rid) / "ckpt.pt"
-        done = ""
-        if args.repair and not isinstance(lock := store.lock(rid), str):
-            with lock:
-                if ckpt.is_file():
-                    done = f"set aside to {store.set_aside(rid, only=lambda p: p.name == 'ckpt.pt')}"
-        if not done:  # counted apart in the summary: not a run `plbench run` resumes
-            found.setdefault("unusable_left", set()).add(rid)
-        _say(f"run {rid}: not finished, and its checkpoint {ckpt.relative_to(store.root)} {why}: the same `plbench "
-             "run` cannot resume from it and trains the run from iteration 0; "
-             + (done or "--repair sets it aside (nothing is deleted)"))
+    for rid, bad in unusable.items():  # ckpt.pt, or a half-batch retry's ckpt-b<n>.pt: each in a line of its own
+        for ckpt, why in bad.items():
+            done = ""
+            if args.repair and not isinstance(lock := store.lock(rid), str):
+                with lock:
+                    if ckpt.is_file():
+                        done = f"set aside to {store.set_aside(rid, only=lambda p, name=ckpt.name: p.name == name)}"
+            if not done:  # counted apart in the summary: not a run `plbench run` resumes
+                found.setdefault("unusable_left", set()).add(rid)
+            half = ckpt.name != "ckpt.pt"  # ckpt-b<n>.pt: what the retry at half the batch resumes from
+            _say(f"run {rid}: not finished, and its checkpoint {ckpt.relative_to(store.root)} {why}: the same `plbench "
+                 "run` cannot resume from it and trains the run "
+                 + (f"at half the batch (batch size {ckpt.stem.split('-b', 1)[1]}, after running out of memory) "
+                    if half else "") + "from iteration 0; " + (done or "--repair sets it aside (nothing is deleted)"))
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
         if args.repair:

@@ -152,6 +152,38 @@ def _empty_keyword(spec: str) -> str | None:
     return f"keyword {key!r} of {name!r} has no value: give it a literal{example}"
 
 
+def _keywords_hint(name: str, near: str = "") -> str:
+    """How registered loss ``name`` takes arguments, in words: ``write name=value, e.g. pdl(layers=...) (pdl takes:
+    layers, …)``, a keyword close to ``near`` offered; for a loss of none, that its weight is written in front."""
+    params = list(_init_params(LOSSES.get(name).obj)[0])
+    if not params:
+        return f"{name} takes no arguments (a weight is written in front: 0.5*{name})"
+    return (f"write name=value, e.g. {name}({params[0]}=...) ({name} takes: {', '.join(params)})"
+            + (did_you_mean(near, params) if near else ""))
+
+
+def _unnamed_keyword(spec: str) -> str | None:
+    """What a spec's first argument written ``=value`` without a usable keyword name lacks — none (``pdl(=1)``,
+    ``pdl(layers=(1,), =2)``) or one that is no name (``pdl(num-proj=4)``) — in words naming the loss and the keywords
+    it takes (a close one offered); None where every keyword is named."""
+    for m in re.finditer(r"[(,]\s*([^=(),'\"]*?)\s*=(?!=)", spec):
+        key = m.group(1)
+        if key.isidentifier():
+            continue
+        depth, i = 0, m.start() + (spec[m.start()] == "(")
+        while i > 0 and depth >= 0:  # back to the '(' of the call the argument is in
+            i -= 1
+            depth += {")": 1, "(": -1}.get(spec[i], 0)
+        call = re.search(r"([A-Za-z_]\w*)\s*$", spec[:i]) if depth < 0 else None
+        name = call.group(1) if call else "?"
+        what = f"an argument of {name!r} has no keyword name" if not key else \
+            f"argument {key!r} of {name!r} is no keyword name"
+        if name not in LOSSES.names():
+            return f"{what} (and {name!r} is no registered loss{did_you_mean(name, LOSSES.names())})"
+        return f"{what}: {_keywords_hint(name, key.replace('-', '_').replace(' ', '_'))}"
+    return None
+
+
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
     must be finite positive numbers (not booleans, ``nan``, ``inf``, negative or subtracted) whose
@@ -182,6 +214,8 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
                             f"[{', '.join(w.strip(',') for w in words)}])") from None
         if hint := _bare_text(spec.strip()):  # csr(selftrain_data=skimage-medical:train): the shell took its quotes
             raise UserError(f"loss spec {short!r}: arguments must be literals{hint}") from None
+        if said := _unnamed_keyword(spec):  # pdl(=1), pdl(num-proj=4): the loss named, with its keywords
+            raise UserError(f"loss spec {short!r}: {said}") from None
         if said := _empty_keyword(spec):  # pdl(pixels=): the keyword named, with a value it takes
             raise UserError(f"loss spec {short!r}: {said}") from None
         raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
@@ -199,8 +233,10 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         if isinstance(node, ast.Name):
             terms.append(Term(weight, node.id))
         elif not node.args:
-            if any(k.arg is None for k in node.keywords):
-                raise UserError(f"loss spec {short!r}: arguments must be name=value")
+            if any(k.arg is None for k in node.keywords):  # pdl(**x)
+                raise UserError(f"loss spec {short!r}: " + (f"an argument of {node.func.id!r} is unpacked (**): "
+                                f"{_keywords_hint(node.func.id)}" if node.func.id in LOSSES
+                                else "arguments must be name=value"))
             names = [k.arg for k in node.keywords]
             twice = sorted({n for n in names if names.count(n) > 1})
             if twice:

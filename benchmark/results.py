@@ -1868,21 +1868,37 @@ class ResultsStore:
         checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
         if listed is None:
             listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
-        return {rid: d / "ckpt.pt" for rid, names in listed.items() if any(p.name == "ckpt.pt" for p in names)
+        return {rid: self.run_dir(rid) / "ckpt.pt" for rid, names in self._stopped(listed).items()
+                if any(p.name == "ckpt.pt" for p in names)}
+
+    def _stopped(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
+        """``listed`` (each run's checkpoints, :func:`_is_checkpoint`) of the runs stopped with one: not finished, not
+        damaged, held by no live process (:meth:`stopped_with_checkpoint`'s selection)."""
+        return {rid: names for rid, names in listed.items() if names
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
-    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> dict[str, str]:
-        """{run id: why} for each run stopped with a checkpoint (:meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` no
-        run can resume from (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format): the run it
-        belongs to trains from iteration 0 again, though its folder looks like a run to resume. Its record alone read;
-        nothing read (nor torch imported) where no unfinished run has a checkpoint."""
-        waiting = self.stopped_with_checkpoint(listed)
+    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> dict[str, dict[Path, str]]:
+        """{run id: {checkpoint: why}} for each run stopped with a checkpoint (the selection of
+        :meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` or half-batch retry's ``ckpt-b<n>.pt`` (the one
+        :func:`benchmark.runner._train_with_oom_retry` resumes from at half the batch) no run can resume from
+        (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format): the run, or its retry at half the
+        batch, trains from iteration 0 again, though its folder looks like a run to resume. ``listed``: as
+        :meth:`stopped_with_checkpoint`'s (None: each run folder listed here). Its record alone read; nothing read (nor
+        torch imported) where no unfinished run has a checkpoint."""
+        if listed is None:
+            listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
+        waiting = self._stopped(listed)
         if not waiting:
             return {}
         from benchmark.ckptrecord import unusable
 
-        return {rid: why for rid, ckpt in sorted(waiting.items()) if (why := unusable(ckpt))}
+        out: dict[str, dict[Path, str]] = {}
+        for rid, names in sorted(waiting.items()):
+            for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
+                if why := unusable(self.run_dir(rid) / ckpt.name):
+                    out.setdefault(rid, {})[self.run_dir(rid) / ckpt.name] = why
+        return out
 
     def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run recorded ``failed``, held by no live process, whose

@@ -6,7 +6,7 @@ What it measures (each section is timed and bounded; the whole check is sized fo
    are cached (``benchmark.weights.weights_report``);
 2. **training step** (``benchmark.perf.measure``: the runner's own step, sampling and degradation
    included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every registered family
-   (:func:`families`):
+   (:func:`families`), each loss timed with ℓ1 on its own and written as it is timed:
    ms/step, × ℓ1, × a naive fp32 reference where there is one, peak memory, achieved TFLOP/s;
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
 4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -99,13 +100,15 @@ def environment(device) -> dict:
 def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: list | None = None,
                saved=lambda: None, deadline: float = float("inf"), why=lambda: "past the --budget-s deadline",
                images=None) -> list[dict]:
-    """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
-    device), each loss again on its own, so one failure costs only its own row (``error``).
+    """Every loss timed interleaved with ℓ1, one loss at a time (``benchmark.perf.measure`` of ``[loss]``: its rows
+    and ℓ1's, ℓ1's row kept once per net), so each loss's rows are complete when its call returns and one failure (a
+    loss that cannot be built or run on this device) costs only its own row (``error``).
 
-    ``rows`` (appended to, and returned) and ``saved`` (called after each net) let the caller write what was
-    measured before a machine's time limit kills the process; a net not started by ``deadline``
-    (``time.perf_counter()``) is a ``skipped`` row, ``why()`` its reason; ``images``: what the steps sample from
-    (default the embedded training photos, loaded through ``datasets``)."""
+    ``rows`` (appended to, and returned) and ``saved`` (called after each loss) let the caller write what was measured
+    before a machine's time limit kills the process: a net stopped midway keeps the rows of the losses it timed; a net
+    not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row, a loss not started by then a
+    ``skipped`` row naming it, ``why()`` its reason; ``images``: what the steps sample from (default the embedded
+    training photos, loaded through ``datasets``)."""
     from benchmark.perf import measure
 
     def rows_of(names, net):
@@ -127,24 +130,28 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
             rows.append({"net": net, "batch": batch, "crop": crop, "skipped": why()})
             saved()
             continue
-        failed = None
-        try:
-            rows += rows_of(losses, net)
-        except Exception as exc:  # noqa: BLE001 - find which loss fails and keep the others' times
-            failed = _one_line(exc)
-        if failed is not None:  # out of the except block: the failed set's steps (its traceback's frames) are freed
-            log.warning("step times, net %s: %s; timing each loss on its own", net, failed)
-            _free_device_memory(device)
-            seen = set()
-            for loss in losses:
-                try:
-                    new = [r for r in rows_of([loss], net) if r["loss"] not in seen]
-                except Exception as e:  # noqa: BLE001
-                    new = [{"net": net, "batch": batch, "crop": crop, "loss": loss, "error": _one_line(e)}]
-                seen.update(r["loss"] for r in new)
-                rows += new
+        seen = set()  # the losses (ℓ1, a naive reference) this net has a row of: ℓ1 comes with every loss's call
+        for loss in losses:
+            if loss in seen:
+                continue
+            if time.perf_counter() > deadline:
+                rows.append({"net": net, "batch": batch, "crop": crop, "loss": loss, "skipped": why()})
+                seen.add(loss)
+                saved()
+                continue
+            failed = None
+            try:
+                new = [r for r in rows_of([loss], net) if r["loss"] not in seen]
+            except Exception as exc:  # noqa: BLE001 - this loss's row says so; the others are timed
+                failed = _one_line(exc)
+            if failed is not None:  # out of the except block: the failed steps (its traceback's frames) are freed
+                log.warning("step times, net %s, %s: %s", net, loss, failed)
+                _free_device_memory(device)
+                new = [{"net": net, "batch": batch, "crop": crop, "loss": loss, "error": failed}]
+            seen.update(r["loss"] for r in new)
+            rows += new
+            saved()  # each loss's rows written as it is timed: a net still running at the deadline keeps them
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
-        saved()
     return rows
 
 
@@ -191,29 +198,43 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
-def _nvidia_smi_id(device) -> list[str]:
-    """nvidia-smi's ``--id=GPU-<uuid>`` of a CUDA ``device`` (torch's index counts the GPUs CUDA_VISIBLE_DEVICES
-    leaves, in CUDA's order; nvidia-smi's counts every GPU of the machine, in PCI order: on a SLURM node or under
-    ``--device cuda:1`` nvidia-smi's first GPU is another one's); none where torch gives no UUID (every GPU's
-    lines then, the first read)."""
+def _nvidia_smi_ids(device) -> list[list[str]]:
+    """The ``--id=…`` arguments to ask nvidia-smi for a CUDA ``device``'s lines, in the order tried (torch's index
+    counts the GPUs CUDA_VISIBLE_DEVICES leaves, in CUDA's order; nvidia-smi's counts every GPU of the machine, in PCI
+    order: on a SLURM node or under ``--device cuda:1`` nvidia-smi's first GPU is another one's): the UUID as
+    ``nvidia-smi -L`` lists it — ``GPU-<uuid>``, or ``MIG-<uuid>`` for a MIG partition, whose UUID torch gives bare as
+    a whole GPU's — then ``GPU-<uuid>`` (:class:`Utilisation` takes the next where one gives no sample); ``[[]]`` (every
+    GPU's lines, the first read) where torch gives no UUID."""
     import torch
 
     if device is None or torch.device(device).type != "cuda":
-        return []
+        return [[]]
     try:
         uuid = str(torch.cuda.get_device_properties(torch.device(device)).uuid)
     except Exception:  # noqa: BLE001 - an older torch, or a device that cannot be queried: unnamed
-        return []
-    return [f"--id={uuid if uuid.startswith(('GPU-', 'MIG-')) else 'GPU-' + uuid}"] if uuid else []
+        return [[]]
+    if not uuid:
+        return [[]]
+    old = uuid if uuid.startswith(("GPU-", "MIG-")) else "GPU-" + uuid
+    bare = uuid.split("-", 1)[1] if uuid.startswith(("GPU-", "MIG-")) else uuid
+    listed = []
+    try:  # e.g. "  MIG 1g.10gb     Device  0: (UUID: MIG-1a2b…)" under its GPU's line
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=5).stdout
+        listed = [u for u in re.findall(r"UUID:\s*((?:GPU|MIG)-[0-9A-Fa-f-]+)", out or "")
+                  if u.split("-", 1)[1].lower() == bare.lower()]
+    except Exception:  # noqa: BLE001 - no nvidia-smi, or one that hangs: the old query alone
+        pass
+    return [[f"--id={u}"] for u in dict.fromkeys([*listed[:1], old])]
 
 
 class Utilisation:
     """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi); ``device``: the
-    CUDA device the run trains on, the one GPU sampled (:func:`_nvidia_smi_id`)."""
+    CUDA device the run trains on, the one GPU sampled (:func:`_nvidia_smi_ids`: its id as nvidia-smi lists it, the
+    next id tried while one gives no sample; ``gpu``: the id arguments of the query in use)."""
 
     def __init__(self, every: float = 0.2, device=None):
         self.every, self.samples = every, []
-        self.gpu = _nvidia_smi_id(device)
+        self.device, self.gpu, self._ids = device, [], [[]]
         self._stop = threading.Event()
         self._thread = None
 
@@ -225,11 +246,15 @@ class Utilisation:
                 first = out.stdout.strip().splitlines()[0].split(",")
                 self.samples.append((float(first[0]), float(first[1])))
             except Exception:  # noqa: BLE001 - no nvidia-smi (CPU) or a transient failure
-                pass
+                if not self.samples and self.gpu in self._ids[:-1]:  # no sample by this id yet: the next one
+                    self.gpu = self._ids[self._ids.index(self.gpu) + 1]
+                    continue
             self._stop.wait(self.every)
 
     def __enter__(self):
         if shutil.which("nvidia-smi"):
+            self._ids = _nvidia_smi_ids(self.device)
+            self.gpu = self._ids[0]
             self._thread = threading.Thread(target=self._loop, daemon=True)
             self._thread.start()
         return self
@@ -462,8 +487,9 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         lines = ["| net | batch × crop² | loss | ms/step | IQR % | × ℓ1 | × ℓ1 IQR | × naive fp32 | peak MiB | rsv MiB "
                  "| TFLOP/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in val:
-            if "skipped" in r:  # a net not started: no loss
-                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} "
+            if "skipped" in r:  # a net not started (no loss), or one of its losses
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | {r.get('loss', '–')} | skipped: "
+                             f"{r['skipped']} "
                              "| | | | | | | |")
                 continue
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
