@@ -1391,6 +1391,14 @@ def _one_run_cells(stats: Stats, drawn: dict[str, list[str] | None], metrics=Non
                for t, ls in drawn.items())
 
 
+def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
+    """The P–D plane caption's spots: ``{task: [[loss, …] per spot]}`` → "deblur: a, b / c, d; sr4: e, f" — a
+    task's spots apart by " / ", tasks by "; " (the task named where the plane has several), so two spots of one
+    task do not read as two tasks."""
+    return "; ".join((f"{t}: " if named else "") + " / ".join(", ".join(ls) for ls in groups)
+                     for t, groups in groups_by_task.items())
+
+
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     """Perception–distortion plane (see module docstring); labels in ``highlight`` are drawn as a
     star, in the plot and in the legend (the loss being compared).
@@ -1638,8 +1646,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     if together:  # one marker shows where several losses are: each is named
-        spot = "; ".join((f"{t}: " if len(tasks) > 1 else "") + "; ".join(", ".join(ls) for ls in groups)
-                         for t, groups in together.items())
+        spot = _spots_text(together, len(tasks) > 1)
         note = wrap_title(f"Drawn on one spot (equal means as the tables print them): {spot}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
@@ -1667,8 +1674,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     # named the spot by the losses under it): measured as laid out, each such group is named too
     over = _over_each_other(fig, marked, together)
     if over:
-        spot = "; ".join((f"{t}: " if len(tasks) > 1 else "") + "; ".join(", ".join(ls) for ls in groups)
-                         for t, groups in over.items())
+        spot = _spots_text(over, len(tasks) > 1)
         note = wrap_title(f"Drawn over each other (means closer than a marker as drawn): {spot}",
                           fig.get_size_inches()[0], 7)
         caption = f"{caption}\n{note}" if caption else note

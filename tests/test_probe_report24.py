@@ -128,3 +128,23 @@ def test_the_pd_plane_names_losses_whose_markers_it_draws_over_each_other():
     assert over >= 2, marks  # the long spec over good and good_twin (and they over each other)
     assert "Drawn on one spot (equal means as the tables print them): good, good_twin" in caption, caption
     assert "Drawn over each other" in caption and long in caption.replace(" ", ""), caption
+
+
+def test_the_pd_plane_caption_tells_two_spots_of_one_task_from_two_tasks():
+    """Was: the caption joined one task's spots by "; " as it joined tasks, so "sr4: charbonnier, l1;
+    lpips, ms_ssim" (the quick profile's P–D plane) read as if "lpips, ms_ssim" were of another task. One task's
+    spots are now apart by " / ", tasks by "; "."""
+    from benchmark import figures as F
+    from benchmark import stats as S
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "l2": 0.0, "good": 1.0, "good_twin": 1.0},
+                        noise=0.0, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    with F.style():
+        fig = F.draw_pd_plane(S.compute(t, n_boot=10))
+    caption = " ".join(fig.legends[0].get_title().get_text().split())
+    spots = caption.split("Drawn on one spot (equal means as the tables print them): ")[1].split(" Drawn ")[0]
+    per_task = [p.strip() for p in spots.split(";")]
+    assert [p.split(":")[0] for p in per_task] == ["denoise", "sr4"], caption
+    for p in per_task:
+        assert sorted(g.strip() for g in p.split(":", 1)[1].split("/")) == ["good, good_twin", "l1, l2"], caption
