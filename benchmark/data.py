@@ -5184,6 +5184,8 @@ class DataCache:
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
+        #: {fingerprint key: the dtypes of the images it hashes}: Task.data_tag's, read once a pool
+        self._pool_dtypes: dict[tuple[tuple[DataSpec, ...], bool], frozenset] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
         self._held: dict[tuple[DataSpec, float], list[bool]] = {}  # (whole source, share) → holdout_split's answer
@@ -5305,10 +5307,12 @@ class DataCache:
             if role == "train":  # an image under 8 px is never trained on (a crop is ≥ 8 px): kept out, so a training
                 pool = [r for r in pool if min(r.size) >= MIN_IMAGE_SIDE]  # pool's id is what it was before they
                 # were loaded (test sets hold them: a task with modcrop=true scores them, so their ids change)
-            mixed = role == "train" and len({r.pixels.dtype for r in pool}) > 1
+            # the dtypes of the images the pool's runs use, read once with its hash (resolve asks per run config)
+            self._pool_dtypes[key] = dtypes = frozenset(r.pixels.dtype for r in pool)
+            mixed = role == "train" and len(dtypes) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
-        tag = task.data_tag({r.pixels.dtype for r in self.pooled(specs)}) if task is not None else ""
+        tag = task.data_tag(self._pool_dtypes[key]) if task is not None else ""
         if tag:
             return hashlib.sha256(f"{tag}|{self._fingerprints[key]}".encode()).hexdigest()[:12]
         return self._fingerprints[key]

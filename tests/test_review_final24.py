@@ -1,0 +1,56 @@
+"""Final review, session 24 (each test failed before its mend)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmark.config import RunConfig, resolve
+from benchmark.data import DataCache, DataSpec
+
+
+def _png8(path, h=32, w=40, seed=0):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3)).astype(np.uint8)).save(path)
+
+
+def _tiff16(path, h=32, w=40, seed=0):
+    import tifffile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(path, np.random.default_rng(seed).integers(0, 65536, (h, w, 3)).astype(np.uint16),
+                     photometric="rgb")
+
+
+def test_a_16bit_icon_never_trained_on_leaves_an_8bit_training_pools_sr4_matlab_id_alone(tmp_path):
+    """5655043's data tag read the dtypes of every image of a pool, those under 8 px too, which 44e3edf loads but
+    leaves out of the training fingerprint (never trained on): an 8-bit training folder with one 16-bit 5×5 icon
+    gave sr4 resize=matlab runs another training id, though not one trained image changed how it is degraded."""
+    _png8(tmp_path / "train" / "a.png")
+    _png8(tmp_path / "train" / "b.png", seed=1)
+    _tiff16(tmp_path / "train" / "icon.tif", h=5, w=5)
+    _png8(tmp_path / "test" / "c.png", seed=2)
+    train, test = DataSpec(str(tmp_path / "train")), DataSpec(str(tmp_path / "test"))
+    data = DataCache()
+    cfg = resolve(RunConfig(task="sr4", loss="l1", task_params=(("resize", "matlab"),), train_data=(train,),
+                            test_data=(test,)), data)
+    assert cfg.train_fingerprint == data.fingerprint((train,), role="train")  # before: salted by the icon's dtype
+
+
+def test_the_data_tag_reads_a_pools_images_once_not_per_run_config(tmp_path):
+    """resolve asks DataCache.fingerprint(task=) twice per run config; the tag walked the whole pool in Python on
+    every ask (a grid of 1000 configs on a 100 000-image table: 2·10^8 steps) where the hash itself is cached."""
+    from benchmark.task import build_task
+
+    _png8(tmp_path / "d" / "a.png")
+    spec = DataSpec(str(tmp_path / "d"))
+    data = DataCache()
+    task = build_task("sr4", resize="matlab")
+    first = data.fingerprint((spec,), role="test", task=task)
+    asked = []
+    pooled = data.pooled
+    data.pooled = lambda specs: asked.append(specs) or pooled(specs)
+    for _ in range(3):
+        assert data.fingerprint((spec,), role="test", task=task) == first
+    assert asked == []  # before: the pool listed on each of the 3 asks
