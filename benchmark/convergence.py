@@ -487,13 +487,15 @@ def _unpaired_arms(arms: pd.DataFrame, diverged: pd.DataFrame) -> pd.DataFrame:
     has no row of: the arms of :func:`with_divergences` whose every seed lacks a budget gain."""
     from benchmark.runstats import practical_margin
 
-    have = set(zip(_text(arms, "task"), _text(arms, "loss"), _text(arms, "weights_kind").replace("", "none"),
-                   _text(arms, "loss_version")))
+    # an arm of another setting is another arm: a seed of setting B with no row there gets one though A has the arm
+    have = set(zip(_text(arms, "setting"), _text(arms, "task"), _text(arms, "loss"),
+                   _text(arms, "weights_kind").replace("", "none"), _text(arms, "loss_version")))
     rows = {}
     for r in diverged.itertuples(index=False):
         key = (str(r.task), str(r.loss), str(r.weights_kind or "none"), str(r.loss_version))
-        if key in have or any(h[:3] == key[:3] and (not h[3] or not key[3]) for h in have):
-            continue
+        if any((not r.setting or h[0] == r.setting) and h[1:4] == key[:3] and (h[4] == key[3] or not h[4]
+                                                                               or not key[3]) for h in have):
+            continue  # its arm has a row (a diverged run recording no setting: in any setting)
         for m in (p.strip() for p in str(r.metrics).split(";") if p.strip()):
             rows[(r.setting, *key, m)] = {"setting": r.setting, "task": key[0], "loss": key[1],
                                           "weights_kind": key[2], "loss_version": key[3], "metric": m, "runs": 0,

@@ -54,3 +54,26 @@ def test_the_data_tag_reads_a_pools_images_once_not_per_run_config(tmp_path):
     for _ in range(3):
         assert data.fingerprint((spec,), role="test", task=task) == first
     assert asked == []  # before: the pool listed on each of the 3 asks
+
+
+def test_a_seed_lost_at_one_budget_in_a_second_setting_sets_that_settings_arm():
+    """693e504's with_divergences gives an arm with no budget gain at all (its one seed's check diverged) a row of
+    its own, but looked for an existing row of the arm without its setting: in a store of two settings (100 and 200
+    iterations) whose l1 arm has a row at 100, setting 200's seed 0 — check diverged, run finished — got no row and
+    matched none, so convergence.csv, the board and the findings lost it (that arm read 'not checked')."""
+    import pandas as pd
+
+    from benchmark.convergence import ARM_COLUMNS, DIVERGED_COLUMNS, IMPROVING, with_divergences
+
+    at100, at200 = '{"iterations": 100}', '{"iterations": 200}'
+    arms = pd.DataFrame([dict(setting=at100, task="sr4", loss="l1", weights_kind="none", loss_version="",
+                              metric="psnr", runs=3, gain=0.01, low=0.0, high=0.02, margin=0.05, status="converged",
+                              df=2.0, diverged_runs="", diverged_checks="")], columns=ARM_COLUMNS)
+    lost = pd.DataFrame([dict(setting=at200, task="sr4", loss="l1", weights_kind="none", loss_version="", seed=0,
+                              side="check", metrics="psnr")], columns=DIVERGED_COLUMNS)
+    out = with_divergences(arms, lost).set_index("setting")
+    assert out.loc[at100, "status"] == "converged"  # the other setting's arm as it was
+    assert at200 in out.index  # before: no row of setting 200 at all
+    assert out.loc[at200, "status"] == IMPROVING and out.loc[at200, "diverged_checks"] == "0"
+    anywhere = lost.assign(setting="")  # a diverged run recording no setting: any setting's row is its arm's
+    assert len(with_divergences(arms, anywhere)) == 1
