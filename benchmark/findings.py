@@ -1152,8 +1152,8 @@ class Results:
             arm.weights or "none"))
         if arm.version:
             keep &= d["loss_version"].isin({arm.version, ""})
-        if "setting" in self.table.columns:
-            keep &= d["setting"].isin(set(self.table["setting"].astype(str)) | {""})
+        if "setting" in self.table.columns:  # the table's distinct settings, not each of its rows (once per arm)
+            keep &= d["setting"].isin({str(s) for s in self.table["setting"].dropna().unique()} | {""})
         return d[keep]
 
     def convergence_note(self, c: "Comparison") -> str:
