@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import load_script
 
 
 def test_a_net_stopped_midway_through_its_losses_keeps_the_rows_already_timed(tmp_path, monkeypatch):
@@ -26,7 +16,7 @@ def test_a_net_stopped_midway_through_its_losses_keeps_the_rows_already_timed(tm
     deadline hit while vgg is timed, gpu_check.json holds l1's and ms_ssim's rows, vgg and lpips not."""
     import benchmark.perf
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     release, at_stop = threading.Event(), {}
     monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
                                                             "cudnn": None, "plbench": "p", "threads": 1})
@@ -62,7 +52,7 @@ def test_check_names_a_half_batch_retry_s_checkpoint_no_run_can_resume_from(tmp_
     short by a copy (or left empty) beside a sound ``ckpt.pt`` — or alone, the first try stopped before its first
     save — passed unsaid, exit 0, though the retry ignores it and trains from iteration 0. Now it is named in one line
     (exit 1), --repair sets it aside under damaged/ and leaves the sound ckpt.pt, after which a check is clean."""
-    from test_probe_store24 import _small, _stopped_run
+    from test_probe_store24 import _check_said, _small, _stopped_run
 
     from benchmark.cli import main
 
@@ -73,11 +63,7 @@ def test_check_names_a_half_batch_retry_s_checkpoint_no_run_can_resume_from(tmp_
     half.write_bytes(data[: len(data) // 2] if cut == "half" else b"")
     if not beside:
         path.unlink()
-    capsys.readouterr()
-    assert main(["check", "--out", str(store.root)]) == 1
-    said = capsys.readouterr()
-    said = said.out + said.err
-    lines = [line for line in said.splitlines() if "ckpt-b8.pt" in line]
+    said, lines = _check_said(store, capsys, "ckpt-b8.pt")
     assert len(lines) == 1 and f"run {rid}: not finished" in lines[0] and "iteration 0" in lines[0], said
     assert "batch size 8" in lines[0] and not any("ckpt.pt" in line for line in said.splitlines()), said
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
@@ -99,7 +85,7 @@ def test_utilisation_samples_a_mig_partition_by_the_uuid_nvidia_smi_lists_it_und
 
     import torch
 
-    mod = _gpu_check()
+    mod = load_script("gpu_check")
     uuid = "6f3c1a2b-0d4e-5f60-7182-93a4b5c6d7e8"
     monkeypatch.setattr(torch.cuda, "get_device_properties",
                         lambda device: types.SimpleNamespace(uuid=uuid, name="NVIDIA H100 80GB HBM3 MIG 3g.40gb"))

@@ -74,6 +74,17 @@ def test_a_meta_json_whose_loss_curve_is_of_another_shape_is_damage_not_a_crashe
 
 
 
+def _check_said(store, capsys, name: str) -> tuple[str, list[str]]:
+    """``plbench check`` of ``store``, which must exit 1: (all it said, its lines naming ``name``)."""
+    from benchmark.cli import main
+
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr()
+    said = said.out + said.err
+    return said, [line for line in said.splitlines() if name in line]
+
+
 def _stopped_run(store, rid: str = "0123456789abcdef"):
     """A run stopped with a checkpoint (a real one, written as the runner writes it): its folder and ckpt.pt."""
     import torch
@@ -106,11 +117,7 @@ def test_check_names_an_unfinished_run_whose_checkpoint_no_run_can_resume_from(t
     _stopped_run(store, "fedcba9876543210")  # intact: resumed, not named
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2] if cut == "half" else b"")
-    capsys.readouterr()
-    assert main(["check", "--out", str(store.root)]) == 1
-    said = capsys.readouterr()
-    said = said.out + said.err
-    lines = [line for line in said.splitlines() if "ckpt.pt" in line]
+    said, lines = _check_said(store, capsys, "ckpt.pt")
     assert len(lines) == 1 and f"run {rid}: not finished" in lines[0] and "iteration 0" in lines[0], said
     assert "fedcba9876543210" not in said
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
