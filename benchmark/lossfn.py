@@ -125,6 +125,17 @@ def _literal(text: str) -> bool:
     return True
 
 
+def _enclosing_call(spec: str, at: int) -> str:
+    """The name of the call whose parentheses hold position ``at`` of ``spec`` (``pdl`` for a keyword of
+    ``l1 + pdl(layers=(1,), =2)``), "?" where none does."""
+    depth, i = 0, at
+    while i > 0 and depth >= 0:  # back to the '(' of the call
+        i -= 1
+        depth += {")": 1, "(": -1}.get(spec[i], 0)
+    call = re.search(r"([A-Za-z_]\w*)\s*$", spec[:i]) if depth < 0 else None
+    return call.group(1) if call else "?"
+
+
 def _empty_keyword(spec: str) -> str | None:
     """What a spec's first keyword written without a value (``pdl(pixels=)``, ``pdl(layers=(1,), pixels=)``) lacks,
     in words naming the keyword and a value it takes (its default: ``e.g. pdl(pixels=True)``), or that the loss has no
@@ -134,12 +145,7 @@ def _empty_keyword(spec: str) -> str | None:
     m = re.search(r"\b([A-Za-z_]\w*)\s*=\s*(?=[,)])", spec)
     if m is None:
         return None
-    depth, i = 0, m.start()
-    while i > 0 and depth >= 0:  # back to the '(' of the call the keyword is in
-        i -= 1
-        depth += {")": 1, "(": -1}.get(spec[i], 0)
-    call = re.search(r"([A-Za-z_]\w*)\s*$", spec[:i]) if depth < 0 else None
-    name, key = (call.group(1) if call else "?"), m.group(1)
+    name, key = _enclosing_call(spec, m.start()), m.group(1)
     if name not in LOSSES.names():
         return (f"keyword {key!r} of {name!r} has no value (and {name!r} is no registered loss"
                 f"{did_you_mean(name, LOSSES.names())})")
@@ -170,12 +176,7 @@ def _unnamed_keyword(spec: str) -> str | None:
         key = m.group(1)
         if key.isidentifier():
             continue
-        depth, i = 0, m.start() + (spec[m.start()] == "(")
-        while i > 0 and depth >= 0:  # back to the '(' of the call the argument is in
-            i -= 1
-            depth += {")": 1, "(": -1}.get(spec[i], 0)
-        call = re.search(r"([A-Za-z_]\w*)\s*$", spec[:i]) if depth < 0 else None
-        name = call.group(1) if call else "?"
+        name = _enclosing_call(spec, m.start() + (spec[m.start()] == "("))
         what = f"an argument of {name!r} has no keyword name" if not key else \
             f"argument {key!r} of {name!r} is no keyword name"
         if name not in LOSSES.names():
