@@ -640,10 +640,11 @@ class FindingResult:
 
     def scope_note(self) -> str:
         """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
-        claim names (its :class:`Needs`), and the rivals (:attr:`Finding.rivals`), no part of it was tested on; ""
-        when every one was, or the claim names none. Said after every verdict text resting on counted parts
-        (:attr:`verdict_text`: beside "reproduced on n of m" alone up to session 24). A claim about three tasks and
-        three metrics checked on sr4/psnr alone read "reproduced on 1 of 1 part" beside its claim line
+        claim names (its :class:`Needs`, or :attr:`Finding.claim_tasks`: PDL's five read "reproduced on 1 of 1 part"
+        on sr4 alone, tests/test_probe_findings25.py), and the rivals (:attr:`Finding.rivals`), no part of it was
+        tested on; "" when every one was, or the claim names none. Said after every verdict text resting on counted
+        parts (:attr:`verdict_text`: beside "reproduced on n of m" alone up to session 24). A claim about three tasks
+        and three metrics checked on sr4/psnr alone read "reproduced on 1 of 1 part" beside its claim line
         (tests/test_probe_verdicts23.py)."""
         if self.name not in FINDINGS:
             return ""
@@ -653,7 +654,7 @@ class FindingResult:
         metrics = {p.metric.split("@", 1)[0] for p in self.parts}
         # an arm's label is its loss spec, then " [weights]" and "@version" where it has them
         against = {re.split(r"[ @(]", p.b, maxsplit=1)[0] for p in self.parts}
-        left = {"tasks": [t for t in needs.tasks if t not in tasks],
+        left = {"tasks": [t for t in finding.claim_tasks or needs.tasks if t not in tasks],
                 "metrics": [m for m in needs.metrics if m != "perceptual" and m not in metrics],
                 "rivals": [r for r in finding.rivals if r not in against]}
         # what the results hold with no part of the claim (jpeg's ℓ1 and ℓ2 runs, no Mix run there) is in them: it
@@ -826,6 +827,11 @@ class Finding:
     #: those no part was tested against are said beside a verdict with parts reproduced
     #: (:meth:`FindingResult.scope_note`)
     rivals: tuple[str, ...] = ()
+    #: the tasks the claim names where :attr:`needs` does not require them — a claim whose parts on another task are
+    #: listed, not blocked (PDL's five: a plugin's task is listed, never counted): those no part was tested on are said
+    #: beside the verdict as :attr:`Needs.tasks` are (:meth:`FindingResult.scope_note`); () where the claim names none
+    #: or :attr:`needs` does
+    claim_tasks: tuple[str, ...] = ()
 
     def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
         """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would
