@@ -529,7 +529,8 @@ class FindingResult:
     trained_on: tuple[str, ...] = ()
     #: the tasks, metrics (base names) and losses the setting's results hold, whether or not a part tests them, as
     #: ``tasks:jpeg``, ``metrics:ssim``, ``rivals:l1`` (a loss; ``ms_ssim`` is both): what :meth:`scope_note` calls "not
-    #: in these results" is what is not here (() where not recorded)
+    #: in these results" is what is not here (() where not recorded); and ``subject:denoise``, a task the claim's own
+    #: loss ran on (:meth:`Finding.subject_tasks`)
     held: tuple[str, ...] = ()
 
     @property
@@ -640,11 +641,13 @@ class FindingResult:
 
     def scope_note(self) -> str:
         """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
-        claim names (its :class:`Needs`), and the rivals (:attr:`Finding.rivals`), no part of it was tested on; ""
-        when every one was, or the claim names none. Said after every verdict text resting on counted parts
-        (:attr:`verdict_text`: beside "reproduced on n of m" alone up to session 24). A claim about three tasks and
-        three metrics checked on sr4/psnr alone read "reproduced on 1 of 1 part" beside its claim line
-        (tests/test_probe_verdicts23.py)."""
+        claim names (its :class:`Needs`, or :attr:`Finding.claim_tasks`: PDL's five read "reproduced on 1 of 1 part"
+        on sr4 alone; a claim about every task, those its own loss ran on, :meth:`Finding.subject_tasks`: Mei's
+        contrastive_select run on denoise without vgg there went unsaid, tests/test_probe_findings25.py), and the
+        rivals (:attr:`Finding.rivals`), no part of it was tested on; "" when every one was, or the claim names none.
+        Said after every verdict text resting on counted parts (:attr:`verdict_text`: beside "reproduced on n of m"
+        alone up to session 24). A claim about three tasks and three metrics checked on sr4/psnr alone read
+        "reproduced on 1 of 1 part" beside its claim line (tests/test_probe_verdicts23.py)."""
         if self.name not in FINDINGS:
             return ""
         finding = FINDINGS.get(self.name).obj
@@ -653,7 +656,10 @@ class FindingResult:
         metrics = {p.metric.split("@", 1)[0] for p in self.parts}
         # an arm's label is its loss spec, then " [weights]" and "@version" where it has them
         against = {re.split(r"[ @(]", p.b, maxsplit=1)[0] for p in self.parts}
-        left = {"tasks": [t for t in needs.tasks if t not in tasks],
+        # a claim about every task: the tasks its own loss ran on (Finding.subject_tasks, recorded as held "subject:")
+        named = finding.claim_tasks or needs.tasks or [x.split(":", 1)[1] for x in self.held
+                                                      if x.startswith("subject:")]
+        left = {"tasks": [t for t in named if t not in tasks],
                 "metrics": [m for m in needs.metrics if m != "perceptual" and m not in metrics],
                 "rivals": [r for r in finding.rivals if r not in against]}
         # what the results hold with no part of the claim (jpeg's ℓ1 and ℓ2 runs, no Mix run there) is in them: it
@@ -826,6 +832,17 @@ class Finding:
     #: those no part was tested against are said beside a verdict with parts reproduced
     #: (:meth:`FindingResult.scope_note`)
     rivals: tuple[str, ...] = ()
+    #: the tasks the claim names where :attr:`needs` does not require them — a claim whose parts on another task are
+    #: listed, not blocked (PDL's five: a plugin's task is listed, never counted): those no part was tested on are said
+    #: beside the verdict as :attr:`Needs.tasks` are (:meth:`FindingResult.scope_note`); () where the claim names none
+    #: or :attr:`needs` does
+    claim_tasks: tuple[str, ...] = ()
+
+    def subject_tasks(self, res: "Results") -> list[str]:
+        """The tasks of ``res`` the claim's own loss ran on, for a claim about every task (neither :attr:`needs` nor
+        :attr:`claim_tasks` names its tasks): one no part tests (its reference not run there) is said beside the
+        verdict, in these results but in none of its comparisons (:meth:`FindingResult.scope_note`); [] here."""
+        return []
 
     def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
         """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would
@@ -985,6 +1002,9 @@ class BeatsOnSameWeights(Finding):
                 if b is not None:
                     yield task, a, b
                     break
+
+    def subject_tasks(self, res: "Results") -> list[str]:
+        return [t for t in (res.tasks(self.pair_tasks) if self.pair_tasks else res.tasks()) if res.arm(t, self.loss)]
 
     def applicable(self, res: "Results") -> tuple[str, str] | None:
         blocked = super().applicable(res)
@@ -2157,7 +2177,9 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     held = set() if t.empty else {*(f"tasks:{x}" for x in t["task"].astype(str).unique()),
                                   *(f"metrics:{m.split('@', 1)[0]}" for m in t["metric"].astype(str).unique()),
                                   *(f"rivals:{re.split(r'[ @(]', x, maxsplit=1)[0]}"
-                                    for x in t["loss"].astype(str).unique())}
+                                    for x in t["loss"].astype(str).unique()),
+                                  *(f"subject:{x}" for x in (finding.subject_tasks(res)
+                                                             if hasattr(finding, "subject_tasks") else ()))}
     return replace(base, parts=parts, setting=describe_setting(res, parts), held=tuple(sorted(held)))
 
 

@@ -89,6 +89,10 @@ class PerceptionDistortionTradeoff(Finding):
                     "distribution divergence (no-reference niqe/musiq stand in for it: cache their weights)")
         return ""
 
+    def subject_tasks(self, res):
+        """Every task a deep-feature loss ran on: one without an ℓ2 (or ℓ1) run there is untested, said."""
+        return [t for t in res.tasks() if any(a.kind != "none" for a in res.arms(t))]
+
     def applicable(self, res):
         blocked = super().applicable(res)
         if blocked:

@@ -58,6 +58,10 @@ class RandomVGGBeatsL2(Finding):
                     "'l2 + 0.1*gpl' for its setting)")
         return ""
 
+    def subject_tasks(self, res):
+        """Every task a random-init VGG arm ran on: one without an ℓ2 run there is untested, said."""
+        return [t for t in res.tasks() if self._random_vgg(res, t)]
+
     def applicable(self, res):
         blocked = super().applicable(res)
         if blocked:
