@@ -436,8 +436,13 @@ def check_test_sides(task, name: str, test_sets: dict) -> None:
     most = task.max_side
     if any(test_sets.values()) and not any(min(rec.size) >= multiple and (most is None or max(
             n - n % multiple for n in rec.size) <= most) for records in test_sets.values() for rec in records):
+        cut = int(task.size_multiple)  # what modcrop=true cuts to: an image of that much is tested on (not deblur's)
+        hint = (f"; with modcrop=true it tests them {'whole' if cut == 1 else f'cut to multiples of {cut} px'} "
+                f"(--task-param {name}.modcrop=true)" if type(task).cuts_by_modcrop and not task.modcrops and any(
+                    min(rec.size) >= max(cut, task.min_test_side()[0]) for records in test_sets.values()
+                    for rec in records) else "")
         raise UserError(f"no test image is at least {multiple}{f' and at most {most}' if most is not None else ''} px "
-                        f"on each side, as task {name} needs ({', '.join(str(s) for s in test_sets)})")
+                        f"on each side, as task {name} needs ({', '.join(str(s) for s in test_sets)}){hint}")
     names = dataset_names(test_sets)
     small = [(names[spec], rec.image_id, rec.size, min(n - n % multiple for n in rec.size))
              for spec, records in test_sets.items() for rec in records]

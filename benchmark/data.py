@@ -4119,11 +4119,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                     spec, plural(len(frames), "file") + (agree(len(frames), " holds", " hold")),
                     ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))
-    if small and len(small) == len(records):
-        also = f"; {len(bad)} unreadable" if bad else ""
-        raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
-                        f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
-    if small:
+    if small:  # a source of such images alone is loaded too (a modcrop=true test set of icons): training on it is
+        # refused by usable_for_crop, testing where the task cuts none (held_out_items, config.check_test_sides)
         log.warning("%s: %s smaller than %d px on a side, never trained on (a training crop is ≥ %d px) and tested "
                     "on only by a task with modcrop=true that can cut it (denoise, jpeg, deblur whole; sr4 to its "
                     "scale; demosaic to even sides), and scored by psnr alone: %s", spec,
@@ -4459,6 +4456,11 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet
         raise UserError(f"no images in {spec} to cut {crop} px crops from")
     if not keep:
         largest = max(min(r.size) for r in records)
+        if largest < MIN_IMAGE_SIDE:  # no --crop can take them (a crop is ≥ MIN_IMAGE_SIDE px): not 'lower --crop'
+            named = ", ".join(f"{r.image_id} ({r.size[1]}×{r.size[0]})" for r in records[:5])  # W×H, as loading says
+            raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side (largest short side "
+                            f"{largest} px: {named}{', …' if len(records) > 5 else ''}), the least training crop: "
+                            "train on larger images (they can be test images of a task with modcrop=true)")
         raise UserError(f"every image in {spec} is smaller than the {crop} px crop "
                         f"(largest short side {largest} px); lower --crop")
     return keep
