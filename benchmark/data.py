@@ -4353,16 +4353,17 @@ def _few(named: list[tuple], n: int = 5) -> str:
 def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
     """The absolute path an image's id column gives in place of an id (:func:`_decoded`), else None: the image
     column's own ``path`` where the id column is that column (a saved Dataset of ``file_name`` paths), or the id
-    column's value where it is an absolute path to a file of the image's name beside it (``image`` cast from absolute
-    paths, its stored path that file's name, and ``file_name`` those paths: tests/test_review_data24.py)."""
-    if path is None:
-        return None
+    column's value where it is an absolute path to a file (``image`` cast from absolute paths beside ``file_name``
+    those paths: tests/test_review_data24.py; an image of bytes alone, or stored under another name, beside such a
+    ``file_name``: tests/test_probe_data25.py), a Windows one in ``/`` form: an id never names a machine's folders."""
     if same_column:
-        return path if Path(str(path)).expanduser().is_absolute() else None
-    if isinstance(id_value, str) and Path(id_value).expanduser().is_absolute() \
-            and Path(id_value).name == Path(str(path)).name:
-        return id_value
-    return None
+        return path if path is not None and Path(str(path)).expanduser().is_absolute() else None
+    if not isinstance(id_value, str):
+        return None
+    text = os.path.expanduser(id_value)
+    if windows := (win := PureWindowsPath(text)).drive != "" and win.is_absolute():  # C:\Users\a.png, \\srv\a.png
+        text = win.as_posix()
+    return text if (windows or Path(text).is_absolute()) and Path(text).suffix else None
 
 
 def _table_place(path: str, base: Path | None) -> Path:

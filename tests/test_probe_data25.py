@@ -43,3 +43,33 @@ def test_a_source_of_images_under_8px_alone_is_tested_on_by_modcrop_tasks_and_re
     with pytest.raises(UserError, match=r"smaller than 8 px on a side \(largest short side 7 px: t4 \(6×4\)") as err:
         usable_for_crop(recs, MIN_CROP, spec)
     assert "lower --crop" not in str(err.value)
+
+
+# --- ids never name this machine's folders -----------------------------------------------------------------------
+def test_an_image_of_bytes_beside_an_absolute_file_name_is_named_by_the_files_name_not_its_folders(tmp_path):
+    """A saved Dataset (or a Parquet table of it) whose images are bytes alone, no stored path, beside a ``file_name``
+    column of absolute paths, named its result rows (and its fingerprint) by this machine's folders
+    ('/home/me/photos/a.png'; a Windows machine's 'C:\\Users\\…' too): 0ff3551d gave no id only where the image's own
+    stored path was the same file's name. Now an absolute file path in the id column names its file ('a'), same names
+    told apart by their folders ('trip/c', 'home/c'); a relative file_name stays the id it was ('x/e.png')."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    from benchmark.data import load_images
+
+    names = [str(tmp_path / "photos" / "a.png"), str(tmp_path / "photos" / "b.jpg"), "C:\\Users\\me\\w.png",
+             str(tmp_path / "trip" / "c.png"), str(tmp_path / "home" / "c.png"), "x/e.png"]
+    images = []
+    for seed in range(len(names)):
+        raw = io.BytesIO()
+        Image.fromarray(np.random.default_rng(seed).integers(0, 256, (16, 16, 3)).astype(np.uint8)).save(raw, "PNG")
+        images.append({"bytes": raw.getvalue(), "path": None})
+    ds = datasets.Dataset.from_dict({"image": images, "file_name": names}, features=datasets.Features(
+        {"image": datasets.Image(), "file_name": datasets.Value("string")}))
+    ds.save_to_disk(str(tmp_path / "saved"))
+    ds.to_parquet(str(tmp_path / "rows.parquet"))
+    want = ["a", "b", "w", "trip/c", "home/c", "x/e.png"]
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "saved")))] == want
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "rows.parquet")))] == want
