@@ -264,7 +264,8 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["weights_fingerprint"] = wfp
     if data is not None:
         for key, specs in (("train_fingerprint", cfg.train_data), ("test_fingerprint", cfg.test_data)):
-            fp = data.fingerprint(specs, role=key.split("_")[0], task=task)
+            fp = data.fingerprint(specs, role=key.split("_")[0], task=task,
+                                  device_type=changes.get("device_type", cfg.device_type))
             old = getattr(cfg, key)
             if old and old != fp:
                 which = key.split("_")[0]

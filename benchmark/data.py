@@ -4445,6 +4445,15 @@ def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int
     return torch.stack([to_float(p) for p in out])
 
 
+def trains_on_uint8(task, device_type: str) -> bool:
+    """Whether runs of ``task`` on ``device_type`` train on 8-bit crops whatever the images' dtype: the GPU step's
+    :class:`benchmark.sampler.DeviceSampler` (uint8 resident; a task that degrades on the host, ``host_only``, crops on
+    the CPU by :func:`sample_batch`, at the images' precision, as the CPU does). Their training data is tagged by the
+    task as 8-bit data is (:meth:`DataCache.fingerprint`): a 16-bit pool's run ids on a GPU are not moved by a change
+    only float crops see."""
+    return device_type == "cuda" and not task.host_only
+
+
 def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet: bool = False) -> list[ImageRecord]:
     """Images with both sides ≥ crop; smaller ones are logged (unless ``quiet``: a grid names them once,
     when it starts, not again for every run) and skipped, none left is an error."""
@@ -5296,14 +5305,16 @@ class DataCache:
         """The images of several sources, in order (a training set such as BSD200 + T91)."""
         return [r for s in specs for r in self.images(s)]
 
-    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test", task=None) -> str:
+    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test", task=None, device_type: str = "cpu") -> str:
         """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`). A
         training pool (``role="train"``) that mixes 8-bit with 16-bit or float images gets another
         one: before plbench scaled each crop by its own type, such batches were stacked as 0..255
         floats, so runs trained on them then must not be resumed as done now (every other pool,
         and every test set, keeps its fingerprint and its run ids). So does a pool whose images' dtypes ``task`` (a
         :class:`benchmark.task.Task`) now degrades otherwise (:meth:`~benchmark.task.Task.data_tag`: ``sr4
-        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels)."""
+        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels), on ``device_type`` (a training pool
+        the GPU step quantises to 8 bit, :func:`trains_on_uint8`, is degraded as it always was there:
+        no tag)."""
         key = (specs, role == "train")
         if key not in self._fingerprints:
             pool = self.pooled(specs)
@@ -5315,7 +5326,10 @@ class DataCache:
             mixed = role == "train" and len(dtypes) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
-        tag = task.data_tag(self._pool_dtypes[key]) if task is not None else ""
+        tag = ""
+        if task is not None:
+            dtypes = self._pool_dtypes[key]
+            tag = task.data_tag({torch.uint8} if role == "train" and trains_on_uint8(task, device_type) else dtypes)
         if tag:
             return hashlib.sha256(f"{tag}|{self._fingerprints[key]}".encode()).hexdigest()[:12]
         return self._fingerprints[key]

@@ -73,3 +73,38 @@ def test_an_image_of_bytes_beside_an_absolute_file_name_is_named_by_the_files_na
     want = ["a", "b", "w", "trip/c", "home/c", "x/e.png"]
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "saved")))] == want
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "rows.parquet")))] == want
+
+
+# --- run ids and the device -----------------------------------------------------------------------------------------
+def test_sr4_matlab_on_a_16bit_training_pool_keeps_its_training_id_on_a_gpu_whose_crops_are_8bit(tmp_path):
+    """de080b07/5655043 tag the training fingerprint of sr4 resize=matlab runs on a 16-bit pool, as their float crops'
+    input is no longer rounded to 8-bit levels. On a GPU the step's DeviceSampler quantises every training crop to
+    uint8, so its input is rounded exactly as before: its runs got another id (re-trained, not resumed) for nothing.
+    Now the tag is left out of the training fingerprint where the runs train on 8-bit crops (cuda, a task not
+    host_only); the CPU's, and the test set's on either device, keep it."""
+    import tifffile
+    import torch
+
+    from benchmark.config import RunConfig, resolve
+    from benchmark.sampler import DeviceSampler
+    from tasks.super_resolution import on_8bit_levels
+
+    (tmp_path / "deep").mkdir()
+    tifffile.imwrite(tmp_path / "deep" / "a.tif", np.random.default_rng(0).integers(0, 65536, (32, 40, 3)).astype(
+        np.uint16), photometric="rgb")
+    _png8(tmp_path / "eight" / "b.png")
+    deep, eight = DataSpec(str(tmp_path / "deep")), DataSpec(str(tmp_path / "eight"))
+    data = DataCache()
+    crops = DeviceSampler(data.images(deep), "cpu").sample(4, 16, 4, torch.Generator().manual_seed(0))
+    assert bool(on_8bit_levels(crops).all())  # what the GPU step trains on: 8-bit levels, rounded as before
+
+    def fps(device_type, test=eight, **params):
+        cfg = RunConfig(task="sr4", loss="l1", task_params=tuple(params.items()), train_data=(deep,),
+                        test_data=(test,), device_type=device_type)
+        cfg = resolve(cfg, data)
+        return cfg.train_fingerprint, cfg.test_fingerprint
+
+    plain = data.fingerprint((deep,), role="train")
+    assert fps("cuda", resize="matlab")[0] == plain == fps("cuda")[0]  # before: a tagged id on the GPU too
+    assert fps("cpu", resize="matlab")[0] != plain  # the CPU trains on its float crops: tagged as before
+    assert fps("cuda", deep, resize="matlab")[1] == fps("cpu", deep, resize="matlab")[1] != fps("cuda", deep)[1]
