@@ -3848,7 +3848,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
 
 @torch_threads(1)
 def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
-                  groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
+                  groups: dict[str, str] | None = None, settled: bool = False, small: int = 0) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
     :func:`upright_hash`, ``key_of`` a record's: a cache's, so each image is hashed once). Near copies (saved again,
     resized or cut from one: :func:`near_copy_pairs`) are one image, as copies are: the split is drawn, the near copies
@@ -3859,10 +3859,12 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
     it); ``settled``: those joins are a driver's final ones (:meth:`DataCache.holdouts`), the split is drawn from them
     once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another.
     An image under :data:`MIN_IMAGE_SIDE` px on a side (never trained on; a ``modcrop=true`` task tests on it) is held
-    out and neither counted nor ranked: the others split as they did before such images were loaded."""
+    out and neither counted nor ranked: the others split as they did before such images were loaded (``small``: how many
+    there were, for the refusal of too few others to name them)."""
     tiny = [min(r.size) < MIN_IMAGE_SIDE for r in whole]
     if any(tiny):
-        rest = iter(holdout_split([r for r, t in zip(whole, tiny) if not t], share, key_of, spec, groups, settled))
+        rest = iter(holdout_split([r for r, t in zip(whole, tiny) if not t], share, key_of, spec, groups, settled,
+                                  small=sum(tiny)))
         return [t or next(rest) for t in tiny]
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
@@ -3887,8 +3889,10 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
                             "yourself (frames by time, say) into two given as --train-data and --test-data, or test "
                             "on another source")
         if distinct < 2:
+            under = (f", not counting {plural(small, 'image')} under {MIN_IMAGE_SIDE} px on a side, never trained on"
+                     if small else "")
             raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                            f"({plural(len(whole), 'image')} read; copies, turned, mirrored or near copies too, "
+                            f"({plural(len(whole), 'image')} read{under}; copies, turned, mirrored or near copies too, "
                             "are one): "
                             "test on another source")
         test = held_out(roots, share)

@@ -108,3 +108,21 @@ def test_sr4_matlab_on_a_16bit_training_pool_keeps_its_training_id_on_a_gpu_whos
     assert fps("cuda", resize="matlab")[0] == plain == fps("cuda")[0]  # before: a tagged id on the GPU too
     assert fps("cpu", resize="matlab")[0] != plain  # the CPU trains on its float crops: tagged as before
     assert fps("cuda", deep, resize="matlab")[1] == fps("cpu", deep, resize="matlab")[1] != fps("cuda", deep)[1]
+
+
+def test_a_hold_out_refused_for_too_few_images_counts_the_images_under_8px_it_read(tmp_path):
+    """A hold-out of a source with one photo and images under 8 px (never counted by a hold-out) was refused as 'its
+    source has 1 (1 image read …)', and one of such images alone, loaded since 17ae44c8, as '0 (0 images read …)':
+    as if the folder's icons were not there. Now the line counts them apart, saying why they do not count."""
+    from benchmark.data import holdout_split
+
+    _png8(tmp_path / "d" / "photo.png", 32, 32)
+    for k, (h, w) in enumerate(((5, 5), (4, 6))):
+        _png8(tmp_path / "d" / f"icon{k}.png", h, w, seed=k + 1)
+    spec = DataSpec.parse(str(tmp_path / "d") + "[holdout=50%]", role="test")
+    recs = DataCache().images(DataSpec(str(tmp_path / "d")))
+    with pytest.raises(UserError, match=r"has 1 \(1 image read, not counting 2 images under 8 px on a side, never "
+                                        r"trained on;"):
+        holdout_split(recs, 0.5, spec=spec)
+    with pytest.raises(UserError, match=r"has 0 \(0 images read, not counting 2 images under 8 px"):
+        holdout_split([r for r in recs if min(r.size) < 8], 0.5, spec=spec)
