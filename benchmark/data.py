@@ -4126,8 +4126,9 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
     if small:  # a source of such images alone is loaded too (a modcrop=true test set of icons): training on it is
         # refused by usable_for_crop, testing where the task cuts none (held_out_items, config.check_test_sides)
         log.warning("%s: %s smaller than %d px on a side, never trained on (a training crop is ≥ %d px) and tested "
-                    "on only by a task with modcrop=true that can cut it (denoise, jpeg, deblur whole; sr4 to its "
-                    "scale; demosaic to even sides), and scored by psnr alone: %s", spec,
+                    "on only by a task with modcrop=true that can cut it (denoise, jpeg whole; sr4 to its scale; "
+                    "demosaic to even sides; deblur only one wider than its kernel's reach, none at kernel_size 15 or "
+                    "more), and scored by psnr alone: %s", spec,
                     plural(len(small), "image"), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
     if not records:

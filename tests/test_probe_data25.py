@@ -126,3 +126,40 @@ def test_a_hold_out_refused_for_too_few_images_counts_the_images_under_8px_it_re
         holdout_split(recs, 0.5, spec=spec)
     with pytest.raises(UserError, match=r"has 0 \(0 images read, not counting 2 images under 8 px"):
         holdout_split([r for r in recs if min(r.size) < 8], 0.5, spec=spec)
+
+
+def test_the_warning_on_images_under_8px_does_not_say_deblur_tests_them_whole(tmp_path, caplog):
+    """The loading warning listed 'denoise, jpeg, deblur whole' among the tasks that test images under 8 px, though
+    deblur leaves out every one at its default kernel_size 21 (README: 'deblur leaves them out'). Now it says deblur
+    tests only one wider than its kernel's reach, none at kernel_size 15 or more — as held_out_items does. And a test
+    set of such images alone, all left out by deblur, passed planning (check_test_sides) and failed every run with
+    'no test image is at least 1 px on each side' (they are 7 px): now planning refuses it, naming the reach, and
+    held_out_items says the same."""
+    import logging
+
+    from benchmark.config import check_test_sides
+    from benchmark.runner import held_out_items
+    from benchmark.task import build_task
+
+    _png8(tmp_path / "d" / "t7.png", 7, 7)
+    spec = DataSpec(str(tmp_path / "d"))
+    with caplog.at_level(logging.WARNING):
+        recs = DataCache().images(spec)
+    said = next(r.getMessage() for r in caplog.records if "smaller than 8 px" in r.getMessage())
+    assert "deblur whole" not in said and "none at kernel_size 15 or more" in said
+
+    def kept(size):
+        task = build_task("deblur", modcrop=True, kernel_size=size, motion_length=(5.0, size - 1.0))
+        return [it.image for it in held_out_items(task, {spec: recs})]
+
+    assert kept(13) == ["t7"]
+    with pytest.raises(UserError, match=r"less than the 8 px it needs"):  # kernel_size 15: none, as the warning says
+        check_test_sides(build_task("deblur", modcrop=True, kernel_size=15, motion_length=(5.0, 14.0)), "deblur",
+                         {spec: recs})
+    deblur = build_task("deblur", modcrop=True)
+    with pytest.raises(UserError, match=r"every test image task deblur could take is under 8 px on a side and cut to "
+                                        r"less than the 11 px it needs \(more than the 10 px"):
+        check_test_sides(deblur, "deblur", {spec: recs})
+    with pytest.raises(UserError, match=r"no test image is at least 11 px on each side, as task deblur needs "
+                                        r"\(more than the 10 px .*every one is under 8 px"):
+        held_out_items(deblur, {spec: recs})
