@@ -252,7 +252,7 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str, field
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
         which = key.split("_")[0]
         try:
-            old, now = getattr(base, key), data.fingerprint(specs, role=which, task=task)
+            old, now = getattr(base, key), data.fingerprint(specs, role=which, task=task, device_type=kind)
         except UserError as exc:  # a folder moved since: the user never named it to compare, the field's meta did
             raise UserError(f"the field of task {cfg['task']!r} was {'trained' if which == 'train' else 'scored'} "
                             f"on {', '.join(map(str, specs))}, which cannot be read now ({exc}): restore it there to "

@@ -264,7 +264,8 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["weights_fingerprint"] = wfp
     if data is not None:
         for key, specs in (("train_fingerprint", cfg.train_data), ("test_fingerprint", cfg.test_data)):
-            fp = data.fingerprint(specs, role=key.split("_")[0], task=task)
+            fp = data.fingerprint(specs, role=key.split("_")[0], task=task,
+                                  device_type=changes.get("device_type", cfg.device_type))
             old = getattr(cfg, key)
             if old and old != fp:
                 which = key.split("_")[0]
@@ -434,10 +435,21 @@ def check_test_sides(task, name: str, test_sets: dict) -> None:
     need, why = task.min_test_side()
     multiple = task.test_multiple
     most = task.max_side
-    if any(test_sets.values()) and not any(min(rec.size) >= multiple and (most is None or max(
-            n - n % multiple for n in rec.size) <= most) for records in test_sets.values() for rec in records):
+    fit = [rec for records in test_sets.values() for rec in records if min(rec.size) >= multiple and (
+        most is None or max(n - n % multiple for n in rec.size) <= most)]
+    if fit and not [rec for rec in fit if min(rec.size) >= MIN_IMAGE_SIDE or min(n - n % multiple for n in rec.size)
+                    >= need]:  # images under 8 px alone, each within the task's reach: every one left out
+        raise UserError(f"every test image task {name} could take is under {MIN_IMAGE_SIDE} px on a side and cut to "
+                        f"less than the {need} px it needs ({why}): none is left to test on "
+                        f"({', '.join(str(s) for s in test_sets)})")
+    if any(test_sets.values()) and not fit:
+        cut = int(task.size_multiple)  # what modcrop=true cuts to: an image of that much is tested on (not deblur's)
+        hint = (f"; with modcrop=true it tests them {'whole' if cut == 1 else f'cut to multiples of {cut} px'} "
+                f"(--task-param {name}.modcrop=true)" if type(task).cuts_by_modcrop and not task.modcrops and any(
+                    min(rec.size) >= max(cut, task.min_test_side()[0]) for records in test_sets.values()
+                    for rec in records) else "")
         raise UserError(f"no test image is at least {multiple}{f' and at most {most}' if most is not None else ''} px "
-                        f"on each side, as task {name} needs ({', '.join(str(s) for s in test_sets)})")
+                        f"on each side, as task {name} needs ({', '.join(str(s) for s in test_sets)}){hint}")
     names = dataset_names(test_sets)
     small = [(names[spec], rec.image_id, rec.size, min(n - n % multiple for n in rec.size))
              for spec, records in test_sets.items() for rec in records]

@@ -3848,7 +3848,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
 
 @torch_threads(1)
 def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
-                  groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
+                  groups: dict[str, str] | None = None, settled: bool = False, small: int = 0) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
     :func:`upright_hash`, ``key_of`` a record's: a cache's, so each image is hashed once). Near copies (saved again,
     resized or cut from one: :func:`near_copy_pairs`) are one image, as copies are: the split is drawn, the near copies
@@ -3859,10 +3859,12 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
     it); ``settled``: those joins are a driver's final ones (:meth:`DataCache.holdouts`), the split is drawn from them
     once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another.
     An image under :data:`MIN_IMAGE_SIDE` px on a side (never trained on; a ``modcrop=true`` task tests on it) is held
-    out and neither counted nor ranked: the others split as they did before such images were loaded."""
+    out and neither counted nor ranked: the others split as they did before such images were loaded (``small``: how many
+    there were, for the refusal of too few others to name them)."""
     tiny = [min(r.size) < MIN_IMAGE_SIDE for r in whole]
     if any(tiny):
-        rest = iter(holdout_split([r for r, t in zip(whole, tiny) if not t], share, key_of, spec, groups, settled))
+        rest = iter(holdout_split([r for r, t in zip(whole, tiny) if not t], share, key_of, spec, groups, settled,
+                                  small=sum(tiny)))
         return [t or next(rest) for t in tiny]
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
@@ -3887,8 +3889,10 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
                             "yourself (frames by time, say) into two given as --train-data and --test-data, or test "
                             "on another source")
         if distinct < 2:
+            under = (f", not counting {plural(small, 'image')} under {MIN_IMAGE_SIDE} px on a side, never trained on"
+                     if small else "")
             raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                            f"({plural(len(whole), 'image')} read; copies, turned, mirrored or near copies too, "
+                            f"({plural(len(whole), 'image')} read{under}; copies, turned, mirrored or near copies too, "
                             "are one): "
                             "test on another source")
         test = held_out(roots, share)
@@ -4119,14 +4123,12 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                     spec, plural(len(frames), "file") + (agree(len(frames), " holds", " hold")),
                     ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))
-    if small and len(small) == len(records):
-        also = f"; {len(bad)} unreadable" if bad else ""
-        raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
-                        f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
-    if small:
+    if small:  # a source of such images alone is loaded too (a modcrop=true test set of icons): training on it is
+        # refused by usable_for_crop, testing where the task cuts none (held_out_items, config.check_test_sides)
         log.warning("%s: %s smaller than %d px on a side, never trained on (a training crop is ≥ %d px) and tested "
-                    "on only by a task with modcrop=true that can cut it (denoise, jpeg, deblur whole; sr4 to its "
-                    "scale; demosaic to even sides), and scored by psnr alone: %s", spec,
+                    "on only by a task with modcrop=true that can cut it (denoise, jpeg whole; sr4 to its scale; "
+                    "demosaic to even sides; deblur only one wider than its kernel's reach, none at kernel_size 15 or "
+                    "more), and scored by psnr alone: %s", spec,
                     plural(len(small), "image"), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
     if not records:
@@ -4356,16 +4358,17 @@ def _few(named: list[tuple], n: int = 5) -> str:
 def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
     """The absolute path an image's id column gives in place of an id (:func:`_decoded`), else None: the image
     column's own ``path`` where the id column is that column (a saved Dataset of ``file_name`` paths), or the id
-    column's value where it is an absolute path to a file of the image's name beside it (``image`` cast from absolute
-    paths, its stored path that file's name, and ``file_name`` those paths: tests/test_review_data24.py)."""
-    if path is None:
-        return None
+    column's value where it is an absolute path to a file (``image`` cast from absolute paths beside ``file_name``
+    those paths: tests/test_review_data24.py; an image of bytes alone, or stored under another name, beside such a
+    ``file_name``: tests/test_probe_data25.py), a Windows one in ``/`` form: an id never names a machine's folders."""
     if same_column:
-        return path if Path(str(path)).expanduser().is_absolute() else None
-    if isinstance(id_value, str) and Path(id_value).expanduser().is_absolute() \
-            and Path(id_value).name == Path(str(path)).name:
-        return id_value
-    return None
+        return path if path is not None and Path(str(path)).expanduser().is_absolute() else None
+    if not isinstance(id_value, str):
+        return None
+    text = os.path.expanduser(id_value)
+    if windows := (win := PureWindowsPath(text)).drive != "" and win.is_absolute():  # C:\Users\a.png, \\srv\a.png
+        text = win.as_posix()
+    return text if (windows or Path(text).is_absolute()) and Path(text).suffix else None
 
 
 def _table_place(path: str, base: Path | None) -> Path:
@@ -4447,6 +4450,15 @@ def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int
     return torch.stack([to_float(p) for p in out])
 
 
+def trains_on_uint8(task, device_type: str) -> bool:
+    """Whether runs of ``task`` on ``device_type`` train on 8-bit crops whatever the images' dtype: the GPU step's
+    :class:`benchmark.sampler.DeviceSampler` (uint8 resident; a task that degrades on the host, ``host_only``, crops on
+    the CPU by :func:`sample_batch`, at the images' precision, as the CPU does). Their training data is tagged by the
+    task as 8-bit data is (:meth:`DataCache.fingerprint`): a 16-bit pool's run ids on a GPU are not moved by a change
+    only float crops see."""
+    return device_type == "cuda" and not task.host_only
+
+
 def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet: bool = False) -> list[ImageRecord]:
     """Images with both sides ≥ crop; smaller ones are logged (unless ``quiet``: a grid names them once,
     when it starts, not again for every run) and skipped, none left is an error."""
@@ -4459,6 +4471,11 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet
         raise UserError(f"no images in {spec} to cut {crop} px crops from")
     if not keep:
         largest = max(min(r.size) for r in records)
+        if largest < MIN_IMAGE_SIDE:  # no --crop can take them (a crop is ≥ MIN_IMAGE_SIDE px): not 'lower --crop'
+            named = ", ".join(f"{r.image_id} ({r.size[1]}×{r.size[0]})" for r in records[:5])  # W×H, as loading says
+            raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side (largest short side "
+                            f"{largest} px: {named}{', …' if len(records) > 5 else ''}), the least training crop: "
+                            "train on larger images (they can be test images of a task with modcrop=true)")
         raise UserError(f"every image in {spec} is smaller than the {crop} px crop "
                         f"(largest short side {largest} px); lower --crop")
     return keep
@@ -5293,14 +5310,16 @@ class DataCache:
         """The images of several sources, in order (a training set such as BSD200 + T91)."""
         return [r for s in specs for r in self.images(s)]
 
-    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test", task=None) -> str:
+    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test", task=None, device_type: str = "cpu") -> str:
         """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`). A
         training pool (``role="train"``) that mixes 8-bit with 16-bit or float images gets another
         one: before plbench scaled each crop by its own type, such batches were stacked as 0..255
         floats, so runs trained on them then must not be resumed as done now (every other pool,
         and every test set, keeps its fingerprint and its run ids). So does a pool whose images' dtypes ``task`` (a
         :class:`benchmark.task.Task`) now degrades otherwise (:meth:`~benchmark.task.Task.data_tag`: ``sr4
-        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels)."""
+        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels), on ``device_type`` (a training pool
+        the GPU step quantises to 8 bit, :func:`trains_on_uint8`, is degraded as it always was there:
+        no tag)."""
         key = (specs, role == "train")
         if key not in self._fingerprints:
             pool = self.pooled(specs)
@@ -5312,7 +5331,10 @@ class DataCache:
             mixed = role == "train" and len(dtypes) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
-        tag = task.data_tag(self._pool_dtypes[key]) if task is not None else ""
+        tag = ""
+        if task is not None:
+            dtypes = self._pool_dtypes[key]
+            tag = task.data_tag({torch.uint8} if role == "train" and trains_on_uint8(task, device_type) else dtypes)
         if tag:
             return hashlib.sha256(f"{tag}|{self._fingerprints[key]}".encode()).hexdigest()[:12]
         return self._fingerprints[key]

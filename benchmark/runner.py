@@ -766,6 +766,10 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
             _check_degraded(task, clean, degraded)
             items.append(TestItem(names[spec], rec.image_id, clean, degraded))
     if not items and any(test_sets.values()):
+        if (need := task.min_test_side())[0] > multiple and all(min(r.size) < MIN_IMAGE_SIDE for rs in
+                                                                test_sets.values() for r in rs):
+            raise UserError(f"no test image is at least {need[0]} px on each side, as task {task.name} needs "
+                            f"({need[1]}): every one is under {MIN_IMAGE_SIDE} px ({', '.join(map(str, test_sets))})")
         most = f" and at most {task.max_side} px" if task.max_side is not None else ""
         raise UserError(f"no test image is at least {multiple}{most} px on each side, as task {task.name} needs "
                         f"({', '.join(str(s) for s in test_sets)})")

@@ -85,11 +85,15 @@ def test_images_too_small_for_every_task_are_skipped_by_name(tmp_path, caplog):
 
 
 def test_a_source_of_only_tiny_images_is_one_line(tmp_path):
+    """Loaded (a modcrop=true task tests on them: tests/test_probe_data25.py); training on them: one line naming."""
+    from benchmark.data import usable_for_crop
+
     for h, w in ((1, 1), (3, 3), (5, 7)):
         _png(tmp_path / f"s{h}x{w}.png", h, w)
+    spec = DataSpec(str(tmp_path))
     with pytest.raises(UserError) as err:
-        load_images(DataSpec(str(tmp_path)))
-    assert "smaller than 8 px on a side" in _one_line(err) and "s5x7.png (7×5)" in str(err.value)  # W×H
+        usable_for_crop(load_images(spec), 8, spec)
+    assert "smaller than 8 px on a side" in _one_line(err) and "s5x7 (7×5)" in str(err.value)  # W×H
 
 
 # --- 3. a saved DatasetDict without :SPLIT ---------------------------------------------------------
