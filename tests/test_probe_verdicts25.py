@@ -34,3 +34,24 @@ def test_an_unsettled_finding_advises_a_longer_schedule_only_for_runs_still_impr
     assert ("a longer schedule does not settle" not in clause) is longer, r.verdict_text
     assert "or check the budget curves" not in r.verdict_text
     assert status in p.unsettled_by, p.unsettled_by
+
+
+@pytest.mark.parametrize("bad", [float("inf"), -float("inf")])
+def test_the_paired_test_leaves_an_infinite_score_out_as_it_leaves_a_nan_out(bad):
+    """benchmark.runstats.compare_runs, the one paired test, left a NaN score's image out but read ±inf as a tie with
+    its pair: the difference ±inf was zeroed as float rounding (|inf| ≤ 1e-12 · inf), so the image stayed in at 0 —
+    another effect, SE and p than the same run with that score missing. An infinite score is no score (README: an
+    image a metric could not score, NaN/±inf, is left out)."""
+    import numpy as np
+
+    from benchmark.runstats import compare_runs, without_each_run
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(30.0, 0.1, (6, 8))
+    b = a + rng.normal(0.05, 0.1, (6, 8))
+    missing, unscored = a.copy(), a.copy()
+    missing[2, 3], unscored[2, 3] = np.nan, bad
+    want, got = compare_runs(missing, b), compare_runs(unscored, b)
+    assert want.n_images == 7 and got == want, (got, want)
+    assert compare_runs(b, unscored, higher=False) == compare_runs(b, missing, higher=False)
+    assert without_each_run(unscored, b) == without_each_run(missing, b)  # the fragility check's re-tests too
