@@ -55,3 +55,32 @@ def test_the_paired_test_leaves_an_infinite_score_out_as_it_leaves_a_nan_out(bad
     assert want.n_images == 7 and got == want, (got, want)
     assert compare_runs(b, unscored, higher=False) == compare_runs(b, missing, higher=False)
     assert without_each_run(unscored, b) == without_each_run(missing, b)  # the fragility check's re-tests too
+
+
+def test_calibrate_says_its_a_a_rate_is_judged_pooled_not_cell_by_cell():
+    """README's *Calibration* said "each (task, metric) cell's count is tested too, binomial with Holm over the cells,
+    so one cell far above α is TOO HIGH, named, whatever the pooled rate" of the false verdicts calibrate measures —
+    true of the simulated nulls only: the A/A rate is judged pooled (a cell's splits share its runs: no binomial
+    count), so 30/100 on one A/A cell beside 0/100 on eleven read "2.5 % (ok)" with no word that no cell was judged.
+    calibration.md's A/A line and the README say what was judged."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    import pandas as pd
+
+    from benchmark.calibrate import calibrate, to_text
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=tuple(range(10)),
+                        n_images=4, seed=1, seed_sd=0.1)
+    cal = calibrate(t, n_nulls=10, splits=5, aa_sims=0, max_runs=5)
+    cells = [{"task": "sr4", "metric": f"m{i}", "loss": "l1", "splits": 100, "false": 30 if i == 0 else 0,
+              "rate": 0.3 if i == 0 else 0.0, "ref_p95": 0.05} for i in range(12)]
+    text = to_text(dataclasses.replace(cal, aa=pd.DataFrame(cells)))
+    line = next(x for x in text.splitlines() if x.startswith("**A/A on real runs**"))
+    assert "30/1200 false verdicts = 2.5% (ok)" in line, line
+    assert "judged pooled" in line and "no cell is judged on its own" in line, line
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    section = " ".join(re.search(r"### Calibration\n(.*?)\n### ", readme.read_text(), re.S).group(1).split())
+    assert "each (task, metric) cell's count of simulated nulls is tested too" in section
+    assert "The A/A rate is judged pooled" in section
