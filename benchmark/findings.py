@@ -1204,6 +1204,7 @@ class Results:
             diverged_text,
             effect_change_note,
             family_statuses,
+            one_seed_text,
             with_divergences,
         )
 
@@ -1258,8 +1259,10 @@ class Results:
                 continue
             causes.append("one seed" if row["status"] == UNCLEAR and row["runs"] < 2 else row["status"])
             gain = float(row["gain"])
+            one = one_seed_text(row["runs"]) if row["status"] == UNCLEAR else ""
             why.append(f"{arm.label} {word} on {row['metric']}" + (
-                f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g})" if math.isfinite(gain) else ""))
+                f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g}{one})" if math.isfinite(gain) else
+                f" ({one[2:]})" if one else ""))
         if blind := self.margin_blind(c):
             why.append(blind)
         a, b = sides[c.a], sides[c.b]

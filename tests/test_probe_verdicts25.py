@@ -84,3 +84,33 @@ def test_calibrate_says_its_a_a_rate_is_judged_pooled_not_cell_by_cell():
     section = " ".join(re.search(r"### Calibration\n(.*?)\n### ", readme.read_text(), re.S).group(1).split())
     assert "each (task, metric) cell's count of simulated nulls is tested too" in section
     assert "The A/A rate is judged pooled" in section
+
+
+def test_an_arm_of_one_seed_is_said_unclear_for_want_of_seeds_not_for_its_gain():
+    """l1 and l2 × 1 seed, each run scoring what its budget check scored: the board said "sr4/l1 unclear on psnr
+    (+0.00 dB)" — a gain of 0, well within the 0.05 dB margin, called unclear with no word why (one gain has no
+    spread to test, README *Convergence*), and the findings' part "l2 not shown converged on psnr (+0 from ½ budget to
+    the end, margin 0.05)" the same. Both now say it is one seed's gain."""
+    import warnings
+
+    from benchmark.export import convergence_notes
+    from benchmark.findings import check_all
+    from benchmark.results import to_frame
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=(0,),
+                               n_images=6))
+    table = to_frame([r for _, _, rows in runs for r in rows])
+    main, checks = drop_budget_checks(table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = compute(main, metas=[m for _, m, _ in runs if m["run_id"] in set(main["run_id"])], n_boot=20,
+                     checks=checks)
+        (r,) = check_all(table, ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    (note,) = [n for n in convergence_notes(st) if n.startswith("Not shown converged")]
+    assert "sr4/l1 unclear on psnr (+0.00 dB; one seed: no spread to test its gain against the margin)" in note, note
+    (p,) = r.parts
+    assert "l2 not shown converged on psnr (+0 from ½ budget to the end, margin 0.05; one seed: no spread to test " \
+           "its gain against the margin)" in p.note, p.note
