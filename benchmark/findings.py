@@ -1204,6 +1204,7 @@ class Results:
             diverged_text,
             effect_change_note,
             family_statuses,
+            moved_text,
             one_seed_text,
             with_divergences,
         )
@@ -1260,6 +1261,7 @@ class Results:
             causes.append("one seed" if row["status"] == UNCLEAR and row["runs"] < 2 else row["status"])
             gain = float(row["gain"])
             one = one_seed_text(row["runs"]) if row["status"] == UNCLEAR else ""
+            one = moved_text(str(row["metric"]), self.higher.get(row["metric"], True), gain) + one
             why.append(f"{arm.label} {word} on {row['metric']}" + (
                 f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g}{one})" if math.isfinite(gain) else
                 f" ({one[2:]})" if one else ""))

@@ -114,3 +114,36 @@ def test_an_arm_of_one_seed_is_said_unclear_for_want_of_seeds_not_for_its_gain()
     (p,) = r.parts
     assert "l2 not shown converged on psnr (+0 from ½ budget to the end, margin 0.05; one seed: no spread to test " \
            "its gain against the margin)" in p.note, p.note
+
+
+def test_a_budget_gain_on_a_lower_is_better_metric_says_which_way_the_metric_moved():
+    """l2's budget checks score lpips 0.05 above its runs (lower is better: the second half of the budget lowered it).
+    The gain is signed positive = better, so the board read "sr4/l2 still improving on lpips (+0.0494)" and the
+    findings part "(+0.0494 from ½ budget to the end, margin 0.005)" — an lpips that read as risen by 0.05, beside
+    "still improving". Both now say the metric is lower-is-better and that it fell."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from benchmark.export import convergence_notes
+    from benchmark.findings import check_all
+    from benchmark.results import to_frame
+    from benchmark.settings import drop_budget_checks
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "lpips"),
+                               seeds=tuple(range(5)), n_images=6))
+    main, checks = drop_budget_checks(to_frame([r for _, _, rows in runs for r in rows]))
+    m = (checks["loss"] == "l2") & (checks["metric"] == "lpips")
+    checks.loc[m, "value"] += 0.05 + np.random.default_rng(0).normal(0, 0.005, int(m.sum()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = compute(main, metas=[x for _, x, _ in runs if x["run_id"] in set(main["run_id"])], n_boot=20,
+                     checks=checks)
+        (r,) = check_all(pd.concat([main, checks]), ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    (note,) = [n for n in convergence_notes(st) if n.startswith("Not shown converged")]
+    assert "sr4/l2 still improving on lpips (+0.0" in note and "; lower is better: lpips fell)" in note, note
+    (p,) = r.parts
+    assert "l2 still improving on lpips (+0.0" in p.note and "; lower is better: lpips fell)" in p.note, p.note
