@@ -696,8 +696,10 @@ def to_text(cal: Calibration) -> str:
         ref = (f" This checker on simulated sets of runs like these: {cal.aa_ref_mean:.1%} on average, "
                f"≤ {cal.aa_ref_p95:.1%} in 95 % of sets." if math.isfinite(cal.aa_ref_p95) else "")
         lines += [f"**A/A on real runs**: {int(cal.aa['false'].sum())}/{int(cal.aa['splits'].sum())} false verdicts "
-                  f"= {rate:.1%} ({status}) over {len(cal.aa)} (task, metric, loss) cells; the splits of one set "
-                  f"of runs are not independent.{ref}", ""]
+                  f"= {rate:.1%} ({status}), judged pooled over {len(cal.aa)} (task, metric, loss) cells — no cell "
+                  f"is judged on its own: the splits of one set of runs are not independent, so a cell's count is no "
+                  f"binomial one (the table below gives each cell's rate beside this checker's simulated sets of it; "
+                  f"the simulated nulls are tested cell by cell).{ref}", ""]
     lines += ["| task | metric | run sd | image sd | image×run sd | loss×image sd | images | nulls: false | "
               "needs runs for effect |",
               "|---|---|---|---|---|---|---|---|---|"]

@@ -547,6 +547,33 @@ def arm_rows(arms: pd.DataFrame, task: str, loss: str, weights_kind: str | None 
     return arms[keep]
 
 
+#: what a note adds to an arm's gain where one seed has it: unclear for want of seeds, whatever the gain (a gain of
+#: +0.00 dB, well within the margin, read "unclear" with no word why: tests/test_probe_verdicts25.py)
+ONE_SEED = "one seed: no spread to test its gain against the margin"
+
+
+def one_seed_text(runs) -> str:
+    """``"; "`` + :data:`ONE_SEED` where an arm's gain rests on ``runs`` < 2 seeds (its status is unclear whatever the
+    gain, :func:`classify`), "" otherwise (or where ``runs`` is unknown)."""
+    try:
+        return f"; {ONE_SEED}" if 0 < int(runs) < 2 else ""
+    except (TypeError, ValueError):
+        return ""
+
+
+def moved_text(metric: str, higher: bool, gain) -> str:
+    """``"; lower is better: lpips fell"`` (or ``rose``) after a budget gain of a lower-is-better ``metric``: the gain
+    is signed positive = better, so "still improving on lpips (+0.0494)" read as an lpips risen by 0.05
+    (tests/test_probe_verdicts25.py); "" where higher is better or the gain is 0 or not finite."""
+    try:
+        g = float(gain)
+    except (TypeError, ValueError):
+        return ""
+    if higher or not math.isfinite(g) or g == 0:
+        return ""
+    return f"; lower is better: {metric} {'fell' if g > 0 else 'rose'}"
+
+
 def family_statuses(rows: pd.DataFrame, level: float = LEVEL) -> list[str]:
     """The statuses of an arm's ``rows`` (:func:`arm_budget`, one per metric) as claims about the arm: a
     direction (still improving, worse with more budget) on any one of its M metrics is one of M chances, so

@@ -1510,7 +1510,7 @@ def convergence_notes(stats: Stats) -> list[str]:
             rule += f"; {unchecked}"
         if n_un:
             per = []
-            from benchmark.convergence import arm_rows, diverged_text
+            from benchmark.convergence import arm_rows, diverged_text, moved_text, one_seed_text
 
             for r in bad.itertuples():
                 # the row's own arm: its kind of weights and version (stats.cost_table), not every run of its spec
@@ -1529,7 +1529,9 @@ def convergence_notes(stats: Stats) -> list[str]:
                     m = str(deciding["metric"].iloc[0])
                     g = float(deciding["gain"].iloc[0])
                     shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
-                    gain = f" on {m} ({shown} dB)" if m == "psnr" else f" on {m} ({shown})"
+                    one = one_seed_text(deciding["runs"].iloc[0]) if status == UNCLEAR else ""
+                    one = moved_text(m, stats.higher().get(m, True), g) + one
+                    gain = f" on {m} ({shown} dB{one})" if m == "psnr" else f" on {m} ({shown}{one})"
                 # a seed diverged at one budget where it finished at the other: not a gain of the others; the run it
                 # diverged in, not "at 150 iterations" (read as the iteration it diverged at), and in the seeds' number
                 # (tests/test_review_round223.py, tests/test_probe_conv24.py)
@@ -2398,7 +2400,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "runs": "runs with a budget check (the same run at half the iterations); 0 where every seed lost one of the "
                 "two (its status from diverged_runs / diverged_checks)",
         "gain": "mean gain from half the budget to the full one, in metric units, positive = better",
-        "low": "one-sided 95% lower bound of that gain", "high": "one-sided 95% upper bound of that gain",
+        "low": "one-sided 95% lower bound of that gain (the gain itself with one run: no bound, the status unclear)",
+        "high": "one-sided 95% upper bound of that gain (the gain itself with one run)",
         "margin": "the metric's practical margin (smallest effect of interest)",
         "status": "converged, still improving, worse with more budget, unclear or not checked: this metric's, from its "
                   "bounds and margin (unclear with one run) or from diverged_runs / diverged_checks; the arm's own "

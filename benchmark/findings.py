@@ -280,6 +280,8 @@ class Part:
     regime_why: str = ""
     #: the metric's direction: ``False`` where lower is better (lpips, dists, niqe), where :attr:`rel` reads ``<``
     higher: bool = True
+    #: why an unsettled part is (:meth:`Results.convergence_why`): keys of :data:`SETTLES` — what would settle it
+    unsettled_by: tuple = ()
 
     @property
     def rel(self) -> str:
@@ -327,6 +329,23 @@ def _few_images_caveat(decided: list[Part]) -> str:
                                    for p in few if max(p.n_images, 1) == n)) for n in counts}
     return "".join(f"; {', '.join(names)} {on(n)}" for n, names in named.items())
 
+
+#: what settles a part unsettled by each cause (:attr:`Part.unsettled_by`), as :meth:`FindingResult.open_reason` says
+#: it: "a longer schedule" was said of every unsettled part, also of runs that more iterations made worse — where
+#: training longer goes further the wrong way (tests/test_probe_verdicts25.py)
+SETTLES = {
+    "still improving": "still improving: a longer schedule",
+    "worse with more budget": "worse with more budget: the second half of the budget made them worse, which a longer "
+                              "schedule does not settle — look at the budget curves",
+    "diverged run": "a seed's run diverged at the full budget while its budget check finished, each part naming it: "
+                    "its loss's result, which a longer schedule does not settle",
+    "diverged check": "a seed's budget check diverged while its run finished, each part naming it: a longer schedule, "
+                      "whose check is then the run that finished",
+    "unclear": "unclear, the budget gain's bounds too wide to tell: more seeds or test images narrow them",
+    "one seed": "one seed: its budget gain has no spread to test, more seeds",
+    "moved": "the effect moved between ½ budget and the end: not yet what the losses converge to",
+    "not checked": "an arm without budget checks: train them, the same `plbench run` without --no-budget-check",
+}
 
 #: how a part unsettled only because its arms' runs have no budget checks (:attr:`Part.unchecked`) is counted and
 #: named in a finding's tally and effect line: never checked is not "not converged"
@@ -700,6 +719,10 @@ class FindingResult:
                         "(none shown converged: the same `plbench run` without --no-budget-check trains only the "
                         "checks, the runs at half the iterations)")
         blind = [p for p in untested if p.verdict == UNSETTLED and p.blind and p not in unchecked]
+        # what settles the rest, by why each is unsettled (SETTLES; the budget curves where a cause is not known)
+        settles = list(dict.fromkeys(SETTLES.get(k, "check the budget curves") for p in untested
+                                     if p.verdict == UNSETTLED and p not in unchecked and p not in blind
+                                     for k in p.unsettled_by or ("",)))
         if blind:  # neither "not converged" (a longer schedule) nor "no checks" (train them): a metric to score
             bits.append(f"{len(blind)} of {len(c)} part{agree(len(blind), '', 's')} on runs whose convergence "
                         "cannot be checked (scored only on metrics without a practical margin: score one too, e.g. "
@@ -708,7 +731,7 @@ class FindingResult:
                                              "failed run can be run again; a diverged one is its loss's result, and "
                                              "the part gets no verdict while it stands — its good runs alone would "
                                              "flatter it)"),
-                            (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
+                            (UNSETTLED, "runs not converged (" + "; ".join(settles) + ")"),
                             (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
                                          f"names it: {SCORE_AGAIN})"),
                             (NO_SPREAD, "no spread (" + "; or ".join(
@@ -1180,15 +1203,16 @@ class Results:
         """:meth:`convergence_why`'s note alone."""
         return self.convergence_why(c)[0]
 
-    def convergence_why(self, c: "Comparison") -> tuple[str, bool]:
-        """(note, unchecked): why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged) —
-        an arm not shown converged by its budget checks, on every metric with a practical margin, as on the
+    def convergence_why(self, c: "Comparison") -> tuple[str, bool, tuple[str, ...]]:
+        """(note, unchecked, causes): why comparison ``c`` is unsettled (empty: it is not, or convergence is not
+        judged) — an arm not shown converged by its budget checks, on every metric with a practical margin, as on the
         leaderboard (a net whose PSNR still moves is not trained out, whatever the part's metric), or an effect that
         crosses 0 between ½ budget and the end, shown over seeds and images and by more than the practical margin
         (:func:`benchmark.convergence.effect_moved`; :mod:`benchmark.convergence`); the note names the part's own
         metric when that one moved, else the first metric that did. ``unchecked``: only because its arms' runs have
         no budget checks (a grid run with --no-budget-check: training the checks settles it, not a longer
-        schedule)."""
+        schedule). ``causes``: the keys of :data:`SETTLES` the note's reasons are of, in order
+        (:attr:`Part.unsettled_by`: what :meth:`FindingResult.open_reason` advises)."""
         from benchmark.convergence import (
             CONVERGED,
             IMPROVING,
@@ -1200,12 +1224,14 @@ class Results:
             diverged_text,
             effect_change_note,
             family_statuses,
+            moved_text,
+            one_seed_text,
             with_divergences,
         )
 
         if self.budget is None:
-            return "", False
-        why = []
+            return "", False, ()
+        why, causes = [], []
         unchecked = 0
         sides = {}
         for arm in (c.a, c.b):
@@ -1239,6 +1265,7 @@ class Results:
                 continue
             if status == NOT_CHECKED:
                 why.append(f"{arm.label}: convergence not checked (no runs at ½ budget)")
+                causes.append(NOT_CHECKED)
                 unchecked += 1
                 continue
             moved = arms[arms["status"] != CONVERGED]
@@ -1248,10 +1275,16 @@ class Results:
             word = "not shown converged" if row["status"] == UNCLEAR else row["status"]
             if said := diverged_text(row.get("diverged_runs", ""), row.get("diverged_checks", "")):
                 why.append(f"{arm.label} {word} ({said})")  # not the other seeds' gain, which did not decide it
+                causes += [cause for cause, col in (("diverged run", "diverged_runs"),
+                                                    ("diverged check", "diverged_checks")) if row.get(col, "")]
                 continue
+            causes.append("one seed" if row["status"] == UNCLEAR and row["runs"] < 2 else row["status"])
             gain = float(row["gain"])
+            one = one_seed_text(row["runs"]) if row["status"] == UNCLEAR else ""
+            one = moved_text(str(row["metric"]), self.higher.get(row["metric"], True), gain) + one
             why.append(f"{arm.label} {word} on {row['metric']}" + (
-                f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g})" if math.isfinite(gain) else ""))
+                f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g}{one})" if math.isfinite(gain) else
+                f" ({one[2:]})" if one else ""))
         if blind := self.margin_blind(c):
             why.append(blind)
         a, b = sides[c.a], sides[c.b]
@@ -1266,7 +1299,8 @@ class Results:
             note = effect_change_note(half, end, practical_margin(c.metric), LEVEL)
             if note:
                 why.append(note)
-        return "; ".join(why), bool(why) and unchecked == len(why)
+                causes.append("moved")
+        return "; ".join(why), bool(why) and unchecked == len(why), tuple(dict.fromkeys(causes))
 
     # -- what is there --------------------------------------------------------------------------
     def tasks(self, among: Iterable[str] = ()) -> list[str]:
@@ -1654,7 +1688,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     note = c.note
     if gaps:
         note = (note + "; " if note else "") + gaps
-    unsettled, unchecked = res.convergence_why(c)
+    unsettled, unchecked, causes = res.convergence_why(c)
     if unsettled:
         from benchmark.convergence import UNSETTLED
 
@@ -1697,7 +1731,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
                 se_images=r.se_images, unchecked=unchecked, residual=r.residual,
-                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse, higher=higher)
+                blind=bool(unsettled and res.margin_blind(c)), drops=drops, drops_worse=drops_worse, higher=higher,
+                unsettled_by=causes)
 
 
 #: how :func:`rescore_note` ends, which :func:`rescore_lines` finds a part's stale scores by

@@ -281,20 +281,28 @@ def _rounding_zeroed(d: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(within_rounding(d, np.fmax(np.abs(a), np.abs(b))), 0.0, d)
 
 
+def _scores(x) -> np.ndarray:
+    """``x`` as a float array, every non-finite score (±inf: a metric that cannot score a flat output) NaN — no score,
+    missing as NaN is: the paired tests' difference ±inf was zeroed as float rounding (|inf| ≤ 1e-12 · inf), a tie
+    kept in the test (tests/test_probe_verdicts25.py)."""
+    x = np.asarray(x, float)
+    return np.where(np.isfinite(x), x, np.nan)
+
+
 def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, higher: bool = True,
                  margin: float = 0.0, min_runs: int = MIN_RUNS, pair_by_order: bool = False) -> RunComparison:
     """Paired run-level comparison of arm A with arm B on one (task, metric).
 
     ``a``: (Sa, I) and ``b``: (Sb, I) values of each arm's runs (rows: seeds ``seeds_a``/``seeds_b``,
-    default 0..S−1) on the same I test images, NaN where missing; ``higher``: whether larger values
-    are better. ``margin`` ≥ 0 shifts the test to ``effect + margin`` (a non-inferiority test: A is
+    default 0..S−1) on the same I test images, NaN (or ±inf: no score) where missing; ``higher``: whether
+    larger values are better. ``margin`` ≥ 0 shifts the test to ``effect + margin`` (a non-inferiority test: A is
     at least as good as B up to ``margin``). ``pair_by_order``: pair the i-th run of A with the i-th
     of B (arms on disjoint seeds, as in an A/A split). A pair of runs missing some images is left out, or those
     images are (:func:`complete_grid`: whichever keeps more (run, image) cells, keeping ``min_runs`` runs) — but
     never down to one image of several (its SE would have no image level): then the pairs scored on every image
     alone (``too few runs`` when fewer than ``min_runs``).
     """
-    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = _scores(a), _scores(b)
     sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
     sb = list(range(b.shape[0])) if seeds_b is None else [int(s) for s in seeds_b]
     keep_a = ~np.isnan(a).all(axis=1)
@@ -363,7 +371,7 @@ def without_each_run(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *
     """Leave one run out: ``(seed, p, effect)`` of :func:`compare_runs` (the same arguments) with each paired seed's two
     runs left out, every seed both arms have — tested whatever the runs left (``min_runs`` 2): how the verdict reads
     if that one run were re-trained and came out otherwise. [] with fewer than 3 paired seeds."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = _scores(a), _scores(b)
     sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
     sb = list(range(b.shape[0])) if seeds_b is None else [int(s) for s in seeds_b]
     ra = {s: i for i, (s, row) in enumerate(zip(sa, a)) if not np.isnan(row).all()}  # as compare_runs pairs them
