@@ -1,0 +1,77 @@
+"""Loss zoo probe, session 25: each test failed on the commit before its fix and passes after it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+def _near_pairs(n: int = 4, dim: int = 2048, rel: float = 1e-4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, dim) positive feature vectors and a copy moved by ``rel`` of their typical size: the pooled features of a
+    restored crop next to its target's, as a net near convergence gives them."""
+    g = torch.Generator().manual_seed(seed)
+    b = torch.rand(n, dim, generator=g) + 0.1
+    return b + rel * torch.randn(n, dim, generator=g) * b.mean(), b
+
+
+def _one_minus_cos64(a: torch.Tensor, b: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    a, b = a.double(), b.double()
+    return 1 - (a * b).sum(dim) / ((a * a).sum(dim) * (b * b).sum(dim)).sqrt()
+
+
+def _contrique_on_features(monkeypatch, **kw):
+    """A ContriqueLoss that takes its (N, D) inputs as the quality vectors themselves (no ResNet-50 built: 10 s)."""
+    import losses.contrique as C
+
+    monkeypatch.setattr(C, "contrique_features", lambda backbone, x, normalize=True: x)
+    loss = C.ContriqueLoss.__new__(C.ContriqueLoss)
+    torch.nn.Module.__init__(loss)
+    loss.distance, loss.normalize = kw.get("distance", "cosine"), True
+    object.__setattr__(loss, "backbone", None)
+    return loss
+
+
+@pytest.mark.parametrize("rel", [1e-3, 1e-4])
+def test_contrique_cosine_distance_near_the_target_is_not_float32_cancellation(monkeypatch, rel):
+    """contrique(distance='cosine') computed 1 − ⟨p, t⟩·rsqrt(‖p‖²‖t‖² + 1e-12) in float32: near the target cos is
+    1 − 1e-7 and the difference is rounding — at a relative feature change of 1e-4 the loss read 1.5e-8 for a true
+    4.1e-9, at 1e-3 1.4 % off (a converging run's curve is noise there; a random-init encoder at pixel noise σ 0.001:
+    100 % off). Now 1 − cos is ½‖p̂ − t̂‖², the same number without the cancellation: within 1e-3 of float64."""
+    loss = _contrique_on_features(monkeypatch)
+    p, t = _near_pairs(rel=rel)
+    got = loss(p, t)
+    want = _one_minus_cos64(p, t).mean()
+    assert float(want) > 0
+    assert abs(float(got) - float(want)) <= 1e-3 * float(want)
+
+
+def test_contrastive_select_cosine_distance_near_the_target_is_not_float32_cancellation():
+    """contrastive_select(distance='cosine') had the same 1 − cos per position (its S-weighted, unit-normalised
+    VGG features over C channels): 256 channels moved by 1e-4 gave the distance 0 or 25× float64's; now within 1e-3."""
+    from losses.contrastive import ContrastiveSelectionLoss
+
+    loss = ContrastiveSelectionLoss.__new__(ContrastiveSelectionLoss)
+    torch.nn.Module.__init__(loss)
+    loss.distance = "cosine"
+    p, t = _near_pairs(n=2, dim=256, rel=1e-4)
+    p, t = p.reshape(2, 256, 1, 1).expand(2, 256, 3, 3), t.reshape(2, 256, 1, 1).expand(2, 256, 3, 3)
+    got = loss._position_distance(p, t)
+    want = _one_minus_cos64(p, t)
+    assert got.shape == (2, 3, 3)
+    assert float(((got - want) / want).abs().max()) <= 1e-3
+
+
+def test_cosine_distance_keeps_its_values_at_zero_vectors_and_is_exact_at_identity():
+    """The reformulated distance keeps the old one's values where they were exact: 0 at p == t, 0 between two zero
+    vectors, 1 between a zero vector and any other; its gradient is finite at all three."""
+    from benchmark.backbones import cosine_distance
+
+    x = torch.rand(3, 64, 5, 5)
+    z = torch.zeros(3, 64, 5, 5)
+    for a, b, want in ((x, x.clone(), 0.0), (z, z.clone(), 0.0), (z, x, 1.0), (x, z, 1.0)):
+        a = a.clone().requires_grad_(True)
+        d = cosine_distance(a, b)
+        assert d.shape == (3, 5, 5)
+        torch.testing.assert_close(d, torch.full_like(d, want), atol=1e-7, rtol=0)
+        d.sum().backward()
+        assert torch.isfinite(a.grad).all()
