@@ -75,3 +75,33 @@ def test_cosine_distance_keeps_its_values_at_zero_vectors_and_is_exact_at_identi
         torch.testing.assert_close(d, torch.full_like(d, want), atol=1e-7, rtol=0)
         d.sum().backward()
         assert torch.isfinite(a.grad).all()
+
+
+def _readme_loss_groups() -> dict[str, list[str]]:
+    """README's '## Losses' paragraph: the loss names it lists under each heading ('Pixel', 'Deep features', …)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    para = text.split("## Losses", 1)[1].split("Research methods:", 1)[0]
+    groups = {}
+    for head, body in re.findall(r"(Pixel|Deep features|Frequency)\b(.*?)(?=(?:Pixel|Deep features|Frequency)\b|$)",
+                                 para, flags=re.S):
+        groups[head] = re.findall(r"`([a-z_0-9]+)`", body.split("):", 1)[-1] if head == "Deep features" else body)
+    return groups
+
+
+def test_readme_lists_as_deep_feature_losses_only_losses_with_a_backbone():
+    """README's loss list put ``ffl`` (an FFT of the pixels: no backbone, no ``weights``) among the "Deep features
+    (one shared, frozen Backbone; weights pretrained, seeded random, or a checkpoint file)" — a reader planning a
+    pretrained grid looked for its weights; every loss named there takes a backbone's weights, every pixel one none."""
+    from benchmark.lossfn import takes_weights
+    from benchmark.registry import LOSSES
+
+    groups = _readme_loss_groups()
+    deep = [n for n in groups["Deep features"] if n in LOSSES]
+    assert "vgg" in deep and "gpl" in deep
+    assert [n for n in deep if not takes_weights(n)] == []
+    flat = [n for ns in groups.values() for n in ns if n in LOSSES]
+    assert [n for n in flat if n not in deep and takes_weights(n)] == []
+    assert "ffl" in flat
