@@ -223,6 +223,15 @@ def _check_arch(arch: str) -> Arch:
     return ARCHS[arch]
 
 
+def no_layers(arch: str) -> UserError:
+    """The one-line refusal of ``layers=()`` for a loss on ``arch``: the argument named and one of that trunk's own
+    layers to give instead (``relu2_2`` on a VGG; a ResNet stage, ``layer1``, on resnet/tinycnn)."""
+    names = _check_arch(arch).names
+    example = "relu2_2" if "relu2_2" in names else next((n for n in names if n.startswith("layer")), names[0])
+    return UserError(f"layers=() names no layer of {arch} to compare features at: give at least one, "
+                     f"e.g. layers=({example!r},)")
+
+
 def pretrained_key(arch: str) -> str:
     """The weights key ``weights="pretrained"`` loads for ``arch`` — what a run builds and what ``plbench weights``
     lists alike; a one-line :class:`NoPretrainedWeights` for a trunk with none, saying what to give instead."""
@@ -314,8 +323,8 @@ class Backbone(nn.Module):
             weights = str(found) if found is not None else weights
         arch, normalize = _adopt_selftrained(arch, layers, weights, normalize)
         spec = _check_arch(arch)
-        if not layers:
-            raise UserError(f"backbone {arch}: no layers to tap")
+        if not layers:  # a loss's layers=() (style, swd, contextual, …): its argument named, with a layer to give
+            raise no_layers(arch)
         unknown = [n for n in layers if n not in spec.names]
         if unknown:
             raise UserError(f"backbone {arch} has no layer {unknown[0]!r}; layers: {', '.join(spec.names)}")

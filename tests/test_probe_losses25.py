@@ -141,3 +141,23 @@ def test_dists_near_the_target_is_not_float32_cancellation(built, sigma):
         got, want = loss(p, t), _dists64(loss._stages(p), loss._stages(t), loss)
         assert float(loss(t, t.clone())) == 0.0
     assert abs(float(got) - float(want)) <= 1e-5 * float(want)
+
+
+@pytest.mark.parametrize("spec", ["style(layers=())", "swd(layers=())", "contextual(layers=())", "psycho(layers=())",
+                                  "contrastive_select(layers=())", "csr(layers=(), weights='random')"])
+def test_a_backbone_loss_with_no_layers_says_which_argument_and_what_to_give(spec):
+    """``vgg(layers=())`` is told "layers=() names no layer of vgg16 to compare features at: give at least one, e.g.
+    layers=('relu2_2',)" (session 22), but its siblings with a ``layers`` keyword — style, swd, contextual, psycho,
+    contrastive_select, csr — still said only "backbone vgg16: no layers to tap": no argument named, nothing to
+    write. Now every one says vgg's line, with a layer of its own trunk."""
+    from benchmark.backbones import ARCHS
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+
+    with pytest.raises(UserError) as err:
+        build_loss(spec, weights="random")
+    msg = str(err.value)
+    assert "layers=()" in msg and "give at least one" in msg and "\n" not in msg, msg
+    example = msg.split("e.g. layers=(")[1].split(",)")[0].strip("'")
+    arch = msg.split("no layer of ")[1].split()[0]
+    assert example in ARCHS[arch].names
