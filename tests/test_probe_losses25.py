@@ -161,3 +161,16 @@ def test_a_backbone_loss_with_no_layers_says_which_argument_and_what_to_give(spe
     example = msg.split("e.g. layers=(")[1].split(",)")[0].strip("'")
     arch = msg.split("no layer of ")[1].split()[0]
     assert example in ARCHS[arch].names
+
+
+def test_every_built_in_loss_cites_a_dated_publication():
+    """``plbench list losses`` shows each loss with its citation; l2's read "mean squared error; PSNR's own objective"
+    — no source to look up, where l1 names Zhao et al. (TCI 2017), whose study trains both. Every built-in loss's
+    citation now names a dated publication (a year)."""
+    import re
+
+    from benchmark.registry import LOSSES
+
+    built_in = [e for e in LOSSES.entries() if e.obj.__module__.startswith("losses.")]
+    assert any(e.name == "l2" for e in built_in)
+    assert [e.name for e in built_in if not re.search(r"\b(19|20)\d\d\b", e.citation)] == []
