@@ -223,6 +223,15 @@ def _check_arch(arch: str) -> Arch:
     return ARCHS[arch]
 
 
+def no_layers(arch: str) -> UserError:
+    """The one-line refusal of ``layers=()`` for a loss on ``arch``: the argument named and one of that trunk's own
+    layers to give instead (``relu2_2`` on a VGG; a ResNet stage, ``layer1``, on resnet/tinycnn)."""
+    names = _check_arch(arch).names
+    example = "relu2_2" if "relu2_2" in names else next((n for n in names if n.startswith("layer")), names[0])
+    return UserError(f"layers=() names no layer of {arch} to compare features at: give at least one, "
+                     f"e.g. layers=({example!r},)")
+
+
 def pretrained_key(arch: str) -> str:
     """The weights key ``weights="pretrained"`` loads for ``arch`` — what a run builds and what ``plbench weights``
     lists alike; a one-line :class:`NoPretrainedWeights` for a trunk with none, saying what to give instead."""
@@ -314,8 +323,8 @@ class Backbone(nn.Module):
             weights = str(found) if found is not None else weights
         arch, normalize = _adopt_selftrained(arch, layers, weights, normalize)
         spec = _check_arch(arch)
-        if not layers:
-            raise UserError(f"backbone {arch}: no layers to tap")
+        if not layers:  # a loss's layers=() (style, swd, contextual, …): its argument named, with a layer to give
+            raise no_layers(arch)
         unknown = [n for n in layers if n not in spec.names]
         if unknown:
             raise UserError(f"backbone {arch} has no layer {unknown[0]!r}; layers: {', '.join(spec.names)}")
@@ -531,6 +540,23 @@ def unit_normalize(f: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     root so the gradient stays finite where a feature vector is all zero (the lpips package puts
     it outside, which gives NaN gradients at exactly-zero features)."""
     return f * torch.rsqrt(f.pow(2).sum(1, keepdim=True) + eps)
+
+
+def cosine_distance(a: torch.Tensor, b: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """1 − cos(a, b) along ``dim`` (that axis reduced): 0 at a == b and between two zero vectors, 1 between a zero
+    vector and any other.
+
+    Computed as ½‖â − b̂‖² with â = a/‖a‖ — the same number in exact arithmetic, without the cancellation of
+    1 − ⟨a, b⟩/(‖a‖‖b‖): near a == b, where a net trained on it ends, cos is 1 − 1e-7 and float32's 1 − cos is
+    rounding (0 or 1.5e-8 for a true 4e-9; rsqrt's own error is 3e-8). The losses' earlier form,
+    1 − ⟨a, b⟩·rsqrt(‖a‖²‖b‖² + 1e-12), differed from this beyond rounding only where ‖a‖‖b‖ ≲ 3e-3, where its
+    1e-12 made the cosine depend on the vectors' scale.
+    a, b: (…) float tensors of one shape; float32 or wider.
+    """
+    na, nb = torch.linalg.vector_norm(a, dim=dim), torch.linalg.vector_norm(b, dim=dim)  # gradient 0 at a zero vector
+    tiny = torch.finfo(na.dtype).tiny
+    gap = 0.5 * (a / na.clamp_min(tiny).unsqueeze(dim) - b / nb.clamp_min(tiny).unsqueeze(dim)).pow(2).sum(dim)
+    return torch.where((na == 0) != (nb == 0), torch.ones_like(gap), gap)  # two zero vectors: 0 − 0, gap 0
 
 
 class FeatureLoss(nn.Module):

@@ -23,7 +23,7 @@ from typing import Annotated
 import torch
 from torch import nn
 
-from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
+from benchmark.backbones import Backbone, FeatureLoss, cosine_distance, unit_normalize
 from benchmark.errors import UserError
 from benchmark.params import Positive, Range
 from benchmark.precision import fp32_call, fp32_region
@@ -48,7 +48,8 @@ class ContrastiveSelectionLoss(FeatureLoss):
     ``distance`` (METHODS.md lists the distance as open; the paper's abstract names none):
       * ``"l2"`` (default, version 1's only reading): Σ_c (a_c − b_c)²;
       * ``"l1"``: Σ_c |a_c − b_c|;
-      * ``"cosine"``: 1 − ⟨a, b⟩ / (‖a‖ ‖b‖) (0 where both vectors are zero).
+      * ``"cosine"``: 1 − ⟨a, b⟩ / (‖a‖ ‖b‖) (0 where both vectors are zero;
+        :func:`~benchmark.backbones.cosine_distance`, exact near the target where float32's 1 − cos is rounding).
 
     :meth:`train_step` updates S online with a triplet objective (the abstract's roles): anchor
     = the degraded input, positive = the restored output, negative = the clean target:
@@ -125,9 +126,7 @@ class ContrastiveSelectionLoss(FeatureLoss):
             return (a - b).pow(2).sum(1)
         if self.distance == "l1":
             return (a - b).abs().sum(1)
-        sa, sb = a.pow(2).sum(1), b.pow(2).sum(1)
-        cos = (a * b).sum(1) * torch.rsqrt(sa * sb + 1e-12)
-        return 1.0 - torch.where((sa == 0) & (sb == 0), torch.ones_like(cos), cos)
+        return cosine_distance(a, b)
 
     def _dist(self, fa: dict, fb: dict, detach: bool) -> torch.Tensor:
         """Per-image distance (N,), mean over layers."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.backbones import Backbone, FeatureLoss, cosine_distance
 from benchmark.errors import UserError
 from benchmark.precision import fp32_call
 from benchmark.registry import register_loss
@@ -72,7 +72,8 @@ class ContriqueLoss(FeatureLoss):
     vectors of version 1). Reading chosen where the paper is silent (it never uses the features
     as a loss): ``distance="l1"`` — the mean of |q_pred − q_target|, i.e. the FR model's own input
     |q_ref − q_dist| averaged with equal weights since no regressor is fitted; also "l2" (MSE)
-    or "cosine" (1 − cos; 0 between two zero vectors). ``fp32=True`` runs the encoder in a float32
+    or "cosine" (1 − cos; 0 between two zero vectors; :func:`~benchmark.backbones.cosine_distance`, exact near
+    the target where float32's 1 − cos is rounding). ``fp32=True`` runs the encoder in a float32
     region (no autocast, no TF32; the features themselves always are, see :func:`contrique_features`): the
     difference of two globally pooled vectors is small next to their magnitude, and bf16
     rounding gave a 4.5 % relative error on 64×64 crops (random-init encoder).
@@ -100,7 +101,5 @@ class ContriqueLoss(FeatureLoss):
             return (fp - ft).abs().mean()
         if self.distance == "l2":
             return (fp - ft).pow(2).mean()
-        sp, st = fp.pow(2).sum(1), ft.pow(2).sum(1)
-        cos = (fp * ft).sum(1) * torch.rsqrt(sp * st + 1e-12)
-        # two zero vectors (a black crop through a random-init encoder) are equal: cos 1, not 0/eps
-        return (1.0 - torch.where((sp == 0) & (st == 0), torch.ones_like(cos), cos)).mean()
+        # two zero vectors (a black crop through a random-init encoder) are equal: 0, not 1 − 0/eps
+        return cosine_distance(fp, ft).mean()

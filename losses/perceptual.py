@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.backbones import Backbone, FeatureLoss, no_layers
 from benchmark.errors import UserError
 from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
@@ -29,12 +29,7 @@ class _VGGFeatureLoss(FeatureLoss):
         self.layers = tuple(layers)
         self.criterion = criterion
         if not self.layers:  # else refused below as 'layer_weights … got ()', an argument the user never gave
-            from benchmark.backbones import _check_arch
-
-            names = _check_arch(arch).names  # the example one of its trunk's layers: tinycnn has no relu2_2
-            example = "relu2_2" if "relu2_2" in names else next((n for n in names if n.startswith("layer")), names[0])
-            raise UserError(f"layers=() names no layer of {arch} to compare features at: give at least one, "
-                            f"e.g. layers=({example!r},)")
+            raise no_layers(arch)
         given = layer_weights is not None  # () is not "none given": it was silently equal weights
         self.layer_weights = tuple(float(w) for w in layer_weights) if given else (1.0,) * len(self.layers)
         if len(self.layer_weights) != len(self.layers):

@@ -25,7 +25,8 @@ class L1Loss(nn.Module):
         return (pred.float() - target.float()).abs().mean()
 
 
-@register_loss("l2", citation="mean squared error; PSNR's own objective")
+@register_loss("l2", citation="Zhao, Gallo, Frosio, Kautz, Loss Functions for Image Restoration with Neural Networks, "
+               "IEEE TCI 2017 (the ℓ2 baseline: PSNR's own objective)")
 class L2Loss(nn.Module):
     """Mean squared error.
 
