@@ -2140,9 +2140,9 @@ def _check_records(args, found: dict) -> int:
     # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
     # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
     superseded = store.superseded(listed)
-    # an unfinished run whose checkpoint no run can resume from (empty, cut short by a copy): trained from iteration 0
-    # again, not resumed as its folder suggests; --repair sets the checkpoint aside (nothing is deleted)
-    unusable = store.unusable_checkpoints(listed)
+    # an unfinished run whose checkpoint no run can resume from (empty, cut short by a copy, another run's): trained
+    # from iteration 0 again, not resumed as its folder suggests; --repair sets the checkpoint aside (nothing deleted)
+    unusable = store.unusable_checkpoints(listed, superseded)
     if args.repair and (damaged or leftovers or ckpts or superseded or unusable):
         _repairable(store)
     for rid, bad in unusable.items():  # ckpt.pt, or a half-batch retry's ckpt-b<n>.pt: each in a line of its own

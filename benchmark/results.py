@@ -725,6 +725,18 @@ def _pass_index(p: Path) -> int:
         return 1 << 30
 
 
+def _foreign(ckpt: Path, rid: str) -> str:
+    """Why run ``rid`` cannot resume from its checkpoint ``ckpt`` of a readable record: it was written for another run
+    (:func:`benchmark.ckptrecord.written_for_run`), which the run ignores ('written for another configuration');
+    "" where it is the run's own, or whose it is is not known."""
+    from benchmark.ckptrecord import written_for_run
+
+    if (other := written_for_run(ckpt)) is None or other == rid:
+        return ""
+    return (f"was written for run {other}, not this one (a file copied from that run's folder, or this run's loss "
+            "file, task or net changed since it stopped)")
+
+
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
     return p.name.startswith("eval-") and p.suffix == ".json"
@@ -1878,11 +1890,13 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
-    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> dict[str, dict[Path, str]]:
+    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None,
+                             superseded=()) -> dict[str, dict[Path, str]]:
         """{run id: {checkpoint: why}} for each run stopped with a checkpoint (the selection of
         :meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` or half-batch retry's ``ckpt-b<n>.pt`` (the one
         :func:`benchmark.runner._train_with_oom_retry` resumes from at half the batch) no run can resume from
-        (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format): the run, or its retry at half the
+        (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format; or written for another run,
+        :func:`_foreign`, but for the runs of ``superseded``, said so apart): the run, or its retry at half the
         batch, trains from iteration 0 again, though its folder looks like a run to resume. ``listed``: as
         :meth:`stopped_with_checkpoint`'s (None: each run folder listed here). Its record alone read; nothing read (nor
         torch imported) where no unfinished run has a checkpoint."""
@@ -1896,8 +1910,9 @@ class ResultsStore:
         out: dict[str, dict[Path, str]] = {}
         for rid, names in sorted(waiting.items()):
             for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
-                if why := unusable(self.run_dir(rid) / ckpt.name):
-                    out.setdefault(rid, {})[self.run_dir(rid) / ckpt.name] = why
+                path = self.run_dir(rid) / ckpt.name
+                if why := unusable(path) or ("" if rid in superseded else _foreign(path, rid)):
+                    out.setdefault(rid, {})[path] = why
         return out
 
     def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:

@@ -1,0 +1,53 @@
+"""Probe of the results store: integrity (session 25)."""
+from __future__ import annotations
+
+import pytest
+
+
+def _save_checkpoint(path, cfg, iteration: int = 3):
+    """A checkpoint of run config ``cfg`` at ``path``, written as the runner writes it (its fingerprint: the config and
+    this code's version)."""
+    import torch
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import code_version
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()}).save(
+        iteration, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+        gen=torch.Generator(), device=torch.device("cpu"), progress={"curve": [[1, 0.5]]})
+    return path
+
+
+@pytest.mark.parametrize("name", ["ckpt.pt", "ckpt-b4.pt"])
+def test_check_names_a_checkpoint_copied_into_another_run_s_folder(tmp_path, capsys, name):
+    """Run B's ckpt.pt replaced by run A's (a file copied into the wrong folder, two folders' files swapped): `plbench
+    check` counted B '1 unfinished (… the same plbench run resumes it)' and exited 0, though B's run ignores the file
+    ('written for another configuration') and trains from iteration 0. Check names the file and the run it was
+    written for, exits 1, and --repair sets it aside; the run's own checkpoint (and a half-batch retry's) is not
+    named."""
+    from dataclasses import replace
+
+    from test_probe_store24 import _check_said, _small
+
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, run_id
+
+    store = _small(tmp_path / "res")
+    a = RunConfig(task="denoise", loss="l1", seed=5, iterations=8, batch_size=8)
+    b = replace(a, seed=6)
+    ra, rb = run_id(a), run_id(b)
+    half = name != "ckpt.pt"
+    _save_checkpoint(store.run_dir(ra) / name, replace(a, batch_size=4) if half else a)  # A's own: not named
+    copied = _save_checkpoint(store.run_dir(rb) / name, replace(a, batch_size=4) if half else a)
+    said, lines = _check_said(store, capsys, name)
+    assert len(lines) == 1 and f"run {rb}: not finished" in lines[0] and ra in lines[0] \
+        and "iteration 0" in lines[0], said
+    assert f"run {ra}:" not in said
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not copied.exists() and (store.run_dir(rb) / "damaged" / "0" / name).is_file()
+    assert (store.run_dir(ra) / name).is_file()
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
