@@ -70,13 +70,28 @@ def fingerprint_key(fingerprint) -> str:
     return json.dumps(as_current(fingerprint), sort_keys=True, default=str)
 
 
+def is_legacy(path: Path) -> bool:
+    """Whether the file at ``path`` is in torch's legacy (non-zip) serialization — a pickle, as a torch before 1.6 or
+    ``_use_new_zipfile_serialization=False`` writes it: no CRC-32 to test, and ``torch.load`` cannot map it
+    (``mmap=True`` raises), only read it whole. A zip, even a cut one, starts ``PK``."""
+    with open(path, "rb") as f:
+        return f.read(1) == b"\x80"  # a pickle's PROTO opcode
+
+
+def load(path: Path, peek: bool = True):
+    """``torch.load`` of the checkpoint at ``path`` on the CPU, weights only; ``peek``: its tensors mapped from the
+    file, not read (a file in torch's legacy format, :func:`is_legacy`, which cannot be mapped: read whole)."""
+    import torch  # here: check matches records by :func:`fingerprint_key` and imports no torch
+
+    mapped = {"mmap": True} if peek and not is_legacy(path) else {}
+    return torch.load(path, map_location="cpu", weights_only=True, **mapped)
+
+
 def record(path: Path) -> dict | None:
     """The checkpoint at ``path`` as saved (``format``, ``fingerprint``, ``iteration``, …), its tensors mapped, not
     read; None where it is unreadable or of another format."""
-    import torch  # here: check matches records by :func:`fingerprint_key` and imports no torch
-
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = load(path)
     except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run
         return None
     return state if isinstance(state, dict) and state.get("format") == FORMAT else None
@@ -86,12 +101,10 @@ def unusable(path: Path) -> str:
     """Why no run can resume from the checkpoint at ``path`` (its record alone read, its tensors mapped, not read), in
     words — empty, unreadable (cut short: a copy or sync stopped midway, a disk that filled), of another format — or ""
     where its record reads (a tensor changed on disk is found where the run restores it: its CRC-32)."""
-    import torch  # here: as :func:`record`
-
     try:
         if path.stat().st_size == 0:
             return "is empty"
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = load(path)
     except FileNotFoundError:
         return ""  # gone meanwhile (the run finished, or was set aside): nothing to say
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file

@@ -1550,13 +1550,12 @@ NOTHING_TO_SET_ASIDE = "no evaluation pass to set aside; the next run re-scores 
 def _legacy_state_loads(path: Path) -> bool:
     """Whether ``path`` is a state in torch's legacy (non-zip) format — a pickle, as a torch before 1.6 or
     ``_use_new_zipfile_serialization=False`` writes it — that ``torch.load`` reads whole (a truncated one fails)."""
-    try:
-        with open(path, "rb") as f:
-            if f.read(1) != b"\x80":  # a pickle's PROTO opcode; a zip (even a truncated one) starts with PK
-                return False
-        import torch
+    from benchmark.ckptrecord import is_legacy, load
 
-        torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        if not is_legacy(path):  # a zip (even a truncated one) starts with PK
+            return False
+        load(path, peek=False)
     except Exception:  # noqa: BLE001 - truncated, not a state: not loadable
         return False
     return True

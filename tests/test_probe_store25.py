@@ -51,3 +51,37 @@ def test_check_names_a_checkpoint_copied_into_another_run_s_folder(tmp_path, cap
     assert (store.run_dir(ra) / name).is_file()
     capsys.readouterr()
     assert main(["check", "--out", str(store.root)]) == 0
+
+
+def test_a_checkpoint_in_torch_s_legacy_format_is_resumed_not_called_cut_short(tmp_path, capsys, caplog):
+    """A run's checkpoint re-saved in torch's legacy (non-zip) serialization (``_use_new_zipfile_serialization=False``,
+    as a torch before 1.6 writes: a sync tool's or a user's conversion) is whole and loads, but the run ignored it as
+    'unreadable checkpoint (BadZipFile: File is not a zip file)' and trained from iteration 0, and `plbench check`
+    called it 'cannot be read (… cut short by a copy or a full disk?)', exit 1, --repair setting it aside. Its record
+    reads, as torch.load reads it whole: the run resumes from its iteration, and check names nothing."""
+    import logging
+
+    import torch
+    from test_probe_store24 import _small
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.ckptrecord import unusable
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, code_version, run_id
+
+    store = _small(tmp_path / "res")
+    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8)
+    path = _save_checkpoint(store.run_dir(run_id(cfg)) / "ckpt.pt", cfg, iteration=3)
+    torch.save(torch.load(path, weights_only=True), path, _use_new_zipfile_serialization=False)
+    assert path.read_bytes()[:1] == b"\x80"  # a pickle, no zip
+    assert unusable(path) == ""
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
+    ckpt = Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()})
+    assert ckpt.iteration() == 3
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    with caplog.at_level(logging.WARNING, logger="benchmark.checkpoint"):
+        it, _ = ckpt.restore(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+                             gen=torch.Generator(), device=torch.device("cpu"))
+    assert it == 3 and "ignoring" not in caplog.text, caplog.text
