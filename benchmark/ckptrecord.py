@@ -117,13 +117,10 @@ def unusable(path: Path) -> str:
 
 def written_for_run(path: Path) -> str | None:
     """The run id today's code gives the config the checkpoint at ``path`` was written for (:func:`written_for`; a
-    half-batch retry's ``ckpt-b<n>.pt`` records batch size n: the run's own is 2n or 2n + 1, either id given where
-    one of them is the run's own folder, else the first); None where that is not known: no fingerprint, a config this
+    half-batch retry's: :func:`run_configs`, either id given where one of them is the run's own folder, else the
+    first); None where that is not known: no fingerprint, a config this
     code cannot build (a ``--loss-file``'s loss not loaded), or one :func:`as_current` reads otherwise (gpl's old
     checkpoint, which :func:`benchmark.runner.resume_under_new_id` hands to its id now: its old folder keeps a copy)."""
-    import dataclasses
-    import re
-
     fingerprint = written_for(path)
     cfg = (fingerprint or {}).get("config")
     if not isinstance(cfg, dict) or (as_current(fingerprint) or {}).get("config") != cfg:
@@ -131,14 +128,20 @@ def written_for_run(path: Path) -> str | None:
     from benchmark.config import RunConfig, run_id
 
     try:
-        recorded = RunConfig.from_dict(cfg)
-        half = re.fullmatch(r"ckpt-b([0-9]+)\.pt", path.name)
-        if not half:
-            return run_id(recorded)
-        ids = [run_id(dataclasses.replace(recorded, batch_size=2 * int(half[1]) + odd)) for odd in (0, 1)]
+        ids = [run_id(RunConfig.from_dict(c)) for c in run_configs(path, cfg)]
     except Exception:  # noqa: BLE001 - a config this code cannot build: not known
         return None
     return path.parent.name if path.parent.name in ids else ids[0]
+
+
+def run_configs(path: Path, config: dict) -> list[dict]:
+    """The configs of the run whose checkpoint at ``path`` records ``config`` (a dict): a ``ckpt.pt``'s own; a
+    half-batch retry's ``ckpt-b<n>.pt`` records the retry's batch size n (:func:`benchmark.runner.
+    _train_with_oom_retry` halves the run's), so the run's is 2n or 2n + 1: both."""
+    import re
+
+    half = re.fullmatch(r"ckpt-b([0-9]+)\.pt", path.name)
+    return [{**config, "batch_size": 2 * int(half[1]) + odd} for odd in (0, 1)] if half else [config]
 
 
 def written_for(path: Path) -> dict | None:

@@ -1850,15 +1850,16 @@ class ResultsStore:
 
     def superseded(self, listed: dict[str, list[Path]]) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run not finished (no record, or one of no status), held by no
-        live process, whose ``ckpt.pt`` was written for the config and code version (:func:`benchmark.ckptrecord.
-        written_for`) of a run finished here since under another id — its loss's code (a ``--loss-file`` edited:
+        live process, whose ``ckpt.pt`` (or half-batch retry's ``ckpt-b<n>.pt``, :func:`benchmark.ckptrecord.
+        run_configs`) was written for the config and code version (:func:`benchmark.ckptrecord.written_for`) of a run
+        finished here since under another id — its loss's code (a ``--loss-file`` edited:
         its hash is in the run id), task or net changed after it stopped, so the command that started it trains
         that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
         :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
-        waiting = self.stopped_with_checkpoint(listed)
+        waiting = self._stopped(listed)
         if not waiting:
             return {}
-        from benchmark.ckptrecord import fingerprint_key, written_for
+        from benchmark.ckptrecord import fingerprint_key, run_configs, written_for
 
         finished: dict[str, str] = {}
         for rid in self.run_ids():
@@ -1866,16 +1867,21 @@ class ResultsStore:
             if m.get("status") in ("ok", "diverged") and isinstance(m.get("config"), dict) and m.get("code_version"):
                 finished.setdefault(fingerprint_key({"config": m["config"], "code_version": m["code_version"]}), rid)
         out = {}
-        for rid, ckpt in sorted(waiting.items()):
-            if (fp := written_for(ckpt)) and (by := finished.get(fingerprint_key(fp))) and by != rid:
-                out[rid] = by
+        for rid, names in sorted(waiting.items()):
+            for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
+                fp = written_for(self.run_dir(rid) / ckpt.name)
+                keys = [fingerprint_key({**fp, "config": c}) for c in run_configs(ckpt, fp["config"])] if fp else []
+                if by := next((finished[k] for k in keys if finished.get(k, rid) != rid), None):
+                    out[rid] = by
+                    break
         return out
 
     def stopped_with_checkpoint(self, listed: dict[str, list[Path]] | None = None) -> dict[str, Path]:
         """{run id: its ``ckpt.pt``} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
         user's copy of one) not finished (no record, or one of no status — a damaged one next to results is damage,
-        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What :meth:`superseded` (check) and
-        :func:`benchmark.runner.stopped_under_other_id` (planning) each match their own way. ``listed``: each run's
+        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What
+        :func:`benchmark.runner.stopped_under_other_id` (planning) matches (:meth:`superseded`, check's, takes a
+        half-batch retry's ``ckpt-b<n>.pt`` too). ``listed``: each run's
         checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
         if listed is None:
             listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
@@ -3518,7 +3524,7 @@ class ResultsStore:
                 out["in_the_way_why"].append(str(exc))
         # unfinished there, but its checkpoint's settings finished there since under another id (a --loss-file edited
         # mid-compare): no command there resumes it, so it is no run to merge later (:meth:`superseded`)
-        waiting = {r: [c] for r in out["unfinished"] if (c := src.run_dir(r) / "ckpt.pt").is_file()}
+        waiting = {r: checkpoints(src.run_dir(r)) for r in out["unfinished"]}  # ckpt.pt, a retry's ckpt-b<n>.pt
         out["superseded_there"] = sorted(set(src.superseded(waiting))
                                          | {r for r in retried if not self.run_dir(r).exists()})
         out["unfinished"] = [r for r in out["unfinished"] if r not in out["superseded_there"]]

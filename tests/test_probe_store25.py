@@ -85,3 +85,38 @@ def test_a_checkpoint_in_torch_s_legacy_format_is_resumed_not_called_cut_short(t
         it, _ = ckpt.restore(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
                              gen=torch.Generator(), device=torch.device("cpu"))
     assert it == 3 and "ignoring" not in caplog.text, caplog.text
+
+
+def test_a_run_superseded_with_only_its_half_batch_retry_s_checkpoint_is_named_by_check_and_merge(tmp_path, capsys):
+    """A run that ran out of memory before its first checkpoint, retried at half the batch (``ckpt-b4.pt``, the
+    retry's config: batch size 4), was stopped, and its loss file edited: the same compare finished it under another
+    id. A ``ckpt.pt`` in its place is named superseded by that run; this one was counted '1 unfinished (… the same
+    `plbench run` resumes it)' by check and 'not finished there' by merge (both matched ``ckpt.pt`` alone), though no
+    command resumes it. It is named superseded by both, --repair removes it; an unfinished run of no finished
+    settings stays unfinished."""
+    from dataclasses import replace
+
+    from test_probe_store24 import _small
+
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, code_version, run_id
+    from benchmark.results import ResultsStore
+
+    store = _small(tmp_path / "res")
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=8, batch_size=8)
+    done = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]
+    store.write_meta(done, {**store.meta(done), "config": cfg.to_dict(), "code_version": code_version()})
+    orphan = "0123456789abcdef"  # its id under the loss file before the edit
+    _save_checkpoint(store.run_dir(orphan) / "ckpt-b4.pt", replace(cfg, batch_size=4))
+    other = replace(cfg, seed=9)
+    _save_checkpoint(store.run_dir(run_id(other)) / "ckpt-b4.pt", replace(other, batch_size=4))  # resumes
+    got = ResultsStore(tmp_path / "merged").merge_from(ResultsStore(store.root))
+    assert got["superseded_there"] == [orphan] and got["unfinished"] == [run_id(other)], got
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if x.startswith(f"run {orphan}")]
+    assert f"superseded by run {done}" in line, out
+    assert "1 unfinished (interrupted or still training" in out and "1 superseded" in out, out
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not store.run_dir(orphan).exists() and store.run_dir(run_id(other)).is_dir()
