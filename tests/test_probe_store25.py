@@ -120,3 +120,46 @@ def test_a_run_superseded_with_only_its_half_batch_retry_s_checkpoint_is_named_b
     assert "1 unfinished (interrupted or still training" in out and "1 superseded" in out, out
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
     assert not store.run_dir(orphan).exists() and store.run_dir(run_id(other)).is_dir()
+
+
+@pytest.mark.slow
+def test_a_run_stopped_mid_training_is_not_named_for_its_own_checkpoint(tmp_path, monkeypatch, one_thread, capsys):
+    """The other side of check naming a checkpoint written for another run: a run the grid trained and stopped (its
+    config resolved as the runner resolves it: data fingerprint, crop) leaves a checkpoint check knows for its own —
+    counted unfinished, exit 0, nothing named."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmark import runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore
+
+    (d := tmp_path / "imgs").mkdir()
+    for i, pixels in enumerate(np.random.default_rng(0).integers(0, 256, (3, 48, 48, 3), dtype=np.uint8)):
+        Image.fromarray(pixels).save(d / f"im{i}.png")
+    images = DataSpec(str(d))
+    cfg = runner.resolve_all([RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32,
+                                        train_data=(images,), test_data=(images,))])[0]
+    store = ResultsStore(tmp_path / "r")
+
+    passed = []
+
+    def stopped(kind):
+        if kind == "iteration" and len(passed) == 2:
+            raise KeyboardInterrupt
+        if kind == "iteration":
+            passed.append(kind)
+
+    monkeypatch.setattr(runner, "crash_point", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False,
+                        checkpoint=CheckpointPolicy(every=1, seconds=0))
+    assert (store.run_dir(run_id(cfg)) / "ckpt.pt").is_file()
+    assert store.unusable_checkpoints() == {}
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert "1 unfinished" in capsys.readouterr().out
