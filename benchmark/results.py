@@ -1895,10 +1895,19 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
+    def _failed_with_checkpoint(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
+        """``listed`` (each run's checkpoints) of the runs recorded ``failed`` that hold one, no live process holding
+        them: a failure in training after a checkpoint, which the same ``plbench run`` retries from it
+        (:meth:`reset_run` keeps checkpoints)."""
+        return {rid: names for rid, names in listed.items()
+                if names and (self.meta(rid) or {}).get("status") == "failed"
+                and not held_as_far_as_known(self.run_dir(rid) / ".lock")}
+
     def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None,
                              superseded=()) -> dict[str, dict[Path, str]]:
         """{run id: {checkpoint: why}} for each run stopped with a checkpoint (the selection of
-        :meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` or half-batch retry's ``ckpt-b<n>.pt`` (the one
+        :meth:`stopped_with_checkpoint`), or failed with one (:meth:`_failed_with_checkpoint`: its retry resumes from
+        it), whose ``ckpt.pt`` or half-batch retry's ``ckpt-b<n>.pt`` (the one
         :func:`benchmark.runner._train_with_oom_retry` resumes from at half the batch) no run can resume from
         (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format; or written for another run,
         :func:`_foreign`, but for the runs of ``superseded``, said so apart): the run, or its retry at half the
@@ -1907,7 +1916,7 @@ class ResultsStore:
         torch imported) where no unfinished run has a checkpoint."""
         if listed is None:
             listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
-        waiting = self._stopped(listed)
+        waiting = {**self._stopped(listed), **self._failed_with_checkpoint(listed)}
         if not waiting:
             return {}
         from benchmark.ckptrecord import unusable

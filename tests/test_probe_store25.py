@@ -163,3 +163,34 @@ def test_a_run_stopped_mid_training_is_not_named_for_its_own_checkpoint(tmp_path
     capsys.readouterr()
     assert main(["check", "--out", str(store.root)]) == 0
     assert "1 unfinished" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["cut", "another run's"])
+def test_check_names_a_failed_run_s_checkpoint_its_retry_cannot_resume_from(tmp_path, capsys, damage):
+    """A run that failed in training after a checkpoint keeps it (reset_run keeps checkpoints): the same `plbench run`
+    retries it from there. check read the checkpoints of unfinished runs alone, so a failed run's ckpt.pt cut short
+    by a copy (or another run's, copied in) passed unsaid — '1 failed (the same plbench run retries it …)', exit 0 —
+    though the retry trains from iteration 0. It is named as an unfinished run's is, --repair sets
+    it aside."""
+    from dataclasses import replace
+
+    from test_probe_store24 import _small
+
+    from benchmark.cli import main
+    from benchmark.config import RunConfig, run_id
+
+    store = _small(tmp_path / "res")
+    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8)
+    rid = run_id(cfg)
+    path = _save_checkpoint(store.run_dir(rid) / "ckpt.pt", replace(cfg, seed=6) if damage != "cut" else cfg)
+    if damage == "cut":
+        path.write_bytes(path.read_bytes()[:100])
+    store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": "RuntimeError: boom"})
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr().out
+    lines = [x for x in said.splitlines() if "ckpt.pt" in x]
+    assert len(lines) == 1 and f"run {rid}: failed" in lines[0] and "iteration 0" in lines[0], said
+    assert "1 failed (the same `plbench run` retries it" in said, said
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not path.exists() and (store.run_dir(rid) / "damaged" / "0" / "ckpt.pt").is_file()
