@@ -184,8 +184,13 @@ class Checkpointer:
             if not quiet:
                 log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
             return None
-        if not isinstance(state, dict) or state.get("format") != FORMAT \
-                or as_current(state.get("fingerprint")) != as_current(self.fingerprint):
+        if not isinstance(state, dict) or state.get("format") != FORMAT:  # another plbench's: not another run's
+            if not quiet:
+                got = state.get("format") if isinstance(state, dict) else type(state).__name__
+                log.warning("ignoring checkpoint %s: written in checkpoint format %s, this plbench reads format %d "
+                            "(another plbench's): the run trains from iteration 0", self.path, str(got)[:20], FORMAT)
+            return None
+        if as_current(state.get("fingerprint")) != as_current(self.fingerprint):
             if not quiet:
                 log.warning("ignoring checkpoint %s: written for another configuration", self.path)
             return None

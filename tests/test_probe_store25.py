@@ -194,3 +194,30 @@ def test_check_names_a_failed_run_s_checkpoint_its_retry_cannot_resume_from(tmp_
     assert "1 failed (the same `plbench run` retries it" in said, said
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
     assert not path.exists() and (store.run_dir(rid) / "damaged" / "0" / "ckpt.pt").is_file()
+
+
+def test_a_checkpoint_of_an_older_format_is_said_so_not_another_configuration(tmp_path, caplog):
+    """A run's own checkpoint written by a plbench of an older checkpoint format (1: every visible GPU's RNG state),
+    which this one does not restore: the run said 'ignoring checkpoint …: written for another configuration' — as if
+    the file were another run's — and trained from iteration 0. It says the format (as check does) and that the run
+    trains from iteration 0."""
+    import logging
+
+    import torch
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.config import RunConfig, code_version
+
+    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8)
+    path = _save_checkpoint(tmp_path / "ckpt.pt", cfg)
+    torch.save({**torch.load(path, weights_only=True), "format": FORMAT - 1}, path)
+    ckpt = Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()})
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    with caplog.at_level(logging.WARNING, logger="benchmark.checkpoint"):
+        it, _ = ckpt.restore(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+                             gen=torch.Generator(), device=torch.device("cpu"))
+    assert it == 0
+    assert "another configuration" not in caplog.text and f"format {FORMAT - 1}" in caplog.text \
+        and "iteration 0" in caplog.text, caplog.text
