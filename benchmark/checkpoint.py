@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.ckptrecord import FORMAT, as_current
+from benchmark.ckptrecord import FORMAT, as_current, is_legacy, load
 from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -175,16 +175,22 @@ class Checkpointer:
         if not self.path.exists():
             return None
         try:
-            with zipfile.ZipFile(self.path) as z:  # torch.load reads a changed tensor without a word: its CRC-32 tells
-                if not peek and (bad := z.testzip()):
-                    raise ValueError(f"{bad} does not match its CRC-32 (changed on disk)")
-            state = torch.load(self.path, map_location="cpu", weights_only=True, **({"mmap": True} if peek else {}))
+            if not is_legacy(self.path):  # torch's legacy (non-zip) format, whole, has no CRC-32: it loads or not
+                with zipfile.ZipFile(self.path) as z:  # torch.load reads a changed tensor without a word: its CRC-32
+                    if not peek and (bad := z.testzip()):
+                        raise ValueError(f"{bad} does not match its CRC-32 (changed on disk)")
+            state = load(self.path, peek)
         except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
             if not quiet:
                 log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
             return None
-        if not isinstance(state, dict) or state.get("format") != FORMAT \
-                or as_current(state.get("fingerprint")) != as_current(self.fingerprint):
+        if not isinstance(state, dict) or state.get("format") != FORMAT:  # another plbench's: not another run's
+            if not quiet:
+                got = state.get("format") if isinstance(state, dict) else type(state).__name__
+                log.warning("ignoring checkpoint %s: written in checkpoint format %s, this plbench reads format %d "
+                            "(another plbench's): the run trains from iteration 0", self.path, str(got)[:20], FORMAT)
+            return None
+        if as_current(state.get("fingerprint")) != as_current(self.fingerprint):
             if not quiet:
                 log.warning("ignoring checkpoint %s: written for another configuration", self.path)
             return None

@@ -70,13 +70,28 @@ def fingerprint_key(fingerprint) -> str:
     return json.dumps(as_current(fingerprint), sort_keys=True, default=str)
 
 
+def is_legacy(path: Path) -> bool:
+    """Whether the file at ``path`` is in torch's legacy (non-zip) serialization — a pickle, as a torch before 1.6 or
+    ``_use_new_zipfile_serialization=False`` writes it: no CRC-32 to test, and ``torch.load`` cannot map it
+    (``mmap=True`` raises), only read it whole. A zip, even a cut one, starts ``PK``."""
+    with open(path, "rb") as f:
+        return f.read(1) == b"\x80"  # a pickle's PROTO opcode
+
+
+def load(path: Path, peek: bool = True):
+    """``torch.load`` of the checkpoint at ``path`` on the CPU, weights only; ``peek``: its tensors mapped from the
+    file, not read (a file in torch's legacy format, :func:`is_legacy`, which cannot be mapped: read whole)."""
+    import torch  # here: check matches records by :func:`fingerprint_key` and imports no torch
+
+    mapped = {"mmap": True} if peek and not is_legacy(path) else {}
+    return torch.load(path, map_location="cpu", weights_only=True, **mapped)
+
+
 def record(path: Path) -> dict | None:
     """The checkpoint at ``path`` as saved (``format``, ``fingerprint``, ``iteration``, …), its tensors mapped, not
     read; None where it is unreadable or of another format."""
-    import torch  # here: check matches records by :func:`fingerprint_key` and imports no torch
-
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = load(path)
     except Exception:  # noqa: BLE001 - a damaged checkpoint says nothing of its run
         return None
     return state if isinstance(state, dict) and state.get("format") == FORMAT else None
@@ -86,12 +101,10 @@ def unusable(path: Path) -> str:
     """Why no run can resume from the checkpoint at ``path`` (its record alone read, its tensors mapped, not read), in
     words — empty, unreadable (cut short: a copy or sync stopped midway, a disk that filled), of another format — or ""
     where its record reads (a tensor changed on disk is found where the run restores it: its CRC-32)."""
-    import torch  # here: as :func:`record`
-
     try:
         if path.stat().st_size == 0:
             return "is empty"
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = load(path)
     except FileNotFoundError:
         return ""  # gone meanwhile (the run finished, or was set aside): nothing to say
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
@@ -100,6 +113,35 @@ def unusable(path: Path) -> str:
         got = state.get("format") if isinstance(state, dict) else type(state).__name__
         return f"is of another format ({str(got)[:20]}, this plbench reads {FORMAT})"
     return ""
+
+
+def written_for_run(path: Path) -> str | None:
+    """The run id today's code gives the config the checkpoint at ``path`` was written for (:func:`written_for`; a
+    half-batch retry's: :func:`run_configs`, either id given where one of them is the run's own folder, else the
+    first); None where that is not known: no fingerprint, a config this
+    code cannot build (a ``--loss-file``'s loss not loaded), or one :func:`as_current` reads otherwise (gpl's old
+    checkpoint, which :func:`benchmark.runner.resume_under_new_id` hands to its id now: its old folder keeps a copy)."""
+    fingerprint = written_for(path)
+    cfg = (fingerprint or {}).get("config")
+    if not isinstance(cfg, dict) or (as_current(fingerprint) or {}).get("config") != cfg:
+        return None
+    from benchmark.config import RunConfig, run_id
+
+    try:
+        ids = [run_id(RunConfig.from_dict(c)) for c in run_configs(path, cfg)]
+    except Exception:  # noqa: BLE001 - a config this code cannot build: not known
+        return None
+    return path.parent.name if path.parent.name in ids else ids[0]
+
+
+def run_configs(path: Path, config: dict) -> list[dict]:
+    """The configs of the run whose checkpoint at ``path`` records ``config`` (a dict): a ``ckpt.pt``'s own; a
+    half-batch retry's ``ckpt-b<n>.pt`` records the retry's batch size n (:func:`benchmark.runner.
+    _train_with_oom_retry` halves the run's), so the run's is 2n or 2n + 1: both."""
+    import re
+
+    half = re.fullmatch(r"ckpt-b([0-9]+)\.pt", path.name)
+    return [{**config, "batch_size": 2 * int(half[1]) + odd} for odd in (0, 1)] if half else [config]
 
 
 def written_for(path: Path) -> dict | None:

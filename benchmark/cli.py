@@ -2140,9 +2140,13 @@ def _check_records(args, found: dict) -> int:
     # an unfinished run whose checkpoint's settings finished since under another id (a --loss-file edited mid-compare:
     # its hash is in the id): no command of this code resumes it, so it is not counted unfinished; --repair removes it
     superseded = store.superseded(listed)
-    # an unfinished run whose checkpoint no run can resume from (empty, cut short by a copy): trained from iteration 0
-    # again, not resumed as its folder suggests; --repair sets the checkpoint aside (nothing is deleted)
-    unusable = store.unusable_checkpoints(listed)
+    # a failed run whose config finished since under another id (a --loss-file fixed after the failure: its hash is
+    # in the id): no command of this code retries it, so it is not counted failed (said below); its record is kept
+    retried = store.failed_superseded()
+    # an unfinished (or failed) run whose checkpoint no run can resume from (empty, cut short by a copy, another
+    # run's): trained from iteration 0 again, not resumed as its folder suggests; --repair sets the checkpoint aside
+    # (nothing deleted)
+    unusable = store.unusable_checkpoints(listed, {**superseded, **retried})
     if args.repair and (damaged or leftovers or ckpts or superseded or unusable):
         _repairable(store)
     for rid, bad in unusable.items():  # ckpt.pt, or a half-batch retry's ckpt-b<n>.pt: each in a line of its own
@@ -2155,8 +2159,10 @@ def _check_records(args, found: dict) -> int:
             if not done:  # counted apart in the summary: not a run `plbench run` resumes
                 found.setdefault("unusable_left", set()).add(rid)
             half = ckpt.name != "ckpt.pt"  # ckpt-b<n>.pt: what the retry at half the batch resumes from
-            _say(f"run {rid}: not finished, and its checkpoint {ckpt.relative_to(store.root)} {why}: the same `plbench "
-                 "run` cannot resume from it and trains the run "
+            failed = (store.meta(rid) or {}).get("status") == "failed"  # its retry resumes from its checkpoint
+            _say(f"run {rid}: {'failed' if failed else 'not finished'}, and its checkpoint "
+                 f"{ckpt.relative_to(store.root)} {why}: the same `plbench run` cannot resume "
+                 + ("its retry " if failed else "") + "from it and trains the run "
                  + (f"at half the batch (batch size {ckpt.stem.split('-b', 1)[1]}, after running out of memory) "
                     if half else "") + "from iteration 0; " + (done or "--repair sets it aside (nothing is deleted)"))
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
@@ -2192,10 +2198,7 @@ def _check_records(args, found: dict) -> int:
              + ("removed (its checkpoint, all it held)" if gone_now else "--repair removes it (its checkpoint, all it "
                 "holds)" if alone else f"it holds more than its checkpoint: move {store.run_dir(rid)} out of runs/ "
                 "once you do not need it"))
-    # a failed run whose config finished since under another id (a --loss-file fixed after the failure: its hash is
-    # in the id): no command of this code retries it, so it is not counted failed; its record (the error) is kept
-    retried = store.failed_superseded()
-    for rid, by in retried.items():
+    for rid, by in retried.items():  # failed, superseded (above): its record (the error) is kept
         _say(f"run {rid}: failed, and superseded by run {by}, finished with the same settings and code version "
              "(started after it, or the --loss-file here is that run's): its loss's code (a --loss-file fixed), task "
              f"or net changed after the failure, so the command that failed it trains run {by} instead and retries "

@@ -725,6 +725,18 @@ def _pass_index(p: Path) -> int:
         return 1 << 30
 
 
+def _foreign(ckpt: Path, rid: str) -> str:
+    """Why run ``rid`` cannot resume from its checkpoint ``ckpt`` of a readable record: it was written for another run
+    (:func:`benchmark.ckptrecord.written_for_run`), which the run ignores ('written for another configuration');
+    "" where it is the run's own, or whose it is is not known."""
+    from benchmark.ckptrecord import written_for_run
+
+    if (other := written_for_run(ckpt)) is None or other == rid:
+        return ""
+    return (f"was written for run {other}, not this one (a file copied from that run's folder, or this run's loss "
+            "file, task or net changed since it stopped)")
+
+
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
     return p.name.startswith("eval-") and p.suffix == ".json"
@@ -1538,13 +1550,12 @@ NOTHING_TO_SET_ASIDE = "no evaluation pass to set aside; the next run re-scores 
 def _legacy_state_loads(path: Path) -> bool:
     """Whether ``path`` is a state in torch's legacy (non-zip) format — a pickle, as a torch before 1.6 or
     ``_use_new_zipfile_serialization=False`` writes it — that ``torch.load`` reads whole (a truncated one fails)."""
-    try:
-        with open(path, "rb") as f:
-            if f.read(1) != b"\x80":  # a pickle's PROTO opcode; a zip (even a truncated one) starts with PK
-                return False
-        import torch
+    from benchmark.ckptrecord import is_legacy, load
 
-        torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        if not is_legacy(path):  # a zip (even a truncated one) starts with PK
+            return False
+        load(path, peek=False)
     except Exception:  # noqa: BLE001 - truncated, not a state: not loadable
         return False
     return True
@@ -1839,15 +1850,16 @@ class ResultsStore:
 
     def superseded(self, listed: dict[str, list[Path]]) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run not finished (no record, or one of no status), held by no
-        live process, whose ``ckpt.pt`` was written for the config and code version (:func:`benchmark.ckptrecord.
-        written_for`) of a run finished here since under another id — its loss's code (a ``--loss-file`` edited:
+        live process, whose ``ckpt.pt`` (or half-batch retry's ``ckpt-b<n>.pt``, :func:`benchmark.ckptrecord.
+        run_configs`) was written for the config and code version (:func:`benchmark.ckptrecord.written_for`) of a run
+        finished here since under another id — its loss's code (a ``--loss-file`` edited:
         its hash is in the run id), task or net changed after it stopped, so the command that started it trains
         that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
         :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
-        waiting = self.stopped_with_checkpoint(listed)
+        waiting = self._stopped(listed)
         if not waiting:
             return {}
-        from benchmark.ckptrecord import fingerprint_key, written_for
+        from benchmark.ckptrecord import fingerprint_key, run_configs, written_for
 
         finished: dict[str, str] = {}
         for rid in self.run_ids():
@@ -1855,16 +1867,21 @@ class ResultsStore:
             if m.get("status") in ("ok", "diverged") and isinstance(m.get("config"), dict) and m.get("code_version"):
                 finished.setdefault(fingerprint_key({"config": m["config"], "code_version": m["code_version"]}), rid)
         out = {}
-        for rid, ckpt in sorted(waiting.items()):
-            if (fp := written_for(ckpt)) and (by := finished.get(fingerprint_key(fp))) and by != rid:
-                out[rid] = by
+        for rid, names in sorted(waiting.items()):
+            for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
+                fp = written_for(self.run_dir(rid) / ckpt.name)
+                keys = [fingerprint_key({**fp, "config": c}) for c in run_configs(ckpt, fp["config"])] if fp else []
+                if by := next((finished[k] for k in keys if finished.get(k, rid) != rid), None):
+                    out[rid] = by
+                    break
         return out
 
     def stopped_with_checkpoint(self, listed: dict[str, list[Path]] | None = None) -> dict[str, Path]:
         """{run id: its ``ckpt.pt``} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
         user's copy of one) not finished (no record, or one of no status — a damaged one next to results is damage,
-        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What :meth:`superseded` (check) and
-        :func:`benchmark.runner.stopped_under_other_id` (planning) each match their own way. ``listed``: each run's
+        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What
+        :func:`benchmark.runner.stopped_under_other_id` (planning) matches (:meth:`superseded`, check's, takes a
+        half-batch retry's ``ckpt-b<n>.pt`` too). ``listed``: each run's
         checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
         if listed is None:
             listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
@@ -1878,17 +1895,28 @@ class ResultsStore:
                 and (d := self.run_dir(rid)) and (self.meta(rid) or {}).get("status") not in STATUSES
                 and not self.damage_meta_matters(rid) and not held_as_far_as_known(d / ".lock")}
 
-    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None) -> dict[str, dict[Path, str]]:
+    def _failed_with_checkpoint(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
+        """``listed`` (each run's checkpoints) of the runs recorded ``failed`` that hold one, no live process holding
+        them: a failure in training after a checkpoint, which the same ``plbench run`` retries from it
+        (:meth:`reset_run` keeps checkpoints)."""
+        return {rid: names for rid, names in listed.items()
+                if names and (self.meta(rid) or {}).get("status") == "failed"
+                and not held_as_far_as_known(self.run_dir(rid) / ".lock")}
+
+    def unusable_checkpoints(self, listed: dict[str, list[Path]] | None = None,
+                             superseded=()) -> dict[str, dict[Path, str]]:
         """{run id: {checkpoint: why}} for each run stopped with a checkpoint (the selection of
-        :meth:`stopped_with_checkpoint`) whose ``ckpt.pt`` or half-batch retry's ``ckpt-b<n>.pt`` (the one
+        :meth:`stopped_with_checkpoint`), or failed with one (:meth:`_failed_with_checkpoint`: its retry resumes from
+        it), whose ``ckpt.pt`` or half-batch retry's ``ckpt-b<n>.pt`` (the one
         :func:`benchmark.runner._train_with_oom_retry` resumes from at half the batch) no run can resume from
-        (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format): the run, or its retry at half the
+        (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format; or written for another run,
+        :func:`_foreign`, but for the runs of ``superseded``, said so apart): the run, or its retry at half the
         batch, trains from iteration 0 again, though its folder looks like a run to resume. ``listed``: as
         :meth:`stopped_with_checkpoint`'s (None: each run folder listed here). Its record alone read; nothing read (nor
         torch imported) where no unfinished run has a checkpoint."""
         if listed is None:
             listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
-        waiting = self._stopped(listed)
+        waiting = {**self._stopped(listed), **self._failed_with_checkpoint(listed)}
         if not waiting:
             return {}
         from benchmark.ckptrecord import unusable
@@ -1896,8 +1924,9 @@ class ResultsStore:
         out: dict[str, dict[Path, str]] = {}
         for rid, names in sorted(waiting.items()):
             for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
-                if why := unusable(self.run_dir(rid) / ckpt.name):
-                    out.setdefault(rid, {})[self.run_dir(rid) / ckpt.name] = why
+                path = self.run_dir(rid) / ckpt.name
+                if why := unusable(path) or ("" if rid in superseded else _foreign(path, rid)):
+                    out.setdefault(rid, {})[path] = why
         return out
 
     def failed_superseded(self, also: "ResultsStore | None" = None, metas: list[dict] | None = None) -> dict[str, str]:
@@ -3504,7 +3533,7 @@ class ResultsStore:
                 out["in_the_way_why"].append(str(exc))
         # unfinished there, but its checkpoint's settings finished there since under another id (a --loss-file edited
         # mid-compare): no command there resumes it, so it is no run to merge later (:meth:`superseded`)
-        waiting = {r: [c] for r in out["unfinished"] if (c := src.run_dir(r) / "ckpt.pt").is_file()}
+        waiting = {r: checkpoints(src.run_dir(r)) for r in out["unfinished"]}  # ckpt.pt, a retry's ckpt-b<n>.pt
         out["superseded_there"] = sorted(set(src.superseded(waiting))
                                          | {r for r in retried if not self.run_dir(r).exists()})
         out["unfinished"] = [r for r in out["unfinished"] if r not in out["superseded_there"]]

@@ -57,13 +57,13 @@ def test_check_names_a_checkpoint_whose_run_finished_since_under_another_id(tmp_
     of a run finished since under another id is named as superseded by it, not counted unfinished; --repair removes
     its folder (a checkpoint, nothing else); an unfinished run no finished run matches is still resumable."""
     from benchmark.cli import main
-    from benchmark.config import RunConfig, code_version
+    from benchmark.config import RunConfig, code_version, run_id
 
     store = _small(tmp_path / "results")
     cfg, other = (RunConfig(task="denoise", loss="l1", seed=s, iterations=2) for s in (0, 1))
     done = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]
     store.write_meta(done, {**store.meta(done), "config": cfg.to_dict(), "code_version": code_version()})
-    orphan, waiting = "0123456789abcdef", "fedcba9876543210"
+    orphan, waiting = "0123456789abcdef", run_id(other)  # the waiting run in its own folder (another's: named)
     _checkpoint(store, orphan, cfg)  # trained before its loss file was edited
     _checkpoint(store, waiting, other)  # no run of its settings finished: the same command resumes it
     assert main(["check", "--out", str(store.root)]) == 0

@@ -85,14 +85,16 @@ def _check_said(store, capsys, name: str) -> tuple[str, list[str]]:
     return said, [line for line in said.splitlines() if name in line]
 
 
-def _stopped_run(store, rid: str = "0123456789abcdef"):
-    """A run stopped with a checkpoint (a real one, written as the runner writes it): its folder and ckpt.pt."""
+def _stopped_run(store, seed: int = 5):
+    """A run stopped with a checkpoint (a real one, written as the runner writes it, in the folder of the run its
+    config is — check names one in another run's folder): (its run id, its ckpt.pt)."""
     import torch
 
     from benchmark.checkpoint import Checkpointer, CheckpointPolicy
-    from benchmark.config import RunConfig, code_version
+    from benchmark.config import RunConfig, code_version, run_id
 
-    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8)
+    cfg = RunConfig(task="denoise", loss="l1", seed=seed, iterations=8)
+    rid = run_id(cfg)
     store.run_dir(rid).mkdir(parents=True)
     net = torch.nn.Linear(2, 2)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -114,12 +116,12 @@ def test_check_names_an_unfinished_run_whose_checkpoint_no_run_can_resume_from(t
 
     store = _small(tmp_path / "res")
     rid, path = _stopped_run(store)
-    _stopped_run(store, "fedcba9876543210")  # intact: resumed, not named
+    intact, _ = _stopped_run(store, seed=6)  # intact: resumed, not named
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2] if cut == "half" else b"")
     said, lines = _check_said(store, capsys, "ckpt.pt")
     assert len(lines) == 1 and f"run {rid}: not finished" in lines[0] and "iteration 0" in lines[0], said
-    assert "fedcba9876543210" not in said
+    assert intact not in said
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
     assert not path.exists() and (store.run_dir(rid) / "damaged" / "0" / "ckpt.pt").is_file()
     capsys.readouterr()
