@@ -1615,8 +1615,6 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(task_title(task, width / cols))
-        if one:
-            ax.set_box_aspect(0.85)  # not a wide strip across the legend's width
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]
@@ -1670,6 +1668,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             also=[l for by in unplaced.values() for ls in by.values() for l in ls]
             + [l for gs in together.values() for ls in gs for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
+    if one:
+        _panel_aspect(fig, axes.flat[0], PD_ASPECT)
     # means apart as printed may still be drawn on top of each other (a loss's marker hid another's, while the caption
     # named the spot by the losses under it): measured as laid out, each such group is named too
     over = _over_each_other(fig, marked, together)
@@ -1681,7 +1681,27 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         fig.legends[-1].set_title(caption)
         fig.plb_legend = (*fig.plb_legend[:3], caption)
         fit_canvas(fig, min_axes=(1.5, 1.5))
+        if one:
+            _panel_aspect(fig, axes.flat[0], PD_ASPECT)
     return fig
+
+
+#: a one-panel P–D plane's height ÷ its width: not a wide strip across the key's width
+PD_ASPECT = 0.85
+
+
+def _panel_aspect(fig, ax, aspect: float, tries: int = 4) -> None:
+    """``fig`` (laid out by :func:`fit_canvas`) made as tall as gives panel ``ax`` ``aspect`` (its height ÷ its width)
+    in its constrained layout. Was: the panel's box aspect fixed in a figure of a guessed height, so the layout
+    centred it in a taller slot: bands of white above and below it (one task's P–D plane: 0.3 in under the title)."""
+    for _ in range(tries):
+        w, h = fig.get_size_inches()
+        pos = ax.get_position()
+        short = aspect * pos.width * w - pos.height * h
+        if abs(short) <= 0.01:
+            return
+        fig.set_size_inches(w, h + short)
+        fit_canvas(fig, min_axes=(1.5, 1.5))
 
 
 def _over_each_other(fig, marked: dict, named: dict) -> dict:
