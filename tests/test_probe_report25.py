@@ -40,3 +40,26 @@ def test_the_pd_plane_leaves_no_band_of_white_above_or_below_its_panel(tasks):
         below = (panel.y0 - fig.legends[-1].get_window_extent(r).y1) / fig.dpi
         plt.close(fig)
     assert 0 <= above < 0.15 and 0 <= below < 0.15, (above, below)
+
+
+HEB = "\u05d0\u05d5\u05d1\u05d3\u05df_\u05e9\u05dc\u05d9"  # a Hebrew loss name, right to left
+ARB = "\u062e\u0633\u0627\u0631\u0629_\u0639\u0631\u0628\u064a\u0629"  # an Arabic one
+
+
+@pytest.mark.parametrize("spec", [f"my_loss+{ARB}", f"l1 + 0.1*{HEB}", f"pdl(layers=(conv1_1,conv2_1),x={ARB})"])
+def test_a_line_may_break_after_the_sign_before_a_right_to_left_name(spec):
+    """Was: report.html's cell and leaderboard.tex's parbox break a loss name after , ( [ + _ = * . : /
+    (:func:`benchmark.export.name_pieces`), each left-to-right run of it apart from the right-to-left runs it holds;
+    a run's last piece ending in such a sign had no break after it, so 'my_loss+خسارة_عربية' could break after 'my_'
+    but not after '+', and 'l1 + 0.1*אובדן_שלי' not after '*': the name and what came before stood as one word. Now
+    the break is there as it is before a left-to-right name."""
+    from benchmark import export
+
+    before = spec[:next(i for i, ch in enumerate(spec) if not ch.isascii())]  # up to the sign before the name
+    assert before[-1] in export.TEX_BREAKS
+    html = export.html_name(spec)
+    assert html.replace("<wbr>", "").replace("&#x27;", "'") == spec
+    assert export.html_name(before) + "<wbr>" in html, html
+    long = f"{spec}_{'x' * 40}"  # over TEX_LABEL: a parbox with its break points
+    tex = export.tex_label(long)
+    assert export._tex_pieces(before) + r"\allowbreak{}\protect" in tex, tex
