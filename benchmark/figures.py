@@ -2563,7 +2563,34 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     _names_across(fig, axes)
+    _upright_arrows(fig, axes)
     return fig
+
+
+def _upright_arrows(fig, axes, gap: float = 2.0) -> None:
+    """Each column name of heatmap ``axes`` still set on end after :func:`_names_across` ('psnr (dB) ↑' turned 90°)
+    without its arrow, which is drawn upright of its own, ``gap`` pt under the cells, the name set below it; the figure
+    laid out again (:func:`fit_canvas`). Turned with the name, '↑' (higher is better) read '←' and '↓' '→'."""
+    moved = False
+    for ax in axes:
+        ticks = ax.get_xticklabels()
+        if not any(t.get_visible() and t.get_text() and t.get_rotation() % 180 for t in ticks):
+            continue
+        names = []
+        size = max(t.get_fontsize() for t in ticks)
+        for x, t in zip(ax.get_xticks(), ticks):
+            text = t.get_text()
+            arrow = text[-1] if text.endswith(("↑", "↓")) else ""
+            names.append(text[:-1].rstrip() if arrow else text)
+            if arrow and t.get_visible():
+                ax.annotate(arrow, (x, 0), xycoords=("data", "axes fraction"), xytext=(0, -gap),
+                            textcoords="offset points", ha="center", va="top", fontsize=size, annotation_clip=False)
+        pad = ax.xaxis.get_major_ticks()[0].get_pad()
+        ax.set_xticks(ax.get_xticks(), names, rotation=90)
+        ax.tick_params(axis="x", pad=pad + gap + 1.3 * size)
+        moved = True
+    if moved:
+        fit_canvas(fig)
 
 
 

@@ -63,3 +63,31 @@ def test_a_line_may_break_after_the_sign_before_a_right_to_left_name(spec):
     long = f"{spec}_{'x' * 40}"  # over TEX_LABEL: a parbox with its break points
     tex = export.tex_label(long)
     assert export._tex_pieces(before) + r"\allowbreak{}\protect" in tex, tex
+
+
+M12 = ("psnr", "ssim", "ms_ssim", "lpips", "dists", "niqe", "musiq", "fsim", "vsi", "gmsd", "nlpd", "vif")
+
+
+def test_the_leaderboard_s_upright_arrows_stay_upright_beside_names_set_on_end():
+    """Was: a leaderboard of 12 metrics sets its column names on end ('psnr (dB) ↑' turned 90°, too wide to stand
+    across 0.5-in columns), the better direction's arrow turned with them: '↑' (higher is better) read '←' and '↓'
+    read '→' — a direction no column has. Now a name set on end carries no arrow; each column's arrow is its own
+    upright text between the cells and the name, the one under every column, clear of the names."""
+    from benchmark.report import heatmap_panels
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -0.7}, metrics=M12, n_images=4, seeds=(0, 1))
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(heatmap_panels(t))
+        fig.draw_without_rendering()
+        r = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        names = [x for x in ax.get_xticklabels() if x.get_visible() and x.get_text()]
+        arrows = [x for x in ax.texts if x.get_text() in ("↑", "↓")]
+        boxes = [x.get_window_extent(r) for x in names]
+        clear = all(not a.get_window_extent(r).overlaps(b) for a in arrows for b in boxes)
+        plt.close(fig)
+    assert len(names) == 12 and all(x.get_rotation() == 90 for x in names), [x.get_text() for x in names]
+    assert not [x.get_text() for x in names if "↑" in x.get_text() or "↓" in x.get_text()]
+    assert sorted(a.get_text() for a in arrows) == sorted("↑" if v else "↓" for v in
+                                                          (t.groupby("metric")["higher_is_better"].first())), arrows
+    assert all(a.get_rotation() == 0 for a in arrows) and clear
