@@ -502,8 +502,23 @@ def _measured_lines(fig, text: str, width_in: float, fontsize: float) -> list[st
     while True:
         lines = _break_lines(text, chars).split("\n")
         if chars <= 8 or all(_text_width(fig, line, fontsize) <= width_in for line in lines):
-            return lines
+            return _no_widow(text, lines, chars)
         chars -= 2
+
+
+def _no_widow(text: str, lines: list[str], chars: int) -> list[str]:
+    """``lines`` (``text`` broken by :func:`_break_lines` at ``chars``) rebroken shorter where their last line is one
+    word after a line of several (a metrics figure's title ended '…; better:' over a lone 'right'): the first
+    breaking at fewer characters that keeps the lines as many and ends on two words or more; else ``lines``."""
+    if len(lines) < 2 or len(lines[-1].split()) > 1 or len(lines[-2].split()) < 2:
+        return lines
+    for c in range(chars - 1, 8, -1):
+        alt = _break_lines(text, c).split("\n")
+        if len(alt) > len(lines):
+            break
+        if len(alt[-1].split()) > 1:
+            return alt
+    return lines
 
 
 #: the most lines a figure's title takes (:func:`fit_title`); what does not fit goes to its caption

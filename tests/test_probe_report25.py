@@ -91,3 +91,21 @@ def test_the_leaderboard_s_upright_arrows_stay_upright_beside_names_set_on_end()
     assert sorted(a.get_text() for a in arrows) == sorted("↑" if v else "↓" for v in
                                                           (t.groupby("metric")["higher_is_better"].first())), arrows
     assert all(a.get_rotation() == 0 for a in arrows) and clear
+
+
+def test_a_figure_title_wrapped_onto_two_lines_leaves_no_word_alone_on_the_last():
+    """Was: a title or caption wrapped to the figure's width (:func:`benchmark.figures.fit_title`, its lines measured
+    as drawn) filled each line as far as it went, so a task of a long name made the metrics figure's title
+    'super_resolution_x4_bicubic_long_name: mean and 95% CI per metric; better:' over a lone 'right'. Now a last line
+    of one word takes the word before it along (the lines as many, each still within the width)."""
+    task = "super_resolution_x4_bicubic_long_name"
+    st = _stats(tasks=(task,), metrics=("psnr", "lpips"), offsets={"l1": 0.0, "good": 1.0, "bad": -0.7})
+    with F.style() as plt:
+        fig = F.draw_metric_points(st, task)
+        title = fig._suptitle.get_text()
+        width = fig.get_size_inches()[0] * 0.94
+        wide = [line for line in title.split("\n") if F._text_width(fig, line, fig._suptitle.get_fontsize()) > width]
+        plt.close(fig)
+    lines = title.split("\n")
+    assert " ".join(lines) == f"{task}: mean and 95% CI per metric; better: right", title
+    assert len(lines) == 2 and len(lines[-1].split()) > 1 and not wide, title
