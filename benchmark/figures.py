@@ -479,9 +479,10 @@ def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
 
 
 def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
-    """Wrap a title to a figure ``width_in`` inches wide (about 0.55 em per character)."""
+    """Wrap a title to a figure ``width_in`` inches wide (about 0.55 em per character), no word alone on its last
+    line (:func:`_no_widow`)."""
     chars = max(20, int(width_in * 72 / (0.55 * fontsize)))
-    return _break_lines(text, chars)
+    return "\n".join(_no_widow(text, _break_lines(text, chars).split("\n"), chars))
 
 
 def _text_width(fig, text: str, fontsize: float) -> float:

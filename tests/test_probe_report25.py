@@ -109,3 +109,19 @@ def test_a_figure_title_wrapped_onto_two_lines_leaves_no_word_alone_on_the_last(
     lines = title.split("\n")
     assert " ".join(lines) == f"{task}: mean and 95% CI per metric; better: right", title
     assert len(lines) == 2 and len(lines[-1].split()) > 1 and not wide, title
+
+
+def test_the_pd_plane_s_notes_leave_no_loss_name_alone_on_a_last_line():
+    """Was: the P–D plane's notes under its title (:func:`benchmark.figures.wrap_title`: 'Drawn on one spot …',
+    'Not drawn: …') were broken by characters alone, no widow rule, so one task's plane ended its caption
+    'Drawn on one spot (equal means as the tables print them): good,' over a lone 'twin', the one spot's two
+    losses on two lines. Now such a note is broken as the titles are (:func:`benchmark.figures._no_widow`)."""
+    st = _stats(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0, "twin": 1.0, "bad": -0.7}, noise=0.0, n_images=4,
+                seeds=(0, 1), metrics=("psnr", "lpips"))
+    with F.style() as plt:
+        fig = F.draw_pd_plane(st)
+        caption = fig.legends[-1].get_title().get_text()
+        plt.close(fig)
+    assert "Drawn on one spot" in caption and "good, twin" in caption.replace("\n", " "), caption
+    note = caption[caption.index("Drawn on one spot"):].split("\n")
+    assert len(note[-1].split()) > 1, caption
