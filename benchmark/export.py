@@ -2048,9 +2048,9 @@ def tex_label(label: str, flag: str = "") -> str:
     if len(label) <= TEX_LABEL:
         return _tex(label, name=True) + (f" {flag}" if flag else "")
     # a right-to-left run's pieces in one \plbRL (:func:`_tex`): each apart, the run's pieces were set left to right
-    runs = re.split("(\u2068[^\u2069]*\u2069)", isolate_rtl(label))
-    text = "".join(rf"\protect{TEX_RTL}{{{_tex_pieces(r[1:-1])}}}" if r.startswith("\u2068") else _tex_pieces(r)
-                   for r in runs if r) + (f" {flag}" if flag else "")
+    runs = _name_runs(label)
+    text = _join_runs([rf"\protect{TEX_RTL}{{{_tex_pieces(r)}}}" if rtl else _tex_pieces(r) for r, rtl in runs],
+                      runs, r"\allowbreak{}") + (f" {flag}" if flag else "")
     return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 
 
@@ -2083,9 +2083,24 @@ def html_name(label) -> str:
     wrap it, not wherever the line runs out (``overflow-wrap`` breaks a piece only where it is wider than the cell).
     A right-to-left run ('خسارة_عربية') is kept whole, so the page puts it in one ``<bdi>`` (:func:`bdi_html`), not
     one per piece."""
-    runs = re.split("(\u2068[^\u2069]*\u2069)", isolate_rtl(str(label)))
-    return "".join(html.escape(r[1:-1]) if r.startswith("\u2068") else "<wbr>".join(map(html.escape, name_pieces(r)))
-                   for r in runs if r)
+    runs = _name_runs(str(label))
+    return _join_runs([html.escape(r) if rtl else "<wbr>".join(map(html.escape, name_pieces(r))) for r, rtl in runs],
+                      runs, "<wbr>")
+
+
+def _name_runs(label: str) -> list[tuple[str, bool]]:
+    """A loss name's runs, each ``(text, right to left)``: its right-to-left runs (:func:`isolate_rtl`) and the text
+    between them."""
+    runs = re.split("(\u2068[^\u2069]*\u2069)", isolate_rtl(label))
+    return [(r[1:-1], True) if r.startswith("\u2068") else (r, False) for r in runs if r]
+
+
+def _join_runs(parts: list[str], runs: list[tuple[str, bool]], wbr: str) -> str:
+    """``parts`` (each of :func:`_name_runs`' ``runs`` as set) joined, ``wbr`` where a run ends in one of
+    :data:`TEX_BREAKS` before the next: a line may break after 'my_loss+' before a right-to-left name, as
+    :func:`name_pieces` breaks it before a left-to-right one (each run's pieces apart lost that break)."""
+    return "".join(p + (wbr if i + 1 < len(parts) and runs[i][0][-1:] in TEX_BREAKS else "")
+                   for i, p in enumerate(parts))
 
 
 def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE) -> list[list[int]]:

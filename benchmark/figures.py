@@ -479,9 +479,10 @@ def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
 
 
 def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
-    """Wrap a title to a figure ``width_in`` inches wide (about 0.55 em per character)."""
+    """Wrap a title to a figure ``width_in`` inches wide (about 0.55 em per character), no word alone on its last
+    line (:func:`_no_widow`)."""
     chars = max(20, int(width_in * 72 / (0.55 * fontsize)))
-    return _break_lines(text, chars)
+    return "\n".join(_no_widow(text, _break_lines(text, chars).split("\n"), chars))
 
 
 def _text_width(fig, text: str, fontsize: float) -> float:
@@ -502,8 +503,23 @@ def _measured_lines(fig, text: str, width_in: float, fontsize: float) -> list[st
     while True:
         lines = _break_lines(text, chars).split("\n")
         if chars <= 8 or all(_text_width(fig, line, fontsize) <= width_in for line in lines):
-            return lines
+            return _no_widow(text, lines, chars)
         chars -= 2
+
+
+def _no_widow(text: str, lines: list[str], chars: int) -> list[str]:
+    """``lines`` (``text`` broken by :func:`_break_lines` at ``chars``) rebroken shorter where their last line is one
+    word after a line of several (a metrics figure's title ended '…; better:' over a lone 'right'): the first
+    breaking at fewer characters that keeps the lines as many and ends on two words or more; else ``lines``."""
+    if len(lines) < 2 or len(lines[-1].split()) > 1 or len(lines[-2].split()) < 2:
+        return lines
+    for c in range(chars - 1, 8, -1):
+        alt = _break_lines(text, c).split("\n")
+        if len(alt) > len(lines):
+            break
+        if len(alt[-1].split()) > 1:
+            return alt
+    return lines
 
 
 #: the most lines a figure's title takes (:func:`fit_title`); what does not fit goes to its caption
@@ -1615,8 +1631,6 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(task_title(task, width / cols))
-        if one:
-            ax.set_box_aspect(0.85)  # not a wide strip across the legend's width
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]
@@ -1670,6 +1684,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             also=[l for by in unplaced.values() for ls in by.values() for l in ls]
             + [l for gs in together.values() for ls in gs for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
+    if one:
+        _panel_aspect(fig, axes.flat[0], PD_ASPECT)
     # means apart as printed may still be drawn on top of each other (a loss's marker hid another's, while the caption
     # named the spot by the losses under it): measured as laid out, each such group is named too
     over = _over_each_other(fig, marked, together)
@@ -1681,7 +1697,27 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         fig.legends[-1].set_title(caption)
         fig.plb_legend = (*fig.plb_legend[:3], caption)
         fit_canvas(fig, min_axes=(1.5, 1.5))
+        if one:
+            _panel_aspect(fig, axes.flat[0], PD_ASPECT)
     return fig
+
+
+#: a one-panel P–D plane's height ÷ its width: not a wide strip across the key's width
+PD_ASPECT = 0.85
+
+
+def _panel_aspect(fig, ax, aspect: float, tries: int = 4) -> None:
+    """``fig`` (laid out by :func:`fit_canvas`) made as tall as gives panel ``ax`` ``aspect`` (its height ÷ its width)
+    in its constrained layout. Was: the panel's box aspect fixed in a figure of a guessed height, so the layout
+    centred it in a taller slot: bands of white above and below it (one task's P–D plane: 0.3 in under the title)."""
+    for _ in range(tries):
+        w, h = fig.get_size_inches()
+        pos = ax.get_position()
+        short = aspect * pos.width * w - pos.height * h
+        if abs(short) <= 0.01:
+            return
+        fig.set_size_inches(w, h + short)
+        fit_canvas(fig, min_axes=(1.5, 1.5))
 
 
 def _over_each_other(fig, marked: dict, named: dict) -> dict:
@@ -2543,7 +2579,34 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     _names_across(fig, axes)
+    _upright_arrows(fig, axes)
     return fig
+
+
+def _upright_arrows(fig, axes, gap: float = 2.0) -> None:
+    """Each column name of heatmap ``axes`` still set on end after :func:`_names_across` ('psnr (dB) ↑' turned 90°)
+    without its arrow, which is drawn upright of its own, ``gap`` pt under the cells, the name set below it; the figure
+    laid out again (:func:`fit_canvas`). Turned with the name, '↑' (higher is better) read '←' and '↓' '→'."""
+    moved = False
+    for ax in axes:
+        ticks = ax.get_xticklabels()
+        if not any(t.get_visible() and t.get_text() and t.get_rotation() % 180 for t in ticks):
+            continue
+        names = []
+        size = max(t.get_fontsize() for t in ticks)
+        for x, t in zip(ax.get_xticks(), ticks):
+            text = t.get_text()
+            arrow = text[-1] if text.endswith(("↑", "↓")) else ""
+            names.append(text[:-1].rstrip() if arrow else text)
+            if arrow and t.get_visible():
+                ax.annotate(arrow, (x, 0), xycoords=("data", "axes fraction"), xytext=(0, -gap),
+                            textcoords="offset points", ha="center", va="top", fontsize=size, annotation_clip=False)
+        pad = ax.xaxis.get_major_ticks()[0].get_pad()
+        ax.set_xticks(ax.get_xticks(), names, rotation=90)
+        ax.tick_params(axis="x", pad=pad + gap + 1.3 * size)
+        moved = True
+    if moved:
+        fit_canvas(fig)
 
 
 

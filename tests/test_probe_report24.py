@@ -71,7 +71,7 @@ def test_name_pieces_are_the_break_points_leaderboard_tex_and_report_html_share(
     assert export.html_name(name) == "<wbr>".join(pieces)
     assert export.html_name("a<b>_c") == "a&lt;b&gt;_<wbr>c"
     rtl = "\u062e\u0633\u0627\u0631\u0629_\u0639\u0631\u0628\u064a\u0629"  # one right-to-left name: one <bdi>
-    assert export.html_name(f"my_loss+{rtl}") == f"my_<wbr>loss+{rtl}"
+    assert export.html_name(f"my_loss+{rtl}") == f"my_<wbr>loss+<wbr>{rtl}"  # a break after + (round 25)
     assert export.tex_label(name).count(r"\allowbreak{}") == len(pieces) - 1
     assert all(len(p) <= export.TEX_PIECE for p in export.name_pieces("x" * 45))
 
