@@ -66,6 +66,7 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 #: the Ray driver, its tasks done, waits until their output forwarded to its console has been quiet this long (Ray's log
 #: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
+SACCT_STOP_S = 15.0  # the most a stopped SLURM driver waits for its one sacct read of the jobs' states
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -2102,23 +2103,65 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     grid_id=units[0].grid_id if units else "")
 
 
-def _still_queued(jobs: list, results: dict) -> list:
-    """The submitit ``jobs`` a stopped driver leaves queued or running, as far as it knows without asking SLURM again:
-    those with no result collected (``results``: {index in ``jobs``: result}) whose state, as the jobs' shared sacct
-    watcher last read it (submitit's cache: no sacct call), is not an ended one (:data:`SLURM_ENDED`) — one job's
-    poll refreshes every job's state, so a job polled before it in the same round can be known finished with its
-    result not yet collected. A job whose state cannot be read counts as still queued."""
+def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:
+    """The submitit ``jobs`` a stopped driver leaves queued or running: those with no result collected (``results``:
+    {index in ``jobs``: result}) and none written (its result file: the job ended, its result not yet polled) whose
+    state is not an ended one (:data:`SLURM_ENDED`). The state is ``fresh`` (default) one sacct read of those jobs at
+    the stop (:func:`_sacct_states`) — submitit's shared watcher refreshes its cached read only every 10 minutes once
+    the jobs are old, so a job since killed (OUT_OF_MEMORY, NODE_FAIL) read as running; where that read gives none
+    (accounting down or behind, not SLURM), the watcher's cached read (no sacct call). A job whose state cannot be
+    read counts as still queued."""
     left = []
     for i, job in enumerate(jobs):
-        if i in results:
+        if i in results or _result_written(job):
             continue
         try:
             state = str(job.watcher.get_state(job.job_id, mode="cache") or "UNKNOWN")
         except Exception:  # noqa: BLE001 - no watcher (another cluster's job) or its cache unreadable: not known ended
             state = "UNKNOWN"
-        if state.split(" ")[0].rstrip("+").upper() not in SLURM_ENDED:
-            left.append(job)
-    return left
+        left.append((job, state))
+    now = _sacct_states([job for job, state in left if not _ended(state)]) if fresh else {}
+    return [job for job, state in left if not _ended(now.get(str(job.job_id)) or state)]
+
+
+def _ended(state: str) -> bool:
+    """Whether a SLURM job state as sacct writes it (``CANCELLED by 123``, ``RUNNING``, ``NODE_FAIL+``) is an ended
+    one (:data:`SLURM_ENDED`)."""
+    return state.split(" ")[0].rstrip("+").upper() in SLURM_ENDED
+
+
+def _result_written(job) -> bool:
+    """Whether a submitit ``job`` has written its result file (it has ended), without asking SLURM."""
+    try:
+        return job.paths.result_pickle.exists()
+    except Exception:  # noqa: BLE001 - no paths (a stand-in job), or its folder unreadable: not known
+        return False
+
+
+def _sacct_states(jobs: list) -> dict[str, str]:
+    """The states of submitit's SLURM ``jobs`` from one sacct read of their arrays now ({job id: state}, the ids
+    as submitit's ``job_id``), bounded by :data:`SACCT_STOP_S`; ``{}`` where it cannot be read (no SLURM jobs,
+    sacct failing or too slow, a second Ctrl-C meanwhile: the caller keeps the cached read)."""
+    import subprocess
+
+    try:
+        from submitit import SlurmJob
+    except ImportError:
+        return {}
+    jobs = [job for job in jobs if isinstance(job, SlurmJob)]
+    if not jobs:
+        return {}
+    command = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
+    for base in sorted({str(job.job_id).split("_")[0] for job in jobs}):
+        command += ["-j", base]
+    try:
+        out = subprocess.run(command, capture_output=True, timeout=SACCT_STOP_S, check=True).stdout
+        info = jobs[0].watcher.read_info(out)
+        jobs[0].watcher._info_dict.update(info)  # as the watcher's own read: a later look at the cache sees it too
+        return {k: str(v.get("State") or "") for k, v in info.items()}
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the cached read stands in
+        log.debug("sacct at the stop: %s (the jobs' states as sacct last read them)", first_line(exc))
+        return {}
 
 
 def _cancelled_said(configs: list, store_root) -> str:
@@ -2173,7 +2216,7 @@ def _cancel(jobs: list, cluster: str) -> bool:
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
     failed, why = [], ""
-    for job in _still_queued(jobs, {}):  # one SLURM last read ended has nothing to stop (its scancel may fail)
+    for job in _still_queued(jobs, {}, fresh=False):  # one ended as read at the stop: nothing to stop (scancel fails)
         try:  # check=True: submitit's check=False is subprocess.call, whose scancel exiting 1 (the controller down,
             # 'Unable to contact slurm controller') raised nothing, so a job still running read as cancelled
             job.cancel(check=True)
