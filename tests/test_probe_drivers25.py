@@ -37,3 +37,37 @@ def test_a_stopped_slurm_driver_reads_the_jobs_states_afresh_not_as_sacct_last_r
     assert len(calls.read_text().split()) == 2
     submitit.SlurmJob.watcher._info_dict["1000_1"] = {"State": "RUNNING"}  # never read ended: counted as running
     assert [j.job_id for j in ex._still_queued(jobs, {})] == ["1000_1", "1000_2", "1000_3"]
+
+
+def test_the_eta_of_a_slurm_grid_of_one_job_per_run_counts_the_runs_slurm_runs_at_once(tmp_path, monkeypatch):
+    """The SLURM driver of one job per run (no --workers) divided the time left by the number of jobs submitted, as if
+    SLURM ran them all at once: 30 runs of 100 s, 5 done, 10 running for 50 s on the 10 GPUs the cluster gives, said
+    'ETA 0:01:40' (one run) where 25 runs of 100 s less the 500 s the running ones have trained are left on those 10,
+    200 s. The time left is divided by the most runs seen in flight at once; --workers N (N shard jobs) still by N."""
+    import fake_slurm
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+    from benchmark.config import RunConfig
+    from benchmark.progress import GridProgress
+
+    made = []
+
+    class Seen(GridProgress):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(progress, "GridProgress", Seen)
+    fake_slurm.count_submissions(monkeypatch, {"trained": 1})
+    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    status = {"done": 5, "failed": 0, "started": 10, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
+              "running": {"pixel": [50.0] * 10}, "resumes": {}, "elsewhere": [], "stale": 0}
+    quiet = {**status, "running": {"pixel": [50.0] * 2}, "started": 2, "done": 13}  # between two jobs: the peak stays
+    for workers, split, at_once in ((None, "run", 10), (12, "shard", 12)):
+        made.clear()
+        ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split=split, workers=workers,
+                         logger="none")
+        eta, _ = made[0].eta(status)
+        assert eta == pytest.approx(max((25 * 100.0 - 10 * 50.0) / at_once, 50.0)), (workers, split, eta)
+        assert made[0].eta(quiet)[0] == pytest.approx(max((25 * 100.0 - 2 * 50.0) / at_once, 100.0)), (workers, split)
