@@ -2044,10 +2044,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     # a job saves a checkpoint when stopped even with periodic ones off (RequeueableUnit), and resumes from it
     jobs_policy = (dataclasses.replace(checkpoint, on_stop=True) if cluster != "debug" and checkpoint is not None
                    and not checkpoint.enabled else checkpoint)
-    # one job per run: SLURM runs as many at once as the cluster gives (and submitit's array throttle), not every job
-    # submitted — the ETA divides by the most runs seen in flight at once; N shard jobs by N
-    bars = GridProgress(ResultsStore(store_root), configs, None if split == "run" else units[0].grid_workers if units
-                        else 1, bar=progress, since=units[0].since if units else None,
+    # SLURM runs as many jobs at once as the cluster gives (and submitit's array throttle), not every job submitted (one
+    # per run, or N shard jobs of a busy cluster): the ETA divides by the most runs seen in flight at once
+    bars = GridProgress(ResultsStore(store_root), configs, None, bar=progress, since=units[0].since if units else None,
                         grid_id=units[0].grid_id if units else "", policy=jobs_policy)
     monitor = Monitor(bars)
     results: dict[int, dict] = {}

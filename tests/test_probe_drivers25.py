@@ -43,7 +43,7 @@ def test_the_eta_of_a_slurm_grid_of_one_job_per_run_counts_the_runs_slurm_runs_a
     """The SLURM driver of one job per run (no --workers) divided the time left by the number of jobs submitted, as if
     SLURM ran them all at once: 30 runs of 100 s, 5 done, 10 running for 50 s on the 10 GPUs the cluster gives, said
     'ETA 0:01:40' (one run) where 25 runs of 100 s less the 500 s the running ones have trained are left on those 10,
-    200 s. The time left is divided by the most runs seen in flight at once; --workers N (N shard jobs) still by N."""
+    200 s. The time left is divided by the most runs seen in flight at once."""
     import fake_slurm
 
     import benchmark.executors as ex
@@ -64,10 +64,34 @@ def test_the_eta_of_a_slurm_grid_of_one_job_per_run_counts_the_runs_slurm_runs_a
     status = {"done": 5, "failed": 0, "started": 10, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
               "running": {"pixel": [50.0] * 10}, "resumes": {}, "elsewhere": [], "stale": 0}
     quiet = {**status, "running": {"pixel": [50.0] * 2}, "started": 2, "done": 13}  # between two jobs: the peak stays
-    for workers, split, at_once in ((None, "run", 10), (12, "shard", 12)):
-        made.clear()
-        ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split=split, workers=workers,
-                         logger="none")
-        eta, _ = made[0].eta(status)
-        assert eta == pytest.approx(max((25 * 100.0 - 10 * 50.0) / at_once, 50.0)), (workers, split, eta)
-        assert made[0].eta(quiet)[0] == pytest.approx(max((25 * 100.0 - 2 * 50.0) / at_once, 100.0)), (workers, split)
+    ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split="run", logger="none")
+    assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 10 * 50.0) / 10)
+    assert made[0].eta(quiet)[0] == pytest.approx((25 * 100.0 - 2 * 50.0) / 10)
+
+
+def test_the_eta_of_slurm_shard_jobs_counts_those_slurm_runs_not_those_submitted(tmp_path, monkeypatch):
+    """The sibling of one job per run: --workers 12 submits 12 shard jobs, but on a busy cluster SLURM ran 3 of them;
+    the ETA divided the time left by 12 (a quarter of it). It is divided by the most runs seen in flight at once, which
+    12 shard jobs, each one run at a time, never pass."""
+    import fake_slurm
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+    from benchmark.config import RunConfig
+    from benchmark.progress import GridProgress
+
+    made = []
+
+    class Seen(GridProgress):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(progress, "GridProgress", Seen)
+    fake_slurm.count_submissions(monkeypatch, {"trained": 1})
+    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split="shard", workers=12,
+                     logger="none")
+    status = {"done": 5, "failed": 0, "started": 3, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
+              "running": {"pixel": [50.0] * 3}, "resumes": {}, "elsewhere": [], "stale": 0}
+    assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 3 * 50.0) / 3)
