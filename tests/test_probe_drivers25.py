@@ -95,3 +95,32 @@ def test_the_eta_of_slurm_shard_jobs_counts_those_slurm_runs_not_those_submitted
     status = {"done": 5, "failed": 0, "started": 3, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
               "running": {"pixel": [50.0] * 3}, "resumes": {}, "elsewhere": [], "stale": 0}
     assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 3 * 50.0) / 3)
+
+
+def test_the_eta_of_ray_tasks_counts_those_the_cluster_runs_not_those_submitted(tmp_path, monkeypatch):
+    """The Ray sibling: `--workers 8` on a user's Ray cluster of 2 CPUs submits 8 shard tasks of 1 CPU each, of which
+    Ray runs 2 at once; the ETA divided the time left by 8. It is divided by the most runs seen in flight at once."""
+    from test_probe_ray7 import FakeRay
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+    from benchmark.config import RunConfig
+    from benchmark.progress import GridProgress
+
+    made = []
+
+    class Seen(GridProgress):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(progress, "GridProgress", Seen)
+    ray = FakeRay({"trained": 1})
+    ray.up = True  # the user's own instance: its CPUs, 2
+    monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
+    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    ex.execute_ray(configs, tmp_path / "r", ("psnr",), "cpu", ray_address="auto", workers=8, logger="none")
+    assert len(ray.units) == 8
+    status = {"done": 5, "failed": 0, "started": 2, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
+              "running": {"pixel": [50.0] * 2}, "resumes": {}, "elsewhere": [], "stale": 0}
+    assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 2 * 50.0) / 2)
