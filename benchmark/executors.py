@@ -2108,23 +2108,26 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
 
 def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:
     """The submitit ``jobs`` a stopped driver leaves queued or running: those with no result collected (``results``:
-    {index in ``jobs``: result}) and none written (its result file: the job ended, its result not yet polled) whose
-    state is not an ended one (:data:`SLURM_ENDED`). The state is ``fresh`` (default) one sacct read of those jobs at
-    the stop (:func:`_sacct_states`) — submitit's shared watcher refreshes its cached read only every 10 minutes once
-    the jobs are old, so a job since killed (OUT_OF_MEMORY, NODE_FAIL) read as running; where that read gives none
-    (accounting down or behind, not SLURM), the watcher's cached read (no sacct call). A job whose state cannot be
-    read counts as still queued."""
+    {index in ``jobs``: result}) whose state is not an ended one (:data:`SLURM_ENDED`). The state is ``fresh``
+    (default) one sacct read of those jobs at the stop (:func:`_sacct_states`) — submitit's shared watcher refreshes
+    its cached read only every 10 minutes once the jobs are old, so a job since killed (OUT_OF_MEMORY, NODE_FAIL) or
+    finished read as running; where that read gives none (accounting down or behind, not SLURM), the watcher's cached
+    read (no sacct call), and a job whose result file is written has ended (its result not yet polled). A job whose
+    state cannot be read counts as still queued."""
     left = []
     for i, job in enumerate(jobs):
-        if i in results or _result_written(job):
+        if i in results:
             continue
         try:
             state = str(job.watcher.get_state(job.job_id, mode="cache") or "UNKNOWN")
         except Exception:  # noqa: BLE001 - no watcher (another cluster's job) or its cache unreadable: not known ended
             state = "UNKNOWN"
-        left.append((job, state))
-    now = _sacct_states([job for job, state in left if not _ended(state)]) if fresh else {}
-    return [job for job, state in left if not _ended(now.get(str(job.job_id)) or state)]
+        if not _ended(state):
+            left.append((job, state))
+    now = _sacct_states([job for job, _ in left]) if fresh else {}
+    # a file looked at only where sacct could not say: one stat a job of a big array (NFS) at every stop otherwise
+    return [job for job, state in left if not _ended(now.get(str(job.job_id)) or state)
+            and (str(job.job_id) in now or not _result_written(job))]
 
 
 def _ended(state: str) -> bool:
