@@ -98,7 +98,7 @@ class WorkUnit:
     tag: str = ""                        # shown in this worker's log lines
     since: float | None = None           # grid start (time.time()): a run that failed after it is not retried
     grid: tuple = ()                     # every config of the grid: progress lines count the whole grid
-    grid_workers: int = 1                # how many units run at once (for the ETA)
+    grid_workers: int | None = 1         # how many units run at once (for the ETA; None: as many as seen in flight)
     logger: str = "tensorboard"          # live curves besides the CSV (benchmark.loggers)
     gpu_share: int = 1                   # workers sharing this worker's GPU (--workers-per-gpu)
     #: (run id, {loss: version}) of each config of ``configs`` + ``steal`` as the driver planned it: a job that
@@ -1785,7 +1785,9 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=grid_id, own_log=own_log,
-                  grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
+                  # Ray or SLURM runs as many units at once as the cluster has room for, not every one submitted: a
+                  # unit's ETA divides by the most runs it sees in flight at once (GridProgress), as its driver's
+                  grid=tuple(configs if grid is None else grid), grid_workers=None,
                   logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts,
                   overlaps=overlaps, said=(ResultsStore(store_root).finished_log_unwritable(),))
     plan = _planned(configs)

@@ -152,3 +152,27 @@ def test_a_stopped_slurm_driver_looks_at_no_result_file_where_sacct_gives_the_jo
     monkeypatch.setenv("FAKE_SLURM_SACCT_LAG", "1")  # accounting behind: sacct lists none, the files are looked at
     submitit.SlurmJob.watcher._info_dict.clear()
     assert len(ex._still_queued(jobs, {})) == 6 and len(looked) == 6, looked
+
+
+def test_a_remote_workers_own_eta_counts_the_runs_in_flight_not_the_units_submitted(tmp_path, monkeypatch):
+    """The workers' side of 4a66861e: a Ray task's or SLURM job's own progress line ('run 4/30 …; ETA …', forwarded
+    to the driver's console by Ray, in each job's log by SLURM) still divided the time left by the units submitted
+    (8 shard tasks of which the cluster ran 2: a quarter of the time left). A remote unit's ETA divides by the most
+    runs seen in flight at once, as its driver's; a local worker's by the workers this machine runs (all at once)."""
+    import benchmark.executors as ex
+    import benchmark.runner as runner
+    from benchmark.config import RunConfig
+
+    seen = []
+
+    def run_grid(configs, store, metrics, device, grid_progress=None, **kw):
+        seen.append(grid_progress)
+        return runner.GridSummary()
+
+    monkeypatch.setattr(runner, "run_grid", run_grid)
+    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    units = ex._units(configs, 8, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)
+    ex.run_unit(units[0])
+    status = {"done": 5, "failed": 0, "started": 2, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
+              "running": {"pixel": [50.0] * 2}, "resumes": {}, "elsewhere": [], "stale": 0}
+    assert seen[0].eta(status)[0] == pytest.approx((25 * 100.0 - 2 * 50.0) / 2)
