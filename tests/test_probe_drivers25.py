@@ -3,6 +3,58 @@ from __future__ import annotations
 
 import pytest
 
+#: 30 runs of one family, 5 finished in 100 s each, 25 still to do of which ``n`` in flight for 50 s: the ETA is what
+#: the runs to do cost less what those in flight have trained, over the runs the cluster runs at once
+RUNS, MEAN, AGE = 30, 100.0, 50.0
+
+
+def _status(n: int) -> dict:
+    """A :meth:`GridProgress.status` of the grid above with ``n`` runs in flight."""
+    return {"done": 5, "failed": 0, "started": n, "todo": {"pixel": RUNS - 5}, "seconds": {"pixel": [MEAN] * 5},
+            "running": {"pixel": [AGE] * n}, "resumes": {}, "elsewhere": [], "stale": 0}
+
+
+def _eta(n: int, at_once: int) -> float:
+    return ((RUNS - 5) * MEAN - n * AGE) / at_once
+
+
+def _configs() -> list:
+    from benchmark.config import RunConfig
+
+    return [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(RUNS)]
+
+
+def _progress_made(monkeypatch) -> list:
+    """The :class:`GridProgress` objects a driver makes from now on, in the list returned."""
+    import benchmark.progress as progress
+
+    made = []
+
+    class Seen(progress.GridProgress):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(progress, "GridProgress", Seen)
+    return made
+
+
+def _slurm_jobs(tmp_path, monkeypatch, states: list[str]) -> tuple:
+    """Real submitit SLURM jobs ``1000_<i>`` of a fresh shared watcher, fake_slurm's commands on PATH, each job's
+    state there ``states[i]``: (submitit, the jobs, fake_slurm's state folder)."""
+    submitit = pytest.importorskip("submitit")
+    import fake_slurm
+    from submitit.slurm.slurm import SlurmInfoWatcher
+
+    state = tmp_path / "state"
+    for k, v in fake_slurm.install(tmp_path / "bin", state).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(submitit.SlurmJob, "watcher", SlurmInfoWatcher(delay_s=600))
+    jobs = [submitit.SlurmJob(folder=tmp_path / "jobs" / "%j", job_id=f"1000_{i}") for i in range(len(states))]
+    for i, now in enumerate(states):
+        (state / f"1000_{i}.state").write_text(now)
+    return submitit, jobs, state
+
 
 def test_a_stopped_slurm_driver_reads_the_jobs_states_afresh_not_as_sacct_last_read_them(tmp_path, monkeypatch):
     """A stopped SLURM driver counted (and, where the array's scancel failed, scancelled one by one) the jobs still
@@ -10,19 +62,10 @@ def test_a_stopped_slurm_driver_reads_the_jobs_states_afresh_not_as_sacct_last_r
     once the jobs are old: a job that finished with its result since that read, and one the controller has since
     killed (OUT_OF_MEMORY), were both 'still queued or running'. A job whose result is written has ended, and one
     sacct read of every job at the stop (no more) gives the others' states; a job it cannot read counts as queued."""
-    submitit = pytest.importorskip("submitit")
-    import fake_slurm
-    from submitit.slurm.slurm import SlurmInfoWatcher
-
     import benchmark.executors as ex
 
-    state = tmp_path / "state"
-    for k, v in fake_slurm.install(tmp_path / "bin", state).items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setattr(submitit.SlurmJob, "watcher", SlurmInfoWatcher(delay_s=600))
-    jobs = [submitit.SlurmJob(folder=tmp_path / "jobs" / "%j", job_id=f"1000_{i}") for i in range(4)]
-    for i, now in enumerate(["COMPLETED", "OUT_OF_MEMORY", "RUNNING", "PENDING"]):
-        (state / f"1000_{i}.state").write_text(now)
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["COMPLETED", "OUT_OF_MEMORY", "RUNNING", "PENDING"])
+    for i in range(4):
         submitit.SlurmJob.watcher._info_dict[f"1000_{i}"] = {"State": "RUNNING"}  # as sacct read them 10 min ago
     jobs[0].paths.result_pickle.parent.mkdir(parents=True, exist_ok=True)
     jobs[0].paths.result_pickle.write_bytes(b"")  # its result written since
@@ -48,26 +91,13 @@ def test_the_eta_of_a_slurm_grid_of_one_job_per_run_counts_the_runs_slurm_runs_a
     import fake_slurm
 
     import benchmark.executors as ex
-    import benchmark.progress as progress
-    from benchmark.config import RunConfig
-    from benchmark.progress import GridProgress
 
-    made = []
-
-    class Seen(GridProgress):
-        def __init__(self, *args, **kw):
-            super().__init__(*args, **kw)
-            made.append(self)
-
-    monkeypatch.setattr(progress, "GridProgress", Seen)
+    made = _progress_made(monkeypatch)
     fake_slurm.count_submissions(monkeypatch, {"trained": 1})
-    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
-    status = {"done": 5, "failed": 0, "started": 10, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
-              "running": {"pixel": [50.0] * 10}, "resumes": {}, "elsewhere": [], "stale": 0}
-    quiet = {**status, "running": {"pixel": [50.0] * 2}, "started": 2, "done": 13}  # between two jobs: the peak stays
+    configs = _configs()
     ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split="run", logger="none")
-    assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 10 * 50.0) / 10)
-    assert made[0].eta(quiet)[0] == pytest.approx((25 * 100.0 - 2 * 50.0) / 10)
+    assert made[0].eta(_status(10))[0] == pytest.approx(_eta(10, 10))
+    assert made[0].eta(_status(2))[0] == pytest.approx(_eta(2, 10))  # between two jobs: the peak seen stays
 
 
 def test_the_eta_of_slurm_shard_jobs_counts_those_slurm_runs_not_those_submitted(tmp_path, monkeypatch):
@@ -77,25 +107,13 @@ def test_the_eta_of_slurm_shard_jobs_counts_those_slurm_runs_not_those_submitted
     import fake_slurm
 
     import benchmark.executors as ex
-    import benchmark.progress as progress
-    from benchmark.config import RunConfig
-    from benchmark.progress import GridProgress
 
-    made = []
-
-    class Seen(GridProgress):
-        def __init__(self, *args, **kw):
-            super().__init__(*args, **kw)
-            made.append(self)
-
-    monkeypatch.setattr(progress, "GridProgress", Seen)
+    made = _progress_made(monkeypatch)
     fake_slurm.count_submissions(monkeypatch, {"trained": 1})
-    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    configs = _configs()
     ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split="shard", workers=12,
                      logger="none")
-    status = {"done": 5, "failed": 0, "started": 3, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
-              "running": {"pixel": [50.0] * 3}, "resumes": {}, "elsewhere": [], "stale": 0}
-    assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 3 * 50.0) / 3)
+    assert made[0].eta(_status(3))[0] == pytest.approx(_eta(3, 3))
 
 
 def test_the_eta_of_ray_tasks_counts_those_the_cluster_runs_not_those_submitted(tmp_path, monkeypatch):
@@ -104,46 +122,24 @@ def test_the_eta_of_ray_tasks_counts_those_the_cluster_runs_not_those_submitted(
     from test_probe_ray7 import FakeRay
 
     import benchmark.executors as ex
-    import benchmark.progress as progress
-    from benchmark.config import RunConfig
-    from benchmark.progress import GridProgress
 
-    made = []
-
-    class Seen(GridProgress):
-        def __init__(self, *args, **kw):
-            super().__init__(*args, **kw)
-            made.append(self)
-
-    monkeypatch.setattr(progress, "GridProgress", Seen)
+    made = _progress_made(monkeypatch)
     ray = FakeRay({"trained": 1})
     ray.up = True  # the user's own instance: its CPUs, 2
     monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
-    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    configs = _configs()
     ex.execute_ray(configs, tmp_path / "r", ("psnr",), "cpu", ray_address="auto", workers=8, logger="none")
     assert len(ray.units) == 8
-    status = {"done": 5, "failed": 0, "started": 2, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
-              "running": {"pixel": [50.0] * 2}, "resumes": {}, "elsewhere": [], "stale": 0}
-    assert made[0].eta(status)[0] == pytest.approx((25 * 100.0 - 2 * 50.0) / 2)
+    assert made[0].eta(_status(2))[0] == pytest.approx(_eta(2, 2))
 
 
 def test_a_stopped_slurm_driver_looks_at_no_result_file_where_sacct_gives_the_jobs_states(tmp_path, monkeypatch):
     """57e16b91 looked at every uncollected job's result file at the stop, before its one sacct read: a grid of
     20,000 one-run jobs on NFS, 20,000 lookups (seconds to minutes) between the Ctrl-C and the scancel, though sacct
     says each job's state. A result file is looked at only for a job sacct did not say (down, lagging)."""
-    submitit = pytest.importorskip("submitit")
-    import fake_slurm
-    from submitit.slurm.slurm import SlurmInfoWatcher
-
     import benchmark.executors as ex
 
-    state = tmp_path / "state"
-    for k, v in fake_slurm.install(tmp_path / "bin", state).items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setattr(submitit.SlurmJob, "watcher", SlurmInfoWatcher(delay_s=600))
-    jobs = [submitit.SlurmJob(folder=tmp_path / "jobs" / "%j", job_id=f"1000_{i}") for i in range(6)]
-    for i in range(6):
-        (state / f"1000_{i}.state").write_text("PENDING")
+    submitit, jobs, _ = _slurm_jobs(tmp_path, monkeypatch, ["PENDING"] * 6)
     looked = []
     real = ex._result_written
     monkeypatch.setattr(ex, "_result_written", lambda job: looked.append(job.job_id) or real(job))
@@ -161,7 +157,6 @@ def test_a_remote_workers_own_eta_counts_the_runs_in_flight_not_the_units_submit
     runs seen in flight at once, as its driver's; a local worker's by the workers this machine runs (all at once)."""
     import benchmark.executors as ex
     import benchmark.runner as runner
-    from benchmark.config import RunConfig
 
     seen = []
 
@@ -170,9 +165,7 @@ def test_a_remote_workers_own_eta_counts_the_runs_in_flight_not_the_units_submit
         return runner.GridSummary()
 
     monkeypatch.setattr(runner, "run_grid", run_grid)
-    configs = [RunConfig("denoise", "l1", seed=i, iterations=2) for i in range(30)]
+    configs = _configs()
     units = ex._units(configs, 8, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)
     ex.run_unit(units[0])
-    status = {"done": 5, "failed": 0, "started": 2, "todo": {"pixel": 25}, "seconds": {"pixel": [100.0] * 5},
-              "running": {"pixel": [50.0] * 2}, "resumes": {}, "elsewhere": [], "stale": 0}
-    assert seen[0].eta(status)[0] == pytest.approx((25 * 100.0 - 2 * 50.0) / 2)
+    assert seen[0].eta(_status(2))[0] == pytest.approx(_eta(2, 2))
