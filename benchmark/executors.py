@@ -67,6 +67,7 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 #: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
 SACCT_STOP_S = 15.0  # the most a stopped SLURM driver waits for its one sacct read of the jobs' states
+SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -2061,7 +2062,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     results[i] = result_of(job, units[i])
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
+            read = _time.monotonic()
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
+                if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
+                    # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
+                    # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
+                    _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
+                    read = _time.monotonic()
                 for i, job in enumerate(jobs):
                     if i not in results and job.done():
                         results[i] = result_of(job, units[i])
@@ -2146,10 +2153,11 @@ def _result_written(job) -> bool:
         return False
 
 
-def _sacct_states(jobs: list) -> dict[str, str]:
+def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
     """The states of submitit's SLURM ``jobs`` from one sacct read of their arrays now ({job id: state}, the ids
-    as submitit's ``job_id``), bounded by :data:`SACCT_STOP_S`; ``{}`` where it cannot be read (no SLURM jobs,
-    sacct failing or too slow, a second Ctrl-C meanwhile: the caller keeps the cached read)."""
+    as submitit's ``job_id``), bounded by :data:`SACCT_STOP_S`, kept in their shared watcher's cache; ``{}`` where it
+    cannot be read (no SLURM jobs, sacct failing or too slow, a second Ctrl-C meanwhile — raised where ``interrupt``:
+    the driver's poll —: the caller keeps the cached read)."""
     import subprocess
 
     try:
@@ -2168,7 +2176,9 @@ def _sacct_states(jobs: list) -> dict[str, str]:
         jobs[0].watcher._info_dict.update(info)  # as the watcher's own read: a later look at the cache sees it too
         return {k: str(v.get("State") or "") for k, v in info.items()}
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the cached read stands in
-        log.debug("sacct at the stop: %s (the jobs' states as sacct last read them)", first_line(exc))
+        if interrupt and isinstance(exc, KeyboardInterrupt):
+            raise
+        log.debug("sacct: %s (the jobs' states as sacct last read them)", first_line(exc))
         return {}
 
 

@@ -169,3 +169,38 @@ def test_a_remote_workers_own_eta_counts_the_runs_in_flight_not_the_units_submit
     units = ex._units(configs, 8, "shard", tmp_path / "r", ("psnr",), "cpu", None, (), "none", 1)
     ex.run_unit(units[0])
     assert seen[0].eta(_status(2))[0] == pytest.approx(_eta(2, 2))
+
+
+def test_the_slurm_driver_sees_a_job_killed_without_a_result_within_a_minute_not_ten(tmp_path, monkeypatch):
+    """The SLURM driver learnt of a job that ended without a result (OOM-killed, NODE_FAIL) only from submitit's shared
+    sacct read, which it refreshes every 600 s once the jobs are old: the night's driver waited up to ten minutes after
+    its last job was killed before it said so and ended. It reads the jobs' states itself every
+    :data:`SLURM_STATE_S` (one sacct for all of them)."""
+    import threading
+
+    import fake_slurm
+
+    import benchmark.executors as ex
+
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["OUT_OF_MEMORY"])
+    watcher = submitit.SlurmJob.watcher
+    watcher._info_dict["1000_0"] = {"State": "RUNNING"}  # as sacct read it a minute ago, an hour into the grid
+    watcher._start_time, watcher._last_status_check = ex._time.time() - 3600, ex._time.time()
+    jobs[0]._results_timeout_s = 0
+    jobs[0].paths.folder.mkdir(parents=True)
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: jobs[:n], "slurm"))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    monkeypatch.setattr(ex, "SLURM_STATE_S", 0.2)
+    ended = []
+
+    def drive():
+        try:
+            ex.execute_slurm(_configs()[:1], tmp_path / "r", ("psnr",), "cpu", cluster="slurm", split="run",
+                             logger="none")
+        except BaseException as exc:  # noqa: BLE001 - what it ended with
+            ended.append(exc)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    driver.join(20)
+    assert ended and "OUT_OF_MEMORY" in str(ended[0]), ended or "still waiting on sacct's cached read"
