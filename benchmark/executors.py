@@ -66,6 +66,8 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 #: the Ray driver, its tasks done, waits until their output forwarded to its console has been quiet this long (Ray's log
 #: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
+SACCT_STOP_S = 15.0  # the most a stopped SLURM driver waits for its one sacct read of the jobs' states
+SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -97,7 +99,7 @@ class WorkUnit:
     tag: str = ""                        # shown in this worker's log lines
     since: float | None = None           # grid start (time.time()): a run that failed after it is not retried
     grid: tuple = ()                     # every config of the grid: progress lines count the whole grid
-    grid_workers: int = 1                # how many units run at once (for the ETA)
+    grid_workers: int | None = 1         # how many units run at once (for the ETA; None: as many as seen in flight)
     logger: str = "tensorboard"          # live curves besides the CSV (benchmark.loggers)
     gpu_share: int = 1                   # workers sharing this worker's GPU (--workers-per-gpu)
     #: (run id, {loss: version}) of each config of ``configs`` + ``steal`` as the driver planned it: a job that
@@ -1286,8 +1288,10 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         from benchmark.results import ResultsStore, open_claims
 
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
-        # its run only (a unit of one run carries no grid)
-        bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
+        # its run only (a unit of one run carries no grid); Ray runs as many tasks at once as the cluster has room
+        # for (a user's cluster smaller than --workers, or shared), not every task submitted: the ETA divides by the
+        # most runs seen in flight at once
+        bars = GridProgress(ResultsStore(store_root), configs, None, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)
         monitor, results, done, refs = Monitor(bars), [], False, []
@@ -1782,7 +1786,9 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=grid_id, own_log=own_log,
-                  grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
+                  # Ray or SLURM runs as many units at once as the cluster has room for, not every one submitted: a
+                  # unit's ETA divides by the most runs it sees in flight at once (GridProgress), as its driver's
+                  grid=tuple(configs if grid is None else grid), grid_workers=None,
                   logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts,
                   overlaps=overlaps, said=(ResultsStore(store_root).finished_log_unwritable(),))
     plan = _planned(configs)
@@ -2043,9 +2049,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     # a job saves a checkpoint when stopped even with periodic ones off (RequeueableUnit), and resumes from it
     jobs_policy = (dataclasses.replace(checkpoint, on_stop=True) if cluster != "debug" and checkpoint is not None
                    and not checkpoint.enabled else checkpoint)
-    bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                        since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
-                        policy=jobs_policy)
+    # SLURM runs as many jobs at once as the cluster gives (and submitit's array throttle), not every job submitted (one
+    # per run, or N shard jobs of a busy cluster): the ETA divides by the most runs seen in flight at once
+    bars = GridProgress(ResultsStore(store_root), configs, None, bar=progress, since=units[0].since if units else None,
+                        grid_id=units[0].grid_id if units else "", policy=jobs_policy)
     monitor = Monitor(bars)
     results: dict[int, dict] = {}
     try:
@@ -2055,7 +2062,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     results[i] = result_of(job, units[i])
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
+            read = _time.monotonic()
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
+                if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
+                    # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
+                    # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
+                    _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
+                    read = _time.monotonic()
                 for i, job in enumerate(jobs):
                     if i not in results and job.done():
                         results[i] = result_of(job, units[i])
@@ -2102,12 +2115,14 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     grid_id=units[0].grid_id if units else "")
 
 
-def _still_queued(jobs: list, results: dict) -> list:
-    """The submitit ``jobs`` a stopped driver leaves queued or running, as far as it knows without asking SLURM again:
-    those with no result collected (``results``: {index in ``jobs``: result}) whose state, as the jobs' shared sacct
-    watcher last read it (submitit's cache: no sacct call), is not an ended one (:data:`SLURM_ENDED`) — one job's
-    poll refreshes every job's state, so a job polled before it in the same round can be known finished with its
-    result not yet collected. A job whose state cannot be read counts as still queued."""
+def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:
+    """The submitit ``jobs`` a stopped driver leaves queued or running: those with no result collected (``results``:
+    {index in ``jobs``: result}) whose state is not an ended one (:data:`SLURM_ENDED`). The state is ``fresh``
+    (default) one sacct read of those jobs at the stop (:func:`_sacct_states`) — submitit's shared watcher refreshes
+    its cached read only every 10 minutes once the jobs are old, so a job since killed (OUT_OF_MEMORY, NODE_FAIL) or
+    finished read as running; where that read gives none (accounting down or behind, not SLURM), the watcher's cached
+    read (no sacct call), and a job whose result file is written has ended (its result not yet polled). A job whose
+    state cannot be read counts as still queued."""
     left = []
     for i, job in enumerate(jobs):
         if i in results:
@@ -2116,9 +2131,55 @@ def _still_queued(jobs: list, results: dict) -> list:
             state = str(job.watcher.get_state(job.job_id, mode="cache") or "UNKNOWN")
         except Exception:  # noqa: BLE001 - no watcher (another cluster's job) or its cache unreadable: not known ended
             state = "UNKNOWN"
-        if state.split(" ")[0].rstrip("+").upper() not in SLURM_ENDED:
-            left.append(job)
-    return left
+        if not _ended(state):
+            left.append((job, state))
+    now = _sacct_states([job for job, _ in left]) if fresh else {}
+    # a file looked at only where sacct could not say: one stat a job of a big array (NFS) at every stop otherwise
+    return [job for job, state in left if not _ended(now.get(str(job.job_id)) or state)
+            and (str(job.job_id) in now or not _result_written(job))]
+
+
+def _ended(state: str) -> bool:
+    """Whether a SLURM job state as sacct writes it (``CANCELLED by 123``, ``RUNNING``, ``NODE_FAIL+``) is an ended
+    one (:data:`SLURM_ENDED`)."""
+    return state.split(" ")[0].rstrip("+").upper() in SLURM_ENDED
+
+
+def _result_written(job) -> bool:
+    """Whether a submitit ``job`` has written its result file (it has ended), without asking SLURM."""
+    try:
+        return job.paths.result_pickle.exists()
+    except Exception:  # noqa: BLE001 - no paths (a stand-in job), or its folder unreadable: not known
+        return False
+
+
+def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
+    """The states of submitit's SLURM ``jobs`` from one sacct read of their arrays now ({job id: state}, the ids
+    as submitit's ``job_id``), bounded by :data:`SACCT_STOP_S`, kept in their shared watcher's cache; ``{}`` where it
+    cannot be read (no SLURM jobs, sacct failing or too slow, a second Ctrl-C meanwhile — raised where ``interrupt``:
+    the driver's poll —: the caller keeps the cached read)."""
+    import subprocess
+
+    try:
+        from submitit import SlurmJob
+    except ImportError:
+        return {}
+    jobs = [job for job in jobs if isinstance(job, SlurmJob)]
+    if not jobs:
+        return {}
+    command = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
+    for base in sorted({str(job.job_id).split("_")[0] for job in jobs}):
+        command += ["-j", base]
+    try:
+        out = subprocess.run(command, capture_output=True, timeout=SACCT_STOP_S, check=True).stdout
+        info = jobs[0].watcher.read_info(out)
+        jobs[0].watcher._info_dict.update(info)  # as the watcher's own read: a later look at the cache sees it too
+        return {k: str(v.get("State") or "") for k, v in info.items()}
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the cached read stands in
+        if interrupt and isinstance(exc, KeyboardInterrupt):
+            raise
+        log.debug("sacct: %s (the jobs' states as sacct last read them)", first_line(exc))
+        return {}
 
 
 def _cancelled_said(configs: list, store_root) -> str:
@@ -2173,7 +2234,7 @@ def _cancel(jobs: list, cluster: str) -> bool:
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
     failed, why = [], ""
-    for job in _still_queued(jobs, {}):  # one SLURM last read ended has nothing to stop (its scancel may fail)
+    for job in _still_queued(jobs, {}, fresh=False):  # one ended as read at the stop: nothing to stop (scancel fails)
         try:  # check=True: submitit's check=False is subprocess.call, whose scancel exiting 1 (the controller down,
             # 'Unable to contact slurm controller') raised nothing, so a job still running read as cancelled
             job.cancel(check=True)

@@ -113,7 +113,9 @@ def _wall_s(meta: dict) -> float | None:
 
 
 class GridProgress:
-    """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
+    """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time (None: as many as a scheduler
+    runs at once — a SLURM grid of one job per run, whose jobs do not all run together —, the most seen in flight at
+    once, :meth:`eta`). ``since``
     (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
     where a run's record has one, as the summary and the retries compare it: a clock stepped back during the night
     makes no failure of this grid look older) tell this grid's failures, which move the run counter, from those an
@@ -121,7 +123,7 @@ class GridProgress:
     :class:`~benchmark.checkpoint.CheckpointPolicy` (None: run_grid's default), under which a stopped run resumes
     from its checkpoint or not (:func:`~benchmark.checkpoint.resumes_at`)."""
 
-    def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None,
+    def __init__(self, store, configs, workers: int | None = 1, bar: bool = False, since: float | None = None,
                  grid_id: str = "", policy=None):
         from benchmark.config import run_id
         from benchmark.lossfn import loss_family
@@ -130,7 +132,8 @@ class GridProgress:
         self.runs = {run_id(c): c for c in configs}
         self.family = {rid: loss_family(c.loss) for rid, c in self.runs.items()}
         self.total = len(self.runs)
-        self.workers = max(1, int(workers))
+        self.workers = None if workers is None else max(1, int(workers))
+        self._peak = 0  # the most runs seen in flight at once (workers None: how many the scheduler runs together)
         self.since = time.time() if since is None else float(since)
         self.grid_id = grid_id
         self.bar = None
@@ -315,6 +318,11 @@ class GridProgress:
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""
         st = status or self.status()
+        # another machine's processes share what is left: each run in flight here is one process of this node, each
+        # holder there one of that node (a SLURM or Ray grid's own jobs among them: never more than the grid's workers)
+        away = st.get("elsewhere", ())
+        at_once = sum(map(len, st.get("running", {}).values())) - len(away) + len(set(away))
+        self._peak = max(self._peak, at_once)  # seen before the first run finished too
         per = {f: statistics.mean(v) for f, v in st["seconds"].items()}
         if not per:
             return None, sorted(st["todo"])
@@ -334,10 +342,7 @@ class GridProgress:
                          if n > len(st.get("running", {}).get(f, ())) + len(resumes.get(f, ()))),
                        *(max(mean - age, 0.0) for mean, age in in_flight),
                        *(max(per.get(f, overall) - t, 0.0) for f, ts in resumes.items() for t in ts)], default=0.0)
-        # another machine's processes share what is left: each run in flight here is one process of this node, each
-        # holder there one of that node (a SLURM or Ray grid's own jobs among them: never more than the grid's workers)
-        away = st.get("elsewhere", ())
-        workers = max(self.workers, len(in_flight) - len(away) + len(set(away)))
+        workers = max(self.workers, at_once) if self.workers else max(1, self._peak)
         return max(max(left, 0.0) / workers, longest), guessed
 
     def line(self, current: str | None = None) -> str:
