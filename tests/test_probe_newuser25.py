@@ -20,3 +20,29 @@ def test_a_missing_results_folder_is_offered_only_a_close_folder_that_holds_resu
     assert main(["report", "--out", "result"]) == 2
     (err,) = capsys.readouterr().err.strip().splitlines()
     assert "; did you mean results?" in err, err
+
+
+def test_a_shared_data_set_named_bare_is_told_where_it_is(tmp_path, monkeypatch, capsys):
+    """``--train-data BSD200`` (the README names the standard profile's sets so) was read as a hub id: 'not cached
+    and the hub is offline … download it on a connected machine … huggingface-cli download BSD200', though the
+    shared images hold it. The line names the shared folder to pass, and a close spelling of one (``Kodak``, the
+    README's ``Set14`` for ``CSet14``) is offered too."""
+    from PIL import Image
+
+    from benchmark import data
+    from benchmark.cli import main
+
+    shared = tmp_path / "shared"
+    for name in ("BSD200", "CSet14", "Kodak24"):
+        (shared / name).mkdir(parents=True)
+        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
+    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    for given, there in (("BSD200", "BSD200"), ("Set14", "CSet14"), ("kodak24", "Kodak24")):
+        assert main(["run", "--train-data", given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+                     "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+        (err,) = capsys.readouterr().err.strip().splitlines()
+        assert f"{shared / there}: pass that path" in err, err
+        assert "huggingface-cli" not in err, err
+    assert not (tmp_path / "r" / "runs").exists()
