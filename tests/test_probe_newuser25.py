@@ -1,5 +1,7 @@
 """Probe 25 of a new user's path: a first session's slips, each one true, actionable line."""
 
+import pytest
+
 
 def test_a_missing_results_folder_is_offered_only_a_close_folder_that_holds_results(tmp_path, monkeypatch, capsys):
     """``plbench report --out tasks2`` in the checkout said 'no such directory; did you mean tasks?' — the task
@@ -46,3 +48,49 @@ def test_a_shared_data_set_named_bare_is_told_where_it_is(tmp_path, monkeypatch,
         assert f"{shared / there}: pass that path" in err, err
         assert "huggingface-cli" not in err, err
     assert not (tmp_path / "r" / "runs").exists()
+
+
+
+def _stopped_charbonnier(store):
+    """A run of ``store`` stopped at iteration 62 of 120 with a checkpoint (denoise/charbonnier seed 0)."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+
+    folder = store.run_dir("0123456789abcdef")
+    folder.mkdir(parents=True)
+    config = {"task": "denoise", "loss": "charbonnier", "seed": 0, "iterations": 120}
+    torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+               folder / "ckpt.pt")
+
+
+def test_a_run_stopped_with_a_checkpoint_is_named_in_the_boards_notes(tmp_path):
+    """A grid stopped midway (Ctrl-C, a killed job) left runs with a checkpoint and no record; ``plbench report``
+    wrote a board without them and not a word of them — a loss of the grid simply absent — though it names a run in
+    flight, a damaged one and one without its record. Its notes now name each stopped run (task/loss seed, the
+    iteration it stopped at) and the command that resumes it; a store with none: no such line."""
+    from benchmark.report import stopped_lines
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    assert stopped_lines(store) == []
+    _stopped_charbonnier(store)
+    (line,) = stopped_lines(store)
+    assert "(denoise/charbonnier seed 0, stopped at iteration 62 of 120): not in these tables" in line, line
+    assert "the same `plbench run`" in line, line
+
+
+@pytest.mark.slow
+def test_the_board_names_a_run_stopped_with_a_checkpoint_that_it_leaves_out(tmp_path):
+    """The board itself (leaderboard.md's notes) carries that line, once."""
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    _stopped_charbonnier(store)
+    write_report(store, n_boot=20, formats=("png",), visual=False, html=False)
+    notes = [line for line in (store.root / "leaderboard.md").read_text().splitlines()
+             if "with a checkpoint" in line]
+    assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
