@@ -978,6 +978,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         in_flight_lines,
         left_out_lines,
         stale_lines,
+        stopped_lines,
     )
     from benchmark.settings import lost_checks, select
     from benchmark.stats import version_scope
@@ -1014,8 +1015,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
     # the leaderboard's note says; the new loss's own are said in their task's notes
     held = {r: h for r, h in store.in_flight().items() if r not in (current or set())}
-    lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True)]
-    lines += [""] if held else []
+    stopped = stopped_lines(store, comparison=True)  # runs stopped midway, not in these tables either
+    lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True) + stopped]
+    lines += [""] if held or stopped else []
     columns = 0
     figs = {}
     for task in sorted(notes):

@@ -278,11 +278,12 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
                f"{copied_mid_grid_hint(store.root, away)}" if away else "")]
 
 
-def stopped_lines(store: ResultsStore) -> list[str]:
+def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     """The note of a board written while runs of its store stand stopped with a checkpoint (:meth:`ResultsStore.
     stopped_with_checkpoint`: a grid interrupted, a job killed): not in its tables, each named by what its checkpoint
     says (task/loss seed, the iteration it stopped at), and the command that resumes them. Nothing read (nor torch
-    imported) where no run is stopped so."""
+    imported) where no run is stopped so. ``comparison``: the note of ``compare/<loss>.md``, which the same
+    ``plbench compare`` writes again."""
     from benchmark.ckptrecord import record
 
     stopped = store.stopped_with_checkpoint()
@@ -302,7 +303,7 @@ def stopped_lines(store: ResultsStore) -> list[str]:
     return [f"{plural(n, 'run')} of this results directory {agree(n, 'stands', 'stand')} stopped with a checkpoint, "
             f"not finished ({'; '.join(named[:3])}{', …' if n > 3 else ''}): not in these tables; the same `plbench "
             f"run` (or `plbench compare`, for a compared loss) resumes {agree(n, 'it', 'them')} and writes the board "
-            "again"]
+            "again" + (", then the same `plbench compare` this comparison" if comparison else "")]
 
 
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,

@@ -94,3 +94,23 @@ def test_the_board_names_a_run_stopped_with_a_checkpoint_that_it_leaves_out(tmp_
     notes = [line for line in (store.root / "leaderboard.md").read_text().splitlines()
              if "with a checkpoint" in line]
     assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
+
+
+def test_compare_names_a_field_run_stopped_with_a_checkpoint(tmp_path):
+    """``compare/<loss>.md`` said nothing of a field run stopped midway (a loss of the field absent from its tables),
+    as the board did not; it names it as the board now does, and says nothing where none is stopped."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    group = [m for m in store.metas() if m.get("config")]
+    new = {m["run_id"] for m in group if m["config"]["loss"] == "l2"}
+
+    def summary():
+        return _summary(store, {"denoise": group}, ["l2"], {"denoise": []}, 0.05, 20, "l1", ("png",), new)[0]
+
+    assert "with a checkpoint" not in summary()
+    _stopped_charbonnier(store)
+    notes = [line for line in summary().splitlines() if "with a checkpoint" in line]
+    assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
