@@ -488,10 +488,14 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
         own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
                       for m in g} & set(new))
+        stopped = len(store.stopped_with_checkpoint()) if not own else 0  # a first grid stopped before any finished
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
-                           if own else ""))
+                           if own else
+                           f": {plural(stopped, 'run')} {agree(stopped, 'stands', 'stand')} stopped with a checkpoint, "
+                           f"not finished: the same `plbench run` resumes {agree(stopped, 'it', 'them')}, then compare"
+                           if stopped else ""))
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
 

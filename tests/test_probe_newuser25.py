@@ -114,3 +114,23 @@ def test_compare_names_a_field_run_stopped_with_a_checkpoint(tmp_path):
     _stopped_charbonnier(store)
     notes = [line for line in summary().splitlines() if "with a checkpoint" in line]
     assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
+
+
+def test_compare_on_a_field_of_stopped_runs_alone_says_what_resumes_them(tmp_path, capsys):
+    """A first grid stopped midway (Ctrl-C before any run finished), then ``plbench compare --loss l1``: 'no
+    finished field runs in … to compare against', as of an empty folder — not that its runs stand stopped with a
+    checkpoint, which the same ``plbench run`` resumes. Now the line says so."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l2": 0.0}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    for rid in store.run_ids():
+        shutil.rmtree(store.run_dir(rid))
+    _stopped_charbonnier(store)
+    assert main(["compare", "--loss", "l1", "--out", str(store.root), "--no-visual"]) == 2
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert err.startswith(f"error: no finished field runs in {store.root} to compare against: 1 run stands "), err
+    assert "stopped with a checkpoint" in err and "the same `plbench run` resumes it" in err, err
