@@ -289,9 +289,14 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     stopped = store.stopped_with_checkpoint()
     if not stopped:
         return []
-    named = []
+    named, unread = [], 0
     for rid, ckpt in sorted(stopped.items()):
-        rec = record(ckpt) or {}
+        rec = record(ckpt)
+        if rec is None:  # cut short, empty, another format: no run resumes from it
+            unread += 1
+            named.append(f"run {rid}, its checkpoint unreadable: it trains again from iteration 0 (`plbench check "
+                         f"--out {shlex.quote(str(store.root))}` says why)")
+            continue
         cfg = (rec.get("fingerprint") or {}).get("config") or {}
         what = (f"{cfg.get('task')}/{cfg.get('loss')} seed {cfg.get('seed')}" if cfg.get("task") and cfg.get("loss")
                 else f"run {rid}")
@@ -302,7 +307,8 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     n = len(named)
     return [f"{plural(n, 'run')} of this results directory {agree(n, 'stands', 'stand')} stopped with a checkpoint, "
             f"not finished ({'; '.join(named[:3])}{', …' if n > 3 else ''}): not in these tables; the same `plbench "
-            f"run` (or `plbench compare`, for a compared loss) resumes {agree(n, 'it', 'them')} and writes the board "
+            f"run` (or `plbench compare`, for a compared loss) {'resumes' if not unread else 'resumes or retrains'} "
+            f"{agree(n, 'it', 'them')} and writes the board "
             "again" + (", then the same `plbench compare` this comparison" if comparison else "")]
 
 

@@ -134,3 +134,20 @@ def test_compare_on_a_field_of_stopped_runs_alone_says_what_resumes_them(tmp_pat
     (err,) = capsys.readouterr().err.strip().splitlines()
     assert err.startswith(f"error: no finished field runs in {store.root} to compare against: 1 run stands "), err
     assert "stopped with a checkpoint" in err and "the same `plbench run` resumes it" in err, err
+
+
+def test_the_stopped_note_does_not_promise_a_resume_from_an_unreadable_checkpoint(tmp_path):
+    """A stopped run whose ``ckpt.pt`` is cut short (a copy stopped midway) trains from iteration 0 again; the note
+    named it 'run <id>' among the runs the same ``plbench run`` 'resumes'. It says the checkpoint is unreadable and
+    that the run trains again from iteration 0, and names ``plbench check``."""
+    from benchmark.report import stopped_lines
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    folder = store.run_dir("0123456789abcdef")
+    folder.mkdir(parents=True)
+    (folder / "ckpt.pt").write_bytes(b"PK\x03\x04 cut")
+    (line,) = stopped_lines(store)
+    assert "run 0123456789abcdef, its checkpoint unreadable: it trains again from iteration 0" in line, line
+    assert f"`plbench check --out {store.root}` says why" in line, line
