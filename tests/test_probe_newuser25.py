@@ -151,3 +151,16 @@ def test_the_stopped_note_does_not_promise_a_resume_from_an_unreadable_checkpoin
     (line,) = stopped_lines(store)
     assert "run 0123456789abcdef, its checkpoint unreadable: it trains again from iteration 0" in line, line
     assert f"`plbench check --out {store.root}` says why" in line, line
+
+
+@pytest.mark.parametrize(("spec", "fix"), [("vgg(layers=('relu2_2'))", "('relu2_2',)"),
+                                           ("l1 + 0.1*pdl(layers=('layer1'))", "('layer1',)")])
+def test_a_one_item_tuple_without_its_comma_is_told_the_comma(spec, fix):
+    """``vgg(layers=('relu2_2'))`` — Python's one-item-tuple slip: ``('relu2_2')`` is a string — was told only
+    "argument layers expects a sequence of str, got 'relu2_2' (str)"; the line now shows the tuple to write."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import check_loss_arguments
+
+    with pytest.raises(UserError, match=r"expects a sequence of str, got '\w+' \(str\)") as e:
+        check_loss_arguments(spec)
+    assert str(e.value).endswith(f": a one-item tuple needs its comma, {fix}"), e.value
