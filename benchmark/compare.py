@@ -488,10 +488,14 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
         own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
                       for m in g} & set(new))
+        stopped = len(store.stopped_with_checkpoint()) if not own else 0  # a first grid stopped before any finished
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
-                           if own else ""))
+                           if own else
+                           f": {plural(stopped, 'run')} {agree(stopped, 'stands', 'stand')} stopped with a checkpoint, "
+                           f"not finished: the same `plbench run` resumes {agree(stopped, 'it', 'them')}, then compare"
+                           if stopped else ""))
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
 
@@ -978,6 +982,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         in_flight_lines,
         left_out_lines,
         stale_lines,
+        stopped_lines,
     )
     from benchmark.settings import lost_checks, select
     from benchmark.stats import version_scope
@@ -1014,8 +1019,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
     # the leaderboard's note says; the new loss's own are said in their task's notes
     held = {r: h for r, h in store.in_flight().items() if r not in (current or set())}
-    lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True)]
-    lines += [""] if held else []
+    stopped = stopped_lines(store, comparison=True)  # runs stopped midway, not in these tables either
+    lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True) + stopped]
+    lines += [""] if held or stopped else []
     columns = 0
     figs = {}
     for task in sorted(notes):

@@ -83,7 +83,16 @@ import numpy as np
 
 from benchmark.devices import torch_threads
 from benchmark.docmarkup import agree, plural
-from benchmark.errors import UserError, did_you_mean, did_you_mean_path, first_line, offline_switches, pip, unknown_home
+from benchmark.errors import (
+    UserError,
+    _close,
+    did_you_mean,
+    did_you_mean_path,
+    first_line,
+    offline_switches,
+    pip,
+    unknown_home,
+)
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -2453,6 +2462,11 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     text = " ".join(str(exc).split())
     if _no_such_split_or_config(exc):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
+    if "/" not in spec.source and (there := _shared_set(spec.source)):  # `BSD200`, as the README names the sets
+        hub = "is not cached and the hub is offline" if offline else f"did not load: {_hub_words(exc)}"
+        which = (f"the shared images' {there.name} is at {there}" if there.name == spec.source else
+                 f"did you mean the shared images' {there.name}? It is at {there}")
+        return UserError(f"dataset {spec.source!r}: {local}, and read as a hub id it {hub}; {which}: pass that path")
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
@@ -2486,6 +2500,17 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
         return UserError(f"cannot load dataset {spec.source!r} from the hub ({first}), and {local}")
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
+
+
+def _shared_set(name: str) -> Path | None:
+    """The folder of :data:`SHARED_DATASETS` a bare source ``name`` names (``BSD200``), or a close spelling of
+    (``Set14`` for ``CSet14``, ``kodak24``); ``None`` where none is close or the shared images are not here."""
+    try:
+        sets = [p.name for p in SHARED_DATASETS.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError:
+        return None
+    close = _close(name, sets, n=1, cutoff=0.75)
+    return SHARED_DATASETS / close[0] if close else None
 
 
 @functools.lru_cache(maxsize=1)

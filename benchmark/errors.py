@@ -10,6 +10,7 @@ import io
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -162,12 +163,13 @@ def _close_file(name: str, siblings) -> list[str]:
     return ([same[s] for s in _close(stem, same, n=2)] + _close(name, others, n=2))[:2]
 
 
-def did_you_mean_path(path, kind: str | None = None) -> str:
+def did_you_mean_path(path, kind: str | Callable[[str], bool] | None = None) -> str:
     """``"; did you mean DIR/NAME?"`` for a path that is not there while its folder holds a close spelling of its
     last part (``CSet5`` for ``Cset5``, ``my_loss.py`` for ``my_los.py``; hidden entries left out), written as
     the path was given; ``""`` when the folder is missing or holds nothing close. ``kind``: ``"file"`` or ``"dir"``
     where only one can be used (``--config configs.yaml`` beside a ``configs`` folder was offered the folder, which
-    is then refused as one); ``None``: either (a data source)."""
+    is then refused as one); ``None``: either (a data source); a function of the path: the entries it accepts (a
+    results store, where ``--out tasks2`` was offered the task package)."""
     text = os.fspath(path)
     head, _, name = text.rstrip("/").rpartition("/")
     folder = os.path.expanduser(head or ".") if head or not text.startswith("/") else "/"
@@ -182,8 +184,11 @@ def did_you_mean_path(path, kind: str | None = None) -> str:
         if close else ""
 
 
-def _is_kind(path: str, kind: str | None) -> bool:
-    """Whether ``path`` is what ``kind`` (:func:`did_you_mean_path`'s) asks for: a file, a folder, or either."""
+def _is_kind(path: str, kind: str | Callable[[str], bool] | None) -> bool:
+    """Whether ``path`` is what ``kind`` (:func:`did_you_mean_path`'s) asks for: a file, a folder, either, or what
+    its function accepts."""
+    if callable(kind):
+        return kind(path)
     return kind is None or os.path.isdir(path) == (kind == "dir")
 
 

@@ -223,8 +223,12 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = Fa
         if got is _MISSING or isinstance(got, _Bad):
             noun = "" if words else "parameter " if what.startswith("task") else "argument "
             said = got.why if isinstance(got, _Bad) else f"expects {type_words(tp) if words else type_name(tp)}{like}"
+            one = conform([value], tp) if isinstance(value, str) and not words else _MISSING
+            comma = (f": a one-item tuple needs its comma, ({value!r},)"  # `layers=('relu2_2')`: Python's string
+                     if one is not _MISSING and not isinstance(one, _Bad) else "")
             raise UserError(f"{what} {noun}{(names or {}).get(name, name)} {said}"
-                            + _got(value, (written or {}).get(name, _MISSING), tp, words, isinstance(got, _Bad)))
+                            + _got(value, (written or {}).get(name, _MISSING), tp, words, isinstance(got, _Bad))
+                            + comma)
         out[name] = got
     return out
 

@@ -278,6 +278,40 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
                f"{copied_mid_grid_hint(store.root, away)}" if away else "")]
 
 
+def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
+    """The note of a board written while runs of its store stand stopped with a checkpoint (:meth:`ResultsStore.
+    stopped_with_checkpoint`: a grid interrupted, a job killed): not in its tables, each named by what its checkpoint
+    says (task/loss seed, the iteration it stopped at), and the command that resumes them. Nothing read (nor torch
+    imported) where no run is stopped so. ``comparison``: the note of ``compare/<loss>.md``, which the same
+    ``plbench compare`` writes again."""
+    from benchmark.ckptrecord import record
+
+    stopped = store.stopped_with_checkpoint()
+    if not stopped:
+        return []
+    named, unread = [], 0
+    for rid, ckpt in sorted(stopped.items()):
+        rec = record(ckpt)
+        if rec is None:  # cut short, empty, another format: no run resumes from it
+            unread += 1
+            named.append(f"run {rid}, its checkpoint unreadable: it trains again from iteration 0 (`plbench check "
+                         f"--out {shlex.quote(str(store.root))}` says why)")
+            continue
+        cfg = (rec.get("fingerprint") or {}).get("config") or {}
+        what = (f"{cfg.get('task')}/{cfg.get('loss')} seed {cfg.get('seed')}" if cfg.get("task") and cfg.get("loss")
+                else f"run {rid}")
+        if isinstance(rec.get("iteration"), int):
+            what += f", stopped at iteration {rec['iteration']}" + (
+                f" of {cfg['iterations']}" if isinstance(cfg.get("iterations"), int) else "")
+        named.append(what)
+    n = len(named)
+    return [f"{plural(n, 'run')} of this results directory {agree(n, 'stands', 'stand')} stopped with a checkpoint, "
+            f"not finished ({'; '.join(named[:3])}{', …' if n > 3 else ''}): not in these tables; the same `plbench "
+            f"run` (or `plbench compare`, for a compared loss) {'resumes' if not unread else 'resumes or retrains'} "
+            f"{agree(n, 'it', 'them')} and writes the board "
+            "again" + (", then the same `plbench compare` this comparison" if comparison else "")]
+
+
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,
                    every: list[dict] = ()) -> list[str]:
     """The notes on runs a board of ``settings`` leaves out or renames, after :meth:`ResultsStore.table` (which
@@ -655,7 +689,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         f"failed run {rid} left out: superseded by run {by}, finished after it under another id with its config and "
         "code version (its loss file fixed); no command retries it" for rid, by in sorted(superseded.items())
         if by in chosen.run_ids]
-    stats.in_flight = in_flight_lines(store, store.in_flight()) + overlap_lines(metas)  # said first: both flatter
+    stats.in_flight = in_flight_lines(store, store.in_flight()) + stopped_lines(store) + overlap_lines(metas)
     for line in stats.in_flight:
         log.warning("report: %s", line)
     t_stats = time.perf_counter()

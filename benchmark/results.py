@@ -1754,7 +1754,7 @@ class ResultsStore:
             return
         self.check_links()
         if not self.root.exists():
-            hint = did_you_mean_path(out, kind="dir")  # a folder: grid_big.yaml is no results directory
+            hint = did_you_mean_path(out, kind=lambda p: ResultsStore(p).is_store())  # not tasks/ for tasks2
             raise UserError(f"no results in {self.root}: no such directory{hint} (run `plbench run "
                             f"--out {shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
         if not self.root.is_dir():
