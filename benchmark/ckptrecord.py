@@ -119,13 +119,18 @@ def written_for_run(path: Path) -> str | None:
     """The run id today's code gives the config the checkpoint at ``path`` was written for (:func:`written_for`; a
     half-batch retry's: :func:`run_configs`, either id given where one of them is the run's own folder, else the
     first); None where that is not known: no fingerprint, a config this
-    code cannot build (a ``--loss-file``'s loss not loaded), or one :func:`as_current` reads otherwise (gpl's old
-    checkpoint, which :func:`benchmark.runner.resume_under_new_id` hands to its id now: its old folder keeps a copy)."""
+    code cannot build (a ``--loss-file``'s loss not loaded), one :func:`as_current` reads otherwise (gpl's old
+    checkpoint, which :func:`benchmark.runner.resume_under_new_id` hands to its id now: its old folder keeps a copy),
+    or one of another numbers code (an older ``+cN``: the id this code gives its config is not the one it ran under)."""
     fingerprint = written_for(path)
     cfg = (fingerprint or {}).get("config")
-    if not isinstance(cfg, dict) or (as_current(fingerprint) or {}).get("config") != cfg:
+    current = as_current(fingerprint) or {}
+    if not isinstance(cfg, dict) or current.get("config") != cfg:
         return None
-    from benchmark.config import RunConfig, run_id
+    from benchmark.config import RunConfig, code_version, run_id
+
+    if current.get("code_version") != code_version():
+        return None
 
     try:
         ids = [run_id(RunConfig.from_dict(c)) for c in run_configs(path, cfg)]
