@@ -66,7 +66,7 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 #: the Ray driver, its tasks done, waits until their output forwarded to its console has been quiet this long (Ray's log
 #: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
-SACCT_STOP_S = 15.0  # the most a stopped SLURM driver waits for its one sacct read of the jobs' states
+SACCT_STOP_S = 15.0  # the most the SLURM driver waits for one sacct read of its jobs' states (at the stop, in its poll)
 SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
