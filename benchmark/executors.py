@@ -66,7 +66,7 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 #: the Ray driver, its tasks done, waits until their output forwarded to its console has been quiet this long (Ray's log
 #: monitor polls the workers' files every 0.1 s), RAY_SETTLE_MAX_S at most, before it shuts the instance down or ends
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
-SACCT_STOP_S = 15.0  # the most a stopped SLURM driver waits for its one sacct read of the jobs' states
+SACCT_STOP_S = 15.0  # the most the SLURM driver waits for one sacct read of its jobs' states (at the stop, in its poll)
 SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
@@ -2121,8 +2121,8 @@ def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:
     (default) one sacct read of those jobs at the stop (:func:`_sacct_states`) — submitit's shared watcher refreshes
     its cached read only every 10 minutes once the jobs are old, so a job since killed (OUT_OF_MEMORY, NODE_FAIL) or
     finished read as running; where that read gives none (accounting down or behind, not SLURM), the watcher's cached
-    read (no sacct call), and a job whose result file is written has ended (its result not yet polled). A job whose
-    state cannot be read counts as still queued."""
+    read (no sacct call); a job whose result file is written has ended (its result not yet polled), looked at unless
+    that read says it is pending. A job whose state cannot be read counts as still queued."""
     left = []
     for i, job in enumerate(jobs):
         if i in results:
@@ -2134,9 +2134,15 @@ def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:
         if not _ended(state):
             left.append((job, state))
     now = _sacct_states([job for job, _ in left]) if fresh else {}
-    # a file looked at only where sacct could not say: one stat a job of a big array (NFS) at every stop otherwise
+    # a file looked at only where sacct could not say or says the job started (its result may be written before
+    # SLURM or its accounting sees it end): never a pending one's, most of a big array's (one NFS stat each)
     return [job for job, state in left if not _ended(now.get(str(job.job_id)) or state)
-            and (str(job.job_id) in now or not _result_written(job))]
+            and (_pending(now.get(str(job.job_id), "")) or not _result_written(job))]
+
+
+def _pending(state: str) -> bool:
+    """Whether a SLURM job state as sacct writes it is PENDING (the job not started: no result file to look at)."""
+    return state.split(" ")[0].upper() == "PENDING"
 
 
 def _ended(state: str) -> bool:

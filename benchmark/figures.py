@@ -503,21 +503,24 @@ def _measured_lines(fig, text: str, width_in: float, fontsize: float) -> list[st
     while True:
         lines = _break_lines(text, chars).split("\n")
         if chars <= 8 or all(_text_width(fig, line, fontsize) <= width_in for line in lines):
-            return _no_widow(text, lines, chars)
+            return _no_widow(text, lines, chars, lambda alt: all(_text_width(fig, line, fontsize) <= width_in
+                                                                   for line in alt))
         chars -= 2
 
 
-def _no_widow(text: str, lines: list[str], chars: int) -> list[str]:
+def _no_widow(text: str, lines: list[str], chars: int, fits=None) -> list[str]:
     """``lines`` (``text`` broken by :func:`_break_lines` at ``chars``) rebroken shorter where their last line is one
     word after a line of several (a metrics figure's title ended '…; better:' over a lone 'right'): the first
-    breaking at fewer characters that keeps the lines as many and ends on two words or more; else ``lines``."""
+    breaking at fewer characters that keeps the lines as many and ends on two words or more, each within the width
+    as ``fits`` (lines → whether they fit as drawn: fewer characters are no narrower line where wide letters move
+    down; None: by characters alone) says; else ``lines``."""
     if len(lines) < 2 or len(lines[-1].split()) > 1 or len(lines[-2].split()) < 2:
         return lines
     for c in range(chars - 1, 8, -1):
         alt = _break_lines(text, c).split("\n")
         if len(alt) > len(lines):
             break
-        if len(alt[-1].split()) > 1:
+        if len(alt[-1].split()) > 1 and (fits is None or fits(alt)):
             return alt
     return lines
 
