@@ -62,3 +62,18 @@ def test_losses_whose_formula_was_rewritten_train_other_bits_under_a_new_version
         new, old = cosine_distance, _old_cosine
     assert not torch.equal(_grad(new, x, y), _grad(old, x, y))  # the training step's bits moved
     assert int(LOSSES.get(name).version) > int(old_version)
+
+
+@pytest.mark.parametrize("scale", [1e-23, 1e-30, 1e20])
+def test_cosine_distance_of_vectors_whose_squares_underflow_or_overflow_is_still_1_minus_cos(scale):
+    """92fc85ca's cosine_distance divided by torch's float32 norm, whose squares underflow for entries under ~1e-23
+    (norm 0) and overflow over ~1e19 (norm inf): vectors of 1e-23 read 3.6e29, of 1e-30 3.6e15 — a loss spike
+    where the old form read 0 — and of 1e20 0.5 whatever their angle. 1 − cos is scale-free: each vector is scaled
+    by its largest entry before its norm, so the distance is float64's within 1e-6 at every scale, in [0, 2]."""
+    from benchmark.backbones import cosine_distance
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(3, 16, generator=g) + 0.1, torch.rand(3, 16, generator=g) + 0.1
+    want = 1 - torch.nn.functional.cosine_similarity(a.double(), b.double(), dim=1)
+    got = cosine_distance(a * scale, b * scale)
+    torch.testing.assert_close(got.double(), want, atol=1e-6, rtol=0)
