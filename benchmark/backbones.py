@@ -551,12 +551,21 @@ def cosine_distance(a: torch.Tensor, b: torch.Tensor, dim: int = 1) -> torch.Ten
     rounding (0 or 1.5e-8 for a true 4e-9; rsqrt's own error is 3e-8). The losses' earlier form,
     1 − ⟨a, b⟩·rsqrt(‖a‖²‖b‖² + 1e-12), differed from this beyond rounding only where ‖a‖‖b‖ ≲ 3e-3, where its
     1e-12 made the cosine depend on the vectors' scale.
+    Each vector is scaled by its largest entry before its norm (1 − cos is scale-free): float32's ‖a‖ is 0 for
+    entries under ~1e-23 and inf over ~1e19, which read 1e29 or 0.5 whatever the angle.
     a, b: (…) float tensors of one shape; float32 or wider.
     """
-    na, nb = torch.linalg.vector_norm(a, dim=dim), torch.linalg.vector_norm(b, dim=dim)  # gradient 0 at a zero vector
-    tiny = torch.finfo(na.dtype).tiny
-    gap = 0.5 * (a / na.clamp_min(tiny).unsqueeze(dim) - b / nb.clamp_min(tiny).unsqueeze(dim)).pow(2).sum(dim)
-    return torch.where((na == 0) != (nb == 0), torch.ones_like(gap), gap)  # two zero vectors: 0 − 0, gap 0
+    tiny = torch.finfo(a.dtype).tiny
+
+    def unit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(v/‖v‖, whether v is zero): v scaled to a largest entry of ±1 first, so its norm is in [1, √n]."""
+        top = v.detach().abs().amax(dim, keepdim=True)  # a constant to the direction: no gradient through amax
+        v = v / top.clamp_min(tiny)
+        return v / torch.linalg.vector_norm(v, dim=dim, keepdim=True).clamp_min(tiny), (top == 0).squeeze(dim)
+
+    (ua, za), (ub, zb) = unit(a), unit(b)
+    gap = 0.5 * (ua - ub).pow(2).sum(dim)
+    return torch.where(za != zb, torch.ones_like(gap), gap)  # two zero vectors: 0 − 0, gap 0
 
 
 class FeatureLoss(nn.Module):

@@ -2,7 +2,8 @@
 Rui Huang, "Disentangle Perceptual Learning through Online Contrastive Learning", 2020).
 
 Version 2 corrects the citation's author list (version 1 named "Mei, Li, Li, Zhang"); what the
-loss computes is unchanged.
+loss computes is unchanged. Version 3: ``distance="cosine"`` as :func:`~benchmark.backbones.cosine_distance` (the
+same 1 − cos, other float32 bits: its runs train to other numbers, so every run of the loss gets a new id).
 
 What the defaults rest on. No code of the authors was found (searched again for this release: the
 title, the authors and "online contrastive feature selection" in public code, documentation and
@@ -30,7 +31,7 @@ from benchmark.precision import fp32_call, fp32_region
 from benchmark.registry import register_loss
 
 
-@register_loss("contrastive_select", version="2", citation="Mei, Lu, Yi, Wu, Li, Huang, Disentangle "
+@register_loss("contrastive_select", version="3", citation="Mei, Lu, Yi, Wu, Li, Huang, Disentangle "
                "Perceptual Learning through Online Contrastive Learning, 2020", needs=("degraded",),
                weights=("vgg16:IMAGENET1K_V1",))
 class ContrastiveSelectionLoss(FeatureLoss):

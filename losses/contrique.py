@@ -58,7 +58,7 @@ def contrique_features(backbone: Backbone, x: torch.Tensor, normalize: bool = Tr
     return fp32_call(lambda t: quality_vector(lambda u: backbone(u)[last], t, normalize), x)
 
 
-@register_loss("contrique", version="2", citation="Madhusudana, Birkbeck, Wang, Adsumilli, Bovik, Image "
+@register_loss("contrique", version="3", citation="Madhusudana, Birkbeck, Wang, Adsumilli, Bovik, Image "
                "Quality Assessment using Contrastive Learning, IEEE TIP 2022", weights=("resnet50:contrique",))
 class ContriqueLoss(FeatureLoss):
     """Distance between CONTRIQUE quality vectors of pred and target, batch mean.
@@ -73,7 +73,8 @@ class ContriqueLoss(FeatureLoss):
     as a loss): ``distance="l1"`` — the mean of |q_pred − q_target|, i.e. the FR model's own input
     |q_ref − q_dist| averaged with equal weights since no regressor is fitted; also "l2" (MSE)
     or "cosine" (1 − cos; 0 between two zero vectors; :func:`~benchmark.backbones.cosine_distance`, exact near
-    the target where float32's 1 − cos is rounding). ``fp32=True`` runs the encoder in a float32
+    the target where float32's 1 − cos is rounding: version 3, whose cosine runs train to other float32 bits).
+    ``fp32=True`` runs the encoder in a float32
     region (no autocast, no TF32; the features themselves always are, see :func:`contrique_features`): the
     difference of two globally pooled vectors is small next to their magnitude, and bf16
     rounding gave a 4.5 % relative error on 64×64 crops (random-init encoder).

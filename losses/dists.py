@@ -17,7 +17,7 @@ _LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 _CHANNELS = (3, 64, 128, 256, 512, 512)
 
 
-@register_loss("dists", version="1", citation="Ding et al., Image Quality Assessment: Unifying Structure "
+@register_loss("dists", version="2", citation="Ding et al., Image Quality Assessment: Unifying Structure "
                "and Texture Similarity, IEEE TPAMI 2022", weights=("vgg16:IMAGENET1K_V1", "dists:alpha_beta"))
 class DISTSLoss(FeatureLoss):
     """1 − Σ_k Σ_c (α_kc·S1_kc + β_kc·S2_kc), batch mean, with α, β normalised to sum 1.
@@ -25,7 +25,8 @@ class DISTSLoss(FeatureLoss):
     Computed as Σ_k Σ_c α_kc·(1 − S1_kc) + β_kc·(1 − S2_kc), 1 − S1 = (μx − μy)²/(μx² + μy² + c1) and
     1 − S2 = var(x − y)/(σx² + σy² + c2) — the same number, without float32's cancellation of 1 − (a sum ≈ 1): near
     the target (pixel noise σ 0.001) the authors' form (``DISTS_pt.py``, github.com/dingkeyan93/DISTS) is 0.4 %
-    off in float32, at 1e-4 10 %; this one within 1e-5 of float64, and exactly 0 at pred == target.
+    off in float32, at 1e-4 10 %; this one within 1e-5 of float64, and exactly 0 at pred == target. Version 2 is this
+    form (version 1 the authors'): the same number, other float32 bits, so runs train to other numbers under new ids.
 
     Stages: the input image itself plus VGG-16 relu1_2 … relu5_3 with max pooling replaced by
     L2 pooling (as DISTS does). S1 = (2μxμy + c1)/(μx² + μy² + c1) (texture: mean), S2 =

@@ -65,8 +65,9 @@ def test_zero_at_target_and_finite_nonzero_gradient(name, built, photo):
 @pytest.mark.parametrize("name", SEED_LOSSES)
 def test_registry_version_bumped(name):
     """Issue 15 changed what each seed loss computes (contrastive_select: its citation only); psycho 3 scores the
-    frequency tuning at the preferred orientation (tests/test_probe_methods15.py)."""
-    assert LOSSES.get(name).version == ("3" if name == "psycho" else "2")
+    frequency tuning at the preferred orientation (tests/test_probe_methods15.py); contrique 3 and contrastive_select 3
+    compute distance='cosine' as backbones.cosine_distance (tests/test_review_losses25.py)."""
+    assert LOSSES.get(name).version == ("3" if name in ("psycho", "contrique", "contrastive_select") else "2")
 
 
 # --------------------------------------------------------------------------------------------- CONTRIQUE
