@@ -2503,14 +2503,15 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
 
 def _shared_set(name: str) -> Path | None:
-    """The folder of :data:`SHARED_DATASETS` a bare source ``name`` names (``BSD200``), or a close spelling of
-    (``Set14`` for ``CSet14``, ``kodak24``); ``None`` where none is close or the shared images are not here."""
+    """The folder of :data:`SHARED_DATASETS` a bare source ``name`` names (``BSD200``), or a close spelling of, case
+    not counted (``Set14`` or ``set14`` for ``CSet14``, ``kodak24``); ``None`` where none is close or the shared images
+    are not here."""
     try:
-        sets = [p.name for p in SHARED_DATASETS.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        sets = {p.name.lower(): p.name for p in SHARED_DATASETS.iterdir() if p.is_dir() and not p.name.startswith(".")}
     except OSError:
         return None
-    close = _close(name, sets, n=1, cutoff=0.75)
-    return SHARED_DATASETS / close[0] if close else None
+    close = _close(name.lower(), sets, n=1, cutoff=0.75)  # difflib's ratio counts case: set5 was 0.67 from CSet5
+    return SHARED_DATASETS / sets[close[0]] if close else None
 
 
 @functools.lru_cache(maxsize=1)

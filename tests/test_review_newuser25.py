@@ -34,3 +34,26 @@ def test_the_stopped_note_leaves_out_a_run_superseded_by_one_finished_under_anot
     (line,) = stopped_lines(store)
     assert line.startswith("1 run of this results directory stands stopped") and "seed 1, stopped at iteration 7" \
         in line, line
+
+
+def test_a_shared_data_set_named_bare_in_lower_case_is_told_where_it_is(tmp_path, monkeypatch, capsys):
+    """fd940cc0 offered the shared folder close to a bare source by difflib's case-sensitive ratio: ``Set5`` found
+    ``CSet5``, but ``set5`` and ``set14`` (0.67, 0.73 against ``CSet5``, ``CSet14``, under its 0.75) were told the hub
+    is offline and to download them with huggingface-cli. Case no longer counts in that closeness."""
+    from PIL import Image
+
+    from benchmark import data
+    from benchmark.cli import main
+
+    shared = tmp_path / "shared"
+    for name in ("CSet5", "CSet14"):
+        (shared / name).mkdir(parents=True)
+        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
+    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    for given, there in (("set5", "CSet5"), ("set14", "CSet14")):
+        assert main(["run", "--test-data", given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+                     "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+        (err,) = capsys.readouterr().err.strip().splitlines()
+        assert f"did you mean the shared images' {there}? It is at {shared / there}: pass that path" in err, err
