@@ -57,3 +57,29 @@ def test_a_shared_data_set_named_bare_in_lower_case_is_told_where_it_is(tmp_path
                      "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
         (err,) = capsys.readouterr().err.strip().splitlines()
         assert f"did you mean the shared images' {there}? It is at {shared / there}: pass that path" in err, err
+
+
+def test_compare_on_an_empty_field_does_not_send_to_resume_the_compared_losss_own_stopped_run(tmp_path, capsys):
+    """865a03a2 counted every run stopped with a checkpoint into 'no finished field runs … : 1 run stands stopped with
+    a checkpoint, not finished: the same `plbench run` resumes it, then compare', one of the loss compared too —
+    resumed, it is no field run, and compare then says its finished runs are of the loss compared. Only a stopped run
+    of another loss (or one whose checkpoint does not say) is counted; a field loss's still is."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, loss in (("0123456789abcdef", "l1"), ("fedcba9876543210", "charbonnier")):
+        store.run_dir(rid).mkdir(parents=True)
+        config = {"task": "denoise", "loss": loss, "seed": 0, "iterations": 120}
+        torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+                   store.run_dir(rid) / "ckpt.pt")
+        assert main(["compare", "--loss", "l1", "--out", str(store.root), "--no-visual"]) == 2
+        (err,) = capsys.readouterr().err.strip().splitlines()
+        if loss == "l1":  # the compared loss's own alone
+            assert err == f"error: no finished field runs in {store.root} to compare against", err
+        else:
+            assert ": 1 run stands stopped with a checkpoint, not finished" in err, err
