@@ -83,3 +83,28 @@ def test_compare_on_an_empty_field_does_not_send_to_resume_the_compared_losss_ow
             assert err == f"error: no finished field runs in {store.root} to compare against", err
         else:
             assert ": 1 run stands stopped with a checkpoint, not finished" in err, err
+
+
+def test_a_close_local_folder_is_offered_before_a_close_shared_one(tmp_path, monkeypatch, capsys):
+    """fd940cc0 put the shared images' close folder ahead of a local one: ``--test-data Set5h`` beside a folder
+    ``Set5hr`` was offered the shared ``CSet5``, not ``Set5hr``, one letter away. A local close folder is offered first;
+    a shared set named as it is (``BSD200``, case aside) still is, a local ``BSD20`` beside it or not."""
+    from PIL import Image
+
+    from benchmark import data
+    from benchmark.cli import main
+
+    shared = tmp_path / "shared"
+    for name in ("CSet5", "BSD200"):
+        (shared / name).mkdir(parents=True)
+        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
+    for name in ("Set5hr", "BSD20"):
+        (tmp_path / "here" / name).mkdir(parents=True)
+    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path / "here")
+    for given, said in (("Set5h", "; did you mean Set5hr?"), ("bsd200", f"It is at {shared / 'BSD200'}: pass")):
+        assert main(["run", "--test-data", given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+                     "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+        (err,) = capsys.readouterr().err.strip().splitlines()
+        assert said in err, err
