@@ -488,7 +488,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
         own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
                       for m in g} & set(new))
-        stopped = len(store.stopped_with_checkpoint()) if not own else 0  # a first grid stopped before any finished
+        stopped = 0 if own else _stopped_field_runs(store, set(new))  # a first grid stopped before any finished
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
@@ -938,6 +938,16 @@ def _full_stop(note: str) -> str:
     (:func:`benchmark.export.notes` ends the smoke test's line; here it came bare)."""
     note = note.rstrip()
     return note if note.endswith((".", "!", "?")) else note + "."
+
+
+def _stopped_field_runs(store: ResultsStore, new: set[str]) -> int:
+    """How many runs of ``store`` stand stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) of a
+    loss other than ``new``'s, as their checkpoints record it (one that does not say: counted) — a field the same
+    ``plbench run`` resumes; the compared loss's own, resumed, is none."""
+    from benchmark.ckptrecord import record
+
+    return sum((((record(c) or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new
+               for c in store.stopped_with_checkpoint().values())
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],

@@ -2462,7 +2462,9 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     text = " ".join(str(exc).split())
     if _no_such_split_or_config(exc):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
-    if "/" not in spec.source and (there := _shared_set(spec.source)):  # `BSD200`, as the README names the sets
+    near = did_you_mean_path(spec.source)  # a local folder close: before a shared set merely close (Set5hr, CSet5)
+    if "/" not in spec.source and (there := _shared_set(spec.source)) \
+            and (there.name.lower() == spec.source.lower() or not near):  # `BSD200`, as the README names the sets
         hub = "is not cached and the hub is offline" if offline else f"did not load: {_hub_words(exc)}"
         which = (f"the shared images' {there.name} is at {there}" if there.name == spec.source else
                  f"did you mean the shared images' {there.name}? It is at {there}")
@@ -2470,7 +2472,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
-    if hint := did_you_mean_path(spec.source):  # `my_photos/tset`: a misspelt local folder, read as a hub id
+    if hint := near:  # `my_photos/tset`: a misspelt local folder, read as a hub id
         hub = "is not cached and the hub is offline" if offline else f"did not load: {_hub_words(exc)}"
         return UserError(f"dataset folder not found: {spec.source} (cwd {os.getcwd()}){hint} (read as a hub id, "
                          f"it {hub})")
@@ -2503,14 +2505,15 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
 
 def _shared_set(name: str) -> Path | None:
-    """The folder of :data:`SHARED_DATASETS` a bare source ``name`` names (``BSD200``), or a close spelling of
-    (``Set14`` for ``CSet14``, ``kodak24``); ``None`` where none is close or the shared images are not here."""
+    """The folder of :data:`SHARED_DATASETS` a bare source ``name`` names (``BSD200``), or a close spelling of, case
+    not counted (``Set14`` or ``set14`` for ``CSet14``, ``kodak24``); ``None`` where none is close or the shared images
+    are not here."""
     try:
-        sets = [p.name for p in SHARED_DATASETS.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        sets = {p.name.lower(): p.name for p in SHARED_DATASETS.iterdir() if p.is_dir() and not p.name.startswith(".")}
     except OSError:
         return None
-    close = _close(name, sets, n=1, cutoff=0.75)
-    return SHARED_DATASETS / close[0] if close else None
+    close = _close(name.lower(), sets, n=1, cutoff=0.75)  # difflib's ratio counts case: set5 was 0.67 from CSet5
+    return SHARED_DATASETS / sets[close[0]] if close else None
 
 
 @functools.lru_cache(maxsize=1)

@@ -281,12 +281,15 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
 def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     """The note of a board written while runs of its store stand stopped with a checkpoint (:meth:`ResultsStore.
     stopped_with_checkpoint`: a grid interrupted, a job killed): not in its tables, each named by what its checkpoint
-    says (task/loss seed, the iteration it stopped at), and the command that resumes them. Nothing read (nor torch
-    imported) where no run is stopped so. ``comparison``: the note of ``compare/<loss>.md``, which the same
-    ``plbench compare`` writes again."""
+    says (task/loss seed, the iteration it stopped at), and the command that resumes them; a run :meth:`ResultsStore.
+    superseded` (its config and code version finished since under another id, in the tables) left out, as ``plbench
+    check`` names it. Nothing read (nor torch imported) where no run is stopped so. ``comparison``: the note of
+    ``compare/<loss>.md``, which the same ``plbench compare`` writes again."""
     from benchmark.ckptrecord import record
 
     stopped = store.stopped_with_checkpoint()
+    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()})  # finished since under another id:
+    stopped = {rid: ckpt for rid, ckpt in stopped.items() if rid not in superseded}  # in the tables; check names it
     if not stopped:
         return []
     named, unread = [], 0

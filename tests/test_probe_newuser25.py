@@ -96,6 +96,7 @@ def test_the_board_names_a_run_stopped_with_a_checkpoint_that_it_leaves_out(tmp_
     assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
 
 
+@pytest.mark.slow  # _summary: scipy's stats and the figures' style imported, 4-11 s
 def test_compare_names_a_field_run_stopped_with_a_checkpoint(tmp_path):
     """``compare/<loss>.md`` said nothing of a field run stopped midway (a loss of the field absent from its tables),
     as the board did not; it names it as the board now does, and says nothing where none is stopped."""
