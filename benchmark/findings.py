@@ -1224,17 +1224,13 @@ class Results:
         (:attr:`Part.unsettled_by`: what :meth:`FindingResult.open_reason` advises)."""
         from benchmark.convergence import (
             CONVERGED,
-            IMPROVING,
             LEVEL,
-            NOT_CHECKED,
-            UNCLEAR,
             arm_budget,
             arm_status,
             diverged_text,
             effect_change_note,
             family_statuses,
-            moved_text,
-            one_seed_text,
+            gain_aside,
             with_divergences,
         )
 
@@ -1289,8 +1285,7 @@ class Results:
                 continue
             causes.append("one seed" if row["status"] == UNCLEAR and row["runs"] < 2 else row["status"])
             gain = float(row["gain"])
-            one = one_seed_text(row["runs"]) if row["status"] == UNCLEAR else ""
-            one = moved_text(str(row["metric"]), self.higher.get(row["metric"], True), gain) + one
+            one = gain_aside(str(row["metric"]), self.higher.get(row["metric"], True), gain, row["runs"], row["status"])
             why.append(f"{arm.label} {word} on {row['metric']}" + (
                 f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g}{one})" if math.isfinite(gain) else
                 f" ({one[2:]})" if one else ""))
