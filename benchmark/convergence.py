@@ -574,6 +574,14 @@ def moved_text(metric: str, higher: bool, gain) -> str:
     return f"; lower is better: {metric} {'fell' if g > 0 else 'rose'}"
 
 
+def gain_aside(metric: str, higher: bool, gain, runs, status: str) -> str:
+    """What a note adds after an arm's budget ``gain`` on ``metric`` — :func:`moved_text` (which way a lower-is-better
+    metric moved), then :func:`one_seed_text` where the ``status`` is unclear on ``runs`` < 2 seeds: one rule for the
+    board's note (:func:`benchmark.export.convergence_notes`) and a findings part
+    (:meth:`benchmark.findings.Results.convergence_why`), which composed it each on its own."""
+    return moved_text(metric, higher, gain) + (one_seed_text(runs) if status == UNCLEAR else "")
+
+
 def family_statuses(rows: pd.DataFrame, level: float = LEVEL) -> list[str]:
     """The statuses of an arm's ``rows`` (:func:`arm_budget`, one per metric) as claims about the arm: a
     direction (still improving, worse with more budget) on any one of its M metrics is one of M chances, so

@@ -1510,7 +1510,7 @@ def convergence_notes(stats: Stats) -> list[str]:
             rule += f"; {unchecked}"
         if n_un:
             per = []
-            from benchmark.convergence import arm_rows, diverged_text, moved_text, one_seed_text
+            from benchmark.convergence import arm_rows, diverged_text, gain_aside
 
             for r in bad.itertuples():
                 # the row's own arm: its kind of weights and version (stats.cost_table), not every run of its spec
@@ -1529,8 +1529,7 @@ def convergence_notes(stats: Stats) -> list[str]:
                     m = str(deciding["metric"].iloc[0])
                     g = float(deciding["gain"].iloc[0])
                     shown = _margin_side_text(g, float(deciding["margin"].iloc[0]), ".2f" if m == "psnr" else ".3g")
-                    one = one_seed_text(deciding["runs"].iloc[0]) if status == UNCLEAR else ""
-                    one = moved_text(m, stats.higher().get(m, True), g) + one
+                    one = gain_aside(m, stats.higher().get(m, True), g, deciding["runs"].iloc[0], status)
                     gain = f" on {m} ({shown} dB{one})" if m == "psnr" else f" on {m} ({shown}{one})"
                 # a seed diverged at one budget where it finished at the other: not a gain of the others; the run it
                 # diverged in, not "at 150 iterations" (read as the iteration it diverged at), and in the seeds' number

@@ -61,7 +61,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from benchmark.convergence import SCORE_AGAIN  # noqa: F401 - findings.SCORE_AGAIN: its callers
+from benchmark.convergence import (
+    DECLINING,
+    IMPROVING,
+    NOT_CHECKED,
+    SCORE_AGAIN,  # noqa: F401 - findings.SCORE_AGAIN: its callers
+    UNCLEAR,
+)
 from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
 from benchmark.export import FEW_IMAGES, _decimals, _fmt
 from benchmark.export import _num as _sort_key
@@ -332,19 +338,22 @@ def _few_images_caveat(decided: list[Part]) -> str:
 
 #: what settles a part unsettled by each cause (:attr:`Part.unsettled_by`), as :meth:`FindingResult.open_reason` says
 #: it: "a longer schedule" was said of every unsettled part, also of runs that more iterations made worse — where
-#: training longer goes further the wrong way (tests/test_probe_verdicts25.py)
+#: training longer goes further the wrong way (tests/test_probe_verdicts25.py); an effect that moved still moves with
+#: the budget: a longer schedule, as before (tests/test_review_verdicts25.py). Keyed by :mod:`benchmark.convergence`'s
+#: statuses where a cause is one
 SETTLES = {
-    "still improving": "still improving: a longer schedule",
-    "worse with more budget": "worse with more budget: the second half of the budget made them worse, which a longer "
-                              "schedule does not settle — look at the budget curves",
+    IMPROVING: f"{IMPROVING}: a longer schedule",
+    DECLINING: f"{DECLINING}: the second half of the budget made them worse, which a longer schedule does not "
+               "settle — look at the budget curves",
     "diverged run": "a seed's run diverged at the full budget while its budget check finished, each part naming it: "
                     "its loss's result, which a longer schedule does not settle",
     "diverged check": "a seed's budget check diverged while its run finished, each part naming it: a longer schedule, "
                       "whose check is then the run that finished",
-    "unclear": "unclear, the budget gain's bounds too wide to tell: more seeds or test images narrow them",
+    UNCLEAR: f"{UNCLEAR}, the budget gain's bounds too wide to tell: more seeds or test images narrow them",
     "one seed": "one seed: its budget gain has no spread to test, more seeds",
-    "moved": "the effect moved between ½ budget and the end: not yet what the losses converge to",
-    "not checked": "an arm without budget checks: train them, the same `plbench run` without --no-budget-check",
+    "moved": "the effect moved between ½ budget and the end, not yet what the losses converge to: a longer schedule "
+             "shows where it settles, or look at the budget curves",
+    NOT_CHECKED: "an arm without budget checks: train them, the same `plbench run` without --no-budget-check",
 }
 
 #: how a part unsettled only because its arms' runs have no budget checks (:attr:`Part.unchecked`) is counted and
@@ -1215,17 +1224,13 @@ class Results:
         (:attr:`Part.unsettled_by`: what :meth:`FindingResult.open_reason` advises)."""
         from benchmark.convergence import (
             CONVERGED,
-            IMPROVING,
             LEVEL,
-            NOT_CHECKED,
-            UNCLEAR,
             arm_budget,
             arm_status,
             diverged_text,
             effect_change_note,
             family_statuses,
-            moved_text,
-            one_seed_text,
+            gain_aside,
             with_divergences,
         )
 
@@ -1280,8 +1285,7 @@ class Results:
                 continue
             causes.append("one seed" if row["status"] == UNCLEAR and row["runs"] < 2 else row["status"])
             gain = float(row["gain"])
-            one = one_seed_text(row["runs"]) if row["status"] == UNCLEAR else ""
-            one = moved_text(str(row["metric"]), self.higher.get(row["metric"], True), gain) + one
+            one = gain_aside(str(row["metric"]), self.higher.get(row["metric"], True), gain, row["runs"], row["status"])
             why.append(f"{arm.label} {word} on {row['metric']}" + (
                 f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g}{one})" if math.isfinite(gain) else
                 f" ({one[2:]})" if one else ""))
