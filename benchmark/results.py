@@ -1877,16 +1877,19 @@ class ResultsStore:
         return out
 
     def stopped_with_checkpoint(self, listed: dict[str, list[Path]] | None = None) -> dict[str, Path]:
-        """{run id: its ``ckpt.pt``} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
+        """{run id: its checkpoint} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
         user's copy of one) not finished (no record, or one of no status — a damaged one next to results is damage,
-        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What
-        :func:`benchmark.runner.stopped_under_other_id` (planning) matches (:meth:`superseded`, check's, takes a
-        half-batch retry's ``ckpt-b<n>.pt`` too). ``listed``: each run's
-        checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
+        not a stop), whose folder holds a checkpoint (:func:`checkpoints`: ``ckpt.pt``, or a half-batch retry's
+        ``ckpt-b<n>.pt`` alone — a run out of memory before its first checkpoint, stopped in its retry, which the
+        same command resumes from there) and no live process holds; its ``ckpt.pt`` where it has one, else its
+        first ``ckpt-b<n>.pt`` (:func:`benchmark.ckptrecord.run_configs` reads the run's configs off it). What
+        :func:`benchmark.runner.stopped_under_other_id` (planning) and :meth:`superseded` (check's) match.
+        ``listed``: each run's checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run
+        folder asked here)."""
         if listed is None:
-            listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
-        return {rid: self.run_dir(rid) / "ckpt.pt" for rid, names in self._stopped(listed).items()
-                if any(p.name == "ckpt.pt" for p in names)}
+            listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
+        return {rid: self.run_dir(rid) / min(names, key=lambda p: (p.name != "ckpt.pt", p.name)).name
+                for rid, names in self._stopped(listed).items()}
 
     def _stopped(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
         """``listed`` (each run's checkpoints, :func:`_is_checkpoint`) of the runs stopped with one: not finished, not

@@ -29,3 +29,58 @@ def test_a_stopped_slurm_driver_does_not_count_a_preempted_job_as_queued(tmp_pat
 
     _, jobs, _ = _slurm_jobs(tmp_path, monkeypatch, ["PREEMPTED", "RUNNING"])
     assert [j.job_id for j in ex._still_queued(jobs, {})] == ["1000_1"]
+
+
+def _store(root):
+    """An empty results store at ``root``."""
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    return store
+
+
+def test_a_run_stopped_in_its_half_batch_retry_is_a_stopped_run(tmp_path):
+    """A run out of memory before its first checkpoint and stopped in its retry at half the batch holds only that
+    retry's ``ckpt-b<n>.pt``, which the same command resumes from; ``stopped_with_checkpoint`` listed ``ckpt.pt``
+    only, so the board's stopped note left it unnamed and planning's 'stopped under another id' line (its loss file
+    edited since) never said it is trained from the start. One rule: the store's checkpoints
+    (:func:`benchmark.results.checkpoints`) and the run's configs read off a half-batch one
+    (:func:`benchmark.ckptrecord.run_configs`)."""
+    from dataclasses import replace
+
+    from test_probe_store25 import _save_checkpoint
+
+    from benchmark.config import RunConfig
+    from benchmark.report import stopped_lines
+    from benchmark.runner import stopped_under_other_id
+
+    store = _store(tmp_path / "res")
+    cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8, batch_size=8)
+    old = "0123456789abcdef"  # its loss file edited since: the config's id is another now
+    _save_checkpoint(store.run_dir(old) / "ckpt-b4.pt", replace(cfg, batch_size=4), iteration=3)
+    assert set(store.stopped_with_checkpoint()) == {old}
+    assert stopped_under_other_id(store, [cfg]) == {str(store.run_dir(old)): 3}
+    said = " ".join(stopped_lines(store))
+    assert "denoise/l1 seed 5, stopped at iteration 3 of 8" in said, said
+
+
+def test_an_old_gpl_run_stopped_in_its_half_batch_retry_resumes_under_its_one_id(tmp_path):
+    """``resume_under_new_id`` hands a gpl run's checkpoint written under its pre-2026-12-07 id to today's id; a run
+    stopped in its half-batch retry (``ckpt-b<n>.pt`` alone) was trained from iteration 0: its checkpoint is handed
+    over under its own name, which the new id's retry at half the batch resumes from."""
+    from dataclasses import replace
+
+    from test_probe_store25 import _save_checkpoint
+
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.runner import resume_under_new_id
+
+    store = _store(tmp_path / "res")
+    cfg = resolve(RunConfig(task="denoise", loss="gpl", seed=0, iterations=8, batch_size=8,
+                            backbone_weights="pretrained"))
+    then = RunConfig.from_dict({**cfg.to_dict(), "backbone_weights": "pretrained"})
+    old, rid = run_id(then), run_id(cfg)
+    _save_checkpoint(store.run_dir(old) / "ckpt-b4.pt", replace(then, batch_size=4), iteration=3)
+    assert resume_under_new_id(store, [cfg]) == {rid: (old, 3)}
+    assert (store.run_dir(rid) / "ckpt-b4.pt").is_file() and not (store.run_dir(rid) / "ckpt.pt").exists()
