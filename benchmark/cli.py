@@ -2065,7 +2065,7 @@ def _direction_split(out) -> bool:
 
 
 def _check_records(args, found: dict) -> int:
-    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
+    from benchmark.results import FINISHED_LOG, NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)
     store.require_results(args.out)
@@ -2241,6 +2241,24 @@ def _check_records(args, found: dict) -> int:
                      + [f"{moved_in} renamed (said above: runs/<id> renamed in runs/, the mv that puts "
                         f"{agree(moved_in, 'it', 'them')} back said)"] * bool(moved_in))
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
+    if garbled := store.finished_log_garbled():  # its readable lines read by gone(): a run noted in the rest unnamed
+        where = store.root / FINISHED_LOG
+        shown = ", ".join(f"line {i}: {text[:40]!r}" for i, text in garbled[:3]) + (", …" if len(garbled) > 3 else "")
+        try:
+            kept = store.mend_finished_log(store.metas()) if args.repair else None
+        except OSError as exc:  # a read-only store, a full disk: said, as without --repair
+            log.warning("could not write %s again (%s)", where, exc.strerror or exc)
+            kept = None
+        if kept is not None:
+            _say(f"{where}: {plural(len(garbled), 'line')} unreadable ({shown}) kept as it was in {kept}; written "
+                 "again of its readable lines and a note of each finished run here (a run folder deleted before this "
+                 "repair and noted only in those lines goes unnamed)")
+        else:
+            blind = True
+            _say(f"{where}: {plural(len(garbled), 'line')} unreadable ({shown}): a finished run noted only there "
+                 "goes unnamed by check and report if its folder is deleted; `plbench check --out "
+                 f"{shlex.quote(str(store.root))} --repair` keeps the file aside and writes it again of its readable "
+                 "lines and a note of each finished run here")
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps

@@ -1565,6 +1565,24 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 #: the store's append-only list of its finished runs (``+<id>\t<what>``; ``-<id>``: left out by a report, which named
 #: its folder gone): what :meth:`ResultsStore.gone` remembers a deleted run folder by
 FINISHED_LOG = "finished.log"
+
+
+def _finished_note(run_id: str, meta: dict) -> str:
+    """The line of :data:`FINISHED_LOG` that notes run ``run_id`` (its record ``meta``) finished:
+    ``+<id><TAB><task>/<loss> seed <s>`` (``<task> input`` for the degraded input's scoring)."""
+    cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    seed = f" seed {cfg['seed']}" if cfg.get("seed") is not None else ""
+    what = f"{meta.get('task')} input" if meta.get("kind") == "input" else f"{cfg.get('task')}/{cfg.get('loss')}{seed}"
+    return f"+{run_id}\t{' '.join(str(what).split())}"
+
+
+def _finished_line(line: str) -> tuple[str, str, str] | None:
+    """A line of :data:`FINISHED_LOG` read: (``+``, id, what) of a run noted finished, (``-``, id, "") of one noted
+    gone; None for anything else (cut short, edited beyond reading, garbage)."""
+    sign, rid, what = line[:1], *(line[1:].split("\t", 1) + [""])[:2]
+    if not _RUN_ID.fullmatch(rid):
+        return None
+    return (sign, rid, what) if sign == "+" and what else (sign, rid, "") if sign == "-" else None
 #: what a run not noted finished in :data:`FINISHED_LOG` costs, as its warning says
 NOTED_FINISHED_LOST = "a run folder deleted before the next report may go unnamed"
 #: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
@@ -2650,11 +2668,7 @@ class ResultsStore:
         :meth:`gone` reads: a run folder deleted before any report is named too. One ``write`` of one short line in
         append mode, fsynced, each line opened by a newline (a line a kill cut short is ended by the next, and read
         as no run); a failure to write it (a full disk after the run's record) is one warning, never the run's."""
-        cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
-        seed = f" seed {cfg['seed']}" if cfg.get("seed") is not None else ""
-        what = (f"{meta.get('task')} input" if meta.get("kind") == "input"
-                else f"{cfg.get('task')}/{cfg.get('loss')}{seed}")
-        self._log_finished(f"+{run_id}\t{' '.join(str(what).split())}")
+        self._log_finished(_finished_note(run_id, meta))
 
     def forget_gone(self, run_ids, every: dict[str, str] | None = None) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
@@ -2821,14 +2835,61 @@ class ResultsStore:
             return {}
         out: dict[str, str] = {}
         for line in text.splitlines():
-            sign, rid, what = line[:1], *(line[1:].split("\t", 1) + [""])[:2]
-            if not _RUN_ID.fullmatch(rid):
+            if (read := _finished_line(line)) is None:
                 continue
-            if sign == "+" and what:
+            sign, rid, what = read
+            if sign == "+":
                 out[rid] = what
-            elif sign == "-":
+            else:
                 out.pop(rid, None)
         return out
+
+    def finished_log_garbled(self) -> list[tuple[int, str]]:
+        """(line number, its text) of each line of :data:`FINISHED_LOG` that is no note (:func:`_finished_line`:
+        neither ``+<id><TAB><what>`` nor ``-<id>``): a file overwritten (a sync tool's conflict copy, an editor's
+        save in another encoding), a line cut short — a finished run it noted is forgotten, so its folder deleted
+        goes unnamed by check and report. Blank lines (each note opens with a newline) are none. [] without the
+        file or where it cannot be read (:meth:`finished_log_unread` says that)."""
+        try:
+            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return []
+        return [(i, line) for i, line in enumerate(text.splitlines(), 1)
+                if line.strip() and _finished_line(line) is None]
+
+    def mend_finished_log(self, metas: list[dict]) -> Path:
+        """``check --repair`` of :meth:`finished_log_garbled`: the file as it was kept beside it
+        (``finished.log.unreadable``, numbered where one is there), then, under the appenders' lock
+        (:meth:`_log_finished`'s flock, in place: a note appended meanwhile is not lost), written again of its readable
+        lines and a ``+`` note for each finished run of ``metas`` (the store's records) it does not hold: a run of
+        this store deleted later is named again. Returns the kept copy's path."""
+        import fcntl
+
+        path = self.root / FINISHED_LOG
+        fd = os.open(path, os.O_RDWR)
+        try:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by the close
+            data = b""
+            while chunk := os.read(fd, 1 << 20):
+                data += chunk
+            kept, n = path.with_name(f"{FINISHED_LOG}.unreadable"), 1
+            while kept.exists():
+                kept, n = path.with_name(f"{FINISHED_LOG}.unreadable.{n}"), n + 1
+            atomic_write_bytes(kept, data)
+            lines = [line for line in data.decode("utf-8", errors="replace").splitlines()
+                     if _finished_line(line) is not None]
+            noted = {r[1] for line in lines if (r := _finished_line(line)) and r[0] == "+"}
+            lines += [_finished_note(m["run_id"], m) for m in metas if m.get("status") in ("ok", "diverged")
+                      and isinstance(m.get("run_id"), str) and _RUN_ID.fullmatch(m["run_id"])
+                      and m["run_id"] not in noted]
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, "".join(f"\n{line}\n" for line in lines).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return kept
 
     def save_state(self, run_id: str, name: str, state: dict) -> str:
         """Write a run's saved state (``net.pt``, ``loss.pt``) atomically; its bytes' sha256, which the run's

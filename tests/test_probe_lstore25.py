@@ -84,3 +84,31 @@ def test_an_old_gpl_run_stopped_in_its_half_batch_retry_resumes_under_its_one_id
     _save_checkpoint(store.run_dir(old) / "ckpt-b4.pt", replace(then, batch_size=4), iteration=3)
     assert resume_under_new_id(store, [cfg]) == {rid: (old, 3)}
     assert (store.run_dir(rid) / "ckpt-b4.pt").is_file() and not (store.run_dir(rid) / "ckpt.pt").exists()
+
+
+def test_check_names_a_garbled_finished_log_and_repair_writes_it_again(tmp_path, capsys):
+    """A ``finished.log`` overwritten by garbage (a sync tool's copy, an editor) was read line by line and its
+    unreadable lines skipped: ``check`` said 'every record readable', exit 0, though a finished run noted only there
+    goes unnamed once its folder is deleted. check names the unreadable lines (exit 1); --repair keeps the file as it
+    was beside it and writes it again of its readable lines and a note of each finished run here, so a folder deleted
+    afterwards is named again."""
+    import shutil
+
+    from test_review_store11 import _noted
+
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    garbage = b"\x00\xff garbage\n+01234"
+    (store.root / "finished.log").write_bytes(garbage)
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr().out
+    assert "finished.log: 2 lines unreadable (line 1:" in said and "--repair" in said, said
+    main(["check", "--out", str(store.root), "--repair"])
+    said = capsys.readouterr().out
+    assert (store.root / "finished.log.unreadable").read_bytes() == garbage, said
+    assert store.finished_log_garbled() == []
+    assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.rmtree(store.run_dir(rid))
+    assert rid in store.gone()
