@@ -1937,8 +1937,13 @@ def cmd_merge(args) -> int:
                          f"its tables read, the other {agree(len(apart), 'copy stays', 'copies stay')} in "
                          f"{shlex.quote(str(src.root))})")
         if got["replaced"]:
+            ckpts = got.get("replaced_checkpoints") or []  # up to hundreds of MB each, where nothing looks
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
-                         "runs/<id>/damaged/ or attempts/)")
+                         "runs/<id>/damaged/ or attempts/" + (
+                             f"; {plural(len(ckpts), 'checkpoint')} of their training here among them, "
+                             f"{', '.join(ckpts[:3])}{', …' if len(ckpts) > 3 else ''}: "
+                             f"{agree(len(ckpts), 'it resumes', 'they resume')} nothing now the run is finished, "
+                             "delete to free the space" if ckpts else "") + ")")
         if got["failed"]:
             parts.append(f"{len(got['failed'])} failed there (its record copied: the report counts it, "
                          "`plbench run` here retries it)")

@@ -3557,7 +3557,7 @@ class ResultsStore:
         self.ensure_writable()
         self.refuse_itself(src)
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
-                                                     "trained_apart_why", "failed",
+                                                     "trained_apart_why", "failed", "replaced_checkpoints",
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why",
                                                      "superseded_there")}
@@ -3836,8 +3836,7 @@ class ResultsStore:
                             except OSError as back:  # and where it is, if it cannot be put back
                                 stuck.append((archived, d / "meta.json", back))
                             raise _not_put_back(archived.with_suffix(".curve.csv"), exc, stuck) from None
-                if own_files(d):
-                    self.set_aside(rid)
+                aside = self.set_aside(rid) if own_files(d) else None
             self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
             # without what it records
@@ -3853,6 +3852,10 @@ class ResultsStore:
                             _as_written(d / f.name, data, meta)
             if isinstance(meta, dict):
                 self.note_finished(rid, meta)
+            if replaced and aside is not None:  # that training's checkpoints resume nothing now: said, with size
+                out["replaced_checkpoints"] += [
+                    f"runs/{rid}/damaged/{aside.name}/{p.name} ({p.stat().st_size / 1e6:.1f} MB)"
+                    for p in checkpoints(aside)]
         out["replaced" if replaced else "copied"].append(rid)
 
     @staticmethod

@@ -112,3 +112,26 @@ def test_check_names_a_garbled_finished_log_and_repair_writes_it_again(tmp_path,
     rid = next(r for r in store.run_ids() if not r.startswith("input-"))
     shutil.rmtree(store.run_dir(rid))
     assert rid in store.gone()
+
+
+def test_a_merge_that_replaces_an_unfinished_run_names_the_checkpoints_it_set_aside(tmp_path, capsys):
+    """``merge`` putting the other store's finished copy of a run in place of a local unfinished one moves the local
+    files, its ``ckpt.pt`` (or half-batch ``ckpt-b<n>.pt``: up to hundreds of MB) among them, to ``damaged/<n>/``,
+    where they stayed unsaid: check looks at no checkpoint there, and nothing resumes from one of a finished run. The
+    merge's summary names each (path and size): kept, as everything set aside, but said."""
+    from test_probe_store22 import _small
+
+    from benchmark.cli import main
+
+    src = _small(tmp_path / "src", seeds=(0,))
+    rid = next(r for r in src.run_ids() if not r.startswith("input-") and src.is_done(r))
+    dst = _store(tmp_path / "dst")
+    for name in ("ckpt.pt", "ckpt-b4.pt"):
+        (dst.run_dir(rid) / name).parent.mkdir(parents=True, exist_ok=True)
+        (dst.run_dir(rid) / name).write_bytes(b"\0" * 2_000_000)
+    assert main(["merge", str(src.root), "--out", str(dst.root)]) == 0
+    said = capsys.readouterr().out
+    assert "1 unfinished or damaged here replaced" in said and dst.is_done(rid), said
+    for name in ("ckpt-b4.pt", "ckpt.pt"):
+        assert (dst.run_dir(rid) / "damaged" / "0" / name).is_file()
+        assert f"runs/{rid}/damaged/0/{name} (2.0 MB)" in said, said
