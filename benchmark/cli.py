@@ -2042,6 +2042,17 @@ def _in_the_way(why: str, rid: str, folder) -> str:
     return f"{what} — {fix}" if fix else what
 
 
+def _quietly_set_aside(store, path) -> bool:
+    """:meth:`ResultsStore.set_aside_attempt` of ``path``; False where it could not be renamed (said at debug level:
+    check's summary counts it)."""
+    try:
+        store.set_aside_attempt(path)
+    except OSError as exc:
+        log.debug("could not rename %s (%s)", path, exc)
+        return False
+    return True
+
+
 def cmd_check(args) -> int:
     """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
     is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
@@ -2264,6 +2275,25 @@ def _check_records(args, found: dict) -> int:
                  "goes unnamed by check and report if its folder is deleted; `plbench check --out "
                  f"{shlex.quote(str(store.root))} --repair` keeps the file aside and writes it again of its readable "
                  "lines and a note of each finished run here")
+    if unread := store.unreadable_attempts():  # history only, but a record check calls readable: named, exit 1
+        for path, why in list(unread.items())[:3]:
+            if args.repair:
+                try:
+                    kept = store.set_aside_attempt(path)
+                except OSError as exc:
+                    log.warning("could not rename %s (%s)", path, exc.strerror or exc)
+                else:
+                    _say(f"{path.relative_to(store.root)} {why}: renamed {kept.name} (a failed attempt's history "
+                         "only; the run's results do not depend on it)")
+                    continue
+            blind = True
+            _say(f"{path.relative_to(store.root)} {why}: a failed attempt's record, its history lost (the run's "
+                 f"results do not depend on it); --repair renames it {path.name}.unreadable, nothing deleted")
+        kept = [p for p in list(unread)[3:] if not (args.repair and _quietly_set_aside(store, p))]
+        blind = blind or bool(kept)
+        if len(unread) > 3:
+            _say(f"and {len(unread) - 3} more earlier attempts' records unreadable"
+                 + (f" ({len(unread) - 3 - len(kept)} renamed so)" if args.repair else ""))
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps

@@ -1567,6 +1567,18 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 FINISHED_LOG = "finished.log"
 
 
+def _attempt_unread(path: Path) -> str:
+    """Why the earlier attempt's record at ``path`` (``attempts/<n>.json``) cannot be read as one, in words; ""
+    where it reads as a JSON object."""
+    try:
+        rec = read_json(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    except ValueError as exc:
+        return f"cannot be read ({type(exc).__name__}: garbled, or cut short by a copy)"
+    return "" if isinstance(rec, dict) else f"is no record (a JSON {type(rec).__name__})"
+
+
 def _finished_note(run_id: str, meta: dict) -> str:
     """The line of :data:`FINISHED_LOG` that notes run ``run_id`` (its record ``meta``) finished:
     ``+<id><TAB><task>/<loss> seed <s>`` (``<task> input`` for the degraded input's scoring)."""
@@ -2609,7 +2621,8 @@ class ResultsStore:
         except OSError as exc:
             raise _write_error(d, exc) from None
         n = len(list(d.glob("*.json")))
-        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists():  # a curve without its record (a merge
+        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists() \
+                or (d / f"{n}.json.unreadable").exists():  # a curve without its record (a merge
             n += 1  # killed between the two) is not this attempt's
         try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
             os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
@@ -2620,9 +2633,35 @@ class ResultsStore:
         return d / f"{n}.json"
 
     def attempts(self, run_id: str) -> list[dict]:
-        """Earlier (failed) attempts of a run, oldest first."""
+        """Earlier (failed) attempts of a run, oldest first; one whose record cannot be read
+        (:meth:`unreadable_attempts`, which ``check`` names) left out, in one warning."""
         d = self.run_dir(run_id) / "attempts"
-        return [read_json(p) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
+        out = []
+        for p in sorted(d.glob("*.json"), key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0,
+                                                         p.stem)):
+            if why := _attempt_unread(p):
+                log.warning("%s %s: left out of run %s's earlier attempts", p, why, run_id)
+                continue
+            out.append(read_json(p))
+        return out
+
+    def unreadable_attempts(self) -> dict[Path, str]:
+        """{``runs/<id>/attempts/<n>.json``: why} for each earlier attempt's record (:meth:`archive_attempt`) that
+        cannot be read as one (garbage, cut short by a copy, not a JSON object): a failed attempt's history lost —
+        why it failed, its config — though the run's results do not depend on it."""
+        out: dict[Path, str] = {}
+        for rid in self.run_ids():
+            d = self.run_dir(rid) / "attempts"
+            if d.is_dir():
+                out.update((p, why) for p in sorted(d.glob("*.json")) if (why := _attempt_unread(p)))
+        return out
+
+    def set_aside_attempt(self, path: Path) -> Path:
+        """``check --repair`` of an unreadable attempt's record (:meth:`unreadable_attempts`): renamed
+        ``<n>.json.unreadable`` beside it (nothing deleted), out of :meth:`attempts`' way. Returns the new path."""
+        dest = path.with_name(f"{path.name}.unreadable")
+        os.replace(path, dest)
+        return dest
 
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],

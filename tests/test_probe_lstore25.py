@@ -135,3 +135,31 @@ def test_a_merge_that_replaces_an_unfinished_run_names_the_checkpoints_it_set_as
     for name in ("ckpt-b4.pt", "ckpt.pt"):
         assert (dst.run_dir(rid) / "damaged" / "0" / name).is_file()
         assert f"runs/{rid}/damaged/0/{name} (2.0 MB)" in said, said
+
+
+def test_check_names_an_earlier_attempt_s_unreadable_record(tmp_path, capsys, caplog):
+    """A garbage ``runs/<id>/attempts/0.json`` (a failed attempt's record, kept on retry) was read by nothing but
+    ``ResultsStore.attempts``, which raised on it; ``check`` said 'every record readable', exit 0. check names it
+    (exit 1), --repair renames it ``0.json.unreadable`` (nothing deleted), and ``attempts`` leaves it out in a
+    warning."""
+    import logging
+
+    from test_review_store11 import _noted
+
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    bad = store.run_dir(rid) / "attempts" / "0.json"
+    bad.parent.mkdir()
+    bad.write_bytes(b"\x00\xff garbage")
+    (bad.parent / "1.json").write_text('{"status": "failed", "error": "OOM"}')
+    with caplog.at_level(logging.WARNING):
+        assert [a["error"] for a in store.attempts(rid)] == ["OOM"]
+    assert any("0.json" in r.getMessage() for r in caplog.records)
+    assert main(["check", "--out", str(store.root)]) == 1
+    said = capsys.readouterr().out
+    assert f"runs/{rid}/attempts/0.json cannot be read" in said and "--repair" in said, said
+    main(["check", "--out", str(store.root), "--repair"])
+    assert (bad.parent / "0.json.unreadable").read_bytes() == b"\x00\xff garbage" and not bad.exists()
+    assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
