@@ -1937,8 +1937,13 @@ def cmd_merge(args) -> int:
                          f"its tables read, the other {agree(len(apart), 'copy stays', 'copies stay')} in "
                          f"{shlex.quote(str(src.root))})")
         if got["replaced"]:
+            ckpts = got.get("replaced_checkpoints") or []  # up to hundreds of MB each, where nothing looks
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
-                         "runs/<id>/damaged/ or attempts/)")
+                         "runs/<id>/damaged/ or attempts/" + (
+                             f"; {plural(len(ckpts), 'checkpoint')} of their training here among them, "
+                             f"{', '.join(ckpts[:3])}{', …' if len(ckpts) > 3 else ''}: "
+                             f"{agree(len(ckpts), 'it resumes', 'they resume')} nothing now the run is finished, "
+                             "delete to free the space" if ckpts else "") + ")")
         if got["failed"]:
             parts.append(f"{len(got['failed'])} failed there (its record copied: the report counts it, "
                          "`plbench run` here retries it)")
@@ -2037,6 +2042,17 @@ def _in_the_way(why: str, rid: str, folder) -> str:
     return f"{what} — {fix}" if fix else what
 
 
+def _quietly_set_aside(store, path) -> bool:
+    """:meth:`ResultsStore.set_aside_attempt` of ``path``; False where it could not be renamed (said at debug level:
+    check's summary counts it)."""
+    try:
+        store.set_aside_attempt(path)
+    except OSError as exc:
+        log.debug("could not rename %s (%s)", path, exc)
+        return False
+    return True
+
+
 def cmd_check(args) -> int:
     """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
     is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
@@ -2065,7 +2081,7 @@ def _direction_split(out) -> bool:
 
 
 def _check_records(args, found: dict) -> int:
-    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
+    from benchmark.results import FINISHED_LOG, NOTHING_TO_SET_ASIDE, ResultsStore, _run_folder, copy_of
 
     store = ResultsStore(args.out)
     store.require_results(args.out)
@@ -2241,6 +2257,43 @@ def _check_records(args, found: dict) -> int:
                      + [f"{moved_in} renamed (said above: runs/<id> renamed in runs/, the mv that puts "
                         f"{agree(moved_in, 'it', 'them')} back said)"] * bool(moved_in))
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
+    if garbled := store.finished_log_garbled():  # its readable lines read by gone(): a run noted in the rest unnamed
+        where = store.root / FINISHED_LOG
+        shown = ", ".join(f"line {i}: {text[:40]!r}" for i, text in garbled[:3]) + (", …" if len(garbled) > 3 else "")
+        try:
+            kept = store.mend_finished_log(store.metas()) if args.repair else None
+        except OSError as exc:  # a read-only store, a full disk: said, as without --repair
+            log.warning("could not write %s again (%s)", where, exc.strerror or exc)
+            kept = None
+        if kept is not None:
+            _say(f"{where}: {plural(len(garbled), 'line')} unreadable ({shown}) kept as it was in {kept}; written "
+                 "again of its readable lines and a note of each finished run here (a run folder deleted before this "
+                 "repair and noted only in those lines goes unnamed)")
+        else:
+            blind = True
+            _say(f"{where}: {plural(len(garbled), 'line')} unreadable ({shown}): a finished run noted only there "
+                 "goes unnamed by check and report if its folder is deleted; `plbench check --out "
+                 f"{shlex.quote(str(store.root))} --repair` keeps the file aside and writes it again of its readable "
+                 "lines and a note of each finished run here")
+    if unread := store.unreadable_attempts():  # history only, but a record check calls readable: named, exit 1
+        for path, why in list(unread.items())[:3]:
+            if args.repair:
+                try:
+                    kept = store.set_aside_attempt(path)
+                except OSError as exc:
+                    log.warning("could not rename %s (%s)", path, exc.strerror or exc)
+                else:
+                    _say(f"{path.relative_to(store.root)} {why}: renamed {kept.name} (a failed attempt's history "
+                         "only; the run's results do not depend on it)")
+                    continue
+            blind = True
+            _say(f"{path.relative_to(store.root)} {why}: a failed attempt's record, its history lost (the run's "
+                 f"results do not depend on it); --repair renames it {path.name}.unreadable, nothing deleted")
+        kept = [p for p in list(unread)[3:] if not (args.repair and _quietly_set_aside(store, p))]
+        blind = blind or bool(kept)
+        if len(unread) > 3:
+            _say(f"and {len(unread) - 3} more earlier attempts' records unreadable"
+                 + (f" ({len(unread) - 3 - len(kept)} renamed so)" if args.repair else ""))
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps

@@ -1473,12 +1473,14 @@ def _to_submit(configs: list, store_root, metrics, what: str) -> list:
 
 #: the store's record of the SLURM jobs its runs were submitted to: {"runs": {run_id: job id}, "at": {job id: time}}
 SLURM_LEDGER = ".slurm-jobs.json"
-#: SLURM job states in which a job will still run (or is running) its runs
+#: SLURM job states in which a job will still run (or is running) its runs, or is held until a user releases it
+#: (REQUEUE_HOLD, SPECIAL_EXIT, RESV_DEL_HOLD); with :data:`SLURM_ENDED`, every state sacct(1) and squeue(1) report
 SLURM_ACTIVE = ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED",
-                "CONFIGURING", "COMPLETING", "SIGNALING", "STAGE_OUT", "STOPPED")
-# the states sacct gives a job that will not run again (anything else, an unknown one too, may still run)
+                "CONFIGURING", "COMPLETING", "SIGNALING", "STAGE_OUT", "STOPPED", "SPECIAL_EXIT", "RESV_DEL_HOLD")
+# the states sacct gives a job that will not run again (anything else, an unknown one too, may still run); PREEMPTED:
+# killed by preemption and not requeued (a requeued one reads REQUEUED or PENDING)
 SLURM_ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
-               "REVOKED")
+               "REVOKED", "PREEMPTED")
 SLURM_ACCOUNTING_LAG_S = 600.0  # a job sacct does not list yet, submitted this recently, counts as queued
 
 

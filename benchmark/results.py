@@ -1565,6 +1565,36 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 #: the store's append-only list of its finished runs (``+<id>\t<what>``; ``-<id>``: left out by a report, which named
 #: its folder gone): what :meth:`ResultsStore.gone` remembers a deleted run folder by
 FINISHED_LOG = "finished.log"
+
+
+def _attempt_unread(path: Path) -> str:
+    """Why the earlier attempt's record at ``path`` (``attempts/<n>.json``) cannot be read as one, in words; ""
+    where it reads as a JSON object."""
+    try:
+        rec = read_json(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    except ValueError as exc:
+        return f"cannot be read ({type(exc).__name__}: garbled, or cut short by a copy)"
+    return "" if isinstance(rec, dict) else f"is no record (a JSON {type(rec).__name__})"
+
+
+def _finished_note(run_id: str, meta: dict) -> str:
+    """The line of :data:`FINISHED_LOG` that notes run ``run_id`` (its record ``meta``) finished:
+    ``+<id><TAB><task>/<loss> seed <s>`` (``<task> input`` for the degraded input's scoring)."""
+    cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    seed = f" seed {cfg['seed']}" if cfg.get("seed") is not None else ""
+    what = f"{meta.get('task')} input" if meta.get("kind") == "input" else f"{cfg.get('task')}/{cfg.get('loss')}{seed}"
+    return f"+{run_id}\t{' '.join(str(what).split())}"
+
+
+def _finished_line(line: str) -> tuple[str, str, str] | None:
+    """A line of :data:`FINISHED_LOG` read: (``+``, id, what) of a run noted finished, (``-``, id, "") of one noted
+    gone; None for anything else (cut short, edited beyond reading, garbage)."""
+    sign, rid, what = line[:1], *(line[1:].split("\t", 1) + [""])[:2]
+    if not _RUN_ID.fullmatch(rid):
+        return None
+    return (sign, rid, what) if sign == "+" and what else (sign, rid, "") if sign == "-" else None
 #: what a run not noted finished in :data:`FINISHED_LOG` costs, as its warning says
 NOTED_FINISHED_LOST = "a run folder deleted before the next report may go unnamed"
 #: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
@@ -1877,16 +1907,19 @@ class ResultsStore:
         return out
 
     def stopped_with_checkpoint(self, listed: dict[str, list[Path]] | None = None) -> dict[str, Path]:
-        """{run id: its ``ckpt.pt``} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
+        """{run id: its checkpoint} of the runs stopped with a checkpoint: a run of ``runs/`` (:meth:`run_ids`: no
         user's copy of one) not finished (no record, or one of no status — a damaged one next to results is damage,
-        not a stop), whose folder holds a ``ckpt.pt`` and no live process holds. What
-        :func:`benchmark.runner.stopped_under_other_id` (planning) matches (:meth:`superseded`, check's, takes a
-        half-batch retry's ``ckpt-b<n>.pt`` too). ``listed``: each run's
-        checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run folder asked here)."""
+        not a stop), whose folder holds a checkpoint (:func:`checkpoints`: ``ckpt.pt``, or a half-batch retry's
+        ``ckpt-b<n>.pt`` alone — a run out of memory before its first checkpoint, stopped in its retry, which the
+        same command resumes from there) and no live process holds; its ``ckpt.pt`` where it has one, else its
+        first ``ckpt-b<n>.pt`` (:func:`benchmark.ckptrecord.run_configs` reads the run's configs off it). What
+        :func:`benchmark.runner.stopped_under_other_id` (planning) and :meth:`superseded` (check's) match.
+        ``listed``: each run's checkpoints, as :meth:`leftover_temp_files` found them in its listing (None: each run
+        folder asked here)."""
         if listed is None:
-            listed = {rid: [c] for rid in self.run_ids() if (c := self.run_dir(rid) / "ckpt.pt").is_file()}
-        return {rid: self.run_dir(rid) / "ckpt.pt" for rid, names in self._stopped(listed).items()
-                if any(p.name == "ckpt.pt" for p in names)}
+            listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
+        return {rid: self.run_dir(rid) / min(names, key=lambda p: (p.name != "ckpt.pt", p.name)).name
+                for rid, names in self._stopped(listed).items()}
 
     def _stopped(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
         """``listed`` (each run's checkpoints, :func:`_is_checkpoint`) of the runs stopped with one: not finished, not
@@ -2588,7 +2621,8 @@ class ResultsStore:
         except OSError as exc:
             raise _write_error(d, exc) from None
         n = len(list(d.glob("*.json")))
-        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists():  # a curve without its record (a merge
+        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists() \
+                or (d / f"{n}.json.unreadable").exists():  # a curve without its record (a merge
             n += 1  # killed between the two) is not this attempt's
         try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
             os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
@@ -2599,9 +2633,35 @@ class ResultsStore:
         return d / f"{n}.json"
 
     def attempts(self, run_id: str) -> list[dict]:
-        """Earlier (failed) attempts of a run, oldest first."""
+        """Earlier (failed) attempts of a run, oldest first; one whose record cannot be read
+        (:meth:`unreadable_attempts`, which ``check`` names) left out, in one warning."""
         d = self.run_dir(run_id) / "attempts"
-        return [read_json(p) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
+        out = []
+        for p in sorted(d.glob("*.json"), key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0,
+                                                         p.stem)):
+            if why := _attempt_unread(p):
+                log.warning("%s %s: left out of run %s's earlier attempts", p, why, run_id)
+                continue
+            out.append(read_json(p))
+        return out
+
+    def unreadable_attempts(self) -> dict[Path, str]:
+        """{``runs/<id>/attempts/<n>.json``: why} for each earlier attempt's record (:meth:`archive_attempt`) that
+        cannot be read as one (garbage, cut short by a copy, not a JSON object): a failed attempt's history lost —
+        why it failed, its config — though the run's results do not depend on it."""
+        out: dict[Path, str] = {}
+        for rid in self.run_ids():
+            d = self.run_dir(rid) / "attempts"
+            if d.is_dir():
+                out.update((p, why) for p in sorted(d.glob("*.json")) if (why := _attempt_unread(p)))
+        return out
+
+    def set_aside_attempt(self, path: Path) -> Path:
+        """``check --repair`` of an unreadable attempt's record (:meth:`unreadable_attempts`): renamed
+        ``<n>.json.unreadable`` beside it (nothing deleted), out of :meth:`attempts`' way. Returns the new path."""
+        dest = path.with_name(f"{path.name}.unreadable")
+        os.replace(path, dest)
+        return dest
 
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
@@ -2647,11 +2707,7 @@ class ResultsStore:
         :meth:`gone` reads: a run folder deleted before any report is named too. One ``write`` of one short line in
         append mode, fsynced, each line opened by a newline (a line a kill cut short is ended by the next, and read
         as no run); a failure to write it (a full disk after the run's record) is one warning, never the run's."""
-        cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
-        seed = f" seed {cfg['seed']}" if cfg.get("seed") is not None else ""
-        what = (f"{meta.get('task')} input" if meta.get("kind") == "input"
-                else f"{cfg.get('task')}/{cfg.get('loss')}{seed}")
-        self._log_finished(f"+{run_id}\t{' '.join(str(what).split())}")
+        self._log_finished(_finished_note(run_id, meta))
 
     def forget_gone(self, run_ids, every: dict[str, str] | None = None) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
@@ -2818,14 +2874,61 @@ class ResultsStore:
             return {}
         out: dict[str, str] = {}
         for line in text.splitlines():
-            sign, rid, what = line[:1], *(line[1:].split("\t", 1) + [""])[:2]
-            if not _RUN_ID.fullmatch(rid):
+            if (read := _finished_line(line)) is None:
                 continue
-            if sign == "+" and what:
+            sign, rid, what = read
+            if sign == "+":
                 out[rid] = what
-            elif sign == "-":
+            else:
                 out.pop(rid, None)
         return out
+
+    def finished_log_garbled(self) -> list[tuple[int, str]]:
+        """(line number, its text) of each line of :data:`FINISHED_LOG` that is no note (:func:`_finished_line`:
+        neither ``+<id><TAB><what>`` nor ``-<id>``): a file overwritten (a sync tool's conflict copy, an editor's
+        save in another encoding), a line cut short — a finished run it noted is forgotten, so its folder deleted
+        goes unnamed by check and report. Blank lines (each note opens with a newline) are none. [] without the
+        file or where it cannot be read (:meth:`finished_log_unread` says that)."""
+        try:
+            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return []
+        return [(i, line) for i, line in enumerate(text.splitlines(), 1)
+                if line.strip() and _finished_line(line) is None]
+
+    def mend_finished_log(self, metas: list[dict]) -> Path:
+        """``check --repair`` of :meth:`finished_log_garbled`: the file as it was kept beside it
+        (``finished.log.unreadable``, numbered where one is there), then, under the appenders' lock
+        (:meth:`_log_finished`'s flock, in place: a note appended meanwhile is not lost), written again of its readable
+        lines and a ``+`` note for each finished run of ``metas`` (the store's records) it does not hold: a run of
+        this store deleted later is named again. Returns the kept copy's path."""
+        import fcntl
+
+        path = self.root / FINISHED_LOG
+        fd = os.open(path, os.O_RDWR)
+        try:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by the close
+            data = b""
+            while chunk := os.read(fd, 1 << 20):
+                data += chunk
+            kept, n = path.with_name(f"{FINISHED_LOG}.unreadable"), 1
+            while kept.exists():
+                kept, n = path.with_name(f"{FINISHED_LOG}.unreadable.{n}"), n + 1
+            atomic_write_bytes(kept, data)
+            lines = [line for line in data.decode("utf-8", errors="replace").splitlines()
+                     if _finished_line(line) is not None]
+            noted = {r[1] for line in lines if (r := _finished_line(line)) and r[0] == "+"}
+            lines += [_finished_note(m["run_id"], m) for m in metas if m.get("status") in ("ok", "diverged")
+                      and isinstance(m.get("run_id"), str) and _RUN_ID.fullmatch(m["run_id"])
+                      and m["run_id"] not in noted]
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, "".join(f"\n{line}\n" for line in lines).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return kept
 
     def save_state(self, run_id: str, name: str, state: dict) -> str:
         """Write a run's saved state (``net.pt``, ``loss.pt``) atomically; its bytes' sha256, which the run's
@@ -3493,7 +3596,7 @@ class ResultsStore:
         self.ensure_writable()
         self.refuse_itself(src)
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "trained_apart",
-                                                     "trained_apart_why", "failed",
+                                                     "trained_apart_why", "failed", "replaced_checkpoints",
                                                      "unfinished", "damaged_there", "gone_there", "held",
                                                      "held_there", "in_the_way", "in_the_way_why",
                                                      "superseded_there")}
@@ -3772,8 +3875,7 @@ class ResultsStore:
                             except OSError as back:  # and where it is, if it cannot be put back
                                 stuck.append((archived, d / "meta.json", back))
                             raise _not_put_back(archived.with_suffix(".curve.csv"), exc, stuck) from None
-                if own_files(d):
-                    self.set_aside(rid)
+                aside = self.set_aside(rid) if own_files(d) else None
             self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
             # without what it records
@@ -3789,6 +3891,10 @@ class ResultsStore:
                             _as_written(d / f.name, data, meta)
             if isinstance(meta, dict):
                 self.note_finished(rid, meta)
+            if replaced and aside is not None:  # that training's checkpoints resume nothing now: said, with size
+                out["replaced_checkpoints"] += [
+                    f"runs/{rid}/damaged/{aside.name}/{p.name} ({p.stat().st_size / 1e6:.1f} MB)"
+                    for p in checkpoints(aside)]
         out["replaced" if replaced else "copied"].append(rid)
 
     @staticmethod

@@ -1223,6 +1223,9 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig],
     config is neither done nor stopped under its own: a run the grid trains from the start, which it would otherwise
     not say. Only the checkpoints' records of those runs are read (:func:`benchmark.ckptrecord.record`; ``stopped``:
     those planning listed and read already, not read again)."""
+    from benchmark.ckptrecord import run_configs
+    from benchmark.results import checkpoints
+
     if not store.runs.is_dir():
         return {}
     stopped = stopped or StoppedCheckpoints(store)
@@ -1235,10 +1238,11 @@ def stopped_under_other_id(store: ResultsStore, configs: list[RunConfig],
         if (state := stopped.record(ckpt)) is None:  # not a checkpoint this code reads: nothing to say of it
             continue
         fp = state.get("fingerprint")
-        rid = wanted.get(json.dumps(fp.get("config"), sort_keys=True, default=str)) if isinstance(fp, dict) else None
+        cfgs = run_configs(ckpt, fp["config"]) if isinstance(fp, dict) and isinstance(fp.get("config"), dict) else []
+        rid = next((r for c in cfgs if (r := wanted.get(json.dumps(c, sort_keys=True, default=str)))), None)
         it = state.get("iteration")
         if rid is None or not isinstance(it, int) or it <= 0 or store.is_done(rid) \
-                or (store.run_dir(rid) / "ckpt.pt").exists():
+                or checkpoints(store.run_dir(rid)):
             continue
         out[str(store.run_dir(name))] = it
     return out
@@ -1259,7 +1263,8 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
     records as planning listed and read them (:class:`StoppedCheckpoints`), not read again."""
     import shutil
 
-    from benchmark.ckptrecord import fingerprint_key
+    from benchmark.ckptrecord import fingerprint_key, run_configs
+    from benchmark.results import checkpoints
 
     if not store.runs.is_dir():
         return {}
@@ -1271,7 +1276,7 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
         if not could[c.loss, c.backbone_weights]:  # l1, lpips, …: no older plbench gave them another id
             continue
         rid = run_id(c)
-        if not store.is_done(rid) and not (store.run_dir(rid) / "ckpt.pt").exists():
+        if not store.is_done(rid) and not checkpoints(store.run_dir(rid)):
             wanted.setdefault(fingerprint_key({"config": c.to_dict(), "code_version": code_version()}), (rid, c))
     stopped = stopped or StoppedCheckpoints(store)
     listed = stopped.listing() if wanted else {}
@@ -1283,18 +1288,21 @@ def resume_under_new_id(store: ResultsStore, configs: list[RunConfig], dry_run: 
         fp, it = (state or {}).get("fingerprint"), (state or {}).get("iteration")
         if not isinstance(fp, dict) or not isinstance(it, int) or it <= 0:
             continue
-        rid, c = wanted.get(fingerprint_key(fp), (None, None))
-        if rid is None or rid in out or it > c.iterations or not _id_then(fp.get("config"), old, c):
+        cfgs = run_configs(ckpt, fp["config"]) if isinstance(fp.get("config"), dict) else [fp.get("config")]
+        rid, c = next((wanted[k] for k in (fingerprint_key({**fp, "config": x}) for x in cfgs) if k in wanted),
+                      (None, None))
+        if rid is None or rid in out or it > c.iterations \
+                or not any(_id_then(x, old, c) for x in cfgs):
             continue
         if not dry_run:
             lock = store.lock(rid)
             if isinstance(lock, str):  # a live process trains it now: its own
                 continue
             with lock:
-                dest = store.run_dir(rid) / "ckpt.pt"
-                if dest.exists() or store.is_done(rid):
+                dest = store.run_dir(rid) / ckpt.name  # a half-batch retry's ckpt-b<n>.pt: what its retry reads
+                if checkpoints(dest.parent) or store.is_done(rid):
                     continue
-                tmp = dest.with_name(f".ckpt.pt.adopt{os.getpid()}.tmp")
+                tmp = dest.with_name(f".{ckpt.name}.adopt{os.getpid()}.tmp")
                 tmp.unlink(missing_ok=True)
                 try:
                     os.link(ckpt, tmp)
