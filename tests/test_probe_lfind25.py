@@ -1,0 +1,33 @@
+"""Probe of the findings' loose ends, session 25 (lfind): what a verdict says it was tested on."""
+
+from __future__ import annotations
+
+from conftest import one_finding
+
+_PRE = "vgg16:imagenet"
+
+
+def _table(tasks, metrics, offsets, weights=None, **kw):
+    from benchmark.synthetic import synthetic_table
+
+    kw = {"seeds": range(5), "seed_sd": 0.05, "n_images": 8, **kw}
+    return synthetic_table(tasks=tasks, metrics=metrics, offsets=offsets, weights=weights or {}, **kw)
+
+
+def test_a_task_whose_parts_are_all_listed_is_not_counted_as_tested():
+    """Was: the scope note took every part's task as tested, counted or listed: Blau on sr4 (vgg vs ℓ2 on niqe and
+    PSNR) and denoise, where the only deep-feature loss is the lpips loss scored by lpips alone (its perception half
+    circular, its PSNR half listed, not counted), read "reproduced on 2 of 2 parts" with no word of denoise — as if
+    the trade-off had been tested there. Now a task (metric, rival) whose parts are all listed is named as such."""
+    t = _table(("sr4", "denoise"), ("psnr", "niqe", "lpips"),
+               {"l2": 0.0, "vgg": {"niqe": 1.0, "lpips": 1.0, "psnr": -1.0},
+                "lpips": {"niqe": 1.0, "lpips": 1.0, "psnr": -1.0}},
+               {"vgg": _PRE, "lpips": "alexnet:imagenet+lpips:alex:v0.1"})
+    t = t[~((t["task"] == "sr4") & (t["loss"] == "lpips"))]
+    t = t[~((t["task"] == "denoise") & ((t["loss"] == "vgg") | (t["metric"] == "niqe")))]
+    r = one_finding(t, "blau2018_pd_tradeoff")
+    assert {p.task for p in r.parts if not p.counted} == {"denoise"}, [(p.task, p.metric, p.counted) for p in r.parts]
+    assert {p.task for p in r.counted} == {"sr4"}
+    assert r.verdict == "reproduced", r.verdict_text
+    assert r.verdict_text.endswith("; not tested on tasks denoise: in these results, its parts there listed, "
+                                   "not counted"), r.verdict_text
