@@ -2647,8 +2647,10 @@ def _ci_level(results: list[FindingResult]) -> str:
             f"pooled effect is judged by its {100 * (1 - alpha):g} % CI, said where a verdict's reason gives it.")
 
 
-def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
-    """``findings.md``: the summary table, then each finding's parts."""
+def to_markdown(results: list[FindingResult], alpha: float = 0.05, notes: Iterable[str] = ()) -> str:
+    """``findings.md``: the summary table, then each finding's parts. ``notes``: the runs of the store no verdict
+    here rests on for not being finished (:func:`benchmark.report.unfinished_lines`: in flight, stopped with a
+    checkpoint), said as the board says them."""
     from benchmark.export import md_text
 
     every = [r for r in results if r.every]
@@ -2658,7 +2660,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             "some counted part significant in the claimed direction, none against it — every counted part for a "
             f"claim about every rival, metric or task ({', '.join(dict.fromkeys(r.name for r in every))})" if every else
             "some counted part significant in the claimed direction, none against it")
-    rescore = rescore_lines(results) + unpaired_lines(results)  # lines on runs the verdicts rest on, or leave out
+    # lines on runs the verdicts rest on, or leave out
+    rescore = rescore_lines(results) + unpaired_lines(results) + list(notes)
     lines = ["# Published findings, checked on these results", "",
              f"Verdicts: **reproduced** ({rule}; "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
@@ -2783,15 +2786,16 @@ def to_html(results: list[FindingResult]) -> str:
     return "".join(out)
 
 
-def write(results: list[FindingResult], root, alpha: float = 0.05) -> dict[str, object]:
-    """Write ``findings.md`` and ``findings.csv`` under ``root``; returns {kind: path}."""
+def write(results: list[FindingResult], root, alpha: float = 0.05, notes: Iterable[str] = ()) -> dict[str, object]:
+    """Write ``findings.md`` and ``findings.csv`` under ``root``; returns {kind: path}. ``notes``:
+    :func:`to_markdown`'s (the store's unfinished runs)."""
     from pathlib import Path
 
     from benchmark.results import atomic_output, atomic_write_bytes
 
     root = Path(root)
     md = root / "findings.md"
-    atomic_write_bytes(md, isolate_rtl_markdown(to_markdown(results, alpha)).encode())  # as leaderboard.md
+    atomic_write_bytes(md, isolate_rtl_markdown(to_markdown(results, alpha, notes)).encode())  # as leaderboard.md
     csv = root / "findings.csv"
     with atomic_output(csv) as tmp:
         parts_frame(results).to_csv(tmp, index=False)

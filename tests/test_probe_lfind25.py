@@ -31,3 +31,34 @@ def test_a_task_whose_parts_are_all_listed_is_not_counted_as_tested():
     assert r.verdict == "reproduced", r.verdict_text
     assert r.verdict_text.endswith("; not tested on tasks denoise: in these results, its parts there listed, "
                                    "not counted"), r.verdict_text
+
+
+def _stopped_charbonnier(store):
+    """A run of ``store`` stopped at iteration 62 of 120 with a checkpoint (denoise/charbonnier seed 0)."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+
+    folder = store.run_dir("0123456789abcdef")
+    folder.mkdir(parents=True)
+    config = {"task": "denoise", "loss": "charbonnier", "seed": 0, "iterations": 120}
+    torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+               folder / "ckpt.pt")
+
+
+def test_findings_md_names_a_run_stopped_with_a_checkpoint(tmp_path, capsys):
+    """Was: a grid stopped midway left a run with a checkpoint; the board and compare/<loss>.md named it
+    (report.stopped_lines), but findings.md — whose verdicts leave it out as much — said nothing, a loss of the grid
+    simply absent from its parts. Now findings.md carries the board's note (the one helper); none where none is."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1, 2), metrics=("psnr",),
+                        n_images=3, budget_check=False)
+    assert main(["findings", "--out", str(store.root)]) == 0
+    assert "with a checkpoint" not in (store.root / "findings.md").read_text()
+    _stopped_charbonnier(store)
+    assert main(["findings", "--out", str(store.root)]) == 0
+    capsys.readouterr()
+    notes = [line for line in (store.root / "findings.md").read_text().splitlines() if "with a checkpoint" in line]
+    assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
