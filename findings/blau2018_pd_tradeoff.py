@@ -3,13 +3,21 @@ perceptual quality pay for it in distortion."""
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import Comparison, Finding, Needs, practical_margin
 from benchmark.registry import register_finding
 
 #: distortion-optimised reference, in order of preference (the MSE-trained net is the paper's anchor)
 REFERENCES = ("l2", "l1")
 #: no-reference quality measures: the stand-ins for the paper's perception (a distribution divergence)
 NO_REFERENCE = ("niqe", "musiq", "brisque", "nima", "pi")
+#: of those, the ones without a practical margin (benchmark.runstats.PRACTICAL_MARGINS): a perception part on one can
+#: support the trade-off, never go against it — said in the regime line, as the part's own note says it
+NO_MARGIN = tuple(m for m in NO_REFERENCE if practical_margin(m) == float("inf"))
+
+
+def _either(names, word: str = "or") -> str:
+    """``niqe, musiq or pi``: names in a sentence."""
+    return f"{', '.join(names[:-1])} {word} {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 @register_finding("blau2018_pd_tradeoff", version="5",
@@ -39,8 +47,13 @@ class PerceptionDistortionTradeoff(Finding):
              "both")  # the distortion axis: benchmark.stats.DISTORTION_METRICS's order (pd_metrics)
     needs = Needs(metrics=("perceptual",))
     every_part = True
+    # the no-reference metrics comparisons() takes, each named: the line said "here niqe or musiq" while brisque,
+    # nima or pi measured the perception half where present (tests/test_probe_lfind25.py)
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
-              "without a reference (the paper's no-reference proxies; here niqe or musiq)")
+              f"without a reference (the paper's no-reference proxies; here {_either(NO_REFERENCE)}, the first "
+              "present" + (f"; {_either(NO_MARGIN, 'and')} {'have' if len(NO_MARGIN) > 1 else 'has'} no practical "
+                           "margin: a part on one can support the trade-off, never go against it" if NO_MARGIN else "")
+              + ")")
     refuted_by = ("a deep-feature loss better than ℓ2 on both axes: on the perception axis (a higher score where "
                   "higher is better, as musiq; a lower one where lower is better, as niqe, lpips, dists), "
                   "significantly, and on distortion (PSNR; without it the first present of PSNR-Y, SSIM, SSIM-C, "
@@ -86,7 +99,8 @@ class PerceptionDistortionTradeoff(Finding):
     def out_of_regime(self, res, c):
         if c.note.startswith("perception") and c.metric.split("@", 1)[0] not in NO_REFERENCE:
             return (f"perception measured by {c.metric}, a full-reference metric; the paper's perception is a "
-                    "distribution divergence (no-reference niqe/musiq stand in for it: cache their weights)")
+                    f"distribution divergence (no-reference {'/'.join(NO_REFERENCE)} stand in for it: cache their "
+                    "weights)")
         return ""
 
     def subject_tasks(self, res):

@@ -62,3 +62,22 @@ def test_findings_md_names_a_run_stopped_with_a_checkpoint(tmp_path, capsys):
     capsys.readouterr()
     notes = [line for line in (store.root / "findings.md").read_text().splitlines() if "with a checkpoint" in line]
     assert len(notes) == 1 and "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in notes[0], notes
+
+
+def test_blau_s_regime_names_the_no_reference_metric_its_perception_half_was_measured_by():
+    """Was: Blau's perception half takes the first no-reference metric of niqe, musiq, brisque, nima, pi (over lpips),
+    but its regime line said "here niqe or musiq": a store scored by psnr, lpips and nima had its perception half
+    measured by nima, which the line beside the verdict did not name — nor that nima, brisque and pi have no practical
+    margin (a part on them can support the trade-off, never go against it). Now the line names each and says so."""
+    from benchmark.findings import practical_margin
+    from findings.blau2018_pd_tradeoff import NO_REFERENCE
+
+    t = _table(("sr4",), ("psnr", "lpips", "nima"), {"l2": 0.0, "vgg": {"nima": 1.0, "lpips": 1.0, "psnr": -1.0}},
+               {"vgg": _PRE})
+    r = one_finding(t, "blau2018_pd_tradeoff")
+    used = {p.metric for p in r.counted if p.note.startswith("perception")}
+    assert used == {"nima"}, [(p.metric, p.note) for p in r.counted]
+    assert r.verdict == "reproduced", r.verdict_text
+    assert all(m in r.regime for m in NO_REFERENCE), r.regime
+    blind = [m for m in NO_REFERENCE if practical_margin(m) == float("inf")]
+    assert blind and f"{', '.join(blind[:-1])} and {blind[-1]} have no practical margin" in r.regime, r.regime
