@@ -81,3 +81,21 @@ def test_blau_s_regime_names_the_no_reference_metric_its_perception_half_was_mea
     assert all(m in r.regime for m in NO_REFERENCE), r.regime
     blind = [m for m in NO_REFERENCE if practical_margin(m) == float("inf")]
     assert blind and f"{', '.join(blind[:-1])} and {blind[-1]} have no practical margin" in r.regime, r.regime
+
+
+def test_blau_applies_to_a_store_whose_perception_metric_is_no_reference_alone():
+    """Was: a store scored by psnr and nima (a no-reference metric, the paper's kind of perception measure, which the
+    finding takes before lpips where both are) read "not applicable: needs metric perceptual; results have psnr,
+    nima" — its applicability asked for a metric of stats.PERCEPTUAL_METRICS, its comparisons for any of niqe, musiq,
+    brisque, nima, pi. Now it applies wherever its comparisons can run (v6); a store without any perception metric is
+    still not applicable, saying what it has."""
+    from findings.blau2018_pd_tradeoff import PerceptionDistortionTradeoff
+
+    t = _table(("sr4",), ("psnr", "nima"), {"l2": 0.0, "vgg": {"nima": 1.0, "psnr": -1.0}}, {"vgg": _PRE})
+    r = one_finding(t, "blau2018_pd_tradeoff")
+    assert r.verdict == "reproduced", (r.verdict_text, r.reason)
+    assert {p.metric for p in r.counted} == {"psnr", "nima"}
+    bare = one_finding(t[t["metric"] == "psnr"], "blau2018_pd_tradeoff")
+    assert bare.verdict == "not applicable" and "psnr" in bare.reason, bare.reason
+    assert "nima" in PerceptionDistortionTradeoff().needs_text()
+
