@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import one_finding
+from test_probe_newuser25 import _stopped_charbonnier
 
 _PRE = "vgg16:imagenet"
 
@@ -31,19 +32,6 @@ def test_a_task_whose_parts_are_all_listed_is_not_counted_as_tested():
     assert r.verdict == "reproduced", r.verdict_text
     assert r.verdict_text.endswith("; not tested on tasks denoise: in these results, its parts there listed, "
                                    "not counted"), r.verdict_text
-
-
-def _stopped_charbonnier(store):
-    """A run of ``store`` stopped at iteration 62 of 120 with a checkpoint (denoise/charbonnier seed 0)."""
-    import torch
-
-    from benchmark.ckptrecord import FORMAT
-
-    folder = store.run_dir("0123456789abcdef")
-    folder.mkdir(parents=True)
-    config = {"task": "denoise", "loss": "charbonnier", "seed": 0, "iterations": 120}
-    torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
-               folder / "ckpt.pt")
 
 
 def test_findings_md_names_a_run_stopped_with_a_checkpoint(tmp_path, capsys):
