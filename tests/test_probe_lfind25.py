@@ -100,3 +100,18 @@ def test_ding_s_regime_says_its_super_resolution_scale_is_not_checked():
     r = one_finding(t, "ding2021_dists_lpips")
     assert r.verdict == "reproduced", r.verdict_text
     assert "any scale" in r.regime and "METHODS.md" in r.regime, r.regime
+
+
+def test_plbench_findings_says_a_stopped_run_in_the_terminal_too(tmp_path, capsys):
+    """Was: `plbench findings` wrote the stopped run's note into findings.md but printed its verdicts without it, where
+    `plbench report` logs the same note: a reader of the terminal saw verdicts with a loss of the grid absent and no
+    word why. Now the note is printed after the verdicts, as written in findings.md."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1, 2), metrics=("psnr",),
+                        n_images=3, budget_check=False)
+    _stopped_charbonnier(store)
+    assert main(["findings", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "denoise/charbonnier seed 0, stopped at iteration 62 of 120" in out, out
