@@ -672,7 +672,8 @@ class FindingResult:
         claim names (its :class:`Needs`, or :attr:`Finding.claim_tasks`: PDL's five read "reproduced on 1 of 1 part"
         on sr4 alone; a claim about every task, those its own loss ran on, :meth:`Finding.subject_tasks`: Mei's
         contrastive_select run on denoise without vgg there went unsaid, tests/test_probe_findings25.py), and the
-        rivals (:attr:`Finding.rivals`), no part of it was tested on; "" when every one was, or the claim names none.
+        rivals (:attr:`Finding.rivals`), no counted part of it was tested on (one in listed parts alone is named so:
+        "its parts there listed, not counted"); "" when every one was, or the claim names none.
         Said after every verdict text resting on counted parts (:attr:`verdict_text`: beside "reproduced on n of m"
         alone up to session 24). A claim about three tasks and three metrics checked on sr4/psnr alone read
         "reproduced on 1 of 1 part" beside its claim line (tests/test_probe_verdicts23.py)."""
@@ -680,10 +681,16 @@ class FindingResult:
             return ""
         finding = FINDINGS.get(self.name).obj
         needs = finding.needs
-        tasks = {p.task for p in self.parts}
-        metrics = {p.metric.split("@", 1)[0] for p in self.parts}
-        # an arm's label is its loss spec, then " [weights]" and "@version" where it has them
-        against = {re.split(r"[ @(]", p.b, maxsplit=1)[0] for p in self.parts}
+        # tested: what a counted part compares; what only listed parts do (a PDL task whose only rivals are variants, a
+        # Blau task whose perception half is circular only) is named as such, not taken as tested
+        # (tests/test_probe_lfind25.py)
+        def what(parts) -> tuple[set, set, set]:
+            # an arm's label is its loss spec, then " [weights]" and "@version" where it has them
+            return ({p.task for p in parts}, {p.metric.split("@", 1)[0] for p in parts},
+                    {re.split(r"[ @(]", p.b, maxsplit=1)[0] for p in parts})
+
+        tasks, metrics, against = what(self.counted)
+        listed = dict(zip(("tasks", "metrics", "rivals"), what(self.parts)))
         # a claim about every task: the tasks its own loss ran on (Finding.subject_tasks, recorded as held "subject:")
         named = finding.claim_tasks or needs.tasks or [x.split(":", 1)[1] for x in self.held
                                                       if x.startswith("subject:")]
@@ -694,14 +701,17 @@ class FindingResult:
         # read "not in these results" with the rest (tests/test_review_stats23.py)
         held = set(self.held)
 
-        def said(here: bool) -> str:
-            return ", ".join(f"{what} {'/'.join(picked)}" for what, names in left.items()
-                             if (picked := [n for n in names if (f"{what}:{n}" in held) == here]))
+        def said(here: bool, only_listed: bool = False) -> str:
+            return ", ".join(f"{kind} {'/'.join(picked)}" for kind, names in left.items()
+                             if (picked := [n for n in names if (f"{kind}:{n}" in held or n in listed[kind]) == here
+                                            and (n in listed[kind]) == only_listed]))
 
-        absent, present = said(False), said(True)
+        absent, present, aside = said(False), said(True), said(True, only_listed=True)
         return ((f"; not tested on {absent}: not in these results" if absent else "")
                 + (f"; {'on' if absent else 'not tested on'} {present}: in these results, but in none of its "
-                   "comparisons" if present else ""))
+                   "comparisons" if present else "")
+                + (f"; {'on' if absent or present else 'not tested on'} {aside}: in these results, its parts there "
+                   "listed, not counted" if aside else ""))
 
     def open_reason(self, others: bool = False, skip: tuple[str, ...] = ()) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
@@ -2641,8 +2651,10 @@ def _ci_level(results: list[FindingResult]) -> str:
             f"pooled effect is judged by its {100 * (1 - alpha):g} % CI, said where a verdict's reason gives it.")
 
 
-def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
-    """``findings.md``: the summary table, then each finding's parts."""
+def to_markdown(results: list[FindingResult], alpha: float = 0.05, notes: Iterable[str] = ()) -> str:
+    """``findings.md``: the summary table, then each finding's parts. ``notes``: the runs of the store no verdict
+    here rests on for not being finished (:func:`benchmark.report.unfinished_lines`: in flight, stopped with a
+    checkpoint), said as the board says them."""
     from benchmark.export import md_text
 
     every = [r for r in results if r.every]
@@ -2652,7 +2664,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
             "some counted part significant in the claimed direction, none against it — every counted part for a "
             f"claim about every rival, metric or task ({', '.join(dict.fromkeys(r.name for r in every))})" if every else
             "some counted part significant in the claimed direction, none against it")
-    rescore = rescore_lines(results) + unpaired_lines(results)  # lines on runs the verdicts rest on, or leave out
+    # lines on runs the verdicts rest on, or leave out
+    rescore = rescore_lines(results) + unpaired_lines(results) + list(notes)
     lines = ["# Published findings, checked on these results", "",
              f"Verdicts: **reproduced** ({rule}; "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
@@ -2777,15 +2790,16 @@ def to_html(results: list[FindingResult]) -> str:
     return "".join(out)
 
 
-def write(results: list[FindingResult], root, alpha: float = 0.05) -> dict[str, object]:
-    """Write ``findings.md`` and ``findings.csv`` under ``root``; returns {kind: path}."""
+def write(results: list[FindingResult], root, alpha: float = 0.05, notes: Iterable[str] = ()) -> dict[str, object]:
+    """Write ``findings.md`` and ``findings.csv`` under ``root``; returns {kind: path}. ``notes``:
+    :func:`to_markdown`'s (the store's unfinished runs)."""
     from pathlib import Path
 
     from benchmark.results import atomic_output, atomic_write_bytes
 
     root = Path(root)
     md = root / "findings.md"
-    atomic_write_bytes(md, isolate_rtl_markdown(to_markdown(results, alpha)).encode())  # as leaderboard.md
+    atomic_write_bytes(md, isolate_rtl_markdown(to_markdown(results, alpha, notes)).encode())  # as leaderboard.md
     csv = root / "findings.csv"
     with atomic_output(csv) as tmp:
         parts_frame(results).to_csv(tmp, index=False)

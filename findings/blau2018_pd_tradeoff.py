@@ -3,16 +3,38 @@ perceptual quality pay for it in distortion."""
 
 from __future__ import annotations
 
-from benchmark.findings import Comparison, Finding, Needs
+from benchmark.findings import Comparison, Finding, Needs, practical_margin
 from benchmark.registry import register_finding
+from benchmark.stats import PERCEPTUAL_METRICS, metric_order
 
 #: distortion-optimised reference, in order of preference (the MSE-trained net is the paper's anchor)
 REFERENCES = ("l2", "l1")
 #: no-reference quality measures: the stand-ins for the paper's perception (a distribution divergence)
 NO_REFERENCE = ("niqe", "musiq", "brisque", "nima", "pi")
+#: of those, the ones without a practical margin (benchmark.runstats.PRACTICAL_MARGINS): a perception part on one can
+#: support the trade-off, never go against it — said in the regime line, as the part's own note says it
+NO_MARGIN = tuple(m for m in NO_REFERENCE if practical_margin(m) == float("inf"))
+#: the metrics the perception half is measured by, in words
+PERCEPTION = f"perceptual: {', '.join(PERCEPTUAL_METRICS)}; or no-reference: {', '.join(NO_REFERENCE)}"
 
 
-@register_finding("blau2018_pd_tradeoff", version="5",
+def _either(names, word: str = "or") -> str:
+    """``niqe, musiq or pi``: names in a sentence."""
+    return f"{', '.join(names[:-1])} {word} {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _axes(res, task: str) -> tuple[str | None, str | None, list[str]]:
+    """(distortion metric, perception metric, the no-reference metrics present) of ``task``: the plane's axes
+    (:func:`benchmark.stats.pd_metrics`), the perception one the first no-reference metric where there is one (the
+    paper's kind of perception measure). :meth:`PerceptionDistortionTradeoff.comparisons` tests on them, and the
+    finding applies where a task has both (v6: a store of psnr and nima alone, which its comparisons test, read "not
+    applicable: needs metric perceptual", :data:`benchmark.stats.PERCEPTUAL_METRICS` holding no nima)."""
+    dist, perc = res.perception_axis(task)
+    nr = [m for m in res.metrics(task) if m.split("@", 1)[0] in NO_REFERENCE]
+    return dist, (nr[0] if nr else perc), nr
+
+
+@register_finding("blau2018_pd_tradeoff", version="6",
                   citation="Blau, Michaeli, The Perception-Distortion Tradeoff, CVPR 2018",
                   source="Fig. 1 (the perception–distortion plane) and the super-resolution comparison in that "
                          "plane (Sec. 6)")
@@ -31,16 +53,23 @@ class PerceptionDistortionTradeoff(Finding):
     PSNR — no trade-off, a worse loss — was "reproduced on 1 of 2 parts" on the PSNR half alone in nearly every
     store (tests/test_probe_verdicts8.py). Contradicted only by a loss better than ℓ2 on both axes (v5: v4 was
     contradicted, or mixed, by a loss off this reading's side — the trade-off the other way round, a worse loss — which
-    the paper's bound allows: :meth:`read_verdict`)."""
+    the paper's bound allows: :meth:`read_verdict`). Applies wherever a task has both axes, a no-reference perception
+    metric alone included (v6: a store of psnr and nima was "not applicable", :func:`_axes`)."""
 
     claim = ("no deep-feature loss is better than ℓ2 on both perception and distortion (the paper's bound): reproduced "
              "when each trades, better than ℓ2 on a perceptual score and worse on distortion (PSNR; without it "
              "the first present of PSNR-Y, SSIM, SSIM-C, MS-SSIM, CW-SSIM); contradicted only by one better on "
              "both")  # the distortion axis: benchmark.stats.DISTORTION_METRICS's order (pd_metrics)
-    needs = Needs(metrics=("perceptual",))
+    #: the metrics are checked by :meth:`applicable` (:func:`_axes`): a perceptual metric or a no-reference one
+    needs = Needs()
     every_part = True
+    # the no-reference metrics comparisons() takes, each named: the line said "here niqe or musiq" while brisque,
+    # nima or pi measured the perception half where present (tests/test_probe_lfind25.py)
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
-              "without a reference (the paper's no-reference proxies; here niqe or musiq)")
+              f"without a reference (the paper's no-reference proxies; here {_either(NO_REFERENCE)}, the first "
+              "present" + (f"; {_either(NO_MARGIN, 'and')} {'have' if len(NO_MARGIN) > 1 else 'has'} no practical "
+                           "margin: a part on one can support the trade-off, never go against it" if NO_MARGIN else "")
+              + ")")
     refuted_by = ("a deep-feature loss better than ℓ2 on both axes: on the perception axis (a higher score where "
                   "higher is better, as musiq; a lower one where lower is better, as niqe, lpips, dists), "
                   "significantly, and on distortion (PSNR; without it the first present of PSNR-Y, SSIM, SSIM-C, "
@@ -86,7 +115,8 @@ class PerceptionDistortionTradeoff(Finding):
     def out_of_regime(self, res, c):
         if c.note.startswith("perception") and c.metric.split("@", 1)[0] not in NO_REFERENCE:
             return (f"perception measured by {c.metric}, a full-reference metric; the paper's perception is a "
-                    "distribution divergence (no-reference niqe/musiq stand in for it: cache their weights)")
+                    f"distribution divergence (no-reference {'/'.join(NO_REFERENCE)} stand in for it: cache their "
+                    "weights)")
         return ""
 
     def subject_tasks(self, res):
@@ -102,9 +132,14 @@ class PerceptionDistortionTradeoff(Finding):
             return "not applicable", "needs an ℓ2- (or ℓ1-) trained reference; not in these results"
         if not any(a.kind != "none" for t in tasks for a in res.arms(t)):
             return "not applicable", "no deep-feature loss in these results"
-        if not any(all(res.perception_axis(t)) for t in tasks):
-            return "not applicable", "needs a distortion and a perceptual metric on one task"
+        if not any(all(_axes(res, t)[:2]) for t in tasks):
+            have = metric_order({m for t in tasks for m in res.metrics(t)})
+            return "not applicable", (f"needs a distortion and a perceptual metric ({PERCEPTION}) on one task; "
+                                      f"results have {', '.join(have) or 'none'}")
         return None
+
+    def needs_text(self) -> str:
+        return f"a distortion metric and a perceptual one ({PERCEPTION}) on one task"
 
     def comparisons(self, res):
         from benchmark.stats import PERCEPTION_AXIS, is_circular
@@ -114,9 +149,7 @@ class PerceptionDistortionTradeoff(Finding):
             return f"{axis} ({metric}: {'higher' if res.higher.get(metric, True) else 'lower'} is better)"
 
         for task in res.tasks():
-            dist, perc = res.perception_axis(task)
-            nr = [m for m in res.metrics(task) if m.split("@", 1)[0] in NO_REFERENCE]
-            perc = nr[0] if nr else perc  # the paper's kind of perception measure when there is one
+            dist, perc, nr = _axes(res, task)  # the paper's kind of perception measure when there is one
             ref = next((res.arm(task, r) for r in REFERENCES if res.arm(task, r)), None)
             if not (dist and perc and ref):
                 continue
