@@ -166,7 +166,12 @@ def test_a_finished_runs_checkpoint_left_by_a_crash_after_its_record_is_named_re
     (store.run_dir(x) / "ckpt.pt").write_bytes(b"\0" * 4096)
     failed = store.meta(y) | {"status": "failed"}
     (store.run_dir(y) / "meta.json").write_text(json.dumps(failed))
-    (store.run_dir(y) / "ckpt.pt").write_bytes(b"\0" * 4096)
+    from types import SimpleNamespace
+
+    from test_probe_store25 import _save_checkpoint
+
+    # an intact checkpoint, recording the run's own (synthetic) config: what its retry resumes from
+    _save_checkpoint(store.run_dir(y) / "ckpt.pt", SimpleNamespace(to_dict=lambda: store.meta(y)["config"]))
     other, _ = _store(tmp_path / "other", ("l3",))
     assert x in other.merge_from(store)["copied"]
     assert sorted(p.name for p in other.run_dir(x).iterdir()) == ["eval-0.json", "eval-0.parquet", "meta.json"]
