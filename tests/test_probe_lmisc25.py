@@ -1,0 +1,29 @@
+"""Probe 25 of loose ends in losses, data and compare: each defect's test fails on the code before its fix."""
+
+
+def test_compare_of_a_loss_already_in_the_store_does_not_call_it_new_or_trained(tmp_path):
+    """``plbench compare --loss l1`` where every run of l1 was already in the results directory (a field loss): its
+    summary marked it 'l1 (new)' and opened 'Trained and evaluated with exactly the cached field's settings', though
+    this compare trained nothing. It now says the runs were taken from the store, and a loss trained now keeps
+    '(new)'."""
+    import time
+
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    group = [m for m in store.metas() if m.get("config")]
+    ids = {m["run_id"] for m in group if m["config"]["loss"] == "l1"}
+
+    def summary(since):
+        return _summary(store, {"denoise": group}, ["l1"], {"denoise": []}, 0.05, 20, "l2", (), ids,
+                        since=since)[0]
+
+    md = summary(time.time())  # begun after l1's runs: none trained by it
+    ranking = next(x for x in md.splitlines() if x.startswith("Ranking"))
+    assert "(new)" not in md and not md.split("\n\n")[1].startswith("Trained"), md
+    assert "l1 (already in the store)**" in ranking, ranking
+    assert "this compare trained none of them" in md.split("\n\n")[1], md
+    fresh = summary(None)  # all trained now
+    assert "l1 (new)**" in fresh and fresh.split("\n\n")[1].startswith("Trained and evaluated"), fresh
