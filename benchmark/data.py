@@ -2456,6 +2456,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     from huggingface_hub import constants
 
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
+    # either cache is read (_not_cached): datasets' own (load_dataset) and the hub's (huggingface-cli download)
+    caches = (f"datasets' cache {cache} ($HF_DATASETS_CACHE, as load_dataset fills it) or the hub cache "
+              f"{constants.HF_HUB_CACHE} ($HF_HUB_CACHE, as huggingface-cli download "
+              f"{'/'.join(spec.source.split('/')[:2])} --repo-type dataset fills it)")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
     file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, fetched into the hub cache
     local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
@@ -2485,16 +2489,16 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         hint = did_you_mean(repo, [i for i in _cached_hub_ids(cache) if i != repo], cutoff=0.85)
         hint = f" ({hint[2:]} it is cached)" if hint else ""
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1){hint}, and "
-                         f"{local}: download it on a connected machine into {cache}, or pass a local folder "
+                         f"{local}: download it on a connected machine into {caches}, or pass a local folder "
                          f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
                          "--repo-type dataset --local-dir DIR)")
     if isinstance(exc, _HubSilent):  # a network that resolves or connects nowhere, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and {exc}, and {local}: check the network (its "
-                         f"DNS, a proxy), or download it on a connected machine into {cache} or pass a local folder; "
+                         f"DNS, a proxy), or download it on a connected machine into {caches}, or pass a local folder; "
                          "HF_HUB_OFFLINE=1 reads the caches alone, the hub not asked")
     if isinstance(exc, ConnectionError) or "Couldn't reach" in text:  # no network, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
-                         f"download it on a connected machine into {cache}, or pass a local folder "
+                         f"download it on a connected machine into {caches}, or pass a local folder "
                          "(HF_HUB_OFFLINE=1 skips the hub's retries)")
     first = _hub_words(exc)
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:

@@ -1,5 +1,7 @@
 """Probe 25 of loose ends in losses, data and compare: each defect's test fails on the code before its fix."""
 
+import pytest
+
 
 def test_compare_of_a_loss_already_in_the_store_does_not_call_it_new_or_trained(tmp_path):
     """``plbench compare --loss l1`` where every run of l1 was already in the results directory (a field loss): its
@@ -27,3 +29,24 @@ def test_compare_of_a_loss_already_in_the_store_does_not_call_it_new_or_trained(
     assert "this compare trained none of them" in md.split("\n\n")[1], md
     fresh = summary(None)  # all trained now
     assert "l1 (new)**" in fresh and fresh.split("\n\n")[1].startswith("Trained and evaluated"), fresh
+
+
+@pytest.mark.parametrize("how", ["offline", "unreachable", "silent"])
+def test_a_hub_id_not_cached_names_both_caches_it_is_read_from(monkeypatch, tmp_path, how):
+    """A hub id not cached is read from either cache (:func:`benchmark.data._not_cached`: datasets' own,
+    ``HF_DATASETS_CACHE``, or the hub's, ``HF_HUB_CACHE``, which ``huggingface-cli download`` fills), but its line
+    said 'download it on a connected machine into <datasets' cache>' alone. It names both, each with its variable."""
+    from huggingface_hub import constants
+
+    from benchmark.data import DataSpec, _hub_error, _HubSilent
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", how == "offline")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "ds"))
+    monkeypatch.chdir(tmp_path)
+    exc = {"offline": OSError("offline mode is enabled"), "silent": _HubSilent(5),
+           "unreachable": ConnectionError("Couldn't reach 'someone/photos' on the Hub")}[how]
+    msg = str(_hub_error(DataSpec.parse("someone/photos"), exc))
+    assert "\n" not in msg and "not cached" in msg, msg
+    for var, folder in (("HF_DATASETS_CACHE", tmp_path / "ds"), ("HF_HUB_CACHE", tmp_path / "hub")):
+        assert f"{folder} (${var}" in msg, msg
