@@ -1816,8 +1816,10 @@ PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
 
 def _outside_0_1(arr: np.ndarray) -> str:
     """Why float pixels outside [0, 1] (HDR radiance, a simulation's units) are not read, and what to do."""
-    return (f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g}): tone-map or scale it into "
-            "[0, 1] (floats are read as they are, never clipped)")
+    low, high = arr.min(), arr.max()
+    eight_bit = " (on the 8-bit scale, 0..255: divide by 255, or store uint8)" if 0 <= low and high <= 255 else ""
+    return (f"float pixels outside [0, 1] (min {low:.4g}, max {high:.4g}): tone-map or scale it into "
+            f"[0, 1]{eight_bit} (floats are read as they are, never clipped)")
 
 
 def _array_to_tensor(arr: np.ndarray, name: str = "image", notes: dict | None = None) -> torch.Tensor:
@@ -4058,7 +4060,7 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                 start = len(longer)
 
         rows = itertools.chain(rows, rest(len(ds)))
-    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
+    records, keys, bad, small, notes, whys, paths = [], [], [], [], {}, {}, set()
     in_ram, spill = 0, _Spill(spec)
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
@@ -4084,6 +4086,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
+            if path:
+                paths.add(where)
             whys.setdefault(" ".join(str(exc).split()) or type(exc).__name__, where)
             if len(bad) <= MAX_NAMED_UNREADABLE:
                 log.warning("skipping %s: %s", f"unreadable image {path}" if path else where, exc)
@@ -4160,14 +4164,20 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                     "more), and scored by psnr alone: %s", spec,
                     plural(len(small), "image"), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
+    # what the skipped are: files (a path), rows of pixels (an array column) or of image bytes
+    kind = "image files" if all(b in paths for b in bad) else "pixel-array rows" if arrays else "rows"
     if not records:
         why = next(iter(whys), "")
-        shared = "every one" if len(whys) == 1 and len(bad) > 1 else Path(str(whys.get(why, ""))).name
-        what = f" ({plural(len(bad), 'unreadable file')}{_logged(bad)}; {shared}: {why})" if bad else ""
+        # one reason, a row's figures (its min and max) aside — a file's reason may name the file: as it is — said once
+        alike = len({w if kind == "image files" else re.sub(r"\d[\d.e+-]*", "#", w) for w in whys}) == 1
+        shared = "every one" if alike and len(bad) > 1 else Path(str(whys.get(why, ""))).name
+        noun = plural(len(bad), "unreadable file") if kind == "image files" else \
+            f"{plural(len(bad), kind[:-1], kind)} refused"
+        what = f" ({noun}{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
-        log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(bad), len(bad), _logged(bad),
+        log.warning("%s: loaded %d of %d %s; %d unreadable%s: %s", spec, len(records),
+                    len(records) + len(bad), kind, len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 

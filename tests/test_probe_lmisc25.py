@@ -50,3 +50,25 @@ def test_a_hub_id_not_cached_names_both_caches_it_is_read_from(monkeypatch, tmp_
     assert "\n" not in msg and "not cached" in msg, msg
     for var, folder in (("HF_DATASETS_CACHE", tmp_path / "ds"), ("HF_HUB_CACHE", tmp_path / "hub")):
         assert f"{folder} (${var}" in msg, msg
+
+
+def test_pixel_array_rows_all_refused_are_called_rows_and_why(tmp_path):
+    """A saved dataset whose ``Array3D`` float32 column holds pixels on the 8-bit scale (0..255): every row is refused
+    (floats are read in [0, 1]), and the error said 'contains no readable image (3 unreadable files; row 0: float
+    pixels outside [0, 1] (min …, max 254.9) …)' — files where there are none, and one row's reason as if the others'
+    differed. It now calls them pixel-array rows, gives the reason they share once, and names the 8-bit scale."""
+    import datasets
+    import numpy as np
+
+    from benchmark.data import DataSpec, load_images
+    from benchmark.errors import UserError
+
+    rng = np.random.default_rng(0)
+    pixels = [rng.uniform(0, 255, (3, 16, 16)).astype("float32") for _ in range(3)]
+    features = datasets.Features({"image": datasets.Array3D((3, 16, 16), "float32")})
+    datasets.Dataset.from_dict({"image": pixels}, features=features).save_to_disk(str(tmp_path / "px"))
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(str(tmp_path / "px")))
+    msg = str(e.value)
+    assert "file" not in msg and "3 pixel-array rows refused; every one: float pixels outside [0, 1]" in msg, msg
+    assert "divide by 255" in msg, msg
