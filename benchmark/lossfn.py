@@ -319,11 +319,17 @@ def loss_identity(spec: str) -> tuple:
 
 
 def _term_identity(t: Term) -> tuple[str, str]:
-    """(name, its arguments conformed, defaults left out): what one term computes (see :func:`loss_identity`)."""
+    """(name, its arguments conformed, defaults left out): what one term computes (see :func:`loss_identity`).
+    A loss registered ``same_as=`` another with arguments set (``lpips_vgg``: ``same_as="lpips(net='vgg')"``, its
+    own arguments passed on by name) is that loss with those arguments and its own."""
     from benchmark.params import check_kwargs
 
-    obj = LOSSES.get(t.name).obj
-    kwargs = check_kwargs(obj, dict(t.kwargs), f"loss {t.name!r}")
+    entry = LOSSES.get(t.name)
+    kwargs = check_kwargs(entry.obj, dict(t.kwargs), f"loss {t.name!r}")
+    if same_as := entry.meta.get("same_as"):
+        (base,) = parse_loss_spec(same_as)  # one term of weight 1: the alias's weight is its own
+        return _term_identity(Term(1.0, base.name, tuple({**dict(base.kwargs), **kwargs}.items())))
+    obj = entry.obj
     params, _ = _init_params(obj)
     kept = {k: v for k, v in kwargs.items()
             if k in RUN_ARGUMENTS or k not in params or params[k].default is params[k].empty

@@ -72,3 +72,41 @@ def test_pixel_array_rows_all_refused_are_called_rows_and_why(tmp_path):
     msg = str(e.value)
     assert "file" not in msg and "3 pixel-array rows refused; every one: float pixels outside [0, 1]" in msg, msg
     assert "divide by 255" in msg, msg
+
+
+ALIASES = [("lpips_vgg", "lpips(net='vgg')"), ("lpips_squeeze", "lpips(net='squeeze')"),
+           ("vgg_esrgan", "vgg(arch='vgg19', layers=('conv5_4',), criterion='l1')"),
+           ("0.5*lpips_vgg(eps=1e-6) + l1", "l1 + 0.5*lpips(net='vgg', eps=1e-06)")]
+
+
+@pytest.mark.parametrize("alias, spelt_out", ALIASES)
+def test_a_loss_that_is_another_with_arguments_set_is_one_loss_with_it(alias, spelt_out, caplog):
+    """``lpips_vgg`` is ``lpips(net='vgg')`` (a subclass that sets ``net``), ``vgg_esrgan`` is ``vgg`` of VGG-19's
+    conv5_4 with an ℓ1 criterion; ``loss_identity`` told them apart, so a grid naming both trained one loss twice and
+    its board ranked it against itself. A loss registered ``same_as=`` another spec is now that loss: one identity,
+    run once by ``expand_losses`` and one row of a store holding both spellings (``merged_spellings``); a loss of
+    another net stays apart."""
+    import logging
+
+    from benchmark.config import expand_losses, merged_spellings
+    from benchmark.lossfn import loss_identity
+
+    assert loss_identity(alias) == loss_identity(spelt_out)
+    with caplog.at_level(logging.WARNING):
+        assert expand_losses([alias, spelt_out]) == expand_losses([alias])
+    assert "written differently" in caplog.text
+    assert merged_spellings([(alias, True), (alias, True), (spelt_out, True)]) == {spelt_out: alias}
+    assert loss_identity("lpips_vgg") != loss_identity("lpips") != loss_identity("lpips_squeeze")
+    assert loss_identity("vgg_esrgan") != loss_identity("vgg(arch='vgg19', layers=('conv5_4',))")  # mse, not l1
+
+
+def test_the_spec_grammar_knows_every_alias_the_registry_declares():
+    """``merged_spellings`` skips the loss modules (and torch) where no two recorded specs name the same losses
+    (:data:`benchmark.specgrammar.ALIAS_OF` maps an alias to the loss it is): it must know every built-in alias."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+    from benchmark.specgrammar import ALIAS_OF
+
+    declared = {n: parse_loss_spec(LOSSES.get(n).meta["same_as"])[0].name for n in LOSSES.names()
+                if LOSSES.get(n).meta.get("same_as")}
+    assert declared and declared == ALIAS_OF
