@@ -509,6 +509,13 @@ class WeightedSum(nn.Module):
     def needs_all(self) -> set[str]:
         return {n for ns in self.needs for n in ns}
 
+    @property
+    def batch_dependent(self) -> bool:
+        """Does one image's loss depend on the others in its batch (``ffl(batch_matrix=True)``: a batch-wide
+        maximum)? A loss module declares it with a ``batch_dependent`` attribute (absent: False, a mean over the
+        batch of each image's own loss, as tests/test_losses.py checks of every registered loss)."""
+        return any(bool(getattr(m, "batch_dependent", False)) for m in self.parts)
+
     def components(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[torch.Tensor]:
         shared = len(self.parts) > 1 or any(hasattr(m, "train_step") for m in self.parts)
         # one term alone may clamp_ its own pred (autograd's) and target, not an extra (degraded: the net's input)

@@ -110,3 +110,24 @@ def test_the_spec_grammar_knows_every_alias_the_registry_declares():
     declared = {n: parse_loss_spec(LOSSES.get(n).meta["same_as"])[0].name for n in LOSSES.names()
                 if LOSSES.get(n).meta.get("same_as")}
     assert declared and declared == ALIAS_OF
+
+
+def test_ffl_batch_matrix_says_and_declares_that_it_reads_the_batch():
+    """``ffl(batch_matrix=True)`` normalises the spectrum weight by the whole batch's maximum, so one image's loss
+    depends on the others in its batch; its docstring said that of ``ave_spectrum`` alone, and nothing declared it
+    (tests/test_losses.py's batch test only duplicated a batch, which cannot see it). The docstring says it, and such
+    a loss declares ``batch_dependent`` (the default ffl does not)."""
+    import torch
+
+    from benchmark.lossfn import build_loss
+    from benchmark.registry import LOSSES
+
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 3, 16, 16, generator=g)
+    pred = (target + 0.2 * torch.rand(2, 3, 16, 16, generator=g) * torch.tensor([1.0, 4.0]).view(2, 1, 1, 1))
+    loss = build_loss("ffl(batch_matrix=True)")
+    alone = (loss(pred[:1], target[:1]) + loss(pred[1:], target[1:])) / 2
+    assert not torch.allclose(loss(pred, target), alone)  # it does read the batch
+    assert loss.batch_dependent and not build_loss("ffl").batch_dependent
+    doc = " ".join(LOSSES.get("ffl").obj.__doc__.split())
+    assert "batch_matrix=True" in doc and "depends on the other images of its batch" in doc, doc
