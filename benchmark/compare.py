@@ -1016,9 +1016,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
     timed = perf_command([*new, baseline_loss(table, baseline)], metas.values())
+    # every run of the loss compared taken from the store (a field loss, or a loss compared before): none trained now
+    stored = _all_from_store(metas, current, since)
     lines = [_header(new), "",
-             "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
-             f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
+             ("Evaluated with exactly the cached field's settings (seeds, iterations, net, data, task parameters); "
+              f"the runs of {', '.join(md_code(n) for n in new)} were already in this results directory, and this "
+              "compare trained none of them." if stored else
+              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
+              "parameters).") + f" Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
              f"else none is tested), Holm over each "
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
@@ -1103,8 +1108,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         order = [lab for lab in task_frame(st, task)[2] if lab in ranks.index]
         place = {lab: f"{md_name(lab, cell=False)} (unranked)" if pd.isna(ranks[lab])
                  else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order}
-        lines += ["Ranking here (mean rank over the metric columns, 1 = best; new in bold): " + " · ".join(
-            f"**{place[lab]} (new)**" if lab in new_labels else place[lab] for lab in order), ""]
+        mark = "already in the store" if stored else "new"
+        lines += [f"Ranking here (mean rank over the metric columns, 1 = best; {'compared' if stored else 'new'} in "
+                  "bold): " + " · ".join(f"**{place[lab]} ({mark})**" if lab in new_labels else place[lab]
+                                         for lab in order), ""]
         # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
         # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'
         # verdicts say it, not only in the section's quoted notes
@@ -1246,6 +1253,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                           f"no different from the field shows some win or loss more often than α (the leaderboard's "
                           f"▲/▼ against its baseline are one family over the whole table).")
     return "\n".join(lines), figs
+
+
+def _all_from_store(metas: dict[str, dict], current: set[str] | None, since: float | None) -> bool:
+    """Were all the new loss's finished runs (``current`` in ``metas``) taken from the store, none trained by this
+    compare (begun at ``since``)? (``compare --loss l1`` of a field holding l1: nothing to train.)"""
+    runs = [metas[r] for r in sorted(current or ()) if r in metas and metas[r].get("status") == "ok"]
+    return bool(runs) and since is not None and not any(of_this_grid(m, "started", since) for m in runs)
 
 
 def _timed_when(metas: dict[str, dict], current: set[str] | None, since: float | None, several: bool = False) -> str:

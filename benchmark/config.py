@@ -1624,15 +1624,19 @@ def merged_spellings(recorded) -> dict[str, str]:
     takes), so the loss is one leaderboard row over all its runs. ``recorded``: as :func:`spelt_as_stored`
     takes it. Empty when no loss has two spellings; run ids and files are never changed.
 
-    Two spellings of one identity name the same losses (:func:`_term_names`): when no two recorded specs
+    Two spellings of one identity name the same losses (:func:`_term_names`, an alias read as the loss it is:
+    :data:`benchmark.specgrammar.ALIAS_OF`): when no two recorded specs
     do, nothing is merged and neither the loss modules nor torch are imported (a report reads a store)."""
+    from benchmark.specgrammar import ALIAS_OF
+
     recorded = list(recorded)
     by_names: dict = {}
     for loss in dict.fromkeys(loss for loss, _ in recorded):
         names = _term_names(loss)
         if names is None:  # not plain Python: parsed in full below
             break
-        by_names.setdefault(names, []).append(loss)
+        # an alias (lpips_vgg) by the loss it is (lpips(net='vgg')): the two spellings name one loss
+        by_names.setdefault(tuple(sorted(ALIAS_OF.get(n, n) for n in names)), []).append(loss)
     else:
         if all(len(specs) < 2 for specs in by_names.values()):
             return {}

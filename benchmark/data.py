@@ -1816,8 +1816,10 @@ PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
 
 def _outside_0_1(arr: np.ndarray) -> str:
     """Why float pixels outside [0, 1] (HDR radiance, a simulation's units) are not read, and what to do."""
-    return (f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g}): tone-map or scale it into "
-            "[0, 1] (floats are read as they are, never clipped)")
+    low, high = arr.min(), arr.max()
+    eight_bit = " (on the 8-bit scale, 0..255: divide by 255, or store uint8)" if 0 <= low and high <= 255 else ""
+    return (f"float pixels outside [0, 1] (min {low:.4g}, max {high:.4g}): tone-map or scale it into "
+            f"[0, 1]{eight_bit} (floats are read as they are, never clipped)")
 
 
 def _array_to_tensor(arr: np.ndarray, name: str = "image", notes: dict | None = None) -> torch.Tensor:
@@ -2456,6 +2458,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     from huggingface_hub import constants
 
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
+    # either cache is read (_not_cached): datasets' own (load_dataset) and the hub's (huggingface-cli download)
+    caches = (f"datasets' cache {cache} ($HF_DATASETS_CACHE, as load_dataset fills it) or the hub cache "
+              f"{constants.HF_HUB_CACHE} ($HF_HUB_CACHE, as huggingface-cli download "
+              f"{'/'.join(spec.source.split('/')[:2])} --repo-type dataset fills it)")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
     file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, fetched into the hub cache
     local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
@@ -2487,16 +2493,16 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         hint = did_you_mean(repo, [i for i in _cached_hub_ids(cache) if i != repo], cutoff=0.85)
         hint = f" ({hint[2:]} it is cached)" if hint else ""
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1){hint}, and "
-                         f"{local}: download it on a connected machine into {cache}, or pass a local folder "
+                         f"{local}: download it on a connected machine into {caches}, or pass a local folder "
                          f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
                          "--repo-type dataset --local-dir DIR)")
     if isinstance(exc, _HubSilent):  # a network that resolves or connects nowhere, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and {exc}, and {local}: check the network (its "
-                         f"DNS, a proxy), or download it on a connected machine into {cache} or pass a local folder; "
+                         f"DNS, a proxy), or download it on a connected machine into {caches}, or pass a local folder; "
                          "HF_HUB_OFFLINE=1 reads the caches alone, the hub not asked")
     if isinstance(exc, ConnectionError) or "Couldn't reach" in text:  # no network, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
-                         f"download it on a connected machine into {cache}, or pass a local folder "
+                         f"download it on a connected machine into {caches}, or pass a local folder "
                          "(HF_HUB_OFFLINE=1 skips the hub's retries)")
     first = _hub_words(exc)
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
@@ -4057,7 +4063,7 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                 start = len(longer)
 
         rows = itertools.chain(rows, rest(len(ds)))
-    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
+    records, keys, bad, small, notes, whys, paths = [], [], [], [], {}, {}, set()
     in_ram, spill = 0, _Spill(spec)
     total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
     started = said = time.monotonic()
@@ -4083,6 +4089,8 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
+            if path:
+                paths.add(where)
             whys.setdefault(" ".join(str(exc).split()) or type(exc).__name__, where)
             if len(bad) <= MAX_NAMED_UNREADABLE:
                 log.warning("skipping %s: %s", f"unreadable image {path}" if path else where, exc)
@@ -4159,14 +4167,20 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
                     "more), and scored by psnr alone: %s", spec,
                     plural(len(small), "image"), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
+    # what the skipped are: files (a path), rows of pixels (an array column) or of image bytes
+    kind = "image files" if all(b in paths for b in bad) else "pixel-array rows" if arrays else "rows"
     if not records:
         why = next(iter(whys), "")
-        shared = "every one" if len(whys) == 1 and len(bad) > 1 else Path(str(whys.get(why, ""))).name
-        what = f" ({plural(len(bad), 'unreadable file')}{_logged(bad)}; {shared}: {why})" if bad else ""
+        # one reason, a row's figures (its min and max) aside — a file's reason may name the file: as it is — said once
+        alike = len({w if kind == "image files" else re.sub(r"\d[\d.e+-]*", "#", w) for w in whys}) == 1
+        shared = "every one" if alike and len(bad) > 1 else Path(str(whys.get(why, ""))).name
+        noun = plural(len(bad), "unreadable file") if kind == "image files" else \
+            f"{plural(len(bad), kind[:-1], kind)} refused"
+        what = f" ({noun}{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
-        log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(bad), len(bad), _logged(bad),
+        log.warning("%s: loaded %d of %d %s; %d unreadable%s: %s", spec, len(records),
+                    len(records) + len(bad), kind, len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 

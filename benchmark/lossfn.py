@@ -319,11 +319,17 @@ def loss_identity(spec: str) -> tuple:
 
 
 def _term_identity(t: Term) -> tuple[str, str]:
-    """(name, its arguments conformed, defaults left out): what one term computes (see :func:`loss_identity`)."""
+    """(name, its arguments conformed, defaults left out): what one term computes (see :func:`loss_identity`).
+    A loss registered ``same_as=`` another with arguments set (``lpips_vgg``: ``same_as="lpips(net='vgg')"``, its
+    own arguments passed on by name) is that loss with those arguments and its own."""
     from benchmark.params import check_kwargs
 
-    obj = LOSSES.get(t.name).obj
-    kwargs = check_kwargs(obj, dict(t.kwargs), f"loss {t.name!r}")
+    entry = LOSSES.get(t.name)
+    kwargs = check_kwargs(entry.obj, dict(t.kwargs), f"loss {t.name!r}")
+    if same_as := entry.meta.get("same_as"):
+        (base,) = parse_loss_spec(same_as)  # one term of weight 1: the alias's weight is its own
+        return _term_identity(Term(1.0, base.name, tuple({**dict(base.kwargs), **kwargs}.items())))
+    obj = entry.obj
     params, _ = _init_params(obj)
     kept = {k: v for k, v in kwargs.items()
             if k in RUN_ARGUMENTS or k not in params or params[k].default is params[k].empty
@@ -502,6 +508,13 @@ class WeightedSum(nn.Module):
     @property
     def needs_all(self) -> set[str]:
         return {n for ns in self.needs for n in ns}
+
+    @property
+    def batch_dependent(self) -> bool:
+        """Does one image's loss depend on the others in its batch (``ffl(batch_matrix=True)``: a batch-wide
+        maximum)? A loss module declares it with a ``batch_dependent`` attribute (absent: False, a mean over the
+        batch of each image's own loss, as tests/test_losses.py checks of every registered loss)."""
+        return any(bool(getattr(m, "batch_dependent", False)) for m in self.parts)
 
     def components(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[torch.Tensor]:
         shared = len(self.parts) > 1 or any(hasattr(m, "train_step") for m in self.parts)

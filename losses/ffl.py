@@ -19,11 +19,14 @@ class FocalFrequencyLoss(nn.Module):
 
     F is the orthonormal 2-D FFT of each channel (of each patch when ``patch_factor`` > 1);
     w is normalised per (image, channel, patch) to [0, 1] (``batch_matrix=False``, the paper's
-    default) and carries no gradient. Readings chosen follow the authors' defaults
+    default) and carries no gradient; ``batch_matrix=True`` normalises it by the whole minibatch's maximum
+    instead. Readings chosen follow the authors' defaults
     (github.com/EndlessSora/focal-frequency-loss, ``focal_frequency_loss/focal_frequency_loss.py`` at
     352f69d: ``alpha=1.0, patch_factor=1, ave_spectrum=False, log_matrix=False, batch_matrix=False``):
     α = 1, ``patch_factor=1``, ``log_matrix=False``; ``ave_spectrum=True`` compares the spectra
-    averaged over the minibatch (their option of that name; the loss then depends on the batch).
+    averaged over the minibatch (their option of that name). With either ``batch_matrix=True`` or
+    ``ave_spectrum=True`` one image's loss depends on the other images of its batch (the batch size and what is
+    batched with it), and the loss says so: ``batch_dependent`` is True.
     The FFT runs in float32 (also under autocast).
     Where the spectra are identical the weight is defined as 0 (the authors zero the NaNs).
 
@@ -46,6 +49,8 @@ class FocalFrequencyLoss(nn.Module):
         self.alpha, self.patch_factor = float(alpha), int(patch_factor)
         self.log_matrix, self.batch_matrix = bool(log_matrix), bool(batch_matrix)
         self.provenance = "none"
+        #: one image's loss depends on the others in its batch (:attr:`benchmark.lossfn.WeightedSum.batch_dependent`)
+        self.batch_dependent = self.batch_matrix or self.ave_spectrum
 
     def _spectrum(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape

@@ -89,7 +89,7 @@ register_loss("lpips", version="1", citation="Zhang et al., The Unreasonable Eff
 
 
 @register_loss("lpips_vgg", version="1", citation="Zhang et al., CVPR 2018 (VGG-16 trunk)",
-               weights=("vgg16:IMAGENET1K_V1", "lpips:vgg:v0.1"))
+               weights=("vgg16:IMAGENET1K_V1", "lpips:vgg:v0.1"), same_as="lpips(net='vgg')")
 class LPIPSVGGLoss(LPIPSLoss):
     """LPIPS with the VGG-16 trunk (see :class:`LPIPSLoss`)."""
 
@@ -98,7 +98,7 @@ class LPIPSVGGLoss(LPIPSLoss):
 
 
 @register_loss("lpips_squeeze", version="1", citation="Zhang et al., CVPR 2018 (SqueezeNet 1.1 trunk)",
-               weights=("squeezenet1_1:IMAGENET1K_V1", "lpips:squeeze:v0.1"))
+               weights=("squeezenet1_1:IMAGENET1K_V1", "lpips:squeeze:v0.1"), same_as="lpips(net='squeeze')")
 class LPIPSSqueezeLoss(LPIPSLoss):
     """LPIPS with the SqueezeNet 1.1 trunk (see :class:`LPIPSLoss`)."""
 

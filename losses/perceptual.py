@@ -78,7 +78,7 @@ class VGGPerceptualLoss(_VGGFeatureLoss):
 
 
 @register_loss("vgg_esrgan", version="1", citation="Wang et al., ESRGAN, ECCV Workshops 2018",
-               weights=("vgg19:IMAGENET1K_V1",))
+               weights=("vgg19:IMAGENET1K_V1",), same_as="vgg(arch='vgg19', layers=('conv5_4',), criterion='l1')")
 class ESRGANPerceptualLoss(_VGGFeatureLoss):
     """ESRGAN's perceptual loss: L1 on VGG-19 conv5_4 features *before* the activation.
 

@@ -59,6 +59,26 @@ def test_batch_size_independence(name, built):
     torch.testing.assert_close(one, two, rtol=1e-3, atol=1e-5)
 
 
+#: losses whose one image's value depends on the others in its batch, as they declare (``batch_dependent``)
+BATCH_DEPENDENT = ("ffl(batch_matrix=True)", "ffl(ave_spectrum=True)")
+
+
+@pytest.mark.parametrize("name", ALL + list(BATCH_DEPENDENT))
+def test_a_batch_of_different_images_is_the_mean_of_each_alone(name, built):
+    """A loss is a mean over the batch of each image's own loss: a batch of two different images scores the mean of
+    each alone (duplicating a batch cannot see a loss that reads the batch, as ``ffl(batch_matrix=True)``'s batch-wide
+    maximum) — unless the loss declares itself ``batch_dependent``, and then truly is."""
+    loss = built(name)
+    pred, target = _pair()
+    both = loss(pred, target, **extra_inputs(loss, pred))
+    alone = torch.stack([loss(pred[i:i + 1], target[i:i + 1], **extra_inputs(loss, pred[i:i + 1])) for i in (0, 1)])
+    assert loss.batch_dependent == (name in BATCH_DEPENDENT)
+    if loss.batch_dependent:
+        assert not torch.allclose(both, alone.mean(), rtol=1e-3, atol=1e-5)
+    else:
+        torch.testing.assert_close(both, alone.mean(), rtol=1e-3, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_bf16_autocast_close_to_fp32(name, built):
     loss = built(name)
