@@ -717,6 +717,12 @@ def checkpoints(folder: Path) -> list[Path]:
         return []
 
 
+def _ckpt_pt_first(p: Path) -> tuple[bool, str]:
+    """Sort key of a run's checkpoints (:func:`checkpoints`): its ``ckpt.pt`` first, then a half-batch retry's
+    ``ckpt-b<n>.pt`` by name."""
+    return p.name != "ckpt.pt", p.name
+
+
 def _pass_index(p: Path) -> int:
     """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
     try:
@@ -1898,7 +1904,7 @@ class ResultsStore:
                 finished.setdefault(fingerprint_key({"config": m["config"], "code_version": m["code_version"]}), rid)
         out = {}
         for rid, names in sorted(waiting.items()):
-            for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
+            for ckpt in sorted(names, key=_ckpt_pt_first):
                 fp = written_for(self.run_dir(rid) / ckpt.name)
                 keys = [fingerprint_key({**fp, "config": c}) for c in run_configs(ckpt, fp["config"])] if fp else []
                 if by := next((finished[k] for k in keys if finished.get(k, rid) != rid), None):
@@ -1918,7 +1924,7 @@ class ResultsStore:
         folder asked here)."""
         if listed is None:
             listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
-        return {rid: self.run_dir(rid) / min(names, key=lambda p: (p.name != "ckpt.pt", p.name)).name
+        return {rid: self.run_dir(rid) / min(names, key=_ckpt_pt_first).name
                 for rid, names in self._stopped(listed).items()}
 
     def _stopped(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
@@ -1956,7 +1962,7 @@ class ResultsStore:
 
         out: dict[str, dict[Path, str]] = {}
         for rid, names in sorted(waiting.items()):
-            for ckpt in sorted(names, key=lambda p: (p.name != "ckpt.pt", p.name)):
+            for ckpt in sorted(names, key=_ckpt_pt_first):
                 path = self.run_dir(rid) / ckpt.name
                 if why := unusable(path) or ("" if rid in superseded else _foreign(path, rid)):
                     out.setdefault(rid, {})[path] = why

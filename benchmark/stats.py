@@ -580,7 +580,9 @@ class Stats:
     #: per task, how it degrades (:meth:`benchmark.task.Task.convention`): "sr4: bicubic ×4 by …"
     tasks_convention: list[str] = field(default_factory=list)
     coverage: list[str] = field(default_factory=list)     # metrics skipped or partial, and why
-    #: a line when another process was training runs of the store as the board was written (not in its tables)
+    #: the board's first notes: the store's runs another process was training as it was written, then those stopped
+    #: with a checkpoint (neither in its tables: :func:`benchmark.report.unfinished_lines`), then test images that are
+    #: also training images (:func:`benchmark.data.overlap_lines`)
     in_flight: list[str] = field(default_factory=list)
     #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, and the number of losses
     #: (:func:`benchmark.convergence.budget_stability`)

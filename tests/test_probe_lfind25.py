@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from conftest import one_finding
+from test_probe_findings25 import _PRE, _table
 from test_probe_newuser25 import _stopped_charbonnier
-
-_PRE = "vgg16:imagenet"
-
-
-def _table(tasks, metrics, offsets, weights=None, **kw):
-    from benchmark.synthetic import synthetic_table
-
-    kw = {"seeds": range(5), "seed_sd": 0.05, "n_images": 8, **kw}
-    return synthetic_table(tasks=tasks, metrics=metrics, offsets=offsets, weights=weights or {}, **kw)
 
 
 def test_a_task_whose_parts_are_all_listed_is_not_counted_as_tested():

@@ -29,26 +29,40 @@ def test_a_shared_data_set_named_bare_is_told_where_it_is(tmp_path, monkeypatch,
     and the hub is offline … download it on a connected machine … huggingface-cli download BSD200', though the
     shared images hold it. The line names the shared folder to pass, and a close spelling of one (``Kodak``, the
     README's ``Set14`` for ``CSet14``) is offered too."""
-    from PIL import Image
-
-    from benchmark import data
-    from benchmark.cli import main
-
-    shared = tmp_path / "shared"
-    for name in ("BSD200", "CSet14", "Kodak24"):
-        (shared / name).mkdir(parents=True)
-        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
-    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    shared = shared_images(tmp_path, monkeypatch, ("BSD200", "CSet14", "Kodak24"))
     monkeypatch.chdir(tmp_path)
     for given, there in (("BSD200", "BSD200"), ("Set14", "CSet14"), ("kodak24", "Kodak24")):
-        assert main(["run", "--train-data", given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
-                     "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
-        (err,) = capsys.readouterr().err.strip().splitlines()
+        err = dry_run_refusal(capsys, "--train-data", given, tmp_path / "r")
         assert f"{shared / there}: pass that path" in err, err
         assert "huggingface-cli" not in err, err
     assert not (tmp_path / "r" / "runs").exists()
 
+
+
+def shared_images(tmp_path, monkeypatch, names):
+    """``tmp_path/shared`` holding a folder of one 32×32 image for each of ``names``, read as the shared images
+    (:data:`benchmark.data.SHARED_DATASETS`), the hub offline. Returns that folder."""
+    from PIL import Image
+
+    from benchmark import data
+
+    shared = tmp_path / "shared"
+    for name in names:
+        (shared / name).mkdir(parents=True)
+        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
+    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return shared
+
+
+def dry_run_refusal(capsys, flag: str, given: str, out) -> str:
+    """The one line a dry run of denoise/l1 with ``flag given`` (``--test-data set5``) is refused with (exit 2)."""
+    from benchmark.cli import main
+
+    assert main(["run", flag, given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--no-budget-check",
+                 "--out", str(out), "--dry-run"]) == 2
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    return err
 
 
 def _stopped_charbonnier(store):

@@ -21,6 +21,22 @@ def _save_checkpoint(path, cfg, iteration: int = 3):
     return path
 
 
+def _restored(path, cfg) -> int:
+    """The iteration run config ``cfg`` resumes at from its checkpoint at ``path`` as the runner restores it (0: the
+    file ignored)."""
+    import torch
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import code_version
+
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    ckpt = Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()})
+    it, _ = ckpt.restore(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+                         gen=torch.Generator(), device=torch.device("cpu"))
+    return it
+
+
 @pytest.mark.parametrize("name", ["ckpt.pt", "ckpt-b4.pt"])
 def test_check_names_a_checkpoint_copied_into_another_run_s_folder(tmp_path, capsys, name):
     """Run B's ckpt.pt replaced by run A's (a file copied into the wrong folder, two folders' files swapped): `plbench
@@ -79,11 +95,8 @@ def test_a_checkpoint_in_torch_s_legacy_format_is_resumed_not_called_cut_short(t
     assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
     ckpt = Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()})
     assert ckpt.iteration() == 3
-    net = torch.nn.Linear(2, 2)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
     with caplog.at_level(logging.WARNING, logger="benchmark.checkpoint"):
-        it, _ = ckpt.restore(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
-                             gen=torch.Generator(), device=torch.device("cpu"))
+        it = _restored(path, cfg)
     assert it == 3 and "ignoring" not in caplog.text, caplog.text
 
 
@@ -205,19 +218,14 @@ def test_a_checkpoint_of_an_older_format_is_said_so_not_another_configuration(tm
 
     import torch
 
-    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
     from benchmark.ckptrecord import FORMAT
-    from benchmark.config import RunConfig, code_version
+    from benchmark.config import RunConfig
 
     cfg = RunConfig(task="denoise", loss="l1", seed=5, iterations=8)
     path = _save_checkpoint(tmp_path / "ckpt.pt", cfg)
     torch.save({**torch.load(path, weights_only=True), "format": FORMAT - 1}, path)
-    ckpt = Checkpointer(path, CheckpointPolicy(), {"config": cfg.to_dict(), "code_version": code_version()})
-    net = torch.nn.Linear(2, 2)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
     with caplog.at_level(logging.WARNING, logger="benchmark.checkpoint"):
-        it, _ = ckpt.restore(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
-                             gen=torch.Generator(), device=torch.device("cpu"))
+        it = _restored(path, cfg)
     assert it == 0
     assert "another configuration" not in caplog.text and f"format {FORMAT - 1}" in caplog.text \
         and "iteration 0" in caplog.text, caplog.text

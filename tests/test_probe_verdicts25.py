@@ -86,32 +86,41 @@ def test_calibrate_says_its_a_a_rate_is_judged_pooled_not_cell_by_cell():
     assert "The A/A rate is judged pooled" in section
 
 
+def _convergence_said(runs, main, checks):
+    """(the board's "Not shown converged" note, zhao2017_l1_vs_l2's one part) of ``runs`` (synthetic_runs'), split
+    into ``main`` runs and their budget ``checks`` (drop_budget_checks')."""
+    import warnings
+
+    import pandas as pd
+
+    from benchmark.export import convergence_notes
+    from benchmark.findings import check_all
+    from benchmark.stats import compute
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = compute(main, metas=[m for _, m, _ in runs if m["run_id"] in set(main["run_id"])], n_boot=20,
+                     checks=checks)
+        (r,) = check_all(pd.concat([main, checks]), ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    (note,) = [n for n in convergence_notes(st) if n.startswith("Not shown converged")]
+    (part,) = r.parts
+    return note, part
+
+
 def test_an_arm_of_one_seed_is_said_unclear_for_want_of_seeds_not_for_its_gain():
     """l1 and l2 × 1 seed, each run scoring what its budget check scored: the board said "sr4/l1 unclear on psnr
     (+0.00 dB)" — a gain of 0, well within the 0.05 dB margin, called unclear with no word why (one gain has no
     spread to test, README *Convergence*), and the findings' part "l2 not shown converged on psnr (+0 from ½ budget to
     the end, margin 0.05)" the same. Both now say it is one seed's gain."""
-    import warnings
-
-    from benchmark.export import convergence_notes
-    from benchmark.findings import check_all
     from benchmark.results import to_frame
     from benchmark.settings import drop_budget_checks
-    from benchmark.stats import compute
     from benchmark.synthetic import synthetic_runs
 
     runs = list(synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",), seeds=(0,),
                                n_images=6))
-    table = to_frame([r for _, _, rows in runs for r in rows])
-    main, checks = drop_budget_checks(table)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        st = compute(main, metas=[m for _, m, _ in runs if m["run_id"] in set(main["run_id"])], n_boot=20,
-                     checks=checks)
-        (r,) = check_all(table, ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
-    (note,) = [n for n in convergence_notes(st) if n.startswith("Not shown converged")]
+    main, checks = drop_budget_checks(to_frame([r for _, _, rows in runs for r in rows]))
+    note, p = _convergence_said(runs, main, checks)
     assert "sr4/l1 unclear on psnr (+0.00 dB; one seed: no spread to test its gain against the margin)" in note, note
-    (p,) = r.parts
     assert "l2 not shown converged on psnr (+0 from ½ budget to the end, margin 0.05; one seed: no spread to test " \
            "its gain against the margin)" in p.note, p.note
 
@@ -121,16 +130,10 @@ def test_a_budget_gain_on_a_lower_is_better_metric_says_which_way_the_metric_mov
     The gain is signed positive = better, so the board read "sr4/l2 still improving on lpips (+0.0494)" and the
     findings part "(+0.0494 from ½ budget to the end, margin 0.005)" — an lpips that read as risen by 0.05, beside
     "still improving". Both now say the metric is lower-is-better and that it fell."""
-    import warnings
-
     import numpy as np
-    import pandas as pd
 
-    from benchmark.export import convergence_notes
-    from benchmark.findings import check_all
     from benchmark.results import to_frame
     from benchmark.settings import drop_budget_checks
-    from benchmark.stats import compute
     from benchmark.synthetic import synthetic_runs
 
     runs = list(synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "lpips"),
@@ -138,12 +141,6 @@ def test_a_budget_gain_on_a_lower_is_better_metric_says_which_way_the_metric_mov
     main, checks = drop_budget_checks(to_frame([r for _, _, rows in runs for r in rows]))
     m = (checks["loss"] == "l2") & (checks["metric"] == "lpips")
     checks.loc[m, "value"] += 0.05 + np.random.default_rng(0).normal(0, 0.005, int(m.sum()))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        st = compute(main, metas=[x for _, x, _ in runs if x["run_id"] in set(main["run_id"])], n_boot=20,
-                     checks=checks)
-        (r,) = check_all(pd.concat([main, checks]), ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
-    (note,) = [n for n in convergence_notes(st) if n.startswith("Not shown converged")]
+    note, p = _convergence_said(runs, main, checks)
     assert "sr4/l2 still improving on lpips (+0.0" in note and "; lower is better: lpips fell)" in note, note
-    (p,) = r.parts
     assert "l2 still improving on lpips (+0.0" in p.note and "; lower is better: lpips fell)" in p.note, p.note

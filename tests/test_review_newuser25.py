@@ -1,5 +1,7 @@
 """Review 25 of a new user's path: the mends of probe-newuser's commits (tests/test_probe_newuser25.py)."""
 
+from test_probe_newuser25 import dry_run_refusal, shared_images
+
 
 def test_the_stopped_note_leaves_out_a_run_superseded_by_one_finished_under_another_id(tmp_path):
     """691e3b4f's note named every unfinished run with a ``ckpt.pt``, one whose config and code version finished
@@ -40,22 +42,10 @@ def test_a_shared_data_set_named_bare_in_lower_case_is_told_where_it_is(tmp_path
     """fd940cc0 offered the shared folder close to a bare source by difflib's case-sensitive ratio: ``Set5`` found
     ``CSet5``, but ``set5`` and ``set14`` (0.67, 0.73 against ``CSet5``, ``CSet14``, under its 0.75) were told the hub
     is offline and to download them with huggingface-cli. Case no longer counts in that closeness."""
-    from PIL import Image
-
-    from benchmark import data
-    from benchmark.cli import main
-
-    shared = tmp_path / "shared"
-    for name in ("CSet5", "CSet14"):
-        (shared / name).mkdir(parents=True)
-        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
-    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    shared = shared_images(tmp_path, monkeypatch, ("CSet5", "CSet14"))
     monkeypatch.chdir(tmp_path)
     for given, there in (("set5", "CSet5"), ("set14", "CSet14")):
-        assert main(["run", "--test-data", given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
-                     "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
-        (err,) = capsys.readouterr().err.strip().splitlines()
+        err = dry_run_refusal(capsys, "--test-data", given, tmp_path / "r")
         assert f"did you mean the shared images' {there}? It is at {shared / there}: pass that path" in err, err
 
 
@@ -89,22 +79,10 @@ def test_a_close_local_folder_is_offered_before_a_close_shared_one(tmp_path, mon
     """fd940cc0 put the shared images' close folder ahead of a local one: ``--test-data Set5h`` beside a folder
     ``Set5hr`` was offered the shared ``CSet5``, not ``Set5hr``, one letter away. A local close folder is offered first;
     a shared set named as it is (``BSD200``, case aside) still is, a local ``BSD20`` beside it or not."""
-    from PIL import Image
-
-    from benchmark import data
-    from benchmark.cli import main
-
-    shared = tmp_path / "shared"
-    for name in ("CSet5", "BSD200"):
-        (shared / name).mkdir(parents=True)
-        Image.new("RGB", (32, 32)).save(shared / name / "a.png")
+    shared = shared_images(tmp_path, monkeypatch, ("CSet5", "BSD200"))
     for name in ("Set5hr", "BSD20"):
         (tmp_path / "here" / name).mkdir(parents=True)
-    monkeypatch.setattr(data, "SHARED_DATASETS", shared)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path / "here")
     for given, said in (("Set5h", "; did you mean Set5hr?"), ("bsd200", f"It is at {shared / 'BSD200'}: pass")):
-        assert main(["run", "--test-data", given, "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
-                     "--no-budget-check", "--out", str(tmp_path / "r"), "--dry-run"]) == 2
-        (err,) = capsys.readouterr().err.strip().splitlines()
+        err = dry_run_refusal(capsys, "--test-data", given, tmp_path / "r")
         assert said in err, err
