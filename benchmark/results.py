@@ -1567,6 +1567,17 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 FINISHED_LOG = "finished.log"
 
 
+def _free_attempt(d: Path, curve: bytes | None = None) -> int:
+    """The number of the next earlier attempt's record in ``d`` (``runs/<id>/attempts/``): the first from the count
+    of records there not taken — by a record, one set aside as unreadable (``<n>.json.unreadable``), or a curve
+    (``<n>.curve.csv``) other than ``curve`` (its own, a killed copy's: None, any curve takes the number)."""
+    n = len(list(d.glob("*.json"))) if d.is_dir() else 0
+    while (d / f"{n}.json").exists() or any(d.glob(f"{n}.json.unreadable*")) or (
+            (c := d / f"{n}.curve.csv").exists() and (curve is None or c.read_bytes() != curve)):
+        n += 1
+    return n
+
+
 def _attempt_unread(path: Path) -> str:
     """Why the earlier attempt's record at ``path`` (``attempts/<n>.json``) cannot be read as one, in words; ""
     where it reads as a JSON object."""
@@ -2620,10 +2631,7 @@ class ResultsStore:
             d.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _write_error(d, exc) from None
-        n = len(list(d.glob("*.json")))
-        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists() \
-                or (d / f"{n}.json.unreadable").exists():  # a curve without its record (a merge
-            n += 1  # killed between the two) is not this attempt's
+        n = _free_attempt(d)  # a curve without its record (a merge killed between the two) is not this attempt's
         try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
             os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
         except OSError as exc:
@@ -2659,7 +2667,9 @@ class ResultsStore:
     def set_aside_attempt(self, path: Path) -> Path:
         """``check --repair`` of an unreadable attempt's record (:meth:`unreadable_attempts`): renamed
         ``<n>.json.unreadable`` beside it (nothing deleted), out of :meth:`attempts`' way. Returns the new path."""
-        dest = path.with_name(f"{path.name}.unreadable")
+        dest, n = path.with_name(f"{path.name}.unreadable"), 1
+        while dest.exists():  # one kept before (a merge filed another attempt under that number since): kept too
+            dest, n = path.with_name(f"{path.name}.unreadable.{n}"), n + 1
         os.replace(path, dest)
         return dest
 
@@ -3913,12 +3923,9 @@ class ResultsStore:
                 continue
             curve = p.with_suffix(".curve.csv")
             mine = curve.read_bytes() if curve.is_file() else None
-            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
             # a curve there without its record: this very copy, killed before the record (written again), or
             # another's, whose number is not taken
-            while (here / f"{n}.json").exists() or ((here / f"{n}.curve.csv").exists()
-                                                    and (here / f"{n}.curve.csv").read_bytes() != mine):
-                n += 1
+            n = _free_attempt(here, mine)
             if mine is not None:  # before the record it belongs to
                 atomic_write_bytes(here / f"{n}.curve.csv", mine)
             atomic_write_bytes(here / f"{n}.json", data)

@@ -1,0 +1,29 @@
+"""Review of probe-lstore and probe-lmisc (session 25): mends of what their commits left out."""
+from __future__ import annotations
+
+
+def test_an_attempt_set_aside_as_unreadable_keeps_its_number_from_a_merge_and_a_second_repair(tmp_path):
+    """fef65cbb renamed an unreadable ``attempts/<n>.json`` to ``<n>.json.unreadable`` and made archive_attempt step
+    over that number, but merge's copy of another store's attempts (:meth:`_merge_attempts`, a second numbering rule)
+    did not: it filed the other store's attempt as ``0.json`` beside ``0.json.unreadable``, and a second repair of that
+    number (``os.replace``) overwrote the first kept file — 'nothing deleted' untrue. One numbering rule for both,
+    and a kept file is never overwritten."""
+    from benchmark.results import ResultsStore
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    (here / "attempts").mkdir(parents=True)
+    (there / "attempts").mkdir(parents=True)
+    (here / "attempts" / "0.json.unreadable").write_bytes(b"\x00\xff first")
+    (there / "attempts" / "0.json").write_text('{"status": "failed", "error": "OOM there"}')
+    ResultsStore._merge_attempts(there, here)
+    assert not (here / "attempts" / "0.json").exists()
+    assert (here / "attempts" / "1.json").read_text() == '{"status": "failed", "error": "OOM there"}'
+
+    store = ResultsStore(tmp_path / "store")
+    bad = tmp_path / "store" / "runs" / "r" / "attempts" / "0.json"
+    bad.parent.mkdir(parents=True)
+    (bad.parent / "0.json.unreadable").write_bytes(b"\x00\xff first")
+    bad.write_bytes(b"\x00\xff second")
+    kept = store.set_aside_attempt(bad)
+    assert (bad.parent / "0.json.unreadable").read_bytes() == b"\x00\xff first"
+    assert kept.read_bytes() == b"\x00\xff second" and kept.name.startswith("0.json.unreadable") and not bad.exists()
