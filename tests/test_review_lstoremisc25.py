@@ -27,3 +27,28 @@ def test_an_attempt_set_aside_as_unreadable_keeps_its_number_from_a_merge_and_a_
     kept = store.set_aside_attempt(bad)
     assert (bad.parent / "0.json.unreadable").read_bytes() == b"\x00\xff first"
     assert kept.read_bytes() == b"\x00\xff second" and kept.name.startswith("0.json.unreadable") and not bad.exists()
+
+
+def test_a_user_loss_registered_same_as_another_is_one_row_with_it_in_a_store():
+    """c6845b42 lets a loss be registered ``same_as=`` another spec (README: 'a loss registered same_as= another …
+    are one loss'), but merged_spellings' torch-free pre-check knew the three built-in aliases alone
+    (``specgrammar.ALIAS_OF``): a user's loss so registered (a --loss-file) was one loss to expand_losses and
+    loss_identity, yet a store holding both spellings read them as two leaderboard rows. The pre-check reads an alias
+    registered in this process too (no scan, no import)."""
+    import torch.nn as nn
+
+    from benchmark.config import merged_spellings
+    from benchmark.lossfn import loss_identity
+    from benchmark.registry import LOSSES
+
+    @LOSSES.register("review25_charb", same_as="charbonnier(eps=0.01)")
+    class Charb(nn.Module):
+        def forward(self, pred, target):
+            return (pred - target).abs().mean()
+
+    try:
+        assert loss_identity("review25_charb") == loss_identity("charbonnier(eps=0.01)")
+        recorded = [("review25_charb", True), ("review25_charb", True), ("charbonnier(eps=0.01)", True)]
+        assert merged_spellings(recorded) == {"charbonnier(eps=0.01)": "review25_charb"}
+    finally:
+        LOSSES.remove("review25_charb")
