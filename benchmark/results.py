@@ -1590,6 +1590,29 @@ def _attempt_unread(path: Path) -> str:
     return "" if isinstance(rec, dict) else f"is no record (a JSON {type(rec).__name__})"
 
 
+#: how long a write of :data:`FINISHED_LOG` waits for another's flock on it (a holder is one short write; a stopped
+#: process holding it — SIGSTOP, a SLURM suspend — must not stop a run's record, nor ``check --repair``, for ever)
+FINISHED_LOG_WAIT_S = 5.0
+
+
+def _lock_finished_log(fd: int) -> None:
+    """flock :data:`FINISHED_LOG` open at ``fd`` (released by its close), waiting up to :data:`FINISHED_LOG_WAIT_S`;
+    then, or where the file system has no locks, it is written unlocked (one line may be lost, as before the log)."""
+    import fcntl
+
+    end = time.monotonic() + FINISHED_LOG_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.01)
+        except OSError:
+            return
+
+
 def _finished_note(run_id: str, meta: dict) -> str:
     """The line of :data:`FINISHED_LOG` that notes run ``run_id`` (its record ``meta``) finished:
     ``+<id><TAB><task>/<loss> seed <s>`` (``<task> input`` for the degraded input's scoring)."""
@@ -2737,24 +2760,13 @@ class ResultsStore:
         """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
         that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)
         — once per store and reason, however many runs a grid or a merge notes."""
-        import fcntl
-
         path = self.root / FINISHED_LOG
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             try:
                 # several nodes append to one log (SLURM, Ray on a shared file system): O_APPEND alone is not atomic
-                # on NFS, whose flock is a lock across nodes that also refreshes the file's end; without locks,
-                # the append unlocked (one line may be lost, as before the log); a holder is one short write: waited
-                # for up to 5 s, never for ever (a stopped process holding it: the run's record must not wait)
-                for _ in range(500):
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the close
-                        break
-                    except BlockingIOError:
-                        time.sleep(0.01)
-                    except OSError:
-                        break
+                # on NFS, whose flock is a lock across nodes that also refreshes the file's end
+                _lock_finished_log(fd)
                 os.write(fd, f"\n{lines}\n".encode())
                 os.fsync(fd)
             finally:
@@ -2912,13 +2924,10 @@ class ResultsStore:
         (:meth:`_log_finished`'s flock, in place: a note appended meanwhile is not lost), written again of its readable
         lines and a ``+`` note for each finished run of ``metas`` (the store's records) it does not hold: a run of
         this store deleted later is named again. Returns the kept copy's path."""
-        import fcntl
-
         path = self.root / FINISHED_LOG
         fd = os.open(path, os.O_RDWR)
         try:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_EX)  # released by the close
+            _lock_finished_log(fd)
             data = b""
             while chunk := os.read(fd, 1 << 20):
                 data += chunk

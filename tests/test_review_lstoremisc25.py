@@ -52,3 +52,32 @@ def test_a_user_loss_registered_same_as_another_is_one_row_with_it_in_a_store():
         assert merged_spellings(recorded) == {"charbonnier(eps=0.01)": "review25_charb"}
     finally:
         LOSSES.remove("review25_charb")
+
+
+def test_repair_of_a_garbled_finished_log_waits_for_its_lock_no_longer_than_an_appender(tmp_path, monkeypatch):
+    """3591a313's ``mend_finished_log`` took the appenders' flock on ``finished.log`` blocking, without a bound: a
+    stopped process holding it (a worker suspended mid-note, SIGSTOP or a SLURM suspend) hung ``check --repair`` for
+    ever, where every appender waits up to a bound and then writes (the run's record must not wait). One bounded wait
+    for both (``FINISHED_LOG_WAIT_S``)."""
+    import fcntl
+    import os
+    import threading
+
+    import benchmark.results as results
+
+    store = results.ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    log = tmp_path / "r" / results.FINISHED_LOG
+    log.write_bytes(b"\x00\xff garbage\n")
+    monkeypatch.setattr(results, "FINISHED_LOG_WAIT_S", 0.2, raising=False)
+    holder = os.open(log, os.O_RDWR)  # another open file: its flock excludes the repair's, as another process's
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (store.mend_finished_log([]), done.set()), daemon=True)
+    try:
+        worker.start()
+        assert done.wait(3), "check --repair waited for finished.log's lock without a bound"
+    finally:
+        os.close(holder)
+        worker.join(5)
+    assert (tmp_path / "r" / "finished.log.unreadable").read_bytes() == b"\x00\xff garbage\n"
