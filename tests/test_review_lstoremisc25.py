@@ -81,3 +81,17 @@ def test_repair_of_a_garbled_finished_log_waits_for_its_lock_no_longer_than_an_a
         os.close(holder)
         worker.join(5)
     assert (tmp_path / "r" / "finished.log.unreadable").read_bytes() == b"\x00\xff garbage\n"
+
+
+def test_floats_slightly_over_one_are_not_told_to_divide_by_255():
+    """4397c43d's hint '(on the 8-bit scale, 0..255: divide by 255, or store uint8)' was given to any float pixels in
+    0..255 outside [0, 1] — a resampled [0, 1] image overshooting to 1.03 (bicubic ringing) or an HDR highlight at 1.5
+    too, whose 'fix' divides it to black. A brightest pixel above 2 only (no [0, 1] image overshoots so far; an 8-bit
+    image whose brightest pixel is at most 2 of 255 is black) reads as the 8-bit scale."""
+    import numpy as np
+
+    from benchmark.data import _outside_0_1
+
+    assert "8-bit" in _outside_0_1(np.array([0.05, 128.0, 254.9], dtype=np.float32))
+    for overshoot in (1.03, 1.5, 2.0):
+        assert "8-bit" not in _outside_0_1(np.array([0.0, 0.5, overshoot], dtype=np.float32))
