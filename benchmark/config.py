@@ -1616,6 +1616,20 @@ def _term_names(spec: str) -> tuple[str, ...] | None:
     return None if names is None else tuple(sorted(names))
 
 
+def _alias_of(name: str) -> str:
+    """The loss a loss registered ``same_as=`` another is (``lpips_vgg`` → ``lpips``), read without the loss modules:
+    a built-in one by :data:`benchmark.specgrammar.ALIAS_OF`, a user's (a ``--loss-file``'s, a plugin's) where this
+    process registered it already; ``name`` itself for any other loss."""
+    from benchmark.registry import LOSSES
+    from benchmark.specgrammar import ALIAS_OF, term_names
+
+    if name in ALIAS_OF:
+        return ALIAS_OF[name]
+    same_as = (entry.meta.get("same_as") if (entry := LOSSES.held(name)) is not None else None) or ""
+    names = term_names(same_as) if same_as else None
+    return next(iter(names)) if names and len(names) == 1 else name
+
+
 def merged_spellings(recorded) -> dict[str, str]:
     """{recorded spec: the spelling it is read as} for each loss a results directory records under several
     spellings of one :func:`benchmark.lossfn.loss_identity` (``ffl(alpha=1)`` and ``ffl(alpha=1.0)``,
@@ -1625,10 +1639,8 @@ def merged_spellings(recorded) -> dict[str, str]:
     takes it. Empty when no loss has two spellings; run ids and files are never changed.
 
     Two spellings of one identity name the same losses (:func:`_term_names`, an alias read as the loss it is:
-    :data:`benchmark.specgrammar.ALIAS_OF`): when no two recorded specs
+    :func:`_alias_of`): when no two recorded specs
     do, nothing is merged and neither the loss modules nor torch are imported (a report reads a store)."""
-    from benchmark.specgrammar import ALIAS_OF
-
     recorded = list(recorded)
     by_names: dict = {}
     for loss in dict.fromkeys(loss for loss, _ in recorded):
@@ -1636,7 +1648,7 @@ def merged_spellings(recorded) -> dict[str, str]:
         if names is None:  # not plain Python: parsed in full below
             break
         # an alias (lpips_vgg) by the loss it is (lpips(net='vgg')): the two spellings name one loss
-        by_names.setdefault(tuple(sorted(ALIAS_OF.get(n, n) for n in names)), []).append(loss)
+        by_names.setdefault(tuple(sorted(_alias_of(n) for n in names)), []).append(loss)
     else:
         if all(len(specs) < 2 for specs in by_names.values()):
             return {}

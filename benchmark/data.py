@@ -1817,7 +1817,9 @@ PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
 def _outside_0_1(arr: np.ndarray) -> str:
     """Why float pixels outside [0, 1] (HDR radiance, a simulation's units) are not read, and what to do."""
     low, high = arr.min(), arr.max()
-    eight_bit = " (on the 8-bit scale, 0..255: divide by 255, or store uint8)" if 0 <= low and high <= 255 else ""
+    # the 8-bit scale: 0..255 with a brightest pixel above 2 (a [0, 1] image resampled overshoots 1 a little, an HDR
+    # highlight may reach 1.5; an 8-bit image whose brightest pixel is at most 2 of 255 is black)
+    eight_bit = " (on the 8-bit scale, 0..255: divide by 255, or store uint8)" if 0 <= low and 2 < high <= 255 else ""
     return (f"float pixels outside [0, 1] (min {low:.4g}, max {high:.4g}): tone-map or scale it into "
             f"[0, 1]{eight_bit} (floats are read as they are, never clipped)")
 

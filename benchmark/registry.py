@@ -252,6 +252,11 @@ class Registry:
         package, no plugin lookup: no import (no torch) for a caller asking of one that may never have been loaded."""
         return name in self._entries
 
+    def held(self, name: str) -> Entry | None:
+        """The entry of ``name`` where it is registered in this process so far (:meth:`holds`: no scan, no import);
+        None where it is not."""
+        return self._entries.get(name)
+
     def names(self, pattern: str = "*") -> list[str]:
         """Sorted names matching a shell-style wildcard, as timm's ``list_models``."""
         self._scan()

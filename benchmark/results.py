@@ -1573,6 +1573,17 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 FINISHED_LOG = "finished.log"
 
 
+def _free_attempt(d: Path, curve: bytes | None = None) -> int:
+    """The number of the next earlier attempt's record in ``d`` (``runs/<id>/attempts/``): the first from the count
+    of records there not taken — by a record, one set aside as unreadable (``<n>.json.unreadable``), or a curve
+    (``<n>.curve.csv``) other than ``curve`` (its own, a killed copy's: None, any curve takes the number)."""
+    n = len(list(d.glob("*.json"))) if d.is_dir() else 0
+    while (d / f"{n}.json").exists() or any(d.glob(f"{n}.json.unreadable*")) or (
+            (c := d / f"{n}.curve.csv").exists() and (curve is None or c.read_bytes() != curve)):
+        n += 1
+    return n
+
+
 def _attempt_unread(path: Path) -> str:
     """Why the earlier attempt's record at ``path`` (``attempts/<n>.json``) cannot be read as one, in words; ""
     where it reads as a JSON object."""
@@ -1583,6 +1594,29 @@ def _attempt_unread(path: Path) -> str:
     except ValueError as exc:
         return f"cannot be read ({type(exc).__name__}: garbled, or cut short by a copy)"
     return "" if isinstance(rec, dict) else f"is no record (a JSON {type(rec).__name__})"
+
+
+#: how long a write of :data:`FINISHED_LOG` waits for another's flock on it (a holder is one short write; a stopped
+#: process holding it — SIGSTOP, a SLURM suspend — must not stop a run's record, nor ``check --repair``, for ever)
+FINISHED_LOG_WAIT_S = 5.0
+
+
+def _lock_finished_log(fd: int) -> None:
+    """flock :data:`FINISHED_LOG` open at ``fd`` (released by its close), waiting up to :data:`FINISHED_LOG_WAIT_S`;
+    then, or where the file system has no locks, it is written unlocked (one line may be lost, as before the log)."""
+    import fcntl
+
+    end = time.monotonic() + FINISHED_LOG_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.01)
+        except OSError:
+            return
 
 
 def _finished_note(run_id: str, meta: dict) -> str:
@@ -2626,10 +2660,7 @@ class ResultsStore:
             d.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _write_error(d, exc) from None
-        n = len(list(d.glob("*.json")))
-        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists() \
-                or (d / f"{n}.json.unreadable").exists():  # a curve without its record (a merge
-            n += 1  # killed between the two) is not this attempt's
+        n = _free_attempt(d)  # a curve without its record (a merge killed between the two) is not this attempt's
         try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
             os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
         except OSError as exc:
@@ -2665,7 +2696,9 @@ class ResultsStore:
     def set_aside_attempt(self, path: Path) -> Path:
         """``check --repair`` of an unreadable attempt's record (:meth:`unreadable_attempts`): renamed
         ``<n>.json.unreadable`` beside it (nothing deleted), out of :meth:`attempts`' way. Returns the new path."""
-        dest = path.with_name(f"{path.name}.unreadable")
+        dest, n = path.with_name(f"{path.name}.unreadable"), 1
+        while dest.exists():  # one kept before (a merge filed another attempt under that number since): kept too
+            dest, n = path.with_name(f"{path.name}.unreadable.{n}"), n + 1
         os.replace(path, dest)
         return dest
 
@@ -2733,24 +2766,13 @@ class ResultsStore:
         """Append ``lines`` to :data:`FINISHED_LOG`; where it cannot be written, one warning saying ``lost``: what
         that costs (a run noted finished: its folder deleted may go unnamed; a gone run noted as said: named again)
         — once per store and reason, however many runs a grid or a merge notes."""
-        import fcntl
-
         path = self.root / FINISHED_LOG
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             try:
                 # several nodes append to one log (SLURM, Ray on a shared file system): O_APPEND alone is not atomic
-                # on NFS, whose flock is a lock across nodes that also refreshes the file's end; without locks,
-                # the append unlocked (one line may be lost, as before the log); a holder is one short write: waited
-                # for up to 5 s, never for ever (a stopped process holding it: the run's record must not wait)
-                for _ in range(500):
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the close
-                        break
-                    except BlockingIOError:
-                        time.sleep(0.01)
-                    except OSError:
-                        break
+                # on NFS, whose flock is a lock across nodes that also refreshes the file's end
+                _lock_finished_log(fd)
                 os.write(fd, f"\n{lines}\n".encode())
                 os.fsync(fd)
             finally:
@@ -2908,13 +2930,10 @@ class ResultsStore:
         (:meth:`_log_finished`'s flock, in place: a note appended meanwhile is not lost), written again of its readable
         lines and a ``+`` note for each finished run of ``metas`` (the store's records) it does not hold: a run of
         this store deleted later is named again. Returns the kept copy's path."""
-        import fcntl
-
         path = self.root / FINISHED_LOG
         fd = os.open(path, os.O_RDWR)
         try:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_EX)  # released by the close
+            _lock_finished_log(fd)
             data = b""
             while chunk := os.read(fd, 1 << 20):
                 data += chunk
@@ -3919,12 +3938,9 @@ class ResultsStore:
                 continue
             curve = p.with_suffix(".curve.csv")
             mine = curve.read_bytes() if curve.is_file() else None
-            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
             # a curve there without its record: this very copy, killed before the record (written again), or
             # another's, whose number is not taken
-            while (here / f"{n}.json").exists() or ((here / f"{n}.curve.csv").exists()
-                                                    and (here / f"{n}.curve.csv").read_bytes() != mine):
-                n += 1
+            n = _free_attempt(here, mine)
             if mine is not None:  # before the record it belongs to
                 atomic_write_bytes(here / f"{n}.curve.csv", mine)
             atomic_write_bytes(here / f"{n}.json", data)
