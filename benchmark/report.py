@@ -34,6 +34,7 @@ from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
+    _foreign,
     atomic_output,
     atomic_write_bytes,
     gone_task,
@@ -295,10 +296,12 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     named, unread = [], 0
     for rid, ckpt in sorted(stopped.items()):
         rec = record(ckpt)
-        if rec is None:  # cut short, empty, another format: no run resumes from it
+        # cut short, empty, another format; or written for another run (copied into this folder), which the run
+        # ignores, as check says (:func:`benchmark.results._foreign`): no run resumes from it
+        if rec is None or (foreign := _foreign(ckpt, rid)):
             unread += 1
-            named.append(f"run {rid}, its checkpoint unreadable: it trains again from iteration 0 (`plbench check "
-                         f"--out {shlex.quote(str(store.root))}` says why)")
+            named.append(f"run {rid}, its checkpoint {'unreadable' if rec is None else foreign}: it trains again from "
+                         f"iteration 0 (`plbench check --out {shlex.quote(str(store.root))}` says why)")
             continue
         cfg = (rec.get("fingerprint") or {}).get("config") or {}
         what = (f"{cfg.get('task')}/{cfg.get('loss')} seed {cfg.get('seed')}" if cfg.get("task") and cfg.get("loss")
