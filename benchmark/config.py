@@ -1616,6 +1616,17 @@ def _term_names(spec: str) -> tuple[str, ...] | None:
     return None if names is None else tuple(sorted(names))
 
 
+def _loss_names(spec: str) -> tuple[str, ...] | None:
+    """:func:`_term_names` with each built-in alias read as the loss it is (``lpips_vgg`` → ``lpips``:
+    :data:`benchmark.specgrammar.ALIAS_OF`), so that specs of one :func:`benchmark.lossfn.loss_identity` have the
+    same names, an alias's spelt-out form too; read without the registry."""
+    from benchmark.specgrammar import ALIAS_OF
+
+    names = _term_names(spec)
+    return None if names is None else tuple(sorted(_term_names(ALIAS_OF[n])[0] if n in ALIAS_OF else n
+                                                   for n in names))
+
+
 def merged_spellings(recorded) -> dict[str, str]:
     """{recorded spec: the spelling it is read as} for each loss a results directory records under several
     spellings of one :func:`benchmark.lossfn.loss_identity` (``ffl(alpha=1)`` and ``ffl(alpha=1.0)``,
@@ -1624,19 +1635,16 @@ def merged_spellings(recorded) -> dict[str, str]:
     takes), so the loss is one leaderboard row over all its runs. ``recorded``: as :func:`spelt_as_stored`
     takes it. Empty when no loss has two spellings; run ids and files are never changed.
 
-    Two spellings of one identity name the same losses (:func:`_term_names`, an alias read as the loss it is:
-    :data:`benchmark.specgrammar.ALIAS_OF`): when no two recorded specs
+    Two spellings of one identity name the same losses (:func:`_loss_names`, an alias read as the loss it is):
+    when no two recorded specs
     do, nothing is merged and neither the loss modules nor torch are imported (a report reads a store)."""
-    from benchmark.specgrammar import ALIAS_OF
-
     recorded = list(recorded)
     by_names: dict = {}
     for loss in dict.fromkeys(loss for loss, _ in recorded):
-        names = _term_names(loss)
+        names = _loss_names(loss)  # an alias (lpips_vgg) by the loss it is (lpips(net='vgg')): one loss
         if names is None:  # not plain Python: parsed in full below
             break
-        # an alias (lpips_vgg) by the loss it is (lpips(net='vgg')): the two spellings name one loss
-        by_names.setdefault(tuple(sorted(ALIAS_OF.get(n, n) for n in names)), []).append(loss)
+        by_names.setdefault(names, []).append(loss)
     else:
         if all(len(specs) < 2 for specs in by_names.values()):
             return {}
