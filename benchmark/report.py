@@ -296,12 +296,10 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     named, unread = [], 0
     for rid, ckpt in sorted(stopped.items()):
         rec = record(ckpt)
-        # cut short, empty, another format; or written for another run (copied into this folder), which the run
-        # ignores, as check says (:func:`benchmark.results._foreign`): no run resumes from it
-        if rec is None or (foreign := _foreign(ckpt, rid)):
+        if rec is None:  # cut short, empty, another format: no run resumes from it
             unread += 1
-            named.append(f"run {rid}, its checkpoint {'unreadable' if rec is None else foreign}: it trains again from "
-                         f"iteration 0 (`plbench check --out {shlex.quote(str(store.root))}` says why)")
+            named.append(f"run {rid}, its checkpoint unreadable: it trains again from iteration 0 (`plbench check "
+                         f"--out {shlex.quote(str(store.root))}` says why)")
             continue
         cfg = (rec.get("fingerprint") or {}).get("config") or {}
         what = (f"{cfg.get('task')}/{cfg.get('loss')} seed {cfg.get('seed')}" if cfg.get("task") and cfg.get("loss")
@@ -309,6 +307,10 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
         if isinstance(rec.get("iteration"), int):
             what += f", stopped at iteration {rec['iteration']}" + (
                 f" of {cfg['iterations']}" if isinstance(cfg.get("iterations"), int) else "")
+        if foreign := _foreign(ckpt, rid):  # written for another run, which this one ignores, as check says
+            unread += 1
+            what += (f" (run {rid}: its checkpoint {foreign}; it trains again from iteration 0, `plbench check --out "
+                     f"{shlex.quote(str(store.root))}` says why)")
         named.append(what)
     n = len(named)
     return [f"{plural(n, 'run')} of this results directory {agree(n, 'stands', 'stand')} stopped with a checkpoint, "
