@@ -1623,11 +1623,17 @@ def _alias_of(name: str) -> str:
     from benchmark.registry import LOSSES
     from benchmark.specgrammar import ALIAS_OF, term_names
 
-    if name in ALIAS_OF:
-        return ALIAS_OF[name]
-    same_as = (entry.meta.get("same_as") if (entry := LOSSES.held(name)) is not None else None) or ""
+    same_as = ALIAS_OF.get(name) or (entry.meta.get("same_as") if (entry := LOSSES.held(name)) is not None else None)
     names = term_names(same_as) if same_as else None
     return next(iter(names)) if names and len(names) == 1 else name
+
+
+def _loss_names(spec: str) -> tuple[str, ...] | None:
+    """:func:`_term_names` with each alias read as the loss it is (:func:`_alias_of`: ``lpips_vgg`` → ``lpips``), so
+    that specs of one :func:`benchmark.lossfn.loss_identity` have the same names, an alias's spelt-out form too;
+    read without the loss modules."""
+    names = _term_names(spec)
+    return None if names is None else tuple(sorted(_alias_of(n) for n in names))
 
 
 def merged_spellings(recorded) -> dict[str, str]:
@@ -1638,17 +1644,16 @@ def merged_spellings(recorded) -> dict[str, str]:
     takes), so the loss is one leaderboard row over all its runs. ``recorded``: as :func:`spelt_as_stored`
     takes it. Empty when no loss has two spellings; run ids and files are never changed.
 
-    Two spellings of one identity name the same losses (:func:`_term_names`, an alias read as the loss it is:
-    :func:`_alias_of`): when no two recorded specs
+    Two spellings of one identity name the same losses (:func:`_loss_names`, an alias read as the loss it is):
+    when no two recorded specs
     do, nothing is merged and neither the loss modules nor torch are imported (a report reads a store)."""
     recorded = list(recorded)
     by_names: dict = {}
     for loss in dict.fromkeys(loss for loss, _ in recorded):
-        names = _term_names(loss)
+        names = _loss_names(loss)  # an alias (lpips_vgg) by the loss it is (lpips(net='vgg')): one loss
         if names is None:  # not plain Python: parsed in full below
             break
-        # an alias (lpips_vgg) by the loss it is (lpips(net='vgg')): the two spellings name one loss
-        by_names.setdefault(tuple(sorted(_alias_of(n) for n in names)), []).append(loss)
+        by_names.setdefault(names, []).append(loss)
     else:
         if all(len(specs) < 2 for specs in by_names.values()):
             return {}

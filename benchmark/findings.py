@@ -1352,16 +1352,18 @@ class Results:
         as one of them (:meth:`benchmark.results.ResultsStore.loss_spellings`), not necessarily the finding's."""
         if spec in names:
             return True
-        from benchmark.config import _term_names
+        from benchmark.config import _loss_names
+        from benchmark.specgrammar import ALIAS_OF
 
-        # one identity names the same losses: a spec naming others is none of them, known without importing a
-        # loss (a report of a store imports no loss module and no torch)
-        own = _term_names(spec)
-        names = tuple(n for n in names if own is None or _term_names(n) in (None, own))
-        # one loss on other layers is another loss, known from the specs (`vgg` is not `vgg(layers=(…))`): every
-        # lookup of a store holding the profiles' same-tap baselines (config.FINDING_BASELINES) stays torch-free
-        if names and own and len(own) == 1 and (taps := _taps(spec, own[0])) is not None:
-            names = tuple(n for n in names if _taps(n, own[0]) in (None, taps))
+        # one identity names the same losses (an alias the loss it is: lpips_vgg is lpips(net='vgg')): a spec naming
+        # others is none of them, known without importing a loss (a report of a store imports no loss module, torch)
+        own = _loss_names(spec)
+        names = tuple(n for n in names if own is None or _loss_names(n) in (None, own))
+        # one loss on other layers is another loss, known from the specs (`vgg` is not `vgg(layers=(…))`, nor
+        # vgg_esrgan's conv5_4): every lookup of a store holding the profiles' same-tap baselines
+        # (config.FINDING_BASELINES) stays torch-free
+        if names and own and len(own) == 1 and (taps := _taps(ALIAS_OF.get(spec, spec), own[0])) is not None:
+            names = tuple(n for n in names if _taps(ALIAS_OF.get(n, n), own[0]) in (None, taps))
         if not names:
             return False
         mine = self._identity(spec)

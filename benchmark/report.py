@@ -34,6 +34,7 @@ from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
+    _foreign,
     atomic_output,
     atomic_write_bytes,
     gone_task,
@@ -306,6 +307,10 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
         if isinstance(rec.get("iteration"), int):
             what += f", stopped at iteration {rec['iteration']}" + (
                 f" of {cfg['iterations']}" if isinstance(cfg.get("iterations"), int) else "")
+        if foreign := _foreign(ckpt, rid):  # written for another run, which this one ignores, as check says
+            unread += 1
+            what += (f" (run {rid}: its checkpoint {foreign}; it trains again from iteration 0, `plbench check --out "
+                     f"{shlex.quote(str(store.root))}` says why)")
         named.append(what)
     n = len(named)
     return [f"{plural(n, 'run')} of this results directory {agree(n, 'stands', 'stand')} stopped with a checkpoint, "

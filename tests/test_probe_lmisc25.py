@@ -107,9 +107,9 @@ def test_the_spec_grammar_knows_every_alias_the_registry_declares():
     from benchmark.registry import LOSSES
     from benchmark.specgrammar import ALIAS_OF
 
-    declared = {n: parse_loss_spec(LOSSES.get(n).meta["same_as"])[0].name for n in LOSSES.names()
-                if LOSSES.get(n).meta.get("same_as")}
+    declared = {n: LOSSES.get(n).meta["same_as"] for n in LOSSES.names() if LOSSES.get(n).meta.get("same_as")}
     assert declared and declared == ALIAS_OF
+    assert all(len(parse_loss_spec(spec)) == 1 for spec in ALIAS_OF.values())
 
 
 def test_ffl_batch_matrix_says_and_declares_that_it_reads_the_batch():
