@@ -125,7 +125,7 @@ def test_findings_md_and_compare_s_summary_isolate_a_right_to_left_name(tmp_path
     write_keeping_edits(path, text)
     assert not _markdown_misplaced(path.read_text(encoding="utf-8"))
     assert write_keeping_edits(path, text) is None  # written again as plbench wrote it: not taken for a hand edit
-    monkeypatch.setattr(benchmark.findings, "to_markdown", lambda results, alpha=0.05: text)
+    monkeypatch.setattr(benchmark.findings, "to_markdown", lambda results, alpha=0.05, notes=(): text)
     out = write_findings([], tmp_path)
     assert not _markdown_misplaced(out["findings_md"].read_text(encoding="utf-8"))
 
