@@ -2127,12 +2127,10 @@ def _spread_ties(lines, vals, apart: float) -> None:
 
 
 def _numbered_ranks(lo: int, hi: int, step: int) -> list[int]:
-    """The ranks the CD diagram's axis numbers: every ``step``-th from ``lo``, and ``hi`` where the axis ends (the
-    worst rank), in place of the last when no more than half a step before it (30 by 2: 1, 3, …, 27, 30)."""
-    ranks = list(range(lo, hi + 1, step))
-    if ranks[-1] != hi:
-        ranks[-1 if len(ranks) > 1 and 2 * (hi - ranks[-1]) <= step else len(ranks):] = [hi]
-    return ranks
+    """The ranks the CD diagram's axis numbers: every ``step``-th counted back from ``hi`` (the worst rank, where the
+    axis ends) to ``lo``, so evenly spaced and the end numbered (30 by 2: 2, 4, …, 30; 31 by 2: 1, 3, …, 31). Was:
+    every ``step``-th from ``lo`` with ``hi`` in place of the last, an uneven last gap (30 by 2: …, 25, 27, 30)."""
+    return list(range(hi, lo - 1, -step))[::-1]
 
 
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
