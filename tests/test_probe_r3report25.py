@@ -47,3 +47,28 @@ def test_the_30_loss_cd_diagram_s_numbers_are_evenly_spaced_and_apart():
     ranks = [n for n, _ in numbers]
     assert ranks[-1] == 30 and len(set(np.diff(ranks))) == 1 and len(ranks) < 30, ranks
     assert all(a.x1 < b.x0 for (_, a), (_, b) in zip(numbers, numbers[1:])), ranks
+
+
+def _key_offset(fig) -> float:
+    """How far (inches) the left of ``fig``'s key (its legend's entries, markers included) stands right of the left
+    of its caption (the legend's title)."""
+    fig.draw_without_rendering()
+    r = fig.canvas.get_renderer()
+    legend = fig.legends[-1]
+    entries = min(min(h.get_window_extent(r).x0 for h in legend.legend_handles),
+                  min(t.get_window_extent(r).x0 for t in legend.get_texts()))
+    return (entries - legend.get_title().get_window_extent(r).x0) / fig.dpi
+
+
+def test_the_one_task_pd_plane_s_key_is_left_aligned_with_its_caption():
+    """Was: one task's P–D plane (one panel) drew its key in one column centred under the caption (the legend's
+    title, its lines left-aligned and as wide as the figure): the markers started 0.5 in right of the caption's
+    lines, a ragged block. Now the key starts where the caption does (a marker's half-width apart at most)."""
+    st = _stats(tasks=("denoise",), metrics=("psnr", "lpips"), n_images=6, n_boot=10,
+                offsets={"l1": 0.0, "l2": 0.3, "good": 1.0, "bad": -0.7})
+    with F.style() as plt:
+        fig = F.draw_pd_plane(st)
+        assert fig.legends[-1].get_title().get_text(), "a caption to align with"
+        offset = _key_offset(fig)
+        plt.close(fig)
+    assert abs(offset) < 0.06, offset
