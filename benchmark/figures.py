@@ -955,8 +955,12 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
         fig.set_size_inches(wide, h)
     text = _legend_text(fig.get_size_inches()[0], labels, texts, names, also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
+    # under one panel the key starts where its caption's (left-aligned) lines do: centred under them it stood apart,
+    # a ragged block (one task's P–D plane: its markers 0.5 in right of the caption); panels side by side keep it
+    # centred under them
+    one = len([a for a in fig.axes if a.get_visible()]) == 1
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
-               handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
+               handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2, alignment="left" if one else "center")
     fig.plb_legend = handles, text, ncol, title  # what :func:`legend_apart` draws again on a page of its own
 
 
@@ -2127,12 +2131,10 @@ def _spread_ties(lines, vals, apart: float) -> None:
 
 
 def _numbered_ranks(lo: int, hi: int, step: int) -> list[int]:
-    """The ranks the CD diagram's axis numbers: every ``step``-th from ``lo``, and ``hi`` where the axis ends (the
-    worst rank), in place of the last when no more than half a step before it (30 by 2: 1, 3, …, 27, 30)."""
-    ranks = list(range(lo, hi + 1, step))
-    if ranks[-1] != hi:
-        ranks[-1 if len(ranks) > 1 and 2 * (hi - ranks[-1]) <= step else len(ranks):] = [hi]
-    return ranks
+    """The ranks the CD diagram's axis numbers: every ``step``-th counted back from ``hi`` (the worst rank, where the
+    axis ends) to ``lo``, so evenly spaced and the end numbered (30 by 2: 2, 4, …, 30; 31 by 2: 1, 3, …, 31). Was:
+    every ``step``-th from ``lo`` with ``hi`` in place of the last, an uneven last gap (30 by 2: …, 25, 27, 30)."""
+    return list(range(hi, lo - 1, -step))[::-1]
 
 
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
