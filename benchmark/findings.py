@@ -886,10 +886,11 @@ class Finding:
         verdict, in these results but in none of its comparisons (:meth:`FindingResult.scope_note`); [] here."""
         return []
 
-    def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
+    def read_verdict(self, counted: list["Part"], verdict: str, alpha: float = 0.05) -> tuple[str, str]:
         """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would
         say more than the paper claims — a reading stronger than the paper's, whose parts can go against the reading
-        and not the paper: ``(verdict, why)``, ``why`` printed as the verdict's text ("" keeps the rule's, as here)."""
+        and not the paper: ``(verdict, why)``, ``why`` printed as the verdict's text ("" keeps the rule's, as here).
+        ``alpha``: the level the parts were judged at (a part significant at it)."""
         return verdict, ""
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
@@ -2161,7 +2162,7 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reading = ""
         if r.name in FINDINGS:  # its reading judged against the paper's own claim (blau2018: test_probe_verdicts22)
-            verdict, reading = FINDINGS.get(r.name).obj().read_verdict(r.counted, verdict)
+            verdict, reading = FINDINGS.get(r.name).obj().read_verdict(r.counted, verdict, alpha)
         reason = "" if verdict != "not applicable" else _none_counted(r.parts)
         out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha, reading=reading))
     return out

@@ -1,0 +1,31 @@
+"""Session 25's probe of findings and compare leftovers (r3find): what a verdict's text and compare's notes say."""
+
+from __future__ import annotations
+
+from conftest import one_finding
+
+_PRE = "vgg16:imagenet"
+
+
+def _worse_on_both(perception: str):
+    """A psnr + ``perception`` store of sr4 where vgg is worse than ℓ2 on both axes (5 seeds, 8 images)."""
+    from benchmark.synthetic import synthetic_table
+
+    return synthetic_table(tasks=("sr4",), metrics=("psnr", perception),
+                           offsets={"l2": 0.0, "vgg": {perception: -1.0, "psnr": -1.0}},
+                           weights={"vgg": _PRE}, seeds=range(5), seed_sd=0.05, n_images=8)
+
+
+def test_blau_on_nima_says_a_loss_worse_on_both_axes_is_a_point_the_bound_allows():
+    """Was: vgg worse than ℓ2 on nima and on PSNR read "inconclusive: … significantly against the claim but not shown
+    worse by more than the practical margin (… no practical margin registered for nima: it can support a claim, never
+    contradict it): no contradiction" — as if a contradiction were spared for want of a margin — while the same store
+    on niqe read "a point the bound allows". Now the nima text says that too (and that nima has no margin)."""
+    niqe = one_finding(_worse_on_both("niqe"), "blau2018_pd_tradeoff")
+    nima = one_finding(_worse_on_both("nima"), "blau2018_pd_tradeoff")
+    for r in (niqe, nima):
+        assert r.verdict == "inconclusive", r.verdict_text
+        assert "a point the bound allows" in r.verdict_text, r.verdict_text
+        assert "no contradiction" not in r.verdict_text, r.verdict_text
+    assert "nima: no practical margin" in nima.verdict_text, nima.verdict_text
+
