@@ -669,9 +669,9 @@ class FindingResult:
 
     def scope_note(self) -> str:
         """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
-        claim names (its :class:`Needs`, or :attr:`Finding.claim_tasks`: PDL's five read "reproduced on 1 of 1 part"
-        on sr4 alone; a claim about every task, those its own loss ran on, :meth:`Finding.subject_tasks`: Mei's
-        contrastive_select run on denoise without vgg there went unsaid, tests/test_probe_findings25.py), and the
+        claim names (its :class:`Needs` and :attr:`Finding.claim_tasks`, each once: PDL's five read "reproduced on 1
+        of 1 part" on sr4 alone; a claim about every task, those its own loss ran on, :meth:`Finding.subject_tasks`:
+        Mei's contrastive_select run on denoise without vgg there went unsaid, tests/test_probe_findings25.py), and the
         rivals (:attr:`Finding.rivals`), no counted part of it was tested on (one in listed parts alone is named so:
         "its parts there listed, not counted"); "" when every one was, or the claim names none.
         Said after every verdict text resting on counted parts (:attr:`verdict_text`: beside "reproduced on n of m"
@@ -692,8 +692,10 @@ class FindingResult:
         tasks, metrics, against = what(self.counted)
         listed = dict(zip(("tasks", "metrics", "rivals"), what(self.parts)))
         # a claim about every task: the tasks its own loss ran on (Finding.subject_tasks, recorded as held "subject:")
-        named = finding.claim_tasks or needs.tasks or [x.split(":", 1)[1] for x in self.held
-                                                      if x.startswith("subject:")]
+        # both a claim's tasks and its Needs tasks, each once in order: ``or`` dropped the Needs ones of a finding
+        # setting both (tests/test_probe_r3find25.py)
+        named = list(dict.fromkeys((*finding.claim_tasks, *needs.tasks))) or [
+            x.split(":", 1)[1] for x in self.held if x.startswith("subject:")]
         left = {"tasks": [t for t in named if t not in tasks],
                 "metrics": [m for m in needs.metrics if m != "perceptual" and m not in metrics],
                 "rivals": [r for r in finding.rivals if r not in against]}
@@ -876,8 +878,8 @@ class Finding:
     rivals: tuple[str, ...] = ()
     #: the tasks the claim names where :attr:`needs` does not require them — a claim whose parts on another task are
     #: listed, not blocked (PDL's five: a plugin's task is listed, never counted): those no part was tested on are said
-    #: beside the verdict as :attr:`Needs.tasks` are (:meth:`FindingResult.scope_note`); () where the claim names none
-    #: or :attr:`needs` does
+    #: beside the verdict with :attr:`Needs.tasks` (:meth:`FindingResult.scope_note`: both, each once); () where the
+    #: claim names none or :attr:`needs` does
     claim_tasks: tuple[str, ...] = ()
 
     def subject_tasks(self, res: "Results") -> list[str]:

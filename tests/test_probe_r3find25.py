@@ -29,3 +29,17 @@ def test_blau_on_nima_says_a_loss_worse_on_both_axes_is_a_point_the_bound_allows
         assert "no contradiction" not in r.verdict_text, r.verdict_text
     assert "nima: no practical margin" in nima.verdict_text, nima.verdict_text
 
+
+def test_scope_note_names_both_the_claim_tasks_and_the_needs_tasks(monkeypatch):
+    """Was: scope_note read ``claim_tasks or needs.tasks``, so a finding setting both lost its Needs tasks from the
+    note. Now both, in order (claim_tasks first), each once."""
+    from benchmark.findings import FINDINGS, Needs
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), metrics=("lpips",), offsets={"pdl": 1.0, "vgg": 0.0},
+                        weights={"pdl": _PRE, "vgg": _PRE}, seeds=range(5), seed_sd=0.05, n_images=8)
+    r = one_finding(t, "delbracio2021_pdl")
+    cls = FINDINGS.get("delbracio2021_pdl").obj
+    monkeypatch.setattr(cls, "claim_tasks", ("sr4", "denoise"))
+    monkeypatch.setattr(cls, "needs", Needs(tasks=("denoise", "inpaint"), losses=("pdl",)))
+    assert r.scope_note() == "; not tested on tasks denoise/inpaint: not in these results", r.scope_note()
