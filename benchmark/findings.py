@@ -65,6 +65,7 @@ from benchmark.convergence import (
     DECLINING,
     IMPROVING,
     NOT_CHECKED,
+    ONE_SEED,
     SCORE_AGAIN,  # noqa: F401 - findings.SCORE_AGAIN: its callers
     UNCLEAR,
 )
@@ -350,7 +351,7 @@ SETTLES = {
     "diverged check": "a seed's budget check diverged while its run finished, each part naming it: a longer schedule, "
                       "whose check is then the run that finished",
     UNCLEAR: f"{UNCLEAR}, the budget gain's bounds too wide to tell: more seeds or test images narrow them",
-    "one seed": "one seed: its budget gain has no spread to test, more seeds",
+    "one seed": f"{ONE_SEED} — more seeds",  # the convergence note's words (tests/test_probe_r3find25.py)
     "moved": "the effect moved between ½ budget and the end, not yet what the losses converge to: a longer schedule "
              "shows where it settles, or look at the budget curves",
     NOT_CHECKED: "an arm without budget checks: train them, the same `plbench run` without --no-budget-check",

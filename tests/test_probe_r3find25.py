@@ -43,3 +43,15 @@ def test_scope_note_names_both_the_claim_tasks_and_the_needs_tasks(monkeypatch):
     monkeypatch.setattr(cls, "claim_tasks", ("sr4", "denoise"))
     monkeypatch.setattr(cls, "needs", Needs(tasks=("denoise", "inpaint"), losses=("pdl",)))
     assert r.scope_note() == "; not tested on tasks denoise/inpaint: not in these results", r.scope_note()
+
+
+def test_one_seed_is_said_in_one_text_by_the_findings_and_the_convergence_note():
+    """Was: what settles a part unsettled for one seed (findings.SETTLES["one seed"]: "one seed: its budget gain has no
+    spread to test, more seeds") and the convergence note's words for an arm of one seed (convergence.ONE_SEED: "one
+    seed: no spread to test its gain against the margin") said one thing two ways. Now SETTLES reads ONE_SEED, adding
+    what settles it."""
+    from benchmark.convergence import ONE_SEED
+    from benchmark.findings import SETTLES
+
+    assert SETTLES["one seed"].startswith(ONE_SEED), SETTLES["one seed"]
+    assert SETTLES["one seed"].endswith("more seeds"), SETTLES["one seed"]
