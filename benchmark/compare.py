@@ -488,13 +488,15 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
         own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
                       for m in g} & set(new))
-        stopped = 0 if own else _stopped_field_runs(store, set(new))  # a first grid stopped before any finished
+        # a first grid stopped before any finished
+        stopped, retrains = (0, False) if own else _stopped_field_runs(store, set(new))
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
                            if own else
                            f": {plural(stopped, 'run')} {agree(stopped, 'stands', 'stand')} stopped with a checkpoint, "
-                           f"not finished: the same `plbench run` resumes {agree(stopped, 'it', 'them')}, then compare"
+                           f"not finished: the same `plbench run` {'resumes or retrains' if retrains else 'resumes'} "
+                           f"{agree(stopped, 'it', 'them')}, then compare"
                            if stopped else ""))
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
@@ -940,14 +942,17 @@ def _full_stop(note: str) -> str:
     return note if note.endswith((".", "!", "?")) else note + "."
 
 
-def _stopped_field_runs(store: ResultsStore, new: set[str]) -> int:
-    """How many runs of ``store`` stand stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) of a
-    loss other than ``new``'s, as their checkpoints record it (one that does not say: counted) — a field the same
-    ``plbench run`` resumes; the compared loss's own, resumed, is none."""
-    from benchmark.ckptrecord import record
+def _stopped_field_runs(store: ResultsStore, new: set[str]) -> tuple[int, bool]:
+    """(how many runs of ``store`` stand stopped with a checkpoint of a loss other than ``new``'s, as their checkpoints
+    record it — one that does not say, or is unreadable: counted —, whether the same ``plbench run`` retrains one of
+    them from iteration 0 rather than resume it): the runs :func:`benchmark.report.stopped_lines` names, by its rule
+    (:func:`benchmark.report.standing_stopped`: one superseded left out; one unreadable or holding another run's
+    checkpoint retrains). The compared loss's own, resumed, is no field run."""
+    from benchmark.report import standing_stopped
 
-    return sum((((record(c) or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new
-               for c in store.stopped_with_checkpoint().values())
+    field = [(rec, why) for _, rec, why in standing_stopped(store).values()
+             if (((rec or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new]
+    return len(field), any(rec is None or why for rec, why in field)
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],

@@ -55,3 +55,36 @@ def test_one_seed_is_said_in_one_text_by_the_findings_and_the_convergence_note()
 
     assert SETTLES["one seed"].startswith(ONE_SEED), SETTLES["one seed"]
     assert SETTLES["one seed"].endswith("more seeds"), SETTLES["one seed"]
+
+
+def test_compare_on_an_empty_field_counts_stopped_runs_by_the_stopped_note_s_rule(tmp_path, capsys):
+    """Was: compare's refusal of a field with no finished run counted every run stopped with a checkpoint under "the
+    same `plbench run` resumes it" — one whose checkpoint is unreadable, which trains again from iteration 0 (as the
+    board's stopped note and ``plbench check`` say), too. Now it counts them by the note's rule
+    (report.standing_stopped) and says "resumes or retrains" where one retrains; a readable one still "resumes"."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.cli import main
+    from benchmark.report import stopped_lines
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    good = store.run_dir("fedcba9876543210")
+    good.mkdir(parents=True)
+    config = {"task": "denoise", "loss": "charbonnier", "seed": 0, "iterations": 120}
+    torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+               good / "ckpt.pt")
+    assert main(["compare", "--loss", "l1", "--out", str(store.root), "--no-visual"]) == 2
+    err = capsys.readouterr().err
+    assert "1 run stands stopped with a checkpoint, not finished: the same `plbench run` resumes it" in err, err
+    bad = store.run_dir("0123456789abcdef")
+    bad.mkdir(parents=True)
+    (bad / "ckpt.pt").write_bytes(b"cut short")
+    (note,) = stopped_lines(store)
+    assert "resumes or retrains them" in note, note
+    assert main(["compare", "--loss", "l1", "--out", str(store.root), "--no-visual"]) == 2
+    err = capsys.readouterr().err
+    assert "2 runs stand stopped with a checkpoint, not finished: the same `plbench run` resumes or retrains them" \
+        in err, err
