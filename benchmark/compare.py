@@ -1113,9 +1113,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         order = [lab for lab in task_frame(st, task)[2] if lab in ranks.index]
         place = {lab: f"{md_name(lab, cell=False)} (unranked)" if pd.isna(ranks[lab])
                  else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order}
-        mark = "already in the store" if stored else "new"
-        lines += [f"Ranking here (mean rank over the metric columns, 1 = best; {'compared' if stored else 'new'} in "
-                  "bold): " + " · ".join(f"**{place[lab]} ({mark})**" if lab in new_labels else place[lab]
+        # each compared loss by its own runs: of `--loss l1 --loss l2`, l1's all taken from the store and l2's trained
+        # now, both read "(new)" (tests/test_probe_r3find25.py)
+        row_label = labels(t, scope)
+        kept = {lab for lab in new_labels if current is not None and _all_from_store(
+            metas, set(t.loc[row_label == lab, "run_id"]) & current, since)}
+        mark = {lab: "already in the store" if lab in kept else "new" for lab in new_labels}
+        lines += [f"Ranking here (mean rank over the metric columns, 1 = best; {'compared' if kept else 'new'} in "
+                  "bold): " + " · ".join(f"**{place[lab]} ({mark[lab]})**" if lab in new_labels else place[lab]
                                          for lab in order), ""]
         # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
         # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'

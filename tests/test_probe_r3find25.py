@@ -88,3 +88,32 @@ def test_compare_on_an_empty_field_counts_stopped_runs_by_the_stopped_note_s_rul
     err = capsys.readouterr().err
     assert "2 runs stand stopped with a checkpoint, not finished: the same `plbench run` resumes or retrains them" \
         in err, err
+
+
+def test_compare_of_two_losses_one_in_the_store_one_trained_now_labels_each_truly(tmp_path):
+    """Probe: ``plbench compare --loss l1 --loss l2`` where l1's runs were already in the results directory and l2's
+    are trained now. Each label must be true of its loss: l1 not called new (it was taken from the store), l2 not
+    called already in the store, and the opening must not say this compare trained none of them."""
+    import json
+    import time
+
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1, "charbonnier": 0.05}, seeds=(0,),
+                        metrics=("psnr",), n_images=2, budget_check=False)
+    since = time.time()
+    for m in store.metas():
+        if (m.get("config") or {}).get("loss") == "l2":  # trained by this compare: started after it began
+            m["started"] = since + 1
+            (store.run_dir(m["run_id"]) / "meta.json").write_text(json.dumps(m))
+    store = ResultsStore(store.root)
+    group = [m for m in store.metas() if m.get("config")]
+    ids = {m["run_id"] for m in group if m["config"]["loss"] in ("l1", "l2")}
+    md = _summary(store, {"denoise": group}, ["l1", "l2"], {"denoise": []}, 0.05, 20, "charbonnier", (), ids,
+                  since=since)[0]
+    ranking = next(x for x in md.splitlines() if x.startswith("Ranking"))
+    assert "l1 (already in the store)**" in ranking, ranking
+    assert "l2 (new)**" in ranking, ranking
+    assert "trained none of them" not in md, md
