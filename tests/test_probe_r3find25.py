@@ -117,3 +117,26 @@ def test_compare_of_two_losses_one_in_the_store_one_trained_now_labels_each_trul
     assert "l1 (already in the store)**" in ranking, ranking
     assert "l2 (new)**" in ranking, ranking
     assert "trained none of them" not in md, md
+
+
+def test_the_lost_workers_line_does_not_count_an_unreadable_checkpoint_as_one_to_resume_from(tmp_path):
+    """Was: executors._checkpointed (the lost-workers line's "N resume from their checkpoints") counted a run with any
+    ``ckpt.pt``, one cut short (unreadable) too, though the run trains again from iteration 0 (check and the stopped
+    note say so). Now only a checkpoint whose record reads and is the run's own counts."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.config import RunConfig, code_version, run_id
+    from benchmark.executors import _checkpointed
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=2)
+    folder = store.run_dir(run_id(cfg))
+    folder.mkdir(parents=True)
+    (folder / "ckpt.pt").write_bytes(b"cut short")
+    assert _checkpointed([cfg], store.root) == 0
+    torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
+                "iteration": 1}, folder / "ckpt.pt")
+    assert _checkpointed([cfg], store.root) == 1
