@@ -488,13 +488,15 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
         own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
                       for m in g} & set(new))
-        stopped = 0 if own else _stopped_field_runs(store, set(new))  # a first grid stopped before any finished
+        # a first grid stopped before any finished
+        stopped, retrains = (0, False) if own else _stopped_field_runs(store, set(new))
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
                            if own else
                            f": {plural(stopped, 'run')} {agree(stopped, 'stands', 'stand')} stopped with a checkpoint, "
-                           f"not finished: the same `plbench run` resumes {agree(stopped, 'it', 'them')}, then compare"
+                           f"not finished: the same `plbench run` {'resumes or retrains' if retrains else 'resumes'} "
+                           f"{agree(stopped, 'it', 'them')}, then compare"
                            if stopped else ""))
     from benchmark.config import run_id
     from benchmark.runner import DataCache, is_attempted
@@ -940,14 +942,17 @@ def _full_stop(note: str) -> str:
     return note if note.endswith((".", "!", "?")) else note + "."
 
 
-def _stopped_field_runs(store: ResultsStore, new: set[str]) -> int:
-    """How many runs of ``store`` stand stopped with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) of a
-    loss other than ``new``'s, as their checkpoints record it (one that does not say: counted) — a field the same
-    ``plbench run`` resumes; the compared loss's own, resumed, is none."""
-    from benchmark.ckptrecord import record
+def _stopped_field_runs(store: ResultsStore, new: set[str]) -> tuple[int, bool]:
+    """(how many runs of ``store`` stand stopped with a checkpoint of a loss other than ``new``'s, as their checkpoints
+    record it — one that does not say, or is unreadable: counted —, whether the same ``plbench run`` retrains one of
+    them from iteration 0 rather than resume it): the runs :func:`benchmark.report.stopped_lines` names, by its rule
+    (:func:`benchmark.report.standing_stopped`: one superseded left out; one unreadable or holding another run's
+    checkpoint retrains). The compared loss's own, resumed, is no field run."""
+    from benchmark.report import standing_stopped
 
-    return sum((((record(c) or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new
-               for c in store.stopped_with_checkpoint().values())
+    field = [(rec, why) for _, rec, why in standing_stopped(store).values()
+             if (((rec or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new]
+    return len(field), any(rec is None or why for rec, why in field)
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
@@ -1108,9 +1113,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         order = [lab for lab in task_frame(st, task)[2] if lab in ranks.index]
         place = {lab: f"{md_name(lab, cell=False)} (unranked)" if pd.isna(ranks[lab])
                  else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order}
-        mark = "already in the store" if stored else "new"
-        lines += [f"Ranking here (mean rank over the metric columns, 1 = best; {'compared' if stored else 'new'} in "
-                  "bold): " + " · ".join(f"**{place[lab]} ({mark})**" if lab in new_labels else place[lab]
+        # each compared loss by its own runs: of `--loss l1 --loss l2`, l1's all taken from the store and l2's trained
+        # now, both read "(new)" (tests/test_probe_r3find25.py)
+        row_label = labels(t, scope)
+        kept = {lab for lab in new_labels if current is not None and _all_from_store(
+            metas, set(t.loc[row_label == lab, "run_id"]) & current, since)}
+        mark = {lab: "already in the store" if lab in kept else "new" for lab in new_labels}
+        lines += [f"Ranking here (mean rank over the metric columns, 1 = best; {'compared' if kept else 'new'} in "
+                  "bold): " + " · ".join(f"**{place[lab]} ({mark[lab]})**" if lab in new_labels else place[lab]
                                          for lab in order), ""]
         # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
         # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'

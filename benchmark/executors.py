@@ -617,7 +617,8 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
 
 def _checkpointed(configs: list, store_root) -> int:
     """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from
-    (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``)."""
+    (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``): one whose record reads and that was not written for another
+    run (:func:`benchmark.ckptrecord.unusable`, :func:`benchmark.results._foreign`: ``plbench check``'s rule)."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore, _is_checkpoint
 
@@ -628,8 +629,18 @@ def _checkpointed(configs: list, store_root) -> int:
         return 0
     if not held:
         return 0
+    from benchmark.ckptrecord import unusable
+    from benchmark.results import _foreign, checkpoints
+
+    def resumable(rid: str) -> bool:
+        # one the run restores from: readable and its own (check's rule, results.unusable_checkpoints); an unreadable
+        # one or another run's trains again from iteration 0, not "resumes from its checkpoint"
+        # (tests/test_probe_r3find25.py)
+        return any(not unusable(p) and not _foreign(p, rid) for p in checkpoints(store.run_dir(rid)))
+
     ids = {run_id(c) for c in configs} & held
-    return sum((store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed") for rid in ids)
+    return sum((store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed") and resumable(rid)
+               for rid in sorted(ids))
 
 
 def _resume_said(unfinished: int, checkpointed: int) -> str:

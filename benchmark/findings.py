@@ -65,6 +65,7 @@ from benchmark.convergence import (
     DECLINING,
     IMPROVING,
     NOT_CHECKED,
+    ONE_SEED,
     SCORE_AGAIN,  # noqa: F401 - findings.SCORE_AGAIN: its callers
     UNCLEAR,
 )
@@ -350,7 +351,7 @@ SETTLES = {
     "diverged check": "a seed's budget check diverged while its run finished, each part naming it: a longer schedule, "
                       "whose check is then the run that finished",
     UNCLEAR: f"{UNCLEAR}, the budget gain's bounds too wide to tell: more seeds or test images narrow them",
-    "one seed": "one seed: its budget gain has no spread to test, more seeds",
+    "one seed": f"{ONE_SEED} — more seeds",  # the convergence note's words (tests/test_probe_r3find25.py)
     "moved": "the effect moved between ½ budget and the end, not yet what the losses converge to: a longer schedule "
              "shows where it settles, or look at the budget curves",
     NOT_CHECKED: "an arm without budget checks: train them, the same `plbench run` without --no-budget-check",
@@ -669,9 +670,9 @@ class FindingResult:
 
     def scope_note(self) -> str:
         """``; not tested on tasks jpeg/demosaic, metrics ssim: not in these results`` — the tasks and metrics the
-        claim names (its :class:`Needs`, or :attr:`Finding.claim_tasks`: PDL's five read "reproduced on 1 of 1 part"
-        on sr4 alone; a claim about every task, those its own loss ran on, :meth:`Finding.subject_tasks`: Mei's
-        contrastive_select run on denoise without vgg there went unsaid, tests/test_probe_findings25.py), and the
+        claim names (its :class:`Needs` and :attr:`Finding.claim_tasks`, each once: PDL's five read "reproduced on 1
+        of 1 part" on sr4 alone; a claim about every task, those its own loss ran on, :meth:`Finding.subject_tasks`:
+        Mei's contrastive_select run on denoise without vgg there went unsaid, tests/test_probe_findings25.py), and the
         rivals (:attr:`Finding.rivals`), no counted part of it was tested on (one in listed parts alone is named so:
         "its parts there listed, not counted"); "" when every one was, or the claim names none.
         Said after every verdict text resting on counted parts (:attr:`verdict_text`: beside "reproduced on n of m"
@@ -692,8 +693,10 @@ class FindingResult:
         tasks, metrics, against = what(self.counted)
         listed = dict(zip(("tasks", "metrics", "rivals"), what(self.parts)))
         # a claim about every task: the tasks its own loss ran on (Finding.subject_tasks, recorded as held "subject:")
-        named = finding.claim_tasks or needs.tasks or [x.split(":", 1)[1] for x in self.held
-                                                      if x.startswith("subject:")]
+        # both a claim's tasks and its Needs tasks, each once in order: ``or`` dropped the Needs ones of a finding
+        # setting both (tests/test_probe_r3find25.py)
+        named = list(dict.fromkeys((*finding.claim_tasks, *needs.tasks))) or [
+            x.split(":", 1)[1] for x in self.held if x.startswith("subject:")]
         left = {"tasks": [t for t in named if t not in tasks],
                 "metrics": [m for m in needs.metrics if m != "perceptual" and m not in metrics],
                 "rivals": [r for r in finding.rivals if r not in against]}
@@ -876,8 +879,8 @@ class Finding:
     rivals: tuple[str, ...] = ()
     #: the tasks the claim names where :attr:`needs` does not require them — a claim whose parts on another task are
     #: listed, not blocked (PDL's five: a plugin's task is listed, never counted): those no part was tested on are said
-    #: beside the verdict as :attr:`Needs.tasks` are (:meth:`FindingResult.scope_note`); () where the claim names none
-    #: or :attr:`needs` does
+    #: beside the verdict with :attr:`Needs.tasks` (:meth:`FindingResult.scope_note`: both, each once); () where the
+    #: claim names none or :attr:`needs` does
     claim_tasks: tuple[str, ...] = ()
 
     def subject_tasks(self, res: "Results") -> list[str]:
@@ -886,10 +889,11 @@ class Finding:
         verdict, in these results but in none of its comparisons (:meth:`FindingResult.scope_note`); [] here."""
         return []
 
-    def read_verdict(self, counted: list["Part"], verdict: str) -> tuple[str, str]:
+    def read_verdict(self, counted: list["Part"], verdict: str, alpha: float = 0.05) -> tuple[str, str]:
         """The verdict of one setting's judged ``counted`` parts where the default rule's (:func:`verdict_of`) would
         say more than the paper claims — a reading stronger than the paper's, whose parts can go against the reading
-        and not the paper: ``(verdict, why)``, ``why`` printed as the verdict's text ("" keeps the rule's, as here)."""
+        and not the paper: ``(verdict, why)``, ``why`` printed as the verdict's text ("" keeps the rule's, as here).
+        ``alpha``: the level the parts were judged at (a part significant at it)."""
         return verdict, ""
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
@@ -2161,7 +2165,7 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reading = ""
         if r.name in FINDINGS:  # its reading judged against the paper's own claim (blau2018: test_probe_verdicts22)
-            verdict, reading = FINDINGS.get(r.name).obj().read_verdict(r.counted, verdict)
+            verdict, reading = FINDINGS.get(r.name).obj().read_verdict(r.counted, verdict, alpha)
         reason = "" if verdict != "not applicable" else _none_counted(r.parts)
         out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha, reading=reading))
     return out

@@ -286,16 +286,11 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
     superseded` (its config and code version finished since under another id, in the tables) left out, as ``plbench
     check`` names it. Nothing read (nor torch imported) where no run is stopped so. ``comparison``: the note of
     ``compare/<loss>.md``, which the same ``plbench compare`` writes again."""
-    from benchmark.ckptrecord import record
-
-    stopped = store.stopped_with_checkpoint()
-    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()})  # finished since under another id:
-    stopped = {rid: ckpt for rid, ckpt in stopped.items() if rid not in superseded}  # in the tables; check names it
+    stopped = standing_stopped(store)
     if not stopped:
         return []
     named, unread = [], 0
-    for rid, ckpt in sorted(stopped.items()):
-        rec = record(ckpt)
+    for rid, (_, rec, foreign) in sorted(stopped.items()):
         if rec is None:  # cut short, empty, another format: no run resumes from it
             unread += 1
             named.append(f"run {rid}, its checkpoint unreadable: it trains again from iteration 0 (`plbench check "
@@ -307,7 +302,7 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
         if isinstance(rec.get("iteration"), int):
             what += f", stopped at iteration {rec['iteration']}" + (
                 f" of {cfg['iterations']}" if isinstance(cfg.get("iterations"), int) else "")
-        if foreign := _foreign(ckpt, rid):  # written for another run, which this one ignores, as check says
+        if foreign:  # written for another run, which this one ignores, as check says
             unread += 1
             what += (f" (run {rid}: its checkpoint {foreign}; it trains again from iteration 0, `plbench check --out "
                      f"{shlex.quote(str(store.root))}` says why)")
@@ -318,6 +313,26 @@ def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
             f"run` (or `plbench compare`, for a compared loss) {'resumes' if not unread else 'resumes or retrains'} "
             f"{agree(n, 'it', 'them')} and writes the board "
             "again" + (", then the same `plbench compare` this comparison" if comparison else "")]
+
+
+def standing_stopped(store: ResultsStore) -> dict[str, tuple[Path, dict | None, str]]:
+    """{run id: (its checkpoint, the checkpoint's record — None where unreadable —, why the run ignores it: written for
+    another run, :func:`benchmark.results._foreign`, "" where it resumes from it)} of the runs of ``store`` stopped
+    with a checkpoint (:meth:`ResultsStore.stopped_with_checkpoint`) but those :meth:`ResultsStore.superseded` (their
+    config and code version finished since under another id: in the tables, ``plbench check`` names them). A record
+    of None or a reason: the same ``plbench run`` retrains the run from iteration 0, it does not resume it. The one
+    reading of :func:`stopped_lines` and compare's refusal of an empty field (tests/test_probe_r3find25.py); nothing
+    read (nor torch imported) where no run is stopped so."""
+    from benchmark.ckptrecord import record
+
+    stopped = store.stopped_with_checkpoint()
+    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()})  # finished since under another id
+    out = {}
+    for rid, ckpt in sorted(stopped.items()):
+        if rid not in superseded:
+            rec = record(ckpt)
+            out[rid] = (ckpt, rec, "" if rec is None else _foreign(ckpt, rid))
+    return out
 
 
 def unfinished_lines(store: ResultsStore) -> list[str]:

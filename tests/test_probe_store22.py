@@ -79,7 +79,14 @@ def test_one_definition_of_a_checkpoint_a_users_ckpt_copy_is_none(tmp_path, caps
     store.run_dir(rid).mkdir()
     (store.run_dir(rid) / "ckpt-old.pt").write_bytes(b"the user's copy")
     assert _checkpointed([cfg], store.root) == 0  # unfinished, but nothing the checkpointer reads
-    (store.run_dir(rid) / "ckpt.pt").write_bytes(b"x")
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.config import code_version
+
+    # a checkpoint the run restores from: its record reads (an unreadable one is none: test_probe_r3find25.py)
+    torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
+                "iteration": 1}, store.run_dir(rid) / "ckpt.pt")
     assert _checkpointed([cfg], store.root) == 1
 
     done = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]

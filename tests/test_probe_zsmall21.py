@@ -44,9 +44,16 @@ def _lost_grid(tmp_path, checkpointed: int):
     configs, metrics, _device = build_configs(build_parser().parse_args(["run", *TINY]))
     store = ResultsStore(tmp_path / "r")
     store.ensure_writable()
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.config import code_version
+
     for cfg in configs[:checkpointed]:
         store.run_dir(run_id(cfg)).mkdir(parents=True, exist_ok=True)
-        (store.run_dir(run_id(cfg)) / "ckpt.pt").write_bytes(b"stands for a checkpoint")
+        # a record that reads: an unreadable file is no checkpoint to resume from (tests/test_probe_r3find25.py)
+        torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
+                    "iteration": 1}, store.run_dir(run_id(cfg)) / "ckpt.pt")
     with pytest.raises(executors.WorkersLost) as err:
         executors._collect(configs, store.root, metrics, [executors._died("w0", -9)], "workers")
     return str(err.value)
