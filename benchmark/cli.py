@@ -2254,7 +2254,7 @@ def _check_records(args, found: dict) -> int:
     if away:  # one piece of advice for them all, as the board's note (report.in_flight_lines) gives it
         _say(f"{agree(away, 'that run is', f'those {away} runs are')} held from another machine: "
              f"{copied_mid_grid_hint(store.root, away)}")
-    from benchmark.report import gone_lines
+    from benchmark.report import garbled_log_line, gone_lines
 
     for line in gone_lines(store, gone, check=True, every=every):  # one per run; a mass deletion one in all
         _say(line)
@@ -2278,10 +2278,7 @@ def _check_records(args, found: dict) -> int:
                  "repair and noted only in those lines goes unnamed)")
         else:
             blind = True
-            _say(f"{where}: {plural(len(garbled), 'line')} unreadable ({shown}): a finished run noted only there "
-                 "goes unnamed by check and report if its folder is deleted; `plbench check --out "
-                 f"{shlex.quote(str(store.root))} --repair` keeps the file aside and writes it again of its readable "
-                 "lines and a note of each finished run here")
+            _say(garbled_log_line(store, len(garbled), shown))
     if unread := store.unreadable_attempts():  # history only, but a record check calls readable: named, exit 1
         for path, why in list(unread.items())[:3]:
             if args.repair:

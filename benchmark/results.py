@@ -1758,6 +1758,9 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
+        #: lines of :data:`FINISHED_LOG` that are no note (:meth:`finished_log_garbled`) at the last
+        #: :meth:`finished_log` read (its :meth:`gone`): the report says them without reading the file again
+        self.finished_garbled = 0
         self._said: set[str] = set()  # the lines of stale_left (and finished.log's failures) logged: once each
         #: a grid's worker (:meth:`said_by_the_driver`): its finished.log failures kept for the driver to say once
         #: for the grid (:meth:`for_the_driver`); None: said here
@@ -2890,8 +2893,8 @@ class ResultsStore:
 
     def finished_log(self) -> dict[str, str]:
         """{run_id: what} of the runs :data:`FINISHED_LOG` holds as finished (the last line of each id: ``+``, not
-        ``-``); lines cut short or edited beyond reading are no run. {} without the file; {} with one warning where
-        it cannot be read (:meth:`finished_log_unread`)."""
+        ``-``); lines cut short or edited beyond reading are no run (counted in :attr:`finished_garbled`). {} without
+        the file; {} with one warning where it cannot be read (:meth:`finished_log_unread`)."""
         try:
             text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
         except FileNotFoundError:
@@ -2901,8 +2904,10 @@ class ResultsStore:
                         "a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
             return {}
         out: dict[str, str] = {}
+        self.finished_garbled = 0
         for line in text.splitlines():
             if (read := _finished_line(line)) is None:
+                self.finished_garbled += bool(line.strip())
                 continue
             sign, rid, what = read
             if sign == "+":
