@@ -1896,6 +1896,23 @@ class ResultsStore:
                 found += ckpts
         return sorted(found)
 
+    def set_aside_checkpoints(self) -> dict[Path, int]:
+        """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) under ``runs/<id>/damaged/<n>/``: set
+        aside on purpose (a merge that replaced an unfinished run, ``check --repair``'s :meth:`set_aside`), never
+        read again nor removed by plbench, up to hundreds of MB each; largest first. A run folder without
+        ``damaged/`` costs one failed listing; one that cannot be listed is skipped."""
+        out: dict[Path, int] = {}
+        for rid in self.run_ids():
+            try:
+                asides = [a for a in (self.run_dir(rid) / "damaged").iterdir() if a.is_dir()]
+            except OSError:  # none (the usual case), or not a folder
+                continue
+            for a in asides:
+                for p in checkpoints(a):
+                    with contextlib.suppress(OSError):
+                        out[p] = p.stat().st_size
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+
     def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:
         """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
         still finished: a worker that took the run since (a retry of it, after its record was set aside) holds or

@@ -46,3 +46,29 @@ def test_a_report_of_a_store_with_a_garbled_finished_log_warns_once(tmp_path, ca
         write_report(store, visual=False, n_boot=50)
     said = [r.getMessage() for r in caplog.records if "finished.log" in r.getMessage()]
     assert len(said) == 1 and "unreadable" in said[0] and "check" in said[0] and "--repair" in said[0], said
+
+
+def test_check_names_checkpoints_set_aside_under_damaged_without_failing(tmp_path, capsys):
+    """Checkpoints a merge (an unfinished run replaced) or --repair (a damaged run, an unusable checkpoint) moved to
+    ``runs/<id>/damaged/<n>/`` may be hundreds of MB each and stayed for ever, unnamed by check. check names them
+    (count, total size, paths) and what to do; set aside on purpose, they are no error: the exit code stays 0."""
+    from test_review_store11 import _noted
+
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    assert main(["check", "--out", str(store.root)]) == 0
+    capsys.readouterr()
+    rids = [r for r in store.run_ids() if not r.startswith("input-")][:2]
+    sizes = {"ckpt.pt": 3 * 2**20, "ckpt-b4.pt": 2**20}
+    for rid, n in zip(rids, (0, 1)):
+        aside = store.run_dir(rid) / "damaged" / str(n)
+        aside.mkdir(parents=True)
+        for name, size in sizes.items():
+            (aside / name).write_bytes(b"\0" * size)
+        (aside / "curve.csv").write_text("iteration,loss\n")  # not a checkpoint: not counted
+    assert main(["check", "--out", str(store.root)]) == 0
+    said = capsys.readouterr().out
+    line = next((x for x in said.splitlines() if "damaged/" in x), "")
+    assert "4 checkpoints" in line and f"{2 * sum(sizes.values()) / 2**20:.1f} MB" in line, said
+    assert f"runs/{rids[0]}/damaged/0/ckpt.pt" in line and "delete" in line, said
