@@ -1635,6 +1635,18 @@ def _finished_line(line: str) -> tuple[str, str, str] | None:
     if not _RUN_ID.fullmatch(rid):
         return None
     return (sign, rid, what) if sign == "+" and what else (sign, rid, "") if sign == "-" else None
+
+
+def _finished_notes(data: bytes) -> list[tuple[int, str, tuple[str, str, str] | None]]:
+    """(line number from 1, its text, its note as :func:`_finished_line` reads it, None where it is none) of each
+    line of :data:`FINISHED_LOG`'s bytes ``data`` that is not blank (each note opens with a newline), decoded as
+    UTF-8 with undecodable bytes replaced (such a line is no note). The one decoding of the file: its readers
+    (:meth:`ResultsStore.finished_log`, :meth:`ResultsStore.finished_log_garbled`) and its repair
+    (:meth:`ResultsStore.mend_finished_log`)."""
+    return [(i, line, _finished_line(line)) for i, line in enumerate(data.decode("utf-8", errors="replace")
+                                                                      .splitlines(), 1) if line.strip()]
+
+
 #: what a run not noted finished in :data:`FINISHED_LOG` costs, as its warning says
 NOTED_FINISHED_LOST = "a run folder deleted before the next report may go unnamed"
 #: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
@@ -2908,23 +2920,29 @@ class ResultsStore:
             return exc.strerror or str(exc)
         return None
 
+    def _read_finished_log(self, warn: bool = False) -> list[tuple[int, str, tuple[str, str, str] | None]]:
+        """:func:`_finished_notes` of :data:`FINISHED_LOG`: the one reader of the file. [] without it, or where it
+        cannot be read (:meth:`finished_log_unread` says why), then with one warning if ``warn``."""
+        try:
+            data = (self.root / FINISHED_LOG).read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            if warn:
+                log.warning("%s cannot be read (%s): a run folder deleted since the last report goes unnamed; make "
+                            "it a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
+            return []
+        return _finished_notes(data)
+
     def finished_log(self) -> dict[str, str]:
         """{run_id: what} of the runs :data:`FINISHED_LOG` holds as finished (the last line of each id: ``+``, not
         ``-``); lines cut short or edited beyond reading are no run (counted in :attr:`finished_garbled`). {} without
         the file; {} with one warning where it cannot be read (:meth:`finished_log_unread`)."""
-        try:
-            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            log.warning("%s cannot be read (%s): a run folder deleted since the last report goes unnamed; make it "
-                        "a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
-            return {}
         out: dict[str, str] = {}
         self.finished_garbled = 0
-        for line in text.splitlines():
-            if (read := _finished_line(line)) is None:
-                self.finished_garbled += bool(line.strip())
+        for _, _, read in self._read_finished_log(warn=True):
+            if read is None:
+                self.finished_garbled += 1
                 continue
             sign, rid, what = read
             if sign == "+":
@@ -2939,12 +2957,7 @@ class ResultsStore:
         save in another encoding), a line cut short — a finished run it noted is forgotten, so its folder deleted
         goes unnamed by check and report. Blank lines (each note opens with a newline) are none. [] without the
         file or where it cannot be read (:meth:`finished_log_unread` says that)."""
-        try:
-            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            return []
-        return [(i, line) for i, line in enumerate(text.splitlines(), 1)
-                if line.strip() and _finished_line(line) is None]
+        return [(i, line) for i, line, read in self._read_finished_log() if read is None]
 
     def mend_finished_log(self, metas: list[dict]) -> Path:
         """``check --repair`` of :meth:`finished_log_garbled`: the file as it was kept beside it
@@ -2963,9 +2976,9 @@ class ResultsStore:
             while kept.exists():
                 kept, n = path.with_name(f"{FINISHED_LOG}.unreadable.{n}"), n + 1
             atomic_write_bytes(kept, data)
-            lines = [line for line in data.decode("utf-8", errors="replace").splitlines()
-                     if _finished_line(line) is not None]
-            noted = {r[1] for line in lines if (r := _finished_line(line)) and r[0] == "+"}
+            notes = [(line, read) for _, line, read in _finished_notes(data) if read is not None]
+            lines = [line for line, _ in notes]
+            noted = {read[1] for _, read in notes if read[0] == "+"}
             lines += [_finished_note(m["run_id"], m) for m in metas if m.get("status") in ("ok", "diverged")
                       and isinstance(m.get("run_id"), str) and _RUN_ID.fullmatch(m["run_id"])
                       and m["run_id"] not in noted]
