@@ -2207,12 +2207,13 @@ def _check_records(args, found: dict) -> int:
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
              + ("removed" if args.repair else "never read; --repair removes them"))
-    if aside := store.set_aside_checkpoints():  # kept on purpose: named with what to do, no error (exit unchanged)
-        _say(f"{plural(len(aside), 'checkpoint')} set aside under runs/<id>/damaged/<n>/ by a merge or --repair ("
+    if aside := store.set_aside_states():  # kept on purpose: named with what to do, no error (exit unchanged)
+        what = plural(len(aside), "checkpoint or saved net", "checkpoints and saved nets")
+        _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge or --repair ("
              + _first_three([str(p.relative_to(store.root)) for p in aside])
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
-             "-path '*/damaged/*' -regex '.*/ckpt\\(-b[0-9]+\\)?\\.pt'): nothing resumes from or removes them; "
-             "look, then delete them once you do not need them")
+             "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
+             "from, re-scores with or removes them; look, then delete them once you do not need them")
     for rid, by in superseded.items():
         alone = store.only_checkpoints(rid)
         gone_now = args.repair and alone and store.remove_superseded(rid)

@@ -1908,11 +1908,12 @@ class ResultsStore:
                 found += ckpts
         return sorted(found)
 
-    def set_aside_checkpoints(self) -> dict[Path, int]:
-        """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) under ``runs/<id>/damaged/<n>/``: set
-        aside on purpose (a merge that replaced an unfinished run, ``check --repair``'s :meth:`set_aside`), never
-        read again nor removed by plbench, up to hundreds of MB each; largest first. A run folder without
-        ``damaged/`` costs one failed listing; one that cannot be listed is skipped."""
+    def set_aside_states(self) -> dict[Path, int]:
+        """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) and saved states (``net.pt``,
+        ``loss.pt``) under ``runs/<id>/damaged/<n>/``: set aside on purpose (a merge that replaced an unfinished run
+        or a damaged net, ``check --repair``'s :meth:`set_aside`), never read again nor removed by plbench, up to
+        hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
+        cannot be listed is skipped."""
         out: dict[Path, int] = {}
         for rid in self.run_ids():
             try:
@@ -1920,9 +1921,10 @@ class ResultsStore:
             except OSError:  # none (the usual case), or not a folder
                 continue
             for a in asides:
-                for p in checkpoints(a):
-                    with contextlib.suppress(OSError):
-                        out[p] = p.stat().st_size
+                with contextlib.suppress(OSError):
+                    for p in a.iterdir():
+                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt")) and p.is_file():
+                            out[p] = p.stat().st_size
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
     def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:

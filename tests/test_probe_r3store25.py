@@ -72,3 +72,25 @@ def test_check_names_checkpoints_set_aside_under_damaged_without_failing(tmp_pat
     line = next((x for x in said.splitlines() if "damaged/" in x), "")
     assert "4 checkpoints" in line and f"{2 * sum(sizes.values()) / 2**20:.1f} MB" in line, said
     assert f"runs/{rids[0]}/damaged/0/ckpt.pt" in line and "delete" in line, said
+
+
+def test_check_names_saved_nets_set_aside_under_damaged_as_it_names_checkpoints(tmp_path, capsys):
+    """A damaged saved net (``net.pt``, ``loss.pt``: hundreds of MB) that a merge replaced with the intact copy, or
+    --repair moved with a damaged run's files, lies in ``runs/<id>/damaged/<n>/`` as a set-aside checkpoint does: the
+    same leftover, named in the same line (count, size, paths), no error; a small record there (meta.json) is not."""
+    from test_review_store11 import _noted
+
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    aside = store.run_dir(rid) / "damaged" / "0"
+    aside.mkdir(parents=True)
+    (aside / "net.pt").write_bytes(b"\0" * 2**20)
+    (aside / "loss.pt").write_bytes(b"\0" * 2**20)
+    (aside / "meta.json").write_text("{")
+    assert main(["check", "--out", str(store.root)]) == 0
+    said = capsys.readouterr().out
+    line = next((x for x in said.splitlines() if "damaged/" in x), "")
+    assert f"runs/{rid}/damaged/0/net.pt" in line and f"runs/{rid}/damaged/0/loss.pt" in line, said
+    assert "2.0 MB" in line and "meta.json" not in line, said
