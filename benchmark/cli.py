@@ -2207,6 +2207,13 @@ def _check_records(args, found: dict) -> int:
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
              + ("removed" if args.repair else "never read; --repair removes them"))
+    if aside := store.set_aside_states():  # kept on purpose: named with what to do, no error (exit unchanged)
+        what = plural(len(aside), "checkpoint or saved net", "checkpoints and saved nets")
+        _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge or --repair ("
+             + _first_three([str(p.relative_to(store.root)) for p in aside])
+             + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
+             "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
+             "from, re-scores with or removes them; look, then delete them once you do not need them")
     for rid, by in superseded.items():
         alone = store.only_checkpoints(rid)
         gone_now = args.repair and alone and store.remove_superseded(rid)
@@ -2254,7 +2261,7 @@ def _check_records(args, found: dict) -> int:
     if away:  # one piece of advice for them all, as the board's note (report.in_flight_lines) gives it
         _say(f"{agree(away, 'that run is', f'those {away} runs are')} held from another machine: "
              f"{copied_mid_grid_hint(store.root, away)}")
-    from benchmark.report import gone_lines
+    from benchmark.report import garbled_log_line, gone_lines
 
     for line in gone_lines(store, gone, check=True, every=every):  # one per run; a mass deletion one in all
         _say(line)
@@ -2278,10 +2285,7 @@ def _check_records(args, found: dict) -> int:
                  "repair and noted only in those lines goes unnamed)")
         else:
             blind = True
-            _say(f"{where}: {plural(len(garbled), 'line')} unreadable ({shown}): a finished run noted only there "
-                 "goes unnamed by check and report if its folder is deleted; `plbench check --out "
-                 f"{shlex.quote(str(store.root))} --repair` keeps the file aside and writes it again of its readable "
-                 "lines and a note of each finished run here")
+            _say(garbled_log_line(store, len(garbled), shown))
     if unread := store.unreadable_attempts():  # history only, but a record check calls readable: named, exit 1
         for path, why in list(unread.items())[:3]:
             if args.repair:

@@ -510,6 +510,19 @@ def renamed_gone(store: ResultsStore, gone: dict[str, str], every: dict[str, str
     return out
 
 
+def garbled_log_line(store: ResultsStore, n: int | None = None, shown: str = "") -> str | None:
+    """The line a report says once (and ``plbench check``, with ``n`` and the lines ``shown``) where the store's
+    finished.log holds lines that are no note (a sync tool's copy, an editor's save, a line cut short): as its last
+    :meth:`~benchmark.results.ResultsStore.gone` read counted them without ``n``
+    (:attr:`~benchmark.results.ResultsStore.finished_garbled`: the file is not read again); None where none."""
+    if not (n := store.finished_garbled if n is None else n):
+        return None
+    return (f"{store.root / FINISHED_LOG}: {plural(n, 'line')} unreadable" + (f" ({shown})" if shown else "")
+            + ": a finished run noted only there goes unnamed by check and report if its folder is deleted; "
+            f"`plbench check --out {shlex.quote(str(store.root))} --repair` keeps the file aside and writes it again "
+            "of its readable lines and a note of each finished run here")
+
+
 def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False,
                every: dict[str, str] | None = None) -> list[str]:
     """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone,
@@ -703,6 +716,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
     gone_ids = store.gone()
+    if said := garbled_log_line(store):
+        log.warning("report: %s", said)
     every = store.renamed() if gone_ids else {}  # the renamed of them: one listing for the lines and forget_gone
     for line in (gone := gone_lines(store, gone_ids, every=every)):
         log.warning("report: %s", line)

@@ -1635,6 +1635,18 @@ def _finished_line(line: str) -> tuple[str, str, str] | None:
     if not _RUN_ID.fullmatch(rid):
         return None
     return (sign, rid, what) if sign == "+" and what else (sign, rid, "") if sign == "-" else None
+
+
+def _finished_notes(data: bytes) -> list[tuple[int, str, tuple[str, str, str] | None]]:
+    """(line number from 1, its text, its note as :func:`_finished_line` reads it, None where it is none) of each
+    line of :data:`FINISHED_LOG`'s bytes ``data`` that is not blank (each note opens with a newline), decoded as
+    UTF-8 with undecodable bytes replaced (such a line is no note). The one decoding of the file: its readers
+    (:meth:`ResultsStore.finished_log`, :meth:`ResultsStore.finished_log_garbled`) and its repair
+    (:meth:`ResultsStore.mend_finished_log`)."""
+    return [(i, line, _finished_line(line)) for i, line in enumerate(data.decode("utf-8", errors="replace")
+                                                                      .splitlines(), 1) if line.strip()]
+
+
 #: what a run not noted finished in :data:`FINISHED_LOG` costs, as its warning says
 NOTED_FINISHED_LOST = "a run folder deleted before the next report may go unnamed"
 #: {metric: {"sha256": its file's, "noted": when}}: the file of each metric a machine that has it last hashed
@@ -1758,6 +1770,9 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
+        #: lines of :data:`FINISHED_LOG` that are no note (:meth:`finished_log_garbled`) at the last
+        #: :meth:`finished_log` read (its :meth:`gone`): the report says them without reading the file again
+        self.finished_garbled = 0
         self._said: set[str] = set()  # the lines of stale_left (and finished.log's failures) logged: once each
         #: a grid's worker (:meth:`said_by_the_driver`): its finished.log failures kept for the driver to say once
         #: for the grid (:meth:`for_the_driver`); None: said here
@@ -1892,6 +1907,25 @@ class ResultsStore:
             if ckpts and self.is_done(rid) and not held_as_far_as_known(self.run_dir(rid) / ".lock"):
                 found += ckpts
         return sorted(found)
+
+    def set_aside_states(self) -> dict[Path, int]:
+        """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) and saved states (``net.pt``,
+        ``loss.pt``) under ``runs/<id>/damaged/<n>/``: set aside on purpose (a merge that replaced an unfinished run
+        or a damaged net, ``check --repair``'s :meth:`set_aside`), never read again nor removed by plbench, up to
+        hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
+        cannot be listed is skipped."""
+        out: dict[Path, int] = {}
+        for rid in self.run_ids():
+            try:
+                asides = [a for a in (self.run_dir(rid) / "damaged").iterdir() if a.is_dir()]
+            except OSError:  # none (the usual case), or not a folder
+                continue
+            for a in asides:
+                with contextlib.suppress(OSError):
+                    for p in a.iterdir():
+                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt")) and p.is_file():
+                            out[p] = p.stat().st_size
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
     def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:
         """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
@@ -2888,21 +2922,29 @@ class ResultsStore:
             return exc.strerror or str(exc)
         return None
 
+    def _read_finished_log(self, warn: bool = False) -> list[tuple[int, str, tuple[str, str, str] | None]]:
+        """:func:`_finished_notes` of :data:`FINISHED_LOG`: the one reader of the file. [] without it, or where it
+        cannot be read (:meth:`finished_log_unread` says why), then with one warning if ``warn``."""
+        try:
+            data = (self.root / FINISHED_LOG).read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            if warn:
+                log.warning("%s cannot be read (%s): a run folder deleted since the last report goes unnamed; make "
+                            "it a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
+            return []
+        return _finished_notes(data)
+
     def finished_log(self) -> dict[str, str]:
         """{run_id: what} of the runs :data:`FINISHED_LOG` holds as finished (the last line of each id: ``+``, not
-        ``-``); lines cut short or edited beyond reading are no run. {} without the file; {} with one warning where
-        it cannot be read (:meth:`finished_log_unread`)."""
-        try:
-            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            log.warning("%s cannot be read (%s): a run folder deleted since the last report goes unnamed; make it "
-                        "a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
-            return {}
+        ``-``); lines cut short or edited beyond reading are no run (counted in :attr:`finished_garbled`). {} without
+        the file; {} with one warning where it cannot be read (:meth:`finished_log_unread`)."""
         out: dict[str, str] = {}
-        for line in text.splitlines():
-            if (read := _finished_line(line)) is None:
+        self.finished_garbled = 0
+        for _, _, read in self._read_finished_log(warn=True):
+            if read is None:
+                self.finished_garbled += 1
                 continue
             sign, rid, what = read
             if sign == "+":
@@ -2917,12 +2959,7 @@ class ResultsStore:
         save in another encoding), a line cut short — a finished run it noted is forgotten, so its folder deleted
         goes unnamed by check and report. Blank lines (each note opens with a newline) are none. [] without the
         file or where it cannot be read (:meth:`finished_log_unread` says that)."""
-        try:
-            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            return []
-        return [(i, line) for i, line in enumerate(text.splitlines(), 1)
-                if line.strip() and _finished_line(line) is None]
+        return [(i, line) for i, line, read in self._read_finished_log() if read is None]
 
     def mend_finished_log(self, metas: list[dict]) -> Path:
         """``check --repair`` of :meth:`finished_log_garbled`: the file as it was kept beside it
@@ -2941,9 +2978,9 @@ class ResultsStore:
             while kept.exists():
                 kept, n = path.with_name(f"{FINISHED_LOG}.unreadable.{n}"), n + 1
             atomic_write_bytes(kept, data)
-            lines = [line for line in data.decode("utf-8", errors="replace").splitlines()
-                     if _finished_line(line) is not None]
-            noted = {r[1] for line in lines if (r := _finished_line(line)) and r[0] == "+"}
+            notes = [(line, read) for _, line, read in _finished_notes(data) if read is not None]
+            lines = [line for line, _ in notes]
+            noted = {read[1] for _, read in notes if read[0] == "+"}
             lines += [_finished_note(m["run_id"], m) for m in metas if m.get("status") in ("ok", "diverged")
                       and isinstance(m.get("run_id"), str) and _RUN_ID.fullmatch(m["run_id"])
                       and m["run_id"] not in noted]
