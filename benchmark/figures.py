@@ -958,9 +958,9 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
     # under one panel the key starts where its caption's (left-aligned) lines do: centred under them it stood apart,
     # a ragged block (one task's P–D plane: its markers 0.5 in right of the caption); panels side by side keep it
     # centred under them
-    one = len([a for a in fig.axes if a.get_visible()]) == 1
+    one_panel = len([a for a in fig.axes if a.get_visible()]) == 1
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
-               handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2, alignment="left" if one else "center")
+               handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2, alignment="left" if one_panel else "center")
     fig.plb_legend = handles, text, ncol, title  # what :func:`legend_apart` draws again on a page of its own
 
 
