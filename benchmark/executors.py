@@ -616,11 +616,12 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
 
 
 def _checkpointed(configs: list, store_root) -> int:
-    """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from
-    (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``): one whose record reads and that was not written for another
-    run (:func:`benchmark.ckptrecord.unusable`, :func:`benchmark.results._foreign`: ``plbench check``'s rule)."""
+    """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from: the
+    one the run restores first (``ckpt.pt``, else a half-batch retry's ``ckpt-b<n>.pt``: :func:`benchmark.results.
+    first_checkpoint`) reads and is its own (:func:`benchmark.results.not_resumed`, ``plbench check``'s rule and the
+    stopped note's: one cut short beside a readable ``ckpt-b<n>.pt`` trains again from iteration 0)."""
     from benchmark.config import run_id
-    from benchmark.results import ResultsStore, _is_checkpoint
+    from benchmark.results import ResultsStore, _is_checkpoint, checkpoints, first_checkpoint, not_resumed
 
     store = ResultsStore(store_root)
     try:  # the run folders holding one, first: none (the usual case) costs no run id
@@ -629,14 +630,11 @@ def _checkpointed(configs: list, store_root) -> int:
         return 0
     if not held:
         return 0
-    from benchmark.ckptrecord import unusable
-    from benchmark.results import _foreign, checkpoints
 
     def resumable(rid: str) -> bool:
-        # one the run restores from: readable and its own (check's rule, results.unusable_checkpoints); an unreadable
-        # one or another run's trains again from iteration 0, not "resumes from its checkpoint"
-        # (tests/test_probe_r3find25.py)
-        return any(not unusable(p) and not _foreign(p, rid) for p in checkpoints(store.run_dir(rid)))
+        # an unreadable checkpoint or another run's trains again from iteration 0, not "resumes from its checkpoint"
+        # (tests/test_probe_r3find25.py, tests/test_review_r325.py)
+        return bool(names := checkpoints(store.run_dir(rid))) and not not_resumed(first_checkpoint(names), rid)
 
     ids = {run_id(c) for c in configs} & held
     return sum((store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed") and resumable(rid)

@@ -743,6 +743,23 @@ def _foreign(ckpt: Path, rid: str) -> str:
             "file, task or net changed since it stopped)")
 
 
+def not_resumed(ckpt: Path, rid: str) -> str:
+    """Why run ``rid`` does not resume from its checkpoint ``ckpt`` but trains from iteration 0 again: it reads not
+    (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format) or was written for another run
+    (:func:`_foreign`); "" where the run restores it. The one rule of ``plbench check``
+    (:meth:`ResultsStore.unusable_checkpoints`) and of the lost-workers line
+    (:func:`benchmark.executors._checkpointed`)."""
+    from benchmark.ckptrecord import unusable
+
+    return unusable(ckpt) or _foreign(ckpt, rid)
+
+
+def first_checkpoint(names: list[Path]) -> Path:
+    """The checkpoint of ``names`` (a run's, :func:`checkpoints`) a run restores first: its ``ckpt.pt``, else a
+    half-batch retry's first ``ckpt-b<n>.pt`` (:meth:`ResultsStore.stopped_with_checkpoint`'s choice)."""
+    return min(names, key=_ckpt_pt_first)
+
+
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
     return p.name.startswith("eval-") and p.suffix == ".json"
@@ -1992,8 +2009,7 @@ class ResultsStore:
         folder asked here)."""
         if listed is None:
             listed = {rid: checkpoints(self.run_dir(rid)) for rid in self.run_ids()}
-        return {rid: self.run_dir(rid) / min(names, key=_ckpt_pt_first).name
-                for rid, names in self._stopped(listed).items()}
+        return {rid: self.run_dir(rid) / first_checkpoint(names).name for rid, names in self._stopped(listed).items()}
 
     def _stopped(self, listed: dict[str, list[Path]]) -> dict[str, list[Path]]:
         """``listed`` (each run's checkpoints, :func:`_is_checkpoint`) of the runs stopped with one: not finished, not
@@ -2032,7 +2048,7 @@ class ResultsStore:
         for rid, names in sorted(waiting.items()):
             for ckpt in sorted(names, key=_ckpt_pt_first):
                 path = self.run_dir(rid) / ckpt.name
-                if why := unusable(path) or ("" if rid in superseded else _foreign(path, rid)):
+                if why := unusable(path) if rid in superseded else not_resumed(path, rid):
                     out.setdefault(rid, {})[path] = why
         return out
 
