@@ -118,25 +118,33 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
             checks)
 
 
-def _warn_respelt(new: list[str], field: set[str]) -> None:
-    """A new loss that is a field loss written differently (:func:`benchmark.lossfn.loss_identity`:
-    term order, argument types, a default given) is trained again under its own run ids and ranked
-    as a second row: say so, naming the field's spelling."""
+def _spellings_of(new: list[str], specs) -> set[str]:
+    """The loss specs of ``specs`` (as a results store records them) that are one of the losses ``new``: the same spec,
+    or another spelling of one — an alias read as the loss it is (``lpips_vgg`` is ``lpips(net='vgg')``), arguments in
+    another order, a default written out (:func:`benchmark.lossfn.loss_identity`). Told first by the loss names a spec
+    calls (:func:`benchmark.config._loss_names`), so a field of other losses loads no loss module for it; a spec this
+    code does not know (a loss file not loaded) is one of ``new`` only spelt alike. compare's one rule of which runs are
+    the compared loss's, never the field's (tests/test_probe_compare26.py)."""
+    from benchmark.config import _loss_names
     from benchmark.lossfn import loss_identity
 
     def identity(spec):
         try:
             return loss_identity(spec)
-        except UserError:  # a field loss this code no longer knows: compared by name only
+        except UserError:  # a loss this code (or this invocation's loss files) does not know: by its spelling alone
             return None
 
-    known = {identity(f): f for f in sorted(field)}
-    for spec in new:
-        key = identity(spec)
-        twin = known.get(key) if key is not None else None
-        if twin is not None and twin != spec:
-            log.warning("%s is the field's %s written differently: it is trained again under its own run ids and "
-                        "ranked as another loss; `--loss '%s'` reuses the field's runs", spec, twin, twin)
+    names = {n: _loss_names(n) for n in new}
+    out = set()
+    for spec in dict.fromkeys(specs):
+        if spec in names:
+            out.add(spec)
+            continue
+        own = _loss_names(spec)
+        alike = [n for n, called in names.items() if own is None or called is None or own == called]
+        if alike and (key := identity(spec)) is not None and any(identity(n) == key for n in alike):
+            out.add(spec)
+    return out
 
 
 def _diff(a: dict, b: dict) -> str:
@@ -453,8 +461,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         # eps=1 / eps=1.0), is one new loss, first written, with a warning — not two rows of one loss
         new = expand_losses(new)
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
-    groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
-    _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
+    metas = store.metas()
+    # the compared losses' runs under any spelling the store records (lpips_vgg beside lpips(net='vgg'), ffl beside
+    # ffl(alpha=1): one loss, one row of its tables) are theirs, never the field's
+    mine = _spellings_of(new, {m["config"]["loss"] for m in metas if "loss" in (m.get("config") or {})})
+    groups, check_groups = field_groups(metas, mine)  # checks found before `where` narrows the field
     table = store.table()
     stale_left = dict(store.stale_left)  # what that table left out as another file's scores (ResultsStore.table)
     if where:
@@ -486,10 +497,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         baseline = resolve_baseline(store, baseline, new, what="these results or the new one",
                                     table=table)  # or a row's label
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
-        own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
-                      for m in g} & set(new))
+        own = sorted({m["config"]["loss"] for gs in field_groups(metas, set())[0].values() for g in gs
+                      for m in g} & mine)
         # a first grid stopped before any finished
-        stopped, retrains = (0, False) if own else _stopped_field_runs(store, set(new))
+        stopped, retrains = (0, False) if own else _stopped_field_runs(store, new)
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
@@ -942,16 +953,21 @@ def _full_stop(note: str) -> str:
     return note if note.endswith((".", "!", "?")) else note + "."
 
 
-def _stopped_field_runs(store: ResultsStore, new: set[str]) -> tuple[int, bool]:
+def _stopped_field_runs(store: ResultsStore, new: list[str]) -> tuple[int, bool]:
     """(how many runs of ``store`` stand stopped with a checkpoint of a loss other than ``new``'s, as their checkpoints
     record it — one that does not say, or is unreadable: counted —, whether the same ``plbench run`` retrains one of
     them from iteration 0 rather than resume it): the runs :func:`benchmark.report.stopped_lines` names, by its rule
     (:func:`benchmark.report.standing_stopped`: one superseded left out; one unreadable or holding another run's
-    checkpoint retrains). The compared loss's own, resumed, is no field run."""
+    checkpoint retrains). The compared loss's own (under any spelling: :func:`_spellings_of`), resumed, is no field
+    run."""
     from benchmark.report import standing_stopped
 
-    field = [(rec, why) for _, rec, why in standing_stopped(store).values()
-             if (((rec or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new]
+    def loss(rec):
+        return (((rec or {}).get("fingerprint") or {}).get("config") or {}).get("loss")
+
+    stopped = list(standing_stopped(store).values())
+    mine = _spellings_of(new, {str(loss(rec)) for _, rec, _ in stopped if loss(rec) is not None})
+    field = [(rec, why) for _, rec, why in stopped if loss(rec) not in mine]
     return len(field), any(rec is None or why for rec, why in field)
 
 
@@ -1093,14 +1109,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells
-        new_labels = set(c.loc[c["loss"].isin(new), "label"])
+        new_labels = set(c.loc[c["loss"].isin(_spellings_of(new, c["loss"].astype(str))), "label"])
         if current is not None:
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels, key=name_key)  # a sweep's w2 before w10, as 'Ranking here' lists them
         computed.append(st)
         new_all.update(new_labels)
         if not new_labels:
-            why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
+            why = ("diverged or failed" if _spellings_of(new, [str(m["config"].get("loss")) for m in lost])
                    else "none of its runs finished: see the notes above")
             lines += [f"The new loss has no scored results for this task ({why}).", ""]
             continue

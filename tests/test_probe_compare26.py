@@ -1,0 +1,64 @@
+"""Session 26's probe of compare and loss identity across the store: which runs are the compared loss's."""
+
+from __future__ import annotations
+
+
+def _twin_store(root, offsets):
+    """A synthetic store (denoise, one seed, psnr) whose runs record ``offsets``' losses as spelt there."""
+    from benchmark.synthetic import write_store
+
+    return write_store(root, offsets=offsets, seeds=(0,), metrics=("psnr",), n_images=2, budget_check=False)
+
+
+def test_compare_counts_a_stored_twin_spelling_of_the_compared_loss_as_its_own_not_the_field(tmp_path, capsys):
+    """Was: compare told the field from the compared loss by exact spelling, so the runs of ``ffl(alpha=1)`` beside
+    ``ffl``'s (one loss, one row of the store's tables) were a field loss: a store of that loss alone was a field to
+    compare ``--loss ffl`` against. Now they are the compared loss's own: no field, said so."""
+    from benchmark.cli import main
+
+    store = _twin_store(tmp_path / "r", {"ffl": 0.0, "ffl(alpha=1)": 0.0})
+    assert main(["compare", "--loss", "ffl", "--out", str(store.root), "--no-visual"]) == 2
+    err = capsys.readouterr().err
+    assert "no finished field runs" in err and "the loss compared" in err, err
+    assert "ffl(alpha=1)" in err.splitlines()[-1], err
+
+
+def test_compare_s_summary_finds_the_compared_loss_s_rows_under_the_spelling_the_table_reads(tmp_path):
+    """Was: with ``ffl`` and ``ffl(alpha=1)`` runs in one store, the table reads both as one spelling, and compare's
+    summary looked its new loss up by the spelling compared: "The new loss has no scored results for this task (none of
+    its runs finished)" of a loss whose runs were all there. Now its row is found and ranked, marked in bold."""
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore
+
+    store = _twin_store(tmp_path / "r", {"l1": 0.0, "ffl": 0.3, "ffl(alpha=1)": 0.3})
+    (compared, read_as), = [
+        (s, r) for s, r in store.loss_spellings().items() if s != r]
+    store = ResultsStore(store.root)
+    group = [m for m in store.metas() if m.get("config")]
+    ids = {m["run_id"] for m in group if m["config"]["loss"] == compared}
+    md = _summary(store, {"denoise": group}, [compared], {"denoise": []}, 0.05, 20, "l1", (), ids)[0]
+    assert "no scored results" not in md, md
+    ranking = next(x for x in md.splitlines() if x.startswith("Ranking"))
+    assert f"{read_as} (new)**" in ranking, ranking  # this compare's own runs (`since` not given)
+
+
+def test_the_empty_field_s_stopped_count_leaves_out_the_compared_loss_under_an_alias(tmp_path):
+    """Was: _stopped_field_runs left out the compared loss's own stopped runs by exact spelling, so a run stopped with
+    a checkpoint of ``lpips(net='vgg')`` counted as a field run of ``compare --loss lpips_vgg`` (the same loss). Now by
+    identity: none; another loss's stopped run still counts."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.compare import _stopped_field_runs
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, loss in (("fedcba9876543210", "lpips(net='vgg')"), ("0123456789abcdef", "l1")):
+        folder = store.run_dir(rid)
+        folder.mkdir(parents=True)
+        config = {"task": "denoise", "loss": loss, "seed": 0, "iterations": 120}
+        torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+                   folder / "ckpt.pt")
+    assert _stopped_field_runs(store, ["lpips_vgg"]) == (1, False)
+    assert _stopped_field_runs(store, ["l1"]) == (1, False)
