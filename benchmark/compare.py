@@ -619,13 +619,16 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                             "(`plbench run --out <new dir>` with its settings) and compare there"
                             + (f" (its runs of a newer plbench: {_update()})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
-    gone = store.gone()  # before the report, which notes them as named: the comparison names them too
+    # finished runs whose folders are gone, as read by the report before it noted them as named, and the runs stopped
+    # with a checkpoint, as it read them: the comparison names them too, from the report's one read of each
+    gone: dict = {}
+    stopped: dict = {}
     judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
     stale: dict = {}  # the store's stale scores, read once by the report: its findings' and the summary's
     superseded: dict = {}  # its failed runs left out as superseded, worked out once by the report: the summary's too
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare", findings_out=judged, stale_out=stale,
-                         superseded_out=superseded)
+                         superseded_out=superseded, gone_out=gone, stopped_out=stopped)
     path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
@@ -636,7 +639,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             notes[task] += _left_notes(store, cs)
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
-                              since=began, findings_after=judged, stale_all=stale, superseded=superseded)
+                              since=began, findings_after=judged, stale_all=stale, superseded=superseded,
+                              stopped_all=stopped)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -976,7 +980,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
              gone: dict[str, str] | None = None, since: float | None = None,
              findings_after: list | None = None, stale_all: dict | None = None,
-             superseded: dict[str, str] | None = None) -> tuple[str, dict]:
+             superseded: dict[str, str] | None = None,
+             stopped_all: dict | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
@@ -989,7 +994,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     not given); ``stale_all``: the store's :meth:`~benchmark.results.ResultsStore.stale_scores` of every run, as its
     report read them (read here once when not given): each task's coverage and the findings'; ``superseded``: the
     failed runs its report left out as superseded (:meth:`~benchmark.results.ResultsStore.standing_metas`; worked out
-    here once when not given), left out of every table and finding here alike."""
+    here once when not given), left out of every table and finding here alike; ``stopped_all``: the runs stopped with a
+    checkpoint (:func:`benchmark.report.standing_stopped`) as its report read them (read here when not given)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -1055,7 +1061,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
     # the leaderboard's note says; the new loss's own are said in their task's notes
     held = {r: h for r, h in store.in_flight().items() if r not in (current or set())}
-    stopped = stopped_lines(store, comparison=True)  # runs stopped midway, not in these tables either
+    # runs stopped midway, not in these tables either
+    stopped = stopped_lines(store, comparison=True, stopped=stopped_all)
     lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True) + stopped]
     lines += [""] if held or stopped else []
     columns = 0

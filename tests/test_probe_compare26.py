@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 
 def _twin_store(root, offsets):
     """A synthetic store (denoise, one seed, psnr) whose runs record ``offsets``' losses as spelt there."""
@@ -62,3 +66,50 @@ def test_the_empty_field_s_stopped_count_leaves_out_the_compared_loss_under_an_a
                    folder / "ckpt.pt")
     assert _stopped_field_runs(store, ["lpips_vgg"]) == (1, False)
     assert _stopped_field_runs(store, ["l1"]) == (1, False)
+
+
+@pytest.mark.slow
+def test_compare_reads_finished_log_and_each_stopped_checkpoint_once(tmp_path, monkeypatch):
+    """Was: compare read the store's finished.log (ResultsStore.gone) before its report and the report read it again,
+    and the report's stopped note and the comparison's each read every stopped run's checkpoint (a file of up to
+    hundreds of MB each on a big store). Now the comparison takes the report's reads (write_report's gone_out,
+    stopped_out): one read of each, as one report's, the stopped run still named in compare/<loss>.md."""
+    import torch
+
+    from benchmark import ckptrecord
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    out = tmp_path / "r"
+    assert main(["--tasks", "denoise", "--losses", "l1", "ssim", "--seeds", "0", "--iterations", "2", "--crop", "32",
+                 "--batch-size", "2", "--metrics", "psnr", "--no-budget-check", "--device", "cpu", "--no-progress",
+                 "-q", "--no-report", "--out", str(out)]) == 0
+    folder = ResultsStore(out).run_dir("fedcba9876543210")
+    folder.mkdir(parents=True)
+    config = {"task": "denoise", "loss": "charbonnier", "seed": 0, "iterations": 120}
+    torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+               folder / "ckpt.pt")
+    reads = {"log": 0, "ckpt": 0}
+    read_log, record = ResultsStore._read_finished_log, ckptrecord.record
+
+    def counted_log(self, *a, **k):
+        reads["log"] += 1
+        return read_log(self, *a, **k)
+
+    def counted_record(path):
+        reads["ckpt"] += Path(path).parent.name == folder.name
+        return record(path)
+
+    monkeypatch.setattr(ResultsStore, "_read_finished_log", counted_log)
+    monkeypatch.setattr(ckptrecord, "record", counted_record)
+    from benchmark.report import standing_stopped
+
+    standing_stopped(ResultsStore(out))  # what one reading of the stopped runs costs: compare's is that, once
+    once, reads["ckpt"] = reads["ckpt"], 0
+    assert once
+    assert main(["compare", "--loss", "ssim", "--out", str(out), "--device", "cpu", "--no-progress", "-q",
+                 "--no-visual", "--formats", "png", "--bootstrap", "100"]) == 0
+    assert reads == {"log": 1, "ckpt": once}, reads
+    assert "denoise/charbonnier seed 0, stopped at iteration 62" in (out / "compare" / "ssim.md").read_text()
+
