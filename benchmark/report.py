@@ -328,12 +328,14 @@ def standing_stopped(store: ResultsStore) -> dict[str, tuple[Path, dict | None, 
     from benchmark.ckptrecord import record
 
     stopped = store.stopped_with_checkpoint()
-    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()})  # finished since under another id
+    records = {ckpt: record(ckpt) for ckpt in stopped.values()}  # each read once: superseded and _foreign take it
+    # finished since under another id
+    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()}, records)
     out = {}
     for rid, ckpt in sorted(stopped.items()):
         if rid not in superseded:
-            rec = record(ckpt)
-            out[rid] = (ckpt, rec, "" if rec is None else _foreign(ckpt, rid))
+            rec = records[ckpt]
+            out[rid] = (ckpt, rec, "" if rec is None else _foreign(ckpt, rid, rec))
     return out
 
 

@@ -113,3 +113,34 @@ def test_compare_reads_finished_log_and_each_stopped_checkpoint_once(tmp_path, m
     assert reads == {"log": 1, "ckpt": once}, reads
     assert "denoise/charbonnier seed 0, stopped at iteration 62" in (out / "compare" / "ssim.md").read_text()
 
+
+def test_the_stopped_note_reads_each_stopped_checkpoint_once(tmp_path, monkeypatch):
+    """Was: report.standing_stopped (the board's stopped note, compare's, compare's refusal of an empty field) read each
+    stopped run's checkpoint three times — ResultsStore.superseded, its record, and results._foreign's
+    written_for_run — on a big store each a file of up to hundreds of MB. Now once, its record handed to both."""
+    import torch
+
+    from benchmark import ckptrecord
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.report import standing_stopped
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, loss in (("fedcba9876543210", "charbonnier"), ("0123456789abcdef", "l1")):
+        folder = store.run_dir(rid)
+        folder.mkdir(parents=True)
+        config = {"task": "denoise", "loss": loss, "seed": 0, "iterations": 120}
+        torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+                   folder / "ckpt.pt")
+    reads, record = [], ckptrecord.record
+
+    def counted(path):
+        reads.append(Path(path).parent.name)
+        return record(path)
+
+    monkeypatch.setattr(ckptrecord, "record", counted)
+    stopped = standing_stopped(store)
+    assert sorted(stopped) == ["0123456789abcdef", "fedcba9876543210"]
+    assert sorted(reads) == sorted(stopped), reads
+    assert all(rec["iteration"] == 62 and why == "" for _, rec, why in stopped.values()), stopped
