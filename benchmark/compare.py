@@ -824,11 +824,17 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
 
 
 def _group_size(g: list[dict]) -> tuple[int, int]:
-    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs, of the
+    """A field group's size, as groups are ranked (:func:`field_groups`): its losses (one spelt two ways once:
+    :func:`benchmark.config.merged_spellings`), then its runs, of the
     runs that finished with scores (a diverged run is part of its setting, but a setting whose runs
     diverged is not the field a new loss is ranked against: the field is what trained)."""
+    from benchmark.config import merged_spellings
+
     done = [m for m in g if m.get("status") == "ok"]
-    return len({m["config"]["loss"] for m in done}), len(done)
+    losses = {m["config"]["loss"] for m in done}
+    # one loss spelt two ways (ffl, ffl(alpha=1)) is one row of the board: one loss (tests/test_probe_compare26.py)
+    read_as = merged_spellings((loss, True) for loss in sorted(losses))
+    return len({read_as.get(loss, loss) for loss in losses}), len(done)
 
 
 def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:

@@ -144,3 +144,20 @@ def test_the_stopped_note_reads_each_stopped_checkpoint_once(tmp_path, monkeypat
     assert sorted(stopped) == ["0123456789abcdef", "fedcba9876543210"]
     assert sorted(reads) == sorted(stopped), reads
     assert all(rec["iteration"] == 62 and why == "" for _, rec, why in stopped.values()), stopped
+
+
+def test_a_field_setting_s_size_counts_one_loss_spelt_two_ways_once():
+    """Was: compare's field groups were ranked (and _pick_group's tie decided) by their losses counted by spelling, so
+    a setting holding l1 and ffl under two spellings (ffl, ffl(alpha=1): one loss, one row of its board) outranked a
+    setting of as many losses with more runs, and the new loss was compared against the smaller field. Now a loss
+    spelt two ways counts once: the larger field first."""
+    from benchmark.compare import field_groups
+
+    def meta(loss, it, seed=0):
+        return {"run_id": f"{loss}{it}{seed}", "status": "ok", "code_version": "0.1.0+c1",
+                "config": {"task": "denoise", "loss": loss, "seed": seed, "iterations": it, "net": "tiny"}}
+
+    twins = [meta(loss, 2) for loss in ("l1", "ffl", "ffl(alpha=1)")]  # 2 losses, 3 runs
+    larger = [meta(loss, 3, seed) for loss in ("l1", "ssim") for seed in (0, 1)]  # 2 losses, 4 runs
+    groups = field_groups(twins + larger, set())[0]["denoise"]
+    assert [len(g) for g in groups] == [4, 3], [[m["config"]["loss"] for m in g] for g in groups]
