@@ -14,6 +14,21 @@ def _twin_store(root, offsets):
     return write_store(root, offsets=offsets, seeds=(0,), metrics=("psnr",), n_images=2, budget_check=False)
 
 
+def _stopped(store, runs):
+    """Runs of ``store`` stopped with a checkpoint: {run id: its loss}, each stopped at iteration 62 of 120."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+
+    store.ensure_writable()
+    for rid, loss in runs.items():
+        folder = store.run_dir(rid)
+        folder.mkdir(parents=True)
+        config = {"task": "denoise", "loss": loss, "seed": 0, "iterations": 120}
+        torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
+                   folder / "ckpt.pt")
+
+
 def test_compare_counts_a_stored_twin_spelling_of_the_compared_loss_as_its_own_not_the_field(tmp_path, capsys):
     """Was: compare told the field from the compared loss by exact spelling, so the runs of ``ffl(alpha=1)`` beside
     ``ffl``'s (one loss, one row of the store's tables) were a field loss: a store of that loss alone was a field to
@@ -50,20 +65,11 @@ def test_the_empty_field_s_stopped_count_leaves_out_the_compared_loss_under_an_a
     """Was: _stopped_field_runs left out the compared loss's own stopped runs by exact spelling, so a run stopped with
     a checkpoint of ``lpips(net='vgg')`` counted as a field run of ``compare --loss lpips_vgg`` (the same loss). Now by
     identity: none; another loss's stopped run still counts."""
-    import torch
-
-    from benchmark.ckptrecord import FORMAT
     from benchmark.compare import _stopped_field_runs
     from benchmark.results import ResultsStore
 
     store = ResultsStore(tmp_path / "r")
-    store.ensure_writable()
-    for rid, loss in (("fedcba9876543210", "lpips(net='vgg')"), ("0123456789abcdef", "l1")):
-        folder = store.run_dir(rid)
-        folder.mkdir(parents=True)
-        config = {"task": "denoise", "loss": loss, "seed": 0, "iterations": 120}
-        torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
-                   folder / "ckpt.pt")
+    _stopped(store, {"fedcba9876543210": "lpips(net='vgg')", "0123456789abcdef": "l1"})
     assert _stopped_field_runs(store, ["lpips_vgg"]) == (1, False)
     assert _stopped_field_runs(store, ["l1"]) == (1, False)
 
@@ -74,10 +80,7 @@ def test_compare_reads_finished_log_and_each_stopped_checkpoint_once(tmp_path, m
     and the report's stopped note and the comparison's each read every stopped run's checkpoint (a file of up to
     hundreds of MB each on a big store). Now the comparison takes the report's reads (write_report's gone_out,
     stopped_out): one read of each, as one report's, the stopped run still named in compare/<loss>.md."""
-    import torch
-
     from benchmark import ckptrecord
-    from benchmark.ckptrecord import FORMAT
     from benchmark.cli import main
     from benchmark.results import ResultsStore
 
@@ -85,11 +88,8 @@ def test_compare_reads_finished_log_and_each_stopped_checkpoint_once(tmp_path, m
     assert main(["--tasks", "denoise", "--losses", "l1", "ssim", "--seeds", "0", "--iterations", "2", "--crop", "32",
                  "--batch-size", "2", "--metrics", "psnr", "--no-budget-check", "--device", "cpu", "--no-progress",
                  "-q", "--no-report", "--out", str(out)]) == 0
+    _stopped(ResultsStore(out), {"fedcba9876543210": "charbonnier"})
     folder = ResultsStore(out).run_dir("fedcba9876543210")
-    folder.mkdir(parents=True)
-    config = {"task": "denoise", "loss": "charbonnier", "seed": 0, "iterations": 120}
-    torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
-               folder / "ckpt.pt")
     reads = {"log": 0, "ckpt": 0}
     read_log, record = ResultsStore._read_finished_log, ckptrecord.record
 
@@ -118,21 +118,12 @@ def test_the_stopped_note_reads_each_stopped_checkpoint_once(tmp_path, monkeypat
     """Was: report.standing_stopped (the board's stopped note, compare's, compare's refusal of an empty field) read each
     stopped run's checkpoint three times — ResultsStore.superseded, its record, and results._foreign's
     written_for_run — on a big store each a file of up to hundreds of MB. Now once, its record handed to both."""
-    import torch
-
     from benchmark import ckptrecord
-    from benchmark.ckptrecord import FORMAT
     from benchmark.report import standing_stopped
     from benchmark.results import ResultsStore
 
     store = ResultsStore(tmp_path / "r")
-    store.ensure_writable()
-    for rid, loss in (("fedcba9876543210", "charbonnier"), ("0123456789abcdef", "l1")):
-        folder = store.run_dir(rid)
-        folder.mkdir(parents=True)
-        config = {"task": "denoise", "loss": loss, "seed": 0, "iterations": 120}
-        torch.save({"format": FORMAT, "fingerprint": {"config": config, "code_version": "x"}, "iteration": 62},
-                   folder / "ckpt.pt")
+    _stopped(store, {"fedcba9876543210": "charbonnier", "0123456789abcdef": "l1"})
     reads, record = [], ckptrecord.record
 
     def counted(path):
