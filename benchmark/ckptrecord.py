@@ -115,14 +115,16 @@ def unusable(path: Path) -> str:
     return ""
 
 
-def written_for_run(path: Path) -> str | None:
+def written_for_run(path: Path, state: dict | None = None) -> str | None:
     """The run id today's code gives the config the checkpoint at ``path`` was written for (:func:`written_for`; a
     half-batch retry's: :func:`run_configs`, either id given where one of them is the run's own folder, else the
     first); None where that is not known: no fingerprint, a config this
     code cannot build (a ``--loss-file``'s loss not loaded), one :func:`as_current` reads otherwise (gpl's old
     checkpoint, which :func:`benchmark.runner.resume_under_new_id` hands to its id now: its old folder keeps a copy),
-    or one of another numbers code (an older ``+cN``: the id this code gives its config is not the one it ran under)."""
-    fingerprint = written_for(path)
+    or one of another numbers code (an older ``+cN``: the id this code gives its config is not the one it ran under).
+    ``state``: its :func:`record` as the caller read it (read here when None): one read of a file of up to hundreds of
+    MB."""
+    fingerprint = written_for(path) if state is None else fingerprint_of(state)
     cfg = (fingerprint or {}).get("config")
     current = as_current(fingerprint) or {}
     if not isinstance(cfg, dict) or current.get("config") != cfg:
@@ -152,5 +154,10 @@ def run_configs(path: Path, config: dict) -> list[dict]:
 def written_for(path: Path) -> dict | None:
     """The fingerprint (``{"config": …, "code_version": …}``) of the checkpoint at ``path`` (:func:`record`); None
     where it is unreadable, of another format, or has none."""
-    fingerprint = (record(path) or {}).get("fingerprint")
+    return fingerprint_of(record(path))
+
+
+def fingerprint_of(state: dict | None) -> dict | None:
+    """:func:`written_for` of a checkpoint's :func:`record` (``state``; None: unreadable) as already read."""
+    fingerprint = (state or {}).get("fingerprint")
     return fingerprint if isinstance(fingerprint, dict) and "config" in fingerprint else None

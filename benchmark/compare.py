@@ -118,25 +118,33 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
             checks)
 
 
-def _warn_respelt(new: list[str], field: set[str]) -> None:
-    """A new loss that is a field loss written differently (:func:`benchmark.lossfn.loss_identity`:
-    term order, argument types, a default given) is trained again under its own run ids and ranked
-    as a second row: say so, naming the field's spelling."""
+def _spellings_of(new: list[str], specs) -> set[str]:
+    """The loss specs of ``specs`` (as a results store records them) that are one of the losses ``new``: the same spec,
+    or another spelling of one — an alias read as the loss it is (``lpips_vgg`` is ``lpips(net='vgg')``), arguments in
+    another order, a default written out (:func:`benchmark.lossfn.loss_identity`). Told first by the loss names a spec
+    calls (:func:`benchmark.config._loss_names`), so a field of other losses loads no loss module for it; a spec this
+    code does not know (a loss file not loaded) is one of ``new`` only spelt alike. compare's one rule of which runs are
+    the compared loss's, never the field's (tests/test_probe_compare26.py)."""
+    from benchmark.config import _loss_names
     from benchmark.lossfn import loss_identity
 
     def identity(spec):
         try:
             return loss_identity(spec)
-        except UserError:  # a field loss this code no longer knows: compared by name only
+        except UserError:  # a loss this code (or this invocation's loss files) does not know: by its spelling alone
             return None
 
-    known = {identity(f): f for f in sorted(field)}
-    for spec in new:
-        key = identity(spec)
-        twin = known.get(key) if key is not None else None
-        if twin is not None and twin != spec:
-            log.warning("%s is the field's %s written differently: it is trained again under its own run ids and "
-                        "ranked as another loss; `--loss '%s'` reuses the field's runs", spec, twin, twin)
+    names = {n: _loss_names(n) for n in new}
+    out = set()
+    for spec in dict.fromkeys(specs):
+        if spec in names:
+            out.add(spec)
+            continue
+        own = _loss_names(spec)
+        alike = [n for n, called in names.items() if own is None or called is None or own == called]
+        if alike and (key := identity(spec)) is not None and any(identity(n) == key for n in alike):
+            out.add(spec)
+    return out
 
 
 def _diff(a: dict, b: dict) -> str:
@@ -453,8 +461,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         # eps=1 / eps=1.0), is one new loss, first written, with a warning — not two rows of one loss
         new = expand_losses(new)
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
-    groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
-    _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
+    metas = store.metas()
+    # the compared losses' runs under any spelling the store records (lpips_vgg beside lpips(net='vgg'), ffl beside
+    # ffl(alpha=1): one loss, one row of its tables) are theirs, never the field's
+    mine = _spellings_of(new, {m["config"]["loss"] for m in metas if "loss" in (m.get("config") or {})})
+    groups, check_groups = field_groups(metas, mine)  # checks found before `where` narrows the field
     table = store.table()
     stale_left = dict(store.stale_left)  # what that table left out as another file's scores (ResultsStore.table)
     if where:
@@ -486,10 +497,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         baseline = resolve_baseline(store, baseline, new, what="these results or the new one",
                                     table=table)  # or a row's label
     if not groups:  # every finished run of the loss compared (`compare --loss l1` of a store of l1): said so
-        own = sorted({m["config"]["loss"] for gs in field_groups(store.metas(), set())[0].values() for g in gs
-                      for m in g} & set(new))
+        own = sorted({m["config"]["loss"] for gs in field_groups(metas, set())[0].values() for g in gs
+                      for m in g} & mine)
         # a first grid stopped before any finished
-        stopped, retrains = (0, False) if own else _stopped_field_runs(store, set(new))
+        stopped, retrains = (0, False) if own else _stopped_field_runs(store, new)
         raise UserError(f"no finished field runs in {store.root} to compare against"
                         + (f": its finished runs are of {', '.join(own)}, the loss compared; a field is runs of other "
                            f"losses (`plbench run --out {shlex.quote(str(out))} --losses …` trains them)"
@@ -608,13 +619,16 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                             "(`plbench run --out <new dir>` with its settings) and compare there"
                             + (f" (its runs of a newer plbench: {_update()})" if some else "")))
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
-    gone = store.gone()  # before the report, which notes them as named: the comparison names them too
+    # finished runs whose folders are gone, as read by the report before it noted them as named, and the runs stopped
+    # with a checkpoint, as it read them: the comparison names them too, from the report's one read of each
+    gone: dict = {}
+    stopped: dict = {}
     judged: list = []  # the report's findings, with the new loss's runs: compare's summary names what they changed
     stale: dict = {}  # the store's stale scores, read once by the report: its findings' and the summary's
     superseded: dict = {}  # its failed runs left out as superseded, worked out once by the report: the summary's too
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare", findings_out=judged, stale_out=stale,
-                         superseded_out=superseded)
+                         superseded_out=superseded, gone_out=gone, stopped_out=stopped)
     path = store.root / "compare" / f"{_stem(new)}.md"
     # two compares of one loss at once: each reads the store and writes its summary under the comparison's lock, so
     # the last to write read the store after the other's runs were done (never a 'being trained' note left behind)
@@ -625,7 +639,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             notes[task] += _left_notes(store, cs)
         text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                               table=None if wrote else table, gone=gone,  # nothing trained or re-scored: read once
-                              since=began, findings_after=judged, stale_all=stale, superseded=superseded)
+                              since=began, findings_after=judged, stale_all=stale, superseded=superseded,
+                              stopped_all=stopped)
         write_keeping_edits(path, text)
         prune_unhashed(path.parent, new)
     paths.update(figs)
@@ -809,11 +824,17 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
 
 
 def _group_size(g: list[dict]) -> tuple[int, int]:
-    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs, of the
+    """A field group's size, as groups are ranked (:func:`field_groups`): its losses (one spelt two ways once:
+    :func:`benchmark.config.merged_spellings`), then its runs, of the
     runs that finished with scores (a diverged run is part of its setting, but a setting whose runs
     diverged is not the field a new loss is ranked against: the field is what trained)."""
+    from benchmark.config import merged_spellings
+
     done = [m for m in g if m.get("status") == "ok"]
-    return len({m["config"]["loss"] for m in done}), len(done)
+    losses = {m["config"]["loss"] for m in done}
+    # one loss spelt two ways (ffl, ffl(alpha=1)) is one row of the board: one loss (tests/test_probe_compare26.py)
+    read_as = merged_spellings((loss, True) for loss in sorted(losses))
+    return len({read_as.get(loss, loss) for loss in losses}), len(done)
 
 
 def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
@@ -942,16 +963,21 @@ def _full_stop(note: str) -> str:
     return note if note.endswith((".", "!", "?")) else note + "."
 
 
-def _stopped_field_runs(store: ResultsStore, new: set[str]) -> tuple[int, bool]:
+def _stopped_field_runs(store: ResultsStore, new: list[str]) -> tuple[int, bool]:
     """(how many runs of ``store`` stand stopped with a checkpoint of a loss other than ``new``'s, as their checkpoints
     record it — one that does not say, or is unreadable: counted —, whether the same ``plbench run`` retrains one of
     them from iteration 0 rather than resume it): the runs :func:`benchmark.report.stopped_lines` names, by its rule
     (:func:`benchmark.report.standing_stopped`: one superseded left out; one unreadable or holding another run's
-    checkpoint retrains). The compared loss's own, resumed, is no field run."""
+    checkpoint retrains). The compared loss's own (under any spelling: :func:`_spellings_of`), resumed, is no field
+    run."""
     from benchmark.report import standing_stopped
 
-    field = [(rec, why) for _, rec, why in standing_stopped(store).values()
-             if (((rec or {}).get("fingerprint") or {}).get("config") or {}).get("loss") not in new]
+    def loss(rec):
+        return (((rec or {}).get("fingerprint") or {}).get("config") or {}).get("loss")
+
+    stopped = list(standing_stopped(store).values())
+    mine = _spellings_of(new, {str(loss(rec)) for _, rec, _ in stopped if loss(rec) is not None})
+    field = [(rec, why) for _, rec, why in stopped if loss(rec) not in mine]
     return len(field), any(rec is None or why for rec, why in field)
 
 
@@ -960,7 +986,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              keep: set[str] | None = None, table: pd.DataFrame | None = None,
              gone: dict[str, str] | None = None, since: float | None = None,
              findings_after: list | None = None, stale_all: dict | None = None,
-             superseded: dict[str, str] | None = None) -> tuple[str, dict]:
+             superseded: dict[str, str] | None = None,
+             stopped_all: dict | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
@@ -973,7 +1000,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     not given); ``stale_all``: the store's :meth:`~benchmark.results.ResultsStore.stale_scores` of every run, as its
     report read them (read here once when not given): each task's coverage and the findings'; ``superseded``: the
     failed runs its report left out as superseded (:meth:`~benchmark.results.ResultsStore.standing_metas`; worked out
-    here once when not given), left out of every table and finding here alike."""
+    here once when not given), left out of every table and finding here alike; ``stopped_all``: the runs stopped with a
+    checkpoint (:func:`benchmark.report.standing_stopped`) as its report read them (read here when not given)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -1039,7 +1067,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     # runs another process trains now (a node of a shared store, a grid beside this compare), not in these tables, as
     # the leaderboard's note says; the new loss's own are said in their task's notes
     held = {r: h for r, h in store.in_flight().items() if r not in (current or set())}
-    stopped = stopped_lines(store, comparison=True)  # runs stopped midway, not in these tables either
+    # runs stopped midway, not in these tables either
+    stopped = stopped_lines(store, comparison=True, stopped=stopped_all)
     lines += [f"> {md_text(line, cell=False)}" for line in in_flight_lines(store, held, comparison=True) + stopped]
     lines += [""] if held or stopped else []
     columns = 0
@@ -1093,14 +1122,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells
-        new_labels = set(c.loc[c["loss"].isin(new), "label"])
+        new_labels = set(c.loc[c["loss"].isin(_spellings_of(new, c["loss"].astype(str))), "label"])
         if current is not None:
             new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels, key=name_key)  # a sweep's w2 before w10, as 'Ranking here' lists them
         computed.append(st)
         new_all.update(new_labels)
         if not new_labels:
-            why = ("diverged or failed" if any((m.get("config") or {}).get("loss") in new for m in lost)
+            why = ("diverged or failed" if _spellings_of(new, [str(m["config"].get("loss")) for m in lost])
                    else "none of its runs finished: see the notes above")
             lines += [f"The new loss has no scored results for this task ({why}).", ""]
             continue

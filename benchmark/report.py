@@ -279,14 +279,16 @@ def in_flight_lines(store: ResultsStore, held: dict[str, str], comparison: bool 
                f"{copied_mid_grid_hint(store.root, away)}" if away else "")]
 
 
-def stopped_lines(store: ResultsStore, comparison: bool = False) -> list[str]:
+def stopped_lines(store: ResultsStore, comparison: bool = False,
+                  stopped: dict[str, tuple[Path, dict | None, str]] | None = None) -> list[str]:
     """The note of a board written while runs of its store stand stopped with a checkpoint (:meth:`ResultsStore.
     stopped_with_checkpoint`: a grid interrupted, a job killed): not in its tables, each named by what its checkpoint
     says (task/loss seed, the iteration it stopped at), and the command that resumes them; a run :meth:`ResultsStore.
     superseded` (its config and code version finished since under another id, in the tables) left out, as ``plbench
     check`` names it. Nothing read (nor torch imported) where no run is stopped so. ``comparison``: the note of
-    ``compare/<loss>.md``, which the same ``plbench compare`` writes again."""
-    stopped = standing_stopped(store)
+    ``compare/<loss>.md``, which the same ``plbench compare`` writes again. ``stopped``: :func:`standing_stopped` as the
+    caller read it (read here when None: each of its checkpoints is a file read)."""
+    stopped = standing_stopped(store) if stopped is None else stopped
     if not stopped:
         return []
     named, unread = [], 0
@@ -326,20 +328,23 @@ def standing_stopped(store: ResultsStore) -> dict[str, tuple[Path, dict | None, 
     from benchmark.ckptrecord import record
 
     stopped = store.stopped_with_checkpoint()
-    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()})  # finished since under another id
+    records = {ckpt: record(ckpt) for ckpt in stopped.values()}  # each read once: superseded and _foreign take it
+    # finished since under another id
+    superseded = store.superseded({rid: [ckpt] for rid, ckpt in stopped.items()}, records)
     out = {}
     for rid, ckpt in sorted(stopped.items()):
         if rid not in superseded:
-            rec = record(ckpt)
-            out[rid] = (ckpt, rec, "" if rec is None else _foreign(ckpt, rid))
+            rec = records[ckpt]
+            out[rid] = (ckpt, rec, "" if rec is None else _foreign(ckpt, rid, rec))
     return out
 
 
-def unfinished_lines(store: ResultsStore) -> list[str]:
+def unfinished_lines(store: ResultsStore, stopped: dict[str, tuple[Path, dict | None, str]] | None = None) -> list[str]:
     """The runs of ``store`` a board leaves out for not being finished, in its notes: those another process trains
     now (:func:`in_flight_lines`), then those stopped with a checkpoint (:func:`stopped_lines`). The board's and
-    findings.md's, one rule (findings.md said nothing of either: tests/test_probe_lfind25.py)."""
-    return in_flight_lines(store, store.in_flight()) + stopped_lines(store)
+    findings.md's, one rule (findings.md said nothing of either: tests/test_probe_lfind25.py). ``stopped``: as
+    :func:`stopped_lines` takes it."""
+    return in_flight_lines(store, store.in_flight()) + stopped_lines(store, stopped=stopped)
 
 
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,
@@ -631,13 +636,17 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
                  keep: set[str] | None = None, hint: str = "plbench report",
                  baseline_flag: str | None = None, where_name: str = "--where",
                  findings_out: list | None = None, stale_out: dict | None = None,
-                 superseded_out: dict | None = None) -> dict[str, Path]:
+                 superseded_out: dict | None = None, gone_out: dict | None = None,
+                 stopped_out: dict | None = None) -> dict[str, Path]:
     """Derive every output listed in the module docstring; returns {kind: written path}. ``findings_out``: a list the
     judged findings are appended to (``plbench compare`` reads what its new loss changed, judging them once more);
     ``stale_out``: a dict given the store's stale scores they were judged with
     (:meth:`~benchmark.results.ResultsStore.stale_scores` of every run, read once), which that judging reuses;
     ``superseded_out``: a dict given the failed runs left out as superseded
-    (:meth:`~benchmark.results.ResultsStore.standing_metas`, worked out once), which compare's summary reuses.
+    (:meth:`~benchmark.results.ResultsStore.standing_metas`, worked out once), which compare's summary reuses;
+    ``gone_out``: a dict given :meth:`~benchmark.results.ResultsStore.gone` as read before this report noted them, and
+    ``stopped_out`` one given :func:`standing_stopped` (finished.log and each stopped run's checkpoint read once:
+    compare's summary names them too, tests/test_probe_compare26.py).
 
     ``where_name``: how a ``where`` field the results lack is named (``where`` from :func:`benchmark.api.report`).
 
@@ -654,14 +663,15 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                              html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag,
                              where_name=where_name, findings_out=findings_out, stale_out=stale_out,
-                             superseded_out=superseded_out)
+                             superseded_out=superseded_out, gone_out=gone_out, stopped_out=stopped_out)
 
 
 def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
                   html: bool, where: dict | None, keep: set[str] | None, hint: str,
                   baseline_flag: str | None = None, where_name: str = "--where",
                   findings_out: list | None = None, stale_out: dict | None = None,
-                  superseded_out: dict | None = None) -> dict[str, Path]:
+                  superseded_out: dict | None = None, gone_out: dict | None = None,
+                  stopped_out: dict | None = None) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.data import overlap_lines
@@ -716,6 +726,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
     gone_ids = store.gone()
+    if gone_out is not None:
+        gone_out.update(gone_ids)
     if said := garbled_log_line(store):
         log.warning("report: %s", said)
     every = store.renamed() if gone_ids else {}  # the renamed of them: one listing for the lines and forget_gone
@@ -734,7 +746,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         f"failed run {rid} left out: superseded by run {by}, finished after it under another id with its config and "
         "code version (its loss file fixed); no command retries it" for rid, by in sorted(superseded.items())
         if by in chosen.run_ids]
-    unfinished = unfinished_lines(store)  # said by the board's notes and findings.md's
+    standing = standing_stopped(store)
+    if stopped_out is not None:
+        stopped_out.update(standing)
+    unfinished = unfinished_lines(store, standing)  # said by the board's notes and findings.md's
     stats.in_flight = unfinished + overlap_lines(metas)
     for line in stats.in_flight:
         log.warning("report: %s", line)

@@ -731,13 +731,14 @@ def _pass_index(p: Path) -> int:
         return 1 << 30
 
 
-def _foreign(ckpt: Path, rid: str) -> str:
+def _foreign(ckpt: Path, rid: str, state: dict | None = None) -> str:
     """Why run ``rid`` cannot resume from its checkpoint ``ckpt`` of a readable record: it was written for another run
     (:func:`benchmark.ckptrecord.written_for_run`), which the run ignores ('written for another configuration');
-    "" where it is the run's own, or whose it is is not known."""
+    "" where it is the run's own, or whose it is is not known. ``state``: its record as the caller read it (read here
+    when None)."""
     from benchmark.ckptrecord import written_for_run
 
-    if (other := written_for_run(ckpt)) is None or other == rid:
+    if (other := written_for_run(ckpt, state)) is None or other == rid:
         return ""
     return (f"was written for run {other}, not this one (a file copied from that run's folder, or this run's loss "
             "file, task or net changed since it stopped)")
@@ -1969,18 +1970,21 @@ class ResultsStore:
                         removed.append(p)
         return removed
 
-    def superseded(self, listed: dict[str, list[Path]]) -> dict[str, str]:
+    def superseded(self, listed: dict[str, list[Path]],
+                   records: dict[Path, dict | None] | None = None) -> dict[str, str]:
         """{run id: the run that supersedes it} for each run not finished (no record, or one of no status), held by no
         live process, whose ``ckpt.pt`` (or half-batch retry's ``ckpt-b<n>.pt``, :func:`benchmark.ckptrecord.
         run_configs`) was written for the config and code version (:func:`benchmark.ckptrecord.written_for`) of a run
         finished here since under another id — its loss's code (a ``--loss-file`` edited:
         its hash is in the run id), task or net changed after it stopped, so the command that started it trains
         that run now and resumes this one only if that code is put back. ``listed``: each run's checkpoints, as
-        :meth:`leftover_temp_files` found them. Nothing is read where no unfinished run has a checkpoint."""
+        :meth:`leftover_temp_files` found them; ``records``: {checkpoint path: its record} as the caller read them
+        (:func:`benchmark.ckptrecord.record`; one not there read here). Nothing is read where no unfinished run has a
+        checkpoint."""
         waiting = self._stopped(listed)
         if not waiting:
             return {}
-        from benchmark.ckptrecord import fingerprint_key, run_configs, written_for
+        from benchmark.ckptrecord import fingerprint_key, fingerprint_of, run_configs, written_for
 
         finished: dict[str, str] = {}
         for rid in self.run_ids():
@@ -1990,7 +1994,8 @@ class ResultsStore:
         out = {}
         for rid, names in sorted(waiting.items()):
             for ckpt in sorted(names, key=_ckpt_pt_first):
-                fp = written_for(self.run_dir(rid) / ckpt.name)
+                path = self.run_dir(rid) / ckpt.name
+                fp = fingerprint_of(records[path]) if records and path in records else written_for(path)
                 keys = [fingerprint_key({**fp, "config": c}) for c in run_configs(ckpt, fp["config"])] if fp else []
                 if by := next((finished[k] for k in keys if finished.get(k, rid) != rid), None):
                     out[rid] = by
