@@ -513,11 +513,7 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
         reason = (f"A/A needs a loss with ≥ {2 * runs} seeds (two disjoint arms of {runs}); the most here is {most} "
                   f"(`plbench run --losses l1 --seeds {' '.join(map(str, range(2 * runs)))}`)")
     refs = [r.pop("_ref") for r in aa_rows]
-    k = min((r.size for r in refs), default=0)
-    # the pooled A/A rate a calibrated checker gives on sets of runs like these: per simulation, the
-    # split-weighted mean over the cells (cells drawn independently, which understates the spread)
-    weights = np.array([r["splits"] for r in aa_rows], float)
-    pooled_ref = (np.stack([r[:k] for r in refs]).T @ weights / weights.sum()) if k else np.array([])
+    pooled_ref = pooled_reference(aa_rows, refs, _rng(seed, "aa-pooled"))
     aa = pd.DataFrame(aa_rows, columns=["task", "metric", "loss", "splits", "false", "rate", "ref_p95"])
     return Calibration(comps, pd.DataFrame(null_rows), aa,
                        pd.DataFrame(power_rows, columns=["task", "metric", "effect", "runs", "power"]), runs, reason,
@@ -525,6 +521,27 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
                        aa_ref_mean=float(pooled_ref.mean()) if pooled_ref.size else math.nan, alpha=alpha,
                        power_agree=pd.DataFrame(agree_rows, columns=["task", "metric", "effect", "runs", "power"]),
                        rescore=stale)
+
+
+def pooled_reference(cells: list[dict], refs: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """The pooled A/A rate a calibrated checker gives on simulated sets of runs like these, one per simulated set:
+    the split-weighted mean over the (task, metric, loss) ``cells`` (dicts with task, splits) of their
+    :func:`aa_reference` rates ``refs`` (one array each, the shortest's length kept). The cells of one task are taken
+    as fully correlated — its metrics score the same runs (psnr and ssim of one output move together), its losses'
+    cells share one simulated reference — each cell's rates in rank order, a set high on one cell high on all: an
+    upper bound of the spread, as :func:`benchmark.findings.pooled` takes the parts of one task; the tasks, other
+    runs, as independent (each task's ranks in an order of its own from ``rng``). Drawn index by index, the metrics of
+    one loss were independent: the spread understated, an honest checker's A/A above it read TOO HIGH
+    (tests/test_probe_verdicts26.py). (sims,) rates."""
+    k = min((r.size for r in refs), default=0)
+    if not k:
+        return np.array([])
+    orders: dict[str, np.ndarray] = {}
+    total = np.zeros(k)
+    for c, r in zip(cells, refs):
+        order = orders.setdefault(str(c["task"]), rng.permutation(k))
+        total += float(c["splits"]) * np.sort(r[:k])[order]
+    return total / sum(float(c["splits"]) for c in cells)
 
 
 def upper95(rates: np.ndarray) -> float:

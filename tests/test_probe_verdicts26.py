@@ -1,0 +1,38 @@
+"""Probe of the verdicts area, session 26: each defect found, with its test (failing before its fix)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
+
+import benchmark.findings  # noqa: F401 (imported once at collection, not in a test's time)
+from benchmark import calibrate as C
+from benchmark.synthetic import synthetic_table
+
+#: the rates a stand-in aa_reference gives: 20 simulated sets, each a distinct multiple of 5 %
+RATES = np.arange(20) / 20
+
+
+def _stand_in_reference(comp, n, runs, sims, splits, rng, alpha=0.05):
+    """Every cell's simulated A/A rates are RATES, in an order of the cell's metric's own."""
+    return np.random.default_rng(len(comp["metric"]) + 7 * (comp["metric"] == "psnr")).permutation(RATES)
+
+
+def test_the_pooled_aa_reference_takes_the_metrics_of_one_loss_s_runs_as_moving_together(monkeypatch):
+    """Was: calibrate's pooled A/A reference (the "≤ x in 95 % of sets" an A/A rate above α is excused within) averaged
+    the cells' simulated rates index by index, so psnr and ssim of one loss — the same runs, A/A rates that move
+    together — were drawn independently: its spread understated, an honest checker's A/A read TOO HIGH beyond it. Now
+    the cells of one task are pooled in rank order (fully correlated, an upper bound, as findings.pooled takes the
+    parts of one task), the tasks independently."""
+    monkeypatch.setattr(C, "aa_reference", _stand_in_reference)
+    monkeypatch.setattr(C, "false_verdict", lambda *a, **k: False)
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr", "ssim"), seeds=range(10), n_images=4,
+                        offsets={"l1": 0.0}, seed_sd=0.2)
+    cal = C.calibrate(t, n_nulls=1, splits=20, aa_sims=20, effect=0.0, max_runs=5)
+    assert len(cal.aa) == 2 and set(cal.aa["splits"]) == {20}
+    # psnr and ssim of l1's runs, fully correlated: the pooled sets' rates are RATES themselves, not two averaged
+    assert cal.aa_ref_p95 == C.upper95(RATES) and np.isclose(cal.aa_ref_mean, RATES.mean())
+    # two tasks, other runs: independent, a pooled spread narrower than one task's (the same mean)
+    pooled = C.pooled_reference([{"task": "denoise", "splits": 20}, {"task": "sr4", "splits": 20}], [RATES, RATES],
+                                np.random.default_rng(0))
+    assert C.upper95(pooled) < C.upper95(RATES) and np.isclose(pooled.mean(), RATES.mean())
