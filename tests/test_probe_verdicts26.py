@@ -36,3 +36,19 @@ def test_the_pooled_aa_reference_takes_the_metrics_of_one_loss_s_runs_as_moving_
     pooled = C.pooled_reference([{"task": "denoise", "splits": 20}, {"task": "sr4", "splits": 20}], [RATES, RATES],
                                 np.random.default_rng(0))
     assert C.upper95(pooled) < C.upper95(RATES) and np.isclose(pooled.mean(), RATES.mean())
+
+
+def test_calibrate_leaves_out_and_names_a_cell_without_variance_components_instead_of_crashing():
+    """Was: a (task, metric) cell whose runs share fewer than 2 test images scored in every run (niqe, which scores
+    no image under 96 px, on a test set of one large image and small ones) has no variance components and so no
+    simulated nulls — but a loss with ≥ 10 seeds still ran its A/A splits there, and their simulated reference looked
+    the cell's components up: KeyError ('denoise', 'niqe'), the whole calibration (psnr's included) lost. Now such a
+    cell is left out of the A/A as of the nulls, and calibration.md names it, with why, in one line."""
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr", "niqe"), seeds=range(10), n_images=4,
+                        offsets={"l1": 0.0}, seed_sd=0.2)
+    t = t[(t["metric"] != "niqe") | (t["image"] == "img0000")]
+    cal = C.calibrate(t, n_nulls=5, splits=10, aa_sims=2, max_runs=5)
+    assert list(cal.nulls["metric"]) == ["psnr"] and list(cal.aa["metric"]) == ["psnr"]
+    text = C.to_text(cal)
+    (line,) = [x for x in text.splitlines() if "denoise/niqe" in x]
+    assert line.startswith("> Not calibrated") and "2 test images" in line, line
