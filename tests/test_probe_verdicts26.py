@@ -52,3 +52,24 @@ def test_calibrate_leaves_out_and_names_a_cell_without_variance_components_inste
     text = C.to_text(cal)
     (line,) = [x for x in text.splitlines() if "denoise/niqe" in x]
     assert line.startswith("> Not calibrated") and "2 test images" in line, line
+
+
+def test_a_missing_runs_part_says_which_seeds_were_lost_and_which_never_ran():
+    """Was: a part whose arm lacks seeds the other has said "missing or diverged seeds: l2 5, 6, 7" whether l2 diverged
+    there (its loss's result: nothing to run) or was never run on them (run it), while the verdict's reason promised
+    "each part names them: a failed run can be run again; a diverged one is its loss's result". Now each arm's seeds
+    say which: "(diverged)", "(failed)", "(no run in these results)"."""
+    import pandas as pd
+
+    from benchmark import findings
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), n_images=4, seed_sd=0.2, seeds=range(7),
+                        offsets={"l1": 1.0, "l2": 0.0})
+    t = t[~((t["loss"] == "l2") & (t["seed"] >= 4))]
+    lost = pd.DataFrame([{"task": "sr4", "loss": "l2", "arm_weights": "none", "seed": 4, "status": "diverged",
+                          "setting": t["setting"].dropna().iloc[0], "loss_version": ""}])
+    (r,) = findings.check_all(t, names=("zhao2017_l1_vs_l2",), lost=lost)
+    (p,) = [p for p in r.parts if p.metric == "psnr"]
+    assert p.status == "missing runs"
+    said = p.note.split("missing or diverged seeds: ")[1]
+    assert said.startswith("l2 4 (diverged), 5, 6 (no run in these results)"), p.note
