@@ -73,6 +73,9 @@ class Calibration:
     #: {metric: (runs calibrated on whose scores of it were made with another file or code than today's, runs
     #: calibrated on that scored it)} — kept in the table, no run re-scored yet (``rescore`` of :func:`calibrate`)
     rescore: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the (task, metric) cells of trained runs left out, as ``task/metric``: no loss there has ≥ 2 runs scored on ≥ 2
+    #: common test images, so no variance components, simulated nulls, A/A or runs needed (:func:`left_out_text`)
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def null_rate(self) -> float:
@@ -485,7 +488,12 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
     enough = 0
     by_cell = {(c["task"], c["metric"]): c for c in comps.to_dict("records")}
     reference: dict[tuple, np.ndarray] = {}
+    # a cell without components (niqe scoring one test image of several) has no nulls and no reference: its A/A
+    # splits looked its components up and the whole calibration died, KeyError (tests/test_probe_verdicts26.py)
+    left_out = [f"{b.task}/{b.metric}" for b in blocks(restored) if (b.task, b.metric) not in by_cell]
     for b in blocks(restored):
+        if (b.task, b.metric) not in by_cell:
+            continue
         for i, label in enumerate(b.labels):
             have = np.flatnonzero(~np.isnan(b.values[i]).all(axis=1))
             if have.size < 2 * runs:
@@ -513,18 +521,35 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
         reason = (f"A/A needs a loss with ≥ {2 * runs} seeds (two disjoint arms of {runs}); the most here is {most} "
                   f"(`plbench run --losses l1 --seeds {' '.join(map(str, range(2 * runs)))}`)")
     refs = [r.pop("_ref") for r in aa_rows]
-    k = min((r.size for r in refs), default=0)
-    # the pooled A/A rate a calibrated checker gives on sets of runs like these: per simulation, the
-    # split-weighted mean over the cells (cells drawn independently, which understates the spread)
-    weights = np.array([r["splits"] for r in aa_rows], float)
-    pooled_ref = (np.stack([r[:k] for r in refs]).T @ weights / weights.sum()) if k else np.array([])
+    pooled_ref = pooled_reference(aa_rows, refs, _rng(seed, "aa-pooled"))
     aa = pd.DataFrame(aa_rows, columns=["task", "metric", "loss", "splits", "false", "rate", "ref_p95"])
     return Calibration(comps, pd.DataFrame(null_rows), aa,
                        pd.DataFrame(power_rows, columns=["task", "metric", "effect", "runs", "power"]), runs, reason,
                        aa_ref_p95=upper95(pooled_ref),
                        aa_ref_mean=float(pooled_ref.mean()) if pooled_ref.size else math.nan, alpha=alpha,
                        power_agree=pd.DataFrame(agree_rows, columns=["task", "metric", "effect", "runs", "power"]),
-                       rescore=stale)
+                       rescore=stale, left_out=left_out)
+
+
+def pooled_reference(cells: list[dict], refs: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """The pooled A/A rate a calibrated checker gives on simulated sets of runs like these, one per simulated set:
+    the split-weighted mean over the (task, metric, loss) ``cells`` (dicts with task, splits) of their
+    :func:`aa_reference` rates ``refs`` (one array each, the shortest's length kept). The cells of one task are taken
+    as fully correlated — its metrics score the same runs (psnr and ssim of one output move together), its losses'
+    cells share one simulated reference — each cell's rates in rank order, a set high on one cell high on all: an
+    upper bound of the spread, as :func:`benchmark.findings.pooled` takes the parts of one task; the tasks, other
+    runs, as independent (each task's ranks in an order of its own from ``rng``). Drawn index by index, the metrics of
+    one loss were independent: the spread understated, an honest checker's A/A above it read TOO HIGH
+    (tests/test_probe_verdicts26.py). (sims,) rates."""
+    k = min((r.size for r in refs), default=0)
+    if not k:
+        return np.array([])
+    orders: dict[str, np.ndarray] = {}
+    total = np.zeros(k)
+    for c, r in zip(cells, refs):
+        order = orders.setdefault(str(c["task"]), rng.permutation(k))
+        total += float(c["splits"]) * np.sort(r[:k])[order]
+    return total / sum(float(c["splits"]) for c in cells)
 
 
 def upper95(rates: np.ndarray) -> float:
@@ -636,6 +661,13 @@ def cells_too_high(nulls: pd.DataFrame, target: float = TARGET, alpha: float = 0
             for t, m, a, b, q in zip(cells["task"], cells["metric"], k, n, adj) if q < alpha]
 
 
+def left_out_text(cells: list[str]) -> str:
+    """The line ``calibration.md`` names the cells :func:`calibrate` left out with (:attr:`Calibration.left_out`)."""
+    return (f"> Not calibrated: {', '.join(cells)} — no loss there has ≥ 2 runs scored on ≥ 2 test images in common "
+            f"(the variance components need both): no simulated nulls, A/A or runs needed for "
+            f"{'them' if len(cells) > 1 else 'it'}; score more test images with the metric, or add seeds.")
+
+
 def to_text(cal: Calibration) -> str:
     """The report ``plbench calibrate`` prints (Markdown)."""
     target = cal.alpha  # a checker run at α must give a false verdict in at most α of nulls
@@ -654,6 +686,8 @@ def to_text(cal: Calibration) -> str:
         # (tests/test_probe_verdicts17.py)
         lines += [f"> {not_rescored_text(m, k, f'the {n} runs calibrated on')}: a re-score may change its rows."
                   for m, (k, n) in sorted(cal.rescore.items())] + [""]
+    if cal.left_out:
+        lines += [left_out_text(cal.left_out), ""]
     comps = cal.components
     few_runs = comps["runs"] < THIN_RUNS if "runs" in comps.columns else pd.Series(False, index=comps.index)
     few_images = comps["n_images"] < THIN_IMAGES if "runs" in comps.columns else few_runs

@@ -750,9 +750,9 @@ class FindingResult:
                         "cannot be checked (scored only on metrics without a practical margin: score one too, e.g. "
                         f"psnr — {SCORE_AGAIN})")
         for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
-                                             "failed run can be run again; a diverged one is its loss's result, and "
-                                             "the part gets no verdict while it stands — its good runs alone would "
-                                             "flatter it)"),
+                                             "seed with no run in these results is one to train, a failed run can be "
+                                             "run again; a diverged one is its loss's result, and the part gets no "
+                                             "verdict while it stands — its good runs alone would flatter it)"),
                             (UNSETTLED, "runs not converged (" + "; ".join(settles) + ")"),
                             (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
                                          f"names it: {SCORE_AGAIN})"),
@@ -1724,8 +1724,12 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         note = (note + "; " if note else "") + no_margin_text([c.metric])
     if lacking:
         status = "missing runs"
+        # each seed as it is lacking: lost (diverged, failed: the arm's result, or a run to repeat) or never run here
+        # (a run to train) — "missing or diverged seeds: l2 5, 6, 7" told neither, the reason's advice differs
+        # (tests/test_probe_verdicts26.py)
+        lost = {arm.label: res.lost_seeds(c.task, arm) for arm in (c.a, c.b)}
         note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(
-            f"{k} {', '.join(map(str, v))}" for k, v in lacking.items())
+            f"{k} {_seeds_by_kind(v, lost[k])}" for k, v in lacking.items())
     if unscored:
         status = "missing runs"
         note = (note + "; " if note else "") + f"runs with no finite {c.metric} score (seeds): " + "; ".join(
@@ -1820,6 +1824,19 @@ def unpaired_lines(results: list["FindingResult"]) -> list[str]:
     that are not held out); [] when none."""
     return list(dict.fromkeys([x for r in results for x in r.trained_on] + [r.unpaired for r in results
                                                                               if r.unpaired]))
+
+
+def _seeds_by_kind(seeds: list[int], lost: dict[int, str]) -> str:
+    """``4 (diverged), 5, 6 (no run in these results)``: an arm's lacking ``seeds`` in order, each run of one kind
+    followed by it — the status of a lost run (``lost``: {seed: "diverged" | "failed"}), else none here."""
+    groups: list[tuple[str, list[int]]] = []
+    for s in seeds:
+        kind = lost.get(s, "no run in these results")
+        if groups and groups[-1][0] == kind:
+            groups[-1][1].append(s)
+        else:
+            groups.append((kind, [s]))
+    return ", ".join(f"{', '.join(map(str, ks))} ({kind})" for kind, ks in groups)
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
