@@ -4027,7 +4027,10 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
     if isinstance(ds.features[col], datasets.Image):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    # the image column is its own id column only where it holds text (a saved Dataset of `file_name` paths): one of
+    # images (a `file_name` column cast to Image: bytes and a stored name) gives its ids as a column named `image` does
+    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names
+                   and (c != col or _is_text(ds.features[c]))), None)
     name_col = id_col or next((c for c in _NAME_COLUMNS if c in ds.column_names and c != col), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
@@ -4036,6 +4039,13 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     return ds, col, mode, arrays, id_col, name_col
+
+
+def _is_text(feat) -> bool:
+    """Whether a column's feature is text (``datasets.Value('string')``, ``large_string``)."""
+    import datasets
+
+    return isinstance(feat, datasets.Value) and feat.dtype in ("string", "large_string")
 
 
 #: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped

@@ -1,0 +1,44 @@
+"""Data edge cases, round 26 (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from benchmark.data import DataCache, DataSpec
+
+
+def _png_bytes(seed: int, h: int = 16, w: int = 16) -> bytes:
+    from PIL import Image
+
+    raw = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3)).astype(np.uint8)).save(raw, "PNG")
+    return raw.getvalue()
+
+
+def _saved_images(folder, column: str, paths: list, **more) -> DataSpec:
+    """A saved Dataset whose image column ``column`` holds PNG bytes with the stored ``paths``, beside ``more``."""
+    import datasets
+
+    features = {column: datasets.Image(), **{k: datasets.Value("string") for k in more}}
+    ds = datasets.Dataset.from_dict({column: [{"bytes": _png_bytes(i), "path": p} for i, p in enumerate(paths)],
+                                     **more}, features=datasets.Features(features))
+    ds.save_to_disk(str(folder))
+    return DataSpec.parse(str(folder))
+
+
+# --- an image column named file_name ------------------------------------------------------------------------------
+def test_an_image_column_named_file_name_is_not_read_as_its_own_id_column(tmp_path):
+    """A saved Dataset whose image column is named ``file_name`` (an imagefolder's metadata name, cast to Image) was
+    taken as its own id column, so each image's id was ``str()`` of its cell — "{'bytes': b'\\x89PNG…', 'path': …}",
+    hundreds of characters of bytes in every result row and the fingerprint. Its ids are now those the same images
+    get in a column named ``image``: the stored name's stem, else the row number; an id column beside it is used."""
+    paths = ["a.png", "b.png", None]
+    want = [r.image_id for r in DataCache().images(_saved_images(tmp_path / "as_image", "image", paths))]
+    assert want == ["a", "b", "00002"]
+    got = [r.image_id for r in DataCache().images(_saved_images(tmp_path / "as_file_name", "file_name", paths))]
+    assert got == want
+    beside = _saved_images(tmp_path / "with_ids", "file_name", paths, image_id=["x1", "x2", "x3"])
+    assert [r.image_id for r in DataCache().images(beside)] == ["x1", "x2", "x3"]
+
