@@ -4118,6 +4118,9 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         if id_col and row[id_col] is not None and own is None:
             keys.append((i, str(row[id_col]), None, None))
         elif own or path:
+            # a path stored on Windows with the image's bytes (C:\Users\me\a.png) read as one: its name, not a
+            # file name holding that machine's folders
+            path = path and (windows_absolute(path) or path)
             named = Path(archive_member_name(own or path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
@@ -4420,9 +4423,17 @@ def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
     if not isinstance(id_value, str):
         return None
     text = os.path.expanduser(id_value)
-    if windows := (win := PureWindowsPath(text)).drive != "" and win.is_absolute():  # C:\Users\a.png, \\srv\a.png
-        text = win.as_posix()
+    windows = (posix := windows_absolute(text)) is not None
+    text = posix or text
     return text if (windows or Path(text).is_absolute()) and Path(text).suffix else None
+
+
+def windows_absolute(path: str) -> str | None:
+    """A Windows drive or share path (``C:\\Users\\a.png``, ``\\\\srv\\share\\a.png``) in ``/`` form
+    (``C:/Users/a.png``, ``//srv/share/a.png``), whose name and folders :class:`pathlib.Path` then reads on any machine;
+    None for any other path (on POSIX a backslash may be part of a file's name)."""
+    win = PureWindowsPath(path)
+    return win.as_posix() if win.drive != "" and win.is_absolute() else None
 
 
 def _table_place(path: str, base: Path | None) -> Path:

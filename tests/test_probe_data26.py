@@ -42,3 +42,17 @@ def test_an_image_column_named_file_name_is_not_read_as_its_own_id_column(tmp_pa
     beside = _saved_images(tmp_path / "with_ids", "file_name", paths, image_id=["x1", "x2", "x3"])
     assert [r.image_id for r in DataCache().images(beside)] == ["x1", "x2", "x3"]
 
+
+# --- a Windows machine's paths stored with the images -------------------------------------------------------------
+def test_an_image_stored_with_a_windows_absolute_path_is_named_by_its_file_not_that_machine_s_folders(tmp_path):
+    """A saved Dataset made on Windows stores each image's bytes with the path it was read from
+    ('C:\\Users\\me\\photos\\a.png'); on Linux that path is one file name, so the id was 'C:\\Users\\me\\photos\\a' —
+    the other machine's folders in every result row and the fingerprint, as ids must never be. It is now the id the
+    same images stored under POSIX paths get: the file's name ('a'), same names told apart as there."""
+    posix = ["/home/me/photos/a.png", "/home/me/trip/c.png", "/home/me/home/c.png", "//nas/share/d.png"]
+    windows = ["C:\\Users\\me\\photos\\a.png", "C:\\Users\\me\\trip\\c.png", "D:\\me\\home\\c.png",
+               "\\\\nas\\share\\d.png"]
+    want = [r.image_id for r in DataCache().images(_saved_images(tmp_path / "posix", "image", posix))]
+    assert want[0] == "a" and not any("me" in i.split("/") for i in want)
+    got = [r.image_id for r in DataCache().images(_saved_images(tmp_path / "windows", "image", windows))]
+    assert got == want
