@@ -781,6 +781,15 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
     return pixels.float()
 
 
+def on_8bit_levels(img: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: which images of (N, C, H, W) in [0, 1] hold 8-bit levels only (every value within 10⁻³ of a level of
+    k / 255: an 8-bit source's, or a 16-bit one's whose values are 257·k, its high byte repeated), on ``img``'s device,
+    without a host synchronisation. A 16-bit source's value v / 65535 off those lies ≥ 1/257 of a level from one; a
+    float source's anywhere."""
+    levels = img.to(torch.float64) * 255
+    return ((levels - levels.round()).abs() <= 1e-3).flatten(1).all(1)
+
+
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
@@ -5266,7 +5275,7 @@ class DataCache:
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
-        #: {fingerprint key: the dtypes of the images it hashes}: Task.data_tag's, read once a pool
+        #: {fingerprint key: the dtypes of the images it hashes, uint8 for one on 8-bit levels}: Task.data_tag's
         self._pool_dtypes: dict[tuple[tuple[DataSpec, ...], bool], frozenset] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
@@ -5382,7 +5391,8 @@ class DataCache:
         floats, so runs trained on them then must not be resumed as done now (every other pool,
         and every test set, keeps its fingerprint and its run ids). So does a pool whose images' dtypes ``task`` (a
         :class:`benchmark.task.Task`) now degrades otherwise (:meth:`~benchmark.task.Task.data_tag`: ``sr4
-        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels), on ``device_type`` (a training pool
+        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels; one of 8-bit levels alone, a v·257
+        file, counts as 8-bit: :func:`on_8bit_levels`, as the task reads it), on ``device_type`` (a training pool
         the GPU step quantises to 8 bit, :func:`trains_on_uint8`, is degraded as it always was there:
         no tag)."""
         key = (specs, role == "train")
@@ -5392,7 +5402,10 @@ class DataCache:
                 pool = [r for r in pool if min(r.size) >= MIN_IMAGE_SIDE]  # pool's id is what it was before they
                 # were loaded (test sets hold them: a task with modcrop=true scores them, so their ids change)
             # the dtypes of the images the pool's runs use, read once with its hash (resolve asks per run config)
-            self._pool_dtypes[key] = dtypes = frozenset(r.pixels.dtype for r in pool)
+            dtypes = frozenset(r.pixels.dtype for r in pool)
+            # a 16-bit or float image on 8-bit levels only (a v·257 file) counts as 8-bit: the task degrades it so
+            self._pool_dtypes[key] = frozenset(torch.uint8 if r.pixels.dtype == torch.uint8 or bool(
+                on_8bit_levels(to_float(r.pixels)[None])) else r.pixels.dtype for r in pool)
             mixed = role == "train" and len(dtypes) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]

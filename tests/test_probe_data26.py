@@ -56,3 +56,30 @@ def test_an_image_stored_with_a_windows_absolute_path_is_named_by_its_file_not_t
     assert want[0] == "a" and not any("me" in i.split("/") for i in want)
     got = [r.image_id for r in DataCache().images(_saved_images(tmp_path / "windows", "image", windows))]
     assert got == want
+
+
+# --- 16-bit files of 8-bit values -----------------------------------------------------------------------------------
+def test_sr4_matlab_on_16bit_files_of_8bit_values_keeps_the_untagged_ids_its_numbers_were_made_under(tmp_path):
+    """5655043f tagged the data fingerprint of sr4 resize=matlab runs whose pool holds 16-bit or float images, as their
+    input is no longer rounded to 8-bit levels. A 16-bit file holding 8-bit values (v·257: an 8-bit photo saved at 16
+    bits) is rounded as it always was (its pixels lie on 8-bit levels, on_8bit_levels), so its runs' numbers did not
+    change, yet they got the tag and another id: re-trained for nothing. Now a pool whose images are all on 8-bit
+    levels is not tagged; one holding a true 16-bit image still is."""
+    import tifffile
+    import torch
+
+    from benchmark.data import on_8bit_levels, to_float
+    from benchmark.task import build_task
+
+    values = np.random.default_rng(0).integers(0, 256, (32, 40, 3)).astype(np.uint16)
+    for name, arr in {"wide": values * 257, "deep": values * 257 + 1}.items():
+        (tmp_path / name).mkdir()
+        tifffile.imwrite(tmp_path / name / "a.tif", arr, photometric="rgb")
+    wide, deep = DataSpec(str(tmp_path / "wide")), DataSpec(str(tmp_path / "deep"))
+    data = DataCache()
+    (px,) = (r.pixels for r in data.images(wide))
+    assert px.dtype == torch.float32 and bool(on_8bit_levels(to_float(px)[None]).all())  # rounded as 8-bit data
+    matlab = build_task("sr4", resize="matlab")
+    for role in ("train", "test"):
+        assert data.fingerprint((wide,), role, matlab) == data.fingerprint((wide,), role)  # before: tagged
+        assert data.fingerprint((deep,), role, matlab) != data.fingerprint((deep,), role)  # true 16-bit: tagged
