@@ -4123,9 +4123,10 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         # an id column that is the image column's absolute paths (a saved Dataset of `file_name`s written on this
         # machine), or that repeats them beside it (`image` cast from those paths, `file_name` the same paths), gives no
         # id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
-        own = _own_path(row[id_col] if id_col else None, path, id_col == col)
-        if id_col and row[id_col] is not None and own is None:
-            keys.append((i, str(row[id_col]), None, None))
+        given = _given_id(row[id_col]) if id_col else None
+        own = _own_path(given, path, id_col == col)
+        if given is not None and own is None:
+            keys.append((i, str(given), None, None))
         elif own or path:
             # a path stored on Windows with the image's bytes (C:\Users\me\a.png) read as one: its name, not a
             # file name holding that machine's folders
@@ -4443,6 +4444,15 @@ def windows_absolute(path: str) -> str | None:
     None for any other path (on POSIX a backslash may be part of a file's name)."""
     win = PureWindowsPath(path)
     return win.as_posix() if win.drive != "" and win.is_absolute() else None
+
+
+def _given_id(value):
+    """An id column's cell as an id, or None where it gives none: empty (None, a blank or whitespace-only text, a
+    number column's missing NaN), so the image takes the id it has without the column (its file's name, else its row
+    number), not '' (an unnamed row in every result table)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _table_place(path: str, base: Path | None) -> Path:

@@ -83,3 +83,20 @@ def test_sr4_matlab_on_16bit_files_of_8bit_values_keeps_the_untagged_ids_its_num
     for role in ("train", "test"):
         assert data.fingerprint((wide,), role, matlab) == data.fingerprint((wide,), role)  # before: tagged
         assert data.fingerprint((deep,), role, matlab) != data.fingerprint((deep,), role)  # true 16-bit: tagged
+
+
+# --- a blank id cell ------------------------------------------------------------------------------------------------
+def test_a_blank_cell_of_the_id_column_gives_the_image_the_id_it_has_without_one(tmp_path):
+    """A table of paths with a ``name`` (``image_id``, ``id``) column whose cell is blank for a row — an export leaving
+    the names it has not filled in empty — gave that image the id '' (an unnamed row in every result table, and
+    '_<row>' for a second one), though a row named None already fell back to its file's name. A blank or
+    whitespace-only cell now gives the id the image has without the column (its file's name)."""
+    from PIL import Image
+
+    for i, name in enumerate(("a", "b", "c")):
+        Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(tmp_path / f"{name}.png")
+    (tmp_path / "plain.csv").write_text("image\na.png\nb.png\nc.png\n")
+    (tmp_path / "named.csv").write_text('image,name\na.png,first\nb.png,\nc.png," "\n')
+    plain = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "plain.csv")))]
+    named = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "named.csv")))]
+    assert named == ["first", *plain[1:]]
