@@ -4036,10 +4036,11 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
     if isinstance(ds.features[col], datasets.Image):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    # the image column is its own id column only where it holds text (a saved Dataset of `file_name` paths): one of
+    # an id column holds one value a row (text, a number, a class label): one of records or lists (a name per language)
+    # is none; and the image column is its own only where it holds text (a saved Dataset of `file_name` paths): one of
     # images (a `file_name` column cast to Image: bytes and a stored name) gives its ids as a column named `image` does
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names
-                   and (c != col or _is_text(ds.features[c]))), None)
+                   and (_is_text(ds.features[c]) if c == col else _is_one_value(ds.features[c]))), None)
     name_col = id_col or next((c for c in _NAME_COLUMNS if c in ds.column_names and c != col), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
@@ -4055,6 +4056,14 @@ def _is_text(feat) -> bool:
     import datasets
 
     return isinstance(feat, datasets.Value) and feat.dtype in ("string", "large_string")
+
+
+def _is_one_value(feat) -> bool:
+    """Whether a column's feature holds one value a row: text, a number or a class label (not a record, a list or an
+    image)."""
+    import datasets
+
+    return isinstance(feat, (datasets.Value, datasets.ClassLabel))
 
 
 #: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped

@@ -100,3 +100,24 @@ def test_a_blank_cell_of_the_id_column_gives_the_image_the_id_it_has_without_one
     plain = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "plain.csv")))]
     named = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "named.csv")))]
     assert named == ["first", *plain[1:]]
+
+
+def test_an_id_column_of_records_or_lists_is_not_read_as_ids(tmp_path):
+    """The category of the image column named file_name: a saved Dataset whose ``name`` (``id``, ``image_id``) column
+    holds records or lists (a name per language, a list of tags) gave each image ``str()`` of its cell as its id
+    ("{'en': 'dog', 'fr': 'chien'}"). A column is an id column only where it holds one value a row (text, a number or
+    a class label); another is passed over, the images named as without it."""
+    import datasets
+
+    paths = ["a.png", "b.png"]
+    want = [r.image_id for r in DataCache().images(_saved_images(tmp_path / "plain", "image", paths))]
+    for column, cells, feature in (
+            ("name", [{"en": "dog", "fr": "chien"}, {"en": "cat", "fr": "chat"}],
+             {"en": datasets.Value("string"), "fr": datasets.Value("string")}),
+            ("id", [["x", "y"], ["z"]], datasets.Sequence(datasets.Value("string")))):
+        ds = datasets.Dataset.from_dict(
+            {"image": [{"bytes": _png_bytes(i), "path": p} for i, p in enumerate(paths)], column: cells},
+            features=datasets.Features({"image": datasets.Image(), column: feature}))
+        ds.save_to_disk(str(tmp_path / column))
+        assert [r.image_id for r in DataCache().images(DataSpec.parse(str(tmp_path / column)))] == want
+
