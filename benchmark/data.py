@@ -4441,7 +4441,8 @@ def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
         return path if path is not None and Path(str(path)).expanduser().is_absolute() else None
     if not isinstance(id_value, str):
         return None
-    text = os.path.expanduser(id_value)
+    # a file URL (file:///home/me/a.png, a labelling tool's export) names its path, as in the image column
+    text = os.path.expanduser(file_url_path(id_value) or id_value)
     windows = (posix := windows_absolute(text)) is not None
     text = posix or text
     return text if (windows or Path(text).is_absolute()) and Path(text).suffix else None

@@ -121,3 +121,20 @@ def test_an_id_column_of_records_or_lists_is_not_read_as_ids(tmp_path):
         ds.save_to_disk(str(tmp_path / column))
         assert [r.image_id for r in DataCache().images(DataSpec.parse(str(tmp_path / column)))] == want
 
+
+# --- file URLs in an id column --------------------------------------------------------------------------------------
+def test_a_file_url_in_the_id_column_names_its_file_not_this_machine_s_folders(tmp_path):
+    """A table exported by a photo manager or labelling tool gives both its image column and its ``file_name`` (or
+    ``name``) column as file URLs (file:///home/me/photos/a.png). The image column's URL was read as its path, but the
+    id column's was kept whole as each image's id — this machine's folders in every result row and the fingerprint.
+    A file URL in the id column now names its file as the same absolute path does ('a')."""
+    from PIL import Image
+
+    for i, name in enumerate(("a", "b")):
+        Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(tmp_path / f"{name}.png")
+    paths = [tmp_path / "a.png", tmp_path / "b.png"]
+    (tmp_path / "paths.csv").write_text("image,file_name\n" + "".join(f"{p},{p}\n" for p in paths))
+    (tmp_path / "urls.csv").write_text("image,file_name\n" + "".join(f"{p.as_uri()},{p.as_uri()}\n" for p in paths))
+    want = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "paths.csv")))]
+    assert want == ["a", "b"]
+    assert [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "urls.csv")))] == want
