@@ -2828,6 +2828,8 @@ def folder_dataset(spec: DataSpec):
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
+    if not files and not total:  # not "0 other files": nothing there at any depth (a download not made, no mount)
+        raise UserError(f"image folder {spec} is empty: no file in it or its subfolders")
     if not files:
         photos = "; ".join(plural(len(v), k, many[k]) for k, v in skipped.items() if k in photos_many)
         raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "

@@ -138,3 +138,23 @@ def test_a_file_url_in_the_id_column_names_its_file_not_this_machine_s_folders(t
     want = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "paths.csv")))]
     assert want == ["a", "b"]
     assert [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "urls.csv")))] == want
+
+
+# --- an empty folder ------------------------------------------------------------------------------------------------
+def test_an_empty_folder_is_said_to_be_empty_not_to_hold_0_other_files(tmp_path):
+    """A folder with no file in it (a download that did not happen, a mount not made) was refused as 'holds no image
+    file (0 other files; image suffixes: …)', which reads as if files were there but of the wrong kind. It now says
+    the folder is empty; one holding other files still names how many and the image suffixes."""
+    import pytest
+
+    from benchmark.errors import UserError
+
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    with pytest.raises(UserError, match=r"empty") as refused:
+        DataCache().images(DataSpec(str(tmp_path / "empty")))
+    assert "0 other files" not in str(refused.value) and str(refused.value).count("\n") == 0
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("x")
+    with pytest.raises(UserError, match=r"holds no image file \(1 other file; image suffixes"):
+        DataCache().images(DataSpec(str(tmp_path / "notes")))
+
