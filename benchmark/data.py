@@ -2776,7 +2776,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
         log.warning("%s: not following %s to a folder above it or read under its own path (a loop or a "
                     "second way in): %s", root, plural(len(loops), "link"),
                     ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
-    files.sort(key=lambda p: p.relative_to(root).as_posix())
+    # by the names composed (NFC), as _distinct_ids names them: a folder copied from a Mac (é decomposed, before 'f')
+    # is in the order, so of the fingerprint, of the same folder written on Linux (é composed, after 'f')
+    files.sort(key=lambda p: (unicodedata.normalize("NFC", rel := p.relative_to(root).as_posix()), rel))
     return files, skipped
 
 

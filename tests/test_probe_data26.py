@@ -158,3 +158,24 @@ def test_an_empty_folder_is_said_to_be_empty_not_to_hold_0_other_files(tmp_path)
     with pytest.raises(UserError, match=r"holds no image file \(1 other file; image suffixes"):
         DataCache().images(DataSpec(str(tmp_path / "notes")))
 
+
+# --- a folder's order -----------------------------------------------------------------------------------------------
+def test_a_folder_copied_from_a_mac_has_the_order_and_fingerprint_of_the_same_folder_named_on_linux(tmp_path):
+    """_distinct_ids composes names (NFC) so that a folder copied from a Mac, whose names are decomposed (e + U+0301),
+    has the ids — and so the fingerprint — of the same folder written on Linux. But the images were ordered by their
+    names as stored: 'été' decomposed sorts before 'f', composed after it, so the two folders hashed their images in
+    other orders (another fingerprint, other run ids) and a capped source ([max_images]) took other images. Files are
+    now ordered by their composed names."""
+    import unicodedata
+
+    from PIL import Image
+
+    for form in ("NFC", "NFD"):
+        (tmp_path / form).mkdir()
+        for i, name in enumerate(("été", "f", "e")):
+            Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(
+                tmp_path / form / f"{unicodedata.normalize(form, name)}.png")
+    data = DataCache()
+    composed, decomposed = DataSpec(str(tmp_path / "NFC")), DataSpec(str(tmp_path / "NFD"))
+    assert [r.image_id for r in data.images(decomposed)] == [r.image_id for r in data.images(composed)]
+    assert data.fingerprint((decomposed,)) == data.fingerprint((composed,))
