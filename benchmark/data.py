@@ -781,6 +781,15 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
     return pixels.float()
 
 
+def on_8bit_levels(img: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: which images of (N, C, H, W) in [0, 1] hold 8-bit levels only (every value within 10⁻³ of a level of
+    k / 255: an 8-bit source's, or a 16-bit one's whose values are 257·k, its high byte repeated), on ``img``'s device,
+    without a host synchronisation. A 16-bit source's value v / 65535 off those lies ≥ 1/257 of a level from one; a
+    float source's anywhere."""
+    levels = img.to(torch.float64) * 255
+    return ((levels - levels.round()).abs() <= 1e-3).flatten(1).all(1)
+
+
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
@@ -2767,7 +2776,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
         log.warning("%s: not following %s to a folder above it or read under its own path (a loop or a "
                     "second way in): %s", root, plural(len(loops), "link"),
                     ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
-    files.sort(key=lambda p: p.relative_to(root).as_posix())
+    # by the names composed (NFC), as _distinct_ids names them: a folder copied from a Mac (é decomposed, before 'f')
+    # is in the order, so of the fingerprint, of the same folder written on Linux (é composed, after 'f')
+    files.sort(key=lambda p: (unicodedata.normalize("NFC", rel := p.relative_to(root).as_posix()), rel))
     return files, skipped
 
 
@@ -2819,6 +2830,8 @@ def folder_dataset(spec: DataSpec):
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
+    if not files and not total:  # not "0 other files": nothing there at any depth (a download not made, no mount)
+        raise UserError(f"image folder {spec} is empty: no file in it or its subfolders")
     if not files:
         photos = "; ".join(plural(len(v), k, many[k]) for k, v in skipped.items() if k in photos_many)
         raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
@@ -4027,7 +4040,11 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
     if isinstance(ds.features[col], datasets.Image):
         mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    # an id column holds one value a row (text, a number, a class label): one of records or lists (a name per language)
+    # is none; and the image column is its own only where it holds text (a saved Dataset of `file_name` paths): one of
+    # images (a `file_name` column cast to Image: bytes and a stored name) gives its ids as a column named `image` does
+    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names
+                   and (_is_text(ds.features[c]) if c == col else _is_one_value(ds.features[c]))), None)
     name_col = id_col or next((c for c in _NAME_COLUMNS if c in ds.column_names and c != col), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
@@ -4036,6 +4053,21 @@ def _prepared(spec: DataSpec, ds, col: str | None = None):
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     return ds, col, mode, arrays, id_col, name_col
+
+
+def _is_text(feat) -> bool:
+    """Whether a column's feature is text (``datasets.Value('string')``, ``large_string``)."""
+    import datasets
+
+    return isinstance(feat, datasets.Value) and feat.dtype in ("string", "large_string")
+
+
+def _is_one_value(feat) -> bool:
+    """Whether a column's feature holds one value a row: text, a number or a class label (not a record, a list or an
+    image)."""
+    import datasets
+
+    return isinstance(feat, (datasets.Value, datasets.ClassLabel))
 
 
 #: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped
@@ -4104,10 +4136,14 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         # an id column that is the image column's absolute paths (a saved Dataset of `file_name`s written on this
         # machine), or that repeats them beside it (`image` cast from those paths, `file_name` the same paths), gives no
         # id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
-        own = _own_path(row[id_col] if id_col else None, path, id_col == col)
-        if id_col and row[id_col] is not None and own is None:
-            keys.append((i, str(row[id_col]), None, None))
+        given = _given_id(row[id_col]) if id_col else None
+        own = _own_path(given, path, id_col == col)
+        if given is not None and own is None:
+            keys.append((i, str(given), None, None))
         elif own or path:
+            # a path stored on Windows with the image's bytes (C:\Users\me\a.png) read as one: its name, not a
+            # file name holding that machine's folders
+            path = path and (windows_absolute(path) or path)
             named = Path(archive_member_name(own or path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
@@ -4409,10 +4445,28 @@ def _own_path(id_value, path: str | None, same_column: bool) -> str | None:
         return path if path is not None and Path(str(path)).expanduser().is_absolute() else None
     if not isinstance(id_value, str):
         return None
-    text = os.path.expanduser(id_value)
-    if windows := (win := PureWindowsPath(text)).drive != "" and win.is_absolute():  # C:\Users\a.png, \\srv\a.png
-        text = win.as_posix()
+    # a file URL (file:///home/me/a.png, a labelling tool's export) names its path, as in the image column
+    text = os.path.expanduser(file_url_path(id_value) or id_value)
+    windows = (posix := windows_absolute(text)) is not None
+    text = posix or text
     return text if (windows or Path(text).is_absolute()) and Path(text).suffix else None
+
+
+def windows_absolute(path: str) -> str | None:
+    """A Windows drive or share path (``C:\\Users\\a.png``, ``\\\\srv\\share\\a.png``) in ``/`` form
+    (``C:/Users/a.png``, ``//srv/share/a.png``), whose name and folders :class:`pathlib.Path` then reads on any machine;
+    None for any other path (on POSIX a backslash may be part of a file's name)."""
+    win = PureWindowsPath(path)
+    return win.as_posix() if win.drive != "" and win.is_absolute() else None
+
+
+def _given_id(value):
+    """An id column's cell as an id, or None where it gives none: empty (None, a blank or whitespace-only text, a
+    number column's missing NaN), so the image takes the id it has without the column (its file's name, else its row
+    number), not '' (an unnamed row in every result table)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _table_place(path: str, base: Path | None) -> Path:
@@ -5245,7 +5299,7 @@ class DataCache:
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
-        #: {fingerprint key: the dtypes of the images it hashes}: Task.data_tag's, read once a pool
+        #: {fingerprint key: the dtypes of the images it hashes, uint8 for one on 8-bit levels}: Task.data_tag's
         self._pool_dtypes: dict[tuple[tuple[DataSpec, ...], bool], frozenset] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
@@ -5361,7 +5415,8 @@ class DataCache:
         floats, so runs trained on them then must not be resumed as done now (every other pool,
         and every test set, keeps its fingerprint and its run ids). So does a pool whose images' dtypes ``task`` (a
         :class:`benchmark.task.Task`) now degrades otherwise (:meth:`~benchmark.task.Task.data_tag`: ``sr4
-        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels), on ``device_type`` (a training pool
+        resize=matlab`` on 16-bit or float images, once rounded to 8-bit levels; one of 8-bit levels alone, a v·257
+        file, counts as 8-bit: :func:`on_8bit_levels`, as the task reads it), on ``device_type`` (a training pool
         the GPU step quantises to 8 bit, :func:`trains_on_uint8`, is degraded as it always was there:
         no tag)."""
         key = (specs, role == "train")
@@ -5371,7 +5426,10 @@ class DataCache:
                 pool = [r for r in pool if min(r.size) >= MIN_IMAGE_SIDE]  # pool's id is what it was before they
                 # were loaded (test sets hold them: a task with modcrop=true scores them, so their ids change)
             # the dtypes of the images the pool's runs use, read once with its hash (resolve asks per run config)
-            self._pool_dtypes[key] = dtypes = frozenset(r.pixels.dtype for r in pool)
+            dtypes = frozenset(r.pixels.dtype for r in pool)
+            # a 16-bit or float image on 8-bit levels only (a v·257 file) counts as 8-bit: the task degrades it so
+            self._pool_dtypes[key] = frozenset(torch.uint8 if r.pixels.dtype == torch.uint8 or bool(
+                on_8bit_levels(to_float(r.pixels)[None])) else r.pixels.dtype for r in pool)
             mixed = role == "train" and len(dtypes) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]

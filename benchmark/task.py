@@ -105,8 +105,9 @@ class Task:
 
     def data_tag(self, dtypes) -> str:
         """"" where the task degrades images of the given dtypes (the decoded sources' ``torch.uint8``,
-        ``torch.float32``, …) as it always has; else a line naming how that changed, which makes the data fingerprints
-        of its runs on such images other ones (:meth:`benchmark.data.DataCache.fingerprint`), so their stored results
+        ``torch.float32``, …; ``torch.uint8`` also for a 16-bit or float image on 8-bit levels only, a v·257 file) as
+        it always has; else a line naming how that changed, which makes the data fingerprints of its runs on such
+        images other ones (:meth:`benchmark.data.DataCache.fingerprint`), so their stored results
         are not resumed as today's (``sr4 resize=matlab`` on 16-bit sources)."""
         return ""
 

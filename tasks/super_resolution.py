@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from benchmark.data import on_8bit_levels
 from benchmark.registry import register_task
 from benchmark.task import ModcropTask, device_constant
 
@@ -161,15 +162,6 @@ def imresize(img: torch.Tensor, size: tuple[int, int], uint8: bool | torch.Tenso
     elif uint8:
         x.div_(255)
     return torch.empty(x.shape, dtype=img.dtype, device=x.device).copy_(x)
-
-
-def on_8bit_levels(img: torch.Tensor) -> torch.Tensor:
-    """(N,) bool: which images of (N, C, H, W) in [0, 1] hold 8-bit levels only (every value within 10⁻³ of a level of
-    k / 255: an 8-bit source's, or a 16-bit one's whose values are 257·k, its high byte repeated), on ``img``'s device,
-    without a host synchronisation. A 16-bit source's value v / 65535 off those lies ≥ 1/257 of a level from one; a
-    float source's anywhere."""
-    levels = img.to(torch.float64) * 255
-    return ((levels - levels.round()).abs() <= 1e-3).flatten(1).all(1)
 
 
 @register_task("sr4", version="1", citation="bicubic ×4 (Dong et al., SRCNN, ECCV 2014; VDSR, CVPR 2016)")

@@ -135,7 +135,7 @@ CASES = [
     ("hub dataset offline (train)", ["--train-data", "nobody/nothing-here"], 2, r"not cached and the hub is offline"),
     ("hub dataset offline (test)", ["--test-data", "nobody/nothing-here"], 2, r"not cached and the hub is offline"),
     ("missing dataset folder", ["--train-data", "{d}/no/such/folder"], 2, r"dataset folder not found"),
-    ("empty dataset folder", ["--train-data", "{d}/empty"], 2, r"holds no image file"),
+    ("empty dataset folder", ["--train-data", "{d}/empty"], 2, r"image folder .*/empty is empty: no file in it"),
     ("folder of only corrupt files (train)", ["--train-data", "{d}/corrupt"], 2,
      r"no readable image \(3 unreadable files; a\.png: a PNG file Pillow cannot decode"),
     ("folder of only corrupt files (test)", ["--test-data", "{d}/corrupt"], 2, r"no readable image"),
