@@ -2190,13 +2190,16 @@ def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
     try:
         out = subprocess.run(command, capture_output=True, timeout=SACCT_STOP_S, check=True).stdout
         info = jobs[0].watcher.read_info(out)
-        jobs[0].watcher._info_dict.update(info)  # as the watcher's own read: a later look at the cache sees it too
-        return {k: str(v.get("State") or "") for k, v in info.items()}
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the cached read stands in
         if interrupt and isinstance(exc, KeyboardInterrupt):
             raise
         log.debug("sacct: %s (the jobs' states as sacct last read them)", first_line(exc))
         return {}
+    try:  # as the watcher's own read: a later look at the cache sees it too (submitit's private cache: a submitit
+        jobs[0].watcher._info_dict.update(info)  # without it keeps its own read, this one is returned all the same)
+    except Exception as exc:  # noqa: BLE001 - the cache only
+        log.debug("submitit's job-state cache not updated (%s)", first_line(exc))
+    return {k: str(v.get("State") or "") for k, v in info.items()}
 
 
 def _cancelled_said(configs: list, store_root) -> str:
