@@ -2073,16 +2073,16 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     results[i] = result_of(job, units[i])
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
-            read = _time.monotonic()
+            read, states = float("-inf"), {}  # read at once: its first look at each job too
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
                     # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
                     # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
-                    _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
+                    states.update(_sacct_states([job for i, job in enumerate(jobs) if i not in results],
+                                                interrupt=True))
                     read = _time.monotonic()
-                for i, job in enumerate(jobs):
-                    if i not in results and job.done():
-                        results[i] = result_of(job, units[i])
+                for i in _finished_jobs(jobs, results, states):
+                    results[i] = result_of(jobs[i], units[i])
                 monitor.tick()
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)
@@ -2124,6 +2124,29 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
                     since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
                     grid_id=units[0].grid_id if units else "")
+
+
+def _finished_jobs(jobs: list, results: dict, states: dict[str, str]) -> list[int]:
+    """The indices of the submitit ``jobs`` with no result collected (``results``: {index in ``jobs``: result}) that
+    have ended, from the driver's own sacct read (``states``, :func:`_sacct_states`, at most :data:`SLURM_STATE_S`
+    old): an ended job is done, a pending one is not (no file looked at: most of a big array's jobs, one chmod, stat
+    and lookup each on a shared file system every :data:`SLURM_POLL_S` through submitit's ``job.done()``), a started
+    one is done once its result file is written; a job sacct has not said (not SLURM, accounting down or behind):
+    submitit's ``job.done()``."""
+    done = []
+    for i, job in enumerate(jobs):
+        if i in results:
+            continue
+        state = states.get(str(job.job_id))
+        if not state:
+            finished = job.done()
+        elif _pending(state):
+            continue
+        else:
+            finished = _ended(state) or _result_written(job)
+        if finished:
+            done.append(i)
+    return done
 
 
 def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:

@@ -1,7 +1,7 @@
 """Probe of the overnight drivers (session 26): the SLURM driver's reads of its jobs' states, …"""
 from __future__ import annotations
 
-from test_probe_drivers25 import _slurm_jobs
+from test_probe_drivers25 import _configs, _slurm_jobs
 
 
 def test_the_slurm_driver_s_sacct_read_stands_where_submitit_s_private_cache_is_gone(tmp_path, monkeypatch):
@@ -15,3 +15,61 @@ def test_the_slurm_driver_s_sacct_read_stands_where_submitit_s_private_cache_is_
     del submitit.SlurmJob.watcher._info_dict  # a submitit whose watcher keeps its cache otherwise
     states = ex._sacct_states(jobs)
     assert {k: v.split(" ")[0] for k, v in states.items()} == {"1000_0": "OUT_OF_MEMORY", "1000_1": "RUNNING"}
+
+
+def test_the_slurm_driver_s_poll_looks_at_no_file_of_a_job_sacct_says_is_pending(tmp_path, monkeypatch):
+    """The SLURM driver's poll called submitit's ``job.done()`` on every job not collected, every
+    :data:`SLURM_POLL_S` (5 s): a chmod, a stat and a lookup of its result file on the shared file system each, 2,100
+    file operations every 5 s for a grid of 700 one-run jobs most of which SLURM has not started. The poll reads the
+    jobs' states from its own sacct read (one per :data:`SLURM_STATE_S`): a pending job has no result to look for, an
+    ended one is collected, a started one's result file is looked at; submitit's look only where sacct has not said."""
+    import threading
+
+    import fake_slurm
+
+    import benchmark.executors as ex
+
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["PENDING"] * 4)
+    for job in jobs:
+        job._results_timeout_s = 0
+        job.paths.folder.mkdir(parents=True)
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: jobs[:n], "slurm"))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    monkeypatch.setattr(ex, "SLURM_STATE_S", 0.05)
+    looked, polled = [], threading.Event()
+    real_done, real_written = submitit.SlurmJob.done, ex._result_written
+
+    def done(job, *a, **kw):
+        looked.append((job.job_id, (state / f"{job.job_id}.state").read_text()))
+        polled.set()
+        return real_done(job, *a, **kw)
+
+    def written(job):
+        looked.append((job.job_id, (state / f"{job.job_id}.state").read_text()))
+        polled.set()
+        return real_written(job)
+
+    monkeypatch.setattr(submitit.SlurmJob, "done", done)
+    monkeypatch.setattr(ex, "_result_written", written)
+    sacct = state.parent / "bin" / "sacct"
+    sacct.write_text(sacct.read_text().replace("exec ", f"touch {state / 'read'}; exec ", 1))
+    ended = []
+
+    def drive():
+        try:
+            ex.execute_slurm(_configs()[:4], tmp_path / "r", ("psnr",), "cpu", cluster="slurm",
+                             split="run", logger="none")
+        except BaseException as exc:  # noqa: BLE001 - what it ended with
+            ended.append(exc)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    deadline = ex._time.monotonic() + 10
+    while not (state / "read").exists() and ex._time.monotonic() < deadline:
+        ex._time.sleep(0.01)
+    ex._time.sleep(0.3)  # several polls while every job is pending, as sacct read them
+    for i in range(4):
+        (state / f"1000_{i}.state").write_text("OUT_OF_MEMORY")
+    driver.join(20)
+    assert ended and "OUT_OF_MEMORY" in str(ended[0]), ended or "still waiting"
+    assert not [j for j, st in looked if st == "PENDING"], looked
