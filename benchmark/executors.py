@@ -1499,11 +1499,11 @@ class SlurmLedger:
     racing on one run, an allocation wasted). ``<store>/.slurm-jobs.json``, read and written only while the store's
     submission lock (``.slurm-submit.lock``, a :class:`~benchmark.results.RunLock`) is held, from before the
     ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
-    while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
-    less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``). Where ``sacct`` cannot say (not
-    installed, accounting down, timed out) the controller does (``squeue -t all``: a job it lists as queued or
-    running); where neither can, the recorded runs are submitted again, in one warning, and the record keeps the
-    entries it could not check, less the runs the store has finished."""
+    while ``sacct`` says it may still run (:func:`_may_run`: not ended, as a stopped driver counts it), or does not
+    list it yet and it was submitted less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``).
+    Where ``sacct`` cannot say (not installed, accounting down, timed out) the controller does (``squeue -t all``: a
+    job it lists in a state that may still run); where neither can, the recorded runs are submitted again, in one
+    warning, and the record keeps the entries it could not check, less the runs the store has finished."""
 
     def __init__(self, store_root):
         self.path = Path(store_root) / SLURM_LEDGER
@@ -1686,7 +1686,7 @@ class SlurmLedger:
             states = self._squeue_states(jobs)
             if states is None:
                 return None
-            return {j for j in jobs if states.get(j, "").split(" ")[0].rstrip("+") in SLURM_ACTIVE}
+            return {j for j in jobs if _may_run(states.get(j, ""))}
 
         if self._no_sacct:
             return from_queue()
@@ -1705,7 +1705,7 @@ class SlurmLedger:
         def alive(j: str) -> bool:
             if j not in info:
                 return now - float(at.get(j, 0) or 0) < SLURM_ACCOUNTING_LAG_S
-            return info[j].get("State", "").split(" ")[0].rstrip("+") in SLURM_ACTIVE
+            return _may_run(info[j].get("State", ""))
 
         return {j for j in jobs if alive(j)}
 
@@ -2183,6 +2183,14 @@ def _ended(state: str) -> bool:
     """Whether a SLURM job state as sacct writes it (``CANCELLED by 123``, ``RUNNING``, ``NODE_FAIL+``) is an ended
     one (:data:`SLURM_ENDED`)."""
     return state.split(" ")[0].rstrip("+").upper() in SLURM_ENDED
+
+
+def _may_run(state: str) -> bool:
+    """Whether a SLURM job in ``state`` as sacct or squeue write it may still run: one not ended (:func:`_ended`),
+    a state neither :data:`SLURM_ACTIVE` nor :data:`SLURM_ENDED` holds (a newer SLURM's) too — the one rule of the
+    stopped driver's count (:func:`_still_queued`) and of the ledger (:meth:`SlurmLedger.active`), so a job the stop
+    leaves to SLURM is not submitted again by the next command; ``""`` (not listed) is not."""
+    return bool(state.strip()) and not _ended(state)
 
 
 def _result_written(job) -> bool:

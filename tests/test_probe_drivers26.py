@@ -73,3 +73,18 @@ def test_the_slurm_driver_s_poll_looks_at_no_file_of_a_job_sacct_says_is_pending
     driver.join(20)
     assert ended and "OUT_OF_MEMORY" in str(ended[0]), ended or "still waiting"
     assert not [j for j, st in looked if st == "PENDING"], looked
+
+
+def test_a_job_in_a_state_the_driver_does_not_know_is_one_rule_for_the_stop_and_the_ledger(tmp_path, monkeypatch):
+    """A job whose sacct state is in neither SLURM_ACTIVE nor SLURM_ENDED (a newer SLURM's) counted at a stop as
+    'still queued or running' — scancelled, or left to SLURM with 'the same command does not submit their runs again'
+    — while the ledger read it as ended, so that same command submitted its runs again, two jobs on one run. One rule:
+    a state not known to have ended may still run, for both."""
+    import benchmark.executors as ex
+
+    _, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["LAUNCH_PENDING_X", "RUNNING", "COMPLETED"])
+    stopped = {j.job_id for j in ex._still_queued(jobs, {})}
+    ledger = ex.SlurmLedger(tmp_path / "r")
+    assert ledger.active({j.job_id for j in jobs}) == stopped == {"1000_0", "1000_1"}
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")  # the controller's read (squeue) where accounting is down
+    assert ex.SlurmLedger(tmp_path / "r").active({j.job_id for j in jobs}) == stopped
