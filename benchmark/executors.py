@@ -1299,7 +1299,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid); Ray runs as many tasks at once as the cluster has room
         # for (a user's cluster smaller than --workers, or shared), not every task submitted: the ETA divides by the
-        # most runs seen in flight at once
+        # most runs seen in flight at once lately
         bars = GridProgress(ResultsStore(store_root), configs, None, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)

@@ -1,6 +1,7 @@
 """Probe of the overnight drivers (session 26): the SLURM driver's reads of its jobs' states, …"""
 from __future__ import annotations
 
+import pytest
 from test_probe_drivers25 import _configs, _slurm_jobs
 
 
@@ -88,3 +89,24 @@ def test_a_job_in_a_state_the_driver_does_not_know_is_one_rule_for_the_stop_and_
     assert ledger.active({j.job_id for j in jobs}) == stopped == {"1000_0", "1000_1"}
     monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")  # the controller's read (squeue) where accounting is down
     assert ex.SlurmLedger(tmp_path / "r").active({j.job_id for j in jobs}) == stopped
+
+
+def test_the_remote_eta_counts_the_runs_in_flight_lately_not_the_most_ever(monkeypatch):
+    """A SLURM or Ray grid's ETA divided the time left by the most runs ever seen in flight at once (4a66861e): once
+    the cluster gave fewer (other users' jobs, a partition drained, preemption), 2 runs in flight for hours were still
+    charged as 10, an ETA five times too soon. The divisor is the most seen in flight within the longest family's mean
+    run — a slot left empty for longer than a run is not the scheduler's between two jobs — so a dip between two jobs
+    keeps it."""
+    from test_probe_drivers25 import MEAN, _eta, _status
+
+    import benchmark.progress as progress
+    from benchmark.results import ResultsStore
+
+    now = [0.0]
+    monkeypatch.setattr(progress, "_monotonic", lambda: now[0], raising=False)  # none before: the peak ever
+    bars = progress.GridProgress(ResultsStore("unused"), [], workers=None)
+    assert bars.eta(_status(10))[0] == pytest.approx(_eta(10, 10))
+    now[0] += MEAN / 2
+    assert bars.eta(_status(2))[0] == pytest.approx(_eta(2, 10))  # between two jobs: within a run, the peak stays
+    now[0] += 2 * MEAN
+    assert bars.eta(_status(2))[0] == pytest.approx(_eta(2, 2))  # two at once for two runs' time: two
