@@ -2078,8 +2078,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                 if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
                     # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
                     # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
-                    states.update(_sacct_states([job for i, job in enumerate(jobs) if i not in results],
-                                                interrupt=True))
+                    # a fresh read or none: a job last read PENDING before accounting went down is looked at again
+                    states = _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
                     read = _time.monotonic()
                 for i in _finished_jobs(jobs, results, states):
                     results[i] = result_of(jobs[i], units[i])

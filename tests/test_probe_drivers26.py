@@ -110,3 +110,43 @@ def test_the_remote_eta_counts_the_runs_in_flight_lately_not_the_most_ever(monke
     assert bars.eta(_status(2))[0] == pytest.approx(_eta(2, 10))  # between two jobs: within a run, the peak stays
     now[0] += 2 * MEAN
     assert bars.eta(_status(2))[0] == pytest.approx(_eta(2, 2))  # two at once for two runs' time: two
+
+
+def test_the_slurm_driver_collects_jobs_whose_results_are_written_while_sacct_is_down(tmp_path, monkeypatch):
+    """The poll's sacct states are a fresh read or none: a job read PENDING before accounting went down (slurmdbd
+    restarted for hours) is looked at through submitit's ``job.done()`` (its result file) once a read fails, not
+    taken as still pending for as long as sacct cannot say — the driver waited on jobs whose results were written."""
+    import threading
+
+    import fake_slurm
+    from submitit.core.utils import cloudpickle_dump
+
+    import benchmark.executors as ex
+
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["PENDING"] * 2)
+    for job in jobs:
+        job.paths.folder.mkdir(parents=True)
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: jobs[:n], "slurm"))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    monkeypatch.setattr(ex, "SLURM_STATE_S", 0.05)
+    sacct = state.parent / "bin" / "sacct"
+    sacct.write_text(sacct.read_text().replace("exec ", f"touch {state / 'read'}; exec ", 1))
+    ended = []
+
+    def drive():
+        try:
+            ended.append(ex.execute_slurm(_configs()[:2], tmp_path / "r", ("psnr",), "cpu", cluster="slurm",
+                                          split="run", logger="none"))
+        except BaseException as exc:  # noqa: BLE001 - what it ended with
+            ended.append(exc)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    deadline = ex._time.monotonic() + 10
+    while not (state / "read").exists() and ex._time.monotonic() < deadline:
+        ex._time.sleep(0.01)
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    for job in jobs:
+        cloudpickle_dump(("success", {"summary": {}}), job.paths.result_pickle)
+    driver.join(10)
+    assert ended, "still waiting on jobs sacct last read pending"
