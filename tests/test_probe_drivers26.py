@@ -26,17 +26,9 @@ def test_the_slurm_driver_s_poll_looks_at_no_file_of_a_job_sacct_says_is_pending
     ended one is collected, a started one's result file is looked at; submitit's look only where sacct has not said."""
     import threading
 
-    import fake_slurm
-
     import benchmark.executors as ex
 
     submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["PENDING"] * 4)
-    for job in jobs:
-        job._results_timeout_s = 0
-        job.paths.folder.mkdir(parents=True)
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: jobs[:n], "slurm"))
-    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
-    monkeypatch.setattr(ex, "SLURM_STATE_S", 0.05)
     looked, polled = [], threading.Event()
     real_done, real_written = submitit.SlurmJob.done, ex._result_written
 
@@ -52,22 +44,7 @@ def test_the_slurm_driver_s_poll_looks_at_no_file_of_a_job_sacct_says_is_pending
 
     monkeypatch.setattr(submitit.SlurmJob, "done", done)
     monkeypatch.setattr(ex, "_result_written", written)
-    sacct = state.parent / "bin" / "sacct"
-    sacct.write_text(sacct.read_text().replace("exec ", f"touch {state / 'read'}; exec ", 1))
-    ended = []
-
-    def drive():
-        try:
-            ex.execute_slurm(_configs()[:4], tmp_path / "r", ("psnr",), "cpu", cluster="slurm",
-                             split="run", logger="none")
-        except BaseException as exc:  # noqa: BLE001 - what it ended with
-            ended.append(exc)
-
-    driver = threading.Thread(target=drive, daemon=True)
-    driver.start()
-    deadline = ex._time.monotonic() + 10
-    while not (state / "read").exists() and ex._time.monotonic() < deadline:
-        ex._time.sleep(0.01)
+    driver, ended = _driven(tmp_path, monkeypatch, submitit, jobs, state)
     ex._time.sleep(0.3)  # several polls while every job is pending, as sacct read them
     for i in range(4):
         (state / f"1000_{i}.state").write_text("OUT_OF_MEMORY")
@@ -116,15 +93,29 @@ def test_the_slurm_driver_collects_jobs_whose_results_are_written_while_sacct_is
     """The poll's sacct states are a fresh read or none: a job read PENDING before accounting went down (slurmdbd
     restarted for hours) is looked at through submitit's ``job.done()`` (its result file) once a read fails, not
     taken as still pending for as long as sacct cannot say — the driver waited on jobs whose results were written."""
+    from submitit.core.utils import cloudpickle_dump
+
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["PENDING"] * 2)
+    driver, ended = _driven(tmp_path, monkeypatch, submitit, jobs, state)
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    for job in jobs:
+        cloudpickle_dump(("success", {"summary": {}}), job.paths.result_pickle)
+    driver.join(10)
+    assert ended, "still waiting on jobs sacct last read pending"
+
+
+def _driven(tmp_path, monkeypatch, submitit, jobs: list, state) -> tuple:
+    """``execute_slurm`` of one run per job of ``jobs`` (:func:`_slurm_jobs`'s) in a thread, polling every 0.01 s and
+    reading sacct every 0.05 s, once its first sacct read is made: (the thread, a list that gets what it returned or
+    raised)."""
     import threading
 
     import fake_slurm
-    from submitit.core.utils import cloudpickle_dump
 
     import benchmark.executors as ex
 
-    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["PENDING"] * 2)
     for job in jobs:
+        job._results_timeout_s = 0
         job.paths.folder.mkdir(parents=True)
     monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: jobs[:n], "slurm"))
     monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
@@ -135,7 +126,7 @@ def test_the_slurm_driver_collects_jobs_whose_results_are_written_while_sacct_is
 
     def drive():
         try:
-            ended.append(ex.execute_slurm(_configs()[:2], tmp_path / "r", ("psnr",), "cpu", cluster="slurm",
+            ended.append(ex.execute_slurm(_configs()[:len(jobs)], tmp_path / "r", ("psnr",), "cpu", cluster="slurm",
                                           split="run", logger="none"))
         except BaseException as exc:  # noqa: BLE001 - what it ended with
             ended.append(exc)
@@ -145,8 +136,4 @@ def test_the_slurm_driver_collects_jobs_whose_results_are_written_while_sacct_is
     deadline = ex._time.monotonic() + 10
     while not (state / "read").exists() and ex._time.monotonic() < deadline:
         ex._time.sleep(0.01)
-    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
-    for job in jobs:
-        cloudpickle_dump(("success", {"summary": {}}), job.paths.result_pickle)
-    driver.join(10)
-    assert ended, "still waiting on jobs sacct last read pending"
+    return driver, ended
