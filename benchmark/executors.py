@@ -68,7 +68,7 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
 SACCT_STOP_S = 15.0  # the most the SLURM driver waits for one sacct read of its jobs' states (at the stop, in its poll)
 SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
-SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
+SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (the result files of those sacct read started)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
@@ -1299,7 +1299,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid); Ray runs as many tasks at once as the cluster has room
         # for (a user's cluster smaller than --workers, or shared), not every task submitted: the ETA divides by the
-        # most runs seen in flight at once
+        # most runs seen in flight at once lately
         bars = GridProgress(ResultsStore(store_root), configs, None, bar=progress,
                             since=units[0].since if units else None, grid_id=units[0].grid_id if units else "",
                             policy=checkpoint)
@@ -1499,11 +1499,11 @@ class SlurmLedger:
     racing on one run, an allocation wasted). ``<store>/.slurm-jobs.json``, read and written only while the store's
     submission lock (``.slurm-submit.lock``, a :class:`~benchmark.results.RunLock`) is held, from before the
     ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
-    while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
-    less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``). Where ``sacct`` cannot say (not
-    installed, accounting down, timed out) the controller does (``squeue -t all``: a job it lists as queued or
-    running); where neither can, the recorded runs are submitted again, in one warning, and the record keeps the
-    entries it could not check, less the runs the store has finished."""
+    while ``sacct`` says it may still run (:func:`_may_run`: not ended, as a stopped driver counts it), or does not
+    list it yet and it was submitted less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``).
+    Where ``sacct`` cannot say (not installed, accounting down, timed out) the controller does (``squeue -t all``: a
+    job it lists in a state that may still run); where neither can, the recorded runs are submitted again, in one
+    warning, and the record keeps the entries it could not check, less the runs the store has finished."""
 
     def __init__(self, store_root):
         self.path = Path(store_root) / SLURM_LEDGER
@@ -1686,7 +1686,7 @@ class SlurmLedger:
             states = self._squeue_states(jobs)
             if states is None:
                 return None
-            return {j for j in jobs if states.get(j, "").split(" ")[0].rstrip("+") in SLURM_ACTIVE}
+            return {j for j in jobs if _may_run(states.get(j, ""))}
 
         if self._no_sacct:
             return from_queue()
@@ -1705,7 +1705,7 @@ class SlurmLedger:
         def alive(j: str) -> bool:
             if j not in info:
                 return now - float(at.get(j, 0) or 0) < SLURM_ACCOUNTING_LAG_S
-            return info[j].get("State", "").split(" ")[0].rstrip("+") in SLURM_ACTIVE
+            return _may_run(info[j].get("State", ""))
 
         return {j for j in jobs if alive(j)}
 
@@ -2073,16 +2073,16 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     results[i] = result_of(job, units[i])
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
-            read = _time.monotonic()
+            read, states = float("-inf"), {}  # read at once: its first look at each job too
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
                     # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
                     # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
-                    _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
+                    # a fresh read or none: a job last read PENDING before accounting went down is looked at again
+                    states = _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
                     read = _time.monotonic()
-                for i, job in enumerate(jobs):
-                    if i not in results and job.done():
-                        results[i] = result_of(job, units[i])
+                for i in _finished_jobs(jobs, results, states):
+                    results[i] = result_of(jobs[i], units[i])
                 monitor.tick()
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)
@@ -2126,6 +2126,29 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     grid_id=units[0].grid_id if units else "")
 
 
+def _finished_jobs(jobs: list, results: dict, states: dict[str, str]) -> list[int]:
+    """The indices of the submitit ``jobs`` with no result collected (``results``: {index in ``jobs``: result}) that
+    have ended, from the driver's own sacct read (``states``, :func:`_sacct_states`, at most :data:`SLURM_STATE_S`
+    old): an ended job is done, a pending one is not (no file looked at: most of a big array's jobs, one chmod, stat
+    and lookup each on a shared file system every :data:`SLURM_POLL_S` through submitit's ``job.done()``), a started
+    one is done once its result file is written; a job sacct has not said (not SLURM, accounting down or behind):
+    submitit's ``job.done()``."""
+    done = []
+    for i, job in enumerate(jobs):
+        if i in results:
+            continue
+        state = states.get(str(job.job_id))
+        if not state:
+            finished = job.done()
+        elif _pending(state):
+            continue
+        else:
+            finished = _ended(state) or _result_written(job)
+        if finished:
+            done.append(i)
+    return done
+
+
 def _still_queued(jobs: list, results: dict, fresh: bool = True) -> list:
     """The submitit ``jobs`` a stopped driver leaves queued or running: those with no result collected (``results``:
     {index in ``jobs``: result}) whose state is not an ended one (:data:`SLURM_ENDED`). The state is ``fresh``
@@ -2162,6 +2185,14 @@ def _ended(state: str) -> bool:
     return state.split(" ")[0].rstrip("+").upper() in SLURM_ENDED
 
 
+def _may_run(state: str) -> bool:
+    """Whether a SLURM job in ``state`` as sacct or squeue write it may still run: one not ended (:func:`_ended`),
+    a state neither :data:`SLURM_ACTIVE` nor :data:`SLURM_ENDED` holds (a newer SLURM's) too — the one rule of the
+    stopped driver's count (:func:`_still_queued`) and of the ledger (:meth:`SlurmLedger.active`), so a job the stop
+    leaves to SLURM is not submitted again by the next command; ``""`` (not listed) is not."""
+    return bool(state.strip()) and not _ended(state)
+
+
 def _result_written(job) -> bool:
     """Whether a submitit ``job`` has written its result file (it has ended), without asking SLURM."""
     try:
@@ -2190,13 +2221,16 @@ def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
     try:
         out = subprocess.run(command, capture_output=True, timeout=SACCT_STOP_S, check=True).stdout
         info = jobs[0].watcher.read_info(out)
-        jobs[0].watcher._info_dict.update(info)  # as the watcher's own read: a later look at the cache sees it too
-        return {k: str(v.get("State") or "") for k, v in info.items()}
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the cached read stands in
         if interrupt and isinstance(exc, KeyboardInterrupt):
             raise
         log.debug("sacct: %s (the jobs' states as sacct last read them)", first_line(exc))
         return {}
+    try:  # as the watcher's own read: a later look at the cache sees it too (submitit's private cache: a submitit
+        jobs[0].watcher._info_dict.update(info)  # without it keeps its own read, this one is returned all the same)
+    except Exception as exc:  # noqa: BLE001 - the cache only
+        log.debug("submitit's job-state cache not updated (%s)", first_line(exc))
+    return {k: str(v.get("State") or "") for k, v in info.items()}
 
 
 def _cancelled_said(configs: list, store_root) -> str:

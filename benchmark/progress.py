@@ -41,6 +41,7 @@ import os
 import statistics
 import threading
 import time
+from collections import deque
 
 from benchmark.errors import again, in_this_context
 from benchmark.results import RunLock, held_elsewhere, of_this_grid
@@ -112,10 +113,13 @@ def _wall_s(meta: dict) -> float | None:
     return wall if wall > 0 and wall != float("inf") else None
 
 
+_monotonic = time.monotonic  # the clock of GridProgress's looks at the runs in flight
+
+
 class GridProgress:
     """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time (None: as many as a scheduler
     runs at once — a SLURM grid of one job per run, whose jobs do not all run together —, the most seen in flight at
-    once, :meth:`eta`). ``since``
+    once within the longest family's mean run, :meth:`eta`). ``since``
     (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
     where a run's record has one, as the summary and the retries compare it: a clock stepped back during the night
     makes no failure of this grid look older) tell this grid's failures, which move the run counter, from those an
@@ -133,7 +137,9 @@ class GridProgress:
         self.family = {rid: loss_family(c.loss) for rid, c in self.runs.items()}
         self.total = len(self.runs)
         self.workers = None if workers is None else max(1, int(workers))
-        self._peak = 0  # the most runs seen in flight at once (workers None: how many the scheduler runs together)
+        # (monotonic time, runs in flight) of each look, the last longest family's mean run of them (workers None:
+        # how many the scheduler runs together, the most of them)
+        self._seen: deque[tuple[float, int]] = deque()
         self.since = time.time() if since is None else float(since)
         self.grid_id = grid_id
         self.bar = None
@@ -322,7 +328,8 @@ class GridProgress:
         # holder there one of that node (a SLURM or Ray grid's own jobs among them: never more than the grid's workers)
         away = st.get("elsewhere", ())
         at_once = sum(map(len, st.get("running", {}).values())) - len(away) + len(set(away))
-        self._peak = max(self._peak, at_once)  # seen before the first run finished too
+        now = _monotonic()
+        self._seen.append((now, at_once))  # seen before the first run finished too
         per = {f: statistics.mean(v) for f, v in st["seconds"].items()}
         if not per:
             return None, sorted(st["todo"])
@@ -342,7 +349,11 @@ class GridProgress:
                          if n > len(st.get("running", {}).get(f, ())) + len(resumes.get(f, ()))),
                        *(max(mean - age, 0.0) for mean, age in in_flight),
                        *(max(per.get(f, overall) - t, 0.0) for f, ts in resumes.items() for t in ts)], default=0.0)
-        workers = max(self.workers, at_once) if self.workers else max(1, self._peak)
+        # a remote grid: the most runs in flight within the longest family's mean run (a dip between two jobs is
+        # shorter; a slot empty for longer, the cluster given to others, is not counted for ever)
+        while len(self._seen) > 1 and now - self._seen[0][0] > max(per.values()):
+            self._seen.popleft()
+        workers = max(self.workers, at_once) if self.workers else max(1, *(n for _, n in self._seen))
         return max(max(left, 0.0) / workers, longest), guessed
 
     def line(self, current: str | None = None) -> str:
