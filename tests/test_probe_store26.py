@@ -1,0 +1,52 @@
+"""Probe of the results store's integrity (session 26, store): the lost-workers line, repair leftovers, …"""
+from __future__ import annotations
+
+
+def _record(cfg, path, other=None):
+    """A checkpoint record of ``cfg`` (or of run config ``other``) that reads, at ``path``."""
+    import torch
+
+    from benchmark.ckptrecord import FORMAT
+    from benchmark.config import code_version
+
+    torch.save({"format": FORMAT, "fingerprint": {"config": (other or cfg).to_dict(), "code_version": code_version()},
+                "iteration": 1}, path)
+
+
+def _lost(cfgs, store) -> str:
+    """The lost-workers line of a grid of ``cfgs`` whose one worker was killed before any run finished."""
+    import pytest
+
+    from benchmark import executors
+
+    with pytest.raises(executors.WorkersLost) as err:
+        executors._collect(cfgs, store.root, ["psnr"], [executors._died("w0", -9)], "workers")
+    return str(err.value)
+
+
+def test_the_lost_workers_line_says_why_a_run_with_an_unusable_checkpoint_starts_over(tmp_path):
+    """Was: a lost worker's run whose ckpt.pt is cut short (or another run's, copied in) was told "start them again
+    (none had a checkpoint yet)" — it has one, which no run can resume from; the line says so, in one line, and names
+    `plbench check`, which says why."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=s, iterations=2) for s in range(3)]
+    for cfg in cfgs:
+        store.run_dir(run_id(cfg)).mkdir(parents=True)
+    (store.run_dir(run_id(cfgs[0])) / "ckpt.pt").write_bytes(b"cut short")
+    said = _lost(cfgs, store)
+    assert "\n" not in said and "none had a checkpoint" not in said and "2 start again (no checkpoint yet)" in said
+    assert "1 starts again from iteration 0" in said and f"plbench check --out {store.root}" in said, said
+    _record(cfgs[1], store.run_dir(run_id(cfgs[1])) / "ckpt.pt")
+    _record(cfgs[2], store.run_dir(run_id(cfgs[2])) / "ckpt.pt", other=cfgs[1])  # another run's, copied in
+    said = _lost(cfgs, store)
+    assert "1 resumes from its checkpoint" in said and "2 start again from iteration 0" in said, said
+    assert "no checkpoint yet" not in said, said
+    (store.run_dir(run_id(cfgs[0])) / "ckpt.pt").unlink()
+    (store.run_dir(run_id(cfgs[1])) / "ckpt.pt").unlink()
+    said = _lost(cfgs, store)  # the run with another's checkpoint, and two with none
+    assert "1 starts again from iteration 0" in said and "2 start again (no checkpoint yet)" in said, said
+    assert "resumes" not in said, said
