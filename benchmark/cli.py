@@ -2214,6 +2214,11 @@ def _check_records(args, found: dict) -> int:
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
              "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
              "from, re-scores with or removes them; look, then delete them once you do not need them")
+    if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)
+        _say(f"{plural(len(kept), 'unreadable file')} kept by an earlier `plbench check --repair` ("
+             + _first_three([str(p.relative_to(store.root)) for p in kept])
+             + "): a garbled finished.log's lines, an earlier attempt's record; read by nothing and no run's results "
+             "depend on them; look, then delete them once you do not need them")
     for rid, by in superseded.items():
         alone = store.only_checkpoints(rid)
         gone_now = args.repair and alone and store.remove_superseded(rid)

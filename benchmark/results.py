@@ -1944,6 +1944,18 @@ class ResultsStore:
                             out[p] = p.stat().st_size
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
+    def kept_unreadable(self) -> list[Path]:
+        """The unreadable files an earlier ``check --repair`` kept rather than deleted: a garbled ``finished.log``
+        (:meth:`mend_finished_log`: ``finished.log.unreadable``, numbered) and earlier attempts' records
+        (:meth:`set_aside_attempt`: ``runs/<id>/attempts/<n>.json.unreadable``, numbered); read by nothing, named by
+        ``check`` until the user deletes them. One listing of the root, one glob of the runs' ``attempts/``."""
+        out = []
+        with contextlib.suppress(OSError):
+            out += sorted(p for p in self.root.glob(f"{FINISHED_LOG}.unreadable*") if p.is_file())
+        with contextlib.suppress(OSError):
+            out += sorted(p for p in self.runs.glob("*/attempts/*.json.unreadable*") if p.is_file())
+        return out
+
     def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:
         """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
         still finished: a worker that took the run since (a retry of it, after its record was set aside) holds or

@@ -50,3 +50,27 @@ def test_the_lost_workers_line_says_why_a_run_with_an_unusable_checkpoint_starts
     said = _lost(cfgs, store)  # the run with another's checkpoint, and two with none
     assert "1 starts again from iteration 0" in said and "2 start again (no checkpoint yet)" in said, said
     assert "resumes" not in said, said
+
+
+def test_check_names_unreadable_files_an_earlier_repair_kept(tmp_path, capsys):
+    """Was: `check --repair` kept a garbled finished.log as ``finished.log.unreadable`` and an unreadable attempt's
+    record as ``attempts/<n>.json.unreadable`` and said so once; every check after named neither, so they stayed
+    for ever unnamed. A check names them (paths, what to do), as it names what a repair set aside under damaged/;
+    kept on purpose, no error: the exit code stays 0."""
+    from test_review_store11 import _noted
+
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    log = store.root / "finished.log"
+    log.write_bytes(log.read_bytes() + b"\x00\xff garbage\n")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    (store.run_dir(rid) / "attempts").mkdir()
+    (store.run_dir(rid) / "attempts" / "0.json").write_bytes(b"{cut")
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    first = capsys.readouterr()
+    assert sum("finished.log.unreadable" in x for x in (first.out + first.err).splitlines()) == 1, first
+    assert main(["check", "--out", str(store.root)]) == 0
+    said = capsys.readouterr()
+    line = next((x for x in (said.out + said.err).splitlines() if "finished.log.unreadable" in x), "")
+    assert f"runs/{rid}/attempts/0.json.unreadable" in line and "delete" in line, said
