@@ -1925,23 +1925,31 @@ class ResultsStore:
                 found += ckpts
         return sorted(found)
 
-    def set_aside_states(self) -> dict[Path, int]:
+    def set_aside_states(self, held: set | None = None) -> dict[Path, int]:
         """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) and saved states (``net.pt``,
         ``loss.pt``) under ``runs/<id>/damaged/<n>/``: set aside on purpose (a merge that replaced an unfinished run
-        or a damaged net, ``check --repair``'s :meth:`set_aside`), never read again nor removed by plbench, up to
-        hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
-        cannot be listed is skipped."""
+        or a damaged net, ``check --repair``'s or a run's :meth:`set_aside`), never read again nor removed by plbench,
+        up to hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
+        cannot be listed is skipped. Those of a run a live process holds (:func:`held_as_far_as_known`: its retry, a
+        merge copying it, a repair setting it aside — which may still move them back) are left out, their run ids
+        added to ``held`` where given."""
         out: dict[Path, int] = {}
         for rid in self.run_ids():
             try:
                 asides = [a for a in (self.run_dir(rid) / "damaged").iterdir() if a.is_dir()]
             except OSError:  # none (the usual case), or not a folder
                 continue
+            found = {}
             for a in asides:
                 with contextlib.suppress(OSError):
                     for p in a.iterdir():
                         if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt")) and p.is_file():
-                            out[p] = p.stat().st_size
+                            found[p] = p.stat().st_size
+            if found and held_as_far_as_known(self.run_dir(rid) / ".lock"):
+                if held is not None:
+                    held.add(rid)
+                continue
+            out.update(found)
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
     def kept_unreadable(self) -> list[Path]:

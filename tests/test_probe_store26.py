@@ -74,3 +74,31 @@ def test_check_names_unreadable_files_an_earlier_repair_kept(tmp_path, capsys):
     said = capsys.readouterr()
     line = next((x for x in (said.out + said.err).splitlines() if "finished.log.unreadable" in x), "")
     assert f"runs/{rid}/attempts/0.json.unreadable" in line and "delete" in line, said
+
+
+def test_check_does_not_tell_to_delete_what_a_live_process_set_aside_in_a_run_it_holds(tmp_path, capsys):
+    """Was: check's damaged/ line named the checkpoints and saved nets under ``runs/<id>/damaged/<n>/`` of a run a live
+    process holds (its retry training, a merge copying it, a --repair setting it aside) as set aside for good — "look,
+    then delete them" — while that process may still put them back (a set-aside stopped by a full disk moves them
+    back) or is writing there. They are counted apart, as in flight, and named once the process ends."""
+    from test_review_store11 import _noted
+
+    from benchmark.cli import main
+    from benchmark.results import RunLock
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    aside = store.run_dir(rid) / "damaged" / "0"
+    aside.mkdir(parents=True)
+    (aside / "ckpt.pt").write_bytes(b"\0" * 2048)
+    lock = RunLock.acquire(store.run_dir(rid) / ".lock")
+    assert not isinstance(lock, str)
+    with lock:
+        assert main(["check", "--out", str(store.root)]) == 0
+        said = capsys.readouterr()
+        lines = (said.out + said.err).splitlines()
+        assert not any(f"runs/{rid}/damaged/0/ckpt.pt" in x and "delete" in x for x in lines), said
+        assert any("damaged/" in x and "in flight" in x for x in lines), said
+    assert main(["check", "--out", str(store.root)]) == 0
+    said = capsys.readouterr()
+    assert any(f"runs/{rid}/damaged/0/ckpt.pt" in x and "delete" in x for x in (said.out + said.err).splitlines())
