@@ -2215,11 +2215,22 @@ def _check_records(args, found: dict) -> int:
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
              "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
              "from, re-scores with or removes them; look, then delete them once you do not need them")
-    if busy:
-        _say(f"{plural(len(busy), 'run')} in flight ({_first_three(sorted(busy), 'runs/')}) "
-             f"{agree(len(busy), 'has', 'have')} checkpoints or saved nets under damaged/: the live process that "
+    if busy:  # who holds each: a lock of another machine (a copy of the store, a crashed node) may be stale
+        from benchmark.results import held_from_another_machine, shown_holder
+
+        holders = {}
+        for rid in sorted(busy):
+            with contextlib.suppress(OSError):
+                holders[rid] = shown_holder((store.run_dir(rid) / ".lock").read_text(errors="replace").strip())
+        away = [rid for rid, h in holders.items() if held_from_another_machine(h)]
+        _say(f"{plural(len(busy), 'run')} in flight ("
+             + _first_three([f"runs/{r}, held by {holders.get(r) or 'another process'}" for r in sorted(busy)])
+             + f") {agree(len(busy), 'has', 'have')} checkpoints or saved nets under damaged/: the live process that "
              f"holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving them; named "
-             "here once it ends")
+             "here once it ends" + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be "
+                                    "checked from here: if nothing of plbench runs there any more, remove "
+                                    + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")"
+                                    if away else ""))
     if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)
         _say(f"{plural(len(kept), 'unreadable file')} kept by an earlier `plbench check --repair` ("
              + _first_three([str(p.relative_to(store.root)) for p in kept])

@@ -98,7 +98,13 @@ def test_check_does_not_tell_to_delete_what_a_live_process_set_aside_in_a_run_it
         said = capsys.readouterr()
         lines = (said.out + said.err).splitlines()
         assert not any(f"runs/{rid}/damaged/0/ckpt.pt" in x and "delete" in x for x in lines), said
-        assert any("damaged/" in x and "in flight" in x for x in lines), said
+        assert any("damaged/" in x and "in flight" in x and "held by pid" in x for x in lines), said
+    (store.run_dir(rid) / ".lock").write_text("pid 4242 on elsewhere-node since 2026-01-01T00:00:00Z")
+    assert main(["check", "--out", str(store.root)]) == 0  # another machine's lock: held, and how to clear a stale one
+    said = capsys.readouterr()
+    line = next((x for x in (said.out + said.err).splitlines() if "in flight" in x), "")
+    assert "elsewhere-node" in line and f"remove {store.run_dir(rid) / '.lock'}" in line, said
+    (store.run_dir(rid) / ".lock").unlink()
     assert main(["check", "--out", str(store.root)]) == 0
     said = capsys.readouterr()
     assert any(f"runs/{rid}/damaged/0/ckpt.pt" in x and "delete" in x for x in (said.out + said.err).splitlines())
