@@ -760,6 +760,18 @@ def first_checkpoint(names: list[Path]) -> Path:
     return min(names, key=_ckpt_pt_first)
 
 
+def _drop_uncommitted(d: Path) -> None:
+    """Delete run folder ``d``'s rows written after its last committed pass without their record (``eval-<k>.parquet``
+    past the last ``eval-<j>.json``: a write killed between the two): never in a table, nothing lost. Rows before it
+    whose record is gone (lost by a copy, deleted) are kept: a finished run's results, which ``check`` names and
+    :meth:`ResultsStore.reset_run` moves aside. The one rule of :meth:`ResultsStore.write_eval` and
+    :meth:`ResultsStore._passes_to_keep`."""
+    last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
+    for rows in d.glob("eval-*.parquet"):
+        if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
+            rows.unlink(missing_ok=True)
+
+
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
     return p.name.startswith("eval-") and p.suffix == ".json"
@@ -2713,10 +2725,7 @@ class ResultsStore:
         """The ``eval-*`` files of an unfinished run that :meth:`reset_run` moves aside; first deletes the rows
         of a write killed before their record (a parquet past the last committed pass, without its ``.json``):
         never in a table, nothing lost, and :meth:`write_eval` deletes them as well."""
-        last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
-        for rows in d.glob("eval-*.parquet"):
-            if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
-                rows.unlink(missing_ok=True)
+        _drop_uncommitted(d)
         return [p for p in d.glob("eval-*") if p.is_file()]
 
     def archive_attempt(self, run_id: str) -> Path | None:
@@ -2786,9 +2795,7 @@ class ResultsStore:
         (:meth:`stale_metrics` compares it)."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
-        for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
-            if not orphan.with_suffix(".json").exists():
-                orphan.unlink(missing_ok=True)
+        _drop_uncommitted(d)  # rows whose record was never written (a crash); a lost record's rows are kept
         k = len(list(d.glob("eval-*.json")))
         while (d / f"eval-{k}.json").exists() or (d / f"eval-{k}.parquet").exists():
             k += 1

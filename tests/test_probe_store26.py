@@ -108,3 +108,22 @@ def test_check_does_not_tell_to_delete_what_a_live_process_set_aside_in_a_run_it
     assert main(["check", "--out", str(store.root)]) == 0
     said = capsys.readouterr()
     assert any(f"runs/{rid}/damaged/0/ckpt.pt" in x and "delete" in x for x in (said.out + said.err).splitlines())
+
+
+def test_a_new_pass_deletes_only_rows_written_after_the_last_committed_pass(tmp_path):
+    """Was: write_eval deleted every ``eval-<k>.parquet`` without its record, also one before the last committed pass
+    — a finished run's rows whose ``eval-<k>.json`` was lost (a copy left it out), which check names as damage and
+    reset_run (_passes_to_keep) moves aside, never deletes. Now one rule: only rows past the last committed pass (a
+    write killed before its record) are deleted; earlier ones are kept."""
+    from test_review_store11 import _noted
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    d = store.run_dir(rid)
+    rows = store.table().query("run_id == @rid").to_dict("records")
+    store.write_eval(rid, rows, ["psnr"], {})  # eval-1: a re-score
+    (d / "eval-0.json").unlink()  # the first pass's record lost
+    (d / "eval-3.parquet").write_bytes(b"rows of a write killed before its record")
+    store.write_eval(rid, rows, ["psnr"], {})
+    assert (d / "eval-0.parquet").is_file() and not (d / "eval-3.parquet").exists()
+    assert (d / "eval-2.json").is_file()
