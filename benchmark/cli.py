@@ -2207,13 +2207,35 @@ def _check_records(args, found: dict) -> int:
              + _first_three([str(p.relative_to(store.root)) for p in ckpts])
              + f", {size / 2**20:.1f} MB), left by a run stopped right after its record: "
              + ("removed" if args.repair else "never read; --repair removes them"))
-    if aside := store.set_aside_states():  # kept on purpose: named with what to do, no error (exit unchanged)
+    busy: set = set()  # runs a live process holds: what it set aside there it may still move back
+    if aside := store.set_aside_states(busy):  # kept on purpose: named with what to do, no error (exit unchanged)
         what = plural(len(aside), "checkpoint or saved net", "checkpoints and saved nets")
-        _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge or --repair ("
+        _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge, --repair or a retry ("
              + _first_three([str(p.relative_to(store.root)) for p in aside])
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
              "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
              "from, re-scores with or removes them; look, then delete them once you do not need them")
+    if busy:  # who holds each: a lock of another machine (a copy of the store, a crashed node) may be stale
+        from benchmark.results import held_from_another_machine, shown_holder
+
+        holders = {}
+        for rid in sorted(busy):
+            with contextlib.suppress(OSError):
+                holders[rid] = shown_holder((store.run_dir(rid) / ".lock").read_text(errors="replace").strip())
+        away = [rid for rid, h in holders.items() if held_from_another_machine(h)]
+        _say(f"{plural(len(busy), 'run')} in flight ("
+             + _first_three([f"runs/{r}, held by {holders.get(r) or 'another process'}" for r in sorted(busy)])
+             + f") {agree(len(busy), 'has', 'have')} checkpoints or saved nets under damaged/: the live process that "
+             f"holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving them; named "
+             "here once it ends" + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be "
+                                    "checked from here: if nothing of plbench runs there any more, remove "
+                                    + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")"
+                                    if away else ""))
+    if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)
+        _say(f"{plural(len(kept), 'unreadable file')} kept by an earlier `plbench check --repair` ("
+             + _first_three([str(p.relative_to(store.root)) for p in kept])
+             + "): a garbled finished.log's lines, an earlier attempt's record; read by nothing and no run's results "
+             "depend on them; look, then delete them once you do not need them")
     for rid, by in superseded.items():
         alone = store.only_checkpoints(rid)
         gone_now = args.repair and alone and store.remove_superseded(rid)

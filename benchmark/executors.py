@@ -38,6 +38,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import shlex
 import signal
 import sys
 import time
@@ -600,7 +601,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
             err = WorkersLost(f"{what}: {summary.locked} of {plural(len(configs), 'run')} of the grid "
                               f"{agree(summary.locked, 'is', 'are')} unfinished; run {again()} again"
-                              f"{_resume_said(summary.locked, _checkpointed(configs, store_root))}")
+                              f"{_resume_said(summary.locked, *_checkpoint_counts(configs, store_root), store_root)}")
             err.summary = summary
             raise err
         hung = any(r.get("hung") for r in lost)  # a hung run is recorded failed, taken over by none
@@ -617,9 +618,16 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
 
 def _checkpointed(configs: list, store_root) -> int:
     """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from: the
-    one the run restores first (``ckpt.pt``, else a half-batch retry's ``ckpt-b<n>.pt``: :func:`benchmark.results.
-    first_checkpoint`) reads and is its own (:func:`benchmark.results.not_resumed`, ``plbench check``'s rule and the
-    stopped note's: one cut short beside a readable ``ckpt-b<n>.pt`` trains again from iteration 0)."""
+    first of :func:`_checkpoint_counts`."""
+    return _checkpoint_counts(configs, store_root)[0]
+
+
+def _checkpoint_counts(configs: list, store_root) -> tuple[int, int]:
+    """(resumable, unusable) of ``configs``' unfinished runs (neither done nor failed) that hold a checkpoint:
+    resumable where the one the run restores first (``ckpt.pt``, else a half-batch retry's ``ckpt-b<n>.pt``:
+    :func:`benchmark.results.first_checkpoint`) reads and is its own, unusable where it does not
+    (:func:`benchmark.results.not_resumed`, ``plbench check``'s rule and the stopped note's: one cut short, or another
+    run's, trains again from iteration 0)."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore, _is_checkpoint, checkpoints, first_checkpoint, not_resumed
 
@@ -627,33 +635,42 @@ def _checkpointed(configs: list, store_root) -> int:
     try:  # the run folders holding one, first: none (the usual case) costs no run id
         held = {p.parent.name for p in store.runs.glob("*/ckpt*.pt") if _is_checkpoint(p) and p.is_file()}
     except OSError:
-        return 0
+        return 0, 0
     if not held:
-        return 0
-
-    def resumable(rid: str) -> bool:
-        # an unreadable checkpoint or another run's trains again from iteration 0, not "resumes from its checkpoint"
-        # (tests/test_probe_r3find25.py, tests/test_review_r325.py)
-        return bool(names := checkpoints(store.run_dir(rid))) and not not_resumed(first_checkpoint(names), rid)
-
-    ids = {run_id(c) for c in configs} & held
-    return sum((store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed") and resumable(rid)
-               for rid in sorted(ids))
+        return 0, 0
+    # an unreadable checkpoint or another run's trains again from iteration 0, not "resumes from its checkpoint"
+    # (tests/test_probe_r3find25.py, tests/test_review_r325.py), nor "had no checkpoint yet" (test_probe_store26.py)
+    unfinished = [names for rid in sorted({run_id(c) for c in configs} & held)
+                  if (store.meta(rid) or {}).get("status") not in ("ok", "diverged", "failed")
+                  and (names := checkpoints(store.run_dir(rid)))]
+    bad = sum(bool(not_resumed(first_checkpoint(names), names[0].parent.name)) for names in unfinished)
+    return len(unfinished) - bad, bad
 
 
-def _resume_said(unfinished: int, checkpointed: int) -> str:
-    """What the same command does with ``unfinished`` runs of which ``checkpointed`` have a checkpoint, after "run
-    the same command again": those with one resume from it, the others (a worker lost before a run's first checkpoint,
-    checkpoints off) start again from iteration 0."""
+def _resume_said(unfinished: int, checkpointed: int, unusable: int = 0, store_root="") -> str:
+    """What the same command does with ``unfinished`` runs of which ``checkpointed`` have a checkpoint to resume from
+    and ``unusable`` one no run can resume from (:func:`_checkpoint_counts`), after "run the same command again":
+    those with one resume from it, those whose checkpoint is unusable start again from iteration 0 (`plbench check
+    --out <store_root>` says why), the others (a worker lost before a run's first checkpoint, checkpoints off) start
+    again too."""
     checkpointed = min(checkpointed, unfinished)
+    unusable = min(unusable, unfinished - checkpointed)
+    fresh = unfinished - checkpointed - unusable
     if checkpointed == unfinished:
         return f" to resume {agree(unfinished, 'it from its checkpoint', 'them from their checkpoints')}"
-    if not checkpointed:
+    if not checkpointed and not unusable:
         return " to start " + agree(unfinished, "it again (it had no checkpoint yet)",
                                     "them again (none had a checkpoint yet)")
-    return (f": {checkpointed} {agree(checkpointed, 'resumes from its checkpoint', 'resume from their checkpoints')}"
-            f", the other {unfinished - checkpointed} {agree(unfinished - checkpointed, 'starts', 'start')} again "
-            "(no checkpoint yet)")
+    parts = [f"{checkpointed} {agree(checkpointed, 'resumes from its checkpoint', 'resume from their checkpoints')}"
+             ] * bool(checkpointed)
+    if unusable:
+        parts.append(f"{unusable} {agree(unusable, 'starts', 'start')} again from iteration 0 ("
+                     f"{agree(unusable, 'its checkpoint is one', 'their checkpoints are ones')} no run can resume "
+                     f"from: `plbench check --out {shlex.quote(str(store_root))}` says why)")
+    if fresh:
+        parts.append(f"{'the other ' if parts else ''}{fresh} {agree(fresh, 'starts', 'start')} again (no checkpoint "
+                     "yet)")
+    return ": " + ", ".join(parts)
 
 
 def _lost_lines(errors: list[str]) -> str:

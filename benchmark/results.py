@@ -761,6 +761,18 @@ def first_checkpoint(names: list[Path]) -> Path:
     return min(names, key=_ckpt_pt_first)
 
 
+def _drop_uncommitted(d: Path) -> None:
+    """Delete run folder ``d``'s rows written after its last committed pass without their record (``eval-<k>.parquet``
+    past the last ``eval-<j>.json``: a write killed between the two): never in a table, nothing lost. Rows before it
+    whose record is gone (lost by a copy, deleted) are kept: a finished run's results, which ``check`` names and
+    :meth:`ResultsStore.reset_run` moves aside. The one rule of :meth:`ResultsStore.write_eval` and
+    :meth:`ResultsStore._passes_to_keep`."""
+    last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
+    for rows in d.glob("eval-*.parquet"):
+        if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
+            rows.unlink(missing_ok=True)
+
+
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
     return p.name.startswith("eval-") and p.suffix == ".json"
@@ -1926,24 +1938,44 @@ class ResultsStore:
                 found += ckpts
         return sorted(found)
 
-    def set_aside_states(self) -> dict[Path, int]:
+    def set_aside_states(self, held: set | None = None) -> dict[Path, int]:
         """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) and saved states (``net.pt``,
         ``loss.pt``) under ``runs/<id>/damaged/<n>/``: set aside on purpose (a merge that replaced an unfinished run
-        or a damaged net, ``check --repair``'s :meth:`set_aside`), never read again nor removed by plbench, up to
-        hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
-        cannot be listed is skipped."""
+        or a damaged net, ``check --repair``'s or a run's :meth:`set_aside`), never read again nor removed by plbench,
+        up to hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
+        cannot be listed is skipped. Those of a run a live process holds (:func:`held_as_far_as_known`: its retry, a
+        merge copying it, a repair setting it aside — which may still move them back) are left out, their run ids
+        added to ``held`` where given."""
         out: dict[Path, int] = {}
         for rid in self.run_ids():
             try:
                 asides = [a for a in (self.run_dir(rid) / "damaged").iterdir() if a.is_dir()]
             except OSError:  # none (the usual case), or not a folder
                 continue
+            found = {}
             for a in asides:
                 with contextlib.suppress(OSError):
                     for p in a.iterdir():
                         if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt")) and p.is_file():
-                            out[p] = p.stat().st_size
+                            found[p] = p.stat().st_size
+            if found and held_as_far_as_known(self.run_dir(rid) / ".lock"):
+                if held is not None:
+                    held.add(rid)
+                continue
+            out.update(found)
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+
+    def kept_unreadable(self) -> list[Path]:
+        """The unreadable files an earlier ``check --repair`` kept rather than deleted: a garbled ``finished.log``
+        (:meth:`mend_finished_log`: ``finished.log.unreadable``, numbered) and earlier attempts' records
+        (:meth:`set_aside_attempt`: ``runs/<id>/attempts/<n>.json.unreadable``, numbered); read by nothing, named by
+        ``check`` until the user deletes them. One listing of the root, one glob of the runs' ``attempts/``."""
+        out = []
+        with contextlib.suppress(OSError):
+            out += sorted(p for p in self.root.glob(f"{FINISHED_LOG}.unreadable*") if p.is_file())
+        with contextlib.suppress(OSError):
+            out += sorted(p for p in self.runs.glob("*/attempts/*.json.unreadable*") if p.is_file())
+        return out
 
     def remove_left_checkpoints(self, found: list[Path]) -> list[Path]:
         """Remove the checkpoints :meth:`left_checkpoints` found, each run's under its lock and only while the run is
@@ -2698,10 +2730,7 @@ class ResultsStore:
         """The ``eval-*`` files of an unfinished run that :meth:`reset_run` moves aside; first deletes the rows
         of a write killed before their record (a parquet past the last committed pass, without its ``.json``):
         never in a table, nothing lost, and :meth:`write_eval` deletes them as well."""
-        last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
-        for rows in d.glob("eval-*.parquet"):
-            if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
-                rows.unlink(missing_ok=True)
+        _drop_uncommitted(d)
         return [p for p in d.glob("eval-*") if p.is_file()]
 
     def archive_attempt(self, run_id: str) -> Path | None:
@@ -2771,9 +2800,7 @@ class ResultsStore:
         (:meth:`stale_metrics` compares it)."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
-        for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
-            if not orphan.with_suffix(".json").exists():
-                orphan.unlink(missing_ok=True)
+        _drop_uncommitted(d)  # rows whose record was never written (a crash); a lost record's rows are kept
         k = len(list(d.glob("eval-*.json")))
         while (d / f"eval-{k}.json").exists() or (d / f"eval-{k}.parquet").exists():
             k += 1
