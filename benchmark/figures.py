@@ -1637,7 +1637,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                             va={"bottom": "bottom", "top": "top"}.get(edge, "center"))
         shown += [l for l in labels if l not in shown]
         ax.set_xlabel(f"{metric_name(dist)} {_arrow(higher[dist])} (distortion)")
-        ax.set_ylabel(_wrap(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)", 40))
+        ax.set_ylabel(_wrap(f"{metric_name(perc)} (perception)", 40))
+        _upright_ylabel_arrow(ax, _arrow(higher[perc]))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(task_title(task, width / cols))
@@ -2589,6 +2590,16 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     _names_across(fig, axes)
     _upright_arrows(fig, axes)
     return fig
+
+
+def _upright_ylabel_arrow(ax, arrow: str, gap: float = 2.0) -> None:
+    """``arrow`` ('↑' higher is better, '↓' lower) drawn upright ``gap`` pt above the end of ``ax``'s y label (set on
+    end, read bottom to top), centred on it, wherever the layout puts the label: in the label, turned with it, '↑'
+    read '←' and '↓' '→' (the P–D plane's 'lpips ↓ (perception)'), as the heatmaps' column names did
+    (:func:`_upright_arrows`)."""
+    label = ax.yaxis.label
+    ax.annotate(arrow, (0.5, 1), xycoords=label, xytext=(0, gap), textcoords="offset points", ha="center",
+                va="bottom", fontsize=label.get_fontsize(), annotation_clip=False)
 
 
 def _upright_arrows(fig, axes, gap: float = 2.0) -> None:

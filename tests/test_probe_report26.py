@@ -1,4 +1,5 @@
-"""Probe of the report and its figures (round 26, report): the rank heatmap's colourbar ticks."""
+"""Probe of the report and its figures (round 26, report): the rank heatmap's colourbar ticks, the P–D plane's
+y label."""
 
 from __future__ import annotations
 
@@ -48,3 +49,54 @@ def test_the_13_loss_rank_heatmap_s_colourbar_ticks_are_evenly_spaced():
         plt.close(fig)
     assert ticks[-1] == 13 and len(set(np.diff(ticks))) == 1, ticks
 
+
+def _turned_arrows(fig) -> list[str]:
+    """The texts of ``fig`` (axis labels, tick labels, annotations, titles, legends) that hold an arrow ('↑'/'↓')
+    and are drawn turned: turned 90°, '↑' reads '←' and '↓' '→'."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    return [t.get_text() for t in fig.findobj(Text)
+            if t.get_visible() and any(a in t.get_text() for a in "↑↓") and t.get_rotation() % 180]
+
+
+@pytest.mark.slow
+def test_the_pd_plane_s_y_label_draws_its_arrow_upright_at_the_label_s_end():
+    """Was: the P–D plane's y label 'lpips ↓ (perception)' was set on end with its arrow inside, so the arrow read
+    '→' (and '↑' read '←'), as the heatmaps' column names did before _upright_arrows. Now the label names the
+    metric and the axis, and its arrow is drawn upright just above the label's end (its top), centred on it."""
+    st = _stats(tasks=("denoise",), metrics=("psnr", "lpips"), n_images=4, seeds=(0,),
+                offsets={"l1": 0.0, "good": 1.0})
+    with F.style() as plt:
+        fig = F.draw_pd_plane(st)
+        turned = _turned_arrows(fig)
+        ax = fig.axes[0]
+        r = fig.canvas.get_renderer()
+        label = ax.yaxis.label.get_window_extent(r)
+        arrows = [t.get_window_extent(r) for t in ax.texts if t.get_text() == "↓"]
+        text = ax.get_ylabel()
+        plt.close(fig)
+    assert not turned, turned
+    assert text == "lpips (perception)", text
+    assert len(arrows) == 1, arrows
+    a = arrows[0]
+    assert label.y1 <= a.y0 < label.y1 + 0.1 * label.height, (a, label)  # just above the label's end
+    assert abs((a.x0 + a.x1) / 2 - (label.x0 + label.x1) / 2) < 0.5 * label.width, (a, label)
+
+
+def test_an_upright_y_label_arrow_stays_at_the_label_s_end_through_a_layout():
+    """The fast half of the P–D plane's test: the arrow is placed on the label as drawn (not where it stood when
+    set), so a figure laid out again (constrained layout, a wider canvas) keeps it upright above the label's end."""
+    with F.style() as plt:
+        fig, ax = plt.subplots(figsize=(2.0, 2.0), layout="constrained")
+        ax.set_ylabel("lpips (perception)")
+        F._upright_ylabel_arrow(ax, "↓")
+        fig.set_size_inches(3.0, 2.5)
+        turned = _turned_arrows(fig)
+        r = fig.canvas.get_renderer()
+        label, arrow = ax.yaxis.label.get_window_extent(r), ax.texts[0].get_window_extent(r)
+        upright = [t.get_rotation() for t in ax.texts] == [0]
+        plt.close(fig)
+    assert not turned and upright, turned
+    assert label.y1 <= arrow.y0 < label.y1 + 0.1 * label.height, (arrow, label)
+    assert label.x0 - 1 <= (arrow.x0 + arrow.x1) / 2 <= label.x1 + 1, (arrow, label)
