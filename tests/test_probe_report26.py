@@ -100,3 +100,49 @@ def test_an_upright_y_label_arrow_stays_at_the_label_s_end_through_a_layout():
     assert not turned and upright, turned
     assert label.y1 <= arrow.y0 < label.y1 + 0.1 * label.height, (arrow, label)
     assert label.x0 - 1 <= (arrow.x0 + arrow.x1) / 2 <= label.x1 + 1, (arrow, label)
+
+
+@pytest.mark.slow
+def test_every_figure_s_caption_says_what_it_plots(tmp_path):
+    """Was: report.html captioned each figure by its file's key ('cd diagram', 'pd plane', 'metrics denoise',
+    'visual denoise': the alt text too) and leaderboard.md's Figures list gave the key and the links alone, so a
+    reader learnt what a figure plots only by opening it. Now each caption (and alt text, and the Figures list's
+    line) says what is plotted, after the figure's name (and its part)."""
+    import re
+
+    from PIL import Image
+
+    from benchmark import export
+
+    st = _stats(tasks=("denoise",), metrics=("psnr", "lpips"), n_images=3, seeds=(0,), n_boot=2,
+                offsets={"l1": 0.0, "good": 1.0})
+    names = ["leaderboard", "rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_denoise",
+             "visual_denoise"]
+    figures = {}
+    for n in names:
+        figures[n] = [tmp_path / f"{n}.png"]
+        Image.new("RGB", (4, 4), "white").save(figures[n][0])
+    page = export.html_report(st, figures)
+    captions = re.findall(r"<figcaption>([^<]*)</figcaption>", page)
+    alts = re.findall(r'<img alt="([^"]*)"', page)
+    md = export.markdown(st, figures, root=tmp_path)
+    listed = [line for line in md.splitlines() if line.startswith("- ") and ".png](" in line]
+    assert len(captions) == len(alts) == len(listed) == len(names), (captions, listed)
+    said = {"leaderboard": "mean", "rank_heatmap": "mean rank", "cd_diagram": "mean rank", "pd_plane": "perception",
+            "training_curves": "training loss", "metrics_denoise": "95% ci", "visual_denoise": "crop"}
+    for n, caption, alt, line in zip(names, captions, alts, listed):
+        assert caption == alt and caption.startswith(n.replace("_", " ")), (n, caption, alt)
+        assert said[n] in caption.lower() and said[n] in line.lower(), (n, caption, line)
+
+
+def test_a_figure_caption_names_the_figure_its_part_and_what_it_plots():
+    """The fast half of the caption test: a figure's caption is its name, its part where it has several, then what
+    it plots — a per-task figure's under its kind; a figure of no known kind keeps its name alone."""
+    from benchmark import export
+
+    assert export.figure_caption("cd_diagram").startswith("cd diagram: ")
+    assert "mean rank" in export.figure_caption("cd_diagram")
+    part = export.figure_caption("metrics_sr4", (2, 3))
+    assert part.startswith("metrics sr4 (part 2 of 3): ") and "95% CI" in part, part
+    assert export.figure_caption("leaderboard", (1, 1)).startswith("leaderboard: ")
+    assert export.figure_caption("mystery") == "mystery"
