@@ -1530,11 +1530,13 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ylim = robust_limits(Y["mean"], Y["ci_low"].where(~ref), Y["ci_high"].where(~ref), reference=ref)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim if higher[perc] else ylim[::-1])  # better is up
+        # each CI bar from its low end to its high end, as the tables print it: an errorbar's offsets from the mean
+        # raised ValueError ('yerr' must not contain negative values) on a CI that does not hold its mean (a one-seed
+        # percentile bootstrap of a few images; a mean above the metric's range, where the CI is cut at it)
         for l in labels:
-            ax.errorbar(X.loc[l, "mean"], Y.loc[l, "mean"],
-                        xerr=[[X.loc[l, "mean"] - X.loc[l, "ci_low"]], [X.loc[l, "ci_high"] - X.loc[l, "mean"]]],
-                        yerr=[[Y.loc[l, "mean"] - Y.loc[l, "ci_low"]], [Y.loc[l, "ci_high"] - Y.loc[l, "mean"]]],
-                        fmt="none", ecolor=styles[l].color, elinewidth=0.5, capsize=0, alpha=0.35, zorder=2)
+            bar = {"colors": styles[l].color, "linewidths": 0.5, "alpha": 0.35, "zorder": 2}
+            ax.hlines(Y.loc[l, "mean"], X.loc[l, "ci_low"], X.loc[l, "ci_high"], **bar)
+            ax.vlines(X.loc[l, "mean"], Y.loc[l, "ci_low"], Y.loc[l, "ci_high"], **bar)
         front = pareto_front(X.loc[labels, "mean"].to_numpy(), Y.loc[labels, "mean"].to_numpy(), higher[dist],
                              higher[perc])
         fl = [l for l, on in zip(labels, front) if on]

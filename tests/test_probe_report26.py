@@ -146,3 +146,22 @@ def test_a_figure_caption_names_the_figure_its_part_and_what_it_plots():
     assert part.startswith("metrics sr4 (part 2 of 3): ") and "95% CI" in part, part
     assert export.figure_caption("leaderboard", (1, 1)).startswith("leaderboard: ")
     assert export.figure_caption("mystery") == "mystery"
+
+
+@pytest.mark.slow
+def test_the_pd_plane_draws_a_ci_that_does_not_hold_its_mean_without_failing():
+    """Was: the P–D plane drew each CI as an errorbar's offsets from the mean, so a cell whose CI does not hold its
+    mean (a one-seed percentile bootstrap of 3 images: 12 tasks at n_boot=5 gave one; a mean above the metric's
+    range, the CI cut at it) raised ValueError ('yerr' must not contain negative values) and the figure was lost.
+    Now each bar runs from the CI's low end to its high end, as the tables print it."""
+    st = _stats(tasks=("denoise",), metrics=("psnr", "lpips"), n_images=3, seeds=(0,), offsets={"l1": 0.0, "good": 1.0})
+    c = st.cells
+    at = (c["label"] == "good") & (c["metric"] == "lpips")
+    mean = float(c.loc[at, "mean"].iloc[0])
+    c.loc[at, "ci_low"], c.loc[at, "ci_high"] = mean + 0.01, mean + 0.03  # the CI above its mean
+    with F.style() as plt:
+        fig = F.draw_pd_plane(st)
+        spans = [seg[:, 1] for coll in fig.axes[0].collections if hasattr(coll, "get_segments")
+                 for seg in coll.get_segments() if len(seg) == 2 and seg[0, 0] == seg[1, 0]]  # the vertical bars
+        plt.close(fig)
+    assert any(np.allclose(sorted(s), [mean + 0.01, mean + 0.03]) for s in spans), spans
