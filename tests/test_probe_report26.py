@@ -1,25 +1,13 @@
 """Probe of the report and its figures (round 26, report): the rank heatmap's colourbar ticks, the P–D plane's
-y label."""
+y label and its CI bars, the report's figure captions."""
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import pytest
 
 from benchmark import figures as F
-from benchmark.stats import compute
-from benchmark.synthetic import synthetic_table
-
-with F.style():  # matplotlib's fonts looked up at collection, not in a test's time
-    pass
-
-
-def _stats(n_boot: int = 5, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return compute(synthetic_table(**kw), n_boot=n_boot)
+from tests.test_probe_r3report25 import _stats  # synthetic stats, warnings quiet; matplotlib's fonts looked up
 
 
 def test_rank_colourbar_ticks_are_evenly_spaced_and_end_at_the_worst_rank():
