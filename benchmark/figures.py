@@ -1310,9 +1310,9 @@ def column_counts(stats: Stats) -> dict[str, int]:
 def _rank_ticks(k: int) -> list[int]:
     """Whole ranks for a colourbar from 1 (best) to ``k`` (worst), evenly spaced, at most seven: every one up to 7
     losses; else every ``s``-th from 1, ``s`` the smallest that divides ``k - 1`` into 2 to 6 gaps, so both ends the
-    label names are on the bar (13: 1, 4, 7, 10, 13); where none does (``k - 1`` prime: 14), every 2nd/5th/10th/…
-    counted back from ``k`` as the CD diagram numbers its axis (14: 4, 9, 14; :func:`_numbered_ranks`). Was: every
-    2nd/5th/… from 1 with ``k`` in place of the last (13: 1, 6, 13), an uneven last gap."""
+    label names are on the bar (13: 1, 3, …, 13; 16: 1, 4, …, 16); where none does (``k - 1`` prime: 14), every
+    2nd/5th/10th/… counted back from ``k`` as the CD diagram numbers its axis (14: 4, 9, 14; :func:`_numbered_ranks`).
+    Was: every 2nd/5th/… from 1 with ``k`` in place of the last (13: 1, 6, 13), an uneven last gap."""
     if k <= 7:
         return list(range(1, k + 1))
     s = next((s for s in range(2, k) if (k - 1) % s == 0 and (k - 1) // s <= 6), k - 1)
