@@ -1781,7 +1781,8 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         for name, paths in figures.items():
             rels = [p.relative_to(root) if root else p for p in _pngs(paths) or paths[:1]]
             if rels:
-                lines.append(f"- {name}: " + ", ".join(f"[{rel}]({rel})" for rel in rels))
+                what = figure_plots(name)
+                lines.append(f"- {name}: " + ", ".join(f"[{rel}]({rel})" for rel in rels) + (f" — {what}" * bool(what)))
     lines.append("")
     return "\n".join(lines)
 
@@ -2638,6 +2639,38 @@ def html_png(raw: bytes) -> bytes:
     return best
 
 
+#: what each figure of a report plots, in a few words after its name: report.html's captions and alt texts and
+#: leaderboard.md's Figures list (the key alone, 'cd diagram', 'metrics denoise', said nothing of it); a per-task
+#: figure's (``metrics_<task>``, ``visual_<task>``) under its kind
+FIGURE_CAPTIONS = {
+    "leaderboard": "each task's mean per loss and metric, coloured by its gain over the degraded input "
+                   "(blue better, red worse)",
+    "rank_heatmap": "each loss's mean rank over each task's metrics, and over every (task, metric) block (all)",
+    "cd_diagram": "critical-difference diagram: each loss's mean rank over the (task, metric) blocks",
+    "pd_plane": "perception–distortion plane: each loss's mean on a distortion metric (x) and a perception metric "
+                "(y) per task, with 95% CIs, the degraded input and the Pareto front",
+    "training_curves": "training loss over iterations, each run's divided by its first value, the mean over seeds "
+                       "per loss and task",
+    "metrics": "each loss's mean and 95% CI on every metric of the task",
+    "visual": "the same crops of test images as the input and each loss's restoration show them, a magnified inset "
+              "in each",
+}
+
+
+def figure_caption(name: str, part: tuple[int, int] | None = None) -> str:
+    """A report figure's caption: its name as a reader says it (``metrics_denoise`` → ``metrics denoise``), ``part``
+    (i, n) as "(part i of n)", then what it plots (:data:`FIGURE_CAPTIONS`); the name alone for a figure not there."""
+    head = name.replace("_", " ") + (f" (part {part[0]} of {part[1]})" if part and part[1] > 1 else "")
+    what = figure_plots(name)
+    return f"{head}: {what}" if what else head
+
+
+def figure_plots(name: str) -> str:
+    """What the report figure ``name`` plots (:data:`FIGURE_CAPTIONS`, a per-task figure's under its kind); ""
+    for a figure not there."""
+    return FIGURE_CAPTIONS.get(name) or FIGURE_CAPTIONS.get(name.split("_", 1)[0] if "_" in name else "", "")
+
+
 def _img(path: Path, caption: str) -> str:
     data = base64.b64encode(html_png(Path(path).read_bytes())).decode()
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
@@ -2881,7 +2914,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     notes_html += _coverage_html(list(stats.coverage))
 
     def figs(*names):  # every part of a figure split into parts (metrics_sr4.png, metrics_sr4-2.png)
-        return "".join(_img(p, n.replace("_", " ") + (f" (part {i} of {len(pngs)})" if len(pngs) > 1 else ""))
+        return "".join(_img(p, figure_caption(n, (i, len(pngs))))
                        for n in names for pngs in [_pngs(figures.get(n))] for i, p in enumerate(pngs, 1))
 
     ranked = not stats.ranks.empty or bool(not_ranked(stats))

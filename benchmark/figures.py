@@ -1308,14 +1308,17 @@ def column_counts(stats: Stats) -> dict[str, int]:
 
 
 def _rank_ticks(k: int) -> list[int]:
-    """Whole ranks from 1 to ``k`` for a colourbar: every one up to 6 losses, else every 2nd/5th/…
-    from 1 (at most six), always ending at ``k`` (the worst the label names): added after the last,
-    or in its place when next to it (12: 1, 6, 12)."""
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if (k - 1) / s <= 5)
-    ticks = list(range(1, k + 1, step))
-    if ticks[-1] != k:
-        ticks[-1 if len(ticks) > 1 and 2 * (k - ticks[-1]) < step else len(ticks):] = [k]
-    return ticks
+    """Whole ranks for a colourbar from 1 (best) to ``k`` (worst), evenly spaced, at most seven: every one up to 7
+    losses; else every ``s``-th from 1, ``s`` the smallest that divides ``k - 1`` into 2 to 6 gaps, so both ends the
+    label names are on the bar (13: 1, 3, …, 13; 16: 1, 4, …, 16); where none does (``k - 1`` prime: 14), every
+    2nd/5th/10th/… counted back from ``k`` as the CD diagram numbers its axis (14: 4, 9, 14; :func:`_numbered_ranks`).
+    Was: every 2nd/5th/… from 1 with ``k`` in place of the last (13: 1, 6, 13), an uneven last gap."""
+    if k <= 7:
+        return list(range(1, k + 1))
+    s = next((s for s in range(2, k) if (k - 1) % s == 0 and (k - 1) // s <= 6), k - 1)
+    if (k - 1) // s >= 2:
+        return list(range(1, k + 1, s))
+    return _numbered_ranks(1, k, next(s for s in (2, 5, 10, 20, 50, 100, 1000) if (k - 1) / s <= 5))
 
 
 def fitting_parts(split, tries, draw) -> list:
@@ -1527,11 +1530,13 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ylim = robust_limits(Y["mean"], Y["ci_low"].where(~ref), Y["ci_high"].where(~ref), reference=ref)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim if higher[perc] else ylim[::-1])  # better is up
+        # each CI bar from its low end to its high end, as the tables print it: an errorbar's offsets from the mean
+        # raised ValueError ('yerr' must not contain negative values) on a CI that does not hold its mean (a one-seed
+        # percentile bootstrap of a few images; a mean above the metric's range, where the CI is cut at it)
         for l in labels:
-            ax.errorbar(X.loc[l, "mean"], Y.loc[l, "mean"],
-                        xerr=[[X.loc[l, "mean"] - X.loc[l, "ci_low"]], [X.loc[l, "ci_high"] - X.loc[l, "mean"]]],
-                        yerr=[[Y.loc[l, "mean"] - Y.loc[l, "ci_low"]], [Y.loc[l, "ci_high"] - Y.loc[l, "mean"]]],
-                        fmt="none", ecolor=styles[l].color, elinewidth=0.5, capsize=0, alpha=0.35, zorder=2)
+            bar = {"colors": styles[l].color, "linewidths": 0.5, "alpha": 0.35, "zorder": 2}
+            ax.hlines(Y.loc[l, "mean"], X.loc[l, "ci_low"], X.loc[l, "ci_high"], **bar)
+            ax.vlines(X.loc[l, "mean"], Y.loc[l, "ci_low"], Y.loc[l, "ci_high"], **bar)
         front = pareto_front(X.loc[labels, "mean"].to_numpy(), Y.loc[labels, "mean"].to_numpy(), higher[dist],
                              higher[perc])
         fl = [l for l, on in zip(labels, front) if on]
@@ -1634,7 +1639,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                             va={"bottom": "bottom", "top": "top"}.get(edge, "center"))
         shown += [l for l in labels if l not in shown]
         ax.set_xlabel(f"{metric_name(dist)} {_arrow(higher[dist])} (distortion)")
-        ax.set_ylabel(_wrap(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)", 40))
+        ax.set_ylabel(_wrap(f"{metric_name(perc)} (perception)", 40))
+        _upright_ylabel_arrow(ax, _arrow(higher[perc]))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(task_title(task, width / cols))
@@ -2586,6 +2592,16 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     _names_across(fig, axes)
     _upright_arrows(fig, axes)
     return fig
+
+
+def _upright_ylabel_arrow(ax, arrow: str, gap: float = 2.0) -> None:
+    """``arrow`` ('↑' higher is better, '↓' lower) drawn upright ``gap`` pt above the end of ``ax``'s y label (set on
+    end, read bottom to top), centred on it, wherever the layout puts the label: in the label, turned with it, '↑'
+    read '←' and '↓' '→' (the P–D plane's 'lpips ↓ (perception)'), as the heatmaps' column names did
+    (:func:`_upright_arrows`)."""
+    label = ax.yaxis.label
+    ax.annotate(arrow, (0.5, 1), xycoords=label, xytext=(0, gap), textcoords="offset points", ha="center",
+                va="bottom", fontsize=label.get_fontsize(), annotation_clip=False)
 
 
 def _upright_arrows(fig, axes, gap: float = 2.0) -> None:

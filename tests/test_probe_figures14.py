@@ -101,7 +101,7 @@ def test_every_part_of_the_leaderboard_figure_is_linked_from_leaderboard_md_and_
     assert "- leaderboard: [leaderboard.png](leaderboard.png), [leaderboard-2.png](leaderboard-2.png)" in md, md
     page = (store.root / "report.html").read_text()
     overview = page.split('id="overview"')[1].split("</section>")[0]
-    assert re.findall(r"<figcaption>(leaderboard[^<]*)</figcaption>", overview) == [
+    assert re.findall(r"<figcaption>(leaderboard[^<:]*)[^<]*</figcaption>", overview) == [
         "leaderboard (part 1 of 2)", "leaderboard (part 2 of 2)"]
 
 
