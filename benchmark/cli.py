@@ -2518,7 +2518,8 @@ def cmd_calibrate(args) -> int:
     ids = set(map(str, table["run_id"].unique())) if not table.empty else set()
     rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
     cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
-                            alpha=args.alpha, seed=args.seed, metrics=args.metrics, rescore=rescore)
+                            alpha=args.alpha, seed=args.seed, metrics=args.metrics, rescore=rescore,
+                            run=_hint("run", args.out))
     cal.setting = chosen.description
     text = cal_mod.to_text(cal)
     print(text)

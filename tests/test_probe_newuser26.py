@@ -1,0 +1,43 @@
+"""Probes of a researcher meeting the tool for the first time (session 26): what its messages tell them to run."""
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from benchmark.runstats import MIN_RUNS
+
+
+def test_calibrate_s_advice_to_train_more_seeds_names_the_store_calibrated():
+    """``plbench calibrate --out results-cpu`` on too few seeds told the user to run `plbench run --seeds 0 1 2 ...`
+    ("no results to calibrate on"), to "re-run with --seeds 0 1 ..." (one seed) and, for its A/A splits,
+    `plbench run --losses l1 --seeds 0 … 9`: commands without the --out, which train into ./results while the store
+    calibrated stays as it was. Each now names the command that trains into the store calibrated."""
+    from benchmark import calibrate as C
+    from benchmark.errors import UserError
+    from benchmark.synthetic import synthetic_table
+
+    run = "plbench run --out results-cpu"
+    kw = dict(tasks=("denoise",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, n_images=4)
+    with pytest.raises(UserError, match="2 seeds") as one:
+        C.calibrate(synthetic_table(seeds=range(1), **kw), n_nulls=20, splits=2, aa_sims=0, run=run)
+    assert f"`{run} --seeds 0 1 " in str(one.value), one.value
+    with pytest.raises(UserError, match="no results") as none:
+        C.calibrate(synthetic_table(seeds=range(1), **kw).iloc[:0], n_nulls=20, run=run)
+    assert f"`{run} --seeds 0 1 2 " in str(none.value), none.value
+    cal = C.calibrate(synthetic_table(seeds=range(3), **kw), n_nulls=20, splits=2, aa_sims=0, run=run)
+    assert f"`{run} --losses l1 --seeds {' '.join(map(str, range(2 * MIN_RUNS)))}`" in cal.aa_reason, cal.aa_reason
+
+
+@pytest.mark.slow
+def test_plbench_calibrate_names_its_out_in_the_command_it_advises(tmp_path, capsys):
+    """The command line's calibrate passes its --out (quoted as typed) to the advice above."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    out = tmp_path / "my results"
+    write_store(out, tasks=("denoise",), metrics=("psnr",), offsets={"l1": 0.0, "l2": 0.0}, seeds=range(1),
+                seed_sd=0.2, n_images=4)
+    assert main(["calibrate", "--out", str(out), "--nulls", "20", "--splits", "2", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"run --out {shlex.quote(str(out))} --seeds 0 1 " in err[0], err
