@@ -543,9 +543,12 @@ class StepTimes:
         try:
             atomic_write_json(self.path, {"version": 2, "times": {k: self.data[k] for k in keep},
                                           "used": {k: self.used[k] for k in keep}})
-        except OSError as exc:  # a read-only cache only costs the next dry run its speed (said once)
+        except (OSError, UserError) as exc:  # a read-only cache only costs the next dry run its speed (said once);
+            # atomic_write_json says a failed write as the store's one line (NotWritable, InTheWay, DiskFull: a
+            # UserError that stopped the dry run), its advice on results written before no cache's: its cause alone
             if not self._unwritable:
-                log.warning("could not keep measured step times in %s: %s", self.path, exc)
+                log.warning("could not keep measured step times in %s: %s (the next dry run measures them again)",
+                            self.path, str(exc).split("; nothing half-written")[0])
             self._unwritable = True
 
 

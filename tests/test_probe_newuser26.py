@@ -41,3 +41,20 @@ def test_plbench_calibrate_names_its_out_in_the_command_it_advises(tmp_path, cap
     assert main(["calibrate", "--out", str(out), "--nulls", "20", "--splits", "2", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"run --out {shlex.quote(str(out))} --seeds 0 1 " in err[0], err
+
+
+def test_a_dry_run_whose_step_time_cache_cannot_be_written_still_estimates(tmp_path, caplog):
+    """StepTimes.save meant an unwritable steptimes.json (a read-only TORCH_HOME, a shared cluster cache, a file in
+    the way) to cost the next dry run its speed alone, said once — but caught ``OSError``, while atomic_write_json
+    raises the store's one-line ``UserError`` (NotWritable, InTheWay): the dry run stopped at its first measured step,
+    "error: cannot write …/steptimes.json", and estimated nothing. Now it measures on, warning once."""
+    import logging
+
+    from benchmark import perf
+
+    (tmp_path / "hub").write_text("")  # a file where the cache's folder goes
+    cache = perf.StepTimes(tmp_path / "hub" / "plbench" / "steptimes.json")
+    with caplog.at_level(logging.WARNING, logger="benchmark.perf"):
+        assert [cache.get(k, lambda: 0.5) for k in ("denoise|l1", "denoise|l2")] == [0.5, 0.5]
+    said = [r.getMessage() for r in caplog.records if "could not keep measured step times" in r.getMessage()]
+    assert len(said) == 1 and "steptimes.json" in said[0], said
