@@ -58,3 +58,47 @@ def test_a_dry_run_whose_step_time_cache_cannot_be_written_still_estimates(tmp_p
         assert [cache.get(k, lambda: 0.5) for k in ("denoise|l1", "denoise|l2")] == [0.5, 0.5]
     said = [r.getMessage() for r in caplog.records if "could not keep measured step times" in r.getMessage()]
     assert len(said) == 1 and "steptimes.json" in said[0], said
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_an_interrupted_dry_run_says_truly_which_step_times_it_kept(tmp_path, monkeypatch, capsys, busy):
+    """Ctrl-C in a dry run said "the step times measured so far are kept (…steptimes.json): the same command
+    measures only the rest", though a time measured while other work held the cores is used once and not kept
+    (its own warning said so): on a busy machine the same command measured every one of them again. The line now
+    says which were kept, as the file holds them."""
+    import json
+
+    line, cache = _interrupted_dry_run(tmp_path / "steptimes.json", monkeypatch, capsys, busy)
+    kept = "denoise|l1" in json.loads(cache.read_text())["times"]
+    assert kept is not busy
+    assert ("measures only the rest" in line) is kept, line
+    assert ("1 step time timed while other work held them" in line) is busy, line
+
+
+def test_an_interrupted_dry_run_does_not_say_kept_what_it_could_not_write(tmp_path, monkeypatch, capsys):
+    """Where steptimes.json cannot be written (said in a warning), the interrupted dry run's line said it kept them."""
+    (tmp_path / "a file").write_text("")
+    line, cache = _interrupted_dry_run(tmp_path / "a file" / "steptimes.json", monkeypatch, capsys, False)
+    assert "could not be kept" in line and "measures them again" in line and "only the rest" not in line, line
+
+
+def _interrupted_dry_run(path, monkeypatch, capsys, busy: bool):
+    """A dry run that measures one step time (on a busy machine where ``busy``) into ``path``, then is stopped with
+    Ctrl-C: (its last line, the file)."""
+    from benchmark import cli, perf
+
+    monkeypatch.setattr(perf, "_CONTENDED", [0])
+    monkeypatch.setattr(perf, "NOT_KEPT", {"busy": 0, "unwritable": 0}, raising=False)
+    cache = perf.StepTimes(path)
+
+    def measure():
+        perf._CONTENDED[0] += busy  # as _best_time counts a timing of a busy machine
+        return 0.5
+
+    def dry_run(args):
+        cache.get("denoise|l1", measure)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_run", dry_run)
+    assert cli.main(["run", "--dry-run", "--tasks", "denoise", "--losses", "l1", "-q"]) == 130
+    return capsys.readouterr().err.strip().splitlines()[-2], path
