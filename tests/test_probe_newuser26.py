@@ -102,3 +102,33 @@ def _interrupted_dry_run(path, monkeypatch, capsys, busy: bool):
     monkeypatch.setattr(cli, "cmd_run", dry_run)
     assert cli.main(["run", "--dry-run", "--tasks", "denoise", "--losses", "l1", "-q"]) == 130
     return capsys.readouterr().err.strip().splitlines()[-2], path
+
+
+def test_a_test_image_its_task_cuts_to_nothing_is_not_said_left_out_of_each_metric(tmp_path, caplog):
+    """A 5×5 photo in a folder of test images (a thumbnail, an icon) is cut to nothing by a task without modcrop (8 px
+    multiples): the data's warning says it is never tested there. Planning then said, metric by metric, "metric ssim
+    needs ≥ 11 px per side: 1 of 2 test images … are smaller and left out of its means: tiny (0 px)" — six lines for
+    the quick profile's metrics, as if it were scored by the others (psnr) and 0 px were its size. An image no metric
+    scores is no image a metric leaves out: not named there; one it cuts to some pixels still is."""
+    import logging
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.config import check_metric_sizes
+    from benchmark.data import DataCache, DataSpec
+
+    d = tmp_path / "photos"
+    d.mkdir()
+    for name, side in (("big", 16), ("tiny", 5)):
+        Image.fromarray(np.full((side, side, 3), 99, np.uint8)).save(d / f"{name}.png")
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        check_metric_sizes(("psnr", "ssim", "vsi"), (DataSpec(str(d)),), DataCache())
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("metric ")]
+    assert not said, said
+    Image.fromarray(np.full((9, 12, 3), 99, np.uint8)).save(d / "small.png")  # cut to 8 × 8: below ssim's 11 px
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        check_metric_sizes(("psnr", "ssim"), (DataSpec(str(d)),), DataCache())
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("metric ")]
+    assert "metric ssim" in line and "1 of 2 test images" in line and "small (8 px)" in line and "tiny" not in line
