@@ -425,17 +425,20 @@ def too_few_runs_text(runs: int, what: str = "runs") -> str:
 
 def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, splits: int = 200,
               effect: float = 6.0, max_runs: int = 12, alpha: float = 0.05, seed: int = 0,
-              metrics=None, aa_sims: int = 20, rescore: dict[str, set[str]] | None = None) -> Calibration:
+              metrics=None, aa_sims: int = 20, rescore: dict[str, set[str]] | None = None,
+              run: str = "plbench run") -> Calibration:
     """Simulated nulls, A/A splits of real runs and power (see the module docstring). ``rescore``: {metric: run ids
     whose scores of it the table keeps though made with another file or code than today's} (the findings' reading of
     :meth:`~benchmark.results.ResultsStore.stale_scores`); how many of the runs calibrated on they are is
-    :attr:`Calibration.rescore`, which :func:`to_text` says."""
+    :attr:`Calibration.rescore`, which :func:`to_text` says. ``run``: the start of the command that trains runs into
+    the store calibrated (``plbench run --out DIR``), which its advice to train more seeds names: without its --out
+    that command trains into ./results, not the store calibrated."""
     from benchmark.findings import practical_margin
 
     if runs < MIN_RUNS:
         raise UserError(too_few_runs_text(runs))
     if table.empty:
-        raise UserError("no results to calibrate on: run `plbench run --seeds 0 1 2 ...` first")
+        raise UserError(f"no results to calibrate on: run `{run} --seeds 0 1 2 ...` first")
     from benchmark.settings import drop_budget_checks
 
     table, _ = drop_budget_checks(table)  # a run and its budget check are not two runs of one arm
@@ -460,7 +463,8 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
             raise UserError(f"calibration needs ≥ 2 test images scored in every run of a loss (the image and "
                             f"image×run variance); the losses with ≥ 2 seeds have {max(images)} — use "
                             f"{more_images(2)}")
-        raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance); re-run with --seeds 0 1 ...")
+        raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance): train more with the grid's "
+                        f"settings, `{run} --seeds 0 1 ...` and the flags (or --config) that trained them")
     null_rows, power_rows, agree_rows = [], [], []
     for c in comps.to_dict("records"):
         rng = _rng(seed, c["task"], c["metric"])
@@ -519,7 +523,7 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
         most = max((int((~np.isnan(b.values[i]).all(axis=1)).sum()) for b in blocks(restored)
                     for i in range(len(b.labels))), default=0)
         reason = (f"A/A needs a loss with ≥ {2 * runs} seeds (two disjoint arms of {runs}); the most here is {most} "
-                  f"(`plbench run --losses l1 --seeds {' '.join(map(str, range(2 * runs)))}`)")
+                  f"(`{run} --losses l1 --seeds {' '.join(map(str, range(2 * runs)))}`)")
     refs = [r.pop("_ref") for r in aa_rows]
     pooled_ref = pooled_reference(aa_rows, refs, _rng(seed, "aa-pooled"))
     aa = pd.DataFrame(aa_rows, columns=["task", "metric", "loss", "splits", "false", "rate", "ref_p95"])

@@ -612,6 +612,8 @@ def standard_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     standard_streams()
+    # the step times earlier commands of this process left unkept (a test's, a notebook's): not this command's
+    not_kept = dict(perf.NOT_KEPT) if (perf := sys.modules.get("benchmark.perf")) else None
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
@@ -689,8 +691,9 @@ def main(argv: list[str] | None = None) -> int:
             _say_stopped("\ninterrupted")
             return 130
         if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
-            _say_stopped("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/"
-                         "steptimes.json): the same command measures only the rest:\n  "
+            perf = sys.modules.get("benchmark.perf")  # not imported: nothing measured, so nothing not kept
+            kept = perf.kept_text(not_kept) if perf else "no step time was measured yet"
+            _say_stopped(f"\ninterrupted; {kept}:\n  "
                          + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
             return 130
         saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
@@ -2540,7 +2543,8 @@ def cmd_calibrate(args) -> int:
     ids = set(map(str, table["run_id"].unique())) if not table.empty else set()
     rescore = {m: set(s["runs"]) for m, s in store.stale_scores(ids).items() if m not in store.stale_left}
     cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
-                            alpha=args.alpha, seed=args.seed, metrics=args.metrics, rescore=rescore)
+                            alpha=args.alpha, seed=args.seed, metrics=args.metrics, rescore=rescore,
+                            run=_hint("run", args.out))
     cal.setting = chosen.description
     text = cal_mod.to_text(cal)
     print(text)

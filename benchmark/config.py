@@ -2119,7 +2119,9 @@ def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data,
     :data:`benchmark.data.TEST_MULTIPLE` without): one no
     image fits scores nothing in any run (a WARNING: every run would train for it and its column stay empty,
     said only by the leaderboard's note afterwards); one some images do not fit leaves those out of its
-    means (INFO). Tasks that cut to another multiple (×3 super-resolution: 24) are named."""
+    means (INFO). Tasks that cut to another multiple (×3 super-resolution: 24) are named. An image cut to nothing
+    (a side under the multiple) is tested by no metric, as :func:`benchmark.runner.held_out_items` warns, and is not
+    counted here (unless every image is)."""
     from benchmark.data import test_multiple
     from benchmark.metrics import min_side
 
@@ -2133,6 +2135,9 @@ def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data,
     where = " + ".join(map(str, test_specs))
     for multiple, tasks in groups.items():
         sides = [(r.image_id, min(n - n % multiple for n in r.size)) for r in records]
+        # an image cut to nothing (under the multiple: a 5-px icon) is scored by no metric — held_out_items leaves it
+        # out in a warning of its own —, not one a metric's size leaves out of its means ("tiny (0 px)" per metric)
+        sides = [(i, side) for i, side in sides if side > 0] or sides
         largest = max(side for _, side in sides)
         runs = f"'s {', '.join(tasks)} runs" if len(groups) > 1 or multiple != test_multiple() else ""
         for name in dict.fromkeys(metric_names):

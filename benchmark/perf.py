@@ -519,6 +519,7 @@ class StepTimes:
             self._counted.add(key)  # before saving: a new key outside the used ones was cut by the cap
             if _CONTENDED[0] != busy:  # measured on a busy machine: this dry run's estimate, not the next one's
                 self._busy.add(key)
+                NOT_KEPT["busy"] += 1
                 if len(self._busy) == 1:  # high for the cores free; runs under that load take longer still
                     log.warning("step times measured while this machine was busy with other work (this process "
                                 "had under %.0f%% of a core per thread): each the fastest of its calls, above a step "
@@ -543,11 +544,37 @@ class StepTimes:
         try:
             atomic_write_json(self.path, {"version": 2, "times": {k: self.data[k] for k in keep},
                                           "used": {k: self.used[k] for k in keep}})
-        except OSError as exc:  # a read-only cache only costs the next dry run its speed (said once)
+        except (OSError, UserError) as exc:  # a read-only cache only costs the next dry run its speed (said once);
+            # atomic_write_json says a failed write as the store's one line (NotWritable, InTheWay, DiskFull: a
+            # UserError that stopped the dry run), its advice on results written before no cache's: its cause alone
             if not self._unwritable:
-                log.warning("could not keep measured step times in %s: %s", self.path, exc)
+                log.warning("could not keep measured step times in %s: %s (the next dry run measures them again)",
+                            self.path, str(exc).split("; nothing half-written")[0])
             self._unwritable = True
+            NOT_KEPT["unwritable"] += 1
 
+
+
+#: how many of this process's measured step times :meth:`StepTimes.get` did not keep in steptimes.json: measured while
+#: the machine was busy, and saves of the file that failed; an interrupted dry run says so (:func:`kept_text`)
+NOT_KEPT = {"busy": 0, "unwritable": 0}
+
+
+def kept_text(before: dict[str, int] | None = None) -> str:
+    """What an interrupted dry run kept of the step times it measured (``before``: :data:`NOT_KEPT` when the command
+    started, a process's earlier dry runs not counted), and what the same command measures again: it said "the step
+    times measured so far are kept … the same command measures only the rest" while those of a busy machine were not
+    kept, and the same command measured them again."""
+    busy, unwritable = (NOT_KEPT[k] - (before or {}).get(k, 0) for k in ("busy", "unwritable"))
+    where = "(<torch hub dir>/plbench/steptimes.json)"
+    if unwritable:
+        return f"the step times measured so far could not be kept {where}, as said above: the same command measures " \
+               "them again"
+    if busy:
+        return (f"of the step times measured so far, those timed with the cores free are kept {where}, not the "
+                f"{plural(busy, 'step time')} timed while other work held them: the same command measures those "
+                "again and the rest")
+    return f"the step times measured so far are kept {where}: the same command measures only the rest"
 
 
 #: calls faster than this (seconds) are not judged: one context switch decides a millisecond call's share, and its
