@@ -2231,7 +2231,10 @@ def _check_records(args, found: dict) -> int:
              + f") {agree(len(busy), 'has', 'have')} checkpoints or saved nets under damaged/: the live process that "
              f"holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving them; named "
              "here once it ends" + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be "
-                                    "checked from here: if nothing of plbench runs there any more, remove "
+                                    "checked from here: if nothing of plbench runs there any more, or this results "
+                                    "directory is a copy made while that machine held "
+                                    f"{agree(len(away), 'it', 'them')} (rsync, cp -a, a tar: nothing here releases a "
+                                    "copied lock), remove "
                                     + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")"
                                     if away else ""))
     if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)

@@ -2652,8 +2652,8 @@ FIGURE_CAPTIONS = {
     "training_curves": "training loss over iterations, each run's divided by its first value, the mean over seeds "
                        "per loss and task",
     "metrics": "each loss's mean and 95% CI on every metric of the task",
-    "visual": "the same crops of test images as the input and each loss's restoration show them, a magnified inset "
-              "in each",
+    "visual": "one test image's crop as the clean image, the degraded input and each loss's restoration show it, a "
+              "magnified inset in each",
 }
 
 
