@@ -825,16 +825,28 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
 
 def _group_size(g: list[dict]) -> tuple[int, int]:
     """A field group's size, as groups are ranked (:func:`field_groups`): its losses (one spelt two ways once:
-    :func:`benchmark.config.merged_spellings`), then its runs, of the
+    :func:`benchmark.config.merged_spellings`), then its runs (one seed of it under both spellings once), of the
     runs that finished with scores (a diverged run is part of its setting, but a setting whose runs
     diverged is not the field a new loss is ranked against: the field is what trained)."""
+    from collections import Counter
+
     from benchmark.config import merged_spellings
 
     done = [m for m in g if m.get("status") == "ok"]
     losses = {m["config"]["loss"] for m in done}
-    # one loss spelt two ways (ffl, ffl(alpha=1)) is one row of the board: one loss (tests/test_probe_compare26.py)
+    # one loss spelt two ways (ffl, ffl(alpha=1)) is one row of the board: one loss (tests/test_probe_compare26.py),
+    # and a run of it under each spelling with the rest of the config alike (a seed trained in both) one run, as the
+    # board averages them (stats.stored_twice_lines; tests/test_review_compare26.py): of each such run, the most of
+    # any one spelling (two ids of one spelling, a loss file edited between them, still count apart)
     read_as = merged_spellings((loss, True) for loss in sorted(losses))
-    return len({read_as.get(loss, loss) for loss in losses}), len(done)
+    if not read_as:  # no loss spelt two ways (a store's usual case): each run id a run, nothing more read
+        return len(losses), len(done)
+    ids = Counter((read_as.get(c["loss"], c["loss"]), c["loss"], json.dumps(
+        {k: v for k, v in c.items() if k != "loss"}, sort_keys=True, default=str)) for c in (m["config"] for m in done))
+    runs: dict[tuple[str, str], int] = {}
+    for (loss, _, rest), n in ids.items():
+        runs[loss, rest] = max(runs.get((loss, rest), 0), n)
+    return len({loss for loss, _ in runs}), sum(runs.values())
 
 
 def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
