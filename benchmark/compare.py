@@ -121,30 +121,17 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
 def _spellings_of(new: list[str], specs) -> set[str]:
     """The loss specs of ``specs`` (as a results store records them) that are one of the losses ``new``: the same spec,
     or another spelling of one — an alias read as the loss it is (``lpips_vgg`` is ``lpips(net='vgg')``), arguments in
-    another order, a default written out (:func:`benchmark.lossfn.loss_identity`). Told first by the loss names a spec
-    calls (:func:`benchmark.config._loss_names`), so a field of other losses loads no loss module for it; a spec this
-    code does not know (a loss file not loaded) is one of ``new`` only spelt alike. compare's one rule of which runs are
-    the compared loss's, never the field's (tests/test_probe_compare26.py)."""
-    from benchmark.config import _loss_names
-    from benchmark.lossfn import loss_identity
+    another order, a default written out (:func:`benchmark.lossfn.loss_identity`) — by the store's rule of one loss
+    spelt two ways (:func:`benchmark.config.merged_spellings`, which :func:`_group_size` counts by too: no loss module
+    loaded where no two specs call the same losses); a spec this code does not know (a loss file not loaded) is one of
+    ``new`` only spelt alike. compare's one rule of which runs are the compared loss's, never the field's
+    (tests/test_probe_compare26.py)."""
+    from benchmark.config import merged_spellings
 
-    def identity(spec):
-        try:
-            return loss_identity(spec)
-        except UserError:  # a loss this code (or this invocation's loss files) does not know: by its spelling alone
-            return None
-
-    names = {n: _loss_names(n) for n in new}
-    out = set()
-    for spec in dict.fromkeys(specs):
-        if spec in names:
-            out.add(spec)
-            continue
-        own = _loss_names(spec)
-        alike = [n for n, called in names.items() if own is None or called is None or own == called]
-        if alike and (key := identity(spec)) is not None and any(identity(n) == key for n in alike):
-            out.add(spec)
-    return out
+    specs = list(dict.fromkeys(specs))
+    read_as = merged_spellings((spec, True) for spec in dict.fromkeys([*new, *specs]))
+    mine = {read_as.get(n, n) for n in new}
+    return {spec for spec in specs if read_as.get(spec, spec) in mine}
 
 
 def _diff(a: dict, b: dict) -> str:
