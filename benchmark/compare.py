@@ -121,30 +121,17 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
 def _spellings_of(new: list[str], specs) -> set[str]:
     """The loss specs of ``specs`` (as a results store records them) that are one of the losses ``new``: the same spec,
     or another spelling of one — an alias read as the loss it is (``lpips_vgg`` is ``lpips(net='vgg')``), arguments in
-    another order, a default written out (:func:`benchmark.lossfn.loss_identity`). Told first by the loss names a spec
-    calls (:func:`benchmark.config._loss_names`), so a field of other losses loads no loss module for it; a spec this
-    code does not know (a loss file not loaded) is one of ``new`` only spelt alike. compare's one rule of which runs are
-    the compared loss's, never the field's (tests/test_probe_compare26.py)."""
-    from benchmark.config import _loss_names
-    from benchmark.lossfn import loss_identity
+    another order, a default written out (:func:`benchmark.lossfn.loss_identity`) — by the store's rule of one loss
+    spelt two ways (:func:`benchmark.config.merged_spellings`, which :func:`_group_size` counts by too: no loss module
+    loaded where no two specs call the same losses); a spec this code does not know (a loss file not loaded) is one of
+    ``new`` only spelt alike. compare's one rule of which runs are the compared loss's, never the field's
+    (tests/test_probe_compare26.py)."""
+    from benchmark.config import merged_spellings
 
-    def identity(spec):
-        try:
-            return loss_identity(spec)
-        except UserError:  # a loss this code (or this invocation's loss files) does not know: by its spelling alone
-            return None
-
-    names = {n: _loss_names(n) for n in new}
-    out = set()
-    for spec in dict.fromkeys(specs):
-        if spec in names:
-            out.add(spec)
-            continue
-        own = _loss_names(spec)
-        alike = [n for n, called in names.items() if own is None or called is None or own == called]
-        if alike and (key := identity(spec)) is not None and any(identity(n) == key for n in alike):
-            out.add(spec)
-    return out
+    specs = list(dict.fromkeys(specs))
+    read_as = merged_spellings((spec, True) for spec in dict.fromkeys([*new, *specs]))
+    mine = {read_as.get(n, n) for n in new}
+    return {spec for spec in specs if read_as.get(spec, spec) in mine}
 
 
 def _diff(a: dict, b: dict) -> str:
@@ -825,16 +812,28 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
 
 def _group_size(g: list[dict]) -> tuple[int, int]:
     """A field group's size, as groups are ranked (:func:`field_groups`): its losses (one spelt two ways once:
-    :func:`benchmark.config.merged_spellings`), then its runs, of the
+    :func:`benchmark.config.merged_spellings`), then its runs (one seed of it under both spellings once), of the
     runs that finished with scores (a diverged run is part of its setting, but a setting whose runs
     diverged is not the field a new loss is ranked against: the field is what trained)."""
+    from collections import Counter
+
     from benchmark.config import merged_spellings
 
     done = [m for m in g if m.get("status") == "ok"]
     losses = {m["config"]["loss"] for m in done}
-    # one loss spelt two ways (ffl, ffl(alpha=1)) is one row of the board: one loss (tests/test_probe_compare26.py)
+    # one loss spelt two ways (ffl, ffl(alpha=1)) is one row of the board: one loss (tests/test_probe_compare26.py),
+    # and a run of it under each spelling with the rest of the config alike (a seed trained in both) one run, as the
+    # board averages them (stats.stored_twice_lines; tests/test_review_compare26.py): of each such run, the most of
+    # any one spelling (two ids of one spelling, a loss file edited between them, still count apart)
     read_as = merged_spellings((loss, True) for loss in sorted(losses))
-    return len({read_as.get(loss, loss) for loss in losses}), len(done)
+    if not read_as:  # no loss spelt two ways (a store's usual case): each run id a run, nothing more read
+        return len(losses), len(done)
+    ids = Counter((read_as.get(c["loss"], c["loss"]), c["loss"], json.dumps(
+        {k: v for k, v in c.items() if k != "loss"}, sort_keys=True, default=str)) for c in (m["config"] for m in done))
+    runs: dict[tuple[str, str], int] = {}
+    for (loss, _, rest), n in ids.items():
+        runs[loss, rest] = max(runs.get((loss, rest), 0), n)
+    return len({loss for loss, _ in runs}), sum(runs.values())
 
 
 def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
