@@ -7,10 +7,6 @@ import json
 from test_probe_drivers25 import _slurm_jobs
 from test_probe_drivers26 import _driven
 
-import benchmark.config  # noqa: F401 - imported at collection (3 s): the tests time the driver, not its imports
-import benchmark.progress  # noqa: F401
-import benchmark.results  # noqa: F401
-
 
 def test_a_job_sacct_reads_ended_without_a_result_that_submitit_counts_unfinished_is_collected_lost(tmp_path,
                                                                                                   monkeypatch):
