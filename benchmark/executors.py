@@ -69,6 +69,9 @@ RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the 
 RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
 SACCT_STOP_S = 15.0  # the most the SLURM driver waits for one sacct read of its jobs' states (at the stop, in its poll)
 SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
+#: how long the SLURM driver waits on a job sacct reads in a state it does not know (neither SLURM_ACTIVE nor
+#: SLURM_ENDED) with no result before giving it up: scancelled, its runs lost, dropped from the ledger
+SLURM_UNKNOWN_S = 1800.0
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (the result files of those sacct read started)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -2062,7 +2065,11 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     log.info("slurm executor (%s): %s submitted (%s), time limit %s per job%s; logs in %s",
              cluster or ex.cluster, plural(len(jobs), "job"), split, _limit_text(parse_minutes(time)),
              " (a bare number is minutes, as sbatch reads it)" if _bare_number(time) else "", folder)
-    def result_of(job, unit: WorkUnit) -> dict:
+    def result_of(job, unit: WorkUnit, state: str = "") -> dict:
+        """``job``'s result; one the driver's sacct read says ended (``state``) that submitit still counts unfinished
+        (PREEMPTED) with no result: lost, not waited on (submitit's ``job.result()`` waits until it reads it done)."""
+        if state and not job.done():
+            return _lost(unit, _no_result(job.job_id, _state_name(state), job.paths.folder))
         try:
             res = job.result()
             if isinstance(res, dict) and (res.get("interrupted") or res.get("user")):  # say which job
@@ -2091,6 +2098,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
             read, states = float("-inf"), {}  # read at once: its first look at each job too
+            odd: dict[str, float] = {}  # job id: when the poll first read it in a state it does not know
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
                     # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
@@ -2098,8 +2106,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     # a fresh read or none: a job last read PENDING before accounting went down is looked at again
                     states = _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
                     read = _time.monotonic()
-                for i in _finished_jobs(jobs, results, states):
-                    results[i] = result_of(jobs[i], units[i])
+                    odd = {j: odd.get(j, read) for j, st in states.items() if _unknown(st)}
+                lost = {j for j, at in odd.items() if _time.monotonic() - at >= SLURM_UNKNOWN_S}
+                for i in _finished_jobs(jobs, results, states, lost):
+                    job_id = str(jobs[i].job_id)
+                    if job_id in lost and not _result_written(jobs[i]):
+                        _give_up(jobs[i], states[job_id], ledger)
+                    results[i] = result_of(jobs[i], units[i], states.get(job_id, ""))
                 monitor.tick()
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)
@@ -2143,12 +2156,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     grid_id=units[0].grid_id if units else "")
 
 
-def _finished_jobs(jobs: list, results: dict, states: dict[str, str]) -> list[int]:
+def _finished_jobs(jobs: list, results: dict, states: dict[str, str], lost: set = frozenset()) -> list[int]:
     """The indices of the submitit ``jobs`` with no result collected (``results``: {index in ``jobs``: result}) that
     have ended, from the driver's own sacct read (``states``, :func:`_sacct_states`, at most :data:`SLURM_STATE_S`
     old): an ended job is done, a pending one is not (no file looked at: most of a big array's jobs, one chmod, stat
     and lookup each on a shared file system every :data:`SLURM_POLL_S` through submitit's ``job.done()``), a started
-    one is done once its result file is written; a job sacct has not said (not SLURM, accounting down or behind):
+    one is done once its result file is written, or once the driver gives it up (``lost``: job ids read in a state
+    it does not know for :data:`SLURM_UNKNOWN_S`); a job sacct has not said (not SLURM, accounting down or behind):
     submitit's ``job.done()``."""
     done = []
     for i, job in enumerate(jobs):
@@ -2160,7 +2174,7 @@ def _finished_jobs(jobs: list, results: dict, states: dict[str, str]) -> list[in
         elif _pending(state):
             continue
         else:
-            finished = _ended(state) or _result_written(job)
+            finished = _ended(state) or str(job.job_id) in lost or _result_written(job)
         if finished:
             done.append(i)
     return done
@@ -2199,7 +2213,13 @@ def _pending(state: str) -> bool:
 def _ended(state: str) -> bool:
     """Whether a SLURM job state as sacct writes it (``CANCELLED by 123``, ``RUNNING``, ``NODE_FAIL+``) is an ended
     one (:data:`SLURM_ENDED`)."""
-    return state.split(" ")[0].rstrip("+").upper() in SLURM_ENDED
+    return _state_name(state) in SLURM_ENDED
+
+
+def _state_name(state: str) -> str:
+    """A SLURM job state as sacct or squeue write it (``CANCELLED by 123``, ``NODE_FAIL+``) → its name
+    (``CANCELLED``, ``NODE_FAIL``)."""
+    return state.split(" ")[0].rstrip("+").upper()
 
 
 def _may_run(state: str) -> bool:
@@ -2208,6 +2228,28 @@ def _may_run(state: str) -> bool:
     stopped driver's count (:func:`_still_queued`) and of the ledger (:meth:`SlurmLedger.active`), so a job the stop
     leaves to SLURM is not submitted again by the next command; ``""`` (not listed) is not."""
     return bool(state.strip()) and not _ended(state)
+
+
+def _unknown(state: str) -> bool:
+    """Whether a SLURM job state as sacct writes it is one the driver does not know (neither :data:`SLURM_ACTIVE`
+    nor :data:`SLURM_ENDED`: a newer SLURM's); ``""`` (not listed) is not."""
+    return bool(_state_name(state)) and _state_name(state) not in (*SLURM_ACTIVE, *SLURM_ENDED)
+
+
+def _give_up(job, state: str, ledger) -> None:
+    """Give up a SLURM ``job`` sacct has read in ``state``, one the driver does not know (:func:`_unknown`), for
+    :data:`SLURM_UNKNOWN_S` with no result: said, scancelled (so that it does not run on, where that state is a
+    running one) and dropped from the ``ledger`` (None: no ledger), so that the same command submits its runs again
+    — as a job cancelled at a stop, which the stop's count (:func:`_still_queued`) and the ledger
+    (:func:`_may_run`) read alike."""
+    log.warning("job %s: sacct has read it %s (a state this driver does not know) for over %s with no result: "
+                "taken as ended, cancelled and its runs lost (the same command submits them again)", job.job_id,
+                _state_name(state), f"{SLURM_UNKNOWN_S / 60:g} min")
+    with contextlib.suppress(Exception):
+        job.cancel(check=False)
+    if ledger:
+        with contextlib.suppress(Exception):
+            ledger.forget({str(job.job_id)})
 
 
 def _result_written(job) -> bool:
@@ -2328,9 +2370,13 @@ def _job_failure(job_id: str, exc: BaseException) -> str:
     state = re.search(r"has not produced any output \(state: ([^)]*)\)", text)
     if state:
         where = re.search(r"with path (\S+)", text)
-        log_dir = f"; its logs: {Path(where.group(1)).parent}" if where else ""
-        return f"job {job_id} ended without a result (state: {state.group(1)}{log_dir})"
+        return _no_result(job_id, state.group(1), Path(where.group(1)).parent if where else None)
     return f"job {job_id}: {text.splitlines()[-1] if text else type(exc).__name__}"
+
+
+def _no_result(job_id: str, state: str, log_dir) -> str:
+    """One line for a SLURM job that ended in ``state`` without a result, its logs in ``log_dir`` (None: not known)."""
+    return f"job {job_id} ended without a result (state: {state}{f'; its logs: {log_dir}' if log_dir else ''})"
 
 
 # --------------------------------------------------------------------------------------------

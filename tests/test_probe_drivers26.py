@@ -4,6 +4,11 @@ from __future__ import annotations
 import pytest
 from test_probe_drivers25 import _configs, _slurm_jobs
 
+# the driven execute_slurm's imports (3 s on a loaded 2-core machine) at collection: a test times the driver, not them
+import benchmark.config  # noqa: F401
+import benchmark.progress  # noqa: F401
+import benchmark.results  # noqa: F401
+
 
 def test_the_slurm_driver_s_sacct_read_stands_where_submitit_s_private_cache_is_gone(tmp_path, monkeypatch):
     """_sacct_states wrote its read into submitit's private ``watcher._info_dict`` inside the same ``try`` as the read:
