@@ -532,7 +532,7 @@ class StepTimes:
         return self.data[key]
 
     def save(self) -> None:
-        from benchmark.results import atomic_write_json
+        from benchmark.results import atomic_write_json, write_cause
 
         cutoff = time.time() - STEPTIMES_KEEP_DAYS * 86400
         others = sorted((k for k in self.data if k not in self._counted and self.used.get(k, 0.0) >= cutoff),
@@ -549,7 +549,7 @@ class StepTimes:
             # UserError that stopped the dry run), its advice on results written before no cache's: its cause alone
             if not self._unwritable:
                 log.warning("could not keep measured step times in %s: %s (the next dry run measures them again)",
-                            self.path, str(exc).split("; nothing half-written")[0])
+                            self.path, write_cause(exc))
             self._unwritable = True
             NOT_KEPT["unwritable"] += 1
 
