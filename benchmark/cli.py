@@ -612,8 +612,8 @@ def standard_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     standard_streams()
-    # the step times earlier commands of this process left unkept (a test's, a notebook's): not this command's
-    not_kept = dict(perf.NOT_KEPT) if (perf := sys.modules.get("benchmark.perf")) else None
+    # the step times earlier commands of this process measured or left unkept (a test's, a notebook's): not this one's
+    before = dict(perf.MEASURED) if (perf := sys.modules.get("benchmark.perf")) else None
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
@@ -692,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
             perf = sys.modules.get("benchmark.perf")  # not imported: nothing measured, so nothing not kept
-            kept = perf.kept_text(not_kept) if perf else "no step time was measured yet"
+            kept = perf.kept_text(before) if perf else "no step time was measured yet"
             _say_stopped(f"\ninterrupted; {kept}:\n  "
                          + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
             return 130

@@ -72,7 +72,7 @@ def test_an_interrupted_dry_run_says_truly_which_step_times_it_kept(tmp_path, mo
     kept = "denoise|l1" in json.loads(cache.read_text())["times"]
     assert kept is not busy
     assert ("measures only the rest" in line) is kept, line
-    assert ("1 step time timed while other work held them" in line) is busy, line
+    assert ("1 step time measured so far, timed while other work held the cores, is not kept" in line) is busy, line
 
 
 def test_an_interrupted_dry_run_does_not_say_kept_what_it_could_not_write(tmp_path, monkeypatch, capsys):
@@ -88,7 +88,7 @@ def _interrupted_dry_run(path, monkeypatch, capsys, busy: bool):
     from benchmark import cli, perf
 
     monkeypatch.setattr(perf, "_CONTENDED", [0])
-    monkeypatch.setattr(perf, "NOT_KEPT", {"busy": 0, "unwritable": 0}, raising=False)
+    monkeypatch.setattr(perf, "MEASURED", {"measured": 0, "busy": 0, "unwritable": 0})
     cache = perf.StepTimes(path)
 
     def measure():

@@ -21,3 +21,35 @@ def test_a_step_time_cache_behind_a_dangling_link_is_warned_of_without_the_store
     (said,) = [r.getMessage() for r in caplog.records if "could not keep measured step times" in r.getMessage()]
     assert "is a link to" in said and "measures them again" in said, said
     assert "results written before" not in said and "again (the next" not in said, said
+
+
+def test_an_interrupted_dry_run_that_kept_no_step_time_of_a_busy_machine_does_not_say_it_kept_some(
+        tmp_path, monkeypatch, capsys):
+    """b31b9600's line for an interrupted dry run on a busy machine said "of the step times measured so far, those
+    timed with the cores free are kept (…), not the 1 step time timed while other work held them" where every one was
+    timed so — the case it was written for (load 10 on 2 cores: each timing busy) — and none was kept. It now says
+    none was; where some were timed with the cores free, the line stays as it was."""
+    import json
+
+    from benchmark import cli, perf
+
+    def interrupted(busy: list[bool]) -> tuple[str, dict]:
+        path = tmp_path / f"{len(busy)}.json"
+        cache = perf.StepTimes(path)
+
+        def dry_run(args):
+            for i, b in enumerate(busy):
+                cache.get(f"denoise|l{i}", lambda b=b: (perf._CONTENDED.__setitem__(0, perf._CONTENDED[0] + b), 0.5)[1])
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(cli, "cmd_run", dry_run)
+        assert cli.main(["run", "--dry-run", "--tasks", "denoise", "--losses", "l1", "-q"]) == 130
+        return capsys.readouterr().err.strip().splitlines()[-2], json.loads(path.read_text())["times"]
+
+    monkeypatch.setattr(perf, "_CONTENDED", [0])
+    line, kept = interrupted([True, True])
+    assert not kept and "cores free are kept" not in line and "only the rest" not in line, line
+    assert "2 step times measured so far" in line and "not kept" in line and "measures them again" in line, line
+    line, kept = interrupted([False, True])
+    assert list(kept) == ["denoise|l0"], kept
+    assert "those timed with the cores free are kept" in line and "not the 1 step time timed while" in line, line
