@@ -25,7 +25,8 @@ def test_calibrate_s_advice_to_train_more_seeds_names_the_store_calibrated():
     with pytest.raises(UserError, match="no results") as none:
         C.calibrate(synthetic_table(seeds=range(1), **kw).iloc[:0], n_nulls=20, run=run)
     assert f"`{run} --seeds 0 1 2 " in str(none.value), none.value
-    cal = C.calibrate(synthetic_table(seeds=range(3), **kw), n_nulls=20, splits=2, aa_sims=0, run=run)
+    cal = C.calibrate(synthetic_table(seeds=range(3), **kw), n_nulls=20, splits=2, aa_sims=0, run=run,
+                      max_runs=MIN_RUNS)  # power at MIN_RUNS alone: the A/A reason is all asked
     assert f"`{run} --losses l1 --seeds {' '.join(map(str, range(2 * MIN_RUNS)))}`" in cal.aa_reason, cal.aa_reason
 
 
