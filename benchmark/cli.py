@@ -88,8 +88,9 @@ class _Parser(argparse.ArgumentParser):
         if stray:  # `list --epochs 3`: argparse took the 3 for `what` and said only 'invalid choice: '3''
             message = f"unrecognized arguments: {stray}"
         if message.startswith("unrecognized arguments:"):
-            # reported by the top-level parser: name the subcommand's options, not plbench's
-            sub = self._subcommand() or (self if stray else None)
+            # reported by the top-level parser: name the subcommand's options, not plbench's; a parser without
+            # subcommands (python -m benchmark.golden's) its own
+            sub = self._subcommand() or (self if stray or not self._subcommands() else None)
             if sub is not None:
                 prog = sub.prog
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
@@ -139,12 +140,13 @@ class _Parser(argparse.ArgumentParser):
         return (f"; {theirs[0]} is an option of run: compare trains at the settings of the field's runs in --out"
                 if theirs else "")
 
+    def _subcommands(self) -> dict[str, argparse.ArgumentParser]:
+        """{name: parser} of this parser's subcommands ({} where it has none)."""
+        return next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), {})
+
     def _subcommand(self) -> argparse.ArgumentParser | None:
         """The parser of the subcommand named in :attr:`argv` (``None`` if none)."""
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                return next((action.choices[a] for a in self.argv if a in action.choices), None)
-        return None
+        return next((p for a in self.argv if (p := self._subcommands().get(a)) is not None), None)
 
 
 #: the option that sets how long a command trains or times, by its dest: run's --iterations, pretrain's --steps,

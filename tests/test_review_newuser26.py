@@ -53,3 +53,18 @@ def test_an_interrupted_dry_run_that_kept_no_step_time_of_a_busy_machine_does_no
     line, kept = interrupted([False, True])
     assert list(kept) == ["denoise|l0"], kept
     assert "those timed with the cores free are kept" in line and "not the 1 step time timed while" in line, line
+
+
+def test_python_m_benchmark_golden_names_the_option_a_typo_meant(capsys):
+    """`python -m benchmark.golden --updat` printed argparse's usage block and "unrecognized arguments: --updat",
+    where plbench's commands say one line with the closest option: the golden check's parser is plbench's
+    (:class:`benchmark.cli._Parser`), which now names the closest option of a parser without subcommands too."""
+    import pytest
+
+    from benchmark import golden
+
+    with pytest.raises(SystemExit) as stop:
+        golden.main(["--updat"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1, err
+    assert "unrecognized arguments: --updat; did you mean --update?" in err[0] and "benchmark.golden -h" in err[0], err
