@@ -88,8 +88,9 @@ class _Parser(argparse.ArgumentParser):
         if stray:  # `list --epochs 3`: argparse took the 3 for `what` and said only 'invalid choice: '3''
             message = f"unrecognized arguments: {stray}"
         if message.startswith("unrecognized arguments:"):
-            # reported by the top-level parser: name the subcommand's options, not plbench's
-            sub = self._subcommand() or (self if stray else None)
+            # reported by the top-level parser: name the subcommand's options, not plbench's; a parser without
+            # subcommands (python -m benchmark.golden's) its own
+            sub = self._subcommand() or (self if stray or not self._subcommands() else None)
             if sub is not None:
                 prog = sub.prog
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
@@ -139,12 +140,13 @@ class _Parser(argparse.ArgumentParser):
         return (f"; {theirs[0]} is an option of run: compare trains at the settings of the field's runs in --out"
                 if theirs else "")
 
+    def _subcommands(self) -> dict[str, argparse.ArgumentParser]:
+        """{name: parser} of this parser's subcommands ({} where it has none)."""
+        return next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), {})
+
     def _subcommand(self) -> argparse.ArgumentParser | None:
         """The parser of the subcommand named in :attr:`argv` (``None`` if none)."""
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                return next((action.choices[a] for a in self.argv if a in action.choices), None)
-        return None
+        return next((p for a in self.argv if (p := self._subcommands().get(a)) is not None), None)
 
 
 #: the option that sets how long a command trains or times, by its dest: run's --iterations, pretrain's --steps,
@@ -612,8 +614,8 @@ def standard_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     standard_streams()
-    # the step times earlier commands of this process left unkept (a test's, a notebook's): not this command's
-    not_kept = dict(perf.NOT_KEPT) if (perf := sys.modules.get("benchmark.perf")) else None
+    # the step times earlier commands of this process measured or left unkept (a test's, a notebook's): not this one's
+    before = dict(perf.MEASURED) if (perf := sys.modules.get("benchmark.perf")) else None
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
     word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
@@ -692,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
             perf = sys.modules.get("benchmark.perf")  # not imported: nothing measured, so nothing not kept
-            kept = perf.kept_text(not_kept) if perf else "no step time was measured yet"
+            kept = perf.kept_text(before) if perf else "no step time was measured yet"
             _say_stopped(f"\ninterrupted; {kept}:\n  "
                          + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]))
             return 130

@@ -31,7 +31,6 @@ place to edit by hand.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -277,8 +276,10 @@ def update(path: Path = GOLDEN_PATH, only: list[str] | None = None) -> tuple[lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmark.golden", description=__doc__.splitlines()[0],
-                                allow_abbrev=False)
+    from benchmark.cli import _Parser  # plbench's: a bad command line is one line naming the closest option
+
+    p = _Parser(prog="python -m benchmark.golden", description=__doc__.splitlines()[0])
+    p.argv = list(sys.argv[1:] if argv is None else argv)
     p.add_argument("--update", action="store_true", help="write new and re-versioned entries")
     p.add_argument("--only", nargs="+", help="entry names, e.g. loss:pdl task:denoise")
     args = p.parse_args(argv)

@@ -516,10 +516,11 @@ class StepTimes:
             busy = _CONTENDED[0]
             self.data[key] = measure()
             self.measured += 1
+            MEASURED["measured"] += 1
             self._counted.add(key)  # before saving: a new key outside the used ones was cut by the cap
             if _CONTENDED[0] != busy:  # measured on a busy machine: this dry run's estimate, not the next one's
                 self._busy.add(key)
-                NOT_KEPT["busy"] += 1
+                MEASURED["busy"] += 1
                 if len(self._busy) == 1:  # high for the cores free; runs under that load take longer still
                     log.warning("step times measured while this machine was busy with other work (this process "
                                 "had under %.0f%% of a core per thread): each the fastest of its calls, above a step "
@@ -532,7 +533,7 @@ class StepTimes:
         return self.data[key]
 
     def save(self) -> None:
-        from benchmark.results import atomic_write_json
+        from benchmark.results import atomic_write_json, write_cause
 
         cutoff = time.time() - STEPTIMES_KEEP_DAYS * 86400
         others = sorted((k for k in self.data if k not in self._counted and self.used.get(k, 0.0) >= cutoff),
@@ -549,27 +550,31 @@ class StepTimes:
             # UserError that stopped the dry run), its advice on results written before no cache's: its cause alone
             if not self._unwritable:
                 log.warning("could not keep measured step times in %s: %s (the next dry run measures them again)",
-                            self.path, str(exc).split("; nothing half-written")[0])
+                            self.path, write_cause(exc))
             self._unwritable = True
-            NOT_KEPT["unwritable"] += 1
+            MEASURED["unwritable"] += 1
 
 
-
-#: how many of this process's measured step times :meth:`StepTimes.get` did not keep in steptimes.json: measured while
-#: the machine was busy, and saves of the file that failed; an interrupted dry run says so (:func:`kept_text`)
-NOT_KEPT = {"busy": 0, "unwritable": 0}
+#: how many step times this process's :meth:`StepTimes.get` measured, and what of them it did not keep in
+#: steptimes.json: those measured while the machine was busy, and saves of the file that failed; an interrupted dry
+#: run says so (:func:`kept_text`)
+MEASURED = {"measured": 0, "busy": 0, "unwritable": 0}
 
 
 def kept_text(before: dict[str, int] | None = None) -> str:
-    """What an interrupted dry run kept of the step times it measured (``before``: :data:`NOT_KEPT` when the command
+    """What an interrupted dry run kept of the step times it measured (``before``: :data:`MEASURED` when the command
     started, a process's earlier dry runs not counted), and what the same command measures again: it said "the step
     times measured so far are kept … the same command measures only the rest" while those of a busy machine were not
     kept, and the same command measured them again."""
-    busy, unwritable = (NOT_KEPT[k] - (before or {}).get(k, 0) for k in ("busy", "unwritable"))
+    measured, busy, unwritable = (MEASURED[k] - (before or {}).get(k, 0) for k in ("measured", "busy", "unwritable"))
     where = "(<torch hub dir>/plbench/steptimes.json)"
     if unwritable:
         return f"the step times measured so far could not be kept {where}, as said above: the same command measures " \
                "them again"
+    if busy and busy >= measured:  # a busy machine's dry run: every timing busy, none kept
+        return (f"the {plural(busy, 'step time')} measured so far, {agree(busy, '', 'each ')}timed while other work "
+                f"held the cores, {agree(busy, 'is', 'are')} not kept {where}: the same command measures "
+                f"{agree(busy, 'it', 'them')} again and the rest")
     if busy:
         return (f"of the step times measured so far, those timed with the cores free are kept {where}, not the "
                 f"{plural(busy, 'step time')} timed while other work held them: the same command measures those "

@@ -290,28 +290,43 @@ def _dangling(path: Path) -> bool:
 def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     """What a failed write of ``path`` raises: one line for a full disk (:class:`DiskFull`), a
     directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
-    (:class:`InTheWay`), else the error itself."""
+    (:class:`InTheWay`), else the error itself. The line is its cause (:func:`write_cause`), then the store's advice
+    on results written before."""
+    def failed(kind, cause: str, advice: str) -> UserError:
+        err = kind(f"{cause}; {advice}")
+        err.cause = cause
+        return err
+
     if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
         if _dangling(way):  # nothing written through or over it: its folder, and results, may come back
-            err = InTheWay(f"cannot write {path}: {way} is a link to {os.readlink(way)}, which is not there (a disk "
-                           "not mounted, a folder moved?); nothing was written, results written before are intact: "
-                           "mount or restore it (or remove the link to train it again here) and run "
-                           f"{again()} again")
+            err = failed(InTheWay, f"cannot write {path}: {way} is a link to {os.readlink(way)}, which is not there (a "
+                                   "disk not mounted, a folder moved?)",
+                         "nothing was written, results written before are intact: mount or restore it (or remove the "
+                         f"link to train it again here) and run {again()} again")
         else:
-            err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; "
-                           "nothing half-written was left, results written before are intact: move it aside and run "
-                           f"{again()} again")
+            err = failed(InTheWay, f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way",
+                         f"nothing half-written was left, results written before are intact: move it aside and run "
+                         f"{again()} again")
         err.way = way
         return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
-                        f"written before are intact: free space and run {again()} again to resume")
+        return failed(DiskFull, f"disk full while writing {path} ({exc.strerror})",
+                      f"nothing half-written was left, results written before are intact: free space and run {again()} "
+                      "again to resume")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        err = NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
-                          f"before are intact: make the folder writable and run {again()} again to resume")
+        err = failed(NotWritable, f"cannot write {path} ({exc.strerror})",
+                     "nothing half-written was left, results written before are intact: make the folder writable and "
+                     f"run {again()} again to resume")
         err.way = Path(path)
         return err
     return exc
+
+
+def write_cause(exc: BaseException) -> str:
+    """A failed write's cause alone (:func:`_write_error`'s one line without the store's advice on results written
+    before and the command to run again): for a file that is no result, a cache's (``steptimes.json``), or a line
+    that gives advice of its own (:func:`_not_put_back`); the error's text where it is no such line."""
+    return getattr(exc, "cause", "") or str(exc)
 
 
 def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSError]]) -> OSError | UserError:
@@ -322,8 +337,7 @@ def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSErro
     if not stuck:
         return err
     kind = type(err) if isinstance(err, UserError) else UserError
-    first = (str(err).split("; nothing half-written")[0] if isinstance(err, UserError)
-             else f"cannot write {path} ({exc.strerror or exc})")
+    first = write_cause(err) if isinstance(err, UserError) else f"cannot write {path} ({exc.strerror or exc})"
     why = stuck[0][2].strerror or type(stuck[0][2]).__name__
     homes = {b.parent for _, b, _ in stuck}
     if len(homes) == 1 and all(a.name == b.name for a, b, _ in stuck):

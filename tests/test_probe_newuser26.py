@@ -25,7 +25,8 @@ def test_calibrate_s_advice_to_train_more_seeds_names_the_store_calibrated():
     with pytest.raises(UserError, match="no results") as none:
         C.calibrate(synthetic_table(seeds=range(1), **kw).iloc[:0], n_nulls=20, run=run)
     assert f"`{run} --seeds 0 1 2 " in str(none.value), none.value
-    cal = C.calibrate(synthetic_table(seeds=range(3), **kw), n_nulls=20, splits=2, aa_sims=0, run=run)
+    cal = C.calibrate(synthetic_table(seeds=range(3), **kw), n_nulls=20, splits=2, aa_sims=0, run=run,
+                      max_runs=MIN_RUNS)  # power at MIN_RUNS alone: the A/A reason is all asked
     assert f"`{run} --losses l1 --seeds {' '.join(map(str, range(2 * MIN_RUNS)))}`" in cal.aa_reason, cal.aa_reason
 
 
@@ -72,7 +73,7 @@ def test_an_interrupted_dry_run_says_truly_which_step_times_it_kept(tmp_path, mo
     kept = "denoise|l1" in json.loads(cache.read_text())["times"]
     assert kept is not busy
     assert ("measures only the rest" in line) is kept, line
-    assert ("1 step time timed while other work held them" in line) is busy, line
+    assert ("1 step time measured so far, timed while other work held the cores, is not kept" in line) is busy, line
 
 
 def test_an_interrupted_dry_run_does_not_say_kept_what_it_could_not_write(tmp_path, monkeypatch, capsys):
@@ -88,7 +89,7 @@ def _interrupted_dry_run(path, monkeypatch, capsys, busy: bool):
     from benchmark import cli, perf
 
     monkeypatch.setattr(perf, "_CONTENDED", [0])
-    monkeypatch.setattr(perf, "NOT_KEPT", {"busy": 0, "unwritable": 0}, raising=False)
+    monkeypatch.setattr(perf, "MEASURED", {"measured": 0, "busy": 0, "unwritable": 0})
     cache = perf.StepTimes(path)
 
     def measure():
