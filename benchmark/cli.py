@@ -2231,6 +2231,8 @@ def _check_records(args, found: dict) -> int:
                                     "checked from here: if nothing of plbench runs there any more, remove "
                                     + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")"
                                     if away else ""))
+    if strays_of := store.stray_passes():  # never read: named with what to do, no error (exit unchanged)
+        _stray_pass_lines(store, strays_of, args.repair)
     if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)
         _say(f"{plural(len(kept), 'unreadable file')} kept by an earlier `plbench check --repair` ("
              + _first_three([str(p.relative_to(store.root)) for p in kept])
@@ -2489,6 +2491,30 @@ def _of_runs(some, ids) -> str:
     parts = [part(some_tr, trained, "run")] * bool(some_tr or not some_in)
     parts += [part(some_in, inputs, "scoring") + " of the degraded input"] * bool(some_in)
     return " and ".join(parts)
+
+
+def _stray_pass_lines(store, strays: dict, repair: bool) -> None:
+    """Check's line of the files named like an evaluation pass but none (``{run id: paths}``,
+    :meth:`ResultsStore.stray_passes`): a Finder duplicate or a sync tool's conflict copy, read by no report; with
+    ``repair`` set aside under ``runs/<id>/damaged/<n>/`` (the run's lock held; a run a live process holds is left)."""
+    files = [p for ps in strays.values() for p in ps]
+    moved: list[str] = []
+    if repair:
+        for rid, ps in strays.items():
+            if isinstance(lock := store.lock(rid), str):
+                continue
+            with lock:
+                names = {p.name for p in ps if p.exists()}
+                if names:
+                    dest = store.set_aside(rid, only=lambda p, names=names: p.name in names)
+                    moved.append(str(dest.relative_to(store.root)))
+    n = len(files)
+    _say(f"{plural(n, 'file')} in run folders named like an evaluation pass but {agree(n, 'none', 'none of them')} ("
+         + _first_three([str(p.relative_to(store.root)) for p in files])
+         + "): a copy (a Finder duplicate, a sync tool's conflict copy), read by no report (a run's passes are its "
+         "eval-<k>.json and eval-<k>.parquet alone); "
+         + (f"set aside to {_first_three(moved)} (nothing deleted)" if moved
+            else f"--repair sets {agree(n, 'it', 'them')} aside under runs/<id>/damaged/<n>/ (nothing is deleted)"))
 
 
 def _repairable(store) -> None:

@@ -723,12 +723,37 @@ def _ckpt_pt_first(p: Path) -> tuple[bool, str]:
     return p.name != "ckpt.pt", p.name
 
 
+#: the names of a run's evaluation passes, as :meth:`ResultsStore.write_eval` writes them: ``eval-<k>.parquet`` (its
+#: rows) and ``eval-<k>.json`` (its record), k = 0, 1, … Any other ``eval-*`` name — a Finder duplicate
+#: (``eval-0 2.json``), a sync tool's conflict copy (``eval-0 (conflicted copy).parquet``), ``eval-0.json.bak`` — is
+#: no pass: never read, written over or deleted (:func:`stray_passes`: check names it, --repair sets it aside)
+_PASS = re.compile(r"eval-(0|[1-9][0-9]*)\.(json|parquet)")
+
+
 def _pass_index(p: Path) -> int:
-    """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
+    """``eval-<k>.json`` → k (passes in the order they were written; a name that is no pass, :data:`_PASS`, last)."""
+    m = _PASS.fullmatch(p.name)
+    return int(m.group(1)) if m else 1 << 30
+
+
+def pass_files(d: Path, suffix: str = "") -> list[Path]:
+    """Run folder ``d``'s evaluation pass files (:data:`_PASS`), oldest pass first; with ``suffix`` (``".json"``:
+    the records, ``".parquet"``: the rows) those only. None where ``d`` is not there or cannot be listed. The one
+    reader of a run's passes: a stray copy (:func:`stray_passes`) is never taken for one."""
     try:
-        return int(p.stem.split("-", 1)[1])
-    except (IndexError, ValueError):
-        return 1 << 30
+        found = [p for p in d.iterdir() if _PASS.fullmatch(p.name) and (not suffix or p.suffix == suffix)]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: (_pass_index(p), p.suffix))
+
+
+def stray_passes(d: Path) -> list[Path]:
+    """The files of run folder ``d`` named like a pass but none (``eval-*`` not :data:`_PASS`: ``eval-0 2.json``, a
+    sync tool's conflict copy): read by nothing; none where ``d`` cannot be listed."""
+    try:
+        return sorted(p for p in d.iterdir() if p.name.startswith("eval-") and not _PASS.fullmatch(p.name))
+    except OSError:
+        return []
 
 
 def _foreign(ckpt: Path, rid: str, state: dict | None = None) -> str:
@@ -767,15 +792,15 @@ def _drop_uncommitted(d: Path) -> None:
     whose record is gone (lost by a copy, deleted) are kept: a finished run's results, which ``check`` names and
     :meth:`ResultsStore.reset_run` moves aside. The one rule of :meth:`ResultsStore.write_eval` and
     :meth:`ResultsStore._passes_to_keep`."""
-    last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
-    for rows in d.glob("eval-*.parquet"):
+    last = max((_pass_index(p) for p in pass_files(d, ".json")), default=-1)
+    for rows in pass_files(d, ".parquet"):
         if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
             rows.unlink(missing_ok=True)
 
 
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
-    return p.name.startswith("eval-") and p.suffix == ".json"
+    return _PASS.fullmatch(p.name) is not None and p.suffix == ".json"
 
 
 def _recorded_digest(rec: dict, metric: str) -> str:
@@ -1965,6 +1990,12 @@ class ResultsStore:
             out.update(found)
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
+    def stray_passes(self) -> dict[str, list[Path]]:
+        """{run id: its files named like an evaluation pass but none} (:func:`stray_passes`: ``eval-0 2.json``, a
+        Finder duplicate; ``eval-0 (conflicted copy).parquet``, a sync tool's): read by no table, written over or
+        deleted by nothing; ``check`` names them and ``--repair`` sets them aside (:meth:`set_aside`)."""
+        return {rid: found for rid in self.run_ids() if (found := stray_passes(self.run_dir(rid)))}
+
     def kept_unreadable(self) -> list[Path]:
         """The unreadable files an earlier ``check --repair`` kept rather than deleted: a garbled ``finished.log``
         (:meth:`mend_finished_log`: ``finished.log.unreadable``, numbered) and earlier attempts' records
@@ -2366,7 +2397,7 @@ class ResultsStore:
         a damaged run. (One with nothing else is an attempt that crashed while writing it, and simply
         not done; :meth:`reset_run` moves it aside before the run is retried.)"""
         d = self.run_dir(run_id)
-        return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
+        return bool(self.meta_damage(run_id)) and (bool(pass_files(d, ".json")) or (d / "net.pt").exists())
 
     def damage(self, run_id: str, deep: bool = True, lost_rows: bool = True) -> str:
         """Why a run's files cannot be trusted, or "": an unreadable or incomplete ``meta.json``
@@ -2376,7 +2407,7 @@ class ResultsStore:
         without reading and hashing the rows; ``lost_rows=False`` accepts a finished run whose passes
         are all gone (:meth:`_no_pass`: nothing is there to count twice, so it can be re-scored)."""
         d = self.run_dir(run_id)
-        passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+        passes = pass_files(d, ".json")
         if self.damage_meta_matters(run_id):
             return self.meta_damage(run_id)
         meta = self.meta(run_id)
@@ -2403,7 +2434,7 @@ class ResultsStore:
         an earlier pass is committed (a run's first pass precedes its ``meta.json``)."""
         have = {p.stem for p in passes}
         last = max(map(_pass_index, passes), default=-1)
-        for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index):
+        for rows in pass_files(d, ".parquet"):
             if rows.stem not in have and (_pass_index(rows) < last or not passes):
                 return f"{rows.stem}.json missing (its rows {rows.name} have no record)"
         return ""
@@ -2413,7 +2444,7 @@ class ResultsStore:
         """A run recorded ``ok`` without any evaluation pass, or "": its first pass is written before
         its ``meta.json``, so every file of its rows was deleted or lost (a copy or sync that left
         them out) — not a run without results, which the table would silently lack."""
-        if meta.get("status") != "ok" or passes or any(d.glob("eval-*.parquet")):
+        if meta.get("status") != "ok" or passes or pass_files(d, ".parquet"):
             return ""
         return "no evaluation pass (its eval-*.json and eval-*.parquet are gone)"
 
@@ -2577,7 +2608,7 @@ class ResultsStore:
             raise UserError(f"run {run_id}: {why} — `plbench check --out {shlex.quote(str(self.root))} --repair` sets "
                             "it aside so the same `plbench run` re-scores or retrains it")
         out = []
-        for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=_pass_index):
+        for p in pass_files(self.run_dir(run_id), ".json"):
             try:
                 out.append(read_json(p))
             except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
@@ -2710,9 +2741,9 @@ class ResultsStore:
         if aside is None or not aside.is_dir():
             return
         d = self.run_dir(run_id)
-        kept = {p.read_bytes() for p in d.glob("eval-*.parquet") if p.with_suffix(".json").is_file()}
+        kept = {p.read_bytes() for p in pass_files(d, ".parquet") if p.with_suffix(".json").is_file()}
         dropped = []
-        for rows in sorted(aside.glob("eval-*.parquet")):
+        for rows in pass_files(aside, ".parquet"):
             if rows.read_bytes() in kept:
                 rows.with_suffix(".json").unlink(missing_ok=True)
                 rows.unlink()
@@ -2731,7 +2762,7 @@ class ResultsStore:
         of a write killed before their record (a parquet past the last committed pass, without its ``.json``):
         never in a table, nothing lost, and :meth:`write_eval` deletes them as well."""
         _drop_uncommitted(d)
-        return [p for p in d.glob("eval-*") if p.is_file()]
+        return [p for p in pass_files(d) if p.is_file()]
 
     def archive_attempt(self, run_id: str) -> Path | None:
         """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to
@@ -2801,7 +2832,7 @@ class ResultsStore:
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         _drop_uncommitted(d)  # rows whose record was never written (a crash); a lost record's rows are kept
-        k = len(list(d.glob("eval-*.json")))
+        k = len(pass_files(d, ".json"))
         while (d / f"eval-{k}.json").exists() or (d / f"eval-{k}.parquet").exists():
             k += 1
         buf = io.BytesIO()
@@ -3409,7 +3440,7 @@ class ResultsStore:
             if why or not self.is_done(run_id):
                 return why, [], {}, {}
             d = self.run_dir(run_id)
-            passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+            passes = pass_files(d, ".json")
             meta = self.meta(run_id) or {}
             why = self._missing_record(d, passes) or self._no_pass(meta, d, passes)
             try:
@@ -3531,11 +3562,11 @@ class ResultsStore:
         out = {}
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
-            if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
+            if (d / "meta.json").exists() or not pass_files(d, ".json") \
                     or held_as_far_as_known(d / ".lock"):  # a live process writes its meta.json next
                 continue
             what, belongs = "evaluation passes", True
-            for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
+            for rows in pass_files(d, ".parquet")[:1]:
                 try:
                     r = pd.read_parquet(rows, columns=["task", "loss", "seed", "setting"]).iloc[0]
                     what = (f"{r['loss']}" + (f" seed {r['seed']}" if not pd.isna(r["seed"]) else "")
@@ -3661,9 +3692,9 @@ class ResultsStore:
         out = []
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
-            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or held_as_far_as_known(d / ".lock"):
+            if (d / "meta.json").exists() or pass_files(d, ".json") or held_as_far_as_known(d / ".lock"):
                 continue
-            if (d / "net.pt").exists() or any(d.glob("eval-*.parquet")):
+            if (d / "net.pt").exists() or pass_files(d, ".parquet"):
                 out.append(run_id)
         return out
 
@@ -3838,7 +3869,7 @@ class ResultsStore:
         cols = ("dataset", "image", "metric", "value")
         try:
             firsts = [(s, d, p, s._read_record(p)) for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid)))
-                      for p in (min(d.glob("eval-*.json"), key=_pass_index),)]
+                      for p in (min(pass_files(d, ".json"), key=_pass_index),)]
             if firsts[0][3].get("sha256") and firsts[0][3].get("sha256") == firsts[1][3].get("sha256"):
                 return ""
             a, b = (s._read_pass_columns(d, p, cols, rec) for s, d, p, rec in firsts)

@@ -1,0 +1,50 @@
+"""Probe of the store's and loss specs' loose ends (session 26): stray copies of pass files, duplicated rows, passes
+set aside by a retry, one loss spelt twice in a grid."""
+from __future__ import annotations
+
+import logging
+import shutil
+
+
+def _finished(root):
+    """(store, a trained run's id, its folder): a small finished store (:func:`test_review_store11._noted`)."""
+    from test_review_store11 import _noted
+
+    store = _noted(root)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    return store, rid, store.run_dir(rid)
+
+
+def _said(capsys) -> list[str]:
+    out = capsys.readouterr()
+    return (out.out + out.err).splitlines()
+
+
+def test_a_finder_duplicate_or_sync_conflict_copy_of_a_pass_is_no_pass(tmp_path, capsys, caplog):
+    """Was: every ``eval-*.json`` / ``eval-*.parquet`` in a run folder was read as a pass, a Finder duplicate
+    (``eval-0 2.json``) or a sync tool's conflict copy too, sorted last as the newest pass: the table warned of
+    duplicated rows, check said all was fine, and write_eval deleted a copied parquet without its record as rows
+    of a killed write. Now a pass is ``eval-<k>.json``/``.parquet`` alone; check names the copies (exit unchanged)
+    and --repair sets them aside, never deletes them."""
+    from benchmark.cli import main
+
+    store, rid, d = _finished(tmp_path / "r")
+    rows = len(store.table())
+    copies = ["eval-0 2.json", "eval-0 2.parquet", "eval-0 (conflicted copy).parquet"]
+    for name in copies:
+        shutil.copy(d / ("eval-0" + name[name.index("."):]), d / name)
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        assert len(store.table()) == rows
+    assert not any("duplicated" in r.getMessage() for r in caplog.records), caplog.text
+    assert store.damage(rid) == ""
+    store.write_eval(rid, store.table().query("run_id == @rid").to_dict("records"), ["psnr"], {})
+    assert all((d / n).is_file() for n in copies) and (d / "eval-1.json").is_file()
+    assert main(["check", "--out", str(store.root)]) == 0
+    line = next((x for x in _said(capsys) if "named like an evaluation pass" in x), "")
+    assert f"runs/{rid}/eval-0 2.json" in line and "--repair sets them aside" in line, line
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    line = next((x for x in _said(capsys) if "named like an evaluation pass" in x), "")
+    assert "set aside to" in line, line
+    assert all((d / "damaged" / "0" / n).is_file() and not (d / n).exists() for n in copies)
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert not any("named like an evaluation pass" in x for x in _said(capsys))
