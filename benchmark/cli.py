@@ -2063,20 +2063,28 @@ def _quietly_set_aside(store, path) -> bool:
 def cmd_check(args) -> int:
     """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
     is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
+    from benchmark.results import ResultsStore
+
     found: dict = {}  # what _check_records found beside its summary (unusable checkpoints left as they are)
     rc = _check_records(args, found)
-    return 1 if _direction_split(args.out) or found.get("unusable_left") else rc
+    split = _direction_split(args.out, found)
+    if found.get("duplicated"):  # harmless (each counts once), but warned of by every report: named, exit unchanged
+        _repeated_lines(ResultsStore(args.out), found["duplicated"], args.repair)
+    return 1 if split or found.get("unusable_left") else rc
 
 
-def _direction_split(out) -> bool:
+def _direction_split(out, found: dict | None = None) -> bool:
     """Whether the store's table has a metric whose rows disagree on its direction, said in the one line
-    :meth:`ResultsStore.table` raises (its damaged runs left out quietly: the lines above name them)."""
+    :meth:`ResultsStore.table` raises (its damaged runs left out quietly: the lines above name them). ``found``
+    gets ``duplicated``: the table's runs with (run, image, metric) rows read twice
+    (:attr:`ResultsStore.duplicated`)."""
     from benchmark.results import DirectionSplit, ResultsStore
 
     quiet = logging.getLogger("benchmark.results")
     was, quiet.disabled = quiet.disabled, True
+    store = ResultsStore(out)
     try:
-        ResultsStore(out).table(categories=True)
+        store.table(categories=True)
     except DirectionSplit as e:
         _say(str(e))
         return True
@@ -2084,7 +2092,36 @@ def _direction_split(out) -> bool:
         return False
     finally:
         quiet.disabled = was
+        if found is not None:
+            found["duplicated"] = store.duplicated
     return False
+
+
+def _repeated_lines(store, duplicated: dict, repair: bool) -> None:
+    """Check's lines of the runs whose (run, image, metric) rows a table reads twice (``{run id: rows}``): which pass
+    repeats them and what to do (:meth:`ResultsStore.repeated_rows`); with ``repair``, the passes that hold nothing
+    of their own set aside (:meth:`ResultsStore.set_aside_repeats`). The first three runs named, the rest counted."""
+    if repair:
+        _repairable(store)
+    for i, rid in enumerate(sorted(duplicated)):
+        passes = store.repeated_rows(rid)
+        moved = store.set_aside_repeats(rid) if repair else []
+        if i >= 3:
+            continue
+        spare = [p.stem for p, _, own in passes if not own]
+        kept = [f"{p.stem} ({plural(own, 'row')} of its own)" for p, _, own in passes if own]
+        _say(f"run {rid}: {plural(duplicated[rid], '(run, image, metric) row')} read twice ("
+             + ", ".join(f"{p.stem}: {n} repeated" for p, n, _ in passes)
+             + "): every report counts the earliest once and warns of the rest; "
+             + (f"{', '.join(moved)} set aside under runs/{rid}/damaged/ (nothing deleted, no number changes)"
+                if moved else f"--repair sets {', '.join(spare)} aside (nothing is deleted, no number changes)"
+                if spare else "")
+             + ("; " if (moved or spare) and kept else "")
+             + (f"{', '.join(kept)} stays where {agree(len(kept), 'it is', 'they are')}: harmless, each row counts once"
+                if kept else ""))
+    if len(duplicated) > 3:
+        _say(f"and {len(duplicated) - 3} more runs with rows read twice, alike"
+             + (" (their passes that hold nothing of their own set aside)" if repair else ""))
 
 
 def _check_records(args, found: dict) -> int:

@@ -1825,6 +1825,9 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
+        #: {run_id: how many of its (run, image, metric) rows} the last :meth:`table` read twice and counted once
+        #: (:meth:`repeated_rows` says in which passes)
+        self.duplicated: dict[str, int] = {}
         #: lines of :data:`FINISHED_LOG` that are no note (:meth:`finished_log_garbled`) at the last
         #: :meth:`finished_log` read (its :meth:`gone`): the report says them without reading the file again
         self.finished_garbled = 0
@@ -2591,6 +2594,50 @@ class ResultsStore:
         if "rows" in rec and rec["rows"] != t.num_rows:
             raise Damage(f"{parquet.name} holds {t.num_rows} rows, its record says {rec['rows']}")
         return {c: t.column(c).to_pylist() for c in t.column_names}
+
+    def repeated_rows(self, run_id: str) -> list[tuple[Path, int, int]]:
+        """``(record, rows repeated, rows of its own)`` of each pass of a finished run that holds (run, image, metric)
+        rows an earlier pass of it (or the pass itself, before them) holds too, as :meth:`table` reads them (a metric a
+        later pass superseded, :func:`_superseded`, left out first): the table counts the earliest and drops the
+        rest. ``rows of its own``: the pass's rows found in no earlier pass, or of a metric it records another file for
+        than the earlier passes (:func:`_recorded_digest`: what stale scores are told by) — 0 where setting the pass
+        aside changes no table (:meth:`set_aside_repeats`). Empty for a run with damage (check names that) or none
+        repeated."""
+        d = self.run_dir(run_id)
+        if self.damage(run_id, deep=False):
+            return []
+        cols = ("dataset", "image", "metric")
+        try:
+            passes = pass_files(d, ".json")
+            records = [self._read_record(p) for p in passes]
+            superseded = _superseded(records)
+            seen: set = set()
+            out = []
+            for i, (p, rec, gone) in enumerate(zip(passes, records, superseded)):
+                got = self._read_pass_columns(d, p, cols, rec)
+                keys = [k for k in zip(*(got.get(c, []) for c in cols)) if k[2] not in gone]
+                before = _latest_digests(records[:i])  # a file recorded here but not there: its record matters
+                other = {m for m in rec.get("scored", []) if _recorded_digest(rec, m) != before.get(m, "")}
+                own = set(keys) - seen
+                if len(own) < len(keys):
+                    out.append((p, len(keys) - len(own), len(own | {k for k in keys if k[2] in other})))
+                seen |= own
+        except (OSError, Damage):
+            return []
+        return out
+
+    def set_aside_repeats(self, run_id: str) -> list[str]:
+        """Set aside (:meth:`set_aside`, under ``runs/<id>/damaged/<n>/``, nothing deleted) the passes of
+        :meth:`repeated_rows` that hold no row of their own: the table read the same without them and stops
+        warning. Their names (``eval-<k>``); none where the run is held by a live process (its lock). Leaves the
+        first pass, and one with rows of its own, where they are."""
+        if isinstance(lock := self.lock(run_id), str):
+            return []
+        with lock:
+            names = {p.stem for p, _, own in self.repeated_rows(run_id) if not own}
+            if names:
+                self.set_aside(run_id, only=lambda p: _PASS.fullmatch(p.name) is not None and p.stem in names)
+        return sorted(names, key=lambda n: int(n.split("-")[1]))
 
     def is_done(self, run_id: str) -> bool:
         meta = self.meta(run_id)
@@ -3428,7 +3475,7 @@ class ResultsStore:
         (:func:`as_categories`: same values), made pass by pass, so the table never exists with its text
         (the setting JSON) once per row — a fraction of the time and peak memory at 10⁵–10⁷ rows."""
         self.check_version()
-        frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
+        frames, self.damaged, self.respelt, self.stale_left, self.duplicated = [], {}, {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
         recorded: dict[str, dict[str, str]] = {}  # {metric: {run: the file its latest pass read}}
         newest: dict[str, tuple[float, str]] = {}  # {metric: (when, the file) of the newest pass of any run}
@@ -3494,9 +3541,11 @@ class ResultsStore:
             table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
-            runs = sorted(set(table.loc[dup, "run_id"].astype(str)))
-            log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
-                        int(dup.sum()), ", ".join(runs[:5]))
+            self.duplicated = {str(r): int(k) for r, k in table.loc[dup, "run_id"].astype(str).value_counts().items()}
+            runs = sorted(self.duplicated)
+            log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once; `plbench check "
+                        "--out %s` names the passes that repeat them", int(dup.sum()), ", ".join(runs[:5]),
+                        shlex.quote(str(self.root)))
             table = table[~dup].reset_index(drop=True)
         return one_direction(self._without_stale(table, recorded, newest), self.root)
 

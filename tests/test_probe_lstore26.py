@@ -48,3 +48,34 @@ def test_a_finder_duplicate_or_sync_conflict_copy_of_a_pass_is_no_pass(tmp_path,
     assert all((d / "damaged" / "0" / n).is_file() and not (d / n).exists() for n in copies)
     assert main(["check", "--out", str(store.root)]) == 0
     assert not any("named like an evaluation pass" in x for x in _said(capsys))
+
+
+def test_check_names_rows_a_report_reads_twice_and_repair_sets_a_pass_of_repeats_aside(tmp_path, capsys, caplog):
+    """Was: every report warned '<n> duplicated (run, image, metric) rows ignored' while check named none and said
+    all was fine, so the user could not get rid of the warning. Check names the run and the pass that repeats them;
+    --repair sets aside a pass that holds nothing of its own (the table reads the same without it, nothing deleted)
+    and says that one holding rows of its own stays."""
+    from benchmark.cli import main
+
+    store, rid, d = _finished(tmp_path / "r")
+    table = store.table()
+    rows = table.query("run_id == @rid").to_dict("records")
+    store.write_eval(rid, rows, ["psnr"], {})  # eval-1: the same rows again
+    other = next(r for r in store.run_ids() if r not in (rid,) and not r.startswith("input-"))
+    more = table.query("run_id == @other").to_dict("records")
+    store.write_eval(other, more + [{**more[0], "metric": "ssim", "value": 0.5}], ["psnr", "ssim"], {})
+    assert main(["check", "--out", str(store.root)]) == 0
+    lines = _said(capsys)
+    line = next((x for x in lines if f"run {rid}:" in x and "read twice" in x), "")
+    assert f"{len(rows)} (run, image, metric) rows read twice (eval-1: {len(rows)} repeated)" in line, lines
+    assert "--repair sets eval-1 aside" in line, line
+    line = next((x for x in lines if f"run {other}:" in x and "read twice" in x), "")
+    assert "eval-1 (1 row of its own) stays" in line, lines
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    capsys.readouterr()
+    assert (d / "damaged" / "0" / "eval-1.parquet").is_file() and not (d / "eval-1.json").exists()
+    assert (store.run_dir(other) / "eval-1.json").is_file()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.results"):
+        again = store.table()
+    assert len(again) == len(table) + 1 and store.duplicated == {other: len(more)}, caplog.text
