@@ -2246,12 +2246,20 @@ def _check_records(args, found: dict) -> int:
              + ("removed" if args.repair else "never read; --repair removes them"))
     busy: set = set()  # runs a live process holds: what it set aside there it may still move back
     if aside := store.set_aside_states(busy):  # kept on purpose: named with what to do, no error (exit unchanged)
-        what = plural(len(aside), "checkpoint or saved net", "checkpoints and saved nets")
+        from benchmark.results import _is_pass_rows
+
+        rows = sum(map(_is_pass_rows, aside))  # an evaluation pass's rows: a damaged run's, or an attempt's
+        what = ", ".join([plural(len(aside) - rows, "checkpoint or saved net", "checkpoints and saved nets")]
+                         * bool(len(aside) - rows)
+                         + [plural(rows, "evaluation pass", "evaluation passes") + " (rows a damaged run or an "
+                            "unfinished attempt wrote, which its retry did not write again byte for byte: in no "
+                            "table)"] * bool(rows))
         _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge, --repair or a retry ("
              + _first_three([str(p.relative_to(store.root)) for p in aside])
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
-             "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
-             "from, re-scores with or removes them; look, then delete them once you do not need them")
+             "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\.pt\\|net\\.pt\\|loss\\.pt\\|"
+             "eval-[0-9]+\\.parquet\\)'): nothing resumes from, re-scores with, reads or removes them; look, then "
+             "delete them once you do not need them")
     if busy:  # who holds each: a lock of another machine (a copy of the store, a crashed node) may be stale
         from benchmark.results import held_from_another_machine, shown_holder
 
@@ -2262,12 +2270,12 @@ def _check_records(args, found: dict) -> int:
         away = [rid for rid, h in holders.items() if held_from_another_machine(h)]
         _say(f"{plural(len(busy), 'run')} in flight ("
              + _first_three([f"runs/{r}, held by {holders.get(r) or 'another process'}" for r in sorted(busy)])
-             + f") {agree(len(busy), 'has', 'have')} checkpoints or saved nets under damaged/: the live process that "
-             f"holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving them; named "
-             "here once it ends" + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be "
-                                    "checked from here: if nothing of plbench runs there any more, remove "
-                                    + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")"
-                                    if away else ""))
+             + f") {agree(len(busy), 'has', 'have')} checkpoints, saved nets or passes under damaged/: the live "
+             f"process that holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving "
+             "them; named here once it ends"
+             + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be checked from here: if "
+                "nothing of plbench runs there any more, remove "
+                + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")" if away else ""))
     if strays_of := store.stray_passes():  # never read: named with what to do, no error (exit unchanged)
         _stray_pass_lines(store, strays_of, args.repair)
     if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)

@@ -803,6 +803,11 @@ def _is_pass_record(p: Path) -> bool:
     return _PASS.fullmatch(p.name) is not None and p.suffix == ".json"
 
 
+def _is_pass_rows(p: Path) -> bool:
+    """``eval-<k>.parquet``: an evaluation pass's rows (:data:`_PASS`)."""
+    return _PASS.fullmatch(p.name) is not None and p.suffix == ".parquet"
+
+
 def _recorded_digest(rec: dict, metric: str) -> str:
     """The SHA-256 (or, for a pass written before ``metric_sha256`` was recorded, the 8-digit prefix its provenance
     names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
@@ -1970,10 +1975,12 @@ class ResultsStore:
         """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) and saved states (``net.pt``,
         ``loss.pt``) under ``runs/<id>/damaged/<n>/``: set aside on purpose (a merge that replaced an unfinished run
         or a damaged net, ``check --repair``'s or a run's :meth:`set_aside`), never read again nor removed by plbench,
-        up to hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
-        cannot be listed is skipped. Those of a run a live process holds (:func:`held_as_far_as_known`: its retry, a
-        merge copying it, a repair setting it aside — which may still move them back) are left out, their run ids
-        added to ``held`` where given."""
+        up to hundreds of MB each; and the rows of the evaluation passes set aside there (``eval-<k>.parquet``,
+        :data:`_PASS`: a damaged run's, or an attempt's that a retry did not write again byte for byte,
+        :meth:`drop_identical_aside`), read by no table; largest first. A run folder without ``damaged/`` costs one
+        failed listing; one that cannot be listed is skipped. Those of a run a live process holds
+        (:func:`held_as_far_as_known`: its retry, a merge copying it, a repair setting it aside — which may still move
+        them back) are left out, their run ids added to ``held`` where given."""
         out: dict[Path, int] = {}
         for rid in self.run_ids():
             try:
@@ -1984,7 +1991,8 @@ class ResultsStore:
             for a in asides:
                 with contextlib.suppress(OSError):
                     for p in a.iterdir():
-                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt")) and p.is_file():
+                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt") or _is_pass_rows(p)) \
+                                and p.is_file():
                             found[p] = p.stat().st_size
             if found and held_as_far_as_known(self.run_dir(rid) / ".lock"):
                 if held is not None:

@@ -79,3 +79,27 @@ def test_check_names_rows_a_report_reads_twice_and_repair_sets_a_pass_of_repeats
     with caplog.at_level(logging.WARNING, logger="benchmark.results"):
         again = store.table()
     assert len(again) == len(table) + 1 and store.duplicated == {other: len(more)}, caplog.text
+
+
+def test_check_names_evaluation_passes_a_retry_left_under_damaged(tmp_path, capsys):
+    """Was: a retry (reset_run) sets an unfinished attempt's passes aside under ``runs/<id>/damaged/<n>/`` and, once
+    it ends, removes those it wrote again byte for byte; one that differs stayed there, rows in no table, while
+    check's damaged/ line named checkpoints and saved nets alone. It names the passes' rows too (no error)."""
+    from benchmark.cli import main
+
+    store, rid, d = _finished(tmp_path / "r")
+    aside = d / "damaged" / "0"
+    aside.mkdir(parents=True)
+    for name in ("eval-0.json", "eval-0.parquet"):
+        shutil.copy(d / name, aside / name)
+    store.drop_identical_aside(rid, aside)  # the retry wrote the same rows: that copy goes
+    assert not (aside / "eval-0.parquet").exists()
+    aside.mkdir(parents=True)
+    (aside / "eval-0.parquet").write_bytes(b"rows that differ from the retry's")
+    (aside / "eval-0.json").write_text("{}")
+    store.drop_identical_aside(rid, aside)
+    assert main(["check", "--out", str(store.root)]) == 0
+    lines = _said(capsys)
+    line = next((x for x in lines if "damaged/" in x and "evaluation pass" in x), "")
+    assert f"runs/{rid}/damaged/0/eval-0.parquet" in line and "1 evaluation pass" in line, lines
+    assert "delete them once you do not need them" in line and "eval-[0-9]+" in line, line
