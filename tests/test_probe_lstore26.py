@@ -103,3 +103,22 @@ def test_check_names_evaluation_passes_a_retry_left_under_damaged(tmp_path, caps
     line = next((x for x in lines if "damaged/" in x and "evaluation pass" in x), "")
     assert f"runs/{rid}/damaged/0/eval-0.parquet" in line and "1 evaluation pass" in line, lines
     assert "delete them once you do not need them" in line and "eval-[0-9]+" in line, line
+
+
+def test_a_finished_run_whose_folder_holds_only_a_conflict_copy_of_its_rows_is_gone_not_unfinished(tmp_path, capsys):
+    """Was: ``_holds_none`` took any ``eval-*`` file for a run's own, so a finished run whose folder a sync left
+    holding only a conflict copy of its rows (``eval-0 (conflicted copy).parquet``, read by no report) was counted
+    an unfinished run 'the same `plbench run` resumes' (exit 0) — its results lost, said nowhere. It is named gone
+    (exit 1), as a folder holding none of its files is, and the copy in the strays' line."""
+    from benchmark.cli import main
+
+    store, rid, d = _finished(tmp_path / "r")
+    (d / "eval-0.parquet").rename(d / "eval-0 (conflicted copy).parquet")
+    for p in d.iterdir():
+        if p.is_file() and not p.name.startswith("eval-0 "):
+            p.unlink()
+    assert rid in store.gone()
+    assert main(["check", "--out", str(store.root)]) == 1
+    lines = _said(capsys)
+    assert any(rid in x and "conflicted copy" in x for x in lines), lines
+    assert not any("unfinished" in x for x in lines), lines
