@@ -3656,7 +3656,7 @@ class ResultsStore:
     def _holds_none(self, run_id: str) -> bool:
         """``runs/<id>`` of a run :data:`FINISHED_LOG` holds as finished is there but holds none of it: no record
         (``meta.json``, ``eval-<k>.*``: a stray copy of a pass, :func:`stray_passes`, is none), no saved net, no
-        checkpoint or lock (a run trained again), nothing set aside
+        checkpoint (:data:`_CHECKPOINT`: a half-batch retry's too) or lock (a run trained again), nothing set aside
         (``damaged/``: ``check --repair``) — an rsync cut short (it copies a folder's files in name order, curve.csv
         and tb/ before the results) or the files deleted by hand: the run is gone as a deleted folder is (:meth:`gone`),
         not an unfinished run to resume. A folder gone meanwhile is gone; one that cannot be listed is not named."""
@@ -3669,7 +3669,8 @@ class ResultsStore:
             return True
         except OSError:
             return False
-        return not any(n in ("net.pt", "ckpt.pt", ".lock", "damaged") or _PASS.fullmatch(n) for n in names)
+        return not any(n in ("net.pt", ".lock", "damaged") or _PASS.fullmatch(n) or _CHECKPOINT.fullmatch(n)
+                       for n in names)
 
     def _gone_from_csv(self, here: set[str]) -> dict[str, str]:
         """:meth:`gone` of the last report's ``results.csv`` (``here``: the run folders there are)."""

@@ -122,3 +122,18 @@ def test_a_finished_run_whose_folder_holds_only_a_conflict_copy_of_its_rows_is_g
     lines = _said(capsys)
     assert any(rid in x and "conflicted copy" in x for x in lines), lines
     assert not any("unfinished" in x for x in lines), lines
+
+
+def test_a_finished_run_trained_again_and_stopped_in_its_half_batch_retry_is_not_gone(tmp_path):
+    """Was: ``_holds_none`` knew a run's checkpoint as ``ckpt.pt`` alone, so a finished run whose folder was emptied
+    and trained again, stopped in its retry at half the batch (``ckpt-b4.pt`` alone, which the same command resumes
+    from), was named gone — 'its results are lost', check exit 1, the next report noting it deleted in finished.log —
+    while a run stopped with ``ckpt.pt`` was not. One rule for checkpoints (:data:`benchmark.results._CHECKPOINT`)."""
+    store, rid, d = _finished(tmp_path / "r")
+    for p in d.iterdir():
+        if p.is_file():
+            p.unlink()
+    (d / "ckpt.pt").write_bytes(b"a checkpoint")
+    assert rid not in store.gone()
+    (d / "ckpt.pt").rename(d / "ckpt-b4.pt")
+    assert rid not in store.gone()
