@@ -2068,20 +2068,28 @@ def _quietly_set_aside(store, path) -> bool:
 def cmd_check(args) -> int:
     """`plbench check`: every record's lines (:func:`_check_records`), then a metric whose runs disagree on which way
     is better, said as every report, findings and compare refuse it (:func:`benchmark.results.one_direction`)."""
+    from benchmark.results import ResultsStore
+
     found: dict = {}  # what _check_records found beside its summary (unusable checkpoints left as they are)
     rc = _check_records(args, found)
-    return 1 if _direction_split(args.out) or found.get("unusable_left") else rc
+    split = _direction_split(args.out, found)
+    if found.get("duplicated"):  # harmless (each counts once), but warned of by every report: named, exit unchanged
+        _repeated_lines(ResultsStore(args.out), found["duplicated"], args.repair)
+    return 1 if split or found.get("unusable_left") else rc
 
 
-def _direction_split(out) -> bool:
+def _direction_split(out, found: dict | None = None) -> bool:
     """Whether the store's table has a metric whose rows disagree on its direction, said in the one line
-    :meth:`ResultsStore.table` raises (its damaged runs left out quietly: the lines above name them)."""
+    :meth:`ResultsStore.table` raises (its damaged runs left out quietly: the lines above name them). ``found``
+    gets ``duplicated``: the table's runs with (run, image, metric) rows read twice
+    (:attr:`ResultsStore.duplicated`)."""
     from benchmark.results import DirectionSplit, ResultsStore
 
     quiet = logging.getLogger("benchmark.results")
     was, quiet.disabled = quiet.disabled, True
+    store = ResultsStore(out)
     try:
-        ResultsStore(out).table(categories=True)
+        store.table(categories=True)
     except DirectionSplit as e:
         _say(str(e))
         return True
@@ -2089,7 +2097,36 @@ def _direction_split(out) -> bool:
         return False
     finally:
         quiet.disabled = was
+        if found is not None:
+            found["duplicated"] = store.duplicated
     return False
+
+
+def _repeated_lines(store, duplicated: dict, repair: bool) -> None:
+    """Check's lines of the runs whose (run, image, metric) rows a table reads twice (``{run id: rows}``): which pass
+    repeats them and what to do (:meth:`ResultsStore.repeated_rows`); with ``repair``, the passes that hold nothing
+    of their own set aside (:meth:`ResultsStore.set_aside_repeats`). The first three runs named, the rest counted."""
+    if repair:
+        _repairable(store)
+    for i, rid in enumerate(sorted(duplicated)):
+        passes = store.repeated_rows(rid)
+        moved = store.set_aside_repeats(rid) if repair else []
+        if i >= 3:
+            continue
+        spare = [p.stem for p, _, own in passes if not own]
+        kept = [f"{p.stem} ({plural(own, 'row')} of its own)" for p, _, own in passes if own]
+        _say(f"run {rid}: {plural(duplicated[rid], '(run, image, metric) row')} read twice ("
+             + ", ".join(f"{p.stem}: {n} repeated" for p, n, _ in passes)
+             + "): every report counts the earliest once and warns of the rest; "
+             + (f"{', '.join(moved)} set aside under runs/{rid}/damaged/ (nothing deleted, no number changes)"
+                if moved else f"--repair sets {', '.join(spare)} aside (nothing is deleted, no number changes)"
+                if spare else "")
+             + ("; " if (moved or spare) and kept else "")
+             + (f"{', '.join(kept)} stays where {agree(len(kept), 'it is', 'they are')}: harmless, each row counts once"
+                if kept else ""))
+    if len(duplicated) > 3:
+        _say(f"and {len(duplicated) - 3} more runs with rows read twice, alike"
+             + (" (their passes that hold nothing of their own set aside)" if repair else ""))
 
 
 def _check_records(args, found: dict) -> int:
@@ -2214,12 +2251,20 @@ def _check_records(args, found: dict) -> int:
              + ("removed" if args.repair else "never read; --repair removes them"))
     busy: set = set()  # runs a live process holds: what it set aside there it may still move back
     if aside := store.set_aside_states(busy):  # kept on purpose: named with what to do, no error (exit unchanged)
-        what = plural(len(aside), "checkpoint or saved net", "checkpoints and saved nets")
+        from benchmark.results import _is_pass_rows
+
+        rows = sum(map(_is_pass_rows, aside))  # an evaluation pass's rows: a damaged run's, or an attempt's
+        what = ", ".join([plural(len(aside) - rows, "checkpoint or saved net", "checkpoints and saved nets")]
+                         * bool(len(aside) - rows)
+                         + [plural(rows, "evaluation pass", "evaluation passes") + " (rows a damaged run or an "
+                            "unfinished attempt wrote, which its retry did not write again byte for byte: in no "
+                            "table)"] * bool(rows))
         _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge, --repair or a retry ("
              + _first_three([str(p.relative_to(store.root)) for p in aside])
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
-             "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\|net\\|loss\\)\\.pt'): nothing resumes "
-             "from, re-scores with or removes them; look, then delete them once you do not need them")
+             "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\.pt\\|net\\.pt\\|loss\\.pt\\|"
+             "eval-[0-9]+\\.parquet\\)'): nothing resumes from, re-scores with, reads or removes them; look, then "
+             "delete them once you do not need them")
     if busy:  # who holds each: a lock of another machine (a copy of the store, a crashed node) may be stale
         from benchmark.results import held_from_another_machine, shown_holder
 
@@ -2230,15 +2275,15 @@ def _check_records(args, found: dict) -> int:
         away = [rid for rid, h in holders.items() if held_from_another_machine(h)]
         _say(f"{plural(len(busy), 'run')} in flight ("
              + _first_three([f"runs/{r}, held by {holders.get(r) or 'another process'}" for r in sorted(busy)])
-             + f") {agree(len(busy), 'has', 'have')} checkpoints or saved nets under damaged/: the live process that "
-             f"holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving them; named "
-             "here once it ends" + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be "
-                                    "checked from here: if nothing of plbench runs there any more, or this results "
-                                    "directory is a copy made while that machine held "
-                                    f"{agree(len(away), 'it', 'them')} (rsync, cp -a, a tar: nothing here releases a "
-                                    "copied lock), remove "
-                                    + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")"
-                                    if away else ""))
+             + f") {agree(len(busy), 'has', 'have')} checkpoints, saved nets or passes under damaged/: the live "
+             f"process that holds {agree(len(busy), 'it', 'them')} (a retry, a merge, a repair) may still be moving "
+             "them; named here once it ends"
+             + (f" ({plural(len(away), 'lock')} of another machine, whose processes cannot be checked from here: if "
+                "nothing of plbench runs there any more, or this results directory is a copy made while that machine "
+                f"held {agree(len(away), 'it', 'them')} (rsync, cp -a, a tar: nothing here releases a copied lock), "
+                "remove " + _first_three([str(store.run_dir(r) / '.lock') for r in away]) + ")" if away else ""))
+    if strays_of := store.stray_passes():  # never read: named with what to do, no error (exit unchanged)
+        _stray_pass_lines(store, strays_of, args.repair)
     if kept := store.kept_unreadable():  # an earlier --repair's: kept on purpose, no error (exit unchanged)
         _say(f"{plural(len(kept), 'unreadable file')} kept by an earlier `plbench check --repair` ("
              + _first_three([str(p.relative_to(store.root)) for p in kept])
@@ -2497,6 +2542,30 @@ def _of_runs(some, ids) -> str:
     parts = [part(some_tr, trained, "run")] * bool(some_tr or not some_in)
     parts += [part(some_in, inputs, "scoring") + " of the degraded input"] * bool(some_in)
     return " and ".join(parts)
+
+
+def _stray_pass_lines(store, strays: dict, repair: bool) -> None:
+    """Check's line of the files named like an evaluation pass but none (``{run id: paths}``,
+    :meth:`ResultsStore.stray_passes`): a Finder duplicate or a sync tool's conflict copy, read by no report; with
+    ``repair`` set aside under ``runs/<id>/damaged/<n>/`` (the run's lock held; a run a live process holds is left)."""
+    files = [p for ps in strays.values() for p in ps]
+    moved: list[str] = []
+    if repair:
+        for rid, ps in strays.items():
+            if isinstance(lock := store.lock(rid), str):
+                continue
+            with lock:
+                names = {p.name for p in ps if p.exists()}
+                if names:
+                    dest = store.set_aside(rid, only=lambda p, names=names: p.name in names)
+                    moved.append(str(dest.relative_to(store.root)))
+    n = len(files)
+    _say(f"{plural(n, 'file')} in run folders named like an evaluation pass but {agree(n, 'none', 'none of them')} ("
+         + _first_three([str(p.relative_to(store.root)) for p in files])
+         + "): a copy (a Finder duplicate, a sync tool's conflict copy), read by no report (a run's passes are its "
+         "eval-<k>.json and eval-<k>.parquet alone); "
+         + (f"set aside to {_first_three(moved)} (nothing deleted)" if moved
+            else f"--repair sets {agree(n, 'it', 'them')} aside under runs/<id>/damaged/<n>/ (nothing is deleted)"))
 
 
 def _repairable(store) -> None:

@@ -737,12 +737,37 @@ def _ckpt_pt_first(p: Path) -> tuple[bool, str]:
     return p.name != "ckpt.pt", p.name
 
 
+#: the names of a run's evaluation passes, as :meth:`ResultsStore.write_eval` writes them: ``eval-<k>.parquet`` (its
+#: rows) and ``eval-<k>.json`` (its record), k = 0, 1, … Any other ``eval-*`` name — a Finder duplicate
+#: (``eval-0 2.json``), a sync tool's conflict copy (``eval-0 (conflicted copy).parquet``), ``eval-0.json.bak`` — is
+#: no pass: never read, written over or deleted (:func:`stray_passes`: check names it, --repair sets it aside)
+_PASS = re.compile(r"eval-(0|[1-9][0-9]*)\.(json|parquet)")
+
+
 def _pass_index(p: Path) -> int:
-    """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
+    """``eval-<k>.json`` → k (passes in the order they were written; a name that is no pass, :data:`_PASS`, last)."""
+    m = _PASS.fullmatch(p.name)
+    return int(m.group(1)) if m else 1 << 30
+
+
+def pass_files(d: Path, suffix: str = "") -> list[Path]:
+    """Run folder ``d``'s evaluation pass files (:data:`_PASS`), oldest pass first; with ``suffix`` (``".json"``:
+    the records, ``".parquet"``: the rows) those only. None where ``d`` is not there or cannot be listed. The one
+    reader of a run's passes: a stray copy (:func:`stray_passes`) is never taken for one."""
     try:
-        return int(p.stem.split("-", 1)[1])
-    except (IndexError, ValueError):
-        return 1 << 30
+        found = [p for p in d.iterdir() if _PASS.fullmatch(p.name) and (not suffix or p.suffix == suffix)]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: (_pass_index(p), p.suffix))
+
+
+def stray_passes(d: Path) -> list[Path]:
+    """The files of run folder ``d`` named like a pass but none (``eval-*`` not :data:`_PASS`: ``eval-0 2.json``, a
+    sync tool's conflict copy): read by nothing; none where ``d`` cannot be listed."""
+    try:
+        return sorted(p for p in d.iterdir() if p.name.startswith("eval-") and not _PASS.fullmatch(p.name))
+    except OSError:
+        return []
 
 
 def _foreign(ckpt: Path, rid: str, state: dict | None = None) -> str:
@@ -781,15 +806,20 @@ def _drop_uncommitted(d: Path) -> None:
     whose record is gone (lost by a copy, deleted) are kept: a finished run's results, which ``check`` names and
     :meth:`ResultsStore.reset_run` moves aside. The one rule of :meth:`ResultsStore.write_eval` and
     :meth:`ResultsStore._passes_to_keep`."""
-    last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
-    for rows in d.glob("eval-*.parquet"):
+    last = max((_pass_index(p) for p in pass_files(d, ".json")), default=-1)
+    for rows in pass_files(d, ".parquet"):
         if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
             rows.unlink(missing_ok=True)
 
 
 def _is_pass_record(p: Path) -> bool:
     """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
-    return p.name.startswith("eval-") and p.suffix == ".json"
+    return _PASS.fullmatch(p.name) is not None and p.suffix == ".json"
+
+
+def _is_pass_rows(p: Path) -> bool:
+    """``eval-<k>.parquet``: an evaluation pass's rows (:data:`_PASS`)."""
+    return _PASS.fullmatch(p.name) is not None and p.suffix == ".parquet"
 
 
 def _recorded_digest(rec: dict, metric: str) -> str:
@@ -1814,6 +1844,9 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
+        #: {run_id: how many of its (run, image, metric) rows} the last :meth:`table` read twice and counted once
+        #: (:meth:`repeated_rows` says in which passes)
+        self.duplicated: dict[str, int] = {}
         #: lines of :data:`FINISHED_LOG` that are no note (:meth:`finished_log_garbled`) at the last
         #: :meth:`finished_log` read (its :meth:`gone`): the report says them without reading the file again
         self.finished_garbled = 0
@@ -1956,10 +1989,12 @@ class ResultsStore:
         """{path: size in bytes} of the checkpoints (:func:`_is_checkpoint`) and saved states (``net.pt``,
         ``loss.pt``) under ``runs/<id>/damaged/<n>/``: set aside on purpose (a merge that replaced an unfinished run
         or a damaged net, ``check --repair``'s or a run's :meth:`set_aside`), never read again nor removed by plbench,
-        up to hundreds of MB each; largest first. A run folder without ``damaged/`` costs one failed listing; one that
-        cannot be listed is skipped. Those of a run a live process holds (:func:`held_as_far_as_known`: its retry, a
-        merge copying it, a repair setting it aside — which may still move them back) are left out, their run ids
-        added to ``held`` where given."""
+        up to hundreds of MB each; and the rows of the evaluation passes set aside there (``eval-<k>.parquet``,
+        :data:`_PASS`: a damaged run's, or an attempt's that a retry did not write again byte for byte,
+        :meth:`drop_identical_aside`), read by no table; largest first. A run folder without ``damaged/`` costs one
+        failed listing; one that cannot be listed is skipped. Those of a run a live process holds
+        (:func:`held_as_far_as_known`: its retry, a merge copying it, a repair setting it aside — which may still move
+        them back) are left out, their run ids added to ``held`` where given."""
         out: dict[Path, int] = {}
         for rid in self.run_ids():
             try:
@@ -1970,7 +2005,8 @@ class ResultsStore:
             for a in asides:
                 with contextlib.suppress(OSError):
                     for p in a.iterdir():
-                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt")) and p.is_file():
+                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt") or _is_pass_rows(p)) \
+                                and p.is_file():
                             found[p] = p.stat().st_size
             if found and held_as_far_as_known(self.run_dir(rid) / ".lock"):
                 if held is not None:
@@ -1978,6 +2014,12 @@ class ResultsStore:
                 continue
             out.update(found)
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+
+    def stray_passes(self) -> dict[str, list[Path]]:
+        """{run id: its files named like an evaluation pass but none} (:func:`stray_passes`: ``eval-0 2.json``, a
+        Finder duplicate; ``eval-0 (conflicted copy).parquet``, a sync tool's): read by no table, written over or
+        deleted by nothing; ``check`` names them and ``--repair`` sets them aside (:meth:`set_aside`)."""
+        return {rid: found for rid in self.run_ids() if (found := stray_passes(self.run_dir(rid)))}
 
     def kept_unreadable(self) -> list[Path]:
         """The unreadable files an earlier ``check --repair`` kept rather than deleted: a garbled ``finished.log``
@@ -2380,7 +2422,7 @@ class ResultsStore:
         a damaged run. (One with nothing else is an attempt that crashed while writing it, and simply
         not done; :meth:`reset_run` moves it aside before the run is retried.)"""
         d = self.run_dir(run_id)
-        return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
+        return bool(self.meta_damage(run_id)) and (bool(pass_files(d, ".json")) or (d / "net.pt").exists())
 
     def damage(self, run_id: str, deep: bool = True, lost_rows: bool = True) -> str:
         """Why a run's files cannot be trusted, or "": an unreadable or incomplete ``meta.json``
@@ -2390,7 +2432,7 @@ class ResultsStore:
         without reading and hashing the rows; ``lost_rows=False`` accepts a finished run whose passes
         are all gone (:meth:`_no_pass`: nothing is there to count twice, so it can be re-scored)."""
         d = self.run_dir(run_id)
-        passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+        passes = pass_files(d, ".json")
         if self.damage_meta_matters(run_id):
             return self.meta_damage(run_id)
         meta = self.meta(run_id)
@@ -2417,7 +2459,7 @@ class ResultsStore:
         an earlier pass is committed (a run's first pass precedes its ``meta.json``)."""
         have = {p.stem for p in passes}
         last = max(map(_pass_index, passes), default=-1)
-        for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index):
+        for rows in pass_files(d, ".parquet"):
             if rows.stem not in have and (_pass_index(rows) < last or not passes):
                 return f"{rows.stem}.json missing (its rows {rows.name} have no record)"
         return ""
@@ -2427,7 +2469,7 @@ class ResultsStore:
         """A run recorded ``ok`` without any evaluation pass, or "": its first pass is written before
         its ``meta.json``, so every file of its rows was deleted or lost (a copy or sync that left
         them out) — not a run without results, which the table would silently lack."""
-        if meta.get("status") != "ok" or passes or any(d.glob("eval-*.parquet")):
+        if meta.get("status") != "ok" or passes or pass_files(d, ".parquet"):
             return ""
         return "no evaluation pass (its eval-*.json and eval-*.parquet are gone)"
 
@@ -2575,6 +2617,50 @@ class ResultsStore:
             raise Damage(f"{parquet.name} holds {t.num_rows} rows, its record says {rec['rows']}")
         return {c: t.column(c).to_pylist() for c in t.column_names}
 
+    def repeated_rows(self, run_id: str) -> list[tuple[Path, int, int]]:
+        """``(record, rows repeated, rows of its own)`` of each pass of a finished run that holds (run, image, metric)
+        rows an earlier pass of it (or the pass itself, before them) holds too, as :meth:`table` reads them (a metric a
+        later pass superseded, :func:`_superseded`, left out first): the table counts the earliest and drops the
+        rest. ``rows of its own``: the pass's rows found in no earlier pass, or of a metric it records another file for
+        than the earlier passes (:func:`_recorded_digest`: what stale scores are told by) — 0 where setting the pass
+        aside changes no table (:meth:`set_aside_repeats`). Empty for a run with damage (check names that) or none
+        repeated."""
+        d = self.run_dir(run_id)
+        if self.damage(run_id, deep=False):
+            return []
+        cols = ("dataset", "image", "metric")
+        try:
+            passes = pass_files(d, ".json")
+            records = [self._read_record(p) for p in passes]
+            superseded = _superseded(records)
+            seen: set = set()
+            out = []
+            for i, (p, rec, gone) in enumerate(zip(passes, records, superseded)):
+                got = self._read_pass_columns(d, p, cols, rec)
+                keys = [k for k in zip(*(got.get(c, []) for c in cols)) if k[2] not in gone]
+                before = _latest_digests(records[:i])  # a file recorded here but not there: its record matters
+                other = {m for m in rec.get("scored", []) if _recorded_digest(rec, m) != before.get(m, "")}
+                own = set(keys) - seen
+                if len(own) < len(keys):
+                    out.append((p, len(keys) - len(own), len(own | {k for k in keys if k[2] in other})))
+                seen |= own
+        except (OSError, Damage):
+            return []
+        return out
+
+    def set_aside_repeats(self, run_id: str) -> list[str]:
+        """Set aside (:meth:`set_aside`, under ``runs/<id>/damaged/<n>/``, nothing deleted) the passes of
+        :meth:`repeated_rows` that hold no row of their own: the table read the same without them and stops
+        warning. Their names (``eval-<k>``); none where the run is held by a live process (its lock). Leaves the
+        first pass, and one with rows of its own, where they are."""
+        if isinstance(lock := self.lock(run_id), str):
+            return []
+        with lock:
+            names = {p.stem for p, _, own in self.repeated_rows(run_id) if not own}
+            if names:
+                self.set_aside(run_id, only=lambda p: _PASS.fullmatch(p.name) is not None and p.stem in names)
+        return sorted(names, key=lambda n: int(n.split("-")[1]))
+
     def is_done(self, run_id: str) -> bool:
         meta = self.meta(run_id)
         return meta is not None and meta.get("status") in ("ok", "diverged")
@@ -2591,7 +2677,7 @@ class ResultsStore:
             raise UserError(f"run {run_id}: {why} — `plbench check --out {shlex.quote(str(self.root))} --repair` sets "
                             "it aside so the same `plbench run` re-scores or retrains it")
         out = []
-        for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=_pass_index):
+        for p in pass_files(self.run_dir(run_id), ".json"):
             try:
                 out.append(read_json(p))
             except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
@@ -2724,9 +2810,9 @@ class ResultsStore:
         if aside is None or not aside.is_dir():
             return
         d = self.run_dir(run_id)
-        kept = {p.read_bytes() for p in d.glob("eval-*.parquet") if p.with_suffix(".json").is_file()}
+        kept = {p.read_bytes() for p in pass_files(d, ".parquet") if p.with_suffix(".json").is_file()}
         dropped = []
-        for rows in sorted(aside.glob("eval-*.parquet")):
+        for rows in pass_files(aside, ".parquet"):
             if rows.read_bytes() in kept:
                 rows.with_suffix(".json").unlink(missing_ok=True)
                 rows.unlink()
@@ -2745,7 +2831,7 @@ class ResultsStore:
         of a write killed before their record (a parquet past the last committed pass, without its ``.json``):
         never in a table, nothing lost, and :meth:`write_eval` deletes them as well."""
         _drop_uncommitted(d)
-        return [p for p in d.glob("eval-*") if p.is_file()]
+        return [p for p in pass_files(d) if p.is_file()]
 
     def archive_attempt(self, run_id: str) -> Path | None:
         """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to
@@ -2815,7 +2901,7 @@ class ResultsStore:
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         _drop_uncommitted(d)  # rows whose record was never written (a crash); a lost record's rows are kept
-        k = len(list(d.glob("eval-*.json")))
+        k = len(pass_files(d, ".json"))
         while (d / f"eval-{k}.json").exists() or (d / f"eval-{k}.parquet").exists():
             k += 1
         buf = io.BytesIO()
@@ -3411,7 +3497,7 @@ class ResultsStore:
         (:func:`as_categories`: same values), made pass by pass, so the table never exists with its text
         (the setting JSON) once per row — a fraction of the time and peak memory at 10⁵–10⁷ rows."""
         self.check_version()
-        frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
+        frames, self.damaged, self.respelt, self.stale_left, self.duplicated = [], {}, {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
         recorded: dict[str, dict[str, str]] = {}  # {metric: {run: the file its latest pass read}}
         newest: dict[str, tuple[float, str]] = {}  # {metric: (when, the file) of the newest pass of any run}
@@ -3423,7 +3509,7 @@ class ResultsStore:
             if why or not self.is_done(run_id):
                 return why, [], {}, {}
             d = self.run_dir(run_id)
-            passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+            passes = pass_files(d, ".json")
             meta = self.meta(run_id) or {}
             why = self._missing_record(d, passes) or self._no_pass(meta, d, passes)
             try:
@@ -3477,9 +3563,11 @@ class ResultsStore:
             table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
-            runs = sorted(set(table.loc[dup, "run_id"].astype(str)))
-            log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
-                        int(dup.sum()), ", ".join(runs[:5]))
+            self.duplicated = {str(r): int(k) for r, k in table.loc[dup, "run_id"].astype(str).value_counts().items()}
+            runs = sorted(self.duplicated)
+            log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once; `plbench check "
+                        "--out %s` names the passes that repeat them", int(dup.sum()), ", ".join(runs[:5]),
+                        shlex.quote(str(self.root)))
             table = table[~dup].reset_index(drop=True)
         return one_direction(self._without_stale(table, recorded, newest), self.root)
 
@@ -3545,11 +3633,11 @@ class ResultsStore:
         out = {}
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
-            if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
+            if (d / "meta.json").exists() or not pass_files(d, ".json") \
                     or held_as_far_as_known(d / ".lock"):  # a live process writes its meta.json next
                 continue
             what, belongs = "evaluation passes", True
-            for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
+            for rows in pass_files(d, ".parquet")[:1]:
                 try:
                     r = pd.read_parquet(rows, columns=["task", "loss", "seed", "setting"]).iloc[0]
                     what = (f"{r['loss']}" + (f" seed {r['seed']}" if not pd.isna(r["seed"]) else "")
@@ -3581,7 +3669,8 @@ class ResultsStore:
 
     def _holds_none(self, run_id: str) -> bool:
         """``runs/<id>`` of a run :data:`FINISHED_LOG` holds as finished is there but holds none of it: no record
-        (``meta.json``, ``eval-*``), no saved net, no checkpoint or lock (a run trained again), nothing set aside
+        (``meta.json``, ``eval-<k>.*``: a stray copy of a pass, :func:`stray_passes`, is none), no saved net, no
+        checkpoint (:data:`_CHECKPOINT`: a half-batch retry's too) or lock (a run trained again), nothing set aside
         (``damaged/``: ``check --repair``) — an rsync cut short (it copies a folder's files in name order, curve.csv
         and tb/ before the results) or the files deleted by hand: the run is gone as a deleted folder is (:meth:`gone`),
         not an unfinished run to resume. A folder gone meanwhile is gone; one that cannot be listed is not named."""
@@ -3594,7 +3683,8 @@ class ResultsStore:
             return True
         except OSError:
             return False
-        return not any(n in ("net.pt", "ckpt.pt", ".lock", "damaged") or n.startswith("eval-") for n in names)
+        return not any(n in ("net.pt", ".lock", "damaged") or _PASS.fullmatch(n) or _CHECKPOINT.fullmatch(n)
+                       for n in names)
 
     def _gone_from_csv(self, here: set[str]) -> dict[str, str]:
         """:meth:`gone` of the last report's ``results.csv`` (``here``: the run folders there are)."""
@@ -3675,9 +3765,9 @@ class ResultsStore:
         out = []
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
-            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or held_as_far_as_known(d / ".lock"):
+            if (d / "meta.json").exists() or pass_files(d, ".json") or held_as_far_as_known(d / ".lock"):
                 continue
-            if (d / "net.pt").exists() or any(d.glob("eval-*.parquet")):
+            if (d / "net.pt").exists() or pass_files(d, ".parquet"):
                 out.append(run_id)
         return out
 
@@ -3852,7 +3942,7 @@ class ResultsStore:
         cols = ("dataset", "image", "metric", "value")
         try:
             firsts = [(s, d, p, s._read_record(p)) for s, d in ((self, self.run_dir(rid)), (src, src.run_dir(rid)))
-                      for p in (min(d.glob("eval-*.json"), key=_pass_index),)]
+                      for p in (min(pass_files(d, ".json"), key=_pass_index),)]
             if firsts[0][3].get("sha256") and firsts[0][3].get("sha256") == firsts[1][3].get("sha256"):
                 return ""
             a, b = (s._read_pass_columns(d, p, cols, rec) for s, d, p, rec in firsts)
