@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import benchmark.findings  # noqa: F401 (imported once at collection, not in a test's time)
 import losses.ssim  # noqa: F401 (imported once at collection, not in a test's time)
 
 
@@ -39,3 +40,27 @@ def test_the_ms_ssim_loss_gradient_is_float32_accurate_near_identity(sigma):
     _ms_ssim_gap64(x64, y.double()).mean().backward()
     err = ((x32.grad.double() - x64.grad).norm() / x64.grad.norm()).item()
     assert err < 1e-4, (sigma, err)
+
+
+def test_a_missing_runs_part_reads_each_arm_s_lost_runs_once(monkeypatch):
+    """7d8b5d0f read each arm's lost runs (Results.lost_seeds: a filter of the lost runs and, where any, of the whole
+    table by task, loss, weights and version) a second time to name the lacking seeds' kinds, after compare() had read
+    them for the seeds it lacks: one question asked twice per part with missing runs. Now read once per arm."""
+    import pandas as pd
+
+    from benchmark import findings
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), n_images=4, seed_sd=0.2, seeds=range(7),
+                        offsets={"l1": 1.0, "l2": 0.0})
+    t = t[~((t["loss"] == "l2") & (t["seed"] >= 4))]
+    lost = pd.DataFrame([{"task": "sr4", "loss": "l2", "arm_weights": "none", "seed": 4, "status": "diverged",
+                          "setting": t["setting"].dropna().iloc[0], "loss_version": ""}])
+    calls = []
+    real = findings.Results.lost_seeds
+    monkeypatch.setattr(findings.Results, "lost_seeds", lambda self, task, arm: calls.append(arm.label)
+                        or real(self, task, arm))
+    (r,) = findings.check_all(t, names=("zhao2017_l1_vs_l2",), lost=lost)
+    (p,) = [p for p in r.parts if p.metric == "psnr"]
+    assert "l2 4 (diverged), 5, 6 (no run in these results)" in p.note, p.note
+    assert len(calls) == len(set(calls)) == 2, calls
