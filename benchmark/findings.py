@@ -1697,8 +1697,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     # and every run an arm itself lost, whatever seeds its partner ran: a diverged run is its loss's result, so its
     # good runs alone would flatter it — judged on them when the partner never ran that seed, the part read
     # 'reproduced' while the leaderboard said it gets no verdict (tests/test_probe_verdicts14.py)
-    lacking = {arm.label: sorted((expected | set(res.lost_seeds(c.task, arm))) - res.ok_seeds(c.task, arm))
-               for arm in (c.a, c.b)}
+    lost = {arm.label: res.lost_seeds(c.task, arm) for arm in (c.a, c.b)}  # {seed: diverged | failed}, per arm
+    lacking = {arm.label: sorted((expected | set(lost[arm.label])) - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
     lacking = {k: v for k, v in lacking.items() if v}
     # a run with rows but no finite score of this metric (it failed on that run's output) is a missing run of the
     # part, as the leaderboard makes it one of its column: left out unseen, the rest were compared on a selection
@@ -1727,7 +1727,6 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         # each seed as it is lacking: lost (diverged, failed: the arm's result, or a run to repeat) or never run here
         # (a run to train) — "missing or diverged seeds: l2 5, 6, 7" told neither, the reason's advice differs
         # (tests/test_probe_verdicts26.py)
-        lost = {arm.label: res.lost_seeds(c.task, arm) for arm in (c.a, c.b)}
         note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(
             f"{k} {_seeds_by_kind(v, lost[k])}" for k, v in lacking.items())
     if unscored:

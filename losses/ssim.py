@@ -93,8 +93,8 @@ def _ssim_components(x, y, data_range, win, sigma):
 
 
 @fp32_function
-def ssim_gaps(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win: int = 11,
-              sigma: float = 1.5) -> tuple[torch.Tensor, torch.Tensor]:
+def ssim_gaps(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win: int = 11, sigma: float = 1.5,
+              d: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """1 − :func:`ssim_components`' two terms, each (N, C) in [0, 1] where x, y are in [0, data_range]: per-image,
     per-channel mean of 1 − SSIM and of 1 − cs (cs clamped at 0, as there), without float32's cancellation.
 
@@ -102,12 +102,13 @@ def ssim_gaps(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win:
     (1 % off at residual σ 1e-3, all of it at 1e-4, against float64; E[x²] − μ² cancels first). Here
     1 − cs = var(x − y)/(σx² + σy² + c2) and 1 − l = (μx − μy)²/(μx² + μy² + c1), each from the residual x − y
     itself, and 1 − l·cs = (1 − l) + l·(1 − cs): equal in exact arithmetic, every term small where the images agree.
-    Float32 region, forward and backward.
+    ``d``: that residual where it is known more exactly than x − y (:func:`ms_ssim_gap`'s, pooled with x and y: the
+    difference of two pooled near-equal images is rounding again). Float32 region, forward and backward.
     """
     win = min(win, x.shape[-2], x.shape[-1])
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     mu_x, mu_y = _filter(x, win, sigma), _filter(y, win, sigma)
-    d = x - y
+    d = x - y if d is None else d
     mu_d = _filter(d, win, sigma)
     sxx = _filter(x * x, win, sigma) - mu_x**2
     syy = _filter(y * y, win, sigma) - mu_y**2
@@ -159,25 +160,25 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
     """
     weights = device_constant(_ms_weights, levels, like=x[:0, 0, 0, 0].float())
     vals = []
-    for last, (xs, ys) in _scales(x, y, levels):
+    for last, (xs, ys) in _scales(levels, x, y):
         s, cs = ssim_components(xs, ys, data_range=1.0, win=win, sigma=sigma)
         vals.append((s if last else cs).clamp_min(0).mean(1))  # mean of the maps
     stacked = torch.stack(vals, dim=1)  # (N, levels)
     return torch.prod((stacked + 1e-12) ** weights, dim=1)
 
 
-def _scales(x: torch.Tensor, y: torch.Tensor, levels: int):
-    """(whether the coarsest, (x, y) at that scale) for each of MS-SSIM's ``levels`` scales, finest first: each 2×
-    average-pooled from the last, an odd side to ceil(H/2) (see :func:`ms_ssim`); ValueError naming
-    :func:`ms_ssim_min_side` where a side runs out."""
+def _scales(levels: int, *images: torch.Tensor):
+    """(whether the coarsest, ``images`` at that scale) for each of MS-SSIM's ``levels`` scales, finest first: each
+    2× average-pooled from the last, an odd side to ceil(H/2) (see :func:`ms_ssim`); ValueError naming
+    :func:`ms_ssim_min_side` where a side runs out. images: (N, C, H, W) each, of one shape."""
     for i in range(levels):
-        yield i == levels - 1, (x, y)
+        yield i == levels - 1, images
         if i < levels - 1:
-            if min(x.shape[-2:]) < 2:
+            if min(images[0].shape[-2:]) < 2:
                 raise ValueError(f"image too small for {levels}-level MS-SSIM: it needs ≥ {ms_ssim_min_side(levels)} "
                                  f"px per side")
-            pad = (x.shape[-2] % 2, x.shape[-1] % 2)  # odd side: ceil(H/2), as pyiqa (see docstring)
-            x, y = F.avg_pool2d(x, 2, padding=pad), F.avg_pool2d(y, 2, padding=pad)
+            pad = (images[0].shape[-2] % 2, images[0].shape[-1] % 2)  # odd side: ceil(H/2), as pyiqa (see docstring)
+            images = tuple(F.avg_pool2d(t, 2, padding=pad) for t in images)
 
 
 @fp32_function
@@ -189,12 +190,14 @@ def ms_ssim_gap(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int =
     1e-4 against float64). Here each 1 − s_j comes from :func:`ssim_gaps` and 1 − Π s_j^{w_j} =
     −expm1(Σ w_j log1p(−(1 − s_j))): equal in exact arithmetic, no difference of near-equal numbers. Where an
     s_j is under ½ (a scale's structure lost), log(s_j + 1e-12) as :func:`ms_ssim`'s (s_j + 1e-12)^{w_j}, so a
-    term clamped to 0 still has a finite log and no NaN gradient. Float32 region, forward and backward.
+    term clamped to 0 still has a finite log and no NaN gradient. The residual x − y is pooled with x and y (pooling
+    is linear): avg_pool(x) − avg_pool(y) of near-equal images put the gradient 0.2 % off float64 at residual σ 1e-4,
+    2 % at 1e-5 (tests/test_review_lossverd26.py). Float32 region, forward and backward.
     """
     weights = device_constant(_ms_weights, levels, like=x[:0, 0, 0, 0].float())
     logs = []
-    for last, (xs, ys) in _scales(x, y, levels):
-        s_gap, cs_gap = ssim_gaps(xs, ys, data_range=1.0, win=win, sigma=sigma)
+    for last, (xs, ys, ds) in _scales(levels, x, y, x - y):
+        s_gap, cs_gap = ssim_gaps(xs, ys, data_range=1.0, win=win, sigma=sigma, d=ds)
         gap = (s_gap if last else cs_gap).mean(1).clamp(0, 1)  # ms_ssim's clamp of the mean at 0
         near = gap <= 0.5
         logs.append(torch.where(near, torch.log1p(-gap.clamp_max(0.5)), torch.log((1 - gap).clamp_min(0) + 1e-12)))
