@@ -4063,11 +4063,13 @@ def _is_text(feat) -> bool:
 
 
 def _is_one_value(feat) -> bool:
-    """Whether a column's feature holds one value a row: text, a number or a class label (not a record, a list or an
-    image)."""
+    """Whether a column's feature holds one value a row: text, a number or a class label (not a record, a list, an
+    image or bytes: a UUID stored as 16 bytes would be "b'\\x12…'" in every id)."""
     import datasets
 
-    return isinstance(feat, (datasets.Value, datasets.ClassLabel))
+    if isinstance(feat, datasets.Value):
+        return feat.dtype not in ("binary", "large_binary")
+    return isinstance(feat, datasets.ClassLabel)
 
 
 #: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped

@@ -1,0 +1,33 @@
+"""Review of the data commits of round 26 (each test failed on the commit it names)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from benchmark.data import DataCache, DataSpec
+
+
+def _png_bytes(seed: int) -> bytes:
+    from PIL import Image
+
+    raw = io.BytesIO()
+    Image.fromarray(np.full((16, 16, 3), 40 * seed, np.uint8)).save(raw, "PNG")
+    return raw.getvalue()
+
+
+def test_an_id_column_of_bytes_is_not_read_as_ids(tmp_path):
+    """948dc5bf took a column as the id column wherever its feature is a ``datasets.Value`` — also one of bytes
+    (``binary``: a UUID stored as 16 bytes, a hash), whose cells gave "b'\\x124V'" ids: the bytes in every result row
+    and the fingerprint that 803e524f's image column of PNG bytes gave. Such a column is passed over, as one of records
+    or lists is: the images are named by their stored names."""
+    import pandas as pd
+
+    images = [{"bytes": _png_bytes(i), "path": p} for i, p in enumerate(("a.png", "b.png"))]
+    pd.DataFrame({"image": images}).to_parquet(tmp_path / "plain.parquet")
+    pd.DataFrame({"image": images, "id": [b"\x12\x34\x56", b"\x9a\xbc"]}).to_parquet(tmp_path / "bytes.parquet")
+    want = [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "plain.parquet")))]
+    assert want == ["a", "b"]
+    assert [r.image_id for r in DataCache().images(DataSpec(str(tmp_path / "bytes.parquet")))] == want
+
