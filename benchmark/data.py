@@ -2830,11 +2830,13 @@ def folder_dataset(spec: DataSpec):
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
-    if not files and not total:  # not "0 other files": nothing there at any depth (a download not made, no mount)
+    # its imagefolder metadata counts as a file there: a folder of metadata.csv alone (its images not downloaded)
+    others = total + len(metadata or ())
+    if not files and not others:  # not "0 other files": nothing there at any depth (a download not made, no mount)
         raise UserError(f"image folder {spec} is empty: no file in it or its subfolders")
     if not files:
         photos = "; ".join(plural(len(v), k, many[k]) for k, v in skipped.items() if k in photos_many)
-        raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
+        raise UserError(f"image folder {spec} holds no image file ({plural(others, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
     stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
