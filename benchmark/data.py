@@ -2830,11 +2830,13 @@ def folder_dataset(spec: DataSpec):
                     agree(len(files), "is an image file", "are image files"), why)
     if paired is not None:
         return paired
-    if not files and not total:  # not "0 other files": nothing there at any depth (a download not made, no mount)
+    # its imagefolder metadata counts as a file there: a folder of metadata.csv alone (its images not downloaded)
+    others = total + len(metadata or ())
+    if not files and not others:  # not "0 other files": nothing there at any depth (a download not made, no mount)
         raise UserError(f"image folder {spec} is empty: no file in it or its subfolders")
     if not files:
         photos = "; ".join(plural(len(v), k, many[k]) for k, v in skipped.items() if k in photos_many)
-        raise UserError(f"image folder {spec} holds no image file ({plural(total, 'other file')}; image suffixes: "
+        raise UserError(f"image folder {spec} holds no image file ({plural(others, 'other file')}; image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
     stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
@@ -4063,11 +4065,13 @@ def _is_text(feat) -> bool:
 
 
 def _is_one_value(feat) -> bool:
-    """Whether a column's feature holds one value a row: text, a number or a class label (not a record, a list or an
-    image)."""
+    """Whether a column's feature holds one value a row: text, a number or a class label (not a record, a list, an
+    image or bytes: a UUID stored as 16 bytes would be "b'\\x12…'" in every id)."""
     import datasets
 
-    return isinstance(feat, (datasets.Value, datasets.ClassLabel))
+    if isinstance(feat, datasets.Value):
+        return feat.dtype not in ("binary", "large_binary")
+    return isinstance(feat, datasets.ClassLabel)
 
 
 #: columns that name a dataset's rows in messages, where no id column (``image_id``, ``file_name``, …) does: a skipped
@@ -5299,8 +5303,10 @@ class DataCache:
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
-        #: {fingerprint key: the dtypes of the images it hashes, uint8 for one on 8-bit levels}: Task.data_tag's
-        self._pool_dtypes: dict[tuple[tuple[DataSpec, ...], bool], frozenset] = {}
+        #: {fingerprint key: (the dtypes of the images it hashes, those images)}: Task.data_tag's
+        self._pool_dtypes: dict[tuple[tuple[DataSpec, ...], bool], tuple[frozenset, list[ImageRecord]]] = {}
+        #: {fingerprint key: its dtypes as a task degrades them, uint8 for an image on 8-bit levels}: read on demand
+        self._degraded_dtypes: dict[tuple[tuple[DataSpec, ...], bool], frozenset] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
         self._held: dict[tuple[DataSpec, float], list[bool]] = {}  # (whole source, share) → holdout_split's answer
@@ -5426,20 +5432,32 @@ class DataCache:
                 pool = [r for r in pool if min(r.size) >= MIN_IMAGE_SIDE]  # pool's id is what it was before they
                 # were loaded (test sets hold them: a task with modcrop=true scores them, so their ids change)
             # the dtypes of the images the pool's runs use, read once with its hash (resolve asks per run config)
-            dtypes = frozenset(r.pixels.dtype for r in pool)
-            # a 16-bit or float image on 8-bit levels only (a v·257 file) counts as 8-bit: the task degrades it so
-            self._pool_dtypes[key] = frozenset(torch.uint8 if r.pixels.dtype == torch.uint8 or bool(
-                on_8bit_levels(to_float(r.pixels)[None])) else r.pixels.dtype for r in pool)
+            self._pool_dtypes[key] = (dtypes := frozenset(r.pixels.dtype for r in pool)), pool
             mixed = role == "train" and len(dtypes) > 1
             self._fingerprints[key] = fingerprint(pool) if not mixed else \
                 hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
         tag = ""
         if task is not None:
-            dtypes = self._pool_dtypes[key]
-            tag = task.data_tag({torch.uint8} if role == "train" and trains_on_uint8(task, device_type) else dtypes)
+            dtypes = {torch.uint8} if role == "train" and trains_on_uint8(task, device_type) else \
+                self._pool_dtypes[key][0]
+            # a 16-bit or float image on 8-bit levels only (a v·257 file) counts as 8-bit, as the task degrades it:
+            # read only where the pool's dtypes raise a tag (uint8 never does), a pass over each such image that no
+            # other task needs
+            if (tag := task.data_tag(dtypes)) and dtypes != {torch.uint8}:
+                tag = task.data_tag(self._as_degraded(key))
         if tag:
             return hashlib.sha256(f"{tag}|{self._fingerprints[key]}".encode()).hexdigest()[:12]
         return self._fingerprints[key]
+
+    def _as_degraded(self, key) -> frozenset:
+        """The dtypes of fingerprint ``key``'s pool as a task degrades its images: ``torch.uint8`` also for a 16-bit or
+        float image on 8-bit levels only (:func:`on_8bit_levels`, float64 copies of the whole image: read once a
+        pool, where a task's tag asks)."""
+        if key not in self._degraded_dtypes:
+            self._degraded_dtypes[key] = frozenset(
+                torch.uint8 if r.pixels.dtype == torch.uint8 or bool(on_8bit_levels(to_float(r.pixels)[None]))
+                else r.pixels.dtype for r in self._pool_dtypes[key][1])
+        return self._degraded_dtypes[key]
 
     def _hash(self, r: ImageRecord) -> str:
         """:func:`image_hash` of one image, once per image (by identity) for this cache's life."""
