@@ -1729,12 +1729,15 @@ PD_ASPECT = 0.85
 
 def _panel_aspect(fig, ax, aspect: float, tries: int = 4) -> None:
     """``fig`` (laid out by :func:`fit_canvas`) made as tall as gives panel ``ax`` ``aspect`` (its height ÷ its width)
-    in its constrained layout. Was: the panel's box aspect fixed in a figure of a guessed height, so the layout
-    centred it in a taller slot: bands of white above and below it (one task's P–D plane: 0.3 in under the title)."""
+    in its constrained layout, as far as the figure stays within :data:`PAGE_IN` (one past it already keeps its
+    panel, and its key goes apart where that is what takes it past: :func:`legend_apart`). Was: the panel's box
+    aspect fixed in a figure of a guessed height, so the layout centred it in a taller slot: bands of white above
+    and below it (one task's P–D plane: 0.3 in under the title); then, uncapped, a one-task plane widened to the
+    page for the key of 60 long names got a 6.6 × 5.7-in panel over its 4.7-in key, an 11.4-in figure."""
     for _ in range(tries):
         w, h = fig.get_size_inches()
         pos = ax.get_position()
-        short = aspect * pos.width * w - pos.height * h
+        short = min(aspect * pos.width * w - pos.height * h, max(0.0, PAGE_IN - h))
         if abs(short) <= 0.01:
             return
         fig.set_size_inches(w, h + short)

@@ -36,3 +36,27 @@ def test_the_metric_points_and_rank_heatmap_are_split_into_as_few_parts_as_fit(t
         sizes = [_png_inches(p) for p in draw()]
         assert len(sizes) == 2 and all(h <= page for _, h in sizes), (page, sizes)
 
+
+@pytest.mark.slow
+def test_a_one_task_pd_plane_widened_for_its_key_stays_within_a_page(tmp_path):
+    """One task's P–D plane (every ``plbench compare``) of 60 losses of 40 characters is widened to the page's width
+    for its key's columns; 06f13dd2 then made the figure as tall as gives its panel a 0.85 aspect at that width, a
+    6.6 × 5.7-in panel over a 4.7-in key: 11.4 in, past the page (test_probe_figures12's test of it failed since), and
+    with its key apart (:func:`~benchmark.figures.legend_apart`) a 6.9-in part 1 of one huge panel. The panel takes
+    that aspect only as far as the figure stays within :data:`~benchmark.figures.PAGE_IN`: a 9.1-in figure whose key
+    goes apart, as before 06f13dd2, every part within the page, the panel a plot's height."""
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+    from tests.test_probe_figures12 import LONG60
+
+    t = synthetic_table(offsets=LONG60, metrics=("psnr", "lpips"), seeds=(0,), n_images=3)
+    stats = compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_pd_plane(stats)
+        fig.canvas.draw()
+        panel = fig.axes[0].get_window_extent()
+        assert fig.get_size_inches()[1] <= F.PAGE_IN + 0.5, fig.get_size_inches()  # the key's 4.7 in under a panel
+        assert 2.5 <= panel.height / fig.dpi <= 3.5, panel.height / fig.dpi
+    sizes = [_png_inches(p) for p in F.pd_plane(stats, tmp_path / "pd_plane", ("png",))]
+    assert all(h <= F.PAGE_IN and w <= F.COL2 + 0.01 for w, h in sizes), sizes
