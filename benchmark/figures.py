@@ -1339,6 +1339,14 @@ def fitting_parts(split, tries, draw) -> list:
     return figs
 
 
+def first_try(estimate: int) -> int:
+    """The fewest parts :func:`fitting_parts` tries first where a figure taller than the page is split into ``k``
+    balanced parts (``k`` ≥ 2): one fewer than ``estimate``, the count a page holds by the whole figure's mean row
+    height rounded down, since a part drawn is measured and a part too tall is drawn again in more parts, while the
+    guess only ever added parts (20 losses whose two parts of 10 rows were 3.44 in made 3 parts on a 3.44-in page)."""
+    return max(2, estimate - 1)
+
+
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     """Write :func:`draw_rank_heatmap` and return its paths, PNG first. A figure taller than :data:`PAGE_IN` (60
     losses) is split by rows into as few balanced parts as fit (counted on the figure as drawn, :func:`fitting_parts`),
@@ -1354,7 +1362,7 @@ def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) 
         fixed = fig.get_size_inches()[1] - row_h * len(order)  # title, column names, colourbar: as measured
         fig.clear()
         first = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
-        figs = fitting_parts(lambda k: balanced(order, k), range(first, len(order) + 1),
+        figs = fitting_parts(lambda k: balanced(order, k), range(first_try(first), len(order) + 1),
                              lambda labels, part: draw_rank_heatmap(stats, styles, labels, part))
         out = []
         for i, fig in enumerate(figs):
@@ -1721,12 +1729,15 @@ PD_ASPECT = 0.85
 
 def _panel_aspect(fig, ax, aspect: float, tries: int = 4) -> None:
     """``fig`` (laid out by :func:`fit_canvas`) made as tall as gives panel ``ax`` ``aspect`` (its height ÷ its width)
-    in its constrained layout. Was: the panel's box aspect fixed in a figure of a guessed height, so the layout
-    centred it in a taller slot: bands of white above and below it (one task's P–D plane: 0.3 in under the title)."""
+    in its constrained layout, as far as the figure stays within :data:`PAGE_IN` (one past it already keeps its
+    panel, and its key goes apart where that is what takes it past: :func:`legend_apart`). Was: the panel's box
+    aspect fixed in a figure of a guessed height, so the layout centred it in a taller slot: bands of white above
+    and below it (one task's P–D plane: 0.3 in under the title); then, uncapped, a one-task plane widened to the
+    page for the key of 60 long names got a 6.6 × 5.7-in panel over its 4.7-in key, an 11.4-in figure."""
     for _ in range(tries):
         w, h = fig.get_size_inches()
         pos = ax.get_position()
-        short = aspect * pos.width * w - pos.height * h
+        short = min(aspect * pos.width * w - pos.height * h, max(0.0, PAGE_IN - h))
         if abs(short) <= 0.01:
             return
         fig.set_size_inches(w, h + short)
@@ -1938,13 +1949,13 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
         fig.clear()
         if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
             first = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
-            splits = (lambda n: [(g, None) for g in balanced(metrics, n, cols)]), range(first, rows + 1)
+            splits = (lambda n: [(g, None) for g in balanced(metrics, n, cols)]), range(first_try(first), rows + 1)
         else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
             losses = [lab for lab in order if lab != INPUT]
             row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
             fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
             splits = (lambda k: [(metrics[i:i + cols], labels) for i in range(0, len(metrics), cols)
-                                 for labels in balanced(losses, k)]), range(math.ceil(len(losses) / fit),
+                                 for labels in balanced(losses, k)]), range(first_try(math.ceil(len(losses) / fit)),
                                                                              len(losses) + 1)
         parts = fitting_parts(*splits, lambda p, part: draw_metric_points(stats, task, styles, p[0], part, p[1],
                                                                           xlims))
@@ -2736,7 +2747,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
                     return [(tasks[i:i + cols], some) for i in range(0, len(tasks), cols)
                             for some in balanced(losses, k)]
 
-                figs = fitting_parts(split, range(-(-len(losses) // fit), len(losses) + 1), draw)
+                figs = fitting_parts(split, range(first_try(-(-len(losses) // fit)), len(losses) + 1), draw)
         for i, fig in enumerate(figs):
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)

@@ -131,7 +131,7 @@ class PerceptionDistortionTradeoff(Finding):
     def out_of_regime(self, res, c):
         if c.note.startswith("perception") and c.metric.split("@", 1)[0] not in NO_REFERENCE:
             return (f"perception measured by {c.metric}, a full-reference metric; the paper's perception is a "
-                    f"distribution divergence (no-reference {'/'.join(NO_REFERENCE)} stand in for it: cache their "
+                    f"distribution divergence (no-reference {_either(NO_REFERENCE)} stand in for it: cache their "
                     "weights)")
         return ""
 
