@@ -822,6 +822,12 @@ def _is_pass_rows(p: Path) -> bool:
     return _PASS.fullmatch(p.name) is not None and p.suffix == ".parquet"
 
 
+def _is_rows_set_aside(p: Path) -> bool:
+    """A file of rows under ``damaged/<n>/``: an evaluation pass's (:func:`_is_pass_rows`) or a copy of one that
+    ``check --repair`` set aside there (``eval-0 (conflicted copy).parquet``, :func:`stray_passes`)."""
+    return re.fullmatch(r"eval-[0-9]+.*\.parquet", p.name) is not None
+
+
 def _recorded_digest(rec: dict, metric: str) -> str:
     """The SHA-256 (or, for a pass written before ``metric_sha256`` was recorded, the 8-digit prefix its provenance
     names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
@@ -1991,7 +1997,8 @@ class ResultsStore:
         or a damaged net, ``check --repair``'s or a run's :meth:`set_aside`), never read again nor removed by plbench,
         up to hundreds of MB each; and the rows of the evaluation passes set aside there (``eval-<k>.parquet``,
         :data:`_PASS`: a damaged run's, or an attempt's that a retry did not write again byte for byte,
-        :meth:`drop_identical_aside`), read by no table; largest first. A run folder without ``damaged/`` costs one
+        :meth:`drop_identical_aside`; and a copy of one, a sync's conflict copy ``check --repair`` set aside:
+        :func:`_is_rows_set_aside`), read by no table; largest first. A run folder without ``damaged/`` costs one
         failed listing; one that cannot be listed is skipped. Those of a run a live process holds
         (:func:`held_as_far_as_known`: its retry, a merge copying it, a repair setting it aside — which may still move
         them back) are left out, their run ids added to ``held`` where given."""
@@ -2005,7 +2012,7 @@ class ResultsStore:
             for a in asides:
                 with contextlib.suppress(OSError):
                     for p in a.iterdir():
-                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt") or _is_pass_rows(p)) \
+                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt") or _is_rows_set_aside(p)) \
                                 and p.is_file():
                             found[p] = p.stat().st_size
             if found and held_as_far_as_known(self.run_dir(rid) / ".lock"):

@@ -1,0 +1,23 @@
+"""Final cross-branch review of session 26's production diff: what per-commit review missed."""
+from __future__ import annotations
+
+import shutil
+
+from benchmark.cli import main  # at collection: its first import is seconds on a loaded machine, not a test's
+
+
+def test_a_conflict_copy_of_a_pass_that_repair_set_aside_is_still_named_under_damaged(tmp_path, capsys):
+    """Was: a176da9e's --repair sets a sync's conflict copy of a pass (``eval-0 (conflicted copy).parquet``) aside
+    under ``runs/<id>/damaged/<n>/``, said once; 3d8d29eb's damaged/ line names passes' rows there by
+    ``eval-<k>.parquet`` alone, so no later check named the copy: rows in no table, unnamed for ever. Now named."""
+    from test_probe_lstore26 import _finished, _said
+
+    store, rid, d = _finished(tmp_path / "r")
+    shutil.copy(d / "eval-0.parquet", d / "eval-0 (conflicted copy).parquet")
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert (d / "damaged" / "0" / "eval-0 (conflicted copy).parquet").is_file()
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
+    lines = _said(capsys)
+    line = next((x for x in lines if "damaged/" in x and "evaluation pass" in x), "")
+    assert f"runs/{rid}/damaged/0/eval-0 (conflicted copy).parquet" in line, lines
