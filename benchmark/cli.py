@@ -2256,9 +2256,9 @@ def _check_records(args, found: dict) -> int:
         rows = sum(map(_is_rows_set_aside, aside))  # a pass's rows: a damaged run's, an attempt's, a copy's
         what = ", ".join([plural(len(aside) - rows, "checkpoint or saved net", "checkpoints and saved nets")]
                          * bool(len(aside) - rows)
-                         + [plural(rows, "evaluation pass", "evaluation passes") + " (rows a damaged run or an "
-                            "unfinished attempt wrote, which its retry did not write again byte for byte, or a copy "
-                            "of a pass: in no table)"] * bool(rows))
+                         + [plural(rows, "evaluation pass", "evaluation passes") + " (rows in no table: a damaged "
+                            "run's, an unfinished attempt's its retry did not write again byte for byte, a pass of "
+                            "rows read twice or a copy of a pass --repair set aside)"] * bool(rows))
         _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge, --repair or a retry ("
              + _first_three([str(p.relative_to(store.root)) for p in aside])
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "

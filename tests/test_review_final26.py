@@ -21,3 +21,19 @@ def test_a_conflict_copy_of_a_pass_that_repair_set_aside_is_still_named_under_da
     lines = _said(capsys)
     line = next((x for x in lines if "damaged/" in x and "evaluation pass" in x), "")
     assert f"runs/{rid}/damaged/0/eval-0 (conflicted copy).parquet" in line, lines
+
+
+def test_check_s_damaged_line_says_what_a_pass_of_repeated_rows_set_aside_there_is(tmp_path, capsys):
+    """Was: 553761e7's --repair sets a pass of repeated rows aside under ``damaged/<n>/``; 3d8d29eb's damaged/ line then
+    called it 'rows a damaged run or an unfinished attempt wrote, which its retry did not write again byte for byte',
+    neither of which it is. The line names each kind a pass set aside there can be."""
+    from test_probe_lstore26 import _finished, _said
+
+    store, rid, d = _finished(tmp_path / "r")
+    store.write_eval(rid, store.table().query("run_id == @rid").to_dict("records"), ["psnr"], {})  # eval-1: repeats
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert (d / "damaged" / "0" / "eval-1.parquet").is_file()
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root)]) == 0
+    line = next((x for x in _said(capsys) if "damaged/" in x and "evaluation pass" in x), "")
+    assert f"runs/{rid}/damaged/0/eval-1.parquet" in line and "a pass of rows read twice" in line, line
