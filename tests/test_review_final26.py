@@ -37,3 +37,24 @@ def test_check_s_damaged_line_says_what_a_pass_of_repeated_rows_set_aside_there_
     assert main(["check", "--out", str(store.root)]) == 0
     line = next((x for x in _said(capsys) if "damaged/" in x and "evaluation pass" in x), "")
     assert f"runs/{rid}/damaged/0/eval-1.parquet" in line and "a pass of rows read twice" in line, line
+
+
+def test_a_gone_run_whose_conflict_copy_repair_set_aside_is_still_gone_not_unfinished(tmp_path, capsys):
+    """Was: 10f1ffbb names a finished run whose folder holds only a conflict copy of its rows gone (exit 1, its results
+    lost); a176da9e's --repair then sets the copy aside under ``damaged/``, and ``_holds_none`` took any ``damaged/``
+    for the run's own files set aside: the run read 'unfinished: the same `plbench run` resumes it', exit 0 — its
+    results lost, said no more. A ``damaged/`` of copies alone is none of the run's: still gone."""
+    from test_probe_lstore26 import _finished, _said
+
+    store, rid, d = _finished(tmp_path / "r")
+    (d / "eval-0.parquet").rename(d / "eval-0 (conflicted copy).parquet")
+    for p in d.iterdir():
+        if p.is_file() and not p.name.startswith("eval-0 "):
+            p.unlink()
+    assert main(["check", "--out", str(store.root), "--repair"]) == 1
+    assert (d / "damaged" / "0" / "eval-0 (conflicted copy).parquet").is_file()
+    capsys.readouterr()
+    assert rid in store.gone()
+    assert main(["check", "--out", str(store.root)]) == 1
+    summary = next((x for x in _said(capsys) if "1 gone" in x or "unfinished (" in x), "")
+    assert "1 gone" in summary and "unfinished (" not in summary, summary
