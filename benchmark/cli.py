@@ -2251,19 +2251,19 @@ def _check_records(args, found: dict) -> int:
              + ("removed" if args.repair else "never read; --repair removes them"))
     busy: set = set()  # runs a live process holds: what it set aside there it may still move back
     if aside := store.set_aside_states(busy):  # kept on purpose: named with what to do, no error (exit unchanged)
-        from benchmark.results import _is_pass_rows
+        from benchmark.results import _is_rows_set_aside
 
-        rows = sum(map(_is_pass_rows, aside))  # an evaluation pass's rows: a damaged run's, or an attempt's
+        rows = sum(map(_is_rows_set_aside, aside))  # a pass's rows: a damaged run's, an attempt's, a copy's
         what = ", ".join([plural(len(aside) - rows, "checkpoint or saved net", "checkpoints and saved nets")]
                          * bool(len(aside) - rows)
-                         + [plural(rows, "evaluation pass", "evaluation passes") + " (rows a damaged run or an "
-                            "unfinished attempt wrote, which its retry did not write again byte for byte: in no "
-                            "table)"] * bool(rows))
+                         + [plural(rows, "evaluation pass", "evaluation passes") + " (rows in no table: a damaged "
+                            "run's, an unfinished attempt's its retry did not write again byte for byte, a pass of "
+                            "rows read twice or a copy of a pass --repair set aside)"] * bool(rows))
         _say(f"{what} set aside under runs/<id>/damaged/<n>/ by a merge, --repair or a retry ("
              + _first_three([str(p.relative_to(store.root)) for p in aside])
              + f"; {sum(aside.values()) / 2**20:.1f} MB in all; every one: find {shlex.quote(str(store.runs))} "
              "-path '*/damaged/*' -regex '.*/\\(ckpt\\(-b[0-9]+\\)?\\.pt\\|net\\.pt\\|loss\\.pt\\|"
-             "eval-[0-9]+\\.parquet\\)'): nothing resumes from, re-scores with, reads or removes them; look, then "
+             "eval-[0-9]+[^/]*\\.parquet\\)'): nothing resumes from, re-scores with, reads or removes them; look, then "
              "delete them once you do not need them")
     if busy:  # who holds each: a lock of another machine (a copy of the store, a crashed node) may be stale
         from benchmark.results import held_from_another_machine, shown_holder

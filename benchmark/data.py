@@ -1932,8 +1932,7 @@ def _find_file(path: str, base: Path | None = None) -> Path:
             return found
     if broken := next((b for place in places if (b := _broken_link(place / p))), None):  # there, leading nowhere
         raise FileNotFoundError(broken)
-    win = PureWindowsPath(path)
-    if os.sep == "/" and win.drive and win.root:  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
+    if os.sep == "/" and windows_absolute(path):  # C:\photos\a.png, \\nas\share\a.png: a table made on Windows
         raise FileNotFoundError(f"no such file: {path} (a Windows path: write the table's paths relative to its "
                                 "folder)")
     if missing := unknown_home(path):

@@ -822,6 +822,23 @@ def _is_pass_rows(p: Path) -> bool:
     return _PASS.fullmatch(p.name) is not None and p.suffix == ".parquet"
 
 
+def _sets_aside_own(damaged: Path) -> bool:
+    """Whether a run's ``damaged/`` holds a file of the run's own set aside (a repair's, a merge's, a retry's): not
+    only copies of passes (:func:`stray_passes`: a conflict copy ``check --repair`` set aside is none of its results,
+    so a finished run holding nothing else is gone still). One empty, or that cannot be listed: taken as its own."""
+    try:
+        names = [p.name for a in damaged.iterdir() for p in (a.iterdir() if a.is_dir() else [a])]
+    except OSError:
+        return True
+    return not names or any(not n.startswith("eval-") or _PASS.fullmatch(n) for n in names)
+
+
+def _is_rows_set_aside(p: Path) -> bool:
+    """A file of rows under ``damaged/<n>/``: an evaluation pass's (:func:`_is_pass_rows`) or a copy of one that
+    ``check --repair`` set aside there (``eval-0 (conflicted copy).parquet``, :func:`stray_passes`)."""
+    return re.fullmatch(r"eval-[0-9]+.*\.parquet", p.name) is not None
+
+
 def _recorded_digest(rec: dict, metric: str) -> str:
     """The SHA-256 (or, for a pass written before ``metric_sha256`` was recorded, the 8-digit prefix its provenance
     names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
@@ -1991,7 +2008,8 @@ class ResultsStore:
         or a damaged net, ``check --repair``'s or a run's :meth:`set_aside`), never read again nor removed by plbench,
         up to hundreds of MB each; and the rows of the evaluation passes set aside there (``eval-<k>.parquet``,
         :data:`_PASS`: a damaged run's, or an attempt's that a retry did not write again byte for byte,
-        :meth:`drop_identical_aside`), read by no table; largest first. A run folder without ``damaged/`` costs one
+        :meth:`drop_identical_aside`; and a copy of one, a sync's conflict copy ``check --repair`` set aside:
+        :func:`_is_rows_set_aside`), read by no table; largest first. A run folder without ``damaged/`` costs one
         failed listing; one that cannot be listed is skipped. Those of a run a live process holds
         (:func:`held_as_far_as_known`: its retry, a merge copying it, a repair setting it aside — which may still move
         them back) are left out, their run ids added to ``held`` where given."""
@@ -2005,7 +2023,7 @@ class ResultsStore:
             for a in asides:
                 with contextlib.suppress(OSError):
                     for p in a.iterdir():
-                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt") or _is_pass_rows(p)) \
+                        if (_is_checkpoint(p) or p.name in ("net.pt", "loss.pt") or _is_rows_set_aside(p)) \
                                 and p.is_file():
                             found[p] = p.stat().st_size
             if found and held_as_far_as_known(self.run_dir(rid) / ".lock"):
@@ -3671,8 +3689,9 @@ class ResultsStore:
         """``runs/<id>`` of a run :data:`FINISHED_LOG` holds as finished is there but holds none of it: no record
         (``meta.json``, ``eval-<k>.*``: a stray copy of a pass, :func:`stray_passes`, is none), no saved net, no
         checkpoint (:data:`_CHECKPOINT`: a half-batch retry's too) or lock (a run trained again), nothing set aside
-        (``damaged/``: ``check --repair``) — an rsync cut short (it copies a folder's files in name order, curve.csv
-        and tb/ before the results) or the files deleted by hand: the run is gone as a deleted folder is (:meth:`gone`),
+        (``damaged/``: ``check --repair``; copies of passes alone are none, :func:`_sets_aside_own`) — an rsync cut
+        short (it copies a folder's files in name order, curve.csv and tb/ before the results) or the files deleted by
+        hand: the run is gone as a deleted folder is (:meth:`gone`),
         not an unfinished run to resume. A folder gone meanwhile is gone; one that cannot be listed is not named."""
         d = self.run_dir(run_id)
         if (d / "meta.json").exists():  # the usual case: one stat
@@ -3683,8 +3702,9 @@ class ResultsStore:
             return True
         except OSError:
             return False
-        return not any(n in ("net.pt", ".lock", "damaged") or _PASS.fullmatch(n) or _CHECKPOINT.fullmatch(n)
-                       for n in names)
+        if any(n in ("net.pt", ".lock") or _PASS.fullmatch(n) or _CHECKPOINT.fullmatch(n) for n in names):
+            return False
+        return "damaged" not in names or not _sets_aside_own(d / "damaged")
 
     def _gone_from_csv(self, here: set[str]) -> dict[str, str]:
         """:meth:`gone` of the last report's ``results.csv`` (``here``: the run folders there are)."""
