@@ -1433,6 +1433,25 @@ def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
                      for t, groups in groups_by_task.items())
 
 
+#: the most lines (at 7 pt) a P–D plane's note naming the losses at each spot takes (:func:`_spots_note`)
+SPOT_NOTE_LINES = 4
+
+
+def _spots_note(head: str, groups_by_task: dict[str, list[list[str]]], named: bool, width: float) -> str:
+    """The P–D plane caption's note ``"{head}: {spots}"`` wrapped to a figure ``width`` inches wide at 7 pt: each
+    spot's losses by name (:func:`_spots_text`), or, where that takes more than :data:`SPOT_NOTE_LINES` lines, each
+    task's count of spots and losses ("deblur: 7 spots, 18 losses; …"), each loss's means left to the tables.
+    Was: every name, whatever the count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the caption,
+    which stays with the panels when the key goes apart (:func:`legend_apart`): a 9.7-in part 1."""
+    full = wrap_title(f"{head}: {_spots_text(groups_by_task, named)}", width, 7)
+    if full.count("\n") < SPOT_NOTE_LINES:
+        return full
+    counts = "; ".join((f"{t}: " if named else "")
+                       + f"{plural(len(gs), 'spot')}, {plural(sum(map(len, gs)), 'loss', 'losses')}"
+                       for t, gs in groups_by_task.items())
+    return wrap_title(f"{head}: {counts} (too many to name here; the tables give each loss's means)", width, 7)
+
+
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     """Perception–distortion plane (see module docstring); labels in ``highlight`` are drawn as a
     star, in the plot and in the legend (the loss being compared).
@@ -1681,8 +1700,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     if together:  # one marker shows where several losses are: each is named
-        spot = _spots_text(together, len(tasks) > 1)
-        note = wrap_title(f"Drawn on one spot (equal means as the tables print them): {spot}", w, 7)
+        note = _spots_note("Drawn on one spot (equal means as the tables print them)", together, len(tasks) > 1, w)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
     extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), bars),
@@ -1711,9 +1729,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     # named the spot by the losses under it): measured as laid out, each such group is named too
     over = _over_each_other(fig, marked, together)
     if over:
-        spot = _spots_text(over, len(tasks) > 1)
-        note = wrap_title(f"Drawn over each other (means closer than a marker as drawn): {spot}",
-                          fig.get_size_inches()[0], 7)
+        note = _spots_note("Drawn over each other (means closer than a marker as drawn)", over, len(tasks) > 1,
+                           fig.get_size_inches()[0])
         caption = f"{caption}\n{note}" if caption else note
         fig.legends[-1].set_title(caption)
         fig.plb_legend = (*fig.plb_legend[:3], caption)

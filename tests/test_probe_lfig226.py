@@ -1,0 +1,23 @@
+"""Probe lfig2 (round 26): a P–D plane part taller than a page."""
+
+
+def test_a_pd_plane_spot_note_naming_most_of_a_long_field_says_counts_per_task():
+    """Was: the P–D plane's 'Drawn on one spot' / 'Drawn over each other' notes named every loss at every spot: 60
+    losses of 40 characters in 5 tasks made 4.3 in of names in the caption, which stays on part 1 when the key goes
+    apart (legend_apart), a 9.65-in part 1 past the 9-in page. A note past SPOT_NOTE_LINES lines gives each task's
+    spots and losses instead; a short note (a normal field) is the names, word for word as before."""
+    from benchmark import figures as F
+
+    head = "Drawn over each other (means closer than a marker as drawn)"
+    short = {"denoise": [["l1", "ssim"], ["lpips", "pdl", "mse"]]}
+    assert F._spots_note(head, short, False, 3.5) == F.wrap_title(f"{head}: l1, ssim / lpips, pdl, mse", 3.5, 7)
+    names = [(f"loss_{i}_" + "long_name_part_" * 4)[:40] for i in range(60)]
+    groups = {t: [names[k + j: k + j + 3] for j in range(0, 24, 3)] for k, t in enumerate(("deblur", "sr4"))}
+    note = F._spots_note(head, groups, True, 7.2)
+    assert note.count("\n") < F.SPOT_NOTE_LINES, note
+    assert "long_name" not in note, note
+    for t, gs in groups.items():
+        assert f"{t}: {len(gs)} spots, {sum(map(len, gs))} losses" in note.replace("\n", " "), note
+    assert "the tables give each loss's means" in note.replace("\n", " ")
+    one = F._spots_note(head, {"jpeg": [names[:1] + names[2:3]]}, True, 7.2)
+    assert one == F.wrap_title(f"{head}: jpeg: {names[0]}, {names[2]}", 7.2, 7)
