@@ -1433,23 +1433,49 @@ def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
                      for t, groups in groups_by_task.items())
 
 
-#: the most lines (at 7 pt) a P–D plane's note naming the losses at each spot takes (:func:`_spots_note`)
-SPOT_NOTE_LINES = 4
+#: the most lines (at 7 pt) a P–D plane's caption note naming losses takes (:func:`_short_note`)
+NOTE_LINES = 4
+
+
+def _short_note(full: str, compact: str, width: float) -> str:
+    """A P–D plane caption note wrapped to a figure ``width`` inches wide at 7 pt: ``full`` (naming each loss), or,
+    where that takes more than :data:`NOTE_LINES` lines, ``compact`` (counting them). Was: every name, whatever the
+    count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the caption, which stays with the panels when
+    the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page."""
+    text = wrap_title(full, width, 7)
+    return text if text.count("\n") < NOTE_LINES else wrap_title(compact, width, 7)
 
 
 def _spots_note(head: str, groups_by_task: dict[str, list[list[str]]], named: bool, width: float) -> str:
-    """The P–D plane caption's note ``"{head}: {spots}"`` wrapped to a figure ``width`` inches wide at 7 pt: each
-    spot's losses by name (:func:`_spots_text`), or, where that takes more than :data:`SPOT_NOTE_LINES` lines, each
-    task's count of spots and losses ("deblur: 7 spots, 18 losses; …"), each loss's means left to the tables.
-    Was: every name, whatever the count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the caption,
-    which stays with the panels when the key goes apart (:func:`legend_apart`): a 9.7-in part 1."""
-    full = wrap_title(f"{head}: {_spots_text(groups_by_task, named)}", width, 7)
-    if full.count("\n") < SPOT_NOTE_LINES:
-        return full
+    """The P–D plane caption's note ``"{head}: {spots}"`` (:func:`_short_note`): each spot's losses by name
+    (:func:`_spots_text`), or each task's count of spots and losses ("deblur: 7 spots, 18 losses; …"), each loss's
+    means left to the tables."""
     counts = "; ".join((f"{t}: " if named else "")
                        + f"{plural(len(gs), 'spot')}, {plural(sum(map(len, gs)), 'loss', 'losses')}"
                        for t, gs in groups_by_task.items())
-    return wrap_title(f"{head}: {counts} (too many to name here; the tables give each loss's means)", width, 7)
+    return _short_note(f"{head}: {_spots_text(groups_by_task, named)}",
+                       f"{head}: {counts} (too many to name here; the tables give each loss's means)", width)
+
+
+def _not_drawn_note(left_out: dict[str, list[str]], unplaced: dict[str, dict[str, list[str]]], width: float) -> str:
+    """The P–D plane caption's 'Not drawn: …' note (:func:`_short_note`) of ``left_out`` ({task: metrics not
+    scored}: no panel) and ``unplaced`` ({task: {why: losses}}): tasks whose losses are left out alike share one
+    entry (15 names twice made a 20-line caption), each loss named, or counted where the names take more than
+    :data:`NOTE_LINES` lines. Was: named whatever their number: half of 60 losses of 40 characters unscored on lpips
+    in each of 5 tasks made a 20.8-in figure, its panels and caption alone past the page (no part apart held them)."""
+    alike: dict[tuple, list[str]] = {}
+    for t, by in unplaced.items():
+        alike.setdefault(tuple(sorted((why, tuple(ls)) for why, ls in by.items())), []).append(t)
+    tasks_out = [f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
+                 for t, ms in left_out.items()]
+
+    def gone(name):  # each task group's losses left out, by name or counted
+        return "; ".join(tasks_out + [f"{', '.join(ts)}: " + "; ".join(f"{name(ls)} ({why})" for why, ls in by)
+                                      for by, ts in alike.items()])
+
+    counted = gone(lambda ls: plural(len(ls), "loss", "losses"))
+    return _short_note(f"Not drawn: {gone(', '.join)}",
+                       f"Not drawn: {counted} (too many to name here; the tables show each loss's scores)", width)
 
 
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
@@ -1689,15 +1715,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     fig.suptitle(title, fontsize=size)
     fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
-        # tasks whose losses are left out alike share one entry (15 names twice made a 20-line caption)
-        alike: dict[tuple, list[str]] = {}
-        for t, by in unplaced.items():
-            alike.setdefault(tuple(sorted((why, tuple(ls)) for why, ls in by.items())), []).append(t)
-        gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
-                          for t, ms in left_out.items()] +
-                         [f"{', '.join(ts)}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in by)
-                          for by, ts in alike.items()])
-        note = wrap_title(f"Not drawn: {gone}", w, 7)
+        note = _not_drawn_note(left_out, unplaced, w)
         caption = f"{caption}\n{note}" if caption else note
     if together:  # one marker shows where several losses are: each is named
         note = _spots_note("Drawn on one spot (equal means as the tables print them)", together, len(tasks) > 1, w)

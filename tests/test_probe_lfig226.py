@@ -14,10 +14,32 @@ def test_a_pd_plane_spot_note_naming_most_of_a_long_field_says_counts_per_task()
     names = [(f"loss_{i}_" + "long_name_part_" * 4)[:40] for i in range(60)]
     groups = {t: [names[k + j: k + j + 3] for j in range(0, 24, 3)] for k, t in enumerate(("deblur", "sr4"))}
     note = F._spots_note(head, groups, True, 7.2)
-    assert note.count("\n") < F.SPOT_NOTE_LINES, note
+    assert note.count("\n") < F.NOTE_LINES, note
     assert "long_name" not in note, note
     for t, gs in groups.items():
         assert f"{t}: {len(gs)} spots, {sum(map(len, gs))} losses" in note.replace("\n", " "), note
     assert "the tables give each loss's means" in note.replace("\n", " ")
     one = F._spots_note(head, {"jpeg": [names[:1] + names[2:3]]}, True, 7.2)
     assert one == F.wrap_title(f"{head}: jpeg: {names[0]}, {names[2]}", 7.2, 7)
+
+
+def test_a_pd_plane_not_drawn_note_of_most_of_a_long_field_counts_the_losses():
+    """Was: 'Not drawn: …' named every loss left off the plane: half of 60 losses of 40 characters unscored on lpips,
+    a different half in each of 5 tasks, made a 20.8-in P–D plane whose panels and caption alone were past the page
+    (legend_apart could not help). Past NOTE_LINES lines the note counts each task's losses by reason; a short one
+    (a task with no panel, two losses unscored) is word for word as before."""
+    from benchmark import figures as F
+
+    short = F._not_drawn_note({"sr4": ["lpips"]}, {"denoise": {"lpips not scored": ["l1", "ssim"]}}, 7.2)
+    assert short == F.wrap_title("Not drawn: sr4 (lpips not scored); denoise: l1, ssim (lpips not scored)", 7.2, 7)
+    names = [(f"loss_{i}_" + "long_name_part_" * 4)[:40] for i in range(60)]
+    unplaced = {t: {"lpips not scored": names[k::2][:20 + k], "run lost": names[1:3]}
+                for k, t in enumerate(("deblur", "demosaic", "denoise", "jpeg", "sr4"))}
+    note = F._not_drawn_note({"gray": []}, unplaced, 7.2)
+    assert note.count("\n") < F.NOTE_LINES, note
+    assert "long_name" not in note, note
+    flat = note.replace("\n", " ")
+    assert flat.startswith("Not drawn: gray (no loss scored on both); "), note
+    for t, by in unplaced.items():
+        assert f"{t}: " + "; ".join(f"{len(ls)} losses ({why})" for why, ls in sorted(by.items())) in flat, note
+    assert "the tables show each loss's scores" in flat
