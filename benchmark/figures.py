@@ -2317,6 +2317,10 @@ def draw_training_curves(metas: list[dict], styles=None):
                   for (t, l2), st in sorted(blank.items()) if l2 == lab]
             for lab in sorted({lab for _, lab in blank}, key=name_key)}
     missing = lost_runs_text("No curve", lost, " before logging its loss")
+    if wrap_title(missing, fig.get_size_inches()[0], 7).count("\n") >= NOTE_LINES:  # the caption stays with the
+        # panels where the key goes apart (legend_apart): 30 losses of 40 characters named took part 1 past the page
+        missing = (f"{missing.split(': ', 1)[0]}: {plural(len(lost), 'loss', 'losses')} (too many to name here; "
+                   "the tables give each loss's runs)")
     key = ". ".join(k for k in (smoothing, missing) if k)
     title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
     fig.suptitle(title, fontsize=size)

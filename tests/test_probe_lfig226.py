@@ -43,3 +43,37 @@ def test_a_pd_plane_not_drawn_note_of_most_of_a_long_field_counts_the_losses():
     for t, by in unplaced.items():
         assert f"{t}: " + "; ".join(f"{len(ls)} losses ({why})" for why, ls in sorted(by.items())) in flat, note
     assert "the tables show each loss's scores" in flat
+
+
+def _runs_with_no_curve(n_lost: int):
+    """Run records of one task: two losses with curves, and ``n_lost`` of 40 characters whose one run diverged
+    before logging its loss (no curve)."""
+    from benchmark.synthetic import synthetic_runs
+
+    names = [(f"loss_{i}_" + "long_name_part_" * 4)[:40] for i in range(n_lost)]
+    metas = [m for _, m, _ in synthetic_runs(tasks=("denoise",), seeds=(0,), offsets={"l1": 0.0, "ssim": 0.1},
+                                             metrics=("psnr",), n_images=1, budget_check=False)]
+    lost = [m for _, m, _ in synthetic_runs(tasks=("denoise",), seeds=(), offsets=dict.fromkeys(names, 0.0),
+                                            metrics=("psnr",), n_images=1, budget_check=False, diverged=names)]
+    return metas + [{**m, "loss_curve": []} for m in lost if m.get("status") == "diverged"], names
+
+
+def test_training_curves_name_a_few_losses_with_no_curve_and_count_many():
+    """Was: the training curves' caption named every loss with no curve (every run diverged or failed before logging
+    its loss), whatever their number: 30 of 60 losses of 40 characters in 5 tasks took 3 in, and as the caption stays
+    with the panels when the key goes apart (legend_apart), part 1 was 10.1 in, past the 9-in page. Past NOTE_LINES
+    lines the note counts them; one such loss is named as before."""
+    from benchmark import figures as F
+    from benchmark.export import lost_runs_text
+
+    with F.style():
+        metas, names = _runs_with_no_curve(1)
+        caption = F.draw_training_curves(metas).plb_legend[3].replace("\n", " ")
+        assert lost_runs_text("No curve", {names[0]: [("denoise", "diverged 1/1")]},
+                              " before logging its loss") in caption, caption
+        metas, names = _runs_with_no_curve(14)
+        fig = F.draw_training_curves(metas)
+    caption = fig.plb_legend[3]
+    assert "long_name" not in caption and caption.count("\n") < F.NOTE_LINES + 1, caption
+    assert "No curve — every run diverged before logging its loss: 14 losses (too many to name here" in \
+        caption.replace("\n", " "), caption
