@@ -1433,6 +1433,51 @@ def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
                      for t, groups in groups_by_task.items())
 
 
+#: the most lines (at 7 pt) a P–D plane's caption note naming losses takes (:func:`_short_note`)
+NOTE_LINES = 4
+
+
+def _short_note(full: str, compact: str, width: float) -> str:
+    """A P–D plane caption note wrapped to a figure ``width`` inches wide at 7 pt: ``full`` (naming each loss), or,
+    where that takes more than :data:`NOTE_LINES` lines, ``compact`` (counting them). Was: every name, whatever the
+    count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the caption, which stays with the panels when
+    the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page."""
+    text = wrap_title(full, width, 7)
+    return text if text.count("\n") < NOTE_LINES else wrap_title(compact, width, 7)
+
+
+def _spots_note(head: str, groups_by_task: dict[str, list[list[str]]], named: bool, width: float) -> str:
+    """The P–D plane caption's note ``"{head}: {spots}"`` (:func:`_short_note`): each spot's losses by name
+    (:func:`_spots_text`), or each task's count of spots and losses ("deblur: 7 spots, 18 losses; …"), each loss's
+    means left to the tables."""
+    counts = "; ".join((f"{t}: " if named else "")
+                       + f"{plural(len(gs), 'spot')}, {plural(sum(map(len, gs)), 'loss', 'losses')}"
+                       for t, gs in groups_by_task.items())
+    return _short_note(f"{head}: {_spots_text(groups_by_task, named)}",
+                       f"{head}: {counts} (too many to name here; the tables give each loss's means)", width)
+
+
+def _not_drawn_note(left_out: dict[str, list[str]], unplaced: dict[str, dict[str, list[str]]], width: float) -> str:
+    """The P–D plane caption's 'Not drawn: …' note (:func:`_short_note`) of ``left_out`` ({task: metrics not
+    scored}: no panel) and ``unplaced`` ({task: {why: losses}}): tasks whose losses are left out alike share one
+    entry (15 names twice made a 20-line caption), each loss named, or counted where the names take more than
+    :data:`NOTE_LINES` lines. Was: named whatever their number: half of 60 losses of 40 characters unscored on lpips
+    in each of 5 tasks made a 20.8-in figure, its panels and caption alone past the page (no part apart held them)."""
+    alike: dict[tuple, list[str]] = {}
+    for t, by in unplaced.items():
+        alike.setdefault(tuple(sorted((why, tuple(ls)) for why, ls in by.items())), []).append(t)
+    tasks_out = [f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
+                 for t, ms in left_out.items()]
+
+    def gone(name):  # each task group's losses left out, by name or counted
+        return "; ".join(tasks_out + [f"{', '.join(ts)}: " + "; ".join(f"{name(ls)} ({why})" for why, ls in by)
+                                      for by, ts in alike.items()])
+
+    counted = gone(lambda ls: plural(len(ls), "loss", "losses"))
+    return _short_note(f"Not drawn: {gone(', '.join)}",
+                       f"Not drawn: {counted} (too many to name here; the tables show each loss's scores)", width)
+
+
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     """Perception–distortion plane (see module docstring); labels in ``highlight`` are drawn as a
     star, in the plot and in the legend (the loss being compared).
@@ -1670,19 +1715,10 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     fig.suptitle(title, fontsize=size)
     fig.plb_name = f"Perception–distortion plane ({axes_text})"  # its key's title, drawn apart (legend_apart)
     if left_out or unplaced:
-        # tasks whose losses are left out alike share one entry (15 names twice made a 20-line caption)
-        alike: dict[tuple, list[str]] = {}
-        for t, by in unplaced.items():
-            alike.setdefault(tuple(sorted((why, tuple(ls)) for why, ls in by.items())), []).append(t)
-        gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
-                          for t, ms in left_out.items()] +
-                         [f"{', '.join(ts)}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in by)
-                          for by, ts in alike.items()])
-        note = wrap_title(f"Not drawn: {gone}", w, 7)
+        note = _not_drawn_note(left_out, unplaced, w)
         caption = f"{caption}\n{note}" if caption else note
     if together:  # one marker shows where several losses are: each is named
-        spot = _spots_text(together, len(tasks) > 1)
-        note = wrap_title(f"Drawn on one spot (equal means as the tables print them): {spot}", w, 7)
+        note = _spots_note("Drawn on one spot (equal means as the tables print them)", together, len(tasks) > 1, w)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
     extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), bars),
@@ -1711,9 +1747,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     # named the spot by the losses under it): measured as laid out, each such group is named too
     over = _over_each_other(fig, marked, together)
     if over:
-        spot = _spots_text(over, len(tasks) > 1)
-        note = wrap_title(f"Drawn over each other (means closer than a marker as drawn): {spot}",
-                          fig.get_size_inches()[0], 7)
+        note = _spots_note("Drawn over each other (means closer than a marker as drawn)", over, len(tasks) > 1,
+                           fig.get_size_inches()[0])
         caption = f"{caption}\n{note}" if caption else note
         fig.legends[-1].set_title(caption)
         fig.plb_legend = (*fig.plb_legend[:3], caption)
@@ -2282,6 +2317,10 @@ def draw_training_curves(metas: list[dict], styles=None):
                   for (t, l2), st in sorted(blank.items()) if l2 == lab]
             for lab in sorted({lab for _, lab in blank}, key=name_key)}
     missing = lost_runs_text("No curve", lost, " before logging its loss")
+    if wrap_title(missing, fig.get_size_inches()[0], 7).count("\n") >= NOTE_LINES:  # the caption stays with the
+        # panels where the key goes apart (legend_apart): 30 losses of 40 characters named took part 1 past the page
+        missing = (f"{missing.split(': ', 1)[0]}: {plural(len(lost), 'loss', 'losses')} (too many to name here; "
+                   "the tables give each loss's runs)")
     key = ". ".join(k for k in (smoothing, missing) if k)
     title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
     fig.suptitle(title, fontsize=size)
