@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import agree, plural
+from benchmark.docmarkup import plural
 from benchmark.errors import UserError
 from benchmark.runstats import MIN_RUNS, more_images, variance_components
 from benchmark.stats import INPUT, blocks, p_text  # p as every p is written: '< 1e-16', never below the float floor
@@ -668,8 +668,8 @@ def cells_too_high(nulls: pd.DataFrame, target: float = TARGET, alpha: float = 0
 def left_out_text(cells: list[str]) -> str:
     """The line ``calibration.md`` names the cells :func:`calibrate` left out with (:attr:`Calibration.left_out`)."""
     return (f"> Not calibrated: {', '.join(cells)} — no loss there has ≥ 2 runs scored on ≥ 2 test images in common "
-            f"(the variance components need both): no simulated nulls, A/A or runs needed for "
-            f"{agree(len(cells), 'it', 'them')}; score more test images with the metric, or add seeds.")
+            f"(the variance components need both): no simulated nulls, A/A or runs needed there; score more test "
+            f"images with the metric, or add seeds.")
 
 
 def to_text(cal: Calibration) -> str:
