@@ -755,7 +755,7 @@ def pass_files(d: Path, suffix: str = "") -> list[Path]:
     the records, ``".parquet"``: the rows) those only. None where ``d`` is not there or cannot be listed. The one
     reader of a run's passes: a stray copy (:func:`stray_passes`) is never taken for one."""
     try:
-        found = [p for p in d.iterdir() if _PASS.fullmatch(p.name) and (not suffix or p.suffix == suffix)]
+        found = [p for p in d.glob("eval-*") if _PASS.fullmatch(p.name) and (not suffix or p.suffix == suffix)]
     except OSError:
         return []
     return sorted(found, key=lambda p: (_pass_index(p), p.suffix))
@@ -765,7 +765,7 @@ def stray_passes(d: Path) -> list[Path]:
     """The files of run folder ``d`` named like a pass but none (``eval-*`` not :data:`_PASS`: ``eval-0 2.json``, a
     sync tool's conflict copy): read by nothing; none where ``d`` cannot be listed."""
     try:
-        return sorted(p for p in d.iterdir() if p.name.startswith("eval-") and not _PASS.fullmatch(p.name))
+        return sorted(p for p in d.glob("eval-*") if not _PASS.fullmatch(p.name))
     except OSError:
         return []
 
