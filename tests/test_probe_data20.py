@@ -111,6 +111,7 @@ def test_an_online_hub_id_the_hub_refuses_is_said_before_any_source_is_decoded(t
 
     monkeypatch.setattr(HfApi, "dataset_info", info)
     monkeypatch.setattr("datasets.load_dataset", load)
+    monkeypatch.setattr("datasets.get_dataset_split_names", load)  # asked beside dataset_info: never the real hub
     decoded = []
     real = data._decoded
     monkeypatch.setattr(data, "_decoded", lambda spec, *a, **k: decoded.append(str(spec)) or real(spec, *a, **k))
