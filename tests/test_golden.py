@@ -53,6 +53,7 @@ def test_update_refuses_moved_numbers_at_the_same_version(tmp_path, monkeypatch)
     assert golden.load(path)["task:denoise"] == STORED["task:denoise"]  # untouched
 
 
+@pytest.mark.slow  # 12 s: runs the golden suite in a subprocess
 def test_the_suite_fails_when_a_number_moves_without_a_bump(tmp_path):
     """End to end: pytest itself, with denoise's output nudged by a plugin, fails on the golden test."""
     import os
