@@ -817,11 +817,6 @@ def _is_pass_record(p: Path) -> bool:
     return _PASS.fullmatch(p.name) is not None and p.suffix == ".json"
 
 
-def _is_pass_rows(p: Path) -> bool:
-    """``eval-<k>.parquet``: an evaluation pass's rows (:data:`_PASS`)."""
-    return _PASS.fullmatch(p.name) is not None and p.suffix == ".parquet"
-
-
 def _sets_aside_own(damaged: Path) -> bool:
     """Whether a run's ``damaged/`` holds a file of the run's own set aside (a repair's, a merge's, a retry's): not
     only copies of passes (:func:`stray_passes`: a conflict copy ``check --repair`` set aside is none of its results,
@@ -834,8 +829,8 @@ def _sets_aside_own(damaged: Path) -> bool:
 
 
 def _is_rows_set_aside(p: Path) -> bool:
-    """A file of rows under ``damaged/<n>/``: an evaluation pass's (:func:`_is_pass_rows`) or a copy of one that
-    ``check --repair`` set aside there (``eval-0 (conflicted copy).parquet``, :func:`stray_passes`)."""
+    """A file of rows under ``damaged/<n>/``: an evaluation pass's (``eval-<k>.parquet``, :data:`_PASS`) or a copy
+    of one that ``check --repair`` set aside there (``eval-0 (conflicted copy).parquet``, :func:`stray_passes`)."""
     return re.fullmatch(r"eval-[0-9]+.*\.parquet", p.name) is not None
 
 
