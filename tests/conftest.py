@@ -471,6 +471,20 @@ def refuse_imports(monkeypatch, *names: str) -> None:
     monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
 
 
+@pytest.fixture
+def no_report_figures(monkeypatch):
+    """The report's figures not drawn (``report.make_figures``, ``report.heatmap``, ``figures.pd_plane`` stubbed: no
+    files, no ``## Figures`` list in leaderboard.md), for tests of its text and tables: the figures are most of a
+    synthetic store's report (8.8 → 1.4 s CPU for 20 runs) and are drawn and checked by test_figure_layout.py and
+    test_end_to_end.py."""
+    from benchmark import figures as F
+    from benchmark import report
+
+    monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])
+    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
+    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+
+
 def two_seed_store(tmp_path, monkeypatch, datasets=None):
     """A store of task sr4, l1 and mine (0.5 better) over 2 seeds × 5 images scored on psnr, the report's figures
     stubbed out (seconds, not these tests'); ``datasets``: row → its test set's name."""

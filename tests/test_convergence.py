@@ -116,6 +116,7 @@ def test_runner_trains_the_checks_and_the_leaderboard_pairs_them(tmp_path, rando
     assert half.settings[0]["iterations"] == 4 and half.checks.empty
 
 
+@pytest.mark.usefixtures("no_report_figures")  # leaderboard.md's text is checked: 6× faster
 def test_leaderboard_marks_unconverged_runs_and_budget_stability(tmp_path):
     from benchmark.report import write_report
 
@@ -132,6 +133,7 @@ def test_leaderboard_marks_unconverged_runs_and_budget_stability(tmp_path):
     assert "75 iterations" not in md.split("\n")[4]               # the checks are no leaderboard of their own
 
 
+@pytest.mark.usefixtures("no_report_figures")  # leaderboard.md's text is checked: 6× faster
 def test_no_budget_checks_means_no_run_is_shown_converged(tmp_path):
     from benchmark.report import write_report
 
@@ -146,6 +148,7 @@ def test_no_budget_checks_means_no_run_is_shown_converged(tmp_path):
     assert p.verdict == C.UNSETTLED and "convergence not checked" in p.note
 
 
+@pytest.mark.usefixtures("no_report_figures")  # leaderboard.md's text is checked: 6× faster
 def test_seeds_added_without_checks_are_not_counted_as_checked(tmp_path):
     """Seeds 0-2 with budget checks, 3-4 added with --no-budget-check: the note said doubling the
     budget "changed none of the 10 runs"; it names the 6 checked and what the other 4 take."""
@@ -209,6 +212,7 @@ def test_findings_part_whose_sign_flips_at_half_budget_is_unsettled(tmp_path):
     assert ok.verdict == "reproduced"
 
 
+@pytest.mark.usefixtures("no_report_figures")  # leaderboard.md's text is checked: 6× faster
 def test_smoke_test_is_said_plainly(tmp_path):
     """Runs not shown converged or < 5 seeds: the leaderboard and the P–D plane say it is a smoke test."""
     from benchmark import stats as S

@@ -285,6 +285,7 @@ def test_exports():
     assert f"## zhao2017_l1_vs_l2: reproduced on {n} of {n} parts" in md
 
 
+@pytest.mark.usefixtures("no_report_figures")  # its Findings tab is checked, not its figures: a third of the time
 def test_cli_and_report(tmp_path, capsys):
     write_store(tmp_path, tasks=("sr4", "jpeg"), metrics=("psnr", "ssim", "vsi"), n_images=12,
                 offsets={"l1": 0.6, "l2": 0.0, "ms_ssim_l1": 0.7, "vgg": {"vsi": 1.0, "psnr": -1.0}},
