@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_store_integrity import report_figures_off  # noqa: F401  (the fixture a test uses)
 
 from benchmark.cli import main
 from benchmark.config import RunConfig, resolve, run_id, setting, setting_json
@@ -236,6 +237,7 @@ def test_a_metric_skipped_for_weights_is_scored_once_they_are_cached(tmp_path, i
     assert "gmsd" in set(store.table()["metric"]) and store.coverage(rid)["skipped"] == {}
 
 
+@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
 def test_partial_and_skipped_metrics_are_listed_in_every_output(tmp_path, monkeypatch, capsys):
     """ms_ssim needs ≥ 161 px: one small test image makes it partial; a missing metric is skipped.
     The leaderboard, the HTML report and compare all list both, with the reason."""
