@@ -67,6 +67,7 @@ def test_report_refuses_mixed_settings_naming_the_field(two_settings, capsys):
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
+@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
 def test_report_pools_seeds_of_a_random_backbone_loss(two_settings):
     assert main(["report", "--out", str(two_settings), "--where", "iterations=2", "--no-visual", "--formats", "png",
                  "-q"]) == 0
@@ -85,6 +86,7 @@ def test_report_pools_seeds_of_a_random_backbone_loss(two_settings):
     assert set(restored.loc[restored["loss"] == "lpips", "backbone_seed"]) == {0, 1}
 
 
+@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
 def test_the_run_command_reports_its_own_setting(two_settings, imgs, capsys):
     """A grid run into a directory holding another setting reports its own (the whole field of that
     setting, earlier runs included), without refusing."""
