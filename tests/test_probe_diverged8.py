@@ -1,6 +1,12 @@
 """Probes of reports of grids that went badly: losses short of runs, diverged grids (synthetic stores, no training)."""
 from __future__ import annotations
 
+import pytest
+from test_store_integrity import report_figures_off  # noqa: F401  (the fixture pytestmark names)
+
+# their reports are read for their text and tables: the figures (half of each report) are not drawn
+pytestmark = pytest.mark.usefixtures("report_figures_off")
+
 
 def _short(offsets, short="bad", keep=3):
     """Stats of a one-task grid with 5 seeds per loss except ``short``, which keeps its first ``keep`` runs."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from test_store_integrity import figures_off
+
 from benchmark.results import ResultsStore, RunLock, atomic_write_json
 from benchmark.synthetic import write_store
 
@@ -52,10 +54,11 @@ def _spelt_two_ways_one_diverged(root):
     return store
 
 
-def test_a_spelling_recorded_only_by_runs_without_rows_is_merged_too(tmp_path):
+def test_a_spelling_recorded_only_by_runs_without_rows_is_merged_too(tmp_path, monkeypatch):
     """Two spellings of one loss were read as one only where both had rows: a seed recorded under the other
     spelling that diverged (no rows) stayed a loss of its own — costs.csv a second ``ffl(alpha=1.0)`` row
     holding the divergence, the leaderboard's ffl row none, and ``findings`` a loss whose every run was lost."""
+    figures_off(monkeypatch)
     import pandas as pd
 
     from benchmark.findings import lost_runs
@@ -74,9 +77,10 @@ def test_a_spelling_recorded_only_by_runs_without_rows_is_merged_too(tmp_path):
     assert list(lost["loss"]) == ["ffl(alpha=1)"] and list(lost["seed"]) == [2], lost
 
 
-def test_the_reports_note_on_rows_without_a_meta_json_names_a_check_of_this_store(tmp_path):
+def test_the_reports_note_on_rows_without_a_meta_json_names_a_check_of_this_store(tmp_path, monkeypatch):
     """The note on a run whose rows have no meta.json said "`plbench check` names it": run as printed, that
     checks ./results, not the store reported on. It now carries the store's --out, shell-quoted."""
+    figures_off(monkeypatch)
     import re
     import shlex
 
@@ -93,10 +97,11 @@ def test_the_reports_note_on_rows_without_a_meta_json_names_a_check_of_this_stor
     assert all("--out" in c for c in cmds), line
 
 
-def test_the_baseline_named_in_a_spelling_the_store_records_is_its_merged_row(tmp_path, capsys):
+def test_the_baseline_named_in_a_spelling_the_store_records_is_its_merged_row(tmp_path, capsys, monkeypatch):
     """Since a loss recorded under two spellings reads as one, ``plbench report --baseline 'ffl(alpha=1.0)'``
     (a spelling its runs record) was refused: "'ffl(alpha=1.0)' is not a loss of these results". It is the
     merged row's loss: the report takes it as that row, ``ffl(alpha=1)``, and marks the others against it."""
+    figures_off(monkeypatch)
     from test_probe_store4 import _spelt_two_ways
 
     from benchmark.cli import main
@@ -132,9 +137,10 @@ def _two_settings(root):
     return store
 
 
-def test_a_run_without_its_meta_json_is_named_in_its_own_settings_report_only(tmp_path):
+def test_a_run_without_its_meta_json_is_named_in_its_own_settings_report_only(tmp_path, monkeypatch):
     """The report of one setting named every run of the store whose rows have no meta.json as "left out" of its
     leaderboard, a run of another setting too (it never belonged there). It names those of its own setting."""
+    figures_off(monkeypatch)
     from benchmark.report import write_report
 
     store = _two_settings(tmp_path / "s")

@@ -22,6 +22,24 @@ def _store(path):
     return ResultsStore(path)
 
 
+def figures_off(monkeypatch) -> None:
+    """A report without its figures (the leaderboard heatmap, figures/*: half a small store's report): for tests of
+    what its text and tables say, which the figures do not change; tests/test_report_outputs.py and the figure tests
+    draw them."""
+    from benchmark import report
+
+    monkeypatch.setattr(report, "heatmap", lambda *a, **kw: None)
+    monkeypatch.setattr(report, "make_figures", lambda *a, **kw: {})
+
+
+@pytest.fixture
+def report_figures_off(monkeypatch) -> None:
+    """:func:`figures_off` for every test of a module whose reports are read for their text alone:
+    ``from test_store_integrity import report_figures_off`` and
+    ``pytestmark = pytest.mark.usefixtures("report_figures_off")``."""
+    figures_off(monkeypatch)
+
+
 def _a_run(store):
     return next(r for r in store.run_ids() if not r.startswith("input"))
 
@@ -73,7 +91,8 @@ def test_empty_and_nested_out_are_refused(tmp_path, capsys, monkeypatch):
      "eval-0.parquet does not match its checksum"),
     pytest.param(lambda d: (d / "eval-0.parquet").unlink(), "eval-0.parquet missing", marks=pytest.mark.slow),
 ])
-def test_damaged_run_is_named_left_out_and_set_aside(tmp_path, capsys, damage, why):
+def test_damaged_run_is_named_left_out_and_set_aside(tmp_path, capsys, monkeypatch, damage, why):
+    figures_off(monkeypatch)
     store = _store(tmp_path)
     before = store.table()
     rid = _a_run(store)
@@ -184,9 +203,10 @@ def test_complete_metas_of_every_kind_are_trusted():
     assert "without its task" in meta_problem({"run_id": "input-x", "status": "ok", "kind": "input"}, "input-x")
 
 
-def test_incomplete_meta_is_set_aside_and_report_findings_name_it(tmp_path, capsys):
+def test_incomplete_meta_is_set_aside_and_report_findings_name_it(tmp_path, capsys, monkeypatch):
     """`{"status": "ok"}` beside intact passes: check names it (exit 1), report and findings leave it
     out naming it, and --repair moves every file to damaged/ — the passes byte for byte."""
+    figures_off(monkeypatch)
     store = _store(tmp_path)
     rid = _a_run(store)
     d = store.run_dir(rid)
