@@ -973,8 +973,32 @@ class Finding:
             ok = have & wanted or ("perceptual" in wanted and any(is_perceptual(m) for m in have))
             if not ok:
                 return "not applicable", (f"needs metric {'/'.join(n.metrics)}; results have "
-                                          f"{', '.join(metric_order(have)) or 'none'}")
+                                          f"{', '.join(metric_order(have)) or 'none'}"
+                                          + (_unmargined_note(have) if "perceptual" in wanted else ""))
         return None
+
+
+#: no-reference metrics a claim on "perceptual" metrics does not count (not in :data:`PERCEPTUAL_METRICS`): none has a
+#: practical margin with a stated source (a paper's run-to-run or just-noticeable difference) to add it with.
+#: Blau–Michaeli's finding, whose paper measures perception with no reference, tests on them.
+UNMARGINED_NO_REFERENCE = ("brisque", "nima", "pi")
+
+
+def _unmargined_note(have) -> str:
+    """What a "needs metric perceptual" reason adds where the results' only perception metrics are no-reference ones
+    without a practical margin (brisque, nima, pi): that they do not count, why they were not added, which metrics would
+    count and which finding tests on them — not "results have psnr, nima" alone, as if nima measured no perception."""
+    from benchmark.stats import PERCEPTUAL_METRICS
+
+    these = [m for m in metric_order(have) if m.split("@", 1)[0] in UNMARGINED_NO_REFERENCE]
+    if not these:
+        return ""
+    it = "it" if len(these) == 1 else "them"
+    return (f" ({', '.join(these)}: no-reference, not one of the metrics this claim counts "
+            f"(benchmark.stats.PERCEPTUAL_METRICS), and with no practical margin of a stated source — a paper's "
+            f"run-to-run or just-noticeable difference — to add {it} with (benchmark.runstats.PRACTICAL_MARGINS); "
+            f"score one of {', '.join(PERCEPTUAL_METRICS)}. blau2018_pd_tradeoff, whose paper measures perception "
+            f"with no reference, tests on {it})")
 
 
 def _variants_note(res: "Results", arms, missing: list[str]) -> str:
