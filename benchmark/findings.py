@@ -1192,6 +1192,7 @@ class Results:
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._passed_over: dict[tuple[str, Arm], tuple[str, tuple[str, ...]]] = {}  # (task, arm) → (what, left)
         self._groups: dict | None = None
+        self._finite: tuple[np.ndarray, np.ndarray] | None = None  # (finite value?, seed) per row: nonfinite_seeds
         self._arm_runs: dict | None = None
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
@@ -1518,9 +1519,11 @@ class Results:
         idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
         if idx is None:
             return set()
-        rows = self.table.iloc[idx]
-        ok = np.isfinite(pd.to_numeric(rows["value"], errors="coerce").to_numpy(float))
-        seeds = rows["seed"].fillna(-1).astype("int64").to_numpy()
+        if self._finite is None:  # the whole table's values and seeds read once, not each arm's rows on each call
+            t = self.table
+            self._finite = (np.isfinite(pd.to_numeric(t["value"], errors="coerce").to_numpy(float)),
+                            t["seed"].fillna(-1).astype("int64").to_numpy())
+        ok, seeds = self._finite[0][idx], self._finite[1][idx]
         return set(map(int, seeds)) - set(map(int, seeds[ok]))
 
     def input_values(self, task: str, metric: str) -> pd.Series:
