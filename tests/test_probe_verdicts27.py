@@ -6,6 +6,7 @@ from conftest import one_finding
 from test_probe_findings25 import _PRE, _table
 
 import benchmark.findings  # noqa: F401 (imported once at collection, not in a test's time)
+import benchmark.metrics  # noqa: F401 (stats.cell_table's metric_range: torch, imported once at collection)
 
 
 def test_a_claim_on_a_store_scored_by_a_no_reference_metric_without_a_margin_says_why_it_is_not_tested():
@@ -50,3 +51,28 @@ def test_nonfinite_seeds_reads_the_table_s_values_once_not_once_per_arm(monkeypa
     got = {(m, a.loss): res.nonfinite_seeds("sr4", m, a) for m in ("psnr", "lpips") for a in res.arms("sr4")}
     assert got[("lpips", "l2")] == {1} and not any(v for k, v in got.items() if k != ("lpips", "l2")), got
     assert len(calls) <= 1, len(calls)
+
+
+def test_the_leaderboard_s_note_on_unequal_seeds_says_the_findings_leave_such_a_pair_untested():
+    """Was: l1 on seeds 0–7 and l2 on 0–4 read l1 ▲ on the leaderboard (tested on the 5 seeds both share) while
+    zhao2017_l1_vs_l2's part on the same runs read *missing runs*, untested — the leaderboard's note on different seeds
+    said its tests use the shared seeds, but not that the findings do not, so the two disagreed without a word. Now the
+    note says the findings leave such a pair untested, as *missing runs*, until both arms have the same seeds."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark import export, findings, stats
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), n_images=3, seed_sd=0.1, seeds=range(7),
+                        offsets={"l1": 1.0, "l2": 0.0})
+    t = t[~((t["loss"] == "l2") & (t["seed"] >= 5))]
+    # the leaderboard's ▲ on the 5 shared seeds (Stats.cells' vs_base, as stats.cell_table tests it)
+    (cell,) = stats.cell_table(stats.blocks(t), baseline="l2", n_boot=20).query("label == 'l1'").itertuples()
+    assert cell.vs_base == 1.0
+    st = SimpleNamespace(blocks=stats.blocks(t), cells=pd.DataFrame(), baseline="l2")
+    (p,) = findings.check_all(t, names=("zhao2017_l1_vs_l2",), n_boot=20)[0].parts
+    assert p.status == "missing runs"
+    note = export.unequal_seeds_text(st)
+    assert "findings" in note and '"missing runs"' in note, note
