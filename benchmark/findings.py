@@ -1194,6 +1194,8 @@ class Results:
         self._groups: dict | None = None
         self._finite: tuple[np.ndarray, np.ndarray] | None = None  # (finite value?, seed) per row: nonfinite_seeds
         self._arm_runs: dict | None = None
+        self._arms_of: dict[str, list[Arm]] = {}  # task → its arms (:meth:`arms`)
+        self._ok_seeds: dict[tuple[str, Arm], frozenset] = {}  # (task, arm) → its seeds with results (:meth:`ok_seeds`)
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
@@ -1365,7 +1367,13 @@ class Results:
         return pd_metrics(self.metrics(task))
 
     def arms(self, task: str) -> list[Arm]:
-        """The arms of ``task``: those with results, and those whose every run was lost (version "")."""
+        """The arms of ``task``: those with results, and those whose every run was lost (version ""); read from the
+        table once per task (a check_all asks ~100 times), a new list each call."""
+        if task not in self._arms_of:
+            self._arms_of[task] = self._read_arms(task)
+        return list(self._arms_of[task])
+
+    def _read_arms(self, task: str) -> list[Arm]:
         t = self.table[self.table["task"] == task]
         pairs = t[["loss", "arm_weights", "arm_version"]].astype(str).drop_duplicates()
         arms = {Arm(lo, w, v) for lo, w, v in pairs.itertuples(index=False) if lo != INPUT}
@@ -1551,8 +1559,12 @@ class Results:
         return self._arm_runs.get((task, arm.loss, arm.weights, arm.version), pd.DataFrame(columns=["seed", "run_id"]))
 
     def ok_seeds(self, task: str, arm: Arm) -> set[int]:
-        """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none)."""
-        return {int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique()}
+        """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none); read once per arm (a
+        check_all asks ~800 times), a new set each call."""
+        key = (task, arm)
+        if key not in self._ok_seeds:
+            self._ok_seeds[key] = frozenset(int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique())
+        return set(self._ok_seeds[key])
 
     def split_items(self, task: str) -> tuple[list[str], list[str]]:
         """The test items of ``task`` in two fixed halves, (selection, test): a finding that picks an

@@ -3,7 +3,8 @@
 Builds a table of 4 tasks × 11 losses (every finding's) × 5 seeds × 6 metrics × 12 images with budget checks
 (about 32k rows; ``--images`` scales it), some values NaN or ±inf, then checks every finding twice: with
 ``Results.nonfinite_seeds`` as it was up to 492009e3 (each call took its arm's rows, every column, and converted their
-values) and as it is. Prints both times, the time inside ``nonfinite_seeds``, their ratio, and whether every
+values), ``arms`` and ``ok_seeds`` as up to ed156f85 (the table filtered, the seeds gathered, on every call), and as
+they are. Prints both times, the time inside those methods, their ratio, and whether every
 verdict, reason and part (verdict, status, effect, p, note) is equal — exit 1 where one differs. Usage::
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_findings.py [--images 12] [--boot 200]
@@ -47,6 +48,19 @@ def old_nonfinite_seeds(self, task, metric, arm):
     return set(map(int, seeds)) - set(map(int, seeds[ok]))
 
 
+def old_arms(self, task):
+    """``Results.arms`` up to ed156f85: the whole table filtered for its task on every call."""
+    return self._read_arms(task)
+
+
+def old_ok_seeds(self, task, arm):
+    """``Results.ok_seeds`` up to ed156f85: the seed set built anew on every call."""
+    return {int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique()}
+
+
+OLD = {"nonfinite_seeds": old_nonfinite_seeds, "arms": old_arms, "ok_seeds": old_ok_seeds}
+
+
 def table(n_images: int) -> pd.DataFrame:
     t = synthetic_table(tasks=("denoise", "sr4", "deblur", "jpeg"), seeds=range(5), n_images=n_images, seed_sd=0.1,
                         metrics=("psnr", "ssim", "ms_ssim", "lpips", "dists", "niqe"), offsets=OFFSETS,
@@ -59,24 +73,30 @@ def table(n_images: int) -> pd.DataFrame:
     return t
 
 
-def timed(t, n_boot, impl):
+def timed(t, n_boot, impls):
+    """check_all on ``t`` with the ``Results`` methods of ``impls`` ({name: function}; {} for today's): its results,
+    its time and the time inside those methods."""
     spent = [0.0]
 
-    def counted(self, *a):
-        t0 = time.perf_counter()
-        try:
-            return impl(self, *a)
-        finally:
-            spent[0] += time.perf_counter() - t0
+    def counted(impl):
+        def call(self, *a):
+            t0 = time.perf_counter()
+            try:
+                return impl(self, *a)
+            finally:
+                spent[0] += time.perf_counter() - t0
+        return call
 
-    real = findings.Results.nonfinite_seeds
-    findings.Results.nonfinite_seeds = counted
+    real = {name: getattr(findings.Results, name) for name in OLD}
+    for name in OLD:
+        setattr(findings.Results, name, counted(impls.get(name, real[name])))
     try:
         t0 = time.perf_counter()
         rs = findings.check_all(t, n_boot=n_boot)
         return rs, time.perf_counter() - t0, spent[0]
     finally:
-        findings.Results.nonfinite_seeds = real
+        for name, f in real.items():
+            setattr(findings.Results, name, f)
 
 
 def key(rs):
@@ -95,11 +115,12 @@ def run(argv=None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         findings.check_all(table(2), n_boot=2)  # imports and caches warmed, so neither timed run pays for them
-        old, t_old, in_old = timed(t, args.boot, old_nonfinite_seeds)
-        new, t_new, in_new = timed(t, args.boot, findings.Results.nonfinite_seeds)
+        old, t_old, in_old = timed(t, args.boot, OLD)
+        new, t_new, in_new = timed(t, args.boot, {})
     logging.disable(logging.NOTSET)
     same = key(old) == key(new)
-    log.info("%d rows; check_all %.1f s → %.1f s; in nonfinite_seeds %.2f s → %.2f s (%.0f×); every verdict and "
+    log.info("%d rows; check_all %.1f s → %.1f s; in nonfinite_seeds, arms, ok_seeds %.2f s → %.2f s (%.0f×); every "
+             "verdict and "
              "part equal: %s", len(t), t_old, t_new, in_old, in_new, in_old / max(in_new, 1e-9), same)
     return 0 if same else 1
 
