@@ -1193,6 +1193,7 @@ class Results:
         self._passed_over: dict[tuple[str, Arm], tuple[str, tuple[str, ...]]] = {}  # (task, arm) → (what, left)
         self._groups: dict | None = None
         self._finite: tuple[np.ndarray, np.ndarray] | None = None  # (finite value?, seed) per row: nonfinite_seeds
+        self._pivoted: pd.DataFrame | None = None  # the table's PIVOTED columns (:meth:`values`)
         self._arm_runs: dict | None = None
         self._arms_of: dict[str, list[Arm]] = {}  # task → its arms (:meth:`arms`)
         self._ok_seeds: dict[tuple[str, Arm], frozenset] = {}  # (task, arm) → its seeds with results (:meth:`ok_seeds`)
@@ -1517,7 +1518,9 @@ class Results:
         key = (task, metric, arm.loss, arm.weights, arm.version)
         if key not in self._arrays:
             idx = self._groups.get(key)
-            self._arrays[key] = _pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
+            if idx is not None and self._pivoted is None:  # the columns _pivot reads, not every column of each arm
+                self._pivoted = self.table[[c for c in PIVOTED if c in self.table.columns]]
+            self._arrays[key] = _pivot(self._pivoted.iloc[idx]) if idx is not None else pd.DataFrame()
         return self._arrays[key]
 
     def nonfinite_seeds(self, task: str, metric: str, arm: Arm) -> set[int]:
@@ -1612,6 +1615,10 @@ class Results:
 def _version_key(v: str) -> tuple:
     """Natural order of registry versions ("2" < "10"; composite "a=1,b=2" compared part by part)."""
     return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[^0-9A-Za-z]+", v or "") if x)
+
+
+#: the columns :func:`_pivot` reads (:meth:`Results.values` takes an arm's rows of these alone)
+PIVOTED = ("dataset", "image", "seed", "value")
 
 
 def _pivot(rows: pd.DataFrame) -> pd.DataFrame:

@@ -3,9 +3,10 @@
 Builds a table of 4 tasks × 11 losses (every finding's) × 5 seeds × 6 metrics × 12 images with budget checks
 (about 32k rows; ``--images`` scales it), some values NaN or ±inf, then checks every finding twice: with
 ``Results.nonfinite_seeds`` as it was up to 492009e3 (each call took its arm's rows, every column, and converted their
-values), ``arms`` and ``ok_seeds`` as up to ed156f85 (the table filtered, the seeds gathered, on every call), and as
-they are. Prints both times, the time inside those methods, their ratio, and whether every
-verdict, reason and part (verdict, status, effect, p, note) is equal — exit 1 where one differs. Usage::
+values), ``arms`` and ``ok_seeds`` as up to ed156f85 (the table filtered, the seeds gathered, on every call),
+``values`` as up to 29479a28 (each arm's rows with every column), and as they are. Prints both times, the time
+inside those methods, their ratio, and whether every verdict, reason and part (verdict, status, effect, p, note) is
+equal — exit 1 where one differs. Usage::
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_findings.py [--images 12] [--boot 200]
 """
@@ -58,7 +59,21 @@ def old_ok_seeds(self, task, arm):
     return {int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique()}
 
 
-OLD = {"nonfinite_seeds": old_nonfinite_seeds, "arms": old_arms, "ok_seeds": old_ok_seeds}
+def old_values(self, task, metric, arm):
+    """``Results.values`` up to 29479a28: each arm's rows taken with every column of the table, then pivoted."""
+    if self._groups is None:
+        t = self.table
+        keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
+                t["arm_version"].astype(str)]
+        self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
+    key = (task, metric, arm.loss, arm.weights, arm.version)
+    if key not in self._arrays:
+        idx = self._groups.get(key)
+        self._arrays[key] = findings._pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
+    return self._arrays[key]
+
+
+OLD = {"nonfinite_seeds": old_nonfinite_seeds, "arms": old_arms, "ok_seeds": old_ok_seeds, "values": old_values}
 
 
 def table(n_images: int) -> pd.DataFrame:
@@ -119,9 +134,9 @@ def run(argv=None) -> int:
         new, t_new, in_new = timed(t, args.boot, {})
     logging.disable(logging.NOTSET)
     same = key(old) == key(new)
-    log.info("%d rows; check_all %.1f s → %.1f s; in nonfinite_seeds, arms, ok_seeds %.2f s → %.2f s (%.0f×); every "
-             "verdict and "
-             "part equal: %s", len(t), t_old, t_new, in_old, in_new, in_old / max(in_new, 1e-9), same)
+    log.info("%d rows; check_all %.1f s → %.1f s; in nonfinite_seeds, arms, ok_seeds, values %.2f s → %.2f s "
+             "(%.0f×); every verdict and part equal: %s",
+             len(t), t_old, t_new, in_old, in_new, in_old / max(in_new, 1e-9), same)
     return 0 if same else 1
 
 
