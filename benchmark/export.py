@@ -662,7 +662,8 @@ def unequal_seeds_text(stats: Stats) -> str:
     """A note for the tasks whose losses were run on different seeds: a cell's mean is over every run of
     its loss, but every test (bold, ▲/▼) pairs runs by seed and uses only the seeds the two losses share,
     so a mean can rest on runs its tests never saw. Names each loss's seeds per task, and every ▲/▼ that
-    points against the order of the two means (the paired effect on the shared seeds has the other sign);
+    points against the order of the two means (the paired effect on the shared seeds has the other sign), and that
+    the findings leave such a pair untested ("missing runs"), so a mark here never disagrees with them unsaid;
     "" when every loss of every task has the same seeds."""
     parts, against = [], []
     for task in sorted({b.task for b in stats.blocks}):
@@ -697,7 +698,10 @@ def unequal_seeds_text(stats: Stats) -> str:
             f"{UP}/{DOWN}) over the seeds the two losses share (runs are paired by seed), so a mean can rest on runs "
             "its tests did not use: " + " — ".join(parts) + "."
             + (" Marks against the order of the means (the paired effect on the shared seeds has the other sign): "
-               + "; ".join(against) + "." if against else ""))
+               + "; ".join(against) + "." if against else "")
+            + " The published findings test no such pair: a part whose arms were run on different seeds reads "
+            "\"missing runs\" there, untested until both have the same seeds, so a mark here can stand beside an "
+            "untested part in findings.md.")
 
 
 def bold_below_plain_text(stats: Stats) -> str:

@@ -973,8 +973,32 @@ class Finding:
             ok = have & wanted or ("perceptual" in wanted and any(is_perceptual(m) for m in have))
             if not ok:
                 return "not applicable", (f"needs metric {'/'.join(n.metrics)}; results have "
-                                          f"{', '.join(metric_order(have)) or 'none'}")
+                                          f"{', '.join(metric_order(have)) or 'none'}"
+                                          + (_unmargined_note(have) if "perceptual" in wanted else ""))
         return None
+
+
+#: no-reference metrics a claim on "perceptual" metrics does not count (not in :data:`PERCEPTUAL_METRICS`): none has a
+#: practical margin with a stated source (a paper's run-to-run or just-noticeable difference) to add it with.
+#: Blau–Michaeli's finding, whose paper measures perception with no reference, tests on them.
+UNMARGINED_NO_REFERENCE = ("brisque", "nima", "pi")
+
+
+def _unmargined_note(have) -> str:
+    """What a "needs metric perceptual" reason adds where the results' only perception metrics are no-reference ones
+    without a practical margin (brisque, nima, pi): that they do not count, why they were not added, which metrics would
+    count and which finding tests on them — not "results have psnr, nima" alone, as if nima measured no perception."""
+    from benchmark.stats import PERCEPTUAL_METRICS
+
+    these = [m for m in metric_order(have) if m.split("@", 1)[0] in UNMARGINED_NO_REFERENCE]
+    if not these:
+        return ""
+    it = "it" if len(these) == 1 else "them"
+    return (f" ({', '.join(these)}: no-reference, not one of the metrics this claim counts "
+            f"(benchmark.stats.PERCEPTUAL_METRICS), and with no practical margin of a stated source — a paper's "
+            f"run-to-run or just-noticeable difference — to add {it} with (benchmark.runstats.PRACTICAL_MARGINS); "
+            f"score one of {', '.join(PERCEPTUAL_METRICS)}. blau2018_pd_tradeoff, whose paper measures perception "
+            f"with no reference, tests on {it})")
 
 
 def _variants_note(res: "Results", arms, missing: list[str]) -> str:
@@ -1168,7 +1192,11 @@ class Results:
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._passed_over: dict[tuple[str, Arm], tuple[str, tuple[str, ...]]] = {}  # (task, arm) → (what, left)
         self._groups: dict | None = None
+        self._finite: tuple[np.ndarray, np.ndarray] | None = None  # (finite value?, seed) per row: nonfinite_seeds
+        self._pivoted: pd.DataFrame | None = None  # the table's PIVOTED columns (:meth:`values`)
         self._arm_runs: dict | None = None
+        self._arms_of: dict[str, list[Arm]] = {}  # task → its arms (:meth:`arms`)
+        self._ok_seeds: dict[tuple[str, Arm], frozenset] = {}  # (task, arm) → its seeds with results (:meth:`ok_seeds`)
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
@@ -1340,7 +1368,13 @@ class Results:
         return pd_metrics(self.metrics(task))
 
     def arms(self, task: str) -> list[Arm]:
-        """The arms of ``task``: those with results, and those whose every run was lost (version "")."""
+        """The arms of ``task``: those with results, and those whose every run was lost (version ""); read from the
+        table once per task (a check_all asks ~100 times), a new list each call."""
+        if task not in self._arms_of:
+            self._arms_of[task] = self._read_arms(task)
+        return list(self._arms_of[task])
+
+    def _read_arms(self, task: str) -> list[Arm]:
         t = self.table[self.table["task"] == task]
         pairs = t[["loss", "arm_weights", "arm_version"]].astype(str).drop_duplicates()
         arms = {Arm(lo, w, v) for lo, w, v in pairs.itertuples(index=False) if lo != INPUT}
@@ -1484,7 +1518,9 @@ class Results:
         key = (task, metric, arm.loss, arm.weights, arm.version)
         if key not in self._arrays:
             idx = self._groups.get(key)
-            self._arrays[key] = _pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
+            if idx is not None and self._pivoted is None:  # the columns _pivot reads, not every column of each arm
+                self._pivoted = self.table[[c for c in PIVOTED if c in self.table.columns]]
+            self._arrays[key] = _pivot(self._pivoted.iloc[idx]) if idx is not None else pd.DataFrame()
         return self._arrays[key]
 
     def nonfinite_seeds(self, task: str, metric: str, arm: Arm) -> set[int]:
@@ -1494,9 +1530,11 @@ class Results:
         idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
         if idx is None:
             return set()
-        rows = self.table.iloc[idx]
-        ok = np.isfinite(pd.to_numeric(rows["value"], errors="coerce").to_numpy(float))
-        seeds = rows["seed"].fillna(-1).astype("int64").to_numpy()
+        if self._finite is None:  # the whole table's values and seeds read once, not each arm's rows on each call
+            t = self.table
+            self._finite = (np.isfinite(pd.to_numeric(t["value"], errors="coerce").to_numpy(float)),
+                            t["seed"].fillna(-1).astype("int64").to_numpy())
+        ok, seeds = self._finite[0][idx], self._finite[1][idx]
         return set(map(int, seeds)) - set(map(int, seeds[ok]))
 
     def input_values(self, task: str, metric: str) -> pd.Series:
@@ -1524,8 +1562,12 @@ class Results:
         return self._arm_runs.get((task, arm.loss, arm.weights, arm.version), pd.DataFrame(columns=["seed", "run_id"]))
 
     def ok_seeds(self, task: str, arm: Arm) -> set[int]:
-        """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none)."""
-        return {int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique()}
+        """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none); read once per arm (a
+        check_all asks ~800 times), a new set each call."""
+        key = (task, arm)
+        if key not in self._ok_seeds:
+            self._ok_seeds[key] = frozenset(int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique())
+        return set(self._ok_seeds[key])
 
     def split_items(self, task: str) -> tuple[list[str], list[str]]:
         """The test items of ``task`` in two fixed halves, (selection, test): a finding that picks an
@@ -1573,6 +1615,10 @@ class Results:
 def _version_key(v: str) -> tuple:
     """Natural order of registry versions ("2" < "10"; composite "a=1,b=2" compared part by part)."""
     return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[^0-9A-Za-z]+", v or "") if x)
+
+
+#: the columns :func:`_pivot` reads (:meth:`Results.values` takes an arm's rows of these alone)
+PIVOTED = ("dataset", "image", "seed", "value")
 
 
 def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
