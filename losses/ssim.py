@@ -252,6 +252,12 @@ class MSSSIML1Loss(nn.Module):
     the coarsest luminance term times the product of the five contrast-structure terms), and the L1 weighted by the
     σ = 8 Gaussian. Neither is reproduced here: ``alpha=0.025`` gives the released weighting of the two terms.
 
+    The sum spec ``0.84*ms_ssim + 0.16*l1`` computes the same number (to float32 rounding) but is another loss to
+    the harness: its own run ids and leaderboard row, so a grid naming both trains this loss twice. It is not
+    registered ``same_as=`` that spec: ``same_as`` names one term, and ``alpha`` would have to become both terms'
+    weights (1 − 0.84 is 0.16000000000000003, not the typed 0.16; ``alpha=0`` or ``1`` leaves a term of weight 0,
+    which a spec refuses).
+
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 2^(levels−2) + 1 px per side (9 at 5 levels).
         alpha: weight of the MS-SSIM term.
