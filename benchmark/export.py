@@ -806,36 +806,45 @@ def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def not_ranked_text(stats: Stats) -> str:
+def not_ranked_text(stats: Stats, named: bool = True) -> str:
     """``Not ranked — every run diverged: l2 (denoise 2/2).``, ``Not ranked — no finite score (every score NaN or
     ±inf: the metrics could score none of its restorations): my_loss (denoise).``, both where both, or "" when every
-    loss is ranked."""
+    loss is ranked. ``named=False``: each kind's losses counted (:data:`TOO_MANY`), for a figure's caption."""
     nr = not_ranked(stats)
     # a loss of both kinds (no finite score in one task, every run lost in another) named in each, its tasks apart
     lost = {k: w for k, v in nr.items() if (w := [(t, s) for t, s in v if s != NO_FINITE])}
     blank = {k: w for k, v in nr.items() if (w := [t for t, s in v if s == NO_FINITE])}
-    parts = [lost_runs_text("Not ranked", lost)] if lost else []
+    parts = [lost_runs_text("Not ranked", lost, named=named)] if lost else []
     if blank:
         parts.append(f"Not ranked — {NO_FINITE} (every score NaN or ±inf: "
                      f"the metrics could score none of {agree(len(blank), 'its', 'their')} restorations): "
-                     + "; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()))
+                     + ("; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()) if named
+                        else f"{plural(len(blank), 'loss', 'losses')} ({TOO_MANY})"))
     return ". ".join(parts) + "." if parts else ""  # two sentences: a '; ' reads as one more loss of the first
 
 
-def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "") -> str:
+#: what a figure's caption says in place of the losses it counts (too many to name: their names took a page)
+TOO_MANY = "too many to name here; the tables give each loss's runs"
+
+
+def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "", named: bool = True) -> str:
     """``{what} — every run diverged{when}: l2 (denoise 2/2)`` of ``lost`` ({loss label: [(task, status)]}, each
     status :func:`lost_status`'s), its losses and tasks in the order given; one kind named where every status is of it,
-    else each task's statuses (``l2 (denoise: diverged 1/3, failed 2/3)``); "" when ``lost`` is empty."""
+    else each task's statuses (``l2 (denoise: diverged 1/3, failed 2/3)``); "" when ``lost`` is empty.
+    ``named=False``: the losses counted, ``… diverged{when}: 30 losses (too many to name here; …)`` (:data:`TOO_MANY`),
+    for a figure's caption (:func:`benchmark.figures.capped_note`)."""
     if not lost:
         return ""
     statuses = [s for parts in lost.values() for _, s in parts]
-    for kind in ("diverged", "failed"):
-        if all(s.startswith(kind) and "," not in s for s in statuses):
-            return (f"{what} — every run {kind}{when}: "
-                    + "; ".join(f"{loss} (" + ", ".join(f"{t} {s.split(' ', 1)[1]}" for t, s in parts) + ")"
-                                for loss, parts in lost.items()))
-    return (f"{what} — every run diverged or failed{when}: "
-            + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")" for loss, parts in lost.items()))
+    kind = next((k for k in ("diverged", "failed") if all(s.startswith(k) and "," not in s for s in statuses)), None)
+    head = f"{what} — every run {kind or 'diverged or failed'}{when}: "
+    if not named:
+        return head + f"{plural(len(lost), 'loss', 'losses')} ({TOO_MANY})"
+    if kind:
+        return head + "; ".join(f"{loss} (" + ", ".join(f"{t} {s.split(' ', 1)[1]}" for t, s in parts) + ")"
+                                for loss, parts in lost.items())
+    return head + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")"
+                            for loss, parts in lost.items())
 
 
 def _below_gap(stats: Stats, task: str, label: str) -> float:

@@ -1,0 +1,47 @@
+"""Probe report (round 27): figure captions and report notes that named every loss, whatever their number."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+NAMES = [(f"loss_{i}_" + "long_name_part_" * 4)[:40] for i in range(40)]
+
+
+@functools.cache
+def _stats_with_lost(n_lost: int):
+    """Stats of one task: three losses scored (2 seeds, 2 images, psnr and ssim), and ``n_lost`` losses of 40
+    characters whose every run diverged (no restoration anywhere: not ranked)."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("denoise",), seeds=(0, 1), offsets={"l1": 0.0, "ssim": 0.3, "good": 1.0}, metrics=("psnr", "ssim"),
+              n_images=2, budget_check=False)
+    metas = [m for _, m, _ in synthetic_runs(**kw)]
+    metas += [m for _, m, _ in synthetic_runs(tasks=("denoise",), seeds=(), offsets=dict.fromkeys(NAMES[:n_lost], 0.0),
+                                              metrics=("psnr", "ssim"), n_images=2, budget_check=False,
+                                              diverged=tuple(NAMES[:n_lost])) if m.get("status") == "diverged"]
+    return compute(synthetic_table(**kw), metas, n_boot=5)
+
+
+@pytest.mark.slow
+def test_the_cd_diagram_and_rank_heatmap_count_many_losses_not_ranked_and_name_a_few():
+    """Was: the CD diagram's and the rank heatmap's captions named every loss not ranked (every run diverged or
+    failed: export.not_ranked_text), whatever their number: 40 losses of 40 characters made a 20-line caption under a
+    2-line CD diagram and a 41-line one under a 3-row heatmap (looked at the PNGs). Past NOTE_LINES lines at 7 pt (the
+    P–D plane's rule, _short_note) the note counts them; one such loss is named as before."""
+    from benchmark import figures as F
+    from benchmark.export import not_ranked_text
+
+    with F.style() as plt:
+        for draw in (F.draw_cd_diagram, F.draw_rank_heatmap):
+            one = " ".join(draw(_stats_with_lost(1)).get_supxlabel().split())
+            assert not_ranked_text(_stats_with_lost(1)).rstrip(".") in one, one
+            fig = draw(_stats_with_lost(40))
+            caption = fig.get_supxlabel()
+            assert "long_name" not in caption, caption
+            assert "Not ranked — every run diverged: 40 losses (too many to name here; the tables give each loss's " \
+                "runs)" in " ".join(caption.split()), caption
+            assert caption.count("\n") < 2 * F.NOTE_LINES + 4, caption  # the other notes as before, this one short
+            plt.close(fig)
