@@ -2137,7 +2137,10 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         head, key = f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}", ""
     notes = [key] if key else []
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
-        notes.append(f"Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}")
+        out = "Not shown (not in every block most losses have)"
+        notes.append(capped_note(f"{out}: {', '.join(map(str, f['excluded']))}",
+                                 f"{out}: {plural(len(f['excluded']), 'loss', 'losses')} (too many to name here; "
+                                 "the tables give each loss's blocks)", COL2))
     if not_ranked_text(stats):  # no restoration anywhere (every run diverged or failed): named, as the tables do
         notes.append(capped_note(not_ranked_text(stats), not_ranked_text(stats, named=False), COL2).rstrip("."))
     if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
