@@ -2008,9 +2008,13 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
                        "stand after this budget).")
     lost = unscored(stats)
     lost = lost[lost["task"] == task]
-    if not lost.empty:
-        out.append("No restoration to score (every run diverged or failed): "
-                   + "; ".join(f"{r.label} ({r.status})" for r in lost.itertuples(index=False)) + ".")
+    if not lost.empty:  # each has its row, its runs in it: past NOTE_LINES lines (capped_text) counted, as 40 losses
+        # of 40 characters named took 41 of a float's 54 lines and split the table into 22 floats of 2 rows
+        from benchmark.figures import capped_text
+
+        head = "No restoration to score (every run diverged or failed): "
+        out.append(capped_text(head + "; ".join(f"{r.label} ({r.status})" for r in lost.itertuples(index=False)),
+                               head + f"{plural(len(lost), 'loss', 'losses')} ({TOO_MANY})", TEX_LINE) + ".")
     worse = worse_text(stats, task)
     if worse:
         out.append(f"{WORSE}: worse than the degraded input (psnr) in some runs: {worse}.")
@@ -2229,8 +2233,11 @@ def latex(stats: Stats) -> str:
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
         common = _common_column(stats)
-        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats), not_ranked_text(stats))
-                 if x]
+        from benchmark.figures import capped_text
+
+        # the losses not ranked each have a row saying so: named in the caption where that is short (capped_text)
+        lost = capped_text(not_ranked_text(stats), not_ranked_text(stats, named=False), TEX_LINE)
+        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats), lost) if x]
         caption = (r"Mean rank over the (task, metric) blocks most losses have (1 = best), its standard "
                    r"deviation, and the "
                    r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "

@@ -1437,13 +1437,20 @@ def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
 NOTE_LINES = 4
 
 
+def capped_text(full: str, compact: str, chars: int) -> str:
+    """A caption's note naming losses, on lines of ``chars`` characters: ``full`` (naming each loss), or, where that
+    takes more than :data:`NOTE_LINES` lines, ``compact`` (counting them) — the one rule of every such note, a
+    figure's (:func:`capped_note`) or a LaTeX table's (:func:`benchmark.export.latex`, whose rows name each loss)."""
+    return full if len(_no_widow(full, _break_lines(full, chars).split("\n"), chars)) <= NOTE_LINES else compact
+
+
 def capped_note(full: str, compact: str, width: float) -> str:
-    """A figure's caption note naming losses, for a figure ``width`` inches wide: ``full`` (naming each loss), or,
-    where that takes more than :data:`NOTE_LINES` lines at 7 pt, ``compact`` (counting them). Was: every name, whatever
-    the count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the P–D plane's caption, which stays with
-    the panels when the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page; 40 losses not ranked
-    made a 20-line caption under a 2-line CD diagram and a 41-line one under a 3-row rank heatmap."""
-    return full if wrap_title(full, width, 7).count("\n") < NOTE_LINES else compact
+    """A figure's caption note naming losses (:func:`capped_text`) for a figure ``width`` inches wide, at 7 pt. Was:
+    every name, whatever the count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the P–D plane's
+    caption, which stays with the panels when the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page;
+    40 losses not ranked made a 20-line caption under a 2-line CD diagram and a 41-line one under a 3-row rank
+    heatmap."""
+    return capped_text(full, compact, max(20, int(width * 72 / (0.55 * 7))))  # wrap_title's characters at 7 pt
 
 
 def _short_note(full: str, compact: str, width: float) -> str:

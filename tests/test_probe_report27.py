@@ -68,3 +68,31 @@ def test_the_cd_diagram_counts_many_losses_not_shown_and_names_a_few():
     assert "Not shown (not in every block most losses have): 16 losses (too many to name here; the tables give " \
         "each loss's blocks)" in caption, caption
     assert not any(n in caption for n in NAMES[19:35]), caption
+
+
+@pytest.mark.slow
+def test_leaderboard_tex_counts_many_losses_lost_in_its_captions_and_keeps_its_tables_whole():
+    """Was: leaderboard.tex's ranks caption (not_ranked_text) and each task table's caption ('No restoration to score
+    …', task_caveats) named every loss whose every run diverged or failed, though each has its row saying so: 40
+    losses of 40 characters made 3300-character captions, 41 of the 54 lines a table float holds, so tex_row_groups
+    split the 43-row ranks table into 11 floats and the denoise table into 22 of 2 rows each. Past NOTE_LINES lines
+    (capped_text, the figures' rule, at TEX_LINE characters) they are counted; one such loss is named as before."""
+    import re
+
+    from benchmark.export import latex, lost_runs_text
+
+    one = latex(_stats_with_lost(1))
+    assert "No restoration to score (every run diverged or failed): loss\\_0\\_" in one
+    assert lost_runs_text("Not ranked", {NAMES[0]: [("denoise", "diverged 1/1")]}).replace("_", "\\_").replace(
+        "—", "---") in one
+    tex = latex(_stats_with_lost(40))
+    captions = re.findall(r"\\caption\{(.*)\}", tex)
+    assert not [c for c in captions if "long" in c], [c[:300] for c in captions if "long" in c]
+    flat = " ".join(captions)
+    assert "No restoration to score (every run diverged or failed): 40 losses (too many to name here" in flat
+    assert "Not ranked --- every run diverged: 40 losses (too many to name here" in flat
+    # 43 rows, each loss name of 40 characters on 2 lines: 86 lines, 3 floats of 54 less the caption and rules (the
+    # denoise table's psnr column apart from its ssim column, tex_column_groups: 3 floats of psnr)
+    floats = tex.split(r"\begin{table}")[1:]
+    assert len([f for f in floats if r"\label{tab:ranks" in f]) <= 3
+    assert len([f for f in floats if r"\label{tab:denoise" in f and "& psnr (dB)" in f]) <= 3
