@@ -823,6 +823,16 @@ def not_ranked_text(stats: Stats, named: bool = True) -> str:
     return ". ".join(parts) + "." if parts else ""  # two sentences: a '; ' reads as one more loss of the first
 
 
+def capped_not_ranked_text(stats: Stats) -> str:
+    """:func:`not_ranked_text` under a table whose rows give each loss not ranked (leaderboard.md, report.html,
+    leaderboard.tex): the losses named, or past :data:`~benchmark.figures.NOTE_LINES` lines of :data:`TEX_LINE`
+    characters counted (:func:`benchmark.figures.capped_text`): 40 losses of 40 characters made 2300 characters of
+    names under the overall ranking, and in leaderboard.tex a caption that cut its table into 11 floats."""
+    from benchmark.figures import capped_text
+
+    return capped_text(not_ranked_text(stats), not_ranked_text(stats, named=False), TEX_LINE)
+
+
 #: what a figure's caption says in place of the losses it counts (too many to name: their names took a page)
 TOO_MANY = "too many to name here; the tables give each loss's runs"
 
@@ -1382,11 +1392,20 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
             out.append(text)
     lost = unscored(stats)
     if not lost.empty:
-        out.append("No restoration to score — every run diverged or failed: "
-                   + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
-                   + ". Listed in the task tables without a rank"
-                   + (f"; not in the overall ranking: {', '.join(out_of)}."
-                      if (out_of := [k for k in not_ranked(stats) if k in set(lost["label"])]) else "."))
+        from benchmark.figures import capped_text
+
+        out_of = [k for k in not_ranked(stats) if k in set(lost["label"])]
+        head = "No restoration to score — every run diverged or failed: "
+        # each has its row in its task's table (and its runs): past NOTE_LINES lines (capped_text) counted, as 40
+        # losses of 40 characters named made a 2800-character note
+        named = (head + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
+                 + ". Listed in the task tables without a rank"
+                 + (f"; not in the overall ranking: {', '.join(out_of)}." if out_of else "."))
+        counted = (head + f"{plural(lost['label'].nunique(), 'loss', 'losses')} in "
+                   + ", ".join(sorted(map(str, lost["task"].unique()))) + f" ({TOO_MANY}). Listed in the task tables "
+                   "without a rank" + (f"; not in the overall ranking: {plural(len(out_of), 'loss', 'losses')} of "
+                                       "them." if out_of else "."))
+        out.append(capped_text(named, counted, TEX_LINE))
     if stats.versions:
         out.append("Several versions of one loss, each its own row and never pooled (the registry version, and for "
                    "a loss file the hash of its text: an edited file's runs are a version of their own), oldest "
@@ -1772,7 +1791,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                          f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
         lines += ["", md_text(friedman_text(stats), cell=False)]
         if unranked:
-            lines += ["", md_text(not_ranked_text(stats), cell=False)]
+            lines += ["", md_text(capped_not_ranked_text(stats), cell=False)]
     for task in report_tasks(stats):
         metrics, rows = task_rows(stats, task)
         lines += ["", f"## {md_text(task, cell=False)}", ""]
@@ -2233,11 +2252,8 @@ def latex(stats: Stats) -> str:
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
         common = _common_column(stats)
-        from benchmark.figures import capped_text
-
-        # the losses not ranked each have a row saying so: named in the caption where that is short (capped_text)
-        lost = capped_text(not_ranked_text(stats), not_ranked_text(stats, named=False), TEX_LINE)
-        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats), lost) if x]
+        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats),
+                             capped_not_ranked_text(stats)) if x]
         caption = (r"Mean rank over the (task, metric) blocks most losses have (1 = best), its standard "
                    r"deviation, and the "
                    r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
@@ -2824,7 +2840,7 @@ def _rank_table(stats: Stats) -> str:
                                               "ms/it", "peak MiB", "RSS MiB", "runs", "diverged", "failed"))
     note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
                    if x)
-    lost = not_ranked_text(stats)
+    lost = capped_not_ranked_text(stats)
     # in a scroll box, its names wrapping, as the task tables: a 60-character spec took it past a 1280 px window
     return (note + f'<div class="scroll"><table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>'
             f'{"".join(rows)}</tbody></table></div>' + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
