@@ -119,3 +119,21 @@ def test_leaderboard_md_and_html_count_many_losses_lost_in_their_notes():
     assert lost_notes[1].startswith(" every run diverged: 40 losses (too many to name here"), lost_notes
     note = _rank_table(stats).split("</table>")[-1]
     assert "Not ranked — every run diverged: 40 losses" in note and "long_name" not in note, note
+
+
+def test_the_reports_lost_runs_line_counts_many_losses_and_names_a_few(tmp_path):
+    """Was: report's 'no results: every one of the N runs recorded here diverged or failed — …' warning (lost_runs_line)
+    named every loss with its runs, whatever their number: 200 runs of 40 losses of 40 characters made one log line of
+    2300 characters. Past NOTE_LINES lines of TEX_LINE characters (capped_text, the rule of every note naming losses)
+    it counts them; two losses are named as before."""
+    from benchmark.report import lost_runs_line
+
+    def metas(names, k):
+        return [{"config": {"loss": n, "task": "denoise"}, "status": "diverged"} for n in names for _ in range(k)]
+
+    two = lost_runs_line(metas(["l1", "ssim"], 2), tmp_path)
+    assert "— l1 (2 diverged); ssim (2 diverged); their records: " in two, two
+    line = lost_runs_line(metas(NAMES, 5), tmp_path)
+    assert "long_name" not in line and len(line) < 400, line
+    assert "every one of the 200 runs recorded here diverged or failed — 40 losses (200 diverged; too many to name " \
+        "here; the tables give each loss's runs); their records: " in line, line
