@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import agree, isolate_rtl, plural
+from benchmark.docmarkup import agree, capped_text, isolate_rtl, plural
 from benchmark.runstats import SAME_DIFFERENCE_WHY, more_images
 from benchmark.stats import (
     INPUT,
@@ -825,11 +825,9 @@ def not_ranked_text(stats: Stats, named: bool = True) -> str:
 
 def capped_not_ranked_text(stats: Stats) -> str:
     """:func:`not_ranked_text` under a table whose rows give each loss not ranked (leaderboard.md, report.html,
-    leaderboard.tex): the losses named, or past :data:`~benchmark.figures.NOTE_LINES` lines of :data:`TEX_LINE`
-    characters counted (:func:`benchmark.figures.capped_text`): 40 losses of 40 characters made 2300 characters of
+    leaderboard.tex): the losses named, or past :data:`~benchmark.docmarkup.NOTE_LINES` lines of :data:`TEX_LINE`
+    characters counted (:func:`~benchmark.docmarkup.capped_text`): 40 losses of 40 characters made 2300 characters of
     names under the overall ranking, and in leaderboard.tex a caption that cut its table into 11 floats."""
-    from benchmark.figures import capped_text
-
     return capped_text(not_ranked_text(stats), not_ranked_text(stats, named=False), TEX_LINE)
 
 
@@ -1392,8 +1390,6 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
             out.append(text)
     lost = unscored(stats)
     if not lost.empty:
-        from benchmark.figures import capped_text
-
         out_of = [k for k in not_ranked(stats) if k in set(lost["label"])]
         head = "No restoration to score — every run diverged or failed: "
         # each has its row in its task's table (and its runs): past NOTE_LINES lines (capped_text) counted, as 40
@@ -2029,8 +2025,6 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
     lost = lost[lost["task"] == task]
     if not lost.empty:  # each has its row, its runs in it: past NOTE_LINES lines (capped_text) counted, as 40 losses
         # of 40 characters named took 41 of a float's 54 lines and split the table into 22 floats of 2 rows
-        from benchmark.figures import capped_text
-
         head = "No restoration to score (every run diverged or failed): "
         out.append(capped_text(head + "; ".join(f"{r.label} ({r.status})" for r in lost.itertuples(index=False)),
                                head + f"{plural(len(lost), 'loss', 'losses')} ({TOO_MANY})", TEX_LINE) + ".")

@@ -81,7 +81,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import isolate_rtl, plural
+from benchmark.docmarkup import NOTE_LINES as NOTE_LINES  # the rule of every note naming losses (tests read it here)
+from benchmark.docmarkup import capped_text, isolate_rtl, plural
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
@@ -1433,24 +1434,14 @@ def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
                      for t, groups in groups_by_task.items())
 
 
-#: the most lines (at 7 pt) a figure's caption note naming losses takes (:func:`capped_note`)
-NOTE_LINES = 4
-
-
-def capped_text(full: str, compact: str, chars: int) -> str:
-    """A caption's note naming losses, on lines of ``chars`` characters: ``full`` (naming each loss), or, where that
-    takes more than :data:`NOTE_LINES` lines, ``compact`` (counting them) — the one rule of every such note, a
-    figure's (:func:`capped_note`) or a LaTeX table's (:func:`benchmark.export.latex`, whose rows name each loss)."""
-    return full if len(_no_widow(full, _break_lines(full, chars).split("\n"), chars)) <= NOTE_LINES else compact
-
-
 def capped_note(full: str, compact: str, width: float) -> str:
-    """A figure's caption note naming losses (:func:`capped_text`) for a figure ``width`` inches wide, at 7 pt. Was:
-    every name, whatever the count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the P–D plane's
-    caption, which stays with the panels when the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page;
-    40 losses not ranked made a 20-line caption under a 2-line CD diagram and a 41-line one under a 3-row rank
-    heatmap."""
-    return capped_text(full, compact, max(20, int(width * 72 / (0.55 * 7))))  # wrap_title's characters at 7 pt
+    """A figure's caption note naming losses (:func:`~benchmark.docmarkup.capped_text`, :data:`NOTE_LINES` lines) for a
+    figure ``width`` inches wide, at 7 pt, its lines broken as its caption's. Was: every name, whatever the count: 60
+    losses of 40 characters in 5 tasks made 4.3 in of names in the P–D plane's caption, which stays with the panels
+    when the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page; 40 losses not ranked made a 20-line
+    caption under a 2-line CD diagram and a 41-line one under a 3-row rank heatmap."""
+    return capped_text(full, compact, max(20, int(width * 72 / (0.55 * 7))),  # wrap_title's characters at 7 pt
+                       lambda text, chars: _no_widow(text, _break_lines(text, chars).split("\n"), chars))
 
 
 def _short_note(full: str, compact: str, width: float) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
+from benchmark.docmarkup import agree, capped_text, isolate_rtl_markdown, plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
@@ -622,7 +622,6 @@ def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
     # past NOTE_LINES lines of TEX_LINE characters counted (capped_text): 200 runs of 40 losses named made one log
     # line of 2300 characters
     from benchmark.export import TEX_LINE, TOO_MANY
-    from benchmark.figures import capped_text
 
     kinds = Counter(str(m.get("status")) for m in metas)
     counted = (f"{plural(len({lo for lo, _ in by}), 'loss', 'losses')} ("
