@@ -76,7 +76,8 @@ def test_leaderboard_tex_counts_many_losses_lost_in_its_captions_and_keeps_its_t
     …', task_caveats) named every loss whose every run diverged or failed, though each has its row saying so: 40
     losses of 40 characters made 3300-character captions, 41 of the 54 lines a table float holds, so tex_row_groups
     split the 43-row ranks table into 11 floats and the denoise table into 22 of 2 rows each. Past NOTE_LINES lines
-    (capped_text, the figures' rule, at TEX_LINE characters) they are counted; one such loss is named as before."""
+    (docmarkup.capped_text, the figures' rule, of TEX_LINE characters) they are counted; one such loss is named as
+    before."""
     import re
 
     from benchmark.export import latex, lost_runs_text
