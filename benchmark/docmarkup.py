@@ -139,6 +139,20 @@ def agree(n, one: str, many: str) -> str:
     return one if n == 1 or n == "1" else many
 
 
+#: the most lines a note naming losses takes before it counts them instead (:func:`capped_text`)
+NOTE_LINES = 4
+
+
+def capped_text(full: str, compact: str, chars: int, wrap=None) -> str:
+    """A note naming losses (a figure's caption, a table's note, a log line), on lines of ``chars`` characters:
+    ``full`` (naming each loss), or, where that takes more than :data:`NOTE_LINES` lines, ``compact`` (counting them)
+    — the one rule of every such note. ``wrap(text, chars)``: its lines (default :func:`textwrap.wrap`; a figure's
+    are :func:`benchmark.figures.capped_note`'s, as its captions break)."""
+    import textwrap
+
+    return full if len((wrap or textwrap.wrap)(full, chars)) <= NOTE_LINES else compact
+
+
 def plural(n, word: str, many: str | None = None) -> str:
     """``n`` and ``word`` in the number it takes, for text a reader reads (tables, figures, notes, CLI lines):
     ``plural(1, "run")`` → ``"1 run"``, ``plural(3, "run")`` → ``"3 runs"``, ``plural(0, "run")`` → ``"0 runs"``;

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import agree, isolate_rtl, plural
+from benchmark.docmarkup import agree, capped_text, isolate_rtl, plural
 from benchmark.runstats import SAME_DIFFERENCE_WHY, more_images
 from benchmark.stats import (
     INPUT,
@@ -810,36 +810,53 @@ def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def not_ranked_text(stats: Stats) -> str:
+def not_ranked_text(stats: Stats, named: bool = True) -> str:
     """``Not ranked — every run diverged: l2 (denoise 2/2).``, ``Not ranked — no finite score (every score NaN or
     ±inf: the metrics could score none of its restorations): my_loss (denoise).``, both where both, or "" when every
-    loss is ranked."""
+    loss is ranked. ``named=False``: each kind's losses counted (:data:`TOO_MANY`), for a figure's caption."""
     nr = not_ranked(stats)
     # a loss of both kinds (no finite score in one task, every run lost in another) named in each, its tasks apart
     lost = {k: w for k, v in nr.items() if (w := [(t, s) for t, s in v if s != NO_FINITE])}
     blank = {k: w for k, v in nr.items() if (w := [t for t, s in v if s == NO_FINITE])}
-    parts = [lost_runs_text("Not ranked", lost)] if lost else []
+    parts = [lost_runs_text("Not ranked", lost, named=named)] if lost else []
     if blank:
         parts.append(f"Not ranked — {NO_FINITE} (every score NaN or ±inf: "
                      f"the metrics could score none of {agree(len(blank), 'its', 'their')} restorations): "
-                     + "; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()))
+                     + ("; ".join(f"{label} ({', '.join(tasks)})" for label, tasks in blank.items()) if named
+                        else f"{plural(len(blank), 'loss', 'losses')} ({TOO_MANY})"))
     return ". ".join(parts) + "." if parts else ""  # two sentences: a '; ' reads as one more loss of the first
 
 
-def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "") -> str:
+def capped_not_ranked_text(stats: Stats) -> str:
+    """:func:`not_ranked_text` under a table whose rows give each loss not ranked (leaderboard.md, report.html,
+    leaderboard.tex): the losses named, or past :data:`~benchmark.docmarkup.NOTE_LINES` lines of :data:`TEX_LINE`
+    characters counted (:func:`~benchmark.docmarkup.capped_text`): 40 losses of 40 characters made 2300 characters of
+    names under the overall ranking, and in leaderboard.tex a caption that cut its table into 11 floats."""
+    return capped_text(not_ranked_text(stats), not_ranked_text(stats, named=False), TEX_LINE)
+
+
+#: what a figure's caption says in place of the losses it counts (too many to name: their names took a page)
+TOO_MANY = "too many to name here; the tables give each loss's runs"
+
+
+def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "", named: bool = True) -> str:
     """``{what} — every run diverged{when}: l2 (denoise 2/2)`` of ``lost`` ({loss label: [(task, status)]}, each
     status :func:`lost_status`'s), its losses and tasks in the order given; one kind named where every status is of it,
-    else each task's statuses (``l2 (denoise: diverged 1/3, failed 2/3)``); "" when ``lost`` is empty."""
+    else each task's statuses (``l2 (denoise: diverged 1/3, failed 2/3)``); "" when ``lost`` is empty.
+    ``named=False``: the losses counted, ``… diverged{when}: 30 losses (too many to name here; …)`` (:data:`TOO_MANY`),
+    for a figure's caption (:func:`benchmark.figures.capped_note`)."""
     if not lost:
         return ""
     statuses = [s for parts in lost.values() for _, s in parts]
-    for kind in ("diverged", "failed"):
-        if all(s.startswith(kind) and "," not in s for s in statuses):
-            return (f"{what} — every run {kind}{when}: "
-                    + "; ".join(f"{loss} (" + ", ".join(f"{t} {s.split(' ', 1)[1]}" for t, s in parts) + ")"
-                                for loss, parts in lost.items()))
-    return (f"{what} — every run diverged or failed{when}: "
-            + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")" for loss, parts in lost.items()))
+    kind = next((k for k in ("diverged", "failed") if all(s.startswith(k) and "," not in s for s in statuses)), None)
+    head = f"{what} — every run {kind or 'diverged or failed'}{when}: "
+    if not named:
+        return head + f"{plural(len(lost), 'loss', 'losses')} ({TOO_MANY})"
+    if kind:
+        return head + "; ".join(f"{loss} (" + ", ".join(f"{t} {s.split(' ', 1)[1]}" for t, s in parts) + ")"
+                                for loss, parts in lost.items())
+    return head + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")"
+                            for loss, parts in lost.items())
 
 
 def _below_gap(stats: Stats, task: str, label: str) -> float:
@@ -1377,11 +1394,18 @@ def notes(stats: Stats, coverage: bool = True, board: bool = False) -> list[str]
             out.append(text)
     lost = unscored(stats)
     if not lost.empty:
-        out.append("No restoration to score — every run diverged or failed: "
-                   + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
-                   + ". Listed in the task tables without a rank"
-                   + (f"; not in the overall ranking: {', '.join(out_of)}."
-                      if (out_of := [k for k in not_ranked(stats) if k in set(lost["label"])]) else "."))
+        out_of = [k for k in not_ranked(stats) if k in set(lost["label"])]
+        head = "No restoration to score — every run diverged or failed: "
+        # each has its row in its task's table (and its runs): past NOTE_LINES lines (capped_text) counted, as 40
+        # losses of 40 characters named made a 2800-character note
+        named = (head + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
+                 + ". Listed in the task tables without a rank"
+                 + (f"; not in the overall ranking: {', '.join(out_of)}." if out_of else "."))
+        counted = (head + f"{plural(lost['label'].nunique(), 'loss', 'losses')} in "
+                   + ", ".join(sorted(map(str, lost["task"].unique()))) + f" ({TOO_MANY}). Listed in the task tables "
+                   "without a rank" + (f"; not in the overall ranking: {plural(len(out_of), 'loss', 'losses')} of "
+                                       "them." if out_of else "."))
+        out.append(capped_text(named, counted, TEX_LINE))
     if stats.versions:
         out.append("Several versions of one loss, each its own row and never pooled (the registry version, and for "
                    "a loss file the hash of its text: an edited file's runs are a version of their own), oldest "
@@ -1767,7 +1791,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                          f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
         lines += ["", md_text(friedman_text(stats), cell=False)]
         if unranked:
-            lines += ["", md_text(not_ranked_text(stats), cell=False)]
+            lines += ["", md_text(capped_not_ranked_text(stats), cell=False)]
     for task in report_tasks(stats):
         metrics, rows = task_rows(stats, task)
         lines += ["", f"## {md_text(task, cell=False)}", ""]
@@ -2003,9 +2027,11 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
                        "stand after this budget).")
     lost = unscored(stats)
     lost = lost[lost["task"] == task]
-    if not lost.empty:
-        out.append("No restoration to score (every run diverged or failed): "
-                   + "; ".join(f"{r.label} ({r.status})" for r in lost.itertuples(index=False)) + ".")
+    if not lost.empty:  # each has its row, its runs in it: past NOTE_LINES lines (capped_text) counted, as 40 losses
+        # of 40 characters named took 41 of a float's 54 lines and split the table into 22 floats of 2 rows
+        head = "No restoration to score (every run diverged or failed): "
+        out.append(capped_text(head + "; ".join(f"{r.label} ({r.status})" for r in lost.itertuples(index=False)),
+                               head + f"{plural(len(lost), 'loss', 'losses')} ({TOO_MANY})", TEX_LINE) + ".")
     worse = worse_text(stats, task)
     if worse:
         out.append(f"{WORSE}: worse than the degraded input (psnr) in some runs: {worse}.")
@@ -2224,8 +2250,8 @@ def latex(stats: Stats) -> str:
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
         common = _common_column(stats)
-        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats), not_ranked_text(stats))
-                 if x]
+        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats),
+                             capped_not_ranked_text(stats)) if x]
         caption = (r"Mean rank over the (task, metric) blocks most losses have (1 = best), its standard "
                    r"deviation, and the "
                    r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
@@ -2812,7 +2838,7 @@ def _rank_table(stats: Stats) -> str:
                                               "ms/it", "peak MiB", "RSS MiB", "runs", "diverged", "failed"))
     note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
                    if x)
-    lost = not_ranked_text(stats)
+    lost = capped_not_ranked_text(stats)
     # in a scroll box, its names wrapping, as the task tables: a 60-character spec took it past a 1280 px window
     return (note + f'<div class="scroll"><table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>'
             f'{"".join(rows)}</tbody></table></div>' + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))

@@ -81,7 +81,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.docmarkup import isolate_rtl, plural
+from benchmark.docmarkup import NOTE_LINES as NOTE_LINES  # the rule of every note naming losses (tests read it here)
+from benchmark.docmarkup import capped_text, isolate_rtl, plural
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import (
     INPUT,
@@ -1228,7 +1229,7 @@ def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None
     # a little narrower than the canvas: the title is centred on the axes; the marks' key goes under the figure
     # a loss with no restoration anywhere (every run diverged or failed) is in no row: said, as under the tables'
     # overall ranking, not left out unsaid
-    lost = not_ranked_text(stats).rstrip(".")
+    lost = capped_note(not_ranked_text(stats), not_ranked_text(stats, named=False), width).rstrip(".")
     key = ". ".join(k for k in (note.lstrip("; "), lost) if k)
     key = key[:1].upper() + key[1:]  # a sentence of the caption: "Colour: rank scaled …", its own word, not a name
     title, caption, size = fit_title(fig, f"Mean rank over each task's metrics{some}", smoke, key, width=0.85 * width)
@@ -1433,17 +1434,19 @@ def _spots_text(groups_by_task: dict[str, list[list[str]]], named: bool) -> str:
                      for t, groups in groups_by_task.items())
 
 
-#: the most lines (at 7 pt) a P–D plane's caption note naming losses takes (:func:`_short_note`)
-NOTE_LINES = 4
+def capped_note(full: str, compact: str, width: float) -> str:
+    """A figure's caption note naming losses (:func:`~benchmark.docmarkup.capped_text`, :data:`NOTE_LINES` lines) for a
+    figure ``width`` inches wide, at 7 pt, its lines broken as its caption's. Was: every name, whatever the count: 60
+    losses of 40 characters in 5 tasks made 4.3 in of names in the P–D plane's caption, which stays with the panels
+    when the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page; 40 losses not ranked made a 20-line
+    caption under a 2-line CD diagram and a 41-line one under a 3-row rank heatmap."""
+    return capped_text(full, compact, max(20, int(width * 72 / (0.55 * 7))),  # wrap_title's characters at 7 pt
+                       lambda text, chars: _no_widow(text, _break_lines(text, chars).split("\n"), chars))
 
 
 def _short_note(full: str, compact: str, width: float) -> str:
-    """A P–D plane caption note wrapped to a figure ``width`` inches wide at 7 pt: ``full`` (naming each loss), or,
-    where that takes more than :data:`NOTE_LINES` lines, ``compact`` (counting them). Was: every name, whatever the
-    count: 60 losses of 40 characters in 5 tasks made 4.3 in of names in the caption, which stays with the panels when
-    the key goes apart (:func:`legend_apart`): a 9.7-in part 1 past the page."""
-    text = wrap_title(full, width, 7)
-    return text if text.count("\n") < NOTE_LINES else wrap_title(compact, width, 7)
+    """A P–D plane caption note (:func:`capped_note`) wrapped to a figure ``width`` inches wide at 7 pt."""
+    return wrap_title(capped_note(full, compact, width), width, 7)
 
 
 def _spots_note(head: str, groups_by_task: dict[str, list[list[str]]], named: bool, width: float) -> str:
@@ -2132,9 +2135,12 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         head, key = f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}", ""
     notes = [key] if key else []
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
-        notes.append(f"Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}")
+        out = "Not shown (not in every block most losses have)"
+        notes.append(capped_note(f"{out}: {', '.join(map(str, f['excluded']))}",
+                                 f"{out}: {plural(len(f['excluded']), 'loss', 'losses')} (too many to name here; "
+                                 "the tables give each loss's blocks)", COL2))
     if not_ranked_text(stats):  # no restoration anywhere (every run diverged or failed): named, as the tables do
-        notes.append(not_ranked_text(stats).rstrip("."))
+        notes.append(capped_note(not_ranked_text(stats), not_ranked_text(stats, named=False), COL2).rstrip("."))
     if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
         notes.append(runs_dropped_text(stats).strip().rstrip("."))
     dropped = friedman_left_blocks(stats)
@@ -2316,11 +2322,11 @@ def draw_training_curves(metas: list[dict], styles=None):
     lost = {lab: [(t, lost_status(st.count("diverged"), st.count("failed"), len(st)))
                   for (t, l2), st in sorted(blank.items()) if l2 == lab]
             for lab in sorted({lab for _, lab in blank}, key=name_key)}
-    missing = lost_runs_text("No curve", lost, " before logging its loss")
-    if wrap_title(missing, fig.get_size_inches()[0], 7).count("\n") >= NOTE_LINES:  # the caption stays with the
-        # panels where the key goes apart (legend_apart): 30 losses of 40 characters named took part 1 past the page
-        missing = (f"{missing.split(': ', 1)[0]}: {plural(len(lost), 'loss', 'losses')} (too many to name here; "
-                   "the tables give each loss's runs)")
+    # the caption stays with the panels where the key goes apart (legend_apart): 30 losses of 40 characters named
+    # took part 1 past the page
+    missing = capped_note(lost_runs_text("No curve", lost, " before logging its loss"),
+                          lost_runs_text("No curve", lost, " before logging its loss", named=False),
+                          fig.get_size_inches()[0])
     key = ". ".join(k for k in (smoothing, missing) if k)
     title, caption, size = fit_title(fig, f"Training loss relative to its first value ({seeds_text})", key=key)
     fig.suptitle(title, fontsize=size)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.docmarkup import agree, isolate_rtl_markdown, plural
+from benchmark.docmarkup import agree, capped_text, isolate_rtl_markdown, plural
 from benchmark.results import (
     FINISHED_LOG,
     ResultsStore,
@@ -619,8 +619,15 @@ def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
     all_of = "the one run" if len(metas) == 1 else f"every one of the {len(metas)} runs"
     head = (f"no results: {all_of} recorded here diverged or failed" if every else
             f"no results for {tasks}: {all_of.replace('the', 'its', 1)} diverged or failed")
-    return (f"{head} — {losses}; their records: {Path(root) / 'runs'}/<run id>/meta.json (costs.csv and the "
-            "leaderboard's tables list them)")
+    # past NOTE_LINES lines of TEX_LINE characters counted (capped_text): 200 runs of 40 losses named made one log
+    # line of 2300 characters
+    from benchmark.export import TEX_LINE, TOO_MANY
+
+    kinds = Counter(str(m.get("status")) for m in metas)
+    counted = (f"{plural(len({lo for lo, _ in by}), 'loss', 'losses')} ("
+               + ", ".join(f"{n} {st}" for st, n in sorted(kinds.items())) + f"; {TOO_MANY})")
+    return (f"{head} — {capped_text(losses, counted, TEX_LINE)}; their records: {Path(root) / 'runs'}/<run id>/"
+            "meta.json (costs.csv and the leaderboard's tables list them)")
 
 
 def _header(path: Path) -> list[str]:
