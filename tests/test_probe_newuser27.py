@@ -33,3 +33,24 @@ def test_api_load_results_of_no_store_names_its_out_keyword(tmp_path):
     with pytest.raises(UserError) as err:
         api.load_results(tmp_path / "nope")
     assert "pass as out the folder a run wrote to" in str(err.value), err.value
+
+
+@pytest.mark.parametrize("slip, error, meant", [
+    ("from benchmark.registry import register_los", "ImportError: cannot import name 'register_los'", "register_loss"),
+    ("scale = torhc.ones(1)", "NameError: name 'torhc' is not defined", "torch"),
+    ("scale = torch.onse(1)", "AttributeError: module 'torch' has no attribute 'onse'", "ones"),
+])
+def test_a_slip_in_a_loss_file_is_said_with_its_line_and_the_name_meant(tmp_path, slip, error, meant):
+    """A loss file (README's recipe, ``--loss-file``) whose import failed on a misspelt name said Python's one line
+    alone — 'slip_loss.py failed to import: NameError: name 'torhc' is not defined' — without the line it failed on
+    or the name Python's own traceback offers ('Did you mean: torch?'): the user searched the file. Both are said."""
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES, load_user_file
+
+    path = tmp_path / "slip_loss.py"
+    path.write_text(f"import torch\nfrom benchmark.registry import register_loss\n{slip}\n")
+    with pytest.raises(UserError) as err:
+        load_user_file(path, LOSSES)
+    said = str(err.value)
+    assert said.startswith(f"slip_loss.py failed to import: {error}"), said
+    assert said.endswith(f"; did you mean {meant}? (slip_loss.py, line 3)"), said
