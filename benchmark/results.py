@@ -1896,22 +1896,25 @@ class ResultsStore:
                 raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
                                 f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
                                 f"{marker.name} and run {again()} again (no run is touched meanwhile)") from None
-            raise UserError(f"{marker} {what}; is {self.root} a plbench "
-                            "results directory? use another --out") from None
+            raise UserError(f"{marker} {what}; is {self.root} a plbench results directory? "
+                            + ("use another --out" if self.name == "--out" else self._pass_instead())) from None
+        # a merge source is read, never run into: it is not merged, where --out (api: out) is to be another folder
+        refuse = ", so it is not merged" if self.name == "merge source" else f"; use another {self.name}"
         if version == 1:
             raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "
                             "the data's content, the device or the net's definition: its runs cannot be resumed or "
-                            "mixed with new ones; use another --out (its leaderboard.md and results.csv stay readable)")
+                            f"mixed with new ones{refuse} (its leaderboard.md and results.csv stay readable)")
         if isinstance(version, int) and not isinstance(version, bool) and version > STORE_VERSION:
             from benchmark import __version__
 
             raise UserError(f"{self.root} was written by an incompatible version (store_version {version}, this is "
                             f"{STORE_VERSION}): a newer plbench's layout, which plbench {__version__} cannot read; "
-                            "upgrade plbench to read or extend it (nothing here was changed), or use another --out "
-                            "for new runs")
+                            + ("upgrade plbench to merge it (nothing there was changed)" if self.name == "merge source"
+                               else "upgrade plbench to read or extend it (nothing here was changed), or use another "
+                               f"{self.name} for new runs"))
         if version != STORE_VERSION:
             raise UserError(f"{self.root} was written by an incompatible version "
-                            f"(store_version {version!r}, this is {STORE_VERSION}); use another --out")
+                            f"(store_version {version!r}, this is {STORE_VERSION}){refuse}")
 
     def is_store(self) -> bool:
         """Whether the directory is recognisably a results store: its ``store.json`` marker (or, for a

@@ -54,3 +54,21 @@ def test_a_slip_in_a_loss_file_is_said_with_its_line_and_the_name_meant(tmp_path
     said = str(err.value)
     assert said.startswith(f"slip_loss.py failed to import: {error}"), said
     assert said.endswith(f"; did you mean {meant}? (slip_loss.py, line 3)"), said
+
+
+@pytest.mark.parametrize("marker, advice", [
+    ('{"store_version": 99}', "upgrade plbench to merge it (nothing there was changed)"),
+    ('{"store_version": 1}', "so it is not merged (its leaderboard.md and results.csv stay readable)"),
+    ('{"version": 2}', "name as the merge source the --out a run wrote to"),
+])
+def test_a_merge_source_of_another_layout_is_not_told_to_use_another_out(tmp_path, capsys, marker, advice):
+    """The same category for a source another plbench's layout wrote: 'plbench merge node2 --out results' said
+    'use another --out (for new runs)' — of the destination, which is not what cannot be read."""
+    from benchmark.cli import main
+
+    src = tmp_path / "node2"
+    (src / "runs").mkdir(parents=True)
+    (src / "store.json").write_text(marker)
+    assert main(["merge", str(src), "--out", str(tmp_path / "here")]) == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(src) in said and "another --out" not in said and said.endswith(advice), said
