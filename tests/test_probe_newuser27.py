@@ -72,3 +72,19 @@ def test_a_merge_source_of_another_layout_is_not_told_to_use_another_out(tmp_pat
     assert main(["merge", str(src), "--out", str(tmp_path / "here")]) == 2
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert str(src) in said and "another --out" not in said and said.endswith(advice), said
+
+
+def test_a_comparison_s_note_of_a_stopped_run_says_what_the_same_compare_does(tmp_path):
+    """compare/<loss>.md of a store with a run stopped with a checkpoint ended its note '…and writes the board again,
+    then the same `plbench compare` this comparison': no verb, so no telling what that command does. It says it."""
+    from benchmark.report import stopped_lines
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "results")
+    stopped = {"abc": (tmp_path / "ckpt.pt", {"iteration": 65, "fingerprint": {"config": {
+        "task": "denoise", "loss": "l2", "seed": 0, "iterations": 120}}}, "")}
+    (note,) = stopped_lines(store, comparison=True, stopped=stopped)
+    assert "(denoise/l2 seed 0, stopped at iteration 65 of 120)" in note, note
+    assert note.endswith("writes the board again, then the same `plbench compare` writes this comparison again"), note
+    (board,) = stopped_lines(store, stopped=stopped)
+    assert board.endswith("writes the board again"), board
