@@ -399,6 +399,32 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _slip_hint(exc: BaseException, path: Path) -> str:
+    """What Python's own traceback adds to a user file's failed import, which its one line lost: the name it meant
+    (``'; did you mean torch?'`` of a NameError, AttributeError or ``from M import X``'s ImportError on a misspelt
+    name) and the file's line it failed on (``' (my_loss.py, line 6)'``; a SyntaxError's line is in its message)."""
+    import builtins
+
+    from benchmark.errors import did_you_mean
+
+    tb, line, inner = exc.__traceback__, None, None
+    while tb is not None:
+        line = tb.tb_lineno if tb.tb_frame.f_code.co_filename == str(path) else line
+        inner, tb = tb.tb_frame, tb.tb_next
+    hint, name = "", getattr(exc, "name", None)
+    try:
+        if isinstance(exc, NameError) and name and inner is not None:
+            hint = did_you_mean(name, {*inner.f_locals, *inner.f_globals, *dir(builtins)} - {name})
+        elif isinstance(exc, AttributeError) and name and getattr(exc, "obj", None) is not None:
+            hint = did_you_mean(name, [a for a in dir(exc.obj) if a != name])
+        elif isinstance(exc, ImportError) and (m := re.match(r"cannot import name '([^']+)'", str(exc))) \
+                and name in sys.modules:
+            hint = did_you_mean(m.group(1), [a for a in dir(sys.modules[name]) if not a.startswith("_")])
+    except Exception:  # noqa: BLE001 - an object whose dir() fails: Python's line alone, as before
+        hint = ""
+    return hint + (f" ({path.name}, line {line})" if line and not isinstance(exc, SyntaxError) else "")
+
+
 def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     """Import a user's Python file (e.g. ``--loss-file my_loss.py``) so its decorators run.
 
@@ -449,7 +475,7 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
         from benchmark.errors import download_hint
 
         raise UserError(f"{path.name} failed to import: {type(exc).__name__}{': ' + first if first else ''}"
-                        f"{download_hint(exc)}") from exc
+                        f"{download_hint(exc)}{_slip_hint(exc, path)}") from exc
     added = sorted(set(registry._entries) - before)
     if not added:
         sys.modules.pop(mod_name, None)

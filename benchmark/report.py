@@ -314,7 +314,7 @@ def stopped_lines(store: ResultsStore, comparison: bool = False,
             f"not finished ({'; '.join(named[:3])}{', …' if n > 3 else ''}): not in these tables; the same `plbench "
             f"run` (or `plbench compare`, for a compared loss) {'resumes' if not unread else 'resumes or retrains'} "
             f"{agree(n, 'it', 'them')} and writes the board "
-            "again" + (", then the same `plbench compare` this comparison" if comparison else "")]
+            "again" + (", then the same `plbench compare` writes this comparison again" if comparison else "")]
 
 
 def standing_stopped(store: ResultsStore) -> dict[str, tuple[Path, dict | None, str]]:

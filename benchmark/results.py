@@ -1848,6 +1848,7 @@ class ResultsStore:
             raise UserError(f"{name} is empty: name a results directory"
                             + (" (e.g. --out results)" if name == "--out" else ""))
         self.root = expand_home(root, name)  # ~name of a user this machine has not: one line
+        self.name = name  # how require_results asks for a results directory in its place
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}
@@ -1895,22 +1896,25 @@ class ResultsStore:
                 raise UserError(f"{marker} {what}, but {self.runs} holds runs: if this "
                                 f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
                                 f"{marker.name} and run {again()} again (no run is touched meanwhile)") from None
-            raise UserError(f"{marker} {what}; is {self.root} a plbench "
-                            "results directory? use another --out") from None
+            raise UserError(f"{marker} {what}; is {self.root} a plbench results directory? "
+                            + ("use another --out" if self.name == "--out" else self._pass_instead())) from None
+        # a merge source is read, never run into: it is not merged, where --out (api: out) is to be another folder
+        refuse = ", so it is not merged" if self.name == "merge source" else f"; use another {self.name}"
         if version == 1:
             raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "
                             "the data's content, the device or the net's definition: its runs cannot be resumed or "
-                            "mixed with new ones; use another --out (its leaderboard.md and results.csv stay readable)")
+                            f"mixed with new ones{refuse} (its leaderboard.md and results.csv stay readable)")
         if isinstance(version, int) and not isinstance(version, bool) and version > STORE_VERSION:
             from benchmark import __version__
 
             raise UserError(f"{self.root} was written by an incompatible version (store_version {version}, this is "
                             f"{STORE_VERSION}): a newer plbench's layout, which plbench {__version__} cannot read; "
-                            "upgrade plbench to read or extend it (nothing here was changed), or use another --out "
-                            "for new runs")
+                            + ("upgrade plbench to merge it (nothing there was changed)" if self.name == "merge source"
+                               else "upgrade plbench to read or extend it (nothing here was changed), or use another "
+                               f"{self.name} for new runs"))
         if version != STORE_VERSION:
             raise UserError(f"{self.root} was written by an incompatible version "
-                            f"(store_version {version!r}, this is {STORE_VERSION}); use another --out")
+                            f"(store_version {version!r}, this is {STORE_VERSION}){refuse}")
 
     def is_store(self) -> bool:
         """Whether the directory is recognisably a results store: its ``store.json`` marker (or, for a
@@ -1920,27 +1924,39 @@ class ResultsStore:
         return self.runs.is_dir() and all(p.is_dir() or p.name in PLACEHOLDERS or p.name.startswith("._")
                                           for p in self.runs.iterdir())  # a copy by macOS adds .DS_Store, ._*
 
+    def _pass_instead(self) -> str:
+        """How an error asks for a results directory in place of this one, by what named it: ``--out``, the API's
+        ``out`` or a merge source (a results directory another run wrote, not one to train into here)."""
+        if self.name == "--out":
+            return "pass the --out a run wrote to"
+        if self.name == "out":
+            return "pass as out the folder a run wrote to"
+        return f"name as the {self.name} the --out a run wrote to"
+
     def require_results(self, out: str | Path) -> None:
         """A one-line error unless this is a results store with a ``runs/`` folder: a missing
         directory, a folder of other files (which is not offered as a place to run) and a store
-        with no runs yet each say which they are; ``out`` is the folder as the user typed it."""
+        with no runs yet each say which they are; ``out`` is the folder as the user typed it. A merge
+        source is not told to be trained into (``plbench run --out`` it): it is named as the source it is."""
         if self.runs.is_dir() and self.is_store():
             return
         self.check_links()
+        train = f"run `plbench run --out {shlex.quote(str(out))}` first"
+        instead = self._pass_instead()
         if not self.root.exists():
             hint = did_you_mean_path(out, kind=lambda p: ResultsStore(p).is_store())  # not tasks/ for tasks2
-            raise UserError(f"no results in {self.root}: no such directory{hint} (run `plbench run "
-                            f"--out {shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
+            advice = f"{train}, or {instead}" if self.name in ("--out", "out") else instead
+            raise UserError(f"no results in {self.root}: no such directory{hint} ({advice})")
         if not self.root.is_dir():
-            raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
+            raise UserError(f"{self.root} is a file, not a results directory ({instead})")
         if self.is_store() or not any(p.name not in PLACEHOLDERS for p in self.root.iterdir()):
-            raise UserError(f"no results in {self.root} (run `plbench run --out {shlex.quote(str(out))}` first)")
+            advice = train if self.name in ("--out", "out") else f"no run has written there: {instead}"
+            raise UserError(f"no results in {self.root} ({advice})")
         for up in (self.root.parent, self.root.parent.parent):  # runs/ or one run's folder of a store: name it
             if up != self.root and (up / "store.json").is_file() and self.root.resolve().is_relative_to(
                     (up / "runs").resolve()):
                 raise UserError(f"{self.root} is inside the results directory {up}, not one: pass {up}")
-        raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
-                        "pass the --out a run wrote to")
+        raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): {instead}")
 
     def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False,
                             checkpoints: dict[str, list[Path]] | None = None) -> list[Path]:
