@@ -978,19 +978,16 @@ class Finding:
         return None
 
 
-#: no-reference metrics a claim on "perceptual" metrics does not count (not in :data:`PERCEPTUAL_METRICS`): none has a
-#: practical margin with a stated source (a paper's run-to-run or just-noticeable difference) to add it with.
-#: Blau–Michaeli's finding, whose paper measures perception with no reference, tests on them.
-UNMARGINED_NO_REFERENCE = ("brisque", "nima", "pi")
-
-
 def _unmargined_note(have) -> str:
     """What a "needs metric perceptual" reason adds where the results' only perception metrics are no-reference ones
     without a practical margin (brisque, nima, pi): that they do not count, why they were not added, which metrics would
-    count and which finding tests on them — not "results have psnr, nima" alone, as if nima measured no perception."""
-    from benchmark.stats import PERCEPTUAL_METRICS
+    count and which finding tests on them — not "results have psnr, nima" alone, as if nima measured no perception.
+    Those metrics are :data:`benchmark.stats.NO_REFERENCE_METRICS` outside :data:`~benchmark.stats.PERCEPTUAL_METRICS`
+    with no :func:`practical_margin`, read here: Blau–Michaeli's list and rule, not a second copy of their names."""
+    from benchmark.stats import NO_REFERENCE_METRICS, PERCEPTUAL_METRICS
 
-    these = [m for m in metric_order(have) if m.split("@", 1)[0] in UNMARGINED_NO_REFERENCE]
+    these = [m for m in metric_order(have) if m.split("@", 1)[0] in NO_REFERENCE_METRICS and not is_perceptual(m)
+             and not math.isfinite(practical_margin(m))]
     if not these:
         return ""
     it = "it" if len(these) == 1 else "them"
