@@ -1507,24 +1507,28 @@ class Results:
     # -- values ----------------------------------------------------------------------------------
     def values(self, task: str, metric: str, arm: Arm) -> pd.DataFrame:
         """(seed × item) values of one arm; duplicates averaged; items are ``dataset/image``."""
-        if self._groups is None:
-            t = self.table
-            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
-                    t["arm_version"].astype(str)]
-            self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
         key = (task, metric, arm.loss, arm.weights, arm.version)
         if key not in self._arrays:
-            idx = self._groups.get(key)
+            idx = self.group_index().get(key)
             if idx is not None and self._pivoted is None:  # the columns _pivot reads, not every column of each arm
                 self._pivoted = self.table[[c for c in PIVOTED if c in self.table.columns]]
             self._arrays[key] = _pivot(self._pivoted.iloc[idx]) if idx is not None else pd.DataFrame()
         return self._arrays[key]
 
+    def group_index(self) -> dict:
+        """{(task, metric, loss, arm weights, arm version): the table's row positions}, built once (:meth:`values`,
+        :meth:`nonfinite_seeds`; scripts/bench_findings.py's earlier methods too)."""
+        if self._groups is None:
+            t = self.table
+            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
+                    t["arm_version"].astype(str)]
+            self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
+        return self._groups
+
     def nonfinite_seeds(self, task: str, metric: str, arm: Arm) -> set[int]:
         """The seeds of ``arm`` whose runs have rows of ``metric`` on ``task`` but no finite score there (the metric
         failed on every test image of the run's output); a run without rows of it (never scored) is not one."""
-        self.values(task, metric, arm)  # builds the group index
-        idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
+        idx = self.group_index().get((task, metric, arm.loss, arm.weights, arm.version))
         if idx is None:
             return set()
         if self._finite is None:  # the whole table's values and seeds read once, not each arm's rows on each call
