@@ -978,19 +978,16 @@ class Finding:
         return None
 
 
-#: no-reference metrics a claim on "perceptual" metrics does not count (not in :data:`PERCEPTUAL_METRICS`): none has a
-#: practical margin with a stated source (a paper's run-to-run or just-noticeable difference) to add it with.
-#: Blau–Michaeli's finding, whose paper measures perception with no reference, tests on them.
-UNMARGINED_NO_REFERENCE = ("brisque", "nima", "pi")
-
-
 def _unmargined_note(have) -> str:
     """What a "needs metric perceptual" reason adds where the results' only perception metrics are no-reference ones
     without a practical margin (brisque, nima, pi): that they do not count, why they were not added, which metrics would
-    count and which finding tests on them — not "results have psnr, nima" alone, as if nima measured no perception."""
-    from benchmark.stats import PERCEPTUAL_METRICS
+    count and which finding tests on them — not "results have psnr, nima" alone, as if nima measured no perception.
+    Those metrics are :data:`benchmark.stats.NO_REFERENCE_METRICS` outside :data:`~benchmark.stats.PERCEPTUAL_METRICS`
+    with no :func:`practical_margin`, read here: Blau–Michaeli's list and rule, not a second copy of their names."""
+    from benchmark.stats import NO_REFERENCE_METRICS, PERCEPTUAL_METRICS
 
-    these = [m for m in metric_order(have) if m.split("@", 1)[0] in UNMARGINED_NO_REFERENCE]
+    these = [m for m in metric_order(have) if m.split("@", 1)[0] in NO_REFERENCE_METRICS and not is_perceptual(m)
+             and not math.isfinite(practical_margin(m))]
     if not these:
         return ""
     it = "it" if len(these) == 1 else "them"
@@ -1510,24 +1507,28 @@ class Results:
     # -- values ----------------------------------------------------------------------------------
     def values(self, task: str, metric: str, arm: Arm) -> pd.DataFrame:
         """(seed × item) values of one arm; duplicates averaged; items are ``dataset/image``."""
-        if self._groups is None:
-            t = self.table
-            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
-                    t["arm_version"].astype(str)]
-            self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
         key = (task, metric, arm.loss, arm.weights, arm.version)
         if key not in self._arrays:
-            idx = self._groups.get(key)
+            idx = self.group_index().get(key)
             if idx is not None and self._pivoted is None:  # the columns _pivot reads, not every column of each arm
                 self._pivoted = self.table[[c for c in PIVOTED if c in self.table.columns]]
             self._arrays[key] = _pivot(self._pivoted.iloc[idx]) if idx is not None else pd.DataFrame()
         return self._arrays[key]
 
+    def group_index(self) -> dict:
+        """{(task, metric, loss, arm weights, arm version): the table's row positions}, built once (:meth:`values`,
+        :meth:`nonfinite_seeds`; scripts/bench_findings.py's earlier methods too)."""
+        if self._groups is None:
+            t = self.table
+            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
+                    t["arm_version"].astype(str)]
+            self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
+        return self._groups
+
     def nonfinite_seeds(self, task: str, metric: str, arm: Arm) -> set[int]:
         """The seeds of ``arm`` whose runs have rows of ``metric`` on ``task`` but no finite score there (the metric
         failed on every test image of the run's output); a run without rows of it (never scored) is not one."""
-        self.values(task, metric, arm)  # builds the group index
-        idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
+        idx = self.group_index().get((task, metric, arm.loss, arm.weights, arm.version))
         if idx is None:
             return set()
         if self._finite is None:  # the whole table's values and seeds read once, not each arm's rows on each call

@@ -2023,6 +2023,10 @@ def pareto_front(x: np.ndarray, y: np.ndarray, x_higher: bool = True, y_higher: 
 #: the visual system (VSI, FSIM, GMSD, NLPD, MAD, VIF) and no-reference quality (MUSIQ, NIQE)
 PERCEPTUAL_METRICS = ("lpips", "lpips-vgg", "dists", "vsi", "fsim", "gmsd", "nlpd", "mad", "vif", "musiq", "niqe",
                       "contrique_fr")
+#: no-reference quality measures (scored without the clean image): Blau–Michaeli's stand-ins for the paper's
+#: perception (findings/blau2018_pd_tradeoff.py). brisque, nima and pi are not among :data:`PERCEPTUAL_METRICS`: no
+#: practical margin of a stated source to count them with (:func:`benchmark.findings._unmargined_note` says so)
+NO_REFERENCE_METRICS = ("niqe", "musiq", "brisque", "nima", "pi")
 #: pixel-fidelity (distortion) metrics, the P–D plane's x axis in this order of preference
 DISTORTION_METRICS = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim")
 #: the P–D plane's perception axis: the first of these present. Learned metrics first (LPIPS and

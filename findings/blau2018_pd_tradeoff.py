@@ -7,12 +7,13 @@ import math
 
 from benchmark.findings import Comparison, Finding, Needs, practical_margin
 from benchmark.registry import register_finding
-from benchmark.stats import PERCEPTUAL_METRICS, metric_order
+from benchmark.stats import NO_REFERENCE_METRICS, PERCEPTUAL_METRICS, metric_order
 
 #: distortion-optimised reference, in order of preference (the MSE-trained net is the paper's anchor)
 REFERENCES = ("l2", "l1")
-#: no-reference quality measures: the stand-ins for the paper's perception (a distribution divergence)
-NO_REFERENCE = ("niqe", "musiq", "brisque", "nima", "pi")
+#: no-reference quality measures: the stand-ins for the paper's perception (a distribution divergence); the one list,
+#: which the other claims' "needs metric perceptual" reason reads too (benchmark.findings._unmargined_note)
+NO_REFERENCE = NO_REFERENCE_METRICS
 #: of those, the ones without a practical margin (benchmark.runstats.PRACTICAL_MARGINS): a perception part on one is
 #: never itself contradicted — for this claim a loss worse than ℓ2 on perception, which the bound allows anyway, so the
 #: verdict is not one-sided: one better on both axes still contradicts it (tests/test_review_lfind25.py)

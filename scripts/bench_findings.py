@@ -40,7 +40,7 @@ WEIGHTS = {"vgg": PRE, "pdl": PRE, "dists": "vgg16:imagenet+dists", "lpips": "al
 def old_nonfinite_seeds(self, task, metric, arm):
     """``Results.nonfinite_seeds`` up to 492009e3, the reference the new one must equal."""
     self.values(task, metric, arm)
-    idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
+    idx = self.group_index().get((task, metric, arm.loss, arm.weights, arm.version))
     if idx is None:
         return set()
     rows = self.table.iloc[idx]
@@ -61,14 +61,9 @@ def old_ok_seeds(self, task, arm):
 
 def old_values(self, task, metric, arm):
     """``Results.values`` up to 29479a28: each arm's rows taken with every column of the table, then pivoted."""
-    if self._groups is None:
-        t = self.table
-        keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
-                t["arm_version"].astype(str)]
-        self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
     key = (task, metric, arm.loss, arm.weights, arm.version)
     if key not in self._arrays:
-        idx = self._groups.get(key)
+        idx = self.group_index().get(key)
         self._arrays[key] = findings._pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
     return self._arrays[key]
 

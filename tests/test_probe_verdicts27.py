@@ -32,7 +32,7 @@ def test_a_claim_on_a_store_scored_by_a_no_reference_metric_without_a_margin_say
 
 def test_nonfinite_seeds_reads_the_table_s_values_once_not_once_per_arm(monkeypatch):
     """Was: Results.nonfinite_seeds took every column of an arm's rows (table.iloc) and converted their values anew on
-    each call — 784 calls, 13 s of a 32k-row check_all (scripts/bench_findings_nonfinite.py shows the ratio). Now the
+    each call — 784 calls, 13 s of a 32k-row check_all (scripts/bench_findings.py shows the ratio). Now the
     table's values are read as finite/not and its seeds once, and each call indexes those arrays: the same seeds."""
     import numpy as np
     import pandas as pd
