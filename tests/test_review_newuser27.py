@@ -1,0 +1,32 @@
+"""Review of the probe-newuser commits of session 27 (tests/test_probe_newuser27.py) and of two findings of the new
+user's left unfixed there."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("slip, dunder", [("scale = name", "__name__"), ("scale = loader", "__loader__"),
+                                          ("scale = torch.nn.Identity().call", "__call__")])
+def test_a_slip_in_a_loss_file_is_not_offered_a_dunder_name(tmp_path, slip, dunder):
+    """3ab46d4e's hint took difflib's close names among every name of the frame or object, dunders too: ``name``
+    undefined was asked 'did you mean __name__?', ``.call`` '__call__?' — names Python's own traceback does not
+    offer for them, and not what a loss file means. A dunder is offered only for a name written with '__'."""
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES, load_user_file
+
+    path = tmp_path / "slip_loss.py"
+    path.write_text(f"import torch\n{slip}\n")
+    with pytest.raises(UserError) as err:
+        load_user_file(path, LOSSES)
+    assert dunder not in str(err.value) and str(err.value).endswith("(slip_loss.py, line 2)"), err.value
+
+
+def test_a_dunder_slip_in_a_loss_file_is_still_offered_its_dunder(tmp_path):
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES, load_user_file
+
+    path = tmp_path / "slip_loss.py"
+    path.write_text("import torch\nhere = __fiel__\n")
+    with pytest.raises(UserError) as err:
+        load_user_file(path, LOSSES)
+    assert str(err.value).endswith("; did you mean __file__? (slip_loss.py, line 2)"), err.value
