@@ -2,7 +2,28 @@
 user's left unfixed there."""
 from __future__ import annotations
 
+import re
+import shlex
+
 import pytest
+
+
+@pytest.mark.parametrize("argv", [["--verison"], ["report", "--verison"], ["run", "--tasks", "denoise", "--verison"]])
+def test_a_misspelt_version_flag_points_at_the_help_that_lists_it(argv, capsys):
+    """``run_all.py --verison`` said 'did you mean --version? (`run_all.py run -h` shows the options)', though
+    ``run -h`` lists no --version (the program's own option, which ``-h`` of the program lists): the help named is
+    the one that shows the option offered."""
+    from benchmark.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert stop.value.code == 2 and "did you mean --version?" in said, said
+    shown = shlex.split(re.search(r"\(`([^`]*) -h` shows the options\)$", said).group(1))
+    words = [w for w in shown[1:] if not w.endswith((".py", "python", "plbench"))]  # the command after the program
+    with pytest.raises(SystemExit):
+        main([*words, "-h"])
+    assert "--version" in capsys.readouterr().out, (said, words)
 
 
 @pytest.mark.parametrize("slip, dunder", [("scale = name", "__name__"), ("scale = loader", "__loader__"),
