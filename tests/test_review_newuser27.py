@@ -26,6 +26,32 @@ def test_a_misspelt_version_flag_points_at_the_help_that_lists_it(argv, capsys):
     assert "--version" in capsys.readouterr().out, (said, words)
 
 
+@pytest.mark.parametrize("task, flags", [("denoise(sigma=0.1", "denoise.sigma=0.1"),
+                                         ("denoise(sigma=(0.1, 0.2)", "denoise.sigma=(0.1, 0.2)"),
+                                         ("denoise(sigma=0.1, ", "denoise.sigma=0.1")])
+def test_a_task_with_an_unclosed_parenthesis_is_said_so(task, flags):
+    """``run --tasks "denoise(sigma=0.1"`` (its ')' lost) said 'unknown task 'denoise(sigma=0.1'; did you mean
+    denoise?', as if a typo of the name, the parameters to be dropped; with the ')' it says where task parameters
+    go. Without it the same, and that its '(' is not closed (run's check of --tasks, a config file's alike)."""
+    from benchmark.cli import _check_task_names
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        _check_task_names([task])
+    said = str(err.value)
+    assert "'(' is not closed" in said and f"--task-param {flags}" in said and "did you mean" not in said, said
+
+
+def test_a_task_with_parameters_closed_is_said_as_before():
+    from benchmark.config import _task_with_parameters
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        _task_with_parameters("denoise(sigma=0.1)")
+    assert str(err.value) == ("task 'denoise(sigma=0.1)': a task is a name; its parameters go in --task-param "
+                              "denoise.sigma=0.1 (or a config file's tasks: {denoise: {sigma: 0.1}})"), err.value
+
+
 @pytest.mark.parametrize("slip, dunder", [("scale = name", "__name__"), ("scale = loader", "__loader__"),
                                           ("scale = torch.nn.Identity().call", "__call__")])
 def test_a_slip_in_a_loss_file_is_not_offered_a_dunder_name(tmp_path, slip, dunder):
