@@ -96,6 +96,7 @@ class _Parser(argparse.ArgumentParser):
                 options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
                            if o.startswith("--")}
                 flags = [w.split("=", 1)[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+                offered: set[str] = set()  # the options said close: a help that lists them is named
                 from benchmark.config import synonym_hint
 
                 for flag in flags:  # compared without the dashes every option shares
@@ -109,10 +110,13 @@ class _Parser(argparse.ArgumentParser):
                         continue
                     hint = did_you_mean(flag.lstrip("-"), options)
                     if hint:
-                        close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
-                        message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
+                        close = [options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", ")]
+                        offered.update(close)
+                        message += f"; did you mean {', '.join(close)}" + (f" (for {flag})?" if len(flags) > 1 else "?")
                 message += _one_value_options(self.argv, sub, message.split(":", 1)[1])
                 message += self._run_option_to_compare(sub, flags)
+                if offered and not offered & {o for a in sub._actions for o in a.option_strings}:
+                    prog = self.prog  # `--verison`: --version is the program's, which `run -h` does not list
         shown = _shown_program()  # copied, the line must run: the interpreter as reachable from here
         if shown != "plbench" and prog.startswith(shown):
             prog = shlex.join(_runnable_program()) + prog[len(shown):]

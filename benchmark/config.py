@@ -1713,13 +1713,17 @@ def _is_pattern(spec: str) -> bool:
 def _task_with_parameters(token: str) -> None:
     """``denoise(sigma=0.1)`` or ``denoise.sigma=0.1`` given as a task (the loss grammar, or
     --task-param's): a one-line error saying where task parameters go (it was "unknown task ...;
-    did you mean denoise?")."""
+    did you mean denoise?"). A ``(`` left open (``denoise(sigma=0.1``, its ``)`` lost) is said so, the same."""
     import ast
 
-    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", token) or re.fullmatch(r"\s*(\w+)\.(\w+\s*=.*)", token)
+    called = re.fullmatch(r"\s*(\w+)\s*\((.*)", token)
+    m = called or re.fullmatch(r"\s*(\w+)\.(\w+\s*=.*)", token)
     if not m:
         return
     name, rest = m.groups()
+    unclosed = token.count("(") > token.count(")")
+    if called and not unclosed:  # the parameters inside the call's parentheses
+        rest = re.sub(r"\)\s*$", "", rest)
     try:
         call = ast.parse(f"f({rest})", mode="eval").body
         pairs = [(k.arg, ast.get_source_segment(f"f({rest})", k.value)) for k in call.keywords if k.arg]
@@ -1734,7 +1738,8 @@ def _task_with_parameters(token: str) -> None:
 
     flags = " ".join(f"{name}.{k}={v}" for k, v in pairs) or f"{name}.KEY=VALUE"
     mapping = ", ".join(f"{k}: {yaml_value(v)}" for k, v in pairs) or "KEY: VALUE"
-    raise UserError(f"task {token!r}: a task is a name; its parameters go in --task-param {flags} (or a config "
+    open_ = "its '(' is not closed, and " if unclosed else ""
+    raise UserError(f"task {token!r}: {open_}a task is a name; its parameters go in --task-param {flags} (or a config "
                     f"file's tasks: {{{name}: {{{mapping}}}}})")
 
 

@@ -412,11 +412,15 @@ def _slip_hint(exc: BaseException, path: Path) -> str:
         line = tb.tb_lineno if tb.tb_frame.f_code.co_filename == str(path) else line
         inner, tb = tb.tb_frame, tb.tb_next
     hint, name = "", getattr(exc, "name", None)
+
+    def meant(names) -> list[str]:  # a dunder (__name__ for name, __call__ for .call) only for a name written so
+        return [a for a in names if a != name and (not (a.startswith("__") and a.endswith("__"))
+                                                   or str(name).startswith("__"))]
     try:
         if isinstance(exc, NameError) and name and inner is not None:
-            hint = did_you_mean(name, {*inner.f_locals, *inner.f_globals, *dir(builtins)} - {name})
+            hint = did_you_mean(name, meant({*inner.f_locals, *inner.f_globals, *dir(builtins)}))
         elif isinstance(exc, AttributeError) and name and getattr(exc, "obj", None) is not None:
-            hint = did_you_mean(name, [a for a in dir(exc.obj) if a != name])
+            hint = did_you_mean(name, meant(dir(exc.obj)))
         elif isinstance(exc, ImportError) and (m := re.match(r"cannot import name '([^']+)'", str(exc))) \
                 and name in sys.modules:
             hint = did_you_mean(m.group(1), [a for a in dir(sys.modules[name]) if not a.startswith("_")])
