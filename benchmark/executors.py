@@ -619,12 +619,6 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     return summary
 
 
-def _checkpointed(configs: list, store_root) -> int:
-    """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from: the
-    first of :func:`_checkpoint_counts`."""
-    return _checkpoint_counts(configs, store_root)[0]
-
-
 def _checkpoint_counts(configs: list, store_root) -> tuple[int, int]:
     """(resumable, unusable) of ``configs``' unfinished runs (neither done nor failed) that hold a checkpoint:
     resumable where the one the run restores first (``ckpt.pt``, else a half-batch retry's ``ckpt-b<n>.pt``:
