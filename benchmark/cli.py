@@ -1485,7 +1485,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         from benchmark.perf import estimate_table_lines
 
         print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
-        for line in estimate_table_lines(est["ms_per_step"]):
+        for line in estimate_table_lines(est["ms_per_step"], est.get("ms_busy")):
             print(line)
         if store is not None and store.runs.is_dir():  # the grid's finished runs: how far off this estimate is for them
             from benchmark.perf import estimate_check_lines, measured_in_store

@@ -1,6 +1,8 @@
 """Probe of the overnight drivers (round 27): executors, runner, progress/ETA, dry run."""
 from __future__ import annotations
 
+import pytest
+
 
 def _half_batch_checkpoint(store, cfg, iteration: int):
     """Run ``cfg`` of ``store`` stopped in its half-batch retry: its ``ckpt-b<n>.pt`` alone (the first try ran out of
@@ -43,3 +45,37 @@ def test_a_run_stopped_in_its_half_batch_retry_resumes_there_in_the_eta_and_the_
     other = RunConfig(task="denoise", loss="l1", iterations=40, batch_size=4, crop=32, seed=1)
     (store.run_dir(_half_batch_checkpoint(store, other, 5)) / "ckpt-b2.pt").replace(store.run_dir(rid) / "ckpt-b2.pt")
     assert resumes_at(store, rid, cfg, CheckpointPolicy()) == 0  # another run's: trained again
+
+
+def test_the_dry_run_s_step_table_marks_the_steps_timed_now_on_a_busy_machine(tmp_path, monkeypatch):
+    """Was: the dry run's ms-per-step table set a step time kept in steptimes.json (timed with the cores free) beside
+    one measured now while other work held the cores (not kept: :meth:`StepTimes.get`), unmarked — l1 and l2, the
+    same cost, read 2× apart with nothing to say why → :func:`estimate_grid` returns the cells timed busy
+    (``ms_busy``) and the table marks them *, said in a line under it. Steps stand in for the timings (no training)."""
+    import torch
+
+    from benchmark import perf
+    from benchmark.config import RunConfig
+
+    grid = [RunConfig(task="denoise", loss=loss, iterations=10, batch_size=2, crop=32) for loss in ("l1", "l2")]
+    dev = torch.device("cpu")
+    cache = perf.StepTimes(tmp_path / "steptimes.json")
+    key = perf.StepTimes.eval_key(dev, "tiny", ",".join(map(str, grid[0].test_data)), ["psnr"])
+    cache.data.update({key: 0.1, key + "|cold": 0.1, key + "|spill": 0.0,  # an evaluation kept before
+                       perf.StepTimes.key(dev, "tiny", "l1", "denoise", 2, 32, False): (0.010, 0.001, 0.0)})
+
+    def step(loss, *a, **k):  # l2 timed now, under contention (as _best_time counts it)
+        perf._CONTENDED[0] += 1
+        return 0.020, 0.001, 0.0
+
+    monkeypatch.setattr(perf, "_time_step", step)
+    monkeypatch.setattr(perf, "_time_data", lambda *a, **k: 0.001)
+    monkeypatch.setattr(perf, "MEASURED", dict(perf.MEASURED))
+    est = perf.estimate_grid(grid, ["psnr"], "cpu", cache)
+    assert est["ms_per_step"] == {"l1": {"denoise": pytest.approx(10.0)}, "l2": {"denoise": pytest.approx(20.0)}}
+    lines = perf.estimate_table_lines(est["ms_per_step"], est.get("ms_busy"))
+    row = {line.split()[0]: line for line in lines[1:3]}
+    assert row["l2"].rstrip().endswith("20.0*") and row["l1"].rstrip().endswith("10.0"), lines
+    assert len(lines) == 4 and lines[3].lstrip().startswith("*: timed now while this machine was busy"), lines
+    plain = perf.estimate_table_lines(est["ms_per_step"])  # nothing timed busy: no mark, no line
+    assert len(plain) == 3 and "*" not in "".join(plain) and plain[1] == lines[1], plain
