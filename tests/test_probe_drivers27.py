@@ -79,3 +79,56 @@ def test_the_dry_run_s_step_table_marks_the_steps_timed_now_on_a_busy_machine(tm
     assert len(lines) == 4 and lines[3].lstrip().startswith("*: timed now while this machine was busy"), lines
     plain = perf.estimate_table_lines(est["ms_per_step"])  # nothing timed busy: no mark, no line
     assert len(plain) == 3 and "*" not in "".join(plain) and plain[1] == lines[1], plain
+
+
+def test_a_job_ended_long_ago_in_a_state_the_driver_does_not_know_holds_its_runs_in_no_ledger(tmp_path, monkeypatch):
+    """Was: the SLURM ledger read sacct's State alone, so a job in a state the driver does not know (a newer SLURM's)
+    may still run for ever: a second driver on the same --out never submitted its runs again ("queued or running …
+    not submitted again"), and a driver's give-up clock (SLURM_UNKNOWN_S) started at its own first sight → sacct's
+    ``End`` is read: such a job that ended over SLURM_UNKNOWN_S ago runs no more; one that ended just now, or gives
+    no End, still counts as it may run (the clock as before)."""
+    import datetime
+    import json
+    import time
+
+    import benchmark.executors as ex
+
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    ago = {"1000": 2 * ex.SLURM_UNKNOWN_S, "1001": 60.0}
+    rows = [f"{j}|FANCY_NEW_STATE|node1|"
+            f"{datetime.datetime.fromtimestamp(time.time() - s).isoformat(timespec='seconds')}" for j, s in ago.items()]
+    rows.append("1002|FANCY_NEW_STATE|node1|Unknown")
+    (bin_ / "sacct").write_text("#!/bin/sh\nprintf '%s\\n' 'JobID|State|NodeList|End' " + " ".join(
+        f"'{r}'" for r in rows) + "\n")
+    (bin_ / "sacct").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_}:{__import__('os').environ['PATH']}")
+    root = tmp_path / "r"
+    root.mkdir()
+    jobs = ["1000", "1001", "1002"]
+    (root / ex.SLURM_LEDGER).write_text(json.dumps({"runs": {f"run{j}": j for j in jobs},
+                                                    "at": {j: time.time() - 3 * ex.SLURM_UNKNOWN_S for j in jobs}}))
+    assert ex.SlurmLedger(root).active(set(jobs)) == {"1001", "1002"}
+    assert ex._sacct_time("Unknown") is None and ex._sacct_time("") is None
+    assert abs(ex._sacct_time(rows[0].split("|")[3]) - (time.time() - ago["1000"])) < 5
+
+
+def test_the_slurm_driver_gives_up_a_job_sacct_says_ended_long_ago_in_a_state_it_does_not_know(tmp_path,
+                                                                                                monkeypatch):
+    """The driver's side of the test above: its give-up clock for a job in a state it does not know started at its
+    own first sight, so a driver started (or restarted) after such a job ended waited SLURM_UNKNOWN_S (30 min) more
+    on it → from sacct's End where it gives one: given up at the first read, the grid's other job collected."""
+    import datetime
+
+    from test_probe_drivers25 import _slurm_jobs
+    from test_probe_drivers26 import _driven
+
+    import benchmark.executors as ex
+
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["FANCY_NEW_STATE", "COMPLETED"])
+    (state / "1000_0.end").write_text(datetime.datetime.fromtimestamp(
+        ex._time.time() - 2 * ex.SLURM_UNKNOWN_S).isoformat(timespec="seconds"))
+    monkeypatch.setenv("FAKE_SLURM_KILL_WAIT", "0")
+    driver, ended = _driven(tmp_path, monkeypatch, submitit, jobs, state)
+    driver.join(5)
+    assert ended, "still waiting on a job sacct says ended an hour ago in a state the driver does not know"
