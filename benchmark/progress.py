@@ -11,8 +11,8 @@ of another machine of a shared store, which cannot be checked from here) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
 age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
 trained before it), so the ETA counts down between finished runs instead of standing still for a long run; a run
-stopped with a checkpoint (a ``ckpt.pt`` it resumes from, :func:`~benchmark.checkpoint.resumes_at`, no process
-holding it) is charged what its family's mean leaves
+stopped with a checkpoint (a ``ckpt.pt``, or a half-batch retry's ``ckpt-b<n>.pt``, it resumes from,
+:func:`~benchmark.checkpoint.resumes_at`, no process holding it) is charged what its family's mean leaves
 after the training seconds its ``curve.csv`` last records, as it resumes from there. The
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
