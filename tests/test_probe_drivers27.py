@@ -9,6 +9,7 @@ def _half_batch_checkpoint(store, cfg, iteration: int):
     memory before its first ``ckpt.pt``), saved at ``iteration`` under the halved config, as the runner's
     ``_train_with_oom_retry`` writes it."""
     import dataclasses
+    from types import SimpleNamespace
 
     import torch
 
@@ -18,11 +19,10 @@ def _half_batch_checkpoint(store, cfg, iteration: int):
     half = dataclasses.replace(cfg, batch_size=cfg.batch_size // 2)
     d = store.run_dir(run_id(cfg))
     d.mkdir(parents=True, exist_ok=True)
-    net = torch.nn.Linear(1, 1)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt = SimpleNamespace(state_dict=dict)  # an optimiser's and a schedule's state (a real one imports dynamo: 6 s)
     Checkpointer(d / f"ckpt-b{half.batch_size}.pt", CheckpointPolicy(),
                  {"config": half.to_dict(), "code_version": code_version()}).save(
-        iteration, net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 1), loss_fn=torch.nn.Module(),
+        iteration, net=torch.nn.Linear(1, 1), opt=opt, sched=opt, loss_fn=torch.nn.Module(),
         gen=torch.Generator(), device=torch.device("cpu"), progress={})
     return run_id(cfg)
 
@@ -70,6 +70,7 @@ def test_the_dry_run_s_step_table_marks_the_steps_timed_now_on_a_busy_machine(tm
 
     monkeypatch.setattr(perf, "_time_step", step)
     monkeypatch.setattr(perf, "_time_data", lambda *a, **k: 0.001)
+    monkeypatch.setattr(perf, "training_images", lambda crop: [])  # timed by the stand-ins: none loaded
     monkeypatch.setattr(perf, "MEASURED", dict(perf.MEASURED))
     est = perf.estimate_grid(grid, ["psnr"], "cpu", cache)
     assert est["ms_per_step"] == {"l1": {"denoise": pytest.approx(10.0)}, "l2": {"denoise": pytest.approx(20.0)}}
