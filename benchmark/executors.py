@@ -2099,13 +2099,14 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
             read, states = float("-inf"), {}  # read at once: its first look at each job too
+            ends: dict[str, float] = {}  # job id: when sacct says it ended, as the last read gave it
             odd: dict[str, float] = {}  # job id: when the poll first read it in a state it does not know
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
                     # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
                     # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
                     # a fresh read or none: a job last read PENDING before accounting went down is looked at again
-                    ends: dict[str, float] = {}
+                    ends = {}
                     states = _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True,
                                            ends=ends)
                     read, wall = _time.monotonic(), _time.time()
@@ -2117,7 +2118,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                 for i in _finished_jobs(jobs, results, states, lost):
                     job_id = str(jobs[i].job_id)
                     if job_id in lost and not _result_written(jobs[i]):
-                        _give_up(jobs[i], states[job_id], ledger)
+                        _give_up(jobs[i], states[job_id], ledger, ends.get(job_id))
                     results[i] = result_of(jobs[i], units[i], states.get(job_id, ""))
                 monitor.tick()
                 if len(results) < len(jobs):
@@ -2242,15 +2243,20 @@ def _unknown(state: str) -> bool:
     return bool(_state_name(state)) and _state_name(state) not in (*SLURM_ACTIVE, *SLURM_ENDED)
 
 
-def _give_up(job, state: str, ledger) -> None:
+def _give_up(job, state: str, ledger, ended: float | None = None) -> None:
     """Give up a SLURM ``job`` sacct has read in ``state``, one the driver does not know (:func:`_unknown`), for
-    :data:`SLURM_UNKNOWN_S` with no result: said, scancelled (so that it does not run on, where that state is a
-    running one) and dropped from the ``ledger`` (None: no ledger), so that the same command submits its runs again
-    — as a job cancelled at a stop, which the stop's count (:func:`_still_queued`) and the ledger
-    (:func:`_may_run`) read alike."""
-    log.warning("job %s: sacct has read it %s (a state this driver does not know) for over %s with no result: "
-                "taken as ended, cancelled and its runs lost (the same command submits them again)", job.job_id,
-                _state_name(state), f"{SLURM_UNKNOWN_S / 60:g} min")
+    :data:`SLURM_UNKNOWN_S` with no result (``ended``: since when sacct says it ended, the clock's start where it says
+    so): said, scancelled (so that it does not run on, where that state is a running one) and dropped from the
+    ``ledger`` (None: no ledger), so that the same command submits its runs again — as a job cancelled at a stop, which
+    the stop's count (:func:`_still_queued`) and the ledger (:func:`_may_run`) read alike."""
+    import datetime
+
+    what = (f"sacct says it ended at {datetime.datetime.fromtimestamp(ended).isoformat(' ', 'seconds')}, in "
+            if ended is not None else "sacct has read it ")
+    log.warning("job %s: %s%s (a state this driver does not know)%s, with no result: taken as ended, cancelled and "
+                "its runs lost (the same command submits them again)", job.job_id, what, _state_name(state),
+                f", over {SLURM_UNKNOWN_S / 60:g} min ago" if ended is not None
+                else f" for over {SLURM_UNKNOWN_S / 60:g} min")
     with contextlib.suppress(Exception):
         job.cancel(check=False)
     if ledger:

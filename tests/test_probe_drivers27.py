@@ -133,3 +133,27 @@ def test_the_slurm_driver_gives_up_a_job_sacct_says_ended_long_ago_in_a_state_it
     driver, ended = _driven(tmp_path, monkeypatch, submitit, jobs, state)
     driver.join(5)
     assert ended, "still waiting on a job sacct says ended an hour ago in a state the driver does not know"
+
+
+def test_a_job_given_up_from_sacct_s_end_is_said_to_have_ended_then_not_to_have_been_read_so_for_30_min(
+        tmp_path, monkeypatch, caplog):
+    """5b0fa19b gives up a job in a state the driver does not know from sacct's End; its warning still said "sacct has
+    read it FANCY_NEW_STATE for over 30 min", untrue of a driver that read it once a second ago → where the clock ran
+    from End, the line says when sacct says the job ended."""
+    import datetime
+
+    from test_probe_drivers25 import _slurm_jobs
+    from test_probe_drivers26 import _driven
+
+    import benchmark.executors as ex
+
+    submitit, jobs, state = _slurm_jobs(tmp_path, monkeypatch, ["FANCY_NEW_STATE", "COMPLETED"])
+    end = datetime.datetime.fromtimestamp(ex._time.time() - 2 * ex.SLURM_UNKNOWN_S).isoformat(timespec="seconds")
+    (state / "1000_0.end").write_text(end)
+    monkeypatch.setenv("FAKE_SLURM_KILL_WAIT", "0")
+    with caplog.at_level("WARNING", logger="benchmark.executors"):
+        driver, ended = _driven(tmp_path, monkeypatch, submitit, jobs, state)
+        driver.join(5)
+    said = [r.getMessage() for r in caplog.records if "FANCY_NEW_STATE" in r.getMessage()]
+    assert ended and said, [r.getMessage() for r in caplog.records]
+    assert f"ended at {end.replace('T', ' ')}" in said[0] and "has read it" not in said[0], said[0]
