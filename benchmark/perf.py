@@ -778,10 +778,16 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
     # no loss costs less than ℓ1 at the same shape; a weighted sum costs at least its dearest term
     for (loss, task, net, batch, crop, compile), t in list(step_s.items()):
         terms = [x.name for x in parse_loss_spec(loss)]
-        floor = [estimate("l1", task, net, batch, crop, compile)]
-        if len(terms) > 1:
-            floor += [estimate(x, task, net, batch, crop, compile) for x in dict.fromkeys(terms)]
-        step_s[(loss, task, net, batch, crop, compile)] = max(t, *floor)
+        floors = ["l1", *(dict.fromkeys(terms) if len(terms) > 1 else ())]
+        # (time, the loss whose step it is): the step's own first, so a floor no dearer leaves it (and its mark) be
+        best = max([(t, loss), *((estimate(x, task, net, batch, crop, compile), x) for x in floors)],
+                   key=lambda p: p[0])
+        key = (loss, task, net, batch, crop, compile)
+        step_s[key] = best[0]
+        if best[1] != loss:  # raised to a floor: that step's time, timed busy (marked in the table) as it was
+            busy_s.discard(key)
+            if (best[1], task, net, batch, crop, compile) in busy_s:
+                busy_s.add(key)
     grid_keys = {(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile) for c in configs}
     data, metrics = data if data is not None else DataCache(), metric_set
     eval_s: dict[tuple, float] = {}  # a warm evaluation (every reference side cached), seconds

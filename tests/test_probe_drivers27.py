@@ -47,24 +47,24 @@ def test_a_run_stopped_in_its_half_batch_retry_resumes_there_in_the_eta_and_the_
     assert resumes_at(store, rid, cfg, CheckpointPolicy()) == 0  # another run's: trained again
 
 
-def test_the_dry_run_s_step_table_marks_the_steps_timed_now_on_a_busy_machine(tmp_path, monkeypatch):
-    """Was: the dry run's ms-per-step table set a step time kept in steptimes.json (timed with the cores free) beside
-    one measured now while other work held the cores (not kept: :meth:`StepTimes.get`), unmarked — l1 and l2, the
-    same cost, read 2× apart with nothing to say why → :func:`estimate_grid` returns the cells timed busy
-    (``ms_busy``) and the table marks them *, said in a line under it. Steps stand in for the timings (no training)."""
+def _estimated_with_busy_steps(tmp_path, monkeypatch, losses, kept: dict[str, float]) -> dict:
+    """:func:`benchmark.perf.estimate_grid` of a denoise grid of ``losses``, whose step times are stand-ins (no
+    training): those of ``kept`` ({loss: seconds}) kept in steptimes.json from a free machine, every other measured
+    now under contention (as ``_best_time`` counts it) at 20 ms; its evaluation kept before."""
     import torch
 
     from benchmark import perf
     from benchmark.config import RunConfig
 
-    grid = [RunConfig(task="denoise", loss=loss, iterations=10, batch_size=2, crop=32) for loss in ("l1", "l2")]
+    grid = [RunConfig(task="denoise", loss=loss, iterations=10, batch_size=2, crop=32) for loss in losses]
     dev = torch.device("cpu")
     cache = perf.StepTimes(tmp_path / "steptimes.json")
     key = perf.StepTimes.eval_key(dev, "tiny", ",".join(map(str, grid[0].test_data)), ["psnr"])
-    cache.data.update({key: 0.1, key + "|cold": 0.1, key + "|spill": 0.0,  # an evaluation kept before
-                       perf.StepTimes.key(dev, "tiny", "l1", "denoise", 2, 32, False): (0.010, 0.001, 0.0)})
+    cache.data.update({key: 0.1, key + "|cold": 0.1, key + "|spill": 0.0,
+                       **{perf.StepTimes.key(dev, "tiny", loss, "denoise", 2, 32, False): (s, 0.001, 0.0)
+                          for loss, s in kept.items()}})
 
-    def step(loss, *a, **k):  # l2 timed now, under contention (as _best_time counts it)
+    def step(loss, *a, **k):
         perf._CONTENDED[0] += 1
         return 0.020, 0.001, 0.0
 
@@ -72,7 +72,17 @@ def test_the_dry_run_s_step_table_marks_the_steps_timed_now_on_a_busy_machine(tm
     monkeypatch.setattr(perf, "_time_data", lambda *a, **k: 0.001)
     monkeypatch.setattr(perf, "training_images", lambda crop: [])  # timed by the stand-ins: none loaded
     monkeypatch.setattr(perf, "MEASURED", dict(perf.MEASURED))
-    est = perf.estimate_grid(grid, ["psnr"], "cpu", cache)
+    return perf.estimate_grid(grid, ["psnr"], "cpu", cache)
+
+
+def test_the_dry_run_s_step_table_marks_the_steps_timed_now_on_a_busy_machine(tmp_path, monkeypatch):
+    """Was: the dry run's ms-per-step table set a step time kept in steptimes.json (timed with the cores free) beside
+    one measured now while other work held the cores (not kept: :meth:`StepTimes.get`), unmarked — l1 and l2, the
+    same cost, read 2× apart with nothing to say why → :func:`estimate_grid` returns the cells timed busy
+    (``ms_busy``) and the table marks them *, said in a line under it. Steps stand in for the timings (no training)."""
+    from benchmark import perf
+
+    est = _estimated_with_busy_steps(tmp_path, monkeypatch, ("l1", "l2"), {"l1": 0.010})
     assert est["ms_per_step"] == {"l1": {"denoise": pytest.approx(10.0)}, "l2": {"denoise": pytest.approx(20.0)}}
     lines = perf.estimate_table_lines(est["ms_per_step"], est.get("ms_busy"))
     row = {line.split()[0]: line for line in lines[1:3]}

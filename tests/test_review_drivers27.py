@@ -25,3 +25,17 @@ def test_the_dry_run_resumes_a_run_from_the_checkpoint_check_and_the_lost_worker
     assert resumes_at(store, rid, cfg, CheckpointPolicy()) == 0
     assert GridProgress(store, [cfg])._resumes_at(rid) == 0
 
+
+def test_a_step_floored_to_a_time_measured_on_a_busy_machine_is_marked(tmp_path, monkeypatch):
+    """Review b115fa66: the table marks a cell whose own step times were measured now under contention, but a step is
+    never estimated below ℓ1's (nor a weighted sum below its dearest term): l2's time kept from a free machine
+    (10 ms), floored to ℓ1's measured now on a busy one (20 ms), read 20.0 unmarked — the very busy number the mark
+    is for → a cell raised to a floor timed busy is marked too; one whose floor did not raise it is not."""
+    import pytest
+    from test_probe_drivers27 import _estimated_with_busy_steps
+
+    est = _estimated_with_busy_steps(tmp_path, monkeypatch, ("l1", "l2", "ssim"), {"l2": 0.010, "ssim": 0.030})
+    assert est["ms_per_step"] == {"l1": {"denoise": pytest.approx(20.0)}, "l2": {"denoise": pytest.approx(20.0)},
+                                  "ssim": {"denoise": pytest.approx(30.0)}}
+    assert est["ms_busy"] == {"l1": {"denoise"}, "l2": {"denoise"}}  # ssim's own 30 ms: kept, above the floor
+
