@@ -2246,11 +2246,14 @@ def _unknown(state: str) -> bool:
 def _give_up(job, state: str, ledger, ended: float | None = None) -> None:
     """Give up a SLURM ``job`` sacct has read in ``state``, one the driver does not know (:func:`_unknown`), for
     :data:`SLURM_UNKNOWN_S` with no result (``ended``: since when sacct says it ended, the clock's start where it says
-    so): said, scancelled (so that it does not run on, where that state is a running one) and dropped from the
-    ``ledger`` (None: no ledger), so that the same command submits its runs again — as a job cancelled at a stop, which
-    the stop's count (:func:`_still_queued`) and the ledger (:func:`_may_run`) read alike."""
+    so over :data:`SLURM_UNKNOWN_S` ago; one ended since, read in that state while it ran, is said as read so): said,
+    scancelled (so that it does not run on, where that state is a running one) and dropped from the ``ledger`` (None:
+    no ledger), so that the same command submits its runs again — as a job cancelled at a stop, which the stop's count
+    (:func:`_still_queued`) and the ledger (:func:`_may_run`) read alike."""
     import datetime
 
+    if ended is not None and _time.time() - ended < SLURM_UNKNOWN_S:  # its clock ran from this driver's first sight
+        ended = None
     what = (f"sacct says it ended at {datetime.datetime.fromtimestamp(ended).isoformat(' ', 'seconds')}, in "
             if ended is not None else "sacct has read it ")
     log.warning("job %s: %s%s (a state this driver does not know)%s, with no result: taken as ended, cancelled and "

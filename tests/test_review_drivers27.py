@@ -39,3 +39,25 @@ def test_a_step_floored_to_a_time_measured_on_a_busy_machine_is_marked(tmp_path,
                                   "ssim": {"denoise": pytest.approx(30.0)}}
     assert est["ms_busy"] == {"l1": {"denoise"}, "l2": {"denoise"}}  # ssim's own 30 ms: kept, above the floor
 
+
+def test_a_job_given_up_soon_after_its_end_is_not_said_to_have_ended_over_30_min_ago(caplog):
+    """Review 20ad0b76: the give-up clock starts at the earlier of the driver's first sight and sacct's End, so a job
+    read in a state the driver does not know while it ran, which ended 5 min before its 30 min were up, was given up
+    with "sacct says it ended at <5 min ago> …, over 30 min ago" → where sacct's End is under SLURM_UNKNOWN_S ago,
+    the line says the driver has read the state for over 30 min (its own clock), as before 20ad0b76."""
+    import time
+
+    import benchmark.executors as ex
+
+    class Job:
+        job_id = "1000_0"
+
+        def cancel(self, check=False):
+            pass
+
+    with caplog.at_level("WARNING", logger="benchmark.executors"):
+        ex._give_up(Job(), "FANCY_NEW_STATE", None, time.time() - 300)
+        ex._give_up(Job(), "FANCY_NEW_STATE", None, time.time() - 2 * ex.SLURM_UNKNOWN_S)
+    recent, old = [r.getMessage() for r in caplog.records]
+    assert "has read it FANCY_NEW_STATE" in recent and "for over 30 min" in recent and "ago" not in recent, recent
+    assert "sacct says it ended at" in old and "over 30 min ago" in old, old
