@@ -74,6 +74,9 @@ SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one s
 #: the job's End where sacct gives one (a later driver's ledger gives its runs up as well), else from the driver's
 #: first sight of it
 SLURM_UNKNOWN_S = 1800.0
+#: the sacct fields the driver and the ledger read of their jobs (End: when one in a state unknown here ended, the
+#: start of its SLURM_UNKNOWN_S)
+SACCT_FIELDS = ("-o", "JobID,State,NodeList,End", "--parsable2")
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (the result files of those sacct read started)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -1706,7 +1709,7 @@ class SlurmLedger:
 
         if self._no_sacct:
             return from_queue()
-        cmd = ["sacct", "-o", "JobID,State,NodeList,End", "--parsable2"]
+        cmd = ["sacct", *SACCT_FIELDS]
         for base in sorted({j.split("_")[0] for j in jobs}):
             cmd += ["-j", base]
         try:
@@ -2301,7 +2304,7 @@ def _sacct_states(jobs: list, interrupt: bool = False, ends: dict | None = None)
     jobs = [job for job in jobs if isinstance(job, SlurmJob)]
     if not jobs:
         return {}
-    command = ["sacct", "-o", "JobID,State,NodeList,End", "--parsable2"]
+    command = ["sacct", *SACCT_FIELDS]
     for base in sorted({str(job.job_id).split("_")[0] for job in jobs}):
         command += ["-j", base]
     try:
