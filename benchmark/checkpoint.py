@@ -126,11 +126,24 @@ def checkpointer(store, rid: str, cfg, policy: CheckpointPolicy, name: str = "ck
 
 def resumes_at(store, rid: str, cfg, policy: CheckpointPolicy) -> int:
     """The training iteration run ``rid`` of ``store`` (its config ``cfg``) resumes from under ``policy``, as the run
-    reads its ``ckpt.pt`` (:func:`checkpointer`: checkpoints on, the config's fingerprint and code version its own);
-    0: it starts afresh. At its last iteration its training was done when it stopped (the runner checkpoints there),
-    its scoring not: it resumes to score, training nothing. What the dry run and the progress line's ETA both take off
-    (a stale or foreign ``ckpt.pt``, or one under ``--no-checkpoint``, is trained again)."""
-    ckpt = checkpointer(store, rid, cfg, policy)
+    reads the checkpoint it restores first (:func:`benchmark.results.first_checkpoint`, the rule of ``plbench check``,
+    the stopped note and the lost-workers line): its ``ckpt.pt`` (:func:`checkpointer`: checkpoints on, the config's
+    fingerprint and code version its own), else — none there — its half-batch retry's ``ckpt-b<n>.pt`` (a run stopped
+    in the retry its out-of-memory error started, under the halved config: what
+    :func:`benchmark.runner._train_with_oom_retry` restores when the retry comes again); 0: it starts afresh. At its
+    last iteration its training was done when it stopped (the runner checkpoints there), its scoring not: it resumes to
+    score, training nothing. What the dry run and the progress line's ETA both take off (a stale or foreign checkpoint,
+    a ``ckpt.pt`` cut short beside a retry's, or one under ``--no-checkpoint``, is trained again)."""
+    import dataclasses
+
+    from benchmark.results import checkpoints, first_checkpoint
+
+    if not policy.enabled or not (names := checkpoints(store.run_dir(rid))):
+        return 0
+    name = first_checkpoint(names).name
+    # a retry's checkpoint holds the fingerprint of the config its batch halved
+    c = cfg if name == "ckpt.pt" else dataclasses.replace(cfg, batch_size=cfg.batch_size // 2)
+    ckpt = checkpointer(store, rid, c, policy, name)
     it = ckpt.iteration() if ckpt is not None else 0
     return it if it <= cfg.iterations else 0
 

@@ -70,8 +70,13 @@ RAY_SETTLE_S, RAY_SETTLE_MAX_S = 1.0, 5.0
 SACCT_STOP_S = 15.0  # the most the SLURM driver waits for one sacct read of its jobs' states (at the stop, in its poll)
 SLURM_STATE_S = 60.0  # how often the SLURM driver reads its jobs' states (one sacct; submitit's own: every 600 s)
 #: how long the SLURM driver waits on a job sacct reads in a state it does not know (neither SLURM_ACTIVE nor
-#: SLURM_ENDED) with no result before giving it up: scancelled, its runs lost, dropped from the ledger
+#: SLURM_ENDED) with no result before giving it up: scancelled, its runs lost, dropped from the ledger; counted from
+#: the job's End where sacct gives one (a later driver's ledger gives its runs up as well), else from the driver's
+#: first sight of it
 SLURM_UNKNOWN_S = 1800.0
+#: the sacct fields the driver and the ledger read of their jobs (End: when one in a state unknown here ended, the
+#: start of its SLURM_UNKNOWN_S)
+SACCT_FIELDS = ("-o", "JobID,State,NodeList,End", "--parsable2")
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (the result files of those sacct read started)
 DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
@@ -617,12 +622,6 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
         else:
             log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
-
-
-def _checkpointed(configs: list, store_root) -> int:
-    """How many of ``configs``' runs are unfinished (neither done nor failed) with a checkpoint to resume from: the
-    first of :func:`_checkpoint_counts`."""
-    return _checkpoint_counts(configs, store_root)[0]
 
 
 def _checkpoint_counts(configs: list, store_root) -> tuple[int, int]:
@@ -1710,7 +1709,7 @@ class SlurmLedger:
 
         if self._no_sacct:
             return from_queue()
-        cmd = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
+        cmd = ["sacct", *SACCT_FIELDS]
         for base in sorted({j.split("_")[0] for j in jobs}):
             cmd += ["-j", base]
         try:
@@ -1725,7 +1724,12 @@ class SlurmLedger:
         def alive(j: str) -> bool:
             if j not in info:
                 return now - float(at.get(j, 0) or 0) < SLURM_ACCOUNTING_LAG_S
-            return _may_run(info[j].get("State", ""))
+            state = info[j].get("State", "")
+            if _unknown(state) and (end := _sacct_time(info[j].get("End"))) is not None:
+                # a state the driver does not know, which sacct says the job ended at: given up after
+                # SLURM_UNKNOWN_S from then, as the driver's poll gives it up (no driver may be polling it now)
+                return now - end < SLURM_UNKNOWN_S
+            return _may_run(state)
 
         return {j for j in jobs if alive(j)}
 
@@ -2098,20 +2102,26 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                     if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
                         raise KeyboardInterrupt
             read, states = float("-inf"), {}  # read at once: its first look at each job too
+            ends: dict[str, float] = {}  # job id: when sacct says it ended, as the last read gave it
             odd: dict[str, float] = {}  # job id: when the poll first read it in a state it does not know
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 if (cluster or "slurm") == "slurm" and _time.monotonic() - read >= SLURM_STATE_S:
                     # submitit's shared sacct read is refreshed every 600 s once the jobs are old: a job killed
                     # without a result (OOM, NODE_FAIL) was seen up to ten minutes late (the night's end with it)
                     # a fresh read or none: a job last read PENDING before accounting went down is looked at again
-                    states = _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True)
-                    read = _time.monotonic()
-                    odd = {j: odd.get(j, read) for j, st in states.items() if _unknown(st)}
+                    ends = {}
+                    states = _sacct_states([job for i, job in enumerate(jobs) if i not in results], interrupt=True,
+                                           ends=ends)
+                    read, wall = _time.monotonic(), _time.time()
+                    # from when sacct says it ended, where it says so (a job in that state before this driver saw
+                    # it: an earlier driver's, or this one's restarted), else from this driver's first sight
+                    odd = {j: min(odd.get(j, read), read - max(0.0, wall - ends[j]) if j in ends else read)
+                           for j, st in states.items() if _unknown(st)}
                 lost = {j for j, at in odd.items() if _time.monotonic() - at >= SLURM_UNKNOWN_S}
                 for i in _finished_jobs(jobs, results, states, lost):
                     job_id = str(jobs[i].job_id)
                     if job_id in lost and not _result_written(jobs[i]):
-                        _give_up(jobs[i], states[job_id], ledger)
+                        _give_up(jobs[i], states[job_id], ledger, ends.get(job_id))
                     results[i] = result_of(jobs[i], units[i], states.get(job_id, ""))
                 monitor.tick()
                 if len(results) < len(jobs):
@@ -2236,15 +2246,23 @@ def _unknown(state: str) -> bool:
     return bool(_state_name(state)) and _state_name(state) not in (*SLURM_ACTIVE, *SLURM_ENDED)
 
 
-def _give_up(job, state: str, ledger) -> None:
+def _give_up(job, state: str, ledger, ended: float | None = None) -> None:
     """Give up a SLURM ``job`` sacct has read in ``state``, one the driver does not know (:func:`_unknown`), for
-    :data:`SLURM_UNKNOWN_S` with no result: said, scancelled (so that it does not run on, where that state is a
-    running one) and dropped from the ``ledger`` (None: no ledger), so that the same command submits its runs again
-    — as a job cancelled at a stop, which the stop's count (:func:`_still_queued`) and the ledger
-    (:func:`_may_run`) read alike."""
-    log.warning("job %s: sacct has read it %s (a state this driver does not know) for over %s with no result: "
-                "taken as ended, cancelled and its runs lost (the same command submits them again)", job.job_id,
-                _state_name(state), f"{SLURM_UNKNOWN_S / 60:g} min")
+    :data:`SLURM_UNKNOWN_S` with no result (``ended``: since when sacct says it ended, the clock's start where it says
+    so over :data:`SLURM_UNKNOWN_S` ago; one ended since, read in that state while it ran, is said as read so): said,
+    scancelled (so that it does not run on, where that state is a running one) and dropped from the ``ledger`` (None:
+    no ledger), so that the same command submits its runs again — as a job cancelled at a stop, which the stop's count
+    (:func:`_still_queued`) and the ledger (:func:`_may_run`) read alike."""
+    import datetime
+
+    if ended is not None and _time.time() - ended < SLURM_UNKNOWN_S:  # its clock ran from this driver's first sight
+        ended = None
+    what = (f"sacct says it ended at {datetime.datetime.fromtimestamp(ended).isoformat(' ', 'seconds')}, in "
+            if ended is not None else "sacct has read it ")
+    log.warning("job %s: %s%s (a state this driver does not know)%s, with no result: taken as ended, cancelled and "
+                "its runs lost (the same command submits them again)", job.job_id, what, _state_name(state),
+                f", over {SLURM_UNKNOWN_S / 60:g} min ago" if ended is not None
+                else f" for over {SLURM_UNKNOWN_S / 60:g} min")
     with contextlib.suppress(Exception):
         job.cancel(check=False)
     if ledger:
@@ -2260,11 +2278,23 @@ def _result_written(job) -> bool:
         return False
 
 
-def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
+def _sacct_time(text) -> float | None:
+    """A time as sacct writes it (``End``: ``2026-12-07T10:00:00``, this machine's local time) as seconds since the
+    epoch; None where it gives none (``Unknown``, ``None``, blank: a job that has not ended) or it cannot be read."""
+    import datetime
+
+    try:
+        return datetime.datetime.fromisoformat(str(text or "").strip()).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _sacct_states(jobs: list, interrupt: bool = False, ends: dict | None = None) -> dict[str, str]:
     """The states of submitit's SLURM ``jobs`` from one sacct read of their arrays now ({job id: state}, the ids
     as submitit's ``job_id``), bounded by :data:`SACCT_STOP_S`, kept in their shared watcher's cache; ``{}`` where it
     cannot be read (no SLURM jobs, sacct failing or too slow, a second Ctrl-C meanwhile — raised where ``interrupt``:
-    the driver's poll —: the caller keeps the cached read)."""
+    the driver's poll —: the caller keeps the cached read). ``ends``: filled with {job id: when sacct says it ended
+    (:func:`_sacct_time` of its ``End``)} of the jobs that give one."""
     import subprocess
 
     try:
@@ -2274,7 +2304,7 @@ def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
     jobs = [job for job in jobs if isinstance(job, SlurmJob)]
     if not jobs:
         return {}
-    command = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
+    command = ["sacct", *SACCT_FIELDS]
     for base in sorted({str(job.job_id).split("_")[0] for job in jobs}):
         command += ["-j", base]
     try:
@@ -2289,6 +2319,8 @@ def _sacct_states(jobs: list, interrupt: bool = False) -> dict[str, str]:
         jobs[0].watcher._info_dict.update(info)  # without it keeps its own read, this one is returned all the same)
     except Exception as exc:  # noqa: BLE001 - the cache only
         log.debug("submitit's job-state cache not updated (%s)", first_line(exc))
+    if ends is not None:
+        ends.update({k: t for k, v in info.items() if (t := _sacct_time(v.get("End"))) is not None})
     return {k: str(v.get("State") or "") for k, v in info.items()}
 
 

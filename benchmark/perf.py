@@ -738,15 +738,25 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
     def imgs(crop):
         return images.setdefault(crop, training_images(crop))
 
+    used: list[str] = []  # the keys of the times the step being estimated reads
+    busy_keys: set[str] = set()  # those measured now under contention (StepTimes.get's rule: used once, not kept)
+
     def timed(key_parts, fn):
-        return cache.get(StepTimes.key(dev, *key_parts), fn)
+        used.append(k := StepTimes.key(dev, *key_parts))
+        before = _CONTENDED[0]
+        t = cache.get(k, fn)
+        if _CONTENDED[0] != before:
+            busy_keys.add(k)
+        return t
 
     step_s: dict[tuple, float] = {}
+    busy_s: set[tuple] = set()  # the steps any of whose times were measured now under contention: they read high
     compile_s: dict[tuple, float] = {}  # with --compile: each run's compilation (its first step over a step's), once
 
     def estimate(loss: str, task: str, net: str, batch: int, crop: int, compile: bool) -> float:
         key = (loss, task, net, batch, crop, compile)
         if key not in step_s:
+            used.clear()
             points = []
             for b, cr in probe_shapes(batch, crop, dev):
                 step, data, *first = timed((net, _timing_name(loss), first_task, b, cr, compile),
@@ -757,6 +767,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             real_data = timed(("data", "-", task, batch, crop, False),
                               lambda: _time_data(task, batch, crop, dev, imgs(crop)))
             step_s[key] = scaled_compute(points, batch * crop**2) + real_data
+            if busy_keys.intersection(used):
+                busy_s.add(key)
             log.debug("step %s/%s: %.1f ms estimated", task, loss, 1e3 * step_s[key])
         return step_s[key]
 
@@ -766,10 +778,16 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
     # no loss costs less than ℓ1 at the same shape; a weighted sum costs at least its dearest term
     for (loss, task, net, batch, crop, compile), t in list(step_s.items()):
         terms = [x.name for x in parse_loss_spec(loss)]
-        floor = [estimate("l1", task, net, batch, crop, compile)]
-        if len(terms) > 1:
-            floor += [estimate(x, task, net, batch, crop, compile) for x in dict.fromkeys(terms)]
-        step_s[(loss, task, net, batch, crop, compile)] = max(t, *floor)
+        floors = ["l1", *(dict.fromkeys(terms) if len(terms) > 1 else ())]
+        # (time, the loss whose step it is): the step's own first, so a floor no dearer leaves it (and its mark) be
+        best = max([(t, loss), *((estimate(x, task, net, batch, crop, compile), x) for x in floors)],
+                   key=lambda p: p[0])
+        key = (loss, task, net, batch, crop, compile)
+        step_s[key] = best[0]
+        if best[1] != loss:  # raised to a floor: that step's time, timed busy (marked in the table) as it was
+            busy_s.discard(key)
+            if (best[1], task, net, batch, crop, compile) in busy_s:
+                busy_s.add(key)
     grid_keys = {(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile) for c in configs}
     data, metrics = data if data is not None else DataCache(), metric_set
     eval_s: dict[tuple, float] = {}  # a warm evaluation (every reference side cached), seconds
@@ -843,14 +861,19 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
         by_task[task] = by_task.get(task, 0.0) + s
     train_s = sum(v[0] for v in per_run.values())
     eval_total = sum(v[1] for v in per_run.values()) + sum(inputs.values())
-    ms = {}
+    ms, ms_busy = {}, {}
     for key, t in step_s.items():
         if key in grid_keys:
             ms.setdefault(key[0], {})[key[1]] = 1e3 * t
+            if key in busy_s:
+                ms_busy.setdefault(key[0], set()).add(key[1])
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
             # the longest run alone (training and its evaluation): no number of workers finishes the grid sooner
             "longest_s": max((tr + ev for tr, ev in per_run.values()), default=0.0),
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
+            # {loss: {task}} of the cells of ms_per_step timed now while the machine was busy (the others kept from
+            # an earlier dry run or timed now with the cores free): estimate_table_lines marks them
+            "ms_busy": ms_busy,
             "compile_s": {loss: max(t for k, t in compile_s.items() if k[0] == loss and k in grid_keys)
                           for loss in {k[0] for k in compile_s if k in grid_keys and compile_s[k] > 0}},
             "busy": cache.busy, "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
@@ -955,14 +978,28 @@ def _loss_width(losses, least: int = 34) -> int:
     return max([least, *map(len, losses)])
 
 
-def estimate_table_lines(estimated: dict[str, dict[str, float]]) -> list[str]:
+def estimate_table_lines(estimated: dict[str, dict[str, float]], busy: dict | None = None) -> list[str]:
     """The dry run's table of estimated ms per step (``estimated``: {loss: {task: ms}}): a header, then a row per
-    loss, cheapest first, each task's cell its ms or – where the loss does not run on it."""
+    loss, cheapest first, each task's cell its ms or – where the loss does not run on it. ``busy``: {loss: tasks} of
+    the cells timed now while the machine was busy (:func:`estimate_grid`'s ``ms_busy``), marked * and said in a line
+    under the table — beside times kept from an earlier dry run with the cores free, such a cell read 2× its
+    neighbour's for no reason a reader could see."""
     tasks = sorted({t for v in estimated.values() for t in v})
     width = _loss_width(estimated)
+    busy = busy or {}
+
+    def cell(loss: str, per: dict, t: str) -> str:
+        if t not in per:
+            return f"{'–':>10}"
+        return f"{per[t]:9.1f}*" if t in busy.get(loss, ()) else f"{per[t]:10.1f}"
+
+    marked = any(t in busy.get(loss, ()) for loss, per in estimated.items() for t in per)
     return ([f"  {'loss':<{width}}" + "".join(f"{t:>10}" for t in tasks)]
-            + [f"  {loss:<{width}}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks)
-               for loss, per in sorted(estimated.items(), key=lambda kv: min(kv[1].values()))])
+            + [f"  {loss:<{width}}" + "".join(cell(loss, per, t) for t in tasks)
+               for loss, per in sorted(estimated.items(), key=lambda kv: min(kv[1].values()))]
+            + (["  *: timed now while this machine was busy with other work (each the fastest of its calls, above a "
+                "step with the cores free; not kept); the other cells were timed with the cores free, now or by an "
+                "earlier dry run (steptimes.json)"] if marked else []))
 
 
 def estimate_check_lines(estimated: dict[str, dict[str, float]], measured: dict, kind: str) -> list[str]:

@@ -11,8 +11,8 @@ of another machine of a shared store, which cannot be checked from here) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
 age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
 trained before it), so the ETA counts down between finished runs instead of standing still for a long run; a run
-stopped with a checkpoint (a ``ckpt.pt`` it resumes from, :func:`~benchmark.checkpoint.resumes_at`, no process
-holding it) is charged what its family's mean leaves
+stopped with a checkpoint (a ``ckpt.pt``, or a half-batch retry's ``ckpt-b<n>.pt``, it resumes from,
+:func:`~benchmark.checkpoint.resumes_at`, no process holding it) is charged what its family's mean leaves
 after the training seconds its ``curve.csv`` last records, as it resumes from there. The
 processes holding the grid's runs, here and on other machines, are the workers when they outnumber the grid's own:
 two nodes training one store each finish about half of it, while a SLURM or Ray grid's jobs on other nodes are its
@@ -113,6 +113,14 @@ def _wall_s(meta: dict) -> float | None:
     return wall if wall > 0 and wall != float("inf") else None
 
 
+def _mtime_ns(path) -> int | None:
+    """``path``'s ``st_mtime_ns``; None where it cannot be read (none there)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 _monotonic = time.monotonic  # the clock of GridProgress's looks at the runs in flight
 
 
@@ -162,9 +170,10 @@ class GridProgress:
         #: (time.monotonic() when measured, the store's clock less this machine's) — :meth:`_store_now`
         self._skew: tuple[float, float] | None = None
         self.policy = policy
-        #: {run_id: (its ckpt.pt's st_mtime_ns, the iteration it resumes from)} of the runs stopped with a checkpoint:
+        #: {run_id: (its ckpt.pt's and ckpt-b<n>.pt's st_mtime_ns, the iteration it resumes from)} of the runs stopped
+        #: with a checkpoint:
         #: each checkpoint peeked once (:meth:`_resumes_at`), not at every poll
-        self._ckpts: dict[str, tuple[int, int]] = {}
+        self._ckpts: dict[str, tuple[tuple, int]] = {}
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
@@ -258,10 +267,11 @@ class GridProgress:
     def _resumes_at(self, rid: str) -> int:
         """The iteration run ``rid`` resumes from (:func:`~benchmark.checkpoint.resumes_at` under the grid's policy: a
         ``ckpt.pt`` of another config or code version, or under ``--no-checkpoint``, is trained again, not taken off
-        the ETA); its checkpoint peeked once per version of the file (``st_mtime_ns``), not at every poll."""
-        try:
-            stamp = (self.store.run_dir(rid) / "ckpt.pt").stat().st_mtime_ns
-        except OSError:
+        the ETA; its half-batch retry's ``ckpt-b<n>.pt`` where it has no ``ckpt.pt`` it resumes from); its checkpoints
+        peeked once per version of the files (``st_mtime_ns``), not at every poll."""
+        d, half = self.store.run_dir(rid), self.runs[rid].batch_size // 2
+        stamp = tuple(_mtime_ns(d / name) for name in ("ckpt.pt", f"ckpt-b{half}.pt"))
+        if stamp == (None, None):
             self._ckpts.pop(rid, None)
             return 0
         seen = self._ckpts.get(rid)

@@ -788,7 +788,7 @@ def not_resumed(ckpt: Path, rid: str) -> str:
     (:func:`benchmark.ckptrecord.unusable`: empty, cut short, another format) or was written for another run
     (:func:`_foreign`); "" where the run restores it. The one rule of ``plbench check``
     (:meth:`ResultsStore.unusable_checkpoints`) and of the lost-workers line
-    (:func:`benchmark.executors._checkpointed`)."""
+    (:func:`benchmark.executors._checkpoint_counts`)."""
     from benchmark.ckptrecord import unusable
 
     return unusable(ckpt) or _foreign(ckpt, rid)

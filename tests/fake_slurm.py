@@ -203,12 +203,13 @@ def sacct(args: list[str]) -> int:
     if os.environ.get("FAKE_SLURM_SACCT_DOWN"):  # accounting (slurmdbd) unreachable
         print("sacct: error: Problem talking to the database: Connection refused", file=sys.stderr)
         return 1
-    print("JobID|State|NodeList")
+    print("JobID|State|NodeList|End")
     if os.environ.get("FAKE_SLURM_SACCT_LAG"):  # accounting behind the controller: no job listed yet
         return 0
     for job in jobs:
-        for t in _tasks(job):
-            print(f"{t}|{(_dir() / f'{t}.state').read_text()}|node1")
+        for t in _tasks(job):  # End: a task's <t>.end where a test wrote one (when it ended), else Unknown
+            end = _dir() / f"{t}.end"
+            print(f"{t}|{(_dir() / f'{t}.state').read_text()}|node1|{end.read_text() if end.exists() else 'Unknown'}")
     return 0
 
 

@@ -127,7 +127,7 @@ def test_the_lost_workers_line_does_not_count_an_unreadable_checkpoint_as_one_to
 
     from benchmark.ckptrecord import FORMAT
     from benchmark.config import RunConfig, code_version, run_id
-    from benchmark.executors import _checkpointed
+    from benchmark.executors import _checkpoint_counts
     from benchmark.results import ResultsStore
 
     store = ResultsStore(tmp_path / "r")
@@ -136,7 +136,7 @@ def test_the_lost_workers_line_does_not_count_an_unreadable_checkpoint_as_one_to
     folder = store.run_dir(run_id(cfg))
     folder.mkdir(parents=True)
     (folder / "ckpt.pt").write_bytes(b"cut short")
-    assert _checkpointed([cfg], store.root) == 0
+    assert _checkpoint_counts([cfg], store.root)[0] == 0
     torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
                 "iteration": 1}, folder / "ckpt.pt")
-    assert _checkpointed([cfg], store.root) == 1
+    assert _checkpoint_counts([cfg], store.root)[0] == 1

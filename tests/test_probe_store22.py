@@ -69,7 +69,7 @@ def test_one_definition_of_a_checkpoint_a_users_ckpt_copy_is_none(tmp_path, caps
     the runner writes (``ckpt.pt``, a half-batch retry's ``ckpt-b<n>.pt``) is a checkpoint; nothing else is."""
     from benchmark.cli import main
     from benchmark.config import RunConfig, run_id
-    from benchmark.executors import _checkpointed
+    from benchmark.executors import _checkpoint_counts
     from benchmark.results import _is_checkpoint
     from benchmark.runner import _drop_checkpoints
 
@@ -81,7 +81,7 @@ def test_one_definition_of_a_checkpoint_a_users_ckpt_copy_is_none(tmp_path, caps
     rid = run_id(cfg)
     store.run_dir(rid).mkdir()
     (store.run_dir(rid) / "ckpt-old.pt").write_bytes(b"the user's copy")
-    assert _checkpointed([cfg], store.root) == 0  # unfinished, but nothing the checkpointer reads
+    assert _checkpoint_counts([cfg], store.root)[0] == 0  # unfinished, but nothing the checkpointer reads
     import torch
 
     from benchmark.ckptrecord import FORMAT
@@ -90,7 +90,7 @@ def test_one_definition_of_a_checkpoint_a_users_ckpt_copy_is_none(tmp_path, caps
     # a checkpoint the run restores from: its record reads (an unreadable one is none: test_probe_r3find25.py)
     torch.save({"format": FORMAT, "fingerprint": {"config": cfg.to_dict(), "code_version": code_version()},
                 "iteration": 1}, store.run_dir(rid) / "ckpt.pt")
-    assert _checkpointed([cfg], store.root) == 1
+    assert _checkpoint_counts([cfg], store.root)[0] == 1
 
     done = sorted(r for r in store.run_ids() if not r.startswith("input-"))[0]
     for name in ("ckpt.pt", "ckpt-b4.pt", "ckpt-old.pt"):

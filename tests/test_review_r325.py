@@ -13,7 +13,7 @@ def test_the_lost_workers_line_reads_the_checkpoint_the_stopped_note_reads(tmp_p
 
     from benchmark.ckptrecord import FORMAT
     from benchmark.config import RunConfig, code_version, run_id
-    from benchmark.executors import _checkpointed
+    from benchmark.executors import _checkpoint_counts
     from benchmark.report import standing_stopped
     from benchmark.results import ResultsStore
 
@@ -28,8 +28,8 @@ def test_the_lost_workers_line_reads_the_checkpoint_the_stopped_note_reads(tmp_p
                 "iteration": 1}, folder / "ckpt-b4.pt")
     _, rec, why = standing_stopped(store)[rid]
     assert rec is None or why  # the note: it trains again from iteration 0
-    assert _checkpointed([cfg], store.root) == 0
+    assert _checkpoint_counts([cfg], store.root)[0] == 0
     (folder / "ckpt.pt").unlink()  # stopped in its retry, ckpt-b4.pt alone: resumed from there, as the note says
     _, rec, why = standing_stopped(store)[rid]
     assert rec is not None and not why
-    assert _checkpointed([cfg], store.root) == 1
+    assert _checkpoint_counts([cfg], store.root)[0] == 1
