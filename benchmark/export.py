@@ -837,6 +837,16 @@ def capped_not_ranked_text(stats: Stats) -> str:
 
 #: what a figure's caption says in place of the losses it counts (too many to name: their names took a page)
 TOO_MANY = "too many to name here; the tables give each loss's runs"
+#: the same of losses counted for the blocks they lack (the overall ranking's Blocks column gives each loss's)
+TOO_MANY_BLOCKS = "too many to name here; the tables give each loss's blocks"
+
+
+def losses_named(names: list[str], why: str = TOO_MANY) -> str:
+    """``names`` (one entry per loss, ``l2`` or ``l2 (3 runs)``) joined by ", " for a sentence of the Friedman line
+    (friedman_text, the tables' line in md, tex and html, and the CD diagram's caption), or past NOTE_LINES lines of
+    TEX_LINE characters (:func:`~benchmark.docmarkup.capped_text`) counted, ``12 losses (too many to name here; …)``
+    (``why``): 12 losses of 40 characters short of runs named made 700 characters of that line."""
+    return capped_text(", ".join(names), f"{plural(len(names), 'loss', 'losses')} ({why})", TEX_LINE)
 
 
 def lost_runs_text(what: str, lost: dict[str, list[tuple[str, str]]], when: str = "", named: bool = True) -> str:
@@ -915,7 +925,8 @@ def friedman_text(stats: Stats) -> str:
     f = stats.friedman or {}
     if "cd" not in f:
         return f"No critical-difference summary: {f.get('reason', 'not computed')}."
-    left = f" Not in every block (left out): {', '.join(f['excluded'])}." if f.get("excluded") else ""
+    left = (f" Not in every block (left out): {losses_named(list(map(str, f['excluded'])), TOO_MANY_BLOCKS)}."
+            if f.get("excluded") else "")
     left += runs_dropped_text(stats)
     dropped = friedman_left_blocks(stats)
     if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
@@ -977,7 +988,7 @@ def runs_dropped_text(stats: Stats) -> str:
     if not gone:
         return ""
     verb = agree(len(gone), "is", "are")
-    named = ", ".join(f"{lab} ({plural(_count(n), 'run')})" for lab, n in gone.items())
+    named = losses_named([f"{lab} ({plural(_count(n), 'run')})" for lab, n in gone.items()])
     return (f" {named} {verb} left out of the test: "
             f"fewer than {MIN_RUNS} runs in every block; the other losses are tested without "
             f"{agree(len(gone), 'it', 'them')}.")
@@ -994,7 +1005,7 @@ def runs_left_text(stats: Stats) -> str:
     blocks = "; ".join(f"{t} ({', '.join(sorted(str(m) for tt, m in f['runs_left_blocks'] if str(tt) == t))})"
                        for t in sorted({str(t) for t, _ in f["runs_left_blocks"]}))
     verb = agree(len(who), "lacks", "lack")
-    return (f" Those of {blocks} are left out for every loss because {', '.join(who)} {verb} runs there "
+    return (f" Those of {blocks} are left out for every loss because {losses_named(who)} {verb} runs there "
             "(diverged or unscored), "
             f"so the test does not see how {agree(len(who), 'it', 'they')} did there, which may flatter "
             f"{agree(len(who), 'it', 'them')}.")

@@ -2056,6 +2056,7 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
     from benchmark.export import (
+        TOO_MANY_BLOCKS,
         _too_few_for_friedman,
         friedman_left_blocks,
         friedman_p_text,
@@ -2137,8 +2138,7 @@ def _draw_cd_diagram(stats: Stats, styles, wrap: int):
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         out = "Not shown (not in every block most losses have)"
         notes.append(capped_note(f"{out}: {', '.join(map(str, f['excluded']))}",
-                                 f"{out}: {plural(len(f['excluded']), 'loss', 'losses')} (too many to name here; "
-                                 "the tables give each loss's blocks)", COL2))
+                                 f"{out}: {plural(len(f['excluded']), 'loss', 'losses')} ({TOO_MANY_BLOCKS})", COL2))
     if not_ranked_text(stats):  # no restoration anywhere (every run diverged or failed): named, as the tables do
         notes.append(capped_note(not_ranked_text(stats), not_ranked_text(stats, named=False), COL2).rstrip("."))
     if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
