@@ -471,31 +471,34 @@ def refuse_imports(monkeypatch, *names: str) -> None:
     monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
 
 
-@pytest.fixture
-def no_report_figures(monkeypatch):
+def figures_off(monkeypatch) -> None:
     """The report's figures not drawn (``report.make_figures``, ``report.heatmap``, ``figures.pd_plane`` stubbed: no
-    files, no ``## Figures`` list in leaderboard.md), for tests of its text and tables: the figures are most of a
-    synthetic store's report (8.8 → 1.4 s CPU for 20 runs) and are drawn and checked by test_figure_layout.py and
-    test_end_to_end.py."""
+    files, no ``## Figures`` list in leaderboard.md; compare's P–D plane not drawn either), for tests of what its text
+    and tables say, which the figures do not change: the figures are most of a synthetic store's report (8.8 → 1.4 s
+    CPU for 20 runs) and are drawn and checked by test_figure_layout.py, test_end_to_end.py and
+    test_report_outputs.py. The one helper: a test calls it, or names the fixture :func:`no_report_figures`."""
     from benchmark import figures as F
     from benchmark import report
 
     monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])
     monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
     monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+
+
+@pytest.fixture
+def no_report_figures(monkeypatch) -> None:
+    """:func:`figures_off` for a test, or every test of a module:
+    ``pytestmark = pytest.mark.usefixtures("no_report_figures")``."""
+    figures_off(monkeypatch)
 
 
 def two_seed_store(tmp_path, monkeypatch, datasets=None):
     """A store of task sr4, l1 and mine (0.5 better) over 2 seeds × 5 images scored on psnr, the report's figures
     stubbed out (seconds, not these tests'); ``datasets``: row → its test set's name."""
-    from benchmark import figures as F
-    from benchmark import report
     from benchmark.results import ResultsStore, atomic_write_json
     from benchmark.synthetic import synthetic_runs
 
-    monkeypatch.setattr(F, "pd_plane", lambda *a, **k: [])
-    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
-    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    figures_off(monkeypatch)
     store = ResultsStore(tmp_path)
     store.ensure_writable()
     for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": 0.0, "mine": 0.5}, metrics=("psnr",),

@@ -10,7 +10,9 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.mark.usefixtures("one_thread")  # tiny nets: two threads on a shared 2-core machine spin, 5× the CPU
+# tiny nets: two threads on a shared 2-core machine spin, 5× the CPU; the two reports' files and text are checked,
+# not their figures (drawn and checked by test_figure_layout.py and test_end_to_end.py)
+@pytest.mark.usefixtures("one_thread", "no_report_figures")
 def test_readme_api_example_runs(tmp_path, monkeypatch, capsys):
     text = README.read_text()
     section = text.split("## Config files, plugins and the Python API", 1)[1]

@@ -63,6 +63,7 @@ def _tasks(args):
 
 #: all but ``flags`` are ``slow``: the default suite compares against a grid given by flags
 @pytest.mark.parametrize("field", [f if f == "flags" else pytest.param(f, marks=pytest.mark.slow) for f in FIELDS])
+@pytest.mark.usefixtures("no_report_figures")  # compare's text and runs are checked, not its figures
 def test_compare_a_loss_file_against_each_kind_of_field(field, tmp_path, gdl_file, capsys, monkeypatch):
     if field == "standard-cpu.yaml" and not (SHARED / "BSD200").is_dir():
         pytest.skip(f"the standard profile's images are not here ({SHARED})")

@@ -8,6 +8,7 @@ from collections import Counter
 import pandas as pd
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
 import seaborn  # noqa: F401 (figures.style's, the same)
+from conftest import figures_off
 
 import benchmark.metrics  # noqa: F401 (torch, scipy.stats: imported once at collection, not in a test's time)
 from benchmark import findings as F
@@ -49,8 +50,7 @@ def test_a_report_reads_each_runs_evaluation_records_at_most_twice(tmp_path, mon
     from benchmark import report
 
     store = _stale_store(tmp_path)
-    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})  # figures read no records: not drawn (< 1 s)
-    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    figures_off(monkeypatch)  # figures read no records: not drawn (< 1 s)
     monkeypatch.setattr(F.FINDINGS, "names", lambda *a, **k: ["liu2021_random_vgg"])  # the one on vsi
     reads = Counter()
     real = ResultsStore.eval_records

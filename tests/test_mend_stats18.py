@@ -5,6 +5,7 @@ import os
 import warnings
 
 import scipy.stats  # noqa: F401 (imported once at collection, not in a test's time)
+from conftest import figures_off
 
 import benchmark.cli  # noqa: F401 - the command line's imports at collection, not in a test's time
 import benchmark.compare  # noqa: F401
@@ -85,14 +86,6 @@ def test_check_the_report_and_merge_agree_on_which_copies_are_renamed_runs(tmp_p
     assert here.merge_from(store)["renamed_there"] == ["best"]
 
 
-def _no_figures(monkeypatch):
-    from benchmark import figures, report
-
-    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the figures: not these tests' (seconds)
-    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})
-    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
-
-
 def test_a_report_hands_back_the_stale_scores_its_findings_were_judged_with(tmp_path, monkeypatch):
     """Was: compare's summary judged the findings again without the new loss's runs, reading every run's stale scores
     (eval files, damage, metas) again, which its report had just read. Now write_report hands them back (stale_out),
@@ -102,7 +95,7 @@ def test_a_report_hands_back_the_stale_scores_its_findings_were_judged_with(tmp_
     from benchmark.results import ResultsStore
     from benchmark.synthetic import write_store
 
-    _no_figures(monkeypatch)
+    figures_off(monkeypatch)  # the figures: not these tests' (seconds)
     store = write_store(tmp_path / "r", offsets={"l1": 0.0}, **{**KW, "metrics": ("gmsd",)})
     reads = _count(monkeypatch, ResultsStore, "stale_scores")
     judged = _count(monkeypatch, findings, "check_store")
@@ -124,7 +117,7 @@ def test_compare_rejudges_only_the_findings_on_the_new_loss_with_the_reports_sta
     from benchmark.results import ResultsStore
     from benchmark.synthetic import write_store
 
-    _no_figures(monkeypatch)
+    figures_off(monkeypatch)  # the figures: not these tests' (seconds)
     store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"dists": 0.5, "l1": 0.0, "l2": 0.0, "mine": 0.5},
                         metrics=("psnr", "gmsd"), seeds=range(2), n_images=2, seed=2, budget_check=False,
                         weights={"dists": "vgg16:IMAGENET1K_V1+dists:v1"})
@@ -153,7 +146,7 @@ def test_compare_alone_reads_the_stale_scores_once(tmp_path, monkeypatch):
     from benchmark.results import ResultsStore
     from benchmark.synthetic import write_store
 
-    _no_figures(monkeypatch)
+    figures_off(monkeypatch)  # the figures: not these tests' (seconds)
     store = write_store(tmp_path / "r", tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0, "mine": 0.5},
                         metrics=("psnr",), seeds=range(2), n_images=2, seed=2, budget_check=False)
     reads = _count(monkeypatch, ResultsStore, "stale_scores")

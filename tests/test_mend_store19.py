@@ -6,6 +6,7 @@ import os
 
 import scipy.stats  # noqa: F401 - the report's tests
 import seaborn  # noqa: F401 - a report's figure style
+from conftest import figures_off
 
 import benchmark.cli  # noqa: F401 - imported once, at collection
 import benchmark.figures  # noqa: F401
@@ -121,8 +122,7 @@ def test_report_asks_which_runs_are_renamed_once(tmp_path, monkeypatch):
     from benchmark.results import FINISHED_LOG
 
     store, x, y = _gone_and_renamed(tmp_path / "r")
-    monkeypatch.setattr(report, "make_figures", lambda *a, **k: {})  # figures are not what is counted: < 1 s
-    monkeypatch.setattr(report, "heatmap", lambda *a, **k: None)
+    figures_off(monkeypatch)  # figures are not what is counted: < 1 s
     calls = _count_renamed(monkeypatch)
     report.write_report(store, formats=(), visual=False, html=False, n_boot=20)
     assert len(calls) == 1, len(calls)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture pytestmark names)
 
 from benchmark.results import ResultsStore
 from benchmark.synthetic import SCALE, write_store
 
 # their reports are read for their text and tables: the figures (half of each report) are not drawn
-pytestmark = pytest.mark.usefixtures("report_figures_off")
+pytestmark = pytest.mark.usefixtures("no_report_figures")
 
 FIVE = tuple(range(5))
 

@@ -7,13 +7,12 @@ import csv
 import math
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture pytestmark names)
 
 from benchmark.results import ResultsStore, atomic_write_json
 from benchmark.synthetic import synthetic_runs
 
 # their reports are read for their text and tables: the figures (half of each report) are not drawn
-pytestmark = pytest.mark.usefixtures("report_figures_off")
+pytestmark = pytest.mark.usefixtures("no_report_figures")
 
 THREE = (0, 1, 2)
 

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture pytestmark names)
 
 # their reports are read for their text and tables: the figures (half of each report) are not drawn
-pytestmark = pytest.mark.usefixtures("report_figures_off")
+pytestmark = pytest.mark.usefixtures("no_report_figures")
 
 
 def _short(offsets, short="bad", keep=3):

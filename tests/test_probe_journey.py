@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture a test uses)
 
 from benchmark.cli import main
 from benchmark.errors import UserError
@@ -145,7 +144,7 @@ def test_an_unknown_loss_with_no_close_name_points_to_loss_file(tmp_path, capsys
     assert "did you mean l1?" in err and "--loss-file" not in err, err
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_a_failed_run_of_an_edited_loss_file_is_not_charged_to_the_version_that_worked(tmp_path):
     """Was: a loss file trained fine, then edited (a bug that fails in training) and run again: the failed
     run of the new version has no rows, was labelled by its bare spec, and counted against the version

@@ -170,6 +170,7 @@ def test_figures_show_a_loss_whose_every_run_diverged_as_the_tables_do(tmp_path,
 # ------------------------------------------------------------------------------------------------
 # every CSV a report writes has its columns documented beside it
 # ------------------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("no_report_figures")  # the report's CSVs are checked; its figures write none
 def test_every_csv_column_a_report_writes_is_documented_beside_it(tmp_path):
     """A report wrote six CSVs (results, summary, ranks, costs, convergence, findings: 98 columns) and no word
     of what a column holds: ``p_best_adj``, ``no_spread``, ``vs_base``, ``complete``, ``n_common``,

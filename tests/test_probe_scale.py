@@ -105,6 +105,7 @@ def _report(root, monkeypatch=None, plain=False):
     return root
 
 
+@pytest.mark.usefixtures("no_report_figures")  # the table compute gets is checked, not the figures: most of its time
 def test_report_statistics_run_on_categorical_columns(tmp_path, monkeypatch):
     """The report's statistics got the table with every string column holding its text once per row
     (703k rows: 236 MB, and each filter on the way copied it; as categories 38 MB) → the repeated

@@ -85,6 +85,7 @@ def _store_counting_reads(tmp_path, monkeypatch):
     return tmp_path / "r", reads
 
 
+@pytest.mark.usefixtures("no_report_figures")  # the table's reads are counted, not the figures
 def test_report_with_a_named_baseline_reads_the_store_once(tmp_path, monkeypatch):
     """api.report(baseline=…) read the whole table to check the name, then write_report read it again (twice the
     time at 10⁶ rows, and each damaged run's warning twice) → the name is checked on the report's one read."""

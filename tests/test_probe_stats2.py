@@ -297,6 +297,7 @@ def test_a_small_mark_is_called_too_small_only_when_its_interval_says_so():
     assert "too small to matter" in small_marks_text(quiet) and "not shown" not in small_marks_text(quiet)
 
 
+@pytest.mark.usefixtures("no_report_figures")  # the text is checked, not compare's P–D plane
 def test_compare_says_dominated_only_as_far_as_the_tests_go(tmp_path):
     """``plbench compare`` printed "dominated" for a new loss whose means trailed an equal loss's by noise on
     both axes, while its own table said it was significantly worse than no one: the front is drawn through

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture its tests use)
 
 
 def _small(root, **kw):
@@ -171,7 +170,7 @@ def test_merge_copies_no_failure_superseded_there_or_here(tmp_path, capsys):
     assert (head3.run_dir(failed3) / "meta.json").is_file(), capsys.readouterr()
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_the_report_leaves_out_a_failure_superseded_since(tmp_path):
     """The report counted a failed run whose config finished since under another id (its --loss-file fixed) as a
     failure of the loss: 'good (denoise: failed 1/3)', the loss compared on its other runs and its findings given no

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture three tests use)
 
 from benchmark.results import ResultsStore, atomic_write_json
 from benchmark.synthetic import write_store
@@ -76,7 +75,7 @@ def _backticked(text: str) -> list[list[str]]:
     return [shlex.split(c) for c in re.findall(r"`(plbench [^`]*)`", text)]
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_pick_a_setting_hint_is_a_command_that_runs(tmp_path, capsys):
     """``plbench report --out 'my results'`` on two settings told the user to run
     ``plbench report --where train_data=T91 + BSD200``: without the --out (it reads ./results) and with
@@ -165,7 +164,7 @@ def _spelt_two_ways(root):
     return store
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_a_loss_recorded_under_two_spellings_is_one_row(tmp_path):
     """A store holding ``ffl(alpha=1)`` and ``ffl(alpha=1.0)`` (the same loss: one ``loss_identity``) from
     before run/compare took the recorded spelling showed two leaderboard rows of 2 and 1 seeds; now one row
@@ -223,7 +222,7 @@ def test_categorical_table_equals_the_string_table_on_mixed_and_older_stores(tmp
     assert a.run_ids == b.run_ids and len(b.run_ids) == 5  # 2 losses × 2 seeds + the input
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_rows_without_a_meta_json_are_named_not_silently_dropped(tmp_path, capsys):
     """A finished run whose meta.json was deleted (or not copied with its folder): ``check`` said "6 runs,
     every record readable" and the report's cell silently lost that seed. Both now name the run."""

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture its tests use)
 
 
 def _code_and_task_table(rng, settings, seeds: int = 5, n_images: int = 8, effect: float = 0.4) -> pd.DataFrame:
@@ -80,7 +79,7 @@ def _two_kinds_store(root):
     return store
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_report_baseline_takes_a_row_label_as_the_table_prints_it(tmp_path, capsys):
     """Was: `plbench report --baseline 'vgg [vgg16:random]'` — a row's label, copied from the leaderboard — was
     refused ("is not a loss of these results"), and `--baseline vgg` marked every loss against whichever row came

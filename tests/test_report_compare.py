@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture a test uses)
 
 from benchmark.cli import main
 from benchmark.errors import UserError
@@ -181,7 +180,7 @@ RAISES = ("import torch\nfrom benchmark.registry import register_loss\n\n"
           "        if self.calls > 1:\n            raise ValueError('boom')\n        return (p - t).abs().mean()\n")
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_compare_exits_non_zero_when_the_new_loss_fails(tmp_path, capsys):
     """Every run of the new loss failing is a failure of the command (exit 1, as `plbench run`), and the
     comparison says so; the field stays as it was."""

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture a test uses)
 
 from benchmark.cli import main
 from benchmark.config import RunConfig, resolve, run_id, setting, setting_json
@@ -67,7 +66,7 @@ def test_report_refuses_mixed_settings_naming_the_field(two_settings, capsys):
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_report_pools_seeds_of_a_random_backbone_loss(two_settings):
     assert main(["report", "--out", str(two_settings), "--where", "iterations=2", "--no-visual", "--formats", "png",
                  "-q"]) == 0
@@ -86,7 +85,7 @@ def test_report_pools_seeds_of_a_random_backbone_loss(two_settings):
     assert set(restored.loc[restored["loss"] == "lpips", "backbone_seed"]) == {0, 1}
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_the_run_command_reports_its_own_setting(two_settings, imgs, capsys):
     """A grid run into a directory holding another setting reports its own (the whole field of that
     setting, earlier runs included), without refusing."""
@@ -239,7 +238,7 @@ def test_a_metric_skipped_for_weights_is_scored_once_they_are_cached(tmp_path, i
     assert "gmsd" in set(store.table()["metric"]) and store.coverage(rid)["skipped"] == {}
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_partial_and_skipped_metrics_are_listed_in_every_output(tmp_path, monkeypatch, capsys):
     """ms_ssim needs ≥ 161 px: one small test image makes it partial; a missing metric is skipped.
     The leaderboard, the HTML report and compare all list both, with the reason."""

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 # --------------------------------------------------------------------------------------------
 # fix-labels: version_scope leaves a store with no edited loss file as it was
 # --------------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("no_report_figures")  # the text is compared, not compare's P–D plane
 def test_compare_text_of_a_store_with_no_edited_loss_is_the_same_with_and_without_a_scope(tmp_path, monkeypatch):
     """``stats.version_scope`` labels compare's rows over the leaderboard's whole table: where no loss is held at
     two versions the text must be byte for byte what per-task labelling wrote."""

@@ -9,12 +9,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture pytestmark names)
 
 from benchmark.results import ResultsStore  # noqa: E402
 
 # their reports are read for their text and tables: the figures (half of each report) are not drawn
-pytestmark = pytest.mark.usefixtures("report_figures_off")
+pytestmark = pytest.mark.usefixtures("no_report_figures")
 
 FIVE = tuple(range(5))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_store_integrity import figures_off
+from conftest import figures_off
 
 from benchmark.results import ResultsStore, RunLock, atomic_write_json
 from benchmark.synthetic import write_store

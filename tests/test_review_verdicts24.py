@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture its tests use)
 
 from benchmark.results import ResultsStore, atomic_write_json
 from benchmark.synthetic import synthetic_runs
@@ -29,7 +28,7 @@ def _store_with_a_respelt_lost_check(root):
     return store
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_the_board_reads_a_diverged_budget_check_recorded_under_another_spelling_as_the_findings_do(tmp_path):
     """The report gave compute the lost budget checks as recorded (lost_checks(metas_all)), while the table, the
     board's other records, the findings (metas_as_read) and compare read each loss as its merged spelling: a check

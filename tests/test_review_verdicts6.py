@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture its tests use)
 
 
 def _two_setting_store(root, effects=(0.3, 0.3), unrecorded: bool = False):
@@ -47,7 +46,7 @@ def _two_setting_store(root, effects=(0.3, 0.3), unrecorded: bool = False):
     return store, list(dict.fromkeys(keys))
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_plbench_findings_and_the_report_judge_a_setting_in_one_holm_family(tmp_path):
     """Was: `plbench findings` made a finding's Holm family of every setting of the store while the report's
     Findings (and the findings.md/.csv it writes over the same files) made it of the report's setting alone: the
@@ -71,7 +70,7 @@ def test_plbench_findings_and_the_report_judge_a_setting_in_one_holm_family(tmp_
     assert "over every setting of the store, even where a report lists its own setting alone" in md
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_the_reports_findings_show_its_setting_when_its_rows_record_none(tmp_path):
     """A report of runs whose rows record no setting (written before runs recorded one) still finds its own
     results among the store's: they are told by their runs, not by a setting string."""

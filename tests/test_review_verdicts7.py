@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from test_store_integrity import report_figures_off  # noqa: F401  (the fixture its tests use)
 
 
 def _table(rng, cells, seeds: int = 5, n_images: int = 8, effect: float = 0.4) -> pd.DataFrame:
@@ -108,7 +107,7 @@ def _versions_store(root):
     return store
 
 
-@pytest.mark.usefixtures("report_figures_off")  # its reports are read for their text
+@pytest.mark.usefixtures("no_report_figures")  # its reports are read for their text
 def test_a_baseline_version_label_marks_its_runs_in_a_setting_that_prints_it_without_the_version(tmp_path, capsys):
     """Was: `plbench report --baseline 'mine (v2)' --where iterations=300` — the label the store prints for mine's
     version-2 row, accepted as a baseline — gave a report with no ▲/▼ marks and "Baseline `mine (v2)` is not in the

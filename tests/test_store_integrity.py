@@ -9,6 +9,7 @@ import os
 
 import pytest
 import torch
+from conftest import figures_off
 
 from benchmark.cli import main
 from benchmark.results import ROW_KEY, ResultsStore
@@ -20,24 +21,6 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def _store(path):
     write_store(path, tasks=("sr4",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0, "l2": 0.3})
     return ResultsStore(path)
-
-
-def figures_off(monkeypatch) -> None:
-    """A report without its figures (the leaderboard heatmap, figures/*: half a small store's report): for tests of
-    what its text and tables say, which the figures do not change; tests/test_report_outputs.py and the figure tests
-    draw them."""
-    from benchmark import report
-
-    monkeypatch.setattr(report, "heatmap", lambda *a, **kw: None)
-    monkeypatch.setattr(report, "make_figures", lambda *a, **kw: {})
-
-
-@pytest.fixture
-def report_figures_off(monkeypatch) -> None:
-    """:func:`figures_off` for every test of a module whose reports are read for their text alone:
-    ``from test_store_integrity import report_figures_off`` and
-    ``pytestmark = pytest.mark.usefixtures("report_figures_off")``."""
-    figures_off(monkeypatch)
 
 
 def _a_run(store):
