@@ -2000,6 +2000,18 @@ def _windows_relative(path: str, base: Path | None = None) -> str:
     return posix if any((place / posix).exists() for place in places) else path
 
 
+def windows_relative(path: str, base: Path | None = None) -> str | None:
+    """A relative path written on Windows (``photos\\trip\\a.png``: backslashes, no ``/``, no drive, an image file's
+    suffix) in ``/`` form (``photos/trip/a.png``), as an image's id reads it (:func:`_decoded`: an image stored with its
+    bytes under that name, an id column of such paths); None for any other text, and for a file of that very name on
+    disk (:func:`find_file`'s places: on POSIX a backslash may be part of a file's name)."""
+    win = PureWindowsPath(path)
+    if os.sep != "/" or "\\" not in path or "/" in path or win.anchor or win.suffix.lower() not in image_extensions():
+        return None
+    places = ([base] if base is not None else []) + [Path.cwd()]
+    return None if any(on_disk(place / path) is not None for place in places) else win.as_posix()
+
+
 def _what(value) -> str:
     """A few words for what a cell holds (an error message's)."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -4140,13 +4152,14 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         # machine), or that repeats them beside it (`image` cast from those paths, `file_name` the same paths), gives no
         # id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
         given = _given_id(row[id_col]) if id_col else None
+        given = (isinstance(given, str) and windows_relative(given, base)) or given  # photos\a.png: photos/a.png
         own = _own_path(given, path, id_col == col)
         if given is not None and own is None:
             keys.append((i, str(given), None, None))
         elif own or path:
             # a path stored on Windows with the image's bytes (C:\Users\me\a.png) read as one: its name, not a
             # file name holding that machine's folders
-            path = path and (windows_absolute(path) or path)
+            path = path and (windows_absolute(path) or windows_relative(path, base) or path)
             named = Path(archive_member_name(own or path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)

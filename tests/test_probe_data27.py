@@ -1,0 +1,55 @@
+"""Data edge cases, round 27 (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from benchmark.data import DataCache, DataSpec
+
+
+def _png_bytes(seed: int, h: int = 16, w: int = 16) -> bytes:
+    from PIL import Image
+
+    raw = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3)).astype(np.uint8)).save(raw, "PNG")
+    return raw.getvalue()
+
+
+def _ids(spec: DataSpec) -> list[str]:
+    return [r.image_id for r in DataCache().images(spec)]
+
+
+# --- a relative path written on Windows -----------------------------------------------------------------------------
+@pytest.mark.parametrize("sep", ["/", "\\"])
+def test_a_relative_windows_path_stored_with_an_images_bytes_names_it_as_a_posix_one_does(tmp_path, sep):
+    """A saved Dataset (or hub dataset) whose images were stored on Windows with a relative path
+    (``photos\\a.png``) gave the id ``photos\\a`` — the stem of a POSIX name holding backslashes — where
+    ``photos/a.png`` gives ``a``: the file's name, as a drive path (``C:\\photos\\a.png``) already gave it."""
+    import datasets
+
+    paths = [f"photos{sep}a.png", f"photos{sep}trip{sep}b.png"]
+    ds = datasets.Dataset.from_dict({"image": [{"bytes": _png_bytes(i), "path": p} for i, p in enumerate(paths)]},
+                                    features=datasets.Features({"image": datasets.Image()}))
+    ds.save_to_disk(str(tmp_path / "saved"))
+    assert _ids(DataSpec.parse(str(tmp_path / "saved"))) == ["a", "b"]
+
+
+@pytest.mark.parametrize("column", ["file_name", "image_id"])
+def test_an_id_column_of_relative_windows_paths_gives_the_ids_of_posix_ones(tmp_path, column):
+    """A table whose id column holds the user's own relative paths written on Windows (``photos\\a.png``, a CSV from
+    Excel there) gave ids holding the backslash path, where the same paths written ``photos/a.png`` give
+    ``photos/a.png``: now the same ids."""
+    (tmp_path / "photos").mkdir()
+    for i in range(2):
+        (tmp_path / "photos" / f"{'ab'[i]}.png").write_bytes(_png_bytes(i))
+    ids = {}
+    for name, sep in (("posix", "/"), ("windows", "\\")):
+        rows = "".join(f"photos/{n}.png,photos{sep}{n}.png\n" for n in "ab")
+        (tmp_path / f"{name}.csv").write_text(f"image,{column}\n{rows}")
+        ids[name] = _ids(DataSpec.parse(str(tmp_path / f"{name}.csv")))
+    assert ids["windows"] == ids["posix"] == ["photos/a.png", "photos/b.png"]
+    (tmp_path / "alone.csv").write_text("file_name\nphotos\\a.png\nphotos\\b.png\n")  # the image column its own ids
+    assert _ids(DataSpec.parse(str(tmp_path / "alone.csv"))) == ids["posix"]
