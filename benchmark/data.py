@@ -2252,8 +2252,12 @@ def ask_hub_ahead(specs, asked: dict) -> None:
     holds, online: whether the hub holds it, and its splits), asked at once — :data:`HUB_ASK_THREADS` at most — and
     kept in ``asked``, its answer or the error it raised, for :func:`_check_on_hub` to read (and raise) in turn: the
     planning waited for each in turn, up to :data:`HUB_CHECK_S` twice an id on a slow network (a grid of four ids:
-    minutes). Nothing is said here: each source's answer, a refusal too, is said by its own check, in order."""
-    from concurrent.futures import ThreadPoolExecutor
+    minutes). Nothing is said here: each source's answer, a refusal too, is said by its own check, in order. The hub's
+    refusal of an id (its dataset not there, gated, refused, unreachable) ends the wait at once: the questions not
+    answered by then are left to the load (the refused source's check ends the planning before any load), so a
+    misspelt id is said as soon as the hub says so, not after the slowest other answer (up to :data:`HUB_CHECK_S`)."""
+    import queue
+    import threading
 
     jobs: dict[tuple, tuple] = {}
     for spec in specs:
@@ -2276,14 +2280,39 @@ def ask_hub_ahead(specs, asked: dict) -> None:
         except Exception as exc:  # noqa: BLE001 - raised by its source's own check, in order
             return True, exc
 
-    with ThreadPoolExecutor(min(HUB_ASK_THREADS, len(jobs)), thread_name_prefix="plbench-hub") as pool:
-        for key, (failed, value) in zip(jobs, pool.map(answer, jobs.values())):
-            if failed:
-                asked[("error", key)] = value
-            elif len(key) == 2:
-                asked[key], asked[("card", *key)] = value
-            else:
-                asked[key] = value
+    todo, done = queue.SimpleQueue(), queue.SimpleQueue()
+    for item in jobs.items():
+        todo.put(item)
+
+    def work() -> None:  # daemon threads: a question still waited on when a refusal came never holds the exit
+        while True:
+            try:
+                key, job = todo.get_nowait()
+            except queue.Empty:
+                return
+            done.put((key, *answer(job)))
+
+    for k in range(min(HUB_ASK_THREADS, len(jobs))):
+        threading.Thread(target=work, name=f"plbench-hub-{k}", daemon=True).start()
+    for _ in jobs:
+        key, failed, value = done.get()
+        if failed:
+            asked[("error", key)] = value
+            if len(key) == 2:  # the id refused: its check raises it; the others' questions are left to their load
+                for other in jobs:
+                    if other not in asked and ("error", other) not in asked:
+                        asked[other] = None if len(other) == 3 else False
+                        if len(other) == 2:
+                            asked[("card", *other)] = None
+                while True:  # the questions not yet begun are not asked
+                    try:
+                        todo.get_nowait()
+                    except queue.Empty:
+                        return
+        elif len(key) == 2:
+            asked[key], asked[("card", *key)] = value
+        else:
+            asked[key] = value
 
 
 def _asked(asked: dict, key: tuple, ask):

@@ -53,3 +53,48 @@ def test_an_id_column_of_relative_windows_paths_gives_the_ids_of_posix_ones(tmp_
     assert ids["windows"] == ids["posix"] == ["photos/a.png", "photos/b.png"]
     (tmp_path / "alone.csv").write_text("file_name\nphotos\\a.png\nphotos\\b.png\n")  # the image column its own ids
     assert _ids(DataSpec.parse(str(tmp_path / "alone.csv"))) == ids["posix"]
+
+
+# --- the hub's refusal said at once ---------------------------------------------------------------------------------
+def test_a_hub_id_the_hub_refuses_is_said_without_waiting_for_the_other_answers(tmp_path, monkeypatch):
+    """ask_hub_ahead asks every hub id at once, then waited for every answer (each up to HUB_CHECK_S, 20 s) before
+    any check said one: an id the hub said at once it does not hold was said only after the slowest other answer.
+    Now its refusal ends the wait; the unanswered id is left to its load, and the refusal is raised by its own check,
+    in one line."""
+    import threading
+    import time
+
+    import httpx2
+    from conftest import hub_online
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    from benchmark.data import ask_hub_ahead, check_source_readable
+    from benchmark.errors import UserError
+
+    hub_online(monkeypatch, tmp_path)
+    release = threading.Event()
+
+    def info(self, repo, **kw):
+        if repo == "me/gone":
+            url = f"https://huggingface.co/api/datasets/{repo}"
+            raise RepositoryNotFoundError(f"404 Client Error. Repository Not Found for url: {url}.",
+                                          response=httpx2.Response(404, request=httpx2.Request("GET", url)))
+        release.wait(2)  # a slow answer (the old code waited for it)
+
+    monkeypatch.setattr(HfApi, "dataset_info", info)
+    monkeypatch.setattr("datasets.get_dataset_split_names", lambda *a, **k: ["train"])
+    specs = [DataSpec.parse(t) for t in ("me/slow", "me/gone")]
+    asked: dict = {}
+    start = time.monotonic()
+    try:
+        ask_hub_ahead(specs, asked)
+        waited = time.monotonic() - start
+        check_source_readable(specs[0], asked)  # left to its load, not asked again
+        with pytest.raises(UserError, match="the hub holds no dataset me/gone") as err:
+            check_source_readable(specs[1], asked)
+        checked = time.monotonic() - start
+    finally:
+        release.set()
+    assert waited < 1 and checked < 1, (waited, checked)
+    assert "\n" not in str(err.value)
