@@ -790,6 +790,13 @@ def on_8bit_levels(img: torch.Tensor) -> torch.Tensor:
     return ((levels - levels.round()).abs() <= 1e-3).flatten(1).all(1)
 
 
+def on_8bit_source(pixels: torch.Tensor) -> bool:
+    """Whether a decoded image (3, H, W) — uint8, or float32 in [0, 1] — is an 8-bit source as a task degrades it
+    (:attr:`benchmark.task.Task.reads_source_precision`): uint8, or a 16-bit or float one on 8-bit levels as a whole
+    (:func:`on_8bit_levels`: a v·257 file), decided of the whole image, never of a crop of it."""
+    return pixels.dtype == torch.uint8 or bool(on_8bit_levels(to_float(pixels)[None]))
+
+
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
@@ -4573,12 +4580,15 @@ def _tails_apart(parts: list[list[str]], need: int, taken=frozenset()) -> list[s
 
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
-                 generator: torch.Generator) -> torch.Tensor:
+                 generator: torch.Generator, picked: list | None = None) -> torch.Tensor:
     """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]. Each crop is
-    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones)."""
+    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones). ``picked``: a list the
+    index in ``images`` of each crop's image is appended to (the same draws)."""
     crop -= crop % multiple
     out = []
     idx = torch.randint(len(images), (batch,), generator=generator).tolist()
+    if picked is not None:
+        picked.extend(idx)
     for i in idx:
         px = images[i].pixels
         h, w = px.shape[-2:]
@@ -4591,6 +4601,23 @@ def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int
     # per crop: stacking uint8 with float32 crops promotes the uint8 ones to float 0..255, which to_float then
     # took for [0, 1] values (the same arithmetic as on the stack, so an 8-bit set's batches are unchanged)
     return torch.stack([to_float(p) for p in out])
+
+
+class SourcePrecision:
+    """Which of a run's training ``images`` are 8-bit sources (:func:`on_8bit_source`, of the whole image), each read
+    once, when first cropped, for a task that degrades them otherwise
+    (:attr:`benchmark.task.Task.reads_source_precision`): a crop of a 16-bit photo that happens to lie on 8-bit levels
+    is still a 16-bit source's."""
+
+    def __init__(self, images: list[ImageRecord]):
+        self.images, self.known = images, {}
+
+    def of(self, picked: list[int]) -> torch.Tensor:
+        """(len(picked),) bool: each picked image an 8-bit source or not (``picked``: :func:`sample_batch`'s)."""
+        for i in picked:
+            if i not in self.known:
+                self.known[i] = on_8bit_source(self.images[i].pixels)
+        return torch.tensor([self.known[i] for i in picked], dtype=torch.bool)
 
 
 def trains_on_uint8(task, device_type: str) -> bool:
@@ -5496,8 +5523,7 @@ class DataCache:
         pool, where a task's tag asks)."""
         if key not in self._degraded_dtypes:
             self._degraded_dtypes[key] = frozenset(
-                torch.uint8 if r.pixels.dtype == torch.uint8 or bool(on_8bit_levels(to_float(r.pixels)[None]))
-                else r.pixels.dtype for r in self._pool_dtypes[key][1])
+                torch.uint8 if on_8bit_source(r.pixels) else r.pixels.dtype for r in self._pool_dtypes[key][1])
         return self._degraded_dtypes[key]
 
     def _hash(self, r: ImageRecord) -> str:

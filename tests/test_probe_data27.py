@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+import torch
 
 from benchmark.data import DataCache, DataSpec
 
@@ -98,3 +99,71 @@ def test_a_hub_id_the_hub_refuses_is_said_without_waiting_for_the_other_answers(
         release.set()
     assert waited < 1 and checked < 1, (waited, checked)
     assert "\n" not in str(err.value)
+
+
+# --- sr4 resize=matlab: an 8-bit source decided per image -----------------------------------------------------------
+def _photo_16bit_on_8bit_levels_but_its_last_row() -> torch.Tensor:
+    """(3, 21, 24) float32: a 16-bit photo whose values are 8-bit levels (v·257) but in its last row (cut away by
+    sr4's test multiple of 8: 16 rows scored)."""
+    g = torch.Generator().manual_seed(5)
+    px = torch.floor(torch.rand(3, 21, 24, generator=g) * 255 + 0.5) / 255
+    px[:, -1] = torch.rand(3, 24, generator=g) * 0.5 + 0.25  # 16-bit values, off the 8-bit levels
+    return px
+
+
+def test_sr4_matlab_test_image_of_a_16bit_source_is_kept_at_its_precision_whatever_its_cut_holds():
+    """sr4 resize=matlab rounds an 8-bit image's passes to 8 bit and keeps a 16-bit source's at its precision, but
+    read which from the batch it degrades: a 16-bit test photo whose cut (16×24 of 21×24) happens to hold 8-bit levels
+    alone was rounded as 8-bit, while its data fingerprint (DataCache, of the whole image) tagged it 16-bit. Now the
+    harness decides per source image (on_8bit_source) and tells degrade."""
+    from benchmark.data import ImageRecord, on_8bit_levels
+    from benchmark.runner import held_out_items
+    from benchmark.task import build_task
+    from tasks.super_resolution import imresize
+
+    task = build_task("sr4", resize="matlab")
+    px = _photo_16bit_on_8bit_levels_but_its_last_row()
+    assert not on_8bit_levels(px[None]) and on_8bit_levels(px[None, :, :16])
+    (item,) = held_out_items(task, {DataSpec.parse("skimage"): [ImageRecord("p", px)]})
+    clean = px[None, :, :16]
+    assert torch.equal(item.clean, clean)
+    kept = imresize(imresize(clean, (4, 6)), (16, 24)).clamp(0, 1)
+    rounded = imresize(imresize(clean, (4, 6), uint8=True), (16, 24), uint8=True).clamp(0, 1)
+    assert not torch.equal(kept, rounded)
+    assert torch.equal(item.degraded, kept)
+    # an 8-bit source (uint8, or a 16-bit one on 8-bit levels as a whole) is rounded as before
+    for eight in ((px[:, :16] * 255).round().to(torch.uint8), px[:, :16].clone()):
+        (item,) = held_out_items(task, {DataSpec.parse("skimage"): [ImageRecord("e", eight)]})
+        assert torch.equal(item.degraded, rounded)
+
+
+@pytest.mark.slow  # a TrainStep: Adam imports torch._dynamo (7 s alone), a step of sr4 resize=matlab ~1 s here
+def test_sr4_matlab_training_crops_of_a_16bit_source_are_kept_at_its_precision(monkeypatch):
+    """The CPU's training crops alike: a crop of a 16-bit photo that lies on 8-bit levels (here all but one pixel of
+    the photo is) was rounded as an 8-bit image's; each crop now takes its image's precision (SourcePrecision)."""
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord, on_8bit_levels
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+    from tasks.super_resolution import SuperResolution, imresize
+
+    g = torch.Generator().manual_seed(9)
+    px = torch.floor(torch.rand(3, 16, 17, generator=g) * 255 + 0.5) / 255
+    px[:, 0, 16] = 0.5  # one 16-bit value, off the levels: in the 16-px crops at left 1 only
+    seen, real = [], SuperResolution.degrade
+
+    def spy(self, clean, generator, **kw):
+        out = real(self, clean, generator, **kw)
+        seen.append((clean, out))
+        return out
+
+    monkeypatch.setattr(SuperResolution, "degrade", spy)
+    cfg = RunConfig(task="sr4", loss="l1", iterations=2, batch_size=8, crop=16, net="tiny",
+                    task_params=(("resize", "matlab"),))
+    step = TrainStep(cfg, build_task("sr4", resize="matlab"), [ImageRecord("p", px)], torch.device("cpu"))
+    step(0)
+    (clean, out), = seen
+    on_levels = on_8bit_levels(clean)
+    assert on_levels.any() and not on_levels.all()  # both kinds of crop drawn
+    kept = imresize(imresize(clean, (4, 4)), (16, 16)).clamp(0, 1)
+    assert torch.equal(out, kept)
