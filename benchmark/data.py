@@ -4516,8 +4516,12 @@ def windows_absolute(path: str) -> str | None:
 def _given_id(value):
     """An id column's cell as an id, or None where it gives none: empty (None, a blank or whitespace-only text, a
     number column's missing NaN), so the image takes the id it has without the column (its file's name, else its row
-    number), not '' (an unnamed row in every result table)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    number), not '' (an unnamed row in every result table). Text without the spaces and newlines around it
+    (`` a/b `` is ``a/b``), as a CSV table's cells are read, whatever the source (a saved or hub Dataset, a JSON
+    Lines or parquet table)."""
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
         return None
     return None if isinstance(value, float) and math.isnan(value) else value
 

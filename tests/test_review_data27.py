@@ -37,3 +37,25 @@ def test_an_id_column_of_relative_windows_paths_gives_the_ids_their_text_in_slas
         (tmp_path / f"{name}.csv").write_text(f"image,file_name\n{rows}")
         ids[name] = _ids(tmp_path / f"{name}.csv")
     assert ids["windows"] == ids["posix"]
+
+
+@pytest.mark.parametrize("column", ["image_id", "file_name"])
+def test_a_text_id_with_spaces_or_a_newline_around_it_is_the_id_a_csv_of_it_gives(tmp_path, column):
+    """A saved (or hub) Dataset's text id column kept the spaces and newlines around its cells (`` a/b ``, ``c\\n``:
+    ids holding them in every result table), where a CSV table of the same cells strips them (its cells read as a
+    .txt list's lines are): the id is the text within them, whatever the source."""
+    import datasets
+
+    (tmp_path / "photos").mkdir()
+    for i, n in enumerate("ab"):
+        (tmp_path / "photos" / f"{n}.png").write_bytes(_png_bytes(i + 1))
+    cells = [" x/one.png ", "two.png\n"]
+    (tmp_path / "table.csv").write_text(f"image,{column}\n" + "".join(
+        f'photos/{n}.png,"{c}"\n' for n, c in zip("ab", cells)))
+    images = [{"bytes": _png_bytes(i + 1), "path": f"{n}.png"} for i, n in enumerate("ab")]
+    ds = datasets.Dataset.from_dict({"image": images, column: cells},
+                                    features=datasets.Features({"image": datasets.Image(),
+                                                                column: datasets.Value("string")}))
+    ds.save_to_disk(str(tmp_path / "saved"))
+    assert _ids(tmp_path / "table.csv") == ["x/one.png", "two.png"]
+    assert _ids(tmp_path / "saved") == _ids(tmp_path / "table.csv")
