@@ -2008,13 +2008,15 @@ def _windows_relative(path: str, base: Path | None = None) -> str:
 
 
 def windows_relative(path: str, base: Path | None = None) -> str | None:
-    """A relative path written on Windows (``photos\\trip\\a.png``: backslashes, no ``/``, no drive, an image file's
-    suffix) in ``/`` form (``photos/trip/a.png``), as an image's id reads it (:func:`_decoded`: an image stored with its
+    """A relative path written on Windows (``photos\\trip\\a.png``: backslashes, ``/`` too or not — Python there joins
+    ``data/photos`` and ``a.png`` as ``data/photos\\a.png`` —, no drive, an image file's suffix) in ``/`` form
+    (``photos/trip/a.png``), as an image's id reads it (:func:`_decoded`: an image stored with its
     bytes under that name, an id column of such paths): each backslash a slash and nothing else (``.\\a.png`` is
     ``./a.png``, as that text's id, not ``a.png``); None for any other text, and for a file of that very name on disk
     (:func:`find_file`'s places: on POSIX a backslash may be part of a file's name)."""
     win = PureWindowsPath(path)
-    if os.sep != "/" or "\\" not in path or "/" in path or win.anchor or win.suffix.lower() not in image_extensions():
+    if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute() \
+            or win.suffix.lower() not in image_extensions():
         return None
     places = ([base] if base is not None else []) + [Path.cwd()]
     return None if any(on_disk(place / path) is not None for place in places) else path.replace("\\", "/")

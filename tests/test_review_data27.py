@@ -59,3 +59,28 @@ def test_a_text_id_with_spaces_or_a_newline_around_it_is_the_id_a_csv_of_it_give
     ds.save_to_disk(str(tmp_path / "saved"))
     assert _ids(tmp_path / "table.csv") == ["x/one.png", "two.png"]
     assert _ids(tmp_path / "saved") == _ids(tmp_path / "table.csv")
+
+
+def test_a_relative_path_of_both_separators_written_on_windows_names_its_image_as_a_posix_one_does(tmp_path):
+    """cb7a5e5b read a relative Windows path in ``/`` form only where it held no ``/``, but Python on Windows writes
+    both: ``os.path.join("data/photos", "a.png")`` is ``data/photos\\a.png``. Stored with an image's bytes (a parquet
+    of image records), its id was ``photos\\a`` (the stem of a POSIX name holding a backslash) where
+    ``data/photos/a.png`` gives ``a``; in an id column ``photos/trip\\a.png`` where ``photos/trip/a.png`` gives that.
+    Both are read as their ``/`` spelling."""
+    import pandas as pd
+
+    ids = {}
+    for name, sep in (("posix", "/"), ("windows", "\\")):  # a parquet of image records, as pandas writes them
+        paths = [f"data/photos{sep}a.png", f"data/photos/trip{sep}b.png"]
+        images = [{"bytes": _png_bytes(i + 1), "path": p} for i, p in enumerate(paths)]
+        pd.DataFrame({"image": images}).to_parquet(tmp_path / f"{name}.parquet")
+        ids[name] = _ids(tmp_path / f"{name}.parquet")
+    assert ids["windows"] == ids["posix"] == ["a", "b"]
+    (tmp_path / "photos" / "trip").mkdir(parents=True)
+    for i, n in enumerate("ab"):
+        (tmp_path / "photos" / "trip" / f"{n}.png").write_bytes(_png_bytes(i + 1))
+    for name, sep in (("posix", "/"), ("windows", "\\")):
+        rows = "".join(f"photos/trip/{n}.png,photos/trip{sep}{n}.png\n" for n in "ab")
+        (tmp_path / f"{name}.csv").write_text(f"image,image_id\n{rows}")
+        ids[name] = _ids(tmp_path / f"{name}.csv")
+    assert ids["windows"] == ids["posix"] == ["photos/trip/a.png", "photos/trip/b.png"]
