@@ -790,6 +790,13 @@ def on_8bit_levels(img: torch.Tensor) -> torch.Tensor:
     return ((levels - levels.round()).abs() <= 1e-3).flatten(1).all(1)
 
 
+def on_8bit_source(pixels: torch.Tensor) -> bool:
+    """Whether a decoded image (3, H, W) — uint8, or float32 in [0, 1] — is an 8-bit source as a task degrades it
+    (:attr:`benchmark.task.Task.reads_source_precision`): uint8, or a 16-bit or float one on 8-bit levels as a whole
+    (:func:`on_8bit_levels`: a v·257 file), decided of the whole image, never of a crop of it."""
+    return pixels.dtype == torch.uint8 or bool(on_8bit_levels(to_float(pixels)[None]))
+
+
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
@@ -2000,6 +2007,21 @@ def _windows_relative(path: str, base: Path | None = None) -> str:
     return posix if any((place / posix).exists() for place in places) else path
 
 
+def windows_relative(path: str, base: Path | None = None) -> str | None:
+    """A relative path written on Windows (``photos\\trip\\a.png``: backslashes, ``/`` too or not — Python there joins
+    ``data/photos`` and ``a.png`` as ``data/photos\\a.png`` —, no drive, an image file's suffix) in ``/`` form
+    (``photos/trip/a.png``), as an image's id reads it (:func:`_decoded`: an image stored with its
+    bytes under that name, an id column of such paths): each backslash a slash and nothing else (``.\\a.png`` is
+    ``./a.png``, as that text's id, not ``a.png``); None for any other text, and for a file of that very name on disk
+    (:func:`find_file`'s places: on POSIX a backslash may be part of a file's name)."""
+    win = PureWindowsPath(path)
+    if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute() \
+            or win.suffix.lower() not in image_extensions():
+        return None
+    places = ([base] if base is not None else []) + [Path.cwd()]
+    return None if any(on_disk(place / path) is not None for place in places) else path.replace("\\", "/")
+
+
 def _what(value) -> str:
     """A few words for what a cell holds (an error message's)."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -2240,8 +2262,12 @@ def ask_hub_ahead(specs, asked: dict) -> None:
     holds, online: whether the hub holds it, and its splits), asked at once — :data:`HUB_ASK_THREADS` at most — and
     kept in ``asked``, its answer or the error it raised, for :func:`_check_on_hub` to read (and raise) in turn: the
     planning waited for each in turn, up to :data:`HUB_CHECK_S` twice an id on a slow network (a grid of four ids:
-    minutes). Nothing is said here: each source's answer, a refusal too, is said by its own check, in order."""
-    from concurrent.futures import ThreadPoolExecutor
+    minutes). Nothing is said here: each source's answer, a refusal too, is said by its own check, in order. The hub's
+    refusal of an id (its dataset not there, gated, refused, unreachable) ends the wait at once: the questions not
+    answered by then are left to the load (the refused source's check ends the planning before any load), so a
+    misspelt id is said as soon as the hub says so, not after the slowest other answer (up to :data:`HUB_CHECK_S`)."""
+    import queue
+    import threading
 
     jobs: dict[tuple, tuple] = {}
     for spec in specs:
@@ -2264,14 +2290,39 @@ def ask_hub_ahead(specs, asked: dict) -> None:
         except Exception as exc:  # noqa: BLE001 - raised by its source's own check, in order
             return True, exc
 
-    with ThreadPoolExecutor(min(HUB_ASK_THREADS, len(jobs)), thread_name_prefix="plbench-hub") as pool:
-        for key, (failed, value) in zip(jobs, pool.map(answer, jobs.values())):
-            if failed:
-                asked[("error", key)] = value
-            elif len(key) == 2:
-                asked[key], asked[("card", *key)] = value
-            else:
-                asked[key] = value
+    todo, done = queue.SimpleQueue(), queue.SimpleQueue()
+    for item in jobs.items():
+        todo.put(item)
+
+    def work() -> None:  # daemon threads: a question still waited on when a refusal came never holds the exit
+        while True:
+            try:
+                key, job = todo.get_nowait()
+            except queue.Empty:
+                return
+            done.put((key, *answer(job)))
+
+    for k in range(min(HUB_ASK_THREADS, len(jobs))):
+        threading.Thread(target=work, name=f"plbench-hub-{k}", daemon=True).start()
+    for _ in jobs:
+        key, failed, value = done.get()
+        if failed:
+            asked[("error", key)] = value
+            if len(key) == 2:  # the id refused: its check raises it; the others' questions are left to their load
+                for other in jobs:
+                    if other not in asked and ("error", other) not in asked:
+                        asked[other] = None if len(other) == 3 else False
+                        if len(other) == 2:
+                            asked[("card", *other)] = None
+                while True:  # the questions not yet begun are not asked
+                    try:
+                        todo.get_nowait()
+                    except queue.Empty:
+                        return
+        elif len(key) == 2:
+            asked[key], asked[("card", *key)] = value
+        else:
+            asked[key] = value
 
 
 def _asked(asked: dict, key: tuple, ask):
@@ -4140,13 +4191,14 @@ def _decoded(spec: DataSpec, ds, more=None) -> list[ImageRecord]:
         # machine), or that repeats them beside it (`image` cast from those paths, `file_name` the same paths), gives no
         # id: its path does, as a folder's would, not the machine's folders (in the fingerprint)
         given = _given_id(row[id_col]) if id_col else None
+        given = (isinstance(given, str) and windows_relative(given, base)) or given  # photos\a.png: photos/a.png
         own = _own_path(given, path, id_col == col)
         if given is not None and own is None:
             keys.append((i, str(given), None, None))
         elif own or path:
             # a path stored on Windows with the image's bytes (C:\Users\me\a.png) read as one: its name, not a
             # file name holding that machine's folders
-            path = path and (windows_absolute(path) or path)
+            path = path and (windows_absolute(path) or windows_relative(path, base) or path)
             named = Path(archive_member_name(own or path))  # a file in an archive: its own name, not the archive's
             # the name with its suffix tells same stems apart; in a table of paths, its folders same names (a
             # dataset's stored names keep the ids they had: tests/test_review_inputs4.py)
@@ -4466,8 +4518,12 @@ def windows_absolute(path: str) -> str | None:
 def _given_id(value):
     """An id column's cell as an id, or None where it gives none: empty (None, a blank or whitespace-only text, a
     number column's missing NaN), so the image takes the id it has without the column (its file's name, else its row
-    number), not '' (an unnamed row in every result table)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    number), not '' (an unnamed row in every result table). Text without the spaces and newlines around it
+    (`` a/b `` is ``a/b``), as a CSV table's cells are read, whatever the source (a saved or hub Dataset, a JSON
+    Lines or parquet table)."""
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
         return None
     return None if isinstance(value, float) and math.isnan(value) else value
 
@@ -4531,12 +4587,15 @@ def _tails_apart(parts: list[list[str]], need: int, taken=frozenset()) -> list[s
 
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
-                 generator: torch.Generator) -> torch.Tensor:
+                 generator: torch.Generator, picked: list | None = None) -> torch.Tensor:
     """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]. Each crop is
-    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones)."""
+    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones). ``picked``: a list the
+    index in ``images`` of each crop's image is appended to (the same draws)."""
     crop -= crop % multiple
     out = []
     idx = torch.randint(len(images), (batch,), generator=generator).tolist()
+    if picked is not None:
+        picked.extend(idx)
     for i in idx:
         px = images[i].pixels
         h, w = px.shape[-2:]
@@ -4549,6 +4608,23 @@ def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int
     # per crop: stacking uint8 with float32 crops promotes the uint8 ones to float 0..255, which to_float then
     # took for [0, 1] values (the same arithmetic as on the stack, so an 8-bit set's batches are unchanged)
     return torch.stack([to_float(p) for p in out])
+
+
+class SourcePrecision:
+    """Which of a run's training ``images`` are 8-bit sources (:func:`on_8bit_source`, of the whole image), each read
+    once, when first cropped, for a task that degrades them otherwise
+    (:attr:`benchmark.task.Task.reads_source_precision`): a crop of a 16-bit photo that happens to lie on 8-bit levels
+    is still a 16-bit source's."""
+
+    def __init__(self, images: list[ImageRecord]):
+        self.images, self.known = images, {}
+
+    def of(self, picked: list[int]) -> torch.Tensor:
+        """(len(picked),) bool: each picked image an 8-bit source or not (``picked``: :func:`sample_batch`'s)."""
+        for i in picked:
+            if i not in self.known:
+                self.known[i] = on_8bit_source(self.images[i].pixels)
+        return torch.tensor([self.known[i] for i in picked], dtype=torch.bool)
 
 
 def trains_on_uint8(task, device_type: str) -> bool:
@@ -5454,8 +5530,7 @@ class DataCache:
         pool, where a task's tag asks)."""
         if key not in self._degraded_dtypes:
             self._degraded_dtypes[key] = frozenset(
-                torch.uint8 if r.pixels.dtype == torch.uint8 or bool(on_8bit_levels(to_float(r.pixels)[None]))
-                else r.pixels.dtype for r in self._pool_dtypes[key][1])
+                torch.uint8 if on_8bit_source(r.pixels) else r.pixels.dtype for r in self._pool_dtypes[key][1])
         return self._degraded_dtypes[key]
 
     def _hash(self, r: ImageRecord) -> str:

@@ -57,6 +57,7 @@ from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-expo
     DataCache,
     DataSpec,
     ImageRecord,
+    SourcePrecision,
     fingerprint,
     load_images,
     mod_crop,
@@ -198,6 +199,11 @@ def cuda_determinism() -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def _source_precision(precision, picked: list | None) -> dict:
+    """``degrade``'s ``eight_bit=`` of a batch of crops of ``picked`` images (:class:`SourcePrecision`), or none."""
+    return {} if precision is None else {"eight_bit": precision.of(picked)}
+
+
 class HostPrefetch:
     """Batches of a host-side degradation (``Task.host_only``: libjpeg) made one step ahead.
 
@@ -214,13 +220,16 @@ class HostPrefetch:
         from concurrent.futures import ThreadPoolExecutor
 
         self.images, self.task, self.cfg, self.gen, self.device = images, task, cfg, generator, device
+        self.precision = SourcePrecision(images) if task.reads_source_precision else None
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="plbench-prefetch")
         self.pending = None
 
     def _make(self):
         state = self.gen.get_state()
-        clean = sample_batch(self.images, self.cfg.batch_size, self.cfg.crop, self.task.size_multiple, self.gen)
-        degraded = self.task.degrade(clean, self.gen)
+        picked = [] if self.precision is not None else None
+        clean = sample_batch(self.images, self.cfg.batch_size, self.cfg.crop, self.task.size_multiple, self.gen,
+                             picked)
+        degraded = self.task.degrade(clean, self.gen, **_source_precision(self.precision, picked))
         if self.device.type == "cuda":
             clean, degraded = clean.pin_memory(), degraded.pin_memory()
         return state, clean, degraded
@@ -286,6 +295,9 @@ class TrainStep:
         # a host-side degradation on the GPU step: batches made one step ahead in a thread
         self.prefetch = HostPrefetch(images, task, cfg, self.gen, device) if self.fast and task.host_only else None
         self.sampler = DeviceSampler.shared(images, device) if self.fast and self.prefetch is None else None
+        # the CPU's crops at the images' precision: each image an 8-bit source or not, of the whole image (the GPU
+        # sampler's crops are 8-bit, each read as such)
+        self.precision = SourcePrecision(images) if task.reads_source_precision and self.sampler is None else None
         net = build_net(cfg.net).to(device)
         if self.fast:
             net = net.to(memory_format=torch.channels_last)
@@ -313,13 +325,14 @@ class TrainStep:
         return dict(net=self.net, opt=self.opt, sched=self.sched, loss_fn=self.loss_fn, gen=self.gen,
                     device=self.device, dgen=self.dgen)
 
-    def batch(self) -> torch.Tensor:
-        """A clean training batch (B, 3, crop, crop) in [0, 1] on the device."""
+    def batch(self, picked: list | None = None) -> torch.Tensor:
+        """A clean training batch (B, 3, crop, crop) in [0, 1] on the device (``picked``: :func:`sample_batch`'s, on
+        the CPU's crops)."""
         cfg = self.cfg
         if self.fast and self.sampler is not None:
             return self.sampler.sample(cfg.batch_size, cfg.crop, self.task.size_multiple, self.dgen).contiguous(
                 memory_format=torch.channels_last)
-        return sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, self.gen)
+        return sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, self.gen, picked)
 
     def __call__(self, it: int) -> torch.Tensor | None:
         """Iteration ``it``: the (detached) loss, or None when the CPU check found it, or the net's gradient,
@@ -327,8 +340,10 @@ class TrainStep:
         if self.prefetch is not None:
             clean, degraded = self.prefetch.get()
         else:
-            clean = self.batch()
-            degraded = self.task.degrade(clean, self.dgen if self.fast else self.gen)
+            picked = [] if self.precision is not None else None
+            clean = self.batch(picked)
+            degraded = self.task.degrade(clean, self.dgen if self.fast else self.gen,
+                                         **_source_precision(self.precision, picked))
         extra = {"degraded": degraded} if self.needs_degraded else {}
         with self.autocast:
             pred = self.step_net(degraded)
@@ -736,7 +751,7 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
     reach; planning refuses a larger one)."""
     from collections import Counter
 
-    from benchmark.data import dataset_names, image_hash
+    from benchmark.data import dataset_names, image_hash, on_8bit_source
 
     multiple = task.test_multiple
     items, names = [], dataset_names(test_sets)  # a/Set5 and b/Set5 stay two data sets
@@ -762,7 +777,9 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
                 log.warning("test image %s/%s (%d×%d) is larger than %d px on a side, the most task %s takes: left out",
                             names[spec], rec.image_id, w, h, task.max_side, task.name)
                 continue
-            degraded = task.degrade(clean, image_generator(task, key))
+            # an 8-bit source or not, of the whole image (not its cut: a 16-bit photo's on 8-bit levels but a row)
+            extra = {"eight_bit": torch.tensor([on_8bit_source(rec.pixels)])} if task.reads_source_precision else {}
+            degraded = task.degrade(clean, image_generator(task, key), **extra)
             _check_degraded(task, clean, degraded)
             items.append(TestItem(names[spec], rec.image_id, clean, degraded))
     if not items and any(test_sets.values()):

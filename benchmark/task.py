@@ -59,6 +59,11 @@ class Task:
     #: of :attr:`size_multiple`, in the run's id, and the image filter. False (a plugin task written before it): the
     #: crop is recorded and filtered at ``--crop`` as given, so its runs keep their ids and training images.
     records_train_crop = False
+    #: ``degrade`` takes ``eight_bit=`` (N,) bool: which images of the batch come from an 8-bit source (an 8-bit file,
+    #: or a 16-bit or float one on 8-bit levels as a whole: :func:`benchmark.data.on_8bit_source`), decided by the
+    #: harness per source image, not read off the crop (``sr4 resize=matlab`` rounds an 8-bit image's passes). False:
+    #: ``degrade(clean, generator)`` as ever (a subclass may make it a property of its parameters)
+    reads_source_precision = False
 
     def train_crop(self, crop: int) -> int:
         """The side (px) of the square crops a run of training ``crop`` records in its config (run id, setting) and

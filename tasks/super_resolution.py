@@ -203,6 +203,12 @@ class SuperResolution(ModcropTask):
             return "sr4 resize=matlab: a 16-bit or float source's input at its precision"
         return ""
 
+    @property
+    def reads_source_precision(self) -> bool:
+        """``resize=matlab`` rounds an 8-bit source's passes to 8 bit: told by the harness per source image
+        (:attr:`benchmark.task.Task.reads_source_precision`)."""
+        return self.resize == "matlab"
+
     def convention(self) -> str:
         return self._resampling() + ("" if self.modcrop else "; modcrop=true cuts test images to the scale")
 
@@ -218,7 +224,12 @@ class SuperResolution(ModcropTask):
     def size_multiple(self) -> int:
         return self.scale
 
-    def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def degrade(self, clean: torch.Tensor, generator: torch.Generator,
+                eight_bit: torch.Tensor | None = None) -> torch.Tensor:
+        """clean (N, 3, H, W) in [0, 1], H and W multiples of :attr:`scale` → the bicubic input, same shape, in [0, 1].
+        ``eight_bit`` (N,) bool (``resize=matlab``): which images come from an 8-bit source, their passes rounded to
+        8 bit (:func:`benchmark.data.on_8bit_source`, of the whole source image: a 16-bit photo's crop that happens to
+        lie on 8-bit levels, a clipped sky, is still 16-bit); None: read off ``clean`` itself."""
         h, w = clean.shape[-2:]
         if h % self.scale or w % self.scale:
             raise ValueError(f"image {w}×{h} is not a multiple of scale {self.scale}")
@@ -226,7 +237,7 @@ class SuperResolution(ModcropTask):
         if self.resize == "matlab":  # an 8-bit image's levels, as the papers' PNGs (benchmark.data), rounded to 8 bit
             # as MATLAB rounds a uint8 image; a 16-bit or float source's kept at its precision (MATLAB on a double
             # image), not rounded to 8-bit levels its target does not have
-            eight = on_8bit_levels(clean)
+            eight = on_8bit_levels(clean) if eight_bit is None else eight_bit.to(clean.device, torch.bool)
             low = imresize(clean, low_size, uint8=eight)
             return imresize(low, (h, w), uint8=eight).clamp_(0, 1)
         low = F.interpolate(clean, size=low_size, mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
