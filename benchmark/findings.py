@@ -990,7 +990,7 @@ def _unmargined_note(have) -> str:
              and not math.isfinite(practical_margin(m))]
     if not these:
         return ""
-    it = "it" if len(these) == 1 else "them"
+    it = agree(len(these), "it", "them")
     return (f" ({', '.join(these)}: no-reference, not one of the metrics this claim counts "
             f"(benchmark.stats.PERCEPTUAL_METRICS), and with no practical margin of a stated source — a paper's "
             f"run-to-run or just-noticeable difference — to add {it} with (benchmark.runstats.PRACTICAL_MARGINS); "
