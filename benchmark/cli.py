@@ -1537,13 +1537,13 @@ def _gpu_check_hint() -> str:
 
 def _resumed(store, configs, policy, handed: dict | None = None) -> dict:
     """{config: the iterations its checkpoint holds} of the runs of ``configs`` that resume from one in ``store`` under
-    ``policy`` (a usable ``ckpt.pt``, else half-batch retry's ``ckpt-b<n>.pt``: :func:`benchmark.checkpoint.
-    resumes_at`, as the run reads it): an overnight grid stopped at 3 a.m. trains what its runs have left, not their
-    whole budget again. A run stopped under the id an older plbench gave the same computation (gpl under 'pretrained'
-    before 2026-12-07), whose checkpoint the run hands to its id now (:func:`benchmark.runner.resume_under_new_id`, read
-    here only, said by planning's warnings), resumes from it as well: it was timed from iteration 0. ``handed``: that
-    hand-over as planning found it ({run id: (old id, iteration)}), so the old checkpoints are read once per dry run,
-    not again here (None: read here)."""
+    ``policy`` (its ``ckpt.pt``, else — none there — its half-batch retry's ``ckpt-b<n>.pt``, where usable:
+    :func:`benchmark.checkpoint.resumes_at`, as the run reads it): an overnight grid stopped at 3 a.m. trains what its
+    runs have left, not their whole budget again. A run stopped under the id an older plbench gave the same computation
+    (gpl under 'pretrained' before 2026-12-07), whose checkpoint the run hands to its id now
+    (:func:`benchmark.runner.resume_under_new_id`, read here only, said by planning's warnings), resumes from it as
+    well: it was timed from iteration 0. ``handed``: that hand-over as planning found it ({run id: (old id,
+    iteration)}), so the old checkpoints are read once per dry run, not again here (None: read here)."""
     from benchmark.checkpoint import resumes_at
     from benchmark.config import run_id
     from benchmark.runner import resume_under_new_id

@@ -267,8 +267,9 @@ class GridProgress:
     def _resumes_at(self, rid: str) -> int:
         """The iteration run ``rid`` resumes from (:func:`~benchmark.checkpoint.resumes_at` under the grid's policy: a
         ``ckpt.pt`` of another config or code version, or under ``--no-checkpoint``, is trained again, not taken off
-        the ETA; its half-batch retry's ``ckpt-b<n>.pt`` where it has no ``ckpt.pt`` it resumes from); its checkpoints
-        peeked once per version of the files (``st_mtime_ns``), not at every poll."""
+        the ETA; its half-batch retry's ``ckpt-b<n>.pt`` where it has no ``ckpt.pt`` at all: one there, cut short or
+        another run's, is the one it restores, :func:`benchmark.results.first_checkpoint`); its checkpoints peeked once
+        per version of the files (``st_mtime_ns``), not at every poll."""
         d, half = self.store.run_dir(rid), self.runs[rid].batch_size // 2
         stamp = tuple(_mtime_ns(d / name) for name in ("ckpt.pt", f"ckpt-b{half}.pt"))
         if stamp == (None, None):
