@@ -81,3 +81,19 @@ def test_is_loss_answers_as_the_loss_identity_over_every_registered_spelling(mon
     assert wrong == []
     assert not registry.LOSSES._scanned
     assert res.is_loss("lpips", "lpips(net='vgg')") is False and res.is_loss("lpips_vgg", "lpips(net='vgg')")
+
+
+def test_the_statistics_of_a_table_import_no_torch(monkeypatch):
+    """stats.cell_table (every leaderboard's cells) looked each metric's range up in benchmark.metrics, which imports
+    torch at its top (~2 s cold of a report's or an api reader's statistics): the range is a plain lookup, torch-free.
+    The cut is as before (vsi ≤ 1 of a 2-seed interval). Torch and benchmark.metrics are made unimportable here."""
+    import sys
+
+    from benchmark import stats
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.5}, metrics=("psnr", "vsi"), n_images=4, seeds=(0, 1))
+    blks = stats.blocks(t)
+    for name in ("torch", "benchmark.metrics"):
+        monkeypatch.setitem(sys.modules, name, None)
+    cells = stats.cell_table(blks, baseline="l1", n_boot=20)
+    assert set(cells["metric"]) == {"psnr", "vsi"} and (cells.loc[cells["metric"] == "vsi", "ci_high"] <= 1).all()
