@@ -302,8 +302,6 @@ def canonical_spec(spec: str) -> str:
     return " + ".join(str(t) for t in parse_loss_spec(spec))
 
 
-
-
 def loss_identity(spec: str) -> tuple:
     """What a spec trains, however it is written: its terms in name order, each argument conformed to
     its annotation (``eps=1`` is ``eps=1.0``, a list a tuple) and an argument given its default value

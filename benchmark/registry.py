@@ -17,6 +17,7 @@ my_loss = "my_pkg.losses"``). A user's file outside the repo is added with
 from __future__ import annotations
 
 import ast
+import collections
 import fnmatch
 import functools
 import hashlib
@@ -293,9 +294,10 @@ class Registry:
         """{argument: its literal default} of the ``__init__`` of the class the package's own files register as
         ``name`` — by a decorator or a call (``register_loss("lpips", …)(LPIPSLoss)``), its own ``__init__`` or one it
         inherits from a class of the same file, none from ``nn.Module`` (``l1``: no arguments) — read with :mod:`ast`
-        (no import, no torch); :data:`UNREAD` for a default that is no literal, :data:`REQUIRED` for none, the key
-        :data:`VAR_KEYWORD` where it takes ``**kwargs``. None where the registry must answer (:meth:`declared_names`
-        is None, or the file does not show the class's ``__init__``)."""
+        (no import, no torch); :data:`UNREAD` for a default that is no literal (or a name the file binds more than
+        once), :data:`REQUIRED` for none, the key :data:`VAR_KEYWORD` where it takes ``**kwargs``. None where the
+        registry must answer (:meth:`declared_names` is None, or the file does not show the class's ``__init__`` as
+        Python builds it: :func:`_init_defaults`)."""
         for _, defaults, _ in self._declared_files() or ():
             if name in defaults:
                 return defaults[name]
@@ -359,40 +361,66 @@ def _registers(node, registers: tuple[str, ...]) -> bool:
 UNREAD, REQUIRED, VAR_KEYWORD = object(), object(), "**"
 
 
-def _constants(tree: ast.Module) -> dict[str, object]:
-    """{name: literal} of each name a file's module level assigns once, a literal (``PDL_LAYERS = ("relu1_2", …)``):
-    a default written as such a name is read as its value."""
-    counts: dict[str, int] = {}
-    values: dict[str, ast.AST] = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
-        for t in targets:
-            for name in (n.id for n in ast.walk(t) if isinstance(n, ast.Name)):
-                counts[name] = counts.get(name, 0) + 1
-                values[name] = node.value if isinstance(t, ast.Name) and not isinstance(node, ast.AugAssign) else None
+def _bindings(tree: ast.AST) -> collections.Counter:
+    """{name: how many times ``tree`` binds it}, at any depth: an assignment, a ``for``/``with``/``except`` target,
+    a walrus, an import, a ``def``/``class``, a ``global``/``nonlocal``, a ``del`` (``"*"``: a star import)."""
+    bound: collections.Counter = collections.Counter()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            bound[n.id] += 1
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[n.name] += 1
+        elif isinstance(n, ast.alias):
+            bound[(n.asname or n.name).partition(".")[0]] += 1
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            bound.update(n.names)
+        elif isinstance(n, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and n.name:
+            bound[n.name] += 1
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            bound[n.rest] += 1
+    return bound
+
+
+def _constants(tree: ast.Module, bound: collections.Counter) -> dict[str, object]:
+    """{name: literal} of each name a file binds once in all (at any depth: a branch, a ``global`` in a function, a
+    class body, an import), by a module-level assignment of a literal (``PDL_LAYERS = ("relu1_2", …)``): a default
+    written as such a name is read as its value; any other is unread (every one, with a star import). ``bound``:
+    :func:`_bindings` of ``tree``."""
     out = {}
-    for name, node in values.items():
-        if counts[name] == 1 and node is not None:
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None
+        if isinstance(target, ast.Name) and bound[target.id] == 1 and not bound["*"]:
             try:
-                out[name] = ast.literal_eval(node)
+                out[target.id] = ast.literal_eval(node.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
     return out
 
 
 def _init_defaults(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], constants: dict[str, object],
-                   seen: frozenset = frozenset()) -> dict[str, object] | None:
-    """:meth:`Registry.declared_params` of one class of a file (``classes``: the file's classes by name; ``constants``:
-    :func:`_constants`): its own ``__init__``, else the one of its one base defined in the file, else ``{}`` for a
-    class of ``nn.Module`` alone (whose ``__init__`` takes nothing); None where the file does not show it."""
-    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+                   registers: tuple[str, ...], seen: frozenset = frozenset()) -> dict[str, object] | None:
+    """:meth:`Registry.declared_params` of one class of a file (``classes``: the file's classes by name, each defined
+    once; ``constants``: :func:`_constants`; ``registers``: :func:`_registers`' names): its own ``__init__``, else the
+    one of its one base defined in the file, else ``{}`` for a class of ``nn.Module`` alone (whose ``__init__`` takes
+    nothing); None where the file does not show it as written: a class decorated other than by its registration (a
+    dataclass builds its own ``__init__``) or given a metaclass, an ``__init__`` decorated, bound twice or by an
+    assignment, a ``__signature__`` set."""
+    if cls.keywords or not all(_registers(d, registers) for d in cls.decorator_list):
+        return None
+    inits = [n for n in ast.walk(cls) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Name))
+             and getattr(n, "name", getattr(n, "id", "")) in ("__init__", "__signature__")
+             and not isinstance(getattr(n, "ctx", None), ast.Load)]
+    init = inits[0] if len(inits) == 1 and inits[0] in cls.body and isinstance(inits[0], ast.FunctionDef) \
+        and inits[0].name == "__init__" and not inits[0].decorator_list else None
     if init is None:
+        if inits:
+            return None
         bases = [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in cls.bases]
         if bases == ["Module"]:
             return {}
         if len(bases) == 1 and bases[0] in classes and bases[0] not in seen:
-            return _init_defaults(classes[bases[0]], classes, constants, seen | {cls.name})
+            return _init_defaults(classes[bases[0]], classes, constants, registers, seen | {cls.name})
         return None
     a = init.args
     positional = (a.posonlyargs + a.args)[1:]  # self
@@ -444,7 +472,8 @@ def _declared(path: str, mtime_ns: int, size: int, kind: str
                 except (ValueError, SyntaxError, TypeError):
                     version = None
                 versions[node.args[0].value] = version
-    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    bound = _bindings(tree)  # a class of a name bound twice (defined in two branches): which one runs is not read
+    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and bound[n.name] == 1}
     registered: dict[str, str] = {}  # {name: the class registered as it}
     for cls in classes.values():
         registered.update({d.args[0].value: cls.name for d in cls.decorator_list if _registers(d, registers)})
@@ -453,9 +482,9 @@ def _declared(path: str, mtime_ns: int, size: int, kind: str
                 and isinstance(node.args[0], ast.Name) and node.args[0].id in classes:
             registered[node.func.args[0].value] = node.args[0].id
     out: dict[str, dict] = {}
-    constants = _constants(tree)
+    constants = _constants(tree, bound)
     for name, cls in registered.items():
-        defaults = _init_defaults(classes[cls], classes, constants)
+        defaults = _init_defaults(classes[cls], classes, constants, registers)
         if defaults is not None:
             out[name] = defaults
     return tuple(names), out, versions
