@@ -378,13 +378,31 @@ def _bindings(tree: ast.AST) -> collections.Counter:
             bound[n.name] += 1
         elif isinstance(n, ast.MatchMapping) and n.rest:
             bound[n.rest] += 1
+        elif isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):  # `X.__init__.__defaults__ = …`
+            bound["." + n.attr] += 1
+        elif isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setattr" and len(n.args) > 1 \
+                and isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str):
+            bound["." + n.args[1].value] += 1
     return bound
+
+
+#: attributes that, set anywhere in a file (``X.__init__ = …``, ``setattr(X, "__defaults__", …)``), may change a
+#: class's ``__init__`` after the text that defines it: its file's classes are not read
+_REBOUND = tuple("." + a for a in ("__init__", "__defaults__", "__kwdefaults__", "__signature__", "__wrapped__"))
+
+
+def _frozen(value) -> bool:
+    """Is a literal immutable (no list, dict or set in it): a module constant that no later line can have changed?"""
+    if isinstance(value, (list, dict, set)):
+        return False
+    return all(_frozen(v) for v in value) if isinstance(value, tuple) else True
 
 
 def _constants(tree: ast.Module, bound: collections.Counter) -> dict[str, object]:
     """{name: literal} of each name a file binds once in all (at any depth: a branch, a ``global`` in a function, a
     class body, an import), by a module-level assignment of a literal (``PDL_LAYERS = ("relu1_2", …)``): a default
-    written as such a name is read as its value; any other is unread (every one, with a star import). ``bound``:
+    written as such a name is read as its value, where it holds no list, dict or set (a later line may change one);
+    any other is unread (every one, with a star import). ``bound``:
     :func:`_bindings` of ``tree``."""
     out = {}
     for node in tree.body:
@@ -392,9 +410,11 @@ def _constants(tree: ast.Module, bound: collections.Counter) -> dict[str, object
             node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None
         if isinstance(target, ast.Name) and bound[target.id] == 1 and not bound["*"]:
             try:
-                out[target.id] = ast.literal_eval(node.value)
+                value = ast.literal_eval(node.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
+            if _frozen(value):  # a list a later line may append to (``LAYERS.append``): unread
+                out[target.id] = value
     return out
 
 
@@ -472,8 +492,10 @@ def _declared(path: str, mtime_ns: int, size: int, kind: str
                 except (ValueError, SyntaxError, TypeError):
                     version = None
                 versions[node.args[0].value] = version
-    bound = _bindings(tree)  # a class of a name bound twice (defined in two branches): which one runs is not read
-    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and bound[n.name] == 1}
+    bound = _bindings(tree)  # a class of a name bound twice (defined in two branches): which one runs is not read;
+    # none where a line may set an __init__ or its defaults after the class (:data:`_REBOUND`)
+    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and bound[n.name] == 1
+               and not any(bound[a] for a in _REBOUND)}
     registered: dict[str, str] = {}  # {name: the class registered as it}
     for cls in classes.values():
         registered.update({d.args[0].value: cls.name for d in cls.decorator_list if _registers(d, registers)})

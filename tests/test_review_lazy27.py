@@ -37,13 +37,12 @@ def _rebind():
 _rebind()
 
 
-def _defaults(f):
-    f.__defaults__ = (0.3,)  # a decorator that changes the defaults
-    return f
-
-
 def _init(self, eps: float = 0.2):
     pass
+
+
+def _defaults(f):
+    return _init  # a decorator that changes the defaults
 
 
 @register_loss("dc")
@@ -120,19 +119,38 @@ class Bare(Module):
 '''
 
 
-def _fake_losses(tmp_path, monkeypatch) -> tuple[registry.Registry, object]:
-    """A registry of a fresh loss package holding :data:`_LOSSES` (nothing imported), and that file's module imported
-    with a ``register_loss`` that registers nothing (Python's own answer, no change to this process's registry)."""
-    pkg = tmp_path / "review_lazy27_losses"
+def _fake_losses(tmp_path, monkeypatch, package: str, text: str) -> tuple[registry.Registry, object]:
+    """A registry of a fresh loss package ``package`` holding ``text`` as its one file (nothing imported), and that
+    file's module imported with a ``register_loss`` that registers nothing (Python's own answer, no change to this
+    process's registry)."""
+    pkg = tmp_path / package
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "fake.py").write_text(textwrap.dedent(_LOSSES))
+    (pkg / "fake.py").write_text(textwrap.dedent(text))
     monkeypatch.syspath_prepend(str(tmp_path))
-    fresh = registry.Registry("loss", package="review_lazy27_losses", identifiers=True)
+    fresh = registry.Registry("loss", package=package, identifiers=True)
     assert fresh.declared_names() is not None  # read before the import below
     monkeypatch.setattr(registry, "register_loss", lambda name, **meta: (lambda obj: obj))
-    module = importlib.import_module("review_lazy27_losses.fake")
-    return fresh, module
+    return fresh, importlib.import_module(f"{package}.fake")
+
+
+def _as_python_builds_it(fresh: registry.Registry, module, classes: dict[str, str]) -> dict[str, dict]:
+    """{name: declared_params} of each of ``classes`` ({loss: class name}) the file is read for, each asserted to
+    be the signature Python builds: the same arguments, each default read equal to Python's (or UNREAD)."""
+    read = {}
+    for name, cls in classes.items():
+        found = fresh.declared_params(name)
+        if found is None:
+            continue
+        params = inspect.signature(getattr(module, cls)).parameters
+        real = {k: registry.REQUIRED if p.default is p.empty else p.default
+                for k, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            real[registry.VAR_KEYWORD] = registry.UNREAD
+        read[name] = found
+        assert set(found) == set(real), name
+        assert all(v is registry.UNREAD or v == real[k] or v is real[k] for k, v in found.items()), (name, found)
+    return read
 
 
 _CLASSES = {"dc": "DC", "branchy": "Branchy", "globby": "Globby", "classscope": "ClassScope", "assigned": "Assigned",
@@ -145,21 +163,57 @@ def test_declared_params_never_read_a_default_python_does_not_give(tmp_path, mon
     written as a module constant rebound in a branch or by a ``global``, or as a name of the class body, an
     ``__init__`` bound by assignment, decorated, defined twice, or a class of one name defined twice. Each answer
     it gives equals the signature Python builds; plainly written classes are still read (the built-ins all are)."""
-    fresh, module = _fake_losses(tmp_path, monkeypatch)
-    read = {}
-    for name, cls in _CLASSES.items():
-        found = fresh.declared_params(name)
-        if found is None:
-            continue
-        params = inspect.signature(getattr(module, cls)).parameters
-        real = {k: registry.REQUIRED if p.default is p.empty else p.default
-                for k, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            real[registry.VAR_KEYWORD] = registry.UNREAD
-        read[name] = found
-        assert set(found) == set(real), name
-        assert all(v is registry.UNREAD or v == real[k] or v is real[k] for k, v in found.items()), (name, found)
+    fresh, module = _fake_losses(tmp_path, monkeypatch, "review_lazy27_losses", _LOSSES)
+    read = _as_python_builds_it(fresh, module, _CLASSES)
     assert read["plain"] == {"eps": 0.125, "k": 2, registry.VAR_KEYWORD: registry.UNREAD} and read["bare"] == {}
     monkeypatch.setattr(registry, "LOSSES", fresh)
     assert not findings._declared_apart("dc(eps=0.001)", "dc")
     assert findings._declared_apart("plain(eps=0.5)", "plain")  # a default read: told apart without the identity
+
+
+_LATER = '''
+from benchmark.registry import register_loss
+
+
+class Module:
+    """nn.Module's stand-in: its __init__ takes nothing."""
+
+
+LAYERS = ["relu1_2"]
+LAYERS.append("relu2_2")  # a list constant changed after: the default is the changed list
+SCALES = {"a": 1}
+SCALES["a"] = 2
+
+
+@register_loss("listy")
+class Listy(Module):
+    def __init__(self, layers=LAYERS, scales=SCALES):
+        pass
+
+
+@register_loss("patched")
+class Patched(Module):
+    def __init__(self, eps: float = 0.1):
+        pass
+
+
+Patched.__init__.__defaults__ = (0.3,)  # a default changed after the class
+
+
+@register_loss("set_later")
+class SetLater(Module):
+    def __init__(self, eps: float = 0.1):
+        pass
+
+
+setattr(SetLater, "__init__", Patched.__init__)
+'''
+
+
+def test_declared_params_never_read_a_default_changed_after_its_definition(tmp_path, monkeypatch):
+    """A default written as a module-level list or dict that the file then changes (``LAYERS.append``, an item
+    set), or an ``__init__``/``__defaults__`` set on the class after it (an attribute, ``setattr``): Python's
+    default is the changed one, so the file's text is not read as it (unread, or no answer)."""
+    fresh, module = _fake_losses(tmp_path, monkeypatch, "review_lazy27_later", _LATER)
+    read = _as_python_builds_it(fresh, module, {"listy": "Listy", "patched": "Patched", "set_later": "SetLater"})
+    assert set(read) <= {"listy"}
