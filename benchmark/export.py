@@ -1236,7 +1236,7 @@ def reads_high_cost_lines(stats: Stats) -> list[str]:
 def clipped_ci_lines(stats: Stats) -> list[str]:
     """One line when some cell's CI was cut at its metric's range by definition (``ci_clipped``,
     :func:`benchmark.stats.cell_table`): which bounds, and how many cells; none otherwise."""
-    from benchmark.metrics import metric_range
+    from benchmark.metric_ranges import metric_range
 
     cells = stats.cells
     if cells.empty or "ci_clipped" not in cells.columns or not cells["ci_clipped"].any():

@@ -1135,6 +1135,69 @@ def _taps(spec: str, name: str) -> tuple[str, ...] | None:
     return None if default is None else tuple(default)
 
 
+@functools.lru_cache(maxsize=1024)
+def _declared_term(spec: str) -> tuple[float, str, dict] | None:
+    """(weight, loss, {argument: value}) of a one-term spec of a built-in loss, an alias read as the loss it is with
+    its arguments (``lpips_vgg`` → ``lpips(net='vgg')``, :data:`benchmark.specgrammar.ALIAS_OF`), read without the
+    registry; None for any other spec (a sum, arguments that are no literals). Cached: the dict is not to be changed."""
+    import ast
+
+    from benchmark.errors import UserError
+    from benchmark.specgrammar import ALIAS_OF, leaf_name, spec_leaves
+
+    try:
+        leaves = spec_leaves(ast.parse(spec.strip(), mode="eval").body)
+        (weight, node), = leaves
+        given = {} if isinstance(node, ast.Name) else {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+    except (SyntaxError, ValueError, TypeError, UserError, RecursionError, MemoryError):
+        return None
+    if isinstance(node, ast.Call) and (node.args or None in given):
+        return None
+    name = leaf_name(node)
+    if name in ALIAS_OF:
+        base = _declared_term(ALIAS_OF[name])
+        if base is None:
+            return None
+        _, name, kwargs = base
+        given = {**kwargs, **given}
+    return weight, name, given
+
+
+def _declared_apart(a: str, b: str) -> bool:
+    """Are specs ``a`` and ``b`` known to train different losses (:func:`benchmark.lossfn.loss_identity`) from their
+    text and the loss files' declared ``__init__`` (:meth:`benchmark.registry.Registry.declared_params`) alone — no
+    loss module, no torch (a report of a store imports none)? Another loss or weight, or an argument of other values
+    given or by default (``lpips`` is ``net='alex'``, ``lpips_vgg`` ``net='vgg'``); a run argument given to one alone
+    (``weights=``: :data:`benchmark.specgrammar.RUN_ARGUMENTS`, kept as given). False where not known so: the identity
+    decides (its checks of each value too: a spec it refuses is no loss, so never one asked for)."""
+    ta, tb = _declared_term(a), _declared_term(b)
+    if ta is None or tb is None:
+        return False
+    from benchmark.registry import LOSSES, REQUIRED, UNREAD
+    from benchmark.specgrammar import RUN_ARGUMENTS
+
+    (wa, na, ga), (wb, nb, gb) = ta, tb
+    pa = LOSSES.declared_params(na)
+    if pa is None or na != nb and LOSSES.declared_params(nb) is None:
+        return False
+    if na != nb or wa != wb:
+        return True
+    for k in set(ga) | set(gb):
+        default = pa.get(k, REQUIRED)
+        kept = k in RUN_ARGUMENTS or default is REQUIRED  # kept wherever given
+        if kept or default is UNREAD:  # a default unread: two values given, one of them not it, tell them apart
+            if (k in ga and k in gb and _plain(ga[k]) != _plain(gb[k])) or (kept and (k in ga) != (k in gb)):
+                return True
+        elif _plain(ga.get(k, default)) != _plain(gb.get(k, default)):
+            return True
+    return False
+
+
+def _plain(value):
+    """An argument's value as :func:`benchmark.params.conform` compares it: a list as the tuple it becomes."""
+    return tuple(_plain(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
 def variant_note(loss: str) -> str:
     """A rival part's note where the rival is a variant trained beside ``loss``, the arm counted as that rival in its
     place (:meth:`Results.variant_beside`): the loss as registered, or, without it, the first other variant by spec."""
@@ -1394,6 +1457,8 @@ class Results:
         # others is none of them, known without importing a loss (a report of a store imports no loss module, torch)
         own = _loss_names(spec)
         names = tuple(n for n in names if own is None or _loss_names(n) in (None, own))
+        # another argument, weight or alias, known from the loss files' declared __init__ (lpips is not lpips_vgg)
+        names = tuple(n for n in names if not _declared_apart(spec, n))
         # one loss on other layers is another loss, known from the specs (`vgg` is not `vgg(layers=(…))`, nor
         # vgg_esrgan's conv5_4): every lookup of a store holding the profiles' same-tap baselines
         # (config.FINDING_BASELINES) stays torch-free

@@ -38,7 +38,7 @@ from torch import nn
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
-from benchmark.specgrammar import MAX_TERMS, spec_leaves  # noqa: F401 - MAX_TERMS: part of this API
+from benchmark.specgrammar import MAX_TERMS, RUN_ARGUMENTS, spec_leaves  # noqa: F401 - MAX_TERMS: part of this API
 from benchmark.specgrammar import weight_text as _weight_text
 
 log = logging.getLogger(__name__)
@@ -300,11 +300,6 @@ MAX_SPEC = 2000
 def canonical_spec(spec: str) -> str:
     """The normalised string results record, e.g. ``"0.84*ms_ssim + 0.16*l1"``."""
     return " + ".join(str(t) for t in parse_loss_spec(spec))
-
-
-#: constructor arguments the runner fills itself when a spec leaves them out (``build_loss``'s
-#: ``seed`` and ``weights=`` the run's backbone weights): never dropped as defaults by :func:`loss_identity`
-RUN_ARGUMENTS = ("seed", "weights")
 
 
 def loss_identity(spec: str) -> tuple:

@@ -26,6 +26,7 @@ import torch
 
 from benchmark.docmarkup import agree, plural
 from benchmark.errors import UserError, did_you_mean
+from benchmark.metric_ranges import RANGE, metric_range  # noqa: F401 - re-exported: torch-free, for the readers
 from benchmark.registry import METRICS, check_not_all, lister, register_metric
 from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metrics that need no file
 
@@ -46,28 +47,6 @@ MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "
 ANY_SIDE = ("psnr", "psnry")
 #: the side under which a metric not in :data:`ANY_SIDE` scores nothing (benchmark.data.MIN_IMAGE_SIDE)
 TINY_SIDE = 8
-
-
-#: The range each metric's score has by its definition (not as observed), where it is certain: a CI is cut
-#: at it (:func:`benchmark.stats.cell_table`) — a Student-t interval of 2 seeds reached vsi 1.05 — and cutting
-#: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi and the harness's ssim_y are
-#: (weighted means or products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1
-#: (their lower bound is not certain — a negative correlation term makes ssim negative — so none is given).
-#: gmsd is a standard deviation: ≥ 0; nlpd a mean of root-mean-squares: ≥ 0. entropy is the Shannon entropy in
-#: bits of a 256-bin histogram: 0 (a constant image) to log2(256) = 8 (a 2-seed interval reached 9.1). psnr has
-#: no upper bound; pyiqa's other stated ranges are approximate ("~40") or rest on learned weights, so they are
-#: not used. A metric not here: (−inf, inf), never cut.
-RANGE: dict[str, tuple[float, float]] = {
-    **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi", "ssim_y")},
-    "gmsd": (0.0, math.inf),
-    "nlpd": (0.0, math.inf),
-    "entropy": (0.0, 8.0),
-}
-
-
-def metric_range(name: str) -> tuple[float, float]:
-    """(low, high) that ``name``'s score lies in by definition (:data:`RANGE`); ±inf where not certain."""
-    return RANGE.get(name.partition("@")[0], (-math.inf, math.inf))
 
 
 def min_side(name: str) -> int:

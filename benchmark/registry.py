@@ -16,6 +16,8 @@ my_loss = "my_pkg.losses"``). A user's file outside the repo is added with
 
 from __future__ import annotations
 
+import ast
+import collections
 import fnmatch
 import functools
 import hashlib
@@ -23,6 +25,7 @@ import importlib
 import importlib.util
 import keyword
 import logging
+import os
 import pkgutil
 import re
 import sys
@@ -279,11 +282,26 @@ class Registry:
         from its ``__init__`` with :mod:`ast` as :meth:`declared_names` reads names (no import, no torch); ``(False,
         None)`` where the registry must answer: :meth:`declared_names` is None, or the default is not written there
         as a literal (an inherited ``__init__``, a computed default)."""
+        found = self.declared_params(name)
+        if found is None:
+            return False, None
+        if param not in found:  # an argument its __init__ lacks: no default (as the signature's .get), unless **kwargs
+            return (False, None) if VAR_KEYWORD in found else (True, None)
+        value = found[param]
+        return (False, None) if value is UNREAD or value is REQUIRED else (True, value)
+
+    def declared_params(self, name: str) -> dict[str, object] | None:
+        """{argument: its literal default} of the ``__init__`` of the class the package's own files register as
+        ``name`` — by a decorator or a call (``register_loss("lpips", …)(LPIPSLoss)``), its own ``__init__`` or one it
+        inherits from a class of the same file, none from ``nn.Module`` (``l1``: no arguments) — read with :mod:`ast`
+        (no import, no torch); :data:`UNREAD` for a default that is no literal (or a name the file binds more than
+        once), :data:`REQUIRED` for none, the key :data:`VAR_KEYWORD` where it takes ``**kwargs``. None where the
+        registry must answer (:meth:`declared_names` is None, or the file does not show the class's ``__init__`` as
+        Python builds it: :func:`_init_defaults`)."""
         for _, defaults, _ in self._declared_files() or ():
-            found = defaults.get(name)
-            if found is not None:
-                return (True, found[param]) if param in found else (False, None)
-        return False, None
+            if name in defaults:
+                return defaults[name]
+        return None
 
     def declared_version(self, name: str) -> tuple[bool, str | None]:
         """``(True, version)`` of ``name`` as the package's own files register it (``version=`` of its
@@ -309,11 +327,16 @@ class Registry:
             return None
         spec = importlib.util.find_spec(self.package)
         out = []
-        for folder in list(spec.submodule_search_locations or ()) if spec else []:
-            for f in sorted(Path(folder).glob("*.py")):
-                if not f.name.startswith("_"):
-                    st = f.stat()
-                    out.append(_declared(str(f), st.st_mtime_ns, st.st_size, self.kind))
+        for folder in dict.fromkeys(spec.submodule_search_locations or ()) if spec else ():  # a folder listed twice
+            # os.scandir, not Path.glob and sorted Paths: asked once per loss of each is_loss (~1 ms each → ~0.1 ms)
+            try:
+                with os.scandir(folder) as found:
+                    files = sorted(e.path for e in found if e.name.endswith(".py") and not e.name.startswith("_"))
+            except OSError:  # no folder (an editable install's path-hook entry)
+                continue
+            for f in files:
+                st = os.stat(f)
+                out.append(_declared(f, st.st_mtime_ns, st.st_size, self.kind))
         return out
 
 
@@ -327,16 +350,128 @@ def _plugins(group: str, path: tuple[str, ...]) -> bool:
     return bool(entry_points(group=group))
 
 
+def _registers(node, registers: tuple[str, ...]) -> bool:
+    """Is ``node`` a call ``register_<kind>("name", …)`` (``….register("name", …)``)?"""
+    return isinstance(node, ast.Call) and bool(node.args) and isinstance(node.args[0], ast.Constant) \
+        and isinstance(node.args[0].value, str) \
+        and (node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")) in registers
+
+
+#: :meth:`Registry.declared_params`' marks: a default that is no literal, an argument without one, ``**kwargs`` taken
+UNREAD, REQUIRED, VAR_KEYWORD = object(), object(), "**"
+
+
+def _bindings(tree: ast.AST) -> collections.Counter:
+    """{name: how many times ``tree`` binds it}, at any depth: an assignment, a ``for``/``with``/``except`` target,
+    a walrus, an import, a ``def``/``class``, a ``global``/``nonlocal``, a ``del`` (``"*"``: a star import)."""
+    bound: collections.Counter = collections.Counter()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            bound[n.id] += 1
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[n.name] += 1
+        elif isinstance(n, ast.alias):
+            bound[(n.asname or n.name).partition(".")[0]] += 1
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            bound.update(n.names)
+        elif isinstance(n, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and n.name:
+            bound[n.name] += 1
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            bound[n.rest] += 1
+        elif isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):  # `X.__init__.__defaults__ = …`
+            bound["." + n.attr] += 1
+        elif isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setattr" and len(n.args) > 1 \
+                and isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str):
+            bound["." + n.args[1].value] += 1
+    return bound
+
+
+#: attributes that, set anywhere in a file (``X.__init__ = …``, ``setattr(X, "__defaults__", …)``), may change a
+#: class's ``__init__`` after the text that defines it: its file's classes are not read
+_REBOUND = tuple("." + a for a in ("__init__", "__defaults__", "__kwdefaults__", "__signature__", "__wrapped__"))
+
+
+def _frozen(value) -> bool:
+    """Is a literal immutable (no list, dict or set in it): a module constant that no later line can have changed?"""
+    if isinstance(value, (list, dict, set)):
+        return False
+    return all(_frozen(v) for v in value) if isinstance(value, tuple) else True
+
+
+def _constants(tree: ast.Module, bound: collections.Counter) -> dict[str, object]:
+    """{name: literal} of each name a file binds once in all (at any depth: a branch, a ``global`` in a function, a
+    class body, an import), by a module-level assignment of a literal (``PDL_LAYERS = ("relu1_2", …)``): a default
+    written as such a name is read as its value, where it holds no list, dict or set (a later line may change one);
+    any other is unread (every one, with a star import). ``bound``:
+    :func:`_bindings` of ``tree``."""
+    out = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None
+        if isinstance(target, ast.Name) and bound[target.id] == 1 and not bound["*"]:
+            try:
+                value = ast.literal_eval(node.value)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            if _frozen(value):  # a list a later line may append to (``LAYERS.append``): unread
+                out[target.id] = value
+    return out
+
+
+def _init_defaults(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], constants: dict[str, object],
+                   registers: tuple[str, ...], seen: frozenset = frozenset()) -> dict[str, object] | None:
+    """:meth:`Registry.declared_params` of one class of a file (``classes``: the file's classes by name, each defined
+    once; ``constants``: :func:`_constants`; ``registers``: :func:`_registers`' names): its own ``__init__``, else the
+    one of its one base defined in the file, else ``{}`` for a class of ``nn.Module`` alone (whose ``__init__`` takes
+    nothing); None where the file does not show it as written: a class decorated other than by its registration (a
+    dataclass builds its own ``__init__``) or given a metaclass, an ``__init__`` decorated, bound twice or by an
+    assignment, a ``__signature__`` set."""
+    if cls.keywords or not all(_registers(d, registers) for d in cls.decorator_list):
+        return None
+    inits = [n for n in ast.walk(cls) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Name))
+             and getattr(n, "name", getattr(n, "id", "")) in ("__init__", "__signature__")
+             and not isinstance(getattr(n, "ctx", None), ast.Load)]
+    init = inits[0] if len(inits) == 1 and inits[0] in cls.body and isinstance(inits[0], ast.FunctionDef) \
+        and inits[0].name == "__init__" and not inits[0].decorator_list else None
+    if init is None:
+        if inits:
+            return None
+        bases = [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in cls.bases]
+        if bases == ["Module"]:
+            return {}
+        if len(bases) == 1 and bases[0] in classes and bases[0] not in seen:
+            return _init_defaults(classes[bases[0]], classes, constants, registers, seen | {cls.name})
+        return None
+    a = init.args
+    positional = (a.posonlyargs + a.args)[1:]  # self
+    out: dict[str, object] = {}
+    pairs = [(p, None) for p in positional[:len(positional) - len(a.defaults)]]
+    pairs += list(zip(positional[len(positional) - len(a.defaults):], a.defaults)) + list(zip(a.kwonlyargs,
+                                                                                              a.kw_defaults))
+    for arg, node in pairs:
+        if node is None:
+            out[arg.arg] = REQUIRED
+            continue
+        if isinstance(node, ast.Name) and node.id in constants:
+            out[arg.arg] = constants[node.id]
+            continue
+        try:
+            out[arg.arg] = ast.literal_eval(node)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            out[arg.arg] = UNREAD
+    if a.kwarg is not None:
+        out[VAR_KEYWORD] = UNREAD
+    return out
+
+
 @functools.lru_cache(maxsize=256)
 def _declared(path: str, mtime_ns: int, size: int, kind: str
               ) -> tuple[tuple[str, ...], dict[str, dict], dict[str, str | None]]:
-    """(the names one file registers as ``kind``, {name: {keyword: literal default}} of each class it registers with
-    a decorator, from the class's own ``__init__``, a default that is no literal left out, {name: its ``version=``,
+    """(the names one file registers as ``kind``, {name: :meth:`Registry.declared_params`} of each class it registers
+    (:func:`_init_defaults`), {name: its ``version=``,
     "1" where none is written, None where it is no literal}) — :meth:`Registry.declared_names`,
     :meth:`Registry.declared_default` and :meth:`Registry.declared_version` — from one parse; ``mtime_ns``/``size``
     key the cache, so an edited file is read again."""
-    import ast
-
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
@@ -357,26 +492,23 @@ def _declared(path: str, mtime_ns: int, size: int, kind: str
                 except (ValueError, SyntaxError, TypeError):
                     version = None
                 versions[node.args[0].value] = version
+    bound = _bindings(tree)  # a class of a name bound twice (defined in two branches): which one runs is not read;
+    # none where a line may set an __init__ or its defaults after the class (:data:`_REBOUND`)
+    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and bound[n.name] == 1
+               and not any(bound[a] for a in _REBOUND)}
+    registered: dict[str, str] = {}  # {name: the class registered as it}
+    for cls in classes.values():
+        registered.update({d.args[0].value: cls.name for d in cls.decorator_list if _registers(d, registers)})
+    for node in ast.walk(tree):  # register_loss("lpips", …)(LPIPSLoss): a class registered by a call
+        if isinstance(node, ast.Call) and _registers(node.func, registers) and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in classes:
+            registered[node.func.args[0].value] = node.args[0].id
     out: dict[str, dict] = {}
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        registered = [d.args[0].value for d in cls.decorator_list
-                      if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
-                      and isinstance(d.args[0].value, str)
-                      and (d.func.id if isinstance(d.func, ast.Name) else getattr(d.func, "attr", "")) in registers]
-        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
-        if not registered or init is None:
-            continue
-        args = init.args.args[len(init.args.args) - len(init.args.defaults):]
-        pairs = list(zip(args, init.args.defaults)) + list(zip(init.args.kwonlyargs, init.args.kw_defaults))
-        defaults = {}
-        for arg, node in pairs:
-            if node is None:  # a keyword-only argument without a default
-                continue
-            try:
-                defaults[arg.arg] = ast.literal_eval(node)
-            except (ValueError, SyntaxError, TypeError):
-                continue
-        out.update({n: defaults for n in registered})
+    constants = _constants(tree, bound)
+    for name, cls in registered.items():
+        defaults = _init_defaults(classes[cls], classes, constants, registers)
+        if defaults is not None:
+            out[name] = defaults
     return tuple(names), out, versions
 
 

@@ -20,6 +20,10 @@ from benchmark.errors import UserError
 NON_FINITE = ("nan", "inf", "infinity")
 #: the most terms a spec may have (deeper nesting cannot be parsed)
 MAX_TERMS = 64
+#: constructor arguments the runner fills itself when a spec leaves them out (``build_loss``'s
+#: ``seed`` and ``weights=`` the run's backbone weights): never dropped as defaults by
+#: :func:`benchmark.lossfn.loss_identity` (here, torch-free, for :func:`benchmark.findings._declared_apart` too)
+RUN_ARGUMENTS = ("seed", "weights")
 #: {built-in loss: the spec of the loss it is} for each registered ``same_as=`` another loss with arguments set
 #: (``lpips_vgg`` is ``lpips(net='vgg')``: :func:`benchmark.lossfn.loss_identity`), known here without the loss modules
 #: so that a store holding both spellings is read as one loss (:func:`benchmark.config.merged_spellings`) and a

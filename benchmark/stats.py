@@ -661,8 +661,8 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
     group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` and its 95 % CI ``ci_low``,
     ``ci_high`` signed so that positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's
     family). The cells' ``ci_low``/``ci_high`` are cut at the range the metric has by definition
-    (:func:`benchmark.metrics.metric_range`), ``ci_clipped`` True where one was."""
-    from benchmark.metrics import metric_range
+    (:func:`benchmark.metric_ranges.metric_range`), ``ci_clipped`` True where one was."""
+    from benchmark.metric_ranges import metric_range
 
     rows = []
     for b in blks:

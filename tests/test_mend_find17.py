@@ -81,7 +81,7 @@ def test_declared_defaults_look_the_plugins_up_and_parse_each_loss_file_once(mon
     names = reg.declared_names()
     for _ in range(5):
         assert reg.declared_default("vgg", "layers") == (True, ("relu2_2",))
-        assert reg.declared_default("l1", "layers") == (False, None)
+        assert reg.declared_default("l1", "layers") == (True, None)  # nn.Module's __init__: no layers (lazy27)
         assert reg.declared_names() == names
     assert looked == ["plbench.losses"]
     own = {str(f) for f in registry.Path(registry.__file__).parents[1].joinpath("losses").glob("[!_]*.py")}

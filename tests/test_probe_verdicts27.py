@@ -6,7 +6,6 @@ from conftest import one_finding
 from test_probe_findings25 import _PRE, _table
 
 import benchmark.findings  # noqa: F401 (imported once at collection, not in a test's time)
-import benchmark.metrics  # noqa: F401 (stats.cell_table's metric_range: torch, imported once at collection)
 
 
 def test_a_claim_on_a_store_scored_by_a_no_reference_metric_without_a_margin_says_why_it_is_not_tested():
