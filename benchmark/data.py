@@ -1993,17 +1993,23 @@ def _other_host(host: str) -> str:
             "local path)")
 
 
+def _written_on_windows(path: str) -> bool:
+    """Is ``path`` a relative path as written on Windows, read on POSIX: a backslash in it, no drive or root
+    (:func:`_windows_relative` finds its file, :func:`windows_relative` gives its id)."""
+    return os.sep == "/" and "\\" in path and not PureWindowsPath(path).anchor \
+        and not Path(path).expanduser().is_absolute()
+
+
 def _windows_relative(path: str, base: Path | None = None) -> str:
     """A cell's relative path written on Windows (``photos\\trip\\b.png``: a CSV from pandas or Excel there) with its
     backslashes read as folder separators where it is not found as written but is so (:func:`find_file`'s places);
     else ``path`` unchanged (a POSIX file name may hold a backslash)."""
-    win = PureWindowsPath(path)
-    if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute():
+    if not _written_on_windows(path):
         return path
     places = ([base] if base is not None else []) + [Path.cwd()]
     if any((place / path).exists() for place in places):
         return path
-    posix = "/".join(win.parts)
+    posix = "/".join(PureWindowsPath(path).parts)
     return posix if any((place / posix).exists() for place in places) else path
 
 
@@ -2014,9 +2020,7 @@ def windows_relative(path: str, base: Path | None = None) -> str | None:
     bytes under that name, an id column of such paths): each backslash a slash and nothing else (``.\\a.png`` is
     ``./a.png``, as that text's id, not ``a.png``); None for any other text, and for a file of that very name on disk
     (:func:`find_file`'s places: on POSIX a backslash may be part of a file's name)."""
-    win = PureWindowsPath(path)
-    if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute() \
-            or win.suffix.lower() not in image_extensions():
+    if not _written_on_windows(path) or PureWindowsPath(path).suffix.lower() not in image_extensions():
         return None
     places = ([base] if base is not None else []) + [Path.cwd()]
     return None if any(on_disk(place / path) is not None for place in places) else path.replace("\\", "/")
